@@ -1,0 +1,1 @@
+"""Storage and domain rules. Never imports Qt or the network."""

@@ -1,0 +1,214 @@
+"""A small DB-API 2 adapter over ``apsw.Connection`` so SQLAlchemy can run on it.
+
+SQLAlchemy ships no APSW dialect; its ``sqlite`` (pysqlite) dialect works over
+any object that behaves like a ``sqlite3`` connection.  This module is that
+object and nothing more.  Why it exists at all: ``apsw-sqlite3mc`` is the only
+maintained Python binding of SQLite3 Multiple Ciphers, which encrypts the
+database file, its WAL and its journals.
+
+Transaction rule (the DB-API one): the first statement after ``commit()`` or
+``rollback()`` opens a transaction with ``BEGIN``; ``commit()``/``rollback()``
+end it.  ``PRAGMA`` statements outside a transaction do not open one (some
+pragmas, e.g. ``journal_mode``, refuse to run inside a transaction).
+
+Errors are re-raised as the matching ``sqlite3`` exception classes, because
+the pysqlite dialect recognises (and wraps into ``sqlalchemy.exc``) only
+those.  The original APSW exception stays as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import apsw
+
+apilevel = "2.0"
+threadsafety = 1
+paramstyle = "qmark"
+
+# Re-exported so code written against DB-API names finds them here.
+Error = sqlite3.Error
+DatabaseError = sqlite3.DatabaseError
+OperationalError = sqlite3.OperationalError
+IntegrityError = sqlite3.IntegrityError
+
+
+class WrongKeyError(sqlite3.DatabaseError):
+    """The file is not a database under this key: a wrong key, or not an SCC replica."""
+
+
+_ERROR_MAP: list[tuple[type[BaseException], type[sqlite3.Error]]] = [
+    (apsw.NotADBError, WrongKeyError),
+    (apsw.ConstraintError, sqlite3.IntegrityError),
+    (apsw.BusyError, sqlite3.OperationalError),
+    (apsw.LockedError, sqlite3.OperationalError),
+    (apsw.SQLError, sqlite3.OperationalError),
+    (apsw.ReadOnlyError, sqlite3.OperationalError),
+    (apsw.CantOpenError, sqlite3.OperationalError),
+    (apsw.MismatchError, sqlite3.IntegrityError),
+    (apsw.TooBigError, sqlite3.DataError),
+    (apsw.BindingsError, sqlite3.ProgrammingError),
+    (apsw.Error, sqlite3.DatabaseError),
+]
+
+
+def translate_error(exc: BaseException) -> BaseException:
+    """Return the ``sqlite3`` exception that stands for an APSW one (others unchanged)."""
+    for apsw_type, sqlite_type in _ERROR_MAP:
+        if isinstance(exc, apsw_type):
+            new = sqlite_type(str(exc))
+            new.__cause__ = exc
+            return new
+    return exc
+
+
+def _opens_transaction(sql: str) -> bool:
+    head = sql.lstrip()[:10].upper()
+    return not (head.startswith("PRAGMA") or head.startswith("BEGIN")
+                or head.startswith("COMMIT") or head.startswith("ROLLBACK")
+                or head.startswith("END") or head.startswith("VACUUM"))
+
+
+class Cursor:
+    """DB-API cursor: ``description``, ``rowcount``, ``lastrowid``, fetch methods."""
+
+    arraysize = 1
+
+    def __init__(self, connection: "Connection") -> None:
+        self.connection = connection
+        self._cursor = connection.raw.cursor()
+        self._cursor.exec_trace = self._capture_description
+        self._description: tuple | None = None
+        self._rows: Iterator[tuple] | None = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+
+    # APSW only knows a statement's columns before it has run to completion;
+    # an empty SELECT completes inside execute().  The exec tracer runs after
+    # prepare and before the first step, so the columns are captured there.
+    def _capture_description(self, cursor: apsw.Cursor, sql: str, bindings: Any) -> bool:
+        desc = cursor.description
+        self._description = tuple(desc) if desc else None
+        return True
+
+    @property
+    def description(self) -> tuple | None:
+        return self._description
+
+    def _run(self, sql: str, call) -> "Cursor":
+        raw = self.connection.raw
+        if _opens_transaction(sql):
+            self.connection._begin_if_needed()
+        self._description = None
+        before = raw.total_changes()
+        try:
+            self._rows = call()
+        except apsw.Error as exc:
+            raise translate_error(exc) from exc
+        if self._description is None:
+            self.rowcount = raw.total_changes() - before
+        else:
+            self.rowcount = -1
+        self.lastrowid = raw.last_insert_rowid()
+        return self
+
+    def execute(self, sql: str, parameters: Sequence[Any] | dict | None = None) -> "Cursor":
+        params = () if parameters is None else parameters
+        return self._run(sql, lambda: self._cursor.execute(sql, params))
+
+    def executemany(self, sql: str, seq_of_parameters) -> "Cursor":
+        return self._run(sql, lambda: self._cursor.executemany(sql, seq_of_parameters))
+
+    def fetchone(self) -> tuple | None:
+        if self._rows is None:
+            return None
+        try:
+            return next(self._rows)
+        except StopIteration:
+            return None
+        except apsw.Error as exc:
+            raise translate_error(exc) from exc
+
+    def fetchmany(self, size: int | None = None) -> list[tuple]:
+        size = self.arraysize if size is None else size
+        out = []
+        for _ in range(size):
+            row = self.fetchone()
+            if row is None:
+                break
+            out.append(row)
+        return out
+
+    def fetchall(self) -> list[tuple]:
+        if self._rows is None:
+            return []
+        try:
+            rows = list(self._rows)
+        except apsw.Error as exc:
+            raise translate_error(exc) from exc
+        self._rows = None
+        return rows
+
+    def __iter__(self):
+        return iter(self.fetchone, None)
+
+    def close(self) -> None:
+        self._rows = None
+        self._cursor.close(force=True)
+
+    def setinputsizes(self, sizes) -> None:  # DB-API no-op
+        pass
+
+    def setoutputsize(self, size, column=None) -> None:  # DB-API no-op
+        pass
+
+
+class Connection:
+    """DB-API connection over one ``apsw.Connection`` (``raw``)."""
+
+    def __init__(self, raw: apsw.Connection) -> None:
+        self.raw = raw
+        # The pysqlite dialect reads and sets this; None means "driver does
+        # not begin for you", which is never true here, so it stays "".
+        self.isolation_level = ""
+
+    @property
+    def in_transaction(self) -> bool:
+        return not self.raw.get_autocommit()
+
+    def _begin_if_needed(self) -> None:
+        if not self.in_transaction:
+            try:
+                self.raw.execute("BEGIN")
+            except apsw.Error as exc:
+                raise translate_error(exc) from exc
+
+    def cursor(self) -> Cursor:
+        return Cursor(self)
+
+    def execute(self, sql: str, parameters=None) -> Cursor:
+        return self.cursor().execute(sql, parameters)
+
+    def commit(self) -> None:
+        if self.in_transaction:
+            try:
+                self.raw.execute("COMMIT")
+            except apsw.Error as exc:
+                raise translate_error(exc) from exc
+
+    def rollback(self) -> None:
+        if self.in_transaction:
+            try:
+                self.raw.execute("ROLLBACK")
+            except apsw.Error as exc:
+                raise translate_error(exc) from exc
+
+    def close(self) -> None:
+        if self.in_transaction:
+            self.rollback()
+        self.raw.close()
+
+    def create_function(self, name: str, num_params: int, func, *, deterministic: bool = False) -> None:
+        self.raw.create_scalar_function(name, func, num_params, deterministic=deterministic)

@@ -1,0 +1,44 @@
+"""Replication state: the feed cursor and the outbox of locally authored records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.orm.base import Base, new_uuid
+from models.orm.types import UTCDateTime, utcnow
+
+
+class FeedCursor(Base):
+    """Last hub feed position applied to this replica, per feed.
+
+    Written in the same transaction as the batch it follows, so a crash
+    mid-batch repeats the batch and never skips or doubles it.
+    """
+
+    __tablename__ = "feed_cursor"
+
+    feed: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboxItem(Base):
+    """A record authored here, waiting for the hub's acknowledgement.
+
+    Written in the same transaction as the record itself. ``uuid`` is the
+    idempotency key the hub deduplicates on; ``seq`` keeps push order.
+    """
+
+    __tablename__ = "outbox"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

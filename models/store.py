@@ -1,0 +1,154 @@
+"""The encrypted replica: one SQLite file under SQLite3 Multiple Ciphers.
+
+This module is the only place that sees the database key or the cipher.
+Everything else gets an SQLAlchemy ``Session`` (``Store.session()``) or, for
+bulk paths, a raw APSW connection (``Store.raw()``) that is already keyed.
+
+Every connection: cipher and raw 256-bit key first (the ``x'..'`` form skips
+the cipher's own passphrase KDF: the key is already random), then a read to
+prove the key (a wrong key only shows at the first read, as ``NotADBError``),
+then WAL, ``synchronous=FULL`` (a committed record survives power loss),
+foreign keys on, temporary tables and sorts in memory (so no plaintext temp
+file ever reaches the disk).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import apsw
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
+
+from models import dbapi, keyfile, migrate
+
+# Chosen by benchmarks/bench_ingest.py (see docs/benchmarks.md).
+DEFAULT_CIPHER = "chacha20"
+CIPHERS = ("chacha20", "aegis", "aes256cbc", "aes128cbc", "sqlcipher", "ascon128")
+BUSY_TIMEOUT_MS = 10_000
+
+
+class StoreError(Exception):
+    """The replica cannot be opened; the message says why and what to do."""
+
+
+class WrongKeyError(StoreError):
+    pass
+
+
+def connect_raw(path: Path | str, key: bytes, cipher: str = DEFAULT_CIPHER,
+                *, readonly: bool = False) -> apsw.Connection:
+    """Open one keyed APSW connection to the replica, configured and verified."""
+    if cipher not in CIPHERS:
+        raise StoreError(f"unknown cipher {cipher!r}; choose one of {', '.join(CIPHERS)}")
+    if len(key) != keyfile.KEY_BYTES:
+        raise StoreError(f"the database key must be {keyfile.KEY_BYTES} bytes, not {len(key)}")
+    flags = apsw.SQLITE_OPEN_READONLY if readonly else apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
+    try:
+        conn = apsw.Connection(str(path), flags=flags)
+    except apsw.CantOpenError:
+        raise StoreError(f"cannot open the replica file {path}: check the folder exists "
+                         "and is writable") from None
+    try:
+        conn.execute(f"PRAGMA cipher = '{cipher}'")
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        conn.set_busy_timeout(BUSY_TIMEOUT_MS)
+        conn.execute("SELECT count(*) FROM sqlite_schema").fetchall()
+    except apsw.NotADBError:
+        conn.close()
+        raise WrongKeyError(f"the replica {path} cannot be decrypted with this key: the key header "
+                            "belongs to another replica, or the file is damaged or not a replica") from None
+    if not readonly:
+        conn.execute("PRAGMA journal_mode = WAL")
+    for pragma in ("synchronous = FULL", "foreign_keys = ON", "temp_store = MEMORY"):
+        conn.execute(f"PRAGMA {pragma}")
+    return conn
+
+
+class Store:
+    """An open replica: an SQLAlchemy engine over keyed APSW connections."""
+
+    def __init__(self, path: Path | str, key: bytes, cipher: str = DEFAULT_CIPHER,
+                 *, upgrade: bool = True) -> None:
+        self.path = Path(path)
+        self._key = key
+        self.cipher = cipher
+        # Prove the key once, with a clear error, before the pool is built.
+        connect_raw(self.path, key, cipher).close()
+        self.engine: Engine = create_engine(
+            "sqlite://", creator=self._connect, poolclass=QueuePool,
+            pool_size=4, max_overflow=8)
+        # The pool rolls back every connection it takes back, so none keeps a
+        # WAL read snapshot open (that would stall checkpoints).
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if upgrade:
+            migrate.upgrade(self.engine)
+
+    def _connect(self) -> dbapi.Connection:
+        return dbapi.Connection(connect_raw(self.path, self._key, self.cipher))
+
+    # -- opening ---------------------------------------------------------
+    @classmethod
+    def create(cls, path: Path | str, passphrase: str, *, cipher: str = DEFAULT_CIPHER,
+               kdf: keyfile.KdfParams = keyfile.KdfParams()) -> "Store":
+        """Create a new replica and its key header. Refuses to overwrite either."""
+        path = Path(path)
+        if path.exists() and path.stat().st_size > 0:
+            raise StoreError(f"{path} already exists; open it instead of creating it")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = keyfile.create(path, passphrase, cipher, kdf)
+        store = cls(path, key, cipher)
+        with contextlib.suppress(OSError):  # owner-only, where the OS has modes
+            os.chmod(path, 0o600)
+        return store
+
+    @classmethod
+    def unlock(cls, path: Path | str, passphrase: str) -> "Store":
+        """Open an existing replica with the user's passphrase."""
+        path = Path(path)
+        if not path.exists():
+            raise StoreError(f"there is no replica at {path}")
+        try:
+            key, header = keyfile.unlock(path, passphrase)
+        except keyfile.WrongPassphraseError:
+            raise WrongKeyError("the passphrase is not correct for this replica") from None
+        except (keyfile.KeyHeaderError, ValueError) as exc:
+            raise StoreError(str(exc)) from None
+        return cls(path, key, header.get("cipher", DEFAULT_CIPHER))
+
+    @classmethod
+    def open_with_key(cls, path: Path | str, key: bytes) -> "Store":
+        """Open with a key already unwrapped (e.g. from the OS keyring)."""
+        header = keyfile.read_header(path)
+        return cls(path, key, header.get("cipher", DEFAULT_CIPHER))
+
+    # -- use -------------------------------------------------------------
+    def session(self) -> Session:
+        return self._sessions()
+
+    @contextlib.contextmanager
+    def raw(self) -> Iterator[apsw.Connection]:
+        """A pooled, keyed APSW connection for bulk paths; no transaction is open."""
+        pooled = self.engine.raw_connection()
+        try:
+            yield pooled.driver_connection.raw
+        finally:
+            pooled.close()
+
+    def schema_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return migrate.current_revision(conn)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

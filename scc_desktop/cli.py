@@ -1,0 +1,46 @@
+"""``scc-desktop`` command line.
+
+Exit codes: 0 success, 1 failure the user can act on (message on stderr),
+2 bad usage or invalid input (message names the field and the reason).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from scc_desktop import __version__
+from scc_desktop.commands import COMMANDS
+from scc_desktop.errors import UserError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scc-desktop",
+        description="SCC Desktop: the System Co-ordination Centre room's application.",
+    )
+    parser.add_argument("--version", action="version", version=f"scc-desktop {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except UserError as exc:
+        print(f"scc-desktop: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

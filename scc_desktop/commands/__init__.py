@@ -1,0 +1,10 @@
+"""One module per top-level command; each exposes ``register(subparsers)``.
+
+Adding a command touches its own module and the ``COMMANDS`` list only.
+"""
+
+from __future__ import annotations
+
+COMMANDS = [
+    "scc_desktop.commands.db",
+]

@@ -1,0 +1,149 @@
+"""``scc-desktop db``: create, inspect and re-key the encrypted replica."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from models import keyfile
+from models.orm import Base
+from models.store import Store, StoreError
+from scc_desktop import paths, unlock
+from scc_desktop.errors import UserError
+
+NEW_PASSPHRASE_ENV = "SCC_NEW_PASSPHRASE"
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("db", help="create, inspect and re-key the encrypted replica")
+    parser.add_argument("--path", type=Path, default=None,
+                        help="replica file (default: the per-user data folder)")
+    sub = parser.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+
+    init = sub.add_parser("init", help="create a new encrypted replica")
+    init.add_argument("--remember", action="store_true",
+                      help="also keep the unlock key in the OS keyring")
+    init.set_defaults(handler=_init)
+
+    info = sub.add_parser("info", help="show cipher, key derivation, schema and row counts")
+    info.set_defaults(handler=_info)
+
+    passwd = sub.add_parser("passwd", help="change the passphrase (re-wraps the key; data untouched)")
+    passwd.set_defaults(handler=_passwd)
+
+    remember = sub.add_parser("remember", help="keep the unlock key in the OS keyring")
+    remember.set_defaults(handler=_remember)
+
+    forget = sub.add_parser("forget", help="remove the unlock key from the OS keyring")
+    forget.set_defaults(handler=_forget)
+
+    check = sub.add_parser("check", help="run SQLite's integrity check on the replica")
+    check.set_defaults(handler=_check)
+
+
+def _path(args) -> Path:
+    return args.path or paths.default_replica()
+
+
+def _init(args) -> int:
+    path = _path(args)
+    passphrase = unlock.ask_passphrase("New replica passphrase: ", confirm=True)
+    unlock.check_new_passphrase(passphrase)
+    try:
+        store = Store.create(path, passphrase)
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    with store:
+        print(f"Created encrypted replica {path} (cipher {store.cipher}, schema {store.schema_revision()}).")
+        print(f"Keep {keyfile.header_path(path)} with it: without that file the replica cannot be opened.")
+    if args.remember:
+        _store_in_keyring(path, passphrase)
+    return 0
+
+
+def _store_in_keyring(path: Path, passphrase: str) -> None:
+    try:
+        key, _ = keyfile.unlock(path, passphrase)
+    except keyfile.WrongPassphraseError:
+        raise UserError("the passphrase is not correct for this replica",
+                        unlock.EXIT_WRONG_PASSPHRASE) from None
+    try:
+        unlock.remember_key(path, key)
+    except unlock.KeyringUnavailable as exc:
+        raise UserError(f"{exc}; the key was not stored, the passphrase is still needed") from None
+    print("The unlock key is now kept in the OS keyring.")
+
+
+def _info(args) -> int:
+    path = _path(args)
+    header = _header(path)
+    with unlock.open_store(path) as store, store.session() as s:
+        counts = {t.name: s.scalar(select(func.count()).select_from(t))
+                  for t in Base.metadata.sorted_tables}
+        revision = store.schema_revision()
+    print(json.dumps({"path": str(path), "cipher": header["cipher"], "kdf": {
+        k: v for k, v in header["kdf"].items() if k != "salt"}, "schema": revision,
+        "created_at": header.get("created_at"), "rows": counts}, indent=2))
+    return 0
+
+
+def _header(path: Path) -> dict:
+    try:
+        return keyfile.read_header(path)
+    except keyfile.KeyHeaderError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _passwd(args) -> int:
+    path = _path(args)
+    _header(path)
+    old = unlock.ask_passphrase("Current passphrase: ")
+    new = _new_passphrase()
+    try:
+        keyfile.change_passphrase(path, old, new)
+    except keyfile.WrongPassphraseError:
+        raise UserError("the current passphrase is not correct; nothing was changed",
+                        unlock.EXIT_WRONG_PASSPHRASE) from None
+    print("Passphrase changed. The data was not rewritten; the old passphrase no longer opens the replica.")
+    return 0
+
+
+def _new_passphrase() -> str:
+    new = os.environ.get(NEW_PASSPHRASE_ENV)
+    if not new:
+        if not sys.stdin.isatty():
+            raise UserError(f"set {NEW_PASSPHRASE_ENV} for a non-interactive passphrase change", 2)
+        new = getpass.getpass("New passphrase: ")
+        if getpass.getpass("Repeat the new passphrase: ") != new:
+            raise UserError("the two passphrases differ; nothing was changed", 2)
+    unlock.check_new_passphrase(new)
+    return new
+
+
+def _remember(args) -> int:
+    path = _path(args)
+    _header(path)
+    _store_in_keyring(path, unlock.ask_passphrase())
+    return 0
+
+
+def _forget(args) -> int:
+    removed = unlock.forget_key(_path(args))
+    print("Removed the unlock key from the OS keyring." if removed else
+          "No unlock key was stored in the OS keyring for this replica.")
+    return 0
+
+
+def _check(args) -> int:
+    with unlock.open_store(_path(args)) as store, store.raw() as raw:
+        result = [r[0] for r in raw.execute("PRAGMA integrity_check").fetchall()]
+    if result == ["ok"]:
+        print("Integrity check passed.")
+        return 0
+    print("\n".join(result))
+    return 1

@@ -1,0 +1,125 @@
+"""Getting the replica open: passphrase from the environment, the OS keyring or a prompt.
+
+The OS keyring is optional.  When the user asks, the unwrapped database key
+(not the passphrase) is stored there, so a passphrase change does not break
+it; with no keyring backend (common on Linux servers) SCC Desktop says so and
+carries on with the passphrase.  ``keyrings.alt`` backends keep secrets in
+plain text and are never accepted.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import sys
+from pathlib import Path
+
+from models import keyfile
+from models.store import Store, StoreError, WrongKeyError
+from scc_desktop.errors import UserError
+
+log = logging.getLogger(__name__)
+
+PASSPHRASE_ENV = "SCC_PASSPHRASE"
+KEYRING_SERVICE = "scc-desktop"
+EXIT_WRONG_PASSPHRASE = 3
+MIN_PASSPHRASE = 8
+
+
+class KeyringUnavailable(Exception):
+    pass
+
+
+def _keyring():
+    try:
+        import keyring
+        from keyring.errors import NoKeyringError  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - keyring is a dependency
+        raise KeyringUnavailable("the keyring package is not installed") from exc
+    backend = keyring.get_keyring()
+    module = type(backend).__module__
+    if module.startswith("keyrings.alt") or "fail" in module or "null" in module:
+        raise KeyringUnavailable(f"no secure OS keyring is available ({type(backend).__name__})")
+    return keyring
+
+
+def _account(db_path: Path) -> str:
+    return str(Path(db_path).resolve())
+
+
+def remember_key(db_path: Path, key: bytes) -> None:
+    try:
+        _keyring().set_password(KEYRING_SERVICE, _account(db_path), key.hex())
+    except KeyringUnavailable:
+        raise
+    except Exception as exc:  # keyring backends raise their own error types
+        raise KeyringUnavailable(f"the OS keyring refused to store the key: {exc}") from exc
+
+
+def forget_key(db_path: Path) -> bool:
+    try:
+        kr = _keyring()
+        if kr.get_password(KEYRING_SERVICE, _account(db_path)) is None:
+            return False
+        kr.delete_password(KEYRING_SERVICE, _account(db_path))
+        return True
+    except KeyringUnavailable:
+        return False
+
+
+def key_from_keyring(db_path: Path) -> bytes | None:
+    try:
+        stored = _keyring().get_password(KEYRING_SERVICE, _account(db_path))
+    except KeyringUnavailable as exc:
+        log.debug("keyring not used: %s", exc)
+        return None
+    except Exception as exc:  # a locked or broken keyring must not stop the room
+        log.warning("could not read the OS keyring: %s", exc)
+        return None
+    try:
+        return bytes.fromhex(stored) if stored else None
+    except ValueError:
+        log.warning("ignoring an unreadable key in the OS keyring for %s", db_path)
+        return None
+
+
+def ask_passphrase(prompt: str = "Replica passphrase: ", *, confirm: bool = False) -> str:
+    """The passphrase from ``SCC_PASSPHRASE``, else a terminal prompt, else an error."""
+    env = os.environ.get(PASSPHRASE_ENV)
+    if env:
+        return env
+    if not sys.stdin.isatty():
+        raise UserError(f"no passphrase: set {PASSPHRASE_ENV} for non-interactive runs", 2)
+    first = getpass.getpass(prompt)
+    if confirm and getpass.getpass("Repeat the passphrase: ") != first:
+        raise UserError("the two passphrases differ; nothing was changed", 2)
+    return first
+
+
+def check_new_passphrase(passphrase: str) -> None:
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise UserError(f"the passphrase must have at least {MIN_PASSPHRASE} characters", 2)
+
+
+def open_store(db_path: Path, passphrase: str | None = None) -> Store:
+    """Open the replica: keyring key first (if stored), then the passphrase."""
+    db_path = Path(db_path)
+    if not db_path.exists():
+        raise UserError(f"there is no replica at {db_path}; create one with 'scc-desktop db init'")
+    key = key_from_keyring(db_path) if passphrase is None else None
+    if key is not None:
+        try:
+            return Store.open_with_key(db_path, key)
+        except WrongKeyError:
+            log.warning("the key in the OS keyring does not open %s; asking for the passphrase", db_path)
+        except (StoreError, keyfile.KeyHeaderError) as exc:
+            raise UserError(str(exc)) from None
+    if passphrase is None:
+        passphrase = ask_passphrase()
+    try:
+        return Store.unlock(db_path, passphrase)
+    except WrongKeyError as exc:
+        raise UserError(f"{exc}; nothing was opened", EXIT_WRONG_PASSPHRASE) from None
+    except StoreError as exc:
+        raise UserError(str(exc)) from None

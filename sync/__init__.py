@@ -1,0 +1,1 @@
+"""Wire protocol, client sync engine, feed hub and simulator. Never imports Qt."""

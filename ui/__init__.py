@@ -1,0 +1,1 @@
+"""PySide6 windows, item models and charts over the local replica."""
