@@ -100,7 +100,7 @@ class Cursor:
     def _run(self, sql: str, call) -> "Cursor":
         raw = self.connection.raw
         if _opens_transaction(sql):
-            self.connection._begin_if_needed()
+            self.connection.begin()
         self._description = None
         before = raw.total_changes()
         try:
@@ -119,7 +119,13 @@ class Cursor:
         return self._run(sql, lambda: self._cursor.execute(sql, params))
 
     def executemany(self, sql: str, seq_of_parameters) -> "Cursor":
-        return self._run(sql, lambda: self._cursor.executemany(sql, seq_of_parameters))
+        # A statement run many times returns no rows (DB-API), so the per-row
+        # exec tracer is switched off: on a bulk insert it is most of the cost.
+        self._cursor.exec_trace = None
+        try:
+            return self._run(sql, lambda: self._cursor.executemany(sql, seq_of_parameters))
+        finally:
+            self._cursor.exec_trace = self._capture_description
 
     def fetchone(self) -> tuple | None:
         if self._rows is None:
@@ -178,7 +184,8 @@ class Connection:
     def in_transaction(self) -> bool:
         return not self.raw.get_autocommit()
 
-    def _begin_if_needed(self) -> None:
+    def begin(self) -> None:
+        """Open a transaction now (bulk code writing through ``raw`` joins it)."""
         if not self.in_transaction:
             try:
                 self.raw.execute("BEGIN")

@@ -23,6 +23,10 @@ class FeedCursor(Base):
     feed: Mapped[str] = mapped_column(String(40), primary_key=True)
     position: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When this desktop last completed a pull from the hub (whatever it held).
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The freshest provider submission the hub held at that sync.
+    last_provider_data_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class OutboxItem(Base):
@@ -42,3 +46,6 @@ class OutboxItem(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The hub refused it (the reasons are in last_error): kept, shown, never resent blindly.
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hub_seq: Mapped[int | None] = mapped_column(BigInteger)

@@ -81,8 +81,8 @@ def _store_in_keyring(path: Path, passphrase: str) -> None:
 
 def _info(args) -> int:
     path = _path(args)
-    header = _header(path)
     with unlock.open_store(path) as store, store.session() as s:
+        header = _header(path)
         counts = {t.name: s.scalar(select(func.count()).select_from(t))
                   for t in Base.metadata.sorted_tables}
         revision = store.schema_revision()

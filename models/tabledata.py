@@ -1,0 +1,149 @@
+"""Reading framework data files (TOML) and reporting every problem at once.
+
+Every framework file under ``resources/`` opens with a ``[table]`` header:
+``edition``, ``source``, ``provenance``, ``verified`` (bool) and ``notes``.
+Loaders collect :class:`Problem` records instead of stopping at the first one,
+then raise a single :class:`TableError` listing them all, so a room replacing
+a table sees everything it has to fix in one pass.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HEADER_TEXT_FIELDS = ("edition", "source", "provenance", "notes")
+UNVERIFIED_MARKER = "UNVERIFIED TABLE"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a data file: which file, which entry, and why."""
+
+    file: str
+    key: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.reason}"
+
+
+class TableError(ValueError):
+    """A data file (or a set of bands) failed validation; ``problems`` lists every fault."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s):\n{lines}")
+
+
+@dataclass(frozen=True)
+class Header:
+    """Provenance of a data file. ``verified`` is False for placeholders."""
+
+    edition: str
+    source: str
+    provenance: str
+    verified: bool
+    notes: str
+
+    @property
+    def marker(self) -> str:
+        """``"UNVERIFIED TABLE"`` unless the file says it was checked against its source."""
+        return "verified" if self.verified else UNVERIFIED_MARKER
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; an unreadable or malformed file raises :class:`TableError`."""
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise TableError([Problem(str(path), "(file)", f"cannot read file: {exc.strerror or exc}")]) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise TableError([Problem(str(path), "(file)", f"not valid TOML: {exc}")]) from exc
+
+
+class Collector:
+    """Accumulates problems for one file and reads typed fields from TOML tables."""
+
+    def __init__(self, file: Path | str) -> None:
+        self.file = str(file)
+        self.problems: list[Problem] = []
+
+    def add(self, key: str, reason: str) -> None:
+        self.problems.append(Problem(self.file, key, reason))
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise TableError(self.problems)
+
+    def top_level(self, data: dict[str, Any], allowed: tuple[str, ...]) -> None:
+        """Record a problem for each unexpected top-level key (usually a misspelt section)."""
+        for name in sorted(set(data) - set(allowed)):
+            self.add(name, f"unknown top-level entry '{name}' (expected: {', '.join(allowed)})")
+
+    def field(self, table: Any, name: str, kind: type | tuple[type, ...], where: str,
+              required: bool = True, default: Any = None) -> Any:
+        """Return ``table[name]`` if it has type ``kind``; otherwise record a problem.
+
+        ``bool`` never counts as a number, although Python treats it as ``int``.
+        """
+        if not isinstance(table, dict):
+            self.add(where, "expected a table of fields")
+            return default
+        if name not in table:
+            if required:
+                self.add(where, f"missing field '{name}'")
+            return default
+        value = table[name]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds:
+            ok = False
+        else:
+            ok = isinstance(value, kinds)
+        if not ok:
+            names = "a number" if kinds == (int, float) else " or ".join(_type_name(k) for k in kinds)
+            self.add(where, f"field '{name}' must be {names}, got {value!r}")
+            return default
+        return value
+
+    def number(self, table: Any, name: str, where: str, required: bool = True,
+               default: float | None = None, finite: bool = True) -> float | None:
+        """A numeric field as float; NaN (and, when ``finite``, infinity) is a problem."""
+        value = self.field(table, name, (int, float), where, required, None)
+        if value is None:
+            return default
+        value = float(value)
+        if math.isnan(value) or (finite and math.isinf(value)):
+            self.add(where, f"field '{name}' must be a finite number, got {value!r}")
+            return default
+        return value
+
+    def header(self, data: dict[str, Any], extra: tuple[str, ...] = ()) -> Header:
+        """Read and check the ``[table]`` header common to every framework file.
+
+        ``extra`` names further fields a file type allows in its header (e.g. ``pillar``).
+        """
+        head = data.get("table")
+        if not isinstance(head, dict):
+            self.add("[table]", "missing header table [table] (edition, source, provenance, verified, notes)")
+            return Header("?", "?", "?", False, "")
+        allowed = set(HEADER_TEXT_FIELDS) | {"verified"} | set(extra)
+        for name in sorted(set(head) - allowed):
+            self.add("[table]", f"unknown field '{name}' (in TOML every key after the [table] line "
+                                "belongs to it: move top-level keys above that line)")
+        texts = {name: self.field(head, name, str, "[table]", default="?") for name in HEADER_TEXT_FIELDS}
+        for name in ("edition", "source", "provenance"):
+            if isinstance(head.get(name), str) and not head[name].strip():
+                self.add("[table]", f"field '{name}' must not be empty")
+        verified = self.field(head, "verified", bool, "[table]", default=False)
+        return Header(texts["edition"], texts["source"], texts["provenance"], bool(verified), texts["notes"])
+
+
+def _type_name(kind: type) -> str:
+    return {str: "text", int: "an integer", float: "a number", bool: "true or false",
+            list: "a list", dict: "a table"}.get(kind, kind.__name__)

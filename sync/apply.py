@@ -1,0 +1,183 @@
+"""Applying a feed batch to the replica: all of it and the new cursor, in one transaction.
+
+A crash anywhere before the commit leaves the replica and its cursor as they
+were, so the next pull repeats the batch; items at or below the stored cursor
+are skipped and every table keyed on ``feed_seq`` ignores a repeat, so a
+repeat never doubles a row.  An item that does not validate is quarantined
+with its reason and the cursor still moves on: one bad item must not stop the
+room's feed, and it is never silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.exc import DBAPIError, StatementError
+
+from models.ingest import ObservationValidator, insert_observations
+from models.orm import (
+    AmbulanceStatus,
+    CritconStatus,
+    FeedCursor,
+    HandoverEvent,
+    OpelAssessment,
+    OpelParameterScore,
+    Organisation,
+    QuarantinedRecord,
+    ResponseTimes,
+)
+from models.orm.types import utcnow
+from sync import apply_records
+from sync.protocol import FEED_DATA, FeedBatch, FeedItem
+
+
+@dataclass
+class ApplyReport:
+    applied: int = 0
+    skipped: int = 0  # at or below the cursor: already applied
+    quarantined: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)  # what changed, for views to redraw
+    position: int = 0
+
+
+def current_position(conn: Connection, feed: str) -> int:
+    return conn.execute(select(FeedCursor.position).where(FeedCursor.feed == feed)).scalar() or 0
+
+
+def apply_batch(store, batch: FeedBatch, validator: ObservationValidator, *,
+                feed: str = "main") -> ApplyReport:
+    report = ApplyReport()
+    with store.engine.connect() as conn:
+        with conn.begin():
+            conn.connection.driver_connection.begin()
+            start = current_position(conn, feed)
+            report.position = start
+            fresh = [item for item in batch.items if item.seq > start]
+            report.skipped = len(batch.items) - len(fresh)
+            _apply_items(conn, fresh, validator, report)
+            position = max([start, batch.next_after] + [i.seq for i in fresh])
+            _set_cursor(conn, feed, position, batch.last_provider_data_at)
+            report.position = position
+    return report
+
+
+def _apply_items(conn: Connection, items: list[FeedItem], validator, report: ApplyReport) -> None:
+    observations = []
+    for item in items:
+        model = FEED_DATA.get(item.kind)
+        if model is None:
+            _quarantine(conn, item, [f"kind: {item.kind!r} is not known to this version"], report)
+            continue
+        try:
+            data = model.model_validate(item.data)
+        except ValidationError as exc:
+            _quarantine(conn, item, _reasons(exc), report)
+            continue
+        if item.kind == "observation":
+            observations.append((data.org_code, data.metric, data.observed_at, data.value,
+                                 data.source, data.received_at, item.seq))
+            continue
+        problem = _apply_one(conn, item, data)
+        if problem:
+            _quarantine(conn, item, [problem], report)
+            continue
+        report.applied += 1
+        report.kinds[item.kind] = report.kinds.get(item.kind, 0) + 1
+    if observations:
+        raw = conn.connection.driver_connection.raw
+        result = insert_observations(raw, observations, validator, source="feed")
+        report.applied += result.accepted
+        report.quarantined += result.quarantined
+        report.kinds["observation"] = result.accepted
+
+
+def _apply_one(conn: Connection, item: FeedItem, data) -> str | None:
+    # A savepoint per item: a row the replica's constraints refuse is
+    # quarantined alone instead of failing (and so blocking) the whole batch.
+    try:
+        with conn.begin_nested():
+            return HANDLERS[item.kind](conn, item.seq, data)
+    except (DBAPIError, StatementError, ValueError) as exc:
+        return f"data: refused by the replica: {getattr(exc, 'orig', None) or exc}"
+
+
+def _reasons(exc: ValidationError) -> list[str]:
+    return [f"data.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+
+
+def _quarantine(conn: Connection, item: FeedItem, reasons: list[str], report: ApplyReport) -> None:
+    conn.execute(insert(QuarantinedRecord).values(
+        received_at=utcnow(), source=f"feed:{item.kind}",
+        payload=json.dumps(item.model_dump(mode="json")), errors=reasons))
+    report.quarantined += 1
+
+
+def _set_cursor(conn: Connection, feed: str, position: int, provider_at: datetime | None) -> None:
+    now = utcnow()
+    values = {"position": position, "updated_at": now, "last_sync_at": now}
+    if provider_at is not None:
+        values["last_provider_data_at"] = provider_at
+    stmt = insert(FeedCursor).values(feed=feed, **values)
+    conn.execute(stmt.on_conflict_do_update(index_elements=[FeedCursor.feed], set_=values))
+
+
+# --- one handler per kind; each returns a problem sentence or None --------------
+def _organisation(conn: Connection, seq: int, d) -> None:
+    values = {"name": d.name, "sector": d.sector, "region": d.region, "size": d.size,
+              "active": d.active}
+    stmt = insert(Organisation).values(ods_code=d.ods_code, **values)
+    conn.execute(stmt.on_conflict_do_update(index_elements=[Organisation.ods_code], set_=values))
+
+
+def _opel(conn: Connection, seq: int, d) -> None:
+    new_id = conn.execute(insert(OpelAssessment).values(
+        scope=d.scope, org_code=d.org_code, pillar=d.pillar, assessed_at=d.assessed_at,
+        table_edition=d.edition, table_verified=d.verified, total_score=d.total,
+        calculated_level=d.level, at_least_level=d.at_least_level, complete=d.complete,
+        declared_level=d.declared_level, override_reason=d.override_reason,
+        received_at=utcnow(), feed_seq=seq,
+    ).on_conflict_do_nothing(index_elements=[OpelAssessment.feed_seq])
+        .returning(OpelAssessment.id)).scalar()
+    if new_id is not None and d.parameters:
+        conn.execute(insert(OpelParameterScore), [
+            {"assessment_id": new_id, "parameter_key": p.key, "value": p.value, "band": p.band,
+             "points": p.points, "weight": p.weight, "problem": p.problem} for p in d.parameters])
+
+
+def _simple(model, **rename):
+    def handler(conn: Connection, seq: int, d) -> None:
+        values = d.model_dump()
+        for ours, theirs in rename.items():
+            values[ours] = values.pop(theirs)
+        conn.execute(insert(model).values(**values, received_at=utcnow(), feed_seq=seq)
+                     .on_conflict_do_nothing(index_elements=[model.feed_seq]))
+    return handler
+
+
+def _handover(conn: Connection, seq: int, d) -> None:
+    values = d.model_dump()
+    values["feed_seq"] = seq
+    stmt = insert(HandoverEvent).values(**values)
+    # A later feed position is a later state of the same ambulance; an
+    # earlier one arriving again (a repeated batch) changes nothing.
+    conn.execute(stmt.on_conflict_do_update(
+        index_elements=[HandoverEvent.event_uuid],
+        set_={k: stmt.excluded[k] for k in values if k != "event_uuid"},
+        where=HandoverEvent.feed_seq < stmt.excluded.feed_seq))
+
+
+HANDLERS = {
+    "organisation": _organisation,
+    "opel_assessment": _opel,
+    "ambulance_status": _simple(AmbulanceStatus),
+    "response_times": _simple(ResponseTimes),
+    "critcon": _simple(CritconStatus),
+    "handover": _handover,
+    "record": apply_records.apply_record,
+}
+

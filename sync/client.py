@@ -1,0 +1,104 @@
+"""HTTP client for the feed hub (requests): typed calls, faults turned into two kinds.
+
+``HubUnreachable``: worth retrying later (refused, timed out, 5xx, a reply cut
+short or not the protocol).  ``HubRefused``: the hub understood and said no
+(4xx with an ``ErrorBody``), so retrying the same request will not help.
+TLS certificates are verified unless a CA bundle is given or the caller
+explicitly turns verification off.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+import requests
+from pydantic import ValidationError
+
+from sync.protocol import (
+    PROTOCOL_VERSION,
+    VERSION_HEADER,
+    ErrorBody,
+    FeedBatch,
+    Health,
+    RecordBatch,
+    RecordReceipt,
+)
+
+CONNECT_TIMEOUT = 3.05
+READ_TIMEOUT = 15.0
+
+
+class HubUnreachable(Exception):
+    pass
+
+
+class HubRefused(Exception):
+    def __init__(self, status: int, error: ErrorBody | None, text: str) -> None:
+        self.status = status
+        self.error = error
+        super().__init__(error.message if error else f"HTTP {status}: {text[:200]}")
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff with jitter: ``base * 2**attempt`` capped, times 0.5–1.0."""
+
+    base: float = 0.5
+    cap: float = 60.0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def delay(self, attempt: int) -> float:
+        return min(self.cap, self.base * (2 ** min(attempt, 30))) * self.rng.uniform(0.5, 1.0)
+
+
+class HubClient:
+    def __init__(self, base_url: str, token: str, *, verify: bool | str = True,
+                 session: requests.Session | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = session or requests.Session()
+        self.session.headers.update({"Authorization": f"Bearer {token}",
+                                     VERSION_HEADER: PROTOCOL_VERSION,
+                                     "User-Agent": "scc-desktop-sync"})
+        self.verify = verify
+
+    def _call(self, method: str, path: str, *, read_timeout: float = READ_TIMEOUT, **kwargs):
+        try:
+            resp = self.session.request(method, self.base_url + path, verify=self.verify,
+                                        timeout=(CONNECT_TIMEOUT, read_timeout), **kwargs)
+        except requests.RequestException as exc:  # refused, timeout, reset, TLS, truncated body
+            raise HubUnreachable(f"{type(exc).__name__}: {exc}") from exc
+        if resp.status_code >= 500:
+            raise HubUnreachable(f"hub error HTTP {resp.status_code}")
+        try:
+            body = resp.json()
+        except ValueError:
+            raise HubUnreachable(f"hub reply to {path} was not complete JSON "
+                                 f"(HTTP {resp.status_code}, {len(resp.content)} bytes)") from None
+        if resp.status_code >= 400:
+            try:
+                error = ErrorBody.model_validate(body.get("error", body))
+            except (ValidationError, AttributeError):
+                error = None
+            raise HubRefused(resp.status_code, error, resp.text)
+        return body
+
+    def _parse(self, model, body, what: str):
+        try:
+            return model.model_validate(body)
+        except ValidationError as exc:
+            raise HubUnreachable(f"hub {what} reply does not follow the protocol: "
+                                 f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+
+    def health(self) -> Health:
+        return self._parse(Health, self._call("GET", "/health", read_timeout=5), "health")
+
+    def feed(self, after: int, limit: int, wait: float = 0) -> FeedBatch:
+        body = self._call("GET", "/v1/feed", params={"after": after, "limit": limit, "wait": wait},
+                          read_timeout=READ_TIMEOUT + wait)
+        return self._parse(FeedBatch, body, "feed")
+
+    def push(self, batch: RecordBatch) -> RecordReceipt:
+        body = self._call("POST", "/v1/records", data=batch.model_dump_json(),
+                          headers={"Content-Type": "application/json"})
+        return self._parse(RecordReceipt, body, "records")

@@ -1,0 +1,119 @@
+"""The client sync engine: push the outbox, pull the feed, report connectivity.
+
+The UI never calls the hub: a worker thread runs ``SyncEngine.run`` and the
+views read the replica.  One cycle (``run_once``) pushes pending records,
+then pulls batches after the stored cursor until caught up, applying each
+batch with its cursor in one transaction (``sync.apply``).  Network faults
+never raise out of a cycle: they turn the connectivity state to offline and
+the loop retries with exponential backoff and jitter.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from models.catalogue import load_catalogue
+from models.ingest import ObservationValidator
+from models.orm import FeedCursor
+from models.orm.types import utcnow
+from sync import outbox
+from sync.apply import ApplyReport, apply_batch
+from sync.client import Backoff, HubClient, HubRefused, HubUnreachable
+from sync.connectivity import Connectivity, ConnectivityTracker
+
+log = logging.getLogger(__name__)
+
+
+def catalogue_validator(extra_dirs=()) -> ObservationValidator:
+    cat = load_catalogue(extra_dirs)
+    return ObservationValidator({c: (m.valid_min, m.valid_max) for c, m in cat.metrics.items()})
+
+
+@dataclass
+class CycleResult:
+    connectivity: Connectivity
+    applied: int = 0
+    batches: int = 0
+    pushed: int = 0
+    rejected: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+class SyncEngine:
+    def __init__(self, store, client: HubClient, *, validator: ObservationValidator | None = None,
+                 feed: str = "main", batch_limit: int = 1000,
+                 stale_after: timedelta = timedelta(minutes=30),
+                 clock: Callable[[], datetime] = utcnow, max_batches_per_cycle: int = 1000) -> None:
+        self.store = store
+        self.client = client
+        self.validator = validator or catalogue_validator()
+        self.feed = feed
+        self.batch_limit = batch_limit
+        self.clock = clock
+        self.max_batches = max_batches_per_cycle
+        with store.session() as s:
+            cur = s.get(FeedCursor, feed)
+        self.tracker = ConnectivityTracker(stale_after, cur.last_sync_at if cur else None,
+                                           cur.last_provider_data_at if cur else None)
+
+    @property
+    def connectivity(self) -> Connectivity:
+        return self.tracker.current
+
+    def position(self) -> int:
+        with self.store.session() as s:
+            return s.scalar(select(FeedCursor.position).where(FeedCursor.feed == self.feed)) or 0
+
+    def pull(self, wait: float = 0) -> tuple[list[ApplyReport], datetime | None]:
+        """Pull and apply batches until caught up (the first request may long-poll)."""
+        reports, provider_at = [], None
+        for n in range(self.max_batches):
+            batch = self.client.feed(self.position(), self.batch_limit, wait if n == 0 else 0)
+            provider_at = batch.last_provider_data_at or provider_at
+            if not batch.items and batch.next_after <= self.position():
+                break
+            reports.append(apply_batch(self.store, batch, self.validator, feed=self.feed))
+            if batch.next_after >= batch.head:
+                break
+        return reports, provider_at
+
+    def run_once(self, wait: float = 0) -> CycleResult:
+        try:
+            pushed = outbox.push_pending(self.store, self.client)
+            reports, provider_at = self.pull(wait)
+        except (HubUnreachable, HubRefused) as exc:
+            state = self.tracker.failed(self.clock(), str(exc), outbox.pending_count(self.store))
+            log.info("sync cycle failed: %s", exc)
+            return CycleResult(state, error=str(exc))
+        state = self.tracker.reached(self.clock(), provider_at, outbox.pending_count(self.store))
+        result = CycleResult(state, pushed=pushed.stored + pushed.duplicate,
+                             rejected=pushed.rejected, batches=len(reports),
+                             applied=sum(r.applied for r in reports))
+        for r in reports:
+            for kind, n in r.kinds.items():
+                result.kinds[kind] = result.kinds.get(kind, 0) + n
+        return result
+
+    def run(self, stop: threading.Event, *, poll_interval: float = 2.0, long_poll: float = 20.0,
+            on_cycle: Callable[[CycleResult], None] | None = None,
+            backoff: Backoff | None = None) -> None:
+        """Sync until ``stop`` is set: long-poll when online, back off when not."""
+        backoff = backoff or Backoff(base=poll_interval / 2, cap=60.0)
+        failures = 0
+        while not stop.is_set():
+            result = self.run_once(wait=long_poll if failures == 0 else 0)
+            if on_cycle:
+                on_cycle(result)
+            if result.error:
+                failures += 1
+                stop.wait(backoff.delay(failures - 1))
+            else:
+                failures = 0
+                stop.wait(0 if long_poll else poll_interval)

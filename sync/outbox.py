@@ -1,0 +1,87 @@
+"""The outbox: records authored here, pushed to the hub in order, each exactly once.
+
+A record and its outbox row are written in one transaction by the service
+that authors it (``enqueue``).  Pushing is safe to repeat: the hub keys on the
+record's UUID and answers "duplicate" for one it already holds, so a crash
+between the hub storing a record and this desktop marking it sent costs one
+repeated request, never a second copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from models.orm import OutboxItem
+from models.orm.types import utcnow
+from sync.client import HubClient, HubRefused
+from sync.protocol import RecordBatch, RecordPush
+
+CHUNK = 100
+
+
+def enqueue(session: Session, push: RecordPush) -> OutboxItem:
+    """Add a record to the outbox in the caller's transaction (with the record itself)."""
+    item = OutboxItem(uuid=push.uuid, kind=push.kind, payload=push.model_dump(mode="json"))
+    session.add(item)
+    return item
+
+
+def pending_count(store) -> int:
+    with store.session() as s:
+        return s.scalar(select(func.count()).select_from(OutboxItem).where(
+            OutboxItem.sent_at.is_(None), OutboxItem.rejected_at.is_(None))) or 0
+
+
+@dataclass
+class PushResult:
+    stored: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+
+
+def push_pending(store, client: HubClient) -> PushResult:
+    """Push every pending record, oldest first. Network faults propagate (``HubUnreachable``)."""
+    result = PushResult()
+    while True:
+        with store.session() as s:
+            items = s.scalars(select(OutboxItem).where(
+                OutboxItem.sent_at.is_(None), OutboxItem.rejected_at.is_(None))
+                .order_by(OutboxItem.seq).limit(CHUNK)).all()
+        if not items:
+            return result
+        try:
+            receipt = client.push(RecordBatch(records=[RecordPush.model_validate(i.payload)
+                                                       for i in items]))
+        except HubRefused as exc:
+            # The whole request was refused (e.g. the token may not write):
+            # keep every record, note why, and stop until something changes.
+            _note_error(store, [i.seq for i in items], str(exc))
+            raise
+        except Exception as exc:
+            _note_error(store, [i.seq for i in items], str(exc))
+            raise
+        _apply_receipt(store, receipt, result)
+
+
+def _note_error(store, seqs: list[int], message: str) -> None:
+    with store.session() as s, s.begin():
+        s.execute(update(OutboxItem).where(OutboxItem.seq.in_(seqs))
+                  .values(attempts=OutboxItem.attempts + 1, last_error=message[:500]))
+
+
+def _apply_receipt(store, receipt, result: PushResult) -> None:
+    now = utcnow()
+    with store.session() as s, s.begin():
+        for r in receipt.results:
+            if r.status in ("stored", "duplicate"):
+                s.execute(update(OutboxItem).where(OutboxItem.uuid == r.uuid).values(
+                    sent_at=now, hub_seq=r.seq, last_error=None))
+                setattr(result, r.status, getattr(result, r.status) + 1)
+            else:
+                reasons = "; ".join(f"{e.field}: {e.reason}" for e in r.errors) or "rejected"
+                s.execute(update(OutboxItem).where(OutboxItem.uuid == r.uuid).values(
+                    rejected_at=now, last_error=reasons[:2000]))
+                result.rejected += 1

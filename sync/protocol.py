@@ -1,0 +1,309 @@
+"""The wire protocol between providers, the feed hub and desktops (version 1.x).
+
+One module, shared by the hub, the sync engine and the simulator, so the
+three cannot drift apart.  Units are in the field names or documented here:
+times are ISO 8601 with an explicit offset (UTC on output), handover and
+response figures in the units the field names say, percentages 0–100.
+
+Versioning: every request carries ``SCC-Protocol: MAJOR.MINOR``.  A peer
+accepts any minor version of its own major (new minor versions only add
+optional fields, and unknown fields are ignored); another major gets HTTP 426
+with an ``ErrorBody`` listing what the hub speaks.  See docs/sync-protocol.md.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+PROTOCOL_MAJOR = 1
+PROTOCOL_MINOR = 0
+PROTOCOL_VERSION = f"{PROTOCOL_MAJOR}.{PROTOCOL_MINOR}"
+VERSION_HEADER = "SCC-Protocol"
+MAX_FEED_BATCH = 5000
+
+
+class VersionError(ValueError):
+    pass
+
+
+def check_version(header: str | None) -> tuple[int, int]:
+    """Parse a peer's ``SCC-Protocol`` header; raise ``VersionError`` if we cannot talk to it."""
+    if not header:
+        raise VersionError(f"missing {VERSION_HEADER} header; this hub speaks {PROTOCOL_MAJOR}.x")
+    try:
+        major_text, minor_text = header.strip().split(".", 1)
+        major, minor = int(major_text), int(minor_text)
+    except ValueError:
+        raise VersionError(f"{VERSION_HEADER} header {header!r} is not MAJOR.MINOR") from None
+    if major != PROTOCOL_MAJOR:
+        raise VersionError(f"protocol {header} is not supported; this side speaks {PROTOCOL_MAJOR}.x "
+                           f"(up to {PROTOCOL_VERSION})")
+    return major, minor
+
+
+class _Msg(BaseModel):
+    # Unknown fields are ignored so an older peer can read a newer minor version.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+# --- errors ---------------------------------------------------------------
+class FieldError(_Msg):
+    field: str  # dotted path, e.g. "items.3.value"
+    reason: str
+
+
+class ErrorBody(_Msg):
+    code: str  # machine-readable: "protocol_version", "validation", "forbidden", ...
+    message: str  # a sentence for a person
+    fields: list[FieldError] = []
+    supported: list[str] = []
+
+
+# --- provider submissions -------------------------------------------------
+class ObservationItem(_Msg):
+    type: Literal["observation"]
+    metric: str = Field(min_length=1, max_length=80)
+    observed_at: AwareDatetime
+    value: float
+
+
+class OpelDeclarationItem(_Msg):
+    """A provider's declared OPEL level; the hub scores the parameters itself."""
+
+    type: Literal["opel_declaration"]
+    pillar: str
+    assessed_at: AwareDatetime
+    declared_level: int = Field(ge=1, le=4)
+    reason: str | None = None
+
+
+class AmbulanceStatusItem(_Msg):
+    type: Literal["ambulance_status"]
+    declared_at: AwareDatetime
+    reap_level: int = Field(ge=1, le=4)
+    csp_level: str | None = Field(default=None, max_length=20)
+
+
+class ResponseTimesItem(_Msg):
+    type: Literal["response_times"]
+    category: Literal["C1", "C2", "C3", "C4"]
+    period_start: AwareDatetime
+    period_end: AwareDatetime
+    incidents: int | None = Field(default=None, ge=0)
+    mean_seconds: float | None = Field(default=None, ge=0)
+    p90_seconds: float | None = Field(default=None, ge=0)
+
+
+class HandoverItem(_Msg):
+    """One ambulance at one hospital; resubmitted as it moves through its states."""
+
+    type: Literal["handover"]
+    event_uuid: str = Field(min_length=8, max_length=36)
+    hospital_code: str = Field(min_length=3, max_length=12)
+    vehicle_ref: str | None = Field(default=None, max_length=20)
+    state: Literal["en_route", "arrived", "handed_over", "cleared", "cancelled"]
+    eta_at: AwareDatetime | None = None
+    arrived_at: AwareDatetime | None = None
+    handed_over_at: AwareDatetime | None = None
+    cleared_at: AwareDatetime | None = None
+
+
+class CritconItem(_Msg):
+    type: Literal["critcon"]
+    reported_at: AwareDatetime
+    level: int = Field(ge=0, le=4)
+    staffed_beds: int | None = Field(default=None, ge=0)
+    occupied_beds: int | None = Field(default=None, ge=0)
+
+
+SubmissionItem = Annotated[
+    Union[ObservationItem, OpelDeclarationItem, AmbulanceStatusItem, ResponseTimesItem,
+          HandoverItem, CritconItem],
+    Field(discriminator="type"),
+]
+ITEM_TYPES = ("observation", "opel_declaration", "ambulance_status", "response_times",
+              "handover", "critcon")
+
+
+class Submission(_Msg):
+    """What a provider sends. ``submission_id`` makes a retried submission a no-op."""
+
+    submission_id: str = Field(min_length=8, max_length=64)
+    org_code: str = Field(min_length=3, max_length=12)
+    submitted_at: AwareDatetime
+    # Raw dicts: each item is validated on its own so one bad item is
+    # quarantined with its reasons while the good ones are stored.
+    items: list[dict[str, Any]] = Field(min_length=1, max_length=10_000)
+
+
+class ItemRejection(_Msg):
+    index: int
+    errors: list[FieldError]
+
+
+class SubmissionReceipt(_Msg):
+    submission_id: str
+    accepted: int
+    rejected: list[ItemRejection] = []
+    duplicate: bool = False  # this submission_id was already received
+
+
+# --- the feed -------------------------------------------------------------
+FEED_KINDS = ("organisation", "observation", "opel_assessment", "ambulance_status",
+              "response_times", "handover", "critcon", "record")
+
+
+# What ``FeedItem.data`` holds for each kind.  The hub builds these; the sync
+# engine validates each item against them before applying it to the replica.
+class FeedOrganisation(_Msg):
+    ods_code: str
+    name: str
+    sector: str
+    region: str | None = None
+    size: float | None = None  # roll-up weight, e.g. core G&A beds
+    active: bool = True
+
+
+class FeedObservation(_Msg):
+    org_code: str
+    metric: str
+    observed_at: AwareDatetime
+    value: float
+    source: str = "provider"
+    received_at: AwareDatetime
+
+
+class FeedParameterScore(_Msg):
+    key: str
+    value: float | None = None
+    band: str | None = None  # interval notation, e.g. "[30, 45)"
+    points: float | None = None
+    weight: float = 1.0
+    problem: str | None = None  # why it is missing or invalid
+
+
+class FeedOpelAssessment(_Msg):
+    scope: Literal["provider", "pillar", "system"]
+    org_code: str | None = None  # None for pillar and system scope
+    pillar: str
+    assessed_at: AwareDatetime
+    edition: str
+    verified: bool
+    total: float | None = None
+    level: int | None = None  # None when incomplete
+    at_least_level: int | None = None
+    complete: bool = True
+    declared_level: int | None = None
+    override_reason: str | None = None
+    parameters: list[FeedParameterScore] = []
+
+
+class FeedAmbulanceStatus(_Msg):
+    org_code: str
+    declared_at: AwareDatetime
+    reap_level: int
+    csp_level: str | None = None
+
+
+class FeedResponseTimes(_Msg):
+    org_code: str
+    category: Literal["C1", "C2", "C3", "C4"]
+    period_start: AwareDatetime
+    period_end: AwareDatetime
+    incidents: int | None = None
+    mean_seconds: float | None = None
+    p90_seconds: float | None = None
+
+
+class FeedHandover(_Msg):
+    ambulance_org: str  # the submitting ambulance service
+    event_uuid: str
+    hospital_code: str
+    vehicle_ref: str | None = None
+    state: Literal["en_route", "arrived", "handed_over", "cleared", "cancelled"]
+    eta_at: AwareDatetime | None = None
+    arrived_at: AwareDatetime | None = None
+    handed_over_at: AwareDatetime | None = None
+    cleared_at: AwareDatetime | None = None
+    updated_at: AwareDatetime  # when the hub received this state
+
+
+class FeedCritcon(_Msg):
+    org_code: str
+    reported_at: AwareDatetime
+    level: int
+    staffed_beds: int | None = None
+    occupied_beds: int | None = None
+
+
+class FeedRecord(_Msg):
+    """A desktop-authored record as the hub stored it (kind "record")."""
+
+    uuid: str
+    kind: Literal["decision", "transfer_event", "contact", "alert_ack", "action"]
+    device_id: str
+    authored_at: AwareDatetime
+    data: dict[str, Any]
+    author: str | None = None  # the token's user, as the hub saw it
+    hub_prev_hash: str | None = None  # decisions only: the hub's receipt-order chain
+    hub_hash: str | None = None
+
+
+FEED_DATA = {
+    "organisation": FeedOrganisation, "observation": FeedObservation,
+    "opel_assessment": FeedOpelAssessment, "ambulance_status": FeedAmbulanceStatus,
+    "response_times": FeedResponseTimes, "handover": FeedHandover, "critcon": FeedCritcon,
+    "record": FeedRecord,
+}
+
+
+class FeedItem(_Msg):
+    seq: int  # hub feed position: strictly increasing, no gaps a reader could skip past
+    kind: str
+    data: dict[str, Any]
+
+
+class FeedBatch(_Msg):
+    protocol: str = PROTOCOL_VERSION
+    items: list[FeedItem]
+    next_after: int  # ask with after=next_after for the following batch
+    head: int  # the hub's newest visible position
+    server_time: AwareDatetime
+    last_provider_data_at: datetime | None = None  # freshest provider submission the hub holds
+
+
+# --- desktop-authored records -------------------------------------------------
+RECORD_KINDS = ("decision", "transfer_event", "contact", "alert_ack", "action")
+
+
+class RecordPush(_Msg):
+    uuid: str = Field(min_length=36, max_length=36)  # client-generated idempotency key
+    kind: Literal["decision", "transfer_event", "contact", "alert_ack", "action"]
+    device_id: str = Field(min_length=1, max_length=36)
+    authored_at: AwareDatetime
+    data: dict[str, Any]
+
+
+class RecordBatch(_Msg):
+    records: list[RecordPush] = Field(min_length=1, max_length=1000)
+
+
+class RecordResult(_Msg):
+    uuid: str
+    status: Literal["stored", "duplicate", "rejected"]
+    seq: int | None = None
+    errors: list[FieldError] = []
+
+
+class RecordReceipt(_Msg):
+    results: list[RecordResult]
+
+
+class Health(_Msg):
+    status: Literal["ok", "degraded"]
+    protocol: str = PROTOCOL_VERSION
+    head: int
+    database: str

@@ -1,0 +1,195 @@
+"""Roll-ups: providers -> pillar -> system, by the methods named in the roll-up file."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.opel import RollupInput, load_system, pillar_score, score, system_score
+from models.opel_rollup import RollupError, check_against_tables
+from models.opel_table import load_shipped, shipped_pillars
+from models.tabledata import TableError
+
+HEADER = '''[table]
+edition = "test"
+source = "unit test"
+provenance = "unit test"
+verified = false
+notes = ""
+'''
+LEVELS_0_40 = '''levels = [{range = "[0, 10)", level = 1}, {range = "[10, 20)", level = 2},
+          {range = "[20, 30)", level = 3}, {range = "[30, inf)", level = 4}]'''
+
+
+def write(tmp_path, body, name="system.toml"):
+    path = tmp_path / name
+    path.write_text(HEADER + body)
+    return path
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_system()
+
+
+def test_shipped_file_is_unverified_and_consistent_with_tables(shipped):
+    assert shipped.header.verified is False and "PLACEHOLDER" in shipped.header.provenance
+    assert set(shipped.rules) == set(shipped_pillars()) | {"system"}
+    tables = {p: load_shipped(p) for p in shipped_pillars()}
+    assert check_against_tables(shipped, tables) == []
+
+
+def test_check_against_tables_finds_mismatch(tmp_path, shipped):
+    path = write(tmp_path, f'''
+[[rollups]]
+scope = "acute"
+method = "weighted_mean"
+weight_by = "ga_beds"
+score_range = "[0, 30]"
+levels = [{{range = "[0, 10)", level = 1}}, {{range = "[10, 20)", level = 2}},
+          {{range = "[20, 25)", level = 3}}, {{range = "[25, 30]", level = 4}}]
+[[rollups]]
+scope = "system"
+method = "worst"
+''')
+    problems = check_against_tables(load_system(path), {"acute": load_shipped("acute"),
+                                                        "community": load_shipped("community")})
+    assert problems == ["pillar 'acute': score_range [0, 30] does not hold every possible value from 0 to 40",
+                        "pillar 'community' has a table but no roll-up rule"]
+
+
+def test_acute_weighted_mean_by_beds(shipped):
+    providers = [RollupInput("RXA", 8, 1, size=100), RollupInput("RXB", 28, 3, size=300)]
+    result = pillar_score(shipped, "acute", providers)
+    assert result.method == "weighted_mean"
+    assert result.score == 23 and result.level == 3 and result.complete
+    assert result.weights == {"RXA": 100, "RXB": 300}
+    # equal sizes: plain mean 18 -> OPEL 2
+    assert pillar_score(shipped, "acute", [RollupInput("A", 8, 1, 1), RollupInput("B", 28, 3, 1)]).level == 2
+
+
+def test_weighted_mean_edge_is_inclusive_as_written(shipped):
+    result = pillar_score(shipped, "acute", [RollupInput("A", 0, 1, 1), RollupInput("B", 20, 3, 1)])
+    assert result.score == 10 and result.level == 2   # "[10, 20)" includes 10
+
+
+def test_missing_size_is_an_error_not_weight_one(shipped):
+    with pytest.raises(RollupError, match="RXB ga_beds must be a number above 0"):
+        pillar_score(shipped, "acute", [RollupInput("RXA", 8, 1, size=100), RollupInput("RXB", 28, 3)])
+    with pytest.raises(RollupError, match="above 0"):
+        pillar_score(shipped, "acute", [RollupInput("RXA", 8, 1, size=0)])
+
+
+def test_worst_takes_highest_level(shipped):
+    inputs = [RollupInput("C1", 3, 1), RollupInput("C2", 9, 3), RollupInput("C3", 5, 2)]
+    result = pillar_score(shipped, "community", inputs)
+    assert (result.level, result.score, result.method) == (3, 9, "worst")
+
+
+def test_incomplete_provider_makes_pillar_incomplete(shipped):
+    inputs = [RollupInput("C1", 3, 1), RollupInput("C2", None, None, at_least_level=3), RollupInput("C3", 5, 2)]
+    worst = pillar_score(shipped, "community", inputs)
+    assert worst.level is None and worst.score is None and not worst.complete
+    assert worst.missing == ("C2",) and worst.at_least_level == 3
+    mean = pillar_score(shipped, "acute", [RollupInput("A", 8, 1, 10), RollupInput("B", None, None, 10)])
+    assert mean.level is None and mean.at_least_level is None and mean.missing == ("B",)
+
+
+def test_from_opel_results_and_system_worst(shipped):
+    table = load_shipped("nhs111")
+    high = score(table, {"nhs111_calls_abandoned_pct": 50, "nhs111_average_speed_to_answer_seconds": 900,
+                         "nhs111_clinical_callback_in_time_pct": 10})
+    nhs111 = pillar_score(shipped, "nhs111", [RollupInput.from_result("111 provider", high)])
+    assert nhs111.level == 4
+    community = pillar_score(shipped, "community", [RollupInput("C1", 2, 1)])
+    system = system_score(shipped, {"nhs111": nhs111, "community": community})
+    assert system.scope == "system" and system.level == 4
+
+
+def test_rule_not_in_file_is_an_error(tmp_path):
+    system = load_system(write(tmp_path, '[[rollups]]\nscope = "system"\nmethod = "worst"\n'))
+    with pytest.raises(RollupError, match="no roll-up rule for 'acute'"):
+        pillar_score(system, "acute", [RollupInput("A", 1, 1)])
+
+
+def test_weighted_sum_and_system_weights(tmp_path):
+    path = write(tmp_path, f'''
+[[rollups]]
+scope = "mental_health"
+method = "weighted_sum"
+weight_by = "beds"
+score_range = "[0, inf)"
+{LEVELS_0_40}
+[[rollups]]
+scope = "system"
+method = "weighted_mean"
+combine = "level"
+weights = {{acute = 3, mental_health = 1}}
+score_range = "[1, 4]"
+levels = [{{range = "[1, 1.5)", level = 1}}, {{range = "[1.5, 2.5)", level = 2}},
+          {{range = "[2.5, 3.5)", level = 3}}, {{range = "[3.5, 4]", level = 4}}]
+''')
+    system = load_system(path)
+    mh = pillar_score(system, "mental_health", [RollupInput("M1", 6, 2, 1), RollupInput("M2", 7, 2, 2)])
+    assert mh.score == 20 and mh.level == 3
+    result = system_score(system, [RollupInput("acute", 30, 4), RollupInput("mental_health", 5, 1)])
+    assert result.score == 3.25 and result.level == 3   # (3*4 + 1*1) / 4 on the level scale
+    with pytest.raises(RollupError, match="pillar 'community' has no weight"):
+        system_score(system, [RollupInput("community", 1, 1)])
+
+
+def test_combined_value_outside_score_range_is_an_error(tmp_path):
+    path = write(tmp_path, f'''
+[[rollups]]
+scope = "acute"
+method = "weighted_sum"
+weight_by = "beds"
+score_range = "[0, 40]"
+{LEVELS_0_40.replace("[30, inf)", "[30, 40]")}
+[[rollups]]
+scope = "system"
+method = "worst"
+''')
+    with pytest.raises(RollupError, match="outside score_range"):
+        pillar_score(load_system(path), "acute", [RollupInput("A", 30, 4, 1), RollupInput("B", 30, 4, 1)])
+
+
+def test_no_inputs_is_an_error(shipped):
+    with pytest.raises(RollupError, match="nothing to roll up"):
+        pillar_score(shipped, "community", [])
+
+
+def test_bad_rollup_file_lists_every_problem(tmp_path):
+    path = write(tmp_path, '''
+[[rollups]]
+scope = "acute"
+method = "median"
+[[rollups]]
+scope = "community"
+method = "weighted_mean"
+score_range = "[0, 16]"
+levels = [{range = "[0, 4)", level = 1}, {range = "[5, 8)", level = 2},
+          {range = "[8, 12)", level = 3}, {range = "[12, 16]", level = 4}]
+[[rollups]]
+scope = "nhs111"
+method = "worst"
+levels = []
+[[rollups]]
+scope = "system"
+method = "weighted_sum"
+combine = "average"
+''')
+    with pytest.raises(TableError) as info:
+        load_system(path)
+    problems = [(p.key, p.reason) for p in info.value.problems]
+    assert ("acute", "unknown method 'median' (known: worst, weighted_mean, weighted_sum)") in problems
+    assert any(k == "community" and "needs weight_by" in r for k, r in problems)
+    assert any(k == "community.levels" and "[4, 5) is covered by no band" in r for k, r in problems)
+    assert ("nhs111", "field 'levels' is not used by method 'worst'; remove it") in problems
+    assert any(k == "system" and "combine must be" in r for k, r in problems)
+    assert any(k == "system" and "needs a weights table" in r for k, r in problems)
+    assert any(k == "system" and "missing field 'score_range'" in r for k, r in problems)
+
+
+def test_file_without_system_rule(tmp_path):
+    with pytest.raises(TableError, match="no rule with scope = 'system'"):
+        load_system(write(tmp_path, '[[rollups]]\nscope = "acute"\nmethod = "worst"\n'))
