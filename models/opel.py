@@ -151,7 +151,7 @@ def score(table: OpelTable, values: Mapping[str, float | None]) -> OpelResult:
             continue
         results.append(score_parameter(param, value))
     known = set(table.keys)
-    unknown = tuple(sorted(k for k in values if k not in known))
+    unknown = tuple(sorted(str(k) for k in values if k not in known))
     partial = round(math.fsum(r.weighted_points for r in results), _TOTAL_DECIMALS)
     complete = not missing and not invalid
     if complete:

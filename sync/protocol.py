@@ -140,8 +140,9 @@ class Submission(_Msg):
 
 
 class ItemRejection(_Msg):
-    index: int
+    index: int  # 0-based position in ``items`` (CSV: among the data rows)
     errors: list[FieldError]
+    row: int | None = None  # CSV uploads: spreadsheet row number (the header is row 1)
 
 
 class SubmissionReceipt(_Msg):
@@ -273,6 +274,7 @@ class FeedBatch(_Msg):
     head: int  # the hub's newest visible position
     server_time: AwareDatetime
     last_provider_data_at: datetime | None = None  # freshest provider submission the hub holds
+    hub_id: str | None = None  # identifies the hub's database; a change means cursors from before are void
 
 
 # --- desktop-authored records -------------------------------------------------
@@ -307,3 +309,4 @@ class Health(_Msg):
     protocol: str = PROTOCOL_VERSION
     head: int
     database: str
+    hub_id: str | None = None  # as in FeedBatch

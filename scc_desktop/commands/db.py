@@ -1,4 +1,8 @@
-"""``scc-desktop db``: create, inspect and re-key the encrypted replica."""
+"""``scc-desktop db``: create, inspect and re-key the encrypted replica.
+
+Heavy modules (SQLAlchemy, Alembic, the store) are imported inside the
+handlers, so other commands start fast.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from sqlalchemy import func, select
-
-from models import keyfile
-from models.orm import Base
-from models.store import Store, StoreError
-from scc_desktop import paths, unlock
+from scc_desktop import paths
 from scc_desktop.errors import UserError
 
 NEW_PASSPHRASE_ENV = "SCC_NEW_PASSPHRASE"
@@ -51,6 +50,10 @@ def _path(args) -> Path:
 
 
 def _init(args) -> int:
+    from models import keyfile
+    from models.store import Store, StoreError
+    from scc_desktop import unlock
+
     path = _path(args)
     passphrase = unlock.ask_passphrase("New replica passphrase: ", confirm=True)
     unlock.check_new_passphrase(passphrase)
@@ -67,6 +70,9 @@ def _init(args) -> int:
 
 
 def _store_in_keyring(path: Path, passphrase: str) -> None:
+    from models import keyfile
+    from scc_desktop import unlock
+
     try:
         key, _ = keyfile.unlock(path, passphrase)
     except keyfile.WrongPassphraseError:
@@ -80,6 +86,11 @@ def _store_in_keyring(path: Path, passphrase: str) -> None:
 
 
 def _info(args) -> int:
+    from sqlalchemy import func, select
+
+    from models.orm import Base
+    from scc_desktop import unlock
+
     path = _path(args)
     with unlock.open_store(path) as store, store.session() as s:
         header = _header(path)
@@ -93,6 +104,8 @@ def _info(args) -> int:
 
 
 def _header(path: Path) -> dict:
+    from models import keyfile
+
     try:
         return keyfile.read_header(path)
     except keyfile.KeyHeaderError as exc:
@@ -100,6 +113,9 @@ def _header(path: Path) -> dict:
 
 
 def _passwd(args) -> int:
+    from models import keyfile
+    from scc_desktop import unlock
+
     path = _path(args)
     _header(path)
     old = unlock.ask_passphrase("Current passphrase: ")
@@ -114,6 +130,8 @@ def _passwd(args) -> int:
 
 
 def _new_passphrase() -> str:
+    from scc_desktop import unlock
+
     new = os.environ.get(NEW_PASSPHRASE_ENV)
     if not new:
         if not sys.stdin.isatty():
@@ -126,6 +144,8 @@ def _new_passphrase() -> str:
 
 
 def _remember(args) -> int:
+    from scc_desktop import unlock
+
     path = _path(args)
     _header(path)
     _store_in_keyring(path, unlock.ask_passphrase())
@@ -133,6 +153,8 @@ def _remember(args) -> int:
 
 
 def _forget(args) -> int:
+    from scc_desktop import unlock
+
     removed = unlock.forget_key(_path(args))
     print("Removed the unlock key from the OS keyring." if removed else
           "No unlock key was stored in the OS keyring for this replica.")
@@ -140,6 +162,8 @@ def _forget(args) -> int:
 
 
 def _check(args) -> int:
+    from scc_desktop import unlock
+
     with unlock.open_store(_path(args)) as store, store.raw() as raw:
         result = [r[0] for r in raw.execute("PRAGMA integrity_check").fetchall()]
     if result == ["ok"]:

@@ -65,7 +65,8 @@ def _load(args: argparse.Namespace) -> OpelTable:
         table = load_table(args.table) if args.table is not None else load_shipped(args.pillar)
     except TableError as exc:
         lines = "\n".join(f"  {p}" for p in exc.problems)
-        raise UserError(f"table file is not valid; fix these and run 'scc-desktop opel check-table':\n{lines}", 2) from None
+        raise UserError("table file is not valid; fix these and run "
+                        f"'scc-desktop opel check-table':\n{lines}", 2) from None
     if args.pillar is not None and table.pillar != args.pillar:
         raise UserError(f"{args.table} is a '{table.pillar}' table but --pillar {args.pillar} was given", 2)
     return table
@@ -181,7 +182,8 @@ def _show(args: argparse.Namespace) -> int:
     h = table.header
     marker = "" if table.verified else f"  *** {h.marker} ***"
     print(f"OPEL table: {table.pillar}  edition {table.edition}{marker}")
-    print(f"File: {table.path}" + ("  (bundled)" if args.table is None and table.path == shipped_table_path(table.pillar) else ""))
+    bundled = args.table is None and table.path == shipped_table_path(table.pillar)
+    print(f"File: {table.path}" + ("  (bundled)" if bundled else ""))
     for label, text in (("Source", h.source), ("Provenance", h.provenance), ("Notes", h.notes)):
         if text.strip():
             print(f"{label}: {' '.join(text.split())}")

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from scc_desktop import paths, unlock
+from scc_desktop import paths
 from scc_desktop.errors import UserError
 
 HUB_ENV = "SCC_HUB_URL"
@@ -26,6 +26,7 @@ def register(subparsers) -> None:
 
 
 def _sync(args) -> int:
+    from scc_desktop import unlock
     from sync.client import HubClient
     from sync.engine import SyncEngine
 

@@ -114,7 +114,8 @@ def test_band_outside_valid_range_is_reported():
 
 
 def test_gap_outside_valid_range_is_ignored_but_bands_may_extend_beyond():
-    assert check_bands([P("(-inf, 0)"), P("[0, inf)")], P("[0, 10]")) == ["band '(-inf, 0)' lies outside the valid range [0, 10] and can never apply"]
+    assert check_bands([P("(-inf, 0)"), P("[0, inf)")], P("[0, 10]")) == [
+        "band '(-inf, 0)' lies outside the valid range [0, 10] and can never apply"]
     assert check_bands([P("[0, 5)"), P("[5, inf)")], P("[0, 10]")) == []
 
 

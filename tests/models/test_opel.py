@@ -159,7 +159,8 @@ def test_changing_the_table_file_changes_the_result_without_code(tmp_path):
 def test_simple_table_float_weights_land_on_edges(tmp_path):
     params = [param(f"{k}_pct", [("[0, 50]", 0), ("(50, 100]", 1)], weight=0.1) for k in ("a", "p0", "p1")]
     table = load_table(write_table(tmp_path / "t.toml", params,
-                                   level_spec=[("[0, 0.1)", 1), ("[0.1, 0.2)", 2), ("[0.2, 0.3)", 3), ("[0.3, inf)", 4)]))
+                                   level_spec=[("[0, 0.1)", 1), ("[0.1, 0.2)", 2), ("[0.2, 0.3)", 3),
+                                               ("[0.3, inf)", 4)]))
     # 0.1 + 0.1 + 0.1 is 0.30000000000000004 in floating point; rounding keeps it on the edge
     result = score(table, {"a_pct": 60, "p0_pct": 60, "p1_pct": 60})
     assert result.total == 0.3 and result.level == 4
@@ -170,3 +171,15 @@ def test_simple_table(tmp_path):
     assert score(table, {"a_pct": 10, "b_pct": 80}).level == 1
     assert score(table, {"a_pct": 10.5, "b_pct": 80}).level == 2
     assert score(table, {"a_pct": 25, "b_pct": 49.9}).level == 4
+
+
+def test_rule_modules_import_no_qt_or_network():
+    import subprocess
+    import sys
+    code = ("import sys, models.opel, models.opel_table, models.opel_rollup, models.intervals, "
+            "models.catalogue, models.ambulance_standards, models.handover_bands\n"
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+            "{'PySide6', 'shiboken6', 'pyqtgraph', 'requests', 'urllib3', 'httpx', 'sqlalchemy'})\n"
+            "print(','.join(bad))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

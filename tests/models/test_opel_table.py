@@ -107,7 +107,8 @@ def test_missing_parameter_fields_and_unknown_fields(tmp_path):
 def test_bands_must_cover_the_valid_range(tmp_path):
     path = write_table(tmp_path / "t.toml", [param("a_pct", [("[0, 50]", 0), ("(50, 90]", 1)])])
     problems, _ = problems_of(path)
-    assert problems == [("a_pct", "(90, 100] is inside the valid range [0, 100] but above the last band '(50, 90]': no band covers it")]
+    assert problems == [("a_pct", "(90, 100] is inside the valid range [0, 100] but above the last band "
+                                  "'(50, 90]': no band covers it")]
 
 
 def test_overlapping_bands(tmp_path):

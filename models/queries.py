@@ -1,0 +1,106 @@
+"""Read-side queries the views need, over the replica. No Qt, no network.
+
+Every figure comes back with the time it describes, so a view can show its
+age and mark it stale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from models.orm import FeedCursor, OpelAssessment, Organisation, OutboxItem
+
+
+@dataclass(frozen=True)
+class Driver:
+    key: str
+    value: float | None
+    band: str | None
+    points: float | None
+    problem: str | None
+
+
+@dataclass(frozen=True)
+class OpelStatus:
+    scope: str
+    pillar: str
+    org_code: str | None
+    name: str
+    sector: str
+    level: int | None
+    at_least_level: int | None
+    total: float | None
+    declared_level: int | None
+    override_reason: str | None
+    assessed_at: datetime
+    edition: str
+    verified: bool
+    drivers: tuple[Driver, ...] = field(default=())
+
+    @property
+    def shown_level(self) -> int | None:
+        """The level to display: declared if the provider declared one, else calculated."""
+        return self.declared_level or self.level
+
+
+def _latest_ids(session: Session, scope: str):
+    key = OpelAssessment.org_code if scope == "provider" else OpelAssessment.pillar
+    newest = (select(key.label("k"), func.max(OpelAssessment.assessed_at).label("t"))
+              .where(OpelAssessment.scope == scope).group_by(key).subquery())
+    return (select(func.max(OpelAssessment.id))
+            .join(newest, (key == newest.c.k) & (OpelAssessment.assessed_at == newest.c.t))
+            .where(OpelAssessment.scope == scope).group_by(key))
+
+
+def latest_opel(session: Session, scope: str = "provider") -> list[OpelStatus]:
+    """The newest assessment per provider (or per pillar, or the system), worst first."""
+    rows = session.scalars(select(OpelAssessment).where(OpelAssessment.id.in_(_latest_ids(session, scope)))
+                           .options(selectinload(OpelAssessment.parameters))).all()
+    orgs = {o.ods_code: o for o in session.scalars(select(Organisation))}
+    out = []
+    for a in rows:
+        org = orgs.get(a.org_code or "")
+        drivers = tuple(sorted(
+            (Driver(p.parameter_key, p.value, p.band, p.points, p.problem) for p in a.parameters),
+            key=lambda d: (d.problem is None, -(d.points or 0))))
+        out.append(OpelStatus(
+            scope=a.scope, pillar=a.pillar, org_code=a.org_code,
+            name=org.name if org else (a.org_code or a.pillar), sector=org.sector if org else a.pillar,
+            level=a.calculated_level, at_least_level=a.at_least_level, total=a.total_score,
+            declared_level=a.declared_level, override_reason=a.override_reason,
+            assessed_at=a.assessed_at, edition=a.table_edition, verified=a.table_verified,
+            drivers=drivers))
+    out.sort(key=lambda s: (-(s.shown_level or s.at_least_level or 0), s.name))
+    return out
+
+
+def opel_history(session: Session, org_code: str, since: datetime) -> list[tuple[datetime, int | None]]:
+    """(time, shown level) of a provider's assessments since ``since``, oldest first."""
+    rows = session.execute(
+        select(OpelAssessment.assessed_at, OpelAssessment.declared_level, OpelAssessment.calculated_level)
+        .where(OpelAssessment.scope == "provider", OpelAssessment.org_code == org_code,
+               OpelAssessment.assessed_at >= since).order_by(OpelAssessment.assessed_at)).all()
+    return [(t, declared or calculated) for t, declared, calculated in rows]
+
+
+@dataclass(frozen=True)
+class SyncSummary:
+    position: int
+    last_sync_at: datetime | None
+    last_provider_data_at: datetime | None
+    outbox_pending: int
+    outbox_rejected: int
+
+
+def sync_summary(session: Session, feed: str = "main") -> SyncSummary:
+    cur = session.get(FeedCursor, feed)
+    pending = session.scalar(select(func.count()).select_from(OutboxItem).where(
+        OutboxItem.sent_at.is_(None), OutboxItem.rejected_at.is_(None))) or 0
+    rejected = session.scalar(select(func.count()).select_from(OutboxItem).where(
+        OutboxItem.rejected_at.is_not(None))) or 0
+    return SyncSummary(cur.position if cur else 0, cur.last_sync_at if cur else None,
+                       cur.last_provider_data_at if cur else None, pending, rejected)
