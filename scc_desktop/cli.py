@@ -21,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="SCC Desktop: the System Co-ordination Centre room's application.",
     )
     parser.add_argument("--version", action="version", version=f"scc-desktop {__version__}")
+    from scc_desktop.commands import app
+
+    app.add_view_options(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(name).register(subparsers)
@@ -31,8 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
-        parser.print_help()
-        return 2
+        from scc_desktop.commands import app
+
+        args.handler = app.run  # plain ``scc-desktop`` opens the window
     try:
         return int(args.handler(args) or 0)
     except UserError as exc:

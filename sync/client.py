@@ -54,15 +54,17 @@ class Backoff:
 
 class HubClient:
     def __init__(self, base_url: str, token: str, *, verify: bool | str = True,
-                 session: requests.Session | None = None) -> None:
+                 session: requests.Session | None = None, read_timeout: float = READ_TIMEOUT) -> None:
         self.base_url = base_url.rstrip("/")
+        self.read_timeout = read_timeout
         self.session = session or requests.Session()
         self.session.headers.update({"Authorization": f"Bearer {token}",
                                      VERSION_HEADER: PROTOCOL_VERSION,
                                      "User-Agent": "scc-desktop-sync"})
         self.verify = verify
 
-    def _call(self, method: str, path: str, *, read_timeout: float = READ_TIMEOUT, **kwargs):
+    def _call(self, method: str, path: str, *, read_timeout: float | None = None, **kwargs):
+        read_timeout = self.read_timeout if read_timeout is None else read_timeout
         try:
             resp = self.session.request(method, self.base_url + path, verify=self.verify,
                                         timeout=(CONNECT_TIMEOUT, read_timeout), **kwargs)
@@ -95,7 +97,7 @@ class HubClient:
 
     def feed(self, after: int, limit: int, wait: float = 0) -> FeedBatch:
         body = self._call("GET", "/v1/feed", params={"after": after, "limit": limit, "wait": wait},
-                          read_timeout=READ_TIMEOUT + wait)
+                          read_timeout=self.read_timeout + wait)
         return self._parse(FeedBatch, body, "feed")
 
     def push(self, batch: RecordBatch) -> RecordReceipt:

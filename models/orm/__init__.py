@@ -13,13 +13,13 @@ from models.orm.status import (
     OpelParameterScore,
     ResponseTimes,
 )
-from models.orm.sync_state import FeedCursor, OutboxItem
+from models.orm.sync_state import FeedCursor, OutboxItem, ReplicaMeta
 from models.orm.types import UTCDateTime, utcnow
 
 __all__ = [
     "Action", "AlertEvent", "AlertRule", "AmbulanceStatus", "Base", "Contact", "CritconStatus",
     "DataQualityFinding", "DecisionEntry", "FeedCursor", "HandoverEvent", "Metric", "Observation",
     "OnCallShift", "OpelAssessment", "OpelParameterScore", "Organisation", "OutboxItem",
-    "QuarantinedRecord", "ResponseTimes", "Site", "Transfer", "TransferEvent", "UTCDateTime",
+    "QuarantinedRecord", "ReplicaMeta", "ResponseTimes", "Site", "Transfer", "TransferEvent", "UTCDateTime",
     "new_uuid", "utcnow",
 ]

@@ -49,3 +49,12 @@ class OutboxItem(Base):
     # The hub refused it (the reasons are in last_error): kept, shown, never resent blindly.
     rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hub_seq: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ReplicaMeta(Base):
+    """Facts about this replica: ``device_id`` (the authoring device's identity), etc."""
+
+    __tablename__ = "replica_meta"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -6,6 +6,7 @@ Adding a command touches its own module and the ``COMMANDS`` list only.
 from __future__ import annotations
 
 COMMANDS = [
+    "scc_desktop.commands.app",
     "scc_desktop.commands.opel",
     "scc_desktop.commands.db",
     "scc_desktop.commands.sync",

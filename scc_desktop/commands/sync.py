@@ -22,6 +22,8 @@ def register(subparsers) -> None:
     parser.add_argument("--path", type=Path, default=None, help="replica file")
     parser.add_argument("--ca-bundle", default=None, help="CA certificates to trust for the hub's TLS")
     parser.add_argument("--wait", type=float, default=0, help="long-poll up to this many seconds")
+    parser.add_argument("--batch-limit", type=int, default=1000,
+                        help="feed items per request (each batch commits with its cursor)")
     parser.set_defaults(handler=_sync)
 
 
@@ -37,7 +39,8 @@ def _sync(args) -> int:
         raise UserError(f"no hub token: set {TOKEN_ENV} (tokens are never passed on the command line)", 2)
     path = args.path or paths.default_replica()
     with unlock.open_store(path) as store:
-        engine = SyncEngine(store, HubClient(args.hub, token, verify=args.ca_bundle or True))
+        engine = SyncEngine(store, HubClient(args.hub, token, verify=args.ca_bundle or True),
+                            batch_limit=args.batch_limit)
         result = engine.run_once(wait=args.wait)
         state = result.connectivity
         print(json.dumps({

@@ -1,0 +1,76 @@
+"""Starting the window: Qt application, main window, sync worker, screenshots.
+
+The window reads the replica only; the sync worker (if a hub is configured)
+fills it.  ``screenshot`` renders offscreen at 1366×768 and exits: for the
+documentation and for looking at what a user sees.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from models.orm.types import utcnow
+
+SCREEN_SIZE = (1366, 768)
+VIEWS = ("overview",)
+
+
+def _application():
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("SCC Desktop")
+    app.setOrganizationName("SCC Desktop")
+    return app
+
+
+def render(window, path: Path, view: str = "overview") -> Path:
+    """Render one view of a window to a PNG at the room's smallest screen size."""
+    if view not in VIEWS:
+        raise ValueError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
+    window.resize(*SCREEN_SIZE)
+    window.tabs.setCurrentIndex(VIEWS.index(view))
+    window.show()
+    _application().processEvents()
+    window.overview.refresh()
+    _application().processEvents()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(path)):
+        raise OSError(f"could not write {path}")
+    return path
+
+
+def run(store, *, engine=None, screenshot: Path | None = None, view: str = "overview",
+        title: str = "", on_quit=None) -> int:
+    """Show the main window over ``store``; with ``engine``, sync in the background."""
+    if screenshot is not None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = _application()
+    from ui.main_window import MainWindow
+    from ui.sync_worker import SyncWorker
+
+    window = MainWindow(store, clock=utcnow, title_suffix=title)
+    if screenshot is not None:
+        if engine is not None:
+            window.on_cycle(engine.run_once())
+        render(window, screenshot, view)
+        print(f"wrote {screenshot}")
+        window.close()
+        return 0
+    worker = None
+    if engine is not None:
+        worker = SyncWorker(engine)
+        worker.cycle_finished.connect(window.on_cycle)
+        worker.connectivity_changed.connect(window.show_connectivity)
+        worker.start()
+    window.resize(*SCREEN_SIZE)
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        if worker is not None:
+            worker.stop()
+        if on_quit is not None:
+            on_quit()
