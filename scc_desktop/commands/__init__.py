@@ -9,5 +9,7 @@ COMMANDS = [
     "scc_desktop.commands.app",
     "scc_desktop.commands.opel",
     "scc_desktop.commands.db",
+    "scc_desktop.commands.simulate",
     "scc_desktop.commands.sync",
+    "scc_desktop.commands.hub",
 ]

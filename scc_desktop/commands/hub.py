@@ -1,0 +1,239 @@
+"""``scc-desktop hub``: run the feed hub and manage its tokens and organisations.
+
+- ``hub serve [--db URL] [--host H] [--port P] [--bootstrap-token-file F] [--orgs FILE]``
+- ``hub token create --user NAME --role ROLE [--org ODS]`` prints the token once;
+  ``hub token list [--all]``; ``hub token revoke (ID | --user NAME)``
+- ``hub org add ODS --name N --sector S [--size X] [--region R]``;
+  ``hub org import FILE`` (CSV or JSON); ``hub org list``
+
+Every subcommand takes ``--db URL`` (default: ``$SCC_HUB_DB``, else the
+SQLite file ``hub.db`` in the per-user data folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from scc_desktop import paths
+from scc_desktop.errors import UserError
+
+DB_ENV = "SCC_HUB_DB"
+DEFAULT_PORT = 8765
+
+
+def default_db_url() -> str:
+    return os.environ.get(DB_ENV) or f"sqlite:///{paths.data_dir() / 'hub.db'}"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("hub", help="run the feed hub; manage its tokens and organisations",
+                                   description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="hub_command", metavar="SUBCOMMAND", required=True)
+
+    p = sub.add_parser("serve", help="run the hub until interrupted")
+    _db_arg(p)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1, this computer only; the hub speaks plain "
+                        "HTTP, so put a TLS proxy in front before listening on a network)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT}; 0 = any free port)")
+    p.add_argument("--bootstrap-token-file", type=Path, metavar="FILE",
+                   help="if the hub has no admin token yet, create one and write it to FILE (mode 600)")
+    p.add_argument("--orgs", type=Path, metavar="FILE", help="add or update organisations from FILE at start")
+    p.add_argument("--tables", type=Path, metavar="DIR",
+                   help="folder of OPEL tables (<pillar>.toml, system.toml) replacing the bundled ones")
+    p.add_argument("--catalogue", type=Path, metavar="DIR", action="append", default=[],
+                   help="extra metric catalogue folder (repeatable)")
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.set_defaults(handler=_serve)
+
+    token = sub.add_parser("token", help="create, list or revoke access tokens")
+    tsub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    p = tsub.add_parser("create", help="create a token and print it (shown once)")
+    _db_arg(p)
+    p.add_argument("--user", required=True, help="who the token is for")
+    p.add_argument("--role", required=True, help="room_lead, room_support, director_on_call, clinician, "
+                                                 "viewer, provider_submitter or admin")
+    p.add_argument("--org", metavar="ODS", help="organisation a provider_submitter may submit for")
+    p.set_defaults(handler=_token_create)
+    p = tsub.add_parser("list", help="list tokens (never their secret)")
+    _db_arg(p)
+    p.add_argument("--all", action="store_true", help="include revoked tokens")
+    p.set_defaults(handler=_token_list)
+    p = tsub.add_parser("revoke", help="revoke a token by id, or all of a user's tokens")
+    _db_arg(p)
+    p.add_argument("id", nargs="?", type=int, help="token id (from 'hub token list')")
+    p.add_argument("--user", help="revoke every active token of this user")
+    p.set_defaults(handler=_token_revoke)
+
+    org = sub.add_parser("org", help="add, import or list the system's organisations")
+    osub = org.add_subparsers(dest="org_command", metavar="ACTION", required=True)
+    p = osub.add_parser("add", help="add or update one organisation")
+    _db_arg(p)
+    p.add_argument("ods_code", help="ODS code, e.g. RXH")
+    p.add_argument("--name", required=True)
+    p.add_argument("--sector", required=True, help="acute, ambulance, community, mental_health, nhs111, ...")
+    p.add_argument("--size", type=float, help="roll-up weight (acute: core G&A beds)")
+    p.add_argument("--region")
+    p.add_argument("--inactive", action="store_true", help="mark the organisation inactive")
+    p.set_defaults(handler=_org_add)
+    p = osub.add_parser("import", help="add or update organisations from a CSV or JSON file")
+    _db_arg(p)
+    p.add_argument("file", type=Path, help="CSV header: ods_code,name,sector[,size][,region][,active]")
+    p.set_defaults(handler=_org_import)
+    p = osub.add_parser("list", help="list organisations as JSON lines")
+    _db_arg(p)
+    p.set_defaults(handler=_org_list)
+
+
+def _db_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", default=None, metavar="URL",
+                   help=f"hub database: sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB "
+                        f"(default ${DB_ENV} or hub.db in the per-user data folder)")
+
+
+def _hub(args, **config):
+    """Open the hub (schema created or checked) for a management command."""
+    from models.tabledata import TableError
+    from sync.hub.core import Hub, HubConfig
+    from sync.hub.db import DatabaseError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    url = args.db or default_db_url()
+    try:
+        return Hub(HubConfig(db_url=url, **config))
+    except (DatabaseError, TableError) as exc:
+        raise UserError(str(exc)) from None
+    except SQLAlchemyError as exc:
+        raise UserError(f"cannot open the hub database {url}: {getattr(exc, 'orig', None) or exc}") from None
+
+
+def _serve(args) -> int:
+    from sync.hub import auth, orgs, server
+
+    hub = _hub(args, tables_dir=args.tables, catalogue_dirs=tuple(args.catalogue))
+    try:
+        if args.orgs:
+            try:
+                counts = orgs.upsert(hub, orgs.read_org_file(args.orgs))
+            except orgs.OrgError as exc:
+                raise UserError(f"organisations file not loaded:\n{exc}", 2) from None
+            print(f"organisations from {args.orgs}: {counts['added']} added, {counts['updated']} updated, "
+                  f"{counts['unchanged']} unchanged", flush=True)
+        if args.bootstrap_token_file:
+            _bootstrap(hub, auth, args.bootstrap_token_file)
+        if args.host not in ("127.0.0.1", "::1", "localhost"):
+            print(f"warning: listening on {args.host}: the hub speaks plain HTTP; put a TLS proxy in front",
+                  file=sys.stderr, flush=True)
+        try:
+            server.serve(hub, args.host, args.port, log_level=args.log_level,
+                         on_listening=lambda url: print(f"hub listening on {url}", flush=True))
+        except OSError as exc:
+            raise UserError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
+                            "choose another --port") from None
+    finally:
+        hub.close()
+    return 0
+
+
+def _bootstrap(hub, auth, path: Path) -> None:
+    if auth.has_admin(hub.db):
+        print(f"an admin token already exists; {path} not written", flush=True)
+        return
+    _, token = auth.create_token(hub.db, "admin", "admin")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(token + "\n")
+    print(f"admin token written to {path}", flush=True)
+
+
+def _token_create(args) -> int:
+    from sync.hub import auth
+
+    hub = _hub(args)
+    try:
+        token_id, token = auth.create_token(hub.db, args.user, args.role, args.org)
+    except ValueError as exc:
+        raise UserError(str(exc), 2) from None
+    finally:
+        hub.close()
+    print(token)
+    print(f"token {token_id} for {args.user} ({args.role}); it is shown only now: store it safely",
+          file=sys.stderr)
+    return 0
+
+
+def _token_list(args) -> int:
+    from sync.hub import auth
+
+    hub = _hub(args)
+    try:
+        for t in auth.list_tokens(hub.db, include_revoked=args.all):
+            print(json.dumps({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in t.items()}))
+    finally:
+        hub.close()
+    return 0
+
+
+def _token_revoke(args) -> int:
+    from sync.hub import auth
+
+    hub = _hub(args)
+    try:
+        n = auth.revoke_tokens(hub.db, args.id, args.user)
+    except ValueError as exc:
+        raise UserError(str(exc), 2) from None
+    finally:
+        hub.close()
+    if n == 0:
+        raise UserError("no active token matched; see 'scc-desktop hub token list'")
+    print(f"revoked {n} token(s)")
+    return 0
+
+
+def _org_add(args) -> int:
+    from sync.hub import orgs
+
+    spec = orgs.OrgSpec(args.ods_code.strip().upper(), args.name, args.sector, args.size, args.region,
+                        not args.inactive)
+    return _upsert(args, lambda: [spec])
+
+
+def _org_import(args) -> int:
+    from sync.hub import orgs
+
+    return _upsert(args, lambda: orgs.read_org_file(args.file))
+
+
+def _upsert(args, specs) -> int:
+    from sync.hub import orgs
+
+    try:
+        loaded = specs()
+    except orgs.OrgError as exc:
+        raise UserError(f"organisations not saved:\n{exc}", 2) from None
+    hub = _hub(args)
+    try:
+        counts = orgs.upsert(hub, loaded)
+    except orgs.OrgError as exc:
+        raise UserError(f"organisations not saved:\n{exc}", 2) from None
+    finally:
+        hub.close()
+    print(f"{counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged")
+    return 0
+
+
+def _org_list(args) -> int:
+    from sync.hub import orgs
+
+    hub = _hub(args)
+    try:
+        for org in orgs.list_orgs(hub):
+            print(json.dumps(org))
+    finally:
+        hub.close()
+    return 0

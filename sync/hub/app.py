@@ -1,0 +1,210 @@
+"""The hub's HTTP API (FastAPI). Endpoint contracts: docs/sync-protocol.md.
+
+Handlers are thin: they read the body (bounded), authenticate, and hand the
+work to :mod:`sync.hub.intake`, :mod:`sync.hub.records` and
+:mod:`sync.hub.feed` on the thread pool. Every failure is an ``ErrorBody``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sync import protocol as p
+from sync.hub import feed, intake, records
+from sync.hub.auth import ADMIN, READ_FEED, Principal, authenticate, require
+from sync.hub.core import Hub
+from sync.hub.errors import ApiError, validation
+from sync.hub.schema import utcnow
+from sync.hub.validate import Checked, parse_csv
+
+log = logging.getLogger("sync.hub")
+
+
+def _error(status: int, body: p.ErrorBody, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+def _well_formed(header: str | None) -> bool:
+    """``MAJOR.MINOR`` with two integers (then a refusal means another major version)."""
+    parts = (header or "").strip().split(".")
+    return len(parts) == 2 and all(part.isdigit() for part in parts)
+
+
+class ProtocolMiddleware:
+    """Adds ``SCC-Protocol`` to every response; refuses /v1 requests in another major version.
+
+    Missing or malformed header: 400; another major: 426 (with ``Upgrade``).
+    Any minor of our major is served (minors only add optional fields).
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_tagged(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"scc-protocol"]
+                headers.append((b"scc-protocol", p.PROTOCOL_VERSION.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        if scope["path"].startswith("/v1"):
+            header = Headers(scope=scope).get(p.VERSION_HEADER)
+            try:
+                p.check_version(header)
+            except p.VersionError as exc:
+                status = 426 if _well_formed(header) else 400
+                body = p.ErrorBody(code="protocol_version", message=str(exc), supported=[p.PROTOCOL_VERSION])
+                headers = {"Upgrade": f"SCC-Protocol/{p.PROTOCOL_VERSION}"} if status == 426 else None
+                return await _error(status, body, headers)(scope, receive, send_tagged)
+        await self.app(scope, receive, send_tagged)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing more than ``limit`` bytes (413) without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "too_large", f"the body is {declared} bytes; the hub accepts at most {limit}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, "too_large", f"the body is over {limit} bytes; send smaller batches")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    body = await read_body(request, limit)
+    try:
+        return json.loads(body)  # NaN/Infinity tokens parse, so the item naming them is what fails
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise validation("the body is not valid JSON", [p.FieldError(field="body", reason=f"not valid JSON: {exc}")]) from None
+
+
+def _envelope(data: Any) -> tuple[p.Submission, list[Any]]:
+    """The submission envelope, validated with each item's content left for the per-item check."""
+    if not isinstance(data, dict):
+        raise validation("the body must be a JSON object (a Submission)",
+                         [p.FieldError(field="body", reason="expected a JSON object")])
+    raw_items = data.get("items")
+    envelope = dict(data)
+    if isinstance(raw_items, list):
+        envelope["items"] = [x if isinstance(x, dict) else {} for x in raw_items]
+    try:
+        return p.Submission.model_validate(envelope), raw_items
+    except ValidationError as exc:
+        fields = [p.FieldError(field=".".join(map(str, e["loc"])) or "body", reason=e["msg"])
+                  for e in exc.errors(include_url=False)]
+        raise validation("the submission is not valid; see fields", fields) from None
+
+
+def create_app(hub: Hub) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app):
+        watcher = asyncio.create_task(feed.watch_head(hub))
+        try:
+            yield
+        finally:
+            hub.begin_shutdown()
+            watcher.cancel()
+
+    app = FastAPI(title="SCC feed hub", version=p.PROTOCOL_VERSION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.hub = hub
+    app.add_middleware(ProtocolMiddleware)
+    _handlers(app)
+
+    def principal(request: Request) -> Principal:
+        return authenticate(hub.db, request.headers.get("authorization"))
+
+    @app.get("/health")
+    def health() -> JSONResponse:
+        try:
+            with hub.db.read() as conn:
+                head = hub.db.head(conn)
+        except Exception as exc:  # the database is down: say so, do not crash the probe
+            log.warning("health: database unavailable: %s", exc)
+            body = p.Health(status="degraded", head=0, database=hub.db.kind, hub_id=hub.db.hub_id)
+            return JSONResponse(body.model_dump(), status_code=503)
+        return JSONResponse(p.Health(status="ok", head=head, database=hub.db.kind,
+                                     hub_id=hub.db.hub_id).model_dump())
+
+    @app.post("/v1/submissions")
+    async def submit_json(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        sub, raw_items = _envelope(await read_json(request, hub.config.max_body_bytes))
+        checked = [Checked(index=i, raw=raw) for i, raw in enumerate(raw_items)]
+        receipt = await run_in_threadpool(intake.submit, hub, who, sub.submission_id, sub.org_code,
+                                          sub.submitted_at, checked, "json")
+        return JSONResponse(receipt.model_dump())
+
+    @app.post("/v1/submissions/csv")
+    async def submit_csv(request: Request,
+                         org_code: str = Query(min_length=3, max_length=12),
+                         submission_id: str = Query(min_length=8, max_length=64),
+                         who: Principal = Depends(principal)) -> JSONResponse:
+        checked = parse_csv(await read_body(request, hub.config.max_body_bytes))
+        receipt = await run_in_threadpool(intake.submit, hub, who, submission_id, org_code,
+                                          utcnow(), checked, "csv")
+        return JSONResponse(receipt.model_dump())
+
+    @app.get("/v1/feed")
+    async def get_feed(after: int = Query(0, ge=0), limit: int = Query(feed.DEFAULT_LIMIT, ge=1),
+                       wait: float = Query(0, ge=0, allow_inf_nan=False),
+                       who: Principal = Depends(principal)) -> JSONResponse:
+        require(who, READ_FEED, "read the feed")
+        batch = await feed.long_poll(hub, after, limit, wait)
+        return JSONResponse(batch.model_dump(mode="json"))
+
+    @app.post("/v1/records")
+    async def push_records(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        body = await read_json(request, hub.config.max_body_bytes)
+        receipt = await run_in_threadpool(records.push, hub, who, body)
+        return JSONResponse(receipt.model_dump())
+
+    @app.get("/v1/quarantine")
+    def get_quarantine(after_id: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000),
+                       org_code: str | None = Query(None, max_length=12),
+                       who: Principal = Depends(principal)) -> JSONResponse:
+        require(who, ADMIN, "read the quarantine")
+        return JSONResponse(intake.list_quarantine(hub, after_id, limit, org_code))
+
+    return app
+
+
+def _handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_request, exc: ApiError):
+        return _error(exc.status, exc.body, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_request, exc: RequestValidationError):
+        fields = [p.FieldError(field=".".join(map(str, e["loc"])), reason=e["msg"]) for e in exc.errors()]
+        return _error(422, p.ErrorBody(code="validation", message="the request is not valid; see fields",
+                                       fields=fields))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request, exc: StarletteHTTPException):
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _error(exc.status_code, p.ErrorBody(code=code, message=str(exc.detail)), exc.headers)
+
+    @app.exception_handler(Exception)
+    async def internal(_request, exc: Exception):
+        log.exception("unhandled error in a hub request")
+        return _error(500, p.ErrorBody(code="internal", message="the hub failed to handle this request; "
+                                       "the hub's log has the details"))

@@ -1,0 +1,59 @@
+"""The hub's state for one process: database, metric catalogue, OPEL tables."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from models.catalogue import load_catalogue
+from models.opel_rollup import check_against_tables, load_system
+from models.opel_table import load_shipped, load_table, shipped_pillars
+from sync.hub.db import HubDB
+from sync.hub.opel import HubOpel
+from sync.hub.validate import ItemValidator
+
+log = logging.getLogger("sync.hub")
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class HubConfig:
+    """What a hub process needs. ``tables_dir`` may hold ``<pillar>.toml`` and
+    ``system.toml`` replacing the bundled OPEL tables; ``catalogue_dirs`` add
+    to or override the bundled metric catalogue."""
+
+    db_url: str
+    tables_dir: Path | None = None
+    catalogue_dirs: tuple[Path, ...] = ()
+    max_body_bytes: int = MAX_BODY_BYTES
+    head_poll_seconds: float = 0.2  # how often to look for commits made by other processes
+
+
+class Hub:
+    """Everything a request handler needs; one per process."""
+
+    def __init__(self, config: HubConfig) -> None:
+        self.config = config
+        tables = {}
+        for pillar in shipped_pillars():
+            custom = config.tables_dir / f"{pillar}.toml" if config.tables_dir else None
+            tables[pillar] = load_table(custom) if custom and custom.exists() else load_shipped(pillar)
+        custom_system = config.tables_dir / "system.toml" if config.tables_dir else None
+        system = load_system(custom_system if custom_system and custom_system.exists() else None)
+        for problem in check_against_tables(system, tables):
+            log.warning("OPEL tables: %s", problem)
+        self.catalogue = load_catalogue(config.catalogue_dirs)
+        self.opel = HubOpel(tables, system)
+        self.validator = ItemValidator(self.catalogue, {p for p in tables if p in system.rules})
+        self.db = HubDB(config.db_url)
+        self.db.init_schema()
+        self.stopping = False
+
+    def begin_shutdown(self) -> None:
+        """Release long-polling readers at once (they answer with what they have)."""
+        self.stopping = True
+        self.db.signal.notify()
+
+    def close(self) -> None:
+        self.db.dispose()

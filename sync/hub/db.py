@@ -1,0 +1,234 @@
+"""The hub's database: engine set-up, the serialised write transaction, wake-ups.
+
+**Feed positions.** Every transaction that puts items on the feed goes
+through :meth:`HubDB.write`, which first locks the single ``feed_counter``
+row (``SELECT ... FOR UPDATE`` on PostgreSQL; ``BEGIN IMMEDIATE`` on SQLite,
+which takes the database's one write lock), numbers its items from the
+counter, advances the counter and commits, all in that one transaction. The
+lock is held until commit, so positions are committed in exactly their
+numeric order, by one process or several: a reader that has seen position N
+can never later find an N-1 it missed. Readers additionally read the
+committed counter first and only serve rows at or below it.
+
+Within one process a ``threading.Lock`` serialises writers before they reach
+the database, so only writers in other processes ever wait on the database
+lock (SQLite's busy handler polls; PostgreSQL queues).
+
+**Fault injection.** ``SCC_HUB_FAULT_COMMIT_DELAY`` (seconds, default 0)
+sleeps a random time up to that value between numbering the feed items and
+committing, widening the window in which an unserialised design would commit
+out of order. Tests use it; never set it in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, create_engine, event, func, insert, select, update
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
+
+from sync.hub import schema as s
+
+FAULT_COMMIT_DELAY_ENV = "SCC_HUB_FAULT_COMMIT_DELAY"
+SQLITE_BUSY_TIMEOUT_S = 30
+_PG_SCHEMA_LOCK = 0x5CC0_0001  # advisory lock key serialising schema creation across processes
+_PG_OPTIONS = ("-c lock_timeout=30s -c statement_timeout=60s "
+               "-c idle_in_transaction_session_timeout=60s")
+
+
+class DatabaseError(Exception):
+    """The hub cannot use this database (bad URL, newer schema...); the message says why."""
+
+
+def dumps(data: Any) -> str:
+    """Compact JSON; NaN and infinity are refused (they are not JSON)."""
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+class HeadSignal:
+    """Wakes long-polling feed readers (asyncio tasks) when a write commits.
+
+    ``notify`` may be called from any thread. Waiters register before they
+    query, so a commit between their query and their wait still wakes them.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+
+    def register(self) -> asyncio.Event:
+        ev = asyncio.Event()
+        with self._lock:
+            self._waiters.add((asyncio.get_running_loop(), ev))
+        return ev
+
+    def unregister(self, ev: asyncio.Event) -> None:
+        with self._lock:
+            self._waiters = {(lp, e) for lp, e in self._waiters if e is not ev}
+
+    def notify(self) -> None:
+        with self._lock:
+            waiters = list(self._waiters)
+        for loop, ev in waiters:
+            try:
+                loop.call_soon_threadsafe(ev.set)
+            except RuntimeError:  # that loop has closed
+                pass
+
+
+class Writer:
+    """Feed items of one write transaction, numbered from the locked counter."""
+
+    def __init__(self, conn: Connection, head: int) -> None:
+        self.conn = conn
+        self.head = head
+        self.now = s.utcnow()
+        self._rows: list[dict[str, Any]] = []
+
+    def emit(self, kind: str, data: dict[str, Any], org_code: str | None = None) -> int:
+        """Queue a feed item; returns its position (committed with the transaction)."""
+        seq = self.next_seq
+        self._rows.append({"seq": seq, "kind": kind, "org_code": org_code, "data": dumps(data),
+                           "created_at": self.now})
+        return seq
+
+    @property
+    def next_seq(self) -> int:
+        """The position the next :meth:`emit` will get."""
+        return self.head + len(self._rows) + 1
+
+    @property
+    def emitted(self) -> int:
+        return len(self._rows)
+
+    def _flush(self) -> None:
+        if self._rows:
+            self.conn.execute(insert(s.feed), self._rows)
+            self.conn.execute(update(s.feed_counter).where(s.feed_counter.c.id == 1)
+                              .values(value=self.head + len(self._rows)))
+
+
+class HubDB:
+    """One hub database: SQLite (embedded default) or PostgreSQL."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise DatabaseError(f"'{url}' is not a database URL; use sqlite:///PATH or "
+                                "postgresql+psycopg://USER@HOST:PORT/DB") from None
+        self.kind = parsed.get_backend_name()
+        if self.kind == "sqlite":
+            self.engine = self._sqlite_engine(parsed)
+        elif self.kind == "postgresql":
+            self.engine = create_engine(parsed, pool_size=10, max_overflow=20, pool_pre_ping=True,
+                                        pool_timeout=30,
+                                        connect_args={"connect_timeout": 10, "options": _PG_OPTIONS})
+        else:
+            raise DatabaseError(f"database '{self.kind}' is not supported; use sqlite:///PATH or "
+                                "postgresql+psycopg://USER@HOST:PORT/DB")
+        self.url = parsed
+        self.write_lock = threading.Lock()
+        self.signal = HeadSignal()
+        self.fault_commit_delay = float(os.environ.get(FAULT_COMMIT_DELAY_ENV) or 0)
+        self.hub_id = ""
+
+    @staticmethod
+    def _sqlite_engine(parsed) -> Engine:
+        if not parsed.database or parsed.database == ":memory:":
+            raise DatabaseError("an in-memory SQLite hub cannot be shared between connections; "
+                                "give a file: sqlite:///PATH")
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, pool_size=10, max_overflow=20, pool_timeout=30,
+                               connect_args={"check_same_thread": False,
+                                             "timeout": SQLITE_BUSY_TIMEOUT_S})
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+
+    def _connect_for_write(self) -> Connection:
+        conn = self.engine.connect()
+        if self.kind == "sqlite":
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+        return conn
+
+    def init_schema(self) -> None:
+        """Create missing tables, check the schema version, seed the counter and hub id."""
+        with self.write_lock, self._connect_for_write() as conn, conn.begin():
+            if self.kind == "postgresql":
+                conn.execute(select(func.pg_advisory_xact_lock(_PG_SCHEMA_LOCK)))
+            s.metadata.create_all(conn)
+            version = conn.execute(select(func.max(s.schema_version.c.version))).scalar()
+            if version is None:
+                conn.execute(insert(s.schema_version).values(version=s.SCHEMA_VERSION,
+                                                             applied_at=s.utcnow()))
+            elif version > s.SCHEMA_VERSION:
+                raise DatabaseError(f"this hub database has schema version {version}, newer than "
+                                    f"this hub understands ({s.SCHEMA_VERSION}); upgrade the hub")
+            if conn.execute(select(s.feed_counter.c.value)).first() is None:
+                conn.execute(insert(s.feed_counter).values(id=1, value=0))
+            hub_id = conn.execute(select(s.hub_meta.c.value).where(s.hub_meta.c.key == "hub_id")).scalar()
+            if hub_id is None:
+                hub_id = secrets.token_hex(8)
+                conn.execute(insert(s.hub_meta).values(key="hub_id", value=hub_id))
+        self.hub_id = hub_id
+
+    @contextmanager
+    def write(self) -> Iterator[Writer]:
+        """A serialised write transaction; feed items emitted in it commit with it, in order."""
+        with self.write_lock:
+            with self._connect_for_write() as conn:
+                with conn.begin():
+                    head = conn.execute(select(s.feed_counter.c.value)
+                                        .where(s.feed_counter.c.id == 1).with_for_update()).scalar_one()
+                    writer = Writer(conn, head)
+                    yield writer
+                    writer._flush()
+                    if writer.emitted and self.fault_commit_delay > 0:
+                        time.sleep(random.uniform(0, self.fault_commit_delay))
+        if writer.emitted:
+            self.signal.notify()
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction (one snapshot on SQLite; read committed on PostgreSQL)."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def plain(self) -> Iterator[Connection]:
+        """A transaction for writes that put nothing on the feed (tokens, quarantine)."""
+        with self._connect_for_write() as conn, conn.begin():
+            yield conn
+
+    @staticmethod
+    def head(conn: Connection) -> int:
+        """Newest committed feed position (every position up to it is committed)."""
+        return conn.execute(select(s.feed_counter.c.value).where(s.feed_counter.c.id == 1)).scalar_one()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

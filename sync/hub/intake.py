@@ -1,0 +1,177 @@
+"""Provider submissions: check every item, store the good, quarantine the bad, score.
+
+One submission is one write transaction: the good items go on the feed, the
+bad ones into ``quarantine`` with every reason, the receipt is stored under
+``submission_id`` and OPEL is rescored, all or nothing. A retry with the same
+``submission_id`` (same organisation) gets the stored receipt back with
+``duplicate = true`` and stores nothing. A submission with no good item is
+not recorded under its id (the provider may fix it and resend with the same
+id); its items are still quarantined, and the caller answers 422.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Connection, insert, select
+
+from sync import protocol as p
+from sync.hub import schema as s
+from sync.hub.auth import SUBMIT, Principal, require, require_org
+from sync.hub.db import Writer
+from sync.hub.errors import ApiError, validation
+from sync.hub.validate import Checked
+
+
+def sanitize(value: Any) -> Any:
+    """``value`` with non-finite floats as text, so it can be stored and served as JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {str(k): sanitize(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [sanitize(v) for v in value]
+    return value
+
+
+def wire(item: BaseModel) -> dict[str, Any]:
+    """An item's fields for the feed, times in UTC ISO 8601."""
+    out = {}
+    for name, value in item:
+        if name != "type":
+            out[name] = s.iso(value) if isinstance(value, datetime) else value
+    return out
+
+
+def org_row(conn: Connection, org_code: str):
+    return conn.execute(select(s.organisation).where(s.organisation.c.ods_code == org_code)).first()
+
+
+def check_submitter(hub, principal: Principal, org_code: str) -> str | None:
+    """Rights and organisation checks; returns the organisation's OPEL pillar (or None)."""
+    require(principal, SUBMIT, "submit provider data")
+    require_org(principal, org_code)
+    with hub.db.read() as conn:
+        org = org_row(conn, org_code)
+    if org is None or not org.active:
+        raise ApiError(422, "unknown_organisation", f"organisation '{org_code}' is not known to this hub "
+                       "(or is inactive); an admin adds it with 'scc-desktop hub org add'",
+                       [p.FieldError(field="org_code", reason=f"'{org_code}' is not a known organisation")])
+    return hub.opel.pillar_of(org.sector)
+
+
+def submit(hub, principal: Principal, submission_id: str, org_code: str, submitted_at: datetime,
+           checked: list[Checked], source: str) -> p.SubmissionReceipt:
+    """Store a checked submission; returns the receipt or raises ApiError (409, 422)."""
+    pillar = check_submitter(hub, principal, org_code)
+    for chk in checked:
+        if chk.item is None and not chk.errors:
+            hub.validator.check(chk, pillar)
+    with hub.db.write() as w:
+        prior = w.conn.execute(select(s.submission).where(s.submission.c.submission_id == submission_id)).first()
+        if prior is not None:
+            if prior.org_code != org_code:
+                raise ApiError(409, "conflict", f"submission_id '{submission_id}' was already used by "
+                               f"organisation '{prior.org_code}'; use a new id",
+                               [p.FieldError(field="submission_id", reason="already used by another organisation")])
+            return p.SubmissionReceipt.model_validate_json(prior.receipt).model_copy(update={"duplicate": True})
+        accepted = _store_items(hub, w, org_code, pillar, submission_id, checked)
+        rejected = [c for c in checked if c.errors]
+        _quarantine(w.conn, w.now, source, submission_id, org_code, principal.user, rejected)
+        receipt = p.SubmissionReceipt(
+            submission_id=submission_id, accepted=accepted,
+            rejected=[p.ItemRejection(index=c.index, errors=c.errors, row=c.row) for c in rejected])
+        if accepted:
+            w.conn.execute(insert(s.submission).values(
+                submission_id=submission_id, org_code=org_code, source=source, submitted_at=submitted_at,
+                received_at=w.now, submitted_by=principal.user, receipt=receipt.model_dump_json()))
+    if not accepted:
+        raise validation(f"none of the {len(checked)} item(s) was accepted; nothing was stored "
+                         "(the items are quarantined; fix them and resend)",
+                         [e for c in rejected for e in c.errors])
+    return receipt
+
+
+def _store_items(hub, w: Writer, org_code: str, pillar: str | None, submission_id: str,
+                 checked: list[Checked]) -> int:
+    """Put the good items on the feed; returns how many were accepted."""
+    stamp = {"org_code": org_code, "received_at": s.iso(w.now), "submission_id": submission_id}
+    rescore = False
+    declarations = []
+    accepted = 0
+    for chk in checked:
+        item = chk.item
+        if item is None:
+            continue
+        if item.type == "opel_declaration":
+            declarations.append(chk)
+            continue
+        data = {**wire(item), **stamp}
+        if item.type == "observation":
+            data["source"] = "provider"
+        elif item.type == "handover":  # the replica keys a handover on the ambulance service
+            data.update(ambulance_org=org_code, updated_at=stamp["received_at"])
+        seq = w.emit(item.type, data, org_code)
+        accepted += 1
+        if item.type == "observation":
+            rescore |= hub.opel.record_value(w.conn, org_code, pillar, item.metric, item.value,
+                                             item.observed_at, seq)
+    for chk in declarations:
+        if _declare(hub, w.conn, org_code, pillar, chk):
+            rescore = True
+        if chk.item is not None:
+            accepted += 1
+    if rescore and pillar is not None:
+        hub.opel.rescore(w, [(org_code, pillar)])
+    return accepted
+
+
+def _declare(hub, conn: Connection, org_code: str, pillar: str, chk: Checked) -> bool:
+    """Store a declaration; a level that differs from the calculated one needs a reason."""
+    item: p.OpelDeclarationItem = chk.item
+    calc = hub.opel.calculated(conn, org_code, pillar)
+    if item.declared_level != calc.level and not (item.reason or "").strip():
+        shown = f"OPEL {calc.level}" if calc.level else (
+            f"incomplete, at least OPEL {calc.at_least_level}" if calc.at_least_level else "incomplete")
+        chk.reject("reason", f"declared OPEL {item.declared_level} differs from the calculated level "
+                             f"({shown}, from the hub's latest parameters); give a reason")
+        return False
+    return hub.opel.record_declaration(conn, org_code, pillar, item.declared_level,
+                                       (item.reason or "").strip() or None, item.assessed_at)
+
+
+def _quarantine(conn: Connection, now: datetime, source: str, submission_id: str | None, org_code: str | None,
+                user: str, rejected: list[Checked]) -> None:
+    if not rejected:
+        return
+    conn.execute(insert(s.quarantine), [{
+        "received_at": now, "source": source, "submission_id": submission_id, "org_code": org_code,
+        "item_index": c.index, "row": c.row, "submitted_by": user,
+        "raw": json.dumps(sanitize(c.raw), ensure_ascii=False),
+        "errors": json.dumps([e.model_dump() for e in c.errors], ensure_ascii=False)} for c in rejected])
+
+
+def quarantine_records(hub, user: str, rejected: list[tuple[int, Any, list[p.FieldError]]]) -> None:
+    """Keep rejected desktop records (index, raw, errors) for the admin."""
+    if not rejected:
+        return
+    with hub.db.plain() as conn:
+        _quarantine(conn, s.utcnow(), "record", None, None, user,
+                    [Checked(index=i, raw=raw, errors=errs) for i, raw, errs in rejected])
+
+
+def list_quarantine(hub, after_id: int, limit: int, org_code: str | None) -> dict[str, Any]:
+    query = select(s.quarantine).where(s.quarantine.c.id > after_id).order_by(s.quarantine.c.id).limit(limit)
+    if org_code:
+        query = query.where(s.quarantine.c.org_code == org_code)
+    with hub.db.read() as conn:
+        rows = conn.execute(query).all()
+    items = [{"id": r.id, "received_at": s.iso(r.received_at), "source": r.source,
+              "submission_id": r.submission_id, "org_code": r.org_code, "index": r.item_index,
+              "row": r.row, "submitted_by": r.submitted_by, "raw": json.loads(r.raw),
+              "errors": json.loads(r.errors)} for r in rows]
+    return {"items": items, "next_after_id": items[-1]["id"] if items else after_id}

@@ -1,0 +1,219 @@
+"""OPEL on receipt: score a provider when its parameters arrive, then roll up.
+
+Inside the submission's write transaction the hub keeps the latest value of
+each OPEL parameter per provider (latest by ``observed_at``; on a tie the
+later receipt wins), scores the provider with :func:`models.opel.score`
+under its pillar's table, and puts an ``opel_assessment`` item on the feed
+(``scope`` "provider"). It then recomputes that pillar's roll-up and the
+system roll-up by the rules in ``resources/opel/system.toml`` and puts those
+on the feed too (``scope`` "pillar" and "system").
+
+A provider's pillar is its organisation's sector when a table exists for it.
+Every active organisation of a pillar is an input to the pillar's roll-up,
+and every pillar with active organisations an input to the system roll-up;
+one with no data yet is a missing input, so the roll-up is incomplete (with
+an ``at_least_level`` floor where the method allows) rather than lower than
+the data supports. Pillars without organisations are left out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from models.opel import OpelResult, score
+from models.opel_rollup import RollupError, RollupInput, RollupResult, SystemTable, pillar_score, system_score
+from models.opel_table import OpelTable
+from sync.hub import schema as s
+from sync.hub.db import Writer, dumps
+
+
+class HubOpel:
+    def __init__(self, tables: Mapping[str, OpelTable], system: SystemTable) -> None:
+        self.tables = dict(tables)
+        self.system = system
+
+    def pillar_of(self, sector: str | None) -> str | None:
+        """The OPEL pillar an organisation of ``sector`` is scored in (None: not scored)."""
+        return sector if sector in self.tables and sector in self.system.rules else None
+
+    # --- inputs ---------------------------------------------------------------
+    def record_value(self, conn: Connection, org_code: str, pillar: str | None, metric: str,
+                     value: float, observed_at: datetime, seq: int) -> bool:
+        """Keep ``value`` if it is the provider's newest for an OPEL parameter; True if kept."""
+        if pillar is None or metric not in self.tables[pillar].keys:
+            return False
+        key = (s.latest_value.c.org_code == org_code) & (s.latest_value.c.metric == metric)
+        current = conn.execute(select(s.latest_value.c.observed_at).where(key)).scalar()
+        row = {"value": value, "observed_at": observed_at, "seq": seq}
+        if current is None:
+            conn.execute(insert(s.latest_value).values(org_code=org_code, metric=metric, **row))
+        elif observed_at >= current:
+            conn.execute(update(s.latest_value).where(key).values(**row))
+        else:
+            return False
+        return True
+
+    def calculated(self, conn: Connection, org_code: str, pillar: str) -> OpelResult:
+        values, _ = self._values(conn, org_code, self.tables[pillar])
+        return score(self.tables[pillar], values)
+
+    def record_declaration(self, conn: Connection, org_code: str, pillar: str, level: int,
+                           reason: str | None, assessed_at: datetime) -> bool:
+        """Keep a declared level if it is the provider's newest declaration; True if kept."""
+        key = (s.opel_declaration.c.org_code == org_code) & (s.opel_declaration.c.pillar == pillar)
+        current = conn.execute(select(s.opel_declaration.c.assessed_at).where(key)).scalar()
+        row = {"declared_level": level, "reason": reason, "assessed_at": assessed_at}
+        if current is None:
+            conn.execute(insert(s.opel_declaration).values(org_code=org_code, pillar=pillar, **row))
+        elif assessed_at >= current:
+            conn.execute(update(s.opel_declaration).where(key).values(**row))
+        else:
+            return False
+        return True
+
+    # --- outputs --------------------------------------------------------------
+    def rescore(self, w: Writer, orgs: Iterable[tuple[str, str]]) -> None:
+        """Score each ``(org_code, pillar)``, then roll up those pillars and the system."""
+        pillars = []
+        for org_code, pillar in orgs:
+            self._emit(w, "provider", org_code, self._provider(w.conn, org_code, pillar), org_code)
+            pillars.append(pillar)
+        self.rollup(w, pillars)
+
+    def rollup(self, w: Writer, pillars: Iterable[str], only_if_shown: bool = False) -> None:
+        """Recompute pillar roll-ups and the system roll-up and put them on the feed.
+
+        ``only_if_shown``: skip pillars that have never had a roll-up (an
+        organisation added before any data arrived changes nothing visible).
+        """
+        done = False
+        for pillar in dict.fromkeys(pillars):
+            if pillar not in self.tables or (only_if_shown and self._current(w.conn, "pillar", pillar) is None):
+                continue
+            data = self._pillar(w.conn, pillar)
+            if data is not None:
+                self._emit(w, "pillar", pillar, data)
+                done = True
+        if done:
+            self._emit(w, "system", "system", self._system(w.conn))
+
+    def _emit(self, w: Writer, scope: str, key: str, data: dict[str, Any], org_code: str | None = None) -> None:
+        data["scored_at"] = s.iso(w.now)
+        if data["assessed_at"] is None:  # nothing measured yet (e.g. a roll-up of missing inputs)
+            data["assessed_at"] = data["scored_at"]
+        w.emit("opel_assessment", data, org_code)
+        cond = (s.opel_current.c.scope == scope) & (s.opel_current.c.key == key)
+        if w.conn.execute(select(s.opel_current.c.key).where(cond)).first() is None:
+            w.conn.execute(insert(s.opel_current).values(scope=scope, key=key, data=dumps(data)))
+        else:
+            w.conn.execute(update(s.opel_current).where(cond).values(data=dumps(data)))
+
+    @staticmethod
+    def _current(conn: Connection, scope: str, key: str) -> dict[str, Any] | None:
+        text = conn.execute(select(s.opel_current.c.data).where(
+            s.opel_current.c.scope == scope, s.opel_current.c.key == key)).scalar()
+        return None if text is None else json.loads(text)
+
+    @staticmethod
+    def _values(conn: Connection, org_code: str, table: OpelTable) -> tuple[dict[str, float], dict[str, datetime]]:
+        rows = conn.execute(select(s.latest_value).where(
+            s.latest_value.c.org_code == org_code, s.latest_value.c.metric.in_(table.keys))).all()
+        return {r.metric: r.value for r in rows}, {r.metric: r.observed_at for r in rows}
+
+    def _provider(self, conn: Connection, org_code: str, pillar: str) -> dict[str, Any]:
+        table = self.tables[pillar]
+        values, times = self._values(conn, org_code, table)
+        result = score(table, values)
+        scored = {r.key: r for r in result.parameters}
+        invalid = {i.key: i for i in result.invalid}
+        params = []
+        for param in table.parameters:
+            entry: dict[str, Any] = {"key": param.key, "name": param.name, "unit": param.unit,
+                                     "weight": param.weight, "observed_at": s.iso(times.get(param.key))}
+            if param.key in scored:
+                r = scored[param.key]
+                entry.update(value=r.value, band=r.band, points=r.points, weighted_points=r.weighted_points,
+                             problem=None)
+            else:
+                bad = invalid.get(param.key)
+                entry.update(value=values.get(param.key), band=None, points=None, weighted_points=None,
+                             problem=bad.reason if bad else "missing: no value received yet")
+            params.append(entry)
+        decl = conn.execute(select(s.opel_declaration).where(
+            s.opel_declaration.c.org_code == org_code, s.opel_declaration.c.pillar == pillar)).first()
+        return {
+            "scope": "provider", "pillar": pillar, "org_code": org_code,
+            "assessed_at": s.iso(max(times.values())) if times else None,
+            "edition": table.edition, "verified": table.verified,
+            "total": result.total, "partial_total": result.partial_total,
+            "level": result.level, "complete": result.complete,
+            "at_least_level": result.at_least_level, "at_most_level": result.at_most_level,
+            "missing": list(result.missing), "parameters": params,
+            "drivers": [r.key for r in result.drivers if r.weighted_points > 0][:3],
+            "declared_level": decl.declared_level if decl else None,
+            "override_reason": decl.reason if decl else None,
+            "declared_at": s.iso(decl.assessed_at) if decl else None,
+        }
+
+    def _rolled(self, scope: str, pillar: str, inputs: list[RollupInput], assessed: list[str],
+                roll) -> dict[str, Any]:
+        error = None
+        try:
+            result: RollupResult | None = roll(inputs)
+        except RollupError as exc:
+            result, error = None, str(exc)
+        rule = self.system.rule(pillar)
+        verified = self.system.header.verified and all(
+            t.verified for name, t in self.tables.items() if scope == "system" or name == pillar)
+        return {
+            "scope": scope, "pillar": pillar, "org_code": None,
+            "assessed_at": max(assessed) if assessed else None,
+            "edition": self.system.header.edition, "verified": verified, "method": rule.method,
+            "total": result.score if result else None, "level": result.level if result else None,
+            "complete": bool(result and result.complete),
+            "at_least_level": result.at_least_level if result else None,
+            "missing": list(result.missing) if result else [i.name for i in inputs],
+            "inputs": [{"name": i.name, "total": i.score, "level": i.level, "size": i.size,
+                        "at_least_level": i.at_least_level,
+                        "weight": (result.weights.get(i.name) if result else None)} for i in inputs],
+            "error": error,
+        }
+
+    def _pillar(self, conn: Connection, pillar: str) -> dict[str, Any] | None:
+        orgs = conn.execute(select(s.organisation.c.ods_code, s.organisation.c.size).where(
+            s.organisation.c.sector == pillar, s.organisation.c.active.is_(True))
+            .order_by(s.organisation.c.ods_code)).all()
+        if not orgs:
+            return None
+        inputs, assessed = [], []
+        for org in orgs:
+            cur = self._current(conn, "provider", org.ods_code)
+            if cur is None:
+                inputs.append(RollupInput(org.ods_code, None, None, org.size))
+                continue
+            inputs.append(RollupInput(org.ods_code, cur["total"], cur["level"], org.size, cur["at_least_level"]))
+            if cur["assessed_at"]:
+                assessed.append(cur["assessed_at"])
+        return self._rolled("pillar", pillar, inputs, assessed,
+                            lambda ins: pillar_score(self.system, pillar, ins))
+
+    def _system(self, conn: Connection) -> dict[str, Any]:
+        """Every pillar with active organisations is an input; one never assessed is missing."""
+        sectors = set(conn.execute(select(s.organisation.c.sector).where(
+            s.organisation.c.active.is_(True)).distinct()).scalars())
+        inputs, assessed = [], []
+        for pillar in sorted(p for p in self.tables if p in sectors and p in self.system.rules):
+            cur = self._current(conn, "pillar", pillar)
+            if cur is None:
+                inputs.append(RollupInput(pillar, None, None))
+                continue
+            inputs.append(RollupInput(pillar, cur["total"], cur["level"], None, cur["at_least_level"]))
+            if cur["assessed_at"]:
+                assessed.append(cur["assessed_at"])
+        return self._rolled("system", "system", inputs, assessed,
+                            lambda ins: system_score(self.system, ins))

@@ -1,0 +1,107 @@
+"""Desktop-authored records: stored once per UUID and fanned out on the feed.
+
+Each record is checked on its own (a bad one is rejected with its reasons and
+quarantined; the rest are stored). A UUID the hub already holds answers
+"duplicate" with the position it was stored at, whatever the retry carried.
+
+Decisions are chained again in the hub's receipt order: ``hub_prev_hash`` is
+the previous decision's ``hub_hash`` (None for the first) and ``hub_hash =
+sha256(hub_prev_hash + content_hash)`` over the two lower-case hex strings
+(the previous taken as "" for the first). ``hub_seq`` is the decision's feed
+position, so sorting decisions by ``hub_seq`` gives the chain's order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid as uuidlib
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import insert, select
+
+from sync import protocol as p
+from sync.hub import schema as s
+from sync.hub.auth import PUSH_RECORDS, Principal, require
+from sync.hub.db import Writer
+from sync.hub.errors import validation
+from sync.hub.intake import quarantine_records, wire
+
+MAX_RECORD_BYTES = 256 * 1024
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+
+
+def chain_hash(prev_hash: str | None, content_hash: str) -> str:
+    """The hub's link: sha256 of the previous hub hash ("" for the first) + this content hash."""
+    return hashlib.sha256(((prev_hash or "") + content_hash).encode("ascii")).hexdigest()
+
+
+def _check(index: int, raw: Any) -> tuple[p.RecordPush | None, list[p.FieldError]]:
+    where = f"records.{index}"
+    if not isinstance(raw, dict):
+        return None, [p.FieldError(field=where, reason=f"each record must be a JSON object, got {type(raw).__name__}")]
+    try:
+        rec = p.RecordPush.model_validate(raw)
+    except ValidationError as exc:
+        return None, [p.FieldError(field=".".join([where, *map(str, e["loc"])]), reason=e["msg"])
+                      for e in exc.errors(include_url=False)]
+    errors = []
+    try:
+        uuidlib.UUID(rec.uuid)
+    except ValueError:
+        errors.append(p.FieldError(field=f"{where}.uuid", reason=f"'{rec.uuid}' is not a UUID"))
+    try:
+        size = len(json.dumps(rec.data, allow_nan=False))
+    except ValueError:
+        errors.append(p.FieldError(field=f"{where}.data", reason="holds a non-finite number (NaN or infinity)"))
+    else:
+        if size > MAX_RECORD_BYTES:
+            errors.append(p.FieldError(field=f"{where}.data", reason=f"{size} bytes; at most {MAX_RECORD_BYTES}"))
+    if rec.kind == "decision":
+        h = rec.data.get("content_hash")
+        if not isinstance(h, str) or not _HASH.match(h):
+            errors.append(p.FieldError(field=f"{where}.data.content_hash",
+                                       reason="a decision needs its content_hash: 64 lower-case hex characters (SHA-256)"))
+    return (None if errors else rec), errors
+
+
+def push(hub, principal: Principal, body: Any) -> p.RecordReceipt:
+    require(principal, PUSH_RECORDS, "push desktop records")
+    raw_records = body.get("records") if isinstance(body, dict) else None
+    if not isinstance(raw_records, list) or not 1 <= len(raw_records) <= 1000:
+        raise validation("the body must be {\"records\": [...]} with 1 to 1000 records",
+                         [p.FieldError(field="records", reason="expected a list of 1 to 1000 records")])
+    checked = [(i, raw, *_check(i, raw)) for i, raw in enumerate(raw_records)]
+    results: list[p.RecordResult | None] = [None] * len(checked)
+    for i, raw, rec, errors in checked:
+        if rec is None:
+            rid = raw.get("uuid") if isinstance(raw, dict) and isinstance(raw.get("uuid"), str) else ""
+            results[i] = p.RecordResult(uuid=rid, status="rejected", errors=errors)
+    quarantine_records(hub, principal.user, [(i, raw, errors) for i, raw, rec, errors in checked if rec is None])
+    good = [(i, rec) for i, raw, rec, errors in checked if rec is not None]
+    if good:
+        with hub.db.write() as w:
+            for i, rec in good:
+                results[i] = _store(w, principal, rec)
+    return p.RecordReceipt(results=results)
+
+
+def _store(w: Writer, principal: Principal, rec: p.RecordPush) -> p.RecordResult:
+    prior = w.conn.execute(select(s.record.c.seq).where(s.record.c.uuid == rec.uuid)).scalar()
+    if prior is not None:
+        return p.RecordResult(uuid=rec.uuid, status="duplicate", seq=prior)
+    data = {**wire(rec), "author": principal.user, "author_role": principal.role,
+            "received_at": s.iso(w.now)}
+    hub_hash = None
+    if rec.kind == "decision":
+        last = w.conn.execute(select(s.record.c.hub_hash).where(s.record.c.hub_seq.is_not(None))
+                              .order_by(s.record.c.hub_seq.desc()).limit(1)).scalar()
+        hub_hash = chain_hash(last, rec.data["content_hash"])
+        data.update(hub_seq=w.next_seq, hub_prev_hash=last, hub_hash=hub_hash)
+    seq = w.emit("record", data)
+    w.conn.execute(insert(s.record).values(
+        uuid=rec.uuid, kind=rec.kind, device_id=rec.device_id, seq=seq, received_at=w.now,
+        author=principal.user, hub_seq=seq if rec.kind == "decision" else None, hub_hash=hub_hash))
+    return p.RecordResult(uuid=rec.uuid, status="stored", seq=seq)

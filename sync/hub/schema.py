@@ -1,0 +1,174 @@
+"""The hub's own database schema (SQLAlchemy Core), portable to SQLite and PostgreSQL.
+
+This is not the desktop replica's schema (``models/orm``): the hub keeps the
+feed, what providers and desktops sent, and what it needs to score OPEL.
+
+The feed's positions come from ``feed_counter``: one row, advanced in the
+same transaction as the feed rows it numbers, under a lock every writer must
+take first (see :mod:`sync.hub.db`). So a committed ``feed_counter.value`` of
+N means every position 1..N is committed: a reader never skips a late commit.
+
+Times are stored as fixed-width UTC text (``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``):
+sortable as text, identical on both databases, explicit about the offset.
+JSON documents are stored as text.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (BigInteger, Boolean, Column, Float, Index, Integer, MetaData, String, Table,
+                        Text)
+from sqlalchemy.types import TypeDecorator
+
+SCHEMA_VERSION = 1
+_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def utc_text(value: datetime) -> str:
+    """Stored form of an aware datetime; a naive one is an error (ambiguous at clock changes)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"timestamp {value.isoformat()} has no UTC offset")
+    return value.astimezone(timezone.utc).strftime(_FORMAT)
+
+
+def iso(value: datetime | None) -> str | None:
+    """Wire form: ISO 8601 in UTC with an explicit ``+00:00``."""
+    return None if value is None else value.astimezone(timezone.utc).isoformat()
+
+
+class UTCText(TypeDecorator):
+    """An aware ``datetime`` in, an aware UTC ``datetime`` out; stored as fixed-width text."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else utc_text(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else datetime.fromisoformat(value).astimezone(timezone.utc)
+
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version", metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("applied_at", UTCText, nullable=False),
+)
+
+# hub_id (a random id made when the database is created: a desktop whose
+# cursor came from another database can tell).
+hub_meta = Table(
+    "hub_meta", metadata,
+    Column("key", String(40), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+feed_counter = Table(
+    "feed_counter", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("value", BigInteger, nullable=False),  # newest committed feed position
+)
+
+feed = Table(
+    "feed", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(32), nullable=False),
+    Column("org_code", String(12)),
+    Column("data", Text, nullable=False),
+    Column("created_at", UTCText, nullable=False),
+)
+
+organisation = Table(
+    "organisation", metadata,
+    Column("ods_code", String(12), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("sector", String(20), nullable=False),
+    Column("size", Float),  # roll-up weight, e.g. G&A beds for acute trusts
+    Column("region", String(100)),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("updated_at", UTCText, nullable=False),
+)
+
+submission = Table(
+    "submission", metadata,
+    Column("submission_id", String(64), primary_key=True),
+    Column("org_code", String(12), nullable=False),
+    Column("source", String(8), nullable=False),  # "json" or "csv"
+    Column("submitted_at", UTCText, nullable=False),
+    Column("received_at", UTCText, nullable=False),
+    Column("submitted_by", String(120), nullable=False),
+    Column("receipt", Text, nullable=False),  # the SubmissionReceipt sent back, as JSON
+    Index("ix_submission_received_at", "received_at"),
+)
+
+quarantine = Table(
+    "quarantine", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("received_at", UTCText, nullable=False),
+    Column("source", String(8), nullable=False),  # "json", "csv" or "record"
+    Column("submission_id", String(64)),
+    Column("org_code", String(12)),
+    Column("item_index", Integer),
+    Column("row", Integer),  # CSV: spreadsheet row number (header = 1)
+    Column("submitted_by", String(120)),
+    Column("raw", Text, nullable=False),
+    Column("errors", Text, nullable=False),  # JSON list of {field, reason}
+    Index("ix_quarantine_org", "org_code"),
+)
+
+record = Table(
+    "record", metadata,
+    Column("uuid", String(36), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("device_id", String(36), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("received_at", UTCText, nullable=False),
+    Column("author", String(120), nullable=False),
+    Column("hub_seq", BigInteger, unique=True),  # decisions: position in the hub's chain, 1..n
+    Column("hub_hash", String(64)),
+)
+
+# Latest value of each OPEL parameter per provider (by observed_at; ties: later receipt).
+latest_value = Table(
+    "latest_value", metadata,
+    Column("org_code", String(12), primary_key=True),
+    Column("metric", String(80), primary_key=True),
+    Column("value", Float, nullable=False),
+    Column("observed_at", UTCText, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+)
+
+opel_declaration = Table(
+    "opel_declaration", metadata,
+    Column("org_code", String(12), primary_key=True),
+    Column("pillar", String(20), primary_key=True),
+    Column("declared_level", Integer, nullable=False),
+    Column("reason", Text),
+    Column("assessed_at", UTCText, nullable=False),
+)
+
+# The current OPEL position of each provider / pillar / the system, as last put on the feed.
+opel_current = Table(
+    "opel_current", metadata,
+    Column("scope", String(10), primary_key=True),
+    Column("key", String(20), primary_key=True),  # org code, pillar, or "system"
+    Column("data", Text, nullable=False),
+)
+
+token = Table(
+    "token", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_name", String(120), nullable=False),
+    Column("role", String(24), nullable=False),
+    Column("org_code", String(12)),
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 hex of the token
+    Column("created_at", UTCText, nullable=False),
+    Column("revoked_at", UTCText),
+)

@@ -1,0 +1,123 @@
+"""Running the hub: embedded in a thread (demo, tests) or as the process (``scc-desktop hub serve``).
+
+Both bind the listening socket first, so port 0 picks a free port and the
+real address is known before serving starts. Stopping is bounded: long-polls
+are released at once, in-flight requests get ``GRACEFUL_SECONDS`` to finish.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import uvicorn
+
+from sync.hub.app import create_app
+from sync.hub.core import Hub, HubConfig
+
+log = logging.getLogger("sync.hub")
+GRACEFUL_SECONDS = 5
+START_TIMEOUT_SECONDS = 20
+
+
+class _Server(uvicorn.Server):
+    """uvicorn server that releases the hub's long-polls as soon as it is asked to exit."""
+
+    def __init__(self, config: uvicorn.Config, hub: Hub) -> None:
+        super().__init__(config)
+        self.hub = hub
+
+    def handle_exit(self, sig, frame) -> None:
+        self.hub.begin_shutdown()
+        super().handle_exit(sig, frame)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (port 0: any free port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _uvicorn_config(hub: Hub, log_level: str, access_log: bool) -> uvicorn.Config:
+    return uvicorn.Config(create_app(hub), log_level=log_level, access_log=access_log, lifespan="on",
+                          timeout_graceful_shutdown=GRACEFUL_SECONDS, timeout_keep_alive=5,
+                          limit_concurrency=1000, server_header=False)
+
+
+@dataclass
+class HubHandle:
+    """A hub running in a background thread of this process."""
+
+    url: str
+    hub: Hub
+    server: _Server
+    thread: threading.Thread
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop serving and close the database; bounded by ``timeout`` seconds."""
+        self.hub.begin_shutdown()
+        self.server.should_exit = True
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            self.server.force_exit = True
+            self.thread.join(5)
+        self.hub.close()
+
+    def __enter__(self) -> HubHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def start_in_thread(db_url: str, host: str = "127.0.0.1", port: int = 0, *,
+                    config: HubConfig | None = None, log_level: str = "warning") -> HubHandle:
+    """Start a hub on ``host:port`` in a daemon thread; returns once it answers.
+
+    ``config`` overrides everything but the database URL (``db_url`` wins).
+    Raises ``RuntimeError`` if it has not started within ``START_TIMEOUT_SECONDS``.
+    """
+    cfg = HubConfig(db_url=db_url) if config is None else dataclasses.replace(config, db_url=db_url)
+    hub = Hub(cfg)
+    sock = bind(host, port)
+    server = _Server(_uvicorn_config(hub, log_level, access_log=False), hub)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="scc-hub", daemon=True)
+    thread.start()
+    for _ in range(START_TIMEOUT_SECONDS * 20):
+        if server.started or not thread.is_alive():
+            break
+        thread.join(0.05)
+    if not server.started:
+        server.should_exit = True
+        thread.join(5)
+        sock.close()
+        hub.close()
+        raise RuntimeError(f"the hub did not start within {START_TIMEOUT_SECONDS} s")
+    return HubHandle(url_of(sock), hub, server, thread)
+
+
+def serve(hub: Hub, host: str = "127.0.0.1", port: int = 8765, *,
+          on_listening: Callable[[str], None] = print, log_level: str = "info") -> None:
+    """Serve ``hub`` in this process until SIGINT/SIGTERM (blocking); the caller closes the hub."""
+    sock = bind(host, port)
+    on_listening(url_of(sock))
+    server = _Server(_uvicorn_config(hub, log_level, access_log=log_level == "debug"), hub)
+    server.run(sockets=[sock])

@@ -1,0 +1,208 @@
+"""Checking provider items one by one, and reading CSV uploads into items.
+
+Each item is checked on its own, so one bad item never sinks the others:
+first against its protocol model (``sync.protocol``), then against the metric
+catalogue (known code, finite value inside the valid range), then for
+consistency (times in order, nothing stamped implausibly far in the future).
+Every problem is a :class:`~sync.protocol.FieldError` whose ``field`` is a
+dotted path: ``items.3.value`` for JSON, ``rows.5.value`` for CSV, where 5 is
+the spreadsheet row number (the header is row 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from models.catalogue import Catalogue
+from sync import protocol as p
+from sync.hub.errors import validation
+from sync.hub.schema import utcnow
+
+ITEM_ADAPTER: TypeAdapter = TypeAdapter(p.SubmissionItem)
+ITEM_MODELS: dict[str, type[BaseModel]] = {
+    "observation": p.ObservationItem, "opel_declaration": p.OpelDeclarationItem,
+    "ambulance_status": p.AmbulanceStatusItem, "response_times": p.ResponseTimesItem,
+    "handover": p.HandoverItem, "critcon": p.CritconItem,
+}
+CSV_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(
+    name for model in ITEM_MODELS.values() for name in model.model_fields))
+MAX_CSV_ROWS = 10_000
+# A provider clock this far ahead of the hub's is refused: a future-stamped value
+# would stay "latest" and freeze the OPEL score until the clock caught up.
+MAX_FUTURE_SKEW = timedelta(minutes=15)
+# The time that says when each kind of item was true (checked against the skew).
+_TIME_FIELDS = {"observation": ("observed_at",), "opel_declaration": ("assessed_at",),
+                "ambulance_status": ("declared_at",), "response_times": ("period_start",),
+                "handover": ("arrived_at", "handed_over_at", "cleared_at"),
+                "critcon": ("reported_at",)}
+
+
+@dataclass
+class Checked:
+    """One item after checking: ``item`` when good, else the ``errors``."""
+
+    index: int                      # position among the submission's items (0-based)
+    raw: Any
+    item: BaseModel | None = None
+    errors: list[p.FieldError] = field(default_factory=list)
+    row: int | None = None          # CSV: spreadsheet row number (header = row 1)
+
+    @property
+    def prefix(self) -> str:
+        return f"rows.{self.row}" if self.row is not None else f"items.{self.index}"
+
+    def reject(self, name: str, reason: str) -> None:
+        self.errors.append(p.FieldError(field=f"{self.prefix}.{name}" if name else self.prefix,
+                                        reason=reason))
+        self.item = None
+
+
+def _pydantic_errors(chk: Checked, exc: ValidationError) -> None:
+    for err in exc.errors(include_url=False):
+        loc = [str(x) for x in err["loc"]]
+        if loc and isinstance(chk.raw, dict) and loc[0] == chk.raw.get("type"):
+            loc = loc[1:]  # the discriminated union puts the item type first
+        if err["type"] in ("union_tag_not_found", "union_tag_invalid"):
+            chk.reject("type", f"'type' must be one of {', '.join(p.ITEM_TYPES)}; got "
+                               f"{chk.raw.get('type')!r}" if isinstance(chk.raw, dict) else "missing 'type'")
+        else:
+            chk.reject(".".join(loc), err["msg"])
+
+
+class ItemValidator:
+    """Checks items against the protocol and the metric catalogue.
+
+    ``pillars`` are the OPEL pillars with a scoring table (a declaration must
+    name one); ``now`` is injectable for tests of the future-skew rule.
+    """
+
+    def __init__(self, catalogue: Catalogue, pillars: set[str],
+                 now: Callable[[], datetime] | None = None) -> None:
+        self.catalogue = catalogue
+        self.pillars = pillars
+        self.now = now or utcnow
+
+    def check(self, chk: Checked, org_pillar: str | None) -> Checked:
+        """Fill ``chk.item`` or ``chk.errors``; ``org_pillar`` is the submitting organisation's pillar."""
+        if not isinstance(chk.raw, dict):
+            chk.reject("", f"each item must be a JSON object, got {type(chk.raw).__name__}")
+            return chk
+        try:
+            item = ITEM_ADAPTER.validate_python(chk.raw)
+        except ValidationError as exc:
+            _pydantic_errors(chk, exc)
+            return chk
+        chk.item = item
+        self._finite(chk, item)
+        self._not_future(chk, item)
+        extra = getattr(self, f"_check_{item.type}", None)
+        if extra is not None:
+            extra(chk, item, org_pillar)
+        if chk.errors:
+            chk.item = None
+        return chk
+
+    @staticmethod
+    def _finite(chk: Checked, item: BaseModel) -> None:
+        for name, value in item:
+            if isinstance(value, float) and not math.isfinite(value):
+                chk.reject(name, f"must be a finite number, got {value!r}")
+
+    def _not_future(self, chk: Checked, item: BaseModel) -> None:
+        limit = self.now() + MAX_FUTURE_SKEW
+        for name in _TIME_FIELDS.get(item.type, ()):
+            value = getattr(item, name)
+            if value is not None and value > limit:
+                chk.reject(name, f"{value.isoformat()} is more than {int(MAX_FUTURE_SKEW.total_seconds() // 60)} "
+                                 "minutes ahead of the hub's clock; check the sending system's clock")
+
+    def _check_observation(self, chk: Checked, item: p.ObservationItem, _pillar) -> None:
+        if item.metric not in self.catalogue:
+            chk.reject("metric", f"unknown metric code '{item.metric}' (not in the hub's metric catalogue)")
+            return
+        if math.isfinite(item.value):
+            reason = self.catalogue[item.metric].check(item.value)
+            if reason is not None:
+                chk.reject("value", reason)
+
+    def _check_opel_declaration(self, chk: Checked, item: p.OpelDeclarationItem, org_pillar) -> None:
+        if item.pillar not in self.pillars:
+            chk.reject("pillar", f"unknown OPEL pillar '{item.pillar}'; known: {', '.join(sorted(self.pillars))}")
+        elif org_pillar is not None and item.pillar != org_pillar:
+            chk.reject("pillar", f"this organisation is scored in pillar '{org_pillar}', not '{item.pillar}'")
+        elif org_pillar is None:
+            chk.reject("pillar", "this organisation's sector has no OPEL table, so it cannot declare an OPEL level")
+
+    @staticmethod
+    def _check_response_times(chk: Checked, item: p.ResponseTimesItem, _pillar) -> None:
+        if item.period_end <= item.period_start:
+            chk.reject("period_end", "must be after period_start")
+
+    @staticmethod
+    def _check_handover(chk: Checked, item: p.HandoverItem, _pillar) -> None:
+        needs = {"arrived": "arrived_at", "handed_over": "handed_over_at", "cleared": "cleared_at"}
+        if item.state in needs and getattr(item, needs[item.state]) is None:
+            chk.reject(needs[item.state], f"required when state is '{item.state}'")
+        times = [(n, getattr(item, n)) for n in ("arrived_at", "handed_over_at", "cleared_at")]
+        present = [(n, t) for n, t in times if t is not None]
+        for (n1, t1), (n2, t2) in zip(present, present[1:]):
+            if t2 < t1:
+                chk.reject(n2, f"must not be before {n1}")
+
+
+def parse_csv(body: bytes) -> list[Checked]:
+    """Rows of a CSV upload as unchecked items (``Checked`` with ``raw`` and ``row``).
+
+    The header names item fields (``type,metric,observed_at,value`` for
+    observations; any protocol item field may be a column). Empty cells are
+    absent fields; a missing or empty ``type`` means ``observation``. Blank
+    rows are skipped. A problem with the file as a whole raises a 422.
+    """
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise validation("the CSV is not UTF-8 text", [p.FieldError(
+            field="body", reason=f"not UTF-8 text (byte {exc.start}); save the file as CSV UTF-8")]) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise validation("the CSV cannot be read", [p.FieldError(
+            field=f"rows.{reader.line_num}", reason=f"malformed CSV: {exc}")]) from None
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise validation("the CSV has no header row", [p.FieldError(
+            field="header", reason=f"the first row must name the columns, e.g. type,metric,observed_at,value")])
+    header = [cell.strip().lower() for cell in rows[0]]
+    problems = [p.FieldError(field=f"header.{name or '(empty)'}",
+                             reason=f"unknown column; columns: {', '.join(CSV_COLUMNS)}")
+                for name in header if name not in CSV_COLUMNS]
+    problems += [p.FieldError(field=f"header.{name}", reason="column appears more than once")
+                 for i, name in enumerate(header) if name in header[:i]]
+    if problems:
+        raise validation("the CSV header has problems", problems)
+    items: list[Checked] = []
+    for number, cells in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        chk = Checked(index=len(items), raw=None, row=number)
+        if len(cells) > len(header):
+            chk.raw = {"cells": cells}
+            chk.reject("", f"row {number} has {len(cells)} cells but the header has {len(header)} columns")
+        else:
+            chk.raw = {name: cell.strip() for name, cell in zip(header, cells) if cell.strip()}
+            chk.raw.setdefault("type", "observation")
+        items.append(chk)
+    if not items:
+        raise validation("the CSV has no data rows", [p.FieldError(field="rows", reason="no rows below the header")])
+    if len(items) > MAX_CSV_ROWS:
+        raise validation("the CSV has too many rows", [p.FieldError(
+            field="rows", reason=f"{len(items)} rows; at most {MAX_CSV_ROWS} per upload")])
+    return items
