@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
+    QSizePolicy,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -21,13 +22,30 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from functools import lru_cache
+
 from models import queries
+from models.catalogue import load_catalogue
 from ui import format as fmt
 from ui.theme import OPEL_WORDS, opel_colours, opel_label
 
 STALE_AFTER = timedelta(minutes=60)
 SECTORS = [("All sectors", None), ("Acute", "acute"), ("Community", "community"),
            ("Mental health", "mental_health"), ("NHS 111", "nhs111")]
+
+
+@lru_cache(maxsize=1)
+def _metric_names() -> dict[str, str]:
+    return {code: m.name for code, m in load_catalogue().metrics.items()}
+
+
+def driver_text(d: queries.Driver) -> str:
+    name = _metric_names().get(d.key, d.key)
+    if d.problem:
+        return f"{name}: {d.problem}"
+    if d.value is None:
+        return name
+    return f"{name}: {d.value:g} ({d.points:g} pts)" if d.points is not None else f"{name}: {d.value:g}"
 
 
 class LevelBadge(QLabel):
@@ -71,15 +89,17 @@ class ProviderTile(QFrame):
             layout.addWidget(QLabel(f"Declared {status.declared_level}, calculated {status.level}: "
                                     f"{status.override_reason or ''}"))
         for d in status.drivers[:3]:
-            text = (f"{d.key}: {d.problem}" if d.problem else
-                    f"{d.key}: {d.value:g} → {d.points:g} pts" if d.value is not None else d.key)
-            layout.addWidget(QLabel(text))
+            line = QLabel(driver_text(d))
+            line.setWordWrap(True)
+            line.setToolTip(f"{d.key}, band {d.band}" if d.band else d.key)
+            layout.addWidget(line)
         stale = fmt.is_stale(now, status.assessed_at, STALE_AFTER)
         age = QLabel(("STALE · " if stale else "") + f"updated {fmt.age(now, status.assessed_at)} "
                      f"({fmt.local_time(status.assessed_at)})")
         age.setObjectName("ageLabel")
         age.setStyleSheet("color:#b71c1c;font-weight:bold;" if stale else "color:#555;")
         layout.addWidget(age)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.setAccessibleName(f"{status.name}: {opel_label(level, status.at_least_level)}, "
                                f"updated {fmt.age(now, status.assessed_at)}")
 
@@ -145,6 +165,7 @@ class OverviewView(QWidget):
         self.tiles = [ProviderTile(p, now) for p in shown]
         for i, tile in enumerate(self.tiles):
             self.grid.addWidget(tile, i // columns, i % columns)
+        self.grid.setRowStretch(self.grid.rowCount(), 1)
         self.empty_label.setVisible(not providers)
         editions = {(p.edition, p.verified) for p in providers}
         self.edition_label.setText("; ".join(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 COMMANDS = [
     "scc_desktop.commands.app",
+    "scc_desktop.commands.demo",
     "scc_desktop.commands.opel",
     "scc_desktop.commands.db",
     "scc_desktop.commands.simulate",

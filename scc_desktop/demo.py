@@ -1,0 +1,129 @@
+"""The embedded default: a local hub and a simulated system on loopback, no configuration.
+
+``DemoSystem`` keeps everything in one folder (the per-user data folder's
+``demo/`` unless told otherwise): the hub's SQLite file, the desktop's
+encrypted replica and the demo's own tokens.  On start it fills the gap since
+the last run with simulated history (capped), then keeps submitting live in a
+background thread: at ``speed`` times real time until the simulated clock has
+caught up with the real one, then in real time.  Demo data only: the demo
+passphrase is a published constant unless ``SCC_PASSPHRASE`` is set.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from models.orm.types import utcnow
+
+log = logging.getLogger(__name__)
+
+DEMO_PASSPHRASE = "scc-desktop-demo"  # demo data only; never for a real replica
+TICK = timedelta(minutes=5)
+
+
+class DemoSystem:
+    def __init__(self, folder: Path, *, history: timedelta = timedelta(hours=12),
+                 catch_up: timedelta = timedelta(minutes=30), speed: float = 60.0, seed: int = 1) -> None:
+        self.folder = Path(folder)
+        self.history = history
+        self.catch_up = catch_up
+        self.speed = speed
+        self.seed = seed
+        self.hub = None
+        self.stop_event = threading.Event()
+        self._live: threading.Thread | None = None
+        self.tokens: dict[str, str] = {}
+
+    @property
+    def hub_db(self) -> str:
+        return f"sqlite:///{self.folder / 'hub.db'}"
+
+    @property
+    def replica_path(self) -> Path:
+        return self.folder / "replica.db"
+
+    def _state_path(self) -> Path:
+        return self.folder / "demo-state.json"
+
+    def _state(self) -> dict:
+        try:
+            return json.loads(self._state_path().read_text())
+        except (FileNotFoundError, ValueError):
+            return {}
+
+    def _save_state(self, **changes) -> None:
+        state = {**self._state(), **changes}
+        tmp = self._state_path().with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self._state_path())
+
+    def _prepare_hub(self, sim) -> None:
+        from sync.hub import auth, orgs
+        from sync.hub.core import Hub, HubConfig
+
+        hub = Hub(HubConfig(db_url=self.hub_db))
+        try:
+            orgs.upsert(hub, [orgs.OrgSpec(**o) for o in sim.organisations()])
+            tokens = self._state().get("tokens", {})
+            if set(tokens) != {"admin", "room_lead"}:
+                tokens = {role: auth.create_token(hub.db, f"demo-{role}", role)[1]
+                          for role in ("admin", "room_lead")}
+                self._save_state(tokens=tokens)
+            self.tokens = tokens
+        finally:
+            hub.close()
+
+    def start(self, *, live: bool = True) -> str:
+        """Start the hub, fill recent history, start the live feed; returns the hub URL."""
+        from sync.hub.server import start_in_thread
+        from sync.simulator.generator import Simulator
+        from sync.simulator.runner import backfill
+        from sync.simulator.sender import Sender
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.folder, 0o700)
+        sim = Simulator(seed=self.seed)
+        self._prepare_hub(sim)
+        self.hub = start_in_thread(self.hub_db)
+        sender = Sender(self.hub.url, self.tokens["admin"], stop=self.stop_event)
+        now = utcnow()
+        live_from = now - self.catch_up
+        last = self._state().get("simulated_until")
+        history_from = max(now - self.history, datetime.fromisoformat(last) if last else now - self.history)
+        if history_from < live_from:
+            log.info("demo: simulating history from %s", history_from.isoformat())
+            backfill(sim, lambda s: sender.send(s.payload), history_from, live_from,
+                     batch_minutes=240, stop=self.stop_event)
+        self._save_state(simulated_until=live_from.isoformat())
+        if live:
+            self._live = threading.Thread(target=self._run_live, args=(sim, sender, live_from),
+                                          name="demo-simulator", daemon=True)
+            self._live.start()
+        return self.hub.url
+
+    def _run_live(self, sim, sender, start: datetime) -> None:
+        from sync.simulator.runner import run
+
+        def sink(sub):
+            sender.send(sub.payload)
+            self._save_state(simulated_until=sub.submitted_at.isoformat())
+
+        try:
+            run(sim, sink, start=start, tick=TICK, speed=self.speed, paced=True,
+                stop=self.stop_event, not_after=utcnow)
+        except Exception:  # the demo feed dying must not take the window with it
+            log.exception("demo simulator stopped")
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self._live is not None:
+            self._live.join(15)
+        if self.hub is not None:
+            self.hub.stop()
+            self.hub = None

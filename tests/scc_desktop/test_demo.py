@@ -1,0 +1,41 @@
+"""The README's first command, as a user runs it: ``scc-desktop demo`` (rendered offscreen)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from PySide6.QtGui import QImage
+from sqlalchemy import func, select
+
+from models.orm import OpelAssessment, Organisation
+from models.store import Store
+from scc_desktop.demo import DEMO_PASSPHRASE
+
+
+def _demo(folder, shot, home):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCC_")}
+    env.update(HOME=str(home), QT_QPA_PLATFORM="offscreen", XDG_DATA_HOME=str(home / "data"))
+    return subprocess.run([sys.executable, "-m", "scc_desktop", "demo", "--folder", str(folder),
+                           "--history-hours", "2", "--screenshot", str(shot)],
+                          env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+def test_demo_starts_hub_and_simulator_and_shows_the_system(tmp_path, qapp):
+    folder = tmp_path / "demo"
+    first = _demo(folder, tmp_path / "first.png", tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    image = QImage(str(tmp_path / "first.png"))
+    assert (image.width(), image.height()) == (1366, 768)
+    with Store.unlock(folder / "replica.db", DEMO_PASSPHRASE) as store, store.session() as s:
+        orgs = s.scalar(select(func.count()).select_from(Organisation))
+        providers = s.scalar(select(func.count(func.distinct(OpelAssessment.org_code)))
+                             .where(OpelAssessment.scope == "provider"))
+        system = s.scalar(select(func.count()).select_from(OpelAssessment)
+                          .where(OpelAssessment.scope == "system"))
+    assert orgs >= 8 and providers >= 5 and system >= 1
+    # A second start reuses the same hub, replica and tokens.
+    again = _demo(folder, tmp_path / "second.png", tmp_path)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "Running upgrade" not in again.stderr
