@@ -48,6 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--catalogue", type=Path, metavar="DIR", action="append", default=[],
                    help="extra metric catalogue folder (repeatable)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--tls-cert", type=Path, metavar="PEM", help="serve HTTPS with this certificate chain")
+    p.add_argument("--tls-key", type=Path, metavar="PEM", help="private key of --tls-cert")
     p.set_defaults(handler=_serve)
 
     token = sub.add_parser("token", help="create, list or revoke access tokens")
@@ -125,11 +127,17 @@ def _serve(args) -> int:
                   f"{counts['unchanged']} unchanged", flush=True)
         if args.bootstrap_token_file:
             _bootstrap(hub, auth, args.bootstrap_token_file)
-        if args.host not in ("127.0.0.1", "::1", "localhost"):
-            print(f"warning: listening on {args.host}: the hub speaks plain HTTP; put a TLS proxy in front",
-                  file=sys.stderr, flush=True)
+        if bool(args.tls_cert) != bool(args.tls_key):
+            raise UserError("--tls-cert and --tls-key go together", 2)
+        tls = server.TLS(str(args.tls_cert), str(args.tls_key)) if args.tls_cert else None
+        for path in (args.tls_cert, args.tls_key) if tls else ():
+            if not path.is_file():
+                raise UserError(f"TLS file {path} does not exist", 2)
+        if tls is None and args.host not in ("127.0.0.1", "::1", "localhost"):
+            print(f"warning: listening on {args.host} over plain HTTP; use --tls-cert/--tls-key "
+                  "or a TLS proxy in front", file=sys.stderr, flush=True)
         try:
-            server.serve(hub, args.host, args.port, log_level=args.log_level,
+            server.serve(hub, args.host, args.port, log_level=args.log_level, tls=tls,
                          on_listening=lambda url: print(f"hub listening on {url}", flush=True))
         except OSError as exc:
             raise UserError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "

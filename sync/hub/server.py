@@ -51,15 +51,25 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def url_of(sock: socket.socket) -> str:
+@dataclass(frozen=True)
+class TLS:
+    """Certificate chain and private key (PEM files) for serving HTTPS directly."""
+
+    certfile: str
+    keyfile: str
+
+
+def url_of(sock: socket.socket, tls: TLS | None = None) -> str:
     host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    scheme = "https" if tls else "http"
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
-def _uvicorn_config(hub: Hub, log_level: str, access_log: bool) -> uvicorn.Config:
+def _uvicorn_config(hub: Hub, log_level: str, access_log: bool, tls: TLS | None = None) -> uvicorn.Config:
+    extra = {"ssl_certfile": tls.certfile, "ssl_keyfile": tls.keyfile} if tls else {}
     return uvicorn.Config(create_app(hub), log_level=log_level, access_log=access_log, lifespan="on",
                           timeout_graceful_shutdown=GRACEFUL_SECONDS, timeout_keep_alive=5,
-                          limit_concurrency=1000, server_header=False)
+                          limit_concurrency=1000, server_header=False, **extra)
 
 
 @dataclass
@@ -89,7 +99,8 @@ class HubHandle:
 
 
 def start_in_thread(db_url: str, host: str = "127.0.0.1", port: int = 0, *,
-                    config: HubConfig | None = None, log_level: str = "warning") -> HubHandle:
+                    config: HubConfig | None = None, log_level: str = "warning",
+                    tls: TLS | None = None) -> HubHandle:
     """Start a hub on ``host:port`` in a daemon thread; returns once it answers.
 
     ``config`` overrides everything but the database URL (``db_url`` wins).
@@ -98,7 +109,7 @@ def start_in_thread(db_url: str, host: str = "127.0.0.1", port: int = 0, *,
     cfg = HubConfig(db_url=db_url) if config is None else dataclasses.replace(config, db_url=db_url)
     hub = Hub(cfg)
     sock = bind(host, port)
-    server = _Server(_uvicorn_config(hub, log_level, access_log=False), hub)
+    server = _Server(_uvicorn_config(hub, log_level, access_log=False, tls=tls), hub)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="scc-hub", daemon=True)
     thread.start()
     for _ in range(START_TIMEOUT_SECONDS * 20):
@@ -111,13 +122,14 @@ def start_in_thread(db_url: str, host: str = "127.0.0.1", port: int = 0, *,
         sock.close()
         hub.close()
         raise RuntimeError(f"the hub did not start within {START_TIMEOUT_SECONDS} s")
-    return HubHandle(url_of(sock), hub, server, thread)
+    return HubHandle(url_of(sock, tls), hub, server, thread)
 
 
 def serve(hub: Hub, host: str = "127.0.0.1", port: int = 8765, *,
-          on_listening: Callable[[str], None] = print, log_level: str = "info") -> None:
+          on_listening: Callable[[str], None] = print, log_level: str = "info",
+          tls: TLS | None = None) -> None:
     """Serve ``hub`` in this process until SIGINT/SIGTERM (blocking); the caller closes the hub."""
     sock = bind(host, port)
-    on_listening(url_of(sock))
-    server = _Server(_uvicorn_config(hub, log_level, access_log=log_level == "debug"), hub)
+    on_listening(url_of(sock, tls))
+    server = _Server(_uvicorn_config(hub, log_level, access_log=log_level == "debug", tls=tls), hub)
     server.run(sockets=[sock])
