@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select, update
+import json
+
+from sqlalchemy import Connection, func, or_, select, update
 from sqlalchemy.dialects.sqlite import insert
 
-from models import transfers
-from models.orm import DecisionEntry, Transfer, TransferEvent
-from models.orm.types import from_utc_text, to_utc_text
+from models import contacts, transfers
+from models.orm import Action, Contact, DecisionEntry, OutboxItem, QuarantinedRecord, Transfer, TransferEvent
+from models.orm.types import from_utc_text, to_utc_text, utcnow
 
 DECISION_FIELDS = (
     "device_seq", "decided_at", "decision_maker", "decision_maker_role", "decision", "rationale",
@@ -70,4 +72,90 @@ def refold_transfer(conn: Connection, transfer_uuid: str) -> None:
     conn.execute(update(Transfer).where(Transfer.uuid == transfer_uuid).values(**values))
 
 
-_HANDLERS = {"decision": _decision, "transfer_event": _transfer_event}
+_CONTACT_DEFAULTS = {"org_code": None, "role": "", "service": "", "phone": None, "email": None,
+                     "cover": "both", "notes": "", "deleted": False}
+_CONTACT_FIELDS = contacts.FIELDS + ("deleted",)
+
+
+def _local_pending_fields(conn: Connection, contact_uuid: str, seq: int, edit_uuid: str) -> set[str]:
+    """Fields this desktop has edited that the hub has not echoed back before position ``seq``."""
+    rows = conn.execute(select(OutboxItem.payload).where(
+        OutboxItem.kind == "contact", OutboxItem.uuid != edit_uuid, OutboxItem.rejected_at.is_(None),
+        or_(OutboxItem.hub_seq.is_(None), OutboxItem.hub_seq > seq),
+        func.json_extract(OutboxItem.payload, "$.data.contact_uuid") == contact_uuid)).scalars()
+    return {f for payload in rows for f in payload["data"].get("changes", {})}
+
+
+def _contact(conn: Connection, seq: int, rec) -> str | None:
+    """Merge a contact edit field by field (rule: ``models.contacts.merge_field``)."""
+    d = rec.data
+    changes = d.get("changes")
+    if not d.get("contact_uuid") or not isinstance(changes, dict):
+        return "data: a contact edit needs contact_uuid and changes"
+    changes = {k: v for k, v in changes.items() if k in _CONTACT_FIELDS and isinstance(v, dict)}
+    at = d.get("at") or to_utc_text(rec.authored_at)
+    author = d.get("author") or rec.author
+    uid = d["contact_uuid"]
+    row = conn.execute(select(Contact.__table__).where(Contact.uuid == uid)).mappings().first()
+    if row is None:
+        values = {**_CONTACT_DEFAULTS, **{k: v["new"] for k, v in changes.items()}}
+        if not values.get("name") or not values.get("organisation"):
+            return f"data.contact_uuid: contact {uid} has no creation edit yet (no name or organisation)"
+        conn.execute(insert(Contact).values(uuid=uid, **values, updated_at=at, updated_by=author,
+                                            device_id=rec.device_id))
+        return None
+    own = conn.execute(select(OutboxItem.seq).where(OutboxItem.uuid == rec.uuid)).first() is not None
+    pending = _local_pending_fields(conn, uid, seq, rec.uuid)
+    updates = {}
+    for name, change in sorted(changes.items()):
+        merged = contacts.merge_field(row[name], change.get("old"), change.get("new"),
+                                      local_pending=name in pending, own_edit=own)
+        if merged.changed:
+            updates[name] = merged.value
+        if merged.conflict:
+            _keep_conflict(conn, seq, rec, uid, name, merged, author, at)
+    if updates:
+        stamp = max(to_utc_text(row["updated_at"]), to_utc_text(from_utc_text(at)))
+        conn.execute(update(Contact).where(Contact.uuid == uid).values(
+            **updates, updated_at=stamp, updated_by=author, device_id=rec.device_id))
+    return None
+
+
+def _keep_conflict(conn: Connection, seq: int, rec, uid: str, name: str, merged, author, at) -> None:
+    payload = {"contact_uuid": uid, "field": name, "kept": merged.value, "not_kept": merged.not_kept,
+               "edit_uuid": rec.uuid, "device_id": rec.device_id, "author": author, "at": at,
+               "feed_seq": seq}
+    conn.execute(insert(QuarantinedRecord).values(
+        received_at=utcnow(), source=contacts.CONFLICT_SOURCE,
+        payload=json.dumps(payload, ensure_ascii=False, sort_keys=True),
+        errors=[f"{name}: {merged.not_kept!r} was not kept ({merged.conflict}); the contact shows "
+                f"{merged.value!r}"]))
+
+
+def _action(conn: Connection, seq: int, rec) -> str | None:
+    """Create an action once; completion is kept once, the earliest (done_at, done_by) winning,
+    so two desktops ticking the same action offline agree on who did it first."""
+    d = rec.data
+    uid = d.get("action_uuid")
+    if not uid or d.get("op") not in ("create", "done"):
+        return "data: an action record needs action_uuid and op (create or done)"
+    if d["op"] == "create":
+        if not d.get("description") or not d.get("owner"):
+            return "data: an action needs a description and an owner"
+        conn.execute(insert(Action).values(
+            uuid=uid, decision_uuid=d.get("decision_uuid"), description=d["description"], owner=d["owner"],
+            due_at=d.get("due_at")).on_conflict_do_nothing(index_elements=[Action.uuid]))
+        return None
+    if not d.get("done_at") or not d.get("done_by"):
+        return "data: a completed action needs done_at and done_by"
+    row = conn.execute(select(Action.done_at, Action.done_by).where(Action.uuid == uid)).first()
+    if row is None:
+        return f"data.action_uuid: action {uid} has no creation record yet"
+    incoming = (to_utc_text(from_utc_text(d["done_at"])), d["done_by"])
+    if row.done_at is None or incoming < (to_utc_text(row.done_at), row.done_by or ""):
+        conn.execute(update(Action).where(Action.uuid == uid).values(done_at=incoming[0], done_by=incoming[1]))
+    return None
+
+
+_HANDLERS = {"decision": _decision, "transfer_event": _transfer_event, "contact": _contact,
+             "action": _action}

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import uuid as uuidlib
+from dataclasses import dataclass, field as dc_field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import decision_log, transfers
-from models.orm import DecisionEntry, ReplicaMeta, Transfer, TransferEvent
+from models import contacts, decision_log, transfers
+from models.orm import Action, Contact, DecisionEntry, QuarantinedRecord, ReplicaMeta, Transfer, TransferEvent
 from models.orm.types import to_utc_text, utcnow
 from sync import outbox
 from sync.protocol import RecordPush
@@ -110,3 +111,133 @@ def change_transfer(store, transfer_uuid: str, field: str, new_value: str | None
         from sync.apply_records import refold_transfer
         refold_transfer(s.connection(), transfer_uuid)
 
+
+
+# --- contacts -------------------------------------------------------------------
+CONTACT_DEFAULTS = {"org_code": None, "role": "", "service": "", "phone": None, "email": None,
+                    "cover": "both", "notes": ""}
+IMPORT_SOURCE = "contacts_import"
+
+
+def _write_contact(s: Session, device: str, now: datetime, author: str, contact_uuid: str | None,
+                   fields: dict[str, Any]) -> tuple[str, bool]:
+    """Create or change a contact and queue the edit; ``(uuid, changed)``. No change, no push."""
+    current = s.get(Contact, contact_uuid) if contact_uuid else None
+    if current is None:
+        uid = contact_uuid or str(uuidlib.uuid4())
+        full = {**CONTACT_DEFAULTS, **fields}
+        s.add(Contact(uuid=uid, **full, deleted=False, updated_at=now, updated_by=author, device_id=device))
+        changes = {k: {"old": None, "new": v} for k, v in full.items()}
+    else:
+        uid = current.uuid
+        changes = {k: {"old": getattr(current, k), "new": v} for k, v in fields.items()
+                   if getattr(current, k) != v}
+        if not changes:
+            return uid, False
+        for k, change in changes.items():
+            setattr(current, k, change["new"])
+        current.updated_at, current.updated_by, current.device_id = now, author, device
+    outbox.enqueue(s, _push("contact", str(uuidlib.uuid4()), device, now, {
+        "contact_uuid": uid, "changes": changes, "created": current is None,
+        "at": to_utc_text(now), "author": author}))
+    return uid, True
+
+
+def upsert_contact(store, *, author: str, contact_uuid: str | None = None, **fields: Any) -> str:
+    """Create a contact (all of ``models.contacts.FIELDS`` checked) or change the fields given.
+
+    Fields are checked (UK phone, email, cover...); a problem raises
+    ``ValueError("field: reason; ...")`` and nothing is written.  The contact and
+    its outbox edit (only the changed fields, each with the value it replaced)
+    are written in one transaction.  Returns the contact's UUID.
+    """
+    unknown = sorted(set(fields) - set(contacts.FIELDS) - {"deleted"})
+    if unknown:
+        raise ValueError(f"{unknown[0]}: not a contact field")
+    deleted = fields.pop("deleted", None)
+    with store.session() as s, s.begin():
+        exists = contact_uuid is not None and s.get(Contact, contact_uuid) is not None
+        cleaned, problems = (contacts.clean if exists else contacts.clean_new)(fields)
+        if problems:
+            raise ValueError("; ".join(f"{f}: {why}" for f, why in problems))
+        if deleted is not None:
+            if not exists:
+                raise ValueError("deleted: only an existing contact can be deleted")
+            cleaned["deleted"] = bool(deleted)
+        uid, _ = _write_contact(s, device_id(s), utcnow(), author, contact_uuid, cleaned)
+    return uid
+
+
+def delete_contact(store, contact_uuid: str, author: str) -> None:
+    """Mark a contact deleted (kept, and synced, so the deletion is itself a record)."""
+    upsert_contact(store, author=author, contact_uuid=contact_uuid, deleted=True)
+
+
+@dataclass
+class ImportResult:
+    created: list[str] = dc_field(default_factory=list)
+    updated: list[str] = dc_field(default_factory=list)
+    unchanged: int = 0
+    rejections: list = dc_field(default_factory=list)  # models.contacts.Rejection, one per problem
+    rejected_rows: int = 0
+    quarantined: int = 0
+
+
+def import_contacts(store, parsed: "contacts.ParsedFile", author: str) -> ImportResult:
+    """Apply a read contact file in one transaction: new and changed contacts with their
+    outbox edits, and every rejected row kept whole in ``quarantined_record`` with its reasons."""
+    result = ImportResult()
+    now = utcnow()
+    with store.session() as s, s.begin():
+        plan = contacts.plan_import(s, parsed)
+        device = device_id(s)
+        for uid, fields, _row in plan.creates:
+            result.created.append(_write_contact(s, device, now, author, uid, fields)[0])
+        for uid, fields, _row in plan.updates:
+            result.updated.append(_write_contact(s, device, now, author, uid, fields)[0])
+        result.unchanged = len(plan.unchanged)
+        result.rejections = plan.rejections(parsed.unit)
+        result.rejected_rows = len(plan.rejected)
+        for row in plan.rejected:
+            s.add(QuarantinedRecord(
+                received_at=now, source=IMPORT_SOURCE,
+                payload=json.dumps({"file": parsed.name, "format": parsed.format, parsed.unit: row.row,
+                                    "line": row.line, "raw": row.raw}, ensure_ascii=False, sort_keys=True),
+                errors=[f"{parsed.unit} {row.row}: {f}: {why}" for f, why in row.problems]))
+            result.quarantined += 1
+    return result
+
+
+# --- actions ----------------------------------------------------------------------
+def add_action(store, *, description: str, owner: str, author: str, decision_uuid: str | None = None,
+               due_at: datetime | None = None) -> str:
+    """An action (optionally from a decision) with an owner and a due time; returns its UUID."""
+    if not description.strip() or not owner.strip():
+        raise ValueError("description: an action needs a description and an owner")
+    now = utcnow()
+    uid = str(uuidlib.uuid4())
+    with store.session() as s, s.begin():
+        if decision_uuid is not None and s.get(DecisionEntry, decision_uuid) is None:
+            raise ValueError(f"decision_uuid: no decision {decision_uuid}")
+        s.add(Action(uuid=uid, decision_uuid=decision_uuid, description=description.strip(),
+                     owner=owner.strip(), due_at=due_at))
+        outbox.enqueue(s, _push("action", uid, device_id(s), now, {
+            "op": "create", "action_uuid": uid, "decision_uuid": decision_uuid,
+            "description": description.strip(), "owner": owner.strip(),
+            "due_at": to_utc_text(due_at) if due_at else None, "author": author}))
+    return uid
+
+
+def complete_action(store, action_uuid: str, done_by: str, done_at: datetime | None = None) -> bool:
+    """Mark an action done (who and when). False, and nothing written, if it was already done."""
+    done_at = done_at or utcnow()
+    with store.session() as s, s.begin():
+        action = s.get(Action, action_uuid)
+        if action is None:
+            raise ValueError(f"action_uuid: no action {action_uuid}")
+        if action.done_at is not None:
+            return False
+        action.done_at, action.done_by = done_at, done_by
+        outbox.enqueue(s, _push("action", str(uuidlib.uuid4()), device_id(s), utcnow(), {
+            "op": "done", "action_uuid": action_uuid, "done_at": to_utc_text(done_at), "done_by": done_by}))
+    return True

@@ -13,4 +13,6 @@ COMMANDS = [
     "scc_desktop.commands.simulate",
     "scc_desktop.commands.sync",
     "scc_desktop.commands.hub",
+    "scc_desktop.commands.records",
+    "scc_desktop.commands.contacts",
 ]

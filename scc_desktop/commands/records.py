@@ -1,0 +1,159 @@
+"""``scc-desktop records`` (verify the decision log, action cards, transfers by risk) and
+``scc-desktop export records`` (the decision log of a period for the corporate records system).
+
+Exit codes: 0 success; 1 the decision log is broken (``records verify``) or the
+export cannot be written; 2 bad input (a date, a time, a data file).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from scc_desktop import paths
+from scc_desktop.errors import UserError
+
+ICB_ENV = "SCC_ICB_NAME"
+
+
+def _path_option(parser) -> None:
+    parser.add_argument("--path", type=Path, default=None,
+                        help="replica file (default: the per-user data folder)")
+
+
+def register(subparsers) -> None:
+    records = subparsers.add_parser("records", help="check the decision log; action cards; transfers by risk")
+    sub = records.add_subparsers(dest="records_command", metavar="ACTION", required=True)
+
+    verify = sub.add_parser("verify", help="check every decision entry's hash, each device chain and the "
+                                           "hub chain; name the first broken entry")
+    _path_option(verify)
+    verify.add_argument("--json", action="store_true", help="print the full report as JSON")
+    verify.set_defaults(handler=_verify)
+
+    cards = sub.add_parser("action-cards", help="show (and check) the OPEL action cards")
+    cards.add_argument("--file", type=Path, default=None, help="a card file to check instead of the bundled one")
+    cards.add_argument("--level", type=int, choices=(1, 2, 3, 4), default=None)
+    cards.add_argument("--scope", choices=("provider", "pillar", "system"), default=None)
+    cards.set_defaults(handler=_cards)
+
+    transfers = sub.add_parser("transfers", help="open transfers, most at risk first")
+    _path_option(transfers)
+    transfers.add_argument("--at", default=None, help="time to assess at (ISO 8601; no offset = UK time)")
+    transfers.add_argument("--thresholds", type=Path, default=None, help="a thresholds file to use instead")
+    transfers.add_argument("--all", action="store_true", help="include departed, arrived and cancelled")
+    transfers.set_defaults(handler=_transfers)
+
+    export = subparsers.add_parser("export", help="export records for the corporate records system")
+    esub = export.add_subparsers(dest="export_command", metavar="WHAT", required=True)
+    rec = esub.add_parser("records", help="the decision log of a period: PDF, CSV, JSON and a manifest")
+    _path_option(rec)
+    rec.add_argument("--from", dest="first", required=True, help="first UK local date, YYYY-MM-DD")
+    rec.add_argument("--to", dest="last", required=True, help="last UK local date (inclusive), YYYY-MM-DD")
+    rec.add_argument("--out", type=Path, required=True, help="folder to write the export into")
+    rec.add_argument("--icb", default=None, help=f"ICB name for the header (default: ${ICB_ENV})")
+    rec.add_argument("--force", action="store_true", help="replace an export already in the folder")
+    rec.set_defaults(handler=_export)
+
+
+def _open(args):
+    from scc_desktop import unlock
+
+    return unlock.open_store(args.path or paths.default_replica())
+
+
+def _verify(args) -> int:
+    from models import records_verify
+
+    with _open(args) as store, store.session() as s:
+        report = records_verify.verify(s)
+    if args.json:
+        print(json.dumps({
+            "intact": report.intact, "entries": report.entries, "not_at_hub": report.not_at_hub,
+            "device_heads": [h.__dict__ for h in report.device_heads],
+            "hub_head": report.hub_head.__dict__ if report.hub_head else None,
+            "problems": [p.__dict__ for p in report.problems]}, indent=2))
+    if report.intact:
+        if not args.json:
+            print(report.summary())
+        return 0
+    if not args.json:
+        for p in report.problems:
+            print(f"  - {p.sentence()}")
+    first = report.first_problem
+    raise UserError(f"decision log BROKEN at entry {first.uuid} (device {first.device_id}, device_seq "
+                    f"{first.device_seq}): {first.reason}; {len(report.problems)} problem(s) in all", 1)
+
+
+def _cards(args) -> int:
+    from models import action_cards
+    from models.tabledata import TableError
+
+    try:
+        cards = action_cards.load_cards(args.file)
+    except TableError as exc:
+        raise UserError(f"{args.file or 'the action cards'}: {exc}", 2) from None
+    print(f"{cards.header.edition} [{cards.header.marker}]")
+    levels = [args.level] if args.level else list(action_cards.LEVELS)
+    for level in levels:
+        print(f"OPEL {level}")
+        for card in cards.for_level(level, args.scope):
+            print(f"  [ ] {card.title} ({card.owner_role or 'anyone'}; {', '.join(card.applies_to)})")
+            print(f"      {card.detail}")
+    return 0
+
+
+def _transfers(args) -> int:
+    from sqlalchemy import select
+
+    from models import transfer_risk
+    from models.orm import Transfer
+    from models.orm.types import utcnow
+    from models.tabledata import TableError
+    from scc_desktop.export.period import parse_uk_time, uk_time
+
+    try:
+        at = parse_uk_time(args.at) if args.at else utcnow()
+        table = transfer_risk.load_thresholds(args.thresholds) if args.thresholds else None
+    except (ValueError, TableError) as exc:
+        raise UserError(str(exc), 2) from None
+    with _open(args) as store, store.session() as s:
+        cases = s.scalars(select(Transfer)).all()
+    risks = transfer_risk.by_risk(cases, at, table, include_closed=args.all)
+    marker = (table or transfer_risk.load_thresholds()).header.marker
+    print(f"Transfers at {uk_time(at)} (thresholds: {marker})")
+    for r in risks:
+        wait = f"{r.wait_minutes:.0f} of {r.threshold_minutes:.0f} min" if r.wait_minutes is not None else "-"
+        flag = "ESCALATE" if r.escalate else r.level
+        print(f"  {flag:<11} {r.local_ref:<12} {r.kind:<15} {r.priority:<9} {r.stage:<20} {wait}")
+    if not risks:
+        print("  no open transfers")
+    return 0
+
+
+def _export(args) -> int:
+    from scc_desktop.export import ExportError, export_records
+    from scc_desktop.export.period import parse_uk_date
+
+    try:
+        first, last = parse_uk_date(args.first), parse_uk_date(args.last)
+        if last < first:
+            raise ValueError(f"--to {last} is before --from {first}")
+    except ValueError as exc:
+        raise UserError(str(exc), 2) from None
+    icb = args.icb or os.environ.get(ICB_ENV) or "ICB not named"
+    with _open(args) as store:
+        try:
+            result = export_records(store, first, last, args.out, icb=icb, force=args.force)
+        except ExportError as exc:
+            raise UserError(str(exc)) from None
+    print(f"Exported {result.entries} decision(s) from {first} to {last} (UK dates) into {result.out_dir}: "
+          f"{', '.join(sorted(p.name for p in result.files.values()))}; PDF {result.pdf_pages} page(s).")
+    for note in result.notes:
+        print(f"Note: {note}")
+    if not result.verify.intact:
+        print(f"WARNING: the decision log is broken ({result.verify.first_problem.sentence()}); "
+              "the manifest records this.")
+        return 1
+    return 0

@@ -1,0 +1,310 @@
+"""The decision log as a PDF for reading: one block per entry, "page X of Y", a header on every page.
+
+Fonts: DejaVu Sans (fonts-dejavu-core on Debian/Ubuntu), embedded, so any
+name or place renders; if it is not installed, Bitstream Vera (shipped with
+reportlab, Latin-1 only), and failing that Helvetica.  A fallback is stated
+on the first page and in the manifest, never silent.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
+from reportlab.pdfgen import canvas as rl_canvas
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from scc_desktop import __version__
+from scc_desktop.export.period import Period, uk_time
+
+FONT_DIRS = [Path(p) for p in os.environ.get("SCC_PDF_FONT_DIRS", "").split(os.pathsep) if p] + [
+    Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
+    Path("/usr/local/share/fonts/dejavu"), Path("/Library/Fonts")]
+MARGIN = 16 * mm
+HEADER_H = 16 * mm
+FOOTER_H = 10 * mm
+LABEL_W = 34 * mm
+GREY = colors.HexColor("#5f6b73")
+RULE = colors.HexColor("#b8c2c8")
+HEAD_BG = colors.HexColor("#e8eef2")
+NHS_BLUE = colors.HexColor("#005eb8")
+
+
+@dataclass(frozen=True)
+class Fonts:
+    regular: str
+    bold: str
+    mono: str
+    name: str
+    note: str | None  # why a fallback was used
+
+
+def _register(name: str, path: Path) -> None:
+    if name not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(name, str(path)))
+
+
+def _family(regular: str, bold: str) -> None:
+    # Paragraph markup (<b>, <i>) looks fonts up by family; italics fall back to upright.
+    pdfmetrics.registerFontFamily(regular, normal=regular, bold=bold, italic=regular, boldItalic=bold)
+
+
+def fonts() -> Fonts:
+    for folder in FONT_DIRS:
+        files = {k: folder / f for k, f in (("regular", "DejaVuSans.ttf"), ("bold", "DejaVuSans-Bold.ttf"),
+                                             ("mono", "DejaVuSansMono.ttf"))}
+        if all(p.is_file() for p in files.values()):
+            try:
+                for key, path in files.items():
+                    _register(f"SCC-DejaVu-{key}", path)
+            except (TTFError, OSError):
+                continue
+            _family("SCC-DejaVu-regular", "SCC-DejaVu-bold")
+            return Fonts("SCC-DejaVu-regular", "SCC-DejaVu-bold", "SCC-DejaVu-mono", "DejaVu Sans", None)
+    missing = "DejaVu Sans was not found (install fonts-dejavu-core, or set SCC_PDF_FONT_DIRS)"
+    import reportlab
+
+    vera = Path(reportlab.__file__).parent / "fonts"
+    try:
+        _register("SCC-Vera", vera / "Vera.ttf")
+        _register("SCC-Vera-bold", vera / "VeraBd.ttf")
+        _family("SCC-Vera", "SCC-Vera-bold")
+        return Fonts("SCC-Vera", "SCC-Vera-bold", "Courier", "Bitstream Vera",
+                     f"{missing}; Bitstream Vera was used: characters outside Western European "
+                     "alphabets may show as boxes")
+    except (TTFError, OSError):
+        return Fonts("Helvetica", "Helvetica-Bold", "Courier", "Helvetica",
+                     f"{missing}; Helvetica was used: characters outside Latin-1 may be missing")
+
+
+@dataclass(frozen=True)
+class PdfMeta:
+    icb: str
+    period: Period
+    exported_at: datetime
+    exporter: dict[str, Any]
+    retention: dict[str, Any]
+    chain: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    data: bytes
+    pages: int
+    font: str
+    font_note: str | None
+
+
+def _text(value: Any) -> str:
+    return escape(str(value)).replace("\r\n", "\n").replace("\n", "<br/>")
+
+
+class _Styles:
+    def __init__(self, f: Fonts) -> None:
+        self.f = f
+        self.body = ParagraphStyle("body", fontName=f.regular, fontSize=9, leading=11.5, alignment=TA_LEFT)
+        self.label = ParagraphStyle("label", parent=self.body, fontName=f.bold, textColor=GREY)
+        self.none = ParagraphStyle("none", parent=self.body, textColor=GREY)
+        self.mono = ParagraphStyle("mono", parent=self.body, fontName=f.mono, fontSize=7, leading=9)
+        self.head = ParagraphStyle("head", parent=self.body, fontName=f.bold, fontSize=10, leading=13)
+        self.title = ParagraphStyle("title", parent=self.body, fontName=f.bold, fontSize=15, leading=19,
+                                    textColor=NHS_BLUE, spaceAfter=4)
+        self.warn = ParagraphStyle("warn", parent=self.body, textColor=colors.HexColor("#9a1c1c"))
+
+
+def _numbered_canvas(meta: PdfMeta, f: Fonts, counter: list[int]):
+    class NumberedCanvas(rl_canvas.Canvas):
+        """Holds every page until the end so each footer can say "page X of Y"."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict] = []
+
+        def showPage(self):
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            counter.append(len(self._pages))
+            for number, state in enumerate(self._pages, start=1):
+                self.__dict__.update(state)
+                self._decorate(number, len(self._pages))
+                super().showPage()
+            super().save()
+
+        def _decorate(self, number: int, total: int) -> None:
+            width, height = A4
+            top = height - MARGIN
+            self.setFillColor(NHS_BLUE)
+            self.setFont(f.bold, 11)
+            self.drawString(MARGIN, top - 4 * mm, f"Decision log: {meta.icb}")
+            self.setFillColor(colors.black)
+            self.setFont(f.regular, 8.5)
+            self.drawRightString(width - MARGIN, top - 4 * mm, f"Period {meta.period.label()} (UK dates)")
+            self.setFillColor(GREY)
+            self.drawString(MARGIN, top - 9 * mm, f"Corporate record export · scc-desktop {__version__}")
+            self.drawRightString(width - MARGIN, top - 9 * mm, f"Exported {uk_time(meta.exported_at)}")
+            self.setStrokeColor(RULE)
+            self.setLineWidth(0.6)
+            self.line(MARGIN, top - 12 * mm, width - MARGIN, top - 12 * mm)
+            self.line(MARGIN, MARGIN + 5 * mm, width - MARGIN, MARGIN + 5 * mm)
+            self.setFont(f.regular, 8)
+            self.drawString(MARGIN, MARGIN + 1 * mm, "SHA-256 of this file: manifest.json")
+            self.setFillColor(colors.black)
+            self.drawRightString(width - MARGIN, MARGIN + 1 * mm, f"page {number} of {total}")
+
+    return NumberedCanvas
+
+
+def _row(st: _Styles, label: str, value: str | None, style=None):
+    if not value:
+        return [Paragraph(_text(label), st.label), Paragraph("(none recorded)", st.none)]
+    return [Paragraph(_text(label), st.label), Paragraph(value, style or st.body)]
+
+
+def _snapshot_lines(snapshot: Any, prefix: str = "") -> list[str]:
+    if isinstance(snapshot, dict):
+        lines = []
+        for key in sorted(snapshot):
+            lines += _snapshot_lines(snapshot[key], f"{prefix}{key}." if isinstance(snapshot[key], dict)
+                                     else f"{prefix}{key}")
+        return lines
+    return [f"{prefix.rstrip('.')}: {json.dumps(snapshot, ensure_ascii=False) if not isinstance(snapshot, str) else snapshot}"]
+
+
+def _when(text: str | None) -> str:
+    return uk_time(datetime.fromisoformat(text)) if text else ""
+
+
+def _link(link: Any) -> str:
+    """``transfer 1234-...`` for ``{"kind": "transfer", "uuid": ...}``; anything else as JSON."""
+    if isinstance(link, str):
+        return link
+    if isinstance(link, dict) and {"kind", "uuid"} <= set(link):
+        rest = {k: v for k, v in link.items() if k not in ("kind", "uuid")}
+        return f"{link['kind']} {link['uuid']}" + (f" {json.dumps(rest, ensure_ascii=False, sort_keys=True)}"
+                                                   if rest else "")
+    return json.dumps(link, ensure_ascii=False, sort_keys=True)
+
+
+def _ref(uid: str, index: dict[str, int]) -> str:
+    return f"entry {index[uid]} ({uid})" if uid in index else f"{uid} (outside this period)"
+
+
+def _entry_block(st: _Styles, e: dict[str, Any], number: int, index: dict[str, int]) -> KeepTogether:
+    heading = (f"{number}. {_text(_when(e['decided_at']))} · {_text(e['decision_maker'])} "
+               f"({_text(e['decision_maker_role'])})")
+    info = _text(e["information_available"]) if e["information_available"] else ""
+    snap = _snapshot_lines(e["situation_snapshot"]) if e["situation_snapshot"] else []
+    if snap:
+        info += ("<br/>" if info else "") + "Situation at the time: " + "; ".join(_text(s) for s in snap)
+    actions = "<br/>".join(
+        f"• {_text(a['description'])}: {_text(a['owner'])}"
+        + (f", due {_text(_when(a['due_at']))}" if a["due_at"] else "")
+        + (f"; done {_text(_when(a['done_at']))} by {_text(a['done_by'] or '?')}" if a["done_at"] else "")
+        for a in e["actions"])
+    amend = []
+    if e["amends_uuid"]:
+        amend.append(f"This entry corrects {_text(_ref(e['amends_uuid'], index))}.")
+    if e["amended_by"]:
+        amend.append("Corrected later by " + ", ".join(_text(_ref(u, index)) for u in e["amended_by"]) + ".")
+    links = "<br/>".join(_text(_link(link)) for link in e["links"])
+    ident = (f"entry {e['uuid']} · device seq {e['device_seq']}"
+             + (f" · hub_seq {e['hub_seq']}" if e["hub_seq"] is not None else " · not yet at the hub")
+             + f"<br/>device {e['device_id']}<br/>content {e['content_hash']}"
+             + (f"<br/>hub {e['hub_hash']}" if e["hub_hash"] else ""))
+    rows = [_row(st, "Decision", _text(e["decision"])), _row(st, "Rationale", _text(e["rationale"]))]
+    optional = (("Options considered", _text(e["options_considered"])), ("Information available", info),
+                ("Actions", actions), ("Review", _text(_when(e["review_at"]))))
+    rows += [_row(st, label, value) for label, value in optional if value]
+    missing = [label.lower() for label, value in optional if not value]
+    if missing:
+        rows.append([Paragraph("Not recorded", st.label), Paragraph(_text(", ".join(missing)), st.none)])
+    rows.append(_row(st, "Recorded", f"{_text(e['recorded_by'])}, {_text(_when(e['recorded_at']))}"))
+    if amend:
+        rows.append(_row(st, "Amendments", " ".join(amend)))
+    if links:
+        rows.append(_row(st, "Links", links))
+    rows.append(_row(st, "Identity", ident, st.mono))
+    width = A4[0] - 2 * MARGIN
+    table = Table(rows, colWidths=[LABEL_W, width - LABEL_W], splitByRow=1)
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, -2), 0.25, RULE),
+        ("BOX", (0, 0), (-1, -1), 0.6, RULE), ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5)]))
+    head = Table([[Paragraph(heading, st.head)]], colWidths=[width])
+    head.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), HEAD_BG), ("BOX", (0, 0), (-1, -1), 0.6, RULE),
+                              ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
+    return KeepTogether([head, table, Spacer(1, 5 * mm)])
+
+
+def _cover(st: _Styles, meta: PdfMeta, count: int, f: Fonts) -> list:
+    chain = meta.chain
+    check = chain["verification"]
+    status = ("intact: every content hash, device chain and the hub chain checked" if check["intact"]
+              else f"BROKEN: {check['problems']} problem(s); first: {check['first_problem']}")
+    hub = chain["hub_head"]
+    hub_text = f"hub_seq {hub['hub_seq']}, {hub['hub_hash']}" if hub else "no entry has reached the hub yet"
+    ret = meta.retention
+    ret_text = f"{ret.get('class')}: {ret.get('retention_period')}" + ("" if ret.get("verified")
+                                                                    else " (retention class not yet verified)")
+    p = meta.period
+    rows = [
+        ("ICB", _text(meta.icb)),
+        ("Period", _text(f"{p.label()} UK local dates; {p.as_dict()['utc_start']} to "
+                         f"{p.as_dict()['utc_end_exclusive']} UTC (end excluded)")),
+        ("Entries", str(count)),
+        ("Hash chains", _text(status)),
+        ("Hub chain head", _text(hub_text)),
+        ("Retention class", _text(ret_text)),
+        ("Exported by", _text(f"{meta.exporter['user']} on {meta.exporter['host']}, {meta.exporter['app']}, "
+                              f"{uk_time(meta.exported_at)}")),
+    ]
+    width = A4[0] - 2 * MARGIN
+    table = Table([[Paragraph(k, st.label), Paragraph(v, st.warn if k == "Hash chains" and not check["intact"]
+                                                      else st.body)] for k, v in rows],
+                  colWidths=[LABEL_W, width - LABEL_W])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOX", (0, 0), (-1, -1), 0.6, RULE),
+                               ("LINEBELOW", (0, 0), (-1, -2), 0.25, RULE)]))
+    story = [Paragraph("Decision log export", st.title), table]
+    if f.note:
+        story += [Spacer(1, 2 * mm), Paragraph(_text(f"Font: {f.note}."), st.warn)]
+    story.append(Spacer(1, 3 * mm))
+    story.append(Paragraph("Times are UK local time. Entries are never overwritten: a correction is a new entry "
+                           "that names the entry it corrects. The CSV and JSON beside this file hold the same "
+                           "entries for the records system.", st.none))
+    story.append(Spacer(1, 5 * mm))
+    if not count:
+        story.append(Paragraph("No decisions were recorded in this period.", st.body))
+    return story
+
+
+def render(entries: list[dict[str, Any]], meta: PdfMeta) -> Rendered:
+    """The PDF bytes and page count."""
+    f = fonts()
+    st = _Styles(f)
+    buf = io.BytesIO()
+    counter: list[int] = []
+    doc = SimpleDocTemplate(
+        buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN + HEADER_H,
+        bottomMargin=MARGIN + FOOTER_H, title=f"Decision log: {meta.icb}, {meta.period.label()}",
+        author=str(meta.exporter.get("user")), subject="SCC decision log export",
+        creator=f"scc-desktop {__version__}", invariant=1)
+    index = {e["uuid"]: i for i, e in enumerate(entries, start=1)}
+    story = _cover(st, meta, len(entries), f)
+    story += [_entry_block(st, e, i, index) for i, e in enumerate(entries, start=1)]
+    doc.build(story, canvasmaker=_numbered_canvas(meta, f, counter))
+    return Rendered(buf.getvalue(), counter[-1] if counter else 0, f.name, f.note)

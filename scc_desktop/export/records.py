@@ -1,0 +1,217 @@
+"""Exporting the decision log of a period: ``decisions.csv``, ``decisions.json``, a PDF, ``manifest.json``.
+
+The CSV and JSON hold only what the log holds (no export time, no machine
+name), entries ordered by decision time then UUID, times as fixed-width UTC
+text plus UK local time with its offset, nested values as canonical JSON
+(sorted keys): exporting the same period of the same log again gives the same
+bytes.  What changes between exports (when, who, which machine, the PDF)
+lives in the manifest, which also holds the SHA-256 of every file, the
+hash-chain heads and the verification result, and the retention class.
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import hashlib
+import io
+import json
+import os
+import socket
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+import resources
+from models import records_verify
+from models.orm import Action, DecisionEntry, ReplicaMeta
+from models.orm.types import to_utc_text, utcnow
+from scc_desktop import __version__
+from scc_desktop.export.period import Period, iso_uk, uk_period
+
+FORMAT = "scc-decision-log-export"
+FORMAT_VERSION = 1
+CSV_NAME, JSON_NAME, PDF_NAME, MANIFEST_NAME = "decisions.csv", "decisions.json", "decisions.pdf", "manifest.json"
+CSV_COLUMNS = (
+    "uuid", "decided_at", "decided_at_uk", "decision_maker", "decision_maker_role", "decision",
+    "rationale", "options_considered", "information_available", "situation_snapshot", "actions",
+    "review_at", "review_at_uk", "recorded_by", "recorded_at", "amends_uuid", "amended_by", "links",
+    "device_id", "device_seq", "content_hash", "prev_device_hash", "hub_seq", "hub_prev_hash", "hub_hash")
+
+
+class ExportError(Exception):
+    """The export cannot be written; the message says why and what to do."""
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _sorted(value: Any) -> Any:
+    """The same value with every object's keys sorted (stable bytes whatever the author's order)."""
+    return json.loads(canonical_json(value))
+
+
+def _time(value: datetime | None) -> str | None:
+    return to_utc_text(value) if value is not None else None
+
+
+def _action(a: Action) -> dict[str, Any]:
+    return {"uuid": a.uuid, "description": a.description, "owner": a.owner, "due_at": _time(a.due_at),
+            "done_at": _time(a.done_at), "done_by": a.done_by}
+
+
+def collect(session, period: Period) -> list[dict[str, Any]]:
+    """The entries decided inside ``period``, each as an ordered dict of export fields."""
+    entries = session.scalars(select(DecisionEntry).where(
+        DecisionEntry.decided_at >= period.utc_start, DecisionEntry.decided_at < period.utc_end)).all()
+    entries = sorted(entries, key=lambda e: (to_utc_text(e.decided_at), e.uuid))
+    uuids = [e.uuid for e in entries]
+    amended_by: dict[str, list[tuple[str, str]]] = {}
+    for uid, target, recorded in session.execute(select(
+            DecisionEntry.uuid, DecisionEntry.amends_uuid, DecisionEntry.recorded_at)
+            .where(DecisionEntry.amends_uuid.in_(uuids))):
+        amended_by.setdefault(target, []).append((to_utc_text(recorded), uid))
+    actions: dict[str, list[Action]] = {}
+    for a in session.scalars(select(Action).where(Action.decision_uuid.in_(uuids))):
+        actions.setdefault(a.decision_uuid, []).append(a)
+    out = []
+    for e in entries:
+        acts = sorted(actions.get(e.uuid, []), key=lambda a: (_time(a.due_at) or "", a.description, a.uuid))
+        out.append({
+            "uuid": e.uuid, "decided_at": _time(e.decided_at), "decided_at_uk": iso_uk(e.decided_at),
+            "decision_maker": e.decision_maker, "decision_maker_role": e.decision_maker_role,
+            "decision": e.decision, "rationale": e.rationale, "options_considered": e.options_considered,
+            "information_available": e.information_available,
+            "situation_snapshot": _sorted(e.situation_snapshot or {}), "actions": [_action(a) for a in acts],
+            "review_at": _time(e.review_at), "review_at_uk": iso_uk(e.review_at) if e.review_at else None,
+            "recorded_by": e.recorded_by, "recorded_at": _time(e.recorded_at), "amends_uuid": e.amends_uuid,
+            "amended_by": [uid for _, uid in sorted(amended_by.get(e.uuid, []))], "links": _sorted(e.links or []),
+            "device_id": e.device_id, "device_seq": e.device_seq, "content_hash": e.content_hash,
+            "prev_device_hash": e.prev_device_hash, "hub_seq": e.hub_seq,
+            "hub_prev_hash": e.hub_prev_hash, "hub_hash": e.hub_hash})
+    return out
+
+
+def csv_bytes(entries: list[dict[str, Any]]) -> bytes:
+    """UTF-8 (no byte-order mark), CRLF rows, one row per entry; lists and objects as canonical JSON."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for e in entries:
+        writer.writerow(["" if e[c] is None else canonical_json(e[c]) if isinstance(e[c], (list, dict))
+                         else str(e[c]) for c in CSV_COLUMNS])
+    return buf.getvalue().encode("utf-8")
+
+
+def json_bytes(entries: list[dict[str, Any]], period: Period, icb: str) -> bytes:
+    doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "icb": icb, "period": period.as_dict(),
+           "entry_count": len(entries), "entries": entries}
+    return (json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+
+
+def retention_class(path: Path | None = None) -> dict[str, Any]:
+    """The ``[decision_log]`` retention class and the file's verification status, for the manifest."""
+    path = path or resources.path("records", "retention.toml")
+    with open(path, "rb") as fh:
+        data = tomllib.load(fh)
+    entry = dict(data.get("decision_log", {}))
+    entry["verified"] = bool(data.get("table", {}).get("verified", False))
+    entry["edition"] = data.get("table", {}).get("edition")
+    return entry
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".part")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _exporter(session, user: str | None, host: str | None) -> dict[str, str | None]:
+    if user is None:
+        try:
+            user = getpass.getuser()
+        except Exception:  # no login name (some services and containers)
+            user = os.environ.get("USERNAME") or "unknown"
+    meta = session.get(ReplicaMeta, "device_id")
+    return {"user": user, "host": host or socket.gethostname(), "app": f"scc-desktop {__version__}",
+            "replica_device_id": meta.value if meta else None}
+
+
+def _chain(report: records_verify.VerifyReport) -> dict[str, Any]:
+    first = report.first_problem
+    return {
+        "verification": {"intact": report.intact, "problems": len(report.problems),
+                         "first_problem": first.sentence() if first else None,
+                         "entries_checked": report.entries, "not_yet_at_hub": report.not_at_hub},
+        "device_heads": [{"device_id": h.chain.split(":", 1)[1], "device_seq": h.seq,
+                          "content_hash": h.hash, "entries": h.entries} for h in report.device_heads],
+        "hub_head": ({"hub_seq": report.hub_head.seq, "hub_hash": report.hub_head.hash,
+                      "entries": report.hub_head.entries} if report.hub_head else None),
+    }
+
+
+@dataclass
+class ExportResult:
+    out_dir: Path
+    entries: int
+    files: dict[str, Path]
+    manifest: dict[str, Any]
+    verify: records_verify.VerifyReport
+    pdf_pages: int
+    notes: list[str] = field(default_factory=list)
+
+
+def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: str,
+                   force: bool = False, now: datetime | None = None, user: str | None = None,
+                   host: str | None = None) -> ExportResult:
+    """Write the four export files for UK local dates ``first``..``last`` (inclusive) into ``out_dir``."""
+    from scc_desktop.export import pdf
+
+    period = uk_period(first, last)
+    out = Path(out_dir)
+    names = (CSV_NAME, JSON_NAME, PDF_NAME, MANIFEST_NAME)
+    if out.exists() and not force and any((out / n).exists() for n in names):
+        raise ExportError(f"{out} already holds an export; choose an empty folder or use --force to replace it")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"cannot create the folder {out}: {exc.strerror or exc}") from None
+    now = now or utcnow()
+    with store.session() as s:
+        entries = collect(s, period)
+        report = records_verify.verify(s)
+        exporter = _exporter(s, user, host)
+    retention = retention_class()
+    chain = _chain(report)
+    payloads = {CSV_NAME: csv_bytes(entries), JSON_NAME: json_bytes(entries, period, icb)}
+    rendered = pdf.render(entries, pdf.PdfMeta(icb=icb, period=period, exported_at=now, exporter=exporter,
+                                               retention=retention, chain=chain))
+    payloads[PDF_NAME] = rendered.data
+    try:
+        for name, data in payloads.items():
+            _write(out / name, data)
+        manifest = {
+            "format": "scc-records-export-manifest", "format_version": FORMAT_VERSION, "icb": icb,
+            "period": period.as_dict(), "exported_at": to_utc_text(now), "exported_at_uk": iso_uk(now),
+            "exporter": exporter, "retention": retention, "entries": len(entries), "chain": chain,
+            "pdf": {"pages": rendered.pages, "font": rendered.font, "font_note": rendered.font_note},
+            "files": [{"name": name, "bytes": len(data), "sha256": _sha256(data)}
+                      for name, data in sorted(payloads.items())],
+        }
+        _write(out / MANIFEST_NAME, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    except OSError as exc:
+        raise ExportError(f"cannot write the export into {out}: {exc.strerror or exc}") from None
+    notes = [rendered.font_note] if rendered.font_note else []
+    return ExportResult(out, len(entries), {n: out / n for n in names}, manifest, report, rendered.pages, notes)

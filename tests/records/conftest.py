@@ -1,0 +1,38 @@
+"""Fixtures for the room's records: a real encrypted replica, a real hub, a few decisions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from sync import authoring
+from tests.models.conftest import PASSPHRASE, store, store_path  # noqa: F401
+from tests.support.fixtures import sqlite_hub  # noqa: F401
+from tests.sync.engine.conftest import make_desktop  # noqa: F401
+
+# 00:30 UTC on the spring clock-change day (GMT until 01:00 UTC, BST after).
+T0 = datetime(2025, 3, 30, 0, 30, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def cli_env(monkeypatch):
+    """Environment for running ``scc_desktop.cli.main`` in-process on a test replica."""
+    monkeypatch.setenv("SCC_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+
+
+def write_decisions(store, count: int, start: datetime = T0, step_minutes: int = 45, **extra):
+    """``count`` decisions ``step_minutes`` apart from ``start``; returns the entries."""
+    entries = []
+    for i in range(count):
+        entries.append(authoring.record_decision(
+            store, decision_maker=f"Dr Decider {i}", decision_maker_role="Director on-call",
+            decision=f"Decision {i}: open escalation beds at Trust One",
+            rationale=f"Rationale {i}: 14 patients waiting over 12 hours", recorded_by="Room support",
+            decided_at=start + timedelta(minutes=step_minutes * i),
+            options_considered="Do nothing: rejected, waits rising",
+            information_available="ED sitrep 00:15",
+            situation_snapshot={"system_opel": 3, "offload": {"RTEST1": {"mean_minutes": 71.5}}},
+            **extra))
+    return entries

@@ -1,0 +1,172 @@
+"""``export records``: reproducible CSV/JSON, manifest hashes, a real PDF read back and rendered."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import shutil
+import subprocess
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from PIL import Image
+
+from models.orm import Action
+from scc_desktop import cli
+from scc_desktop.export import export_records, pdf
+from sync import authoring
+from tests.records.conftest import T0, write_decisions
+
+SPRING = date(2025, 3, 30)
+
+
+def _tool(name):
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is missing: install poppler-utils (apt-get install poppler-utils)", pytrace=False)
+    return path
+
+
+def _run(*cmd):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=True).stdout
+
+
+@pytest.fixture
+def log(store):
+    entries = write_decisions(store, 5)
+    amendment = authoring.record_decision(
+        store, decision_maker="Zoë Łukasiewicz", decision_maker_role="Room lead",
+        decision="Correction: escalation beds at Trust Two, not Trust One", rationale="Wrong trust named",
+        recorded_by="Zoë Łukasiewicz", decided_at=T0 + timedelta(hours=5), amends_uuid=entries[0].uuid)
+    with store.session() as s, s.begin():
+        s.add(Action(decision_uuid=entries[0].uuid, description="Phone Trust One site manager",
+                     owner="Room support", due_at=T0 + timedelta(minutes=20)))
+    return entries, amendment
+
+
+def _export(store, out, now=None, **kw):
+    return export_records(store, SPRING, SPRING, out, icb="Test Shire ICB", now=now, user="tester",
+                          host="desk-1", **kw)
+
+
+def test_reexport_is_byte_identical_and_the_manifest_hashes_match(store, log, tmp_path):
+    first = _export(store, tmp_path / "one", now=datetime(2025, 4, 1, 9, tzinfo=timezone.utc))
+    second = _export(store, tmp_path / "two", now=datetime(2025, 4, 2, 10, tzinfo=timezone.utc))
+    for name in ("decisions.csv", "decisions.json"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    assert first.manifest["exported_at"] != second.manifest["exported_at"]
+    for result in (first, second):
+        listed = {f["name"]: f for f in result.manifest["files"]}
+        assert set(listed) == {"decisions.csv", "decisions.json", "decisions.pdf"}
+        for name, entry in listed.items():
+            data = (result.out_dir / name).read_bytes()
+            assert entry["sha256"] == hashlib.sha256(data).hexdigest() and entry["bytes"] == len(data)
+        on_disk = json.loads((result.out_dir / "manifest.json").read_text(encoding="utf-8"))
+        assert on_disk == result.manifest
+    m = first.manifest
+    assert m["entries"] == 6 and m["period"]["utc_end_exclusive"] == "2025-03-30T23:00:00Z"
+    assert m["exporter"] == {"user": "tester", "host": "desk-1", "app": "scc-desktop 0.1.0",
+                             "replica_device_id": log[0][0].device_id}
+    assert m["retention"]["class"] == "scc-decision-log" and m["retention"]["verified"] is False
+    assert m["chain"]["verification"]["intact"] is True
+    assert m["chain"]["device_heads"] == [{"device_id": log[1].device_id, "device_seq": 6,
+                                           "content_hash": log[1].content_hash, "entries": 6}]
+
+
+def test_csv_and_json_carry_every_field_and_the_amendment_links(store, log, tmp_path):
+    entries, amendment = log
+    result = _export(store, tmp_path / "x")
+    rows = list(csv.DictReader(io.StringIO((result.out_dir / "decisions.csv").read_text(encoding="utf-8"))))
+    doc = json.loads((result.out_dir / "decisions.json").read_text(encoding="utf-8"))
+    assert [r["uuid"] for r in rows] == [e["uuid"] for e in doc["entries"]] == \
+        [e.uuid for e in entries] + [amendment.uuid]
+    first = doc["entries"][0]
+    assert first["amended_by"] == [amendment.uuid] and doc["entries"][-1]["amends_uuid"] == entries[0].uuid
+    assert first["decided_at"] == "2025-03-30T00:30:00.000000+00:00"
+    assert first["decided_at_uk"] == "2025-03-30T00:30:00+00:00"
+    assert doc["entries"][1]["decided_at_uk"] == "2025-03-30T02:15:00+01:00"  # after the clock change
+    assert first["actions"][0]["owner"] == "Room support"
+    assert json.loads(rows[0]["situation_snapshot"]) == {"offload": {"RTEST1": {"mean_minutes": 71.5}},
+                                                         "system_opel": 3}
+    assert rows[0]["content_hash"] == entries[0].content_hash
+
+
+def test_uk_dates_become_the_right_utc_bounds_on_both_clock_change_days(store, tmp_path):
+    def at(*args):
+        return datetime(*args, tzinfo=timezone.utc)
+
+    inside_spring = [at(2025, 3, 30, 0, 0), at(2025, 3, 30, 22, 59)]  # 00:00 GMT .. 23:59 BST
+    inside_autumn = [at(2025, 10, 25, 23, 0), at(2025, 10, 26, 23, 59)]  # 00:00 BST .. 23:59 GMT
+    outside = [at(2025, 3, 29, 23, 59), at(2025, 3, 30, 23, 0), at(2025, 10, 25, 22, 59), at(2025, 10, 27, 0, 0)]
+    for when in inside_spring + inside_autumn + outside:
+        write_decisions(store, 1, start=when)
+    for day, expected in ((SPRING, inside_spring), (date(2025, 10, 26), inside_autumn)):
+        result = export_records(store, day, day, tmp_path / day.isoformat(), icb="ICB")
+        doc = json.loads((result.out_dir / "decisions.json").read_text(encoding="utf-8"))
+        assert [e["decided_at"][:16] for e in doc["entries"]] == [w.strftime("%Y-%m-%dT%H:%M") for w in expected]
+
+
+def test_the_pdf_reads_back_with_its_pages_text_and_renders(store, log, tmp_path):
+    entries, amendment = log
+    result = _export(store, tmp_path / "p", now=datetime(2025, 4, 1, 9, tzinfo=timezone.utc))
+    path = result.out_dir / "decisions.pdf"
+    pages = int(next(line.split()[-1] for line in _run(_tool("pdfinfo"), str(path)).splitlines()
+                     if line.startswith("Pages:")))
+    assert pages == result.pdf_pages == result.manifest["pdf"]["pages"] >= 2
+    text = _run(_tool("pdftotext"), "-layout", str(path), "-")
+    per_page = text.split("\f")[:pages]
+    for number, page in enumerate(per_page, start=1):
+        assert f"page {number} of {pages}" in page
+        assert "Decision log: Test Shire ICB" in page and "Period Sun 30 Mar 2025" in page
+        assert "Exported Tue 1 Apr 2025 10:00 BST" in page
+    flat = " ".join(text.split())
+    for e in entries:
+        assert e.decision in flat
+    assert "Zoë Łukasiewicz" in flat  # DejaVu renders beyond Latin-1
+    assert "This entry corrects entry 1" in flat and "Corrected later by entry 6" in flat
+    assert "Phone Trust One site manager: Room support, due Sun 30 Mar 2025 00:50 GMT" in flat
+    assert "1. Sun 30 Mar 2025 00:30 GMT" in flat and "2. Sun 30 Mar 2025 02:15 BST" in flat
+    _run(_tool("pdftoppm"), "-png", "-r", "60", str(path), str(tmp_path / "page"))
+    images = sorted(tmp_path.glob("page-*.png"))
+    assert len(images) == pages
+    with Image.open(images[0]) as im:
+        assert abs(im.size[0] - 496) <= 1 and abs(im.size[1] - 702) <= 1  # A4 at 60 dpi
+        inked = sum(im.convert("L").histogram()[:128])
+        assert inked > 2000  # text, not a blank page
+
+
+def test_a_missing_font_falls_back_and_says_so(store, log, tmp_path, monkeypatch):
+    monkeypatch.setattr(pdf, "FONT_DIRS", [tmp_path / "no-fonts"])
+    result = _export(store, tmp_path / "f")
+    assert result.manifest["pdf"]["font"] == "Bitstream Vera"
+    assert "DejaVu Sans was not found" in result.manifest["pdf"]["font_note"] and result.notes
+    text = " ".join(_run(_tool("pdftotext"), str(result.out_dir / "decisions.pdf"), "-").split())
+    assert "Font: DejaVu Sans was not found" in text
+
+
+def test_cli_export_and_refusal_to_overwrite(store, store_path, log, tmp_path, cli_env, capsys):
+    out = tmp_path / "cli"
+    args = ["export", "records", "--from", "2025-03-30", "--to", "2025-03-30", "--out", str(out),
+            "--path", str(store_path), "--icb", "Test Shire ICB"]
+    assert cli.main(args) == 0
+    assert "Exported 6 decision(s)" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == ["decisions.csv", "decisions.json", "decisions.pdf",
+                                                     "manifest.json"]
+    assert cli.main(args) == 1
+    assert "already holds an export" in capsys.readouterr().err
+    assert cli.main(args + ["--force"]) == 0
+    assert cli.main(args[:3] + ["2025-03-31"] + args[4:]) == 2  # --to before --from
+    assert "before" in capsys.readouterr().err
+
+
+def test_an_export_of_a_broken_log_says_so_in_the_pdf_and_manifest(store, log, tmp_path):
+    entries, _ = log
+    with store.raw() as conn:
+        conn.execute("UPDATE decision_entry SET rationale = 'edited' WHERE uuid = ?", (entries[3].uuid,))
+    result = _export(store, tmp_path / "b")
+    check = result.manifest["chain"]["verification"]
+    assert check["intact"] is False and entries[3].uuid in check["first_problem"]
+    text = " ".join(_run(_tool("pdftotext"), str(result.out_dir / "decisions.pdf"), "-").split())
+    assert f"BROKEN: 1 problem(s); first: entry {entries[3].uuid}" in text

@@ -1,0 +1,146 @@
+"""Room records through a real hub on loopback: decisions once, the hub chain, contact merges."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from models import contacts, records_verify
+from models.orm import Contact, DecisionEntry, OutboxItem
+from scc_desktop import cli
+from sync import authoring
+
+
+def _feed_records(hub):
+    resp = hub.request("GET", "/v1/feed", role="room_lead", params={"after": 0})
+    assert resp.status_code == 200, resp.text
+    return [i["data"] for i in resp.json()["items"] if i["kind"] == "record"]
+
+
+def _verify(store):
+    with store.session() as s:
+        return records_verify.verify(s)
+
+
+def test_a_decision_written_offline_reaches_the_hub_exactly_once(sqlite_hub, make_desktop):
+    desk = make_desktop(sqlite_hub)
+    assert desk.run_once().error is None
+    sqlite_hub.stop()
+    entry = authoring.record_decision(desk.store, decision_maker="Dr A", decision_maker_role="Director on-call",
+                                      decision="Stand up the SCC overnight", rationale="Feed lost",
+                                      recorded_by="Dr A")
+    assert desk.run_once().error  # offline: the outbox keeps it
+    sqlite_hub.start()
+    first, second = desk.run_once(), desk.run_once()
+    assert (first.error, first.pushed, second.pushed) == (None, 1, 0)
+    # The hub stored it but the acknowledgement was lost: the retry is a duplicate, not a copy.
+    with desk.store.session() as s, s.begin():
+        s.execute(update(OutboxItem).values(sent_at=None))
+    assert desk.run_once().error is None
+    assert [r["uuid"] for r in _feed_records(sqlite_hub)] == [entry.uuid]
+    with desk.store.session() as s:
+        stored = s.get(DecisionEntry, entry.uuid)
+        assert stored.hub_seq is not None and stored.hub_prev_hash is None and len(stored.hub_hash) == 64
+    assert _verify(desk.store).intact
+
+
+def test_hub_chain_verified_across_desktops_and_a_broken_link_named(sqlite_hub, make_desktop):
+    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
+    for i, desk in enumerate((a, b, a, b)):
+        authoring.record_decision(desk.store, decision_maker=f"Lead {i}", decision_maker_role="Room lead",
+                                  decision=f"Decision {i}", rationale="r", recorded_by=f"Lead {i}")
+        assert desk.run_once().error is None
+    for desk in (a, b):
+        assert desk.run_once().error is None
+        report = _verify(desk.store)
+        assert report.intact, [p.sentence() for p in report.problems]
+        assert report.entries == 4 and report.hub_head.entries == 4 and len(report.device_heads) == 2
+    heads = {desk: _verify(desk.store).hub_head.hash for desk in (a, b)}
+    assert heads[a] == heads[b]  # both replicas hold the same hub chain
+    with b.store.session() as s:
+        chain = s.scalars(select(DecisionEntry).order_by(DecisionEntry.hub_seq)).all()
+    with b.store.raw() as conn:  # change one character of one hub link
+        bad = chain[1].hub_hash[:-1] + ("0" if chain[1].hub_hash[-1] != "0" else "1")
+        conn.execute("UPDATE decision_entry SET hub_hash = ? WHERE uuid = ?", (bad, chain[1].uuid))
+    report = _verify(b.store)
+    first = report.first_problem
+    assert (first.uuid, first.check, first.hub_seq) == (chain[1].uuid, "hub_chain", chain[1].hub_seq)
+    assert [p.uuid for p in report.problems] == [chain[1].uuid, chain[2].uuid]
+    # Removing an entry another desktop wrote (so it is not in this outbox) is caught by the
+    # hub chain (the next entry's hub_prev_hash names the removed one's hub_hash) and by its
+    # device's chain (its next entry's prev_device_hash).
+    with a.store.raw() as conn:
+        conn.execute("DELETE FROM decision_entry WHERE uuid = ?", (chain[1].uuid,))
+    checks = [(p.uuid, p.check) for p in _verify(a.store).problems]
+    assert checks == [(chain[2].uuid, "hub_chain"), (chain[3].uuid, "device_chain")]
+
+
+def _contact(desk, uid):
+    with desk.store.session() as s:
+        return s.get(Contact, uid)
+
+
+def test_contact_edits_from_two_offline_desktops_merge_field_by_field(sqlite_hub, make_desktop, cli_env,
+                                                                     capsys):
+    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
+    uid = authoring.upsert_contact(a.store, author="Room lead A", name="Jo Bloggs",
+                                   organisation="Test Acute Trust One", role="Site manager",
+                                   service="acute", phone="01632 960001", cover="both")
+    for desk in (a, b):
+        assert desk.run_once().error is None
+    assert _contact(b, uid).phone == "01632 960001"
+    # Offline on both: the same field changed differently, and one different field each.
+    authoring.upsert_contact(a.store, author="Room lead A", contact_uuid=uid, phone="01632 960002",
+                             email="jo.bloggs@nhs.net")
+    authoring.upsert_contact(b.store, author="Room lead B", contact_uuid=uid, phone="01632 960003",
+                             role="Duty site manager")
+    for desk in (a, b, a, b):
+        assert desk.run_once().error is None
+    seen = []
+    for desk in (a, b):
+        c = _contact(desk, uid)
+        with desk.store.session() as s:
+            found = contacts.conflicts(s, uid)
+        seen.append((c.phone, c.email, c.role, [(k.field, k.kept, k.not_kept) for k in found]))
+    # B's edit reached the hub last, so its phone wins everywhere; A's is kept visible, not dropped.
+    assert seen[0] == seen[1] == ("01632 960003", "jo.bloggs@nhs.net", "Duty site manager",
+                                  [("phone", "01632 960003", "01632 960002")])
+    assert cli.main(["contacts", "conflicts", "--path", str(a.store.path)]) == 0
+    assert "phone: kept '01632 960003', not kept '01632 960002'" in capsys.readouterr().out
+
+
+def test_imported_contacts_reach_another_desktop_and_bad_rows_stay_quarantined(sqlite_hub, make_desktop,
+                                                                              tmp_path):
+    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
+    path = tmp_path / "directory.csv"
+    path.write_text("name,organisation,phone,email\nAsha Patel,Test NHS 111,111,\n"
+                    ",Test Mental Health Trust,01632 960100,\nBen Ode,Test Community Services,,ben@\n",
+                    encoding="utf-8")
+    result = authoring.import_contacts(a.store, contacts.read_file(path), "Room lead A")
+    assert (len(result.created), result.rejected_rows, result.quarantined) == (1, 2, 2)
+    for desk in (a, b):
+        assert desk.run_once().error is None
+    with b.store.session() as s:
+        assert [c.name for c in s.scalars(select(Contact))] == ["Asha Patel"]
+
+
+def test_an_action_ticked_on_two_offline_desktops_keeps_the_earliest_completion(sqlite_hub, make_desktop):
+    from datetime import datetime, timezone
+
+    from models.orm import Action
+
+    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
+    entry = authoring.record_decision(a.store, decision_maker="Dr A", decision_maker_role="Director on-call",
+                                      decision="Open escalation beds", rationale="r", recorded_by="Dr A")
+    uid = authoring.add_action(a.store, description="Phone Trust One", owner="Room support", author="Dr A",
+                               decision_uuid=entry.uuid, due_at=datetime(2025, 3, 30, 9, tzinfo=timezone.utc))
+    for desk in (a, b):
+        assert desk.run_once().error is None
+    authoring.complete_action(b.store, uid, "Bo", datetime(2025, 3, 30, 9, 5, tzinfo=timezone.utc))
+    authoring.complete_action(a.store, uid, "Al", datetime(2025, 3, 30, 9, 10, tzinfo=timezone.utc))
+    assert authoring.complete_action(a.store, uid, "Al again") is False  # already done here
+    for desk in (a, b, a, b):
+        assert desk.run_once().error is None
+    for desk in (a, b):
+        with desk.store.session() as s:
+            action = s.get(Action, uid)
+            assert (action.decision_uuid, action.done_by, action.done_at.minute) == (entry.uuid, "Bo", 5)
