@@ -146,6 +146,10 @@ class HubOpel:
             params.append(entry)
         decl = conn.execute(select(s.opel_declaration).where(
             s.opel_declaration.c.org_code == org_code, s.opel_declaration.c.pillar == pillar)).first()
+        if decl is not None and decl.declared_level != result.level and not (decl.reason or "").strip():
+            # A declaration made without a reason agreed with the level calculated then;
+            # once new figures move the calculation, it no longer stands as an override.
+            decl = None
         return {
             "scope": "provider", "pillar": pillar, "org_code": org_code,
             "assessed_at": s.iso(max(times.values())) if times else None,

@@ -123,3 +123,20 @@ def test_a_declared_level_is_kept_with_its_reason(hub):
     assert (a.level, a.declared_level, a.override_reason) == (calculated, declared, "two wards closed for norovirus")
     r = submit(hub, [{**decl, "pillar": "community", "reason": "x"}], org="RTEST2")
     assert r.status_code == 422 and r.json()["fields"][0]["field"] == "items.0.pillar"
+
+
+def test_a_declaration_without_reason_lapses_when_new_figures_move_the_level(hub):
+    # RTEST1 only, after the scoring test's times: agree with the calculation, then the figures move.
+    table = load_shipped("acute")
+    low, _ = choose(table, lambda i, bands: 0)
+    assert submit(hub, [obs(k, v, minutes=50) for k, v in low.items()], org="RTEST1").status_code == 200
+    calculated = latest(pull_all(hub), scope="provider", org_code="RTEST1").level
+    decl = {"type": "opel_declaration", "pillar": "acute", "assessed_at": at(51), "declared_level": calculated}
+    assert submit(hub, [decl], org="RTEST1").status_code == 200
+    assert latest(pull_all(hub), scope="provider", org_code="RTEST1").declared_level == calculated
+    high, _ = choose(table, lambda i, bands: len(bands) - 1)
+    assert submit(hub, [obs(k, v, minutes=52) for k, v in high.items()], org="RTEST1").status_code == 200
+    a = latest(pull_all(hub), scope="provider", org_code="RTEST1")
+    assert a.level != calculated
+    # Not carried as an override with no reason (the replica would refuse that, rightly).
+    assert (a.declared_level, a.override_reason) == (None, None)
