@@ -14,27 +14,40 @@ from pathlib import Path
 from models.orm.types import utcnow
 
 SCREEN_SIZE = (1366, 768)
-VIEWS = ("overview",)
+# Names for --view; the same keys and order as ui.main_window.VIEWS (kept here
+# so the command line can check a name without importing Qt).
+VIEWS = ("overview", "provider", "ambulance", "offload", "critical-care")
+THEMES = ("light", "dark", "high_contrast")
 
 
 def _application():
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+        # Fusion draws the same on Windows and Linux and honours the theme palettes.
+        # (Set once: setting a style repolishes every widget.)
+        app.setStyle("Fusion")
     app.setApplicationName("SCC Desktop")
     app.setOrganizationName("SCC Desktop")
     return app
 
 
-def render(window, path: Path, view: str = "overview") -> Path:
+def render(window, path: Path, view: str = "overview", theme: str | None = None) -> Path:
     """Render one view of a window to a PNG at the room's smallest screen size."""
     if view not in VIEWS:
         raise ValueError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
+    if theme is not None and theme not in THEMES:
+        raise ValueError(f"unknown theme {theme!r}; choose one of {', '.join(THEMES)}")
     window.resize(*SCREEN_SIZE)
-    window.tabs.setCurrentIndex(VIEWS.index(view))
     window.show()
+    if theme is not None:
+        window.set_theme(theme)
+    window.show_view(view)
     _application().processEvents()
-    window.overview.refresh()
+    # Lay out at the final size first, then draw: tile columns and chart ranges follow the size.
+    window.views[view].refresh()
     _application().processEvents()
     path.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(path)):

@@ -32,3 +32,57 @@ def age(now: datetime, value: datetime | None) -> str:
 
 def is_stale(now: datetime, value: datetime | None, limit: timedelta) -> bool:
     return value is None or now - value > limit
+
+
+def span(seconds: float) -> str:
+    """A length of time in room words: "45 min", "3 h 05 min", "2 d 4 h"."""
+    minutes = max(0, int(seconds // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, mins = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {mins:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+def since(now: datetime, value: datetime | None) -> str:
+    """How long since ``value``, e.g. "3 h 05 min"; "unknown" when there is no time."""
+    return "unknown" if value is None else span((now - value).total_seconds())
+
+
+def wait(minutes: float) -> str:
+    """A handover wait: whole minutes below an hour ("47 min"), then "1 h 05 min"."""
+    return span(minutes * 60)
+
+
+def response(minutes: float | None) -> str:
+    """A response time as minutes and seconds ("6 min 41 s"), hours beyond 60 minutes."""
+    if minutes is None:
+        return "—"
+    seconds = int(round(minutes * 60))
+    m, s = divmod(seconds, 60)
+    if m < 60:
+        return f"{m} min {s:02d} s"
+    h, m = divmod(m, 60)
+    return f"{h} h {m:02d} min"
+
+
+def value(number: float | None, unit: str | None) -> str:
+    """A metric value with its unit: "92.9%", "16 min", "43 s", "6"."""
+    if number is None:
+        return "—"
+    text = f"{number:,.1f}".rstrip("0").rstrip(".") if abs(number) < 1e6 else f"{number:,.0f}"
+    return {"percent": f"{text}%", "minutes": f"{text} min", "seconds": f"{text} s"}.get(unit or "", text)
+
+
+def unit_suffix(unit: str | None) -> str:
+    return {"percent": "%", "minutes": "min", "seconds": "s"}.get(unit or "", unit or "")
+
+
+def short_name(name: str) -> str:
+    """An organisation's name without an "NHS (Foundation) Trust" tail, for narrow places."""
+    for tail in (" NHS Foundation Trust", " NHS Trust"):
+        if name.endswith(tail):
+            return name[: -len(tail)]
+    return name

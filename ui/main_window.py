@@ -1,4 +1,10 @@
-"""The main window: banner, views, and a status bar that always tells the truth about freshness."""
+"""The main window: banner, views, and a status bar that always tells the truth about freshness.
+
+Views redraw when a sync cycle reports a kind of record they show (each
+view's ``KINDS``); a view that is not on screen is only marked out of date
+and redraws when it is shown. Once a minute the visible view redraws so
+ages and waits stay true.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +12,34 @@ from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from models import queries
 from sync.connectivity import Connectivity, State
 from ui import format as fmt
+from ui import theme
+from ui.ambulance_view import AmbulanceView
+from ui.charts import TimeChart
+from ui.critcon_view import CritconView
+from ui.offload_view import OffloadView
 from ui.overview import OverviewView
+from ui.provider_view import ProviderView
 from ui.theme import BANNER_STYLE
 
 STATE_WORDS = {State.UNKNOWN: "Connecting…", State.ONLINE: "Online",
                State.FEED_STALE: "Feed stale", State.OFFLINE: "Offline"}
+# (key, tab title with mnemonic, view class); Ctrl+1.. follow this order.
+VIEWS = (("overview", "&Overview", OverviewView), ("provider", "&Provider", ProviderView),
+         ("ambulance", "&Ambulance", AmbulanceView), ("offload", "O&ffload", OffloadView),
+         ("critical-care", "&Critical care", CritconView))
+TEXT_SCALES = (0.9, 1.0, 1.25, 1.5, 2.0, 2.5)
+THEME_SHORTCUTS = {"light": "Ctrl+Shift+L", "dark": "Ctrl+Shift+D", "high_contrast": "Ctrl+Shift+H"}
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, store, clock: Callable[[], datetime], *, title_suffix: str = "") -> None:
+    def __init__(self, store, clock: Callable[[], datetime], *, title_suffix: str = "",
+                 theme_key: str = "light") -> None:
         super().__init__()
         self.store = store
         self.clock = clock
@@ -35,22 +54,123 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         layout.addWidget(self.banner)
         self.tabs = QTabWidget()
-        self.overview = OverviewView(store, clock)
-        self.tabs.addTab(self.overview, "&Overview")
+        self.tabs.setAccessibleName("Views")
+        self.views: dict[str, QWidget] = {}
+        for key, title, cls in VIEWS:
+            view = cls(store, clock)
+            view.setAccessibleName(title.replace("&", "") + " view")
+            self.views[key] = view
+            self.tabs.addTab(view, title)
+        self.overview: OverviewView = self.views["overview"]
+        self.provider: ProviderView = self.views["provider"]
+        self.overview.provider_activated.connect(self.open_provider)
+        self._dirty: set[str] = set()
+        self.tabs.currentChanged.connect(self._shown)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self.state_label = QLabel()
         self.sync_label = QLabel()
         self.outbox_label = QLabel()
-        for label in (self.state_label, self.sync_label, self.outbox_label):
+        for label, name in ((self.state_label, "Connection"), (self.sync_label, "Last sync"),
+                            (self.outbox_label, "Outbox")):
+            label.setAccessibleName(name)
             self.statusBar().addPermanentWidget(label)
-        QShortcut(QKeySequence("Ctrl+1"), self, lambda: self.tabs.setCurrentIndex(0))
+        self.theme_key = theme_key
+        self.text_scale = 1.0
+        self._build_menu()
         self.connectivity: Connectivity | None = None
         self._ages = QTimer(self)
         self._ages.timeout.connect(self._tick)
         self._ages.start(60_000)
+        self.set_theme(theme_key)
         self.show_connectivity(None)
 
+    # --- menu and shortcuts ---------------------------------------------------
+    def _build_menu(self) -> None:
+        menu = self.menuBar().addMenu("&View")
+        self.view_actions: dict[str, QAction] = {}
+        for n, (key, title, _cls) in enumerate(VIEWS, start=1):
+            action = QAction(title, self)
+            action.setShortcut(QKeySequence(f"Ctrl+{n}"))
+            action.triggered.connect(lambda _c=False, k=key: self.show_view(k))
+            menu.addAction(action)
+            self.view_actions[key] = action
+        menu.addSeparator()
+        refresh = QAction("&Refresh now", self)
+        refresh.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
+        refresh.triggered.connect(self.refresh_current)
+        menu.addAction(refresh)
+        menu.addSeparator()
+        themes = menu.addMenu("&Theme")
+        group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for key, t in theme.THEMES.items():
+            action = QAction(t.title, self, checkable=True)
+            if key in THEME_SHORTCUTS:
+                action.setShortcut(QKeySequence(THEME_SHORTCUTS[key]))
+            action.triggered.connect(lambda _c=False, k=key: self.set_theme(k))
+            group.addAction(action)
+            themes.addAction(action)
+            self.theme_actions[key] = action
+        bigger = QAction("&Larger text", self)
+        bigger.setShortcut(QKeySequence(QKeySequence.StandardKey.ZoomIn))
+        bigger.triggered.connect(lambda: self.set_text_scale(self._step_scale(+1)))
+        smaller = QAction("&Smaller text", self)
+        smaller.setShortcut(QKeySequence(QKeySequence.StandardKey.ZoomOut))
+        smaller.triggered.connect(lambda: self.set_text_scale(self._step_scale(-1)))
+        menu.addAction(bigger)
+        menu.addAction(smaller)
+
+    def _step_scale(self, direction: int) -> float:
+        i = min(range(len(TEXT_SCALES)), key=lambda k: abs(TEXT_SCALES[k] - self.text_scale))
+        return TEXT_SCALES[max(0, min(len(TEXT_SCALES) - 1, i + direction))]
+
+    # --- views ----------------------------------------------------------------
+    def show_view(self, key: str) -> QWidget:
+        view = self.views[key]
+        self.tabs.setCurrentWidget(view)
+        return view
+
+    def open_provider(self, org_code: str) -> None:
+        """Drill into one provider (from a tile click)."""
+        self.show_view("provider")
+        self.provider.select_provider(org_code)
+        self._dirty.discard("provider")
+
+    def current_key(self) -> str:
+        view = self.tabs.currentWidget()
+        return next(k for k, v in self.views.items() if v is view)
+
+    def refresh_current(self) -> None:
+        key = self.current_key()
+        self.views[key].refresh()
+        self._dirty.discard(key)
+
+    def _shown(self, _index: int) -> None:
+        key = self.current_key()
+        if key in self._dirty:
+            self.refresh_current()
+
+    def set_theme(self, key: str) -> None:
+        self.theme_key = key
+        t = theme.set_current(key, self.text_scale)
+        self.setPalette(theme.palette(t))
+        self.setStyleSheet(theme.stylesheet(t))
+        self.theme_actions[key].setChecked(True)
+        for view in self.views.values():
+            for chart in view.findChildren(TimeChart):
+                chart.apply_theme()
+        self._redraw_all()
+
+    def set_text_scale(self, scale: float) -> None:
+        self.text_scale = scale
+        self.set_theme(self.theme_key)
+
+    def _redraw_all(self) -> None:
+        self._dirty = set(self.views)
+        self.refresh_current()
+
+    # --- sync -----------------------------------------------------------------
     def show_connectivity(self, state: Connectivity | None) -> None:
         self.connectivity = state
         with self.store.session() as s:
@@ -77,9 +197,19 @@ class MainWindow(QMainWindow):
             self.banner.hide()
 
     def on_cycle(self, result) -> None:
-        self.overview.on_cycle(result)
+        """A sync cycle finished: redraw the visible view if it shows a kind that changed."""
+        kinds = set(result.kinds)
+        current = self.current_key()
+        for key, view in self.views.items():
+            if view.KINDS & kinds:
+                if key == current:
+                    view.refresh()
+                    self._dirty.discard(key)
+                else:
+                    self._dirty.add(key)
         self.show_connectivity(result.connectivity)
 
     def _tick(self) -> None:
-        self.overview.refresh()
+        # Ages and waits move with the clock: the visible view now, the others when shown.
+        self._redraw_all()
         self.show_connectivity(self.connectivity)

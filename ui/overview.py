@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QSizePolicy,
@@ -27,9 +27,11 @@ from functools import lru_cache
 from models import queries
 from models.catalogue import load_catalogue
 from ui import format as fmt
-from ui.theme import OPEL_WORDS, opel_colours, opel_label
+from ui import theme
+from ui.theme import OPEL_WORDS, badge_css, opel_colours, opel_label
 
 STALE_AFTER = timedelta(minutes=60)
+TILE_MIN_WIDTH = 250
 SECTORS = [("All sectors", None), ("Acute", "acute"), ("Community", "community"),
            ("Mental health", "mental_health"), ("NHS 111", "nhs111")]
 
@@ -61,27 +63,34 @@ class LevelBadge(QLabel):
         at_least = status.at_least_level if status else None
         bg, fg = opel_colours(level)
         word = OPEL_WORDS.get(level or 0, "")
-        self.setText(f"<b>{self.title}</b><br><span style='font-size:15pt'>"
+        self.setText(f"<b>{self.title}</b><br><span style='font-size:x-large'>"
                      f"{opel_label(level, at_least)}</span><br>{word}")
-        self.setStyleSheet(f"background:{bg};color:{fg};border-radius:6px;padding:6px;")
+        self.setStyleSheet(badge_css((bg, fg), radius=6, padding="6px", bold=False))
         self.setAccessibleName(f"{self.title}: {opel_label(level, at_least)}")
 
 
 class ProviderTile(QFrame):
+    """A provider at a glance; click it (or focus it and press Enter) to see why."""
+
+    activated = Signal(str)
+
     def __init__(self, status: queries.OpelStatus, now: datetime, parent=None) -> None:
         super().__init__(parent)
         self.status = status
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setObjectName("providerTile")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("Open this provider's drill-down (Enter)")
         level = status.shown_level
         bg, fg = opel_colours(level)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
-        head = QLabel(f"<b>{status.name}</b> <span style='color:#666'>{status.org_code or ''}</span>")
+        head = QLabel(f"<b>{status.name}</b> <span style='color:{theme.current().muted}'>"
+                      f"{status.org_code or ''}</span>")
         head.setWordWrap(True)
         badge = QLabel(opel_label(level, status.at_least_level))
-        badge.setStyleSheet(f"background:{bg};color:{fg};font-weight:bold;padding:3px 8px;"
-                            "border-radius:4px;")
+        badge.setStyleSheet(badge_css((bg, fg)))
         badge.setObjectName("levelBadge")
         layout.addWidget(head)
         layout.addWidget(badge)
@@ -96,16 +105,31 @@ class ProviderTile(QFrame):
         stale = fmt.is_stale(now, status.assessed_at, STALE_AFTER)
         age = QLabel(("STALE · " if stale else "") + f"updated {fmt.age(now, status.assessed_at)} "
                      f"({fmt.local_time(status.assessed_at)})")
-        age.setObjectName("ageLabel")
-        age.setStyleSheet("color:#b71c1c;font-weight:bold;" if stale else "color:#555;")
+        age.setObjectName("staleLabel" if stale else "ageLabel")
+        age.setWordWrap(True)
         layout.addWidget(age)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.setAccessibleName(f"{status.name}: {opel_label(level, status.at_least_level)}, "
                                f"updated {fmt.age(now, status.assessed_at)}")
+        self.setAccessibleDescription("Press Enter to open the provider drill-down")
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton and self.status.org_code:
+            self.activated.emit(self.status.org_code)
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space) and self.status.org_code:
+            self.activated.emit(self.status.org_code)
+            return
+        super().keyPressEvent(event)
 
 
 class OverviewView(QWidget):
     """The whole system's pressure at a glance."""
+
+    KINDS = frozenset({"opel_assessment", "organisation"})
+    provider_activated = Signal(str)
 
     def __init__(self, store, clock: Callable[[], datetime], parent=None) -> None:
         super().__init__(parent)
@@ -128,7 +152,9 @@ class OverviewView(QWidget):
         for title, key in SECTORS:
             self.sector_filter.addItem(title, key)
         self.sector_filter.currentIndexChanged.connect(self.refresh)
-        filters.addWidget(QLabel("Show:"))
+        show = QLabel("&Show:")
+        show.setBuddy(self.sector_filter)
+        filters.addWidget(show)
         filters.addWidget(self.sector_filter)
         filters.addStretch(1)
         self.edition_label = QLabel()
@@ -136,16 +162,21 @@ class OverviewView(QWidget):
         outer.addLayout(filters)
         self.empty_label = QLabel("No provider data yet. The picture appears here as soon as the "
                                   "first sync with the hub completes.")
+        self.empty_label.setObjectName("emptyState")
         self.empty_label.setWordWrap(True)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         outer.addWidget(self.empty_label)
         self.grid_host = QWidget()
-        self.grid = QGridLayout(self.grid_host)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.grid_host)
-        outer.addWidget(scroll, 1)
-        self.refresh()
+        host = QVBoxLayout(self.grid_host)
+        self.grid = QGridLayout()
+        host.addLayout(self.grid)
+        host.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(self.grid_host)
+        outer.addWidget(self.scroll, 1)
+        self._columns = 0
+        # Drawn by refresh(), which the window calls when the view is first shown.
 
     def refresh(self) -> None:
         now = self.clock()
@@ -161,16 +192,47 @@ class OverviewView(QWidget):
         for tile in self.tiles:
             tile.setParent(None)
             tile.deleteLater()
-        columns = max(1, self.width() // 260)
-        self.tiles = [ProviderTile(p, now) for p in shown]
+        columns, width = self._tile_width()
+        self.tiles = [ProviderTile(p, now, self.grid_host) for p in shown]
         for i, tile in enumerate(self.tiles):
-            self.grid.addWidget(tile, i // columns, i % columns)
-        self.grid.setRowStretch(self.grid.rowCount(), 1)
+            tile.activated.connect(self.provider_activated)
+            self._fit(tile, width)
+            self.grid.addWidget(tile, i // columns, i % columns, Qt.AlignmentFlag.AlignTop)
         self.empty_label.setVisible(not providers)
         editions = {(p.edition, p.verified) for p in providers}
         self.edition_label.setText("; ".join(
             f"OPEL table {e}" + ("" if v else " — UNVERIFIED TABLE") for e, v in sorted(editions)))
 
+    def _tile_width(self) -> tuple[int, int]:
+        spacing = max(0, self.grid.horizontalSpacing())
+        avail = max(TILE_MIN_WIDTH, self.scroll.viewport().width() - 24)
+        columns = max(1, (avail + spacing) // (TILE_MIN_WIDTH + spacing))
+        self._columns = columns
+        return columns, (avail - (columns - 1) * spacing) // columns
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if not self.tiles:
+            return
+        before = self._columns
+        columns, width = self._tile_width()
+        if columns != before:
+            self.refresh()
+            return
+        for tile in self.tiles:
+            self._fit(tile, width)
+
+    @staticmethod
+    def _fit(tile: ProviderTile, width: int) -> None:
+        # A fixed width lets each tile ask for the height its wrapped lines need (a grid does
+        # not pass height-for-width on, and would clip them); polish first so the theme's
+        # font size is the one measured.
+        tile.ensurePolished()
+        for label in tile.findChildren(QLabel):
+            label.ensurePolished()
+        tile.setFixedWidth(width)
+        tile.setMinimumHeight(tile.layout().totalHeightForWidth(width))
+
     def on_cycle(self, result) -> None:
-        if {"opel_assessment", "organisation"} & set(result.kinds):
+        if self.KINDS & set(result.kinds):
             self.refresh()

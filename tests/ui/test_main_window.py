@@ -69,3 +69,108 @@ def test_banner_says_offline_since_when_and_clears_when_back(window):
     window.show_connectivity(up)
     assert not window.banner.isVisibleTo(window)
     assert window.state_label.text() == "Online"
+
+
+# --- views, shortcuts, drill-down, redraws, themes, accessibility -----------------------------
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtWidgets import QComboBox, QPushButton, QTableWidget  # noqa: E402
+
+from sync.engine import CycleResult  # noqa: E402
+from tests.ui.feeds import fill_system  # noqa: E402
+from ui import theme  # noqa: E402
+from ui.charts import TimeChart  # noqa: E402
+from ui.main_window import VIEWS  # noqa: E402
+
+
+@pytest.fixture
+def shown(window, qtbot):
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    return window
+
+
+def test_ctrl_1_to_5_switch_views(shown, qtbot):
+    assert [k for k, _t, _c in VIEWS] == ["overview", "provider", "ambulance", "offload", "critical-care"]
+    for n, (key, _title, _cls) in reversed(list(enumerate(VIEWS, start=1))):
+        qtbot.keyClick(shown, getattr(Qt.Key, f"Key_{n}"), Qt.KeyboardModifier.ControlModifier)
+        assert shown.current_key() == key
+        assert shown.view_actions[key].shortcut().toString() == f"Ctrl+{n}"
+
+
+def test_a_tile_click_or_enter_opens_that_providers_drill_down(shown, store, qtbot):
+    fill_system(store)
+    shown.overview.refresh()
+    tile = next(t for t in shown.overview.tiles if t.status.org_code == "RBB")
+    qtbot.mouseClick(tile, Qt.MouseButton.LeftButton)
+    assert shown.current_key() == "provider" and shown.provider.picker.currentData() == "RBB"
+    assert "Beta Hospitals" in shown.provider.summary.text()
+    shown.show_view("overview")
+    tile = next(t for t in shown.overview.tiles if t.status.org_code == "RAA")
+    tile.setFocus()
+    qtbot.keyClick(tile, Qt.Key.Key_Return)
+    assert shown.current_key() == "provider" and shown.provider.picker.currentData() == "RAA"
+
+
+def test_a_sync_cycle_redraws_only_views_that_show_what_changed(shown, monkeypatch):
+    calls = []
+    for key, view in shown.views.items():
+        monkeypatch.setattr(view, "refresh", lambda k=key: calls.append(k))
+    online = ConnectivityTracker().reached(NOW, NOW, 0)
+    shown.show_view("offload")
+    calls.clear()
+    shown.on_cycle(CycleResult(online, kinds={"critcon": 2, "observation": 40}))
+    assert calls == []                                    # the visible view shows neither kind
+    shown.on_cycle(CycleResult(online, kinds={"handover": 3}))
+    assert calls == ["offload"]
+    shown.show_view("critical-care")                      # marked out of date: redrawn on show
+    assert calls == ["offload", "critical-care"]
+    shown.show_view("overview")                           # nothing it shows changed: not redrawn
+    assert calls == ["offload", "critical-care"]
+
+
+def test_themes_keep_opel_colours_and_a_visible_badge_border(shown, store):
+    fill_system(store)
+    for key in theme.THEMES:
+        shown.set_theme(key)
+        t = theme.current()
+        assert shown.theme_actions[key].isChecked()
+        assert f"background: {t.window}" in shown.styleSheet()
+        badge = shown.overview.tiles[0].findChild(type(shown.banner), "levelBadge").styleSheet()
+        level = shown.overview.tiles[0].status.shown_level
+        assert f"background:{theme.opel_colours(level)[0]}" in badge   # the same OPEL colour
+        assert f"border:{t.border_px}px solid {t.badge_border}" in badge
+        # Every OPEL colour's text is readable, and the badge border stands out from the page.
+        for bg, fg in theme.OPEL_COLOURS.values():
+            assert _contrast(bg, fg) >= 4.5
+        assert _contrast(t.badge_border, t.base) >= 3 and _contrast(t.badge_border, t.window) >= 3
+        assert _contrast(t.text, t.base) >= 7 if key == "high_contrast" else _contrast(t.text, t.base) >= 4.5
+
+
+def test_larger_text_for_a_wall_screen(shown):
+    shown.set_text_scale(2.0)
+    assert theme.current().font_pt == theme.THEMES["light"].font_pt * 2
+    assert f"font-size: {theme.current().font_pt}pt" in shown.styleSheet()
+    shown.overview.refresh()
+    assert shown.overview.tiles == [] and shown.overview.empty_label.font().pointSizeF() >= 20
+    shown.set_text_scale(1.0)
+
+
+def test_every_control_has_an_accessible_name(shown, store):
+    fill_system(store)
+    for key in shown.views:
+        shown.show_view(key)
+    unnamed = [f"{type(w).__name__} in {k}" for k, v in shown.views.items()
+               for cls in (QPushButton, QComboBox, QTableWidget, TimeChart)
+               for w in v.findChildren(cls)
+               if not (w.plot.accessibleName() if isinstance(w, TimeChart) else w.accessibleName())]
+    assert unnamed == []
+
+
+def _contrast(a: str, b: str) -> float:
+    def lum(hex_colour: str) -> float:
+        rgb = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)

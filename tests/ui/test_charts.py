@@ -1,0 +1,69 @@
+"""Time charts: UK-local-time axis across clock changes, and the hover readout."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from ui.charts import Series, TimeChart, UkTimeAxis, uk_ticks
+
+UTC = timezone.utc
+
+
+def _labels(lo: datetime, hi: datetime, step: int) -> list[str]:
+    ticks = uk_ticks(lo.timestamp(), hi.timestamp(), step)
+    return UkTimeAxis(orientation="bottom").tickStrings(ticks, 1, step)
+
+
+def test_ticks_stay_on_uk_wall_clock_hours_across_the_spring_change(qapp):
+    # 29 March 2026: clocks go from 01:00 GMT to 02:00 BST.
+    lo, hi = datetime(2026, 3, 28, 23, 0, tzinfo=UTC), datetime(2026, 3, 29, 11, 0, tzinfo=UTC)
+    assert _labels(lo, hi, 3 * 3600) == ["Sun 29", "03:00", "06:00", "09:00", "12:00"]
+    assert uk_ticks(lo.timestamp(), hi.timestamp(), 3 * 3600)[1] == datetime(2026, 3, 29, 2, 0, tzinfo=UTC).timestamp()
+
+
+def test_ticks_across_the_autumn_change_and_day_steps(qapp):
+    lo, hi = datetime(2026, 10, 24, 22, 0, tzinfo=UTC), datetime(2026, 10, 25, 7, 0, tzinfo=UTC)
+    assert _labels(lo, hi, 6 * 3600) == ["Sun 25", "06:00"]
+    week = _labels(datetime(2026, 1, 5, 12, tzinfo=UTC), datetime(2026, 1, 8, 12, tzinfo=UTC), 86400)
+    assert week == ["Tue 06 Jan", "Wed 07 Jan", "Thu 08 Jan"]
+
+
+def test_hover_shows_the_exact_value_and_uk_time_of_the_nearest_point(qtbot):
+    chart = TimeChart("Test")
+    qtbot.addWidget(chart)
+    chart.resize(700, 320)
+    chart.show()
+    qtbot.waitExposed(chart)
+    t0 = datetime(2026, 7, 1, 11, 0, tzinfo=UTC)   # 12:00 BST
+    points = [(t0 + timedelta(hours=h), v) for h, v in enumerate((92.5, 95.25, 91.0))]
+    chart.set_data([Series("G&A bed occupancy", points, "#005eb8", fmt=lambda v: f"{v:g}%",
+                           notes=["a", "b", "c"])],
+                   x_range=(t0 - timedelta(hours=1), t0 + timedelta(hours=3)), y_range=(90, 96))
+    qtbot.wait(10)
+    text = chart.hover_text((t0 + timedelta(hours=1)).timestamp(), 95.2)
+    assert text == "G&A bed occupancy: 95.25%\nWed 01 Jul 13:00\nb"
+    assert chart.hover_text((t0 + timedelta(minutes=150)).timestamp(), 90.1) is None   # far from all
+    assert not chart.is_empty and not chart.empty.isVisible()
+
+
+def test_step_series_hover_reports_the_level_in_force(qtbot):
+    chart = TimeChart("Levels")
+    qtbot.addWidget(chart)
+    chart.resize(700, 320)
+    chart.show()
+    t0 = datetime(2026, 1, 12, 6, 0, tzinfo=UTC)
+    chart.set_data([Series("REAP", [(t0, 2.0), (t0 + timedelta(hours=2), 3.0)], "#000", step=True,
+                           until=t0 + timedelta(hours=4), fmt=lambda v: f"REAP {v:g}")],
+                   x_range=(t0, t0 + timedelta(hours=4)), y_range=(0, 5))
+    text = chart.hover_text((t0 + timedelta(hours=3)).timestamp(), 3.05)
+    assert text == "REAP: REAP 3\nfrom Mon 12 Jan 08:00"
+
+
+def test_an_empty_chart_says_so(qtbot):
+    chart = TimeChart("Empty")
+    qtbot.addWidget(chart)
+    chart.resize(500, 300)
+    chart.show()
+    chart.set_data([Series("x", [], "#000")], empty_text="No observations in this period.")
+    assert chart.is_empty and chart.empty.isVisible()
+    assert chart.empty.text() == "No observations in this period."

@@ -1,0 +1,197 @@
+"""Each view over a real replica filled through sync.apply, real widgets offscreen."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from PySide6.QtCore import Qt
+
+from models.opel import score_parameter
+from models.opel_table import load_shipped
+from tests.models.conftest import store, store_path  # noqa: F401
+from tests.ui.feeds import ACUTE_VALUES, NOW, Feed, ago, fill_system
+from ui import theme
+from ui.ambulance_view import AmbulanceView
+from ui.critcon_view import CritconView
+from ui.offload_view import OffloadView
+from ui.provider_view import ProviderView, threshold_text
+from ui.widgets import table_text
+
+
+def _view(qtbot, cls, store, now=NOW):
+    view = cls(store, lambda: now)
+    qtbot.addWidget(view)
+    view.resize(1366, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    view.refresh()
+    return view
+
+
+# --- offload ---------------------------------------------------------------------
+def test_offload_queue_is_ordered_by_wait_and_flagged_at_each_national_band(qtbot, store):
+    f = Feed().org("RAA", "Alpha Hospitals NHS Trust").org("RBB", "Beta Hospitals NHS Trust")
+    # Waits exactly on each edge, and just over it, in a shuffled order.
+    for uuid, minutes in (("amb-0030", 30), ("amb-0061", 61), ("amb-0015", 15), ("amb-0045", 45),
+                          ("amb-0046", 45.5), ("amb-0016", 15.5), ("amb-0060", 60), ("amb-0031", 31)):
+        f.waiting(uuid, "RAA", minutes)
+    f.apply(store)
+    view = _view(qtbot, OffloadView, store)
+    card = next(c for c in view.cards if c.hospital.hospital_code == "RAA")
+    rows = table_text(card.queue)
+    assert [r[0] for r in rows] == ["RX9-0061", "RX9-0060", "RX9-0046", "RX9-0045", "RX9-0031",
+                                    "RX9-0030", "RX9-0016", "RX9-0015"]
+    assert [r[1] for r in rows] == ["1 h 01 min", "1 h 00 min", "45 min 30 s", "45 min", "31 min",
+                                    "30 min", "15 min 30 s", "15 min"]
+    assert [r[2] for r in rows] == [">60 min", ">45 min", ">45 min", ">30 min", ">30 min",
+                                    ">15 min", ">15 min", "≤15 min"]
+    # Colour follows the band's severity, and the text says it too.
+    for r in range(card.queue.rowCount()):
+        flag = card.queue.item(r, 2)
+        severity = {"≤15 min": 0, ">15 min": 1, ">30 min": 2, ">45 min": 3, ">60 min": 4}[flag.text()]
+        assert flag.background().color().name() == theme.severity_colours(severity)[0]
+    assert "8 waiting" in card.waiting_label.text() and "longest 1 h 01 min" in card.waiting_label.text()
+    empty = next(c for c in view.cards if c.hospital.hospital_code == "RBB")
+    assert "No ambulances waiting" in empty.waiting_label.text()
+
+
+def test_offload_waits_move_with_the_clock_and_chart_has_the_day(qtbot, store):
+    fill_system(store)
+    now = [NOW]
+    view = OffloadView(store, lambda: now[0])
+    qtbot.addWidget(view)
+    view.refresh()
+    card = next(c for c in view.cards if c.hospital.hospital_code == "RAA")
+    assert table_text(card.queue)[0][1:] == ["50 min", ">45 min"]
+    now[0] = NOW + timedelta(minutes=11)
+    view.refresh()
+    card = next(c for c in view.cards if c.hospital.hospital_code == "RAA")
+    assert table_text(card.queue)[0][1:] == ["1 h 01 min", ">60 min"]
+    assert not view.chart.is_empty
+    handed, waiting, above = view.chart.series
+    assert len(handed.points) == 5 and len(waiting.points) == 3 and above.points == []
+
+
+def test_a_very_long_wait_does_not_squash_the_chart(qtbot, store):
+    f = Feed().org("RAA", "Alpha Hospitals NHS Trust")
+    f.handed_over("amb-7001", "RAA", ago(300), 25).waiting("amb-7002", "RAA", 7 * 60 + 17)
+    f.waiting("amb-7003", "RAA", 50).apply(store)
+    view = _view(qtbot, OffloadView, store)
+    handed, waiting, above = view.chart.series
+    assert [v for _, v in above.points] == [120]              # drawn on the top of the scale...
+    assert above.notes[0].startswith("Alpha Hospitals NHS Trust, RX9-7002: 7 h 17 min, >60 min")
+    assert [v for _, v in waiting.points] == [pytest.approx(50)]
+    _lo, hi = view.chart.plot.getPlotItem().getViewBox().viewRange()[1]
+    assert hi < 130 and "1 over 2 h 00 min" in view.chart.title.text()
+
+
+# --- provider drill-down --------------------------------------------------------------
+def test_drill_down_shows_band_points_and_next_threshold_from_models_opel(qtbot, store):
+    fill_system(store)
+    view = _view(qtbot, ProviderView, store)
+    assert view.select_provider("RAA")
+    table = load_shipped("acute")
+    rows = {view.table.item(r, 0).data(Qt.ItemDataRole.UserRole): table_text(view.table)[r]
+            for r in range(view.table.rowCount())}
+    assert set(rows) == set(table.keys)
+    for key, row in rows.items():
+        p = table.parameter(key)
+        expected = score_parameter(p, ACUTE_VALUES[key])
+        assert row[2] == expected.band, key
+        points = f"{expected.points:g}" if p.weight == 1 else \
+            f"{expected.points:g} × {p.weight:g} = {expected.weighted_points:g}"
+        assert row[3] == points, key
+        assert row[4] == threshold_text(expected.next_worse, p.unit, expected.next_worse is None, None)
+    assert rows["mean_handover_minutes"][1:5] == ["30 min", "(15, 30]", "1 × 1.5 = 1.5", "> 30 min → 2 pts"]
+    assert rows["ed_four_hour_performance_pct"][4] == "already in the worst band"
+    assert rows["ga_bed_occupancy_pct"][5] == "10:00 · just now"
+    summary = view.summary.text()
+    assert "Declared OPEL 3, calculated OPEL" in summary
+    assert "Escalating early for the evening peak" in summary and "UNVERIFIED TABLE" in summary
+
+
+def test_drill_down_charts_follow_the_row_and_the_24h_7d_toggle(qtbot, store):
+    fill_system(store)
+    view = _view(qtbot, ProviderView, store)
+    view.select_provider("RAA")
+    row = next(r for r in range(view.table.rowCount())
+               if view.table.item(r, 0).data(Qt.ItemDataRole.UserRole) == "ga_bed_occupancy_pct")
+    view.table.selectRow(row)
+    assert "General and acute bed occupancy, last 24 hours" in view.param_chart.title.text()
+    (series,) = view.param_chart.series
+    assert len(series.points) == 25                    # hourly for 24 hours, both ends included
+    levels = view.level_chart.series[0].points
+    assert levels == [(NOW - timedelta(hours=6), 2.0), (NOW - timedelta(minutes=15), 3.0)]
+    view.range_group.button(1).click()
+    assert "last 7 days" in view.param_chart.title.text()
+    lo, hi = view.level_chart.plot.getPlotItem().getViewBox().viewRange()[0]
+    assert hi - lo == pytest.approx(7 * 86400, rel=0.03)
+
+
+# --- ambulance -------------------------------------------------------------------------
+def test_ambulance_marks_standards_at_exact_targets_and_reap_time_in_level(qtbot, store):
+    f = Feed().org("RX9", "Test Ambulance Service NHS Trust", "ambulance").org("RAA", "Alpha Hospitals NHS Trust")
+    f.ambulance_status(ago(200), 2, "1").ambulance_status(ago(90), 3, "1").ambulance_status(ago(30), 3, "2")
+    f.response("C1", ago(0), mean_s=7 * 60, p90_s=15 * 60 + 1)
+    f.response("C2", ago(0), mean_s=30 * 60, p90_s=40 * 60)
+    f.response("C3", ago(0), mean_s=5000, p90_s=120 * 60)
+    f.response("C4", ago(0), mean_s=None, p90_s=None, incidents=0)
+    f.handover("amb-5001", "RAA", "en_route", eta=NOW + timedelta(minutes=3))
+    f.waiting("amb-5002", "RAA", 12)
+    f.apply(store)
+    view = _view(qtbot, AmbulanceView, store)
+    assert "REAP 3" in view.reap_box.text() and "Severe pressure" in view.reap_box.text()
+    assert "since Mon 12 Jan 08:30 (1 h 30 min)" in view.reap_box.text()
+    assert "CSP 2" in view.csp_box.text() and "(30 min)" in view.csp_box.text()
+    rows = table_text(view.responses)
+    by = {(rows[i - (i % 2)][0].split()[0], rows[i][1]): rows[i] for i in range(len(rows))}
+    assert by[("C1", "mean")][2:5] == ["7 min 00 s", "≤ 7 min", "Met"]
+    assert by[("C1", "90th centile")][2:5] == ["15 min 01 s", "≤ 15 min", "Not met"]
+    assert by[("C2", "mean")][3:7] == ["≤ 18 min", "Not met", "≤ 30 min", "Met"]
+    assert by[("C2", "90th centile")][3:5] == ["≤ 40 min", "Met"]
+    assert by[("C3", "mean")][3:5] == ["none", ""]
+    assert by[("C4", "90th centile")][2:5] == ["— (no incidents)", "≤ 180 min", "No figure"]
+    met = view.responses.item(0, 4)
+    assert met.background().color().name() == theme.MET_COLOURS[0]
+    assert table_text(view.crews)[0] == ["Alpha Hospitals", "1", "1", "0", "1"]
+    assert [s.name for s in view.level_chart.series] == ["REAP", "CSP"]
+
+
+# --- critical care ------------------------------------------------------------------------
+def test_critical_care_level_capacity_and_age(qtbot, store):
+    fill_system(store)
+    view = _view(qtbot, CritconView, store)
+    rows = table_text(view.table)
+    assert rows[0][:6] == ["Alpha Hospitals NHS Trust (RAA)", "CRITCON 2", "20", "19", "1", "95%"]
+    assert rows[0][6] == "Mon 12 Jan 09:30 (30 min ago)"
+    assert rows[1][1] == "CRITCON 0" and rows[1][4] == "6"
+    assert "32 staffed" in view.totals.text() and "7 available" in view.totals.text()
+    assert view.table.item(0, 1).background().color().name() == theme.critcon_colours(2)[0]
+
+
+def test_a_stale_critical_care_report_is_marked(qtbot, store):
+    Feed().org("RAA", "Alpha Hospitals NHS Trust").critcon("RAA", ago(121), 1, 10, 10).apply(store)
+    view = _view(qtbot, CritconView, store)
+    assert table_text(view.table)[0][6].startswith("STALE · ")
+    assert table_text(view.table)[0][4] == "0 (full)"
+
+
+# --- empty states ---------------------------------------------------------------------------
+@pytest.mark.parametrize("cls, words", [
+    (ProviderView, "No provider has an OPEL assessment yet"),
+    (AmbulanceView, "No ambulance service data yet"),
+    (OffloadView, "No hospitals or ambulance handovers yet"),
+    (CritconView, "No critical care reports yet"),
+])
+def test_each_view_says_what_is_missing_when_the_replica_is_empty(qtbot, store, cls, words):
+    view = _view(qtbot, cls, store)
+    assert view.stack.is_empty and view.stack.empty.isVisible()
+    assert words in view.stack.empty.text()
+
+
+def test_bst_times_are_shown_in_uk_local_time(qtbot, store):
+    summer = datetime(2026, 7, 1, 12, 0, tzinfo=timezone.utc)
+    Feed().org("RAA", "Alpha Hospitals NHS Trust").critcon("RAA", summer - timedelta(minutes=5), 1, 10, 5).apply(store)
+    view = _view(qtbot, CritconView, store, now=summer)
+    assert table_text(view.table)[0][6] == "Wed 01 Jul 12:55 (5 min ago)"   # 11:55 UTC is 12:55 BST

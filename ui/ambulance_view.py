@@ -1,0 +1,257 @@
+"""Ambulance: REAP and CSP with time in level, response times against the standards,
+and crews en route to and on site at each hospital. Reads ``models.queries_ambulance``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QVBoxLayout,
+                               QWidget)
+
+from models import queries_ambulance as qa
+from models.ambulance_standards import STATISTICS, load_standards
+from ui import format as fmt
+from ui import theme
+from ui.charts import Series, TimeChart, colour
+from ui.widgets import EmptyOr, cell, fill_table, fit_rows, make_table, muted
+
+CHART_SPAN = timedelta(hours=24)
+RESPONSE_HEADERS = ("Category", "Measure", "Actual", "Standard", "Result", "Ambition", "Result")
+CREW_HEADERS = ("Hospital", "En route", "Waiting", "Handed over", "On site")
+CREW_TIPS = ("", "Reported en route to the hospital", "Arrived, waiting to hand over",
+             "Handed over, crew not yet clear", "Waiting + handed over")
+
+
+def result_text(check: qa.StandardCheck | None) -> tuple[str, tuple[str, str] | None]:
+    """("Met" / "Not met" / "No figure", colours); an ambition out of its years says so."""
+    if check is None:
+        return "", None
+    if check.met is None:
+        return "No figure", theme.NO_FIGURE_COLOURS
+    word = "Met" if check.met else "Not met"
+    if not check.in_force:
+        return f"{word} (not in force)", theme.NO_FIGURE_COLOURS
+    return word, theme.met_colours(check.met)
+
+
+def result_cell(check: qa.StandardCheck | None):
+    text, colours = result_text(check)
+    return cell(text, colours=colours)
+
+
+def target_text(check: qa.StandardCheck | None) -> str:
+    return "none" if check is None else f"≤ {check.target_minutes:g} min"
+
+
+def short_category(code: str, name: str) -> str:
+    """"C1 life-threatening" from "Category 1 (life-threatening)"."""
+    inner = name[name.find("(") + 1:name.rfind(")")] if "(" in name else ""
+    return f"{code} {inner}".strip()
+
+
+class LevelBox(QLabel):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumWidth(230)
+        self.setAccessibleName(name)
+
+    def show_level(self, title: str, word: str, since: str, colours: tuple[str, str]) -> None:
+        self.setText(f"<span style='font-size:x-large'><b>{title}</b></span><br>{word}<br>{since}")
+        self.setStyleSheet(theme.badge_css(colours, padding="6px 12px", bold=False))
+        self.setAccessibleDescription(f"{title}, {word}, {since}")
+
+
+class AmbulanceView(QWidget):
+    KINDS = frozenset({"ambulance_status", "response_times", "handover", "organisation"})
+
+    def __init__(self, store, clock: Callable[[], datetime], parent=None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.clock = clock
+        self.standards = load_standards()
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        body = QWidget()
+        grid = QGridLayout(body)
+        grid.setContentsMargins(0, 0, 0, 0)
+        top = QHBoxLayout()
+        self.reap_box = LevelBox("REAP level")
+        self.csp_box = LevelBox("Clinical Safety Plan level")
+        top.addWidget(self.reap_box)
+        top.addWidget(self.csp_box)
+        info = QVBoxLayout()
+        self.picker = QComboBox()
+        self.picker.setAccessibleName("Ambulance service")
+        self.picker.currentIndexChanged.connect(lambda _i: self.refresh())
+        info.addWidget(self.picker)
+        self.service = QLabel()
+        self.service.setWordWrap(True)
+        info.addWidget(self.service)
+        self.period = muted("")
+        info.addWidget(self.period)
+        info.addStretch(1)
+        top.addLayout(info, 1)
+        grid.addLayout(top, 0, 0, 1, 2)
+        self.responses = make_table(RESPONSE_HEADERS, "Response times against the standards")
+        self.responses.setWordWrap(False)
+        self.crews = make_table(CREW_HEADERS, "Ambulances en route and on site per hospital", stretch=0)
+        for i, tip in enumerate(CREW_TIPS):
+            if tip:
+                self.crews.horizontalHeaderItem(i).setToolTip(tip)
+        grid.addWidget(self.responses, 1, 0, Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(self.crews, 1, 1, Qt.AlignmentFlag.AlignTop)
+        self.level_chart = TimeChart("REAP and CSP level, last 24 hours", y_label="level",
+                                     accessible_name="Chart of REAP and CSP levels", legend=True,
+                                     legend_columns=2)
+        self.response_chart = TimeChart("Category 1 and 2 mean response, last 24 hours",
+                                        y_label="minutes", legend=True, legend_columns=2,
+                                        accessible_name="Chart of Category 1 and 2 mean response")
+        grid.addWidget(self.level_chart, 2, 0)
+        grid.addWidget(self.response_chart, 2, 1)
+        grid.setColumnStretch(0, 3)
+        grid.setColumnStretch(1, 2)
+        grid.setRowStretch(2, 1)
+        self.stack = EmptyOr("No ambulance service data yet. REAP and Clinical Safety Plan levels, "
+                             "response times against the national standards and the crews at each "
+                             "hospital appear here after the ambulance service's first submission "
+                             "reaches the hub and this desktop syncs.", body)
+        outer.addWidget(self.stack, 1)
+        # Drawn by refresh(), which the window calls when the view is first shown.
+
+    def refresh(self) -> None:
+        now = self.clock()
+        with self.store.session() as s:
+            services = qa.ambulance_services(s)
+            self._load_picker(services)
+            code = self.picker.currentData()
+            levels = qa.ambulance_levels(s, code, self.standards) if code else None
+            responses = qa.latest_response_times(s, code, self.standards) if code else []
+            crews = qa.crews_by_hospital(s)
+            history = qa.level_history(s, code, now - CHART_SPAN) if code else []
+            c1 = qa.response_history(s, code, "C1", now - CHART_SPAN) if code else []
+            c2 = qa.response_history(s, code, "C2", now - CHART_SPAN) if code else []
+        self.stack.show_empty(levels is None and not responses)
+        if self.stack.is_empty:
+            return
+        self._draw_levels(levels, now)
+        self._draw_responses(responses, now)
+        fill_table(self.crews, [[cell(fmt.short_name(h.name), data=h.hospital_code, tooltip=h.name),
+                                 cell(str(h.en_route), align_right=True),
+                                 cell(str(h.waiting), align_right=True),
+                                 cell(str(h.handed_over), align_right=True),
+                                 cell(str(h.on_site), align_right=True, bold=True)] for h in crews])
+        fit_rows(self.crews)
+        self._draw_charts(history, c1, c2, now)
+
+    def _load_picker(self, services: list[tuple[str, str]]) -> None:
+        current = self.picker.currentData()
+        if [self.picker.itemData(i) for i in range(self.picker.count())] != [c for c, _ in services]:
+            self.picker.blockSignals(True)
+            self.picker.clear()
+            for code, name in services:
+                self.picker.addItem(f"{name} ({code})", code)
+            i = self.picker.findData(current)
+            self.picker.setCurrentIndex(i if i >= 0 else 0)
+            self.picker.blockSignals(False)
+        self.picker.setVisible(len(services) > 1)
+
+    def _draw_levels(self, lv: qa.AmbulanceLevels | None, now: datetime) -> None:
+        if lv is None:
+            self.reap_box.show_level("REAP —", "no level reported", "", theme.UNKNOWN_COLOURS)
+            self.csp_box.show_level("CSP —", "no level reported", "", theme.UNKNOWN_COLOURS)
+            self.service.setText("No REAP report yet.")
+            return
+        self.reap_box.show_level(f"REAP {lv.reap_level}", lv.reap_name or "",
+                                 self._since(lv.reap_since, now), theme.opel_colours(lv.reap_level))
+        if lv.csp_level is None:
+            self.csp_box.show_level("CSP —", "not reported", "", theme.UNKNOWN_COLOURS)
+        else:
+            self.csp_box.show_level(f"CSP {lv.csp_level}", "Clinical Safety Plan level",
+                                    self._since(lv.csp_since, now), theme.CSP_COLOURS)
+        verified = "" if self.standards.header.verified else " — <b>UNVERIFIED TABLE</b>"
+        self.service.setText(f"<b>{lv.name}</b> ({lv.org_code})<br>last report received "
+                             f"{fmt.local_time(lv.received_at, with_date=True)} "
+                             f"({fmt.age(now, lv.received_at)})<br>Standards: "
+                             f"{self.standards.header.edition}{verified}")
+
+    @staticmethod
+    def _since(start: datetime | None, now: datetime) -> str:
+        return f"since {fmt.local_time(start, with_date=True)} ({fmt.since(now, start)})"
+
+    def _draw_responses(self, responses: list[qa.CategoryResponse], now: datetime) -> None:
+        rows, spans = [], []
+        for r in responses:
+            spans.append(len(rows))
+            incidents = "no count" if r.incidents is None else f"{r.incidents} incidents"
+            for stat in STATISTICS:
+                checks = [c for c in r.checks if c.statistic == stat]
+                std = next((c for c in checks if c.kind == "constitutional"), None)
+                amb = next((c for c in checks if c.kind == "ambition"), None)
+                actual = r.mean_minutes if stat == "mean" else r.p90_minutes
+                first = stat == "mean"
+                rows.append([
+                    cell(f"{short_category(r.category, r.name)}\n{incidents}" if first else "",
+                         data=r.category, tooltip=r.name),
+                    cell(STATISTICS[stat]),
+                    cell(fmt.response(actual) if actual is not None else
+                         ("— (no incidents)" if r.incidents == 0 else "—"), align_right=True),
+                    cell(target_text(std), tooltip=std.name if std else "No national standard"),
+                    result_cell(std),
+                    cell(target_text(amb) if amb else "",
+                         tooltip=f"{amb.name}; in force: {'yes' if amb.in_force else 'no'}" if amb else None),
+                    result_cell(amb)])
+        fill_table(self.responses, rows)
+        self.responses.clearSpans()
+        for row in spans:
+            self.responses.setSpan(row, 0, 2, 1)
+        # Spanned cells are left out of "resize to contents": size the category column by hand.
+        self.responses.ensurePolished()
+        metrics = self.responses.fontMetrics()
+        lines = [ln for r in rows for ln in r[0].text().splitlines()] + [RESPONSE_HEADERS[0]]
+        self.responses.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.responses.setColumnWidth(0, max(metrics.horizontalAdvance(ln) for ln in lines) + 18)
+        fit_rows(self.responses)
+        if responses:
+            r = responses[0]
+            ambitions = sorted({c.period for x in responses for c in x.checks
+                                if c.kind == "ambition" and c.period})
+            years = f" Ambition: interim, for {', '.join(ambitions)}." if ambitions else ""
+            self.period.setText(f"Latest hour {fmt.local_time(r.period_start)}–"
+                                f"{fmt.local_time(r.period_end)} UK time ({fmt.age(now, r.period_end)}). "
+                                f"Met = at or under the target.{years} An hour's figures: a small "
+                                "count of incidents swings them.")
+
+    def _draw_charts(self, history, c1, c2, now: datetime) -> None:
+        reap = [(c.at, float(c.reap_level)) for c in history]
+        csp = [(c.at, float(c.csp_level)) for c in history if _number(c.csp_level) is not None]
+        series = [Series("REAP", reap, colour(0), step=True, until=now, width=3, size=7,
+                         fmt=lambda v: f"REAP {v:g} ({self.standards.reap_levels.get(int(v), '')})",
+                         brushes=[theme.opel_colours(int(v))[0] for _, v in reap])]
+        if csp:
+            series.append(Series("CSP", csp, colour(4), step=True, until=now, width=2, size=6,
+                                 fmt=lambda v: f"CSP {v:g}"))
+        self.level_chart.set_data(series, x_range=(now - CHART_SPAN, now), y_range=(-0.3, 5.0),
+                                  y_ticks=[(i, str(i)) for i in range(5)],
+                                  empty_text="No REAP or CSP reports in the last 24 hours.")
+        today = now.astimezone(fmt.UK).date()
+        lines = [(std.target_minutes, std.name, line_colour)
+                 for cat, line_colour in (("C1", colour(1)), ("C2", colour(0)))
+                 for std in self.standards.for_category(cat)
+                 if std.statistic == "mean" and std.in_force(today)]
+        self.response_chart.set_data(
+            [Series("C1 mean", [(t, m) for t, m, _ in c1 if m is not None], colour(1),
+                    fmt=fmt.response, size=5),
+             Series("C2 mean", [(t, m) for t, m, _ in c2 if m is not None], colour(0),
+                    fmt=fmt.response, size=5)],
+            x_range=(now - CHART_SPAN, now), lines=lines,
+            empty_text="No response-time periods in the last 24 hours.")
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,283 @@
+"""Time charts (pyqtgraph) with a UK-local-time axis and a hover readout.
+
+Times are stored in UTC; the axis labels and the hover text are in UK local
+time (Europe/London), with ticks placed on local wall-clock hours so a chart
+across a clock change still reads 00:00, 03:00, 06:00.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from ui import format as fmt
+from ui import theme
+from ui.format import UK
+
+_STEPS = (300, 600, 900, 1800, 3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400)
+HOVER_PIXELS = 28
+
+
+def uk_ticks(lo: float, hi: float, step: int) -> list[float]:
+    """Epoch seconds in [lo, hi] at UK wall-clock multiples of ``step`` seconds from midnight."""
+    if hi < lo or step <= 0:
+        return []
+    first = datetime.fromtimestamp(lo, UK).date()
+    last = datetime.fromtimestamp(hi, UK).date()
+    out: set[float] = set()
+    day = first
+    while day <= last:
+        if step >= 86400:
+            if day.toordinal() % (step // 86400) == 0:
+                out.add(datetime.combine(day, time(0), tzinfo=UK).timestamp())
+        else:
+            for k in range(0, 86400, step):
+                wall = datetime.combine(day, time(0)) + timedelta(seconds=k)
+                out.add(wall.replace(tzinfo=UK).timestamp())
+        day += timedelta(days=1)
+    return sorted(t for t in out if lo <= t <= hi)
+
+
+class UkTimeAxis(pg.AxisItem):
+    """Bottom axis labelling epoch seconds in UK local time."""
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph API)
+        span = maxVal - minVal
+        if not math.isfinite(span) or span <= 0:
+            return []
+        wanted = max(2.0, size / 85.0)
+        step = next((s for s in _STEPS if span / s <= wanted), None)
+        if step is None:
+            step = 86400 * math.ceil(span / 86400 / wanted)
+        return [(step, uk_ticks(minVal, maxVal, step))]
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802
+        out = []
+        for v in values:
+            t = datetime.fromtimestamp(v, UK)
+            if spacing >= 86400:
+                out.append(t.strftime("%a %d %b"))
+            elif (t.hour, t.minute) == (0, 0):
+                out.append(t.strftime("%a %d"))
+            else:
+                out.append(t.strftime("%H:%M"))
+        return out
+
+
+@dataclass
+class Series:
+    """One line or set of points on a time chart.
+
+    ``step``: the value holds until the next point (levels); the last value is
+    drawn on to ``until``. ``fmt`` turns a value into hover text. ``notes``
+    and ``brushes`` are per point (a hover note, a point colour).
+    """
+
+    name: str
+    points: Sequence[tuple[datetime, float]]
+    colour: str
+    step: bool = False
+    until: datetime | None = None
+    line: bool = True
+    symbol: str | None = "o"
+    size: float = 6
+    fmt: Callable[[float], str] = field(default=lambda v: f"{v:g}")
+    notes: Sequence[str] | None = None
+    brushes: Sequence[str] | None = None
+    width: float = 2.0
+
+
+class TimeChart(QWidget):
+    """A titled time chart; hovering shows the nearest point's exact value and UK time."""
+
+    def __init__(self, title: str, *, y_label: str = "", accessible_name: str | None = None,
+                 legend: bool = False, legend_columns: int = 1, parent=None) -> None:
+        super().__init__(parent)
+        self.title = QLabel(f"<b>{title}</b>")
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.plot = pg.PlotWidget(axisItems={"bottom": UkTimeAxis(orientation="bottom")})
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.setMinimumHeight(150)
+        self.plot.setAccessibleName(accessible_name or title)
+        self.plot.setAccessibleDescription("Chart. Hover over a point for its exact value and time.")
+        if y_label:
+            self.plot.setLabel("left", y_label)
+        self.legend = self.plot.addLegend(offset=(-8, 4), colCount=legend_columns) if legend else None
+        self.empty = QLabel(self.plot)
+        self.empty.setObjectName("emptyState")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.empty.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.title)
+        layout.addWidget(self.plot, 1)
+        self.series: list[Series] = []
+        self._arrays: list[tuple[Series, np.ndarray, np.ndarray]] = []
+        self.hover = pg.TextItem(anchor=(0, 1))
+        self.hover.setZValue(1000)
+        self.plot.scene().sigMouseMoved.connect(self._moved)
+        self.apply_theme()
+
+    # --- drawing ----------------------------------------------------------
+    def set_data(self, series: Sequence[Series], *, x_range: tuple[datetime, datetime] | None = None,
+                 y_range: tuple[float, float] | None = None,
+                 lines: Sequence[tuple[float, str, str]] = (),
+                 y_ticks: Sequence[tuple[float, str]] | None = None,
+                 empty_text: str = "No data for this period.") -> None:
+        """Redraw. ``lines``: horizontal (value, label, colour) references, e.g. band edges."""
+        item = self.plot.getPlotItem()
+        item.clear()
+        self.series = list(series)
+        self._arrays = []
+        for s in self.series:
+            xs = np.array([t.timestamp() for t, _ in s.points], dtype=float)
+            ys = np.array([v for _, v in s.points], dtype=float)
+            self._arrays.append((s, xs, ys))
+            if not len(xs):
+                continue
+            self._draw(s, xs, ys)
+        t = theme.current()
+        for value, label, colour in lines:
+            pen = pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashLine)
+            back = QColor(t.chart_bg)
+            back.setAlpha(190)
+            ref = pg.InfiniteLine(pos=value, angle=0, pen=pen,
+                                  label=label, labelOpts={"position": 0.02, "color": t.chart_fg,
+                                                          "fill": pg.mkBrush(back),
+                                                          "anchors": [(0, 1), (0, 1)]})
+            item.addItem(ref, ignoreBounds=True)
+        item.addItem(self.hover, ignoreBounds=True)
+        self.hover.hide()
+        if x_range is not None:
+            item.setXRange(x_range[0].timestamp(), x_range[1].timestamp(), padding=0.01)
+        else:
+            item.enableAutoRange(axis="x")
+        if y_range is not None:
+            item.setYRange(*y_range, padding=0)
+        else:
+            item.enableAutoRange(axis="y")
+        item.getAxis("left").setTicks([list(y_ticks)] if y_ticks else None)
+        has_points = any(len(xs) for _, xs, _ in self._arrays)
+        self.empty.setText(empty_text)
+        self.empty.setVisible(not has_points)
+        self._place_empty()
+
+    def _draw(self, s: Series, xs: np.ndarray, ys: np.ndarray) -> None:
+        item = self.plot.getPlotItem()
+        if s.step:
+            end = s.until.timestamp() if s.until is not None else xs[-1]
+            sx = np.repeat(np.append(xs, max(end, xs[-1])), 2)[1:-1]
+            sy = np.repeat(ys, 2)
+            item.plot(sx, sy, pen=pg.mkPen(s.colour, width=s.width), name=s.name)
+            if s.symbol:
+                brushes = [pg.mkBrush(b) for b in s.brushes] if s.brushes else pg.mkBrush(s.colour)
+                item.addItem(pg.ScatterPlotItem(xs, ys, symbol=s.symbol, size=s.size, brush=brushes,
+                                                pen=pg.mkPen(theme.current().chart_fg, width=0.8)))
+            return
+        if s.line:
+            item.plot(xs, ys, pen=pg.mkPen(s.colour, width=s.width), name=s.name)
+        if s.symbol:
+            brushes = [pg.mkBrush(b) for b in s.brushes] if s.brushes else pg.mkBrush(s.colour)
+            outline = pg.mkPen(theme.current().chart_fg, width=0.8) if s.brushes else pg.mkPen(s.colour)
+            scatter = pg.ScatterPlotItem(xs, ys, symbol=s.symbol, size=s.size, brush=brushes, pen=outline)
+            item.addItem(scatter)
+
+    def apply_theme(self) -> None:
+        t = theme.current()
+        self.plot.setBackground(t.chart_bg)
+        item = self.plot.getPlotItem()
+        for name in ("left", "bottom"):
+            axis = item.getAxis(name)
+            axis.setPen(pg.mkPen(t.chart_fg))
+            axis.setTextPen(pg.mkPen(t.chart_fg))
+        item.showGrid(x=True, y=True, alpha=t.chart_grid)
+        if self.legend is not None:
+            self.legend.setLabelTextColor(t.chart_fg)
+            back = QColor(t.chart_bg)
+            back.setAlpha(215)
+            self.legend.setBrush(pg.mkBrush(back))
+            self.legend.setPen(pg.mkPen(t.border))
+        self.hover.fill = pg.mkBrush(QColor(t.base))
+        self.hover.border = pg.mkPen(t.chart_fg)
+        self.hover.setColor(QColor(t.text))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._place_empty()
+
+    def _place_empty(self) -> None:
+        self.empty.setGeometry(self.plot.rect().adjusted(40, 10, -10, -30))
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(len(xs) for _, xs, _ in self._arrays)
+
+    # --- hover ------------------------------------------------------------
+    def hover_text(self, x: float, y: float, pixels: float = HOVER_PIXELS) -> str | None:
+        """Text for the point nearest the view position (x epoch seconds, y value), if close."""
+        sx, sy = self.plot.getPlotItem().getViewBox().viewPixelSize()
+        sx, sy = sx or 1.0, sy or 1.0
+        best: tuple[float, str] | None = None
+        for s, xs, ys in self._arrays:
+            if not len(xs):
+                continue
+            if s.step:
+                end = s.until.timestamp() if s.until is not None else xs[-1]
+                if not xs[0] <= x <= max(end, xs[-1]):
+                    continue
+                i = int(np.searchsorted(xs, x, side="right")) - 1
+                d = abs(y - ys[i]) / sy
+                text = f"{s.name}: {s.fmt(ys[i])}\nfrom {fmt.local_time(_dt(xs[i]), with_date=True)}"
+            else:
+                dist = np.hypot((xs - x) / sx, (ys - y) / sy)
+                i = int(np.argmin(dist))
+                d = float(dist[i])
+                text = f"{s.name}: {s.fmt(ys[i])}\n{fmt.local_time(_dt(xs[i]), with_date=True)}"
+            if s.notes:
+                text += f"\n{s.notes[i]}"
+            if d <= pixels and (best is None or d < best[0]):
+                best = (d, text)
+        return best[1] if best else None
+
+    def _moved(self, pos) -> None:
+        vb = self.plot.getPlotItem().getViewBox()
+        if not vb.sceneBoundingRect().contains(pos):
+            self.hover.hide()
+            return
+        p = vb.mapSceneToView(pos)
+        text = self.hover_text(p.x(), p.y())
+        if text is None:
+            self.hover.hide()
+            self.plot.setToolTip("")
+            return
+        (x0, x1), (y0, y1) = vb.viewRange()
+        self.hover.setAnchor((1 if p.x() > (x0 + x1) / 2 else 0, 0 if p.y() > (y0 + y1) / 2 else 1))
+        self.hover.setText(text)
+        self.hover.setPos(p.x(), p.y())
+        self.hover.show()
+
+
+def _dt(epoch: float) -> datetime:
+    return datetime.fromtimestamp(float(epoch), UK)
+
+
+LEVEL_TICKS = [(1, "1"), (2, "2"), (3, "3"), (4, "4")]
+
+
+def colour(i: int) -> str:
+    """The i-th chart line colour of the current theme (distinct on its background)."""
+    palette = theme.current().series
+    return palette[i % len(palette)]

@@ -1,0 +1,96 @@
+"""Critical care: each provider's CRITCON level and capacity (staffed, occupied, available),
+the newest report with its age, and levels over the last 24 hours. Reads ``models.queries_critcon``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from models import queries_critcon as qc
+from ui import format as fmt
+from ui import theme
+from ui.charts import Series, TimeChart, colour
+from ui.widgets import EmptyOr, cell, fill_table, fit_rows, make_table, muted
+
+STALE_AFTER = timedelta(hours=2)
+CHART_SPAN = timedelta(hours=24)
+HEADERS = ("Provider", "CRITCON", "Staffed beds", "Occupied", "Available", "Occupancy", "Latest report")
+
+
+class CritconView(QWidget):
+    KINDS = frozenset({"critcon", "organisation"})
+
+    def __init__(self, store, clock: Callable[[], datetime], parent=None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.clock = clock
+        self.lines: list[qc.CritconLine] = []
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.totals = QLabel()
+        self.totals.setAccessibleName("System critical care capacity")
+        layout.addWidget(self.totals)
+        self.table = make_table(HEADERS, "Critical care level and capacity per provider", stretch=0)
+        self.table.setWordWrap(False)  # one line a provider, so the table's height is known
+        layout.addWidget(self.table)
+        layout.addWidget(muted("CRITCON runs from 0 (normal operation) upwards as critical care "
+                               f"escalates; the number is always shown. A report older than "
+                               f"{fmt.span(STALE_AFTER.total_seconds())} is marked STALE. Available = "
+                               "staffed − occupied (below zero: over staffed capacity)."))
+        self.chart = TimeChart("CRITCON level, last 24 hours", y_label="CRITCON", legend=True,
+                               legend_columns=3,
+                               accessible_name="Chart of CRITCON levels per provider")
+        layout.addWidget(self.chart, 1)
+        self.stack = EmptyOr("No critical care reports yet. Each provider's CRITCON level and "
+                             "staffed, occupied and available beds appear here after its first "
+                             "report reaches the hub and this desktop syncs.", body)
+        outer.addWidget(self.stack, 1)
+        # Drawn by refresh(), which the window calls when the view is first shown.
+
+    def refresh(self) -> None:
+        now = self.clock()
+        with self.store.session() as s:
+            self.lines = qc.latest_critcon(s)
+            history = {c.org_code: qc.critcon_history(s, c.org_code, now - CHART_SPAN) for c in self.lines}
+        self.stack.show_empty(not self.lines)
+        if not self.lines:
+            return
+        staffed, occupied, available = qc.critcon_totals(self.lines)
+        self.totals.setText(f"<b>System:</b> {staffed} staffed critical care beds · {occupied} occupied · "
+                            f"<b>{available} available</b> across {len(self.lines)} providers")
+        rows = []
+        for c in self.lines:
+            stale = fmt.is_stale(now, c.reported_at, STALE_AFTER)
+            occ = f"{c.occupancy_pct:.0f}%" if c.occupancy_pct is not None else "—"
+            avail = c.available_beds
+            rows.append([
+                cell(f"{c.name} ({c.org_code})", data=c.org_code),
+                cell(f"CRITCON {c.level}", colours=theme.critcon_colours(c.level)),
+                cell(_n(c.staffed_beds), align_right=True), cell(_n(c.occupied_beds), align_right=True),
+                cell(_n(avail) + (" (full)" if avail == 0 else " (over)" if avail is not None and avail < 0
+                                  else ""), align_right=True, bold=True,
+                     colours=theme.NOT_MET_COLOURS if avail is not None and avail <= 0 else None),
+                cell(occ, align_right=True),
+                cell(("STALE · " if stale else "") + f"{fmt.local_time(c.reported_at, with_date=True)} "
+                     f"({fmt.age(now, c.reported_at)})",
+                     colours=(theme.current().base, theme.current().stale) if stale else None)])
+        fill_table(self.table, rows)
+        fit_rows(self.table)
+        # Providers at the same level would hide each other's lines: nudge each a little.
+        nudge = [0.04 * (i - (len(self.lines) - 1) / 2) for i in range(len(self.lines))]
+        series = [Series(fmt.short_name(c.name),
+                         [(t, lv + nudge[i]) for t, lv in history[c.org_code]], colour(i),
+                         step=True, until=now, size=5, fmt=lambda v: f"CRITCON {round(v)}")
+                  for i, c in enumerate(self.lines)]
+        self.chart.set_data(series, x_range=(now - CHART_SPAN, now), y_range=(-0.3, 5.2),
+                            y_ticks=[(i, str(i)) for i in range(5)],
+                            empty_text="No CRITCON reports in the last 24 hours.")
+
+
+def _n(value: int | None) -> str:
+    return "—" if value is None else str(value)

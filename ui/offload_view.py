@@ -1,0 +1,237 @@
+"""Offload: the live queue of ambulances waiting to hand over at each hospital.
+
+Each ambulance with its own wait, longest first, flagged at the national
+bands (``resources/ambulance/handover.toml``: 15, 30, 45, 60 minutes) in
+colour and text; today's mean handover, intervals per band and hours lost;
+a chart of waits over the day. Reads ``models.queries_offload``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from models import queries_offload as qo
+from models.handover_bands import load_handover
+from ui import format as fmt
+from ui import theme
+from ui.charts import Series, TimeChart
+from ui.widgets import EmptyOr, cell, content_width, fill_table, make_table, muted
+
+QUEUE_HEADERS = ("Vehicle", "Wait", "Flag")
+MIN_CHART_SPAN = timedelta(hours=6)
+
+
+def wait_text(w: qo.WaitingAmbulance) -> str:
+    """The wait in whole minutes; with seconds in the minute after an excluded band edge,
+    so "45 min 30 s" sits beside ">45 min" rather than a puzzling "45 min"."""
+    r = w.band.range if w.band else None
+    if r is not None and not r.lo_closed and 0 < w.wait_minutes - r.lo < 1:
+        return fmt.response(w.wait_minutes)
+    return fmt.wait(w.wait_minutes)
+
+
+class HospitalCard(QFrame):
+    """One hospital: its queue (longest wait first) and today's handover figures."""
+
+    def __init__(self, h: qo.HospitalOffload, now: datetime, table, parent=None) -> None:
+        super().__init__(parent)
+        self.hospital = h
+        self.setObjectName("card")
+        self.setMinimumWidth(255)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(3)
+        title = QLabel(f"<b>{h.name}</b> ({h.hospital_code})")
+        title.setWordWrap(True)
+        layout.addWidget(title)
+        longest = h.longest_wait
+        waiting = (f"<b>{len(h.waiting)} waiting</b> · longest {fmt.wait(longest.wait_minutes)}"
+                   if longest else "<b>No ambulances waiting</b>")
+        self.waiting_label = QLabel(waiting)
+        layout.addWidget(self.waiting_label)
+        t = h.today
+        mean = f"mean {fmt.wait(t.mean_minutes)}" if t.mean_minutes is not None else "no mean yet"
+        summary = QLabel(f"Today: {t.count} handovers · {mean} · <b>{t.hours_lost:.1f} h lost</b>"
+                         + (f" · {t.serious_delays} over 60 min" if t.serious_delays else ""))
+        summary.setWordWrap(True)
+        summary.setToolTip(f"Completed handovers since {fmt.local_time(h.today_from, with_date=True)}. "
+                           f"Hours lost: minutes beyond {t.hours_lost_beyond_minutes:g} per handover, "
+                           "summed." + (f" {h.excluded} interval(s) outside the valid range left out."
+                                        if h.excluded else ""))
+        layout.addWidget(summary)
+        bands = " · ".join(f"{qo.band_flag(b).replace(' min', '')}: {t.per_band.get(b.code, 0)}"
+                           for b in table.bands)
+        layout.addWidget(muted(f"Intervals today (min) {bands}"))
+        self.queue = make_table(QUEUE_HEADERS, f"Ambulances waiting at {h.name}, longest first")
+        self.queue.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        rows = []
+        for w in h.waiting:
+            colours = theme.severity_colours(w.band.severity if w.band else None)
+            label = w.band.label if w.band else "Outside the valid range: check the record"
+            rows.append([
+                cell(w.vehicle_ref or "unknown", data=w.event_uuid,
+                     tooltip=f"Last update received {fmt.local_time(w.updated_at, with_date=True)} "
+                             f"({fmt.age(now, w.updated_at)})"),
+                cell(wait_text(w), align_right=True, colours=colours,
+                     tooltip=f"Arrived {fmt.local_time(w.arrived_at, with_date=True)}"),
+                cell(w.flag, colours=colours, tooltip=label)])
+        fill_table(self.queue, rows)
+        self.queue.setAccessibleDescription(
+            "; ".join(f"{w.vehicle_ref}: {fmt.wait(w.wait_minutes)}, {w.flag}" for w in h.waiting)
+            or "No ambulances waiting")
+        layout.addWidget(self.queue, 1)
+
+    def fit_width(self) -> None:
+        """Widen the card to its queue's columns (large text); the row of cards then scrolls."""
+        self.ensurePolished()
+        self.queue.ensurePolished()
+        self.queue.resizeColumnsToContents()
+        self.setMinimumWidth(max(255, content_width(self.queue) + 16))
+
+
+class OffloadView(QWidget):
+    KINDS = frozenset({"handover", "organisation"})
+
+    def __init__(self, store, clock: Callable[[], datetime], parent=None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.clock = clock
+        self.table = load_handover()
+        self.cards: list[HospitalCard] = []
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._legend())
+        self.cards_host = QWidget()
+        self.cards_row = QHBoxLayout(self.cards_host)
+        self.cards_row.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.cards_host)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        layout.addWidget(scroll, 3)
+        chart_bar = QHBoxLayout()
+        label = QLabel("C&hart:")
+        self.chart_picker = QComboBox()
+        self.chart_picker.setAccessibleName("Hospital shown in the chart of waits")
+        label.setBuddy(self.chart_picker)
+        self.chart_picker.currentIndexChanged.connect(lambda _i: self._draw_chart())
+        chart_bar.addWidget(label)
+        chart_bar.addWidget(self.chart_picker)
+        chart_bar.addStretch(1)
+        layout.addLayout(chart_bar)
+        self.chart = TimeChart("Handover waits", y_label="minutes",
+                               accessible_name="Chart of handover waits over the day")
+        layout.addWidget(self.chart, 2)
+        self.stack = EmptyOr("No hospitals or ambulance handovers yet. The queue at each hospital "
+                             "appears here once organisations and the ambulance service's handover "
+                             "updates have synced from the hub.", body)
+        outer.addWidget(self.stack, 1)
+        # Drawn by refresh(), which the window calls when the view is first shown.
+
+    def _legend(self) -> QHBoxLayout:
+        """The band key: each flag in its colour with its meaning, and the table's edition."""
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Waiting to hand over, longest first. Flags:"))
+        self.chips: list[tuple[QLabel, int]] = []
+        for b in self.table.bands:
+            chip = QLabel(qo.band_flag(b))
+            self.chips.append((chip, b.severity))
+            chip.setToolTip(b.label)
+            chip.setAccessibleName(f"Flag {qo.band_flag(b)}: {b.label}")
+            row.addWidget(chip)
+        row.addStretch(1)
+        verified = "" if self.table.header.verified else " — UNVERIFIED TABLE"
+        edition = muted(f"Bands: {self.table.header.edition}{verified}")
+        row.addWidget(edition, 1)
+        return row
+
+    def refresh(self) -> None:
+        now = self.clock()
+        with self.store.session() as s:
+            board = qo.offload_board(s, now, self.table)
+        self.stack.show_empty(not board)
+        for chip, severity in self.chips:  # the theme may have changed the badge border
+            chip.setStyleSheet(theme.badge_css(theme.severity_colours(severity), padding="1px 6px"))
+        for card in self.cards:
+            card.setParent(None)
+            card.deleteLater()
+        self.cards = [HospitalCard(h, now, self.table, self.cards_host) for h in board]
+        for card in self.cards:
+            self.cards_row.addWidget(card, 1)
+            card.fit_width()
+        # The cards' minimum widths are known only once they join the row: pin the row's width
+        # so the scroll area scrolls (large text) instead of drawing the cards over each other.
+        spacing = max(0, self.cards_row.spacing())
+        self.cards_host.setMinimumWidth(sum(c.minimumWidth() for c in self.cards)
+                                        + spacing * max(0, len(self.cards) - 1))
+        self._load_picker(board)
+        self._draw_chart()
+
+    def _load_picker(self, board: list[qo.HospitalOffload]) -> None:
+        wanted = [None] + [h.hospital_code for h in board]
+        if [self.chart_picker.itemData(i) for i in range(self.chart_picker.count())] == wanted:
+            return
+        current = self.chart_picker.currentData()
+        self.chart_picker.blockSignals(True)
+        self.chart_picker.clear()
+        self.chart_picker.addItem("All hospitals", None)
+        for h in board:
+            self.chart_picker.addItem(h.name, h.hospital_code)
+        self.chart_picker.setCurrentIndex(max(0, self.chart_picker.findData(current)))
+        self.chart_picker.blockSignals(False)
+
+    def _draw_chart(self) -> None:
+        now = self.clock()
+        since = min(qo.uk_midnight(now), now - MIN_CHART_SPAN)
+        code = self.chart_picker.currentData()
+        with self.store.session() as s:
+            done, waiting = qo.waits_today(s, now, self.table, code, window=now - since)
+        names = {c.hospital.hospital_code: c.hospital.name for c in self.cards}
+        waiting = [w for w in waiting if w.arrived_at >= since]
+        # One very long wait would squash every other point to the floor: the scale stops at
+        # twice the top band's edge and longer waits sit on that line as ↑, their wait in the hover.
+        top_band = self.table.bands[-1].range.lo
+        cap = 2 * top_band
+        points = ([(c.arrived_at, c.minutes, c.band, c.vehicle_ref, c.hospital_code,
+                    f"handed over {fmt.local_time(c.handed_over_at)}", False) for c in done]
+                  + [(w.arrived_at, w.wait_minutes, w.band, w.vehicle_ref, w.hospital_code,
+                      "still waiting", True) for w in waiting])
+        top = max([p[1] for p in points if p[1] <= cap] + [0.0])
+        y_max = max(top_band + 8, top * 1.08) if all(p[1] <= cap for p in points) else cap * 1.06
+        groups = {"Handed over": ("o", 7), "Still waiting": ("t1", 11), "Above the scale": ("arrow_up", 14)}
+        series = []
+        for name, (symbol, size) in groups.items():
+            chosen = [p for p in points if (p[1] > cap) == (name == "Above the scale")
+                      and (name == "Above the scale" or p[6] == (name == "Still waiting"))]
+            series.append(Series(
+                name, [(p[0], min(p[1], cap)) for p in chosen], theme.current().chart_fg, line=False,
+                symbol=symbol, size=size,
+                fmt=(lambda v: f"over {fmt.wait(cap)}") if name == "Above the scale" else fmt.wait,
+                brushes=[theme.severity_colours(p[2].severity if p[2] else None)[0] for p in chosen],
+                notes=[f"{names.get(p[4], p[4])}, {p[3] or ''}: {fmt.wait(p[1])}, {qo.band_flag(p[2])}; "
+                       f"{p[5]}" for p in chosen]))
+        above = len(series[2].points)
+        where = names.get(code, "all hospitals")
+        self.chart.title.setText(
+            f"<b>Handover waits by arrival time since {fmt.local_time(since, with_date=True)}, "
+            f"{where}</b> (● handed over, ▲ still waiting"
+            + (f", ↑ {above} over {fmt.wait(cap)}: hover for the wait" if above else "") + ")")
+        lines = [(b.range.lo, qo.band_flag(b), theme.line_colour(theme.severity_colours(b.severity)[0]))
+                 for b in self.table.bands[1:]]
+        self.chart.set_data(series, x_range=(since, now), y_range=(0, y_max), lines=lines,
+                            empty_text="No handovers in this period.")

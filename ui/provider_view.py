@@ -1,0 +1,282 @@
+"""Provider drill-down: why a provider is at its OPEL level.
+
+Each parameter's value, band, points and the threshold to the next worse
+band; declared against calculated level with the reason; a chart of the
+chosen parameter and of the provider's OPEL level over 24 hours or 7 days.
+Reads the replica through ``models.queries_provider`` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from models import queries, queries_provider
+from models.opel import NextThreshold
+from ui import format as fmt
+from ui import theme
+from ui.charts import LEVEL_TICKS, Series, TimeChart, colour
+from ui.theme import OPEL_WORDS, badge_css, opel_colours, opel_label
+from ui.widgets import EmptyOr, cell, fill_table, make_table, muted
+
+STALE_AFTER = timedelta(minutes=60)
+RANGES = {"24 hours": timedelta(hours=24), "7 days": timedelta(days=7)}
+SIGNS = {"above": ">", "at_or_above": "≥", "below": "<", "at_or_below": "≤"}
+HEADERS = ("Parameter", "Value", "Band", "Points", "Next worse band", "Data age")
+
+
+def threshold_text(nxt: NextThreshold | None, unit: str | None, worst: bool, note: str | None) -> str:
+    """"> 30 min → 2 pts", or why there is none."""
+    if nxt is not None:
+        return f"{SIGNS.get(nxt.direction, '?')} {fmt.value(nxt.value, unit)} → {nxt.points:g} pts"
+    if worst:
+        return "already in the worst band"
+    return f"— ({note})" if note else "—"
+
+
+def points_text(line: queries_provider.ParameterLine) -> str:
+    if line.points is None:
+        return "—"
+    if line.weight == 1:
+        return f"{line.points:g}"
+    return f"{line.points:g} × {line.weight:g} = {line.weighted_points:g}"
+
+
+class ProviderView(QWidget):
+    KINDS = frozenset({"opel_assessment", "observation", "organisation"})
+
+    def __init__(self, store, clock: Callable[[], datetime], parent=None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.clock = clock
+        self.detail: queries_provider.ProviderDetail | None = None
+        self.span = RANGES["24 hours"]
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        top = QHBoxLayout()
+        label = QLabel("&Provider:")
+        self.picker = QComboBox()
+        self.picker.setAccessibleName("Provider to explain")
+        self.picker.setMinimumContentsLength(40)
+        label.setBuddy(self.picker)
+        self.picker.currentIndexChanged.connect(self._picked)
+        top.addWidget(label)
+        top.addWidget(self.picker)
+        top.addStretch(1)
+        self.range_group = QButtonGroup(self)
+        for i, title in enumerate(RANGES):
+            b = QPushButton(f"&{title}")
+            b.setCheckable(True)
+            b.setChecked(i == 0)
+            b.setAccessibleName(f"Charts over the last {title}")
+            self.range_group.addButton(b, i)
+            top.addWidget(b)
+        self.range_group.idClicked.connect(self._range_picked)
+        outer.addLayout(top)
+
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        head = QHBoxLayout()
+        self.badge = QLabel()
+        self.badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.badge.setMinimumWidth(170)
+        head.addWidget(self.badge)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setAccessibleName("Declared and calculated level")
+        head.addWidget(self.summary, 1)
+        layout.addLayout(head)
+        self.table = make_table(HEADERS, "OPEL parameters: value, band, points, next threshold",
+                                stretch=0)
+        self.table.currentCellChanged.connect(lambda *_: self._draw_parameter())
+        split = self.split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        charts = QWidget()
+        row = QHBoxLayout(charts)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.param_chart = TimeChart("Parameter", accessible_name="Chart of the chosen parameter")
+        self.level_chart = TimeChart("OPEL level", y_label="OPEL",
+                                     accessible_name="Chart of the provider's OPEL level")
+        row.addWidget(self.param_chart, 3)
+        row.addWidget(self.level_chart, 2)
+        split.addWidget(charts)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        layout.addWidget(split, 1)
+        self.note = muted("")
+        layout.addWidget(self.note)
+        self.stack = EmptyOr("No provider has an OPEL assessment yet. Each provider's parameters, "
+                             "bands and points appear here once the hub has scored its first "
+                             "submission and this desktop has synced.", body)
+        outer.addWidget(self.stack, 1)
+        # Drawn by refresh(), which the window calls when the view is first shown.
+
+    # --- choosing -----------------------------------------------------------
+    def select_provider(self, org_code: str) -> bool:
+        """Show ``org_code``; False when it has no assessment on this desktop."""
+        self._load_providers()
+        i = self.picker.findData(org_code)
+        if i < 0:
+            return False
+        if i == self.picker.currentIndex():
+            self.refresh()
+        else:
+            self.picker.setCurrentIndex(i)
+        return True
+
+    def set_span(self, span: timedelta) -> None:
+        self.span = span
+        for i, value in enumerate(RANGES.values()):
+            self.range_group.button(i).setChecked(value == span)
+        self._draw_charts()
+
+    def _range_picked(self, index: int) -> None:
+        self.set_span(list(RANGES.values())[index])
+
+    def _picked(self, _index: int) -> None:
+        self.table.setCurrentCell(-1, -1)
+        self.refresh()
+
+    def _load_providers(self) -> None:
+        with self.store.session() as s:
+            refs = queries_provider.scored_providers(s)
+            current = self.picker.currentData()
+            if current is None:  # first time: start with the worst-off provider
+                worst = queries.latest_opel(s, "provider")
+                current = worst[0].org_code if worst else None
+        codes = [self.picker.itemData(i) for i in range(self.picker.count())]
+        if codes != [r.org_code for r in refs]:
+            self.picker.blockSignals(True)
+            self.picker.clear()
+            for r in refs:
+                self.picker.addItem(f"{r.name} ({r.org_code})", r.org_code)
+            self.picker.blockSignals(False)
+        i = self.picker.findData(current)
+        self.picker.blockSignals(True)
+        self.picker.setCurrentIndex(i if i >= 0 else (0 if refs else -1))
+        self.picker.blockSignals(False)
+
+    # --- drawing ------------------------------------------------------------
+    def refresh(self) -> None:
+        self._load_providers()
+        code = self.picker.currentData()
+        with self.store.session() as s:
+            self.detail = queries_provider.provider_detail(s, code) if code else None
+        self.stack.show_empty(self.detail is None)
+        if self.detail is None:
+            return
+        self._draw_header()
+        self._draw_table()
+        self._draw_charts()
+
+    def _draw_header(self) -> None:
+        d, now = self.detail, self.clock()
+        level = d.shown_level
+        self.badge.setText(f"<span style='font-size:x-large'>{opel_label(level, d.at_least_level)}</span>"
+                           f"<br>{OPEL_WORDS.get(level or 0, 'incomplete')}")
+        self.badge.setStyleSheet(badge_css(opel_colours(level), padding="6px 10px"))
+        self.badge.setAccessibleName(f"{d.name}: {opel_label(level, d.at_least_level)}")
+        calc = opel_label(d.level, d.at_least_level)
+        if d.declared_level is None:
+            decl = f"Calculated {calc}; no level declared."
+        elif d.overridden:
+            decl = (f"<b>Declared OPEL {d.declared_level}, calculated {calc}.</b> "
+                    f"Reason: {d.override_reason or '(none given)'}")
+        else:
+            decl = f"Declared OPEL {d.declared_level}, the same as calculated."
+        total = f"score {d.total:g}" if d.total is not None else "score incomplete"
+        table = f"OPEL table {d.edition}" + ("" if d.verified else " — <b>UNVERIFIED TABLE</b>")
+        stale = fmt.is_stale(now, d.assessed_at, STALE_AFTER)
+        age = (f"<span style='color:{theme.current().stale}'><b>STALE</b></span> · " if stale else "")
+        self.summary.setText(f"<b>{d.name}</b> ({d.org_code}) — {decl}<br>{total} · {table} · "
+                             f"{age}assessed {fmt.local_time(d.assessed_at, with_date=True)} "
+                             f"({fmt.age(now, d.assessed_at)})")
+        notes = [ln.threshold_note for ln in d.lines if ln.threshold_note and ln.problem is None]
+        self.note.setText("Next worse band is from this desktop's table; " + notes[0]
+                          if notes else "Points are the band's points × the parameter's weight. "
+                          "Next worse band: where the value would start to earn more points.")
+
+    def _draw_table(self) -> None:
+        now, rows = self.clock(), []
+        for ln in self.detail.lines:
+            stale = fmt.is_stale(now, ln.observed_at, STALE_AFTER)
+            age = (("STALE · " if stale else "") + f"{fmt.local_time(ln.observed_at)} · "
+                   f"{fmt.age(now, ln.observed_at)}") if ln.observed_at else "no observation synced"
+            if ln.problem:
+                value = cell(f"— ({ln.problem})", colours=theme.UNKNOWN_COLOURS)
+            else:
+                value = cell(fmt.value(ln.value, ln.unit), align_right=True)
+            rows.append([
+                cell(ln.name, tooltip=f"{ln.key} ({ln.worse or '?'} is worse)", data=ln.key), value,
+                cell(ln.band or "—"), cell(points_text(ln), align_right=True),
+                cell(threshold_text(ln.next_worse, ln.unit, ln.in_worst_band, ln.threshold_note)),
+                cell(age, colours=(theme.current().base, theme.current().stale) if stale else None)])
+        fill_table(self.table, rows)
+        if self.table.currentRow() < 0 and rows:
+            self.table.selectRow(0)
+        # Give the table the height of its rows and the charts the rest.
+        need = (self.table.horizontalHeader().height() + 2 * self.table.frameWidth() + 4
+                + sum(self.table.rowHeight(r) for r in range(self.table.rowCount())))
+        total = sum(self.split.sizes())
+        if total > 0:
+            table_h = min(need, total - 220) if total > 440 else total // 2
+            self.split.setSizes([table_h, total - table_h])
+
+    def _draw_charts(self) -> None:
+        if self.detail is None:
+            return
+        self._draw_parameter()
+        now = self.clock()
+        with self.store.session() as s:
+            history = queries.opel_history(s, self.detail.org_code, now - self.span)
+        points = [(t, float(lv)) for t, lv in history if lv]
+        self.level_chart.title.setText(f"<b>OPEL level, last {self._span_words()}</b>")
+        self.level_chart.set_data(
+            [Series("OPEL", points, theme.current().chart_fg, step=True, until=now, width=2.5, size=7,
+                    fmt=lambda v: f"OPEL {v:g} ({OPEL_WORDS.get(int(v), '')})",
+                    brushes=[opel_colours(int(v))[0] for _, v in points])],
+            x_range=(now - self.span, now), y_range=(0.5, 4.5), y_ticks=LEVEL_TICKS,
+            empty_text="No OPEL assessments in this period.")
+
+    def _draw_parameter(self) -> None:
+        if self.detail is None or not self.detail.lines:
+            return
+        row = max(0, self.table.currentRow())
+        line = self.detail.lines[min(row, len(self.detail.lines) - 1)]
+        now = self.clock()
+        with self.store.session() as s:
+            points = queries_provider.parameter_series(s, self.detail.org_code, [line.key],
+                                                       now - self.span)[line.key]
+        self.param_chart.title.setText(f"<b>{line.name}, last {self._span_words()}</b>")
+        unit = fmt.unit_suffix(line.unit)
+        self.param_chart.plot.setLabel("left", unit)
+        self.param_chart.set_data(
+            [Series(line.name, points, colour(0), fmt=lambda v: fmt.value(v, line.unit), size=5)],
+            x_range=(now - self.span, now), lines=self._band_lines(line),
+            empty_text=f"No {line.name.lower()} observations in this period.")
+
+    def _band_lines(self, line) -> list[tuple[float, str, str]]:
+        table = queries_provider.desktop_table(self.detail.pillar)
+        if table is None or line.key not in table.keys:
+            return []
+        bands = table.parameter(line.key).bands
+        grey = theme.current().muted
+        return [(b.range.lo, f"{fmt.value(b.range.lo, line.unit)} ({a.points:g} → {b.points:g} pts)", grey)
+                for a, b in zip(bands, bands[1:])]
+
+    def _span_words(self) -> str:
+        return next(k for k, v in RANGES.items() if v == self.span)

@@ -1,0 +1,158 @@
+"""Small building blocks the views share: empty states, read-only tables, status cells."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QStackedWidget,
+    QStyledItemDelegate,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
+
+from ui import theme
+
+STATUS_ROLE = Qt.ItemDataRole.UserRole + 1  # set on cells coloured by status
+
+
+class StatusDelegate(QStyledItemDelegate):
+    """Draws status-coloured cells as badges with the theme's border, so a black
+    status (OPEL 4, a wait over 60 minutes) stays visible on a dark table."""
+
+    def paint(self, painter, option, index) -> None:
+        super().paint(painter, option, index)
+        if index.data(STATUS_ROLE):
+            t = theme.current()
+            painter.save()
+            painter.setPen(QPen(QColor(t.badge_border), t.border_px))
+            painter.drawRect(option.rect.adjusted(1, 1, -2, -2))
+            painter.restore()
+
+
+class EmptyState(QLabel):
+    """A sentence in place of a blank pane: what is missing and when it will appear."""
+
+    def __init__(self, text: str, parent=None) -> None:
+        super().__init__(text, parent)
+        self.setObjectName("emptyState")
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setAccessibleName("No data")
+        self.setAccessibleDescription(text)
+
+
+class EmptyOr(QStackedWidget):
+    """Either an empty-state sentence or the content; never a blank pane."""
+
+    def __init__(self, empty_text: str, content: QWidget, parent=None) -> None:
+        super().__init__(parent)
+        self.empty = EmptyState(empty_text)
+        self.content = content
+        self.addWidget(self.empty)
+        self.addWidget(content)
+
+    def show_empty(self, empty: bool, text: str | None = None) -> None:
+        if text is not None:
+            self.empty.setText(text)
+            self.empty.setAccessibleDescription(text)
+        self.setCurrentWidget(self.empty if empty else self.content)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.currentWidget() is self.empty
+
+
+def make_table(headers: Sequence[str], accessible_name: str, *, stretch: int | None = None) -> QTableWidget:
+    """A read-only, row-selecting table with the given column headers."""
+    t = QTableWidget(0, len(headers))
+    t.setHorizontalHeaderLabels(list(headers))
+    t.setAccessibleName(accessible_name)
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    t.setAlternatingRowColors(True)
+    t.verticalHeader().setVisible(False)
+    t.setWordWrap(True)
+    t.setTabKeyNavigation(False)
+    t.setItemDelegate(StatusDelegate(t))
+    header = t.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    if stretch is not None:
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    else:
+        header.setStretchLastSection(True)
+    return t
+
+
+def cell(text: str, *, colours: tuple[str, str] | None = None, tooltip: str | None = None,
+         bold: bool = False, align_right: bool = False, data=None) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    if colours is not None:
+        item.setBackground(QBrush(QColor(colours[0])))
+        item.setForeground(QBrush(QColor(colours[1])))
+        item.setData(STATUS_ROLE, True)
+    if tooltip:
+        item.setToolTip(tooltip)
+    if bold or colours is not None:
+        font = QFont()
+        font.setBold(True)
+        item.setFont(font)
+    if align_right:
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    if data is not None:
+        item.setData(Qt.ItemDataRole.UserRole, data)
+    return item
+
+
+def fill_table(table: QTableWidget, rows: Sequence[Sequence[QTableWidgetItem]]) -> None:
+    """Replace every row; keeps the selected row index when it still exists."""
+    selected = table.currentRow()
+    table.setUpdatesEnabled(False)
+    try:
+        table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, item in enumerate(row):
+                table.setItem(r, c, item)
+        table.resizeRowsToContents()
+        if 0 <= selected < len(rows):
+            table.selectRow(selected)
+    finally:
+        table.setUpdatesEnabled(True)
+
+
+def fit_rows(table: QTableWidget, max_rows: int = 12) -> None:
+    """Size a table to show its rows (up to ``max_rows``) without empty space below."""
+    rows = min(table.rowCount(), max_rows)
+    height = table.horizontalHeader().height() + 2 * table.frameWidth() + 2
+    height += sum(table.rowHeight(r) for r in range(rows))
+    if table.horizontalScrollBar().isVisible():
+        height += table.horizontalScrollBar().height()
+    table.setFixedHeight(max(height, table.horizontalHeader().height() + 40))
+
+
+def content_width(table: QTableWidget) -> int:
+    """Width the table needs to show every column without clipping."""
+    header = table.horizontalHeader()
+    columns = sum(max(table.sizeHintForColumn(c), header.sectionSizeHint(c))
+                  for c in range(table.columnCount()))
+    return columns + 2 * table.frameWidth() + 4
+
+
+def table_text(table: QTableWidget) -> list[list[str]]:
+    """Every cell's text, row by row (for tests and accessibility checks)."""
+    return [[table.item(r, c).text() if table.item(r, c) else "" for c in range(table.columnCount())]
+            for r in range(table.rowCount())]
+
+
+def muted(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("muted")
+    label.setWordWrap(True)
+    return label
