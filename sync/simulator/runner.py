@@ -39,6 +39,17 @@ class RunReport:
     stopped: bool = False  # ended by ``stop`` rather than by its bounds
 
 
+def without_orphans(subs: list[SimSubmission], start: datetime) -> list[SimSubmission]:
+    """Drop late ambulance returns due before ``start`` from a run's first window.
+
+    Such a return carries an ambulance's state as of its due time; the later
+    states of the same ambulances were sent before ``start`` and so are never
+    sent by a run that begins there, which would leave those ambulances
+    "arrived" for ever.  In later windows their context has been sent.
+    """
+    return [sub for sub in subs if not (sub.late and sub.kind == "ambulance" and sub.due_at <= start)]
+
+
 def _emit(subs: list[SimSubmission], sink: Sink, stop: threading.Event, report: RunReport) -> bool:
     for sub in subs:
         if stop.is_set():
@@ -66,6 +77,8 @@ def backfill(sim: Simulator, sink: Sink, start: datetime, end: datetime, *,
     while t < end:
         nxt = min(t + chunk, end)
         subs = sim.submissions(t, nxt)
+        if t == start:
+            subs = without_orphans(subs, start)
         if batch_minutes > 0:
             subs = merge(subs, batch_minutes)
         if not _emit(subs, sink, stop, report):
@@ -127,7 +140,10 @@ def run(sim: Simulator, sink: Sink, *, start: datetime, tick: timedelta, speed: 
         if stop.is_set():
             report.stopped = True
             break
-        if not _emit(sim.submissions(now - tick, now), sink, stop, report):
+        window = sim.submissions(now - tick, now)
+        if k == 0:
+            window = without_orphans(window, now - tick)
+        if not _emit(window, sink, stop, report):
             report.stopped = True
             break
         report.ticks += 1

@@ -129,3 +129,28 @@ def test_merging_for_backfill_keeps_every_item_and_every_fault():
             assert item_problem(m.payload["items"][f.index]) is not None
     assert sum(len(m.faults) for m in merged) == sum(len(s.faults) for s in subs)
     assert [s.submission_id for s in merge(subs, 240)] == [s.submission_id for s in merged]
+
+
+def test_a_run_starting_mid_stream_leaves_no_ambulance_stuck_on_a_stale_state():
+    from datetime import datetime, timedelta, timezone
+
+    from sync.simulator.generator import Simulator
+    from sync.simulator.runner import backfill
+
+    sim = Simulator(seed=1)
+    start = datetime(2026, 1, 14, 0, 0, tzinfo=timezone.utc)
+    # This window holds a late ambulance return due before it (the case that went wrong).
+    assert any(s.late and s.kind == "ambulance" and s.due_at <= start
+               for s in sim.submissions(start, start + timedelta(hours=6)))
+    sent = []
+    backfill(sim, sent.append, start, start + timedelta(hours=6))
+    final: dict[str, tuple[str, str]] = {}
+    for sub in sent:
+        for item in sub.payload["items"]:
+            if item["type"] == "handover":
+                final[item["event_uuid"]] = (item["state"], sub.payload["submitted_at"])
+    assert final
+    stuck = [uid for uid, (state, _) in final.items() if state == "arrived"
+             and all(sub.due_at <= start for sub in sent
+                     if any(i.get("event_uuid") == uid for i in sub.payload["items"]))]
+    assert stuck == []
