@@ -95,9 +95,14 @@ class HubClient:
     def health(self) -> Health:
         return self._parse(Health, self._call("GET", "/health", read_timeout=5), "health")
 
-    def feed(self, after: int, limit: int, wait: float = 0) -> FeedBatch:
-        body = self._call("GET", "/v1/feed", params={"after": after, "limit": limit, "wait": wait},
-                          read_timeout=self.read_timeout + wait)
+    def feed(self, after: int, limit: int, wait: float = 0, *, columnar: bool = False) -> FeedBatch:
+        """One batch after ``after``. ``columnar`` asks for observations as columns
+        (``FeedBatch.observations``, protocol 1.1); a 1.0 hub ignores the request
+        and answers with items only, which the reader applies just the same."""
+        params = {"after": after, "limit": limit, "wait": wait}
+        if columnar:
+            params["format"] = "columnar"
+        body = self._call("GET", "/v1/feed", params=params, read_timeout=self.read_timeout + wait)
         return self._parse(FeedBatch, body, "feed")
 
     def push(self, batch: RecordBatch) -> RecordReceipt:

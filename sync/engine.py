@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -26,8 +27,14 @@ from sync import outbox
 from sync.apply import ApplyReport, apply_batch
 from sync.client import Backoff, HubClient, HubRefused, HubUnreachable
 from sync.connectivity import Connectivity, ConnectivityTracker
+from sync.protocol import MAX_COLUMNAR_BATCH, MAX_FEED_BATCH, FeedBatch
 
 log = logging.getLogger(__name__)
+FIRST_BATCH = 5000  # feed positions in a cycle's first request
+
+
+def _empty(batch: FeedBatch) -> bool:
+    return not batch.items and not (batch.observations and batch.observations.seq)
 
 
 def catalogue_validator(extra_dirs=()) -> ObservationValidator:
@@ -48,14 +55,19 @@ class CycleResult:
 
 class SyncEngine:
     def __init__(self, store, client: HubClient, *, validator: ObservationValidator | None = None,
-                 feed: str = "main", batch_limit: int = 1000,
+                 feed: str = "main", batch_limit: int | None = None, columnar: bool = True,
                  stale_after: timedelta = timedelta(minutes=30),
                  clock: Callable[[], datetime] = utcnow, max_batches_per_cycle: int = 1000) -> None:
+        """``batch_limit``: feed positions per batch (each commits with its cursor);
+        None asks for the hub's maximum (``MAX_COLUMNAR_BATCH`` / ``MAX_FEED_BATCH``).
+        ``columnar``: ask for observations as columns (protocol 1.1; a 1.0 hub
+        answers with items, applied the same way)."""
         self.store = store
         self.client = client
         self.validator = validator or catalogue_validator()
         self.feed = feed
-        self.batch_limit = batch_limit
+        self.columnar = columnar
+        self.batch_limit = batch_limit or (MAX_COLUMNAR_BATCH if columnar else MAX_FEED_BATCH)
         self.clock = clock
         self.max_batches = max_batches_per_cycle
         with store.session() as s:
@@ -72,17 +84,39 @@ class SyncEngine:
             return s.scalar(select(FeedCursor.position).where(FeedCursor.feed == self.feed)) or 0
 
     def pull(self, wait: float = 0) -> tuple[list[ApplyReport], datetime | None]:
-        """Pull and apply batches until caught up (the first request may long-poll)."""
+        """Pull and apply batches until caught up (the first request may long-poll).
+
+        While catching up, the next batch is fetched (after this batch's
+        ``next_after``) while this one is applied, so the hub's reading and
+        the network overlap the replica's writing. That changes nothing the
+        cursor guarantees: each batch still commits with its own cursor, in
+        order, and a prefetched batch whose apply never happens is dropped.
+        """
         reports, provider_at = [], None
-        for n in range(self.max_batches):
-            batch = self.client.feed(self.position(), self.batch_limit, wait if n == 0 else 0)
-            provider_at = batch.last_provider_data_at or provider_at
-            if not batch.items and batch.next_after <= self.position():
-                break
-            reports.append(apply_batch(self.store, batch, self.validator, feed=self.feed))
-            if batch.next_after >= batch.head:
-                break
+        fetch = self._fetch
+        # A small first batch: applying starts sooner, and the hub reads the next while it does.
+        batch = fetch(self.position(), wait, min(self.batch_limit, FIRST_BATCH))
+        prefetch: ThreadPoolExecutor | None = None
+        try:
+            for n in range(self.max_batches):
+                provider_at = batch.last_provider_data_at or provider_at
+                if _empty(batch) and batch.next_after <= self.position():
+                    break
+                more = batch.next_after < batch.head and n + 1 < self.max_batches
+                if more:
+                    prefetch = prefetch or ThreadPoolExecutor(1, thread_name_prefix="scc-sync-prefetch")
+                    following = prefetch.submit(fetch, batch.next_after, 0)
+                reports.append(apply_batch(self.store, batch, self.validator, feed=self.feed))
+                if not more:
+                    break
+                batch = following.result()
+        finally:
+            if prefetch is not None:  # wait for a request in flight: the session is not shared
+                prefetch.shutdown(wait=True, cancel_futures=True)
         return reports, provider_at
+
+    def _fetch(self, after: int, wait: float, limit: int | None = None) -> FeedBatch:
+        return self.client.feed(after, limit or self.batch_limit, wait, columnar=self.columnar)
 
     def run_once(self, wait: float = 0) -> CycleResult:
         try:

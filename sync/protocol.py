@@ -16,13 +16,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 PROTOCOL_MAJOR = 1
-PROTOCOL_MINOR = 0
+PROTOCOL_MINOR = 1  # 1.1: GET /v1/feed?format=columnar (FeedBatch.observations)
 PROTOCOL_VERSION = f"{PROTOCOL_MAJOR}.{PROTOCOL_MINOR}"
 VERSION_HEADER = "SCC-Protocol"
-MAX_FEED_BATCH = 5000
+MAX_FEED_BATCH = 5000  # feed positions per batch, per-item format
+MAX_COLUMNAR_BATCH = 50_000  # feed positions per batch with format=columnar
 
 
 class VersionError(ValueError):
@@ -267,9 +268,44 @@ class FeedItem(_Msg):
     data: dict[str, Any]
 
 
+class FeedObservationColumns(_Msg):
+    """The observations of a batch as parallel arrays (1.1, ``format=columnar``).
+
+    Entry ``i`` of every column is one ``observation`` feed item at position
+    ``seq[i]``: the ``FeedObservation`` fields the replica stores, times in the
+    hub's fixed-width UTC form (``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``).  Only
+    ``seq`` is typed here: each row is checked on its own when it is applied
+    (the store's bulk-ingest validator), so one bad value is quarantined with
+    its reason instead of refusing the whole batch.
+    """
+
+    seq: list[int]  # increasing
+    org_code: list[Any]
+    metric: list[Any]
+    observed_at: list[Any]
+    value: list[Any]
+    source: list[Any]
+    received_at: list[Any]
+
+    @model_validator(mode="after")
+    def _same_length(self) -> "FeedObservationColumns":
+        n = len(self.seq)
+        short = [name for name in OBSERVATION_COLUMNS if len(getattr(self, name)) != n]
+        if short:
+            raise ValueError(f"columns {', '.join(short)} do not have {n} entries like seq")
+        return self
+
+
+# The value columns of ``FeedObservationColumns``, in the replica's row order.
+OBSERVATION_COLUMNS = ("org_code", "metric", "observed_at", "value", "source", "received_at")
+
+
 class FeedBatch(_Msg):
     protocol: str = PROTOCOL_VERSION
     items: list[FeedItem]
+    # 1.1, only when asked for with format=columnar: the batch's observation
+    # items, taken out of ``items`` (which then holds every other kind).
+    observations: FeedObservationColumns | None = None
     next_after: int  # ask with after=next_after for the following batch
     head: int  # the hub's newest visible position
     server_time: AwareDatetime

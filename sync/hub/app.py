@@ -11,11 +11,11 @@ import asyncio
 import json
 import logging
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -166,9 +166,12 @@ def create_app(hub: Hub) -> FastAPI:
     @app.get("/v1/feed")
     async def get_feed(after: int = Query(0, ge=0), limit: int = Query(feed.DEFAULT_LIMIT, ge=1),
                        wait: float = Query(0, ge=0, allow_inf_nan=False),
-                       who: Principal = Depends(principal)) -> JSONResponse:
+                       format: Literal["items", "columnar"] = Query("items"),  # noqa: A002 (the query name)
+                       who: Principal = Depends(principal)) -> Response:
         require(who, READ_FEED, "read the feed")
-        batch = await feed.long_poll(hub, after, limit, wait)
+        batch = await feed.long_poll(hub, after, limit, wait, format)
+        if isinstance(batch, feed.ColumnarBatch):  # rendered on the thread pool already
+            return Response(batch.body, media_type="application/json")
         return JSONResponse(batch.model_dump(mode="json"))
 
     @app.post("/v1/records")

@@ -4,6 +4,13 @@ A batch is read as: the committed head first, then the rows after the cursor
 up to that head, in ``seq`` order. Because positions commit in order (see
 :mod:`sync.hub.db`), every position up to the head is committed, so the batch
 has no holes that a late commit could fill afterwards.
+
+Two formats of the same batch (docs/sync-protocol.md): ``items`` (every item
+as ``{seq, kind, data}``, the 1.0 form) and ``columnar`` (1.1: observations
+as parallel arrays in ``FeedBatch.observations``, every other kind in
+``items``). The columnar body is built from plain lists and dicts and
+rendered here, on the thread pool: per-item pydantic models and per-item JSON
+objects cost about 40 µs an observation, this about 8.
 """
 
 from __future__ import annotations
@@ -11,20 +18,33 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from dataclasses import dataclass
+from operator import itemgetter
 
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from sync import protocol as p
 from sync.hub import schema as s
+from sync.hub.db import dumps
 from sync.hub.errors import ApiError
 
 log = logging.getLogger("sync.hub")
 MAX_WAIT_SECONDS = 30.0
 DEFAULT_LIMIT = 1000
+_UTC_SECONDS = 25  # len("YYYY-MM-DDTHH:MM:SS+00:00"): what isoformat() gives without microseconds
 
 
-def read_batch(hub, after: int, limit: int) -> p.FeedBatch:
+@dataclass(frozen=True)
+class ColumnarBatch:
+    """A rendered ``format=columnar`` batch: the JSON body and how many positions it holds."""
+
+    body: bytes
+    count: int
+
+
+def _read_rows(hub, after: int, limit: int):
+    """``(head, rows, last_provider_data_at)``: rows ``(seq, kind, data)`` after ``after``, at most ``limit``."""
     with hub.db.read() as conn:
         head = hub.db.head(conn)
         if after > head:
@@ -35,23 +55,109 @@ def read_batch(hub, after: int, limit: int) -> p.FeedBatch:
                             .where(s.feed.c.seq > after, s.feed.c.seq <= head)
                             .order_by(s.feed.c.seq).limit(limit)).all()
         provider_at = conn.execute(select(func.max(s.submission.c.received_at))).scalar()
+    return head, rows, provider_at
+
+
+def _batch(hub, items: list, next_after: int, head: int, provider_at) -> p.FeedBatch:
+    return p.FeedBatch(items=items, next_after=next_after, head=head, server_time=s.utcnow(),
+                       last_provider_data_at=provider_at, hub_id=hub.db.hub_id)
+
+
+def read_batch(hub, after: int, limit: int) -> p.FeedBatch:
+    """The per-item batch (1.0 form)."""
+    head, rows, provider_at = _read_rows(hub, after, limit)
     items = [p.FeedItem(seq=r.seq, kind=r.kind, data=json.loads(r.data)) for r in rows]
-    return p.FeedBatch(items=items, next_after=items[-1].seq if items else after, head=head,
-                       server_time=s.utcnow(), last_provider_data_at=provider_at, hub_id=hub.db.hub_id)
+    return _batch(hub, items, items[-1].seq if items else after, head, provider_at)
 
 
-async def long_poll(hub, after: int, limit: int, wait: float) -> p.FeedBatch:
-    """A batch after ``after``; if empty, wait up to ``wait`` seconds (capped) for a commit."""
-    limit = max(1, min(limit, p.MAX_FEED_BATCH))
+def read_columnar(hub, after: int, limit: int) -> ColumnarBatch:
+    """The same positions as :func:`read_batch`, observations as columns, rendered to JSON."""
+    head, rows, provider_at = _read_rows(hub, after, limit)
+    obs_seq, obs_text, items = [], [], []
+    for seq, kind, data in rows:
+        if kind == "observation":
+            obs_seq.append(seq)
+            obs_text.append(data)
+        else:
+            items.append((seq, kind, data))
+    columns, odd = observation_columns(obs_seq, obs_text)
+    if odd:  # observations the columns cannot carry travel as items; the reader checks them one by one
+        items = sorted(items + odd)
+    doc = _batch(hub, [], rows[-1].seq if rows else after, head, provider_at).model_dump(mode="json")
+    doc["items"] = [{"seq": seq, "kind": kind, "data": json.loads(data)} for seq, kind, data in items]
+    doc["observations"] = columns
+    return ColumnarBatch(dumps(doc).encode("utf-8"), len(rows))
+
+
+def _utc_fixed(value):
+    """A UTC ISO time in the fixed-width stored form, so the desktop's validator takes it as is."""
+    if type(value) is str and len(value) == _UTC_SECONDS and value.endswith("+00:00"):
+        return value[:19] + ".000000+00:00"
+    return value
+
+
+_TIMES = ("observed_at", "received_at")
+
+
+def observation_columns(seqs: list[int], texts: list[str]) -> tuple[dict, list[tuple]]:
+    """Observation items (stored JSON ``data``) as ``FeedObservationColumns`` fields.
+
+    Returns the columns and, as ``(seq, kind, data)``, any item that does not
+    carry every field (none should: the hub wrote them), to be sent as an item.
+    """
+    try:
+        docs = json.loads("[" + ",".join(texts) + "]")  # one parse for the batch, not one per item
+        columns = {"seq": seqs}
+        for name in p.OBSERVATION_COLUMNS:
+            try:
+                values = list(map(itemgetter(name), docs))
+            except KeyError:
+                if name != "source":
+                    raise
+                values = [d.get("source", "provider") for d in docs]  # FeedObservation's default
+            if name in _TIMES:
+                values = list(map(_utc_fixed, values))
+            columns[name] = values
+        return columns, []
+    except (ValueError, KeyError, TypeError, AttributeError):
+        pass  # something odd in the batch: sort it out item by item
+    columns = {name: [] for name in ("seq", *p.OBSERVATION_COLUMNS)}
+    odd = []
+    for seq, text in zip(seqs, texts):
+        try:
+            d = json.loads(text)
+            row = (d["org_code"], d["metric"], _utc_fixed(d["observed_at"]), d["value"],
+                   d.get("source", "provider"), _utc_fixed(d["received_at"]))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            odd.append((seq, "observation", text))
+            continue
+        columns["seq"].append(seq)
+        for name, value in zip(p.OBSERVATION_COLUMNS, row):
+            columns[name].append(value)
+    return columns, odd
+
+
+def _positions(batch) -> int:
+    return batch.count if isinstance(batch, ColumnarBatch) else len(batch.items)
+
+
+async def long_poll(hub, after: int, limit: int, wait: float, fmt: str = "items"):
+    """A batch after ``after``; if empty, wait up to ``wait`` seconds (capped) for a commit.
+
+    Returns a ``FeedBatch`` (``fmt="items"``) or a rendered ``ColumnarBatch``.
+    """
+    columnar = fmt == "columnar"
+    limit = max(1, min(limit, p.MAX_COLUMNAR_BATCH if columnar else p.MAX_FEED_BATCH))
+    read = read_columnar if columnar else read_batch
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(0.0, min(wait, MAX_WAIT_SECONDS))
     woken = hub.db.signal.register()  # before the first read: a commit in between still wakes us
     try:
         while True:
             woken.clear()
-            batch = await run_in_threadpool(read_batch, hub, after, limit)
+            batch = await run_in_threadpool(read, hub, after, limit)
             remaining = deadline - loop.time()
-            if batch.items or remaining <= 0 or hub.stopping:
+            if _positions(batch) or remaining <= 0 or hub.stopping:
                 return batch
             try:
                 await asyncio.wait_for(woken.wait(), remaining)
