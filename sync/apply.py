@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, case, func, select
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.exc import DBAPIError, StatementError
 
@@ -185,16 +185,31 @@ def _simple(model, **rename):
     return handler
 
 
+_STATE_RANK = {"en_route": 0, "arrived": 1, "handed_over": 2, "cleared": 3, "cancelled": 4}
+_TIMES = ("eta_at", "arrived_at", "handed_over_at", "cleared_at")
+
+
 def _handover(conn: Connection, seq: int, d) -> None:
     values = d.model_dump()
     values["feed_seq"] = seq
     stmt = insert(HandoverEvent).values(**values)
-    # A later feed position is a later state of the same ambulance; an
-    # earlier one arriving again (a repeated batch) changes nothing.
+    new, old = stmt.excluded, HandoverEvent.__table__.c
+
+    def rank(state):
+        return case(_STATE_RANK, value=state, else_=-1)
+
+    forward = rank(new.state) >= rank(old.state)
+    # An ambulance only moves forward: a late report of an earlier state (sent
+    # after the later one) fills in times it carries but never moves the
+    # state back.  A repeated batch (same feed position) changes nothing.
+    update = {t: func.coalesce(getattr(new, t), getattr(old, t)) for t in _TIMES}
+    update.update(state=case((forward, new.state), else_=old.state),
+                  vehicle_ref=func.coalesce(new.vehicle_ref, old.vehicle_ref),
+                  updated_at=case((forward, new.updated_at), else_=old.updated_at),
+                  feed_seq=new.feed_seq)
     conn.execute(stmt.on_conflict_do_update(
-        index_elements=[HandoverEvent.event_uuid],
-        set_={k: stmt.excluded[k] for k in values if k != "event_uuid"},
-        where=HandoverEvent.feed_seq < stmt.excluded.feed_seq))
+        index_elements=[HandoverEvent.event_uuid], set_=update,
+        where=HandoverEvent.feed_seq < new.feed_seq))
 
 
 HANDLERS = {

@@ -22,8 +22,8 @@ def register(subparsers) -> None:
     parser.add_argument("--path", type=Path, default=None, help="replica file")
     parser.add_argument("--ca-bundle", default=None, help="CA certificates to trust for the hub's TLS")
     parser.add_argument("--wait", type=float, default=0, help="long-poll up to this many seconds")
-    parser.add_argument("--batch-limit", type=int, default=1000,
-                        help="feed items per request (each batch commits with its cursor)")
+    parser.add_argument("--batch-limit", type=int, default=None,
+                        help="feed items per request (default: the hub's maximum; each batch commits with its cursor)")
     parser.set_defaults(handler=_sync)
 
 

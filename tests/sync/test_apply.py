@@ -163,3 +163,16 @@ def test_a_failure_mid_batch_leaves_replica_and_cursor_untouched(store, monkeypa
     assert count(store, Observation) == 0
     with store.session() as s:
         assert s.get(FeedCursor, "main") is None
+
+
+def test_a_late_earlier_handover_state_never_moves_an_ambulance_back(store):
+    ev = {"ambulance_org": "RX9", "event_uuid": "amb-0002", "hospital_code": "RXX01",
+          "updated_at": T0.isoformat()}
+    handed = dict(ev, state="handed_over", arrived_at=T0.isoformat(),
+                  handed_over_at=(T0 + timedelta(minutes=20)).isoformat())
+    late_arrival = dict(ev, state="arrived", vehicle_ref="A7", arrived_at=T0.isoformat())
+    apply_batch(store, batch([(1, "handover", handed), (2, "handover", late_arrival)]), VALIDATOR)
+    with store.session() as s:
+        h = s.scalars(select(HandoverEvent).where(HandoverEvent.event_uuid == "amb-0002")).one()
+        assert (h.state, h.vehicle_ref, h.feed_seq) == ("handed_over", "A7", 2)
+        assert h.handed_over_at == T0 + timedelta(minutes=20)
