@@ -139,3 +139,12 @@ def test_open_with_unwrapped_key(store, store_path):
         assert again.schema_revision() is not None
     with pytest.raises(WrongKeyError):
         Store.open_with_key(store_path, bytes(32))
+
+
+def test_connections_are_configured_for_durability_and_bulk_loads(store):
+    from models.store import CACHE_KIB
+    with store.raw() as raw:
+        pragmas = {p: raw.execute(f"PRAGMA {p}").fetchone()[0]
+                   for p in ("journal_mode", "synchronous", "foreign_keys", "temp_store", "cache_size")}
+    assert pragmas == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "temp_store": 2,
+                       "cache_size": -CACHE_KIB}
