@@ -19,39 +19,18 @@ from datetime import datetime, timezone
 
 from sqlalchemy import (BigInteger, Boolean, Column, Float, Index, Integer, MetaData, String, Table,
                         Text)
-from sqlalchemy.types import TypeDecorator
+
+from models.orm.types import UTCDateTime, to_utc_text, utcnow  # noqa: F401  (re-exported)
 
 SCHEMA_VERSION = 1
-_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def utc_text(value: datetime) -> str:
-    """Stored form of an aware datetime; a naive one is an error (ambiguous at clock changes)."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"timestamp {value.isoformat()} has no UTC offset")
-    return value.astimezone(timezone.utc).strftime(_FORMAT)
+# One stored time format for replica and hub: fixed-width UTC text, naive times refused.
+UTCText = UTCDateTime
+utc_text = to_utc_text
 
 
 def iso(value: datetime | None) -> str | None:
     """Wire form: ISO 8601 in UTC with an explicit ``+00:00``."""
     return None if value is None else value.astimezone(timezone.utc).isoformat()
-
-
-class UTCText(TypeDecorator):
-    """An aware ``datetime`` in, an aware UTC ``datetime`` out; stored as fixed-width text."""
-
-    impl = String(32)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        return None if value is None else utc_text(value)
-
-    def process_result_value(self, value, dialect):
-        return None if value is None else datetime.fromisoformat(value).astimezone(timezone.utc)
 
 
 metadata = MetaData()
