@@ -144,7 +144,7 @@ def render(sections: list[str], info: list[tuple[str, str]], quick: bool, notes:
               "## How to run", "",
               "```sh",
               "# everything, with defaults (1,000,000 rows x 3 repeats, every cipher, product settings",
-              "# and the 64 MiB cache); rewrites this file except the notes block; ~45 min on 2 cores",
+              "# and the 64 MiB cache); rewrites this file except its <!-- marked --> blocks; ~45-55 min",
               ".venv/bin/python benchmarks/run.py",
               "# a one-minute smoke version (20,000 rows x 1 repeat)",
               ".venv/bin/python benchmarks/run.py --quick",
