@@ -40,8 +40,13 @@ class IngestReport:
 
 def _timestamp(value, name: str, errors: list[str]) -> str | None:
     if type(value) is str:
-        if len(value) == 32 and value.endswith("+00:00") and value[10] == "T":
-            return value
+        if len(value) == 32 and value.endswith("+00:00") and value[10] == "T" and value[19] == ".":
+            try:  # the stored form, but also a real time (not "2025-13-45T99:...")
+                datetime.fromisoformat(value)
+                return value
+            except ValueError:
+                errors.append(f"{name}: {value!r} is not a real time")
+                return None
         try:
             return to_utc_text(datetime.fromisoformat(value))
         except ValueError:

@@ -79,3 +79,13 @@ def test_failure_mid_batch_applies_nothing(store):
     assert _count(store, Observation) == 0
     with store.session() as s:
         assert s.get(FeedCursor, "main") is None
+
+
+def test_a_stored_shape_time_that_is_not_a_real_time_is_quarantined(store):
+    bad = ["2025-13-45T99:99:99.000000+00:00", "XXXX-XX-XXTXX:XX:XX.XXXXXX+00:00"]
+    comma = "2025-01-06T09:00:00,000000+00:00"  # a real time: stored in the normal form
+    rows = [_row(i + 1, observed=t) for i, t in enumerate(bad + [comma])]
+    report = ingest_observations(store, rows, VALIDATOR)
+    assert (report.accepted, report.quarantined) == (1, 2)
+    with store.raw() as raw:
+        assert raw.execute("SELECT observed_at FROM observation").fetchall() == [(T,)]
