@@ -148,3 +148,68 @@ def test_connections_are_configured_for_durability_and_bulk_loads(store):
                    for p in ("journal_mode", "synchronous", "foreign_keys", "temp_store", "cache_size")}
     assert pragmas == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "temp_store": 2,
                        "cache_size": -CACHE_KIB}
+
+
+def _tamper_one_byte_of_page_two(path) -> None:
+    data = bytearray(path.read_bytes())
+    data[4096 + 100] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def _one_row_table(conn) -> None:
+    conn.execute("CREATE TABLE t (x BLOB)")
+    conn.execute("INSERT INTO t VALUES (randomblob(3000))")
+
+
+def test_default_cipher_detects_a_tampered_page(tmp_path):
+    import apsw
+
+    from models.store import DEFAULT_CIPHER, connect_raw
+    path, key = tmp_path / "t.db", bytes(range(32))
+    conn = connect_raw(path, key)
+    conn.execute("PRAGMA journal_mode = DELETE")
+    _one_row_table(conn)
+    conn.close()
+    _tamper_one_byte_of_page_two(path)
+    conn = connect_raw(path, key)
+    with pytest.raises(apsw.CorruptError):
+        conn.execute("SELECT x FROM t").fetchall()
+    conn.close()
+    assert DEFAULT_CIPHER == "aegis"
+
+
+def test_retired_cbc_cipher_would_not_have_noticed(tmp_path):
+    """Control for the test above: why aes256cbc is not offered."""
+    import apsw
+    path, key = tmp_path / "t.db", bytes(range(32)).hex()
+
+    def open_cbc():
+        conn = apsw.Connection(str(path))
+        conn.execute("PRAGMA cipher = 'aes256cbc'")
+        conn.execute(f"PRAGMA key = \"x'{key}'\"")
+        return conn
+    conn = open_cbc()
+    _one_row_table(conn)
+    conn.close()
+    _tamper_one_byte_of_page_two(path)
+    conn = open_cbc()
+    assert len(conn.execute("SELECT x FROM t").fetchall()[0][0]) == 3000
+    conn.close()
+
+
+@pytest.mark.parametrize("cipher", ["aes128cbc", "aes256cbc", "rc4"])
+def test_unauthenticated_ciphers_are_refused(tmp_path, cipher):
+    with pytest.raises(StoreError, match=f"unknown cipher '{cipher}'.*aegis"):
+        Store.create(tmp_path / "x.db", PASSPHRASE, cipher=cipher, kdf=FAST_KDF)
+
+
+def test_replica_made_with_chacha20_still_opens_after_the_default_changed(tmp_path):
+    path = tmp_path / "old.db"
+    with Store.create(path, PASSPHRASE, cipher="chacha20", kdf=FAST_KDF) as old:
+        with old.session() as s, s.begin():
+            s.add(Organisation(ods_code="RXX", name="Old Trust", sector="acute"))
+    assert keyfile.read_header(path)["cipher"] == "chacha20"
+    with Store.unlock(path, PASSPHRASE) as again:
+        assert again.cipher == "chacha20"
+        with again.session() as s:
+            assert s.scalar(select(Organisation.name)) == "Old Trust"
