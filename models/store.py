@@ -102,6 +102,11 @@ class Store:
         if upgrade:
             migrate.upgrade(self.engine)
 
+    @property
+    def key(self) -> bytes:
+        """The unwrapped database key (for the OS keyring, when the user asks)."""
+        return self._key
+
     def _connect(self) -> dbapi.Connection:
         return dbapi.Connection(connect_raw(self.path, self._key, self.cipher))
 

@@ -55,20 +55,30 @@ def render(window, path: Path, view: str = "overview", theme: str | None = None)
     return path
 
 
-def run(store, *, engine=None, screenshot: Path | None = None, view: str = "overview",
-        title: str = "", on_quit=None) -> int:
-    """Show the main window over ``store``; with ``engine``, sync in the background."""
+def application():
+    """The one QApplication (made on first use)."""
+    return _application()
+
+
+def run(store, *, engine=None, screenshot: Path | None = None, view: str | None = None,
+        title: str = "", on_quit=None, settings=None) -> int:
+    """Show the main window over ``store``; with ``engine``, sync in the background.
+
+    The window shows what the replica holds at once (the last known picture);
+    the sync worker starts after it is on screen and never blocks it.
+    ``view`` None: the view from ``settings`` (last one shown), else the overview.
+    """
     if screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = _application()
     from ui.main_window import MainWindow
     from ui.sync_worker import SyncWorker
 
-    window = MainWindow(store, clock=utcnow, title_suffix=title)
+    window = MainWindow(store, clock=utcnow, title_suffix=title, settings=settings)
     if screenshot is not None:
         if engine is not None:
             window.on_cycle(engine.run_once())
-        render(window, screenshot, view)
+        render(window, screenshot, view or "overview")
         print(f"wrote {screenshot}")
         window.close()
         return 0
@@ -77,9 +87,14 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str = "over
         worker = SyncWorker(engine)
         worker.cycle_finished.connect(window.on_cycle)
         worker.connectivity_changed.connect(window.show_connectivity)
-        worker.start()
-    window.resize(*SCREEN_SIZE)
+        window.show_connectivity(engine.tracker.current)   # "Connecting…" until the hub answers
+    if settings is None or not settings.window_size:
+        window.resize(*SCREEN_SIZE)
+    if view is not None:
+        window.show_view(view)
     window.show()
+    if worker is not None:
+        worker.start()
     try:
         return app.exec()
     finally:

@@ -15,7 +15,7 @@ from datetime import datetime, time, timedelta
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ui import format as fmt
@@ -44,6 +44,14 @@ def uk_ticks(lo: float, hi: float, step: int) -> list[float]:
                 out.add(wall.replace(tzinfo=UK).timestamp())
         day += timedelta(days=1)
     return sorted(t for t in out if lo <= t <= hi)
+
+
+def chart_font(t: theme.Theme | None = None) -> QFont:
+    """The chart text font: the theme's size (which follows the text-size setting)."""
+    t = t or theme.current()
+    font = QFont()
+    font.setPointSizeF(max(7.0, t.font_pt * 0.9))
+    return font
 
 
 class UkTimeAxis(pg.AxisItem):
@@ -125,6 +133,7 @@ class TimeChart(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.plot, 1)
         self.series: list[Series] = []
+        self.reference_labels: list[str] = []
         self._arrays: list[tuple[Series, np.ndarray, np.ndarray]] = []
         self.hover = pg.TextItem(anchor=(0, 1))
         self.hover.setZValue(1000)
@@ -149,16 +158,18 @@ class TimeChart(QWidget):
             if not len(xs):
                 continue
             self._draw(s, xs, ys)
-        t = theme.current()
-        for value, label, colour in lines:
+        for value, _label, colour in lines:
             pen = pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashLine)
-            back = QColor(t.chart_bg)
-            back.setAlpha(190)
-            ref = pg.InfiniteLine(pos=value, angle=0, pen=pen,
-                                  label=label, labelOpts={"position": 0.02, "color": t.chart_fg,
-                                                          "fill": pg.mkBrush(back),
-                                                          "anchors": [(0, 1), (0, 1)]})
-            item.addItem(ref, ignoreBounds=True)
+            item.addItem(pg.InfiniteLine(pos=value, angle=0, pen=pen), ignoreBounds=True)
+        # Reference labels sit on a right-hand axis, outside the plotted data,
+        # so they never cover a point (inside labels hid the early-morning waits).
+        right = item.getAxis("right")
+        if lines:
+            item.showAxis("right")
+            right.setTicks([[(value, label) for value, label, _c in lines], []])
+        else:
+            item.hideAxis("right")
+        self.reference_labels = [label for _v, label, _c in lines]
         item.addItem(self.hover, ignoreBounds=True)
         self.hover.hide()
         if x_range is not None:
@@ -170,6 +181,7 @@ class TimeChart(QWidget):
         else:
             item.enableAutoRange(axis="y")
         item.getAxis("left").setTicks([list(y_ticks)] if y_ticks else None)
+        self._style_legend()
         has_points = any(len(xs) for _, xs, _ in self._arrays)
         self.empty.setText(empty_text)
         self.empty.setVisible(not has_points)
@@ -199,10 +211,17 @@ class TimeChart(QWidget):
         t = theme.current()
         self.plot.setBackground(t.chart_bg)
         item = self.plot.getPlotItem()
-        for name in ("left", "bottom"):
+        tick_font = chart_font(t)
+        for name in ("left", "bottom", "right"):
             axis = item.getAxis(name)
             axis.setPen(pg.mkPen(t.chart_fg))
             axis.setTextPen(pg.mkPen(t.chart_fg))
+            axis.setStyle(tickFont=tick_font)
+            axis.label.setFont(tick_font)
+            # Room for the labels at the chosen size (pyqtgraph sizes axes for its default font).
+            axis.setStyle(tickTextOffset=max(3, round(tick_font.pointSizeF() / 3)))
+            if name == "bottom":
+                axis.setHeight(round(tick_font.pointSizeF() * 2.6) + 6)
         item.showGrid(x=True, y=True, alpha=t.chart_grid)
         if self.legend is not None:
             self.legend.setLabelTextColor(t.chart_fg)
@@ -210,9 +229,18 @@ class TimeChart(QWidget):
             back.setAlpha(215)
             self.legend.setBrush(pg.mkBrush(back))
             self.legend.setPen(pg.mkPen(t.border))
+        self._style_legend()
+        self.hover.textItem.setFont(tick_font)
         self.hover.fill = pg.mkBrush(QColor(t.base))
         self.hover.border = pg.mkPen(t.chart_fg)
         self.hover.setColor(QColor(t.text))
+
+    def _style_legend(self) -> None:
+        if self.legend is None:
+            return
+        size = f"{chart_font().pointSizeF():g}pt"
+        for _sample, label in self.legend.items:
+            label.setText(label.text, size=size)
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)

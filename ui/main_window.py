@@ -39,10 +39,15 @@ THEME_SHORTCUTS = {"light": "Ctrl+Shift+L", "dark": "Ctrl+Shift+D", "high_contra
 
 class MainWindow(QMainWindow):
     def __init__(self, store, clock: Callable[[], datetime], *, title_suffix: str = "",
-                 theme_key: str = "light") -> None:
+                 theme_key: str = "light", settings=None) -> None:
+        """``settings`` (``scc_desktop.settings.Settings``): theme, text size, last view and
+        window size are read from it and saved back to it as the user changes them."""
         super().__init__()
         self.store = store
         self.clock = clock
+        self.settings = settings
+        if settings is not None:
+            theme_key = settings.theme
         self.setWindowTitle("SCC Desktop" + (f" — {title_suffix}" if title_suffix else ""))
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -76,13 +81,18 @@ class MainWindow(QMainWindow):
             label.setAccessibleName(name)
             self.statusBar().addPermanentWidget(label)
         self.theme_key = theme_key
-        self.text_scale = 1.0
+        self.text_scale = settings.text_scale if settings is not None else 1.0
         self._build_menu()
         self.connectivity: Connectivity | None = None
         self._ages = QTimer(self)
         self._ages.timeout.connect(self._tick)
         self._ages.start(60_000)
         self.set_theme(theme_key)
+        if settings is not None:
+            if settings.last_view in self.views:
+                self.show_view(settings.last_view)
+            if settings.window_size:
+                self.resize(*settings.window_size)
         self.show_connectivity(None)
 
     # --- menu and shortcuts ---------------------------------------------------
@@ -157,6 +167,7 @@ class MainWindow(QMainWindow):
         self.setPalette(theme.palette(t))
         self.setStyleSheet(theme.stylesheet(t))
         self.theme_actions[key].setChecked(True)
+        self._save_settings(theme=key, text_scale=self.text_scale)
         for view in self.views.values():
             for chart in view.findChildren(TimeChart):
                 chart.apply_theme()
@@ -165,6 +176,18 @@ class MainWindow(QMainWindow):
     def set_text_scale(self, scale: float) -> None:
         self.text_scale = scale
         self.set_theme(self.theme_key)
+
+    def _save_settings(self, **changes) -> None:
+        if self.settings is None:
+            return
+        try:
+            self.settings.update(**changes)
+        except (OSError, ValueError) as exc:  # a full disk must not take the window down
+            self.statusBar().showMessage(f"Settings not saved: {exc}", 10_000)
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self._save_settings(last_view=self.current_key(), window_size=[self.width(), self.height()])
+        super().closeEvent(event)
 
     def _redraw_all(self) -> None:
         self._dirty = set(self.views)

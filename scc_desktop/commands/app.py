@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from scc_desktop import paths
@@ -15,7 +16,8 @@ TOKEN_ENV = "SCC_HUB_TOKEN"
 def add_view_options(parser) -> None:
     parser.add_argument("--screenshot", type=Path, default=None, metavar="FILE.png",
                         help="render a view offscreen to a PNG and exit")
-    parser.add_argument("--view", default="overview", help="the view to render (default overview)")
+    parser.add_argument("--view", default=None,
+                        help="the view to show or render (default: the last one shown; overview for --screenshot)")
 
 
 def register(subparsers) -> None:
@@ -28,20 +30,45 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from scc_desktop import gui, unlock
+    """Open the window: first-run set-up if there is no replica yet, else unlock and show it."""
+    from scc_desktop import gui, hub_access, startup, unlock
+    from scc_desktop import settings as settings_mod
 
-    path = getattr(args, "path", None) or paths.default_replica()
-    if getattr(args, "view", "overview") not in gui.VIEWS:
-        raise UserError(f"unknown view {args.view!r}; choose one of {', '.join(gui.VIEWS)}", 2)
-    hub = getattr(args, "hub", None) or os.environ.get(HUB_ENV)
-    with unlock.open_store(path) as store:
+    view = getattr(args, "view", None)
+    if view is not None and view not in gui.VIEWS:
+        raise UserError(f"unknown view {view!r}; choose one of {', '.join(gui.VIEWS)}", 2)
+    screenshot = getattr(args, "screenshot", None)
+    settings = settings_mod.load()
+    path = getattr(args, "path", None) or (Path(settings.replica) if settings.replica
+                                            else paths.default_replica())
+    if screenshot is not None:  # non-interactive: SCC_PASSPHRASE or the keyring
+        store = unlock.open_store(path)
+    elif not path.exists():
+        gui.application()
+        store = startup.first_run(path, settings)
+        if store is None:
+            return 0
+        if store == startup.DEMO:
+            from scc_desktop.commands import demo
+
+            return demo.run_default(view=view)
+    else:
+        gui.application()
+        store = startup.unlock_window(path, settings)
+        if store is None:
+            return 0
+    hub = getattr(args, "hub", None) or os.environ.get(HUB_ENV) or settings.hub_url
+    with store:
         engine = None
         if hub:
             from sync.client import HubClient
             from sync.engine import SyncEngine
 
-            token = os.environ.get(TOKEN_ENV)
+            token = hub_access.load_token(store)
             if not token:
-                raise UserError(f"set {TOKEN_ENV} to sync with {hub}", 2)
-            engine = SyncEngine(store, HubClient(hub, token))
-        return gui.run(store, engine=engine, screenshot=args.screenshot, view=args.view)
+                raise UserError(f"no access token for {hub}: set {TOKEN_ENV}, or set up again", 2)
+            engine = SyncEngine(store, HubClient(hub, token, verify=settings.ca_bundle or True))
+        for problem in settings.problems:
+            print(f"scc-desktop: {problem}", file=sys.stderr)
+        return gui.run(store, engine=engine, screenshot=screenshot, view=view,
+                       settings=None if screenshot is not None else settings)

@@ -24,6 +24,13 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=_demo)
 
 
+def run_default(view: str | None = None) -> int:
+    """The demo with its defaults (the first-run dialog's "Try the demo")."""
+    import argparse
+
+    return _demo(argparse.Namespace(folder=None, history_hours=12, speed=60, screenshot=None, view=view))
+
+
 def _demo(args) -> int:
     import logging
 
@@ -34,7 +41,7 @@ def _demo(args) -> int:
     from sync.engine import SyncEngine
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    if args.view not in gui.VIEWS:
+    if args.view is not None and args.view not in gui.VIEWS:
         raise UserError(f"unknown view {args.view!r}; choose one of {', '.join(gui.VIEWS)}", 2)
     demo = DemoSystem(args.folder or paths.data_dir() / "demo",
                       history=timedelta(hours=args.history_hours), speed=args.speed)

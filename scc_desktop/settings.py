@@ -1,0 +1,149 @@
+"""User settings: declared once here, kept in one JSON file in the per-user config folder.
+
+Each setting is a ``Setting`` with its default and a check.  Loading never
+fails the start-up: a value that fails its check falls back to the default
+and is reported (naming the setting and the reason); a file that is not
+readable JSON is moved aside as ``settings.json.bad`` (kept, not deleted) and
+reported.  Saving writes a temporary file and renames it over the old one, so
+a crash mid-save leaves the previous settings intact.
+
+Secrets never live here: the hub token is kept inside the encrypted replica
+(``scc_desktop.hub_access``) and the unlock key, if the user asks, in the OS
+keyring.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from scc_desktop import paths
+from sync.address import hub_url_problem
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "settings.json"
+THEMES = ("light", "dark", "high_contrast")
+TEXT_SCALES = (0.9, 1.0, 1.25, 1.5, 2.0, 2.5)
+VIEW_KEYS = ("overview", "provider", "ambulance", "offload", "critical-care",
+             "contacts", "transfers", "decisions", "actions")
+
+
+def _one_of(options: tuple) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        return None if value in options else f"must be one of {', '.join(map(str, options))}"
+    return check
+
+
+def _hub_url(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return "must be text"
+    return hub_url_problem(value)
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None or isinstance(value, str) else "must be text"
+
+
+def _optional_size(value: Any) -> str | None:
+    if value is None:
+        return None
+    if (isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value)
+            and 200 <= value[0] <= 16384 and 150 <= value[1] <= 16384):
+        return None
+    return "must be [width, height] in pixels"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    check: Callable[[Any], str | None]
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("theme", "light", _one_of(THEMES), "colour theme"),
+    Setting("text_scale", 1.0, _one_of(TEXT_SCALES), "text size, relative to normal"),
+    Setting("last_view", "overview", _one_of(VIEW_KEYS), "the view shown at start"),
+    Setting("hub_url", None, _hub_url, "the feed hub to sync with (none: work on the replica only)"),
+    Setting("ca_bundle", None, _optional_text, "CA certificates to trust for the hub (PEM file)"),
+    Setting("replica", None, _optional_text, "replica file (none: the per-user default)"),
+    Setting("window_size", None, _optional_size, "main window size in pixels"),
+)
+BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass
+class Settings:
+    values: dict[str, Any] = field(default_factory=lambda: {s.name: s.default for s in SETTINGS})
+    problems: list[str] = field(default_factory=list)
+    path: Path | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name in BY_NAME:
+            return self.values[name]
+        raise AttributeError(name)
+
+    def set(self, name: str, value: Any) -> None:
+        """Change one setting; a bad value is refused with the setting's name and the reason."""
+        if name not in BY_NAME:
+            raise KeyError(f"unknown setting {name!r}")
+        problem = BY_NAME[name].check(value)
+        if problem:
+            raise ValueError(f"setting {name}: {value!r} {problem}")
+        self.values[name] = value
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps(self.values, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(tmp, self.path)
+
+    def update(self, **changes: Any) -> None:
+        """Set several settings and save (the UI calls this on each change)."""
+        for name, value in changes.items():
+            self.set(name, value)
+        self.save()
+
+
+def default_path() -> Path:
+    return paths.config_dir() / FILE_NAME
+
+
+def load(path: Path | None = None) -> Settings:
+    """The saved settings (defaults for anything missing or invalid; problems listed)."""
+    path = Path(path) if path is not None else default_path()
+    settings = Settings(path=path)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError("the file does not hold a JSON object")
+    except FileNotFoundError:
+        return settings
+    except (ValueError, UnicodeDecodeError) as exc:
+        bad = path.with_name(path.name + ".bad")
+        os.replace(path, bad)
+        settings.problems.append(f"{path} could not be read ({exc}); it was kept as {bad.name} "
+                                 "and the defaults are in use")
+        log.warning(settings.problems[-1])
+        return settings
+    for name, value in raw.items():
+        if name not in BY_NAME:
+            settings.problems.append(f"setting {name}: unknown, ignored")
+            continue
+        try:
+            settings.set(name, value)
+        except ValueError as exc:
+            settings.problems.append(f"{exc}; using the default {BY_NAME[name].default!r}")
+    for problem in settings.problems:
+        log.warning(problem)
+    return settings

@@ -1,0 +1,109 @@
+"""Getting from a double-click to the window: first-run set-up, or unlocking the replica.
+
+Order on a later start: the key in the OS keyring (if the user asked for
+that), then ``SCC_PASSPHRASE`` (scripted runs), then the unlock dialog.  The
+dialogs are run by ``run_dialog`` (``QDialog.exec`` by default) so tests can
+drive the real dialogs without a blocking event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from models.store import Store, StoreError, WrongKeyError
+from scc_desktop import hub_access, paths, unlock
+from scc_desktop.errors import UserError
+
+log = logging.getLogger(__name__)
+
+DEMO = "demo"
+
+
+def _exec(dialog) -> int:
+    return dialog.exec()
+
+
+def keyring_note() -> str | None:
+    """None when a secure OS keyring is available, else why the option is greyed out."""
+    try:
+        unlock._keyring()
+    except unlock.KeyringUnavailable as exc:
+        return f"Not available here: {exc}. You will type the passphrase at each start."
+    return None
+
+
+def _remember(path: Path, key: bytes, settings) -> None:
+    try:
+        unlock.remember_key(path, key)
+    except unlock.KeyringUnavailable as exc:
+        settings.problems.append(f"the unlock key was not stored: {exc}")
+        log.warning(settings.problems[-1])
+
+
+def first_run(path: Path, settings, *, run_dialog: Callable = _exec):
+    """Set up this computer: an open new ``Store`` (hub chosen), ``DEMO``, or None (the user quit)."""
+    from PySide6.QtWidgets import QDialog
+
+    from ui.first_run import FirstRunDialog
+
+    dialog = FirstRunDialog(keyring_note=keyring_note())
+    if run_dialog(dialog) != QDialog.DialogCode.Accepted or dialog.choice is None:
+        return None
+    choice = dialog.choice
+    if choice.mode == DEMO:
+        return DEMO
+    try:
+        store = Store.create(path, choice.passphrase)
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    try:
+        hub_access.save_token(store, choice.token)
+        settings.update(hub_url=choice.hub_url, ca_bundle=choice.ca_bundle or None,
+                        replica=None if path == paths.default_replica() else str(path))
+    except Exception:
+        store.close()
+        raise
+    if choice.remember:
+        _remember(path, store.key, settings)
+    return store
+
+
+def unlock_window(path: Path, settings, *, run_dialog: Callable = _exec) -> Store | None:
+    """Open the replica for the window: keyring, environment, then the unlock dialog."""
+    from PySide6.QtWidgets import QDialog
+
+    from ui.first_run import UnlockDialog
+
+    key = unlock.key_from_keyring(path)
+    if key is not None:
+        try:
+            return Store.open_with_key(path, key)
+        except WrongKeyError:
+            log.warning("the key in the OS keyring does not open %s; asking for the passphrase", path)
+        except StoreError as exc:
+            raise UserError(str(exc)) from None
+    if os.environ.get(unlock.PASSPHRASE_ENV):
+        return unlock.open_store(path, os.environ[unlock.PASSPHRASE_ENV])
+    opened: list[Store] = []
+
+    def attempt(passphrase: str, remember: bool) -> str | None:
+        if not passphrase:
+            return "Passphrase: required"
+        try:
+            store = Store.unlock(path, passphrase)
+        except WrongKeyError:
+            return "That passphrase does not open this replica"
+        except StoreError as exc:
+            return str(exc)
+        opened.append(store)
+        if remember:
+            _remember(path, store.key, settings)
+        return None
+
+    dialog = UnlockDialog(str(path), attempt, keyring_note=keyring_note())
+    if run_dialog(dialog) != QDialog.DialogCode.Accepted or not opened:
+        return None
+    return opened[-1]

@@ -1,0 +1,162 @@
+"""First run and unlock: the real dialogs, driven as a user would, over real encrypted files."""
+
+from __future__ import annotations
+
+import keyring
+import pytest
+from keyring.backends import fail
+from PySide6.QtWidgets import QDialog
+
+from models import keyfile
+from models.store import Store
+from scc_desktop import hub_access, startup, unlock
+from scc_desktop import settings as settings_mod
+from tests.models.conftest import FAST_KDF, PASSPHRASE
+from tests.scc_desktop.test_keyring import MemoryKeyring
+from ui.first_run import FirstRunChoice, first_run_problems
+
+NEW_PASS = "a long room passphrase"
+
+
+@pytest.fixture
+def no_keyring(monkeypatch):
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    monkeypatch.delenv("SCC_PASSPHRASE", raising=False)
+    monkeypatch.delenv("SCC_HUB_TOKEN", raising=False)
+    yield
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def memory_keyring(monkeypatch):
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    monkeypatch.delenv("SCC_PASSPHRASE", raising=False)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return settings_mod.load(tmp_path / "config" / "settings.json")
+
+
+def _driver(qtbot, steps):
+    """A run_dialog that acts on the shown dialog like a user, then reports its result."""
+    seen = []
+
+    def run(dialog):
+        qtbot.addWidget(dialog)
+        dialog.show()
+        seen.append(dialog)
+        steps(dialog)
+        return dialog.result()
+    run.seen = seen
+    return run
+
+
+def _fill_hub(d, url="https://hub.example.nhs.uk", token="tok-123", passphrase=NEW_PASS, repeat=None):
+    d.hub_url.setText(url)
+    d.token.setText(token)
+    d.passphrase.setText(passphrase)
+    d.repeat.setText(passphrase if repeat is None else repeat)
+
+
+def test_problems_name_each_field():
+    problems = first_run_problems(FirstRunChoice("hub", "ftp://x", "", "", "short"))
+    assert [p.split(":")[0] for p in problems] == ["Hub address", "Access token", "Passphrase"]
+    assert first_run_problems(FirstRunChoice("demo")) == []
+
+
+def test_first_run_creates_an_encrypted_replica_with_hub_and_token(qtbot, tmp_path, settings, no_keyring):
+    path = tmp_path / "data" / "replica.db"
+    run = _driver(qtbot, lambda d: (_fill_hub(d), d.try_accept()))
+    store = startup.first_run(path, settings, run_dialog=run)
+    try:
+        assert isinstance(store, Store) and path.exists()
+        assert keyfile.read_header(path)["cipher"] == "aegis"
+        assert hub_access.load_token(store) == "tok-123"
+        assert b"tok-123" not in path.read_bytes()          # the token is inside the encryption
+    finally:
+        store.close()
+    assert settings_mod.load(settings.path).hub_url == "https://hub.example.nhs.uk"
+    assert "tok-123" not in settings.path.read_text()        # never in the plain settings file
+    # No keyring here: the option was greyed out, with the reason.
+    dialog = run.seen[0]
+    assert not dialog.remember.isEnabled() and "Not available here" in dialog.remember.toolTip()
+    with Store.unlock(path, NEW_PASS) as again:
+        assert hub_access.load_token(again) == "tok-123"
+
+
+def test_first_run_refuses_bad_fields_and_says_which(qtbot, tmp_path, settings, no_keyring):
+    path = tmp_path / "replica.db"
+
+    def steps(d):
+        _fill_hub(d, url="http://hub.example.nhs.uk", repeat="something else")
+        d.try_accept()
+        steps.errors = d.errors.text()
+        steps.visible = d.errors.isVisible()
+        d.reject()
+    store = startup.first_run(path, settings, run_dialog=_driver(qtbot, steps))
+    assert store is None and not path.exists()
+    assert steps.visible
+    assert "Hub address: must use https://" in steps.errors and "Repeat: the two passphrases differ" in steps.errors
+
+
+def test_first_run_offers_the_demo(qtbot, tmp_path, settings, no_keyring):
+    def steps(d):
+        d.demo_radio.setChecked(True)
+        assert not d.hub_form.isEnabled() and "demo" in d.ok.text().lower()
+        d.try_accept()
+    assert startup.first_run(tmp_path / "r.db", settings, run_dialog=_driver(qtbot, steps)) == startup.DEMO
+    assert not (tmp_path / "r.db").exists()
+
+
+def test_first_run_can_keep_the_unlock_key_in_the_keyring(qtbot, tmp_path, settings, memory_keyring):
+    path = tmp_path / "replica.db"
+
+    def steps(d):
+        _fill_hub(d)
+        assert d.remember.isEnabled()
+        d.remember.setChecked(True)
+        d.try_accept()
+    startup.first_run(path, settings, run_dialog=_driver(qtbot, steps)).close()
+    assert unlock.key_from_keyring(path) is not None
+    # The next start opens with no dialog at all.
+    never = _driver(qtbot, lambda d: pytest.fail("no dialog expected"))
+    with startup.unlock_window(path, settings, run_dialog=never) as store:
+        assert hub_access.load_token(store) == "tok-123"
+
+
+def test_unlock_dialog_says_when_the_passphrase_is_wrong_then_opens(qtbot, tmp_path, settings, no_keyring):
+    path = tmp_path / "replica.db"
+    Store.create(path, PASSPHRASE, kdf=FAST_KDF).close()
+
+    def steps(d):
+        d.passphrase.setText("not the passphrase")
+        d.try_accept()
+        steps.first = d.errors.text()
+        assert d.result() != QDialog.DialogCode.Accepted
+        d.passphrase.setText(PASSPHRASE)
+        d.try_accept()
+    store = startup.unlock_window(path, settings, run_dialog=_driver(qtbot, steps))
+    assert steps.first == "That passphrase does not open this replica (attempt 1)"
+    assert isinstance(store, Store)
+    store.close()
+
+
+def test_quitting_the_unlock_dialog_opens_nothing(qtbot, tmp_path, settings, no_keyring):
+    path = tmp_path / "replica.db"
+    Store.create(path, PASSPHRASE, kdf=FAST_KDF).close()
+    assert startup.unlock_window(path, settings, run_dialog=_driver(qtbot, lambda d: d.reject())) is None
+
+
+def test_scripted_runs_use_the_environment(qtbot, tmp_path, settings, no_keyring, monkeypatch):
+    path = tmp_path / "replica.db"
+    Store.create(path, PASSPHRASE, kdf=FAST_KDF).close()
+    monkeypatch.setenv("SCC_PASSPHRASE", PASSPHRASE)
+    never = _driver(qtbot, lambda d: pytest.fail("no dialog expected"))
+    with startup.unlock_window(path, settings, run_dialog=never) as store:
+        assert store.schema_revision() is not None

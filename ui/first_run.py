@@ -1,0 +1,195 @@
+"""The two dialogs before the window: first run (passphrase, hub or demo) and unlock.
+
+Both check what they can before closing and say what is wrong next to the
+form, naming the field; neither touches the network.  The work they lead to
+(creating or unlocking the replica) is done by callbacks, so the dialogs stay
+testable with a real store and no mocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QDialogButtonBox, QFileDialog,
+                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QRadioButton, QVBoxLayout, QWidget)
+
+from sync.address import hub_url_problem
+
+MIN_PASSPHRASE = 8
+
+
+@dataclass(frozen=True)
+class FirstRunChoice:
+    mode: str                 # "hub" or "demo"
+    hub_url: str = ""
+    token: str = ""
+    ca_bundle: str = ""
+    passphrase: str = ""
+    remember: bool = False
+
+
+def first_run_problems(choice: FirstRunChoice) -> list[str]:
+    """What stops this choice being used, each naming the field (empty: fine)."""
+    if choice.mode == "demo":
+        return []
+    problems = []
+    if not choice.hub_url.strip():
+        problems.append("Hub address: required (or choose the demo)")
+    else:
+        problem = hub_url_problem(choice.hub_url)
+        if problem:
+            problems.append(f"Hub address: {problem}")
+    if not choice.token.strip():
+        problems.append("Access token: required; your hub administrator issues it")
+    if len(choice.passphrase) < MIN_PASSPHRASE:
+        problems.append(f"Passphrase: at least {MIN_PASSPHRASE} characters")
+    return problems
+
+
+def _error_label() -> QLabel:
+    label = QLabel()
+    label.setObjectName("formErrors")
+    label.setWordWrap(True)
+    label.setStyleSheet("color:#b71c1c;font-weight:bold;")
+    label.setAccessibleName("Problems")
+    label.hide()
+    return label
+
+
+def _password_field(name: str) -> QLineEdit:
+    field = QLineEdit()
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setAccessibleName(name)
+    return field
+
+
+class FirstRunDialog(QDialog):
+    """First start on this computer: connect to a hub (new encrypted replica) or try the demo."""
+
+    def __init__(self, *, keyring_note: str | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Welcome to SCC Desktop")
+        self.setMinimumWidth(560)
+        intro = QLabel("<b>Set up SCC Desktop on this computer.</b><br>Your room's data is kept in an "
+                       "encrypted file here, so the picture stays available when the network or the "
+                       "feed drops. Choose where it comes from.")
+        intro.setWordWrap(True)
+        self.hub_radio = QRadioButton("Connect to our &feed hub")
+        self.demo_radio = QRadioButton("Try the &demo: a simulated system on this computer, nothing to set up")
+        self.hub_radio.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.hub_radio)
+        group.addButton(self.demo_radio)
+        self.hub_url = QLineEdit()
+        self.hub_url.setPlaceholderText("https://scc-hub.example.nhs.uk")
+        self.hub_url.setAccessibleName("Hub address")
+        self.token = _password_field("Access token")
+        self.ca_bundle = QLineEdit()
+        self.ca_bundle.setPlaceholderText("optional: only for a hub with a private certificate")
+        self.ca_bundle.setAccessibleName("CA certificates file")
+        browse = QPushButton("Browse…")
+        browse.setAccessibleName("Choose CA certificates file")
+        browse.clicked.connect(self._browse)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(self.ca_bundle, 1)
+        ca_row.addWidget(browse)
+        self.passphrase = _password_field("Passphrase")
+        self.repeat = _password_field("Repeat passphrase")
+        self.remember = QCheckBox("&Remember the unlock key on this computer (OS keyring)")
+        self.remember.setAccessibleName("Remember the unlock key in the OS keyring")
+        if keyring_note:
+            self.remember.setEnabled(False)
+            self.remember.setToolTip(keyring_note)
+        note = QLabel(keyring_note or "Without it you type the passphrase at each start. There is no "
+                      "way to recover the data without the passphrase; the hub holds the shared feed.")
+        note.setWordWrap(True)
+        note.setObjectName("muted")
+        self.hub_form = QWidget()
+        form = QFormLayout(self.hub_form)
+        form.addRow("Hub &address:", self.hub_url)
+        form.addRow("Access &token:", self.token)
+        form.addRow("CA certificates:", ca_row)
+        form.addRow("&Passphrase:", self.passphrase)
+        form.addRow("R&epeat:", self.repeat)
+        form.addRow("", self.remember)
+        form.addRow("", note)
+        self.errors = _error_label()
+        buttons = QDialogButtonBox()
+        self.ok = buttons.addButton("&Create replica", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton("&Quit", QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.try_accept)
+        buttons.rejected.connect(self.reject)
+        self.demo_radio.toggled.connect(self._mode_changed)
+        layout = QVBoxLayout(self)
+        for w in (intro, self.hub_radio, self.demo_radio, self.hub_form, self.errors, buttons):
+            layout.addWidget(w)
+        self.choice: FirstRunChoice | None = None
+
+    def _browse(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "CA certificates", "", "PEM files (*.pem *.crt);;All (*)")
+        if name:
+            self.ca_bundle.setText(name)
+
+    def _mode_changed(self, demo: bool) -> None:
+        self.hub_form.setEnabled(not demo)
+        self.ok.setText("Start the &demo" if demo else "&Create replica")
+
+    def current(self) -> FirstRunChoice:
+        if self.demo_radio.isChecked():
+            return FirstRunChoice("demo")
+        return FirstRunChoice("hub", self.hub_url.text().strip(), self.token.text().strip(),
+                              self.ca_bundle.text().strip(), self.passphrase.text(),
+                              self.remember.isEnabled() and self.remember.isChecked())
+
+    def try_accept(self) -> None:
+        choice = self.current()
+        problems = first_run_problems(choice)
+        if choice.mode == "hub" and self.passphrase.text() != self.repeat.text():
+            problems.append("Repeat: the two passphrases differ")
+        if problems:
+            self.errors.setText("\n".join(problems))
+            self.errors.show()
+            return
+        self.choice = choice
+        self.accept()
+
+
+class UnlockDialog(QDialog):
+    """Ask for the passphrase; ``unlock(passphrase, remember)`` returns None or the reason it failed."""
+
+    def __init__(self, replica: str, unlock: Callable[[str, bool], str | None], *,
+                 keyring_note: str | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Unlock SCC Desktop")
+        self._unlock = unlock
+        self.attempts = 0
+        label = QLabel(f"Passphrase for the replica<br><small>{replica}</small>")
+        label.setTextFormat(Qt.TextFormat.RichText)
+        self.passphrase = _password_field("Passphrase")
+        self.remember = QCheckBox("&Remember on this computer (OS keyring)")
+        if keyring_note:
+            self.remember.setEnabled(False)
+            self.remember.setToolTip(keyring_note)
+        self.errors = _error_label()
+        buttons = QDialogButtonBox()
+        buttons.addButton("&Unlock", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton("&Quit", QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.try_accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        for w in (label, self.passphrase, self.remember, self.errors, buttons):
+            layout.addWidget(w)
+
+    def try_accept(self) -> None:
+        self.attempts += 1
+        problem = self._unlock(self.passphrase.text(), self.remember.isEnabled() and self.remember.isChecked())
+        if problem:
+            self.errors.setText(f"{problem} (attempt {self.attempts})")
+            self.errors.show()
+            self.passphrase.selectAll()
+            self.passphrase.setFocus()
+            return
+        self.accept()
