@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 
 import numpy as np
@@ -52,6 +52,12 @@ def chart_font(t: theme.Theme | None = None) -> QFont:
     font = QFont()
     font.setPointSizeF(max(7.0, t.font_pt * 0.9))
     return font
+
+
+def mark_scale(t: theme.Theme | None = None) -> float:
+    """Points and lines grow with the text size, so a wall screen's chart stays legible."""
+    t = t or theme.current()
+    return max(1.0, t.font_pt / theme.THEMES[t.key].font_pt)
 
 
 class UkTimeAxis(pg.AxisItem):
@@ -189,6 +195,8 @@ class TimeChart(QWidget):
 
     def _draw(self, s: Series, xs: np.ndarray, ys: np.ndarray) -> None:
         item = self.plot.getPlotItem()
+        k = mark_scale()
+        s = replace(s, size=s.size * k, width=s.width * k)
         if s.step:
             end = s.until.timestamp() if s.until is not None else xs[-1]
             sx = np.repeat(np.append(xs, max(end, xs[-1])), 2)[1:-1]

@@ -164,6 +164,7 @@ class UnlockDialog(QDialog):
                  keyring_note: str | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Unlock SCC Desktop")
+        self.setMinimumWidth(480)
         self._unlock = unlock
         self.attempts = 0
         label = QLabel(f"Passphrase for the replica<br><small>{replica}</small>")

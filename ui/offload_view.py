@@ -76,6 +76,7 @@ class HospitalCard(QFrame):
         layout.addWidget(muted(f"Intervals today (min) {bands}"))
         self.queue = make_table(QUEUE_HEADERS, f"Ambulances waiting at {h.name}, longest first")
         self.queue.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout.addWidget(self.queue, 1)   # placed before filling, so rows are sized in the window's font
         rows = []
         for w in h.waiting:
             colours = theme.severity_colours(w.band.severity if w.band else None)
@@ -91,13 +92,13 @@ class HospitalCard(QFrame):
         self.queue.setAccessibleDescription(
             "; ".join(f"{w.vehicle_ref}: {fmt.wait(w.wait_minutes)}, {w.flag}" for w in h.waiting)
             or "No ambulances waiting")
-        layout.addWidget(self.queue, 1)
 
     def fit_width(self) -> None:
         """Widen the card to its queue's columns (large text); the row of cards then scrolls."""
         self.ensurePolished()
         self.queue.ensurePolished()
         self.queue.resizeColumnsToContents()
+        self.queue.resizeRowsToContents()
         self.setMinimumWidth(max(255, content_width(self.queue) + 16))
 
 

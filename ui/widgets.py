@@ -114,6 +114,9 @@ def cell(text: str, *, colours: tuple[str, str] | None = None, tooltip: str | No
 def fill_table(table: QTableWidget, rows: Sequence[Sequence[QTableWidgetItem]]) -> None:
     """Replace every row; keeps the selected row index when it still exists."""
     selected = table.currentRow()
+    # A table made during this refresh has no style sheet font yet; rows sized
+    # before polishing would be too short for large text (wall screens).
+    table.ensurePolished()
     table.setUpdatesEnabled(False)
     try:
         table.setRowCount(len(rows))

@@ -156,6 +156,30 @@ def test_larger_text_for_a_wall_screen(shown):
     shown.set_text_scale(1.0)
 
 
+def test_wall_screen_text_fits_table_rows_and_charts(shown, store):
+    from PySide6.QtGui import QFontMetrics
+
+    from ui.charts import TimeChart, chart_font, mark_scale
+    fill_system(store, now=NOW)
+    shown.resize(3840, 2160)
+    shown.set_text_scale(2.0)
+    offload = shown.show_view("offload")
+    offload.refresh()
+    queues = [card.queue for card in offload.cards if card.queue.rowCount()]
+    assert queues
+    for q in queues:   # rows tall enough for the doubled text (were sized in the default font)
+        need = QFontMetrics(q.font()).height()
+        assert q.font().pointSizeF() >= 19
+        assert all(q.rowHeight(r) >= need for r in range(q.rowCount()))
+    chart = offload.findChildren(TimeChart)[0]
+    tick = chart.plot.getPlotItem().getAxis("bottom").style["tickFont"]
+    assert tick.pointSizeF() == chart_font().pointSizeF() >= 18
+    assert mark_scale() == 2.0
+    assert chart.reference_labels and chart.plot.getPlotItem().getAxis("right").isVisible()
+    shown.set_text_scale(1.0)
+    assert chart.plot.getPlotItem().getAxis("bottom").style["tickFont"].pointSizeF() == 9.0
+
+
 def test_every_control_has_an_accessible_name(shown, store):
     fill_system(store)
     for key in shown.views:
