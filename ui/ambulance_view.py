@@ -237,7 +237,8 @@ class AmbulanceView(QWidget):
                                   y_ticks=[(i, str(i)) for i in range(5)],
                                   empty_text="No REAP or CSP reports in the last 24 hours.")
         today = now.astimezone(fmt.UK).date()
-        lines = [(std.target_minutes, std.name, line_colour)
+        # Short labels: they sit on the right axis, and a long one would narrow the chart.
+        lines = [(std.target_minutes, f"{cat} {std.target_minutes:g} min", line_colour)
                  for cat, line_colour in (("C1", colour(1)), ("C2", colour(0)))
                  for std in self.standards.for_category(cat)
                  if std.statistic == "mean" and std.in_force(today)]

@@ -126,7 +126,7 @@ class TimeChart(QWidget):
         self.plot.setAccessibleDescription("Chart. Hover over a point for its exact value and time.")
         if y_label:
             self.plot.setLabel("left", y_label)
-        self.legend = self.plot.addLegend(offset=(-8, 4), colCount=legend_columns) if legend else None
+        self.legend = self.plot.addLegend(offset=(8, 4), colCount=legend_columns) if legend else None
         self.empty = QLabel(self.plot)
         self.empty.setObjectName("emptyState")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
