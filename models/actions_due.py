@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid as uuidlib
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.sqlite import insert
@@ -23,6 +24,7 @@ from sqlalchemy.dialects.sqlite import insert
 from models.orm import Action, AlertEvent, AlertRule
 from models.orm.types import from_utc_text, to_utc_text
 
+UK = ZoneInfo("Europe/London")
 RULE_CODE = "action_overdue"
 RULE_NAME = "An action is past its due time and not done"
 # Fixed namespace: every desktop derives the same alert UUID from the same action.
@@ -49,7 +51,8 @@ def _aware(value: datetime | str | None) -> datetime | None:
 
 
 def overdue_detail(description: str, owner: str, due_at: datetime) -> str:
-    return f"Overdue action: {description} (owner {owner}, due {to_utc_text(due_at)})"
+    due = due_at.astimezone(UK).strftime("%a %d %b %H:%M")
+    return f"Overdue action: {description} (owner {owner}, due {due} UK time)"
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,9 @@ def test_an_overdue_action_raises_one_alert_and_completing_it_clears_the_alert(s
     alert = alerts[actions_due.alert_uuid(late)]
     assert (alert.rule_code, alert.action_uuid, alert.raised_at, alert.cleared_at) == (
         "action_overdue", late, T0, None)
-    assert "Phone Trust One site lead" in alert.detail and "Room support" in alert.detail
+    # T0 is 00:30 UTC on the spring clock-change day: still GMT.
+    assert alert.detail == ("Overdue action: Phone Trust One site lead (owner Room support, "
+                            "due Sun 30 Mar 00:30 UK time)")
     with store.session() as s:
         overdue = actions_due.overdue_actions(s, T0 + timedelta(minutes=30))
         open_ = actions_due.open_actions(s, T0 + timedelta(minutes=30))
