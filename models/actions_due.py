@@ -72,8 +72,12 @@ def chase_overdue(db, now: datetime) -> ChaseResult:
         raise ValueError("now: a time without a UTC offset is ambiguous")
     ensure_rule(db)
     raised: list[str] = []
-    rows = db.execute(select(Action.uuid, Action.description, Action.owner, Action.due_at).where(
-        Action.done_at.is_(None), Action.due_at.is_not(None), Action.due_at < now)).all()
+    # Only actions with no alert yet (raised here, or brought by an acknowledgement from elsewhere).
+    rows = db.execute(select(Action.uuid, Action.description, Action.owner, Action.due_at)
+                      .outerjoin(AlertEvent, (AlertEvent.action_uuid == Action.uuid)
+                                 & (AlertEvent.rule_code == RULE_CODE))
+                      .where(Action.done_at.is_(None), Action.due_at.is_not(None), Action.due_at < now,
+                             AlertEvent.uuid.is_(None))).all()
     for uid, description, owner, due_at in rows:
         due_at = _aware(due_at)
         aid = alert_uuid(uid)

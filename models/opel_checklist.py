@@ -60,25 +60,34 @@ class Change:
     assessment_id: int
 
 
-def _timeline(session: Session, series: tuple[str, str | None, str]):
+def _newest_first(session: Session, series: tuple[str, str | None, str]):
     scope, org, pillar = series
     level = func.coalesce(OpelAssessment.declared_level, OpelAssessment.calculated_level)
     query = select(OpelAssessment.id, OpelAssessment.assessed_at, level).where(
         OpelAssessment.scope == scope, OpelAssessment.pillar == pillar, level.is_not(None),
         OpelAssessment.org_code.is_(None) if org is None else OpelAssessment.org_code == org,
-    ).order_by(OpelAssessment.assessed_at, OpelAssessment.id)
-    return session.execute(query).all()
+    ).order_by(OpelAssessment.assessed_at.desc(), OpelAssessment.id.desc())
+    return session.execute(query)
 
 
 def latest_change(session: Session, series: tuple[str, str | None, str]) -> Change | None:
-    """The series' most recent change of level, or None if its level never changed."""
-    last = None
-    previous = None
-    for aid, at, level in _timeline(session, series):
-        if previous is not None and level != previous:
-            last = Change(series[0], series[1], series[2], previous, level, at, aid)
-        previous = level
-    return last
+    """The series' most recent change of level, or None if its level never changed.
+
+    Walks back from the newest assessment only as far as the current level goes:
+    the change is the oldest assessment of that final run of the same level."""
+    rows = _newest_first(session, series)
+    try:
+        newest = next(iter(rows), None)
+        if newest is None:
+            return None
+        start = newest
+        for row in rows:
+            if row[2] != newest[2]:
+                return Change(series[0], series[1], series[2], row[2], newest[2], start[1], start[0])
+            start = row
+        return None
+    finally:
+        rows.close()
 
 
 @dataclass(frozen=True)

@@ -46,10 +46,13 @@ def test_a_provider_moving_up_gets_its_level_cards_once_and_they_survive_a_resta
     assert [(c.scope, c.org_code, c.from_level, c.level) for c in result.changes] == [("provider", "RTEST1", 2, 3)]
     assert result.items == len(_ids(3, "provider")) > 0
     assert _raise(store, T0 + timedelta(hours=2)).items == 0  # again: nothing new
+    assessment(feed, T0 + timedelta(hours=3), 3).apply(store)  # still 3: no change, no new checklist
+    assert _raise(store, T0 + timedelta(hours=3)).changes == []
     store.close()
     with Store.unlock(store_path, PASSPHRASE) as reopened:
         [checklist] = _current(reopened)
-        assert (checklist.label, checklist.from_level, checklist.level) == ("Test Acute Trust One (RTEST1)", 2, 3)
+        assert (checklist.label, checklist.from_level, checklist.level, checklist.changed_at) == (
+            "Test Acute Trust One (RTEST1)", 2, 3, T0 + timedelta(hours=2))
         assert [i.card_id for i in checklist.items] == _ids(3, "provider")
         assert all(i.tick is None for i in checklist.items) and checklist.open_count == len(checklist.items)
 
