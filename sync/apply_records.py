@@ -7,8 +7,19 @@ import json
 from sqlalchemy import Connection, func, or_, select, update
 from sqlalchemy.dialects.sqlite import insert
 
-from models import contacts, transfers
-from models.orm import Action, Contact, DecisionEntry, OutboxItem, QuarantinedRecord, Transfer, TransferEvent
+from models import actions_due, contacts, transfers
+from models.orm import (
+    Action,
+    AlertEvent,
+    AlertRule,
+    Contact,
+    DecisionEntry,
+    OnCallShift,
+    OutboxItem,
+    QuarantinedRecord,
+    Transfer,
+    TransferEvent,
+)
 from models.orm.types import from_utc_text, to_utc_text, utcnow
 
 DECISION_FIELDS = (
@@ -154,8 +165,67 @@ def _action(conn: Connection, seq: int, rec) -> str | None:
     incoming = (to_utc_text(from_utc_text(d["done_at"])), d["done_by"])
     if row.done_at is None or incoming < (to_utc_text(row.done_at), row.done_by or ""):
         conn.execute(update(Action).where(Action.uuid == uid).values(done_at=incoming[0], done_by=incoming[1]))
+        actions_due.clear_for_action(conn, uid, from_utc_text(incoming[0]))
+    return None
+
+
+def _time(value) -> str:
+    return to_utc_text(from_utc_text(value)) if isinstance(value, str) else to_utc_text(value)
+
+
+def _alert_ack(conn: Connection, seq: int, rec) -> str | None:
+    """An acknowledgement: the earliest (acknowledged_at, acknowledged_by) is kept on every desktop.
+
+    A desktop that has not raised the alert yet holds it from the record (rule, raise time,
+    detail), acknowledged; its own chase then finds it there and raises no second one."""
+    d = rec.data
+    missing = [f for f in ("alert_uuid", "acknowledged_at", "acknowledged_by") if not d.get(f)]
+    if missing:
+        return "data: an alert acknowledgement needs " + ", ".join(missing)
+    ack = (_time(d["acknowledged_at"]), d["acknowledged_by"])
+    note = d.get("note") or ""
+    row = conn.execute(select(AlertEvent.acknowledged_at, AlertEvent.acknowledged_by)
+                       .where(AlertEvent.uuid == d["alert_uuid"])).first()
+    if row is None:
+        if not d.get("rule_code") or not d.get("raised_at"):
+            return f"data.alert_uuid: alert {d['alert_uuid']} is not here and the record has no rule_code/raised_at"
+        if d["rule_code"] == actions_due.RULE_CODE:
+            actions_due.ensure_rule(conn)
+        elif conn.execute(select(AlertRule.code).where(AlertRule.code == d["rule_code"])).first() is None:
+            return f"data.rule_code: no alert rule {d['rule_code']!r} on this desktop"
+        conn.execute(insert(AlertEvent).values(
+            uuid=d["alert_uuid"], rule_code=d["rule_code"], org_code=d.get("org_code"),
+            raised_at=_time(d["raised_at"]), detail=d.get("detail") or "", action_uuid=d.get("action_uuid"),
+            acknowledged_at=ack[0], acknowledged_by=ack[1], acknowledged_note=note))
+        return None
+    if row.acknowledged_at is None or ack < (to_utc_text(row.acknowledged_at), row.acknowledged_by or ""):
+        conn.execute(update(AlertEvent).where(AlertEvent.uuid == d["alert_uuid"]).values(
+            acknowledged_at=ack[0], acknowledged_by=ack[1], acknowledged_note=note))
+    return None
+
+
+def _on_call_shift(conn: Connection, seq: int, rec) -> str | None:
+    """A rota slot created (once per shift UUID) or cancelled (the slot removed)."""
+    d = rec.data
+    uid = d.get("shift_uuid")
+    if not uid or d.get("op") not in ("create", "cancel"):
+        return "data: a rota record needs shift_uuid and op (create or cancel)"
+    if d["op"] == "cancel":
+        conn.execute(OnCallShift.__table__.delete().where(OnCallShift.uuid == uid))
+        return None
+    missing = [f for f in ("rota", "contact_uuid", "starts_at", "ends_at") if not d.get(f)]
+    if missing:
+        return "data: a rota slot needs " + ", ".join(missing)
+    if conn.execute(select(Contact.uuid).where(Contact.uuid == d["contact_uuid"])).first() is None:
+        return f"data.contact_uuid: contact {d['contact_uuid']} has no creation edit here yet"
+    starts, ends = _time(d["starts_at"]), _time(d["ends_at"])
+    if ends <= starts:
+        return "data.ends_at: a shift must end after it starts"
+    conn.execute(insert(OnCallShift).values(uuid=uid, rota=d["rota"], contact_uuid=d["contact_uuid"],
+                                            starts_at=starts, ends_at=ends)
+                 .on_conflict_do_nothing(index_elements=[OnCallShift.uuid]))
     return None
 
 
 _HANDLERS = {"decision": _decision, "transfer_event": _transfer_event, "contact": _contact,
-             "action": _action}
+             "action": _action, "alert_ack": _alert_ack, "on_call_shift": _on_call_shift}

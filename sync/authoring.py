@@ -16,8 +16,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import contacts, decision_log, transfers
-from models.orm import Action, Contact, DecisionEntry, QuarantinedRecord, ReplicaMeta, Transfer, TransferEvent
+from models import actions_due, contacts, decision_log, on_call, opel_checklist, transfers
+from models.orm import (
+    Action,
+    AlertEvent,
+    Contact,
+    DecisionEntry,
+    OnCallShift,
+    OpelChecklistItem,
+    Organisation,
+    QuarantinedRecord,
+    ReplicaMeta,
+    Transfer,
+    TransferEvent,
+)
 from models.orm.types import to_utc_text, utcnow
 from sync import outbox
 from sync.protocol import RecordPush
@@ -238,6 +250,139 @@ def complete_action(store, action_uuid: str, done_by: str, done_at: datetime | N
         if action.done_at is not None:
             return False
         action.done_at, action.done_by = done_at, done_by
+        actions_due.clear_for_action(s, action_uuid, done_at)
         outbox.enqueue(s, _push("action", str(uuidlib.uuid4()), device_id(s), utcnow(), {
             "op": "done", "action_uuid": action_uuid, "done_at": to_utc_text(done_at), "done_by": done_by}))
     return True
+
+
+# --- OPEL action-card checklists ----------------------------------------------------
+def tick_checklist_item(store, item_uuid: str, by: str, role: str = "",
+                        at: datetime | None = None) -> DecisionEntry | None:
+    """Tick an action card: a decision-log entry saying who did it and when (synced like any
+    decision), linked to the checklist item.  None, and nothing written, if it was already ticked."""
+    if not by or not by.strip():
+        raise ValueError("by: say who did the action")
+    with store.session() as s:
+        row = s.get(OpelChecklistItem, item_uuid)
+        if row is None:
+            raise ValueError(f"item_uuid: no checklist item {item_uuid}")
+        if opel_checklist.ticks(s, [item_uuid]):
+            return None
+        names = dict(s.execute(select(Organisation.ods_code, Organisation.name)).all())
+        label = opel_checklist.series_label(row.scope, row.org_code, row.pillar, names)
+        checklist = opel_checklist.Checklist(row.scope, row.org_code, row.pillar, label, row.from_level,
+                                             row.level, row.changed_at, ())
+        item = opel_checklist.ChecklistItem(row.uuid, row.card_id, row.title, row.detail, row.owner_role, None)
+        was = f" from OPEL {row.from_level}" if row.from_level else ""
+        decision = f"Action card done: {row.title} ({label}, OPEL {row.level})"
+        rationale = (f"Action card '{row.card_id}' brought up when {label} moved{was} to OPEL {row.level} "
+                     f"at {to_utc_text(row.changed_at)}." + (f" {row.detail}" if row.detail else ""))
+        snapshot = {"opel_change": {"scope": row.scope, "org_code": row.org_code, "pillar": row.pillar,
+                                    "from_level": row.from_level, "level": row.level,
+                                    "changed_at": to_utc_text(row.changed_at)}}
+    return record_decision(store, decision_maker=by.strip(), decision_maker_role=(role or row.owner_role
+                                                                                   or "SCC room").strip(),
+                           decision=decision, rationale=rationale, recorded_by=by.strip(), decided_at=at,
+                           situation_snapshot=snapshot, links=opel_checklist.tick_links(checklist, item))
+
+
+# --- alert acknowledgements ------------------------------------------------------------
+def ack_alert(store, alert_id: str, by: str, note: str = "", at: datetime | None = None) -> bool:
+    """Acknowledge an alert (who, when, a note) here and on every desktop through the hub.
+
+    False, and nothing written, if it was already acknowledged.  The record
+    carries the alert's rule, organisation, raise time, detail and action so a
+    desktop that has not raised the alert yet can hold it, acknowledged.
+    """
+    if not by or not by.strip():
+        raise ValueError("by: say who acknowledges the alert")
+    at = at or utcnow()
+    with store.session() as s, s.begin():
+        alert = s.get(AlertEvent, alert_id)
+        if alert is None:
+            raise ValueError(f"alert_id: no alert {alert_id}")
+        if alert.acknowledged_at is not None:
+            return False
+        alert.acknowledged_at, alert.acknowledged_by, alert.acknowledged_note = at, by.strip(), note.strip()
+        outbox.enqueue(s, _push("alert_ack", str(uuidlib.uuid4()), device_id(s), utcnow(), {
+            "alert_uuid": alert_id, "acknowledged_at": to_utc_text(at), "acknowledged_by": by.strip(),
+            "note": note.strip(), "rule_code": alert.rule_code, "org_code": alert.org_code,
+            "raised_at": to_utc_text(alert.raised_at), "detail": alert.detail,
+            "action_uuid": alert.action_uuid}))
+    return True
+
+
+# --- on-call rota ------------------------------------------------------------------------
+def _shift_push(s: Session, shift: OnCallShift, author: str) -> None:
+    outbox.enqueue(s, _push("on_call_shift", str(uuidlib.uuid4()), device_id(s), utcnow(), {
+        "op": "create", "shift_uuid": shift.uuid, "rota": shift.rota, "contact_uuid": shift.contact_uuid,
+        "starts_at": to_utc_text(shift.starts_at), "ends_at": to_utc_text(shift.ends_at), "author": author}))
+
+
+def _add_shift(s: Session, rota: str, contact_uuid: str, starts_at: datetime, ends_at: datetime,
+               author: str) -> OnCallShift:
+    problems = on_call.check_shift(rota, starts_at, ends_at)
+    if problems:
+        raise ValueError("; ".join(f"{f}: {why}" for f, why in problems))
+    shift = contacts.add_shift(s, rota=rota.strip(), contact_uuid=contact_uuid, starts_at=starts_at,
+                               ends_at=ends_at)
+    shift.uuid = str(uuidlib.uuid4())
+    s.flush()
+    _shift_push(s, shift, author)
+    return shift
+
+
+def add_on_call_shift(store, *, rota: str, contact_uuid: str, starts_at: datetime, ends_at: datetime,
+                      author: str) -> str:
+    """A rota slot (``starts_at <= t < ends_at``) for a contact in the directory; synced. Returns its UUID."""
+    with store.session() as s, s.begin():
+        return _add_shift(s, rota, contact_uuid, starts_at, ends_at, author).uuid
+
+
+def cancel_on_call_shift(store, shift_uuid: str, author: str) -> bool:
+    """Take a rota slot out (here and, through the hub, everywhere). False if it is not here."""
+    with store.session() as s, s.begin():
+        shift = s.get(OnCallShift, shift_uuid)
+        if shift is None:
+            return False
+        s.delete(shift)
+        outbox.enqueue(s, _push("on_call_shift", str(uuidlib.uuid4()), device_id(s), utcnow(), {
+            "op": "cancel", "shift_uuid": shift_uuid, "author": author}))
+    return True
+
+
+ROTA_IMPORT_SOURCE = "on_call_import"
+
+
+@dataclass
+class RotaImportResult:
+    created: list[str] = dc_field(default_factory=list)
+    rejected_rows: int = 0
+    quarantined: int = 0
+    problems: list[str] = dc_field(default_factory=list)  # "row 3: ends_at: ..." one per problem
+    ignored_columns: list[str] = dc_field(default_factory=list)
+
+
+def import_on_call(store, source, author: str, name: str = "rota.csv") -> RotaImportResult:
+    """Read a rota CSV (``models.on_call.read_rota_csv``) and, in one transaction, add every good
+    slot (synced) and keep every rejected row whole in ``quarantined_record`` with its reasons."""
+    result = RotaImportResult()
+    now = utcnow()
+    with store.session() as s, s.begin():
+        plan = on_call.read_rota_csv(s, source)
+        result.ignored_columns = plan.ignored_columns
+        for row in plan.good:
+            result.created.append(_add_shift(s, row.rota, row.contact_uuid, row.starts_at, row.ends_at,
+                                             author).uuid)
+        for row in plan.rejected:
+            reasons = [f"row {row.row}: {f}: {why}" for f, why in row.problems]
+            result.problems += reasons
+            result.rejected_rows += 1
+            s.add(QuarantinedRecord(
+                received_at=now, source=ROTA_IMPORT_SOURCE,
+                payload=json.dumps({"file": name, "row": row.row, "raw": row.raw}, ensure_ascii=False,
+                                   sort_keys=True),
+                errors=reasons))
+            result.quarantined += 1
+    return result

@@ -245,7 +245,7 @@ class FeedRecord(_Msg):
     """A desktop-authored record as the hub stored it (kind "record")."""
 
     uuid: str
-    kind: Literal["decision", "transfer_event", "contact", "alert_ack", "action"]
+    kind: Literal["decision", "transfer_event", "contact", "alert_ack", "action", "on_call_shift"]
     device_id: str
     authored_at: AwareDatetime
     data: dict[str, Any]
@@ -314,12 +314,12 @@ class FeedBatch(_Msg):
 
 
 # --- desktop-authored records -------------------------------------------------
-RECORD_KINDS = ("decision", "transfer_event", "contact", "alert_ack", "action")
+RECORD_KINDS = ("decision", "transfer_event", "contact", "alert_ack", "action", "on_call_shift")
 
 
 class RecordPush(_Msg):
     uuid: str = Field(min_length=36, max_length=36)  # client-generated idempotency key
-    kind: Literal["decision", "transfer_event", "contact", "alert_ack", "action"]
+    kind: Literal["decision", "transfer_event", "contact", "alert_ack", "action", "on_call_shift"]
     device_id: str = Field(min_length=1, max_length=36)
     authored_at: AwareDatetime
     data: dict[str, Any]

@@ -40,6 +40,9 @@ class AlertEvent(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by: Mapped[str | None] = mapped_column(String(120))
     detail: Mapped[str] = mapped_column(Text, default="")
+    # 0006: what the acknowledger said, and the action an overdue-action alert chases.
+    acknowledged_note: Mapped[str | None] = mapped_column(Text)
+    action_uuid: Mapped[str | None] = mapped_column(String(36), index=True)
 
 
 class DataQualityFinding(Base):

@@ -152,3 +152,37 @@ class Action(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class OpelChecklistItem(Base):
+    """One action card brought up by a change of OPEL level (provider, pillar or system).
+
+    Raised from the replica's ``opel_assessment`` history (``models.opel_checklist``),
+    the card's words copied so a later edit of the card file does not rewrite a
+    checklist already shown.  The UUID is derived from the change and the card,
+    so every desktop with the same feed raises the same item; ticking it is a
+    decision-log entry whose ``links`` name the item (who and when, synced).
+    """
+
+    __tablename__ = "opel_checklist_item"
+    __table_args__ = (
+        CheckConstraint("scope IN ('provider', 'pillar', 'system')", name="scope"),
+        CheckConstraint("level BETWEEN 1 AND 4", name="level"),
+        Index("ix_opel_checklist_item_open", "superseded_at", "changed_at"),
+    )
+
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10))
+    org_code: Mapped[str | None] = mapped_column(String(12))
+    pillar: Mapped[str] = mapped_column(String(20))
+    from_level: Mapped[int | None] = mapped_column(Integer)
+    level: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the assessment that changed the level
+    card_id: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    owner_role: Mapped[str] = mapped_column(String(120), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    cards_edition: Mapped[str] = mapped_column(String(200), default="")
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a later change of the same series

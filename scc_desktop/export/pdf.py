@@ -292,8 +292,23 @@ def _cover(st: _Styles, meta: PdfMeta, count: int, f: Fonts) -> list:
     return story
 
 
-def render(entries: list[dict[str, Any]], meta: PdfMeta) -> Rendered:
-    """The PDF bytes and page count."""
+def _handover(st: _Styles, handover: dict[str, Any]) -> list:
+    """Last section: actions open at the export time, overdue first (``scc_desktop.export.handover``)."""
+    story = [Spacer(1, 5 * mm), Paragraph(_text(f"Handover: actions open at {_when(handover['as_at'])}"), st.head)]
+    rows = handover["overdue"] + handover["open"]
+    if not rows:
+        return story + [Paragraph("No open actions.", st.body)]
+    for a in rows:
+        due = f"due {_when(a['due_at'])}" if a["due_at"] else "no due time"
+        late = f"OVERDUE by {int(a['overdue_minutes'] // 60)} h {int(a['overdue_minutes'] % 60):02d} min · " \
+            if a["overdue"] else ""
+        story.append(Paragraph(_text(f"{late}{a['description']} · owner {a['owner']} · {due}"),
+                               st.warn if a["overdue"] else st.body))
+    return story
+
+
+def render(entries: list[dict[str, Any]], meta: PdfMeta, handover: dict[str, Any] | None = None) -> Rendered:
+    """The PDF bytes and page count; ``handover`` adds the open-actions section at the end."""
     f = fonts()
     st = _Styles(f)
     buf = io.BytesIO()
@@ -306,5 +321,7 @@ def render(entries: list[dict[str, Any]], meta: PdfMeta) -> Rendered:
     index = {e["uuid"]: i for i, e in enumerate(entries, start=1)}
     story = _cover(st, meta, len(entries), f)
     story += [_entry_block(st, e, i, index) for i, e in enumerate(entries, start=1)]
+    if handover is not None:
+        story += _handover(st, handover)
     doc.build(story, canvasmaker=_numbered_canvas(meta, f, counter))
     return Rendered(buf.getvalue(), counter[-1] if counter else 0, f.name, f.note)

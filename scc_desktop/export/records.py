@@ -31,6 +31,7 @@ from models import records_verify
 from models.orm import Action, DecisionEntry, ReplicaMeta
 from models.orm.types import to_utc_text, utcnow
 from scc_desktop import __version__
+from scc_desktop.export import handover as handover_section
 from scc_desktop.export.period import Period, iso_uk, uk_period
 
 FORMAT = "scc-decision-log-export"
@@ -181,7 +182,7 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
 
     period = uk_period(first, last)
     out = Path(out_dir)
-    names = (CSV_NAME, JSON_NAME, PDF_NAME, MANIFEST_NAME)
+    names = (CSV_NAME, JSON_NAME, PDF_NAME, handover_section.HANDOVER_NAME, MANIFEST_NAME)
     if out.exists() and not force and any((out / n).exists() for n in names):
         raise ExportError(f"{out} already holds an export; choose an empty folder or use --force to replace it")
     try:
@@ -193,11 +194,13 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
         entries = collect(s, period)
         report = records_verify.verify(s)
         exporter = _exporter(s, user, host)
+        handover = handover_section.collect(s, now)
     retention = retention_class()
     chain = _chain(report)
-    payloads = {CSV_NAME: csv_bytes(entries), JSON_NAME: json_bytes(entries, period, icb)}
+    payloads = {CSV_NAME: csv_bytes(entries), JSON_NAME: json_bytes(entries, period, icb),
+                handover_section.HANDOVER_NAME: handover_section.json_bytes(handover)}
     rendered = pdf.render(entries, pdf.PdfMeta(icb=icb, period=period, exported_at=now, exporter=exporter,
-                                               retention=retention, chain=chain))
+                                               retention=retention, chain=chain), handover=handover)
     payloads[PDF_NAME] = rendered.data
     try:
         for name, data in payloads.items():
@@ -206,6 +209,7 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
             "format": "scc-records-export-manifest", "format_version": FORMAT_VERSION, "icb": icb,
             "period": period.as_dict(), "exported_at": to_utc_text(now), "exported_at_uk": iso_uk(now),
             "exporter": exporter, "retention": retention, "entries": len(entries), "chain": chain,
+            "handover": {"overdue_actions": len(handover["overdue"]), "open_actions": len(handover["open"])},
             "pdf": {"pages": rendered.pages, "font": rendered.font, "font_note": rendered.font_note},
             "files": [{"name": name, "bytes": len(data), "sha256": _sha256(data)}
                       for name, data in sorted(payloads.items())],

@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 import uuid as uuidlib
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -64,7 +65,64 @@ def _check(index: int, raw: Any) -> tuple[p.RecordPush | None, list[p.FieldError
         if not isinstance(h, str) or not _HASH.match(h):
             errors.append(p.FieldError(field=f"{where}.data.content_hash",
                                        reason="a decision needs its content_hash: 64 lower-case hex characters (SHA-256)"))
+    errors += [p.FieldError(field=f"{where}.data.{name}", reason=reason)
+               for name, reason in _KIND_CHECKS.get(rec.kind, lambda d: [])(rec.data)]
     return (None if errors else rec), errors
+
+
+def _uuid_problem(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return "must be a UUID"
+    try:
+        uuidlib.UUID(value)
+    except ValueError:
+        return f"'{value}' is not a UUID"
+    return None
+
+
+def _time_problem(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return "must be an ISO 8601 time with a UTC offset"
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError:
+        return f"'{value}' is not an ISO 8601 time"
+    return None if t.tzinfo is not None else f"'{value}' has no UTC offset"
+
+
+def _text_problem(value: Any, limit: int) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return "must not be empty"
+    return None if len(value) <= limit else f"{len(value)} characters; at most {limit}"
+
+
+def _alert_ack_problems(d: dict) -> list[tuple[str, str]]:
+    found = [("alert_uuid", _uuid_problem(d.get("alert_uuid"))),
+             ("acknowledged_at", _time_problem(d.get("acknowledged_at"))),
+             ("acknowledged_by", _text_problem(d.get("acknowledged_by"), 120))]
+    if d.get("raised_at") is not None:
+        found.append(("raised_at", _time_problem(d.get("raised_at"))))
+    return [(n, r) for n, r in found if r]
+
+
+def _on_call_shift_problems(d: dict) -> list[tuple[str, str]]:
+    op = d.get("op")
+    if op not in ("create", "cancel"):
+        return [("op", f"must be 'create' or 'cancel', not {op!r}")]
+    found = [("shift_uuid", _uuid_problem(d.get("shift_uuid")))]
+    if op == "create":
+        found += [("rota", _text_problem(d.get("rota"), 60)),
+                  ("contact_uuid", _uuid_problem(d.get("contact_uuid"))),
+                  ("starts_at", _time_problem(d.get("starts_at"))),
+                  ("ends_at", _time_problem(d.get("ends_at")))]
+        if not any(r for n, r in found if n in ("starts_at", "ends_at")):
+            if datetime.fromisoformat(d["ends_at"]) <= datetime.fromisoformat(d["starts_at"]):
+                found.append(("ends_at", "a shift must end after it starts"))
+    return [(n, r) for n, r in found if r]
+
+
+# Per-kind checks of ``data`` beyond the envelope: (field, reason) pairs.
+_KIND_CHECKS = {"alert_ack": _alert_ack_problems, "on_call_shift": _on_call_shift_problems}
 
 
 def push(hub, principal: Principal, body: Any) -> p.RecordReceipt:

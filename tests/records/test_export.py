@@ -59,7 +59,7 @@ def test_reexport_is_byte_identical_and_the_manifest_hashes_match(store, log, tm
     assert first.manifest["exported_at"] != second.manifest["exported_at"]
     for result in (first, second):
         listed = {f["name"]: f for f in result.manifest["files"]}
-        assert set(listed) == {"decisions.csv", "decisions.json", "decisions.pdf"}
+        assert set(listed) == {"decisions.csv", "decisions.json", "decisions.pdf", "handover.json"}
         for name, entry in listed.items():
             data = (result.out_dir / name).read_bytes()
             assert entry["sha256"] == hashlib.sha256(data).hexdigest() and entry["bytes"] == len(data)
@@ -153,7 +153,7 @@ def test_cli_export_and_refusal_to_overwrite(store, store_path, log, tmp_path, c
     assert cli.main(args) == 0
     assert "Exported 6 decision(s)" in capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == ["decisions.csv", "decisions.json", "decisions.pdf",
-                                                     "manifest.json"]
+                                                     "handover.json", "manifest.json"]
     assert cli.main(args) == 1
     assert "already holds an export" in capsys.readouterr().err
     assert cli.main(args + ["--force"]) == 0
@@ -170,3 +170,28 @@ def test_an_export_of_a_broken_log_says_so_in_the_pdf_and_manifest(store, log, t
     assert check["intact"] is False and entries[3].uuid in check["first_problem"]
     text = " ".join(_run(_tool("pdftotext"), str(result.out_dir / "decisions.pdf"), "-").split())
     assert f"BROKEN: 1 problem(s); first: entry {entries[3].uuid}" in text
+
+
+def test_the_export_carries_a_handover_of_open_actions_overdue_first(store, log, tmp_path):
+    entries, _ = log
+    # The log's action (due 00:50 UTC) is overdue at 09:00; one more due later, one done, one undated.
+    later = authoring.add_action(store, description="Send the regional update", owner="Room lead",
+                                 author="Lead", due_at=T0 + timedelta(hours=10))
+    done = authoring.add_action(store, description="Open the discharge lounge", owner="Room lead",
+                                author="Lead", due_at=T0)
+    authoring.complete_action(store, done, "Bo", T0 + timedelta(minutes=5))
+    authoring.add_action(store, description="Review the rota", owner="Room support", author="Lead")
+    now = datetime(2025, 3, 30, 9, tzinfo=timezone.utc)
+    result = _export(store, tmp_path / "h", now=now)
+    doc = json.loads((result.out_dir / "handover.json").read_text(encoding="utf-8"))
+    assert (doc["as_at"], doc["as_at_uk"]) == ("2025-03-30T09:00:00.000000+00:00", "2025-03-30T10:00:00+01:00")
+    assert [(a["description"], a["overdue_minutes"], a["decision"]) for a in doc["overdue"]] == [
+        ("Phone Trust One site manager", 490.0, entries[0].decision)]
+    assert [(a["uuid"], a["due_at_uk"]) for a in doc["open"]] == [(later, "2025-03-30T11:30:00+01:00"),
+                                                                  (doc["open"][1]["uuid"], None)]
+    assert result.manifest["handover"] == {"overdue_actions": 1, "open_actions": 2}
+    text = " ".join(_run(_tool("pdftotext"), str(result.out_dir / "decisions.pdf"), "-").split())
+    assert "Handover: actions open at Sun 30 Mar 2025 10:00 BST" in text
+    assert ("OVERDUE by 8 h 10 min · Phone Trust One site manager · owner Room support · "
+            "due Sun 30 Mar 2025 00:50 GMT") in text
+    assert "Open the discharge lounge" not in text.split("Handover:")[1]

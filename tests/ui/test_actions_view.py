@@ -1,0 +1,101 @@
+"""The Actions & alerts view over a real replica: overdue actions, acknowledgements, action-card ticks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from models import actions_due
+from models.orm import Action, AlertEvent, DecisionEntry, OpelAssessment, OutboxItem
+from sync import authoring
+from tests.models.conftest import store, store_path  # noqa: F401
+from tests.ui.feeds import NOW
+from ui.actions_view import ActionsView
+from ui.widgets import table_text
+
+
+def _view(qtbot, store, now=NOW):
+    view = ActionsView(store, lambda: now)
+    qtbot.addWidget(view)
+    view.resize(1200, 800)
+    view.show()
+    qtbot.waitExposed(view)
+    view.user_edit.setText("Sam Lead")
+    view.refresh()
+    return view
+
+
+def _system_change(store, levels):
+    with store.session() as s, s.begin():
+        for hours, level in levels:
+            s.add(OpelAssessment(scope="system", org_code=None, pillar="system",
+                                 assessed_at=NOW - timedelta(hours=hours), table_edition="test",
+                                 table_verified=False, calculated_level=level, complete=True))
+
+
+def test_overdue_action_is_chased_completed_and_its_alert_acknowledged(qtbot, store):
+    late = authoring.add_action(store, description="Phone Trust One site lead", owner="Room support",
+                                author="Lead", due_at=NOW - timedelta(minutes=50))
+    soon = authoring.add_action(store, description="Send the regional update", owner="Room lead",
+                                author="Lead", due_at=NOW + timedelta(minutes=30))
+    view = _view(qtbot, store)
+    rows = table_text(view.actions_table)
+    assert [r[:4] for r in rows] == [
+        ["Phone Trust One site lead", "Room support", "Mon 12 Jan 09:10", "Overdue 50 min"],
+        ["Send the regional update", "Room lead", "Mon 12 Jan 10:30", "Due in 30 min"]]
+    aid = actions_due.alert_uuid(late)
+    assert list(view.ack_buttons) == [aid]
+    assert "Phone Trust One site lead" in table_text(view.alerts_table)[0][1]
+
+    view.note_edit.setText("calling now")
+    view.ack_buttons[aid].click()
+    assert not view.ack_buttons[aid].isEnabled()
+    assert table_text(view.alerts_table)[0][2] == "Sam Lead at Mon 12 Jan 10:00: calling now"
+    view.done_buttons[late].click()
+    assert list(view.done_buttons) == [soon]
+    assert view.alerts_table.isHidden() and not view.alerts_empty.isHidden()
+    with store.session() as s:
+        action, alert = s.get(Action, late), s.get(AlertEvent, aid)
+        assert (action.done_by, action.done_at) == ("Sam Lead", NOW)
+        assert (alert.acknowledged_by, alert.acknowledged_note, alert.cleared_at) == ("Sam Lead", "calling now", NOW)
+        kinds = sorted(i.kind for i in s.scalars(select(OutboxItem)))
+    assert kinds == ["action", "action", "action", "alert_ack"]
+
+
+def test_ticking_an_action_card_records_who_and_when_and_a_name_is_required(qtbot, store):
+    _system_change(store, [(2, 2), (1, 3)])
+    view = _view(qtbot, store)
+    [box] = view.checklist_boxes
+    assert box.title().startswith("System: OPEL 2 → OPEL 3 at Mon 12 Jan 09:00")
+    first_uuid, first = next(iter(view.card_boxes.items()))
+    view.user_edit.setText("")
+    first.click()
+    assert not view.message.isHidden() and "Recording as" in view.message.text()
+    assert not first.isChecked()
+    view.user_edit.setText("Sam Lead")
+    first.click()
+    ticked = view.card_boxes[first_uuid]
+    assert ticked.isChecked() and not ticked.isEnabled()
+    assert ticked.text().endswith("done by Sam Lead at Mon 12 Jan 10:00")
+    assert f"{len(view.card_boxes) - 1} of {len(view.card_boxes)} to do" in view.checklist_boxes[0].title()
+    with store.session() as s:
+        [entry] = s.scalars(select(DecisionEntry)).all()
+        assert (entry.decision_maker, entry.decided_at, entry.links[0]["checklist_item"]) == (
+            "Sam Lead", NOW, first_uuid)
+        assert s.scalar(select(func.count()).select_from(OutboxItem)) == 1
+
+
+def test_on_call_now_and_empty_sections_say_what_is_missing(qtbot, store):
+    view = _view(qtbot, store)
+    assert view.on_call_label.text() == "On call now: no rota slots yet."
+    assert view.actions_table.isHidden() and not view.actions_empty.isHidden()
+    assert view.checklist_boxes == [] and "changes OPEL level" in view.cards_note.text()
+    ada = authoring.upsert_contact(store, author="Lead", name="Dr Ada Director", organisation="Test ICB")
+    authoring.add_on_call_shift(store, rota="Director on-call", contact_uuid=ada, starts_at=NOW - timedelta(hours=2),
+                                ends_at=NOW + timedelta(hours=8), author="Lead")
+    authoring.add_on_call_shift(store, rota="Site manager", contact_uuid=ada, starts_at=NOW + timedelta(hours=8),
+                                ends_at=NOW + timedelta(hours=20), author="Lead")
+    view.refresh()
+    assert view.on_call_label.text() == ("On call now — Director on-call: Dr Ada Director (until 18:00); "
+                                         "Site manager: NOBODY ON CALL")
