@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from models.contacts import OnCall, on_call_at
 from models.orm import Contact, OnCallShift
-from scc_desktop.export.period import parse_uk_time
+from models.uk_period import parse_uk_time
 
 MAX_ROTA = 60
 COLUMNS = ("rota", "starts_at", "ends_at", "contact_uuid", "name", "organisation")

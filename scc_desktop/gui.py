@@ -16,8 +16,9 @@ from models.orm.types import utcnow
 SCREEN_SIZE = (1366, 768)
 # Names for --view; the same keys and order as ui.main_window.VIEWS (kept here
 # so the command line can check a name without importing Qt).
-VIEWS = ("overview", "provider", "ambulance", "offload", "critical-care")
+VIEWS = ("overview", "provider", "ambulance", "offload", "critical-care", "actions")
 THEMES = ("light", "dark", "high_contrast")
+SETTLE_PASSES = 3
 
 
 def _application():
@@ -48,7 +49,10 @@ def render(window, path: Path, view: str = "overview", theme: str | None = None)
     _application().processEvents()
     # Lay out at the final size first, then draw: tile columns and chart ranges follow the size.
     window.views[view].refresh()
-    _application().processEvents()
+    # A view that builds widgets in refresh() settles over a few passes of the event loop
+    # (layout requests, scroll areas sizing their pages), as it would on screen.
+    for _ in range(SETTLE_PASSES):
+        _application().processEvents()
     path.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(path)):
         raise OSError(f"could not write {path}")

@@ -15,10 +15,15 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
-from models import queries
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from models import actions_due, opel_checklist, queries
+from models.orm import AlertEvent
 from sync.connectivity import Connectivity, State
 from ui import format as fmt
 from ui import theme
+from ui.actions_view import ActionsView
 from ui.ambulance_view import AmbulanceView
 from ui.charts import TimeChart
 from ui.critcon_view import CritconView
@@ -29,10 +34,12 @@ from ui.theme import BANNER_STYLE
 
 STATE_WORDS = {State.UNKNOWN: "Connecting…", State.ONLINE: "Online",
                State.FEED_STALE: "Feed stale", State.OFFLINE: "Offline"}
+ACTIONS_TITLE = "Ac&tions and alerts"
 # (key, tab title with mnemonic, view class); Ctrl+1.. follow this order.
 VIEWS = (("overview", "&Overview", OverviewView), ("provider", "&Provider", ProviderView),
          ("ambulance", "&Ambulance", AmbulanceView), ("offload", "O&ffload", OffloadView),
-         ("critical-care", "&Critical care", CritconView))
+         ("critical-care", "&Critical care", CritconView),
+         ("actions", ACTIONS_TITLE, ActionsView))
 TEXT_SCALES = (0.9, 1.0, 1.25, 1.5, 2.0, 2.5)
 THEME_SHORTCUTS = {"light": "Ctrl+Shift+L", "dark": "Ctrl+Shift+D", "high_contrast": "Ctrl+Shift+H"}
 
@@ -63,7 +70,7 @@ class MainWindow(QMainWindow):
         self.views: dict[str, QWidget] = {}
         for key, title, cls in VIEWS:
             view = cls(store, clock)
-            view.setAccessibleName(title.replace("&", "") + " view")
+            view.setAccessibleName(title.replace("&&", "and").replace("&", "") + " view")
             self.views[key] = view
             self.tabs.addTab(view, title)
         self.overview: OverviewView = self.views["overview"]
@@ -88,6 +95,7 @@ class MainWindow(QMainWindow):
         self._ages.timeout.connect(self._tick)
         self._ages.start(60_000)
         self.set_theme(theme_key)
+        self.housekeeping()
         if settings is not None:
             if settings.last_view in self.views:
                 self.show_view(settings.last_view)
@@ -222,6 +230,8 @@ class MainWindow(QMainWindow):
     def on_cycle(self, result) -> None:
         """A sync cycle finished: redraw the visible view if it shows a kind that changed."""
         kinds = set(result.kinds)
+        if kinds:
+            self.housekeeping()
         current = self.current_key()
         for key, view in self.views.items():
             if view.KINDS & kinds:
@@ -232,7 +242,28 @@ class MainWindow(QMainWindow):
                     self._dirty.add(key)
         self.show_connectivity(result.connectivity)
 
+    def housekeeping(self) -> int:
+        """Chase overdue actions and raise OPEL checklists even while their tab is hidden;
+        the tab title carries the count of open, unacknowledged alerts.  Returns that count."""
+        now = self.clock()
+        try:
+            with self.store.session() as s, s.begin():
+                actions_due.chase_overdue(s, now)
+                opel_checklist.raise_checklists(s, now)
+            with self.store.session() as s:
+                open_alerts = s.scalar(select(func.count()).select_from(AlertEvent).where(
+                    AlertEvent.cleared_at.is_(None), AlertEvent.acknowledged_at.is_(None))) or 0
+        except SQLAlchemyError as exc:  # a busy or damaged replica must not stop the window
+            self.statusBar().showMessage(f"Could not check actions and alerts: {exc}", 10_000)
+            return 0
+        index = self.tabs.indexOf(self.views["actions"])
+        self.tabs.setTabText(index, f"{ACTIONS_TITLE} ({open_alerts})" if open_alerts else ACTIONS_TITLE)
+        self.tabs.setTabToolTip(index, f"{open_alerts} alert(s) waiting for acknowledgement"
+                                if open_alerts else "No alerts waiting")
+        return open_alerts
+
     def _tick(self) -> None:
         # Ages and waits move with the clock: the visible view now, the others when shown.
+        self.housekeeping()
         self._redraw_all()
         self.show_connectivity(self.connectivity)

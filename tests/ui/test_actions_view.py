@@ -99,3 +99,21 @@ def test_on_call_now_and_empty_sections_say_what_is_missing(qtbot, store):
     view.refresh()
     assert view.on_call_label.text() == ("On call now — Director on-call: Dr Ada Director (until 18:00); "
                                          "Site manager: NOBODY ON CALL")
+
+
+def test_a_screenshot_shows_every_tick_box_of_many_checklists(qtbot, store, tmp_path):
+    from scc_desktop import gui
+    from ui.main_window import MainWindow
+    with store.session() as s, s.begin():
+        for org in ("R01", "R02", "R03", "R04", "R05", "R06"):
+            for hours, level in ((2, 1), (1, 2)):
+                s.add(OpelAssessment(scope="provider", org_code=org, pillar="acute",
+                                     assessed_at=NOW - timedelta(hours=hours), table_edition="test",
+                                     table_verified=False, calculated_level=level, complete=True))
+    window = MainWindow(store, clock=lambda: NOW)
+    qtbot.addWidget(window)
+    gui.render(window, tmp_path / "actions.png", "actions")
+    view = window.views["actions"]
+    assert len(view.checklist_boxes) == 6
+    squeezed = [c.text() for c in view.card_boxes.values() if c.height() < c.sizeHint().height()]
+    assert squeezed == []

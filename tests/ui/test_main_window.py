@@ -11,6 +11,7 @@ from sync.apply import apply_batch
 from sync.connectivity import ConnectivityTracker, State
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.sync.test_apply import batch
+from scc_desktop import gui
 from ui.main_window import MainWindow
 from ui.overview import ProviderTile
 
@@ -91,7 +92,8 @@ def shown(window, qtbot):
 
 
 def test_ctrl_1_to_5_switch_views(shown, qtbot):
-    assert [k for k, _t, _c in VIEWS] == ["overview", "provider", "ambulance", "offload", "critical-care"]
+    assert [k for k, _t, _c in VIEWS][:5] == ["overview", "provider", "ambulance", "offload", "critical-care"]
+    assert [k for k, _t, _c in VIEWS] == list(gui.VIEWS)   # the command line knows every view
     for n, (key, _title, _cls) in reversed(list(enumerate(VIEWS, start=1))):
         qtbot.keyClick(shown, getattr(Qt.Key, f"Key_{n}"), Qt.KeyboardModifier.ControlModifier)
         assert shown.current_key() == key
@@ -178,6 +180,20 @@ def test_wall_screen_text_fits_table_rows_and_charts(shown, store):
     assert chart.reference_labels and chart.plot.getPlotItem().getAxis("right").isVisible()
     shown.set_text_scale(1.0)
     assert chart.plot.getPlotItem().getAxis("bottom").style["tickFont"].pointSizeF() == 9.0
+
+
+def test_overdue_actions_are_chased_while_their_tab_is_hidden(window, store):
+    from sync.authoring import add_action, complete_action
+    assert window.housekeeping() == 0
+    assert window.tabs.tabText(window.tabs.indexOf(window.views["actions"])) == "Ac&tions and alerts"
+    uid = add_action(store, description="Open 4 escalation beds", owner="Bed bureau", author="lead",
+                     due_at=NOW - timedelta(minutes=5))
+    window.show_view("overview")
+    window._tick()
+    assert window.tabs.tabText(window.tabs.indexOf(window.views["actions"])) == "Ac&tions and alerts (1)"
+    assert window.views["actions"].accessibleName() == "Actions and alerts view"
+    complete_action(store, uid, "Bed bureau", NOW)
+    assert window.housekeeping() == 0
 
 
 def test_every_control_has_an_accessible_name(shown, store):

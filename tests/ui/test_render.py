@@ -16,6 +16,7 @@ EMPTY_WORDS = {
     "ambulance": "No ambulance service data yet",
     "offload": "No hospitals or ambulance handovers yet",
     "critical-care": "No critical care reports yet",
+    "actions": "No open actions",
 }
 
 
@@ -54,7 +55,8 @@ def test_each_view_says_what_is_missing_with_no_data(window, tmp_path, view):
     path = gui.render(window, tmp_path / f"{view}-empty.png", view, theme="dark")
     assert (QImage(str(path)).width(), QImage(str(path)).height()) == (1366, 768)
     page = window.views[view]
-    label = page.empty_label if view == "overview" else page.stack.empty
+    label = {"overview": lambda: page.empty_label, "actions": lambda: page.actions_empty}.get(
+        view, lambda: page.stack.empty)()
     assert label.isVisible() and EMPTY_WORDS[view] in label.text()
 
 

@@ -1,0 +1,96 @@
+"""A period of UK local dates as UTC bounds, and UK display of times.
+
+``--from 2025-03-30 --to 2025-03-30`` is the whole of that UK day: from
+00:00 UK time (GMT) to the next 00:00 UK time (BST), 23 hours of UTC.  UK
+clocks change at 01:00 UTC, never at midnight, so a UK midnight is always
+one unambiguous instant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+UK = ZoneInfo("Europe/London")
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True)
+class Period:
+    first: date  # UK local date, inclusive
+    last: date  # UK local date, inclusive
+    utc_start: datetime  # inclusive
+    utc_end: datetime  # exclusive
+
+    def as_dict(self) -> dict[str, str]:
+        return {"from": self.first.isoformat(), "to": self.last.isoformat(), "timezone": "Europe/London",
+                "utc_start": iso_utc(self.utc_start), "utc_end_exclusive": iso_utc(self.utc_end)}
+
+    def label(self) -> str:
+        if self.first == self.last:
+            return uk_date(self.first)
+        return f"{uk_date(self.first)} to {uk_date(self.last)}"
+
+
+def uk_period(first: date, last: date) -> Period:
+    """UTC ``[start, end)`` covering UK local dates ``first`` to ``last`` inclusive."""
+    if last < first:
+        raise ValueError(f"to: {last.isoformat()} is before from: {first.isoformat()}")
+    start = datetime.combine(first, time(0), tzinfo=UK).astimezone(timezone.utc)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=UK).astimezone(timezone.utc)
+    return Period(first, last, start, end)
+
+
+def iso_utc(value: datetime) -> str:
+    """``2025-03-30T00:00:00Z``-style UTC text, to the second."""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_uk(value: datetime) -> str:
+    """UK local time with its offset, to the second: ``2025-03-30T02:30:00+01:00``."""
+    return value.astimezone(UK).isoformat(timespec="seconds")
+
+
+def uk_date(value: date) -> str:
+    return f"{_DAYS[value.weekday()]} {value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def uk_time(value: datetime) -> str:
+    """``Sun 30 Mar 2025 02:30 BST`` (English names whatever the machine's locale)."""
+    local = value.astimezone(UK)
+    return f"{uk_date(local.date())} {local:%H:%M} {local.tzname()}"
+
+
+def parse_uk_date(text: str) -> date:
+    """``YYYY-MM-DD`` as a UK local date; ValueError names the expected form."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"'{text}' is not a date: write YYYY-MM-DD (a UK local date)") from None
+
+
+def parse_uk_time(text: str) -> datetime:
+    """An ISO 8601 time; without an offset it is UK local time (the clock on the wall).
+
+    A wall time that does not exist (skipped at the spring change) or happens
+    twice (autumn) is refused: say which with an explicit offset.
+    """
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"'{text}' is not a time: write e.g. 2025-03-30T14:00 (UK time) "
+                         "or 2025-03-30T13:00+00:00") from None
+    if value.tzinfo is not None:
+        return value
+    first, second = value.replace(tzinfo=UK, fold=0), value.replace(tzinfo=UK, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return first
+
+    def exists(candidate: datetime) -> bool:
+        return candidate.astimezone(timezone.utc).astimezone(UK).replace(tzinfo=None) == value
+
+    if exists(first) and exists(second):
+        raise ValueError(f"'{text}' happens twice in UK time (clocks go back); add +01:00 or +00:00")
+    raise ValueError(f"'{text}' does not exist in UK time (clocks go forward at 01:00 GMT)")
