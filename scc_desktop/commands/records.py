@@ -45,6 +45,16 @@ def register(subparsers) -> None:
     transfers.add_argument("--all", action="store_true", help="include departed, arrived and cancelled")
     transfers.set_defaults(handler=_transfers)
 
+    alerts = sub.add_parser("alerts", help="open alerts (overdue actions are chased first)")
+    _path_option(alerts)
+    alerts.set_defaults(handler=_alerts)
+    ack = sub.add_parser("ack", help="acknowledge an alert (synced to the hub and other desktops)")
+    _path_option(ack)
+    ack.add_argument("alert", help="the alert's id (from 'records alerts')")
+    ack.add_argument("--by", default=None, help="who acknowledges (default: your login name)")
+    ack.add_argument("--note", default="", help="what is being done about it")
+    ack.set_defaults(handler=_ack)
+
     export = subparsers.add_parser("export", help="export records for the corporate records system")
     esub = export.add_subparsers(dest="export_command", metavar="WHAT", required=True)
     rec = esub.add_parser("records", help="the decision log of a period: PDF, CSV, JSON and a manifest")
@@ -129,6 +139,44 @@ def _transfers(args) -> int:
         print(f"  {flag:<11} {r.local_ref:<12} {r.kind:<15} {r.priority:<9} {r.stage:<20} {wait}")
     if not risks:
         print("  no open transfers")
+    return 0
+
+
+def _alerts(args) -> int:
+    from sqlalchemy import select
+
+    from models import actions_due
+    from models.orm import AlertEvent
+    from models.orm.types import utcnow
+    from scc_desktop.export.period import uk_time
+
+    with _open(args) as store:
+        with store.session() as s, s.begin():
+            actions_due.chase_overdue(s, utcnow())
+        with store.session() as s:
+            rows = s.scalars(select(AlertEvent).where(AlertEvent.cleared_at.is_(None))
+                             .order_by(AlertEvent.raised_at, AlertEvent.uuid)).all()
+    for a in rows:
+        ack = (f"acknowledged by {a.acknowledged_by} at {uk_time(a.acknowledged_at)}" if a.acknowledged_at
+               else "NOT ACKNOWLEDGED")
+        print(f"{a.uuid}  {uk_time(a.raised_at)}  {a.detail}  [{ack}]")
+    if not rows:
+        print("No open alerts.")
+    return 0
+
+
+def _ack(args) -> int:
+    import getpass
+
+    from sync import authoring
+
+    by = args.by or getpass.getuser()
+    with _open(args) as store:
+        try:
+            done = authoring.ack_alert(store, args.alert, by, args.note)
+        except ValueError as exc:
+            raise UserError(str(exc), 2) from None
+    print(f"Acknowledged {args.alert} as {by}." if done else f"{args.alert} was already acknowledged.")
     return 0
 
 

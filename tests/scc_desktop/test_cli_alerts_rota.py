@@ -1,0 +1,64 @@
+"""``records alerts|ack`` and ``contacts rota-import`` as a user runs them: real processes, real files."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from models.orm import AlertEvent, OnCallShift, OutboxItem, QuarantinedRecord
+from models.orm.types import utcnow
+from models.store import Store
+from sync import authoring
+from tests.models.conftest import FAST_KDF
+from tests.scc_desktop.test_cli_db import PASS, run
+
+
+def _replica(tmp_path):
+    path = tmp_path / "scc.db"
+    with Store.create(path, PASS, kdf=FAST_KDF) as store:
+        authoring.add_action(store, description="Ring the site lead", owner="Room support", author="Lead",
+                             due_at=utcnow() - timedelta(minutes=30))
+        authoring.upsert_contact(store, author="Lead", name="Dr Ada Director", organisation="Test ICB")
+    return path
+
+
+def test_alerts_are_listed_then_acknowledged_and_queued_for_the_hub(tmp_path):
+    path = _replica(tmp_path)
+    env = {"SCC_PASSPHRASE": PASS}
+    listed = run("records", "alerts", "--path", str(path), env_extra=env, home=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "Overdue action: Ring the site lead" in listed.stdout and "NOT ACKNOWLEDGED" in listed.stdout
+    alert_id = listed.stdout.split()[0]
+    acked = run("records", "ack", alert_id, "--by", "Sam Lead", "--note", "phoning now", "--path", str(path),
+                env_extra=env, home=tmp_path)
+    assert acked.returncode == 0 and f"Acknowledged {alert_id} as Sam Lead." in acked.stdout
+    again = run("records", "ack", alert_id, "--by", "Sam Lead", "--path", str(path), env_extra=env, home=tmp_path)
+    assert "already acknowledged" in again.stdout
+    unknown = run("records", "ack", "no-such-alert", "--by", "Sam", "--path", str(path), env_extra=env,
+                  home=tmp_path)
+    assert unknown.returncode == 2 and "alert_id: no alert no-such-alert" in unknown.stderr
+    with Store.unlock(path, PASS) as store, store.session() as s:
+        alert = s.get(AlertEvent, alert_id)
+        assert (alert.acknowledged_by, alert.acknowledged_note) == ("Sam Lead", "phoning now")
+        assert [i.kind for i in s.scalars(select(OutboxItem))].count("alert_ack") == 1
+
+
+def test_rota_import_adds_good_slots_and_reports_bad_rows(tmp_path):
+    path = _replica(tmp_path)
+    rota = tmp_path / "rota.csv"
+    rota.write_text("rota,starts_at,ends_at,name\n"
+                    "Director on-call,2026-01-12T08:00,2026-01-12T20:00,Dr Ada Director\n"
+                    "Director on-call,2026-01-12T20:00,2026-01-12T08:00,Dr Ada Director\n"
+                    "Director on-call,2026-01-13T08:00,2026-01-13T20:00,Nobody Known\n")
+    done = run("contacts", "rota-import", str(rota), "--author", "Lead", "--path", str(path),
+               env_extra={"SCC_PASSPHRASE": PASS}, home=tmp_path)
+    assert done.returncode == 1
+    assert "1 rota slot(s) added, 2 row(s) rejected" in done.stdout
+    assert "row 3" in done.stdout and "row 4" in done.stdout
+    with Store.unlock(path, PASS) as store, store.session() as s:
+        assert len(s.scalars(select(OnCallShift)).all()) == 1
+        assert len(s.scalars(select(QuarantinedRecord)).all()) == 2
+    now = run("contacts", "on-call", "--at", "2026-01-12T12:00", "--path", str(path),
+              env_extra={"SCC_PASSPHRASE": PASS}, home=tmp_path)
+    assert "Director on-call: Dr Ada Director" in now.stdout
