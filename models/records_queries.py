@@ -163,7 +163,7 @@ def _what(ev: TransferEvent) -> str:
             created = json.loads(ev.new_value or "{}")
         except ValueError:
             created = {}
-        return (f"opened the case ({created.get('kind', '?')}, {created.get('priority', '?')}, "
+        return (f"opened the case ({str(created.get('kind', '?')).replace('_', ' ')}, {created.get('priority', '?')}, "
                 f"{created.get('from_code', '?')} → {created.get('to_code') or 'not yet known'})")
     old = ev.old_value if ev.old_value not in (None, "") else "—"
     new = ev.new_value if ev.new_value not in (None, "") else "—"

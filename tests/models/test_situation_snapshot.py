@@ -9,14 +9,10 @@ import pytest
 
 from models import situation_snapshot
 from tests.models.conftest import store, store_path  # noqa: F401
-from tests.ui.feeds import AMBULANCE, NOW, Feed, fill_system
+from tests.ui.feeds import AMBULANCE, NOW, fill_system
+from tests.ui.records.seed import seed_rollups
 
 
-def _rollup(feed: Feed, scope: str, pillar: str, level: int | None, at, at_least: int | None = None) -> Feed:
-    return feed.add("opel_assessment", {
-        "scope": scope, "org_code": None, "pillar": pillar, "assessed_at": at.isoformat(),
-        "edition": "test", "verified": False, "level": level, "at_least_level": at_least,
-        "complete": level is not None, "parameters": []})
 
 
 def _take(store, now=NOW):
@@ -26,9 +22,7 @@ def _take(store, now=NOW):
 
 def test_snapshot_of_a_seeded_system_has_every_part(store):
     fill_system(store)
-    f = Feed(first_seq=10_000)
-    _rollup(f, "pillar", "acute", 3, NOW - timedelta(minutes=15))
-    _rollup(f, "system", "system", 3, NOW - timedelta(minutes=15)).apply(store)
+    seed_rollups(store)
     snap = _take(store)
     assert snap["format"] == situation_snapshot.FORMAT and snap["taken_at"].startswith("2026-01-12T10:00:00")
     assert snap["system"]["level"] == 3 and snap["pillars"]["acute"]["level"] == 3
