@@ -90,8 +90,9 @@ def shown(window, qtbot):
     return window
 
 
-def test_ctrl_1_to_5_switch_views(shown, qtbot):
-    assert [k for k, _t, _c in VIEWS] == ["overview", "provider", "ambulance", "offload", "critical-care"]
+def test_ctrl_1_to_8_switch_views(shown, qtbot):
+    assert [k for k, _t, _c in VIEWS] == ["overview", "provider", "ambulance", "offload", "critical-care",
+                                          "contacts", "transfers", "decisions"]
     for n, (key, _title, _cls) in reversed(list(enumerate(VIEWS, start=1))):
         qtbot.keyClick(shown, getattr(Qt.Key, f"Key_{n}"), Qt.KeyboardModifier.ControlModifier)
         assert shown.current_key() == key

@@ -245,14 +245,18 @@ class DecisionsView(QWidget):
             self.author_filter.addItems(authors)
             self.author_filter.setCurrentText(text)
             self.author_filter.blockSignals(False)
-        wanted = [None] + [code for code, _name in rq.organisations(s)]
+        orgs = rq.organisations(s)
+        current = self.provider_filter.currentData()
+        extra = [current] if current and current not in {c for c, _n in orgs} else []
+        wanted = [None] + [code for code, _name in orgs] + extra
         if [self.provider_filter.itemData(i) for i in range(self.provider_filter.count())] != wanted:
-            current = self.provider_filter.currentData()
             self.provider_filter.blockSignals(True)
             self.provider_filter.clear()
             self.provider_filter.addItem("Any provider", None)
-            for code, name in rq.organisations(s):
+            for code, name in orgs:
                 self.provider_filter.addItem(f"{code} — {fmt.short_name(name)}", code)
+            for code in extra:  # named in the log but not (yet) an organisation here
+                self.provider_filter.addItem(code, code)
             self.provider_filter.setCurrentIndex(max(0, self.provider_filter.findData(current)))
             self.provider_filter.blockSignals(False)
 

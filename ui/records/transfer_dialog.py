@@ -37,7 +37,7 @@ def _code(box: QComboBox) -> str:
     index = box.findText(text)
     if index >= 0 and box.itemData(index) is not None:
         return box.itemData(index)
-    return text.split(" ")[0].upper() if text else ""
+    return text.split(" — ")[0].strip().upper() if text else ""
 
 
 class TransferDialog(QDialog):
