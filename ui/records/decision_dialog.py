@@ -62,7 +62,7 @@ def _time_edit(name: str, value: datetime) -> QDateTimeEdit:
     return edit
 
 
-def _text(name: str, value: str = "", height: int = 54) -> QPlainTextEdit:
+def _text(name: str, value: str = "", height: int = 48) -> QPlainTextEdit:
     edit = QPlainTextEdit(value)
     edit.setAccessibleName(name)
     edit.setTabChangesFocus(True)
@@ -82,7 +82,7 @@ class DecisionDialog(QDialog):
         self.actions: list[tuple[str, str, datetime | None]] = []
         now = clock()
         self.setWindowTitle("Amend decision (a new entry)" if amends else "New decision")
-        self.setMinimumSize(720, 600)
+        self.setMinimumSize(760, 680)
         outer = QVBoxLayout(self)
         if amends:
             note = QLabel(f"<b>Amending</b> the entry of {fmt.local_time(amends.decided_at, with_date=True)} by "
@@ -115,7 +115,7 @@ class DecisionDialog(QDialog):
         self.information = _text("Information available, and its time", src.information_available if src else "")
         form.addRow("&Information available", self.information)
         review_row = QHBoxLayout()
-        self.has_review = QCheckBox("Review at")
+        self.has_review = QCheckBox("Re&view at")
         self.has_review.setAccessibleName("Set a review time")
         self.review_at = _time_edit("Review at (UK time)", (src.review_at if src and src.review_at
                                                              else now + timedelta(hours=2)))
@@ -124,7 +124,7 @@ class DecisionDialog(QDialog):
         self.has_review.toggled.connect(self.review_at.setEnabled)
         review_row.addWidget(self.has_review)
         review_row.addWidget(self.review_at, 1)
-        form.addRow("Re&view", review_row)
+        form.addRow("Review", review_row)
         self.providers = QLineEdit(", ".join(sorted(rq.link_codes(src.links))) if src else "")
         self.providers.setAccessibleName("Providers this decision concerns (ODS codes)")
         self.providers.setPlaceholderText("ODS codes, comma separated, e.g. " +

@@ -16,6 +16,8 @@ from datetime import datetime
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
+    QLineEdit,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -37,7 +39,10 @@ from ui.widgets import EmptyOr, cell, fill_table, make_table, muted
 
 HEADERS = ("Flag", "Reference", "Wait / threshold", "Conflict", "Status", "Priority", "Kind", "From → to",
            "Owner")
-HISTORY_HEADERS = ("When", "Who", "What")
+HISTORY_HEADERS = ("When, who", "What")
+# Fields a person may set from the detail panel (status moves by its own buttons).
+EDITABLE = (("to_code", "Receiving ODS code"), ("owner", "Owner"), ("priority", "Priority"),
+            ("clinical_need", "Clinical need"), ("notes", "Notes"))
 LEVEL_COLOURS = {"breached": theme.SEVERITY_COLOURS[3], "approaching": theme.SEVERITY_COLOURS[1],
                  "within": theme.SEVERITY_COLOURS[0], "closed": theme.UNKNOWN_COLOURS}
 CONFLICT_COLOURS = theme.SEVERITY_COLOURS[2]
@@ -123,12 +128,29 @@ class TransfersView(QWidget):
             self.status_buttons[status] = b
         row.addStretch(1)
         layout.addLayout(row)
+        edit_row = QHBoxLayout()
+        self.field_picker = QComboBox()
+        self.field_picker.setAccessibleName("Field of the case to set")
+        for key, words in EDITABLE:
+            self.field_picker.addItem(words, key)
+        self.field_picker.currentIndexChanged.connect(lambda _i: self._load_field_value())
+        self.field_value = QLineEdit()
+        self.field_value.setAccessibleName("New value")
+        self.set_button = QPushButton("S&et")
+        self.set_button.setAccessibleName("Set the field to the new value")
+        self.set_button.clicked.connect(lambda _c=False: self.set_field(self.field_picker.currentData(),
+                                                                        self.field_value.text()))
+        self.field_value.returnPressed.connect(self.set_button.click)
+        edit_row.addWidget(self.field_picker)
+        edit_row.addWidget(self.field_value, 1)
+        edit_row.addWidget(self.set_button)
+        layout.addLayout(edit_row)
         self.conflict_label = QLabel()
         self.conflict_label.setWordWrap(True)
         self.conflict_label.setAccessibleName("Conflicting changes")
         layout.addWidget(self.conflict_label)
         layout.addWidget(QLabel("<b>History</b> (oldest first)"))
-        self.history = make_table(HISTORY_HEADERS, "Case history: who, when, what", stretch=2)
+        self.history = make_table(HISTORY_HEADERS, "Case history: who, when, what", stretch=1)
         layout.addWidget(self.history, 1)
         return panel
 
@@ -199,8 +221,9 @@ class TransfersView(QWidget):
             self.conflict_label.show()
         else:
             self.conflict_label.hide()
-        fill_table(self.history, [[cell(fmt.local_time(h.at, with_date=True)), cell(h.author),
+        fill_table(self.history, [[cell(f"{fmt.local_time(h.at, with_date=True)}\n{h.author}"),
                                    cell(("⚠ " if h.in_conflict else "") + h.what)] for h in history.lines])
+        self._load_field_value()
 
     # --- changes ----------------------------------------------------------------------
     def change_status(self, status: str) -> bool:
@@ -217,6 +240,36 @@ class TransfersView(QWidget):
         self.select_uuid(uid)
         self.status.say(f"{line.transfer.local_ref}: {line.transfer.status} → {status}; "
                         "it reaches other desktops with the next sync.")
+        return True
+
+    def _load_field_value(self) -> None:
+        line = self.selected_line()
+        key = self.field_picker.currentData()
+        self.field_value.setText(str(getattr(line.transfer, key) or "") if line else "")
+        for w in (self.field_picker, self.field_value, self.set_button):
+            w.setEnabled(line is not None)
+
+    def set_field(self, field: str, value: str) -> bool:
+        """Set one field of the selected case (an event; how a conflict is settled)."""
+        line = self.selected_line()
+        value = value.strip()
+        if line is None:
+            return False
+        if field in ("to_code",) and value:
+            value = value.upper()
+            if not (value.isalnum() and 3 <= len(value) <= 12):
+                self.status.say(f"Not set. receiving ODS code: '{value}' is not an ODS code (3 to 12 letters "
+                                "or digits).")
+                return False
+        if field == "priority" and value not in ("emergency", "urgent", "routine"):
+            self.status.say(f"Not set. priority: '{value}' is not one of emergency, urgent, routine.")
+            return False
+        if (getattr(line.transfer, field) or "") == value:
+            self.status.say(f"{line.transfer.local_ref}: {field.replace('_', ' ')} is already '{value}'.")
+            return False
+        authoring.change_transfer(self.store, line.transfer.uuid, field, value or None, self.author)
+        self.refresh()
+        self.status.say(f"{line.transfer.local_ref}: {field.replace('_', ' ')} set to '{value}'.")
         return True
 
     def new_case(self) -> TransferDialog:

@@ -39,7 +39,7 @@ def test_a_case_and_a_decision_made_on_one_desktop_show_on_another(qtbot, sqlite
     rows = table_text(other.table)
     assert [r[1] for r in rows] == ["T-4001"] and rows[0][4] == "accepted"
     other.select_uuid(uid)
-    history = [r[2] for r in table_text(other.history)]
+    history = [r[1] for r in table_text(other.history)]
     assert history[0].startswith("opened the case (inter hospital, urgent, RTEST1 → RTEST2)")
     assert "status: requested → accepted" in history
     other_log = open_view(qtbot, DecisionsView, b.store, now=now)

@@ -64,8 +64,8 @@ def test_a_status_change_adds_a_history_event_and_an_outbox_item(qtbot, store):
     assert view.selected_uuid() == uids["T-2611"]
     history = table_text(view.history)
     assert len(history) == history_before + 2
-    assert history[-2][1:] == ["Test User", "status: requested → accepted"]
-    assert history[-1][2].startswith("accepted at: — → 2026-01-12T10:00")
+    assert history[-2][0].endswith("\nTest User") and history[-2][1] == "status: requested → accepted"
+    assert history[-1][1].startswith("accepted at: — → 2026-01-12T10:00")
     with store.session() as s:
         t = s.get(Transfer, uids["T-2611"])
         assert t.status == "accepted" and t.accepted_at == NOW
@@ -88,7 +88,14 @@ def test_a_conflict_from_two_desktops_is_marked_and_explained(qtbot, store):
     assert view.conflict_label.isVisibleTo(view)
     text = view.conflict_label.text()
     assert "to code" in text and "'RBB'" in text and "'RX9'" in text and "Room lead (desk C)" in text
-    assert sum(r[2].startswith("⚠ to code") for r in table_text(view.history)) == 2
+    assert sum(r[1].startswith("⚠ to code") for r in table_text(view.history)) == 2
+    # A person settles it by setting the field: a new event, the conflict stays in the history.
+    view.field_picker.setCurrentIndex(view.field_picker.findData("to_code"))
+    assert view.field_value.text() == "RX9"
+    assert not view.set_field("to_code", "not a code")
+    assert view.set_field("to_code", "rbb")
+    assert table_text(view.history)[-1][1] == "to code: RX9 → RBB"
+    assert {r[1]: r for r in table_text(view.table)}["T-2612"][7] == "RBB → RBB"
 
 
 def test_new_case_dialog_writes_the_minimum_dataset_and_notes(qtbot, store):
