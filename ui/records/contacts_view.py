@@ -197,6 +197,9 @@ class ContactsView(QWidget):
         self.copy_spoc_button.setEnabled(self.spoc is not None)
 
     def _fill(self) -> None:
+        # Keep the selected *contact* (not the row number): a contact arriving by sync above it
+        # must not turn "copy number" into someone else's number.
+        keep = self.selected()
         self.shown = self.index.search(self.search.text(), limit=None)
         rows = []
         for c in self.shown:
@@ -208,6 +211,10 @@ class ContactsView(QWidget):
                               tooltip=c.organisation),
                          cell(c.role), cell(c.service), cell(c.email or "")])
         fill_table(self.table, rows)
+        self.table.clearSelection()
+        self.table.setCurrentCell(-1, -1)
+        if keep is not None:
+            self.select_uuid(keep.uuid)
         total = len(self.index)
         query = self.search.text().strip()
         self.count_label.setText(f"{len(self.shown)} of {total} contacts match “{query}”" if query

@@ -112,6 +112,7 @@ class DecisionsView(QWidget):
         self.author = current_user()
         self.rows: list[rq.DecisionRow] = []
         self.known: dict[str, rq.DecisionRow] = {}
+        self._page = ""
         self.dialog = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
@@ -284,8 +285,11 @@ class DecisionsView(QWidget):
     def _show_detail(self) -> None:
         row = self.selected_row()
         self.amend_button.setEnabled(row is not None)
-        self.detail.setHtml(detail_html(row, self.known) if row else
-                            "<p><i>No entry matches the filters. Clear a filter to see more.</i></p>")
+        page = (detail_html(row, self.known) if row else
+                "<p><i>No entry matches the filters. Clear a filter to see more.</i></p>")
+        if page != self._page:  # the minute's redraw must not jump the reader back to the top
+            self._page = page
+            self.detail.setHtml(page)
 
     # --- writing ------------------------------------------------------------------------
     def _open(self, amends=None) -> DecisionDialog:

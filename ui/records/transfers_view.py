@@ -80,6 +80,7 @@ class TransfersView(QWidget):
         self.author = current_user()
         self.table_data = transfer_risk.load_thresholds()
         self.lines: list[rq.TransferLine] = []
+        self._field_shown: tuple | None = None
         self.dialog = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
@@ -245,7 +246,10 @@ class TransfersView(QWidget):
     def _load_field_value(self) -> None:
         line = self.selected_line()
         key = self.field_picker.currentData()
-        self.field_value.setText(str(getattr(line.transfer, key) or "") if line else "")
+        shown = (line.transfer.uuid if line else None, key, getattr(line.transfer, key) if line else None)
+        if shown != self._field_shown:  # a redraw must not overwrite what the user is typing
+            self._field_shown = shown
+            self.field_value.setText(str(shown[2] or ""))
         for w in (self.field_picker, self.field_value, self.set_button):
             w.setEnabled(line is not None)
 

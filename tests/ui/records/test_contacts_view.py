@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 from sqlalchemy import func, select
 
 from models.orm import Contact, OutboxItem, QuarantinedRecord
+from sync import authoring
 from tests.ui.records.conftest import open_view
 from tests.ui.records.seed import seed_contacts
 from ui.records.contacts_view import ContactsView
@@ -149,3 +150,15 @@ def test_export_keeps_phone_numbers_and_neutralises_formulas(qtbot, store, tmp_p
     assert "'=cmd|' /C calc'!A0" in rows
     assert view.export_to(tmp_path / "out.vcf") == 13
     assert (tmp_path / "out.vcf").read_text("utf-8").count("BEGIN:VCARD") == 13
+
+
+def test_a_contact_arriving_above_the_selection_does_not_change_whose_number_is_copied(qtbot, store):
+    seed_contacts(store)
+    view = open_view(qtbot, ContactsView, store)
+    view.select_uuid(next(c.uuid for c in view.shown if c.name == "Sarah Lindqvist"))
+    row_before = view.table.currentRow()
+    authoring.upsert_contact(store, author="desk B", name="Aaron Abbott", organisation="Test ICB",
+                             phone="0113 496 0999")  # as if it had arrived with a sync
+    view.refresh()
+    assert view.table.currentRow() == row_before + 1 and view.selected().name == "Sarah Lindqvist"
+    assert view.copy_phone() and QApplication.clipboard().text() == "+44 20 7946 0011"

@@ -3,7 +3,7 @@ verify, export."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from PySide6.QtCore import QDate
 from sqlalchemy import func, select

@@ -93,6 +93,9 @@ def test_a_conflict_from_two_desktops_is_marked_and_explained(qtbot, store):
     view.field_picker.setCurrentIndex(view.field_picker.findData("to_code"))
     assert view.field_value.text() == "RX9"
     assert not view.set_field("to_code", "not a code")
+    view.field_value.setText("rb")
+    view.refresh()  # the minute's redraw keeps what is being typed
+    assert view.field_value.text() == "rb"
     assert view.set_field("to_code", "rbb")
     assert table_text(view.history)[-1][1] == "to code: RX9 → RBB"
     assert {r[1]: r for r in table_text(view.table)}["T-2612"][7] == "RBB → RBB"
