@@ -162,3 +162,17 @@ def test_a_contact_arriving_above_the_selection_does_not_change_whose_number_is_
     view.refresh()
     assert view.table.currentRow() == row_before + 1 and view.selected().name == "Sarah Lindqvist"
     assert view.copy_phone() and QApplication.clipboard().text() == "+44 20 7946 0011"
+
+
+def test_vcard_import_names_the_card_and_line_of_each_rejection(qtbot, store, tmp_path):
+    path = tmp_path / "team.vcf"
+    path.write_text("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Ada Good\r\nORG:Test ICB\r\nTEL:020 7946 0099\r\nEND:VCARD\r\n"
+                    "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Bob Bad\r\nORG:Test ICB\r\nEMAIL:bob@@nhs\r\nEND:VCARD\r\n",
+                    encoding="utf-8")
+    view = open_view(qtbot, ContactsView, store)
+    report = view.import_file(path)
+    assert "1 added" in report.summary.text() and "1 card(s) rejected" in report.summary.text()
+    assert report.table.horizontalHeaderItem(0).text() == "Card"
+    assert report.rejection_sentences() == ["2 (line 7) | email | 'bob@@nhs' is not a valid email address"]
+    assert _names(view) == ["Ada Good"]
+    report.close()
