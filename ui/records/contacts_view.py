@@ -234,7 +234,8 @@ class ContactsView(QWidget):
             line.setContentsMargins(0, 0, 0, 0)
             until = fmt.local_time(o.ends_at, with_date=o.ends_at.astimezone(fmt.UK).date()
                                    != now.astimezone(fmt.UK).date())
-            text = QLabel(f"<b>{o.rota}</b><br>{o.contact.name} · {o.contact.phone or 'no number'}"
+            number = (o.contact.phone or "no number").replace(" ", "\u00a0")  # never broken across lines
+            text = QLabel(f"<b>{o.rota}</b><br>{o.contact.name} · {number}"
                           f"<br><span>until {until}</span>")
             text.setWordWrap(True)
             text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -132,7 +132,7 @@ class DecisionsView(QWidget):
         self.detail.setAccessibleName("The selected decision, every field")
         self.detail.setOpenLinks(False)
         split.addWidget(self.detail)
-        split.setSizes([720, 620])
+        split.setSizes([800, 540])
         self.stack = EmptyOr(EMPTY_TEXT, split)
         outer.addWidget(self.stack, 1)
         self.status = StatusLine()
@@ -226,12 +226,14 @@ class DecisionsView(QWidget):
         self.stack.show_empty(total == 0)
         fill_table(self.table, [[
             cell(fmt.local_time(r.entry.decided_at, with_date=True), data=r.entry.uuid),
-            cell(f"{r.entry.decision_maker} ({r.entry.decision_maker_role})"),
+            cell(r.entry.decision_maker, tooltip=r.entry.decision_maker_role),
             cell(r.entry.decision.splitlines()[0][:140] if r.entry.decision else ""),
             cell(str(len(r.actions)), align_right=True),
-            cell(("amends an entry" if r.entry.amends_uuid else "")
+            cell(("amends" if r.entry.amends_uuid else "")
                  + (" · " if r.entry.amends_uuid and r.amended_by else "")
-                 + ("⚠ amended later" if r.amended_by else ""))] for r in self.rows])
+                 + ("⚠ amended" if r.amended_by else ""),
+                 tooltip="A later entry corrects this one: read it too" if r.amended_by else None)]
+            for r in self.rows])
         self.count_label.setText(f"{len(self.rows)} of {total} entries shown, newest decision first")
         self.select_uuid(keep or (self.rows[0].entry.uuid if self.rows else None))
         self._show_detail()

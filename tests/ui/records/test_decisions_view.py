@@ -124,8 +124,8 @@ def test_amend_creates_a_new_entry_and_never_edits(qtbot, store):
         assert s.get(DecisionEntry, amendment.uuid).amends_uuid == second.uuid
         assert s.get(DecisionEntry, first.uuid).content_hash == original_hash
     rows = {r[2]: r for r in table_text(view.table)}
-    assert rows["Open 6 escalation beds at Beta for the evening peak"][4] == "⚠ amended later"
-    assert rows["Open 4 (not 6) escalation beds at Beta"][4] == "amends an entry"
+    assert rows["Open 6 escalation beds at Beta for the evening peak"][4] == "⚠ amended"
+    assert rows["Open 4 (not 6) escalation beds at Beta"][4] == "amends"
     assert view.selected_uuid() == amendment.uuid
     assert "Amends the entry of Mon 12 Jan 08:50 by Mei Chen" in view.detail.toPlainText()
     report = view.verify_chain()
