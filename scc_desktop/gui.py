@@ -16,7 +16,8 @@ from models.orm.types import utcnow
 SCREEN_SIZE = (1366, 768)
 # Names for --view; the same keys and order as ui.main_window.VIEWS (kept here
 # so the command line can check a name without importing Qt).
-VIEWS = ("overview", "provider", "ambulance", "offload", "critical-care", "actions")
+VIEWS = ("overview", "provider", "ambulance", "offload", "critical-care", "contacts", "transfers",
+         "decisions", "actions")
 THEMES = ("light", "dark", "high_contrast")
 SETTLE_PASSES = 3
 

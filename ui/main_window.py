@@ -30,15 +30,19 @@ from ui.critcon_view import CritconView
 from ui.offload_view import OffloadView
 from ui.overview import OverviewView
 from ui.provider_view import ProviderView
+from ui.records.contacts_view import ContactsView
+from ui.records.decisions_view import DecisionsView
+from ui.records.transfers_view import TransfersView
 from ui.theme import BANNER_STYLE
 
 STATE_WORDS = {State.UNKNOWN: "Connecting…", State.ONLINE: "Online",
                State.FEED_STALE: "Feed stale", State.OFFLINE: "Offline"}
-ACTIONS_TITLE = "Ac&tions and alerts"
+ACTIONS_TITLE = "Actions and al&erts"
 # (key, tab title with mnemonic, view class); Ctrl+1.. follow this order.
 VIEWS = (("overview", "&Overview", OverviewView), ("provider", "&Provider", ProviderView),
          ("ambulance", "&Ambulance", AmbulanceView), ("offload", "O&ffload", OffloadView),
-         ("critical-care", "&Critical care", CritconView),
+         ("critical-care", "&Critical care", CritconView), ("contacts", "Co&ntacts", ContactsView),
+         ("transfers", "&Transfers", TransfersView), ("decisions", "&Decision log", DecisionsView),
          ("actions", ACTIONS_TITLE, ActionsView))
 TEXT_SCALES = (0.9, 1.0, 1.25, 1.5, 2.0, 2.5)
 THEME_SHORTCUTS = {"light": "Ctrl+Shift+L", "dark": "Ctrl+Shift+D", "high_contrast": "Ctrl+Shift+H"}

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.contacts.directory import ContactView, fold
+from models.csv_guard import safe_cell
 from models.contacts.fields import FIELDS, clean_new, parse_uuid
 from models.orm import Contact
 
@@ -205,10 +206,13 @@ def export_rows(session: Session) -> list[ContactView]:
 
 
 def write_csv(contacts: list[ContactView]) -> bytes:
-    """UTF-8 with a byte-order mark (so Excel reads accents right), CRLF rows, all columns."""
+    """UTF-8 with a byte-order mark (so Excel reads accents right), CRLF rows, all columns.
+
+    A cell that would start a spreadsheet formula gets a leading apostrophe; phone numbers
+    such as "+44 20 7946 0000" are kept as they are (``models.csv_guard``)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for c in contacts:
-        writer.writerow([getattr(c, col) or "" for col in CSV_COLUMNS])
+        writer.writerow([safe_cell(getattr(c, col) or "") for col in CSV_COLUMNS])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")

@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 import resources
 from models import records_verify
+from models.csv_guard import safe_cell
 from models.orm import Action, DecisionEntry, ReplicaMeta
 from models.orm.types import to_utc_text, utcnow
 from scc_desktop import __version__
@@ -99,13 +100,16 @@ def collect(session, period: Period) -> list[dict[str, Any]]:
 
 
 def csv_bytes(entries: list[dict[str, Any]]) -> bytes:
-    """UTF-8 (no byte-order mark), CRLF rows, one row per entry; lists and objects as canonical JSON."""
+    """UTF-8 (no byte-order mark), CRLF rows, one row per entry; lists and objects as canonical JSON.
+
+    A text cell that would start a spreadsheet formula gets a leading apostrophe (phone numbers
+    are kept: ``models.csv_guard``); ``decisions.json`` holds every value exactly."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for e in entries:
         writer.writerow(["" if e[c] is None else canonical_json(e[c]) if isinstance(e[c], (list, dict))
-                         else str(e[c]) for c in CSV_COLUMNS])
+                         else safe_cell(str(e[c])) for c in CSV_COLUMNS])
     return buf.getvalue().encode("utf-8")
 
 

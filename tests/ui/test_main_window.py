@@ -91,9 +91,12 @@ def shown(window, qtbot):
     return window
 
 
-def test_ctrl_1_to_5_switch_views(shown, qtbot):
-    assert [k for k, _t, _c in VIEWS][:5] == ["overview", "provider", "ambulance", "offload", "critical-care"]
+def test_ctrl_1_to_9_switch_views(shown, qtbot):
+    assert [k for k, _t, _c in VIEWS] == ["overview", "provider", "ambulance", "offload", "critical-care",
+                                          "contacts", "transfers", "decisions", "actions"]
     assert [k for k, _t, _c in VIEWS] == list(gui.VIEWS)   # the command line knows every view
+    mnemonics = [t[t.index("&") + 1].lower() for _k, t, _c in VIEWS]
+    assert len(set(mnemonics)) == len(mnemonics)           # Alt+letter reaches exactly one tab
     for n, (key, _title, _cls) in reversed(list(enumerate(VIEWS, start=1))):
         qtbot.keyClick(shown, getattr(Qt.Key, f"Key_{n}"), Qt.KeyboardModifier.ControlModifier)
         assert shown.current_key() == key
@@ -185,12 +188,12 @@ def test_wall_screen_text_fits_table_rows_and_charts(shown, store):
 def test_overdue_actions_are_chased_while_their_tab_is_hidden(window, store):
     from sync.authoring import add_action, complete_action
     assert window.housekeeping() == 0
-    assert window.tabs.tabText(window.tabs.indexOf(window.views["actions"])) == "Ac&tions and alerts"
+    assert window.tabs.tabText(window.tabs.indexOf(window.views["actions"])) == "Actions and al&erts"
     uid = add_action(store, description="Open 4 escalation beds", owner="Bed bureau", author="lead",
                      due_at=NOW - timedelta(minutes=5))
     window.show_view("overview")
     window._tick()
-    assert window.tabs.tabText(window.tabs.indexOf(window.views["actions"])) == "Ac&tions and alerts (1)"
+    assert window.tabs.tabText(window.tabs.indexOf(window.views["actions"])) == "Actions and al&erts (1)"
     assert window.views["actions"].accessibleName() == "Actions and alerts view"
     complete_action(store, uid, "Bed bureau", NOW)
     assert window.housekeeping() == 0

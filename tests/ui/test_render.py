@@ -8,6 +8,7 @@ from PySide6.QtGui import QImage
 from scc_desktop import gui
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import NOW, fill_system
+from tests.ui.records.seed import seed_all
 from ui.main_window import VIEWS, MainWindow
 
 EMPTY_WORDS = {
@@ -16,6 +17,9 @@ EMPTY_WORDS = {
     "ambulance": "No ambulance service data yet",
     "offload": "No hospitals or ambulance handovers yet",
     "critical-care": "No critical care reports yet",
+    "contacts": "No contacts yet",
+    "transfers": "No open transfer cases",
+    "decisions": "No decisions in the log yet",
     "actions": "No open actions",
 }
 
@@ -40,6 +44,7 @@ def test_gui_views_match_the_window(window):
 @pytest.mark.parametrize("view", gui.VIEWS)
 def test_each_view_renders_at_1366_by_768_with_data(window, store, tmp_path, view):
     fill_system(store)
+    seed_all(store)  # the room's records: contacts, transfers, decisions
     path = gui.render(window, tmp_path / f"{view}.png", view)
     image = QImage(str(path))
     assert (image.width(), image.height()) == (1366, 768)

@@ -1,0 +1,37 @@
+"""Neutralising spreadsheet formulas in CSV exports (CSV or "formula" injection).
+
+A spreadsheet treats a cell that starts with ``=``, ``+``, ``-`` or ``@`` (and,
+in some programs, a tab or carriage return) as a formula, so a contact's note
+or a decision's text could run a formula when an export is opened.  Such a
+cell is written with a leading apostrophe, which spreadsheets show as text.
+
+Phone numbers are the exception: "+44 20 7946 0000" starts with ``+`` but is
+data the room copies and dials, so a value that is only a phone number (an
+optional leading ``+``, then digits with spaces, brackets, dashes or dots, 7
+to 15 digits, an optional extension) is kept exactly as it is.  Such a value
+cannot call a function, so keeping it is safe.
+"""
+
+from __future__ import annotations
+
+import re
+
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_PHONE = re.compile(r"^\+?\d[\d ().\-]*(?:\s*(?:ext\.?|extension|x)\s*\d{1,6})?$", re.IGNORECASE)
+_EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x)\s*\d{1,6}$", re.IGNORECASE)
+
+
+def is_phone_number(value: str) -> bool:
+    """True when ``value`` is only a phone number (see the module text); 7 to 15 digits."""
+    if not _PHONE.match(value):
+        return False
+    digits = re.sub(r"\D", "", _EXTENSION.sub("", value))
+    return 7 <= len(digits) <= 15
+
+
+def safe_cell(value: str) -> str:
+    """``value`` as a CSV cell no spreadsheet will run: a leading apostrophe when it would
+    start a formula, unless it is a phone number."""
+    if not value or not value.startswith(TRIGGERS) or is_phone_number(value):
+        return value
+    return "'" + value

@@ -1,0 +1,26 @@
+"""Record views over a real encrypted replica, real widgets offscreen; a real hub on loopback."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.models.conftest import store, store_path  # noqa: F401
+from tests.records.conftest import make_desktop, sqlite_hub  # noqa: F401
+from tests.ui.feeds import NOW
+
+
+def open_view(qtbot, cls, store, now=NOW, author="Test User"):
+    view = cls(store, lambda: now)
+    view.author = author
+    qtbot.addWidget(view)
+    view.resize(1366, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    view.refresh()
+    return view
+
+
+@pytest.fixture(autouse=True)
+def _clean_clipboard(qapp):
+    qapp.clipboard().clear()
+    yield

@@ -1,0 +1,126 @@
+"""Transfer tracker view: risk order, breach flag in words and colour, workflow, history, conflicts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from models.orm import OutboxItem, Transfer, TransferEvent
+from tests.ui.feeds import NOW
+from tests.ui.records.conftest import open_view
+from tests.ui.records.seed import seed_transfers
+from ui import theme
+from ui.records.transfers_view import TransfersView
+from ui.widgets import table_text
+
+
+def _outbox(store, kind="transfer_event") -> int:
+    with store.session() as s:
+        return s.scalar(select(func.count()).select_from(OutboxItem).where(OutboxItem.kind == kind))
+
+
+def test_cases_are_ordered_by_risk_and_a_breach_is_flagged_in_words_and_colour(qtbot, store):
+    seed_transfers(store)
+    view = open_view(qtbot, TransfersView, store)
+    rows = table_text(view.table)
+    # T-2611: emergency inter-hospital, 95 min against 30 to accept -> breached by 65 min.
+    # T-2613: MH out of area urgent, 200 of 240 (83%) -> approaching; then within, most used first.
+    assert [r[1] for r in rows] == ["T-2611", "T-2613", "T-2614", "T-2615", "T-2612"]
+    assert rows[0][0] == "ESCALATE: 1 h 05 min over" and rows[0][2] == "1 h 35 min / 30 min to accept"
+    assert rows[1][0] == "Approaching (83%)" and rows[2][0] == "Within (42%)"
+    flag = view.table.item(0, 0)
+    assert flag.background().color().name() == theme.SEVERITY_COLOURS[3][0]
+    assert view.table.item(1, 0).background().color().name() == theme.SEVERITY_COLOURS[1][0]
+    assert "T-2609" not in [r[1] for r in rows]  # arrived: closed, hidden by default
+    view.show_closed.setChecked(True)
+    rows = table_text(view.table)
+    assert rows[-1][1] == "T-2609" and rows[-1][0] == "Closed (arrived)"
+
+
+def test_waits_move_with_the_clock(qtbot, store):
+    seed_transfers(store)
+    now = [NOW]
+    view = TransfersView(store, lambda: now[0])
+    qtbot.addWidget(view)
+    view.refresh()
+    assert table_text(view.table)[1][:2] == ["Approaching (83%)", "T-2613"]
+    now[0] = NOW + timedelta(minutes=41)  # 241 of 240 minutes: strictly over
+    view.refresh()
+    flags = {r[1]: r[0] for r in table_text(view.table)}
+    assert flags["T-2613"] == "ESCALATE: 1 min over"
+
+
+def test_a_status_change_adds_a_history_event_and_an_outbox_item(qtbot, store):
+    uids = seed_transfers(store)
+    view = open_view(qtbot, TransfersView, store)
+    view.select_uuid(uids["T-2611"])
+    assert view.status_buttons["accepted"].isVisibleTo(view) and view.status_buttons["cancelled"].isVisibleTo(view)
+    assert not view.status_buttons["arrived"].isVisibleTo(view)
+    history_before = view.history.rowCount()
+    outbox_before = _outbox(store)
+    view.status_buttons["accepted"].click()
+    assert _outbox(store) == outbox_before + 2  # the status and its time stamp, each an event
+    assert view.selected_uuid() == uids["T-2611"]
+    history = table_text(view.history)
+    assert len(history) == history_before + 2
+    assert history[-2][0].endswith("\nTest User") and history[-2][1] == "status: requested → accepted"
+    assert history[-1][1].startswith("accepted at: — → 2026-01-12T10:00")
+    with store.session() as s:
+        t = s.get(Transfer, uids["T-2611"])
+        assert t.status == "accepted" and t.accepted_at == NOW
+        assert s.scalar(select(func.count()).select_from(TransferEvent)
+                        .where(TransferEvent.transfer_uuid == t.uuid, TransferEvent.author == "Test User")) == 2
+    # Now waiting to depart (60 min for an emergency), still breached on its wait from the request.
+    rows = {r[1]: r for r in table_text(view.table)}
+    assert rows["T-2611"][2] == "1 h 35 min / 1 h 00 min to depart" and rows["T-2611"][4] == "accepted"
+    assert view.status_buttons["departed"].isVisibleTo(view) and not view.status_buttons["accepted"].isVisibleTo(view)
+    assert not view.change_status("arrived")  # not the next step from "accepted": nothing written
+    assert _outbox(store) == outbox_before + 2
+
+
+def test_a_conflict_from_two_desktops_is_marked_and_explained(qtbot, store):
+    uids = seed_transfers(store)
+    view = open_view(qtbot, TransfersView, store)
+    rows = {r[1]: r for r in table_text(view.table)}
+    assert rows["T-2612"][3] == "⚠ CONFLICT" and rows["T-2611"][3] == ""
+    view.select_uuid(uids["T-2612"])
+    assert view.conflict_label.isVisibleTo(view)
+    text = view.conflict_label.text()
+    assert "to code" in text and "'RBB'" in text and "'RX9'" in text and "Room lead (desk C)" in text
+    assert sum(r[1].startswith("⚠ to code") for r in table_text(view.history)) == 2
+    # A person settles it by setting the field: a new event, the conflict stays in the history.
+    view.field_picker.setCurrentIndex(view.field_picker.findData("to_code"))
+    assert view.field_value.text() == "RX9"
+    assert not view.set_field("to_code", "not a code")
+    view.field_value.setText("rb")
+    view.refresh()  # the minute's redraw keeps what is being typed
+    assert view.field_value.text() == "rb"
+    assert view.set_field("to_code", "rbb")
+    assert table_text(view.history)[-1][1] == "to code: RX9 → RBB"
+    assert {r[1]: r for r in table_text(view.table)}["T-2612"][7] == "RBB → RBB"
+
+
+def test_new_case_dialog_writes_the_minimum_dataset_and_notes(qtbot, store):
+    view = open_view(qtbot, TransfersView, store)
+    assert view.stack.is_empty and "No open transfer cases" in view.stack.empty.text()
+    dialog = view.new_case()
+    assert dialog.save() is None and "local reference" in dialog.error.text()
+    dialog.local_ref.setText("T-3001")
+    dialog.from_code.setCurrentText("RAA")
+    dialog.to_code.setCurrentText("bad code!")
+    assert dialog.save() is None and "to: 'BAD CODE!' is not an ODS code" in dialog.error.text()
+    dialog.to_code.setCurrentText("RBB")
+    dialog.kind.setCurrentIndex(dialog.kind.findData("repatriation"))
+    dialog.priority.setCurrentIndex(dialog.priority.findData("routine"))
+    dialog.clinical_need.setText("Step-down bed")
+    dialog.notes.setPlainText("Family aware; transport booked via PTS")
+    uid = dialog.save()
+    assert uid and not dialog.isVisible() and not view.stack.is_empty
+    with store.session() as s:
+        t = s.get(Transfer, uid)
+        assert (t.local_ref, t.kind, t.priority, t.from_code, t.to_code, t.owner) == (
+            "T-3001", "repatriation", "routine", "RAA", "RBB", "Test User")
+        assert t.notes == "Family aware; transport booked via PTS"
+    assert _outbox(store) == 2
+    assert view.selected_uuid() == uid and "Step-down bed" in view.summary.text()

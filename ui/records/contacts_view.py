@@ -1,0 +1,383 @@
+"""Contact directory: search as you type, copy a number in one click, who is on call now.
+
+Search runs over an in-memory index (``models.contacts.ContactIndex``) rebuilt on
+refresh, so each keystroke filters without touching the database. A contact has
+one number and its cover: the number shows under "In hours", "Out of hours" or
+both. Copy: the buttons, the row's context menu, Ctrl+C (number) and
+Ctrl+Shift+C (email). Writes go through ``sync.authoring`` (replica + outbox).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from models import contacts, records_queries
+from models.contacts import ContactIndex, ContactView
+from sync import authoring
+from ui import format as fmt
+from ui.records.common import StatusLine, copy_to_clipboard, current_user, show_message
+from ui.records.contact_dialog import ContactDialog
+from ui.records.import_report import ImportReportDialog
+from ui.widgets import EmptyOr, cell, fill_table, make_table, muted
+
+HEADERS = ("Name", "In hours", "Out of hours", "Organisation", "Role", "Service", "Email")
+IN_HOURS, OUT_OF_HOURS = ("in_hours", "both"), ("out_of_hours", "both")
+EMPTY_TEXT = ("No contacts yet. Add one with “New contact…”, or import the directory from a CSV or "
+              "vCard file with “Import…”; contacts other desktops add arrive with the next sync.")
+FILE_FILTERS = "Contact files (*.csv *.vcf *.vcard);;CSV (*.csv);;vCard (*.vcf *.vcard)"
+
+
+class ContactsView(QWidget):
+    KINDS = frozenset({"record", "organisation"})
+
+    def __init__(self, store, clock: Callable[[], datetime], parent=None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.clock = clock
+        self.author = current_user()
+        self.index = ContactIndex([])
+        self.shown: list[ContactView] = []
+        self.dialog = None  # the open dialog or report, for tests and to keep it alive
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        outer.addLayout(self._toolbar())
+        split = QSplitter(Qt.Orientation.Horizontal)
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        self.count_label = muted("")
+        body_layout.addWidget(self.count_label)
+        self.table = make_table(HEADERS, "Contacts")
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.table.doubleClicked.connect(lambda _i: self.edit_selected())
+        body_layout.addWidget(self.table, 1)
+        self.stack = EmptyOr(EMPTY_TEXT, body)
+        split.addWidget(self.stack)
+        split.addWidget(self._side_panel())
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setSizes([1040, 300])
+        outer.addWidget(split, 1)
+        self.status = StatusLine()
+        outer.addWidget(self.status)
+        self._shortcuts()
+        self._selection_changed()
+
+    # --- building ------------------------------------------------------------------
+    def _toolbar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        label = QLabel("&Search:")
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Name, organisation, role, service, ODS code or phone digits")
+        self.search.setAccessibleName("Search contacts")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(lambda _t: self._fill())
+        label.setBuddy(self.search)
+        bar.addWidget(label)
+        bar.addWidget(self.search, 1)
+        self.copy_phone_button = self._button(bar, "Copy n&umber", "Copy the selected contact's number (Ctrl+C)",
+                                              self.copy_phone)
+        self.copy_email_button = self._button(bar, "Copy e&mail",
+                                              "Copy the selected contact's email (Ctrl+Shift+C)", self.copy_email)
+        self.new_button = self._button(bar, "Ne&w contact…", "Add a contact", self.new_contact)
+        self.edit_button = self._button(bar, "&Edit…", "Edit the selected contact", self.edit_selected)
+        self.delete_button = self._button(bar, "De&lete", "Delete the selected contact", self.delete_selected)
+        self.import_button = self._button(bar, "&Import…", "Import contacts from a CSV or vCard file",
+                                          self.choose_import)
+        self.export_button = self._button(bar, "E&xport…", "Export the directory to CSV or vCard",
+                                          self.choose_export)
+        return bar
+
+    @staticmethod
+    def _button(bar: QHBoxLayout, text: str, name: str, slot) -> QPushButton:
+        b = QPushButton(text)
+        b.setAccessibleName(name)
+        b.setToolTip(name)
+        b.clicked.connect(lambda _c=False: slot())
+        bar.addWidget(b)
+        return b
+
+    def _side_panel(self) -> QFrame:
+        panel = QFrame()
+        panel.setObjectName("card")
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(8, 6, 8, 6)
+        title = QLabel("<b>On call now</b>")
+        layout.addWidget(title)
+        self.on_call_box = QVBoxLayout()
+        self.on_call_box.setSpacing(4)
+        layout.addLayout(self.on_call_box)
+        self.on_call_rows: list[tuple[contacts.OnCall, QPushButton]] = []
+        self.on_call_widgets: list[QWidget] = []
+        self.on_call_empty = muted("")
+        layout.addWidget(self.on_call_empty)
+        layout.addSpacing(8)
+        layout.addWidget(QLabel("<b>SPOC mailbox</b>"))
+        self.spoc_label = QLabel()
+        self.spoc_label.setWordWrap(True)
+        self.spoc_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.spoc_label.setAccessibleName("Single point of contact mailbox")
+        layout.addWidget(self.spoc_label)
+        self.copy_spoc_button = QPushButton("Copy SPOC add&ress")
+        self.copy_spoc_button.setAccessibleName("Copy the SPOC mailbox address")
+        self.copy_spoc_button.clicked.connect(lambda _c=False: self.copy_spoc())
+        layout.addWidget(self.copy_spoc_button)
+        layout.addStretch(1)
+        return panel
+
+    def _shortcuts(self) -> None:
+        # On the table, Ctrl+C would copy the name cell (the item view's own copy): the
+        # table's keys are taken here so Ctrl+C copies the number, Ctrl+Shift+C the email.
+        self.table.installEventFilter(self)
+        find = QAction(self)
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        find.triggered.connect(lambda _c=False: self.search.setFocus())
+        self.addAction(find)
+
+    def _table_key(self, event) -> Callable[[], object] | None:
+        combo = event.keyCombination()
+        mods = combo.keyboardModifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        key = combo.key()
+        if key == Qt.Key.Key_C and mods == Qt.KeyboardModifier.ControlModifier:
+            return self.copy_phone
+        if key == Qt.Key.Key_C and mods == (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier):
+            return self.copy_email
+        if key == Qt.Key.Key_Delete and mods == Qt.KeyboardModifier.NoModifier:
+            return self.delete_selected
+        return None
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if obj is self.table and event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
+            slot = self._table_key(event)
+            if slot is not None:
+                event.accept()
+                if event.type() == QEvent.Type.KeyPress:
+                    slot()
+                return True
+        return super().eventFilter(obj, event)
+
+    # --- drawing -------------------------------------------------------------------
+    def refresh(self) -> None:
+        now = self.clock()
+        with self.store.session() as s:
+            self.index = ContactIndex.from_session(s)
+            on_call = contacts.on_call_at(s, now)
+            everyone = self.index.search("", limit=None)
+        self.stack.show_empty(len(self.index) == 0)
+        self._fill()
+        self._fill_on_call(on_call, now)
+        spoc = records_queries.spoc_mailboxes(everyone)
+        self.spoc = spoc[0] if spoc else None
+        if spoc:
+            self.spoc_label.setText("<br>".join(f"<b>{c.email}</b> — {c.name}, {c.organisation}" for c in spoc))
+        else:
+            self.spoc_label.setText("No SPOC mailbox in the directory: add a contact named “SPOC mailbox” "
+                                    "with the shared email address.")
+        self.copy_spoc_button.setEnabled(self.spoc is not None)
+
+    def _fill(self) -> None:
+        # Keep the selected *contact* (not the row number): a contact arriving by sync above it
+        # must not turn "copy number" into someone else's number.
+        keep = self.selected()
+        self.shown = self.index.search(self.search.text(), limit=None)
+        rows = []
+        for c in self.shown:
+            phone_in = c.phone if c.phone and c.cover in IN_HOURS else ""
+            phone_out = c.phone if c.phone and c.cover in OUT_OF_HOURS else ""
+            rows.append([cell(c.name, data=c.uuid, bold=True, tooltip=c.notes or None),
+                         cell(phone_in), cell(phone_out),
+                         cell(fmt.short_name(c.organisation) + (f" ({c.org_code})" if c.org_code else ""),
+                              tooltip=c.organisation),
+                         cell(c.role), cell(c.service), cell(c.email or "")])
+        fill_table(self.table, rows)
+        self.table.clearSelection()
+        self.table.setCurrentCell(-1, -1)
+        if keep is not None:
+            self.select_uuid(keep.uuid)
+        total = len(self.index)
+        query = self.search.text().strip()
+        self.count_label.setText(f"{len(self.shown)} of {total} contacts match “{query}”" if query
+                                 else f"{total} contacts, by name")
+        if self.shown and self.table.currentRow() < 0:
+            self.table.selectRow(0)
+        self._selection_changed()
+
+    def _fill_on_call(self, on_call: list[contacts.OnCall], now: datetime) -> None:
+        for w in self.on_call_widgets:
+            w.setParent(None)
+            w.deleteLater()
+        self.on_call_widgets, self.on_call_rows = [], []
+        for o in on_call:
+            row = QWidget()
+            line = QHBoxLayout(row)
+            line.setContentsMargins(0, 0, 0, 0)
+            until = fmt.local_time(o.ends_at, with_date=o.ends_at.astimezone(fmt.UK).date()
+                                   != now.astimezone(fmt.UK).date())
+            number = (o.contact.phone or "no number").replace(" ", "\u00a0")  # never broken across lines
+            text = QLabel(f"<b>{o.rota}</b><br>{o.contact.name} · {number}"
+                          f"<br><span>until {until}</span>")
+            text.setWordWrap(True)
+            text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            copy = QPushButton("Copy")
+            copy.setAccessibleName(f"Copy the number of {o.contact.name}, {o.rota}")
+            copy.setEnabled(bool(o.contact.phone))
+            copy.clicked.connect(lambda _c=False, oc=o: self._copy(oc.contact.phone, "number", oc.contact.name))
+            line.addWidget(text, 1)
+            line.addWidget(copy)
+            self.on_call_box.addWidget(row)
+            self.on_call_widgets.append(row)
+            self.on_call_rows.append((o, copy))
+        self.on_call_empty.setText("" if on_call else
+                                   f"No one on the rota at {fmt.local_time(now)}: check the Director "
+                                   "on-call rota has been entered.")
+        self.on_call_empty.setVisible(not on_call)
+
+    # --- selection and copying -----------------------------------------------------------
+    def selected(self) -> ContactView | None:
+        row = self.table.currentRow()
+        return self.shown[row] if 0 <= row < len(self.shown) else None
+
+    def _selection_changed(self) -> None:
+        c = self.selected()
+        self.copy_phone_button.setEnabled(bool(c and c.phone))
+        self.copy_email_button.setEnabled(bool(c and c.email))
+        self.edit_button.setEnabled(c is not None)
+        self.delete_button.setEnabled(c is not None)
+
+    def _copy(self, text: str | None, what: str, whose: str) -> bool:
+        if not text:
+            self.status.say(f"{whose} has no {what} to copy.")
+            return False
+        copy_to_clipboard(text)
+        self.status.say(f"Copied {whose}'s {what} {text} to the clipboard.")
+        return True
+
+    def copy_phone(self) -> bool:
+        c = self.selected()
+        return self._copy(c.phone, "number", c.name) if c else False
+
+    def copy_email(self) -> bool:
+        c = self.selected()
+        return self._copy(c.email, "email", c.name) if c else False
+
+    def copy_spoc(self) -> bool:
+        return self._copy(self.spoc.email, "email", self.spoc.name) if self.spoc else False
+
+    def _context_menu(self, pos) -> None:
+        if self.table.itemAt(pos) is None:
+            return
+        c = self.selected()
+        menu = QMenu(self)
+        for text, slot, enabled in (("Copy number", self.copy_phone, bool(c and c.phone)),
+                                    ("Copy email", self.copy_email, bool(c and c.email)),
+                                    ("Edit…", self.edit_selected, True), ("Delete", self.delete_selected, True)):
+            action = menu.addAction(text)
+            action.setEnabled(enabled)
+            action.triggered.connect(lambda _c=False, f=slot: f())
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+        self.dialog = menu
+
+    # --- add, edit, delete -------------------------------------------------------------
+    def _open_dialog(self, contact: ContactView | None) -> ContactDialog:
+        dialog = ContactDialog(self.store, self.author, contact, self)
+        dialog.accepted.connect(lambda: self._saved(dialog))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def new_contact(self) -> ContactDialog:
+        return self._open_dialog(None)
+
+    def edit_selected(self) -> ContactDialog | None:
+        c = self.selected()
+        return self._open_dialog(c) if c else None
+
+    def _saved(self, dialog: ContactDialog) -> None:
+        self.refresh()
+        name = dialog.fields()["name"].strip()
+        self.status.say(f"Saved {name}; it reaches other desktops with the next sync.")
+        self.select_uuid(dialog.saved_uuid)
+
+    def select_uuid(self, uuid: str | None) -> None:
+        for r, c in enumerate(self.shown):
+            if c.uuid == uuid:
+                self.table.selectRow(r)
+                return
+
+    def delete_selected(self, confirm: bool = True) -> bool:
+        c = self.selected()
+        if c is None:
+            return False
+        if confirm:
+            answer = QMessageBox.question(self, "Delete contact", f"Delete {c.name} ({c.organisation}) from "
+                                          "the directory? The deletion is kept in the record and synced.")
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        authoring.delete_contact(self.store, c.uuid, self.author)
+        self.refresh()
+        self.status.say(f"Deleted {c.name}.")
+        return True
+
+    # --- files ------------------------------------------------------------------------
+    def choose_import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import contacts", str(Path.home()), FILE_FILTERS)
+        if path:
+            self.import_file(Path(path))
+
+    def import_file(self, path: Path):
+        """Read, check and import a file; then show what was added and every rejected row."""
+        try:
+            parsed = contacts.read_file(path)
+        except (contacts.ContactFileError, OSError) as exc:
+            self.status.say(f"Nothing imported: {exc}")
+            self.dialog = show_message(self, "Contact import", f"Nothing was imported from {path.name}.",
+                                       problem=True, details=str(exc))
+            return None
+        result = authoring.import_contacts(self.store, parsed, self.author)
+        self.refresh()
+        report = ImportReportDialog(parsed, result, self)
+        self.status.say(report.summary.text())
+        self.dialog = report
+        report.open()
+        return report
+
+    def choose_export(self) -> None:
+        path, chosen = QFileDialog.getSaveFileName(self, "Export contacts", str(Path.home() / "contacts.csv"),
+                                                   "CSV (*.csv);;vCard 4 (*.vcf)")
+        if path:
+            self.export_to(Path(path))
+
+    def export_to(self, path: Path) -> int:
+        """Write every contact to ``path`` (vCard for .vcf/.vcard, else CSV); returns the count."""
+        with self.store.session() as s:
+            rows = contacts.export_rows(s)
+        vcard = path.suffix.lower() in (".vcf", ".vcard")
+        data = contacts.write_vcard(rows) if vcard else contacts.write_csv(rows)
+        try:
+            path.write_bytes(data)
+        except OSError as exc:
+            self.status.say(f"Export failed: cannot write {path}: {exc.strerror or exc}")
+            return 0
+        self.status.say(f"Exported {len(rows)} contacts to {path} ({'vCard' if vcard else 'CSV'}).")
+        return len(rows)

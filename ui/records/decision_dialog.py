@@ -1,0 +1,240 @@
+"""A new decision log entry (or an amendment of one): every good-practice field, the actions it
+creates, and on save an automatic snapshot of the system picture (``models.situation_snapshot``).
+
+The log is append-only: "Amend" opens this dialog filled from the entry and saves a *new* entry
+that names the one it amends; nothing is ever edited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QDateTime
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from models import records_queries as rq
+from models import situation_snapshot
+from models.orm import DecisionEntry
+from sync import authoring
+from ui import format as fmt
+from ui.widgets import cell, fill_table, make_table, muted
+
+UK = ZoneInfo("Europe/London")
+ROLES = ("Director on-call", "SCC room lead", "SCC clinical lead", "Room support", "Incident director")
+REQUIRED = (("decision_maker", "decision maker"), ("decision_maker_role", "role"), ("decision", "decision"),
+            ("rationale", "rationale"), ("recorded_by", "recorded by"))
+
+
+def to_edit(value: datetime) -> QDateTime:
+    """An aware time as the UK wall-clock time a QDateTimeEdit shows."""
+    local = value.astimezone(UK).replace(tzinfo=None)
+    return QDateTime(local)
+
+
+def from_edit(edit: QDateTimeEdit) -> datetime:
+    """The edit's UK wall-clock time as an aware UTC time (the earlier reading of a repeated hour)."""
+    naive = edit.dateTime().toPython()
+    return naive.replace(tzinfo=UK).astimezone(timezone.utc)
+
+
+def _time_edit(name: str, value: datetime) -> QDateTimeEdit:
+    edit = QDateTimeEdit(to_edit(value))
+    edit.setDisplayFormat("ddd dd MMM yyyy HH:mm")
+    edit.setCalendarPopup(True)
+    edit.setAccessibleName(name)
+    return edit
+
+
+def _text(name: str, value: str = "", height: int = 48) -> QPlainTextEdit:
+    edit = QPlainTextEdit(value)
+    edit.setAccessibleName(name)
+    edit.setTabChangesFocus(True)
+    edit.setFixedHeight(height)
+    return edit
+
+
+class DecisionDialog(QDialog):
+    def __init__(self, store, clock: Callable[[], datetime], author: str, *,
+                 amends: DecisionEntry | None = None, orgs: list[tuple[str, str]] = (), parent=None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.clock = clock
+        self.author = author
+        self.amends = amends
+        self.saved: DecisionEntry | None = None
+        self.actions: list[tuple[str, str, datetime | None]] = []
+        now = clock()
+        self.setWindowTitle("Amend decision (a new entry)" if amends else "New decision")
+        self.setMinimumSize(760, 680)
+        outer = QVBoxLayout(self)
+        if amends:
+            note = QLabel(f"<b>Amending</b> the entry of {fmt.local_time(amends.decided_at, with_date=True)} by "
+                          f"{amends.decision_maker}. The original stays in the log unchanged; this is saved as a "
+                          "new entry that refers to it.")
+            note.setWordWrap(True)
+            outer.addWidget(note)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        body = QWidget()
+        form = QFormLayout(body)
+        src = amends
+        self.decision_maker = QLineEdit(src.decision_maker if src else "")
+        self.decision_maker.setAccessibleName("Decision maker")
+        form.addRow("Decision &maker", self.decision_maker)
+        self.role = QComboBox()
+        self.role.setEditable(True)
+        self.role.addItems(ROLES)
+        self.role.setAccessibleName("Decision maker's role")
+        self.role.setCurrentText(src.decision_maker_role if src else ROLES[0])
+        form.addRow("&Role", self.role)
+        self.decided_at = _time_edit("Decided at (UK time)", src.decided_at if src else now)
+        form.addRow("Decided &at (UK)", self.decided_at)
+        self.decision = _text("Decision", src.decision if src else "")
+        form.addRow("&Decision", self.decision)
+        self.rationale = _text("Rationale", src.rationale if src else "")
+        form.addRow("Ra&tionale", self.rationale)
+        self.options = _text("Options considered and why rejected", src.options_considered if src else "")
+        form.addRow("&Options considered", self.options)
+        self.information = _text("Information available, and its time", src.information_available if src else "")
+        form.addRow("&Information available", self.information)
+        review_row = QHBoxLayout()
+        self.has_review = QCheckBox("Re&view at")
+        self.has_review.setAccessibleName("Set a review time")
+        self.review_at = _time_edit("Review at (UK time)", (src.review_at if src and src.review_at
+                                                             else now + timedelta(hours=2)))
+        self.has_review.setChecked(bool(src and src.review_at))
+        self.review_at.setEnabled(self.has_review.isChecked())
+        self.has_review.toggled.connect(self.review_at.setEnabled)
+        review_row.addWidget(self.has_review)
+        review_row.addWidget(self.review_at, 1)
+        form.addRow("Review", review_row)
+        self.providers = QLineEdit(", ".join(sorted(rq.link_codes(src.links))) if src else "")
+        self.providers.setAccessibleName("Providers this decision concerns (ODS codes)")
+        self.providers.setPlaceholderText("ODS codes, comma separated, e.g. " +
+                                          ", ".join(c for c, _n in list(orgs)[:2]) if orgs else "ODS codes")
+        form.addRow("&Providers", self.providers)
+        self.recorded_by = QLineEdit(author)
+        self.recorded_by.setAccessibleName("Recorded by")
+        form.addRow("Recorded &by", self.recorded_by)
+        form.addRow(self._actions_box(now))
+        scroll.setWidget(body)
+        outer.addWidget(scroll, 1)
+        outer.addWidget(muted("On save, a snapshot of the system picture (system, pillar and provider OPEL "
+                              "levels, REAP/CSP, offload queues and hours lost) is taken from this desktop's "
+                              "replica and kept with the entry."))
+        self.error = QLabel()
+        self.error.setObjectName("staleLabel")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        outer.addWidget(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        outer.addWidget(buttons)
+
+    def _actions_box(self, now: datetime) -> QWidget:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(QLabel("<b>Actions</b> (each with an owner and a due time)"))
+        row = QHBoxLayout()
+        self.action_text = QLineEdit()
+        self.action_text.setPlaceholderText("Action")
+        self.action_text.setAccessibleName("New action")
+        self.action_owner = QLineEdit()
+        self.action_owner.setPlaceholderText("Owner")
+        self.action_owner.setAccessibleName("New action's owner")
+        self.action_due = _time_edit("New action due at (UK time)", now + timedelta(hours=1))
+        add = QPushButton("Add a&ction")
+        add.setAccessibleName("Add the action")
+        add.clicked.connect(lambda _c=False: self.add_action())
+        for w, stretch in ((self.action_text, 3), (self.action_owner, 1), (self.action_due, 0), (add, 0)):
+            row.addWidget(w, stretch)
+        layout.addLayout(row)
+        self.actions_table = make_table(("Action", "Owner", "Due"), "Actions of this decision", stretch=0)
+        self.actions_table.setFixedHeight(96)
+        layout.addWidget(self.actions_table)
+        remove = QPushButton("Remove selected action")
+        remove.setAccessibleName("Remove the selected action")
+        remove.clicked.connect(lambda _c=False: self._remove_action())
+        layout.addWidget(remove)
+        return box
+
+    def add_action(self, description: str | None = None, owner: str | None = None,
+                   due_at: datetime | None = None) -> bool:
+        description = (description if description is not None else self.action_text.text()).strip()
+        owner = (owner if owner is not None else self.action_owner.text()).strip()
+        if not description or not owner:
+            self._problem("action: an action needs a description and an owner")
+            return False
+        due = due_at if due_at is not None else from_edit(self.action_due)
+        self.actions.append((description, owner, due))
+        self.action_text.clear()
+        self.action_owner.clear()
+        self.error.hide()
+        self._fill_actions()
+        return True
+
+    def _remove_action(self) -> None:
+        row = self.actions_table.currentRow()
+        if 0 <= row < len(self.actions):
+            del self.actions[row]
+            self._fill_actions()
+
+    def _fill_actions(self) -> None:
+        fill_table(self.actions_table, [[cell(d), cell(o), cell(fmt.local_time(t, with_date=True) if t else "—")]
+                                        for d, o, t in self.actions])
+
+    def _problem(self, text: str) -> None:
+        self.error.setText("Not saved. " + text)
+        self.error.show()
+
+    def values(self) -> dict:
+        codes = sorted({c.strip().upper() for c in self.providers.text().replace(";", ",").split(",") if c.strip()})
+        return {
+            "decision_maker": self.decision_maker.text().strip(),
+            "decision_maker_role": self.role.currentText().strip(),
+            "decision": self.decision.toPlainText().strip(), "rationale": self.rationale.toPlainText().strip(),
+            "options_considered": self.options.toPlainText().strip(),
+            "information_available": self.information.toPlainText().strip(),
+            "decided_at": from_edit(self.decided_at),
+            "review_at": from_edit(self.review_at) if self.has_review.isChecked() else None,
+            "recorded_by": self.recorded_by.text().strip(),
+            "links": [{"kind": "organisation", "org_code": c} for c in codes]}
+
+    def save(self) -> DecisionEntry | None:
+        """Check, snapshot, append the entry, then its actions; on a problem say which field."""
+        values = self.values()
+        missing = [words for key, words in REQUIRED if not values[key]]
+        bad = [link["org_code"] for link in values["links"] if not link["org_code"].isalnum()]
+        if missing or bad:
+            self._problem("; ".join([f"{w}: must be filled in" for w in missing]
+                                    + [f"providers: '{c}' is not an ODS code" for c in bad]))
+            return None
+        with self.store.session() as s:
+            snapshot = situation_snapshot.take(s, self.clock())
+        self.saved = authoring.record_decision(
+            self.store, situation_snapshot=snapshot, amends_uuid=self.amends.uuid if self.amends else None,
+            **values)
+        for description, owner, due in self.actions:
+            authoring.add_action(self.store, description=description, owner=owner, author=values["recorded_by"],
+                                 decision_uuid=self.saved.uuid, due_at=due)
+        self.accept()
+        return self.saved

@@ -1,0 +1,362 @@
+"""Decision log: filter by UK date range, author, provider and words; read every field of an entry;
+record a new decision or amend one (a new entry: the log is append-only); verify the hash chains;
+export a period for the corporate records system.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from models import records_queries as rq
+from models import records_verify, situation_snapshot
+from models.orm.types import from_utc_text
+from ui import format as fmt
+from ui.records.common import StatusLine, current_user, show_message
+from ui.records.decision_dialog import DecisionDialog
+from ui.widgets import EmptyOr, cell, fill_table, make_table, muted
+
+HEADERS = ("Decided (UK)", "Decision maker", "Decision", "Actions", "Amends")
+EMPTY_TEXT = ("No decisions in the log yet. Record one with “New decision…”: the system picture at that "
+              "moment is attached automatically. Decisions other desktops record arrive with the next sync.")
+ICB_ENV = "SCC_ICB_NAME"  # the same variable ``scc-desktop export records`` reads
+
+
+def _esc(text: str | None) -> str:
+    return html.escape(text or "").replace("\n", "<br>") or "<i>not recorded</i>"
+
+
+def _qdate(value: date) -> QDate:
+    return QDate(value.year, value.month, value.day)
+
+
+def _taken(snapshot: dict | None) -> str:
+    try:
+        return " at " + fmt.local_time(from_utc_text(snapshot["taken_at"]), with_date=True) + " (UK)"
+    except (KeyError, TypeError, ValueError):
+        return ""
+
+
+def _entry_ref(uid: str, known: dict[str, rq.DecisionRow]) -> str:
+    other = known.get(uid)
+    if other is None:
+        return f"entry {html.escape(uid)}"
+    return (f"the entry of {fmt.local_time(other.entry.decided_at, with_date=True)} by "
+            f"{_esc(other.entry.decision_maker)} (“{_esc(other.entry.decision[:80])}”)")
+
+
+def detail_html(row: rq.DecisionRow, known: dict[str, rq.DecisionRow] | None = None) -> str:
+    """Every good-practice field of one entry, as HTML for the detail pane; ``known`` names
+    amended and amending entries by time and author instead of UUID."""
+    known = known or {}
+    e = row.entry
+    parts = [f"<h3>{_esc(e.decision)}</h3>",
+             f"<p><b>Decided</b> {fmt.local_time(e.decided_at, with_date=True)} (UK) by "
+             f"<b>{_esc(e.decision_maker)}</b>, {_esc(e.decision_maker_role)}</p>"]
+    for title, text in (("Rationale", e.rationale), ("Options considered", e.options_considered),
+                        ("Information available", e.information_available)):
+        parts.append(f"<p><b>{title}</b><br>{_esc(text)}</p>")
+    snap = "<br>".join(html.escape(line).replace("  ", "&nbsp;&nbsp;")
+                       for line in situation_snapshot.describe(e.situation_snapshot))
+    parts.append(f"<p><b>Situation snapshot</b>{_taken(e.situation_snapshot)}<br>{snap}</p>")
+    if row.actions:
+        items = "".join(f"<li>{_esc(a.description)} — <b>{_esc(a.owner)}</b>, due "
+                        f"{fmt.local_time(a.due_at, with_date=True) if a.due_at else 'no time set'}"
+                        + (f" · done {fmt.local_time(a.done_at, with_date=True)} by {_esc(a.done_by)}"
+                           if a.done_at else "") + "</li>" for a in row.actions)
+        parts.append(f"<p><b>Actions and owners</b></p><ul>{items}</ul>")
+    else:
+        parts.append("<p><b>Actions and owners</b><br><i>none</i></p>")
+    if e.review_at:
+        parts.append(f"<p><b>Review</b> {fmt.local_time(e.review_at, with_date=True)}</p>")
+    links = ", ".join(html.escape(str(link.get("org_code") or link.get("uuid") or link) if isinstance(link, dict)
+                                  else str(link)) for link in e.links or [])
+    parts.append(f"<p><b>Links</b> {links or '<i>none</i>'}</p>")
+    if e.amends_uuid:
+        parts.append(f"<p><b>Amends</b> {_entry_ref(e.amends_uuid, known)}</p>")
+    if row.amended_by:
+        parts.append("<p><b>⚠ Amended by</b> " + ", ".join(_entry_ref(u, known) for u in row.amended_by)
+                     + ": read the later entry too.</p>")
+    parts.append(f"<p style='color:gray'>Recorded {fmt.local_time(e.recorded_at, with_date=True)} by "
+                 f"{_esc(e.recorded_by)} · entry {e.uuid} · device seq {e.device_seq} · "
+                 f"{'at the hub (seq ' + str(e.hub_seq) + ')' if e.hub_seq else 'not yet at the hub'}</p>")
+    return "".join(parts)
+
+
+class DecisionsView(QWidget):
+    KINDS = frozenset({"record"})
+
+    def __init__(self, store, clock: Callable[[], datetime], parent=None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.clock = clock
+        self.author = current_user()
+        self.rows: list[rq.DecisionRow] = []
+        self.known: dict[str, rq.DecisionRow] = {}
+        self._page = ""
+        self.dialog = None
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        outer.addLayout(self._filters())
+        outer.addLayout(self._actions())
+        split = QSplitter(Qt.Orientation.Horizontal)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        self.count_label = muted("")
+        left_layout.addWidget(self.count_label)
+        self.table = make_table(HEADERS, "Decision log entries, newest first", stretch=2)
+        self.table.itemSelectionChanged.connect(self._show_detail)
+        left_layout.addWidget(self.table, 1)
+        split.addWidget(left)
+        self.detail = QTextBrowser()
+        self.detail.setAccessibleName("The selected decision, every field")
+        self.detail.setOpenLinks(False)
+        split.addWidget(self.detail)
+        split.setSizes([800, 540])
+        self.stack = EmptyOr(EMPTY_TEXT, split)
+        outer.addWidget(self.stack, 1)
+        self.status = StatusLine()
+        outer.addWidget(self.status)
+
+    # --- building ------------------------------------------------------------------
+    def _filters(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        today = self.clock().astimezone(rq.UK).date()
+        self.use_dates = QCheckBox("Dat&es")
+        self.use_dates.setAccessibleName("Filter by date range")
+        self.date_from = QDateEdit(_qdate(today))
+        self.date_to = QDateEdit(_qdate(today))
+        for edit, name in ((self.date_from, "From date (UK)"), (self.date_to, "To date (UK)")):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("dd MMM yyyy")
+            edit.setAccessibleName(name)
+            edit.setEnabled(False)
+            edit.dateChanged.connect(lambda _d: self.refresh())
+        self.use_dates.toggled.connect(self._dates_toggled)
+        bar.addWidget(self.use_dates)
+        bar.addWidget(self.date_from)
+        bar.addWidget(QLabel("to"))
+        bar.addWidget(self.date_to)
+        self.author_filter = QComboBox()
+        self.author_filter.setEditable(True)
+        self.author_filter.setAccessibleName("Filter by author (decision maker or recorder)")
+        self.author_filter.lineEdit().setPlaceholderText("Anyone")
+        self.author_filter.currentTextChanged.connect(lambda _t: self.refresh())
+        label = QLabel("A&uthor:")
+        label.setBuddy(self.author_filter)
+        bar.addWidget(label)
+        bar.addWidget(self.author_filter, 1)
+        self.provider_filter = QComboBox()
+        self.provider_filter.setAccessibleName("Filter by provider")
+        self.provider_filter.currentIndexChanged.connect(lambda _i: self.refresh())
+        label = QLabel("P&rovider:")
+        label.setBuddy(self.provider_filter)
+        bar.addWidget(label)
+        bar.addWidget(self.provider_filter, 1)
+        self.text_filter = QLineEdit()
+        self.text_filter.setPlaceholderText("Words in the decision, rationale, options…")
+        self.text_filter.setAccessibleName("Filter by words")
+        self.text_filter.setClearButtonEnabled(True)
+        self.text_filter.textChanged.connect(lambda _t: self.refresh())
+        label = QLabel("F&ind:")
+        label.setBuddy(self.text_filter)
+        bar.addWidget(label)
+        bar.addWidget(self.text_filter, 2)
+        return bar
+
+    def _actions(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        for attr, text, name, slot in (
+                ("new_button", "Ne&w decision…", "Record a new decision", self.new_decision),
+                ("amend_button", "A&mend…", "Amend the selected decision (a new entry)", self.amend_selected),
+                ("verify_button", "&Verify chain", "Verify the decision log's hash chains", self.verify_chain),
+                ("export_button", "E&xport…", "Export the decision log of the chosen dates", self.choose_export)):
+            b = QPushButton(text)
+            b.setAccessibleName(name)
+            b.setToolTip(name)
+            b.clicked.connect(lambda _c=False, f=slot: f())
+            setattr(self, attr, b)
+            bar.addWidget(b)
+        bar.addStretch(1)
+        return bar
+
+    def _dates_toggled(self, on: bool) -> None:
+        self.date_from.setEnabled(on)
+        self.date_to.setEnabled(on)
+        self.refresh()
+
+    # --- drawing -------------------------------------------------------------------
+    def current_filter(self) -> rq.DecisionFilter:
+        dates = self.use_dates.isChecked()
+        return rq.DecisionFilter(
+            date_from=self.date_from.date().toPython() if dates else None,
+            date_to=self.date_to.date().toPython() if dates else None,
+            author=self.author_filter.currentText().strip() or None,
+            provider=self.provider_filter.currentData() or None,
+            text=self.text_filter.text().strip() or None)
+
+    def refresh(self) -> None:
+        keep = self.selected_uuid()
+        with self.store.session() as s:
+            self._load_choices(s)
+            self.rows = rq.decisions(s, self.current_filter())
+            everything = rq.decisions(s)
+        self.known = {r.entry.uuid: r for r in everything}
+        total = len(everything)
+        self.stack.show_empty(total == 0)
+        fill_table(self.table, [[
+            cell(fmt.local_time(r.entry.decided_at, with_date=True), data=r.entry.uuid),
+            cell(r.entry.decision_maker, tooltip=r.entry.decision_maker_role),
+            cell(r.entry.decision.splitlines()[0][:140] if r.entry.decision else ""),
+            cell(str(len(r.actions)), align_right=True),
+            cell(("amends" if r.entry.amends_uuid else "")
+                 + (" · " if r.entry.amends_uuid and r.amended_by else "")
+                 + ("⚠ amended" if r.amended_by else ""),
+                 tooltip="A later entry corrects this one: read it too" if r.amended_by else None)]
+            for r in self.rows])
+        self.count_label.setText(f"{len(self.rows)} of {total} entries shown, newest decision first")
+        self.select_uuid(keep or (self.rows[0].entry.uuid if self.rows else None))
+        self._show_detail()
+
+    def _load_choices(self, s) -> None:
+        authors = rq.decision_authors(s)
+        existing = [self.author_filter.itemText(i) for i in range(self.author_filter.count())]
+        if existing != authors:
+            text = self.author_filter.currentText()
+            self.author_filter.blockSignals(True)
+            self.author_filter.clear()
+            self.author_filter.addItems(authors)
+            self.author_filter.setCurrentText(text)
+            self.author_filter.blockSignals(False)
+        orgs = rq.organisations(s)
+        current = self.provider_filter.currentData()
+        extra = [current] if current and current not in {c for c, _n in orgs} else []
+        wanted = [None] + [code for code, _name in orgs] + extra
+        if [self.provider_filter.itemData(i) for i in range(self.provider_filter.count())] != wanted:
+            self.provider_filter.blockSignals(True)
+            self.provider_filter.clear()
+            self.provider_filter.addItem("Any provider", None)
+            for code, name in orgs:
+                self.provider_filter.addItem(f"{code} — {fmt.short_name(name)}", code)
+            for code in extra:  # named in the log but not (yet) an organisation here
+                self.provider_filter.addItem(code, code)
+            self.provider_filter.setCurrentIndex(max(0, self.provider_filter.findData(current)))
+            self.provider_filter.blockSignals(False)
+
+    def set_provider(self, code: str | None) -> None:
+        index = self.provider_filter.findData(code)
+        if index < 0 and code:  # a code named in the log but not (yet) an organisation here
+            self.provider_filter.addItem(code, code)
+            index = self.provider_filter.count() - 1
+        self.provider_filter.setCurrentIndex(max(0, index))
+
+    def selected_uuid(self) -> str | None:
+        item = self.table.item(self.table.currentRow(), 0) if self.table.currentRow() >= 0 else None
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def selected_row(self) -> rq.DecisionRow | None:
+        uid = self.selected_uuid()
+        return next((r for r in self.rows if r.entry.uuid == uid), None)
+
+    def select_uuid(self, uuid: str | None) -> None:
+        for r in range(self.table.rowCount()):
+            if self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) == uuid:
+                self.table.selectRow(r)
+                return
+
+    def _show_detail(self) -> None:
+        row = self.selected_row()
+        self.amend_button.setEnabled(row is not None)
+        page = (detail_html(row, self.known) if row else
+                "<p><i>No entry matches the filters. Clear a filter to see more.</i></p>")
+        if page != self._page:  # the minute's redraw must not jump the reader back to the top
+            self._page = page
+            self.detail.setHtml(page)
+
+    # --- writing ------------------------------------------------------------------------
+    def _open(self, amends=None) -> DecisionDialog:
+        with self.store.session() as s:
+            orgs = rq.organisations(s)
+        dialog = DecisionDialog(self.store, self.clock, self.author, amends=amends, orgs=orgs, parent=self)
+        dialog.accepted.connect(lambda: self._saved(dialog))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def new_decision(self) -> DecisionDialog:
+        return self._open()
+
+    def amend_selected(self) -> DecisionDialog | None:
+        row = self.selected_row()
+        return self._open(row.entry) if row else None
+
+    def _saved(self, dialog: DecisionDialog) -> None:
+        self.refresh()
+        self.select_uuid(dialog.saved.uuid)
+        what = "Amendment" if dialog.amends else "Decision"
+        self.status.say(f"{what} recorded with a situation snapshot and {len(dialog.actions)} action(s); "
+                        "it reaches other desktops with the next sync.")
+
+    def verify_chain(self) -> records_verify.VerifyReport:
+        with self.store.session() as s:
+            report = records_verify.verify(s)
+        self.status.say(report.summary())
+        details = "\n".join(p.sentence() for p in report.problems) or None
+        self.dialog = show_message(self, "Decision log verification",
+                                   ("The decision log is intact. " if report.intact else
+                                    "The decision log is BROKEN: it was changed outside the app. ")
+                                   + report.summary(), problem=not report.intact, details=details)
+        return report
+
+    def export_period(self) -> tuple[date, date]:
+        """The dates to export: the date filter when set, else the UK day of the oldest to the newest entry."""
+        if self.use_dates.isChecked():
+            return self.date_from.date().toPython(), self.date_to.date().toPython()
+        with self.store.session() as s:
+            days = [r.entry.decided_at.astimezone(rq.UK).date() for r in rq.decisions(s)]
+        today = self.clock().astimezone(rq.UK).date()
+        return (min(days), max(days)) if days else (today, today)
+
+    def choose_export(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export the decision log into an empty folder",
+                                                  str(Path.home()))
+        if folder:
+            self.export_to(Path(folder))
+
+    def export_to(self, folder: Path):
+        from scc_desktop.export import ExportError, export_records
+
+        first, last = self.export_period()
+        try:
+            result = export_records(self.store, first, last, folder, icb=os.environ.get(ICB_ENV) or "ICB not named")
+        except (ExportError, ValueError) as exc:
+            self.status.say(f"Export failed: {exc}")
+            self.dialog = show_message(self, "Export decision log", f"Nothing was exported: {exc}", problem=True)
+            return None
+        text = (f"Exported {result.entries} decision(s) from {first:%d %b %Y} to {last:%d %b %Y} (UK dates) "
+                f"into {result.out_dir}: CSV, JSON, PDF ({result.pdf_pages} page(s)) and a manifest.")
+        if not result.verify.intact:
+            text += f" WARNING: the decision log is broken ({result.verify.first_problem.sentence()})."
+        self.status.say(text)
+        self.dialog = show_message(self, "Export decision log", text, problem=not result.verify.intact)
+        return result

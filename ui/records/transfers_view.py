@@ -1,0 +1,291 @@
+"""Transfer tracker: open cases most at risk first, each wait against its threshold.
+
+Order and flags come from ``models.transfer_risk`` (thresholds in
+``resources/records/transfer_thresholds.toml``): a breached case says
+ESCALATE in words and in red, an approaching one says so in amber, never
+colour alone. A case two desktops changed without seeing each other carries a
+conflict marker. The detail panel moves a case along its workflow (each step
+an event via ``sync.authoring.change_transfer``) and shows its history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QLineEdit,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from models import records_queries as rq
+from models import transfer_risk
+from models.orm.types import to_utc_text
+from sync import authoring
+from ui import format as fmt
+from ui import theme
+from ui.records.common import StatusLine, current_user
+from ui.records.transfer_dialog import KIND_WORDS, TransferDialog
+from ui.widgets import EmptyOr, cell, fill_table, make_table, muted
+
+HEADERS = ("Flag", "Reference", "Wait / threshold", "Conflict", "Status", "Priority", "Kind", "From → to",
+           "Owner")
+HISTORY_HEADERS = ("When, who", "What")
+# Fields a person may set from the detail panel (status moves by its own buttons).
+EDITABLE = (("to_code", "Receiving ODS code"), ("owner", "Owner"), ("priority", "Priority"),
+            ("clinical_need", "Clinical need"), ("notes", "Notes"))
+LEVEL_COLOURS = {"breached": theme.SEVERITY_COLOURS[3], "approaching": theme.SEVERITY_COLOURS[1],
+                 "within": theme.SEVERITY_COLOURS[0], "closed": theme.UNKNOWN_COLOURS}
+CONFLICT_COLOURS = theme.SEVERITY_COLOURS[2]
+STAGE_WORDS = {"awaiting_acceptance": "to accept", "awaiting_departure": "to depart",
+               "not_waiting": "not waiting"}
+STATUS_BUTTONS = {"accepted": "Mark acc&epted", "departed": "Mar&k departed", "arrived": "Mark arr&ived",
+                  "cancelled": "Cancel ca&se"}
+EMPTY_TEXT = ("No open transfer cases. Open one with “New case…”; cases other desktops open arrive "
+              "with the next sync. Tick “Show closed cases” to see arrived and cancelled ones.")
+
+
+def flag_text(r: transfer_risk.TransferRisk) -> str:
+    if r.level == "breached":
+        return f"ESCALATE: {fmt.wait(r.minutes_over)} over"
+    if r.level == "approaching":
+        return f"Approaching ({r.ratio:.0%})"
+    if r.level == "within":
+        return f"Within ({r.ratio:.0%})"
+    return f"Closed ({r.status})"
+
+
+def wait_text(r: transfer_risk.TransferRisk) -> str:
+    if r.wait_minutes is None:
+        return "not waiting"
+    return f"{fmt.wait(r.wait_minutes)} / {fmt.wait(r.threshold_minutes)} {STAGE_WORDS[r.stage]}"
+
+
+class TransfersView(QWidget):
+    KINDS = frozenset({"record", "organisation"})
+
+    def __init__(self, store, clock: Callable[[], datetime], parent=None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.clock = clock
+        self.author = current_user()
+        self.table_data = transfer_risk.load_thresholds()
+        self.lines: list[rq.TransferLine] = []
+        self._field_shown: tuple | None = None
+        self.dialog = None
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        bar = QHBoxLayout()
+        header = self.table_data.header
+        bar.addWidget(QLabel("Open cases, most at risk first."))
+        bar.addWidget(muted(f"Thresholds: {header.edition}" + ("" if header.verified else " — UNVERIFIED TABLE")),
+                      1)
+        self.show_closed = QCheckBox("Show c&losed cases")
+        self.show_closed.setAccessibleName("Show closed cases")
+        self.show_closed.toggled.connect(lambda _c: self.refresh())
+        bar.addWidget(self.show_closed)
+        self.new_button = QPushButton("Ne&w case…")
+        self.new_button.setAccessibleName("Open a new transfer case")
+        self.new_button.clicked.connect(lambda _c=False: self.new_case())
+        bar.addWidget(self.new_button)
+        outer.addLayout(bar)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        self.table = make_table(HEADERS, "Transfer cases, most at risk first")
+        self.table.itemSelectionChanged.connect(self._show_detail)
+        split.addWidget(self.table)
+        split.addWidget(self._detail_panel())
+        split.setSizes([940, 400])
+        self.stack = EmptyOr(EMPTY_TEXT, split)
+        outer.addWidget(self.stack, 1)
+        self.status = StatusLine()
+        outer.addWidget(self.status)
+
+    def _detail_panel(self) -> QFrame:
+        panel = QFrame()
+        panel.setObjectName("card")
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(8, 6, 8, 6)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary.setAccessibleName("Selected case")
+        layout.addWidget(self.summary)
+        row = QHBoxLayout()
+        self.status_buttons: dict[str, QPushButton] = {}
+        for status, text in STATUS_BUTTONS.items():
+            b = QPushButton(text)
+            b.setAccessibleName(text.replace("&", ""))
+            b.clicked.connect(lambda _c=False, s=status: self.change_status(s))
+            row.addWidget(b)
+            self.status_buttons[status] = b
+        row.addStretch(1)
+        layout.addLayout(row)
+        edit_row = QHBoxLayout()
+        self.field_picker = QComboBox()
+        self.field_picker.setAccessibleName("Field of the case to set")
+        for key, words in EDITABLE:
+            self.field_picker.addItem(words, key)
+        self.field_picker.currentIndexChanged.connect(lambda _i: self._load_field_value())
+        self.field_value = QLineEdit()
+        self.field_value.setAccessibleName("New value")
+        self.set_button = QPushButton("S&et")
+        self.set_button.setAccessibleName("Set the field to the new value")
+        self.set_button.clicked.connect(lambda _c=False: self.set_field(self.field_picker.currentData(),
+                                                                        self.field_value.text()))
+        self.field_value.returnPressed.connect(self.set_button.click)
+        edit_row.addWidget(self.field_picker)
+        edit_row.addWidget(self.field_value, 1)
+        edit_row.addWidget(self.set_button)
+        layout.addLayout(edit_row)
+        self.conflict_label = QLabel()
+        self.conflict_label.setWordWrap(True)
+        self.conflict_label.setAccessibleName("Conflicting changes")
+        layout.addWidget(self.conflict_label)
+        layout.addWidget(QLabel("<b>History</b> (oldest first)"))
+        self.history = make_table(HISTORY_HEADERS, "Case history: who, when, what", stretch=1)
+        layout.addWidget(self.history, 1)
+        return panel
+
+    # --- drawing -------------------------------------------------------------------
+    def refresh(self) -> None:
+        now = self.clock()
+        keep = self.selected_uuid()
+        with self.store.session() as s:
+            self.lines = rq.transfer_board(s, now, self.table_data, include_closed=self.show_closed.isChecked())
+        self.stack.show_empty(not self.lines)
+        rows = []
+        for line in self.lines:
+            t, r = line.transfer, line.risk
+            colours = LEVEL_COLOURS[r.level]
+            rows.append([
+                cell(flag_text(r), colours=colours, data=t.uuid,
+                     tooltip=f"Threshold row {r.rule}; breach means strictly over the threshold"),
+                cell(t.local_ref, bold=True),
+                cell(wait_text(r), tooltip=f"Requested {fmt.local_time(t.requested_at, with_date=True)}"),
+                cell("⚠ CONFLICT" if t.has_conflict else "", colours=CONFLICT_COLOURS if t.has_conflict else None,
+                     tooltip="Two desktops changed this case without seeing each other: open it to see both"
+                     if t.has_conflict else None),
+                cell(t.status), cell(t.priority), cell(KIND_WORDS.get(t.kind, t.kind)),
+                cell(f"{t.from_code} → {t.to_code or '?'}"), cell(t.owner or "")])
+        fill_table(self.table, rows)
+        self.select_uuid(keep or (self.lines[0].transfer.uuid if self.lines else None))
+        self._show_detail()
+
+    def selected_uuid(self) -> str | None:
+        item = self.table.item(self.table.currentRow(), 0) if self.table.currentRow() >= 0 else None
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def selected_line(self) -> rq.TransferLine | None:
+        uid = self.selected_uuid()
+        return next((line for line in self.lines if line.transfer.uuid == uid), None)
+
+    def select_uuid(self, uuid: str | None) -> None:
+        for r in range(self.table.rowCount()):
+            if self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) == uuid:
+                self.table.selectRow(r)
+                return
+
+    def _show_detail(self) -> None:
+        line = self.selected_line()
+        for status, b in self.status_buttons.items():
+            allowed = line is not None and status in rq.NEXT_STATUSES.get(line.transfer.status, ())
+            b.setVisible(allowed)
+        if line is None:
+            self.summary.setText("Select a case to see its detail and history.")
+            self.conflict_label.hide()
+            fill_table(self.history, [])
+            return
+        t, r = line.transfer, line.risk
+        with self.store.session() as s:
+            history = rq.transfer_history(s, t.uuid)
+        flag = flag_text(r)
+        self.summary.setText(
+            f"<b>{t.local_ref}</b> · {KIND_WORDS.get(t.kind, t.kind)} · {t.priority} · <b>{flag}</b><br>"
+            f"{t.from_code} → {t.to_code or 'receiving unit not yet known'} · status <b>{t.status}</b> · "
+            f"owner {t.owner or 'none'}<br>Clinical need: {t.clinical_need or '—'}<br>"
+            f"Requested {fmt.local_time(t.requested_at, with_date=True)}; waiting {wait_text(r)}"
+            + (f"<br>Notes: {t.notes}" if t.notes else ""))
+        self.summary.setAccessibleDescription(self.summary.text())
+        if history.conflicts:
+            self.conflict_label.setText("<b>⚠ Conflicting changes</b> (decide and set the right value):<br>"
+                                        + "<br>".join(history.conflicts))
+            self.conflict_label.setStyleSheet(theme.badge_css(CONFLICT_COLOURS, bold=False))
+            self.conflict_label.show()
+        else:
+            self.conflict_label.hide()
+        fill_table(self.history, [[cell(f"{fmt.local_time(h.at, with_date=True)}\n{h.author}"),
+                                   cell(("⚠ " if h.in_conflict else "") + h.what)] for h in history.lines])
+        self._load_field_value()
+
+    # --- changes ----------------------------------------------------------------------
+    def change_status(self, status: str) -> bool:
+        """Move the selected case to ``status`` (one event, stamped with the time field)."""
+        line = self.selected_line()
+        if line is None or status not in rq.NEXT_STATUSES.get(line.transfer.status, ()):
+            return False
+        uid = line.transfer.uuid
+        authoring.change_transfer(self.store, uid, "status", status, self.author)
+        stamp = rq.STATUS_TIME_FIELD.get(status)
+        if stamp:
+            authoring.change_transfer(self.store, uid, stamp, to_utc_text(self.clock()), self.author)
+        self.refresh()
+        self.select_uuid(uid)
+        self.status.say(f"{line.transfer.local_ref}: {line.transfer.status} → {status}; "
+                        "it reaches other desktops with the next sync.")
+        return True
+
+    def _load_field_value(self) -> None:
+        line = self.selected_line()
+        key = self.field_picker.currentData()
+        shown = (line.transfer.uuid if line else None, key, getattr(line.transfer, key) if line else None)
+        if shown != self._field_shown:  # a redraw must not overwrite what the user is typing
+            self._field_shown = shown
+            self.field_value.setText(str(shown[2] or ""))
+        for w in (self.field_picker, self.field_value, self.set_button):
+            w.setEnabled(line is not None)
+
+    def set_field(self, field: str, value: str) -> bool:
+        """Set one field of the selected case (an event; how a conflict is settled)."""
+        line = self.selected_line()
+        value = value.strip()
+        if line is None:
+            return False
+        if field in ("to_code",) and value:
+            value = value.upper()
+            if not (value.isalnum() and 3 <= len(value) <= 12):
+                self.status.say(f"Not set. receiving ODS code: '{value}' is not an ODS code (3 to 12 letters "
+                                "or digits).")
+                return False
+        if field == "priority" and value not in ("emergency", "urgent", "routine"):
+            self.status.say(f"Not set. priority: '{value}' is not one of emergency, urgent, routine.")
+            return False
+        if (getattr(line.transfer, field) or "") == value:
+            self.status.say(f"{line.transfer.local_ref}: {field.replace('_', ' ')} is already '{value}'.")
+            return False
+        authoring.change_transfer(self.store, line.transfer.uuid, field, value or None, self.author)
+        self.refresh()
+        self.status.say(f"{line.transfer.local_ref}: {field.replace('_', ' ')} set to '{value}'.")
+        return True
+
+    def new_case(self) -> TransferDialog:
+        with self.store.session() as s:
+            orgs = rq.organisations(s)
+        dialog = TransferDialog(self.store, self.author, orgs, self)
+        dialog.accepted.connect(lambda: self._created(dialog))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _created(self, dialog: TransferDialog) -> None:
+        self.refresh()
+        self.select_uuid(dialog.saved_uuid)
+        self.status.say(f"Opened case {dialog.local_ref.text().strip()}.")
