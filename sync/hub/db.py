@@ -112,6 +112,7 @@ def observation_row(seq: int, data: dict[str, Any]) -> dict[str, Any] | None:
            "observed_at": fixed_utc(data.get("observed_at")), "value": value,
            "source": data.get("source", "provider"), "received_at": fixed_utc(data.get("received_at"))}
     if (type(value) is not float or not math.isfinite(value)
+            or (value == 0 and math.copysign(1.0, value) < 0)  # SQLite would store -0.0 as 0
             or any(type(row[k]) is not str for k in ("org_code", "metric", "source", "observed_at",
                                                        "received_at"))
             or len(row["org_code"]) > 12 or len(row["metric"]) > 80 or len(row["source"]) > 20):

@@ -82,38 +82,73 @@ def read_columnar(hub, after: int, limit: int) -> ColumnarBatch:
     """The same positions as :func:`read_batch`, observations as columns, rendered to JSON.
 
     Observations come from ``feed_observation`` (typed: no JSON to parse, raw DB-API
-    rows of plain text and floats, nothing to convert); every other item, and an
+    rows of plain text and floats, nothing to convert; on SQLite the text columns
+    come as JSON arrays built by SQLite itself); every other item, and an
     observation written before schema 2 (no typed row), from its JSON.
     """
+    rendered, typed, untyped = None, [], []
     with hub.db.read() as conn:
         head, provider_at = _head_checked(hub, conn, after)
         last = conn.execute(select(_F.seq).where(_F.seq > after, _F.seq <= head).order_by(_F.seq)
                             .offset(limit - 1).limit(1)).scalar()
         last = head if last is None else last  # the batch: positions after..last
         span = (_F.seq > after, _F.seq <= last)
-        typed = conn.execute(select(_O.seq, *(_O[c] for c in p.OBSERVATION_COLUMNS))
-                             .where(_O.seq > after, _O.seq <= last).order_by(_O.seq)).cursor.fetchall()
         others = conn.execute(select(_F.seq, _F.kind, _F.data).where(*span, _F.kind != "observation")
                               .order_by(_F.seq)).cursor.fetchall()
-        untyped = []
         observed = conn.execute(select(func.count()).select_from(s.feed)
                                 .where(*span, _F.kind == "observation")).scalar()
-        if observed != len(typed):  # observations from before schema 2: read from their JSON
-            untyped = conn.execute(select(_F.seq, _F.data).where(
-                *span, _F.kind == "observation",
-                ~select(_O.seq).where(_O.seq == _F.seq).exists()).order_by(_F.seq)).cursor.fetchall()
-    count = (len(typed) + len(others) + len(untyped)) if (typed or others or untyped) else 0
-    columns = _typed_columns(typed)
-    items = [(seq, kind, data) for seq, kind, data in others]
-    if untyped:
-        old, odd = observation_columns([r[0] for r in untyped], [r[1] for r in untyped])
-        if odd:  # observations the columns cannot carry travel as items; the reader checks them one by one
-            items = sorted(items + odd)
-        columns = _merge_columns(columns, old) if typed else old
+        if hub.db.kind == "sqlite" and observed:
+            rendered = _sqlite_json_columns(conn, after, last, observed)
+        if rendered is None:
+            typed = conn.execute(select(_O.seq, *(_O[c] for c in p.OBSERVATION_COLUMNS))
+                                 .where(_O.seq > after, _O.seq <= last).order_by(_O.seq)).cursor.fetchall()
+            if observed != len(typed):  # observations from before schema 2: read from their JSON
+                untyped = conn.execute(select(_F.seq, _F.data).where(
+                    *span, _F.kind == "observation",
+                    ~select(_O.seq).where(_O.seq == _F.seq).exists()).order_by(_F.seq)).cursor.fetchall()
+    count = len(others) + observed
+    items = list(others)
+    if rendered is None:
+        columns = _typed_columns(typed)
+        if untyped:
+            old, odd = observation_columns([r[0] for r in untyped], [r[1] for r in untyped])
+            if odd:  # observations the columns cannot carry travel as items; the reader checks them one by one
+                items = sorted(items + odd)
+            columns = _merge_columns(columns, old) if typed else old
+        rendered = {name: dumps(values) for name, values in columns.items()}
     doc = _batch(hub, [], last if count else after, head, provider_at).model_dump(mode="json")
+    doc.pop("observations", None)
     doc["items"] = [{"seq": seq, "kind": kind, "data": json.loads(data)} for seq, kind, data in items]
-    doc["observations"] = columns
-    return ColumnarBatch(dumps(doc).encode("utf-8"), count)
+    observations = ",".join(f'"{name}":{text}' for name, text in rendered.items())
+    body = dumps(doc)[:-1] + ',"observations":{' + observations + "}}"
+    return ColumnarBatch(body.encode("utf-8"), count)
+
+
+_NAMES = ("seq", *p.OBSERVATION_COLUMNS)
+_TEXT_COLUMNS = ("org_code", "metric", "observed_at", "source", "received_at")
+_SQLITE_JSON = (
+    "SELECT json_group_array(seq), " + ", ".join(f"json_group_array({c})" for c in _TEXT_COLUMNS)
+    + " FROM (SELECT seq, " + ", ".join(_TEXT_COLUMNS) + " FROM feed_observation"
+    " WHERE seq > ? AND seq <= ? ORDER BY seq)")
+_SQLITE_VALUES = "SELECT seq, value FROM feed_observation WHERE seq > ? AND seq <= ? ORDER BY seq"
+
+
+def _sqlite_json_columns(conn, after: int, last: int, observed: int) -> dict[str, str] | None:
+    """The typed observations of ``after..last`` as JSON array texts, the text columns built
+    by SQLite (json_group_array), ``value`` by Python (its float text is exact; SQLite's 15
+    digits are not). None (read them row by row instead) unless every observation of the
+    span has its typed row and SQLite's arrays are in ``seq`` order like the values."""
+    raw = conn.connection.driver_connection
+    values = raw.execute(_SQLITE_VALUES, (after, last)).fetchall()
+    if len(values) != observed:
+        return None
+    arrays = raw.execute(_SQLITE_JSON, (after, last)).fetchone()
+    seqs = [r[0] for r in values]
+    if json.loads(arrays[0]) != seqs:
+        return None
+    out = dict(zip(("seq", *_TEXT_COLUMNS), arrays))
+    out["value"] = dumps([r[1] for r in values])
+    return {name: out[name] for name in _NAMES}
 
 
 def _typed_columns(rows: list) -> dict:

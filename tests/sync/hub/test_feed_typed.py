@@ -137,6 +137,34 @@ def test_typed_rows_hold_the_stored_time_form_and_odd_items_get_none():
                    "value": 1.5, "source": "provider", "received_at": "2026-01-12T09:01:00.250000+00:00"}
     assert observation_row(7, {k: v for k, v in data.items() if k != "source"})["source"] == "provider"
     assert fixed_utc("2026-01-12T10:00:00+01:00") == "2026-01-12T09:00:00.000000+00:00"
-    for odd in ({"value": "1.5"}, {"value": True}, {"value": float("nan")}, {"metric": None},
+    for odd in ({"value": "1.5"}, {"value": True}, {"value": float("nan")}, {"value": -0.0}, {"metric": None},
                 {"observed_at": "yesterday"}, {"received_at": "2026-01-12T09:00:00"}, {"org_code": "X" * 13}):
         assert observation_row(7, {**data, **odd}) is None, odd  # served from its JSON instead
+
+
+def test_columns_equal_the_items_for_any_text_and_float(hub_db_url):
+    """Odd text (quotes, escapes, non-ASCII) and floats needing 17 digits come through the
+    columnar read exactly as in the item form, on both databases (SQLite builds the text
+    arrays itself)."""
+    import json
+
+    from sync.hub import feed as hub_feed
+    from sync.hub.core import Hub, HubConfig
+
+    hub = Hub(HubConfig(db_url=hub_db_url))
+    try:
+        metrics = ['quote"d', "back\\slash", "new\nline", "caf\u00e9 \u2014 \u00fc", "tab\there", "plain"]
+        values = [0.1 + 0.2, 1e-300, 123456789.123456789, -0.0, 5.0, 2.0 ** 60]
+        with hub.db.write() as w:
+            for n, (metric, value) in enumerate(zip(metrics, values)):
+                w.emit("observation", {"org_code": f"R\u00c9{n}", "metric": metric, "value": value,
+                                       "observed_at": f"2026-01-12T09:0{n}:00+00:00", "source": "provider",
+                                       "received_at": f"2026-01-12T09:0{n}:30.500000+00:00"}, "RX")
+            w.emit("critcon", {"org_code": "RX", "level": 1}, "RX")
+        items = hub_feed.read_batch(hub, 0, MAX_FEED_BATCH).items
+        batch = FeedBatch.model_validate(json.loads(hub_feed.read_columnar(hub, 0, MAX_COLUMNAR_BATCH).body))
+        assert as_rows(batch) == expected_rows(items) and len(as_rows(batch)) == len(metrics)
+        assert [r[4] for r in as_rows(batch)] == values and str(as_rows(batch)[3][4]) == "-0.0"
+        assert batch.items == [i for i in items if i.kind != "observation"]
+    finally:
+        hub.close()
