@@ -93,10 +93,11 @@ def seed_hub(folder: Path, rows: list[tuple]) -> tuple[str, dict[str, str], int]
     The hub's own set-up (``tests.support.hub.seed``) creates the schema,
     tokens and one organisation item per organisation of the rows; the
     observations follow in one transaction, each ``data`` document exactly as
-    ``sync.hub.intake`` writes it, with a ``submission`` row so the feed has a
-    ``last_provider_data_at``.
+    ``sync.hub.intake`` writes it, and its typed ``feed_observation`` row as the
+    intake's writer adds it (``sync.hub.db.observation_row``), with a ``submission``
+    row so the feed has a ``last_provider_data_at``.
     """
-    from sync.hub.db import dumps
+    from sync.hub.db import dumps, observation_row
     from tests.support import hub as test_hub
 
     orgs = sorted({r[0] for r in rows})
@@ -110,16 +111,23 @@ def seed_hub(folder: Path, rows: list[tuple]) -> tuple[str, dict[str, str], int]
         head = con.execute("SELECT value FROM feed_counter WHERE id = 1").fetchone()[0]
         now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
+        typed: list[tuple] = []
+
         def items():
             for org, metric, observed, value, source, received, seq in rows:
-                data = dumps({"metric": metric, "observed_at": _hub_time(observed), "value": value,
-                              "org_code": org, "received_at": _hub_time(received),
-                              "submission_id": f"bench-{seq // 2000:06d}", "source": source})
-                yield head + seq, "observation", org, data, now
+                doc = {"metric": metric, "observed_at": _hub_time(observed), "value": value,
+                       "org_code": org, "received_at": _hub_time(received),
+                       "submission_id": f"bench-{seq // 2000:06d}", "source": source}
+                row = observation_row(head + seq, doc)  # the intake's Writer adds the same row
+                typed.append(tuple(row[c] for c in _TYPED))
+                yield head + seq, "observation", org, dumps(doc), now
 
         con.execute("BEGIN IMMEDIATE")
         con.executemany("INSERT INTO feed (seq, kind, org_code, data, created_at) VALUES (?, ?, ?, ?, ?)",
                         items())
+        con.executemany(f"INSERT INTO feed_observation ({', '.join(_TYPED)}) VALUES ({', '.join('?' * len(_TYPED))})",
+                        typed)
+        del typed
         con.execute("UPDATE feed_counter SET value = ? WHERE id = 1", (head + len(rows),))
         con.execute("INSERT INTO submission (submission_id, org_code, source, submitted_at, received_at, "
                     "submitted_by, receipt) VALUES ('bench-last', ?, 'json', ?, ?, 'benchmark', '{}')",
@@ -128,6 +136,9 @@ def seed_hub(folder: Path, rows: list[tuple]) -> tuple[str, dict[str, str], int]
     finally:
         con.close()
     return db_url, tokens, head
+
+
+_TYPED = ("seq", "org_code", "metric", "observed_at", "value", "source", "received_at")
 
 
 def _expected(rows: list[tuple]) -> dict:

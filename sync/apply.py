@@ -19,7 +19,7 @@ from sqlalchemy import Connection, case, func, select
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.exc import DBAPIError, StatementError
 
-from models.ingest import ObservationValidator, insert_observations
+from models.ingest import ObservationValidator, insert_columns, insert_observations
 from models.orm import (
     AmbulanceStatus,
     CritconStatus,
@@ -103,18 +103,20 @@ def _apply_columns(conn: Connection, block: FeedObservationColumns, start: int,
     """Observations sent as columns (protocol 1.1): straight into the store's bulk insert.
 
     No per-item model: every row is checked by the store's own bulk-ingest
-    validator, which quarantines a bad row with its reasons (payload: the row
-    as ``[org_code, metric, observed_at, value, source, received_at, seq]``).
+    rules, column by column while every row is clean, else row by row, which
+    quarantines a bad row with its reasons (payload: the row as
+    ``[org_code, metric, observed_at, value, source, received_at, seq]``).
     Returns the highest position in the block.
     """
     seqs = block.seq
-    rows = zip(block.org_code, block.metric, block.observed_at, block.value, block.source,
-               block.received_at, seqs)
+    columns = [block.org_code, block.metric, block.observed_at, block.value, block.source,
+               block.received_at, seqs]
     if min(seqs) <= start:  # a repeated batch: what is at or below the cursor is applied already
-        rows = [row for row in rows if row[6] > start]
-        report.skipped += len(seqs) - len(rows)
+        fresh = [i for i, seq in enumerate(seqs) if seq > start]
+        columns = [[col[i] for i in fresh] for col in columns]
+        report.skipped += len(seqs) - len(fresh)
     raw = conn.connection.driver_connection.raw
-    result = insert_observations(raw, rows, validator, source="feed")
+    result = insert_columns(raw, *columns, validator, source_name="feed")
     report.applied += result.accepted
     report.quarantined += result.quarantined
     if result.accepted:

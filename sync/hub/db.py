@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import random
 import secrets
@@ -31,6 +32,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +89,37 @@ class HeadSignal:
                 pass
 
 
+def fixed_utc(text: Any) -> str | None:
+    """An ISO time with an offset as the fixed-width UTC text the replica stores; None if it is not one."""
+    if type(text) is not str:
+        return None
+    if text.endswith("+00:00"):
+        if len(text) == 32 and text[19] == ".":
+            return text
+        if len(text) == 25:  # isoformat() of a UTC time without microseconds
+            return text[:19] + ".000000+00:00"
+    try:
+        return s.utc_text(datetime.fromisoformat(text))
+    except ValueError:
+        return None
+
+
+def observation_row(seq: int, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``feed_observation`` row of an observation item's ``data``, or None if a field is
+    missing or odd (that item is then read from its JSON, which the desktop checks row by row)."""
+    value = data.get("value")
+    row = {"seq": seq, "org_code": data.get("org_code"), "metric": data.get("metric"),
+           "observed_at": fixed_utc(data.get("observed_at")), "value": value,
+           "source": data.get("source", "provider"), "received_at": fixed_utc(data.get("received_at"))}
+    if (type(value) is not float or not math.isfinite(value)
+            or (value == 0 and math.copysign(1.0, value) < 0)  # SQLite would store -0.0 as 0
+            or any(type(row[k]) is not str for k in ("org_code", "metric", "source", "observed_at",
+                                                       "received_at"))
+            or len(row["org_code"]) > 12 or len(row["metric"]) > 80 or len(row["source"]) > 20):
+        return None
+    return row
+
+
 class Writer:
     """Feed items of one write transaction, numbered from the locked counter."""
 
@@ -95,12 +128,17 @@ class Writer:
         self.head = head
         self.now = s.utcnow()
         self._rows: list[dict[str, Any]] = []
+        self._observations: list[dict[str, Any]] = []  # feed_observation rows of these items
 
     def emit(self, kind: str, data: dict[str, Any], org_code: str | None = None) -> int:
         """Queue a feed item; returns its position (committed with the transaction)."""
         seq = self.next_seq
         self._rows.append({"seq": seq, "kind": kind, "org_code": org_code, "data": dumps(data),
                            "created_at": self.now})
+        if kind == "observation":
+            typed = observation_row(seq, data)
+            if typed is not None:
+                self._observations.append(typed)
         return seq
 
     @property
@@ -115,6 +153,8 @@ class Writer:
     def _flush(self) -> None:
         if self._rows:
             self.conn.execute(insert(s.feed), self._rows)
+            if self._observations:
+                self.conn.execute(insert(s.feed_observation), self._observations)
             self.conn.execute(update(s.feed_counter).where(s.feed_counter.c.id == 1)
                               .values(value=self.head + len(self._rows)))
 
@@ -189,6 +229,11 @@ class HubDB:
             elif version > s.SCHEMA_VERSION:
                 raise DatabaseError(f"this hub database has schema version {version}, newer than "
                                     f"this hub understands ({s.SCHEMA_VERSION}); upgrade the hub")
+            elif version < s.SCHEMA_VERSION:
+                # 1 -> 2: create_all above added feed_observation; the observations already
+                # on the feed keep their JSON only and the columnar feed reads them from it.
+                conn.execute(insert(s.schema_version).values(version=s.SCHEMA_VERSION,
+                                                             applied_at=s.utcnow()))
             if conn.execute(select(s.feed_counter.c.value)).first() is None:
                 conn.execute(insert(s.feed_counter).values(id=1, value=0))
             hub_id = conn.execute(select(s.hub_meta.c.value).where(s.hub_meta.c.key == "hub_id")).scalar()

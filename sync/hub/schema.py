@@ -22,7 +22,10 @@ from sqlalchemy import (BigInteger, Boolean, Column, Float, Index, Integer, Meta
 
 from models.orm.types import UTCDateTime, to_utc_text, utcnow  # noqa: F401  (re-exported)
 
-SCHEMA_VERSION = 1
+# 2: feed_observation (observation feed items as typed columns, for the columnar feed).
+# A version-1 database is upgraded in place (HubDB.init_schema): the table is added;
+# the observations already on its feed stay JSON-only and are read from their JSON.
+SCHEMA_VERSION = 2
 # One stored time format for replica and hub: fixed-width UTC text, naive times refused.
 UTCText = UTCDateTime
 utc_text = to_utc_text
@@ -62,6 +65,21 @@ feed = Table(
     Column("org_code", String(12)),
     Column("data", Text, nullable=False),
     Column("created_at", UTCText, nullable=False),
+)
+
+# Each observation feed item again as typed columns (schema 2), written with its feed
+# row in the same transaction: the columnar feed reads these instead of parsing each
+# item's JSON. Times in the fixed-width UTC text form, exactly what the replica stores.
+# An observation without a row here (written before schema 2) is read from its JSON.
+feed_observation = Table(
+    "feed_observation", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),  # = feed.seq
+    Column("org_code", String(12), nullable=False),
+    Column("metric", String(80), nullable=False),
+    Column("observed_at", String(32), nullable=False),
+    Column("value", Float, nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("received_at", String(32), nullable=False),
 )
 
 organisation = Table(

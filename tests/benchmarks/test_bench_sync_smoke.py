@@ -32,6 +32,8 @@ def test_the_hub_is_seeded_as_its_intake_would_store_the_rows(tmp_path):
         seqs = [r[0] for r in con.execute("SELECT seq FROM feed ORDER BY seq")]
         kinds = dict(con.execute("SELECT kind, count(*) FROM feed GROUP BY kind").fetchall())
         data = json.loads(con.execute("SELECT data FROM feed WHERE seq = ?", (first + 1,)).fetchone()[0])
+        typed = con.execute("SELECT seq, org_code, metric, observed_at, value, source, received_at "
+                            "FROM feed_observation ORDER BY seq").fetchall()
     finally:
         con.close()
     assert seqs == list(range(1, head + 1)) and head == first + 300  # no gaps, counter at the head
@@ -40,6 +42,9 @@ def test_the_hub_is_seeded_as_its_intake_would_store_the_rows(tmp_path):
     assert data["org_code"] == org and data["metric"] == metric and data["value"] == value
     assert data["observed_at"] == observed.replace(".000000", "")  # as isoformat() writes it
     assert data["received_at"] == received.replace(".000000", "") and data["source"] == source
+    # ... with the typed row the intake's writer adds: the stored time form, exactly the row
+    assert [r[0] for r in typed] == list(range(first + 1, first + 301))
+    assert typed[0] == (first + 1, org, metric, observed, value, source, received)
 
 
 def test_short_benchmark_produces_a_sane_report(tmp_path):

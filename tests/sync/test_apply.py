@@ -176,3 +176,51 @@ def test_a_late_earlier_handover_state_never_moves_an_ambulance_back(store):
         h = s.scalars(select(HandoverEvent).where(HandoverEvent.event_uuid == "amb-0002")).one()
         assert (h.state, h.vehicle_ref, h.feed_seq) == ("handed_over", "A7", 2)
         assert h.handed_over_at == T0 + timedelta(minutes=20)
+
+
+def _stored(s):
+    with s.raw() as raw:
+        rows = raw.execute("SELECT org_code, metric_code, observed_at, value, source, received_at, feed_seq "
+                           "FROM observation ORDER BY feed_seq").fetchall()
+        quarantined = raw.execute("SELECT source, payload, errors FROM quarantined_record ORDER BY id").fetchall()
+    return rows, quarantined
+
+
+_FIXED = "2026-01-12T09:00:00.000000+00:00"
+_CLEAN = ("RXX", "ga_bed_occupancy_pct", _FIXED, 91.5, "provider", "2026-01-12T09:01:00.500000+00:00", 1)
+
+
+@pytest.mark.parametrize("odd", [
+    None,                                                      # all clean: the columns go in as they are
+    {3: 180.0}, {3: 90}, {3: float("nan")}, {3: float("inf")}, {3: "91"}, {3: True},
+    {1: "unknown_metric"}, {1: ["not", "hashable"]}, {0: ""}, {0: "R" * 13}, {0: None},
+    {4: ""}, {2: "2026-13-45T99:00:00.000000+00:00"}, {2: "2026-01-12T10:00:00+01:00"},
+    {5: "yesterday"}, {6: 0},
+])
+def test_columns_are_checked_exactly_as_rows_are(tmp_path, odd):
+    """A columnar batch stores and quarantines exactly what the row-by-row path would."""
+    from models.ingest import insert_columns, insert_observations
+    from models.store import Store
+
+    rows = [tuple(v if i != 6 else n + 1 for i, v in enumerate(_CLEAN)) for n in range(5)]
+    if odd:
+        (field, value), = odd.items()
+        rows[2] = tuple(value if i == field else v for i, v in enumerate(rows[2]))
+    results = []
+    for name in ("columns", "rows"):
+        s = Store.create(tmp_path / name / "scc.db", PASSPHRASE, kdf=FAST_KDF)
+        try:
+            with s.raw() as raw, raw:
+                if name == "columns":
+                    report = insert_columns(raw, *map(list, zip(*rows)), VALIDATOR, source_name="feed")
+                else:
+                    report = insert_observations(raw, rows, VALIDATOR, source="feed")
+            results.append(((report.accepted, report.quarantined), _stored(s)))
+        finally:
+            s.close()
+    still_valid = odd in ({3: 90}, {2: "2026-01-12T10:00:00+01:00"})  # the row path converts these
+    assert results[0][0] == results[1][0] == ((5, 0) if odd is None or still_valid else (4, 1))
+    columns, by_rows = results[0][1], results[1][1]
+    assert columns[0] == by_rows[0]
+    assert [(src, json.loads(p), json.loads(e)) for src, p, e in columns[1]] == \
+        [(src, json.loads(p), json.loads(e)) for src, p, e in by_rows[1]]
