@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 PROTOCOL_MAJOR = 1
-PROTOCOL_MINOR = 1  # 1.1: GET /v1/feed?format=columnar (FeedBatch.observations)
+PROTOCOL_MINOR = 2  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert_ack (checked), on_call_shift
 PROTOCOL_VERSION = f"{PROTOCOL_MAJOR}.{PROTOCOL_MINOR}"
 VERSION_HEADER = "SCC-Protocol"
 MAX_FEED_BATCH = 5000  # feed positions per batch, per-item format
