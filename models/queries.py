@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from models.orm import FeedCursor, OpelAssessment, Organisation, OutboxItem
 
@@ -47,18 +47,29 @@ class OpelStatus:
         return self.declared_level or self.level
 
 
-def _latest_ids(session: Session, scope: str):
-    key = OpelAssessment.org_code if scope == "provider" else OpelAssessment.pillar
-    newest = (select(key.label("k"), func.max(OpelAssessment.assessed_at).label("t"))
-              .where(OpelAssessment.scope == scope).group_by(key).subquery())
-    return (select(func.max(OpelAssessment.id))
-            .join(newest, (key == newest.c.k) & (OpelAssessment.assessed_at == newest.c.t))
-            .where(OpelAssessment.scope == scope).group_by(key))
+def _latest_ids(scope: str):
+    """Ids of the newest assessment of each provider (or pillar) in ``scope``.
+
+    Newest = latest ``assessed_at``, then highest id. Walks the distinct keys
+    through the (scope, key, assessed_at) index, one seek per key, and takes
+    each key's newest row with one more seek: the work grows with the number
+    of providers, not with the history the replica holds.
+    """
+    key_name = "org_code" if scope == "provider" else "pillar"
+    a, b = aliased(OpelAssessment), aliased(OpelAssessment)
+    a_key, b_key = getattr(a, key_name), getattr(b, key_name)
+    keys = select(func.min(a_key).label("k")).where(a.scope == scope).cte("opel_keys", recursive=True)
+    following = (select(func.min(a_key)).where(a.scope == scope, a_key > keys.c.k)
+                 .scalar_subquery())
+    keys = keys.union_all(select(following).where(keys.c.k.is_not(None)))
+    newest = (select(b.id).where(b.scope == scope, b_key == keys.c.k)
+              .order_by(b.assessed_at.desc(), b.id.desc()).limit(1).scalar_subquery())
+    return select(newest).where(keys.c.k.is_not(None))
 
 
 def latest_opel(session: Session, scope: str = "provider") -> list[OpelStatus]:
     """The newest assessment per provider (or per pillar, or the system), worst first."""
-    rows = session.scalars(select(OpelAssessment).where(OpelAssessment.id.in_(_latest_ids(session, scope)))
+    rows = session.scalars(select(OpelAssessment).where(OpelAssessment.id.in_(_latest_ids(scope)))
                            .options(selectinload(OpelAssessment.parameters))).all()
     orgs = {o.ods_code: o for o in session.scalars(select(Organisation))}
     out = []
