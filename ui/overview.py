@@ -63,9 +63,13 @@ class LevelBadge(QLabel):
         at_least = status.at_least_level if status else None
         bg, fg = opel_colours(level)
         word = OPEL_WORDS.get(level or 0, "")
-        self.setText(f"<b>{self.title}</b><br><span style='font-size:x-large'>"
-                     f"{opel_label(level, at_least)}</span><br>{word}")
-        self.setStyleSheet(badge_css((bg, fg), radius=6, padding="6px", bold=False))
+        text = (f"<b>{self.title}</b><br><span style='font-size:x-large'>"
+                f"{opel_label(level, at_least)}</span><br>{word}")
+        css = badge_css((bg, fg), radius=6, padding="6px", bold=False)
+        if text != self.text():
+            self.setText(text)
+        if css != self.styleSheet():  # setting a style sheet re-polishes: only when it changes
+            self.setStyleSheet(css)
         self.setAccessibleName(f"{self.title}: {opel_label(level, at_least)}")
 
 
