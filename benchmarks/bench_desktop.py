@@ -584,9 +584,9 @@ def markdown(result: DesktopResult, heading_level: int = 2) -> str:
                      f"({_meets(med <= TARGET_REFRESH_MS)} <= {TARGET_REFRESH_MS:g} ms; CPU median "
                      f"{statistics.median(result.samples('year', 'refresh_cpu_ms')):.1f} ms); "
                      f"{statistics.median(result.refresh_ratios['year']):.2f}x the empty replica")
-    lines += ["", f"Machine load (`uptime`) at the start and after each part: "
+    lines += ["", "Machine load (`uptime`) at the start and after each part: "
               + "; ".join(f"`{u}`" for u in result.uptime) + ".",
-              "", f"Checks: "
+              "", "Checks: "
               + ("every app start showed all provider tiles; every refresh run showed them and left the "
                  "replica as it found it" if result.all_ok else "FAILED, see tiles and rows restored")
               + f". Benchmark wall time {result.wall_seconds / 60:.1f} min.", ""]
