@@ -1,12 +1,17 @@
 """Run every benchmark with its defaults and write ``docs/benchmarks.md``.
 
-    .venv/bin/python benchmarks/run.py            # full run (1M rows x 3 repeats, two tables; ~45 min)
-    .venv/bin/python benchmarks/run.py --quick    # 20k rows x 1 repeat, a minute or so
+    .venv/bin/python benchmarks/run.py            # full run (1M rows x 3 repeats, two tables; ~45 min,
+                                                  # then the desktop over a year of data; ~10 min, plus
+                                                  # ~10 min to build that replica the first time)
+    .venv/bin/python benchmarks/run.py --quick    # 20k rows x 1 repeat, a minute or so (no desktop run)
 
 The measured sections are regenerated on every run.  Marked blocks in the
 existing file are carried over unchanged: the hand-written findings between
 ``<!-- notes -->`` and ``<!-- /notes -->``, and any section another tool
 keeps there (e.g. ``bench_sync.py --update-doc`` writes ``<!-- bench_sync -->``).
+The desktop benchmark's section (``<!-- bench_desktop -->``) is measured again
+by a full run unless ``--skip-desktop``; ``--quick`` keeps it as it is (for a
+quick look at the desktop: ``bench_desktop.py --scale smoke``).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import bench_ingest  # noqa: E402
+from benchmarks import bench_desktop, bench_ingest  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 # The second ingest table: the page cache the findings below recommend for
@@ -43,6 +48,8 @@ QUICK_REPEATS = 1
 # (e.g. bench_sync.py --update-doc writes <!-- bench_sync -->).
 KEPT = re.compile(r"<!-- ([\w-]+) -->.*?<!-- /\1 -->", re.S)
 DEFAULT_NOTES = "<!-- notes -->\n<!-- /notes -->"
+# The ingest tables of a previous run, kept by --skip-ingest.
+INGEST_SECTION = re.compile(r"^## Bulk ingest .*?(?=^## |^<!-- )", re.S | re.M)
 
 
 def cpu_model() -> str:
@@ -151,6 +158,10 @@ def render(sections: list[str], info: list[tuple[str, str]], quick: bool, notes:
               "# one benchmark, chosen ciphers, own output; --help lists the tuning options",
               ".venv/bin/python benchmarks/bench_ingest.py --rows 1000000 --repeats 3 \\",
               "    --ciphers chacha20 aegis --out /tmp/ingest.md",
+              "# the desktop over a year of 15-minute data for 40 providers: cold start, overview",
+              "# refresh, memory (the replica is built once into benchmarks/.cache/, ~10 min)",
+              ".venv/bin/python benchmarks/bench_desktop.py --update-doc docs/benchmarks.md",
+              ".venv/bin/python benchmarks/bench_desktop.py --scale smoke --repeats 1   # a quick look",
               "# raw-path tuning experiments (applied to the plain baseline and encrypted raw alike)",
               ".venv/bin/python benchmarks/bench_ingest.py --kinds raw --cache-kib 65536 --page-size 8192",
               "# the CI smoke test and the full run as a test",
@@ -174,6 +185,10 @@ def main(argv=None) -> int:
     parser.add_argument("--tmpdir", help="folder for the temp databases (default: the system temp)")
     parser.add_argument("--skip-tuned", action="store_true",
                         help="only the product-defaults table, not the 64 MiB cache one")
+    parser.add_argument("--skip-ingest", action="store_true", help="leave the bulk-ingest tables out")
+    parser.add_argument("--skip-desktop", action="store_true",
+                        help="keep the desktop section as it is instead of measuring it again "
+                             "(--quick always keeps it)")
     args = parser.parse_args(argv)
 
     rows = args.rows or (QUICK_ROWS if args.quick else bench_ingest.DEFAULT_ROWS)
@@ -185,7 +200,7 @@ def main(argv=None) -> int:
     configs = [(bench_ingest.Tuning(), "")]
     if not args.skip_tuned:
         configs.append((TUNED, TUNED_NOTE))
-    for tuning, note in configs:
+    for tuning, note in ([] if args.skip_ingest else configs):
         progress(f"bench_ingest ({tuning.label()}): {rows:,} rows x {repeats}")
         result = bench_ingest.run(rows, repeats, args.ciphers, tuning, tmpdir=args.tmpdir,
                                   progress=progress)
@@ -198,6 +213,21 @@ def main(argv=None) -> int:
 
     previous = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
     others, notes = kept_blocks(previous)
+    if not (args.skip_desktop or args.quick):
+        scale = bench_desktop.SCALES["full"]
+        progress(f"bench_desktop: {scale.days} days x {scale.providers} providers x "
+                 f"{bench_desktop.DEFAULT_REPEATS}")
+        desktop = bench_desktop.run(scale, bench_desktop.DEFAULT_REPEATS, bench_desktop.DEFAULT_BATCHES,
+                                    progress=progress)
+        new = bench_desktop.block(bench_desktop.markdown(desktop)).strip()
+        at = next((i for i, b in enumerate(others) if b.startswith("<!-- bench_desktop -->")), None)
+        if at is None:
+            others.append(new)
+        else:
+            others[at] = new
+        ok = ok and desktop.all_ok
+    if not sections and args.skip_ingest:  # only the desktop measured: keep the ingest tables
+        sections = [previous[m.start():m.end()] for m in INGEST_SECTION.finditer(previous)]
     text = render(sections, machine_info(args.tmpdir), args.quick, notes, others)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")

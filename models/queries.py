@@ -7,12 +7,13 @@ age and mark it stale.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased
 
-from models.orm import FeedCursor, OpelAssessment, Organisation, OutboxItem
+from models.orm import FeedCursor, OpelAssessment, OpelParameterScore, Organisation, OutboxItem
 
 
 @dataclass(frozen=True)
@@ -47,29 +48,62 @@ class OpelStatus:
         return self.declared_level or self.level
 
 
-def _latest_ids(session: Session, scope: str):
-    key = OpelAssessment.org_code if scope == "provider" else OpelAssessment.pillar
-    newest = (select(key.label("k"), func.max(OpelAssessment.assessed_at).label("t"))
-              .where(OpelAssessment.scope == scope).group_by(key).subquery())
-    return (select(func.max(OpelAssessment.id))
-            .join(newest, (key == newest.c.k) & (OpelAssessment.assessed_at == newest.c.t))
-            .where(OpelAssessment.scope == scope).group_by(key))
+@lru_cache(maxsize=None)
+def _latest_ids(scope: str):
+    """Ids of the newest assessment of each provider (or pillar) in ``scope``.
+
+    Newest = latest ``assessed_at``, then highest id. Walks the distinct keys
+    through the (scope, key, assessed_at) index, one seek per key, and takes
+    each key's newest row with one more seek: the work grows with the number
+    of providers, not with the history the replica holds.  (Built once per
+    scope: statements are immutable, and a new one each time costs more
+    Python than the query costs SQLite.)
+    """
+    key_name = "org_code" if scope == "provider" else "pillar"
+    a, b = aliased(OpelAssessment), aliased(OpelAssessment)
+    a_key, b_key = getattr(a, key_name), getattr(b, key_name)
+    keys = select(func.min(a_key).label("k")).where(a.scope == scope).cte("opel_keys", recursive=True)
+    following = (select(func.min(a_key)).where(a.scope == scope, a_key > keys.c.k)
+                 .scalar_subquery())
+    keys = keys.union_all(select(following).where(keys.c.k.is_not(None)))
+    newest = (select(b.id).where(b.scope == scope, b_key == keys.c.k)
+              .order_by(b.assessed_at.desc(), b.id.desc()).limit(1).scalar_subquery())
+    return select(newest).where(keys.c.k.is_not(None))
+
+
+_A = OpelAssessment
+_P = OpelParameterScore
+_ASSESSMENT_COLUMNS = (_A.id, _A.scope, _A.pillar, _A.org_code, _A.calculated_level, _A.at_least_level,
+                       _A.total_score, _A.declared_level, _A.override_reason, _A.assessed_at,
+                       _A.table_edition, _A.table_verified)
+
+
+@lru_cache(maxsize=None)
+def _latest_statement(scope: str):
+    return select(*_ASSESSMENT_COLUMNS).where(_A.id.in_(_latest_ids(scope))).order_by(_A.id)
 
 
 def latest_opel(session: Session, scope: str = "provider") -> list[OpelStatus]:
-    """The newest assessment per provider (or per pillar, or the system), worst first."""
-    rows = session.scalars(select(OpelAssessment).where(OpelAssessment.id.in_(_latest_ids(session, scope)))
-                           .options(selectinload(OpelAssessment.parameters))).all()
-    orgs = {o.ods_code: o for o in session.scalars(select(Organisation))}
+    """The newest assessment per provider (or per pillar, or the system), worst first.
+
+    Plain rows, not ORM objects: the overview asks for this on every redraw.
+    """
+    rows = session.execute(_latest_statement(scope)).all()
+    parameters: dict[int, list[Driver]] = {row.id: [] for row in rows}
+    if parameters:
+        for aid, key, value, band, points, problem in session.execute(
+                select(_P.assessment_id, _P.parameter_key, _P.value, _P.band, _P.points, _P.problem)
+                .where(_P.assessment_id.in_(list(parameters))).order_by(_P.id)):
+            parameters[aid].append(Driver(key, value, band, points, problem))
+    orgs = {code: (name, sector) for code, name, sector in session.execute(
+        select(Organisation.ods_code, Organisation.name, Organisation.sector))}
     out = []
     for a in rows:
         org = orgs.get(a.org_code or "")
-        drivers = tuple(sorted(
-            (Driver(p.parameter_key, p.value, p.band, p.points, p.problem) for p in a.parameters),
-            key=lambda d: (d.problem is None, -(d.points or 0))))
+        drivers = tuple(sorted(parameters[a.id], key=lambda d: (d.problem is None, -(d.points or 0))))
         out.append(OpelStatus(
             scope=a.scope, pillar=a.pillar, org_code=a.org_code,
-            name=org.name if org else (a.org_code or a.pillar), sector=org.sector if org else a.pillar,
+            name=org[0] if org else (a.org_code or a.pillar), sector=org[1] if org else a.pillar,
             level=a.calculated_level, at_least_level=a.at_least_level, total=a.total_score,
             declared_level=a.declared_level, override_reason=a.override_reason,
             assessed_at=a.assessed_at, edition=a.table_edition, verified=a.table_verified,

@@ -63,10 +63,33 @@ class LevelBadge(QLabel):
         at_least = status.at_least_level if status else None
         bg, fg = opel_colours(level)
         word = OPEL_WORDS.get(level or 0, "")
-        self.setText(f"<b>{self.title}</b><br><span style='font-size:x-large'>"
-                     f"{opel_label(level, at_least)}</span><br>{word}")
-        self.setStyleSheet(badge_css((bg, fg), radius=6, padding="6px", bold=False))
+        text = (f"<b>{self.title}</b><br><span style='font-size:x-large'>"
+                f"{opel_label(level, at_least)}</span><br>{word}")
+        css = badge_css((bg, fg), radius=6, padding="6px", bold=False)
+        if text != self.text():
+            self.setText(text)
+        if css != self.styleSheet():  # setting a style sheet re-polishes: only when it changes
+            self.setStyleSheet(css)
         self.setAccessibleName(f"{self.title}: {opel_label(level, at_least)}")
+
+
+def _tile_texts(status: queries.OpelStatus, now: datetime) -> tuple:
+    """Everything a tile shows for ``status`` at ``now`` (texts, styles, names), in one tuple.
+
+    Two equal tuples draw the same tile, so a refresh can leave it alone.
+    """
+    level = status.shown_level
+    label = opel_label(level, status.at_least_level)
+    head = (f"<b>{status.name}</b> <span style='color:{theme.current().muted}'>"
+            f"{status.org_code or ''}</span>")
+    declared = (f"Declared {status.declared_level}, calculated {status.level}: {status.override_reason or ''}"
+                if status.declared_level and status.level and status.declared_level != status.level else None)
+    drivers = tuple((driver_text(d), f"{d.key}, band {d.band}" if d.band else d.key) for d in status.drivers[:3])
+    stale = fmt.is_stale(now, status.assessed_at, STALE_AFTER)
+    age = fmt.age(now, status.assessed_at)
+    age_text = ("STALE · " if stale else "") + f"updated {age} ({fmt.local_time(status.assessed_at)})"
+    return (head, label, badge_css(opel_colours(level)), declared, drivers, age_text,
+            "staleLabel" if stale else "ageLabel", f"{status.name}: {label}, updated {age}")
 
 
 class ProviderTile(QFrame):
@@ -74,7 +97,7 @@ class ProviderTile(QFrame):
 
     activated = Signal(str)
 
-    def __init__(self, status: queries.OpelStatus, now: datetime, parent=None) -> None:
+    def __init__(self, status: queries.OpelStatus, now: datetime, parent=None, texts: tuple | None = None) -> None:
         super().__init__(parent)
         self.status = status
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -82,36 +105,72 @@ class ProviderTile(QFrame):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("Open this provider's drill-down (Enter)")
-        level = status.shown_level
-        bg, fg = opel_colours(level)
+        self.texts = texts if texts is not None else _tile_texts(status, now)
+        head_html, label, css, declared, drivers, age_text, age_name, accessible = self.texts
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
-        head = QLabel(f"<b>{status.name}</b> <span style='color:{theme.current().muted}'>"
-                      f"{status.org_code or ''}</span>")
-        head.setWordWrap(True)
-        badge = QLabel(opel_label(level, status.at_least_level))
-        badge.setStyleSheet(badge_css((bg, fg)))
-        badge.setObjectName("levelBadge")
-        layout.addWidget(head)
-        layout.addWidget(badge)
-        if status.declared_level and status.level and status.declared_level != status.level:
-            layout.addWidget(QLabel(f"Declared {status.declared_level}, calculated {status.level}: "
-                                    f"{status.override_reason or ''}"))
-        for d in status.drivers[:3]:
-            line = QLabel(driver_text(d))
+        self.head = QLabel(head_html)
+        self.head.setWordWrap(True)
+        self.badge = QLabel(label)
+        self.badge.setStyleSheet(css)
+        self.badge.setObjectName("levelBadge")
+        layout.addWidget(self.head)
+        layout.addWidget(self.badge)
+        self.declared = None
+        if declared is not None:
+            self.declared = QLabel(declared)
+            layout.addWidget(self.declared)
+        self.drivers: list[QLabel] = []
+        for text, tip in drivers:
+            line = QLabel(text)
             line.setWordWrap(True)
-            line.setToolTip(f"{d.key}, band {d.band}" if d.band else d.key)
+            line.setToolTip(tip)
             layout.addWidget(line)
-        stale = fmt.is_stale(now, status.assessed_at, STALE_AFTER)
-        age = QLabel(("STALE · " if stale else "") + f"updated {fmt.age(now, status.assessed_at)} "
-                     f"({fmt.local_time(status.assessed_at)})")
-        age.setObjectName("staleLabel" if stale else "ageLabel")
-        age.setWordWrap(True)
-        layout.addWidget(age)
+            self.drivers.append(line)
+        self.age = QLabel(age_text)
+        self.age.setObjectName(age_name)
+        self.age.setWordWrap(True)
+        layout.addWidget(self.age)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        self.setAccessibleName(f"{status.name}: {opel_label(level, status.at_least_level)}, "
-                               f"updated {fmt.age(now, status.assessed_at)}")
+        self.setAccessibleName(accessible)
         self.setAccessibleDescription("Press Enter to open the provider drill-down")
+        self.fitted: tuple | None = None  # (width, theme) its height was fitted for
+
+    def same_shape(self, texts: tuple) -> bool:
+        """True if ``texts`` need the same labels as this tile shows (so it can be updated in place)."""
+        return (texts[3] is None) == (self.declared is None) and len(texts[4]) == len(self.drivers)
+
+    def update_texts(self, status: queries.OpelStatus, texts: tuple) -> bool:
+        """Show ``status`` (``texts`` from :func:`_tile_texts`, same shape); True if anything changed."""
+        self.status = status
+        if texts == self.texts:
+            return False
+        head_html, label, css, declared, drivers, age_text, age_name, accessible = texts
+        old = self.texts
+        if head_html != old[0]:
+            self.head.setText(head_html)
+        if label != old[1]:
+            self.badge.setText(label)
+        if css != old[2]:
+            self.badge.setStyleSheet(css)
+        if declared is not None and declared != old[3]:
+            self.declared.setText(declared)
+        for line, (text, tip), before in zip(self.drivers, drivers, old[4]):
+            if text != before[0]:
+                line.setText(text)
+            if tip != before[1]:
+                line.setToolTip(tip)
+        if age_text != old[5]:
+            self.age.setText(age_text)
+        if age_name != old[6]:
+            self.age.setObjectName(age_name)
+            self.age.style().unpolish(self.age)  # the theme styles the two names differently
+            self.age.style().polish(self.age)
+        if accessible != old[7]:
+            self.setAccessibleName(accessible)
+        self.texts = texts
+        self.fitted = None  # wrapped lines may need another height
+        return True
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton and self.status.org_code:
@@ -189,19 +248,44 @@ class OverviewView(QWidget):
             badge.set_status(pillars.get(key))
         sector = self.sector_filter.currentData()
         shown = [p for p in providers if sector is None or p.sector == sector]
-        for tile in self.tiles:
-            tile.setParent(None)
-            tile.deleteLater()
-        columns, width = self._tile_width()
-        self.tiles = [ProviderTile(p, now, self.grid_host) for p in shown]
-        for i, tile in enumerate(self.tiles):
-            tile.activated.connect(self.provider_activated)
-            self._fit(tile, width)
-            self.grid.addWidget(tile, i // columns, i % columns, Qt.AlignmentFlag.AlignTop)
+        # A tile per shown provider: the one it had if it still fits (texts updated in place,
+        # untouched when nothing it shows changed), else a new one.
+        old = {id(t): t for t in self.tiles}
+        by_key = {(t.status.scope, t.status.org_code, t.status.pillar): t for t in self.tiles}
+        tiles = []
+        for p in shown:
+            texts = _tile_texts(p, now)
+            tile = by_key.pop((p.scope, p.org_code, p.pillar), None)
+            if tile is not None and tile.same_shape(texts):
+                tile.update_texts(p, texts)
+            else:
+                tile = ProviderTile(p, now, self.grid_host, texts)
+                tile.activated.connect(self.provider_activated)
+            tiles.append(tile)
+        kept = {id(t) for t in tiles}
+        for tile in old.values():
+            if id(tile) not in kept:
+                tile.setParent(None)
+                tile.deleteLater()
+        self.tiles = tiles
+        self._place(moved=[id(t) for t in tiles] != list(old))
         self.empty_label.setVisible(not providers)
         editions = {(p.edition, p.verified) for p in providers}
         self.edition_label.setText("; ".join(
             f"OPEL table {e}" + ("" if v else " — UNVERIFIED TABLE") for e, v in sorted(editions)))
+
+    def _place(self, moved: bool = True) -> None:
+        """Tiles into the grid, worst first, at the width the view has now; only what changed."""
+        before = self._columns
+        columns, width = self._tile_width()
+        if moved or columns != before or self.grid.count() != len(self.tiles):
+            for tile in self.tiles:
+                self.grid.removeWidget(tile)
+            for i, tile in enumerate(self.tiles):
+                self.grid.addWidget(tile, i // columns, i % columns, Qt.AlignmentFlag.AlignTop)
+        for tile in self.tiles:
+            if tile.fitted != (width, theme.current()):  # a theme or text size changes the height too
+                self._fit(tile, width)
 
     def _tile_width(self) -> tuple[int, int]:
         spacing = max(0, self.grid.horizontalSpacing())
@@ -214,13 +298,7 @@ class OverviewView(QWidget):
         super().resizeEvent(event)
         if not self.tiles:
             return
-        before = self._columns
-        columns, width = self._tile_width()
-        if columns != before:
-            self.refresh()
-            return
-        for tile in self.tiles:
-            self._fit(tile, width)
+        self._place(moved=False)  # new columns or widths; the data is as last drawn
 
     @staticmethod
     def _fit(tile: ProviderTile, width: int) -> None:
@@ -232,6 +310,7 @@ class OverviewView(QWidget):
             label.ensurePolished()
         tile.setFixedWidth(width)
         tile.setMinimumHeight(tile.layout().totalHeightForWidth(width))
+        tile.fitted = (width, theme.current())
 
     def on_cycle(self, result) -> None:
         if self.KINDS & set(result.kinds):

@@ -33,6 +33,8 @@ class OpelAssessment(Base):
             name="override_needs_reason",
         ),
         Index("ix_opel_assessment_scope_org_time", "scope", "org_code", "assessed_at"),
+        # The newest pillar and system assessments (the overview's badges).
+        Index("ix_opel_assessment_scope_pillar_time", "scope", "pillar", "assessed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,690 @@
+"""Benchmark: the desktop window over a year of data (cold start, overview refresh, memory).
+
+The replica is ``benchmarks/desktop_fixture.py``'s: a year of 15-minute
+observations and OPEL assessments for 40 providers (``--scale full``), built
+once into ``benchmarks/.cache/`` (git-ignored) and reused; ``--scale smoke``
+is 1 week x 5 providers, for CI.  Qt runs on the ``offscreen`` platform
+(``--qpa`` to change it): the same raster painting into a window-sized
+image, without a display server.
+
+``cold``: a fresh process per run, timed from just before the parent starts
+it (so the interpreter's start-up counts) to the end of the first paint.
+
+``bare``
+    BASELINE: ``QApplication`` + ``QMainWindow`` at 1366x768, shown, until
+    its first paint has been delivered.
+``app-key``
+    The product's start with the key already unwrapped (what a user who
+    keeps the key in the OS keyring gets): imports, ``Store.open_with_key``
+    (keyed connection, schema check), ``scc_desktop.gui.run`` (``MainWindow``
+    with every view, overview refreshed, window shown) until the first
+    provider tile of the overview has painted.
+``app-passphrase``
+    The product's normal start: ``scc-desktop app --path REPLICA`` with the
+    passphrase in ``SCC_PASSPHRASE`` (``scc_desktop.cli.main``): the OS
+    keyring is asked first, then the key is derived with the header's scrypt
+    parameters (the product default, n=2^17, r=8: about half a second and
+    128 MiB by design) and unwrapped; then as ``app-key``.
+
+First paint: an application event filter sees the ``Paint`` event (the
+window for ``bare``, a ``ProviderTile`` for the app) and a zero-time timer
+then marks the moment the event loop is back, i.e. after the whole window has
+been painted.  The child also records when each phase ended (imports, key,
+store, window) and its peak RSS (``ru_maxrss``) at that moment: memory
+figure (c).
+
+``refresh``: one process per run holding the window at 1366x768 on the
+overview.  Each of ``--batches`` rounds applies the next 15 minutes of the
+feed (every provider's observations, the hub's provider, pillar and system
+assessments for them, as one columnar ``FeedBatch``) with
+``sync.apply.apply_batch``, then times ``OverviewView.refresh()`` (and,
+separately, the event processing and repaint after it).  ``empty`` is the
+BASELINE, the same refresh on an empty replica; ``day`` is the same 40
+providers with one day of history, to show what the year's history costs.
+The batches are removed again at the end of each run (everything after the
+fixture's last feed position), so every run starts from the same replica.
+
+Runs are interleaved (bare, app-key, app-passphrase; empty, day, year) after
+one discarded warm-up round, and figures are medians over the repeats; each
+ratio is taken within a repeat and the median ratio reported.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_desktop.py                       # the year, 7 repeats (~6 min + first build)
+    .venv/bin/python benchmarks/bench_desktop.py --scale smoke --repeats 1 --batches 3
+    .venv/bin/python benchmarks/bench_desktop.py --update-doc docs/benchmarks.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: make `models`, `ui`, `benchmarks` importable
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import desktop_fixture as fixture  # noqa: E402
+
+SCALES = {"full": fixture.FULL, "smoke": fixture.SMOKE}
+DEFAULT_REPEATS = 7
+DEFAULT_BATCHES = 30
+SCREEN = (1366, 768)
+COLD_KINDS = ("bare", "app-key", "app-passphrase")
+REFRESH_KINDS = ("empty", "day", "year")
+CHILD_TIMEOUT_S = 600
+T0_ENV = "SCC_BENCH_T0"
+KEY_ENV = "SCC_BENCH_KEY"
+# Targets from the issue.
+TARGET_COLD_RATIO = 3.0        # cold start to a rendered overview <= 3x a bare PySide6 window
+TARGET_REFRESH_MS = 50.0       # overview refresh after a sync batch, median
+TARGET_RSS_MIB = 400.0         # peak RSS with the year loaded and the overview shown
+
+
+# -- helpers --------------------------------------------------------------------------
+def _load() -> float | None:
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
+def _rss_peak_mib() -> float:
+    """This process's RSS high-water mark.
+
+    On Linux ``/proc/self/status`` VmHWM: ``ru_maxrss`` would not do, Linux
+    keeps it across ``execve``, so a child would report its parent's peak
+    (e.g. the parent's scrypt) when its own is lower.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _rss_now_mib() -> float | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def _cpu_seconds() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _p90(values: list[float]) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=10, method="inclusive")[8]
+
+
+# -- cold start (child) ----------------------------------------------------------------
+def _paint_watch(app, wanted, on_painted):
+    """An application event filter calling ``on_painted`` once, after the first wanted paint."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class PaintWatch(QObject):
+        seen = False
+
+        def eventFilter(self, obj, event):  # noqa: N802
+            if not self.seen and event.type() == QEvent.Type.Paint and wanted(obj):
+                self.seen = True
+                QTimer.singleShot(0, on_painted)  # runs once the whole paint is done
+            return False
+
+    watch = PaintWatch()
+    app.installEventFilter(watch)
+    return watch
+
+
+def child_cold(kind: str, folder: Path | None) -> dict:
+    t0 = float(os.environ[T0_ENV])
+    marks: dict[str, float] = {}
+    out: dict = {"kind": kind, "load_before": _load()}
+
+    def mark(name: str) -> None:
+        marks[name] = time.time() - t0
+
+    if kind == "bare":
+        from PySide6.QtWidgets import QApplication, QMainWindow
+
+        mark("imports")
+        app = QApplication(sys.argv[:1])
+        window = QMainWindow()
+
+        def painted() -> None:
+            mark("painted")
+            out.update(rss_peak_mib=_rss_peak_mib(), rss_mib=_rss_now_mib(), cpu_seconds=_cpu_seconds())
+            app.quit()
+
+        watch = _paint_watch(app, lambda obj: obj is window, painted)  # noqa: F841
+        window.resize(*SCREEN)
+        window.show()
+        mark("window")
+        app.exec()
+        out["tiles"] = None
+    else:
+        from models import keyfile
+        from models.store import Store
+        from scc_desktop import gui
+
+        if kind == "app-passphrase":
+            from scc_desktop import cli
+        from ui import main_window
+        from ui.overview import OverviewView, ProviderTile
+
+        mark("imports")
+        app = gui._application()  # what gui.run would create; made first to hook the paint
+        state: dict = {"refreshes": 0, "refresh_s": 0.0}
+
+        def probe(owner, name, label):
+            original = getattr(owner, name)
+
+            def wrapper(*args, **kwargs):
+                result = original(*args, **kwargs)
+                mark(label)
+                return result
+            setattr(owner, name, wrapper)
+
+        probe(keyfile, "unlock", "key")
+        probe(Store, "__init__", "store")
+        probe(main_window.MainWindow, "__init__", "window")
+        original_refresh = OverviewView.refresh
+
+        def counted_refresh(self, *args):
+            t = time.perf_counter()
+            try:
+                return original_refresh(self, *args)
+            finally:
+                state["refreshes"] += 1
+                state["refresh_s"] += time.perf_counter() - t
+        OverviewView.refresh = counted_refresh
+
+        def painted() -> None:
+            mark("painted")
+            out.update(rss_peak_mib=_rss_peak_mib(), rss_mib=_rss_now_mib(), cpu_seconds=_cpu_seconds())
+            windows = [w for w in app.topLevelWidgets() if isinstance(w, main_window.MainWindow)]
+            out["tiles"] = len(windows[0].overview.tiles) if windows else None
+            out["overview_shown"] = bool(windows) and windows[0].current_key() == "overview"
+            app.quit()
+
+        watch = _paint_watch(app, lambda obj: isinstance(obj, ProviderTile), painted)  # noqa: F841
+        path = folder / "replica.db"
+        if kind == "app-passphrase":
+            code = cli.main(["app", "--path", str(path)])
+            if code:
+                raise RuntimeError(f"scc-desktop app exited with {code}")
+        else:
+            with Store.open_with_key(path, bytes.fromhex(os.environ[KEY_ENV])) as store:
+                gui.run(store)
+        out.update(overview_refreshes=state["refreshes"], overview_refresh_s=state["refresh_s"])
+    if "painted" not in marks:
+        raise RuntimeError("the window closed before it painted")
+    out["seconds"] = marks["painted"]
+    out["marks"] = marks
+    out["load_after"] = _load()
+    return out
+
+
+# -- refresh (child) -------------------------------------------------------------------
+def _remove_after(store, head: int) -> dict:
+    """Remove everything a run added after feed position ``head``; returns the counts removed."""
+    removed = {}
+    with store.raw() as raw:
+        with raw:
+            raw.execute("DELETE FROM opel_parameter_score WHERE assessment_id IN "
+                        "(SELECT id FROM opel_assessment WHERE feed_seq > ?)", (head,))
+            removed["opel_parameter_score"] = raw.changes()
+            raw.execute("DELETE FROM opel_assessment WHERE feed_seq > ?", (head,))
+            removed["opel_assessment"] = raw.changes()
+            raw.execute("DELETE FROM observation WHERE feed_seq > ?", (head,))
+            removed["observation"] = raw.changes()
+            raw.execute("UPDATE feed_cursor SET position = ? WHERE feed = 'main'", (head,))
+    return removed
+
+
+def _counts(store) -> dict:
+    with store.raw() as raw:
+        return {t: raw.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+                for t in ("observation", "opel_assessment", "opel_parameter_score", "quarantined_record")}
+
+
+def child_refresh(kind: str, folder: Path | None, batches: int, meta: dict | None) -> dict:
+    from datetime import datetime, timezone
+
+    from models import ingest
+    from models.catalogue import load_catalogue
+    from models.keyfile import KdfParams
+    from models.orm.types import utcnow
+    from models.store import Store
+    from scc_desktop import gui
+    from sync.apply import apply_batch
+    from ui.main_window import MainWindow
+
+    out: dict = {"kind": kind, "load_before": _load(), "refresh_ms": [], "refresh_cpu_ms": [], "repaint_ms": [],
+                 "apply_ms": []}
+    tmp = None
+    if kind == "empty":
+        tmp = tempfile.TemporaryDirectory(prefix="scc-bench-desktop-")
+        store = Store.create(Path(tmp.name) / "replica.db", fixture.PASSPHRASE, kdf=KdfParams(n=2**10))
+    else:
+        store = Store.open_with_key(folder / "replica.db", bytes.fromhex(os.environ[KEY_ENV]))
+        out["cleaned_before"] = _remove_after(store, meta["head_seq"])  # after an interrupted run
+    before = _counts(store)
+    try:
+        app = gui._application()
+        window = MainWindow(store, clock=utcnow)
+        window.resize(*SCREEN)
+        window.show()
+        for _ in range(3):
+            app.processEvents()
+        view = window.overview
+        if kind != "empty":
+            feed = fixture.Feed(fixture.Scale(**meta["scale"]))
+            catalogue = load_catalogue()
+            validator = ingest.ObservationValidator(
+                {m.code: (m.valid_min, m.valid_max) for m in catalogue.metrics.values()})
+            t = int(datetime.fromisoformat(meta["end"]).astimezone(timezone.utc).timestamp())
+            seq = meta["head_seq"]
+        quarantined = 0
+        for _ in range(batches):
+            if kind != "empty":
+                t += fixture.STEP_S
+                batch, seq, n_obs, n_assess = fixture.feed_batch(feed, t, seq, seq)
+                a0 = time.perf_counter()
+                report = apply_batch(store, batch, validator)
+                out["apply_ms"].append((time.perf_counter() - a0) * 1000)
+                quarantined += report.quarantined
+                out.update(batch_observations=n_obs, batch_assessments=n_assess)
+            c0, r0 = time.process_time(), time.perf_counter()
+            view.refresh()
+            r1, c1 = time.perf_counter(), time.process_time()
+            app.processEvents()
+            out["refresh_ms"].append((r1 - r0) * 1000)
+            out["refresh_cpu_ms"].append((c1 - c0) * 1000)
+            out["repaint_ms"].append((time.perf_counter() - r1) * 1000)
+        out["tiles"] = len(view.tiles)
+        out["rss_peak_mib"] = _rss_peak_mib()
+        out["quarantined"] = quarantined
+        window.close()
+        app.processEvents()
+    finally:
+        if kind != "empty":
+            out["removed"] = _remove_after(store, meta["head_seq"])
+        out["rows_ok"] = _counts(store) == before and not out.get("quarantined")
+        store.close()
+        if tmp is not None:
+            tmp.cleanup()
+    out["load_after"] = _load()
+    return out
+
+
+# -- the parent ------------------------------------------------------------------------
+def _child(args: list[str], env_extra: dict, qpa: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCC_")}  # no hub, no stray passphrase
+    env.update(env_extra, QT_QPA_PLATFORM=qpa)
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
+    env[T0_ENV] = repr(time.time())
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=CHILD_TIMEOUT_S)
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark child {args[:2]} failed:\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@dataclass
+class DesktopResult:
+    scale: dict
+    repeats: int
+    batches: int
+    fixture: dict
+    warmup: bool = True
+    qpa: str = "offscreen"
+    cold: list[dict] = field(default_factory=list)
+    refresh: list[dict] = field(default_factory=list)
+    cold_ratios: dict[str, list[float]] = field(default_factory=dict)   # kind -> seconds / bare seconds
+    rss_ratios: dict[str, list[float]] = field(default_factory=dict)    # kind -> peak RSS / bare peak RSS
+    refresh_ratios: dict[str, list[float]] = field(default_factory=dict)  # kind -> median / empty median
+    wall_seconds: float = 0.0
+    uptime: list[str] = field(default_factory=list)
+
+    def of(self, runs: list[dict], kind: str) -> list[dict]:
+        return [r for r in runs if r["kind"] == kind]
+
+    def median(self, runs: list[dict], kind: str, key: str) -> float | None:
+        values = [r[key] for r in self.of(runs, kind) if r.get(key) is not None]
+        return statistics.median(values) if values else None
+
+    def samples(self, kind: str, key: str = "refresh_ms") -> list[float]:
+        return [x for r in self.of(self.refresh, kind) for x in r[key]]
+
+    @property
+    def all_ok(self) -> bool:
+        expected = self.fixture["tiles"]
+        return (all(r.get("tiles") == expected for r in self.cold if r["kind"] != "bare")
+                and all(r["rows_ok"] for r in self.refresh)
+                and all(r["tiles"] == (0 if r["kind"] == "empty" else expected) for r in self.refresh))
+
+
+def _uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        load = _load()
+        return f"load average {load:.2f}" if load is not None else "unknown"
+
+
+def run(scale: fixture.Scale = fixture.FULL, repeats: int = DEFAULT_REPEATS, batches: int = DEFAULT_BATCHES,
+        *, cache: Path = fixture.CACHE, qpa: str = "offscreen", rebuild: bool = False,
+        parts=("cold", "refresh"), warmup: bool = True, progress=None) -> DesktopResult:
+    say = progress or (lambda line: None)
+    started = time.perf_counter()
+    folder, meta = fixture.ensure(scale, cache, say, rebuild)
+    small = fixture.Scale(1, scale.providers)
+    day_folder, day_meta = fixture.ensure(small, cache, say, rebuild) if "refresh" in parts else (None, None)
+    tiles = sum(1 for p in meta["providers"] if p["kind"] != "ambulance")
+    facts = {k: v for k, v in meta.items() if k != "providers"}
+    facts.update(tiles=tiles, kinds={k: sum(1 for p in meta["providers"] if p["kind"] == k)
+                                     for k in fixture.KIND_ORDER})
+    result = DesktopResult(asdict(scale), repeats, batches, facts, warmup, qpa)
+    key = fixture.key_of(folder).hex()
+    day_key = fixture.key_of(day_folder).hex() if day_folder else None
+    result.uptime.append(_uptime())
+    say(f"fixture {scale.label}: {meta['counts']} ({meta['db_mib']:,.0f} MiB, built in "
+        f"{meta['build_seconds']:.0f} s); {result.uptime[-1]}")
+
+    def cold(kind: str) -> dict:
+        env = {KEY_ENV: key} if kind == "app-key" else {}
+        if kind == "app-passphrase":
+            env["SCC_PASSPHRASE"] = fixture.PASSPHRASE
+        return _child(["cold", kind, "--child-folder", str(folder)], env, qpa)
+
+    def refresh(kind: str) -> dict:
+        if kind == "empty":
+            return _child(["refresh", kind, "--batches", str(batches)], {}, qpa)
+        f, m, k = (folder, meta, key) if kind == "year" else (day_folder, day_meta, day_key)
+        return _child(["refresh", kind, "--batches", str(batches), "--child-folder", str(f),
+                       "--child-meta", json.dumps({k2: v for k2, v in m.items() if k2 != "providers"})],
+                      {KEY_ENV: k}, qpa)
+
+    if "cold" in parts:
+        for kind in COLD_KINDS if warmup else ():  # warm-up: OS file cache, bytecode; discarded
+            cold(kind)
+        for rep in range(repeats):
+            base = None
+            for kind in COLD_KINDS:
+                r = cold(kind)
+                r["repeat"] = rep
+                result.cold.append(r)
+                if kind == "bare":
+                    base = r
+                result.cold_ratios.setdefault(kind, []).append(r["seconds"] / base["seconds"])
+                result.rss_ratios.setdefault(kind, []).append(r["rss_peak_mib"] / base["rss_peak_mib"])
+                say(f"[{rep + 1}/{repeats}] cold {kind:14} {r['seconds']:6.3f} s "
+                    f"ratio {r['seconds'] / base['seconds']:5.2f} cpu {r['cpu_seconds']:5.2f} s "
+                    f"peak RSS {r['rss_peak_mib']:6.1f} MiB tiles {r.get('tiles')} "
+                    f"load {r['load_before']:.1f}")
+        result.uptime.append(_uptime())
+    if "refresh" in parts:
+        if warmup:
+            refresh("year")
+        for rep in range(repeats):
+            base = None
+            for kind in REFRESH_KINDS:
+                r = refresh(kind)
+                r["repeat"] = rep
+                result.refresh.append(r)
+                med = statistics.median(r["refresh_ms"])
+                if kind == "empty":
+                    base = med
+                result.refresh_ratios.setdefault(kind, []).append(med / base)
+                say(f"[{rep + 1}/{repeats}] refresh {kind:6} median {med:7.2f} ms "
+                    f"p90 {_p90(r['refresh_ms']):7.2f} ms repaint {statistics.median(r['repaint_ms']):6.2f} ms "
+                    f"apply {statistics.median(r['apply_ms']) if r['apply_ms'] else 0:6.2f} ms "
+                    f"tiles {r['tiles']} rows_ok={r['rows_ok']} load {r['load_before']:.1f}")
+        result.uptime.append(_uptime())
+    result.wall_seconds = time.perf_counter() - started
+    return result
+
+
+# -- report ----------------------------------------------------------------------------
+def _fmt(value, spec: str, missing: str = "n/a") -> str:
+    return missing if value is None else format(value, spec)
+
+
+def _meets(ok: bool) -> str:
+    return "meets" if ok else "MISSES"
+
+
+PHASES = (("imports", "imports"), ("key", "key"), ("store", "store open"), ("window", "window built"),
+          ("painted", "painted"))
+
+
+def markdown(result: DesktopResult, heading_level: int = 2) -> str:
+    h = "#" * heading_level
+    f = result.fixture
+    counts = f["counts"]
+    kinds = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in f["kinds"].items() if n)
+    lines = [f"{h} Desktop: a year of data for {f['scale']['providers']} providers",
+             "",
+             f"Replica (`benchmarks/desktop_fixture.py`, cached in `benchmarks/.cache/`): {f['scale']['days']} "
+             f"days of 15-minute data for {f['scale']['providers']} providers ({kinds}): "
+             f"{counts['observation']:,} observations, {counts['opel_assessment']:,} OPEL assessments "
+             f"(provider, pillar and system, as the hub scores each submission) with "
+             f"{counts['opel_parameter_score']:,} parameter scores; {f['db_mib']:,.0f} MiB encrypted "
+             f"(chacha20, scrypt n=2^17 key header). Built through the store's bulk ingest in "
+             f"{f['build_seconds'] / 60:.1f} min (once; reused while the generator is unchanged)"
+             + (f"; upgraded in place to schema {f['revision']} in "
+                f"{sum(u['seconds'] for u in f['upgrades']):.1f} s" if f.get("upgrades") else "")
+             + f". Qt platform `{result.qpa}`, window 1366x768. {result.repeats} interleaved repeat(s)"
+             + (" after a discarded warm-up" if result.warmup else "") + "; medians. Targets: cold start <= "
+             f"{TARGET_COLD_RATIO:g}x a bare PySide6 window; overview refresh after a sync batch <= "
+             f"{TARGET_REFRESH_MS:g} ms median; peak RSS <= {TARGET_RSS_MIB:g} MB.",
+             ""]
+    if result.cold:
+        lines += [f"{h}# Cold start and peak memory",
+                  "",
+                  "Fresh process each, from just before it is started to the end of the first paint "
+                  "(`bare`: the main window; the app: the overview with its provider tiles). "
+                  "`app-key`: the key given unwrapped (as from the OS keyring); `app-passphrase`: the "
+                  "product's `scc-desktop app` with the passphrase (scrypt). Phase columns: seconds "
+                  "since the start when each phase ended. Peak RSS = the process's high-water mark at the "
+                  "paint (`VmHWM` in `/proc/self/status`; `ru_maxrss` where there is no `/proc`).",
+                  "",
+                  "| start | seconds | ratio to bare | CPU s | " + " | ".join(p[1] for p in PHASES[:-1])
+                  + " | peak RSS MiB | RSS ratio | RSS now MiB | tiles | load |",
+                  "|---|--:|--:|--:|" + "--:|" * (len(PHASES) - 1) + "--:|--:|--:|--:|--:|"]
+        for kind in COLD_KINDS:
+            runs = result.of(result.cold, kind)
+            phases = []
+            for key, _ in PHASES[:-1]:
+                vals = [r["marks"][key] for r in runs if key in r["marks"]]
+                phases.append(f"{statistics.median(vals):.3f}" if vals else "-")
+            lines.append(
+                f"| {kind} | {result.median(result.cold, kind, 'seconds'):.3f} | "
+                f"{statistics.median(result.cold_ratios[kind]):.2f} | "
+                f"{result.median(result.cold, kind, 'cpu_seconds'):.2f} | " + " | ".join(phases) + " | "
+                f"{result.median(result.cold, kind, 'rss_peak_mib'):.0f} | "
+                f"{statistics.median(result.rss_ratios[kind]):.2f} | "
+                f"{_fmt(result.median(result.cold, kind, 'rss_mib'), '.0f')} | "
+                f"{_fmt(result.median(result.cold, kind, 'tiles'), '.0f', '-')} | "
+                f"{_fmt(result.median(result.cold, kind, 'load_before'), '.1f')} |")
+        app_runs = result.of(result.cold, "app-key")
+        if app_runs and app_runs[0].get("overview_refreshes") is not None:
+            lines += ["", f"Overview refreshes during an `app-key` start: "
+                      f"{result.median(result.cold, 'app-key', 'overview_refreshes'):.0f}, "
+                      f"{result.median(result.cold, 'app-key', 'overview_refresh_s') * 1000:.0f} ms in all "
+                      "(median)."]
+    if result.refresh:
+        lines += ["", f"{h}# Overview refresh after a sync batch",
+                  "",
+                  f"One process per run, window shown on the overview. Each of {result.batches} rounds applies "
+                  "the next 15 minutes of the feed with `sync.apply.apply_batch` "
+                  f"({_fmt(result.median(result.refresh, 'year', 'batch_observations'), '.0f')} observations, "
+                  f"{_fmt(result.median(result.refresh, 'year', 'batch_assessments'), '.0f')} assessments with "
+                  "their parameter scores, one columnar batch), then times `OverviewView.refresh()`; "
+                  "`repaint` is the event processing and painting that follows. `empty` (BASELINE) "
+                  "refreshes an empty replica; `day` has the same providers with one day of history. "
+                  "Median and p90 over every round of every repeat; ratio = median / `empty` median "
+                  "of the same repeat (median over repeats). Refresh CPU = the process's CPU time "
+                  "during `refresh()`, which other work on the machine disturbs less than wall time.",
+                  "",
+                  "| replica | rounds | refresh median ms | p90 ms | ratio to empty | refresh CPU median ms | "
+                  "repaint median ms | apply batch median ms | tiles | peak RSS MiB | load | rows restored |",
+                  "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|"]
+        for kind in REFRESH_KINDS:
+            s = result.samples(kind)
+            apply = result.samples(kind, "apply_ms")
+            lines.append(
+                f"| {kind} | {len(s)} | {statistics.median(s):.2f} | {_p90(s):.2f} | "
+                f"{statistics.median(result.refresh_ratios[kind]):.2f} | "
+                f"{statistics.median(result.samples(kind, 'refresh_cpu_ms')):.2f} | "
+                f"{statistics.median(result.samples(kind, 'repaint_ms')):.2f} | "
+                f"{_fmt(statistics.median(apply) if apply else None, '.1f', '-')} | "
+                f"{result.median(result.refresh, kind, 'tiles'):.0f} | "
+                f"{result.median(result.refresh, kind, 'rss_peak_mib'):.0f} | "
+                f"{_fmt(result.median(result.refresh, kind, 'load_before'), '.1f')} | "
+                f"{'yes' if all(r['rows_ok'] for r in result.of(result.refresh, kind)) else 'NO'} |")
+    lines += ["", "Against the targets (medians):", ""]
+    if result.cold:
+        for kind in COLD_KINDS[1:]:
+            ratio = statistics.median(result.cold_ratios[kind])
+            rss = result.median(result.cold, kind, "rss_peak_mib")
+            lines.append(f"- **cold start, {kind}**: {ratio:.2f}x bare "
+                         f"({_meets(ratio <= TARGET_COLD_RATIO)} <= {TARGET_COLD_RATIO:g}x; "
+                         f"{result.median(result.cold, kind, 'seconds'):.2f} s against "
+                         f"{result.median(result.cold, 'bare', 'seconds'):.2f} s); peak RSS {rss:.0f} MiB "
+                         f"= {rss * 2**20 / 1e6:.0f} MB, {statistics.median(result.rss_ratios[kind]):.2f}x bare "
+                         f"({_meets(rss * 2**20 / 1e6 <= TARGET_RSS_MIB)} <= {TARGET_RSS_MIB:g} MB)")
+    if result.refresh:
+        s = result.samples("year")
+        med = statistics.median(s)
+        lines.append(f"- **overview refresh, year**: median {med:.1f} ms, p90 {_p90(s):.1f} ms "
+                     f"({_meets(med <= TARGET_REFRESH_MS)} <= {TARGET_REFRESH_MS:g} ms; CPU median "
+                     f"{statistics.median(result.samples('year', 'refresh_cpu_ms')):.1f} ms); "
+                     f"{statistics.median(result.refresh_ratios['year']):.2f}x the empty replica")
+    lines += ["", "Machine load (`uptime`) at the start and after each part: "
+              + "; ".join(f"`{u}`" for u in result.uptime) + ".",
+              "", "Checks: "
+              + ("every app start showed all provider tiles; every refresh run showed them and left the "
+                 "replica as it found it" if result.all_ok else "FAILED, see tiles and rows restored")
+              + f". Benchmark wall time {result.wall_seconds / 60:.1f} min.", ""]
+    return "\n".join(lines)
+
+
+SECTION = re.compile(r"<!-- bench_desktop -->.*?<!-- /bench_desktop -->\n?", re.S)
+
+
+def block(section: str) -> str:
+    return f"<!-- bench_desktop -->\n{section.rstrip()}\n<!-- /bench_desktop -->\n"
+
+
+def update_doc(path: Path, section: str) -> None:
+    """Put ``section`` into a report (e.g. docs/benchmarks.md) without touching the rest.
+
+    Replaces the block a previous run put there (between ``<!-- bench_desktop -->``
+    markers), else goes before the notes block or "## How to run", else at the end.
+    """
+    new = block(section)
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
+    if SECTION.search(text):
+        text = SECTION.sub(lambda _m: new, text, count=1)
+    else:
+        at = min((i for i in (text.find("<!-- notes -->"), text.find("## How to run")) if i >= 0),
+                 default=len(text))
+        text = text[:at] + new + ("\n" if at < len(text) else "") + text[at:]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def to_json(result: DesktopResult) -> dict:
+    doc = asdict(result)
+    doc["summary"] = {
+        "cold": {k: {"seconds": result.median(result.cold, k, "seconds"),
+                     "ratio": statistics.median(result.cold_ratios[k]),
+                     "rss_peak_mib": result.median(result.cold, k, "rss_peak_mib"),
+                     "rss_ratio": statistics.median(result.rss_ratios[k])}
+                 for k in COLD_KINDS if k in result.cold_ratios},
+        "refresh": {k: {"median_ms": statistics.median(result.samples(k)), "p90_ms": _p90(result.samples(k)),
+                        "ratio": statistics.median(result.refresh_ratios[k])}
+                    for k in REFRESH_KINDS if k in result.refresh_ratios},
+        "ok": result.all_ok,
+    }
+    return doc
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", choices=sorted(SCALES), default="full",
+                        help="full: 365 days x 40 providers (default); smoke: 7 days x 5")
+    parser.add_argument("--days", type=int, help="override the scale's days")
+    parser.add_argument("--providers", type=int, help="override the scale's providers")
+    parser.add_argument("--repeats", type=int, default=DEFAULT_REPEATS, help="interleaved rounds")
+    parser.add_argument("--batches", type=int, default=DEFAULT_BATCHES, help="sync batches per refresh run")
+    parser.add_argument("--parts", nargs="+", choices=("cold", "refresh"), default=["cold", "refresh"])
+    parser.add_argument("--cache", type=Path, default=fixture.CACHE, help="where the replicas are kept")
+    parser.add_argument("--rebuild", action="store_true", help="build the replicas again")
+    parser.add_argument("--no-warmup", action="store_true", help="skip the discarded warm-up round")
+    parser.add_argument("--qpa", default="offscreen", help="Qt platform for the children (default offscreen)")
+    parser.add_argument("--out", type=Path, help="write the markdown report here")
+    parser.add_argument("--json", type=Path, help="write every run's figures here as JSON")
+    parser.add_argument("--update-doc", type=Path, metavar="MD",
+                        help="put the report into this file (e.g. docs/benchmarks.md), keeping the rest")
+    parser.add_argument("--child", nargs=2, metavar=("PART", "KIND"), help=argparse.SUPPRESS)
+    parser.add_argument("--child-folder", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-meta", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        part, kind = args.child
+        if part == "cold":
+            out = child_cold(kind, args.child_folder)
+        else:
+            out = child_refresh(kind, args.child_folder, args.batches,
+                                json.loads(args.child_meta) if args.child_meta else None)
+        print(json.dumps(out))
+        return 0
+
+    base = SCALES[args.scale]
+    scale = fixture.Scale(args.days or base.days, args.providers or base.providers)
+    if scale.days <= 0 or scale.providers <= 0 or args.repeats <= 0 or args.batches <= 0:
+        parser.error("--days, --providers, --repeats and --batches must be positive")
+    result = run(scale, args.repeats, args.batches, cache=args.cache, qpa=args.qpa, rebuild=args.rebuild,
+                 parts=tuple(args.parts), warmup=not args.no_warmup, progress=lambda line: print(line, file=sys.stderr, flush=True))
+    text = markdown(result)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(to_json(result), indent=1), encoding="utf-8")
+    if args.update_doc:
+        update_doc(args.update_doc, text)
+    return 0 if result.all_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

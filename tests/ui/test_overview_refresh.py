@@ -1,0 +1,115 @@
+"""Overview redraws over a real replica: tiles are kept and updated in place, never shown stale."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from PySide6.QtWidgets import QLabel
+
+from models.ingest import ObservationValidator
+from sync.apply import apply_batch
+from tests.models.conftest import store, store_path  # noqa: F401
+from tests.sync.test_apply import batch
+from ui import theme
+from ui.overview import OverviewView, ProviderTile
+
+NOW = datetime(2026, 1, 12, 10, 0, tzinfo=timezone.utc)
+ORGS = [(1, "organisation", {"ods_code": "RAA", "name": "Alpha Hospitals", "sector": "acute"}),
+        (2, "organisation", {"ods_code": "RBB", "name": "Beta Hospitals", "sector": "acute"}),
+        (3, "organisation", {"ods_code": "RCC", "name": "Gamma Care", "sector": "community"})]
+
+
+def _assessment(org, level, minutes_ago, params=(("mean_handover_minutes", 52, 6),), pillar="acute",
+                declared=None, reason=None):
+    return {"scope": "provider", "org_code": org, "pillar": pillar,
+            "assessed_at": (NOW - timedelta(minutes=minutes_ago)).isoformat(), "edition": "2024-26",
+            "verified": False, "total": 40.0, "level": level, "complete": True,
+            "declared_level": declared, "override_reason": reason,
+            "parameters": [{"key": k, "value": v, "band": "[45, 60)", "points": p} for k, v, p in params]}
+
+
+def _feed(store, items):
+    apply_batch(store, batch(items), ObservationValidator({}))
+
+
+def _texts(tile: ProviderTile) -> str:
+    return " | ".join(lbl.text() for lbl in tile.findChildren(QLabel))
+
+
+@pytest.fixture
+def view(qtbot, store):
+    v = OverviewView(store, clock=lambda: NOW)
+    qtbot.addWidget(v)
+    v.resize(1200, 700)
+    v.show()
+    qtbot.waitExposed(v)
+    _feed(store, ORGS + [(4, "opel_assessment", _assessment("RAA", 2, 10)),
+                         (5, "opel_assessment", _assessment("RBB", 3, 10)),
+                         (6, "opel_assessment", _assessment("RCC", 1, 10, pillar="community"))])
+    v.refresh()
+    return v
+
+
+def test_a_refresh_with_nothing_new_keeps_every_tile_as_it_was(view):
+    before = list(view.tiles)
+    texts = [_texts(t) for t in before]
+    view.refresh()
+    assert view.tiles == before and [_texts(t) for t in view.tiles] == texts
+    assert len(view.findChildren(ProviderTile)) == 3
+
+
+def test_new_figures_update_the_same_tile_and_reorder_worst_first(view, store):
+    alpha = next(t for t in view.tiles if t.status.org_code == "RAA")
+    assert [t.status.org_code for t in view.tiles] == ["RBB", "RAA", "RCC"]
+    _feed(store, [(7, "opel_assessment", _assessment("RAA", 4, 1, params=(("mean_handover_minutes", 95, 12),)))])
+    view.refresh()
+    assert [t.status.org_code for t in view.tiles] == ["RAA", "RBB", "RCC"]
+    assert view.tiles[0] is alpha and alpha.status.level == 4
+    text = _texts(alpha)
+    assert "OPEL 4" in text and "95 (12 pts)" in text and "1 min ago" in text and "OPEL 2" not in text
+    assert f"background:{theme.opel_colours(4)[0]}" in alpha.badge.styleSheet()
+    assert alpha.accessibleName().startswith("Alpha Hospitals: OPEL 4")
+    # Placed in the grid in the new order: the worst at the top left.
+    assert view.grid.getItemPosition(view.grid.indexOf(alpha))[:2] == (0, 0)
+    assert len(view.findChildren(ProviderTile)) == 3
+
+
+def test_a_tile_needing_other_lines_is_rebuilt_and_the_old_one_goes(view, store, qtbot):
+    beta = next(t for t in view.tiles if t.status.org_code == "RBB")
+    _feed(store, [(7, "opel_assessment", _assessment(
+        "RBB", 3, 5, params=(("mean_handover_minutes", 52, 6), ("ga_bed_occupancy_pct", 97, 4)),
+        declared=4, reason="Norovirus ward closures"))])
+    view.refresh()
+    new = next(t for t in view.tiles if t.status.org_code == "RBB")
+    assert new is not beta
+    assert "Declared 4, calculated 3: Norovirus ward closures" in _texts(new)
+    assert "G&A bed occupancy: 97 (4 pts)" in _texts(new)
+    qtbot.waitUntil(lambda: len(view.findChildren(ProviderTile)) == 3)
+
+
+def test_the_sector_filter_and_a_theme_change_redraw_what_is_shown(view):
+    view.sector_filter.setCurrentIndex(view.sector_filter.findData("community"))  # refreshes
+    assert [t.status.org_code for t in view.tiles] == ["RCC"]
+    theme.set_current("high_contrast", 1.5)
+    view.refresh()  # nothing new in the data, but the tile must take the new theme
+    t = theme.current()
+    (tile,) = view.tiles
+    assert f"border:{t.border_px}px solid {t.badge_border}" in tile.badge.styleSheet()
+    assert f"color:{t.muted}" in tile.head.text()
+    assert tile.fitted[1] == t  # its height measured again with the new text size
+    view.sector_filter.setCurrentIndex(0)
+    assert [t.status.org_code for t in view.tiles] == ["RBB", "RAA", "RCC"]
+
+
+def test_a_resize_changes_columns_without_reading_the_replica(view, monkeypatch):
+    from models import queries
+
+    calls = []
+    monkeypatch.setattr(queries, "latest_opel", lambda *a, **k: calls.append(a) or [])
+    tiles = list(view.tiles)
+    view.resize(560, 700)  # room for two columns at most
+    assert calls == [] and view.tiles == tiles
+    columns = {view.grid.getItemPosition(view.grid.indexOf(t))[1] for t in view.tiles}
+    assert columns == {0, 1} and view._columns == 2
+    assert all(t.width() == t.fitted[0] for t in view.tiles)
