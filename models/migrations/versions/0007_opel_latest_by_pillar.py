@@ -5,13 +5,13 @@ system; with only the (scope, org_code, assessed_at) index that read every
 pillar-scope row (two per provider submission: seconds on a year of data).
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 
 from alembic import op
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
