@@ -7,29 +7,51 @@ one transaction per revision, without losing rows.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 SCRIPTS = Path(__file__).resolve().parent / "migrations"
+_REVISION = re.compile(r"^(down_revision|revision)\s*=\s*['\"]?([^'\"\s]+)['\"]?", re.M)
 
 
-def _config() -> Config:
+def _config():
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(SCRIPTS))
     return cfg
 
 
+@lru_cache(maxsize=1)
 def head_revision() -> str:
-    return ScriptDirectory.from_config(_config()).get_current_head()
+    """The newest revision, read from the scripts' own ``revision``/``down_revision`` lines.
+
+    Alembic is imported only when there is something to upgrade: it costs most
+    of a second at every start otherwise (a test checks this equals Alembic's head).
+    """
+    revisions, parents = set(), set()
+    for script in (SCRIPTS / "versions").glob("*.py"):
+        found = dict((k, v) for k, v in _REVISION.findall(script.read_text(encoding="utf-8")))
+        if "revision" in found:
+            revisions.add(found["revision"])
+            parents.add(found.get("down_revision"))
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise RuntimeError(f"migration scripts must have one head, found {sorted(heads)}")
+    return heads.pop()
 
 
 def current_revision(conn: Connection) -> str | None:
-    return MigrationContext.configure(conn).get_current_revision()
+    try:
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except OperationalError:   # a new, empty replica: no version table yet
+        conn.rollback()
+        return None
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -37,6 +59,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.connect() as conn:
         if revision == "head" and current_revision(conn) == head_revision():
             return
+    from alembic import command
+
     with engine.begin() as conn:
         cfg = _config()
         cfg.attributes["connection"] = conn

@@ -8,7 +8,9 @@ ages and waits stay true.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 
 from PySide6.QtCore import QTimer
@@ -23,27 +25,50 @@ from models.orm import AlertEvent
 from sync.connectivity import Connectivity, State
 from ui import format as fmt
 from ui import theme
-from ui.actions_view import ActionsView
-from ui.ambulance_view import AmbulanceView
-from ui.charts import TimeChart
-from ui.critcon_view import CritconView
-from ui.offload_view import OffloadView
 from ui.overview import OverviewView
-from ui.provider_view import ProviderView
-from ui.records.contacts_view import ContactsView
-from ui.records.decisions_view import DecisionsView
-from ui.records.transfers_view import TransfersView
 from ui.theme import BANNER_STYLE
 
 STATE_WORDS = {State.UNKNOWN: "Connecting…", State.ONLINE: "Online",
                State.FEED_STALE: "Feed stale", State.OFFLINE: "Offline"}
 ACTIONS_TITLE = "Actions and al&erts"
-# (key, tab title with mnemonic, view class); Ctrl+1.. follow this order.
-VIEWS = (("overview", "&Overview", OverviewView), ("provider", "&Provider", ProviderView),
-         ("ambulance", "&Ambulance", AmbulanceView), ("offload", "O&ffload", OffloadView),
-         ("critical-care", "&Critical care", CritconView), ("contacts", "Co&ntacts", ContactsView),
-         ("transfers", "&Transfers", TransfersView), ("decisions", "&Decision log", DecisionsView),
-         ("actions", ACTIONS_TITLE, ActionsView))
+# (key, tab title with mnemonic, "module:Class"); Ctrl+1.. follow this order.  Views other
+# than the overview are imported and built when first shown (or asked for), so a start
+# paints the overview without loading the chart library (about a second of imports).
+VIEWS = (("overview", "&Overview", "ui.overview:OverviewView"),
+         ("provider", "&Provider", "ui.provider_view:ProviderView"),
+         ("ambulance", "&Ambulance", "ui.ambulance_view:AmbulanceView"),
+         ("offload", "O&ffload", "ui.offload_view:OffloadView"),
+         ("critical-care", "&Critical care", "ui.critcon_view:CritconView"),
+         ("contacts", "Co&ntacts", "ui.records.contacts_view:ContactsView"),
+         ("transfers", "&Transfers", "ui.records.transfers_view:TransfersView"),
+         ("decisions", "&Decision log", "ui.records.decisions_view:DecisionsView"),
+         ("actions", ACTIONS_TITLE, "ui.actions_view:ActionsView"))
+
+
+def view_class(path: str) -> type:
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+class _Views(Mapping):
+    """Every view by key; asking for one builds it if it was not built yet."""
+
+    def __init__(self, window: "MainWindow") -> None:
+        self._window = window
+        self.built: dict[str, QWidget] = {}
+
+    def __getitem__(self, key: str) -> QWidget:
+        if key not in self.built:
+            if key not in self._window.pages:
+                raise KeyError(key)
+            self._window._build(key)
+        return self.built[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._window.pages)
+
+    def __len__(self) -> int:
+        return len(self._window.pages)
 TEXT_SCALES = (0.9, 1.0, 1.25, 1.5, 2.0, 2.5)
 THEME_SHORTCUTS = {"light": "Ctrl+Shift+L", "dark": "Ctrl+Shift+D", "high_contrast": "Ctrl+Shift+H"}
 
@@ -71,16 +96,19 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Views")
-        self.views: dict[str, QWidget] = {}
-        for key, title, cls in VIEWS:
-            view = cls(store, clock)
-            view.setAccessibleName(title.replace("&&", "and").replace("&", "") + " view")
-            self.views[key] = view
-            self.tabs.addTab(view, title)
-        self.overview: OverviewView = self.views["overview"]
-        self.provider: ProviderView = self.views["provider"]
-        self.overview.provider_activated.connect(self.open_provider)
+        # One page per tab; a view is put into its page when built.
+        self.pages: dict[str, QWidget] = {}
+        self.views = _Views(self)
+        self._ready = False   # the first draw is set_theme's, at the end of __init__
         self._dirty: set[str] = set()
+        for key, title, _path in VIEWS:
+            page = QWidget()
+            page_layout = QVBoxLayout(page)
+            page_layout.setContentsMargins(0, 0, 0, 0)
+            page.setAccessibleName(title.replace("&&", "and").replace("&", ""))
+            self.pages[key] = page
+            self.tabs.addTab(page, title)
+        self.overview: OverviewView = self.views["overview"]
         self.tabs.currentChanged.connect(self._shown)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
@@ -106,6 +134,7 @@ class MainWindow(QMainWindow):
             if settings.window_size:
                 self.resize(*settings.window_size)
         self.show_connectivity(None)
+        self._ready = True
 
     # --- menu and shortcuts ---------------------------------------------------
     def _build_menu(self) -> None:
@@ -148,9 +177,34 @@ class MainWindow(QMainWindow):
         return TEXT_SCALES[max(0, min(len(TEXT_SCALES) - 1, i + direction))]
 
     # --- views ----------------------------------------------------------------
+    def _build(self, key: str) -> QWidget:
+        title, path = next((t, p) for k, t, p in VIEWS if k == key)
+        view = view_class(path)(self.store, self.clock)
+        view.setAccessibleName(title.replace("&&", "and").replace("&", "") + " view")
+        self.views.built[key] = view
+        self.pages[key].layout().addWidget(view)
+        if key == "overview":
+            view.provider_activated.connect(self.open_provider)
+        if "ui.charts" in sys.modules:
+            from ui.charts import TimeChart
+            for chart in view.findChildren(TimeChart):
+                chart.apply_theme()
+        self._dirty.add(key)   # drawn when shown (or now, if it is the current tab)
+        if self._ready and self.tabs.currentWidget() is self.pages[key]:
+            view.refresh()
+            self._dirty.discard(key)
+        return view
+
+    @property
+    def provider(self):
+        return self.views["provider"]
+
+    def tab_index(self, key: str) -> int:
+        return self.tabs.indexOf(self.pages[key])
+
     def show_view(self, key: str) -> QWidget:
         view = self.views[key]
-        self.tabs.setCurrentWidget(view)
+        self.tabs.setCurrentWidget(self.pages[key])
         return view
 
     def open_provider(self, org_code: str) -> None:
@@ -160,8 +214,8 @@ class MainWindow(QMainWindow):
         self._dirty.discard("provider")
 
     def current_key(self) -> str:
-        view = self.tabs.currentWidget()
-        return next(k for k, v in self.views.items() if v is view)
+        page = self.tabs.currentWidget()
+        return next(k for k, p in self.pages.items() if p is page)
 
     def refresh_current(self) -> None:
         key = self.current_key()
@@ -170,7 +224,9 @@ class MainWindow(QMainWindow):
 
     def _shown(self, _index: int) -> None:
         key = self.current_key()
-        if key in self._dirty:
+        if key not in self.views.built:
+            self.views[key]          # builds and draws it
+        elif key in self._dirty:
             self.refresh_current()
 
     def set_theme(self, key: str) -> None:
@@ -180,9 +236,11 @@ class MainWindow(QMainWindow):
         self.setStyleSheet(theme.stylesheet(t))
         self.theme_actions[key].setChecked(True)
         self._save_settings(theme=key, text_scale=self.text_scale)
-        for view in self.views.values():
-            for chart in view.findChildren(TimeChart):
-                chart.apply_theme()
+        if "ui.charts" in sys.modules:   # no chart exists before the chart module is loaded
+            from ui.charts import TimeChart
+            for view in self.views.built.values():
+                for chart in view.findChildren(TimeChart):
+                    chart.apply_theme()
         self._redraw_all()
 
     def set_text_scale(self, scale: float) -> None:
@@ -237,7 +295,7 @@ class MainWindow(QMainWindow):
         if kinds:
             self.housekeeping()
         current = self.current_key()
-        for key, view in self.views.items():
+        for key, view in self.views.built.items():   # the others draw fresh when first shown
             if view.KINDS & kinds:
                 if key == current:
                     view.refresh()
@@ -260,7 +318,7 @@ class MainWindow(QMainWindow):
         except SQLAlchemyError as exc:  # a busy or damaged replica must not stop the window
             self.statusBar().showMessage(f"Could not check actions and alerts: {exc}", 10_000)
             return 0
-        index = self.tabs.indexOf(self.views["actions"])
+        index = self.tab_index("actions")
         self.tabs.setTabText(index, f"{ACTIONS_TITLE} ({open_alerts})" if open_alerts else ACTIONS_TITLE)
         self.tabs.setTabToolTip(index, f"{open_alerts} alert(s) waiting for acknowledgement"
                                 if open_alerts else "No alerts waiting")

@@ -70,3 +70,23 @@ def test_reopening_at_head_runs_no_migration(store, store_path):
     store.close()
     with Store.unlock(store_path, PASSPHRASE) as again:
         assert again.schema_revision() == migrate.head_revision()
+
+
+def test_head_read_from_the_scripts_is_alembics_head():
+    from alembic.script import ScriptDirectory
+    assert migrate.head_revision() == ScriptDirectory.from_config(migrate._config()).get_current_head()
+
+
+def test_opening_a_current_replica_does_not_load_alembic(store, store_path, tmp_path):
+    import subprocess
+    import sys
+
+    from models import keyfile
+    store.close()
+    key, _ = keyfile.unlock(store_path, PASSPHRASE)
+    code = ("import sys; from models.store import Store; "
+            f"s = Store.open_with_key({str(store_path)!r}, bytes.fromhex({key.hex()!r})); "
+            "print(s.schema_revision(), 'alembic' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          cwd=str(migrate.SCRIPTS.parent.parent))
+    assert done.stdout.split() == [migrate.head_revision(), "False"], done.stderr

@@ -188,12 +188,12 @@ def test_wall_screen_text_fits_table_rows_and_charts(shown, store):
 def test_overdue_actions_are_chased_while_their_tab_is_hidden(window, store):
     from sync.authoring import add_action, complete_action
     assert window.housekeeping() == 0
-    assert window.tabs.tabText(window.tabs.indexOf(window.views["actions"])) == "Actions and al&erts"
+    assert window.tabs.tabText(window.tab_index("actions")) == "Actions and al&erts"
     uid = add_action(store, description="Open 4 escalation beds", owner="Bed bureau", author="lead",
                      due_at=NOW - timedelta(minutes=5))
     window.show_view("overview")
     window._tick()
-    assert window.tabs.tabText(window.tabs.indexOf(window.views["actions"])) == "Actions and al&erts (1)"
+    assert window.tabs.tabText(window.tab_index("actions")) == "Actions and al&erts (1)"
     assert window.views["actions"].accessibleName() == "Actions and alerts view"
     complete_action(store, uid, "Bed bureau", NOW)
     assert window.housekeeping() == 0

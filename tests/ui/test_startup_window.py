@@ -76,3 +76,35 @@ def test_settings_are_restored_and_saved_as_the_user_changes_them(qtbot, store, 
     again = settings_mod.load(settings.path)
     assert (again.theme, again.text_scale, again.last_view, again.window_size) == (
         "high_contrast", 2.0, "offload", [1600, 900])
+
+
+def test_the_overview_paints_without_loading_the_chart_library(store, store_path):
+    """Views other than the overview are built when first shown: the start does not pay for pyqtgraph."""
+    import subprocess
+    import sys
+
+    from models import keyfile
+    from tests.models.conftest import PASSPHRASE
+    fill_system(store)
+    store.close()
+    key, _ = keyfile.unlock(store_path, PASSPHRASE)
+    code = "\n".join([
+        "import sys",
+        "from models.store import Store",
+        "from models.orm.types import utcnow",
+        "from scc_desktop import gui",
+        "app = gui.application()",
+        "from ui.main_window import MainWindow",
+        f"store = Store.open_with_key({str(store_path)!r}, bytes.fromhex({key.hex()!r}))",
+        "w = MainWindow(store, clock=utcnow)",
+        "w.show(); app.processEvents()",
+        "print(len(w.overview.tiles), 'pyqtgraph' in sys.modules, sorted(w.views.built))",
+        "w.show_view('provider'); app.processEvents()",
+        "print('pyqtgraph' in sys.modules, w.provider.isVisible())",
+    ])
+    import os
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=90, env=env,
+                          cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    lines = done.stdout.splitlines()
+    assert lines == ["2 False ['overview']", "True True"], done.stderr
