@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from functools import lru_cache
 
-from models import queries
+from models import queries, queries_trend
 from models.catalogue import load_catalogue
 from ui import format as fmt
 from ui import theme
@@ -34,6 +34,16 @@ STALE_AFTER = timedelta(minutes=60)
 TILE_MIN_WIDTH = 250
 SECTORS = [("All sectors", None), ("Acute", "acute"), ("Community", "community"),
            ("Mental health", "mental_health"), ("NHS 111", "nhs111")]
+# (title, smallest level shown); "incomplete" shows tiles without a complete level.
+LEVELS = [("All levels", None), ("OPEL 4", 4), ("OPEL 3 and above", 3), ("OPEL 2 and above", 2),
+          ("Incomplete or stale", "attention")]
+SORTS = [("Worst first", "worst"), ("Name", "name"), ("Oldest data first", "age"),
+         ("Risen since yesterday first", "trend")]
+EMPTY_TEXT = ("No provider data yet. The picture appears here as soon as the "
+              "first sync with the hub completes.")
+# The level 24 h ago moves slowly: it is looked up again at most this often (or when
+# the providers change), which keeps a refresh after each sync batch cheap.
+TREND_REUSE = timedelta(minutes=5)
 
 
 @lru_cache(maxsize=1)
@@ -73,7 +83,7 @@ class LevelBadge(QLabel):
         self.setAccessibleName(f"{self.title}: {opel_label(level, at_least)}")
 
 
-def _tile_texts(status: queries.OpelStatus, now: datetime) -> tuple:
+def _tile_texts(status: queries.OpelStatus, now: datetime, trend: str = "") -> tuple:
     """Everything a tile shows for ``status`` at ``now`` (texts, styles, names), in one tuple.
 
     Two equal tuples draw the same tile, so a refresh can leave it alone.
@@ -89,7 +99,8 @@ def _tile_texts(status: queries.OpelStatus, now: datetime) -> tuple:
     age = fmt.age(now, status.assessed_at)
     age_text = ("STALE · " if stale else "") + f"updated {age} ({fmt.local_time(status.assessed_at)})"
     return (head, label, badge_css(opel_colours(level)), declared, drivers, age_text,
-            "staleLabel" if stale else "ageLabel", f"{status.name}: {label}, updated {age}")
+            "staleLabel" if stale else "ageLabel", f"{status.name}: {label}, {trend or 'no trend'}, updated {age}",
+            trend)
 
 
 class ProviderTile(QFrame):
@@ -106,7 +117,7 @@ class ProviderTile(QFrame):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("Open this provider's drill-down (Enter)")
         self.texts = texts if texts is not None else _tile_texts(status, now)
-        head_html, label, css, declared, drivers, age_text, age_name, accessible = self.texts
+        head_html, label, css, declared, drivers, age_text, age_name, accessible, trend = self.texts
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         self.head = QLabel(head_html)
@@ -116,6 +127,11 @@ class ProviderTile(QFrame):
         self.badge.setObjectName("levelBadge")
         layout.addWidget(self.head)
         layout.addWidget(self.badge)
+        self.trend = QLabel(trend)
+        self.trend.setObjectName("trendLabel")
+        self.trend.setWordWrap(True)
+        self.trend.setToolTip("The level shown now against the one in force 24 hours ago")
+        layout.addWidget(self.trend)
         self.declared = None
         if declared is not None:
             self.declared = QLabel(declared)
@@ -145,8 +161,10 @@ class ProviderTile(QFrame):
         self.status = status
         if texts == self.texts:
             return False
-        head_html, label, css, declared, drivers, age_text, age_name, accessible = texts
+        head_html, label, css, declared, drivers, age_text, age_name, accessible, trend = texts
         old = self.texts
+        if trend != old[8]:
+            self.trend.setText(trend)
         if head_html != old[0]:
             self.head.setText(head_html)
         if label != old[1]:
@@ -215,12 +233,27 @@ class OverviewView(QWidget):
         show.setBuddy(self.sector_filter)
         filters.addWidget(show)
         filters.addWidget(self.sector_filter)
+        self.level_filter = QComboBox()
+        self.level_filter.setAccessibleName("Filter by OPEL level")
+        for title, key in LEVELS:
+            self.level_filter.addItem(title, key)
+        self.level_filter.currentIndexChanged.connect(self.refresh)
+        filters.addWidget(self.level_filter)
+        self.sort_order = QComboBox()
+        self.sort_order.setAccessibleName("Sort providers")
+        for title, key in SORTS:
+            self.sort_order.addItem(title, key)
+        self.sort_order.currentIndexChanged.connect(self.refresh)
+        sort = QLabel("S&ort:")
+        sort.setBuddy(self.sort_order)
+        filters.addWidget(sort)
+        filters.addWidget(self.sort_order)
         filters.addStretch(1)
         self.edition_label = QLabel()
+        self.edition_label.setWordWrap(True)   # the filters must not set the view's minimum width
         filters.addWidget(self.edition_label)
         outer.addLayout(filters)
-        self.empty_label = QLabel("No provider data yet. The picture appears here as soon as the "
-                                  "first sync with the hub completes.")
+        self.empty_label = QLabel(EMPTY_TEXT)
         self.empty_label.setObjectName("emptyState")
         self.empty_label.setWordWrap(True)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -235,6 +268,9 @@ class OverviewView(QWidget):
         self.scroll.setWidget(self.grid_host)
         outer.addWidget(self.scroll, 1)
         self._columns = 0
+        self._trends: dict = {}
+        self._trends_key: tuple | None = None
+        self._trends_at: datetime | None = None
         # Drawn by refresh(), which the window calls when the view is first shown.
 
     def refresh(self) -> None:
@@ -243,18 +279,21 @@ class OverviewView(QWidget):
             providers = queries.latest_opel(s, "provider")
             pillars = {p.pillar: p for p in queries.latest_opel(s, "pillar")}
             system = queries.latest_opel(s, "system")
+            trends = self._trends_for(s, providers + list(pillars.values()) + system, now)
         self.system_badge.set_status(system[0] if system else None)
+        self.system_badge.setToolTip(trends["system"].text() if system and "system" in trends else "")
         for key, badge in self.pillar_badges.items():
             badge.set_status(pillars.get(key))
-        sector = self.sector_filter.currentData()
-        shown = [p for p in providers if sector is None or p.sector == sector]
+            badge.setToolTip(trends[key].text() if key in trends and key in pillars else "")
+        shown = self._filter_and_sort(providers, trends, now)
         # A tile per shown provider: the one it had if it still fits (texts updated in place,
         # untouched when nothing it shows changed), else a new one.
         old = {id(t): t for t in self.tiles}
         by_key = {(t.status.scope, t.status.org_code, t.status.pillar): t for t in self.tiles}
         tiles = []
         for p in shown:
-            texts = _tile_texts(p, now)
+            trend = trends.get(p.org_code)
+            texts = _tile_texts(p, now, trend.text() if trend else "")
             tile = by_key.pop((p.scope, p.org_code, p.pillar), None)
             if tile is not None and tile.same_shape(texts):
                 tile.update_texts(p, texts)
@@ -270,9 +309,43 @@ class OverviewView(QWidget):
         self.tiles = tiles
         self._place(moved=[id(t) for t in tiles] != list(old))
         self.empty_label.setVisible(not providers)
+        if providers and not shown:
+            self.empty_label.setText("No provider matches these filters.")
+            self.empty_label.setVisible(True)
+        else:
+            self.empty_label.setText(EMPTY_TEXT)
         editions = {(p.edition, p.verified) for p in providers}
         self.edition_label.setText("; ".join(
             f"OPEL table {e}" + ("" if v else " — UNVERIFIED TABLE") for e, v in sorted(editions)))
+
+    def _trends_for(self, session, statuses: list, now: datetime) -> dict:
+        key = tuple((st.scope, st.org_code, st.pillar, st.shown_level) for st in statuses)
+        if (key != self._trends_key or self._trends_at is None
+                or not timedelta(0) <= now - self._trends_at < TREND_REUSE):
+            self._trends = queries_trend.trends(session, statuses, now)
+            self._trends_key, self._trends_at = key, now
+        return self._trends
+
+    def _filter_and_sort(self, providers: list, trends: dict, now: datetime) -> list:
+        sector = self.sector_filter.currentData()
+        level = self.level_filter.currentData()
+        shown = [p for p in providers if sector is None or p.sector == sector]
+        if level == "attention":
+            shown = [p for p in shown if p.shown_level is None
+                     or fmt.is_stale(now, p.assessed_at, STALE_AFTER)]
+        elif level is not None:
+            shown = [p for p in shown if (p.shown_level or p.at_least_level or 0) >= level]
+        order = self.sort_order.currentData()
+        if order == "name":
+            shown.sort(key=lambda p: p.name.casefold())
+        elif order == "age":
+            shown.sort(key=lambda p: p.assessed_at)
+        elif order == "trend":
+            def rise(p):
+                t = trends.get(p.org_code)
+                return -((t.now_level - t.then_level) if t and t.direction != "unknown" else -99)
+            shown.sort(key=rise)   # stable: worst first within the same rise
+        return shown
 
     def _place(self, moved: bool = True) -> None:
         """Tiles into the grid, worst first, at the width the view has now; only what changed."""
