@@ -65,12 +65,41 @@ def level_at(session: Session, at: datetime, *, scope: str = "provider", org_cod
     return row[0], from_utc_text(row[1])
 
 
-def trends(session: Session, statuses: Iterable, now: datetime, back: timedelta = DEFAULT_BACK) -> dict:
-    """Trend per status (keyed by org code for providers, pillar otherwise)."""
+CHUNK = 200   # SQLite allows 500 terms in one compound SELECT
+
+
+def levels_then(session: Session, statuses: Iterable, then: datetime) -> dict:
+    """(shown level, assessed_at) in force at ``then`` per status key, in one statement per
+    200 keys: each term is one index seek, and one execute saves ~0.1 ms of driver overhead a key."""
+    keys = [(s.scope, s.org_code if s.scope == "provider" else s.pillar) for s in statuses]
+    out: dict = {}
+    at = to_utc_text(then)
+    conn = session.connection()
+    for start in range(0, len(keys), CHUNK):
+        part = keys[start:start + CHUNK]
+        terms, params = [], []
+        for i, (scope, key) in enumerate(part):
+            one = _BY_ORG if scope == "provider" else _BY_PILLAR
+            terms.append(f"SELECT * FROM (SELECT {i}, " + one.split("SELECT ", 1)[1] + ")")
+            params += [scope, key, at]
+        for i, level, assessed_at in conn.exec_driver_sql(" UNION ALL ".join(terms), tuple(params)):
+            out[part[i][1]] = (level, from_utc_text(assessed_at))
+    for _scope, key in keys:
+        out.setdefault(key, (None, None))
+    return out
+
+
+def trends(session: Session, statuses: Iterable, now: datetime, back: timedelta = DEFAULT_BACK,
+           then_levels: dict | None = None) -> dict:
+    """Trend per status (keyed by org code for providers, pillar otherwise).
+
+    ``then_levels``: a ``levels_then`` result to reuse (the level 24 h ago moves slowly)."""
+    statuses = list(statuses)
     then = now - back
+    known = then_levels if then_levels is not None else levels_then(session, statuses, then)
     out = {}
     for s in statuses:
         key = s.org_code if s.scope == "provider" else s.pillar
-        level, at = level_at(session, then, scope=s.scope, org_code=s.org_code, pillar=s.pillar)
+        level, at = known.get(key, (None, None))
         out[key] = Trend(s.shown_level, level, then, at)
     return out

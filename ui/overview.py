@@ -268,7 +268,7 @@ class OverviewView(QWidget):
         self.scroll.setWidget(self.grid_host)
         outer.addWidget(self.scroll, 1)
         self._columns = 0
-        self._trends: dict = {}
+        self._then_levels: dict = {}
         self._trends_key: tuple | None = None
         self._trends_at: datetime | None = None
         # Drawn by refresh(), which the window calls when the view is first shown.
@@ -319,12 +319,12 @@ class OverviewView(QWidget):
             f"OPEL table {e}" + ("" if v else " — UNVERIFIED TABLE") for e, v in sorted(editions)))
 
     def _trends_for(self, session, statuses: list, now: datetime) -> dict:
-        key = tuple((st.scope, st.org_code, st.pillar, st.shown_level) for st in statuses)
-        if (key != self._trends_key or self._trends_at is None
+        keys = tuple((st.scope, st.org_code, st.pillar) for st in statuses)
+        if (keys != self._trends_key or self._trends_at is None
                 or not timedelta(0) <= now - self._trends_at < TREND_REUSE):
-            self._trends = queries_trend.trends(session, statuses, now)
-            self._trends_key, self._trends_at = key, now
-        return self._trends
+            self._then_levels = queries_trend.levels_then(session, statuses, now - queries_trend.DEFAULT_BACK)
+            self._trends_key, self._trends_at = keys, now
+        return queries_trend.trends(session, statuses, now, then_levels=self._then_levels)
 
     def _filter_and_sort(self, providers: list, trends: dict, now: datetime) -> list:
         sector = self.sector_filter.currentData()

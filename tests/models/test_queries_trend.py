@@ -57,3 +57,14 @@ def test_an_incomplete_assessment_then_is_said_so(store):
     with store.session() as s:
         t = queries_trend.trends(s, queries.latest_opel(s), NOW)["REE"]
     assert t.direction == "unknown" and t.text() == "24 h ago: incomplete, no level"
+
+
+def test_many_providers_are_read_in_chunks_with_the_same_answer(store, monkeypatch):
+    _fill(store)
+    with store.session() as s:
+        statuses = queries.latest_opel(s)
+        whole = queries_trend.levels_then(s, statuses, NOW - timedelta(hours=24))
+        monkeypatch.setattr(queries_trend, "CHUNK", 3)
+        chunked = queries_trend.levels_then(s, statuses, NOW - timedelta(hours=24))
+    assert chunked == whole and len(whole) == 4
+    assert whole["RAA"] == (1, NOW - timedelta(hours=30)) and whole["RDD"] == (None, None)
