@@ -130,6 +130,22 @@ def fill_table(table: QTableWidget, rows: Sequence[Sequence[QTableWidgetItem]]) 
         table.setUpdatesEnabled(True)
 
 
+def selected_key(table: QTableWidget):
+    """The key (``UserRole`` data of column 0) of the selected row, or None."""
+    row = table.currentRow()
+    item = table.item(row, 0) if row >= 0 else None
+    return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+
+def select_key(table: QTableWidget, key) -> None:
+    """Select the row whose column-0 ``UserRole`` data is ``key`` (nothing if none is)."""
+    for r in range(table.rowCount()):
+        item = table.item(r, 0)
+        if item is not None and item.data(Qt.ItemDataRole.UserRole) == key:
+            table.selectRow(r)
+            return
+
+
 def fit_rows(table: QTableWidget, max_rows: int = 12) -> None:
     """Size a table to show its rows (up to ``max_rows``) without empty space below."""
     rows = min(table.rowCount(), max_rows)

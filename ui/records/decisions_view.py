@@ -33,7 +33,7 @@ from models.orm.types import from_utc_text
 from ui import format as fmt
 from ui.records.common import StatusLine, current_user, show_message
 from ui.records.decision_dialog import DecisionDialog
-from ui.widgets import EmptyOr, cell, fill_table, make_table, muted
+from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, select_key, selected_key
 
 HEADERS = ("Decided (UK)", "Decision maker", "Decision", "Actions", "Amends")
 EMPTY_TEXT = ("No decisions in the log yet. Record one with “New decision…”: the system picture at that "
@@ -271,18 +271,14 @@ class DecisionsView(QWidget):
         self.provider_filter.setCurrentIndex(max(0, index))
 
     def selected_uuid(self) -> str | None:
-        item = self.table.item(self.table.currentRow(), 0) if self.table.currentRow() >= 0 else None
-        return item.data(Qt.ItemDataRole.UserRole) if item else None
+        return selected_key(self.table)
 
     def selected_row(self) -> rq.DecisionRow | None:
         uid = self.selected_uuid()
         return next((r for r in self.rows if r.entry.uuid == uid), None)
 
     def select_uuid(self, uuid: str | None) -> None:
-        for r in range(self.table.rowCount()):
-            if self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) == uuid:
-                self.table.selectRow(r)
-                return
+        select_key(self.table, uuid)
 
     def _show_detail(self) -> None:
         row = self.selected_row()

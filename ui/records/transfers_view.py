@@ -35,7 +35,7 @@ from ui import format as fmt
 from ui import theme
 from ui.records.common import StatusLine, current_user
 from ui.records.transfer_dialog import KIND_WORDS, TransferDialog
-from ui.widgets import EmptyOr, cell, fill_table, make_table, muted
+from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, select_key, selected_key
 
 HEADERS = ("Flag", "Reference", "Wait / threshold", "Conflict", "Status", "Priority", "Kind", "From → to",
            "Owner")
@@ -181,18 +181,14 @@ class TransfersView(QWidget):
         self._show_detail()
 
     def selected_uuid(self) -> str | None:
-        item = self.table.item(self.table.currentRow(), 0) if self.table.currentRow() >= 0 else None
-        return item.data(Qt.ItemDataRole.UserRole) if item else None
+        return selected_key(self.table)
 
     def selected_line(self) -> rq.TransferLine | None:
         uid = self.selected_uuid()
         return next((line for line in self.lines if line.transfer.uuid == uid), None)
 
     def select_uuid(self, uuid: str | None) -> None:
-        for r in range(self.table.rowCount()):
-            if self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) == uuid:
-                self.table.selectRow(r)
-                return
+        select_key(self.table, uuid)
 
     def _show_detail(self) -> None:
         line = self.selected_line()
