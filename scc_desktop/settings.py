@@ -85,6 +85,9 @@ class Settings:
     values: dict[str, Any] = field(default_factory=lambda: {s.name: s.default for s in SETTINGS})
     problems: list[str] = field(default_factory=list)
     path: Path | None = None
+    # Entries of the file this version does not know, or could not use: written back as they
+    # were (a newer version's settings, a hand-edited value) until the user changes that setting.
+    kept: dict[str, Any] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> Any:
         if name in BY_NAME:
@@ -105,13 +108,24 @@ class Settings:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(self.values, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        tmp.write_text(json.dumps({**self.values, **self.kept}, indent=2, sort_keys=True) + "\n",
+                       encoding="utf-8")
         os.replace(tmp, self.path)
 
     def update(self, **changes: Any) -> None:
-        """Set several settings and save (the UI calls this on each change)."""
+        """Set several settings and save (the UI calls this on each change); all or none."""
         for name, value in changes.items():
-            self.set(name, value)
+            if name not in BY_NAME:
+                raise KeyError(f"unknown setting {name!r}")
+            problem = BY_NAME[name].check(value)
+            if problem:
+                raise ValueError(f"setting {name}: {value!r} {problem}")
+        changed = {k: v for k, v in changes.items() if self.values.get(k) != v or k in self.kept}
+        if not changed:
+            return
+        for name, value in changed.items():
+            self.values[name] = value
+            self.kept.pop(name, None)
         self.save()
 
 
@@ -131,18 +145,29 @@ def load(path: Path | None = None) -> Settings:
         return settings
     except (ValueError, UnicodeDecodeError) as exc:
         bad = path.with_name(path.name + ".bad")
-        os.replace(path, bad)
-        settings.problems.append(f"{path} could not be read ({exc}); it was kept as {bad.name} "
-                                 "and the defaults are in use")
+        try:
+            os.replace(path, bad)
+            kept = f"it was kept as {bad.name}"
+        except OSError as move:
+            kept = f"it could not be moved aside either ({move.strerror})"
+        settings.problems.append(f"{path} could not be read ({exc}); {kept} and the defaults are in use")
+        log.warning(settings.problems[-1])
+        return settings
+    except OSError as exc:   # a folder in its place, no permission: carry on with the defaults
+        settings.path = None  # and do not try to write there
+        settings.problems.append(f"{path} could not be read ({exc.strerror or exc}); the defaults are "
+                                 "in use and changes will not be saved")
         log.warning(settings.problems[-1])
         return settings
     for name, value in raw.items():
         if name not in BY_NAME:
-            settings.problems.append(f"setting {name}: unknown, ignored")
+            settings.kept[name] = value
+            settings.problems.append(f"setting {name}: unknown to this version, kept as it is")
             continue
         try:
             settings.set(name, value)
         except ValueError as exc:
+            settings.kept[name] = value
             settings.problems.append(f"{exc}; using the default {BY_NAME[name].default!r}")
     for problem in settings.problems:
         log.warning(problem)

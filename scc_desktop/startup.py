@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from models import keyfile
 from models.store import Store, StoreError, WrongKeyError
 from scc_desktop import hub_access, paths, unlock
 from scc_desktop.errors import UserError
@@ -57,7 +58,7 @@ def first_run(path: Path, settings, *, run_dialog: Callable = _exec):
         return DEMO
     try:
         store = Store.create(path, choice.passphrase)
-    except StoreError as exc:
+    except (StoreError, keyfile.KeyHeaderError) as exc:   # e.g. a key header left without its replica
         raise UserError(str(exc)) from None
     try:
         hub_access.save_token(store, choice.token)
@@ -83,7 +84,7 @@ def unlock_window(path: Path, settings, *, run_dialog: Callable = _exec) -> Stor
             return Store.open_with_key(path, key)
         except WrongKeyError:
             log.warning("the key in the OS keyring does not open %s; asking for the passphrase", path)
-        except StoreError as exc:
+        except (StoreError, keyfile.KeyHeaderError) as exc:
             raise UserError(str(exc)) from None
     if os.environ.get(unlock.PASSPHRASE_ENV):
         return unlock.open_store(path, os.environ[unlock.PASSPHRASE_ENV])
@@ -96,7 +97,7 @@ def unlock_window(path: Path, settings, *, run_dialog: Callable = _exec) -> Stor
             store = Store.unlock(path, passphrase)
         except WrongKeyError:
             return "That passphrase does not open this replica"
-        except StoreError as exc:
+        except (StoreError, keyfile.KeyHeaderError) as exc:
             return str(exc)
         opened.append(store)
         if remember:

@@ -358,6 +358,7 @@ ROTA_IMPORT_SOURCE = "on_call_import"
 @dataclass
 class RotaImportResult:
     created: list[str] = dc_field(default_factory=list)
+    unchanged: int = 0   # slots already on the rota (same rota, person and times)
     rejected_rows: int = 0
     quarantined: int = 0
     problems: list[str] = dc_field(default_factory=list)  # "row 3: ends_at: ..." one per problem
@@ -373,6 +374,13 @@ def import_on_call(store, source, author: str, name: str = "rota.csv") -> RotaIm
         plan = on_call.read_rota_csv(s, source)
         result.ignored_columns = plan.ignored_columns
         for row in plan.good:
+            # Re-importing the same (or an updated) rota adds only the slots not already here.
+            same = s.scalar(select(OnCallShift.uuid).where(
+                OnCallShift.rota == row.rota, OnCallShift.contact_uuid == row.contact_uuid,
+                OnCallShift.starts_at == row.starts_at, OnCallShift.ends_at == row.ends_at).limit(1))
+            if same is not None:
+                result.unchanged += 1
+                continue
             result.created.append(_add_shift(s, row.rota, row.contact_uuid, row.starts_at, row.ends_at,
                                              author).uuid)
         for row in plan.rejected:

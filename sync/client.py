@@ -70,6 +70,8 @@ class HubClient:
                                         timeout=(CONNECT_TIMEOUT, read_timeout), **kwargs)
         except requests.RequestException as exc:  # refused, timeout, reset, TLS, truncated body
             raise HubUnreachable(f"{type(exc).__name__}: {exc}") from exc
+        except OSError as exc:  # e.g. the CA certificates file is missing: say so, keep the loop alive
+            raise HubUnreachable(f"cannot reach the hub: {exc}") from exc
         if resp.status_code >= 500:
             raise HubUnreachable(f"hub error HTTP {resp.status_code}")
         try:

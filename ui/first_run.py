@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QDialogButtonBox, QFileDialog,
@@ -42,6 +43,8 @@ def first_run_problems(choice: FirstRunChoice) -> list[str]:
         problem = hub_url_problem(choice.hub_url)
         if problem:
             problems.append(f"Hub address: {problem}")
+    if choice.ca_bundle and not Path(choice.ca_bundle).is_file():
+        problems.append(f"CA certificates: no file at {choice.ca_bundle}")
     if not choice.token.strip():
         problems.append("Access token: required; your hub administrator issues it")
     if len(choice.passphrase) < MIN_PASSPHRASE:

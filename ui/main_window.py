@@ -248,7 +248,7 @@ class MainWindow(QMainWindow):
         self.set_theme(self.theme_key)
 
     def _save_settings(self, **changes) -> None:
-        if self.settings is None:
+        if self.settings is None or not self._ready:   # opening the window changes nothing
             return
         try:
             self.settings.update(**changes)

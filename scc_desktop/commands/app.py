@@ -8,6 +8,7 @@ from pathlib import Path
 
 from scc_desktop import paths
 from scc_desktop.errors import UserError
+from sync.address import hub_url_problem
 
 HUB_ENV = "SCC_HUB_URL"
 TOKEN_ENV = "SCC_HUB_TOKEN"
@@ -58,15 +59,21 @@ def run(args) -> int:
         if store is None:
             return 0
     hub = getattr(args, "hub", None) or os.environ.get(HUB_ENV) or settings.hub_url
+    if hub and hub_url_problem(hub):
+        store.close()
+        raise UserError(f"hub address {hub}: {hub_url_problem(hub)}", 2)
     with store:
         engine = None
         if hub:
             from sync.client import HubClient
             from sync.engine import SyncEngine
 
-            token = hub_access.load_token(store)
+            # The token kept in the replica goes only to the hub it was set up for;
+            # any other address needs its own token in SCC_HUB_TOKEN.
+            token = (hub_access.load_token(store) if hub == settings.hub_url
+                     else os.environ.get(TOKEN_ENV))
             if not token:
-                raise UserError(f"no access token for {hub}: set {TOKEN_ENV}, or set up again", 2)
+                raise UserError(f"no access token for {hub}: set {TOKEN_ENV}", 2)
             engine = SyncEngine(store, HubClient(hub, token, verify=settings.ca_bundle or True))
         for problem in settings.problems:
             print(f"scc-desktop: {problem}", file=sys.stderr)

@@ -115,7 +115,7 @@ def _rota_import(args) -> int:
     with _open(args) as store:
         result = authoring.import_on_call(store, data, _author(args), name=args.file.name)
     print(f"Imported {args.file.name}: {len(result.created)} rota slot(s) added, "
-          f"{result.rejected_rows} row(s) rejected.")
+          f"{result.unchanged} already on the rota, {result.rejected_rows} row(s) rejected.")
     if result.ignored_columns:
         print(f"Note: columns ignored: {', '.join(result.ignored_columns)}")
     if result.problems:

@@ -54,11 +54,31 @@ def test_rota_import_adds_good_slots_and_reports_bad_rows(tmp_path):
     done = run("contacts", "rota-import", str(rota), "--author", "Lead", "--path", str(path),
                env_extra={"SCC_PASSPHRASE": PASS}, home=tmp_path)
     assert done.returncode == 1
-    assert "1 rota slot(s) added, 2 row(s) rejected" in done.stdout
+    assert "1 rota slot(s) added, 0 already on the rota, 2 row(s) rejected" in done.stdout
     assert "row 3" in done.stdout and "row 4" in done.stdout
     with Store.unlock(path, PASS) as store, store.session() as s:
         assert len(s.scalars(select(OnCallShift)).all()) == 1
         assert len(s.scalars(select(QuarantinedRecord)).all()) == 2
+    again = run("contacts", "rota-import", str(rota), "--author", "Lead", "--path", str(path),
+                env_extra={"SCC_PASSPHRASE": PASS}, home=tmp_path)
+    assert "0 rota slot(s) added, 1 already on the rota" in again.stdout    # no duplicate slots
+    with Store.unlock(path, PASS) as store, store.session() as s:
+        assert len(s.scalars(select(OnCallShift)).all()) == 1
+        assert [i.kind for i in s.scalars(select(OutboxItem))].count("on_call_shift") == 1
     now = run("contacts", "on-call", "--at", "2026-01-12T12:00", "--path", str(path),
               env_extra={"SCC_PASSPHRASE": PASS}, home=tmp_path)
     assert "Director on-call: Dr Ada Director" in now.stdout
+
+
+def test_the_window_sends_the_kept_token_only_to_the_hub_it_was_set_up_for(tmp_path):
+    path = _replica(tmp_path)
+    with Store.unlock(path, PASS) as store:
+        from scc_desktop import hub_access
+        hub_access.save_token(store, "kept-secret")
+    env = {"SCC_PASSPHRASE": PASS}
+    other = run("app", "--path", str(path), "--hub", "https://elsewhere.example", "--screenshot",
+                str(tmp_path / "x.png"), env_extra=env, home=tmp_path)
+    assert other.returncode == 2 and "no access token for https://elsewhere.example" in other.stderr
+    clear = run("app", "--path", str(path), "--hub", "http://hub.example.nhs.uk", "--screenshot",
+                str(tmp_path / "x.png"), env_extra=env, home=tmp_path)
+    assert clear.returncode == 2 and "must use https://" in clear.stderr

@@ -44,7 +44,7 @@ def test_bad_values_in_the_file_fall_back_to_defaults_and_are_reported(tmp_path)
     s = settings_mod.load(path)
     assert s.theme == "light" and s.text_scale == 1.5
     assert any(p.startswith("setting theme: 'purple' must be one of") for p in s.problems)
-    assert "setting colour: unknown, ignored" in s.problems
+    assert "setting colour: unknown to this version, kept as it is" in s.problems
 
 
 def test_an_unreadable_file_is_kept_aside_not_deleted(tmp_path):
@@ -62,3 +62,30 @@ def test_http_is_allowed_only_for_a_hub_on_this_computer(tmp_path):
     s = settings_mod.load(tmp_path / "settings.json")
     s.set("hub_url", "http://127.0.0.1:8765")
     assert s.hub_url == "http://127.0.0.1:8765"
+
+
+def test_entries_this_version_cannot_use_are_written_back_untouched(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"theme": "dark", "hub_url": "http://hub.example.nhs.uk", "future": [1, 2]}))
+    s = settings_mod.load(path)
+    assert s.hub_url is None                      # not used: it would send the token in clear
+    s.update(text_scale=1.5)
+    saved = json.loads(path.read_text())
+    assert saved["future"] == [1, 2] and saved["hub_url"] == "http://hub.example.nhs.uk"
+    s.update(hub_url="https://hub.example.nhs.uk")   # the user's own change replaces it
+    assert json.loads(path.read_text())["hub_url"] == "https://hub.example.nhs.uk"
+
+
+def test_an_update_with_one_bad_value_changes_nothing(tmp_path):
+    s = settings_mod.load(tmp_path / "settings.json")
+    with pytest.raises(ValueError, match="setting window_size"):
+        s.update(last_view="offload", window_size=[10, 10])
+    assert s.last_view == "overview" and not (tmp_path / "settings.json").exists()
+
+
+def test_a_folder_where_the_file_should_be_does_not_stop_the_start(tmp_path):
+    (tmp_path / "settings.json").mkdir()
+    s = settings_mod.load(tmp_path / "settings.json")
+    assert s.theme == "light" and "changes will not be saved" in s.problems[0]
+    s.update(theme="dark")                        # no crash, nothing written
+    assert (tmp_path / "settings.json").is_dir()

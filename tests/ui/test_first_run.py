@@ -160,3 +160,24 @@ def test_scripted_runs_use_the_environment(qtbot, tmp_path, settings, no_keyring
     never = _driver(qtbot, lambda d: pytest.fail("no dialog expected"))
     with startup.unlock_window(path, settings, run_dialog=never) as store:
         assert store.schema_revision() is not None
+
+
+def test_a_key_header_left_without_its_replica_is_a_clear_error(qtbot, tmp_path, settings, no_keyring):
+    from scc_desktop.errors import UserError
+    path = tmp_path / "replica.db"
+    Store.create(path, PASSPHRASE, kdf=FAST_KDF).close()
+    path.unlink()                                     # the replica went, its .key stayed
+    run = _driver(qtbot, lambda d: (_fill_hub(d), d.try_accept()))
+    with pytest.raises(UserError, match="key"):
+        startup.first_run(path, settings, run_dialog=run)
+
+
+def test_a_ca_file_that_does_not_exist_is_refused_in_the_dialog(qtbot, tmp_path, settings, no_keyring):
+    def steps(d):
+        _fill_hub(d)
+        d.ca_bundle.setText(str(tmp_path / "nope.pem"))
+        d.try_accept()
+        steps.errors = d.errors.text()
+        d.reject()
+    assert startup.first_run(tmp_path / "r.db", settings, run_dialog=_driver(qtbot, steps)) is None
+    assert steps.errors.startswith("CA certificates: no file at")
