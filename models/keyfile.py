@@ -163,6 +163,21 @@ def unlock(db_path: Path | str, passphrase: str) -> tuple[bytes, dict]:
     return key, header
 
 
+def unlock_in_background(db_path: Path | str, passphrase: str):
+    """Start ``unlock`` on a worker thread and return its future.
+
+    Key derivation is deliberately slow (scrypt, ~0.6 s) and does not hold the
+    GIL, so a start-up can import the GUI and database libraries meanwhile;
+    ``future.result()`` gives ``(key, header)`` or raises what ``unlock`` raises.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="unlock")
+    future = pool.submit(unlock, db_path, passphrase)
+    pool.shutdown(wait=False)
+    return future
+
+
 def change_passphrase(db_path: Path | str, old: str, new: str, params: KdfParams | None = None) -> None:
     """Re-wrap the same database key under a new passphrase; the data is untouched."""
     key, header = unlock(db_path, old)

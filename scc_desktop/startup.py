@@ -72,7 +72,7 @@ def first_run(path: Path, settings, *, run_dialog: Callable = _exec):
     return store
 
 
-def unlock_window(path: Path, settings, *, run_dialog: Callable = _exec) -> Store | None:
+def unlock_window(path: Path, settings, *, run_dialog: Callable = _exec, derived=None) -> Store | None:
     """Open the replica for the window: keyring, environment, then the unlock dialog."""
     from PySide6.QtWidgets import QDialog
 
@@ -86,6 +86,8 @@ def unlock_window(path: Path, settings, *, run_dialog: Callable = _exec) -> Stor
             log.warning("the key in the OS keyring does not open %s; asking for the passphrase", path)
         except (StoreError, keyfile.KeyHeaderError) as exc:
             raise UserError(str(exc)) from None
+    if derived is not None:   # SCC_PASSPHRASE, already being derived since the start
+        return unlock.open_store(path, derived=derived)
     if os.environ.get(unlock.PASSPHRASE_ENV):
         return unlock.open_store(path, os.environ[unlock.PASSPHRASE_ENV])
     opened: list[Store] = []

@@ -102,8 +102,12 @@ def check_new_passphrase(passphrase: str) -> None:
         raise UserError(f"the passphrase must have at least {MIN_PASSPHRASE} characters", 2)
 
 
-def open_store(db_path: Path, passphrase: str | None = None) -> Store:
-    """Open the replica: keyring key first (if stored), then the passphrase."""
+def open_store(db_path: Path, passphrase: str | None = None, *, derived=None) -> Store:
+    """Open the replica: keyring key first (if stored), then the passphrase.
+
+    ``derived``: a ``keyfile.unlock_in_background`` future for the passphrase,
+    started early so key derivation overlaps the start-up's imports.
+    """
     db_path = Path(db_path)
     if not db_path.exists():
         raise UserError(f"there is no replica at {db_path}; create one with 'scc-desktop db init'")
@@ -115,9 +119,17 @@ def open_store(db_path: Path, passphrase: str | None = None) -> Store:
             log.warning("the key in the OS keyring does not open %s; asking for the passphrase", db_path)
         except (StoreError, keyfile.KeyHeaderError) as exc:
             raise UserError(str(exc)) from None
-    if passphrase is None:
+    if passphrase is None and derived is None:
         passphrase = ask_passphrase()
     try:
+        if derived is not None:
+            try:
+                key, _header = derived.result()
+            except keyfile.WrongPassphraseError:
+                raise WrongKeyError("the passphrase is not correct for this replica") from None
+            except (keyfile.KeyHeaderError, ValueError) as exc:
+                raise StoreError(str(exc)) from None
+            return Store.open_with_key(db_path, key)
         return Store.unlock(db_path, passphrase)
     except WrongKeyError as exc:
         raise UserError(f"{exc}; nothing was opened", EXIT_WRONG_PASSPHRASE) from None

@@ -30,8 +30,25 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
+class _Derived:
+    def __init__(self, path: Path, future) -> None:
+        self.path, self.future = path, future
+
+
+def _derive_early(args) -> _Derived | None:
+    """With SCC_PASSPHRASE set, start deriving the key for the given (or default) replica now."""
+    passphrase = os.environ.get("SCC_PASSPHRASE")
+    path = getattr(args, "path", None) or paths.default_replica()
+    if not passphrase or not Path(path).exists():
+        return None
+    from models import keyfile
+
+    return _Derived(Path(path), keyfile.unlock_in_background(path, passphrase))
+
+
 def run(args) -> int:
     """Open the window: first-run set-up if there is no replica yet, else unlock and show it."""
+    derived = _derive_early(args)   # before the heavy imports, which it then overlaps
     from scc_desktop import gui, hub_access, startup, unlock
     from scc_desktop import settings as settings_mod
 
@@ -42,8 +59,10 @@ def run(args) -> int:
     settings = settings_mod.load()
     path = getattr(args, "path", None) or (Path(settings.replica) if settings.replica
                                             else paths.default_replica())
+    if derived is not None and Path(derived.path) != path:
+        derived = None          # the settings name another replica
     if screenshot is not None:  # non-interactive: SCC_PASSPHRASE or the keyring
-        store = unlock.open_store(path)
+        store = unlock.open_store(path, derived=derived.future if derived else None)
     elif not path.exists():
         gui.application()
         store = startup.first_run(path, settings)
@@ -55,7 +74,7 @@ def run(args) -> int:
             return demo.run_default(view=view)
     else:
         gui.application()
-        store = startup.unlock_window(path, settings)
+        store = startup.unlock_window(path, settings, derived=derived.future if derived else None)
         if store is None:
             return 0
     hub = getattr(args, "hub", None) or os.environ.get(HUB_ENV) or settings.hub_url
