@@ -60,7 +60,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -74,6 +73,8 @@ if str(ROOT) not in sys.path:  # run as a script: make `models`, `ui`, `benchmar
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import desktop_fixture as fixture  # noqa: E402
+from benchmarks import report  # noqa: E402
+from benchmarks.report import fmt as _fmt, load as _load, rss_peak_mib as _rss_peak_mib  # noqa: E402
 
 SCALES = {"full": fixture.FULL, "smoke": fixture.SMOKE}
 DEFAULT_REPEATS = 7
@@ -91,32 +92,6 @@ TARGET_RSS_MIB = 400.0         # peak RSS with the year loaded and the overview 
 
 
 # -- helpers --------------------------------------------------------------------------
-def _load() -> float | None:
-    try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return None
-
-
-def _rss_peak_mib() -> float:
-    """This process's RSS high-water mark.
-
-    On Linux ``/proc/self/status`` VmHWM: ``ru_maxrss`` would not do, Linux
-    keeps it across ``execve``, so a child would report its parent's peak
-    (e.g. the parent's scrypt) when its own is lower.
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
 def _rss_now_mib() -> float | None:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -345,12 +320,8 @@ def child_refresh(kind: str, folder: Path | None, batches: int, meta: dict | Non
 def _child(args: list[str], env_extra: dict, qpa: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCC_")}  # no hub, no stray passphrase
     env.update(env_extra, QT_QPA_PLATFORM=qpa)
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
     env[T0_ENV] = repr(time.time())
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=CHILD_TIMEOUT_S)
-    if proc.returncode != 0:
-        raise RuntimeError(f"benchmark child {args[:2]} failed:\n{proc.stderr[-4000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return report.run_child(__file__, args, what=str(args[:2]), env=env, timeout=CHILD_TIMEOUT_S)
 
 
 @dataclass
@@ -469,8 +440,7 @@ def run(scale: fixture.Scale = fixture.FULL, repeats: int = DEFAULT_REPEATS, bat
 
 
 # -- report ----------------------------------------------------------------------------
-def _fmt(value, spec: str, missing: str = "n/a") -> str:
-    return missing if value is None else format(value, spec)
+
 
 
 def _meets(ok: bool) -> str:
@@ -593,29 +563,13 @@ def markdown(result: DesktopResult, heading_level: int = 2) -> str:
     return "\n".join(lines)
 
 
-SECTION = re.compile(r"<!-- bench_desktop -->.*?<!-- /bench_desktop -->\n?", re.S)
-
-
 def block(section: str) -> str:
-    return f"<!-- bench_desktop -->\n{section.rstrip()}\n<!-- /bench_desktop -->\n"
+    return report.block("bench_desktop", section)
 
 
 def update_doc(path: Path, section: str) -> None:
-    """Put ``section`` into a report (e.g. docs/benchmarks.md) without touching the rest.
-
-    Replaces the block a previous run put there (between ``<!-- bench_desktop -->``
-    markers), else goes before the notes block or "## How to run", else at the end.
-    """
-    new = block(section)
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    if SECTION.search(text):
-        text = SECTION.sub(lambda _m: new, text, count=1)
-    else:
-        at = min((i for i in (text.find("<!-- notes -->"), text.find("## How to run")) if i >= 0),
-                 default=len(text))
-        text = text[:at] + new + ("\n" if at < len(text) else "") + text[at:]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    """Put the section into a report without touching the rest (``report.update_doc``)."""
+    report.update_doc(path, "bench_desktop", section)
 
 
 def to_json(result: DesktopResult) -> dict:

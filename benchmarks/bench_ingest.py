@@ -49,7 +49,6 @@ import math
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -63,6 +62,8 @@ if str(ROOT) not in sys.path:  # run as a script: make `models` importable
     sys.path.insert(0, str(ROOT))
 
 from models import ingest as _product_ingest  # noqa: E402
+from benchmarks import report  # noqa: E402
+from benchmarks.report import fmt as _fmt, load as _load, rss_peak_mib as _rss_peak_mib  # noqa: E402
 
 CATALOGUE = ROOT / "resources" / "metrics" / "catalogue.toml"
 DEFAULT_ROWS = 1_000_000
@@ -197,23 +198,6 @@ class Tuning:
                  if self.wal_autocheckpoint is not None else "",
                  f"journal_mode={self.journal_mode} for the bulk load" if self.journal_mode else ""]
         return ", ".join(p for p in parts if p) or "product defaults"
-
-
-def _load() -> float | None:
-    """The 1-minute load average (other work on the machine), where the OS has one."""
-    try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return None
-
-
-def _rss_peak_mib() -> float | None:
-    try:
-        import resource
-    except ImportError:  # Windows
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
 # Per-connection settings copied from a ``connect_raw`` connection to the
@@ -379,13 +363,9 @@ def _size(path: Path) -> int:
 def _run_child(kind: str, cipher: str | None, n: int, tuning: Tuning, tmpdir: str | None) -> dict:
     """One measurement in a fresh interpreter and a fresh temp folder."""
     with tempfile.TemporaryDirectory(prefix="scc-bench-", dir=tmpdir) as folder:
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind,
-               "--child-cipher", cipher or "", "--rows", str(n), "--child-folder", folder,
-               "--child-tuning", json.dumps(asdict(tuning))]
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise RuntimeError(f"benchmark child {kind}/{cipher} failed:\n{proc.stderr}")
-        return json.loads(proc.stdout.strip().splitlines()[-1])
+        return report.run_child(__file__, [kind, "--child-cipher", cipher or "", "--rows", str(n),
+                                           "--child-folder", folder, "--child-tuning", json.dumps(asdict(tuning))],
+                                what=f"{kind}/{cipher}")
 
 
 # -- the whole benchmark ---------------------------------------------------
@@ -458,8 +438,7 @@ def run(rows: int = DEFAULT_ROWS, repeats: int = DEFAULT_REPEATS, ciphers=None,
 
 
 # -- report ----------------------------------------------------------------
-def _fmt(value, spec: str, missing: str = "n/a") -> str:
-    return missing if value is None else format(value, spec)
+
 
 
 def markdown(result: BenchResult, heading_level: int = 2) -> str:

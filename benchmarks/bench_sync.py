@@ -43,10 +43,8 @@ import json
 import math
 import os
 import random
-import re
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -60,7 +58,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make `models`, `sync`, `tests` importable
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import bench_ingest  # noqa: E402
+from benchmarks import bench_ingest, report  # noqa: E402
+from benchmarks.report import fmt as _fmt  # noqa: E402
 
 DEFAULT_ROWS = 1_000_000
 DEFAULT_REPEATS = 3
@@ -196,11 +195,7 @@ def measure_sync(url: str, token: str, fmt: str, folder: Path, head: int, first_
 
 def _child(kind: str, args: list[str], tmpdir: str | None) -> dict:
     with tempfile.TemporaryDirectory(prefix="scc-bench-sync-", dir=tmpdir) as folder:
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--child-folder", folder, *args]
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise RuntimeError(f"benchmark child {kind} failed:\n{proc.stderr[-4000:]}")
-        return json.loads(proc.stdout.strip().splitlines()[-1])
+        return report.run_child(__file__, [kind, "--child-folder", folder, *args], what=kind)
 
 
 # -- latency -------------------------------------------------------------------------
@@ -378,8 +373,7 @@ def run(rows: int = DEFAULT_ROWS, repeats: int = DEFAULT_REPEATS, *, formats=("c
 
 
 # -- report --------------------------------------------------------------------------
-def _fmt(value, spec: str, missing: str = "n/a") -> str:
-    return missing if value is None else format(value, spec)
+
 
 
 def _ms(seconds: float | None) -> str:
@@ -464,25 +458,9 @@ def to_json(result: SyncResult) -> dict:
     return doc
 
 
-SECTION = re.compile(r"<!-- bench_sync -->.*?<!-- /bench_sync -->\n?", re.S)
-
-
 def update_doc(path: Path, section: str) -> None:
-    """Put ``section`` into an existing report (e.g. docs/benchmarks.md) without touching the rest.
-
-    Replaces the block a previous run put there (between ``<!-- bench_sync -->``
-    markers), else goes before the notes block or "## How to run", else at the end.
-    """
-    block = f"<!-- bench_sync -->\n{section.rstrip()}\n<!-- /bench_sync -->\n"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    if SECTION.search(text):
-        text = SECTION.sub(lambda _m: block, text, count=1)
-    else:
-        at = min((i for i in (text.find("<!-- notes -->"), text.find("## How to run")) if i >= 0),
-                 default=len(text))
-        text = text[:at] + block + ("\n" if at < len(text) else "") + text[at:]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    """Put the section into an existing report without touching the rest (``report.update_doc``)."""
+    report.update_doc(path, "bench_sync", section)
 
 
 def main(argv=None) -> int:
