@@ -40,6 +40,7 @@ from models.orm.types import from_utc_text, to_utc_text
 
 SEEN_KEY = "opel_checklist_seen"
 MAX_AGE = timedelta(hours=24)
+BACKLOG = 20_000   # new assessments above which every series is checked instead of the new rows' ones
 LINK_KIND = "action_card"
 _NAMESPACE = uuidlib.UUID("0b7e6d3c-91a4-4f25-8c1e-5a2f9d70b3e4")
 
@@ -60,34 +61,48 @@ class Change:
     assessment_id: int
 
 
-def _newest_first(session: Session, series: tuple[str, str | None, str]):
+_LEVEL = func.coalesce(OpelAssessment.declared_level, OpelAssessment.calculated_level)
+
+
+def _series_where(series: tuple[str, str | None, str]) -> tuple:
     scope, org, pillar = series
-    level = func.coalesce(OpelAssessment.declared_level, OpelAssessment.calculated_level)
-    query = select(OpelAssessment.id, OpelAssessment.assessed_at, level).where(
-        OpelAssessment.scope == scope, OpelAssessment.pillar == pillar, level.is_not(None),
-        OpelAssessment.org_code.is_(None) if org is None else OpelAssessment.org_code == org,
-    ).order_by(OpelAssessment.assessed_at.desc(), OpelAssessment.id.desc())
-    return session.execute(query)
+    return (OpelAssessment.scope == scope, OpelAssessment.pillar == pillar, _LEVEL.is_not(None),
+            OpelAssessment.org_code.is_(None) if org is None else OpelAssessment.org_code == org)
 
 
-def latest_change(session: Session, series: tuple[str, str | None, str]) -> Change | None:
-    """The series' most recent change of level, or None if its level never changed.
+def latest_change(session: Session, series: tuple[str, str | None, str],
+                  since: datetime | None = None) -> Change | None:
+    """The series' most recent change of level, or None if its level never changed
+    (with ``since``: None also when that change began before ``since``).
 
-    Walks back from the newest assessment only as far as the current level goes:
-    the change is the oldest assessment of that final run of the same level."""
-    rows = _newest_first(session, series)
-    try:
-        newest = next(iter(rows), None)
-        if newest is None:
-            return None
-        start = newest
-        for row in rows:
-            if row[2] != newest[2]:
-                return Change(series[0], series[1], series[2], row[2], newest[2], start[1], start[0])
-            start = row
+    Index walks in SQLite, never rows in Python: the newest assessment; the newest one at
+    another level (the level before the change), looked for only from ``since`` on, else
+    the one just before ``since``; then the oldest one after it (where the current level
+    began).  A provider that has held its level for months costs no more than one that
+    changed an hour ago."""
+    newest_first = (OpelAssessment.assessed_at.desc(), OpelAssessment.id.desc())
+    where = _series_where(series)
+    now_level = session.scalar(select(_LEVEL).where(*where).order_by(*newest_first).limit(1))
+    if now_level is None:
         return None
-    finally:
-        rows.close()
+    rows = select(OpelAssessment.id, OpelAssessment.assessed_at, _LEVEL).where(*where)
+    other = rows.where(_LEVEL != now_level)
+    if since is None:
+        before = session.execute(other.order_by(*newest_first).limit(1)).first()
+    else:
+        before = session.execute(other.where(OpelAssessment.assessed_at >= since)
+                                 .order_by(*newest_first).limit(1)).first()
+        if before is None:   # the level held all through the window: did it begin at its edge?
+            edge = session.execute(rows.where(OpelAssessment.assessed_at < since)
+                                   .order_by(*newest_first).limit(1)).first()
+            before = edge if edge is not None and edge[2] != now_level else None
+    if before is None:
+        return None
+    after = (OpelAssessment.assessed_at > before.assessed_at) | (
+        (OpelAssessment.assessed_at == before.assessed_at) & (OpelAssessment.id > before.id))
+    start = session.execute(rows.where(after).order_by(OpelAssessment.assessed_at, OpelAssessment.id)
+                            .limit(1)).first()
+    return Change(series[0], series[1], series[2], before[2], now_level, start.assessed_at, start.id)
 
 
 @dataclass(frozen=True)
@@ -105,11 +120,19 @@ def raise_checklists(session: Session, now: datetime, cards: ActionCards | None 
     newest = session.scalar(select(func.max(OpelAssessment.id))) or 0
     if newest <= seen:
         return RaiseResult([], 0)
-    touched = session.execute(select(OpelAssessment.scope, OpelAssessment.org_code, OpelAssessment.pillar)
-                              .where(OpelAssessment.id > seen).distinct()).all()
+    if newest - seen > BACKLOG:
+        # A first pass over a replica already holding history (or a long gap): every series,
+        # found through the index (a scan of millions of new rows took seconds).
+        from models import queries
+
+        touched = [(st.scope, st.org_code, st.pillar) for scope in ("provider", "pillar", "system")
+                   for st in queries.latest_opel(session, scope)]
+    else:
+        touched = session.execute(select(OpelAssessment.scope, OpelAssessment.org_code, OpelAssessment.pillar)
+                                  .where(OpelAssessment.id > seen).distinct()).all()
     changes, count = [], 0
     for series in sorted(touched, key=lambda r: (r[0], r[1] or "", r[2])):
-        change = latest_change(session, tuple(series))
+        change = latest_change(session, tuple(series), since=now - max_age)
         if change is None or change.assessment_id <= seen or change.changed_at < now - max_age:
             continue
         count += _raise(session, change, cards, now)

@@ -45,24 +45,13 @@ class Trend:
                 "unknown": f"24 h ago: OPEL {self.then_level}"}[self.direction]
 
 
-# One prepared statement per scope, run once per provider or pillar: each is a single
-# seek on (scope, org_code|pillar, assessed_at) and costs tens of microseconds, where an
-# ORM select per provider cost about half a millisecond (a year x 40 providers: ~1 ms
-# for all of them against ~25 ms).
-_BY_ORG = ("SELECT coalesce(declared_level, calculated_level), assessed_at FROM opel_assessment "
-           "WHERE scope = ? AND org_code = ? AND assessed_at <= ? ORDER BY assessed_at DESC, id DESC LIMIT 1")
-_BY_PILLAR = ("SELECT coalesce(declared_level, calculated_level), assessed_at FROM opel_assessment "
-              "WHERE scope = ? AND pillar = ? AND assessed_at <= ? ORDER BY assessed_at DESC, id DESC LIMIT 1")
-
-
-def level_at(session: Session, at: datetime, *, scope: str = "provider", org_code: str | None = None,
-             pillar: str | None = None) -> tuple[int | None, datetime | None]:
-    """(shown level, assessed_at) of the assessment in force at ``at`` for one provider or pillar."""
-    sql, key = (_BY_ORG, org_code) if scope == "provider" else (_BY_PILLAR, pillar)
-    row = session.connection().exec_driver_sql(sql, (scope, key, to_utc_text(at))).first()
-    if row is None:
-        return None, None
-    return row[0], from_utc_text(row[1])
+# The level in force at a moment, for one provider or pillar: a single seek on
+# (scope, org_code|pillar, assessed_at).  ``levels_then`` runs one per key, all in one
+# statement (a year x 40 providers: ~1 ms for all of them; an ORM select per provider
+# cost ~25 ms).
+_SEEK = ("SELECT * FROM (SELECT {i}, coalesce(declared_level, calculated_level), assessed_at "
+         "FROM opel_assessment WHERE scope = ? AND {column} = ? AND assessed_at <= ? "
+         "ORDER BY assessed_at DESC, id DESC LIMIT 1)")
 
 
 CHUNK = 200   # SQLite allows 500 terms in one compound SELECT
@@ -79,8 +68,7 @@ def levels_then(session: Session, statuses: Iterable, then: datetime) -> dict:
         part = keys[start:start + CHUNK]
         terms, params = [], []
         for i, (scope, key) in enumerate(part):
-            one = _BY_ORG if scope == "provider" else _BY_PILLAR
-            terms.append(f"SELECT * FROM (SELECT {i}, " + one.split("SELECT ", 1)[1] + ")")
+            terms.append(_SEEK.format(i=i, column="org_code" if scope == "provider" else "pillar"))
             params += [scope, key, at]
         for i, level, assessed_at in conn.exec_driver_sql(" UNION ALL ".join(terms), tuple(params)):
             out[part[i][1]] = (level, from_utc_text(assessed_at))

@@ -118,3 +118,23 @@ def test_ticking_a_card_records_who_and_when_in_the_decision_log_and_queues_it(s
         assert s.scalar(select(func.count()).select_from(OutboxItem).where(OutboxItem.kind == "decision")) == 1
     with pytest.raises(ValueError, match="item_uuid"):
         authoring.tick_checklist_item(store, "nope", "Sam")
+
+
+def test_latest_change_inside_the_window_and_at_its_edge(store):
+    feed = Feed().org("RTEST1", "Test Acute Trust One")
+    for hours, level in ((0, 1), (10, 2), (30, 3), (31, 3), (40, 3)):
+        assessment(feed, T0 + timedelta(hours=hours), level)
+    feed.apply(store)
+    series = ("provider", "RTEST1", "acute")
+
+    with store.session() as s:
+        whole = opel_checklist.latest_change(s, series)
+        # Window from 35 h: the 3 began at 30 h, before it, so not recent.
+        assert opel_checklist.latest_change(s, series, since=T0 + timedelta(hours=35)) is None
+        # Window from 20 h: the change 2 -> 3 at 30 h is inside it.
+        inside = opel_checklist.latest_change(s, series, since=T0 + timedelta(hours=20))
+        # Window from exactly 30 h: the 2 just before the edge makes 30 h the start.
+        edge = opel_checklist.latest_change(s, series, since=T0 + timedelta(hours=30))
+    for change in (whole, inside, edge):
+        assert (change.from_level, change.level, change.changed_at) == (2, 3, T0 + timedelta(hours=30))
+

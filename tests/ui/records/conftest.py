@@ -7,16 +7,12 @@ import pytest
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.records.conftest import make_desktop, sqlite_hub  # noqa: F401
 from tests.ui.feeds import NOW
+from tests.ui.test_views import _view
 
 
 def open_view(qtbot, cls, store, now=NOW, author="Test User"):
-    view = cls(store, lambda: now)
+    view = _view(qtbot, cls, store, now)
     view.author = author
-    qtbot.addWidget(view)
-    view.resize(1366, 700)
-    view.show()
-    qtbot.waitExposed(view)
-    view.refresh()
     return view
 
 
