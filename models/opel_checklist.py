@@ -100,8 +100,9 @@ def latest_change(session: Session, series: tuple[str, str | None, str],
         return None
     after = (OpelAssessment.assessed_at > before.assessed_at) | (
         (OpelAssessment.assessed_at == before.assessed_at) & (OpelAssessment.id > before.id))
-    start = session.execute(rows.where(after).order_by(OpelAssessment.assessed_at, OpelAssessment.id)
-                            .limit(1)).first()
+    # The plain range keeps the walk on the index from ``before`` on (the OR alone would not).
+    start = session.execute(rows.where(OpelAssessment.assessed_at >= before.assessed_at, after)
+                            .order_by(OpelAssessment.assessed_at, OpelAssessment.id).limit(1)).first()
     return Change(series[0], series[1], series[2], before[2], now_level, start.assessed_at, start.id)
 
 
