@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 FORMAT = "scc-desktop-key-header"
 VERSION = 1
@@ -84,7 +82,7 @@ def _wrap(header: dict, db_key: bytes, passphrase: str, params: KdfParams) -> di
     header["kdf"] = {"name": "scrypt", "n": params.n, "r": params.r, "p": params.p, "salt": _b64(salt)}
     kek = params.derive(passphrase, salt)
     header["wrap"] = {"alg": "AES-256-GCM", "nonce": _b64(nonce),
-                      "wrapped_key": _b64(AESGCM(kek).encrypt(nonce, db_key, _aad(header)))}
+                      "wrapped_key": _b64(_aesgcm(kek).encrypt(nonce, db_key, _aad(header)))}
     header["changed_at"] = datetime.now(timezone.utc).isoformat()
     return header
 
@@ -149,18 +147,28 @@ def create(db_path: Path | str, passphrase: str, cipher: str,
 def unlock(db_path: Path | str, passphrase: str) -> tuple[bytes, dict]:
     """Unwrap the database key. Returns ``(key, header)``."""
     header = read_header(db_path)
+    from cryptography.exceptions import InvalidTag
+
     try:
         kdf, wrap = header["kdf"], header["wrap"]
         if kdf.get("name") != "scrypt":
             raise KeyHeaderError(f"unsupported key derivation {kdf.get('name')!r} in the key header")
         params = KdfParams(n=int(kdf["n"]), r=int(kdf["r"]), p=int(kdf["p"]))
         kek = params.derive(passphrase, _unb64(kdf["salt"]))
-        key = AESGCM(kek).decrypt(_unb64(wrap["nonce"]), _unb64(wrap["wrapped_key"]), _aad(header))
+        key = _aesgcm(kek).decrypt(_unb64(wrap["nonce"]), _unb64(wrap["wrapped_key"]), _aad(header))
     except InvalidTag:
         raise WrongPassphraseError("the passphrase is not correct for this replica") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise KeyHeaderError(f"the key header {header_path(db_path)} is damaged: {exc}") from None
     return key, header
+
+
+def _aesgcm(kek: bytes):
+    """AES-GCM with the key-encryption key (the library loads only when a key is wrapped or
+    unwrapped: a start with the key from the OS keyring does not need it)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    return AESGCM(kek)
 
 
 def unlock_in_background(db_path: Path | str, passphrase: str):

@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import text
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+import apsw
+
+if TYPE_CHECKING:   # SQLAlchemy is loaded only when a connection through it is made
+    from sqlalchemy.engine import Connection, Engine
 
 SCRIPTS = Path(__file__).resolve().parent / "migrations"
 _REVISION = re.compile(r"^(down_revision|revision)\s*=\s*['\"]?([^'\"\s]+)['\"]?", re.M)
@@ -46,7 +48,19 @@ def head_revision() -> str:
     return heads.pop()
 
 
-def current_revision(conn: Connection) -> str | None:
+def raw_revision(conn: apsw.Connection) -> str | None:
+    """The stored revision, read over a plain keyed connection (no SQLAlchemy needed)."""
+    try:
+        found = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+    except apsw.SQLError:   # a new, empty replica: no version table yet
+        return None
+    return found[0][0] if found else None
+
+
+def current_revision(conn: "Connection") -> str | None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
     try:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except OperationalError:   # a new, empty replica: no version table yet
@@ -54,7 +68,7 @@ def current_revision(conn: Connection) -> str | None:
         return None
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: "Engine", revision: str = "head") -> None:
     """Bring the schema to ``revision``; a no-op when it is already there."""
     with engine.connect() as conn:
         if revision == "head" and current_revision(conn) == head_revision():

@@ -10,9 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session
-
-from models.orm.types import from_utc_text, to_utc_text
+from models.sql_rows import rows
+from models.utc import from_utc_text, to_utc_text
 
 DEFAULT_BACK = timedelta(hours=24)
 
@@ -57,34 +56,35 @@ _SEEK = ("SELECT * FROM (SELECT {i}, coalesce(declared_level, calculated_level),
 CHUNK = 200   # SQLite allows 500 terms in one compound SELECT
 
 
-def levels_then(session: Session, statuses: Iterable, then: datetime) -> dict:
+def levels_then(db, statuses: Iterable, then: datetime) -> dict:
     """(shown level, assessed_at) in force at ``then`` per status key, in one statement per
-    200 keys: each term is one index seek, and one execute saves ~0.1 ms of driver overhead a key."""
+    200 keys: each term is one index seek, and one execute saves ~0.1 ms of driver overhead a key.
+
+    ``db``: the store's reader or a session (``models.sql_rows``)."""
     keys = [(s.scope, s.org_code if s.scope == "provider" else s.pillar) for s in statuses]
     out: dict = {}
     at = to_utc_text(then)
-    conn = session.connection()
     for start in range(0, len(keys), CHUNK):
         part = keys[start:start + CHUNK]
         terms, params = [], []
         for i, (scope, key) in enumerate(part):
             terms.append(_SEEK.format(i=i, column="org_code" if scope == "provider" else "pillar"))
             params += [scope, key, at]
-        for i, level, assessed_at in conn.exec_driver_sql(" UNION ALL ".join(terms), tuple(params)):
+        for i, level, assessed_at in rows(db, " UNION ALL ".join(terms), params):
             out[part[i][1]] = (level, from_utc_text(assessed_at))
     for _scope, key in keys:
         out.setdefault(key, (None, None))
     return out
 
 
-def trends(session: Session, statuses: Iterable, now: datetime, back: timedelta = DEFAULT_BACK,
+def trends(db, statuses: Iterable, now: datetime, back: timedelta = DEFAULT_BACK,
            then_levels: dict | None = None) -> dict:
     """Trend per status (keyed by org code for providers, pillar otherwise).
 
     ``then_levels``: a ``levels_then`` result to reuse (the level 24 h ago moves slowly)."""
     statuses = list(statuses)
     then = now - back
-    known = then_levels if then_levels is not None else levels_then(session, statuses, then)
+    known = then_levels if then_levels is not None else levels_then(db, statuses, then)
     out = {}
     for s in statuses:
         key = s.org_code if s.scope == "provider" else s.pillar

@@ -1,8 +1,13 @@
 """The encrypted replica: one SQLite file under SQLite3 Multiple Ciphers.
 
 This module is the only place that sees the database key or the cipher.
-Everything else gets an SQLAlchemy ``Session`` (``Store.session()``) or, for
-bulk paths, a raw APSW connection (``Store.raw()``) that is already keyed.
+Everything else gets an SQLAlchemy ``Session`` (``Store.session()``), for
+bulk paths a raw APSW connection (``Store.raw()``) that is already keyed, or
+for the window's quick reads the store's own read-only connection
+(``Store.reading()``).  SQLAlchemy is loaded when the first session or raw
+connection is asked for, not at open: the window paints the last known
+picture through ``reading()`` first (most of a second of imports saved from
+a cold start; docs/benchmarks.md).
 
 Every connection: cipher and raw 256-bit key first (the ``x'..'`` form skips
 the cipher's own passphrase KDF: the key is already random), then a read to
@@ -16,16 +21,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import apsw
-from sqlalchemy import create_engine
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import QueuePool
 
 from models import dbapi, keyfile, migrate
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session
 
 # Chosen by benchmarks/bench_ingest.py (see docs/benchmarks.md): AEGIS-256 is
 # authenticated and the cheapest (about +5% instructions over a plain file
@@ -84,23 +91,55 @@ def connect_raw(path: Path | str, key: bytes, cipher: str = DEFAULT_CIPHER,
 
 
 class Store:
-    """An open replica: an SQLAlchemy engine over keyed APSW connections."""
+    """An open replica: an SQLAlchemy engine over keyed APSW connections (made on first use),
+    and one read-only keyed connection of its own for the window's quick reads."""
 
     def __init__(self, path: Path | str, key: bytes, cipher: str = DEFAULT_CIPHER,
                  *, upgrade: bool = True) -> None:
         self.path = Path(path)
         self._key = key
         self.cipher = cipher
-        # Prove the key once, with a clear error, before the pool is built.
-        connect_raw(self.path, key, cipher).close()
-        self.engine: Engine = create_engine(
-            "sqlite://", creator=self._connect, poolclass=QueuePool,
-            pool_size=4, max_overflow=8)
-        # The pool rolls back every connection it takes back, so none keeps a
-        # WAL read snapshot open (that would stall checkpoints).
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        if upgrade:
-            migrate.upgrade(self.engine)
+        self._engine: Engine | None = None
+        self._engine_lock = threading.Lock()
+        self._reader_lock = threading.RLock()
+        self._reading_depth = 0
+        # Prove the key once, with a clear error; the connection stays as the reader.
+        self._reader: apsw.Connection | None = connect_raw(self.path, key, cipher)
+        try:
+            stale = upgrade and migrate.raw_revision(self._reader) != migrate.head_revision()
+            if stale:
+                migrate.upgrade(self.engine)
+            self._reader.execute("PRAGMA query_only = ON")
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def engine(self) -> "Engine":
+        """The SQLAlchemy engine (pooled keyed connections), built on first use."""
+        if self._engine is None:
+            with self._engine_lock:
+                if self._engine is None:
+                    from sqlalchemy import create_engine
+                    from sqlalchemy.orm import sessionmaker
+                    from sqlalchemy.pool import QueuePool
+
+                    engine = create_engine("sqlite://", creator=self._connect, poolclass=QueuePool,
+                                           pool_size=4, max_overflow=8)
+                    # The pool rolls back every connection it takes back, so none keeps a
+                    # WAL read snapshot open (that would stall checkpoints).
+                    self._sessions = sessionmaker(engine, expire_on_commit=False)
+                    self._engine = engine
+        return self._engine
+
+    @property
+    def closed(self) -> bool:
+        return self._reader is None
+
+    @property
+    def engine_ready(self) -> bool:
+        """True once SQLAlchemy is loaded and the engine built."""
+        return self._engine is not None
 
     @property
     def key(self) -> bytes:
@@ -146,8 +185,28 @@ class Store:
         return cls(path, key, header.get("cipher", DEFAULT_CIPHER))
 
     # -- use -------------------------------------------------------------
-    def session(self) -> Session:
+    def session(self) -> "Session":
+        self.engine   # noqa: B018 -- built on first use
         return self._sessions()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[apsw.Connection]:
+        """The store's own read-only connection, inside one read transaction (one snapshot for
+        every query in the block).  For the window's quick reads: needs no SQLAlchemy.
+        Serialised: one block at a time (nested blocks share the outer snapshot)."""
+        with self._reader_lock:
+            if self._reader is None:
+                raise StoreError(f"the replica {self.path} is closed")
+            outer = self._reading_depth == 0
+            if outer:
+                self._reader.execute("BEGIN")
+            self._reading_depth += 1
+            try:
+                yield self._reader
+            finally:
+                self._reading_depth -= 1
+                if outer:
+                    self._reader.execute("COMMIT")   # ends the snapshot; nothing was written
 
     @contextlib.contextmanager
     def raw(self) -> Iterator[apsw.Connection]:
@@ -159,11 +218,16 @@ class Store:
             pooled.close()
 
     def schema_revision(self) -> str | None:
-        with self.engine.connect() as conn:
-            return migrate.current_revision(conn)
+        with self.reading() as conn:
+            return migrate.raw_revision(conn)
 
     def close(self) -> None:
-        self.engine.dispose()
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+        if self._engine is not None:
+            self._engine.dispose()
 
     def __enter__(self) -> "Store":
         return self

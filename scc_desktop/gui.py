@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from models.orm.types import utcnow
+from models.utc import utcnow
 
 SCREEN_SIZE = (1366, 768)
 # Names for --view; the same keys and order as ui.main_window.VIEWS (kept here
@@ -47,6 +47,7 @@ def render(window, path: Path, view: str = "overview", theme: str | None = None)
     if theme is not None:
         window.set_theme(theme)
     window.show_view(view)
+    window.housekeeping()   # checklists and alert counts now, not after the warm-up
     _application().processEvents()
     # Lay out at the final size first, then draw: tile columns and chart ranges follow the size.
     window.views[view].refresh()
@@ -69,41 +70,57 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
         title: str = "", on_quit=None, settings=None) -> int:
     """Show the main window over ``store``; with ``engine``, sync in the background.
 
-    The window shows what the replica holds at once (the last known picture);
-    the sync worker starts after it is on screen and never blocks it.
+    The window paints what the replica holds at once (the last known picture)
+    from the store's plain read connection; the database libraries then load
+    on a background thread, and the sync worker starts once they have.
+    ``engine``: a ``SyncEngine``, or a function that makes one (called then, so
+    the sync libraries are not loaded before the first paint either).
     ``view`` None: the view from ``settings`` (last one shown), else the overview.
     """
     if screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = _application()
     from ui.main_window import MainWindow
-    from ui.sync_worker import SyncWorker
 
     window = MainWindow(store, clock=utcnow, title_suffix=title, settings=settings)
     if screenshot is not None:
         if engine is not None:
-            window.on_cycle(engine.run_once())
+            window.on_cycle(_engine(engine).run_once())
         render(window, screenshot, view or "overview")
         print(f"wrote {screenshot}")
         window.close()
         return 0
-    worker = None
+    workers = []
     if engine is not None:
-        worker = SyncWorker(engine)
-        worker.cycle_finished.connect(window.on_cycle)
-        worker.connectivity_changed.connect(window.show_connectivity)
-        window.show_connectivity(engine.tracker.current)   # "Connecting…" until the hub answers
+        from sync.connectivity import Connectivity, State
+
+        window.show_connectivity(Connectivity(State.UNKNOWN, None, None))   # "Connecting…"
+
+        def start_sync() -> None:
+            from ui.sync_worker import SyncWorker
+
+            worker = SyncWorker(_engine(engine))
+            worker.cycle_finished.connect(window.on_cycle)
+            worker.connectivity_changed.connect(window.show_connectivity)
+            window.show_connectivity(worker.engine.tracker.current)
+            workers.append(worker)
+            worker.start()
+        window.when_warm(start_sync, modules=("sync.engine", "sync.client", "ui.sync_worker"))
     if settings is None or not settings.window_size:
         window.resize(*SCREEN_SIZE)
     if view is not None:
         window.show_view(view)
     window.show()
-    if worker is not None:
-        worker.start()
     try:
         return app.exec()
     finally:
-        if worker is not None:
+        window.stop_background()
+        for worker in workers:
             worker.stop()
         if on_quit is not None:
             on_quit()
+
+
+def _engine(engine):
+    """An engine as given, or made by the function given."""
+    return engine if hasattr(engine, "run_once") else engine()

@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import os
 
-from sqlalchemy import delete
-
-from models.orm import ReplicaMeta
-
 TOKEN_ENV = "SCC_HUB_TOKEN"
 TOKEN_KEY = "hub_token"
 
@@ -22,11 +18,17 @@ def save_token(store, token: str) -> None:
     token = token.strip()
     if not token:
         raise ValueError("access token: empty")
+    from models.orm import ReplicaMeta
+
     with store.session() as s, s.begin():
         s.merge(ReplicaMeta(key=TOKEN_KEY, value=token))
 
 
 def forget_token(store) -> None:
+    from sqlalchemy import delete
+
+    from models.orm import ReplicaMeta
+
     with store.session() as s, s.begin():
         s.execute(delete(ReplicaMeta).where(ReplicaMeta.key == TOKEN_KEY))
 
@@ -36,6 +38,6 @@ def load_token(store) -> str | None:
     env = os.environ.get(TOKEN_ENV)
     if env:
         return env
-    with store.session() as s:
-        row = s.get(ReplicaMeta, TOKEN_KEY)
-        return row.value if row else None
+    with store.reading() as db:   # read at start, before SQLAlchemy is loaded
+        found = db.execute("SELECT value FROM replica_meta WHERE key = ?", (TOKEN_KEY,)).fetchall()
+    return found[0][0] if found else None

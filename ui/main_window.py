@@ -9,19 +9,17 @@ ages and waits stay true.
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
-
-from models import actions_due, opel_checklist, queries
-from models.orm import AlertEvent
+from models.sync_summary import sync_summary
 from sync.connectivity import Connectivity, State
 from ui import format as fmt
 from ui import theme
@@ -69,11 +67,18 @@ class _Views(Mapping):
 
     def __len__(self) -> int:
         return len(self._window.pages)
+log = logging.getLogger(__name__)
+# Loaded on a background thread after the first paint (the window paints the last known
+# picture through the store's plain read connection first): the ORM and what the
+# housekeeping needs.  About 0.7 s of imports a cold start does not wait for.
+WARM_MODULES = ("sqlalchemy.orm", "models.orm", "models.actions_due", "models.opel_checklist")
 TEXT_SCALES = (0.9, 1.0, 1.25, 1.5, 2.0, 2.5)
 THEME_SHORTCUTS = {"light": "Ctrl+Shift+L", "dark": "Ctrl+Shift+D", "high_contrast": "Ctrl+Shift+H"}
 
 
 class MainWindow(QMainWindow):
+    warmed = Signal()   # the database libraries are loaded (emitted by the warm-up thread)
+
     def __init__(self, store, clock: Callable[[], datetime], *, title_suffix: str = "",
                  theme_key: str = "light", settings=None) -> None:
         """``settings`` (``scc_desktop.settings.Settings``): theme, text size, last view and
@@ -123,11 +128,17 @@ class MainWindow(QMainWindow):
         self.text_scale = settings.text_scale if settings is not None else 1.0
         self._build_menu()
         self.connectivity: Connectivity | None = None
+        self._painted = False
+        self._warm_state = "cold"          # cold -> warming -> warm
+        self._warm_modules = list(WARM_MODULES)
+        self._after_warm: list[Callable[[], None]] = []
+        self.warmed.connect(self._on_warm)
         self._ages = QTimer(self)
         self._ages.timeout.connect(self._tick)
         self._ages.start(60_000)
         self.set_theme(theme_key)
-        self.housekeeping()
+        if getattr(store, "engine_ready", True):   # the libraries are loaded already: check now
+            self.housekeeping()
         if settings is not None:
             if settings.last_view in self.views:
                 self.show_view(settings.last_view)
@@ -263,11 +274,74 @@ class MainWindow(QMainWindow):
         self._dirty = set(self.views)
         self.refresh_current()
 
+    # --- after the first paint ------------------------------------------------
+    def paintEvent(self, event) -> None:  # noqa: N802
+        super().paintEvent(event)
+        if not self._painted:   # the window paints before its children: warm up once all is drawn
+            self._painted = True
+            QTimer.singleShot(0, self._warm_up)
+
+    def when_warm(self, callback: Callable[[], None], modules: tuple[str, ...] = ()) -> None:
+        """Call ``callback`` on this thread once ``modules`` and the database libraries are
+        loaded (off this thread, after the first paint); at once if they already are."""
+        if self._warm_state == "warm":
+            for name in modules:
+                importlib.import_module(name)
+            callback()
+            return
+        self._warm_modules += [m for m in modules if m not in self._warm_modules]
+        self._after_warm.append(callback)
+
+    def _warm_up(self) -> None:
+        if self._warm_state != "cold":
+            return
+        self._warm_state = "warming"
+        modules = list(self._warm_modules)
+
+        def work() -> None:
+            try:
+                for name in modules:
+                    importlib.import_module(name)
+                self.store.engine   # noqa: B018 -- builds the SQLAlchemy engine
+            except Exception:  # noqa: BLE001 -- reported; the window goes on with what it has
+                log.exception("loading the database libraries failed")
+            try:
+                self.warmed.emit()
+            except RuntimeError:   # the window was destroyed meanwhile
+                pass
+
+        threading.Thread(target=work, name="warm-up", daemon=True).start()
+
+    def stop_background(self) -> None:
+        """Stop the window's own timers (the app is ending, or the replica was closed)."""
+        self._ages.stop()
+
+    def _store_closed(self) -> bool:
+        if getattr(self.store, "closed", False):
+            self.stop_background()
+            return True
+        return False
+
+    def _on_warm(self) -> None:
+        if self._store_closed():
+            return
+        self._warm_state = "warm"
+        waiting, self._after_warm = self._after_warm, []
+        for name in self._warm_modules:   # added after the thread started: loaded here
+            importlib.import_module(name)
+        self.housekeeping()
+        for callback in waiting:
+            try:
+                callback()
+            except Exception as exc:  # noqa: BLE001 -- must not take the window down
+                log.exception("starting background work failed")
+                self.statusBar().showMessage(f"Could not start: {exc}", 10_000)
+
     # --- sync -----------------------------------------------------------------
     def show_connectivity(self, state: Connectivity | None) -> None:
         self.connectivity = state
-        with self.store.session() as s:
-            summary = queries.sync_summary(s)
+        with self.store.reading() as db:
+            summary = sync_summary(db)
         last_sync = state.last_good_sync if state and state.last_good_sync else summary.last_sync_at
         word = STATE_WORDS[state.state] if state else "Not syncing"
         self.state_label.setText(word)
@@ -307,6 +381,13 @@ class MainWindow(QMainWindow):
     def housekeeping(self) -> int:
         """Chase overdue actions and raise OPEL checklists even while their tab is hidden;
         the tab title carries the count of open, unacknowledged alerts.  Returns that count."""
+        from sqlalchemy import func, select
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from models import actions_due, opel_checklist
+        from models.orm import AlertEvent
+        from models.store import StoreError
+
         now = self.clock()
         try:
             with self.store.session() as s, s.begin():
@@ -315,7 +396,7 @@ class MainWindow(QMainWindow):
             with self.store.session() as s:
                 open_alerts = s.scalar(select(func.count()).select_from(AlertEvent).where(
                     AlertEvent.cleared_at.is_(None), AlertEvent.acknowledged_at.is_(None))) or 0
-        except SQLAlchemyError as exc:  # a busy or damaged replica must not stop the window
+        except (SQLAlchemyError, StoreError) as exc:  # a busy or damaged replica must not stop the window
             self.statusBar().showMessage(f"Could not check actions and alerts: {exc}", 10_000)
             return 0
         index = self.tab_index("actions")
@@ -325,6 +406,8 @@ class MainWindow(QMainWindow):
         return open_alerts
 
     def _tick(self) -> None:
+        if self._store_closed():
+            return
         # Ages and waits move with the clock: the visible view now, the others when shown.
         self.housekeeping()
         self._redraw_all()

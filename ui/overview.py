@@ -1,7 +1,8 @@
 """System overview: the system and pillar levels, then a tile per provider.
 
-Reads the replica only (``models.queries``); redraws when a sync cycle says
-OPEL assessments or organisations changed, and once a minute for data ages.
+Reads the replica only, through the store's own read connection (``models.opel_latest``:
+plain SQL, so the first paint needs no ORM); redraws when a sync cycle says OPEL
+assessments or organisations changed, and once a minute for data ages.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from functools import lru_cache
 
-from models import queries, queries_trend
+from models import opel_latest, queries_trend
 from models.catalogue import load_catalogue
 from ui import format as fmt
 from ui import theme
@@ -51,7 +52,7 @@ def _metric_names() -> dict[str, str]:
     return {code: m.name for code, m in load_catalogue().metrics.items()}
 
 
-def driver_text(d: queries.Driver) -> str:
+def driver_text(d: opel_latest.Driver) -> str:
     name = _metric_names().get(d.key, d.key)
     if d.problem:
         return f"{name}: {d.problem}"
@@ -68,7 +69,7 @@ class LevelBadge(QLabel):
         self.setMinimumWidth(150)
         self.set_status(None)
 
-    def set_status(self, status: queries.OpelStatus | None) -> None:
+    def set_status(self, status: opel_latest.OpelStatus | None) -> None:
         level = status.shown_level if status else None
         at_least = status.at_least_level if status else None
         bg, fg = opel_colours(level)
@@ -83,7 +84,7 @@ class LevelBadge(QLabel):
         self.setAccessibleName(f"{self.title}: {opel_label(level, at_least)}")
 
 
-def _tile_texts(status: queries.OpelStatus, now: datetime, trend: str = "") -> tuple:
+def _tile_texts(status: opel_latest.OpelStatus, now: datetime, trend: str = "") -> tuple:
     """Everything a tile shows for ``status`` at ``now`` (texts, styles, names), in one tuple.
 
     Two equal tuples draw the same tile, so a refresh can leave it alone.
@@ -108,7 +109,7 @@ class ProviderTile(QFrame):
 
     activated = Signal(str)
 
-    def __init__(self, status: queries.OpelStatus, now: datetime, parent=None, texts: tuple | None = None) -> None:
+    def __init__(self, status: opel_latest.OpelStatus, now: datetime, parent=None, texts: tuple | None = None) -> None:
         super().__init__(parent)
         self.status = status
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -156,7 +157,7 @@ class ProviderTile(QFrame):
         """True if ``texts`` need the same labels as this tile shows (so it can be updated in place)."""
         return (texts[3] is None) == (self.declared is None) and len(texts[4]) == len(self.drivers)
 
-    def update_texts(self, status: queries.OpelStatus, texts: tuple) -> bool:
+    def update_texts(self, status: opel_latest.OpelStatus, texts: tuple) -> bool:
         """Show ``status`` (``texts`` from :func:`_tile_texts`, same shape); True if anything changed."""
         self.status = status
         if texts == self.texts:
@@ -275,11 +276,11 @@ class OverviewView(QWidget):
 
     def refresh(self) -> None:
         now = self.clock()
-        with self.store.session() as s:
-            providers = queries.latest_opel(s, "provider")
-            pillars = {p.pillar: p for p in queries.latest_opel(s, "pillar")}
-            system = queries.latest_opel(s, "system")
-            trends = self._trends_for(s, providers + list(pillars.values()) + system, now)
+        with self.store.reading() as db:   # plain SQL, one snapshot: no ORM on this path
+            providers = opel_latest.latest_opel(db, "provider")
+            pillars = {p.pillar: p for p in opel_latest.latest_opel(db, "pillar")}
+            system = opel_latest.latest_opel(db, "system")
+            trends = self._trends_for(db, providers + list(pillars.values()) + system, now)
         self.system_badge.set_status(system[0] if system else None)
         self.system_badge.setToolTip(trends["system"].text() if system and "system" in trends else "")
         for key, badge in self.pillar_badges.items():
@@ -318,13 +319,13 @@ class OverviewView(QWidget):
         self.edition_label.setText("; ".join(
             f"OPEL table {e}" + ("" if v else " — UNVERIFIED TABLE") for e, v in sorted(editions)))
 
-    def _trends_for(self, session, statuses: list, now: datetime) -> dict:
+    def _trends_for(self, db, statuses: list, now: datetime) -> dict:
         keys = tuple((st.scope, st.org_code, st.pillar) for st in statuses)
         if (keys != self._trends_key or self._trends_at is None
                 or not timedelta(0) <= now - self._trends_at < TREND_REUSE):
-            self._then_levels = queries_trend.levels_then(session, statuses, now - queries_trend.DEFAULT_BACK)
+            self._then_levels = queries_trend.levels_then(db, statuses, now - queries_trend.DEFAULT_BACK)
             self._trends_key, self._trends_at = keys, now
-        return queries_trend.trends(session, statuses, now, then_levels=self._then_levels)
+        return queries_trend.trends(db, statuses, now, then_levels=self._then_levels)
 
     def _filter_and_sort(self, providers: list, trends: dict, now: datetime) -> list:
         sector = self.sector_filter.currentData()
@@ -356,6 +357,8 @@ class OverviewView(QWidget):
                 self.grid.removeWidget(tile)
             for i, tile in enumerate(self.tiles):
                 self.grid.addWidget(tile, i // columns, i % columns, Qt.AlignmentFlag.AlignTop)
+        if not self.isVisible():   # not laid out yet: the width is a guess; fitted when shown
+            return
         for tile in self.tiles:
             if tile.fitted != (width, theme.current()):  # a theme or text size changes the height too
                 self._fit(tile, width)
@@ -372,6 +375,11 @@ class OverviewView(QWidget):
         if not self.tiles:
             return
         self._place(moved=False)  # new columns or widths; the data is as last drawn
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self.tiles:
+            self._place(moved=False)  # tiles drawn while hidden are fitted at the real width now
 
     @staticmethod
     def _fit(tile: ProviderTile, width: int) -> None:

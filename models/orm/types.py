@@ -8,27 +8,14 @@ is ambiguous on the two clock-change nights.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import String
 from sqlalchemy.types import TypeDecorator
 
-_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
+from models.utc import from_utc_text, to_utc_text, utcnow
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def to_utc_text(value: datetime) -> str:
-    """Render an aware datetime as the stored UTC text; naive values are an error."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"timestamp {value.isoformat()} has no UTC offset")
-    return value.astimezone(timezone.utc).strftime(_FORMAT)
-
-
-def from_utc_text(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(timezone.utc)
+__all__ = ["UTCDateTime", "from_utc_text", "to_utc_text", "utcnow"]
 
 
 class UTCDateTime(TypeDecorator):

@@ -84,16 +84,19 @@ def run(args) -> int:
     with store:
         engine = None
         if hub:
-            from sync.client import HubClient
-            from sync.engine import SyncEngine
-
             # The token kept in the replica goes only to the hub it was set up for;
             # any other address needs its own token in SCC_HUB_TOKEN.
             token = (hub_access.load_token(store) if hub == settings.hub_url
                      else os.environ.get(TOKEN_ENV))
             if not token:
                 raise UserError(f"no access token for {hub}: set {TOKEN_ENV}", 2)
-            engine = SyncEngine(store, HubClient(hub, token, verify=settings.ca_bundle or True))
+
+            def make_engine():   # called after the first paint, when the sync libraries have loaded
+                from sync.client import HubClient
+                from sync.engine import SyncEngine
+
+                return SyncEngine(store, HubClient(hub, token, verify=settings.ca_bundle or True))
+            engine = make_engine
         for problem in settings.problems:
             print(f"scc-desktop: {problem}", file=sys.stderr)
         return gui.run(store, engine=engine, screenshot=screenshot, view=view,

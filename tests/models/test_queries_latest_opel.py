@@ -74,13 +74,12 @@ def test_a_provider_row_without_an_org_code_is_left_out_and_an_empty_replica_giv
 
 def test_the_overview_reads_use_the_indexes_not_a_scan(store):
     """On a year of data a scan of the assessments took seconds; every step must be an index seek."""
-    from sqlalchemy.dialects import sqlite
+    from models import opel_latest
 
     with store.raw() as raw:
         for scope in ("provider", "pillar", "system"):
-            sql = str(queries._latest_statement(scope).compile(
-                dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
-            plan = [row[3] for row in raw.execute("EXPLAIN QUERY PLAN " + sql)]
+            sql = opel_latest._STATEMENTS[scope]
+            plan = [row[3] for row in raw.execute("EXPLAIN QUERY PLAN " + sql, (scope,))]
             on_table = [step for step in plan if "opel_assessment" in step]
             assert on_table and all(step.startswith("SEARCH") for step in on_table), (scope, plan)
             # Grouping all of a scope's rows needs a temporary b-tree (and the join an automatic index).

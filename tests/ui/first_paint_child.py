@@ -1,0 +1,52 @@
+"""Child process for test_first_paint: open a replica with its key, start the window, and
+report which libraries were loaded at the first paint of a provider tile and after the warm-up.
+
+Run as ``python -m tests.ui.first_paint_child REPLICA KEYHEX``; prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+WATCHED = ("sqlalchemy", "models.orm", "alembic", "pyqtgraph", "numpy", "pydantic", "requests",
+           "cryptography")
+
+
+def main(path: str, key_hex: str) -> int:
+    from models.store import Store
+    from scc_desktop import gui
+    from ui.main_window import MainWindow
+    from ui.overview import ProviderTile
+
+    report: dict = {}
+    app = gui.application()
+    original_paint = ProviderTile.paintEvent
+
+    def paint(self, event):
+        original_paint(self, event)
+        if "at_paint" not in report:
+            report["at_paint"] = sorted(m for m in WATCHED if m in sys.modules)
+            window = self.window()
+            report["tiles"] = len(window.overview.tiles)
+            report["actions_tab_at_paint"] = window.tabs.tabText(window.tab_index("actions"))
+
+    original_on_warm = MainWindow._on_warm
+
+    def on_warm(window: MainWindow) -> None:   # the warm-up's slot, on the GUI thread
+        original_on_warm(window)
+        report["after_warm"] = sorted(m for m in WATCHED if m in sys.modules)
+        report["actions_tab_after_warm"] = window.tabs.tabText(window.tab_index("actions"))
+        window.close()
+        app.quit()
+
+    ProviderTile.paintEvent = paint
+    MainWindow._on_warm = on_warm
+    with Store.open_with_key(path, bytes.fromhex(key_hex)) as store:
+        gui.run(store)
+    print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:3]))
