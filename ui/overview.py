@@ -136,6 +136,7 @@ class ProviderTile(QFrame):
         self.declared = None
         if declared is not None:
             self.declared = QLabel(declared)
+            self.declared.setWordWrap(True)   # the override reason is free text: never cut it off
             layout.addWidget(self.declared)
         self.drivers: list[QLabel] = []
         for text, tip in drivers:

@@ -31,17 +31,18 @@ def main(path: str, key_hex: str) -> int:
             report["tiles"] = len(window.overview.tiles)
             report["actions_tab_at_paint"] = window.tabs.tabText(window.tab_index("actions"))
 
-    original_on_warm = MainWindow._on_warm
+    original_housekept = MainWindow._housekept
 
-    def on_warm(window: MainWindow) -> None:   # the warm-up's slot, on the GUI thread
-        original_on_warm(window)
+    def on_housekept(window: MainWindow, result) -> None:   # the background pass's slot, GUI thread
+        original_housekept(window, result)
+        report["housekeeping"] = repr(result)
         report["after_warm"] = sorted(m for m in WATCHED if m in sys.modules)
         report["actions_tab_after_warm"] = window.tabs.tabText(window.tab_index("actions"))
         window.close()
         app.quit()
 
     ProviderTile.paintEvent = paint
-    MainWindow._on_warm = on_warm
+    MainWindow._housekept = on_housekept
     with Store.open_with_key(path, bytes.fromhex(key_hex)) as store:
         gui.run(store)
     print(json.dumps(report))

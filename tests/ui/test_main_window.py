@@ -185,14 +185,16 @@ def test_wall_screen_text_fits_table_rows_and_charts(shown, store):
     assert chart.plot.getPlotItem().getAxis("bottom").style["tickFont"].pointSizeF() == 9.0
 
 
-def test_overdue_actions_are_chased_while_their_tab_is_hidden(window, store):
+def test_overdue_actions_are_chased_while_their_tab_is_hidden(qtbot, window, store):
     from sync.authoring import add_action, complete_action
     assert window.housekeeping() == 0
     assert window.tabs.tabText(window.tab_index("actions")) == "Actions and al&erts"
     uid = add_action(store, description="Open 4 escalation beds", owner="Bed bureau", author="lead",
                      due_at=NOW - timedelta(minutes=5))
     window.show_view("overview")
-    window._tick()
+    with qtbot.waitSignal(window.housekept, timeout=20_000) as done:
+        window._tick()                       # the minute's pass, on a background thread
+    assert done.args == [1]
     assert window.tabs.tabText(window.tab_index("actions")) == "Actions and al&erts (1)"
     assert window.views["actions"].accessibleName() == "Actions and alerts view"
     complete_action(store, uid, "Bed bureau", NOW)
@@ -217,3 +219,19 @@ def _contrast(a: str, b: str) -> float:
         return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
     hi, lo = sorted((lum(a), lum(b)), reverse=True)
     return (hi + 0.05) / (lo + 0.05)
+
+
+def test_background_housekeeping_runs_one_pass_at_a_time_and_catches_up(qtbot, window, store):
+    """Requests while a pass runs make exactly one more pass after it, never two at once."""
+    from sync.authoring import add_action
+    passes = []
+    window.housekept.connect(passes.append)
+    window.housekeeping_later()
+    window.housekeeping_later()     # while the first runs: one more pass queued
+    window.housekeeping_later()     # ... and no third
+    add_action(store, description="Call the Director on-call", owner="SCC lead", author="lead",
+               due_at=NOW - timedelta(minutes=5))
+    qtbot.waitUntil(lambda: len(passes) == 2, timeout=20_000)
+    qtbot.wait(300)
+    assert len(passes) == 2 and passes[-1] == 1     # the second pass saw the new overdue action
+    assert window.tabs.tabText(window.tab_index("actions")) == "Actions and al&erts (1)"
