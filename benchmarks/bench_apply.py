@@ -53,10 +53,13 @@ COMPARED = {
 }
 
 
-def load_baseline(rev: str):
-    """``sync/apply.py`` as it is at ``rev``, imported as a module of its own."""
-    source = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:sync/apply.py"],
-                            check=True, capture_output=True, text=True).stdout
+def load_baseline(rev: str, file: str | None = None):
+    """``sync/apply.py`` as it is at git revision ``rev`` (or in ``file``), as a module of its own."""
+    if file:
+        source = Path(file).read_text(encoding="utf-8")
+    else:
+        source = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:sync/apply.py"],
+                                check=True, capture_output=True, text=True).stdout
     folder = Path(tempfile.mkdtemp(prefix="scc-bench-apply-src-"))
     path = folder / "apply_baseline.py"
     path.write_text(source, encoding="utf-8")
@@ -85,12 +88,12 @@ def run(args) -> dict:
     from models.store import Store
     from sync import apply as current
 
-    baseline = load_baseline(args.baseline) if not args.profile else None
+    baseline = load_baseline(args.baseline, args.baseline_file) if not args.profile else None
     if args.replica:
         folder = Path(args.replica)
         meta = json.loads((folder / "fixture.json").read_text(encoding="utf-8"))
     else:
-        folder, meta = fixture.ensure(fixture.Scale(args.days, args.providers),
+        folder, meta = fixture.ensure(fixture.Scale(args.days, args.providers), Path(args.cache),
                                       progress=lambda line: print(line, file=sys.stderr))
     key = fixture.key_of(folder)
     tmp = Path(tempfile.mkdtemp(prefix="scc-bench-apply-"))
@@ -140,7 +143,7 @@ def run(args) -> dict:
     if profiler is not None:
         import pstats
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile_lines)
-    out = {"replica": meta["scale"], "baseline": args.baseline, "batches": args.batches,
+    out = {"replica": meta["scale"], "baseline": args.baseline_file or args.baseline, "batches": args.batches,
            "warmup": args.warmup, "composition": composition, "same_rows": same, "load": report.load()}
     for name, samples in times.items():
         out[name] = {"median_ms": statistics.median(samples), "min_ms": min(samples),
@@ -158,6 +161,8 @@ def main(argv=None) -> int:
     parser.add_argument("--batches", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--baseline", default="main", help="git revision of sync/apply.py to compare with")
+    parser.add_argument("--baseline-file", help="a copy of sync/apply.py to compare with instead")
+    parser.add_argument("--cache", default=str(fixture.CACHE), help="where fixture replicas are kept")
     parser.add_argument("--profile", action="store_true", help="profile the working tree's apply only")
     parser.add_argument("--profile-lines", type=int, default=40)
     parser.add_argument("--json", help="write the results here")
