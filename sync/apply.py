@@ -6,11 +6,19 @@ are skipped and every table keyed on ``feed_seq`` ignores a repeat, so a
 repeat never doubles a row.  An item that does not validate is quarantined
 with its reason and the cursor still moves on: one bad item must not stop the
 room's feed, and it is never silently dropped.
+
+Items are applied in feed order.  Assessments (most of a batch) are checked
+first and then inserted together (``sync.apply_opel``) inside one savepoint;
+if that fails (a row the replica's constraints refuse), the savepoint is rolled
+back and the same items go in one by one, each in its own savepoint, so the
+refused one is quarantined alone with its reason.  Every other kind always
+goes one by one like that.  Both ways store the same rows.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -32,8 +40,10 @@ from models.orm import (
     ResponseTimes,
 )
 from models.orm.types import utcnow
-from sync import apply_records
+from sync import apply_opel, apply_records
 from sync.protocol import FEED_DATA, FeedBatch, FeedItem, FeedObservationColumns
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -50,7 +60,12 @@ def current_position(conn: Connection, feed: str) -> int:
 
 
 def apply_batch(store, batch: FeedBatch, validator: ObservationValidator, *,
-                feed: str = "main") -> ApplyReport:
+                feed: str = "main", bulk: bool = True) -> ApplyReport:
+    """Apply ``batch`` and move the cursor, in one transaction.
+
+    ``bulk=False`` applies every item alone in its own savepoint: the path the
+    bulk one falls back to, kept selectable so both can be compared.
+    """
     report = ApplyReport()
     with store.engine.connect() as conn:
         with conn.begin():
@@ -59,7 +74,7 @@ def apply_batch(store, batch: FeedBatch, validator: ObservationValidator, *,
             report.position = start
             fresh = [item for item in batch.items if item.seq > start]
             report.skipped = len(batch.items) - len(fresh)
-            _apply_items(conn, fresh, validator, report)
+            _apply_items(conn, fresh, validator, report, bulk)
             position = max([start, batch.next_after] + [i.seq for i in fresh])
             if batch.observations is not None and batch.observations.seq:
                 position = max(position, _apply_columns(conn, batch.observations, start, validator, report))
@@ -68,34 +83,68 @@ def apply_batch(store, batch: FeedBatch, validator: ObservationValidator, *,
     return report
 
 
-def _apply_items(conn: Connection, items: list[FeedItem], validator, report: ApplyReport) -> None:
+def _apply_items(conn: Connection, items: list[FeedItem], validator, report: ApplyReport,
+                 bulk: bool = True) -> None:
     observations = []
+    run: list[tuple[FeedItem, object]] = []  # checked assessments not written yet
     for item in items:
         model = FEED_DATA.get(item.kind)
         if model is None:
+            _flush(conn, run, report)
             _quarantine(conn, item, [f"kind: {item.kind!r} is not known to this version"], report)
             continue
         try:
             data = model.model_validate(item.data)
         except ValidationError as exc:
+            _flush(conn, run, report)
             _quarantine(conn, item, _reasons(exc), report)
             continue
-        if item.kind == "observation":
+        if item.kind == "observation":  # collected, written after the loop: the run goes on
             observations.append((data.org_code, data.metric, data.observed_at, data.value,
                                  data.source, data.received_at, item.seq))
             continue
-        problem = _apply_one(conn, item, data)
-        if problem:
-            _quarantine(conn, item, [problem], report)
+        if bulk and item.kind == "opel_assessment":
+            run.append((item, data))
             continue
-        report.applied += 1
-        report.kinds[item.kind] = report.kinds.get(item.kind, 0) + 1
+        _flush(conn, run, report)  # what is written keeps feed order
+        _apply_each(conn, [(item, data)], report)
+    _flush(conn, run, report)
     if observations:
         raw = conn.connection.driver_connection.raw
         result = insert_observations(raw, observations, validator, source="feed")
         report.applied += result.accepted
         report.quarantined += result.quarantined
         report.kinds["observation"] = result.accepted
+
+
+def _flush(conn: Connection, run: list, report: ApplyReport) -> None:
+    """Write a run of checked assessments together; if that fails, one by one instead."""
+    if not run:
+        return
+    raw = conn.connection.driver_connection.raw
+    raw.execute("SAVEPOINT apply_run")
+    try:
+        apply_opel.insert_assessments(raw, [(item.seq, data) for item, data in run])
+    except Exception as exc:  # noqa: BLE001 - whatever it is, the item-by-item path decides
+        raw.execute("ROLLBACK TO apply_run")
+        raw.execute("RELEASE apply_run")
+        log.debug("%d assessment(s) together failed (%s); applying them one by one", len(run), exc)
+        _apply_each(conn, run, report)
+    else:
+        raw.execute("RELEASE apply_run")
+        report.applied += len(run)
+        report.kinds[run[0][0].kind] = report.kinds.get(run[0][0].kind, 0) + len(run)
+    run.clear()
+
+
+def _apply_each(conn: Connection, pairs: list, report: ApplyReport) -> None:
+    for item, data in pairs:
+        problem = _apply_one(conn, item, data)
+        if problem:
+            _quarantine(conn, item, [problem], report)
+            continue
+        report.applied += 1
+        report.kinds[item.kind] = report.kinds.get(item.kind, 0) + 1
 
 
 def _apply_columns(conn: Connection, block: FeedObservationColumns, start: int,
