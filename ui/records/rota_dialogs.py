@@ -8,7 +8,7 @@ meant; a typo in the month rarely is).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from PySide6.QtCore import QDate, Qt, QTime
 from PySide6.QtWidgets import (
@@ -46,7 +46,9 @@ def wall_time(day: date, clock: time, field: str) -> datetime:
     """A UK wall-clock date and time as an aware instant; ValueError("field: reason") when the clock
     change skips it or shows it twice."""
     try:
-        return parse_uk_time(datetime.combine(day, clock).isoformat(timespec="minutes"))
+        # In UTC: two times of the same zone subtract and compare as wall clocks in Python, which
+        # would make 20:00 GMT to 08:00 BST across the spring change 12 hours instead of 11.
+        return parse_uk_time(datetime.combine(day, clock).isoformat(timespec="minutes")).astimezone(timezone.utc)
     except ValueError as exc:
         when = f"{clock:%H:%M} on {uk_date(day)}"
         if "twice" in str(exc):
