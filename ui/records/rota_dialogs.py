@@ -8,6 +8,7 @@ meant; a typo in the month rarely is).
 
 from __future__ import annotations
 
+import html
 from datetime import date, datetime, time, timedelta, timezone
 
 from PySide6.QtCore import QDate, Qt, QTime
@@ -59,6 +60,25 @@ def wall_time(day: date, clock: time, field: str) -> datetime:
                          "to 02:00): choose 02:00 or later") from None
 
 
+def grow_to_fit(dialog: QDialog) -> None:
+    """Make a dialog tall enough for a message just shown (else Qt squeezes the fields to fit)."""
+    layout = dialog.layout()
+    layout.activate()
+    need = (layout.totalHeightForWidth(dialog.width()) if layout.hasHeightForWidth()
+            else layout.totalSizeHint().height())
+    if need > dialog.height():
+        dialog.resize(dialog.width(), need)
+
+
+def say_problems(label: QLabel, head: str, problems: list[str]) -> None:
+    """"Not added:" then one "• field: reason" line per problem, read out as it is shown."""
+    text = head + "\n" + "\n".join(f"• {p}" for p in problems)
+    label.setText(text)
+    label.setAccessibleDescription(text)
+    label.show()
+    grow_to_fit(label.window())
+
+
 def _next_hour(now: datetime) -> datetime:
     local = now.astimezone(UK)
     return (local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)).astimezone(UK)
@@ -103,7 +123,6 @@ class AddShiftDialog(QDialog):
         self.saved_uuid: str | None = None
         self._confirmed: tuple | None = None  # the values the warnings were shown for
         self.setWindowTitle("Add on-call shift")
-        self.setMinimumWidth(520)
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.rota = QComboBox()
@@ -118,6 +137,8 @@ class AddShiftDialog(QDialog):
         self.person = QComboBox()
         self.person.setEditable(True)
         self.person.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.person.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.person.setMinimumContentsLength(44)  # long directory entries scroll, not widen the dialog
         for c in people:
             self.person.addItem(self.person_text(c), c.uuid)
         completer = QCompleter(self.person.model(), self.person)
@@ -125,6 +146,7 @@ class AddShiftDialog(QDialog):
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.person.setCompleter(completer)
         self.person.setCurrentIndex(self.person.findData(contact_uuid) if contact_uuid else -1)
+        self.person.currentIndexChanged.connect(lambda _i: self.person.lineEdit().setCursorPosition(0))
         self.person.lineEdit().setPlaceholderText("Type a name from the directory")
         self.person.setAccessibleName("Person on call (from the contact directory)")
         form.addRow("&Person", self.person)
@@ -146,6 +168,7 @@ class AddShiftDialog(QDialog):
         layout.addWidget(self.warning)
         self.error = QLabel()
         self.error.setObjectName("staleLabel")
+        self.error.setTextFormat(Qt.TextFormat.PlainText)  # names and reasons may hold "<"
         self.error.setWordWrap(True)
         self.error.setAccessibleName("Problems with this shift")
         self.error.hide()
@@ -248,32 +271,31 @@ class AddShiftDialog(QDialog):
         """Add the slot (and its outbox record); on a problem say which field and why, and stay open."""
         problems = self.problems()
         if problems:
-            self._say_error("Not added. " + "; ".join(problems))
+            self.warning.hide()  # warnings were about other values; they are checked again once these are right
+            self._confirmed = None
+            self.save_button.setText("&Add shift")
+            say_problems(self.error, "Not added:", problems)
             return None
         self.error.hide()
         warnings = self.warnings()
         if warnings and self._confirmed != self.values():
             self._confirmed = self.values()
-            self.warning.setText("<b>Check before adding:</b> " + " ".join(warnings)
-                                 + " Press “Add anyway” to add it as it is.")
-            self.warning.setAccessibleDescription(self.warning.text())
+            plain = " ".join(warnings) + " Press “Add anyway” to add it as it is."
+            self.warning.setText("<b>Check before adding:</b> " + html.escape(plain, quote=False))
+            self.warning.setAccessibleDescription("Check before adding: " + plain)
             self.warning.show()
             self.save_button.setText("&Add anyway")
+            grow_to_fit(self)
             return None
         rota, contact, starts, ends = self.values()
         try:
             self.saved_uuid = authoring.add_on_call_shift(self.store, rota=rota, contact_uuid=contact,
                                                           starts_at=starts, ends_at=ends, author=self.author)
         except ValueError as exc:  # e.g. the contact was deleted by a sync since the dialog opened
-            self._say_error("Not added. " + str(exc).replace("contact_uuid:", "person:"))
+            say_problems(self.error, "Not added:", str(exc).replace("contact_uuid:", "person:").split("; "))
             return None
         self.accept()
         return self.saved_uuid
-
-    def _say_error(self, text: str) -> None:
-        self.error.setText(text)
-        self.error.setAccessibleDescription(text)
-        self.error.show()
 
 
 class CancelShiftDialog(QDialog):
@@ -286,9 +308,8 @@ class CancelShiftDialog(QDialog):
         self.shift = shift
         self.cancelled = False
         self.setWindowTitle("Cancel on-call shift")
-        self.setMinimumWidth(480)
         layout = QVBoxLayout(self)
-        what = QLabel(f"Cancel <b>{shift.contact.name}</b>'s <b>{shift.rota}</b> shift, "
+        what = QLabel(f"Cancel <b>{html.escape(shift.contact.name)}</b>'s <b>{html.escape(shift.rota)}</b> shift, "
                       f"{uk_time(shift.starts_at)} to {uk_time(shift.ends_at)}?")
         what.setWordWrap(True)
         layout.addWidget(what)
@@ -303,6 +324,7 @@ class CancelShiftDialog(QDialog):
         self.reason.setAccessibleName("Reason for cancelling")
         self.reason.setPlaceholderText("e.g. off sick; swapped with Dr Raman")
         self.reason.setMaxLength(500)
+        self.reason.setMinimumWidth(380)
         form.addRow("&Reason", self.reason)
         layout.addLayout(form)
         note = QLabel("The cancellation reaches other desktops with the next sync; the reason is kept "
@@ -312,6 +334,7 @@ class CancelShiftDialog(QDialog):
         layout.addWidget(note)
         self.error = QLabel()
         self.error.setObjectName("staleLabel")
+        self.error.setTextFormat(Qt.TextFormat.PlainText)  # names and reasons may hold "<"
         self.error.setWordWrap(True)
         self.error.setAccessibleName("Problems with this cancellation")
         self.error.hide()
@@ -331,12 +354,13 @@ class CancelShiftDialog(QDialog):
     def save(self) -> bool:
         reason = self.reason.text().strip()
         if not reason:
-            self._say("Not cancelled. reason: say why the shift is cancelled (it is kept in the decision log)")
+            say_problems(self.error, "Not cancelled:",
+                         ["reason: say why the shift is cancelled (it is kept in the decision log)"])
             return False
         s = self.shift
         if not authoring.cancel_on_call_shift(self.store, s.uuid, self.author):
-            self._say("Not cancelled. shift: it is no longer on the rota (another desktop may have cancelled "
-                      "it); close this and look at the rota again")
+            say_problems(self.error, "Not cancelled:", ["shift: it is no longer on the rota (another desktop may "
+                                                        "have cancelled it); close this and look at the rota again"])
             return False
         authoring.record_decision(
             self.store, decision_maker=self.author, decision_maker_role=CANCEL_ROLE,
@@ -345,11 +369,6 @@ class CancelShiftDialog(QDialog):
         self.cancelled = True
         self.accept()
         return True
-
-    def _say(self, text: str) -> None:
-        self.error.setText(text)
-        self.error.setAccessibleDescription(text)
-        self.error.show()
 
 
 def split_problem(problem: str) -> tuple[str, str, str]:
@@ -366,7 +385,7 @@ class RotaImportReport(QDialog):
     def __init__(self, name: str, result: authoring.RotaImportResult, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Rota import: {name}")
-        self.setMinimumSize(640, 360)
+        self.setMinimumSize(760, 360)
         layout = QVBoxLayout(self)
         text = (f"{name}: {len(result.created)} shift(s) added, {result.unchanged} already on the rota.")
         if result.rejected_rows:
@@ -385,12 +404,17 @@ class RotaImportReport(QDialog):
         self.table = make_table(("Row", "Field", "Reason"), "Rejected rows: row, field and reason", stretch=2)
         fill_table(self.table, [[cell(row, align_right=True), cell(field), cell(reason)]
                                 for row, field, reason in map(split_problem, result.problems)])
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.table.setVisible(bool(result.problems))
         layout.addWidget(self.table, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.accept)
         buttons.accepted.connect(self.accept)
         layout.addWidget(buttons)
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.table.resizeRowsToContents()  # long reasons wrap once the table has its width
 
     def rejection_sentences(self) -> list[str]:
         return [" | ".join(self.table.item(r, c).text() for c in range(3)) for r in range(self.table.rowCount())]

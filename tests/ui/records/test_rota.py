@@ -132,7 +132,7 @@ def test_add_shift_names_each_problem_inline_and_writes_nothing(qtbot, store):
     dialog.person.setCurrentText("")
     assert dialog.save() is None and dialog.isVisible() and dialog.error.isVisible()
     text = dialog.error.text()
-    assert text.startswith("Not added.")
+    assert text.startswith("Not added:\n• ")
     assert "rota: choose or type the rota" in text and "person: choose who is on call" in text
     dialog.rota.setCurrentText("SCC room lead")
     dialog.person.setCurrentText("Nobody Known")
@@ -148,7 +148,7 @@ def test_add_shift_names_each_problem_inline_and_writes_nothing(qtbot, store):
     _set_when(dialog.starts, date(2026, 1, 11), time(20, 0))
     _set_when(dialog.ends, date(2026, 1, 12), time(8, 0))
     assert dialog.save() is None
-    assert dialog.error.text() == ("Not added. ends: Mon 12 Jan 2026 08:00 GMT has already passed; the rota "
+    assert dialog.error.text() == ("Not added:\n• ends: Mon 12 Jan 2026 08:00 GMT has already passed; the rota "
                                    "holds shifts under way or to come")
     dialog.rota.setCurrentText("x" * 61)
     assert dialog.save() is None and "rota: is 61 characters; at most 60" in dialog.error.text()
