@@ -35,7 +35,8 @@ from ui.records.common import StatusLine, copy_to_clipboard, show_message
 from ui.records.rota_dialogs import AddShiftDialog, CancelShiftDialog, RotaImportReport
 from ui.widgets import EmptyOr, cell, fill_table, make_table
 
-HEADERS = ("Rota", "On call", "Starts", "Ends", "Status", "Added by", "Check")
+HEADERS = ("Rota", "On call", "Starts", "Ends", "Status", "Check", "Added by")
+CHECK_COLUMN = HEADERS.index("Check")
 COVER_HOURS = 24
 PERIODS = (("Next 24 hours", timedelta(hours=24)), ("Next 7 days", timedelta(days=7)),
            ("Next 28 days", timedelta(days=28)), ("All to come", None))
@@ -89,7 +90,7 @@ class RotaPanel(QFrame):
         self.cover.setWordWrap(True)
         self.cover.setAccessibleName("Cover in the next 24 hours")
         layout.addWidget(self.cover)
-        self.table = make_table(HEADERS, "On-call rota: shifts and gaps in cover")
+        self.table = make_table(HEADERS, "On-call rota: shifts and gaps in cover", stretch=CHECK_COLUMN)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(lambda _i: self._open_selected())
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -157,11 +158,11 @@ class RotaPanel(QFrame):
                 cell(self._when(r.starts_at), tooltip=uk_time(r.starts_at)),
                 cell(self._when(r.ends_at), tooltip=uk_time(r.ends_at)),
                 status,
-                cell(r.added_by or OTHER_DESKTOP,
-                     tooltip=None if r.added_by else "Added on another desktop and received through the hub"),
                 cell(check, colours=OVERLAP_COLOURS if clashes else None,
                      tooltip=f"{check_tip}\nTwo people on {r.rota} at once: fine for a handover, else cancel "
-                             "one" if clashes else None)]
+                             "one" if clashes else None),
+                cell(r.added_by or OTHER_DESKTOP,
+                     tooltip=None if r.added_by else "Added on another desktop and received through the hub")]
 
     def _say_cover(self) -> None:
         if not self.rotas:
