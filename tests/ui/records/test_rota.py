@@ -265,6 +265,23 @@ def test_a_shift_cancelled_elsewhere_meanwhile_is_said_not_crashed(qtbot, store)
     dialog.reject()
 
 
+def test_on_call_now_names_a_rota_with_nobody_on_call(qtbot, store):
+    seed_contacts(store)
+    view = open_view(qtbot, ContactsView, store)
+    assert view.on_call_gaps == []
+    _select_row(view, "Director on-call", "Dr Priya Raman")
+    dialog = view.rota.cancel_selected()
+    dialog.reason.setText("Called away")
+    assert dialog.save()
+    assert view.on_call_gaps == ["Director on-call"]
+    assert [(o.rota, o.contact.name) for o, _b in view.on_call_rows] == [("Critical care network",
+                                                                          "Critical care network")]
+    gap = next(w for w in view.on_call_widgets if w.accessibleName() == "Director on-call: nobody on call")
+    qtbot.waitUntil(gap.isVisible)  # a widget added to a shown panel is shown on the next event pass
+    assert "NOBODY ON CALL" in gap.text()
+    assert view.rota.cover.text().startswith("Next 24 h: 3 gap(s) in cover — Director on-call 10:00–18:00")
+
+
 # --- importing ---------------------------------------------------------------------------
 def test_import_rota_csv_adds_good_rows_and_reports_each_rejected_row(qtbot, store, tmp_path):
     seed_contacts(store)
@@ -286,7 +303,7 @@ def test_import_rota_csv_adds_good_rows_and_reports_each_rejected_row(qtbot, sto
     assert sentences[2] == "5 | ends_at | a shift must end after it starts"
     assert any("columns ignored: pager" in w.text() for w in report.findChildren(type(report.summary)))
     assert ["SCC room lead", "Mei Chen", "Mon 12 Jan 18:00", "Tue 13 Jan 08:00"] in [r[:4] for r in _rows(view)]
-    assert "SCC room lead" in {o.rota for o, _b in view.on_call_rows} or "SCC room lead" in view.on_call_gaps
+    assert view.on_call_gaps == ["SCC room lead"]  # its first shift starts at 18:00: nobody on it now
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(QuarantinedRecord).where(
             QuarantinedRecord.source == "on_call_import")) == 3
