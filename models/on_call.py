@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.contacts import OnCall, on_call_at
-from models.orm import Contact, OnCallShift
+from models.contacts import ContactView, OnCall, on_call_at
+from models.orm import Contact, OnCallShift, OutboxItem
 from models.uk_period import parse_uk_time
 
 MAX_ROTA = 60
@@ -41,6 +41,110 @@ def on_call_now(session: Session, at: datetime) -> dict[str, list[OnCall]]:
     found: dict[str, list[OnCall]] = {r: [] for r in sorted(rotas)}
     for o in on_call_at(session, at):
         found.setdefault(o.rota, []).append(o)
+    return found
+
+
+@dataclass(frozen=True)
+class Shift:
+    """A rota slot as the rota view lists it; ``added_by`` is None when another desktop added it
+    (the slot record's author travels with the record but is not kept in the replica)."""
+
+    uuid: str
+    rota: str
+    contact: ContactView
+    deleted_contact: bool
+    starts_at: datetime
+    ends_at: datetime
+    added_by: str | None
+
+    def overlaps(self, starts_at: datetime, ends_at: datetime) -> bool:
+        return self.starts_at < ends_at and starts_at < self.ends_at
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A stretch of time with nobody on call for a rota."""
+
+    rota: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+def rota_names(session: Session) -> list[str]:
+    """Every rota this replica has a slot for, by name."""
+    return sorted(session.scalars(select(OnCallShift.rota).distinct()).all(), key=str.casefold)
+
+
+def shifts_between(session: Session, start: datetime, end: datetime | None = None,
+                   rota: str | None = None) -> list[Shift]:
+    """Slots under way at or after ``start`` (``ends_at > start``) and starting before ``end``,
+    by start time, then rota and person; each with who added it when this desktop did."""
+    if start.tzinfo is None or (end is not None and end.tzinfo is None):
+        raise ValueError("start: a time without a UTC offset is ambiguous on clock-change nights")
+    query = (select(OnCallShift, Contact).join(Contact, Contact.uuid == OnCallShift.contact_uuid)
+             .where(OnCallShift.ends_at > start))
+    if end is not None:
+        query = query.where(OnCallShift.starts_at < end)
+    if rota is not None:
+        query = query.where(OnCallShift.rota == rota)
+    rows = session.execute(query).all()
+    authors = _authors(session, [shift.uuid for shift, _c in rows])
+    found = [Shift(shift.uuid, shift.rota, ContactView.of(contact), bool(contact.deleted), shift.starts_at,
+                   shift.ends_at, authors.get(shift.uuid)) for shift, contact in rows]
+    return sorted(found, key=lambda x: (x.starts_at, x.rota.casefold(), x.contact.name.casefold()))
+
+
+def _authors(session: Session, uuids: list[str]) -> dict[str, str]:
+    """Who added each slot, from this desktop's outbox (slots it authored)."""
+    if not uuids:
+        return {}
+    shift = func.json_extract(OutboxItem.payload, "$.data.shift_uuid")
+    found: dict[str, str] = {}
+    for chunk in range(0, len(uuids), 500):
+        rows = session.execute(select(shift, func.json_extract(OutboxItem.payload, "$.data.author")).where(
+            OutboxItem.kind == "on_call_shift",
+            func.json_extract(OutboxItem.payload, "$.data.op") == "create",
+            shift.in_(uuids[chunk:chunk + 500]))).all()
+        found.update({uid: author for uid, author in rows if author})
+    return found
+
+
+def cover_gaps(shifts: list[Shift], rotas: list[str], start: datetime, end: datetime) -> list[Gap]:
+    """For each rota, the stretches of ``[start, end)`` no slot covers, by start time then rota."""
+    gaps = []
+    for rota in rotas:
+        covered_to = start
+        for s in sorted((x for x in shifts if x.rota == rota), key=lambda x: x.starts_at):
+            if s.ends_at <= covered_to or s.starts_at >= end:
+                continue
+            if s.starts_at > covered_to:
+                gaps.append(Gap(rota, covered_to, s.starts_at))
+            covered_to = max(covered_to, s.ends_at)
+            if covered_to >= end:
+                break
+        if covered_to < end:
+            gaps.append(Gap(rota, covered_to, end))
+    return sorted(gaps, key=lambda g: (g.starts_at, g.rota.casefold()))
+
+
+def overlapping(shifts: list[Shift]) -> dict[str, list[Shift]]:
+    """For each slot that overlaps another slot of the same rota, the slots it overlaps (by UUID).
+
+    Two people on the same rota at once may be intended (a handover overlap) or a mistake: the
+    view shows it and leaves the decision to the room.
+    """
+    found: dict[str, list[Shift]] = {}
+    by_rota: dict[str, list[Shift]] = {}
+    for s in shifts:
+        by_rota.setdefault(s.rota, []).append(s)
+    for group in by_rota.values():
+        group.sort(key=lambda x: x.starts_at)
+        for i, a in enumerate(group):
+            for b in group[i + 1:]:
+                if b.starts_at >= a.ends_at:
+                    break
+                found.setdefault(a.uuid, []).append(b)
+                found.setdefault(b.uuid, []).append(a)
     return found
 
 

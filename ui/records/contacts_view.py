@@ -1,10 +1,12 @@
-"""Contact directory: search as you type, copy a number in one click, who is on call now.
+"""Contact directory: search as you type, copy a number in one click, who is on call now, the rota.
 
 Search runs over an in-memory index (``models.contacts.ContactIndex``) rebuilt on
 refresh, so each keystroke filters without touching the database. A contact has
 one number and its cover: the number shows under "In hours", "Out of hours" or
 both. Copy: the buttons, the row's context menu, Ctrl+C (number) and
 Ctrl+Shift+C (email). Writes go through ``sync.authoring`` (replica + outbox).
+Under the list, the on-call rota (``ui.records.rota_panel``): shifts, gaps, add,
+cancel and import.
 """
 
 from __future__ import annotations
@@ -29,13 +31,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models import contacts, records_queries
+from models import contacts, on_call, records_queries
 from models.contacts import ContactIndex, ContactView
 from sync import authoring
 from ui import format as fmt
 from ui.records.common import StatusLine, copy_to_clipboard, current_user, show_message
 from ui.records.contact_dialog import ContactDialog
 from ui.records.import_report import ImportReportDialog
+from ui.records.rota_panel import RotaPanel
 from ui.widgets import EmptyOr, cell, fill_table, make_table, muted
 
 HEADERS = ("Name", "In hours", "Out of hours", "Organisation", "Role", "Service", "Email")
@@ -72,13 +75,22 @@ class ContactsView(QWidget):
         self.table.doubleClicked.connect(lambda _i: self.edit_selected())
         body_layout.addWidget(self.table, 1)
         self.stack = EmptyOr(EMPTY_TEXT, body)
-        split.addWidget(self.stack)
+        self.status = StatusLine()
+        self.rota = RotaPanel(store, clock, lambda: self.author, self.status)
+        self.rota.changed.connect(self.refresh)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.setChildrenCollapsible(False)
+        left.addWidget(self.stack)
+        left.addWidget(self.rota)
+        left.setStretchFactor(0, 1)
+        left.setStretchFactor(1, 1)
+        left.setSizes([340, 340])
+        split.addWidget(left)
         split.addWidget(self._side_panel())
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
         split.setSizes([1040, 300])
         outer.addWidget(split, 1)
-        self.status = StatusLine()
         outer.addWidget(self.status)
         self._shortcuts()
         self._selection_changed()
@@ -182,11 +194,12 @@ class ContactsView(QWidget):
         now = self.clock()
         with self.store.session() as s:
             self.index = ContactIndex.from_session(s)
-            on_call = contacts.on_call_at(s, now)
+            on_call_now = on_call.on_call_now(s, now)
             everyone = self.index.search("", limit=None)
         self.stack.show_empty(len(self.index) == 0)
         self._fill()
-        self._fill_on_call(on_call, now)
+        self._fill_on_call(on_call_now, now)
+        self.rota.refresh()
         spoc = records_queries.spoc_mailboxes(everyone)
         self.spoc = spoc[0] if spoc else None
         if spoc:
@@ -223,12 +236,21 @@ class ContactsView(QWidget):
             self.table.selectRow(0)
         self._selection_changed()
 
-    def _fill_on_call(self, on_call: list[contacts.OnCall], now: datetime) -> None:
+    def _fill_on_call(self, by_rota: dict[str, list[contacts.OnCall]], now: datetime) -> None:
         for w in self.on_call_widgets:
             w.setParent(None)
             w.deleteLater()
         self.on_call_widgets, self.on_call_rows = [], []
-        for o in on_call:
+        self.on_call_gaps = [rota for rota, found in by_rota.items() if not found]
+        for rota in self.on_call_gaps:  # a rota with nobody on call now shows, never silently drops out
+            gap = QLabel(f"<b>{rota}</b><br>NOBODY ON CALL")
+            gap.setObjectName("staleLabel")
+            gap.setWordWrap(True)
+            gap.setAccessibleName(f"{rota}: nobody on call")
+            self.on_call_box.addWidget(gap)
+            self.on_call_widgets.append(gap)
+        on_call_rows = [o for found in by_rota.values() for o in found]
+        for o in on_call_rows:
             row = QWidget()
             line = QHBoxLayout(row)
             line.setContentsMargins(0, 0, 0, 0)
@@ -248,10 +270,10 @@ class ContactsView(QWidget):
             self.on_call_box.addWidget(row)
             self.on_call_widgets.append(row)
             self.on_call_rows.append((o, copy))
-        self.on_call_empty.setText("" if on_call else
+        self.on_call_empty.setText("" if on_call_rows else
                                    f"No one on the rota at {fmt.local_time(now)}: check the Director "
                                    "on-call rota has been entered.")
-        self.on_call_empty.setVisible(not on_call)
+        self.on_call_empty.setVisible(not on_call_rows)
 
     # --- selection and copying -----------------------------------------------------------
     def selected(self) -> ContactView | None:
