@@ -184,11 +184,14 @@ class Connection:
     def in_transaction(self) -> bool:
         return not self.raw.get_autocommit()
 
-    def begin(self) -> None:
-        """Open a transaction now (bulk code writing through ``raw`` joins it)."""
+    def begin(self, immediate: bool = False) -> None:
+        """Open a transaction now (bulk code writing through ``raw`` joins it).
+
+        ``immediate``: take the write lock now (``BEGIN IMMEDIATE``), waiting for another
+        writer up to the busy timeout, so a later write cannot fail on a stale snapshot."""
         if not self.in_transaction:
             try:
-                self.raw.execute("BEGIN")
+                self.raw.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
             except apsw.Error as exc:
                 raise translate_error(exc) from exc
 

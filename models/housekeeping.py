@@ -14,7 +14,7 @@ from models.orm import AlertEvent
 
 def run(store, now: datetime) -> int:
     """One pass at ``now``, in one transaction; returns the open, unacknowledged alerts."""
-    with store.session() as s, s.begin():
+    with store.writing() as s:
         actions_due.chase_overdue(s, now)
         opel_checklist.raise_checklists(s, now)
     return open_alerts(store)

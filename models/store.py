@@ -190,6 +190,19 @@ class Store:
         return self._sessions()
 
     @contextlib.contextmanager
+    def writing(self) -> Iterator["Session"]:
+        """A session in a write transaction that holds the replica's write lock from its start
+        (``BEGIN IMMEDIATE``), committed at the end (rolled back on an error).
+
+        Several threads write (sync, housekeeping, the user's own records): a transaction
+        that reads first and writes later would fail at once, not wait, if another
+        connection committed in between (SQLite cannot move its snapshot forward).  Taking
+        the lock first makes a writer wait its turn, up to the busy timeout."""
+        with self.session() as s, s.begin():
+            s.connection().connection.driver_connection.begin(immediate=True)
+            yield s
+
+    @contextlib.contextmanager
     def reading(self) -> Iterator[apsw.Connection]:
         """The store's own read-only connection, inside one read transaction (one snapshot for
         every query in the block).  For the window's quick reads: needs no SQLAlchemy.

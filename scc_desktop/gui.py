@@ -86,9 +86,14 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
     if screenshot is not None:
         if engine is not None:
             window.on_cycle(_engine(engine).run_once())
-        render(window, screenshot, view or "overview")
+        try:
+            render(window, screenshot, view or "overview")
+        except OSError as exc:   # an unwritable folder, a full disk: say so, in one line
+            print(f"scc-desktop: --screenshot: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            window.close()
         print(f"wrote {screenshot}")
-        window.close()
         return 0
     workers = []
     if engine is not None:

@@ -20,7 +20,7 @@ def save_token(store, token: str) -> None:
         raise ValueError("access token: empty")
     from models.orm import ReplicaMeta
 
-    with store.session() as s, s.begin():
+    with store.writing() as s:
         s.merge(ReplicaMeta(key=TOKEN_KEY, value=token))
 
 
@@ -29,7 +29,7 @@ def forget_token(store) -> None:
 
     from models.orm import ReplicaMeta
 
-    with store.session() as s, s.begin():
+    with store.writing() as s:
         s.execute(delete(ReplicaMeta).where(ReplicaMeta.key == TOKEN_KEY))
 
 

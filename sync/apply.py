@@ -25,7 +25,7 @@ from datetime import datetime
 from pydantic import ValidationError
 from sqlalchemy import Connection, case, func, select
 from sqlalchemy.dialects.sqlite import insert
-from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 
 from models.ingest import ObservationValidator, insert_columns, insert_observations
 from models.orm import (
@@ -69,7 +69,7 @@ def apply_batch(store, batch: FeedBatch, validator: ObservationValidator, *,
     report = ApplyReport()
     with store.engine.connect() as conn:
         with conn.begin():
-            conn.connection.driver_connection.begin()
+            conn.connection.driver_connection.begin(immediate=True)   # the write lock first
             start = current_position(conn, feed)
             report.position = start
             fresh = [item for item in batch.items if item.seq > start]
@@ -180,7 +180,16 @@ def _apply_one(conn: Connection, item: FeedItem, data) -> str | None:
         with conn.begin_nested():
             return HANDLERS[item.kind](conn, item.seq, data)
     except (DBAPIError, StatementError, ValueError) as exc:
+        if _replica_unavailable(exc):   # not the data's fault: the whole batch waits for the next cycle
+            raise
         return f"data: refused by the replica: {getattr(exc, 'orig', None) or exc}"
+
+
+def _replica_unavailable(exc: BaseException) -> bool:
+    """Busy, locked, full or read-only: the replica, not the item, is the problem."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return isinstance(exc, OperationalError) and any(
+        word in text for word in ("locked", "busy", "disk is full", "readonly", "read-only", "disk i/o"))
 
 
 def _reasons(exc: ValidationError) -> list[str]:

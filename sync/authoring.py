@@ -58,7 +58,7 @@ def record_decision(store, *, decision_maker: str, decision_maker_role: str, dec
                     amends_uuid: str | None = None, links: list | None = None) -> DecisionEntry:
     """Append a decision to the log (never an edit: a correction amends by reference)."""
     now = utcnow()
-    with store.session() as s, s.begin():
+    with store.writing() as s:
         device = device_id(s)
         last = s.execute(select(DecisionEntry.device_seq, DecisionEntry.content_hash)
                          .where(DecisionEntry.device_id == device)
@@ -101,7 +101,7 @@ def create_transfer(store, *, local_ref: str, kind: str, from_code: str, author:
               "clinical_need": clinical_need, "priority": priority, "status": "requested",
               "requested_at": to_utc_text(requested_at or utcnow()), "owner": owner}
     uid = str(uuidlib.uuid4())
-    with store.session() as s, s.begin():
+    with store.writing() as s:
         s.add(Transfer(uuid=uid, **fields))
         s.flush()
         _transfer_event(s, uid, transfers.CREATED, None, json.dumps(fields), author)
@@ -112,7 +112,7 @@ def change_transfer(store, transfer_uuid: str, field: str, new_value: str | None
     """Change one field of a transfer: an event in its history, never an overwrite."""
     if field not in transfers.FIELDS:
         raise ValueError(f"field: {field!r} is not a transfer field")
-    with store.session() as s, s.begin():
+    with store.writing() as s:
         t = s.get(Transfer, transfer_uuid)
         if t is None:
             raise ValueError(f"transfer_uuid: no transfer {transfer_uuid}")
@@ -167,7 +167,7 @@ def upsert_contact(store, *, author: str, contact_uuid: str | None = None, **fie
     if unknown:
         raise ValueError(f"{unknown[0]}: not a contact field")
     deleted = fields.pop("deleted", None)
-    with store.session() as s, s.begin():
+    with store.writing() as s:
         exists = contact_uuid is not None and s.get(Contact, contact_uuid) is not None
         cleaned, problems = (contacts.clean if exists else contacts.clean_new)(fields)
         if problems:
@@ -200,7 +200,7 @@ def import_contacts(store, parsed: "contacts.ParsedFile", author: str) -> Import
     outbox edits, and every rejected row kept whole in ``quarantined_record`` with its reasons."""
     result = ImportResult()
     now = utcnow()
-    with store.session() as s, s.begin():
+    with store.writing() as s:
         plan = contacts.plan_import(s, parsed)
         device = device_id(s)
         for uid, fields, _row in plan.creates:
@@ -228,7 +228,7 @@ def add_action(store, *, description: str, owner: str, author: str, decision_uui
         raise ValueError("description: an action needs a description and an owner")
     now = utcnow()
     uid = str(uuidlib.uuid4())
-    with store.session() as s, s.begin():
+    with store.writing() as s:
         if decision_uuid is not None and s.get(DecisionEntry, decision_uuid) is None:
             raise ValueError(f"decision_uuid: no decision {decision_uuid}")
         s.add(Action(uuid=uid, decision_uuid=decision_uuid, description=description.strip(),
@@ -243,7 +243,7 @@ def add_action(store, *, description: str, owner: str, author: str, decision_uui
 def complete_action(store, action_uuid: str, done_by: str, done_at: datetime | None = None) -> bool:
     """Mark an action done (who and when). False, and nothing written, if it was already done."""
     done_at = done_at or utcnow()
-    with store.session() as s, s.begin():
+    with store.writing() as s:
         action = s.get(Action, action_uuid)
         if action is None:
             raise ValueError(f"action_uuid: no action {action_uuid}")
@@ -298,7 +298,7 @@ def ack_alert(store, alert_id: str, by: str, note: str = "", at: datetime | None
     if not by or not by.strip():
         raise ValueError("by: say who acknowledges the alert")
     at = at or utcnow()
-    with store.session() as s, s.begin():
+    with store.writing() as s:
         alert = s.get(AlertEvent, alert_id)
         if alert is None:
             raise ValueError(f"alert_id: no alert {alert_id}")
@@ -336,13 +336,13 @@ def _add_shift(s: Session, rota: str, contact_uuid: str, starts_at: datetime, en
 def add_on_call_shift(store, *, rota: str, contact_uuid: str, starts_at: datetime, ends_at: datetime,
                       author: str) -> str:
     """A rota slot (``starts_at <= t < ends_at``) for a contact in the directory; synced. Returns its UUID."""
-    with store.session() as s, s.begin():
+    with store.writing() as s:
         return _add_shift(s, rota, contact_uuid, starts_at, ends_at, author).uuid
 
 
 def cancel_on_call_shift(store, shift_uuid: str, author: str) -> bool:
     """Take a rota slot out (here and, through the hub, everywhere). False if it is not here."""
-    with store.session() as s, s.begin():
+    with store.writing() as s:
         shift = s.get(OnCallShift, shift_uuid)
         if shift is None:
             return False
@@ -370,7 +370,7 @@ def import_on_call(store, source, author: str, name: str = "rota.csv") -> RotaIm
     slot (synced) and keep every rejected row whole in ``quarantined_record`` with its reasons."""
     result = RotaImportResult()
     now = utcnow()
-    with store.session() as s, s.begin():
+    with store.writing() as s:
         plan = on_call.read_rota_csv(s, source)
         result.ignored_columns = plan.ignored_columns
         for row in plan.good:

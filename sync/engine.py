@@ -11,6 +11,7 @@ the loop retries with exponential backoff and jitter.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from models.catalogue import load_catalogue
 from models.ingest import ObservationValidator
@@ -126,6 +128,11 @@ class SyncEngine:
             state = self.tracker.failed(self.clock(), str(exc), outbox.pending_count(self.store))
             log.info("sync cycle failed: %s", exc)
             return CycleResult(state, error=str(exc))
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            # The replica could not be written now (busy past the timeout, disk full, ...):
+            # the batch rolled back with its cursor, so nothing is lost; the next cycle repeats it.
+            log.warning("sync cycle stopped by the replica: %s", exc)
+            return CycleResult(self.tracker.current, error=f"replica: {getattr(exc, 'orig', None) or exc}")
         state = self.tracker.reached(self.clock(), provider_at, outbox.pending_count(self.store))
         result = CycleResult(state, pushed=pushed.stored + pushed.duplicate,
                              rejected=pushed.rejected, batches=len(reports),
@@ -142,7 +149,11 @@ class SyncEngine:
         backoff = backoff or Backoff(base=poll_interval / 2, cap=60.0)
         failures = 0
         while not stop.is_set():
-            result = self.run_once(wait=long_poll if failures == 0 else 0)
+            try:
+                result = self.run_once(wait=long_poll if failures == 0 else 0)
+            except Exception as exc:  # noqa: BLE001 -- the loop must outlive any one cycle
+                log.exception("sync cycle failed")
+                result = CycleResult(self.tracker.current, error=f"sync stopped by an error: {exc}")
             if on_cycle:
                 on_cycle(result)
             if result.error:

@@ -67,14 +67,14 @@ def push_pending(store, client: HubClient) -> PushResult:
 
 
 def _note_error(store, seqs: list[int], message: str) -> None:
-    with store.session() as s, s.begin():
+    with store.writing() as s:
         s.execute(update(OutboxItem).where(OutboxItem.seq.in_(seqs))
                   .values(attempts=OutboxItem.attempts + 1, last_error=message[:500]))
 
 
 def _apply_receipt(store, receipt, result: PushResult) -> None:
     now = utcnow()
-    with store.session() as s, s.begin():
+    with store.writing() as s:
         for r in receipt.results:
             if r.status in ("stored", "duplicate"):
                 s.execute(update(OutboxItem).where(OutboxItem.uuid == r.uuid).values(

@@ -132,7 +132,7 @@ class ActionsView(QWidget):
     # --- drawing ---------------------------------------------------------------------------
     def refresh(self) -> None:
         now = self.clock()
-        with self.store.session() as s, s.begin():
+        with self.store.writing() as s:
             actions_due.chase_overdue(s, now)
             opel_checklist.raise_checklists(s, now)
         with self.store.session() as s:

@@ -380,6 +380,9 @@ class MainWindow(QMainWindow):
                 else:
                     self._dirty.add(key)
         self.show_connectivity(result.connectivity)
+        if result.error and result.connectivity and result.connectivity.state != State.OFFLINE:
+            # Not the network (that has the banner): the replica could not take the batch now.
+            self.statusBar().showMessage(f"Sync paused, retrying: {result.error}", 30_000)
 
     def housekeeping(self) -> int:
         """Chase overdue actions and raise OPEL checklists even while their tab is hidden;

@@ -14,11 +14,31 @@ HUB_ENV = "SCC_HUB_URL"
 TOKEN_ENV = "SCC_HUB_TOKEN"
 
 
-def add_view_options(parser) -> None:
-    parser.add_argument("--screenshot", type=Path, default=None, metavar="FILE.png",
+def add_view_options(parser, *, subcommand: bool = False) -> None:
+    """``--screenshot`` and ``--view``.  On a subcommand they default to nothing at all, so the
+    same options given before the subcommand (``scc-desktop --view offload demo``) still count."""
+    import argparse
+
+    unset = argparse.SUPPRESS if subcommand else None
+    parser.add_argument("--screenshot", type=Path, default=unset, metavar="FILE.png",
                         help="render a view offscreen to a PNG and exit")
-    parser.add_argument("--view", default=None,
+    parser.add_argument("--view", default=unset,
                         help="the view to show or render (default: the last one shown; overview for --screenshot)")
+
+
+def check_view_options(args) -> None:
+    """Refuse a bad ``--view`` or ``--screenshot`` before anything starts."""
+    from scc_desktop import gui
+
+    view = getattr(args, "view", None)
+    if view is not None and view not in gui.VIEWS:
+        raise UserError(f"--view: unknown view {view!r}; choose one of {', '.join(gui.VIEWS)}", 2)
+    shot = getattr(args, "screenshot", None)
+    if shot is not None:
+        if shot.is_dir():
+            raise UserError(f"--screenshot: {shot} is a folder; give a file name ending in .png", 2)
+        if shot.suffix.lower() != ".png":
+            raise UserError(f"--screenshot: {shot} must be a .png file name", 2)
 
 
 def register(subparsers) -> None:
@@ -26,7 +46,7 @@ def register(subparsers) -> None:
     parser.add_argument("--path", type=Path, default=None, help="replica file")
     parser.add_argument("--hub", default=os.environ.get(HUB_ENV),
                         help=f"hub address to sync with (or {HUB_ENV}); none: work on the replica only")
-    add_view_options(parser)
+    add_view_options(parser, subcommand=True)
     parser.set_defaults(handler=run)
 
 
@@ -52,9 +72,8 @@ def run(args) -> int:
     from scc_desktop import gui, hub_access, startup, unlock
     from scc_desktop import settings as settings_mod
 
+    check_view_options(args)
     view = getattr(args, "view", None)
-    if view is not None and view not in gui.VIEWS:
-        raise UserError(f"unknown view {view!r}; choose one of {', '.join(gui.VIEWS)}", 2)
     screenshot = getattr(args, "screenshot", None)
     settings = settings_mod.load()
     path = getattr(args, "path", None) or (Path(settings.replica) if settings.replica

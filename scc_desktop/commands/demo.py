@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from scc_desktop import paths
-from scc_desktop.commands.app import add_view_options
+from scc_desktop.commands.app import add_view_options, check_view_options
 from scc_desktop.errors import UserError
 
 
@@ -20,7 +20,7 @@ def register(subparsers) -> None:
                         help="simulated history to load on first start (default 12)")
     parser.add_argument("--speed", type=float, default=60,
                         help="how much faster than real time the live feed catches up (default 60)")
-    add_view_options(parser)
+    add_view_options(parser, subcommand=True)
     parser.set_defaults(handler=_demo)
 
 
@@ -41,8 +41,7 @@ def _demo(args) -> int:
     from sync.engine import SyncEngine
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    if args.view is not None and args.view not in gui.VIEWS:
-        raise UserError(f"unknown view {args.view!r}; choose one of {', '.join(gui.VIEWS)}", 2)
+    check_view_options(args)
     demo = DemoSystem(args.folder or paths.data_dir() / "demo",
                       history=timedelta(hours=args.history_hours), speed=args.speed)
     passphrase = os.environ.get("SCC_PASSPHRASE") or DEMO_PASSPHRASE

@@ -151,7 +151,7 @@ def _alerts(args) -> int:
     from scc_desktop.export.period import uk_time
 
     with _open(args) as store:
-        with store.session() as s, s.begin():
+        with store.writing() as s:
             actions_due.chase_overdue(s, utcnow())
         with store.session() as s:
             rows = s.scalars(select(AlertEvent).where(AlertEvent.cleared_at.is_(None))

@@ -9,6 +9,7 @@ from pathlib import Path
 from models.catalogue import load_catalogue
 from models.opel_rollup import check_against_tables, load_system
 from models.opel_table import load_shipped, load_table, shipped_pillars
+from models.tabledata import Problem, TableError
 from sync.hub.db import HubDB
 from sync.hub.opel import HubOpel
 from sync.hub.validate import ItemValidator
@@ -30,15 +31,35 @@ class HubConfig:
     head_poll_seconds: float = 0.2  # how often to look for commits made by other processes
 
 
+def _check_tables_dir(folder: Path) -> None:
+    """A tables folder that is missing, or holds no file the hub would read, is a mistake:
+    the hub would quietly score with the bundled tables instead of the room's own."""
+    expected = [f"{p}.toml" for p in shipped_pillars()] + ["system.toml"]
+    where = str(folder)
+    if not folder.is_dir():
+        raise TableError([Problem(where, "(folder)", "OPEL tables folder not found")])
+    found = sorted(p.name for p in folder.glob("*.toml"))
+    unknown = [name for name in found if name not in expected]
+    problems = [Problem(str(folder / name), "(file name)",
+                        f"not a table the hub reads; expected one of {', '.join(expected)}") for name in unknown]
+    if not set(found) & set(expected):
+        problems.append(Problem(where, "(folder)", f"holds none of {', '.join(expected)}"))
+    if problems:
+        raise TableError(problems)
+
+
 class Hub:
     """Everything a request handler needs; one per process."""
 
     def __init__(self, config: HubConfig) -> None:
         self.config = config
+        if config.tables_dir is not None:
+            _check_tables_dir(config.tables_dir)
         tables = {}
         for pillar in shipped_pillars():
             custom = config.tables_dir / f"{pillar}.toml" if config.tables_dir else None
             tables[pillar] = load_table(custom) if custom and custom.exists() else load_shipped(pillar)
+            log.info("OPEL table for %s: %s", pillar, custom if custom and custom.exists() else "bundled")
         custom_system = config.tables_dir / "system.toml" if config.tables_dir else None
         system = load_system(custom_system if custom_system and custom_system.exists() else None)
         for problem in check_against_tables(system, tables):

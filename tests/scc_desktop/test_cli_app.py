@@ -23,3 +23,20 @@ def test_scripted_start_renders_with_the_right_passphrase_and_refuses_a_wrong_on
     lost = run("app", "--path", str(path), "--screenshot", str(tmp_path / "no.png"),
                env_extra={"SCC_PASSPHRASE": PASS}, home=tmp_path)
     assert lost.returncode == 1 and "key" in lost.stderr and "Traceback" not in lost.stderr
+
+
+def test_view_options_count_before_the_subcommand_and_bad_ones_are_refused_up_front(tmp_path, capsys):
+    from scc_desktop import cli
+
+    parser = cli.build_parser()
+    before = parser.parse_args(["--screenshot", "x.png", "--view", "provider", "demo"])
+    assert (str(before.screenshot), before.view) == ("x.png", "provider")
+    after = parser.parse_args(["--view", "ambulance", "app", "--view", "offload"])
+    assert after.view == "offload"                      # the subcommand's own option wins
+    for argv, reason in ((["demo", "--screenshot", str(tmp_path / "shot.txt")], "must be a .png"),
+                         (["app", "--screenshot", str(tmp_path)], "is a folder"),
+                         (["demo", "--view", "wallboard"], "unknown view")):
+        code = cli.main(argv)
+        err = capsys.readouterr().err
+        assert code == 2 and reason in err and "Traceback" not in err, (argv, err)
+    assert not list(tmp_path.glob("*"))                 # nothing started, nothing written
