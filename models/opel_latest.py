@@ -23,6 +23,12 @@ class Driver:
     band: str | None
     points: float | None
     problem: str | None
+    weight: float = 1.0
+
+    @property
+    def weighted_points(self) -> float | None:
+        """What this parameter adds to the assessment's total (band points x weight)."""
+        return None if self.points is None else self.points * self.weight
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,7 @@ WHERE id IN (SELECT (SELECT b.id FROM opel_assessment AS b WHERE b.scope = ?1 AN
              FROM opel_keys WHERE opel_keys.k IS NOT NULL)
 ORDER BY id"""
 _STATEMENTS = {scope: _LATEST.format(key="org_code" if scope == "provider" else "pillar") for scope in SCOPES}
-_PARAMETERS = ("SELECT assessment_id, parameter_key, value, band, points, problem FROM opel_parameter_score "
+_PARAMETERS = ("SELECT assessment_id, parameter_key, value, band, points, problem, weight FROM opel_parameter_score "
                "WHERE assessment_id IN ({}) ORDER BY id")
 _CHUNK = 500
 
@@ -82,15 +88,16 @@ def latest_opel(db, scope: str = "provider") -> list[OpelStatus]:
     ids = list(parameters)
     for start in range(0, len(ids), _CHUNK):
         part = ids[start:start + _CHUNK]
-        for aid, key, value, band, points, problem in rows(db, _PARAMETERS.format(placeholders(len(part))), part):
-            parameters[aid].append(Driver(key, value, band, points, problem))
+        for aid, key, value, band, points, problem, weight in rows(
+                db, _PARAMETERS.format(placeholders(len(part))), part):
+            parameters[aid].append(Driver(key, value, band, points, problem, 1.0 if weight is None else weight))
     orgs = {code: (name, sector) for code, name, sector in
             rows(db, "SELECT ods_code, name, sector FROM organisation")} if found else {}
     out = []
     for (aid, scope_, pillar, org_code, level, at_least, total, declared, reason, assessed_at,
          edition, verified) in found:
         org = orgs.get(org_code or "")
-        drivers = tuple(sorted(parameters[aid], key=lambda d: (d.problem is None, -(d.points or 0))))
+        drivers = tuple(sorted(parameters[aid], key=lambda d: (d.problem is None, -(d.weighted_points or 0))))
         out.append(OpelStatus(
             scope=scope_, pillar=pillar, org_code=org_code,
             name=org[0] if org else (org_code or pillar), sector=org[1] if org else pillar,

@@ -60,6 +60,17 @@ class WrongKeyError(StoreError):
     pass
 
 
+class DamagedReplicaError(StoreError):
+    """The file decrypts but SQLite finds it malformed (cut short, or pages changed)."""
+
+
+def damaged(path, exc: BaseException) -> DamagedReplicaError:
+    return DamagedReplicaError(
+        f"the replica {path} is damaged ({exc}): restore it and its .key file from a backup, or move "
+        "both aside and start a new replica, which fills again from the hub; records not yet sent "
+        "from the outbox are only in the damaged file")
+
+
 def connect_raw(path: Path | str, key: bytes, cipher: str = DEFAULT_CIPHER,
                 *, readonly: bool = False) -> apsw.Connection:
     """Open one keyed APSW connection to the replica, configured and verified."""
@@ -82,11 +93,18 @@ def connect_raw(path: Path | str, key: bytes, cipher: str = DEFAULT_CIPHER,
         conn.close()
         raise WrongKeyError(f"the replica {path} cannot be decrypted with this key: the key header "
                             "belongs to another replica, or the file is damaged or not a replica") from None
-    if not readonly:
-        conn.execute("PRAGMA journal_mode = WAL")
-    for pragma in ("synchronous = FULL", "foreign_keys = ON", "temp_store = MEMORY",
-                   f"cache_size = -{CACHE_KIB}"):
-        conn.execute(f"PRAGMA {pragma}")
+    except apsw.CorruptError as exc:
+        conn.close()
+        raise damaged(path, exc) from None
+    try:
+        if not readonly:
+            conn.execute("PRAGMA journal_mode = WAL")
+        for pragma in ("synchronous = FULL", "foreign_keys = ON", "temp_store = MEMORY",
+                       f"cache_size = -{CACHE_KIB}"):
+            conn.execute(f"PRAGMA {pragma}")
+    except apsw.CorruptError as exc:
+        conn.close()
+        raise damaged(path, exc) from None
     return conn
 
 
@@ -106,7 +124,10 @@ class Store:
         # Prove the key once, with a clear error; the connection stays as the reader.
         self._reader: apsw.Connection | None = connect_raw(self.path, key, cipher)
         try:
-            stale = upgrade and migrate.raw_revision(self._reader) != migrate.head_revision()
+            try:
+                stale = upgrade and migrate.raw_revision(self._reader) != migrate.head_revision()
+            except apsw.CorruptError as exc:
+                raise damaged(self.path, exc) from None
             if stale:
                 migrate.upgrade(self.engine)
             self._reader.execute("PRAGMA query_only = ON")

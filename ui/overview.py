@@ -48,17 +48,19 @@ TREND_REUSE = timedelta(minutes=5)
 
 
 @lru_cache(maxsize=1)
-def _metric_names() -> dict[str, str]:
-    return {code: m.name for code, m in load_catalogue().metrics.items()}
+def _metrics() -> dict[str, tuple[str, str]]:
+    return {code: (m.name, m.unit) for code, m in load_catalogue().metrics.items()}
 
 
 def driver_text(d: opel_latest.Driver) -> str:
-    name = _metric_names().get(d.key, d.key)
+    """"Name: value unit (points it adds)": the points are weighted, as they add up to the score."""
+    name, unit = _metrics().get(d.key, (d.key, ""))
     if d.problem:
         return f"{name}: {d.problem}"
     if d.value is None:
         return name
-    return f"{name}: {d.value:g} ({d.points:g} pts)" if d.points is not None else f"{name}: {d.value:g}"
+    shown = fmt.value(d.value, unit)
+    return f"{name}: {shown} ({d.weighted_points:g} pts)" if d.points is not None else f"{name}: {shown}"
 
 
 class LevelBadge(QLabel):

@@ -109,3 +109,15 @@ def test_a_closed_store_says_so(store):
     with pytest.raises(StoreError, match="is closed"):
         with store.reading():
             pass
+
+
+def test_a_damaged_replica_is_named_as_damaged_not_a_traceback(store_path):
+    from models.store import DamagedReplicaError
+
+    made = Store.create(store_path, PASSPHRASE, kdf=FAST_KDF)
+    key = made.key
+    made.close()
+    with open(store_path, "r+b") as f:   # cut short, as a failed copy or a full disk leaves it
+        f.truncate(5000)
+    with pytest.raises(DamagedReplicaError, match="is damaged .*restore it and its .key file from a backup"):
+        Store.open_with_key(store_path, key)

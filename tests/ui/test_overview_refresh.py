@@ -67,7 +67,7 @@ def test_new_figures_update_the_same_tile_and_reorder_worst_first(view, store):
     assert [t.status.org_code for t in view.tiles] == ["RAA", "RBB", "RCC"]
     assert view.tiles[0] is alpha and alpha.status.level == 4
     text = _texts(alpha)
-    assert "OPEL 4" in text and "95 (12 pts)" in text and "1 min ago" in text and "OPEL 2" not in text
+    assert "OPEL 4" in text and "95 min (12 pts)" in text and "1 min ago" in text and "OPEL 2" not in text
     assert f"background:{theme.opel_colours(4)[0]}" in alpha.badge.styleSheet()
     assert alpha.accessibleName().startswith("Alpha Hospitals: OPEL 4")
     # Placed in the grid in the new order: the worst at the top left.
@@ -84,7 +84,7 @@ def test_a_tile_needing_other_lines_is_rebuilt_and_the_old_one_goes(view, store,
     new = next(t for t in view.tiles if t.status.org_code == "RBB")
     assert new is not beta
     assert "Declared 4, calculated 3: Norovirus ward closures" in _texts(new)
-    assert "G&A bed occupancy: 97 (4 pts)" in _texts(new)
+    assert "G&A bed occupancy: 97% (4 pts)" in _texts(new)
     qtbot.waitUntil(lambda: len(view.findChildren(ProviderTile)) == 3)
 
 
@@ -113,3 +113,14 @@ def test_a_resize_changes_columns_without_reading_the_replica(view, monkeypatch)
     columns = {view.grid.getItemPosition(view.grid.indexOf(t))[1] for t in view.tiles}
     assert columns == {0, 1} and view._columns == 2
     assert all(t.width() == t.fitted[0] for t in view.tiles)
+
+
+def test_a_tiles_driver_lines_carry_units_and_the_points_they_add_to_the_score():
+    """Weighted points (band points x weight) as the provider view and the total count them."""
+    from models.opel_latest import Driver
+    from ui.overview import driver_text
+
+    assert driver_text(Driver("ga_bed_occupancy_pct", 97.8, "high", 2.0, None, 1.5)) == \
+        "G&A bed occupancy: 97.8% (3 pts)"
+    assert driver_text(Driver("mean_handover_minutes", 30.25, "b", 1.0, None)).endswith(": 30.2 min (1 pts)")
+    assert driver_text(Driver("not_in_catalogue", 5.0, None, None, None)) == "not_in_catalogue: 5"
