@@ -108,3 +108,41 @@ def test_the_overview_paints_without_loading_the_chart_library(store, store_path
                           cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
     lines = done.stdout.splitlines()
     assert lines == ["2 False ['overview']", "True True"], done.stderr
+
+
+def test_a_sync_engine_given_as_a_function_is_made_after_the_first_paint_and_syncs(qtbot, store, settings,
+                                                                                    tmp_path):
+    """The app hands gui.run a function: the sync libraries load after the window is drawn."""
+    from tests.support.hub import start_hub
+
+    from sqlalchemy import text
+
+    fill_system(store)                     # a picture to paint; its feed came from another hub:
+    with store.writing() as s:             # this replica starts this hub's feed from the beginning
+        s.execute(text("DELETE FROM feed_cursor"))
+    hub = start_hub(tmp_path / "hub")
+    made, seen = [], {}
+
+    def make_engine():
+        w = _window()
+        seen["painted_before_engine"] = w._painted and len(w.overview.tiles) == 2
+        engine = SyncEngine(store, HubClient(hub.url, hub.tokens["room_lead"]))
+        made.append(engine)
+        return engine
+
+    def look():
+        w = _window()
+        if w.state_label.text() in ("Online", "Feed stale"):
+            seen.update(state=w.state_label.text(), position=made[0].position() if made else 0)
+            w.close()
+            QApplication.quit()
+        else:
+            QTimer.singleShot(100, look)
+    QTimer.singleShot(100, look)
+    QTimer.singleShot(60_000, QApplication.quit)   # bound: never hang the suite
+    try:
+        assert gui.run(store, engine=make_engine, settings=settings) == 0
+    finally:
+        hub.stop()
+    assert len(made) == 1 and seen["painted_before_engine"]
+    assert seen["state"] in ("Online", "Feed stale") and seen["position"] > 0   # it synced the hub's organisations
