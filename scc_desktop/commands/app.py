@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 from scc_desktop import paths
@@ -116,7 +115,6 @@ def run(args) -> int:
 
                 return SyncEngine(store, HubClient(hub, token, verify=settings.ca_bundle or True))
             engine = make_engine
-        for problem in settings.problems:
-            print(f"scc-desktop: {problem}", file=sys.stderr)
+        # (settings problems were logged once as they were found: scc_desktop/settings.py)
         return gui.run(store, engine=engine, screenshot=screenshot, view=view,
                        settings=None if screenshot is not None else settings)
