@@ -45,6 +45,8 @@ EMPTY_TEXT = ("No provider data yet. The picture appears here as soon as the "
 # The level 24 h ago moves slowly: it is looked up again at most this often (or when
 # the providers change), which keeps a refresh after each sync batch cheap.
 TREND_REUSE = timedelta(minutes=5)
+# Tiles this far below the visible part are measured too (a short scroll finds them ready).
+FIT_AHEAD_PX = 200
 
 
 @lru_cache(maxsize=1)
@@ -270,6 +272,9 @@ class OverviewView(QWidget):
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(self.grid_host)
+        # Rows come into view by scrolling, or when the rows above them get shorter.
+        self.scroll.verticalScrollBar().valueChanged.connect(self._scrolled)
+        self.scroll.verticalScrollBar().rangeChanged.connect(self._scrolled)
         outer.addWidget(self.scroll, 1)
         self._columns = 0
         self._then_levels: dict = {}
@@ -362,9 +367,39 @@ class OverviewView(QWidget):
                 self.grid.addWidget(tile, i // columns, i % columns, Qt.AlignmentFlag.AlignTop)
         if not self.isVisible():   # not laid out yet: the width is a guess; fitted when shown
             return
-        for tile in self.tiles:
-            if tile.fitted != (width, theme.current()):  # a theme or text size changes the height too
-                self._fit(tile, width)
+        self._fit_visible(width)
+
+    def _fit_visible(self, width: int | None = None) -> None:
+        """Measure the heights of the tiles in rows that are on screen (or above it).
+
+        Every tile gets its width at once (the grid's columns depend on it), but measuring
+        wrapped labels is most of a refresh when every tile's figures changed, and at the
+        room's 1366x768 only two of eight rows show: the others are measured when they
+        scroll into view (``_scrolled``), before they are painted."""
+        if width is None:
+            width = self._tile_width()[1]
+        columns = max(1, self._columns)
+        now_theme = theme.current()
+        margins = self.grid_host.layout().contentsMargins()
+        bottom = (self.scroll.verticalScrollBar().value() + self.scroll.viewport().height()
+                  + FIT_AHEAD_PX - margins.top())
+        spacing = max(0, self.grid.verticalSpacing())
+        row_top = 0
+        for start in range(0, len(self.tiles), columns):
+            row = self.tiles[start:start + columns]
+            on_screen = row_top < bottom
+            for tile in row:
+                if tile.fitted == (width, now_theme):
+                    continue
+                if on_screen:
+                    self._fit(tile, width)
+                elif tile.minimumWidth() != width or tile.maximumWidth() != width:
+                    tile.setFixedWidth(width)   # the column's width now; the height when shown
+            row_top += max(t.minimumHeight() or t.sizeHint().height() for t in row) + spacing
+
+    def _scrolled(self, *_args) -> None:
+        if self.tiles and self.isVisible():
+            self._fit_visible()
 
     def _tile_width(self) -> tuple[int, int]:
         spacing = max(0, self.grid.horizontalSpacing())

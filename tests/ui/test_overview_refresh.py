@@ -103,10 +103,10 @@ def test_the_sector_filter_and_a_theme_change_redraw_what_is_shown(view):
 
 
 def test_a_resize_changes_columns_without_reading_the_replica(view, monkeypatch):
-    from models import queries
+    from models import opel_latest
 
     calls = []
-    monkeypatch.setattr(queries, "latest_opel", lambda *a, **k: calls.append(a) or [])
+    monkeypatch.setattr(opel_latest, "latest_opel", lambda *a, **k: calls.append(a) or [])
     tiles = list(view.tiles)
     view.resize(560, 700)  # room for two columns at most
     assert calls == [] and view.tiles == tiles
@@ -124,3 +124,34 @@ def test_a_tiles_driver_lines_carry_units_and_the_points_they_add_to_the_score()
         "G&A bed occupancy: 97.8% (3 pts)"
     assert driver_text(Driver("mean_handover_minutes", 30.25, "b", 1.0, None)).endswith(": 30.2 min (1 pts)")
     assert driver_text(Driver("not_in_catalogue", 5.0, None, None, None)) == "not_in_catalogue: 5"
+
+
+def test_tiles_below_the_screen_are_measured_when_they_scroll_into_view(qtbot, store):
+    """Only rows on screen (or above it) have their wrapped heights measured at a refresh."""
+    v = OverviewView(store, clock=lambda: NOW)
+    qtbot.addWidget(v)
+    v.resize(1000, 500)
+    v.show()
+    qtbot.waitExposed(v)
+    orgs = [(n + 1, "organisation", {"ods_code": f"R{n:02d}", "name": f"Trust {n:02d}", "sector": "acute"})
+            for n in range(30)]
+    long_driver = (("mean_handover_minutes", 52, 6), ("ga_bed_occupancy_pct", 97.5, 4),
+                   ("ed_four_hour_performance_pct", 61.0, 3))
+    _feed(store, orgs + [(100 + n, "opel_assessment", _assessment(f"R{n:02d}", 2, 10, params=long_driver))
+                         for n in range(30)])
+    v.refresh()
+    qtbot.wait(50)
+    width = v.tiles[0].fitted[0]
+    fitted = [t.fitted is not None for t in v.tiles]
+    assert fitted[0] and not fitted[-1]                       # the first row now, the last one later
+    assert all(t.width() == width for t in v.tiles)           # but every tile has its column's width
+    bar = v.scroll.verticalScrollBar()
+
+    def scrolled_to_the_end() -> bool:   # as a user scrolls down: the range grows as rows are measured
+        bar.setValue(bar.maximum())
+        return v.tiles[-1].fitted is not None and bar.value() == bar.maximum()
+    qtbot.waitUntil(scrolled_to_the_end, timeout=10_000)
+    qtbot.wait(50)
+    last, now_width = v.tiles[-1], v._tile_width()[1]   # (the scroll bar may have narrowed the columns)
+    assert last.fitted[0] == now_width == last.width()
+    assert last.height() >= last.layout().totalHeightForWidth(now_width)   # nothing clipped
