@@ -51,3 +51,84 @@ def test_provider_charts_mark_the_same_times_from_the_same_left_edge(qtbot, stor
     assert ticks[0] == ticks[1] and ticks[0][0][1]
     # The wider chart would on its own mark every 3 h and the narrower every 6 h.
     assert view.param_chart.width() > view.level_chart.width()
+
+
+# --- 2. critical care: true values, colours that differ ------------------------------------------
+def test_critcon_lines_are_drawn_on_the_reported_levels(qtbot, store):
+    f = Feed().org("RAA", "Alpha Hospitals NHS Trust").org("RBB", "Beta Hospitals NHS Trust")
+    f.org("RCC", "Gamma Hospitals NHS Trust")
+    f.critcon("RAA", ago(180), 2, 20, 15).critcon("RAA", ago(30), 2, 20, 19)
+    f.critcon("RBB", ago(180), 2, 12, 6).critcon("RBB", ago(60), 1, 12, 6)
+    f.critcon("RCC", ago(120), 0, 10, 5)
+    f.apply(store)
+    view = _view(qtbot, CritconView, store)
+    drawn = {}
+    for item in view.chart.plot.getPlotItem().listDataItems():
+        ys = item.getData()[1]
+        if ys is not None and len(ys):
+            drawn.setdefault(item.name(), set()).update(float(y) for y in ys)
+    markers = drawn.pop(None)  # the report points, on the same values
+    assert markers == {0.0, 1.0, 2.0}
+    assert drawn == {"Alpha Hospitals": {2.0}, "Beta Hospitals": {2.0, 1.0}, "Gamma Hospitals": {0.0}}
+    for s in view.chart.series:
+        assert all(v == round(v) for _, v in s.points)
+    # Two providers on one level are told apart by marker and dash, and the hover names both.
+    assert len({s.symbol for s in view.chart.series}) == 3 and len({s.dash for s in view.chart.series}) == 3
+    at = (NOW - timedelta(minutes=150)).timestamp()
+    text = view.chart.hover_text(at, 2.0)
+    assert "Alpha Hospitals: CRITCON 2" in text and "Beta Hospitals: CRITCON 2" in text
+
+
+def _lab(colour: str) -> tuple[float, float, float]:
+    rgb = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047
+    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
+    f = [t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116 for t in (x, y, z)]
+    return 116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])
+
+
+def _delta_e2000(c1: str, c2: str) -> float:
+    """CIEDE2000 colour difference (about 2 is just noticeable; 15+ is a different colour at a glance)."""
+    (l1, a1, b1), (l2, a2, b2) = _lab(c1), _lab(c2)
+    cb = (math.hypot(a1, b1) + math.hypot(a2, b2)) / 2
+    g = 0.5 * (1 - math.sqrt(cb ** 7 / (cb ** 7 + 25 ** 7)))
+    a1, a2 = (1 + g) * a1, (1 + g) * a2
+    c1p, c2p = math.hypot(a1, b1), math.hypot(a2, b2)
+    h1, h2 = math.degrees(math.atan2(b1, a1)) % 360, math.degrees(math.atan2(b2, a2)) % 360
+    dh = 0.0 if c1p * c2p == 0 else (h2 - h1 - 360 if h2 - h1 > 180 else h2 - h1 + 360 if h2 - h1 < -180
+                                      else h2 - h1)
+    d_h = 2 * math.sqrt(c1p * c2p) * math.sin(math.radians(dh / 2))
+    lb, cbp = (l1 + l2) / 2, (c1p + c2p) / 2
+    if c1p * c2p == 0:
+        hb = h1 + h2
+    elif abs(h1 - h2) <= 180:
+        hb = (h1 + h2) / 2
+    else:
+        hb = (h1 + h2 + 360) / 2 if h1 + h2 < 360 else (h1 + h2 - 360) / 2
+    t = (1 - 0.17 * math.cos(math.radians(hb - 30)) + 0.24 * math.cos(math.radians(2 * hb))
+         + 0.32 * math.cos(math.radians(3 * hb + 6)) - 0.20 * math.cos(math.radians(4 * hb - 63)))
+    rc = 2 * math.sqrt(cbp ** 7 / (cbp ** 7 + 25 ** 7))
+    sl = 1 + 0.015 * (lb - 50) ** 2 / math.sqrt(20 + (lb - 50) ** 2)
+    sc, sh = 1 + 0.045 * cbp, 1 + 0.015 * cbp * t
+    rt = -math.sin(math.radians(60 * math.exp(-((hb - 275) / 25) ** 2))) * rc
+    dl, dc = l2 - l1, c2p - c1p
+    return math.sqrt((dl / sl) ** 2 + (dc / sc) ** 2 + (d_h / sh) ** 2 + rt * (dc / sc) * (d_h / sh))
+
+
+@pytest.mark.parametrize("key", sorted(theme.THEMES))
+def test_chart_line_colours_are_told_apart_in_every_theme(key):
+    palette = theme.THEMES[key].series
+    assert len(palette) == 10
+    # Known reference: a red and a maroon (the colours the review mixed up) are 29.9 apart.
+    assert _delta_e2000("#d5281b", "#7c2855") == pytest.approx(29.9, abs=0.1)
+    close = [(a, b, round(_delta_e2000(a, b), 1)) for a, b in itertools.combinations(palette, 2)
+             if _delta_e2000(a, b) < 15]
+    assert close == []
+    # The first five (a chart of the five acute trusts) stay well apart: no two reds among them.
+    first = palette[:5]
+    assert min(_delta_e2000(a, b) for a, b in itertools.combinations(first, 2)) >= 20
+    reds = [c for c in first if 340 <= math.degrees(math.atan2(_lab(c)[2], _lab(c)[1])) % 360
+            or math.degrees(math.atan2(_lab(c)[2], _lab(c)[1])) % 360 <= 45]
+    assert len(reds) <= 1, reds
