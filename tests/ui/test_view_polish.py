@@ -132,3 +132,25 @@ def test_chart_line_colours_are_told_apart_in_every_theme(key):
     reds = [c for c in first if 340 <= math.degrees(math.atan2(_lab(c)[2], _lab(c)[1])) % 360
             or math.degrees(math.atan2(_lab(c)[2], _lab(c)[1])) % 360 <= 45]
     assert len(reds) <= 1, reds
+
+
+# --- 3. actions: sectors by their names ------------------------------------------------------------
+def test_action_cards_name_sectors_as_the_room_does(qtbot, store):
+    with store.session() as s, s.begin():
+        for pillar in ("mental_health", "nhs111"):
+            for hours, level in ((2, 1), (1, 3)):
+                s.add(OpelAssessment(scope="pillar", org_code=None, pillar=pillar,
+                                     assessed_at=NOW - timedelta(hours=hours), table_edition="test",
+                                     table_verified=False, calculated_level=level, complete=True))
+    view = ActionsView(store, lambda: NOW)
+    qtbot.addWidget(view)
+    view.resize(1200, 800)
+    view.show()
+    view.user_edit.setText("Sam Lead")
+    view.refresh()
+    titles = [b.title() for b in view.checklist_boxes]
+    assert len(titles) == 2, titles
+    text = " ".join(titles)
+    assert "Mental health sector: OPEL 1 → OPEL 3" in text and "NHS 111 sector: OPEL 1 → OPEL 3" in text
+    assert "pillar" not in text and "nhs111" not in text and "mental health" not in text
+    assert fmt.pillar_name("mental_health") == "Mental health" and fmt.pillar_name("nhs111") == "NHS 111"
