@@ -154,3 +154,44 @@ def test_action_cards_name_sectors_as_the_room_does(qtbot, store):
     assert "Mental health sector: OPEL 1 → OPEL 3" in text and "NHS 111 sector: OPEL 1 → OPEL 3" in text
     assert "pillar" not in text and "nhs111" not in text and "mental health" not in text
     assert fmt.pillar_name("mental_health") == "Mental health" and fmt.pillar_name("nhs111") == "NHS 111"
+
+
+# --- 4. offload: age on each card, one wait format, bands in words ----------------------------------
+def test_offload_cards_show_their_data_age_and_mark_stale(qtbot, store):
+    f = Feed().org("RAA", "Alpha Hospitals NHS Trust").org("RBB", "Beta Hospitals NHS Trust")
+    f.org("RCC", "Gamma Hospitals NHS Trust")
+    f.waiting("amb-1", "RAA", 20)  # received as it arrived, 20 min ago
+    f.handover("amb-2", "RBB", "handed_over", arrived=ago(180), handed=ago(155), updated=ago(155))
+    f.handover("amb-3", "RCC", "en_route", eta=NOW + timedelta(minutes=5))
+    f.apply(store)
+    view = _view(qtbot, OffloadView, store)
+    cards = {c.hospital.hospital_code: c for c in view.cards}
+    for card in cards.values():
+        assert re.search(r"updated \d\d:\d\d \((just now|\d+ min ago|\d+ h ago)\)", card.age_label.text()), \
+            card.age_label.text()
+    assert not cards["RAA"].stale and "STALE" not in cards["RAA"].age_label.text()
+    assert cards["RBB"].stale and cards["RBB"].age_label.text().startswith("STALE · ")
+    assert theme.current().stale in cards["RBB"].age_label.styleSheet()
+
+
+def test_offload_waits_share_one_format_and_bands_are_in_words(qtbot, store):
+    f = Feed().org("RAA", "Alpha Hospitals NHS Trust")
+    for uuid, minutes in (("amb-0046", 45.5), ("amb-0035", 35), ("amb-0030", 30.82), ("amb-0061", 61.2)):
+        f.waiting(uuid, "RAA", minutes)
+    for i, minutes in enumerate((10, 20, 25, 40, 70)):
+        f.handed_over(f"amb-1{i}", "RAA", NOW - timedelta(hours=5 - i), minutes)
+    f.apply(store)
+    view = _view(qtbot, OffloadView, store)
+    card = view.cards[0]
+    rows = table_text(card.queue)
+    assert [r[1] for r in rows] == ["1 h 02 min", "46 min", "35 min", "31 min"]
+    assert [r[2] for r in rows] == [">60 min", ">45 min", ">30 min", ">30 min"]
+    assert all(re.fullmatch(r"\d+ min|\d+ h \d\d min", r[1]) for r in rows)
+    assert "longest 1 h 02 min" in card.waiting_label.text()
+    text = re.sub(r"<[^>]+>", " ", card.bands_label.text()).replace("&nbsp;", " ")
+    assert "Handovers today by minutes taken" in text and "Intervals" not in text
+    cells = text.split()
+    heads = ["0–15", "15–30", "30–45", "45–60", "60+"]
+    assert [c for c in cells if c in heads] == heads
+    assert cells[-5:] == ["1", "2", "1", "0", "1"]
+    assert "Within 15 minutes" in card.bands_label.toolTip()
