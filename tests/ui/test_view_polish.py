@@ -195,3 +195,40 @@ def test_offload_waits_share_one_format_and_bands_are_in_words(qtbot, store):
     assert [c for c in cells if c in heads] == heads
     assert cells[-5:] == ["1", "2", "1", "0", "1"]
     assert "Within 15 minutes" in card.bands_label.toolTip()
+
+
+# --- 5. contacts: buttons with nothing to act on look it ------------------------------------------
+def _darkest(widget) -> int:
+    image = widget.grab().toImage()
+    return min(image.pixelColor(x, y).lightness()
+               for x in range(0, image.width(), 1) for y in range(0, image.height(), 1))
+
+
+@pytest.fixture
+def app_look(qapp):
+    """The application's stylesheet and palette, as the window sets them."""
+    style, palette = qapp.styleSheet(), qapp.palette()
+    qapp.setStyleSheet(theme.stylesheet(theme.current()))
+    qapp.setPalette(theme.palette(theme.current()))
+    yield
+    qapp.setStyleSheet(style)
+    qapp.setPalette(palette)
+
+
+def test_contact_buttons_are_off_and_look_off_until_a_contact_is_chosen(qtbot, store, app_look):
+    view = _view(qtbot, ContactsView, store)
+    off = (view.copy_phone_button, view.copy_email_button, view.edit_button, view.delete_button,
+           view.copy_spoc_button)
+    assert [b.isEnabled() for b in off] == [False] * 5
+    assert view.new_button.isEnabled()
+    # Greyed out, not drawn like a button that works: the text is much lighter.
+    for b in off:
+        assert _darkest(b) > _darkest(view.new_button) + 60, b.text()
+    from sync import authoring
+    authoring.upsert_contact(store, author="Test User", name="Dr Ada Director",
+                             organisation="Alpha Hospitals NHS Trust", phone="01632 960001",
+                             email="ada@example.nhs.uk")
+    view.refresh()
+    view.table.selectRow(0)
+    assert [b.isEnabled() for b in off[:4]] == [True] * 4
+    assert abs(_darkest(view.edit_button) - _darkest(view.new_button)) < 30
