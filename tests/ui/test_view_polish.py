@@ -232,3 +232,19 @@ def test_contact_buttons_are_off_and_look_off_until_a_contact_is_chosen(qtbot, s
     view.table.selectRow(0)
     assert [b.isEnabled() for b in off[:4]] == [True] * 4
     assert abs(_darkest(view.edit_button) - _darkest(view.new_button)) < 30
+
+
+# --- 6. ambulance: the key sits outside the plot --------------------------------------------------
+def test_ambulance_chart_keys_sit_above_the_plots(qtbot, store):
+    fill_system(store)
+    view = _view(qtbot, AmbulanceView, store)
+    for chart in (view.level_chart, view.response_chart):
+        assert chart.legend is None and chart.key is not None and chart.key.isVisible()
+        assert chart.key.geometry().bottom() < chart.plot.geometry().top()
+    assert "C1 mean" in view.response_chart.key.text() and "C2 mean" in view.response_chart.key.text()
+    assert "REAP" in view.level_chart.key.text() and "CSP" in view.level_chart.key.text()
+    # Other charts keep their inside legend when asked for one.
+    from ui.charts import TimeChart
+    inside = TimeChart("x", legend=True)
+    qtbot.addWidget(inside)
+    assert inside.legend is not None and inside.key is None
