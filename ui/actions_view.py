@@ -217,6 +217,7 @@ class ActionsView(QWidget):
                 rows.addWidget(check)
                 self.card_boxes[item.uuid] = check
             self.checklists_layout.addWidget(box)
+            box.show()  # a widget added to a shown layout only shows on a later pass of the event loop
             self.checklist_boxes.append(box)
         self.cards_note.setText(
             "When a provider, a pillar or the system changes OPEL level, the cards for the level reached "

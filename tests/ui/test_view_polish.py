@@ -156,6 +156,23 @@ def test_action_cards_name_sectors_as_the_room_does(qtbot, store):
     assert fmt.pillar_name("mental_health") == "Mental health" and fmt.pillar_name("nhs111") == "NHS 111"
 
 
+def test_action_cards_drawn_by_a_refresh_are_visible_straight_away(qtbot, store):
+    """A refresh just before a screenshot (or a glance) left the new cards hidden until a later
+    pass of the event loop: the render showed "OPEL action cards" with nothing under it."""
+    with store.session() as s, s.begin():
+        for hours, level in ((2, 1), (1, 3)):
+            s.add(OpelAssessment(scope="system", org_code=None, pillar="system",
+                                 assessed_at=NOW - timedelta(hours=hours), table_edition="test",
+                                 table_verified=False, calculated_level=level, complete=True))
+    view = ActionsView(store, lambda: NOW)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    view.refresh()
+    assert view.checklist_boxes and all(b.isVisible() for b in view.checklist_boxes)
+    assert all(c.isVisible() for c in view.card_boxes.values())
+
+
 # --- 4. offload: age on each card, one wait format, bands in words ----------------------------------
 def test_offload_cards_show_their_data_age_and_mark_stale(qtbot, store):
     f = Feed().org("RAA", "Alpha Hospitals NHS Trust").org("RBB", "Beta Hospitals NHS Trust")
