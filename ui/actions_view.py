@@ -199,9 +199,10 @@ class ActionsView(QWidget):
         self.checklist_boxes, self.card_boxes = [], {}
         for c in checklists:
             was = f"OPEL {c.from_level} → " if c.from_level else ""
-            box = QGroupBox(f"{c.label}: {was}OPEL {c.level} at {fmt.local_time(c.changed_at, with_date=True)}"
+            label = (f"{fmt.pillar_name(c.pillar)} sector" if c.scope == "pillar" else c.label)
+            box = QGroupBox(f"{label}: {was}OPEL {c.level} at {fmt.local_time(c.changed_at, with_date=True)}"
                             f" — {c.open_count} of {len(c.items)} to do")
-            box.setAccessibleName(f"Action cards for {c.label} at OPEL {c.level}")
+            box.setAccessibleName(f"Action cards for {label} at OPEL {c.level}")
             rows = QVBoxLayout(box)
             for item in c.items:
                 text = item.title + (f" ({item.owner_role})" if item.owner_role else "")
@@ -216,6 +217,7 @@ class ActionsView(QWidget):
                 rows.addWidget(check)
                 self.card_boxes[item.uuid] = check
             self.checklists_layout.addWidget(box)
+            box.show()  # a widget added to a shown layout only shows on a later pass of the event loop
             self.checklist_boxes.append(box)
         self.cards_note.setText(
             "When a provider, a pillar or the system changes OPEL level, the cards for the level reached "

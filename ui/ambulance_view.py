@@ -14,7 +14,7 @@ from models import queries_ambulance as qa
 from models.ambulance_standards import STATISTICS, load_standards
 from ui import format as fmt
 from ui import theme
-from ui.charts import Series, TimeChart, colour
+from ui.charts import Series, TimeChart, align_time_axes, colour
 from ui.widgets import EmptyOr, cell, fill_table, fit_rows, make_table, muted
 
 CHART_SPAN = timedelta(hours=24)
@@ -105,12 +105,15 @@ class AmbulanceView(QWidget):
         grid.addWidget(self.crews, 1, 1, Qt.AlignmentFlag.AlignTop)
         self.level_chart = TimeChart("REAP and CSP level, last 24 hours", y_label="level",
                                      accessible_name="Chart of REAP and CSP levels", legend=True,
-                                     legend_columns=2)
+                                     legend_outside=True)
         self.response_chart = TimeChart("Category 1 and 2 mean response, last 24 hours",
-                                        y_label="minutes", legend=True, legend_columns=2,
+                                        y_label="minutes", legend=True, legend_outside=True,
                                         accessible_name="Chart of Category 1 and 2 mean response")
         grid.addWidget(self.level_chart, 2, 0)
         grid.addWidget(self.response_chart, 2, 1)
+        # Keys sit above the plots (inside, one covered the C2 line's peak); the two charts
+        # mark the same times so they read across.
+        align_time_axes([self.level_chart, self.response_chart])
         grid.setColumnStretch(0, 3)
         grid.setColumnStretch(1, 2)
         grid.setRowStretch(2, 1)
@@ -233,7 +236,7 @@ class AmbulanceView(QWidget):
         if csp:
             series.append(Series("CSP", csp, colour(4), step=True, until=now, width=2, size=6,
                                  fmt=lambda v: f"CSP {v:g}"))
-        self.level_chart.set_data(series, x_range=(now - CHART_SPAN, now), y_range=(-0.3, 5.0),
+        self.level_chart.set_data(series, x_range=(now - CHART_SPAN, now), y_range=(-0.3, 4.4),
                                   y_ticks=[(i, str(i)) for i in range(5)],
                                   empty_text="No REAP or CSP reports in the last 24 hours.")
         today = now.astimezone(fmt.UK).date()

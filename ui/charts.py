@@ -15,7 +15,7 @@ from datetime import datetime, time, timedelta
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QFontMetricsF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ui import format as fmt
@@ -61,12 +61,20 @@ def mark_scale(t: theme.Theme | None = None) -> float:
 
 
 class UkTimeAxis(pg.AxisItem):
-    """Bottom axis labelling epoch seconds in UK local time."""
+    """Bottom axis labelling epoch seconds in UK local time.
+
+    ``peers``: bottom axes of charts read side by side (see ``align_time_axes``);
+    they all take their tick spacing from the narrowest, so they mark the same times.
+    """
+
+    peers: list[UkTimeAxis] | None = None
 
     def tickValues(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph API)
         span = maxVal - minVal
         if not math.isfinite(span) or span <= 0:
             return []
+        if self.peers:
+            size = min([size] + [p.geometry().width() for p in self.peers if p.geometry().width() > 0])
         wanted = max(2.0, size / 85.0)
         step = next((s for s in _STEPS if span / s <= wanted), None)
         if step is None:
@@ -107,13 +115,41 @@ class Series:
     notes: Sequence[str] | None = None
     brushes: Sequence[str] | None = None
     width: float = 2.0
+    dash: Qt.PenStyle = Qt.PenStyle.SolidLine
+
+
+# How a legend outside the plot draws each marker and line style in text.
+SYMBOL_GLYPHS = {"o": "●", "s": "■", "t": "▼", "t1": "▲", "d": "◆", "+": "✚", "x": "✖",
+                 "star": "★", "arrow_up": "↑"}
+DASH_GLYPHS = {Qt.PenStyle.SolidLine: "━━", Qt.PenStyle.DashLine: "╍╍", Qt.PenStyle.DotLine: "┅┅",
+               Qt.PenStyle.DashDotLine: "━·", Qt.PenStyle.DashDotDotLine: "━‥"}
+
+
+def key_html(series: Sequence[Series]) -> str:
+    """A legend as rich text: each series' line style and marker in its colour, then its name."""
+    parts = []
+    for s in series:
+        line = DASH_GLYPHS.get(s.dash, "━━") if (s.line or s.step) else ""
+        mark = SYMBOL_GLYPHS.get(s.symbol or "", "")
+        glyph = line[:1] + mark + line[1:] if line and mark else line or mark
+        parts.append(f"<span style='color:{s.colour}'><b>{glyph}</b></span>&nbsp;{_escape(s.name)}")
+    return " &nbsp; ".join(parts)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class TimeChart(QWidget):
-    """A titled time chart; hovering shows the nearest point's exact value and UK time."""
+    """A titled time chart; hovering shows the nearest point's exact value and UK time.
+
+    ``legend``: a key inside the plot, top left; ``legend_outside``: a key as a line of
+    text between the title and the plot, so it never covers a point wherever the data runs.
+    """
 
     def __init__(self, title: str, *, y_label: str = "", accessible_name: str | None = None,
-                 legend: bool = False, legend_columns: int = 1, parent=None) -> None:
+                 legend: bool = False, legend_columns: int = 1, legend_outside: bool = False,
+                 parent=None) -> None:
         super().__init__(parent)
         self.title = QLabel(f"<b>{title}</b>")
         self.title.setTextFormat(Qt.TextFormat.RichText)
@@ -126,7 +162,14 @@ class TimeChart(QWidget):
         self.plot.setAccessibleDescription("Chart. Hover over a point for its exact value and time.")
         if y_label:
             self.plot.setLabel("left", y_label)
-        self.legend = self.plot.addLegend(offset=(8, 4), colCount=legend_columns) if legend else None
+        inside = legend and not legend_outside
+        self.legend = self.plot.addLegend(offset=(8, 4), colCount=legend_columns) if inside else None
+        self.key: QLabel | None = None
+        if legend_outside:
+            self.key = QLabel()
+            self.key.setTextFormat(Qt.TextFormat.RichText)
+            self.key.setWordWrap(True)
+            self.key.setAccessibleName(f"Key to {accessible_name or title}")
         self.empty = QLabel(self.plot)
         self.empty.setObjectName("emptyState")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -137,6 +180,8 @@ class TimeChart(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.title)
+        if self.key is not None:
+            layout.addWidget(self.key)
         layout.addWidget(self.plot, 1)
         self.series: list[Series] = []
         self.reference_labels: list[str] = []
@@ -188,6 +233,8 @@ class TimeChart(QWidget):
             item.enableAutoRange(axis="y")
         item.getAxis("left").setTicks([list(y_ticks)] if y_ticks else None)
         self._style_legend()
+        if self.key is not None:
+            self.key.setText(key_html(self.series))
         has_points = any(len(xs) for _, xs, _ in self._arrays)
         self.empty.setText(empty_text)
         self.empty.setVisible(not has_points)
@@ -201,14 +248,14 @@ class TimeChart(QWidget):
             end = s.until.timestamp() if s.until is not None else xs[-1]
             sx = np.repeat(np.append(xs, max(end, xs[-1])), 2)[1:-1]
             sy = np.repeat(ys, 2)
-            item.plot(sx, sy, pen=pg.mkPen(s.colour, width=s.width), name=s.name)
+            item.plot(sx, sy, pen=pg.mkPen(s.colour, width=s.width, style=s.dash), name=s.name)
             if s.symbol:
                 brushes = [pg.mkBrush(b) for b in s.brushes] if s.brushes else pg.mkBrush(s.colour)
                 item.addItem(pg.ScatterPlotItem(xs, ys, symbol=s.symbol, size=s.size, brush=brushes,
                                                 pen=pg.mkPen(theme.current().chart_fg, width=0.8)))
             return
         if s.line:
-            item.plot(xs, ys, pen=pg.mkPen(s.colour, width=s.width), name=s.name)
+            item.plot(xs, ys, pen=pg.mkPen(s.colour, width=s.width, style=s.dash), name=s.name)
         if s.symbol:
             brushes = [pg.mkBrush(b) for b in s.brushes] if s.brushes else pg.mkBrush(s.colour)
             outline = pg.mkPen(theme.current().chart_fg, width=0.8) if s.brushes else pg.mkPen(s.colour)
@@ -266,7 +313,7 @@ class TimeChart(QWidget):
         """Text for the point nearest the view position (x epoch seconds, y value), if close."""
         sx, sy = self.plot.getPlotItem().getViewBox().viewPixelSize()
         sx, sy = sx or 1.0, sy or 1.0
-        best: tuple[float, str] | None = None
+        found: list[tuple[float, str]] = []
         for s, xs, ys in self._arrays:
             if not len(xs):
                 continue
@@ -284,9 +331,13 @@ class TimeChart(QWidget):
                 text = f"{s.name}: {s.fmt(ys[i])}\n{fmt.local_time(_dt(xs[i]), with_date=True)}"
             if s.notes:
                 text += f"\n{s.notes[i]}"
-            if d <= pixels and (best is None or d < best[0]):
-                best = (d, text)
-        return best[1] if best else None
+            if d <= pixels:
+                found.append((d, text))
+        if not found:
+            return None
+        # Lines on the same value (two providers at one level) are all named, nearest first.
+        nearest = min(d for d, _ in found)
+        return "\n".join(text for d, text in sorted(found, key=lambda f: f[0]) if d <= nearest + 0.5)
 
     def _moved(self, pos) -> None:
         vb = self.plot.getPlotItem().getViewBox()
@@ -311,6 +362,24 @@ def _dt(epoch: float) -> datetime:
 
 
 LEVEL_TICKS = [(1, "1"), (2, "2"), (3, "3"), (4, "4")]
+
+
+def align_time_axes(charts: Sequence[TimeChart]) -> None:
+    """Charts read side by side: the same left-axis width and the same time ticks.
+
+    Each chart's bottom axis takes its tick spacing from the narrowest of them, so
+    the charts mark the same times (15:00, 18:00 ... on both, not 3-hourly on one and
+    6-hourly on the other), and their plots start the same distance in from the left.
+    """
+    axes = [c.plot.getPlotItem().getAxis("bottom") for c in charts]
+    for axis in axes:
+        axis.peers = [a for a in axes if a is not axis]
+    metrics = QFontMetricsF(chart_font())
+    lefts = [c.plot.getPlotItem().getAxis("left") for c in charts]
+    # Room for a tick like "1,000.5" and the rotated axis label beside it.
+    width = math.ceil(metrics.horizontalAdvance("1,000.5") + metrics.height() + 16)
+    for axis in lefts:
+        axis.setWidth(width)
 
 
 def colour(i: int) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from models import queries_critcon as qc
@@ -15,6 +16,9 @@ from ui.charts import Series, TimeChart, colour
 from ui.widgets import EmptyOr, cell, fill_table, fit_rows, make_table, muted
 
 STALE_AFTER = timedelta(hours=2)
+MARKERS = ("o", "s", "t1", "d", "t", "+")
+DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine,
+          Qt.PenStyle.DashDotDotLine)
 CHART_SPAN = timedelta(hours=24)
 HEADERS = ("Provider", "CRITCON", "Staffed beds", "Occupied", "Available", "Occupancy", "Latest report")
 
@@ -43,7 +47,7 @@ class CritconView(QWidget):
                                f"{fmt.span(STALE_AFTER.total_seconds())} is marked STALE. Available = "
                                "staffed − occupied (below zero: over staffed capacity)."))
         self.chart = TimeChart("CRITCON level, last 24 hours", y_label="CRITCON", legend=True,
-                               legend_columns=3,
+                               legend_outside=True,
                                accessible_name="Chart of CRITCON levels per provider")
         layout.addWidget(self.chart, 1)
         self.stack = EmptyOr("No critical care reports yet. Each provider's CRITCON level and "
@@ -81,13 +85,15 @@ class CritconView(QWidget):
                      colours=(theme.current().base, theme.current().stale) if stale else None)])
         fill_table(self.table, rows)
         fit_rows(self.table)
-        # Providers at the same level would hide each other's lines: nudge each a little.
-        nudge = [0.04 * (i - (len(self.lines) - 1) / 2) for i in range(len(self.lines))]
-        series = [Series(fmt.short_name(c.name),
-                         [(t, lv + nudge[i]) for t, lv in history[c.org_code]], colour(i),
-                         step=True, until=now, size=5, fmt=lambda v: f"CRITCON {round(v)}")
+        # Providers at the same level share a line: each is drawn on its true level and told apart
+        # by its own marker and dash, the first drawn widest so those drawn over it still show.
+        n = len(self.lines)
+        series = [Series(fmt.short_name(c.name), [(t, float(lv)) for t, lv in history[c.org_code]],
+                         colour(i), step=True, until=now, size=8, symbol=MARKERS[i % len(MARKERS)],
+                         dash=DASHES[i % len(DASHES)], width=1.5 + min(1.0 * (n - 1 - i), 4.0),
+                         fmt=lambda v: f"CRITCON {v:g}")
                   for i, c in enumerate(self.lines)]
-        self.chart.set_data(series, x_range=(now - CHART_SPAN, now), y_range=(-0.3, 5.2),
+        self.chart.set_data(series, x_range=(now - CHART_SPAN, now), y_range=(-0.4, 4.4),
                             y_ticks=[(i, str(i)) for i in range(5)],
                             empty_text="No CRITCON reports in the last 24 hours.")
 

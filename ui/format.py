@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -86,3 +87,30 @@ def short_name(name: str) -> str:
         if name.endswith(tail):
             return name[: -len(tail)]
     return name
+
+
+# The sectors (OPEL pillars) as the room names them; the keys are the replica's pillar codes.
+PILLAR_NAMES = {"acute": "Acute", "community": "Community", "mental_health": "Mental health",
+                "nhs111": "NHS 111", "system": "System"}
+
+
+def pillar_name(pillar: str) -> str:
+    """A pillar's display name: "Mental health", "NHS 111"; an unknown code in plain words."""
+    return PILLAR_NAMES.get(pillar, pillar.replace("_", " ").capitalize())
+
+
+def data_age(now: datetime, value: datetime | None, limit: timedelta, *,
+             what: str = "updated") -> tuple[str, bool]:
+    """("updated 14:38 (2 min ago)", stale) with "STALE · " in front once older than ``limit``."""
+    if value is None:
+        return "no data received", True
+    stale = is_stale(now, value, limit)
+    return (("STALE · " if stale else "") + f"{what} {local_time(value)} ({age(now, value)})", stale)
+
+
+def whole_minutes_up(minutes: float) -> str:
+    """A wait in whole minutes, rounded up ("45 min 10 s" is "46 min"), then "1 h 05 min".
+
+    Up, so the figure always agrees with its handover band: bands exclude their lower
+    edge, and 45 min 10 s is ">45 min", shown as 46 min rather than a puzzling 45 min."""
+    return span(math.ceil(round(minutes * 60, 6) / 60) * 60)

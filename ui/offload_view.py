@@ -8,6 +8,7 @@ a chart of waits over the day. Reads ``models.queries_offload``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -18,12 +19,17 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
+from sqlalchemy import func, select
+
 from models import queries_offload as qo
-from models.handover_bands import load_handover
+from models.handover_bands import HandoverBand, load_handover
+from models.intervals import fmt_number
+from models.orm import HandoverEvent
 from ui import format as fmt
 from ui import theme
 from ui.charts import Series, TimeChart
@@ -33,19 +39,44 @@ QUEUE_HEADERS = ("Vehicle", "Wait", "Flag")
 MIN_CHART_SPAN = timedelta(hours=6)
 
 
-def wait_text(w: qo.WaitingAmbulance) -> str:
-    """The wait in whole minutes; with seconds in the minute after an excluded band edge,
-    so "45 min 30 s" sits beside ">45 min" rather than a puzzling "45 min"."""
-    r = w.band.range if w.band else None
-    if r is not None and not r.lo_closed and 0 < w.wait_minutes - r.lo < 1:
-        return fmt.response(w.wait_minutes)
-    return fmt.wait(w.wait_minutes)
+STALE_AFTER = timedelta(minutes=60)
+
+
+def wait_text(minutes: float) -> str:
+    """Every wait on this view in one format: whole minutes, rounded up ("46 min", "1 h 05 min").
+
+    Up, so the figure agrees with its flag: 45 min 30 s is ">45 min" and reads "46 min"."""
+    return fmt.whole_minutes_up(minutes)
+
+
+def band_words(band: HandoverBand) -> str:
+    """A band as a room lead says it: "within 15 min", "15–30 min", "over 60 min"."""
+    lo, hi = fmt_number(band.range.lo), fmt_number(band.range.hi)
+    if band.range.lo <= 0:
+        return f"within {hi} min"
+    if math.isinf(band.range.hi):
+        return f"over {lo} min"
+    return f"{lo}–{hi} min"
+
+
+def band_span(band: HandoverBand) -> str:
+    """A band's minutes for a column heading: "0–15", "15–30", "60+"."""
+    lo, hi = fmt_number(band.range.lo), fmt_number(band.range.hi)
+    return f"{lo}+" if math.isinf(band.range.hi) else f"{lo}–{hi}"
+
+
+def last_updates(session) -> dict[str, datetime]:
+    """Each hospital's newest handover update as the hub received it: the age of its card."""
+    rows = session.execute(select(HandoverEvent.hospital_code, func.max(HandoverEvent.updated_at))
+                           .group_by(HandoverEvent.hospital_code))
+    return {code: at for code, at in rows if at is not None}
 
 
 class HospitalCard(QFrame):
     """One hospital: its queue (longest wait first) and today's handover figures."""
 
-    def __init__(self, h: qo.HospitalOffload, now: datetime, table, parent=None) -> None:
+    def __init__(self, h: qo.HospitalOffload, now: datetime, table, parent=None,
+                 updated: datetime | None = None) -> None:
         super().__init__(parent)
         self.hospital = h
         self.setObjectName("card")
@@ -56,8 +87,20 @@ class HospitalCard(QFrame):
         title = QLabel(f"<b>{h.name}</b> ({h.hospital_code})")
         title.setWordWrap(True)
         layout.addWidget(title)
+        text, self.stale = fmt.data_age(now, updated, STALE_AFTER)
+        self.age_label = QLabel(text if updated else "No handover updates received yet")
+        self.age_label.setAccessibleName(f"Age of {h.name}'s handover data")
+        self.age_label.setToolTip("When this desktop last received an update for this hospital (an "
+                                  f"arrival, a handover): STALE after {fmt.span(STALE_AFTER.total_seconds())} "
+                                  "without one. A quiet hour is possible at night; a stale card with "
+                                  "ambulances waiting needs a call.")
+        if self.stale:
+            self.age_label.setStyleSheet(f"color:{theme.current().stale};font-weight:bold;")
+        else:
+            self.age_label.setObjectName("muted")
+        layout.addWidget(self.age_label)
         longest = h.longest_wait
-        waiting = (f"<b>{len(h.waiting)} waiting</b> · longest {fmt.wait(longest.wait_minutes)}"
+        waiting = (f"<b>{len(h.waiting)} waiting</b> · longest {wait_text(longest.wait_minutes)}"
                    if longest else "<b>No ambulances waiting</b>")
         self.waiting_label = QLabel(waiting)
         layout.addWidget(self.waiting_label)
@@ -71,11 +114,25 @@ class HospitalCard(QFrame):
                            "summed." + (f" {h.excluded} interval(s) outside the valid range left out."
                                         if h.excluded else ""))
         layout.addWidget(summary)
-        bands = " · ".join(f"{qo.band_flag(b).replace(' min', '')}: {t.per_band.get(b.code, 0)}"
-                           for b in table.bands)
-        layout.addWidget(muted(f"Intervals today (min) {bands}"))
+        # A small table: each band's words over its count, so the counts line up and stay short.
+        head = "".join(f"<td align='center'>&nbsp;{band_span(b)}&nbsp;</td>" for b in table.bands)
+        counts = "".join(f"<td align='center'><b>{t.per_band.get(b.code, 0)}</b></td>" for b in table.bands)
+        self.bands_label = muted(f"Handovers today by minutes taken:<table cellspacing='0'>"
+                                 f"<tr>{head}</tr><tr>{counts}</tr></table>")
+        self.bands_label.setTextFormat(Qt.TextFormat.RichText)
+        self.bands_label.setWordWrap(False)  # a table of nowrap cells: its width is its minimum
+        self.bands_label.setToolTip("Completed handovers since midnight, counted by arrival-to-handover "
+                                    "time in the national bands: "
+                                    + "; ".join(f"{band_words(b)}: {b.label}" for b in table.bands))
+        layout.addWidget(self.bands_label)
         self.queue = make_table(QUEUE_HEADERS, f"Ambulances waiting at {h.name}, longest first")
         self.queue.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Room for the header and a row or two; longer queues scroll within the card. The table's
+        # own preferred height (192 px) is ignored: it made the row of cards scroll for nothing.
+        self.queue.setMinimumHeight(2 * self.queue.fontMetrics().height() + 16)
+        policy = self.queue.sizePolicy()
+        policy.setVerticalPolicy(QSizePolicy.Policy.Ignored)
+        self.queue.setSizePolicy(policy)
         layout.addWidget(self.queue, 1)   # placed before filling, so rows are sized in the window's font
         rows = []
         for w in h.waiting:
@@ -85,12 +142,13 @@ class HospitalCard(QFrame):
                 cell(w.vehicle_ref or "unknown", data=w.event_uuid,
                      tooltip=f"Last update received {fmt.local_time(w.updated_at, with_date=True)} "
                              f"({fmt.age(now, w.updated_at)})"),
-                cell(wait_text(w), align_right=True, colours=colours,
-                     tooltip=f"Arrived {fmt.local_time(w.arrived_at, with_date=True)}"),
+                cell(wait_text(w.wait_minutes), align_right=True, colours=colours,
+                     tooltip=f"Arrived {fmt.local_time(w.arrived_at, with_date=True)}; waiting "
+                             f"{fmt.response(w.wait_minutes)} (shown rounded up to the minute)"),
                 cell(w.flag, colours=colours, tooltip=label)])
         fill_table(self.queue, rows)
         self.queue.setAccessibleDescription(
-            "; ".join(f"{w.vehicle_ref}: {fmt.wait(w.wait_minutes)}, {w.flag}" for w in h.waiting)
+            "; ".join(f"{w.vehicle_ref}: {wait_text(w.wait_minutes)}, {w.flag}" for w in h.waiting)
             or "No ambulances waiting")
 
     def fit_width(self) -> None:
@@ -165,13 +223,15 @@ class OffloadView(QWidget):
         now = self.clock()
         with self.store.session() as s:
             board = qo.offload_board(s, now, self.table)
+            updated = last_updates(s)
         self.stack.show_empty(not board)
         for chip, severity in self.chips:  # the theme may have changed the badge border
             chip.setStyleSheet(theme.badge_css(theme.severity_colours(severity), padding="1px 6px"))
         for card in self.cards:
             card.setParent(None)
             card.deleteLater()
-        self.cards = [HospitalCard(h, now, self.table, self.cards_host) for h in board]
+        self.cards = [HospitalCard(h, now, self.table, self.cards_host, updated.get(h.hospital_code))
+                      for h in board]
         for card in self.cards:
             self.cards_row.addWidget(card, 1)
             card.fit_width()
@@ -222,16 +282,16 @@ class OffloadView(QWidget):
             series.append(Series(
                 name, [(p[0], min(p[1], cap)) for p in chosen], theme.current().chart_fg, line=False,
                 symbol=symbol, size=size,
-                fmt=(lambda v: f"over {fmt.wait(cap)}") if name == "Above the scale" else fmt.wait,
+                fmt=(lambda v: f"over {wait_text(cap)}") if name == "Above the scale" else wait_text,
                 brushes=[theme.severity_colours(p[2].severity if p[2] else None)[0] for p in chosen],
-                notes=[f"{names.get(p[4], p[4])}, {p[3] or ''}: {fmt.wait(p[1])}, {qo.band_flag(p[2])}; "
+                notes=[f"{names.get(p[4], p[4])}, {p[3] or ''}: {wait_text(p[1])}, {qo.band_flag(p[2])}; "
                        f"{p[5]}" for p in chosen]))
         above = len(series[2].points)
         where = names.get(code, "all hospitals")
         self.chart.title.setText(
             f"<b>Handover waits by arrival time since {fmt.local_time(since, with_date=True)}, "
             f"{where}</b> (● handed over, ▲ still waiting"
-            + (f", ↑ {above} over {fmt.wait(cap)}: hover for the wait" if above else "") + ")")
+            + (f", ↑ {above} over {wait_text(cap)}: hover for the wait" if above else "") + ")")
         lines = [(b.range.lo, qo.band_flag(b), theme.line_colour(theme.severity_colours(b.severity)[0]))
                  for b in self.table.bands[1:]]
         self.chart.set_data(series, x_range=(since, now), y_range=(0, y_max), lines=lines,

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -27,7 +28,7 @@ from models import queries, queries_provider
 from models.opel import NextThreshold
 from ui import format as fmt
 from ui import theme
-from ui.charts import LEVEL_TICKS, Series, TimeChart, colour
+from ui.charts import LEVEL_TICKS, Series, TimeChart, align_time_axes, colour
 from ui.theme import OPEL_WORDS, badge_css, opel_colours, opel_label
 from ui.widgets import EmptyOr, cell, fill_table, make_table, muted
 
@@ -44,6 +45,17 @@ def threshold_text(nxt: NextThreshold | None, unit: str | None, worst: bool, not
     if worst:
         return "already in the worst band"
     return f"— ({note})" if note else "—"
+
+
+def fit_bold(button: QPushButton) -> None:
+    """A checkable button is drawn bold when checked (app.qss): make it wide enough for that,
+    so "24 hours" is not cut to "24 hour" when chosen."""
+    button.ensurePolished()
+    font = QFont(button.font())
+    font.setBold(True)
+    text = button.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
+    # The stylesheet's padding (10 px a side) and border/focus frame (up to 3 px a side), with room.
+    button.setMinimumWidth(QFontMetrics(font).horizontalAdvance(text) + 2 * 10 + 2 * 3 + 8)
 
 
 def points_text(line: queries_provider.ParameterLine) -> str:
@@ -83,6 +95,7 @@ class ProviderView(QWidget):
             b.setAccessibleName(f"Charts over the last {title}")
             self.range_group.addButton(b, i)
             top.addWidget(b)
+            fit_bold(b)
         self.range_group.idClicked.connect(self._range_picked)
         outer.addLayout(top)
 
@@ -113,6 +126,7 @@ class ProviderView(QWidget):
                                      accessible_name="Chart of the provider's OPEL level")
         row.addWidget(self.param_chart, 3)
         row.addWidget(self.level_chart, 2)
+        align_time_axes([self.param_chart, self.level_chart])
         split.addWidget(charts)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
@@ -172,6 +186,8 @@ class ProviderView(QWidget):
 
     # --- drawing ------------------------------------------------------------
     def refresh(self) -> None:
+        for b in self.range_group.buttons():  # the theme's text size may have changed
+            fit_bold(b)
         self._load_providers()
         code = self.picker.currentData()
         with self.store.session() as s:

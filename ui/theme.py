@@ -91,7 +91,9 @@ class Theme:
     chart_bg: str
     chart_fg: str
     chart_grid: float   # grid line opacity 0-1
-    series: tuple[str, ...] = ()  # line colours for charts, distinct on chart_bg
+    # Line colours for charts, distinct on chart_bg and from each other (no two reds: a maroon
+    # beside a red read as one provider); tests/ui/test_view_polish.py checks the differences.
+    series: tuple[str, ...] = ()
     border_px: int = 1
     focus_px: int = 2
     font_pt: float = 10.0
@@ -106,21 +108,21 @@ THEMES: dict[str, Theme] = {
                    text="#111111", muted="#4a4a4a", button="#e2e5e9", border="#b0b6bd",
                    highlight="#005eb8", highlight_text="#ffffff", focus="#005eb8", stale="#b71c1c",
                    badge_border="#6b7177", chart_bg="#ffffff", chart_fg="#222222", chart_grid=0.25,
-                   series=("#005eb8", "#d5281b", "#007f3b", "#7c2855", "#ed8b00", "#00a9ce", "#330072",
-                           "#768692", "#ae2573", "#006747")),
+                   series=("#005eb8", "#d5281b", "#007f3b", "#330072", "#ed8b00", "#00a9ce", "#e7298a",
+                           "#768692", "#8a5a00", "#78be20")),
     "dark": Theme("dark", "Dark", window="#1d2024", base="#272b30", alt_base="#2f343a",
                   text="#eceff1", muted="#b8c0c8", button="#353b42", border="#5b646e",
                   highlight="#41b6e6", highlight_text="#0b0b0b", focus="#41b6e6", stale="#ff8a80",
                   badge_border="#cfd8dc", chart_bg="#272b30", chart_fg="#eceff1", chart_grid=0.3,
-                  series=("#6cb4ff", "#ff6e6e", "#66d17a", "#e08ad0", "#ffb74d", "#4dd0e1", "#b39ddb",
-                          "#cfd8dc", "#f48fb1", "#a5d6a7")),
+                  series=("#6cb4ff", "#ff6e6e", "#66d17a", "#c9a0ff", "#ffb74d", "#4dd0e1", "#ff80c0",
+                          "#cfd8dc", "#bcaaa4", "#d4e157")),
     "high_contrast": Theme("high_contrast", "High contrast", window="#000000", base="#000000",
                            alt_base="#141414", text="#ffffff", muted="#ffffff", button="#000000",
                            border="#ffffff", highlight="#ffff00", highlight_text="#000000",
                            focus="#ffff00", stale="#ffff00", badge_border="#ffffff",
                            chart_bg="#000000", chart_fg="#ffffff", chart_grid=0.45,
                            series=("#00ffff", "#ff5555", "#55ff55", "#ff55ff", "#ffaa00", "#ffffff",
-                                   "#aaaaff", "#ffff55", "#ff99cc", "#99ff99"),
+                                   "#8888ff", "#ffff55", "#c08040", "#999999"),
                            border_px=2, focus_px=3, font_pt=11.0),
 }
 

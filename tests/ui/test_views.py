@@ -42,8 +42,9 @@ def test_offload_queue_is_ordered_by_wait_and_flagged_at_each_national_band(qtbo
     rows = table_text(card.queue)
     assert [r[0] for r in rows] == ["RX9-0061", "RX9-0060", "RX9-0046", "RX9-0045", "RX9-0031",
                                     "RX9-0030", "RX9-0016", "RX9-0015"]
-    assert [r[1] for r in rows] == ["1 h 01 min", "1 h 00 min", "45 min 30 s", "45 min", "31 min",
-                                    "30 min", "15 min 30 s", "15 min"]
+    # Whole minutes, rounded up, so each wait agrees with its flag (45 min 30 s is ">45 min": 46 min).
+    assert [r[1] for r in rows] == ["1 h 01 min", "1 h 00 min", "46 min", "45 min", "31 min",
+                                    "30 min", "16 min", "15 min"]
     assert [r[2] for r in rows] == [">60 min", ">45 min", ">45 min", ">30 min", ">30 min",
                                     ">15 min", ">15 min", "≤15 min"]
     # Colour follows the band's severity, and the text says it too.

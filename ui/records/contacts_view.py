@@ -93,6 +93,9 @@ class ContactsView(QWidget):
         outer.addWidget(split, 1)
         outer.addWidget(self.status)
         self._shortcuts()
+        # The application stylesheet gives buttons one look whether or not they can be pressed:
+        # here a button with nothing to act on (no contact chosen, no SPOC mailbox) is greyed out.
+        self.setStyleSheet("QPushButton:disabled { color: palette(mid); border-style: dashed; }")
         self._selection_changed()
 
     # --- building ------------------------------------------------------------------
