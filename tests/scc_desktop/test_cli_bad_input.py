@@ -1,0 +1,95 @@
+"""Bad input on the command line: one clear line naming the field and the reason, never a traceback,
+never data silently lost. Real processes, real files, real encrypted replicas."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from models.orm import Contact, OnCallShift, QuarantinedRecord
+from models.store import Store
+from sync import authoring
+from tests.models.conftest import FAST_KDF
+from tests.scc_desktop.test_cli_db import PASS, run
+
+ENV = {"SCC_PASSPHRASE": PASS}
+UNCLOSED_CONTACTS = ("Full name,Organisation,Telephone\n"
+                     '"Unclosed,Trust X,0115 924 9924\n'
+                     "Good Person,Trust Y,0115 924 9924\n"
+                     "Other Person,Trust Y,0115 924 9924\n")
+
+
+def _replica(tmp_path):
+    path = tmp_path / "scc.db"
+    with Store.create(path, PASS, kdf=FAST_KDF) as store:
+        authoring.upsert_contact(store, author="Lead", name="Dr Ada Director", organisation="Test ICB")
+    return path
+
+
+def _one_line(done):
+    assert "Traceback" not in done.stderr, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+def _count(path, model):
+    with Store.unlock(path, PASS) as store, store.session() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+# --- 1. an unclosed quote must not swallow the rows after it --------------------------------------
+def test_contacts_import_refuses_a_csv_whose_quote_is_never_closed(tmp_path):
+    path = _replica(tmp_path)
+    csv_file = tmp_path / "q.csv"
+    csv_file.write_text(UNCLOSED_CONTACTS)
+    for extra in (["--dry-run"], ["--author", "Lead"]):
+        done = run("contacts", "import", str(csv_file), "--path", str(path), *extra, env_extra=ENV, home=tmp_path)
+        assert done.returncode == 2, (done.stdout, done.stderr)
+        line = _one_line(done)
+        assert "q.csv: row 2" in line and "line 2" in line and "never closed" in line
+        assert "swallowed the 2 line(s)" in line and "nothing was imported" in line
+    assert _count(path, Contact) == 1  # only the contact the replica already had
+    assert _count(path, QuarantinedRecord) == 0
+
+
+def test_contacts_import_quote_closed_on_a_later_line_is_still_one_value(tmp_path):
+    path = _replica(tmp_path)
+    csv_file = tmp_path / "ok.csv"
+    csv_file.write_text('Full name,Organisation,Notes\nGood Person,Trust Y,"two\nlines"\nOther Person,Trust Y,\n')
+    done = run("contacts", "import", str(csv_file), "--path", str(path), "--author", "Lead",
+               env_extra=ENV, home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "2 new" in done.stdout
+
+
+def test_missing_organisation_reads_an_organisation(tmp_path):
+    path = _replica(tmp_path)
+    csv_file = tmp_path / "noorg.csv"
+    csv_file.write_text("Full name,Organisation\nGood Person,\n")
+    done = run("contacts", "import", str(csv_file), "--path", str(path), "--dry-run", env_extra=ENV, home=tmp_path)
+    assert done.returncode == 1
+    assert "row 2: organisation: no organisation: every contact needs an organisation" in done.stdout
+
+
+def test_rota_import_refuses_a_csv_whose_quote_is_never_closed(tmp_path):
+    path = _replica(tmp_path)
+    rota = tmp_path / "rota.csv"
+    rota.write_text("rota,starts_at,ends_at,name\n"
+                    "Director on-call,2026-01-12T08:00,2026-01-12T20:00,Dr Ada Director\n"
+                    '"Director on-call,2026-01-13T08:00,2026-01-13T20:00,Dr Ada Director\n'
+                    "Director on-call,2026-01-14T08:00,2026-01-14T20:00,Dr Ada Director\n"
+                    "Director on-call,2026-01-15T08:00,2026-01-15T20:00,Dr Ada Director\n")
+    done = run("contacts", "rota-import", str(rota), "--author", "Lead", "--path", str(path),
+               env_extra=ENV, home=tmp_path)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+    assert "0 rota slot(s) added" in done.stdout
+    assert "row 3: file: a quoted field opens on line 3" in done.stdout
+    assert "swallowed the 2 line(s)" in done.stdout and "nothing was imported" in done.stdout
+    assert _count(path, OnCallShift) == 0
+    with Store.unlock(path, PASS) as store, store.session() as s:
+        kept = s.scalars(select(QuarantinedRecord)).one()
+    raw = json.loads(kept.payload)["raw"]
+    assert "2026-01-15T08:00" in "".join(raw.values())  # the swallowed rows are kept, not lost
