@@ -4,6 +4,9 @@ never data silently lost. Real processes, real files, real encrypted replicas.""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 from sqlalchemy import func, select
 
@@ -93,3 +96,18 @@ def test_rota_import_refuses_a_csv_whose_quote_is_never_closed(tmp_path):
         kept = s.scalars(select(QuarantinedRecord)).one()
     raw = json.loads(kept.payload)["raw"]
     assert "2026-01-15T08:00" in "".join(raw.values())  # the swallowed rows are kept, not lost
+
+
+# --- 2. output piped into a reader that stops early (``| head``) ------------------------------------
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody reads: the first write fails with a broken pipe, every time
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SCC_")}
+        done = subprocess.run([sys.executable, "-m", "scc_desktop", "records", "action-cards"], env=env,
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL)
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""
+    assert done.returncode == 141
