@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import func, select
 
 from models.orm import Contact, OnCallShift, QuarantinedRecord
@@ -111,3 +112,47 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
         os.close(write_end)
     assert done.stderr == ""
     assert done.returncode == 141
+
+
+# --- 3. db init where no replica can be made ---------------------------------------------------------
+def test_db_init_under_a_file_names_the_path_and_the_reason(tmp_path):
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("not a folder")
+    done = run("db", "--path", str(blocker / "scc.db"), "init", env_extra=ENV, home=tmp_path)
+    assert done.returncode == 1
+    line = _one_line(done)
+    assert f"cannot create the replica {blocker / 'scc.db'}" in line and f"{blocker} is not a folder" in line
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc (a folder that takes no files)")
+def test_db_init_in_a_folder_that_takes_no_files_names_the_path_and_the_reason(tmp_path):
+    done = run("db", "--path", "/proc/scc-test-b.db", "init", env_extra=ENV, home=tmp_path)
+    assert done.returncode == 1
+    line = _one_line(done)
+    assert "cannot create the replica /proc/scc-test-b.db" in line and "the folder /proc" in line
+
+
+def test_db_init_beside_a_stray_key_header_refuses_in_one_line(tmp_path):
+    (tmp_path / "scc.db.key").write_text("{}")
+    done = run("db", "--path", str(tmp_path / "scc.db"), "init", env_extra=ENV, home=tmp_path)
+    assert done.returncode == 1
+    assert "scc.db.key already exists" in _one_line(done)
+
+
+# --- 8. db info on a folder, or with a damaged key header ---------------------------------------------
+def test_db_info_on_a_folder_says_it_is_a_folder(tmp_path):
+    done = run("db", "--path", str(tmp_path), "info", env_extra=ENV, home=tmp_path)
+    assert done.returncode == 2
+    line = _one_line(done)
+    assert f"--path {tmp_path} is a folder" in line and ".key" not in line
+
+
+def test_a_damaged_key_header_is_called_damaged(tmp_path):
+    path = _replica(tmp_path)
+    (tmp_path / "scc.db.key").write_bytes(b"garbage\x00\xff")
+    for action in ("info", "check"):
+        done = run("db", "--path", str(path), action, env_extra=ENV, home=tmp_path)
+        assert done.returncode == 1
+        line = _one_line(done)
+        assert "key header" in line and "is damaged: it is not an SCC Desktop key header" in line
+        assert "Expecting value" not in line
