@@ -156,3 +156,36 @@ def test_a_damaged_key_header_is_called_damaged(tmp_path):
         line = _one_line(done)
         assert "key header" in line and "is damaged: it is not an SCC Desktop key header" in line
         assert "Expecting value" not in line
+
+
+# --- 4. ports out of range -----------------------------------------------------------------------------
+@pytest.mark.parametrize("value, reason", [("70000", "ports run from 0 to 65535"), ("-1", "ports run from 0 to 65535"),
+                                           ("http", "is not a port number")])
+def test_hub_serve_refuses_a_port_out_of_range(tmp_path, value, reason):
+    done = run("hub", "serve", "--db", f"sqlite:///{tmp_path / 'hub.db'}", "--port", value, home=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert f"argument --port: {value if value != 'http' else repr(value)}" in done.stderr and reason in done.stderr
+
+
+# --- 5. demo options -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("option, value, message", [
+    ("--speed", "0", "--speed 0: must be above 0"),
+    ("--speed", "-3", "--speed -3: must be above 0"),
+    ("--history-hours", "-5", "--history-hours -5: must be 0 or more"),
+])
+def test_demo_refuses_bad_numbers_before_starting(tmp_path, option, value, message):
+    folder = tmp_path / "demo"
+    done = run("demo", "--folder", str(folder), option, value, home=tmp_path)
+    assert done.returncode == 2
+    assert message in _one_line(done)
+    assert not folder.exists()  # nothing started, nothing made
+
+
+def test_demo_refuses_a_folder_that_is_a_file(tmp_path):
+    not_a_folder = tmp_path / "demo.txt"
+    not_a_folder.write_text("notes")
+    done = run("demo", "--folder", str(not_a_folder), home=tmp_path)
+    assert done.returncode == 2
+    assert f"--folder {not_a_folder}: is a file, not a folder" in _one_line(done)
+    assert not_a_folder.read_text() == "notes"
