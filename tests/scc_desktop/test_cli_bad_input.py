@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -16,6 +18,7 @@ from models.store import Store
 from sync import authoring
 from tests.models.conftest import FAST_KDF
 from tests.scc_desktop.test_cli_db import PASS, run
+from tests.support.hub import start_hub
 
 ENV = {"SCC_PASSPHRASE": PASS}
 UNCLOSED_CONTACTS = ("Full name,Organisation,Telephone\n"
@@ -189,3 +192,68 @@ def test_demo_refuses_a_folder_that_is_a_file(tmp_path):
     assert done.returncode == 2
     assert f"--folder {not_a_folder}: is a file, not a folder" in _one_line(done)
     assert not_a_folder.read_text() == "notes"
+
+
+# --- 6 and 7. simulate and sync: the hub address checked first, a refused token named -------------------
+@pytest.fixture
+def hub(tmp_path):
+    process = start_hub(tmp_path / "hub")
+    yield process
+    process.stop()
+
+
+def _free_port_url():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens there now
+    return f"http://127.0.0.1:{port}"
+
+
+def test_simulate_with_a_token_the_hub_refuses_stops_and_exits_1(hub, tmp_path):
+    start = (datetime.now(timezone.utc) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%MZ")
+    done = run("simulate", "--hub", hub.url, "--token", "scc_not_a_real_token", "--start", start,
+               "--ticks", "3", "--no-faults", "--retries", "0", home=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"scc-desktop: the hub at {hub.url} refused the token (HTTP 401")
+    assert "(stopped)" in done.stderr  # it did not go on sending every tick into a refusal
+
+
+@pytest.mark.parametrize("url, reason", [("htp:/x", "must start with https://"),
+                                         ("http://hub.example.nhs.uk", "must use https://")])
+def test_simulate_checks_the_hub_address_first(tmp_path, url, reason):
+    done = run("simulate", "--hub", url, "--token", "t", "--ticks", "1", home=tmp_path)
+    assert done.returncode == 2
+    assert f"--hub {url}: {reason}" in _one_line(done)
+
+
+@pytest.mark.parametrize("url, reason", [("127.0.0.1:18765", "must start with https://"),
+                                         ("https://", "has no host name")])
+def test_sync_checks_the_hub_address_first(tmp_path, url, reason):
+    path = _replica(tmp_path)
+    done = run("sync", "--once", "--hub", url, "--path", str(path),
+               env_extra={**ENV, "SCC_HUB_TOKEN": "t"}, home=tmp_path)
+    assert done.returncode == 2
+    assert f"--hub {url}: {reason}" in _one_line(done)
+
+
+def test_sync_with_a_token_the_hub_refuses_says_so(hub, tmp_path):
+    path = _replica(tmp_path)
+    done = run("sync", "--once", "--hub", hub.url, "--path", str(path),
+               env_extra={**ENV, "SCC_HUB_TOKEN": "scc_not_a_real_token"}, home=tmp_path)
+    assert done.returncode == 1
+    line = _one_line(done)
+    assert f"the hub at {hub.url} refused the token (HTTP 401" in line and "could not be reached" not in line
+
+
+def test_sync_to_nothing_listening_gives_a_short_reason(tmp_path):
+    path = _replica(tmp_path)
+    url = _free_port_url()
+    done = run("sync", "--once", "--hub", url, "--path", str(path),
+               env_extra={**ENV, "SCC_HUB_TOKEN": "t"}, home=tmp_path)
+    assert done.returncode == 1
+    line = _one_line(done)
+    assert f"the hub at {url} could not be reached: connection refused" in line
+    assert "HTTPConnectionPool" not in line and "Max retries" not in line
