@@ -257,3 +257,19 @@ def test_sync_to_nothing_listening_gives_a_short_reason(tmp_path):
     line = _one_line(done)
     assert f"the hub at {url} could not be reached: connection refused" in line
     assert "HTTPConnectionPool" not in line and "Max retries" not in line
+
+
+# --- 9. contacts search --limit ---------------------------------------------------------------------------
+@pytest.mark.parametrize("limit", ["0", "-1"])
+def test_contacts_search_refuses_a_limit_below_1(tmp_path, limit):
+    path = _replica(tmp_path)
+    done = run("contacts", "search", "Ada", f"--limit={limit}", "--path", str(path), env_extra=ENV, home=tmp_path)
+    assert done.returncode == 2
+    assert f"--limit {limit}: must be 1 or more" in _one_line(done)
+    assert "No contact matches" not in done.stdout
+
+
+def test_contacts_search_with_a_limit_finds(tmp_path):
+    path = _replica(tmp_path)
+    done = run("contacts", "search", "Ada", "--limit", "1", "--path", str(path), env_extra=ENV, home=tmp_path)
+    assert done.returncode == 0 and "Dr Ada Director" in done.stdout
