@@ -11,6 +11,8 @@ from scc_desktop import paths
 from scc_desktop.commands.app import add_view_options, check_view_options
 from scc_desktop.errors import UserError
 
+MAX_HISTORY_HOURS = 24 * 366
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -39,6 +41,8 @@ def check_demo_options(args) -> Path:
         raise UserError(f"--speed {args.speed:g}: must be above 0 (1 = real time, 60 = a minute a second)", 2)
     if not math.isfinite(args.history_hours) or args.history_hours < 0:
         raise UserError(f"--history-hours {args.history_hours:g}: must be 0 or more", 2)
+    if args.history_hours > MAX_HISTORY_HOURS:
+        raise UserError(f"--history-hours {args.history_hours:g}: at most {MAX_HISTORY_HOURS} (a year)", 2)
     folder = args.folder or paths.data_dir() / "demo"
     if folder.exists() and not folder.is_dir():
         raise UserError(f"--folder {folder}: is a file, not a folder; give a folder (made if missing)", 2)

@@ -50,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1, this computer only; the hub speaks plain "
                         "HTTP, so put a TLS proxy in front before listening on a network)")
-    p.add_argument("--port", type=port, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT}; 0 = any free port)")
+    p.add_argument("--port", type=port, default=DEFAULT_PORT,
+                   help=f"TCP port (default {DEFAULT_PORT}; 0 = any free port)")
     p.add_argument("--bootstrap-token-file", type=Path, metavar="FILE",
                    help="if the hub has no admin token yet, create one and write it to FILE (mode 600)")
     p.add_argument("--orgs", type=Path, metavar="FILE", help="add or update organisations from FILE at start")

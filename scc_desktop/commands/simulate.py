@@ -28,6 +28,7 @@ import argparse
 import csv
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -124,6 +125,10 @@ def _simulate(args: argparse.Namespace) -> int:
             raise UserError(f"--hub {args.hub}: {problem}", 2)
     if args.timeout <= 0 or args.retries < 0:
         raise UserError("--timeout must be above 0 and --retries not negative", 2)
+    for name in ("ticks", "duration", "tick_minutes", "speed", "backfill_days", "timeout"):
+        value = getattr(args, name)
+        if value is not None and not math.isfinite(value):
+            raise UserError(f"--{name.replace('_', '-')} {value}: must be a number", 2)
     for name in ("ticks", "duration", "tick_minutes"):
         value = getattr(args, name)
         if value is not None and value <= 0:

@@ -176,6 +176,7 @@ def test_hub_serve_refuses_a_port_out_of_range(tmp_path, value, reason):
     ("--speed", "0", "--speed 0: must be above 0"),
     ("--speed", "-3", "--speed -3: must be above 0"),
     ("--history-hours", "-5", "--history-hours -5: must be 0 or more"),
+    ("--history-hours", "1e12", "--history-hours 1e+12: at most 8784"),
 ])
 def test_demo_refuses_bad_numbers_before_starting(tmp_path, option, value, message):
     folder = tmp_path / "demo"
@@ -273,3 +274,11 @@ def test_contacts_search_with_a_limit_finds(tmp_path):
     path = _replica(tmp_path)
     done = run("contacts", "search", "Ada", "--limit", "1", "--path", str(path), env_extra=ENV, home=tmp_path)
     assert done.returncode == 0 and "Dr Ada Director" in done.stdout
+
+
+@pytest.mark.parametrize("option", ["--speed", "--backfill-days"])
+def test_simulate_refuses_a_number_that_is_not_finite(tmp_path, option):
+    done = run("simulate", "--dry-run", "--ticks", "1", option, "nan", home=tmp_path)
+    assert done.returncode == 2
+    assert f"{option} nan: must be a number" in _one_line(done)
+    assert done.stdout == ""
