@@ -121,8 +121,11 @@ def read_header(db_path: Path | str) -> dict:
     except FileNotFoundError:
         raise KeyHeaderError(f"the key header {path} is missing; without it the replica "
                              "cannot be opened (restore it from backup)") from None
-    except (OSError, ValueError) as exc:
-        raise KeyHeaderError(f"the key header {path} cannot be read: {exc}") from None
+    except ValueError:  # not JSON, or not text at all
+        raise KeyHeaderError(f"the key header {path} is damaged: it is not an SCC Desktop key header "
+                             "(restore it from backup)") from None
+    except OSError as exc:
+        raise KeyHeaderError(f"the key header {path} cannot be read: {exc.strerror or exc}") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise KeyHeaderError(f"{path} is not an SCC Desktop key header")
     if header.get("version") != VERSION:

@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.contacts import ContactView, OnCall, on_call_at
+from models.contacts import ContactView, OnCall, on_call_at, unclosed_quote, unclosed_quote_reason
 from models.orm import Contact, OnCallShift, OutboxItem
 from models.uk_period import parse_uk_time
 
@@ -193,9 +193,16 @@ def read_rota_csv(session: Session, source: Path | str | bytes) -> RotaPlan:
         content = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         content = data.decode("cp1252")
+    plan = RotaPlan()
+    found = unclosed_quote(content)
+    if found:  # the reader would take every row after the quote as part of one value
+        row, line, _swallowed = found
+        text = "".join(io.StringIO(content, newline="").readlines()[line - 1:])
+        plan.rejected.append(RotaRow(row, {f"text from line {line}": text},
+                                     problems=(("file", unclosed_quote_reason(found)),)))
+        return plan
     reader = csv.reader(io.StringIO(content))
     header = next(reader, None)
-    plan = RotaPlan()
     if header is None:
         plan.rejected.append(RotaRow(1, {}, problems=(("file", "is empty: the first row must name the "
                                                                 "columns"),)))

@@ -1,18 +1,22 @@
 """``scc-desktop`` command line.
 
 Exit codes: 0 success, 1 failure the user can act on (message on stderr),
-2 bad usage or invalid input (message names the field and the reason).
+2 bad usage or invalid input (message names the field and the reason), 141
+when the reader of the output went away (``| head``), quietly.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from scc_desktop import __version__
 from scc_desktop.commands import COMMANDS
 from scc_desktop.errors import UserError
+
+BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader went away
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,12 +42,21 @@ def main(argv: list[str] | None = None) -> int:
 
         args.handler = app.run  # plain ``scc-desktop`` opens the window
     try:
-        return int(args.handler(args) or 0)
+        code = int(args.handler(args) or 0)
+        sys.stdout.flush()  # a reader that went away shows here, not at exit
+        return code
     except UserError as exc:
         print(f"scc-desktop: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader stopped early (``| head``): quiet, as other command-line tools are. Python
+        # would flush stdout again at exit and complain, so point it at the null device first.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return BROKEN_PIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

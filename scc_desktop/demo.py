@@ -29,6 +29,10 @@ TICK = timedelta(minutes=5)
 class DemoSystem:
     def __init__(self, folder: Path, *, history: timedelta = timedelta(hours=12),
                  catch_up: timedelta = timedelta(minutes=30), speed: float = 60.0, seed: int = 1) -> None:
+        if not speed > 0:  # the live feed would die in its thread, after the window had opened
+            raise ValueError(f"speed: must be above 0, not {speed}")
+        if history < timedelta(0):
+            raise ValueError(f"history: must not be negative, not {history}")
         self.folder = Path(folder)
         self.history = history
         self.catch_up = catch_up

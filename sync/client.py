@@ -10,6 +10,7 @@ explicitly turns verification off.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 
 import requests
@@ -39,6 +40,37 @@ class HubRefused(Exception):
         self.error = error
         super().__init__(error.message if error else f"HTTP {status}: {text[:200]}")
 
+    @property
+    def token_refused(self) -> bool:
+        """The hub did not accept the token (unknown, revoked, or not allowed to do this)."""
+        return self.status in (401, 403)
+
+
+_ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+
+
+def short_reason(exc: Exception) -> str:
+    """A connection fault in a few words, not requests' ``HTTPConnectionPool(...): Max retries`` text;
+    the exception's type name stays at the end, for logs."""
+    kind = type(exc).__name__
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        found = re.search(r"certificate verify failed: ([^(')]+)", text)
+        reason = f"TLS failed: {found.group(1).strip()}" if found else "TLS failed"
+    elif isinstance(exc, requests.exceptions.ConnectTimeout):
+        reason = "no answer (connecting timed out)"
+    elif isinstance(exc, requests.exceptions.ReadTimeout):
+        reason = "the hub did not reply in time"
+    elif isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        reason = "the reply was cut short"
+    elif isinstance(exc, requests.exceptions.InvalidURL):
+        reason = "the hub address is not a valid URL"
+    else:
+        found = _ERRNO_TEXT.search(text)
+        reason = found.group(1).strip().lower() if found else ("the connection failed" if len(text) > 120
+                                                                 else text or "the connection failed")
+    return f"{reason} ({kind})"
+
 
 @dataclass
 class Backoff:
@@ -62,14 +94,24 @@ class HubClient:
                                      VERSION_HEADER: PROTOCOL_VERSION,
                                      "User-Agent": "scc-desktop-sync"})
         self.verify = verify
+        self.last_fault: Exception | None = None  # the last HubUnreachable or HubRefused, for callers
 
     def _call(self, method: str, path: str, *, read_timeout: float | None = None, **kwargs):
+        try:
+            body = self._request(method, path, read_timeout, **kwargs)
+        except (HubUnreachable, HubRefused) as exc:
+            self.last_fault = exc
+            raise
+        self.last_fault = None
+        return body
+
+    def _request(self, method: str, path: str, read_timeout: float | None, **kwargs):
         read_timeout = self.read_timeout if read_timeout is None else read_timeout
         try:
             resp = self.session.request(method, self.base_url + path, verify=self.verify,
                                         timeout=(CONNECT_TIMEOUT, read_timeout), **kwargs)
         except requests.RequestException as exc:  # refused, timeout, reset, TLS, truncated body
-            raise HubUnreachable(f"{type(exc).__name__}: {exc}") from exc
+            raise HubUnreachable(short_reason(exc)) from exc
         except OSError as exc:  # e.g. the CA certificates file is missing: say so, keep the loop alive
             raise HubUnreachable(f"cannot reach the hub: {exc}") from exc
         if resp.status_code >= 500:

@@ -34,6 +34,8 @@ from models.contacts.files import (
     plan_import,
     read_csv,
     read_file,
+    unclosed_quote,
+    unclosed_quote_reason,
     write_csv,
 )
 from models.contacts.vcard import read_vcard, write_vcard
@@ -42,5 +44,6 @@ __all__ = [
     "CONFLICT_SOURCE", "COVERS", "Conflict", "ContactFileError", "ContactIndex", "ContactView", "FIELDS",
     "FieldMerge", "ImportPlan", "OnCall", "ParsedFile", "ParsedRow", "Rejection", "add_shift", "clean",
     "clean_new", "conflicts", "email_problem", "export_rows", "merge_field", "on_call_at", "plan_import",
-    "read_csv", "read_file", "read_vcard", "search", "uk_phone_problem", "write_csv", "write_vcard",
+    "read_csv", "read_file", "read_vcard", "search", "uk_phone_problem", "unclosed_quote", "unclosed_quote_reason",
+    "write_csv", "write_vcard",
 ]

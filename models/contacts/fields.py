@@ -117,7 +117,8 @@ def clean(raw: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         fields[name] = None if (name in OPTIONAL_NONE and not value) else value
     for name in REQUIRED:
         if name in raw and not fields.get(name):
-            problems.append((name, f"no {name}: every contact needs a {name}"))
+            article = "an" if name[0] in "aeiou" else "a"
+            problems.append((name, f"no {name}: every contact needs {article} {name}"))
     if fields.get("phone"):
         reason = uk_phone_problem(fields["phone"])
         if reason:

@@ -87,6 +87,40 @@ def _decode(data: bytes, warnings: list[str]) -> str:
         return data.decode("cp1252", errors="replace")
 
 
+def unclosed_quote(text: str) -> tuple[int, int, int] | None:
+    """Where a quoted CSV field is opened and never closed, or None.
+
+    Python's CSV reader (like a spreadsheet) reads such a field to the end of
+    the file, so every row after it would silently become part of one value.
+    Returns ``(row, line, swallowed)``: the spreadsheet row (the header is row
+    1) and the file line where that row starts, and how many lines after that
+    line the open quote took in.
+    """
+    lines = io.StringIO(text, newline="").readlines()
+    reader = csv.reader(lines)
+    start, last = 1, None
+    for number, _values in enumerate(reader, start=1):
+        last = (number, start, reader.line_num)
+        start = reader.line_num + 1
+    if last is None:
+        return None
+    number, start, end = last
+    # Only the last record can end inside quotes (at the end of the file). Close a quote after
+    # it: still one record means the quote was open; two means the record had ended.
+    if sum(1 for _ in csv.reader(lines[start - 1:end] + ['"\n'])) != 1:
+        return None
+    return number, start, end - start
+
+
+def unclosed_quote_reason(found: tuple[int, int, int]) -> str:
+    """The sentence for :func:`unclosed_quote`'s answer (the caller names the row)."""
+    _row, line, swallowed = found
+    took = (f"so it swallowed the {swallowed} line(s) after it" if swallowed
+            else "and it runs to the end of the file")
+    return (f"a quoted field opens on line {line} and its \" is never closed, {took}; "
+            "nothing was imported: close the quote (or remove it) and import again")
+
+
 def parsed_row(row: int, line: int, raw: dict[str, Any], problems: list[tuple[str, str]] = ()) -> ParsedRow:
     """Check one row's raw fields (names as in :data:`FIELDS`, plus ``uuid``)."""
     fields, found = clean_new(raw)
@@ -101,7 +135,11 @@ def parsed_row(row: int, line: int, raw: dict[str, Any], problems: list[tuple[st
 
 def read_csv(data: bytes, name: str = "contacts.csv") -> ParsedFile:
     out = ParsedFile(name, "csv")
-    reader = csv.reader(io.StringIO(_decode(data, out.warnings), newline=""))
+    text = _decode(data, out.warnings)
+    found = unclosed_quote(text)
+    if found:
+        raise ContactFileError(f"{name}: row {found[0]}: {unclosed_quote_reason(found)}")
+    reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):
         raise ContactFileError(f"{name}: the first row must name the columns (name, organisation, ...)")

@@ -38,7 +38,7 @@ def register(subparsers) -> None:
 
     search = leaf("search", "find contacts by name, organisation, role or service", _search)
     search.add_argument("text", nargs="+")
-    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--limit", type=int, default=20, help="show at most this many (default 20)")
     search.add_argument("--json", action="store_true")
 
     oncall = leaf("on-call", "who is on call now (or at --at)", _on_call)
@@ -149,6 +149,8 @@ def _line(c) -> str:
 def _search(args) -> int:
     from models import contacts
 
+    if args.limit < 1:
+        raise UserError(f"--limit {args.limit}: must be 1 or more (how many contacts to show)", 2)
     with _open(args) as store, store.session() as s:
         found = contacts.search(s, " ".join(args.text), args.limit)
     if args.json:

@@ -46,7 +46,24 @@ def register(subparsers) -> None:
 
 
 def _path(args) -> Path:
-    return args.path or paths.default_replica()
+    path = args.path or paths.default_replica()
+    if path.is_dir():
+        raise UserError(f"--path {path} is a folder; give the replica's file, e.g. {path / 'scc.db'}", 2)
+    return path
+
+
+def _cannot_create(path: Path, exc: OSError) -> str:
+    """Why a replica cannot be made at ``path``, in words (the folder, not errno)."""
+    folder = path.parent
+    if not folder.exists():
+        reason = f"the folder {folder} does not exist and cannot be made ({exc.strerror or exc})"
+    elif not folder.is_dir():
+        reason = f"{folder} is not a folder"
+    elif isinstance(exc, PermissionError) or not os.access(folder, os.W_OK):
+        reason = f"the folder {folder} is not writable"
+    else:
+        reason = f"the folder {folder} does not take new files ({exc.strerror or exc})"
+    return f"cannot create the replica {path}: {reason}; choose another --path"
 
 
 def _init(args) -> int:
@@ -59,8 +76,10 @@ def _init(args) -> int:
     unlock.check_new_passphrase(passphrase)
     try:
         store = Store.create(path, passphrase)
-    except StoreError as exc:
+    except (StoreError, keyfile.KeyHeaderError) as exc:
         raise UserError(str(exc)) from None
+    except OSError as exc:  # folder missing, not a folder, not writable, a read-only file system
+        raise UserError(_cannot_create(path, exc)) from None
     with store:
         print(f"Created encrypted replica {path} (cipher {store.cipher}, schema {store.schema_revision()}).")
         print(f"Keep {keyfile.header_path(path)} with it: without that file the replica cannot be opened.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 from scc_desktop import paths
 from scc_desktop.commands.app import add_view_options, check_view_options
 from scc_desktop.errors import UserError
+
+MAX_HISTORY_HOURS = 24 * 366
 
 
 def register(subparsers) -> None:
@@ -31,6 +34,27 @@ def run_default(view: str | None = None) -> int:
     return _demo(argparse.Namespace(folder=None, history_hours=12, speed=60, screenshot=None, view=view))
 
 
+def check_demo_options(args) -> Path:
+    """Refuse bad demo options before anything starts (exit 2, the option and the reason);
+    returns the demo folder, made if missing."""
+    if not math.isfinite(args.speed) or args.speed <= 0:
+        raise UserError(f"--speed {args.speed:g}: must be above 0 (1 = real time, 60 = a minute a second)", 2)
+    if not math.isfinite(args.history_hours) or args.history_hours < 0:
+        raise UserError(f"--history-hours {args.history_hours:g}: must be 0 or more", 2)
+    if args.history_hours > MAX_HISTORY_HOURS:
+        raise UserError(f"--history-hours {args.history_hours:g}: at most {MAX_HISTORY_HOURS} (a year)", 2)
+    folder = args.folder or paths.data_dir() / "demo"
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"--folder {folder}: is a file, not a folder; give a folder (made if missing)", 2)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"--folder {folder}: cannot be made ({exc.strerror or exc})", 2) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"--folder {folder}: is not writable", 2)
+    return folder
+
+
 def _demo(args) -> int:
     import logging
 
@@ -40,9 +64,10 @@ def _demo(args) -> int:
     from sync.client import HubClient
     from sync.engine import SyncEngine
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     check_view_options(args)
-    demo = DemoSystem(args.folder or paths.data_dir() / "demo",
+    folder = check_demo_options(args)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    demo = DemoSystem(folder,
                       history=timedelta(hours=args.history_hours), speed=args.speed)
     passphrase = os.environ.get("SCC_PASSPHRASE") or DEMO_PASSPHRASE
     try:

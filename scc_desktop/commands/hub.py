@@ -25,6 +25,17 @@ DB_ENV = "SCC_HUB_DB"
 DEFAULT_PORT = 8765
 
 
+def port(text: str) -> int:
+    """An argparse ``type=``: a TCP port number, 0 to 65535 (0 = any free port)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number: ports run from 0 to 65535")
+    return value
+
+
 def default_db_url() -> str:
     return os.environ.get(DB_ENV) or f"sqlite:///{paths.data_dir() / 'hub.db'}"
 
@@ -39,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1, this computer only; the hub speaks plain "
                         "HTTP, so put a TLS proxy in front before listening on a network)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT}; 0 = any free port)")
+    p.add_argument("--port", type=port, default=DEFAULT_PORT,
+                   help=f"TCP port (default {DEFAULT_PORT}; 0 = any free port)")
     p.add_argument("--bootstrap-token-file", type=Path, metavar="FILE",
                    help="if the hub has no admin token yet, create one and write it to FILE (mode 600)")
     p.add_argument("--orgs", type=Path, metavar="FILE", help="add or update organisations from FILE at start")

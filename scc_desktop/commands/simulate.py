@@ -28,6 +28,7 @@ import argparse
 import csv
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -116,6 +117,18 @@ def _simulate(args: argparse.Namespace) -> int:
     if posting and (not args.hub or not (token or org_tokens)):
         raise UserError(f"give --hub URL and --token T (or set {TOKEN_ENV}, or --org-token ORG=T), "
                         "or use --dry-run", 2)
+    if posting:
+        from sync.address import hub_url_problem
+
+        problem = hub_url_problem(args.hub)
+        if problem:
+            raise UserError(f"--hub {args.hub}: {problem}", 2)
+    if args.timeout <= 0 or args.retries < 0:
+        raise UserError("--timeout must be above 0 and --retries not negative", 2)
+    for name in ("ticks", "duration", "tick_minutes", "speed", "backfill_days", "timeout"):
+        value = getattr(args, name)
+        if value is not None and not math.isfinite(value):
+            raise UserError(f"--{name.replace('_', '-')} {value}: must be a number", 2)
     for name in ("ticks", "duration", "tick_minutes"):
         value = getattr(args, name)
         if value is not None and value <= 0:
@@ -143,6 +156,7 @@ def _simulate(args: argparse.Namespace) -> int:
     stop = threading.Event()
     restore = _on_interrupt(stop)
     sender = None
+    token_refused: list = []  # the first submission refused with HTTP 401
     if args.dry_run:
         def sink(sub):
             print(json.dumps(sub.annotated() if args.annotate else sub.payload, separators=(",", ":")),
@@ -152,7 +166,11 @@ def _simulate(args: argparse.Namespace) -> int:
                         retries=args.retries, stop=stop)
 
         def sink(sub):
-            sender.send(sub.payload)
+            result = sender.send(sub.payload)
+            if result.http_status == 401 and not token_refused:
+                # A token the hub does not know will not work on the next submission either.
+                token_refused.append(result)
+                stop.set()
 
     try:
         if args.backfill_days:
@@ -173,9 +191,20 @@ def _simulate(args: argparse.Namespace) -> int:
         restore()
         if sender is not None:
             sender.close()
-    if sender is not None and sender.stats.failed:
-        return 1
+    if sender is not None:
+        _outcome(sender.stats, args.hub, token_refused[0] if token_refused else None)
     return 0
+
+
+def _outcome(stats, hub: str, token_refused) -> None:
+    """Exit 1 with one line when the hub refused the token, nothing was accepted, or sends failed."""
+    if token_refused is not None:
+        raise UserError(f"the hub at {hub} refused the token (HTTP 401: {token_refused.error}); "
+                        f"check --token, {TOKEN_ENV} or --org-token; stopped", 1)
+    if stats.submissions and stats.submissions == stats.refused + stats.failed:  # not one receipt
+        raise UserError(f"the hub at {hub} accepted nothing: {stats.summary()}", 1)
+    if stats.failed:
+        raise UserError(f"{stats.failed} submission(s) could not be delivered to {hub}: {stats.summary()}", 1)
 
 
 def _org_tokens(pairs: list[str]) -> dict[str, str]:

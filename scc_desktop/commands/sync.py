@@ -29,18 +29,26 @@ def register(subparsers) -> None:
 
 def _sync(args) -> int:
     from scc_desktop import unlock
-    from sync.client import HubClient
+    from sync.address import hub_url_problem
+    from sync.client import HubClient, HubRefused
     from sync.engine import SyncEngine
 
     if not args.hub:
         raise UserError(f"no hub address: pass --hub or set {HUB_ENV}", 2)
+    problem = hub_url_problem(args.hub)
+    if problem:
+        raise UserError(f"--hub {args.hub}: {problem}", 2)
+    if args.wait < 0:
+        raise UserError(f"--wait {args.wait:g}: must be 0 or more seconds", 2)
+    if args.batch_limit is not None and args.batch_limit < 1:
+        raise UserError(f"--batch-limit {args.batch_limit}: must be 1 or more", 2)
     token = os.environ.get(TOKEN_ENV)
     if not token:
         raise UserError(f"no hub token: set {TOKEN_ENV} (tokens are never passed on the command line)", 2)
     path = args.path or paths.default_replica()
     with unlock.open_store(path) as store:
-        engine = SyncEngine(store, HubClient(args.hub, token, verify=args.ca_bundle or True),
-                            batch_limit=args.batch_limit)
+        client = HubClient(args.hub, token, verify=args.ca_bundle or True)
+        engine = SyncEngine(store, client, batch_limit=args.batch_limit)
         result = engine.run_once(wait=args.wait)
         state = result.connectivity
         print(json.dumps({
@@ -51,6 +59,15 @@ def _sync(args) -> int:
             "pushed": result.pushed, "rejected": result.rejected,
             "outbox_pending": state.outbox_pending, "detail": state.detail}, indent=2))
     if result.error:
+        fault = client.last_fault
+        if isinstance(fault, HubRefused) and fault.token_refused:
+            raise UserError(f"the hub at {args.hub} refused the token (HTTP {fault.status}: {fault}); "
+                            f"set {TOKEN_ENV} to a valid token; the replica is unchanged", 1)
+        if isinstance(fault, HubRefused):
+            raise UserError(f"the hub at {args.hub} refused the request (HTTP {fault.status}: {fault}); "
+                            "the replica is unchanged and still usable", 1)
+        if fault is None:
+            raise UserError(f"sync failed: {result.error}; the replica is still usable", 1)
         raise UserError(f"the hub at {args.hub} could not be reached: {result.error}; "
                         "the replica is unchanged and still usable", 1)
     return 0
