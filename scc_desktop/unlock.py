@@ -109,6 +109,8 @@ def open_store(db_path: Path, passphrase: str | None = None, *, derived=None) ->
     started early so key derivation overlaps the start-up's imports.
     """
     db_path = Path(db_path)
+    if db_path.is_dir():
+        raise UserError(f"--path {db_path} is a folder; give the replica's file, e.g. {db_path / 'scc.db'}", 2)
     if not db_path.exists():
         raise UserError(f"there is no replica at {db_path}; create one with 'scc-desktop db init'")
     key = key_from_keyring(db_path) if passphrase is None else None

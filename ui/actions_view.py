@@ -40,7 +40,7 @@ from models.orm import AlertEvent
 from sync import authoring
 from ui import format as fmt
 from ui import theme
-from ui.widgets import cell, fill_table, fit_rows, make_table, muted
+from ui.widgets import cell, fill_table, fit_button_column, fit_rows, make_table, muted
 
 ACTION_HEADERS = ("Action", "Owner", "Due", "Status", "")
 ALERT_HEADERS = ("Since", "Alert", "Acknowledged", "")
@@ -166,6 +166,7 @@ class ActionsView(QWidget):
             button.clicked.connect(lambda _=False, uid=a.uuid: self.complete(uid))
             self.actions_table.setCellWidget(r, len(ACTION_HEADERS) - 1, button)
             self.done_buttons[a.uuid] = button
+        fit_button_column(self.actions_table, self.done_buttons.values())
         fit_rows(self.actions_table)
         self.actions_table.setVisible(bool(actions))
         self.actions_empty.setVisible(not actions)
@@ -188,6 +189,7 @@ class ActionsView(QWidget):
             button.clicked.connect(lambda _=False, uid=a.uuid: self.acknowledge(uid))
             self.alerts_table.setCellWidget(r, len(ALERT_HEADERS) - 1, button)
             self.ack_buttons[a.uuid] = button
+        fit_button_column(self.alerts_table, self.ack_buttons.values())
         fit_rows(self.alerts_table)
         self.alerts_table.setVisible(bool(alerts))
         self.alerts_empty.setVisible(not alerts)

@@ -97,6 +97,9 @@ class Theme:
     border_px: int = 1
     focus_px: int = 2
     font_pt: float = 10.0
+    # Text of a control that cannot be used now (drawn with a dashed border as well, so the
+    # high-contrast theme, which keeps full-contrast text, still shows it).
+    disabled: str = "#80868c"
 
     @property
     def dark(self) -> bool:
@@ -123,7 +126,7 @@ THEMES: dict[str, Theme] = {
                            chart_bg="#000000", chart_fg="#ffffff", chart_grid=0.45,
                            series=("#00ffff", "#ff5555", "#55ff55", "#ff55ff", "#ffaa00", "#ffffff",
                                    "#8888ff", "#ffff55", "#c08040", "#999999"),
-                           border_px=2, focus_px=3, font_pt=11.0),
+                           border_px=2, focus_px=3, font_pt=11.0, disabled="#ffffff"),
 }
 
 _current: Theme = THEMES["light"]

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLabel,
+    QPushButton,
     QStackedWidget,
     QStyledItemDelegate,
     QTableWidget,
@@ -67,6 +68,28 @@ class EmptyOr(QStackedWidget):
     @property
     def is_empty(self) -> bool:
         return self.currentWidget() is self.empty
+
+
+def toolbar_button(bar, text: str, name: str, slot) -> QPushButton:
+    """A push button added to ``bar``: its accessible name is also its tooltip."""
+    b = QPushButton(text)
+    b.setAccessibleName(name)
+    b.setToolTip(name)
+    b.clicked.connect(lambda _c=False: slot())
+    bar.addWidget(b)
+    return b
+
+
+def fit_button_column(table: QTableWidget, buttons) -> None:
+    """The last column holds a button per row: make it as wide as the widest button
+    (sized to contents it would take the width of its empty cells and cut them off)."""
+    buttons = list(buttons)
+    if not buttons:
+        return
+    column = table.columnCount() - 1
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+    header.resizeSection(column, max(b.sizeHint().width() for b in buttons) + 8)
 
 
 def make_table(headers: Sequence[str], accessible_name: str, *, stretch: int | None = None) -> QTableWidget:

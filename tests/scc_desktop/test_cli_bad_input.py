@@ -150,6 +150,13 @@ def test_db_info_on_a_folder_says_it_is_a_folder(tmp_path):
     assert f"--path {tmp_path} is a folder" in line and ".key" not in line
 
 
+def test_records_and_contacts_on_a_folder_say_it_is_a_folder(tmp_path):
+    for argv in (("records", "verify", "--path", str(tmp_path)), ("contacts", "on-call", "--path", str(tmp_path))):
+        done = run(*argv, env_extra=ENV, home=tmp_path)
+        line = _one_line(done)
+        assert done.returncode == 2 and f"--path {tmp_path} is a folder" in line and ".key" not in line, argv
+
+
 def test_a_damaged_key_header_is_called_damaged(tmp_path):
     path = _replica(tmp_path)
     (tmp_path / "scc.db.key").write_bytes(b"garbage\x00\xff")

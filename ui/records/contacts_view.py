@@ -39,7 +39,7 @@ from ui.records.common import StatusLine, copy_to_clipboard, current_user, show_
 from ui.records.contact_dialog import ContactDialog
 from ui.records.import_report import ImportReportDialog
 from ui.records.rota_panel import RotaPanel
-from ui.widgets import EmptyOr, cell, fill_table, make_table, muted
+from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, toolbar_button
 
 HEADERS = ("Name", "In hours", "Out of hours", "Organisation", "Role", "Service", "Email")
 IN_HOURS, OUT_OF_HOURS = ("in_hours", "both"), ("out_of_hours", "both")
@@ -93,9 +93,8 @@ class ContactsView(QWidget):
         outer.addWidget(split, 1)
         outer.addWidget(self.status)
         self._shortcuts()
-        # The application stylesheet gives buttons one look whether or not they can be pressed:
-        # here a button with nothing to act on (no contact chosen, no SPOC mailbox) is greyed out.
-        self.setStyleSheet("QPushButton:disabled { color: palette(mid); border-style: dashed; }")
+        # A button with nothing to act on (no contact chosen, no SPOC mailbox) is disabled; the
+        # application style sheet greys disabled buttons (resources/ui/app.qss).
         self._selection_changed()
 
     # --- building ------------------------------------------------------------------
@@ -125,12 +124,7 @@ class ContactsView(QWidget):
 
     @staticmethod
     def _button(bar: QHBoxLayout, text: str, name: str, slot) -> QPushButton:
-        b = QPushButton(text)
-        b.setAccessibleName(name)
-        b.setToolTip(name)
-        b.clicked.connect(lambda _c=False: slot())
-        bar.addWidget(b)
-        return b
+        return toolbar_button(bar, text, name, slot)
 
     def _side_panel(self) -> QFrame:
         panel = QFrame()

@@ -33,7 +33,7 @@ from ui import format as fmt
 from ui import theme
 from ui.records.common import StatusLine, copy_to_clipboard, show_message
 from ui.records.rota_dialogs import AddShiftDialog, CancelShiftDialog, RotaImportReport
-from ui.widgets import EmptyOr, cell, fill_table, make_table
+from ui.widgets import EmptyOr, cell, fill_table, make_table, toolbar_button
 
 HEADERS = ("Rota", "On call", "Starts", "Ends", "Status", "Check", "Added by")
 CHECK_COLUMN = HEADERS.index("Check")
@@ -102,12 +102,7 @@ class RotaPanel(QFrame):
 
     @staticmethod
     def _button(bar: QHBoxLayout, text: str, name: str, slot) -> QPushButton:
-        b = QPushButton(text)
-        b.setAccessibleName(name)
-        b.setToolTip(name)
-        b.clicked.connect(lambda _c=False: slot())
-        bar.addWidget(b)
-        return b
+        return toolbar_button(bar, text, name, slot)
 
     # --- drawing -------------------------------------------------------------------
     def refresh(self) -> None:
