@@ -117,20 +117,31 @@ def _p90(values: list[float]) -> float:
 
 # -- cold start (child) ----------------------------------------------------------------
 def _paint_watch(cls, on_painted):
-    """Call ``on_painted`` once, after the first paint of a ``cls`` widget (when that whole
-    paint is done).  A hook on the one class: an application-wide event filter puts every
-    event of the process through Python, which cost the app's start about 0.2 s more than
-    the bare window's (it has more widgets, so more events)."""
+    """Call ``on_painted(seconds, widgets)`` once the first paint pass that drew a ``cls``
+    widget is over: ``seconds`` is ``time.time()`` at the end of the last ``cls`` paint of
+    that pass (other zero-timers queued by the paint, e.g. the window's warm-up or the
+    overview's remaining tiles, may run before the callback; they are not counted), and
+    ``widgets`` how many ``cls`` widgets it painted.  A hook on the one class: an
+    application-wide event filter puts every event of the process through Python, which
+    cost the app's start about 0.2 s more than the bare window's (more widgets, more events)."""
     from PySide6.QtCore import QTimer
 
     original = cls.paintEvent
-    state = {"seen": False}
+    state = {"seen": False, "last": 0.0, "painted": set()}
 
     def paint(self, event):
         original(self, event)
+        if state["seen"] == "done":
+            return
+        state["last"] = time.time()
+        state["painted"].add(id(self))
         if not state["seen"]:
             state["seen"] = True
-            QTimer.singleShot(0, on_painted)   # runs once the whole paint is done
+
+            def report():
+                state["seen"] = "done"
+                on_painted(state["last"], len(state["painted"]))
+            QTimer.singleShot(0, report)   # runs once the whole paint pass is done
 
     cls.paintEvent = paint
 
@@ -154,8 +165,8 @@ def child_cold(kind: str, folder: Path | None) -> dict:
 
         window = Bare()
 
-        def painted() -> None:
-            mark("painted")
+        def painted(at: float, _count: int) -> None:
+            marks["painted"] = at - t0
             out.update(rss_peak_mib=_rss_peak_mib(), rss_mib=_rss_now_mib(), cpu_seconds=_cpu_seconds())
             app.quit()
 
@@ -202,11 +213,12 @@ def child_cold(kind: str, folder: Path | None) -> dict:
                 state["refresh_s"] += time.perf_counter() - t
         OverviewView.refresh = counted_refresh
 
-        def painted() -> None:
-            mark("painted")
+        def painted(at: float, count: int) -> None:
+            marks["painted"] = at - t0
             out.update(rss_peak_mib=_rss_peak_mib(), rss_mib=_rss_now_mib(), cpu_seconds=_cpu_seconds())
             windows = [w for w in app.topLevelWidgets() if isinstance(w, main_window.MainWindow)]
-            out["tiles"] = len(windows[0].overview.tiles) if windows else None
+            out["tiles_painted"] = count      # the tiles on the first screen
+            out["tiles"] = len(windows[0].overview.tiles) if windows else None   # all, built by now
             out["overview_shown"] = bool(windows) and windows[0].current_key() == "overview"
             app.quit()
 

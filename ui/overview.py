@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QSizePolicy,
     QFrame,
@@ -45,6 +46,8 @@ EMPTY_TEXT = ("No provider data yet. The picture appears here as soon as the "
 # The level 24 h ago moves slowly: it is looked up again at most this often (or when
 # the providers change), which keeps a refresh after each sync batch cheap.
 TREND_REUSE = timedelta(minutes=5)
+# The first draw builds at least this many tiles before the first paint (the rest follow it).
+FIRST_TILES_MIN = 12
 # Tiles this far below the visible part are measured too (a short scroll finds them ready).
 FIT_AHEAD_PX = 200
 
@@ -277,6 +280,7 @@ class OverviewView(QWidget):
         self.scroll.verticalScrollBar().rangeChanged.connect(self._scrolled)
         outer.addWidget(self.scroll, 1)
         self._columns = 0
+        self._later: tuple | None = None   # (statuses, trends, now) of tiles still to build
         self._then_levels: dict = {}
         self._trends_key: tuple | None = None
         self._trends_at: datetime | None = None
@@ -295,21 +299,17 @@ class OverviewView(QWidget):
             badge.set_status(pillars.get(key))
             badge.setToolTip(trends[key].text() if key in trends and key in pillars else "")
         shown = self._filter_and_sort(providers, trends, now)
+        self._later = None
+        if not self.tiles and not self.isVisible() and len(shown) > self._first_screen_tiles():
+            # The very first draw, before the window is on screen: the tiles a first screen
+            # can show now, the rest just after the first paint (``paintEvent``).
+            shown, later = shown[:self._first_screen_tiles()], shown[self._first_screen_tiles():]
+            self._later = (later, trends, now)
         # A tile per shown provider: the one it had if it still fits (texts updated in place,
         # untouched when nothing it shows changed), else a new one.
         old = {id(t): t for t in self.tiles}
         by_key = {(t.status.scope, t.status.org_code, t.status.pillar): t for t in self.tiles}
-        tiles = []
-        for p in shown:
-            trend = trends.get(p.org_code)
-            texts = _tile_texts(p, now, trend.text() if trend else "")
-            tile = by_key.pop((p.scope, p.org_code, p.pillar), None)
-            if tile is not None and tile.same_shape(texts):
-                tile.update_texts(p, texts)
-            else:
-                tile = ProviderTile(p, now, self.grid_host, texts)
-                tile.activated.connect(self.provider_activated)
-            tiles.append(tile)
+        tiles = [self._tile_for(p, trends, now, by_key) for p in shown]
         kept = {id(t) for t in tiles}
         for tile in old.values():
             if id(tile) not in kept:
@@ -326,6 +326,41 @@ class OverviewView(QWidget):
         editions = {(p.edition, p.verified) for p in providers}
         self.edition_label.setText("; ".join(
             f"OPEL table {e}" + ("" if v else " — UNVERIFIED TABLE") for e, v in sorted(editions)))
+
+    def _tile_for(self, p, trends: dict, now: datetime, by_key: dict) -> ProviderTile:
+        trend = trends.get(p.org_code)
+        texts = _tile_texts(p, now, trend.text() if trend else "")
+        tile = by_key.pop((p.scope, p.org_code, p.pillar), None)
+        if tile is not None and tile.same_shape(texts):
+            tile.update_texts(p, texts)
+        else:
+            tile = ProviderTile(p, now, self.grid_host, texts)
+            tile.activated.connect(self.provider_activated)
+        return tile
+
+    @staticmethod
+    def _first_screen_tiles() -> int:
+        """How many tiles the largest first screen shows (rows of at least 200 px), plus a row."""
+        screen = QApplication.primaryScreen()
+        size = screen.availableSize() if screen is not None else None
+        if size is None or size.width() <= 0:
+            return FIRST_TILES_MIN
+        columns = max(1, size.width() // (TILE_MIN_WIDTH + 6))
+        return max(FIRST_TILES_MIN, columns * (size.height() // 200 + 1))
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        super().paintEvent(event)
+        if self._later is not None:
+            QTimer.singleShot(0, self._build_later)   # after this paint has finished
+
+    def _build_later(self) -> None:
+        """The tiles the first draw left for after the first paint (a refresh since drew them)."""
+        if self._later is None:
+            return
+        later, trends, now = self._later
+        self._later = None
+        self.tiles = self.tiles + [self._tile_for(p, trends, now, {}) for p in later]
+        self._place(moved=True)
 
     def _trends_for(self, db, statuses: list, now: datetime) -> dict:
         keys = tuple((st.scope, st.org_code, st.pillar) for st in statuses)

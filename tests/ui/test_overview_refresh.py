@@ -155,3 +155,35 @@ def test_tiles_below_the_screen_are_measured_when_they_scroll_into_view(qtbot, s
     last, now_width = v.tiles[-1], v._tile_width()[1]   # (the scroll bar may have narrowed the columns)
     assert last.fitted[0] == now_width == last.width()
     assert last.height() >= last.layout().totalHeightForWidth(now_width)   # nothing clipped
+
+
+def test_the_first_draw_builds_a_screenful_and_the_rest_after_the_first_paint(qtbot, store):
+    orgs = [(n + 1, "organisation", {"ods_code": f"R{n:02d}", "name": f"Trust {n:02d}", "sector": "acute"})
+            for n in range(40)]
+    _feed(store, orgs + [(100 + n, "opel_assessment", _assessment(f"R{n:02d}", 1 + n % 4, 10))
+                         for n in range(40)])
+    v = OverviewView(store, clock=lambda: NOW)
+    qtbot.addWidget(v)
+    v.refresh()                                   # before the window is on screen
+    first = [t.status.org_code for t in v.tiles]
+    assert 12 <= len(first) < 40 and v._later is not None
+    v.resize(1366, 700)
+    v.show()
+    qtbot.waitUntil(lambda: len(v.tiles) == 40, timeout=10_000)
+    assert [t.status.org_code for t in v.tiles][:len(first)] == first      # worst first, in order
+    levels = [t.status.shown_level for t in v.tiles]
+    assert levels == sorted(levels, reverse=True)
+    assert len({id(t) for t in v.tiles}) == 40 and v._later is None
+
+
+def test_a_refresh_before_the_first_paint_draws_every_tile(qtbot, store):
+    orgs = [(n + 1, "organisation", {"ods_code": f"R{n:02d}", "name": f"Trust {n:02d}", "sector": "acute"})
+            for n in range(40)]
+    _feed(store, orgs + [(100 + n, "opel_assessment", _assessment(f"R{n:02d}", 2, 10)) for n in range(40)])
+    v = OverviewView(store, clock=lambda: NOW)
+    qtbot.addWidget(v)
+    v.refresh()
+    v.refresh()                                   # tiles exist now: a full draw, nothing left for later
+    assert len(v.tiles) == 40 and v._later is None
+    v._build_later()                              # a queued build finds nothing to add
+    assert len(v.tiles) == 40
