@@ -127,21 +127,20 @@ def _paint_watch(cls, on_painted):
     from PySide6.QtCore import QTimer
 
     original = cls.paintEvent
-    state = {"seen": False, "last": 0.0, "painted": set()}
+    state = {"done": False, "last": 0.0, "painted": set()}
+
+    def report():
+        state["done"] = True
+        on_painted(state["last"], len(state["painted"]))
 
     def paint(self, event):
         original(self, event)
-        if state["seen"] == "done":
+        if state["done"]:
             return
+        if not state["painted"]:
+            QTimer.singleShot(0, report)   # runs once the whole paint pass is done
         state["last"] = time.time()
         state["painted"].add(id(self))
-        if not state["seen"]:
-            state["seen"] = True
-
-            def report():
-                state["seen"] = "done"
-                on_painted(state["last"], len(state["painted"]))
-            QTimer.singleShot(0, report)   # runs once the whole paint pass is done
 
     cls.paintEvent = paint
 
@@ -646,12 +645,7 @@ def main(argv=None) -> int:
                  parts=tuple(args.parts), warmup=not args.no_warmup, progress=lambda line: print(line, file=sys.stderr, flush=True))
     text = markdown(result)
     print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(to_json(result), indent=1), encoding="utf-8")
+    report.write_outputs(text, out=args.out, json_path=args.json, json_value=to_json(result))
     if args.update_doc:
         update_doc(args.update_doc, text)
     return 0 if result.all_ok else 1

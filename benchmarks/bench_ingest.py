@@ -539,11 +539,8 @@ def main(argv=None) -> int:
                  tmpdir=args.tmpdir, progress=lambda line: print(line, file=sys.stderr, flush=True))
     text = markdown(result)
     print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
-    if args.json:
-        args.json.write_text(json.dumps([asdict(s) for s in result.summaries], indent=1), encoding="utf-8")
+    report.write_outputs(text, out=args.out, json_path=args.json,
+                         json_value=[asdict(s) for s in result.summaries])
     return 0 if result.all_rows_ok else 1
 
 

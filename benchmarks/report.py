@@ -56,6 +56,15 @@ def run_child(script: str, args: list[str], *, what: str, env: dict | None = Non
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def write_outputs(text: str, *, out: Path | None = None, json_path: Path | None = None,
+                  json_value=None) -> None:
+    """A benchmark's ``--out`` (the markdown) and ``--json`` (its figures) files, folders made."""
+    for path, content in ((out, text), (json_path, None if json_path is None else json.dumps(json_value, indent=1))):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf-8")
+
+
 def block(name: str, section: str) -> str:
     return f"<!-- {name} -->\n{section.rstrip()}\n<!-- /{name} -->\n"
 

@@ -78,14 +78,9 @@ def unlock_window(path: Path, settings, *, run_dialog: Callable = _exec, derived
 
     from ui.first_run import UnlockDialog
 
-    key = unlock.key_from_keyring(path)
-    if key is not None:
-        try:
-            return Store.open_with_key(path, key)
-        except WrongKeyError:
-            log.warning("the key in the OS keyring does not open %s; asking for the passphrase", path)
-        except (StoreError, keyfile.KeyHeaderError) as exc:
-            raise UserError(str(exc)) from None
+    store = unlock.open_with_keyring(path)
+    if store is not None:
+        return store
     if derived is not None:   # SCC_PASSPHRASE, already being derived since the start
         return unlock.open_store(path, derived=derived)
     if os.environ.get(unlock.PASSPHRASE_ENV):

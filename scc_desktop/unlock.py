@@ -102,6 +102,21 @@ def check_new_passphrase(passphrase: str) -> None:
         raise UserError(f"the passphrase must have at least {MIN_PASSPHRASE} characters", 2)
 
 
+def open_with_keyring(db_path: Path) -> Store | None:
+    """The replica opened with the key kept in the OS keyring; None if there is none there or
+    it no longer opens this replica (then the passphrase is asked for)."""
+    key = key_from_keyring(db_path)
+    if key is None:
+        return None
+    try:
+        return Store.open_with_key(db_path, key)
+    except WrongKeyError:
+        log.warning("the key in the OS keyring does not open %s; asking for the passphrase", db_path)
+        return None
+    except (StoreError, keyfile.KeyHeaderError) as exc:
+        raise UserError(str(exc)) from None
+
+
 def open_store(db_path: Path, passphrase: str | None = None, *, derived=None) -> Store:
     """Open the replica: keyring key first (if stored), then the passphrase.
 
@@ -113,14 +128,10 @@ def open_store(db_path: Path, passphrase: str | None = None, *, derived=None) ->
         raise UserError(f"--path {db_path} is a folder; give the replica's file, e.g. {db_path / 'scc.db'}", 2)
     if not db_path.exists():
         raise UserError(f"there is no replica at {db_path}; create one with 'scc-desktop db init'")
-    key = key_from_keyring(db_path) if passphrase is None else None
-    if key is not None:
-        try:
-            return Store.open_with_key(db_path, key)
-        except WrongKeyError:
-            log.warning("the key in the OS keyring does not open %s; asking for the passphrase", db_path)
-        except (StoreError, keyfile.KeyHeaderError) as exc:
-            raise UserError(str(exc)) from None
+    if passphrase is None:
+        store = open_with_keyring(db_path)
+        if store is not None:
+            return store
     if passphrase is None and derived is None:
         passphrase = ask_passphrase()
     try:

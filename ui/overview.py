@@ -300,10 +300,11 @@ class OverviewView(QWidget):
             badge.setToolTip(trends[key].text() if key in trends and key in pillars else "")
         shown = self._filter_and_sort(providers, trends, now)
         self._later = None
-        if not self.tiles and not self.isVisible() and len(shown) > self._first_screen_tiles():
+        first = self._first_screen_tiles() if not self.tiles and not self.isVisible() else len(shown)
+        if len(shown) > first:
             # The very first draw, before the window is on screen: the tiles a first screen
             # can show now, the rest just after the first paint (``paintEvent``).
-            shown, later = shown[:self._first_screen_tiles()], shown[self._first_screen_tiles():]
+            shown, later = shown[:first], shown[first:]
             self._later = (later, trends, now)
         # A tile per shown provider: the one it had if it still fits (texts updated in place,
         # untouched when nothing it shows changed), else a new one.
