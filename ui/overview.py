@@ -394,26 +394,24 @@ class OverviewView(QWidget):
 
     def _place(self, moved: bool = True) -> None:
         """Tiles into the grid, worst first, at the width the view has now; only what changed."""
-        before = self._columns
         columns, width = self._tile_width()
-        if moved or columns != before or self.grid.count() != len(self.tiles):
+        if moved or columns != self._columns or self.grid.count() != len(self.tiles):
             for tile in self.tiles:
                 self.grid.removeWidget(tile)
             for i, tile in enumerate(self.tiles):
                 self.grid.addWidget(tile, i // columns, i % columns, Qt.AlignmentFlag.AlignTop)
+        self._columns = columns   # what the grid holds now
         if not self.isVisible():   # not laid out yet: the width is a guess; fitted when shown
             return
         self._fit_visible(width)
 
-    def _fit_visible(self, width: int | None = None) -> None:
+    def _fit_visible(self, width: int) -> None:
         """Measure the heights of the tiles in rows that are on screen (or above it).
 
         Every tile gets its width at once (the grid's columns depend on it), but measuring
         wrapped labels is most of a refresh when every tile's figures changed, and at the
         room's 1366x768 only two of eight rows show: the others are measured when they
         scroll into view (``_scrolled``), before they are painted."""
-        if width is None:
-            width = self._tile_width()[1]
         columns = max(1, self._columns)
         now_theme = theme.current()
         margins = self.grid_host.layout().contentsMargins()
@@ -435,13 +433,12 @@ class OverviewView(QWidget):
 
     def _scrolled(self, *_args) -> None:
         if self.tiles and self.isVisible():
-            self._fit_visible()
+            self._place(moved=False)   # a scroll bar that came or went may change the columns too
 
     def _tile_width(self) -> tuple[int, int]:
         spacing = max(0, self.grid.horizontalSpacing())
         avail = max(TILE_MIN_WIDTH, self.scroll.viewport().width() - 24)
         columns = max(1, (avail + spacing) // (TILE_MIN_WIDTH + spacing))
-        self._columns = columns
         return columns, (avail - (columns - 1) * spacing) // columns
 
     def resizeEvent(self, event) -> None:  # noqa: N802

@@ -187,3 +187,20 @@ def test_a_refresh_before_the_first_paint_draws_every_tile(qtbot, store):
     assert len(v.tiles) == 40 and v._later is None
     v._build_later()                              # a queued build finds nothing to add
     assert len(v.tiles) == 40
+
+
+def test_tiles_drawn_before_the_window_shows_take_the_columns_it_has_once_shown(qtbot, store):
+    orgs = [(n + 1, "organisation", {"ods_code": f"R{n:02d}", "name": f"Trust {n:02d}", "sector": "acute"})
+            for n in range(9)]
+    _feed(store, orgs + [(100 + n, "opel_assessment", _assessment(f"R{n:02d}", 2, 10)) for n in range(9)])
+    v = OverviewView(store, clock=lambda: NOW)
+    qtbot.addWidget(v)
+    v.refresh()                                   # hidden: the columns are a guess
+    v.resize(1366, 700)
+    v.show()
+    qtbot.waitExposed(v)
+    qtbot.wait(100)
+    columns = v._tile_width()[0]
+    assert columns >= 4 and v._columns == columns
+    places = [v.grid.getItemPosition(v.grid.indexOf(t))[:2] for t in v.tiles]
+    assert places == [(i // columns, i % columns) for i in range(len(v.tiles))]
