@@ -84,8 +84,8 @@ def _rows(store, head: int) -> dict:
 
 
 def run(args) -> dict:
-    from models import ingest
-    from models.store import Store
+    from models.replica import ingest
+    from models.replica.store import Store
     from sync import apply as current
 
     baseline = load_baseline(args.baseline, args.baseline_file) if not args.profile else None

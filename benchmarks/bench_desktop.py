@@ -176,8 +176,8 @@ def child_cold(kind: str, folder: Path | None) -> dict:
         app.exec()
         out["tiles"] = None
     else:
-        from models import keyfile
-        from models.store import Store
+        from models.replica import keyfile
+        from models.replica.store import Store
         from scc_desktop import gui
 
         if kind == "app-passphrase":
@@ -265,11 +265,11 @@ def _counts(store) -> dict:
 def child_refresh(kind: str, folder: Path | None, batches: int, meta: dict | None) -> dict:
     from datetime import datetime, timezone
 
-    from models import ingest
-    from models.catalogue import load_catalogue
-    from models.keyfile import KdfParams
-    from models.orm.types import utcnow
-    from models.store import Store
+    from models.replica import ingest
+    from models.rules.catalogue import load_catalogue
+    from models.replica.keyfile import KdfParams
+    from models.replica.orm.types import utcnow
+    from models.replica.store import Store
     from scc_desktop import gui
     from sync.apply import apply_batch
     from ui.main_window import MainWindow

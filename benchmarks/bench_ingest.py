@@ -8,16 +8,16 @@ page cache or allocator state carries over):
 ``plain``
     BASELINE.  Raw APSW ``executemany`` into an unencrypted SQLite file with
     the observation table's DDL taken from the ORM metadata, the per-connection
-    settings read back from a ``models.store.connect_raw`` connection (WAL,
+    settings read back from a ``models.replica.store.connect_raw`` connection (WAL,
     ``synchronous=FULL``, cache size, ...) and the same INSERT statement as
-    ``models.ingest``, in one transaction.
+    ``models.replica.ingest``, in one transaction.
 ``raw``
     The same code path into an encrypted file opened by
-    ``models.store.connect_raw`` with each cipher: ``raw / plain`` is the cost
+    ``models.replica.store.connect_raw`` with each cipher: ``raw / plain`` is the cost
     of encryption alone.
 ``ingest``
     The product path: ``Store.create`` (small scrypt cost, outside the timing)
-    then ``models.ingest.ingest_observations`` with a validator built from the
+    then ``models.replica.ingest.ingest_observations`` with a validator built from the
     metric catalogue; only the ingest call is timed.
 
 The timed part of ``plain``/``raw`` is ``BEGIN .. executemany .. COMMIT`` and
@@ -61,7 +61,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make `models` importable
     sys.path.insert(0, str(ROOT))
 
-from models import ingest as _product_ingest  # noqa: E402
+from models.replica import ingest as _product_ingest  # noqa: E402
 from benchmarks import report  # noqa: E402
 from benchmarks.report import fmt as _fmt, load as _load, rss_peak_mib as _rss_peak_mib  # noqa: E402
 
@@ -148,7 +148,7 @@ def observation_ddl() -> list[str]:
     from sqlalchemy.dialects import sqlite
     from sqlalchemy.schema import CreateIndex, CreateTable
 
-    from models.orm import Observation
+    from models.replica.orm import Observation
 
     dialect = sqlite.dialect()
     table = Observation.__table__
@@ -182,7 +182,7 @@ class Tuning:
     Every field applies to the raw paths (``plain`` and ``raw`` alike);
     ``cache_kib`` and ``wal_autocheckpoint`` also to the pooled connection the
     product ingest runs on (that shows what the same change in
-    ``models/ingest.py`` or ``models/store.py`` would give).  ``page_size`` and
+    ``models/replica/ingest.py`` or ``models/replica/store.py`` would give).  ``page_size`` and
     ``journal_mode`` cannot reach the product path: its file exists already.
     """
 
@@ -208,7 +208,7 @@ _MIRRORED = ("synchronous", "foreign_keys", "temp_store", "cache_size",
 
 def product_pragmas(folder: Path) -> dict:
     """The settings ``connect_raw`` gives a connection (read back from a throwaway file)."""
-    from models import store
+    from models.replica import store
 
     probe = folder / "probe.db"
     conn = store.connect_raw(probe, os.urandom(32), store.DEFAULT_CIPHER)
@@ -240,7 +240,7 @@ def _connect(path: Path, cipher: str | None, page_size: int | None = None):
     """
     import apsw
 
-    from models import store
+    from models.replica import store
 
     if cipher in store.CIPHERS and not page_size:
         return store.connect_raw(path, os.urandom(32), cipher)
@@ -279,7 +279,8 @@ def _cache_counters(conn, reset: bool = False) -> dict[str, int]:
 def measure_one(kind: str, cipher: str | None, n: int, folder: Path,
                 tuning: Tuning = Tuning()) -> dict:
     """Run one measurement in ``folder``; return its figures (seconds, sizes, checks)."""
-    from models import ingest, store
+    from models.replica import ingest
+    from models.replica import store
 
     rows = generate_rows(n)
     path = folder / "replica.db"
@@ -313,7 +314,7 @@ def measure_one(kind: str, cipher: str | None, n: int, folder: Path,
         result["close_seconds"] = time.perf_counter() - t0
         result["accepted"] = n
     elif kind == "ingest":
-        from models.keyfile import KdfParams
+        from models.replica.keyfile import KdfParams
 
         if cipher not in store.CIPHERS:
             raise ValueError(f"the product path cannot use cipher {cipher!r}")
@@ -407,7 +408,7 @@ def run(rows: int = DEFAULT_ROWS, repeats: int = DEFAULT_REPEATS, ciphers=None,
         tuning: Tuning = Tuning(), kinds=KINDS, tmpdir: str | None = None,
         progress=None) -> BenchResult:
     """Run every measurement ``repeats`` times, interleaved; return the summaries."""
-    from models import store
+    from models.replica import store
 
     ciphers = list(ciphers or store.CIPHERS)
     unknown = [c for c in ciphers if c not in store.CIPHERS + RAW_ONLY]
@@ -498,7 +499,7 @@ def markdown(result: BenchResult, heading_level: int = 2) -> str:
 
 
 def main(argv=None) -> int:
-    from models import store
+    from models.replica import store
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -3,7 +3,7 @@
 ``ingest``
     BASELINE, the store's own bulk-ingest rate: exactly ``bench_ingest``'s
     ``ingest`` measurement (``Store.create`` with the default cipher, then
-    ``models.ingest.ingest_observations`` on ``bench_ingest.generate_rows``).
+    ``models.replica.ingest.ingest_observations`` on ``bench_ingest.generate_rows``).
 ``sync``
     The same rows sit in a real hub's feed (a ``scc-desktop hub serve``
     process on an SQLite file, on loopback); a fresh encrypted replica runs
@@ -157,8 +157,9 @@ def _process_cpu(pid: int) -> float | None:
 def measure_sync(url: str, token: str, fmt: str, folder: Path, head: int, first_seq: int,
                  expected: dict) -> dict:
     """Sync a fresh replica from ``url`` until it holds ``head``; figures and checks."""
-    from models import ingest, store
-    from models.keyfile import KdfParams
+    from models.replica import ingest
+    from models.replica import store
+    from models.replica.keyfile import KdfParams
     from sync.client import HubClient
     from sync.engine import SyncEngine
 
@@ -221,8 +222,8 @@ def measure_latency(mode: str, samples: int, folder: Path, rng: random.Random, p
     """``samples`` single-observation submissions to a real hub, each timed into the replica."""
     import requests
 
-    from models import store
-    from models.keyfile import KdfParams
+    from models.replica import store
+    from models.replica.keyfile import KdfParams
     from sync.client import HubClient
     from sync.engine import SyncEngine
     from tests.support.hub import SUBMITTER_ORG, start_hub
@@ -320,7 +321,7 @@ def run(rows: int = DEFAULT_ROWS, repeats: int = DEFAULT_REPEATS, *, formats=("c
         latency_modes=LATENCY_MODES, samples: int = DEFAULT_SAMPLES, cipher: str | None = None,
         tmpdir: str | None = None, progress=None) -> SyncResult:
     """Seed a hub once, then ``repeats`` interleaved rounds of ingest and sync; then the latency runs."""
-    from models import store
+    from models.replica import store
     from tests.support.hub import HubProcess
 
     cipher = cipher or store.DEFAULT_CIPHER
@@ -386,7 +387,7 @@ def markdown(result: SyncResult, heading_level: int = 2) -> str:
     lines = [f"{h} Initial sync of {result.rows:,} observations from a hub",
              "",
              f"Median of {result.repeats} interleaved run(s), each in a fresh process and temp folder. "
-             "`ingest` is the store's bulk ingest (`models.ingest.ingest_observations` into a fresh "
+             "`ingest` is the store's bulk ingest (`models.replica.ingest.ingest_observations` into a fresh "
              "encrypted replica: the `ingest` measurement of the bulk-ingest benchmark) of the same rows; `sync` is a fresh encrypted replica pulling them from a real hub "
              "process (SQLite, loopback HTTP) with `SyncEngine.run_once`, from the first request to the "
              "last commit. Format `columnar` is protocol 1.1 (observations as parallel arrays, what the "

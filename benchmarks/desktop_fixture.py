@@ -13,13 +13,13 @@ and a seasonal wave with per-provider phases and seeded noise, inside the
 span of the table's bands, so levels move through OPEL 1-4.  For each OPEL
 submission the feed then carries what the hub's scoring produces for it
 (``sync/hub/opel.py``): the provider's assessment with one parameter score
-per table parameter (``models.opel.score``), the pillar roll-up and the
-system roll-up (``models.opel_rollup``), in feed order, each with its own
+per table parameter (``models.rules.opel.score``), the pillar roll-up and the
+system roll-up (``models.rules.opel_rollup``), in feed order, each with its own
 feed position.  Some assessments carry a declared level that differs from the
 calculated one, with a reason.
 
 Observations go in through the store's bulk ingest
-(``models.ingest.ingest_observations``, validated against the catalogue);
+(``models.replica.ingest.ingest_observations``, validated against the catalogue);
 assessments and their parameter scores with APSW ``executemany`` in the
 same feed order, in chunks of days, one transaction each.  The replica is a
 normal encrypted replica (``Store.create``, default cipher and key
@@ -173,9 +173,9 @@ class Feed:
     """The hub's feed for these providers, tick by tick (a tick is 15 minutes)."""
 
     def __init__(self, scale: Scale) -> None:
-        from models.catalogue import load_catalogue
-        from models.opel_rollup import load_system
-        from models.opel_table import load_shipped
+        from models.rules.catalogue import load_catalogue
+        from models.rules.opel_rollup import load_system
+        from models.rules.opel_table import load_shipped
 
         self.catalogue = load_catalogue()
         self.system = load_system()
@@ -192,7 +192,7 @@ class Feed:
         assessments: ``(seq, scope, org, pillar, assessed_at, edition, verified, total, level,
         at_least, complete, declared, reason, received_at, [(key, value, band, points, weight, problem)])``.
         """
-        from models.opel import RollupInput, pillar_score, score, system_score
+        from models.rules.opel import RollupInput, pillar_score, score, system_score
 
         observations, assessments = [], []
         observed = utc_text(t)
@@ -260,8 +260,9 @@ def _organisation_rows(feed: Feed) -> list[tuple]:
 
 def build(folder: Path, scale: Scale, progress=None) -> dict:
     """Create the replica in ``folder`` (replica.db + key header) and return its facts."""
-    from models import ingest, migrate
-    from models.store import Store
+    from models.replica import ingest
+    from models.replica import migrate
+    from models.replica.store import Store
 
     say = progress or (lambda line: None)
     started = time.perf_counter()
@@ -317,7 +318,7 @@ def build(folder: Path, scale: Scale, progress=None) -> dict:
 
 
 def _key(folder: Path) -> bytes:
-    from models import keyfile
+    from models.replica import keyfile
 
     return keyfile.unlock(folder / "replica.db", PASSPHRASE)[0]
 
@@ -334,8 +335,8 @@ def ensure(scale: Scale, cache: Path = CACHE, progress=None, rebuild: bool = Fal
     schema revision is upgraded in place on open (as a user's would be) and the
     time that took is recorded.
     """
-    from models import migrate
-    from models.store import Store
+    from models.replica import migrate
+    from models.replica.store import Store
 
     cache.mkdir(parents=True, exist_ok=True)
     ignore = cache / ".gitignore"

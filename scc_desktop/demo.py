@@ -18,7 +18,7 @@ import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from models.orm.types import utcnow
+from models.replica.orm.types import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from models.utc import utcnow
+from models.replica.utc import utcnow
 
 SCREEN_SIZE = (1366, 768)
 # Names for --view; the same keys and order as ui.main_window.VIEWS (kept here

@@ -18,7 +18,7 @@ def save_token(store, token: str) -> None:
     token = token.strip()
     if not token:
         raise ValueError("access token: empty")
-    from models.orm import ReplicaMeta
+    from models.replica.orm import ReplicaMeta
 
     with store.writing() as s:
         s.merge(ReplicaMeta(key=TOKEN_KEY, value=token))
@@ -27,7 +27,7 @@ def save_token(store, token: str) -> None:
 def forget_token(store) -> None:
     from sqlalchemy import delete
 
-    from models.orm import ReplicaMeta
+    from models.replica.orm import ReplicaMeta
 
     with store.writing() as s:
         s.execute(delete(ReplicaMeta).where(ReplicaMeta.key == TOKEN_KEY))

@@ -13,8 +13,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from models import keyfile
-from models.store import Store, StoreError, WrongKeyError
+from models.replica import keyfile
+from models.replica.store import Store, StoreError, WrongKeyError
 from scc_desktop import hub_access, paths, unlock
 from scc_desktop.errors import UserError
 

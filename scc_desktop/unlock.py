@@ -15,8 +15,8 @@ import os
 import sys
 from pathlib import Path
 
-from models import keyfile
-from models.store import Store, StoreError, WrongKeyError
+from models.replica import keyfile
+from models.replica.store import Store, StoreError, WrongKeyError
 from scc_desktop.errors import UserError
 
 log = logging.getLogger(__name__)

@@ -27,8 +27,8 @@ from sqlalchemy import Connection, case, func, select
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 
-from models.ingest import ObservationValidator, insert_columns, insert_observations
-from models.orm import (
+from models.replica.ingest import ObservationValidator, insert_columns, insert_observations
+from models.replica.orm import (
     AmbulanceStatus,
     CritconStatus,
     FeedCursor,
@@ -39,7 +39,7 @@ from models.orm import (
     QuarantinedRecord,
     ResponseTimes,
 )
-from models.orm.types import utcnow
+from models.replica.orm.types import utcnow
 from sync import apply_opel, apply_records
 from sync.protocol import FEED_DATA, FeedBatch, FeedItem, FeedObservationColumns
 

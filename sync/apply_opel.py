@@ -16,7 +16,7 @@ savepoint and, on any error, applies the same items one by one instead).
 
 from __future__ import annotations
 
-from models.orm.types import to_utc_text, utcnow
+from models.replica.orm.types import to_utc_text, utcnow
 from sync.protocol import FeedOpelAssessment
 
 _INSERT_ASSESSMENT = (

@@ -7,8 +7,10 @@ import json
 from sqlalchemy import Connection, func, or_, select, update
 from sqlalchemy.dialects.sqlite import insert
 
-from models import actions_due, contacts, transfers
-from models.orm import (
+from models.records import actions_due
+from models.records import contacts
+from models.records import transfers
+from models.replica.orm import (
     Action,
     AlertEvent,
     AlertRule,
@@ -20,7 +22,7 @@ from models.orm import (
     Transfer,
     TransferEvent,
 )
-from models.orm.types import from_utc_text, to_utc_text, utcnow
+from models.replica.orm.types import from_utc_text, to_utc_text, utcnow
 
 DECISION_FIELDS = (
     "device_seq", "decided_at", "decision_maker", "decision_maker_role", "decision", "rationale",
@@ -98,7 +100,7 @@ def _local_pending_fields(conn: Connection, contact_uuid: str, seq: int, edit_uu
 
 
 def _contact(conn: Connection, seq: int, rec) -> str | None:
-    """Merge a contact edit field by field (rule: ``models.contacts.merge_field``)."""
+    """Merge a contact edit field by field (rule: ``models.records.contacts.merge_field``)."""
     d = rec.data
     changes = d.get("changes")
     if not d.get("contact_uuid") or not isinstance(changes, dict):

@@ -16,8 +16,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import actions_due, contacts, decision_log, on_call, opel_checklist, transfers
-from models.orm import (
+from models.records import actions_due
+from models.records import contacts
+from models.records import decision_log
+from models.records import on_call
+from models.records import opel_checklist
+from models.records import transfers
+from models.replica.orm import (
     Action,
     AlertEvent,
     Contact,
@@ -30,7 +35,7 @@ from models.orm import (
     Transfer,
     TransferEvent,
 )
-from models.orm.types import to_utc_text, utcnow
+from models.replica.orm.types import to_utc_text, utcnow
 from sync import outbox
 from sync.protocol import RecordPush
 
@@ -156,7 +161,7 @@ def _write_contact(s: Session, device: str, now: datetime, author: str, contact_
 
 
 def upsert_contact(store, *, author: str, contact_uuid: str | None = None, **fields: Any) -> str:
-    """Create a contact (all of ``models.contacts.FIELDS`` checked) or change the fields given.
+    """Create a contact (all of ``models.records.contacts.FIELDS`` checked) or change the fields given.
 
     Fields are checked (UK phone, email, cover...); a problem raises
     ``ValueError("field: reason; ...")`` and nothing is written.  The contact and
@@ -190,7 +195,7 @@ class ImportResult:
     created: list[str] = dc_field(default_factory=list)
     updated: list[str] = dc_field(default_factory=list)
     unchanged: int = 0
-    rejections: list = dc_field(default_factory=list)  # models.contacts.Rejection, one per problem
+    rejections: list = dc_field(default_factory=list)  # models.records.contacts.Rejection, one per problem
     rejected_rows: int = 0
     quarantined: int = 0
 
@@ -366,7 +371,7 @@ class RotaImportResult:
 
 
 def import_on_call(store, source, author: str, name: str = "rota.csv") -> RotaImportResult:
-    """Read a rota CSV (``models.on_call.read_rota_csv``) and, in one transaction, add every good
+    """Read a rota CSV (``models.records.on_call.read_rota_csv``) and, in one transaction, add every good
     slot (synced) and keep every rejected row whole in ``quarantined_record`` with its reasons."""
     result = RotaImportResult()
     now = utcnow()

@@ -21,10 +21,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from models.catalogue import load_catalogue
-from models.ingest import ObservationValidator
-from models.orm import FeedCursor
-from models.orm.types import utcnow
+from models.rules.catalogue import load_catalogue
+from models.replica.ingest import ObservationValidator
+from models.replica.orm import FeedCursor
+from models.replica.orm.types import utcnow
 from sync import outbox
 from sync.apply import ApplyReport, apply_batch
 from sync.client import Backoff, HubClient, HubRefused, HubUnreachable

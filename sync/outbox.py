@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models.orm import OutboxItem
-from models.orm.types import utcnow
+from models.replica.orm import OutboxItem
+from models.replica.orm.types import utcnow
 from sync.client import HubClient, HubRefused
 from sync.protocol import RecordBatch, RecordPush
 

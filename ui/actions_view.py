@@ -1,8 +1,8 @@
 """Actions & alerts: open and overdue actions, alerts to acknowledge, OPEL action-card checklists.
 
-On each refresh the view chases overdue actions (``models.actions_due``: one
+On each refresh the view chases overdue actions (``models.records.actions_due``: one
 alert per overdue action, cleared when done) and raises checklists for new
-OPEL level changes (``models.opel_checklist``), then draws:
+OPEL level changes (``models.records.opel_checklist``), then draws:
 
 - open actions, overdue first, with owner, due time and a *Done* button;
 - open alerts with an *Acknowledge* button (the note field is sent with it);
@@ -35,8 +35,10 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import select
 
-from models import actions_due, on_call, opel_checklist
-from models.orm import AlertEvent
+from models.records import actions_due
+from models.records import on_call
+from models.records import opel_checklist
+from models.replica.orm import AlertEvent
 from sync import authoring
 from ui import format as fmt
 from ui import theme

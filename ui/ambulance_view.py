@@ -1,5 +1,5 @@
 """Ambulance: REAP and CSP with time in level, response times against the standards,
-and crews en route to and on site at each hospital. Reads ``models.queries_ambulance``."""
+and crews en route to and on site at each hospital. Reads ``models.queries.ambulance``."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QVBoxLayout,
                                QWidget)
 
-from models import queries_ambulance as qa
-from models.ambulance_standards import STATISTICS, load_standards
+from models.queries import ambulance as qa
+from models.rules.ambulance_standards import STATISTICS, load_standards
 from ui import format as fmt
 from ui import theme
 from ui.charts import Series, TimeChart, align_time_axes, colour

@@ -1,5 +1,5 @@
 """Critical care: each provider's CRITCON level and capacity (staffed, occupied, available),
-the newest report with its age, and levels over the last 24 hours. Reads ``models.queries_critcon``."""
+the newest report with its age, and levels over the last 24 hours. Reads ``models.queries.critcon``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from models import queries_critcon as qc
+from models.queries import critcon as qc
 from ui import format as fmt
 from ui import theme
 from ui.charts import Series, TimeChart, colour

@@ -3,7 +3,7 @@
 Each ambulance with its own wait, longest first, flagged at the national
 bands (``resources/ambulance/handover.toml``: 15, 30, 45, 60 minutes) in
 colour and text; today's mean handover, intervals per band and hours lost;
-a chart of waits over the day. Reads ``models.queries_offload``.
+a chart of waits over the day. Reads ``models.queries.offload``.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
 
 from sqlalchemy import func, select
 
-from models import queries_offload as qo
-from models.handover_bands import HandoverBand, load_handover
-from models.intervals import fmt_number
-from models.orm import HandoverEvent
+from models.queries import offload as qo
+from models.rules.handover_bands import HandoverBand, load_handover
+from models.rules.intervals import fmt_number
+from models.replica.orm import HandoverEvent
 from ui import format as fmt
 from ui import theme
 from ui.charts import Series, TimeChart

@@ -1,6 +1,6 @@
 """System overview: the system and pillar levels, then a tile per provider.
 
-Reads the replica only, through the store's own read connection (``models.opel_latest``:
+Reads the replica only, through the store's own read connection (``models.queries.opel_latest``:
 plain SQL, so the first paint needs no ORM); redraws when a sync cycle says OPEL
 assessments or organisations changed, and once a minute for data ages.
 """
@@ -26,8 +26,9 @@ from PySide6.QtWidgets import (
 
 from functools import lru_cache
 
-from models import opel_latest, queries_trend
-from models.catalogue import load_catalogue
+from models.queries import opel_latest
+from models.queries import trend as queries_trend
+from models.rules.catalogue import load_catalogue
 from ui import format as fmt
 from ui import theme
 from ui.theme import OPEL_WORDS, badge_css, opel_colours, opel_label

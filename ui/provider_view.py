@@ -3,7 +3,7 @@
 Each parameter's value, band, points and the threshold to the next worse
 band; declared against calculated level with the reason; a chart of the
 chosen parameter and of the provider's OPEL level over 24 hours or 7 days.
-Reads the replica through ``models.queries_provider`` only.
+Reads the replica through ``models.queries.provider`` only.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models import queries, queries_provider
-from models.opel import NextThreshold
+from models.queries import opel_history
+from models.queries import opel_latest
+from models.queries import provider as queries_provider
+from models.rules.opel import NextThreshold
 from ui import format as fmt
 from ui import theme
 from ui.charts import LEVEL_TICKS, Series, TimeChart, align_time_axes, colour
@@ -170,7 +172,7 @@ class ProviderView(QWidget):
             refs = queries_provider.scored_providers(s)
             current = self.picker.currentData()
             if current is None:  # first time: start with the worst-off provider
-                worst = queries.latest_opel(s, "provider")
+                worst = opel_latest.latest_opel(s, "provider")
                 current = worst[0].org_code if worst else None
         codes = [self.picker.itemData(i) for i in range(self.picker.count())]
         if codes != [r.org_code for r in refs]:
@@ -258,7 +260,7 @@ class ProviderView(QWidget):
         self._draw_parameter()
         now = self.clock()
         with self.store.session() as s:
-            history = queries.opel_history(s, self.detail.org_code, now - self.span)
+            history = opel_history.opel_history(s, self.detail.org_code, now - self.span)
         points = [(t, float(lv)) for t, lv in history if lv]
         self.level_chart.title.setText(f"<b>OPEL level, last {self._span_words()}</b>")
         self.level_chart.set_data(

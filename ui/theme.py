@@ -25,7 +25,7 @@ OPEL_COLOURS = {
 UNKNOWN_COLOURS = ("#9e9e9e", "#111111")
 OPEL_WORDS = {1: "demand met", 2: "signs of pressure", 3: "major pressure", 4: "extreme pressure"}
 
-# Handover bands by severity (0 = fine ... 4 = serious delay), from models.handover_bands.
+# Handover bands by severity (0 = fine ... 4 = serious delay), from models.rules.handover_bands.
 SEVERITY_COLOURS = {
     0: ("#1e7d32", "#ffffff"),
     1: ("#f2b705", "#111111"),

@@ -60,7 +60,7 @@ def _derive_early(args) -> _Derived | None:
     path = getattr(args, "path", None) or paths.default_replica()
     if not passphrase or not Path(path).exists():
         return None
-    from models import keyfile
+    from models.replica import keyfile
 
     return _Derived(Path(path), keyfile.unlock_in_background(path, passphrase))
 

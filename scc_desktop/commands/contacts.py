@@ -71,7 +71,7 @@ def _author(args) -> str:
 
 
 def _import(args) -> int:
-    from models import contacts
+    from models.records import contacts
     from sync import authoring
 
     try:
@@ -127,7 +127,7 @@ def _rota_import(args) -> int:
 
 
 def _export(args) -> int:
-    from models import contacts
+    from models.records import contacts
 
     with _open(args) as store, store.session() as s:
         rows = contacts.export_rows(s)
@@ -147,7 +147,7 @@ def _line(c) -> str:
 
 
 def _search(args) -> int:
-    from models import contacts
+    from models.records import contacts
 
     if args.limit < 1:
         raise UserError(f"--limit {args.limit}: must be 1 or more (how many contacts to show)", 2)
@@ -164,8 +164,8 @@ def _search(args) -> int:
 
 
 def _on_call(args) -> int:
-    from models import contacts
-    from models.orm.types import utcnow
+    from models.records import contacts
+    from models.replica.orm.types import utcnow
     from scc_desktop.export.period import parse_uk_time, uk_time
 
     try:
@@ -187,7 +187,7 @@ def _on_call(args) -> int:
 
 
 def _conflicts(args) -> int:
-    from models import contacts
+    from models.records import contacts
 
     with _open(args) as store, store.session() as s:
         found = contacts.conflicts(s)

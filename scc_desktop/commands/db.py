@@ -67,8 +67,8 @@ def _cannot_create(path: Path, exc: OSError) -> str:
 
 
 def _init(args) -> int:
-    from models import keyfile
-    from models.store import Store, StoreError
+    from models.replica import keyfile
+    from models.replica.store import Store, StoreError
     from scc_desktop import unlock
 
     path = _path(args)
@@ -89,7 +89,7 @@ def _init(args) -> int:
 
 
 def _store_in_keyring(path: Path, passphrase: str) -> None:
-    from models import keyfile
+    from models.replica import keyfile
     from scc_desktop import unlock
 
     try:
@@ -107,7 +107,7 @@ def _store_in_keyring(path: Path, passphrase: str) -> None:
 def _info(args) -> int:
     from sqlalchemy import func, select
 
-    from models.orm import Base
+    from models.replica.orm import Base
     from scc_desktop import unlock
 
     path = _path(args)
@@ -123,7 +123,7 @@ def _info(args) -> int:
 
 
 def _header(path: Path) -> dict:
-    from models import keyfile
+    from models.replica import keyfile
 
     try:
         return keyfile.read_header(path)
@@ -132,7 +132,7 @@ def _header(path: Path) -> dict:
 
 
 def _passwd(args) -> int:
-    from models import keyfile
+    from models.replica import keyfile
     from scc_desktop import unlock
 
     path = _path(args)

@@ -58,7 +58,7 @@ def check_demo_options(args) -> Path:
 def _demo(args) -> int:
     import logging
 
-    from models.store import Store, StoreError, WrongKeyError
+    from models.replica.store import Store, StoreError, WrongKeyError
     from scc_desktop import gui
     from scc_desktop.demo import DEMO_PASSPHRASE, DemoSystem
     from sync.client import HubClient

@@ -111,7 +111,7 @@ def _db_arg(p: argparse.ArgumentParser) -> None:
 
 def _hub(args, **config):
     """Open the hub (schema created or checked) for a management command."""
-    from models.tabledata import TableError
+    from models.rules.tabledata import TableError
     from sync.hub.core import Hub, HubConfig
     from sync.hub.db import DatabaseError
     from sqlalchemy.exc import SQLAlchemyError

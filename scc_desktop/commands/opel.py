@@ -20,10 +20,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from models.opel import OpelResult, score
-from models.opel_rollup import load_system
-from models.opel_table import OpelTable, load_shipped, load_table, shipped_pillars, shipped_table_path
-from models.tabledata import TableError, read_toml
+from models.rules.opel import OpelResult, score
+from models.rules.opel_rollup import load_system
+from models.rules.opel_table import OpelTable, load_shipped, load_table, shipped_pillars, shipped_table_path
+from models.rules.tabledata import TableError, read_toml
 from scc_desktop.errors import UserError
 
 EDGE_HELP = "Edges: '[' or ']' includes a value exactly on the edge; '(' or ')' excludes it."

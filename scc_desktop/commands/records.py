@@ -74,7 +74,7 @@ def _open(args):
 
 
 def _verify(args) -> int:
-    from models import records_verify
+    from models.records import verify as records_verify
 
     with _open(args) as store, store.session() as s:
         report = records_verify.verify(s)
@@ -97,8 +97,8 @@ def _verify(args) -> int:
 
 
 def _cards(args) -> int:
-    from models import action_cards
-    from models.tabledata import TableError
+    from models.rules import action_cards
+    from models.rules.tabledata import TableError
 
     try:
         cards = action_cards.load_cards(args.file)
@@ -117,10 +117,10 @@ def _cards(args) -> int:
 def _transfers(args) -> int:
     from sqlalchemy import select
 
-    from models import transfer_risk
-    from models.orm import Transfer
-    from models.orm.types import utcnow
-    from models.tabledata import TableError
+    from models.rules import transfer_risk
+    from models.replica.orm import Transfer
+    from models.replica.orm.types import utcnow
+    from models.rules.tabledata import TableError
     from scc_desktop.export.period import parse_uk_time, uk_time
 
     try:
@@ -145,9 +145,9 @@ def _transfers(args) -> int:
 def _alerts(args) -> int:
     from sqlalchemy import select
 
-    from models import actions_due
-    from models.orm import AlertEvent
-    from models.orm.types import utcnow
+    from models.records import actions_due
+    from models.replica.orm import AlertEvent
+    from models.replica.orm.types import utcnow
     from scc_desktop.export.period import uk_time
 
     with _open(args) as store:

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from models import actions_due
-from models.orm import DecisionEntry
-from models.orm.types import to_utc_text
+from models.records import actions_due
+from models.replica.orm import DecisionEntry
+from models.replica.orm.types import to_utc_text
 from scc_desktop.export.period import iso_uk
 
 HANDOVER_NAME = "handover.json"

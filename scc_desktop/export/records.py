@@ -27,10 +27,10 @@ from typing import Any
 from sqlalchemy import select
 
 import resources
-from models import records_verify
-from models.csv_guard import safe_cell
-from models.orm import Action, DecisionEntry, ReplicaMeta
-from models.orm.types import to_utc_text, utcnow
+from models.records import verify as records_verify
+from models.records.csv_guard import safe_cell
+from models.replica.orm import Action, DecisionEntry, ReplicaMeta
+from models.replica.orm.types import to_utc_text, utcnow
 from scc_desktop import __version__
 from scc_desktop.export import handover as handover_section
 from scc_desktop.export.period import Period, iso_uk, uk_period
@@ -103,7 +103,7 @@ def csv_bytes(entries: list[dict[str, Any]]) -> bytes:
     """UTF-8 (no byte-order mark), CRLF rows, one row per entry; lists and objects as canonical JSON.
 
     A text cell that would start a spreadsheet formula gets a leading apostrophe (phone numbers
-    are kept: ``models.csv_guard``); ``decisions.json`` holds every value exactly."""
+    are kept: ``models.records.csv_guard``); ``decisions.json`` holds every value exactly."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)

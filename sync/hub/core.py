@@ -6,10 +6,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.catalogue import load_catalogue
-from models.opel_rollup import check_against_tables, load_system
-from models.opel_table import load_shipped, load_table, shipped_pillars
-from models.tabledata import Problem, TableError
+from models.rules.catalogue import load_catalogue
+from models.rules.opel_rollup import check_against_tables, load_system
+from models.rules.opel_table import load_shipped, load_table, shipped_pillars
+from models.rules.tabledata import Problem, TableError
 from sync.hub.db import HubDB
 from sync.hub.opel import HubOpel
 from sync.hub.validate import ItemValidator

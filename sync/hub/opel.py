@@ -2,7 +2,7 @@
 
 Inside the submission's write transaction the hub keeps the latest value of
 each OPEL parameter per provider (latest by ``observed_at``; on a tie the
-later receipt wins), scores the provider with :func:`models.opel.score`
+later receipt wins), scores the provider with :func:`models.rules.opel.score`
 under its pillar's table, and puts an ``opel_assessment`` item on the feed
 (``scope`` "provider"). It then recomputes that pillar's roll-up and the
 system roll-up by the rules in ``resources/opel/system.toml`` and puts those
@@ -25,9 +25,9 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from models.opel import OpelResult, score
-from models.opel_rollup import RollupError, RollupInput, RollupResult, SystemTable, pillar_score, system_score
-from models.opel_table import OpelTable
+from models.rules.opel import OpelResult, score
+from models.rules.opel_rollup import RollupError, RollupInput, RollupResult, SystemTable, pillar_score, system_score
+from models.rules.opel_table import OpelTable
 from sync.hub import schema as s
 from sync.hub.db import Writer, dumps
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from models.orm.reference import SECTORS
+from models.replica.orm.reference import SECTORS
 from sync.hub import schema as s
 
 _ODS = re.compile(r"^[A-Z0-9]{3,12}$")

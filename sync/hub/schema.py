@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from sqlalchemy import (BigInteger, Boolean, Column, Float, Index, Integer, MetaData, String, Table,
                         Text)
 
-from models.orm.types import UTCDateTime, to_utc_text, utcnow  # noqa: F401  (re-exported)
+from models.replica.orm.types import UTCDateTime, to_utc_text, utcnow  # noqa: F401  (re-exported)
 
 # 2: feed_observation (observation feed items as typed columns, for the columnar feed).
 # A version-1 database is upgraded in place (HubDB.init_schema): the table is added;

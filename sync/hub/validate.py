@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from models.catalogue import Catalogue
+from models.rules.catalogue import Catalogue
 from sync import protocol as p
 from sync.hub.errors import validation
 from sync.hub.schema import utcnow

@@ -29,7 +29,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from models.catalogue import Catalogue
+from models.rules.catalogue import Catalogue
 from sync.simulator.noise import uniform
 
 

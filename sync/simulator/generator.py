@@ -22,9 +22,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from models.catalogue import Catalogue, load_catalogue
-from models.opel import score
-from models.opel_table import OpelTable, load_shipped
+from models.rules.catalogue import Catalogue, load_catalogue
+from models.rules.opel import score
+from models.rules.opel_table import OpelTable, load_shipped
 from sync.simulator.config import OPEL_KINDS, ConfigError, Organisation, SimConfig, load_config
 from sync.simulator.faults import ItemFault, malform
 from sync.simulator.handovers import STATE_ORDER, HandoverEvent

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from models.catalogue import Catalogue
+from models.rules.catalogue import Catalogue
 from sync.simulator.config import MetricModel, Organisation, PillarModel, SimConfig
 from sync.simulator.data import AmbulanceProfile, TrustProfile, load_ambulance, load_trusts
 from sync.simulator.handovers import HOUR, HandoverEvent, events_for_hour, expected_wait

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks import bench_desktop, desktop_fixture as fixture
-from models.ingest import ObservationValidator
-from models.opel_table import load_shipped
+from models.replica.ingest import ObservationValidator
+from models.rules.opel_table import load_shipped
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = fixture.Scale(1, 5)
@@ -49,8 +49,8 @@ def test_the_feed_is_valid_in_order_and_moves_through_the_levels():
 
 
 def test_a_feed_batch_applies_through_the_sync_path(tmp_path):
-    from models.keyfile import KdfParams
-    from models.store import Store
+    from models.replica.keyfile import KdfParams
+    from models.replica.store import Store
     from sync.apply import apply_batch
 
     feed = fixture.Feed(TINY)

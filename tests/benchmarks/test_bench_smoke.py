@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import bench_ingest, run as run_all
-from models.ingest import ObservationValidator
+from models.replica.ingest import ObservationValidator
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE_ROWS = 5_000

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from models.keyfile import KdfParams
-from models.store import Store
+from models.replica.keyfile import KdfParams
+from models.replica.store import Store
 
 # scrypt at full strength costs ~0.5 s and 128 MiB per unlock; tests use a
 # small cost. The cost is recorded in the header, so this changes nothing else.

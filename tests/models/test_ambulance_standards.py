@@ -7,8 +7,8 @@ import tomllib
 import pytest
 
 import resources
-from models.ambulance_standards import assess, load_standards
-from models.tabledata import TableError
+from models.rules.ambulance_standards import assess, load_standards
+from models.rules.tabledata import TableError
 
 STANDARDS_FILE = resources.path("ambulance", "standards.toml")
 

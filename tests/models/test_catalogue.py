@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from models.catalogue import MetricDef, load_catalogue
-from models.opel_table import load_shipped, shipped_pillars
-from models.tabledata import TableError
+from models.rules.catalogue import MetricDef, load_catalogue
+from models.rules.opel_table import load_shipped, shipped_pillars
+from models.rules.tabledata import TableError
 
 HEADER = '''[table]
 edition = "local"

@@ -9,9 +9,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from models import contacts
-from models.contacts import ContactView
-from models.csv_guard import is_phone_number, safe_cell
+from models.records import contacts
+from models.records.contacts import ContactView
+from models.records.csv_guard import is_phone_number, safe_cell
 from scc_desktop.export import export_records
 from sync import authoring
 from tests.models.conftest import store, store_path  # noqa: F401

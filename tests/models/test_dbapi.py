@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
-from models import dbapi
-from models.orm import Observation, Organisation, OutboxItem
-from models.store import connect_raw
+from models.replica import dbapi
+from models.replica.orm import Observation, Organisation, OutboxItem
+from models.replica.store import connect_raw
 
 KEY = bytes(range(32))
 

@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from models import keyfile
-from models.orm import DecisionEntry, Organisation
-from models.store import Store, StoreError, WrongKeyError
+from models.replica import keyfile
+from models.replica.orm import DecisionEntry, Organisation
+from models.replica.store import Store, StoreError, WrongKeyError
 from tests.models.conftest import FAST_KDF, PASSPHRASE
 
 MARKER = "PLAINTEXT-CANARY-7f3a9c"
@@ -142,7 +142,7 @@ def test_open_with_unwrapped_key(store, store_path):
 
 
 def test_connections_are_configured_for_durability_and_bulk_loads(store):
-    from models.store import CACHE_KIB
+    from models.replica.store import CACHE_KIB
     with store.raw() as raw:
         pragmas = {p: raw.execute(f"PRAGMA {p}").fetchone()[0]
                    for p in ("journal_mode", "synchronous", "foreign_keys", "temp_store", "cache_size")}
@@ -164,7 +164,7 @@ def _one_row_table(conn) -> None:
 def test_default_cipher_detects_a_tampered_page(tmp_path):
     import apsw
 
-    from models.store import DEFAULT_CIPHER, connect_raw
+    from models.replica.store import DEFAULT_CIPHER, connect_raw
     path, key = tmp_path / "t.db", bytes(range(32))
     conn = connect_raw(path, key)
     conn.execute("PRAGMA journal_mode = DELETE")

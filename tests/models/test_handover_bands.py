@@ -5,8 +5,8 @@ import math
 import pytest
 
 import resources
-from models.handover_bands import band_for, hours_lost, load_handover, summarise
-from models.tabledata import TableError
+from models.rules.handover_bands import band_for, hours_lost, load_handover, summarise
+from models.rules.tabledata import TableError
 
 HANDOVER_FILE = resources.path("ambulance", "handover.toml")
 below = lambda x: math.nextafter(x, -math.inf)  # noqa: E731

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from models.ingest import ObservationValidator, ingest_observations
-from models.orm import FeedCursor, Observation, QuarantinedRecord
+from models.replica.ingest import ObservationValidator, ingest_observations
+from models.replica.orm import FeedCursor, Observation, QuarantinedRecord
 
 VALIDATOR = ObservationValidator({"ga_bed_occupancy_pct": (0, 100), "mean_handover_minutes": (0, None)})
 T = "2025-01-06T09:00:00.000000+00:00"

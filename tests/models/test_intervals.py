@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.intervals import (Interval, IntervalError, check_bands, fmt_number, parse_interval,
+from models.rules.intervals import (Interval, IntervalError, check_bands, fmt_number, parse_interval,
                               require_bands)
-from models.tabledata import TableError
+from models.rules.tabledata import TableError
 
 P = parse_interval
 

@@ -6,9 +6,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
-from models import keyfile, migrate
-from models.orm import Base, Observation, Organisation
-from models.store import Store
+from models.replica import keyfile
+from models.replica import migrate
+from models.replica.orm import Base, Observation, Organisation
+from models.replica.store import Store
 from tests.models.conftest import FAST_KDF, PASSPHRASE
 
 
@@ -81,10 +82,10 @@ def test_opening_a_current_replica_does_not_load_alembic(store, store_path, tmp_
     import subprocess
     import sys
 
-    from models import keyfile
+    from models.replica import keyfile
     store.close()
     key, _ = keyfile.unlock(store_path, PASSPHRASE)
-    code = ("import sys; from models.store import Store; "
+    code = ("import sys; from models.replica.store import Store; "
             f"s = Store.open_with_key({str(store_path)!r}, bytes.fromhex({key.hex()!r})); "
             "print(s.schema_revision(), 'alembic' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,

@@ -7,8 +7,8 @@ import math
 import pytest
 
 import resources
-from models.opel import check_value, score, score_parameter
-from models.opel_table import load_shipped, load_table
+from models.rules.opel import check_value, score, score_parameter
+from models.rules.opel_table import load_shipped, load_table
 from tests.models.opel_toml import SIMPLE_PARAMS, param, write_table
 
 ACUTE_BEST = {
@@ -176,8 +176,8 @@ def test_simple_table(tmp_path):
 def test_rule_modules_import_no_qt_or_network():
     import subprocess
     import sys
-    code = ("import sys, models.opel, models.opel_table, models.opel_rollup, models.intervals, "
-            "models.catalogue, models.ambulance_standards, models.handover_bands\n"
+    code = ("import sys, models.rules.opel, models.rules.opel_table, models.rules.opel_rollup, models.rules.intervals, "
+            "models.rules.catalogue, models.rules.ambulance_standards, models.rules.handover_bands\n"
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
             "{'PySide6', 'shiboken6', 'pyqtgraph', 'requests', 'urllib3', 'httpx', 'sqlalchemy'})\n"
             "print(','.join(bad))")

@@ -13,8 +13,8 @@ import tomllib
 import pytest
 
 import resources
-from models.opel import score
-from models.opel_table import load_table
+from models.rules.opel import score
+from models.rules.opel_table import load_table
 
 TABLE_FILES = sorted(p for p in resources.path("opel").glob("*.toml") if p.stem != "system")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.opel import score, score_parameter
-from models.opel_table import load_shipped, shipped_pillars
+from models.rules.opel import score, score_parameter
+from models.rules.opel_table import load_shipped, shipped_pillars
 
 TABLES = {p: load_shipped(p) for p in shipped_pillars()}
 PARAMS = [(pillar, p) for pillar, t in TABLES.items() for p in t.parameters]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from models.opel import RollupInput, load_system, pillar_score, score, system_score
-from models.opel_rollup import RollupError, check_against_tables
-from models.opel_table import load_shipped, shipped_pillars
-from models.tabledata import TableError
+from models.rules.opel import RollupInput, load_system, pillar_score, score, system_score
+from models.rules.opel_rollup import RollupError, check_against_tables
+from models.rules.opel_table import load_shipped, shipped_pillars
+from models.rules.tabledata import TableError
 
 HEADER = '''[table]
 edition = "test"

@@ -6,9 +6,9 @@ import pytest
 from tests.models.opel_toml import SIMPLE_PARAMS, param, table_text, write_table
 
 import resources
-from models.opel_table import (check_table_file, load_shipped, load_table, shipped_pillars,
+from models.rules.opel_table import (check_table_file, load_shipped, load_table, shipped_pillars,
                                shipped_table_path)
-from models.tabledata import TableError
+from models.rules.tabledata import TableError
 
 ACUTE_CANDIDATES = {
     "mean_handover_minutes", "ed_over_12h_from_arrival_pct", "ed_majors_resus_occupancy_pct",

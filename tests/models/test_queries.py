@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from models import queries
-from models.orm import OpelAssessment, OpelParameterScore, Organisation, OutboxItem
+from models.queries import opel_history
+from models.queries import opel_latest
+from models.queries import sync_summary
+from models.replica.orm import OpelAssessment, OpelParameterScore, Organisation, OutboxItem
 
 T0 = datetime(2026, 1, 12, 9, 0, tzinfo=timezone.utc)
 
@@ -31,7 +33,7 @@ def test_latest_assessment_per_provider_worst_first_with_drivers(store):
                                             ("nctr_bed_occupancy_pct", None, None, "missing")]))
         s.add(_assess("RBB", 30, 2, declared=3, reason="Norovirus ward closures"))
     with store.session() as s:
-        rows = queries.latest_opel(s)
+        rows = opel_latest.latest_opel(s)
     assert [(r.org_code, r.shown_level) for r in rows] == [("RBB", 3), ("RAA", 2)]
     alpha = rows[1]
     assert alpha.assessed_at == T0 + timedelta(minutes=60)
@@ -47,6 +49,6 @@ def test_history_and_sync_summary(store):
             s.add(_assess("RAA", m, lvl))
         s.add(OutboxItem(kind="decision", payload={}))
     with store.session() as s:
-        assert [lvl for _, lvl in queries.opel_history(s, "RAA", T0 + timedelta(minutes=10))] == [2, None]
-        summary = queries.sync_summary(s)
+        assert [lvl for _, lvl in opel_history.opel_history(s, "RAA", T0 + timedelta(minutes=10))] == [2, None]
+        summary = sync_summary.sync_summary(s)
     assert (summary.position, summary.outbox_pending, summary.last_sync_at) == (0, 1, None)

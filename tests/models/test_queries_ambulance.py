@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from models import queries_ambulance as qa
+from models.queries import ambulance as qa
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import NOW, Feed, ago
 

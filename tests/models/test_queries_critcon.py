@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models import queries_critcon as qc
+from models.queries import critcon as qc
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import Feed, ago
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from models import queries
-from models.orm import OpelAssessment, Organisation
+from models.queries import opel_latest
+from models.replica.orm import OpelAssessment, Organisation
 
 T0 = datetime(2026, 1, 12, 9, 0, tzinfo=timezone.utc)
 
@@ -39,7 +39,7 @@ def test_newest_by_time_and_the_later_row_on_a_tie(store):
         _row("provider", "RCC", 45, 1, verified=True),
     ])
     with store.session() as s:
-        rows = queries.latest_opel(s, "provider")
+        rows = opel_latest.latest_opel(s, "provider")
     assert [(r.org_code, r.level, r.assessed_at) for r in rows] == [
         ("RAA", 3, T0 + timedelta(minutes=30)), ("RBB", 2, T0 + timedelta(minutes=15)),
         ("RCC", 1, T0 + timedelta(minutes=45))]
@@ -54,9 +54,9 @@ def test_pillar_and_system_scopes_are_keyed_by_pillar_and_kept_apart(store):
         _row("provider", "RAA", 60, 1),
     ])
     with store.session() as s:
-        pillars = {p.pillar: (p.level, p.assessed_at) for p in queries.latest_opel(s, "pillar")}
-        system = queries.latest_opel(s, "system")
-        providers = queries.latest_opel(s, "provider")
+        pillars = {p.pillar: (p.level, p.assessed_at) for p in opel_latest.latest_opel(s, "pillar")}
+        system = opel_latest.latest_opel(s, "system")
+        providers = opel_latest.latest_opel(s, "provider")
     assert pillars == {"acute": (3, T0 + timedelta(minutes=15)), "community": (1, T0 + timedelta(minutes=5))}
     assert [(r.pillar, r.level) for r in system] == [("system", 2)]
     assert [(r.org_code, r.name, r.sector) for r in providers] == [("RAA", "RAA", "acute")]  # no organisation row
@@ -64,17 +64,17 @@ def test_pillar_and_system_scopes_are_keyed_by_pillar_and_kept_apart(store):
 
 def test_a_provider_row_without_an_org_code_is_left_out_and_an_empty_replica_gives_nothing(store):
     with store.session() as s:
-        assert queries.latest_opel(s, "provider") == [] and queries.latest_opel(s, "system") == []
+        assert opel_latest.latest_opel(s, "provider") == [] and opel_latest.latest_opel(s, "system") == []
     orphan = _row("provider", "RAA", 0, 2)
     orphan.org_code = None
     _add(store, [orphan, _row("provider", "RBB", 0, 1)])
     with store.session() as s:
-        assert [r.org_code for r in queries.latest_opel(s, "provider")] == ["RBB"]
+        assert [r.org_code for r in opel_latest.latest_opel(s, "provider")] == ["RBB"]
 
 
 def test_the_overview_reads_use_the_indexes_not_a_scan(store):
     """On a year of data a scan of the assessments took seconds; every step must be an index seek."""
-    from models import opel_latest
+    from models.queries import opel_latest
 
     with store.raw() as raw:
         for scope in ("provider", "pillar", "system"):

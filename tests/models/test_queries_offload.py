@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from models import queries_offload as qo
-from models.handover_bands import load_handover
+from models.queries import offload as qo
+from models.rules.handover_bands import load_handover
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import NOW, Feed, ago
 

@@ -1,4 +1,4 @@
-"""Provider drill-down queries: band, points and next threshold match models.opel; no Qt."""
+"""Provider drill-down queries: band, points and next threshold match models.rules.opel; no Qt."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from models import queries_provider as qp
-from models.opel import score_parameter
-from models.opel_table import load_shipped
+from models.queries import provider as qp
+from models.rules.opel import score_parameter
+from models.rules.opel_table import load_shipped
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import ACUTE_VALUES, NOW, Feed, ago
 
@@ -88,8 +88,8 @@ def test_series_and_provider_list(store, acute):
 
 
 def test_query_modules_do_not_import_qt():
-    code = ("import sys, models.queries_provider, models.queries_ambulance, models.queries_offload, "
-            "models.queries_critcon; print(sorted(m for m in sys.modules if m.startswith('PySide6')))")
+    code = ("import sys, models.queries.provider, models.queries.ambulance, models.queries.offload, "
+            "models.queries.critcon; print(sorted(m for m in sys.modules if m.startswith('PySide6')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                          cwd=Path(__file__).resolve().parents[2])
     assert out.returncode == 0, out.stderr

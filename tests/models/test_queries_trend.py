@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from models import queries, queries_trend
-from models.orm import OpelAssessment, Organisation
+from models.queries import opel_latest
+from models.queries import trend as queries_trend
+from models.replica.orm import OpelAssessment, Organisation
 from tests.models.conftest import store, store_path  # noqa: F401
 
 NOW = datetime(2026, 1, 12, 10, 0, tzinfo=timezone.utc)
@@ -34,7 +35,7 @@ def _fill(store):
 def test_each_provider_is_compared_with_the_level_in_force_24_hours_ago(store):
     _fill(store)
     with store.session() as s:
-        statuses = queries.latest_opel(s)
+        statuses = opel_latest.latest_opel(s)
         t = queries_trend.trends(s, statuses, NOW)
     assert {k: v.direction for k, v in t.items()} == {"RAA": "up", "RBB": "down", "RCC": "same", "RDD": "unknown"}
     assert t["RAA"].then_level == 1 and t["RAA"].then_assessed_at == NOW - timedelta(hours=30)
@@ -46,7 +47,7 @@ def test_each_provider_is_compared_with_the_level_in_force_24_hours_ago(store):
 def test_pillars_have_trends_too(store):
     _fill(store)
     with store.session() as s:
-        t = queries_trend.trends(s, queries.latest_opel(s, "pillar"), NOW)
+        t = queries_trend.trends(s, opel_latest.latest_opel(s, "pillar"), NOW)
     assert t["acute"].direction == "down" and t["acute"].then_level == 3
 
 
@@ -55,14 +56,14 @@ def test_an_incomplete_assessment_then_is_said_so(store):
         s.add(Organisation(ods_code="REE", name="E", sector="acute"))
         s.add_all([_a("REE", 25, None), _a("REE", 1, 2)])
     with store.session() as s:
-        t = queries_trend.trends(s, queries.latest_opel(s), NOW)["REE"]
+        t = queries_trend.trends(s, opel_latest.latest_opel(s), NOW)["REE"]
     assert t.direction == "unknown" and t.text() == "24 h ago: incomplete, no level"
 
 
 def test_many_providers_are_read_in_chunks_with_the_same_answer(store, monkeypatch):
     _fill(store)
     with store.session() as s:
-        statuses = queries.latest_opel(s)
+        statuses = opel_latest.latest_opel(s)
         whole = queries_trend.levels_then(s, statuses, NOW - timedelta(hours=24))
         monkeypatch.setattr(queries_trend, "CHUNK", 3)
         chunked = queries_trend.levels_then(s, statuses, NOW - timedelta(hours=24))

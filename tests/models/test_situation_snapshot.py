@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from models import situation_snapshot
+from models.queries import situation_snapshot
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import AMBULANCE, NOW, fill_system
 from tests.ui.records.seed import seed_rollups

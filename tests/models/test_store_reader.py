@@ -11,10 +11,12 @@ from datetime import datetime, timedelta, timezone
 import apsw
 import pytest
 
-from models import migrate, opel_latest, queries_trend
-from models.orm import OpelAssessment, OpelParameterScore, Organisation, OutboxItem, ReplicaMeta
-from models.store import Store, StoreError
-from models.sync_summary import sync_summary
+from models.replica import migrate
+from models.queries import opel_latest
+from models.queries import trend as queries_trend
+from models.replica.orm import OpelAssessment, OpelParameterScore, Organisation, OutboxItem, ReplicaMeta
+from models.replica.store import Store, StoreError
+from models.queries.sync_summary import sync_summary
 from tests.models.conftest import FAST_KDF, PASSPHRASE
 
 T0 = datetime(2026, 1, 12, 9, 0, tzinfo=timezone.utc)
@@ -92,7 +94,7 @@ def test_opening_an_up_to_date_replica_builds_no_engine_until_asked(store_path):
 
 
 def test_the_revision_is_read_without_sqlalchemy_and_a_new_file_has_none(tmp_path, store):
-    from models.store import connect_raw
+    from models.replica.store import connect_raw
 
     blank = connect_raw(tmp_path / "blank.db", store.key)
     try:
@@ -112,7 +114,7 @@ def test_a_closed_store_says_so(store):
 
 
 def test_a_damaged_replica_is_named_as_damaged_not_a_traceback(store_path):
-    from models.store import DamagedReplicaError
+    from models.replica.store import DamagedReplicaError
 
     made = Store.create(store_path, PASSPHRASE, kdf=FAST_KDF)
     key = made.key

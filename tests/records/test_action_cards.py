@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from models import action_cards
-from models.tabledata import TableError
+from models.rules import action_cards
+from models.rules.tabledata import TableError
 from scc_desktop import cli
 
 

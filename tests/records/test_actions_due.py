@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from models import actions_due
-from models.orm import AlertEvent
+from models.records import actions_due
+from models.replica.orm import AlertEvent
 from sync import authoring
 from tests.records.conftest import T0
 
@@ -61,7 +61,7 @@ def test_chase_clears_an_alert_whose_action_was_done_elsewhere(store):
                                due_at=T0)
     _chase(store, T0 + timedelta(hours=1))
     with store.session() as s, s.begin():  # as a completion applied from the feed leaves it
-        from models.orm import Action
+        from models.replica.orm import Action
         s.get(Action, uid).done_at = T0 + timedelta(minutes=5)
         s.get(Action, uid).done_by = "Remote"
     result = _chase(store, T0 + timedelta(hours=2))

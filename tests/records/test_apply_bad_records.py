@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy import select
 
-from models.orm import QuarantinedRecord
+from models.replica.orm import QuarantinedRecord
 from sync.apply import apply_batch
 from sync.engine import catalogue_validator
 from tests.records.conftest import T0

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from models import contacts
-from models.contacts import merge_field
+from models.records import contacts
+from models.records.contacts import merge_field
 from scc_desktop import cli
 from sync import authoring
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from models import contacts
-from models.orm import Contact, OutboxItem, QuarantinedRecord
+from models.records import contacts
+from models.replica.orm import Contact, OutboxItem, QuarantinedRecord
 from scc_desktop import cli
 from sync import authoring
 
@@ -139,7 +139,7 @@ def test_export_then_import_round_trips_every_field(store, tmp_path, fmt, make_o
 
 @pytest.fixture
 def make_other_store(tmp_path):
-    from models.store import Store
+    from models.replica.store import Store
     from tests.records.conftest import PASSPHRASE
     from tests.models.conftest import FAST_KDF
 

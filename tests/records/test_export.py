@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from PIL import Image
 
-from models.orm import Action
+from models.replica.orm import Action
 from scc_desktop import cli
 from scc_desktop.export import export_records, pdf
 from sync import authoring

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import inspect, text
 
-from models import keyfile, migrate
-from models.orm import AlertEvent
-from models.store import Store
+from models.replica import keyfile
+from models.replica import migrate
+from models.replica.orm import AlertEvent
+from models.replica.store import Store
 from tests.models.conftest import FAST_KDF, PASSPHRASE
 
 

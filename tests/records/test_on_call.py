@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from models import on_call
-from models.orm import OnCallShift, OutboxItem, QuarantinedRecord
+from models.records import on_call
+from models.replica.orm import OnCallShift, OutboxItem, QuarantinedRecord
 from sync import authoring
 from tests.records.conftest import T0
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from models import opel_checklist
-from models.action_cards import load_cards
-from models.orm import DecisionEntry, OpelChecklistItem, OutboxItem
-from models.store import Store
+from models.records import opel_checklist
+from models.rules.action_cards import load_cards
+from models.replica.orm import DecisionEntry, OpelChecklistItem, OutboxItem
+from models.replica.store import Store
 from sync import authoring
 from tests.models.conftest import PASSPHRASE
 from tests.records.conftest import T0

@@ -7,8 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from models import actions_due, on_call, opel_checklist
-from models.orm import AlertEvent, OpelAssessment, OutboxItem, QuarantinedRecord
+from models.records import actions_due
+from models.records import on_call
+from models.records import opel_checklist
+from models.replica.orm import AlertEvent, OpelAssessment, OutboxItem, QuarantinedRecord
 from sync import authoring
 from sync.protocol import RecordReceipt
 from tests.records.conftest import T0

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from models import contacts, records_verify
-from models.orm import Contact, DecisionEntry, OutboxItem
+from models.records import contacts
+from models.records import verify as records_verify
+from models.replica.orm import Contact, DecisionEntry, OutboxItem
 from scc_desktop import cli
 from sync import authoring
 
@@ -126,7 +127,7 @@ def test_imported_contacts_reach_another_desktop_and_bad_rows_stay_quarantined(s
 def test_an_action_ticked_on_two_offline_desktops_keeps_the_earliest_completion(sqlite_hub, make_desktop):
     from datetime import datetime, timezone
 
-    from models.orm import Action
+    from models.replica.orm import Action
 
     a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
     entry = authoring.record_decision(a.store, decision_maker="Dr A", decision_maker_role="Director on-call",

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from models import transfer_risk
-from models.orm import Transfer
-from models.tabledata import TableError
+from models.rules import transfer_risk
+from models.replica.orm import Transfer
+from models.rules.tabledata import TableError
 from scc_desktop import cli
 from sync import authoring
 

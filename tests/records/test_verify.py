@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from models import records_verify
+from models.records import verify as records_verify
 from scc_desktop import cli
 from sync import authoring
 from tests.records.conftest import PASSPHRASE, write_decisions

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from models.orm import AlertEvent, OnCallShift, OutboxItem, QuarantinedRecord
-from models.orm.types import utcnow
-from models.store import Store
+from models.replica.orm import AlertEvent, OnCallShift, OutboxItem, QuarantinedRecord
+from models.replica.orm.types import utcnow
+from models.replica.store import Store
 from sync import authoring
 from tests.models.conftest import FAST_KDF
 from tests.scc_desktop.test_cli_db import PASS, run

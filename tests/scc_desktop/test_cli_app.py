@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.store import Store
+from models.replica.store import Store
 from tests.models.conftest import FAST_KDF
 from tests.scc_desktop.test_cli_db import PASS, run
 

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from models.orm import Contact, OnCallShift, QuarantinedRecord
-from models.store import Store
+from models.replica.orm import Contact, OnCallShift, QuarantinedRecord
+from models.replica.store import Store
 from sync import authoring
 from tests.models.conftest import FAST_KDF
 from tests.scc_desktop.test_cli_db import PASS, run

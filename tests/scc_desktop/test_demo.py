@@ -9,8 +9,8 @@ import sys
 from PySide6.QtGui import QImage
 from sqlalchemy import func, select
 
-from models.orm import OpelAssessment, Organisation
-from models.store import Store
+from models.replica.orm import OpelAssessment, Organisation
+from models.replica.store import Store
 from scc_desktop.demo import DEMO_PASSPHRASE
 
 

@@ -7,8 +7,8 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
-from models import keyfile
-from models.store import Store
+from models.replica import keyfile
+from models.replica.store import Store
 from scc_desktop import unlock
 from scc_desktop.errors import UserError
 from tests.models.conftest import FAST_KDF, PASSPHRASE

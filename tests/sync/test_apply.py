@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from models.ingest import ObservationValidator
-from models.orm import (
+from models.replica.ingest import ObservationValidator
+from models.replica.orm import (
     DecisionEntry,
     FeedCursor,
     HandoverEvent,
@@ -199,8 +199,8 @@ _CLEAN = ("RXX", "ga_bed_occupancy_pct", _FIXED, 91.5, "provider", "2026-01-12T0
 ])
 def test_columns_are_checked_exactly_as_rows_are(tmp_path, odd):
     """A columnar batch stores and quarantines exactly what the row-by-row path would."""
-    from models.ingest import insert_columns, insert_observations
-    from models.store import Store
+    from models.replica.ingest import insert_columns, insert_observations
+    from models.replica.store import Store
 
     rows = [tuple(v if i != 6 else n + 1 for i, v in enumerate(_CLEAN)) for n in range(5)]
     if odd:

@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy.exc import StatementError
 
 from benchmarks import desktop_fixture as fixture
-from models.ingest import ObservationValidator
-from models.store import Store
+from models.replica.ingest import ObservationValidator
+from models.replica.store import Store
 from sync.apply import apply_batch
 from sync.protocol import FeedBatch, FeedItem, FeedObservationColumns
 from tests.models.conftest import FAST_KDF, PASSPHRASE

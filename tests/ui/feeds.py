@@ -2,15 +2,15 @@
 
 Items are shaped as the hub puts them on the feed (``sync.protocol.Feed*``);
 OPEL assessments are scored with the bundled tables exactly as the hub does,
-so a test's expected band, points and thresholds come from ``models.opel``.
+so a test's expected band, points and thresholds come from ``models.rules.opel``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from models.opel import score
-from models.opel_table import load_shipped
+from models.rules.opel import score
+from models.rules.opel_table import load_shipped
 from sync.apply import apply_batch
 from sync.engine import catalogue_validator
 from tests.sync.test_apply import batch

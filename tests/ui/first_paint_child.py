@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import sys
 
-WATCHED = ("sqlalchemy", "models.orm", "alembic", "pyqtgraph", "numpy", "pydantic", "requests",
+WATCHED = ("sqlalchemy", "models.replica.orm", "alembic", "pyqtgraph", "numpy", "pydantic", "requests",
            "cryptography")
 
 
 def main(path: str, key_hex: str) -> int:
-    from models.store import Store
+    from models.replica.store import Store
     from scc_desktop import gui
     from ui.main_window import MainWindow
     from ui.overview import ProviderTile

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from models import actions_due
-from models.orm import Action, AlertEvent, DecisionEntry, OpelAssessment, OutboxItem
+from models.records import actions_due
+from models.replica.orm import Action, AlertEvent, DecisionEntry, OpelAssessment, OutboxItem
 from sync import authoring
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import NOW

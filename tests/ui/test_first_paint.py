@@ -40,6 +40,6 @@ def test_the_first_paint_needs_no_orm_and_the_housekeeping_follows(store):
     assert report["tiles"] == 2
     assert report["at_paint"] == []                    # not SQLAlchemy, the ORM, charts or crypto
     assert report["actions_tab_at_paint"] == "Actions and al&erts"
-    assert {"sqlalchemy", "models.orm"} <= set(report["after_warm"])
+    assert {"sqlalchemy", "models.replica.orm"} <= set(report["after_warm"])
     assert report["housekeeping"] == "1"               # on its own thread, after the warm-up
     assert report["actions_tab_after_warm"] == "Actions and al&erts (1)"

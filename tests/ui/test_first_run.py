@@ -7,8 +7,8 @@ import pytest
 from keyring.backends import fail
 from PySide6.QtWidgets import QDialog
 
-from models import keyfile
-from models.store import Store
+from models.replica import keyfile
+from models.replica.store import Store
 from scc_desktop import hub_access, startup, unlock
 from scc_desktop import settings as settings_mod
 from tests.models.conftest import FAST_KDF, PASSPHRASE

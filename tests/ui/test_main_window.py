@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from models.ingest import ObservationValidator
+from models.replica.ingest import ObservationValidator
 from sync.apply import apply_batch
 from sync.connectivity import ConnectivityTracker, State
 from tests.models.conftest import store, store_path  # noqa: F401

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from PySide6.QtWidgets import QLabel
 
-from models.ingest import ObservationValidator
+from models.replica.ingest import ObservationValidator
 from sync.apply import apply_batch
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.sync.test_apply import batch
@@ -103,7 +103,7 @@ def test_the_sector_filter_and_a_theme_change_redraw_what_is_shown(view):
 
 
 def test_a_resize_changes_columns_without_reading_the_replica(view, monkeypatch):
-    from models import opel_latest
+    from models.queries import opel_latest
 
     calls = []
     monkeypatch.setattr(opel_latest, "latest_opel", lambda *a, **k: calls.append(a) or [])
@@ -117,7 +117,7 @@ def test_a_resize_changes_columns_without_reading_the_replica(view, monkeypatch)
 
 def test_a_tiles_driver_lines_carry_units_and_the_points_they_add_to_the_score():
     """Weighted points (band points x weight) as the provider view and the total count them."""
-    from models.opel_latest import Driver
+    from models.queries.opel_latest import Driver
     from ui.overview import driver_text
 
     assert driver_text(Driver("ga_bed_occupancy_pct", 97.8, "high", 2.0, None, 1.5)) == \

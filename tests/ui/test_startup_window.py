@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from models.orm.types import utcnow
+from models.replica.orm.types import utcnow
 from scc_desktop import gui
 from scc_desktop import settings as settings_mod
 from sync.client import HubClient
@@ -83,15 +83,15 @@ def test_the_overview_paints_without_loading_the_chart_library(store, store_path
     import subprocess
     import sys
 
-    from models import keyfile
+    from models.replica import keyfile
     from tests.models.conftest import PASSPHRASE
     fill_system(store)
     store.close()
     key, _ = keyfile.unlock(store_path, PASSPHRASE)
     code = "\n".join([
         "import sys",
-        "from models.store import Store",
-        "from models.orm.types import utcnow",
+        "from models.replica.store import Store",
+        "from models.replica.orm.types import utcnow",
         "from scc_desktop import gui",
         "app = gui.application()",
         "from ui.main_window import MainWindow",

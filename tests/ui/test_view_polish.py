@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from PySide6.QtGui import QFont, QFontMetrics
 
-from models.orm import OpelAssessment
+from models.replica.orm import OpelAssessment
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import NOW, Feed, ago, fill_system
 from tests.ui.test_views import _view

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from PySide6.QtCore import Qt
 
-from models.opel import score_parameter
-from models.opel_table import load_shipped
+from models.rules.opel import score_parameter
+from models.rules.opel_table import load_shipped
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import ACUTE_VALUES, NOW, Feed, ago, fill_system
 from ui import theme

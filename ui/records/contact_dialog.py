@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from models.contacts import ContactView
+from models.records.contacts import ContactView
 from sync import authoring
 
 COVER_WORDS = (("both", "In and out of hours"), ("in_hours", "In hours only"),

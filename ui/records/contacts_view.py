@@ -1,6 +1,6 @@
 """Contact directory: search as you type, copy a number in one click, who is on call now, the rota.
 
-Search runs over an in-memory index (``models.contacts.ContactIndex``) rebuilt on
+Search runs over an in-memory index (``models.records.contacts.ContactIndex``) rebuilt on
 refresh, so each keystroke filters without touching the database. A contact has
 one number and its cover: the number shows under "In hours", "Out of hours" or
 both. Copy: the buttons, the row's context menu, Ctrl+C (number) and
@@ -31,8 +31,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models import contacts, on_call, records_queries
-from models.contacts import ContactIndex, ContactView
+from models.records import contacts
+from models.records import on_call
+from models.queries import records as records_queries
+from models.records.contacts import ContactIndex, ContactView
 from sync import authoring
 from ui import format as fmt
 from ui.records.common import StatusLine, copy_to_clipboard, current_user, show_message

@@ -1,5 +1,5 @@
 """A new decision log entry (or an amendment of one): every good-practice field, the actions it
-creates, and on save an automatic snapshot of the system picture (``models.situation_snapshot``).
+creates, and on save an automatic snapshot of the system picture (``models.queries.situation_snapshot``).
 
 The log is append-only: "Amend" opens this dialog filled from the entry and saves a *new* entry
 that names the one it amends; nothing is ever edited.
@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models import records_queries as rq
-from models import situation_snapshot
-from models.orm import DecisionEntry
+from models.queries import records as rq
+from models.queries import situation_snapshot
+from models.replica.orm import DecisionEntry
 from sync import authoring
 from ui import format as fmt
 from ui.widgets import cell, fill_table, make_table, muted

@@ -27,9 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models import records_queries as rq
-from models import records_verify, situation_snapshot
-from models.orm.types import from_utc_text
+from models.queries import records as rq
+from models.records import verify as records_verify
+from models.queries import situation_snapshot
+from models.replica.orm.types import from_utc_text
 from ui import format as fmt
 from ui.records.common import StatusLine, current_user, show_message
 from ui.records.decision_dialog import DecisionDialog

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout
 
-from models.contacts import ParsedFile
+from models.records.contacts import ParsedFile
 from sync.authoring import ImportResult
 from ui.widgets import cell, fill_table, make_table
 

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from models import on_call
-from models.contacts import ContactView
-from models.uk_period import UK, parse_uk_time, uk_date, uk_time
+from models.records import on_call
+from models.records.contacts import ContactView
+from models.uk_time import UK, parse_uk_time, uk_date, uk_time
 from sync import authoring
 from ui import format as fmt
 from ui.widgets import cell, fill_table, make_table

@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from models import on_call
-from models.contacts import ContactIndex
-from models.uk_period import uk_time
+from models.records import on_call
+from models.records.contacts import ContactIndex
+from models.uk_time import uk_time
 from sync import authoring
 from ui import format as fmt
 from ui import theme

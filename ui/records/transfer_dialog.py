@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from models.orm.records import TRANSFER_KINDS
+from models.replica.orm.records import TRANSFER_KINDS
 from sync import authoring
 
 KIND_WORDS = {"inter_hospital": "Inter-hospital", "intra_hospital": "Intra-hospital",

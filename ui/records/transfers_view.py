@@ -1,6 +1,6 @@
 """Transfer tracker: open cases most at risk first, each wait against its threshold.
 
-Order and flags come from ``models.transfer_risk`` (thresholds in
+Order and flags come from ``models.rules.transfer_risk`` (thresholds in
 ``resources/records/transfer_thresholds.toml``): a breached case says
 ESCALATE in words and in red, an approaching one says so in amber, never
 colour alone. A case two desktops changed without seeing each other carries a
@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models import records_queries as rq
-from models import transfer_risk
-from models.orm.types import to_utc_text
+from models.queries import records as rq
+from models.rules import transfer_risk
+from models.replica.orm.types import to_utc_text
 from sync import authoring
 from ui import format as fmt
 from ui import theme

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from models.ingest import ObservationValidator
-from models.orm import FeedCursor, Observation, QuarantinedRecord
+from models.replica.ingest import ObservationValidator
+from models.replica.orm import FeedCursor, Observation, QuarantinedRecord
 from sync import engine as engine_module
 from sync.apply import apply_batch
 from sync.protocol import FeedBatch, FeedItem, FeedObservationColumns

@@ -6,7 +6,7 @@ import time
 
 from sqlalchemy import func, select
 
-from models.orm import DecisionEntry, Observation, Organisation, OutboxItem, Transfer, TransferEvent
+from models.replica.orm import DecisionEntry, Observation, Organisation, OutboxItem, Transfer, TransferEvent
 from sync import authoring
 from sync.connectivity import State
 from tests.sync.engine.conftest import observation, submit

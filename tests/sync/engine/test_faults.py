@@ -8,8 +8,8 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from models.orm import Observation
-from models.store import Store
+from models.replica.orm import Observation
+from models.replica.store import Store
 from sync.client import HubClient
 from sync.connectivity import State
 from sync.engine import SyncEngine

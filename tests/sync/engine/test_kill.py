@@ -18,8 +18,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from models.orm import DecisionEntry, Observation, OutboxItem
-from models.store import Store
+from models.replica.orm import DecisionEntry, Observation, OutboxItem
+from models.replica.store import Store
 from sync import authoring
 from tests.models.conftest import FAST_KDF, PASSPHRASE
 from tests.sync.engine.conftest import submit

@@ -15,8 +15,8 @@ import time
 import apsw
 from sqlalchemy import func, select
 
-from models import store as store_module
-from models.orm import Observation, OutboxItem, QuarantinedRecord
+from models.replica import store as store_module
+from models.replica.orm import Observation, OutboxItem, QuarantinedRecord
 from sync.engine import SyncEngine
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.sync.engine.conftest import observation, submit
@@ -28,7 +28,7 @@ def _count(store, model) -> int:
 
 
 def test_a_writer_that_reads_first_waits_for_another_instead_of_failing(store):
-    from models.orm import ReplicaMeta
+    from models.replica.orm import ReplicaMeta
 
     first_read = threading.Event()
     errors: list[BaseException] = []

@@ -62,7 +62,7 @@ def test_trusting_the_rooms_ca_bundle_connects(tls_hub, store):
 
 @pytest.fixture
 def store(tmp_path):
-    from models.store import Store
+    from models.replica.store import Store
     s = Store.create(tmp_path / "desk" / "scc.db", PASSPHRASE, kdf=FAST_KDF)
     yield s
     s.close()

@@ -11,8 +11,8 @@ import math
 
 import pytest
 
-from models.opel_rollup import load_system
-from models.opel_table import OpelTable, load_shipped
+from models.rules.opel_rollup import load_system
+from models.rules.opel_table import OpelTable, load_shipped
 from sync.protocol import FeedOpelAssessment, SubmissionReceipt
 from tests.support.fixtures import DATABASES, new_db_url
 from tests.support.hub import start_hub

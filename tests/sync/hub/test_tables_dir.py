@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from models.opel_table import shipped_table_path
-from models.tabledata import TableError
+from models.rules.opel_table import shipped_table_path
+from models.rules.tabledata import TableError
 from scc_desktop import cli
 from sync.hub.core import Hub, HubConfig
 

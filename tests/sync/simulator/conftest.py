@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from models.catalogue import load_catalogue
+from models.rules.catalogue import load_catalogue
 from sync.protocol import SubmissionItem
 from sync.simulator import Simulator, load_config
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from models.opel import score
-from models.opel_table import load_shipped
+from models.rules.opel import score
+from models.rules.opel_table import load_shipped
 from sync.protocol import Submission
 from sync.simulator import Simulator, load_config, merge
 from tests.sync.simulator.conftest import SEED, START, item_problem

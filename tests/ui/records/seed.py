@@ -12,7 +12,8 @@ import json
 import uuid as uuidlib
 from datetime import datetime, timedelta
 
-from models import contacts, situation_snapshot
+from models.records import contacts
+from models.queries import situation_snapshot
 from sync import authoring
 from tests.ui.feeds import NOW, Feed
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import func, select
 
-from models.orm import Contact, OutboxItem, QuarantinedRecord
+from models.replica.orm import Contact, OutboxItem, QuarantinedRecord
 from sync import authoring
 from tests.ui.records.conftest import open_view
 from tests.ui.records.seed import seed_contacts

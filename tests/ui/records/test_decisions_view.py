@@ -8,7 +8,7 @@ from datetime import timedelta
 from PySide6.QtCore import QDate
 from sqlalchemy import func, select
 
-from models.orm import Action, DecisionEntry, OutboxItem
+from models.replica.orm import Action, DecisionEntry, OutboxItem
 from sync import authoring
 from tests.ui.feeds import NOW, fill_system
 from tests.ui.records.conftest import open_view

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from models import records_verify
-from models.orm.types import utcnow
+from models.records import verify as records_verify
+from models.replica.orm.types import utcnow
 from tests.ui.records.conftest import open_view
 from ui.records.decisions_view import DecisionsView
 from ui.records.transfers_view import TransfersView

@@ -11,9 +11,9 @@ from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QComboBox, QDateEdit, QLabel, QLineEdit, QTimeEdit
 from sqlalchemy import func, select
 
-from models import on_call
-from models.orm import DecisionEntry, OnCallShift, OutboxItem, QuarantinedRecord
-from models.orm.types import utcnow
+from models.records import on_call
+from models.replica.orm import DecisionEntry, OnCallShift, OutboxItem, QuarantinedRecord
+from models.replica.orm.types import utcnow
 from sync import authoring
 from tests.ui.feeds import NOW
 from tests.ui.records.conftest import open_view
@@ -396,7 +396,7 @@ def _has_colour(image: QImage, colour: str) -> bool:
 
 # --- the read helpers ----------------------------------------------------------------------
 def _shift(rota, start_h, end_h, uid=None):
-    from models.contacts import ContactView
+    from models.records.contacts import ContactView
 
     base = datetime(2026, 1, 12, tzinfo=UTC)
     person = ContactView(uid or f"{rota}{start_h}", f"P{start_h}", "Org", None, "", "", None, None, "both", "")

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from models.orm import OutboxItem, Transfer, TransferEvent
+from models.replica.orm import OutboxItem, Transfer, TransferEvent
 from tests.ui.feeds import NOW
 from tests.ui.records.conftest import open_view
 from tests.ui.records.seed import seed_transfers

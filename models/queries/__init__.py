@@ -1,0 +1,1 @@
+"""View-shaped reads over the replica: plain data back, each figure with the time it describes."""

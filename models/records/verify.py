@@ -1,0 +1,239 @@
+"""Verifying the decision log: every content hash, every device chain, the hub chain.
+
+Reads the stored rows as the database holds them (raw text, not through the
+ORM's conversions) and checks, in this order of precedence:
+
+- **content**: each entry's ``content_hash`` equals :func:`models.records.decision_log.content_hash`
+  recomputed from its stored fields and its stored ``prev_device_hash``; timestamps
+  must be in the stored canonical UTC form, so a byte edited in one shows too;
+- **device chain**: per authoring device, entries in ``device_seq`` order run
+  1, 2, 3 ... with no gap, and each ``prev_device_hash`` is the previous entry's
+  ``content_hash`` (None for the first);
+- **hub chain**: entries the hub has received, in ``hub_seq`` order, each with
+  ``hub_prev_hash`` equal to the previous entry's ``hub_hash`` (None for the
+  first) and ``hub_hash == sha256(hub_prev_hash + content_hash)``;
+- **amendments**: ``amends_uuid`` names another entry that exists and was
+  recorded no later than the amendment.
+
+- **this desktop's own entries**: every decision in this replica's outbox
+  (what it wrote) is still in the log, which catches the newest entry being
+  removed, where no later link would show it.
+
+What it cannot see: the newest entries of *another* device removed from this
+replica before the hub chained anything after them.  Entries not yet
+received by the hub are counted, not treated as a fault.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from models.records import decision_log
+from models.replica.orm.types import from_utc_text, to_utc_text
+
+_TIME_FIELDS = ("decided_at", "review_at", "recorded_at")
+_JSON_FIELDS = ("situation_snapshot", "links")
+_CHECK_ORDER = {"removed": 0, "content": 1, "device_chain": 2, "hub_chain": 3, "amendment": 4}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken thing, named by the entry it was found at."""
+
+    uuid: str
+    device_id: str
+    device_seq: int | None
+    hub_seq: int | None
+    check: str  # "content", "device_chain", "hub_chain", "amendment" or "removed"
+    reason: str
+
+    def sentence(self) -> str:
+        hub = f", hub_seq {self.hub_seq}" if self.hub_seq is not None else ""
+        return (f"entry {self.uuid} (device {self.device_id}, device_seq {self.device_seq}{hub}): "
+                f"{self.check.replace('_', ' ')}: {self.reason}")
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The newest link of a chain: its position and hash."""
+
+    chain: str  # "device:<device_id>" or "hub"
+    entries: int
+    seq: int
+    hash: str
+
+
+@dataclass
+class VerifyReport:
+    entries: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    device_heads: list[ChainHead] = field(default_factory=list)
+    hub_head: ChainHead | None = None
+    not_at_hub: int = 0  # entries the hub has not received yet (no hub_seq)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_problem(self) -> Problem | None:
+        return self.problems[0] if self.problems else None
+
+    def summary(self) -> str:
+        if not self.intact:
+            return f"decision log BROKEN: {len(self.problems)} problem(s); first: {self.first_problem.sentence()}"
+        hub = (f"hub chain {self.hub_head.entries} entries to hub_seq {self.hub_head.seq} "
+               f"(head {self.hub_head.hash[:12]}...)" if self.hub_head else "no entries received by the hub yet")
+        return (f"decision log intact: {self.entries} entries, {len(self.device_heads)} device chain(s), "
+                f"{hub}; {self.not_at_hub} not yet at the hub")
+
+
+def _raw_rows(session: Session) -> list[dict[str, Any]]:
+    result = session.execute(text("SELECT * FROM decision_entry"))
+    return [dict(row._mapping) for row in result]
+
+
+def _hashed_fields(row: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+    """The fields as authoring hashed them, or the reason they cannot be read."""
+    fields = {name: row.get(name) for name in decision_log.HASHED_FIELDS}
+    for name in _TIME_FIELDS:
+        raw = fields[name]
+        if raw is None:
+            continue
+        try:
+            parsed = from_utc_text(raw)
+        except (TypeError, ValueError):
+            return None, f"{name} {raw!r} is not a timestamp"
+        if to_utc_text(parsed) != raw:
+            return None, f"{name} {raw!r} is not in the stored UTC form (it was edited outside the app)"
+        fields[name] = parsed
+    for name in _JSON_FIELDS:
+        raw = fields[name]
+        try:
+            fields[name] = json.loads(raw) if isinstance(raw, (str, bytes)) else raw
+        except ValueError:
+            return None, f"{name} is not valid JSON"
+    return fields, None
+
+
+def _check_content(row: dict[str, Any]) -> str | None:
+    fields, problem = _hashed_fields(row)
+    if problem:
+        return problem
+    try:
+        expected = decision_log.content_hash(fields, row["prev_device_hash"])
+    except (TypeError, ValueError) as exc:
+        return f"its fields cannot be hashed ({exc})"
+    if expected != row["content_hash"]:
+        return ("content_hash does not match the stored fields: the entry was changed after it was "
+                "written")
+    return None
+
+
+def _check_device_chains(rows: list[dict[str, Any]], report: VerifyReport) -> list[tuple[dict, str]]:
+    found = []
+    by_device: dict[str, list[dict]] = {}
+    for row in rows:
+        by_device.setdefault(row["device_id"], []).append(row)
+    for device in sorted(by_device):
+        chain = sorted(by_device[device], key=lambda r: r["device_seq"])
+        prev = None
+        for row in chain:
+            expected_seq = prev["device_seq"] + 1 if prev else 1
+            if row["device_seq"] != expected_seq:
+                missing = (f"device_seq {expected_seq}" if row["device_seq"] == expected_seq + 1
+                           else f"device_seq {expected_seq} to {row['device_seq'] - 1}")
+                found.append((row, f"{missing} of this device is missing (removed or never received)"))
+            elif row["prev_device_hash"] != (prev["content_hash"] if prev else None):
+                found.append((row, f"prev_device_hash does not match the content_hash of device_seq "
+                                   f"{prev['device_seq']}" if prev else
+                                   "the first entry of a device must have no prev_device_hash"))
+            prev = row
+        report.device_heads.append(ChainHead(f"device:{device}", len(chain), prev["device_seq"],
+                                             prev["content_hash"]))
+    return found
+
+
+def _check_hub_chain(rows: list[dict[str, Any]], report: VerifyReport) -> list[tuple[dict, str]]:
+    found = []
+    chain = sorted((r for r in rows if r["hub_seq"] is not None), key=lambda r: r["hub_seq"])
+    report.not_at_hub = len(rows) - len(chain)
+    prev = None
+    for row in chain:
+        expected_prev = prev["hub_hash"] if prev else None
+        if row["hub_prev_hash"] != expected_prev:
+            where = f"hub_seq {prev['hub_seq']}" if prev else "nothing (it is the first)"
+            found.append((row, f"hub_prev_hash does not match the hub_hash of the entry before it "
+                               f"({where}): an entry was removed or changed"))
+        elif row["hub_hash"] != decision_log.hub_hash(row["hub_prev_hash"], row["content_hash"] or ""):
+            found.append((row, "hub_hash is not sha256(hub_prev_hash + content_hash)"))
+        prev = row
+    if prev is not None:
+        report.hub_head = ChainHead("hub", len(chain), prev["hub_seq"], prev["hub_hash"])
+    return found
+
+
+def _check_amendments(rows: list[dict[str, Any]]) -> list[tuple[dict, str]]:
+    found = []
+    by_uuid = {r["uuid"]: r for r in rows}
+    for row in rows:
+        target_uuid = row["amends_uuid"]
+        if target_uuid is None:
+            continue
+        target = by_uuid.get(target_uuid)
+        if target is None:
+            found.append((row, f"amends_uuid {target_uuid} names no entry in the log"))
+        elif target_uuid == row["uuid"]:
+            found.append((row, "an entry cannot amend itself"))
+        elif str(target["recorded_at"]) > str(row["recorded_at"]):
+            found.append((row, f"amends {target_uuid}, which was recorded after it"))
+    return found
+
+
+def _check_own_entries(session: Session, rows: list[dict[str, Any]]) -> list[tuple[dict, str]]:
+    present = {r["uuid"] for r in rows}
+    found = []
+    for uid, payload, hub_seq in session.execute(text(
+            "SELECT uuid, payload, hub_seq FROM outbox WHERE kind = 'decision'")):
+        if uid in present:
+            continue
+        try:
+            data = json.loads(payload) if isinstance(payload, str) else payload
+            device, seq = data["device_id"], data["data"].get("device_seq")
+        except (ValueError, KeyError, TypeError):
+            device, seq = "?", None
+        ghost = {"uuid": uid, "device_id": device, "device_seq": seq, "hub_seq": hub_seq}
+        found.append((ghost, "this desktop wrote this entry (it is in the outbox) but it is no longer "
+                             "in the log: it was removed"))
+    return found
+
+
+def _position(row: dict[str, Any]) -> tuple:
+    # Chain order: what the hub received, in its order, then what it has not.
+    if row["hub_seq"] is not None:
+        return (0, row["hub_seq"], "", 0)
+    return (1, 0, str(row["device_id"]), row["device_seq"] or 0)
+
+
+def verify(session: Session) -> VerifyReport:
+    """Check the whole decision log in ``session``'s replica; problems sorted in chain order."""
+    rows = _raw_rows(session)
+    report = VerifyReport(entries=len(rows))
+    found: list[tuple[dict, str, str]] = []
+    for row in rows:
+        problem = _check_content(row)
+        if problem:
+            found.append((row, "content", problem))
+    found += [(r, "device_chain", why) for r, why in _check_device_chains(rows, report)]
+    found += [(r, "hub_chain", why) for r, why in _check_hub_chain(rows, report)]
+    found += [(r, "amendment", why) for r, why in _check_amendments(rows)]
+    found += [(r, "removed", why) for r, why in _check_own_entries(session, rows)]
+    found.sort(key=lambda item: (_position(item[0]), _CHECK_ORDER[item[1]]))
+    report.problems = [Problem(r["uuid"], r["device_id"], r["device_seq"], r["hub_seq"], check, why)
+                       for r, check, why in found]
+    return report

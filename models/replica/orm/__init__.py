@@ -1,0 +1,33 @@
+"""Typed SQLAlchemy 2 models of the replica. Importing this registers every table."""
+
+from models.replica.orm.base import Base, new_uuid
+from models.replica.orm.monitoring import AlertEvent, AlertRule, DataQualityFinding, QuarantinedRecord
+from models.replica.orm.observations import Observation
+from models.replica.orm.records import (
+    Action,
+    Contact,
+    DecisionEntry,
+    OnCallShift,
+    OpelChecklistItem,
+    Transfer,
+    TransferEvent,
+)
+from models.replica.orm.reference import Metric, Organisation, Site
+from models.replica.orm.status import (
+    AmbulanceStatus,
+    CritconStatus,
+    HandoverEvent,
+    OpelAssessment,
+    OpelParameterScore,
+    ResponseTimes,
+)
+from models.replica.orm.sync_state import FeedCursor, OutboxItem, ReplicaMeta
+from models.replica.orm.types import UTCDateTime, utcnow
+
+__all__ = [
+    "Action", "AlertEvent", "AlertRule", "AmbulanceStatus", "Base", "Contact", "CritconStatus",
+    "DataQualityFinding", "DecisionEntry", "FeedCursor", "HandoverEvent", "Metric", "Observation",
+    "OnCallShift", "OpelAssessment", "OpelChecklistItem", "OpelParameterScore", "Organisation", "OutboxItem",
+    "QuarantinedRecord", "ReplicaMeta", "ResponseTimes", "Site", "Transfer", "TransferEvent", "UTCDateTime",
+    "new_uuid", "utcnow",
+]

@@ -1,0 +1,78 @@
+"""Alert rules and events, data-quality findings and quarantined input."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.replica.orm.base import Base, new_uuid
+from models.replica.orm.types import UTCDateTime, utcnow
+
+
+class AlertRule(Base):
+    __tablename__ = "alert_rule"
+    __table_args__ = (
+        CheckConstraint("comparison IN ('>', '>=', '<', '<=', '==', 'stale')", name="comparison"),
+        CheckConstraint("severity IN ('info', 'warning', 'critical')", name="severity"),
+    )
+
+    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    metric_code: Mapped[str | None] = mapped_column(String(80))
+    comparison: Mapped[str] = mapped_column(String(6))
+    threshold: Mapped[float | None] = mapped_column(Float)
+    sustained_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    severity: Mapped[str] = mapped_column(String(10), default="warning")
+    enabled: Mapped[bool] = mapped_column(default=True)
+
+
+class AlertEvent(Base):
+    __tablename__ = "alert_event"
+    __table_args__ = (Index("ix_alert_event_open", "cleared_at", "raised_at"),)
+
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    rule_code: Mapped[str] = mapped_column(ForeignKey("alert_rule.code"))
+    org_code: Mapped[str | None] = mapped_column(String(12))
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(120))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    # 0006: what the acknowledger said, and the action an overdue-action alert chases.
+    acknowledged_note: Mapped[str | None] = mapped_column(Text)
+    action_uuid: Mapped[str | None] = mapped_column(String(36), index=True)
+
+
+class DataQualityFinding(Base):
+    """Something wrong with the data: missing, late, out of range, inconsistent."""
+
+    __tablename__ = "data_quality_finding"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('missing', 'late', 'out_of_range', 'malformed', 'inconsistent', 'stale')",
+            name="kind"),
+        Index("ix_data_quality_finding_open", "resolved_at", "found_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    org_code: Mapped[str | None] = mapped_column(String(12))
+    metric_code: Mapped[str | None] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(14))
+    detail: Mapped[str] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class QuarantinedRecord(Base):
+    """Input that failed validation, kept whole with every reason; never dropped."""
+
+    __tablename__ = "quarantined_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source: Mapped[str] = mapped_column(String(80))
+    payload: Mapped[str] = mapped_column(Text)
+    errors: Mapped[list] = mapped_column(JSON)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,272 @@
+"""The encrypted replica: one SQLite file under SQLite3 Multiple Ciphers.
+
+This module is the only place that sees the database key or the cipher.
+Everything else gets an SQLAlchemy ``Session`` (``Store.session()``), for
+bulk paths a raw APSW connection (``Store.raw()``) that is already keyed, or
+for the window's quick reads the store's own read-only connection
+(``Store.reading()``).  SQLAlchemy is loaded when the first session or raw
+connection is asked for, not at open: the window paints the last known
+picture through ``reading()`` first (most of a second of imports saved from
+a cold start; docs/benchmarks.md).
+
+Every connection: cipher and raw 256-bit key first (the ``x'..'`` form skips
+the cipher's own passphrase KDF: the key is already random), then a read to
+prove the key (a wrong key only shows at the first read, as ``NotADBError``),
+then WAL, ``synchronous=FULL`` (a committed record survives power loss),
+foreign keys on, temporary tables and sorts in memory (so no plaintext temp
+file ever reaches the disk), and a page cache sized for bulk loads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import apsw
+
+from models.replica import dbapi
+from models.replica import keyfile
+from models.replica import migrate
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session
+
+# Chosen by benchmarks/bench_ingest.py (see docs/benchmarks.md): AEGIS-256 is
+# authenticated and the cheapest (about +5% instructions over a plain file
+# under valgrind, against +31% for chacha20).  A replica keeps the cipher named
+# in its key header, so replicas made with chacha20 still open.
+DEFAULT_CIPHER = "aegis"
+# Only authenticated ciphers that use the whole 256-bit key.  The library's
+# aes128cbc/aes256cbc take just the first 32 hex digits of a raw key and carry
+# no tamper check, so the product does not offer them.
+CIPHERS = ("aegis", "chacha20", "sqlcipher", "ascon128")
+BUSY_TIMEOUT_MS = 10_000
+# Page cache per connection, KiB.  SQLite's default (2 MiB) makes a bulk load
+# into an indexed table of a replica this size re-read and re-decrypt pages
+# over and over: 64 MiB took 1M-row ingest from 0.41x to 0.95x of a plain
+# file and the encryption overhead from +105% to within noise
+# (docs/benchmarks.md).  Pages are allocated only as they are used.
+CACHE_KIB = 65_536
+
+
+class StoreError(Exception):
+    """The replica cannot be opened; the message says why and what to do."""
+
+
+class WrongKeyError(StoreError):
+    pass
+
+
+class DamagedReplicaError(StoreError):
+    """The file decrypts but SQLite finds it malformed (cut short, or pages changed)."""
+
+
+def damaged(path, exc: BaseException) -> DamagedReplicaError:
+    return DamagedReplicaError(
+        f"the replica {path} is damaged ({exc}): restore it and its .key file from a backup, or move "
+        "both aside and start a new replica, which fills again from the hub; records not yet sent "
+        "from the outbox are only in the damaged file")
+
+
+def connect_raw(path: Path | str, key: bytes, cipher: str = DEFAULT_CIPHER,
+                *, readonly: bool = False) -> apsw.Connection:
+    """Open one keyed APSW connection to the replica, configured and verified."""
+    if cipher not in CIPHERS:
+        raise StoreError(f"unknown cipher {cipher!r}; choose one of {', '.join(CIPHERS)}")
+    if len(key) != keyfile.KEY_BYTES:
+        raise StoreError(f"the database key must be {keyfile.KEY_BYTES} bytes, not {len(key)}")
+    flags = apsw.SQLITE_OPEN_READONLY if readonly else apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
+    try:
+        conn = apsw.Connection(str(path), flags=flags)
+    except apsw.CantOpenError:
+        raise StoreError(f"cannot open the replica file {path}: check the folder exists "
+                         "and is writable") from None
+    try:
+        conn.execute(f"PRAGMA cipher = '{cipher}'")
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        conn.set_busy_timeout(BUSY_TIMEOUT_MS)
+        conn.execute("SELECT count(*) FROM sqlite_schema").fetchall()
+    except apsw.NotADBError:
+        conn.close()
+        raise WrongKeyError(f"the replica {path} cannot be decrypted with this key: the key header "
+                            "belongs to another replica, or the file is damaged or not a replica") from None
+    except apsw.CorruptError as exc:
+        conn.close()
+        raise damaged(path, exc) from None
+    try:
+        if not readonly:
+            conn.execute("PRAGMA journal_mode = WAL")
+        for pragma in ("synchronous = FULL", "foreign_keys = ON", "temp_store = MEMORY",
+                       f"cache_size = -{CACHE_KIB}"):
+            conn.execute(f"PRAGMA {pragma}")
+    except apsw.CorruptError as exc:
+        conn.close()
+        raise damaged(path, exc) from None
+    return conn
+
+
+class Store:
+    """An open replica: an SQLAlchemy engine over keyed APSW connections (made on first use),
+    and one read-only keyed connection of its own for the window's quick reads."""
+
+    def __init__(self, path: Path | str, key: bytes, cipher: str = DEFAULT_CIPHER,
+                 *, upgrade: bool = True) -> None:
+        self.path = Path(path)
+        self._key = key
+        self.cipher = cipher
+        self._engine: Engine | None = None
+        self._engine_lock = threading.Lock()
+        self._reader_lock = threading.RLock()
+        self._reading_depth = 0
+        # Prove the key once, with a clear error; the connection stays as the reader.
+        self._reader: apsw.Connection | None = connect_raw(self.path, key, cipher)
+        try:
+            try:
+                stale = upgrade and migrate.raw_revision(self._reader) != migrate.head_revision()
+            except apsw.CorruptError as exc:
+                raise damaged(self.path, exc) from None
+            if stale:
+                migrate.upgrade(self.engine)
+            self._reader.execute("PRAGMA query_only = ON")
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def engine(self) -> "Engine":
+        """The SQLAlchemy engine (pooled keyed connections), built on first use."""
+        if self._engine is None:
+            with self._engine_lock:
+                if self._engine is None:
+                    from sqlalchemy import create_engine
+                    from sqlalchemy.orm import sessionmaker
+                    from sqlalchemy.pool import QueuePool
+
+                    engine = create_engine("sqlite://", creator=self._connect, poolclass=QueuePool,
+                                           pool_size=4, max_overflow=8)
+                    # The pool rolls back every connection it takes back, so none keeps a
+                    # WAL read snapshot open (that would stall checkpoints).
+                    self._sessions = sessionmaker(engine, expire_on_commit=False)
+                    self._engine = engine
+        return self._engine
+
+    @property
+    def closed(self) -> bool:
+        return self._reader is None
+
+    @property
+    def engine_ready(self) -> bool:
+        """True once SQLAlchemy is loaded and the engine built."""
+        return self._engine is not None
+
+    @property
+    def key(self) -> bytes:
+        """The unwrapped database key (for the OS keyring, when the user asks)."""
+        return self._key
+
+    def _connect(self) -> dbapi.Connection:
+        return dbapi.Connection(connect_raw(self.path, self._key, self.cipher))
+
+    # -- opening ---------------------------------------------------------
+    @classmethod
+    def create(cls, path: Path | str, passphrase: str, *, cipher: str = DEFAULT_CIPHER,
+               kdf: keyfile.KdfParams = keyfile.KdfParams()) -> "Store":
+        """Create a new replica and its key header. Refuses to overwrite either."""
+        path = Path(path)
+        if path.exists() and path.stat().st_size > 0:
+            raise StoreError(f"{path} already exists; open it instead of creating it")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = keyfile.create(path, passphrase, cipher, kdf)
+        store = cls(path, key, cipher)
+        with contextlib.suppress(OSError):  # owner-only, where the OS has modes
+            os.chmod(path, 0o600)
+        return store
+
+    @classmethod
+    def unlock(cls, path: Path | str, passphrase: str) -> "Store":
+        """Open an existing replica with the user's passphrase."""
+        path = Path(path)
+        if not path.exists():
+            raise StoreError(f"there is no replica at {path}")
+        try:
+            key, header = keyfile.unlock(path, passphrase)
+        except keyfile.WrongPassphraseError:
+            raise WrongKeyError("the passphrase is not correct for this replica") from None
+        except (keyfile.KeyHeaderError, ValueError) as exc:
+            raise StoreError(str(exc)) from None
+        return cls(path, key, header.get("cipher", DEFAULT_CIPHER))
+
+    @classmethod
+    def open_with_key(cls, path: Path | str, key: bytes) -> "Store":
+        """Open with a key already unwrapped (e.g. from the OS keyring)."""
+        header = keyfile.read_header(path)
+        return cls(path, key, header.get("cipher", DEFAULT_CIPHER))
+
+    # -- use -------------------------------------------------------------
+    def session(self) -> "Session":
+        self.engine   # noqa: B018 -- built on first use
+        return self._sessions()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator["Session"]:
+        """A session in a write transaction that holds the replica's write lock from its start
+        (``BEGIN IMMEDIATE``), committed at the end (rolled back on an error).
+
+        Several threads write (sync, housekeeping, the user's own records): a transaction
+        that reads first and writes later would fail at once, not wait, if another
+        connection committed in between (SQLite cannot move its snapshot forward).  Taking
+        the lock first makes a writer wait its turn, up to the busy timeout."""
+        with self.session() as s, s.begin():
+            s.connection().connection.driver_connection.begin(immediate=True)
+            yield s
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[apsw.Connection]:
+        """The store's own read-only connection, inside one read transaction (one snapshot for
+        every query in the block).  For the window's quick reads: needs no SQLAlchemy.
+        Serialised: one block at a time (nested blocks share the outer snapshot)."""
+        with self._reader_lock:
+            if self._reader is None:
+                raise StoreError(f"the replica {self.path} is closed")
+            outer = self._reading_depth == 0
+            if outer:
+                self._reader.execute("BEGIN")
+            self._reading_depth += 1
+            try:
+                yield self._reader
+            finally:
+                self._reading_depth -= 1
+                if outer:
+                    self._reader.execute("COMMIT")   # ends the snapshot; nothing was written
+
+    @contextlib.contextmanager
+    def raw(self) -> Iterator[apsw.Connection]:
+        """A pooled, keyed APSW connection for bulk paths; no transaction is open."""
+        pooled = self.engine.raw_connection()
+        try:
+            yield pooled.driver_connection.raw
+        finally:
+            pooled.close()
+
+    def schema_revision(self) -> str | None:
+        with self.reading() as conn:
+            return migrate.raw_revision(conn)
+
+    def close(self) -> None:
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+        if self._engine is not None:
+            self._engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

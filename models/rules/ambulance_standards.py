@@ -1,0 +1,172 @@
+"""Ambulance response standards (ARP) and REAP level names, from ``resources/ambulance/standards.toml``.
+
+All times are in minutes. A standard is met when the actual figure is at or
+below its target (``actual <= target``: exactly 7:00 for a 7-minute mean is
+met). ``ratio`` is actual / target, so above 1 means slower than the target.
+Each standard is ``constitutional`` (standing) or an ``ambition`` (interim,
+with the period it applies to); both are reported so the UI can show each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import numbers
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import resources
+from models.rules.tabledata import Collector, Header, read_toml
+
+STATISTICS = {"mean": "mean", "p90": "90th centile"}
+KINDS = ("constitutional", "ambition")
+
+
+@dataclass(frozen=True)
+class Standard:
+    category: str
+    statistic: str          # "mean" or "p90"
+    kind: str               # "constitutional" or "ambition"
+    target_minutes: float
+    period: str | None = None
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+
+    @property
+    def name(self) -> str:
+        label = f"{self.category} {STATISTICS[self.statistic]} {self.target_minutes:g} min"
+        return f"{label} ({self.kind}{', ' + self.period if self.period else ''})"
+
+    def in_force(self, on: dt.date) -> bool:
+        """True when ``on`` lies within valid_from..valid_until (both days included)."""
+        return ((self.valid_from is None or self.valid_from <= on)
+                and (self.valid_until is None or on <= self.valid_until))
+
+
+@dataclass(frozen=True)
+class StandardResult:
+    name: str
+    category: str
+    statistic: str
+    kind: str
+    target_minutes: float
+    actual_minutes: float | None   # None: the figure was not supplied
+    met: bool | None               # None when actual_minutes is None
+    ratio: float | None
+    period: str | None
+
+
+@dataclass(frozen=True)
+class AmbulanceStandards:
+    header: Header
+    categories: dict[str, str]
+    standards: tuple[Standard, ...]
+    reap_levels: dict[int, str]
+
+    def for_category(self, category: Any) -> tuple[Standard, ...]:
+        code = normalise_category(category, self.categories)
+        return tuple(s for s in self.standards if s.category == code)
+
+    def reap_name(self, level: int) -> str:
+        if level not in self.reap_levels:
+            raise ValueError(f"REAP level must be one of {sorted(self.reap_levels)}, got {level!r}")
+        return self.reap_levels[level]
+
+
+def normalise_category(category: Any, known: dict[str, str]) -> str:
+    """``"C2"``, ``"c2"``, ``"2"``, ``2`` or ``"Category 2"`` -> ``"C2"``; unknown -> ValueError."""
+    text = str(category).strip()
+    m = re.fullmatch(r"(?i)(?:c|cat|category)?\s*(\d+)", text)
+    code = f"C{m.group(1)}" if m and not isinstance(category, bool) else text.upper()
+    if code not in known:
+        raise ValueError(f"unknown ambulance category {category!r}; known: {', '.join(known)}")
+    return code
+
+
+def load_standards(path: Path | str | None = None) -> AmbulanceStandards:
+    """Read and validate the standards file (default: the bundled one); TableError lists every problem."""
+    path = Path(path) if path is not None else resources.path("ambulance", "standards.toml")
+    data = read_toml(path)
+    c = Collector(path)
+    header = c.header(data)
+    c.top_level(data, ("table", "categories", "standards", "reap_levels"))
+    categories: dict[str, str] = {}
+    for i, raw in enumerate(c.field(data, "categories", list, "[[categories]]", default=[])):
+        code = c.field(raw, "code", str, f"categories[{i}]")
+        name = c.field(raw, "name", str, f"categories[{i}]")
+        if code and name:
+            categories[code] = name
+    standards = []
+    for i, raw in enumerate(c.field(data, "standards", list, "[[standards]]", default=[])):
+        std = _parse_standard(c, raw, f"standards[{i}]", categories)
+        if std is not None:
+            standards.append(std)
+    reap: dict[int, str] = {}
+    for i, raw in enumerate(c.field(data, "reap_levels", list, "[[reap_levels]]", default=[])):
+        level = c.field(raw, "level", int, f"reap_levels[{i}]")
+        name = c.field(raw, "name", str, f"reap_levels[{i}]")
+        if level in reap:
+            c.add(f"reap_levels[{i}]", f"duplicate REAP level {level}")
+        elif level is not None and name:
+            reap[level] = name
+    if reap and sorted(reap) != list(range(1, len(reap) + 1)):
+        c.add("[[reap_levels]]", f"REAP levels must run 1, 2, 3...; got {sorted(reap)}")
+    c.raise_if_any()
+    return AmbulanceStandards(header, categories, tuple(standards), reap)
+
+
+def _parse_standard(c: Collector, raw: Any, where: str, categories: dict[str, str]) -> Standard | None:
+    before = len(c.problems)
+    category = c.field(raw, "category", str, where)
+    if category is not None and category not in categories:
+        c.add(where, f"category '{category}' is not listed in [[categories]]")
+    statistic = c.field(raw, "statistic", str, where)
+    if statistic is not None and statistic not in STATISTICS:
+        c.add(where, f"statistic must be one of {', '.join(STATISTICS)}, got '{statistic}'")
+    kind = c.field(raw, "kind", str, where)
+    if kind is not None and kind not in KINDS:
+        c.add(where, f"kind must be 'constitutional' or 'ambition', got '{kind}'")
+    target = c.number(raw, "target_minutes", where)
+    if target is not None and target <= 0:
+        c.add(where, f"target_minutes must be above 0, got {target:g}")
+    period = c.field(raw, "period", str, where, required=kind == "ambition")
+    start = c.field(raw, "valid_from", dt.date, where, required=False)
+    end = c.field(raw, "valid_until", dt.date, where, required=False)
+    if start and end and start > end:
+        c.add(where, f"valid_from {start} is after valid_until {end}")
+    if len(c.problems) > before:
+        return None
+    return Standard(category, statistic, kind, target, period, start, end)
+
+
+def _minutes(value: Any, what: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value) \
+            or math.isinf(value) or value < 0:
+        raise ValueError(f"{what} must be a number of minutes at or above 0, got {value!r}")
+    return float(value)
+
+
+def assess(category: Any, mean_minutes: float | None, p90_minutes: float | None,
+           standards: AmbulanceStandards | None = None, on: dt.date | None = None) -> list[StandardResult]:
+    """Compare a category's mean and 90th-centile response (minutes) with every standard.
+
+    Returns one result per standard for the category (constitutional first),
+    including those whose figure was not given (``actual_minutes``/``met`` None).
+    With ``on``, ambitions not in force on that date are left out.
+    """
+    table = standards if standards is not None else load_standards()
+    actual = {"mean": _minutes(mean_minutes, "mean_minutes"), "p90": _minutes(p90_minutes, "p90_minutes")}
+    results = []
+    for std in sorted(table.for_category(category), key=lambda s: (KINDS.index(s.kind), s.statistic)):
+        if on is not None and not std.in_force(on):
+            continue
+        value = actual[std.statistic]
+        met = None if value is None else value <= std.target_minutes
+        ratio = None if value is None else value / std.target_minutes
+        results.append(StandardResult(std.name, std.category, std.statistic, std.kind,
+                                      std.target_minutes, value, met, ratio, std.period))
+    return results
