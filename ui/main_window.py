@@ -71,7 +71,7 @@ log = logging.getLogger(__name__)
 # Loaded on a background thread after the first paint (the window paints the last known
 # picture through the store's plain read connection first): the ORM and what the
 # housekeeping needs.  About 0.7 s of imports a cold start does not wait for.
-WARM_MODULES = ("sqlalchemy.orm", "models.orm", "models.housekeeping")
+WARM_MODULES = ("sqlalchemy.orm", "models.orm", "models.service.housekeeping")
 TEXT_SCALES = (0.9, 1.0, 1.25, 1.5, 2.0, 2.5)
 THEME_SHORTCUTS = {"light": "Ctrl+Shift+L", "dark": "Ctrl+Shift+D", "high_contrast": "Ctrl+Shift+H"}
 
@@ -388,10 +388,10 @@ class MainWindow(QMainWindow):
         """Chase overdue actions and raise OPEL checklists even while their tab is hidden;
         the tab title carries the count of open, unacknowledged alerts.  Returns that count.
         On this thread (screenshots, tests); the window itself uses ``housekeeping_later``."""
-        from models import housekeeping
+        from models.service import housekeeping
 
         try:
-            count = housekeeping.run(self.store, self.clock())
+            count = housekeeping.run(self.store, self.clock()).open_alerts
         except Exception as exc:  # noqa: BLE001 -- a busy or damaged replica must not stop the window
             self._show_housekeeping(exc)
             return 0
@@ -410,9 +410,9 @@ class MainWindow(QMainWindow):
 
         def work() -> None:
             try:
-                from models import housekeeping
+                from models.service import housekeeping
 
-                result = housekeeping.run(store, now)
+                result = housekeeping.run(store, now).open_alerts
             except Exception as exc:  # noqa: BLE001 -- shown in the status bar
                 result = exc
             try:
