@@ -51,6 +51,8 @@ def render(window, path: Path, view: str = "overview", theme: str | None = None)
     _application().processEvents()
     # Lay out at the final size first, then draw: tile columns and chart ranges follow the size.
     window.views[view].refresh()
+    from ui import tasks
+    tasks.manager().wait_idle()   # views read and write off the UI thread (ui.tasks): draw what that brings
     # A view that builds widgets in refresh() settles over a few passes of the event loop
     # (layout requests, scroll areas sizing their pages), as it would on screen.
     for _ in range(SETTLE_PASSES):

@@ -1,8 +1,8 @@
 """Actions & alerts: open and overdue actions, alerts to acknowledge, OPEL action-card checklists.
 
-On each refresh the view chases overdue actions (``models.records.actions_due``: one
-alert per overdue action, cleared when done) and raises checklists for new
-OPEL level changes (``models.records.opel_checklist``), then draws:
+On each refresh the view chases overdue actions (one alert per overdue action, cleared when
+done) and raises checklists for new OPEL level changes (``models.service.housekeeping``), and
+draws what the replica holds (``models.service.actions.actions_page``):
 
 - open actions, overdue first, with owner, due time and a *Done* button;
 - open alerts with an *Acknowledge* button (the note field is sent with it);
@@ -10,8 +10,10 @@ OPEL level changes (``models.records.opel_checklist``), then draws:
   who (the *Recording as* name) and when in the decision log;
 - who is on call now on each rota.
 
-Everything written goes through ``sync.authoring`` (replica + outbox), so it
-works offline and reaches the other desktops through the hub.
+Reading and writing go through the door (``models.service``) off the UI thread (``ui.tasks``):
+a write waits its turn for the replica's write lock (the sync may hold it for seconds) while the
+window stays live.  Each write is one transaction with its outbox row, so it works offline and
+reaches the other desktops through the hub; the view draws again when it lands.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -33,20 +36,19 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import select
-
 from models.records import actions_due
-from models.records import on_call
 from models.records import opel_checklist
-from models.replica.orm import AlertEvent
-from sync import authoring
+from models.service import actions as door
+from models.service import housekeeping
+from models.service.changes import Outcome
 from ui import format as fmt
-from ui import theme
+from ui import tasks, theme
 from ui.widgets import cell, fill_table, fit_button_column, fit_rows, make_table, muted
 
 ACTION_HEADERS = ("Action", "Owner", "Due", "Status", "")
 ALERT_HEADERS = ("Since", "Alert", "Acknowledged", "")
 OVERDUE_SEVERITY = 3
+BUSY_NOTE_MS = 400   # a write still waiting for the replica after this long says so
 
 
 def default_user() -> str:
@@ -70,6 +72,12 @@ class ActionsView(QWidget):
         self.ack_buttons: dict[str, QPushButton] = {}
         self.card_boxes: dict[str, QCheckBox] = {}
         self.checklist_boxes: list[QGroupBox] = []
+        self._reads = tasks.LatestRead(self, self._draw, self._read_failed)
+        self._writing = 0
+        self._busy_note = QTimer(self)
+        self._busy_note.setSingleShot(True)
+        self._busy_note.setInterval(BUSY_NOTE_MS)
+        self._busy_note.timeout.connect(self._still_writing)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         top = QHBoxLayout()
@@ -133,20 +141,32 @@ class ActionsView(QWidget):
 
     # --- drawing ---------------------------------------------------------------------------
     def refresh(self) -> None:
-        now = self.clock()
-        with self.store.writing() as s:
-            actions_due.chase_overdue(s, now)
-            opel_checklist.raise_checklists(s, now)
-        with self.store.session() as s:
-            actions = actions_due.open_actions(s, now)
-            alerts = s.scalars(select(AlertEvent).where(AlertEvent.cleared_at.is_(None))
-                               .order_by(AlertEvent.raised_at, AlertEvent.uuid)).all()
-            checklists = opel_checklist.current_checklists(s)
-            rota = on_call.on_call_now(s, now)
-        self._draw_actions(actions, now)
-        self._draw_alerts(alerts, now)
-        self._draw_checklists(checklists)
-        self._draw_on_call(rota)
+        """Draw what the replica holds, and run the chores (overdue alerts, checklists): both off
+        the UI thread; when the chores change something the view draws again."""
+        store, now = self.store, self.clock()
+        tasks.CollectionOp(self, lambda: housekeeping.run(store, now)).success(self._housekept).failure(
+            self._chores_failed).run_in_background()
+        self._read()
+
+    def _read(self) -> None:
+        store, now = self.store, self.clock()
+        self._reads(lambda: door.actions_page(store, now))
+
+    def _housekept(self, result: housekeeping.Housekept) -> None:
+        if result.changes:
+            self._read()
+
+    def _chores_failed(self, exc: BaseException) -> None:
+        self._say(f"Overdue actions and action cards not checked: {tasks.sentence(exc, write=False)}")
+
+    def _read_failed(self, exc: BaseException) -> None:
+        self._say(f"Could not read the actions and alerts: {tasks.sentence(exc, write=False)}")
+
+    def _draw(self, page: door.ActionsPage) -> None:
+        self._draw_actions(page.actions, page.now)
+        self._draw_alerts(page.alerts, page.now)
+        self._draw_checklists(page.checklists)
+        self._draw_on_call(page.on_call)
 
     def _draw_actions(self, actions: list[actions_due.ActionItem], now: datetime) -> None:
         rows = []
@@ -173,7 +193,7 @@ class ActionsView(QWidget):
         self.actions_table.setVisible(bool(actions))
         self.actions_empty.setVisible(not actions)
 
-    def _draw_alerts(self, alerts: list[AlertEvent], now: datetime) -> None:
+    def _draw_alerts(self, alerts: list[door.AlertRow], now: datetime) -> None:
         rows = []
         for a in alerts:
             acked = (f"{a.acknowledged_by} at {fmt.local_time(a.acknowledged_at, with_date=True)}"
@@ -255,32 +275,64 @@ class ActionsView(QWidget):
         name = self._user()
         if name is None:
             return
-        self._run(lambda: authoring.complete_action(self.store, action_uuid, name, self.clock()))
+        if action_uuid in self.done_buttons:
+            self.done_buttons[action_uuid].setEnabled(False)   # until the write lands (or fails)
+        store, at = self.store, self.clock()
+        self._write(lambda: door.complete_action(store, action_uuid, name, at),
+                    already="That action was already marked done (here or on another desktop).")
 
     def acknowledge(self, alert_uuid: str) -> None:
         name = self._user()
         if name is None:
             return
         note = self.note_edit.text()
-        if self._run(lambda: authoring.ack_alert(self.store, alert_uuid, name, note, at=self.clock())):
-            self.note_edit.clear()
+        if alert_uuid in self.ack_buttons:
+            self.ack_buttons[alert_uuid].setEnabled(False)
+        store, at = self.store, self.clock()
+
+        def done(outcome: Outcome) -> None:
+            if outcome.applied and self.note_edit.text() == note:   # not a note typed since
+                self.note_edit.clear()
+        self._write(lambda: door.acknowledge_alert(store, alert_uuid, name, note, at), then=done,
+                    already="That alert was already acknowledged (here or on another desktop).")
 
     def tick(self, item_uuid: str, checked: bool) -> None:
         if not checked:  # a tick is a log entry: it cannot be taken back from here
-            self.refresh()
+            self._read()
             return
         name = self._user()
         if name is None:
             self.card_boxes[item_uuid].setChecked(False)
             return
-        self._run(lambda: authoring.tick_checklist_item(self.store, item_uuid, name, at=self.clock()))
+        self.card_boxes[item_uuid].setEnabled(False)
+        store, at = self.store, self.clock()
+        self._write(lambda: door.tick_card(store, item_uuid, name, at),
+                    already="That card was already ticked (here or on another desktop).")
 
-    def _run(self, write) -> bool:
-        try:
-            write()
-        except ValueError as exc:
-            self._say(f"Not recorded: {exc}")
-            return False
-        self._say("")
-        self.refresh()
-        return True
+    def _write(self, op, *, already: str, then=None) -> None:
+        """Run a write of the door's off the UI thread; draw again when it lands or fails."""
+        self._writing += 1
+        self._busy_note.start()
+
+        def landed(outcome: Outcome) -> None:
+            self._written()
+            self._say("" if outcome.applied else already)
+            if then is not None:
+                then(outcome)
+            self._read()
+
+        def failed(exc: BaseException) -> None:
+            self._written()
+            self._say(f"Not recorded: {tasks.sentence(exc, write=False)}")
+            self._read()   # puts back the buttons and boxes as the replica has them
+        tasks.CollectionOp(self, op).success(landed).failure(failed).run_in_background()
+
+    def _written(self) -> None:
+        self._writing -= 1
+        if not self._writing:
+            self._busy_note.stop()
+
+    def _still_writing(self) -> None:
+        if self._writing:
+            self._say("Recording… the replica is busy (the sync may be writing to it); "
+                      "your change is queued and lands in its turn.")

@@ -1,8 +1,8 @@
 """The main window: banner, views, and a status bar that always tells the truth about freshness.
 
-Views redraw when a sync cycle reports a kind of record they show (each
-view's ``KINDS``); a view that is not on screen is only marked out of date
-and redraws when it is shown. Once a minute the visible view redraws so
+Views redraw when a sync cycle or a write of this desktop's (``ui.tasks``)
+reports a kind of record they show (each view's ``KINDS``); a view that is not
+on screen is only marked out of date and redraws when it is shown. Once a minute the visible view redraws so
 ages and waits stay true.
 """
 
@@ -71,7 +71,7 @@ log = logging.getLogger(__name__)
 # Loaded on a background thread after the first paint (the window paints the last known
 # picture through the store's plain read connection first): the ORM and what the
 # housekeeping needs.  About 0.7 s of imports a cold start does not wait for.
-WARM_MODULES = ("sqlalchemy.orm", "models.replica.orm", "models.records.housekeeping")
+WARM_MODULES = ("sqlalchemy.orm", "models.replica.orm", "models.service.housekeeping")
 TEXT_SCALES = (0.9, 1.0, 1.25, 1.5, 2.0, 2.5)
 THEME_SHORTCUTS = {"light": "Ctrl+Shift+L", "dark": "Ctrl+Shift+D", "high_contrast": "Ctrl+Shift+H"}
 
@@ -136,6 +136,8 @@ class MainWindow(QMainWindow):
         self.warmed.connect(self._on_warm)
         self._housekeeping = "idle"   # idle, running, again
         self.housekept.connect(self._housekept)
+        from ui import tasks
+        tasks.manager().changed.connect(self.on_changes)
         self._ages = QTimer(self)
         self._ages.timeout.connect(self._tick)
         self._ages.start(60_000)
@@ -368,7 +370,18 @@ class MainWindow(QMainWindow):
 
     def on_cycle(self, result) -> None:
         """A sync cycle finished: redraw the visible view if it shows a kind that changed."""
-        kinds = set(result.kinds)
+        self.redraw_kinds(set(result.kinds))
+        self.show_connectivity(result.connectivity)
+        if result.error and result.connectivity and result.connectivity.state != State.OFFLINE:
+            # Not the network (that has the banner): the replica could not take the batch now.
+            self.statusBar().showMessage(f"Sync paused, retrying: {result.error}", 30_000)
+
+    def on_changes(self, changes) -> None:
+        """A write of this desktop's landed (``models.service.changes.Changes``): as a sync batch."""
+        self.redraw_kinds(set(changes.kinds))
+
+    def redraw_kinds(self, kinds: set[str]) -> None:
+        """Redraw the visible view if it shows a kind that changed; mark the others out of date."""
         if kinds:
             self.housekeeping_later()
         current = self.current_key()
@@ -379,19 +392,15 @@ class MainWindow(QMainWindow):
                     self._dirty.discard(key)
                 else:
                     self._dirty.add(key)
-        self.show_connectivity(result.connectivity)
-        if result.error and result.connectivity and result.connectivity.state != State.OFFLINE:
-            # Not the network (that has the banner): the replica could not take the batch now.
-            self.statusBar().showMessage(f"Sync paused, retrying: {result.error}", 30_000)
 
     def housekeeping(self) -> int:
         """Chase overdue actions and raise OPEL checklists even while their tab is hidden;
         the tab title carries the count of open, unacknowledged alerts.  Returns that count.
         On this thread (screenshots, tests); the window itself uses ``housekeeping_later``."""
-        from models.records import housekeeping
+        from models.service import housekeeping
 
         try:
-            count = housekeeping.run(self.store, self.clock())
+            count = housekeeping.run(self.store, self.clock()).open_alerts
         except Exception as exc:  # noqa: BLE001 -- a busy or damaged replica must not stop the window
             self._show_housekeeping(exc)
             return 0
@@ -410,9 +419,9 @@ class MainWindow(QMainWindow):
 
         def work() -> None:
             try:
-                from models.records import housekeeping
+                from models.service import housekeeping
 
-                result = housekeeping.run(store, now)
+                result = housekeeping.run(store, now).open_alerts
             except Exception as exc:  # noqa: BLE001 -- shown in the status bar
                 result = exc
             try:

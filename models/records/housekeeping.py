@@ -1,6 +1,6 @@
 """The room's standing chores over the replica: chase overdue actions, raise OPEL checklists,
-and count the alerts nobody has acknowledged yet.  No Qt: the window runs this on a
-background thread (once a minute, after each sync batch) and shows the count."""
+and count the alerts nobody has acknowledged yet.  No Qt, no transaction of its own: the use
+case ``models.service.housekeeping.run`` runs one pass in one write transaction."""
 
 from __future__ import annotations
 
@@ -13,15 +13,19 @@ from models.records import opel_checklist
 from models.replica.orm import AlertEvent
 
 
-def run(store, now: datetime) -> int:
-    """One pass at ``now``, in one transaction; returns the open, unacknowledged alerts."""
-    with store.writing() as s:
-        actions_due.chase_overdue(s, now)
-        opel_checklist.raise_checklists(s, now)
-    return open_alerts(store)
+def chores(session, now: datetime) -> frozenset[str]:
+    """One pass at ``now`` in the caller's transaction; the record kinds it changed."""
+    chased = actions_due.chase_overdue(session, now)
+    raised = opel_checklist.raise_checklists(session, now)
+    changed = set()
+    if chased.raised or chased.cleared:
+        changed.add("alert")
+    if raised.items or raised.changes:   # new cards, or older ones superseded by a change
+        changed.add("checklist_item")
+    return frozenset(changed)
 
 
-def open_alerts(store) -> int:
-    with store.session() as s:
-        return s.scalar(select(func.count()).select_from(AlertEvent).where(
-            AlertEvent.cleared_at.is_(None), AlertEvent.acknowledged_at.is_(None))) or 0
+def open_alerts(session) -> int:
+    """Alerts not cleared and not acknowledged yet."""
+    return session.scalar(select(func.count()).select_from(AlertEvent).where(
+        AlertEvent.cleared_at.is_(None), AlertEvent.acknowledged_at.is_(None))) or 0

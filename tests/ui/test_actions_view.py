@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from models.records import actions_due
@@ -11,8 +12,17 @@ from models.replica.orm import Action, AlertEvent, DecisionEntry, OpelAssessment
 from sync import authoring
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import NOW
+from tests.ui.ui_probe import settled  # noqa: F401
+from ui import tasks
 from ui.actions_view import ActionsView
 from ui.widgets import table_text
+
+pytestmark = pytest.mark.usefixtures("settled")
+
+
+def settle() -> None:
+    """Reads and writes run off the UI thread: wait until their results are drawn."""
+    assert tasks.manager().wait_idle()
 
 
 def _view(qtbot, store, now=NOW):
@@ -23,6 +33,7 @@ def _view(qtbot, store, now=NOW):
     qtbot.waitExposed(view)
     view.user_edit.setText("Sam Lead")
     view.refresh()
+    settle()
     return view
 
 
@@ -50,9 +61,11 @@ def test_overdue_action_is_chased_completed_and_its_alert_acknowledged(qtbot, st
 
     view.note_edit.setText("calling now")
     view.ack_buttons[aid].click()
+    settle()
     assert not view.ack_buttons[aid].isEnabled()
     assert table_text(view.alerts_table)[0][2] == "Sam Lead at Mon 12 Jan 10:00: calling now"
     view.done_buttons[late].click()
+    settle()
     assert list(view.done_buttons) == [soon]
     assert view.alerts_table.isHidden() and not view.alerts_empty.isHidden()
     with store.session() as s:
@@ -75,6 +88,7 @@ def test_ticking_an_action_card_records_who_and_when_and_a_name_is_required(qtbo
     assert not first.isChecked()
     view.user_edit.setText("Sam Lead")
     first.click()
+    settle()
     ticked = view.card_boxes[first_uuid]
     assert ticked.isChecked() and not ticked.isEnabled()
     assert ticked.text().endswith("done by Sam Lead at Mon 12 Jan 10:00")
@@ -97,6 +111,7 @@ def test_on_call_now_and_empty_sections_say_what_is_missing(qtbot, store):
     authoring.add_on_call_shift(store, rota="Site manager", contact_uuid=ada, starts_at=NOW + timedelta(hours=8),
                                 ends_at=NOW + timedelta(hours=20), author="Lead")
     view.refresh()
+    settle()
     assert view.on_call_label.text() == ("On call now — Director on-call: Dr Ada Director (until 18:00); "
                                          "Site manager: NOBODY ON CALL")
 
@@ -117,3 +132,44 @@ def test_a_screenshot_shows_every_tick_box_of_many_checklists(qtbot, store, tmp_
     assert len(view.checklist_boxes) == 6
     squeezed = [c.text() for c in view.card_boxes.values() if c.height() < c.sizeHint().height()]
     assert squeezed == []
+
+
+def test_an_action_done_on_another_desktop_meanwhile_is_said_so_and_not_recorded_twice(qtbot, store):
+    uid = authoring.add_action(store, description="Send the regional update", owner="Room lead", author="Lead",
+                               due_at=NOW + timedelta(minutes=30))
+    view = _view(qtbot, store)
+    authoring.complete_action(store, uid, "Mei Chen", NOW)     # through the hub, from another desktop
+    view.done_buttons[uid].click()
+    settle()
+    assert view.message.text() == "That action was already marked done (here or on another desktop)."
+    assert uid not in view.done_buttons
+    with store.session() as s:
+        assert s.get(Action, uid).done_by == "Mei Chen"
+        assert s.scalar(select(func.count()).select_from(OutboxItem)) == 2   # created, done once
+
+
+def test_a_write_the_replica_cannot_take_is_not_recorded_and_says_why_in_words(qtbot, tmp_path, monkeypatch):
+    from models.replica import store as store_module
+    from models.replica.store import Store
+    from tests.models.conftest import FAST_KDF, PASSPHRASE
+    from tests.ui.ui_probe import LockHolder
+
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 300)   # connections made from here wait 0.3 s
+    busy = Store.create(tmp_path / "busy" / "scc.db", PASSPHRASE, kdf=FAST_KDF)
+    try:
+        uid = authoring.add_action(busy, description="Call the EOC", owner="Room support", author="Lead")
+        view = _view(qtbot, busy)
+        with LockHolder(busy, 1.5) as holder:
+            view.done_buttons[uid].click()
+            assert not view.done_buttons[uid].isEnabled()
+            qtbot.waitUntil(lambda: view.message.text().startswith("Not recorded"), timeout=5000)
+            assert view.message.text() == ("Not recorded: the replica stayed busy for over 0.3 s (the sync or "
+                                           "another program was writing to it): try again")
+            qtbot.waitUntil(holder.released.is_set, timeout=5000)
+        settle()
+        assert view.done_buttons[uid].isEnabled()           # drawn again as the replica has it
+        with busy.session() as s:
+            assert s.get(Action, uid).done_at is None
+    finally:
+        settle()
+        busy.close()

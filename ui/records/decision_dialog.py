@@ -3,12 +3,17 @@ creates, and on save an automatic snapshot of the system picture (``models.queri
 
 The log is append-only: "Amend" opens this dialog filled from the entry and saves a *new* entry
 that names the one it amends; nothing is ever edited.
+
+Saving is one use case of the door (``models.service.decisions.record_decision``: the entry, its
+snapshot and its actions in one transaction) run off the UI thread (``ui.tasks``); the dialog
+closes when it has landed, or says in words why it did not.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDateTime
@@ -30,16 +35,17 @@ from PySide6.QtWidgets import (
 )
 
 from models.queries import records as rq
-from models.queries import situation_snapshot
-from models.replica.orm import DecisionEntry
-from sync import authoring
+from models.service import decisions
+from models.service.changes import Outcome
 from ui import format as fmt
+from ui import tasks
 from ui.widgets import cell, fill_table, make_table, muted
+
+if TYPE_CHECKING:
+    from models.replica.orm import DecisionEntry
 
 UK = ZoneInfo("Europe/London")
 ROLES = ("Director on-call", "SCC room lead", "SCC clinical lead", "Room support", "Incident director")
-REQUIRED = (("decision_maker", "decision maker"), ("decision_maker_role", "role"), ("decision", "decision"),
-            ("rationale", "rationale"), ("recorded_by", "recorded by"))
 
 
 def to_edit(value: datetime) -> QDateTime:
@@ -78,7 +84,7 @@ class DecisionDialog(QDialog):
         self.clock = clock
         self.author = author
         self.amends = amends
-        self.saved: DecisionEntry | None = None
+        self.saved: Outcome | None = None   # once recorded: ``uuid`` is the entry's
         self.actions: list[tuple[str, str, datetime | None]] = []
         now = clock()
         self.setWindowTitle("Amend decision (a new entry)" if amends else "New decision")
@@ -144,10 +150,14 @@ class DecisionDialog(QDialog):
         self.error.setWordWrap(True)
         self.error.hide()
         outer.addWidget(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        outer.addWidget(buttons)
+        self.saving = muted("Saving… (waiting for the replica: the sync may be writing to it)")
+        self.saving.hide()
+        outer.addWidget(self.saving)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        outer.addWidget(self.buttons)
 
     def _actions_box(self, now: datetime) -> QWidget:
         box = QWidget()
@@ -206,35 +216,49 @@ class DecisionDialog(QDialog):
         self.error.setText("Not saved. " + text)
         self.error.show()
 
-    def values(self) -> dict:
+    def values(self) -> decisions.NewDecision:
         codes = sorted({c.strip().upper() for c in self.providers.text().replace(";", ",").split(",") if c.strip()})
-        return {
-            "decision_maker": self.decision_maker.text().strip(),
-            "decision_maker_role": self.role.currentText().strip(),
-            "decision": self.decision.toPlainText().strip(), "rationale": self.rationale.toPlainText().strip(),
-            "options_considered": self.options.toPlainText().strip(),
-            "information_available": self.information.toPlainText().strip(),
-            "decided_at": from_edit(self.decided_at),
-            "review_at": from_edit(self.review_at) if self.has_review.isChecked() else None,
-            "recorded_by": self.recorded_by.text().strip(),
-            "links": [{"kind": "organisation", "org_code": c} for c in codes]}
+        return decisions.NewDecision(
+            decision_maker=self.decision_maker.text().strip(), decision_maker_role=self.role.currentText().strip(),
+            decision=self.decision.toPlainText().strip(), rationale=self.rationale.toPlainText().strip(),
+            options_considered=self.options.toPlainText().strip(),
+            information_available=self.information.toPlainText().strip(),
+            decided_at=from_edit(self.decided_at),
+            review_at=from_edit(self.review_at) if self.has_review.isChecked() else None,
+            recorded_by=self.recorded_by.text().strip(),
+            links=[{"kind": "organisation", "org_code": c} for c in codes],
+            amends_uuid=self.amends.uuid if self.amends else None)
 
-    def save(self) -> DecisionEntry | None:
-        """Check, snapshot, append the entry, then its actions; on a problem say which field."""
-        values = self.values()
-        missing = [words for key, words in REQUIRED if not values[key]]
-        bad = [link["org_code"] for link in values["links"] if not link["org_code"].isalnum()]
-        if missing or bad:
-            self._problem("; ".join([f"{w}: must be filled in" for w in missing]
-                                    + [f"providers: '{c}' is not an ODS code" for c in bad]))
-            return None
-        with self.store.session() as s:
-            snapshot = situation_snapshot.take(s, self.clock())
-        self.saved = authoring.record_decision(
-            self.store, situation_snapshot=snapshot, amends_uuid=self.amends.uuid if self.amends else None,
-            **values)
-        for description, owner, due in self.actions:
-            authoring.add_action(self.store, description=description, owner=owner, author=values["recorded_by"],
-                                 decision_uuid=self.saved.uuid, due_at=due)
+    def save(self) -> None:
+        """Check, then record the entry with its snapshot and actions off the UI thread; the dialog
+        closes (``accepted``, ``saved`` set) once it has landed.  A problem is named by field."""
+        new = self.values()
+        actions = [decisions.NewAction(d, o, t) for d, o, t in self.actions]
+        found = decisions.problems(new, actions)
+        if found:
+            self._problem("; ".join(found))
+            return
+        self.error.hide()
+        self._set_saving(True)
+        store, now = self.store, self.clock()
+        tasks.CollectionOp(self, lambda: decisions.record_decision(store, new, actions, snapshot_at=now)).success(
+            self._saved).failure(self._not_saved).run_in_background()
+
+    def _set_saving(self, saving: bool) -> None:
+        # Cancel too: the entry lands whatever the dialog does, so closing it would mislead.
+        self.buttons.setEnabled(not saving)
+        self.saving.setVisible(saving)
+
+    def _saved(self, outcome: Outcome) -> None:
+        self._set_saving(False)
+        self.saved = outcome
         self.accept()
-        return self.saved
+
+    def _not_saved(self, exc: BaseException) -> None:
+        self._set_saving(False)
+        self._problem(tasks.sentence(exc))
+
+    def reject(self) -> None:  # Escape or the close button while saving: the entry is landing
+        if self.saving.isVisible():
+            return
+        super().reject()

@@ -13,6 +13,7 @@ from sync import authoring
 from tests.ui.feeds import NOW, fill_system
 from tests.ui.records.conftest import open_view
 from tests.ui.records.seed import seed_decisions, seed_rollups
+from ui import tasks
 from ui.records.decisions_view import DecisionsView
 from ui.widgets import table_text
 
@@ -39,7 +40,9 @@ def test_new_decision_saves_every_field_a_snapshot_of_the_seeded_picture_and_lin
     assert not dialog.add_action("Call the EOC", "")  # an action needs an owner
     assert dialog.add_action("Call the EOC", "Room support", NOW + timedelta(minutes=30))
     assert dialog.add_action("Review the queue", "Site manager", NOW + timedelta(hours=1))
-    entry = dialog.save()
+    dialog.save()                       # off the UI thread: the dialog closes once it has landed
+    assert tasks.manager().wait_idle()
+    entry = dialog.saved
     assert entry is not None and not dialog.isVisible()
     with store.session() as s:
         stored = s.get(DecisionEntry, entry.uuid)
@@ -117,7 +120,9 @@ def test_amend_creates_a_new_entry_and_never_edits(qtbot, store):
     assert dialog.amends.uuid == second.uuid
     assert dialog.decision.toPlainText() == second.decision and dialog.providers.text() == "RBB"
     dialog.decision.setPlainText("Open 4 (not 6) escalation beds at Beta")
-    amendment = dialog.save()
+    dialog.save()
+    assert tasks.manager().wait_idle()
+    amendment = dialog.saved
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(DecisionEntry)) == 4
         assert s.get(DecisionEntry, second.uuid).decision == "Open 6 escalation beds at Beta for the evening peak"

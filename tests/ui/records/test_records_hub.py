@@ -5,6 +5,7 @@ from __future__ import annotations
 from models.records import verify as records_verify
 from models.replica.orm.types import utcnow
 from tests.ui.records.conftest import open_view
+from ui import tasks
 from ui.records.decisions_view import DecisionsView
 from ui.records.transfers_view import TransfersView
 from ui.widgets import table_text
@@ -28,7 +29,9 @@ def test_a_case_and_a_decision_made_on_one_desktop_show_on_another(qtbot, sqlite
     decision.rationale.setPlainText("Bed confirmed")
     decision.providers.setText("RTEST2")
     decision.add_action("Book transport", "Room support")
-    saved = decision.save()
+    decision.save()                     # off the UI thread: recorded once it has landed
+    assert tasks.manager().wait_idle()
+    saved = decision.saved
     pushed = a.run_once()
     assert pushed.error is None and pushed.pushed == 5  # case, status, its time, decision, action
 

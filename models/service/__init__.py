@@ -1,0 +1,16 @@
+"""The door to the replica: one function per use case, plain data in and out, no Qt.
+
+Widgets call these (off the UI thread, through ``ui.tasks``); nothing above this package opens
+a session or a transaction.  Every write function opens exactly one ``Store.writing()``
+transaction, so a use case lands whole or not at all, and returns what it changed
+(:class:`models.service.changes.Changes`) for the views to redraw from.  Reads return
+view-shaped plain data (frozen dataclasses), never ORM objects.
+
+- ``changes``: what a write changed, in the sync feed's vocabulary as well as by record kind;
+- ``transaction``: one transaction shared by the authoring functions a use case combines;
+- ``decisions``: a decision with its actions;
+- ``actions``: completing an action, acknowledging an alert, ticking an action card, the
+  actions view's page;
+- ``housekeeping``: the standing chores pass (overdue alerts, OPEL checklists);
+- ``errors``: any failure as one sentence for the user.
+"""

@@ -1,0 +1,77 @@
+"""Saving a decision from its dialog: one transaction off the UI thread, a failure in words, and a dialog
+that goes away while its entry is landing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import shiboken6
+from sqlalchemy import func, select
+
+from models.replica.orm import Action, DecisionEntry, OutboxItem
+from tests.records.test_service_door import _fail_the_kth_action
+from tests.ui.feeds import NOW, fill_system
+from tests.ui.records.conftest import open_view
+from tests.ui.ui_probe import LockHolder, settled  # noqa: F401
+from ui import tasks
+from ui.records.decisions_view import DecisionsView
+
+pytestmark = pytest.mark.usefixtures("settled")
+
+
+def _count(store, model) -> int:
+    with store.session() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def _filled(qtbot, store, actions: int = 3):
+    fill_system(store)
+    view = open_view(qtbot, DecisionsView, store)
+    dialog = view.new_decision()
+    dialog.decision_maker.setText("Dr Priya Raman")
+    dialog.decision.setPlainText("Divert from Alpha to Beta for two hours")
+    dialog.rationale.setPlainText("Alpha queue over 45 minutes")
+    for n in range(actions):
+        assert dialog.add_action(f"Action {n}", "Room support", NOW + timedelta(minutes=30 + n))
+    return view, dialog
+
+
+def test_when_an_action_cannot_be_written_the_dialog_stays_open_and_nothing_is_recorded(qtbot, store):
+    view, dialog = _filled(qtbot, store)
+    _fail_the_kth_action(store, 2)
+    dialog.save()
+    assert tasks.manager().wait_idle()
+    assert dialog.isVisible() and dialog.saved is None and dialog.buttons.isEnabled()
+    assert dialog.error.text() == ("Not saved. an unexpected error (IntegrityError); nothing was recorded; "
+                                   "the details are in the log")
+    assert _count(store, DecisionEntry) == 0 and _count(store, Action) == 0 and _count(store, OutboxItem) == 0
+    assert view.stack.is_empty                                   # the log still has nothing to show
+    dialog.close()
+
+
+def test_while_saving_the_dialog_cannot_be_cancelled_and_says_it_is_waiting(qtbot, store):
+    view, dialog = _filled(qtbot, store, actions=1)
+    with LockHolder(store, 1.0) as holder:
+        dialog.save()
+        assert not dialog.buttons.isEnabled() and dialog.saving.isVisible()
+        dialog.reject()                                          # Escape: the entry is landing regardless
+        assert dialog.isVisible()
+        qtbot.waitUntil(holder.released.is_set, timeout=5000)
+    assert tasks.manager().wait_idle()
+    assert not dialog.isVisible() and dialog.saved is not None and _count(store, Action) == 1
+    assert "Decision recorded with a situation snapshot and 1 action(s)" in view.status.text()
+
+
+def test_a_dialog_destroyed_before_its_entry_lands_does_not_stop_it_landing(qtbot, store):
+    view, dialog = _filled(qtbot, store, actions=2)
+    announced = []
+    tasks.manager().changed.connect(announced.append)
+    with LockHolder(store, 0.5) as holder:
+        dialog.save()
+        shiboken6.delete(dialog)                                 # its view (or the window) closed meanwhile
+        qtbot.waitUntil(holder.released.is_set, timeout=5000)
+    assert tasks.manager().wait_idle()
+    assert _count(store, DecisionEntry) == 1 and _count(store, Action) == 2
+    assert [c.records for c in announced] == [{"decision", "action"}]
+    tasks.manager().changed.disconnect(announced.append)

@@ -1,0 +1,46 @@
+"""The layers, checked mechanically: widgets reach the replica only through the door (``models.service``)
+and ``ui.tasks``; the door knows nothing of Qt.  ``THROUGH_THE_DOOR`` lists the UI modules moved onto
+the door so far (issue 15); each one moved joins it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+THROUGH_THE_DOOR = ("ui/tasks.py", "ui/actions_view.py", "ui/records/decision_dialog.py")
+# What a widget must not reach for: the ORM and SQL, the authoring functions (they are the door's to
+# combine into one transaction), and the store's own sessions and transactions.
+FORBIDDEN_IMPORTS = ("sqlalchemy", "models.replica.orm", "sync.authoring", "sync.outbox")
+FORBIDDEN_CALLS = ("session", "writing", "reading", "raw")
+
+
+def _runtime_imports(tree: ast.Module) -> list[str]:
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            node.body = []   # annotations only: never imported when the program runs
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names += [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+    return names
+
+
+@pytest.mark.parametrize("path", THROUGH_THE_DOOR)
+def test_a_ui_module_on_the_door_opens_no_session_and_imports_no_sql(path):
+    tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+    bad = [n for n in _runtime_imports(tree) if any(n == f or n.startswith(f + ".") for f in FORBIDDEN_IMPORTS)]
+    calls = [f"line {node.lineno}: .{node.func.attr}()" for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+             and node.func.attr in FORBIDDEN_CALLS]
+    assert bad == [] and calls == [], f"{path} reaches past the door: {bad + calls}"
+
+
+def test_the_door_knows_nothing_of_qt():
+    for path in sorted((ROOT / "models" / "service").glob("*.py")):
+        imports = _runtime_imports(ast.parse(path.read_text(encoding="utf-8")))
+        assert not [n for n in imports if n.split(".")[0] in ("PySide6", "shiboken6", "ui")], path
