@@ -33,15 +33,17 @@ from models.orm import Action, DecisionEntry, ReplicaMeta
 from models.orm.types import to_utc_text, utcnow
 from scc_desktop import __version__
 from scc_desktop.export import handover as handover_section
+from scc_desktop.export import snapshot as snapshot_reading
 from scc_desktop.export.period import Period, iso_uk, uk_period
 
 FORMAT = "scc-decision-log-export"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: situation_summary (the snapshot as lines in UK time) beside situation_snapshot
+MANIFEST_VERSION = 1
 CSV_NAME, JSON_NAME, PDF_NAME, MANIFEST_NAME = "decisions.csv", "decisions.json", "decisions.pdf", "manifest.json"
 CSV_COLUMNS = (
     "uuid", "decided_at", "decided_at_uk", "decision_maker", "decision_maker_role", "decision",
-    "rationale", "options_considered", "information_available", "situation_snapshot", "actions",
-    "review_at", "review_at_uk", "recorded_by", "recorded_at", "amends_uuid", "amended_by", "links",
+    "rationale", "options_considered", "information_available", "situation_snapshot", "situation_summary",
+    "actions", "review_at", "review_at_uk", "recorded_by", "recorded_at", "amends_uuid", "amended_by", "links",
     "device_id", "device_seq", "content_hash", "prev_device_hash", "hub_seq", "hub_prev_hash", "hub_hash")
 
 
@@ -89,7 +91,9 @@ def collect(session, period: Period) -> list[dict[str, Any]]:
             "decision_maker": e.decision_maker, "decision_maker_role": e.decision_maker_role,
             "decision": e.decision, "rationale": e.rationale, "options_considered": e.options_considered,
             "information_available": e.information_available,
-            "situation_snapshot": _sorted(e.situation_snapshot or {}), "actions": [_action(a) for a in acts],
+            "situation_snapshot": _sorted(e.situation_snapshot or {}),
+            "situation_summary": snapshot_reading.summary(e.situation_snapshot),
+            "actions": [_action(a) for a in acts],
             "review_at": _time(e.review_at), "review_at_uk": iso_uk(e.review_at) if e.review_at else None,
             "recorded_by": e.recorded_by, "recorded_at": _time(e.recorded_at), "amends_uuid": e.amends_uuid,
             "amended_by": [uid for _, uid in sorted(amended_by.get(e.uuid, []))], "links": _sorted(e.links or []),
@@ -210,7 +214,7 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
         for name, data in payloads.items():
             _write(out / name, data)
         manifest = {
-            "format": "scc-records-export-manifest", "format_version": FORMAT_VERSION, "icb": icb,
+            "format": "scc-records-export-manifest", "format_version": MANIFEST_VERSION, "icb": icb,
             "period": period.as_dict(), "exported_at": to_utc_text(now), "exported_at_uk": iso_uk(now),
             "exporter": exporter, "retention": retention, "entries": len(entries), "chain": chain,
             "handover": {"overdue_actions": len(handover["overdue"]), "open_actions": len(handover["open"])},
