@@ -16,8 +16,6 @@ works offline and reaches the other desktops through the hub.
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Callable
 from datetime import datetime
 
@@ -36,6 +34,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy import select
 
 from models import actions_due, on_call, opel_checklist
+from models.author import current_author
 from models.orm import AlertEvent
 from sync import authoring
 from ui import format as fmt
@@ -45,16 +44,6 @@ from ui.widgets import cell, fill_table, fit_button_column, fit_rows, make_table
 ACTION_HEADERS = ("Action", "Owner", "Due", "Status", "")
 ALERT_HEADERS = ("Since", "Alert", "Acknowledged", "")
 OVERDUE_SEVERITY = 3
-
-
-def default_user() -> str:
-    name = os.environ.get("SCC_USER", "")
-    if name:
-        return name
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name (some services and containers)
-        return ""
 
 
 class ActionsView(QWidget):
@@ -72,7 +61,7 @@ class ActionsView(QWidget):
         outer.setContentsMargins(4, 4, 4, 4)
         top = QHBoxLayout()
         who = QLabel("Recording &as:")
-        self.user_edit = QLineEdit(default_user())
+        self.user_edit = QLineEdit(current_author())
         self.user_edit.setAccessibleName("Name recorded with actions done, acknowledgements and ticks")
         self.user_edit.setMaximumWidth(260)
         who.setBuddy(self.user_edit)

@@ -12,7 +12,6 @@ hash-chain heads and the verification result, and the retention class.
 from __future__ import annotations
 
 import csv
-import getpass
 import hashlib
 import io
 import json
@@ -28,6 +27,7 @@ from sqlalchemy import select
 
 import resources
 from models import records_verify
+from models.author import current_author
 from models.csv_guard import safe_cell
 from models.orm import Action, DecisionEntry, ReplicaMeta
 from models.orm.types import to_utc_text, utcnow
@@ -148,11 +148,7 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def _exporter(session, user: str | None, host: str | None) -> dict[str, str | None]:
-    if user is None:
-        try:
-            user = getpass.getuser()
-        except Exception:  # no login name (some services and containers)
-            user = os.environ.get("USERNAME") or "unknown"
+    user = user if user is not None else current_author()
     meta = session.get(ReplicaMeta, "device_id")
     return {"user": user, "host": host or socket.gethostname(), "app": f"scc-desktop {__version__}",
             "replica_device_id": meta.value if meta else None}

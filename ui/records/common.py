@@ -1,20 +1,9 @@
-"""Small pieces the record views share: who is writing, the clipboard, result messages."""
+"""Small pieces the record views share: the clipboard, result messages."""
 
 from __future__ import annotations
 
-import getpass
-import os
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QWidget
-
-
-def current_user() -> str:
-    """The login name recorded as author of edits made in this window ("unknown" when none)."""
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name (some services and containers)
-        return os.environ.get("USERNAME") or "unknown"
 
 
 def copy_to_clipboard(text: str) -> None:

@@ -32,10 +32,11 @@ from PySide6.QtWidgets import (
 )
 
 from models import contacts, on_call, records_queries
+from models.author import current_author
 from models.contacts import ContactIndex, ContactView
 from sync import authoring
 from ui import format as fmt
-from ui.records.common import StatusLine, copy_to_clipboard, current_user, show_message
+from ui.records.common import StatusLine, copy_to_clipboard, show_message
 from ui.records.contact_dialog import ContactDialog
 from ui.records.import_report import ImportReportDialog
 from ui.records.rota_panel import RotaPanel
@@ -55,7 +56,7 @@ class ContactsView(QWidget):
         super().__init__(parent)
         self.store = store
         self.clock = clock
-        self.author = current_user()
+        self.author = current_author()
         self.index = ContactIndex([])
         self.shown: list[ContactView] = []
         self.dialog = None  # the open dialog or report, for tests and to keep it alive

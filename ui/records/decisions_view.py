@@ -29,9 +29,10 @@ from PySide6.QtWidgets import (
 
 from models import records_queries as rq
 from models import records_verify, situation_snapshot
+from models.author import current_author
 from models.orm.types import from_utc_text
 from ui import format as fmt
-from ui.records.common import StatusLine, current_user, show_message
+from ui.records.common import StatusLine, show_message
 from ui.records.decision_dialog import DecisionDialog
 from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, select_key, selected_key
 
@@ -109,7 +110,7 @@ class DecisionsView(QWidget):
         super().__init__(parent)
         self.store = store
         self.clock = clock
-        self.author = current_user()
+        self.author = current_author()
         self.rows: list[rq.DecisionRow] = []
         self.known: dict[str, rq.DecisionRow] = {}
         self._page = ""

@@ -29,11 +29,12 @@ from PySide6.QtWidgets import (
 
 from models import records_queries as rq
 from models import transfer_risk
+from models.author import current_author
 from models.orm.types import to_utc_text
 from sync import authoring
 from ui import format as fmt
 from ui import theme
-from ui.records.common import StatusLine, current_user
+from ui.records.common import StatusLine
 from ui.records.transfer_dialog import KIND_WORDS, TransferDialog
 from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, select_key, selected_key
 
@@ -77,7 +78,7 @@ class TransfersView(QWidget):
         super().__init__(parent)
         self.store = store
         self.clock = clock
-        self.author = current_user()
+        self.author = current_author()
         self.table_data = transfer_risk.load_thresholds()
         self.lines: list[rq.TransferLine] = []
         self._field_shown: tuple | None = None
