@@ -16,6 +16,7 @@ class StatusLine(QLabel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("muted")
+        self.setTextFormat(Qt.TextFormat.PlainText)  # it quotes names and values from the replica
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setAccessibleName("Result of the last action")
@@ -30,6 +31,7 @@ def show_message(parent: QWidget, title: str, text: str, *, problem: bool = Fals
     """A window-modal message that does not block the caller (tests read it, then close it)."""
     box = QMessageBox(QMessageBox.Icon.Warning if problem else QMessageBox.Icon.Information, title, text,
                       QMessageBox.StandardButton.Ok, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)  # it quotes names and values from the replica
     if details:
         box.setDetailedText(details)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

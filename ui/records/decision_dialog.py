@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QDateTime
+from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,7 +34,7 @@ from models import situation_snapshot
 from models.orm import DecisionEntry
 from sync import authoring
 from ui import format as fmt
-from ui.widgets import cell, fill_table, make_table, muted
+from ui.widgets import cell, esc, fill_table, make_table, muted
 
 UK = ZoneInfo("Europe/London")
 ROLES = ("Director on-call", "SCC room lead", "SCC clinical lead", "Room support", "Incident director")
@@ -86,8 +86,9 @@ class DecisionDialog(QDialog):
         outer = QVBoxLayout(self)
         if amends:
             note = QLabel(f"<b>Amending</b> the entry of {fmt.local_time(amends.decided_at, with_date=True)} by "
-                          f"{amends.decision_maker}. The original stays in the log unchanged; this is saved as a "
+                          f"{esc(amends.decision_maker)}. The original stays in the log unchanged; this is saved as a "
                           "new entry that refers to it.")
+            note.setTextFormat(Qt.TextFormat.RichText)
             note.setWordWrap(True)
             outer.addWidget(note)
         scroll = QScrollArea()
