@@ -255,17 +255,26 @@ def _clip(text: str, width: float) -> str:
     return f"{text[:limit]}… (+{len(text) - limit} characters, whole in decisions.json)"
 
 
+def _cell(st: _Styles, value: str, width: float):
+    """A snapshot cell: plain text when it fits on one line (drawn as it is, and fast: a snapshot has
+    hundreds of cells per entry), else a paragraph that wraps, cut to ``CELL_LINES`` lines."""
+    if "\n" not in value and pdfmetrics.stringWidth(value, st.f.regular, CELL_FONT) <= width:
+        return value
+    return Paragraph(_text(_clip(value, width)), st.cell)
+
+
 def _snapshot_table(st: _Styles, t: snapshot_reading.Table, width: float) -> Table:
     """A section of the snapshot, its title and header repeated on each page; cells are short (``_clip``),
     so rows are, and the table breaks between them."""
     widths = [width * share for share in t.widths]
     data = [[Paragraph(_text(t.title), st.subhead)] + [""] * (len(widths) - 1),
             [Paragraph(_text(h), st.cell_head) for h in t.headers]]
-    data += [[Paragraph(_text(_clip(v, w - 2 * CELL_PAD)), st.cell) for v, w in zip(row, widths)]
-             for row in t.rows]
+    data += [[_cell(st, v, w - 2 * CELL_PAD) for v, w in zip(row, widths)] for row in t.rows]
     table = Table(data, colWidths=widths, repeatRows=2, splitByRow=1)
     table.setStyle(TableStyle([
         ("SPAN", (0, 0), (-1, 0)), ("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOX", (0, 1), (-1, -1), 0.5, RULE),
+        ("FONTNAME", (0, 2), (-1, -1), st.f.regular), ("FONTSIZE", (0, 2), (-1, -1), CELL_FONT),
+        ("LEADING", (0, 2), (-1, -1), st.cell.leading),
         ("LINEBELOW", (0, 1), (-1, -2), 0.25, RULE), ("BACKGROUND", (0, 1), (-1, 1), HEAD_BG),
         ("TOPPADDING", (0, 0), (-1, -1), 1.2), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.2),
         ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD), ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
