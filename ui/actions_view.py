@@ -18,8 +18,6 @@ reaches the other desktops through the hub; the view draws again when it lands.
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Callable
 from datetime import datetime
 
@@ -41,6 +39,7 @@ from models.records import opel_checklist
 from models.service import actions as door
 from models.service import housekeeping
 from models.service.changes import Outcome
+from models.author import current_author
 from ui import format as fmt
 from ui import tasks, theme
 from ui.widgets import cell, fill_table, fit_button_column, fit_rows, make_table, muted
@@ -49,16 +48,6 @@ ACTION_HEADERS = ("Action", "Owner", "Due", "Status", "")
 ALERT_HEADERS = ("Since", "Alert", "Acknowledged", "")
 OVERDUE_SEVERITY = 3
 BUSY_NOTE_MS = 400   # a write still waiting for the replica after this long says so
-
-
-def default_user() -> str:
-    name = os.environ.get("SCC_USER", "")
-    if name:
-        return name
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name (some services and containers)
-        return ""
 
 
 class ActionsView(QWidget):
@@ -82,7 +71,7 @@ class ActionsView(QWidget):
         outer.setContentsMargins(4, 4, 4, 4)
         top = QHBoxLayout()
         who = QLabel("Recording &as:")
-        self.user_edit = QLineEdit(default_user())
+        self.user_edit = QLineEdit(current_author())
         self.user_edit.setAccessibleName("Name recorded with actions done, acknowledgements and ticks")
         self.user_edit.setMaximumWidth(260)
         who.setBuddy(self.user_edit)

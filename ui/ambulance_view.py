@@ -15,7 +15,7 @@ from models.rules.ambulance_standards import STATISTICS, load_standards
 from ui import format as fmt
 from ui import theme
 from ui.charts import Series, TimeChart, align_time_axes, colour
-from ui.widgets import EmptyOr, cell, fill_table, fit_rows, make_table, muted
+from ui.widgets import EmptyOr, cell, esc, fill_table, fit_rows, make_table, muted
 
 CHART_SPAN = timedelta(hours=24)
 RESPONSE_HEADERS = ("Category", "Measure", "Actual", "Standard", "Result", "Ambition", "Result")
@@ -54,12 +54,13 @@ def short_category(code: str, name: str) -> str:
 class LevelBox(QLabel):
     def __init__(self, name: str) -> None:
         super().__init__()
+        self.setTextFormat(Qt.TextFormat.RichText)  # markup around escaped levels (``show_level``)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMinimumWidth(230)
         self.setAccessibleName(name)
 
     def show_level(self, title: str, word: str, since: str, colours: tuple[str, str]) -> None:
-        self.setText(f"<span style='font-size:x-large'><b>{title}</b></span><br>{word}<br>{since}")
+        self.setText(f"<span style='font-size:x-large'><b>{esc(title)}</b></span><br>{esc(word)}<br>{esc(since)}")
         self.setStyleSheet(theme.badge_css(colours, padding="6px 12px", bold=False))
         self.setAccessibleDescription(f"{title}, {word}, {since}")
 
@@ -88,6 +89,7 @@ class AmbulanceView(QWidget):
         self.picker.currentIndexChanged.connect(lambda _i: self.refresh())
         info.addWidget(self.picker)
         self.service = QLabel()
+        self.service.setTextFormat(Qt.TextFormat.RichText)  # markup around the escaped name
         self.service.setWordWrap(True)
         info.addWidget(self.service)
         self.period = muted("")
@@ -175,7 +177,7 @@ class AmbulanceView(QWidget):
             self.csp_box.show_level(f"CSP {lv.csp_level}", "Clinical Safety Plan level",
                                     self._since(lv.csp_since, now), theme.CSP_COLOURS)
         verified = "" if self.standards.header.verified else " — <b>UNVERIFIED TABLE</b>"
-        self.service.setText(f"<b>{lv.name}</b> ({lv.org_code})<br>last report received "
+        self.service.setText(f"<b>{esc(lv.name)}</b> ({esc(lv.org_code)})<br>last report received "
                              f"{fmt.local_time(lv.received_at, with_date=True)} "
                              f"({fmt.age(now, lv.received_at)})<br>Standards: "
                              f"{self.standards.header.edition}{verified}")

@@ -33,7 +33,7 @@ from models.replica.orm import HandoverEvent
 from ui import format as fmt
 from ui import theme
 from ui.charts import Series, TimeChart
-from ui.widgets import EmptyOr, cell, content_width, fill_table, make_table, muted
+from ui.widgets import EmptyOr, cell, content_width, esc, fill_table, make_table, muted
 
 QUEUE_HEADERS = ("Vehicle", "Wait", "Flag")
 MIN_CHART_SPAN = timedelta(hours=6)
@@ -84,7 +84,8 @@ class HospitalCard(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(3)
-        title = QLabel(f"<b>{h.name}</b> ({h.hospital_code})")
+        title = QLabel(f"<b>{esc(h.name)}</b> ({esc(h.hospital_code)})")
+        title.setTextFormat(Qt.TextFormat.RichText)
         title.setWordWrap(True)
         layout.addWidget(title)
         text, self.stale = fmt.data_age(now, updated, STALE_AFTER)

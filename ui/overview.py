@@ -32,6 +32,7 @@ from models.rules.catalogue import load_catalogue
 from ui import format as fmt
 from ui import theme
 from ui.theme import OPEL_WORDS, badge_css, opel_colours, opel_label
+from ui.widgets import esc, literal, plain_label
 
 STALE_AFTER = timedelta(minutes=60)
 TILE_MIN_WIDTH = 250
@@ -99,11 +100,12 @@ def _tile_texts(status: opel_latest.OpelStatus, now: datetime, trend: str = "") 
     """
     level = status.shown_level
     label = opel_label(level, status.at_least_level)
-    head = (f"<b>{status.name}</b> <span style='color:{theme.current().muted}'>"
-            f"{status.org_code or ''}</span>")
+    head = (f"<b>{esc(status.name)}</b> <span style='color:{theme.current().muted}'>"
+            f"{esc(status.org_code)}</span>")
     declared = (f"Declared {status.declared_level}, calculated {status.level}: {status.override_reason or ''}"
                 if status.declared_level and status.level and status.declared_level != status.level else None)
-    drivers = tuple((driver_text(d), f"{d.key}, band {d.band}" if d.band else d.key) for d in status.drivers[:3])
+    drivers = tuple((driver_text(d), literal(f"{d.key}, band {d.band}" if d.band else d.key))
+                    for d in status.drivers[:3])
     stale = fmt.is_stale(now, status.assessed_at, STALE_AFTER)
     age = fmt.age(now, status.assessed_at)
     age_text = ("STALE · " if stale else "") + f"updated {age} ({fmt.local_time(status.assessed_at)})"
@@ -130,26 +132,24 @@ class ProviderTile(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         self.head = QLabel(head_html)
+        self.head.setTextFormat(Qt.TextFormat.RichText)  # markup around escaped names (``_tile_texts``)
         self.head.setWordWrap(True)
         self.badge = QLabel(label)
         self.badge.setStyleSheet(css)
         self.badge.setObjectName("levelBadge")
         layout.addWidget(self.head)
         layout.addWidget(self.badge)
-        self.trend = QLabel(trend)
+        self.trend = plain_label(trend)
         self.trend.setObjectName("trendLabel")
-        self.trend.setWordWrap(True)
         self.trend.setToolTip("The level shown now against the one in force 24 hours ago")
         layout.addWidget(self.trend)
         self.declared = None
         if declared is not None:
-            self.declared = QLabel(declared)
-            self.declared.setWordWrap(True)   # the override reason is free text: never cut it off
+            self.declared = plain_label(declared)  # the override reason is free text: never cut off, never markup
             layout.addWidget(self.declared)
         self.drivers: list[QLabel] = []
         for text, tip in drivers:
-            line = QLabel(text)
-            line.setWordWrap(True)
+            line = plain_label(text)  # a problem is the hub's text
             line.setToolTip(tip)
             layout.addWidget(line)
             self.drivers.append(line)
@@ -259,8 +259,7 @@ class OverviewView(QWidget):
         filters.addWidget(sort)
         filters.addWidget(self.sort_order)
         filters.addStretch(1)
-        self.edition_label = QLabel()
-        self.edition_label.setWordWrap(True)   # the filters must not set the view's minimum width
+        self.edition_label = plain_label()   # wrapped: the filters must not set the view's minimum width
         filters.addWidget(self.edition_label)
         outer.addLayout(filters)
         self.empty_label = QLabel(EMPTY_TEXT)

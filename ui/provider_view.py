@@ -32,7 +32,7 @@ from ui import format as fmt
 from ui import theme
 from ui.charts import LEVEL_TICKS, Series, TimeChart, align_time_axes, colour
 from ui.theme import OPEL_WORDS, badge_css, opel_colours, opel_label
-from ui.widgets import EmptyOr, cell, fill_table, make_table, muted
+from ui.widgets import EmptyOr, cell, esc, fill_table, make_table, muted
 
 STALE_AFTER = timedelta(minutes=60)
 RANGES = {"24 hours": timedelta(hours=24), "7 days": timedelta(days=7)}
@@ -213,14 +213,14 @@ class ProviderView(QWidget):
             decl = f"Calculated {calc}; no level declared."
         elif d.overridden:
             decl = (f"<b>Declared OPEL {d.declared_level}, calculated {calc}.</b> "
-                    f"Reason: {d.override_reason or '(none given)'}")
+                    f"Reason: {esc(d.override_reason or '(none given)')}")
         else:
             decl = f"Declared OPEL {d.declared_level}, the same as calculated."
         total = f"score {d.total:g}" if d.total is not None else "score incomplete"
-        table = f"OPEL table {d.edition}" + ("" if d.verified else " — <b>UNVERIFIED TABLE</b>")
+        table = f"OPEL table {esc(d.edition)}" + ("" if d.verified else " — <b>UNVERIFIED TABLE</b>")
         stale = fmt.is_stale(now, d.assessed_at, STALE_AFTER)
         age = (f"<span style='color:{theme.current().stale}'><b>STALE</b></span> · " if stale else "")
-        self.summary.setText(f"<b>{d.name}</b> ({d.org_code}) — {decl}<br>{total} · {table} · "
+        self.summary.setText(f"<b>{esc(d.name)}</b> ({esc(d.org_code)}) — {decl}<br>{total} · {table} · "
                              f"{age}assessed {fmt.local_time(d.assessed_at, with_date=True)} "
                              f"({fmt.age(now, d.assessed_at)})")
         notes = [ln.threshold_note for ln in d.lines if ln.threshold_note and ln.problem is None]
@@ -279,7 +279,7 @@ class ProviderView(QWidget):
         with self.store.session() as s:
             points = queries_provider.parameter_series(s, self.detail.org_code, [line.key],
                                                        now - self.span)[line.key]
-        self.param_chart.title.setText(f"<b>{line.name}, last {self._span_words()}</b>")
+        self.param_chart.title.setText(f"<b>{esc(line.name)}, last {self._span_words()}</b>")
         unit = fmt.unit_suffix(line.unit)
         self.param_chart.plot.setLabel("left", unit)
         self.param_chart.set_data(

@@ -7,7 +7,6 @@ kept in the replica's quarantine), 2 when the file cannot be read at all.
 
 from __future__ import annotations
 
-import getpass
 import json
 from pathlib import Path
 
@@ -28,7 +27,7 @@ def register(subparsers) -> None:
 
     imp = leaf("import", "import contacts from a CSV or vCard (3.0/4.0) file", _import)
     imp.add_argument("file", type=Path)
-    imp.add_argument("--author", default=None, help="who is importing (default: your login name)")
+    imp.add_argument("--author", default=None, help="who is importing (default: $SCC_USER, else your login name)")
     imp.add_argument("--dry-run", action="store_true", help="check and report only; change nothing")
 
     exp = leaf("export", "export the directory as CSV or vCard", _export)
@@ -49,7 +48,7 @@ def register(subparsers) -> None:
     rota = leaf("rota-import", "add on-call rota slots from a CSV (rota, starts_at, ends_at, name or "
                 "contact_uuid; times without an offset are UK time); synced to other desktops", _rota_import)
     rota.add_argument("file", type=Path)
-    rota.add_argument("--author", default=None, help="who is importing (default: your login name)")
+    rota.add_argument("--author", default=None, help="who is importing (default: $SCC_USER, else your login name)")
 
     conflicts = leaf("conflicts", "contact edits from other desktops that were not kept", _conflicts)
     conflicts.add_argument("--json", action="store_true")
@@ -62,12 +61,9 @@ def _open(args):
 
 
 def _author(args) -> str:
-    if args.author:
-        return args.author
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some service environments
-        raise UserError("cannot tell who is importing: give --author NAME", 2) from None
+    from models.author import current_author
+
+    return args.author or current_author()
 
 
 def _import(args) -> int:

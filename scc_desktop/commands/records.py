@@ -51,7 +51,7 @@ def register(subparsers) -> None:
     ack = sub.add_parser("ack", help="acknowledge an alert (synced to the hub and other desktops)")
     _path_option(ack)
     ack.add_argument("alert", help="the alert's id (from 'records alerts')")
-    ack.add_argument("--by", default=None, help="who acknowledges (default: your login name)")
+    ack.add_argument("--by", default=None, help="who acknowledges (default: $SCC_USER, else your login name)")
     ack.add_argument("--note", default="", help="what is being done about it")
     ack.set_defaults(handler=_ack)
 
@@ -166,11 +166,10 @@ def _alerts(args) -> int:
 
 
 def _ack(args) -> int:
-    import getpass
-
+    from models.author import current_author
     from sync import authoring
 
-    by = args.by or getpass.getuser()
+    by = args.by or current_author()
     with _open(args) as store:
         try:
             done = authoring.ack_alert(store, args.alert, by, args.note)

@@ -28,6 +28,7 @@ from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from scc_desktop import __version__
+from scc_desktop.export import snapshot as snapshot_reading
 from scc_desktop.export.period import Period, uk_time
 
 FONT_DIRS = [Path(p) for p in os.environ.get("SCC_PDF_FONT_DIRS", "").split(os.pathsep) if p] + [
@@ -37,6 +38,11 @@ MARGIN = 16 * mm
 HEADER_H = 16 * mm
 FOOTER_H = 10 * mm
 LABEL_W = 34 * mm
+FRAME_PAD = 6  # reportlab's frame padding: a table as wide as the text lines up with the paragraphs
+TEXT_W = A4[0] - 2 * MARGIN - 2 * FRAME_PAD
+PAD = 4  # cell padding, points
+CELL_FONT, CELL_LINES, CELL_PAD = 7.5, 12, 3  # snapshot table cells: font size, most lines, padding
+PIECE_H = 100  # tallest piece of text in one table row, points: at most this is left blank at a page's foot
 GREY = colors.HexColor("#5f6b73")
 RULE = colors.HexColor("#b8c2c8")
 HEAD_BG = colors.HexColor("#e8eef2")
@@ -122,6 +128,14 @@ class _Styles:
         self.head = ParagraphStyle("head", parent=self.body, fontName=f.bold, fontSize=10, leading=13)
         self.title = ParagraphStyle("title", parent=self.body, fontName=f.bold, fontSize=15, leading=19,
                                     textColor=NHS_BLUE, spaceAfter=4)
+        self.section = ParagraphStyle("section", parent=self.head, textColor=NHS_BLUE, keepWithNext=1,
+                                      spaceAfter=1.5)
+        self.subhead = ParagraphStyle("subhead", parent=self.body, fontName=f.bold, fontSize=8, leading=10,
+                                      keepWithNext=1, spaceBefore=3, spaceAfter=1)
+        self.small = ParagraphStyle("small", parent=self.body, fontSize=8, leading=10, spaceBefore=3)
+        self.note = ParagraphStyle("note", parent=self.small, leftIndent=3 * mm, spaceBefore=1)
+        self.cell = ParagraphStyle("cell", parent=self.body, fontSize=CELL_FONT, leading=9)
+        self.cell_head = ParagraphStyle("cell_head", parent=self.cell, fontName=f.bold, textColor=GREY)
         self.warn = ParagraphStyle("warn", parent=self.body, textColor=colors.HexColor("#9a1c1c"))
 
 
@@ -169,20 +183,45 @@ def _numbered_canvas(meta: PdfMeta, f: Fonts, counter: list[int]):
     return NumberedCanvas
 
 
-def _row(st: _Styles, label: str, value: str | None, style=None):
+def _pieces(markup: str, style: ParagraphStyle, width: float) -> list[Paragraph]:
+    """``markup`` as paragraphs no taller than ``PIECE_H``: a table cannot break inside a cell, so a long
+    text (a rationale of pages, a URL with no spaces) becomes several rows that can go on several pages."""
+    rest = Paragraph(markup, style)
+    out = []
+    while True:
+        _w, height = rest.wrap(width, PIECE_H)
+        parts = rest.split(width, PIECE_H) if height > PIECE_H else []
+        if len(parts) < 2:
+            return out + [rest]
+        out.append(parts[0])
+        rest = parts[1]
+
+
+def _rows(st: _Styles, label: str, value: str | None, width: float, style=None) -> list[list]:
+    """The table rows of one field: the label beside the first piece of its value."""
     if not value:
-        return [Paragraph(_text(label), st.label), Paragraph("(none recorded)", st.none)]
-    return [Paragraph(_text(label), st.label), Paragraph(value, style or st.body)]
+        return [[Paragraph(_text(label), st.label), Paragraph("(none recorded)", st.none)]]
+    pieces = _pieces(value, style or st.body, width - LABEL_W - 2 * PAD)
+    return [[Paragraph(_text(label), st.label) if i == 0 else "", piece] for i, piece in enumerate(pieces)]
 
 
-def _snapshot_lines(snapshot: Any, prefix: str = "") -> list[str]:
-    if isinstance(snapshot, dict):
-        lines = []
-        for key in sorted(snapshot):
-            lines += _snapshot_lines(snapshot[key], f"{prefix}{key}." if isinstance(snapshot[key], dict)
-                                     else f"{prefix}{key}")
-        return lines
-    return [f"{prefix.rstrip('.')}: {json.dumps(snapshot, ensure_ascii=False) if not isinstance(snapshot, str) else snapshot}"]
+def _field_table(fields: list[list[list]], widths: list[float]) -> Table:
+    """One table of fields (each a list of rows); rules between fields, not between pieces of one."""
+    rows = [row for rows in fields for row in rows]
+    rules, end = [], -1
+    for number, rows_of_field in enumerate(fields):
+        first = end + 1
+        end += len(rows_of_field)
+        if end > first:  # pieces of one text read as one: no gap between them
+            rules += [("BOTTOMPADDING", (0, first), (-1, end - 1), 0), ("TOPPADDING", (0, first + 1), (-1, end), 0)]
+        if number < len(fields) - 1:
+            rules.append(("LINEBELOW", (0, end), (-1, end), 0.25, RULE))
+    table = Table(rows, colWidths=widths, splitByRow=1)
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOX", (0, 0), (-1, -1), 0.6, RULE),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), PAD), ("RIGHTPADDING", (0, 0), (-1, -1), PAD), *rules]))
+    return table
 
 
 def _when(text: str | None) -> str:
@@ -197,6 +236,8 @@ def _link(link: Any) -> str:
         rest = {k: v for k, v in link.items() if k not in ("kind", "uuid")}
         return f"{link['kind']} {link['uuid']}" + (f" {json.dumps(rest, ensure_ascii=False, sort_keys=True)}"
                                                    if rest else "")
+    if isinstance(link, dict) and set(link) == {"kind", "org_code"}:
+        return f"{link['kind']} {link['org_code']}"
     return json.dumps(link, ensure_ascii=False, sort_keys=True)
 
 
@@ -204,13 +245,67 @@ def _ref(uid: str, index: dict[str, int]) -> str:
     return f"entry {index[uid]} ({uid})" if uid in index else f"{uid} (outside this period)"
 
 
-def _entry_block(st: _Styles, e: dict[str, Any], number: int, index: dict[str, int]) -> KeepTogether:
+def _clip(text: str, width: float) -> str:
+    """At most ``CELL_LINES`` lines of a ``width``-wide cell: a row must fit a page to break between rows.
+    Codes, names and levels are short; a longer value (from a faulty desktop) is cut here, whole in the JSON."""
+    text = " ".join(text.split())  # a line break would count as a line of its own
+    limit = max(1, int(width / CELL_FONT)) * CELL_LINES  # no glyph is wider than 1 em
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… (+{len(text) - limit} characters, whole in decisions.json)"
+
+
+def _cell(st: _Styles, value: str, width: float):
+    """A snapshot cell: plain text when it fits on one line (drawn as it is, and fast: a snapshot has
+    hundreds of cells per entry), else a paragraph that wraps, cut to ``CELL_LINES`` lines."""
+    if "\n" not in value and pdfmetrics.stringWidth(value, st.f.regular, CELL_FONT) <= width:
+        return value
+    return Paragraph(_text(_clip(value, width)), st.cell)
+
+
+def _snapshot_table(st: _Styles, t: snapshot_reading.Table, width: float) -> Table:
+    """A section of the snapshot, its title and header repeated on each page; cells are short (``_clip``),
+    so rows are, and the table breaks between them."""
+    widths = [width * share for share in t.widths]
+    data = [[Paragraph(_text(t.title), st.subhead)] + [""] * (len(widths) - 1),
+            [Paragraph(_text(h), st.cell_head) for h in t.headers]]
+    data += [[_cell(st, v, w - 2 * CELL_PAD) for v, w in zip(row, widths)] for row in t.rows]
+    table = Table(data, colWidths=widths, repeatRows=2, splitByRow=1)
+    table.setStyle(TableStyle([
+        ("SPAN", (0, 0), (-1, 0)), ("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOX", (0, 1), (-1, -1), 0.5, RULE),
+        ("FONTNAME", (0, 2), (-1, -1), st.f.regular), ("FONTSIZE", (0, 2), (-1, -1), CELL_FONT),
+        ("LEADING", (0, 2), (-1, -1), st.cell.leading),
+        ("LINEBELOW", (0, 1), (-1, -2), 0.25, RULE), ("BACKGROUND", (0, 1), (-1, 1), HEAD_BG),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.2), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.2),
+        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD), ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
+        ("TOPPADDING", (0, 0), (-1, 0), 4), ("LEFTPADDING", (0, 0), (-1, 0), 0)]))
+    return table
+
+
+def _situation(st: _Styles, snap: Any, width: float) -> list:
+    """The entry's snapshot under its own heading: small tables and paragraphs that break across pages."""
+    reading = snapshot_reading.read(snap)
+    if reading is None:
+        return []
+    story = [Spacer(1, 2 * mm), Paragraph(_text(reading.heading), st.section)]
+    for part in reading.parts:
+        if isinstance(part, snapshot_reading.Table):
+            story.append(_snapshot_table(st, part, width))
+        elif isinstance(part, snapshot_reading.Note):
+            story.append(Paragraph(_text(part.title), st.subhead))
+            story += [Paragraph(_text(line), st.note) for line in part.lines]
+        else:
+            story.append(Paragraph(_text(part), st.small))
+    return story
+
+
+def _entry(st: _Styles, e: dict[str, Any], number: int, index: dict[str, int]) -> list:
+    width = TEXT_W
     heading = (f"{number}. {_text(_when(e['decided_at']))} · {_text(e['decision_maker'])} "
                f"({_text(e['decision_maker_role'])})")
     info = _text(e["information_available"]) if e["information_available"] else ""
-    snap = _snapshot_lines(e["situation_snapshot"]) if e["situation_snapshot"] else []
-    if snap:
-        info += ("<br/>" if info else "") + "Situation at the time: " + "; ".join(_text(s) for s in snap)
+    if e["situation_snapshot"]:
+        info += ("<br/>" if info else "") + "The situation at the time, taken automatically, follows this entry."
     actions = "<br/>".join(
         f"• {_text(a['description'])}: {_text(a['owner'])}"
         + (f", due {_text(_when(a['due_at']))}" if a["due_at"] else "")
@@ -222,33 +317,31 @@ def _entry_block(st: _Styles, e: dict[str, Any], number: int, index: dict[str, i
     if e["amended_by"]:
         amend.append("Corrected later by " + ", ".join(_text(_ref(u, index)) for u in e["amended_by"]) + ".")
     links = "<br/>".join(_text(_link(link)) for link in e["links"])
-    ident = (f"entry {e['uuid']} · device seq {e['device_seq']}"
+    ident = (f"entry {_text(e['uuid'])} · device seq {e['device_seq']}"
              + (f" · hub_seq {e['hub_seq']}" if e["hub_seq"] is not None else " · not yet at the hub")
-             + f"<br/>device {e['device_id']}<br/>content {e['content_hash']}"
-             + (f"<br/>hub {e['hub_hash']}" if e["hub_hash"] else ""))
-    rows = [_row(st, "Decision", _text(e["decision"])), _row(st, "Rationale", _text(e["rationale"]))]
+             + f"<br/>device {_text(e['device_id'])}<br/>content {_text(e['content_hash'])}"
+             + (f"<br/>hub {_text(e['hub_hash'])}" if e["hub_hash"] else ""))
+    fields = [_rows(st, "Decision", _text(e["decision"]), width),
+              _rows(st, "Rationale", _text(e["rationale"]), width)]
     optional = (("Options considered", _text(e["options_considered"])), ("Information available", info),
                 ("Actions", actions), ("Review", _text(_when(e["review_at"]))))
-    rows += [_row(st, label, value) for label, value in optional if value]
+    fields += [_rows(st, label, value, width) for label, value in optional if value]
     missing = [label.lower() for label, value in optional if not value]
     if missing:
-        rows.append([Paragraph("Not recorded", st.label), Paragraph(_text(", ".join(missing)), st.none)])
-    rows.append(_row(st, "Recorded", f"{_text(e['recorded_by'])}, {_text(_when(e['recorded_at']))}"))
+        fields.append([[Paragraph("Not recorded", st.label), Paragraph(_text(", ".join(missing)), st.none)]])
+    fields.append(_rows(st, "Recorded", f"{_text(e['recorded_by'])}, {_text(_when(e['recorded_at']))}", width))
     if amend:
-        rows.append(_row(st, "Amendments", " ".join(amend)))
+        fields.append(_rows(st, "Amendments", " ".join(amend), width))
     if links:
-        rows.append(_row(st, "Links", links))
-    rows.append(_row(st, "Identity", ident, st.mono))
-    width = A4[0] - 2 * MARGIN
-    table = Table(rows, colWidths=[LABEL_W, width - LABEL_W], splitByRow=1)
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, -2), 0.25, RULE),
-        ("BOX", (0, 0), (-1, -1), 0.6, RULE), ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5)]))
-    head = Table([[Paragraph(heading, st.head)]], colWidths=[width])
+        fields.append(_rows(st, "Links", links, width))
+    fields.append(_rows(st, "Identity", ident, width, st.mono))
+    head = Table([[p] for p in _pieces(heading, st.head, width - 2 * PAD)], colWidths=[width], splitByRow=1)
     head.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), HEAD_BG), ("BOX", (0, 0), (-1, -1), 0.6, RULE),
-                              ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
-    return KeepTogether([head, table, Spacer(1, 5 * mm)])
+                              ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+                              ("LEFTPADDING", (0, 0), (-1, -1), PAD), ("RIGHTPADDING", (0, 0), (-1, -1), PAD)]))
+    # Whole on a page when it fits; a longer entry starts on a fresh page and breaks between rows.
+    return [KeepTogether([head, _field_table(fields, [LABEL_W, width - LABEL_W])]),
+            *_situation(st, e["situation_snapshot"], width), Spacer(1, 5 * mm)]
 
 
 def _cover(st: _Styles, meta: PdfMeta, count: int, f: Fonts) -> list:
@@ -273,12 +366,9 @@ def _cover(st: _Styles, meta: PdfMeta, count: int, f: Fonts) -> list:
         ("Exported by", _text(f"{meta.exporter['user']} on {meta.exporter['host']}, {meta.exporter['app']}, "
                               f"{uk_time(meta.exported_at)}")),
     ]
-    width = A4[0] - 2 * MARGIN
-    table = Table([[Paragraph(k, st.label), Paragraph(v, st.warn if k == "Hash chains" and not check["intact"]
-                                                      else st.body)] for k, v in rows],
-                  colWidths=[LABEL_W, width - LABEL_W])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOX", (0, 0), (-1, -1), 0.6, RULE),
-                               ("LINEBELOW", (0, 0), (-1, -2), 0.25, RULE)]))
+    width = TEXT_W
+    table = _field_table([_rows(st, k, v, width, st.warn if k == "Hash chains" and not check["intact"] else None)
+                          for k, v in rows], [LABEL_W, width - LABEL_W])
     story = [Paragraph("Decision log export", st.title), table]
     if f.note:
         story += [Spacer(1, 2 * mm), Paragraph(_text(f"Font: {f.note}."), st.warn)]
@@ -320,7 +410,8 @@ def render(entries: list[dict[str, Any]], meta: PdfMeta, handover: dict[str, Any
         creator=f"scc-desktop {__version__}", invariant=1)
     index = {e["uuid"]: i for i, e in enumerate(entries, start=1)}
     story = _cover(st, meta, len(entries), f)
-    story += [_entry_block(st, e, i, index) for i, e in enumerate(entries, start=1)]
+    for i, e in enumerate(entries, start=1):
+        story += _entry(st, e, i, index)
     if handover is not None:
         story += _handover(st, handover)
     doc.build(story, canvasmaker=_numbered_canvas(meta, f, counter))

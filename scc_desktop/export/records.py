@@ -12,7 +12,6 @@ hash-chain heads and the verification result, and the retention class.
 from __future__ import annotations
 
 import csv
-import getpass
 import hashlib
 import io
 import json
@@ -28,20 +27,23 @@ from sqlalchemy import select
 
 import resources
 from models.records import verify as records_verify
+from models.author import current_author
 from models.records.csv_guard import safe_cell
 from models.replica.orm import Action, DecisionEntry, ReplicaMeta
 from models.replica.orm.types import to_utc_text, utcnow
 from scc_desktop import __version__
 from scc_desktop.export import handover as handover_section
+from scc_desktop.export import snapshot as snapshot_reading
 from scc_desktop.export.period import Period, iso_uk, uk_period
 
 FORMAT = "scc-decision-log-export"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: situation_summary (the snapshot as lines in UK time) beside situation_snapshot
+MANIFEST_VERSION = 1
 CSV_NAME, JSON_NAME, PDF_NAME, MANIFEST_NAME = "decisions.csv", "decisions.json", "decisions.pdf", "manifest.json"
 CSV_COLUMNS = (
     "uuid", "decided_at", "decided_at_uk", "decision_maker", "decision_maker_role", "decision",
-    "rationale", "options_considered", "information_available", "situation_snapshot", "actions",
-    "review_at", "review_at_uk", "recorded_by", "recorded_at", "amends_uuid", "amended_by", "links",
+    "rationale", "options_considered", "information_available", "situation_snapshot", "situation_summary",
+    "actions", "review_at", "review_at_uk", "recorded_by", "recorded_at", "amends_uuid", "amended_by", "links",
     "device_id", "device_seq", "content_hash", "prev_device_hash", "hub_seq", "hub_prev_hash", "hub_hash")
 
 
@@ -89,7 +91,9 @@ def collect(session, period: Period) -> list[dict[str, Any]]:
             "decision_maker": e.decision_maker, "decision_maker_role": e.decision_maker_role,
             "decision": e.decision, "rationale": e.rationale, "options_considered": e.options_considered,
             "information_available": e.information_available,
-            "situation_snapshot": _sorted(e.situation_snapshot or {}), "actions": [_action(a) for a in acts],
+            "situation_snapshot": _sorted(e.situation_snapshot or {}),
+            "situation_summary": snapshot_reading.summary(e.situation_snapshot),
+            "actions": [_action(a) for a in acts],
             "review_at": _time(e.review_at), "review_at_uk": iso_uk(e.review_at) if e.review_at else None,
             "recorded_by": e.recorded_by, "recorded_at": _time(e.recorded_at), "amends_uuid": e.amends_uuid,
             "amended_by": [uid for _, uid in sorted(amended_by.get(e.uuid, []))], "links": _sorted(e.links or []),
@@ -144,11 +148,7 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def _exporter(session, user: str | None, host: str | None) -> dict[str, str | None]:
-    if user is None:
-        try:
-            user = getpass.getuser()
-        except Exception:  # no login name (some services and containers)
-            user = os.environ.get("USERNAME") or "unknown"
+    user = user if user is not None else current_author()
     meta = session.get(ReplicaMeta, "device_id")
     return {"user": user, "host": host or socket.gethostname(), "app": f"scc-desktop {__version__}",
             "replica_device_id": meta.value if meta else None}
@@ -210,7 +210,7 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
         for name, data in payloads.items():
             _write(out / name, data)
         manifest = {
-            "format": "scc-records-export-manifest", "format_version": FORMAT_VERSION, "icb": icb,
+            "format": "scc-records-export-manifest", "format_version": MANIFEST_VERSION, "icb": icb,
             "period": period.as_dict(), "exported_at": to_utc_text(now), "exported_at_uk": iso_uk(now),
             "exporter": exporter, "retention": retention, "entries": len(entries), "chain": chain,
             "handover": {"overdue_actions": len(handover["overdue"]), "open_actions": len(handover["open"])},

@@ -1,20 +1,9 @@
-"""Small pieces the record views share: who is writing, the clipboard, result messages."""
+"""Small pieces the record views share: the clipboard, result messages."""
 
 from __future__ import annotations
 
-import getpass
-import os
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QWidget
-
-
-def current_user() -> str:
-    """The login name recorded as author of edits made in this window ("unknown" when none)."""
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name (some services and containers)
-        return os.environ.get("USERNAME") or "unknown"
 
 
 def copy_to_clipboard(text: str) -> None:
@@ -27,6 +16,7 @@ class StatusLine(QLabel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("muted")
+        self.setTextFormat(Qt.TextFormat.PlainText)  # it quotes names and values from the replica
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setAccessibleName("Result of the last action")
@@ -41,6 +31,7 @@ def show_message(parent: QWidget, title: str, text: str, *, problem: bool = Fals
     """A window-modal message that does not block the caller (tests read it, then close it)."""
     box = QMessageBox(QMessageBox.Icon.Warning if problem else QMessageBox.Icon.Information, title, text,
                       QMessageBox.StandardButton.Ok, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)  # it quotes names and values from the replica
     if details:
         box.setDetailedText(details)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

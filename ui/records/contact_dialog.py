@@ -3,6 +3,7 @@ named by field and reason in the dialog, which stays open until it is put right.
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -54,6 +55,7 @@ class ContactDialog(QDialog):
         layout.addLayout(form)
         self.error = QLabel()
         self.error.setObjectName("staleLabel")
+        self.error.setTextFormat(Qt.TextFormat.PlainText)  # it quotes the contact's fields
         self.error.setWordWrap(True)
         self.error.setAccessibleName("Problems with this contact")
         self.error.hide()

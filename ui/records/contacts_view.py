@@ -34,14 +34,15 @@ from PySide6.QtWidgets import (
 from models.records import contacts
 from models.records import on_call
 from models.queries import records as records_queries
+from models.author import current_author
 from models.records.contacts import ContactIndex, ContactView
 from sync import authoring
 from ui import format as fmt
-from ui.records.common import StatusLine, copy_to_clipboard, current_user, show_message
+from ui.records.common import StatusLine, copy_to_clipboard, show_message
 from ui.records.contact_dialog import ContactDialog
 from ui.records.import_report import ImportReportDialog
 from ui.records.rota_panel import RotaPanel
-from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, toolbar_button
+from ui.widgets import EmptyOr, cell, esc, fill_table, literal, make_table, muted, toolbar_button
 
 HEADERS = ("Name", "In hours", "Out of hours", "Organisation", "Role", "Service", "Email")
 IN_HOURS, OUT_OF_HOURS = ("in_hours", "both"), ("out_of_hours", "both")
@@ -57,7 +58,7 @@ class ContactsView(QWidget):
         super().__init__(parent)
         self.store = store
         self.clock = clock
-        self.author = current_user()
+        self.author = current_author()
         self.index = ContactIndex([])
         self.shown: list[ContactView] = []
         self.dialog = None  # the open dialog or report, for tests and to keep it alive
@@ -145,6 +146,7 @@ class ContactsView(QWidget):
         layout.addSpacing(8)
         layout.addWidget(QLabel("<b>SPOC mailbox</b>"))
         self.spoc_label = QLabel()
+        self.spoc_label.setTextFormat(Qt.TextFormat.RichText)  # markup around escaped contact fields
         self.spoc_label.setWordWrap(True)
         self.spoc_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.spoc_label.setAccessibleName("Single point of contact mailbox")
@@ -202,7 +204,8 @@ class ContactsView(QWidget):
         spoc = records_queries.spoc_mailboxes(everyone)
         self.spoc = spoc[0] if spoc else None
         if spoc:
-            self.spoc_label.setText("<br>".join(f"<b>{c.email}</b> — {c.name}, {c.organisation}" for c in spoc))
+            self.spoc_label.setText("<br>".join(f"<b>{esc(c.email)}</b> — {esc(c.name)}, {esc(c.organisation)}"
+                                                for c in spoc))
         else:
             self.spoc_label.setText("No SPOC mailbox in the directory: add a contact named “SPOC mailbox” "
                                     "with the shared email address.")
@@ -242,7 +245,8 @@ class ContactsView(QWidget):
         self.on_call_widgets, self.on_call_rows = [], []
         self.on_call_gaps = [rota for rota, found in by_rota.items() if not found]
         for rota in self.on_call_gaps:  # a rota with nobody on call now shows, never silently drops out
-            gap = QLabel(f"<b>{rota}</b><br>NOBODY ON CALL")
+            gap = QLabel(f"<b>{esc(rota)}</b><br>NOBODY ON CALL")
+            gap.setTextFormat(Qt.TextFormat.RichText)
             gap.setObjectName("staleLabel")
             gap.setWordWrap(True)
             gap.setAccessibleName(f"{rota}: nobody on call")
@@ -256,8 +260,9 @@ class ContactsView(QWidget):
             until = fmt.local_time(o.ends_at, with_date=o.ends_at.astimezone(fmt.UK).date()
                                    != now.astimezone(fmt.UK).date())
             number = (o.contact.phone or "no number").replace(" ", "\u00a0")  # never broken across lines
-            text = QLabel(f"<b>{o.rota}</b><br>{o.contact.name} · {number}"
+            text = QLabel(f"<b>{esc(o.rota)}</b><br>{esc(o.contact.name)} · {esc(number)}"
                           f"<br><span>until {until}</span>")
+            text.setTextFormat(Qt.TextFormat.RichText)
             text.setWordWrap(True)
             text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             copy = QPushButton("Copy")
@@ -351,8 +356,9 @@ class ContactsView(QWidget):
         if c is None:
             return False
         if confirm:
-            answer = QMessageBox.question(self, "Delete contact", f"Delete {c.name} ({c.organisation}) from "
-                                          "the directory? The deletion is kept in the record and synced.")
+            answer = QMessageBox.question(self, "Delete contact", literal(
+                f"Delete {c.name} ({c.organisation}) from the directory? The deletion is kept in the record "
+                "and synced."))
             if answer != QMessageBox.StandardButton.Yes:
                 return False
         authoring.delete_contact(self.store, c.uuid, self.author)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QDateTime
+from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -39,7 +39,7 @@ from models.service import decisions
 from models.service.changes import Outcome
 from ui import format as fmt
 from ui import tasks
-from ui.widgets import cell, fill_table, make_table, muted
+from ui.widgets import cell, esc, fill_table, make_table, muted
 
 if TYPE_CHECKING:
     from models.replica.orm import DecisionEntry
@@ -92,8 +92,9 @@ class DecisionDialog(QDialog):
         outer = QVBoxLayout(self)
         if amends:
             note = QLabel(f"<b>Amending</b> the entry of {fmt.local_time(amends.decided_at, with_date=True)} by "
-                          f"{amends.decision_maker}. The original stays in the log unchanged; this is saved as a "
+                          f"{esc(amends.decision_maker)}. The original stays in the log unchanged; this is saved as a "
                           "new entry that refers to it.")
+            note.setTextFormat(Qt.TextFormat.RichText)
             note.setWordWrap(True)
             outer.addWidget(note)
         scroll = QScrollArea()

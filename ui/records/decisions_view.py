@@ -30,9 +30,10 @@ from PySide6.QtWidgets import (
 from models.queries import records as rq
 from models.records import verify as records_verify
 from models.queries import situation_snapshot
+from models.author import current_author
 from models.replica.orm.types import from_utc_text
 from ui import format as fmt
-from ui.records.common import StatusLine, current_user, show_message
+from ui.records.common import StatusLine, show_message
 from ui.records.decision_dialog import DecisionDialog
 from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, select_key, selected_key
 
@@ -98,7 +99,7 @@ def detail_html(row: rq.DecisionRow, known: dict[str, rq.DecisionRow] | None = N
         parts.append("<p><b>⚠ Amended by</b> " + ", ".join(_entry_ref(u, known) for u in row.amended_by)
                      + ": read the later entry too.</p>")
     parts.append(f"<p style='color:gray'>Recorded {fmt.local_time(e.recorded_at, with_date=True)} by "
-                 f"{_esc(e.recorded_by)} · entry {e.uuid} · device seq {e.device_seq} · "
+                 f"{_esc(e.recorded_by)} · entry {html.escape(e.uuid)} · device seq {e.device_seq} · "
                  f"{'at the hub (seq ' + str(e.hub_seq) + ')' if e.hub_seq else 'not yet at the hub'}</p>")
     return "".join(parts)
 
@@ -110,7 +111,7 @@ class DecisionsView(QWidget):
         super().__init__(parent)
         self.store = store
         self.clock = clock
-        self.author = current_user()
+        self.author = current_author()
         self.rows: list[rq.DecisionRow] = []
         self.known: dict[str, rq.DecisionRow] = {}
         self._page = ""

@@ -315,6 +315,7 @@ class CancelShiftDialog(QDialog):
         layout.addWidget(what)
         if gap_note:
             gap = QLabel(gap_note)
+            gap.setTextFormat(Qt.TextFormat.PlainText)  # it names the rota
             gap.setObjectName("staleLabel")
             gap.setWordWrap(True)
             gap.setAccessibleName("Cover after cancelling")

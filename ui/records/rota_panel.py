@@ -87,6 +87,7 @@ class RotaPanel(QFrame):
                                           self.choose_import)
         layout.addLayout(bar)
         self.cover = QLabel()
+        self.cover.setTextFormat(Qt.TextFormat.PlainText)  # rota names come from other desktops
         self.cover.setWordWrap(True)
         self.cover.setAccessibleName("Cover in the next 24 hours")
         layout.addWidget(self.cover)

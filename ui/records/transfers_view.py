@@ -29,13 +29,14 @@ from PySide6.QtWidgets import (
 
 from models.queries import records as rq
 from models.rules import transfer_risk
+from models.author import current_author
 from models.replica.orm.types import to_utc_text
 from sync import authoring
 from ui import format as fmt
 from ui import theme
-from ui.records.common import StatusLine, current_user
+from ui.records.common import StatusLine
 from ui.records.transfer_dialog import KIND_WORDS, TransferDialog
-from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, select_key, selected_key
+from ui.widgets import EmptyOr, cell, esc, fill_table, make_table, muted, select_key, selected_key
 
 HEADERS = ("Flag", "Reference", "Wait / threshold", "Conflict", "Status", "Priority", "Kind", "From → to",
            "Owner")
@@ -77,7 +78,7 @@ class TransfersView(QWidget):
         super().__init__(parent)
         self.store = store
         self.clock = clock
-        self.author = current_user()
+        self.author = current_author()
         self.table_data = transfer_risk.load_thresholds()
         self.lines: list[rq.TransferLine] = []
         self._field_shown: tuple | None = None
@@ -115,6 +116,7 @@ class TransfersView(QWidget):
         layout = QVBoxLayout(panel)
         layout.setContentsMargins(8, 6, 8, 6)
         self.summary = QLabel()
+        self.summary.setTextFormat(Qt.TextFormat.RichText)  # markup around escaped case fields
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.summary.setAccessibleName("Selected case")
@@ -147,6 +149,7 @@ class TransfersView(QWidget):
         edit_row.addWidget(self.set_button)
         layout.addLayout(edit_row)
         self.conflict_label = QLabel()
+        self.conflict_label.setTextFormat(Qt.TextFormat.RichText)  # markup around escaped values
         self.conflict_label.setWordWrap(True)
         self.conflict_label.setAccessibleName("Conflicting changes")
         layout.addWidget(self.conflict_label)
@@ -204,16 +207,19 @@ class TransfersView(QWidget):
         with self.store.session() as s:
             history = rq.transfer_history(s, t.uuid)
         flag = flag_text(r)
-        self.summary.setText(
-            f"<b>{t.local_ref}</b> · {KIND_WORDS.get(t.kind, t.kind)} · {t.priority} · <b>{flag}</b><br>"
-            f"{t.from_code} → {t.to_code or 'receiving unit not yet known'} · status <b>{t.status}</b> · "
-            f"owner {t.owner or 'none'}<br>Clinical need: {t.clinical_need or '—'}<br>"
-            f"Requested {fmt.local_time(t.requested_at, with_date=True)}; waiting {wait_text(r)}"
-            + (f"<br>Notes: {t.notes}" if t.notes else ""))
-        self.summary.setAccessibleDescription(self.summary.text())
+        # (markup, text) per part: every field of a case may come from another desktop, so it is escaped.
+        parts = [("<b>", t.local_ref, "</b>"), ("", f" · {KIND_WORDS.get(t.kind, t.kind)} · {t.priority} · ", ""),
+                 ("<b>", flag, "</b>"), ("<br>", f"{t.from_code} → {t.to_code or 'receiving unit not yet known'}"
+                                                 " · status ", ""), ("<b>", t.status, "</b>"),
+                 ("", f" · owner {t.owner or 'none'}", "<br>"), ("", f"Clinical need: {t.clinical_need or '—'}", ""),
+                 ("<br>", f"Requested {fmt.local_time(t.requested_at, with_date=True)}; waiting {wait_text(r)}", "")]
+        if t.notes:
+            parts.append(("<br>", f"Notes: {t.notes}", ""))
+        self.summary.setText("".join(f"{before}{esc(text)}{after}" for before, text, after in parts))
+        self.summary.setAccessibleDescription(" ".join(text for _b, text, _a in parts))
         if history.conflicts:
             self.conflict_label.setText("<b>⚠ Conflicting changes</b> (decide and set the right value):<br>"
-                                        + "<br>".join(history.conflicts))
+                                        + "<br>".join(esc(c) for c in history.conflicts))
             self.conflict_label.setStyleSheet(theme.badge_css(CONFLICT_COLOURS, bold=False))
             self.conflict_label.show()
         else:

@@ -1,0 +1,236 @@
+"""A decision's situation snapshot as a reader meets it in an export: sections of short tables, UK local time.
+
+The snapshot is stored as JSON with UTC times (``models.queries.situation_snapshot``) and goes into the CSV and
+JSON exactly as it was hashed.  :func:`read` turns it into a :class:`Reading`: a heading, then paragraphs
+and :class:`Table`s (levels, providers, why a level was declared, REAP/CSP, offload, what was missing),
+times in UK local time with the zone.  The PDF draws the tables (``scc_desktop.export.pdf``) and
+:func:`summary` writes the same reading as lines of text for the ``situation_summary`` CSV/JSON field.
+
+A snapshot comes from whichever desktop recorded the decision, so any shape must read: a value of an
+unexpected type is shown as text, and a snapshot not in the known format is listed key by key.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from models.queries.situation_snapshot import FORMAT, PILLAR_ORDER
+from models.uk_time import UK, uk_time
+
+NONE = "—"
+PILLAR_NAMES = {"acute": "Acute", "community": "Community", "mental_health": "Mental health", "nhs111": "NHS 111"}
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    headers: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    lines: list[str]  # the same rows as sentences, for the text summary
+    widths: tuple[float, ...]  # shares of the page width
+
+
+@dataclass(frozen=True)
+class Note:
+    title: str
+    lines: list[str]
+
+
+@dataclass
+class Reading:
+    heading: str
+    parts: list[str | Table | Note] = field(default_factory=list)
+
+
+def _s(value: Any) -> str:
+    if value is None:
+        return NONE
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def when(text: Any, day=None) -> str:
+    """UTC text as UK local time with its zone; the date only when it differs from ``day``."""
+    if not isinstance(text, str):
+        return NONE if text is None else _s(text)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if value.tzinfo is None:
+        return text  # not a time this app wrote; shown as it is rather than guessed
+    local = value.astimezone(UK)
+    return f"{local:%H:%M} {local.tzname()}" if local.date() == day else uk_time(value)
+
+
+def _level(entry: dict) -> str:
+    if entry.get("level") is not None:
+        return f"OPEL {_s(entry['level'])}"
+    if entry.get("at_least_level") is not None:
+        return f"OPEL ≥{_s(entry['at_least_level'])} (incomplete)"
+    return "no level"
+
+
+def _number(value: Any, unit: str = "") -> str:
+    if value is None:
+        return NONE
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:g}{unit}"
+    return _s(value)
+
+
+def _pillar(code: Any) -> str:
+    return PILLAR_NAMES.get(code, _s(code).replace("_", " ").capitalize())
+
+
+def _levels(snap: dict, day) -> Table:
+    system = snap.get("system")
+    rows = [("System", _level(system) if isinstance(system, dict) else "no data",
+             when(system.get("assessed_at"), day) if isinstance(system, dict) else NONE)]
+    pillars = _dict(snap.get("pillars"))
+    for p in [p for p in PILLAR_ORDER if p in pillars] + sorted(set(pillars) - set(PILLAR_ORDER)):
+        entry = _dict(pillars[p])
+        rows.append((_pillar(p), _level(entry), when(entry.get("assessed_at"), day)))
+    lines = [f"{scope}: {level}" + (f", assessed {at}" if at != NONE else "") for scope, level, at in rows]
+    return Table("OPEL levels", ("Scope", "Level", "Assessed"), rows, lines, (0.3, 0.3, 0.4))
+
+
+def _rank(item: tuple[str, Any]) -> tuple:
+    level = _dict(item[1]).get("level")
+    return (-(level if isinstance(level, (int, float)) and not isinstance(level, bool) else 0), item[0])
+
+
+def _providers(providers: dict, day) -> tuple[Table, list[str]]:
+    rows, lines, reasons = [], [], []
+    for code, raw in sorted(providers.items(), key=_rank):
+        p = _dict(raw)
+        calc, declared = p.get("calculated_level"), p.get("declared_level")
+        row = (code, _level(p), _s(calc), _s(declared), _pillar(p.get("pillar")),
+               _s(p.get("name")), when(p.get("assessed_at"), day))
+        rows.append(row)
+        line = f"{code}: {row[1]}"
+        if declared is not None and declared != calc:
+            line += f" (declared; calculated {_s(calc)})"
+        lines.append(line + f", {_pillar(p.get('pillar'))}, {_s(p.get('name'))}, assessed {row[6]}")
+        if p.get("override_reason"):
+            reasons.append(f"{code}: declared OPEL {_s(declared)}, calculated {_s(calc)}: "
+                           f"{_s(p['override_reason'])}")
+    table = Table(f"Provider OPEL levels ({len(rows)}, highest first)",
+                  ("Code", "Level shown", "Calculated", "Declared", "Pillar", "Provider", "Assessed"),
+                  rows, lines, (0.08, 0.12, 0.12, 0.1, 0.12, 0.32, 0.14))
+    return table, reasons
+
+
+def _ambulance(services: dict, day) -> Table:
+    rows, lines = [], []
+    for code, raw in sorted(services.items()):
+        a = _dict(raw)
+        reap = f"REAP {_s(a.get('reap_level'))}" + (f" ({_s(a['reap_name'])})" if a.get("reap_name") else "")
+        csp = f"CSP {_s(a.get('csp_level'))}" if a.get("csp_level") is not None else NONE
+        row = (code, _s(a.get("name")), reap, when(a.get("reap_since"), day), csp,
+               when(a.get("csp_since"), day) if a.get("csp_level") is not None else NONE)
+        rows.append(row)
+        lines.append(f"{code}: {reap} since {row[3]}" + (f", {csp} since {row[5]}" if csp != NONE else "")
+                     + f", {_s(a.get('name'))}")
+    return Table("Ambulance service levels (REAP and CSP)",
+                 ("Code", "Service", "REAP", "Since", "CSP", "Since"), rows, lines,
+                 (0.09, 0.33, 0.14, 0.16, 0.12, 0.16))
+
+
+def _longest_first(item: tuple[str, Any]) -> tuple:
+    wait = _dict(item[1]).get("longest_wait_minutes")
+    return (-(wait if isinstance(wait, (int, float)) and not isinstance(wait, bool) else -1), item[0])
+
+
+def _offload(off: dict, day) -> tuple[str, Table | None]:
+    hospitals = _dict(off.get("hospitals"))
+    waiting = off.get("waiting", 0)
+    total = (f"{_number(waiting)} ambulance{'' if waiting == 1 else 's'} waiting, longest wait "
+             f"{_number(off.get('longest_wait_minutes'), ' min')}; {_number(off.get('hours_lost_today'), ' h')} "
+             f"lost to handover delays today (since {when(off.get('today_from'), day)})")
+    if not hospitals:
+        return total, None
+    rows, lines = [], []
+    for code, raw in sorted(hospitals.items(), key=_longest_first):
+        h = _dict(raw)
+        row = (code, _s(h.get("name")), _number(h.get("waiting")),
+               _number(h.get("longest_wait_minutes"), " min"), _number(h.get("handovers_today")),
+               _number(h.get("mean_handover_minutes_today"), " min"), _number(h.get("hours_lost_today"), " h"),
+               _number(h.get("serious_delays_today")))
+        rows.append(row)
+        lines.append(f"{code}: {row[2]} waiting, longest {row[3]}; today {row[4]} handovers, mean {row[5]}, "
+                     f"{row[6]} lost, {row[7]} serious delays; {_s(h.get('name'))}")
+    table = Table(f"Ambulance offload by hospital ({len(rows)}, longest wait first)",
+                  ("Code", "Hospital", "Waiting", "Longest wait", "Handovers today", "Mean handover",
+                   "Hours lost", "Serious delays"), rows, lines, (0.09, 0.31, 0.08, 0.1, 0.11, 0.11, 0.1, 0.1))
+    return total, table
+
+
+def _other_shape(snapshot: dict) -> Reading:
+    """A snapshot not in the known format (older, or from another tool): every key and its value."""
+    reading = Reading("Situation at the time (as recorded)")
+    reading.parts = [f"{k}: {_s(v)}" for k, v in sorted(snapshot.items(), key=lambda kv: str(kv[0]))]
+    return reading
+
+
+def read(snapshot: Any) -> Reading | None:
+    """The snapshot as headed sections, UK times; None when the entry has none."""
+    if not snapshot:
+        return None
+    if not isinstance(snapshot, dict):
+        return Reading("Situation at the time (as recorded)", [_s(snapshot)])
+    if snapshot.get("format") != FORMAT:
+        return _other_shape(snapshot)
+    try:
+        return _known(snapshot)
+    except (AttributeError, TypeError, ValueError):  # the format's name with another shape: never lose it
+        return _other_shape(snapshot)
+
+
+def _known(snap: dict) -> Reading:
+    taken = snap.get("taken_at")
+    try:
+        day = datetime.fromisoformat(taken).astimezone(UK).date() if isinstance(taken, str) else None
+    except ValueError:
+        day = None
+    reading = Reading(f"Situation at {when(taken)}")
+    reading.parts.append(_levels(snap, day))
+    providers = _dict(snap.get("providers"))
+    if providers:
+        table, reasons = _providers(providers, day)
+        reading.parts.append(table)
+        if reasons:
+            reading.parts.append(Note("Why a provider declared its level", reasons))
+    services = _dict(snap.get("ambulance"))
+    if services:
+        reading.parts.append(_ambulance(services, day))
+    total, table = _offload(_dict(snap.get("offload")), day)
+    reading.parts.append(f"Offload: {total}.")
+    if table:
+        reading.parts.append(table)
+    missing = snap.get("missing") or []
+    if missing:
+        reading.parts.append(Note("Not available at the time",
+                                  [_s(m) for m in (missing if isinstance(missing, list) else [missing])]))
+    return reading
+
+
+def summary(snapshot: Any) -> str:
+    """The reading as plain lines (the ``situation_summary`` field): heading, sentences, one line per row."""
+    reading = read(snapshot)
+    if reading is None:
+        return ""
+    lines = [reading.heading]
+    for part in reading.parts:
+        if isinstance(part, (Table, Note)):
+            lines.append(f"{part.title}:")
+            lines += [f"  {line}" for line in part.lines]
+        else:
+            lines.append(part)
+    return "\n".join(lines)
