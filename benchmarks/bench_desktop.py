@@ -278,7 +278,9 @@ def child_refresh(kind: str, folder: Path | None, batches: int, meta: dict | Non
                  "apply_ms": []}
     tmp = None
     if kind == "empty":
-        tmp = tempfile.TemporaryDirectory(prefix="scc-bench-desktop-")
+        # The window's background housekeeping may still be closing its own connection (WAL and
+        # shm files) when the child tears down; a leftover temp file must not fail the measurement.
+        tmp = tempfile.TemporaryDirectory(prefix="scc-bench-desktop-", ignore_cleanup_errors=True)
         store = Store.create(Path(tmp.name) / "replica.db", fixture.PASSPHRASE, kdf=KdfParams(n=2**10))
     else:
         store = Store.open_with_key(folder / "replica.db", bytes.fromhex(os.environ[KEY_ENV]))
