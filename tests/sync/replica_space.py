@@ -140,3 +140,34 @@ def check_no_gap(raw, feed_positions: set[int]) -> int:
     assert not beyond, f"positions beyond the cursor {cursor} already stored: {sorted(beyond)[:10]}"
     return cursor
 
+
+
+def feed_items(batches: list[FeedBatch]) -> list[tuple[str, dict]]:
+    """The batches' items as ``(kind, data)`` in feed order (observations out of their columns)."""
+    out = []
+    for b in batches:
+        rows = [(i.seq, i.kind, i.data) for i in b.items]
+        cols = b.observations
+        if cols is not None:
+            names = ("org_code", "metric", "observed_at", "value", "source", "received_at")
+            rows += [(seq, "observation", {n: getattr(cols, n)[k] for n in names}) for k, seq in enumerate(cols.seq)]
+        out += [(kind, data) for _, kind, data in sorted(rows, key=lambda r: r[0])]
+    return out
+
+
+def plant(db_url: str, items: list[tuple[str, dict]]) -> tuple[int, int]:
+    """Append ``items`` to a hub's feed through the hub's own writer, as its intake would have (also
+    items a hardened intake refuses: a hub that stored them before, or an older hub).  Returns the
+    first and last position."""
+    from sync.hub.db import HubDB
+
+    db = HubDB(db_url)
+    try:
+        with db.write() as writer:
+            first = writer.next_seq
+            for kind, data in items:
+                writer.emit(kind, data, data.get("org_code") if kind != "record" else None)
+            last = writer.next_seq - 1
+    finally:
+        db.dispose()
+    return first, last

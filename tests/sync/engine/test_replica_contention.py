@@ -77,7 +77,7 @@ def test_sync_waits_out_a_busy_replica_and_the_next_cycle_applies_the_batch(sqli
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert blocked.error and blocked.error.startswith("replica:") and "locked" in blocked.error.lower()
+    assert blocked.replica_problem.title == "Replica busy" and "locked" in blocked.error.lower()
     assert desk.position() == before                               # the batch rolled back with its cursor
     assert _count(desk.store, QuarantinedRecord) == 0              # and was not taken for bad data
     assert _count(desk.store, Observation) == 0
