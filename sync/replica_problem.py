@@ -25,8 +25,8 @@ class ReplicaProblem:
 
     def line(self) -> str:
         """One line for a terminal or a log."""
-        return (f"{self.title} ({self.detail}): the feed batch was not applied and nothing is lost; "
-                f"{self.advice}")
+        return (f"{self.title} ({self.detail}): sync stopped and nothing is lost (what could not be "
+                f"written is fetched again); {self.advice}")
 
     def banner(self, since_text: str) -> str:
         """The window's banner; ``since_text`` is ``since`` as the room's clock shows it."""

@@ -37,8 +37,10 @@ class PageLimit:
         self.limit = NO_LIMIT
 
     def remove(self) -> None:
+        """Space returns, for good: pooled connections that kept the limit are closed."""
         self.lift()
         event.remove(self.store.engine, "checkout", self._checkout)
+        self.store.engine.dispose()
 
 
 def _iso(t: int) -> str:

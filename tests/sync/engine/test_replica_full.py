@@ -178,3 +178,42 @@ def test_on_a_real_full_disk_sync_says_so_in_one_line_and_recovers_when_space_is
     assert "cannot be opened now: the disk that holds it is full" in lines[0] and "nothing in it is lost" in lines[0]
     ballast.unlink()
     assert _sync_once(sqlite_hub, path).returncode == 0
+
+
+def test_records_pushed_while_the_replica_is_full_are_marked_sent_once_space_returns(sqlite_hub, tmp_path):
+    """The outbox writer in the sync thread: the hub stored a chunk, marking it sent fails for want
+    of space; nothing is marked (one transaction, never carried on after SQLite rolled it back),
+    the cycle says why, and the next cycle pushes again (the hub answers "duplicate") and marks all."""
+    import sqlite3
+
+    from sqlalchemy import func, select
+
+    from models.orm import OutboxItem
+    from sync import authoring
+
+    store = Store.create(tmp_path / "desk" / "scc.db", PASSPHRASE, kdf=FAST_KDF)
+    try:
+        for i in range(150):   # two push chunks of real-sized decisions, pages packed
+            authoring.record_decision(store, decision_maker="Dr A", decision_maker_role="Director on-call",
+                                      decision=f"Decision {i}: open escalation beds " + "x" * 300,
+                                      rationale="OPEL 3 at two acute trusts " * 12, recorded_by="Room support")
+        engine = _engine(store, sqlite_hub)
+
+        def sent() -> int:
+            with store.session() as s:
+                return s.scalar(select(func.count()).select_from(OutboxItem).where(OutboxItem.sent_at.is_not(None)))
+
+        def held() -> int:
+            with sqlite3.connect(sqlite_hub.db_url.removeprefix("sqlite:///")) as hub_db:
+                return hub_db.execute("SELECT count(*) FROM record").fetchone()[0]
+
+        limit = PageLimit(store, 0)
+        full = engine.run_once()
+        assert full.replica_problem.title == "Replica disk full" and full.pushed == 0
+        assert sent() == 0 and held() == 100   # the first chunk reached the hub; none marked here
+        limit.remove()   # space returns
+        done = engine.run_once()
+        assert done.error is None and done.pushed == 150
+        assert sent() == 150 and held() == 150
+    finally:
+        store.close()
