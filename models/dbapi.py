@@ -89,12 +89,8 @@ def translate_error(exc: BaseException) -> BaseException:
 def replica_fault(exc: BaseException) -> bool:
     """True if ``exc`` is a fault of the replica rather than of the data: APSW's own, this
     adapter's ``ReplicaUnavailable`` or SQLAlchemy's wrapper of one (``.orig``), or no memory."""
-    for e in (exc, getattr(exc, "orig", None)):
-        if isinstance(e, (ReplicaUnavailable, WrongKeyError, MemoryError) + REPLICA_FAULTS):
-            return True
-        if isinstance(e, apsw.NotADBError):
-            return True
-    return False
+    faults = (ReplicaUnavailable, WrongKeyError, MemoryError, apsw.NotADBError) + REPLICA_FAULTS
+    return any(isinstance(e, faults) for e in (exc, getattr(exc, "orig", None)))
 
 
 def apsw_cause(exc: BaseException | None) -> BaseException | None:
@@ -254,9 +250,7 @@ class Connection:
         if self._lost is None and self._expected and not self.in_transaction:
             self._lost = _lost(error)
         if self._lost is not None:
-            if error is not None and error is not self._lost:
-                raise _lost(error) from (apsw_cause(error) or error)
-            raise self._lost
+            raise self._lost   # the first error is the one that says why
 
     def raise_if_replica_fault(self, exc: BaseException) -> None:
         """For code that ran statements on ``raw`` and caught ``exc``: raise ``TransactionLost``
