@@ -247,7 +247,8 @@ def _alert_ack(conn: Connection, seq: int, rec) -> str | None:
             return f"data.rule_code: no alert rule {d['rule_code']!r} on this desktop"
         conn.execute(insert(AlertEvent).values(
             uuid=d["alert_uuid"], rule_code=d["rule_code"], org_code=d.get("org_code"),
-            raised_at=_time(d["raised_at"], "raised_at"), detail=d.get("detail") or "", action_uuid=d.get("action_uuid"),
+            raised_at=_time(d["raised_at"], "raised_at"), detail=d.get("detail") or "",
+            action_uuid=d.get("action_uuid"),
             acknowledged_at=ack[0], acknowledged_by=ack[1], acknowledged_note=note))
         return None
     if row.acknowledged_at is None or ack < (to_utc_text(row.acknowledged_at), row.acknowledged_by or ""):

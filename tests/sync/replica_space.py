@@ -50,7 +50,8 @@ def _iso(t: int) -> str:
 def snapshot(at: str, providers: int = 40) -> dict:
     """A decision's situation snapshot of ``providers`` providers (about 0.5 KB each, as recorded)."""
     return {"format": 1, "taken_at": at, "system": {"level": 3, "calculated_level": 3, "assessed_at": at},
-            "providers": {f"BA{i:03d}": {"name": f"Benchmark Acute Trust {i:02d}", "pillar": "acute", "level": 2 + i % 3,
+            "providers": {f"BA{i:03d}": {"name": f"Benchmark Acute Trust {i:02d}", "pillar": "acute",
+                                         "level": 2 + i % 3,
                                          "calculated_level": 2 + i % 3, "declared_level": None, "at_least_level": None,
                                          "assessed_at": at, "edition": "2024-26", "verified": False,
                                          "override_reason": "Declared after the system call: staffing gaps"}
