@@ -7,6 +7,16 @@ repeat never doubles a row.  An item that does not validate is quarantined
 with its reason and the cursor still moves on: one bad item must not stop the
 room's feed, and it is never silently dropped.
 
+Whatever an item holds (a number too large for SQLite, text it cannot encode, a
+time out of range in UTC, data nested hundreds deep), failing to apply it is the
+item's fault, whatever the exception: it is quarantined with the reason (its
+payload cut down if it cannot be kept whole) and the feed moves on.  Only a fault
+of the replica itself (full, I/O error, busy or locked, out of memory, read-only,
+damaged: ``models.replica.dbapi.replica_fault``, by type) stops the batch: it then rolls
+back with its cursor, nothing is lost, and the next cycle repeats it.  If SQLite
+rolled the transaction back on such a fault, the adapter refuses every later
+statement (``TransactionLost``), so no item after it can be taken for applied.
+
 Items are applied in feed order.  Assessments (most of a batch) are checked
 first and then inserted together (``sync.apply_opel``) inside one savepoint;
 if that fails (a row the replica's constraints refuse), the savepoint is rolled
@@ -19,15 +29,25 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, case, func, select
 from sqlalchemy.dialects.sqlite import insert
-from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 
-from models.replica.ingest import ObservationValidator, insert_columns, insert_observations
+from models.replica.dbapi import replica_fault
+from models.replica.ingest import (
+    MAX_SEQ,
+    ObservationValidator,
+    insert_columns,
+    insert_observations,
+    payload_text,
+    show,
+    storable_text,
+)
 from models.replica.orm import (
     AmbulanceStatus,
     CritconStatus,
@@ -39,11 +59,13 @@ from models.replica.orm import (
     QuarantinedRecord,
     ResponseTimes,
 )
-from models.replica.orm.types import utcnow
+from models.replica.orm.types import to_utc_text, utcnow
 from sync import apply_opel, apply_records
 from sync.protocol import FEED_DATA, FeedBatch, FeedItem, FeedObservationColumns
 
 log = logging.getLogger(__name__)
+MAX_DEPTH = 32        # nesting in an item's data: far beyond any record the desktops author
+MAX_REASON = 500      # characters of one quarantine reason
 
 
 @dataclass
@@ -69,7 +91,7 @@ def apply_batch(store, batch: FeedBatch, validator: ObservationValidator, *,
     report = ApplyReport()
     with store.engine.connect() as conn:
         with conn.begin():
-            conn.connection.driver_connection.begin(immediate=True)   # the write lock first
+            _db(conn).begin(immediate=True)   # the write lock first
             start = current_position(conn, feed)
             report.position = start
             fresh = [item for item in batch.items if item.seq > start]
@@ -83,6 +105,11 @@ def apply_batch(store, batch: FeedBatch, validator: ObservationValidator, *,
     return report
 
 
+def _db(conn: Connection):
+    """The adapter's connection (``models.replica.dbapi.Connection``) under an SQLAlchemy one."""
+    return conn.connection.driver_connection
+
+
 def _apply_items(conn: Connection, items: list[FeedItem], validator, report: ApplyReport,
                  bulk: bool = True) -> None:
     observations = []
@@ -91,13 +118,23 @@ def _apply_items(conn: Connection, items: list[FeedItem], validator, report: App
         model = FEED_DATA.get(item.kind)
         if model is None:
             _flush(conn, run, report)
-            _quarantine(conn, item, [f"kind: {item.kind!r} is not known to this version"], report)
+            _quarantine(conn, item, [f"kind: {show(item.kind)} is not known to this version"], report)
             continue
-        try:
-            data = model.model_validate(item.data)
-        except ValidationError as exc:
+        # Observations are checked by the store's own rules, row by row, below.
+        problem = None if item.kind == "observation" else unstorable(item.data)
+        if problem is None:
+            try:
+                data = model.model_validate(item.data)
+                problem = None if item.kind == "observation" else _beyond_utc(data)
+            except ValidationError as exc:
+                problem = _reasons(exc)
+            except Exception as exc:  # noqa: BLE001 - e.g. RecursionError: the item's, whatever it is
+                problem = [f"data: cannot be read ({type(exc).__name__}: {exc})"]
+        else:
+            problem = [problem]
+        if problem:
             _flush(conn, run, report)
-            _quarantine(conn, item, _reasons(exc), report)
+            _quarantine(conn, item, problem, report)
             continue
         if item.kind == "observation":  # collected, written after the loop: the run goes on
             observations.append((data.org_code, data.metric, data.observed_at, data.value,
@@ -110,31 +147,80 @@ def _apply_items(conn: Connection, items: list[FeedItem], validator, report: App
         _apply_each(conn, [(item, data)], report)
     _flush(conn, run, report)
     if observations:
-        raw = conn.connection.driver_connection.raw
-        result = insert_observations(raw, observations, validator, source="feed")
-        report.applied += result.accepted
-        report.quarantined += result.quarantined
-        report.kinds["observation"] = result.accepted
+        result = _store_observations(
+            conn, observations, lambda raw, rows: insert_observations(raw, rows, validator, source="feed"))
+        report.applied += result[0]
+        report.quarantined += result[1]
+        report.kinds["observation"] = result[0]
+
+
+def _savepoint(conn: Connection, name: str, write: Callable[[], object]) -> tuple[bool, object]:
+    """Run ``write`` (statements on the raw connection) inside savepoint ``name``.
+
+    Returns ``(True, its result)``, or ``(False, the exception)`` with its writes undone
+    when it failed for the data's sake.  A fault of the replica (or a transaction SQLite
+    rolled back) raises instead: the whole batch stops there."""
+    db = _db(conn)
+    try:
+        db.raw.execute(f"SAVEPOINT {name}")
+        try:
+            result = write()
+        except Exception as exc:  # noqa: BLE001 - told apart below: the replica's or the data's
+            db.raise_if_replica_fault(exc)
+            db.raw.execute(f"ROLLBACK TO {name}")
+            db.raw.execute(f"RELEASE {name}")
+            return False, exc
+        db.raw.execute(f"RELEASE {name}")
+        return True, result
+    except Exception as exc:
+        db.raise_if_replica_fault(exc)   # the savepoint statements themselves
+        raise
 
 
 def _flush(conn: Connection, run: list, report: ApplyReport) -> None:
     """Write a run of checked assessments together; if that fails, one by one instead."""
     if not run:
         return
-    raw = conn.connection.driver_connection.raw
-    raw.execute("SAVEPOINT apply_run")
-    try:
-        apply_opel.insert_assessments(raw, [(item.seq, data) for item, data in run])
-    except Exception as exc:  # noqa: BLE001 - whatever it is, the item-by-item path decides
-        raw.execute("ROLLBACK TO apply_run")
-        raw.execute("RELEASE apply_run")
-        log.debug("%d assessment(s) together failed (%s); applying them one by one", len(run), exc)
-        _apply_each(conn, run, report)
-    else:
-        raw.execute("RELEASE apply_run")
+    raw = _db(conn).raw
+    ok, exc = _savepoint(conn, "apply_run",
+                         lambda: apply_opel.insert_assessments(raw, [(item.seq, data) for item, data in run]))
+    if ok:
         report.applied += len(run)
         report.kinds[run[0][0].kind] = report.kinds.get(run[0][0].kind, 0) + len(run)
+    else:
+        log.debug("%d assessment(s) together failed (%s); applying them one by one", len(run), exc)
+        _apply_each(conn, run, report)
     run.clear()
+
+
+def _store_observations(conn: Connection, rows: list, insert_rows) -> tuple[int, int]:
+    """``insert_rows(raw, rows)`` (the store's bulk insert, which quarantines the rows its rules
+    refuse) for all rows at once; if the replica refuses that for one row's sake, row by row,
+    each in its own savepoint, the refused one quarantined with the reason.  Returns
+    ``(stored, quarantined)``."""
+    raw = _db(conn).raw
+    ok, result = _savepoint(conn, "apply_observations", lambda: insert_rows(raw, rows))
+    if ok:
+        return result.accepted, result.quarantined
+    log.debug("%d observation(s) together failed (%s); applying them one by one", len(rows), result)
+    stored = quarantined = 0
+    for row in rows:
+        ok, result = _savepoint(conn, "apply_observation", lambda: insert_rows(raw, [row]))
+        if ok:
+            stored, quarantined = stored + result.accepted, quarantined + result.quarantined
+            continue
+        _savepoint_or_raise(conn, lambda: raw.execute(
+            "INSERT INTO quarantined_record (received_at, source, payload, errors) VALUES (?, ?, ?, ?)",
+            (to_utc_text(utcnow()), "feed", payload_text(row),
+             json.dumps([_cut(f"row: refused by the replica: {_why(result)}")]))))
+        quarantined += 1
+    return stored, quarantined
+
+
+def _savepoint_or_raise(conn: Connection, write) -> None:
+    ok, exc = _savepoint(conn, "apply_quarantine", write)
+    if not ok:
+        raise exc
 
 
 def _apply_each(conn: Connection, pairs: list, report: ApplyReport) -> None:
@@ -164,50 +250,116 @@ def _apply_columns(conn: Connection, block: FeedObservationColumns, start: int,
         fresh = [i for i, seq in enumerate(seqs) if seq > start]
         columns = [[col[i] for i in fresh] for col in columns]
         report.skipped += len(seqs) - len(fresh)
-    raw = conn.connection.driver_connection.raw
-    result = insert_columns(raw, *columns, validator, source_name="feed")
-    report.applied += result.accepted
-    report.quarantined += result.quarantined
-    if result.accepted:
-        report.kinds["observation"] = report.kinds.get("observation", 0) + result.accepted
+    raw = _db(conn).raw
+    ok, result = _savepoint(conn, "apply_columns",
+                            lambda: insert_columns(raw, *columns, validator, source_name="feed"))
+    if ok:
+        accepted, quarantined = result.accepted, result.quarantined
+    else:   # a row the rules passed but the replica refused: row by row finds it
+        log.debug("observation columns failed (%s); applying them row by row", result)
+        accepted, quarantined = _store_observations(
+            conn, list(zip(*columns)), lambda raw, rows: insert_observations(raw, rows, validator, source="feed"))
+    report.applied += accepted
+    report.quarantined += quarantined
+    if accepted:
+        report.kinds["observation"] = report.kinds.get("observation", 0) + accepted
     return max(seqs)
 
 
 def _apply_one(conn: Connection, item: FeedItem, data) -> str | None:
-    # A savepoint per item: a row the replica's constraints refuse is
+    # A savepoint per item: an item the replica refuses, for whatever reason, is
     # quarantined alone instead of failing (and so blocking) the whole batch.
     try:
         with conn.begin_nested():
             return HANDLERS[item.kind](conn, item.seq, data)
-    except (DBAPIError, StatementError, ValueError) as exc:
-        if _replica_unavailable(exc):   # not the data's fault: the whole batch waits for the next cycle
+    except Exception as exc:  # noqa: BLE001 - the item's fault, unless the replica's (raised on)
+        if replica_fault(exc):   # the whole batch waits for the next cycle
             raise
-        return f"data: refused by the replica: {getattr(exc, 'orig', None) or exc}"
+        _db(conn).raise_if_replica_fault(exc)   # and the transaction must still be there
+        return f"data: refused by the replica: {_why(exc)}"
 
 
-def _replica_unavailable(exc: BaseException) -> bool:
-    """Busy, locked, full or read-only: the replica, not the item, is the problem."""
-    text = str(getattr(exc, "orig", None) or exc).lower()
-    return isinstance(exc, OperationalError) and any(
-        word in text for word in ("locked", "busy", "disk is full", "readonly", "read-only", "disk i/o"))
+def _why(exc: BaseException) -> str:
+    """An exception as a reason: the driver's own error if SQLAlchemy wrapped one."""
+    inner = getattr(exc, "orig", None) or exc
+    text = str(inner)
+    return text if isinstance(inner, (ValueError, LookupError)) and text else f"{type(inner).__name__}: {text}"
+
+
+def unstorable(data, where: str = "data") -> str | None:
+    """The first value in ``data`` (JSON from the hub) the replica cannot hold, as a reason naming
+    where it is: an integer beyond 64 bits, a float that is not finite, text with a lone surrogate,
+    nesting deeper than ``MAX_DEPTH``.  None if there is none.  Iterative: depth cannot overflow it."""
+    stack = [(data, where, 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        kind = type(value)
+        if kind is dict or kind is list:
+            if depth >= MAX_DEPTH:
+                return f"{path[:120]}: nested more than {MAX_DEPTH} levels deep"
+            pairs = value.items() if kind is dict else enumerate(value)
+            for key, inner in reversed(list(pairs)):   # reversed: the first problem is found first
+                if kind is dict and type(key) is str and not storable_text(key):
+                    return f"{path}: the key {show(key)} holds a lone surrogate, which cannot be stored"
+                stack.append((inner, f"{path}.{key}", depth + 1))
+        elif kind is int and not -MAX_SEQ - 1 <= value <= MAX_SEQ:
+            return f"{path}: {show(value)} is beyond the largest whole number the replica can hold (2**63 - 1)"
+        elif kind is float and not math.isfinite(value):
+            return f"{path}: {value!r} is not a finite number"
+        elif kind is str and not storable_text(value):
+            return f"{path}: {show(value)} holds a lone surrogate, which cannot be stored as text"
+    return None
+
+
+def _beyond_utc(data) -> list[str] | None:
+    """Times that parse but cannot be turned into UTC (year 1 at +01:00, year 9999 at -01:00)."""
+    for name, value in data:
+        if isinstance(value, datetime):
+            try:
+                value.astimezone(timezone.utc)
+            except OverflowError:
+                return [f"data.{name}: {value.isoformat()} is out of range once turned into UTC"]
+    return None
 
 
 def _reasons(exc: ValidationError) -> list[str]:
     return [f"data.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
 
 
+def _cut(reason: str) -> str:
+    return reason if len(reason) <= MAX_REASON else reason[:MAX_REASON - 1] + "…"
+
+
+def _payload(item: FeedItem) -> tuple[str, str | None]:
+    """The item as JSON text for quarantine, and why it was cut down if it could not be kept whole
+    (e.g. nested too deep for pydantic or json): then its seq, kind and a bounded repr of its data."""
+    try:
+        return json.dumps(item.model_dump(mode="json")), None
+    except Exception as exc:  # noqa: BLE001 - whatever it is, a payload is stored
+        why = f"payload: shown cut down, the item cannot be kept whole ({type(exc).__name__}: {exc})"
+        return json.dumps({"seq": item.seq, "kind": item.kind, "data": show(item.data)}), why
+
+
+def _label(kind: str) -> str:
+    # The source column is text of at most 80: a kind from the hub is shown as it is if it fits.
+    return kind if len(kind) <= 40 and storable_text(kind) else show(kind)[:40]
+
+
 def _quarantine(conn: Connection, item: FeedItem, reasons: list[str], report: ApplyReport) -> None:
-    conn.execute(insert(QuarantinedRecord).values(
-        received_at=utcnow(), source=f"feed:{item.kind}",
-        payload=json.dumps(item.model_dump(mode="json")), errors=reasons))
+    payload, cut = _payload(item)
+    errors = [_cut(r) for r in reasons] + ([_cut(cut)] if cut else [])
+    _savepoint_or_raise(conn, lambda: conn.execute(insert(QuarantinedRecord).values(
+        received_at=utcnow(), source=f"feed:{_label(item.kind)}", payload=payload, errors=errors)))
     report.quarantined += 1
 
 
 def _set_cursor(conn: Connection, feed: str, position: int, provider_at: datetime | None) -> None:
     now = utcnow()
     values = {"position": position, "updated_at": now, "last_sync_at": now}
-    if provider_at is not None:
+    if provider_at is not None and provider_at.utcoffset() is not None:
         values["last_provider_data_at"] = provider_at
+    elif provider_at is not None:   # the hub's own field, not an item: without it the feed still moves
+        log.warning("the hub sent a provider data time without a UTC offset (%s); not kept", provider_at)
     stmt = insert(FeedCursor).values(feed=feed, **values)
     conn.execute(stmt.on_conflict_do_update(index_elements=[FeedCursor.feed], set_=values))
 

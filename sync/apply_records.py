@@ -1,8 +1,15 @@
-"""Applying desktop-authored records (kind "record") that come back through the feed."""
+"""Applying desktop-authored records (kind "record") that come back through the feed.
+
+A record's ``data`` is a free-form dict the hub passes on; each handler checks the
+fields it uses (text is text, times are times with an offset, numbers fit) before it
+writes, and returns a sentence naming the field when one is wrong, so the record is
+quarantined with that reason instead of failing in the database driver.
+"""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from sqlalchemy import Connection, func, or_, select, update
 from sqlalchemy.dialects.sqlite import insert
@@ -30,11 +37,42 @@ DECISION_FIELDS = (
     "recorded_by", "recorded_at", "amends_uuid", "links", "content_hash", "prev_device_hash")
 
 
+class Refused(ValueError):
+    """A field of a record's data is not what its handler can store; the message names it."""
+
+
 def apply_record(conn: Connection, seq: int, rec) -> str | None:
     handler = _HANDLERS.get(rec.kind)
     if handler is None:
         return f"kind: record kind {rec.kind!r} is not applied by this version yet"
-    return handler(conn, seq, rec)
+    try:
+        return handler(conn, seq, rec)
+    except Refused as exc:
+        return str(exc)
+
+
+def _time(value, name: str = "at") -> str:
+    """A time in the stored UTC form; anything else (no offset, not a time, out of range in UTC)
+    is refused naming ``data.<name>``."""
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+        if not isinstance(parsed, datetime) or parsed.utcoffset() is None:
+            raise ValueError
+        return to_utc_text(parsed)
+    except (ValueError, OverflowError, TypeError):
+        raise Refused(f"data.{name}: {value!r:.80} is not a time with a UTC offset the replica can hold") from None
+
+
+def _text(d: dict, *names: str) -> None:
+    for name in names:
+        value = d.get(name)
+        if value is not None and type(value) is not str:
+            raise Refused(f"data.{name}: expected text, got {type(value).__name__}")
+
+
+_DECISION_TEXT = ("decision_maker", "decision_maker_role", "decision", "rationale", "options_considered",
+                  "information_available", "recorded_by", "content_hash", "prev_device_hash", "amends_uuid")
+_DECISION_TIMES = ("decided_at", "recorded_at", "review_at")
 
 
 def _decision(conn: Connection, seq: int, rec) -> str | None:
@@ -43,6 +81,12 @@ def _decision(conn: Connection, seq: int, rec) -> str | None:
                if rec.data.get(f) in (None, "")]
     if missing:
         return "data: missing " + ", ".join(missing)
+    _text(rec.data, *_DECISION_TEXT)
+    if type(rec.data["device_seq"]) is not int:
+        return f"data.device_seq: expected a whole number, got {type(rec.data['device_seq']).__name__}"
+    for name in _DECISION_TIMES:
+        if rec.data.get(name) is not None:
+            _time(rec.data[name], name)
     values = {f: rec.data.get(f) for f in DECISION_FIELDS if f in rec.data}
     hub = {"hub_seq": seq, "hub_prev_hash": rec.hub_prev_hash, "hub_hash": rec.hub_hash}
     stmt = insert(DecisionEntry).values(uuid=rec.uuid, device_id=rec.device_id, **values, **hub)
@@ -56,7 +100,8 @@ def _transfer_event(conn: Connection, seq: int, rec) -> str | None:
     missing = [f for f in ("transfer_uuid", "field", "at") if not d.get(f)]
     if missing:
         return "data: missing " + ", ".join(missing)
-    at = to_utc_text(from_utc_text(d["at"])) if isinstance(d["at"], str) else to_utc_text(d["at"])
+    _text(d, "transfer_uuid", "field", "old_value", "new_value", "author")
+    at = _time(d["at"])
     exists = conn.execute(select(Transfer.uuid).where(Transfer.uuid == d["transfer_uuid"])).scalar()
     if exists is None:
         if d["field"] != transfers.CREATED:
@@ -106,7 +151,14 @@ def _contact(conn: Connection, seq: int, rec) -> str | None:
     if not d.get("contact_uuid") or not isinstance(changes, dict):
         return "data: a contact edit needs contact_uuid and changes"
     changes = {k: v for k, v in changes.items() if k in _CONTACT_FIELDS and isinstance(v, dict)}
-    at = d.get("at") or to_utc_text(rec.authored_at)
+    for name, change in changes.items():
+        for end in ("old", "new"):
+            value = change.get(end)
+            if value is not None and type(value) is not (bool if name == "deleted" else str):
+                return f"data.changes.{name}.{end}: expected {'true or false' if name == 'deleted' else 'text'}, " \
+                       f"got {type(value).__name__}"
+    _text(d, "contact_uuid", "author")
+    at = _time(d["at"]) if d.get("at") else to_utc_text(rec.authored_at)
     author = d.get("author") or rec.author
     uid = d["contact_uuid"]
     row = conn.execute(select(Contact.__table__).where(Contact.uuid == uid)).mappings().first()
@@ -152,27 +204,26 @@ def _action(conn: Connection, seq: int, rec) -> str | None:
     uid = d.get("action_uuid")
     if not uid or d.get("op") not in ("create", "done"):
         return "data: an action record needs action_uuid and op (create or done)"
+    _text(d, "action_uuid", "decision_uuid", "description", "owner", "done_by")
     if d["op"] == "create":
         if not d.get("description") or not d.get("owner"):
             return "data: an action needs a description and an owner"
+        due_at = _time(d["due_at"], "due_at") if d.get("due_at") is not None else None
         conn.execute(insert(Action).values(
             uuid=uid, decision_uuid=d.get("decision_uuid"), description=d["description"], owner=d["owner"],
-            due_at=d.get("due_at")).on_conflict_do_nothing(index_elements=[Action.uuid]))
+            due_at=due_at).on_conflict_do_nothing(index_elements=[Action.uuid]))
         return None
     if not d.get("done_at") or not d.get("done_by"):
         return "data: a completed action needs done_at and done_by"
+    done_at = _time(d["done_at"], "done_at")
     row = conn.execute(select(Action.done_at, Action.done_by).where(Action.uuid == uid)).first()
     if row is None:
         return f"data.action_uuid: action {uid} has no creation record yet"
-    incoming = (to_utc_text(from_utc_text(d["done_at"])), d["done_by"])
+    incoming = (done_at, d["done_by"])
     if row.done_at is None or incoming < (to_utc_text(row.done_at), row.done_by or ""):
         conn.execute(update(Action).where(Action.uuid == uid).values(done_at=incoming[0], done_by=incoming[1]))
         actions_due.clear_for_action(conn, uid, from_utc_text(incoming[0]))
     return None
-
-
-def _time(value) -> str:
-    return to_utc_text(from_utc_text(value)) if isinstance(value, str) else to_utc_text(value)
 
 
 def _alert_ack(conn: Connection, seq: int, rec) -> str | None:
@@ -184,7 +235,8 @@ def _alert_ack(conn: Connection, seq: int, rec) -> str | None:
     missing = [f for f in ("alert_uuid", "acknowledged_at", "acknowledged_by") if not d.get(f)]
     if missing:
         return "data: an alert acknowledgement needs " + ", ".join(missing)
-    ack = (_time(d["acknowledged_at"]), d["acknowledged_by"])
+    _text(d, "alert_uuid", "acknowledged_by", "note", "rule_code", "org_code", "detail", "action_uuid")
+    ack = (_time(d["acknowledged_at"], "acknowledged_at"), d["acknowledged_by"])
     note = d.get("note") or ""
     row = conn.execute(select(AlertEvent.acknowledged_at, AlertEvent.acknowledged_by)
                        .where(AlertEvent.uuid == d["alert_uuid"])).first()
@@ -197,7 +249,8 @@ def _alert_ack(conn: Connection, seq: int, rec) -> str | None:
             return f"data.rule_code: no alert rule {d['rule_code']!r} on this desktop"
         conn.execute(insert(AlertEvent).values(
             uuid=d["alert_uuid"], rule_code=d["rule_code"], org_code=d.get("org_code"),
-            raised_at=_time(d["raised_at"]), detail=d.get("detail") or "", action_uuid=d.get("action_uuid"),
+            raised_at=_time(d["raised_at"], "raised_at"), detail=d.get("detail") or "",
+            action_uuid=d.get("action_uuid"),
             acknowledged_at=ack[0], acknowledged_by=ack[1], acknowledged_note=note))
         return None
     if row.acknowledged_at is None or ack < (to_utc_text(row.acknowledged_at), row.acknowledged_by or ""):
@@ -212,15 +265,16 @@ def _on_call_shift(conn: Connection, seq: int, rec) -> str | None:
     uid = d.get("shift_uuid")
     if not uid or d.get("op") not in ("create", "cancel"):
         return "data: a rota record needs shift_uuid and op (create or cancel)"
+    _text(d, "shift_uuid", "rota", "contact_uuid")
     if d["op"] == "cancel":
         conn.execute(OnCallShift.__table__.delete().where(OnCallShift.uuid == uid))
         return None
     missing = [f for f in ("rota", "contact_uuid", "starts_at", "ends_at") if not d.get(f)]
     if missing:
         return "data: a rota slot needs " + ", ".join(missing)
+    starts, ends = _time(d["starts_at"], "starts_at"), _time(d["ends_at"], "ends_at")
     if conn.execute(select(Contact.uuid).where(Contact.uuid == d["contact_uuid"])).first() is None:
         return f"data.contact_uuid: contact {d['contact_uuid']} has no creation edit here yet"
-    starts, ends = _time(d["starts_at"]), _time(d["ends_at"])
     if ends <= starts:
         return "data.ends_at: a shift must end after it starts"
     conn.execute(insert(OnCallShift).values(uuid=uid, rota=d["rota"], contact_uuid=d["contact_uuid"],

@@ -5,7 +5,10 @@ views read the replica.  One cycle (``run_once``) pushes pending records,
 then pulls batches after the stored cursor until caught up, applying each
 batch with its cursor in one transaction (``sync.apply``).  Network faults
 never raise out of a cycle: they turn the connectivity state to offline and
-the loop retries with exponential backoff and jitter.
+the loop retries with exponential backoff and jitter.  A fault of the replica
+itself (disk full, I/O error, ...) stops the cycle too, with nothing lost (the
+batch rolled back with its cursor): the result carries a ``ReplicaProblem`` the
+command line and the window show, and the next cycles retry until it clears.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from models.rules.catalogue import load_catalogue
+from models.replica.dbapi import replica_fault
 from models.replica.ingest import ObservationValidator
 from models.replica.orm import FeedCursor
 from models.replica.orm.types import utcnow
@@ -30,6 +34,7 @@ from sync.apply import ApplyReport, apply_batch
 from sync.client import Backoff, HubClient, HubRefused, HubUnreachable
 from sync.connectivity import Connectivity, ConnectivityTracker
 from sync.protocol import MAX_COLUMNAR_BATCH, MAX_FEED_BATCH, FeedBatch
+from sync.replica_problem import ReplicaProblem, describe
 
 log = logging.getLogger(__name__)
 FIRST_BATCH = 5000  # feed positions in a cycle's first request
@@ -53,6 +58,7 @@ class CycleResult:
     rejected: int = 0
     kinds: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    replica_problem: ReplicaProblem | None = None   # the replica could not take the feed (disk full, ...)
 
 
 class SyncEngine:
@@ -76,6 +82,7 @@ class SyncEngine:
             cur = s.get(FeedCursor, feed)
         self.tracker = ConnectivityTracker(stale_after, cur.last_sync_at if cur else None,
                                            cur.last_provider_data_at if cur else None)
+        self._problem_since: datetime | None = None   # first cycle the replica stopped, until one succeeds
 
     @property
     def connectivity(self) -> Connectivity:
@@ -128,11 +135,19 @@ class SyncEngine:
             state = self.tracker.failed(self.clock(), str(exc), outbox.pending_count(self.store))
             log.info("sync cycle failed: %s", exc)
             return CycleResult(state, error=str(exc))
-        except (OperationalError, sqlite3.OperationalError) as exc:
-            # The replica could not be written now (busy past the timeout, disk full, ...):
-            # the batch rolled back with its cursor, so nothing is lost; the next cycle repeats it.
-            log.warning("sync cycle stopped by the replica: %s", exc)
-            return CycleResult(self.tracker.current, error=f"replica: {getattr(exc, 'orig', None) or exc}")
+        except Exception as exc:
+            if replica_fault(exc):
+                # The replica could not be written now (disk full, busy past the timeout, ...): the
+                # batch rolled back with its cursor, so nothing is lost; the next cycle repeats it.
+                self._problem_since = self._problem_since or self.clock()
+                problem = describe(exc, self.store.path, self._problem_since)
+                log.info("sync cycle stopped by the replica: %s", problem.line())   # the result says it
+                return CycleResult(self.tracker.current, error=problem.line(), replica_problem=problem)
+            if isinstance(exc, (OperationalError, sqlite3.OperationalError)):   # e.g. a schema fault
+                log.warning("sync cycle stopped by the replica: %s", exc)
+                return CycleResult(self.tracker.current, error=f"replica: {getattr(exc, 'orig', None) or exc}")
+            raise
+        self._problem_since = None
         state = self.tracker.reached(self.clock(), provider_at, outbox.pending_count(self.store))
         result = CycleResult(state, pushed=pushed.stored + pushed.duplicate,
                              rejected=pushed.rejected, batches=len(reports),

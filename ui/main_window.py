@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         self.text_scale = settings.text_scale if settings is not None else 1.0
         self._build_menu()
         self.connectivity: Connectivity | None = None
+        self.replica_problem = None   # sync.replica_problem.ReplicaProblem of the last cycle
         self._painted = False
         self._warm_state = "cold"          # cold -> warming -> warm
         self._warm_modules = list(WARM_MODULES)
@@ -367,10 +368,15 @@ class MainWindow(QMainWindow):
             self.banner.show()
         else:
             self.banner.hide()
+        if self.replica_problem is not None:   # the replica cannot take the feed: said before the hub
+            self.banner.setText(self.replica_problem.banner(fmt.local_time(self.replica_problem.since)))
+            self.banner.setStyleSheet(BANNER_STYLE["offline"])
+            self.banner.show()
 
     def on_cycle(self, result) -> None:
         """A sync cycle finished: redraw the visible view if it shows a kind that changed."""
         self.redraw_kinds(set(result.kinds))
+        self.replica_problem = getattr(result, "replica_problem", None)
         self.show_connectivity(result.connectivity)
         if result.error and result.connectivity and result.connectivity.state != State.OFFLINE:
             # Not the network (that has the banner): the replica could not take the batch now.

@@ -13,7 +13,16 @@ pragmas, e.g. ``journal_mode``, refuse to run inside a transaction).
 
 Errors are re-raised as the matching ``sqlite3`` exception classes, because
 the pysqlite dialect recognises (and wraps into ``sqlalchemy.exc``) only
-those.  The original APSW exception stays as ``__cause__``.
+those.  The original APSW exception stays as ``__cause__``.  A fault of the
+replica itself (full, I/O error, busy or locked, out of memory, read-only,
+damaged) is a ``ReplicaUnavailable``: callers stop and try again later
+rather than take it for bad data.  Told apart by type, never by SQLite's words.
+
+After some of those faults SQLite rolls the whole transaction back.  The
+adapter checks for that after every error: from then on every statement and
+``commit()`` raise ``TransactionLost`` until the caller calls ``rollback()``,
+so no statement ever begins a new transaction under a caller that believes
+its earlier writes are still there (and would commit the rest as if whole).
 """
 
 from __future__ import annotations
@@ -39,14 +48,27 @@ class WrongKeyError(sqlite3.DatabaseError):
     """The file is not a database under this key: a wrong key, or not an SCC replica."""
 
 
+class ReplicaUnavailable(sqlite3.OperationalError):
+    """The replica itself cannot do this now (full, I/O error, busy or locked past the timeout,
+    out of memory, read-only, damaged, closed): no fault of the data being written."""
+
+
+class TransactionLost(ReplicaUnavailable):
+    """SQLite rolled the caller's transaction back after an error: nothing of it was kept."""
+
+
+# Faults of the replica, not of what is written: the caller stops and tries again later.
+# InterruptError, AbortError and a closed connection are the app stopping work, not the data.
+REPLICA_FAULTS: tuple[type[apsw.Error], ...] = (
+    apsw.FullError, apsw.IOError, apsw.BusyError, apsw.LockedError, apsw.NoMemError, apsw.ReadOnlyError,
+    apsw.CorruptError, apsw.CantOpenError, apsw.ProtocolError, apsw.PermissionsError, apsw.InterruptError,
+    apsw.AbortError, apsw.ConnectionClosedError, apsw.CursorClosedError)
+
 _ERROR_MAP: list[tuple[type[BaseException], type[sqlite3.Error]]] = [
     (apsw.NotADBError, WrongKeyError),
     (apsw.ConstraintError, sqlite3.IntegrityError),
-    (apsw.BusyError, sqlite3.OperationalError),
-    (apsw.LockedError, sqlite3.OperationalError),
+    (REPLICA_FAULTS, ReplicaUnavailable),
     (apsw.SQLError, sqlite3.OperationalError),
-    (apsw.ReadOnlyError, sqlite3.OperationalError),
-    (apsw.CantOpenError, sqlite3.OperationalError),
     (apsw.MismatchError, sqlite3.IntegrityError),
     (apsw.TooBigError, sqlite3.DataError),
     (apsw.BindingsError, sqlite3.ProgrammingError),
@@ -62,6 +84,31 @@ def translate_error(exc: BaseException) -> BaseException:
             new.__cause__ = exc
             return new
     return exc
+
+
+def replica_fault(exc: BaseException) -> bool:
+    """True if ``exc`` is a fault of the replica rather than of the data: APSW's own, this
+    adapter's ``ReplicaUnavailable`` or SQLAlchemy's wrapper of one (``.orig``), or no memory."""
+    faults = (ReplicaUnavailable, WrongKeyError, MemoryError, apsw.NotADBError) + REPLICA_FAULTS
+    return any(isinstance(e, faults) for e in (exc, getattr(exc, "orig", None)))
+
+
+def apsw_cause(exc: BaseException | None) -> BaseException | None:
+    """The APSW exception behind ``exc`` (itself, SQLAlchemy's ``.orig``, or a ``__cause__``)."""
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, apsw.Error):
+            return exc
+        exc = getattr(exc, "orig", None) or exc.__cause__
+        seen += 1
+    return None
+
+
+def _lost(cause: BaseException | None) -> TransactionLost:
+    why = f"after: {cause}" if cause is not None else "after an earlier error"
+    lost = TransactionLost(f"SQLite rolled the transaction back {why}; nothing of it was kept")
+    lost.__cause__ = apsw_cause(cause) or cause
+    return lost
 
 
 def _opens_transaction(sql: str) -> bool:
@@ -99,14 +146,19 @@ class Cursor:
 
     def _run(self, sql: str, call) -> "Cursor":
         raw = self.connection.raw
+        self.connection.check_transaction()
         if _opens_transaction(sql):
             self.connection.begin()
         self._description = None
         before = raw.total_changes()
         try:
             self._rows = call()
-        except apsw.Error as exc:
-            raise translate_error(exc) from exc
+        except Exception as exc:
+            self.connection.check_transaction(exc)
+            if isinstance(exc, apsw.Error):
+                raise translate_error(exc) from exc
+            raise
+        self.connection.note_state()
         if self._description is None:
             self.rowcount = raw.total_changes() - before
         else:
@@ -135,6 +187,7 @@ class Cursor:
         except StopIteration:
             return None
         except apsw.Error as exc:
+            self.connection.check_transaction(exc)
             raise translate_error(exc) from exc
 
     def fetchmany(self, size: int | None = None) -> list[tuple]:
@@ -153,6 +206,7 @@ class Cursor:
         try:
             rows = list(self._rows)
         except apsw.Error as exc:
+            self.connection.check_transaction(exc)
             raise translate_error(exc) from exc
         self._rows = None
         return rows
@@ -179,21 +233,49 @@ class Connection:
         # The pysqlite dialect reads and sets this; None means "driver does
         # not begin for you", which is never true here, so it stays "".
         self.isolation_level = ""
+        self._expected = False   # a transaction is open as far as the caller knows
+        self._lost: TransactionLost | None = None   # set when SQLite ended it behind the caller
 
     @property
     def in_transaction(self) -> bool:
         return not self.raw.get_autocommit()
+
+    def note_state(self) -> None:
+        """After a statement that succeeded, whatever transaction is open (or none) is the caller's."""
+        self._expected = self.in_transaction
+
+    def check_transaction(self, error: BaseException | None = None) -> None:
+        """Raise ``TransactionLost`` if the caller's transaction is gone (ended by SQLite after
+        ``error``, or after an error on ``raw`` the adapter never saw); else return."""
+        if self._lost is None and self._expected and not self.in_transaction:
+            self._lost = _lost(error)
+        if self._lost is not None:
+            raise self._lost   # the first error is the one that says why
+
+    def raise_if_replica_fault(self, exc: BaseException) -> None:
+        """For code that ran statements on ``raw`` and caught ``exc``: raise ``TransactionLost``
+        if SQLite rolled the transaction back, ``ReplicaUnavailable`` if ``exc`` is a fault of the
+        replica; return if it is the data's and the transaction is intact (the caller goes on)."""
+        self.check_transaction(exc)
+        if replica_fault(exc):
+            if isinstance(exc, apsw.Error):
+                raise translate_error(exc) from exc
+            if isinstance(exc, ReplicaUnavailable):
+                raise exc
+            raise ReplicaUnavailable(str(getattr(exc, "orig", None) or exc)) from exc
 
     def begin(self, immediate: bool = False) -> None:
         """Open a transaction now (bulk code writing through ``raw`` joins it).
 
         ``immediate``: take the write lock now (``BEGIN IMMEDIATE``), waiting for another
         writer up to the busy timeout, so a later write cannot fail on a stale snapshot."""
+        self.check_transaction()
         if not self.in_transaction:
             try:
                 self.raw.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
             except apsw.Error as exc:
                 raise translate_error(exc) from exc
+        self._expected = True
 
     def cursor(self) -> Cursor:
         return Cursor(self)
@@ -202,13 +284,18 @@ class Connection:
         return self.cursor().execute(sql, parameters)
 
     def commit(self) -> None:
+        self.check_transaction()   # never report a commit of writes SQLite already dropped
         if self.in_transaction:
             try:
                 self.raw.execute("COMMIT")
             except apsw.Error as exc:
+                self.check_transaction(exc)
                 raise translate_error(exc) from exc
+        self._expected = False
 
     def rollback(self) -> None:
+        """End the transaction, also one SQLite already rolled back (which then clears the loss)."""
+        self._expected, self._lost = False, None
         if self.in_transaction:
             try:
                 self.raw.execute("ROLLBACK")
@@ -218,6 +305,7 @@ class Connection:
     def close(self) -> None:
         if self.in_transaction:
             self.rollback()
+        self._expected, self._lost = False, None
         self.raw.close()
 
     def create_function(self, name: str, num_params: int, func, *, deterministic: bool = False) -> None:

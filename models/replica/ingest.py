@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import reprlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +30,28 @@ from models.replica.orm.types import to_utc_text, utcnow
 _INSERT = ("INSERT INTO observation (org_code, metric_code, observed_at, value, source, "
            "received_at, feed_seq) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (feed_seq) DO NOTHING")
 _FIELDS = ("org_code", "metric_code", "observed_at", "value", "source", "received_at", "feed_seq")
+MAX_SEQ = 2**63 - 1   # SQLite's largest integer
+_SHORT = reprlib.Repr()   # a value in a reason or a quarantined payload: bounded, however it is nested
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlong = 3, 80, 80, 40
+
+
+def show(value) -> str:
+    """A bounded ``repr`` for reasons: never raises, whatever the value (deep, huge, odd)."""
+    try:
+        return _SHORT.repr(value)
+    except Exception:  # noqa: BLE001 - e.g. an int past the str conversion limit
+        return f"<{type(value).__name__} that cannot be shown>"
+
+
+def storable_text(value: str) -> bool:
+    """SQLite stores UTF-8: a lone surrogate (``\\ud800``, valid in JSON text) cannot be."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass
@@ -50,12 +73,15 @@ def _timestamp(value, name: str, errors: list[str]) -> str | None:
         try:
             return to_utc_text(datetime.fromisoformat(value))
         except ValueError:
-            errors.append(f"{name}: {value!r} is not an ISO 8601 time with a UTC offset")
+            errors.append(f"{name}: {show(value)} is not an ISO 8601 time with a UTC offset")
+            return None
+        except OverflowError:   # e.g. year 1 at +01:00: before year 1 in UTC
+            errors.append(f"{name}: {show(value)} is out of range once turned into UTC")
             return None
     if isinstance(value, datetime):
         try:
             return to_utc_text(value)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             errors.append(f"{name}: {exc}")
             return None
     errors.append(f"{name}: expected a time, got {type(value).__name__}")
@@ -80,13 +106,15 @@ class ObservationValidator:
             org, metric, observed, value, source, received, seq = row
         except (TypeError, ValueError):
             return None, [f"row: expected {len(_FIELDS)} fields ({', '.join(_FIELDS)})"]
-        if type(org) is not str or not org or len(org) > 12:
-            errors.append(f"org_code: {org!r} is not an ODS code")
+        if type(org) is not str or not org or len(org) > 12 or not storable_text(org):
+            errors.append(f"org_code: {show(org)} is not an ODS code")
         bounds = self.ranges.get(metric) if type(metric) is str else None  # a list would not even hash
         if bounds is None:
-            errors.append(f"metric_code: {metric!r} is not in the metric catalogue")
+            errors.append(f"metric_code: {show(metric)} is not in the metric catalogue")
         if type(value) not in (float, int) or isinstance(value, bool):
-            errors.append(f"value: {value!r} is not a number")
+            errors.append(f"value: {show(value)} is not a number")
+        elif type(value) is int and not -2**1023 < value < 2**1023:   # float() would overflow
+            errors.append(f"value: {show(value)} is too large for a number the replica can hold")
         elif not math.isfinite(value):
             errors.append(f"value: {value!r} is not a finite number")
         elif bounds is not None and not (bounds[0] <= value <= bounds[1]):
@@ -94,10 +122,12 @@ class ObservationValidator:
                           f"{bounds[0]:g} to {bounds[1]:g} for {metric}")
         if type(source) is not str or not source:
             errors.append("source: missing")
+        elif not storable_text(source):
+            errors.append(f"source: {show(source)} holds characters that cannot be stored (a lone surrogate)")
         observed = _timestamp(observed, "observed_at", errors)
         received = _timestamp(received, "received_at", errors)
-        if seq is not None and (type(seq) is not int or seq <= 0):
-            errors.append(f"feed_seq: {seq!r} is not a positive whole number")
+        if seq is not None and (type(seq) is not int or not 0 < seq <= MAX_SEQ):
+            errors.append(f"feed_seq: {show(seq)} is not a positive whole number the replica can hold")
         if errors:
             return None, errors
         return (org, metric, observed, float(value), source, received, seq), errors
@@ -113,9 +143,12 @@ def insert_observations(raw, rows: Iterable, validator: ObservationValidator, *,
     def good_rows():
         check = validator.check
         for row in rows:
-            clean, errors = check(row)
+            try:
+                clean, errors = check(row)
+            except Exception as exc:  # noqa: BLE001 - a row the rules did not foresee is refused, not fatal
+                clean, errors = None, [f"row: cannot be checked ({type(exc).__name__}: {show(exc)})"]
             if clean is None:
-                bad.append((now, source, json.dumps(_jsonable(row)), json.dumps(errors)))
+                bad.append((now, source, payload_text(row), json.dumps(errors)))
                 if len(report.problems) < 5:
                     report.problems.append("; ".join(errors))
                 continue
@@ -163,15 +196,15 @@ def _columns_clean(ranges, org_code, metric, observed_at, value, source, receive
     if not (len(org_code) == len(metric) == len(observed_at) == len(value) == len(source)
             == len(received_at) == len(seq)):
         return False
-    if not all(type(o) is str and 0 < len(o) <= 12 for o in set(org_code)):
+    if not all(type(o) is str and 0 < len(o) <= 12 and storable_text(o) for o in set(org_code)):
         return False
     if not all(m in ranges for m in set(metric)):
         return False
-    if not all(type(s) is str and s for s in set(source)):
+    if not all(type(s) is str and s and storable_text(s) for s in set(source)):
         return False
     if not all(_fixed_time(t) for t in set(observed_at).union(received_at)):
         return False
-    if not all(type(n) is int and n > 0 for n in seq):
+    if not all(type(n) is int and 0 < n <= MAX_SEQ for n in seq):
         return False
     isfinite = math.isfinite
     for m, v in zip(metric, value):
@@ -220,13 +253,23 @@ def ingest_observations(store, rows: Iterable, validator: ObservationValidator, 
     return report
 
 
-def _jsonable(row):
-    if isinstance(row, (list, tuple)):
-        return [_jsonable(v) for v in row]
+def payload_text(row) -> str:
+    """A refused row as the JSON text kept in quarantine: always storable, however odd the row."""
+    try:
+        return json.dumps(_jsonable(row))
+    except Exception:  # noqa: BLE001
+        return json.dumps(show(row))
+
+
+def _jsonable(row, depth: int = 0):
+    if isinstance(row, (list, tuple)) and depth < 4:
+        return [_jsonable(v, depth + 1) for v in row]
     if isinstance(row, datetime):
         return row.isoformat()
     if isinstance(row, float) and not math.isfinite(row):
         return repr(row)
+    if isinstance(row, int) and not isinstance(row, bool) and not -MAX_SEQ <= row <= MAX_SEQ:
+        return show(row)
     if row is None or isinstance(row, (str, int, float, bool)):
         return row
-    return repr(row)
+    return show(row)   # anything else, or nested deeper, as a bounded repr

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,6 +67,36 @@ class DamagedReplicaError(StoreError):
     """The file decrypts but SQLite finds it malformed (cut short, or pages changed)."""
 
 
+class ReplicaUnavailableError(StoreError):
+    """The replica cannot be opened now for a reason outside it (disk full, I/O error, locked,
+    read-only); nothing in it is lost."""
+
+
+def _disk_full(path) -> bool:
+    try:
+        return shutil.disk_usage(Path(path).parent).free < 64 * 1024
+    except OSError:
+        return False
+
+
+def unavailable(path, exc: BaseException) -> ReplicaUnavailableError:
+    # SQLite says "disk I/O error" when a full disk leaves no room for the WAL index it makes
+    # on opening: the free space tells the two apart.
+    if isinstance(exc, apsw.FullError) or (isinstance(exc, apsw.IOError) and _disk_full(path)):
+        why = "the disk that holds it is full"
+    elif isinstance(exc, apsw.IOError):   # e.g. its WAL index cannot be made: no space left
+        why = "the disk that holds it gave an I/O error (it may be full, removed or failing)"
+    elif isinstance(exc, (apsw.BusyError, apsw.LockedError)):
+        why = "another program holds it locked"
+    elif isinstance(exc, (apsw.ReadOnlyError, apsw.PermissionsError, apsw.CantOpenError)):
+        why = "it or its folder cannot be written"
+    else:
+        why = str(exc)
+    return ReplicaUnavailableError(
+        f"the replica {path} cannot be opened now: {why} ({exc}); nothing in it is lost: free space on "
+        f"that disk (or fix it) and try again")
+
+
 def damaged(path, exc: BaseException) -> DamagedReplicaError:
     return DamagedReplicaError(
         f"the replica {path} is damaged ({exc}): restore it and its .key file from a backup, or move "
@@ -98,6 +129,9 @@ def connect_raw(path: Path | str, key: bytes, cipher: str = DEFAULT_CIPHER,
     except apsw.CorruptError as exc:
         conn.close()
         raise damaged(path, exc) from None
+    except dbapi.REPLICA_FAULTS as exc:
+        conn.close()
+        raise unavailable(path, exc) from None
     try:
         if not readonly:
             conn.execute("PRAGMA journal_mode = WAL")
@@ -107,6 +141,9 @@ def connect_raw(path: Path | str, key: bytes, cipher: str = DEFAULT_CIPHER,
     except apsw.CorruptError as exc:
         conn.close()
         raise damaged(path, exc) from None
+    except dbapi.REPLICA_FAULTS as exc:
+        conn.close()
+        raise unavailable(path, exc) from None
     return conn
 
 
@@ -131,7 +168,12 @@ class Store:
             except apsw.CorruptError as exc:
                 raise damaged(self.path, exc) from None
             if stale:
-                migrate.upgrade(self.engine)
+                try:
+                    migrate.upgrade(self.engine)
+                except Exception as exc:
+                    if not dbapi.replica_fault(exc):
+                        raise
+                    raise unavailable(self.path, dbapi.apsw_cause(exc) or exc) from None
             self._reader.execute("PRAGMA query_only = ON")
         except BaseException:
             self.close()

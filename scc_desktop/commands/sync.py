@@ -57,7 +57,10 @@ def _sync(args) -> int:
             "last_provider_data_at": _iso(state.last_provider_data_at),
             "position": engine.position(), "applied": result.applied, "batches": result.batches,
             "pushed": result.pushed, "rejected": result.rejected,
-            "outbox_pending": state.outbox_pending, "detail": state.detail}, indent=2))
+            "outbox_pending": state.outbox_pending, "detail": state.detail,
+            "replica_problem": result.replica_problem.line() if result.replica_problem else None}, indent=2))
+    if result.replica_problem:   # not the hub's fault: say what to do about the replica
+        raise UserError(result.replica_problem.line(), 1)
     if result.error:
         fault = client.last_fault
         if isinstance(fault, HubRefused) and fault.token_refused:

@@ -168,3 +168,116 @@ def test_raw_connection_is_keyed_and_returns_to_pool(store):
         raw.execute("INSERT INTO organisation VALUES ('RAA', 'A', 'acute', NULL, NULL, 1)")
     with store.session() as s:
         assert s.get(Organisation, "RAA").name == "A"
+
+
+# --- faults of the replica itself, and a transaction SQLite rolled back ---------------------------
+@pytest.mark.parametrize("fault", [apsw.FullError, apsw.IOError, apsw.BusyError, apsw.LockedError,
+                                   apsw.NoMemError, apsw.ReadOnlyError, apsw.CorruptError])
+def test_a_fault_of_the_replica_is_an_operational_error_of_its_own_kind(fault):
+    """Callers stop on these (and retry later) instead of taking them for bad data; the APSW original
+    stays as the cause, so the reason can be told apart by type, never by its words."""
+    original = fault("as SQLite words it")
+    translated = dbapi.translate_error(original)
+    assert isinstance(translated, dbapi.ReplicaUnavailable)
+    assert isinstance(translated, sqlite3.OperationalError)
+    assert translated.__cause__ is original
+    assert dbapi.replica_fault(translated) and dbapi.replica_fault(original)
+
+
+@pytest.mark.parametrize("data_fault", [apsw.ConstraintError("CHECK constraint failed"), apsw.SQLError("x"),
+                                        apsw.TooBigError("x"), OverflowError("int too big to convert"),
+                                        ValueError("x"), RecursionError("x"), TypeError("x")])
+def test_a_fault_of_the_data_is_not_a_replica_fault(data_fault):
+    assert not dbapi.replica_fault(data_fault)
+    assert not dbapi.replica_fault(dbapi.translate_error(data_fault))
+
+
+def _limited(conn, spare_pages):
+    pages = conn.raw.execute("PRAGMA page_count").fetchall()[0][0]
+    conn.raw.execute(f"PRAGMA max_page_count = {pages + spare_pages}")
+
+
+def _fill(conn_or_raw):
+    for i in range(200):
+        conn_or_raw.execute("INSERT INTO t (a, b) VALUES (?, ?)", (i, "x" * 3000))
+
+
+def test_after_sqlite_rolls_the_transaction_back_no_statement_opens_a_new_one(conn):
+    """On SQLITE_FULL SQLite may roll back the whole transaction.  Before, the next statement
+    began a new transaction silently and the caller committed half its work as if whole."""
+    _limited(conn, 4)
+    conn.execute("INSERT INTO t (a, b) VALUES (1, 'first')")
+    with pytest.raises(dbapi.TransactionLost) as lost:
+        _fill(conn)
+    assert isinstance(lost.value.__cause__, apsw.FullError)
+    assert "rolled the transaction back" in str(lost.value) and "full" in str(lost.value)
+    with pytest.raises(dbapi.TransactionLost):
+        conn.execute("INSERT INTO t (a, b) VALUES (2, 'after the loss')")
+    with pytest.raises(dbapi.TransactionLost):
+        conn.commit()
+    conn.rollback()   # the caller ends it: the connection works again, and nothing was kept
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
+    conn.execute("INSERT INTO t (a, b) VALUES (3, 'new transaction')")
+    conn.commit()
+    assert conn.execute("SELECT a FROM t").fetchall() == [(3,)]
+
+
+def test_a_transaction_lost_under_bulk_code_on_the_raw_connection_is_noticed(conn):
+    """Bulk paths write through ``raw`` (APSW) inside the adapter's transaction: the adapter never
+    saw their error, but it still must not begin anew or commit as if nothing happened."""
+    _limited(conn, 4)
+    conn.begin(immediate=True)
+    conn.execute("INSERT INTO t (a, b) VALUES (1, 'first')")
+    with pytest.raises(apsw.FullError):
+        _fill(conn.raw)
+    with pytest.raises(dbapi.TransactionLost):
+        conn.execute("INSERT INTO t (a, b) VALUES (2, 'after the loss')")
+    with pytest.raises(dbapi.TransactionLost):
+        conn.commit()
+    conn.rollback()
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
+
+
+def test_raise_if_replica_fault_tells_the_replica_from_the_data(conn):
+    conn.begin()
+    conn.execute("INSERT INTO t (a, b) VALUES (1, 'kept')")
+    conn.raise_if_replica_fault(OverflowError("int too big to convert"))   # the data's: carry on
+    with pytest.raises(dbapi.ReplicaUnavailable) as busy:
+        conn.raise_if_replica_fault(apsw.BusyError("database is locked"))
+    assert not isinstance(busy.value, dbapi.TransactionLost)   # still open: the caller decides
+    _limited(conn, 4)
+    try:
+        _fill(conn.raw)
+    except apsw.FullError as exc:
+        with pytest.raises(dbapi.TransactionLost) as lost:
+            conn.raise_if_replica_fault(exc)
+        assert lost.value.__cause__ is exc
+        with pytest.raises(dbapi.TransactionLost):   # whatever a caller takes a later error for
+            conn.raise_if_replica_fault(OverflowError("int too big to convert"))
+    conn.rollback()
+
+
+def test_a_session_that_carries_on_after_the_loss_commits_nothing(store):
+    """Writers in the sync thread and the background (outbox marking, housekeeping) use
+    ``store.writing()``: a statement after the loss raises instead of beginning a transaction
+    of its own, which the end of the block would then have committed."""
+    with pytest.raises(sqlalchemy.exc.OperationalError) as full:
+        with store.writing() as s:
+            raw = s.connection().connection.driver_connection.raw
+            pages = raw.execute("PRAGMA page_count").fetchall()[0][0]
+            raw.execute(f"PRAGMA max_page_count = {pages + 3}")
+            s.execute(text("INSERT INTO organisation (ods_code, name, sector, active) "
+                           "VALUES ('RAA', 'A', 'acute', 1)"))
+            try:
+                for i in range(200):
+                    s.execute(text("INSERT INTO outbox (uuid, kind, payload, created_at, attempts) "
+                                   "VALUES (:u, 'decision', :p, '2026-01-01T00:00:00.000000+00:00', 0)"),
+                              {"u": f"{i:036d}", "p": '"' + "x" * 3000 + '"'})
+            except sqlalchemy.exc.DBAPIError:
+                pass   # a careless writer carries on ...
+            s.execute(text("INSERT INTO organisation (ods_code, name, sector, active) "
+                           "VALUES ('RBB', 'B', 'acute', 1)"))   # ... and must be stopped here
+    raw.execute(f"PRAGMA max_page_count = {pages + 100_000}")
+    assert isinstance(full.value.orig, dbapi.TransactionLost)
+    with store.session() as s:
+        assert s.scalars(select(Organisation.ods_code)).all() == []

@@ -15,7 +15,6 @@ import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy.exc import StatementError
 
 from benchmarks import desktop_fixture as fixture
 from models.replica.ingest import ObservationValidator
@@ -194,17 +193,24 @@ def test_two_items_with_one_position_keep_the_first_and_its_scores_only(replicas
     assert rows == [("RXX", 2), ("RXX", 1)]
 
 
-def test_a_failure_before_the_commit_leaves_the_replica_as_it_was_and_the_repeat_applies_all(replicas):
+def test_a_failure_before_the_commit_leaves_the_replica_as_it_was_and_the_repeat_applies_all(replicas,
+                                                                                           monkeypatch):
+    import sync.apply as apply_mod
+
     good = mixed_batch()
-    # A provider time without an offset: the cursor's row refuses it, after every item is written.
-    naive = good.model_copy(update={"last_provider_data_at": datetime(2026, 1, 12, 9, 0)})
+    real_set_cursor = apply_mod._set_cursor
+
+    def dies(*args):   # after every item is written, before the commit
+        raise RuntimeError("the process dies")
+    monkeypatch.setattr(apply_mod, "_set_cursor", dies)
     for bulk in (True, False):
         before = snapshot(replicas[bulk])
-        with pytest.raises(StatementError, match="no UTC offset"):
-            apply_batch(replicas[bulk], naive, VALIDATOR, bulk=bulk)
+        with pytest.raises(RuntimeError):
+            apply_batch(replicas[bulk], good, VALIDATOR, bulk=bulk)
         assert snapshot(replicas[bulk]) == before
         with replicas[bulk].raw() as raw:
             assert raw.execute("SELECT count(*) FROM opel_assessment").fetchall() == [(0,)]
+    monkeypatch.setattr(apply_mod, "_set_cursor", real_set_cursor)
     bulk, each, _ = apply_both(replicas, good)  # the next pull repeats the batch
     assert (bulk.applied, bulk.quarantined) == (11, 6)
     assert_same(replicas, bulk, each)

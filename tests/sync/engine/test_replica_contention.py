@@ -77,7 +77,7 @@ def test_sync_waits_out_a_busy_replica_and_the_next_cycle_applies_the_batch(sqli
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert blocked.error and blocked.error.startswith("replica:") and "locked" in blocked.error.lower()
+    assert blocked.replica_problem.title == "Replica busy" and "locked" in blocked.error.lower()
     assert desk.position() == before                               # the batch rolled back with its cursor
     assert _count(desk.store, QuarantinedRecord) == 0              # and was not taken for bad data
     assert _count(desk.store, Observation) == 0
@@ -113,11 +113,16 @@ def test_the_sync_loop_outlives_a_cycle_that_raises(sqlite_hub, make_desktop, mo
 
 
 def test_a_busy_replica_is_not_quarantine_material():
-    """The per-item savepoint path re-raises a lock error instead of quarantining the item."""
+    """A lock error is the replica's, told by its type (not its words): the per-item path re-raises it
+    instead of quarantining the item.  An error in the statement itself is not."""
+    import apsw
     from sqlalchemy.exc import OperationalError
 
-    from sync import apply
+    from models.replica import dbapi
 
-    exc = OperationalError("INSERT ...", {}, Exception("database is locked"))
-    assert apply._replica_unavailable(exc)
-    assert not apply._replica_unavailable(OperationalError("INSERT ...", {}, Exception("no such column: x")))
+    for fault in (apsw.BusyError("database is locked"), apsw.LockedError("database table is locked")):
+        wrapped = OperationalError("INSERT ...", {}, dbapi.translate_error(fault))
+        assert dbapi.replica_fault(wrapped)
+    assert not dbapi.replica_fault(OperationalError("INSERT ...", {}, dbapi.translate_error(
+        apsw.SQLError("no such column: x"))))
+    assert not dbapi.replica_fault(OperationalError("INSERT ...", {}, Exception("database is locked")))

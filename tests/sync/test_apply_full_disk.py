@@ -1,0 +1,69 @@
+"""A replica that runs out of space mid-batch: no feed position is ever skipped.
+
+On ``SQLITE_FULL`` SQLite may roll the whole transaction back.  Before, ``apply_batch``
+took the error for bad data, the adapter began a new transaction under it, and the rest
+of the batch and the new cursor committed: over 12 batches, 19 of 60 positions were
+neither stored nor quarantined.  Here the replica is limited with ``PRAGMA
+max_page_count`` (SQLite answers exactly as on a full disk) over 12 real-sized batches
+(40 providers: observations as columns, about 120 assessments, every other kind, one
+item in each that cannot be applied); a real small filesystem is in
+tests/sync/engine/test_replica_full.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from models.replica.dbapi import replica_fault
+from models.replica.store import Store
+from sync.apply import apply_batch
+from sync.engine import catalogue_validator
+from tests.models.conftest import FAST_KDF, PASSPHRASE
+from tests.sync.replica_space import PageLimit, accounted, check_no_gap, positions, real_batches
+
+BATCHES = 12
+
+
+@pytest.fixture(scope="module")
+def batches():
+    return real_batches(BATCHES)
+
+
+@pytest.fixture(scope="module")
+def validator():
+    return catalogue_validator()
+
+
+@pytest.mark.parametrize("spare_pages", [20, 29, 47, 56, 173])   # full in different places
+def test_the_cursor_never_passes_an_item_a_full_replica_did_not_apply(tmp_path, batches, validator, spare_pages):
+    feed = set().union(*map(positions, batches))
+    by_start = {min(positions(b)): b for b in batches}
+    poison = {i.seq for b in batches for i in b.items if i.data.get("staffed_beds") == 10**20}
+    store = Store.create(tmp_path / "scc.db", PASSPHRASE, kdf=FAST_KDF)
+    limit = PageLimit(store, spare_pages)
+    try:
+        full, cursors = 0, []
+        for _cycle in range(BATCHES + 6):
+            with store.raw() as raw:
+                cursor = check_no_gap(raw, feed)
+            cursors.append(cursor)
+            if cursor == max(feed):
+                break
+            try:
+                apply_batch(store, by_start[cursor + 1], validator)
+            except Exception as exc:  # noqa: BLE001 - asserted just below
+                assert replica_fault(exc), repr(exc)
+                full += 1
+                with store.raw() as raw:
+                    assert check_no_gap(raw, feed) == cursor   # the cursor did not move
+                if full == 3:
+                    limit.lift()   # space returns: the next cycles go on by themselves
+        assert full == 3
+        assert cursors == sorted(cursors)
+        with store.raw() as raw:
+            stored, quarantined, cursor = accounted(raw)
+        assert cursor == max(feed)
+        assert quarantined == poison and stored == feed - poison
+    finally:
+        limit.remove()
+        store.close()
