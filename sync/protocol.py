@@ -23,7 +23,9 @@ from sync.limits import (  # noqa: F401  (MIN_YEAR...: the protocol's bounds, im
     Code, FreeText, Int64, JsonObject, Time)
 
 PROTOCOL_MAJOR = 1
-PROTOCOL_MINOR = 2  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert_ack (checked), on_call_shift
+PROTOCOL_MINOR = 3  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert_ack (checked), on_call_shift;
+# 1.3: Health.reason, 503 "unavailable" when the hub's database is full or failing, bounded values
+
 PROTOCOL_VERSION = f"{PROTOCOL_MAJOR}.{PROTOCOL_MINOR}"
 VERSION_HEADER = "SCC-Protocol"
 MAX_FEED_BATCH = 5000  # feed positions per batch, per-item format
@@ -360,3 +362,4 @@ class Health(_Msg):
     head: int
     database: str
     hub_id: str | None = None  # as in FeedBatch
+    reason: str | None = None  # 1.3: why it is degraded (e.g. the database is full), for a person

@@ -18,10 +18,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync import protocol as p
-from sync.hub import feed, intake, jsonbody, records
+from sync.hub import feed, intake, jsonbody, records, storage
 from sync.hub.auth import ADMIN, READ_FEED, Principal, authenticate, require
 from sync.hub.core import Hub
 from sync.hub.errors import ApiError, validation
@@ -30,6 +31,7 @@ from sync.hub.validate import Checked, parse_csv
 from sync.limits import INT64_MAX, Code
 
 log = logging.getLogger("sync.hub")
+_RETRY = {"Retry-After": str(storage.RETRY_AFTER_SECONDS)}
 
 
 def _error(status: int, body: p.ErrorBody, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -131,15 +133,19 @@ def create_app(hub: Hub) -> FastAPI:
 
     @app.get("/health")
     def health() -> JSONResponse:
+        head, reason = 0, None
         try:
             with hub.db.read() as conn:
                 head = hub.db.head(conn)
         except Exception as exc:  # the database is down: say so, do not crash the probe
             log.warning("health: database unavailable: %s", exc)
-            body = p.Health(status="degraded", head=0, database=hub.db.kind, hub_id=hub.db.hub_id)
-            return JSONResponse(body.model_dump(), status_code=503)
-        return JSONResponse(p.Health(status="ok", head=head, database=hub.db.kind,
-                                     hub_id=hub.db.hub_id).model_dump())
+            reason = storage.fault_reason(exc) or "the hub cannot read its database (the hub's log has the details)"
+        reason = reason or hub.db.storage.reason  # a write failed on storage and none has succeeded since
+        body = p.Health(status="degraded" if reason else "ok", head=head, database=hub.db.kind,
+                        hub_id=hub.db.hub_id, reason=reason)
+        if reason:
+            return JSONResponse(body.model_dump(), status_code=503, headers=_RETRY)
+        return JSONResponse(body.model_dump())
 
     @app.post("/v1/submissions")
     async def submit_json(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
@@ -202,6 +208,16 @@ def _handlers(app: FastAPI) -> None:
     async def http_error(_request, exc: StarletteHTTPException):
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _error(exc.status_code, p.ErrorBody(code=code, message=str(exc.detail)), exc.headers)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def database_error(request, exc: SQLAlchemyError):
+        reason = storage.fault_reason(exc)
+        if reason is None:
+            return await internal(request, exc)
+        log.error("%s %s: %s (%s)", request.method, request.url.path, reason, exc)
+        return _error(503, p.ErrorBody(code="unavailable", message=(
+            f"{reason}; what this request sent was not stored (anything quarantined excepted): "
+            "send it again later, retrying is safe")), _RETRY)
 
     @app.exception_handler(Exception)
     async def internal(_request, exc: Exception):

@@ -20,6 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sync import protocol as p
+from tests.support.fixtures import DATABASES, new_db_url
+from tests.support.hub import start_hub
 from tests.sync.hub.helpers import at, decision
 
 pytestmark = pytest.mark.timeout(300)
@@ -27,6 +29,17 @@ pytestmark = pytest.mark.timeout(300)
 EXAMPLES = int(os.environ.get("SCC_FUZZ_EXAMPLES") or 0)
 FUZZ = settings(max_examples=EXAMPLES or 30, deadline=None, derandomize=not EXAMPLES,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def fuzz_hub(request, tmp_path_factory):
+    """A hub of its own: the hundreds of quarantined examples stay out of the shared hub's pages."""
+    folder = tmp_path_factory.mktemp(f"fuzz-hub-{request.param}")
+    process = start_hub(folder, new_db_url(request, folder, request.param))
+    yield process
+    process.stop()
+
 
 HOSTILE_TEXT = ["", " ", "\x00", "a\x00b", "\ud800", "x\udfff", "\x7f", "\u0085", "\n", "\u2028",
                 "0314-03-14T09:00:00+00:00", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00",
@@ -109,23 +122,23 @@ def head_of(hub) -> int:
      "reap_level", "csp_level", "category", "period_start", "period_end", "incidents", "mean_seconds",
      "event_uuid", "hospital_code", "state", "arrived_at", "reported_at", "level", "staffed_beds", "type",
      "extra"]), value=hostile)
-def test_a_bent_submission_item_is_never_a_5xx_and_never_poison(shared_hub, which, field, value):
+def test_a_bent_submission_item_is_never_a_5xx_and_never_poison(fuzz_hub, which, field, value):
     items = valid_items()
     items[which] = bend(items[which], [field], value)
-    head = head_of(shared_hub)
+    head = head_of(fuzz_hub)
     body = {"submission_id": f"sub-fuzz-{uuid.uuid4().hex}", "org_code": "RTEST1", "submitted_at": at(),
             "items": items}
-    r = post(shared_hub, "/v1/submissions", body)
+    r = post(fuzz_hub, "/v1/submissions", body)
     assert r.status_code in (200, 422), r.text
-    assert_new_feed_items_pass_their_models(shared_hub, head)
+    assert_new_feed_items_pass_their_models(fuzz_hub, head)
 
 
 @FUZZ
 @given(field=st.sampled_from(["submission_id", "org_code", "submitted_at", "items"]), value=hostile)
-def test_a_bent_submission_envelope_is_never_a_5xx(shared_hub, field, value):
+def test_a_bent_submission_envelope_is_never_a_5xx(fuzz_hub, field, value):
     body = {"submission_id": f"sub-fuzz-{uuid.uuid4().hex}", "org_code": "RTEST1", "submitted_at": at(),
             "items": valid_items()[:1]}
-    r = post(shared_hub, "/v1/submissions", bend(body, [field], value))
+    r = post(fuzz_hub, "/v1/submissions", bend(body, [field], value))
     assert r.status_code in (200, 409, 422), r.text
 
 
@@ -135,15 +148,15 @@ def test_a_bent_submission_envelope_is_never_a_5xx(shared_hub, field, value):
      ["data", "changes"], ["data", "acknowledged_at"], ["data", "acknowledged_by"], ["data", "op"],
      ["data", "starts_at"], ["data", "ends_at"], ["data", "rota"], ["data", "decided_at"], ["data", "x"]]),
     value=hostile)
-def test_a_bent_record_is_never_a_5xx_and_never_poison(shared_hub, which, path, value):
+def test_a_bent_record_is_never_a_5xx_and_never_poison(fuzz_hub, which, path, value):
     records = valid_records()
     if len(path) == 2 and not isinstance(records[which].get("data"), dict):
         path = path[:1]
     records[which] = bend(records[which], path, value)
-    head = head_of(shared_hub)
-    r = post(shared_hub, "/v1/records", {"records": records}, role="room_lead")
+    head = head_of(fuzz_hub)
+    r = post(fuzz_hub, "/v1/records", {"records": records}, role="room_lead")
     assert r.status_code in (200, 422), r.text
-    assert_new_feed_items_pass_their_models(shared_hub, head)
+    assert_new_feed_items_pass_their_models(fuzz_hub, head)
 
 
 query_values = st.one_of(st.sampled_from([str(v) for v in HOSTILE_INT] + ["-0", "1e3", "0x10", "nan", "inf",
@@ -155,12 +168,12 @@ query_values = st.one_of(st.sampled_from([str(v) for v in HOSTILE_INT] + ["-0", 
 @given(endpoint=st.sampled_from([("/v1/feed", ("after", "limit", "wait", "format")),
                                  ("/v1/quarantine", ("after_id", "limit", "org_code"))]),
        data=st.data())
-def test_bent_query_parameters_are_never_a_5xx(shared_hub, endpoint, data):
+def test_bent_query_parameters_are_never_a_5xx(fuzz_hub, endpoint, data):
     path, names = endpoint
     params = {name: data.draw(query_values, label=name) for name in names
               if data.draw(st.booleans(), label=f"send {name}")}
     params.pop("wait", None) if params.get("wait") not in (None, "0", "", "-0") else None  # no long waits
-    r = shared_hub.request("GET", path, role="admin", params=params)
+    r = fuzz_hub.request("GET", path, role="admin", params=params)
     assert r.status_code in (200, 409, 422), r.text
 
 
@@ -168,10 +181,10 @@ def test_bent_query_parameters_are_never_a_5xx(shared_hub, endpoint, data):
 @given(cells=st.lists(st.sampled_from(HOSTILE_TEXT + ["observation", "ga_bed_occupancy_pct", "90", "1e400",
                                                       at(), "critcon", "2", "99999999999999999999"]),
                       min_size=4, max_size=4))
-def test_a_bent_csv_row_is_never_a_5xx(shared_hub, cells):
+def test_a_bent_csv_row_is_never_a_5xx(fuzz_hub, cells):
     line = ",".join('"' + c.replace('"', '""') + '"' for c in cells)
     body = f"type,metric,observed_at,value\nobservation,ga_bed_occupancy_pct,{at()},90\n{line}\n"
-    r = shared_hub.request("POST", "/v1/submissions/csv", role="admin",
+    r = fuzz_hub.request("POST", "/v1/submissions/csv", role="admin",
                            params={"org_code": "RTEST1", "submission_id": f"sub-fuzz-{uuid.uuid4().hex}"},
                            data=body.encode("utf-8", "surrogatepass"), headers={"Content-Type": "text/csv"})
     assert r.status_code in (200, 422), r.text
