@@ -41,20 +41,20 @@ MAX_INCIDENTS = 10_000_000  # above a year of incidents at the busiest ambulance
 MAX_RESPONSE_SECONDS = 7 * 24 * 3600  # a response time or handover measured in seconds: a week at most
 MAX_REASON_CHARS = 2000
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-_CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# One search a string: the first character that may not travel (in a code / in free text).
+_BAD_IN_CODE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_BAD_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def text_problem(value: str, *, free_text: bool = False) -> str | None:
     """Why ``value`` cannot travel (lone surrogate, control character), or None."""
-    bad = _SURROGATE.search(value)
-    if bad:
-        return f"holds a lone surrogate U+{ord(bad.group()):04X} at character {bad.start()} (not Unicode text)"
-    bad = (_CONTROL_IN_TEXT if free_text else _CONTROL).search(value)
-    if bad:
-        return f"holds the control character U+{ord(bad.group()):04X} at character {bad.start()}"
-    return None
+    bad = (_BAD_IN_TEXT if free_text else _BAD_IN_CODE).search(value)
+    if bad is None:
+        return None
+    code = ord(bad.group())
+    if 0xD800 <= code <= 0xDFFF:
+        return f"holds a lone surrogate U+{code:04X} at character {bad.start()} (not Unicode text)"
+    return f"holds the control character U+{code:04X} at character {bad.start()}"
 
 
 def time_problem(value: datetime) -> str | None:
@@ -70,42 +70,55 @@ def json_problems(value: Any, path: str = "") -> list[tuple[str, str]]:
 
     Iterative, so a document nested thousands deep is reported, not recursed
     into; below the depth limit nothing is looked at (one reason says it all).
+    Paths are built for containers only and for a scalar only when it is bad:
+    a decision with a 40-provider snapshot is a few hundred values.
     """
     problems: list[tuple[str, str]] = []
+    if not isinstance(value, (dict, list)):
+        reason = _scalar_problem(value)
+        return [(path, reason)] if reason else []
     stack: list[tuple[Any, str, int]] = [(value, path, 1)]
     while stack:
         node, where, depth = stack.pop()
-        if isinstance(node, (dict, list)):
-            if depth > MAX_DATA_DEPTH:
-                problems.append((where, f"nested deeper than {MAX_DATA_DEPTH} levels"))
-                continue
-            if isinstance(node, dict):
-                for key, child in reversed(node.items()):  # popped in document order
-                    key_text = str(key)
-                    reason = text_problem(key_text) or (
-                        f"a key of {len(key_text)} characters; at most {MAX_KEY_CHARS}"
-                        if len(key_text) > MAX_KEY_CHARS else None)
-                    if reason:
-                        problems.append((where, f"key {key_text.encode('ascii', 'backslashreplace').decode()!r} "
-                                                f"{reason}"))
-                        continue
-                    stack.append((child, f"{where}.{key_text}" if where else key_text, depth + 1))
-            else:
-                stack.extend((node[i], f"{where}.{i}" if where else str(i), depth + 1)
-                             for i in range(len(node) - 1, -1, -1))
-        elif isinstance(node, bool) or node is None:
+        if depth > MAX_DATA_DEPTH:
+            problems.append((where, f"nested deeper than {MAX_DATA_DEPTH} levels"))
             continue
-        elif isinstance(node, int):
-            if not INT64_MIN <= node <= INT64_MAX:
-                problems.append((where, "an integer beyond the signed 64-bit range a replica can store"))
-        elif isinstance(node, float):
-            if not math.isfinite(node):
-                problems.append((where, f"must be a finite number, got {node!r}"))
-        elif isinstance(node, str):
-            reason = text_problem(node, free_text=True)
-            if reason:
-                problems.append((where, reason))
+        children = []
+        if isinstance(node, dict):
+            for key, child in node.items():
+                key_text = key if type(key) is str else str(key)
+                reason = text_problem(key_text) or (
+                    f"a key of {len(key_text)} characters; at most {MAX_KEY_CHARS}"
+                    if len(key_text) > MAX_KEY_CHARS else None)
+                if reason:
+                    problems.append((where, f"key {key_text.encode('ascii', 'backslashreplace').decode()!r} "
+                                            f"{reason}"))
+                else:
+                    children.append((key_text, child))
+        else:
+            children = [(str(i), child) for i, child in enumerate(node)]
+        below = []
+        for name, child in children:
+            if isinstance(child, (dict, list)):
+                below.append((child, f"{where}.{name}" if where else name, depth + 1))
+            else:
+                reason = _scalar_problem(child)
+                if reason:
+                    problems.append((f"{where}.{name}" if where else name, reason))
+        stack.extend(reversed(below))  # popped in document order
     return problems
+
+
+def _scalar_problem(value: Any) -> str | None:
+    kind = type(value)
+    if kind is str:
+        return text_problem(value, free_text=True)
+    if kind is int:
+        return None if INT64_MIN <= value <= INT64_MAX else \
+            "an integer beyond the signed 64-bit range a replica can store"
+    if kind is float:
+        return None if math.isfinite(value) else f"must be a finite number, got {value!r}"
+    return None  # None, True, False
 
 
 def _code(value: str) -> str:
