@@ -16,12 +16,17 @@ desktop's own HTTP client, in two ways, sample by sample in turn:
     BASELINE: a new connection for every request (connect, request, close);
 ``kept-alive``
     one ``requests.Session`` reused for every request, as the desktop's
-    sync engine does.
+    sync engine does;
+``kept-alive, before``
+    the same against a second hub process on the same database whose
+    listening socket is made as it was before issue 15 (finding 8): without
+    ``IPPROTO_TCP``, so its connections never get ``TCP_NODELAY`` and each
+    answer on a reused connection waits for the client's delayed ACK.
 
-The ratio is kept-alive median / fresh median of the same run. A kept-alive
-request skips the TCP handshake, so it should be the faster: before the hub
-set ``TCP_NODELAY`` (issue 15, finding 8) it was the slower by ~40 ms, the
-client's delayed ACK. Target: a kept-alive round trip of at most 5 ms.
+The ratio is kept-alive median / fresh median of the same run (and the
+before-fix kept-alive against the same baseline). A kept-alive request skips
+the TCP handshake, so it should be the faster. Target: a kept-alive round trip
+of at most 5 ms.
 
 Usage::
 
@@ -53,7 +58,22 @@ DEFAULT_SAMPLES = 300
 QUICK_SAMPLES = 20
 WARMUP = 5
 TARGET_KEPT_ALIVE_MS = 5.0
-MODES = ("fresh", "kept-alive")
+MODES = ("fresh", "kept-alive", "kept-alive, before")
+# The listening socket as sync.hub.server.bind made it before issue 15 (protocol 0, not IPPROTO_TCP).
+BEFORE_FIX = """
+import socket
+import sync.hub.server as server
+
+def bind(host, port):
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+server.bind = bind
+"""
 REQUESTS = ("health", "feed poll")
 
 
@@ -88,8 +108,8 @@ class Result:
     def get(self, request: str, mode: str) -> Series:
         return next(s for s in self.series if s.request == request and s.mode == mode)
 
-    def ratio(self, request: str) -> float:
-        return self.get(request, "kept-alive").median / self.get(request, "fresh").median
+    def ratio(self, request: str, mode: str = "kept-alive") -> float:
+        return self.get(request, mode).median / self.get(request, "fresh").median
 
     @property
     def meets_target(self) -> bool:
@@ -109,36 +129,39 @@ def run(samples: int, tmpdir: str | None = None, progress=lambda line: None) -> 
     import requests
 
     from sync.protocol import PROTOCOL_VERSION, VERSION_HEADER
-    from tests.support.hub import start_hub
+    from tests.support.hub import HubProcess, start_hub
 
     with tempfile.TemporaryDirectory(prefix="scc-bench-rt-", dir=tmpdir) as folder:
         hub = start_hub(Path(folder))
+        before = None
         try:
+            before = HubProcess(hub.db_url, Path(folder), dict(hub.tokens), preamble=BEFORE_FIX).start()
             headers = {VERSION_HEADER: PROTOCOL_VERSION, "Authorization": f"Bearer {hub.tokens['room_lead']}"}
             head = requests.get(hub.url + "/health", timeout=10).json()["head"]
-            targets = {"health": (hub.url + "/health", None),
-                       "feed poll": (hub.url + "/v1/feed", {"after": head})}
+            paths = {"health": ("/health", None), "feed poll": ("/v1/feed", {"after": head})}
             series = {(r, m): Series(r, m) for r in REQUESTS for m in MODES}
             failures = 0
-            with requests.Session() as session:
+            with requests.Session() as session, requests.Session() as before_session:
                 session.headers.update(headers)
+                before_session.headers.update(headers)
 
                 def once(request: str, mode: str) -> float:
-                    url, params = targets[request]
+                    server, client = (before, before_session) if mode == "kept-alive, before" else (hub, session)
+                    path, params = paths[request]
+                    cpu = process_cpu_s(server.proc.pid)
                     start = time.perf_counter()
-                    cpu = process_cpu_s(hub.proc.pid)
                     if mode == "fresh":
                         with requests.Session() as own:  # its own pool: a new connection, closed after
-                            r = own.get(url, params=params, headers=headers, timeout=10)
+                            r = own.get(server.url + path, params=params, headers=headers, timeout=10)
                             r.json()
                     else:
-                        r = session.get(url, params=params, timeout=10)
+                        r = client.get(server.url + path, params=params, timeout=10)
                         r.json()
                     elapsed = (time.perf_counter() - start) * 1000
                     if r.status_code != 200:
                         raise RuntimeError(f"{request} answered {r.status_code}: {r.text[:200]}")
                     # Clock ticks are coarse (10 ms); summed over many requests the share is fair.
-                    after = process_cpu_s(hub.proc.pid)
+                    after = process_cpu_s(server.proc.pid)
                     one = series[(request, mode)]
                     one.hub_cpu_s = None if cpu is None or after is None or one.hub_cpu_s is None \
                         else one.hub_cpu_s + after - cpu
@@ -148,7 +171,9 @@ def run(samples: int, tmpdir: str | None = None, progress=lambda line: None) -> 
                     for mode in MODES:
                         for _ in range(WARMUP):
                             once(request, mode)
-                for i in range(samples):  # in turn, so both modes meet the same conditions
+                for series_ in series.values():  # the warm-up's CPU is not a sample's
+                    series_.hub_cpu_s = 0.0 if series_.hub_cpu_s is not None else None
+                for i in range(samples):  # in turn, so every mode meets the same conditions
                     for request in REQUESTS:
                         for mode in (MODES if i % 2 else MODES[::-1]):
                             try:
@@ -159,6 +184,8 @@ def run(samples: int, tmpdir: str | None = None, progress=lambda line: None) -> 
                     if (i + 1) % 100 == 0:
                         progress(f"{i + 1}/{samples} samples")
         finally:
+            if before is not None:
+                before.stop()
             hub.stop()
     return Result(samples, list(series.values()), report.load(), failures)
 
@@ -175,8 +202,8 @@ def markdown(result: Result) -> str:
         lines.append(f"| {s.request} | {s.mode} | {len(s.samples_ms)} | {s.median:.2f} | {s.p90:.2f} | "
                      f"{min(s.samples_ms):.2f} | {max(s.samples_ms):.2f} | {1000 / s.median:,.0f} | "
                      f"{report.fmt(s.hub_cpu_ms, '.2f')} |")
-    lines += ["", "| request | kept-alive / fresh (median) |", "|---|---|"]
-    lines += [f"| {r} | {result.ratio(r):.2f}x |" for r in REQUESTS]
+    lines += ["", "| request | kept-alive / fresh (median) | kept-alive before the fix / fresh |", "|---|---|---|"]
+    lines += [f"| {r} | {result.ratio(r):.2f}x | {result.ratio(r, 'kept-alive, before'):.2f}x |" for r in REQUESTS]
     verdict = "met" if result.meets_target else "NOT met"
     lines += ["", f"Target: a kept-alive round trip of at most {TARGET_KEPT_ALIVE_MS:g} ms (health median "
                   f"{result.get('health', 'kept-alive').median:.2f} ms): {verdict}."]
@@ -190,7 +217,8 @@ def to_json(result: Result) -> dict:
             "target_kept_alive_ms": TARGET_KEPT_ALIVE_MS, "meets_target": result.meets_target,
             "series": [{**asdict(s), "median_ms": s.median, "p90_ms": s.p90, "hub_cpu_ms": s.hub_cpu_ms}
                        for s in result.series],
-            "ratios": {r: result.ratio(r) for r in REQUESTS}}
+            "ratios": {r: result.ratio(r) for r in REQUESTS},
+            "ratios_before_fix": {r: result.ratio(r, "kept-alive, before") for r in REQUESTS}}
 
 
 def main(argv=None) -> int:
