@@ -56,7 +56,8 @@ def full_decision(text: str) -> dict:
     rec = decision(text)
     rec["data"].update(device_seq=1, decided_at=at(), decision_maker="Dr Test", decision_maker_role="Director",
                        rationale="capacity", recorded_by="test", recorded_at=at(),
-                       situation_snapshot=snapshot_of_40_providers(), links=[{"kind": "alert", "uuid": str(uuid.uuid4())}])
+                       situation_snapshot=snapshot_of_40_providers(),
+                       links=[{"kind": "alert", "uuid": str(uuid.uuid4())}])
     rec["data"]["content_hash"] = hashlib.sha256(json.dumps(rec["data"], sort_keys=True).encode()).hexdigest()
     return rec
 
