@@ -32,6 +32,7 @@ from sync.hub.intake import quarantine_records, wire
 from sync.limits import json_problems, text_problem, time_problem
 
 MAX_RECORD_BYTES = 256 * 1024
+_MAX_NAMED = 20  # problems named one by one in a record's data; the rest are counted
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -56,8 +57,12 @@ def _check(index: int, raw: Any) -> tuple[p.RecordPush | None, list[p.FieldError
         errors.append(p.FieldError(field=f"{where}.uuid", reason=f"'{rec.uuid}' is not a UUID"))
     # What every desktop must be able to store and serialise (sync/limits.py); the
     # desktop's FeedRecord model checks the same, so nothing stored here is poison there.
+    found = json_problems(rec.data)
     unstorable = [p.FieldError(field=f"{where}.data.{path}" if path else f"{where}.data", reason=reason)
-                  for path, reason in json_problems(rec.data)]
+                  for path, reason in found[:_MAX_NAMED]]
+    if len(found) > _MAX_NAMED:
+        unstorable.append(p.FieldError(field=f"{where}.data",
+                                       reason=f"and {len(found) - _MAX_NAMED} more like these"))
     if unstorable:
         return None, errors + unstorable
     size = len(json.dumps(rec.data))
@@ -66,8 +71,8 @@ def _check(index: int, raw: Any) -> tuple[p.RecordPush | None, list[p.FieldError
     if rec.kind == "decision":
         h = rec.data.get("content_hash")
         if not isinstance(h, str) or not _HASH.match(h):
-            errors.append(p.FieldError(field=f"{where}.data.content_hash",
-                                       reason="a decision needs its content_hash: 64 lower-case hex characters (SHA-256)"))
+            errors.append(p.FieldError(field=f"{where}.data.content_hash", reason="a decision needs its "
+                                       "content_hash: 64 lower-case hex characters (SHA-256)"))
     errors += [p.FieldError(field=f"{where}.data.{name}", reason=reason)
                for name, reason in _KIND_CHECKS.get(rec.kind, lambda d: [])(rec.data)]
     errors += [p.FieldError(field=f"{where}.data.{name}", reason=reason)
