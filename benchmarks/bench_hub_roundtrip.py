@@ -192,7 +192,7 @@ def run(samples: int, tmpdir: str | None = None, progress=lambda line: None) -> 
 def markdown(result: Result) -> str:
     lines = [f"## Hub round trip (kept-alive vs fresh connection)", "",
              f"A real hub process on SQLite on loopback; `requests`, the desktop's HTTP client; "
-             f"{result.samples} samples of each, in turn; load before the run "
+             f"{result.samples} samples of each, in turn; 1-minute load average after the run "
              f"{report.fmt(result.load, '.2f')}.", "",
              "| request | connection | samples | median ms | p90 ms | min ms | max ms | requests/s (median) "
              "| hub CPU ms/request |",
