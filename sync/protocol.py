@@ -18,8 +18,14 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from sync.limits import (  # noqa: F401  (MIN_YEAR...: the protocol's bounds, importable from here)
+    MAX_BEDS, MAX_DATA_DEPTH, MAX_INCIDENTS, MAX_REASON_CHARS, MAX_RESPONSE_SECONDS, MAX_YEAR, MIN_YEAR,
+    Code, FreeText, Int64, JsonObject, Time)
+
 PROTOCOL_MAJOR = 1
-PROTOCOL_MINOR = 2  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert_ack (checked), on_call_shift
+PROTOCOL_MINOR = 3  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert_ack (checked), on_call_shift;
+# 1.3: Health.reason, 503 "unavailable" when the hub's database is full or failing, bounded values
+
 PROTOCOL_VERSION = f"{PROTOCOL_MAJOR}.{PROTOCOL_MINOR}"
 VERSION_HEADER = "SCC-Protocol"
 MAX_FEED_BATCH = 5000  # feed positions per batch, per-item format
@@ -64,10 +70,18 @@ class ErrorBody(_Msg):
 
 
 # --- provider submissions -------------------------------------------------
+# Bounds (sync/limits.py): every time within MIN_YEAR..MAX_YEAR, codes without control
+# characters, counts within what the domain can reach and a replica can store. The desktop
+# checks feed items against the same bounded models, so a poison item is quarantined there too.
+Seconds = Annotated[float, Field(ge=0, le=MAX_RESPONSE_SECONDS)]
+Beds = Annotated[int, Field(ge=0, le=MAX_BEDS)]
+Incidents = Annotated[int, Field(ge=0, le=MAX_INCIDENTS)]
+
+
 class ObservationItem(_Msg):
     type: Literal["observation"]
-    metric: str = Field(min_length=1, max_length=80)
-    observed_at: AwareDatetime
+    metric: Code = Field(min_length=1, max_length=80)
+    observed_at: Time
     value: float
 
 
@@ -75,49 +89,49 @@ class OpelDeclarationItem(_Msg):
     """A provider's declared OPEL level; the hub scores the parameters itself."""
 
     type: Literal["opel_declaration"]
-    pillar: str
-    assessed_at: AwareDatetime
+    pillar: Code = Field(max_length=20)
+    assessed_at: Time
     declared_level: int = Field(ge=1, le=4)
-    reason: str | None = None
+    reason: FreeText | None = Field(default=None, max_length=MAX_REASON_CHARS)
 
 
 class AmbulanceStatusItem(_Msg):
     type: Literal["ambulance_status"]
-    declared_at: AwareDatetime
+    declared_at: Time
     reap_level: int = Field(ge=1, le=4)
-    csp_level: str | None = Field(default=None, max_length=20)
+    csp_level: Code | None = Field(default=None, max_length=20)
 
 
 class ResponseTimesItem(_Msg):
     type: Literal["response_times"]
     category: Literal["C1", "C2", "C3", "C4"]
-    period_start: AwareDatetime
-    period_end: AwareDatetime
-    incidents: int | None = Field(default=None, ge=0)
-    mean_seconds: float | None = Field(default=None, ge=0)
-    p90_seconds: float | None = Field(default=None, ge=0)
+    period_start: Time
+    period_end: Time
+    incidents: Incidents | None = None
+    mean_seconds: Seconds | None = None
+    p90_seconds: Seconds | None = None
 
 
 class HandoverItem(_Msg):
     """One ambulance at one hospital; resubmitted as it moves through its states."""
 
     type: Literal["handover"]
-    event_uuid: str = Field(min_length=8, max_length=36)
-    hospital_code: str = Field(min_length=3, max_length=12)
-    vehicle_ref: str | None = Field(default=None, max_length=20)
+    event_uuid: Code = Field(min_length=8, max_length=36)
+    hospital_code: Code = Field(min_length=3, max_length=12)
+    vehicle_ref: Code | None = Field(default=None, max_length=20)
     state: Literal["en_route", "arrived", "handed_over", "cleared", "cancelled"]
-    eta_at: AwareDatetime | None = None
-    arrived_at: AwareDatetime | None = None
-    handed_over_at: AwareDatetime | None = None
-    cleared_at: AwareDatetime | None = None
+    eta_at: Time | None = None
+    arrived_at: Time | None = None
+    handed_over_at: Time | None = None
+    cleared_at: Time | None = None
 
 
 class CritconItem(_Msg):
     type: Literal["critcon"]
-    reported_at: AwareDatetime
+    reported_at: Time
     level: int = Field(ge=0, le=4)
-    staffed_beds: int | None = Field(default=None, ge=0)
-    occupied_beds: int | None = Field(default=None, ge=0)
+    staffed_beds: Beds | None = None
+    occupied_beds: Beds | None = None
 
 
 SubmissionItem = Annotated[
@@ -132,9 +146,9 @@ ITEM_TYPES = ("observation", "opel_declaration", "ambulance_status", "response_t
 class Submission(_Msg):
     """What a provider sends. ``submission_id`` makes a retried submission a no-op."""
 
-    submission_id: str = Field(min_length=8, max_length=64)
-    org_code: str = Field(min_length=3, max_length=12)
-    submitted_at: AwareDatetime
+    submission_id: Code = Field(min_length=8, max_length=64)
+    org_code: Code = Field(min_length=3, max_length=12)
+    submitted_at: Time
     # Raw dicts: each item is validated on its own so one bad item is
     # quarantined with its reasons while the good ones are stored.
     items: list[dict[str, Any]] = Field(min_length=1, max_length=10_000)
@@ -170,12 +184,12 @@ class FeedOrganisation(_Msg):
 
 
 class FeedObservation(_Msg):
-    org_code: str
-    metric: str
-    observed_at: AwareDatetime
+    org_code: Code
+    metric: Code
+    observed_at: Time
     value: float
-    source: str = "provider"
-    received_at: AwareDatetime
+    source: Code = "provider"
+    received_at: Time
 
 
 class FeedParameterScore(_Msg):
@@ -189,66 +203,66 @@ class FeedParameterScore(_Msg):
 
 class FeedOpelAssessment(_Msg):
     scope: Literal["provider", "pillar", "system"]
-    org_code: str | None = None  # None for pillar and system scope
-    pillar: str
-    assessed_at: AwareDatetime
+    org_code: Code | None = None  # None for pillar and system scope
+    pillar: Code
+    assessed_at: Time
     edition: str
     verified: bool
     total: float | None = None
-    level: int | None = None  # None when incomplete
-    at_least_level: int | None = None
+    level: Int64 | None = None  # None when incomplete
+    at_least_level: Int64 | None = None
     complete: bool = True
-    declared_level: int | None = None
+    declared_level: Int64 | None = None
     override_reason: str | None = None
     parameters: list[FeedParameterScore] = []
 
 
 class FeedAmbulanceStatus(_Msg):
-    org_code: str
-    declared_at: AwareDatetime
-    reap_level: int
-    csp_level: str | None = None
+    org_code: Code
+    declared_at: Time
+    reap_level: Int64  # 1-4 at intake; the replica's CHECK refuses anything else
+    csp_level: Code | None = None
 
 
 class FeedResponseTimes(_Msg):
-    org_code: str
+    org_code: Code
     category: Literal["C1", "C2", "C3", "C4"]
-    period_start: AwareDatetime
-    period_end: AwareDatetime
-    incidents: int | None = None
-    mean_seconds: float | None = None
-    p90_seconds: float | None = None
+    period_start: Time
+    period_end: Time
+    incidents: Incidents | None = None
+    mean_seconds: Seconds | None = None
+    p90_seconds: Seconds | None = None
 
 
 class FeedHandover(_Msg):
-    ambulance_org: str  # the submitting ambulance service
-    event_uuid: str
-    hospital_code: str
-    vehicle_ref: str | None = None
+    ambulance_org: Code  # the submitting ambulance service
+    event_uuid: Code
+    hospital_code: Code
+    vehicle_ref: Code | None = None
     state: Literal["en_route", "arrived", "handed_over", "cleared", "cancelled"]
-    eta_at: AwareDatetime | None = None
-    arrived_at: AwareDatetime | None = None
-    handed_over_at: AwareDatetime | None = None
-    cleared_at: AwareDatetime | None = None
-    updated_at: AwareDatetime  # when the hub received this state
+    eta_at: Time | None = None
+    arrived_at: Time | None = None
+    handed_over_at: Time | None = None
+    cleared_at: Time | None = None
+    updated_at: Time  # when the hub received this state
 
 
 class FeedCritcon(_Msg):
-    org_code: str
-    reported_at: AwareDatetime
-    level: int
-    staffed_beds: int | None = None
-    occupied_beds: int | None = None
+    org_code: Code
+    reported_at: Time
+    level: Int64  # 0-4 at intake; the replica's CHECK refuses anything else
+    staffed_beds: Beds | None = None
+    occupied_beds: Beds | None = None
 
 
 class FeedRecord(_Msg):
     """A desktop-authored record as the hub stored it (kind "record")."""
 
-    uuid: str
+    uuid: Code
     kind: Literal["decision", "transfer_event", "contact", "alert_ack", "action", "on_call_shift"]
-    device_id: str
-    authored_at: AwareDatetime
-    data: dict[str, Any]
+    device_id: Code
+    authored_at: Time
+    data: JsonObject  # depth, 64-bit integers, storable text (sync/limits.py)
     author: str | None = None  # the token's user, as the hub saw it
     hub_prev_hash: str | None = None  # decisions only: the hub's receipt-order chain
     hub_hash: str | None = None
@@ -318,10 +332,12 @@ RECORD_KINDS = ("decision", "transfer_event", "contact", "alert_ack", "action", 
 
 
 class RecordPush(_Msg):
-    uuid: str = Field(min_length=36, max_length=36)  # client-generated idempotency key
+    uuid: Code = Field(min_length=36, max_length=36)  # client-generated idempotency key
     kind: Literal["decision", "transfer_event", "contact", "alert_ack", "action", "on_call_shift"]
-    device_id: str = Field(min_length=1, max_length=36)
-    authored_at: AwareDatetime
+    device_id: Code = Field(min_length=1, max_length=36)
+    authored_at: Time
+    # Unbounded here, so authoring on a desktop never fails on it: the hub checks it
+    # (sync.hub.records) and a desktop reads it back through FeedRecord, which is bounded.
     data: dict[str, Any]
 
 
@@ -346,3 +362,4 @@ class Health(_Msg):
     head: int
     database: str
     hub_id: str | None = None  # as in FeedBatch
+    reason: str | None = None  # 1.3: why it is degraded (e.g. the database is full), for a person

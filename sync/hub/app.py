@@ -8,28 +8,30 @@ work to :mod:`sync.hub.intake`, :mod:`sync.hub.records` and
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from contextlib import asynccontextmanager
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync import protocol as p
-from sync.hub import feed, intake, records
+from sync.hub import feed, intake, jsonbody, records, storage
 from sync.hub.auth import ADMIN, READ_FEED, Principal, authenticate, require
 from sync.hub.core import Hub
 from sync.hub.errors import ApiError, validation
 from sync.hub.schema import utcnow
 from sync.hub.validate import Checked, parse_csv
+from sync.limits import INT64_MAX, Code
 
 log = logging.getLogger("sync.hub")
+_RETRY = {"Retry-After": str(storage.RETRY_AFTER_SECONDS)}
 
 
 def _error(status: int, body: p.ErrorBody, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -90,11 +92,7 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 async def read_json(request: Request, limit: int) -> Any:
-    body = await read_body(request, limit)
-    try:
-        return json.loads(body)  # NaN/Infinity tokens parse, so the item naming them is what fails
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise validation("the body is not valid JSON", [p.FieldError(field="body", reason=f"not valid JSON: {exc}")]) from None
+    return jsonbody.parse(await read_body(request, limit))
 
 
 def _envelope(data: Any) -> tuple[p.Submission, list[Any]]:
@@ -135,15 +133,19 @@ def create_app(hub: Hub) -> FastAPI:
 
     @app.get("/health")
     def health() -> JSONResponse:
+        head, reason = 0, None
         try:
             with hub.db.read() as conn:
                 head = hub.db.head(conn)
         except Exception as exc:  # the database is down: say so, do not crash the probe
             log.warning("health: database unavailable: %s", exc)
-            body = p.Health(status="degraded", head=0, database=hub.db.kind, hub_id=hub.db.hub_id)
-            return JSONResponse(body.model_dump(), status_code=503)
-        return JSONResponse(p.Health(status="ok", head=head, database=hub.db.kind,
-                                     hub_id=hub.db.hub_id).model_dump())
+            reason = storage.fault_reason(exc) or "the hub cannot read its database (the hub's log has the details)"
+        reason = reason or hub.db.storage.reason  # a write failed on storage and none has succeeded since
+        body = p.Health(status="degraded" if reason else "ok", head=head, database=hub.db.kind,
+                        hub_id=hub.db.hub_id, reason=reason)
+        if reason:
+            return JSONResponse(body.model_dump(), status_code=503, headers=_RETRY)
+        return JSONResponse(body.model_dump())
 
     @app.post("/v1/submissions")
     async def submit_json(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
@@ -155,8 +157,8 @@ def create_app(hub: Hub) -> FastAPI:
 
     @app.post("/v1/submissions/csv")
     async def submit_csv(request: Request,
-                         org_code: str = Query(min_length=3, max_length=12),
-                         submission_id: str = Query(min_length=8, max_length=64),
+                         org_code: Annotated[Code, Query(min_length=3, max_length=12)],
+                         submission_id: Annotated[Code, Query(min_length=8, max_length=64)],
                          who: Principal = Depends(principal)) -> JSONResponse:
         checked = parse_csv(await read_body(request, hub.config.max_body_bytes))
         receipt = await run_in_threadpool(intake.submit, hub, who, submission_id, org_code,
@@ -164,7 +166,8 @@ def create_app(hub: Hub) -> FastAPI:
         return JSONResponse(receipt.model_dump())
 
     @app.get("/v1/feed")
-    async def get_feed(after: int = Query(0, ge=0), limit: int = Query(feed.DEFAULT_LIMIT, ge=1),
+    async def get_feed(after: int = Query(0, ge=0, le=INT64_MAX),
+                       limit: int = Query(feed.DEFAULT_LIMIT, ge=1, le=INT64_MAX),
                        wait: float = Query(0, ge=0, allow_inf_nan=False),
                        format: Literal["items", "columnar"] = Query("items"),  # noqa: A002 (the query name)
                        who: Principal = Depends(principal)) -> Response:
@@ -181,8 +184,8 @@ def create_app(hub: Hub) -> FastAPI:
         return JSONResponse(receipt.model_dump())
 
     @app.get("/v1/quarantine")
-    def get_quarantine(after_id: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000),
-                       org_code: str | None = Query(None, max_length=12),
+    def get_quarantine(after_id: int = Query(0, ge=0, le=INT64_MAX), limit: int = Query(100, ge=1, le=1000),
+                       org_code: Code | None = Query(None, max_length=12),
                        who: Principal = Depends(principal)) -> JSONResponse:
         require(who, ADMIN, "read the quarantine")
         return JSONResponse(intake.list_quarantine(hub, after_id, limit, org_code))
@@ -205,6 +208,16 @@ def _handlers(app: FastAPI) -> None:
     async def http_error(_request, exc: StarletteHTTPException):
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _error(exc.status_code, p.ErrorBody(code=code, message=str(exc.detail)), exc.headers)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def database_error(request, exc: SQLAlchemyError):
+        reason = storage.fault_reason(exc)
+        if reason is None:
+            return await internal(request, exc)
+        log.error("%s %s: %s (%s)", request.method, request.url.path, reason, exc)
+        return _error(503, p.ErrorBody(code="unavailable", message=(
+            f"{reason}; what this request sent was not stored (anything quarantined excepted): "
+            "send it again later, retrying is safe")), _RETRY)
 
     @app.exception_handler(Exception)
     async def internal(_request, exc: Exception):

@@ -38,9 +38,10 @@ from typing import Any
 
 from sqlalchemy import Connection, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from sync.hub import schema as s
+from sync.hub.storage import StorageHealth
 
 FAULT_COMMIT_DELAY_ENV = "SCC_HUB_FAULT_COMMIT_DELAY"
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -183,6 +184,7 @@ class HubDB:
         self.signal = HeadSignal()
         self.fault_commit_delay = float(os.environ.get(FAULT_COMMIT_DELAY_ENV) or 0)
         self.hub_id = ""
+        self.storage = StorageHealth()  # a full or failing database, for /health
 
     @staticmethod
     def _sqlite_engine(parsed) -> Engine:
@@ -245,7 +247,7 @@ class HubDB:
     @contextmanager
     def write(self) -> Iterator[Writer]:
         """A serialised write transaction; feed items emitted in it commit with it, in order."""
-        with self.write_lock:
+        with self.write_lock, self._watching_storage():
             with self._connect_for_write() as conn:
                 with conn.begin():
                     head = conn.execute(select(s.feed_counter.c.value)
@@ -255,20 +257,33 @@ class HubDB:
                     writer._flush()
                     if writer.emitted and self.fault_commit_delay > 0:
                         time.sleep(random.uniform(0, self.fault_commit_delay))
+            if writer.emitted:  # a commit that wrote nothing proves nothing about space
+                self.storage.succeeded()
         if writer.emitted:
             self.signal.notify()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read transaction (one snapshot on SQLite; read committed on PostgreSQL)."""
-        with self.engine.connect() as conn, conn.begin():
+        with self._watching_storage(), self.engine.connect() as conn, conn.begin():
             yield conn
 
     @contextmanager
     def plain(self) -> Iterator[Connection]:
         """A transaction for writes that put nothing on the feed (tokens, quarantine)."""
-        with self._connect_for_write() as conn, conn.begin():
-            yield conn
+        with self._watching_storage():
+            with self._connect_for_write() as conn, conn.begin():
+                yield conn
+            self.storage.succeeded()
+
+    @contextmanager
+    def _watching_storage(self) -> Iterator[None]:
+        """Note a storage fault (full, I/O, read-only...) for /health; the error still propagates."""
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            self.storage.failed(exc)
+            raise
 
     @staticmethod
     def head(conn: Connection) -> int:

@@ -30,10 +30,15 @@ from sync import protocol as p
 from sync.hub import schema as s
 from sync.hub.db import dumps
 from sync.hub.errors import ApiError
+from sync.hub.jsonbody import nesting_depth
 
 log = logging.getLogger("sync.hub")
 MAX_WAIT_SECONDS = 30.0
 DEFAULT_LIMIT = 1000
+# Deeper than intake lets a record be (sync.limits.MAX_DATA_DEPTH) but well within what
+# pydantic serialises (about 255): an item nested up to this is served and a desktop
+# quarantines it with its own reason; a deeper one could not be served at all.
+MAX_SERVED_DEPTH = 64
 _UTC_SECONDS = 25  # len("YYYY-MM-DDTHH:MM:SS+00:00"): what isoformat() gives without microseconds
 
 
@@ -70,10 +75,26 @@ def _batch(hub, items: list, next_after: int, head: int, provider_at) -> p.FeedB
                        last_provider_data_at=provider_at, hub_id=hub.db.hub_id)
 
 
+def item_data(seq: int, kind: str, text: str) -> dict:
+    """An item's stored ``data`` as served.
+
+    One nested too deep for any reader (stored before intake bounded nesting)
+    cannot be serialised; served as it is it would fail every batch holding it,
+    and stop every desktop there. It goes out as a notice instead, which a
+    desktop quarantines like any item it cannot apply; the hub keeps the original.
+    """
+    if text.count("{") + text.count("[") > MAX_SERVED_DEPTH and nesting_depth(text.encode()) > MAX_SERVED_DEPTH:
+        log.warning("feed position %d (%s) is nested deeper than %d levels; served as a notice", seq, kind,
+                    MAX_SERVED_DEPTH)
+        return {"unservable": f"feed position {seq} ({kind}) is nested deeper than {MAX_SERVED_DEPTH} levels, "
+                              "which no desktop can read; the hub's database keeps it for an admin"}
+    return json.loads(text)
+
+
 def read_batch(hub, after: int, limit: int) -> p.FeedBatch:
     """The per-item batch (1.0 form)."""
     head, rows, provider_at = _read_rows(hub, after, limit)
-    items = [p.FeedItem(seq=r.seq, kind=r.kind, data=json.loads(r.data)) for r in rows]
+    items = [p.FeedItem(seq=r.seq, kind=r.kind, data=item_data(r.seq, r.kind, r.data)) for r in rows]
     return _batch(hub, items, items[-1].seq if items else after, head, provider_at)
 
 
@@ -120,7 +141,7 @@ def read_columnar(hub, after: int, limit: int) -> ColumnarBatch:
         rendered = {name: dumps(values) for name, values in columns.items()}
     doc = _batch(hub, [], last if count else after, head, provider_at).model_dump(mode="json")
     doc.pop("observations", None)
-    doc["items"] = [{"seq": seq, "kind": kind, "data": json.loads(data)} for seq, kind, data in items]
+    doc["items"] = [{"seq": seq, "kind": kind, "data": item_data(seq, kind, data)} for seq, kind, data in items]
     observations = ",".join(f'"{name}":{text}' for name, text in rendered.items())
     body = dumps(doc)[:-1] + ',"observations":{' + observations + "}}"
     return ColumnarBatch(body.encode("utf-8"), count)

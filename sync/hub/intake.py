@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import BigInteger, Connection, insert, literal, select
 
 from sync import protocol as p
 from sync.hub import schema as s
@@ -25,16 +26,31 @@ from sync.hub.auth import SUBMIT, Principal, require, require_org
 from sync.hub.db import Writer
 from sync.hub.errors import ApiError, validation
 from sync.hub.validate import Checked
+from sync.limits import MAX_DATA_DEPTH
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_KEPT_DEPTH = MAX_DATA_DEPTH + 1  # a record's data sits one level down in what is quarantined
 
 
-def sanitize(value: Any) -> Any:
-    """``value`` with non-finite floats as text, so it can be stored and served as JSON."""
+def storable(text: str) -> str:
+    """``text`` with any lone surrogate written out as ``\\udXXX``: it cannot be encoded as UTF-8,
+    so neither stored nor sent, and the admin reading the quarantine should see it."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8") if _SURROGATE.search(text) else text
+
+
+def sanitize(value: Any, depth: int = 1) -> Any:
+    """``value`` as it can be stored and served as JSON: non-finite floats and lone surrogates
+    as text, anything nested beyond what a record may hold replaced by a note saying so."""
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, (dict, list, tuple)) and depth > _KEPT_DEPTH:
+        return f"(not kept: nested deeper than {MAX_DATA_DEPTH} levels)"
     if isinstance(value, dict):
-        return {str(k): sanitize(v) for k, v in value.items()}
+        return {storable(str(k)): sanitize(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [sanitize(v) for v in value]
+        return [sanitize(v, depth + 1) for v in value]
     return value
 
 
@@ -72,7 +88,10 @@ def submit(hub, principal: Principal, submission_id: str, org_code: str, submitt
         if chk.item is None and not chk.errors:
             hub.validator.check(chk, pillar)
     with hub.db.write() as w:
-        prior = w.conn.execute(select(s.submission).where(s.submission.c.submission_id == submission_id)).first()
+        # Only the columns needed: a row stored with a time nothing can read back (a year below
+        # 1000, before intake bounded times) must not make every resend fail.
+        prior = w.conn.execute(select(s.submission.c.org_code, s.submission.c.receipt)
+                               .where(s.submission.c.submission_id == submission_id)).first()
         if prior is not None:
             if prior.org_code != org_code:
                 raise ApiError(409, "conflict", f"submission_id '{submission_id}' was already used by "
@@ -165,7 +184,9 @@ def quarantine_records(hub, user: str, rejected: list[tuple[int, Any, list[p.Fie
 
 
 def list_quarantine(hub, after_id: int, limit: int, org_code: str | None) -> dict[str, Any]:
-    query = select(s.quarantine).where(s.quarantine.c.id > after_id).order_by(s.quarantine.c.id).limit(limit)
+    # As BIGINT: the column is 32-bit on PostgreSQL, and a cursor past it must find nothing, not fail.
+    query = (select(s.quarantine).where(s.quarantine.c.id > literal(after_id, BigInteger))
+             .order_by(s.quarantine.c.id).limit(limit))
     if org_code:
         query = query.where(s.quarantine.c.org_code == org_code)
     with hub.db.read() as conn:

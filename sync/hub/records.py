@@ -29,8 +29,10 @@ from sync.hub.auth import PUSH_RECORDS, Principal, require
 from sync.hub.db import Writer
 from sync.hub.errors import validation
 from sync.hub.intake import quarantine_records, wire
+from sync.limits import json_problems, text_problem, time_problem
 
 MAX_RECORD_BYTES = 256 * 1024
+_MAX_NAMED = 20  # problems named one by one in a record's data; the rest are counted
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -53,20 +55,29 @@ def _check(index: int, raw: Any) -> tuple[p.RecordPush | None, list[p.FieldError
         uuidlib.UUID(rec.uuid)
     except ValueError:
         errors.append(p.FieldError(field=f"{where}.uuid", reason=f"'{rec.uuid}' is not a UUID"))
-    try:
-        size = len(json.dumps(rec.data, allow_nan=False))
-    except ValueError:
-        errors.append(p.FieldError(field=f"{where}.data", reason="holds a non-finite number (NaN or infinity)"))
-    else:
-        if size > MAX_RECORD_BYTES:
-            errors.append(p.FieldError(field=f"{where}.data", reason=f"{size} bytes; at most {MAX_RECORD_BYTES}"))
+    # What every desktop must be able to store and serialise (sync/limits.py); the
+    # desktop's FeedRecord model checks the same, so nothing stored here is poison there.
+    found = json_problems(rec.data)
+    unstorable = [p.FieldError(field=f"{where}.data.{path}" if path else f"{where}.data", reason=reason)
+                  for path, reason in found[:_MAX_NAMED]]
+    if len(found) > _MAX_NAMED:
+        unstorable.append(p.FieldError(field=f"{where}.data",
+                                       reason=f"and {len(found) - _MAX_NAMED} more like these"))
+    if unstorable:
+        return None, errors + unstorable
+    size = len(json.dumps(rec.data))
+    if size > MAX_RECORD_BYTES:
+        errors.append(p.FieldError(field=f"{where}.data", reason=f"{size} bytes; at most {MAX_RECORD_BYTES}"))
     if rec.kind == "decision":
         h = rec.data.get("content_hash")
         if not isinstance(h, str) or not _HASH.match(h):
-            errors.append(p.FieldError(field=f"{where}.data.content_hash",
-                                       reason="a decision needs its content_hash: 64 lower-case hex characters (SHA-256)"))
+            errors.append(p.FieldError(field=f"{where}.data.content_hash", reason="a decision needs its "
+                                       "content_hash: 64 lower-case hex characters (SHA-256)"))
     errors += [p.FieldError(field=f"{where}.data.{name}", reason=reason)
                for name, reason in _KIND_CHECKS.get(rec.kind, lambda d: [])(rec.data)]
+    errors += [p.FieldError(field=f"{where}.data.{name}", reason=reason)
+               for name in _OPTIONAL_TIMES.get(rec.kind, ()) if rec.data.get(name) is not None
+               for reason in [_time_problem(rec.data[name])] if reason]
     return (None if errors else rec), errors
 
 
@@ -87,7 +98,9 @@ def _time_problem(value: Any) -> str | None:
         t = datetime.fromisoformat(value)
     except ValueError:
         return f"'{value}' is not an ISO 8601 time"
-    return None if t.tzinfo is not None else f"'{value}' has no UTC offset"
+    if t.tzinfo is None:
+        return f"'{value}' has no UTC offset"
+    return time_problem(t)
 
 
 def _text_problem(value: Any, limit: int) -> str | None:
@@ -123,6 +136,10 @@ def _on_call_shift_problems(d: dict) -> list[tuple[str, str]]:
 
 # Per-kind checks of ``data`` beyond the envelope: (field, reason) pairs.
 _KIND_CHECKS = {"alert_ack": _alert_ack_problems, "on_call_shift": _on_call_shift_problems}
+# Times a desktop stores from ``data`` when present (the kinds above check their own):
+# each must be readable there, so inside the protocol's window (sync/limits.py).
+_OPTIONAL_TIMES = {"decision": ("decided_at", "recorded_at", "review_at"), "transfer_event": ("at",),
+                   "contact": ("at",), "action": ("requested_at", "due_at", "done_at")}
 
 
 def push(hub, principal: Principal, body: Any) -> p.RecordReceipt:
@@ -136,6 +153,7 @@ def push(hub, principal: Principal, body: Any) -> p.RecordReceipt:
     for i, raw, rec, errors in checked:
         if rec is None:
             rid = raw.get("uuid") if isinstance(raw, dict) and isinstance(raw.get("uuid"), str) else ""
+            rid = "" if text_problem(rid) or len(rid) > 64 else rid  # echoed back only when it is plain text
             results[i] = p.RecordResult(uuid=rid, status="rejected", errors=errors)
     quarantine_records(hub, principal.user, [(i, raw, errors) for i, raw, rec, errors in checked if rec is None])
     good = [(i, rec) for i, raw, rec, errors in checked if rec is not None]

@@ -89,6 +89,8 @@ class HubProcess:
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
     _runs: int = 0
+    # Python run in the hub process before the CLI (a benchmark reproducing an old behaviour).
+    preamble: str = ""
 
     # --- process control --------------------------------------------------------
     def start(self) -> HubProcess:
@@ -96,6 +98,9 @@ class HubProcess:
         self.log_path = self.workdir / f"hub-{os.getpid()}-{id(self)}-{self._runs}.log"
         cmd = [sys.executable, "-m", "scc_desktop", "hub", "serve", "--db", self.db_url,
                "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
+        if self.preamble:
+            cmd[1:3] = ["-c", self.preamble + "\nimport sys\nfrom scc_desktop.cli import main\n"
+                        "sys.exit(main(sys.argv[1:]))"]
         env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1", **self.env}
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,

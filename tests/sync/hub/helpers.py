@@ -63,3 +63,15 @@ def of_kind(items, kind: str, **match) -> list:
 def raw_json(obj) -> str:
     """JSON text that may contain NaN/Infinity tokens (as Python clients send them)."""
     return json.dumps(obj, allow_nan=True)
+
+
+def quarantined(hub, **params) -> list[dict]:
+    """Every quarantined item (following ``next_after_id``), optionally filtered like the endpoint."""
+    items, after = [], 0
+    while True:
+        page = hub.request("GET", "/v1/quarantine", role="admin", params={**params, "after_id": after,
+                                                                          "limit": 1000}).json()
+        items += page["items"]
+        if not page["items"]:
+            return items
+        after = page["next_after_id"]

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from sync.protocol import ErrorBody, SubmissionReceipt
-from tests.sync.hub.helpers import at, obs, of_kind, pull_all, raw_json, submission, submit
+from tests.sync.hub.helpers import at, obs, of_kind, pull_all, quarantined, raw_json, submission, submit
 
 
 @pytest.fixture
@@ -51,9 +51,7 @@ def test_good_items_reach_the_feed_and_bad_ones_are_quarantined_with_their_field
     assert len(of_kind(feed, "critcon", org_code="RTEST1")) == 1
     assert feed and feed[-1].seq <= hub.request("GET", "/health").json()["head"]
 
-    q = hub.request("GET", "/v1/quarantine", role="admin", params={"org_code": "RTEST1", "limit": 1000})
-    assert q.status_code == 200
-    ours = [item for item in q.json()["items"] if item["submission_id"] == "sub-mixed-0001"]
+    ours = [item for item in quarantined(hub, org_code="RTEST1") if item["submission_id"] == "sub-mixed-0001"]
     assert {e["field"]: e["reason"] for item in ours for e in item["errors"]} == reasons
     assert any(item["raw"].get("value") == "nan" for item in ours)
 
@@ -68,8 +66,7 @@ def test_a_retried_submission_id_returns_the_original_receipt_and_stores_nothing
     assert (a.duplicate, b.duplicate) == (False, True)
     assert b.model_copy(update={"duplicate": False}) == a
     assert hub.request("GET", "/health").json()["head"] == head
-    quarantined = hub.request("GET", "/v1/quarantine", params={"limit": 1000}).json()["items"]
-    assert [q["index"] for q in quarantined if q["submission_id"] == "sub-retry-0001"] == [1]
+    assert [q["index"] for q in quarantined(hub) if q["submission_id"] == "sub-retry-0001"] == [1]
     # The same id from another organisation is a conflict, not a silent duplicate.
     other = hub.request("POST", "/v1/submissions", json={**body, "org_code": "RTEST2"})
     assert other.status_code == 409 and "submission_id" in fields(other)
@@ -114,8 +111,7 @@ def test_csv_upload_stores_good_rows_and_names_the_row_and_column_of_bad_ones(hu
     assert {e.field for rej in receipt.rejected for e in rej.errors} == {"rows.4.value", "rows.6.observed_at"}
     values = {i.data["metric"]: i.data["value"] for i in of_kind(pull_all(hub), "observation", submission_id="csv-0000001")}
     assert values == {"ga_bed_occupancy_pct": 92.5, "mean_handover_minutes": 38.0}
-    quarantined = hub.request("GET", "/v1/quarantine", params={"limit": 1000}).json()["items"]
-    assert {q["row"] for q in quarantined if q["submission_id"] == "csv-0000001"} == {4, 6}
+    assert {q["row"] for q in quarantined(hub) if q["submission_id"] == "csv-0000001"} == {4, 6}
     bad_header = hub.request("POST", "/v1/submissions/csv", params={"org_code": "RTEST1", "submission_id": "csv-0000002"},
                              data=b"type,metric,when,value\nobservation,x,y,1\n")
     assert bad_header.status_code == 422 and "header.when" in fields(bad_header)
