@@ -110,6 +110,11 @@ def _db(conn: Connection):
     return conn.connection.driver_connection
 
 
+def _unservable(data) -> bool:
+    """The hub's notice for an item it holds but cannot serve (``sync.hub.feed.item_data``)."""
+    return isinstance(data, dict) and set(data) == {"unservable"}
+
+
 def _apply_items(conn: Connection, items: list[FeedItem], validator, report: ApplyReport,
                  bulk: bool = True) -> None:
     observations = []
@@ -122,7 +127,9 @@ def _apply_items(conn: Connection, items: list[FeedItem], validator, report: App
             continue
         # Observations are checked by the store's own rules, row by row, below.
         problem = None if item.kind == "observation" else unstorable(item.data)
-        if problem is None:
+        if problem is None and _unservable(item.data):
+            problem = [f"data: the hub could not serve it: {str(item.data['unservable'])[:500]}"]
+        elif problem is None:
             try:
                 data = model.model_validate(item.data)
                 problem = None if item.kind == "observation" else _beyond_utc(data)

@@ -43,7 +43,7 @@ def deep(levels: int) -> dict:
 
 
 def snapshot_of_40_providers() -> dict:
-    """A decision's situation snapshot at real size (the shape of models.situation_snapshot)."""
+    """A decision's situation snapshot at real size (the shape of models.queries.situation_snapshot)."""
     providers = {f"RP{i:03d}": {"level": 1 + i % 4, "calculated_level": 1 + i % 4, "declared_level": None,
                                 "at_least_level": None, "assessed_at": at(-i), "edition": "2024",
                                 "verified": False} for i in range(40)}
