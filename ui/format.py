@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-UK = ZoneInfo("Europe/London")
+from models.uk_time import UK
+
 
 
 def local_time(value: datetime | None, with_date: bool = False) -> str:

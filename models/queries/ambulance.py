@@ -11,15 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.rules.ambulance_standards import KINDS, AmbulanceStandards, assess, load_standards
 from models.replica.orm import AmbulanceStatus, HandoverEvent, Organisation, ResponseTimes
+from models.uk_time import UK
 
-UK = ZoneInfo("Europe/London")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,8 +20,8 @@ from models.rules.handover_bands import HandoverBand, HandoverSummary, HandoverT
 from models.rules.intervals import fmt_number
 from models.replica.orm import HandoverEvent, Organisation
 from models.queries.ambulance import hospital_codes
+from models.uk_time import UK
 
-UK = ZoneInfo("Europe/London")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.replica.orm import OpelAssessment
+from models.rules.shown_level import shown_level
 
 
 def opel_history(session: Session, org_code: str, since: datetime) -> list[tuple[datetime, int | None]]:
@@ -16,4 +17,4 @@ def opel_history(session: Session, org_code: str, since: datetime) -> list[tuple
         select(OpelAssessment.assessed_at, OpelAssessment.declared_level, OpelAssessment.calculated_level)
         .where(OpelAssessment.scope == "provider", OpelAssessment.org_code == org_code,
                OpelAssessment.assessed_at >= since).order_by(OpelAssessment.assessed_at)).all()
-    return [(t, declared or calculated) for t, declared, calculated in rows]
+    return [(t, shown_level(declared, calculated)) for t, declared, calculated in rows]

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from models.replica.sql_rows import placeholders, rows
 from models.replica.utc import from_utc_text
+from models.rules.shown_level import shown_level
 
 SCOPES = ("provider", "pillar", "system")
 
@@ -51,7 +52,7 @@ class OpelStatus:
     @property
     def shown_level(self) -> int | None:
         """The level to display: declared if the provider declared one, else calculated."""
-        return self.declared_level or self.level
+        return shown_level(self.declared_level, self.level)
 
 
 # Newest = latest ``assessed_at``, then highest id.  The recursive part walks the

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from models.rules.catalogue import load_catalogue
 from models.rules.opel import NextThreshold, check_value, score_parameter
 from models.rules.opel_table import OpelTable, load_shipped
+from models.rules.shown_level import shown_level
 from models.replica.orm import Observation, OpelAssessment, Organisation
 
 
@@ -79,7 +80,7 @@ class ProviderDetail:
 
     @property
     def shown_level(self) -> int | None:
-        return self.declared_level or self.level
+        return shown_level(self.declared_level, self.level)
 
     @property
     def overridden(self) -> bool:

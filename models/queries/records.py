@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,8 +17,8 @@ from models.records import transfers
 from models.records.contacts.directory import ContactView, fold
 from models.replica.orm import Action, DecisionEntry, Organisation, Transfer, TransferEvent
 from models.replica.orm.types import to_utc_text
+from models.uk_time import UK
 
-UK = ZoneInfo("Europe/London")
 
 
 # --- decision log ------------------------------------------------------------------

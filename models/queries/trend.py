@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from models.replica.sql_rows import rows
 from models.replica.utc import from_utc_text, to_utc_text
+from models.rules.shown_level import SQL as SHOWN_SQL
 
 DEFAULT_BACK = timedelta(hours=24)
 
@@ -48,7 +49,7 @@ class Trend:
 # (scope, org_code|pillar, assessed_at).  ``levels_then`` runs one per key, all in one
 # statement (a year x 40 providers: ~1 ms for all of them; an ORM select per provider
 # cost ~25 ms).
-_SEEK = ("SELECT * FROM (SELECT {i}, coalesce(declared_level, calculated_level), assessed_at "
+_SEEK = (f"SELECT * FROM (SELECT {{i}}, {SHOWN_SQL}, assessed_at "
          "FROM opel_assessment WHERE scope = ? AND {column} = ? AND assessed_at <= ? "
          "ORDER BY assessed_at DESC, id DESC LIMIT 1)")
 

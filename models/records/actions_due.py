@@ -16,15 +16,14 @@ from __future__ import annotations
 import uuid as uuidlib
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.sqlite import insert
 
 from models.replica.orm import Action, AlertEvent, AlertRule
 from models.replica.orm.types import from_utc_text, to_utc_text
+from models.uk_time import UK
 
-UK = ZoneInfo("Europe/London")
 RULE_CODE = "action_overdue"
 RULE_NAME = "An action is past its due time and not done"
 # Fixed namespace: every desktop derives the same alert UUID from the same action.

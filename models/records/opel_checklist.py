@@ -30,13 +30,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, literal_column, select, text, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
 from models.rules.action_cards import ActionCards, load_cards
 from models.replica.orm import OpelAssessment, OpelChecklistItem, Organisation, ReplicaMeta
 from models.replica.orm.types import from_utc_text, to_utc_text
+from models.rules.shown_level import SQL as SHOWN_SQL
 
 SEEN_KEY = "opel_checklist_seen"
 MAX_AGE = timedelta(hours=24)
@@ -61,7 +62,7 @@ class Change:
     assessment_id: int
 
 
-_LEVEL = func.coalesce(OpelAssessment.declared_level, OpelAssessment.calculated_level)
+_LEVEL = literal_column(SHOWN_SQL)  # over opel_assessment, never aliased here
 
 
 def _series_where(series: tuple[str, str | None, str]) -> tuple:

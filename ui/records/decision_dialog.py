@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import (
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
 from models.queries import records as rq
 from models.service import decisions
 from models.service.changes import Outcome
+from models.uk_time import UK
 from ui import format as fmt
 from ui import tasks
 from ui.widgets import cell, esc, fill_table, make_table, muted
@@ -44,7 +44,6 @@ from ui.widgets import cell, esc, fill_table, make_table, muted
 if TYPE_CHECKING:
     from models.replica.orm import DecisionEntry
 
-UK = ZoneInfo("Europe/London")
 ROLES = ("Director on-call", "SCC room lead", "SCC clinical lead", "Room support", "Incident director")
 
 

@@ -1,0 +1,39 @@
+"""Facts stated once (issue 15): the UK time zone and the "shown level" rule each have one home,
+so a view, a chart, a checklist and an export cannot disagree about them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from models.rules.shown_level import shown_level
+
+ROOT = Path(__file__).resolve().parents[2]
+CODE = ("models", "sync", "ui", "scc_desktop")
+
+
+def _found(pattern: str, home: str) -> list[str]:
+    rx = re.compile(pattern)
+    hits = []
+    for folder in CODE:
+        for path in (ROOT / folder).rglob("*.py"):
+            rel = path.relative_to(ROOT).as_posix()
+            if rel != home:
+                hits += [f"{rel}:{n}" for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                         if rx.search(line)]
+    return hits
+
+
+def test_the_uk_zone_is_made_in_one_module():
+    assert _found(r"ZoneInfo\(\s*[\"']Europe/London", "models/uk_time.py") == []
+
+
+def test_the_shown_level_rule_is_written_once():
+    pattern = r"coalesce\(\s*(OpelAssessment\.)?declared_level|declared_level or |declared or calculated"
+    assert _found(pattern, "models/rules/shown_level.py") == []
+
+
+def test_the_declared_level_wins_and_a_missing_one_falls_back():
+    assert shown_level(3, 2) == 3
+    assert shown_level(None, 2) == 2
+    assert shown_level(None, None) is None
