@@ -115,10 +115,17 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
         window.resize(*SCREEN_SIZE)
     if view is not None:
         window.show_view(view)
+    # Closing the window (its close button, File > Quit, Ctrl+Q, a stop signal) ends the app,
+    # even with a dialog or a report window still open; only that (Qt's own quit on the last
+    # window would ask a second time, and the extra request outlives this loop).
+    quit_on_last = app.quitOnLastWindowClosed()
+    app.setQuitOnLastWindowClosed(False)
+    window.closed.connect(app.quit)
     window.show()
     try:
         return app.exec()
     finally:
+        app.setQuitOnLastWindowClosed(quit_on_last)
         window.stop_background()
         for worker in workers:
             worker.stop()

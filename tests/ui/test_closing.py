@@ -1,0 +1,121 @@
+"""Closing the window: prompt with a long-poll open; Quit and Ctrl+Q take the same path and keep the settings."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QApplication, QDialog
+from sqlalchemy import text
+
+from models.orm.types import utcnow
+
+from scc_desktop import gui
+from scc_desktop import settings as settings_mod
+from sync.client import HubClient
+from sync.engine import SyncEngine
+from tests.models.conftest import store, store_path  # noqa: F401
+from tests.support.hub import start_hub
+from tests.ui.feeds import fill_system
+from ui.main_window import MainWindow
+
+CLOSE_LIMIT_S = 2.0
+# A room's system at its real size: the feed starts with 40 organisations, then stays quiet.
+ORGS = tuple({"ods_code": f"RP{n:02d}", "name": f"Provider {n}", "sector": "acute", "size": 300.0 + n}
+             for n in range(40))
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return settings_mod.load(tmp_path / "settings.json")
+
+
+@pytest.fixture
+def hub(tmp_path):
+    hub = start_hub(tmp_path / "hub", orgs=ORGS)
+    yield hub
+    hub.stop()
+
+
+def _window() -> MainWindow:
+    return next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible())
+
+
+def test_closing_with_a_long_poll_open_ends_within_two_seconds(qtbot, store, settings, hub):
+    fill_system(store)
+    with store.writing() as s:   # this replica follows this hub's feed from its start
+        s.execute(text("DELETE FROM feed_cursor"))
+    engine = SyncEngine(store, HubClient(hub.url, hub.tokens["room_lead"]))
+    feed, long_polls = engine.client.feed, []
+
+    def watched_feed(after, limit, wait=0, **kw):   # records each long-poll as it starts
+        if wait:
+            long_polls.append((after, time.monotonic()))
+        return feed(after, limit, wait, **kw)
+    engine.client.feed = watched_feed
+    seen = {}
+
+    def close_when_waiting():
+        # Caught up (40 organisations applied) and a long-poll after them has been open a while.
+        if (len(long_polls) >= 2 and long_polls[-1][0] >= len(ORGS)
+                and time.monotonic() - long_polls[-1][1] > 0.5):
+            seen["view"] = _window().current_key()
+            seen["closed_at"] = time.monotonic()
+            _window().close()
+        else:
+            QTimer.singleShot(50, close_when_waiting)
+    QTimer.singleShot(50, close_when_waiting)
+    QTimer.singleShot(60_000, QApplication.quit)   # bound: never hang the suite
+    code = gui.run(store, engine=engine, settings=settings)
+    took = time.monotonic() - seen["closed_at"]
+    print(f"closed with a long-poll open in {took:.3f} s")
+    assert code == 0
+    assert took < CLOSE_LIMIT_S, f"closing took {took:.1f} s"
+    assert engine.position() == len(ORGS)
+    assert settings_mod.load(settings.path).last_view == seen["view"]
+
+
+def test_quit_in_the_file_menu_and_ctrl_q_close_the_window_and_keep_the_settings(qtbot, store, settings):
+    fill_system(store)
+    w = MainWindow(store, clock=utcnow, settings=settings)
+    qtbot.addWidget(w)
+    menus = [a.text() for a in w.menuBar().actions()]
+    assert menus[0] == "&File"
+    assert QKeySequence("Ctrl+Q") in w.quit_action.shortcuts()
+    w.show()
+    qtbot.waitExposed(w)
+    w.show_view("offload")
+    w.resize(1500, 900)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=2000)
+    with qtbot.waitSignal(w.closed, timeout=2000):
+        qtbot.keyClick(w, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert not w.isVisible()
+    saved = settings_mod.load(settings.path)
+    assert (saved.last_view, saved.window_size) == ("offload", [1500, 900])
+    # The menu's action goes the same way.
+    w.show()
+    w.show_view("ambulance")
+    with qtbot.waitSignal(w.closed, timeout=2000):
+        w.quit_action.trigger()
+    assert not w.isVisible() and settings_mod.load(settings.path).last_view == "ambulance"
+
+
+def test_quit_ends_the_app_even_with_another_window_open(qtbot, store, settings):
+    """Closing the main window ends the application, whatever else is open (a dialog, a report)."""
+    fill_system(store)
+    other = QDialog()
+    qtbot.addWidget(other)
+
+    def quit_from_the_menu():
+        other.show()
+        seen["quit_at"] = time.monotonic()
+        _window().quit_action.trigger()
+    seen = {}
+    QTimer.singleShot(200, quit_from_the_menu)
+    QTimer.singleShot(30_000, QApplication.quit)   # bound: never hang the suite
+    assert gui.run(store, settings=settings) == 0
+    assert time.monotonic() - seen["quit_at"] < CLOSE_LIMIT_S
+    other.close()
