@@ -7,11 +7,15 @@ documentation and for looking at what a user sees.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
 
 from models.utc import utcnow
+from scc_desktop.stop_signals import StopSignals
+
+log = logging.getLogger(__name__)
 
 SCREEN_SIZE = (1366, 768)
 # Names for --view; the same keys and order as ui.main_window.VIEWS (kept here
@@ -67,7 +71,7 @@ def application():
 
 
 def run(store, *, engine=None, screenshot: Path | None = None, view: str | None = None,
-        title: str = "", on_quit=None, settings=None) -> int:
+        title: str = "", on_quit=None, settings=None, stop_signals: StopSignals | None = None) -> int:
     """Show the main window over ``store``; with ``engine``, sync in the background.
 
     The window paints what the replica holds at once (the last known picture)
@@ -76,6 +80,8 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
     ``engine``: a ``SyncEngine``, or a function that makes one (called then, so
     the sync libraries are not loaded before the first paint either).
     ``view`` None: the view from ``settings`` (last one shown), else the overview.
+    Ctrl+C and SIGTERM close the window as its close button does (``stop_signals``, taken over
+    here if the caller has not already); the result is then 128 + the signal's number.
     """
     if screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -122,8 +128,13 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
     app.setQuitOnLastWindowClosed(False)
     window.closed.connect(app.quit)
     window.show()
+    own_signals = stop_signals is None
+    stop_signals = stop_signals or StopSignals()
+    stop_signals.install()
+    stop_signals.watch()
+    log.info("window open; Ctrl+C or SIGTERM closes it")
     try:
-        return app.exec()
+        return stop_signals.exit_code(app.exec())
     finally:
         app.setQuitOnLastWindowClosed(quit_on_last)
         window.stop_background()
@@ -131,6 +142,8 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
             worker.stop()
         if on_quit is not None:
             on_quit()
+        if own_signals:
+            stop_signals.uninstall()
 
 
 def _engine(engine):

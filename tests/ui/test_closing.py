@@ -1,7 +1,11 @@
-"""Closing the window: prompt with a long-poll open; Quit and Ctrl+Q take the same path and keep the settings."""
+"""Closing the window: prompt with a long-poll open; Quit, Ctrl+Q and Ctrl+C take the same path and keep
+the settings."""
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 import time
 
 import pytest
@@ -14,6 +18,7 @@ from models.orm.types import utcnow
 
 from scc_desktop import gui
 from scc_desktop import settings as settings_mod
+from scc_desktop.stop_signals import Stopped, StopSignals
 from sync.client import HubClient
 from sync.engine import SyncEngine
 from tests.models.conftest import store, store_path  # noqa: F401
@@ -119,3 +124,33 @@ def test_quit_ends_the_app_even_with_another_window_open(qtbot, store, settings)
     assert gui.run(store, settings=settings) == 0
     assert time.monotonic() - seen["quit_at"] < CLOSE_LIMIT_S
     other.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_closes_the_window_as_its_close_button_does_even_from_a_dialog(qtbot, store, settings):
+    """In this process: SIGINT while a modal dialog runs its own loop inside the window."""
+    fill_system(store)
+    before = signal.getsignal(signal.SIGINT)
+    seen = {}
+
+    def open_dialog():
+        dialog = QDialog(_window())
+        dialog.setModal(True)
+        QTimer.singleShot(200, lambda: os.kill(os.getpid(), signal.SIGINT))
+        seen["dialog"] = dialog.exec()
+    QTimer.singleShot(200, open_dialog)
+    QTimer.singleShot(30_000, QApplication.quit)   # bound: never hang the suite
+    assert gui.run(store, settings=settings, view="decisions") == 128 + signal.SIGINT
+    assert seen["dialog"] == QDialog.DialogCode.Rejected
+    assert settings_mod.load(settings.path).last_view == "decisions"
+    assert signal.getsignal(signal.SIGINT) is before   # the test runner's Ctrl+C is back
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_a_stop_signal_before_any_window_raises_stopped_and_restores_the_handlers():
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Stopped) as raised, StopSignals():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(1)   # the handler runs on the next bytecode: never gets here
+    assert raised.value.exit_code == 143
+    assert signal.getsignal(signal.SIGTERM) is before
