@@ -122,11 +122,12 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
     if view is not None:
         window.show_view(view)
     # Closing the window (its close button, File > Quit, Ctrl+Q, a stop signal) ends the app,
-    # even with a dialog or a report window still open; only that (Qt's own quit on the last
-    # window would ask a second time, and the extra request outlives this loop).
+    # even with a dialog or a report window still open, and only that.  exit(), not quit(): a
+    # quit request also goes through the platform's event queue, and one asked for twice (by
+    # Qt's own quit on the last window, say) outlives this loop and closes the next window shown.
     quit_on_last = app.quitOnLastWindowClosed()
     app.setQuitOnLastWindowClosed(False)
-    window.closed.connect(app.quit)
+    window.closed.connect(lambda: app.exit(0))
     window.show()
     own_signals = stop_signals is None
     stop_signals = stop_signals or StopSignals()

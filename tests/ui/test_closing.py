@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import time
+from contextlib import contextmanager
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
@@ -44,6 +45,20 @@ def hub(tmp_path):
     hub.stop()
 
 
+@contextmanager
+def bounded(seconds: float):
+    """Never hang the suite: quit the event loop after ``seconds``; the timer dies with the block
+    (a left-over one would end some later test's loop)."""
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(QApplication.quit)
+    timer.start(int(seconds * 1000))
+    try:
+        yield
+    finally:
+        timer.stop()
+
+
 def _window() -> MainWindow:
     return next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible())
 
@@ -72,8 +87,8 @@ def test_closing_with_a_long_poll_open_ends_within_two_seconds(qtbot, store, set
         else:
             QTimer.singleShot(50, close_when_waiting)
     QTimer.singleShot(50, close_when_waiting)
-    QTimer.singleShot(60_000, QApplication.quit)   # bound: never hang the suite
-    code = gui.run(store, engine=engine, settings=settings)
+    with bounded(60):
+        code = gui.run(store, engine=engine, settings=settings)
     took = time.monotonic() - seen["closed_at"]
     print(f"closed with a long-poll open in {took:.3f} s")
     assert code == 0
@@ -120,8 +135,8 @@ def test_quit_ends_the_app_even_with_another_window_open(qtbot, store, settings)
         _window().quit_action.trigger()
     seen = {}
     QTimer.singleShot(200, quit_from_the_menu)
-    QTimer.singleShot(30_000, QApplication.quit)   # bound: never hang the suite
-    assert gui.run(store, settings=settings) == 0
+    with bounded(30):
+        assert gui.run(store, settings=settings) == 0
     assert time.monotonic() - seen["quit_at"] < CLOSE_LIMIT_S
     other.close()
 
@@ -139,8 +154,8 @@ def test_ctrl_c_closes_the_window_as_its_close_button_does_even_from_a_dialog(qt
         QTimer.singleShot(200, lambda: os.kill(os.getpid(), signal.SIGINT))
         seen["dialog"] = dialog.exec()
     QTimer.singleShot(200, open_dialog)
-    QTimer.singleShot(30_000, QApplication.quit)   # bound: never hang the suite
-    assert gui.run(store, settings=settings, view="decisions") == 128 + signal.SIGINT
+    with bounded(30):
+        assert gui.run(store, settings=settings, view="decisions") == 128 + signal.SIGINT
     assert seen["dialog"] == QDialog.DialogCode.Rejected
     assert settings_mod.load(settings.path).last_view == "decisions"
     assert signal.getsignal(signal.SIGINT) is before   # the test runner's Ctrl+C is back
