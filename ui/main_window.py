@@ -153,7 +153,7 @@ class MainWindow(QMainWindow):
 
     # --- menu and shortcuts ---------------------------------------------------
     def _build_menu(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
+        file_menu = self.menuBar().addMenu("Fi&le")   # Alt+F stays the Offload tab's
         self.quit_action = QAction("&Quit", self)
         # Ctrl+Q everywhere: Windows has no standard Quit key (Alt+F4 still closes the window).
         keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)

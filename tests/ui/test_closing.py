@@ -25,7 +25,7 @@ from sync.engine import SyncEngine
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.support.hub import start_hub
 from tests.ui.feeds import fill_system
-from ui.main_window import MainWindow
+from ui.main_window import VIEWS, MainWindow
 
 CLOSE_LIMIT_S = 2.0
 # A room's system at its real size: the feed starts with 40 organisations, then stays quiet.
@@ -102,7 +102,9 @@ def test_quit_in_the_file_menu_and_ctrl_q_close_the_window_and_keep_the_settings
     w = MainWindow(store, clock=utcnow, settings=settings)
     qtbot.addWidget(w)
     menus = [a.text() for a in w.menuBar().actions()]
-    assert menus[0] == "&File"
+    assert menus[0] == "Fi&le"
+    keys = [t[t.index("&") + 1].lower() for t in menus + [title for _k, title, _c in VIEWS]]
+    assert len(set(keys)) == len(keys)   # Alt+letter reaches exactly one menu or tab
     assert QKeySequence("Ctrl+Q") in w.quit_action.shortcuts()
     w.show()
     qtbot.waitExposed(w)
