@@ -7,11 +7,15 @@ documentation and for looking at what a user sees.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
 
 from models.replica.utc import utcnow
+from scc_desktop.stop_signals import StopSignals
+
+log = logging.getLogger(__name__)
 
 SCREEN_SIZE = (1366, 768)
 # Names for --view; the same keys and order as ui.main_window.VIEWS (kept here
@@ -69,7 +73,7 @@ def application():
 
 
 def run(store, *, engine=None, screenshot: Path | None = None, view: str | None = None,
-        title: str = "", on_quit=None, settings=None) -> int:
+        title: str = "", on_quit=None, settings=None, stop_signals: StopSignals | None = None) -> int:
     """Show the main window over ``store``; with ``engine``, sync in the background.
 
     The window paints what the replica holds at once (the last known picture)
@@ -78,6 +82,8 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
     ``engine``: a ``SyncEngine``, or a function that makes one (called then, so
     the sync libraries are not loaded before the first paint either).
     ``view`` None: the view from ``settings`` (last one shown), else the overview.
+    Ctrl+C and SIGTERM close the window as its close button does (``stop_signals``, taken over
+    here if the caller has not already); the result is then 128 + the signal's number.
     """
     if screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -117,15 +123,30 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
         window.resize(*SCREEN_SIZE)
     if view is not None:
         window.show_view(view)
+    # Closing the window (its close button, File > Quit, Ctrl+Q, a stop signal) ends the app,
+    # even with a dialog or a report window still open, and only that.  exit(), not quit(): a
+    # quit request also goes through the platform's event queue, and one asked for twice (by
+    # Qt's own quit on the last window, say) outlives this loop and closes the next window shown.
+    quit_on_last = app.quitOnLastWindowClosed()
+    app.setQuitOnLastWindowClosed(False)
+    window.closed.connect(lambda: app.exit(0))
     window.show()
+    own_signals = stop_signals is None
+    stop_signals = stop_signals or StopSignals()
+    stop_signals.install()
+    stop_signals.watch()
+    log.info("window open; Ctrl+C or SIGTERM closes it")
     try:
-        return app.exec()
+        return stop_signals.exit_code(app.exec())
     finally:
+        app.setQuitOnLastWindowClosed(quit_on_last)
         window.stop_background()
         for worker in workers:
             worker.stop()
         if on_quit is not None:
             on_quit()
+        if own_signals:
+            stop_signals.uninstall()
 
 
 def _engine(engine):

@@ -4,7 +4,9 @@
 short or not the protocol).  ``HubRefused``: the hub understood and said no
 (4xx with an ``ErrorBody``), so retrying the same request will not help.
 TLS certificates are verified unless a CA bundle is given or the caller
-explicitly turns verification off.
+explicitly turns verification off.  ``close`` may be called from any thread:
+it ends a request in flight at once (a long-poll included) as ``HubUnreachable``
+and refuses every later one, so a closing window never waits for the hub.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 import requests
 from pydantic import ValidationError
 
+from sync.interruptible import InterruptibleAdapter
 from sync.protocol import (
     PROTOCOL_VERSION,
     VERSION_HEADER,
@@ -28,6 +31,7 @@ from sync.protocol import (
 
 CONNECT_TIMEOUT = 3.05
 READ_TIMEOUT = 15.0
+CLOSED = "the sync was stopped (the client was closed)"
 
 
 class HubUnreachable(Exception):
@@ -90,6 +94,9 @@ class HubClient:
         self.base_url = base_url.rstrip("/")
         self.read_timeout = read_timeout
         self.session = session or requests.Session()
+        self._adapter = InterruptibleAdapter()
+        for prefix in ("http://", "https://"):
+            self.session.mount(prefix, self._adapter)
         self.session.headers.update({"Authorization": f"Bearer {token}",
                                      VERSION_HEADER: PROTOCOL_VERSION,
                                      "User-Agent": "scc-desktop-sync"})
@@ -105,12 +112,26 @@ class HubClient:
         self.last_fault = None
         return body
 
+    @property
+    def closed(self) -> bool:
+        return self._adapter.cut_off
+
+    def close(self) -> None:
+        """End any request in flight now and refuse later ones (from any thread; idempotent)."""
+        # Not session.close(): closing urllib3's pools under a request in flight is not thread-safe,
+        # and the shut-down sockets are closed by the thread that was using them.
+        self._adapter.cut()
+
     def _request(self, method: str, path: str, read_timeout: float | None, **kwargs):
         read_timeout = self.read_timeout if read_timeout is None else read_timeout
+        if self.closed:
+            raise HubUnreachable(CLOSED)
         try:
             resp = self.session.request(method, self.base_url + path, verify=self.verify,
                                         timeout=(CONNECT_TIMEOUT, read_timeout), **kwargs)
         except requests.RequestException as exc:  # refused, timeout, reset, TLS, truncated body
+            if self.closed:   # cut by close(), not a fault of the hub
+                raise HubUnreachable(CLOSED) from exc
             raise HubUnreachable(short_reason(exc)) from exc
         except OSError as exc:  # e.g. the CA certificates file is missing: say so, keep the loop alive
             raise HubUnreachable(f"cannot reach the hub: {exc}") from exc

@@ -79,6 +79,7 @@ THEME_SHORTCUTS = {"light": "Ctrl+Shift+L", "dark": "Ctrl+Shift+D", "high_contra
 class MainWindow(QMainWindow):
     warmed = Signal()   # the database libraries are loaded (emitted by the warm-up thread)
     housekept = Signal(object)   # open alert count, or the error (from the housekeeping thread)
+    closed = Signal()   # the window was closed (settings saved): the application ends with it
 
     def __init__(self, store, clock: Callable[[], datetime], *, title_suffix: str = "",
                  theme_key: str = "light", settings=None) -> None:
@@ -155,6 +156,14 @@ class MainWindow(QMainWindow):
 
     # --- menu and shortcuts ---------------------------------------------------
     def _build_menu(self) -> None:
+        file_menu = self.menuBar().addMenu("Fi&le")   # Alt+F stays the Offload tab's
+        self.quit_action = QAction("&Quit", self)
+        # Ctrl+Q everywhere: Windows has no standard Quit key (Alt+F4 still closes the window).
+        keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)
+        self.quit_action.setShortcuts(keys + [k for k in [QKeySequence("Ctrl+Q")] if k not in keys])
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action.triggered.connect(self.close)   # the one way out: closeEvent saves and ends
+        file_menu.addAction(self.quit_action)
         menu = self.menuBar().addMenu("&View")
         self.view_actions: dict[str, QAction] = {}
         for n, (key, title, _cls) in enumerate(VIEWS, start=1):
@@ -275,6 +284,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802
         self._save_settings(last_view=self.current_key(), window_size=[self.width(), self.height()])
         super().closeEvent(event)
+        self.closed.emit()
 
     def _redraw_all(self) -> None:
         self._dirty = set(self.views)

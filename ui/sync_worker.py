@@ -25,17 +25,29 @@ class SyncWorker(QObject):
         self._thread.setObjectName("sync")
         self.moveToThread(self._thread)
         self._thread.started.connect(self._run)
-        engine.tracker.subscribe(self.connectivity_changed.emit)
+        engine.tracker.subscribe(self._report(self.connectivity_changed))
 
     def start(self) -> None:
         self._thread.start()
 
     def _run(self) -> None:
         self.engine.run(self._stop, poll_interval=self.poll_interval, long_poll=self.long_poll,
-                        on_cycle=self.cycle_finished.emit)
+                        on_cycle=self._report(self.cycle_finished))
+
+    def _report(self, signal):
+        """Emit unless stopping: the cycle cut short by ``stop`` is not news, and the window
+        (or its replica) may be gone by the time it would arrive."""
+        def emit(value) -> None:
+            if not self._stop.is_set():
+                signal.emit(value)
+        return emit
 
     def stop(self, timeout_ms: int = 30_000) -> bool:
-        """Ask the loop to end and wait for the thread (a long-poll ends within its wait)."""
+        """End the loop and wait for the thread.  Closing the client cuts the request in flight
+        (a long-poll would otherwise hold the close for up to its 20 s), and the engine's prefetch
+        with it; the loop then sees the stop event.  A batch being applied still finishes with
+        its cursor."""
         self._stop.set()
+        self.engine.client.close()
         self._thread.quit()
         return self._thread.wait(timeout_ms)

@@ -66,8 +66,26 @@ def _derive_early(args) -> _Derived | None:
 
 
 def run(args) -> int:
-    """Open the window: first-run set-up if there is no replica yet, else unlock and show it."""
+    """Open the window: first-run set-up if there is no replica yet, else unlock and show it.
+    Ctrl+C or SIGTERM, from the first dialog to the window, ends it cleanly with 130 or 143
+    (``scc_desktop.stop_signals``)."""
     derived = _derive_early(args)   # before the heavy imports, which it then overlaps
+    if getattr(args, "screenshot", None) is not None:
+        return _run(args, derived, None)
+    import logging
+
+    from scc_desktop.stop_signals import StopSignals, Stopped
+
+    # Run from a terminal, the app reports there (sync faults, how to stop it), as the demo does.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    with StopSignals() as stop:
+        try:
+            return stop.exit_code(_run(args, derived, stop))
+        except Stopped as exc:   # before the first dialog or window was up
+            return exc.exit_code
+
+
+def _run(args, derived: _Derived | None, stop) -> int:
     from scc_desktop import gui, hub_access, startup, unlock
     from scc_desktop import settings as settings_mod
 
@@ -83,15 +101,17 @@ def run(args) -> int:
         store = unlock.open_store(path, derived=derived.future if derived else None)
     elif not path.exists():
         gui.application()
+        stop.watch()   # a signal now closes the set-up dialog
         store = startup.first_run(path, settings)
         if store is None:
             return 0
         if store == startup.DEMO:
             from scc_desktop.commands import demo
 
-            return demo.run_default(view=view)
+            return demo.run_default(view=view, stop_signals=stop)
     else:
         gui.application()
+        stop.watch()
         store = startup.unlock_window(path, settings, derived=derived.future if derived else None)
         if store is None:
             return 0
@@ -117,4 +137,4 @@ def run(args) -> int:
             engine = make_engine
         # (settings problems were logged once as they were found: scc_desktop/settings.py)
         return gui.run(store, engine=engine, screenshot=screenshot, view=view,
-                       settings=None if screenshot is not None else settings)
+                       settings=None if screenshot is not None else settings, stop_signals=stop)

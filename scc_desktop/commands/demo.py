@@ -27,11 +27,12 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=_demo)
 
 
-def run_default(view: str | None = None) -> int:
+def run_default(view: str | None = None, stop_signals=None) -> int:
     """The demo with its defaults (the first-run dialog's "Try the demo")."""
     import argparse
 
-    return _demo(argparse.Namespace(folder=None, history_hours=12, speed=60, screenshot=None, view=view))
+    return _demo(argparse.Namespace(folder=None, history_hours=12, speed=60, screenshot=None, view=view),
+                 stop_signals)
 
 
 def check_demo_options(args) -> Path:
@@ -55,18 +56,33 @@ def check_demo_options(args) -> Path:
     return folder
 
 
-def _demo(args) -> int:
+def _demo(args, stop_signals=None) -> int:
+    """Ctrl+C or SIGTERM ends the demo cleanly, the window's settings saved and its hub stopped,
+    with 130 or 143 (``scc_desktop.stop_signals``); before the window opens too."""
     import logging
 
-    from models.replica.store import Store, StoreError, WrongKeyError
-    from scc_desktop import gui
-    from scc_desktop.demo import DEMO_PASSPHRASE, DemoSystem
-    from sync.client import HubClient
-    from sync.engine import SyncEngine
+    from scc_desktop.stop_signals import StopSignals, Stopped
 
     check_view_options(args)
     folder = check_demo_options(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    if args.screenshot is not None or stop_signals is not None:
+        return _run_demo(args, folder, stop_signals)
+    with StopSignals() as stop:
+        try:
+            return stop.exit_code(_run_demo(args, folder, stop))
+        except Stopped as exc:   # while the demo was starting: its finally stopped the hub
+            return exc.exit_code
+
+
+def _run_demo(args, folder: Path, stop_signals) -> int:
+    from models.replica.store import Store, StoreError, WrongKeyError
+    from scc_desktop import gui
+    from scc_desktop import settings as settings_mod
+    from scc_desktop.demo import DEMO_PASSPHRASE, DemoSystem
+    from sync.client import HubClient
+    from sync.engine import SyncEngine
+
     demo = DemoSystem(folder,
                       history=timedelta(hours=args.history_hours), speed=args.speed)
     passphrase = os.environ.get("SCC_PASSPHRASE") or DEMO_PASSPHRASE
@@ -81,9 +97,12 @@ def _demo(args) -> int:
                             "set SCC_PASSPHRASE to it or remove the demo folder", 3) from None
         except StoreError as exc:
             raise UserError(str(exc)) from None
+        # The user's theme, text size, last view and window size, as in the app (a screenshot
+        # is drawn the same for everyone and changes nothing).
+        settings = None if args.screenshot is not None else settings_mod.load()
         with store:
             engine = SyncEngine(store, HubClient(url, demo.tokens["room_lead"]))
             return gui.run(store, engine=engine, screenshot=args.screenshot, view=args.view,
-                           title="Demo (simulated data)")
+                           title="Demo (simulated data)", settings=settings, stop_signals=stop_signals)
     finally:
         demo.stop()

@@ -1,0 +1,173 @@
+"""Closing the window: prompt with a long-poll open; Quit, Ctrl+Q and Ctrl+C take the same path and keep
+the settings."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from contextlib import contextmanager
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QApplication, QDialog
+from sqlalchemy import text
+
+from models.replica.orm.types import utcnow
+
+from scc_desktop import gui
+from scc_desktop import settings as settings_mod
+from scc_desktop.stop_signals import Stopped, StopSignals
+from sync.client import HubClient
+from sync.engine import SyncEngine
+from tests.models.conftest import store, store_path  # noqa: F401
+from tests.support.hub import start_hub
+from tests.ui.feeds import fill_system
+from ui.main_window import VIEWS, MainWindow
+
+CLOSE_LIMIT_S = 2.0
+# A room's system at its real size: the feed starts with 40 organisations, then stays quiet.
+ORGS = tuple({"ods_code": f"RP{n:02d}", "name": f"Provider {n}", "sector": "acute", "size": 300.0 + n}
+             for n in range(40))
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return settings_mod.load(tmp_path / "settings.json")
+
+
+@pytest.fixture
+def hub(tmp_path):
+    hub = start_hub(tmp_path / "hub", orgs=ORGS)
+    yield hub
+    hub.stop()
+
+
+@contextmanager
+def bounded(seconds: float):
+    """Never hang the suite: quit the event loop after ``seconds``; the timer dies with the block
+    (a left-over one would end some later test's loop)."""
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(QApplication.quit)
+    timer.start(int(seconds * 1000))
+    try:
+        yield
+    finally:
+        timer.stop()
+
+
+def _window() -> MainWindow:
+    return next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible())
+
+
+def test_closing_with_a_long_poll_open_ends_within_two_seconds(qtbot, store, settings, hub):
+    fill_system(store)
+    with store.writing() as s:   # this replica follows this hub's feed from its start
+        s.execute(text("DELETE FROM feed_cursor"))
+    engine = SyncEngine(store, HubClient(hub.url, hub.tokens["room_lead"]))
+    feed, long_polls = engine.client.feed, []
+
+    def watched_feed(after, limit, wait=0, **kw):   # records each long-poll as it starts
+        if wait:
+            long_polls.append((after, time.monotonic()))
+        return feed(after, limit, wait, **kw)
+    engine.client.feed = watched_feed
+    seen = {}
+
+    def close_when_waiting():
+        # Caught up (40 organisations applied) and a long-poll after them has been open a while.
+        if (len(long_polls) >= 2 and long_polls[-1][0] >= len(ORGS)
+                and time.monotonic() - long_polls[-1][1] > 0.5):
+            seen["view"] = _window().current_key()
+            seen["closed_at"] = time.monotonic()
+            _window().close()
+        else:
+            QTimer.singleShot(50, close_when_waiting)
+    QTimer.singleShot(50, close_when_waiting)
+    with bounded(60):
+        code = gui.run(store, engine=engine, settings=settings)
+    took = time.monotonic() - seen["closed_at"]
+    print(f"closed with a long-poll open in {took:.3f} s")
+    assert code == 0
+    assert took < CLOSE_LIMIT_S, f"closing took {took:.1f} s"
+    assert engine.position() == len(ORGS)
+    assert settings_mod.load(settings.path).last_view == seen["view"]
+
+
+def test_quit_in_the_file_menu_and_ctrl_q_close_the_window_and_keep_the_settings(qtbot, store, settings):
+    fill_system(store)
+    w = MainWindow(store, clock=utcnow, settings=settings)
+    qtbot.addWidget(w)
+    menus = [a.text() for a in w.menuBar().actions()]
+    assert menus[0] == "Fi&le"
+    keys = [t[t.index("&") + 1].lower() for t in menus + [title for _k, title, _c in VIEWS]]
+    assert len(set(keys)) == len(keys)   # Alt+letter reaches exactly one menu or tab
+    assert QKeySequence("Ctrl+Q") in w.quit_action.shortcuts()
+    w.show()
+    qtbot.waitExposed(w)
+    w.show_view("offload")
+    w.resize(1500, 900)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=2000)
+    with qtbot.waitSignal(w.closed, timeout=2000):
+        qtbot.keyClick(w, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert not w.isVisible()
+    saved = settings_mod.load(settings.path)
+    assert (saved.last_view, saved.window_size) == ("offload", [1500, 900])
+    # The menu's action goes the same way.
+    w.show()
+    w.show_view("ambulance")
+    with qtbot.waitSignal(w.closed, timeout=2000):
+        w.quit_action.trigger()
+    assert not w.isVisible() and settings_mod.load(settings.path).last_view == "ambulance"
+
+
+def test_quit_ends_the_app_even_with_another_window_open(qtbot, store, settings):
+    """Closing the main window ends the application, whatever else is open (a dialog, a report)."""
+    fill_system(store)
+    other = QDialog()
+    qtbot.addWidget(other)
+
+    def quit_from_the_menu():
+        other.show()
+        seen["quit_at"] = time.monotonic()
+        _window().quit_action.trigger()
+    seen = {}
+    QTimer.singleShot(200, quit_from_the_menu)
+    with bounded(30):
+        assert gui.run(store, settings=settings) == 0
+    assert time.monotonic() - seen["quit_at"] < CLOSE_LIMIT_S
+    other.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_closes_the_window_as_its_close_button_does_even_from_a_dialog(qtbot, store, settings):
+    """In this process: SIGINT while a modal dialog runs its own loop inside the window."""
+    fill_system(store)
+    before = signal.getsignal(signal.SIGINT)
+    seen = {}
+
+    def open_dialog():
+        dialog = QDialog(_window())
+        dialog.setModal(True)
+        QTimer.singleShot(200, lambda: os.kill(os.getpid(), signal.SIGINT))
+        seen["dialog"] = dialog.exec()
+    QTimer.singleShot(200, open_dialog)
+    with bounded(30):
+        assert gui.run(store, settings=settings, view="decisions") == 128 + signal.SIGINT
+    assert seen["dialog"] == QDialog.DialogCode.Rejected
+    assert settings_mod.load(settings.path).last_view == "decisions"
+    assert signal.getsignal(signal.SIGINT) is before   # the test runner's Ctrl+C is back
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_a_stop_signal_before_any_window_raises_stopped_and_restores_the_handlers():
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Stopped) as raised, StopSignals():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(1)   # the handler runs on the next bytecode: never gets here
+    assert raised.value.exit_code == 143
+    assert signal.getsignal(signal.SIGTERM) is before
