@@ -14,15 +14,11 @@ from pathlib import Path
 
 from models.replica.utc import utcnow
 from scc_desktop.stop_signals import StopSignals
+from ui.choices import THEME_KEYS, VIEW_KEYS
 
 log = logging.getLogger(__name__)
 
 SCREEN_SIZE = (1366, 768)
-# Names for --view; the same keys and order as ui.main_window.VIEWS (kept here
-# so the command line can check a name without importing Qt).
-VIEWS = ("overview", "provider", "ambulance", "offload", "critical-care", "contacts", "transfers",
-         "decisions", "actions")
-THEMES = ("light", "dark", "high_contrast")
 SETTLE_PASSES = 3
 
 
@@ -42,10 +38,10 @@ def _application():
 
 def render(window, path: Path, view: str = "overview", theme: str | None = None) -> Path:
     """Render one view of a window to a PNG at the room's smallest screen size."""
-    if view not in VIEWS:
-        raise ValueError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
-    if theme is not None and theme not in THEMES:
-        raise ValueError(f"unknown theme {theme!r}; choose one of {', '.join(THEMES)}")
+    if view not in VIEW_KEYS:
+        raise ValueError(f"unknown view {view!r}; choose one of {', '.join(VIEW_KEYS)}")
+    if theme is not None and theme not in THEME_KEYS:
+        raise ValueError(f"unknown theme {theme!r}; choose one of {', '.join(THEME_KEYS)}")
     window.resize(*SCREEN_SIZE)
     window.show()
     if theme is not None:

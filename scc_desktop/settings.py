@@ -23,14 +23,11 @@ from pathlib import Path
 from typing import Any
 from scc_desktop import paths
 from sync.address import hub_url_problem
+from ui.choices import TEXT_SCALES, THEME_KEYS, VIEW_KEYS
 
 log = logging.getLogger(__name__)
 
 FILE_NAME = "settings.json"
-THEMES = ("light", "dark", "high_contrast")
-TEXT_SCALES = (0.9, 1.0, 1.25, 1.5, 2.0, 2.5)
-VIEW_KEYS = ("overview", "provider", "ambulance", "offload", "critical-care",
-             "contacts", "transfers", "decisions", "actions")
 
 
 def _one_of(options: tuple) -> Callable[[Any], str | None]:
@@ -69,7 +66,7 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("theme", "light", _one_of(THEMES), "colour theme"),
+    Setting("theme", "light", _one_of(THEME_KEYS), "colour theme"),
     Setting("text_scale", 1.0, _one_of(TEXT_SCALES), "text size, relative to normal"),
     Setting("last_view", "overview", _one_of(VIEW_KEYS), "the view shown at start"),
     Setting("hub_url", None, _hub_url, "the feed hub to sync with (none: work on the replica only)"),

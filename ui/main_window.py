@@ -23,24 +23,12 @@ from models.queries.sync_summary import sync_summary
 from sync.connectivity import Connectivity, State
 from ui import format as fmt
 from ui import theme
+from ui.choices import ACTIONS_TITLE, TEXT_SCALES, VIEWS
 from ui.overview import OverviewView
 from ui.theme import BANNER_STYLE
 
 STATE_WORDS = {State.UNKNOWN: "Connecting…", State.ONLINE: "Online",
                State.FEED_STALE: "Feed stale", State.OFFLINE: "Offline"}
-ACTIONS_TITLE = "Actions and al&erts"
-# (key, tab title with mnemonic, "module:Class"); Ctrl+1.. follow this order.  Views other
-# than the overview are imported and built when first shown (or asked for), so a start
-# paints the overview without loading the chart library (about a second of imports).
-VIEWS = (("overview", "&Overview", "ui.overview:OverviewView"),
-         ("provider", "&Provider", "ui.provider_view:ProviderView"),
-         ("ambulance", "&Ambulance", "ui.ambulance_view:AmbulanceView"),
-         ("offload", "O&ffload", "ui.offload_view:OffloadView"),
-         ("critical-care", "&Critical care", "ui.critcon_view:CritconView"),
-         ("contacts", "Co&ntacts", "ui.records.contacts_view:ContactsView"),
-         ("transfers", "&Transfers", "ui.records.transfers_view:TransfersView"),
-         ("decisions", "&Decision log", "ui.records.decisions_view:DecisionsView"),
-         ("actions", ACTIONS_TITLE, "ui.actions_view:ActionsView"))
 
 
 def view_class(path: str) -> type:
@@ -72,7 +60,6 @@ log = logging.getLogger(__name__)
 # picture through the store's plain read connection first): the ORM and what the
 # housekeeping needs.  About 0.7 s of imports a cold start does not wait for.
 WARM_MODULES = ("sqlalchemy.orm", "models.replica.orm", "models.service.housekeeping")
-TEXT_SCALES = (0.9, 1.0, 1.25, 1.5, 2.0, 2.5)
 THEME_SHORTCUTS = {"light": "Ctrl+Shift+L", "dark": "Ctrl+Shift+D", "high_contrast": "Ctrl+Shift+H"}
 
 

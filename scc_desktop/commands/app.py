@@ -8,6 +8,7 @@ from pathlib import Path
 from scc_desktop import paths
 from scc_desktop.errors import UserError
 from sync.address import hub_url_problem
+from ui.choices import VIEW_KEYS
 
 HUB_ENV = "SCC_HUB_URL"
 TOKEN_ENV = "SCC_HUB_TOKEN"
@@ -27,11 +28,9 @@ def add_view_options(parser, *, subcommand: bool = False) -> None:
 
 def check_view_options(args) -> None:
     """Refuse a bad ``--view`` or ``--screenshot`` before anything starts."""
-    from scc_desktop import gui
-
     view = getattr(args, "view", None)
-    if view is not None and view not in gui.VIEWS:
-        raise UserError(f"--view: unknown view {view!r}; choose one of {', '.join(gui.VIEWS)}", 2)
+    if view is not None and view not in VIEW_KEYS:
+        raise UserError(f"--view: unknown view {view!r}; choose one of {', '.join(VIEW_KEYS)}", 2)
     shot = getattr(args, "screenshot", None)
     if shot is not None:
         if shot.is_dir():

@@ -37,3 +37,9 @@ def test_the_declared_level_wins_and_a_missing_one_falls_back():
     assert shown_level(3, 2) == 3
     assert shown_level(None, 2) == 2
     assert shown_level(None, None) is None
+
+
+def test_views_themes_and_text_sizes_are_declared_once():
+    """ui/choices.py holds them; the settings, the command line and the window take them from there."""
+    hits = _found(r"^\s*(VIEWS|VIEW_KEYS|THEMES|THEME_KEYS|TEXT_SCALES)\s*=", "ui/choices.py")
+    assert hits == ["ui/theme.py:" + hits[0].split(":")[1]] if hits else hits == []   # theme.THEMES: the colours

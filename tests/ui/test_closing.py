@@ -25,7 +25,8 @@ from sync.engine import SyncEngine
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.support.hub import start_hub
 from tests.ui.feeds import fill_system
-from ui.main_window import VIEWS, MainWindow
+from ui.choices import VIEWS
+from ui.main_window import MainWindow
 
 CLOSE_LIMIT_S = 2.0
 # A room's system at its real size: the feed starts with 40 organisations, then stays quiet.

@@ -80,7 +80,7 @@ from sync.engine import CycleResult  # noqa: E402
 from tests.ui.feeds import fill_system  # noqa: E402
 from ui import theme  # noqa: E402
 from ui.charts import TimeChart  # noqa: E402
-from ui.main_window import VIEWS  # noqa: E402
+from ui.choices import VIEW_KEYS, VIEWS  # noqa: E402
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def shown(window, qtbot):
 def test_ctrl_1_to_9_switch_views(shown, qtbot):
     assert [k for k, _t, _c in VIEWS] == ["overview", "provider", "ambulance", "offload", "critical-care",
                                           "contacts", "transfers", "decisions", "actions"]
-    assert [k for k, _t, _c in VIEWS] == list(gui.VIEWS)   # the command line knows every view
+    assert [k for k, _t, _c in VIEWS] == list(VIEW_KEYS)   # the command line knows every view
     mnemonics = [t[t.index("&") + 1].lower() for _k, t, _c in VIEWS]
     assert len(set(mnemonics)) == len(mnemonics)           # Alt+letter reaches exactly one tab
     for n, (key, _title, _cls) in reversed(list(enumerate(VIEWS, start=1))):

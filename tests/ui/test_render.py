@@ -9,7 +9,9 @@ from scc_desktop import gui
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import NOW, fill_system
 from tests.ui.records.seed import seed_all
-from ui.main_window import VIEWS, MainWindow
+from ui import theme
+from ui.choices import THEME_KEYS, VIEW_KEYS, VIEWS
+from ui.main_window import MainWindow
 
 EMPTY_WORDS = {
     "overview": "No provider data yet",
@@ -38,10 +40,11 @@ def _distinct_colours(image: QImage) -> int:
 
 
 def test_gui_views_match_the_window(window):
-    assert gui.VIEWS == tuple(k for k, _t, _c in VIEWS)
+    assert VIEW_KEYS == tuple(k for k, _t, _c in VIEWS)
+    assert THEME_KEYS == tuple(theme.THEMES)   # every theme the settings accept has its colours
 
 
-@pytest.mark.parametrize("view", gui.VIEWS)
+@pytest.mark.parametrize("view", VIEW_KEYS)
 def test_each_view_renders_at_1366_by_768_with_data(window, store, tmp_path, view):
     fill_system(store)
     seed_all(store)  # the room's records: contacts, transfers, decisions
@@ -55,7 +58,7 @@ def test_each_view_renders_at_1366_by_768_with_data(window, store, tmp_path, vie
     assert stack is None or not stack.is_empty
 
 
-@pytest.mark.parametrize("view", gui.VIEWS)
+@pytest.mark.parametrize("view", VIEW_KEYS)
 def test_each_view_says_what_is_missing_with_no_data(window, tmp_path, view):
     path = gui.render(window, tmp_path / f"{view}-empty.png", view, theme="dark")
     assert (QImage(str(path)).width(), QImage(str(path)).height()) == (1366, 768)
