@@ -126,25 +126,24 @@ def connect_raw(path: Path | str, key: bytes, cipher: str = DEFAULT_CIPHER,
         conn.close()
         raise WrongKeyError(f"the replica {path} cannot be decrypted with this key: the key header "
                             "belongs to another replica, or the file is damaged or not a replica") from None
-    except apsw.CorruptError as exc:
+    except (apsw.CorruptError, *dbapi.REPLICA_FAULTS) as exc:
         conn.close()
-        raise damaged(path, exc) from None
-    except dbapi.REPLICA_FAULTS as exc:
-        conn.close()
-        raise unavailable(path, exc) from None
+        raise _open_failure(path, exc) from None
     try:
         if not readonly:
             conn.execute("PRAGMA journal_mode = WAL")
         for pragma in ("synchronous = FULL", "foreign_keys = ON", "temp_store = MEMORY",
                        f"cache_size = -{CACHE_KIB}"):
             conn.execute(f"PRAGMA {pragma}")
-    except apsw.CorruptError as exc:
+    except (apsw.CorruptError, *dbapi.REPLICA_FAULTS) as exc:
         conn.close()
-        raise damaged(path, exc) from None
-    except dbapi.REPLICA_FAULTS as exc:
-        conn.close()
-        raise unavailable(path, exc) from None
+        raise _open_failure(path, exc) from None
     return conn
+
+
+def _open_failure(path, exc: BaseException) -> Exception:
+    """A damaged file, or a replica that cannot be used now (full, I/O, ...), as the user is told it."""
+    return damaged(path, exc) if isinstance(exc, apsw.CorruptError) else unavailable(path, exc)
 
 
 class Store:

@@ -24,7 +24,7 @@ from models.service.changes import NOTHING, Changes
 from models.replica.store import Store
 from sync import authoring
 from tests.models.conftest import PASSPHRASE, store, store_path  # noqa: F401
-from tests.ui.feeds import ACUTE_VALUES, NOW, Feed
+from tests.ui.feeds import NOW, forty_acute_providers
 from tests.ui.ui_probe import LockHolder
 
 PROVIDERS = 40
@@ -35,14 +35,6 @@ def _count(store, model, *where) -> int:
         return s.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def _forty_providers(store) -> None:
-    f = Feed()
-    for n in range(PROVIDERS):
-        f.org(f"R{n:02d}", f"Provider {n:02d} NHS Trust", size=400 + 10 * n)
-    for n in range(PROVIDERS):
-        f.assessment(f"R{n:02d}", "acute", NOW - timedelta(minutes=10 + n),
-                     {**ACUTE_VALUES, "ga_bed_occupancy_pct": 85.0 + n / 4})
-    f.apply(store)
 
 
 def _decision(**changes) -> decisions.NewDecision:
@@ -66,7 +58,7 @@ def _fail_the_kth_action(store, k: int) -> None:
 
 # --- a decision with its actions ------------------------------------------------------------------
 def test_a_decision_and_its_actions_are_one_transaction_with_their_outbox_rows(store):
-    _forty_providers(store)
+    forty_acute_providers(store, count=PROVIDERS)
     out = decisions.record_decision(store, _decision(), _actions(5), snapshot_at=NOW)
     assert out.applied and out.changes == Changes(frozenset({"decision", "action"}))
     assert out.changes.kinds == {"record"} and len(out.uuids) == 5
@@ -80,7 +72,7 @@ def test_a_decision_and_its_actions_are_one_transaction_with_their_outbox_rows(s
 
 @pytest.mark.parametrize("k", [1, 3, 5])
 def test_when_the_kth_action_cannot_be_written_nothing_of_the_decision_is(store, k):
-    _forty_providers(store)
+    forty_acute_providers(store, count=PROVIDERS)
     _fail_the_kth_action(store, k)
     with pytest.raises(Exception, match="disk fault on the k-th action"):
         decisions.record_decision(store, _decision(), _actions(5), snapshot_at=NOW)

@@ -161,3 +161,15 @@ def fill_system(store, now: datetime = NOW) -> Feed:
     f.critcon("RBB", now - timedelta(minutes=30), 0, 12, 6)
     f.apply(store)
     return f
+
+
+def forty_acute_providers(store, now: datetime = NOW, count: int = 40) -> Feed:
+    """A real-sized acute pillar: ``count`` trusts, each with a recent assessment (snapshots of size)."""
+    f = Feed()
+    for n in range(count):
+        f.org(f"R{n:02d}", f"Provider {n:02d} NHS Trust", size=400 + 10 * n)
+    for n in range(count):
+        f.assessment(f"R{n:02d}", "acute", now - timedelta(minutes=10 + n),
+                     {**ACUTE_VALUES, "ga_bed_occupancy_pct": 85.0 + n / 4})
+    f.apply(store)
+    return f

@@ -18,7 +18,7 @@ from models.records import actions_due
 from models.replica.orm import Action, AlertEvent, DecisionEntry, OpelAssessment
 from sync import authoring
 from tests.models.conftest import store, store_path  # noqa: F401
-from tests.ui.feeds import ACUTE_VALUES, NOW, Feed
+from tests.ui.feeds import NOW, forty_acute_providers
 from tests.ui.ui_probe import Heartbeat, LockHolder, settled  # noqa: F401
 from ui import tasks
 from ui.actions_view import ActionsView
@@ -31,14 +31,6 @@ PROVIDERS = 40
 pytestmark = pytest.mark.usefixtures("settled")
 
 
-def _forty_providers(store) -> None:
-    f = Feed()
-    for n in range(PROVIDERS):
-        f.org(f"R{n:02d}", f"Provider {n:02d} NHS Trust", size=400 + 10 * n)
-    for n in range(PROVIDERS):
-        f.assessment(f"R{n:02d}", "acute", NOW - timedelta(minutes=10 + n),
-                     {**ACUTE_VALUES, "ga_bed_occupancy_pct": 85.0 + n / 4})
-    f.apply(store)
 
 
 def _show(qtbot, view):
@@ -121,7 +113,7 @@ def test_marking_an_action_done_does_not_wait_for_the_write_lock(qtbot, store):
 
 
 def test_saving_a_decision_with_its_actions_does_not_wait_for_the_write_lock(qtbot, store):
-    _forty_providers(store)
+    forty_acute_providers(store, count=PROVIDERS)
     view = _show(qtbot, DecisionsView(store, lambda: NOW))
     view.author = "Test User"
     view.refresh()
