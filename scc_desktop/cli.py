@@ -12,7 +12,7 @@ import importlib
 import os
 import sys
 
-from scc_desktop import __version__
+from models.version import VERSION
 from scc_desktop.commands import COMMANDS
 from scc_desktop.errors import UserError
 
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="scc-desktop",
         description="SCC Desktop: the System Co-ordination Centre room's application.",
     )
-    parser.add_argument("--version", action="version", version=f"scc-desktop {__version__}")
+    parser.add_argument("--version", action="version", version=f"scc-desktop {VERSION}")
     from scc_desktop.commands import app
 
     app.add_view_options(parser)

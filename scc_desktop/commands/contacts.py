@@ -162,7 +162,7 @@ def _search(args) -> int:
 def _on_call(args) -> int:
     from models.records import contacts
     from models.replica.orm.types import utcnow
-    from scc_desktop.export.period import parse_uk_time, uk_time
+    from models.uk_time import parse_uk_time, uk_time
 
     try:
         at = parse_uk_time(args.at) if args.at else utcnow()

@@ -121,7 +121,7 @@ def _transfers(args) -> int:
     from models.replica.orm import Transfer
     from models.replica.orm.types import utcnow
     from models.rules.tabledata import TableError
-    from scc_desktop.export.period import parse_uk_time, uk_time
+    from models.uk_time import parse_uk_time, uk_time
 
     try:
         at = parse_uk_time(args.at) if args.at else utcnow()
@@ -148,7 +148,7 @@ def _alerts(args) -> int:
     from models.records import actions_due
     from models.replica.orm import AlertEvent
     from models.replica.orm.types import utcnow
-    from scc_desktop.export.period import uk_time
+    from models.uk_time import uk_time
 
     with _open(args) as store:
         with store.writing() as s:
@@ -180,8 +180,8 @@ def _ack(args) -> int:
 
 
 def _export(args) -> int:
-    from scc_desktop.export import ExportError, export_records
-    from scc_desktop.export.period import parse_uk_date
+    from models.records.export.records import ExportError, export_records
+    from models.uk_time import parse_uk_date
 
     try:
         first, last = parse_uk_date(args.first), parse_uk_date(args.last)

@@ -12,7 +12,7 @@ import pytest
 from models.records import contacts
 from models.records.contacts import ContactView
 from models.records.csv_guard import is_phone_number, safe_cell
-from scc_desktop.export import export_records
+from models.records.export.records import export_records
 from sync import authoring
 from tests.models.conftest import store, store_path  # noqa: F401
 

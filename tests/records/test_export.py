@@ -15,7 +15,8 @@ from PIL import Image
 
 from models.replica.orm import Action
 from scc_desktop import cli
-from scc_desktop.export import export_records, pdf
+from models.records.export import pdf
+from models.records.export.records import export_records
 from sync import authoring
 from tests.records.conftest import T0, write_decisions
 

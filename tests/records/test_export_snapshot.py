@@ -18,7 +18,7 @@ from PIL import Image
 
 from models.replica.orm import DecisionEntry
 from models.queries.situation_snapshot import FORMAT
-from scc_desktop.export import export_records
+from models.records.export.records import export_records
 from sync import authoring
 from tests.records.ics_seed import SUMMER, seed_ics
 from ui import tasks

@@ -342,7 +342,7 @@ class DecisionsView(QWidget):
             self.export_to(Path(folder))
 
     def export_to(self, folder: Path):
-        from scc_desktop.export import ExportError, export_records
+        from models.records.export.records import ExportError, export_records
 
         first, last = self.export_period()
         try:

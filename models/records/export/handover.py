@@ -19,7 +19,7 @@ from sqlalchemy import select
 from models.records import actions_due
 from models.replica.orm import DecisionEntry
 from models.replica.orm.types import to_utc_text
-from scc_desktop.export.period import iso_uk
+from models.uk_time import iso_uk
 
 HANDOVER_NAME = "handover.json"
 FORMAT = "scc-handover-actions"

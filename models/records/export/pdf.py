@@ -27,9 +27,9 @@ from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from scc_desktop import __version__
-from scc_desktop.export import snapshot as snapshot_reading
-from scc_desktop.export.period import Period, uk_time
+from models.version import VERSION
+from models.records.export import snapshot as snapshot_reading
+from models.uk_time import Period, uk_time
 
 FONT_DIRS = [Path(p) for p in os.environ.get("SCC_PDF_FONT_DIRS", "").split(os.pathsep) if p] + [
     Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
@@ -169,7 +169,7 @@ def _numbered_canvas(meta: PdfMeta, f: Fonts, counter: list[int]):
             self.setFont(f.regular, 8.5)
             self.drawRightString(width - MARGIN, top - 4 * mm, f"Period {meta.period.label()} (UK dates)")
             self.setFillColor(GREY)
-            self.drawString(MARGIN, top - 9 * mm, f"Corporate record export · scc-desktop {__version__}")
+            self.drawString(MARGIN, top - 9 * mm, f"Corporate record export · scc-desktop {VERSION}")
             self.drawRightString(width - MARGIN, top - 9 * mm, f"Exported {uk_time(meta.exported_at)}")
             self.setStrokeColor(RULE)
             self.setLineWidth(0.6)
@@ -383,7 +383,7 @@ def _cover(st: _Styles, meta: PdfMeta, count: int, f: Fonts) -> list:
 
 
 def _handover(st: _Styles, handover: dict[str, Any]) -> list:
-    """Last section: actions open at the export time, overdue first (``scc_desktop.export.handover``)."""
+    """Last section: actions open at the export time, overdue first (``models.records.export.handover``)."""
     story = [Spacer(1, 5 * mm), Paragraph(_text(f"Handover: actions open at {_when(handover['as_at'])}"), st.head)]
     rows = handover["overdue"] + handover["open"]
     if not rows:
@@ -407,7 +407,7 @@ def render(entries: list[dict[str, Any]], meta: PdfMeta, handover: dict[str, Any
         buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN + HEADER_H,
         bottomMargin=MARGIN + FOOTER_H, title=f"Decision log: {meta.icb}, {meta.period.label()}",
         author=str(meta.exporter.get("user")), subject="SCC decision log export",
-        creator=f"scc-desktop {__version__}", invariant=1)
+        creator=f"scc-desktop {VERSION}", invariant=1)
     index = {e["uuid"]: i for i, e in enumerate(entries, start=1)}
     story = _cover(st, meta, len(entries), f)
     for i, e in enumerate(entries, start=1):

@@ -31,10 +31,10 @@ from models.author import current_author
 from models.records.csv_guard import safe_cell
 from models.replica.orm import Action, DecisionEntry, ReplicaMeta
 from models.replica.orm.types import to_utc_text, utcnow
-from scc_desktop import __version__
-from scc_desktop.export import handover as handover_section
-from scc_desktop.export import snapshot as snapshot_reading
-from scc_desktop.export.period import Period, iso_uk, uk_period
+from models.version import VERSION
+from models.records.export import handover as handover_section
+from models.records.export import snapshot as snapshot_reading
+from models.uk_time import Period, iso_uk, uk_period
 
 FORMAT = "scc-decision-log-export"
 FORMAT_VERSION = 2  # 2: situation_summary (the snapshot as lines in UK time) beside situation_snapshot
@@ -150,7 +150,7 @@ def _write(path: Path, data: bytes) -> None:
 def _exporter(session, user: str | None, host: str | None) -> dict[str, str | None]:
     user = user if user is not None else current_author()
     meta = session.get(ReplicaMeta, "device_id")
-    return {"user": user, "host": host or socket.gethostname(), "app": f"scc-desktop {__version__}",
+    return {"user": user, "host": host or socket.gethostname(), "app": f"scc-desktop {VERSION}",
             "replica_device_id": meta.value if meta else None}
 
 
@@ -182,7 +182,7 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
                    force: bool = False, now: datetime | None = None, user: str | None = None,
                    host: str | None = None) -> ExportResult:
     """Write the four export files for UK local dates ``first``..``last`` (inclusive) into ``out_dir``."""
-    from scc_desktop.export import pdf
+    from models.records.export import pdf
 
     period = uk_period(first, last)
     out = Path(out_dir)

@@ -3,7 +3,7 @@
 The snapshot is stored as JSON with UTC times (``models.queries.situation_snapshot``) and goes into the CSV and
 JSON exactly as it was hashed.  :func:`read` turns it into a :class:`Reading`: a heading, then paragraphs
 and :class:`Table`s (levels, providers, why a level was declared, REAP/CSP, offload, what was missing),
-times in UK local time with the zone.  The PDF draws the tables (``scc_desktop.export.pdf``) and
+times in UK local time with the zone.  The PDF draws the tables (``models.records.export.pdf``) and
 :func:`summary` writes the same reading as lines of text for the ``situation_summary`` CSV/JSON field.
 
 A snapshot comes from whichever desktop recorded the decision, so any shape must read: a value of an
