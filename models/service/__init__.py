@@ -12,5 +12,6 @@ view-shaped plain data (frozen dataclasses), never ORM objects.
 - ``actions``: completing an action, acknowledging an alert, ticking an action card, the
   actions view's page;
 - ``housekeeping``: the standing chores pass (overdue alerts, OPEL checklists);
+- ``transfers``: the transfer board and a case's history; opening a case, a step, setting a field;
 - ``errors``: any failure as one sentence for the user.
 """

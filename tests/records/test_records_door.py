@@ -1,0 +1,133 @@
+"""The record views' door (``models.service``: transfers, contacts, rota, decision log): each use case
+is one transaction with its outbox rows, checks and writes together, and says what changed; each read
+is plain data.
+
+Real encrypted replicas; a real SQLite trigger makes a later step of a use case fail, to show the
+earlier steps are not left behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, is_dataclass
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import DeclarativeBase
+
+from models.replica.orm import OutboxItem, Transfer, TransferEvent
+from models.service import transfers
+from models.service.changes import NOTHING, Changes
+from tests.models.conftest import store, store_path  # noqa: F401
+from tests.ui.feeds import NOW
+from tests.ui.records.seed import seed_transfers
+
+
+def _count(store, model, *where) -> int:
+    with store.session() as s:
+        return s.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _fail_insert(store, table: str, when: str) -> None:
+    """A real fault inside SQLite: an insert into ``table`` matching ``when`` aborts the statement."""
+    with store.raw() as conn:
+        conn.execute(f"CREATE TRIGGER fail_step BEFORE INSERT ON {table} WHEN {when} "
+                     "BEGIN SELECT RAISE(ABORT, 'disk fault on a later step'); END")
+
+
+def _plain(value) -> bool:
+    if isinstance(value, DeclarativeBase):
+        return False
+    if is_dataclass(value):
+        return all(_plain(getattr(value, f.name)) for f in fields(value))
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(_plain(v) for v in value.values())
+    return True
+
+
+# --- transfers ---------------------------------------------------------------------------------------
+def _new(**changes) -> transfers.NewTransfer:
+    return transfers.NewTransfer(**{**dict(local_ref="T-5001", kind="inter_hospital", from_code="RAA",
+                                           to_code="RBB", priority="urgent", clinical_need="Level 3 bed",
+                                           owner="Room support", notes="Family aware"), **changes})
+
+
+def test_a_case_opens_with_its_notes_in_one_transaction(store):
+    out = transfers.open_case(store, _new(), "Sam Lead", at=NOW)
+    assert out.applied and out.changes == Changes(frozenset({"transfer_event"})) and out.changes.kinds == {"record"}
+    with store.session() as s:
+        t = s.get(Transfer, out.uuid)
+        assert (t.local_ref, t.to_code, t.notes, t.requested_at) == ("T-5001", "RBB", "Family aware", NOW)
+    assert _count(store, TransferEvent) == 2 and _count(store, OutboxItem, OutboxItem.kind == "transfer_event") == 2
+
+
+def test_when_a_new_cases_notes_cannot_be_written_the_case_is_not_opened(store):
+    _fail_insert(store, "transfer_event", "NEW.field = 'notes'")
+    with pytest.raises(Exception, match="disk fault on a later step"):
+        transfers.open_case(store, _new(), "Sam Lead")
+    assert _count(store, Transfer) == 0 and _count(store, TransferEvent) == 0 and _count(store, OutboxItem) == 0
+
+
+def test_a_new_case_names_every_problem_and_writes_nothing(store):
+    with pytest.raises(ValueError) as caught:
+        transfers.open_case(store, _new(local_ref=" ", from_code="", to_code="R-1", kind="taxi", priority="soon"),
+                            "Sam Lead")
+    assert str(caught.value) == (
+        "local reference: every case needs the sending unit's reference; "
+        "from: the sending organisation's ODS code is needed; "
+        "to: 'R-1' is not an ODS code (3 to 12 letters or digits); "
+        "kind: 'taxi' is not one of inter_hospital, intra_hospital, repatriation, mh_out_of_area; "
+        "priority: 'soon' is not one of emergency, urgent, routine")
+    assert _count(store, Transfer) == 0 and _count(store, OutboxItem) == 0
+
+
+def test_a_step_is_the_status_and_its_time_together(store):
+    uids = seed_transfers(store)
+    out = transfers.step(store, uids["T-2611"], "accepted", "Sam Lead", NOW)
+    assert out.applied and out.changes.records == {"transfer_event"}
+    with store.session() as s:
+        t = s.get(Transfer, uids["T-2611"])
+        assert (t.status, t.accepted_at) == ("accepted", NOW)
+    assert _count(store, OutboxItem) == 2
+    again = transfers.step(store, uids["T-2611"], "accepted", "Desk B", NOW)   # already there: not twice
+    assert (again.applied, again.changes) == (False, NOTHING) and _count(store, OutboxItem) == 2
+    assert not transfers.step(store, uids["T-2611"], "arrived", "Sam Lead", NOW).applied   # not the next step
+
+
+@pytest.mark.parametrize("stamp, status", [("accepted_at", "accepted"), ("departed_at", "departed")])
+def test_when_a_steps_time_cannot_be_written_the_status_is_not_either(store, stamp, status):
+    uids = seed_transfers(store)
+    uid = uids["T-2611"] if status == "accepted" else uids["T-2612"]
+    with store.session() as s:
+        was = s.get(Transfer, uid).status
+    events = _count(store, TransferEvent)
+    _fail_insert(store, "transfer_event", f"NEW.field = '{stamp}'")
+    with pytest.raises(Exception, match="disk fault on a later step"):
+        transfers.step(store, uid, status, "Sam Lead", NOW)
+    with store.session() as s:
+        assert s.get(Transfer, uid).status == was
+    assert _count(store, TransferEvent) == events and _count(store, OutboxItem) == 0
+
+
+def test_setting_a_field_checks_it_and_settles_a_conflict(store):
+    uids = seed_transfers(store)
+    uid = uids["T-2612"]
+    with pytest.raises(ValueError, match="receiving ODS code: 'NOT A CODE' is not an ODS code"):
+        transfers.set_field(store, uid, "to_code", "not a code", "Sam Lead")
+    with pytest.raises(ValueError, match="priority: 'soon' is not one of emergency, urgent, routine"):
+        transfers.set_field(store, uid, "priority", "soon", "Sam Lead")
+    with pytest.raises(ValueError, match="status: not a field that can be set here"):
+        transfers.set_field(store, uid, "status", "arrived", "Sam Lead")
+    assert transfers.set_field(store, uid, "to_code", " rbb ", "Sam Lead").applied
+    assert not transfers.set_field(store, uid, "to_code", "RBB", "Desk B").applied
+    history = transfers.history(store, uid)
+    assert history.lines[-1].what == "to code: RX9 → RBB" and history.conflicts   # the conflict stays in the story
+    assert _count(store, OutboxItem) == 1
+
+
+def test_the_transfer_board_and_history_are_plain_data(store):
+    uids = seed_transfers(store)
+    page = transfers.transfers_page(store, NOW, include_closed=True)
+    assert [line.transfer.local_ref for line in page.lines][0] == "T-2611" and len(page.lines) == 6
+    assert _plain(page) and _plain(transfers.history(store, uids["T-2612"]))

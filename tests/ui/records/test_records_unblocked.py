@@ -1,0 +1,39 @@
+"""The record views never hold the UI thread for the replica (issue 15, finding 5, Build 2 and 3).
+
+Another connection to the same encrypted replica holds the write lock for 3 s (as the sync thread or
+another program can) while the user moves a transfer case a step, saves a contact, adds or cancels an
+on-call shift, or exports the decision log.  A heartbeat timer on the UI thread must never miss more
+than 100 ms; once the lock is released the write lands and the view shows it.  Real widgets, a real
+replica, a real second connection; 40 providers, so snapshots and exports are full size.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from models.replica.orm import Transfer
+from tests.ui.feeds import NOW
+from tests.ui.records.conftest import open_view
+from tests.ui.records.seed import seed_transfers
+from tests.ui.test_ui_thread_unblocked import BUDGET_MS, _while_locked
+from tests.ui.ui_probe import settled  # noqa: F401
+from ui.records.transfers_view import TransfersView
+from ui.widgets import table_text
+
+pytestmark = pytest.mark.usefixtures("settled")
+
+
+def test_moving_a_transfer_case_a_step_does_not_wait_for_the_write_lock(qtbot, store):
+    uids = seed_transfers(store)
+    view = open_view(qtbot, TransfersView, store)
+    view.select_uuid(uids["T-2611"])
+    qtbot.waitUntil(lambda: view.history.rowCount() == 1)
+
+    def landed() -> bool:
+        with store.session() as s:
+            accepted = s.get(Transfer, uids["T-2611"]).accepted_at == NOW
+        return accepted and table_text(view.history)[-1][1].startswith("accepted at: —")
+
+    gap = _while_locked(qtbot, store, view.status_buttons["accepted"].click, landed)
+    assert gap < BUDGET_MS, f"the UI thread was blocked {gap:.0f} ms"
+    assert {r[1]: r for r in table_text(view.table)}["T-2611"][4] == "accepted"
