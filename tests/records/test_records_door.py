@@ -14,12 +14,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import DeclarativeBase
 
-from models.replica.orm import OutboxItem, Transfer, TransferEvent
-from models.service import transfers
+from models.records.contacts import ContactFileError
+from models.replica.orm import Contact, OutboxItem, QuarantinedRecord, Transfer, TransferEvent
+from models.service import contacts, transfers
 from models.service.changes import NOTHING, Changes
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import NOW
-from tests.ui.records.seed import seed_transfers
+from tests.ui.records.seed import CONTACTS, seed_contacts, seed_transfers
 
 
 def _count(store, model, *where) -> int:
@@ -131,3 +132,68 @@ def test_the_transfer_board_and_history_are_plain_data(store):
     page = transfers.transfers_page(store, NOW, include_closed=True)
     assert [line.transfer.local_ref for line in page.lines][0] == "T-2611" and len(page.lines) == 6
     assert _plain(page) and _plain(transfers.history(store, uids["T-2612"]))
+
+
+# --- contacts ----------------------------------------------------------------------------------------
+def test_a_contact_is_checked_saved_edited_and_deleted_each_in_one_transaction(store):
+    bad = {"name": "Nia Evans", "organisation": "", "phone": "12", "email": "nia@@nhs"}
+    found = contacts.problems(bad, new=True)
+    assert [p.split(":")[0] for p in found] == ["organisation", "phone", "email"]
+    with pytest.raises(ValueError, match="phone:"):
+        contacts.save_contact(store, "Sam Lead", None, bad)
+    assert _count(store, Contact) == 0 and _count(store, OutboxItem) == 0
+    made = contacts.save_contact(store, "Sam Lead", None, {"name": "Nia Evans", "organisation": "Test ICB",
+                                                           "phone": "+44 113 496 0123"})
+    assert made.applied and made.changes.records == {"contact"}
+    assert contacts.save_contact(store, "Sam Lead", made.uuid, {"role": "Deputy director"}).uuid == made.uuid
+    assert contacts.delete_contact(store, made.uuid, "Sam Lead").applied
+    again = contacts.delete_contact(store, made.uuid, "Desk B")   # deleted already: not twice
+    assert (again.applied, again.changes) == (False, NOTHING)
+    with store.session() as s:
+        kept = s.get(Contact, made.uuid)
+        assert (kept.role, kept.deleted) == ("Deputy director", True)
+    assert _count(store, OutboxItem, OutboxItem.kind == "contact") == 3
+
+
+def _directory(tmp_path, rows: int):
+    lines = ["name,organisation,phone,email,cover"]
+    lines += [f"Person {n:03d},Trust {n % 40:02d} NHS Trust,020 7946 {n:04d},p{n}@nhs.net,both" for n in range(rows)]
+    lines += ["Bob Badphone,Beta Hospitals,12345,,both"]
+    path = tmp_path / "directory.csv"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    return path
+
+
+def test_an_import_is_one_transaction_even_when_its_last_step_fails(store, tmp_path):
+    path = _directory(tmp_path, 400)
+    _fail_insert(store, "quarantined_record", "1")   # the rejected row is kept aside after every good one
+    with pytest.raises(Exception, match="disk fault on a later step"):
+        contacts.import_file(store, path, "Sam Lead")
+    assert _count(store, Contact) == 0 and _count(store, OutboxItem) == 0
+    with store.raw() as conn:
+        conn.execute("DROP TRIGGER fail_step")
+    done = contacts.import_file(store, path, "Sam Lead")
+    assert (len(done.result.created), done.result.rejected_rows, done.changes.records) == (400, 1, {"contact"})
+    assert _count(store, QuarantinedRecord) == 1 and _count(store, OutboxItem) == 400
+    again = contacts.import_file(store, path, "Sam Lead")   # the same file again changes nothing
+    assert (again.result.unchanged, again.changes) == (400, NOTHING)
+
+
+def test_a_file_that_cannot_be_read_imports_nothing(store, tmp_path):
+    (tmp_path / "x.csv").write_text("who,where\r\nx,y\r\n", encoding="utf-8")
+    with pytest.raises(ContactFileError, match="no name or organisation column"):
+        contacts.import_file(store, tmp_path / "x.csv", "Sam Lead")
+    with pytest.raises(OSError):
+        contacts.import_file(store, tmp_path / "missing.csv", "Sam Lead")
+    assert _count(store, Contact) == 0 and _count(store, QuarantinedRecord) == 0
+
+
+def test_the_directory_page_and_export_are_plain(store, tmp_path):
+    seed_contacts(store)
+    page = contacts.contacts_page(store, NOW)
+    everyone = page.index.search("", limit=None)
+    assert len(everyone) == len(CONTACTS) and _plain(everyone) and _plain(page.on_call) and _plain(page.spoc)
+    assert [c.email for c in page.spoc] == ["scc.spoc@nhs.net"]
+    assert [o.contact.name for o in page.on_call["Director on-call"]] == ["Dr Priya Raman"]
+    out = contacts.export_file(store, tmp_path / "out.vcf")
+    assert (out.count, out.vcard) == (len(CONTACTS), True)

@@ -10,13 +10,15 @@ replica, a real second connection; 40 providers, so snapshots and exports are fu
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
-from models.replica.orm import Transfer
+from models.replica.orm import Contact, Transfer
 from tests.ui.feeds import NOW
 from tests.ui.records.conftest import open_view
-from tests.ui.records.seed import seed_transfers
+from tests.ui.records.seed import seed_contacts, seed_transfers
 from tests.ui.test_ui_thread_unblocked import BUDGET_MS, _while_locked
 from tests.ui.ui_probe import settled  # noqa: F401
+from ui.records.contacts_view import ContactsView
 from ui.records.transfers_view import TransfersView
 from ui.widgets import table_text
 
@@ -37,3 +39,20 @@ def test_moving_a_transfer_case_a_step_does_not_wait_for_the_write_lock(qtbot, s
     gap = _while_locked(qtbot, store, view.status_buttons["accepted"].click, landed)
     assert gap < BUDGET_MS, f"the UI thread was blocked {gap:.0f} ms"
     assert {r[1]: r for r in table_text(view.table)}["T-2611"][4] == "accepted"
+
+
+def test_saving_a_contact_does_not_wait_for_the_write_lock(qtbot, store):
+    seed_contacts(store)
+    view = open_view(qtbot, ContactsView, store)
+    dialog = view.new_contact()
+    dialog.edits["name"].setText("Nia Evans")
+    dialog.edits["organisation"].setText("Test ICB")
+    dialog.edits["phone"].setText("+44 113 496 0123")
+
+    def landed() -> bool:
+        with store.session() as s:
+            stored = s.scalar(select(func.count()).select_from(Contact).where(Contact.name == "Nia Evans"))
+        return stored == 1 and not dialog.isVisible() and "Nia Evans" in [r[0] for r in table_text(view.table)]
+
+    gap = _while_locked(qtbot, store, dialog.save, landed)
+    assert gap < BUDGET_MS, f"the UI thread was blocked {gap:.0f} ms"

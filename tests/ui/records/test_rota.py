@@ -16,7 +16,7 @@ from models.replica.orm import DecisionEntry, OnCallShift, OutboxItem, Quarantin
 from models.replica.orm.types import utcnow
 from sync import authoring
 from tests.ui.feeds import NOW
-from tests.ui.records.conftest import open_view
+from tests.ui.records.conftest import open_view, settle
 from tests.ui.records.seed import seed_contacts
 from ui import theme
 from ui.records.contacts_view import ContactsView
@@ -273,6 +273,7 @@ def test_on_call_now_names_a_rota_with_nobody_on_call(qtbot, store):
     dialog = view.rota.cancel_selected()
     dialog.reason.setText("Called away")
     assert dialog.save()
+    settle()
     assert view.on_call_gaps == ["Director on-call"]
     assert [(o.rota, o.contact.name) for o, _b in view.on_call_rows] == [("Critical care network",
                                                                           "Critical care network")]
@@ -303,6 +304,7 @@ def test_import_rota_csv_adds_good_rows_and_reports_each_rejected_row(qtbot, sto
     assert sentences[2] == "5 | ends_at | a shift must end after it starts"
     assert any("columns ignored: pager" in w.text() for w in report.findChildren(QLabel))
     assert ["SCC room lead", "Mei Chen", "Mon 12 Jan 18:00", "Tue 13 Jan 08:00"] in [r[:4] for r in _rows(view)]
+    settle()
     assert view.on_call_gaps == ["SCC room lead"]  # its first shift starts at 18:00: nobody on it now
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(QuarantinedRecord).where(
