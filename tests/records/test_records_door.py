@@ -9,14 +9,23 @@ earlier steps are not left behind.
 from __future__ import annotations
 
 from dataclasses import fields, is_dataclass
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import DeclarativeBase
 
 from models.records.contacts import ContactFileError
-from models.replica.orm import Contact, OutboxItem, QuarantinedRecord, Transfer, TransferEvent
-from models.service import contacts, transfers
+from models.replica.orm import (
+    Contact,
+    DecisionEntry,
+    OnCallShift,
+    OutboxItem,
+    QuarantinedRecord,
+    Transfer,
+    TransferEvent,
+)
+from models.service import contacts, rota, transfers
 from models.service.changes import NOTHING, Changes
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import NOW
@@ -197,3 +206,68 @@ def test_the_directory_page_and_export_are_plain(store, tmp_path):
     assert [o.contact.name for o in page.on_call["Director on-call"]] == ["Dr Priya Raman"]
     out = contacts.export_file(store, tmp_path / "out.vcf")
     assert (out.count, out.vcard) == (len(CONTACTS), True)
+
+
+# --- the on-call rota -----------------------------------------------------------------------------------
+# (the seeded directory's own contact edits wait in the outbox too: only the rota's rows are counted)
+def _shift(uids, who: str, start_h: float, end_h: float, name: str = "Director on-call") -> rota.NewShift:
+    return rota.NewShift(name, uids[who], NOW + timedelta(hours=start_h), NOW + timedelta(hours=end_h))
+
+
+def test_an_overlapping_or_long_shift_is_added_only_once_confirmed(store):
+    uids = seed_contacts(store)   # Director on-call: Dr Priya Raman to 18:00, then Tom Okafor to 08:00 tomorrow
+    first = rota.add_shift(store, _shift(uids, "Mei Chen", 20, 26), "Sam Lead")
+    assert (first.applied, first.too_long, first.changes) == (False, False, NOTHING)
+    assert [x.contact.name for x in first.overlaps] == ["Tom Okafor"] and _plain(first.overlaps)
+    assert _count(store, OnCallShift) == 3 and _count(store, OutboxItem, OutboxItem.kind != "contact") == 0
+    added = rota.add_shift(store, _shift(uids, "Mei Chen", 20, 26), "Sam Lead", confirmed=True)
+    assert added.applied and added.changes.records == {"on_call_shift"} and _count(store, OnCallShift) == 4
+    long = rota.add_shift(store, _shift(uids, "Mei Chen", 24 * 10, 24 * 20, "SCC room lead"), "Sam Lead")
+    assert (long.applied, long.too_long, long.overlaps) == (False, True, ())
+    with pytest.raises(ValueError, match="contact_uuid: no contact"):
+        rota.add_shift(store, rota.NewShift("SCC room lead", "nobody", NOW, NOW + timedelta(hours=1)), "Sam Lead")
+    assert _count(store, OutboxItem, OutboxItem.kind != "contact") == 1
+
+
+def test_a_cancellation_and_its_reason_are_one_transaction(store):
+    uids = seed_contacts(store)
+    page = rota.rota_page(store, NOW, None, NOW + timedelta(hours=24))
+    tom = next(x for x in page.shifts if x.contact.uuid == uids["Tom Okafor"])
+    assert [(g.rota, g.starts_at) for g in rota.gaps_if_cancelled(store, tom, NOW)] == [
+        ("Director on-call", tom.starts_at)]
+    with pytest.raises(ValueError, match="reason: say why"):
+        rota.cancel_shift(store, tom.uuid, "  ", "Room lead", NOW)
+    _fail_insert(store, "decision_entry", "1")
+    with pytest.raises(Exception, match="disk fault on a later step"):
+        rota.cancel_shift(store, tom.uuid, "Off sick", "Room lead", NOW)
+    # Not cancelled without its reason kept:
+    assert _count(store, OnCallShift) == 3 and _count(store, OutboxItem, OutboxItem.kind != "contact") == 0
+    with store.raw() as conn:
+        conn.execute("DROP TRIGGER fail_step")
+    done = rota.cancel_shift(store, tom.uuid, "Off sick", "Room lead", NOW)
+    assert done.applied and done.changes.records == {"on_call_shift", "decision"}
+    with store.session() as s:
+        entry = s.get(DecisionEntry, done.uuid)
+        assert (entry.rationale, entry.decided_at, entry.links) == ("Off sick", NOW,
+                                                                    [{"kind": "on_call_shift", "uuid": tom.uuid}])
+    assert not rota.cancel_shift(store, tom.uuid, "Again", "Desk B", NOW).applied   # gone already: no second entry
+    assert _count(store, DecisionEntry) == 1 and _count(store, OutboxItem, OutboxItem.kind != "contact") == 2
+
+
+def test_a_rota_import_is_one_transaction(store, tmp_path):
+    seed_contacts(store)
+    path = tmp_path / "rota.csv"
+    first = NOW.replace(hour=20)   # January: UK wall time is UTC; forty 12-hour shifts back to back
+    rows = [f"SCC room lead,Mei Chen,{first + timedelta(hours=12 * n):%Y-%m-%d %H:%M},"
+            f"{first + timedelta(hours=12 * (n + 1)):%Y-%m-%d %H:%M}" for n in range(40)]
+    path.write_text("rota,name,starts_at,ends_at\n" + "\n".join(rows) + "\nSCC room lead,Nobody,2026-02-01 08:00,"
+                    "2026-02-01 20:00\n", encoding="utf-8")
+    _fail_insert(store, "quarantined_record", "1")
+    with pytest.raises(Exception, match="disk fault on a later step"):
+        rota.import_file(store, path, "Room lead")
+    assert _count(store, OnCallShift) == 3 and _count(store, OutboxItem, OutboxItem.kind != "contact") == 0
+    with store.raw() as conn:
+        conn.execute("DROP TRIGGER fail_step")
+    done = rota.import_file(store, path, "Room lead")
+    assert (len(done.result.created), done.result.rejected_rows, done.changes.records) == (40, 1, {"on_call_shift"})
+    assert rota.import_file(store, path, "Room lead").changes == NOTHING

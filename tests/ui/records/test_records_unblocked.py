@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from models.replica.orm import Contact, Transfer
+from models.replica.orm import Contact, DecisionEntry, OnCallShift, Transfer
 from tests.ui.feeds import NOW
 from tests.ui.records.conftest import open_view
 from tests.ui.records.seed import seed_contacts, seed_transfers
@@ -53,6 +53,48 @@ def test_saving_a_contact_does_not_wait_for_the_write_lock(qtbot, store):
         with store.session() as s:
             stored = s.scalar(select(func.count()).select_from(Contact).where(Contact.name == "Nia Evans"))
         return stored == 1 and not dialog.isVisible() and "Nia Evans" in [r[0] for r in table_text(view.table)]
+
+    gap = _while_locked(qtbot, store, dialog.save, landed)
+    assert gap < BUDGET_MS, f"the UI thread was blocked {gap:.0f} ms"
+
+
+def _select_gap(view, rota: str) -> None:
+    for i, row in enumerate(table_text(view.rota.table)):
+        if row[0] == rota and row[1] == "NOBODY ON CALL":
+            view.rota.table.selectRow(i)
+            return
+    raise AssertionError(f"no gap on {rota}")
+
+
+def test_adding_an_on_call_shift_does_not_wait_for_the_write_lock(qtbot, store):
+    uids = seed_contacts(store)
+    view = open_view(qtbot, ContactsView, store)
+    _select_gap(view, "Critical care network")
+    dialog = view.rota.add_shift()
+    dialog.person.setCurrentIndex(dialog.person.findData(uids["Critical care network"]))
+
+    def landed() -> bool:
+        with store.session() as s:
+            shifts = s.scalar(select(func.count()).select_from(OnCallShift))
+        return shifts == 4 and not dialog.isVisible() and "Critical care network" not in view.rota.cover.text()
+
+    gap = _while_locked(qtbot, store, dialog.save, landed)
+    assert gap < BUDGET_MS, f"the UI thread was blocked {gap:.0f} ms"
+
+
+def test_cancelling_an_on_call_shift_does_not_wait_for_the_write_lock(qtbot, store):
+    seed_contacts(store)
+    view = open_view(qtbot, ContactsView, store)
+    rows = table_text(view.rota.table)
+    view.rota.table.selectRow(next(i for i, r in enumerate(rows) if r[1] == "Tom Okafor"))
+    dialog = view.rota.cancel_selected()
+    dialog.reason.setText("Off sick")
+
+    def landed() -> bool:
+        with store.session() as s:
+            done = (s.scalar(select(func.count()).select_from(OnCallShift)) == 2
+                    and s.scalar(select(func.count()).select_from(DecisionEntry)) == 1)
+        return done and not dialog.isVisible() and "Tom Okafor" not in [r[1] for r in table_text(view.rota.table)]
 
     gap = _while_locked(qtbot, store, dialog.save, landed)
     assert gap < BUDGET_MS, f"the UI thread was blocked {gap:.0f} ms"
