@@ -157,6 +157,22 @@ def decisions(session: Session, flt: DecisionFilter = DecisionFilter()) -> list[
     return rows
 
 
+@dataclass(frozen=True)
+class EntryRef:
+    """How one entry is named from another (what it amends, what amends it): when, who, what."""
+
+    uuid: str
+    decided_at: datetime
+    decision_maker: str
+    decision: str
+
+
+def decision_refs(session: Session) -> dict[str, EntryRef]:
+    """Every entry in the log by UUID, named (not its snapshot: a year of those is megabytes)."""
+    return {uid: EntryRef(uid, at, maker, decision) for uid, at, maker, decision in session.execute(
+        select(DecisionEntry.uuid, DecisionEntry.decided_at, DecisionEntry.decision_maker, DecisionEntry.decision))}
+
+
 def decision_authors(session: Session) -> list[str]:
     """Everyone who made or recorded a decision, by name (for a filter list)."""
     names = set(session.scalars(select(DecisionEntry.decision_maker).distinct()))

@@ -25,11 +25,13 @@ from models.replica.orm import (
     Transfer,
     TransferEvent,
 )
-from models.service import contacts, rota, transfers
+from models.queries.records import DecisionFilter
+from models.service import contacts, decision_log, rota, transfers
 from models.service.changes import NOTHING, Changes
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import NOW
-from tests.ui.records.seed import CONTACTS, seed_contacts, seed_transfers
+from tests.ui.feeds import fill_system
+from tests.ui.records.seed import CONTACTS, seed_contacts, seed_decisions, seed_transfers
 
 
 def _count(store, model, *where) -> int:
@@ -271,3 +273,19 @@ def test_a_rota_import_is_one_transaction(store, tmp_path):
     done = rota.import_file(store, path, "Room lead")
     assert (len(done.result.created), done.result.rejected_rows, done.changes.records) == (40, 1, {"on_call_shift"})
     assert rota.import_file(store, path, "Room lead").changes == NOTHING
+
+
+# --- the decision log -------------------------------------------------------------------------------------
+def test_the_decision_log_page_is_plain_and_names_every_entry(store):
+    fill_system(store)
+    first, second, amend = seed_decisions(store)
+    page = decision_log.log_page(store)
+    assert _plain(page) and page.total == 3 and [r.entry.uuid for r in page.rows] == [amend.uuid, second.uuid,
+                                                                                     first.uuid]
+    assert page.rows[2].amended_by == (amend.uuid,) and len(page.rows[2].actions) == 2
+    assert page.rows[2].entry.situation_snapshot["providers"] and page.rows[2].providers >= {"RAA", "RBB"}
+    assert page.refs[first.uuid].decision_maker == "Dr Priya Raman" and page.days == (NOW.date(), NOW.date())
+    assert "Mei Chen" in page.authors and ("RAA", "Alpha Hospitals NHS Trust") in page.organisations
+    only = decision_log.log_page(store, DecisionFilter(author="mei"))
+    assert [r.entry.uuid for r in only.rows] == [second.uuid] and only.total == 3   # the filter, not the log
+    assert decision_log.verify(store).intact
