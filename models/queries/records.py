@@ -1,5 +1,7 @@
 """Read-side queries for the room-record views: the decision log filtered, transfers by risk
-with their history, the SPOC mailbox. No Qt; writes go through ``sync.authoring``.
+with their history, the SPOC mailbox.  Everything returned is plain data (frozen dataclasses
+copied out of the session), never an ORM object: the views draw it on the UI thread after the
+session is gone.  No Qt; writes go through the door (``models.service``).
 """
 
 from __future__ import annotations
@@ -35,9 +37,52 @@ class DecisionFilter:
 
 
 @dataclass(frozen=True)
+class Entry:
+    """A decision log entry as read (every field a view or the amend dialog shows)."""
+
+    uuid: str
+    device_seq: int
+    decided_at: datetime
+    decision_maker: str
+    decision_maker_role: str
+    decision: str
+    rationale: str
+    options_considered: str
+    information_available: str
+    situation_snapshot: dict
+    review_at: datetime | None
+    recorded_by: str
+    recorded_at: datetime
+    amends_uuid: str | None
+    links: list
+    hub_seq: int | None
+
+    @classmethod
+    def of(cls, e: DecisionEntry) -> "Entry":
+        return cls(e.uuid, e.device_seq, e.decided_at, e.decision_maker, e.decision_maker_role, e.decision,
+                   e.rationale, e.options_considered or "", e.information_available or "",
+                   e.situation_snapshot or {}, e.review_at, e.recorded_by, e.recorded_at, e.amends_uuid,
+                   list(e.links or []), e.hub_seq)
+
+
+@dataclass(frozen=True)
+class ActionLine:
+    uuid: str
+    description: str
+    owner: str
+    due_at: datetime | None
+    done_at: datetime | None
+    done_by: str | None
+
+    @classmethod
+    def of(cls, a: Action) -> "ActionLine":
+        return cls(a.uuid, a.description, a.owner, a.due_at, a.done_at, a.done_by)
+
+
+@dataclass(frozen=True)
 class DecisionRow:
-    entry: DecisionEntry
-    actions: tuple[Action, ...]
+    entry: Entry
+    actions: tuple[ActionLine, ...]
     amended_by: tuple[str, ...]    # UUIDs of later entries amending this one, oldest first
     providers: frozenset[str]      # ODS codes named in links or the snapshot
 
@@ -101,13 +146,30 @@ def decisions(session: Session, flt: DecisionFilter = DecisionFilter()) -> list[
     actions: dict[str, list[Action]] = {}
     for a in session.scalars(select(Action).where(Action.decision_uuid.in_(uuids))):
         actions.setdefault(a.decision_uuid, []).append(a)
-    rows = [DecisionRow(e, tuple(sorted(actions.get(e.uuid, []),
-                                        key=lambda a: (to_utc_text(a.due_at) if a.due_at else "~", a.description))),
+    rows = [DecisionRow(Entry.of(e), tuple(ActionLine.of(a) for a in sorted(
+                            actions.get(e.uuid, []),
+                            key=lambda a: (to_utc_text(a.due_at) if a.due_at else "~", a.description))),
                         tuple(uid for _, uid in sorted(amended.get(e.uuid, []))), codes)
             for e, codes in chosen]
     rows.sort(key=lambda r: (to_utc_text(r.entry.decided_at), to_utc_text(r.entry.recorded_at), r.entry.uuid),
               reverse=True)
     return rows
+
+
+@dataclass(frozen=True)
+class EntryRef:
+    """How one entry is named from another (what it amends, what amends it): when, who, what."""
+
+    uuid: str
+    decided_at: datetime
+    decision_maker: str
+    decision: str
+
+
+def decision_refs(session: Session) -> dict[str, EntryRef]:
+    """Every entry in the log by UUID, named (not its snapshot: a year of those is megabytes)."""
+    return {uid: EntryRef(uid, at, maker, decision) for uid, at, maker, decision in session.execute(
+        select(DecisionEntry.uuid, DecisionEntry.decided_at, DecisionEntry.decision_maker, DecisionEntry.decision))}
 
 
 def decision_authors(session: Session) -> list[str]:
@@ -125,23 +187,44 @@ def organisations(session: Session) -> list[tuple[str, str]]:
 
 # --- transfers -----------------------------------------------------------------------
 @dataclass(frozen=True)
+class TransferCase:
+    """A transfer case's current fields (folded from its events), as read."""
+
+    uuid: str
+    local_ref: str
+    kind: str
+    from_code: str
+    to_code: str | None
+    clinical_need: str
+    priority: str
+    status: str
+    requested_at: datetime
+    accepted_at: datetime | None
+    departed_at: datetime | None
+    arrived_at: datetime | None
+    owner: str | None
+    notes: str
+    has_conflict: bool
+
+    @classmethod
+    def of(cls, t: Transfer) -> "TransferCase":
+        return cls(t.uuid, t.local_ref, t.kind, t.from_code, t.to_code, t.clinical_need or "", t.priority,
+                   t.status, t.requested_at, t.accepted_at, t.departed_at, t.arrived_at, t.owner, t.notes or "",
+                   bool(t.has_conflict))
+
+
+@dataclass(frozen=True)
 class TransferLine:
-    transfer: Transfer
+    transfer: TransferCase
     risk: transfer_risk.TransferRisk
 
 
 def transfer_board(session: Session, now: datetime, table: transfer_risk.ThresholdTable | None = None,
                    *, include_closed: bool = False) -> list[TransferLine]:
     """Transfers most at risk first (``transfer_risk.by_risk``); closed cases last when asked for."""
-    cases = {t.uuid: t for t in session.scalars(select(Transfer))}
+    cases = {t.uuid: TransferCase.of(t) for t in session.scalars(select(Transfer))}
     risks = transfer_risk.by_risk(cases.values(), now, table, include_closed=include_closed)
     return [TransferLine(cases[r.uuid], r) for r in risks]
-
-
-NEXT_STATUSES = {"requested": ("accepted", "cancelled"), "accepted": ("departed", "cancelled"),
-                 "departed": ("arrived",), "arrived": (), "cancelled": ()}
-# The time field a status change also stamps (so the case's own times tell the story).
-STATUS_TIME_FIELD = {"accepted": "accepted_at", "departed": "departed_at", "arrived": "arrived_at"}
 
 
 @dataclass(frozen=True)
@@ -152,7 +235,7 @@ class HistoryLine:
     in_conflict: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class TransferHistory:
     lines: list[HistoryLine] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)  # a sentence per conflicting pair
@@ -178,12 +261,11 @@ def transfer_history(session: Session, transfer_uuid: str) -> TransferHistory:
     folded = transfers.fold([transfers.Event(e.uuid, to_utc_text(e.at), e.author, e.device_id, e.field,
                                              e.old_value, e.new_value) for e in events])
     clashing = {ev.uuid for pair in folded.conflicts for ev in pair}
-    out = TransferHistory([HistoryLine(e.at, e.author, _what(e), e.uuid in clashing) for e in events])
-    for a, b in folded.conflicts:
-        out.conflicts.append(f"{a.field.replace('_', ' ')}: {a.author} set '{a.new_value}' and {b.author} set "
-                             f"'{b.new_value}' from the same '{a.old_value}' without seeing each other; "
-                             f"'{b.new_value}' (the later) shows")
-    return out
+    return TransferHistory(
+        [HistoryLine(e.at, e.author, _what(e), e.uuid in clashing) for e in events],
+        [f"{a.field.replace('_', ' ')}: {a.author} set '{a.new_value}' and {b.author} set '{b.new_value}' from the "
+         f"same '{a.old_value}' without seeing each other; '{b.new_value}' (the later) shows"
+         for a, b in folded.conflicts])
 
 
 # --- contacts --------------------------------------------------------------------------

@@ -18,6 +18,12 @@ from typing import Any
 CREATED = "created"
 FIELDS = ("local_ref", "kind", "from_code", "to_code", "clinical_need", "priority", "status",
           "requested_at", "accepted_at", "departed_at", "arrived_at", "owner", "notes")
+PRIORITIES = ("emergency", "urgent", "routine")
+# The workflow: where a case may go from each status.
+NEXT_STATUSES = {"requested": ("accepted", "cancelled"), "accepted": ("departed", "cancelled"),
+                 "departed": ("arrived",), "arrived": (), "cancelled": ()}
+# The time field a status change also stamps (so the case's own times tell the story).
+STATUS_TIME_FIELD = {"accepted": "accepted_at", "departed": "departed_at", "arrived": "arrived_at"}
 
 
 @dataclass(frozen=True)

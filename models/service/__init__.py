@@ -12,5 +12,9 @@ view-shaped plain data (frozen dataclasses), never ORM objects.
 - ``actions``: completing an action, acknowledging an alert, ticking an action card, the
   actions view's page;
 - ``housekeeping``: the standing chores pass (overdue alerts, OPEL checklists);
+- ``transfers``: the transfer board and a case's history; opening a case, a step, setting a field;
+- ``contacts``: the directory's page; a contact added, edited or deleted; an import; an export;
+- ``rota``: the on-call rota's page; a shift added (overlaps confirmed), cancelled with its reason; an import;
+- ``decision_log``: the decision log's page through a filter, and its hash chains verified;
 - ``errors``: any failure as one sentence for the user.
 """

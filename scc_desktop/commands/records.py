@@ -8,13 +8,11 @@ export cannot be written; 2 bad input (a date, a time, a data file).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from scc_desktop import paths
 from scc_desktop.errors import UserError
 
-ICB_ENV = "SCC_ICB_NAME"
 
 
 def _path_option(parser) -> None:
@@ -62,7 +60,7 @@ def register(subparsers) -> None:
     rec.add_argument("--from", dest="first", required=True, help="first UK local date, YYYY-MM-DD")
     rec.add_argument("--to", dest="last", required=True, help="last UK local date (inclusive), YYYY-MM-DD")
     rec.add_argument("--out", type=Path, required=True, help="folder to write the export into")
-    rec.add_argument("--icb", default=None, help=f"ICB name for the header (default: ${ICB_ENV})")
+    rec.add_argument("--icb", default=None, help="ICB name for the header (default: $SCC_ICB_NAME)")
     rec.add_argument("--force", action="store_true", help="replace an export already in the folder")
     rec.set_defaults(handler=_export)
 
@@ -189,10 +187,9 @@ def _export(args) -> int:
             raise ValueError(f"--to {last} is before --from {first}")
     except ValueError as exc:
         raise UserError(str(exc), 2) from None
-    icb = args.icb or os.environ.get(ICB_ENV) or "ICB not named"
     with _open(args) as store:
         try:
-            result = export_records(store, first, last, args.out, icb=icb, force=args.force)
+            result = export_records(store, first, last, args.out, icb=args.icb, force=args.force)
         except ExportError as exc:
             raise UserError(str(exc)) from None
     print(f"Exported {result.entries} decision(s) from {first} to {last} (UK dates) into {result.out_dir}: "

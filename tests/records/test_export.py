@@ -196,3 +196,13 @@ def test_the_export_carries_a_handover_of_open_actions_overdue_first(store, log,
     assert ("OVERDUE by 8 h 10 min · Phone Trust One site manager · owner Room support · "
             "due Sun 30 Mar 2025 00:50 GMT") in text
     assert "Open the discharge lounge" not in text.split("Handover:")[1]
+
+
+def test_the_icb_named_is_the_one_given_else_the_environment_s_else_a_plain_placeholder(monkeypatch):
+    from models.records.export.records import icb_name
+
+    monkeypatch.setenv("SCC_ICB_NAME", "NHS Lincolnshire ICB")
+    assert icb_name("NHS Norfolk and Waveney ICB") == "NHS Norfolk and Waveney ICB"
+    assert icb_name(None) == icb_name("  ") == "NHS Lincolnshire ICB"
+    monkeypatch.delenv("SCC_ICB_NAME")
+    assert icb_name(None) == "ICB not named"

@@ -21,6 +21,7 @@ from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import ACUTE_VALUES, AMBULANCE, NOW, Feed
 from tests.ui.records.seed import RecordFeed
 from tests.ui.test_views import _view
+from ui import tasks
 
 BOLD = '<b>bold</b><img src="x">'
 LINK = '<a href="http://example.org/x">click here</a>'
@@ -117,6 +118,7 @@ def test_transfer_detail_shows_need_notes_owner_and_conflicts_as_typed(qtbot, st
     uid = _transfer(store)
     view = _view(qtbot, TransfersView, store)
     view.select_uuid(uid)
+    assert tasks.manager().wait_idle()   # the case's history is read off the UI thread
     text = label_seen(view.summary)
     assert f"{HUGE} need: {BOLD}" in text and f"Notes {LINK} {BOLD}" in text and f"T-{HUGE}" in text
     described = view.summary.accessibleDescription()  # a screen reader reads it as it is: no markup

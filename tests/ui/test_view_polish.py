@@ -250,6 +250,7 @@ def test_contact_buttons_are_off_and_look_off_until_a_contact_is_chosen(qtbot, s
                              organisation="Alpha Hospitals NHS Trust", phone="01632 960001",
                              email="ada@example.nhs.uk")
     view.refresh()
+    assert tasks.manager().wait_idle()   # read off the UI thread
     view.table.selectRow(0)
     assert [b.isEnabled() for b in off[:4]] == [True] * 4
     assert abs(_darkest(view.edit_button) - _darkest(view.new_button)) < 30

@@ -11,7 +11,7 @@ from models.rules.opel import score_parameter
 from models.rules.opel_table import load_shipped
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import ACUTE_VALUES, NOW, Feed, ago, fill_system
-from ui import theme
+from ui import tasks, theme
 from ui.ambulance_view import AmbulanceView
 from ui.critcon_view import CritconView
 from ui.offload_view import OffloadView
@@ -26,6 +26,7 @@ def _view(qtbot, cls, store, now=NOW):
     view.show()
     qtbot.waitExposed(view)
     view.refresh()
+    assert tasks.manager().wait_idle()   # views that read off the UI thread (ui.tasks) have drawn
     return view
 
 

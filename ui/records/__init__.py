@@ -1,3 +1,4 @@
-"""The room's own records: contact directory, transfer tracker, decision log (one module per view,
-one per dialog). Views read the replica through ``models.queries.records`` and friends and write
-only through ``sync.authoring`` (the record and its outbox entry in one transaction)."""
+"""The room's own records: contact directory and on-call rota, transfer tracker, decision log (one
+module per view, one per dialog). Views read and write only through the door (``models.service``:
+plain data in and out, one transaction per write with its outbox rows), off the UI thread
+(``ui.tasks``)."""

@@ -1,5 +1,7 @@
-"""Add or edit a contact: every field checked by ``sync.authoring.upsert_contact``; a problem is
-named by field and reason in the dialog, which stays open until it is put right."""
+"""Add or edit a contact: every field checked (``models.service.contacts.problems``, the checks the
+save makes); a problem is named by field and reason in the dialog, which stays open until it is put
+right.  Saving is one use case of the door (``models.service.contacts.save_contact``) run off the
+UI thread (``ui.tasks``); the dialog closes when it has landed, or says in words why it did not."""
 
 from __future__ import annotations
 
@@ -16,7 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 from models.records.contacts import ContactView
-from sync import authoring
+from models.service import contacts as door
+from models.service.changes import Outcome
+from ui import tasks
+from ui.widgets import muted
 
 COVER_WORDS = (("both", "In and out of hours"), ("in_hours", "In hours only"),
                ("out_of_hours", "Out of hours only"))
@@ -30,7 +35,7 @@ class ContactDialog(QDialog):
         self.store = store
         self.author = author
         self.contact = contact
-        self.saved_uuid: str | None = None
+        self.saved: Outcome | None = None   # once saved: ``uuid`` is the contact's
         self.setWindowTitle(f"Edit contact: {contact.name}" if contact else "New contact")
         self.setMinimumWidth(460)
         layout = QVBoxLayout(self)
@@ -60,10 +65,14 @@ class ContactDialog(QDialog):
         self.error.setAccessibleName("Problems with this contact")
         self.error.hide()
         layout.addWidget(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        self.saving = muted("Saving… (waiting for the replica: the sync may be writing to it)")
+        self.saving.hide()
+        layout.addWidget(self.saving)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
 
     def fields(self) -> dict[str, str]:
         out = {key: edit.text() for key, edit in self.edits.items()}
@@ -71,17 +80,40 @@ class ContactDialog(QDialog):
         out["notes"] = self.notes.toPlainText()
         return out
 
-    def save(self) -> str | None:
-        """Write the contact (and its outbox edit); on a problem, say which field and why."""
-        try:
-            self.saved_uuid = authoring.upsert_contact(
-                self.store, author=self.author, contact_uuid=self.contact.uuid if self.contact else None,
-                **self.fields())
-        except ValueError as exc:
-            self.error.setText("Not saved. " + "; ".join(
-                f"{p.split(':', 1)[0].replace('_', ' ')}:{p.split(':', 1)[1]}" if ":" in p else p
-                for p in str(exc).split("; ")))
-            self.error.show()
-            return None
+    def _problems(self, problems: list[str]) -> None:
+        self.error.setText("Not saved. " + "; ".join(
+            f"{p.split(':', 1)[0].replace('_', ' ')}:{p.split(':', 1)[1]}" if ":" in p else p for p in problems))
+        self.error.show()
+
+    def save(self) -> None:
+        """Check, then write the contact (and its outbox edit) off the UI thread; the dialog closes
+        (``accepted``, ``saved`` set) once it has landed.  A problem is named by field."""
+        fields = self.fields()
+        found = door.problems(fields, new=self.contact is None)
+        if found:
+            self._problems(found)
+            return
+        self.error.hide()
+        self._set_saving(True)
+        store, author, uid = self.store, self.author, self.contact.uuid if self.contact else None
+        tasks.CollectionOp(self, lambda: door.save_contact(store, author, uid, fields)).success(
+            self._saved).failure(self._not_saved).run_in_background()
+
+    def _set_saving(self, saving: bool) -> None:
+        # Cancel too: the contact lands whatever the dialog does, so closing it would mislead.
+        self.buttons.setEnabled(not saving)
+        self.saving.setVisible(saving)
+
+    def _saved(self, outcome: Outcome) -> None:
+        self._set_saving(False)
+        self.saved = outcome
         self.accept()
-        return self.saved_uuid
+
+    def _not_saved(self, exc: BaseException) -> None:
+        self._set_saving(False)
+        self._problems(tasks.sentence(exc).split("; ") if isinstance(exc, ValueError) else [tasks.sentence(exc)])
+
+    def reject(self) -> None:  # Escape or the close button while saving: the contact is landing
+        if self.saving.isVisible():
+            return
+        super().reject()

@@ -4,9 +4,12 @@ Search runs over an in-memory index (``models.records.contacts.ContactIndex``) r
 refresh, so each keystroke filters without touching the database. A contact has
 one number and its cover: the number shows under "In hours", "Out of hours" or
 both. Copy: the buttons, the row's context menu, Ctrl+C (number) and
-Ctrl+Shift+C (email). Writes go through ``sync.authoring`` (replica + outbox).
-Under the list, the on-call rota (``ui.records.rota_panel``): shifts, gaps, add,
-cancel and import.
+Ctrl+Shift+C (email). Under the list, the on-call rota (``ui.records.rota_panel``):
+shifts, gaps, add, cancel and import.
+
+Reads, writes (replica + outbox, one transaction each) and the files of an import or export
+go through the door (``models.service.contacts``) off the UI thread (``ui.tasks``); the view
+draws again when a write has landed.
 """
 
 from __future__ import annotations
@@ -31,14 +34,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models.records import contacts
-from models.records import on_call
-from models.queries import records as records_queries
 from models.author import current_author
+from models.records import contacts
 from models.records.contacts import ContactIndex, ContactView
-from sync import authoring
+from models.service import contacts as door
+from models.service.changes import Outcome
 from ui import format as fmt
-from ui.records.common import StatusLine, copy_to_clipboard, show_message
+from ui import tasks
+from ui.records.common import StatusLine, Writes, copy_to_clipboard, show_message
 from ui.records.contact_dialog import ContactDialog
 from ui.records.import_report import ImportReportDialog
 from ui.records.rota_panel import RotaPanel
@@ -61,7 +64,10 @@ class ContactsView(QWidget):
         self.author = current_author()
         self.index = ContactIndex([])
         self.shown: list[ContactView] = []
+        self.spoc: ContactView | None = None
         self.dialog = None  # the open dialog or report, for tests and to keep it alive
+        self._select_next: str | None = None  # a contact just saved: selected when the list is next drawn
+        self._reads = tasks.LatestRead(self, self._draw, self._read_failed)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         outer.addLayout(self._toolbar())
@@ -79,6 +85,7 @@ class ContactsView(QWidget):
         body_layout.addWidget(self.table, 1)
         self.stack = EmptyOr(EMPTY_TEXT, body)
         self.status = StatusLine()
+        self.writes = Writes(self, self.status)
         self.rota = RotaPanel(store, clock, lambda: self.author, self.status)
         self.rota.changed.connect(self.refresh)
         left = QSplitter(Qt.Orientation.Vertical)
@@ -192,16 +199,23 @@ class ContactsView(QWidget):
 
     # --- drawing -------------------------------------------------------------------
     def refresh(self) -> None:
-        now = self.clock()
-        with self.store.session() as s:
-            self.index = ContactIndex.from_session(s)
-            on_call_now = on_call.on_call_now(s, now)
-            everyone = self.index.search("", limit=None)
+        """Read the directory and the rota off the UI thread; each draws when it arrives."""
+        store, now = self.store, self.clock()
+        self._reads(lambda: door.contacts_page(store, now))
+        self.rota.refresh()
+
+    def _read_failed(self, exc: BaseException) -> None:
+        self.status.say(f"Could not read the contacts: {tasks.sentence(exc, write=False)}")
+
+    def _draw(self, page: door.ContactsPage) -> None:
+        self.index = page.index
         self.stack.show_empty(len(self.index) == 0)
         self._fill()
-        self._fill_on_call(on_call_now, now)
-        self.rota.refresh()
-        spoc = records_queries.spoc_mailboxes(everyone)
+        if self._select_next is not None:
+            self.select_uuid(self._select_next)
+            self._select_next = None
+        self._fill_on_call(page.on_call, page.now)
+        spoc = page.spoc
         self.spoc = spoc[0] if spoc else None
         if spoc:
             self.spoc_label.setText("<br>".join(f"<b>{esc(c.email)}</b> — {esc(c.name)}, {esc(c.organisation)}"
@@ -340,10 +354,10 @@ class ContactsView(QWidget):
         return self._open_dialog(c) if c else None
 
     def _saved(self, dialog: ContactDialog) -> None:
+        self._select_next = dialog.saved.uuid
         self.refresh()
         name = dialog.fields()["name"].strip()
         self.status.say(f"Saved {name}; it reaches other desktops with the next sync.")
-        self.select_uuid(dialog.saved_uuid)
 
     def select_uuid(self, uuid: str | None) -> None:
         for r, c in enumerate(self.shown):
@@ -352,6 +366,7 @@ class ContactsView(QWidget):
                 return
 
     def delete_selected(self, confirm: bool = True) -> bool:
+        """Delete the selected contact (after asking); True once the deletion is sent."""
         c = self.selected()
         if c is None:
             return False
@@ -361,9 +376,13 @@ class ContactsView(QWidget):
                 "and synced."))
             if answer != QMessageBox.StandardButton.Yes:
                 return False
-        authoring.delete_contact(self.store, c.uuid, self.author)
-        self.refresh()
-        self.status.say(f"Deleted {c.name}.")
+        store, author = self.store, self.author
+
+        def landed(outcome: Outcome) -> None:
+            self.status.say(f"Deleted {c.name}." if outcome.applied
+                            else f"{c.name} was deleted already (on another desktop).")
+            self.refresh()
+        self.writes.run(lambda: door.delete_contact(store, c.uuid, author), landed)
         return True
 
     # --- files ------------------------------------------------------------------------
@@ -372,22 +391,25 @@ class ContactsView(QWidget):
         if path:
             self.import_file(Path(path))
 
-    def import_file(self, path: Path):
-        """Read, check and import a file; then show what was added and every rejected row."""
-        try:
-            parsed = contacts.read_file(path)
-        except (contacts.ContactFileError, OSError) as exc:
-            self.status.say(f"Nothing imported: {exc}")
+    def import_file(self, path: Path) -> None:
+        """Read, check and import a file off the UI thread; then show what was added and every
+        rejected row (``dialog``), or why nothing was imported."""
+        store, author = self.store, self.author
+
+        def landed(imported: door.ContactImport) -> None:
+            self.refresh()
+            report = ImportReportDialog(imported, self)
+            self.status.say(report.summary.text())
+            self.dialog = report
+            report.open()
+
+        def failed(exc: BaseException) -> None:
+            why = str(exc) if isinstance(exc, (contacts.ContactFileError, OSError)) else tasks.sentence(exc)
+            self.status.say(f"Nothing imported: {why}")
             self.dialog = show_message(self, "Contact import", f"Nothing was imported from {path.name}.",
-                                       problem=True, details=str(exc))
-            return None
-        result = authoring.import_contacts(self.store, parsed, self.author)
-        self.refresh()
-        report = ImportReportDialog(parsed, result, self)
-        self.status.say(report.summary.text())
-        self.dialog = report
-        report.open()
-        return report
+                                       problem=True, details=why)
+        self.status.say(f"Importing {path.name}…")
+        self.writes.run(lambda: door.import_file(store, path, author), landed, failed)
 
     def choose_export(self) -> None:
         path, chosen = QFileDialog.getSaveFileName(self, "Export contacts", str(Path.home() / "contacts.csv"),
@@ -395,16 +417,17 @@ class ContactsView(QWidget):
         if path:
             self.export_to(Path(path))
 
-    def export_to(self, path: Path) -> int:
-        """Write every contact to ``path`` (vCard for .vcf/.vcard, else CSV); returns the count."""
-        with self.store.session() as s:
-            rows = contacts.export_rows(s)
-        vcard = path.suffix.lower() in (".vcf", ".vcard")
-        data = contacts.write_vcard(rows) if vcard else contacts.write_csv(rows)
-        try:
-            path.write_bytes(data)
-        except OSError as exc:
-            self.status.say(f"Export failed: cannot write {path}: {exc.strerror or exc}")
-            return 0
-        self.status.say(f"Exported {len(rows)} contacts to {path} ({'vCard' if vcard else 'CSV'}).")
-        return len(rows)
+    def export_to(self, path: Path) -> None:
+        """Write every contact to ``path`` (vCard for .vcf/.vcard, else CSV) off the UI thread; the
+        status line says how many, or why not."""
+        store = self.store
+
+        def done(exported: door.ContactExport) -> None:
+            self.status.say(f"Exported {exported.count} contacts to {exported.path} "
+                            f"({'vCard' if exported.vcard else 'CSV'}).")
+
+        def failed(exc: BaseException) -> None:
+            why = (exc.strerror or str(exc)) if isinstance(exc, OSError) else tasks.sentence(exc, write=False)
+            self.status.say(f"Export failed: cannot write {path}: {why}")
+        tasks.QueryOp(parent=self, op=lambda: door.export_file(store, path), success=done).failure(
+            failed).run_in_background()

@@ -1,12 +1,16 @@
 """Decision log: filter by UK date range, author, provider and words; read every field of an entry;
 record a new decision or amend one (a new entry: the log is append-only); verify the hash chains;
 export a period for the corporate records system.
+
+Reading the log (``models.service.decision_log``), verifying it and exporting it run off the UI
+thread (``ui.tasks``): a filter typed, a verification of a long log or a PDF of hundreds of
+pages never holds the window; each result is shown when it arrives.
 """
 
 from __future__ import annotations
 
+import gc
 import html
-import os
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -27,12 +31,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models.queries import records as rq
-from models.records import verify as records_verify
-from models.queries import situation_snapshot
 from models.author import current_author
-from models.replica.orm.types import from_utc_text
+from models.queries import records as rq
+from models.queries import situation_snapshot
+from models.records import verify as records_verify
+from models.replica.utc import from_utc_text
+from models.service import decision_log as door
 from ui import format as fmt
+from ui import tasks
 from ui.records.common import StatusLine, show_message
 from ui.records.decision_dialog import DecisionDialog
 from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, select_key, selected_key
@@ -40,7 +46,6 @@ from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, select_key,
 HEADERS = ("Decided (UK)", "Decision maker", "Decision", "Actions", "Amends")
 EMPTY_TEXT = ("No decisions in the log yet. Record one with “New decision…”: the system picture at that "
               "moment is attached automatically. Decisions other desktops record arrive with the next sync.")
-ICB_ENV = "SCC_ICB_NAME"  # the same variable ``scc-desktop export records`` reads
 
 
 def _esc(text: str | None) -> str:
@@ -58,15 +63,15 @@ def _taken(snapshot: dict | None) -> str:
         return ""
 
 
-def _entry_ref(uid: str, known: dict[str, rq.DecisionRow]) -> str:
+def _entry_ref(uid: str, known: dict[str, rq.EntryRef]) -> str:
     other = known.get(uid)
     if other is None:
         return f"entry {html.escape(uid)}"
-    return (f"the entry of {fmt.local_time(other.entry.decided_at, with_date=True)} by "
-            f"{_esc(other.entry.decision_maker)} (“{_esc(other.entry.decision[:80])}”)")
+    return (f"the entry of {fmt.local_time(other.decided_at, with_date=True)} by "
+            f"{_esc(other.decision_maker)} (“{_esc(other.decision[:80])}”)")
 
 
-def detail_html(row: rq.DecisionRow, known: dict[str, rq.DecisionRow] | None = None) -> str:
+def detail_html(row: rq.DecisionRow, known: dict[str, rq.EntryRef] | None = None) -> str:
     """Every good-practice field of one entry, as HTML for the detail pane; ``known`` names
     amended and amending entries by time and author instead of UUID."""
     known = known or {}
@@ -113,9 +118,13 @@ class DecisionsView(QWidget):
         self.clock = clock
         self.author = current_author()
         self.rows: list[rq.DecisionRow] = []
-        self.known: dict[str, rq.DecisionRow] = {}
+        self.known: dict[str, rq.EntryRef] = {}
+        self.organisations: list[tuple[str, str]] = []
+        self.days: tuple[date, date] | None = None   # of the oldest and the newest entry
         self._page = ""
+        self._select_next: str | None = None   # an entry just recorded: selected when the log is next drawn
         self.dialog = None
+        self._reads = tasks.LatestRead(self, self._draw, self._read_failed)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         outer.addLayout(self._filters())
@@ -218,14 +227,19 @@ class DecisionsView(QWidget):
             text=self.text_filter.text().strip() or None)
 
     def refresh(self) -> None:
-        keep = self.selected_uuid()
-        with self.store.session() as s:
-            self._load_choices(s)
-            self.rows = rq.decisions(s, self.current_filter())
-            everything = rq.decisions(s)
-        self.known = {r.entry.uuid: r for r in everything}
-        total = len(everything)
-        self.stack.show_empty(total == 0)
+        """Read the log through the filters off the UI thread; draw it when it arrives."""
+        store, flt = self.store, self.current_filter()
+        self._reads(lambda: door.log_page(store, flt))
+
+    def _read_failed(self, exc: BaseException) -> None:
+        self.status.say(f"Could not read the decision log: {tasks.sentence(exc, write=False)}")
+
+    def _draw(self, page: door.LogPage) -> None:
+        keep = self._select_next or self.selected_uuid()
+        self._select_next = None
+        self._load_choices(page)
+        self.rows, self.known, self.days, self.organisations = page.rows, page.refs, page.days, page.organisations
+        self.stack.show_empty(page.total == 0)
         fill_table(self.table, [[
             cell(fmt.local_time(r.entry.decided_at, with_date=True), data=r.entry.uuid),
             cell(r.entry.decision_maker, tooltip=r.entry.decision_maker_role),
@@ -236,12 +250,12 @@ class DecisionsView(QWidget):
                  + ("⚠ amended" if r.amended_by else ""),
                  tooltip="A later entry corrects this one: read it too" if r.amended_by else None)]
             for r in self.rows])
-        self.count_label.setText(f"{len(self.rows)} of {total} entries shown, newest decision first")
+        self.count_label.setText(f"{len(self.rows)} of {page.total} entries shown, newest decision first")
         self.select_uuid(keep or (self.rows[0].entry.uuid if self.rows else None))
         self._show_detail()
 
-    def _load_choices(self, s) -> None:
-        authors = rq.decision_authors(s)
+    def _load_choices(self, page: door.LogPage) -> None:
+        authors = page.authors
         existing = [self.author_filter.itemText(i) for i in range(self.author_filter.count())]
         if existing != authors:
             text = self.author_filter.currentText()
@@ -250,7 +264,7 @@ class DecisionsView(QWidget):
             self.author_filter.addItems(authors)
             self.author_filter.setCurrentText(text)
             self.author_filter.blockSignals(False)
-        orgs = rq.organisations(s)
+        orgs = page.organisations
         current = self.provider_filter.currentData()
         extra = [current] if current and current not in {c for c, _n in orgs} else []
         wanted = [None] + [code for code, _name in orgs] + extra
@@ -292,10 +306,9 @@ class DecisionsView(QWidget):
             self.detail.setHtml(page)
 
     # --- writing ------------------------------------------------------------------------
-    def _open(self, amends=None) -> DecisionDialog:
-        with self.store.session() as s:
-            orgs = rq.organisations(s)
-        dialog = DecisionDialog(self.store, self.clock, self.author, amends=amends, orgs=orgs, parent=self)
+    def _open(self, amends: rq.Entry | None = None) -> DecisionDialog:
+        dialog = DecisionDialog(self.store, self.clock, self.author, amends=amends, orgs=self.organisations,
+                                parent=self)
         dialog.accepted.connect(lambda: self._saved(dialog))
         self.dialog = dialog
         dialog.open()
@@ -309,31 +322,39 @@ class DecisionsView(QWidget):
         return self._open(row.entry) if row else None
 
     def _saved(self, dialog: DecisionDialog) -> None:
+        self._select_next = dialog.saved.uuid
         self.refresh()
-        self.select_uuid(dialog.saved.uuid)
         what = "Amendment" if dialog.amends else "Decision"
         self.status.say(f"{what} recorded with a situation snapshot and {len(dialog.actions)} action(s); "
                         "it reaches other desktops with the next sync.")
 
-    def verify_chain(self) -> records_verify.VerifyReport:
-        with self.store.session() as s:
-            report = records_verify.verify(s)
-        self.status.say(report.summary())
-        details = "\n".join(p.sentence() for p in report.problems) or None
-        self.dialog = show_message(self, "Decision log verification",
-                                   ("The decision log is intact. " if report.intact else
-                                    "The decision log is BROKEN: it was changed outside the app. ")
-                                   + report.summary(), problem=not report.intact, details=details)
-        return report
+    # --- checking and exporting (reads, off the UI thread) ---------------------------------
+    def verify_chain(self) -> None:
+        """Check the hash chains off the UI thread; say what was found (``dialog``)."""
+        self.verify_button.setEnabled(False)
+        self.status.say("Verifying the decision log…")
+
+        def done(report: records_verify.VerifyReport) -> None:
+            self.verify_button.setEnabled(True)
+            self.status.say(report.summary())
+            details = "\n".join(p.sentence() for p in report.problems) or None
+            self.dialog = show_message(self, "Decision log verification",
+                                       ("The decision log is intact. " if report.intact else
+                                        "The decision log is BROKEN: it was changed outside the app. ")
+                                       + report.summary(), problem=not report.intact, details=details)
+
+        def failed(exc: BaseException) -> None:
+            self.verify_button.setEnabled(True)
+            self.status.say(f"Not verified: {tasks.sentence(exc, write=False)}")
+        store = self.store
+        tasks.QueryOp(parent=self, op=lambda: door.verify(store), success=done).failure(failed).run_in_background()
 
     def export_period(self) -> tuple[date, date]:
         """The dates to export: the date filter when set, else the UK day of the oldest to the newest entry."""
         if self.use_dates.isChecked():
             return self.date_from.date().toPython(), self.date_to.date().toPython()
-        with self.store.session() as s:
-            days = [r.entry.decided_at.astimezone(rq.UK).date() for r in rq.decisions(s)]
         today = self.clock().astimezone(rq.UK).date()
-        return (min(days), max(days)) if days else (today, today)
+        return self.days or (today, today)
 
     def choose_export(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export the decision log into an empty folder",
@@ -341,20 +362,44 @@ class DecisionsView(QWidget):
         if folder:
             self.export_to(Path(folder))
 
-    def export_to(self, folder: Path):
-        from models.records.export.records import ExportError, export_records
-
+    def export_to(self, folder: Path) -> None:
+        """Export the period into ``folder`` off the UI thread (a PDF of a busy month takes seconds);
+        say what was written, or why nothing was (``dialog``)."""
         first, last = self.export_period()
-        try:
-            result = export_records(self.store, first, last, folder, icb=os.environ.get(ICB_ENV) or "ICB not named")
-        except (ExportError, ValueError) as exc:
-            self.status.say(f"Export failed: {exc}")
-            self.dialog = show_message(self, "Export decision log", f"Nothing was exported: {exc}", problem=True)
-            return None
-        text = (f"Exported {result.entries} decision(s) from {first:%d %b %Y} to {last:%d %b %Y} (UK dates) "
-                f"into {result.out_dir}: CSV, JSON, PDF ({result.pdf_pages} page(s)) and a manifest.")
-        if not result.verify.intact:
-            text += f" WARNING: the decision log is broken ({result.verify.first_problem.sentence()})."
-        self.status.say(text)
-        self.dialog = show_message(self, "Export decision log", text, problem=not result.verify.intact)
-        return result
+        store = self.store
+        self.export_button.setEnabled(False)   # one export at a time: two into one folder would clash
+        self.status.say(f"Exporting the decision log from {first:%d %b %Y} to {last:%d %b %Y}…")
+
+        def done(result) -> None:
+            self.export_button.setEnabled(True)
+            text = (f"Exported {result.entries} decision(s) from {first:%d %b %Y} to {last:%d %b %Y} (UK dates) "
+                    f"into {result.out_dir}: CSV, JSON, PDF ({result.pdf_pages} page(s)) and a manifest.")
+            if not result.verify.intact:
+                text += f" WARNING: the decision log is broken ({result.verify.first_problem.sentence()})."
+            self.status.say(text)
+            self.dialog = show_message(self, "Export decision log", text, problem=not result.verify.intact)
+
+        def failed(exc: BaseException) -> None:
+            self.export_button.setEnabled(True)
+            why = str(exc) if isinstance(exc, ValueError) else tasks.sentence(exc, write=False)
+            self.status.say(f"Export failed: {why}")
+            self.dialog = show_message(self, "Export decision log", f"Nothing was exported: {why}", problem=True)
+        tasks.QueryOp(parent=self, op=lambda: _export(store, first, last, folder),
+                      success=done).failure(failed).run_in_background()
+
+
+def _export(store, first: date, last: date, folder: Path):
+    # Imported here, off the UI thread: the export loads ReportLab (over half a second the first time).
+    from models.records.export.records import ExportError, export_records
+
+    # A full garbage collection holds every thread, the UI's too, while it scans every object in
+    # the process (90-130 ms here), and the PDF's many objects set off one or two of them.  The
+    # objects made before the export are set aside for its duration (gc.freeze): those collections
+    # then scan only the export's own.  Nothing is lost: they are scanned again from unfreeze on.
+    gc.freeze()
+    try:
+        return export_records(store, first, last, folder)   # names the ICB (records.icb_name)
+    except ExportError as exc:   # written for the user (a folder holding an export, one not writable)
+        raise ValueError(str(exc)) from exc
+    finally:
+        gc.unfreeze()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout
 
-from models.records.contacts import ParsedFile
-from sync.authoring import ImportResult
+from models.service.contacts import ContactImport
 from ui.widgets import cell, fill_table, make_table
 
 HEADERS = ("Row", "Field", "Reason")
 
 
-def summary_text(parsed: ParsedFile, result: ImportResult) -> str:
+def summary_text(imported: ContactImport) -> str:
+    parsed, result = imported.parsed, imported.result
     unit = parsed.unit
     parts = [f"{len(result.created)} added", f"{len(result.updated)} updated", f"{result.unchanged} unchanged"]
     text = f"{parsed.name}: " + ", ".join(parts) + "."
@@ -26,12 +26,13 @@ def summary_text(parsed: ParsedFile, result: ImportResult) -> str:
 
 
 class ImportReportDialog(QDialog):
-    def __init__(self, parsed: ParsedFile, result: ImportResult, parent=None) -> None:
+    def __init__(self, imported: ContactImport, parent=None) -> None:
         super().__init__(parent)
+        parsed, result = imported.parsed, imported.result
         self.setWindowTitle(f"Contact import: {parsed.name}")
         self.setMinimumSize(640, 360)
         layout = QVBoxLayout(self)
-        self.summary = QLabel(summary_text(parsed, result))
+        self.summary = QLabel(summary_text(imported))
         self.summary.setWordWrap(True)
         self.summary.setAccessibleName("Import summary")
         layout.addWidget(self.summary)

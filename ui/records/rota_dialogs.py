@@ -4,6 +4,10 @@ Every problem is named in the dialog by field and reason and the dialog stays op
 right; nothing here raises into the event loop. A shift that overlaps another of the same rota, or
 lasts more than a week, is allowed after a second press of "Add anyway" (a handover overlap can be
 meant; a typo in the month rarely is).
+
+Adding and cancelling are use cases of the door (``models.service.rota``: the overlap check and the
+shift, or the cancellation and its reason in the decision log, in one transaction) run off the UI
+thread (``ui.tasks``); a dialog closes when its write has landed, or says in words why it did not.
 """
 
 from __future__ import annotations
@@ -29,18 +33,13 @@ from PySide6.QtWidgets import (
 
 from models.records import on_call
 from models.records.contacts import ContactView
+from models.service import rota as door
 from models.uk_time import UK, parse_uk_time, uk_date, uk_time
-from sync import authoring
 from ui import format as fmt
-from ui.widgets import cell, fill_table, make_table
+from ui import tasks
+from ui.widgets import cell, fill_table, make_table, muted
 
-LONG_SHIFT = timedelta(days=7)
-CANCEL_ROLE = "SCC room"
-
-
-def shift_words(rota: str, name: str, starts_at: datetime, ends_at: datetime) -> str:
-    """"Director on-call, Tom Okafor, Mon 12 Jan 2026 18:00 GMT to Tue 13 Jan 2026 08:00 GMT"."""
-    return f"{rota}, {name}, {uk_time(starts_at)} to {uk_time(ends_at)}"
+SAVING = "Saving… (waiting for the replica: the sync may be writing to it)"
 
 
 def wall_time(day: date, clock: time, field: str) -> datetime:
@@ -120,8 +119,9 @@ class AddShiftDialog(QDialog):
         self.author = author
         self.now = now
         self.people = people
-        self.saved_uuid: str | None = None
-        self._confirmed: tuple | None = None  # the values the warnings were shown for
+        self.saved: door.ShiftAdded | None = None   # once added: ``uuid`` is the shift's
+        self.sent: door.NewShift | None = None      # the shift last sent to be added
+        self._confirmed: door.NewShift | None = None  # the shift the warnings were shown for
         self.setWindowTitle("Add on-call shift")
         layout = QVBoxLayout(self)
         form = QFormLayout()
@@ -173,6 +173,9 @@ class AddShiftDialog(QDialog):
         self.error.setAccessibleName("Problems with this shift")
         self.error.hide()
         layout.addWidget(self.error)
+        self.saving = muted(SAVING)
+        self.saving.hide()
+        layout.addWidget(self.saving)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
@@ -251,61 +254,82 @@ class AddShiftDialog(QDialog):
                              "or to come")
         return found
 
-    def warnings(self) -> list[str]:
+    def warnings(self, added: door.ShiftAdded) -> list[str]:
         """What to confirm before adding: overlaps with the same rota, an unusually long shift."""
-        starts, ends = self.times()
-        rota = self.rota.currentText().strip()
-        with self.store.session() as s:
-            clashes = [x for x in on_call.shifts_between(s, starts, ends, rota=rota)]
+        starts, ends = self.sent.starts_at, self.sent.ends_at
         found = [f"Overlaps {x.contact.name}'s {x.rota} shift, {fmt.local_time(x.starts_at, True)} to "
-                 f"{fmt.local_time(x.ends_at, True)}: two people would be on call for {rota} at once."
-                 for x in clashes]
-        if ends - starts > LONG_SHIFT:
+                 f"{fmt.local_time(x.ends_at, True)}: two people would be on call for {x.rota} at once."
+                 for x in added.overlaps]
+        if added.too_long:
             found.append(f"Lasts {fmt.span((ends - starts).total_seconds())}: check the dates.")
         return found
 
-    def values(self) -> tuple:
-        return (self.rota.currentText().strip(), self.contact_uuid(), *self.times())
+    def values(self) -> door.NewShift:
+        return door.NewShift(self.rota.currentText().strip(), self.contact_uuid(), *self.times())
 
-    def save(self) -> str | None:
-        """Add the slot (and its outbox record); on a problem say which field and why, and stay open."""
+    def save(self) -> None:
+        """Check, then add the slot (and its outbox record) off the UI thread; a shift to confirm
+        first (an overlap, a long shift) is shown and added by a second press with the same values.
+        On a problem say which field and why, and stay open."""
         problems = self.problems()
         if problems:
-            self.warning.hide()  # warnings were about other values; they are checked again once these are right
-            self._confirmed = None
-            self.save_button.setText("&Add shift")
+            self._warned(None)   # warnings were about other values; they are checked again once these are right
             say_problems(self.error, "Not added:", problems)
-            return None
+            return
         self.error.hide()
-        warnings = self.warnings()
-        if warnings and self._confirmed != self.values():
-            self._confirmed = self.values()
-            plain = " ".join(warnings) + " Press “Add anyway” to add it as it is."
-            self.warning.setText("<b>Check before adding:</b> " + html.escape(plain, quote=False))
-            self.warning.setAccessibleDescription("Check before adding: " + plain)
-            self.warning.show()
-            self.save_button.setText("&Add anyway")
-            grow_to_fit(self)
-            return None
-        rota, contact, starts, ends = self.values()
-        try:
-            self.saved_uuid = authoring.add_on_call_shift(self.store, rota=rota, contact_uuid=contact,
-                                                          starts_at=starts, ends_at=ends, author=self.author)
-        except ValueError as exc:  # e.g. the contact was deleted by a sync since the dialog opened
-            say_problems(self.error, "Not added:", str(exc).replace("contact_uuid:", "person:").split("; "))
-            return None
+        new = self.sent = self.values()
+        confirmed = new == self._confirmed
+        self._set_saving(True)
+        store, author = self.store, self.author
+        tasks.CollectionOp(self, lambda: door.add_shift(store, new, author, confirmed=confirmed)).success(
+            self._landed).failure(self._not_added).run_in_background()
+
+    def _set_saving(self, saving: bool) -> None:
+        # Cancel too: the shift lands whatever the dialog does, so closing it would mislead.
+        self.buttons.setEnabled(not saving)
+        self.saving.setVisible(saving)
+
+    def _warned(self, shown: door.NewShift | None, warnings: list[str] = ()) -> None:
+        self._confirmed = shown
+        self.save_button.setText("&Add anyway" if shown else "&Add shift")
+        if not warnings:
+            self.warning.hide()
+            return
+        plain = " ".join(warnings) + " Press “Add anyway” to add it as it is."
+        self.warning.setText("<b>Check before adding:</b> " + html.escape(plain, quote=False))
+        self.warning.setAccessibleDescription("Check before adding: " + plain)
+        self.warning.show()
+        grow_to_fit(self)
+
+    def _landed(self, added: door.ShiftAdded) -> None:
+        self._set_saving(False)
+        if not added.applied:
+            self._warned(self.sent, self.warnings(added))
+            return
+        self.saved = added
         self.accept()
-        return self.saved_uuid
+
+    def _not_added(self, exc: BaseException) -> None:  # e.g. the contact was deleted by a sync meanwhile
+        self._set_saving(False)
+        problems = (str(exc).replace("contact_uuid:", "person:").split("; ") if isinstance(exc, ValueError)
+                    else [tasks.sentence(exc)])
+        say_problems(self.error, "Not added:", problems)
+
+    def reject(self) -> None:  # Escape or the close button while saving: the shift is landing
+        if self.saving.isVisible():
+            return
+        super().reject()
 
 
 class CancelShiftDialog(QDialog):
     """Take a slot off the rota with a reason; the reason goes in the decision log (synced)."""
 
-    def __init__(self, store, author: str, shift: on_call.Shift, *, gap_note: str = "", parent=None) -> None:
+    def __init__(self, store, author: str, shift: on_call.Shift, clock, *, parent=None) -> None:
         super().__init__(parent)
         self.store = store
         self.author = author
         self.shift = shift
+        self.clock = clock
         self.cancelled = False
         self.setWindowTitle("Cancel on-call shift")
         layout = QVBoxLayout(self)
@@ -313,13 +337,13 @@ class CancelShiftDialog(QDialog):
                       f"{uk_time(shift.starts_at)} to {uk_time(shift.ends_at)}?")
         what.setWordWrap(True)
         layout.addWidget(what)
-        if gap_note:
-            gap = QLabel(gap_note)
-            gap.setTextFormat(Qt.TextFormat.PlainText)  # it names the rota
-            gap.setObjectName("staleLabel")
-            gap.setWordWrap(True)
-            gap.setAccessibleName("Cover after cancelling")
-            layout.addWidget(gap)
+        self.gap = QLabel()   # what cancelling would leave uncovered: read off the UI thread, shown when known
+        self.gap.setTextFormat(Qt.TextFormat.PlainText)  # it names the rota
+        self.gap.setObjectName("staleLabel")
+        self.gap.setWordWrap(True)
+        self.gap.setAccessibleName("Cover after cancelling")
+        self.gap.hide()
+        layout.addWidget(self.gap)
         form = QFormLayout()
         self.reason = QLineEdit()
         self.reason.setAccessibleName("Reason for cancelling")
@@ -340,7 +364,10 @@ class CancelShiftDialog(QDialog):
         self.error.setAccessibleName("Problems with this cancellation")
         self.error.hide()
         layout.addWidget(self.error)
-        buttons = QDialogButtonBox()
+        self.saving = muted(SAVING)
+        self.saving.hide()
+        layout.addWidget(self.saving)
+        self.buttons = buttons = QDialogButtonBox()
         self.cancel_button = QPushButton("&Cancel shift")
         self.cancel_button.setAccessibleName("Cancel this shift")
         self.keep_button = QPushButton("&Keep shift")
@@ -352,24 +379,48 @@ class CancelShiftDialog(QDialog):
         layout.addWidget(buttons)
         self.reason.setFocus()
 
+    def show_gap_note(self, text: str) -> None:
+        self.gap.setText(text)
+        self.gap.setVisible(bool(text))
+        if text:
+            grow_to_fit(self)
+
     def save(self) -> bool:
+        """Cancel the shift and keep the reason in the decision log (one transaction) off the UI
+        thread; the dialog closes once it has landed.  False, nothing sent, without a reason."""
         reason = self.reason.text().strip()
         if not reason:
             say_problems(self.error, "Not cancelled:",
                          ["reason: say why the shift is cancelled (it is kept in the decision log)"])
             return False
-        s = self.shift
-        if not authoring.cancel_on_call_shift(self.store, s.uuid, self.author):
+        self.error.hide()
+        self._set_saving(True)
+        store, author, uid, at = self.store, self.author, self.shift.uuid, self.clock()
+        tasks.CollectionOp(self, lambda: door.cancel_shift(store, uid, reason, author, at)).success(
+            self._landed).failure(self._not_cancelled).run_in_background()
+        return True
+
+    def _set_saving(self, saving: bool) -> None:
+        self.buttons.setEnabled(not saving)
+        self.saving.setVisible(saving)
+
+    def _landed(self, outcome) -> None:
+        self._set_saving(False)
+        if not outcome.applied:
             say_problems(self.error, "Not cancelled:", ["shift: it is no longer on the rota (another desktop may "
                                                         "have cancelled it); close this and look at the rota again"])
-            return False
-        authoring.record_decision(
-            self.store, decision_maker=self.author, decision_maker_role=CANCEL_ROLE,
-            decision=f"On-call shift cancelled: {shift_words(s.rota, s.contact.name, s.starts_at, s.ends_at)}",
-            rationale=reason, recorded_by=self.author, links=[{"kind": "on_call_shift", "uuid": s.uuid}])
+            return
         self.cancelled = True
         self.accept()
-        return True
+
+    def _not_cancelled(self, exc: BaseException) -> None:
+        self._set_saving(False)
+        say_problems(self.error, "Not cancelled:", [tasks.sentence(exc)])
+
+    def reject(self) -> None:  # Escape or the close button while cancelling: it is landing
+        if self.saving.isVisible():
+            return
+        super().reject()
 
 
 def split_problem(problem: str) -> tuple[str, str, str]:
@@ -383,8 +434,9 @@ def split_problem(problem: str) -> tuple[str, str, str]:
 class RotaImportReport(QDialog):
     """What a rota import did: counts, then every rejected row with its field and reason."""
 
-    def __init__(self, name: str, result: authoring.RotaImportResult, parent=None) -> None:
+    def __init__(self, imported: door.RotaImport, parent=None) -> None:
         super().__init__(parent)
+        name, result = imported.name, imported.result
         self.setWindowTitle(f"Rota import: {name}")
         self.setMinimumSize(760, 360)
         layout = QVBoxLayout(self)

@@ -2,8 +2,11 @@
 overlaps, and Add / Cancel / Import.
 
 Gaps show as rows of their own ("NOBODY ON CALL") in time order among the shifts, so the room sees
-a hole in cover where it falls; with a gap selected, "Add shift…" offers exactly that stretch. Writes go
-through ``sync.authoring`` (replica + outbox, synced to other desktops).
+a hole in cover where it falls; with a gap selected, "Add shift…" offers exactly that stretch.
+
+Reads and writes go through the door (``models.service.rota``) off the UI thread (``ui.tasks``);
+each write is one transaction (replica + outbox, synced to other desktops), and ``changed`` is
+emitted once it has landed so the contacts view draws the directory and the rota again.
 """
 
 from __future__ import annotations
@@ -26,12 +29,12 @@ from PySide6.QtWidgets import (
 )
 
 from models.records import on_call
-from models.records.contacts import ContactIndex
+from models.records.contacts import ContactView
+from models.service import rota as door
 from models.uk_time import uk_time
-from sync import authoring
 from ui import format as fmt
-from ui import theme
-from ui.records.common import StatusLine, copy_to_clipboard, show_message
+from ui import tasks, theme
+from ui.records.common import StatusLine, Writes, copy_to_clipboard, show_message
 from ui.records.rota_dialogs import AddShiftDialog, CancelShiftDialog, RotaImportReport
 from ui.widgets import EmptyOr, cell, fill_table, make_table, toolbar_button
 
@@ -66,7 +69,11 @@ class RotaPanel(QFrame):
         self.rows: list[on_call.Shift | on_call.Gap] = []
         self.gaps: list[on_call.Gap] = []
         self.rotas: list[str] = []
+        self.people: list[ContactView] = []
         self.dialog = None
+        self._select_next: str | None = None   # a shift just added: selected when the rota is next drawn
+        self._reads = tasks.LatestRead(self, self._draw, self._read_failed)
+        self.writes = Writes(self, status)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         bar = QHBoxLayout()
@@ -107,21 +114,31 @@ class RotaPanel(QFrame):
 
     # --- drawing -------------------------------------------------------------------
     def refresh(self) -> None:
-        self.now = now = self.clock()
+        """Read the rota for the period chosen off the UI thread; draw it when it arrives."""
+        store, now = self.store, self.clock()
         length = PERIODS[self.period.currentIndex()][1]
-        cover_end = now + timedelta(hours=COVER_HOURS)
-        with self.store.session() as s:
-            self.rotas = on_call.rota_names(s)
-            shifts = on_call.shifts_between(s, now, now + length if length else None)
-        self.gaps = on_call.cover_gaps([x for x in shifts if x.starts_at < cover_end], self.rotas, now, cover_end)
-        clashes = on_call.overlapping(shifts)
+        until, cover_until = (now + length if length else None), now + timedelta(hours=COVER_HOURS)
+        self._reads(lambda: door.rota_page(store, now, until, cover_until))
+
+    def _read_failed(self, exc: BaseException) -> None:
+        self.status.say(f"Could not read the rota: {tasks.sentence(exc, write=False)}")
+
+    def _draw(self, page: door.RotaPage) -> None:
+        self.now, self.rotas, self.gaps, self.people = page.now, page.rotas, page.gaps, page.people
         keep = self.selected()
-        self.rows = sorted([*shifts, *self.gaps], key=lambda r: (r.starts_at, r.rota.casefold(),
-                                                                 isinstance(r, on_call.Shift)))
-        fill_table(self.table, [self._row(r, clashes.get(getattr(r, "uuid", ""), [])) for r in self.rows])
+        self.rows = sorted([*page.shifts, *page.gaps], key=lambda r: (r.starts_at, r.rota.casefold(),
+                                                                      isinstance(r, on_call.Shift)))
+        fill_table(self.table, [self._row(r, page.clashes.get(getattr(r, "uuid", ""), [])) for r in self.rows])
         self.table.clearSelection()
         self.table.setCurrentCell(-1, -1)
-        if keep is not None:
+        if self._select_next is not None:
+            if self.select_shift(self._select_next):
+                self._select_next = None
+            elif self.period.currentIndex() < len(PERIODS) - 1:
+                self.period.setCurrentIndex(len(PERIODS) - 1)   # beyond the period shown: show it all
+            else:
+                self._select_next = None
+        elif keep is not None:
             self._reselect(keep)
         self.stack.show_empty(not self.rows)
         self._say_cover()
@@ -245,9 +262,7 @@ class RotaPanel(QFrame):
             prefill = {"rota": r.rota, "starts_at": r.starts_at, "ends_at": r.ends_at}
         elif isinstance(r, on_call.Shift):
             prefill = {"rota": r.rota, "starts_at": r.ends_at, "ends_at": r.ends_at + (r.ends_at - r.starts_at)}
-        with self.store.session() as s:
-            people = ContactIndex.from_session(s).search("", limit=None)
-        dialog = AddShiftDialog(self.store, self.author(), self.clock(), self.rotas, people, parent=self,
+        dialog = AddShiftDialog(self.store, self.author(), self.clock(), self.rotas, self.people, parent=self,
                                 **prefill)
         dialog.accepted.connect(lambda: self._added(dialog))
         self.dialog = dialog
@@ -255,22 +270,14 @@ class RotaPanel(QFrame):
         return dialog
 
     def _added(self, dialog: AddShiftDialog) -> None:
-        rota, _contact, starts, ends = dialog.values()
+        new = dialog.sent
+        self._select_next = dialog.saved.uuid
         self.changed.emit()
-        if not self.select_shift(dialog.saved_uuid) and self.period.currentIndex() < len(PERIODS) - 1:
-            self.period.setCurrentIndex(len(PERIODS) - 1)  # beyond the period shown: show it all
-            self.select_shift(dialog.saved_uuid)
-        self.status.say(f"Added {dialog.person.currentText().split(' — ')[0]} to {rota}, "
-                        f"{uk_time(starts)} to {uk_time(ends)}; it reaches other desktops with the next sync.")
+        self.status.say(f"Added {dialog.person.currentText().split(' — ')[0]} to {new.rota}, "
+                        f"{uk_time(new.starts_at)} to {uk_time(new.ends_at)}; it reaches other desktops with the "
+                        "next sync.")
 
-    def gap_if_cancelled(self, shift: on_call.Shift) -> str:
-        """What cancelling ``shift`` would leave uncovered from now on (empty when nothing)."""
-        now = self.clock()
-        start = max(now, shift.starts_at)
-        with self.store.session() as s:
-            others = [x for x in on_call.shifts_between(s, start, shift.ends_at, rota=shift.rota)
-                      if x.uuid != shift.uuid]
-        holes = on_call.cover_gaps(others, [shift.rota], start, shift.ends_at)
+    def _gap_note(self, holes: list[on_call.Gap], shift: on_call.Shift) -> str:
         if not holes:
             return ""
         spans = "; ".join(f"{fmt.local_time(g.starts_at, True)} to {fmt.local_time(g.ends_at, True)}"
@@ -278,12 +285,17 @@ class RotaPanel(QFrame):
         return f"Cancelling leaves {shift.rota} with nobody on call: {spans}."
 
     def cancel_selected(self) -> CancelShiftDialog | None:
+        """Open "Cancel shift" for the selected shift; what cancelling would leave uncovered is read
+        off the UI thread and shown in the dialog when it arrives."""
         r = self.selected()
         if not isinstance(r, on_call.Shift):
             return None
-        dialog = CancelShiftDialog(self.store, self.author(), r, gap_note=self.gap_if_cancelled(r), parent=self)
+        dialog = CancelShiftDialog(self.store, self.author(), r, self.clock, parent=self)
         dialog.accepted.connect(lambda: self._cancelled(dialog))
         self.dialog = dialog
+        store, now = self.store, self.clock()
+        tasks.QueryOp(parent=dialog, op=lambda: door.gaps_if_cancelled(store, r, now),
+                      success=lambda holes: dialog.show_gap_note(self._gap_note(holes, r))).run_in_background()
         dialog.open()
         return dialog
 
@@ -300,25 +312,29 @@ class RotaPanel(QFrame):
         if path:
             self.import_file(Path(path))
 
-    def import_file(self, path: Path) -> RotaImportReport | None:
-        """The command line's importer: good rows become synced shifts, every rejected row is reported
-        with its field and reason (and quarantined)."""
-        try:
-            data = path.read_bytes()
-            result = authoring.import_on_call(self.store, data, self.author(), name=path.name)
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    def import_file(self, path: Path) -> None:
+        """The command line's importer, off the UI thread: good rows become synced shifts, every
+        rejected row is reported (``dialog``) with its field and reason (and quarantined)."""
+        store, author = self.store, self.author()
+
+        def landed(imported: door.RotaImport) -> None:
+            self.changed.emit()
+            report = RotaImportReport(imported, self)
+            self.status.say(report.summary.text())
+            self.dialog = report
+            report.open()
+
+        def failed(exc: BaseException) -> None:
             if isinstance(exc, UnicodeDecodeError):
                 why = "it is not a text (CSV) file: save it from the spreadsheet as CSV UTF-8"
             elif isinstance(exc, csv.Error):
                 why = f"it is not a readable CSV file ({exc})"
+            elif isinstance(exc, OSError):
+                why = exc.strerror or str(exc)
+            else:
+                why = tasks.sentence(exc)
             self.status.say(f"Nothing imported from {path.name}: {why}")
             self.dialog = show_message(self, "Rota import", f"Nothing was imported from {path.name}.",
                                        problem=True, details=why)
-            return None
-        self.changed.emit()
-        report = RotaImportReport(path.name, result, self)
-        self.status.say(report.summary.text())
-        self.dialog = report
-        report.open()
-        return report
+        self.status.say(f"Importing {path.name}…")
+        self.writes.run(lambda: door.import_file(store, path, author), landed, failed)

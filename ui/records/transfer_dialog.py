@@ -1,7 +1,13 @@
-"""A new transfer case: the minimum dataset, never a patient's name (a local reference only)."""
+"""A new transfer case: the minimum dataset, never a patient's name (a local reference only).
+
+Saving is one use case of the door (``models.service.transfers.open_case``: the case and its
+notes in one transaction) run off the UI thread (``ui.tasks``); the dialog closes when it has
+landed, or says in words why it did not.
+"""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -13,12 +19,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from models.replica.orm.records import TRANSFER_KINDS
-from sync import authoring
+from models.records.transfers import PRIORITIES
+from models.service import transfers as door
+from models.service.changes import Outcome
+from ui import tasks
+from ui.widgets import muted
 
 KIND_WORDS = {"inter_hospital": "Inter-hospital", "intra_hospital": "Intra-hospital",
               "repatriation": "Repatriation", "mh_out_of_area": "Mental health out of area"}
-PRIORITIES = ("emergency", "urgent", "routine")
 
 
 def _org_combo(orgs: list[tuple[str, str]], name: str, allow_blank: bool) -> QComboBox:
@@ -45,7 +53,7 @@ class TransferDialog(QDialog):
         super().__init__(parent)
         self.store = store
         self.author = author
-        self.saved_uuid: str | None = None
+        self.saved: Outcome | None = None   # once opened: ``uuid`` is the case's
         self.setWindowTitle("New transfer case")
         self.setMinimumWidth(500)
         layout = QVBoxLayout(self)
@@ -60,7 +68,7 @@ class TransferDialog(QDialog):
         form.addRow("Local &reference", self.local_ref)
         self.kind = QComboBox()
         self.kind.setAccessibleName("Kind of transfer")
-        for k in TRANSFER_KINDS:
+        for k in door.KINDS:
             self.kind.addItem(KIND_WORDS.get(k, k), k)
         form.addRow("&Kind", self.kind)
         self.from_code = _org_combo(orgs, "From (ODS code)", allow_blank=False)
@@ -87,38 +95,62 @@ class TransferDialog(QDialog):
         layout.addLayout(form)
         self.error = QLabel()
         self.error.setObjectName("staleLabel")
+        self.error.setTextFormat(Qt.TextFormat.PlainText)  # it quotes what was typed
         self.error.setWordWrap(True)
         self.error.hide()
         layout.addWidget(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        self.saving = muted("Saving… (waiting for the replica: the sync may be writing to it)")
+        self.saving.hide()
+        layout.addWidget(self.saving)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+    def values(self) -> door.NewTransfer:
+        return door.NewTransfer(
+            local_ref=self.local_ref.text().strip(), kind=self.kind.currentData(), from_code=_code(self.from_code),
+            to_code=_code(self.to_code), priority=self.priority.currentData(),
+            clinical_need=self.clinical_need.text().strip(), owner=self.owner.text().strip(),
+            notes=self.notes.toPlainText().strip())
 
     def problems(self) -> list[str]:
-        found = []
-        if not self.local_ref.text().strip():
-            found.append("local reference: every case needs the sending unit's reference")
-        if not _code(self.from_code):
-            found.append("from: the sending organisation's ODS code is needed")
-        for name, code in (("from", _code(self.from_code)), ("to", _code(self.to_code))):
-            if code and not (code.isalnum() and 3 <= len(code) <= 12):
-                found.append(f"{name}: '{code}' is not an ODS code (3 to 12 letters or digits)")
-        return found
+        return door.problems(self.values())
 
-    def save(self) -> str | None:
-        problems = self.problems()
-        if problems:
-            self.error.setText("Not saved. " + "; ".join(problems))
-            self.error.show()
-            return None
-        self.saved_uuid = authoring.create_transfer(
-            self.store, local_ref=self.local_ref.text().strip(), kind=self.kind.currentData(),
-            from_code=_code(self.from_code), to_code=_code(self.to_code) or None,
-            clinical_need=self.clinical_need.text().strip(), priority=self.priority.currentData(),
-            owner=self.owner.text().strip() or None, author=self.author)
-        notes = self.notes.toPlainText().strip()
-        if notes:  # create_transfer takes no notes: they are the case's first change
-            authoring.change_transfer(self.store, self.saved_uuid, "notes", notes, self.author)
+    def save(self) -> None:
+        """Check, then open the case (with its notes) off the UI thread; the dialog closes
+        (``accepted``, ``saved`` set) once it has landed.  A problem is named by field."""
+        new = self.values()
+        found = door.problems(new)
+        if found:
+            self._problem("; ".join(found))
+            return
+        self.error.hide()
+        self._set_saving(True)
+        store, author = self.store, self.author
+        tasks.CollectionOp(self, lambda: door.open_case(store, new, author)).success(self._saved).failure(
+            self._not_saved).run_in_background()
+
+    def _problem(self, text: str) -> None:
+        self.error.setText("Not saved. " + text)
+        self.error.show()
+
+    def _set_saving(self, saving: bool) -> None:
+        # Cancel too: the case lands whatever the dialog does, so closing it would mislead.
+        self.buttons.setEnabled(not saving)
+        self.saving.setVisible(saving)
+
+    def _saved(self, outcome: Outcome) -> None:
+        self._set_saving(False)
+        self.saved = outcome
         self.accept()
-        return self.saved_uuid
+
+    def _not_saved(self, exc: BaseException) -> None:
+        self._set_saving(False)
+        self._problem(tasks.sentence(exc))
+
+    def reject(self) -> None:  # Escape or the close button while saving: the case is landing
+        if self.saving.isVisible():
+            return
+        super().reject()

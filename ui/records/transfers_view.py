@@ -4,8 +4,13 @@ Order and flags come from ``models.rules.transfer_risk`` (thresholds in
 ``resources/records/transfer_thresholds.toml``): a breached case says
 ESCALATE in words and in red, an approaching one says so in amber, never
 colour alone. A case two desktops changed without seeing each other carries a
-conflict marker. The detail panel moves a case along its workflow (each step
-an event via ``sync.authoring.change_transfer``) and shows its history.
+conflict marker. The detail panel moves a case along its workflow and shows its
+history.
+
+Reads and writes go through the door (``models.service.transfers``) off the UI thread
+(``ui.tasks``): a step, a field set or a new case waits its turn for the replica's write lock
+(the sync may hold it for seconds) while the window stays live, and the view draws again once
+it has landed.  Each is one transaction with its outbox rows.
 """
 
 from __future__ import annotations
@@ -27,14 +32,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models.queries import records as rq
-from models.rules import transfer_risk
 from models.author import current_author
-from models.replica.orm.types import to_utc_text
-from sync import authoring
+from models.queries import records as rq
+from models.records.transfers import NEXT_STATUSES
+from models.rules import transfer_risk
+from models.service import transfers as door
+from models.service.changes import Outcome
 from ui import format as fmt
-from ui import theme
-from ui.records.common import StatusLine
+from ui import tasks, theme
+from ui.records.common import StatusLine, Writes
 from ui.records.transfer_dialog import KIND_WORDS, TransferDialog
 from ui.widgets import EmptyOr, cell, esc, fill_table, make_table, muted, select_key, selected_key
 
@@ -81,8 +87,13 @@ class TransfersView(QWidget):
         self.author = current_author()
         self.table_data = transfer_risk.load_thresholds()
         self.lines: list[rq.TransferLine] = []
+        self.organisations: list[tuple[str, str]] = []
         self._field_shown: tuple | None = None
+        self._history_of: str | None = None   # the case whose history is drawn
+        self._select_next: str | None = None  # a case just written: selected when the board is next drawn
         self.dialog = None
+        self._reads = tasks.LatestRead(self, self._draw, self._read_failed)
+        self._history_reads = tasks.LatestRead(self, self._draw_history, self._read_failed)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         bar = QHBoxLayout()
@@ -109,6 +120,8 @@ class TransfersView(QWidget):
         outer.addWidget(self.stack, 1)
         self.status = StatusLine()
         outer.addWidget(self.status)
+        self.writes = Writes(self, self.status)
+        self.writes.busy_changed.connect(lambda _b: self._show_detail())
 
     def _detail_panel(self) -> QFrame:
         panel = QFrame()
@@ -160,10 +173,17 @@ class TransfersView(QWidget):
 
     # --- drawing -------------------------------------------------------------------
     def refresh(self) -> None:
-        now = self.clock()
-        keep = self.selected_uuid()
-        with self.store.session() as s:
-            self.lines = rq.transfer_board(s, now, self.table_data, include_closed=self.show_closed.isChecked())
+        """Read the board off the UI thread and draw it when it arrives."""
+        store, now, table, closed = self.store, self.clock(), self.table_data, self.show_closed.isChecked()
+        self._reads(lambda: door.transfers_page(store, now, table, include_closed=closed))
+
+    def _read_failed(self, exc: BaseException) -> None:
+        self.status.say(f"Could not read the transfer cases: {tasks.sentence(exc, write=False)}")
+
+    def _draw(self, page: door.TransfersPage) -> None:
+        keep = self._select_next or self.selected_uuid()
+        self._select_next = None
+        self.lines, self.organisations = page.lines, page.organisations
         self.stack.show_empty(not self.lines)
         rows = []
         for line in self.lines:
@@ -179,9 +199,17 @@ class TransfersView(QWidget):
                      if t.has_conflict else None),
                 cell(t.status), cell(t.priority), cell(KIND_WORDS.get(t.kind, t.kind)),
                 cell(f"{t.from_code} → {t.to_code or '?'}"), cell(t.owner or "")])
-        fill_table(self.table, rows)
-        self.select_uuid(keep or (self.lines[0].transfer.uuid if self.lines else None))
+        # Refilled quietly: the selection passes through "none" while the rows are replaced, and the
+        # detail (with its history) must not be cleared and read again for that.
+        self.table.blockSignals(True)
+        try:
+            fill_table(self.table, rows)
+            self.select_uuid(keep or (self.lines[0].transfer.uuid if self.lines else None))
+        finally:
+            self.table.blockSignals(False)
         self._show_detail()
+        if self._history_of is not None:   # the same case as drawn: its history may have grown
+            self._read_history()
 
     def selected_uuid(self) -> str | None:
         return selected_key(self.table)
@@ -196,16 +224,16 @@ class TransfersView(QWidget):
     def _show_detail(self) -> None:
         line = self.selected_line()
         for status, b in self.status_buttons.items():
-            allowed = line is not None and status in rq.NEXT_STATUSES.get(line.transfer.status, ())
-            b.setVisible(allowed)
+            b.setVisible(line is not None and status in NEXT_STATUSES.get(line.transfer.status, ()))
+            b.setEnabled(not self.writes.busy)   # a step waiting for the replica is not sent twice
         if line is None:
             self.summary.setText("Select a case to see its detail and history.")
             self.conflict_label.hide()
             fill_table(self.history, [])
+            self._history_of = None
+            self._load_field_value()
             return
         t, r = line.transfer, line.risk
-        with self.store.session() as s:
-            history = rq.transfer_history(s, t.uuid)
         flag = flag_text(r)
         # (markup, text) per part: every field of a case may come from another desktop, so it is escaped.
         parts = [("<b>", t.local_ref, "</b>"), ("", f" · {KIND_WORDS.get(t.kind, t.kind)} · {t.priority} · ", ""),
@@ -217,6 +245,24 @@ class TransfersView(QWidget):
             parts.append(("<br>", f"Notes: {t.notes}", ""))
         self.summary.setText("".join(f"{before}{esc(text)}{after}" for before, text, after in parts))
         self.summary.setAccessibleDescription(" ".join(text for _b, text, _a in parts))
+        if t.uuid != self._history_of:   # another case's history must not show beside this one
+            self._history_of = None
+            self.conflict_label.hide()
+            fill_table(self.history, [])
+            self._read_history()
+        self._load_field_value()
+
+    def _read_history(self) -> None:
+        uid = self.selected_uuid()
+        if uid is not None:
+            store = self.store
+            self._history_reads(lambda: (uid, door.history(store, uid)))
+
+    def _draw_history(self, found: tuple[str, rq.TransferHistory]) -> None:
+        uid, history = found
+        if uid != self.selected_uuid():   # the selection moved on: its own read follows
+            return
+        self._history_of = uid
         if history.conflicts:
             self.conflict_label.setText("<b>⚠ Conflicting changes</b> (decide and set the right value):<br>"
                                         + "<br>".join(esc(c) for c in history.conflicts))
@@ -226,23 +272,26 @@ class TransfersView(QWidget):
             self.conflict_label.hide()
         fill_table(self.history, [[cell(f"{fmt.local_time(h.at, with_date=True)}\n{h.author}"),
                                    cell(("⚠ " if h.in_conflict else "") + h.what)] for h in history.lines])
-        self._load_field_value()
 
     # --- changes ----------------------------------------------------------------------
+    def _write(self, op, uid: str, done: str, already: str) -> None:
+        def landed(outcome: Outcome) -> None:
+            self.status.say(done if outcome.applied else already)
+            self._select_next = uid
+            self.refresh()
+        self.writes.run(op, landed)
+
     def change_status(self, status: str) -> bool:
-        """Move the selected case to ``status`` (one event, stamped with the time field)."""
+        """Move the selected case to ``status`` (one transaction: the status and its time stamp).
+        False, and nothing sent, when the case cannot go there from where it is shown."""
         line = self.selected_line()
-        if line is None or status not in rq.NEXT_STATUSES.get(line.transfer.status, ()):
+        if line is None or self.writes.busy or status not in NEXT_STATUSES.get(line.transfer.status, ()):
             return False
-        uid = line.transfer.uuid
-        authoring.change_transfer(self.store, uid, "status", status, self.author)
-        stamp = rq.STATUS_TIME_FIELD.get(status)
-        if stamp:
-            authoring.change_transfer(self.store, uid, stamp, to_utc_text(self.clock()), self.author)
-        self.refresh()
-        self.select_uuid(uid)
-        self.status.say(f"{line.transfer.local_ref}: {line.transfer.status} → {status}; "
-                        "it reaches other desktops with the next sync.")
+        t = line.transfer
+        store, author, at = self.store, self.author, self.clock()
+        self._write(lambda: door.step(store, t.uuid, status, author, at), t.uuid,
+                    f"{t.local_ref}: {t.status} → {status}; it reaches other desktops with the next sync.",
+                    f"{t.local_ref}: not moved to {status}: another desktop moved it meanwhile; see its history.")
         return True
 
     def _load_field_value(self) -> None:
@@ -254,40 +303,39 @@ class TransfersView(QWidget):
             self.field_value.setText(str(shown[2] or ""))
         for w in (self.field_picker, self.field_value, self.set_button):
             w.setEnabled(line is not None)
+        self.set_button.setEnabled(line is not None and not self.writes.busy)
 
     def set_field(self, field: str, value: str) -> bool:
-        """Set one field of the selected case (an event; how a conflict is settled)."""
+        """Set one field of the selected case (an event; how a conflict is settled).  False, and
+        nothing sent, when the value cannot be set or is the value shown already."""
         line = self.selected_line()
-        value = value.strip()
         if line is None:
             return False
-        if field in ("to_code",) and value:
-            value = value.upper()
-            if not (value.isalnum() and 3 <= len(value) <= 12):
-                self.status.say(f"Not set. receiving ODS code: '{value}' is not an ODS code (3 to 12 letters "
-                                "or digits).")
-                return False
-        if field == "priority" and value not in ("emergency", "urgent", "routine"):
-            self.status.say(f"Not set. priority: '{value}' is not one of emergency, urgent, routine.")
+        value = door.clean_value(field, value)
+        problem = door.field_problem(field, value)
+        words = field.replace("_", " ")
+        if problem:
+            self.status.say(f"Not set. {problem}.")
             return False
-        if (getattr(line.transfer, field) or "") == value:
-            self.status.say(f"{line.transfer.local_ref}: {field.replace('_', ' ')} is already '{value}'.")
+        t = line.transfer
+        if (getattr(t, field) or "") == value:
+            self.status.say(f"{t.local_ref}: {words} is already '{value}'.")
             return False
-        authoring.change_transfer(self.store, line.transfer.uuid, field, value or None, self.author)
-        self.refresh()
-        self.status.say(f"{line.transfer.local_ref}: {field.replace('_', ' ')} set to '{value}'.")
+        store, author = self.store, self.author
+        self._write(lambda: door.set_field(store, t.uuid, field, value, author), t.uuid,
+                    f"{t.local_ref}: {words} set to '{value}'.",
+                    f"{t.local_ref}: {words} was already '{value}' (set on another desktop).")
         return True
 
     def new_case(self) -> TransferDialog:
-        with self.store.session() as s:
-            orgs = rq.organisations(s)
-        dialog = TransferDialog(self.store, self.author, orgs, self)
+        dialog = TransferDialog(self.store, self.author, self.organisations, self)
         dialog.accepted.connect(lambda: self._created(dialog))
         self.dialog = dialog
         dialog.open()
         return dialog
 
     def _created(self, dialog: TransferDialog) -> None:
+        self._select_next = dialog.saved.uuid
         self.refresh()
-        self.select_uuid(dialog.saved_uuid)
-        self.status.say(f"Opened case {dialog.local_ref.text().strip()}.")
+        self.status.say(f"Opened case {dialog.local_ref.text().strip()}; it reaches other desktops with the next "
+                        "sync.")

@@ -178,12 +178,21 @@ class ExportResult:
     notes: list[str] = field(default_factory=list)
 
 
-def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: str,
+ICB_ENV = "SCC_ICB_NAME"   # the ICB named on every page when none is given
+
+
+def icb_name(given: str | None = None) -> str:
+    """The ICB an export names: ``given``, else ``$SCC_ICB_NAME``, else a plain "ICB not named"."""
+    return (given or "").strip() or os.environ.get(ICB_ENV, "").strip() or "ICB not named"
+
+
+def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: str | None = None,
                    force: bool = False, now: datetime | None = None, user: str | None = None,
                    host: str | None = None) -> ExportResult:
     """Write the four export files for UK local dates ``first``..``last`` (inclusive) into ``out_dir``."""
     from models.records.export import pdf
 
+    icb = icb_name(icb)
     period = uk_period(first, last)
     out = Path(out_dir)
     names = (CSV_NAME, JSON_NAME, PDF_NAME, handover_section.HANDOVER_NAME, MANIFEST_NAME)

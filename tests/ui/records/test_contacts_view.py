@@ -1,20 +1,25 @@
-"""Contact directory view: search as typed, one-click copy, import report, on call now, edits."""
+"""Contact directory view: search as typed, one-click copy, import report, on call now, edits; reads
+and writes off the UI thread."""
 
 from __future__ import annotations
 
 import csv
 import io
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import func, select
 
 from models.replica.orm import Contact, OutboxItem, QuarantinedRecord
 from sync import authoring
-from tests.ui.records.conftest import open_view
+from tests.ui.records.conftest import open_view, settle
 from tests.ui.records.seed import seed_contacts
+from tests.ui.ui_probe import settled  # noqa: F401
 from ui.records.contacts_view import ContactsView
 from ui.widgets import table_text
+
+pytestmark = pytest.mark.usefixtures("settled")
 
 
 def _names(view) -> list[str]:
@@ -91,8 +96,10 @@ def test_csv_import_with_bad_rows_shows_the_rejected_rows_report(qtbot, store, t
                     "Bob Badphone,Beta Hospitals,12345,,both\r\n"
                     ",Gamma Trust,020 7946 0098,not-an-email,sometimes\r\n", encoding="utf-8")
     view = open_view(qtbot, ContactsView, store)
-    report = view.import_file(path)
-    assert report is view.dialog and report.isVisible()
+    view.import_file(path)   # read, checked and written off the UI thread
+    settle()
+    report = view.dialog
+    assert report.isVisible() and report.windowTitle() == "Contact import: directory.csv"
     assert "1 added" in report.summary.text() and "2 row(s) rejected" in report.summary.text()
     sentences = report.rejection_sentences()
     assert any(s.startswith("3 | phone | '12345'") for s in sentences)
@@ -108,8 +115,14 @@ def test_a_file_that_cannot_be_read_is_named_not_imported(qtbot, store, tmp_path
     path = tmp_path / "nothing.csv"
     path.write_text("who,where\r\nx,y\r\n", encoding="utf-8")
     view = open_view(qtbot, ContactsView, store)
-    assert view.import_file(path) is None
+    view.import_file(path)
+    settle()
     assert "Nothing imported" in view.status.text() and "no name or organisation column" in view.status.text()
+    assert "no name or organisation column" in view.dialog.detailedText()
+    view.dialog.close()
+    view.import_file(tmp_path / "missing.csv")
+    settle()
+    assert "Nothing imported" in view.status.text() and "No such file" in view.status.text()
     view.dialog.close()
 
 
@@ -120,18 +133,24 @@ def test_add_edit_delete_through_the_dialog(qtbot, store):
     dialog.edits["name"].setText("Nia Evans")
     dialog.edits["organisation"].setText("Test ICB")
     dialog.edits["phone"].setText("12")
-    assert dialog.save() is None and dialog.isVisible()
+    dialog.save()
+    assert dialog.saved is None and dialog.isVisible()
     assert "phone:" in dialog.error.text() and "12" in dialog.error.text()
     dialog.edits["phone"].setText("+44 113 496 0123")
-    assert dialog.save() is not None and not dialog.isVisible()
+    dialog.save()
+    settle()
+    assert dialog.saved is not None and not dialog.isVisible()
     assert _names(view) == ["Nia Evans"] and not view.stack.is_empty
+    assert view.selected().uuid == dialog.saved.uuid and "Saved Nia Evans" in view.status.text()
     view.table.selectRow(0)
     edit = view.edit_selected()
     edit.edits["role"].setText("Deputy director")
     edit.save()
+    settle()
     assert table_text(view.table)[0][4] == "Deputy director"
     assert view.delete_selected(confirm=False)
-    assert view.stack.is_empty
+    settle()
+    assert view.stack.is_empty and view.status.text() == "Deleted Nia Evans."
     with store.session() as s:
         assert s.scalar(select(Contact.deleted)) is True
         assert s.scalar(select(func.count()).select_from(OutboxItem).where(OutboxItem.kind == "contact")) == 3
@@ -144,12 +163,19 @@ def test_export_keeps_phone_numbers_and_neutralises_formulas(qtbot, store, tmp_p
     dialog.edits["name"].setText("=cmd|' /C calc'!A0")
     dialog.edits["organisation"].setText("Test ICB")
     dialog.save()
-    assert view.export_to(tmp_path / "out.csv") == 13
+    settle()
+    view.export_to(tmp_path / "out.csv")   # written off the UI thread
+    settle()
+    assert view.status.text() == f"Exported 13 contacts to {tmp_path / 'out.csv'} (CSV)."
     rows = {r["name"]: r for r in csv.DictReader(io.StringIO((tmp_path / "out.csv").read_text("utf-8-sig")))}
     assert rows["Sarah Lindqvist"]["phone"] == "+44 20 7946 0011"
     assert "'=cmd|' /C calc'!A0" in rows
-    assert view.export_to(tmp_path / "out.vcf") == 13
+    view.export_to(tmp_path / "out.vcf")
+    settle()
     assert (tmp_path / "out.vcf").read_text("utf-8").count("BEGIN:VCARD") == 13
+    view.export_to(tmp_path / "no such folder" / "out.csv")
+    settle()
+    assert view.status.text().startswith("Export failed: cannot write") and "No such file" in view.status.text()
 
 
 def test_a_contact_arriving_above_the_selection_does_not_change_whose_number_is_copied(qtbot, store):
@@ -160,6 +186,7 @@ def test_a_contact_arriving_above_the_selection_does_not_change_whose_number_is_
     authoring.upsert_contact(store, author="desk B", name="Aaron Abbott", organisation="Test ICB",
                              phone="0113 496 0999")  # as if it had arrived with a sync
     view.refresh()
+    settle()
     assert view.table.currentRow() == row_before + 1 and view.selected().name == "Sarah Lindqvist"
     assert view.copy_phone() and QApplication.clipboard().text() == "+44 20 7946 0011"
 
@@ -170,7 +197,9 @@ def test_vcard_import_names_the_card_and_line_of_each_rejection(qtbot, store, tm
                     "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Bob Bad\r\nORG:Test ICB\r\nEMAIL:bob@@nhs\r\nEND:VCARD\r\n",
                     encoding="utf-8")
     view = open_view(qtbot, ContactsView, store)
-    report = view.import_file(path)
+    view.import_file(path)
+    settle()
+    report = view.dialog
     assert "1 added" in report.summary.text() and "1 card(s) rejected" in report.summary.text()
     assert report.table.horizontalHeaderItem(0).text() == "Card"
     assert report.rejection_sentences() == ["2 (line 7) | email | 'bob@@nhs' is not a valid email address"]

@@ -1,21 +1,24 @@
 """Decision log view: new decision with an automatic snapshot and actions, filters, amend,
-verify, export."""
+verify, export; reads, verification and export off the UI thread."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from PySide6.QtCore import QDate
 from sqlalchemy import func, select
 
 from models.replica.orm import Action, DecisionEntry, OutboxItem
 from sync import authoring
 from tests.ui.feeds import NOW, fill_system
-from tests.ui.records.conftest import open_view
+from tests.ui.records.conftest import open_view, settle
 from tests.ui.records.seed import seed_decisions, seed_rollups
-from ui import tasks
+from tests.ui.ui_probe import settled  # noqa: F401
 from ui.records.decisions_view import DecisionsView
 from ui.widgets import table_text
+
+pytestmark = pytest.mark.usefixtures("settled")
 
 
 def _outbox(store, kind) -> int:
@@ -41,7 +44,7 @@ def test_new_decision_saves_every_field_a_snapshot_of_the_seeded_picture_and_lin
     assert dialog.add_action("Call the EOC", "Room support", NOW + timedelta(minutes=30))
     assert dialog.add_action("Review the queue", "Site manager", NOW + timedelta(hours=1))
     dialog.save()                       # off the UI thread: the dialog closes once it has landed
-    assert tasks.manager().wait_idle()
+    settle()
     entry = dialog.saved
     assert entry is not None and not dialog.isVisible()
     with store.session() as s:
@@ -80,6 +83,7 @@ def _log(store):
 
 
 def _shown(view) -> list[str]:
+    settle()   # each filter change is read off the UI thread
     return [r[2] for r in table_text(view.table)]
 
 
@@ -121,7 +125,7 @@ def test_amend_creates_a_new_entry_and_never_edits(qtbot, store):
     assert dialog.decision.toPlainText() == second.decision and dialog.providers.text() == "RBB"
     dialog.decision.setPlainText("Open 4 (not 6) escalation beds at Beta")
     dialog.save()
-    assert tasks.manager().wait_idle()
+    settle()
     amendment = dialog.saved
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(DecisionEntry)) == 4
@@ -133,25 +137,32 @@ def test_amend_creates_a_new_entry_and_never_edits(qtbot, store):
     assert rows["Open 4 (not 6) escalation beds at Beta"][4] == "amends"
     assert view.selected_uuid() == amendment.uuid
     assert "Amends the entry of Mon 12 Jan 08:50 by Mei Chen" in view.detail.toPlainText()
-    report = view.verify_chain()
-    assert report.intact and report.entries == 4 and "intact" in view.status.text()
+    view.verify_chain()
+    settle()
+    assert view.status.text().startswith("decision log intact: 4 entries")
+    assert view.dialog.text().startswith("The decision log is intact.") and view.verify_button.isEnabled()
     view.dialog.close()
 
 
 def test_verify_names_a_broken_chain_and_export_reports_what_it_wrote(qtbot, store, tmp_path):
     entries = _log(store)
     view = open_view(qtbot, DecisionsView, store)
-    result = view.export_to(tmp_path / "export")
-    assert result.entries == 4 and "Exported 4 decision(s) from 10 Jan 2026 to 12 Jan 2026" in view.status.text()
+    view.export_to(tmp_path / "export")   # off the UI thread: a PDF of a busy period takes seconds
+    assert not view.export_button.isEnabled()
+    settle()
+    assert "Exported 4 decision(s) from 10 Jan 2026 to 12 Jan 2026" in view.status.text()
+    assert view.export_button.isEnabled()
     assert sorted(p.name for p in (tmp_path / "export").iterdir()) == [
         "decisions.csv", "decisions.json", "decisions.pdf", "handover.json", "manifest.json"]
     view.dialog.close()
-    assert view.export_to(tmp_path / "export") is None  # never over an earlier export
-    assert "already holds an export" in view.status.text()
+    view.export_to(tmp_path / "export")  # never over an earlier export
+    settle()
+    assert "already holds an export" in view.status.text() and "Nothing was exported" in view.dialog.text()
     view.dialog.close()
     with store.raw() as conn:
         conn.execute("UPDATE decision_entry SET decision = 'Changed later' WHERE uuid = ?", (entries[1].uuid,))
-    report = view.verify_chain()
-    assert not report.intact and "BROKEN" in view.status.text() and entries[1].uuid in view.status.text()
+    view.verify_chain()
+    settle()
+    assert "BROKEN" in view.status.text() and entries[1].uuid in view.status.text()
     assert "BROKEN" in view.dialog.text()
     view.dialog.close()

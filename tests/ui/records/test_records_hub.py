@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from models.records import verify as records_verify
 from models.replica.orm.types import utcnow
-from tests.ui.records.conftest import open_view
-from ui import tasks
+from tests.ui.records.conftest import open_view, settle
 from ui.records.decisions_view import DecisionsView
 from ui.records.transfers_view import TransfersView
 from ui.widgets import table_text
@@ -20,8 +19,11 @@ def test_a_case_and_a_decision_made_on_one_desktop_show_on_another(qtbot, sqlite
     dialog.local_ref.setText("T-4001")
     dialog.from_code.setCurrentText("RTEST1")  # the hub's test organisations arrived with the feed
     dialog.to_code.setCurrentText("RTEST2")
-    uid = dialog.save()
+    dialog.save()
+    settle()
+    uid = dialog.saved.uuid
     assert tracker.change_status("accepted")
+    settle()
     log = open_view(qtbot, DecisionsView, a.store, now=now, author="Lead on A")
     decision = log.new_decision()
     decision.decision_maker.setText("Dr A")
@@ -30,7 +32,7 @@ def test_a_case_and_a_decision_made_on_one_desktop_show_on_another(qtbot, sqlite
     decision.providers.setText("RTEST2")
     decision.add_action("Book transport", "Room support")
     decision.save()                     # off the UI thread: recorded once it has landed
-    assert tasks.manager().wait_idle()
+    settle()
     saved = decision.saved
     pushed = a.run_once()
     assert pushed.error is None and pushed.pushed == 5  # case, status, its time, decision, action
@@ -42,11 +44,13 @@ def test_a_case_and_a_decision_made_on_one_desktop_show_on_another(qtbot, sqlite
     rows = table_text(other.table)
     assert [r[1] for r in rows] == ["T-4001"] and rows[0][4] == "accepted"
     other.select_uuid(uid)
+    settle()
     history = [r[1] for r in table_text(other.history)]
     assert history[0].startswith("opened the case (inter hospital, urgent, RTEST1 → RTEST2)")
     assert "status: requested → accepted" in history
     other_log = open_view(qtbot, DecisionsView, b.store, now=now)
     other_log.set_provider("RTEST2")
+    settle()
     assert [r[2] for r in table_text(other_log.table)] == ["Accept T-4001 at Trust Two"]
     assert other_log.selected_row().entry.uuid == saved.uuid and len(other_log.selected_row().actions) == 1
     with b.store.session() as s:

@@ -16,14 +16,16 @@ from models.replica.orm import DecisionEntry, OnCallShift, OutboxItem, Quarantin
 from models.replica.orm.types import utcnow
 from sync import authoring
 from tests.ui.feeds import NOW
-from tests.ui.records.conftest import open_view
+from tests.ui.records.conftest import open_view, settle
 from tests.ui.records.seed import seed_contacts
+from tests.ui.ui_probe import settled  # noqa: F401
 from ui import theme
 from ui.records.contacts_view import ContactsView
 from ui.records.rota_dialogs import AddShiftDialog, CancelShiftDialog
 from ui.widgets import table_text
 
 UTC = timezone.utc
+pytestmark = pytest.mark.usefixtures("settled")
 # seed_contacts around NOW (Mon 12 Jan 2026 10:00, GMT): Director on-call Dr Priya Raman Sun 20:00 to
 # Mon 18:00, then Tom Okafor Mon 18:00 to Tue 08:00; Critical care network Mon 06:00 to Mon 20:00.
 
@@ -83,11 +85,14 @@ def test_the_period_chooser_and_an_empty_rota(qtbot, store):
     authoring.add_on_call_shift(store, rota="Director on-call", contact_uuid=uids["Tom Okafor"],
                                 starts_at=NOW + timedelta(days=10), ends_at=NOW + timedelta(days=11), author="Lead")
     view.refresh()
+    settle()
     assert "Test User" not in {r[6] for r in _rows(view)}  # 10 days ahead: not in the next 7 days
     assert len(_rows(view)) == 5
     view.rota.period.setCurrentIndex(3)  # all to come
+    settle()
     assert _rows(view)[-1][:2] == ["Director on-call", "Tom Okafor"] and _rows(view)[-1][6] == "Lead"
     view.rota.period.setCurrentIndex(0)  # next 24 hours
+    settle()
     assert [r[1] for r in _rows(view)].count("Tom Okafor") == 1
 
 
@@ -104,7 +109,9 @@ def test_a_gap_is_filled_through_the_add_shift_dialog_and_the_shift_is_queued_fo
     assert dialog.ends.wall() == (date(2026, 1, 13), time(10, 0))
     assert dialog.span.text() == "Mon 12 Jan 2026 20:00 GMT to Tue 13 Jan 2026 10:00 GMT (14 h 00 min)"
     dialog.person.setCurrentIndex(dialog.person.findData(uids["Critical care network"]))
-    uid = dialog.save()
+    dialog.save()   # off the UI thread: the dialog closes once the shift has landed
+    settle()
+    uid = dialog.saved.uuid
     assert uid is not None and not dialog.isVisible()
     with store.session() as s:
         shift = s.get(OnCallShift, uid)
@@ -130,7 +137,8 @@ def test_add_shift_names_each_problem_inline_and_writes_nothing(qtbot, store):
     dialog = view.rota.add_shift()
     dialog.rota.setCurrentText("  ")
     dialog.person.setCurrentText("")
-    assert dialog.save() is None and dialog.isVisible() and dialog.error.isVisible()
+    dialog.save()
+    assert dialog.saved is None and dialog.isVisible() and dialog.error.isVisible()
     text = dialog.error.text()
     assert text.startswith("Not added:\n• ")
     assert "rota: choose or type the rota" in text and "person: choose who is on call" in text
@@ -138,7 +146,7 @@ def test_add_shift_names_each_problem_inline_and_writes_nothing(qtbot, store):
     dialog.person.setCurrentText("Nobody Known")
     _set_when(dialog.starts, date(2026, 1, 12), time(20, 0))
     _set_when(dialog.ends, date(2026, 1, 12), time(8, 0))
-    assert dialog.save() is None
+    dialog.save()
     text = dialog.error.text()
     assert "person: 'Nobody Known' is not in the directory" in text
     assert "ends: Mon 12 Jan 2026 08:00 GMT is not after the start (Mon 12 Jan 2026 20:00 GMT)" in text
@@ -147,12 +155,14 @@ def test_add_shift_names_each_problem_inline_and_writes_nothing(qtbot, store):
     dialog.person.setCurrentText("Mei Chen")  # a bare name, one contact of that name: accepted
     _set_when(dialog.starts, date(2026, 1, 11), time(20, 0))
     _set_when(dialog.ends, date(2026, 1, 12), time(8, 0))
-    assert dialog.save() is None
+    dialog.save()
     assert dialog.error.text() == ("Not added:\n• ends: Mon 12 Jan 2026 08:00 GMT has already passed; the rota "
                                    "holds shifts under way or to come")
     dialog.rota.setCurrentText("x" * 61)
-    assert dialog.save() is None and "rota: is 61 characters; at most 60" in dialog.error.text()
-    assert _shift_counts(store) == before
+    dialog.save()
+    assert "rota: is 61 characters; at most 60" in dialog.error.text()
+    settle()
+    assert _shift_counts(store) == before and dialog.saved is None
     dialog.reject()
 
 
@@ -164,7 +174,7 @@ def test_times_are_uk_wall_clock_and_clock_change_times_are_refused_with_the_fix
     dialog.person.setCurrentIndex(dialog.person.findData(uids["Mei Chen"]))
     _set_when(dialog.starts, date(2026, 3, 29), time(1, 30))  # skipped: clocks go forward at 01:00
     _set_when(dialog.ends, date(2026, 10, 25), time(1, 30))   # happens twice: clocks go back at 02:00
-    assert dialog.save() is None
+    dialog.save()
     text = dialog.error.text()
     assert ("starts: 01:30 on Sun 29 Mar 2026 does not exist in UK time (the clocks go forward from 01:00 to "
             "02:00): choose 02:00 or later") in text
@@ -174,7 +184,9 @@ def test_times_are_uk_wall_clock_and_clock_change_times_are_refused_with_the_fix
     _set_when(dialog.starts, date(2026, 3, 28), time(20, 0))
     _set_when(dialog.ends, date(2026, 3, 29), time(8, 0))
     assert dialog.span.text() == "Sat 28 Mar 2026 20:00 GMT to Sun 29 Mar 2026 08:00 BST (11 h 00 min)"
-    uid = dialog.save()
+    dialog.save()
+    settle()
+    uid = dialog.saved.uuid
     assert uid is not None
     with store.session() as s:
         shift = s.get(OnCallShift, uid)
@@ -194,14 +206,21 @@ def test_an_overlap_with_the_same_rota_is_shown_and_needs_a_second_press(qtbot, 
     dialog.person.setCurrentIndex(dialog.person.findData(uids["Dr Priya Raman"]))
     _set_when(dialog.starts, date(2026, 1, 13), time(7, 0))  # an hour's handover with Tom Okafor
     before = _shift_counts(store)
-    assert dialog.save() is None and dialog.isVisible()
+    dialog.save()
+    settle()
+    assert dialog.saved is None and dialog.isVisible()
     assert dialog.warning.isVisible() and not dialog.error.isVisible()
     assert "Overlaps Tom Okafor's Director on-call shift, Mon 12 Jan 18:00 to Tue 13 Jan 08:00" \
         in dialog.warning.text()
     assert dialog.save_button.text() == "&Add anyway" and _shift_counts(store) == before
     _set_when(dialog.starts, date(2026, 1, 13), time(6, 0))  # changed after the warning: warned again
-    assert dialog.save() is None and _shift_counts(store) == before
-    uid = dialog.save()
+    dialog.save()
+    settle()
+    assert dialog.saved is None and _shift_counts(store) == before
+    assert "Overlaps Tom Okafor's Director on-call shift" in dialog.warning.text()
+    dialog.save()
+    settle()
+    uid = dialog.saved.uuid
     assert uid is not None and _shift_counts(store) == (before[0] + 1, before[1] + 1)
     rows = {r[1]: r for r in _rows(view) if r[0] == "Director on-call"}
     assert rows["Tom Okafor"][5] == "Overlaps Dr Priya Raman for 2 h 00 min"
@@ -213,7 +232,9 @@ def test_an_overlap_with_the_same_rota_is_shown_and_needs_a_second_press(qtbot, 
     long.person.setCurrentIndex(long.person.findData(uids["Tom Okafor"]))
     _set_when(long.starts, date(2026, 2, 2), time(9, 0))
     _set_when(long.ends, date(2026, 3, 2), time(9, 0))
-    assert long.save() is None and "Lasts 28 d 0 h: check the dates." in long.warning.text()
+    long.save()
+    settle()
+    assert long.saved is None and "Lasts 28 d 0 h: check the dates." in long.warning.text()
     long.reject()
 
 
@@ -227,6 +248,7 @@ def test_cancel_needs_a_reason_warns_of_the_gap_and_keeps_the_reason_in_the_deci
     dialog = view.rota.dialog
     assert isinstance(dialog, CancelShiftDialog) and dialog.isVisible()
     assert dialog.shift.contact.name == "Tom Okafor"
+    settle()   # what cancelling would leave uncovered is read off the UI thread
     notes = [w.text() for w in dialog.findChildren(QLabel) if w.accessibleName() == "Cover after cancelling"]
     assert notes == [
         "Cancelling leaves Director on-call with nobody on call: Mon 12 Jan 18:00 to Tue 13 Jan 08:00."]
@@ -236,6 +258,7 @@ def test_cancel_needs_a_reason_warns_of_the_gap_and_keeps_the_reason_in_the_deci
         assert s.scalar(select(func.count()).select_from(OnCallShift)) == 3
     qtbot.keyClicks(dialog.reason, "Off sick; Dr Raman covers from 18:00")
     qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)  # Enter in the reason cancels the shift
+    settle()
     assert dialog.cancelled and not dialog.isVisible()
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(OnCallShift)) == 2
@@ -258,11 +281,35 @@ def test_a_shift_cancelled_elsewhere_meanwhile_is_said_not_crashed(qtbot, store)
     dialog = view.rota.cancel_selected()
     authoring.cancel_on_call_shift(store, dialog.shift.uuid, "desk B")  # as if a sync removed it
     dialog.reason.setText("Duplicate")
-    assert dialog.save() is False and dialog.isVisible()
+    assert dialog.save()
+    settle()
+    assert dialog.isVisible() and not dialog.cancelled and dialog.buttons.isEnabled()
     assert "shift: it is no longer on the rota" in dialog.error.text()
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(DecisionEntry)) == 0
     dialog.reject()
+
+
+def test_a_cancellation_whose_reason_cannot_be_recorded_cancels_nothing(qtbot, store):
+    seed_contacts(store)
+    view = open_view(qtbot, ContactsView, store, author="Room lead")
+    _select_row(view, "Director on-call", "Tom Okafor")
+    dialog = view.rota.cancel_selected()
+    with store.raw() as conn:   # a real fault inside SQLite on the second step: the decision-log entry
+        conn.execute("CREATE TRIGGER fail_entry BEFORE INSERT ON decision_entry "
+                     "BEGIN SELECT RAISE(ABORT, 'disk fault on the entry'); END")
+    dialog.reason.setText("Off sick")
+    assert dialog.save()
+    settle()
+    assert dialog.isVisible() and not dialog.cancelled and dialog.buttons.isEnabled()
+    assert dialog.error.text().startswith("Not cancelled:\n• an unexpected error (IntegrityError); nothing was "
+                                          "recorded")
+    assert _shift_counts(store) == (3, 0)   # the shift is still on the rota, nothing waits in the outbox
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(DecisionEntry)) == 0
+    assert "Tom Okafor" in [r[1] for r in _rows(view)]
+    dialog.reject()
+    assert not dialog.isVisible()
 
 
 def test_on_call_now_names_a_rota_with_nobody_on_call(qtbot, store):
@@ -273,6 +320,7 @@ def test_on_call_now_names_a_rota_with_nobody_on_call(qtbot, store):
     dialog = view.rota.cancel_selected()
     dialog.reason.setText("Called away")
     assert dialog.save()
+    settle()
     assert view.on_call_gaps == ["Director on-call"]
     assert [(o.rota, o.contact.name) for o, _b in view.on_call_rows] == [("Critical care network",
                                                                           "Critical care network")]
@@ -293,8 +341,10 @@ def test_import_rota_csv_adds_good_rows_and_reports_each_rejected_row(qtbot, sto
         "SCC room lead,Mei Chen,2026-03-29 01:30,2026-03-29 08:00,\n"
         "SCC room lead,Sarah Lindqvist,2026-01-14 08:00,2026-01-14 07:00,\n", encoding="utf-8")
     view = open_view(qtbot, ContactsView, store, author="Room lead")
-    report = view.rota.import_file(path)
-    assert report is view.rota.dialog and report.isVisible()
+    view.rota.import_file(path)   # read and written off the UI thread
+    settle()
+    report = view.rota.dialog
+    assert report.isVisible() and report.windowTitle() == "Rota import: rota.csv"
     assert report.summary.text().startswith("rota.csv: 1 shift(s) added, 0 already on the rota. 3 row(s) "
                                             "rejected and kept aside (quarantined)")
     sentences = report.rejection_sentences()
@@ -303,12 +353,15 @@ def test_import_rota_csv_adds_good_rows_and_reports_each_rejected_row(qtbot, sto
     assert sentences[2] == "5 | ends_at | a shift must end after it starts"
     assert any("columns ignored: pager" in w.text() for w in report.findChildren(QLabel))
     assert ["SCC room lead", "Mei Chen", "Mon 12 Jan 18:00", "Tue 13 Jan 08:00"] in [r[:4] for r in _rows(view)]
+    settle()
     assert view.on_call_gaps == ["SCC room lead"]  # its first shift starts at 18:00: nobody on it now
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(QuarantinedRecord).where(
             QuarantinedRecord.source == "on_call_import")) == 3
     report.close()
-    again = view.rota.import_file(path)  # the same file again adds nothing twice
+    view.rota.import_file(path)  # the same file again adds nothing twice
+    settle()
+    again = view.rota.dialog
     assert again.summary.text().startswith("rota.csv: 0 shift(s) added, 1 already on the rota.")
     again.close()
 
@@ -325,7 +378,8 @@ def test_a_rota_file_that_cannot_be_read_is_named_and_nothing_is_written(qtbot, 
         path.write_bytes(content)
     view = open_view(qtbot, ContactsView, store)
     before = _shift_counts(store)
-    assert view.rota.import_file(path) is None
+    view.rota.import_file(path)
+    settle()
     assert view.status.text().startswith("Nothing imported from rota.csv:") and why in view.status.text()
     assert view.rota.dialog.isVisible() and why in view.rota.dialog.detailedText()
     assert _shift_counts(store) == before
@@ -361,9 +415,10 @@ def test_the_rota_works_from_the_keyboard_and_every_control_has_a_name(qtbot, st
     assert dialog.person.currentText() == "Dr Priya Raman — Test ICB (Director on-call)"
     dialog.save_button.setFocus()
     qtbot.keyClick(dialog.save_button, Qt.Key.Key_Space)
-    assert dialog.saved_uuid is not None and not dialog.isVisible()
+    settle()
+    assert dialog.saved is not None and not dialog.isVisible()
     with store.session() as s:
-        assert s.get(OnCallShift, dialog.saved_uuid).contact_uuid == uids["Dr Priya Raman"]
+        assert s.get(OnCallShift, dialog.saved.uuid).contact_uuid == uids["Dr Priya Raman"]
 
 
 @pytest.mark.parametrize("key", ["light", "dark", "high_contrast"])
@@ -379,6 +434,7 @@ def test_gaps_and_warnings_show_in_every_theme(qtbot, store, key):
     window.show_view("contacts")
     view = window.views["contacts"]
     view.refresh()
+    settle()
     QApplication.processEvents()
     t = theme.current()
     assert t.key == key
@@ -427,7 +483,9 @@ def test_a_shift_added_on_one_desktop_is_on_the_others_rota_and_a_cancellation_c
     dialog = here.rota.add_shift()
     dialog.rota.setCurrentText("Director on-call")
     dialog.person.setCurrentIndex(dialog.person.findData(person))
-    uid = dialog.save()
+    dialog.save()
+    settle()
+    uid = dialog.saved.uuid
     assert uid is not None and a.run_once().error is None
     cycle = b.run_once()
     assert cycle.error is None and ContactsView.KINDS & set(cycle.kinds)
@@ -438,8 +496,11 @@ def test_a_shift_added_on_one_desktop_is_on_the_others_rota_and_a_cancellation_c
     cancel = there.rota.cancel_selected()
     cancel.reason.setText("Rota changed at the morning call")
     assert cancel.save()
+    settle()
+    assert cancel.cancelled
     assert b.run_once().error is None and a.run_once().error is None
     here.refresh()
+    settle()
     assert "Dr Ada Director" not in [r[1] for r in table_text(here.rota.table)]
     with a.store.session() as s:
         assert s.get(OnCallShift, uid) is None

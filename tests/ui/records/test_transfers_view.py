@@ -1,18 +1,24 @@
-"""Transfer tracker view: risk order, breach flag in words and colour, workflow, history, conflicts."""
+"""Transfer tracker view: risk order, breach flag in words and colour, workflow, history, conflicts;
+each write one transaction off the UI thread."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from models.replica.orm import OutboxItem, Transfer, TransferEvent
+from sync import authoring
 from tests.ui.feeds import NOW
-from tests.ui.records.conftest import open_view
+from tests.ui.records.conftest import open_view, settle
 from tests.ui.records.seed import seed_transfers
+from tests.ui.ui_probe import settled  # noqa: F401
 from ui import theme
 from ui.records.transfers_view import TransfersView
 from ui.widgets import table_text
+
+pytestmark = pytest.mark.usefixtures("settled")
 
 
 def _outbox(store, kind="transfer_event") -> int:
@@ -34,6 +40,7 @@ def test_cases_are_ordered_by_risk_and_a_breach_is_flagged_in_words_and_colour(q
     assert view.table.item(1, 0).background().color().name() == theme.SEVERITY_COLOURS[1][0]
     assert "T-2609" not in [r[1] for r in rows]  # arrived: closed, hidden by default
     view.show_closed.setChecked(True)
+    settle()
     rows = table_text(view.table)
     assert rows[-1][1] == "T-2609" and rows[-1][0] == "Closed (arrived)"
 
@@ -44,9 +51,11 @@ def test_waits_move_with_the_clock(qtbot, store):
     view = TransfersView(store, lambda: now[0])
     qtbot.addWidget(view)
     view.refresh()
+    settle()
     assert table_text(view.table)[1][:2] == ["Approaching (83%)", "T-2613"]
     now[0] = NOW + timedelta(minutes=41)  # 241 of 240 minutes: strictly over
     view.refresh()
+    settle()
     flags = {r[1]: r[0] for r in table_text(view.table)}
     assert flags["T-2613"] == "ESCALATE: 1 min over"
 
@@ -55,11 +64,14 @@ def test_a_status_change_adds_a_history_event_and_an_outbox_item(qtbot, store):
     uids = seed_transfers(store)
     view = open_view(qtbot, TransfersView, store)
     view.select_uuid(uids["T-2611"])
+    settle()
     assert view.status_buttons["accepted"].isVisibleTo(view) and view.status_buttons["cancelled"].isVisibleTo(view)
     assert not view.status_buttons["arrived"].isVisibleTo(view)
     history_before = view.history.rowCount()
+    assert history_before == 1
     outbox_before = _outbox(store)
     view.status_buttons["accepted"].click()
+    settle()
     assert _outbox(store) == outbox_before + 2  # the status and its time stamp, each an event
     assert view.selected_uuid() == uids["T-2611"]
     history = table_text(view.history)
@@ -85,6 +97,7 @@ def test_a_conflict_from_two_desktops_is_marked_and_explained(qtbot, store):
     rows = {r[1]: r for r in table_text(view.table)}
     assert rows["T-2612"][3] == "⚠ CONFLICT" and rows["T-2611"][3] == ""
     view.select_uuid(uids["T-2612"])
+    settle()
     assert view.conflict_label.isVisibleTo(view)
     text = view.conflict_label.text()
     assert "to code" in text and "'RBB'" in text and "'RX9'" in text and "Room lead (desk C)" in text
@@ -93,11 +106,16 @@ def test_a_conflict_from_two_desktops_is_marked_and_explained(qtbot, store):
     view.field_picker.setCurrentIndex(view.field_picker.findData("to_code"))
     assert view.field_value.text() == "RX9"
     assert not view.set_field("to_code", "not a code")
+    assert "receiving ODS code: 'NOT A CODE' is not an ODS code" in view.status.text()
     view.field_value.setText("rb")
     view.refresh()  # the minute's redraw keeps what is being typed
+    settle()
     assert view.field_value.text() == "rb"
     assert view.set_field("to_code", "rbb")
+    settle()
     assert table_text(view.history)[-1][1] == "to code: RX9 → RBB"
+    assert view.status.text() == "T-2612: to code set to 'RBB'."
+    assert not view.set_field("to_code", "RBB") and "already 'RBB'" in view.status.text()
     assert {r[1]: r for r in table_text(view.table)}["T-2612"][7] == "RBB → RBB"
 
 
@@ -105,17 +123,21 @@ def test_new_case_dialog_writes_the_minimum_dataset_and_notes(qtbot, store):
     view = open_view(qtbot, TransfersView, store)
     assert view.stack.is_empty and "No open transfer cases" in view.stack.empty.text()
     dialog = view.new_case()
-    assert dialog.save() is None and "local reference" in dialog.error.text()
+    dialog.save()
+    assert dialog.saved is None and "local reference" in dialog.error.text()
     dialog.local_ref.setText("T-3001")
     dialog.from_code.setCurrentText("RAA")
     dialog.to_code.setCurrentText("bad code!")
-    assert dialog.save() is None and "to: 'BAD CODE!' is not an ODS code" in dialog.error.text()
+    dialog.save()
+    assert dialog.saved is None and "to: 'BAD CODE!' is not an ODS code" in dialog.error.text()
     dialog.to_code.setCurrentText("RBB")
     dialog.kind.setCurrentIndex(dialog.kind.findData("repatriation"))
     dialog.priority.setCurrentIndex(dialog.priority.findData("routine"))
     dialog.clinical_need.setText("Step-down bed")
     dialog.notes.setPlainText("Family aware; transport booked via PTS")
-    uid = dialog.save()
+    dialog.save()
+    settle()
+    uid = dialog.saved.uuid
     assert uid and not dialog.isVisible() and not view.stack.is_empty
     with store.session() as s:
         t = s.get(Transfer, uid)
@@ -124,3 +146,64 @@ def test_new_case_dialog_writes_the_minimum_dataset_and_notes(qtbot, store):
         assert t.notes == "Family aware; transport booked via PTS"
     assert _outbox(store) == 2
     assert view.selected_uuid() == uid and "Step-down bed" in view.summary.text()
+
+
+# --- each write is one transaction, checked and written together -------------------------------------
+def _fail_events(store, field: str) -> None:
+    """A real fault inside SQLite: writing a case event for ``field`` aborts the statement."""
+    with store.raw() as conn:
+        conn.execute(f"CREATE TRIGGER fail_{field} BEFORE INSERT ON transfer_event WHEN NEW.field = '{field}' "
+                     "BEGIN SELECT RAISE(ABORT, 'disk fault on the event'); END")
+
+
+def _events(store) -> int:
+    with store.session() as s:
+        return s.scalar(select(func.count()).select_from(TransferEvent))
+
+
+def test_a_step_whose_time_cannot_be_written_leaves_the_case_as_it_was(qtbot, store):
+    uids = seed_transfers(store)
+    view = open_view(qtbot, TransfersView, store)
+    view.select_uuid(uids["T-2611"])
+    settle()
+    _fail_events(store, "accepted_at")
+    before = (_events(store), _outbox(store))
+    view.status_buttons["accepted"].click()
+    settle()
+    with store.session() as s:
+        t = s.get(Transfer, uids["T-2611"])
+        assert (t.status, t.accepted_at) == ("requested", None)   # not "accepted" with no time accepted
+    assert (_events(store), _outbox(store)) == before
+    assert view.status.text().startswith("Not recorded: an unexpected error (IntegrityError)")
+    assert view.status_buttons["accepted"].isVisibleTo(view) and view.status_buttons["accepted"].isEnabled()
+
+
+def test_a_new_case_whose_notes_cannot_be_written_is_not_opened(qtbot, store):
+    view = open_view(qtbot, TransfersView, store)
+    _fail_events(store, "notes")
+    dialog = view.new_case()
+    dialog.local_ref.setText("T-3002")
+    dialog.from_code.setCurrentText("RAA")
+    dialog.notes.setPlainText("Family aware")
+    dialog.save()
+    settle()
+    assert dialog.isVisible() and dialog.saved is None and dialog.buttons.isEnabled()
+    assert dialog.error.text().startswith("Not saved. an unexpected error (IntegrityError); nothing was recorded")
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(Transfer)) == 0
+    assert _events(store) == 0 and _outbox(store) == 0 and view.stack.is_empty
+    dialog.reject()
+
+
+def test_a_step_another_desktop_made_meanwhile_is_not_made_twice(qtbot, store):
+    uids = seed_transfers(store)
+    view = open_view(qtbot, TransfersView, store)
+    view.select_uuid(uids["T-2611"])
+    settle()
+    authoring.change_transfer(store, uids["T-2611"], "status", "accepted", "Room lead (desk C)")  # as if synced
+    before = (_events(store), _outbox(store))
+    assert view.change_status("accepted")   # the view still shows "requested"
+    settle()
+    assert (_events(store), _outbox(store)) == before
+    assert "not moved to accepted: another desktop moved it meanwhile" in view.status.text()
+    assert {r[1]: r for r in table_text(view.table)}["T-2611"][4] == "accepted"   # drawn as it is now

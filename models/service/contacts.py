@@ -1,0 +1,100 @@
+"""The contact directory's use cases: its page (every contact, who is on call now, the SPOC
+mailbox); adding or editing a contact, deleting one, importing a CSV or vCard file, exporting
+the directory.
+
+Each write is one transaction with its outbox rows.  An import is the file read and checked
+first (a file that cannot be read imports nothing), then every new and changed contact and
+every rejected row kept aside (quarantined) together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from models.queries import records as rq
+from models.records import contacts, on_call
+from models.records.contacts import ContactIndex, ContactView, OnCall, ParsedFile
+from models.replica.orm import Contact
+from models.service.changes import NOTHING, Changes, Outcome
+from models.service.transaction import one_transaction
+from sync import authoring
+
+CHANGED = Changes(frozenset({"contact"}))
+
+
+@dataclass(frozen=True)
+class ContactsPage:
+    now: datetime
+    index: ContactIndex                    # every contact not deleted, folded for search as you type
+    on_call: dict[str, list[OnCall]]       # rota -> who is on call now (empty: nobody)
+    spoc: list[ContactView]                # single point of contact mailboxes
+
+
+def contacts_page(store, now: datetime) -> ContactsPage:
+    """The directory at ``now``, from one read snapshot; the search index is built here, off the
+    UI thread (folding thousands of names is not free)."""
+    with store.session() as s, s.begin():
+        index = ContactIndex.from_session(s)
+        return ContactsPage(now, index, on_call.on_call_now(s, now),
+                            rq.spoc_mailboxes(index.search("", limit=None)))
+
+
+def problems(fields: dict[str, Any], *, new: bool) -> list[str]:
+    """What stops ``fields`` being saved ("field: reason" each): the checks the save makes."""
+    _cleaned, found = (contacts.clean_new if new else contacts.clean)(fields)
+    return [f"{field}: {why}" for field, why in found]
+
+
+def save_contact(store, author: str, contact_uuid: str | None, fields: dict[str, Any]) -> Outcome:
+    """Add a contact (``contact_uuid`` None) or change the fields given; ``uuid``: the contact's.
+    ``ValueError("field: reason; ...")``, and nothing written, when a field is wrong."""
+    with one_transaction(store) as tx:
+        uid = authoring.upsert_contact(tx, author=author, contact_uuid=contact_uuid, **fields)
+    return Outcome(CHANGED, uuid=uid)
+
+
+def delete_contact(store, contact_uuid: str, author: str) -> Outcome:
+    """Mark a contact deleted (kept, and synced); not applied when it is deleted already."""
+    with one_transaction(store) as tx:
+        found = tx.session_in_progress.get(Contact, contact_uuid)
+        if found is None:
+            raise ValueError(f"contact: no contact {contact_uuid} in the replica")
+        if found.deleted:
+            return Outcome(NOTHING, applied=False, uuid=contact_uuid)
+        authoring.delete_contact(tx, contact_uuid, author)
+    return Outcome(CHANGED, uuid=contact_uuid)
+
+
+@dataclass(frozen=True)
+class ContactImport:
+    changes: Changes
+    parsed: ParsedFile
+    result: authoring.ImportResult
+
+
+def import_file(store, path: Path, author: str) -> ContactImport:
+    """Read and check ``path`` (``ContactFileError`` or ``OSError``: nothing imported), then import
+    it in one transaction (``sync.authoring.import_contacts``)."""
+    parsed = contacts.read_file(path)
+    with one_transaction(store) as tx:
+        result = authoring.import_contacts(tx, parsed, author)
+    return ContactImport(CHANGED if result.created or result.updated else NOTHING, parsed, result)
+
+
+@dataclass(frozen=True)
+class ContactExport:
+    path: Path
+    count: int
+    vcard: bool
+
+
+def export_file(store, path: Path) -> ContactExport:
+    """Write every contact to ``path`` (vCard for .vcf/.vcard, else CSV); ``OSError`` when it cannot."""
+    with store.session() as s:
+        rows = contacts.export_rows(s)
+    vcard = path.suffix.lower() in (".vcf", ".vcard")
+    path.write_bytes(contacts.write_vcard(rows) if vcard else contacts.write_csv(rows))
+    return ContactExport(path, len(rows), vcard)

@@ -1,0 +1,44 @@
+"""The decision log view's reads: a page of entries matching a filter (with the names of every
+entry, for amendments, and the filter's choices), and the hash chains verified.
+
+Recording a decision is ``models.service.decisions``; exporting a period is
+``models.records.export.export_records`` (a read of the replica and files written), run off the UI
+thread by the view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from models.queries import records as rq
+from models.records import verify as records_verify
+
+
+@dataclass(frozen=True)
+class LogPage:
+    rows: list[rq.DecisionRow]              # entries matching the filter, newest decision first
+    refs: dict[str, rq.EntryRef]            # every entry by UUID, to name amended and amending ones
+    days: tuple[date, date] | None          # UK days of the oldest and the newest decision (None: empty log)
+    authors: list[str]                      # everyone who made or recorded a decision
+    organisations: list[tuple[str, str]]    # (ODS code, name) of every organisation
+
+    @property
+    def total(self) -> int:
+        return len(self.refs)
+
+
+def log_page(store, flt: rq.DecisionFilter = rq.DecisionFilter()) -> LogPage:
+    """The log through ``flt``, from one read snapshot."""
+    with store.session() as s, s.begin():
+        rows = rq.decisions(s, flt)
+        refs = rq.decision_refs(s)
+        days = {r.decided_at.astimezone(rq.UK).date() for r in refs.values()}
+        return LogPage(rows, refs, (min(days), max(days)) if days else None, rq.decision_authors(s),
+                       rq.organisations(s))
+
+
+def verify(store) -> records_verify.VerifyReport:
+    """The log's device and hub hash chains checked (``models.records.verify``)."""
+    with store.session() as s:
+        return records_verify.verify(s)

@@ -1,0 +1,159 @@
+"""The transfer tracker's use cases: the board (cases most at risk first) and a case's history;
+opening a case, moving it one step along its workflow, setting one field (how a conflict between
+two desktops is settled).
+
+Each write is one transaction that checks and writes together.  Opening a case with notes is the
+case and its first change; a step is the status and the time it stamps: either lands whole or not
+at all (before, each was two transactions, and a failure between them left a case without its
+notes, or "accepted" with no time accepted).  A step the case can no longer take (another desktop
+moved it meanwhile) and a field already at the value asked are not applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from models.queries import records as rq
+from models.records.transfers import NEXT_STATUSES, PRIORITIES, STATUS_TIME_FIELD
+from models.replica.orm import Transfer
+from models.replica.orm.records import TRANSFER_KINDS
+from models.replica.orm.types import to_utc_text
+from models.rules import transfer_risk
+from models.service.changes import NOTHING, Changes, Outcome
+from models.service.transaction import InTransaction, one_transaction
+from sync import authoring
+
+KINDS = TRANSFER_KINDS   # what a case may be (the replica's own check)
+CHANGED = Changes(frozenset({"transfer_event"}))
+# Fields a person may set one at a time (the status moves by steps).
+SETTABLE = ("to_code", "owner", "priority", "clinical_need", "notes")
+
+
+@dataclass(frozen=True)
+class TransfersPage:
+    now: datetime
+    lines: list[rq.TransferLine]             # most at risk first
+    organisations: list[tuple[str, str]]     # (ODS code, name), for a new case's from and to
+
+
+def transfers_page(store, now: datetime, table: transfer_risk.ThresholdTable | None = None, *,
+                   include_closed: bool = False) -> TransfersPage:
+    """The board at ``now``, from one read snapshot."""
+    with store.session() as s, s.begin():
+        return TransfersPage(now, rq.transfer_board(s, now, table, include_closed=include_closed),
+                             rq.organisations(s))
+
+
+def history(store, transfer_uuid: str) -> rq.TransferHistory:
+    """Every change to one case, oldest first, and its conflicting edits."""
+    with store.session() as s:
+        return rq.transfer_history(s, transfer_uuid)
+
+
+# --- checks ---------------------------------------------------------------------------------
+def ods_problem(field: str, code: str) -> str | None:
+    if code and not (code.isalnum() and 3 <= len(code) <= 12):
+        return f"{field}: '{code}' is not an ODS code (3 to 12 letters or digits)"
+    return None
+
+
+def field_problem(field: str, value: str) -> str | None:
+    """Why ``value`` cannot be set as the case's ``field`` ("field: reason"), or None."""
+    if field not in SETTABLE:
+        return f"{field}: not a field that can be set here"
+    if field == "to_code":
+        return ods_problem("receiving ODS code", value)
+    if field == "priority" and value not in PRIORITIES:
+        return f"priority: '{value}' is not one of {', '.join(PRIORITIES)}"
+    return None
+
+
+def clean_value(field: str, value: str) -> str:
+    value = value.strip()
+    return value.upper() if field == "to_code" else value
+
+
+@dataclass(frozen=True)
+class NewTransfer:
+    local_ref: str
+    kind: str
+    from_code: str
+    to_code: str = ""
+    priority: str = "urgent"
+    clinical_need: str = ""
+    owner: str = ""
+    notes: str = ""
+
+
+def problems(new: NewTransfer) -> list[str]:
+    """What stops ``new`` being opened, one "field: reason" each (empty: nothing)."""
+    found = []
+    if not new.local_ref.strip():
+        found.append("local reference: every case needs the sending unit's reference")
+    if len(new.local_ref.strip()) > 40:
+        found.append("local reference: at most 40 characters")
+    if not new.from_code:
+        found.append("from: the sending organisation's ODS code is needed")
+    found += [p for p in (ods_problem("from", new.from_code), ods_problem("to", new.to_code)) if p]
+    if new.kind not in KINDS:
+        found.append(f"kind: '{new.kind}' is not one of {', '.join(KINDS)}")
+    if new.priority not in PRIORITIES:
+        found.append(f"priority: '{new.priority}' is not one of {', '.join(PRIORITIES)}")
+    return found
+
+
+# --- writes ---------------------------------------------------------------------------------
+def _change(tx: InTransaction, transfer_uuid: str, field: str, value: str | None, author: str) -> None:
+    authoring.change_transfer(tx, transfer_uuid, field, value, author)
+    # The change re-folds the case's row in SQL: the session's copy of it is stale until reloaded.
+    tx.session_in_progress.expire_all()
+
+
+def _case(tx: InTransaction, transfer_uuid: str) -> Transfer:
+    case = tx.session_in_progress.get(Transfer, transfer_uuid)
+    if case is None:
+        raise ValueError(f"case: no transfer case {transfer_uuid} in the replica")
+    return case
+
+
+def open_case(store, new: NewTransfer, author: str, *, at: datetime | None = None) -> Outcome:
+    """Open a case (requested at ``at``, default now) with its notes as its first change, in one
+    transaction.  ``ValueError("field: reason; ...")``, and nothing written, when something is wrong."""
+    found = problems(new)
+    if found:
+        raise ValueError("; ".join(found))
+    with one_transaction(store) as tx:
+        uid = authoring.create_transfer(
+            tx, local_ref=new.local_ref.strip(), kind=new.kind, from_code=new.from_code,
+            to_code=new.to_code or None, clinical_need=new.clinical_need.strip(), priority=new.priority,
+            requested_at=at, owner=new.owner.strip() or None, author=author)
+        if new.notes.strip():   # a case is opened without notes: they are its first change
+            _change(tx, uid, "notes", new.notes.strip(), author)
+    return Outcome(CHANGED, uuid=uid)
+
+
+def step(store, transfer_uuid: str, status: str, author: str, at: datetime) -> Outcome:
+    """Move a case to ``status`` and stamp its time field with ``at``; not applied when the case
+    cannot go there from where it is now (another desktop moved it meanwhile)."""
+    with one_transaction(store) as tx:
+        if status not in NEXT_STATUSES.get(_case(tx, transfer_uuid).status, ()):
+            return Outcome(NOTHING, applied=False, uuid=transfer_uuid)
+        _change(tx, transfer_uuid, "status", status, author)
+        stamp = STATUS_TIME_FIELD.get(status)
+        if stamp:
+            _change(tx, transfer_uuid, stamp, to_utc_text(at), author)
+    return Outcome(CHANGED, uuid=transfer_uuid)
+
+
+def set_field(store, transfer_uuid: str, field: str, value: str, author: str) -> Outcome:
+    """Set one field of a case (an event in its history); not applied when it holds that value."""
+    value = clean_value(field, value)
+    problem = field_problem(field, value)
+    if problem:
+        raise ValueError(problem)
+    with one_transaction(store) as tx:
+        if (getattr(_case(tx, transfer_uuid), field) or "") == value:
+            return Outcome(NOTHING, applied=False, uuid=transfer_uuid)
+        _change(tx, transfer_uuid, field, value or None, author)
+    return Outcome(CHANGED, uuid=transfer_uuid)
