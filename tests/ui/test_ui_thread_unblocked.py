@@ -19,7 +19,7 @@ from models.replica.orm import Action, AlertEvent, DecisionEntry, OpelAssessment
 from sync import authoring
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import NOW, forty_acute_providers
-from tests.ui.ui_probe import Heartbeat, LockHolder, settled  # noqa: F401
+from tests.ui.ui_probe import Heartbeat, LockHolder, earlier_objects_set_aside, settled  # noqa: F401
 from ui import tasks
 from ui.actions_view import ActionsView
 from ui.records.decisions_view import DecisionsView
@@ -28,7 +28,7 @@ from ui.widgets import table_text
 HOLD_S = 3.0
 BUDGET_MS = 100
 PROVIDERS = 40
-pytestmark = pytest.mark.usefixtures("settled")
+pytestmark = pytest.mark.usefixtures("settled", "earlier_objects_set_aside")
 
 
 

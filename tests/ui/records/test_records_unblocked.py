@@ -9,7 +9,6 @@ replica, a real second connection; 40 providers, so snapshots and exports are fu
 
 from __future__ import annotations
 
-import gc
 from datetime import timedelta
 
 import pytest
@@ -21,25 +20,13 @@ from tests.ui.feeds import NOW, forty_acute_providers
 from tests.ui.records.conftest import open_view
 from tests.ui.records.seed import seed_contacts, seed_transfers
 from tests.ui.test_ui_thread_unblocked import BUDGET_MS, _while_locked
-from tests.ui.ui_probe import settled  # noqa: F401
+from tests.ui.ui_probe import earlier_objects_set_aside, settled  # noqa: F401
 from ui.records.contacts_view import ContactsView
 from ui.records.decisions_view import DecisionsView
 from ui.records.transfers_view import TransfersView
 from ui.widgets import table_text
 
-pytestmark = pytest.mark.usefixtures("settled")
-
-
-@pytest.fixture(autouse=True)
-def _earlier_tests_objects_set_aside():
-    """The objects earlier tests of a session leave behind (300,000 and more) are set aside from the
-    garbage collector for the test: a full collection holds every thread while it scans all objects
-    (200-700 ms over a long session on this machine, against 60-100 ms in a fresh process), and the
-    heartbeat is to measure what the views do, not how many tests ran before."""
-    gc.collect()
-    gc.freeze()
-    yield
-    gc.unfreeze()
+pytestmark = pytest.mark.usefixtures("settled", "earlier_objects_set_aside")
 
 
 def test_moving_a_transfer_case_a_step_does_not_wait_for_the_write_lock(qtbot, store):
