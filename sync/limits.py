@@ -12,10 +12,11 @@ what the stores can hold and what the domain allows:
   text form loses the leading zero of a year below 1000 (``314-...``), which
   nothing can read back. No SCC record is dated outside this window;
 - text: no lone surrogates (``"\\ud800"`` parses as JSON but cannot be
-  encoded as UTF-8, so no database can store it) and no control characters:
-  none in codes and identifiers, only tab, line feed and carriage return in
-  free text (NUL cannot be stored in PostgreSQL text; the rest are noise;
-  C1 controls, U+0080-U+009F, are refused in codes only);
+  encoded as UTF-8, so no database can store it); no control characters in
+  codes and identifiers (C1, U+0080-U+009F, included); in free text and in a
+  record's text only NUL is refused (PostgreSQL text cannot store it): word
+  processors put U+000B and U+000C in copied text, and a decision holding them
+  must still reach every desktop;
 - JSON documents (a record's ``data``): at most ``MAX_DATA_DEPTH`` nested
   containers. pydantic will not serialise a value nested about 255 deep, nor
   parse a body nested about 200 deep, and Python's own parser recurses.
@@ -43,7 +44,7 @@ MAX_REASON_CHARS = 2000
 
 # One search a string: the first character that may not travel (in a code / in free text).
 _BAD_IN_CODE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_BAD_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_BAD_IN_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 def text_problem(value: str, *, free_text: bool = False) -> str | None:

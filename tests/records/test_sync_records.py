@@ -145,3 +145,18 @@ def test_an_action_ticked_on_two_offline_desktops_keeps_the_earliest_completion(
         with desk.store.session() as s:
             action = s.get(Action, uid)
             assert (action.decision_uuid, action.done_by, action.done_at.minute) == (entry.uuid, "Bo", 5)
+
+
+def test_text_pasted_from_a_word_processor_reaches_every_desktop_as_typed(sqlite_hub, make_desktop):
+    """Word puts U+000B (line break) and U+000C (page break) in copied text; a decision holding them
+    must sync like any other, not be refused by the hub and stay on one desktop for ever."""
+    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
+    rationale = "Queues rising\x0bat both sites\x0cSee the sitrep\ttable"
+    entry = authoring.record_decision(a.store, decision_maker="Dr A", decision_maker_role="Director on-call",
+                                      decision="Open escalation beds", rationale=rationale, recorded_by="Dr A")
+    first = a.run_once()
+    assert (first.error, first.pushed, first.rejected) == (None, 1, 0)
+    assert b.run_once().error is None
+    with b.store.session() as s:
+        assert s.get(DecisionEntry, entry.uuid).rationale == rationale
+    assert _verify(b.store).intact

@@ -144,8 +144,7 @@ def test_an_integer_no_replica_can_hold_is_rejected_in_any_record(hub, value):
     assert "64-bit" in results[0].errors[0].reason
 
 
-@pytest.mark.parametrize("text, what", [("\ud800", "lone surrogate"), ("abc\x00def", "control character"),
-                                        ("bell\x07", "control character")])
+@pytest.mark.parametrize("text, what", [("\ud800", "lone surrogate"), ("abc\x00def", "control character")])
 def test_text_no_database_can_store_is_rejected_in_a_record(hub, text, what):
     rec = contact({"contact_uuid": str(uuid.uuid4()), "changes": {"notes": {"new": text}}})
     # The lone surrogate is sent as the JSON escape "\ud800", which is how it arrives from any client.

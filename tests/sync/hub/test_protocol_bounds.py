@@ -93,9 +93,10 @@ def test_codes_with_control_characters_or_lone_surrogates_fail_the_models(code):
         "type": "handover", "event_uuid": "evt-00000001", "hospital_code": code, "state": "en_route"})
 
 
-def test_free_text_keeps_line_breaks_but_not_other_control_characters():
+def test_free_text_keeps_line_breaks_and_pasted_controls_but_not_nul():
     item = {"type": "opel_declaration", "pillar": "acute", "assessed_at": NOW, "declared_level": 3}
     assert p.OpelDeclarationItem.model_validate({**item, "reason": "two\nlines\tand a tab"}).reason
-    assert "reason" in reasons(p.OpelDeclarationItem, {**item, "reason": "bell\x07"})
+    assert p.OpelDeclarationItem.model_validate({**item, "reason": "line\x0bbreak\x0cpage"}).reason
+    assert "reason" in reasons(p.OpelDeclarationItem, {**item, "reason": "nul\x00"})
     assert "reason" in reasons(p.OpelDeclarationItem, {**item, "reason": "x" * 2001})
     assert "pillar" in reasons(p.OpelDeclarationItem, {**item, "pillar": "a" * 21})
