@@ -136,10 +136,10 @@ class HubClient:
         except OSError as exc:  # e.g. the CA certificates file is missing: say so, keep the loop alive
             raise HubUnreachable(f"cannot reach the hub: {exc}") from exc
         if resp.status_code >= 500:
-            raise HubUnreachable(f"hub error HTTP {resp.status_code}")
+            raise HubUnreachable(f"hub error HTTP {resp.status_code}{_hub_says(resp)}")
         try:
             body = resp.json()
-        except ValueError:
+        except (ValueError, RecursionError):   # a reply nested past Python's parser is not JSON to us
             raise HubUnreachable(f"hub reply to {path} was not complete JSON "
                                  f"(HTTP {resp.status_code}, {len(resp.content)} bytes)") from None
         if resp.status_code >= 400:
@@ -174,3 +174,19 @@ class HubClient:
         body = self._call("POST", "/v1/records", data=batch.model_dump_json(),
                           headers={"Content-Type": "application/json"})
         return self._parse(RecordReceipt, body, "records")
+
+
+def _hub_says(resp: requests.Response, limit: int = 300) -> str:
+    """The reason a hub gave with a 5xx (protocol 1.3: an error's message, or /health's reason), as
+    ": reason"; nothing when there is none or it cannot be read (a proxy's HTML page, say)."""
+    if len(resp.content) > 65536:
+        return ""
+    try:
+        body = resp.json()
+    except (ValueError, RecursionError):
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    error = body.get("error")
+    said = (error.get("message") if isinstance(error, dict) else None) or body.get("message") or body.get("reason")
+    return f": {' '.join(said.split())[:limit]}" if isinstance(said, str) and said.strip() else ""

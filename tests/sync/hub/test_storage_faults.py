@@ -26,6 +26,7 @@ import requests
 from sqlalchemy import event
 
 from sync import protocol as p
+from sync.client import HubClient, HubUnreachable
 from sync.hub.server import start_in_thread
 from tests.support.hub import seed, start_hub
 from tests.sync.hub.helpers import obs, submission
@@ -107,6 +108,13 @@ def test_a_full_sqlite_database_answers_503_naming_it_and_recovers_when_space_re
         records = [full_decision(f"while full {i}") for i in range(50)]
         r = client.session.post(client.url + "/v1/records", json={"records": records})
         assert_unavailable(r, "full")
+        # A desktop's client says why, not just "hub error HTTP 503" (the banner and sync --once show it).
+        desk = HubClient(handle.url, tokens[ROLE_TOKEN])
+        with pytest.raises(HubUnreachable, match=r"HTTP 503.*full"):
+            desk.push(p.RecordBatch(records=[p.RecordPush.model_validate(rec) for rec in records]))
+        with pytest.raises(HubUnreachable, match=r"HTTP 503.*full"):
+            desk.health()
+        desk.close()
         feed = client.session.get(client.url + "/v1/feed", params={"after": head, "limit": 10})
         assert feed.status_code == 200
         assert feed.json()["head"] == head + accepted * per_submission  # nothing half-stored
