@@ -6,9 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, QLayout, QMessageBox, QWidget
 
 from ui import tasks
+from ui.widgets import muted
 
 
 def copy_to_clipboard(text: str) -> None:
@@ -99,3 +100,76 @@ class Writes(QObject):
         if self._running:
             self._status.say("Recording… the replica is busy (the sync may be writing to it); "
                              "your change is queued and lands in its turn.")
+
+
+SAVING_TEXT = "Saving… (waiting for the replica: the sync may be writing to it)"
+
+
+class WritingDialog(QDialog):
+    """A dialog whose confirm button runs one write through the door off the UI thread.
+
+    ``add_footer`` adds the problems label (plain text: it quotes what was typed), the "Saving…"
+    line and the buttons; ``write`` runs the use case.  While it is in flight the buttons are
+    greyed and Escape or the close button do nothing: the write lands whatever the dialog does, so
+    closing it would mislead.  ``landed`` (the default success) keeps the outcome in ``saved`` and
+    closes; ``failed`` (the default failure) says why and stays open."""
+
+    saved = None
+
+    def add_footer(self, layout: QLayout, buttons: QDialogButtonBox | None = None, *,
+                   problems_name: str = "") -> None:
+        self.error = QLabel()
+        self.error.setObjectName("staleLabel")
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
+        self.error.setWordWrap(True)
+        if problems_name:
+            self.error.setAccessibleName(problems_name)
+        self.error.hide()
+        layout.addWidget(self.error)
+        self.saving = muted(SAVING_TEXT)
+        self.saving.hide()
+        layout.addWidget(self.saving)
+        self.buttons = buttons or QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                                   | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+    def save(self):  # noqa: ANN201 - each dialog checks its fields, then calls write()
+        raise NotImplementedError
+
+    def write(self, op: Callable[[], Any], success: Callable[[Any], None] | None = None,
+              failure: Callable[[BaseException], None] | None = None) -> None:
+        """Run ``op`` (one door write) off the UI thread; its outcome goes to ``success``."""
+        self.error.hide()
+        self._set_saving(True)
+        success, failure = success or self.landed, failure or self.failed
+
+        def done(result) -> None:
+            self._set_saving(False)
+            success(result)
+
+        def not_done(exc: BaseException) -> None:
+            self._set_saving(False)
+            failure(exc)
+        tasks.CollectionOp(self, op).success(done).failure(not_done).run_in_background()
+
+    def _set_saving(self, saving: bool) -> None:
+        self.buttons.setEnabled(not saving)
+        self.saving.setVisible(saving)
+
+    def landed(self, outcome) -> None:
+        self.saved = outcome
+        self.accept()
+
+    def failed(self, exc: BaseException) -> None:
+        self.say_problem(tasks.sentence(exc))
+
+    def say_problem(self, text: str) -> None:
+        self.error.setText("Not saved. " + text)
+        self.error.show()
+
+    def reject(self) -> None:  # Escape, Cancel or the close button while the write is landing
+        if self.saving.isVisible():
+            return
+        super().reject()

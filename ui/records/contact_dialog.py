@@ -5,13 +5,9 @@ UI thread (``ui.tasks``); the dialog closes when it has landed, or says in words
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QVBoxLayout,
@@ -21,7 +17,7 @@ from models.records.contacts import ContactView
 from models.service import contacts as door
 from models.service.changes import Outcome
 from ui import tasks
-from ui.widgets import muted
+from ui.records.common import WritingDialog
 
 COVER_WORDS = (("both", "In and out of hours"), ("in_hours", "In hours only"),
                ("out_of_hours", "Out of hours only"))
@@ -29,7 +25,7 @@ LABELS = {"name": "&Name", "organisation": "&Organisation", "org_code": "ODS &co
           "service": "&Service", "phone": "&Phone", "email": "&Email"}
 
 
-class ContactDialog(QDialog):
+class ContactDialog(WritingDialog):
     def __init__(self, store, author: str, contact: ContactView | None = None, parent=None) -> None:
         super().__init__(parent)
         self.store = store
@@ -58,21 +54,7 @@ class ContactDialog(QDialog):
         self.notes.setFixedHeight(70)
         form.addRow("No&tes", self.notes)
         layout.addLayout(form)
-        self.error = QLabel()
-        self.error.setObjectName("staleLabel")
-        self.error.setTextFormat(Qt.TextFormat.PlainText)  # it quotes the contact's fields
-        self.error.setWordWrap(True)
-        self.error.setAccessibleName("Problems with this contact")
-        self.error.hide()
-        layout.addWidget(self.error)
-        self.saving = muted("Saving… (waiting for the replica: the sync may be writing to it)")
-        self.saving.hide()
-        layout.addWidget(self.saving)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                        | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
+        self.add_footer(layout, problems_name="Problems with this contact")
 
     def fields(self) -> dict[str, str]:
         out = {key: edit.text() for key, edit in self.edits.items()}
@@ -93,27 +75,8 @@ class ContactDialog(QDialog):
         if found:
             self._problems(found)
             return
-        self.error.hide()
-        self._set_saving(True)
         store, author, uid = self.store, self.author, self.contact.uuid if self.contact else None
-        tasks.CollectionOp(self, lambda: door.save_contact(store, author, uid, fields)).success(
-            self._saved).failure(self._not_saved).run_in_background()
+        self.write(lambda: door.save_contact(store, author, uid, fields))
 
-    def _set_saving(self, saving: bool) -> None:
-        # Cancel too: the contact lands whatever the dialog does, so closing it would mislead.
-        self.buttons.setEnabled(not saving)
-        self.saving.setVisible(saving)
-
-    def _saved(self, outcome: Outcome) -> None:
-        self._set_saving(False)
-        self.saved = outcome
-        self.accept()
-
-    def _not_saved(self, exc: BaseException) -> None:
-        self._set_saving(False)
+    def failed(self, exc: BaseException) -> None:
         self._problems(tasks.sentence(exc).split("; ") if isinstance(exc, ValueError) else [tasks.sentence(exc)])
-
-    def reject(self) -> None:  # Escape or the close button while saving: the contact is landing
-        if self.saving.isVisible():
-            return
-        super().reject()

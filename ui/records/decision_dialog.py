@@ -20,8 +20,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateTimeEdit,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -38,7 +36,7 @@ from models.service import decisions
 from models.service.changes import Outcome
 from models.uk_time import UK
 from ui import format as fmt
-from ui import tasks
+from ui.records.common import WritingDialog
 from ui.widgets import cell, esc, fill_table, make_table, muted
 
 if TYPE_CHECKING:
@@ -75,7 +73,7 @@ def _text(name: str, value: str = "", height: int = 48) -> QPlainTextEdit:
     return edit
 
 
-class DecisionDialog(QDialog):
+class DecisionDialog(WritingDialog):
     def __init__(self, store, clock: Callable[[], datetime], author: str, *,
                  amends: DecisionEntry | None = None, orgs: list[tuple[str, str]] = (), parent=None) -> None:
         super().__init__(parent)
@@ -145,19 +143,7 @@ class DecisionDialog(QDialog):
         outer.addWidget(muted("On save, a snapshot of the system picture (system, pillar and provider OPEL "
                               "levels, REAP/CSP, offload queues and hours lost) is taken from this desktop's "
                               "replica and kept with the entry."))
-        self.error = QLabel()
-        self.error.setObjectName("staleLabel")
-        self.error.setWordWrap(True)
-        self.error.hide()
-        outer.addWidget(self.error)
-        self.saving = muted("Saving… (waiting for the replica: the sync may be writing to it)")
-        self.saving.hide()
-        outer.addWidget(self.saving)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                        | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        outer.addWidget(self.buttons)
+        self.add_footer(outer)
 
     def _actions_box(self, now: datetime) -> QWidget:
         box = QWidget()
@@ -192,7 +178,7 @@ class DecisionDialog(QDialog):
         description = (description if description is not None else self.action_text.text()).strip()
         owner = (owner if owner is not None else self.action_owner.text()).strip()
         if not description or not owner:
-            self._problem("action: an action needs a description and an owner")
+            self.say_problem("action: an action needs a description and an owner")
             return False
         due = due_at if due_at is not None else from_edit(self.action_due)
         self.actions.append((description, owner, due))
@@ -211,10 +197,6 @@ class DecisionDialog(QDialog):
     def _fill_actions(self) -> None:
         fill_table(self.actions_table, [[cell(d), cell(o), cell(fmt.local_time(t, with_date=True) if t else "—")]
                                         for d, o, t in self.actions])
-
-    def _problem(self, text: str) -> None:
-        self.error.setText("Not saved. " + text)
-        self.error.show()
 
     def values(self) -> decisions.NewDecision:
         codes = sorted({c.strip().upper() for c in self.providers.text().replace(";", ",").split(",") if c.strip()})
@@ -236,29 +218,7 @@ class DecisionDialog(QDialog):
         actions = [decisions.NewAction(d, o, t) for d, o, t in self.actions]
         found = decisions.problems(new, actions)
         if found:
-            self._problem("; ".join(found))
+            self.say_problem("; ".join(found))
             return
-        self.error.hide()
-        self._set_saving(True)
         store, now = self.store, self.clock()
-        tasks.CollectionOp(self, lambda: decisions.record_decision(store, new, actions, snapshot_at=now)).success(
-            self._saved).failure(self._not_saved).run_in_background()
-
-    def _set_saving(self, saving: bool) -> None:
-        # Cancel too: the entry lands whatever the dialog does, so closing it would mislead.
-        self.buttons.setEnabled(not saving)
-        self.saving.setVisible(saving)
-
-    def _saved(self, outcome: Outcome) -> None:
-        self._set_saving(False)
-        self.saved = outcome
-        self.accept()
-
-    def _not_saved(self, exc: BaseException) -> None:
-        self._set_saving(False)
-        self._problem(tasks.sentence(exc))
-
-    def reject(self) -> None:  # Escape or the close button while saving: the entry is landing
-        if self.saving.isVisible():
-            return
-        super().reject()
+        self.write(lambda: decisions.record_decision(store, new, actions, snapshot_at=now))

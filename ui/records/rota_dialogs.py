@@ -37,9 +37,9 @@ from models.service import rota as door
 from models.uk_time import UK, parse_uk_time, uk_date, uk_time
 from ui import format as fmt
 from ui import tasks
-from ui.widgets import cell, fill_table, make_table, muted
+from ui.records.common import WritingDialog
+from ui.widgets import cell, fill_table, make_table
 
-SAVING = "Saving… (waiting for the replica: the sync may be writing to it)"
 
 
 def wall_time(day: date, clock: time, field: str) -> datetime:
@@ -108,7 +108,7 @@ class _WhenEdit(QHBoxLayout):
         return self.day.date().toPython(), self.clock.time().toPython().replace(second=0, microsecond=0)
 
 
-class AddShiftDialog(QDialog):
+class AddShiftDialog(WritingDialog):
     """Add a rota slot: rota, person from the directory, start and end in UK local time."""
 
     def __init__(self, store, author: str, now: datetime, rotas: list[str], people: list[ContactView], *,
@@ -166,24 +166,10 @@ class AddShiftDialog(QDialog):
         self.warning.setAccessibleName("Warnings about this shift")
         self.warning.hide()
         layout.addWidget(self.warning)
-        self.error = QLabel()
-        self.error.setObjectName("staleLabel")
-        self.error.setTextFormat(Qt.TextFormat.PlainText)  # names and reasons may hold "<"
-        self.error.setWordWrap(True)
-        self.error.setAccessibleName("Problems with this shift")
-        self.error.hide()
-        layout.addWidget(self.error)
-        self.saving = muted(SAVING)
-        self.saving.hide()
-        layout.addWidget(self.saving)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.add_footer(layout, problems_name="Problems with this shift")
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setText("&Add shift")
         self.save_button.setAccessibleName("Add this shift to the rota")
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
         for edit in (self.starts.day, self.ends.day):
             edit.dateChanged.connect(lambda _d: self._show_span())
         for edit in (self.starts.clock, self.ends.clock):
@@ -276,18 +262,10 @@ class AddShiftDialog(QDialog):
             self._warned(None)   # warnings were about other values; they are checked again once these are right
             say_problems(self.error, "Not added:", problems)
             return
-        self.error.hide()
         new = self.sent = self.values()
         confirmed = new == self._confirmed
-        self._set_saving(True)
         store, author = self.store, self.author
-        tasks.CollectionOp(self, lambda: door.add_shift(store, new, author, confirmed=confirmed)).success(
-            self._landed).failure(self._not_added).run_in_background()
-
-    def _set_saving(self, saving: bool) -> None:
-        # Cancel too: the shift lands whatever the dialog does, so closing it would mislead.
-        self.buttons.setEnabled(not saving)
-        self.saving.setVisible(saving)
+        self.write(lambda: door.add_shift(store, new, author, confirmed=confirmed), self._landed, self._not_added)
 
     def _warned(self, shown: door.NewShift | None, warnings: list[str] = ()) -> None:
         self._confirmed = shown
@@ -302,7 +280,6 @@ class AddShiftDialog(QDialog):
         grow_to_fit(self)
 
     def _landed(self, added: door.ShiftAdded) -> None:
-        self._set_saving(False)
         if not added.applied:
             self._warned(self.sent, self.warnings(added))
             return
@@ -310,18 +287,12 @@ class AddShiftDialog(QDialog):
         self.accept()
 
     def _not_added(self, exc: BaseException) -> None:  # e.g. the contact was deleted by a sync meanwhile
-        self._set_saving(False)
         problems = (str(exc).replace("contact_uuid:", "person:").split("; ") if isinstance(exc, ValueError)
                     else [tasks.sentence(exc)])
         say_problems(self.error, "Not added:", problems)
 
-    def reject(self) -> None:  # Escape or the close button while saving: the shift is landing
-        if self.saving.isVisible():
-            return
-        super().reject()
 
-
-class CancelShiftDialog(QDialog):
+class CancelShiftDialog(WritingDialog):
     """Take a slot off the rota with a reason; the reason goes in the decision log (synced)."""
 
     def __init__(self, store, author: str, shift: on_call.Shift, clock, *, parent=None) -> None:
@@ -357,26 +328,14 @@ class CancelShiftDialog(QDialog):
         note.setObjectName("muted")
         note.setWordWrap(True)
         layout.addWidget(note)
-        self.error = QLabel()
-        self.error.setObjectName("staleLabel")
-        self.error.setTextFormat(Qt.TextFormat.PlainText)  # names and reasons may hold "<"
-        self.error.setWordWrap(True)
-        self.error.setAccessibleName("Problems with this cancellation")
-        self.error.hide()
-        layout.addWidget(self.error)
-        self.saving = muted(SAVING)
-        self.saving.hide()
-        layout.addWidget(self.saving)
-        self.buttons = buttons = QDialogButtonBox()
+        buttons = QDialogButtonBox()
         self.cancel_button = QPushButton("&Cancel shift")
         self.cancel_button.setAccessibleName("Cancel this shift")
         self.keep_button = QPushButton("&Keep shift")
         buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.addButton(self.keep_button, QDialogButtonBox.ButtonRole.RejectRole)
         self.cancel_button.setDefault(True)  # Enter with no reason only says a reason is needed
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        self.add_footer(layout, buttons, problems_name="Problems with this cancellation")
         self.reason.setFocus()
 
     def show_gap_note(self, text: str) -> None:
@@ -393,19 +352,11 @@ class CancelShiftDialog(QDialog):
             say_problems(self.error, "Not cancelled:",
                          ["reason: say why the shift is cancelled (it is kept in the decision log)"])
             return False
-        self.error.hide()
-        self._set_saving(True)
         store, author, uid, at = self.store, self.author, self.shift.uuid, self.clock()
-        tasks.CollectionOp(self, lambda: door.cancel_shift(store, uid, reason, author, at)).success(
-            self._landed).failure(self._not_cancelled).run_in_background()
+        self.write(lambda: door.cancel_shift(store, uid, reason, author, at), self._landed, self._not_cancelled)
         return True
 
-    def _set_saving(self, saving: bool) -> None:
-        self.buttons.setEnabled(not saving)
-        self.saving.setVisible(saving)
-
     def _landed(self, outcome) -> None:
-        self._set_saving(False)
         if not outcome.applied:
             say_problems(self.error, "Not cancelled:", ["shift: it is no longer on the rota (another desktop may "
                                                         "have cancelled it); close this and look at the rota again"])
@@ -414,13 +365,7 @@ class CancelShiftDialog(QDialog):
         self.accept()
 
     def _not_cancelled(self, exc: BaseException) -> None:
-        self._set_saving(False)
         say_problems(self.error, "Not cancelled:", [tasks.sentence(exc)])
-
-    def reject(self) -> None:  # Escape or the close button while cancelling: it is landing
-        if self.saving.isVisible():
-            return
-        super().reject()
 
 
 def split_problem(problem: str) -> tuple[str, str, str]:

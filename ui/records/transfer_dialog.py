@@ -7,11 +7,8 @@ landed, or says in words why it did not.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -22,8 +19,7 @@ from PySide6.QtWidgets import (
 from models.records.transfers import PRIORITIES
 from models.service import transfers as door
 from models.service.changes import Outcome
-from ui import tasks
-from ui.widgets import muted
+from ui.records.common import WritingDialog
 
 KIND_WORDS = {"inter_hospital": "Inter-hospital", "intra_hospital": "Intra-hospital",
               "repatriation": "Repatriation", "mh_out_of_area": "Mental health out of area"}
@@ -48,7 +44,7 @@ def _code(box: QComboBox) -> str:
     return text.split(" — ")[0].strip().upper() if text else ""
 
 
-class TransferDialog(QDialog):
+class TransferDialog(WritingDialog):
     def __init__(self, store, author: str, orgs: list[tuple[str, str]], parent=None) -> None:
         super().__init__(parent)
         self.store = store
@@ -93,20 +89,7 @@ class TransferDialog(QDialog):
         self.notes.setFixedHeight(60)
         form.addRow("N&otes", self.notes)
         layout.addLayout(form)
-        self.error = QLabel()
-        self.error.setObjectName("staleLabel")
-        self.error.setTextFormat(Qt.TextFormat.PlainText)  # it quotes what was typed
-        self.error.setWordWrap(True)
-        self.error.hide()
-        layout.addWidget(self.error)
-        self.saving = muted("Saving… (waiting for the replica: the sync may be writing to it)")
-        self.saving.hide()
-        layout.addWidget(self.saving)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                        | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
+        self.add_footer(layout)
 
     def values(self) -> door.NewTransfer:
         return door.NewTransfer(
@@ -124,33 +107,7 @@ class TransferDialog(QDialog):
         new = self.values()
         found = door.problems(new)
         if found:
-            self._problem("; ".join(found))
+            self.say_problem("; ".join(found))
             return
-        self.error.hide()
-        self._set_saving(True)
         store, author = self.store, self.author
-        tasks.CollectionOp(self, lambda: door.open_case(store, new, author)).success(self._saved).failure(
-            self._not_saved).run_in_background()
-
-    def _problem(self, text: str) -> None:
-        self.error.setText("Not saved. " + text)
-        self.error.show()
-
-    def _set_saving(self, saving: bool) -> None:
-        # Cancel too: the case lands whatever the dialog does, so closing it would mislead.
-        self.buttons.setEnabled(not saving)
-        self.saving.setVisible(saving)
-
-    def _saved(self, outcome: Outcome) -> None:
-        self._set_saving(False)
-        self.saved = outcome
-        self.accept()
-
-    def _not_saved(self, exc: BaseException) -> None:
-        self._set_saving(False)
-        self._problem(tasks.sentence(exc))
-
-    def reject(self) -> None:  # Escape or the close button while saving: the case is landing
-        if self.saving.isVisible():
-            return
-        super().reject()
+        self.write(lambda: door.open_case(store, new, author))
