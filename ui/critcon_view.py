@@ -10,8 +10,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from models.queries import critcon as qc
+from models.service import critical_care as door
 from ui import format as fmt
-from ui import theme
+from ui import tasks, theme
 from ui.charts import Series, TimeChart, colour
 from ui.widgets import EmptyOr, cell, fill_table, fit_rows, make_table, muted
 
@@ -54,13 +55,17 @@ class CritconView(QWidget):
                              "staffed, occupied and available beds appear here after its first "
                              "report reaches the hub and this desktop syncs.", body)
         outer.addWidget(self.stack, 1)
+        self._read = tasks.LatestRead(self, self._draw)
         # Drawn by refresh(), which the window calls when the view is first shown.
 
     def refresh(self) -> None:
-        now = self.clock()
-        with self.store.session() as s:
-            self.lines = qc.latest_critcon(s)
-            history = {c.org_code: qc.critcon_history(s, c.org_code, now - CHART_SPAN) for c in self.lines}
+        """Read the page off the UI thread; it is drawn when it arrives."""
+        now, store = self.clock(), self.store
+        self._read(lambda: door.critcon_page(store, now, now - CHART_SPAN))
+
+    def _draw(self, page: door.CritconPage) -> None:
+        now, history = page.now, page.history
+        self.lines = list(page.lines)
         self.stack.show_empty(not self.lines)
         if not self.lines:
             return
