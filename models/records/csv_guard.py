@@ -10,12 +10,17 @@ data the room copies and dials, so a value that is only a phone number (an
 optional leading ``+``, then digits with spaces, brackets, dashes or dots, 7
 to 15 digits, an optional extension) is kept exactly as it is.  Such a value
 cannot call a function, so keeping it is safe.
+
+A spreadsheet cell holds at most 32,767 characters; Excel spills or drops the rest of a longer CSV
+cell, which shifts the columns of every row after it.  ``spreadsheet_cell`` cuts such a value and
+says where the whole of it is kept.
 """
 
 from __future__ import annotations
 
 import re
 
+SPREADSHEET_CELL_MAX = 32_767
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _PHONE = re.compile(r"^\+?\d[\d ().\-]*(?:\s*(?:ext\.?|extension|x)\s*\d{1,6})?$", re.IGNORECASE)
 _EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x)\s*\d{1,6}$", re.IGNORECASE)
@@ -35,3 +40,13 @@ def safe_cell(value: str) -> str:
     if not value or not value.startswith(TRIGGERS) or is_phone_number(value):
         return value
     return "'" + value
+
+
+def spreadsheet_cell(value: str, whole_in: str) -> str:
+    """``value`` as :func:`safe_cell`, cut to fit one spreadsheet cell when it is longer, ending with
+    the length it had and the file ``whole_in`` that holds it whole."""
+    value = safe_cell(value)
+    if len(value) <= SPREADSHEET_CELL_MAX:
+        return value
+    note = f" [cut here, {len(value):,} characters in all: the whole value is in {whole_in}]"
+    return value[:SPREADSHEET_CELL_MAX - len(note)] + note

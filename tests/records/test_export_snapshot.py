@@ -147,3 +147,11 @@ def test_snapshots_of_any_shape_and_size_export(store, tmp_path):
     assert [e["situation_snapshot"] for e in doc["entries"]] == [json.loads(json.dumps(s, sort_keys=True))
                                                                 for s in odd]
     assert all(e["situation_summary"] for e in doc["entries"])
+    # A spreadsheet holds at most 32,767 characters a cell and spills or drops the rest, so a longer
+    # cell is cut in the CSV and says so; decisions.json keeps the whole value.
+    text = (result.out_dir / "decisions.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 4 and all(len(v) <= 32_767 for row in rows for v in row.values())
+    cut = rows[2]["situation_snapshot"]
+    assert cut.endswith("characters in all: the whole value is in decisions.json]") and "[cut here, " in cut
+    assert cut.startswith(json.dumps(odd[2], sort_keys=True, separators=(",", ":"))[:1000])

@@ -28,7 +28,7 @@ from sqlalchemy import select
 import resources
 from models.records import verify as records_verify
 from models.author import current_author
-from models.records.csv_guard import safe_cell
+from models.records.csv_guard import spreadsheet_cell
 from models.replica.orm import Action, DecisionEntry, ReplicaMeta
 from models.replica.orm.types import to_utc_text, utcnow
 from models.version import VERSION
@@ -107,13 +107,15 @@ def csv_bytes(entries: list[dict[str, Any]]) -> bytes:
     """UTF-8 (no byte-order mark), CRLF rows, one row per entry; lists and objects as canonical JSON.
 
     A text cell that would start a spreadsheet formula gets a leading apostrophe (phone numbers
-    are kept: ``models.records.csv_guard``); ``decisions.json`` holds every value exactly."""
+    are kept: ``models.records.csv_guard``), and one longer than a spreadsheet cell holds is cut
+    and says so; ``decisions.json`` holds every value exactly."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for e in entries:
-        writer.writerow(["" if e[c] is None else canonical_json(e[c]) if isinstance(e[c], (list, dict))
-                         else safe_cell(str(e[c])) for c in CSV_COLUMNS])
+        writer.writerow(["" if e[c] is None else spreadsheet_cell(
+            canonical_json(e[c]) if isinstance(e[c], (list, dict)) else str(e[c]), "decisions.json")
+            for c in CSV_COLUMNS])
     return buf.getvalue().encode("utf-8")
 
 
