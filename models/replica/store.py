@@ -53,6 +53,9 @@ BUSY_TIMEOUT_MS = 10_000
 # file and the encryption overhead from +105% to within noise
 # (docs/benchmarks.md).  Pages are allocated only as they are used.
 CACHE_KIB = 65_536
+# What the write-ahead log is cut back to when it starts again after a checkpoint.  Without a limit it
+# keeps the size of the largest transaction ever written (a year's backfill: hundreds of MiB) on the disk.
+WAL_LIMIT_BYTES = 64 * 1024 * 1024
 
 
 class StoreError(Exception):
@@ -133,7 +136,7 @@ def connect_raw(path: Path | str, key: bytes, cipher: str = DEFAULT_CIPHER,
         if not readonly:
             conn.execute("PRAGMA journal_mode = WAL")
         for pragma in ("synchronous = FULL", "foreign_keys = ON", "temp_store = MEMORY",
-                       f"cache_size = -{CACHE_KIB}"):
+                       f"cache_size = -{CACHE_KIB}", f"journal_size_limit = {WAL_LIMIT_BYTES}"):
             conn.execute(f"PRAGMA {pragma}")
     except (apsw.CorruptError, *dbapi.REPLICA_FAULTS) as exc:
         conn.close()
