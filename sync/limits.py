@@ -155,4 +155,5 @@ Code = Annotated[str, AfterValidator(_code)]               # codes, identifiers,
 FreeText = Annotated[str, AfterValidator(_free_text)]      # sentences: line breaks and tabs allowed
 Time = Annotated[AwareDatetime, AfterValidator(_time)]
 Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+FeedPosition = Annotated[int, Field(ge=0, le=INT64_MAX)]   # what a replica's cursor column can hold
 JsonObject = Annotated[dict[str, Any], AfterValidator(_json_object)]

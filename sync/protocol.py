@@ -20,7 +20,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from sync.limits import (  # noqa: F401  (MIN_YEAR...: the protocol's bounds, importable from here)
     MAX_BEDS, MAX_DATA_DEPTH, MAX_INCIDENTS, MAX_REASON_CHARS, MAX_RESPONSE_SECONDS, MAX_YEAR, MIN_YEAR,
-    Code, FreeText, Int64, JsonObject, Time)
+    Code, FeedPosition, FreeText, Int64, JsonObject, Time)
 
 PROTOCOL_MAJOR = 1
 PROTOCOL_MINOR = 3  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert_ack (checked), on_call_shift;
@@ -277,7 +277,7 @@ FEED_DATA = {
 
 
 class FeedItem(_Msg):
-    seq: int  # hub feed position: strictly increasing, no gaps a reader could skip past
+    seq: FeedPosition  # hub feed position: strictly increasing, no gaps a reader could skip past
     kind: str
     data: dict[str, Any]
 
@@ -293,7 +293,7 @@ class FeedObservationColumns(_Msg):
     its reason instead of refusing the whole batch.
     """
 
-    seq: list[int]  # increasing
+    seq: list[FeedPosition]  # increasing
     org_code: list[Any]
     metric: list[Any]
     observed_at: list[Any]
@@ -320,8 +320,8 @@ class FeedBatch(_Msg):
     # 1.1, only when asked for with format=columnar: the batch's observation
     # items, taken out of ``items`` (which then holds every other kind).
     observations: FeedObservationColumns | None = None
-    next_after: int  # ask with after=next_after for the following batch
-    head: int  # the hub's newest visible position
+    next_after: FeedPosition  # ask with after=next_after for the following batch
+    head: FeedPosition  # the hub's newest visible position
     server_time: AwareDatetime
     last_provider_data_at: datetime | None = None  # freshest provider submission the hub holds
     hub_id: str | None = None  # identifies the hub's database; a change means cursors from before are void

@@ -71,6 +71,27 @@ def _garbled(conn):
     conn.close()
 
 
+def _reply(conn, body: bytes):
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                 + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+    conn.close()
+
+
+def _batch(seq, next_after, head):
+    return ('{"protocol": "1.0", "items": [{"seq": %d, "kind": "organisation", "data": {"org_code": "RXX", '
+            '"name": "X", "org_type": "acute"}}], "next_after": %d, "head": %d, '
+            '"server_time": "2025-01-01T00:00:00+00:00"}' % (seq, next_after, head)).encode()
+
+
+def _position_past_64_bits(conn):
+    """A feed position no replica column holds (a hub's bug, or not our hub): not one to store."""
+    _reply(conn, _batch(2**63, 2**63, 2**64))
+
+
+def _negative_position(conn):
+    _reply(conn, _batch(-5, -5, -5))
+
+
 def _server_error(conn):
     conn.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
     conn.close()
@@ -97,6 +118,8 @@ def _refused_url():
     (_truncated, "ChunkedEncodingError|ConnectionError|not complete JSON"),
     (_garbled, "does not follow the protocol"),
     (_server_error, "HTTP 503"),
+    (_position_past_64_bits, "does not follow the protocol"),
+    (_negative_position, "does not follow the protocol"),
 ])
 def test_fault_leaves_replica_unchanged_and_reports_offline(store, behaviour, expect):
     import re
