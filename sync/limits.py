@@ -41,6 +41,9 @@ MAX_BEDS = 5000            # critical care beds of one organisation: far above t
 MAX_INCIDENTS = 10_000_000  # above a year of incidents at the busiest ambulance service
 MAX_RESPONSE_SECONDS = 7 * 24 * 3600  # a response time or handover measured in seconds: a week at most
 MAX_REASON_CHARS = 2000
+# A critical care unit reports CRITCON 0-3 (Intensive Care Society, 2023); 4 and 5 are declared for a
+# region or the country from the national data, never by one unit.  The catalogue's critcon_level agrees.
+MAX_UNIT_CRITCON = 3
 
 # One search a string: the first character that may not travel (in a code / in free text).
 _BAD_IN_CODE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -143,6 +146,13 @@ def _time(value: datetime) -> datetime:
     return value
 
 
+def _unit_critcon(value: int) -> int:
+    if not 0 <= value <= MAX_UNIT_CRITCON:
+        raise ValueError(f"a unit reports CRITCON 0 to {MAX_UNIT_CRITCON}, got {value}; levels 4 and 5 are "
+                         "declared for a region or the country, not by a unit")
+    return value
+
+
 def _json_object(value: dict[str, Any]) -> dict[str, Any]:
     problems = json_problems(value)
     if problems:
@@ -157,3 +167,4 @@ Time = Annotated[AwareDatetime, AfterValidator(_time)]
 Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
 FeedPosition = Annotated[int, Field(ge=0, le=INT64_MAX)]   # what a replica's cursor column can hold
 JsonObject = Annotated[dict[str, Any], AfterValidator(_json_object)]
+UnitCritcon = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX), AfterValidator(_unit_critcon)]

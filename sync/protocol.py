@@ -20,7 +20,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from sync.limits import (  # noqa: F401  (MIN_YEAR...: the protocol's bounds, importable from here)
     MAX_BEDS, MAX_DATA_DEPTH, MAX_INCIDENTS, MAX_REASON_CHARS, MAX_RESPONSE_SECONDS, MAX_YEAR, MIN_YEAR,
-    Code, FeedPosition, FreeText, Int64, JsonObject, Time)
+    Code, FeedPosition, FreeText, Int64, JsonObject, Time, UnitCritcon)
 
 PROTOCOL_MAJOR = 1
 PROTOCOL_MINOR = 3  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert_ack (checked), on_call_shift;
@@ -129,7 +129,7 @@ class HandoverItem(_Msg):
 class CritconItem(_Msg):
     type: Literal["critcon"]
     reported_at: Time
-    level: int = Field(ge=0, le=4)
+    level: UnitCritcon
     staffed_beds: Beds | None = None
     occupied_beds: Beds | None = None
 
@@ -250,7 +250,7 @@ class FeedHandover(_Msg):
 class FeedCritcon(_Msg):
     org_code: Code
     reported_at: Time
-    level: Int64  # 0-4 at intake; the replica's CHECK refuses anything else
+    level: Int64  # 0-3 at intake (4 before); the replica's CHECK refuses anything above 4
     staffed_beds: Beds | None = None
     occupied_beds: Beds | None = None
 

@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass
 
 from models.rules.catalogue import Catalogue
+from sync.limits import MAX_UNIT_CRITCON
 from sync.simulator.config import MetricModel, Organisation, PillarModel, SimConfig
 from sync.simulator.data import AmbulanceProfile, TrustProfile, load_ambulance, load_trusts
 from sync.simulator.handovers import HOUR, HandoverEvent, events_for_hour, expected_wait
@@ -244,4 +245,4 @@ class World:
         n = smooth(self.seed, t, c.noise_knot_minutes * 60, "critcon", org)
         occupied = min(max(int(round(p.cc_occupied[day] + c.noise_beds * n)), 0), staffed + 2)
         level = sum(occupied / staffed > x for x in c.occupancy_thresholds)
-        return {"level": min(level, 4), "staffed_beds": staffed, "occupied_beds": occupied}
+        return {"level": min(level, MAX_UNIT_CRITCON), "staffed_beds": staffed, "occupied_beds": occupied}

@@ -43,3 +43,10 @@ def test_views_themes_and_text_sizes_are_declared_once():
     """ui/choices.py holds them; the settings, the command line and the window take them from there."""
     hits = _found(r"^\s*(VIEWS|VIEW_KEYS|THEMES|THEME_KEYS|TEXT_SCALES)\s*=", "ui/choices.py")
     assert hits == ["ui/theme.py:" + hits[0].split(":")[1]] if hits else hits == []   # theme.THEMES: the colours
+
+
+def test_the_highest_critcon_a_unit_reports_is_one_fact():
+    from models.rules.catalogue import load_catalogue
+    from sync.limits import MAX_UNIT_CRITCON
+    metric = load_catalogue().metrics["critcon_level"]
+    assert (metric.valid_min, metric.valid_max) == (0, MAX_UNIT_CRITCON) == (0, 3)

@@ -214,3 +214,19 @@ def test_a_poison_item_stored_before_these_bounds_is_served_as_a_notice_not_a_50
             p.FeedCritcon.model_validate(items["critcon"]["data"])
     finally:
         hub.stop()
+
+
+@pytest.mark.parametrize("level", [4, 5])
+def test_a_unit_reporting_critcon_above_3_is_refused_with_the_reason(hub, level):
+    """A unit reports CRITCON 0-3; 4 and 5 are declared for a region or the country, never by one unit."""
+    head = head_of(hub)
+    r = submit(hub, [critcon(level=3), critcon(level=level), critcon(level=0)], org="RAMB1",
+               sid=f"sub-critcon-{uuid.uuid4().hex[:8]}")
+    assert r.status_code == 200, r.text
+    receipt = SubmissionReceipt.model_validate(r.json())
+    assert receipt.accepted == 2
+    named = {e.field: e.reason for rej in receipt.rejected for e in rej.errors}
+    assert list(named) == ["items.1.level"]
+    assert "0 to 3" in named["items.1.level"] and "region" in named["items.1.level"], named
+    levels = [i.data["level"] for i in feed_items_after(hub, head) if i.kind == "critcon"]
+    assert levels == [3, 0]
