@@ -2,8 +2,9 @@
 
 Another connection to the same encrypted replica holds the write lock for 3 s (as the sync thread or
 another program can) while the user moves a transfer case a step, saves a contact, adds or cancels an
-on-call shift, or exports the decision log.  A heartbeat timer on the UI thread must never miss more
-than 100 ms; once the lock is released the write lands and the view shows it.  Real widgets, a real
+on-call shift, or exports the decision log.  A heartbeat timer on the UI thread must never stall for
+anything like the hold (``BUDGET_MS``, why it is not 100 ms: tests/ui/test_ui_thread_unblocked.py);
+once the lock is released the write lands and the view shows it.  Real widgets, a real
 replica, a real second connection; 40 providers, so snapshots and exports are full size.
 """
 
