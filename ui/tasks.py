@@ -394,6 +394,7 @@ class Loop:
         self.stop_event = threading.Event()
         self._thread: threading.Thread | None = None
         self._manager: TaskManager | None = None
+        self._given_up = False   # waited for its bound once already (the exit's): not waited again
 
     def failure(self, callback: Callable[[BaseException], Any]) -> "Loop":
         self._failure = callback
@@ -433,8 +434,11 @@ class Loop:
     def _join(self, deadline: float) -> bool:
         if self._thread is None:
             return True
-        self._thread.join(max(0.0, deadline - time.monotonic()))
+        if not self._given_up:
+            self._thread.join(max(0.0, deadline - time.monotonic()))
         if self._thread.is_alive():
-            log.warning("%s did not stop within the bound at exit; it ends with the process", self.name)
+            if not self._given_up:
+                log.warning("%s did not stop within the bound at exit; it ends with the process", self.name)
+            self._given_up = True
             return False
         return True
