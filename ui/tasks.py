@@ -438,7 +438,7 @@ class Loop:
             self._thread.join(max(0.0, deadline - time.monotonic()))
         if self._thread.is_alive():
             if not self._given_up:
-                log.warning("%s did not stop within the bound at exit; it ends with the process", self.name)
+                log.warning("%s did not stop in time; its thread ends with the process", self.name)
             self._given_up = True
             return False
         return True
