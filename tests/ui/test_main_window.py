@@ -311,3 +311,19 @@ def test_the_status_bar_never_waits_for_the_replica(qtbot, window, store):
     assert took < 0.5, f"the status bar waited {took:.1f} s for the replica"
     qtbot.waitUntil(lambda: window.outbox_label.text() == "Outbox 1", timeout=5000)
     assert tasks.manager().wait_idle()
+
+
+def test_a_screenshot_shows_the_alerts_of_its_moment_with_the_pass_off_the_ui_thread(qtbot, store, tmp_path):
+    """``gui.render`` (the screenshots) waits for the housekeeping pass through the task manager: the
+    actions tab's count and the alert it raised are in the picture."""
+    from models.records import actions_due
+    from sync.authoring import add_action
+    from ui import tasks
+    late = add_action(store, description="Open 4 escalation beds", owner="Bed bureau", author="lead",
+                      due_at=NOW - timedelta(minutes=5))
+    w = MainWindow(store, clock=lambda: NOW)
+    qtbot.addWidget(w)
+    assert gui.render(w, tmp_path / "actions.png", view="actions").stat().st_size > 0
+    assert w.tabs.tabText(w.tab_index("actions")) == "Actions and al&erts (1)"
+    assert actions_due.alert_uuid(late) in w.views["actions"].ack_buttons
+    assert tasks.manager().wait_idle()
