@@ -7,6 +7,11 @@ the last run with simulated history (capped), then keeps submitting live in a
 background thread: at ``speed`` times real time until the simulated clock has
 caught up with the real one, then in real time.  Demo data only: the demo
 passphrase is a published constant unless ``SCC_PASSPHRASE`` is set.
+
+The live feed is a plain thread, not a ``ui.tasks`` job: the demo stands in for the provider
+systems and the hub, other programs in a real room.  It starts and fills its history before the
+window exists, serves ``demo --screenshot`` as well, talks to the hub over HTTP only, and is
+stopped by the command once the window has closed (docs/architecture.md, "Background work").
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""Starting the window: Qt application, main window, sync worker, screenshots.
+"""Starting the window: Qt application, main window, sync loop, screenshots.
 
-The window reads the replica only; the sync worker (if a hub is configured)
-fills it.  ``screenshot`` renders offscreen at 1366×768 and exits: for the
-documentation and for looking at what a user sees.
+The window reads the replica only; the sync engine's loop (if a hub is configured;
+``MainWindow.start_sync``, a ``ui.tasks.Loop``) fills it.  ``screenshot`` renders
+offscreen at 1366×768 and exits: for the documentation and for looking at what a
+user sees.
 """
 
 from __future__ import annotations
@@ -47,11 +48,14 @@ def render(window, path: Path, view: str = "overview", theme: str | None = None)
     if theme is not None:
         window.set_theme(theme)
     window.show_view(view)
-    window.housekeeping()   # checklists and alert counts now, not after the warm-up
+    from ui import tasks
+    # Checklists and alert counts now, not after the warm-up: the pass is a write off the UI
+    # thread like any other; the picture waits for it (and for what its notice redraws).
+    window.housekeeping_later()
+    tasks.manager().wait_idle()
     _application().processEvents()
     # Lay out at the final size first, then draw: tile columns and chart ranges follow the size.
     window.views[view].refresh()
-    from ui import tasks
     tasks.manager().wait_idle()   # views read and write off the UI thread (ui.tasks): draw what that brings
     # A view that builds widgets in refresh() settles over a few passes of the event loop
     # (layout requests, scroll areas sizing their pages), as it would on screen.
@@ -74,7 +78,7 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
 
     The window paints what the replica holds at once (the last known picture)
     from the store's plain read connection; the database libraries then load
-    on a background thread, and the sync worker starts once they have.
+    off the UI thread, and the sync loop starts once they have.
     ``engine``: a ``SyncEngine``, or a function that makes one (called then, so
     the sync libraries are not loaded before the first paint either).
     ``view`` None: the view from ``settings`` (last one shown), else the overview.
@@ -99,22 +103,11 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
             window.close()
         print(f"wrote {screenshot}")
         return 0
-    workers = []
     if engine is not None:
         from sync.connectivity import Connectivity, State
 
         window.show_connectivity(Connectivity(State.UNKNOWN, None, None))   # "Connecting…"
-
-        def start_sync() -> None:
-            from ui.sync_worker import SyncWorker
-
-            worker = SyncWorker(_engine(engine))
-            worker.cycle_finished.connect(window.on_cycle)
-            worker.connectivity_changed.connect(window.show_connectivity)
-            window.show_connectivity(worker.engine.tracker.current)
-            workers.append(worker)
-            worker.start()
-        window.when_warm(start_sync, modules=("sync.engine", "sync.client", "ui.sync_worker"))
+        window.when_warm(lambda: window.start_sync(_engine(engine)), modules=("sync.engine", "sync.client"))
     if settings is None or not settings.window_size:
         window.resize(*SCREEN_SIZE)
     if view is not None:
@@ -136,9 +129,7 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
         return stop_signals.exit_code(app.exec())
     finally:
         app.setQuitOnLastWindowClosed(quit_on_last)
-        window.stop_background()
-        for worker in workers:
-            worker.stop()
+        window.stop_background()   # the sync loop too (the app's exit has asked it already, bounded)
         if on_quit is not None:
             on_quit()
         if own_signals:

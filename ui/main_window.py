@@ -4,6 +4,11 @@ Views redraw when a sync cycle or a write of this desktop's (``ui.tasks``)
 reports a kind of record they show (each view's ``KINDS``); a view that is not
 on screen is only marked out of date and redraws when it is shown. Once a minute the visible view redraws so
 ages and waits stay true.
+
+Everything the window does with the replica goes through the door (``models.service``) and off
+the UI thread (``ui.tasks``): the status bar's sync summary is a read, the housekeeping pass a
+write announced like any other, the loading of the database libraries after the first paint a
+read-lane job, and the sync engine's loop a ``tasks.Loop``.
 """
 
 from __future__ import annotations
@@ -11,7 +16,6 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 
@@ -19,9 +23,11 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
-from models.queries.sync_summary import sync_summary
+from models.queries.sync_summary import SyncSummary
+from models.service.sync_status import sync_status
 from sync.connectivity import Connectivity, State
 from ui import format as fmt
+from ui import tasks
 from ui import theme
 from ui.choices import ACTIONS_TITLE, TEXT_SCALES, VIEWS
 from ui.overview import OverviewView
@@ -55,17 +61,20 @@ class _Views(Mapping):
 
     def __len__(self) -> int:
         return len(self._window.pages)
+
+
 log = logging.getLogger(__name__)
-# Loaded on a background thread after the first paint (the window paints the last known
+# Loaded off the UI thread after the first paint (the window paints the last known
 # picture through the store's plain read connection first): the ORM and what the
 # housekeeping needs.  About 0.7 s of imports a cold start does not wait for.
 WARM_MODULES = ("sqlalchemy.orm", "models.replica.orm", "models.service.housekeeping")
+# What the housekeeping pass itself writes: its own notice asks for no further pass.
+HOUSEKEEPING_KINDS = frozenset({"alert", "checklist_item"})
 THEME_SHORTCUTS = {"light": "Ctrl+Shift+L", "dark": "Ctrl+Shift+D", "high_contrast": "Ctrl+Shift+H"}
 
 
 class MainWindow(QMainWindow):
-    warmed = Signal()   # the database libraries are loaded (emitted by the warm-up thread)
-    housekept = Signal(object)   # open alert count, or the error (from the housekeeping thread)
+    housekept = Signal(object)   # a housekeeping pass reached the window: open alert count, or the error
     closed = Signal()   # the window was closed (settings saved): the application ends with it
 
     def __init__(self, store, clock: Callable[[], datetime], *, title_suffix: str = "",
@@ -122,17 +131,18 @@ class MainWindow(QMainWindow):
         self._warm_state = "cold"          # cold -> warming -> warm
         self._warm_modules = list(WARM_MODULES)
         self._after_warm: list[Callable[[], None]] = []
-        self.warmed.connect(self._on_warm)
-        self._housekeeping = "idle"   # idle, running, again
-        self.housekept.connect(self._housekept)
-        from ui import tasks
+        self._housekeeper = tasks.LatestWrite(self, lambda done: self._housekept(done.open_alerts),
+                                              lambda exc: self._housekept(exc))
+        self._summary: SyncSummary | None = None   # the status bar's last read
+        self._status_reads = tasks.LatestRead(self, self._summary_read, self._summary_failed)
+        self.sync_loop: tasks.Loop | None = None
         tasks.manager().changed.connect(self.on_changes)
         self._ages = QTimer(self)
         self._ages.timeout.connect(self._tick)
         self._ages.start(60_000)
         self.set_theme(theme_key)
         if getattr(store, "engine_ready", True):   # the libraries are loaded already: check now
-            self.housekeeping()
+            self.housekeeping_later()
         if settings is not None:
             if settings.last_view in self.views:
                 self.show_view(settings.last_view)
@@ -299,25 +309,21 @@ class MainWindow(QMainWindow):
         if self._warm_state != "cold":
             return
         self._warm_state = "warming"
-        modules = list(self._warm_modules)
+        modules, store = tuple(self._warm_modules), self.store
 
-        def work() -> None:
-            try:
-                for name in modules:
-                    importlib.import_module(name)
-                self.store.engine   # noqa: B018 -- builds the SQLAlchemy engine
-            except Exception:  # noqa: BLE001 -- reported; the window goes on with what it has
-                log.exception("loading the database libraries failed")
-            try:
-                self.warmed.emit()
-            except RuntimeError:   # the window was destroyed meanwhile
-                pass
-
-        threading.Thread(target=work, name="warm-up", daemon=True).start()
+        def load_database_libraries() -> None:
+            for name in modules:
+                importlib.import_module(name)
+            store.engine   # noqa: B018 -- builds the SQLAlchemy engine
+        # A job on the read lane: it writes nothing, and its end is delivered here like a read's.
+        tasks.QueryOp(parent=self, op=load_database_libraries, success=self._on_warm).failure(
+            self._on_warm).run_in_background()   # a failure is logged; the window goes on with what it has
 
     def stop_background(self) -> None:
-        """Stop the window's own timers (the app is ending, or the replica was closed)."""
+        """Stop the window's own timers and its sync loop (the app is ending, or the replica was closed)."""
         self._ages.stop()
+        if self.sync_loop is not None:
+            self.sync_loop.stop()
 
     def _store_closed(self) -> bool:
         if getattr(self.store, "closed", False):
@@ -325,7 +331,7 @@ class MainWindow(QMainWindow):
             return True
         return False
 
-    def _on_warm(self) -> None:
+    def _on_warm(self, _result=None) -> None:
         if self._store_closed():
             return
         self._warm_state = "warm"
@@ -341,21 +347,54 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(f"Could not start: {exc}", 10_000)
 
     # --- sync -----------------------------------------------------------------
+    def start_sync(self, engine, *, poll_interval: float = 2.0, long_poll: float = 20.0) -> tasks.Loop:
+        """Run ``engine``'s loop (``sync.engine.SyncEngine.run``) off the UI thread: each cycle's
+        result and each change of connectivity come back here.  Stopping closes the hub client,
+        which cuts the request in flight (a long-poll would otherwise hold the close for up to its
+        20 s) and the engine's prefetch with it; a batch being applied finishes with its cursor."""
+        def run(stop) -> None:
+            engine.run(stop, poll_interval=poll_interval, long_poll=long_poll, on_cycle=cycled)
+        loop = tasks.Loop(self, "sync", run, interrupt=engine.client.close)
+        cycled = loop.reporter(self.on_cycle)
+        engine.tracker.subscribe(loop.reporter(self.show_connectivity))
+        self.show_connectivity(engine.tracker.current)
+        self.sync_loop = loop.start()
+        return loop
+
     def show_connectivity(self, state: Connectivity | None) -> None:
+        """Draw the connection state now, from ``state`` and the last summary read; the summary
+        (last sync, outbox) is read again off the UI thread and drawn when it comes."""
         self.connectivity = state
-        with self.store.reading() as db:
-            summary = sync_summary(db)
-        last_sync = state.last_good_sync if state and state.last_good_sync else summary.last_sync_at
+        self._draw_status()
+        self._read_status()
+
+    def _read_status(self) -> None:
+        if not self._store_closed():
+            store = self.store
+            self._status_reads(lambda: sync_status(store))
+
+    def _summary_read(self, summary: SyncSummary) -> None:
+        self._summary = summary
+        self._draw_status()
+
+    def _summary_failed(self, exc: BaseException) -> None:
+        self.statusBar().showMessage(f"Could not read the sync state: {tasks.sentence(exc, write=False)}", 10_000)
+
+    def _draw_status(self) -> None:
+        state, summary = self.connectivity, self._summary
+        last_sync = state.last_good_sync if state and state.last_good_sync else (summary and summary.last_sync_at)
+        known = bool(state and state.last_good_sync) or summary is not None   # else: not read yet
+        last_text = fmt.local_time(last_sync, with_date=True) if known else "…"
         word = STATE_WORDS[state.state] if state else "Not syncing"
         self.state_label.setText(word)
         self.state_label.setAccessibleName(f"Connection: {word}")
-        self.sync_label.setText(f"Last sync {fmt.local_time(last_sync, with_date=True)}")
-        self.outbox_label.setText(f"Outbox {summary.outbox_pending}")
+        self.sync_label.setText(f"Last sync {last_text}")
+        self.outbox_label.setText(f"Outbox {summary.outbox_pending}" if summary is not None else "Outbox …")
         if state and state.state in (State.OFFLINE, State.FEED_STALE):
             since = fmt.local_time(state.since, with_date=True)
             if state.state == State.OFFLINE:
                 text = (f"Hub unreachable since {since}. Showing the picture as of the last sync "
-                        f"({fmt.local_time(last_sync, with_date=True)}); everything else keeps working "
+                        f"({last_text}); everything else keeps working "
                         "and your changes wait in the outbox.")
             else:
                 text = (f"Feed stale since {since}: the hub answers but no provider data has "
@@ -380,12 +419,16 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Sync paused, retrying: {result.error}", 30_000)
 
     def on_changes(self, changes) -> None:
-        """A write of this desktop's landed (``models.service.changes.Changes``): as a sync batch."""
-        self.redraw_kinds(set(changes.kinds))
+        """A write of this desktop's landed (``models.service.changes.Changes``): as a sync batch.
+        A housekeeping pass's own alerts and checklists ask for no further pass while one is under
+        way (it is the one that wrote them, or it runs after the one that did)."""
+        own = changes.records <= HOUSEKEEPING_KINDS and self._housekeeper.busy
+        self.redraw_kinds(set(changes.kinds), housekeep=not own)
+        self._read_status()   # the outbox count moves with a write of the room's
 
-    def redraw_kinds(self, kinds: set[str]) -> None:
+    def redraw_kinds(self, kinds: set[str], *, housekeep: bool = True) -> None:
         """Redraw the visible view if it shows a kind that changed; mark the others out of date."""
-        if kinds:
+        if kinds and housekeep:
             self.housekeeping_later()
         current = self.current_key()
         for key, view in self.views.built.items():   # the others draw fresh when first shown
@@ -396,66 +439,31 @@ class MainWindow(QMainWindow):
                 else:
                     self._dirty.add(key)
 
-    def housekeeping(self) -> int:
-        """Chase overdue actions and raise OPEL checklists even while their tab is hidden;
-        the tab title carries the count of open, unacknowledged alerts.  Returns that count.
-        On this thread (screenshots, tests); the window itself uses ``housekeeping_later``."""
-        from models.service import housekeeping
-
-        try:
-            count = housekeeping.run(self.store, self.clock()).open_alerts
-        except Exception as exc:  # noqa: BLE001 -- a busy or damaged replica must not stop the window
-            self._show_housekeeping(exc)
-            return 0
-        self._show_housekeeping(count)
-        return count
-
     def housekeeping_later(self) -> None:
-        """The same pass on a background thread (on a year of data the checklists take
-        0.1-0.9 s); the result comes back by ``housekept``.  One pass at a time: a request
-        while one runs makes one more pass after it."""
-        if self._housekeeping != "idle":   # running (or running with another pass asked for)
-            self._housekeeping = "again"
+        """Chase overdue actions and raise OPEL checklists even while their tab is hidden: the
+        door's pass (``models.service.housekeeping.run``), a write off the UI thread (on a year of
+        data the checklists take 0.1-0.9 s) whose changes are announced like any write's.  The tab
+        title carries the count of open, unacknowledged alerts; ``housekept`` says a pass's result
+        reached the window.  One pass at a time: asks while one runs make one more pass after it."""
+        if self._store_closed():
             return
-        self._housekeeping = "running"
         store, now = self.store, self.clock()
-
-        def work() -> None:
-            try:
-                from models.service import housekeeping
-
-                result = housekeeping.run(store, now).open_alerts
-            except Exception as exc:  # noqa: BLE001 -- shown in the status bar
-                result = exc
-            try:
-                self.housekept.emit(result)
-            except RuntimeError:   # the window was destroyed meanwhile
-                pass
-
-        threading.Thread(target=work, name="housekeeping", daemon=True).start()
+        self._housekeeper(lambda: _housekeeping_pass(store, now))
 
     def _housekept(self, result) -> None:
-        again = self._housekeeping == "again"
-        self._housekeeping = "idle"
         self._show_housekeeping(result)
-        if again and not self._store_closed():
-            self.housekeeping_later()
+        self.housekept.emit(result)
 
     def _show_housekeeping(self, result) -> None:
-        if isinstance(result, BaseException):
-            log.warning("housekeeping failed", exc_info=result)
-            self.statusBar().showMessage(f"Could not check actions and alerts: {result}", 10_000)
+        """The tab's count.  What the pass changed was announced (``on_changes``): the actions
+        view redraws from that notice, as from any write's."""
+        if isinstance(result, BaseException):   # its traceback is in the log (ui.tasks)
+            self.statusBar().showMessage(f"Could not check actions and alerts: {tasks.sentence(result)}", 10_000)
         else:
             index = self.tab_index("actions")
             self.tabs.setTabText(index, f"{ACTIONS_TITLE} ({result})" if result else ACTIONS_TITLE)
             self.tabs.setTabToolTip(index, f"{result} alert(s) waiting for acknowledgement"
                                     if result else "No alerts waiting")
-            if "actions" in self.views.built:   # new alerts or checklists may be listed there
-                if self.current_key() == "actions" and self._ready:
-                    self.views["actions"].refresh()
-                    self._dirty.discard("actions")
-                else:
-                    self._dirty.add("actions")
 
     def _tick(self) -> None:
         if self._store_closed():
@@ -464,3 +472,11 @@ class MainWindow(QMainWindow):
         self.housekeeping_later()
         self._redraw_all()
         self.show_connectivity(self.connectivity)
+
+
+def _housekeeping_pass(store, now: datetime):
+    """One pass through the door, on the task manager's write thread (the import loads the ORM:
+    never on the UI thread, never before the first paint)."""
+    from models.service import housekeeping
+
+    return housekeeping.run(store, now)

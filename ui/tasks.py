@@ -12,9 +12,16 @@ A write that changed something is announced on the UI thread by ``manager().chan
 window redraws from it exactly as from a sync batch's kinds.  A failure reaches its callback as
 the exception; :func:`sentence` puts it in words for the user, and its traceback goes to the log.
 
+Work that runs until it is stopped (the sync engine's loop) is a :class:`Loop`: a thread of its
+own, owned by the same manager; what it reports (``Loop.reporter``) and its failure reach the UI
+thread by the same delivery as a read's result, and only while the widget that started it exists
+and the loop is not stopping.  Stopping sets its event and calls its ``interrupt`` (closing the
+hub client cuts a long-poll), then waits a bounded time; the application's exit stops every loop.
+
 Threads are daemon threads, not a ``QThreadPool``: a write stuck on a lock held by another
 program must not keep the process alive after the bounded wait at exit (a pool's destructor waits
-without a bound).  An unfinished write is one transaction, so nothing of it is left behind.
+without a bound).  An unfinished write is one transaction, so nothing of it is left behind.  No
+other module of ``ui/`` makes a thread (``tests/ui/test_layers.py`` checks).
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from models.service.errors import explain
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 READ_THREADS = 2
-EXIT_WAIT_MS = 1500   # the longest the app's exit waits for writes in flight (the window closes within 2 s)
+EXIT_WAIT_MS = 1500   # the longest the app's exit waits for writes and loops (the window closes within 2 s)
 _STOP = object()
 
 
@@ -64,6 +71,15 @@ class _Job:
     error: BaseException | None = None
 
 
+@dataclass
+class _Report:
+    """Something a loop said (a value for ``callback``, or its failure), on its way to the UI thread."""
+    loop: "Loop"
+    callback: Callable[[Any], Any] | None
+    value: Any
+    failed: bool = False
+
+
 class TaskManager(QObject):
     """Runs jobs on its threads and delivers their results on the thread it was made on."""
 
@@ -76,6 +92,7 @@ class TaskManager(QObject):
         self._reads: queue.SimpleQueue = queue.SimpleQueue()
         self._read_threads = read_threads
         self._threads: list[threading.Thread] = []
+        self._loops: list[Loop] = []
         self._writes_left = 0          # asked and not finished (any thread; under _idle)
         self._idle = threading.Condition()
         self._pending = 0              # asked and not yet delivered (UI thread only)
@@ -83,11 +100,11 @@ class TaskManager(QObject):
         self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
     # --- asking ---------------------------------------------------------------------------
-    def submit(self, job: _Job) -> None:
-        """Queue ``job`` (from the UI thread).  Refused once the manager is shut down."""
+    def submit(self, job: _Job) -> bool:
+        """Queue ``job`` (from the UI thread).  Refused (False) once the manager is shut down."""
         if self._closed:
             log.warning("%s not started: the application is closing", job.name)
-            return
+            return False
         if not self._threads:
             self._start_threads()
         self._pending += 1
@@ -97,6 +114,35 @@ class TaskManager(QObject):
             self._writes.put(job)
         else:
             self._reads.put(job)
+        return True
+
+    def start_loop(self, loop: "Loop") -> bool:
+        """Start ``loop`` on a thread of its own (from the UI thread).  Refused once shut down."""
+        if self._closed:
+            log.warning("%s not started: the application is closing", loop.name)
+            return False
+        self._loops = [other for other in self._loops if other.running]
+        loop._thread = threading.Thread(target=self._run_loop, args=(loop,), name=f"tasks-{loop.name}",
+                                        daemon=True)
+        loop._manager = self
+        self._loops.append(loop)
+        loop._thread.start()
+        return True
+
+    def _run_loop(self, loop: "Loop") -> None:
+        try:
+            loop._run(loop.stop_event)
+        except BaseException as exc:  # noqa: BLE001 -- delivered to the failure callback
+            if loop.stop_event.is_set():   # cut short by its own interrupt, as a rule: not news
+                log.info("%s ended while stopping: %r", loop.name, exc)
+            else:
+                self._post(_Report(loop, loop._failure, exc, failed=True))
+
+    def _post(self, item: Any) -> None:
+        try:
+            self._finished.emit(item)
+        except RuntimeError:   # the manager is gone (the application ended)
+            pass
 
     def _start_threads(self) -> None:
         lanes = [("writes", self._writes)] + [(f"reads-{n}", self._reads) for n in range(1, self._read_threads + 1)]
@@ -115,13 +161,13 @@ class TaskManager(QObject):
                 with self._idle:
                     self._writes_left -= 1
                     self._idle.notify_all()
-            try:
-                self._finished.emit(job)
-            except RuntimeError:   # the manager is gone (the application ended)
-                pass
+            self._post(job)
 
     # --- delivering, on the UI thread -------------------------------------------------------
-    def _deliver(self, job: _Job) -> None:
+    def _deliver(self, job: _Job | _Report) -> None:
+        if isinstance(job, _Report):
+            self._deliver_report(job)
+            return
         self._pending -= 1
         alive = job.parent is None or shiboken6.isValid(job.parent)
         if job.error is not None:
@@ -141,6 +187,18 @@ class TaskManager(QObject):
             callback(value)
         except Exception:  # noqa: BLE001 -- one bad callback must not stop later deliveries
             log.exception("the callback of %s failed", job.name)
+
+    def _deliver_report(self, report: _Report) -> None:
+        loop = report.loop
+        if report.failed:
+            log.error("%s failed", loop.name, exc_info=report.value)
+        parent = loop._parent
+        if loop.stop_event.is_set() or report.callback is None or not (parent is None or shiboken6.isValid(parent)):
+            return
+        try:
+            report.callback(report.value)
+        except Exception:  # noqa: BLE001 -- one bad callback must not stop later deliveries
+            log.exception("a callback of %s failed", loop.name)
 
     # --- waiting -------------------------------------------------------------------------------
     @property
@@ -164,9 +222,13 @@ class TaskManager(QObject):
         return True
 
     def shutdown(self, timeout_ms: int = EXIT_WAIT_MS) -> bool:
-        """Refuse new jobs and wait up to ``timeout_ms`` for the writes asked to finish (reads are
-        dropped).  False, logged, if some did not: each is one transaction, so none is half done."""
+        """Refuse new jobs, stop the loops, and wait up to ``timeout_ms`` in all for the writes asked
+        and the loops to finish (reads are dropped).  False, logged, if some did not: each write is
+        one transaction, so none is half done; a loop's thread ends with the process."""
         self._closed = True
+        deadline = time.monotonic() + timeout_ms / 1000
+        for loop in self._loops:   # asked first: they wind down while the writes finish
+            loop._ask_stop()
         with self._idle:
             done = self._idle.wait_for(lambda: self._writes_left == 0, timeout_ms / 1000)
             left = self._writes_left
@@ -174,7 +236,8 @@ class TaskManager(QObject):
             log.warning("%d write(s) not finished at exit (the replica was busy); they were not recorded", left)
         for thread in self._threads:
             (self._writes if thread.name == "tasks-writes" else self._reads).put(_STOP)
-        return done
+        stopped = [loop._join(deadline) for loop in self._loops]
+        return done and all(stopped)
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Shut down and end the threads (tests make managers of their own)."""
@@ -258,29 +321,36 @@ def _name(fn: Callable) -> str:
     return getattr(fn, "__qualname__", None) or repr(fn)
 
 
-class LatestRead(Generic[T]):
-    """A view's reads, one at a time: a read asked while one runs waits for it, replacing any
-    read already waiting, so a burst of asks costs two reads and the last drawing is of data
-    read after the last ask.  Each read is built on the UI thread (``now`` taken when asked)."""
+class _Latest(Generic[T]):
+    """One job of a kind at a time: a job asked while one runs waits for it, replacing any job
+    already waiting, so a burst of asks costs two runs and the last one starts after the last ask."""
 
-    def __init__(self, parent: QObject, draw: Callable[[T], Any],
+    _write = False
+
+    def __init__(self, parent: QObject, done: Callable[[T], Any],
                  failure: Callable[[BaseException], Any] | None = None, on: TaskManager | None = None) -> None:
-        self._parent, self._draw, self._failure, self._on = parent, draw, failure, on
+        self._parent, self._draw, self._failure, self._on = parent, done, failure, on
         self._running = False
         self._waiting: Callable[[], T] | None = None
 
-    def __call__(self, read: Callable[[], T]) -> None:
+    @property
+    def busy(self) -> bool:
+        """A job asked whose result is not delivered yet."""
+        return self._running
+
+    def __call__(self, op: Callable[[], T]) -> None:
         if self._running:
-            self._waiting = read
+            self._waiting = op
             return
-        self._running = True
-        QueryOp(parent=self._parent, op=read, success=self._done).failure(self._failed).run_in_background(self._on)
+        # Refused (the application is closing): not running, so a later ask is not left waiting.
+        self._running = (self._on or manager()).submit(
+            _Job(_name(op), op, self._parent, self._done, self._failed, write=self._write))
 
     def _next(self) -> None:
         self._running = False
         if self._waiting is not None:
-            read, self._waiting = self._waiting, None
-            self(read)
+            op, self._waiting = self._waiting, None
+            self(op)
 
     def _done(self, result: T) -> None:
         self._next()
@@ -290,3 +360,85 @@ class LatestRead(Generic[T]):
         self._next()
         if self._failure is not None:
             self._failure(exc)
+
+
+class LatestRead(_Latest[T]):
+    """A view's reads, one at a time: a read asked while one runs waits for it, replacing any
+    read already waiting, so a burst of asks costs two reads and the last drawing is of data
+    read after the last ask.  Each read is built on the UI thread (``now`` taken when asked)."""
+
+
+class LatestWrite(_Latest[T]):
+    """The same for a write that is asked again and again and need only run once more after a
+    burst (the window's housekeeping pass): one at a time, the newest waiting.  What it changed is
+    announced as any write's."""
+
+    _write = True
+
+
+class Loop:
+    """Work that runs until it is stopped, on a thread of its own owned by the task manager::
+
+        loop = Loop(window, "sync", lambda stop: engine.run(stop, on_cycle=cycled), interrupt=client.close)
+        cycled = loop.reporter(window.on_cycle)   # callable from the loop's thread; delivered on the UI thread
+        loop.start()
+
+    ``run(stop)`` returns once ``stop`` (a ``threading.Event``) is set; ``interrupt``, called when
+    stopping, cuts what it may be blocked on.  Reports and the failure reach their callbacks on the
+    UI thread, in order, only while ``parent`` exists and the loop is not stopping."""
+
+    def __init__(self, parent: QObject | None, name: str, run: Callable[[threading.Event], Any], *,
+                 interrupt: Callable[[], Any] | None = None) -> None:
+        self._parent, self.name, self._run, self._interrupt = parent, name, run, interrupt
+        self._failure: Callable[[BaseException], Any] | None = None
+        self.stop_event = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._manager: TaskManager | None = None
+        self._given_up = False   # waited for its bound once already (the exit's): not waited again
+
+    def failure(self, callback: Callable[[BaseException], Any]) -> "Loop":
+        self._failure = callback
+        return self
+
+    def reporter(self, callback: Callable[[Any], Any]) -> Callable[[Any], None]:
+        """A function any thread may call with a value: ``callback(value)`` then runs on the UI thread."""
+        def report(value: Any) -> None:
+            if not self.stop_event.is_set() and self._manager is not None:
+                self._manager._post(_Report(self, callback, value))
+        return report
+
+    def start(self, on: TaskManager | None = None) -> "Loop":
+        (on or manager()).start_loop(self)
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self, timeout_ms: int = EXIT_WAIT_MS) -> bool:
+        """Ask the loop to end and wait up to ``timeout_ms`` for its thread; False, logged, if it
+        did not end (a daemon thread: it ends with the process)."""
+        self._ask_stop()
+        return self._join(time.monotonic() + timeout_ms / 1000)
+
+    def _ask_stop(self) -> None:
+        if self.stop_event.is_set():
+            return
+        self.stop_event.set()
+        if self._interrupt is not None and self._thread is not None:
+            try:
+                self._interrupt()
+            except Exception:  # noqa: BLE001 -- the stop goes on; the bounded wait decides
+                log.exception("interrupting %s failed", self.name)
+
+    def _join(self, deadline: float) -> bool:
+        if self._thread is None:
+            return True
+        if not self._given_up:
+            self._thread.join(max(0.0, deadline - time.monotonic()))
+        if self._thread.is_alive():
+            if not self._given_up:
+                log.warning("%s did not stop in time; its thread ends with the process", self.name)
+            self._given_up = True
+            return False
+        return True

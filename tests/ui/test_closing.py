@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 from contextlib import contextmanager
 
@@ -64,8 +65,8 @@ def _window() -> MainWindow:
     return next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible())
 
 
-def test_closing_with_a_long_poll_open_ends_within_two_seconds(qtbot, store, settings, hub):
-    fill_system(store)
+def _engine_in_a_long_poll(store, hub):
+    """A sync engine following ``hub`` from its start, and the long-polls it opens (feed position, start time)."""
     with store.writing() as s:   # this replica follows this hub's feed from its start
         s.execute(text("DELETE FROM feed_cursor"))
     engine = SyncEngine(store, HubClient(hub.url, hub.tokens["room_lead"]))
@@ -76,18 +77,34 @@ def test_closing_with_a_long_poll_open_ends_within_two_seconds(qtbot, store, set
             long_polls.append((after, time.monotonic()))
         return feed(after, limit, wait, **kw)
     engine.client.feed = watched_feed
-    seen = {}
+    return engine, long_polls
 
-    def close_when_waiting():
-        # Caught up (40 organisations applied) and a long-poll after them has been open a while.
+
+def _when_waiting(long_polls, then):
+    """Call ``then`` once caught up (40 organisations applied) and a long-poll after them has been open a while."""
+    def look():
         if (len(long_polls) >= 2 and long_polls[-1][0] >= len(ORGS)
                 and time.monotonic() - long_polls[-1][1] > 0.5):
-            seen["view"] = _window().current_key()
-            seen["closed_at"] = time.monotonic()
-            _window().close()
+            then()
         else:
-            QTimer.singleShot(50, close_when_waiting)
-    QTimer.singleShot(50, close_when_waiting)
+            QTimer.singleShot(50, look)
+    QTimer.singleShot(50, look)
+
+
+def _sync_threads() -> list:
+    return [t.name for t in threading.enumerate() if t.name == "tasks-sync"]
+
+
+def test_closing_with_a_long_poll_open_ends_within_two_seconds(qtbot, store, settings, hub):
+    fill_system(store)
+    engine, long_polls = _engine_in_a_long_poll(store, hub)
+    seen = {}
+
+    def close():
+        seen["view"] = _window().current_key()
+        seen["closed_at"] = time.monotonic()
+        _window().close()
+    _when_waiting(long_polls, close)
     with bounded(60):
         code = gui.run(store, engine=engine, settings=settings)
     took = time.monotonic() - seen["closed_at"]
@@ -96,6 +113,27 @@ def test_closing_with_a_long_poll_open_ends_within_two_seconds(qtbot, store, set
     assert took < CLOSE_LIMIT_S, f"closing took {took:.1f} s"
     assert engine.position() == len(ORGS)
     assert settings_mod.load(settings.path).last_view == seen["view"]
+    assert _sync_threads() == []      # the sync loop's thread ended before the replica was let go
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigterm_with_a_long_poll_open_ends_within_two_seconds_and_keeps_the_settings(qtbot, store, settings, hub):
+    fill_system(store)
+    engine, long_polls = _engine_in_a_long_poll(store, hub)
+    seen = {}
+
+    def terminate():
+        seen["view"] = _window().current_key()
+        seen["sent_at"] = time.monotonic()
+        os.kill(os.getpid(), signal.SIGTERM)
+    _when_waiting(long_polls, terminate)
+    with bounded(60):
+        code = gui.run(store, engine=engine, settings=settings, view="transfers")
+    took = time.monotonic() - seen["sent_at"]
+    assert code == 128 + signal.SIGTERM
+    assert took < CLOSE_LIMIT_S, f"stopping took {took:.1f} s"
+    assert seen["view"] == "transfers" and settings_mod.load(settings.path).last_view == "transfers"
+    assert _sync_threads() == []
 
 
 def test_quit_in_the_file_menu_and_ctrl_q_close_the_window_and_keep_the_settings(qtbot, store, settings):

@@ -14,7 +14,7 @@ THROUGH_THE_DOOR = ("ui/tasks.py", "ui/actions_view.py", "ui/records/decision_di
                     "ui/records/transfers_view.py", "ui/records/transfer_dialog.py", "ui/records/contacts_view.py",
                     "ui/records/contact_dialog.py", "ui/records/import_report.py", "ui/records/rota_panel.py",
                     "ui/records/rota_dialogs.py", "ui/records/decisions_view.py",
-                    "ui/critcon_view.py")
+                    "ui/critcon_view.py", "ui/main_window.py")
 # What a widget must not reach for: the ORM and SQL, the authoring functions (they are the door's to
 # combine into one transaction), and the store's own sessions and transactions.
 FORBIDDEN_IMPORTS = ("sqlalchemy", "models.replica.orm", "sync.authoring", "sync.outbox")
@@ -42,6 +42,37 @@ def test_a_ui_module_on_the_door_opens_no_session_and_imports_no_sql(path):
              if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
              and node.func.attr in FORBIDDEN_CALLS]
     assert bad == [] and calls == [], f"{path} reaches past the door: {bad + calls}"
+
+
+# What makes a thread (or hands work to one) of its own: only ui/tasks.py may (its daemon threads and
+# its long-running loops); everything else in ui/ goes through QueryOp, CollectionOp, LatestRead or Loop.
+THREAD_MAKERS = ("Thread", "QThread", "QThreadPool", "ThreadPoolExecutor", "ProcessPoolExecutor", "Timer",
+                 "start_new_thread", "moveToThread", "globalInstance")
+# Modules imported only to start threads or processes (``threading`` also gives Event and Lock: its
+# Thread is caught where it is called).
+POOL_MODULES = ("_thread", "concurrent", "multiprocessing", "PySide6.QtConcurrent")
+
+
+def test_no_ui_module_but_tasks_makes_a_thread_of_its_own():
+    found = []
+    for path in sorted((ROOT / "ui").rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel == "ui/tasks.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+                owner = getattr(func.value, "id", None) if isinstance(func, ast.Attribute) else None
+                if name in THREAD_MAKERS and not (name == "Timer" and owner not in (None, "threading")) and not (
+                        name == "globalInstance" and owner != "QThreadPool"):
+                    found.append(f"{rel}:{node.lineno} {name}()")
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                found += [f"{rel}:{node.lineno} import {n}" for n in names
+                          if any(n == m or n.startswith(m + ".") for m in POOL_MODULES)]
+    assert found == [], f"threads made outside ui/tasks.py: {found}"
 
 
 def test_the_door_knows_nothing_of_qt():

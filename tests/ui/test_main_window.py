@@ -187,18 +187,23 @@ def test_wall_screen_text_fits_table_rows_and_charts(shown, store):
 
 def test_overdue_actions_are_chased_while_their_tab_is_hidden(qtbot, window, store):
     from sync.authoring import add_action, complete_action
-    assert window.housekeeping() == 0
+    from ui import tasks
+
+    def passed(ask=window.housekeeping_later) -> list:   # one pass (a write off the UI thread): its result
+        assert tasks.manager().wait_idle()                # none left from opening the window
+        with qtbot.waitSignal(window.housekept, timeout=20_000) as done:
+            ask()
+        return done.args
+    assert passed() == [0]
     assert window.tabs.tabText(window.tab_index("actions")) == "Actions and al&erts"
     uid = add_action(store, description="Open 4 escalation beds", owner="Bed bureau", author="lead",
                      due_at=NOW - timedelta(minutes=5))
     window.show_view("overview")
-    with qtbot.waitSignal(window.housekept, timeout=20_000) as done:
-        window._tick()                       # the minute's pass, on a background thread
-    assert done.args == [1]
+    assert passed(window._tick) == [1]       # the minute's pass
     assert window.tabs.tabText(window.tab_index("actions")) == "Actions and al&erts (1)"
     assert window.views["actions"].accessibleName() == "Actions and alerts view"
     complete_action(store, uid, "Bed bureau", NOW)
-    assert window.housekeeping() == 0
+    assert passed() == [0]
 
 
 def test_every_control_has_an_accessible_name(shown, store):
@@ -222,8 +227,11 @@ def _contrast(a: str, b: str) -> float:
 
 
 def test_background_housekeeping_runs_one_pass_at_a_time_and_catches_up(qtbot, window, store):
-    """Requests while a pass runs make exactly one more pass after it, never two at once."""
+    """Requests while a pass runs make exactly one more pass after it, never two at once; the
+    announcement of a pass's own alerts does not ask for another."""
     from sync.authoring import add_action
+    from ui import tasks
+    assert tasks.manager().wait_idle()
     passes = []
     window.housekept.connect(passes.append)
     window.housekeeping_later()
@@ -232,6 +240,90 @@ def test_background_housekeeping_runs_one_pass_at_a_time_and_catches_up(qtbot, w
     add_action(store, description="Call the Director on-call", owner="SCC lead", author="lead",
                due_at=NOW - timedelta(minutes=5))
     qtbot.waitUntil(lambda: len(passes) == 2, timeout=20_000)
+    assert tasks.manager().wait_idle()
     qtbot.wait(300)
     assert len(passes) == 2 and passes[-1] == 1     # the second pass saw the new overdue action
     assert window.tabs.tabText(window.tab_index("actions")) == "Actions and al&erts (1)"
+
+
+# --- the window's own background work, through ui.tasks and the door (issue 15, build 3) ---------------
+import threading  # noqa: E402
+import time  # noqa: E402
+
+from tests.ui.ui_probe import LockHolder  # noqa: E402
+
+
+def test_the_windows_housekeeping_is_a_write_announced_like_any_other(qtbot, window, store):
+    from sync.authoring import add_action
+    from ui import tasks
+    assert tasks.manager().wait_idle()
+    add_action(store, description="Open 4 escalation beds", owner="Bed bureau", author="lead",
+               due_at=NOW - timedelta(minutes=5))
+    announced = []
+    tasks.manager().changed.connect(announced.append)
+    with qtbot.waitSignal(window.housekept, timeout=20_000):
+        window.housekeeping_later()
+    assert [sorted(c.records) for c in announced] == [["alert"]]   # its alert, as any write's changes
+
+
+def test_opening_the_window_does_not_wait_for_the_write_lock(qtbot, store):
+    """Another program holds the replica's write lock for 3 s: the window opens at once, and the
+    housekeeping lands (the actions tab's count) once the lock is released."""
+    from sync.authoring import add_action
+    from ui import tasks
+    add_action(store, description="Open 4 escalation beds", owner="Bed bureau", author="lead",
+               due_at=NOW - timedelta(minutes=5))
+    assert store.engine_ready      # the libraries are loaded: the window checks the chores at once
+    with LockHolder(store, 3.0):
+        started = time.monotonic()
+        w = MainWindow(store, clock=lambda: NOW)
+        took = time.monotonic() - started
+        qtbot.addWidget(w)
+        with qtbot.waitSignal(w.housekept, timeout=20_000) as done:
+            pass
+    assert took < 1.0, f"the window took {took:.1f} s to open"
+    assert done.args == [1] and w.tabs.tabText(w.tab_index("actions")) == "Actions and al&erts (1)"
+    assert tasks.manager().wait_idle()
+
+
+def test_the_status_bar_never_waits_for_the_replica(qtbot, window, store):
+    """The sync summary (last sync, outbox) is a read through the door, off the UI thread: a long read
+    holding the store's reader does not hold the window."""
+    from sync.authoring import add_action
+    from ui import tasks
+    assert tasks.manager().wait_idle()
+    add_action(store, description="Open 4 escalation beds", owner="Bed bureau", author="lead")   # one to send
+    held, release = threading.Event(), threading.Event()
+
+    def long_read():
+        with store.reading():
+            held.set()
+            release.wait(3)
+    reader = threading.Thread(target=long_read, daemon=True)
+    reader.start()
+    assert held.wait(5)
+    started = time.monotonic()
+    window.show_connectivity(ConnectivityTracker().failed(NOW, "connection refused"))
+    took = time.monotonic() - started
+    assert window.state_label.text() == "Offline" and window.banner.isVisibleTo(window)   # drawn at once
+    release.set()
+    reader.join(5)
+    assert took < 0.5, f"the status bar waited {took:.1f} s for the replica"
+    qtbot.waitUntil(lambda: window.outbox_label.text() == "Outbox 1", timeout=5000)
+    assert tasks.manager().wait_idle()
+
+
+def test_a_screenshot_shows_the_alerts_of_its_moment_with_the_pass_off_the_ui_thread(qtbot, store, tmp_path):
+    """``gui.render`` (the screenshots) waits for the housekeeping pass through the task manager: the
+    actions tab's count and the alert it raised are in the picture."""
+    from models.records import actions_due
+    from sync.authoring import add_action
+    from ui import tasks
+    late = add_action(store, description="Open 4 escalation beds", owner="Bed bureau", author="lead",
+                      due_at=NOW - timedelta(minutes=5))
+    w = MainWindow(store, clock=lambda: NOW)
+    qtbot.addWidget(w)
+    assert gui.render(w, tmp_path / "actions.png", view="actions").stat().st_size > 0
+    assert w.tabs.tabText(w.tab_index("actions")) == "Actions and al&erts (1)"
+    assert actions_due.alert_uuid(late) in w.views["actions"].ack_buttons
+    assert tasks.manager().wait_idle()

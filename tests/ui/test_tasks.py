@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from models.service.changes import NOTHING, Changes, Outcome
 from ui import tasks
-from ui.tasks import CollectionOp, LatestRead, QueryOp, TaskManager
+from ui.tasks import CollectionOp, LatestRead, LatestWrite, Loop, QueryOp, TaskManager
 
 DECISION = Changes(frozenset({"decision"}))
 
@@ -186,3 +186,120 @@ def test_latest_read_reads_once_more_after_a_burst_and_draws_the_newest(manager,
     gate.set()
     assert manager.wait_idle(5000)
     assert reads == [0, 5] and drawn == [0, 5]
+
+
+def test_latest_write_writes_once_more_after_a_burst_one_at_a_time(manager, widget):
+    gate, writes, done, running, most = threading.Event(), [], [], [0], [0]
+
+    def write(n):
+        def op():
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+            if n == 0:
+                assert gate.wait(5)
+            writes.append(n)
+            running[0] -= 1
+            return Outcome(DECISION)
+        return op
+    announced = []
+    manager.changed.connect(announced.append)
+    latest = LatestWrite(widget, lambda out: done.append(out.changes), on=manager)
+    for n in range(6):
+        latest(write(n))
+    assert latest.busy
+    gate.set()
+    assert manager.wait_idle(5000)
+    assert writes == [0, 5] and most[0] == 1 and done == [DECISION, DECISION] and not latest.busy
+    assert announced == [DECISION, DECISION]   # announced as any write's changes
+
+
+# --- long-running work: a loop on a thread of its own, owned by the task manager ---------------------------
+def _counting(step_s: float = 0.005):
+    """A loop that reports a rising count until stopped, and the threads it ran on."""
+    threads = []
+
+    def run(stop, report):
+        threads.append(threading.get_ident())
+        n = 0
+        while not stop.is_set():
+            n += 1
+            report(n)
+            stop.wait(step_s)
+    return run, threads
+
+
+def test_a_loop_runs_on_its_own_thread_and_its_reports_arrive_on_the_ui_thread(manager, widget, qtbot):
+    run, threads = _counting()
+    got = []
+    loop = Loop(widget, "counting", lambda stop: run(stop, report))
+    report = loop.reporter(lambda n: got.append((n, threading.get_ident())))
+    loop.start(manager)
+    qtbot.waitUntil(lambda: len(got) >= 5, timeout=5000)
+    assert loop.running and not manager.busy          # a loop is not work waiting to be delivered
+    assert manager.wait_idle(100)
+    started = time.monotonic()
+    assert loop.stop(2000) and not loop.running
+    assert time.monotonic() - started < 0.5
+    qtbot.wait(50)
+    seen = len(got)
+    qtbot.wait(100)
+    assert len(got) == seen                           # nothing is delivered after the stop
+    assert threads[0] != threading.get_ident() and {t for _n, t in got} == {threading.get_ident()}
+    assert [n for n, _t in got] == list(range(1, seen + 1))   # in the order reported
+    assert not [t for t in threading.enumerate() if t.name == "tasks-counting"]
+
+
+def test_stopping_a_loop_interrupts_what_it_waits_on(manager, widget):
+    """The sync engine's loop sits in a long-poll: ``interrupt`` (closing the client) cuts it."""
+    cut, ended = threading.Event(), []
+
+    def run(stop):
+        cut.wait(30)          # a request that would otherwise hold the loop for 30 s
+        ended.append(stop.is_set())
+    loop = Loop(widget, "long-poll", run, interrupt=cut.set).start(manager)
+    time.sleep(0.1)
+    started = time.monotonic()
+    assert loop.stop(2000)
+    assert time.monotonic() - started < 0.5 and ended == [True]
+
+
+def test_a_loop_that_will_not_stop_is_given_up_after_the_bound_and_said_so(manager, widget, caplog):
+    gate = threading.Event()
+    loop = Loop(widget, "stuck", lambda stop: gate.wait(10)).start(manager)
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="ui.tasks"):
+        assert not loop.stop(300)
+    assert 0.25 < time.monotonic() - started < 1.5
+    assert "stuck did not stop" in caplog.text
+    gate.set()
+
+
+def test_a_failing_loop_reaches_its_failure_callback_on_the_ui_thread(manager, widget, qtbot, caplog):
+    got = []
+
+    def run(stop):
+        raise KeyError("boom")
+    with caplog.at_level(logging.ERROR, logger="ui.tasks"):
+        Loop(widget, "broken", run).failure(lambda exc: got.append((exc, threading.get_ident()))).start(manager)
+        qtbot.waitUntil(lambda: bool(got), timeout=5000)
+    [(exc, thread)] = got
+    assert isinstance(exc, KeyError) and thread == threading.get_ident()
+    assert any(r.exc_info and r.exc_info[0] is KeyError for r in caplog.records)
+
+
+def test_a_loops_reports_stop_with_its_widget_and_exit_stops_the_loop_within_the_bound(manager, qtbot):
+    run, _threads = _counting()
+    got, window = [], QWidget()
+    loop = Loop(window, "counting", lambda stop: run(stop, report))
+    report = loop.reporter(got.append)
+    loop.start(manager)
+    qtbot.waitUntil(lambda: bool(got), timeout=5000)
+    shiboken6.delete(window)       # the window went: its loop's reports have nowhere to go
+    qtbot.wait(50)
+    seen = len(got)
+    qtbot.wait(50)
+    assert len(got) == seen
+    started = time.monotonic()
+    assert manager.shutdown(2000)  # the application's exit ends its loops too
+    assert time.monotonic() - started < 0.5 and not loop.running
+    assert Loop(None, "late", lambda stop: None).start(manager).running is False   # refused: closing
