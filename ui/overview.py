@@ -1,8 +1,9 @@
 """System overview: the system and pillar levels, then a tile per provider.
 
-Reads the replica only, through the store's own read connection (``models.queries.opel_latest``:
-plain SQL, so the first paint needs no ORM); redraws when a sync cycle says OPEL
-assessments or organisations changed, and once a minute for data ages.
+Reads its page through the door (``models.service.overview``: plain SQL, so the first paint needs
+no ORM): the first time at once, for the window's first paint, after that off the UI thread
+(``ui.tasks.LatestRead``). Redraws when a sync cycle says OPEL assessments or organisations
+changed, and once a minute for data ages; a filter or sort change redraws the page in hand.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ from PySide6.QtWidgets import (
 from functools import lru_cache
 
 from models.queries import opel_latest
-from models.queries import trend as queries_trend
 from models.rules.catalogue import load_catalogue
+from models.service import overview as door
 from ui import format as fmt
-from ui import theme
+from ui import tasks, theme
 from ui.theme import OPEL_WORDS, badge_css, opel_colours, opel_label
 from ui.widgets import esc, literal, plain_label
 
@@ -45,9 +46,6 @@ SORTS = [("Worst first", "worst"), ("Name", "name"), ("Oldest data first", "age"
          ("Risen since yesterday first", "trend")]
 EMPTY_TEXT = ("No provider data yet. The picture appears here as soon as the "
               "first sync with the hub completes.")
-# The level 24 h ago moves slowly: it is looked up again at most this often (or when
-# the providers change), which keeps a refresh after each sync batch cheap.
-TREND_REUSE = timedelta(minutes=5)
 # The first draw builds at least this many tiles before the first paint (the rest follow it).
 FIRST_TILES_MIN = 12
 # Tiles this far below the visible part are measured too (a short scroll finds them ready).
@@ -217,6 +215,7 @@ class OverviewView(QWidget):
 
     KINDS = frozenset({"opel_assessment", "organisation"})
     provider_activated = Signal(str)
+    drawn = Signal()   # a page has been drawn (after each refresh; a filter change too)
 
     def __init__(self, store, clock: Callable[[], datetime], parent=None) -> None:
         super().__init__(parent)
@@ -238,7 +237,7 @@ class OverviewView(QWidget):
         self.sector_filter.setAccessibleName("Filter by sector")
         for title, key in SECTORS:
             self.sector_filter.addItem(title, key)
-        self.sector_filter.currentIndexChanged.connect(self.refresh)
+        self.sector_filter.currentIndexChanged.connect(self._redraw)
         show = QLabel("&Show:")
         show.setBuddy(self.sector_filter)
         filters.addWidget(show)
@@ -247,13 +246,13 @@ class OverviewView(QWidget):
         self.level_filter.setAccessibleName("Filter by OPEL level")
         for title, key in LEVELS:
             self.level_filter.addItem(title, key)
-        self.level_filter.currentIndexChanged.connect(self.refresh)
+        self.level_filter.currentIndexChanged.connect(self._redraw)
         filters.addWidget(self.level_filter)
         self.sort_order = QComboBox()
         self.sort_order.setAccessibleName("Sort providers")
         for title, key in SORTS:
             self.sort_order.addItem(title, key)
-        self.sort_order.currentIndexChanged.connect(self.refresh)
+        self.sort_order.currentIndexChanged.connect(self._redraw)
         sort = QLabel("S&ort:")
         sort.setBuddy(self.sort_order)
         filters.addWidget(sort)
@@ -281,19 +280,32 @@ class OverviewView(QWidget):
         outer.addWidget(self.scroll, 1)
         self._columns = 0
         self._later: tuple | None = None   # (statuses, trends, now) of tiles still to build
-        self._then_levels: dict = {}
-        self._trends_key: tuple | None = None
-        self._trends_at: datetime | None = None
+        self.page: door.OverviewPage | None = None   # the page drawn last
+        self._asked = False
+        self._read = tasks.LatestRead(self, self._draw)
         # Drawn by refresh(), which the window calls when the view is first shown.
 
     def refresh(self) -> None:
-        now = self.clock()
-        with self.store.reading() as db:   # plain SQL, one snapshot: no ORM on this path
-            providers = opel_latest.latest_opel(db, "provider")
-            pillars = {p.pillar: p for p in opel_latest.latest_opel(db, "pillar")}
-            system = opel_latest.latest_opel(db, "system")
-            trends = self._trends_for(db, providers + list(pillars.values()) + system, now)
-        self.system_badge.set_status(system[0] if system else None)
+        """Read the page and draw it. The first read is made here and drawn at once: the window's
+        first paint shows the last known picture (plain SQL on the store's reader, which waits for
+        no writer). Every later one runs off the UI thread and is drawn when it arrives."""
+        now, store, last = self.clock(), self.store, self.page
+        if not self._asked:
+            self._asked = True
+            self._draw(door.overview_page(store, now))
+            return
+        self._read(lambda: door.overview_page(store, now, reuse=last))
+
+    def _redraw(self, *_args) -> None:
+        """Draw the page in hand again (a filter or the sort order changed: nothing to read)."""
+        if self.page is not None:
+            self._draw(self.page)
+
+    def _draw(self, page: door.OverviewPage) -> None:
+        self.page = page
+        now, providers, pillars, system, trends = (page.now, list(page.providers), page.pillars, page.system,
+                                                   page.trends)
+        self.system_badge.set_status(system)
         self.system_badge.setToolTip(trends["system"].text() if system and "system" in trends else "")
         for key, badge in self.pillar_badges.items():
             badge.set_status(pillars.get(key))
@@ -327,6 +339,7 @@ class OverviewView(QWidget):
         editions = {(p.edition, p.verified) for p in providers}
         self.edition_label.setText("; ".join(
             f"OPEL table {e}" + ("" if v else " — UNVERIFIED TABLE") for e, v in sorted(editions)))
+        self.drawn.emit()
 
     def _tile_for(self, p, trends: dict, now: datetime, by_key: dict) -> ProviderTile:
         trend = trends.get(p.org_code)
@@ -362,14 +375,6 @@ class OverviewView(QWidget):
         self._later = None
         self.tiles = self.tiles + [self._tile_for(p, trends, now, {}) for p in later]
         self._place(moved=True)
-
-    def _trends_for(self, db, statuses: list, now: datetime) -> dict:
-        keys = tuple((st.scope, st.org_code, st.pillar) for st in statuses)
-        if (keys != self._trends_key or self._trends_at is None
-                or not timedelta(0) <= now - self._trends_at < TREND_REUSE):
-            self._then_levels = queries_trend.levels_then(db, statuses, now - queries_trend.DEFAULT_BACK)
-            self._trends_key, self._trends_at = keys, now
-        return queries_trend.trends(db, statuses, now, then_levels=self._then_levels)
 
     def _filter_and_sort(self, providers: list, trends: dict, now: datetime) -> list:
         sector = self.sector_filter.currentData()
@@ -429,7 +434,8 @@ class OverviewView(QWidget):
                     self._fit(tile, width)
                 elif tile.minimumWidth() != width or tile.maximumWidth() != width:
                     tile.setFixedWidth(width)   # the column's width now; the height when shown
-            row_top += max(t.minimumHeight() or t.sizeHint().height() for t in row) + spacing
+            if on_screen:   # (a row below the screen has every later one below it: no need to measure them)
+                row_top += max(t.minimumHeight() or t.sizeHint().height() for t in row) + spacing
 
     def _scrolled(self, *_args) -> None:
         if self.tiles and self.isVisible():
