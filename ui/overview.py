@@ -141,31 +141,52 @@ class ProviderTile(QFrame):
         self.trend.setObjectName("trendLabel")
         self.trend.setToolTip("The level shown now against the one in force 24 hours ago")
         layout.addWidget(self.trend)
-        self.declared = None
-        if declared is not None:
-            self.declared = plain_label(declared)  # the override reason is free text: never cut off, never markup
-            layout.addWidget(self.declared)
-        self.drivers: list[QLabel] = []
-        for text, tip in drivers:
-            line = plain_label(text)  # a problem is the hub's text
-            line.setToolTip(tip)
-            layout.addWidget(line)
-            self.drivers.append(line)
+        self.declared: QLabel | None = None   # made when first needed, hidden when not
+        self.drivers: list[QLabel] = []          # the lines in use come first; the rest are hidden
         self.age = QLabel(age_text)
         self.age.setObjectName(age_name)
         self.age.setWordWrap(True)
         layout.addWidget(self.age)
+        self._show_lines(declared, drivers, None, ())
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.setAccessibleName(accessible)
         self.setAccessibleDescription("Press Enter to open the provider drill-down")
         self.fitted: tuple | None = None  # (width, theme) its height was fitted for
 
-    def same_shape(self, texts: tuple) -> bool:
-        """True if ``texts`` need the same labels as this tile shows (so it can be updated in place)."""
-        return (texts[3] is None) == (self.declared is None) and len(texts[4]) == len(self.drivers)
+    def _show_lines(self, declared: str | None, drivers: tuple, old_declared: str | None, old_drivers: tuple) -> None:
+        """The declared-level line and the driver lines for ``declared`` and ``drivers``, shown or
+        hidden in place: a tile is never built anew because a declaration came or went."""
+        layout = self.layout()
+        if declared is None:
+            if self.declared is not None:
+                self.declared.hide()
+        else:
+            if self.declared is None:
+                self.declared = plain_label(declared)   # the override reason is free text: never cut off, never markup
+                layout.insertWidget(3, self.declared)   # under the head, badge and trend
+            elif declared != old_declared or self.declared.isHidden():
+                self.declared.setText(declared)
+            self.declared.show()
+        for i, (text, tip) in enumerate(drivers):
+            if i == len(self.drivers):
+                line = plain_label(text)   # a problem is the hub's text
+                line.setToolTip(tip)
+                layout.insertWidget(layout.indexOf(self.age), line)
+                line.show()   # now: a child added to a shown tile is shown only later, after its height was fitted
+                self.drivers.append(line)
+                continue
+            line = self.drivers[i]
+            before = old_drivers[i] if i < len(old_drivers) else (None, None)
+            if text != before[0]:
+                line.setText(text)
+            if tip != before[1]:
+                line.setToolTip(tip)
+            line.show()
+        for line in self.drivers[len(drivers):]:
+            line.hide()
 
     def update_texts(self, status: opel_latest.OpelStatus, texts: tuple) -> bool:
-        """Show ``status`` (``texts`` from :func:`_tile_texts`, same shape); True if anything changed."""
+        """Show ``status`` (``texts`` from :func:`_tile_texts`); True if anything changed."""
         self.status = status
         if texts == self.texts:
             return False
@@ -179,13 +200,7 @@ class ProviderTile(QFrame):
             self.badge.setText(label)
         if css != old[2]:
             self.badge.setStyleSheet(css)
-        if declared is not None and declared != old[3]:
-            self.declared.setText(declared)
-        for line, (text, tip), before in zip(self.drivers, drivers, old[4]):
-            if text != before[0]:
-                line.setText(text)
-            if tip != before[1]:
-                line.setToolTip(tip)
+        self._show_lines(declared, drivers, old[3], old[4])
         if age_text != old[5]:
             self.age.setText(age_text)
         if age_name != old[6]:
@@ -345,7 +360,7 @@ class OverviewView(QWidget):
         trend = trends.get(p.org_code)
         texts = _tile_texts(p, now, trend.text() if trend else "")
         tile = by_key.pop((p.scope, p.org_code, p.pillar), None)
-        if tile is not None and tile.same_shape(texts):
+        if tile is not None:
             tile.update_texts(p, texts)
         else:
             tile = ProviderTile(p, now, self.grid_host, texts)

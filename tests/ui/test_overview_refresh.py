@@ -44,7 +44,7 @@ def _refresh(view: OverviewView) -> None:
 
 
 def _texts(tile: ProviderTile) -> str:
-    return " | ".join(lbl.text() for lbl in tile.findChildren(QLabel))
+    return " | ".join(lbl.text() for lbl in tile.findChildren(QLabel) if lbl.isVisibleTo(tile))
 
 
 @pytest.fixture
@@ -85,17 +85,24 @@ def test_new_figures_update_the_same_tile_and_reorder_worst_first(view, store):
     assert len(view.findChildren(ProviderTile)) == 3
 
 
-def test_a_tile_needing_other_lines_is_rebuilt_and_the_old_one_goes(view, store, qtbot):
+def test_a_tile_needing_other_lines_shows_them_in_place_and_hides_them_when_they_go(view, store, qtbot):
+    """A declared level (and a driver line more or less) comes and goes on the same tile: building a
+    tile anew cost a refresh of the year benchmark ~1.5 tiles a batch (its declarations come and go)."""
     beta = next(t for t in view.tiles if t.status.org_code == "RBB")
     _feed(store, [(7, "opel_assessment", _assessment(
         "RBB", 3, 5, params=(("mean_handover_minutes", 52, 6), ("ga_bed_occupancy_pct", 97, 4)),
         declared=4, reason="Norovirus ward closures"))])
     _refresh(view)
-    new = next(t for t in view.tiles if t.status.org_code == "RBB")
-    assert new is not beta
-    assert "Declared 4, calculated 3: Norovirus ward closures" in _texts(new)
-    assert "G&A bed occupancy: 97% (4 pts)" in _texts(new)
-    qtbot.waitUntil(lambda: len(view.findChildren(ProviderTile)) == 3)
+    assert next(t for t in view.tiles if t.status.org_code == "RBB") is beta
+    assert "Declared 4, calculated 3: Norovirus ward closures" in _texts(beta)
+    assert "G&A bed occupancy: 97% (4 pts)" in _texts(beta)
+    assert beta.fitted is not None and beta.minimumHeight() == beta.layout().totalHeightForWidth(beta.width())
+    _feed(store, [(8, "opel_assessment", _assessment("RBB", 3, 2))])
+    _refresh(view)
+    assert next(t for t in view.tiles if t.status.org_code == "RBB") is beta
+    assert "Declared" not in _texts(beta) and "G&A" not in _texts(beta) and "52 min (6 pts)" in _texts(beta)
+    assert beta.minimumHeight() == beta.layout().totalHeightForWidth(beta.width())   # shorter again
+    assert len(view.findChildren(ProviderTile)) == 3
 
 
 def test_the_sector_filter_and_a_theme_change_redraw_what_is_shown(view):
