@@ -1,8 +1,9 @@
 """System overview: the system and pillar levels, then a tile per provider.
 
-Reads the replica only, through the store's own read connection (``models.queries.opel_latest``:
-plain SQL, so the first paint needs no ORM); redraws when a sync cycle says OPEL
-assessments or organisations changed, and once a minute for data ages.
+Reads its page through the door (``models.service.overview``: plain SQL, so the first paint needs
+no ORM): the first time at once, for the window's first paint, after that off the UI thread
+(``ui.tasks.LatestRead``). Redraws when a sync cycle says OPEL assessments or organisations
+changed, and once a minute for data ages; a filter or sort change redraws the page in hand.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ from PySide6.QtWidgets import (
 from functools import lru_cache
 
 from models.queries import opel_latest
-from models.queries import trend as queries_trend
 from models.rules.catalogue import load_catalogue
+from models.service import overview as door
 from ui import format as fmt
-from ui import theme
+from ui import tasks, theme
 from ui.theme import OPEL_WORDS, badge_css, opel_colours, opel_label
 from ui.widgets import esc, literal, plain_label
 
@@ -45,9 +46,6 @@ SORTS = [("Worst first", "worst"), ("Name", "name"), ("Oldest data first", "age"
          ("Risen since yesterday first", "trend")]
 EMPTY_TEXT = ("No provider data yet. The picture appears here as soon as the "
               "first sync with the hub completes.")
-# The level 24 h ago moves slowly: it is looked up again at most this often (or when
-# the providers change), which keeps a refresh after each sync batch cheap.
-TREND_REUSE = timedelta(minutes=5)
 # The first draw builds at least this many tiles before the first paint (the rest follow it).
 FIRST_TILES_MIN = 12
 # Tiles this far below the visible part are measured too (a short scroll finds them ready).
@@ -143,31 +141,52 @@ class ProviderTile(QFrame):
         self.trend.setObjectName("trendLabel")
         self.trend.setToolTip("The level shown now against the one in force 24 hours ago")
         layout.addWidget(self.trend)
-        self.declared = None
-        if declared is not None:
-            self.declared = plain_label(declared)  # the override reason is free text: never cut off, never markup
-            layout.addWidget(self.declared)
-        self.drivers: list[QLabel] = []
-        for text, tip in drivers:
-            line = plain_label(text)  # a problem is the hub's text
-            line.setToolTip(tip)
-            layout.addWidget(line)
-            self.drivers.append(line)
+        self.declared: QLabel | None = None   # made when first needed, hidden when not
+        self.drivers: list[QLabel] = []          # the lines in use come first; the rest are hidden
         self.age = QLabel(age_text)
         self.age.setObjectName(age_name)
         self.age.setWordWrap(True)
         layout.addWidget(self.age)
+        self._show_lines(declared, drivers, None, ())
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.setAccessibleName(accessible)
         self.setAccessibleDescription("Press Enter to open the provider drill-down")
         self.fitted: tuple | None = None  # (width, theme) its height was fitted for
 
-    def same_shape(self, texts: tuple) -> bool:
-        """True if ``texts`` need the same labels as this tile shows (so it can be updated in place)."""
-        return (texts[3] is None) == (self.declared is None) and len(texts[4]) == len(self.drivers)
+    def _show_lines(self, declared: str | None, drivers: tuple, old_declared: str | None, old_drivers: tuple) -> None:
+        """The declared-level line and the driver lines for ``declared`` and ``drivers``, shown or
+        hidden in place: a tile is never built anew because a declaration came or went."""
+        layout = self.layout()
+        if declared is None:
+            if self.declared is not None:
+                self.declared.hide()
+        else:
+            if self.declared is None:
+                self.declared = plain_label(declared)   # the override reason is free text: never cut off, never markup
+                layout.insertWidget(3, self.declared)   # under the head, badge and trend
+            elif declared != old_declared or self.declared.isHidden():
+                self.declared.setText(declared)
+            self.declared.show()
+        for i, (text, tip) in enumerate(drivers):
+            if i == len(self.drivers):
+                line = plain_label(text)   # a problem is the hub's text
+                line.setToolTip(tip)
+                layout.insertWidget(layout.indexOf(self.age), line)
+                line.show()   # now: a child added to a shown tile is shown only later, after its height was fitted
+                self.drivers.append(line)
+                continue
+            line = self.drivers[i]
+            before = old_drivers[i] if i < len(old_drivers) else (None, None)
+            if text != before[0]:
+                line.setText(text)
+            if tip != before[1]:
+                line.setToolTip(tip)
+            line.show()
+        for line in self.drivers[len(drivers):]:
+            line.hide()
 
     def update_texts(self, status: opel_latest.OpelStatus, texts: tuple) -> bool:
-        """Show ``status`` (``texts`` from :func:`_tile_texts`, same shape); True if anything changed."""
+        """Show ``status`` (``texts`` from :func:`_tile_texts`); True if anything changed."""
         self.status = status
         if texts == self.texts:
             return False
@@ -181,13 +200,7 @@ class ProviderTile(QFrame):
             self.badge.setText(label)
         if css != old[2]:
             self.badge.setStyleSheet(css)
-        if declared is not None and declared != old[3]:
-            self.declared.setText(declared)
-        for line, (text, tip), before in zip(self.drivers, drivers, old[4]):
-            if text != before[0]:
-                line.setText(text)
-            if tip != before[1]:
-                line.setToolTip(tip)
+        self._show_lines(declared, drivers, old[3], old[4])
         if age_text != old[5]:
             self.age.setText(age_text)
         if age_name != old[6]:
@@ -217,6 +230,7 @@ class OverviewView(QWidget):
 
     KINDS = frozenset({"opel_assessment", "organisation"})
     provider_activated = Signal(str)
+    drawn = Signal()   # a page has been drawn (after each refresh; a filter change too)
 
     def __init__(self, store, clock: Callable[[], datetime], parent=None) -> None:
         super().__init__(parent)
@@ -238,7 +252,7 @@ class OverviewView(QWidget):
         self.sector_filter.setAccessibleName("Filter by sector")
         for title, key in SECTORS:
             self.sector_filter.addItem(title, key)
-        self.sector_filter.currentIndexChanged.connect(self.refresh)
+        self.sector_filter.currentIndexChanged.connect(self._redraw)
         show = QLabel("&Show:")
         show.setBuddy(self.sector_filter)
         filters.addWidget(show)
@@ -247,13 +261,13 @@ class OverviewView(QWidget):
         self.level_filter.setAccessibleName("Filter by OPEL level")
         for title, key in LEVELS:
             self.level_filter.addItem(title, key)
-        self.level_filter.currentIndexChanged.connect(self.refresh)
+        self.level_filter.currentIndexChanged.connect(self._redraw)
         filters.addWidget(self.level_filter)
         self.sort_order = QComboBox()
         self.sort_order.setAccessibleName("Sort providers")
         for title, key in SORTS:
             self.sort_order.addItem(title, key)
-        self.sort_order.currentIndexChanged.connect(self.refresh)
+        self.sort_order.currentIndexChanged.connect(self._redraw)
         sort = QLabel("S&ort:")
         sort.setBuddy(self.sort_order)
         filters.addWidget(sort)
@@ -281,19 +295,32 @@ class OverviewView(QWidget):
         outer.addWidget(self.scroll, 1)
         self._columns = 0
         self._later: tuple | None = None   # (statuses, trends, now) of tiles still to build
-        self._then_levels: dict = {}
-        self._trends_key: tuple | None = None
-        self._trends_at: datetime | None = None
+        self.page: door.OverviewPage | None = None   # the page drawn last
+        self._asked = False
+        self._read = tasks.LatestRead(self, self._draw)
         # Drawn by refresh(), which the window calls when the view is first shown.
 
     def refresh(self) -> None:
-        now = self.clock()
-        with self.store.reading() as db:   # plain SQL, one snapshot: no ORM on this path
-            providers = opel_latest.latest_opel(db, "provider")
-            pillars = {p.pillar: p for p in opel_latest.latest_opel(db, "pillar")}
-            system = opel_latest.latest_opel(db, "system")
-            trends = self._trends_for(db, providers + list(pillars.values()) + system, now)
-        self.system_badge.set_status(system[0] if system else None)
+        """Read the page and draw it. The first read is made here and drawn at once: the window's
+        first paint shows the last known picture (plain SQL on the store's reader, which waits for
+        no writer). Every later one runs off the UI thread and is drawn when it arrives."""
+        now, store, last = self.clock(), self.store, self.page
+        if not self._asked:
+            self._asked = True
+            self._draw(door.overview_page(store, now))
+            return
+        self._read(lambda: door.overview_page(store, now, reuse=last))
+
+    def _redraw(self, *_args) -> None:
+        """Draw the page in hand again (a filter or the sort order changed: nothing to read)."""
+        if self.page is not None:
+            self._draw(self.page)
+
+    def _draw(self, page: door.OverviewPage) -> None:
+        self.page = page
+        now, providers, pillars, system, trends = (page.now, list(page.providers), page.pillars, page.system,
+                                                   page.trends)
+        self.system_badge.set_status(system)
         self.system_badge.setToolTip(trends["system"].text() if system and "system" in trends else "")
         for key, badge in self.pillar_badges.items():
             badge.set_status(pillars.get(key))
@@ -327,12 +354,13 @@ class OverviewView(QWidget):
         editions = {(p.edition, p.verified) for p in providers}
         self.edition_label.setText("; ".join(
             f"OPEL table {e}" + ("" if v else " — UNVERIFIED TABLE") for e, v in sorted(editions)))
+        self.drawn.emit()
 
     def _tile_for(self, p, trends: dict, now: datetime, by_key: dict) -> ProviderTile:
         trend = trends.get(p.org_code)
         texts = _tile_texts(p, now, trend.text() if trend else "")
         tile = by_key.pop((p.scope, p.org_code, p.pillar), None)
-        if tile is not None and tile.same_shape(texts):
+        if tile is not None:
             tile.update_texts(p, texts)
         else:
             tile = ProviderTile(p, now, self.grid_host, texts)
@@ -362,14 +390,6 @@ class OverviewView(QWidget):
         self._later = None
         self.tiles = self.tiles + [self._tile_for(p, trends, now, {}) for p in later]
         self._place(moved=True)
-
-    def _trends_for(self, db, statuses: list, now: datetime) -> dict:
-        keys = tuple((st.scope, st.org_code, st.pillar) for st in statuses)
-        if (keys != self._trends_key or self._trends_at is None
-                or not timedelta(0) <= now - self._trends_at < TREND_REUSE):
-            self._then_levels = queries_trend.levels_then(db, statuses, now - queries_trend.DEFAULT_BACK)
-            self._trends_key, self._trends_at = keys, now
-        return queries_trend.trends(db, statuses, now, then_levels=self._then_levels)
 
     def _filter_and_sort(self, providers: list, trends: dict, now: datetime) -> list:
         sector = self.sector_filter.currentData()
@@ -429,7 +449,8 @@ class OverviewView(QWidget):
                     self._fit(tile, width)
                 elif tile.minimumWidth() != width or tile.maximumWidth() != width:
                     tile.setFixedWidth(width)   # the column's width now; the height when shown
-            row_top += max(t.minimumHeight() or t.sizeHint().height() for t in row) + spacing
+            if on_screen:   # (a row below the screen has every later one below it: no need to measure them)
+                row_top += max(t.minimumHeight() or t.sizeHint().height() for t in row) + spacing
 
     def _scrolled(self, *_args) -> None:
         if self.tiles and self.isVisible():

@@ -73,8 +73,10 @@ WHERE id IN (SELECT (SELECT b.id FROM opel_assessment AS b WHERE b.scope = ?1 AN
              FROM opel_keys WHERE opel_keys.k IS NOT NULL)
 ORDER BY id"""
 _STATEMENTS = {scope: _LATEST.format(key="org_code" if scope == "provider" else "pillar") for scope in SCOPES}
+# In the index's own order (assessment, then id): each assessment's parameters in the order
+# received, with no sort of the rows (ORDER BY id alone needed a temporary B-tree).
 _PARAMETERS = ("SELECT assessment_id, parameter_key, value, band, points, problem, weight FROM opel_parameter_score "
-               "WHERE assessment_id IN ({}) ORDER BY id")
+               "WHERE assessment_id IN ({}) ORDER BY assessment_id, id")
 _CHUNK = 500
 
 

@@ -12,6 +12,7 @@ from sync.connectivity import ConnectivityTracker, State
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.sync.test_apply import batch
 from scc_desktop import gui
+from ui import tasks
 from ui.main_window import MainWindow
 from ui.overview import ProviderTile
 
@@ -49,6 +50,7 @@ def test_tiles_show_level_number_and_age_worst_first(window, store):
         (4, "opel_assessment", _assessment("RBB", None, 90, at_least=3)),
     ]), ObservationValidator({}))
     window.overview.refresh()
+    assert tasks.manager().wait_idle()   # drawn since the window opened: the page is read off the UI thread
     tiles = window.overview.findChildren(ProviderTile)
     assert [t.status.org_code for t in window.overview.tiles] == ["RBB", "RAA"]
     texts = {t.status.org_code: " ".join(lbl.text() for lbl in t.findChildren(type(window.banner)))
@@ -106,6 +108,7 @@ def test_ctrl_1_to_9_switch_views(shown, qtbot):
 def test_a_tile_click_or_enter_opens_that_providers_drill_down(shown, store, qtbot):
     fill_system(store)
     shown.overview.refresh()
+    assert tasks.manager().wait_idle()
     tile = next(t for t in shown.overview.tiles if t.status.org_code == "RBB")
     qtbot.mouseClick(tile, Qt.MouseButton.LeftButton)
     assert shown.current_key() == "provider" and shown.provider.picker.currentData() == "RBB"
@@ -138,6 +141,7 @@ def test_themes_keep_opel_colours_and_a_visible_badge_border(shown, store):
     fill_system(store)
     for key in theme.THEMES:
         shown.set_theme(key)
+        assert tasks.manager().wait_idle()
         t = theme.current()
         assert shown.theme_actions[key].isChecked()
         assert f"background: {t.window}" in shown.styleSheet()

@@ -1,0 +1,75 @@
+"""The overview's page through the door: one snapshot of plain data over a real 40-provider replica."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import pytest
+
+from models.queries import trend as queries_trend
+from models.queries.opel_latest import OpelStatus
+from models.service import overview as door
+from tests.models.conftest import store, store_path  # noqa: F401
+from tests.ui.feeds import ACUTE_VALUES, NOW, Feed, forty_acute_providers
+
+CALMER = {**ACUTE_VALUES, "ed_four_hour_performance_pct": 95.0, "ga_bed_occupancy_pct": 70.0,
+          "mean_handover_minutes": 5.0, "ed_over_12h_from_arrival_pct": 0.0}
+
+
+@pytest.fixture
+def forty(store):
+    """40 acute trusts: each one assessed yesterday (26 h ago, calmer) and in the last hour."""
+    forty_acute_providers(store)
+    yesterday = Feed(first_seq=10_000)
+    for n in range(40):
+        yesterday.assessment(f"R{n:02d}", "acute", NOW - timedelta(hours=26),
+                             {**ACUTE_VALUES, "ga_bed_occupancy_pct": 80.0, "mean_handover_minutes": 10.0})
+    yesterday.apply(store)
+    return store
+
+
+def _count_then_reads(monkeypatch) -> list:
+    calls = []
+    real = queries_trend.levels_then
+    monkeypatch.setattr(queries_trend, "levels_then", lambda *a, **k: calls.append(a) or real(*a, **k))
+    return calls
+
+
+def test_the_page_is_plain_data_for_every_tile_worst_first(forty):
+    page = door.overview_page(forty, NOW)
+    assert dataclasses.is_dataclass(page) and page.__dataclass_params__.frozen
+    assert page.now == NOW
+    assert len(page.providers) == 40 and all(isinstance(p, OpelStatus) for p in page.providers)
+    levels = [p.shown_level or 0 for p in page.providers]
+    assert levels == sorted(levels, reverse=True)
+    newest = {p.org_code: p.assessed_at for p in page.providers}
+    assert newest["R00"] == NOW - timedelta(minutes=10) and newest["R39"] == NOW - timedelta(minutes=49)
+    assert page.system is None and page.pillars == {}       # the hub sent no roll-ups in this feed
+    trend = page.trends["R05"]
+    assert trend.then_assessed_at == NOW - timedelta(hours=26) and trend.then == NOW - timedelta(hours=24)
+    assert set(page.trends) == {p.org_code for p in page.providers}
+
+
+def test_the_level_24_hours_ago_is_read_again_only_when_it_may_have_moved(forty, monkeypatch):
+    first = door.overview_page(forty, NOW)
+    calls = _count_then_reads(monkeypatch)
+    # A new assessment moves one trust to the end: the same trusts in another order reuse the levels.
+    Feed(first_seq=20_000).assessment("R00", "acute", NOW + timedelta(minutes=1), CALMER).apply(forty)
+    later = door.overview_page(forty, NOW + timedelta(minutes=2), reuse=first)
+    assert first.providers[0].org_code == "R00" == later.providers[-1].org_code
+    assert calls == [] and later.trends["R00"].then_assessed_at == NOW - timedelta(hours=26)
+    assert later.trends["R00"].now_level == later.providers[-1].shown_level == 1   # now: the new assessment
+    # Past the reuse span, a new trust, or a clock set back: read again.
+    door.overview_page(forty, NOW + door.TREND_REUSE, reuse=first)
+    door.overview_page(forty, NOW - timedelta(minutes=1), reuse=first)
+    Feed(first_seq=30_000).org("R40", "Provider 40 NHS Trust").assessment(
+        "R40", "acute", NOW, ACUTE_VALUES).apply(forty)
+    door.overview_page(forty, NOW + timedelta(minutes=2), reuse=first)
+    assert len(calls) == 3
+
+
+def test_the_page_reads_without_the_orm(forty, monkeypatch):
+    """The first paint draws this page before SQLAlchemy is loaded: the read uses the store's plain reader."""
+    monkeypatch.setattr(type(forty), "session", lambda self: pytest.fail("the overview opened a session"))
+    assert len(door.overview_page(forty, NOW).providers) == 40
