@@ -92,7 +92,8 @@ def test_a_very_long_wait_does_not_squash_the_chart(qtbot, store):
 def test_drill_down_shows_band_points_and_next_threshold_from_models_opel(qtbot, store):
     fill_system(store)
     view = _view(qtbot, ProviderView, store)
-    assert view.select_provider("RAA")
+    view.select_provider("RAA")
+    assert tasks.manager().wait_idle() and view.picker.currentData() == "RAA"   # read off the UI thread
     table = load_shipped("acute")
     rows = {view.table.item(r, 0).data(Qt.ItemDataRole.UserRole): table_text(view.table)[r]
             for r in range(view.table.rowCount())}
@@ -117,6 +118,7 @@ def test_drill_down_charts_follow_the_row_and_the_24h_7d_toggle(qtbot, store):
     fill_system(store)
     view = _view(qtbot, ProviderView, store)
     view.select_provider("RAA")
+    assert tasks.manager().wait_idle()
     row = next(r for r in range(view.table.rowCount())
                if view.table.item(r, 0).data(Qt.ItemDataRole.UserRole) == "ga_bed_occupancy_pct")
     view.table.selectRow(row)
@@ -129,6 +131,22 @@ def test_drill_down_charts_follow_the_row_and_the_24h_7d_toggle(qtbot, store):
     assert "last 7 days" in view.param_chart.title.text()
     lo, hi = view.level_chart.plot.getPlotItem().getViewBox().viewRange()[0]
     assert hi - lo == pytest.approx(7 * 86400, rel=0.03)
+
+
+def test_drill_down_to_another_provider_and_to_one_never_assessed(qtbot, store):
+    fill_system(store)
+    view = _view(qtbot, ProviderView, store)
+    assert view.picker.currentData() == "RAA"           # the worst off, first
+    view.refresh()                                      # a redraw in flight when the tile is clicked
+    view.select_provider("RBB")
+    assert tasks.manager().wait_idle()
+    assert view.picker.currentData() == "RBB" and "(RBB)" in view.summary.text()
+    assert view.table.currentRow() == 0
+    view.select_provider("RX9")                         # no assessment: the view stays where it was
+    assert tasks.manager().wait_idle()
+    assert view.picker.currentData() == "RBB" and "(RBB)" in view.summary.text()
+    view.picker.setCurrentIndex(view.picker.findData("RAA"))   # the user's own choice
+    assert tasks.manager().wait_idle() and "(RAA)" in view.summary.text()
 
 
 # --- ambulance -------------------------------------------------------------------------
