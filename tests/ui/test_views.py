@@ -178,6 +178,20 @@ def test_ambulance_marks_standards_at_exact_targets_and_reap_time_in_level(qtbot
     assert [s.name for s in view.level_chart.series] == ["REAP", "CSP"]
 
 
+def test_ambulance_picker_shows_the_service_chosen(qtbot, store):
+    f = Feed().org("RX9", "Test Ambulance Service NHS Trust", "ambulance").org("RYY", "Other Ambulance Service",
+                                                                                "ambulance")
+    f.ambulance_status(ago(30), 2, "1").ambulance_status(ago(20), 4, None, org="RYY").apply(store)
+    view = _view(qtbot, AmbulanceView, store)
+    assert view.picker.isVisibleTo(view) and view.picker.currentData() == "RX9" and "REAP 2" in view.reap_box.text()
+    view.picker.setCurrentIndex(view.picker.findData("RYY"))
+    assert tasks.manager().wait_idle()   # read off the UI thread
+    assert view.picker.currentData() == "RYY" and "REAP 4" in view.reap_box.text()
+    assert "Other Ambulance Service" in view.service.text() and "CSP —" in view.csp_box.text()
+    view.refresh()                       # a redraw keeps the choice
+    assert tasks.manager().wait_idle() and "REAP 4" in view.reap_box.text()
+
+
 # --- critical care ------------------------------------------------------------------------
 def test_critical_care_level_capacity_and_age(qtbot, store):
     fill_system(store)
