@@ -172,6 +172,7 @@ def test_wall_screen_text_fits_table_rows_and_charts(shown, store):
     shown.set_text_scale(2.0)
     offload = shown.show_view("offload")
     offload.refresh()
+    assert tasks.manager().wait_idle()   # read off the UI thread
     queues = [card.queue for card in offload.cards if card.queue.rowCount()]
     assert queues
     for q in queues:   # rows tall enough for the doubled text (were sized in the default font)

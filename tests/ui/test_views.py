@@ -64,15 +64,32 @@ def test_offload_waits_move_with_the_clock_and_chart_has_the_day(qtbot, store):
     view = OffloadView(store, lambda: now[0])
     qtbot.addWidget(view)
     view.refresh()
+    assert tasks.manager().wait_idle()   # read off the UI thread
     card = next(c for c in view.cards if c.hospital.hospital_code == "RAA")
     assert table_text(card.queue)[0][1:] == ["50 min", ">45 min"]
     now[0] = NOW + timedelta(minutes=11)
     view.refresh()
+    assert tasks.manager().wait_idle()
     card = next(c for c in view.cards if c.hospital.hospital_code == "RAA")
     assert table_text(card.queue)[0][1:] == ["1 h 01 min", ">60 min"]
     assert not view.chart.is_empty
     handed, waiting, above = view.chart.series
     assert len(handed.points) == 5 and len(waiting.points) == 3 and above.points == []
+
+
+def test_the_chart_of_one_hospital_is_drawn_from_the_page_without_a_read(qtbot, store):
+    fill_system(store)
+    view = _view(qtbot, OffloadView, store)
+    handed, waiting, _above = view.chart.series
+    assert (len(handed.points), len(waiting.points)) == (5, 3)             # all hospitals
+    view.chart_picker.setCurrentIndex(view.chart_picker.findData("RBB"))
+    assert not tasks.manager().busy                                         # nothing read for it
+    handed, waiting, _above = view.chart.series
+    assert (len(handed.points), len(waiting.points)) == (0, 1)
+    assert "Beta Hospitals NHS Foundation Trust" in view.chart.title.text()
+    view.refresh()                                                          # a redraw keeps the choice
+    assert tasks.manager().wait_idle() and view.chart_picker.currentData() == "RBB"
+    assert [len(s.points) for s in view.chart.series[:2]] == [0, 1]
 
 
 def test_a_very_long_wait_does_not_squash_the_chart(qtbot, store):
