@@ -1,5 +1,6 @@
 """Ambulance: REAP and CSP with time in level, response times against the standards,
-and crews en route to and on site at each hospital. Reads ``models.queries.ambulance``."""
+and crews en route to and on site at each hospital. Reads the replica through the door
+(``models.service.ambulance``), off the UI thread."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QHeaderView,
 
 from models.queries import ambulance as qa
 from models.rules.ambulance_standards import STATISTICS, load_standards
+from models.service import ambulance as door
 from ui import format as fmt
-from ui import theme
+from ui import tasks, theme
 from ui.charts import Series, TimeChart, align_time_axes, colour
 from ui.widgets import EmptyOr, cell, esc, fill_table, fit_rows, make_table, muted
 
@@ -124,44 +126,40 @@ class AmbulanceView(QWidget):
                              "hospital appear here after the ambulance service's first submission "
                              "reaches the hub and this desktop syncs.", body)
         outer.addWidget(self.stack, 1)
+        self._read = tasks.LatestRead(self, self._draw)
         # Drawn by refresh(), which the window calls when the view is first shown.
 
     def refresh(self) -> None:
-        now = self.clock()
-        with self.store.session() as s:
-            services = qa.ambulance_services(s)
-            self._load_picker(services)
-            code = self.picker.currentData()
-            levels = qa.ambulance_levels(s, code, self.standards) if code else None
-            responses = qa.latest_response_times(s, code, self.standards) if code else []
-            crews = qa.crews_by_hospital(s)
-            history = qa.level_history(s, code, now - CHART_SPAN) if code else []
-            c1 = qa.response_history(s, code, "C1", now - CHART_SPAN) if code else []
-            c2 = qa.response_history(s, code, "C2", now - CHART_SPAN) if code else []
-        self.stack.show_empty(levels is None and not responses)
+        """Read the page off the UI thread; it is drawn when it arrives."""
+        now, store, standards, code = self.clock(), self.store, self.standards, self.picker.currentData()
+        self._read(lambda: door.ambulance_page(store, now, now - CHART_SPAN, standards, code))
+
+    def _draw(self, page: door.AmbulancePage) -> None:
+        now = page.now
+        self._load_picker(page)
+        self.stack.show_empty(page.levels is None and not page.responses)
         if self.stack.is_empty:
             return
-        self._draw_levels(levels, now)
-        self._draw_responses(responses, now)
+        self._draw_levels(page.levels, now)
+        self._draw_responses(list(page.responses), now)
         fill_table(self.crews, [[cell(fmt.short_name(h.name), data=h.hospital_code, tooltip=h.name),
                                  cell(str(h.en_route), align_right=True),
                                  cell(str(h.waiting), align_right=True),
                                  cell(str(h.handed_over), align_right=True),
-                                 cell(str(h.on_site), align_right=True, bold=True)] for h in crews])
+                                 cell(str(h.on_site), align_right=True, bold=True)] for h in page.crews])
         fit_rows(self.crews)
-        self._draw_charts(history, c1, c2, now)
+        self._draw_charts(page.history, page.c1, page.c2, now)
 
-    def _load_picker(self, services: list[tuple[str, str]]) -> None:
-        current = self.picker.currentData()
-        if [self.picker.itemData(i) for i in range(self.picker.count())] != [c for c, _ in services]:
-            self.picker.blockSignals(True)
+    def _load_picker(self, page: door.AmbulancePage) -> None:
+        self.picker.blockSignals(True)
+        if [self.picker.itemData(i) for i in range(self.picker.count())] != [c for c, _ in page.services]:
             self.picker.clear()
-            for code, name in services:
+            for code, name in page.services:
                 self.picker.addItem(f"{name} ({code})", code)
-            i = self.picker.findData(current)
-            self.picker.setCurrentIndex(i if i >= 0 else 0)
-            self.picker.blockSignals(False)
-        self.picker.setVisible(len(services) > 1)
+        if self.picker.findData(self.picker.currentData()) < 0:   # a choice made since stays: its read follows
+            self.picker.setCurrentIndex(self.picker.findData(page.service))
+        self.picker.blockSignals(False)
+        self.picker.setVisible(len(page.services) > 1)
 
     def _draw_levels(self, lv: qa.AmbulanceLevels | None, now: datetime) -> None:
         if lv is None:

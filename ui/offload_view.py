@@ -3,7 +3,8 @@
 Each ambulance with its own wait, longest first, flagged at the national
 bands (``resources/ambulance/handover.toml``: 15, 30, 45, 60 minutes) in
 colour and text; today's mean handover, intervals per band and hours lost;
-a chart of waits over the day. Reads ``models.queries.offload``.
+a chart of waits over the day. Reads the replica through the door (``models.service.offload``),
+off the UI thread.
 """
 
 from __future__ import annotations
@@ -24,14 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sqlalchemy import func, select
-
 from models.queries import offload as qo
 from models.rules.handover_bands import HandoverBand, load_handover
 from models.rules.intervals import fmt_number
-from models.replica.orm import HandoverEvent
+from models.service import offload as door
 from ui import format as fmt
-from ui import theme
+from ui import tasks, theme
 from ui.charts import Series, TimeChart
 from ui.widgets import EmptyOr, cell, content_width, esc, fill_table, make_table, muted
 
@@ -63,13 +62,6 @@ def band_span(band: HandoverBand) -> str:
     """A band's minutes for a column heading: "0–15", "15–30", "60+"."""
     lo, hi = fmt_number(band.range.lo), fmt_number(band.range.hi)
     return f"{lo}+" if math.isinf(band.range.hi) else f"{lo}–{hi}"
-
-
-def last_updates(session) -> dict[str, datetime]:
-    """Each hospital's newest handover update as the hub received it: the age of its card."""
-    rows = session.execute(select(HandoverEvent.hospital_code, func.max(HandoverEvent.updated_at))
-                           .group_by(HandoverEvent.hospital_code))
-    return {code: at for code, at in rows if at is not None}
 
 
 class HospitalCard(QFrame):
@@ -170,6 +162,7 @@ class OffloadView(QWidget):
         self.clock = clock
         self.table = load_handover()
         self.cards: list[HospitalCard] = []
+        self.page: door.OffloadPage | None = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         body = QWidget()
@@ -201,6 +194,7 @@ class OffloadView(QWidget):
                              "appears here once organisations and the ambulance service's handover "
                              "updates have synced from the hub.", body)
         outer.addWidget(self.stack, 1)
+        self._read = tasks.LatestRead(self, self._draw)
         # Drawn by refresh(), which the window calls when the view is first shown.
 
     def _legend(self) -> QHBoxLayout:
@@ -221,10 +215,14 @@ class OffloadView(QWidget):
         return row
 
     def refresh(self) -> None:
-        now = self.clock()
-        with self.store.session() as s:
-            board = qo.offload_board(s, now, self.table)
-            updated = last_updates(s)
+        """Read the page off the UI thread; it is drawn when it arrives."""
+        now, store, table = self.clock(), self.store, self.table
+        since = min(qo.uk_midnight(now), now - MIN_CHART_SPAN)
+        self._read(lambda: door.offload_page(store, now, since, table))
+
+    def _draw(self, page: door.OffloadPage) -> None:
+        self.page = page
+        now, board, updated = page.now, list(page.board), page.updated
         self.stack.show_empty(not board)
         for chip, severity in self.chips:  # the theme may have changed the badge border
             chip.setStyleSheet(theme.badge_css(theme.severity_colours(severity), padding="1px 6px"))
@@ -258,13 +256,12 @@ class OffloadView(QWidget):
         self.chart_picker.blockSignals(False)
 
     def _draw_chart(self) -> None:
-        now = self.clock()
-        since = min(qo.uk_midnight(now), now - MIN_CHART_SPAN)
-        code = self.chart_picker.currentData()
-        with self.store.session() as s:
-            done, waiting = qo.waits_today(s, now, self.table, code, window=now - since)
+        if self.page is None:
+            return
+        now, since, code = self.page.now, self.page.since, self.chart_picker.currentData()
+        done = [c for c in self.page.done if code is None or c.hospital_code == code]
         names = {c.hospital.hospital_code: c.hospital.name for c in self.cards}
-        waiting = [w for w in waiting if w.arrived_at >= since]
+        waiting = [w for w in self.page.waiting if w.arrived_at >= since and (code is None or w.hospital_code == code)]
         # One very long wait would squash every other point to the floor: the scale stops at
         # twice the top band's edge and longer waits sit on that line as ↑, their wait in the hover.
         top_band = self.table.bands[-1].range.lo

@@ -3,7 +3,7 @@
 Each parameter's value, band, points and the threshold to the next worse
 band; declared against calculated level with the reason; a chart of the
 chosen parameter and of the provider's OPEL level over 24 hours or 7 days.
-Reads the replica through ``models.queries.provider`` only.
+Reads the replica through the door (``models.service.provider``), off the UI thread.
 """
 
 from __future__ import annotations
@@ -24,18 +24,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models.queries import opel_history
-from models.queries import opel_latest
 from models.queries import provider as queries_provider
 from models.rules.opel import NextThreshold
+from models.service import provider as door
 from ui import format as fmt
-from ui import theme
+from ui import tasks, theme
 from ui.charts import LEVEL_TICKS, Series, TimeChart, align_time_axes, colour
 from ui.theme import OPEL_WORDS, badge_css, opel_colours, opel_label
 from ui.widgets import EmptyOr, cell, esc, fill_table, make_table, muted
 
 STALE_AFTER = timedelta(minutes=60)
 RANGES = {"24 hours": timedelta(hours=24), "7 days": timedelta(days=7)}
+LONGEST = max(RANGES.values())   # a page holds this much, so the period toggle needs no read
 SIGNS = {"above": ">", "at_or_above": "≥", "below": "<", "at_or_below": "≤"}
 HEADERS = ("Parameter", "Value", "Band", "Points", "Next worse band", "Data age")
 
@@ -76,7 +76,10 @@ class ProviderView(QWidget):
         self.store = store
         self.clock = clock
         self.detail: queries_provider.ProviderDetail | None = None
+        self.page: door.ProviderPage | None = None
         self.span = RANGES["24 hours"]
+        self._wanted: str | None = None         # asked for by select_provider, until it is drawn
+        self._asked: tuple[str, ...] = ()       # what the newest read asked for
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         top = QHBoxLayout()
@@ -139,20 +142,15 @@ class ProviderView(QWidget):
                              "bands and points appear here once the hub has scored its first "
                              "submission and this desktop has synced.", body)
         outer.addWidget(self.stack, 1)
+        self._read = tasks.LatestRead(self, self._draw)
         # Drawn by refresh(), which the window calls when the view is first shown.
 
     # --- choosing -----------------------------------------------------------
-    def select_provider(self, org_code: str) -> bool:
-        """Show ``org_code``; False when it has no assessment on this desktop."""
-        self._load_providers()
-        i = self.picker.findData(org_code)
-        if i < 0:
-            return False
-        if i == self.picker.currentIndex():
-            self.refresh()
-        else:
-            self.picker.setCurrentIndex(i)
-        return True
+    def select_provider(self, org_code: str) -> None:
+        """Show ``org_code`` once it is read; a provider with no assessment on this desktop leaves
+        the view on the one it shows."""
+        self._wanted = org_code
+        self.refresh()
 
     def set_span(self, span: timedelta) -> None:
         self.span = span
@@ -164,36 +162,37 @@ class ProviderView(QWidget):
         self.set_span(list(RANGES.values())[index])
 
     def _picked(self, _index: int) -> None:
-        self.table.setCurrentCell(-1, -1)
+        self._wanted = None   # the user's choice wins over a drill-down still being read
         self.refresh()
 
-    def _load_providers(self) -> None:
-        with self.store.session() as s:
-            refs = queries_provider.scored_providers(s)
-            current = self.picker.currentData()
-            if current is None:  # first time: start with the worst-off provider
-                worst = opel_latest.latest_opel(s, "provider")
-                current = worst[0].org_code if worst else None
+    def _load_providers(self, page: door.ProviderPage) -> None:
         codes = [self.picker.itemData(i) for i in range(self.picker.count())]
-        if codes != [r.org_code for r in refs]:
-            self.picker.blockSignals(True)
-            self.picker.clear()
-            for r in refs:
-                self.picker.addItem(f"{r.name} ({r.org_code})", r.org_code)
-            self.picker.blockSignals(False)
-        i = self.picker.findData(current)
         self.picker.blockSignals(True)
-        self.picker.setCurrentIndex(i if i >= 0 else (0 if refs else -1))
+        if codes != [r.org_code for r in page.providers]:
+            self.picker.clear()
+            for r in page.providers:
+                self.picker.addItem(f"{r.name} ({r.org_code})", r.org_code)
+        self.picker.setCurrentIndex(self.picker.findData(page.org_code))
         self.picker.blockSignals(False)
 
     # --- drawing ------------------------------------------------------------
     def refresh(self) -> None:
+        """Read the page off the UI thread; it is drawn when it arrives."""
         for b in self.range_group.buttons():  # the theme's text size may have changed
             fit_bold(b)
-        self._load_providers()
-        code = self.picker.currentData()
-        with self.store.session() as s:
-            self.detail = queries_provider.provider_detail(s, code) if code else None
+        asked = tuple(c for c in (self._wanted, self.picker.currentData()) if c)
+        now, store, self._asked = self.clock(), self.store, asked
+        self._read(lambda: door.provider_page(store, now, now - LONGEST, asked))
+
+    def _draw(self, page: door.ProviderPage) -> None:
+        if page.asked != self._asked:
+            return   # read for another provider: the read asked since is drawn instead
+        another = page.org_code != (self.detail.org_code if self.detail else None)
+        self._wanted = None
+        self.page, self.detail = page, page.detail
+        self._load_providers(page)
+        if another:
+            self.table.setCurrentCell(-1, -1)   # its chart starts at its first row, not the last one's
         self.stack.show_empty(self.detail is None)
         if self.detail is None:
             return
@@ -202,7 +201,7 @@ class ProviderView(QWidget):
         self._draw_charts()
 
     def _draw_header(self) -> None:
-        d, now = self.detail, self.clock()
+        d, now = self.detail, self.page.now
         level = d.shown_level
         self.badge.setText(f"<span style='font-size:x-large'>{opel_label(level, d.at_least_level)}</span>"
                            f"<br>{OPEL_WORDS.get(level or 0, 'incomplete')}")
@@ -229,7 +228,7 @@ class ProviderView(QWidget):
                           "Next worse band: where the value would start to earn more points.")
 
     def _draw_table(self) -> None:
-        now, rows = self.clock(), []
+        now, rows = self.page.now, []
         for ln in self.detail.lines:
             stale = fmt.is_stale(now, ln.observed_at, STALE_AFTER)
             age = (("STALE · " if stale else "") + f"{fmt.local_time(ln.observed_at)} · "
@@ -258,10 +257,8 @@ class ProviderView(QWidget):
         if self.detail is None:
             return
         self._draw_parameter()
-        now = self.clock()
-        with self.store.session() as s:
-            history = opel_history.opel_history(s, self.detail.org_code, now - self.span)
-        points = [(t, float(lv)) for t, lv in history if lv]
+        now = self.page.now
+        points = [(t, float(lv)) for t, lv in self.page.levels if lv and t >= now - self.span]
         self.level_chart.title.setText(f"<b>OPEL level, last {self._span_words()}</b>")
         self.level_chart.set_data(
             [Series("OPEL", points, theme.current().chart_fg, step=True, until=now, width=2.5, size=7,
@@ -275,10 +272,8 @@ class ProviderView(QWidget):
             return
         row = max(0, self.table.currentRow())
         line = self.detail.lines[min(row, len(self.detail.lines) - 1)]
-        now = self.clock()
-        with self.store.session() as s:
-            points = queries_provider.parameter_series(s, self.detail.org_code, [line.key],
-                                                       now - self.span)[line.key]
+        now = self.page.now
+        points = [(t, v) for t, v in self.page.series.get(line.key, []) if t >= now - self.span]
         self.param_chart.title.setText(f"<b>{esc(line.name)}, last {self._span_words()}</b>")
         unit = fmt.unit_suffix(line.unit)
         self.param_chart.plot.setLabel("left", unit)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.rules.handover_bands import HandoverBand, HandoverSummary, HandoverTable, load_handover, summarise
@@ -155,3 +155,10 @@ def waits_today(session: Session, now: datetime, table: HandoverTable | None = N
     since = now - window if window is not None else uk_midnight(now)
     return (completed_since(session, since, table, hospital_code),
             offload_queue(session, now, table, hospital_code))
+
+
+def last_updates(session: Session) -> dict[str, datetime]:
+    """Each hospital's newest handover update as the hub received it: the age of its card."""
+    rows = session.execute(select(HandoverEvent.hospital_code, func.max(HandoverEvent.updated_at))
+                           .group_by(HandoverEvent.hospital_code))
+    return {code: at for code, at in rows if at is not None}

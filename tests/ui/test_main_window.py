@@ -80,7 +80,7 @@ from PySide6.QtWidgets import QComboBox, QPushButton, QTableWidget  # noqa: E402
 
 from sync.engine import CycleResult  # noqa: E402
 from tests.ui.feeds import fill_system  # noqa: E402
-from ui import theme  # noqa: E402
+from ui import tasks, theme  # noqa: E402
 from ui.charts import TimeChart  # noqa: E402
 from ui.choices import VIEW_KEYS, VIEWS  # noqa: E402
 
@@ -111,12 +111,14 @@ def test_a_tile_click_or_enter_opens_that_providers_drill_down(shown, store, qtb
     assert tasks.manager().wait_idle()
     tile = next(t for t in shown.overview.tiles if t.status.org_code == "RBB")
     qtbot.mouseClick(tile, Qt.MouseButton.LeftButton)
+    assert tasks.manager().wait_idle()   # the drill-down is read off the UI thread
     assert shown.current_key() == "provider" and shown.provider.picker.currentData() == "RBB"
     assert "Beta Hospitals" in shown.provider.summary.text()
     shown.show_view("overview")
     tile = next(t for t in shown.overview.tiles if t.status.org_code == "RAA")
     tile.setFocus()
     qtbot.keyClick(tile, Qt.Key.Key_Return)
+    assert tasks.manager().wait_idle()
     assert shown.current_key() == "provider" and shown.provider.picker.currentData() == "RAA"
 
 
@@ -174,6 +176,7 @@ def test_wall_screen_text_fits_table_rows_and_charts(shown, store):
     shown.set_text_scale(2.0)
     offload = shown.show_view("offload")
     offload.refresh()
+    assert tasks.manager().wait_idle()   # read off the UI thread
     queues = [card.queue for card in offload.cards if card.queue.rowCount()]
     assert queues
     for q in queues:   # rows tall enough for the doubled text (were sized in the default font)

@@ -82,6 +82,7 @@ def test_provider_drill_down_shows_the_reason_and_name_as_typed(qtbot, store):
     view = _view(qtbot, ProviderView, store)
     view.picker.setCurrentIndex(view.picker.findData("RAA"))
     view.refresh()
+    assert tasks.manager().wait_idle()   # read off the UI thread
     text = label_seen(view.summary)
     assert NAME in text and f"Reason: {BOLD}" in text and LINK in text
 

@@ -64,15 +64,32 @@ def test_offload_waits_move_with_the_clock_and_chart_has_the_day(qtbot, store):
     view = OffloadView(store, lambda: now[0])
     qtbot.addWidget(view)
     view.refresh()
+    assert tasks.manager().wait_idle()   # read off the UI thread
     card = next(c for c in view.cards if c.hospital.hospital_code == "RAA")
     assert table_text(card.queue)[0][1:] == ["50 min", ">45 min"]
     now[0] = NOW + timedelta(minutes=11)
     view.refresh()
+    assert tasks.manager().wait_idle()
     card = next(c for c in view.cards if c.hospital.hospital_code == "RAA")
     assert table_text(card.queue)[0][1:] == ["1 h 01 min", ">60 min"]
     assert not view.chart.is_empty
     handed, waiting, above = view.chart.series
     assert len(handed.points) == 5 and len(waiting.points) == 3 and above.points == []
+
+
+def test_the_chart_of_one_hospital_is_drawn_from_the_page_without_a_read(qtbot, store):
+    fill_system(store)
+    view = _view(qtbot, OffloadView, store)
+    handed, waiting, _above = view.chart.series
+    assert (len(handed.points), len(waiting.points)) == (5, 3)             # all hospitals
+    view.chart_picker.setCurrentIndex(view.chart_picker.findData("RBB"))
+    assert not tasks.manager().busy                                         # nothing read for it
+    handed, waiting, _above = view.chart.series
+    assert (len(handed.points), len(waiting.points)) == (0, 1)
+    assert "Beta Hospitals NHS Foundation Trust" in view.chart.title.text()
+    view.refresh()                                                          # a redraw keeps the choice
+    assert tasks.manager().wait_idle() and view.chart_picker.currentData() == "RBB"
+    assert [len(s.points) for s in view.chart.series[:2]] == [0, 1]
 
 
 def test_a_very_long_wait_does_not_squash_the_chart(qtbot, store):
@@ -92,7 +109,8 @@ def test_a_very_long_wait_does_not_squash_the_chart(qtbot, store):
 def test_drill_down_shows_band_points_and_next_threshold_from_models_opel(qtbot, store):
     fill_system(store)
     view = _view(qtbot, ProviderView, store)
-    assert view.select_provider("RAA")
+    view.select_provider("RAA")
+    assert tasks.manager().wait_idle() and view.picker.currentData() == "RAA"   # read off the UI thread
     table = load_shipped("acute")
     rows = {view.table.item(r, 0).data(Qt.ItemDataRole.UserRole): table_text(view.table)[r]
             for r in range(view.table.rowCount())}
@@ -117,6 +135,7 @@ def test_drill_down_charts_follow_the_row_and_the_24h_7d_toggle(qtbot, store):
     fill_system(store)
     view = _view(qtbot, ProviderView, store)
     view.select_provider("RAA")
+    assert tasks.manager().wait_idle()
     row = next(r for r in range(view.table.rowCount())
                if view.table.item(r, 0).data(Qt.ItemDataRole.UserRole) == "ga_bed_occupancy_pct")
     view.table.selectRow(row)
@@ -129,6 +148,22 @@ def test_drill_down_charts_follow_the_row_and_the_24h_7d_toggle(qtbot, store):
     assert "last 7 days" in view.param_chart.title.text()
     lo, hi = view.level_chart.plot.getPlotItem().getViewBox().viewRange()[0]
     assert hi - lo == pytest.approx(7 * 86400, rel=0.03)
+
+
+def test_drill_down_to_another_provider_and_to_one_never_assessed(qtbot, store):
+    fill_system(store)
+    view = _view(qtbot, ProviderView, store)
+    assert view.picker.currentData() == "RAA"           # the worst off, first
+    view.refresh()                                      # a redraw in flight when the tile is clicked
+    view.select_provider("RBB")
+    assert tasks.manager().wait_idle()
+    assert view.picker.currentData() == "RBB" and "(RBB)" in view.summary.text()
+    assert view.table.currentRow() == 0
+    view.select_provider("RX9")                         # no assessment: the view stays where it was
+    assert tasks.manager().wait_idle()
+    assert view.picker.currentData() == "RBB" and "(RBB)" in view.summary.text()
+    view.picker.setCurrentIndex(view.picker.findData("RAA"))   # the user's own choice
+    assert tasks.manager().wait_idle() and "(RAA)" in view.summary.text()
 
 
 # --- ambulance -------------------------------------------------------------------------
@@ -158,6 +193,20 @@ def test_ambulance_marks_standards_at_exact_targets_and_reap_time_in_level(qtbot
     assert met.background().color().name() == theme.MET_COLOURS[0]
     assert table_text(view.crews)[0] == ["Alpha Hospitals", "1", "1", "0", "1"]
     assert [s.name for s in view.level_chart.series] == ["REAP", "CSP"]
+
+
+def test_ambulance_picker_shows_the_service_chosen(qtbot, store):
+    f = Feed().org("RX9", "Test Ambulance Service NHS Trust", "ambulance").org("RYY", "Other Ambulance Service",
+                                                                                "ambulance")
+    f.ambulance_status(ago(30), 2, "1").ambulance_status(ago(20), 4, None, org="RYY").apply(store)
+    view = _view(qtbot, AmbulanceView, store)
+    assert view.picker.isVisibleTo(view) and view.picker.currentData() == "RX9" and "REAP 2" in view.reap_box.text()
+    view.picker.setCurrentIndex(view.picker.findData("RYY"))
+    assert tasks.manager().wait_idle()   # read off the UI thread
+    assert view.picker.currentData() == "RYY" and "REAP 4" in view.reap_box.text()
+    assert "Other Ambulance Service" in view.service.text() and "CSP —" in view.csp_box.text()
+    view.refresh()                       # a redraw keeps the choice
+    assert tasks.manager().wait_idle() and "REAP 4" in view.reap_box.text()
 
 
 # --- critical care ------------------------------------------------------------------------

@@ -1,0 +1,41 @@
+"""The ambulance view's page: one service's REAP and CSP levels with their history, its response
+times against the standards, and the crews en route to and on site at each hospital."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from models.queries import ambulance as qa
+from models.rules.ambulance_standards import AmbulanceStandards
+
+
+@dataclass(frozen=True)
+class AmbulancePage:
+    now: datetime
+    services: tuple[tuple[str, str], ...]   # (org code, name) of each service with a REAP report, by code
+    service: str | None                     # the one shown (None: no service has reported)
+    levels: qa.AmbulanceLevels | None
+    responses: tuple[qa.CategoryResponse, ...]
+    crews: tuple[qa.HospitalCrews, ...]     # every hospital, zeros included
+    history: tuple[qa.LevelChange, ...]     # REAP and CSP changes since the charts' start
+    c1: tuple[tuple[datetime, float | None, float | None], ...]   # (period end, mean, 90th centile) minutes
+    c2: tuple[tuple[datetime, float | None, float | None], ...]
+
+
+def ambulance_page(store, now: datetime, since: datetime, standards: AmbulanceStandards,
+                   service: str | None = None) -> AmbulancePage:
+    """One snapshot of the replica: ``service`` (or, when it has not reported, the first service
+    by code) checked against ``standards``, its charts from ``since``."""
+    with store.session() as s:
+        services = tuple(qa.ambulance_services(s))
+        codes = [c for c, _name in services]
+        code = service if service in codes else (codes[0] if codes else None)
+        crews = tuple(qa.crews_by_hospital(s))
+        if code is None:
+            return AmbulancePage(now, services, None, None, (), crews, (), (), ())
+        return AmbulancePage(
+            now, services, code, qa.ambulance_levels(s, code, standards),
+            tuple(qa.latest_response_times(s, code, standards)), crews,
+            tuple(qa.level_history(s, code, since)),
+            tuple(qa.response_history(s, code, "C1", since)), tuple(qa.response_history(s, code, "C2", since)))

@@ -1,0 +1,46 @@
+"""The provider drill-down's page: the providers to choose from, why the chosen one is at its OPEL
+level, and its level and every parameter's values over a period."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from models.queries import opel_history, opel_latest
+from models.queries import provider as qp
+
+
+@dataclass(frozen=True)
+class ProviderPage:
+    now: datetime
+    since: datetime                  # the charts' data start here: the view cuts it to the period shown
+    asked: tuple[str, ...]           # the providers asked for, in order of preference
+    providers: tuple[qp.ProviderRef, ...]   # every provider with an assessment, by name
+    detail: qp.ProviderDetail | None        # the provider shown (None: no provider is assessed)
+    levels: tuple[tuple[datetime, int | None], ...]     # its shown level at each assessment, oldest first
+    series: dict[str, list[tuple[datetime, float]]]     # parameter key -> observed values, oldest first
+
+    @property
+    def org_code(self) -> str | None:
+        return self.detail.org_code if self.detail else None
+
+
+def provider_page(store, now: datetime, since: datetime, asked: Sequence[str] = ()) -> ProviderPage:
+    """One snapshot of the replica: the first of ``asked`` that has an assessment is explained (with
+    nothing asked, the worst-off provider; else the first by name), its charts' data from ``since``."""
+    asked = tuple(asked)
+    with store.session() as s:
+        providers = tuple(qp.scored_providers(s))
+        codes = {p.org_code for p in providers}
+        code = next((c for c in asked if c in codes), None)
+        if code is None and not asked:   # first look: start with the provider under most pressure
+            worst = opel_latest.latest_opel(s, "provider")
+            code = next((w.org_code for w in worst if w.org_code in codes), None)
+        if code is None and providers:
+            code = providers[0].org_code
+        detail = qp.provider_detail(s, code) if code else None
+        levels = tuple(opel_history.opel_history(s, code, since)) if detail else ()
+        keys = [ln.key for ln in detail.lines] if detail else []
+        series = qp.parameter_series(s, code, keys, since) if keys else {}
+    return ProviderPage(now, since, asked, providers, detail, levels, series)
