@@ -65,6 +65,10 @@ def _demo(args, stop_signals=None) -> int:
 
     check_view_options(args)
     folder = check_demo_options(args)
+    if args.screenshot is None:   # before the hub starts: Qt's abort would come only after it
+        from scc_desktop import display_check
+
+        display_check.check()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     if args.screenshot is not None or stop_signals is not None:
         return _run_demo(args, folder, stop_signals)
