@@ -166,7 +166,7 @@ def _simulate(args: argparse.Namespace) -> int:
                         retries=args.retries, stop=stop)
 
         def sink(sub):
-            result = sender.send(sub.payload)
+            result = sender.send(sub.payload, deliberate=len(sub.faults))
             if result.http_status == 401 and not token_refused:
                 # A token the hub does not know will not work on the next submission either.
                 token_refused.append(result)
