@@ -10,6 +10,7 @@ from pathlib import Path
 from scc_desktop import paths
 from scc_desktop.commands.app import add_view_options, check_view_options
 from scc_desktop.errors import UserError
+from scc_desktop.folder_lock import FolderLock
 
 MAX_HISTORY_HOURS = 24 * 366
 
@@ -81,13 +82,14 @@ def _demo(args, stop_signals=None) -> int:
 
         display_check.check()
     console_logging(getattr(args, "verbose", 0))
-    if args.screenshot is not None or stop_signals is not None:
-        return _run_demo(args, folder, stop_signals)
-    with StopSignals() as stop:
-        try:
-            return stop.exit_code(_run_demo(args, folder, stop))
-        except Stopped as exc:   # while the demo was starting: its finally stopped the hub
-            return exc.exit_code
+    with FolderLock(folder):   # a second demo here would start a second hub on the same files
+        if args.screenshot is not None or stop_signals is not None:
+            return _run_demo(args, folder, stop_signals)
+        with StopSignals() as stop:
+            try:
+                return stop.exit_code(_run_demo(args, folder, stop))
+            except Stopped as exc:   # while the demo was starting: its finally stopped the hub
+                return exc.exit_code
 
 
 def _run_demo(args, folder: Path, stop_signals) -> int:

@@ -44,3 +44,24 @@ def test_demo_starts_hub_and_simulator_and_shows_the_system(tmp_path, qapp):
     assert again.returncode == 0, again.stderr[-2000:]
     assert "Running upgrade" not in again.stderr
     assert "sync.hub: OPEL table for acute" in again.stderr
+
+
+def test_a_second_demo_on_the_same_folder_says_one_is_running(tmp_path):
+    folder = tmp_path / "demo"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCC_")}
+    env.update(HOME=str(tmp_path), QT_QPA_PLATFORM="offscreen", XDG_DATA_HOME=str(tmp_path / "data"),
+               XDG_CONFIG_HOME=str(tmp_path / "config"))
+    first = subprocess.Popen([sys.executable, "-m", "scc_desktop", "demo", "--folder", str(folder),
+                              "--history-hours", "0"], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True, stdin=subprocess.DEVNULL)
+    try:
+        assert "Demo hub on" in first.stdout.readline()
+        second = _demo(folder, tmp_path / "second.png", tmp_path)
+        assert second.returncode == 1, second.stderr[-2000:]
+        assert f"already running (process {first.pid})" in second.stderr and "Traceback" not in second.stderr
+        assert not (tmp_path / "second.png").exists()
+    finally:
+        first.terminate()
+        first.wait(30)
+    # Once the first has gone, the folder is free again.
+    assert _demo(folder, tmp_path / "third.png", tmp_path).returncode == 0
