@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="hub_command", metavar="SUBCOMMAND", required=True)
 
     p = sub.add_parser("serve", help="run the hub until interrupted")
-    _db_arg(p)
+    _db_arg(p, create=False)   # serving is how a hub's database is first made
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1, this computer only; the hub speaks plain "
                         "HTTP, so put a TLS proxy in front before listening on a network)")
@@ -103,10 +103,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_org_list)
 
 
-def _db_arg(p: argparse.ArgumentParser) -> None:
+def _db_arg(p: argparse.ArgumentParser, *, create: bool = True) -> None:
     p.add_argument("--db", default=None, metavar="URL",
                    help=f"hub database: sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB "
                         f"(default ${DB_ENV} or hub.db in the per-user data folder)")
+    if create:
+        # A typo in --db made a new empty hub and printed a token the running hub refused.
+        p.add_argument("--create", action="store_true",
+                       help="make the SQLite hub database if it does not exist (default: refuse)")
 
 
 def _hub(args, **config):
@@ -117,12 +121,32 @@ def _hub(args, **config):
     from sqlalchemy.exc import SQLAlchemyError
 
     url = args.db or default_db_url()
+    _refuse_missing(url, args)
     try:
         return Hub(HubConfig(db_url=url, **config))
     except (DatabaseError, TableError) as exc:
         raise UserError(str(exc)) from None
     except SQLAlchemyError as exc:
         raise UserError(f"cannot open the hub database {url}: {getattr(exc, 'orig', None) or exc}") from None
+
+
+def _refuse_missing(url: str, args) -> None:
+    """A management command on a SQLite file that is not there: a typo, not a new hub (unless --create)."""
+    if getattr(args, "handler", None) is _serve or getattr(args, "create", False):
+        return
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return   # Hub() names a bad URL
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return
+    path = Path(parsed.database).expanduser()
+    if not path.exists():
+        raise UserError(f"the hub database {path} does not exist; check --db (or ${DB_ENV}), "
+                        "or add --create to make a new, empty hub there")
 
 
 def _serve(args) -> int:
