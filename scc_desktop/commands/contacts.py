@@ -8,6 +8,7 @@ kept in the replica's quarantine), 2 when the file cannot be read at all.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from scc_desktop import paths
@@ -130,7 +131,9 @@ def _export(args) -> int:
     data = contacts.write_csv(rows) if args.format == "csv" else contacts.write_vcard(rows, args.vcard_version)
     try:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_bytes(data)
+        # Staff phone numbers and addresses: the owner's only, whatever the umask.
+        with os.fdopen(os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
+            fh.write(data)
     except OSError as exc:
         raise UserError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     print(f"Exported {len(rows)} contact(s) to {args.out} ({args.format}).")
