@@ -1,7 +1,8 @@
 """``scc-desktop hub``: run the feed hub and manage its tokens and organisations.
 
 - ``hub serve [--db URL] [--host H] [--port P] [--bootstrap-token-file F] [--orgs FILE]``
-- ``hub token create --user NAME --role ROLE [--org ODS]`` prints the token once;
+- ``hub token create --user NAME --role ROLE [--org ODS] [--out FILE]`` prints the token once
+  (or writes it to a new owner-only FILE); ``--create`` makes a missing hub database;
   ``hub token list [--all]``; ``hub token revoke (ID | --user NAME)``
 - ``hub org add ODS --name N --sector S [--size X] [--region R]``;
   ``hub org import FILE`` (CSV or JSON); ``hub org list``
@@ -72,6 +73,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--role", required=True, help="room_lead, room_support, director_on_call, clinician, "
                                                  "viewer, provider_submitter or admin")
     p.add_argument("--org", metavar="ODS", help="organisation a provider_submitter may submit for")
+    p.add_argument("--out", type=Path, metavar="FILE",
+                   help="write the token to FILE (new, readable by you only) instead of printing it")
     p.set_defaults(handler=_token_create)
     p = tsub.add_parser("list", help="list tokens (never their secret)")
     _db_arg(p)
@@ -198,6 +201,8 @@ def _bootstrap(hub, auth, path: Path) -> None:
 def _token_create(args) -> int:
     from sync.hub import auth
 
+    if args.out is not None and args.out.exists():   # checked first: no token made in vain
+        raise UserError(f"--out {args.out}: already exists; give a new file name")
     hub = _hub(args)
     try:
         token_id, token = auth.create_token(hub.db, args.user, args.role, args.org)
@@ -205,8 +210,19 @@ def _token_create(args) -> int:
         raise UserError(str(exc), 2) from None
     finally:
         hub.close()
-    print(token)
-    print(f"token {token_id} for {args.user} ({args.role}); it is shown only now: store it safely",
+    if args.out is None:
+        print(token)
+        print(f"token {token_id} for {args.user} ({args.role}); it is shown only now: store it safely",
+              file=sys.stderr)
+        return 0
+    try:
+        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(token + "\n")
+    except OSError as exc:
+        raise UserError(f"--out {args.out}: cannot be written ({exc.strerror or exc}); token {token_id} "
+                        f"was made: revoke it with 'scc-desktop hub token revoke {token_id}'") from None
+    print(f"token {token_id} for {args.user} ({args.role}) written to {args.out} (readable by you only)",
           file=sys.stderr)
     return 0
 

@@ -54,3 +54,21 @@ def test_create_makes_the_hub_database_readable_by_its_owner_only(tmp_path, caps
     # Now that it exists, later commands take it without --create.
     code, out, _ = _hub(capsys, "token", "list", "--db", f"sqlite:///{db}")
     assert code == 0 and "Room lead" in out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX mode bits")
+def test_token_create_out_writes_the_token_to_an_owner_only_file(tmp_path, capsys):
+    db, out = tmp_path / "hub.db", tmp_path / "room.token"
+    old = os.umask(0o022)
+    try:
+        code, printed, err = _hub(capsys, "token", "create", "--create", "--db", f"sqlite:///{db}",
+                                  "--user", "Room lead", "--role", "room_lead", "--out", str(out))
+    finally:
+        os.umask(old)
+    assert code == 0, err
+    token = out.read_text().strip()
+    assert token.startswith("scc_") and token not in printed and token not in err
+    assert str(out) in err and stat.S_IMODE(out.stat().st_mode) == 0o600
+    code, _, err = _hub(capsys, "token", "create", "--db", f"sqlite:///{db}", "--user", "x",
+                        "--role", "room_lead", "--out", str(out))
+    assert code == 1 and "already exists" in err and out.read_text().strip() == token
