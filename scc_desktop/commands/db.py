@@ -52,7 +52,7 @@ def _path(args) -> Path:
     return path
 
 
-def _cannot_create(path: Path, exc: OSError) -> str:
+def cannot_create(path: Path, exc: OSError, *, hint: str = "choose another --path") -> str:
     """Why a replica cannot be made at ``path``, in words (the folder, not errno)."""
     folder = path.parent
     if not folder.exists():
@@ -63,7 +63,7 @@ def _cannot_create(path: Path, exc: OSError) -> str:
         reason = f"the folder {folder} is not writable"
     else:
         reason = f"the folder {folder} does not take new files ({exc.strerror or exc})"
-    return f"cannot create the replica {path}: {reason}; choose another --path"
+    return f"cannot create the replica {path}: {reason}; {hint}"
 
 
 def _init(args) -> int:
@@ -79,7 +79,7 @@ def _init(args) -> int:
     except (StoreError, keyfile.KeyHeaderError) as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:  # folder missing, not a folder, not writable, a read-only file system
-        raise UserError(_cannot_create(path, exc)) from None
+        raise UserError(cannot_create(path, exc)) from None
     with store:
         print(f"Created encrypted replica {path} (cipher {store.cipher}, schema {store.schema_revision()}).")
         print(f"Keep {keyfile.header_path(path)} with it: without that file the replica cannot be opened.")
