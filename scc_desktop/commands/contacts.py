@@ -12,17 +12,18 @@ import os
 from pathlib import Path
 
 from scc_desktop import paths
+from scc_desktop.commands.replica_option import add_path_option
 from scc_desktop.errors import UserError
 
 
 def register(subparsers) -> None:
     contacts = subparsers.add_parser("contacts", help="the contact directory: import, export, search, on call")
+    add_path_option(contacts, action=False)
     sub = contacts.add_subparsers(dest="contacts_command", metavar="ACTION", required=True)
 
     def leaf(name: str, help_text: str, handler):
         p = sub.add_parser(name, help=help_text)
-        p.add_argument("--path", type=Path, default=None,
-                       help="replica file (default: the per-user data folder)")
+        add_path_option(p, action=True)
         p.set_defaults(handler=handler)
         return p
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from scc_desktop import paths
+from scc_desktop.commands.replica_option import add_path_option
 from scc_desktop.errors import UserError
 
 NEW_PASSPHRASE_ENV = "SCC_NEW_PASSPHRASE"
@@ -20,28 +21,33 @@ NEW_PASSPHRASE_ENV = "SCC_NEW_PASSPHRASE"
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("db", help="create, inspect and re-key the encrypted replica")
-    parser.add_argument("--path", type=Path, default=None,
-                        help="replica file (default: the per-user data folder)")
+    add_path_option(parser, action=False)
     sub = parser.add_subparsers(dest="db_command", metavar="ACTION", required=True)
 
     init = sub.add_parser("init", help="create a new encrypted replica")
     init.add_argument("--remember", action="store_true",
                       help="also keep the unlock key in the OS keyring")
+    add_path_option(init, action=True)
     init.set_defaults(handler=_init)
 
     info = sub.add_parser("info", help="show cipher, key derivation, schema and row counts")
+    add_path_option(info, action=True)
     info.set_defaults(handler=_info)
 
     passwd = sub.add_parser("passwd", help="change the passphrase (re-wraps the key; data untouched)")
+    add_path_option(passwd, action=True)
     passwd.set_defaults(handler=_passwd)
 
     remember = sub.add_parser("remember", help="keep the unlock key in the OS keyring")
+    add_path_option(remember, action=True)
     remember.set_defaults(handler=_remember)
 
     forget = sub.add_parser("forget", help="remove the unlock key from the OS keyring")
+    add_path_option(forget, action=True)
     forget.set_defaults(handler=_forget)
 
     check = sub.add_parser("check", help="run SQLite's integrity check on the replica")
+    add_path_option(check, action=True)
     check.set_defaults(handler=_check)
 
 
