@@ -51,6 +51,7 @@ class SendStats:
     refused: int = 0                  # whole submissions the hub refused (4xx)
     failed: int = 0                   # gave up after retries
     retries: int = 0
+    deliberate_items: int = 0         # items the simulator malformed on purpose
 
     def add(self, result: SendResult) -> None:
         self.submissions += 1
@@ -65,8 +66,14 @@ class SendStats:
             self.failed += 1
 
     def summary(self) -> str:
+        if self.rejected_items and self.rejected_items <= self.deliberate_items:
+            why = " (all malformed on purpose)"
+        elif self.deliberate_items:
+            why = f" ({self.deliberate_items} malformed on purpose)"
+        else:
+            why = ""
         return (f"{self.submissions} submissions: {self.accepted_items} items accepted, "
-                f"{self.rejected_items} rejected, {self.duplicates} duplicate submissions, "
+                f"{self.rejected_items} rejected{why}, {self.duplicates} duplicate submissions, "
                 f"{self.refused} refused, {self.failed} failed, {self.retries} retries")
 
 
@@ -140,6 +147,7 @@ class Sender:
                 outcome = SendResult(sid, "failed", attempt, error=f"stopped while retrying: {error}")
                 break
         self.stats.add(outcome)
+        self.stats.deliberate_items += deliberate
         return outcome
 
     def _attempt(self, sid: str, body: bytes, headers: dict[str, str], attempt: int, deliberate: int = 0,
@@ -148,7 +156,9 @@ class Sender:
         try:
             resp = self.session.post(self.url, data=body, headers=headers, timeout=self.timeout)
         except requests.RequestException as exc:  # refused, reset, timeout, truncated reply
-            return None, f"{type(exc).__name__}: {exc}"
+            from sync.client import short_reason   # a few words, not urllib3's paragraph
+
+            return None, short_reason(exc)
         if resp.status_code in RETRY_STATUSES:
             return None, f"HTTP {resp.status_code}"
         if resp.status_code >= 400:
