@@ -16,7 +16,6 @@ from pathlib import Path
 from models.replica import keyfile
 from models.replica.store import Store, StoreError, WrongKeyError
 from scc_desktop import hub_access, paths, unlock
-from scc_desktop.errors import UserError
 
 log = logging.getLogger(__name__)
 

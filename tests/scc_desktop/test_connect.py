@@ -12,7 +12,6 @@ import pytest
 
 from models.replica.store import Store
 from scc_desktop import hub_access
-from scc_desktop import settings as settings_mod
 from tests.models.conftest import FAST_KDF
 from tests.scc_desktop.test_cli_db import PASS, run
 from tests.support.hub import start_hub

@@ -113,7 +113,8 @@ def test_first_run_offers_the_demo(qtbot, tmp_path, settings, no_keyring):
         d.demo_radio.setChecked(True)
         assert not d.hub_form.isEnabled() and "demo" in d.ok.text().lower()
         d.try_accept()
-    assert startup.first_run(tmp_path / "r.db", settings, run_dialog=_driver(qtbot, steps), check_hub=None) == startup.DEMO
+    chosen = startup.first_run(tmp_path / "r.db", settings, run_dialog=_driver(qtbot, steps), check_hub=None)
+    assert chosen == startup.DEMO
     assert not (tmp_path / "r.db").exists()
 
 
