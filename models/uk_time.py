@@ -8,6 +8,7 @@ one unambiguous instant.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -71,16 +72,28 @@ def parse_uk_date(text: str) -> date:
         raise ValueError(f"'{text}' is not a date: write YYYY-MM-DD (a UK local date)") from None
 
 
+_DAY_FIRST = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
+
+
+def _day_first(text: str) -> datetime | None:
+    """``dd/mm/yyyy hh:mm[:ss]``, as UK rotas and spreadsheets write it (day first, never month first)."""
+    found = _DAY_FIRST.fullmatch(text)
+    if found is None:
+        return None
+    day, month, year, hour, minute, second = (int(g or 0) for g in found.groups())
+    return datetime(year, month, day, hour, minute, second)   # ValueError for 31/02 or 25:00
+
+
 def parse_uk_time(text: str) -> datetime:
-    """An ISO 8601 time; without an offset it is UK local time (the clock on the wall).
+    """An ISO 8601 time, or ``dd/mm/yyyy hh:mm``; without an offset it is UK local time (the clock on the wall).
 
     A wall time that does not exist (skipped at the spring change) or happens
     twice (autumn) is refused: say which with an explicit offset.
     """
     try:
-        value = datetime.fromisoformat(text.strip())
+        value = _day_first(text.strip()) or datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"'{text}' is not a time: write e.g. 2025-03-30T14:00 (UK time) "
+        raise ValueError(f"'{text}' is not a time: write e.g. 2025-03-30T14:00 or 30/03/2025 14:00 (UK time) "
                          "or 2025-03-30T13:00+00:00") from None
     if value.tzinfo is not None:
         return value

@@ -107,7 +107,7 @@ class DemoSystem:
         history_from = max(now - self.history, datetime.fromisoformat(last) if last else now - self.history)
         if history_from < live_from:
             log.info("demo: simulating history from %s", history_from.isoformat())
-            backfill(sim, lambda s: sender.send(s.payload), history_from, live_from,
+            backfill(sim, lambda s: sender.send(s.payload, deliberate=len(s.faults)), history_from, live_from,
                      batch_minutes=240, stop=self.stop_event)
         self._save_state(simulated_until=live_from.isoformat())
         if live:
@@ -120,7 +120,7 @@ class DemoSystem:
         from sync.simulator.runner import run
 
         def sink(sub):
-            sender.send(sub.payload)
+            sender.send(sub.payload, deliberate=len(sub.faults))
             self._save_state(simulated_until=sub.submitted_at.isoformat())
 
         try:

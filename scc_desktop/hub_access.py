@@ -15,22 +15,15 @@ TOKEN_KEY = "hub_token"
 
 
 def save_token(store, token: str) -> None:
-    token = token.strip()
-    if not token:
-        raise ValueError("access token: empty")
-    from models.replica.orm import ReplicaMeta
+    from models.service import hub_access
 
-    with store.writing() as s:
-        s.merge(ReplicaMeta(key=TOKEN_KEY, value=token))
+    hub_access.save_token(store, token)
 
 
 def forget_token(store) -> None:
-    from sqlalchemy import delete
+    from models.service import hub_access
 
-    from models.replica.orm import ReplicaMeta
-
-    with store.writing() as s:
-        s.execute(delete(ReplicaMeta).where(ReplicaMeta.key == TOKEN_KEY))
+    hub_access.forget_token(store)
 
 
 def load_token(store) -> str | None:
@@ -38,6 +31,6 @@ def load_token(store) -> str | None:
     env = os.environ.get(TOKEN_ENV)
     if env:
         return env
-    with store.reading() as db:   # read at start, before SQLAlchemy is loaded
-        found = db.execute("SELECT value FROM replica_meta WHERE key = ?", (TOKEN_KEY,)).fetchall()
-    return found[0][0] if found else None
+    from models.service import hub_access   # read at start, before SQLAlchemy is loaded
+
+    return hub_access.saved_token(store)

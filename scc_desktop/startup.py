@@ -16,7 +16,6 @@ from pathlib import Path
 from models.replica import keyfile
 from models.replica.store import Store, StoreError, WrongKeyError
 from scc_desktop import hub_access, paths, unlock
-from scc_desktop.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -44,29 +43,53 @@ def _remember(path: Path, key: bytes, settings) -> None:
         log.warning(settings.problems[-1])
 
 
-def first_run(path: Path, settings, *, run_dialog: Callable = _exec):
-    """Set up this computer: an open new ``Store`` (hub chosen), ``DEMO``, or None (the user quit)."""
+def _check_hub(url: str, token: str, ca: str | None) -> str | None:
+    from sync.connection_check import connection_problem
+
+    return connection_problem(url, token, ca)
+
+
+def first_run(path: Path, settings, *, run_dialog: Callable = _exec, check_hub: Callable | None = _check_hub):
+    """Set up this computer: an open new ``Store`` (hub chosen), ``DEMO``, or None (the user quit).
+
+    The hub connection is tested in the dialog (``check_hub``; None: not tested), and the replica
+    is made while the dialog is still open, so a folder that cannot take it is said there."""
     from PySide6.QtWidgets import QDialog
 
     from ui.first_run import FirstRunDialog
 
-    dialog = FirstRunDialog(keyring_note=keyring_note())
+    made: list[Store] = []
+
+    def create(choice) -> str | None:
+        try:
+            store = Store.create(path, choice.passphrase)
+        except (StoreError, keyfile.KeyHeaderError) as exc:   # e.g. a key header left without its replica
+            return str(exc)
+        except OSError as exc:   # a folder that is not writable, or not a folder
+            from scc_desktop.commands.db import cannot_create
+
+            said = cannot_create(path, exc, hint="make it writable, or start with 'scc-desktop app --path FILE' "
+                                                 "for a replica elsewhere")
+            return said[0].upper() + said[1:]
+        try:
+            hub_access.save_token(store, choice.token)
+            settings.update(hub_url=choice.hub_url, ca_bundle=choice.ca_bundle or None,
+                            replica=None if path == paths.default_replica() else str(path))
+        except Exception:
+            store.close()
+            raise
+        made.append(store)
+        return None
+
+    dialog = FirstRunDialog(keyring_note=keyring_note(), check_hub=check_hub, create=create)
     if run_dialog(dialog) != QDialog.DialogCode.Accepted or dialog.choice is None:
+        for store in made:
+            store.close()
         return None
     choice = dialog.choice
     if choice.mode == DEMO:
         return DEMO
-    try:
-        store = Store.create(path, choice.passphrase)
-    except (StoreError, keyfile.KeyHeaderError) as exc:   # e.g. a key header left without its replica
-        raise UserError(str(exc)) from None
-    try:
-        hub_access.save_token(store, choice.token)
-        settings.update(hub_url=choice.hub_url, ca_bundle=choice.ca_bundle or None,
-                        replica=None if path == paths.default_replica() else str(path))
-    except Exception:
-        store.close()
-        raise
+    store = made[-1]
     if choice.remember:
         _remember(path, store.key, settings)
     return store

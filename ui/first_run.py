@@ -1,8 +1,11 @@
 """The two dialogs before the window: first run (passphrase, hub or demo) and unlock.
 
 Both check what they can before closing and say what is wrong next to the
-form, naming the field; neither touches the network.  The work they lead to
-(creating or unlocking the replica) is done by callbacks, so the dialogs stay
+form, naming the field.  The first-run dialog tests the hub connection off the
+UI thread (``check_hub``) and says which address failed and why; the same
+choice confirmed again is kept (set up now, sync when the hub answers).  The
+work they lead to (creating or unlocking the replica) is done by callbacks, so
+a failure (an unwritable folder) is shown in the dialog, and the dialogs stay
 testable with a real store and no mocks.
 """
 
@@ -72,8 +75,14 @@ def _password_field(name: str) -> QLineEdit:
 class FirstRunDialog(QDialog):
     """First start on this computer: connect to a hub (new encrypted replica) or try the demo."""
 
-    def __init__(self, *, keyring_note: str | None, parent: QWidget | None = None) -> None:
+    def __init__(self, *, keyring_note: str | None, parent: QWidget | None = None,
+                 check_hub: Callable[[str, str, str | None], str | None] | None = None,
+                 create: Callable[[FirstRunChoice], str | None] | None = None) -> None:
+        """``check_hub(url, token, ca)``: None or why the hub cannot be used (run off the UI thread);
+        ``create(choice)``: None or why the replica could not be made (shown here, the dialog stays)."""
         super().__init__(parent)
+        self._check_hub, self._create = check_hub, create
+        self._keep_unreachable: FirstRunChoice | None = None   # confirmed once: keep it despite the test
         self.setWindowTitle("Welcome to SCC Desktop")
         self.setMinimumWidth(560)
         intro = QLabel("<b>Set up SCC Desktop on this computer.</b><br>Your room's data is kept in an "
@@ -153,9 +162,40 @@ class FirstRunDialog(QDialog):
         if choice.mode == "hub" and self.passphrase.text() != self.repeat.text():
             problems.append("Repeat: the two passphrases differ")
         if problems:
-            self.errors.setText("\n".join(problems))
-            self.errors.show()
+            self._show("\n".join(problems))
             return
+        if choice.mode == "hub" and self._check_hub is not None and choice != self._keep_unreachable:
+            self._test_then_finish(choice)
+            return
+        self._finish(choice)
+
+    def _show(self, text: str) -> None:
+        self.errors.setText(text)
+        self.errors.show()
+
+    def _test_then_finish(self, choice: FirstRunChoice) -> None:
+        from ui.settings_dialog import check_in_background
+
+        self.ok.setEnabled(False)
+        self._show(f"Testing the connection to {choice.hub_url}…")
+
+        def done(problem: str | None) -> None:
+            self.ok.setEnabled(True)
+            if problem is None:
+                self._finish(choice)
+                return
+            self._keep_unreachable = choice
+            self._show(f"Hub: {problem}. Check the address and the token, or press "
+                       f"{self.ok.text().replace('&', '')} again to keep them and sync when the hub answers.")
+        check_in_background(self, self._check_hub, choice.hub_url, choice.token, choice.ca_bundle or None,
+                            lambda: None, done)
+
+    def _finish(self, choice: FirstRunChoice) -> None:
+        if choice.mode == "hub" and self._create is not None:
+            problem = self._create(choice)
+            if problem:
+                self._show(problem)
+                return
         self.choice = choice
         self.accept()
 

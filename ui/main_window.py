@@ -160,6 +160,10 @@ class MainWindow(QMainWindow):
         self.quit_action.setShortcuts(keys + [k for k in [QKeySequence("Ctrl+Q")] if k not in keys])
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.quit_action.triggered.connect(self.close)   # the one way out: closeEvent saves and ends
+        self.settings_action = QAction("&Settings…", self)   # hub, token, CA file, theme, text size
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.settings_action.triggered.connect(self.open_settings)
+        file_menu.addAction(self.settings_action)
         file_menu.addAction(self.quit_action)
         menu = self.menuBar().addMenu("&View")
         self.view_actions: dict[str, QAction] = {}
@@ -251,6 +255,10 @@ class MainWindow(QMainWindow):
             self.views[key]          # builds and draws it
         elif key in self._dirty:
             self.refresh_current()
+
+    def open_settings(self) -> None:
+        from ui.settings_dialog import open_settings   # loaded when first asked for
+        open_settings(self)
 
     def set_theme(self, key: str) -> None:
         self.theme_key = key

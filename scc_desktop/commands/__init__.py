@@ -12,6 +12,7 @@ COMMANDS = [
     "scc_desktop.commands.db",
     "scc_desktop.commands.simulate",
     "scc_desktop.commands.sync",
+    "scc_desktop.commands.connect",
     "scc_desktop.commands.hub",
     "scc_desktop.commands.records",
     "scc_desktop.commands.contacts",

@@ -68,6 +68,10 @@ def run(args) -> int:
     """Open the window: first-run set-up if there is no replica yet, else unlock and show it.
     Ctrl+C or SIGTERM, from the first dialog to the window, ends it cleanly with 130 or 143
     (``scc_desktop.stop_signals``)."""
+    if getattr(args, "screenshot", None) is None:   # before Qt loads, which would abort the process
+        from scc_desktop import display_check
+
+        display_check.check()
     derived = _derive_early(args)   # before the heavy imports, which it then overlaps
     if getattr(args, "screenshot", None) is not None:
         return _run(args, derived, None)

@@ -8,20 +8,22 @@ kept in the replica's quarantine), 2 when the file cannot be read at all.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from scc_desktop import paths
+from scc_desktop.commands.replica_option import add_path_option
 from scc_desktop.errors import UserError
 
 
 def register(subparsers) -> None:
     contacts = subparsers.add_parser("contacts", help="the contact directory: import, export, search, on call")
+    add_path_option(contacts, action=False)
     sub = contacts.add_subparsers(dest="contacts_command", metavar="ACTION", required=True)
 
     def leaf(name: str, help_text: str, handler):
         p = sub.add_parser(name, help=help_text)
-        p.add_argument("--path", type=Path, default=None,
-                       help="replica file (default: the per-user data folder)")
+        add_path_option(p, action=True)
         p.set_defaults(handler=handler)
         return p
 
@@ -130,7 +132,9 @@ def _export(args) -> int:
     data = contacts.write_csv(rows) if args.format == "csv" else contacts.write_vcard(rows, args.vcard_version)
     try:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_bytes(data)
+        # Staff phone numbers and addresses: the owner's only, whatever the umask.
+        with os.fdopen(os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
+            fh.write(data)
     except OSError as exc:
         raise UserError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     print(f"Exported {len(rows)} contact(s) to {args.out} ({args.format}).")

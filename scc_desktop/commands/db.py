@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from scc_desktop import paths
+from scc_desktop.commands.replica_option import add_path_option
 from scc_desktop.errors import UserError
 
 NEW_PASSPHRASE_ENV = "SCC_NEW_PASSPHRASE"
@@ -20,28 +21,33 @@ NEW_PASSPHRASE_ENV = "SCC_NEW_PASSPHRASE"
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("db", help="create, inspect and re-key the encrypted replica")
-    parser.add_argument("--path", type=Path, default=None,
-                        help="replica file (default: the per-user data folder)")
+    add_path_option(parser, action=False)
     sub = parser.add_subparsers(dest="db_command", metavar="ACTION", required=True)
 
     init = sub.add_parser("init", help="create a new encrypted replica")
     init.add_argument("--remember", action="store_true",
                       help="also keep the unlock key in the OS keyring")
+    add_path_option(init, action=True)
     init.set_defaults(handler=_init)
 
     info = sub.add_parser("info", help="show cipher, key derivation, schema and row counts")
+    add_path_option(info, action=True)
     info.set_defaults(handler=_info)
 
     passwd = sub.add_parser("passwd", help="change the passphrase (re-wraps the key; data untouched)")
+    add_path_option(passwd, action=True)
     passwd.set_defaults(handler=_passwd)
 
     remember = sub.add_parser("remember", help="keep the unlock key in the OS keyring")
+    add_path_option(remember, action=True)
     remember.set_defaults(handler=_remember)
 
     forget = sub.add_parser("forget", help="remove the unlock key from the OS keyring")
+    add_path_option(forget, action=True)
     forget.set_defaults(handler=_forget)
 
     check = sub.add_parser("check", help="run SQLite's integrity check on the replica")
+    add_path_option(check, action=True)
     check.set_defaults(handler=_check)
 
 
@@ -52,7 +58,7 @@ def _path(args) -> Path:
     return path
 
 
-def _cannot_create(path: Path, exc: OSError) -> str:
+def cannot_create(path: Path, exc: OSError, *, hint: str = "choose another --path") -> str:
     """Why a replica cannot be made at ``path``, in words (the folder, not errno)."""
     folder = path.parent
     if not folder.exists():
@@ -63,7 +69,7 @@ def _cannot_create(path: Path, exc: OSError) -> str:
         reason = f"the folder {folder} is not writable"
     else:
         reason = f"the folder {folder} does not take new files ({exc.strerror or exc})"
-    return f"cannot create the replica {path}: {reason}; choose another --path"
+    return f"cannot create the replica {path}: {reason}; {hint}"
 
 
 def _init(args) -> int:
@@ -79,7 +85,7 @@ def _init(args) -> int:
     except (StoreError, keyfile.KeyHeaderError) as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:  # folder missing, not a folder, not writable, a read-only file system
-        raise UserError(_cannot_create(path, exc)) from None
+        raise UserError(cannot_create(path, exc)) from None
     with store:
         print(f"Created encrypted replica {path} (cipher {store.cipher}, schema {store.schema_revision()}).")
         print(f"Keep {keyfile.header_path(path)} with it: without that file the replica cannot be opened.")

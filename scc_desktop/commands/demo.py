@@ -10,6 +10,7 @@ from pathlib import Path
 from scc_desktop import paths
 from scc_desktop.commands.app import add_view_options, check_view_options
 from scc_desktop.errors import UserError
+from scc_desktop.folder_lock import FolderLock
 
 MAX_HISTORY_HOURS = 24 * 366
 
@@ -23,6 +24,8 @@ def register(subparsers) -> None:
                         help="simulated history to load on first start (default 12)")
     parser.add_argument("--speed", type=float, default=60,
                         help="how much faster than real time the live feed catches up (default 60)")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log what the hub, simulator and sync do (-vv: debug)")
     add_view_options(parser, subcommand=True)
     parser.set_defaults(handler=_demo)
 
@@ -31,8 +34,8 @@ def run_default(view: str | None = None, stop_signals=None) -> int:
     """The demo with its defaults (the first-run dialog's "Try the demo")."""
     import argparse
 
-    return _demo(argparse.Namespace(folder=None, history_hours=12, speed=60, screenshot=None, view=view),
-                 stop_signals)
+    return _demo(argparse.Namespace(folder=None, history_hours=12, speed=60, screenshot=None, view=view,
+                                    verbose=0), stop_signals)
 
 
 def check_demo_options(args) -> Path:
@@ -56,23 +59,37 @@ def check_demo_options(args) -> Path:
     return folder
 
 
+def console_logging(verbose: int) -> None:
+    """Quiet by default: what runs and where (``scc_desktop``'s own lines) and any warning; the hub's,
+    the simulator's and sync's INFO lines (about 100 in a minute) with ``-v``, debug with ``-vv``."""
+    import logging
+
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(asctime)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(level)
+    logging.getLogger("scc_desktop").setLevel(min(level, logging.INFO))
+
+
 def _demo(args, stop_signals=None) -> int:
     """Ctrl+C or SIGTERM ends the demo cleanly, the window's settings saved and its hub stopped,
     with 130 or 143 (``scc_desktop.stop_signals``); before the window opens too."""
-    import logging
-
     from scc_desktop.stop_signals import StopSignals, Stopped
 
     check_view_options(args)
     folder = check_demo_options(args)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    if args.screenshot is not None or stop_signals is not None:
-        return _run_demo(args, folder, stop_signals)
-    with StopSignals() as stop:
-        try:
-            return stop.exit_code(_run_demo(args, folder, stop))
-        except Stopped as exc:   # while the demo was starting: its finally stopped the hub
-            return exc.exit_code
+    if args.screenshot is None:   # before the hub starts: Qt's abort would come only after it
+        from scc_desktop import display_check
+
+        display_check.check()
+    console_logging(getattr(args, "verbose", 0))
+    with FolderLock(folder):   # a second demo here would start a second hub on the same files
+        if args.screenshot is not None or stop_signals is not None:
+            return _run_demo(args, folder, stop_signals)
+        with StopSignals() as stop:
+            try:
+                return stop.exit_code(_run_demo(args, folder, stop))
+            except Stopped as exc:   # while the demo was starting: its finally stopped the hub
+                return exc.exit_code
 
 
 def _run_demo(args, folder: Path, stop_signals) -> int:

@@ -1,7 +1,8 @@
 """``scc-desktop hub``: run the feed hub and manage its tokens and organisations.
 
 - ``hub serve [--db URL] [--host H] [--port P] [--bootstrap-token-file F] [--orgs FILE]``
-- ``hub token create --user NAME --role ROLE [--org ODS]`` prints the token once;
+- ``hub token create --user NAME --role ROLE [--org ODS] [--out FILE]`` prints the token once
+  (or writes it to a new owner-only FILE); ``--create`` makes a missing hub database;
   ``hub token list [--all]``; ``hub token revoke (ID | --user NAME)``
 - ``hub org add ODS --name N --sector S [--size X] [--region R]``;
   ``hub org import FILE`` (CSV or JSON); ``hub org list``
@@ -46,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="hub_command", metavar="SUBCOMMAND", required=True)
 
     p = sub.add_parser("serve", help="run the hub until interrupted")
-    _db_arg(p)
+    _db_arg(p, create=False)   # serving is how a hub's database is first made
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1, this computer only; the hub speaks plain "
                         "HTTP, so put a TLS proxy in front before listening on a network)")
@@ -72,6 +73,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--role", required=True, help="room_lead, room_support, director_on_call, clinician, "
                                                  "viewer, provider_submitter or admin")
     p.add_argument("--org", metavar="ODS", help="organisation a provider_submitter may submit for")
+    p.add_argument("--out", type=Path, metavar="FILE",
+                   help="write the token to FILE (new, readable by you only) instead of printing it")
     p.set_defaults(handler=_token_create)
     p = tsub.add_parser("list", help="list tokens (never their secret)")
     _db_arg(p)
@@ -103,10 +106,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_org_list)
 
 
-def _db_arg(p: argparse.ArgumentParser) -> None:
+def _db_arg(p: argparse.ArgumentParser, *, create: bool = True) -> None:
     p.add_argument("--db", default=None, metavar="URL",
                    help=f"hub database: sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB "
                         f"(default ${DB_ENV} or hub.db in the per-user data folder)")
+    if create:
+        # A typo in --db made a new empty hub and printed a token the running hub refused.
+        p.add_argument("--create", action="store_true",
+                       help="make the SQLite hub database if it does not exist (default: refuse)")
 
 
 def _hub(args, **config):
@@ -117,12 +124,32 @@ def _hub(args, **config):
     from sqlalchemy.exc import SQLAlchemyError
 
     url = args.db or default_db_url()
+    _refuse_missing(url, args)
     try:
         return Hub(HubConfig(db_url=url, **config))
     except (DatabaseError, TableError) as exc:
         raise UserError(str(exc)) from None
     except SQLAlchemyError as exc:
         raise UserError(f"cannot open the hub database {url}: {getattr(exc, 'orig', None) or exc}") from None
+
+
+def _refuse_missing(url: str, args) -> None:
+    """A management command on a SQLite file that is not there: a typo, not a new hub (unless --create)."""
+    if getattr(args, "handler", None) is _serve or getattr(args, "create", False):
+        return
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return   # Hub() names a bad URL
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return
+    path = Path(parsed.database).expanduser()
+    if not path.exists():
+        raise UserError(f"the hub database {path} does not exist; check --db (or ${DB_ENV}), "
+                        "or add --create to make a new, empty hub there")
 
 
 def _serve(args) -> int:
@@ -174,6 +201,8 @@ def _bootstrap(hub, auth, path: Path) -> None:
 def _token_create(args) -> int:
     from sync.hub import auth
 
+    if args.out is not None and args.out.exists():   # checked first: no token made in vain
+        raise UserError(f"--out {args.out}: already exists; give a new file name")
     hub = _hub(args)
     try:
         token_id, token = auth.create_token(hub.db, args.user, args.role, args.org)
@@ -181,8 +210,19 @@ def _token_create(args) -> int:
         raise UserError(str(exc), 2) from None
     finally:
         hub.close()
-    print(token)
-    print(f"token {token_id} for {args.user} ({args.role}); it is shown only now: store it safely",
+    if args.out is None:
+        print(token)
+        print(f"token {token_id} for {args.user} ({args.role}); it is shown only now: store it safely",
+              file=sys.stderr)
+        return 0
+    try:
+        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(token + "\n")
+    except OSError as exc:
+        raise UserError(f"--out {args.out}: cannot be written ({exc.strerror or exc}); token {token_id} "
+                        f"was made: revoke it with 'scc-desktop hub token revoke {token_id}'") from None
+    print(f"token {token_id} for {args.user} ({args.role}) written to {args.out} (readable by you only)",
           file=sys.stderr)
     return 0
 

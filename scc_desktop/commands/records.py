@@ -11,17 +11,17 @@ import json
 from pathlib import Path
 
 from scc_desktop import paths
+from scc_desktop.commands.replica_option import add_path_option
 from scc_desktop.errors import UserError
 
 
-
 def _path_option(parser) -> None:
-    parser.add_argument("--path", type=Path, default=None,
-                        help="replica file (default: the per-user data folder)")
+    add_path_option(parser, action=True)
 
 
 def register(subparsers) -> None:
     records = subparsers.add_parser("records", help="check the decision log; action cards; transfers by risk")
+    add_path_option(records, action=False)
     sub = records.add_subparsers(dest="records_command", metavar="ACTION", required=True)
 
     verify = sub.add_parser("verify", help="check every decision entry's hash, each device chain and the "
@@ -48,12 +48,13 @@ def register(subparsers) -> None:
     alerts.set_defaults(handler=_alerts)
     ack = sub.add_parser("ack", help="acknowledge an alert (synced to the hub and other desktops)")
     _path_option(ack)
-    ack.add_argument("alert", help="the alert's id (from 'records alerts')")
+    ack.add_argument("alert", help="the alert's id, or enough of its start to be unique (from 'records alerts')")
     ack.add_argument("--by", default=None, help="who acknowledges (default: $SCC_USER, else your login name)")
     ack.add_argument("--note", default="", help="what is being done about it")
     ack.set_defaults(handler=_ack)
 
     export = subparsers.add_parser("export", help="export records for the corporate records system")
+    add_path_option(export, action=False)
     esub = export.add_subparsers(dest="export_command", metavar="WHAT", required=True)
     rec = esub.add_parser("records", help="the decision log of a period: PDF, CSV, JSON and a manifest")
     _path_option(rec)
@@ -169,12 +170,35 @@ def _ack(args) -> int:
 
     by = args.by or current_author()
     with _open(args) as store:
+        alert = _alert_id(store, args.alert.strip())
         try:
-            done = authoring.ack_alert(store, args.alert, by, args.note)
+            done = authoring.ack_alert(store, alert, by, args.note)
         except ValueError as exc:
             raise UserError(str(exc), 2) from None
-    print(f"Acknowledged {args.alert} as {by}." if done else f"{args.alert} was already acknowledged.")
+    print(f"Acknowledged {alert} as {by}." if done else f"{alert} was already acknowledged.")
     return 0
+
+
+def _alert_id(store, given: str) -> str:
+    """The alert whose id is ``given`` or starts with it (as copied from 'records alerts')."""
+    from sqlalchemy import select
+
+    from models.replica.orm import AlertEvent
+
+    if not given:
+        raise UserError("alert: give its id, or the start of it, from 'scc-desktop records alerts'", 2)
+    with store.session() as s:
+        if s.get(AlertEvent, given) is not None:
+            return given
+        found = s.scalars(select(AlertEvent.uuid).where(AlertEvent.uuid.startswith(given, autoescape=True))
+                          .order_by(AlertEvent.uuid).limit(11)).all()
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        listed = ", ".join(found[:10]) + (", ..." if len(found) > 10 else "")
+        raise UserError(f"alert: {given!r} matches {len(found) if len(found) <= 10 else 'more than 10'} "
+                        f"alerts ({listed}); give more of the id", 2)
+    return given   # ack_alert names it as unknown
 
 
 def _export(args) -> int:

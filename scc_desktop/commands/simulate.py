@@ -1,8 +1,8 @@
 """``scc-desktop simulate``: a simulated ICS submitting provider data to a feed hub.
 
-    scc-desktop simulate --hub http://127.0.0.1:8765 --token T [--seed 7]
+    scc-desktop simulate --hub http://127.0.0.1:8765 --token-file admin.token [--seed 7]
         [--start 2025-01-06T08:00Z] [--speed 60] [--tick-minutes 5]
-        [--ticks N | --duration SECONDS] [--backfill-days 7]
+        [--ticks N | --duration SECONDS] [--backfill-days 7 [--backfill-only]]
         [--config my-ics.toml] [--no-faults] [--dry-run [--paced] [--annotate]]
     scc-desktop simulate --write-orgs ics.csv     # organisations for 'hub serve --orgs'
 
@@ -15,10 +15,13 @@ down to the tick) and runs ``--speed`` times faster than real time; when
 posting, it never runs ahead of real time (the hub refuses future-stamped
 figures), so a fast replay needs a start in the past. With
 ``--backfill-days`` the days before the start are sent first, as fast as the
-hub takes them. ``--dry-run`` prints each submission as one JSON line on
+hub takes them; ``--backfill-only`` then exits instead of running live (for one
+terminal: fill the hub, then sync). ``--dry-run`` prints each submission as one JSON line on
 stdout instead of posting (at once, unless ``--paced``); logs go to stderr.
 Ctrl-C stops cleanly after the submission in flight and prints a summary.
-The token can also come from the environment variable SCC_SIM_TOKEN.
+The token is read from ``--token-file`` or the environment variable
+SCC_HUB_TOKEN (SCC_SIM_TOKEN also works); ``--token T`` still works but
+shows the token to anyone listing processes (``ps``).
 See docs/simulator.md.
 """
 
@@ -38,7 +41,8 @@ from pathlib import Path
 
 from scc_desktop.errors import UserError
 
-TOKEN_ENV = "SCC_SIM_TOKEN"
+TOKEN_ENV = "SCC_HUB_TOKEN"
+OLD_TOKEN_ENV = "SCC_SIM_TOKEN"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,9 +51,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               formatter_class=argparse.RawDescriptionHelpFormatter,
                               epilog=__doc__.split("\n\n", 2)[2])
     p.add_argument("--hub", metavar="URL", help="feed hub base URL, e.g. http://127.0.0.1:8765")
+    p.add_argument("--token-file", type=Path, metavar="FILE",
+                   help=f"file holding the hub token for every organisation: an admin token, or see "
+                        f"--org-token (default: ${TOKEN_ENV})")
     p.add_argument("--token", metavar="T",
-                   help=f"hub token for every organisation: an admin token, or see --org-token "
-                        f"(default: ${TOKEN_ENV})")
+                   help="the token itself (shows in the process list: prefer --token-file or "
+                        f"${TOKEN_ENV})")
     p.add_argument("--org-token", action="append", default=[], metavar="ORG=T",
                    help="a provider_submitter token for one organisation (repeatable)")
     p.add_argument("--write-orgs", type=Path, metavar="FILE",
@@ -67,6 +74,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this many real seconds")
     p.add_argument("--backfill-days", type=float, default=0.0, metavar="D",
                    help="first send the D simulated days before --start, fast (default: 0)")
+    p.add_argument("--backfill-only", action="store_true",
+                   help="exit after the backfill instead of running live (needs --backfill-days)")
     p.add_argument("--backfill-batch-minutes", type=int, default=240, metavar="M",
                    help="backfill: one submission per organisation per M simulated minutes "
                         "(far fewer requests; 0 = as live; default: 240)")
@@ -111,11 +120,11 @@ def _simulate(args: argparse.Namespace) -> int:
     from sync.simulator.data import DataError
 
     _logging(args.verbose)
-    token = args.token or os.environ.get(TOKEN_ENV)
+    token = _token(args)
     org_tokens = _org_tokens(args.org_token)
     posting = not args.dry_run and args.write_orgs is None
     if posting and (not args.hub or not (token or org_tokens)):
-        raise UserError(f"give --hub URL and --token T (or set {TOKEN_ENV}, or --org-token ORG=T), "
+        raise UserError(f"give --hub URL and --token-file FILE (or set {TOKEN_ENV}, or --org-token ORG=T), "
                         "or use --dry-run", 2)
     if posting:
         from sync.address import hub_url_problem
@@ -135,6 +144,8 @@ def _simulate(args: argparse.Namespace) -> int:
             raise UserError(f"--{name.replace('_', '-')} must be above 0", 2)
     if args.speed <= 0 or args.backfill_days < 0:
         raise UserError("--speed must be above 0 and --backfill-days not negative", 2)
+    if args.backfill_only and not args.backfill_days:
+        raise UserError("--backfill-only: give --backfill-days D too (there is nothing else to send)", 2)
     if args.backfill_batch_minutes < 0 or (args.backfill_batch_minutes and 1440 % args.backfill_batch_minutes):
         raise UserError("--backfill-batch-minutes must be 0 or a number of minutes that divides a day", 2)
     try:
@@ -153,6 +164,9 @@ def _simulate(args: argparse.Namespace) -> int:
         raise UserError(f"--start {start.isoformat()} is in the future; a hub refuses figures stamped "
                         "ahead of its clock. Start at or before now, or add --allow-future", 2)
 
+    if posting and args.token and args.token_file is None:
+        print(f"scc-desktop simulate: warning: --token shows in the process list (ps) to every user of "
+              f"this computer; use --token-file FILE or {TOKEN_ENV}", file=sys.stderr, flush=True)
     stop = threading.Event()
     restore = _on_interrupt(stop)
     sender = None
@@ -166,7 +180,7 @@ def _simulate(args: argparse.Namespace) -> int:
                         retries=args.retries, stop=stop)
 
         def sink(sub):
-            result = sender.send(sub.payload)
+            result = sender.send(sub.payload, deliberate=len(sub.faults))
             if result.http_status == 401 and not token_refused:
                 # A token the hub does not know will not work on the next submission either.
                 token_refused.append(result)
@@ -177,7 +191,7 @@ def _simulate(args: argparse.Namespace) -> int:
             report = backfill(sim, sink, start - timedelta(days=args.backfill_days), start - tick,
                               batch_minutes=args.backfill_batch_minutes, stop=stop)
             _progress(f"backfill: {report.submissions} submissions, {report.items} items", sender)
-        if not stop.is_set():
+        if not stop.is_set() and not args.backfill_only:
             paced = args.paced or not args.dry_run
             hold = None if (args.dry_run or args.allow_future) else (lambda: datetime.now(timezone.utc))
             report = run(sim, sink, start=start, tick=tick, speed=args.speed, ticks=args.ticks,
@@ -200,11 +214,27 @@ def _outcome(stats, hub: str, token_refused) -> None:
     """Exit 1 with one line when the hub refused the token, nothing was accepted, or sends failed."""
     if token_refused is not None:
         raise UserError(f"the hub at {hub} refused the token (HTTP 401: {token_refused.error}); "
-                        f"check --token, {TOKEN_ENV} or --org-token; stopped", 1)
+                        f"check --token-file, {TOKEN_ENV} or --org-token; stopped", 1)
     if stats.submissions and stats.submissions == stats.refused + stats.failed:  # not one receipt
         raise UserError(f"the hub at {hub} accepted nothing: {stats.summary()}", 1)
     if stats.failed:
         raise UserError(f"{stats.failed} submission(s) could not be delivered to {hub}: {stats.summary()}", 1)
+
+
+def _token(args) -> str | None:
+    """The token from --token-file, --token or the environment."""
+    if args.token_file is not None:
+        try:
+            token = args.token_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"--token-file {args.token_file}: cannot be read "
+                            f"({getattr(exc, 'strerror', None) or exc})", 2) from None
+        if not token:
+            raise UserError(f"--token-file {args.token_file}: is empty", 2)
+        return token
+    if args.token:
+        return args.token   # warned about once the options are checked
+    return os.environ.get(TOKEN_ENV) or os.environ.get(OLD_TOKEN_ENV)
 
 
 def _org_tokens(pairs: list[str]) -> dict[str, str]:

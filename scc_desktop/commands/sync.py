@@ -1,4 +1,10 @@
-"""``scc-desktop sync``: replicate from the hub from the command line."""
+"""``scc-desktop sync``: replicate from the hub from the command line.
+
+``--once`` runs one cycle and prints it as JSON; without it the same engine the
+app uses runs until Ctrl+C or SIGTERM (exit 130 or 143), one line per cycle that
+changed something.  The hub, its token and the replica default to what
+``scc-desktop connect`` (or the first-run dialog) saved.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +21,11 @@ TOKEN_ENV = "SCC_HUB_TOKEN"
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("sync", help="push the outbox and pull the feed from the hub")
-    parser.add_argument("--once", action="store_true", required=True,
-                        help="run one cycle and exit (the app runs the same engine continuously)")
+    parser.add_argument("--once", action="store_true",
+                        help="run one cycle, print it as JSON and exit (default: keep syncing until Ctrl+C)")
     parser.add_argument("--hub", default=os.environ.get(HUB_ENV),
-                        help=f"hub address, e.g. https://hub.example.nhs.uk (or {HUB_ENV})")
+                        help=f"hub address, e.g. https://hub.example.nhs.uk (or {HUB_ENV}; "
+                             "default: the one saved by 'scc-desktop connect')")
     parser.add_argument("--path", type=Path, default=None, help="replica file")
     parser.add_argument("--ca-bundle", default=None, help="CA certificates to trust for the hub's TLS")
     parser.add_argument("--wait", type=float, default=0, help="long-poll up to this many seconds")
@@ -28,27 +35,36 @@ def register(subparsers) -> None:
 
 
 def _sync(args) -> int:
-    from scc_desktop import unlock
+    from scc_desktop import hub_access, unlock
+    from scc_desktop import settings as settings_mod
     from sync.address import hub_url_problem
-    from sync.client import HubClient, HubRefused
+    from sync.client import HubClient
     from sync.engine import SyncEngine
 
-    if not args.hub:
-        raise UserError(f"no hub address: pass --hub or set {HUB_ENV}", 2)
-    problem = hub_url_problem(args.hub)
+    settings = settings_mod.load()
+    hub = args.hub or settings.hub_url
+    if not hub:
+        raise UserError(f"no hub address: pass --hub, set {HUB_ENV}, or save one with 'scc-desktop connect'", 2)
+    problem = hub_url_problem(hub)
     if problem:
-        raise UserError(f"--hub {args.hub}: {problem}", 2)
+        raise UserError(f"--hub {hub}: {problem}", 2)
     if args.wait < 0:
         raise UserError(f"--wait {args.wait:g}: must be 0 or more seconds", 2)
     if args.batch_limit is not None and args.batch_limit < 1:
         raise UserError(f"--batch-limit {args.batch_limit}: must be 1 or more", 2)
-    token = os.environ.get(TOKEN_ENV)
-    if not token:
-        raise UserError(f"no hub token: set {TOKEN_ENV} (tokens are never passed on the command line)", 2)
-    path = args.path or paths.default_replica()
+    saved_hub = hub == settings.hub_url
+    path = args.path or (Path(settings.replica) if settings.replica else paths.default_replica())
+    ca = args.ca_bundle or (settings.ca_bundle if saved_hub else None)
     with unlock.open_store(path) as store:
-        client = HubClient(args.hub, token, verify=args.ca_bundle or True)
+        # The token kept in the replica goes only to the hub it was saved for.
+        token = hub_access.load_token(store) if saved_hub else os.environ.get(TOKEN_ENV)
+        if not token:
+            raise UserError(f"no hub token: set {TOKEN_ENV} or save one with 'scc-desktop connect' "
+                            "(tokens are never passed on the command line)", 2)
+        client = HubClient(hub, token, verify=ca or True)
         engine = SyncEngine(store, client, batch_limit=args.batch_limit)
+        if not args.once:
+            return _continuously(engine, hub)
         result = engine.run_once(wait=args.wait)
         state = result.connectivity
         print(json.dumps({
@@ -59,21 +75,63 @@ def _sync(args) -> int:
             "pushed": result.pushed, "rejected": result.rejected,
             "outbox_pending": state.outbox_pending, "detail": state.detail,
             "replica_problem": result.replica_problem.line() if result.replica_problem else None}, indent=2))
+    _fail_on(result, client, hub)
+    return 0
+
+
+def _fail_on(result, client, hub: str) -> None:
+    from sync.client import HubRefused
+
     if result.replica_problem:   # not the hub's fault: say what to do about the replica
         raise UserError(result.replica_problem.line(), 1)
     if result.error:
         fault = client.last_fault
         if isinstance(fault, HubRefused) and fault.token_refused:
-            raise UserError(f"the hub at {args.hub} refused the token (HTTP {fault.status}: {fault}); "
+            raise UserError(f"the hub at {hub} refused the token (HTTP {fault.status}: {fault}); "
                             f"set {TOKEN_ENV} to a valid token; the replica is unchanged", 1)
         if isinstance(fault, HubRefused):
-            raise UserError(f"the hub at {args.hub} refused the request (HTTP {fault.status}: {fault}); "
+            raise UserError(f"the hub at {hub} refused the request (HTTP {fault.status}: {fault}); "
                             "the replica is unchanged and still usable", 1)
         if fault is None:
             raise UserError(f"sync failed: {result.error}; the replica is still usable", 1)
-        raise UserError(f"the hub at {args.hub} could not be reached: {result.error}; "
+        raise UserError(f"the hub at {hub} could not be reached: {result.error}; "
                         "the replica is unchanged and still usable", 1)
-    return 0
+
+
+def _continuously(engine, hub: str) -> int:
+    """Sync until Ctrl+C or SIGTERM: one line per cycle that brought or sent something, or changed state."""
+    import signal
+    import sys
+    import threading
+
+    stop = threading.Event()
+    caught: list[int] = []
+
+    def on_signal(signum, _frame):
+        caught.append(signum)
+        stop.set()
+        engine.client.close()   # cuts a long-poll in flight
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    last_state: list[str] = []
+
+    def report(result) -> None:
+        if stop.is_set():
+            return
+        state = result.connectivity.state.value
+        if result.applied or result.pushed or result.rejected or [state] != last_state:
+            detail = f": {result.error}" if result.error else ""
+            print(f"{state}{detail}; applied {result.applied}, pushed {result.pushed}, rejected "
+                  f"{result.rejected}, position {engine.position()}", flush=True)
+            last_state[:] = [state]
+
+    print(f"syncing from {hub} until Ctrl+C", file=sys.stderr, flush=True)
+    try:
+        engine.run(stop, on_cycle=report)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 128 + caught[0] if caught else 0
 
 
 def _iso(value):

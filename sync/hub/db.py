@@ -191,7 +191,12 @@ class HubDB:
         if not parsed.database or parsed.database == ":memory:":
             raise DatabaseError("an in-memory SQLite hub cannot be shared between connections; "
                                 "give a file: sqlite:///PATH")
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = Path(parsed.database).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:   # the decision log is in plain text here: the owner's only (SQLite's -wal/-shm follow)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
         engine = create_engine(parsed, pool_size=10, max_overflow=20, pool_timeout=30,
                                connect_args={"check_same_thread": False,
                                              "timeout": SQLITE_BUSY_TIMEOUT_S})

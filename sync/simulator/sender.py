@@ -51,6 +51,7 @@ class SendStats:
     refused: int = 0                  # whole submissions the hub refused (4xx)
     failed: int = 0                   # gave up after retries
     retries: int = 0
+    deliberate_items: int = 0         # items the simulator malformed on purpose
 
     def add(self, result: SendResult) -> None:
         self.submissions += 1
@@ -65,8 +66,14 @@ class SendStats:
             self.failed += 1
 
     def summary(self) -> str:
+        if self.rejected_items and self.rejected_items <= self.deliberate_items:
+            why = " (all malformed on purpose)"
+        elif self.deliberate_items:
+            why = f" ({self.deliberate_items} malformed on purpose)"
+        else:
+            why = ""
         return (f"{self.submissions} submissions: {self.accepted_items} items accepted, "
-                f"{self.rejected_items} rejected, {self.duplicates} duplicate submissions, "
+                f"{self.rejected_items} rejected{why}, {self.duplicates} duplicate submissions, "
                 f"{self.refused} refused, {self.failed} failed, {self.retries} retries")
 
 
@@ -106,8 +113,13 @@ class Sender:
     def _delay(self, attempt: int) -> float:
         return min(self.max_backoff, self.backoff * 2 ** attempt) * self._rng.uniform(0.5, 1.0)
 
-    def send(self, payload: dict) -> SendResult:
-        """Post one submission, retrying transient failures; never raises for network trouble."""
+    def send(self, payload: dict, *, deliberate: int = 0) -> SendResult:
+        """Post one submission, retrying transient failures; never raises for network trouble.
+
+        ``deliberate``: how many of its items the simulator malformed on purpose.  Their rejection
+        is what the simulation is for, so it is logged at INFO as a deliberate fault; rejections
+        beyond that number are a real problem and warned about.
+        """
         body = json.dumps(payload, separators=(",", ":")).encode()
         sid = str(payload.get("submission_id"))
         token = self.org_tokens.get(payload.get("org_code"), self.token)
@@ -120,7 +132,8 @@ class Sender:
         attempt = 0
         while True:
             attempt += 1
-            outcome, error = self._attempt(sid, body, headers, attempt)
+            outcome, error = self._attempt(sid, body, headers, attempt, deliberate,
+                                           len(payload.get("items") or ()))
             if outcome is not None:
                 break
             if attempt > self.retries or self.stop.is_set():
@@ -134,27 +147,39 @@ class Sender:
                 outcome = SendResult(sid, "failed", attempt, error=f"stopped while retrying: {error}")
                 break
         self.stats.add(outcome)
+        self.stats.deliberate_items += deliberate
         return outcome
 
-    def _attempt(self, sid: str, body: bytes, headers: dict[str, str], attempt: int) -> tuple[SendResult | None, str]:
+    def _attempt(self, sid: str, body: bytes, headers: dict[str, str], attempt: int, deliberate: int = 0,
+                 items: int = 0) -> tuple[SendResult | None, str]:
         """``(final result, "")``, or ``(None, reason)`` when the attempt should be retried."""
         try:
             resp = self.session.post(self.url, data=body, headers=headers, timeout=self.timeout)
         except requests.RequestException as exc:  # refused, reset, timeout, truncated reply
-            return None, f"{type(exc).__name__}: {exc}"
+            from sync.client import short_reason   # a few words, not urllib3's paragraph
+
+            return None, short_reason(exc)
         if resp.status_code in RETRY_STATUSES:
             return None, f"HTTP {resp.status_code}"
         if resp.status_code >= 400:
             message = _error_message(resp)
-            log.error("submission %s refused by the hub (HTTP %d): %s", sid, resp.status_code, message)
+            if deliberate and deliberate >= items and resp.status_code != 401:
+                log.info("deliberate fault: submission %s refused as a whole (HTTP %d), every item malformed "
+                         "on purpose: %s", sid, resp.status_code, message)
+            else:
+                log.error("submission %s refused by the hub (HTTP %d): %s", sid, resp.status_code, message)
             return SendResult(sid, "refused", attempt, http_status=resp.status_code, error=message), ""
         try:
             receipt = SubmissionReceipt.model_validate(resp.json())
         except (ValueError, ValidationError) as exc:
             return None, f"reply was not a submission receipt ({type(exc).__name__})"
         rejected = len(receipt.rejected)
-        log.log(logging.WARNING if rejected else logging.INFO, "submission %s: %d accepted, %d rejected%s",
-                sid, receipt.accepted, rejected, " (duplicate)" if receipt.duplicate else "")
+        if rejected and rejected <= deliberate:
+            log.info("deliberate fault: submission %s: %d accepted, %d rejected (malformed on purpose)%s",
+                     sid, receipt.accepted, rejected, " (duplicate)" if receipt.duplicate else "")
+        else:
+            log.log(logging.WARNING if rejected else logging.INFO, "submission %s: %d accepted, %d rejected%s",
+                    sid, receipt.accepted, rejected, " (duplicate)" if receipt.duplicate else "")
         for r in receipt.rejected[:3]:
             log.debug("  item %d rejected: %s", r.index, "; ".join(f"{e.field}: {e.reason}" for e in r.errors))
         return SendResult(sid, "accepted", attempt, receipt=receipt, http_status=resp.status_code), ""

@@ -14,11 +14,11 @@ from models.replica.store import Store
 from scc_desktop.demo import DEMO_PASSPHRASE
 
 
-def _demo(folder, shot, home):
+def _demo(folder, shot, home, *extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCC_")}
     env.update(HOME=str(home), QT_QPA_PLATFORM="offscreen", XDG_DATA_HOME=str(home / "data"))
     return subprocess.run([sys.executable, "-m", "scc_desktop", "demo", "--folder", str(folder),
-                           "--history-hours", "2", "--screenshot", str(shot)],
+                           "--history-hours", "2", "--screenshot", str(shot), *extra],
                           env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
 
 
@@ -35,7 +35,33 @@ def test_demo_starts_hub_and_simulator_and_shows_the_system(tmp_path, qapp):
         system = s.scalar(select(func.count()).select_from(OpelAssessment)
                           .where(OpelAssessment.scope == "system"))
     assert orgs >= 8 and providers >= 5 and system >= 1
-    # A second start reuses the same hub, replica and tokens.
-    again = _demo(folder, tmp_path / "second.png", tmp_path)
+    # Quiet by default: what runs and where, in a few lines (it was about 45 INFO lines, 100 live).
+    said = [line for line in (first.stdout + first.stderr).splitlines() if "propagateSizeHints" not in line]
+    assert len(said) <= 5, said
+    assert any("http://127.0.0.1:" in line for line in said) and any(str(folder) in line for line in said)
+    # A second start reuses the same hub, replica and tokens; -v tells everything.
+    again = _demo(folder, tmp_path / "second.png", tmp_path, "-v")
     assert again.returncode == 0, again.stderr[-2000:]
     assert "Running upgrade" not in again.stderr
+    assert "sync.hub: OPEL table for acute" in again.stderr
+
+
+def test_a_second_demo_on_the_same_folder_says_one_is_running(tmp_path):
+    folder = tmp_path / "demo"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCC_")}
+    env.update(HOME=str(tmp_path), QT_QPA_PLATFORM="offscreen", XDG_DATA_HOME=str(tmp_path / "data"),
+               XDG_CONFIG_HOME=str(tmp_path / "config"))
+    first = subprocess.Popen([sys.executable, "-m", "scc_desktop", "demo", "--folder", str(folder),
+                              "--history-hours", "0"], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True, stdin=subprocess.DEVNULL)
+    try:
+        assert "Demo hub on" in first.stdout.readline()
+        second = _demo(folder, tmp_path / "second.png", tmp_path)
+        assert second.returncode == 1, second.stderr[-2000:]
+        assert f"already running (process {first.pid})" in second.stderr and "Traceback" not in second.stderr
+        assert not (tmp_path / "second.png").exists()
+    finally:
+        first.terminate()
+        first.wait(30)
+    # Once the first has gone, the folder is free again.
+    assert _demo(folder, tmp_path / "third.png", tmp_path).returncode == 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import keyring
 import pytest
 from keyring.backends import fail
@@ -73,7 +76,7 @@ def test_problems_name_each_field():
 def test_first_run_creates_an_encrypted_replica_with_hub_and_token(qtbot, tmp_path, settings, no_keyring):
     path = tmp_path / "data" / "replica.db"
     run = _driver(qtbot, lambda d: (_fill_hub(d), d.try_accept()))
-    store = startup.first_run(path, settings, run_dialog=run)
+    store = startup.first_run(path, settings, run_dialog=run, check_hub=None)
     try:
         assert isinstance(store, Store) and path.exists()
         assert keyfile.read_header(path)["cipher"] == "aegis"
@@ -99,7 +102,7 @@ def test_first_run_refuses_bad_fields_and_says_which(qtbot, tmp_path, settings, 
         steps.errors = d.errors.text()
         steps.visible = d.errors.isVisible()
         d.reject()
-    store = startup.first_run(path, settings, run_dialog=_driver(qtbot, steps))
+    store = startup.first_run(path, settings, run_dialog=_driver(qtbot, steps), check_hub=None)
     assert store is None and not path.exists()
     assert steps.visible
     assert "Hub address: must use https://" in steps.errors and "Repeat: the two passphrases differ" in steps.errors
@@ -110,7 +113,8 @@ def test_first_run_offers_the_demo(qtbot, tmp_path, settings, no_keyring):
         d.demo_radio.setChecked(True)
         assert not d.hub_form.isEnabled() and "demo" in d.ok.text().lower()
         d.try_accept()
-    assert startup.first_run(tmp_path / "r.db", settings, run_dialog=_driver(qtbot, steps)) == startup.DEMO
+    chosen = startup.first_run(tmp_path / "r.db", settings, run_dialog=_driver(qtbot, steps), check_hub=None)
+    assert chosen == startup.DEMO
     assert not (tmp_path / "r.db").exists()
 
 
@@ -122,7 +126,7 @@ def test_first_run_can_keep_the_unlock_key_in_the_keyring(qtbot, tmp_path, setti
         assert d.remember.isEnabled()
         d.remember.setChecked(True)
         d.try_accept()
-    startup.first_run(path, settings, run_dialog=_driver(qtbot, steps)).close()
+    startup.first_run(path, settings, run_dialog=_driver(qtbot, steps), check_hub=None).close()
     assert unlock.key_from_keyring(path) is not None
     # The next start opens with no dialog at all.
     never = _driver(qtbot, lambda d: pytest.fail("no dialog expected"))
@@ -162,14 +166,92 @@ def test_scripted_runs_use_the_environment(qtbot, tmp_path, settings, no_keyring
         assert store.schema_revision() is not None
 
 
-def test_a_key_header_left_without_its_replica_is_a_clear_error(qtbot, tmp_path, settings, no_keyring):
-    from scc_desktop.errors import UserError
+def test_a_key_header_left_without_its_replica_is_a_clear_error_in_the_dialog(qtbot, tmp_path, settings,
+                                                                               no_keyring):
     path = tmp_path / "replica.db"
     Store.create(path, PASSPHRASE, kdf=FAST_KDF).close()
     path.unlink()                                     # the replica went, its .key stayed
-    run = _driver(qtbot, lambda d: (_fill_hub(d), d.try_accept()))
-    with pytest.raises(UserError, match="key"):
-        startup.first_run(path, settings, run_dialog=run)
+
+    def steps(d):
+        _fill_hub(d)
+        d.try_accept()
+        steps.errors = d.errors.text()
+        d.reject()
+    assert startup.first_run(path, settings, run_dialog=_driver(qtbot, steps), check_hub=None) is None
+    assert "key" in steps.errors
+
+
+def _unwritable(tmp_path):
+    """A replica path whose folder cannot take it: a read-only folder, or (as root, where permissions
+    do not bite) a folder under a regular file."""
+    if os.geteuid() != 0:
+        folder = tmp_path / "read-only"
+        folder.mkdir()
+        folder.chmod(0o555)
+        return folder / "replica.db"
+    (tmp_path / "a-file").write_text("not a folder")
+    return tmp_path / "a-file" / "data" / "replica.db"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_an_unwritable_data_folder_is_a_message_in_the_dialog_not_a_traceback(qtbot, tmp_path, settings,
+                                                                             no_keyring):
+    path = _unwritable(tmp_path)
+
+    def steps(d):
+        _fill_hub(d)
+        d.try_accept()
+        steps.errors, steps.visible, steps.result = d.errors.text(), d.errors.isVisible(), d.result()
+        d.reject()
+    assert startup.first_run(path, settings, run_dialog=_driver(qtbot, steps), check_hub=None) is None
+    assert steps.visible and steps.result != QDialog.DialogCode.Accepted
+    assert f"cannot create the replica {path}" in steps.errors.lower() or str(path) in steps.errors
+    assert "not writable" in steps.errors or "not a folder" in steps.errors or "cannot be made" in steps.errors
+    assert settings_mod.load(settings.path).hub_url is None
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    from tests.support.hub import start_hub
+
+    hub = start_hub(tmp_path_factory.mktemp("hub"))
+    yield hub
+    hub.stop()
+
+
+def test_first_run_tests_the_hub_and_names_the_address_and_reason(qtbot, tmp_path, settings, no_keyring, hub):
+    path = tmp_path / "replica.db"
+    typo = "http://127.0.0.1:9"
+
+    def steps(d):
+        _fill_hub(d, url=typo, token=hub.tokens["room_lead"])
+        d.try_accept()
+        qtbot.waitUntil(lambda: d.ok.isEnabled() and "refused" in d.errors.text(), timeout=15_000)
+        steps.errors = d.errors.text()
+        assert d.result() != QDialog.DialogCode.Accepted and not path.exists()
+        d.hub_url.setText(hub.url)     # fixed: now it connects and the replica is made
+        d.try_accept()
+        qtbot.waitUntil(lambda: d.result() == QDialog.DialogCode.Accepted, timeout=15_000)
+    store = startup.first_run(path, settings, run_dialog=_driver(qtbot, steps))
+    try:
+        assert typo in steps.errors and "connection refused" in steps.errors
+        assert hub_access.load_token(store) == hub.tokens["room_lead"]
+    finally:
+        store.close()
+    assert settings_mod.load(settings.path).hub_url == hub.url
+
+
+def test_first_run_can_keep_an_unreachable_hub_when_asked_twice(qtbot, tmp_path, settings, no_keyring):
+    path = tmp_path / "replica.db"
+
+    def steps(d):
+        _fill_hub(d, url="http://127.0.0.1:9")
+        d.try_accept()
+        qtbot.waitUntil(lambda: d.ok.isEnabled() and "again" in d.errors.text(), timeout=15_000)
+        d.try_accept()                 # the same again: keep it, work offline until the hub answers
+    store = startup.first_run(path, settings, run_dialog=_driver(qtbot, steps))
+    store.close()
+    assert settings_mod.load(settings.path).hub_url == "http://127.0.0.1:9"
 
 
 def test_a_ca_file_that_does_not_exist_is_refused_in_the_dialog(qtbot, tmp_path, settings, no_keyring):
@@ -179,5 +261,5 @@ def test_a_ca_file_that_does_not_exist_is_refused_in_the_dialog(qtbot, tmp_path,
         d.try_accept()
         steps.errors = d.errors.text()
         d.reject()
-    assert startup.first_run(tmp_path / "r.db", settings, run_dialog=_driver(qtbot, steps)) is None
+    assert startup.first_run(tmp_path / "r.db", settings, run_dialog=_driver(qtbot, steps), check_hub=None) is None
     assert steps.errors.startswith("CA certificates: no file at")

@@ -142,7 +142,8 @@ def _sha256(data: bytes) -> str:
 
 def _write(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".part")
-    with open(tmp, "wb") as fh:
+    # The owner's only, whatever the umask: decisions name patients and staff.
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
@@ -201,7 +202,7 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
     if out.exists() and not force and any((out / n).exists() for n in names):
         raise ExportError(f"{out} already holds an export; choose an empty folder or use --force to replace it")
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        out.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise ExportError(f"cannot create the folder {out}: {exc.strerror or exc}") from None
     now = now or utcnow()

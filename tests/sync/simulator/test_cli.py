@@ -80,3 +80,34 @@ def test_ctrl_c_stops_cleanly_with_a_summary():
             proc.wait(10)
     assert proc.returncode == 0, err
     assert "(stopped)" in err and "Traceback" not in err
+
+
+def test_backfill_only_ends_and_the_token_comes_from_a_file_or_the_environment(tmp_path):
+    """The README walkthrough in one terminal: simulate fills the hub and returns; no token in ``ps``."""
+    from sync.simulator import Simulator, load_config
+    from tests.support.hub import start_hub
+
+    hub = start_hub(tmp_path, orgs=Simulator(load_config(), 1).organisations())
+    try:
+        token_file = tmp_path / "admin.token"
+        token_file.write_text(hub.tokens["admin"] + "\n")
+        done = _cli("--hub", hub.url, "--token-file", str(token_file), "--backfill-days", "0.1",
+                    "--backfill-only", timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert "backfill:" in done.stderr and "live:" not in done.stderr and "ps" not in done.stderr
+        env_run = subprocess.run(
+            [sys.executable, "-m", "scc_desktop", "simulate", "--hub", hub.url, "--backfill-days", "0.05",
+             "--backfill-only"], cwd=REPO, capture_output=True, text=True, timeout=60,
+            env={**os.environ, "PYTHONPATH": str(REPO), "SCC_HUB_TOKEN": hub.tokens["admin"]})
+        assert env_run.returncode == 0, env_run.stderr
+        # The old form still works, with a word about ps.
+        old = _cli("--hub", hub.url, "--token", hub.tokens["admin"], "--backfill-days", "0.05", "--backfill-only")
+        assert old.returncode == 0, old.stderr
+        assert "--token shows in the process list" in old.stderr and "--token-file" in old.stderr
+    finally:
+        hub.stop()
+    missing = _cli("--hub", "http://127.0.0.1:9", "--token-file", str(tmp_path / "nope.token"), "--backfill-only",
+                   "--backfill-days", "1")
+    assert missing.returncode == 2 and "nope.token" in missing.stderr and "Traceback" not in missing.stderr
+    nothing = _cli("--dry-run", "--backfill-only")
+    assert nothing.returncode == 2 and "--backfill-days" in nothing.stderr

@@ -118,6 +118,7 @@ def test_gives_up_after_its_retries_when_nothing_listens(clean_sim):
     result = sender.send(_payload(clean_sim))
     assert result.status == "failed" and result.attempts == 3
     assert "ConnectionError" in result.error
+    assert "connection refused" in result.error and "HTTPConnectionPool" not in result.error  # a few words
     assert time.monotonic() - started < 5
 
 
@@ -189,5 +190,26 @@ def test_against_the_real_hub(tmp_path):
                             params={"after": 0, "limit": 5000}, timeout=30).json()
         kinds = {i["kind"] for i in feed["items"]}
         assert {"observation", "handover", "ambulance_status", "response_times", "critcon"} <= kinds
+    finally:
+        hub.stop()
+
+
+def test_deliberate_faults_are_logged_as_deliberate_not_warned(tmp_path, caplog):
+    """The hub's rejections of the simulator's own malformed items are expected: INFO, saying so."""
+    import logging
+
+    sim = Simulator(load_config().with_fault_rates(late=0, missing=0, malformed=0.2), SEED)
+    hub = start_hub(tmp_path, orgs=sim.organisations())
+    try:
+        sender = Sender(hub.url, hub.tokens["admin"], timeout=(3.05, 30), retries=1, backoff=0.1)
+        with caplog.at_level(logging.INFO, logger="sync.simulator"):
+            backfill(sim, lambda sub: sender.send(sub.payload, deliberate=len(sub.faults)),
+                     START - timedelta(hours=2), START, batch_minutes=60)
+        assert sender.stats.rejected_items > 0
+        assert f"{sender.stats.rejected_items} rejected (all malformed on purpose)" in sender.stats.summary()
+        ours = [r for r in caplog.records if r.name == "sync.simulator"]
+        assert not [r.getMessage() for r in ours if r.levelno >= logging.WARNING]
+        deliberate = [r.getMessage() for r in ours if r.getMessage().startswith("deliberate fault:")]
+        assert deliberate and all(r.levelno == logging.INFO for r in ours)
     finally:
         hub.stop()

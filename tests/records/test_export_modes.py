@@ -1,0 +1,51 @@
+"""Exports hold patient-identifiable decisions and staff phone numbers: the owner's only, whatever the umask."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from contextlib import contextmanager
+from datetime import date
+
+import pytest
+
+from models.records.export.records import export_records
+from scc_desktop import cli
+from sync import authoring
+from tests.records.conftest import write_decisions
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX mode bits")
+
+
+@contextmanager
+def _umask(mask: int):
+    old = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _modes(folder):
+    return {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()}
+
+
+def test_a_records_export_is_readable_by_its_owner_only(store, tmp_path):
+    write_decisions(store, 3)
+    with _umask(0o022):
+        result = export_records(store, date(2025, 3, 30), date(2025, 3, 30), tmp_path / "out",
+                                icb="Test ICB", user="tester", host="desk-1")
+    modes = _modes(result.out_dir)
+    assert len(modes) == 5 and set(modes.values()) == {0o600}, modes
+    assert stat.S_IMODE(result.out_dir.stat().st_mode) == 0o700
+
+
+def test_a_contacts_export_is_readable_by_its_owner_only(store, store_path, tmp_path, cli_env):
+    authoring.upsert_contact(store, author="A", name="Jo Bloggs", organisation="Trust One",
+                             phone="01234 567890")
+    out = tmp_path / "contacts.csv"
+    with _umask(0o022):
+        assert cli.main(["contacts", "export", "--format", "csv", "--out", str(out),
+                         "--path", str(store_path)]) == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600

@@ -1,0 +1,163 @@
+"""File > Settings: where this desktop syncs from (hub address, access token, CA file), theme and text size.
+
+The address and CA file are saved in the settings file, the token inside the
+encrypted replica through the door (``models.service.hub_access``), never shown
+again once saved.  "Test connection" asks the hub for its feed with the token,
+off the UI thread, and names the address and the reason when it fails.  A new
+hub is used from the next start (the sync running now keeps its connection).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
+
+from models.service import hub_access
+from sync.address import hub_url_problem
+from sync.connection_check import connection_problem
+from ui.choices import TEXT_SCALES, THEME_KEYS
+
+
+def check_in_background(parent, check, url: str, token: str | None, ca: str | None, saved_token, done) -> None:
+    """Run ``check(url, token, ca)`` off the UI thread (the saved token read there when none is typed);
+    ``done(problem or None)`` on the UI thread."""
+    from ui import tasks
+
+    def op():
+        return check(url, token or saved_token() or "", ca)
+
+    tasks.QueryOp(parent=parent, op=op, success=done).failure(
+        lambda exc: done(f"the connection test failed: {exc}")).run_in_background()
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, store, settings, *, check=connection_problem, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setMinimumWidth(560)
+        self._store, self._settings, self._check = store, settings, check
+        self.hub_url = QLineEdit(settings.hub_url or "")
+        self.hub_url.setPlaceholderText("https://scc-hub.example.nhs.uk (empty: work on this replica only)")
+        self.hub_url.setAccessibleName("Hub address")
+        self.token = QLineEdit()
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token.setAccessibleName("Access token")
+        self._token_saved = bool(store is not None and hub_access.saved_token(store))
+        self.token.setPlaceholderText("kept in the encrypted replica; type a new one to replace it"
+                                      if self._token_saved else "from your hub administrator")
+        self.ca_bundle = QLineEdit(settings.ca_bundle or "")
+        self.ca_bundle.setPlaceholderText("optional: only for a hub with a private certificate")
+        self.ca_bundle.setAccessibleName("CA certificates file")
+        browse = QPushButton("Browse…")
+        browse.setAccessibleName("Choose CA certificates file")
+        browse.clicked.connect(self._browse)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(self.ca_bundle, 1)
+        ca_row.addWidget(browse)
+        self.theme = QComboBox()
+        self.theme.setAccessibleName("Theme")
+        for key in THEME_KEYS:
+            self.theme.addItem(key.replace("_", " ").capitalize(), key)
+        self.theme.setCurrentIndex(max(self.theme.findData(settings.theme), 0))
+        self.text_scale = QComboBox()
+        self.text_scale.setAccessibleName("Text size")
+        for scale in TEXT_SCALES:
+            self.text_scale.addItem(f"{scale:.0%}", scale)
+        self.text_scale.setCurrentIndex(max(self.text_scale.findData(settings.text_scale), 0))
+        self.test_button = QPushButton("&Test connection")
+        self.test_button.clicked.connect(self.test_connection)
+        form = QFormLayout()
+        form.addRow("Hub &address:", self.hub_url)
+        form.addRow("Access &token:", self.token)
+        form.addRow("CA certificates:", ca_row)
+        form.addRow("", self.test_button)
+        form.addRow("T&heme:", self.theme)
+        form.addRow("Te&xt size:", self.text_scale)
+        note = QLabel("A changed hub is used from the next start.")
+        note.setObjectName("muted")
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setAccessibleName("Connection test and problems")
+        buttons = QDialogButtonBox()
+        self.save_button = buttons.addButton("&Save", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        for w in (note, self.status, buttons):
+            layout.addWidget(w)
+
+    def _browse(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "CA certificates", "", "PEM files (*.pem *.crt);;All (*)")
+        if name:
+            self.ca_bundle.setText(name)
+
+    def _say(self, text: str, problem: bool) -> None:
+        self.status.setStyleSheet("color:#b71c1c;font-weight:bold;" if problem else "")
+        self.status.setText(text)
+
+    def _saved_token(self) -> str | None:
+        return hub_access.saved_token(self._store) if self._store is not None else None
+
+    def test_connection(self) -> None:
+        url = self.hub_url.text().strip()
+        self.test_button.setEnabled(False)
+        self._say(f"Testing the connection to {url or '(no address)'}…", False)
+
+        def done(problem: str | None) -> None:
+            self.test_button.setEnabled(True)
+            if problem:
+                self._say(problem[0].upper() + problem[1:], True)
+            else:
+                self._say(f"Connected to {url}: the hub answered and accepted the token.", False)
+        check_in_background(self, self._check, url, self.token.text().strip(), self.ca_bundle.text().strip() or None,
+                            self._saved_token, done)
+
+    def problems(self) -> list[str]:
+        problems = []
+        url = self.hub_url.text().strip()
+        if url and hub_url_problem(url):
+            problems.append(f"Hub address: {hub_url_problem(url)}")
+        ca = self.ca_bundle.text().strip()
+        if ca and not Path(ca).is_file():
+            problems.append(f"CA certificates: no file at {ca}")
+        if url and not self.token.text().strip() and not self._token_saved:
+            problems.append("Access token: required to sync; your hub administrator issues it")
+        return problems
+
+    def save(self) -> None:
+        problems = self.problems()
+        if problems:
+            self._say("\n".join(problems), True)
+            return
+        try:
+            self._settings.update(hub_url=self.hub_url.text().strip().rstrip("/") or None,
+                                  ca_bundle=self.ca_bundle.text().strip() or None,
+                                  theme=self.theme.currentData(), text_scale=self.text_scale.currentData())
+        except (OSError, ValueError) as exc:
+            self._say(f"Settings not saved: {exc}", True)
+            return
+        token = self.token.text().strip()
+        if not token:
+            self.accept()
+            return
+        from ui import tasks
+
+        self.save_button.setEnabled(False)
+
+        def failed(exc: BaseException) -> None:
+            self.save_button.setEnabled(True)
+            self._say(f"The access token was not saved: {tasks.sentence(exc)}", True)
+        tasks.CollectionOp(self, lambda: hub_access.save_token(self._store, token)).success(
+            lambda _outcome: self.accept()).failure(failed).run_in_background()
+
+
+def open_settings(window) -> None:
+    """File > Settings on the main window: theme and text size apply at once."""
+    dialog = SettingsDialog(window.store, window.settings, parent=window)
+    if dialog.exec() == QDialog.DialogCode.Accepted and window.settings is not None:
+        window.text_scale = window.settings.text_scale
+        window.set_theme(window.settings.theme)
