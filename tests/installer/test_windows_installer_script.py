@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-
 from scc_desktop import paths
 
 ROOT = Path(__file__).resolve().parents[2]
