@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from models.version import VERSION
+from scc_desktop import paths
 
 BUNDLE = os.environ.get("SCC_BUNDLE")
 pytestmark = pytest.mark.skipif(not BUNDLE, reason="SCC_BUNDLE is not set to a built bundle (installer/build)")
@@ -153,6 +154,7 @@ def test_demo_runs_live_on_its_embedded_hub_then_renders_the_overview(env, tmp_p
         code = demo.stop()
     if sys.platform != "win32":
         assert code == 128 + signal.SIGTERM   # a clean stop: settings saved, hub stopped
+    assert (paths.log_dir() / "scc-desktop.log").stat().st_size > 0   # the window's rotating log
     done = run(["demo", "--folder", str(folder), "--history-hours", "1", "--screenshot", str(png)], env, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     colours, commonest = not_blank(png)
