@@ -68,8 +68,9 @@ def test_a_new_file_in_installer_means_build(project):
     assert inputs_changed(project) == CHANGED
 
 
-def test_bytecode_and_line_endings_do_not_count(project):
+def test_bytecode_documentation_and_line_endings_do_not_count(project):
     record(project)
+    (project / "installer" / "README.md").write_text("# rewritten\n")
     cache = project / "installer" / "__pycache__"
     cache.mkdir()
     (cache / "launch.cpython-311.pyc").write_bytes(b"\0" * 16)
