@@ -124,6 +124,8 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
     stop_signals = stop_signals or StopSignals()
     stop_signals.install()
     stop_signals.watch()
+    from scc_desktop.crash_report import guard_window
+    guard = guard_window()   # the rotating log file; an unexpected error: a report and a dialog
     log.info("window open; Ctrl+C or SIGTERM closes it")
     try:
         return stop_signals.exit_code(app.exec())
@@ -134,6 +136,7 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
             on_quit()
         if own_signals:
             stop_signals.uninstall()
+        guard.close()
 
 
 def _engine(engine):

@@ -1,0 +1,79 @@
+"""``installer/build --inputs-changed``: when CI rebuilds the bundle (.ci/run's second stage).
+
+Each test runs the real script on a copy of installer/ and pyproject.toml in a temporary
+folder (the script finds the project from its own path).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from importlib.machinery import SourceFileLoader
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHANGED, UNCHANGED = 0, 10
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    shutil.copytree(ROOT / "installer", tmp_path / "installer",
+                    ignore=shutil.ignore_patterns("__pycache__", "bundle.inputs.sha256"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
+
+
+def inputs_changed(project: Path) -> int:
+    done = subprocess.run([sys.executable, str(project / "installer" / "build"), "--inputs-changed"],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode in (CHANGED, UNCHANGED), done.stderr
+    return done.returncode
+
+
+def record(project: Path) -> None:
+    """What a passing ``installer/build --smoke`` leaves behind."""
+    loader = SourceFileLoader("installer_build", str(project / "installer" / "build"))
+    build = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+    loader.exec_module(build)
+    build.HASH_FILE.write_text(f"{build.inputs_hash()}  installer/** pyproject.toml\n")
+
+
+def test_no_recorded_hash_means_build(project):
+    assert inputs_changed(project) == CHANGED
+
+
+def test_recorded_hash_means_no_build_until_an_input_changes(project):
+    record(project)
+    assert inputs_changed(project) == UNCHANGED
+    (project / "installer" / "scc_desktop.spec").write_text(
+        (project / "installer" / "scc_desktop.spec").read_text() + "\n# changed\n")
+    assert inputs_changed(project) == CHANGED
+
+
+def test_a_dependency_change_means_build(project):
+    record(project)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"requests>=2.32,<3"', '"requests>=2.33,<3"'))
+    assert inputs_changed(project) == CHANGED
+
+
+def test_a_new_file_in_installer_means_build(project):
+    record(project)
+    (project / "installer" / "linux" / "extra.txt").parent.mkdir(exist_ok=True)
+    (project / "installer" / "linux" / "extra.txt").write_text("x")
+    assert inputs_changed(project) == CHANGED
+
+
+def test_bytecode_documentation_and_line_endings_do_not_count(project):
+    record(project)
+    (project / "installer" / "README.md").write_text("# rewritten\n")
+    cache = project / "installer" / "__pycache__"
+    cache.mkdir()
+    (cache / "launch.cpython-311.pyc").write_bytes(b"\0" * 16)
+    launch = project / "installer" / "launch.py"
+    launch.write_bytes(launch.read_bytes().replace(b"\n", b"\r\n"))   # a Windows checkout
+    assert inputs_changed(project) == UNCHANGED

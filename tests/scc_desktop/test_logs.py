@@ -1,0 +1,61 @@
+"""The window's log file (scc_desktop/logs.py): per-user folder, rotated, private, never in the way."""
+
+from __future__ import annotations
+
+import logging
+import stat
+import sys
+
+from scc_desktop import logs, paths
+
+
+def test_info_goes_to_the_file_in_the_per_user_log_folder_and_the_terminal_keeps_its_level(capsys):
+    root = logging.getLogger()
+    terminal = logging.StreamHandler(sys.stderr)
+    root.addHandler(terminal)
+    level = root.level
+    root.setLevel(logging.WARNING)
+    try:
+        file_log = logs.to_file()
+        try:
+            logging.getLogger("scc_desktop.test").info("window open")
+            logging.getLogger("scc_desktop.test").warning("sync: hub unreachable")
+        finally:
+            file_log.close()
+        assert root.level == logging.WARNING and terminal.level == logging.NOTSET   # put back
+    finally:
+        root.removeHandler(terminal)
+        root.setLevel(level)
+    assert file_log.path == paths.log_dir() / "scc-desktop.log"
+    text = file_log.path.read_text(encoding="utf-8")
+    assert "INFO MainThread scc_desktop.test: window open" in text and "hub unreachable" in text
+    err = capsys.readouterr().err
+    assert "hub unreachable" in err and "window open" not in err
+    if sys.platform != "win32":
+        assert stat.S_IMODE(file_log.path.stat().st_mode) == 0o600
+
+
+def test_the_file_rotates_and_keeps_a_bounded_number(tmp_path):
+    file_log = logs.to_file(tmp_path)
+    line = "x" * 1000
+    try:
+        for _ in range(logs.MAX_BYTES * (logs.BACKUPS + 2) // 1000):
+            logging.getLogger("scc_desktop.test").info(line)
+    finally:
+        file_log.close()
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["scc-desktop.log"] + [f"scc-desktop.log.{n}" for n in range(1, logs.BACKUPS + 1)]
+    assert all((tmp_path / name).stat().st_size <= logs.MAX_BYTES for name in files)
+    if sys.platform != "win32":
+        assert {stat.S_IMODE((tmp_path / name).stat().st_mode) for name in files} == {0o600}
+
+
+def test_a_log_folder_that_cannot_be_made_is_said_once_and_the_app_goes_on(tmp_path, capsys):
+    blocked = tmp_path / "logs"
+    blocked.write_text("a file where the folder should be")
+    file_log = logs.to_file(blocked)
+    logging.getLogger("scc_desktop.test").warning("still running")
+    file_log.close()
+    err = capsys.readouterr().err
+    assert f"scc-desktop: no log file in {blocked}" in err
+    assert len(err.strip().splitlines()) <= 2   # the one line (and the warning that still reaches stderr)
