@@ -41,6 +41,8 @@ MAX_BEDS = 5000            # critical care beds of one organisation: far above t
 MAX_INCIDENTS = 10_000_000  # above a year of incidents at the busiest ambulance service
 MAX_RESPONSE_SECONDS = 7 * 24 * 3600  # a response time or handover measured in seconds: a week at most
 MAX_REASON_CHARS = 2000
+MAX_ALERT_DETAIL_CHARS = 2000  # an alert's sentence (kind "alert"): the engine writes one line
+MAX_ALERT_MINUTES = 7 * 24 * 60  # escalation delay of an alert rule: a week at most
 
 # One search a string: the first character that may not travel (in a code / in free text).
 _BAD_IN_CODE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")

@@ -57,6 +57,8 @@ class AlertChange:
     rule_id: str
     rule_name: str
     severity: str
+    kind: str             # the rule's: threshold, level or stale
+    direction: str        # above or below
     scope: str
     subject: str
     org_code: str | None
@@ -71,7 +73,7 @@ class AlertChange:
     def wire(self) -> dict[str, Any]:
         """The feed item's data (times UTC ISO 8601)."""
         return {"change": self.change, "alert_uuid": self.id, "rule_id": self.rule_id, "rule_name": self.rule_name,
-                "severity": self.severity, "scope": self.scope, "subject": self.subject,
+                "severity": self.severity, "kind": self.kind, "direction": self.direction, "scope": self.scope, "subject": self.subject,
                 "org_code": self.org_code, "metric": self.metric, "value": self.value,
                 "threshold": self.threshold, "since": _iso(self.since), "at": _iso(self.at),
                 "escalate_after_minutes": self.escalate_after_minutes, "detail": self.detail}
@@ -181,7 +183,7 @@ def _stale(out: Evaluation, rule: Rule, now: datetime) -> None:
 def _change(change: str, rule: Rule, scope: str, subject: str, org_code: str | None, value: float | None,
             since: datetime, at: datetime, aid: str, previous: float | None = None,
             seen: datetime | None = None) -> AlertChange:
-    return AlertChange(change, aid, rule.id, rule.name, rule.severity, scope, subject, org_code, rule.metric,
+    return AlertChange(change, aid, rule.id, rule.name, rule.severity, rule.kind, rule.direction, scope, subject, org_code, rule.metric,
                        value, rule.raise_at, since, at, rule.escalate_after_minutes,
                        describe(change, rule, scope, subject, value, since, previous, seen))
 

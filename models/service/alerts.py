@@ -1,0 +1,55 @@
+"""The alerts' use cases: the page an alert banner and alert centre read, acknowledging by id or
+a unique prefix of it, and the room's alert rules (export, and import checked field by field)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from models.records import actions_due
+from models.records import alerts as alert_records
+from models.rules.alert_rules import Rule, default_rules, read_rules_file, rules_document
+from models.service import actions
+from models.service.changes import Outcome
+
+
+@dataclass(frozen=True)
+class AlertsPage:
+    now: datetime
+    open: list[alert_records.AlertItem]           # not cleared, nobody has acknowledged: worst first
+    acknowledged: list[alert_records.AlertItem]   # not cleared, acknowledged
+
+    @property
+    def worst(self) -> alert_records.AlertItem | None:
+        return self.open[0] if self.open else None
+
+
+def open_alerts(store, now: datetime) -> AlertsPage:
+    """Alerts not cleared at ``now`` (overdue actions chased first), from one read snapshot."""
+    with store.writing() as s:
+        actions_due.chase_overdue(s, now)
+    with store.session() as s, s.begin():
+        items = alert_records.alerts(s)
+    return AlertsPage(now, [i for i in items if i.acknowledged_at is None],
+                      [i for i in items if i.acknowledged_at is not None])
+
+
+def acknowledge(store, alert: str, by: str, note: str, at: datetime) -> Outcome:
+    """Acknowledge the alert whose id is or starts with ``alert`` (synced: it clears on every desktop)."""
+    with store.session() as s:
+        uid = alert_records.resolve(s, alert)
+    return actions.acknowledge_alert(store, uid, by, note, at)
+
+
+def export_rules(path: Path, rules: list[Rule] | None = None) -> int:
+    """Write the rules (the defaults unless given) as a rules file; returns how many."""
+    rules = default_rules() if rules is None else rules
+    path.write_text(json.dumps(rules_document(rules), indent=1) + "\n", encoding="utf-8")
+    return len(rules)
+
+
+def check_rules_file(path: Path) -> list[Rule]:
+    """Read and check a rules file; :class:`RulesError` names every bad field."""
+    return read_rules_file(path)
