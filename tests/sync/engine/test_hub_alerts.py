@@ -3,6 +3,7 @@ encrypted replicas) syncing through a real hub on loopback, SQLite and PostgreSQ
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
@@ -95,3 +96,24 @@ def test_a_desktop_catching_up_after_hours_gets_one_summarised_alert_not_a_flood
         reap4 = next(i for i in page.open if i.rule == "reap_4")
         assert "Raised 14 times, cleared 13 since" in reap4.detail and "open since" in reap4.detail
     assert [(i.uuid, i.detail) for i in _page(live).open] == [(i.uuid, i.detail) for i in _page(late).open]
+
+
+def test_the_hub_clock_raises_what_time_alone_changes(tmp_path):
+    """An ambulance waiting with no further report: the wait crosses 45 minutes between submissions."""
+    from tests.support.hub import start_hub
+
+    hub = start_hub(tmp_path, env={"SCC_HUB_ALERT_TICK_SECONDS": "0.2"})
+    try:
+        arrived = datetime.now(timezone.utc) - timedelta(minutes=45) + timedelta(seconds=2)
+        submit(hub, [{"type": "handover", "event_uuid": "amb-00001", "hospital_code": "RTEST1",
+                      "state": "arrived", "arrived_at": arrived.isoformat()}], org="RAMB1", role="admin")
+        assert _alert_items(hub) == []
+        deadline = time.monotonic() + 10
+        while not _alert_items(hub) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        raised = _alert_items(hub)
+        assert [(d["rule_id"], d["change"], d["org_code"]) for d in raised] == [
+            ("handover_release_45", "raised", "RTEST1")]
+        assert datetime.fromisoformat(raised[0]["at"]) >= arrived + timedelta(minutes=45)
+    finally:
+        hub.stop()
