@@ -37,6 +37,12 @@ DERIVED_METRICS = {
     "handover_longest_wait_minutes": "Longest wait of an ambulance not yet handed over",
     "handover_hours_lost_today": "Handover hours lost today (UK day) at a hospital",
 }
+# What only a desktop sees (models.records.local_alerts): the time of its last contact with the
+# hub, and of the newest provider data the hub held then.  Scope "system": they are the room's.
+DESKTOP_METRICS = {
+    "hub_contact": "This desktop's last successful sync with the hub",
+    "feed_provider_data": "The newest provider data the hub held at this desktop's last sync",
+}
 FIELDS = ("id", "name", "kind", "scope", "orgs", "metric", "direction", "raise", "clear", "min_minutes",
           "escalate_after_minutes", "severity", "enabled")
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
@@ -127,10 +133,12 @@ def parse_rule(raw: Any, where: str, metrics: Iterable[str] | None = None) -> tu
     direction = _choice(raw, "direction", where, DIRECTIONS, problems, "above")
     severity = _choice(raw, "severity", where, SEVERITIES, problems, "warning")
     metric = raw.get("metric")
-    known = set(DERIVED_METRICS) | set(metrics if metrics is not None else _catalogue_codes())
+    known = set(DERIVED_METRICS) | set(DESKTOP_METRICS) | set(metrics if metrics is not None else _catalogue_codes())
     if not isinstance(metric, str) or metric not in known:
         problems.append(f"{where}.metric: {metric!r:.60} is not a catalogue metric or one the hub derives")
-    elif scope in ("pillar", "system") and metric != "opel_level":
+    elif metric in DESKTOP_METRICS and (scope != "system" or kind != "stale"):
+        problems.append(f"{where}.scope: {metric} is watched by a desktop as a 'stale' rule of scope 'system'")
+    elif scope in ("pillar", "system") and metric not in DESKTOP_METRICS and metric != "opel_level":
         problems.append(f"{where}.scope: only opel_level is known per {scope}; use scope 'provider'")
     orgs = raw.get("orgs", [])
     if not isinstance(orgs, list) or not all(isinstance(o, str) and 3 <= len(o) <= 12 for o in orgs):
@@ -198,6 +206,11 @@ def read_rules_file(path: Path | str) -> list[Rule]:
 
 def default_rules() -> list[Rule]:
     return read_rules_file(resources.path("alerts", "default_rules.json"))
+
+
+def desktop_rules() -> list[Rule]:
+    """The rules a desktop evaluates for itself (``resources/alerts/desktop_rules.json``)."""
+    return read_rules_file(resources.path("alerts", "desktop_rules.json"))
 
 
 def rules_document(rules: Iterable[Rule]) -> dict[str, Any]:

@@ -10,9 +10,11 @@ from pathlib import Path
 
 from models.records import actions_due
 from models.records import alerts as alert_records
+from models.records import local_alerts
 from models.rules.alert_rules import Rule, default_rules, read_rules_file, rules_document
 from models.service import actions
-from models.service.changes import Outcome
+from models.service.changes import NOTHING, Changes, Outcome
+from sync import authoring
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,18 @@ def acknowledge(store, alert: str, by: str, note: str, at: datetime) -> Outcome:
     with store.session() as s:
         uid = alert_records.resolve(s, alert)
     return actions.acknowledge_alert(store, uid, by, note, at)
+
+
+def watch_locally(store, now: datetime, last_contact: datetime | None,
+                  newest_provider_data: datetime | None) -> Outcome:
+    """Raise or clear this desktop's own alerts (hub not reached, feed quiet) at ``now``, from the
+    times its sync engine knows (``sync.connectivity.Connectivity``: ``last_good_sync``,
+    ``last_provider_data_at``).  One transaction; ``uuids``: the alerts raised or cleared."""
+    with store.writing() as s:
+        changes = local_alerts.watch(s, now, authoring.device_id(s), last_contact, newest_provider_data)
+    if not changes:
+        return Outcome(NOTHING, applied=False)
+    return Outcome(Changes(frozenset({"alert"})), uuids=tuple(c.id for c in changes))
 
 
 def export_rules(path: Path, rules: list[Rule] | None = None) -> int:
