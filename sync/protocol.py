@@ -19,8 +19,8 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from sync.limits import (  # noqa: F401  (MIN_YEAR...: the protocol's bounds, importable from here)
-    MAX_ALERT_DETAIL_CHARS, MAX_ALERT_MINUTES, MAX_BEDS, MAX_DATA_DEPTH, MAX_INCIDENTS, MAX_REASON_CHARS, MAX_RESPONSE_SECONDS, MAX_YEAR, MIN_YEAR,
-    Code, FreeText, Int64, JsonObject, Time)
+    MAX_ALERT_DETAIL_CHARS, MAX_ALERT_MINUTES, MAX_BEDS, MAX_DATA_DEPTH, MAX_INCIDENTS, MAX_REASON_CHARS,
+    MAX_RESPONSE_SECONDS, MAX_YEAR, MIN_YEAR, Code, FreeText, Int64, JsonObject, Time)
 
 PROTOCOL_MAJOR = 1
 PROTOCOL_MINOR = 4  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert_ack (checked), on_call_shift;

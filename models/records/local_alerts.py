@@ -73,3 +73,15 @@ def open_local(session) -> list[str]:
     codes = [r.id for r in _rules()]
     return list(session.scalars(select(AlertEvent.uuid).where(AlertEvent.rule_code.in_(codes),
                                                              AlertEvent.cleared_at.is_(None))))
+
+
+def is_local(store, uid: str) -> bool:
+    with store.session() as s:
+        return s.scalar(select(AlertEvent.rule_code).where(AlertEvent.uuid == uid)) in {r.id for r in _rules()}
+
+
+def acknowledge(session, uid: str, by: str, note: str, at: datetime) -> bool:
+    """Acknowledge one of this desktop's own alerts here only; False if it was already."""
+    done = session.execute(update(AlertEvent).where(AlertEvent.uuid == uid, AlertEvent.acknowledged_at.is_(None))
+                           .values(acknowledged_at=at, acknowledged_by=by, acknowledged_note=note))
+    return bool(done.rowcount)

@@ -73,7 +73,8 @@ class AlertChange:
     def wire(self) -> dict[str, Any]:
         """The feed item's data (times UTC ISO 8601)."""
         return {"change": self.change, "alert_uuid": self.id, "rule_id": self.rule_id, "rule_name": self.rule_name,
-                "severity": self.severity, "kind": self.kind, "direction": self.direction, "scope": self.scope, "subject": self.subject,
+                "severity": self.severity, "kind": self.kind, "direction": self.direction, "scope": self.scope,
+                "subject": self.subject,
                 "org_code": self.org_code, "metric": self.metric, "value": self.value,
                 "threshold": self.threshold, "since": _iso(self.since), "at": _iso(self.at),
                 "escalate_after_minutes": self.escalate_after_minutes, "detail": self.detail}
@@ -94,8 +95,13 @@ def empty_state() -> dict[str, Any]:
 
 
 def evaluate(rules: Sequence[Rule], state: dict[str, Any] | None, signals: Iterable[Signal],
-             now: datetime) -> Evaluation:
-    """Apply ``signals`` (in order) and then the clock ``now`` to ``state`` under ``rules``."""
+             now: datetime, clock: bool = True) -> Evaluation:
+    """Apply ``signals`` (in order) and then the clock ``now`` to ``state`` under ``rules``.
+
+    ``clock=False`` judges stale rules only for the subjects these signals touched (data
+    arriving can clear them; only time passing can raise them): the hub's per-submission call,
+    its clock calling with ``clock=True``.  A raise's time does not depend on when the clock
+    looks, so either way the same alerts come out with the same ids."""
     if now.utcoffset() is None:
         raise ValueError("now: a time without a UTC offset is ambiguous")
     state = state or empty_state()
@@ -105,24 +111,28 @@ def evaluate(rules: Sequence[Rule], state: dict[str, Any] | None, signals: Itera
     for rule in live:
         by_metric.setdefault(rule.metric, []).append(rule)
     stale_metrics = {r.metric for r in live if r.kind == "stale"}
+    touched: set[str] = set()
     for sig in signals:
         if sig.metric in stale_metrics:
-            _see(out, sig)
+            touched.add(_see(out, sig))
         for rule in by_metric.get(sig.metric, ()):
             if rule.kind != "stale" and rule.scope == sig.scope and rule.applies_to(sig.org_code):
                 _step(out, rule, sig)
-    for rule in live:
-        if rule.kind == "stale":
-            _stale(out, rule, now)
+    if clock or touched:
+        keys = list(out.state["seen"]) if clock else sorted(touched)
+        for rule in live:
+            if rule.kind == "stale":
+                _stale(out, rule, now, keys)
     return out
 
 
-def _see(out: Evaluation, sig: Signal) -> None:
+def _see(out: Evaluation, sig: Signal) -> str:
     key = f"{sig.metric}|{sig.scope}:{sig.subject}"
     at = _iso(sig.at)
     old = out.state["seen"].get(key)
     if old is None or at > old[0]:
         out.state["seen"][key] = [at, sig.org_code]
+    return key
 
 
 def _step(out: Evaluation, rule: Rule, sig: Signal) -> None:
@@ -152,10 +162,13 @@ def _step(out: Evaluation, rule: Rule, sig: Signal) -> None:
     out.state["subjects"][key] = entry
 
 
-def _stale(out: Evaluation, rule: Rule, now: datetime) -> None:
+def _stale(out: Evaluation, rule: Rule, now: datetime, keys: list[str]) -> None:
     prefix = f"{rule.metric}|{rule.scope}:"
-    for key, (seen_at, org_code) in list(out.state["seen"].items()):
-        if not key.startswith(prefix) or not rule.applies_to(org_code):
+    for key in keys:
+        if not key.startswith(prefix):
+            continue
+        seen_at, org_code = out.state["seen"][key]
+        if not rule.applies_to(org_code):
             continue
         subject = key[len(prefix):]
         skey = f"{rule.id}|{rule.scope}:{subject}"
@@ -183,7 +196,8 @@ def _stale(out: Evaluation, rule: Rule, now: datetime) -> None:
 def _change(change: str, rule: Rule, scope: str, subject: str, org_code: str | None, value: float | None,
             since: datetime, at: datetime, aid: str, previous: float | None = None,
             seen: datetime | None = None) -> AlertChange:
-    return AlertChange(change, aid, rule.id, rule.name, rule.severity, rule.kind, rule.direction, scope, subject, org_code, rule.metric,
+    return AlertChange(change, aid, rule.id, rule.name, rule.severity, rule.kind, rule.direction, scope, subject,
+                       org_code, rule.metric,
                        value, rule.raise_at, since, at, rule.escalate_after_minutes,
                        describe(change, rule, scope, subject, value, since, previous, seen))
 

@@ -39,10 +39,18 @@ def open_alerts(store, now: datetime) -> AlertsPage:
 
 
 def acknowledge(store, alert: str, by: str, note: str, at: datetime) -> Outcome:
-    """Acknowledge the alert whose id is or starts with ``alert`` (synced: it clears on every desktop)."""
+    """Acknowledge the alert whose id is or starts with ``alert``: synced, so it is acknowledged on
+    every desktop; a desktop's own alert (hub not reached, feed quiet) only here, since no other
+    desktop holds it."""
     with store.session() as s:
         uid = alert_records.resolve(s, alert)
-    return actions.acknowledge_alert(store, uid, by, note, at)
+    if not local_alerts.is_local(store, uid):
+        return actions.acknowledge_alert(store, uid, by, note, at)
+    if not by or not by.strip():
+        raise ValueError("by: say who acknowledges the alert")
+    with store.writing() as s:
+        done = local_alerts.acknowledge(s, uid, by.strip(), note.strip(), at)
+    return Outcome(Changes(frozenset({"alert"})) if done else NOTHING, applied=done, uuid=uid)
 
 
 def watch_locally(store, now: datetime, last_contact: datetime | None,

@@ -208,3 +208,18 @@ def test_every_problem_is_named_at_once():
         parse_rules(doc)
     fields = {p.split(":")[0] for p in info.value.problems}
     assert {"rules[0].id", "rules[0].kind", "rules[0].name", "rules[0].metric", "rules[0].clear"} <= fields
+
+
+@pytest.mark.parametrize("rule", STALE_RULES, ids=lambda r: r.id)
+def test_data_alone_never_raises_a_stale_rule_but_clears_it_and_the_clock_raises_the_same_alert(rule):
+    state = evaluate([rule], None, [_sig(rule, 1.0, 0)], T0, clock=False).state
+    later = T0 + timedelta(minutes=rule.raise_at + 30)
+    other = Signal(rule.metric, rule.scope, "ROTHER", later, 1.0, "ROTHER")
+    quiet = evaluate([rule], state, [other], later, clock=False)
+    assert quiet.changes == []   # RTEST1 is late, but only the clock says so
+    ticked = evaluate([rule], quiet.state, [], later)
+    direct = evaluate([rule], state, [], later)
+    assert [c.id for c in ticked.changes] == [c.id for c in direct.changes] and len(ticked.changes) == 1
+    back = evaluate([rule], ticked.state, [_sig(rule, 1.0, rule.raise_at + 31)],
+                    later + timedelta(minutes=1), clock=False)
+    assert [c.change for c in back.changes] == ["cleared"]

@@ -53,3 +53,15 @@ def test_written_once_shown_as_open_and_cleared_when_the_feed_comes_back(store):
     with store.session() as s:
         assert s.scalars(select(AlertEvent.cleared_at)).one() is not None
         assert local_alerts.open_local(s) == []
+
+
+def test_a_local_alert_is_acknowledged_here_only(store):
+    from models.replica.orm import OutboxItem
+    raised = alert_service.watch_locally(store, _at(45), _at(44), _at(0))
+    done = alert_service.acknowledge(store, raised.uuids[0][:8], "Room lead", "hub team called", _at(46))
+    assert done.applied and done.uuid == raised.uuids[0]
+    assert not alert_service.acknowledge(store, raised.uuids[0], "Someone else", "", _at(47)).applied
+    with store.session() as s:
+        assert s.scalars(select(OutboxItem)).all() == []   # nothing for other desktops
+    page = alert_service.open_alerts(store, _at(47))
+    assert page.open == [] and [a.acknowledged_by for a in page.acknowledged] == ["Room lead"]

@@ -80,6 +80,18 @@ def test_a_hub_restart_neither_loses_nor_repeats_an_alert(hub, make_desktop):
         assert s.scalar(select(func.count()).select_from(AlertEvent)) == 2
 
 
+def test_two_hub_processes_on_one_database_raise_each_alert_once(hub):
+    peer = hub.peer()
+    try:
+        for i, (where, level) in enumerate([(hub, 4), (peer, 4), (hub, 4), (peer, 1), (hub, 4), (peer, 4)]):
+            submit(where, [_reap(level, 30 - 5 * i)], org="RAMB1", role="admin")
+    finally:
+        peer.stop()
+    changes = [(d["rule_id"], d["change"]) for d in _alert_items(hub)]
+    assert changes == [("reap_3", "raised"), ("reap_4", "raised"), ("reap_3", "cleared"), ("reap_4", "cleared"),
+                       ("reap_3", "raised"), ("reap_4", "raised")]
+
+
 def test_a_desktop_catching_up_after_hours_gets_one_summarised_alert_not_a_flood(sqlite_hub, make_desktop):
     live, late = make_desktop(sqlite_hub, "live"), make_desktop(sqlite_hub, "late")
     assert late.run_once().error is None
