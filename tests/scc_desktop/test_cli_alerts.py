@@ -97,3 +97,14 @@ def test_rules_exported_then_a_bad_import_names_each_field_and_a_good_one_is_ins
     broken.write_text("{not json")
     refused = run("alerts", "rules", "import", str(broken), home=tmp_path)
     assert refused.returncode == 2 and "not valid JSON" in refused.stderr
+
+
+def test_a_hub_refuses_to_start_on_a_bad_rules_file_naming_each_field(tmp_path):
+    doc = json.loads(json.dumps({"rules": [r.as_dict() for r in default_rules()[:3]]}))
+    doc["rules"][2]["min_minutes"] = -1
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    done = run("hub", "serve", "--db", f"sqlite:///{tmp_path / 'hub.db'}", "--port", "0", "--alert-rules", str(bad),
+               home=tmp_path)
+    assert done.returncode == 2 and "rules[2].min_minutes: -1 is outside 0 to 10080" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
