@@ -16,7 +16,7 @@ handover hours lost today) are kept in a JSON-ready state passed in and returned
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from models.rules.alert_engine import Signal, _iso
@@ -28,6 +28,7 @@ WAIT = "handover_longest_wait_minutes"
 LOST = "handover_hours_lost_today"
 C2_TODAY = "c2_mean_today_seconds"
 _ENDED = ("handed_over", "cleared", "cancelled")
+MAX_WAIT = timedelta(hours=24)   # the handover table's valid range
 
 
 def empty_state() -> dict[str, Any]:
@@ -78,6 +79,9 @@ def signals(items: list[tuple[str, dict[str, Any]]], state: dict[str, Any] | Non
             if hours:
                 out.append(Signal(LOST, "provider", hospital, now, 0.0, hospital))
     for hospital, waiting in list(st["waiting"].items()):
+        for event, arrived in list(waiting.items()):
+            if now - _time(arrived) > MAX_WAIT:   # never reported handed over: data quality's, not a wait
+                del waiting[event]
         longest = max(((now - _time(t)).total_seconds() / 60 for t in waiting.values()), default=0.0)
         out.append(Signal(WAIT, "provider", hospital, now, max(longest, 0.0), hospital))
         if not waiting:
@@ -174,3 +178,4 @@ def _handover(d, st, out) -> None:
 
 _ONE = {"observation": _observation, "opel_assessment": _opel, "ambulance_status": _ambulance,
         "critcon": _critcon, "response_times": _response, "handover": _handover}
+WATCHED = frozenset(_ONE)   # the feed kinds signals come from

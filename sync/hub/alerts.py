@@ -65,8 +65,8 @@ class HubAlerts:
 
     def observe(self, w: Writer) -> None:
         """Evaluate the items of this write transaction; put the alerts on the feed with them."""
-        items = [(kind, data) for kind, data in w.items if kind != "alert"]
-        if self.enabled and items:
+        items = [(kind, data) for kind, data in w.items if kind in alert_signals.WATCHED]
+        if self.enabled and items:   # a desktop's records, organisations: nothing to judge
             self._evaluate(w, items, clock=False)
 
     def tick(self, db) -> int:

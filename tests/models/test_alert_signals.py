@@ -67,3 +67,11 @@ def test_levels_from_opel_reap_csp_and_critcon():
     engine = evaluate(RULES, None, sigs, T0)
     assert sorted(c.rule_id for c in engine.changes) == [
         "cc_no_beds", "critcon_2", "critcon_3", "csp_invoked", "opel_system_3", "opel_system_4", "reap_3"]
+
+
+def test_an_ambulance_never_reported_handed_over_stops_counting_after_a_day():
+    _, st = alert_signals.signals([_handover("amb-00002", "arrived", 0)], None, T0)
+    sigs, st = alert_signals.signals([], st, T0 + timedelta(hours=25))
+    assert [(s.metric, s.value) for s in sigs] == [("handover_longest_wait_minutes", 0.0)]
+    sigs, st = alert_signals.signals([], st, T0 + timedelta(hours=26))
+    assert sigs == [] and st["waiting"] == {}
