@@ -44,6 +44,8 @@ MAX_REASON_CHARS = 2000
 # A critical care unit reports CRITCON 0-3 (Intensive Care Society, 2023); 4 and 5 are declared for a
 # region or the country from the national data, never by one unit.  The catalogue's critcon_level agrees.
 MAX_UNIT_CRITCON = 3
+MAX_ALERT_DETAIL_CHARS = 2000  # an alert's sentence (kind "alert"): the engine writes one line
+MAX_ALERT_MINUTES = 7 * 24 * 60  # escalation delay of an alert rule: a week at most
 
 # One search a string: the first character that may not travel (in a code / in free text).
 _BAD_IN_CODE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")

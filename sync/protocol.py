@@ -19,12 +19,13 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from sync.limits import (  # noqa: F401  (MIN_YEAR...: the protocol's bounds, importable from here)
-    MAX_BEDS, MAX_DATA_DEPTH, MAX_INCIDENTS, MAX_REASON_CHARS, MAX_RESPONSE_SECONDS, MAX_YEAR, MIN_YEAR,
-    Code, FeedPosition, FreeText, Int64, JsonObject, Time, UnitCritcon)
+    MAX_ALERT_DETAIL_CHARS, MAX_ALERT_MINUTES, MAX_BEDS, MAX_DATA_DEPTH, MAX_INCIDENTS, MAX_REASON_CHARS,
+    MAX_RESPONSE_SECONDS, MAX_YEAR, MIN_YEAR, Code, FeedPosition, FreeText, Int64, JsonObject, Time, UnitCritcon)
 
 PROTOCOL_MAJOR = 1
-PROTOCOL_MINOR = 3  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert_ack (checked), on_call_shift;
-# 1.3: Health.reason, 503 "unavailable" when the hub's database is full or failing, bounded values
+PROTOCOL_MINOR = 4  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert_ack (checked), on_call_shift;
+# 1.3: Health.reason, 503 "unavailable" when the hub's database is full or failing, bounded values;
+# 1.4: feed kind "alert" (the hub's rule engine raising and clearing alerts)
 
 PROTOCOL_VERSION = f"{PROTOCOL_MAJOR}.{PROTOCOL_MINOR}"
 VERSION_HEADER = "SCC-Protocol"
@@ -169,7 +170,7 @@ class SubmissionReceipt(_Msg):
 
 # --- the feed -------------------------------------------------------------
 FEED_KINDS = ("organisation", "observation", "opel_assessment", "ambulance_status",
-              "response_times", "handover", "critcon", "record")
+              "response_times", "handover", "critcon", "record", "alert")
 
 
 # What ``FeedItem.data`` holds for each kind.  The hub builds these; the sync
@@ -268,7 +269,36 @@ class FeedRecord(_Msg):
     hub_hash: str | None = None
 
 
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class FeedAlert(_Msg):
+    """An alert the hub's rule engine raised or cleared (1.4, kind "alert"; models.rules.alert_engine).
+
+    ``alert_uuid`` is derived from the rule, the subject and ``since``, so it is the same on every
+    desktop; ``at`` is when it was raised or cleared."""
+
+    change: Literal["raised", "cleared"]
+    alert_uuid: Code = Field(min_length=36, max_length=36)
+    rule_id: Code = Field(min_length=1, max_length=60)
+    rule_name: FreeText = Field(min_length=1, max_length=200)
+    severity: Literal["info", "warning", "critical"]
+    kind: Literal["threshold", "level", "stale"] = "threshold"
+    direction: Literal["above", "below"] = "above"
+    scope: Literal["provider", "pillar", "system"]
+    subject: Code = Field(min_length=1, max_length=30)
+    org_code: Code | None = Field(default=None, max_length=12)
+    metric: Code = Field(min_length=1, max_length=80)
+    value: Finite | None = None   # None for a stale-data alert
+    threshold: Finite
+    since: Time
+    at: Time
+    escalate_after_minutes: float = Field(ge=0, le=MAX_ALERT_MINUTES)
+    detail: FreeText = Field(max_length=MAX_ALERT_DETAIL_CHARS)
+
+
 FEED_DATA = {
+    "alert": FeedAlert,
     "organisation": FeedOrganisation, "observation": FeedObservation,
     "opel_assessment": FeedOpelAssessment, "ambulance_status": FeedAmbulanceStatus,
     "response_times": FeedResponseTimes, "handover": FeedHandover, "critcon": FeedCritcon,

@@ -60,6 +60,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="folder of OPEL tables (<pillar>.toml, system.toml) replacing the bundled ones")
     p.add_argument("--catalogue", type=Path, metavar="DIR", action="append", default=[],
                    help="extra metric catalogue folder (repeatable)")
+    p.add_argument("--alert-rules", type=Path, metavar="FILE",
+                   help="alert rules (JSON, as 'scc-desktop alerts rules export' writes) replacing the defaults")
+    p.add_argument("--no-alerts", action="store_true", help="do not evaluate alert rules")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--tls-cert", type=Path, metavar="PEM", help="serve HTTPS with this certificate chain")
     p.add_argument("--tls-key", type=Path, metavar="PEM", help="private key of --tls-cert")
@@ -118,6 +121,7 @@ def _db_arg(p: argparse.ArgumentParser, *, create: bool = True) -> None:
 
 def _hub(args, **config):
     """Open the hub (schema created or checked) for a management command."""
+    from models.rules.alert_rules import RulesError
     from models.rules.tabledata import TableError
     from sync.hub.core import Hub, HubConfig
     from sync.hub.db import DatabaseError
@@ -129,6 +133,8 @@ def _hub(args, **config):
         return Hub(HubConfig(db_url=url, **config))
     except (DatabaseError, TableError) as exc:
         raise UserError(str(exc)) from None
+    except RulesError as exc:
+        raise UserError(f"alert rules not loaded:\n{exc}", 2) from None
     except SQLAlchemyError as exc:
         raise UserError(f"cannot open the hub database {url}: {getattr(exc, 'orig', None) or exc}") from None
 
@@ -155,7 +161,8 @@ def _refuse_missing(url: str, args) -> None:
 def _serve(args) -> int:
     from sync.hub import auth, orgs, server
 
-    hub = _hub(args, tables_dir=args.tables, catalogue_dirs=tuple(args.catalogue))
+    hub = _hub(args, tables_dir=args.tables, catalogue_dirs=tuple(args.catalogue),
+               alert_rules=args.alert_rules, alerts=not args.no_alerts)
     try:
         if args.orgs:
             try:

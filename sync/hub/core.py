@@ -10,6 +10,7 @@ from models.rules.catalogue import load_catalogue
 from models.rules.opel_rollup import check_against_tables, load_system
 from models.rules.opel_table import load_shipped, load_table, shipped_pillars
 from models.rules.tabledata import Problem, TableError
+from sync.hub.alerts import HubAlerts
 from sync.hub.db import HubDB
 from sync.hub.opel import HubOpel
 from sync.hub.validate import ItemValidator
@@ -29,6 +30,8 @@ class HubConfig:
     catalogue_dirs: tuple[Path, ...] = ()
     max_body_bytes: int = MAX_BODY_BYTES
     head_poll_seconds: float = 0.2  # how often to look for commits made by other processes
+    alert_rules: Path | None = None  # a rules file replacing resources/alerts/default_rules.json
+    alerts: bool = True  # evaluate the alert rules as data arrives
 
 
 def _check_tables_dir(folder: Path) -> None:
@@ -67,8 +70,10 @@ class Hub:
         self.catalogue = load_catalogue(config.catalogue_dirs)
         self.opel = HubOpel(tables, system)
         self.validator = ItemValidator(self.catalogue, {p for p in tables if p in system.rules})
+        self.alerts = HubAlerts.from_file(config.alert_rules) if config.alerts else HubAlerts([])
         self.db = HubDB(config.db_url)
         self.db.init_schema()
+        self.db.observers.append(self.alerts.observe)
         self.stopping = False
 
     def begin_shutdown(self) -> None:

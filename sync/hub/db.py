@@ -130,10 +130,12 @@ class Writer:
         self.now = s.utcnow()
         self._rows: list[dict[str, Any]] = []
         self._observations: list[dict[str, Any]] = []  # feed_observation rows of these items
+        self.items: list[tuple[str, dict[str, Any]]] = []  # (kind, data) emitted, for observers
 
     def emit(self, kind: str, data: dict[str, Any], org_code: str | None = None) -> int:
         """Queue a feed item; returns its position (committed with the transaction)."""
         seq = self.next_seq
+        self.items.append((kind, data))
         self._rows.append({"seq": seq, "kind": kind, "org_code": org_code, "data": dumps(data),
                            "created_at": self.now})
         if kind == "observation":
@@ -185,6 +187,8 @@ class HubDB:
         self.fault_commit_delay = float(os.environ.get(FAULT_COMMIT_DELAY_ENV) or 0)
         self.hub_id = ""
         self.storage = StorageHealth()  # a full or failing database, for /health
+        # Called with the Writer before a transaction that emitted items commits (sync.hub.alerts).
+        self.observers: list[Any] = []
 
     @staticmethod
     def _sqlite_engine(parsed) -> Engine:
@@ -259,6 +263,9 @@ class HubDB:
                                         .where(s.feed_counter.c.id == 1).with_for_update()).scalar_one()
                     writer = Writer(conn, head)
                     yield writer
+                    if writer.emitted:
+                        for observe in self.observers:
+                            observe(writer)
                     writer._flush()
                     if writer.emitted and self.fault_commit_delay > 0:
                         time.sleep(random.uniform(0, self.fault_commit_delay))

@@ -30,7 +30,8 @@ class AlertRule(Base):
 
 class AlertEvent(Base):
     __tablename__ = "alert_event"
-    __table_args__ = (Index("ix_alert_event_open", "cleared_at", "raised_at"),)
+    __table_args__ = (Index("ix_alert_event_open", "cleared_at", "raised_at"),
+                      Index("ix_alert_event_rule_subject", "rule_code", "subject"))
 
     uuid: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     rule_code: Mapped[str] = mapped_column(ForeignKey("alert_rule.code"))
@@ -43,6 +44,13 @@ class AlertEvent(Base):
     # 0006: what the acknowledger said, and the action an overdue-action alert chases.
     acknowledged_note: Mapped[str | None] = mapped_column(Text)
     action_uuid: Mapped[str | None] = mapped_column(String(36), index=True)
+    # 0008: alerts from the hub's rule engine name what they watch; a flapping alert's earlier
+    # raise/clear pairs are folded into its latest, which carries the summary line.
+    subject: Mapped[str | None] = mapped_column(String(40))
+    metric_code: Mapped[str | None] = mapped_column(String(80))
+    severity: Mapped[str | None] = mapped_column(String(10))
+    folded_into: Mapped[str | None] = mapped_column(String(36))
+    summary: Mapped[str | None] = mapped_column(Text)
 
 
 class DataQualityFinding(Base):

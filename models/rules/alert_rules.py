@@ -1,0 +1,223 @@
+"""Alert rules as data: ``resources/alerts/default_rules.json`` and any file a room imports.
+
+Each rule watches one signal (a catalogue metric, or one of :data:`DERIVED_METRICS` the hub
+works out from what providers send) for one scope (a provider, a pillar, the system):
+
+- ``threshold``: a value ``above`` (at or above ``raise``, cleared below ``clear``) or ``below``
+  (at or below ``raise``, cleared above ``clear``), held for ``min_minutes``;
+- ``level``: a level rising to ``raise`` or above (OPEL, REAP, CSP, CRITCON), cleared below ``clear``;
+- ``stale``: no value for ``raise`` minutes, cleared once one is younger than ``clear`` minutes.
+
+The gap between ``raise`` and ``clear`` is the hysteresis that keeps a value hovering at a
+threshold from raising again and again.  :func:`parse_rules` checks every rule and names every
+bad field at once (``rules[3].clear: must not be above raise for an 'above' rule``); the same
+check serves ``scc-desktop alerts rules import``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import resources
+
+KINDS = ("threshold", "level", "stale")
+SCOPES = ("provider", "pillar", "system")
+DIRECTIONS = ("above", "below")
+SEVERITIES = ("info", "warning", "critical")
+# Signals the hub works out itself (models.rules.alert_signals), beside the catalogue's metrics.
+DERIVED_METRICS = {
+    "opel_level": "OPEL level (declared, else calculated)",
+    "c2_mean_today_seconds": "Category 2 mean response today (UK day, weighted by incidents)",
+    "handover_longest_wait_minutes": "Longest wait of an ambulance not yet handed over",
+    "handover_hours_lost_today": "Handover hours lost today (UK day) at a hospital",
+}
+# What only a desktop sees (models.records.local_alerts): the time of its last contact with the
+# hub, and of the newest provider data the hub held then.  Scope "system": they are the room's.
+DESKTOP_METRICS = {
+    "hub_contact": "This desktop's last successful sync with the hub",
+    "feed_provider_data": "The newest provider data the hub held at this desktop's last sync",
+}
+FIELDS = ("id", "name", "kind", "scope", "orgs", "metric", "direction", "raise", "clear", "min_minutes",
+          "escalate_after_minutes", "severity", "enabled")
+_ID = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
+MAX_MINUTES = 7 * 24 * 60
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    kind: str
+    scope: str
+    metric: str
+    direction: str
+    raise_at: float
+    clear_at: float
+    min_minutes: float
+    escalate_after_minutes: float
+    severity: str
+    enabled: bool = True
+    orgs: tuple[str, ...] = ()
+
+    def applies_to(self, org_code: str | None) -> bool:
+        return not self.orgs or org_code in self.orgs
+
+    def raising(self, value: float) -> bool:
+        """The raise condition (inclusive: at the threshold fires)."""
+        return value <= self.raise_at if self.direction == "below" else value >= self.raise_at
+
+    def clearing(self, value: float) -> bool:
+        """The clear condition (strict: only a value past ``clear`` clears)."""
+        return value > self.clear_at if self.direction == "below" else value < self.clear_at
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["raise"], d["clear"] = d.pop("raise_at"), d.pop("clear_at")
+        d["orgs"] = list(self.orgs)
+        return {k: d[k] for k in FIELDS}
+
+
+class RulesError(ValueError):
+    """Every problem of a rules file, one per line (``rules[3].clear: ...``)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def _number(raw: dict, name: str, where: str, problems: list[str], lo: float = -math.inf,
+            hi: float = math.inf) -> float | None:
+    value = raw.get(name)
+    if value is None:
+        problems.append(f"{where}.{name}: missing")
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        problems.append(f"{where}.{name}: must be a finite number, got {value!r:.60}")
+        return None
+    if not lo <= value <= hi:
+        problems.append(f"{where}.{name}: {value:g} is outside {lo:g} to {hi:g}")
+        return None
+    return float(value)
+
+
+def _choice(raw: dict, name: str, where: str, allowed: tuple[str, ...], problems: list[str],
+            default: str | None = None) -> str | None:
+    value = raw.get(name, default)
+    if value not in allowed:
+        problems.append(f"{where}.{name}: must be one of {', '.join(allowed)}, got {value!r:.60}")
+        return None
+    return value
+
+
+def parse_rule(raw: Any, where: str, metrics: Iterable[str] | None = None) -> tuple[Rule | None, list[str]]:
+    """One rule from its plain form; ``(rule, [])`` or ``(None, problems)``."""
+    problems: list[str] = []
+    if not isinstance(raw, dict):
+        return None, [f"{where}: must be an object of fields, got {type(raw).__name__}"]
+    for extra in sorted(set(raw) - set(FIELDS)):
+        problems.append(f"{where}.{extra}: unknown field (allowed: {', '.join(FIELDS)})")
+    rid = raw.get("id")
+    if not isinstance(rid, str) or not _ID.match(rid):
+        problems.append(f"{where}.id: must be lower_snake_case text of at most 60 characters, got {rid!r:.60}")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        problems.append(f"{where}.name: must be text of 1 to 200 characters")
+    kind = _choice(raw, "kind", where, KINDS, problems)
+    scope = _choice(raw, "scope", where, SCOPES, problems, "provider")
+    direction = _choice(raw, "direction", where, DIRECTIONS, problems, "above")
+    severity = _choice(raw, "severity", where, SEVERITIES, problems, "warning")
+    metric = raw.get("metric")
+    known = set(DERIVED_METRICS) | set(DESKTOP_METRICS) | set(metrics if metrics is not None else _catalogue_codes())
+    if not isinstance(metric, str) or metric not in known:
+        problems.append(f"{where}.metric: {metric!r:.60} is not a catalogue metric or one the hub derives")
+    elif metric in DESKTOP_METRICS and (scope != "system" or kind != "stale"):
+        problems.append(f"{where}.scope: {metric} is watched by a desktop as a 'stale' rule of scope 'system'")
+    elif scope in ("pillar", "system") and metric not in DESKTOP_METRICS and metric != "opel_level":
+        problems.append(f"{where}.scope: only opel_level is known per {scope}; use scope 'provider'")
+    orgs = raw.get("orgs", [])
+    if not isinstance(orgs, list) or not all(isinstance(o, str) and 3 <= len(o) <= 12 for o in orgs):
+        problems.append(f"{where}.orgs: must be a list of organisation codes (3 to 12 characters)")
+        orgs = []
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        problems.append(f"{where}.enabled: must be true or false")
+    lo = 0 if kind == "stale" else -math.inf
+    hi = MAX_MINUTES if kind == "stale" else math.inf
+    raise_at = _number(raw, "raise", where, problems, lo, hi)
+    clear_at = _number(raw, "clear", where, problems, lo, hi)
+    min_minutes = _number({"min_minutes": 0, **raw}, "min_minutes", where, problems, 0, MAX_MINUTES)
+    escalate = _number({"escalate_after_minutes": 30, **raw}, "escalate_after_minutes", where, problems,
+                       0, MAX_MINUTES)
+    if kind in ("level", "stale") and direction == "below":
+        problems.append(f"{where}.direction: a {kind} rule is always 'above'")
+    if raise_at is not None and clear_at is not None and direction is not None:
+        if direction == "above" and clear_at > raise_at:
+            problems.append(f"{where}.clear: must not be above raise for an 'above' rule "
+                            f"({clear_at:g} > {raise_at:g})")
+        if direction == "below" and clear_at < raise_at:
+            problems.append(f"{where}.clear: must not be below raise for a 'below' rule "
+                            f"({clear_at:g} < {raise_at:g})")
+        if kind == "stale" and raise_at <= 0:
+            problems.append(f"{where}.raise: a stale rule needs some minutes without data")
+    if problems:
+        return None, problems
+    return Rule(rid, name.strip(), kind, scope, metric, direction, raise_at, clear_at, min_minutes, escalate,
+                severity, enabled, tuple(orgs)), []
+
+
+def parse_rules(doc: Any, metrics: Iterable[str] | None = None) -> list[Rule]:
+    """Every rule of a rules document (``{"rules": [...]}``); raises :class:`RulesError` naming
+    each bad field of each rule, and repeated ids."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
+        raise RulesError(["rules: the file must be an object with a list 'rules'"])
+    metrics = list(metrics) if metrics is not None else _catalogue_codes()
+    rules, problems, seen = [], [], {}
+    for i, raw in enumerate(doc["rules"]):
+        rule, found = parse_rule(raw, f"rules[{i}]", metrics)
+        problems.extend(found)
+        if rule is None:
+            continue
+        if rule.id in seen:
+            problems.append(f"rules[{i}].id: {rule.id!r} is already rules[{seen[rule.id]}]")
+            continue
+        seen[rule.id] = i
+        rules.append(rule)
+    if problems:
+        raise RulesError(problems)
+    return rules
+
+
+def read_rules_file(path: Path | str) -> list[Rule]:
+    """A rules file (JSON); an unreadable or malformed file is a :class:`RulesError` too."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RulesError([f"{path}: cannot read file: {exc.strerror or exc}"]) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RulesError([f"{path}: not valid JSON: {exc}"]) from None
+    return parse_rules(doc)
+
+
+def default_rules() -> list[Rule]:
+    return read_rules_file(resources.path("alerts", "default_rules.json"))
+
+
+def desktop_rules() -> list[Rule]:
+    """The rules a desktop evaluates for itself (``resources/alerts/desktop_rules.json``)."""
+    return read_rules_file(resources.path("alerts", "desktop_rules.json"))
+
+
+def rules_document(rules: Iterable[Rule]) -> dict[str, Any]:
+    """The plain form ``export`` writes and ``import`` reads back."""
+    return {"version": 1, "rules": [r.as_dict() for r in rules]}
+
+
+def _catalogue_codes() -> list[str]:
+    from models.rules.catalogue import load_catalogue
+    return list(load_catalogue().metrics)

@@ -1,0 +1,181 @@
+"""What the alert engine watches, worked out from feed items (plain dicts, as the hub puts them on
+its feed).  Pure: the running figures it needs (today's Category 2 periods, ambulances waiting,
+handover hours lost today) are kept in a JSON-ready state passed in and returned.
+
+- ``observation``: the metric itself, for its provider;
+- ``opel_assessment``: ``opel_level`` (declared, else calculated) per provider, pillar or system;
+- ``ambulance_status``: ``reap_level``, and ``csp_level`` when the service's level is a number;
+- ``critcon``: ``critcon_level``, and ``cc_available_beds`` when staffed and occupied beds are given;
+- ``response_times``: ``cN_mean_seconds`` and ``cN_p90_seconds`` of the period (the last hour when
+  periods are hourly), and ``c2_mean_today_seconds``: the incident-weighted mean of today's periods
+  (UK day);
+- ``handover``: per hospital, ``handover_longest_wait_minutes`` (the longest wait of an ambulance
+  arrived and not handed over, as of ``now``) and ``handover_hours_lost_today`` (minutes beyond the
+  handover table's ``hours_lost.beyond_minutes``, summed over today's handovers, in hours).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from models.rules.alert_engine import Signal, _iso
+from models.rules.handover_bands import load_handover
+from models.rules.shown_level import shown_level
+from models.uk_time import UK
+
+WAIT = "handover_longest_wait_minutes"
+LOST = "handover_hours_lost_today"
+C2_TODAY = "c2_mean_today_seconds"
+_ENDED = ("handed_over", "cleared", "cancelled")
+MAX_WAIT = timedelta(hours=24)   # the handover table's valid range
+
+
+def empty_state() -> dict[str, Any]:
+    return {"waiting": {}, "lost": {}, "c2": {}}
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return at if at.utcoffset() is not None else None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _day(at: datetime) -> str:
+    return at.astimezone(UK).date().isoformat()
+
+
+def signals(items: list[tuple[str, dict[str, Any]]], state: dict[str, Any] | None,
+            now: datetime) -> tuple[list[Signal], dict[str, Any]]:
+    """The signals of ``items`` (``(kind, data)`` in feed order) and of the clock ``now``."""
+    old = state or empty_state()
+    st = {"waiting": {k: dict(v) for k, v in old.get("waiting", {}).items()},
+          "lost": dict(old.get("lost", {})), "c2": {k: dict(v) for k, v in old.get("c2", {}).items()}}
+    out: list[Signal] = []
+    for kind, data in items:
+        if isinstance(data, dict):
+            _ONE.get(kind, _nothing)(data, st, out)
+    today = _day(now)
+    for hospital, (day, hours) in list(st["lost"].items()):
+        if day != today:   # a new day starts at nought: clears yesterday's alert
+            del st["lost"][hospital]
+            if hours:
+                out.append(Signal(LOST, "provider", hospital, now, 0.0, hospital))
+    for hospital, waiting in list(st["waiting"].items()):
+        for event, arrived in list(waiting.items()):
+            if now - _time(arrived) > MAX_WAIT:   # never reported handed over: data quality's, not a wait
+                del waiting[event]
+        longest = max(((now - _time(t)).total_seconds() / 60 for t in waiting.values()), default=0.0)
+        out.append(Signal(WAIT, "provider", hospital, now, max(longest, 0.0), hospital))
+        if not waiting:
+            del st["waiting"][hospital]
+    return out, st
+
+
+def _nothing(data, st, out) -> None:
+    return None
+
+
+def _provider(out: list[Signal], metric: str, org: Any, at: datetime | None, value: float | None) -> None:
+    if isinstance(org, str) and at is not None and value is not None:
+        out.append(Signal(metric, "provider", org, at, value, org))
+
+
+def _observation(d, st, out) -> None:
+    _provider(out, d.get("metric"), d.get("org_code"), _time(d.get("observed_at")), _number(d.get("value")))
+
+
+def _opel(d, st, out) -> None:
+    level = shown_level(d.get("declared_level"), d.get("level"))
+    at = _time(d.get("scored_at")) or _time(d.get("assessed_at"))
+    scope = d.get("scope")
+    subject = d.get("org_code") if scope == "provider" else ("system" if scope == "system" else d.get("pillar"))
+    if isinstance(level, int) and at is not None and isinstance(subject, str) and scope in ("provider", "pillar",
+                                                                                              "system"):
+        out.append(Signal("opel_level", scope, subject, at, float(level),
+                          subject if scope == "provider" else None))
+
+
+def _ambulance(d, st, out) -> None:
+    at = _time(d.get("declared_at"))
+    _provider(out, "reap_level", d.get("org_code"), at, _number(d.get("reap_level")))
+    _provider(out, "csp_level", d.get("org_code"), at, _number(d.get("csp_level")))
+
+
+def _critcon(d, st, out) -> None:
+    at = _time(d.get("reported_at"))
+    _provider(out, "critcon_level", d.get("org_code"), at, _number(d.get("level")))
+    staffed, occupied = _number(d.get("staffed_beds")), _number(d.get("occupied_beds"))
+    if staffed is not None and occupied is not None:
+        _provider(out, "cc_available_beds", d.get("org_code"), at, max(staffed - occupied, 0.0))
+
+
+def _response(d, st, out) -> None:
+    org, category = d.get("org_code"), d.get("category")
+    start, end = _time(d.get("period_start")), _time(d.get("period_end"))
+    if not isinstance(org, str) or category not in ("C1", "C2", "C3", "C4") or end is None:
+        return
+    n = category[1]
+    mean = _number(d.get("mean_seconds"))
+    _provider(out, f"c{n}_mean_seconds", org, end, mean)
+    _provider(out, f"c{n}_p90_seconds", org, end, _number(d.get("p90_seconds")))
+    if category != "C2" or mean is None or start is None:
+        return
+    day = _day(start)
+    kept = st["c2"].get(org, {})
+    if kept.get("day") != day:
+        kept = {"day": day}
+    incidents = _number(d.get("incidents"))
+    kept[_iso(start)] = [mean, incidents if incidents is not None else 1.0]
+    st["c2"][org] = kept
+    periods = [v for k, v in kept.items() if k != "day"]
+    weight = sum(w for _, w in periods)
+    if weight > 0:
+        _provider(out, C2_TODAY, org, end, sum(m * w for m, w in periods) / weight)
+
+
+def _handover(d, st, out) -> None:
+    hospital, event, state = d.get("hospital_code"), d.get("event_uuid"), d.get("state")
+    if not isinstance(hospital, str) or not isinstance(event, str):
+        return
+    arrived = _time(d.get("arrived_at"))
+    waiting = st["waiting"].setdefault(hospital, {})
+    if state == "arrived" and arrived is not None:
+        waiting[event] = _iso(arrived)
+        return
+    if state not in _ENDED:
+        return
+    was_waiting = waiting.pop(event, None) is not None
+    handed = _time(d.get("handed_over_at"))
+    # Counted once: at handover, or at clearing when the handover itself was never reported.
+    if handed is None or arrived is None or not (state == "handed_over" or (state == "cleared" and was_waiting)):
+        return
+    beyond = load_handover().hours_lost_beyond_minutes
+    hours = max((handed - arrived).total_seconds() / 60 - beyond, 0.0) / 60
+    day, total = st["lost"].get(hospital, [_day(handed), 0.0])
+    if day != _day(handed):
+        day, total = _day(handed), 0.0
+    st["lost"][hospital] = [day, total + hours]
+    _provider(out, LOST, hospital, handed, total + hours)
+
+
+_ONE = {"observation": _observation, "opel_assessment": _opel, "ambulance_status": _ambulance,
+        "critcon": _critcon, "response_times": _response, "handover": _handover}
+WATCHED = frozenset(_ONE)   # the feed kinds signals come from

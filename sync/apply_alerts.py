@@ -1,0 +1,90 @@
+"""Applying the hub's alerts (feed kind "alert") to ``alert_event``.
+
+The alert keeps the hub's id everywhere, so an ``alert_ack`` record from any desktop names it
+(``sync.apply_records``).  A raise is stored once (a repeat or an acknowledgement that arrived
+first leaves what is there); a clear closes it once.  The rule's row is kept up to date from the
+alert, so a desktop needs no copy of the hub's rules file to show it.
+
+**Backlog.**  A flapping value raises and clears the same rule and subject again and again; a
+desktop catching up after hours would otherwise show each pair.  When an alert is raised, earlier
+alerts of the same rule and subject raised within :data:`SUMMARY_HOURS` before it, already
+cleared and never acknowledged, are folded into it (``folded_into``) and its ``summary`` says
+"raised 14 times, cleared 13 since ...; open since ...".  Folding depends only on the alerts, not on
+when a desktop applies them, so every desktop folds the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.dialects.sqlite import insert
+
+from models.replica.orm import AlertEvent, AlertRule
+from models.replica.orm.types import from_utc_text, to_utc_text
+from models.rules.alert_engine import uk_clock
+
+SUMMARY_HOURS = 12
+_COMPARISON = {"above": ">=", "below": "<="}
+
+
+def apply_alert(conn: Connection, seq: int, d) -> str | None:
+    _rule(conn, d)
+    uid = d.alert_uuid
+    at = to_utc_text(d.at)
+    described = {"subject": f"{d.scope}:{d.subject}", "metric_code": d.metric, "severity": d.severity}
+    if d.change == "raised":
+        conn.execute(insert(AlertEvent).values(
+            uuid=uid, rule_code=d.rule_id, org_code=d.org_code, raised_at=at, detail=d.detail, **described,
+        ).on_conflict_do_update(index_elements=[AlertEvent.uuid], set_=described))
+        _fold(conn, d.rule_id, described["subject"], uid, d.at)
+    else:
+        row = conn.execute(select(AlertEvent.uuid).where(AlertEvent.uuid == uid)).first()
+        if row is None:   # its raise was quarantined or is missing: the clear still tells the story
+            conn.execute(insert(AlertEvent).values(
+                uuid=uid, rule_code=d.rule_id, org_code=d.org_code, raised_at=to_utc_text(d.since),
+                cleared_at=at, detail=d.detail, **described))
+        conn.execute(update(AlertEvent).where(AlertEvent.uuid == uid, AlertEvent.cleared_at.is_(None))
+                     .values(cleared_at=at))
+        _summarise(conn, uid)
+    return None
+
+
+def _rule(conn: Connection, d) -> None:
+    values = {"name": d.rule_name, "metric_code": d.metric, "threshold": d.threshold, "severity": d.severity,
+              "comparison": "stale" if d.kind == "stale" else _COMPARISON[d.direction], "enabled": True}
+    conn.execute(insert(AlertRule).values(code=d.rule_id, sustained_minutes=0, **values)
+                 .on_conflict_do_update(index_elements=[AlertRule.code], set_=values))
+
+
+def _fold(conn: Connection, rule_id: str, subject: str, uid: str, raised_at: datetime) -> None:
+    """Fold the earlier cleared, unacknowledged alerts of this rule and subject into ``uid``."""
+    window = to_utc_text(raised_at - timedelta(hours=SUMMARY_HOURS))
+    earlier = select(AlertEvent.uuid).where(
+        AlertEvent.rule_code == rule_id, AlertEvent.subject == subject, AlertEvent.uuid != uid,
+        AlertEvent.folded_into.is_(None), AlertEvent.cleared_at.is_not(None),
+        AlertEvent.acknowledged_at.is_(None), AlertEvent.raised_at >= window,
+        AlertEvent.raised_at < to_utc_text(raised_at)).scalar_subquery()
+    # Whatever those had folded comes along, so the newest holds the whole run.
+    conn.execute(update(AlertEvent).where(AlertEvent.folded_into.in_(earlier)).values(folded_into=uid))
+    conn.execute(update(AlertEvent).where(AlertEvent.uuid.in_(earlier)).values(folded_into=uid))
+    _summarise(conn, uid)
+
+
+def _summarise(conn: Connection, uid: str) -> None:
+    folded = conn.execute(select(func.count(), func.min(AlertEvent.raised_at))
+                          .where(AlertEvent.folded_into == uid)).first()
+    if not folded or not folded[0]:
+        return
+    me = conn.execute(select(AlertEvent.raised_at, AlertEvent.cleared_at).where(AlertEvent.uuid == uid)).first()
+    raised = folded[0] + 1
+    cleared = folded[0] + (1 if me.cleared_at is not None else 0)
+    first = uk_clock(_aware(folded[1]))
+    state = (f"open since {uk_clock(_aware(me.raised_at))}" if me.cleared_at is None
+             else f"last cleared {uk_clock(_aware(me.cleared_at))}")
+    conn.execute(update(AlertEvent).where(AlertEvent.uuid == uid).values(
+        summary=f"Raised {raised} times, cleared {cleared} since {first} UK time; {state} UK time."))
+
+
+def _aware(value) -> datetime:
+    return value if isinstance(value, datetime) else from_utc_text(value)

@@ -1,0 +1,77 @@
+"""Signals the alert engine watches, worked out from feed items, and the default rules on them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from models.rules import alert_signals
+from models.rules.alert_engine import evaluate
+from models.rules.alert_rules import default_rules
+
+T0 = datetime(2026, 1, 12, 9, 0, tzinfo=timezone.utc)
+RULES = default_rules()
+
+
+def _iso(minutes):
+    return (T0 + timedelta(minutes=minutes)).isoformat()
+
+
+def _handover(event, state, arrived, handed=None):
+    return ("handover", {"hospital_code": "RTEST1", "event_uuid": event, "state": state, "ambulance_org": "RAMB1",
+                         "arrived_at": _iso(arrived), "handed_over_at": _iso(handed) if handed is not None else None,
+                         "updated_at": _iso(arrived)})
+
+
+def test_a_waiting_ambulance_raises_release_to_respond_then_60_minutes_as_the_clock_runs():
+    sigs, st = alert_signals.signals([_handover("amb-00001", "arrived", 0)], None, T0)
+    engine = evaluate(RULES, None, sigs, T0)
+    assert engine.changes == []
+    seen = []
+    for minute in (44, 45, 59, 60, 75):
+        now = T0 + timedelta(minutes=minute)
+        sigs, st = alert_signals.signals([], st, now)
+        engine = evaluate(RULES, engine.state, sigs, now)
+        seen += [(minute, c.rule_id, c.change) for c in engine.changes]
+    assert seen == [(45, "handover_release_45", "raised"), (60, "handover_wait_60", "raised")]
+    now = T0 + timedelta(minutes=80)
+    sigs, st = alert_signals.signals([_handover("amb-00001", "handed_over", 0, 80)], st, now)
+    engine = evaluate(RULES, engine.state, sigs, now)
+    assert sorted((c.rule_id, c.change) for c in engine.changes) == [
+        ("handover_release_45", "cleared"), ("handover_wait_60", "cleared")]
+    assert st["lost"]["RTEST1"][1] == (80 - 15) / 60
+
+
+def test_category_2_today_is_weighted_by_incidents_and_each_period_counts_once():
+    def period(hour, mean, incidents):
+        return ("response_times", {"org_code": "RAMB1", "category": "C2", "period_start": _iso(60 * hour),
+                                   "period_end": _iso(60 * hour + 60), "mean_seconds": mean,
+                                   "incidents": incidents})
+    items = [period(0, 600, 30), period(1, 1500, 10), period(1, 1500, 10)]
+    sigs, _ = alert_signals.signals(items, None, T0 + timedelta(hours=2))
+    today = [s.value for s in sigs if s.metric == "c2_mean_today_seconds"]
+    assert today[-1] == (600 * 30 + 1500 * 10) / 40
+    last_hour = [s.value for s in sigs if s.metric == "c2_mean_seconds"]
+    assert last_hour == [600, 1500, 1500]
+    engine = evaluate(RULES, None, sigs, T0 + timedelta(hours=2))
+    assert [(c.rule_id, c.change) for c in engine.changes] == [("c2_mean_over_standard_hour", "raised")]
+
+
+def test_levels_from_opel_reap_csp_and_critcon():
+    items = [("opel_assessment", {"scope": "system", "pillar": "system", "org_code": None, "level": 2,
+                                  "declared_level": 4, "assessed_at": _iso(0), "scored_at": _iso(1)}),
+             ("ambulance_status", {"org_code": "RAMB1", "declared_at": _iso(0), "reap_level": 3,
+                                   "csp_level": "2"}),
+             ("critcon", {"org_code": "RTEST1", "reported_at": _iso(0), "level": 3, "staffed_beds": 20,
+                          "occupied_beds": 20})]
+    sigs, _ = alert_signals.signals(items, None, T0)
+    engine = evaluate(RULES, None, sigs, T0)
+    assert sorted(c.rule_id for c in engine.changes) == [
+        "cc_no_beds", "critcon_2", "critcon_3", "csp_invoked", "opel_system_3", "opel_system_4", "reap_3"]
+
+
+def test_an_ambulance_never_reported_handed_over_stops_counting_after_a_day():
+    _, st = alert_signals.signals([_handover("amb-00002", "arrived", 0)], None, T0)
+    sigs, st = alert_signals.signals([], st, T0 + timedelta(hours=25))
+    assert [(s.metric, s.value) for s in sigs] == [("handover_longest_wait_minutes", 0.0)]
+    sigs, st = alert_signals.signals([], st, T0 + timedelta(hours=26))
+    assert sigs == [] and st["waiting"] == {}

@@ -1,0 +1,76 @@
+"""The hub's alerts (feed kind "alert") on a real encrypted replica: applied with the hub's id,
+a bad one quarantined naming its field while the rest of the batch applies, a repeat changes
+nothing, and a clear for a raise never seen still closes the story."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from models.replica.ingest import ObservationValidator
+from models.replica.orm import AlertEvent, AlertRule, QuarantinedRecord
+from models.rules.alert_engine import Signal, evaluate
+from models.rules.alert_rules import default_rules
+from sync.apply import apply_batch
+from sync.protocol import FeedBatch, FeedItem
+from tests.models.conftest import store, store_path  # noqa: F401
+
+T0 = datetime(2026, 1, 12, 9, 0, tzinfo=timezone.utc)
+RULES = default_rules()
+
+
+def _changes(levels):
+    state, out = None, []
+    for i, level in enumerate(levels):
+        at = T0 + timedelta(minutes=10 * i)
+        ev = evaluate(RULES, state, [Signal("reap_level", "provider", "RAMB1", at, level, "RAMB1")], at)
+        state, out = ev.state, out + ev.changes
+    return out
+
+
+def _batch(datas, start=1):
+    items = [FeedItem(seq=start + i, kind="alert", data=d) for i, d in enumerate(datas)]
+    return FeedBatch(items=items, next_after=start + len(items) - 1, head=start + len(items) - 1,
+                     server_time=T0)
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("alert_uuid", "short", "alert_uuid"),
+    ("detail", "x" * 2001, "detail"),
+    ("value", "NaN", "value"),
+    ("since", "2026-01-12T09:00:00", "since"),
+    ("change", "exploded", "change"),
+    ("severity", "apocalyptic", "severity"),
+])
+def test_a_bad_alert_is_quarantined_naming_its_field_and_the_rest_applies(store, field, value, words):
+    good = [c.wire() for c in _changes([4])]
+    bad = {**good[0], field: value}
+    report = apply_batch(store, _batch([bad] + good), ObservationValidator({}))
+    assert (report.applied, report.quarantined) == (len(good), 1)
+    with store.session() as s:
+        q = s.scalars(select(QuarantinedRecord)).one()
+        assert q.source == "feed:alert" and any(words in e for e in q.errors), q.errors
+        assert s.scalar(select(func.count()).select_from(AlertEvent)) == len(good)
+
+
+def test_applied_once_with_the_hub_id_and_its_rule(store):
+    changes = _changes([4, 1])
+    datas = [c.wire() for c in changes]
+    apply_batch(store, _batch(datas), ObservationValidator({}))
+    apply_batch(store, _batch(datas), ObservationValidator({}))   # a repeat below the cursor
+    with store.session() as s:
+        rows = {e.uuid: e for e in s.scalars(select(AlertEvent))}
+        assert set(rows) == {c.id for c in changes}
+        assert all(e.cleared_at is not None and e.subject == "provider:RAMB1" for e in rows.values())
+        rule = s.get(AlertRule, "reap_4")
+        assert (rule.comparison, rule.threshold, rule.severity) == (">=", 4, "critical")
+
+
+def test_a_clear_whose_raise_never_arrived_is_kept_cleared(store):
+    cleared = [c.wire() for c in _changes([4, 1]) if c.change == "cleared"]
+    report = apply_batch(store, _batch(cleared), ObservationValidator({}))
+    assert report.quarantined == 0
+    with store.session() as s:
+        assert all(e.cleared_at is not None for e in s.scalars(select(AlertEvent)))
