@@ -60,7 +60,7 @@ from models.replica.orm import (
     ResponseTimes,
 )
 from models.replica.orm.types import to_utc_text, utcnow
-from sync import apply_opel, apply_records
+from sync import apply_intake, apply_opel, apply_records
 from sync.protocol import FEED_DATA, FeedBatch, FeedItem, FeedObservationColumns
 
 log = logging.getLogger(__name__)
@@ -439,5 +439,6 @@ HANDLERS = {
     "critcon": _simple(CritconStatus),
     "handover": _handover,
     "record": apply_records.apply_record,
+    "intake_notice": apply_intake.apply_intake_notice,
 }
 

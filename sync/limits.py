@@ -41,6 +41,13 @@ MAX_BEDS = 5000            # critical care beds of one organisation: far above t
 MAX_INCIDENTS = 10_000_000  # above a year of incidents at the busiest ambulance service
 MAX_RESPONSE_SECONDS = 7 * 24 * 3600  # a response time or handover measured in seconds: a week at most
 MAX_REASON_CHARS = 2000
+# An intake notice (feed kind "intake_notice", one per provider submission) lists at most this many
+# quarantined items, each with at most this many reasons and its raw text cut to this many characters;
+# ``rejected_count`` says how many there were. A 10,000-item submission of bad rows stays a small item.
+MAX_NOTICE_REJECTIONS = 100
+MAX_NOTICE_ERRORS = 20
+MAX_NOTICE_RAW_CHARS = 2000
+MAX_NOTICE_KEYS = 200      # distinct accepted keys ("observation:<metric>", "handover", ...)
 
 # One search a string: the first character that may not travel (in a code / in free text).
 _BAD_IN_CODE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")

@@ -1,6 +1,7 @@
 """The room's standing chores over the replica: chase overdue actions, raise OPEL checklists,
-and count the alerts nobody has acknowledged yet.  No Qt, no transaction of its own: the use
-case ``models.service.housekeeping.run`` runs one pass in one write transaction."""
+keep the data-quality findings up to date, and count the alerts nobody has acknowledged yet.
+No Qt, no transaction of its own: the use case ``models.service.housekeeping.run`` runs one pass
+in one write transaction."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from models.records import actions_due
-from models.records import opel_checklist
+from models.records import opel_checklist, quality
 from models.replica.orm import AlertEvent
 
 
@@ -18,6 +19,8 @@ def chores(session, now: datetime) -> frozenset[str]:
     chased = actions_due.chase_overdue(session, now)
     raised = opel_checklist.raise_checklists(session, now)
     changed = set()
+    if quality.refresh(session, now).changed:   # after each sync batch and on the window's timer
+        changed.add("data_quality")
     if chased.raised or chased.cleared:
         changed.add("alert")
     if raised.items or raised.changes:   # new cards, or older ones superseded by a change

@@ -1,8 +1,8 @@
 """Late or missing submissions, against each metric's expected cadence (the catalogue's ``cadence_minutes``).
 
 Only series a provider has sent are expected of it: a trust that never reports a metric is not
-chased for it.  Judged on each series' newest value, so the finding clears as soon as a value
-arrives on time (late) or at all (missing).
+chased for it.  Missing is judged on each series' newest time, late on its newest receipt, so the
+finding clears as soon as a value arrives at all (missing) or a receipt is on time again (late).
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ def _minutes(delta: timedelta) -> int:
 
 
 def late_or_missing(newest: Iterable[Reading], cadences: Mapping[str, int], now: datetime,
-                    grace: timedelta = GRACE) -> list[Finding]:
-    """``newest``: each (provider, metric) series' newest value; ``cadences``: minutes per metric."""
+                    grace: timedelta = GRACE, received: Iterable[Reading] | None = None) -> list[Finding]:
+    """``newest``: each (provider, metric) series' value with the newest time; ``received``: each
+    series' most recently received value (default: ``newest``); ``cadences``: minutes per metric."""
     out = []
+    missing = set()
     for r in newest:
         minutes = cadences.get(r.metric)
         if not minutes:
@@ -38,7 +40,12 @@ def late_or_missing(newest: Iterable[Reading], cadences: Mapping[str, int], now:
                 f"No {r.metric} from {r.org_code} since {uk_time(r.observed_at)} ({_minutes(silent)} minutes; "
                 f"expected every {minutes} minutes). Ask {r.org_code} to resume submitting it.",
                 severity="warning", submission=r.ref, at=r.observed_at))
+            missing.add((r.org_code, r.metric))
+    for r in (newest if received is None else received):
+        minutes = cadences.get(r.metric)
+        if not minutes or (r.org_code, r.metric) in missing:
             continue
+        cadence = timedelta(minutes=minutes)
         lag = r.received_at - r.observed_at
         if lag > cadence + grace:
             out.append(Finding(

@@ -15,7 +15,8 @@ from models.rules.quality.finding import Finding
 @dataclass(frozen=True)
 class Facts:
     readings: list[Reading] = field(default_factory=list)       # the recent window, every receipt
-    newest: list[Reading] = field(default_factory=list)         # each series' newest value
+    newest: list[Reading] = field(default_factory=list)         # each series' value with the newest time
+    received: list[Reading] | None = None                       # each series' most recently received value
     assessments: list[Assessment] = field(default_factory=list)  # each provider's newest
     handovers: list[Handover] = field(default_factory=list)
     receipts: list[Receipt] = field(default_factory=list)        # the recent window
@@ -33,7 +34,7 @@ class Settings:
 
 def check_all(facts: Facts, now: datetime, settings: Settings = Settings()) -> list[Finding]:
     values = duplicates.effective(facts.readings)
-    found = (late.late_or_missing(facts.newest, settings.cadences, now)
+    found = (late.late_or_missing(facts.newest, settings.cadences, now, received=facts.received)
              + opel_incomplete.incomplete_opel(facts.assessments)
              + impossible.impossible(facts.handovers, values)
              + jumps.jumps(values, settings.floors, since=now - settings.jump_window)
