@@ -8,7 +8,7 @@ a finding.  Run after each sync batch and on the window's timer, as part of the 
 chores (``models.records.housekeeping``), and by ``scc-desktop quality list``.
 
 Windows keep a run cheap on a year of data: values of the last ``READ_HOURS`` (jumps judge the
-last six hours against up to 24 values before them), each series' newest value of the last
+last six hours against the values before them, up to 24), each series' newest value of the last
 ``SERIES_DAYS`` (a series silent longer is no longer expected), receipts of the last day.
 """
 
@@ -30,16 +30,18 @@ from models.rules.quality.facts import Assessment, Handover, Reading, Receipt, R
 from models.rules.quality.finding import Finding
 from models.rules.quality.run import Facts, Settings, check_all
 
-READ_HOURS = 30
+READ_HOURS = 18   # six hours judged for jumps, with 12 to 24 values before them
 SERIES_DAYS = 7
 RECEIPT_HOURS = 24
-HANDOVER_HOURS = 24
+HANDOVER_HOURS = READ_HOURS
 # Status tables read as a series of their level, so their cadence is checked like a metric's.
-_STATUS_SERIES = (
-    ("reap_level", "SELECT org_code, declared_at, reap_level, received_at, feed_seq FROM ambulance_status"
-                   " WHERE declared_at >= :since"),
-    ("critcon_level", "SELECT org_code, reported_at, level, received_at, feed_seq FROM critcon_status"
-                      " WHERE reported_at >= :since"),
+_STATUS_SERIES = (   # each provider's newest report, found through the (org_code, time) index
+    ("reap_level", "SELECT s.org_code, s.declared_at, s.reap_level, s.received_at, s.feed_seq FROM organisation o"
+                   " CROSS JOIN ambulance_status s WHERE s.id = (SELECT id FROM ambulance_status WHERE"
+                   " org_code = o.ods_code ORDER BY declared_at DESC LIMIT 1) AND s.declared_at >= :since"),
+    ("critcon_level", "SELECT s.org_code, s.reported_at, s.level, s.received_at, s.feed_seq FROM organisation o"
+                      " CROSS JOIN critcon_status s WHERE s.id = (SELECT id FROM critcon_status WHERE"
+                      " org_code = o.ods_code ORDER BY reported_at DESC LIMIT 1) AND s.reported_at >= :since"),
 )
 
 
@@ -74,8 +76,15 @@ def settings_for(catalogue: Catalogue | None = None) -> Settings:
                     floors=floors, known_metrics=frozenset(cat.metrics))
 
 
+@lru_cache(maxsize=16384)
+def _parsed(value: str) -> datetime:
+    return from_utc_text(value)
+
+
 def _t(value: str | None) -> datetime | None:
-    return None if value is None else from_utc_text(value)
+    # Cached: a window repeats its times (one observed_at for every provider, one received_at per
+    # submission), and each conversion to UTC costs tens of microseconds.
+    return None if value is None else _parsed(value)
 
 
 def _ref(seq) -> str | None:
@@ -86,40 +95,56 @@ def _rows(session, sql: str, **params):
     return session.execute(text(sql), params).all()
 
 
-def read_facts(session, now: datetime) -> Facts:
+# Every statement on ``observation`` names its organisations and metrics, so SQLite walks the
+# (org_code, metric_code, observed_at) index per series instead of reading a year of rows.
+_PAIRS = ("WITH pairs(org, metric) AS MATERIALIZED"
+          " (SELECT o.ods_code, m.value FROM organisation o, json_each(:metrics) m)")
+_WINDOW = (_PAIRS + " SELECT ob.org_code, ob.metric_code, ob.observed_at, ob.value, ob.received_at, ob.feed_seq"
+           " FROM pairs CROSS JOIN observation ob"   # CROSS: pairs first, then the index per pair
+           " WHERE ob.org_code = pairs.org AND ob.metric_code = pairs.metric AND ob.observed_at >= :since")
+_NEWEST = (_PAIRS + " SELECT ob.org_code, ob.metric_code, ob.observed_at, ob.value, ob.received_at, ob.feed_seq"
+           " FROM pairs JOIN observation ob ON ob.id = (SELECT id FROM observation WHERE org_code = pairs.org"
+           " AND metric_code = pairs.metric ORDER BY observed_at DESC LIMIT 1) WHERE ob.observed_at >= :since")
+
+
+def _reading(r) -> Reading:
+    return Reading(r[0], r[1], _t(r[2]), r[3], _t(r[4]), _ref(r[5]))
+
+
+def read_facts(session, now: datetime, metrics: list[str] | None = None) -> Facts:
+    codes = json.dumps(metrics if metrics is not None else sorted(_bundled_catalogue().metrics))
     since = to_utc_text(now - timedelta(hours=READ_HOURS))
     series_since = to_utc_text(now - timedelta(days=SERIES_DAYS))
-    readings = [Reading(r[0], r[1], _t(r[2]), r[3], _t(r[4]), _ref(r[5])) for r in _rows(
-        session, "SELECT org_code, metric_code, observed_at, value, received_at, feed_seq FROM observation"
-                 " WHERE observed_at >= :since", since=since)]
-    # Each series' newest value (SQLite takes the bare columns from the row holding the max).
-    newest = [Reading(r[0], r[1], _t(r[2]), r[3], _t(r[4]), _ref(r[5])) for r in _rows(
-        session, "SELECT org_code, metric_code, max(observed_at), value, received_at, feed_seq FROM observation"
-                 " WHERE observed_at >= :since GROUP BY org_code, metric_code", since=series_since)]
-    # ... and each series' newest receipt, which says whether it is late now: of the values that receipt
-    # brought (a backfill brings hours at once), the newest (the fixed-width texts sort as times).
-    received = [Reading(r[0], r[1], _t(r[3]), r[4], _t(r[2]), _ref(r[5])) for r in _rows(
-        session, "SELECT org_code, metric_code, received_at, observed_at, value, feed_seq,"
-                 " max(received_at || observed_at) FROM observation"
-                 " WHERE observed_at >= :since GROUP BY org_code, metric_code", since=series_since)]
+    readings = [_reading(r) for r in _rows(session, _WINDOW, metrics=codes, since=since)]
+    newest = [_reading(r) for r in _rows(session, _NEWEST, metrics=codes, since=series_since)]
+    # Each series' newest receipt says whether it is late now; of the values one receipt brought
+    # (a backfill brings hours at once), the newest.
+    latest: dict[tuple[str, str], Reading] = {}
+    for r in readings:
+        key = (r.org_code, r.metric)
+        seen = latest.get(key)
+        if seen is None or (r.received_at, r.observed_at) > (seen.received_at, seen.observed_at):
+            latest[key] = r
+    received = list(latest.values())
     for metric, sql in _STATUS_SERIES:
-        latest: dict[str, Reading] = {}
-        for org, at, level, got, seq in _rows(session, sql, since=series_since):
-            r = Reading(org, metric, _t(at), float(level), _t(got) if got else _t(at), _ref(seq))
-            if org not in latest or r.observed_at > latest[org].observed_at:
-                latest[org] = r
-        newest += latest.values()
-        received += latest.values()
+        status = [Reading(org, metric, _t(at), float(level), _t(got) if got else _t(at), _ref(seq))
+                  for org, at, level, got, seq in _rows(session, sql, since=series_since)]
+        newest += status
+        received += status
+    # Feed positions rise with receipt: handovers updated since the window's values came are above
+    # its lowest position (the unique feed_seq index finds them without reading a year of ambulances).
+    floor = min((int(r.ref.split()[1]) for r in readings if r.ref), default=0)
     return Facts(readings=readings, newest=newest, received=received,
-                 assessments=_assessments(session, newest), handovers=_handovers(session, now),
+                 assessments=_assessments(session, newest), handovers=_handovers(session, now, floor),
                  **_receipts(session, now))
 
 
 def _assessments(session, newest: list[Reading]) -> list[Assessment]:
     """Each OPEL provider's newest assessment, and the parameters its newest submission lacked."""
-    rows = _rows(session, "SELECT id, org_code, pillar, max(assessed_at), complete, calculated_level,"
-                          " at_least_level, declared_level, override_reason, feed_seq FROM opel_assessment"
-                          " WHERE scope = 'provider' AND org_code IS NOT NULL GROUP BY org_code")
+    rows = _rows(session, "SELECT a.id, a.org_code, a.pillar, a.assessed_at, a.complete, a.calculated_level,"
+                          " a.at_least_level, a.declared_level, a.override_reason, a.feed_seq FROM organisation o"
+                          " CROSS JOIN opel_assessment a WHERE a.id = (SELECT id FROM opel_assessment WHERE"
+                          " scope = 'provider' AND org_code = o.ods_code ORDER BY assessed_at DESC LIMIT 1)")
     if not rows:
         return []
     keys = _opel_keys()
@@ -145,13 +170,13 @@ def _assessments(session, newest: list[Reading]) -> list[Assessment]:
     return out
 
 
-def _handovers(session, now: datetime) -> list[Handover]:
+def _handovers(session, now: datetime, floor: int = 0) -> list[Handover]:
     since = to_utc_text(now - timedelta(hours=HANDOVER_HOURS))
     return [Handover(r[0], r[1], r[2], r[3], _t(r[4]), _t(r[5]), _t(r[6]), _t(r[7]), _ref(r[8])) for r in _rows(
         session, "SELECT event_uuid, ambulance_org, hospital_code, state, arrived_at, handed_over_at, cleared_at,"
-                 " updated_at, feed_seq FROM handover_event WHERE updated_at >= :since"
+                 " updated_at, feed_seq FROM handover_event WHERE feed_seq >= :floor AND updated_at >= :since"
                  " AND cleared_at IS NOT NULL AND (cleared_at < arrived_at OR cleared_at < handed_over_at)",
-        since=since)]
+        since=since, floor=floor)]
 
 
 def _receipt(row) -> Receipt:
@@ -179,15 +204,17 @@ def _receipts(session, now: datetime) -> dict[str, list[Receipt]]:
     window = [_receipt(r) for r in _rows(session, f"SELECT {_RECEIPT_COLUMNS} FROM intake_notice"
                                                   " WHERE received_at >= :since ORDER BY received_at, id", since=since)]
     newest = [_receipt(r) for r in _rows(
-        session, "SELECT submission_id, org_code, source, submitted_at, max(received_at), accepted_keys, rejected,"
-                 " rejected_count, feed_seq FROM intake_notice GROUP BY org_code")]
+        session, "SELECT n.submission_id, n.org_code, n.source, n.submitted_at, n.received_at, n.accepted_keys,"
+                 " n.rejected, n.rejected_count, n.feed_seq FROM organisation o CROSS JOIN intake_notice n"
+                 " WHERE n.id = (SELECT id FROM intake_notice WHERE org_code = o.ods_code"
+                 " ORDER BY received_at DESC, id DESC LIMIT 1)")]
     return {"receipts": window, "newest_receipts": newest}
 
 
 def refresh(session, now: datetime, catalogue: Catalogue | None = None) -> Refreshed:
     """One pass at ``now`` in the caller's (write) transaction."""
     settings = settings_for(catalogue)
-    found = check_all(read_facts(session, now), now, settings)
+    found = check_all(read_facts(session, now, sorted(settings.known_metrics)), now, settings)
     return store_findings(session, found, now, examined_since(now, settings.jump_window))
 
 

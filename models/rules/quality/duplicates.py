@@ -15,24 +15,32 @@ from models.rules.quality.finding import Finding
 from models.uk_time import uk_time
 
 
-def _groups(readings: Iterable[Reading]) -> dict[tuple, list[Reading]]:
-    groups: dict[tuple, list[Reading]] = defaultdict(list)
+def groups(readings: Iterable[Reading]) -> dict[tuple, list[Reading]]:
+    """Readings by (provider, metric, time), in the order given; both functions below take either."""
+    out: dict[tuple, list[Reading]] = defaultdict(list)
     for r in readings:
-        groups[(r.org_code, r.metric, r.observed_at)].append(r)
-    return groups
-
-
-def effective(readings: Iterable[Reading]) -> list[Reading]:
-    """One value per (provider, metric, time): the newest receipt's (the last taken on a tie)."""
-    out = []
-    for values in _groups(readings).values():
-        out.append(max(enumerate(values), key=lambda iv: (iv[1].received_at, iv[0]))[1])
+        out[(r.org_code, r.metric, r.observed_at)].append(r)
     return out
 
 
-def duplicates(readings: Iterable[Reading]) -> list[Finding]:
+def _grouped(readings) -> dict[tuple, list[Reading]]:
+    return readings if isinstance(readings, dict) else groups(readings)
+
+
+def effective(readings) -> list[Reading]:
+    """One value per (provider, metric, time): the newest receipt's (the last taken on a tie)."""
     out = []
-    for (org, metric, at), values in _groups(readings).items():
+    for values in _grouped(readings).values():
+        if len(values) == 1:
+            out.append(values[0])
+        else:
+            out.append(max(enumerate(values), key=lambda iv: (iv[1].received_at, iv[0]))[1])
+    return out
+
+
+def duplicates(readings) -> list[Finding]:
+    out = []
+    for (org, metric, at), values in _grouped(readings).items():
         if len(values) < 2:
             continue
         newest = max(v.received_at for v in values)

@@ -9,7 +9,6 @@ Clears when the value is corrected (resent for its time) or the next value confi
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -25,9 +24,15 @@ FLOOR_SHARE = 0.01   # of the metric's valid range
 MAD_SCALE = 1.4826   # makes the MAD estimate a standard deviation for normal data
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    n = len(ordered)
+    return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+
+
 def robust_score(value: float, history: list[float], floor: float = 0.0) -> float:
-    centre = statistics.median(history)
-    mad = statistics.median(abs(v - centre) for v in history)
+    centre = _median(history)
+    mad = _median([abs(v - centre) for v in history])
     scale = max(MAD_SCALE * mad, floor, 1e-9)
     return abs(value - centre) / scale
 
@@ -54,7 +59,7 @@ def jumps(readings: Iterable[Reading], floors: Mapping[str, float] | None = None
             near = [values[j].value for j in (i - 1, i + 1) if j < len(values)]
             if any(robust_score(v, [r.value], floor) <= threshold / 2 for v in near):
                 continue   # a neighbour is at the same level: a change of level, not a glitch
-            centre = statistics.median(history)
+            centre = _median(history)
             out.append(Finding(
                 "jump", org, metric,
                 f"{metric} from {org} jumped to {r.value:g} at {uk_time(r.observed_at)} from a recent median of "

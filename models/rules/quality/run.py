@@ -33,12 +33,13 @@ class Settings:
 
 
 def check_all(facts: Facts, now: datetime, settings: Settings = Settings()) -> list[Finding]:
-    values = duplicates.effective(facts.readings)
+    grouped = duplicates.groups(facts.readings)
+    values = duplicates.effective(grouped)
     found = (late.late_or_missing(facts.newest, settings.cadences, now, received=facts.received)
              + opel_incomplete.incomplete_opel(facts.assessments)
              + impossible.impossible(facts.handovers, values)
              + jumps.jumps(values, settings.floors, since=now - settings.jump_window)
-             + duplicates.duplicates(facts.readings)
+             + duplicates.duplicates(grouped)
              + level_mismatch.level_mismatch(facts.assessments)
              + clock_skew.clock_skew(facts.newest_receipts, settings.max_skew)
              + intake.quarantined(facts.receipts, settings.known_metrics))
