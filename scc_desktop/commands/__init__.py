@@ -15,4 +15,5 @@ COMMANDS = [
     "scc_desktop.commands.hub",
     "scc_desktop.commands.records",
     "scc_desktop.commands.contacts",
+    "scc_desktop.commands.quality",
 ]
