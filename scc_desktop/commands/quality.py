@@ -63,7 +63,8 @@ def _summary(rows, as_json: bool) -> int:
         return 0
     for r in rows:
         checks = ", ".join(f"{k} {v}" for k, v in r.by_check.items())
-        print(f"{r.org_code or '(system)':<10} open {r.open:>3}  raised {r.raised:>3}  cleared {r.cleared:>3}  {checks}")
+        print(f"{r.org_code or '(system)':<10} open {r.open:>3}  raised {r.raised:>3}  "
+              f"cleared {r.cleared:>3}  {checks}")
     if not rows:
         print("No data-quality findings in the last 7 days.")
     return 0

@@ -149,7 +149,8 @@ def _missing(subs, org, now):
     if not dropped:
         raise ValueError(f"--plant missing: {org} sent no CRITCON report in the last {SILENT}; give a longer window")
     last = max(dropped, key=lambda i: i["reported_at"])
-    fix = _sub(org, [dict(last)], now + timedelta(seconds=1), "missing-fix", datetime.fromisoformat(last["reported_at"]))
+    fix = _sub(org, [dict(last)], now + timedelta(seconds=1), "missing-fix",
+               datetime.fromisoformat(last["reported_at"]))
     return out, Planted("missing", org, "critcon_level", f"{len(dropped)} CRITCON report(s) after {cut.isoformat()} "
                         "held back", None, fix)
 
@@ -211,7 +212,8 @@ def _impossible(subs, org, now):
                        {**base, "state": "cleared", "cleared_at": _iso(cleared)}], now, "impossible", arrived,
                  "ambulance")
     fix = _sub(org, [{**base, "state": "cleared", "arrived_at": _iso(arrived),
-                      "handed_over_at": _iso(now - timedelta(minutes=15)), "cleared_at": _iso(now - timedelta(minutes=5))}],
+                      "handed_over_at": _iso(now - timedelta(minutes=15)),
+                      "cleared_at": _iso(now - timedelta(minutes=5))}],
                now + timedelta(seconds=1), "impossible-fix", arrived, "ambulance")
     return subs, Planted("impossible", org, None, f"handover {event} at {hospital} cleared 10 minutes before it "
                          "arrived", fault, fix)

@@ -23,7 +23,8 @@ def test_every_quarantined_item_reaches_the_room_with_its_reasons(hub):
     assert csv.status_code == 422
 
     items = pull_all(hub, role="viewer")   # any reading role, not only an admin
-    notices = {i.data["submission_id"]: FeedIntakeNotice.model_validate(i.data) for i in of_kind(items, "intake_notice")}
+    notices = {i.data["submission_id"]: FeedIntakeNotice.model_validate(i.data)
+               for i in of_kind(items, "intake_notice")}
     first = notices["sub-notice-0001"]
     assert (first.org_code, first.accepted, first.rejected_count) == ("RTEST1", 1, 2)
     assert first.accepted_keys == ["observation:ga_bed_occupancy_pct"]
