@@ -59,8 +59,17 @@ def rejection(chk: Checked) -> dict[str, Any]:
         "metric": _code(raw.get("metric"), 80),
         "errors": [{"field": _field(e.field), "reason": _text(e.reason, MAX_REASON_CHARS)}
                    for e in chk.errors[:MAX_NOTICE_ERRORS]],
-        "raw": _text(json.dumps(chk.raw, ensure_ascii=False, default=repr), MAX_NOTICE_RAW_CHARS),
+        "raw": _text(_raw_text(chk.raw), MAX_NOTICE_RAW_CHARS),
     }
+
+
+def _raw_text(raw: Any) -> str:
+    # Whatever was sent (nested hundreds deep, non-finite numbers): the notice must not fail the
+    # submission's transaction over it; the hub's quarantine keeps the item itself for an admin.
+    try:
+        return json.dumps(raw, ensure_ascii=False, default=repr)
+    except (ValueError, TypeError, RecursionError) as exc:
+        return f"(not shown: {type(exc).__name__} writing it out; an admin sees it in the hub's quarantine)"
 
 
 def notice(submission_id: str, org_code: str, source: str, submitted_at: datetime, received_at: datetime,
