@@ -60,7 +60,7 @@ from models.replica.orm import (
     ResponseTimes,
 )
 from models.replica.orm.types import to_utc_text, utcnow
-from sync import apply_alerts, apply_opel, apply_records
+from sync import apply_alerts, apply_intake, apply_opel, apply_records
 from sync.protocol import FEED_DATA, FeedBatch, FeedItem, FeedObservationColumns
 
 log = logging.getLogger(__name__)
@@ -440,5 +440,6 @@ HANDLERS = {
     "handover": _handover,
     "record": apply_records.apply_record,
     "alert": apply_alerts.apply_alert,
+    "intake_notice": apply_intake.apply_intake_notice,
 }
 

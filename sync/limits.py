@@ -46,6 +46,13 @@ MAX_REASON_CHARS = 2000
 MAX_UNIT_CRITCON = 3
 MAX_ALERT_DETAIL_CHARS = 2000  # an alert's sentence (kind "alert"): the engine writes one line
 MAX_ALERT_MINUTES = 7 * 24 * 60  # escalation delay of an alert rule: a week at most
+# An intake notice (feed kind "intake_notice", one per provider submission) lists at most this many
+# quarantined items, each with at most this many reasons and its raw text cut to this many characters;
+# ``rejected_count`` says how many there were. A 10,000-item submission of bad rows stays a small item.
+MAX_NOTICE_REJECTIONS = 100
+MAX_NOTICE_ERRORS = 20
+MAX_NOTICE_RAW_CHARS = 2000
+MAX_NOTICE_KEYS = 200      # distinct accepted keys ("observation:<metric>", "handover", ...)
 
 # One search a string: the first character that may not travel (in a code / in free text).
 _BAD_IN_CODE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")

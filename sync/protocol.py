@@ -19,13 +19,15 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from sync.limits import (  # noqa: F401  (MIN_YEAR...: the protocol's bounds, importable from here)
-    MAX_ALERT_DETAIL_CHARS, MAX_ALERT_MINUTES, MAX_BEDS, MAX_DATA_DEPTH, MAX_INCIDENTS, MAX_REASON_CHARS,
-    MAX_RESPONSE_SECONDS, MAX_YEAR, MIN_YEAR, Code, FeedPosition, FreeText, Int64, JsonObject, Time, UnitCritcon)
+    MAX_ALERT_DETAIL_CHARS, MAX_ALERT_MINUTES, MAX_BEDS, MAX_DATA_DEPTH, MAX_INCIDENTS, MAX_NOTICE_ERRORS,
+    MAX_NOTICE_KEYS, MAX_NOTICE_RAW_CHARS, MAX_NOTICE_REJECTIONS, MAX_REASON_CHARS, MAX_RESPONSE_SECONDS,
+    MAX_YEAR, MIN_YEAR, Code, FeedPosition, FreeText, Int64, JsonObject, Time, UnitCritcon)
 
 PROTOCOL_MAJOR = 1
 PROTOCOL_MINOR = 4  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert_ack (checked), on_call_shift;
 # 1.3: Health.reason, 503 "unavailable" when the hub's database is full or failing, bounded values;
-# 1.4: feed kind "alert" (the hub's rule engine raising and clearing alerts)
+# 1.4: feed kinds "alert" (the hub's rule engine raising and clearing alerts) and "intake_notice"
+# (each provider submission's receipt, quarantined items with reasons)
 
 PROTOCOL_VERSION = f"{PROTOCOL_MAJOR}.{PROTOCOL_MINOR}"
 VERSION_HEADER = "SCC-Protocol"
@@ -170,7 +172,7 @@ class SubmissionReceipt(_Msg):
 
 # --- the feed -------------------------------------------------------------
 FEED_KINDS = ("organisation", "observation", "opel_assessment", "ambulance_status",
-              "response_times", "handover", "critcon", "record", "alert")
+              "response_times", "handover", "critcon", "record", "alert", "intake_notice")
 
 
 # What ``FeedItem.data`` holds for each kind.  The hub builds these; the sync
@@ -297,12 +299,43 @@ class FeedAlert(_Msg):
     detail: FreeText = Field(max_length=MAX_ALERT_DETAIL_CHARS)
 
 
+class FeedNoticeError(_Msg):
+    field: Code = Field(max_length=200)
+    reason: FreeText = Field(max_length=MAX_REASON_CHARS)
+
+
+class FeedRejectedItem(_Msg):
+    """One item the hub quarantined, as an intake notice carries it."""
+
+    index: Int64 = Field(ge=0)           # position in the submission's items (CSV: among the data rows)
+    row: Int64 | None = None             # CSV: spreadsheet row
+    type: Code | None = Field(default=None, max_length=40)    # the item's type, as sent (if readable)
+    metric: Code | None = Field(default=None, max_length=80)  # an observation's metric, as sent
+    errors: list[FeedNoticeError] = Field(default=[], max_length=MAX_NOTICE_ERRORS)
+    raw: FreeText = Field(default="", max_length=MAX_NOTICE_RAW_CHARS)  # what was sent, as JSON text, cut down
+
+
+class FeedIntakeNotice(_Msg):
+    """1.4: the hub's receipt of one provider submission, so the room sees what was quarantined
+    (with the hub's reasons) and each submission's own clock, not only an admin."""
+
+    submission_id: Code = Field(min_length=1, max_length=64)
+    org_code: Code = Field(min_length=1, max_length=12)
+    source: Literal["json", "csv"]
+    submitted_at: Time
+    received_at: Time
+    accepted: Int64 = Field(ge=0)
+    accepted_keys: list[Code] = Field(default=[], max_length=MAX_NOTICE_KEYS)
+    rejected: list[FeedRejectedItem] = Field(default=[], max_length=MAX_NOTICE_REJECTIONS)
+    rejected_count: Int64 = Field(default=0, ge=0)
+
+
 FEED_DATA = {
     "alert": FeedAlert,
     "organisation": FeedOrganisation, "observation": FeedObservation,
     "opel_assessment": FeedOpelAssessment, "ambulance_status": FeedAmbulanceStatus,
     "response_times": FeedResponseTimes, "handover": FeedHandover, "critcon": FeedCritcon,
-    "record": FeedRecord,
+    "record": FeedRecord, "intake_notice": FeedIntakeNotice,
 }
 
 

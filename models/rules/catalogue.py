@@ -24,7 +24,8 @@ from models.rules.opel_table import UNIT_SUFFIXES
 from models.rules.tabledata import Collector, Header, Problem, TableError, read_toml
 
 DIRECTIONS = ("higher", "lower")
-FIELDS = ("code", "name", "unit", "pillar", "good_direction", "valid_min", "valid_max", "description")
+FIELDS = ("code", "name", "unit", "pillar", "good_direction", "valid_min", "valid_max", "description",
+          "cadence_minutes")
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -38,6 +39,9 @@ class MetricDef:
     valid_min: float      # inclusive
     valid_max: float      # inclusive
     description: str
+    # Minutes between a provider's values when it reports on time (data-quality and staleness checks);
+    # None for figures nobody submits on a clock (derived levels, roll-ups).
+    cadence_minutes: int | None = None
 
     def check(self, value: Any) -> str | None:
         """Reason ``value`` is not a valid reading of this metric, or None."""
@@ -147,7 +151,10 @@ def _parse_metric(c: Collector, raw: Any, index: int, pillars: set[str]) -> Metr
     hi = c.number(raw, "valid_max", where, finite=False)
     if lo is not None and hi is not None and lo > hi:
         c.add(where, f"field 'valid_min' ({lo:g}) is above 'valid_max' ({hi:g})")
+    cadence = c.number(raw, "cadence_minutes", where, required=False)
+    if cadence is not None and (cadence != int(cadence) or not 1 <= cadence <= 10080):
+        c.add(where, f"field 'cadence_minutes' must be a whole number of minutes from 1 to 10080, got {cadence:g}")
     if len(c.problems) > before:
         return None
     return MetricDef(text["code"], text["name"], text["unit"], text["pillar"], text["good_direction"],
-                     lo, hi, text["description"])
+                     lo, hi, text["description"], int(cadence) if cadence is not None else None)

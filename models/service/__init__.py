@@ -11,7 +11,8 @@ view-shaped plain data (frozen dataclasses), never ORM objects.
 - ``decisions``: a decision with its actions;
 - ``actions``: completing an action, acknowledging an alert, ticking an action card, the
   actions view's page;
-- ``housekeeping``: the standing chores pass (overdue alerts, OPEL checklists);
+- ``housekeeping``: the standing chores pass (overdue alerts, OPEL checklists, data-quality findings);
+- ``quality``: the data-quality checks run, the open findings through a filter, a 7-day per-provider summary;
 - ``transfers``: the transfer board and a case's history; opening a case, a step, setting a field;
 - ``contacts``: the directory's page; a contact added, edited or deleted; an import; an export;
 - ``rota``: the on-call rota's page; a shift added (overlaps confirmed), cancelled with its reason; an import;

@@ -17,4 +17,5 @@ COMMANDS = [
     "scc_desktop.commands.records",
     "scc_desktop.commands.contacts",
     "scc_desktop.commands.alerts",
+    "scc_desktop.commands.quality",
 ]

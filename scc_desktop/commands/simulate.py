@@ -88,6 +88,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="HTTP read timeout (default: 10)")
     p.add_argument("--retries", type=int, default=5, help="retries per submission on network errors (default: 5)")
     p.add_argument("-v", "--verbose", action="count", default=0, help="log each receipt (-vv: rejections too)")
+    _plant_options(p)
     p.set_defaults(handler=_simulate)
 
 
@@ -186,6 +187,7 @@ def _simulate(args: argparse.Namespace) -> int:
                 token_refused.append(result)
                 stop.set()
 
+    planted = _plant(args, sim, sink, start - tick) if args.plant else None
     try:
         if args.backfill_days:
             report = backfill(sim, sink, start - timedelta(days=args.backfill_days), start - tick,
@@ -199,6 +201,10 @@ def _simulate(args: argparse.Namespace) -> int:
             until = report.simulated_until.isoformat() if report.simulated_until else "-"
             _progress(f"live: {report.ticks} ticks to {until}, {report.submissions} submissions, "
                       f"{report.items} items" + (" (stopped)" if report.stopped else ""), sender)
+        if planted and args.plant_correct and not stop.is_set():
+            for p in planted:
+                sink(p.correction)
+            _progress(f"planted faults corrected: {len(planted)}", sender)
     except BrokenPipeError:  # e.g. piped into `head`
         return 0
     finally:
@@ -281,3 +287,40 @@ def _on_interrupt(stop: threading.Event):
 
     signal.signal(signal.SIGINT, handler)
     return lambda: signal.signal(signal.SIGINT, previous)
+
+
+# --- deliberate data-quality faults (--plant); kept apart from the run options above ---------------
+PLANT_WINDOW = timedelta(hours=4)   # enough history for a jump to stand out and a series to fall silent
+
+
+def _plant_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--plant", metavar="KINDS", default=None,
+                   help="plant data-quality faults on purpose, logged as deliberate: comma-separated from "
+                        "late, missing, incomplete-opel, jump, duplicate, clock-skew, impossible, level-mismatch, "
+                        "malformed, or 'all'; sent with the four hours before --start")
+    p.add_argument("--plant-correct", action="store_true",
+                   help="with --plant: send each fault's correction after the live run ends")
+
+
+def _plant(args: argparse.Namespace, sim, sink, until: datetime):
+    """Send the four hours before ``until`` with the faults planted in them, then the faults;
+    returns what was planted (its corrections are sent by ``--plant-correct`` after the run)."""
+    from collections import defaultdict
+
+    from sync.simulator.plant import parse_kinds, plant
+
+    try:
+        kinds = parse_kinds(args.plant)
+    except ValueError as exc:
+        raise UserError(str(exc), 2) from None
+    orgs = defaultdict(list)
+    for o in sim.config.organisations:
+        orgs[o.kind].append(o.code)
+    try:
+        window, planted = plant(sim.submissions(until - PLANT_WINDOW, until), kinds, until, dict(orgs))
+    except ValueError as exc:
+        raise UserError(str(exc), 2) from None
+    for sub in window + [p.fault for p in planted if p.fault is not None]:
+        sink(sub)
+    _progress(f"planted (deliberate): {', '.join(f'{p.kind} at {p.org_code}' for p in planted)}", None)
+    return planted

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy import BigInteger, Connection, insert, literal, select
 
 from sync import protocol as p
+from sync.hub import intake_notice
 from sync.hub import schema as s
 from sync.hub.auth import SUBMIT, Principal, require, require_org
 from sync.hub.db import Writer
@@ -101,6 +102,7 @@ def submit(hub, principal: Principal, submission_id: str, org_code: str, submitt
         accepted = _store_items(hub, w, org_code, pillar, submission_id, checked)
         rejected = [c for c in checked if c.errors]
         _quarantine(w.conn, w.now, source, submission_id, org_code, principal.user, rejected)
+        intake_notice.emit(w, submission_id, org_code, source, submitted_at, checked)  # the room sees it too
         receipt = p.SubmissionReceipt(
             submission_id=submission_id, accepted=accepted,
             rejected=[p.ItemRejection(index=c.index, errors=c.errors, row=c.row) for c in rejected])

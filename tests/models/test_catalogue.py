@@ -190,7 +190,7 @@ description = "z"
     problems = [(p.file, p.key, p.reason) for p in info.value.problems]
     f = str(path)
     assert (f, "x_pct", "unknown field 'colour' (allowed: code, name, unit, pillar, good_direction, "
-                        "valid_min, valid_max, description)") in problems
+                        "valid_min, valid_max, description, cadence_minutes)") in problems
     assert any(k == "x_pct" and "field 'pillar': 'dentistry' is not a known pillar" in r for _, k, r in problems)
     assert (f, "x_pct", "field 'good_direction' must be 'higher' or 'lower', got 'up'") in problems
     assert (f, "x_pct", "field 'valid_min' (10) is above 'valid_max' (5)") in problems

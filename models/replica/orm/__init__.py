@@ -1,6 +1,7 @@
 """Typed SQLAlchemy 2 models of the replica. Importing this registers every table."""
 
 from models.replica.orm.base import Base, new_uuid
+from models.replica.orm.intake import IntakeNotice
 from models.replica.orm.monitoring import AlertEvent, AlertRule, DataQualityFinding, QuarantinedRecord
 from models.replica.orm.observations import Observation
 from models.replica.orm.records import (
@@ -26,7 +27,7 @@ from models.replica.orm.types import UTCDateTime, utcnow
 
 __all__ = [
     "Action", "AlertEvent", "AlertRule", "AmbulanceStatus", "Base", "Contact", "CritconStatus",
-    "DataQualityFinding", "DecisionEntry", "FeedCursor", "HandoverEvent", "Metric", "Observation",
+    "DataQualityFinding", "DecisionEntry", "FeedCursor", "HandoverEvent", "IntakeNotice", "Metric", "Observation",
     "OnCallShift", "OpelAssessment", "OpelChecklistItem", "OpelParameterScore", "Organisation", "OutboxItem",
     "QuarantinedRecord", "ReplicaMeta", "ResponseTimes", "Site", "Transfer", "TransferEvent", "UTCDateTime",
     "new_uuid", "utcnow",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.replica.orm.base import Base, new_uuid
@@ -54,7 +54,12 @@ class AlertEvent(Base):
 
 
 class DataQualityFinding(Base):
-    """Something wrong with the data: missing, late, out of range, inconsistent."""
+    """Something wrong with the data: missing, late, out of range, inconsistent.
+
+    Written by ``models.records.quality`` from the checks in ``models.rules.quality``: one open row
+    per ``finding_key`` (the same problem found again is the same row); ``resolved_at`` is set when
+    the problem is no longer found (corrected data arrived), and it may open again as a new row.
+    """
 
     __tablename__ = "data_quality_finding"
     __table_args__ = (
@@ -62,6 +67,10 @@ class DataQualityFinding(Base):
             "kind IN ('missing', 'late', 'out_of_range', 'malformed', 'inconsistent', 'stale')",
             name="kind"),
         Index("ix_data_quality_finding_open", "resolved_at", "found_at"),
+        # 0009: at most one open finding per problem, so a run never doubles one.
+        Index("ix_data_quality_finding_open_key", "finding_key", unique=True,
+              sqlite_where=text("resolved_at IS NULL")),
+        Index("ix_data_quality_finding_org", "org_code", "found_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,6 +80,13 @@ class DataQualityFinding(Base):
     kind: Mapped[str] = mapped_column(String(14))
     detail: Mapped[str] = mapped_column(Text)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 0009: which check found it, its stable key, how bad, the offending submission and its time.
+    check_code: Mapped[str | None] = mapped_column(String(40))
+    finding_key: Mapped[str | None] = mapped_column(String(200))
+    severity: Mapped[str | None] = mapped_column(String(10))
+    submission_ref: Mapped[str | None] = mapped_column(String(80))
+    subject_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class QuarantinedRecord(Base):

@@ -1,0 +1,266 @@
+"""Keeping ``data_quality_finding`` in step with the checks (``models.rules.quality``).
+
+:func:`refresh` reads the replica into the checks' plain facts, runs every check, and in the
+caller's transaction: inserts a finding not open yet, updates the detail of one still found
+(its ``last_seen_at`` too), and clears (``resolved_at``) an open one no longer found, because
+corrected data arrived.  One open row per ``finding_key`` (a unique index): runs never double
+a finding.  Run after each sync batch and on the window's timer, as part of the housekeeping
+chores (``models.records.housekeeping``), and by ``scc-desktop quality list``.
+
+Windows keep a run cheap on a year of data: values of the last ``READ_HOURS`` (jumps judge the
+last six hours against the values before them, up to 24), each series' newest value of the last
+``SERIES_DAYS`` (a series silent longer is no longer expected), receipts of the last day.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from sqlalchemy import text
+
+from models.replica.orm import DataQualityFinding
+from models.replica.utc import from_utc_text, to_utc_text
+from models.rules.catalogue import Catalogue, load_catalogue
+from models.rules.opel_table import load_shipped, shipped_pillars
+from models.rules.quality.facts import Assessment, Handover, Reading, Receipt, Rejection
+from models.rules.quality.finding import Finding
+from models.rules.quality.run import Facts, Settings, check_all
+
+READ_HOURS = 18   # six hours judged for jumps, with 12 to 24 values before them
+SERIES_DAYS = 7
+RECEIPT_HOURS = 24
+HANDOVER_HOURS = READ_HOURS
+# Status tables read as a series of their level, so their cadence is checked like a metric's.
+_STATUS_SERIES = (   # each provider's newest report, found through the (org_code, time) index
+    ("reap_level", "SELECT s.org_code, s.declared_at, s.reap_level, s.received_at, s.feed_seq FROM organisation o"
+                   " CROSS JOIN ambulance_status s WHERE s.id = (SELECT id FROM ambulance_status WHERE"
+                   " org_code = o.ods_code ORDER BY declared_at DESC LIMIT 1) AND s.declared_at >= :since"),
+    ("critcon_level", "SELECT s.org_code, s.reported_at, s.level, s.received_at, s.feed_seq FROM organisation o"
+                      " CROSS JOIN critcon_status s WHERE s.id = (SELECT id FROM critcon_status WHERE"
+                      " org_code = o.ods_code ORDER BY reported_at DESC LIMIT 1) AND s.reported_at >= :since"),
+)
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    raised: int
+    cleared: int
+    open: int
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.raised or self.cleared)
+
+
+@lru_cache(maxsize=1)
+def _bundled_catalogue() -> Catalogue:
+    return load_catalogue()
+
+
+@lru_cache(maxsize=1)
+def _opel_keys() -> dict[str, tuple[str, ...]]:
+    return {pillar: load_shipped(pillar).keys for pillar in shipped_pillars()}
+
+
+def settings_for(catalogue: Catalogue | None = None) -> Settings:
+    cat = catalogue or _bundled_catalogue()
+    floors = {}
+    for m in cat.metrics.values():
+        span = m.valid_max - m.valid_min
+        floors[m.code] = 0.01 * span if math.isfinite(span) else 1.0
+    return Settings(cadences={m.code: m.cadence_minutes for m in cat.metrics.values() if m.cadence_minutes},
+                    floors=floors, known_metrics=frozenset(cat.metrics))
+
+
+@lru_cache(maxsize=16384)
+def _parsed(value: str) -> datetime:
+    return from_utc_text(value)
+
+
+def _t(value: str | None) -> datetime | None:
+    # Cached: a window repeats its times (one observed_at for every provider, one received_at per
+    # submission), and each conversion to UTC costs tens of microseconds.
+    return None if value is None else _parsed(value)
+
+
+def _ref(seq) -> str | None:
+    return None if seq is None else f"feed {seq}"
+
+
+def _rows(session, sql: str, **params):
+    return session.execute(text(sql), params).all()
+
+
+# Every statement on ``observation`` names its organisations and metrics, so SQLite walks the
+# (org_code, metric_code, observed_at) index per series instead of reading a year of rows.
+_PAIRS = ("WITH pairs(org, metric) AS MATERIALIZED"
+          " (SELECT o.ods_code, m.value FROM organisation o, json_each(:metrics) m)")
+_WINDOW = (_PAIRS + " SELECT ob.org_code, ob.metric_code, ob.observed_at, ob.value, ob.received_at, ob.feed_seq"
+           " FROM pairs CROSS JOIN observation ob"   # CROSS: pairs first, then the index per pair
+           " WHERE ob.org_code = pairs.org AND ob.metric_code = pairs.metric AND ob.observed_at >= :since")
+_NEWEST = (_PAIRS + " SELECT ob.org_code, ob.metric_code, ob.observed_at, ob.value, ob.received_at, ob.feed_seq"
+           " FROM pairs JOIN observation ob ON ob.id = (SELECT id FROM observation WHERE org_code = pairs.org"
+           " AND metric_code = pairs.metric ORDER BY observed_at DESC LIMIT 1) WHERE ob.observed_at >= :since")
+
+
+def _reading(r) -> Reading:
+    return Reading(r[0], r[1], _t(r[2]), r[3], _t(r[4]), _ref(r[5]))
+
+
+def read_facts(session, now: datetime, metrics: list[str] | None = None) -> Facts:
+    codes = json.dumps(metrics if metrics is not None else sorted(_bundled_catalogue().metrics))
+    since = to_utc_text(now - timedelta(hours=READ_HOURS))
+    series_since = to_utc_text(now - timedelta(days=SERIES_DAYS))
+    readings = [_reading(r) for r in _rows(session, _WINDOW, metrics=codes, since=since)]
+    newest = [_reading(r) for r in _rows(session, _NEWEST, metrics=codes, since=series_since)]
+    # Each series' newest receipt says whether it is late now; of the values one receipt brought
+    # (a backfill brings hours at once), the newest.
+    latest: dict[tuple[str, str], Reading] = {}
+    for r in readings:
+        key = (r.org_code, r.metric)
+        seen = latest.get(key)
+        if seen is None or (r.received_at, r.observed_at) > (seen.received_at, seen.observed_at):
+            latest[key] = r
+    received = list(latest.values())
+    for metric, sql in _STATUS_SERIES:
+        status = [Reading(org, metric, _t(at), float(level), _t(got) if got else _t(at), _ref(seq))
+                  for org, at, level, got, seq in _rows(session, sql, since=series_since)]
+        newest += status
+        received += status
+    # Feed positions rise with receipt: handovers updated since the window's values came are above
+    # its lowest position (the unique feed_seq index finds them without reading a year of ambulances).
+    floor = min((int(r.ref.split()[1]) for r in readings if r.ref), default=0)
+    return Facts(readings=readings, newest=newest, received=received,
+                 assessments=_assessments(session, newest), handovers=_handovers(session, now, floor),
+                 **_receipts(session, now))
+
+
+def _assessments(session, newest: list[Reading]) -> list[Assessment]:
+    """Each OPEL provider's newest assessment, and the parameters its newest submission lacked."""
+    rows = _rows(session, "SELECT a.id, a.org_code, a.pillar, a.assessed_at, a.complete, a.calculated_level,"
+                          " a.at_least_level, a.declared_level, a.override_reason, a.feed_seq FROM organisation o"
+                          " CROSS JOIN opel_assessment a WHERE a.id = (SELECT id FROM opel_assessment WHERE"
+                          " scope = 'provider' AND org_code = o.ods_code ORDER BY assessed_at DESC LIMIT 1)")
+    if not rows:
+        return []
+    keys = _opel_keys()
+    problems: dict[int, dict[str, str]] = {}
+    ids = ",".join(str(int(r[0])) for r in rows)
+    for aid, key, why in _rows(session, "SELECT assessment_id, parameter_key, problem FROM opel_parameter_score"
+                                        f" WHERE assessment_id IN ({ids}) AND (value IS NULL OR problem IS NOT NULL)"):
+        problems.setdefault(aid, {})[key] = why or "no usable value"
+    times: dict[str, dict[str, datetime]] = {}
+    for r in newest:
+        times.setdefault(r.org_code, {})[r.metric] = r.observed_at
+    out = []
+    for aid, org, pillar, assessed, complete, calc, floor, declared, reason, seq in rows:
+        lacking = dict(problems.get(aid, {}))
+        mine = {k: t for k, t in times.get(org, {}).items() if k in keys.get(pillar, ())}
+        if mine:
+            last = max(mine.values())
+            for key in keys.get(pillar, ()):
+                if key not in lacking and mine.get(key, last) < last:
+                    lacking[key] = f"not in the submission for {last:%H:%M} UTC; the score uses an older value"
+        out.append(Assessment(org, pillar, _t(assessed), bool(complete) and not lacking, calc, floor, declared,
+                              reason, tuple(lacking), tuple(lacking.values()), _ref(seq)))
+    return out
+
+
+def _handovers(session, now: datetime, floor: int = 0) -> list[Handover]:
+    since = to_utc_text(now - timedelta(hours=HANDOVER_HOURS))
+    return [Handover(r[0], r[1], r[2], r[3], _t(r[4]), _t(r[5]), _t(r[6]), _t(r[7]), _ref(r[8])) for r in _rows(
+        session, "SELECT event_uuid, ambulance_org, hospital_code, state, arrived_at, handed_over_at, cleared_at,"
+                 " updated_at, feed_seq FROM handover_event WHERE feed_seq >= :floor AND updated_at >= :since"
+                 " AND cleared_at IS NOT NULL AND (cleared_at < arrived_at OR cleared_at < handed_over_at)",
+        since=since, floor=floor)]
+
+
+def _receipt(row) -> Receipt:
+    sid, org, source, sent, got, keys, rejected, count, seq = row
+    rej = tuple(Rejection(int(r.get("index", 0)), r.get("type"), r.get("metric"),
+                          tuple((e.get("field", ""), e.get("reason", "")) for e in r.get("errors", [])),
+                          r.get("raw", ""), r.get("row")) for r in json.loads(rejected or "[]"))
+    return Receipt(sid or "", org, source, _t(sent), _t(got), frozenset(json.loads(keys or "[]")), rej, count or 0,
+                   _ref(seq))
+
+
+_RECEIPT_COLUMNS = ("submission_id, org_code, source, submitted_at, received_at, accepted_keys, rejected,"
+                    " rejected_count, feed_seq")
+
+
+def _receipts(session, now: datetime) -> dict[str, list[Receipt]]:
+    """The last day's receipts, reaching back to the oldest one an open intake finding names (its
+    items stay found until corrected, however long that takes), and each provider's newest."""
+    since = to_utc_text(now - timedelta(hours=RECEIPT_HOURS))
+    oldest = _rows(session, "SELECT min(n.received_at) FROM intake_notice n JOIN data_quality_finding f"
+                            " ON f.submission_ref = n.submission_id AND f.org_code = n.org_code"
+                            " WHERE f.resolved_at IS NULL AND f.check_code IN ('intake_quarantine', 'level_mismatch')")
+    if oldest and oldest[0][0] is not None and oldest[0][0] < since:
+        since = oldest[0][0]
+    window = [_receipt(r) for r in _rows(session, f"SELECT {_RECEIPT_COLUMNS} FROM intake_notice"
+                                                  " WHERE received_at >= :since ORDER BY received_at, id", since=since)]
+    newest = [_receipt(r) for r in _rows(
+        session, "SELECT n.submission_id, n.org_code, n.source, n.submitted_at, n.received_at, n.accepted_keys,"
+                 " n.rejected, n.rejected_count, n.feed_seq FROM organisation o CROSS JOIN intake_notice n"
+                 " WHERE n.id = (SELECT id FROM intake_notice WHERE org_code = o.ods_code"
+                 " ORDER BY received_at DESC, id DESC LIMIT 1)")]
+    return {"receipts": window, "newest_receipts": newest}
+
+
+def refresh(session, now: datetime, catalogue: Catalogue | None = None) -> Refreshed:
+    """One pass at ``now`` in the caller's (write) transaction."""
+    settings = settings_for(catalogue)
+    found = check_all(read_facts(session, now, sorted(settings.known_metrics)), now, settings)
+    return store_findings(session, found, now, examined_since(now, settings.jump_window))
+
+
+def examined_since(now: datetime, jump_window: timedelta) -> dict[str, datetime]:
+    """Checks that look at a window of time: a finding about a moment before it was not looked at
+    again, so not finding it says nothing (it is not cleared; it expires after ``EXPIRE_DAYS``)."""
+    recent = now - timedelta(hours=min(READ_HOURS, HANDOVER_HOURS))
+    return {"jump": now - jump_window, "duplicate": recent, "impossible": recent}
+
+
+EXPIRE_DAYS = 7
+
+
+def store_findings(session, findings, now: datetime, windows: dict[str, datetime] | None = None) -> Refreshed:
+    found = {f.key: f for f in findings}
+    windows = windows or {}
+    open_rows = {row.finding_key: row for row in session.query(DataQualityFinding).filter(
+        DataQualityFinding.resolved_at.is_(None), DataQualityFinding.finding_key.is_not(None))}
+    raised = cleared = 0
+    for key, row in open_rows.items():
+        f = found.get(key)
+        if f is None:
+            since = windows.get(row.check_code or "")
+            if since is not None and row.subject_at is not None and row.subject_at < since:
+                if now - row.found_at < timedelta(days=EXPIRE_DAYS):
+                    continue   # not looked at again: still open
+                row.detail += f" Expired: not examined again {EXPIRE_DAYS} days after it was found."
+            row.resolved_at = now
+            cleared += 1
+        else:
+            row.detail, row.last_seen_at, row.severity = f.detail, now, f.severity
+            row.submission_ref, row.subject_at = _cut(f.submission, 80), f.at
+    for key, f in found.items():
+        if key not in open_rows:
+            session.add(_row(f, now))
+            raised += 1
+    session.flush()
+    return Refreshed(raised, cleared, len(found))
+
+
+def _cut(value: str | None, limit: int) -> str | None:
+    return None if value is None else value[:limit]
+
+
+def _row(f: Finding, now: datetime) -> DataQualityFinding:
+    return DataQualityFinding(found_at=now, org_code=_cut(f.org_code, 12), metric_code=_cut(f.metric, 80),
+                              kind=f.kind, detail=f.detail, check_code=f.check, finding_key=f.key,
+                              severity=f.severity, submission_ref=_cut(f.submission, 80), subject_at=f.at,
+                              last_seen_at=now)

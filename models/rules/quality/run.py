@@ -1,0 +1,49 @@
+"""Every check over one set of facts: what the writer calls."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from models.rules.quality import clock_skew, duplicates, impossible, intake, jumps, late, level_mismatch
+from models.rules.quality import opel_incomplete
+from models.rules.quality.facts import Assessment, Handover, Reading, Receipt
+from models.rules.quality.finding import Finding
+
+
+@dataclass(frozen=True)
+class Facts:
+    readings: list[Reading] = field(default_factory=list)       # the recent window, every receipt
+    newest: list[Reading] = field(default_factory=list)         # each series' value with the newest time
+    received: list[Reading] | None = None                       # each series' most recently received value
+    assessments: list[Assessment] = field(default_factory=list)  # each provider's newest
+    handovers: list[Handover] = field(default_factory=list)
+    receipts: list[Receipt] = field(default_factory=list)        # the recent window
+    newest_receipts: list[Receipt] = field(default_factory=list)  # each provider's newest
+
+
+@dataclass(frozen=True)
+class Settings:
+    cadences: Mapping[str, int] = field(default_factory=dict)   # minutes per metric
+    floors: Mapping[str, float] = field(default_factory=dict)   # jump scale floors per metric
+    known_metrics: frozenset[str] | None = None
+    jump_window: timedelta = timedelta(hours=6)
+    max_skew: timedelta = clock_skew.MAX_SKEW
+
+
+def check_all(facts: Facts, now: datetime, settings: Settings = Settings()) -> list[Finding]:
+    grouped = duplicates.groups(facts.readings)
+    values = duplicates.effective(grouped)
+    found = (late.late_or_missing(facts.newest, settings.cadences, now, received=facts.received)
+             + opel_incomplete.incomplete_opel(facts.assessments)
+             + impossible.impossible(facts.handovers, values)
+             + jumps.jumps(values, settings.floors, since=now - settings.jump_window)
+             + duplicates.duplicates(grouped)
+             + level_mismatch.level_mismatch(facts.assessments)
+             + clock_skew.clock_skew(facts.newest_receipts, settings.max_skew)
+             + intake.quarantined(facts.receipts, settings.known_metrics))
+    unique: dict[str, Finding] = {}
+    for f in found:
+        unique.setdefault(f.key, f)
+    return list(unique.values())

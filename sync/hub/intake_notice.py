@@ -1,0 +1,92 @@
+"""The hub's notice of each provider submission on the feed (kind ``intake_notice``, protocol 1.4).
+
+Until 1.4 what the hub quarantined at intake was seen only by an admin (``GET /v1/quarantine``);
+the room's desktops now get, for every submission, what was accepted and every quarantined item
+with the hub's reasons, and the submission's own clock (``submitted_at`` beside the hub's
+``received_at``).  Written in the submission's own transaction, so the notice and what it describes
+commit together.  Bounded (``sync.limits.MAX_NOTICE_*``): a notice of a 10,000-row upload of bad
+rows lists the first hundred and counts the rest; the hub's quarantine keeps them all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from sync.hub import schema as s
+from sync.hub.validate import Checked
+from sync.limits import (
+    MAX_NOTICE_ERRORS,
+    MAX_NOTICE_KEYS,
+    MAX_NOTICE_RAW_CHARS,
+    MAX_NOTICE_REJECTIONS,
+    MAX_REASON_CHARS,
+    text_problem,
+)
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_NUL_OR_SURROGATE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _code(value: Any, limit: int) -> str | None:
+    """``value`` if it can travel as a code in the notice, else None (the raw text still shows it)."""
+    if isinstance(value, str) and 0 < len(value) <= limit and text_problem(value) is None:
+        return value
+    return None
+
+
+def _field(text: str) -> str:
+    return _CONTROL.sub("?", text)[:200] or "(item)"
+
+
+def _text(text: str, limit: int) -> str:
+    text = _NUL_OR_SURROGATE.sub("?", text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def accepted_key(item) -> str:
+    """Mirrors ``models.rules.quality.facts.accepted_key``: the metric of an observation, else the type."""
+    return f"observation:{item.metric}" if item.type == "observation" else item.type
+
+
+def rejection(chk: Checked) -> dict[str, Any]:
+    raw = chk.raw if isinstance(chk.raw, dict) else {}
+    item_type = _code(raw.get("type", "observation" if chk.row is not None else None), 40)
+    return {
+        "index": chk.index, "row": chk.row, "type": item_type,
+        "metric": _code(raw.get("metric"), 80),
+        "errors": [{"field": _field(e.field), "reason": _text(e.reason, MAX_REASON_CHARS)}
+                   for e in chk.errors[:MAX_NOTICE_ERRORS]],
+        "raw": _text(_raw_text(chk.raw), MAX_NOTICE_RAW_CHARS),
+    }
+
+
+def _raw_text(raw: Any) -> str:
+    # Whatever was sent (nested hundreds deep, non-finite numbers): the notice must not fail the
+    # submission's transaction over it; the hub's quarantine keeps the item itself for an admin.
+    try:
+        return json.dumps(raw, ensure_ascii=False, default=repr)
+    except (ValueError, TypeError, RecursionError) as exc:
+        return f"(not shown: {type(exc).__name__} writing it out; an admin sees it in the hub's quarantine)"
+
+
+def notice(submission_id: str, org_code: str, source: str, submitted_at: datetime, received_at: datetime,
+           checked: list[Checked]) -> dict[str, Any]:
+    """The notice's ``data`` for a submission whose items have been checked and stored."""
+    keys = list(dict.fromkeys(accepted_key(c.item) for c in checked if c.item is not None))
+    rejected = [c for c in checked if c.errors]
+    return {
+        "submission_id": submission_id, "org_code": org_code, "source": source,
+        "submitted_at": s.iso(submitted_at), "received_at": s.iso(received_at),
+        "accepted": sum(1 for c in checked if c.item is not None),
+        "accepted_keys": keys[:MAX_NOTICE_KEYS],
+        "rejected": [rejection(c) for c in rejected[:MAX_NOTICE_REJECTIONS]],
+        "rejected_count": len(rejected),
+    }
+
+
+def emit(w, submission_id: str, org_code: str, source: str, submitted_at: datetime,
+         checked: list[Checked]) -> int:
+    return w.emit("intake_notice", notice(submission_id, org_code, source, submitted_at, w.now, checked), org_code)

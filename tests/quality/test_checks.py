@@ -1,0 +1,140 @@
+"""Each data-quality check on plain data: it names the provider, metric and submission, and says
+what would fix it; the same data corrected gives no finding."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from models.rules.quality import clock_skew, duplicates, impossible, intake, jumps, late, level_mismatch
+from models.rules.quality import opel_incomplete
+from models.rules.quality.facts import Assessment, Handover, Reading, Receipt, Rejection
+from models.rules.quality.run import Facts, Settings, check_all
+
+NOW = datetime(2026, 1, 12, 10, 0, tzinfo=timezone.utc)
+
+
+def at(minutes_ago: float) -> datetime:
+    return NOW - timedelta(minutes=minutes_ago)
+
+
+def reading(minutes_ago, value=90.0, *, lag=1.0, org="RA01", metric="ga_bed_occupancy_pct", ref=None):
+    return Reading(org, metric, at(minutes_ago), value, at(minutes_ago - lag), ref or f"feed {int(minutes_ago)}")
+
+
+def series(values, *, step=15, org="RA01", metric="ga_bed_occupancy_pct"):
+    n = len(values)
+    return [reading((n - 1 - i) * step, v, org=org, metric=metric) for i, v in enumerate(values)]
+
+
+def test_missing_and_late_against_the_cadence_then_clear():
+    cadences = {"ga_bed_occupancy_pct": 15}
+    silent = reading(60)                    # 60 min without a value of a 15-minute metric
+    found = late.late_or_missing([silent], cadences, NOW)
+    assert [(f.check, f.org_code, f.metric) for f in found] == [("missing", "RA01", "ga_bed_occupancy_pct")]
+    assert "expected every 15 minutes" in found[0].detail and "RA01" in found[0].detail
+    held = reading(5, lag=-0.0)
+    held = Reading(held.org_code, held.metric, at(40), 91, at(1), "feed 9")   # measured 09:20, received 09:59
+    found = late.late_or_missing([held], cadences, NOW)
+    assert [(f.check, f.submission) for f in found] == [("late", "feed 9")]
+    assert late.late_or_missing([reading(5)], cadences, NOW) == []        # on time: nothing
+    assert late.late_or_missing([silent], {}, NOW) == []                  # no cadence: not chased
+
+
+def test_incomplete_opel_names_the_missing_parameters():
+    a = Assessment("RA02", "acute", at(5), False, None, 3, None, None,
+                   missing=("mean_handover_minutes", "nctr_bed_occupancy_pct"),
+                   problems=("missing: no value received yet", ""), ref="feed 77")
+    (f,) = opel_incomplete.incomplete_opel([a])
+    assert (f.check, f.org_code, f.submission) == ("incomplete_opel", "RA02", "feed 77")
+    assert "mean_handover_minutes (missing: no value received yet)" in f.detail
+    assert "nctr_bed_occupancy_pct" in f.detail and "OPEL 3 or worse" in f.detail
+    complete = Assessment("RA02", "acute", at(1), True, 2, None, None, None)
+    assert opel_incomplete.incomplete_opel([complete]) == []
+
+
+def test_impossible_handover_future_value_and_falling_cumulative_count():
+    bad = Handover("ev-0001-aaaa", "RX9", "RA01", "cleared", at(30), None, at(45), at(1), "feed 5")
+    (f,) = impossible.handovers([bad])
+    assert f.check == "impossible" and "cleared" in f.detail and "before it was arrived" in f.detail
+    good = Handover("ev-0001-aaaa", "RX9", "RA01", "cleared", at(30), at(20), at(10), at(1))
+    assert impossible.handovers([good]) == []
+
+    ahead = Reading("RA01", "ga_bed_occupancy_pct", NOW + timedelta(minutes=10), 90, NOW, "feed 8")
+    (f,) = impossible.future_values([ahead])
+    assert "had not come yet" in f.detail and f.submission == "feed 8"
+    assert impossible.future_values([reading(0, lag=0)]) == []
+
+    lost = [reading(60, 5.0, metric="handover_hours_lost"), reading(30, 3.5, metric="handover_hours_lost")]
+    (f,) = impossible.cumulative_falls(lost)
+    assert "fell from 5 " in f.detail and f.metric == "handover_hours_lost"
+    assert impossible.cumulative_falls([lost[0], reading(30, 6.0, metric="handover_hours_lost")]) == []
+
+
+def test_a_jump_against_the_robust_history_and_a_confirmed_level_is_not_one():
+    calm = [90, 91, 89, 90, 92, 90, 91, 89, 90, 91, 90, 90]
+    (f,) = jumps.jumps(series(calm + [140]), {"ga_bed_occupancy_pct": 1.5})
+    assert (f.check, f.metric) == ("jump", "ga_bed_occupancy_pct") and "jumped to 140" in f.detail
+    assert jumps.jumps(series(calm + [93]), {"ga_bed_occupancy_pct": 1.5}) == []
+    # the next value stays up: a real change of level
+    assert jumps.jumps(series(calm + [140, 139]), {"ga_bed_occupancy_pct": 1.5}) == []
+    # one earlier spike does not hide the next (median/MAD, not mean/sd)
+    spiky = calm[:9] + [300] + calm[9:]
+    found = jumps.jumps(series(spiky + [140]), {})
+    assert sorted(f.detail.split(" at ")[0] for f in found) == [
+        "ga_bed_occupancy_pct from RA01 jumped to 140", "ga_bed_occupancy_pct from RA01 jumped to 300"]
+
+
+def test_duplicates_in_one_receipt_and_a_later_resend_is_a_correction():
+    one = at(0.5)
+    a = Reading("RA01", "ga_bed_occupancy_pct", at(15), 91, one, "s1")
+    b = Reading("RA01", "ga_bed_occupancy_pct", at(15), 97, one, "s1")
+    (f,) = duplicates.duplicates([a, b])
+    assert f.check == "duplicate" and "91, 97" in f.detail
+    fix = Reading("RA01", "ga_bed_occupancy_pct", at(15), 92, at(0.1), "s2")
+    assert duplicates.duplicates([a, b, fix]) == []
+    assert duplicates.effective([a, b, fix]) == [fix]
+    assert duplicates.duplicates([a, Reading(*a.__dict__.values())]) == []   # the same value twice
+
+
+def test_level_mismatch_with_an_empty_reason():
+    thin = Assessment("RA03", "acute", at(5), True, 2, None, 4, "n/a")
+    (f,) = level_mismatch.level_mismatch([thin])
+    assert "OPEL 4" in f.detail and "OPEL 2" in f.detail and f.check == "level_mismatch"
+    real = Assessment("RA03", "acute", at(5), True, 2, None, 4, "Two wards closed with norovirus this morning")
+    assert level_mismatch.level_mismatch([real]) == []
+
+
+def test_clock_skew_on_the_newest_submission():
+    off = Receipt("sub-00000001", "RA04", "json", at(50), at(0))
+    (f,) = clock_skew.clock_skew([off])
+    assert "50 minutes behind" in f.detail and f.submission == "sub-00000001"
+    assert clock_skew.clock_skew([Receipt("sub-00000002", "RA04", "json", at(1), at(0))]) == []
+    assert clock_skew.clock_skew([Receipt("sub-00000003", "RA04", "csv", at(50), at(0))]) == []
+
+
+def test_intake_quarantine_and_refused_declaration_clear_when_corrected():
+    bad_value = Rejection(2, "observation", "ga_bed_occupancy_pct",
+                          (("items.2.value", "ga_bed_occupancy_pct: 180 is outside the valid range 0 to 150 percent"),))
+    no_reason = Rejection(3, "opel_declaration", None, (("items.3.reason", "declared OPEL 4 differs from the "
+                                                          "calculated level (OPEL 2, ...); give a reason"),))
+    first = Receipt("sub-00000010", "RA05", "json", at(30), at(30), frozenset(), (bad_value, no_reason), 2)
+    found = {f.check: f for f in intake.quarantined([first])}
+    assert set(found) == {"intake_quarantine", "level_mismatch"}
+    assert "180 is outside the valid range" in found["intake_quarantine"].detail
+    assert "item 2 of submission sub-00000010" in found["intake_quarantine"].detail
+    fixed = Receipt("sub-00000011", "RA05", "json", at(10), at(10),
+                    frozenset({"observation:ga_bed_occupancy_pct", "opel_declaration"}))
+    assert intake.quarantined([first, fixed]) == []
+    other = Receipt("sub-00000012", "RA05", "json", at(10), at(10), frozenset({"observation:mean_handover_minutes"}))
+    assert {f.check for f in intake.quarantined([first, other])} == {"intake_quarantine", "level_mismatch"}
+
+
+def test_check_all_keys_are_stable_and_unique():
+    facts = Facts(readings=series([90] * 12 + [150]), newest=[reading(60)],
+                  receipts=[Receipt("sub-00000020", "RA06", "json", at(50), at(0))],
+                  newest_receipts=[Receipt("sub-00000020", "RA06", "json", at(50), at(0))])
+    settings = Settings(cadences={"ga_bed_occupancy_pct": 15})
+    one, two = check_all(facts, NOW, settings), check_all(facts, NOW, settings)
+    assert {f.key for f in one} == {f.key for f in two}
+    assert len({f.key for f in one}) == len(one)
+    assert {f.check for f in one} == {"missing", "jump", "clock_skew"}

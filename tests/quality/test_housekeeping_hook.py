@@ -1,0 +1,44 @@
+"""The data-quality pass rides the housekeeping chores (after each sync batch, on the window's timer):
+it raises findings there, and a fault in it never stops the other chores."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from models.replica.orm.types import to_utc_text, utcnow
+from models.replica.store import Store
+from models.service import housekeeping, quality
+from sync import authoring
+from tests.models.conftest import FAST_KDF, PASSPHRASE
+
+
+def _notice(s, rejected: str, sid: str = "sub-00000001") -> None:
+    now = to_utc_text(utcnow())
+    s.execute(text("INSERT INTO organisation (ods_code, name, sector, active) VALUES ('RA01', 'One', 'acute', 1)"))
+    s.execute(text("INSERT INTO intake_notice (submission_id, org_code, source, submitted_at, received_at, accepted,"
+                   " accepted_keys, rejected, rejected_count, feed_seq) VALUES (:sid, 'RA01', 'json', :now, :now, 0,"
+                   " '[]', :rejected, 1, 9)"), {"sid": sid, "now": now, "rejected": rejected})
+
+
+def test_housekeeping_raises_findings(tmp_path):
+    with Store.create(tmp_path / "scc.db", PASSPHRASE, kdf=FAST_KDF) as store:
+        with store.writing() as s:
+            _notice(s, '[{"index": 0, "type": "observation", "metric": "ga_bed_occupancy_pct",'
+                       ' "errors": [{"field": "items.0.value", "reason": "180 is outside the valid range"}]}]')
+        done = housekeeping.run(store, utcnow())
+        assert "data_quality" in done.changes.records
+        (f,) = quality.open_findings(store)
+        assert (f.check, f.org_code, f.submission) == ("intake_quarantine", "RA01", "sub-00000001")
+
+
+def test_a_fault_in_the_quality_pass_does_not_stop_the_chores(tmp_path, caplog):
+    with Store.create(tmp_path / "scc.db", PASSPHRASE, kdf=FAST_KDF) as store:
+        authoring.add_action(store, description="Ring the site lead", owner="Room support", author="Lead",
+                             due_at=utcnow() - timedelta(minutes=30))
+        with store.writing() as s:
+            _notice(s, "{this is not JSON")   # a row no check foresaw
+        done = housekeeping.run(store, utcnow())
+        assert done.open_alerts == 1 and "alert" in done.changes.records
+        assert "data-quality checks failed" in caplog.text
