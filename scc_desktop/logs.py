@@ -28,11 +28,31 @@ class _PrivateRotatingHandler(logging.handlers.RotatingFileHandler):
         return os.fdopen(fd, self.mode, encoding=self.encoding, errors=self.errors)
 
 
+class _AsBefore(logging.Filter):
+    """On a handler that was there before the file: a record passes only if its logger would have
+    let it through with the root at its earlier level (a logger set on its own, as the demo sets
+    ``scc_desktop`` to INFO under a WARNING root, keeps its own level)."""
+
+    def __init__(self, root_level: int) -> None:
+        super().__init__()
+        self.root_level = root_level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        logger = logging.getLogger(record.name)
+        while logger is not None and logger.parent is not None:
+            if logger.level:
+                return record.levelno >= logger.level
+            logger = logger.parent
+        return record.levelno >= self.root_level
+
+
 class FileLog:
     """The handler on the root logger; ``close()`` takes it off and puts the levels back."""
 
-    def __init__(self, path: Path, handler: logging.Handler | None, restore: list) -> None:
+    def __init__(self, path: Path, handler: logging.Handler | None, restore: list,
+                 filtered: list | None = None) -> None:
         self.path, self._handler, self._restore = path, handler, restore
+        self._filtered = filtered or []
 
     def close(self) -> None:
         if self._handler is None:
@@ -43,6 +63,8 @@ class FileLog:
         self._handler = None
         for target, level in self._restore:
             target.setLevel(level)
+        for existing, as_before in self._filtered:
+            existing.removeFilter(as_before)
 
 
 def log_folder() -> Path:
@@ -64,14 +86,14 @@ def to_file(folder: Path | None = None, level: int = logging.INFO) -> FileLog:
     handler.setLevel(level)
     handler.setFormatter(logging.Formatter(FORMAT))
     root = logging.getLogger()
-    restore = []
+    restore, filtered = [], []
     if root.getEffectiveLevel() > level:
-        # The file wants INFO; the handlers already there keep the level the root gave them.
+        # The file wants INFO; the handlers already there show what they showed before.
+        as_before = _AsBefore(root.getEffectiveLevel())
         for existing in root.handlers:
-            if existing.level == logging.NOTSET:
-                restore.append((existing, existing.level))
-                existing.setLevel(root.getEffectiveLevel())
+            existing.addFilter(as_before)
+            filtered.append((existing, as_before))
         restore.append((root, root.level))
         root.setLevel(level)
     root.addHandler(handler)
-    return FileLog(path, handler, restore)
+    return FileLog(path, handler, restore, filtered)

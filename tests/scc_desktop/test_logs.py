@@ -22,7 +22,7 @@ def test_info_goes_to_the_file_in_the_per_user_log_folder_and_the_terminal_keeps
             logging.getLogger("scc_desktop.test").warning("sync: hub unreachable")
         finally:
             file_log.close()
-        assert root.level == logging.WARNING and terminal.level == logging.NOTSET   # put back
+        assert root.level == logging.WARNING and terminal.filters == []   # put back
     finally:
         root.removeHandler(terminal)
         root.setLevel(level)
@@ -59,3 +59,29 @@ def test_a_log_folder_that_cannot_be_made_is_said_once_and_the_app_goes_on(tmp_p
     err = capsys.readouterr().err
     assert f"scc-desktop: no log file in {blocked}" in err
     assert len(err.strip().splitlines()) <= 2   # the one line (and the warning that still reaches stderr)
+
+
+def test_a_logger_the_terminal_showed_at_info_stays_shown_and_the_others_stay_quiet(capsys):
+    # The demo's terminal: the root at WARNING, scc_desktop at INFO ("window open" is its ready line,
+    # which the stop-signal tests and a user wait for); the file must change neither.
+    root, ours = logging.getLogger(), logging.getLogger("scc_desktop")
+    terminal = logging.StreamHandler(sys.stderr)
+    root.addHandler(terminal)
+    levels = root.level, ours.level
+    root.setLevel(logging.WARNING)
+    ours.setLevel(logging.INFO)
+    try:
+        file_log = logs.to_file()
+        try:
+            logging.getLogger("scc_desktop.gui").info("window open")
+            logging.getLogger("sync.test").info("SELECT 1")
+        finally:
+            file_log.close()
+        assert terminal.filters == []   # put back
+    finally:
+        root.removeHandler(terminal)
+        root.setLevel(levels[0])
+        ours.setLevel(levels[1])
+    err = capsys.readouterr().err
+    assert "window open" in err and "SELECT 1" not in err
+    assert "SELECT 1" in file_log.path.read_text(encoding="utf-8")
