@@ -11,6 +11,8 @@ from models.rules.opel_rollup import check_against_tables, load_system
 from models.rules.opel_table import load_shipped, load_table, shipped_pillars
 from models.rules.tabledata import Problem, TableError
 from sync.hub.db import HubDB
+from sync.hub.escalation import Escalator
+from sync.hub.escalation_config import EscalationConfig
 from sync.hub.opel import HubOpel
 from sync.hub.validate import ItemValidator
 
@@ -29,6 +31,7 @@ class HubConfig:
     catalogue_dirs: tuple[Path, ...] = ()
     max_body_bytes: int = MAX_BODY_BYTES
     head_poll_seconds: float = 0.2  # how often to look for commits made by other processes
+    escalation: EscalationConfig | None = None  # emailing unacknowledged alerts to whoever is on call
 
 
 def _check_tables_dir(folder: Path) -> None:
@@ -69,6 +72,7 @@ class Hub:
         self.validator = ItemValidator(self.catalogue, {p for p in tables if p in system.rules})
         self.db = HubDB(config.db_url)
         self.db.init_schema()
+        self.escalation = Escalator(config.escalation, self.db) if config.escalation else None
         self.stopping = False
 
     def begin_shutdown(self) -> None:
