@@ -89,7 +89,7 @@ class SmtpServer:
         self.cert, key = make_certificate(folder)
         self.handler = _Handler()
         self.port = free_port()
-        params = {"authenticator": _authenticator, "auth_required": True, "auth_require_tls": starttls}
+        params = {"authenticator": _authenticator, "auth_required": starttls, "auth_require_tls": starttls}
         if starttls:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(self.cert, key)

@@ -24,7 +24,7 @@ from sync.hub.core import Hub, HubConfig
 from sync.hub.escalation_config import EscalationConfig
 from sync.hub.escalation_room import open_alerts_for_escalation
 from sync.hub.smtp_sender import SmtpSettings
-from models.rules.escalation import Policy
+from models.rules.escalation import CoreHours, Policy
 from tests.sync.hub.escalation_smtpd import PASSWORD, USER, SmtpServer
 from tests.support.hub import TEST_ORGS
 
@@ -317,3 +317,26 @@ def test_two_hub_processes_checking_at_the_same_moment_send_one_email(make_hub, 
     assert sorted(x for r in reports for x in r.sent) == sorted(ids)
     assert len(smtpd.wait_for(2, timeout=1)) == 1
     assert len(notices(hubs[0])) == 2
+
+
+def test_the_rota_and_directory_as_the_room_left_them_an_edited_email_and_a_cancelled_shift(make_hub, smtpd):
+    hub = make_hub(settings(smtpd, policy=Policy(FALLBACK, core=CoreHours(days=frozenset()))))  # always Director
+    director = contact(hub, "Dr Priya Raman", DIRECTOR_EMAIL)
+    slot = shift(hub, "Director on-call", director, NOW - timedelta(hours=1), NOW + timedelta(hours=8))
+    # 40 providers' worth of other room records around it, as a real feed has.
+    for n in range(40):
+        other = contact(hub, f"Site manager {n}", f"site.manager.{n}@example.nhs.uk")
+        shift(hub, f"Site manager {n}", other, NOW - timedelta(hours=1), NOW + timedelta(hours=8))
+    push(hub, "contact", {"contact_uuid": director, "changes": {"email": {"old": DIRECTOR_EMAIL,
+                                                                          "new": "p.raman@example.nhs.uk"}},
+                          "created": False, "at": NOW.isoformat(), "author": "room.lead"})
+    first = raise_alert(hub, NOW - timedelta(minutes=20))
+    hub.escalation.check(now=NOW)
+    push(hub, "on_call_shift", {"op": "cancel", "shift_uuid": slot, "author": "room.lead"})
+    second = raise_alert(hub, NOW - timedelta(minutes=20))
+    hub.escalation.check(now=NOW)
+    mails = smtpd.wait_for(2)
+    assert [m.rcpt_tos for m in mails] == [["p.raman@example.nhs.uk"], [FALLBACK]]
+    rows = escalations(hub)
+    assert rows[first]["contact_uuid"] == director and rows[second]["contact_uuid"] is None
+    assert rows[second]["fallback_reason"].startswith("nobody is on call on the Director on-call rota at ")
