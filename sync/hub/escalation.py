@@ -94,7 +94,7 @@ class Escalator:
         found = due(alerts.values(), escalated, room.shifts.values(), room.people, self.config.policy, now)
         if found:
             report.claimed = self._claim(found, now)
-        for to, batch in self._take(alerts, now, report).items():
+        for to, batch in self._take(alerts, room.cleared, now, report).items():
             if stopping():
                 break   # the rows stay pending; their lease runs out and the next hub sends them
             self._deliver(to, batch, now, report, real)
@@ -123,7 +123,7 @@ class Escalator:
                     claimed.append(e.alert.id)
         return claimed
 
-    def _take(self, alerts: dict[str, OpenAlert], now: datetime, report: CheckReport) -> dict:
+    def _take(self, alerts: dict[str, OpenAlert], cleared: set[str], now: datetime, report: CheckReport) -> dict:
         """Pending rows whose time has come and that this process won, by recipient."""
         t = s.alert_escalation
         with self.db.read() as conn:
@@ -135,6 +135,8 @@ class Escalator:
                 mine = (t.c.alert_uuid == row["alert_uuid"]) & (t.c.state == "pending") & (
                     t.c.attempts == row["attempts"])
                 live = alerts.get(row["alert_uuid"])
+                if live is None and row["alert_uuid"] not in cleared:
+                    continue   # claimed by a process that has read further than this one: its to send
                 if live is None or live.acknowledged_at is not None:
                     why = "cleared" if live is None else "acknowledged"
                     if conn.execute(update(t).where(mine).values(

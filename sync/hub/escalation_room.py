@@ -34,6 +34,7 @@ _CHUNK = 500
 @dataclass
 class Room:
     open_alerts: dict[str, OpenAlert] = field(default_factory=dict)   # raised and not cleared
+    cleared: set[str] = field(default_factory=set)                     # ids seen cleared
     acknowledged: dict[str, datetime] = field(default_factory=dict)    # alert id -> earliest ack
     people: dict[str, Person] = field(default_factory=dict)
     shifts: dict[str, Shift] = field(default_factory=dict)
@@ -85,6 +86,7 @@ class RoomReader:
         uid = d["alert_uuid"]
         if d["change"] == "cleared":
             self.room.open_alerts.pop(uid, None)
+            self.room.cleared.add(uid)
             return
         after = d.get("escalate_after_minutes")
         self.room.open_alerts[uid] = OpenAlert(

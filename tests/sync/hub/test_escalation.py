@@ -21,10 +21,11 @@ from sqlalchemy import select
 from sync.hub import orgs, records, schema as s
 from sync.hub.auth import Principal
 from sync.hub.core import Hub, HubConfig
+from sync.hub.escalation import CheckReport
 from sync.hub.escalation_config import EscalationConfig
 from sync.hub.escalation_room import open_alerts_for_escalation
 from sync.hub.smtp_sender import SmtpSettings
-from models.rules.escalation import CoreHours, Policy
+from models.rules.escalation import CoreHours, Policy, due
 from tests.sync.hub.escalation_smtpd import PASSWORD, USER, SmtpServer
 from tests.support.hub import TEST_ORGS
 
@@ -340,3 +341,19 @@ def test_the_rota_and_directory_as_the_room_left_them_an_edited_email_and_a_canc
     rows = escalations(hub)
     assert rows[first]["contact_uuid"] == director and rows[second]["contact_uuid"] is None
     assert rows[second]["fallback_reason"].startswith("nobody is on call on the Director on-call rota at ")
+
+
+def test_a_process_that_has_not_read_as_far_leaves_anothers_claim_alone(make_hub, smtpd):
+    """Process A claims an alert raised after process B last read the feed; B's attempt pass, with
+    its older view, must neither cancel nor send it (it once cancelled it as 'cleared')."""
+    a, b = make_hub(settings(smtpd)), make_hub(settings(smtpd))
+    rota(a)
+    b.escalation.reader.refresh(b.db)
+    uid = raise_alert(a, NOW - timedelta(minutes=20))
+    room = a.escalation.reader.refresh(a.db)
+    a.escalation._claim(due(room.alerts(), set(), room.shifts.values(), room.people, a.escalation.config.policy,
+                            NOW), NOW)
+    report = CheckReport()
+    assert b.escalation._take({}, set(), NOW, report) == {} and report.cancelled == []
+    assert escalations(a)[uid]["state"] == "pending"
+    assert a.escalation.check(now=NOW).sent == [uid] and len(smtpd.wait_for(1)) == 1
