@@ -66,6 +66,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--tls-cert", type=Path, metavar="PEM", help="serve HTTPS with this certificate chain")
     p.add_argument("--tls-key", type=Path, metavar="PEM", help="private key of --tls-cert")
+    p.add_argument("--escalation", type=Path, metavar="FILE",
+                   help="email alerts nobody acknowledged in time to whoever is on call: SMTP server and "
+                        "rotas in FILE (TOML; default $SCC_HUB_ESCALATION; see docs/escalation.md)")
     p.set_defaults(handler=_serve)
 
     token = sub.add_parser("token", help="create, list or revoke access tokens")
@@ -162,7 +165,8 @@ def _serve(args) -> int:
     from sync.hub import auth, orgs, server
 
     hub = _hub(args, tables_dir=args.tables, catalogue_dirs=tuple(args.catalogue),
-               alert_rules=args.alert_rules, alerts=not args.no_alerts)
+               alert_rules=args.alert_rules, alerts=not args.no_alerts,
+               escalation=_escalation(args.escalation))
     try:
         if args.orgs:
             try:
@@ -191,6 +195,23 @@ def _serve(args) -> int:
     finally:
         hub.close()
     return 0
+
+
+def _escalation(path: Path | None):
+    from sync.hub import escalation_config
+
+    path = path or (Path(os.environ[escalation_config.FILE_ENV]) if os.environ.get(escalation_config.FILE_ENV)
+                    else None)
+    if path is None:
+        return None
+    try:
+        config = escalation_config.load(path)
+    except escalation_config.ConfigError as exc:
+        raise UserError(f"escalation settings not loaded: {exc}", 2) from None
+    smtp = config.smtp
+    print(f"escalation: alerts unacknowledged in time are emailed through {smtp.host}:{smtp.port} (STARTTLS"
+          f"{', login ' + smtp.username if smtp.username else ''}); fallback {config.policy.fallback}", flush=True)
+    return config
 
 
 def _bootstrap(hub, auth, path: Path) -> None:

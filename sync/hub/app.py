@@ -22,7 +22,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync import protocol as p
-from sync.hub import alerts, feed, intake, jsonbody, records, storage
+from sync.hub import alerts, escalation, feed, intake, jsonbody, records, storage
 from sync.hub.auth import ADMIN, READ_FEED, Principal, authenticate, require
 from sync.hub.core import Hub
 from sync.hub.errors import ApiError, validation
@@ -117,12 +117,15 @@ def create_app(hub: Hub) -> FastAPI:
     async def lifespan(_app):
         watcher = asyncio.create_task(feed.watch_head(hub))
         clock = asyncio.create_task(alerts.run_clock(hub))
+        escalating = asyncio.create_task(escalation.run(hub)) if hub.escalation else None
         try:
             yield
         finally:
             hub.begin_shutdown()
             watcher.cancel()
             clock.cancel()
+            if escalating:
+                escalating.cancel()
 
     app = FastAPI(title="SCC feed hub", version=p.PROTOCOL_VERSION, lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)

@@ -12,6 +12,8 @@ from models.rules.opel_table import load_shipped, load_table, shipped_pillars
 from models.rules.tabledata import Problem, TableError
 from sync.hub.alerts import HubAlerts
 from sync.hub.db import HubDB
+from sync.hub.escalation import Escalator
+from sync.hub.escalation_config import EscalationConfig
 from sync.hub.opel import HubOpel
 from sync.hub.validate import ItemValidator
 
@@ -32,6 +34,7 @@ class HubConfig:
     head_poll_seconds: float = 0.2  # how often to look for commits made by other processes
     alert_rules: Path | None = None  # a rules file replacing resources/alerts/default_rules.json
     alerts: bool = True  # evaluate the alert rules as data arrives
+    escalation: EscalationConfig | None = None  # emailing unacknowledged alerts to whoever is on call
 
 
 def _check_tables_dir(folder: Path) -> None:
@@ -74,6 +77,7 @@ class Hub:
         self.db = HubDB(config.db_url)
         self.db.init_schema()
         self.db.observers.append(self.alerts.observe)
+        self.escalation = Escalator(config.escalation, self.db) if config.escalation else None
         self.stopping = False
 
     def begin_shutdown(self) -> None:

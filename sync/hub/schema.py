@@ -169,3 +169,29 @@ token = Table(
     Column("created_at", UTCText, nullable=False),
     Column("revoked_at", UTCText),
 )
+
+# Escalation emails (sync.hub.escalation), one row per alert: the primary key is the alert's id,
+# so of two hub processes that find the same alert due only one inserts the row and sends.
+# ``state``: pending (being sent, or waiting for ``next_attempt_at`` after a transient failure),
+# sent, failed (given up: the error says why), cancelled (acknowledged or cleared before it went).
+# A new table only: the schema version does not change, and an older hub leaves it alone.
+alert_escalation = Table(
+    "alert_escalation", metadata,
+    Column("alert_uuid", String(36), primary_key=True),
+    Column("rule_id", String(60), nullable=False),
+    Column("org_code", String(12)),
+    Column("to_address", String(200), nullable=False),
+    Column("to_name", String(200), nullable=False),
+    Column("contact_uuid", String(36)),   # None: the fallback address
+    Column("rota", String(60), nullable=False),
+    Column("fallback_reason", Text),      # why the fallback address, when it was used
+    Column("state", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCText, nullable=False),
+    Column("created_at", UTCText, nullable=False),
+    Column("sent_at", UTCText),
+    Column("error", Text),                # the last attempt's error
+    Column("attempt_log", Text, nullable=False),   # JSON list of {at, error}: every attempt
+    Column("alert", Text, nullable=False),         # the alert as emailed (JSON), for retries
+    Index("ix_alert_escalation_state", "state", "next_attempt_at"),
+)

@@ -1,0 +1,168 @@
+"""Escalation to a person: which open alerts are due to be emailed, and to whom.
+
+Pure: plain data in, plain data out; no Qt, no network, no database, no clock (``now`` is an
+argument).  The hub runs it (``sync.hub.escalation``) because only the hub sees every alert and
+every acknowledgement, so the room is emailed once, not once per desktop.
+
+- An alert is **due** once ``now`` reaches ``raised_at + escalate_after`` (inclusive, to the
+  microsecond) while it is still unacknowledged and has not been escalated before.  A rule
+  without an escalation time (None) never escalates; 0 escalates at once.
+- It goes to **whoever the rota says is on call now**: the in-hours rota (the room lead) in core
+  hours, the out-of-hours rota (the Director on-call) otherwise.  Core hours are UK local time
+  (``models.uk_time.UK``), so 08:00 means 08:00 on the wall clock in GMT and in BST alike.
+- Rota names are the room's own free text (``SCC room lead``, ``Director on-call``): matched
+  case- and accent-insensitively, surrounding spaces ignored.
+- Two people on the same rota at once (a handover overlap): the one whose shift began last,
+  as on the rota view, where a handover instant belongs to the incoming shift.
+- **Nobody to email** (a gap in the rota, or the person on call has no email address or has been
+  deleted from the directory): the configured fallback address, and the recipient says why.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from models.uk_time import UK, uk_time
+
+IN_HOURS_ROTA = "SCC room lead"
+OUT_OF_HOURS_ROTA = "Director on-call"
+WEEKDAYS = frozenset(range(5))   # Monday 0 .. Friday 4
+
+
+@dataclass(frozen=True)
+class OpenAlert:
+    id: str
+    rule_id: str
+    org_code: str | None
+    raised_at: datetime
+    acknowledged_at: datetime | None
+    escalate_after_minutes: float | None
+    severity: str
+    detail: str
+    rule_name: str = ""
+
+    def due_at(self) -> datetime | None:
+        """When it must be escalated if still unacknowledged; None: its rule never escalates."""
+        if self.escalate_after_minutes is None:
+            return None
+        return self.raised_at + timedelta(minutes=self.escalate_after_minutes)
+
+
+@dataclass(frozen=True)
+class Person:
+    """A contact of the room's directory, as much of it as an email needs."""
+
+    uuid: str
+    name: str
+    email: str | None
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class Shift:
+    """A rota slot: ``starts_at <= t < ends_at``."""
+
+    uuid: str
+    rota: str
+    contact_uuid: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class CoreHours:
+    """When the room lead is the one to call (UK local time); out of these, the Director on-call."""
+
+    start: time = time(8, 0)
+    end: time = time(18, 0)
+    days: frozenset[int] = WEEKDAYS
+    holidays: frozenset[date] = frozenset()   # UK dates that are out of hours all day
+
+    def covers(self, at: datetime) -> bool:
+        local = at.astimezone(UK)
+        return (local.weekday() in self.days and local.date() not in self.holidays
+                and self.start <= local.time().replace(tzinfo=None) < self.end)
+
+
+@dataclass(frozen=True)
+class Policy:
+    fallback: str                           # the address used when nobody on call can be emailed
+    in_hours_rota: str = IN_HOURS_ROTA
+    out_of_hours_rota: str = OUT_OF_HOURS_ROTA
+    core: CoreHours = field(default_factory=CoreHours)
+
+    def rota_at(self, at: datetime) -> str:
+        return self.in_hours_rota if self.core.covers(at) else self.out_of_hours_rota
+
+
+@dataclass(frozen=True)
+class Recipient:
+    address: str
+    name: str                  # the person, or "the fallback address"
+    rota: str                  # the rota asked (the one on call at the time)
+    contact_uuid: str | None   # None when it went to the fallback address
+    fallback: bool = False
+    reason: str | None = None  # why the fallback: nobody on call, no email address...
+
+
+@dataclass(frozen=True)
+class Escalation:
+    alert: OpenAlert
+    to: Recipient
+    due_at: datetime
+
+
+def fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", (text or "").strip().casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def on_call(shifts: Iterable[Shift], rota: str, at: datetime) -> Shift | None:
+    """The slot of ``rota`` covering ``at``; in an overlap the one that began last (the incoming)."""
+    want = fold(rota)
+    live = [s for s in shifts if fold(s.rota) == want and s.starts_at <= at < s.ends_at]
+    return max(live, key=lambda s: (s.starts_at, s.uuid)) if live else None
+
+
+def recipient(policy: Policy, shifts: Iterable[Shift], people: dict[str, Person], at: datetime) -> Recipient:
+    """Who to email at ``at``: the person on the rota of the moment, else the fallback with the reason."""
+    rota = policy.rota_at(at)
+    slot = on_call(shifts, rota, at)
+    when = uk_time(at)
+    if slot is None:
+        return Recipient(policy.fallback, "the fallback address", rota, None, True,
+                         f"nobody is on call on the {rota} rota at {when}")
+    person = people.get(slot.contact_uuid)
+    if person is None:
+        reason = f"the {rota} on call at {when} is not in the contact directory"
+    elif person.deleted:
+        reason = f"{person.name} is on call ({rota}) at {when} but has been deleted from the directory"
+    elif not (person.email or "").strip():
+        reason = f"{person.name} is on call ({rota}) at {when} but has no email address in the directory"
+    else:
+        return Recipient(person.email.strip(), person.name, rota, person.uuid)
+    return Recipient(policy.fallback, "the fallback address", rota, None, True, reason)
+
+
+def due(alerts: Iterable[OpenAlert], escalated: Collection[str], shifts: Iterable[Shift],
+        people: dict[str, Person], policy: Policy, now: datetime) -> list[Escalation]:
+    """The alerts to email now and to whom, oldest due first.
+
+    ``escalated``: ids already escalated (or being escalated); they are never due again.
+    """
+    if now.utcoffset() is None:
+        raise ValueError("now: a time without a UTC offset is ambiguous")
+    ready = []
+    for alert in alerts:
+        when = alert.due_at()
+        if when is None or alert.acknowledged_at is not None or alert.id in escalated or now < when:
+            continue
+        ready.append((when, alert))
+    if not ready:
+        return []
+    shifts = list(shifts)
+    to = recipient(policy, shifts, people, now)
+    return [Escalation(alert, to, when) for when, alert in sorted(ready, key=lambda x: (x[0], x[1].id))]

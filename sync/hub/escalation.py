@@ -1,0 +1,224 @@
+"""Escalation on the hub: an alert nobody acknowledged in time is emailed to whoever is on call, once.
+
+Each check (:meth:`Escalator.check`, run every ``check_seconds`` by :func:`run` while the hub
+serves):
+
+1. reads the room from the feed (:mod:`sync.hub.escalation_room`) and asks the pure rule
+   (:func:`models.rules.escalation.due`) which alerts are due and to whom;
+2. **claims** each in ``alert_escalation`` (primary key: the alert's id), insert-if-absent: of
+   two hub processes on one database, or a hub before and after a restart, exactly one row and
+   so one email per alert;
+3. **takes** each pending row whose time has come by a conditional update of its attempt count
+   (only one process wins it) and sets a lease, so an attempt a crashed hub left unfinished is
+   tried again after ``lease_seconds`` -- the one way an alert can be emailed twice is a hub
+   killed between the SMTP server accepting the email and the row recording it;
+4. sends one email per recipient (several alerts due at once come as one list, not a flood),
+   with STARTTLS and the configured login (:mod:`sync.hub.smtp_sender`), no lock or transaction
+   held meanwhile;
+5. records the outcome: ``sent``; or, after a transient failure, the error and the next attempt
+   (``retry_seconds`` doubled each time, up to ``max_attempts``); or ``failed`` with the reason.
+   A sent or failed escalation goes on the feed (kind ``alert_escalation``,
+   :class:`EscalationNotice`) in the same transaction, so every desktop can show "emailed
+   Dr Priya Raman at 14:32" or "the email failed: ..." on the alert.
+
+An alert acknowledged or cleared while its email waits for a retry is not sent (``cancelled``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from starlette.concurrency import run_in_threadpool
+
+from models.rules.escalation import OpenAlert, Recipient, due
+from sync.hub import schema as s
+from sync.hub import smtp_sender
+from sync.hub.escalation_config import EscalationConfig
+from sync.hub.escalation_email import compose
+from sync.hub.escalation_room import RoomReader
+
+log = logging.getLogger("sync.hub")
+NOTICE_KIND = "alert_escalation"
+_CHUNK = 500
+
+
+class EscalationNotice(BaseModel):
+    """Feed item ``alert_escalation``: what became of an alert's escalation email."""
+
+    model_config = ConfigDict(extra="ignore")
+    alert_uuid: str
+    outcome: Literal["sent", "failed"]
+    at: datetime                    # when it was sent, or when the hub gave up
+    to_name: str                    # the person, or "the fallback address"
+    to_address: str
+    contact_uuid: str | None        # None: the fallback address
+    rota: str
+    fallback_reason: str | None     # why the fallback address was used
+    attempts: int
+    error: str | None               # the last error (failed; or a sent one that needed retries)
+
+
+@dataclass
+class CheckReport:
+    claimed: list[str] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)
+    retrying: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+
+
+class Escalator:
+    def __init__(self, config: EscalationConfig, db, send: Callable = smtp_sender.send) -> None:
+        self.config = config
+        self.db = db
+        self.send = send
+        self.reader = RoomReader()
+
+    def check(self, now: datetime | None = None, stopping: Callable[[], bool] = lambda: False) -> CheckReport:
+        real = now is None   # tests pass their own clock; then every time recorded is theirs
+        now = now or s.utcnow()
+        report = CheckReport()
+        room = self.reader.refresh(self.db)
+        alerts = {a.id: a for a in room.alerts()}
+        with self.db.read() as conn:
+            escalated = self._known(conn, list(alerts))
+        found = due(alerts.values(), escalated, room.shifts.values(), room.people, self.config.policy, now)
+        if found:
+            report.claimed = self._claim(found, now)
+        for to, batch in self._take(alerts, room.cleared, now, report).items():
+            if stopping():
+                break   # the rows stay pending; their lease runs out and the next hub sends them
+            self._deliver(to, batch, now, report, real)
+        return report
+
+    @staticmethod
+    def _known(conn, ids: list[str]) -> set[str]:
+        known = set()
+        for i in range(0, len(ids), _CHUNK):
+            known |= set(conn.execute(select(s.alert_escalation.c.alert_uuid)
+                                      .where(s.alert_escalation.c.alert_uuid.in_(ids[i:i + _CHUNK]))).scalars())
+        return known
+
+    def _claim(self, found, now: datetime) -> list[str]:
+        dialect = postgresql if self.db.kind == "postgresql" else sqlite
+        claimed = []
+        with self.db.plain() as conn:
+            for e in found:
+                stmt = dialect.insert(s.alert_escalation).values(
+                    alert_uuid=e.alert.id, rule_id=e.alert.rule_id[:60], org_code=e.alert.org_code,
+                    to_address=e.to.address, to_name=e.to.name[:200], contact_uuid=e.to.contact_uuid,
+                    rota=e.to.rota[:60], fallback_reason=e.to.reason, state="pending", attempts=0,
+                    next_attempt_at=now, created_at=now, attempt_log="[]", alert=json.dumps(_alert_json(e.alert)),
+                ).on_conflict_do_nothing(index_elements=["alert_uuid"]).returning(s.alert_escalation.c.alert_uuid)
+                if conn.execute(stmt).first() is not None:   # rowcount is not reliable here on psycopg
+                    claimed.append(e.alert.id)
+        return claimed
+
+    def _take(self, alerts: dict[str, OpenAlert], cleared: set[str], now: datetime, report: CheckReport) -> dict:
+        """Pending rows whose time has come and that this process won, by recipient."""
+        t = s.alert_escalation
+        with self.db.read() as conn:
+            rows = conn.execute(select(t).where(t.c.state == "pending", t.c.next_attempt_at <= now)
+                                .order_by(t.c.created_at)).mappings().all()
+        batches: dict[Recipient, list] = {}
+        with self.db.plain() as conn:
+            for row in rows:
+                mine = (t.c.alert_uuid == row["alert_uuid"]) & (t.c.state == "pending") & (
+                    t.c.attempts == row["attempts"])
+                live = alerts.get(row["alert_uuid"])
+                if live is None and row["alert_uuid"] not in cleared:
+                    continue   # claimed by a process that has read further than this one: its to send
+                if live is None or live.acknowledged_at is not None:
+                    why = "cleared" if live is None else "acknowledged"
+                    if conn.execute(update(t).where(mine).values(
+                            state="cancelled", error=f"{why} before the email went")).rowcount == 1:
+                        report.cancelled.append(row["alert_uuid"])
+                    continue
+                lease = now + timedelta(seconds=self.config.lease_seconds)
+                if conn.execute(update(t).where(mine).values(attempts=row["attempts"] + 1,
+                                                             next_attempt_at=lease)).rowcount != 1:
+                    continue   # another hub process took it
+                to = Recipient(row["to_address"], row["to_name"], row["rota"], row["contact_uuid"],
+                               row["contact_uuid"] is None, row["fallback_reason"])
+                batches.setdefault(to, []).append((dict(row, attempts=row["attempts"] + 1), live))
+        return batches
+
+    def _deliver(self, to: Recipient, batch: list, now: datetime, report: CheckReport, real: bool) -> None:
+        alerts = [live for _row, live in batch]
+        msg = compose(alerts, to, self.config.smtp.sender, self._org_names(alerts), now, self.db.hub_id)
+        error = None
+        try:
+            self.send(self.config.smtp, msg)
+        except smtp_sender.SendFailure as exc:
+            error = exc
+        except Exception as exc:  # noqa: BLE001 - recorded as a transient failure and tried again
+            error = smtp_sender.SendFailure(f"{type(exc).__name__}: {exc}", transient=True)
+        sent_at = s.utcnow() if real else now   # sending takes a moment: the time it went
+        with self.db.write() as w:
+            for row, _live in batch:
+                self._record(w, row, to, error, sent_at, report)
+        if error is None:
+            log.info("escalation: emailed %s <%s> (%s) about %d alert(s)", to.name, to.address, to.rota, len(batch))
+        else:
+            log.warning("escalation: email to %s <%s> about %d alert(s) failed: %s", to.name, to.address,
+                        len(batch), error.reason)
+
+    def _record(self, w, row: dict, to: Recipient, error, at: datetime, report: CheckReport) -> None:
+        t = s.alert_escalation
+        uid, attempts = row["alert_uuid"], row["attempts"]
+        history = json.loads(row["attempt_log"]) + [{"at": s.iso(at), "error": error.reason if error else None}]
+        values = {"attempt_log": json.dumps(history), "error": error.reason if error else row["error"]}
+        if error is None:
+            values.update(state="sent", sent_at=at)
+            report.sent.append(uid)
+        elif error.transient and attempts < self.config.max_attempts:
+            wait = self.config.retry_seconds * 2 ** (attempts - 1)
+            values.update(next_attempt_at=at + timedelta(seconds=wait))
+            report.retrying.append(uid)
+        else:
+            values.update(state="failed")
+            report.failed.append(uid)
+        # Only while this process still holds the attempt (its lease has not been taken over).
+        if w.conn.execute(update(t).where(t.c.alert_uuid == uid, t.c.state == "pending",
+                                          t.c.attempts == attempts).values(**values)).rowcount != 1:
+            return
+        if values.get("state") in ("sent", "failed"):
+            notice = EscalationNotice(alert_uuid=uid, outcome=values["state"], at=at, to_name=to.name,
+                                      to_address=to.address, contact_uuid=to.contact_uuid, rota=to.rota,
+                                      fallback_reason=to.reason, attempts=attempts, error=values["error"])
+            w.emit(NOTICE_KIND, notice.model_dump(mode="json"), row["org_code"])
+
+    def _org_names(self, alerts: list[OpenAlert]) -> dict[str, str]:
+        codes = sorted({a.org_code for a in alerts if a.org_code})
+        if not codes:
+            return {}
+        with self.db.read() as conn:
+            return dict(conn.execute(select(s.organisation.c.ods_code, s.organisation.c.name)
+                                     .where(s.organisation.c.ods_code.in_(codes))).all())
+
+
+def _alert_json(a: OpenAlert) -> dict:
+    return {"id": a.id, "rule_id": a.rule_id, "rule_name": a.rule_name, "org_code": a.org_code,
+            "raised_at": s.iso(a.raised_at), "escalate_after_minutes": a.escalate_after_minutes,
+            "severity": a.severity, "detail": a.detail}
+
+
+async def run(hub) -> None:
+    """Check every ``check_seconds`` until the hub stops; a failing check is logged and tried again."""
+    esc: Escalator = hub.escalation
+    period = esc.config.check_seconds
+    while not hub.stopping:
+        try:
+            await run_in_threadpool(esc.check, None, lambda: hub.stopping)
+        except Exception:  # noqa: BLE001 - /health reports the database; keep checking
+            log.exception("escalation check failed; trying again in %.0f s", period)
+        await asyncio.sleep(period)

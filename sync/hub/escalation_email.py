@@ -1,0 +1,77 @@
+"""The escalation email: plain text a person on call can act on from a phone.
+
+Subject: severity, rule and provider.  Body: why it comes to them (the rota), what, since when,
+the detail, and how to acknowledge.  Only what the alert itself says: alerts are about services
+(levels, waits, late data), never patients, so no patient data can reach an email.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from models.rules.escalation import OpenAlert, Recipient
+from models.uk_time import uk_time
+
+_RANK = {"critical": 0, "warning": 1, "info": 2}
+MAX_LISTED = 20   # alerts written out in one email; the rest are counted (the app lists them all)
+
+
+def _provider(alert: OpenAlert, orgs: dict[str, str]) -> str:
+    if not alert.org_code:
+        return "system-wide"
+    name = orgs.get(alert.org_code)
+    return f"{alert.org_code} {name}" if name else alert.org_code
+
+
+def _minutes(delta_seconds: float) -> str:
+    minutes = int(delta_seconds // 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def compose(alerts: list[OpenAlert], to: Recipient, sender: str, orgs: dict[str, str], now: datetime,
+            hub_id: str) -> EmailMessage:
+    """One email to ``to`` about ``alerts`` (at least one), the worst first."""
+    alerts = sorted(alerts, key=lambda a: (_RANK.get(a.severity, 3), a.raised_at, a.id))
+    first = alerts[0]
+    headline = f"{first.rule_name or first.rule_id} - {_provider(first, orgs)}"
+    if len(alerts) == 1:
+        subject = f"[SCC] {first.severity.upper()} alert not acknowledged: {headline}"
+    else:
+        subject = (f"[SCC] {len(alerts)} alerts not acknowledged (worst {first.severity.upper()}): "
+                   f"{headline}, and {len(alerts) - 1} more")
+    msg = EmailMessage()
+    msg["Subject"] = " ".join(subject.split())   # no line breaks from a rule name in a header
+    msg["From"] = sender
+    msg["To"] = to.address
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = make_msgid("scc-escalation")
+    msg.set_content(_body(alerts, to, orgs, now, hub_id))
+    return msg
+
+
+def _body(alerts: list[OpenAlert], to: Recipient, orgs: dict[str, str], now: datetime, hub_id: str) -> str:
+    many = len(alerts) > 1
+    lines = [f"Dear {to.name}," if not to.fallback else "To the SCC fallback address,", ""]
+    what = f"{len(alerts)} alerts have" if many else "An alert has"
+    if to.fallback:
+        lines += [f"{what} not been acknowledged in the SCC in time, and it cannot go to the person on call: "
+                  f"{to.reason}. Please make sure someone picks {'them' if many else 'it'} up.", ""]
+    else:
+        lines += [f"You are on call now ({to.rota} rota). {what} not been acknowledged in the SCC in time.", ""]
+    for a in alerts[:MAX_LISTED]:
+        waited = _minutes((now - a.raised_at).total_seconds())
+        lines += [f"{a.severity.upper()}: {a.rule_name or a.rule_id}",
+                  f"  Provider:  {_provider(a, orgs)}",
+                  f"  Raised:    {uk_time(a.raised_at)} (not acknowledged for {waited})",
+                  f"  Detail:    {a.detail}",
+                  f"  Alert id:  {a.id}", ""]
+    if len(alerts) > MAX_LISTED:
+        lines += [f"... and {len(alerts) - MAX_LISTED} more, listed in SCC Desktop's alert centre.", ""]
+    ack = alerts[0].id if not many else "ALERT-ID"
+    lines += ["To acknowledge: open SCC Desktop and use the alert banner or the alert centre, or run",
+              f"    scc-desktop alerts ack {ack} --note \"what was done\"",
+              "Acknowledging in the app clears the alert on every desktop in the room.", "",
+              f"Sent once by the SCC feed hub {hub_id} at {uk_time(now)}. This email holds no patient data."]
+    return "\n".join(lines) + "\n"

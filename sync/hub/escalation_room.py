@@ -1,0 +1,132 @@
+"""What escalation needs to know about the room, read from the hub's own feed.
+
+The feed is the one place that holds all of it, in the order every desktop applies it:
+
+- alerts: items of kind ``alert`` (``sync.protocol.FeedAlert``: ``change`` raised or cleared,
+  ``alert_uuid``, ``rule_id``, ``rule_name``, ``severity``, ``org_code``, ``at``,
+  ``escalate_after_minutes``, ``detail``), put there by the hub's rule engine;
+- acknowledgements: ``alert_ack`` records (``alert_uuid``, ``acknowledged_at``); the earliest counts;
+- the directory: ``contact`` records (``contact_uuid`` and per-field ``changes``), folded in feed
+  order, per field the edit the hub received last winning, exactly as each desktop merges them;
+- the rota: ``on_call_shift`` records (``create`` with the slot, ``cancel`` with ``shift_uuid``).
+
+:class:`RoomReader` reads only what is new since its last read (feed positions are gap-free and
+commit in order, so nothing is missed); the first read goes through the whole feed once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, select
+
+from models.rules.escalation import OpenAlert, Person, Shift
+from sync.hub import schema as s
+
+log = logging.getLogger("sync.hub")
+_RECORD_KINDS = ("contact", "on_call_shift", "alert_ack")
+_CHUNK = 500
+
+
+@dataclass
+class Room:
+    open_alerts: dict[str, OpenAlert] = field(default_factory=dict)   # raised and not cleared
+    cleared: set[str] = field(default_factory=set)                     # ids seen cleared
+    acknowledged: dict[str, datetime] = field(default_factory=dict)    # alert id -> earliest ack
+    people: dict[str, Person] = field(default_factory=dict)
+    shifts: dict[str, Shift] = field(default_factory=dict)
+
+    def alerts(self) -> list[OpenAlert]:
+        """Open alerts with their acknowledgement (an ack may arrive before or after its alert)."""
+        out = []
+        for a in self.open_alerts.values():
+            acked = self.acknowledged.get(a.id)
+            out.append(a if acked is None else OpenAlert(a.id, a.rule_id, a.org_code, a.raised_at, acked,
+                                                          a.escalate_after_minutes, a.severity, a.detail,
+                                                          a.rule_name))
+        return out
+
+
+class RoomReader:
+    """The room as of the hub's committed head, kept up to date incrementally."""
+
+    def __init__(self) -> None:
+        self.cursor = 0
+        self.room = Room()
+        self._contacts: dict[str, dict] = {}
+
+    def refresh(self, db) -> Room:
+        with db.read() as conn:
+            head = db.head(conn)
+            if head < self.cursor:   # another database behind the same URL: start again
+                self.__init__()
+            window = and_(s.feed.c.seq > self.cursor, s.feed.c.seq <= head)
+            rows = [(seq, "alert", text) for seq, text in conn.execute(
+                select(s.feed.c.seq, s.feed.c.data).where(window, s.feed.c.kind == "alert"))]
+            seqs = conn.execute(select(s.record.c.seq).where(
+                s.record.c.seq > self.cursor, s.record.c.seq <= head,
+                s.record.c.kind.in_(_RECORD_KINDS))).scalars().all()
+            for i in range(0, len(seqs), _CHUNK):
+                rows += [(seq, "record", text) for seq, text in conn.execute(
+                    select(s.feed.c.seq, s.feed.c.data).where(s.feed.c.seq.in_(seqs[i:i + _CHUNK])))]
+        for seq, kind, text in sorted(rows):
+            try:
+                data = json.loads(text)
+                (self._alert if kind == "alert" else self._record)(data)
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                # Stored by this hub, so well-formed; one odd item must still not stop escalation.
+                log.warning("escalation: feed item %s not understood (%s); skipped", seq, exc)
+        self.cursor = head
+        return self.room
+
+    def _alert(self, d: dict) -> None:
+        uid = d["alert_uuid"]
+        if d["change"] == "cleared":
+            self.room.open_alerts.pop(uid, None)
+            self.room.cleared.add(uid)
+            return
+        after = d.get("escalate_after_minutes")
+        self.room.open_alerts[uid] = OpenAlert(
+            uid, d["rule_id"], d.get("org_code"), _time(d["at"]), None,
+            None if after is None else float(after), d.get("severity") or "warning", d.get("detail") or "",
+            d.get("rule_name") or d["rule_id"])
+
+    def _record(self, rec: dict) -> None:
+        kind, d = rec["kind"], rec["data"]
+        if kind == "alert_ack":
+            uid, at = d["alert_uuid"], _time(d["acknowledged_at"])
+            if uid not in self.room.acknowledged or at < self.room.acknowledged[uid]:
+                self.room.acknowledged[uid] = at
+        elif kind == "on_call_shift":
+            if d["op"] == "cancel":
+                self.room.shifts.pop(d["shift_uuid"], None)
+            elif d["shift_uuid"] not in self.room.shifts:   # created once per slot, as on a desktop
+                self.room.shifts[d["shift_uuid"]] = Shift(d["shift_uuid"], d["rota"], d["contact_uuid"],
+                                                          _time(d["starts_at"]), _time(d["ends_at"]))
+        elif kind == "contact":
+            uid = d["contact_uuid"]
+            fields = self._contacts.setdefault(uid, {})
+            for name, change in (d.get("changes") or {}).items():
+                if isinstance(change, dict):
+                    fields[name] = change.get("new")
+            if fields.get("name"):
+                self.room.people[uid] = Person(uid, str(fields["name"]), fields.get("email") or None,
+                                               bool(fields.get("deleted")))
+
+
+def _time(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    if value.utcoffset() is None:
+        raise ValueError(f"{text!r} has no UTC offset")
+    return value
+
+
+def open_alerts_for_escalation(hub_db) -> list[OpenAlert]:
+    """Every alert the hub's rule engine raised and has not cleared, each with its earliest
+    acknowledgement (None while unacknowledged), read from the feed of ``hub_db`` (a
+    :class:`sync.hub.db.HubDB`).  The hub's escalation keeps a :class:`RoomReader` instead, which
+    reads only what is new on each check."""
+    return RoomReader().refresh(hub_db).alerts()
