@@ -440,6 +440,7 @@ HANDLERS = {
     "handover": _handover,
     "record": apply_records.apply_record,
     "alert": apply_alerts.apply_alert,
+    "alert_escalation": apply_alerts.apply_escalation,
     "intake_notice": apply_intake.apply_intake_notice,
 }
 

@@ -50,6 +50,20 @@ def apply_alert(conn: Connection, seq: int, d) -> str | None:
     return None
 
 
+def apply_escalation(conn: Connection, seq: int, d) -> str | None:
+    """The hub's email about an alert (feed kind "alert_escalation"): kept on the alert, so every
+    desktop shows "emailed Dr Priya Raman at 14:32" or why the email failed.  A later notice for the
+    same alert (the hub sends at most one per alert; a restored hub might repeat it) replaces the
+    earlier.  A notice for an alert this replica does not hold (its raise was quarantined here) is
+    quarantined in turn, with that reason: nothing to show it on, and not silently dropped."""
+    values = {"escalation_outcome": d.outcome, "escalated_at": to_utc_text(d.at), "escalated_to": d.to_name,
+              "escalated_address": d.to_address, "escalation_rota": d.rota, "escalation_error": d.error}
+    if conn.execute(update(AlertEvent).where(AlertEvent.uuid == d.alert_uuid).values(**values)).rowcount:
+        return None
+    return (f"alert_uuid: no alert {d.alert_uuid} on this replica to record its escalation email on "
+            f"(its raise may have been quarantined here)")
+
+
 def _rule(conn: Connection, d) -> None:
     values = {"name": d.rule_name, "metric_code": d.metric, "threshold": d.threshold, "severity": d.severity,
               "comparison": "stale" if d.kind == "stale" else _COMPARISON[d.direction], "enabled": True}

@@ -175,5 +175,8 @@ FreeText = Annotated[str, AfterValidator(_free_text)]      # sentences: line bre
 Time = Annotated[AwareDatetime, AfterValidator(_time)]
 Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
 FeedPosition = Annotated[int, Field(ge=0, le=INT64_MAX)]   # what a replica's cursor column can hold
+# A count or an index.  Not ``Int64 = Field(ge=0)``: pydantic keeps the bounds inside the Annotated
+# type over a Field(...) default beside it, so that form let -1 through.
+Count = Annotated[int, Field(ge=0, le=INT64_MAX)]
 JsonObject = Annotated[dict[str, Any], AfterValidator(_json_object)]
 UnitCritcon = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX), AfterValidator(_unit_critcon)]

@@ -21,13 +21,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from sync.limits import (  # noqa: F401  (MIN_YEAR...: the protocol's bounds, importable from here)
     MAX_ALERT_DETAIL_CHARS, MAX_ALERT_MINUTES, MAX_BEDS, MAX_DATA_DEPTH, MAX_INCIDENTS, MAX_NOTICE_ERRORS,
     MAX_NOTICE_KEYS, MAX_NOTICE_RAW_CHARS, MAX_NOTICE_REJECTIONS, MAX_REASON_CHARS, MAX_RESPONSE_SECONDS,
-    MAX_YEAR, MIN_YEAR, Code, FeedPosition, FreeText, Int64, JsonObject, Time, UnitCritcon)
+    MAX_YEAR, MIN_YEAR, Code, Count, FeedPosition, FreeText, Int64, JsonObject, Time, UnitCritcon)
 
 PROTOCOL_MAJOR = 1
 PROTOCOL_MINOR = 4  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert_ack (checked), on_call_shift;
 # 1.3: Health.reason, 503 "unavailable" when the hub's database is full or failing, bounded values;
 # 1.4: feed kinds "alert" (the hub's rule engine raising and clearing alerts) and "intake_notice"
-# (each provider submission's receipt, quarantined items with reasons)
+# (each provider submission's receipt, quarantined items with reasons), "alert_escalation" (what became
+# of an alert's email to whoever was on call)
 
 PROTOCOL_VERSION = f"{PROTOCOL_MAJOR}.{PROTOCOL_MINOR}"
 VERSION_HEADER = "SCC-Protocol"
@@ -172,7 +173,8 @@ class SubmissionReceipt(_Msg):
 
 # --- the feed -------------------------------------------------------------
 FEED_KINDS = ("organisation", "observation", "opel_assessment", "ambulance_status",
-              "response_times", "handover", "critcon", "record", "alert", "intake_notice")
+              "response_times", "handover", "critcon", "record", "alert", "intake_notice",
+              "alert_escalation")
 
 
 # What ``FeedItem.data`` holds for each kind.  The hub builds these; the sync
@@ -307,7 +309,7 @@ class FeedNoticeError(_Msg):
 class FeedRejectedItem(_Msg):
     """One item the hub quarantined, as an intake notice carries it."""
 
-    index: Int64 = Field(ge=0)           # position in the submission's items (CSV: among the data rows)
+    index: Count                         # position in the submission's items (CSV: among the data rows)
     row: Int64 | None = None             # CSV: spreadsheet row
     type: Code | None = Field(default=None, max_length=40)    # the item's type, as sent (if readable)
     metric: Code | None = Field(default=None, max_length=80)  # an observation's metric, as sent
@@ -324,14 +326,30 @@ class FeedIntakeNotice(_Msg):
     source: Literal["json", "csv"]
     submitted_at: Time
     received_at: Time
-    accepted: Int64 = Field(ge=0)
+    accepted: Count
     accepted_keys: list[Code] = Field(default=[], max_length=MAX_NOTICE_KEYS)
     rejected: list[FeedRejectedItem] = Field(default=[], max_length=MAX_NOTICE_REJECTIONS)
-    rejected_count: Int64 = Field(default=0, ge=0)
+    rejected_count: Count = 0
+
+
+class FeedAlertEscalation(_Msg):
+    """1.4: what became of the email the hub sent about an alert nobody acknowledged in time
+    (``sync.hub.escalation``): sent to whom, or failed and why, so every desktop shows it on the alert."""
+
+    alert_uuid: Code = Field(min_length=36, max_length=36)
+    outcome: Literal["sent", "failed"]
+    at: Time                                   # when it was sent, or when the hub gave up
+    to_name: FreeText = Field(min_length=1, max_length=200)   # the person, or "the fallback address"
+    to_address: Code = Field(min_length=3, max_length=320)
+    contact_uuid: Code | None = Field(default=None, max_length=36)   # None: the fallback address
+    rota: FreeText = Field(max_length=200)
+    fallback_reason: FreeText | None = Field(default=None, max_length=MAX_REASON_CHARS)
+    attempts: Annotated[int, Field(ge=0, le=1000)]
+    error: FreeText | None = Field(default=None, max_length=MAX_REASON_CHARS)
 
 
 FEED_DATA = {
-    "alert": FeedAlert,
+    "alert": FeedAlert, "alert_escalation": FeedAlertEscalation,
     "organisation": FeedOrganisation, "observation": FeedObservation,
     "opel_assessment": FeedOpelAssessment, "ambulance_status": FeedAmbulanceStatus,
     "response_times": FeedResponseTimes, "handover": FeedHandover, "critcon": FeedCritcon,

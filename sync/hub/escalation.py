@@ -32,14 +32,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from starlette.concurrency import run_in_threadpool
 
 from models.rules.escalation import OpenAlert, Recipient, due
+from sync import protocol as p
 from sync.hub import schema as s
 from sync.hub import smtp_sender
 from sync.hub.escalation_config import EscalationConfig
@@ -51,20 +50,9 @@ NOTICE_KIND = "alert_escalation"
 _CHUNK = 500
 
 
-class EscalationNotice(BaseModel):
-    """Feed item ``alert_escalation``: what became of an alert's escalation email."""
-
-    model_config = ConfigDict(extra="ignore")
-    alert_uuid: str
-    outcome: Literal["sent", "failed"]
-    at: datetime                    # when it was sent, or when the hub gave up
-    to_name: str                    # the person, or "the fallback address"
-    to_address: str
-    contact_uuid: str | None        # None: the fallback address
-    rota: str
-    fallback_reason: str | None     # why the fallback address was used
-    attempts: int
-    error: str | None               # the last error (failed; or a sent one that needed retries)
+# Feed item ``alert_escalation``: the protocol's own model, so what the hub writes is what a desktop
+# accepts (an SMTP error longer than the protocol carries is cut, never a quarantined notice).
+EscalationNotice = p.FeedAlertEscalation
 
 
 @dataclass
@@ -194,7 +182,8 @@ class Escalator:
         if values.get("state") in ("sent", "failed"):
             notice = EscalationNotice(alert_uuid=uid, outcome=values["state"], at=at, to_name=to.name,
                                       to_address=to.address, contact_uuid=to.contact_uuid, rota=to.rota,
-                                      fallback_reason=to.reason, attempts=attempts, error=values["error"])
+                                      fallback_reason=to.reason, attempts=attempts,
+                                      error=_cut(values["error"]))
             w.emit(NOTICE_KIND, notice.model_dump(mode="json"), row["org_code"])
 
     def _org_names(self, alerts: list[OpenAlert]) -> dict[str, str]:
@@ -222,3 +211,9 @@ async def run(hub) -> None:
         except Exception:  # noqa: BLE001 - /health reports the database; keep checking
             log.exception("escalation check failed; trying again in %.0f s", period)
         await asyncio.sleep(period)
+
+
+def _cut(text: str | None) -> str | None:
+    if text is None or len(text) <= p.MAX_REASON_CHARS:
+        return text
+    return text[:p.MAX_REASON_CHARS - 1] + "…"

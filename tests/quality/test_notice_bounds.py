@@ -41,3 +41,17 @@ def test_a_notice_of_thousands_of_bad_items_is_bounded():
     parsed = p.FeedIntakeNotice.model_validate(data)
     assert (parsed.accepted, parsed.rejected_count, len(parsed.rejected)) == (0, 10_000, MAX_NOTICE_REJECTIONS)
     assert parsed.rejected[0].metric == "ga_bed_occupancy_pct"
+
+
+def test_a_negative_count_or_index_in_a_notice_is_refused_naming_the_field():
+    import pytest
+    from pydantic import ValidationError
+
+    good = notice("sub-neg-00000001", "RTEST1", "json", NOW, NOW, [Checked(index=0, raw={}, errors=[])])
+    for field, path in (("accepted", ("accepted",)), ("rejected_count", ("rejected_count",))):
+        with pytest.raises(ValidationError) as caught:
+            p.FeedIntakeNotice.model_validate({**good, field: -1})
+        assert caught.value.errors()[0]["loc"] == path
+    with pytest.raises(ValidationError) as caught:
+        p.FeedRejectedItem.model_validate({"index": -1})
+    assert caught.value.errors()[0]["loc"] == ("index",)

@@ -74,3 +74,61 @@ def test_a_clear_whose_raise_never_arrived_is_kept_cleared(store):
     assert report.quarantined == 0
     with store.session() as s:
         assert all(e.cleared_at is not None for e in s.scalars(select(AlertEvent)))
+
+
+def _escalation(uid: str, **change) -> dict:
+    return {"alert_uuid": uid, "outcome": "sent", "at": (T0 + timedelta(minutes=20)).isoformat(),
+            "to_name": "Dr Priya Raman", "to_address": "priya.raman@example.nhs.uk",
+            "contact_uuid": "6f1c2a3e-0000-4000-8000-000000000001", "rota": "Director on-call",
+            "fallback_reason": None, "attempts": 1, "error": None, **change}
+
+
+def _batch_of(items: list[tuple[str, dict]], start: int = 1) -> FeedBatch:
+    feed = [FeedItem(seq=start + i, kind=kind, data=d) for i, (kind, d) in enumerate(items)]
+    return FeedBatch(items=feed, next_after=start + len(feed) - 1, head=start + len(feed) - 1, server_time=T0)
+
+
+def test_the_hubs_escalation_email_is_shown_on_its_alert(store):
+    raised = _changes([4])[0].wire()
+    failed = _escalation(raised["alert_uuid"], outcome="failed", attempts=5,
+                         error="SMTP 535: authentication failed")
+    report = apply_batch(store, _batch_of([("alert", raised), ("alert_escalation", _escalation(raised["alert_uuid"]))]),
+                         ObservationValidator({}))
+    assert (report.applied, report.quarantined) == (2, 0)
+    with store.session() as s:
+        shown = s.get(AlertEvent, raised["alert_uuid"])
+        assert (shown.escalation_outcome, shown.escalated_to, shown.escalated_address, shown.escalation_rota,
+                shown.escalated_at, shown.escalation_error) == (
+            "sent", "Dr Priya Raman", "priya.raman@example.nhs.uk", "Director on-call", T0 + timedelta(minutes=20),
+            None)
+    apply_batch(store, _batch_of([("alert_escalation", failed)], start=3), ObservationValidator({}))
+    with store.session() as s:
+        shown = s.get(AlertEvent, raised["alert_uuid"])
+        assert (shown.escalation_outcome, shown.escalation_error) == ("failed", "SMTP 535: authentication failed")
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"outcome": "posted"}, "outcome"),
+    ({"to_address": "x" * 400}, "to_address"),
+    ({"error": "e" * 2001}, "error"),
+    ({"at": "2026-01-12T09:20:00"}, "at"),
+    ({"attempts": -1}, "attempts"),
+])
+def test_a_bad_escalation_notice_is_quarantined_naming_its_field_and_the_rest_applies(store, change, words):
+    raised = _changes([4])[0].wire()
+    bad = _escalation(raised["alert_uuid"], **change)
+    report = apply_batch(store, _batch_of([("alert", raised), ("alert_escalation", bad)]), ObservationValidator({}))
+    assert (report.applied, report.quarantined) == (1, 1)
+    with store.session() as s:
+        q = s.scalars(select(QuarantinedRecord)).one()
+        assert q.source == "feed:alert_escalation" and any(words in e for e in q.errors), q.errors
+        assert s.get(AlertEvent, raised["alert_uuid"]).escalation_outcome is None
+
+
+def test_an_escalation_for_an_alert_this_replica_never_held_is_quarantined_with_that_reason(store):
+    uid = "0b7e6f7a-1111-4222-8333-444455556666"
+    report = apply_batch(store, _batch_of([("alert_escalation", _escalation(uid))]), ObservationValidator({}))
+    assert (report.applied, report.quarantined) == (0, 1)
+    with store.session() as s:
+        q = s.scalars(select(QuarantinedRecord)).one()
+        assert any(uid in e and "alert_uuid" in e for e in q.errors), q.errors

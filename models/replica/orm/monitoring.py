@@ -51,6 +51,14 @@ class AlertEvent(Base):
     severity: Mapped[str | None] = mapped_column(String(10))
     folded_into: Mapped[str | None] = mapped_column(String(36))
     summary: Mapped[str | None] = mapped_column(Text)
+    # 0010: the hub's email about it to whoever was on call (feed kind alert_escalation): "sent" or
+    # "failed", when, to whom (name and address, the rota), and the error of a failed one.
+    escalation_outcome: Mapped[str | None] = mapped_column(String(6))
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_to: Mapped[str | None] = mapped_column(String(200))
+    escalated_address: Mapped[str | None] = mapped_column(String(320))
+    escalation_rota: Mapped[str | None] = mapped_column(String(200))
+    escalation_error: Mapped[str | None] = mapped_column(Text)
 
 
 class DataQualityFinding(Base):

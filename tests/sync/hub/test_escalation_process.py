@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from models.replica.orm import AlertEvent
 from sync import authoring
 from sync.hub.db import HubDB
 from tests.support.hub import REPO, start_hub
@@ -111,7 +112,13 @@ def test_the_director_on_call_is_emailed_once_across_a_restart_and_never_for_an_
         finally:
             peer.stop()
         assert len(smtpd.received) == 1
-        assert desk.run_once().error is None   # a desktop that does not know the new kinds still syncs
+        report = desk.run_once()   # the desktop shows who was emailed, on the alert itself
+        assert report.error is None, report
+        with desk.store.session() as s:
+            shown = s.get(AlertEvent, uid)
+            assert (shown.escalation_outcome, shown.escalated_to, shown.escalated_address,
+                    shown.escalation_rota) == ("sent", "Dr Priya Raman", DIRECTOR, "Director on-call")
+            assert shown.escalated_at is not None and shown.escalation_error is None
         logs = hub.log() + peer.log()
         secrets = [PASSWORD, base64.b64encode(f"\0{USER}\0{PASSWORD}".encode()).decode()]
         assert not any(x in logs for x in secrets)
