@@ -3,15 +3,17 @@
 Another connection to the same encrypted replica holds the write lock for 3 s (as the sync thread,
 or another program, can) while the user refreshes the actions view, ticks an action card, marks an
 action done or saves a decision.  A heartbeat timer on the UI thread must never stall for anything
-like the hold: a wait for the lock shows as one gap of the whole 3 s.  The bound is a third of the
-hold, not the 100 ms a user notices: on a loaded two-core CI machine the scheduler alone has kept
-the UI thread from the GIL for 260 ms while an export thread ran (a timed unit test is not where a
-speed target lives).  Once the lock is released the write lands and the view shows it.  Real widgets, a real replica,
+like the hold: a wait for the lock shows as one gap of the whole 3 s.  In CI the bound is a third of
+the hold: on a loaded two-core CI machine the scheduler alone has kept the UI thread from the GIL for
+260 ms while an export thread ran.  The issue's 100 ms (what a user notices) is checked on a quiet
+machine with ``SCC_UI_BUDGET_MS=100`` over these files and tests/ui/records/test_records_unblocked.py
+(figures in docs/benchmarks.md).  Once the lock is released the write lands and the view shows it.  Real widgets, a real replica,
 a real second connection; 40 providers, so the decision's snapshot is full size.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -29,7 +31,8 @@ from ui.records.decisions_view import DecisionsView
 from ui.widgets import table_text
 
 HOLD_S = 3.0
-BUDGET_MS = HOLD_S * 1000 / 3   # a wait for the lock is a gap of HOLD_S; noise is a fraction of it
+# A wait for the lock is a gap of HOLD_S; CI's noise is a fraction of it.  SCC_UI_BUDGET_MS=100: the strict run.
+BUDGET_MS = float(os.environ.get("SCC_UI_BUDGET_MS") or HOLD_S * 1000 / 3)
 PROVIDERS = 40
 pytestmark = pytest.mark.usefixtures("settled", "earlier_objects_set_aside")
 
@@ -63,6 +66,7 @@ def _while_locked(qtbot, store, act, landed) -> float:
         qtbot.waitUntil(holder.released.is_set, timeout=int(HOLD_S * 1000) + 5000)
         beat.stop()
     qtbot.waitUntil(landed, timeout=8000)
+    print(f"the UI thread's longest gap while the lock was held: {beat.max_gap_ms:.0f} ms")   # -rP shows it
     return beat.max_gap_ms
 
 
