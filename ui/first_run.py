@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QDialogButtonBox, QFileDialog,
-                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QRadioButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel,
+                               QLineEdit, QRadioButton, QVBoxLayout, QWidget)
 
 from sync.address import hub_url_problem
+from ui.hub_fields import ca_file_field
 
 MIN_PASSPHRASE = 8
 
@@ -99,15 +99,7 @@ class FirstRunDialog(QDialog):
         self.hub_url.setPlaceholderText("https://scc-hub.example.nhs.uk")
         self.hub_url.setAccessibleName("Hub address")
         self.token = _password_field("Access token")
-        self.ca_bundle = QLineEdit()
-        self.ca_bundle.setPlaceholderText("optional: only for a hub with a private certificate")
-        self.ca_bundle.setAccessibleName("CA certificates file")
-        browse = QPushButton("Browse…")
-        browse.setAccessibleName("Choose CA certificates file")
-        browse.clicked.connect(self._browse)
-        ca_row = QHBoxLayout()
-        ca_row.addWidget(self.ca_bundle, 1)
-        ca_row.addWidget(browse)
+        self.ca_bundle, ca_row = ca_file_field(self)
         self.passphrase = _password_field("Passphrase")
         self.repeat = _password_field("Repeat passphrase")
         self.remember = QCheckBox("&Remember the unlock key on this computer (OS keyring)")
@@ -139,11 +131,6 @@ class FirstRunDialog(QDialog):
         for w in (intro, self.hub_radio, self.demo_radio, self.hub_form, self.errors, buttons):
             layout.addWidget(w)
         self.choice: FirstRunChoice | None = None
-
-    def _browse(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "CA certificates", "", "PEM files (*.pem *.crt);;All (*)")
-        if name:
-            self.ca_bundle.setText(name)
 
     def _mode_changed(self, demo: bool) -> None:
         self.hub_form.setEnabled(not demo)

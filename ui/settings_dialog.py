@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QPushButton,
+                               QVBoxLayout, QWidget)
 
 from models.service import hub_access
 from sync.address import hub_url_problem
 from sync.connection_check import connection_problem
 from ui.choices import TEXT_SCALES, THEME_KEYS
+from ui.hub_fields import ca_file_field
 
 
 def check_in_background(parent, check, url: str, token: str | None, ca: str | None, saved_token, done) -> None:
@@ -47,15 +48,7 @@ class SettingsDialog(QDialog):
         self._token_saved = bool(store is not None and hub_access.saved_token(store))
         self.token.setPlaceholderText("kept in the encrypted replica; type a new one to replace it"
                                       if self._token_saved else "from your hub administrator")
-        self.ca_bundle = QLineEdit(settings.ca_bundle or "")
-        self.ca_bundle.setPlaceholderText("optional: only for a hub with a private certificate")
-        self.ca_bundle.setAccessibleName("CA certificates file")
-        browse = QPushButton("Browse…")
-        browse.setAccessibleName("Choose CA certificates file")
-        browse.clicked.connect(self._browse)
-        ca_row = QHBoxLayout()
-        ca_row.addWidget(self.ca_bundle, 1)
-        ca_row.addWidget(browse)
+        self.ca_bundle, ca_row = ca_file_field(self, settings.ca_bundle or "")
         self.theme = QComboBox()
         self.theme.setAccessibleName("Theme")
         for key in THEME_KEYS:
@@ -89,11 +82,6 @@ class SettingsDialog(QDialog):
         layout.addLayout(form)
         for w in (note, self.status, buttons):
             layout.addWidget(w)
-
-    def _browse(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "CA certificates", "", "PEM files (*.pem *.crt);;All (*)")
-        if name:
-            self.ca_bundle.setText(name)
 
     def _say(self, text: str, problem: bool) -> None:
         self.status.setStyleSheet("color:#b71c1c;font-weight:bold;" if problem else "")

@@ -6,26 +6,33 @@ import logging
 import stat
 import sys
 
+import pytest
+
 from scc_desktop import logs, paths
 
 
-def test_info_goes_to_the_file_in_the_per_user_log_folder_and_the_terminal_keeps_its_level(capsys):
-    root = logging.getLogger()
-    terminal = logging.StreamHandler(sys.stderr)
-    root.addHandler(terminal)
-    level = root.level
+@pytest.fixture
+def terminal():
+    """A terminal handler on the root logger at WARNING, as the command line sets it; put back after."""
+    root, ours = logging.getLogger(), logging.getLogger("scc_desktop")
+    handler = logging.StreamHandler(sys.stderr)
+    levels = root.level, ours.level
+    root.addHandler(handler)
     root.setLevel(logging.WARNING)
+    yield handler
+    root.removeHandler(handler)
+    root.setLevel(levels[0])
+    ours.setLevel(levels[1])
+
+
+def test_info_goes_to_the_file_in_the_per_user_log_folder_and_the_terminal_keeps_its_level(capsys, terminal):
+    file_log = logs.to_file()
     try:
-        file_log = logs.to_file()
-        try:
-            logging.getLogger("scc_desktop.test").info("window open")
-            logging.getLogger("scc_desktop.test").warning("sync: hub unreachable")
-        finally:
-            file_log.close()
-        assert root.level == logging.WARNING and terminal.filters == []   # put back
+        logging.getLogger("scc_desktop.test").info("window open")
+        logging.getLogger("scc_desktop.test").warning("sync: hub unreachable")
     finally:
-        root.removeHandler(terminal)
-        root.setLevel(level)
+        file_log.close()
+    assert logging.getLogger().level == logging.WARNING and terminal.filters == []   # put back
     assert file_log.path == paths.log_dir() / "scc-desktop.log"
     text = file_log.path.read_text(encoding="utf-8")
     assert "INFO MainThread scc_desktop.test: window open" in text and "hub unreachable" in text
@@ -61,27 +68,17 @@ def test_a_log_folder_that_cannot_be_made_is_said_once_and_the_app_goes_on(tmp_p
     assert len(err.strip().splitlines()) <= 2   # the one line (and the warning that still reaches stderr)
 
 
-def test_a_logger_the_terminal_showed_at_info_stays_shown_and_the_others_stay_quiet(capsys):
+def test_a_logger_the_terminal_showed_at_info_stays_shown_and_the_others_stay_quiet(capsys, terminal):
     # The demo's terminal: the root at WARNING, scc_desktop at INFO ("window open" is its ready line,
     # which the stop-signal tests and a user wait for); the file must change neither.
-    root, ours = logging.getLogger(), logging.getLogger("scc_desktop")
-    terminal = logging.StreamHandler(sys.stderr)
-    root.addHandler(terminal)
-    levels = root.level, ours.level
-    root.setLevel(logging.WARNING)
-    ours.setLevel(logging.INFO)
+    logging.getLogger("scc_desktop").setLevel(logging.INFO)
+    file_log = logs.to_file()
     try:
-        file_log = logs.to_file()
-        try:
-            logging.getLogger("scc_desktop.gui").info("window open")
-            logging.getLogger("sync.test").info("SELECT 1")
-        finally:
-            file_log.close()
-        assert terminal.filters == []   # put back
+        logging.getLogger("scc_desktop.gui").info("window open")
+        logging.getLogger("sync.test").info("SELECT 1")
     finally:
-        root.removeHandler(terminal)
-        root.setLevel(levels[0])
-        ours.setLevel(levels[1])
+        file_log.close()
+    assert terminal.filters == []   # put back
     err = capsys.readouterr().err
     assert "window open" in err and "SELECT 1" not in err
     assert "SELECT 1" in file_log.path.read_text(encoding="utf-8")
