@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, replace
 from string import Template
 
 import resources
+from models.rules.opel_levels import opel_words
 
 # Conventional OPEL colours (1 green, 2 amber, 3 red, 4 black); each text colour
 # passes WCAG AA contrast on its background.
@@ -23,7 +24,7 @@ OPEL_COLOURS = {
     4: ("#111111", "#ffffff"),
 }
 UNKNOWN_COLOURS = ("#9e9e9e", "#111111")
-OPEL_WORDS = {1: "demand met", 2: "signs of pressure", 3: "major pressure", 4: "extreme pressure"}
+OPEL_WORDS = opel_words()   # resources/levels/opel.toml: OPEL's own words, never REAP's
 
 # Handover bands by severity (0 = fine ... 4 = serious delay), from models.rules.handover_bands.
 SEVERITY_COLOURS = {
