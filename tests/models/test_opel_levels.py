@@ -24,7 +24,7 @@ def test_opel_4_means_comprehensive_care_cannot_be_delivered_not_reaps_extreme_p
 
 def test_what_the_tiles_show_is_the_data():
     assert OPEL_WORDS == opel_levels.opel_words()
-    assert OPEL_WORDS[4] == "comprehensive care at risk"
+    assert OPEL_WORDS[4] == "unable to deliver comprehensive care"
 
 
 def test_a_file_missing_a_level_is_refused_naming_it(tmp_path, monkeypatch):
