@@ -74,6 +74,7 @@ class LevelBadge(QLabel):
         self.title = title
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMinimumWidth(150)
+        self.setWordWrap(True)   # OPEL 4's words wrap in a narrow tile rather than widen the window
         self.set_status(None)
 
     def set_status(self, status: opel_latest.OpelStatus | None) -> None:

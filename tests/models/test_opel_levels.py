@@ -39,3 +39,4 @@ def test_a_file_missing_a_level_is_refused_naming_it(tmp_path, monkeypatch):
         assert "levels.3" in str(caught.value)
     finally:
         opel_levels.opel_levels.cache_clear()
+
