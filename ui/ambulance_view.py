@@ -32,10 +32,9 @@ def result_text(check: qa.StandardCheck | None) -> tuple[str, tuple[str, str] | 
         return "", None
     if check.met is None:
         return "No figure", theme.NO_FIGURE_COLOURS
-    word = "Met" if check.met else "Not met"
-    if not check.in_force:
-        return f"{word} (not in force)", theme.NO_FIGURE_COLOURS
-    return word, theme.met_colours(check.met)
+    if not check.in_force:   # not judged against a target that is not set for the day (see the note)
+        return "Not in force", theme.NO_FIGURE_COLOURS
+    return ("Met" if check.met else "Not met"), theme.met_colours(check.met)
 
 
 def result_cell(check: qa.StandardCheck | None):
@@ -222,10 +221,11 @@ class AmbulanceView(QWidget):
             ambitions = sorted({c.period for x in responses for c in x.checks
                                 if c.kind == "ambition" and c.period})
             years = f" Ambition: interim, for {', '.join(ambitions)}." if ambitions else ""
+            lapsed = "".join(f" {x}" for x in self.standards.lapsed(now.astimezone(fmt.UK).date()))
             self.period.setText(f"Latest hour {fmt.local_time(r.period_start)}–"
                                 f"{fmt.local_time(r.period_end)} UK time ({fmt.age(now, r.period_end)}). "
-                                f"Met = at or under the target.{years} An hour's figures: a small "
-                                "count of incidents swings them.")
+                                f"Met = at or under the target.{years}{lapsed} An hour's figures: a "
+                                "small count of incidents swings them.")
 
     def _draw_charts(self, history, c1, c2, now: datetime) -> None:
         reap = [(c.at, float(c.reap_level)) for c in history]

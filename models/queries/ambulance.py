@@ -51,7 +51,7 @@ class StandardCheck:
     target_minutes: float
     actual_minutes: float | None
     met: bool | None            # None: no figure for the period
-    period: str | None          # an ambition's years, e.g. "2024/25 and 2025/26"
+    period: str | None          # an ambition's years, e.g. "2023/24 to 2025/26"
     in_force: bool              # False: an ambition outside its years on the period's date
 
 

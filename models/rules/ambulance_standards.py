@@ -69,10 +69,33 @@ class AmbulanceStandards:
         code = normalise_category(category, self.categories)
         return tuple(s for s in self.standards if s.category == code)
 
+    def lapsed(self, on: dt.date) -> tuple[str, ...]:
+        """A sentence for each ambition that has run out by ``on`` with none after it for the same
+        category and statistic: the room must know the current year's figure is missing rather than
+        see the old one judged on as if still set."""
+        out = []
+        for std in self.standards:
+            if std.kind != "ambition" or std.valid_until is None or std.valid_until >= on:
+                continue
+            if any(o.kind == "ambition" and (o.category, o.statistic) == (std.category, std.statistic)
+                   and o.valid_until is not None and o.valid_until > std.valid_until for o in self.standards):
+                continue   # a later year's figure is in the file
+            out.append(f"The {std.category} {STATISTICS[std.statistic]} ambition of {std.target_minutes:g} min "
+                       f"({std.period or 'interim'}) ran to {std.valid_until:%d/%m/%Y}; the ambition for "
+                       f"{financial_year(on)} is not in the standards file, so only the national standard "
+                       f"is judged.")
+        return tuple(out)
+
     def reap_name(self, level: int) -> str:
         if level not in self.reap_levels:
             raise ValueError(f"REAP level must be one of {sorted(self.reap_levels)}, got {level!r}")
         return self.reap_levels[level]
+
+
+def financial_year(on: dt.date) -> str:
+    """The NHS financial year holding ``on`` (1 April to 31 March): 3 Dec 2026 -> "2026/27"."""
+    start = on.year if on.month >= 4 else on.year - 1
+    return f"{start}/{(start + 1) % 100:02d}"
 
 
 def normalise_category(category: Any, known: dict[str, str]) -> str:

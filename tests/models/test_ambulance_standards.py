@@ -7,7 +7,7 @@ import tomllib
 import pytest
 
 import resources
-from models.rules.ambulance_standards import assess, load_standards
+from models.rules.ambulance_standards import assess, financial_year, load_standards
 from models.rules.tabledata import TableError
 
 STANDARDS_FILE = resources.path("ambulance", "standards.toml")
@@ -52,15 +52,15 @@ def test_c2_shows_constitutional_standard_and_ambition(standards):
     assert summary == [("mean", "constitutional", 18, False), ("p90", "constitutional", 40, False),
                        ("mean", "ambition", 30, True)]
     ambition = results[-1]
-    assert ambition.period == "2024/25 and 2025/26" and "ambition" in ambition.name
+    assert ambition.period == "2023/24 to 2025/26" and "ambition" in ambition.name
 
 
 def test_ambition_in_force_dates_are_inclusive(standards):
     kinds = lambda on: [r.kind for r in assess("C2", 20, 30, standards=standards, on=on)]  # noqa: E731
-    assert "ambition" in kinds(dt.date(2024, 4, 1))
+    assert "ambition" in kinds(dt.date(2023, 4, 1))   # the 30-minute ambition applied from 2023/24
     assert "ambition" in kinds(dt.date(2026, 3, 31))
     assert "ambition" not in kinds(dt.date(2026, 4, 1))
-    assert "ambition" not in kinds(dt.date(2024, 3, 31))
+    assert "ambition" not in kinds(dt.date(2023, 3, 31))
     assert kinds(dt.date(2030, 1, 1)) == ["constitutional", "constitutional"]
 
 
@@ -104,7 +104,7 @@ def test_bad_file_lists_every_problem(tmp_path):
     text = STANDARDS_FILE.read_text()
     text = text.replace('statistic = "p90"\nkind = "constitutional"\ntarget_minutes = 15',
                         'statistic = "p95"\nkind = "constitutional"\ntarget_minutes = -15')
-    text = text.replace('period = "2024/25 and 2025/26"\n', "")
+    text = text.replace('period = "2023/24 to 2025/26"\n', "")
     text = text.replace('category = "C4"\nstatistic', 'category = "C9"\nstatistic')
     path = tmp_path / "bad.toml"
     path.write_text(text)
@@ -116,3 +116,26 @@ def test_bad_file_lists_every_problem(tmp_path):
     assert "missing field 'period'" in reasons
     assert "category 'C9' is not listed in [[categories]]" in reasons
     assert len(reasons) == 4
+
+
+def test_a_lapsed_ambition_says_the_current_years_figure_is_needed(standards):
+    assert standards.lapsed(dt.date(2026, 3, 31)) == ()
+    (sentence,) = standards.lapsed(dt.date(2026, 12, 3))
+    assert "C2 mean ambition of 30 min" in sentence and "ran to 31/03/2026" in sentence
+    assert "2026/27 is not in the standards file" in sentence
+    assert "2027/28" in standards.lapsed(dt.date(2027, 4, 1))[0]
+
+
+def test_a_later_years_ambition_in_the_file_is_not_reported_missing(tmp_path):
+    text = resources.path("ambulance", "standards.toml").read_text()
+    text += ('\n[[standards]]\ncategory = "C2"\nstatistic = "mean"\nkind = "ambition"\ntarget_minutes = 28\n'
+             'period = "2026/27"\nvalid_from = 2026-04-01\nvalid_until = 2027-03-31\n')
+    path = tmp_path / "standards.toml"
+    path.write_text(text)
+    assert load_standards(path).lapsed(dt.date(2026, 12, 3)) == ()
+
+
+@pytest.mark.parametrize("on, year", [(dt.date(2026, 3, 31), "2025/26"), (dt.date(2026, 4, 1), "2026/27"),
+                                      (dt.date(2099, 12, 31), "2099/00")])
+def test_financial_years_run_from_april(on, year):
+    assert financial_year(on) == year

@@ -246,3 +246,14 @@ def test_bst_times_are_shown_in_uk_local_time(qtbot, store):
     Feed().org("RAA", "Alpha Hospitals NHS Trust").critcon("RAA", summer - timedelta(minutes=5), 1, 10, 5).apply(store)
     view = _view(qtbot, CritconView, store, now=summer)
     assert table_text(view.table)[0][6] == "Wed 01 Jul 12:55 (5 min ago)"   # 11:55 UTC is 12:55 BST
+
+
+def test_after_the_interim_ambition_lapses_the_view_says_this_years_figure_is_needed(qtbot, store):
+    later = datetime(2026, 12, 3, 9, 30, tzinfo=timezone.utc)   # 2026/27: the 30-minute ambition ran to 31/03/2026
+    fill_system(store, now=later)
+    view = _view(qtbot, AmbulanceView, store, now=later)
+    rows = table_text(view.responses)
+    c2_mean = next(r for i, r in enumerate(rows) if r[1] == "mean" and rows[i][0].startswith("C2"))
+    assert c2_mean[5:7] == ["≤ 30 min", "Not in force"]   # never judged "Met" against a lapsed target
+    note = view.period.text()
+    assert "ran to 31/03/2026" in note and "ambition for 2026/27 is not in the standards file" in note
