@@ -33,8 +33,8 @@ def world(tmp_path_factory):
         yield w
 
 
-def _view(qtbot, store) -> QualityView:
-    view = QualityView(store, utcnow)
+def _view(qtbot, replica) -> QualityView:
+    view = QualityView(replica, utcnow)
     qtbot.addWidget(view)
     view.resize(1366, 700)
     view.show()
