@@ -38,6 +38,15 @@ SEVERITY_COLOURS = {"critical": theme.NOT_MET_COLOURS, "warning": theme.OPEL_COL
 HEADERS = ("Provider", "Metric", "Check", "Severity", "What is wrong", "Submission", "Found · last seen")
 SUMMARY_HEADERS = ("Provider", "Open", "Late", "Missing", "Other findings", "Submissions", "Last submission")
 WHAT = HEADERS.index("What is wrong")
+SUMMARY_TIPS = {
+    1: "Findings open now",
+    2: "Late-submission findings raised in the period: a series' newest value came more than one cadence "
+       "(plus 10 minutes) after the time it describes",
+    3: "Missing-data findings raised in the period: a series silent for more than two cadences (plus 10 minutes)",
+    4: "The other findings raised in the period, per check",
+    5: "Provider submissions the hub took in the period",
+    6: "When the hub took the provider's newest submission (UK time)",
+}
 # Widths (at the room's 1366 px) of the columns that hold free text: a long provider name or a
 # submission id must not squeeze out what is wrong; each is elided, and whole in its tooltip.
 FINDING_WIDTHS = {0: 200, 1: 170, 5: 230}
@@ -107,6 +116,9 @@ class QualityView(QWidget):
                                   stretch=SUMMARY_HEADERS.index("Other findings"))
         self.summary.setWordWrap(False)
         _fixed(self.summary, SUMMARY_WIDTHS)
+        self.summary.itemActivated.connect(self._show_provider)   # double-click or Enter: its findings
+        for column, tip in SUMMARY_TIPS.items():
+            self.summary.horizontalHeaderItem(column).setToolTip(tip)
         self.summary_title = QLabel()
         self.summary_title.setObjectName("muted")
         week = QWidget()
@@ -151,6 +163,12 @@ class QualityView(QWidget):
         self.show_resolved.toggled.connect(lambda _on: self.refresh())
         row.addWidget(self.show_resolved)
         return row
+
+    def _show_provider(self, item) -> None:
+        code = self.summary.item(item.row(), 0).data(Qt.ItemDataRole.UserRole)
+        index = self.provider_filter.findData(code) if code else -1
+        if index >= 0:
+            self.provider_filter.setCurrentIndex(index)   # its change asks for the read
 
     def _combo(self, name: str, items) -> QComboBox:
         combo = QComboBox()

@@ -112,6 +112,13 @@ def test_filters_by_provider_check_and_severity(qtbot, world):
     _choose(view.severity_filter, None)
     _choose(view.check_filter, None)
     assert table_text(view.table) == everything
+    # A provider's line in the week's summary, activated (double-click or Enter), shows its findings.
+    top = view.summary.item(0, S_PROVIDER)
+    name = top.text()
+    view.summary.itemActivated.emit(top)
+    assert tasks.manager().wait_idle()
+    assert view.provider_filter.currentText() == name
+    assert {r[PROVIDER] for r in table_text(view.table)} == {name}
 
 
 def test_the_seven_day_summary_counts_each_providers_findings_and_submissions(qtbot, world):
