@@ -17,7 +17,8 @@ VIEWS = (("overview", "&Overview", "ui.overview:OverviewView"),
          ("contacts", "Co&ntacts", "ui.records.contacts_view:ContactsView"),
          ("transfers", "&Transfers", "ui.records.transfers_view:TransfersView"),
          ("decisions", "&Decision log", "ui.records.decisions_view:DecisionsView"),
-         ("actions", ACTIONS_TITLE, "ui.actions_view:ActionsView"))
+         ("actions", ACTIONS_TITLE, "ui.actions_view:ActionsView"),
+         ("quality", "Data &quality", "ui.quality_view:QualityView"))
 VIEW_KEYS = tuple(key for key, _title, _path in VIEWS)
 
 THEME_KEYS = ("light", "dark", "high_contrast")   # ui.theme.THEMES holds their colours, in this order

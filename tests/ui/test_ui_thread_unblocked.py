@@ -144,3 +144,44 @@ def test_saving_a_decision_with_its_actions_does_not_wait_for_the_write_lock(qtb
     with store.session() as s:
         snapshot = s.scalar(select(DecisionEntry)).situation_snapshot
     assert len(snapshot["providers"]) == PROVIDERS
+
+
+def test_reading_the_data_quality_view_does_not_wait_for_the_write_lock(qtbot, store):
+    """The view's page is a read off the UI thread: drawn while another connection holds the write lock
+    (WAL: a reader never waits for the writer), its filters asked meanwhile, the UI thread free throughout.
+    40 providers, each with a quarantined item the hub's notice names."""
+    from models.service import quality
+    from tests.ui.feeds import Feed, iso
+    from ui.quality_view import QualityView
+
+    forty_acute_providers(store, count=PROVIDERS)
+    feed = Feed(first_seq=10_000)
+    for n in range(PROVIDERS):
+        at = iso(NOW - timedelta(minutes=n))
+        feed.add("intake_notice", {
+            "submission_id": f"sub-{n:04d}", "org_code": f"R{n:02d}", "source": "json", "submitted_at": at,
+            "received_at": at, "accepted": 0, "accepted_keys": [], "rejected_count": 1, "rejected": [{
+                "index": 0, "type": "observation", "metric": "ga_bed_occupancy_pct",
+                "errors": [{"field": "items.0.value", "reason": "180 is outside the valid range 0 to 150"}],
+                "raw": '{"metric": "ga_bed_occupancy_pct", "value": 180}'}]})
+    feed.apply(store)
+    quality.run_checks(store, NOW)
+    view = _show(qtbot, QualityView(store, lambda: NOW))
+
+    def drawn() -> bool:
+        return view.table.rowCount() == PROVIDERS and view.summary.rowCount() == PROVIDERS
+
+    beat = Heartbeat()
+    with LockHolder(store, HOLD_S) as holder:
+        beat.start()
+        qtbot.wait(30)
+        view.refresh()
+        qtbot.waitUntil(drawn, timeout=int(HOLD_S * 1000))
+        drawn_while_locked = not holder.released.is_set()
+        view.provider_filter.setCurrentIndex(view.provider_filter.findData("R07"))
+        qtbot.waitUntil(lambda: view.table.rowCount() == 1, timeout=int(HOLD_S * 1000))
+        qtbot.waitUntil(holder.released.is_set, timeout=int(HOLD_S * 1000) + 5000)
+        beat.stop()
+    assert drawn_while_locked, "the view's read waited for the write lock"
+    assert beat.max_gap_ms < BUDGET_MS, f"the UI thread was blocked {beat.max_gap_ms:.0f} ms"
+    assert "sub-0007" in table_text(view.table)[0][5]
