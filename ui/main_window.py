@@ -69,7 +69,7 @@ log = logging.getLogger(__name__)
 # housekeeping needs.  About 0.7 s of imports a cold start does not wait for.
 WARM_MODULES = ("sqlalchemy.orm", "models.replica.orm", "models.service.housekeeping")
 # What the housekeeping pass itself writes: its own notice asks for no further pass.
-HOUSEKEEPING_KINDS = frozenset({"alert", "checklist_item"})
+HOUSEKEEPING_KINDS = frozenset({"alert", "checklist_item", "data_quality"})
 THEME_SHORTCUTS = {"light": "Ctrl+Shift+L", "dark": "Ctrl+Shift+D", "high_contrast": "Ctrl+Shift+H"}
 
 

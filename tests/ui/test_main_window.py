@@ -334,3 +334,19 @@ def test_a_screenshot_shows_the_alerts_of_its_moment_with_the_pass_off_the_ui_th
     assert w.tabs.tabText(w.tab_index("actions")) == "Actions and al&erts (1)"
     assert actions_due.alert_uuid(late) in w.views["actions"].ack_buttons
     assert tasks.manager().wait_idle()
+
+
+@pytest.mark.parametrize("records", [{"alert"}, {"checklist_item"}, {"data_quality"}, {"alert", "data_quality"}])
+def test_what_a_running_housekeeping_pass_writes_asks_for_no_further_pass(window, monkeypatch, records):
+    """Its alerts, checklists and data-quality findings are its own: a pass that found a problem
+    must not set off another that runs every check again only to find the same."""
+    from types import SimpleNamespace
+
+    from models.service.changes import Changes
+    asked = []
+    monkeypatch.setattr(window, "housekeeping_later", lambda: asked.append(1))
+    monkeypatch.setattr(window, "_housekeeper", SimpleNamespace(busy=True))
+    window.on_changes(Changes(records=frozenset(records)))
+    assert asked == []
+    window.on_changes(Changes(records=frozenset({"decision"})))   # a room's own write still asks
+    assert asked == [1]
