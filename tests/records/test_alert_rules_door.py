@@ -106,3 +106,28 @@ def test_the_fold_is_feed_order_and_the_effective_set_overlays_the_base():
     overlay["ghost"] = fold_rule_record(None, {"rule_id": "ghost", "op": "disable", "author": "A",
                                                "at": NOW.isoformat()})
     assert "ghost" not in {r.id for r in effective_rules(base, overlay)}
+
+
+def test_a_bad_alert_rule_record_on_the_feed_is_quarantined_naming_the_field_and_a_good_one_applied(store):
+    import uuid as uuidlib
+
+    from models.replica.orm import QuarantinedRecord
+    from sync.apply import apply_batch
+    from sync.engine import catalogue_validator
+    from tests.sync.test_apply import batch
+
+    def record(data):
+        return {"uuid": str(uuidlib.uuid4()), "kind": "alert_rule", "device_id": "desk-x",
+                "authored_at": NOW.isoformat(), "data": data, "author": "test-room_lead"}
+    at = NOW.isoformat()
+    items = [(1, "record", record({"rule_id": "critcon_room_2", "op": "add", "rule": dict(ROOM, clear=5),
+                                   "author": "A", "at": at})),
+             (2, "record", record({"rule_id": "critcon_room_2", "op": "add", "rule": ROOM, "author": "A", "at": at})),
+             (3, "record", record({"rule_id": "critcon_room_2", "op": "disable", "author": "B", "at": at}))]
+    report = apply_batch(store, batch(items), catalogue_validator())
+    assert (report.applied, report.quarantined) == (2, 1)
+    with store.session() as s:
+        reasons = [q.errors for q in s.scalars(select(QuarantinedRecord))]
+    assert reasons == [["data.rule.clear: must not be above raise for an 'above' rule (5 > 2)"]]
+    row = {r.rule.id: r for r in door.rules_page(store).rules}["critcon_room_2"]
+    assert (row.source, row.enabled, row.changed_by) == ("room", False, "B")
