@@ -219,6 +219,11 @@ def rules_document(rules: Iterable[Rule]) -> dict[str, Any]:
     return {"version": 1, "rules": [r.as_dict() for r in rules]}
 
 
+def room_metrics() -> list[str]:
+    """What a room rule may watch: the signals the hub derives, then the catalogue's metrics."""
+    return list(DERIVED_METRICS) + sorted(_catalogue_codes())
+
+
 def _catalogue_codes() -> list[str]:
     from models.rules.catalogue import load_catalogue
     return list(load_catalogue().metrics)

@@ -20,7 +20,7 @@ from models.records import local_alerts
 from models.replica.orm import AlertEvent
 from models.replica.orm.types import to_utc_text, utcnow
 from models.rules.alert_rules import (MAX_AUTHOR_CHARS, Rule, check_rule_record, default_rules, parse_rule,
-                                      read_rules_file, rules_document)
+                                      read_rules_file, room_metrics, rules_document)
 from models.service import actions
 from models.service.changes import NOTHING, Changes, Outcome
 from sync import authoring, outbox
@@ -123,6 +123,11 @@ class RulesImport:
 def rules_page(store) -> RulesPage:
     with store.session() as s, s.begin():
         return RulesPage(room_rules.listing(s, default_rules()))
+
+
+def rule_metrics() -> list[str]:
+    """What a room rule may watch: the signals the hub derives, then the catalogue's metrics."""
+    return room_metrics()
 
 
 def current_rules(store) -> list[Rule]:
