@@ -178,3 +178,41 @@ def test_a_snoozed_alert_raised_again_comes_acknowledged_on_every_desktop_until_
         assert str(exc).startswith("snooze_minutes:")
     else:
         raise AssertionError("a snooze over a day was accepted")
+
+
+def _alert_data(hub, rule):
+    resp = hub.request("GET", "/v1/feed", role="room_lead", params={"after": 0, "limit": 5000})
+    return [i["data"] for i in resp.json()["items"] if i["kind"] == "alert" and i["data"]["rule_id"] == rule]
+
+
+def test_an_edit_changing_what_a_rule_watches_clears_its_open_alerts_and_a_snooze_holds_after_a_clear(sqlite_hub):
+    hub, at = sqlite_hub, _now().isoformat()
+    assert _push(hub, {"rule_id": "critcon_room_2", "op": "add", "rule": CRITCON_2, "author": "A", "at": at})[
+        "status"] == "stored"
+    submit(hub, [_critcon(2, 30)], org="RTEST1", role="admin")
+    raised = _alert_data(hub, "critcon_room_2")[-1]
+    assert (raised["change"], raised["subject"]) == ("raised", "RTEST1")
+    only_two = dict(CRITCON_2, orgs=["RTEST2"])
+    assert _push(hub, {"rule_id": "critcon_room_2", "op": "edit", "rule": only_two, "author": "Sam Lead",
+                       "at": at})["status"] == "stored"
+    cleared = _alert_data(hub, "critcon_room_2")[-1]
+    assert (cleared["change"], cleared["alert_uuid"]) == ("cleared", raised["alert_uuid"])
+    assert "now watches something else by Sam Lead" in cleared["detail"]
+    submit(hub, [_critcon(3, 20)], org="RTEST1", role="admin")          # not watched any more
+    assert len(_alert_data(hub, "critcon_room_2")) == 2
+
+    # A snooze sent after its alert cleared: the record's rule_code and subject name what to hold.
+    submit(hub, [_critcon(2, 15)], org="RTEST2", role="admin")
+    first = _alert_data(hub, "critcon_room_2")[-1]
+    submit(hub, [_critcon(0, 10)], org="RTEST2", role="admin")
+    assert _alert_data(hub, "critcon_room_2")[-1]["change"] == "cleared"
+    assert _push(hub, {"alert_uuid": first["alert_uuid"], "acknowledged_at": _now().isoformat(),
+                       "acknowledged_by": "Sam Lead", "snooze_minutes": 30, "rule_code": "critcon_room_2",
+                       "subject": "provider:RTEST2"}, kind="alert_ack")["status"] == "stored"
+    submit(hub, [_critcon(2, 5)], org="RTEST2", role="admin")
+    again = _alert_data(hub, "critcon_room_2")[-1]
+    assert again["change"] == "raised" and again["alert_uuid"] != first["alert_uuid"]
+    feed = hub.request("GET", "/v1/feed", role="room_lead", params={"after": 0, "limit": 5000}).json()["items"]
+    acks = [i["data"]["data"] for i in feed if i["kind"] == "record" and i["data"]["kind"] == "alert_ack"
+            and i["data"]["device_id"] == "hub"]
+    assert [(a["alert_uuid"], a["acknowledged_by"]) for a in acks] == [(again["alert_uuid"], "Sam Lead (snoozed)")]
