@@ -15,6 +15,7 @@ from sqlalchemy import Connection, func, or_, select, update
 from sqlalchemy.dialects.sqlite import insert
 
 from models.records import actions_due
+from models.records import alert_rules as room_rules
 from models.records import contacts
 from models.records import transfers
 from models.replica.orm import (
@@ -30,6 +31,7 @@ from models.replica.orm import (
     TransferEvent,
 )
 from models.replica.orm.types import from_utc_text, to_utc_text, utcnow
+from models.rules.alert_rules import check_rule_record
 
 DECISION_FIELDS = (
     "device_seq", "decided_at", "decision_maker", "decision_maker_role", "decision", "rationale",
@@ -283,5 +285,20 @@ def _on_call_shift(conn: Connection, seq: int, rec) -> str | None:
     return None
 
 
+def _alert_rule(conn: Connection, seq: int, rec) -> str | None:
+    """The room's change to one alert rule, folded over what is there in feed order (as the hub folds
+    it), so every desktop lists the same rules.  The hub checked the metric against its catalogue,
+    which may hold metrics this desktop's does not: that one is taken as the hub's word."""
+    d = rec.data
+    rule = d.get("rule")
+    metric = rule.get("metric") if isinstance(rule, dict) else None
+    found = check_rule_record(d, [metric] if isinstance(metric, str) else [])
+    if found:
+        return "; ".join(f"data.{name}: {reason}" for name, reason in found)
+    room_rules.fold(conn, d, seq)
+    return None
+
+
 _HANDLERS = {"decision": _decision, "transfer_event": _transfer_event, "contact": _contact,
-             "action": _action, "alert_ack": _alert_ack, "on_call_shift": _on_call_shift}
+             "action": _action, "alert_ack": _alert_ack, "on_call_shift": _on_call_shift,
+             "alert_rule": _alert_rule}

@@ -28,7 +28,8 @@ PROTOCOL_MINOR = 4  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert
 # 1.3: Health.reason, 503 "unavailable" when the hub's database is full or failing, bounded values;
 # 1.4: feed kinds "alert" (the hub's rule engine raising and clearing alerts) and "intake_notice"
 # (each provider submission's receipt, quarantined items with reasons), "alert_escalation" (what became
-# of an alert's email to whoever was on call)
+# of an alert's email to whoever was on call); record kind "alert_rule" (the room's alert rules) and
+# alert_ack.snooze_minutes
 
 PROTOCOL_VERSION = f"{PROTOCOL_MAJOR}.{PROTOCOL_MINOR}"
 VERSION_HEADER = "SCC-Protocol"
@@ -264,7 +265,7 @@ class FeedRecord(_Msg):
     """A desktop-authored record as the hub stored it (kind "record")."""
 
     uuid: Code
-    kind: Literal["decision", "transfer_event", "contact", "alert_ack", "action", "on_call_shift"]
+    kind: Literal["decision", "transfer_event", "contact", "alert_ack", "action", "on_call_shift", "alert_rule"]
     device_id: Code
     authored_at: Time
     data: JsonObject  # depth, 64-bit integers, storable text (sync/limits.py)
@@ -409,12 +410,12 @@ class FeedBatch(_Msg):
 
 
 # --- desktop-authored records -------------------------------------------------
-RECORD_KINDS = ("decision", "transfer_event", "contact", "alert_ack", "action", "on_call_shift")
+RECORD_KINDS = ("decision", "transfer_event", "contact", "alert_ack", "action", "on_call_shift", "alert_rule")
 
 
 class RecordPush(_Msg):
     uuid: Code = Field(min_length=36, max_length=36)  # client-generated idempotency key
-    kind: Literal["decision", "transfer_event", "contact", "alert_ack", "action", "on_call_shift"]
+    kind: Literal["decision", "transfer_event", "contact", "alert_ack", "action", "on_call_shift", "alert_rule"]
     device_id: Code = Field(min_length=1, max_length=36)
     authored_at: Time
     # Unbounded here, so authoring on a desktop never fails on it: the hub checks it

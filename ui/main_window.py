@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.settings_action.triggered.connect(self.open_settings)
         file_menu.addAction(self.settings_action)
+        self.rules_action = file_menu.addAction("Alert &rules…", self.open_alert_rules)   # a room lead's
         file_menu.addAction(self.quit_action)
         menu = self.menuBar().addMenu("&View")
         self.view_actions: dict[str, QAction] = {}
@@ -259,6 +260,10 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from ui.settings_dialog import open_settings   # loaded when first asked for
         open_settings(self)
+
+    def open_alert_rules(self):
+        from ui.alert_rules_dialog import open_rules   # loaded when first asked for
+        return open_rules(self)
 
     def set_theme(self, key: str) -> None:
         self.theme_key = key

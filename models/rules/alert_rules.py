@@ -20,7 +20,8 @@ import json
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -218,6 +219,102 @@ def rules_document(rules: Iterable[Rule]) -> dict[str, Any]:
     return {"version": 1, "rules": [r.as_dict() for r in rules]}
 
 
+def room_metrics() -> list[str]:
+    """What a room rule may watch: the signals the hub derives, then the catalogue's metrics."""
+    return list(DERIVED_METRICS) + sorted(_catalogue_codes())
+
+
 def _catalogue_codes() -> list[str]:
     from models.rules.catalogue import load_catalogue
     return list(load_catalogue().metrics)
+
+
+# --- the room's rules as records (kind ``alert_rule``) ---------------------------------------
+# A room lead adds, edits, disables or enables one rule at a time; each is a record synced like
+# any other, and the hub and every desktop fold them in feed order over the base set (the shipped
+# defaults, or the hub's ``--alert-rules`` file), so both reach the same rule set.
+RULE_OPS = ("add", "edit", "disable", "enable")
+MAX_AUTHOR_CHARS = 120
+
+
+def _problem_pairs(problems: list[str]) -> list[tuple[str, str]]:
+    """``"rule.clear: reason"`` lines as (field, reason) pairs."""
+    return [tuple(p.split(": ", 1)) if ": " in p else (p, "invalid") for p in problems]
+
+
+def check_rule_record(d: Any, metrics: Iterable[str] | None = None) -> list[tuple[str, str]]:
+    """Every problem of an ``alert_rule`` record's data as (field, reason); [] when it is good.
+
+    ``rule_id`` (a rule id), ``op`` (add, edit, disable, enable), ``author``, ``at`` (ISO 8601 with
+    an offset) and, for add and edit, ``rule``: the whole rule, checked like a rules file's
+    (``rule.clear: ...``), its ``id`` the record's ``rule_id``.  Unknown fields are ignored, as
+    everywhere in the protocol."""
+    if not isinstance(d, dict):
+        return [("data", "must be an object of fields")]
+    found: list[tuple[str, str]] = []
+    rid = d.get("rule_id")
+    if not isinstance(rid, str) or not _ID.match(rid):
+        found.append(("rule_id", f"must be lower_snake_case text of at most 60 characters, got {rid!r:.60}"))
+    op = d.get("op")
+    if op not in RULE_OPS:
+        found.append(("op", f"must be one of {', '.join(RULE_OPS)}, got {op!r:.60}"))
+    author = d.get("author")
+    if not isinstance(author, str) or not author.strip() or len(author) > MAX_AUTHOR_CHARS:
+        found.append(("author", f"must be text of 1 to {MAX_AUTHOR_CHARS} characters (who changed the rule)"))
+    at = d.get("at")
+    try:
+        if not isinstance(at, str) or datetime.fromisoformat(at).utcoffset() is None:
+            raise ValueError
+    except ValueError:
+        found.append(("at", f"must be an ISO 8601 time with a UTC offset, got {at!r:.60}"))
+    if op in ("add", "edit"):
+        raw = d.get("rule")
+        rule, problems = parse_rule(raw, "rule", metrics)
+        found += _problem_pairs(problems)
+        if rule is not None and isinstance(rid, str) and rule.id != rid:
+            found.append(("rule.id", f"{rule.id!r} is not the record's rule_id {rid!r}"))
+        if rule is not None and rule.metric in DESKTOP_METRICS:
+            found.append(("rule.metric", f"{rule.metric} is watched by each desktop from its own rules "
+                                         "(resources/alerts/desktop_rules.json), not by a room rule"))
+    elif d.get("rule") is not None and not isinstance(d.get("rule"), dict):
+        found.append(("rule", "must be an object of fields when given"))
+    return found
+
+
+def fold_rule_record(entry: dict[str, Any] | None, d: dict[str, Any]) -> dict[str, Any]:
+    """The room's entry for one rule id after the (checked) record ``d``: add and edit set the whole
+    rule (its own ``enabled`` with it); disable and enable set only ``enabled``, kept even for a rule
+    not known yet (it applies once one is)."""
+    entry = dict(entry or {"rule": None, "enabled": None})
+    if d["op"] in ("add", "edit"):
+        rule, _ = parse_rule(d["rule"], "rule", [d["rule"].get("metric")])
+        entry["rule"], entry["enabled"] = rule.as_dict(), None
+    else:
+        entry["enabled"] = d["op"] == "enable"
+    entry.update(op=d["op"], author=d["author"], at=d["at"])
+    return entry
+
+
+def rule_from_dict(d: dict[str, Any]) -> Rule:
+    """A rule from :meth:`Rule.as_dict` (already checked)."""
+    return Rule(d["id"], d["name"], d["kind"], d["scope"], d["metric"], d["direction"], float(d["raise"]),
+                float(d["clear"]), float(d["min_minutes"]), float(d["escalate_after_minutes"]), d["severity"],
+                bool(d["enabled"]), tuple(d.get("orgs") or ()))
+
+
+def effective_rule(base: Rule | None, entry: dict[str, Any] | None) -> Rule | None:
+    """One rule as the room has it: the room's rule if it set one, else the base; its enabled state
+    from the room's last disable or enable after that."""
+    rule = rule_from_dict(entry["rule"]) if entry and entry.get("rule") else base
+    if rule is not None and entry and entry.get("enabled") is not None:
+        rule = replace(rule, enabled=bool(entry["enabled"]))
+    return rule
+
+
+def effective_rules(base: Iterable[Rule], overlay: dict[str, dict[str, Any]]) -> list[Rule]:
+    """The base rules in their order, each as the room has it, then the room's own by id."""
+    base = list(base)
+    known = {r.id for r in base}
+    out = [effective_rule(r, overlay.get(r.id)) for r in base]
+    out += [effective_rule(None, overlay[rid]) for rid in sorted(overlay) if rid not in known]
+    return [r for r in out if r is not None]

@@ -1,4 +1,9 @@
-"""``scc-desktop alerts``: list the open alerts, acknowledge one, export and import the alert rules.
+"""``scc-desktop alerts``: list the open alerts, acknowledge one (optionally snoozing it), list, export
+and import the room's alert rules.
+
+The room's rules are records (kind ``alert_rule``) in the replica, synced through the hub like any
+room record: ``rules import`` writes one per new or changed rule (the hub evaluates them from the
+next data on, every desktop lists them); ``rules export`` writes the room's current set.
 
 Exit codes: 0 success; 2 bad input (an unknown or ambiguous alert id, a rules file that does not
 pass its checks: every bad field is named, one per line).
@@ -12,17 +17,10 @@ from pathlib import Path
 from scc_desktop import paths
 from scc_desktop.errors import UserError
 
-RULES_FILE = "alert_rules.json"
-
 
 def _path_option(parser) -> None:
     parser.add_argument("--path", type=Path, default=None,
                         help="replica file (default: the per-user data folder)")
-
-
-def room_rules_path() -> Path:
-    """Where ``alerts rules import`` installs the room's rules."""
-    return paths.config_dir() / RULES_FILE
 
 
 def register(subparsers) -> None:
@@ -40,16 +38,26 @@ def register(subparsers) -> None:
     ack.add_argument("alert", help="the alert's id, or a unique start of it (at least 4 characters)")
     ack.add_argument("--note", default="", help="what is being done about it")
     ack.add_argument("--by", default=None, help="who acknowledges (default: $SCC_USER, else your login name)")
+    ack.add_argument("--snooze", type=int, default=0, metavar="MIN",
+                     help="raise the same rule and subject again within MIN minutes (0-1440) already "
+                          "acknowledged")
     ack.set_defaults(handler=_ack)
 
-    rules = sub.add_parser("rules", help="export or import the alert rules (JSON)")
+    rules = sub.add_parser("rules", help="list, export or import the room's alert rules (JSON)")
     rsub = rules.add_subparsers(dest="rules_command", metavar="WHAT", required=True)
-    export = rsub.add_parser("export", help="write the room's rules (the defaults until some are imported)")
+    listing = rsub.add_parser("list", help="every rule: the defaults and the room's, enabled or not")
+    _path_option(listing)
+    listing.add_argument("--json", action="store_true", help="one JSON array of rules")
+    listing.set_defaults(handler=_rules_list)
+    export = rsub.add_parser("export", help="write the room's current rules (the defaults where unchanged)")
+    _path_option(export)
     export.add_argument("file", type=Path)
     export.set_defaults(handler=_export)
-    imp = rsub.add_parser("import", help="check a rules file (every bad field named) and install it as the "
-                                         "room's rules")
+    imp = rsub.add_parser("import", help="check a rules file (every bad field named) and record each new or "
+                                         "changed rule for the room (synced through the hub)")
+    _path_option(imp)
     imp.add_argument("file", type=Path)
+    imp.add_argument("--by", default=None, help="who changes the rules (default: $SCC_USER, else your login name)")
     imp.set_defaults(handler=_import)
 
 
@@ -95,41 +103,65 @@ def _ack(args) -> int:
     by = args.by or current_author()
     with _open(args) as store:
         try:
-            done = alert_service.acknowledge(store, args.alert, by, args.note, utcnow())
+            done = alert_service.acknowledge(store, args.alert, by, args.note, utcnow(), snooze_minutes=args.snooze)
         except ValueError as exc:
             raise UserError(str(exc), 2) from None
-    print(f"Acknowledged {done.uuid} as {by}." if done.applied else f"{args.alert} was already acknowledged.")
+    snoozed = f" Raised again within {args.snooze} min, it comes acknowledged." if args.snooze else ""
+    print(f"Acknowledged {done.uuid} as {by}.{snoozed}" if done.applied else f"{args.alert} was already acknowledged.")
+    return 0
+
+
+def _rules_list(args) -> int:
+    from models.replica.orm.types import to_utc_text
+    from models.service import alerts as alert_service
+
+    with _open(args) as store:
+        rows = alert_service.rules_page(store).rules
+    if args.json:
+        print(json.dumps([{**r.rule.as_dict(), "source": r.source, "changed_by": r.changed_by,
+                           "changed_at": to_utc_text(r.changed_at) if r.changed_at else None} for r in rows],
+                         indent=2, ensure_ascii=False))
+        return 0
+    for r in rows:
+        state = "on " if r.enabled else "OFF"
+        change = f"  [{r.source} by {r.changed_by}]" if r.changed_by else ""
+        print(f"{state} {r.rule.id:<32} {r.rule.severity:<8} raise {r.rule.raise_at:g} clear {r.rule.clear_at:g}  "
+              f"{r.rule.name}{change}")
     return 0
 
 
 def _export(args) -> int:
-    from models.rules.alert_rules import RulesError, read_rules_file
     from models.service import alerts as alert_service
 
-    installed = room_rules_path()
-    try:
-        rules = read_rules_file(installed) if installed.exists() else None
-    except RulesError as exc:
-        raise UserError(f"the room's rules at {installed} do not pass their checks:\n{exc}", 2) from None
+    rules, whose = None, "the defaults: no replica here yet"
+    if args.path is not None or paths.default_replica().exists():
+        with _open(args) as store:
+            rules, whose = alert_service.current_rules(store), "the room's"
     try:
         count = alert_service.export_rules(args.file, rules)
     except OSError as exc:
         raise UserError(f"cannot write {args.file}: {exc.strerror or exc}") from None
-    print(f"Wrote {count} alert rule(s) ({'the room' if rules is not None else 'the defaults'}) to {args.file}.")
+    print(f"Wrote {count} alert rule(s) ({whose}) to {args.file}.")
     return 0
 
 
 def _import(args) -> int:
+    from models.author import current_author
+    from models.replica.orm.types import utcnow
     from models.rules.alert_rules import RulesError
     from models.service import alerts as alert_service
 
-    try:
-        rules = alert_service.check_rules_file(args.file)
+    try:   # checked before the replica is opened: a bad file needs no passphrase to be told so
+        alert_service.check_rules_file(args.file)
     except RulesError as exc:
         raise UserError(f"alert rules not imported; {len(exc.problems)} problem(s):\n{exc}", 2) from None
-    target = room_rules_path()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    alert_service.export_rules(target, rules)
-    print(f"Imported {len(rules)} alert rule(s) ({sum(r.enabled for r in rules)} enabled) into {target}; "
-          f"a hub evaluates them with 'scc-desktop hub serve --alert-rules {target}'.")
+    with _open(args) as store:
+        try:
+            done = alert_service.import_rules(store, args.file, args.by or current_author(), utcnow())
+        except RulesError as exc:   # changed on disk in between
+            raise UserError(f"alert rules not imported; {len(exc.problems)} problem(s):\n{exc}", 2) from None
+        except ValueError as exc:
+            raise UserError(str(exc), 2) from None
+    print(f"Imported alert rules: {done.added} added, {done.edited} changed, {done.unchanged} unchanged; "
+          "recorded for the room (the hub evaluates them once this desktop has synced).")
     return 0

@@ -10,6 +10,21 @@ with one process or several (the transaction holds the feed lock).
 
 A clock (:func:`run_clock`, started with the app) evaluates what time alone changes: data late
 against its rule, an ambulance still waiting, a new day.
+
+**The room's rules** (record kind ``alert_rule``) are folded into the state (section ``rules``) in
+the transaction that stores the record, in feed order, over the base set (the shipped defaults or
+``hub serve --alert-rules FILE``): every process on the database, and a restarted one, evaluates
+the same rules from the next transaction on.  An edited threshold judges data arriving after it
+(an open alert stays open and clears by the new ``clear``); an edit that changes what the rule
+watches (kind, scope, metric, direction, organisations), and a disable, clear the rule's open
+alerts at once, with a sentence saying so: nothing would ever clear them otherwise, and a room
+that switched a rule off does not want its alerts left on every banner.
+
+**Snooze** (``alert_ack.snooze_minutes``): an acknowledgement may snooze its rule and subject for
+up to a day from the time it was made (section ``snooze``).  A re-raise inside that time is still
+raised (the room sees it happened, in the alert centre and its history) but comes already
+acknowledged: the hub puts an ``alert_ack`` record on the feed right after it, in the name of who
+snoozed it, so no banner nags, escalation emails nobody, and every desktop shows the same.
 """
 
 from __future__ import annotations
@@ -19,7 +34,9 @@ import json
 import logging
 import os
 import secrets
+import uuid as uuidlib
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +44,8 @@ from sqlalchemy import Column, String, Table, Text, bindparam, delete, insert, s
 from starlette.concurrency import run_in_threadpool
 
 from models.rules import alert_signals
-from models.rules.alert_engine import evaluate
-from models.rules.alert_rules import Rule, default_rules, read_rules_file
+from models.rules.alert_engine import NAMESPACE, AlertChange, evaluate, uk_clock
+from models.rules.alert_rules import Rule, default_rules, effective_rules, fold_rule_record, read_rules_file
 from sync.hub import schema as s
 from sync.hub.db import Writer, dumps
 
@@ -48,30 +65,59 @@ alert_state = Table(
 _VERSION = "version|"
 _ENGINE = ("subjects", "seen")
 _SIGNALS = ("waiting", "lost", "c2")
+_ROOM = ("rules", "snooze")   # the room's rule records, folded; snoozes by "<rule>|<scope>:<subject>"
+_ROOM_KINDS = ("alert_rule", "alert_ack")
+SNOOZE_KEPT = timedelta(days=1)   # an ended snooze is kept this long for data arriving late
+HUB_DEVICE = "hub"
 
 
 class HubAlerts:
-    def __init__(self, rules: Sequence[Rule]) -> None:
-        self.rules = list(rules)
-        self.enabled = any(r.enabled for r in self.rules)
+    def __init__(self, rules: Sequence[Rule], evaluating: bool = True) -> None:
+        self.base = list(rules)
+        # False (``--no-alerts``): no rule is evaluated, but the room's rule records are still
+        # folded in, so turning alerts on later starts from the room's rules.
+        self.evaluating = evaluating
         # The state as last written by this process, with the version it wrote: reused while no
         # other process has written since (checked in each transaction, under the feed lock).
         self._version: str | None = None
         self._sections: dict[str, dict[str, Any]] = {}
+        self._effective: tuple[Any, list[Rule]] = (None, effective_rules(self.base, {}))
 
     @classmethod
     def from_file(cls, path: Path | None) -> HubAlerts:
         return cls(read_rules_file(path) if path is not None else default_rules())
 
+    @classmethod
+    def off(cls) -> HubAlerts:
+        return cls([], evaluating=False)
+
+    @property
+    def rules(self) -> list[Rule]:
+        """The rules as this process last saw them (the base until a transaction has run)."""
+        return self._effective[1]
+
+    @property
+    def enabled(self) -> bool:
+        return self.evaluating and any(r.enabled for r in self.rules)
+
+    def _rules_for(self, sections: dict[str, dict[str, Any]]) -> list[Rule]:
+        room = sections["rules"]
+        if self._effective[0] is not room:   # a new dict whenever a rule record changes it
+            self._effective = (room, effective_rules(self.base, room))
+        return self._effective[1]
+
     def observe(self, w: Writer) -> None:
         """Evaluate the items of this write transaction; put the alerts on the feed with them."""
         items = [(kind, data) for kind, data in w.items if kind in alert_signals.WATCHED]
-        if self.enabled and items:   # a desktop's records, organisations: nothing to judge
+        room = [data for kind, data in w.items if kind == "record" and data.get("kind") in _ROOM_KINDS]
+        if room:
+            self._room_records(w, room)
+        if self.evaluating and items:   # a desktop's records, organisations: nothing to judge
             self._evaluate(w, items, clock=False)
 
     def tick(self, db) -> int:
         """Evaluate the clock alone (late data, waiting ambulances); returns alerts put on the feed."""
-        if not self.enabled:
+        if not self.evaluating:
             return 0
         with db.write() as w:
             self._evaluate(w, [], clock=True)
@@ -79,18 +125,57 @@ class HubAlerts:
 
     def _evaluate(self, w: Writer, items: list, clock: bool) -> None:
         sections = self._load(w.conn)
+        rules = self._rules_for(sections)
+        if not any(r.enabled for r in rules):
+            return
         engine = {name: sections[name] for name in _ENGINE}
         signal_state = {name: sections[name] for name in _SIGNALS}
         sigs, signal_state = alert_signals.signals(items, signal_state, w.now)
-        out = evaluate(self.rules, engine, sigs, w.now, clock=clock)
+        out = evaluate(rules, engine, sigs, w.now, clock=clock)
+        snooze = sections["snooze"]
+        if snooze and any(datetime.fromisoformat(h["until"]) < w.now - SNOOZE_KEPT for h in snooze.values()):
+            snooze = {k: h for k, h in snooze.items() if datetime.fromisoformat(h["until"]) >= w.now - SNOOZE_KEPT}
         for change in out.changes:
             w.emit("alert", change.wire(), change.org_code)
-        self._save(w.conn, {**{n: out.state[n] for n in _ENGINE}, **{n: signal_state[n] for n in _SIGNALS}})
+            held = snooze.get(f"{change.rule_id}|{change.scope}:{change.subject}") if snooze else None
+            if change.change == "raised" and held and change.at < datetime.fromisoformat(held["until"]):
+                _snoozed_ack(w, change, held)
+        self._save(w.conn, {**sections, "snooze": snooze, **{n: out.state[n] for n in _ENGINE},
+                            **{n: signal_state[n] for n in _SIGNALS}})
+
+    def _room_records(self, w: Writer, records: list[dict[str, Any]]) -> None:
+        """Fold the room's rule records and snoozes into the state, in feed order; clear the open
+        alerts of a rule disabled or changed in what it watches."""
+        sections = self._load(w.conn)
+        before = {r.id: r for r in self._rules_for(sections)}
+        room, snooze = dict(sections["rules"]), dict(sections["snooze"])
+        subjects = sections["subjects"]
+        for rec in records:
+            d = rec["data"]
+            if rec["kind"] == "alert_rule":
+                room[d["rule_id"]] = fold_rule_record(room.get(d["rule_id"]), d)
+            elif d.get("snooze_minutes"):
+                _snooze(snooze, subjects, d)
+        if room == sections["rules"] and snooze == sections["snooze"]:
+            return
+        after = {r.id: r for r in effective_rules(self.base, room)}
+        subjects = dict(subjects)
+        author = {rec["data"]["rule_id"]: rec["data"]["author"] for rec in records if rec["kind"] == "alert_rule"}
+        for rid, old in before.items():
+            new = after.get(rid)
+            if old.enabled and (new is None or not new.enabled or _watches(old) != _watches(new)):
+                why = "was disabled" if new is None or not new.enabled else "now watches something else"
+                for key in [k for k in subjects if k.startswith(rid + "|")]:
+                    entry = subjects.pop(key)
+                    if entry.get("open") and self.evaluating:
+                        change = _cleared_by_room(old, key, entry, w.now, f"{why} by {author.get(rid, 'the room')}")
+                        w.emit("alert", change.wire(), change.org_code)
+        self._save(w.conn, {**sections, "rules": room, "snooze": snooze, "subjects": subjects})
 
     def _load(self, conn) -> dict[str, dict[str, Any]]:
         version = conn.execute(select(alert_state.c.data).where(alert_state.c.key == _VERSION)).scalar()
         if version is None or version != self._version:
-            sections: dict[str, dict[str, Any]] = {n: {} for n in _ENGINE + _SIGNALS}
+            sections: dict[str, dict[str, Any]] = {n: {} for n in _ENGINE + _SIGNALS + _ROOM}
             for key, data in conn.execute(select(alert_state.c.key, alert_state.c.data)
                                           .where(alert_state.c.key != _VERSION)):
                 section, _, name = key.partition("|")
@@ -128,6 +213,55 @@ class HubAlerts:
         # runs observers just before its commit; a failed commit leaves a stale cache that the
         # next transaction's version check throws away, since the version was not written).
         self._version, self._sections = version, sections
+
+
+def _watches(rule: Rule) -> tuple:
+    return rule.kind, rule.scope, rule.metric, rule.direction, rule.orgs
+
+
+def _cleared_by_room(rule: Rule, key: str, entry: dict[str, Any], now: datetime, why: str) -> AlertChange:
+    _, _, where = key.partition("|")
+    scope, _, subject = where.partition(":")
+    opened = entry["open"]
+    last = entry.get("last")
+    return AlertChange("cleared", opened["id"], rule.id, rule.name, rule.severity, rule.kind, rule.direction,
+                       scope, subject, subject if scope == "provider" else None, rule.metric,
+                       None if last is None else float(last), rule.raise_at, datetime.fromisoformat(opened["since"]),
+                       now, rule.escalate_after_minutes, f"{rule.name}: cleared because the rule {why}."[:2000])
+
+
+def _snooze(snooze: dict[str, Any], subjects: dict[str, Any], d: dict[str, Any]) -> None:
+    """Hold re-raises of the acknowledged alert's rule and subject until ``acknowledged_at`` plus the snooze."""
+    key = next((k for k, e in subjects.items() if (e.get("open") or {}).get("id") == d["alert_uuid"]), None)
+    if key is None and d.get("rule_code") and d.get("subject"):   # already cleared: the record names it
+        key = f"{d['rule_code']}|{d['subject']}"
+    if key is None:
+        return
+    until = datetime.fromisoformat(d["acknowledged_at"]) + timedelta(minutes=d["snooze_minutes"])
+    held = snooze.get(key)
+    if held is None or until > datetime.fromisoformat(held["until"]):
+        snooze[key] = {"until": until.isoformat(), "by": d["acknowledged_by"], "minutes": d["snooze_minutes"],
+                       "alert_uuid": d["alert_uuid"], "acknowledged_at": d["acknowledged_at"]}
+
+
+def _snoozed_ack(w: Writer, change: AlertChange, held: dict[str, Any]) -> None:
+    """An ``alert_ack`` record from the hub for a re-raise inside a snooze, stored like a desktop's."""
+    uid = str(uuidlib.uuid5(NAMESPACE, f"snooze|{change.id}"))
+    if w.conn.execute(select(s.record.c.seq).where(s.record.c.uuid == uid)).scalar() is not None:
+        return
+    until = datetime.fromisoformat(held["until"])
+    by = f"{held['by'][:108]} (snoozed)"
+    note = (f"Raised again while snoozed: {held['by']} acknowledged an earlier alert at "
+            f"{uk_clock(datetime.fromisoformat(held['acknowledged_at']))} UK time and snoozed "
+            f"{held['minutes']} min (until {uk_clock(until)}).")
+    data = {"alert_uuid": change.id, "acknowledged_at": s.iso(change.at), "acknowledged_by": by, "note": note,
+            "rule_code": change.rule_id, "org_code": change.org_code, "raised_at": s.iso(change.at),
+            "detail": change.detail, "snoozed_by_ack": held["alert_uuid"]}
+    seq = w.emit("record", {"uuid": uid, "kind": "alert_ack", "device_id": HUB_DEVICE, "authored_at": s.iso(w.now),
+                            "data": data, "author": HUB_DEVICE, "author_role": HUB_DEVICE,
+                            "received_at": s.iso(w.now)}, change.org_code)
+    w.conn.execute(insert(s.record).values(uuid=uid, kind="alert_ack", device_id=HUB_DEVICE, seq=seq,
+                                           received_at=w.now, author=HUB_DEVICE))
 
 
 def tick_seconds() -> float:

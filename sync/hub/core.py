@@ -73,7 +73,7 @@ class Hub:
         self.catalogue = load_catalogue(config.catalogue_dirs)
         self.opel = HubOpel(tables, system)
         self.validator = ItemValidator(self.catalogue, {p for p in tables if p in system.rules})
-        self.alerts = HubAlerts.from_file(config.alert_rules) if config.alerts else HubAlerts([])
+        self.alerts = HubAlerts.from_file(config.alert_rules) if config.alerts else HubAlerts.off()
         self.db = HubDB(config.db_url)
         self.db.init_schema()
         self.db.observers.append(self.alerts.observe)

@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import insert, select
 
+from models.rules.alert_rules import check_rule_record
 from sync import protocol as p
 from sync.hub import schema as s
 from sync.hub.auth import PUSH_RECORDS, Principal, require
@@ -32,6 +33,7 @@ from sync.hub.intake import quarantine_records, wire
 from sync.limits import json_problems, text_problem, time_problem
 
 MAX_RECORD_BYTES = 256 * 1024
+MAX_SNOOZE_MINUTES = 24 * 60   # alert_ack.snooze_minutes (1.4): at most a day without re-raising
 _MAX_NAMED = 20  # problems named one by one in a record's data; the rest are counted
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 
@@ -41,7 +43,7 @@ def chain_hash(prev_hash: str | None, content_hash: str) -> str:
     return hashlib.sha256(((prev_hash or "") + content_hash).encode("ascii")).hexdigest()
 
 
-def _check(index: int, raw: Any) -> tuple[p.RecordPush | None, list[p.FieldError]]:
+def _check(index: int, raw: Any, metrics=None) -> tuple[p.RecordPush | None, list[p.FieldError]]:
     where = f"records.{index}"
     if not isinstance(raw, dict):
         return None, [p.FieldError(field=where, reason=f"each record must be a JSON object, got {type(raw).__name__}")]
@@ -73,8 +75,13 @@ def _check(index: int, raw: Any) -> tuple[p.RecordPush | None, list[p.FieldError
         if not isinstance(h, str) or not _HASH.match(h):
             errors.append(p.FieldError(field=f"{where}.data.content_hash", reason="a decision needs its "
                                        "content_hash: 64 lower-case hex characters (SHA-256)"))
-    errors += [p.FieldError(field=f"{where}.data.{name}", reason=reason)
-               for name, reason in _KIND_CHECKS.get(rec.kind, lambda d: [])(rec.data)]
+    if rec.kind == "alert_rule":   # checked against this hub's catalogue (it may add metrics)
+        found = check_rule_record(rec.data, metrics)
+        found += [("at", reason) for reason in [_time_problem(rec.data.get("at"))] if reason
+                  and not any(name == "at" for name, _ in found)]
+    else:
+        found = _KIND_CHECKS.get(rec.kind, lambda d: [])(rec.data)
+    errors += [p.FieldError(field=f"{where}.data.{name}", reason=reason) for name, reason in found]
     errors += [p.FieldError(field=f"{where}.data.{name}", reason=reason)
                for name in _OPTIONAL_TIMES.get(rec.kind, ()) if rec.data.get(name) is not None
                for reason in [_time_problem(rec.data[name])] if reason]
@@ -115,6 +122,9 @@ def _alert_ack_problems(d: dict) -> list[tuple[str, str]]:
              ("acknowledged_by", _text_problem(d.get("acknowledged_by"), 120))]
     if d.get("raised_at") is not None:
         found.append(("raised_at", _time_problem(d.get("raised_at"))))
+    snooze = d.get("snooze_minutes")
+    if snooze is not None and (type(snooze) is not int or not 0 <= snooze <= MAX_SNOOZE_MINUTES):
+        found.append(("snooze_minutes", f"must be a whole number of minutes from 0 to {MAX_SNOOZE_MINUTES}"))
     return [(n, r) for n, r in found if r]
 
 
@@ -148,7 +158,8 @@ def push(hub, principal: Principal, body: Any) -> p.RecordReceipt:
     if not isinstance(raw_records, list) or not 1 <= len(raw_records) <= 1000:
         raise validation("the body must be {\"records\": [...]} with 1 to 1000 records",
                          [p.FieldError(field="records", reason="expected a list of 1 to 1000 records")])
-    checked = [(i, raw, *_check(i, raw)) for i, raw in enumerate(raw_records)]
+    metrics = list(hub.catalogue.metrics)
+    checked = [(i, raw, *_check(i, raw, metrics)) for i, raw in enumerate(raw_records)]
     results: list[p.RecordResult | None] = [None] * len(checked)
     for i, raw, rec, errors in checked:
         if rec is None:

@@ -67,10 +67,10 @@ def test_alerts_listed_as_json_then_acknowledged_by_a_prefix_and_queued_for_the_
         assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
 
 
-def test_rules_exported_then_a_bad_import_names_each_field_and_a_good_one_is_installed(tmp_path):
+def test_rules_exported_then_a_bad_import_names_each_field_and_a_good_one_is_recorded_for_the_room(tmp_path):
     out = tmp_path / "rules.json"
-    done = run("alerts", "rules", "export", str(out), home=tmp_path)
-    assert done.returncode == 0, done.stderr
+    done = run("alerts", "rules", "export", str(out), home=tmp_path)   # no replica yet: the defaults
+    assert done.returncode == 0 and "the defaults" in done.stdout, done.stderr
     doc = json.loads(out.read_text())
     assert len(doc["rules"]) == len(default_rules())
     doc["rules"][3]["clear"] = doc["rules"][3]["raise"] + 1
@@ -78,25 +78,55 @@ def test_rules_exported_then_a_bad_import_names_each_field_and_a_good_one_is_ins
     doc["rules"][7]["severity"] = "loud"
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(doc))
-    refused = run("alerts", "rules", "import", str(bad), home=tmp_path)
+    refused = run("alerts", "rules", "import", str(bad), home=tmp_path)   # refused before any passphrase
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     for words in ("rules[3].clear: must not be above raise for an 'above' rule",
                   "rules[5].metric: 'no_such_metric' is not a catalogue metric",
                   "rules[7].severity: must be one of info, warning, critical"):
         assert words in refused.stderr, refused.stderr
+
+    path = _replica(tmp_path)
     doc = json.loads(out.read_text())
     doc["rules"][0]["enabled"] = False
+    doc["rules"][1]["raise"] = doc["rules"][1]["clear"] = 3
     good = tmp_path / "good.json"
     good.write_text(json.dumps(doc))
-    done = run("alerts", "rules", "import", str(good), home=tmp_path)
-    assert done.returncode == 0 and f"Imported {len(doc['rules'])} alert rule(s)" in done.stdout, done.stderr
+    done = run("alerts", "rules", "import", str(good), "--by", "Sam Lead", "--path", str(path), env_extra=ENV,
+               home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"0 added, 2 changed, {len(doc['rules']) - 2} unchanged" in done.stdout
+    with Store.unlock(path, PASS) as store, store.session() as s:
+        queued = s.scalars(select(OutboxItem).where(OutboxItem.kind == "alert_rule")).all()
+        assert [(q.payload["data"]["op"], q.payload["data"]["rule_id"], q.payload["data"]["author"])
+                for q in queued] == [("edit", doc["rules"][0]["id"], "Sam Lead"),
+                                     ("edit", doc["rules"][1]["id"], "Sam Lead")]
     again = tmp_path / "again.json"
-    assert run("alerts", "rules", "export", str(again), home=tmp_path).returncode == 0
+    done = run("alerts", "rules", "export", str(again), "--path", str(path), env_extra=ENV, home=tmp_path)
+    assert done.returncode == 0 and "the room's" in done.stdout, done.stderr
     assert json.loads(again.read_text())["rules"][0]["enabled"] is False
+    listed = json.loads(run("alerts", "rules", "list", "--json", "--path", str(path), env_extra=ENV,
+                            home=tmp_path).stdout)
+    assert [(r["source"], r["enabled"], r["changed_by"]) for r in listed[:3]] == [
+        ("changed", False, "Sam Lead"), ("changed", True, "Sam Lead"), ("default", True, None)]
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
-    refused = run("alerts", "rules", "import", str(broken), home=tmp_path)
+    refused = run("alerts", "rules", "import", str(broken), "--path", str(path), env_extra=ENV, home=tmp_path)
     assert refused.returncode == 2 and "not valid JSON" in refused.stderr
+
+
+def test_an_acknowledgement_with_a_snooze_is_queued_for_the_hub_with_it(tmp_path):
+    path = _replica(tmp_path)
+    listed = json.loads(run("alerts", "list", "--json", "--path", str(path), env_extra=ENV, home=tmp_path).stdout)
+    target = listed[0]["id"]
+    refused = run("alerts", "ack", target[:8], "--snooze", "1441", "--path", str(path), env_extra=ENV, home=tmp_path)
+    assert refused.returncode == 2 and "snooze_minutes: must be a whole number of minutes from 0 to 1440" in \
+        refused.stderr, refused.stderr
+    done = run("alerts", "ack", target[:8], "--snooze", "90", "--by", "Sam Lead", "--path", str(path),
+               env_extra=ENV, home=tmp_path)
+    assert done.returncode == 0 and "within 90 min" in done.stdout, done.stderr
+    with Store.unlock(path, PASS) as store, store.session() as s:
+        queued = s.scalars(select(OutboxItem).where(OutboxItem.kind == "alert_ack")).one()
+        assert (queued.payload["data"]["snooze_minutes"], queued.payload["data"]["subject"]) == (90, "provider:RAMB1")
 
 
 def test_a_hub_refuses_to_start_on_a_bad_rules_file_naming_each_field(tmp_path):

@@ -2,7 +2,7 @@
 
 from models.replica.orm.base import Base, new_uuid
 from models.replica.orm.intake import IntakeNotice
-from models.replica.orm.monitoring import AlertEvent, AlertRule, DataQualityFinding, QuarantinedRecord
+from models.replica.orm.monitoring import AlertEvent, AlertRule, DataQualityFinding, QuarantinedRecord, RoomAlertRule
 from models.replica.orm.observations import Observation
 from models.replica.orm.records import (
     Action,
@@ -29,6 +29,7 @@ __all__ = [
     "Action", "AlertEvent", "AlertRule", "AmbulanceStatus", "Base", "Contact", "CritconStatus",
     "DataQualityFinding", "DecisionEntry", "FeedCursor", "HandoverEvent", "IntakeNotice", "Metric", "Observation",
     "OnCallShift", "OpelAssessment", "OpelChecklistItem", "OpelParameterScore", "Organisation", "OutboxItem",
-    "QuarantinedRecord", "ReplicaMeta", "ResponseTimes", "Site", "Transfer", "TransferEvent", "UTCDateTime",
+    "QuarantinedRecord", "ReplicaMeta", "ResponseTimes", "RoomAlertRule", "Site", "Transfer", "TransferEvent",
+    "UTCDateTime",
     "new_uuid", "utcnow",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.replica.orm.base import Base, new_uuid
@@ -108,3 +108,21 @@ class QuarantinedRecord(Base):
     payload: Mapped[str] = mapped_column(Text)
     errors: Mapped[list] = mapped_column(JSON)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RoomAlertRule(Base):
+    """0011: the room's change to one alert rule (record kind ``alert_rule``), folded in feed order by
+    ``models.rules.alert_rules.fold_rule_record``: the whole rule an add or edit set (``rule``, as a
+    rules file holds it) and the enabled state a later disable or enable set.  The room's rule set
+    is the shipped defaults overlaid with these rows (``alert_rule`` above only names the rules
+    alerts were raised under, as the hub sent them)."""
+
+    __tablename__ = "room_alert_rule"
+
+    rule_id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    rule: Mapped[dict | None] = mapped_column(JSON)
+    enabled: Mapped[bool | None] = mapped_column()
+    op: Mapped[str] = mapped_column(String(10))
+    author: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    feed_seq: Mapped[int | None] = mapped_column(BigInteger)   # None: written here, not back from the hub yet
