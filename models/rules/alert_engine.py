@@ -142,6 +142,7 @@ def _index(rules: Sequence[Rule]) -> _Index:
     """The enabled rules by what they watch: built once for a rules list and reused while it holds
     the same rules (the hub passes the same list to every transaction)."""
     global _last_index
+    rules = rules if isinstance(rules, (list, tuple)) else list(rules)
     known = _last_index
     if known is not None and len(known.rules) == len(rules) and all(map(operator.is_, known.rules, rules)):
         return known
@@ -151,8 +152,9 @@ def _index(rules: Sequence[Rule]) -> _Index:
         if rule.kind != "stale":
             by_metric_scope.setdefault((rule.metric, rule.scope), []).append(rule)
     stale = tuple(r for r in live if r.kind == "stale")
-    _last_index = _Index(tuple(rules), by_metric_scope, frozenset(r.metric for r in stale), stale)
-    return _last_index
+    built = _Index(tuple(rules), by_metric_scope, frozenset(r.metric for r in stale), stale)
+    _last_index = built   # another thread may replace it at once: this call returns its own
+    return built
 
 
 def _see(out: Evaluation, sig: Signal, at: str) -> str:
