@@ -11,7 +11,10 @@ existing file are carried over unchanged: the hand-written findings between
 keeps there (e.g. ``bench_sync.py --update-doc`` writes ``<!-- bench_sync -->``).
 The desktop benchmark's section (``<!-- bench_desktop -->``) is measured again
 by a full run unless ``--skip-desktop``; ``--quick`` keeps it as it is (for a
-quick look at the desktop: ``bench_desktop.py --scale smoke``).
+quick look at the desktop: ``bench_desktop.py --scale smoke``).  The alerts
+benchmark's section (``<!-- bench_alerts -->``: hub CPU with the rules on and off,
+submission to alert on a desktop; ~10 min) likewise, unless ``--skip-alerts``
+(a quick look: ``bench_alerts.py --quick``).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import bench_desktop, bench_ingest  # noqa: E402
+from benchmarks import bench_alerts, bench_desktop, bench_ingest, report  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 # The second ingest table: the page cache the findings below recommend for
@@ -162,6 +165,9 @@ def render(sections: list[str], info: list[tuple[str, str]], quick: bool, notes:
               "# refresh, memory (the replica is built once into benchmarks/.cache/, ~10 min)",
               ".venv/bin/python benchmarks/bench_desktop.py --update-doc docs/benchmarks.md",
               ".venv/bin/python benchmarks/bench_desktop.py --scale smoke --repeats 1   # a quick look",
+              "# the hub's CPU with every alert rule on against --no-alerts, and submission to alert",
+              "# on a long-polling desktop (~10 min; --quick a few seconds)",
+              ".venv/bin/python benchmarks/bench_alerts.py --update-doc docs/benchmarks.md",
               "# raw-path tuning experiments (applied to the plain baseline and encrypted raw alike)",
               ".venv/bin/python benchmarks/bench_ingest.py --kinds raw --cache-kib 65536 --page-size 8192",
               "# the CI smoke test and the full run as a test",
@@ -172,6 +178,16 @@ def render(sections: list[str], info: list[tuple[str, str]], quick: bool, notes:
               "busy machine still moves them. Compare ratios from the same run, not absolute "
               "rates across machines.", ""]
     return "\n".join(lines)
+
+
+def _replace_block(others: list[str], new: str) -> None:
+    """Put a measured ``<!-- name -->`` block where the previous run's was, else at the end."""
+    head = new.split("\n", 1)[0]
+    at = next((i for i, b in enumerate(others) if b.startswith(head)), None)
+    if at is None:
+        others.append(new)
+    else:
+        others[at] = new
 
 
 def main(argv=None) -> int:
@@ -188,6 +204,9 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-ingest", action="store_true", help="leave the bulk-ingest tables out")
     parser.add_argument("--skip-desktop", action="store_true",
                         help="keep the desktop section as it is instead of measuring it again "
+                             "(--quick always keeps it)")
+    parser.add_argument("--skip-alerts", action="store_true",
+                        help="keep the alerts section as it is instead of measuring it again "
                              "(--quick always keeps it)")
     args = parser.parse_args(argv)
 
@@ -219,13 +238,14 @@ def main(argv=None) -> int:
                  f"{bench_desktop.DEFAULT_REPEATS}")
         desktop = bench_desktop.run(scale, bench_desktop.DEFAULT_REPEATS, bench_desktop.DEFAULT_BATCHES,
                                     progress=progress)
-        new = bench_desktop.block(bench_desktop.markdown(desktop)).strip()
-        at = next((i for i, b in enumerate(others) if b.startswith("<!-- bench_desktop -->")), None)
-        if at is None:
-            others.append(new)
-        else:
-            others[at] = new
+        _replace_block(others, bench_desktop.block(bench_desktop.markdown(desktop)).strip())
         ok = ok and desktop.all_ok
+    if not (args.skip_alerts or args.quick):
+        progress(f"bench_alerts: {bench_alerts.DEFAULT_HOURS:g} simulated hours x {bench_alerts.DEFAULT_ROUNDS} "
+                 f"at {bench_alerts.DEFAULT_SPEED:g}x, {bench_alerts.DEFAULT_SAMPLES} latency samples")
+        alerts = bench_alerts.run(tmpdir=args.tmpdir, progress=progress)
+        _replace_block(others, report.block("bench_alerts", bench_alerts.markdown(alerts)).strip())
+        ok = ok and alerts.ok
     if not sections and args.skip_ingest:  # only the desktop measured: keep the ingest tables
         sections = [previous[m.start():m.end()] for m in INGEST_SECTION.finditer(previous)]
     text = render(sections, machine_info(args.tmpdir), args.quick, notes, others)

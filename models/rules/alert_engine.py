@@ -25,6 +25,7 @@ never changed, entries touched are replaced in the returned copy.
 
 from __future__ import annotations
 
+import operator
 import uuid as uuidlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -106,60 +107,95 @@ def evaluate(rules: Sequence[Rule], state: dict[str, Any] | None, signals: Itera
         raise ValueError("now: a time without a UTC offset is ambiguous")
     state = state or empty_state()
     out = Evaluation({"subjects": dict(state.get("subjects", {})), "seen": dict(state.get("seen", {}))})
-    live = [r for r in rules if r.enabled]
-    by_metric: dict[str, list[Rule]] = {}
-    for rule in live:
-        by_metric.setdefault(rule.metric, []).append(rule)
-    stale_metrics = {r.metric for r in live if r.kind == "stale"}
+    index = _index(rules)
+    by_metric, stale_metrics = index.by_metric_scope, index.stale_metrics
     touched: set[str] = set()
     for sig in signals:
+        at = None   # the signal's time as the state writes it: formatted once, for every rule it meets
         if sig.metric in stale_metrics:
-            touched.add(_see(out, sig))
-        for rule in by_metric.get(sig.metric, ()):
-            if rule.kind != "stale" and rule.scope == sig.scope and rule.applies_to(sig.org_code):
-                _step(out, rule, sig)
+            at = _iso(sig.at)
+            touched.add(_see(out, sig, at))
+        for rule in by_metric.get((sig.metric, sig.scope), ()):
+            if rule.applies_to(sig.org_code):
+                if at is None:
+                    at = _iso(sig.at)
+                _step(out, rule, sig, at)
     if clock or touched:
         keys = list(out.state["seen"]) if clock else sorted(touched)
-        for rule in live:
-            if rule.kind == "stale":
-                _stale(out, rule, now, keys)
+        for rule in index.stale:
+            _stale(out, rule, now, keys)
     return out
 
 
-def _see(out: Evaluation, sig: Signal) -> str:
+@dataclass(frozen=True)
+class _Index:
+    rules: tuple[Rule, ...]                              # what it was built from, compared by identity
+    by_metric_scope: dict[tuple[str, str], list[Rule]]   # enabled threshold and level rules, in file order
+    stale_metrics: frozenset[str]
+    stale: tuple[Rule, ...]                              # enabled stale rules, in file order
+
+
+_last_index: _Index | None = None
+
+
+def _index(rules: Sequence[Rule]) -> _Index:
+    """The enabled rules by what they watch: built once for a rules list and reused while it holds
+    the same rules (the hub passes the same list to every transaction)."""
+    global _last_index
+    rules = rules if isinstance(rules, (list, tuple)) else list(rules)
+    known = _last_index
+    if known is not None and len(known.rules) == len(rules) and all(map(operator.is_, known.rules, rules)):
+        return known
+    live = [r for r in rules if r.enabled]
+    by_metric_scope: dict[tuple[str, str], list[Rule]] = {}
+    for rule in live:
+        if rule.kind != "stale":
+            by_metric_scope.setdefault((rule.metric, rule.scope), []).append(rule)
+    stale = tuple(r for r in live if r.kind == "stale")
+    built = _Index(tuple(rules), by_metric_scope, frozenset(r.metric for r in stale), stale)
+    _last_index = built   # another thread may replace it at once: this call returns its own
+    return built
+
+
+def _see(out: Evaluation, sig: Signal, at: str) -> str:
     key = f"{sig.metric}|{sig.scope}:{sig.subject}"
-    at = _iso(sig.at)
     old = out.state["seen"].get(key)
     if old is None or at > old[0]:
         out.state["seen"][key] = [at, sig.org_code]
     return key
 
 
-def _step(out: Evaluation, rule: Rule, sig: Signal) -> None:
+_BLANK = {"last_at": None, "last": None, "pending": None, "open": None}
+
+
+def _step(out: Evaluation, rule: Rule, sig: Signal, at: str) -> None:
+    subjects = out.state["subjects"]
     key = f"{rule.id}|{sig.scope}:{sig.subject}"
-    old = out.state["subjects"].get(key) or {"last_at": None, "last": None, "pending": None, "open": None}
-    at = _iso(sig.at)
-    if old["last_at"] is not None and at < old["last_at"]:
+    old = subjects.get(key) or _BLANK
+    last_at = old["last_at"]
+    if last_at is not None and at < last_at:
         return   # older than what the rule has already judged
-    entry = dict(old, last_at=at, last=sig.value)
-    opened = entry["open"]
+    opened, pending = old["open"], old["pending"]
     if opened is not None:
         if rule.clearing(sig.value):
-            entry["open"], entry["pending"] = None, None
+            opened = pending = None
             out.changes.append(_change("cleared", rule, sig.scope, sig.subject, sig.org_code, sig.value,
-                                       _dt(opened["since"]), sig.at, opened["id"], previous=old["last"]))
+                                       _dt(old["open"]["since"]), sig.at, old["open"]["id"],
+                                       previous=old["last"]))
     elif rule.raising(sig.value):
-        pending = entry["pending"] or at
-        entry["pending"] = pending
+        pending = pending or at
         since = _dt(pending)
         if sig.at - since >= timedelta(minutes=rule.min_minutes):
             aid = alert_id(rule.id, sig.scope, sig.subject, since)
-            entry["open"] = {"id": aid, "since": pending, "raised_at": at}
+            opened = {"id": aid, "since": pending, "raised_at": at}
             out.changes.append(_change("raised", rule, sig.scope, sig.subject, sig.org_code, sig.value, since,
                                        sig.at, aid, previous=old["last"]))
     else:
-        entry["pending"] = None
-    out.state["subjects"][key] = entry
+        pending = None
+    if (old is not _BLANK and at == last_at and sig.value == old["last"] and opened is old["open"]
+            and pending == old["pending"]):
+        return   # the same value at the same time again: the entry stays as it is (nothing to save)
+    subjects[key] = dict(old, last_at=at, last=sig.value, pending=pending, open=opened)
 
 
 def _stale(out: Evaluation, rule: Rule, now: datetime, keys: list[str]) -> None:
@@ -244,7 +280,10 @@ def uk_clock(at: datetime) -> str:
 
 
 def _iso(at: datetime) -> str:
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    utc = at.astimezone(timezone.utc)
+    if utc.year >= 1000:   # isoformat is the same text, made in C without parsing a format
+        return utc.isoformat(timespec="microseconds")
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
 def _dt(text: str) -> datetime:

@@ -16,7 +16,9 @@ handover hours lost today) are kept in a JSON-ready state passed in and returned
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from models.rules.alert_engine import Signal, _iso
@@ -36,8 +38,12 @@ def empty_state() -> dict[str, Any]:
 
 
 def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
+    return _parse_time(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=8192)
+def _parse_time(value: str) -> datetime | None:
+    """Parsed once per text: the waiting ambulances' arrival times are read at every transaction."""
     try:
         at = datetime.fromisoformat(value)
     except ValueError:
@@ -66,27 +72,49 @@ def signals(items: list[tuple[str, dict[str, Any]]], state: dict[str, Any] | Non
             now: datetime) -> tuple[list[Signal], dict[str, Any]]:
     """The signals of ``items`` (``(kind, data)`` in feed order) and of the clock ``now``."""
     old = state or empty_state()
-    st = {"waiting": {k: dict(v) for k, v in old.get("waiting", {}).items()},
-          "lost": dict(old.get("lost", {})), "c2": {k: dict(v) for k, v in old.get("c2", {}).items()}}
+    # Copied on write: what this call does not change is handed back as the same objects, so the
+    # hub saves only what changed (and the input state is never changed).
+    st = _Work(dict(old.get("waiting", {})), dict(old.get("lost", {})), dict(old.get("c2", {})))
     out: list[Signal] = []
     for kind, data in items:
         if isinstance(data, dict):
             _ONE.get(kind, _nothing)(data, st, out)
     today = _day(now)
-    for hospital, (day, hours) in list(st["lost"].items()):
+    for hospital, (day, hours) in list(st.lost.items()):
         if day != today:   # a new day starts at nought: clears yesterday's alert
-            del st["lost"][hospital]
+            del st.lost[hospital]
             if hours:
                 out.append(Signal(LOST, "provider", hospital, now, 0.0, hospital))
-    for hospital, waiting in list(st["waiting"].items()):
-        for event, arrived in list(waiting.items()):
-            if now - _time(arrived) > MAX_WAIT:   # never reported handed over: data quality's, not a wait
+    for hospital, waiting in list(st.waiting.items()):
+        ages = {event: now - _time(arrived) for event, arrived in waiting.items()}
+        expired = [event for event, age in ages.items() if age > MAX_WAIT]
+        if expired:   # never reported handed over: data quality's, not a wait
+            waiting = st.own_waiting(hospital)
+            for event in expired:
                 del waiting[event]
-        longest = max(((now - _time(t)).total_seconds() / 60 for t in waiting.values()), default=0.0)
+                del ages[event]
+        longest = max((age.total_seconds() / 60 for age in ages.values()), default=0.0)
         out.append(Signal(WAIT, "provider", hospital, now, max(longest, 0.0), hospital))
         if not waiting:
-            del st["waiting"][hospital]
-    return out, st
+            del st.waiting[hospital]
+    return out, {"waiting": st.waiting, "lost": st.lost, "c2": st.c2}
+
+
+@dataclass
+class _Work:
+    """The running figures during one call: the outer dicts are this call's copies, an inner one is
+    copied the first time this call changes it."""
+
+    waiting: dict[str, dict[str, str]]
+    lost: dict[str, list]
+    c2: dict[str, dict[str, Any]]
+    _own: set[str] = field(default_factory=set)
+
+    def own_waiting(self, hospital: str) -> dict[str, str]:
+        if hospital not in self._own:
+            self._own.add(hospital)
+            self.waiting[hospital] = dict(self.waiting.get(hospital, {}))
+        return self.waiting[hospital]
 
 
 def _nothing(data, st, out) -> None:
@@ -139,12 +167,11 @@ def _response(d, st, out) -> None:
     if category != "C2" or mean is None or start is None:
         return
     day = _day(start)
-    kept = st["c2"].get(org, {})
-    if kept.get("day") != day:
-        kept = {"day": day}
+    kept = st.c2.get(org, {})
+    kept = dict(kept) if kept.get("day") == day else {"day": day}   # copied: the input's is not changed
     incidents = _number(d.get("incidents"))
     kept[_iso(start)] = [mean, incidents if incidents is not None else 1.0]
-    st["c2"][org] = kept
+    st.c2[org] = kept
     periods = [v for k, v in kept.items() if k != "day"]
     weight = sum(w for _, w in periods)
     if weight > 0:
@@ -156,7 +183,7 @@ def _handover(d, st, out) -> None:
     if not isinstance(hospital, str) or not isinstance(event, str):
         return
     arrived = _time(d.get("arrived_at"))
-    waiting = st["waiting"].setdefault(hospital, {})
+    waiting = st.own_waiting(hospital)
     if state == "arrived" and arrived is not None:
         waiting[event] = _iso(arrived)
         return
@@ -169,10 +196,10 @@ def _handover(d, st, out) -> None:
         return
     beyond = load_handover().hours_lost_beyond_minutes
     hours = max((handed - arrived).total_seconds() / 60 - beyond, 0.0) / 60
-    day, total = st["lost"].get(hospital, [_day(handed), 0.0])
+    day, total = st.lost.get(hospital, [_day(handed), 0.0])
     if day != _day(handed):
         day, total = _day(handed), 0.0
-    st["lost"][hospital] = [day, total + hours]
+    st.lost[hospital] = [day, total + hours]
     _provider(out, LOST, hospital, handed, total + hours)
 
 
