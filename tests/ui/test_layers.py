@@ -15,7 +15,8 @@ THROUGH_THE_DOOR = ("ui/tasks.py", "ui/actions_view.py", "ui/records/decision_di
                     "ui/records/contact_dialog.py", "ui/records/import_report.py", "ui/records/rota_panel.py",
                     "ui/records/rota_dialogs.py", "ui/records/decisions_view.py",
                     "ui/critcon_view.py", "ui/main_window.py", "ui/overview.py", "ui/provider_view.py",
-                    "ui/ambulance_view.py", "ui/offload_view.py", "ui/settings_dialog.py", "ui/first_run.py")
+                    "ui/ambulance_view.py", "ui/offload_view.py", "ui/settings_dialog.py", "ui/first_run.py",
+                    "ui/alerts_view.py", "ui/alert_banner.py", "ui/alert_tray.py")
 # What a widget must not reach for: the ORM and SQL, the authoring functions (they are the door's to
 # combine into one transaction), and the store's own sessions and transactions.
 FORBIDDEN_IMPORTS = ("sqlalchemy", "models.replica.orm", "sync.authoring", "sync.outbox")

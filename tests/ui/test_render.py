@@ -23,6 +23,7 @@ EMPTY_WORDS = {
     "transfers": "No open transfer cases",
     "decisions": "No decisions in the log yet",
     "actions": "No open actions",
+    "alerts": "No alerts yet",
 }
 
 
