@@ -187,7 +187,9 @@ class AlertsView(QWidget):
         self.row_uuids = [a.uuid for a in page.alerts]
         self._alerts = {a.uuid: a for a in page.alerts}
         self.table.horizontalHeaderItem(5).setText("Cleared" if page.state == "cleared" else "Open for")
-        fill_table(self.table, [self._row(a, page.now) for a in page.alerts])
+        rows = [self._row(a, page.now) for a in page.alerts]
+        self.table.setRowCount(0)   # replacing items row by row re-measures every column each time
+        fill_table(self.table, rows)
         if kept in self._alerts:
             self.select_alert(kept)
         elif self.row_uuids:

@@ -24,7 +24,7 @@ from models.rules.alert_engine import rule_level_name
 STATES = ("open", "acknowledged", "cleared")
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 CLEARED_DAYS = 7
-PAGE_LIMIT = 500
+PAGE_LIMIT = 200   # a table row each, drawn on the UI thread: ~0.15 s at 200 (0.45 s at 500)
 NO_PROVIDER = ""    # the provider filter's key for alerts about a pillar, the system or this desktop
 # The hub's escalation outcome, when this replica's alert_event has the columns (newer schema).
 ESCALATION_COLUMNS = ("escalation_outcome", "escalated_at", "escalated_to", "escalation_error")
