@@ -40,7 +40,7 @@ def notification(new: Sequence) -> Notice | None:
     worst = loud[0]
     critical = sum(a.severity == "critical" for a in loud)
     if len(loud) == 1:
-        return Notice(f"{worst.severity.capitalize()}: {worst.rule_name}", f"{worst.where}: {worst.detail}",
+        return Notice(f"{worst.severity.capitalize()}: {worst.rule_name}", f"{worst.where}: {_value(worst)}",
                       critical=bool(critical))
     places = {a.org_code or a.where for a in loud}
     parts = [f"{critical} critical" if critical else "", f"{len(loud) - critical} warning" if len(loud) > critical

@@ -18,10 +18,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -142,7 +144,9 @@ class AlertsView(QWidget):
         combo = QComboBox()
         combo.setAccessibleName(name)
         combo.addItem(everything, None)
-        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # Sized to a name, not to the longest one: forty trusts' names would push the window past 1366.
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(24)
         combo.activated.connect(lambda _i: self._filter_chosen())
         text.setBuddy(combo)
         bar.addWidget(text)
@@ -179,6 +183,9 @@ class AlertsView(QWidget):
         self._page = page
         for state, b in self.state_buttons.items():
             b.setText(f"{STATE_TITLES[state]} ({page.counts[state]})")
+            bold = QFont(b.font())
+            bold.setBold(True)   # the chosen tab is drawn bold: room for it either way
+            b.setMinimumWidth(QFontMetrics(bold).horizontalAdvance(b.text()) + 28)
         self._fill_combo(self.provider_filter, page.providers, self.provider)
         self._fill_combo(self.rule_filter, page.rules, self.rule)
         empty = not any(page.counts.values()) and self.provider is None and self.rule is None
@@ -187,6 +194,7 @@ class AlertsView(QWidget):
         self.row_uuids = [a.uuid for a in page.alerts]
         self._alerts = {a.uuid: a for a in page.alerts}
         self.table.horizontalHeaderItem(5).setText("Cleared" if page.state == "cleared" else "Open for")
+        self._fit_columns(page.state)
         rows = [self._row(a, page.now) for a in page.alerts]
         self.table.setRowCount(0)   # replacing items row by row re-measures every column each time
         fill_table(self.table, rows)
@@ -204,6 +212,23 @@ class AlertsView(QWidget):
                                     if page.limited else "")
         self.none_label.setVisible(not page.alerts or page.limited)
         self._selected()
+
+    def _fit_columns(self, state: str) -> None:
+        """Widths from the text size, not from measuring every cell: the sentence column takes the
+        rest, and a long note or name wraps instead of squeezing it (measuring 200 wrapped rows per
+        column would also cost the UI thread a second pass)."""
+        self.table.ensurePolished()
+        fm = self.table.fontMetrics()
+        header, char = self.table.horizontalHeader(), fm.averageCharWidth()
+        bold = QFont(self.table.font())
+        bold.setBold(True)
+        sample = "Mon 12 Jan 07:30 (open 1 h 05 min)" if state == "cleared" else "12 h 05 min"
+        widths = {0: QFontMetrics(bold).horizontalAdvance("CRITICAL") + 16, 2: 26 * char, 3: 14 * char,
+                  4: fm.horizontalAdvance("Wed 12 Jan 08:25") + 16, 5: fm.horizontalAdvance(sample) + 16,
+                  6: 32 * char}
+        for column, width in widths.items():
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(column, max(width, header.sectionSizeHint(column)))
 
     def _fill_combo(self, combo: QComboBox, options: list[tuple[str, str]], current: str | None) -> None:
         combo.blockSignals(True)
@@ -223,13 +248,13 @@ class AlertsView(QWidget):
         text = a.detail + (f"\n{a.summary}" if a.summary else "")
         value = f"{a.value} ({a.threshold})" if a.value and a.threshold else (a.value or a.threshold or "—")
         if a.cleared_at is not None:
-            age = (f"Cleared {fmt.local_time(a.cleared_at, with_date=True)} after "
-                   f"{fmt.span((a.cleared_at - a.raised_at).total_seconds())}")
+            age = (f"{fmt.local_time(a.cleared_at, with_date=True)} "
+                   f"(open {fmt.span((a.cleared_at - a.raised_at).total_seconds())})")
         else:
             age = fmt.since(now, a.raised_at)
         follow = "\n".join(t for t in (acknowledged_text(a), escalation_text(a.escalation)) if t)
-        if not follow and a.state == "open":
-            follow = "Not yet"
+        if not follow:
+            follow = "Not yet" if a.state == "open" else "—"
         return [cell(a.severity.upper(), colours=SEVERITY_COLOURS.get(a.severity), data=a.uuid),
                 cell(text, tooltip=f"{a.rule_name} ({a.rule})"), cell(a.where), cell(value),
                 cell(fmt.local_time(a.raised_at, with_date=True), tooltip=fmt.age(now, a.raised_at)),

@@ -146,7 +146,7 @@ def test_the_centre_lists_each_alert_with_what_the_room_needs_to_act(qtbot, stor
     settle()
     cleared = table_text(view.table)
     assert len(cleared) == 2 and {r[2] for r in cleared} == {"Provider 12 NHS Trust (R12)"}
-    assert cleared[0][5] == "Cleared Mon 12 Jan 07:30 after 50 min"
+    assert cleared[0][5] == "Mon 12 Jan 07:30 (open 50 min)"
 
 
 def test_acknowledging_with_a_note_writes_the_alert_ack_and_moves_the_row(qtbot, store):
