@@ -40,7 +40,7 @@ from ui import tasks
 from ui.alert_banner import SEVERITY_COLOURS
 from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, plain_label
 
-HEADERS = ("Severity", "Alert", "Provider", "Value / threshold", "Raised", "Open for", "Acknowledged / escalated")
+HEADERS = ("Severity", "Alert", "Provider", "Threshold", "Raised", "Open for", "Acknowledged, escalated")
 STATE_TITLES = {"open": "Open", "acknowledged": "Acknowledged", "cleared": "Cleared"}
 EMPTY_TEXT = ("No alerts yet. Alerts the hub raises (OPEL, REAP, handover waits, response times, late data) "
               "and this desktop's own appear here, with who acknowledged them.")
@@ -146,7 +146,7 @@ class AlertsView(QWidget):
         combo.addItem(everything, None)
         # Sized to a name, not to the longest one: forty trusts' names would push the window past 1366.
         combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        combo.setMinimumContentsLength(24)
+        combo.setMinimumContentsLength(12)
         combo.activated.connect(lambda _i: self._filter_chosen())
         text.setBuddy(combo)
         bar.addWidget(text)
@@ -223,12 +223,18 @@ class AlertsView(QWidget):
         bold = QFont(self.table.font())
         bold.setBold(True)
         sample = "Mon 12 Jan 07:30 (open 1 h 05 min)" if state == "cleared" else "12 h 05 min"
-        widths = {0: QFontMetrics(bold).horizontalAdvance("CRITICAL") + 16, 2: 26 * char, 3: 14 * char,
+        widths = {0: QFontMetrics(bold).horizontalAdvance("CRITICAL") + 16, 2: 28 * char, 3: 14 * char,
                   4: fm.horizontalAdvance("Wed 12 Jan 08:25") + 16, 5: fm.horizontalAdvance(sample) + 16,
                   6: 32 * char}
+        widths = {c: max(w, header.sectionSizeHint(c)) for c, w in widths.items()}
+        # Larger text on a small screen: the provider and the acknowledgement (which wrap) give way
+        # so the sentence keeps 40% of the width; severity, value and times stay whole.
+        room = (self.table.viewport().width() or self.width()) * 0.6 - sum(
+            w for c, w in widths.items() if c not in (2, 6))
+        scale = max(0.4, min(1.0, room / (widths[2] + widths[6])))
         for column, width in widths.items():
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(column, max(width, header.sectionSizeHint(column)))
+            header.resizeSection(column, int(width * scale) if column in (2, 6) else width)
 
     def _fill_combo(self, combo: QComboBox, options: list[tuple[str, str]], current: str | None) -> None:
         combo.blockSignals(True)

@@ -332,3 +332,11 @@ def test_the_centre_reads_and_acknowledges_without_waiting_for_the_write_lock(qt
     assert beat.max_gap_ms < BUDGET_MS, f"the UI thread was blocked {beat.max_gap_ms:.0f} ms"
     with store.session() as s:
         assert s.get(AlertEvent, uid).acknowledged_note == "On it"
+
+
+def test_a_clicked_notification_opens_the_centre_and_the_sound_is_a_setting_off_by_default(window):
+    assert not window.alert_tray.sound and not window.sound_action.isChecked()
+    window.alert_tray.clicked.emit()
+    assert window.current_key() == "alerts"
+    window.sound_action.setChecked(True)
+    assert window.alert_tray.sound
