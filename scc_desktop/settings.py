@@ -73,6 +73,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ca_bundle", None, _optional_text, "CA certificates to trust for the hub (PEM file)"),
     Setting("replica", None, _optional_text, "replica file (none: the per-user default)"),
     Setting("window_size", None, _optional_size, "main window size in pixels"),
+    Setting("alert_sound", False, lambda v: None if isinstance(v, bool) else "must be true or false",
+            "a sound with each desktop notification of new alerts"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -5,6 +5,7 @@ Qt loads, and the window builds its tabs and menus from the same tuples."""
 from __future__ import annotations
 
 ACTIONS_TITLE = "Actions and al&erts"
+ALERTS_TITLE = "Ale&rt centre"
 
 # (key for --view and settings, tab title with its Alt key, "module:class" imported when first shown).
 # Views other than the overview are imported and built when first shown (or asked for), so a start
@@ -18,6 +19,7 @@ VIEWS = (("overview", "&Overview", "ui.overview:OverviewView"),
          ("transfers", "&Transfers", "ui.records.transfers_view:TransfersView"),
          ("decisions", "&Decision log", "ui.records.decisions_view:DecisionsView"),
          ("actions", ACTIONS_TITLE, "ui.actions_view:ActionsView"),
+         ("alerts", ALERTS_TITLE, "ui.alerts_view:AlertsView"),
          ("quality", "Data &quality", "ui.quality_view:QualityView"))
 VIEW_KEYS = tuple(key for key, _title, _path in VIEWS)
 

@@ -29,6 +29,8 @@ from sync.connectivity import Connectivity, State
 from ui import format as fmt
 from ui import tasks
 from ui import theme
+from ui.alert_banner import KINDS as ALERT_KINDS, AlertBanner
+from ui.alert_tray import AlertTray
 from ui.choices import ACTIONS_TITLE, TEXT_SCALES, VIEWS
 from ui.overview import OverviewView
 from ui.theme import BANNER_STYLE
@@ -97,6 +99,13 @@ class MainWindow(QMainWindow):
         self.banner.setAccessibleName("Connection warning")
         self.banner.hide()
         layout.addWidget(self.banner)
+        # Open alerts on every view, one click to the centre; new ones also reach the tray.
+        self.alert_banner = AlertBanner(store, clock)
+        self.alert_banner.open_centre.connect(self.open_alert_centre)
+        self.alert_tray = AlertTray(self, sound=bool(settings is not None and settings.alert_sound))
+        self.alert_tray.clicked.connect(self.open_alert_centre)
+        self.alert_banner.read.connect(self.alert_tray.seen)
+        layout.addWidget(self.alert_banner)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Views")
         # One page per tab; a view is put into its page when built.
@@ -170,7 +179,8 @@ class MainWindow(QMainWindow):
         self.view_actions: dict[str, QAction] = {}
         for n, (key, title, _cls) in enumerate(VIEWS, start=1):
             action = QAction(title, self)
-            action.setShortcut(QKeySequence(f"Ctrl+{n}"))
+            if n <= 10:   # Ctrl+1 to Ctrl+9, the tenth view Ctrl+0; later ones by menu or Alt+letter
+                action.setShortcut(QKeySequence(f"Ctrl+{n % 10}"))
             action.triggered.connect(lambda _c=False, k=key: self.show_view(k))
             menu.addAction(action)
             self.view_actions[key] = action
@@ -199,6 +209,10 @@ class MainWindow(QMainWindow):
         smaller.triggered.connect(lambda: self.set_text_scale(self._step_scale(-1)))
         menu.addAction(bigger)
         menu.addAction(smaller)
+        self.sound_action = QAction("Sound with alert &notifications", self, checkable=True)
+        self.sound_action.setChecked(self.alert_tray.sound)
+        self.sound_action.toggled.connect(self._set_alert_sound)
+        menu.addAction(self.sound_action)
 
     def _step_scale(self, direction: int) -> float:
         i = min(range(len(TEXT_SCALES)), key=lambda k: abs(TEXT_SCALES[k] - self.text_scale))
@@ -257,6 +271,18 @@ class MainWindow(QMainWindow):
         elif key in self._dirty:
             self.refresh_current()
 
+    def open_alert_centre(self) -> None:
+        """From the banner or a tray notification: the alert centre, in front."""
+        self.show_view("alerts")
+        if self.isMinimized():
+            self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def _set_alert_sound(self, on: bool) -> None:
+        self.alert_tray.sound = on
+        self._save_settings(alert_sound=on)
+
     def open_settings(self) -> None:
         from ui.settings_dialog import open_settings   # loaded when first asked for
         open_settings(self)
@@ -271,6 +297,7 @@ class MainWindow(QMainWindow):
         self.setPalette(theme.palette(t))
         self.setStyleSheet(theme.stylesheet(t))
         self.theme_actions[key].setChecked(True)
+        self.alert_banner.restyle()
         self._save_settings(theme=key, text_scale=self.text_scale)
         if "ui.charts" in sys.modules:   # no chart exists before the chart module is loaded
             from ui.charts import TimeChart
@@ -443,6 +470,8 @@ class MainWindow(QMainWindow):
         """Redraw the visible view if it shows a kind that changed; mark the others out of date."""
         if kinds and housekeep:
             self.housekeeping_later()
+        if kinds & ALERT_KINDS:
+            self.alert_banner.refresh()
         current = self.current_key()
         for key, view in self.views.built.items():   # the others draw fresh when first shown
             if view.KINDS & kinds:
@@ -473,6 +502,7 @@ class MainWindow(QMainWindow):
         if isinstance(result, BaseException):   # its traceback is in the log (ui.tasks)
             self.statusBar().showMessage(f"Could not check actions and alerts: {tasks.sentence(result)}", 10_000)
         else:
+            self.alert_banner.refresh()   # after every pass: its chases, and the ages on the minute
             index = self.tab_index("actions")
             self.tabs.setTabText(index, f"{ACTIONS_TITLE} ({result})" if result else ACTIONS_TITLE)
             self.tabs.setTabToolTip(index, f"{result} alert(s) waiting for acknowledgement"

@@ -24,6 +24,7 @@ EMPTY_WORDS = {
     "decisions": "No decisions in the log yet",
     "actions": "No open actions",
     "quality": "No open data-quality findings",
+    "alerts": "No alerts yet",
 }
 
 
