@@ -162,12 +162,15 @@ def cell(text: str, *, colours: tuple[str, str] | None = None, tooltip: str | No
 
 def fill_table(table: QTableWidget, rows: Sequence[Sequence[QTableWidgetItem]]) -> None:
     """Replace every row; keeps the selected row index when it still exists."""
-    selected = table.currentRow()
+    selected, scrolled = table.currentRow(), table.verticalScrollBar().value()
     # A table made during this refresh has no style sheet font yet; rows sized
     # before polishing would be too short for large text (wall screens).
     table.ensurePolished()
     table.setUpdatesEnabled(False)
     try:
+        # Emptied first: replacing items one by one in a shown table re-measures a column that sizes
+        # to its (wrapped) contents for every cell (200 rows: 1.9 s against 0.03 s for new rows).
+        table.setRowCount(0)
         table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             for c, item in enumerate(row):
@@ -175,6 +178,7 @@ def fill_table(table: QTableWidget, rows: Sequence[Sequence[QTableWidgetItem]]) 
         table.resizeRowsToContents()
         if 0 <= selected < len(rows):
             table.selectRow(selected)
+        table.verticalScrollBar().setValue(scrolled)   # where the reader was, not back at the top
     finally:
         table.setUpdatesEnabled(True)
 
