@@ -17,5 +17,11 @@ view-shaped plain data (frozen dataclasses), never ORM objects.
 - ``contacts``: the directory's page; a contact added, edited or deleted; an import; an export;
 - ``rota``: the on-call rota's page; a shift added (overlaps confirmed), cancelled with its reason; an import;
 - ``decision_log``: the decision log's page through a filter, and its hash chains verified;
+- ``overview``, ``provider``, ``ambulance``, ``offload``, ``critical_care``: each picture view's page in one read;
+- ``alerts``: open alerts, acknowledging one (with a snooze), the room's alert rules listed, added, edited,
+  disabled and imported, the desktop's own watch (hub unreachable, feed stale);
+- ``alert_centre``: the banner's count and worst, the alert centre's page through its filters;
+- ``sync_status``: the status bar's sync summary;
+- ``hub_access``: the hub's token kept inside the replica;
 - ``errors``: any failure as one sentence for the user.
 """
