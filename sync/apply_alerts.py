@@ -35,8 +35,9 @@ def apply_alert(conn: Connection, seq: int, d) -> str | None:
     described = {"subject": f"{d.scope}:{d.subject}", "metric_code": d.metric, "severity": d.severity}
     if d.change == "raised":
         conn.execute(insert(AlertEvent).values(
-            uuid=uid, rule_code=d.rule_id, org_code=d.org_code, raised_at=at, detail=d.detail, **described,
-        ).on_conflict_do_update(index_elements=[AlertEvent.uuid], set_=described))
+            uuid=uid, rule_code=d.rule_id, org_code=d.org_code, raised_at=at, detail=d.detail, value=d.value,
+            **described,
+        ).on_conflict_do_update(index_elements=[AlertEvent.uuid], set_={**described, "value": d.value}))
         _fold(conn, d.rule_id, described["subject"], uid, d.at)
     else:
         row = conn.execute(select(AlertEvent.uuid).where(AlertEvent.uuid == uid)).first()

@@ -64,6 +64,7 @@ def test_applied_once_with_the_hub_id_and_its_rule(store):
         rows = {e.uuid: e for e in s.scalars(select(AlertEvent))}
         assert set(rows) == {c.id for c in changes}
         assert all(e.cleared_at is not None and e.subject == "provider:RAMB1" for e in rows.values())
+        assert {e.value for e in rows.values()} == {4.0}   # the value that raised it, kept for the centre
         rule = s.get(AlertRule, "reap_4")
         assert (rule.comparison, rule.threshold, rule.severity) == (">=", 4, "critical")
 

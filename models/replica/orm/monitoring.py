@@ -59,6 +59,8 @@ class AlertEvent(Base):
     escalated_address: Mapped[str | None] = mapped_column(String(320))
     escalation_rota: Mapped[str | None] = mapped_column(String(200))
     escalation_error: Mapped[str | None] = mapped_column(Text)
+    # 0012: the value that raised it (the hub's FeedAlert.value; None for stale data and local alerts).
+    value: Mapped[float | None] = mapped_column(Float)
 
 
 class DataQualityFinding(Base):
