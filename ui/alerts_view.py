@@ -40,7 +40,7 @@ from ui import tasks
 from ui.alert_banner import SEVERITY_COLOURS
 from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, plain_label
 
-HEADERS = ("Severity", "Alert", "Provider", "Threshold", "Raised", "Open for", "Acknowledged, escalated")
+HEADERS = ("Severity", "Alert", "Provider", "Value, rule", "Raised", "Open for", "Acknowledged, escalated")
 STATE_TITLES = {"open": "Open", "acknowledged": "Acknowledged", "cleared": "Cleared"}
 EMPTY_TEXT = ("No alerts yet. Alerts the hub raises (OPEL, REAP, handover waits, response times, late data) "
               "and this desktop's own appear here, with who acknowledged them.")
@@ -252,7 +252,7 @@ class AlertsView(QWidget):
 
     def _row(self, a: alert_centre.CentreAlert, now: datetime) -> list:
         text = a.detail + (f"\n{a.summary}" if a.summary else "")
-        value = f"{a.value} ({a.threshold})" if a.value and a.threshold else (a.value or a.threshold or "—")
+        value = f"{a.value}\nrule {a.threshold}" if a.value and a.threshold else (a.value or a.threshold or "—")
         if a.cleared_at is not None:
             age = (f"{fmt.local_time(a.cleared_at, with_date=True)} "
                    f"(open {fmt.span((a.cleared_at - a.raised_at).total_seconds())})")
