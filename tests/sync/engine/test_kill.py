@@ -63,7 +63,7 @@ def _run_kills(hub, tmp_path, kills, seed):
     path = tmp_path / "desk" / "scc.db"
     store = Store.create(path, PASSPHRASE, kdf=FAST_KDF)
     _load_hub(hub, 4000, rng)
-    killed_mid_run = 0
+    killed_mid_run, run_length = 0, 2.0
     try:
         for run in range(kills):
             for _ in range(rng.randint(0, 3)):  # the room keeps writing between crashes
@@ -73,10 +73,19 @@ def _run_kills(hub, tmp_path, kills, seed):
             if run % 5 == 0:
                 _load_hub(hub, 300, rng)
             proc = _sync_process(hub, path)
-            time.sleep(rng.uniform(0.2, 2.0))
+            started = time.monotonic()
+            # Somewhere within what a whole run takes here (a faster machine finishes sooner: the
+            # window follows the last run that ended by itself, so most runs are still cut off).
+            deadline = started + rng.uniform(0.2, 1.0) * run_length
+            while proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
             if proc.poll() is None:
                 proc.kill()
                 killed_mid_run += 1
+            elif proc.returncode == 0:
+                run_length = time.monotonic() - started
+            else:   # a run that ended by itself must have synced, not failed
+                raise AssertionError(f"sync run {run} exited {proc.returncode}: {proc.stderr.read().decode()[-2000:]}")
             proc.wait(RUN_LIMIT_S)
         # Recovery: a clean run to completion.
         final = _sync_process(hub, path)
@@ -108,6 +117,7 @@ def test_sync_survives_sigkill_at_random_points(sqlite_hub, tmp_path):
     try:
         n_obs, n_records, _ = _check_exact(sqlite_hub, store)
         assert n_obs == 4000 + 4 * 300 and n_records > 0
+        print(f"killed mid-run: {killed} of 20")
         assert killed >= 10  # most runs really were cut off mid-sync
     finally:
         store.close()
