@@ -247,16 +247,17 @@ def describe(change: str, rule: Rule, scope: str, subject: str, value: float | N
         if change == "raised":
             return f"{rule.name}: no {rule.metric} from {who} since {last} UK time ({rule.raise_at:g} min)."
         return f"{rule.name}: {rule.metric} from {who} arrived again (newest {last} UK time)."
-    shown, limit = _show(rule.metric, value), _show(rule.metric, rule.raise_at)
+    shown, limit = show_value(rule.metric, value), show_value(rule.metric, rule.raise_at)
     if change == "cleared":
-        return f"{rule.name}: {who} back to {shown} (cleared past {_show(rule.metric, rule.clear_at)})."
+        return f"{rule.name}: {who} back to {shown} (cleared past {show_value(rule.metric, rule.clear_at)})."
     side = "at or below" if rule.direction == "below" else "at or above"
-    was = f", was {_show(rule.metric, previous)}" if previous is not None and rule.kind == "level" else ""
+    was = f", was {show_value(rule.metric, previous)}" if previous is not None and rule.kind == "level" else ""
     held = f" since {uk_clock(since)} UK time" if rule.min_minutes else ""
     return f"{rule.name}: {who} at {shown}{was}, {side} {limit}{held}."
 
 
-def _show(metric: str, value: float | None) -> str:
+def show_value(metric: str, value: float | None) -> str:
+    """A value in its metric's unit, as an alert's sentence and the alert centre show it."""
     if value is None:
         return "?"
     if metric.endswith("_seconds"):

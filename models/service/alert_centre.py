@@ -19,7 +19,7 @@ from sqlalchemy import case, func, select
 
 from models.replica.orm import AlertEvent, AlertRule, Organisation
 from models.replica.orm.types import from_utc_text
-from models.rules.alert_engine import rule_level_name
+from models.rules.alert_engine import show_value
 
 STATES = ("open", "acknowledged", "cleared")
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
@@ -97,18 +97,7 @@ def _escalation_columns() -> list:
 
 
 def _show(metric: str | None, number: float | None) -> str | None:
-    if number is None:
-        return None
-    metric = metric or ""
-    if metric.endswith("_seconds"):
-        return f"{number / 60:.1f} min"
-    if metric.endswith("_minutes"):
-        return f"{number:.0f} min"
-    if metric.endswith("_pct"):
-        return f"{number:g}%"
-    if metric.endswith("_level"):
-        return f"{rule_level_name(metric)} {number:g}"
-    return f"{number:g}"
+    return None if number is None else show_value(metric or "", number)
 
 
 def _threshold(metric: str | None, comparison: str | None, threshold: float | None) -> str | None:
