@@ -73,7 +73,8 @@ def settings_for(catalogue: Catalogue | None = None) -> Settings:
         span = m.valid_max - m.valid_min
         floors[m.code] = 0.01 * span if math.isfinite(span) else 1.0
     return Settings(cadences={m.code: m.cadence_minutes for m in cat.metrics.values() if m.cadence_minutes},
-                    floors=floors, known_metrics=frozenset(cat.metrics))
+                    floors=floors, bounds={m.code: (m.valid_min, m.valid_max) for m in cat.metrics.values()},
+                    known_metrics=frozenset(cat.metrics))
 
 
 @lru_cache(maxsize=16384)

@@ -84,6 +84,27 @@ def test_a_jump_against_the_robust_history_and_a_confirmed_level_is_not_one():
         "ga_bed_occupancy_pct from RA01 jumped to 140", "ga_bed_occupancy_pct from RA01 jumped to 300"]
 
 
+def test_a_capped_percentage_leaving_its_bound_is_not_a_jump_but_a_typo_is():
+    # Seen in CI: NHS 111 call-backs in time sat at 100% overnight, then read 88.5 and 84.2 as the
+    # morning got busy; both were reported as jumps (score 12 and 16 against a flat history).
+    metric = "nhs111_clinical_callback_in_time_pct"
+    floors, bounds = {metric: 1.0}, {metric: (0.0, 100.0)}
+    flat = [100.0] * 14
+    # two readings that both left the old level: a change of level, whatever their distance apart
+    assert jumps.jumps(series(flat + [88.5, 84.2], metric=metric), floors) == []
+    # the first reading off the bound, before the next confirms it: a bounded series moves off its
+    # bound this way; its spread there is unknown (the bound hides it)
+    assert jumps.jumps(series(flat + [88.5], metric=metric), floors, bounds=bounds) == []
+    # without the bound known, the flat history still reports it (the floor alone is the scale)
+    assert len(jumps.jumps(series(flat + [88.5], metric=metric), floors)) == 1
+    # a typo far off the bound is still a jump
+    (f,) = jumps.jumps(series(flat + [10.0], metric=metric), floors, bounds=bounds)
+    assert "jumped to 10" in f.detail
+    # a neighbour that went the other way does not confirm a level
+    calm = [90, 91, 89, 90, 92, 90, 91, 89, 90, 91, 90, 90]
+    assert len(jumps.jumps(series(calm + [140, 40, 90]), {"ga_bed_occupancy_pct": 1.5})) == 2
+
+
 def test_duplicates_in_one_receipt_and_a_later_resend_is_a_correction():
     one = at(0.5)
     a = Reading("RA01", "ga_bed_occupancy_pct", at(15), 91, one, "s1")
@@ -138,3 +159,10 @@ def test_check_all_keys_are_stable_and_unique():
     assert {f.key for f in one} == {f.key for f in two}
     assert len({f.key for f in one}) == len(one)
     assert {f.check for f in one} == {"missing", "jump", "clock_skew"}
+
+
+def test_the_checks_the_writer_runs_know_each_metrics_valid_range():
+    from models.records.quality import settings_for
+    settings = settings_for()
+    assert settings.bounds["nhs111_clinical_callback_in_time_pct"] == (0, 100)
+    assert settings.floors["nhs111_clinical_callback_in_time_pct"] == 1.0

@@ -27,6 +27,7 @@ class Facts:
 class Settings:
     cadences: Mapping[str, int] = field(default_factory=dict)   # minutes per metric
     floors: Mapping[str, float] = field(default_factory=dict)   # jump scale floors per metric
+    bounds: Mapping[str, tuple[float, float]] = field(default_factory=dict)   # valid range per metric
     known_metrics: frozenset[str] | None = None
     jump_window: timedelta = timedelta(hours=6)
     max_skew: timedelta = clock_skew.MAX_SKEW
@@ -38,7 +39,8 @@ def check_all(facts: Facts, now: datetime, settings: Settings = Settings()) -> l
     found = (late.late_or_missing(facts.newest, settings.cadences, now, received=facts.received)
              + opel_incomplete.incomplete_opel(facts.assessments)
              + impossible.impossible(facts.handovers, values)
-             + jumps.jumps(values, settings.floors, since=now - settings.jump_window)
+             + jumps.jumps(values, settings.floors, since=now - settings.jump_window,
+                           bounds=settings.bounds)
              + duplicates.duplicates(grouped)
              + level_mismatch.level_mismatch(facts.assessments)
              + clock_skew.clock_skew(facts.newest_receipts, settings.max_skew)
