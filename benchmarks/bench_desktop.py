@@ -61,6 +61,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -84,6 +85,7 @@ SCREEN = (1366, 768)
 COLD_KINDS = ("bare", "app-key", "app-passphrase")
 REFRESH_KINDS = ("empty", "day", "year")
 CHILD_TIMEOUT_S = 600
+CHILD_PAINT_LIMIT_MS = 180_000
 T0_ENV = "SCC_BENCH_T0"
 KEY_ENV = "SCC_BENCH_KEY"
 # Targets from the issue.
@@ -184,6 +186,7 @@ def child_cold(kind: str, folder: Path | None) -> dict:
         if kind == "app-passphrase":
             from scc_desktop import cli
         from ui import main_window
+        from PySide6.QtCore import QTimer
         from ui.overview import OverviewView, ProviderTile
 
         mark("imports")
@@ -223,6 +226,12 @@ def child_cold(kind: str, folder: Path | None) -> dict:
             app.quit()
 
         _paint_watch(ProviderTile, painted)
+
+        def watchdog() -> None:   # a window on another view never paints a tile: say so, do not hang
+            windows = [w for w in app.topLevelWidgets() if isinstance(w, main_window.MainWindow)]
+            out["stuck_on"] = windows[0].current_key() if windows else None
+            app.quit()
+        QTimer.singleShot(CHILD_PAINT_LIMIT_MS, watchdog)
         path = folder / "replica.db"
         if kind == "app-passphrase":
             code = cli.main(["app", "--path", str(path)])
@@ -233,7 +242,7 @@ def child_cold(kind: str, folder: Path | None) -> dict:
                 gui.run(store)
         out.update(overview_refreshes=state["refreshes"], overview_refresh_s=state["refresh_s"])
     if "painted" not in marks:
-        raise RuntimeError("the window closed before it painted")
+        raise RuntimeError(f"the window closed before it painted (view shown: {out.get('stuck_on')})")
     out["seconds"] = marks["painted"]
     out["marks"] = marks
     out["load_after"] = _load()
@@ -359,9 +368,16 @@ def child_refresh(kind: str, folder: Path | None, batches: int, meta: dict | Non
 # -- the parent ------------------------------------------------------------------------
 def _child(args: list[str], env_extra: dict, qpa: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCC_")}  # no hub, no stray passphrase
+    # The user's own settings are not the benchmark's: a last view of "ambulance" left there kept the
+    # overview from ever painting (the cold start waited out its 600 s limit).
+    home = Path(tempfile.mkdtemp(prefix="bench-desktop-home-"))
+    env.update(XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local/share"))
     env.update(env_extra, QT_QPA_PLATFORM=qpa)
     env[T0_ENV] = repr(time.time())
-    return report.run_child(__file__, args, what=str(args[:2]), env=env, timeout=CHILD_TIMEOUT_S)
+    try:
+        return report.run_child(__file__, args, what=str(args[:2]), env=env, timeout=CHILD_TIMEOUT_S)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @dataclass

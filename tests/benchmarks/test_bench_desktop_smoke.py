@@ -115,3 +115,15 @@ def test_full_year_desktop_benchmark_via_the_script(tmp_path):
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert "Desktop: a year of data for 40 providers" in out.read_text()
+
+
+def test_the_benchmarks_children_do_not_read_the_users_settings(monkeypatch, tmp_path):
+    # A user's last view ("ambulance") kept the cold start's overview from painting: it waited
+    # out its 600 s limit.  The children get a home of their own.
+    from benchmarks import bench_desktop, report
+    seen = {}
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-config"))
+    monkeypatch.setattr(report, "run_child", lambda *a, env, **k: seen.update(env) or {})
+    bench_desktop._child(["cold", "bare"], {}, "offscreen")
+    assert seen["XDG_CONFIG_HOME"] != str(tmp_path / "user-config")
+    assert not Path(seen["XDG_CONFIG_HOME"]).exists()   # removed after the child
