@@ -27,8 +27,10 @@ goes one by one like that.  Both ways store the same rows.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import threading
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,6 +70,10 @@ MAX_DEPTH = 32        # nesting in an item's data: far beyond any record the des
 MAX_REASON = 500      # characters of one quarantine reason
 
 
+class ApplyStopped(Exception):
+    """The apply was asked to stop (the window is closing): the batch rolled back with its cursor."""
+
+
 @dataclass
 class ApplyReport:
     applied: int = 0
@@ -82,11 +88,14 @@ def current_position(conn: Connection, feed: str) -> int:
 
 
 def apply_batch(store, batch: FeedBatch, validator: ObservationValidator, *,
-                feed: str = "main", bulk: bool = True) -> ApplyReport:
+                feed: str = "main", bulk: bool = True, stop: threading.Event | None = None) -> ApplyReport:
     """Apply ``batch`` and move the cursor, in one transaction.
 
     ``bulk=False`` applies every item alone in its own savepoint: the path the
-    bulk one falls back to, kept selectable so both can be compared.
+    bulk one falls back to, kept selectable so both can be compared.  ``stop``,
+    once set, ends the apply before the next item with :class:`ApplyStopped`:
+    the transaction and its cursor roll back, so the batch is applied again
+    next time (a catch-up batch on a busy machine takes seconds; a close must not).
     """
     report = ApplyReport()
     with store.engine.connect() as conn:
@@ -96,7 +105,7 @@ def apply_batch(store, batch: FeedBatch, validator: ObservationValidator, *,
             report.position = start
             fresh = [item for item in batch.items if item.seq > start]
             report.skipped = len(batch.items) - len(fresh)
-            _apply_items(conn, fresh, validator, report, bulk)
+            _apply_items(conn, fresh, validator, report, bulk, stop)
             position = max([start, batch.next_after] + [i.seq for i in fresh])
             if batch.observations is not None and batch.observations.seq:
                 position = max(position, _apply_columns(conn, batch.observations, start, validator, report))
@@ -116,10 +125,12 @@ def _unservable(data) -> bool:
 
 
 def _apply_items(conn: Connection, items: list[FeedItem], validator, report: ApplyReport,
-                 bulk: bool = True) -> None:
+                 bulk: bool = True, stop: threading.Event | None = None) -> None:
     observations = []
     run: list[tuple[FeedItem, object]] = []  # checked assessments not written yet
     for item in items:
+        if stop is not None and stop.is_set():
+            raise ApplyStopped(f"stopped before feed item {item.seq}")
         model = FEED_DATA.get(item.kind)
         if model is None:
             _flush(conn, run, report)
@@ -399,19 +410,25 @@ def _simple(model, **rename):
         values = d.model_dump()
         for ours, theirs in rename.items():
             values[ours] = values.pop(theirs)
-        conn.execute(insert(model).values(**values, received_at=utcnow(), feed_seq=seq)
-                     .on_conflict_do_nothing(index_elements=[model.feed_seq]))
+        conn.execute(_insert_once(model), {**values, "received_at": utcnow(), "feed_seq": seq})
     return handler
+
+
+@functools.cache
+def _insert_once(model):
+    """An insert a repeated batch (same feed position) does nothing to; built once per table."""
+    return insert(model).on_conflict_do_nothing(index_elements=[model.feed_seq])
 
 
 _STATE_RANK = {"en_route": 0, "arrived": 1, "handed_over": 2, "cleared": 3, "cancelled": 4}
 _TIMES = ("eta_at", "arrived_at", "handed_over_at", "cleared_at")
 
 
-def _handover(conn: Connection, seq: int, d) -> None:
-    values = d.model_dump()
-    values["feed_seq"] = seq
-    stmt = insert(HandoverEvent).values(**values)
+@functools.cache
+def _handover_upsert():
+    """Built once: building this statement per item cost more than running it (a catch-up of a few
+    thousand handovers spent most of its time in SQLAlchemy's constructors)."""
+    stmt = insert(HandoverEvent)
     new, old = stmt.excluded, HandoverEvent.__table__.c
 
     def rank(state):
@@ -426,9 +443,12 @@ def _handover(conn: Connection, seq: int, d) -> None:
                   vehicle_ref=func.coalesce(new.vehicle_ref, old.vehicle_ref),
                   updated_at=case((forward, new.updated_at), else_=old.updated_at),
                   feed_seq=new.feed_seq)
-    conn.execute(stmt.on_conflict_do_update(
-        index_elements=[HandoverEvent.event_uuid], set_=update,
-        where=HandoverEvent.feed_seq < new.feed_seq))
+    return stmt.on_conflict_do_update(index_elements=[HandoverEvent.event_uuid], set_=update,
+                                      where=HandoverEvent.feed_seq < new.feed_seq)
+
+
+def _handover(conn: Connection, seq: int, d) -> None:
+    conn.execute(_handover_upsert(), {**d.model_dump(), "feed_seq": seq})
 
 
 HANDLERS = {
