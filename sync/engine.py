@@ -30,7 +30,7 @@ from models.replica.ingest import ObservationValidator
 from models.replica.orm import FeedCursor
 from models.replica.orm.types import utcnow
 from sync import outbox
-from sync.apply import ApplyReport, apply_batch
+from sync.apply import ApplyReport, ApplyStopped, apply_batch
 from sync.client import Backoff, HubClient, HubRefused, HubUnreachable
 from sync.connectivity import Connectivity, ConnectivityTracker
 from sync.protocol import MAX_COLUMNAR_BATCH, MAX_FEED_BATCH, FeedBatch
@@ -83,6 +83,7 @@ class SyncEngine:
         self.tracker = ConnectivityTracker(stale_after, cur.last_sync_at if cur else None,
                                            cur.last_provider_data_at if cur else None)
         self._problem_since: datetime | None = None   # first cycle the replica stopped, until one succeeds
+        self.stop = threading.Event()   # set by run's caller to end a catch-up between items (see apply_batch)
 
     @property
     def connectivity(self) -> Connectivity:
@@ -108,6 +109,8 @@ class SyncEngine:
         prefetch: ThreadPoolExecutor | None = None
         try:
             for n in range(self.max_batches):
+                if self.stop.is_set():
+                    break
                 provider_at = batch.last_provider_data_at or provider_at
                 if _empty(batch) and batch.next_after <= self.position():
                     break
@@ -115,7 +118,7 @@ class SyncEngine:
                 if more:
                     prefetch = prefetch or ThreadPoolExecutor(1, thread_name_prefix="scc-sync-prefetch")
                     following = prefetch.submit(fetch, batch.next_after, 0)
-                reports.append(apply_batch(self.store, batch, self.validator, feed=self.feed))
+                reports.append(apply_batch(self.store, batch, self.validator, feed=self.feed, stop=self.stop))
                 if not more:
                     break
                 batch = following.result()
@@ -131,6 +134,8 @@ class SyncEngine:
         try:
             pushed = outbox.push_pending(self.store, self.client)
             reports, provider_at = self.pull(wait)
+        except ApplyStopped:   # closing: the batch rolled back with its cursor and is applied next start
+            return CycleResult(self.tracker.current, error=None)
         except (HubUnreachable, HubRefused) as exc:
             state = self.tracker.failed(self.clock(), str(exc), outbox.pending_count(self.store))
             log.info("sync cycle failed: %s", exc)
@@ -162,6 +167,7 @@ class SyncEngine:
             backoff: Backoff | None = None) -> None:
         """Sync until ``stop`` is set: long-poll when online, back off when not."""
         backoff = backoff or Backoff(base=poll_interval / 2, cap=60.0)
+        self.stop = stop
         failures = 0
         while not stop.is_set():
             try:

@@ -391,7 +391,8 @@ class MainWindow(QMainWindow):
         """Run ``engine``'s loop (``sync.engine.SyncEngine.run``) off the UI thread: each cycle's
         result and each change of connectivity come back here.  Stopping closes the hub client,
         which cuts the request in flight (a long-poll would otherwise hold the close for up to its
-        20 s) and the engine's prefetch with it; a batch being applied finishes with its cursor."""
+        20 s) and the engine's prefetch with it; a batch being applied ends before its next item and rolls
+        back with its cursor (applied again at the next start)."""
         def run(stop) -> None:
             engine.run(stop, poll_interval=poll_interval, long_poll=long_poll, on_cycle=cycled)
         loop = tasks.Loop(self, "sync", run, interrupt=engine.client.close)
