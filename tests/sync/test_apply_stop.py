@@ -45,7 +45,7 @@ def test_a_stop_asked_for_before_the_apply_applies_nothing(store):
 
 
 def test_a_stop_mid_batch_ends_the_apply_at_once_and_rolls_it_back_with_its_cursor(store):
-    big = handovers(3_000)
+    big = handovers(1_500)
     stop = threading.Event()
     asked = []
 
@@ -65,7 +65,7 @@ def test_a_stop_mid_batch_ends_the_apply_at_once_and_rolls_it_back_with_its_curs
     assert counts(store) == (0, 0, None)
     # The next start applies the whole batch.
     report = apply_batch(store, big, VALIDATOR, stop=threading.Event())
-    assert report.applied == 3_000 and counts(store)[:2] == (3_000, 0)
+    assert report.applied == 1_500 and counts(store)[:2] == (1_500, 0)
 
 
 def test_the_engine_stopped_mid_catch_up_ends_its_cycle_quietly_with_the_cursor_where_it_was(tmp_path, store):
