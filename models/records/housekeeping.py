@@ -18,12 +18,17 @@ from models.replica.orm import AlertEvent
 log = logging.getLogger(__name__)
 
 
-def chores(session, now: datetime) -> frozenset[str]:
-    """One pass at ``now`` in the caller's transaction; the record kinds it changed."""
+READ_HERE = "read here"   # chores' default: the data-quality checks read inside the caller's transaction
+
+
+def chores(session, now: datetime, assessed: quality.Assessed | None | str = READ_HERE) -> frozenset[str]:
+    """One pass at ``now`` in the caller's transaction; the record kinds it changed.  ``assessed``:
+    the data-quality checks' findings, read beforehand without the write lock (:func:`assess_quality`),
+    None when that reading failed (the quality pass is skipped), or ``READ_HERE``."""
     chased = actions_due.chase_overdue(session, now)
     raised = opel_checklist.raise_checklists(session, now)
     changed = set()
-    if _quality(session, now):   # after each sync batch and on the window's timer
+    if assessed is not None and _quality(session, now, assessed):   # after each sync batch and on the window's timer
         changed.add("data_quality")
     if chased.raised or chased.cleared:
         changed.add("alert")
@@ -32,12 +37,26 @@ def chores(session, now: datetime) -> frozenset[str]:
     return frozenset(changed)
 
 
-def _quality(session, now: datetime) -> bool:
+def assess_quality(session, now: datetime) -> quality.Assessed | None:
+    """The data-quality checks' reading, in a read session; None, logged, if they failed on data they
+    did not foresee (the other chores carry on).  A fault of the replica itself goes up."""
+    try:
+        return quality.assess(session, now)
+    except Exception as exc:  # noqa: BLE001 - told apart: the replica's faults go up
+        if replica_fault(exc):
+            raise
+        log.warning("data-quality checks failed; the other chores carried on", exc_info=True)
+        return None
+
+
+def _quality(session, now: datetime, assessed: quality.Assessed | str) -> bool:
     """The data-quality pass in a savepoint: a fault in it (bad data it did not foresee) is logged
     and undone, and overdue actions are still chased; a fault of the replica itself stops the pass."""
     try:
         with session.begin_nested():
-            return quality.refresh(session, now).changed
+            if assessed == READ_HERE:
+                assessed = quality.assess(session, now)
+            return quality.store_assessed(session, assessed).changed
     except Exception as exc:  # noqa: BLE001 - told apart: the replica's faults go up
         if replica_fault(exc):
             raise

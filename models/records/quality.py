@@ -212,11 +212,30 @@ def _receipts(session, now: datetime) -> dict[str, list[Receipt]]:
     return {"receipts": window, "newest_receipts": newest}
 
 
-def refresh(session, now: datetime, catalogue: Catalogue | None = None) -> Refreshed:
-    """One pass at ``now`` in the caller's (write) transaction."""
+@dataclass(frozen=True)
+class Assessed:
+    """What one pass found, read without the write lock; :func:`store_assessed` writes it."""
+    now: datetime
+    findings: list[Finding]
+    windows: dict[str, datetime]
+
+
+def assess(session, now: datetime, catalogue: Catalogue | None = None) -> Assessed:
+    """Read and check at ``now``; writes nothing, so a read session will do (on a year of data the
+    reading takes seconds, which the sync's next batch must not wait for)."""
     settings = settings_for(catalogue)
     found = check_all(read_facts(session, now, sorted(settings.known_metrics)), now, settings)
-    return store_findings(session, found, now, examined_since(now, settings.jump_window))
+    return Assessed(now, found, examined_since(now, settings.jump_window))
+
+
+def store_assessed(session, assessed: Assessed) -> Refreshed:
+    """Write what :func:`assess` found, in the caller's (write) transaction."""
+    return store_findings(session, assessed.findings, assessed.now, assessed.windows)
+
+
+def refresh(session, now: datetime, catalogue: Catalogue | None = None) -> Refreshed:
+    """One pass at ``now`` in the caller's (write) transaction."""
+    return store_assessed(session, assess(session, now, catalogue))
 
 
 def examined_since(now: datetime, jump_window: timedelta) -> dict[str, datetime]:

@@ -16,7 +16,11 @@ class Housekept:
 
 
 def run(store, now: datetime) -> Housekept:
-    """One pass at ``now`` in one write transaction; the count is read in the same transaction."""
-    with store.writing() as s:
-        changed = housekeeping.chores(s, now)
+    """One pass at ``now``: the data-quality checks read first without the write lock (seconds on a year
+    of data), then every chore writes in one write transaction; the count is read in that transaction.
+    A batch synced in between is judged at the next pass (after that batch)."""
+    with store.session() as s:
+        assessed = housekeeping.assess_quality(s, now)
+    with store.writing() as s:   # assessed None: the checks failed on their data (logged), the rest goes on
+        changed = housekeeping.chores(s, now, assessed)
         return Housekept(housekeeping.open_alerts(s), Changes(changed))

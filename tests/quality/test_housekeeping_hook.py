@@ -42,3 +42,27 @@ def test_a_fault_in_the_quality_pass_does_not_stop_the_chores(tmp_path, caplog):
         done = housekeeping.run(store, utcnow())
         assert done.open_alerts == 1 and "alert" in done.changes.records
         assert "data-quality checks failed" in caplog.text
+
+
+def test_the_checks_read_without_the_write_lock(tmp_path, monkeypatch):
+    """On a year of data the checks read for 2-8 s; inside the write lock they held the sync's next batch
+    past its busy timeout ('database is locked' in the desktop benchmark).  Only storing the findings writes."""
+    from models.records import quality as records_quality
+    with Store.create(tmp_path / "scc.db", PASSPHRASE, kdf=FAST_KDF) as store:
+        with store.writing() as s:
+            _notice(s, '[{"index": 0, "type": "observation", "metric": "ga_bed_occupancy_pct",'
+                       ' "errors": [{"field": "items.0.value", "reason": "180 is outside the valid range"}]}]')
+        read_facts = records_quality.read_facts
+        other_writer_got_in = []
+
+        def read_while_another_writes(*args, **kwargs):
+            with store.raw() as raw:          # a second connection: the sync's, say
+                raw.set_busy_timeout(0)       # no waiting: the lock is free or this fails
+                raw.execute("BEGIN IMMEDIATE")
+                raw.execute("ROLLBACK")
+                other_writer_got_in.append(True)
+            return read_facts(*args, **kwargs)
+        monkeypatch.setattr(records_quality, "read_facts", read_while_another_writes)
+        done = housekeeping.run(store, utcnow())
+        assert other_writer_got_in == [True]
+        assert "data_quality" in done.changes.records and len(quality.open_findings(store)) == 1
