@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from PySide6.QtCore import Qt
 
+from models.rules.intervals import band_words, parse_interval
 from models.rules.opel import score_parameter
 from models.rules.opel_table import load_shipped
 from tests.models.conftest import store, store_path  # noqa: F401
@@ -118,12 +119,16 @@ def test_drill_down_shows_band_points_and_next_threshold_from_models_opel(qtbot,
     for key, row in rows.items():
         p = table.parameter(key)
         expected = score_parameter(p, ACUTE_VALUES[key])
-        assert row[2] == expected.band, key
+        assert row[2] == band_words(parse_interval(expected.band), p.unit), key
         points = f"{expected.points:g}" if p.weight == 1 else \
             f"{expected.points:g} × {p.weight:g} = {expected.weighted_points:g}"
         assert row[3] == points, key
         assert row[4] == threshold_text(expected.next_worse, p.unit, expected.next_worse is None, None)
-    assert rows["mean_handover_minutes"][1:5] == ["30 min", "(15, 30]", "1 × 1.5 = 1.5", "> 30 min → 2 pts"]
+    assert rows["mean_handover_minutes"][1:5] == ["30 min", "15–30 min", "1 × 1.5 = 1.5", "> 30 min → 2 pts"]
+    assert rows["ed_over_12h_from_arrival_pct"][2] == "5–10%"   # bands in plain words, not "(5, 10]"
+    band = next(view.table.item(r, 2) for r in range(view.table.rowCount())
+                if view.table.item(r, 0).data(Qt.ItemDataRole.UserRole) == "ed_over_12h_from_arrival_pct")
+    assert "over 5% and up to 10%" in band.toolTip().replace("\xa0", " ")
     assert rows["ed_four_hour_performance_pct"][4] == "already in the worst band"
     assert rows["ga_bed_occupancy_pct"][5] == "10:00 · just now"
     summary = view.summary.text()
