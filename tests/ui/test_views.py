@@ -222,8 +222,20 @@ def test_critical_care_level_capacity_and_age(qtbot, store):
     assert rows[0][:6] == ["Alpha Hospitals NHS Trust (RAA)", "CRITCON 2", "20", "19", "1", "95%"]
     assert rows[0][6] == "Mon 12 Jan 09:30 (30 min ago)"
     assert rows[1][1] == "CRITCON 0" and rows[1][4] == "6"
-    assert "32 staffed" in view.totals.text() and "7 available" in view.totals.text()
+    assert "32 staffed" in view.totals.text() and "7 free in 2 units" in view.totals.text()
     assert view.table.item(0, 1).background().color().name() == theme.critcon_colours(2)[0]
+
+
+def test_critical_care_free_beds_are_not_netted_against_a_unit_over(qtbot, store):
+    f = Feed()
+    for code, staffed, occupied in (("RAA", 20, 19), ("RBB", 12, 6), ("RCC", 10, 11), ("RDD", 10, 6), ("REE", 9, 6)):
+        f.org(code, f"{code} Hospitals NHS Trust").critcon(code, ago(20), 1, staffed, occupied)
+    f.apply(store)
+    view = _view(qtbot, CritconView, store)
+    assert "14 free in 4 units; one unit 1 over" in view.totals.text()
+    assert "13" not in view.totals.text()        # the net figure hid the unit over capacity
+    over = next(r for r in table_text(view.table) if r[0].startswith("RCC"))
+    assert over[4] == "1 over"
 
 
 def test_a_stale_critical_care_report_is_marked(qtbot, store):
