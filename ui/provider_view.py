@@ -222,6 +222,12 @@ class ProviderView(QWidget):
         else:
             decl = f"Declared OPEL {d.declared_level}, the same as calculated."
         total = f"score {d.total:g}" if d.total is not None else "score incomplete"
+        step = self.page.next_level
+        if d.total is not None and d.level == 4:
+            total += " · highest level"
+        elif step is not None:
+            gap = f"{step.points:g} pts" if step.inclusive else f"over {step.points:g} pts"
+            total += f" · {gap} to OPEL {step.level}"
         table = f"OPEL table {esc(d.edition)}" + ("" if d.verified else " — <b>UNVERIFIED TABLE</b>")
         stale = fmt.is_stale(now, d.assessed_at, STALE_AFTER)
         age = (f"<span style='color:{theme.current().stale}'><b>STALE</b></span> · " if stale else "")

@@ -133,6 +133,7 @@ def test_drill_down_shows_band_points_and_next_threshold_from_models_opel(qtbot,
     assert rows["ga_bed_occupancy_pct"][5] == "10:00 · just now"
     summary = view.summary.text()
     assert "Declared OPEL 3, calculated OPEL" in summary
+    assert "score 13 · 7 pts to OPEL 3" in summary     # acute.toml: OPEL 3 from 20; 20 - 13 by hand
     assert "Escalating early for the evening peak" in summary and "UNVERIFIED TABLE" in summary
 
 
