@@ -14,14 +14,14 @@ from models.service import critical_care as door
 from ui import format as fmt
 from ui import tasks, theme
 from ui.charts import Series, TimeChart, colour
-from ui.widgets import EmptyOr, cell, fill_table, fit_rows, make_table, muted
+from ui.widgets import EmptyOr, cell, esc, fill_table, fit_rows, make_table, muted
 
 STALE_AFTER = timedelta(hours=2)
 MARKERS = ("o", "s", "t1", "d", "t", "+")
 DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine,
           Qt.PenStyle.DashDotDotLine)
 CHART_SPAN = timedelta(hours=24)
-HEADERS = ("Provider", "CRITCON", "Staffed beds", "Occupied", "Available", "Occupancy", "Latest report")
+HEADERS = ("Provider", "CRITCON", "Staffed beds", "Occupied", "Free", "Occupancy", "Latest report")
 
 
 class CritconView(QWidget):
@@ -45,8 +45,9 @@ class CritconView(QWidget):
         layout.addWidget(self.table)
         layout.addWidget(muted("CRITCON runs from 0 (normal operation) upwards as critical care "
                                f"escalates; the number is always shown. A report older than "
-                               f"{fmt.span(STALE_AFTER.total_seconds())} is marked STALE. Available = "
-                               "staffed − occupied (below zero: over staffed capacity)."))
+                               f"{fmt.span(STALE_AFTER.total_seconds())} is marked STALE. Free = staffed − occupied; "
+                               "a unit over its staffed beds is shown as over and never taken "
+                               "off the other units' free beds."))
         self.chart = TimeChart("CRITCON level, last 24 hours", y_label="CRITCON", legend=True,
                                legend_outside=True,
                                accessible_name="Chart of CRITCON levels per provider")
@@ -69,9 +70,9 @@ class CritconView(QWidget):
         self.stack.show_empty(not self.lines)
         if not self.lines:
             return
-        staffed, occupied, available = qc.critcon_totals(self.lines)
-        self.totals.setText(f"<b>System:</b> {staffed} staffed critical care beds · {occupied} occupied · "
-                            f"<b>{available} available</b> across {len(self.lines)} providers")
+        staffed, occupied, _net = qc.critcon_totals(self.lines)
+        self.totals.setText(f"<b>System: {esc(page.beds.text())}</b> · {staffed} staffed critical care beds · "
+                            f"{occupied} occupied · {len(self.lines)} units reporting")
         rows = []
         for c in self.lines:
             stale = fmt.is_stale(now, c.reported_at, STALE_AFTER)
@@ -81,8 +82,7 @@ class CritconView(QWidget):
                 cell(f"{c.name} ({c.org_code})", data=c.org_code),
                 cell(f"CRITCON {c.level}", colours=theme.critcon_colours(c.level)),
                 cell(_n(c.staffed_beds), align_right=True), cell(_n(c.occupied_beds), align_right=True),
-                cell(_n(avail) + (" (full)" if avail == 0 else " (over)" if avail is not None and avail < 0
-                                  else ""), align_right=True, bold=True,
+                cell(_free(avail), align_right=True, bold=True,
                      colours=theme.NOT_MET_COLOURS if avail is not None and avail <= 0 else None),
                 cell(occ, align_right=True),
                 cell(("STALE · " if stale else "") + f"{fmt.local_time(c.reported_at, with_date=True)} "
@@ -101,6 +101,13 @@ class CritconView(QWidget):
         self.chart.set_data(series, x_range=(now - CHART_SPAN, now), y_range=(-0.4, 4.4),
                             y_ticks=[(i, str(i)) for i in range(5)],
                             empty_text="No CRITCON reports in the last 24 hours.")
+
+
+def _free(avail: int | None) -> str:
+    """"6", "0 (full)", "1 over": a unit over capacity is not a negative free bed."""
+    if avail is None:
+        return "—"
+    return f"{-avail} over" if avail < 0 else f"{avail} (full)" if avail == 0 else str(avail)
 
 
 def _n(value: int | None) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
+from models.rules.intervals import IntervalError, band_words, band_words_exact, parse_interval
 from models.uk_time import UK
-
 
 
 def local_time(value: datetime | None, with_date: bool = False) -> str:
@@ -114,3 +114,15 @@ def whole_minutes_up(minutes: float) -> str:
     Up, so the figure always agrees with its handover band: bands exclude their lower
     edge, and 45 min 10 s is ">45 min", shown as 46 min rather than a puzzling 45 min."""
     return span(math.ceil(round(minutes * 60, 6) / 60) * 60)
+
+
+def band(text: str | None, unit: str | None) -> tuple[str, str]:
+    """A band the hub scored (interval notation) as ("5–10%", "over 5% and up to 10%"): the
+    short words for a cell, the exact ones for its tooltip. Text that is not a band stays as it is."""
+    if not text:
+        return "—", ""
+    try:
+        iv = parse_interval(text)
+    except IntervalError:
+        return text, ""
+    return band_words(iv, unit), band_words_exact(iv, unit)

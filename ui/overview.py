@@ -29,10 +29,12 @@ from functools import lru_cache
 
 from models.queries import opel_latest
 from models.rules.catalogue import load_catalogue
+from models.rules.opel_rollup import NextLevel
 from models.service import overview as door
 from ui import format as fmt
+from ui import stale as stale_look
 from ui import tasks, theme
-from ui.theme import OPEL_WORDS, badge_css, opel_colours, opel_label
+from ui.theme import OPEL_WORDS, opel_colours, opel_label
 from ui.widgets import esc, literal, plain_label
 
 STALE_AFTER = timedelta(minutes=60)
@@ -57,6 +59,44 @@ def _metrics() -> dict[str, tuple[str, str]]:
     return {code: (m.name, m.unit) for code, m in load_catalogue().metrics.items()}
 
 
+def driver_tip(d: opel_latest.Driver) -> str:
+    """The parameter's key and its band in words (which side each edge falls on)."""
+    _name, unit = _metrics().get(d.key, (d.key, ""))
+    exact = fmt.band(d.band, unit)[1] if d.band else ""
+    return f"{d.key}: band {exact or d.band}" if d.band else d.key
+
+
+def points(x: float) -> str:
+    return f"{round(x, 1):g}"
+
+
+def step_text(status: opel_latest.OpelStatus, step: NextLevel | None) -> str:
+    """"score 11 · 9 pts to OPEL 3": how far the calculated score is from the next level up."""
+    if status.total is None or status.level is None:
+        return "score incomplete"
+    score = f"score {points(status.total)}"
+    if status.level >= 4:
+        return f"{score} · highest level"
+    if step is None:
+        return score
+    gap = f"{points(step.points)} pts" if step.inclusive else f"over {points(step.points)} pts"
+    return f"{score} · {gap} to OPEL {step.level}"
+
+
+def rollup_detail(status: opel_latest.OpelStatus | None, why: door.RollupWhy | None,
+                  names: dict[str, str]) -> str:
+    """"ICS score 40.9 · set by Acute, Community": the roll-up's score and what sets its level."""
+    if status is None:
+        return ""
+    head = "ICS score" if status.scope == "system" else "score"
+    parts = [f"{head} {status.total:.3g}" if status.total is not None else f"{head} incomplete"]
+    if why is not None and why.drivers:
+        shown = [names.get(d, d) for d in why.drivers[:2]]
+        more = f" +{len(why.drivers) - 2} more" if len(why.drivers) > 2 else ""
+        parts.append(("set by " if why.exact else "highest: ") + ", ".join(shown) + more)
+    return " · ".join(parts)
+
+
 def driver_text(d: opel_latest.Driver) -> str:
     """"Name: value unit (points it adds)": the points are weighted, as they add up to the score."""
     name, unit = _metrics().get(d.key, (d.key, ""))
@@ -77,22 +117,33 @@ class LevelBadge(QLabel):
         self.setWordWrap(True)   # OPEL 4's words wrap in a narrow tile rather than widen the window
         self.set_status(None)
 
-    def set_status(self, status: opel_latest.OpelStatus | None) -> None:
+    def set_status(self, status: opel_latest.OpelStatus | None, now: datetime | None = None,
+                   detail: str = "") -> None:
+        """The level, ``detail`` (score, what sets it) and the data's age; washed out and hatched,
+        with "no data since", once the data is older than ``STALE_AFTER`` at ``now``."""
         level = status.shown_level if status else None
         at_least = status.at_least_level if status else None
         bg, fg = opel_colours(level)
         word = OPEL_WORDS.get(level or 0, "")
+        age, stale = (stale_look.age_text(now, status.assessed_at, STALE_AFTER)
+                      if status is not None and now is not None else ("", False))
         text = (f"<b>{self.title}</b><br><span style='font-size:x-large'>"
                 f"{opel_label(level, at_least)}</span><br>{word}")
-        css = badge_css((bg, fg), radius=6, padding="6px", bold=False)
+        if detail:
+            text += f"<br>{esc(detail)}"
+        if age:
+            text += f"<br><b>{esc(age)}</b>" if stale else f"<br>{esc(age)}"
+        css = stale_look.badge_css((bg, fg), stale, radius=6, padding="6px", bold=False)
         if text != self.text():
             self.setText(text)
         if css != self.styleSheet():  # setting a style sheet re-polishes: only when it changes
             self.setStyleSheet(css)
-        self.setAccessibleName(f"{self.title}: {opel_label(level, at_least)}")
+        self.setAccessibleName(f"{self.title}: {opel_label(level, at_least)}"
+                               + (f", stale, {age}" if stale else f", {age}" if age else ""))
 
 
-def _tile_texts(status: opel_latest.OpelStatus, now: datetime, trend: str = "") -> tuple:
+def _tile_texts(status: opel_latest.OpelStatus, now: datetime, trend: str = "",
+                step: NextLevel | None = None) -> tuple:
     """Everything a tile shows for ``status`` at ``now`` (texts, styles, names), in one tuple.
 
     Two equal tuples draw the same tile, so a refresh can leave it alone.
@@ -103,14 +154,13 @@ def _tile_texts(status: opel_latest.OpelStatus, now: datetime, trend: str = "") 
             f"{esc(status.org_code)}</span>")
     declared = (f"Declared {status.declared_level}, calculated {status.level}: {status.override_reason or ''}"
                 if status.declared_level and status.level and status.declared_level != status.level else None)
-    drivers = tuple((driver_text(d), literal(f"{d.key}, band {d.band}" if d.band else d.key))
-                    for d in status.drivers[:3])
-    stale = fmt.is_stale(now, status.assessed_at, STALE_AFTER)
-    age = fmt.age(now, status.assessed_at)
-    age_text = ("STALE · " if stale else "") + f"updated {age} ({fmt.local_time(status.assessed_at)})"
-    return (head, label, badge_css(opel_colours(level)), declared, drivers, age_text,
-            "staleLabel" if stale else "ageLabel", f"{status.name}: {label}, {trend or 'no trend'}, updated {age}",
-            trend)
+    drivers = tuple((driver_text(d), literal(driver_tip(d))) for d in status.drivers[:3])
+    age_text, stale = stale_look.age_text(now, status.assessed_at, STALE_AFTER)
+    step_line = step_text(status, step)
+    return (head, label, stale_look.badge_css(opel_colours(level), stale), declared, drivers, age_text,
+            "staleLabel" if stale else "ageLabel",
+            f"{status.name}: {label}, {step_line}, {trend or 'no trend'}, {'stale, ' if stale else ''}{age_text}",
+            trend, step_line, stale_look.frame_css("providerTile", stale))
 
 
 class ProviderTile(QFrame):
@@ -127,7 +177,8 @@ class ProviderTile(QFrame):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("Open this provider's drill-down (Enter)")
         self.texts = texts if texts is not None else _tile_texts(status, now)
-        head_html, label, css, declared, drivers, age_text, age_name, accessible, trend = self.texts
+        head_html, label, css, declared, drivers, age_text, age_name, accessible, trend, step, frame = self.texts
+        self.setStyleSheet(frame)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         self.head = QLabel(head_html)
@@ -138,6 +189,10 @@ class ProviderTile(QFrame):
         self.badge.setObjectName("levelBadge")
         layout.addWidget(self.head)
         layout.addWidget(self.badge)
+        self.step = plain_label(step)
+        self.step.setObjectName("stepLabel")
+        self.step.setToolTip("The calculated score and the points it would take to reach the next level up")
+        layout.addWidget(self.step)
         self.trend = plain_label(trend)
         self.trend.setObjectName("trendLabel")
         self.trend.setToolTip("The level shown now against the one in force 24 hours ago")
@@ -164,7 +219,7 @@ class ProviderTile(QFrame):
         else:
             if self.declared is None:
                 self.declared = plain_label(declared)   # the override reason is free text: never cut off, never markup
-                layout.insertWidget(3, self.declared)   # under the head, badge and trend
+                layout.insertWidget(4, self.declared)   # under the head, badge, step and trend
             elif declared != old_declared or self.declared.isHidden():
                 self.declared.setText(declared)
             self.declared.show()
@@ -191,10 +246,14 @@ class ProviderTile(QFrame):
         self.status = status
         if texts == self.texts:
             return False
-        head_html, label, css, declared, drivers, age_text, age_name, accessible, trend = texts
+        head_html, label, css, declared, drivers, age_text, age_name, accessible, trend, step, frame = texts
         old = self.texts
         if trend != old[8]:
             self.trend.setText(trend)
+        if step != old[9]:
+            self.step.setText(step)
+        if frame != old[10]:
+            self.setStyleSheet(frame)
         if head_html != old[0]:
             self.head.setText(head_html)
         if label != old[1]:
@@ -321,10 +380,12 @@ class OverviewView(QWidget):
         self.page = page
         now, providers, pillars, system, trends = (page.now, list(page.providers), page.pillars, page.system,
                                                    page.trends)
-        self.system_badge.set_status(system)
+        names = {p.org_code: fmt.short_name(p.name) for p in providers if p.org_code}
+        names.update({key: fmt.pillar_name(key) for key in self.pillar_badges})
+        self.system_badge.set_status(system, now, rollup_detail(system, page.rollups.get("system"), names))
         self.system_badge.setToolTip(trends["system"].text() if system and "system" in trends else "")
         for key, badge in self.pillar_badges.items():
-            badge.set_status(pillars.get(key))
+            badge.set_status(pillars.get(key), now, rollup_detail(pillars.get(key), page.rollups.get(key), names))
             badge.setToolTip(trends[key].text() if key in trends and key in pillars else "")
         shown = self._filter_and_sort(providers, trends, now)
         self._later = None
@@ -359,7 +420,8 @@ class OverviewView(QWidget):
 
     def _tile_for(self, p, trends: dict, now: datetime, by_key: dict) -> ProviderTile:
         trend = trends.get(p.org_code)
-        texts = _tile_texts(p, now, trend.text() if trend else "")
+        step = self.page.next_levels.get(p.org_code) if self.page is not None else None
+        texts = _tile_texts(p, now, trend.text() if trend else "", step)
         tile = by_key.pop((p.scope, p.org_code, p.pillar), None)
         if tile is not None:
             tile.update_texts(p, texts)

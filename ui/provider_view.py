@@ -60,6 +60,12 @@ def fit_bold(button: QPushButton) -> None:
     button.setMinimumWidth(QFontMetrics(font).horizontalAdvance(text) + 2 * 10 + 2 * 3 + 8)
 
 
+def _band_cell(line: queries_provider.ParameterLine):
+    """The band in plain words; the tooltip says on which side each edge value falls."""
+    short, exact = fmt.band(line.band, line.unit)
+    return cell(short, tooltip=exact or None)
+
+
 def points_text(line: queries_provider.ParameterLine) -> str:
     if line.points is None:
         return "—"
@@ -216,6 +222,12 @@ class ProviderView(QWidget):
         else:
             decl = f"Declared OPEL {d.declared_level}, the same as calculated."
         total = f"score {d.total:g}" if d.total is not None else "score incomplete"
+        step = self.page.next_level
+        if d.total is not None and d.level == 4:
+            total += " · highest level"
+        elif step is not None:
+            gap = f"{step.points:g} pts" if step.inclusive else f"over {step.points:g} pts"
+            total += f" · {gap} to OPEL {step.level}"
         table = f"OPEL table {esc(d.edition)}" + ("" if d.verified else " — <b>UNVERIFIED TABLE</b>")
         stale = fmt.is_stale(now, d.assessed_at, STALE_AFTER)
         age = (f"<span style='color:{theme.current().stale}'><b>STALE</b></span> · " if stale else "")
@@ -239,7 +251,7 @@ class ProviderView(QWidget):
                 value = cell(fmt.value(ln.value, ln.unit), align_right=True)
             rows.append([
                 cell(ln.name, tooltip=f"{ln.key} ({ln.worse or '?'} is worse)", data=ln.key), value,
-                cell(ln.band or "—"), cell(points_text(ln), align_right=True),
+                _band_cell(ln), cell(points_text(ln), align_right=True),
                 cell(threshold_text(ln.next_worse, ln.unit, ln.in_worst_band, ln.threshold_note)),
                 cell(age, colours=(theme.current().base, theme.current().stale) if stale else None)])
         fill_table(self.table, rows)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from models.rules.tabledata import Problem, TableError
 
 __all__ = ["Interval", "IntervalError", "parse_interval", "check_bands", "fmt_number",
-           "Problem", "TableError"]
+           "band_words", "band_words_exact", "Problem", "TableError"]
 
 _PATTERN = re.compile(r"^\s*([\[(])\s*([^,\s]+)\s*,\s*([^\])\s]+)\s*([\])])\s*$")
 
@@ -85,6 +85,52 @@ class Interval:
     def describe(self) -> str:
         """``"the value 15"`` for a one-point interval, else the notation."""
         return f"the value {fmt_number(self.lo)}" if self.is_point() else str(self)
+
+
+# How a number in each table unit is written for people: "10%", "15 min", "30 s", "6".
+_UNIT_TEXT = {"percent": "%", "minutes": " min", "seconds": " s"}
+
+
+def _with_unit(x: float, unit: str | None) -> str:
+    return fmt_number(x) + _UNIT_TEXT.get(unit or "", "")
+
+
+def _open_ended(iv: Interval, unit: str | None) -> str | None:
+    """Words for a band with an infinite edge or a single value; None for a finite range."""
+    if iv.is_point():
+        return None
+    if math.isinf(iv.hi):
+        lo = _with_unit(iv.lo, unit)
+        return f"{lo} or more" if iv.lo_closed else f"over {lo}"
+    if math.isinf(iv.lo):
+        hi = _with_unit(iv.hi, unit)
+        return f"up to {hi}" if iv.hi_closed else f"under {hi}"
+    return None
+
+
+def band_words(iv: Interval, unit: str | None = None) -> str:
+    """A band as a room reads it at a glance: "5–10%", "0–15 min", "over 60 min".
+
+    Which band an edge value falls in is left to :func:`band_words_exact` (a tooltip's
+    words): on a screen "(5, 10]" reads as a typing error, not as a rule."""
+    if iv.is_point():
+        return _with_unit(iv.lo, unit)
+    ended = _open_ended(iv, unit)
+    if ended is not None:
+        return ended
+    return f"{fmt_number(iv.lo)}–{_with_unit(iv.hi, unit)}"
+
+
+def band_words_exact(iv: Interval, unit: str | None = None) -> str:
+    """A band with both edges in words: "over 5% and up to 10%", "from 78% and under 95%"."""
+    if iv.is_point():
+        return f"exactly {_with_unit(iv.lo, unit)}"
+    ended = _open_ended(iv, unit)
+    if ended is not None:
+        return ended
+    lo = ("from " if iv.lo_closed else "over ") + _with_unit(iv.lo, unit)
+    hi = ("up to " if iv.hi_closed else "under ") + _with_unit(iv.hi, unit)
+    return f"{lo} and {hi}" if not (iv.lo_closed and iv.hi_closed) else f"{lo} {hi}"
 
 
 def parse_interval(text: str) -> Interval:

@@ -7,14 +7,20 @@ for its first paint, before SQLAlchemy is loaded, and again after every sync bat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import functools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from models.queries import opel_latest
 from models.queries import trend as queries_trend
 from models.queries.opel_latest import OpelStatus
 from models.queries.trend import Trend
+from models.replica.sql_rows import rows
+from models.rules.opel_rollup import (SYSTEM_SCOPE, NextLevel, RollupError, RollupInput, SystemTable, load_system,
+                                      next_level, pillar_score, system_score)
+from models.rules.opel_table import OpelTable, load_shipped
 
 # The level 24 h ago moves slowly: it is read again at most this often (or when the providers,
 # pillars or the clock's direction change), which keeps a read after each sync batch cheap.
@@ -33,6 +39,19 @@ class ThenLevels:
 
 
 @dataclass(frozen=True)
+class RollupWhy:
+    """What sets a pillar's or the system's level, for its tile.
+
+    ``drivers``: pillar keys (system) or org codes (pillar), the one with the largest part first.
+    ``exact``: True when this desktop's roll-up file, run on the statuses it holds, gives the
+    score the hub sent (so the drivers are the method's own); False: the inputs at or above the
+    shown level (or, with none, the highest scores), a reading that needs no method."""
+    drivers: tuple[str, ...]
+    exact: bool
+    values: Mapping[str, float] = field(default_factory=dict)   # input -> value on the combined scale
+
+
+@dataclass(frozen=True)
 class OverviewPage:
     now: datetime
     providers: tuple[OpelStatus, ...]             # worst first
@@ -40,6 +59,72 @@ class OverviewPage:
     system: OpelStatus | None
     trends: Mapping[str, Trend]                   # org code (providers) or pillar (pillars, "system")
     then: ThenLevels                              # pass the page back as ``reuse`` to reuse these
+    # org code -> points to its next level up (absent: at OPEL 4, incomplete, or another table edition)
+    next_levels: Mapping[str, NextLevel] = field(default_factory=dict)
+    rollups: Mapping[str, RollupWhy] = field(default_factory=dict)   # pillar or "system" -> what sets it
+
+
+@functools.lru_cache(maxsize=8)
+def _table(pillar: str) -> OpelTable | None:
+    try:
+        return load_shipped(pillar)
+    except KeyError:
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def _system_table() -> SystemTable:
+    return load_system()
+
+
+def _next_levels(providers: Sequence[OpelStatus]) -> dict[str, NextLevel]:
+    """The distance from each calculated score to the next level, on this desktop's table when it
+    is the edition the hub scored under (another edition's edges would be a guess)."""
+    out = {}
+    for p in providers:
+        table = _table(p.pillar)
+        if p.org_code and p.level and table is not None and table.edition == p.edition:
+            step = next_level(table.levels, p.total)
+            if step is not None:
+                out[p.org_code] = step
+    return out
+
+
+def _plain_drivers(inputs: Sequence[RollupInput], level: int | None) -> tuple[str, ...]:
+    """Without the method: the inputs at or above the roll-up's level, else the highest scores."""
+    known = [i for i in inputs if i.level is not None and i.score is not None]
+    at = [i for i in known if level is not None and i.level >= level]
+    if not at and known:
+        top = max(i.score for i in known)
+        at = [i for i in known if i.score == top]
+    return tuple(i.name for i in sorted(at, key=lambda i: (-i.level, -i.score, i.name)))
+
+
+def _why(status: OpelStatus, inputs: Sequence[RollupInput], roll) -> RollupWhy:
+    try:
+        result = roll(inputs)
+    except RollupError:
+        result = None
+    if result is not None and result.complete and status.total is not None and result.score is not None \
+            and math.isclose(result.score, status.total, abs_tol=1e-6):
+        return RollupWhy(result.drivers, True, dict(result.values))
+    return RollupWhy(_plain_drivers(inputs, status.level or status.at_least_level), False)
+
+
+def _rollups(db, providers: Sequence[OpelStatus], pillars: Sequence[OpelStatus],
+             system: Sequence[OpelStatus]) -> dict[str, RollupWhy]:
+    table = _system_table()
+    out: dict[str, RollupWhy] = {}
+    sizes = {code: size for code, size in rows(db, "SELECT ods_code, size FROM organisation")} if pillars else {}
+    for pillar in pillars:
+        members = [RollupInput(p.org_code, p.total, p.level, sizes.get(p.org_code), p.at_least_level)
+                   for p in providers if p.pillar == pillar.pillar and p.org_code]
+        if members:
+            out[pillar.pillar] = _why(pillar, members, lambda ins, k=pillar.pillar: pillar_score(table, k, ins))
+    if system and pillars:
+        inputs = [RollupInput(p.pillar, p.total, p.level, None, p.at_least_level) for p in pillars]
+        out[SYSTEM_SCOPE] = _why(system[0], inputs, lambda ins: system_score(table, ins))
+    return out
 
 
 def _key(status: OpelStatus) -> tuple[str, str]:
@@ -62,5 +147,6 @@ def overview_page(store, now: datetime, reuse: OverviewPage | None = None) -> Ov
         else:
             then = ThenLevels(keys, queries_trend.levels_then(db, statuses, now - queries_trend.DEFAULT_BACK), now)
         trends = queries_trend.trends(db, statuses, now, then_levels=then.levels)
+        rollups = _rollups(db, providers, pillars, system)
     return OverviewPage(now, tuple(providers), {p.pillar: p for p in pillars}, system[0] if system else None,
-                        trends, then)
+                        trends, then, _next_levels(providers), rollups)

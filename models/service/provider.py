@@ -9,6 +9,7 @@ from datetime import datetime
 
 from models.queries import opel_history, opel_latest
 from models.queries import provider as qp
+from models.rules.opel_rollup import NextLevel, next_level
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,9 @@ class ProviderPage:
     detail: qp.ProviderDetail | None        # the provider shown (None: no provider is assessed)
     levels: tuple[tuple[datetime, int | None], ...]     # its shown level at each assessment, oldest first
     series: dict[str, list[tuple[datetime, float]]]     # parameter key -> observed values, oldest first
+    # Points from the calculated score to the next level up (None: OPEL 4, incomplete, or scored
+    # under a table edition this desktop does not hold, whose level edges it cannot know).
+    next_level: NextLevel | None = None
 
     @property
     def org_code(self) -> str | None:
@@ -43,4 +47,13 @@ def provider_page(store, now: datetime, since: datetime, asked: Sequence[str] = 
         levels = tuple(opel_history.opel_history(s, code, since)) if detail else ()
         keys = [ln.key for ln in detail.lines] if detail else []
         series = qp.parameter_series(s, code, keys, since) if keys else {}
-    return ProviderPage(now, since, asked, providers, detail, levels, series)
+    return ProviderPage(now, since, asked, providers, detail, levels, series, _next_level(detail))
+
+
+def _next_level(detail: qp.ProviderDetail | None) -> NextLevel | None:
+    if detail is None or detail.level is None:
+        return None
+    table = qp.desktop_table(detail.pillar)
+    if table is None or table.edition != detail.edition:
+        return None
+    return next_level(table.levels, detail.total)

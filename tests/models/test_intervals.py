@@ -157,3 +157,25 @@ def test_random_partitions_are_valid_and_every_value_in_exactly_one_band(points,
     if len(bands) >= 3:
         without_middle = bands[:1] + bands[2:]
         assert check_bands(without_middle, valid) != []
+
+
+# --- bands in plain words, for people ------------------------------------------------------
+from models.rules.intervals import band_words, band_words_exact  # noqa: E402
+
+
+@pytest.mark.parametrize("text, unit, short, long", [
+    ("(5, 10]", "percent", "5–10%", "over 5% and up to 10%"),
+    ("[0, 15]", "minutes", "0–15 min", "from 0 min up to 15 min"),
+    ("[78, 95)", "percent", "78–95%", "from 78% and under 95%"),
+    ("(60, inf)", "minutes", "over 60 min", "over 60 min"),
+    ("[60, inf)", "minutes", "60 min or more", "60 min or more"),
+    ("(-inf, 15]", "seconds", "up to 15 s", "up to 15 s"),
+    ("(-inf, 15)", None, "under 15", "under 15"),
+    ("[0, 0]", "count", "0", "exactly 0"),
+    ("(2.5, 7.5]", "percent", "2.5–7.5%", "over 2.5% and up to 7.5%"),
+])
+def test_a_band_reads_in_plain_words(text, unit, short, long):
+    band = parse_interval(text)
+    assert band_words(band, unit) == short
+    assert band_words_exact(band, unit) == long
+    assert "(" not in short and "]" not in short

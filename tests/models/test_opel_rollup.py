@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from models.rules.opel import RollupInput, load_system, pillar_score, score, system_score
-from models.rules.opel_rollup import RollupError, check_against_tables
+from models.rules.opel_rollup import NextLevel, RollupError, check_against_tables, next_level
 from models.rules.opel_table import load_shipped, shipped_pillars
 from models.rules.tabledata import TableError
 
@@ -94,15 +94,95 @@ def test_incomplete_provider_makes_pillar_incomplete(shipped):
     assert mean.level is None and mean.at_least_level is None and mean.missing == ("B",)
 
 
-def test_from_opel_results_and_system_worst(shipped):
+def test_system_is_an_aggregated_score_of_the_four_pillars_with_each_pillars_level(shipped):
+    """The 2024-26 shape: one ICS score from the acute, community, mental health and 111 scores.
+
+    Worked by hand from the shipped file's method: each pillar's score as a share of its
+    table's possible range, the shares averaged with equal weights, the mean read on quarters.
+    acute 23 of 40 = 57.5%, community 9 of 16 = 56.25%, mental health 4 of 16 = 25%,
+    NHS 111 3 of 12 = 25%: (57.5 + 56.25 + 25 + 25) / 4 = 40.9375% -> OPEL 2, although two
+    pillars are at OPEL 3 (the worst-pillar placeholder would have said OPEL 3)."""
+    rule = shipped.rule("system")
+    assert (rule.method, rule.combine) == ("weighted_mean", "share")
+    pillars = [RollupInput("acute", 23, 3), RollupInput("community", 9, 3),
+               RollupInput("mental_health", 4, 2), RollupInput("nhs111", 3, 2)]
+    result = system_score(shipped, pillars)
+    assert result.score == pytest.approx(40.9375) and result.level == 2 and result.complete
+    assert result.values == pytest.approx({"acute": 57.5, "community": 56.25, "mental_health": 25, "nhs111": 25})
+    # What sets it: the pillars at or above the aggregated score, the largest share first.
+    assert result.drivers == ("acute", "community")
+    assert sum(result.contributions.values()) == pytest.approx(result.score)
+    # Every pillar still has its own level beside the ICS score (a pillar roll-up each).
+    assert {p.name: p.level for p in pillars} == {"acute": 3, "community": 3, "mental_health": 2, "nhs111": 2}
+
+
+def test_system_from_opel_results_and_a_missing_pillar_gives_a_floor(shipped):
     table = load_shipped("nhs111")
     high = score(table, {"nhs111_calls_abandoned_pct": 50, "nhs111_average_speed_to_answer_seconds": 900,
                          "nhs111_clinical_callback_in_time_pct": 10})
     nhs111 = pillar_score(shipped, "nhs111", [RollupInput.from_result("111 provider", high)])
-    assert nhs111.level == 4
+    assert nhs111.level == 4 and nhs111.score == 12 and nhs111.drivers == ("111 provider",)
     community = pillar_score(shipped, "community", [RollupInput("C1", 2, 1)])
     system = system_score(shipped, {"nhs111": nhs111, "community": community})
-    assert system.scope == "system" and system.level == 4
+    assert system.score == pytest.approx((100 + 12.5) / 2) and system.level == 3   # 56.25%
+    assert system.drivers == ("nhs111",)
+    # Mental health not in yet: incomplete, and a floor counting it at its lowest possible share.
+    gap = system_score(shipped, [RollupInput("nhs111", 12, 4), RollupInput("community", 2, 1),
+                                 RollupInput("mental_health", None, None)])
+    assert gap.level is None and gap.missing == ("mental_health",)
+    assert gap.at_least_level == 2 and gap.drivers == ("nhs111",)   # (100 + 12.5 + 0) / 3 = 37.5%
+
+
+def test_worst_and_weighted_mean_name_what_sets_them(shipped):
+    worst = pillar_score(shipped, "community", [RollupInput("C1", 3, 1), RollupInput("C2", 9, 3),
+                                                RollupInput("C3", 11, 3)])
+    assert worst.drivers == ("C3", "C2")
+    acute = pillar_score(shipped, "acute", [RollupInput("RXA", 8, 1, size=100), RollupInput("RXB", 28, 3, size=300),
+                                            RollupInput("RXC", 24, 3, size=100)])
+    assert acute.score == pytest.approx((800 + 8400 + 2400) / 500)   # 23.2 -> OPEL 3
+    assert acute.drivers == ("RXB", "RXC")
+
+
+def test_share_ranges_must_match_the_pillar_tables(tmp_path):
+    path = write(tmp_path, '''
+[[rollups]]
+scope = "acute"
+method = "worst"
+[[rollups]]
+scope = "system"
+method = "weighted_mean"
+combine = "share"
+weights = {acute = 1, community = 1}
+score_ranges = {acute = "[0, 44]"}
+score_range = "[0, 100]"
+levels = [{range = "[0, 25)", level = 1}, {range = "[25, 50)", level = 2},
+          {range = "[50, 75)", level = 3}, {range = "[75, 100]", level = 4}]
+''')
+    problems = check_against_tables(load_system(path), {"acute": load_shipped("acute")})
+    assert problems == ["system: score_ranges.acute is [0, 44] but the acute table's scores run from 0 to 40"]
+    with pytest.raises(RollupError, match="pillar 'community' has no score range"):
+        system_score(load_system(path), [RollupInput("acute", 1, 1), RollupInput("community", 1, 1)])
+    bad = write(tmp_path, '''
+[[rollups]]
+scope = "system"
+method = "weighted_mean"
+combine = "share"
+weights = {acute = 1}
+score_range = "[0, 100]"
+levels = [{range = "[0, 25)", level = 1}, {range = "[25, 50)", level = 2},
+          {range = "[50, 75)", level = 3}, {range = "[75, 100]", level = 4}]
+''', "bad.toml")
+    with pytest.raises(TableError, match="combine 'share' needs score_ranges"):
+        load_system(bad)
+
+
+def test_points_to_the_next_level(shipped):
+    levels = load_shipped("acute").levels
+    assert next_level(levels, 23) == NextLevel(level=4, at=30, inclusive=True, points=7)
+    assert next_level(levels, 9.5).points == 0.5 and next_level(levels, 9.5).level == 2
+    assert next_level(levels, 35) is None    # already OPEL 4
+    rule = shipped.rule("system")
+    assert next_level(rule.levels, 40.9375) == NextLevel(level=3, at=50, inclusive=True, points=9.0625)
 
 
 def test_rule_not_in_file_is_an_error(tmp_path):

@@ -73,3 +73,51 @@ def test_the_page_reads_without_the_orm(forty, monkeypatch):
     """The first paint draws this page before SQLAlchemy is loaded: the read uses the store's plain reader."""
     monkeypatch.setattr(type(forty), "session", lambda self: pytest.fail("the overview opened a session"))
     assert len(door.overview_page(forty, NOW).providers) == 40
+
+
+# --- honest figures: distance to the next level, what sets a roll-up ---------------------------------
+def _rollup(feed: Feed, scope: str, pillar: str, at, total, level, at_least=None) -> Feed:
+    return feed.add("opel_assessment", {
+        "scope": scope, "org_code": None, "pillar": pillar, "assessed_at": at.isoformat(), "edition": "2024-26",
+        "verified": False, "total": total, "level": level, "at_least_level": at_least,
+        "complete": level is not None, "parameters": []})
+
+
+def test_each_provider_has_its_distance_to_the_next_level(forty):
+    page = door.overview_page(forty, NOW)
+    # R00: handover 1.5 + 12-hour waits 1.5 + four-hour 4 + referred 1 + escalation beds 1 + NCTR 2
+    # = 11 points (by hand, from acute.toml): OPEL 2 runs [10, 20), so 9 more points reach OPEL 3.
+    step = page.next_levels["R00"]
+    assert (step.level, step.at, step.inclusive, step.points) == (3, 20, True, 9)
+    assert len(page.next_levels) == 40
+
+
+def test_a_provider_already_at_opel_4_or_scored_under_another_edition_has_no_distance(store):
+    worst = {**ACUTE_VALUES, "mean_handover_minutes": 95.0, "ed_over_12h_from_arrival_pct": 30.0,
+             "ga_bed_occupancy_pct": 99.0, "ed_majors_resus_occupancy_pct": 200.0,
+             "ed_median_time_to_treatment_minutes": 400.0, "escalation_beds_open_pct": 12.0}
+    Feed().org("RAA", "Alpha").org("RBB", "Beta").assessment("RAA", "acute", NOW, worst).assessment(
+        "RBB", "acute", NOW, ACUTE_VALUES, edition="2026-28").apply(store)
+    page = door.overview_page(store, NOW)
+    assert {p.org_code: p.shown_level for p in page.providers}["RAA"] == 4
+    assert "RAA" not in page.next_levels and "RBB" not in page.next_levels
+
+
+def test_the_system_names_the_pillars_that_set_it_and_a_pillar_its_providers(forty):
+    f = Feed(first_seq=50_000)
+    f.org("C01", "Community One", "community").org("M01", "Minds Trust", "mental_health")
+    f.org("N01", "111 Service", "nhs111")
+    at = NOW - timedelta(minutes=84)
+    # Pillar scores as the hub rolled them up: acute 23/40, community 9/16, MH 4/16, 111 3/12 -> 40.9375%.
+    _rollup(f, "pillar", "acute", at, 23, 3)
+    _rollup(f, "pillar", "community", at, 9, 3)
+    _rollup(f, "pillar", "mental_health", at, 4, 2)
+    _rollup(f, "pillar", "nhs111", at, 3, 2)
+    _rollup(f, "system", "system", at, 40.9375, 2)
+    f.apply(forty)
+    page = door.overview_page(forty, NOW)
+    assert page.rollups["system"].drivers == ("acute", "community")
+    assert page.rollups["system"].values["acute"] == pytest.approx(57.5)
+    # The acute pillar's own roll-up over 40 trusts: the named drivers are trusts of the pillar.
+    acute = page.rollups["acute"]
+    assert acute.drivers and set(acute.drivers) <= {p.org_code for p in page.providers}

@@ -56,7 +56,7 @@ def test_tiles_show_level_number_and_age_worst_first(window, store):
     texts = {t.status.org_code: " ".join(lbl.text() for lbl in t.findChildren(type(window.banner)))
              for t in tiles}
     assert "OPEL 2" in texts["RAA"] and "10 min ago" in texts["RAA"]
-    assert "OPEL ≥3 (incomplete)" in texts["RBB"] and "STALE" in texts["RBB"]
+    assert "OPEL ≥3 (incomplete)" in texts["RBB"] and "no data since 08:30" in texts["RBB"]
     assert "UNVERIFIED TABLE" in window.overview.edition_label.text()
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from PySide6.QtCore import Qt
 
+from models.rules.intervals import band_words, parse_interval
 from models.rules.opel import score_parameter
 from models.rules.opel_table import load_shipped
 from tests.models.conftest import store, store_path  # noqa: F401
@@ -118,16 +119,21 @@ def test_drill_down_shows_band_points_and_next_threshold_from_models_opel(qtbot,
     for key, row in rows.items():
         p = table.parameter(key)
         expected = score_parameter(p, ACUTE_VALUES[key])
-        assert row[2] == expected.band, key
+        assert row[2] == band_words(parse_interval(expected.band), p.unit), key
         points = f"{expected.points:g}" if p.weight == 1 else \
             f"{expected.points:g} × {p.weight:g} = {expected.weighted_points:g}"
         assert row[3] == points, key
         assert row[4] == threshold_text(expected.next_worse, p.unit, expected.next_worse is None, None)
-    assert rows["mean_handover_minutes"][1:5] == ["30 min", "(15, 30]", "1 × 1.5 = 1.5", "> 30 min → 2 pts"]
+    assert rows["mean_handover_minutes"][1:5] == ["30 min", "15–30 min", "1 × 1.5 = 1.5", "> 30 min → 2 pts"]
+    assert rows["ed_over_12h_from_arrival_pct"][2] == "5–10%"   # bands in plain words, not "(5, 10]"
+    band = next(view.table.item(r, 2) for r in range(view.table.rowCount())
+                if view.table.item(r, 0).data(Qt.ItemDataRole.UserRole) == "ed_over_12h_from_arrival_pct")
+    assert "over 5% and up to 10%" in band.toolTip().replace("\xa0", " ")
     assert rows["ed_four_hour_performance_pct"][4] == "already in the worst band"
     assert rows["ga_bed_occupancy_pct"][5] == "10:00 · just now"
     summary = view.summary.text()
     assert "Declared OPEL 3, calculated OPEL" in summary
+    assert "score 13 · 7 pts to OPEL 3" in summary     # acute.toml: OPEL 3 from 20; 20 - 13 by hand
     assert "Escalating early for the evening peak" in summary and "UNVERIFIED TABLE" in summary
 
 
@@ -217,8 +223,20 @@ def test_critical_care_level_capacity_and_age(qtbot, store):
     assert rows[0][:6] == ["Alpha Hospitals NHS Trust (RAA)", "CRITCON 2", "20", "19", "1", "95%"]
     assert rows[0][6] == "Mon 12 Jan 09:30 (30 min ago)"
     assert rows[1][1] == "CRITCON 0" and rows[1][4] == "6"
-    assert "32 staffed" in view.totals.text() and "7 available" in view.totals.text()
+    assert "32 staffed" in view.totals.text() and "7 free in 2 units" in view.totals.text()
     assert view.table.item(0, 1).background().color().name() == theme.critcon_colours(2)[0]
+
+
+def test_critical_care_free_beds_are_not_netted_against_a_unit_over(qtbot, store):
+    f = Feed()
+    for code, staffed, occupied in (("RAA", 20, 19), ("RBB", 12, 6), ("RCC", 10, 11), ("RDD", 10, 6), ("REE", 9, 6)):
+        f.org(code, f"{code} Hospitals NHS Trust").critcon(code, ago(20), 1, staffed, occupied)
+    f.apply(store)
+    view = _view(qtbot, CritconView, store)
+    assert "14 free in 4 units; one unit 1 over" in view.totals.text()
+    assert "13" not in view.totals.text()        # the net figure hid the unit over capacity
+    over = next(r for r in table_text(view.table) if r[0].startswith("RCC"))
+    assert over[4] == "1 over"
 
 
 def test_a_stale_critical_care_report_is_marked(qtbot, store):
