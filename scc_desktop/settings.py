@@ -57,6 +57,14 @@ def _optional_size(value: Any) -> str | None:
     return "must be [width, height] in pixels"
 
 
+def _lost_basis(value: Any) -> str | None:
+    from models.rules.handover_bands import load_handover   # the bases are the handover table's
+
+    allowed = [int(b.beyond_minutes) for b in load_handover().hours_lost_bases]
+    ok = value is None or (isinstance(value, int) and not isinstance(value, bool) and value in allowed)
+    return None if ok else f"must be one of {', '.join(map(str, allowed))}"
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -75,6 +83,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("window_size", None, _optional_size, "main window size in pixels"),
     Setting("alert_sound", False, lambda v: None if isinstance(v, bool) else "must be true or false",
             "a sound with each desktop notification of new alerts"),
+    Setting("handover_hours_lost_beyond", None, _lost_basis,
+            "handover hours lost count the minutes beyond this (none: the handover table's default)"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -1,10 +1,10 @@
 """Offload: the live queue of ambulances waiting to hand over at each hospital.
 
-Each ambulance with its own wait, longest first, flagged at the national
-bands (``resources/ambulance/handover.toml``: 15, 30, 45, 60 minutes) in
-colour and text; today's mean handover, intervals per band and hours lost;
-a chart of waits over the day. Reads the replica through the door (``models.service.offload``),
-off the UI thread.
+A board of every hospital with a totals row (``ui.offload_board``: shares within 15/30/60 minutes
+against the contract standard, means naming their windows, hours lost naming their basis); each
+ambulance with its own wait, longest first, flagged at the bands of ``resources/ambulance/handover.toml``
+in colour and text, a wait from a feed gone quiet given as it was at its last data; a chart of waits over
+the day. Reads the replica through the door (``models.service.offload``), off the UI thread.
 """
 
 from __future__ import annotations
@@ -32,20 +32,14 @@ from models.service import offload as door
 from ui import format as fmt
 from ui import tasks, theme
 from ui.charts import Series, TimeChart
-from ui.widgets import EmptyOr, cell, content_width, esc, fill_table, make_table, muted
+from ui.offload_board import fill_board, known_wait, make_board, wait_text
+from ui.widgets import EmptyOr, cell, content_width, esc, fill_table, fit_rows, make_table, muted
 
 QUEUE_HEADERS = ("Vehicle", "Wait", "Flag")
 MIN_CHART_SPAN = timedelta(hours=6)
 
 
 STALE_AFTER = timedelta(minutes=60)
-
-
-def wait_text(minutes: float) -> str:
-    """Every wait on this view in one format: whole minutes, rounded up ("46 min", "1 h 05 min").
-
-    Up, so the figure agrees with its flag: 45 min 30 s is ">45 min" and reads "46 min"."""
-    return fmt.whole_minutes_up(minutes)
 
 
 def band_words(band: HandoverBand) -> str:
@@ -76,7 +70,9 @@ class HospitalCard(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(3)
-        title = QLabel(f"<b>{esc(h.name)}</b> ({esc(h.hospital_code)})")
+        # The short name: one line, so the queue keeps its rows (the board and the tooltip have the full one).
+        title = QLabel(f"<b>{esc(fmt.short_name(h.name))}</b> ({esc(h.hospital_code)})")
+        title.setToolTip(h.name)
         title.setTextFormat(Qt.TextFormat.RichText)
         title.setWordWrap(True)
         layout.addWidget(title)
@@ -93,31 +89,12 @@ class HospitalCard(QFrame):
             self.age_label.setObjectName("muted")
         layout.addWidget(self.age_label)
         longest = h.longest_wait
-        waiting = (f"<b>{len(h.waiting)} waiting</b> · longest {wait_text(longest.wait_minutes)}"
+        # A quiet feed is said by the age line above (STALE) and over the board: "at 08:08" is enough here.
+        waiting = (f"<b>{len(h.waiting)} waiting</b> · longest {esc(known_wait(longest, ''))}"
                    if longest else "<b>No ambulances waiting</b>")
         self.waiting_label = QLabel(waiting)
+        self.waiting_label.setWordWrap(True)
         layout.addWidget(self.waiting_label)
-        t = h.today
-        mean = f"mean {fmt.wait(t.mean_minutes)}" if t.mean_minutes is not None else "no mean yet"
-        summary = QLabel(f"Today: {t.count} handovers · {mean} · <b>{t.hours_lost:.1f} h lost</b>"
-                         + (f" · {t.serious_delays} over 60 min" if t.serious_delays else ""))
-        summary.setWordWrap(True)
-        summary.setToolTip(f"Completed handovers since {fmt.local_time(h.today_from, with_date=True)}. "
-                           f"Hours lost: minutes beyond {t.hours_lost_beyond_minutes:g} per handover, "
-                           "summed." + (f" {h.excluded} interval(s) outside the valid range left out."
-                                        if h.excluded else ""))
-        layout.addWidget(summary)
-        # A small table: each band's words over its count, so the counts line up and stay short.
-        head = "".join(f"<td align='center'>&nbsp;{band_span(b)}&nbsp;</td>" for b in table.bands)
-        counts = "".join(f"<td align='center'><b>{t.per_band.get(b.code, 0)}</b></td>" for b in table.bands)
-        self.bands_label = muted(f"Handovers today by minutes taken:<table cellspacing='0'>"
-                                 f"<tr>{head}</tr><tr>{counts}</tr></table>")
-        self.bands_label.setTextFormat(Qt.TextFormat.RichText)
-        self.bands_label.setWordWrap(False)  # a table of nowrap cells: its width is its minimum
-        self.bands_label.setToolTip("Completed handovers since midnight, counted by arrival-to-handover "
-                                    "time in the national bands: "
-                                    + "; ".join(f"{band_words(b)}: {b.label}" for b in table.bands))
-        layout.addWidget(self.bands_label)
         self.queue = make_table(QUEUE_HEADERS, f"Ambulances waiting at {h.name}, longest first")
         self.queue.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         # Room for the header and a row or two; longer queues scroll within the card. The table's
@@ -131,17 +108,23 @@ class HospitalCard(QFrame):
         for w in h.waiting:
             colours = theme.severity_colours(w.band.severity if w.band else None)
             label = w.band.label if w.band else "Outside the valid range: check the record"
+            wait_tip = (f"Arrived {fmt.local_time(w.arrived_at, with_date=True)}; no handover data from the "
+                        f"ambulance service since {fmt.local_time(w.as_at, with_date=True)}, when it had "
+                        f"waited {fmt.span(w.wait_minutes * 60)}: how long it has waited since is not known"
+                        if w.stale else
+                        f"Arrived {fmt.local_time(w.arrived_at, with_date=True)}; waiting "
+                        f"{fmt.response(w.wait_minutes)} (shown rounded up to the minute)")
             rows.append([
                 cell(w.vehicle_ref or "unknown", data=w.event_uuid,
                      tooltip=f"Last update received {fmt.local_time(w.updated_at, with_date=True)} "
                              f"({fmt.age(now, w.updated_at)})"),
-                cell(wait_text(w.wait_minutes), align_right=True, colours=colours,
-                     tooltip=f"Arrived {fmt.local_time(w.arrived_at, with_date=True)}; waiting "
-                             f"{fmt.response(w.wait_minutes)} (shown rounded up to the minute)"),
-                cell(w.flag, colours=colours, tooltip=label)])
+                cell(known_wait(w, ""), align_right=True,
+                     colours=theme.NO_FIGURE_COLOURS if w.stale else colours, tooltip=wait_tip),
+                cell(w.flag, colours=colours, tooltip=label + (" (at least: the wait at the last data)"
+                                                               if w.stale else ""))])
         fill_table(self.queue, rows)
         self.queue.setAccessibleDescription(
-            "; ".join(f"{w.vehicle_ref}: {wait_text(w.wait_minutes)}, {w.flag}" for w in h.waiting)
+            "; ".join(f"{w.vehicle_ref}: {known_wait(w)}, {w.flag}" for w in h.waiting)
             or "No ambulances waiting")
 
     def fit_width(self) -> None:
@@ -169,6 +152,13 @@ class OffloadView(QWidget):
         layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._legend())
+        layout.addWidget(self._rule_line())
+        self.quiet = QLabel()   # the feed gone quiet: said once over the board, its cells then short
+        self.quiet.setWordWrap(True)
+        self.quiet.setAccessibleName("Age of the handover data")
+        layout.addWidget(self.quiet)
+        self.board = make_board(self.table)
+        layout.addWidget(self.board)
         self.cards_host = QWidget()
         self.cards_row = QHBoxLayout(self.cards_host)
         self.cards_row.setContentsMargins(0, 0, 0, 0)
@@ -176,7 +166,10 @@ class OffloadView(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.cards_host)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        layout.addWidget(scroll, 3)
+        # Room for a card's name, age, queue line and two rows of its queue before the chart gets any.
+        scroll.setMinimumHeight(8 * scroll.fontMetrics().height())
+        self.cards_scroll = scroll
+        layout.addWidget(scroll, 4)
         chart_bar = QHBoxLayout()
         label = QLabel("C&hart:")
         self.chart_picker = QComboBox()
@@ -209,21 +202,48 @@ class OffloadView(QWidget):
             chip.setAccessibleName(f"Flag {qo.band_flag(b)}: {b.label}")
             row.addWidget(chip)
         row.addStretch(1)
-        verified = "" if self.table.header.verified else " — UNVERIFIED TABLE"
-        edition = muted(f"Bands: {self.table.header.edition}{verified}")
-        row.addWidget(edition, 1)
         return row
+
+    def _rule_line(self) -> QLabel:
+        """The standard the shares are judged on and the maximum, with the table's edition."""
+        verified = "" if self.table.header.verified else " — UNVERIFIED TABLE"
+        std, top = self.table.standard, self.table.maximum
+        # One line at 1366 pixels: the standard's full name and the maximum's are in the tooltip.
+        rule = (f"Contract standard since {std.since}: "
+                + ", ".join(f"{fmt_number(s.target_pct)}% within {fmt_number(s.within_minutes)} min"
+                            for s in std.shares) if std else "")
+        rule += f"; maximum {fmt_number(top.minutes)} min ({top.since})." if top else ""
+        line = muted(f"{rule}{verified}")
+        line.setWordWrap(True)
+        line.setToolTip(f"{std.name if std else ''}. {top.name if top else ''}: {top.source if top else ''}. "
+                        f"{self.table.header.edition}. Source: {self.table.header.source}")
+        return line
 
     def refresh(self) -> None:
         """Read the page off the UI thread; it is drawn when it arrives."""
-        now, store, table = self.clock(), self.store, self.table
+        now, store, table, basis = self.clock(), self.store, self.table, self.lost_basis()
         since = min(qo.uk_midnight(now), now - MIN_CHART_SPAN)
-        self._read(lambda: door.offload_page(store, now, since, table))
+        self._read(lambda: door.offload_page(store, now, since, table, basis))
+
+    def lost_basis(self) -> int | None:
+        """The room's basis for hours lost (File > Settings), None for the handover table's default."""
+        settings = getattr(self.window(), "settings", None)
+        return getattr(settings, "handover_hours_lost_beyond", None)
 
     def _draw(self, page: door.OffloadPage) -> None:
         self.page = page
         now, board, updated = page.now, list(page.board), page.updated
         self.stack.show_empty(not board)
+        quiet = [w for w in page.waiting if w.stale]
+        self.quiet.setVisible(bool(quiet))
+        if quiet:
+            at = max(w.as_at for w in quiet)
+            self.quiet.setText(f"<b>No handover data from the ambulance service since "
+                               f"{fmt.local_time(at)} ({fmt.age(page.now, at)}).</b> Waits are as they were "
+                               f"then (≥: at least); the last hour's figures have nothing to count.")
+            self.quiet.setStyleSheet(f"color:{theme.current().stale};")
+        fill_board(self.board, page, self.table)
+        fit_rows(self.board, max_rows=8)   # 40 hospitals scroll inside the board, the queues stay in view
         for chip, severity in self.chips:  # the theme may have changed the badge border
             chip.setStyleSheet(theme.badge_css(theme.severity_colours(severity), padding="1px 6px"))
         for card in self.cards:

@@ -33,6 +33,19 @@ def check_in_background(parent, check, url: str, token: str | None, ca: str | No
         lambda exc: done(f"the connection test failed: {exc}")).run_in_background()
 
 
+def lost_basis_choice(current: int | None) -> QComboBox:
+    """The bases for handover hours lost, from the handover table, each with who reports on it."""
+    from models.rules.handover_bands import load_handover
+
+    table = load_handover()
+    box = QComboBox()
+    box.setAccessibleName("Handover hours lost: minutes beyond")
+    for b in table.hours_lost_bases:
+        box.addItem(f"beyond {b.beyond_minutes:g} min: {b.used_by}", int(b.beyond_minutes))
+    box.setCurrentIndex(max(box.findData(int(current or table.hours_lost_beyond_minutes)), 0))
+    return box
+
+
 class SettingsDialog(QDialog):
     def __init__(self, store, settings, *, check=connection_problem, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,6 +72,7 @@ class SettingsDialog(QDialog):
         for scale in TEXT_SCALES:
             self.text_scale.addItem(f"{scale:.0%}", scale)
         self.text_scale.setCurrentIndex(max(self.text_scale.findData(settings.text_scale), 0))
+        self.lost_basis = lost_basis_choice(settings.handover_hours_lost_beyond)
         self.test_button = QPushButton("&Test connection")
         self.test_button.clicked.connect(self.test_connection)
         form = QFormLayout()
@@ -68,6 +82,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.test_button)
         form.addRow("T&heme:", self.theme)
         form.addRow("Te&xt size:", self.text_scale)
+        form.addRow("Handover &hours lost:", self.lost_basis)
         note = QLabel("A changed hub is used from the next start.")
         note.setObjectName("muted")
         self.status = QLabel()
@@ -124,7 +139,8 @@ class SettingsDialog(QDialog):
         try:
             self._settings.update(hub_url=self.hub_url.text().strip().rstrip("/") or None,
                                   ca_bundle=self.ca_bundle.text().strip() or None,
-                                  theme=self.theme.currentData(), text_scale=self.text_scale.currentData())
+                                  theme=self.theme.currentData(), text_scale=self.text_scale.currentData(),
+                                  handover_hours_lost_beyond=self.lost_basis.currentData())
         except (OSError, ValueError) as exc:
             self._say(f"Settings not saved: {exc}", True)
             return

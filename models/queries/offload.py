@@ -6,6 +6,11 @@ and banded by ``models.rules.handover_bands`` (edges as the data file writes the
 with the bundled file 15 minutes exactly is "within 15", 45 exactly is not yet
 "over 45"). "Today" is since midnight UK time (Europe/London), right on the
 two clock-change days.
+
+A wait is a fact only as far as the data goes: when the ambulance service has
+sent no handover update for ``WAIT_STALE_AFTER``, each of its waits is given up
+to its newest update (``as_at``, ``stale``), a lower bound at a known time,
+never an extrapolation to ``now``.
 """
 
 from __future__ import annotations
@@ -22,6 +27,10 @@ from models.replica.orm import HandoverEvent, Organisation
 from models.queries.ambulance import hospital_codes
 from models.uk_time import UK
 
+# A busy service sends an arrival or a handover every few minutes; half an hour of silence from it
+# means the feed (or the hub's link to it) has stopped, and its queue is as it was then.
+WAIT_STALE_AFTER = timedelta(minutes=30)
+RECENT = timedelta(hours=1)   # the short window for a mean beside today's
 
 
 @dataclass(frozen=True)
@@ -30,10 +39,12 @@ class WaitingAmbulance:
     hospital_code: str
     vehicle_ref: str | None
     arrived_at: datetime
-    wait_minutes: float              # now - arrived_at, never below 0
+    wait_minutes: float              # as_at - arrived_at, never below 0
     band: HandoverBand | None        # None: the wait is outside the table's valid range
     flag: str                        # short text of the band, e.g. ">45 min"
     updated_at: datetime             # the record's last state change as the hub received it
+    as_at: datetime | None = None    # the time the wait is known to: now, or the service's last data
+    stale: bool = False              # the service has been silent: the wait is at least this, at as_at
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,7 @@ class HospitalOffload:
     today: HandoverSummary                 # completed handovers since UK midnight
     today_from: datetime                   # that midnight, in UTC
     excluded: int                          # completed today but outside the valid range (bad data)
+    recent: HandoverSummary | None = None  # completed in the RECENT window before now
 
     @property
     def longest_wait(self) -> WaitingAmbulance | None:
@@ -84,19 +96,31 @@ def _band(table: HandoverTable, minutes: float) -> HandoverBand | None:
         return None
 
 
+def service_as_at(session: Session) -> dict[str, datetime]:
+    """Each ambulance service's newest handover update as the hub received it."""
+    rows = session.execute(select(HandoverEvent.ambulance_org, func.max(HandoverEvent.updated_at))
+                           .group_by(HandoverEvent.ambulance_org))
+    return {org: at for org, at in rows if at is not None}
+
+
 def offload_queue(session: Session, now: datetime, table: HandoverTable | None = None,
                   hospital_code: str | None = None) -> list[WaitingAmbulance]:
-    """Ambulances waiting to hand over (state ``arrived``), longest wait first."""
+    """Ambulances waiting to hand over (state ``arrived``), longest wait first; each wait to ``now``,
+    or to its service's newest update when that is older than ``WAIT_STALE_AFTER``."""
     t = table or load_handover()
     q = select(HandoverEvent).where(HandoverEvent.state == "arrived", HandoverEvent.arrived_at.is_not(None))
     if hospital_code is not None:
         q = q.where(HandoverEvent.hospital_code == hospital_code)
+    heard = service_as_at(session)
     out = []
     for e in session.scalars(q):
-        wait = max(0.0, (now - e.arrived_at).total_seconds() / 60.0)
+        last = heard.get(e.ambulance_org, e.updated_at)
+        stale = now - last > WAIT_STALE_AFTER
+        as_at = last if stale else now
+        wait = max(0.0, (as_at - e.arrived_at).total_seconds() / 60.0)
         band = _band(t, wait)
         out.append(WaitingAmbulance(e.event_uuid, e.hospital_code, e.vehicle_ref, e.arrived_at, wait,
-                                    band, band_flag(band), e.updated_at))
+                                    band, band_flag(band), e.updated_at, as_at, stale))
     out.sort(key=lambda w: (-w.wait_minutes, w.arrived_at, w.event_uuid))
     return out
 
@@ -119,29 +143,67 @@ def completed_since(session: Session, since: datetime, table: HandoverTable | No
     return out
 
 
-def offload_board(session: Session, now: datetime,
-                  table: HandoverTable | None = None) -> list[HospitalOffload]:
+def offload_board(session: Session, now: datetime, table: HandoverTable | None = None,
+                  beyond_minutes: float | None = None,
+                  done: list[CompletedHandover] | None = None) -> list[HospitalOffload]:
     """Every hospital (each acute trust, and any other a crew went to), by name.
 
-    Each with its live queue and a summary of today's completed handovers
-    (mean interval, count per band, hours lost, serious delays).
+    Each with its live queue and summaries of the handovers completed since UK
+    midnight and in the ``RECENT`` window (mean interval, count per band, shares
+    within the standard's times, hours lost beyond ``beyond_minutes`` or the
+    table's default basis, serious delays). ``done``: what ``board_handovers`` read, if the caller has it.
     """
     t = table or load_handover()
     midnight = uk_midnight(now)
     queue = offload_queue(session, now, t)
-    done = completed_since(session, midnight, t)
+    done = board_handovers(session, now, t) if done is None else done
     codes = hospital_codes(session)
     names = {o.ods_code: o.name for o in session.scalars(
         select(Organisation).where(Organisation.ods_code.in_(codes)))}
     board = []
     for code in codes:
-        intervals = [c.minutes for c in done if c.hospital_code == code]
+        mine = [c for c in done if c.hospital_code == code]
+        intervals = [c.minutes for c in mine if c.handed_over_at >= midnight]
         valid = [m for m in intervals if t.valid_range.contains(m)]
+        recent = [c.minutes for c in mine if c.handed_over_at >= now - RECENT and t.valid_range.contains(c.minutes)]
         board.append(HospitalOffload(
             hospital_code=code, name=names.get(code, code),
             waiting=tuple(w for w in queue if w.hospital_code == code),
-            today=summarise(valid, t), today_from=midnight, excluded=len(intervals) - len(valid)))
+            today=summarise(valid, t, beyond_minutes), today_from=midnight, excluded=len(intervals) - len(valid),
+            recent=summarise(recent, t, beyond_minutes)))
     return sorted(board, key=lambda h: (h.name.lower(), h.hospital_code))
+
+
+@dataclass(frozen=True)
+class OffloadTotals:
+    """Every hospital together: the totals row."""
+
+    waiting: int
+    longest: WaitingAmbulance | None
+    today: HandoverSummary      # every hospital's handovers since midnight, pooled
+    recent: HandoverSummary     # and in the RECENT window
+    excluded: int
+
+
+def board_handovers(session: Session, now: datetime, table: HandoverTable | None = None) -> list[CompletedHandover]:
+    """The handovers the board's summaries need: since UK midnight or the RECENT window, the earlier."""
+    return completed_since(session, min(uk_midnight(now), now - RECENT), table)
+
+
+def offload_totals(now: datetime, board: list[HospitalOffload], done: list[CompletedHandover],
+                   table: HandoverTable | None = None, beyond_minutes: float | None = None) -> OffloadTotals:
+    """Pooled over the board's hospitals (a mean of all handovers, not a mean of the means);
+    ``done`` as ``board_handovers`` read it."""
+    t = table or load_handover()
+    midnight = uk_midnight(now)
+    codes = {h.hospital_code for h in board}
+    valid = [c for c in done if c.hospital_code in codes and t.valid_range.contains(c.minutes)]
+    waits = [w for h in board for w in h.waiting]
+    return OffloadTotals(len(waits), max(waits, key=lambda w: w.wait_minutes, default=None),
+                         summarise([c.minutes for c in valid if c.handed_over_at >= midnight], t, beyond_minutes),
+                         summarise([c.minutes for c in valid if c.handed_over_at >= now - RECENT], t,
+                                   beyond_minutes),
+                         sum(h.excluded for h in board))
 
 
 def waits_today(session: Session, now: datetime, table: HandoverTable | None = None,

@@ -10,8 +10,9 @@ handover hours lost today) are kept in a JSON-ready state passed in and returned
   periods are hourly), and ``c2_mean_today_seconds``: the incident-weighted mean of today's periods
   (UK day);
 - ``handover``: per hospital, ``handover_longest_wait_minutes`` (the longest wait of an ambulance
-  arrived and not handed over, as of ``now``) and ``handover_hours_lost_today`` (minutes beyond the
-  handover table's ``hours_lost.beyond_minutes``, summed over today's handovers, in hours).
+  arrived and not handed over, as of ``now``) and ``handover_hours_lost_today``: hours lost beyond
+  ``LOST_BASIS_MINUTES`` (the handover table's default basis, 15 minutes; the rule's name says so),
+  summed over today's handovers by ``handover_bands.hours_lost_beyond_minutes``, as the views do.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 from models.rules.alert_engine import Signal, _iso
-from models.rules.handover_bands import load_handover
+from models.rules.handover_bands import hours_lost_beyond_minutes, load_handover
 from models.rules.shown_level import shown_level
 from models.uk_time import UK
 
@@ -31,6 +32,9 @@ LOST = "handover_hours_lost_today"
 C2_TODAY = "c2_mean_today_seconds"
 _ENDED = ("handed_over", "cleared", "cancelled")
 MAX_WAIT = timedelta(hours=24)   # the handover table's valid range
+# The hub serves every desktop, so it counts on the table's default basis; a room that reads another
+# basis on its own views still gets alerts on this one, and the rule's name says which.
+LOST_BASIS_MINUTES = load_handover().hours_lost_beyond_minutes
 
 
 def empty_state() -> dict[str, Any]:
@@ -194,8 +198,7 @@ def _handover(d, st, out) -> None:
     # Counted once: at handover, or at clearing when the handover itself was never reported.
     if handed is None or arrived is None or not (state == "handed_over" or (state == "cleared" and was_waiting)):
         return
-    beyond = load_handover().hours_lost_beyond_minutes
-    hours = max((handed - arrived).total_seconds() / 60 - beyond, 0.0) / 60
+    hours = hours_lost_beyond_minutes([(handed - arrived).total_seconds() / 60], LOST_BASIS_MINUTES)
     day, total = st.lost.get(hospital, [_day(handed), 0.0])
     if day != _day(handed):
         day, total = _day(handed), 0.0

@@ -1,10 +1,11 @@
-"""The offload view's page: each hospital's queue and today's handovers, when each hospital's
-handover data last changed, and every handover for the chart of waits."""
+"""The offload view's page: each hospital's queue and its handovers since midnight and in the last
+hour, the totals over every hospital, when each hospital's handover data last changed, and every
+handover for the chart of waits. Hours lost on the basis the room chose (``beyond_minutes``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from models.queries import offload as qo
 from models.rules.handover_bands import HandoverTable
@@ -18,13 +19,27 @@ class OffloadPage:
     since: datetime                         # the chart's start
     done: tuple[qo.CompletedHandover, ...]  # completed since ``since``, every hospital, by handover time
     waiting: tuple[qo.WaitingAmbulance, ...]   # the live queue, every hospital, longest wait first
+    totals: qo.OffloadTotals                # every hospital together
+    lost_basis: float                       # hours lost count the minutes beyond this
+    today_from: datetime                    # the window of "today" figures: UK midnight...
+    recent_from: datetime                   # ...and of the short window's, now - qo.RECENT
+
+    @property
+    def recent(self) -> timedelta:
+        return self.now - self.recent_from
 
 
-def offload_page(store, now: datetime, since: datetime, table: HandoverTable) -> OffloadPage:
+def offload_page(store, now: datetime, since: datetime, table: HandoverTable,
+                 beyond_minutes: float | None = None) -> OffloadPage:
     """One snapshot of the replica, banded by ``table``; the chart's handovers from ``since`` for
-    every hospital, so the view picks a hospital's without reading again."""
+    every hospital, so the view picks a hospital's without reading again. ``beyond_minutes``: the
+    basis for hours lost (None: the table's default); one the table does not list is a ValueError."""
+    basis = table.basis(beyond_minutes).beyond_minutes
     with store.session() as s:
-        board = tuple(qo.offload_board(s, now, table))
+        done_board = qo.board_handovers(s, now, table)
+        board = qo.offload_board(s, now, table, basis, done_board)
         updated = qo.last_updates(s)
         done, waiting = qo.waits_today(s, now, table, window=now - since)
-    return OffloadPage(now, board, updated, since, tuple(done), tuple(waiting))
+    totals = qo.offload_totals(now, board, done_board, table, basis)
+    return OffloadPage(now, tuple(board), updated, since, tuple(done), tuple(waiting), totals, basis,
+                       qo.uk_midnight(now), now - qo.RECENT)

@@ -75,3 +75,17 @@ def test_an_ambulance_never_reported_handed_over_stops_counting_after_a_day():
     assert [(s.metric, s.value) for s in sigs] == [("handover_longest_wait_minutes", 0.0)]
     sigs, st = alert_signals.signals([], st, T0 + timedelta(hours=26))
     assert sigs == [] and st["waiting"] == {}
+
+
+def test_hours_lost_for_alerts_is_the_handover_tables_sum_on_its_named_basis():
+    from models.rules.handover_bands import hours_lost_beyond_minutes, load_handover
+
+    # Five handovers of 10, 20, 35, 50 and 75 min: beyond 15 min that is 0+5+20+35+60 = 120 min, 2 h.
+    items = [_handover(f"amb-{i:05d}", "handed_over", 60 * i, 60 * i + m) for i, m in enumerate((10, 20, 35, 50, 75))]
+    sigs, st = alert_signals.signals(items, None, T0 + timedelta(hours=6))
+    lost = [s.value for s in sigs if s.metric == alert_signals.LOST]
+    assert lost[-1] == 2.0 == hours_lost_beyond_minutes([10, 20, 35, 50, 75], 15)
+    # The basis the hub counts on is the table's default, and the rule on it says which it is.
+    assert alert_signals.LOST_BASIS_MINUTES == load_handover().hours_lost_beyond_minutes == 15
+    rule = next(r for r in RULES if r.metric == alert_signals.LOST)
+    assert "beyond 15 min" in rule.name

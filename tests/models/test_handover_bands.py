@@ -61,7 +61,7 @@ def test_invalid_entry_named_by_position():
 
 
 def test_thresholds_come_from_the_file(tmp_path):
-    text = HANDOVER_FILE.read_text().replace("beyond_minutes = 15", "beyond_minutes = 30") \
+    text = HANDOVER_FILE.read_text().replace("[hours_lost]\nbeyond_minutes = 15", "[hours_lost]\nbeyond_minutes = 30") \
         .replace('range = "(60, inf)"\n\n#', 'range = "[45, inf)"\n\n#')
     path = tmp_path / "handover.toml"
     path.write_text(text)

@@ -19,6 +19,8 @@ def hospitals(store):
     feed = Feed()
     feed.org("RAA", "Alpha Hospitals NHS Trust").org("RBB", "Beta Hospitals NHS Trust")
     feed.org("RX9", "Test Ambulance Service NHS Trust", "ambulance").org("RCC", "Gamma Hospitals NHS Trust")
+    # The service's feed is live (an update this minute), so each wait runs to now.
+    feed.handover("amb-live", "RCC", "en_route", eta=NOW + timedelta(minutes=5), updated=NOW)
     feed.apply(store)
     return feed
 

@@ -97,7 +97,8 @@ def test_ambulance_and_offload_views_show_organisation_text_as_typed(qtbot, stor
     assert "CSP <b>2</b>" in label_seen(amb.csp_box)
     off = _view(qtbot, OffloadView, store)
     titles = [label_seen(lb) for card in off.cards for lb in card.findChildren(QLabel)]
-    assert any(NAME in t for t in titles)
+    assert any(f"{HUGE} Alpha Hospitals (RAA)" in t for t in titles)   # the card's short name, as typed
+    assert off.board.item(0, 0).text() == f"{HUGE} Alpha Hospitals"
 
 
 def _transfer(store) -> str:

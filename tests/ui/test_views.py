@@ -96,7 +96,9 @@ def test_the_chart_of_one_hospital_is_drawn_from_the_page_without_a_read(qtbot, 
 def test_a_very_long_wait_does_not_squash_the_chart(qtbot, store):
     f = Feed().org("RAA", "Alpha Hospitals NHS Trust")
     f.handed_over("amb-7001", "RAA", ago(300), 25).waiting("amb-7002", "RAA", 7 * 60 + 17)
-    f.waiting("amb-7003", "RAA", 50).apply(store)
+    f.waiting("amb-7003", "RAA", 50)
+    f.handover("amb-7004", "RAA", "en_route", eta=NOW + timedelta(minutes=9), updated=NOW)   # the feed is live
+    f.apply(store)
     view = _view(qtbot, OffloadView, store)
     handed, waiting, above = view.chart.series
     assert [v for _, v in above.points] == [120]              # drawn on the top of the scale...

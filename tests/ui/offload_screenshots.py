@@ -1,0 +1,85 @@
+"""Render the offload and ambulance views for the documentation, on the demo's simulated system:
+
+    QT_QPA_PLATFORM=offscreen python -m tests.ui.offload_screenshots docs/screenshots [KEEP_FOLDER]
+
+Live (the window's clock at the newest data) and with the feed down for three hours (the clock three
+hours on, nothing new received), light, dark and high contrast, and one at twice the text size. The
+demo's hub and history are made in a throwaway folder and synced into a throwaway replica."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from models.replica.orm import HandoverEvent
+from models.replica.store import Store
+from scc_desktop import gui
+from scc_desktop.demo import DemoSystem
+from sync.client import HubClient
+from sync.engine import SyncEngine
+from tests.models.conftest import FAST_KDF, PASSPHRASE
+
+DOWN = timedelta(hours=3)
+# (view, theme, text scale, feed down?, file)
+SHOTS = (("offload", "light", 1.0, False, "offload-live.png"),
+         ("offload", "light", 1.0, True, "offload-feed-down-3h.png"),
+         ("offload", "dark", 1.0, True, "offload-feed-down-3h-dark.png"),
+         ("offload", "high_contrast", 1.0, False, "offload-high-contrast.png"),
+         ("offload", "light", 2.0, False, "offload-text-200.png"),
+         ("ambulance", "light", 1.0, False, "ambulance-live.png"),
+         ("ambulance", "light", 1.0, True, "ambulance-feed-down-3h.png"),
+         ("ambulance", "dark", 1.0, False, "ambulance-dark.png"),
+         ("ambulance", "high_contrast", 1.0, True, "ambulance-feed-down-3h-high-contrast.png"))
+
+
+def _fill(folder: Path) -> Store:
+    demo = DemoSystem(folder / "demo", history=timedelta(hours=14))
+    try:
+        url = demo.start(live=False)
+        store = Store.create(folder / "replica.db", PASSPHRASE, kdf=FAST_KDF)
+        engine = SyncEngine(store, HubClient(url, demo.tokens["room_lead"]))
+        for _ in range(200):
+            if engine.run_once().applied == 0:
+                break
+        return store
+    finally:
+        demo.stop()
+        if demo.hub is not None:
+            demo.hub.stop()
+
+
+def _shoot(store, out: Path, view: str, theme: str, scale: float, down: bool, name: str, newest) -> None:
+    from ui.main_window import MainWindow
+
+    now = newest + (DOWN if down else timedelta(minutes=2))
+    window = MainWindow(store, clock=lambda: now)
+    try:
+        window.text_scale = scale
+        print("wrote", gui.render(window, out / name, view, theme=theme))
+    finally:
+        window.close()
+        window.deleteLater()
+
+
+def main(out: Path, keep: Path | None = None) -> None:
+    """``keep``: a folder to keep the filled replica in and reuse (renders again without the sync)."""
+    gui.application()
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = keep or Path(tmp)
+        store = (Store.unlock(folder / "replica.db", PASSPHRASE) if (folder / "replica.db").exists()
+                 else _fill(folder))
+        with store:
+            with store.session() as s:
+                newest = s.scalar(select(func.max(HandoverEvent.updated_at)))
+            for shot in SHOTS:
+                _shoot(store, out, *shot, newest)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots"),
+         Path(sys.argv[2]) if len(sys.argv) > 2 else None)
