@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from models.queries import opel_history, opel_latest
+from models.queries import carried_in, opel_history, opel_latest
 from models.queries import provider as qp
 
 
@@ -20,6 +20,7 @@ class ProviderPage:
     detail: qp.ProviderDetail | None        # the provider shown (None: no provider is assessed)
     levels: tuple[tuple[datetime, int | None], ...]     # its shown level at each assessment, oldest first
     series: dict[str, list[tuple[datetime, float]]]     # parameter key -> observed values, oldest first
+    carried: carried_in.ProviderCarried | None = None   # the values before ``since``
 
     @property
     def org_code(self) -> str | None:
@@ -43,4 +44,5 @@ def provider_page(store, now: datetime, since: datetime, asked: Sequence[str] = 
         levels = tuple(opel_history.opel_history(s, code, since)) if detail else ()
         keys = [ln.key for ln in detail.lines] if detail else []
         series = qp.parameter_series(s, code, keys, since) if keys else {}
-    return ProviderPage(now, since, asked, providers, detail, levels, series)
+        carried = carried_in.provider_carried(s, code, keys, since) if detail else None
+    return ProviderPage(now, since, asked, providers, detail, levels, series, carried)
