@@ -231,14 +231,18 @@ class AmbulanceView(QWidget):
     def _draw_charts(self, page: door.AmbulancePage, now: datetime) -> None:
         chart = page.chart
         reap, csp = (chart.reap, chart.csp) if chart else ((), ())
+        # Reports repeat the level every cadence with the time it was declared: a level holds from
+        # its change to the newest report received, and the chart's data stops there.
+        until = min(chart.reported_until, now) if chart and chart.reported_until else None
         every = series_gaps.cadence("reap_level")
-        series = [Series("REAP", reap, colour(0), step=True, width=3, size=7, cadence=every,
-                         carried=chart.reap_before if chart else None,
+        series = [Series("REAP", reap, colour(0), step=True, width=3, size=7, cadence=every, changes_only=True,
+                         until=until, carried=chart.reap_before if chart else None,
                          fmt=lambda v: f"REAP {v:g} ({self.standards.reap_levels.get(int(v), '')})",
                          brushes=[theme.opel_colours(int(v))[0] for _, v in reap])]
         if csp or (chart and chart.csp_before):
             series.append(Series("CSP", csp, colour(4), step=True, width=2, size=6, cadence=every,
-                                 carried=chart.csp_before, fmt=lambda v: f"CSP {v:g}"))
+                                 changes_only=True, until=until, carried=chart.csp_before,
+                                 fmt=lambda v: f"CSP {v:g}"))
         self.level_chart.set_data(series, x_range=(now - CHART_SPAN, now), y_range=(-0.3, 4.4),
                                   y_ticks=[(i, str(i)) for i in range(5)],
                                   empty_text="No REAP or CSP reports in the last 24 hours.")

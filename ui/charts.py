@@ -110,6 +110,10 @@ class Series:
     (it is held no further, and never across a hole). ``carried``: the last (time, value) before
     the chart's window, drawn dotted from the left edge to the first point. ``fmt`` turns a value
     into hover text. ``notes`` and ``brushes`` are per point (a hover note, a point colour).
+    ``changes_only``: the points are changes of a level reported every ``cadence`` (an ambulance
+    service's REAP): no hole can be seen between them, the last holds to ``until`` however far,
+    and ``cadence`` only says when the chart's data stops. ``holes``: (from, to) times known to have
+    no data (a level scored from values that stopped coming): no level is held across one.
     """
 
     name: str
@@ -127,6 +131,8 @@ class Series:
     dash: Qt.PenStyle = Qt.PenStyle.SolidLine
     cadence: timedelta | None = None
     carried: tuple[datetime, float] | None = None
+    changes_only: bool = False
+    holes: Sequence[tuple[datetime, datetime]] = ()
 
 
 CARRIED_DASH = Qt.PenStyle.DotLine
@@ -142,16 +148,21 @@ def line_xy(xs: np.ndarray, ys: np.ndarray, cadence: timedelta | None) -> tuple[
     return np.insert(xs, at, xs[at - 1]), np.insert(ys, at, np.nan)
 
 
-def hold_ends(xs: np.ndarray, cadence: timedelta | None, until: float | None = None) -> np.ndarray:
+def hold_ends(xs: np.ndarray, cadence: timedelta | None, until: float | None = None,
+              changes_only: bool = False, holes: Sequence[tuple[float, float]] = ()) -> np.ndarray:
     """Where each level of a step series stops: at the next point, or at its own point before a
     hole and at the end (a level is not drawn on past its last report), or at ``until`` when the
-    last value was confirmed then."""
+    last value was confirmed then; never across one of ``holes``."""
     ends = np.append(xs[1:], xs[-1]) if len(xs) else xs.copy()
-    for i in breaks(xs, cadence):
-        ends[i] = xs[i]
-    gap = max_gap(cadence)
+    if not changes_only:
+        for i in breaks(xs, cadence):
+            ends[i] = xs[i]
+    gap = None if changes_only else max_gap(cadence)
     if len(xs) and until is not None and until > xs[-1] and (gap is None or until - xs[-1] <= gap):
         ends[-1] = until
+    for a, _b in holes:
+        cut = (xs <= a) & (a < ends)
+        ends[cut] = a
     return ends
 
 
@@ -308,7 +319,8 @@ class TimeChart(QWidget):
         for s in self.series:
             xs = np.array([t.timestamp() for t, _ in s.points], dtype=float)
             ys = np.array([v for _, v in s.points], dtype=float)
-            ends = hold_ends(xs, s.cadence, s.until.timestamp() if s.until is not None else None) \
+            ends = hold_ends(xs, s.cadence, s.until.timestamp() if s.until is not None else None,
+                             s.changes_only, [(a.timestamp(), b.timestamp()) for a, b in s.holes]) \
                 if s.step else xs.copy()
             drawn = _Drawn(s, xs, ys, ends)
             self._arrays.append(drawn)
@@ -403,8 +415,11 @@ class TimeChart(QWidget):
         if first is not None:
             end, cx, cy = first, [left, first, first], [value, value, d.ys[0]]
         else:
-            gap = max_gap(s.cadence)
-            end = min(right, max(left, at + gap)) if gap is not None else left
+            if s.changes_only:   # a level in force until changed: held while reports confirm it
+                end = min(right, max(left, s.until.timestamp())) if s.until is not None else left
+            else:
+                gap = max_gap(s.cadence)
+                end = min(right, max(left, at + gap)) if gap is not None else left
             cx, cy = [left, end], [value, value]
         d.carried = (left, end, value)
         k = mark_scale()
@@ -420,10 +435,10 @@ class TimeChart(QWidget):
     def _mark_no_data(self, x_range: tuple[datetime, datetime] | None) -> None:
         """Hatch the time after the newest point when it is longer than a hole in any line drawn."""
         self.no_data_since, self.stale_region = None, None
-        timed = [d for d in self._arrays if len(d.xs) and d.series.cadence is not None]
+        timed = [d for d in self._arrays if (len(d.xs) or d.carried) and d.series.cadence is not None]
         if x_range is None or not timed:
             return
-        newest = max(d.xs[-1] if not d.series.step else max(d.ends[-1], d.xs[-1]) for d in timed)
+        newest = max(max([d.ends[-1], d.xs[-1]] if len(d.xs) else [d.carried[1]]) for d in timed)
         gap = min(max_gap(d.series.cadence) for d in timed)
         right = x_range[1].timestamp()
         if right - newest <= gap:

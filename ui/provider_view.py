@@ -265,9 +265,13 @@ class ProviderView(QWidget):
         carried = self.page.carried.level if self.page.carried else None
         carried = next((p for p in reversed(levels) if p[0] < cut), carried)
         self.level_chart.title.setText(f"<b>OPEL level, last {self._span_words()}</b>")
+        # A level is scored when a submission comes, so assessments are irregular: it holds to the
+        # next one, but never across a hole in the provider's values.
+        every = series_gaps.cadence(*(ln.key for ln in self.detail.lines))
+        seen = sorted({t for values in self.page.series.values() for t, _v in values})
         self.level_chart.set_data(
-            [Series("OPEL", points, theme.current().chart_fg, step=True, width=2.5, size=7,
-                    cadence=series_gaps.cadence(*(ln.key for ln in self.detail.lines)), carried=carried,
+            [Series("OPEL", points, theme.current().chart_fg, step=True, width=2.5, size=7, cadence=every,
+                    changes_only=True, holes=series_gaps.holes(seen, every), carried=carried,
                     fmt=lambda v: f"OPEL {v:g} ({OPEL_WORDS.get(int(v), '')})",
                     brushes=[opel_colours(int(v))[0] for _, v in points])],
             x_range=(cut, now), y_range=(0.5, 4.5), y_ticks=LEVEL_TICKS,

@@ -3,7 +3,8 @@
 A chart of the last 24 hours would start blank until its first point; the value in force when the
 window opened is "carried in" and drawn, marked as such, from the window's left edge. Each function
 returns the real time of that value (the last before ``since``) so the chart can say how old it is.
-Level reports are read one row a report (not only the changes) so a hole in the feed shows. No Qt.
+An ambulance service's report carries the time its level was declared, not the time of the report:
+its levels come back as changes, with the newest time a report was received. No Qt.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.replica.orm import AmbulanceStatus, CritconStatus, Observation, OpelAssessment, ResponseTimes
@@ -29,11 +30,13 @@ class ProviderCarried:
 
 @dataclass(frozen=True)
 class AmbulanceChart:
-    """Every REAP and CSP report in the window (a CSP that is not a number is left out), and the
-    last value of each line before it; a response line's value is the mean in minutes."""
+    """Each REAP and CSP level declared in the window (a CSP that is not a number is left out), the
+    newest time a report (repeating the level or not) was received, and the last value of each line
+    before the window; a response line's value is the mean in minutes."""
 
     reap: tuple[Point, ...]
     csp: tuple[Point, ...]
+    reported_until: datetime | None
     reap_before: Point | None
     csp_before: Point | None
     c1_before: Point | None
@@ -77,16 +80,25 @@ def ambulance_chart(session: Session, org_code: str, since: datetime) -> Ambulan
         select(AmbulanceStatus.declared_at, AmbulanceStatus.reap_level, AmbulanceStatus.csp_level)
         .where(AmbulanceStatus.org_code == org_code, AmbulanceStatus.declared_at >= since)
         .order_by(AmbulanceStatus.declared_at, AmbulanceStatus.id)).all()
+    until = session.execute(select(func.max(AmbulanceStatus.received_at))
+                            .where(AmbulanceStatus.org_code == org_code)).scalar()
     before = session.execute(
         select(AmbulanceStatus.declared_at, AmbulanceStatus.reap_level, AmbulanceStatus.csp_level)
         .where(AmbulanceStatus.org_code == org_code, AmbulanceStatus.declared_at < since)
         .order_by(AmbulanceStatus.declared_at.desc(), AmbulanceStatus.id.desc()).limit(1)).first()
-    csp = tuple((t, v) for t, _r, c in rows if (v := _level(c)) is not None)
     return AmbulanceChart(
-        tuple((t, float(r)) for t, r, _c in rows), csp,
+        _changes((t, float(r)) for t, r, _c in rows), _changes((t, _level(c)) for t, _r, c in rows), until,
         (before[0], float(before[1])) if before else None,
         (before[0], _level(before[2])) if before and _level(before[2]) is not None else None,
         _response_before(session, org_code, "C1", since), _response_before(session, org_code, "C2", since))
+
+
+def _changes(points: Iterable[tuple[datetime, float | None]]) -> tuple[Point, ...]:
+    out: list[Point] = []
+    for t, v in points:
+        if v is not None and (not out or out[-1][1] != v):
+            out.append((t, v))
+    return tuple(out)
 
 
 def _response_before(session: Session, org_code: str, category: str, since: datetime) -> Point | None:

@@ -40,3 +40,12 @@ def breaks(times: Sequence[float], every: timedelta | None) -> list[int]:
     if gap is None:
         return []
     return [i for i in range(len(times) - 1) if times[i + 1] - times[i] > gap]
+
+
+def holes(times: Sequence, every: timedelta | None) -> list[tuple]:
+    """(last value before, first value after) of each hole in ``times`` (ascending, any comparable
+    times: datetimes or epoch seconds)."""
+    if every is None:
+        return []
+    gap = every * GAP_CADENCES if not isinstance(times[0] if times else 0, (int, float)) else max_gap(every)
+    return [(a, b) for a, b in zip(times, times[1:]) if b - a > gap]

@@ -68,11 +68,13 @@ def test_the_critcon_page_carries_in_each_units_level_before_its_window(system):
     assert carried["R01"] == (SINCE - timedelta(hours=3), float((1 + 27 // 6) % 4))
 
 
-def test_the_ambulance_page_has_every_level_report_and_the_values_before_its_window(system):
+def test_the_ambulance_page_has_each_level_change_and_the_values_before_its_window(system):
     page = ambulance_door.ambulance_page(system, NOW, SINCE, load_standards())
     chart = page.chart
-    assert len(chart.reap) == len(chart.csp) == 24 * 4 + 1      # every report, not only the changes
-    assert chart.reap[0] == (SINCE, 2.0) and chart.reap[-1] == (NOW, 3.0)
+    change = NOW - 19 * timedelta(minutes=15)
+    assert chart.reap == ((SINCE, 2.0), (change, 3.0))          # the changes, not every report
+    assert chart.csp == ((SINCE, 2.0),)
+    assert chart.reported_until is not None                     # when the newest report came in
     assert chart.reap_before == (SINCE - timedelta(minutes=20), 2.0)
     assert chart.csp_before == (SINCE - timedelta(minutes=20), 1.0)
     assert chart.c1_before == (SINCE - timedelta(hours=1), (420 + 25) / 60)

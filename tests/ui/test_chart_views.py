@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from sqlalchemy import text
 
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import ACUTE_VALUES, AMBULANCE, NOW, Feed, forty_acute_providers
@@ -63,6 +64,10 @@ def feed_down(store, now: datetime = NOW) -> None:
         for n in (1, 2, 3):
             f.critcon(f"R{n:02d}", end, (n + hours // 8) % 4, 20, 15)
     f.apply(store)
+    # The replica stamps a report with the time it was applied (moments ago here): put each back to
+    # when it came in, so the newest arrived as the feed went down.
+    with store.writing() as s:
+        s.execute(text("UPDATE ambulance_status SET received_at = declared_at"))
 
 
 def _last_x(item) -> float:
@@ -117,7 +122,8 @@ def test_ambulance_charts_stop_at_the_last_report_with_the_response_standards(qt
     view = _view(qtbot, AmbulanceView, store)
     levels = view.level_chart
     assert _last_x(levels.line_item("REAP")) == LAST.timestamp() and levels.no_data_since == LAST
-    assert levels.carried_item("REAP") is not None                 # reports began before the 24 hours
+    assert [v for _t, v in levels.series[0].points][-1] == 3.0     # the change in the window
+    assert levels.carried_item("REAP") is not None                 # REAP 2, declared before the 24 hours
     response = view.response_chart
     assert response.target_labels == ["C1 7 min", "C2 18 min", "C2 30 min"]
     assert _last_x(response.line_item("C1 mean")) == LAST.timestamp()

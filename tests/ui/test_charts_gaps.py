@@ -174,3 +174,24 @@ def test_the_y_range_does_not_follow_the_data_about(qtbot):
         chart.set_data([Series("Beds", points, "#005eb8", cadence=QUARTER)], x_range=(NOW - timedelta(hours=3), NOW),
                        y_range=charts.fixed_range("percent", [v for _t, v in points]))
         assert chart.plot.getPlotItem().getViewBox().viewRange()[1] == pytest.approx([0, 100])
+
+
+def test_a_level_reported_as_changes_holds_to_its_newest_report_but_not_across_a_hole(qtbot):
+    chart = _chart(qtbot)
+    start = NOW - timedelta(hours=24)
+    changes = [(NOW - timedelta(hours=20), 2.0), (NOW - timedelta(hours=6), 3.0)]
+    reported = NOW - timedelta(hours=3)
+    hole = (NOW - timedelta(hours=15), NOW - timedelta(hours=12))
+    chart.set_data([Series("OPEL", changes, "#000", step=True, cadence=QUARTER, changes_only=True, until=reported,
+                           holes=[hole], carried=(start - timedelta(hours=2), 1.0))],
+                   x_range=(start, NOW), y_range=(0.5, 4.5))
+    runs = _runs(chart.line_item("OPEL"))
+    assert runs == [(changes[0][0].timestamp(), hole[0].timestamp()),
+                    (changes[1][0].timestamp(), reported.timestamp())]
+    assert chart.no_data_since == reported
+    # With no change in the window, the level carried in holds to the newest report, dotted.
+    chart.set_data([Series("REAP", [], "#000", step=True, cadence=QUARTER, changes_only=True, until=reported,
+                           carried=(start - timedelta(hours=30), 3.0))], x_range=(start, NOW), y_range=(0.5, 4.5))
+    xs = np.asarray(chart.carried_item("REAP").xData, float)
+    assert (xs[0], xs[-1]) == (start.timestamp(), reported.timestamp())
+    assert chart.no_data_since == reported
