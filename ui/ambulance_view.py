@@ -264,9 +264,3 @@ class AmbulanceView(QWidget):
             notes=[x for x in self.standards.lapsed(today) if " mean " in x],
             empty_text="No response-time periods in the last 24 hours.")
 
-
-def _number(text: str | None) -> float | None:
-    try:
-        return float(text) if text is not None else None
-    except ValueError:
-        return None

@@ -8,7 +8,7 @@ it, and a value older than that at the end of a chart is not drawn on towards "n
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from models.rules.catalogue import load_catalogue
@@ -42,10 +42,8 @@ def breaks(times: Sequence[float], every: timedelta | None) -> list[int]:
     return [i for i in range(len(times) - 1) if times[i + 1] - times[i] > gap]
 
 
-def holes(times: Sequence, every: timedelta | None) -> list[tuple]:
-    """(last value before, first value after) of each hole in ``times`` (ascending, any comparable
-    times: datetimes or epoch seconds)."""
+def holes(times: Sequence[datetime], every: timedelta | None) -> list[tuple[datetime, datetime]]:
+    """(last value before, first value after) of each hole in ``times`` (ascending)."""
     if every is None:
         return []
-    gap = every * GAP_CADENCES if not isinstance(times[0] if times else 0, (int, float)) else max_gap(every)
-    return [(a, b) for a, b in zip(times, times[1:]) if b - a > gap]
+    return [(a, b) for a, b in zip(times, times[1:]) if b - a > GAP_CADENCES * every]
