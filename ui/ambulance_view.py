@@ -12,11 +12,12 @@ from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QHeaderView,
                                QWidget)
 
 from models.queries import ambulance as qa
+from models.rules import series_gaps
 from models.rules.ambulance_standards import STATISTICS, load_standards
 from models.service import ambulance as door
 from ui import format as fmt
 from ui import tasks, theme
-from ui.charts import Series, TimeChart, align_time_axes, colour
+from ui.charts import Series, TimeChart, align_time_axes, colour, fixed_range
 from ui.widgets import EmptyOr, cell, esc, fill_table, fit_rows, make_table, muted
 
 CHART_SPAN = timedelta(hours=24)
@@ -147,7 +148,7 @@ class AmbulanceView(QWidget):
                                  cell(str(h.handed_over), align_right=True),
                                  cell(str(h.on_site), align_right=True, bold=True)] for h in page.crews])
         fit_rows(self.crews)
-        self._draw_charts(page.history, page.c1, page.c2, now)
+        self._draw_charts(page, now)
 
     def _load_picker(self, page: door.AmbulancePage) -> None:
         self.picker.blockSignals(True)
@@ -227,35 +228,39 @@ class AmbulanceView(QWidget):
                                 f"Met = at or under the target.{years}{lapsed} An hour's figures: a "
                                 "small count of incidents swings them.")
 
-    def _draw_charts(self, history, c1, c2, now: datetime) -> None:
-        reap = [(c.at, float(c.reap_level)) for c in history]
-        csp = [(c.at, float(c.csp_level)) for c in history if _number(c.csp_level) is not None]
-        series = [Series("REAP", reap, colour(0), step=True, until=now, width=3, size=7,
+    def _draw_charts(self, page: door.AmbulancePage, now: datetime) -> None:
+        chart = page.chart
+        reap, csp = (chart.reap, chart.csp) if chart else ((), ())
+        # Reports repeat the level every cadence with the time it was declared: a level holds from
+        # its change to the newest report received, and the chart's data stops there.
+        until = min(chart.reported_until, now) if chart and chart.reported_until else None
+        every = series_gaps.cadence("reap_level")
+        series = [Series("REAP", reap, colour(0), step=True, width=3, size=7, cadence=every, changes_only=True,
+                         until=until, carried=chart.reap_before if chart else None,
                          fmt=lambda v: f"REAP {v:g} ({self.standards.reap_levels.get(int(v), '')})",
                          brushes=[theme.opel_colours(int(v))[0] for _, v in reap])]
-        if csp:
-            series.append(Series("CSP", csp, colour(4), step=True, until=now, width=2, size=6,
+        if csp or (chart and chart.csp_before):
+            series.append(Series("CSP", csp, colour(4), step=True, width=2, size=6, cadence=every,
+                                 changes_only=True, until=until, carried=chart.csp_before,
                                  fmt=lambda v: f"CSP {v:g}"))
         self.level_chart.set_data(series, x_range=(now - CHART_SPAN, now), y_range=(-0.3, 4.4),
                                   y_ticks=[(i, str(i)) for i in range(5)],
                                   empty_text="No REAP or CSP reports in the last 24 hours.")
         today = now.astimezone(fmt.UK).date()
         # Short labels: they sit on the right axis, and a long one would narrow the chart.
-        lines = [(std.target_minutes, f"{cat} {std.target_minutes:g} min", line_colour)
-                 for cat, line_colour in (("C1", colour(1)), ("C2", colour(0)))
-                 for std in self.standards.for_category(cat)
-                 if std.statistic == "mean" and std.in_force(today)]
+        targets = [(std.target_minutes, f"{cat} {std.target_minutes:g} min", line_colour)
+                   for cat, line_colour in (("C1", colour(1)), ("C2", colour(0)))
+                   for std in self.standards.for_category(cat)
+                   if std.statistic == "mean" and std.in_force(today)]
+        means = {cat: [(t, m) for t, m, _ in rows if m is not None] for cat, rows in (("C1", page.c1), ("C2", page.c2))}
+        before = {"C1": chart.c1_before if chart else None, "C2": chart.c2_before if chart else None}
+        shown = [m for rows in means.values() for _t, m in rows] + [p[1] for p in before.values() if p]
         self.response_chart.set_data(
-            [Series("C1 mean", [(t, m) for t, m, _ in c1 if m is not None], colour(1),
-                    fmt=fmt.response, size=5),
-             Series("C2 mean", [(t, m) for t, m, _ in c2 if m is not None], colour(0),
-                    fmt=fmt.response, size=5)],
-            x_range=(now - CHART_SPAN, now), lines=lines,
+            [Series(f"{cat} mean", means[cat], line_colour, fmt=fmt.response, size=5, carried=before[cat],
+                    cadence=series_gaps.cadence(f"{cat.lower()}_mean_seconds"))
+             for cat, line_colour in (("C1", colour(1)), ("C2", colour(0)))],
+            x_range=(now - CHART_SPAN, now), targets=targets,
+            y_range=fixed_range("minutes", shown, [t[0] for t in targets]),
+            notes=[x for x in self.standards.lapsed(today) if " mean " in x],
             empty_text="No response-time periods in the last 24 hours.")
 
-
-def _number(text: str | None) -> float | None:
-    try:
-        return float(text) if text is not None else None
-    except ValueError:
-        return None

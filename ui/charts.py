@@ -3,6 +3,11 @@
 Times are stored in UTC; the axis labels and the hover text are in UK local
 time (Europe/London), with ticks placed on local wall-clock hours so a chart
 across a clock change still reads 00:00, 03:00, 06:00.
+
+Every line is honest about its time: it breaks where no value came for more than twice its
+cadence (``models.rules.series_gaps``), ends at its last real point (never drawn on to "now": the
+time after the newest point is hatched and named "no data since"), and starts from the value
+carried in from before the window, drawn dotted and named as such, so a chart never starts blank.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from models.rules.series_gaps import breaks, max_gap
 from ui import format as fmt
 from ui import theme
 from ui.format import UK
@@ -98,9 +104,16 @@ class UkTimeAxis(pg.AxisItem):
 class Series:
     """One line or set of points on a time chart.
 
-    ``step``: the value holds until the next point (levels); the last value is
-    drawn on to ``until``. ``fmt`` turns a value into hover text. ``notes``
-    and ``brushes`` are per point (a hover note, a point colour).
+    ``step``: the value holds until the next point (levels). ``cadence``: how often a value is
+    expected; no line is drawn between two values further apart than twice it (None: always
+    joined). ``until``: the newest time the last value was confirmed, if later than its point
+    (it is held no further, and never across a hole). ``carried``: the last (time, value) before
+    the chart's window, drawn dotted from the left edge to the first point. ``fmt`` turns a value
+    into hover text. ``notes`` and ``brushes`` are per point (a hover note, a point colour).
+    ``changes_only``: the points are changes of a level reported every ``cadence`` (an ambulance
+    service's REAP): no hole can be seen between them, the last holds to ``until`` however far,
+    and ``cadence`` only says when the chart's data stops. ``holes``: (from, to) times known to have
+    no data (a level scored from values that stopped coming): no level is held across one.
     """
 
     name: str
@@ -116,6 +129,87 @@ class Series:
     brushes: Sequence[str] | None = None
     width: float = 2.0
     dash: Qt.PenStyle = Qt.PenStyle.SolidLine
+    cadence: timedelta | None = None
+    carried: tuple[datetime, float] | None = None
+    changes_only: bool = False
+    holes: Sequence[tuple[datetime, datetime]] = ()
+
+
+CARRIED_DASH = Qt.PenStyle.DotLine
+CARRIED_KEY = "carried in: the last value before this period"
+
+
+def line_xy(xs: np.ndarray, ys: np.ndarray, cadence: timedelta | None) -> tuple[np.ndarray, np.ndarray]:
+    """The points with a NaN after each one a hole follows (drawn with ``connect="finite"``)."""
+    cut = breaks(xs, cadence)
+    if not cut:
+        return xs, ys
+    at = np.array(cut) + 1
+    return np.insert(xs, at, xs[at - 1]), np.insert(ys, at, np.nan)
+
+
+def hold_ends(xs: np.ndarray, cadence: timedelta | None, until: float | None = None,
+              changes_only: bool = False, holes: Sequence[tuple[float, float]] = ()) -> np.ndarray:
+    """Where each level of a step series stops: at the next point, or at its own point before a
+    hole and at the end (a level is not drawn on past its last report), or at ``until`` when the
+    last value was confirmed then; never across one of ``holes``."""
+    ends = np.append(xs[1:], xs[-1]) if len(xs) else xs.copy()
+    if not changes_only:
+        for i in breaks(xs, cadence):
+            ends[i] = xs[i]
+    gap = None if changes_only else max_gap(cadence)
+    if len(xs) and until is not None and until > xs[-1] and (gap is None or until - xs[-1] <= gap):
+        ends[-1] = until
+    for a, _b in holes:
+        cut = (xs <= a) & (a < ends)
+        ends[cut] = a
+    return ends
+
+
+def step_xy(xs: np.ndarray, ys: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each level drawn flat from its point to its end; a NaN where a hold stops short of the next."""
+    out_x, out_y = [], []
+    for i, (x, y, end) in enumerate(zip(xs, ys, ends)):
+        out_x += [x, end]
+        out_y += [y, y]
+        if i + 1 < len(xs) and end < xs[i + 1]:
+            out_x.append(end)
+            out_y.append(np.nan)
+    return np.array(out_x, float), np.array(out_y, float)
+
+
+def step_marks(ys: np.ndarray, ends: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """Indexes to mark on a step line: where a run starts or ends and where the level changes
+    (a report every 15 minutes would otherwise bury the changes under markers)."""
+    n = len(xs)
+    keep = np.zeros(n, bool)
+    if n:
+        keep[0] = keep[-1] = True
+        keep[1:] |= ys[1:] != ys[:-1]
+        stops = ends < np.append(xs[1:], np.inf)
+        keep |= stops
+        keep[1:] |= stops[:-1]
+    return np.flatnonzero(keep)
+
+
+# Ceilings a value axis snaps to: it moves only when the data crosses one, not with every point.
+_NICE = (1, 1.5, 2, 3, 4, 5, 6, 8, 10)
+
+
+def fixed_range(unit: str | None, values: Sequence[float], targets: Sequence[float] = ()) -> tuple[float, float]:
+    """A y range from 0 that holds still: 0-100 for percentages (higher only when a value is over
+    100), else up to a round ceiling above the data and every target line, so the targets show."""
+    finite = [float(v) for v in values if v is not None and math.isfinite(v)]
+    top = max(finite + [float(t) for t in targets] + [0.0])
+    if unit in ("percent", "%"):
+        return (0, 100) if top <= 100 else (0, _nice(top * 1.05))
+    return (0, _nice(top * 1.1) if top > 0 else 10)
+
+
+def _nice(value: float) -> float:
+    scale = 10 ** math.floor(math.log10(value))
+    ceiling = next(n for n in _NICE if n * scale >= value - 1e-9) * scale
+    return int(ceiling) if ceiling == int(ceiling) else ceiling
 
 
 # How a legend outside the plot draws each marker and line style in text.
@@ -125,14 +219,17 @@ DASH_GLYPHS = {Qt.PenStyle.SolidLine: "━━", Qt.PenStyle.DashLine: "╍╍", 
                Qt.PenStyle.DashDotLine: "━·", Qt.PenStyle.DashDotDotLine: "━‥"}
 
 
-def key_html(series: Sequence[Series]) -> str:
-    """A legend as rich text: each series' line style and marker in its colour, then its name."""
+def key_html(series: Sequence[Series], carried: bool = False) -> str:
+    """A legend as rich text: each series' line style and marker in its colour, then its name;
+    with ``carried``, what the dotted carried-in line means."""
     parts = []
     for s in series:
         line = DASH_GLYPHS.get(s.dash, "━━") if (s.line or s.step) else ""
         mark = SYMBOL_GLYPHS.get(s.symbol or "", "")
         glyph = line[:1] + mark + line[1:] if line and mark else line or mark
         parts.append(f"<span style='color:{s.colour}'><b>{glyph}</b></span>&nbsp;{_escape(s.name)}")
+    if carried:
+        parts.append(f"<b>▷{DASH_GLYPHS[CARRIED_DASH]}</b>&nbsp;{CARRIED_KEY}")
     return " &nbsp; ".join(parts)
 
 
@@ -183,9 +280,20 @@ class TimeChart(QWidget):
         if self.key is not None:
             layout.addWidget(self.key)
         layout.addWidget(self.plot, 1)
+        # What the plot cannot say by itself: where its data stops, a target that has lapsed.
+        self.note = QLabel()
+        self.note.setObjectName("chartNote")
+        self.note.setWordWrap(True)
+        self.note.hide()
+        layout.addWidget(self.note)
         self.series: list[Series] = []
         self.reference_labels: list[str] = []
-        self._arrays: list[tuple[Series, np.ndarray, np.ndarray]] = []
+        self.target_labels: list[str] = []
+        self.no_data_since: datetime | None = None
+        self.stale_region: pg.LinearRegionItem | None = None
+        self._arrays: list[_Drawn] = []
+        self._lines: dict[str, pg.PlotDataItem] = {}
+        self._carried: dict[str, pg.PlotDataItem] = {}
         self.hover = pg.TextItem(anchor=(0, 1))
         self.hover.setZValue(1000)
         self.plot.scene().sigMouseMoved.connect(self._moved)
@@ -195,32 +303,52 @@ class TimeChart(QWidget):
     def set_data(self, series: Sequence[Series], *, x_range: tuple[datetime, datetime] | None = None,
                  y_range: tuple[float, float] | None = None,
                  lines: Sequence[tuple[float, str, str]] = (),
+                 targets: Sequence[tuple[float, str, str]] = (),
                  y_ticks: Sequence[tuple[float, str]] | None = None,
+                 notes: Sequence[str] = (),
                  empty_text: str = "No data for this period.") -> None:
-        """Redraw. ``lines``: horizontal (value, label, colour) references, e.g. band edges."""
+        """Redraw. ``lines``: horizontal (value, label, colour) references drawn dashed, e.g. band
+        edges; ``targets``: (value, label, colour) standards drawn solid; ``notes``: sentences
+        under the plot. With ``x_range``, a series' ``carried`` value starts at its left edge and
+        the time after the newest point, if longer than a hole, is marked as having no data."""
         item = self.plot.getPlotItem()
         item.clear()
         self.series = list(series)
-        self._arrays = []
+        self._arrays, self._lines, self._carried = [], {}, {}
+        left = x_range[0].timestamp() if x_range is not None else None
         for s in self.series:
             xs = np.array([t.timestamp() for t, _ in s.points], dtype=float)
             ys = np.array([v for _, v in s.points], dtype=float)
-            self._arrays.append((s, xs, ys))
-            if not len(xs):
-                continue
-            self._draw(s, xs, ys)
+            ends = hold_ends(xs, s.cadence, s.until.timestamp() if s.until is not None else None,
+                             s.changes_only, [(a.timestamp(), b.timestamp()) for a, b in s.holes]) \
+                if s.step else xs.copy()
+            drawn = _Drawn(s, xs, ys, ends)
+            self._arrays.append(drawn)
+            if len(xs):
+                self._draw(s, xs, ys, ends)
+            if s.carried is not None and left is not None:
+                self._draw_carried(drawn, left, x_range[1].timestamp())
         for value, _label, colour in lines:
             pen = pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashLine)
             item.addItem(pg.InfiniteLine(pos=value, angle=0, pen=pen), ignoreBounds=True)
+        for value, _label, colour in targets:
+            pen = pg.mkPen(colour, width=2.0 * mark_scale(), style=Qt.PenStyle.SolidLine)
+            pen.setCapStyle(Qt.PenCapStyle.FlatCap)
+            target = pg.InfiniteLine(pos=value, angle=0, pen=pen)
+            target.setOpacity(0.55)   # under the data, not over it
+            target.setZValue(-5)
+            item.addItem(target, ignoreBounds=True)
         # Reference labels sit on a right-hand axis, outside the plotted data,
         # so they never cover a point (inside labels hid the early-morning waits).
         right = item.getAxis("right")
-        if lines:
+        marks = [(value, label) for value, label, _c in targets] + [(value, label) for value, label, _c in lines]
+        if marks:
             item.showAxis("right")
-            right.setTicks([[(value, label) for value, label, _c in lines], []])
+            right.setTicks([marks, []])
         else:
             item.hideAxis("right")
         self.reference_labels = [label for _v, label, _c in lines]
+        self.target_labels = [label for _v, label, _c in targets]
         item.addItem(self.hover, ignoreBounds=True)
         self.hover.hide()
         if x_range is not None:
@@ -232,35 +360,100 @@ class TimeChart(QWidget):
         else:
             item.enableAutoRange(axis="y")
         item.getAxis("left").setTicks([list(y_ticks)] if y_ticks else None)
+        self._mark_no_data(x_range)
         self._style_legend()
         if self.key is not None:
-            self.key.setText(key_html(self.series))
-        has_points = any(len(xs) for _, xs, _ in self._arrays)
+            self.key.setText(key_html(self.series, carried=bool(self._carried)))
+        texts = ([f"No data since {fmt.local_time(self.no_data_since, with_date=True)}: the line stops "
+                  "at the last value received."] if self.no_data_since else []) + list(notes)
+        self.note.setText(" ".join(texts))
+        self.note.setVisible(bool(texts))
+        has_points = not self.is_empty
         self.empty.setText(empty_text)
         self.empty.setVisible(not has_points)
         self._place_empty()
 
-    def _draw(self, s: Series, xs: np.ndarray, ys: np.ndarray) -> None:
+    def line_item(self, name: str) -> pg.PlotDataItem | None:
+        """The drawn line of the series called ``name`` (None: it has no line)."""
+        return self._lines.get(name)
+
+    def carried_item(self, name: str) -> pg.PlotDataItem | None:
+        """The dotted carried-in line of the series called ``name`` (None: nothing carried in)."""
+        return self._carried.get(name)
+
+    def _draw(self, s: Series, xs: np.ndarray, ys: np.ndarray, ends: np.ndarray) -> None:
         item = self.plot.getPlotItem()
         k = mark_scale()
         s = replace(s, size=s.size * k, width=s.width * k)
+        pen = pg.mkPen(s.colour, width=s.width, style=s.dash)
         if s.step:
-            end = s.until.timestamp() if s.until is not None else xs[-1]
-            sx = np.repeat(np.append(xs, max(end, xs[-1])), 2)[1:-1]
-            sy = np.repeat(ys, 2)
-            item.plot(sx, sy, pen=pg.mkPen(s.colour, width=s.width, style=s.dash), name=s.name)
+            sx, sy = step_xy(xs, ys, ends)
+            self._lines[s.name] = item.plot(sx, sy, pen=pen, name=s.name, connect="finite")
             if s.symbol:
-                brushes = [pg.mkBrush(b) for b in s.brushes] if s.brushes else pg.mkBrush(s.colour)
-                item.addItem(pg.ScatterPlotItem(xs, ys, symbol=s.symbol, size=s.size, brush=brushes,
+                keep = step_marks(ys, ends, xs)
+                brushes = [pg.mkBrush(s.brushes[i]) for i in keep] if s.brushes else pg.mkBrush(s.colour)
+                item.addItem(pg.ScatterPlotItem(xs[keep], ys[keep], symbol=s.symbol, size=s.size, brush=brushes,
                                                 pen=pg.mkPen(theme.current().chart_fg, width=0.8)))
             return
         if s.line:
-            item.plot(xs, ys, pen=pg.mkPen(s.colour, width=s.width, style=s.dash), name=s.name)
+            lx, ly = line_xy(xs, ys, s.cadence)
+            self._lines[s.name] = item.plot(lx, ly, pen=pen, name=s.name, connect="finite")
         if s.symbol:
             brushes = [pg.mkBrush(b) for b in s.brushes] if s.brushes else pg.mkBrush(s.colour)
             outline = pg.mkPen(theme.current().chart_fg, width=0.8) if s.brushes else pg.mkPen(s.colour)
             scatter = pg.ScatterPlotItem(xs, ys, symbol=s.symbol, size=s.size, brush=brushes, pen=outline)
             item.addItem(scatter)
+
+    def _draw_carried(self, d: _Drawn, left: float, right: float) -> None:
+        """The value before the window, flat from the left edge to the first point (rising or falling
+        to it there); with no point in the window, for as long as a value counts as current."""
+        s = d.series
+        at, value = s.carried[0].timestamp(), float(s.carried[1])
+        first = d.xs[0] if len(d.xs) else None
+        if at >= left or (first is not None and first <= left):
+            return
+        if first is not None:
+            end, cx, cy = first, [left, first, first], [value, value, d.ys[0]]
+        else:
+            if s.changes_only:   # a level in force until changed: held while reports confirm it
+                end = min(right, max(left, s.until.timestamp())) if s.until is not None else left
+            else:
+                gap = max_gap(s.cadence)
+                end = min(right, max(left, at + gap)) if gap is not None else left
+            cx, cy = [left, end], [value, value]
+        d.carried = (left, end, value)
+        k = mark_scale()
+        colour = QColor(s.colour)
+        colour.setAlphaF(0.75)
+        pen = pg.mkPen(colour, width=max(1.5, s.width * k * 0.8), style=CARRIED_DASH)
+        item = self.plot.getPlotItem()
+        self._carried[s.name] = item.plot(np.array(cx, float), np.array(cy, float), pen=pen)
+        # An open arrow head on the left edge: the value comes in from before the period.
+        item.addItem(pg.ScatterPlotItem([left], [value], symbol="t2", size=max(9.0, s.size * k),
+                                        brush=pg.mkBrush(theme.current().chart_bg), pen=pg.mkPen(s.colour, width=1.5)))
+
+    def _mark_no_data(self, x_range: tuple[datetime, datetime] | None) -> None:
+        """Hatch the time after the newest point when it is longer than a hole in any line drawn."""
+        self.no_data_since, self.stale_region = None, None
+        timed = [d for d in self._arrays if (len(d.xs) or d.carried) and d.series.cadence is not None]
+        if x_range is None or not timed:
+            return
+        newest = max(max([d.ends[-1], d.xs[-1]] if len(d.xs) else [d.carried[1]]) for d in timed)
+        gap = min(max_gap(d.series.cadence) for d in timed)
+        right = x_range[1].timestamp()
+        if right - newest <= gap:
+            return
+        self.no_data_since = _dt(newest).astimezone(x_range[1].tzinfo or UK)
+        t = theme.current()
+        hatch = QColor(t.stale)
+        hatch.setAlphaF(0.35)
+        brush = pg.mkBrush(hatch)
+        brush.setStyle(Qt.BrushStyle.BDiagPattern)
+        region = pg.LinearRegionItem((newest, right), movable=False, brush=brush,
+                                     pen=pg.mkPen(hatch, width=1))
+        region.setZValue(-10)
+        self.plot.getPlotItem().addItem(region, ignoreBounds=True)
+        self.stale_region = region
 
     def apply_theme(self) -> None:
         t = theme.current()
@@ -306,7 +499,7 @@ class TimeChart(QWidget):
 
     @property
     def is_empty(self) -> bool:
-        return not any(len(xs) for _, xs, _ in self._arrays)
+        return not any(len(d.xs) or d.carried is not None for d in self._arrays)
 
     # --- hover ------------------------------------------------------------
     def hover_text(self, x: float, y: float, pixels: float = HOVER_PIXELS) -> str | None:
@@ -314,25 +507,27 @@ class TimeChart(QWidget):
         sx, sy = self.plot.getPlotItem().getViewBox().viewPixelSize()
         sx, sy = sx or 1.0, sy or 1.0
         found: list[tuple[float, str]] = []
-        for s, xs, ys in self._arrays:
+        for d in self._arrays:
+            s, xs, ys = d.series, d.xs, d.ys
+            if d.carried is not None and d.carried[0] <= x <= d.carried[1]:
+                found.append((abs(y - d.carried[2]) / sy,
+                              f"{s.name}: {s.fmt(d.carried[2])}\ncarried in: the last value before this "
+                              f"period, {fmt.local_time(s.carried[0], with_date=True)}"))
             if not len(xs):
                 continue
-            if s.step:
-                end = s.until.timestamp() if s.until is not None else xs[-1]
-                if not xs[0] <= x <= max(end, xs[-1]):
-                    continue
-                i = int(np.searchsorted(xs, x, side="right")) - 1
-                d = abs(y - ys[i]) / sy
+            i = int(np.searchsorted(xs, x, side="right")) - 1
+            if s.step and i >= 0 and x <= d.ends[i]:
+                dist = abs(y - ys[i]) / sy
                 text = f"{s.name}: {s.fmt(ys[i])}\nfrom {fmt.local_time(_dt(xs[i]), with_date=True)}"
             else:
-                dist = np.hypot((xs - x) / sx, (ys - y) / sy)
-                i = int(np.argmin(dist))
-                d = float(dist[i])
+                near = np.hypot((xs - x) / sx, (ys - y) / sy)
+                i = int(np.argmin(near))
+                dist = float(near[i])
                 text = f"{s.name}: {s.fmt(ys[i])}\n{fmt.local_time(_dt(xs[i]), with_date=True)}"
             if s.notes:
                 text += f"\n{s.notes[i]}"
-            if d <= pixels:
-                found.append((d, text))
+            found.append((dist, text))
+        found = [f for f in found if f[0] <= pixels]
         if not found:
             return None
         # Lines on the same value (two providers at one level) are all named, nearest first.
@@ -355,6 +550,18 @@ class TimeChart(QWidget):
         self.hover.setText(text)
         self.hover.setPos(p.x(), p.y())
         self.hover.show()
+
+
+@dataclass
+class _Drawn:
+    """A series as drawn: its times (epoch seconds), values, where each level's hold ends, and its
+    carried-in segment (left, end, value) if one was drawn."""
+
+    series: Series
+    xs: np.ndarray
+    ys: np.ndarray
+    ends: np.ndarray
+    carried: tuple[float, float, float] | None = None
 
 
 def _dt(epoch: float) -> datetime:

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from models.queries import critcon as qc
+from models.rules import series_gaps
 from models.service import critical_care as door
 from ui import format as fmt
 from ui import tasks, theme
@@ -93,13 +94,15 @@ class CritconView(QWidget):
         # Providers at the same level share a line: each is drawn on its true level and told apart
         # by its own marker and dash, the first drawn widest so those drawn over it still show.
         n = len(self.lines)
+        every = series_gaps.cadence("critcon_level")
         series = [Series(fmt.short_name(c.name), [(t, float(lv)) for t, lv in history[c.org_code]],
-                         colour(i), step=True, until=now, size=8, symbol=MARKERS[i % len(MARKERS)],
+                         colour(i), step=True, size=8, symbol=MARKERS[i % len(MARKERS)],
                          dash=DASHES[i % len(DASHES)], width=1.5 + min(1.0 * (n - 1 - i), 4.0),
-                         fmt=lambda v: f"CRITCON {v:g}")
+                         cadence=every, carried=page.carried.get(c.org_code), fmt=lambda v: f"CRITCON {v:g}")
                   for i, c in enumerate(self.lines)]
-        self.chart.set_data(series, x_range=(now - CHART_SPAN, now), y_range=(-0.4, 4.4),
-                            y_ticks=[(i, str(i)) for i in range(5)],
+        # A unit reports CRITCON 0-3 (4 and 5 are declared regionally or nationally, never by a unit).
+        self.chart.set_data(series, x_range=(now - CHART_SPAN, now), y_range=(-0.4, 3.4),
+                            y_ticks=[(i, str(i)) for i in range(4)],
                             empty_text="No CRITCON reports in the last 24 hours.")
 
 

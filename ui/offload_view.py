@@ -290,8 +290,7 @@ class OffloadView(QWidget):
                     f"handed over {fmt.local_time(c.handed_over_at)}", False) for c in done]
                   + [(w.arrived_at, w.wait_minutes, w.band, w.vehicle_ref, w.hospital_code,
                       "still waiting", True) for w in waiting])
-        top = max([p[1] for p in points if p[1] <= cap] + [0.0])
-        y_max = max(top_band + 8, top * 1.08) if all(p[1] <= cap for p in points) else cap * 1.06
+        y_max = cap * 1.06   # fixed: the scale does not jump as the longest wait comes and goes
         groups = {"Handed over": ("o", 7), "Still waiting": ("t1", 11), "Above the scale": ("arrow_up", 14)}
         series = []
         for name, (symbol, size) in groups.items():

@@ -25,11 +25,13 @@ from PySide6.QtWidgets import (
 )
 
 from models.queries import provider as queries_provider
+from models.rules import series_gaps
+from models.rules.metric_targets import load_targets
 from models.rules.opel import NextThreshold
 from models.service import provider as door
 from ui import format as fmt
 from ui import tasks, theme
-from ui.charts import LEVEL_TICKS, Series, TimeChart, align_time_axes, colour
+from ui.charts import LEVEL_TICKS, Series, TimeChart, align_time_axes, colour, fixed_range
 from ui.theme import OPEL_WORDS, badge_css, opel_colours, opel_label
 from ui.widgets import EmptyOr, cell, esc, fill_table, make_table, muted
 
@@ -269,14 +271,22 @@ class ProviderView(QWidget):
         if self.detail is None:
             return
         self._draw_parameter()
-        now = self.page.now
-        points = [(t, float(lv)) for t, lv in self.page.levels if lv and t >= now - self.span]
+        now, cut = self.page.now, self.page.now - self.span
+        levels = [(t, float(lv)) for t, lv in self.page.levels if lv]
+        points = [(t, v) for t, v in levels if t >= cut]
+        carried = self.page.carried.level if self.page.carried else None
+        carried = next((p for p in reversed(levels) if p[0] < cut), carried)
         self.level_chart.title.setText(f"<b>OPEL level, last {self._span_words()}</b>")
+        # A level is scored when a submission comes, so assessments are irregular: it holds to the
+        # next one, but never across a hole in the provider's values.
+        every = series_gaps.cadence(*(ln.key for ln in self.detail.lines))
+        seen = sorted({t for values in self.page.series.values() for t, _v in values})
         self.level_chart.set_data(
-            [Series("OPEL", points, theme.current().chart_fg, step=True, until=now, width=2.5, size=7,
+            [Series("OPEL", points, theme.current().chart_fg, step=True, width=2.5, size=7, cadence=every,
+                    changes_only=True, holes=series_gaps.holes(seen, every), carried=carried,
                     fmt=lambda v: f"OPEL {v:g} ({OPEL_WORDS.get(int(v), '')})",
                     brushes=[opel_colours(int(v))[0] for _, v in points])],
-            x_range=(now - self.span, now), y_range=(0.5, 4.5), y_ticks=LEVEL_TICKS,
+            x_range=(cut, now), y_range=(0.5, 4.5), y_ticks=LEVEL_TICKS,
             empty_text="No OPEL assessments in this period.")
 
     def _draw_parameter(self) -> None:
@@ -284,14 +294,24 @@ class ProviderView(QWidget):
             return
         row = max(0, self.table.currentRow())
         line = self.detail.lines[min(row, len(self.detail.lines) - 1)]
-        now = self.page.now
-        points = [(t, v) for t, v in self.page.series.get(line.key, []) if t >= now - self.span]
+        now, cut = self.page.now, self.page.now - self.span
+        values = self.page.series.get(line.key, [])
+        points = [(t, v) for t, v in values if t >= cut]
+        carried = self.page.carried.series.get(line.key) if self.page.carried else None
+        carried = next((p for p in reversed(values) if p[0] < cut), carried)
+        today = now.astimezone(fmt.UK).date()
+        targets = load_targets().lines(line.key, today)
         self.param_chart.title.setText(f"<b>{esc(line.name)}, last {self._span_words()}</b>")
         unit = fmt.unit_suffix(line.unit)
         self.param_chart.plot.setLabel("left", unit)
+        shown = [v for _t, v in points] + ([carried[1]] if carried else [])
         self.param_chart.set_data(
-            [Series(line.name, points, colour(0), fmt=lambda v: fmt.value(v, line.unit), size=5)],
-            x_range=(now - self.span, now), lines=self._band_lines(line),
+            [Series(line.name, points, colour(0), fmt=lambda v: fmt.value(v, line.unit), size=5,
+                    cadence=series_gaps.cadence(line.key), carried=carried)],
+            x_range=(cut, now), lines=self._band_lines(line),
+            targets=[(t.value, t.label, theme.current().chart_fg) for t in targets],
+            y_range=fixed_range(line.unit, shown, [t.value for t in targets]),
+            notes=load_targets().lapsed(line.key, today),
             empty_text=f"No {line.name.lower()} observations in this period.")
 
     def _band_lines(self, line) -> list[tuple[float, str, str]]:

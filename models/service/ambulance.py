@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models.queries import ambulance as qa
+from models.queries import carried_in
 from models.rules.ambulance_standards import AmbulanceStandards
 
 
@@ -21,6 +22,7 @@ class AmbulancePage:
     history: tuple[qa.LevelChange, ...]     # REAP and CSP changes since the charts' start
     c1: tuple[tuple[datetime, float | None, float | None], ...]   # (period end, mean, 90th centile) minutes
     c2: tuple[tuple[datetime, float | None, float | None], ...]
+    chart: carried_in.AmbulanceChart | None = None   # every level report since the start, values before it
 
 
 def ambulance_page(store, now: datetime, since: datetime, standards: AmbulanceStandards,
@@ -38,4 +40,5 @@ def ambulance_page(store, now: datetime, since: datetime, standards: AmbulanceSt
             now, services, code, qa.ambulance_levels(s, code, standards),
             tuple(qa.latest_response_times(s, code, standards)), crews,
             tuple(qa.level_history(s, code, since)),
-            tuple(qa.response_history(s, code, "C1", since)), tuple(qa.response_history(s, code, "C2", since)))
+            tuple(qa.response_history(s, code, "C1", since)), tuple(qa.response_history(s, code, "C2", since)),
+            carried_in.ambulance_chart(s, code, since))

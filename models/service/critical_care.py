@@ -3,9 +3,10 @@ and the system's beds counted where they are."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from models.queries import carried_in
 from models.queries import critcon as qc
 
 _WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
@@ -60,6 +61,7 @@ class CritconPage:
     now: datetime
     lines: tuple[qc.CritconLine, ...]
     history: dict[str, list[tuple[datetime, int]]]   # org code -> (time, level), oldest first
+    carried: dict[str, tuple[datetime, float]] = field(default_factory=dict)   # org code -> level before since
 
     @property
     def beds(self) -> BedSummary:
@@ -71,4 +73,5 @@ def critcon_page(store, now: datetime, since: datetime) -> CritconPage:
     with store.session() as s:
         lines = tuple(qc.latest_critcon(s))
         history = {c.org_code: qc.critcon_history(s, c.org_code, since) for c in lines}
-    return CritconPage(now, lines, history)
+        carried = carried_in.critcon_carried(s, [c.org_code for c in lines], since)
+    return CritconPage(now, lines, history, carried)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from models.queries import opel_history, opel_latest
+from models.queries import carried_in, opel_history, opel_latest
 from models.queries import provider as qp
 from models.rules.opel_rollup import NextLevel, next_level
 
@@ -24,6 +24,7 @@ class ProviderPage:
     # Points from the calculated score to the next level up (None: OPEL 4, incomplete, or scored
     # under a table edition this desktop does not hold, whose level edges it cannot know).
     next_level: NextLevel | None = None
+    carried: carried_in.ProviderCarried | None = None   # the values before ``since``
 
     @property
     def org_code(self) -> str | None:
@@ -47,7 +48,8 @@ def provider_page(store, now: datetime, since: datetime, asked: Sequence[str] = 
         levels = tuple(opel_history.opel_history(s, code, since)) if detail else ()
         keys = [ln.key for ln in detail.lines] if detail else []
         series = qp.parameter_series(s, code, keys, since) if keys else {}
-    return ProviderPage(now, since, asked, providers, detail, levels, series, _next_level(detail))
+        carried = carried_in.provider_carried(s, code, keys, since) if detail else None
+    return ProviderPage(now, since, asked, providers, detail, levels, series, _next_level(detail), carried)
 
 
 def _next_level(detail: qp.ProviderDetail | None) -> NextLevel | None:

@@ -60,7 +60,8 @@ def test_provider_charts_mark_the_same_times_from_the_same_left_edge(qtbot, stor
 def test_critcon_lines_are_drawn_on_the_reported_levels(qtbot, store):
     f = Feed().org("RAA", "Alpha Hospitals NHS Trust").org("RBB", "Beta Hospitals NHS Trust")
     f.org("RCC", "Gamma Hospitals NHS Trust")
-    f.critcon("RAA", ago(180), 2, 20, 15).critcon("RAA", ago(30), 2, 20, 19)
+    # Reports an hour or so apart: further apart than two hours, a chart breaks the line.
+    f.critcon("RAA", ago(180), 2, 20, 15).critcon("RAA", ago(100), 2, 20, 17).critcon("RAA", ago(30), 2, 20, 19)
     f.critcon("RBB", ago(180), 2, 12, 6).critcon("RBB", ago(60), 1, 12, 6)
     f.critcon("RCC", ago(120), 0, 10, 5)
     f.apply(store)
