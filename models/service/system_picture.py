@@ -198,7 +198,7 @@ class TransfersPast:
 class SystemPicture:
     now: datetime
     feed: FeedState
-    data_as_at: datetime | None
+    data_as_at: datetime | None       # the newest provider assessment's time
     system: LevelTile
     pillars: tuple[LevelTile, ...]
     ambulance: tuple[AmbulanceTile, ...]
@@ -431,7 +431,8 @@ def system_picture(store, now: datetime, table: HandoverTable | None = None,
                           len(actions_due.overdue_actions(s, now)), now)
         director = _director(s, now)
         transfers = _transfers(s, now, names)
-    data_as_at = feed.last_provider_data_at or max((p.assessed_at for p in providers), default=None)
+    # The time the newest provider figure describes (not when it was received): what the picture is as at.
+    data_as_at = max((p.assessed_at for p in providers), default=None) or feed.last_provider_data_at
     return SystemPicture(now, FeedState(feed.last_sync_at, feed.last_provider_data_at, feed.outbox_pending),
                          data_as_at, system_tile, tuple(pillar_tiles), tuple(ambulance), offload,
                          _critcare(lines, names), room, tuple(sites), responses, director, transfers)
