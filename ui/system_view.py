@@ -25,10 +25,13 @@ from ui import system_texts as texts
 from ui import tasks, theme
 from ui.system_sites import SiteBoard
 from ui.system_tiles import PaintedText, Tile, draw_hatch
+from ui.widgets import EmptyOr
 
 # (part, share of the view's height)
 SHARES = (("header", 5), ("levels", 18), ("services", 17), ("sites", 44), ("bottom", 16))
 SPACING = 6
+EMPTY_TEXT = ("No data yet. The system picture fills in as soon as the first sync with the hub brings "
+              "OPEL levels, site figures or ambulance data.")
 
 
 class HeaderStrip(QWidget):
@@ -95,7 +98,8 @@ class SystemView(QWidget):
         self.store = store
         self.clock = clock
         self.page: door.SystemPicture | None = None
-        outer = QVBoxLayout(self)
+        body = QWidget()
+        outer = QVBoxLayout(body)
         outer.setContentsMargins(SPACING, SPACING, SPACING, SPACING)
         outer.setSpacing(SPACING)
         shares = dict(SHARES)
@@ -110,6 +114,10 @@ class SystemView(QWidget):
         outer.addWidget(self.sites, shares["sites"])
         self.tiles |= _row(outer, shares["bottom"], (("C1", 1), ("C2", 1), ("director", 1), ("transfers", 1),
                                                      ("forecast", 1)))
+        self.stack = EmptyOr(EMPTY_TEXT, body)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
         self._read = tasks.LatestRead(self, self._draw)
         # Drawn by refresh(), which the window calls when the view is first shown.
 
@@ -120,6 +128,7 @@ class SystemView(QWidget):
 
     def _draw(self, page: door.SystemPicture) -> None:
         self.page = page
+        self.stack.show_empty(page.empty)
         self.header.show_parts(texts.header(page))
         for key, text in texts.tiles(page).items():
             self.tiles[key].show_text(text)

@@ -103,6 +103,5 @@ def test_the_feed_down_for_three_hours_marks_every_figure_from_it_in_every_theme
 
 def test_an_empty_replica_says_what_is_missing(qtbot, store):
     window, view = _shown(qtbot, store, (1366, 768))
-    assert view.page.empty and view.sites.rows == [] and "No acute site has reported yet" in view.sites.empty_text
-    assert view.tiles["system"].text.age == "no data received" and view.tiles["system"].text.stale
-    assert view.fits()
+    assert view.page.empty and view.stack.is_empty and "No data yet" in view.stack.empty.text()
+    assert view.sites.rows == [] and view.tiles["system"].text.age == "no data received"
