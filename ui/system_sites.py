@@ -81,7 +81,8 @@ class SiteBoard(QWidget):
         self.blocks, per = self._layout()
         gap = 10 if self.blocks > 1 else 0
         block_w = (self.width() - gap * (self.blocks - 1)) // self.blocks
-        row_h = self.height() // (per + 1)
+        # A few sites do not get giant rows: at most a ninth of the board each, the rest left empty.
+        row_h = min(self.height() // (per + 1), self.height() // 9)
         self.row_px = row_h
         text_px = int(row_h * 0.62)
         total = sum(w for _h, w in COLUMNS)

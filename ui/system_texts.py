@@ -61,7 +61,7 @@ def _points(value: float) -> str:
 def header(page: door.SystemPicture) -> tuple[tuple[str, bool], ...]:
     now, feed = page.now, page.feed
     clock = f"{fmt.local_time(now)}  {now.astimezone(fmt.UK):%a %d %b}"
-    data_stale = fmt.is_stale(now, page.data_as_at, SYNC_STALE)
+    data_stale = fmt.is_stale(now, page.data_as_at, OPEL_STALE)   # as old as the tiles may be
     data = ("Data as at " + fmt.local_time(page.data_as_at) + f" ({fmt.age(now, page.data_as_at)})"
             if page.data_as_at else "No data yet")
     sync_stale = fmt.is_stale(now, feed.last_sync_at, SYNC_STALE)
