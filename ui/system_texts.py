@@ -132,7 +132,8 @@ def _offload(page: door.SystemPicture) -> TileText:
         except ValueError:
             colours = None
     age = no_data_since(now, o.as_at) if stale else f"as at {fmt.local_time(o.as_at)}"
-    return TileText(title, f"{'≥ ' if o.at_least else ''}{o.waiting} waiting", lines, age, colours, stale)
+    figure = f"{o.waiting} waiting" + (f" at {fmt.local_time(o.as_at)}" if o.at_least else "")
+    return TileText(title, figure, lines, age, colours, stale)
 
 
 def _critcare(page: door.SystemPicture) -> TileText:

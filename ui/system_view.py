@@ -61,7 +61,7 @@ class HeaderStrip(QWidget):
         x = 0
         for (text, stale), share in zip(self.parts, self.SEGMENTS):
             w = int(self.width() * share)
-            rect = QRect(x, 0, w - 8, self.height())
+            rect = QRect(x, 0, w - max(8, self.width() // 50), self.height())   # a clear gap between parts
             if stale:
                 p.fillRect(rect, QColor(t.base))
                 draw_hatch(p, rect, t.border)
