@@ -44,6 +44,10 @@ BASELINE, the same refresh on an empty replica; ``day`` is the same 40
 providers with one day of history, to show what the year's history costs.
 The batches are removed again at the end of each run (everything after the
 fixture's last feed position), so every run starts from the same replica.
+In the same rounds the system picture (``SystemView``, the wall screen) is
+brought to the front and its ``refresh()`` timed the same way, after the same
+batch; the two views take turns at going first, so neither always finds the
+other's pages in SQLite's cache.
 
 Runs are interleaved (bare, app-key, app-passphrase; empty, day, year) after
 one discarded warm-up round, and figures are medians over the repeats; each
@@ -91,6 +95,7 @@ KEY_ENV = "SCC_BENCH_KEY"
 # Targets from the issue.
 TARGET_COLD_RATIO = 3.0        # cold start to a rendered overview <= 3x a bare PySide6 window
 TARGET_REFRESH_MS = 50.0       # overview refresh after a sync batch, median
+TARGET_SYSTEM_MS = 50.0        # the system picture's refresh after a sync batch, median (issue 18)
 TARGET_RSS_MIB = 400.0         # peak RSS with the year loaded and the overview shown
 
 
@@ -306,7 +311,7 @@ def child_refresh(kind: str, folder: Path | None, batches: int, meta: dict | Non
     from ui.main_window import MainWindow
 
     out: dict = {"kind": kind, "load_before": _load(), "refresh_ms": [], "refresh_cpu_ms": [], "repaint_ms": [],
-                 "apply_ms": []}
+                 "apply_ms": [], "system_ms": [], "system_cpu_ms": [], "system_repaint_ms": []}
     tmp = None
     if kind == "empty":
         # The window's background housekeeping may still be closing its own connection (WAL and
@@ -325,6 +330,22 @@ def child_refresh(kind: str, folder: Path | None, batches: int, meta: dict | Non
         for _ in range(3):
             app.processEvents()
         view = window.overview
+        system = window.show_view("system")   # built and drawn once before the rounds
+        _refresh_drawn(app, system)
+        window.show_view("overview")
+        app.processEvents()
+
+        def timed(key, target, prefix):
+            window.show_view(key)       # nothing announced the batch: showing it reads nothing
+            app.processEvents()
+            c0, r0 = time.process_time(), time.perf_counter()
+            _refresh_drawn(app, target)
+            r1, c1 = time.perf_counter(), time.process_time()
+            app.processEvents()
+            out[f"{prefix}_ms"].append((r1 - r0) * 1000)
+            out[f"{prefix}_cpu_ms"].append((c1 - c0) * 1000)
+            repaint = "repaint_ms" if prefix == "refresh" else f"{prefix}_repaint_ms"
+            out[repaint].append((time.perf_counter() - r1) * 1000)
         if kind != "empty":
             feed = fixture.Feed(fixture.Scale(**meta["scale"]))
             catalogue = load_catalogue()
@@ -333,7 +354,7 @@ def child_refresh(kind: str, folder: Path | None, batches: int, meta: dict | Non
             t = int(datetime.fromisoformat(meta["end"]).astimezone(timezone.utc).timestamp())
             seq = meta["head_seq"]
         quarantined = 0
-        for _ in range(batches):
+        for round_ in range(batches):
             if kind != "empty":
                 t += fixture.STEP_S
                 batch, seq, n_obs, n_assess = fixture.feed_batch(feed, t, seq, seq)
@@ -342,14 +363,12 @@ def child_refresh(kind: str, folder: Path | None, batches: int, meta: dict | Non
                 out["apply_ms"].append((time.perf_counter() - a0) * 1000)
                 quarantined += report.quarantined
                 out.update(batch_observations=n_obs, batch_assessments=n_assess)
-            c0, r0 = time.process_time(), time.perf_counter()
-            _refresh_drawn(app, view)
-            r1, c1 = time.perf_counter(), time.process_time()
-            app.processEvents()
-            out["refresh_ms"].append((r1 - r0) * 1000)
-            out["refresh_cpu_ms"].append((c1 - c0) * 1000)
-            out["repaint_ms"].append((time.perf_counter() - r1) * 1000)
+            pair = [("overview", view, "refresh"), ("system", system, "system")]
+            for key, target, prefix in (pair if round_ % 2 == 0 else pair[::-1]):
+                timed(key, target, prefix)
+            window.show_view("overview")
         out["tiles"] = len(view.tiles)
+        out["system_sites"] = len(system.page.sites) if system.page else None
         out["rss_peak_mib"] = _rss_peak_mib()
         out["quarantined"] = quarantined
         window.close()
@@ -393,6 +412,7 @@ class DesktopResult:
     cold_ratios: dict[str, list[float]] = field(default_factory=dict)   # kind -> seconds / bare seconds
     rss_ratios: dict[str, list[float]] = field(default_factory=dict)    # kind -> peak RSS / bare peak RSS
     refresh_ratios: dict[str, list[float]] = field(default_factory=dict)  # kind -> median / empty median
+    system_ratios: dict[str, list[float]] = field(default_factory=dict)   # the system picture's, the same way
     wall_seconds: float = 0.0
     uptime: list[str] = field(default_factory=list)
 
@@ -483,13 +503,16 @@ def run(scale: fixture.Scale = fixture.FULL, repeats: int = DEFAULT_REPEATS, bat
                 r["repeat"] = rep
                 result.refresh.append(r)
                 med = statistics.median(r["refresh_ms"])
+                sys_med = statistics.median(r["system_ms"])
                 if kind == "empty":
-                    base = med
+                    base, sys_base = med, sys_med
                 result.refresh_ratios.setdefault(kind, []).append(med / base)
+                result.system_ratios.setdefault(kind, []).append(sys_med / sys_base)
                 say(f"[{rep + 1}/{repeats}] refresh {kind:6} median {med:7.2f} ms "
                     f"p90 {_p90(r['refresh_ms']):7.2f} ms repaint {statistics.median(r['repaint_ms']):6.2f} ms "
                     f"apply {statistics.median(r['apply_ms']) if r['apply_ms'] else 0:6.2f} ms "
-                    f"tiles {r['tiles']} rows_ok={r['rows_ok']} load {r['load_before']:.1f}")
+                    f"tiles {r['tiles']} rows_ok={r['rows_ok']} load {r['load_before']:.1f}; "
+                    f"system picture median {sys_med:7.2f} ms p90 {_p90(r['system_ms']):7.2f} ms")
         result.uptime.append(_uptime())
     result.wall_seconds = time.perf_counter() - started
     return result
@@ -592,6 +615,24 @@ def markdown(result: DesktopResult, heading_level: int = 2) -> str:
                 f"{result.median(result.refresh, kind, 'rss_peak_mib'):.0f} | "
                 f"{_fmt(result.median(result.refresh, kind, 'load_before'), '.1f')} | "
                 f"{'yes' if all(r['rows_ok'] for r in result.of(result.refresh, kind)) else 'NO'} |")
+    if result.refresh:
+        lines += ["", f"{h}# System picture refresh after a sync batch", "",
+                  "The same runs and rounds: after each batch the system picture (the wall screen's view: "
+                  "OPEL, REAP, offload, critical care, the site rows, response times, the room's records) is "
+                  "brought to the front and `SystemView.refresh()` timed from the ask until its page is drawn; "
+                  "the overview and the system picture take turns at going first. Ratio = median / `empty` "
+                  "median of the same repeat.", "",
+                  "| replica | rounds | refresh median ms | p90 ms | ratio to empty | refresh CPU median ms | "
+                  "repaint median ms | site rows |",
+                  "|---|--:|--:|--:|--:|--:|--:|--:|"]
+        for kind in REFRESH_KINDS:
+            s_ = result.samples(kind, "system_ms")
+            lines.append(
+                f"| {kind} | {len(s_)} | {statistics.median(s_):.2f} | {_p90(s_):.2f} | "
+                f"{statistics.median(result.system_ratios[kind]):.2f} | "
+                f"{statistics.median(result.samples(kind, 'system_cpu_ms')):.2f} | "
+                f"{statistics.median(result.samples(kind, 'system_repaint_ms')):.2f} | "
+                f"{_fmt(result.median(result.refresh, kind, 'system_sites'), '.0f', '-')} |")
     lines += ["", "Against the targets (medians):", ""]
     if result.cold:
         for kind in COLD_KINDS[1:]:
@@ -610,6 +651,12 @@ def markdown(result: DesktopResult, heading_level: int = 2) -> str:
                      f"({_meets(med <= TARGET_REFRESH_MS)} <= {TARGET_REFRESH_MS:g} ms; CPU median "
                      f"{statistics.median(result.samples('year', 'refresh_cpu_ms')):.1f} ms); "
                      f"{statistics.median(result.refresh_ratios['year']):.2f}x the empty replica")
+        s_ = result.samples("year", "system_ms")
+        med = statistics.median(s_)
+        lines.append(f"- **system picture refresh, year**: median {med:.1f} ms, p90 {_p90(s_):.1f} ms "
+                     f"({_meets(med <= TARGET_SYSTEM_MS)} <= {TARGET_SYSTEM_MS:g} ms; CPU median "
+                     f"{statistics.median(result.samples('year', 'system_cpu_ms')):.1f} ms); "
+                     f"{statistics.median(result.system_ratios['year']):.2f}x the empty replica")
     lines += ["", "Machine load (`uptime`) at the start and after each part: "
               + "; ".join(f"`{u}`" for u in result.uptime) + ".",
               "", "Checks: "
@@ -639,6 +686,10 @@ def to_json(result: DesktopResult) -> dict:
         "refresh": {k: {"median_ms": statistics.median(result.samples(k)), "p90_ms": _p90(result.samples(k)),
                         "ratio": statistics.median(result.refresh_ratios[k])}
                     for k in REFRESH_KINDS if k in result.refresh_ratios},
+        "system": {k: {"median_ms": statistics.median(result.samples(k, "system_ms")),
+                       "p90_ms": _p90(result.samples(k, "system_ms")),
+                       "ratio": statistics.median(result.system_ratios[k])}
+                   for k in REFRESH_KINDS if k in result.system_ratios},
         "ok": result.all_ok,
     }
     return doc

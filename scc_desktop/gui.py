@@ -37,13 +37,14 @@ def _application():
     return app
 
 
-def render(window, path: Path, view: str = "overview", theme: str | None = None) -> Path:
-    """Render one view of a window to a PNG at the room's smallest screen size."""
+def render(window, path: Path, view: str = "overview", theme: str | None = None,
+           size: tuple[int, int] | None = None) -> Path:
+    """Render one view of a window to a PNG at ``size`` (default: the room's smallest screen)."""
     if view not in VIEW_KEYS:
         raise ValueError(f"unknown view {view!r}; choose one of {', '.join(VIEW_KEYS)}")
     if theme is not None and theme not in THEME_KEYS:
         raise ValueError(f"unknown theme {theme!r}; choose one of {', '.join(THEME_KEYS)}")
-    window.resize(*SCREEN_SIZE)
+    window.resize(*(size or SCREEN_SIZE))
     window.show()
     if theme is not None:
         window.set_theme(theme)
@@ -73,7 +74,8 @@ def application():
 
 
 def run(store, *, engine=None, screenshot: Path | None = None, view: str | None = None,
-        title: str = "", on_quit=None, settings=None, stop_signals: StopSignals | None = None) -> int:
+        title: str = "", on_quit=None, settings=None, stop_signals: StopSignals | None = None,
+        size: tuple[int, int] | None = None) -> int:
     """Show the main window over ``store``; with ``engine``, sync in the background.
 
     The window paints what the replica holds at once (the last known picture)
@@ -82,6 +84,7 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
     ``engine``: a ``SyncEngine``, or a function that makes one (called then, so
     the sync libraries are not loaded before the first paint either).
     ``view`` None: the view from ``settings`` (last one shown), else the overview.
+    ``size``: a screenshot's window size (default 1366x768).
     Ctrl+C and SIGTERM close the window as its close button does (``stop_signals``, taken over
     here if the caller has not already); the result is then 128 + the signal's number.
     """
@@ -95,7 +98,7 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
         if engine is not None:
             window.on_cycle(_engine(engine).run_once())
         try:
-            render(window, screenshot, view or "overview")
+            render(window, screenshot, view or "overview", size=size)
         except OSError as exc:   # an unwritable folder, a full disk: say so, in one line
             print(f"scc-desktop: --screenshot: {exc}", file=sys.stderr)
             return 1

@@ -10,7 +10,8 @@ ALERTS_TITLE = "Ale&rt centre"
 # (key for --view and settings, tab title with its Alt key, "module:class" imported when first shown).
 # Views other than the overview are imported and built when first shown (or asked for), so a start
 # paints the overview without loading the chart library (about a second of imports).
-VIEWS = (("overview", "&Overview", "ui.overview:OverviewView"),
+VIEWS = (("system", "&System picture", "ui.system_view:SystemView"),   # first: the wall screen
+         ("overview", "&Overview", "ui.overview:OverviewView"),
          ("provider", "&Provider", "ui.provider_view:ProviderView"),
          ("ambulance", "&Ambulance", "ui.ambulance_view:AmbulanceView"),
          ("offload", "O&ffload", "ui.offload_view:OffloadView"),

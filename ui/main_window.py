@@ -121,6 +121,9 @@ class MainWindow(QMainWindow):
             self.pages[key] = page
             self.tabs.addTab(page, title)
         self.overview: OverviewView = self.views["overview"]
+        # The overview stays the view a window opens on (its first paint needs no ORM); the system
+        # picture comes first in the tab order and is chosen with --view or remembered as the last view.
+        self.tabs.setCurrentWidget(self.pages["overview"])
         self.tabs.currentChanged.connect(self._shown)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)

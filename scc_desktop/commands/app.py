@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from scc_desktop import paths
@@ -12,6 +13,24 @@ from ui.choices import VIEW_KEYS
 
 HUB_ENV = "SCC_HUB_URL"
 TOKEN_ENV = "SCC_HUB_TOKEN"
+# A screenshot from the room's smallest screen up to an 8K wall; beyond that Qt's offscreen image
+# (4 bytes a pixel) outgrows what a documentation picture is for.
+MIN_SIZE = (640, 480)
+MAX_SIZE = (7680, 4320)
+_SIZE = re.compile(r"(\d{1,5})[xX](\d{1,5})")
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1920x1080"`` -> (1920, 1080); anything else is a ``UserError`` naming ``--size`` (exit 2)."""
+    m = _SIZE.fullmatch(text.strip())
+    if not m:
+        raise UserError(f"--size: {text!r} is not WIDTHxHEIGHT in pixels, e.g. 1920x1080", 2)
+    w, h = int(m.group(1)), int(m.group(2))
+    if w < MIN_SIZE[0] or h < MIN_SIZE[1]:
+        raise UserError(f"--size: {w}x{h} is too small; at least {MIN_SIZE[0]}x{MIN_SIZE[1]}", 2)
+    if w > MAX_SIZE[0] or h > MAX_SIZE[1]:
+        raise UserError(f"--size: {w}x{h} is too large; at most {MAX_SIZE[0]}x{MAX_SIZE[1]}", 2)
+    return w, h
 
 
 def add_view_options(parser, *, subcommand: bool = False) -> None:
@@ -24,6 +43,8 @@ def add_view_options(parser, *, subcommand: bool = False) -> None:
                         help="render a view offscreen to a PNG and exit")
     parser.add_argument("--view", default=unset,
                         help="the view to show or render (default: the last one shown; overview for --screenshot)")
+    parser.add_argument("--size", default=unset, metavar="WxH",
+                        help="with --screenshot: the window's size in pixels, e.g. 3840x2160 (default 1366x768)")
 
 
 def check_view_options(args) -> None:
@@ -37,6 +58,11 @@ def check_view_options(args) -> None:
             raise UserError(f"--screenshot: {shot} is a folder; give a file name ending in .png", 2)
         if shot.suffix.lower() != ".png":
             raise UserError(f"--screenshot: {shot} must be a .png file name", 2)
+    size = getattr(args, "size", None)
+    if size is not None:
+        if shot is None:
+            raise UserError("--size: only with --screenshot (a window on screen keeps the size you give it)", 2)
+        parse_size(size)
 
 
 def register(subparsers) -> None:
@@ -139,5 +165,7 @@ def _run(args, derived: _Derived | None, stop) -> int:
                 return SyncEngine(store, HubClient(hub, token, verify=settings.ca_bundle or True))
             engine = make_engine
         # (settings problems were logged once as they were found: scc_desktop/settings.py)
+        size = getattr(args, "size", None)
         return gui.run(store, engine=engine, screenshot=screenshot, view=view,
-                       settings=None if screenshot is not None else settings, stop_signals=stop)
+                       settings=None if screenshot is not None else settings, stop_signals=stop,
+                       size=parse_size(size) if size else None)

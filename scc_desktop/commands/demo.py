@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from scc_desktop import paths
-from scc_desktop.commands.app import add_view_options, check_view_options
+from scc_desktop.commands.app import add_view_options, check_view_options, parse_size
 from scc_desktop.errors import UserError
 from scc_desktop.folder_lock import FolderLock
 
@@ -35,7 +35,7 @@ def run_default(view: str | None = None, stop_signals=None) -> int:
     import argparse
 
     return _demo(argparse.Namespace(folder=None, history_hours=12, speed=60, screenshot=None, view=view,
-                                    verbose=0), stop_signals)
+                                    size=None, verbose=0), stop_signals)
 
 
 def check_demo_options(args) -> Path:
@@ -119,7 +119,9 @@ def _run_demo(args, folder: Path, stop_signals) -> int:
         settings = None if args.screenshot is not None else settings_mod.load()
         with store:
             engine = SyncEngine(store, HubClient(url, demo.tokens["room_lead"]))
+            size = getattr(args, "size", None)
             return gui.run(store, engine=engine, screenshot=args.screenshot, view=args.view,
-                           title="Demo (simulated data)", settings=settings, stop_signals=stop_signals)
+                           title="Demo (simulated data)", settings=settings, stop_signals=stop_signals,
+                           size=parse_size(size) if size else None)
     finally:
         demo.stop()

@@ -88,15 +88,21 @@ def test_short_benchmark_produces_well_formed_results(tmp_path):
     for r in result["refresh"]:
         assert len(r["refresh_ms"]) == 2 and all(x > 0 for x in r["refresh_ms"])
         assert r["rows_ok"] and r["tiles"] == (0 if r["kind"] == "empty" else tiles)
+        # The system picture timed in the same rounds, after the same batches (issue 18).
+        assert len(r["system_ms"]) == 2 and all(x > 0 for x in r["system_ms"] + r["system_repaint_ms"])
+        assert r["system_sites"] == (0 if r["kind"] == "empty" else 1)   # the fixture's one acute trust
         if r["kind"] != "empty":
             assert r["removed"]["observation"] == 2 * r["batch_observations"]
     summary = result["summary"]
     assert summary["ok"] and summary["cold"]["bare"]["ratio"] == 1.0
     assert all(0 < s["ratio"] < 1000 for s in summary["cold"].values())
     assert 0 < summary["refresh"]["year"]["median_ms"] <= summary["refresh"]["year"]["p90_ms"]
+    assert 0 < summary["system"]["year"]["median_ms"] <= summary["system"]["year"]["p90_ms"]
+    assert summary["system"]["empty"]["ratio"] == 1.0
     text = out.read_text()
     for needle in ("## Desktop: a year of data for 5 providers", "| bare |", "| app-key |", "| app-passphrase |",
-                   "| empty |", "| year |", "Against the targets", "`uptime`"):
+                   "| empty |", "| year |", "Against the targets", "`uptime`", "System picture refresh after a sync",
+                   "**system picture refresh, year**"):
         assert needle in text
     merged = doc.read_text()
     assert merged.index("<!-- bench_desktop -->") < merged.index("<!-- notes -->") and "mine" in merged

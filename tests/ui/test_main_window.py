@@ -94,7 +94,7 @@ def shown(window, qtbot):
 
 
 def test_ctrl_1_to_9_switch_views(shown, qtbot):
-    assert [k for k, _t, _c in VIEWS] == ["overview", "provider", "ambulance", "offload", "critical-care",
+    assert [k for k, _t, _c in VIEWS] == ["system", "overview", "provider", "ambulance", "offload", "critical-care",
                                           "contacts", "transfers", "decisions", "actions", "alerts",
                                           "quality"]
     assert [k for k, _t, _c in VIEWS] == list(VIEW_KEYS)   # the command line knows every view

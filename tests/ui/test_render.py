@@ -14,6 +14,7 @@ from ui.choices import THEME_KEYS, VIEW_KEYS, VIEWS
 from ui.main_window import MainWindow
 
 EMPTY_WORDS = {
+    "system": "No data yet",
     "overview": "No provider data yet",
     "provider": "No provider has an OPEL assessment yet",
     "ambulance": "No ambulance service data yet",

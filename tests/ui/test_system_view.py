@@ -1,0 +1,107 @@
+"""The system picture on a wall screen: the whole 40-provider system at 1920x1080 and 3840x2160 with
+nothing to scroll and the key figures large, stale figures drawn differently, in every theme."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication
+
+from tests.models.conftest import store, store_path  # noqa: F401
+from tests.ui.feeds import Feed
+from tests.ui.records.seed import rollup
+from tests.ui.system_world import NOW, seed_world
+from ui import tasks, theme
+from ui.choices import VIEWS
+from ui.main_window import MainWindow
+from ui.system_view import SystemView, stale_tiles
+
+
+def _shown(qtbot, store, size, now=NOW, theme_key="light"):
+    window = MainWindow(store, clock=lambda: now)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    window.set_theme(theme_key)
+    view = window.show_view("system")
+    assert tasks.manager().wait_idle()
+    for _ in range(3):
+        QApplication.processEvents()
+    view.repaint()   # paint now, so what was drawn can be checked
+    for part in view.painted_parts():
+        part.repaint()
+    return window, view
+
+
+@pytest.fixture
+def world(store):
+    seed_world(store)
+    return store
+
+
+def test_the_system_picture_is_the_first_tab_and_its_alt_key_is_its_own():
+    assert VIEWS[0] == ("system", "&System picture", "ui.system_view:SystemView")
+    keys = [t[t.index("&") + 1].lower() for _k, t, _c in VIEWS] + ["l", "v"]   # and the File, View menus
+    assert len(set(keys)) == len(keys)
+
+
+@pytest.mark.parametrize("size, figure_px", [((1920, 1080), 40), ((3840, 2160), 80)])
+def test_on_a_wall_screen_nothing_scrolls_and_the_key_figures_are_large(qtbot, world, size, figure_px):
+    window, view = _shown(qtbot, world, size)
+    assert window.size().width() == size[0]
+    assert isinstance(view, SystemView) and view.page is not None and len(view.page.sites) == 22
+    assert view.findChildren(QAbstractScrollArea) == []          # no scroll area anywhere in the view
+    inside = view.rect()
+    for part in view.painted_parts():
+        geometry = part.geometry()
+        assert part.isVisible() and inside.contains(geometry), (part.objectName(), geometry, inside)
+        assert part.fits(), f"{part.objectName()} cut a line short or drew outside itself"
+    assert view.geometry().height() > 0.8 * size[1]               # the view has the screen, not a corner
+    for name in ("system", "acute", "offload", "critcare", "room", "ambulance"):
+        assert view.tiles[name].figure_px >= figure_px, (name, view.tiles[name].figure_px)
+    assert view.sites.row_px >= (22 if size[0] < 3000 else 44)   # every site row readable, all 22 on screen
+    assert view.sites.accessibleDescription().count("OPEL") == 22
+    system = view.tiles["system"].text
+    assert system.figure == "OPEL 3" and "set by Acute and Mental health" in " ".join(system.lines)
+    assert view.tiles["director"].text.figure == "Dr Priya Raman"
+    assert view.tiles["forecast"].accessibleName() == "Forecast: not yet available"
+    assert stale_tiles(view) == []
+
+
+def test_a_pillar_whose_data_is_84_minutes_old_is_drawn_stale_with_no_data_since(qtbot, store):
+    seed_world(store)                         # every roll-up at NOW - 8 min
+    later = NOW + timedelta(minutes=76)       # community's is 84 minutes old; the others are sent again
+    f = Feed(first_seq=99_000)
+    for pillar, level in (("acute", 3), ("mental_health", 3), ("nhs111", 2)):
+        rollup(f, "pillar", pillar, level, later - timedelta(minutes=5))
+    rollup(f, "system", "system", 3, later - timedelta(minutes=5))
+    f.apply(store)
+    window, view = _shown(qtbot, store, (1920, 1080), now=later)
+    tile = view.tiles["community"]
+    assert tile.text.stale and tile.text.age == "no data since 09:52 (84 min ago)"   # 08:52 UTC, in BST
+    assert "community" in stale_tiles(view) and "acute" not in stale_tiles(view)
+    # Drawn differently: the page's background, not OPEL 2's amber, behind the words.
+    image = tile.grab().toImage()
+    middle = image.pixelColor(image.width() // 2, int(image.height() * 0.9)).name()
+    assert middle != theme.opel_colours(2)[0]
+    fresh = view.tiles["acute"].grab().toImage()
+    assert fresh.pixelColor(fresh.width() // 2, int(fresh.height() * 0.9)).name() == theme.opel_colours(3)[0]
+
+
+@pytest.mark.parametrize("theme_key", ["light", "dark", "high_contrast"])
+def test_the_feed_down_for_three_hours_marks_every_figure_from_it_in_every_theme(qtbot, world, theme_key):
+    window, view = _shown(qtbot, world, (1920, 1080), now=NOW + timedelta(hours=3), theme_key=theme_key)
+    stale = stale_tiles(view)
+    for name in ("system", "acute", "community", "mental_health", "nhs111", "critcare", "C1", "C2"):
+        assert name in stale, name
+    assert view.tiles["system"].text.age.startswith("no data since 09:53")
+    assert view.header.parts[1][1]                                       # "Data as at" is old
+    assert all(part.fits() for part in view.painted_parts())
+    assert "room" not in stale and "director" not in stale                # the room's own records are now
+
+
+def test_an_empty_replica_says_what_is_missing(qtbot, store):
+    window, view = _shown(qtbot, store, (1366, 768))
+    assert view.page.empty and view.stack.is_empty and "No data yet" in view.stack.empty.text()
+    assert view.sites.rows == [] and view.tiles["system"].text.age == "no data received"

@@ -1,0 +1,124 @@
+"""The system picture's middle: one row per acute site, painted to fit the space it is given.
+
+No scroll bar, ever: the rows share the board's height; when that would make them too short to read
+(below ``MIN_ROW_PX``), the sites are split into two or three blocks side by side. Every cell is fitted
+to its column (a name too long is cut with "…", the whole row is in the accessible text). A figure older
+than its limit is hatched, in the theme's stale colour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from ui import theme
+from ui.system_tiles import PaintedText, draw_hatch
+
+MIN_ROW_PX = 22
+# Rows are at least this share of the board's height: a 4K wall screen is no bigger than a 1080p one,
+# so its rows need twice the pixels to read the same from across the room.
+MIN_ROW_SHARE = 1 / 14
+MAX_BLOCKS = 3
+# (heading, relative width); the first is the site's name.
+COLUMNS = (("Site", 2.8), ("OPEL", 1.0), ("To next", 1.35), ("4-hour", 1.0), ("12 h+", 0.9),
+           ("En route", 1.15), ("Waiting", 1.1), ("Longest", 1.45), ("CRITCON", 1.15), ("Free beds", 1.2),
+           ("Updated", 1.6))
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    colours: tuple[str, str] | None = None   # a status badge
+    stale: bool = False
+
+
+class SiteBoard(QWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("siteBoard")
+        self.rows: list[tuple[Cell, ...]] = []
+        self.names: list[str] = []
+        self.painted = PaintedText()
+        self.blocks = 1
+        self.row_px = 0
+        self.empty_text = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.setMinimumSize(100, 60)
+
+    def show_rows(self, rows: list[tuple[Cell, ...]], names: list[str], empty_text: str = "") -> None:
+        if rows == self.rows and empty_text == self.empty_text:
+            return
+        self.rows, self.names, self.empty_text = rows, names, empty_text
+        self.setAccessibleName(f"Acute sites: {len(rows)}")
+        self.setAccessibleDescription("; ".join(
+            f"{name}: " + ", ".join(f"{h} {c.text}" for (h, _w), c in zip(COLUMNS[1:], row[1:]))
+            for name, row in zip(names, rows)))
+        self.update()
+
+    def _layout(self) -> tuple[int, int]:
+        """(blocks, rows per block) for the rows at this height."""
+        n = max(1, len(self.rows))
+        for blocks in range(1, MAX_BLOCKS + 1):
+            per = -(-n // blocks)
+            if self.height() / (per + 1) >= max(MIN_ROW_PX, self.height() * MIN_ROW_SHARE) or blocks == MAX_BLOCKS:
+                return blocks, per
+        return MAX_BLOCKS, -(-n // MAX_BLOCKS)
+
+    def paintEvent(self, _event) -> None:  # noqa: N802
+        t = theme.current()
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        self.painted = PaintedText()
+        p.fillRect(self.rect(), QColor(t.base))
+        if not self.rows:
+            self.painted.line(p, self.rect().adjusted(12, 0, -12, 0), self.empty_text, max(14, self.height() // 12),
+                              t.muted, align=Qt.AlignmentFlag.AlignCenter)
+            p.end()
+            return
+        self.blocks, per = self._layout()
+        gap = 10 if self.blocks > 1 else 0
+        block_w = (self.width() - gap * (self.blocks - 1)) // self.blocks
+        # A few sites do not get giant rows: at most a ninth of the board each, the rest left empty.
+        row_h = min(self.height() // (per + 1), self.height() // 9)
+        self.row_px = row_h
+        text_px = int(row_h * 0.62)
+        total = sum(w for _h, w in COLUMNS)
+        for b in range(self.blocks):
+            x0 = b * (block_w + gap)
+            xs, x = [], x0
+            for _h, w in COLUMNS:
+                cw = int(block_w * w / total)
+                xs.append((x, cw))
+                x += cw
+            head = QRect(x0, 0, block_w, row_h)
+            p.fillRect(head, QColor(t.button))
+            for (hx, hw), (heading, _w) in zip(xs, COLUMNS):
+                self.painted.line(p, QRect(hx + 4, 0, hw - 8, row_h), heading, text_px, t.text, bold=True)
+            for i, row in enumerate(self.rows[b * per:(b + 1) * per]):
+                y = (i + 1) * row_h
+                if i % 2:
+                    p.fillRect(QRect(x0, y, block_w, row_h), QColor(t.alt_base))
+                for (cx, cw), c in zip(xs, row):
+                    rect = QRect(cx + 2, y + 2, cw - 4, row_h - 4)
+                    colour = t.text
+                    if c.stale:
+                        draw_hatch(p, rect, t.border)
+                        colour = t.stale
+                    elif c.colours:
+                        p.fillRect(rect, QColor(c.colours[0]))
+                        p.setPen(QPen(QColor(t.badge_border), t.border_px))
+                        p.drawRect(rect.adjusted(0, 0, -1, -1))
+                        colour = c.colours[1]
+                    self.painted.line(p, rect.adjusted(3, 0, -3, 0), c.text, text_px, colour,
+                                      bold=bool(c.colours) or c.stale)
+            p.setPen(QPen(QColor(t.border), t.border_px))
+            p.drawRect(QRect(x0, 0, block_w - 1, (min(per, len(self.rows) - b * per) + 1) * row_h))
+        p.end()
+
+    def fits(self) -> bool:
+        """Every row inside the board and readable (rows at least ``MIN_ROW_PX`` high)."""
+        return (all(self.rect().contains(r) for r, _px in self.painted.rects)
+                and (not self.rows or self.row_px >= MIN_ROW_PX))

@@ -1,0 +1,265 @@
+"""What the system picture says: its page (``models.service.system_picture``) as tile texts and site rows.
+
+Each figure is judged against its own age limit here: a tile older than its limit says "no data since
+14:15" and is drawn stale; the limits are the other views' (OPEL and offload an hour, CRITCON two hours).
+A declared level (REAP, CSP) is as at the last sync, so it goes stale when the feed does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from models.rules.handover_bands import load_handover
+from models.service import system_picture as door
+from ui import format as fmt
+from ui import theme
+from ui.system_sites import Cell
+from ui.theme import OPEL_WORDS, opel_colours, opel_label
+from ui.system_tiles import TileText
+
+OPEL_STALE = timedelta(minutes=60)
+SITE_STALE = timedelta(minutes=60)
+OFFLOAD_STALE = timedelta(minutes=60)
+CRITCON_STALE = timedelta(hours=2)
+SYNC_STALE = timedelta(minutes=30)
+RESPONSE_STALE = timedelta(hours=2)
+EMPTY_SITES = ("No acute site has reported yet. Each site's row appears here after its first data "
+               "reaches the hub and this desktop syncs.")
+METHOD_WORDS = {"worst": "the worst", "weighted_mean": "a size-weighted mean", "weighted_sum": "a weighted sum"}
+
+
+def no_data_since(now: datetime, at: datetime | None) -> str:
+    """"no data since 14:15 (84 min ago)"; the date as well once it is not today."""
+    if at is None:
+        return "no data received"
+    same_day = at.astimezone(fmt.UK).date() == now.astimezone(fmt.UK).date()
+    return f"no data since {fmt.local_time(at, with_date=not same_day)} ({fmt.age(now, at)})"
+
+
+def age_line(now: datetime, at: datetime | None, limit: timedelta, what: str = "updated") -> tuple[str, bool]:
+    """(the age words, stale) of a figure as at ``at``."""
+    stale = fmt.is_stale(now, at, limit)
+    if stale:
+        return no_data_since(now, at), True
+    return f"{what} {fmt.local_time(at)} ({fmt.age(now, at)})", False
+
+
+def _names(items, limit: int = 2) -> str:
+    """"Alpha and Beta", or "Alpha +3 more" when the names are long or many (a tile has one line)."""
+    items = [fmt.short_name(x) for x in items]
+    if len(items) > 1 and sum(len(x) for x in items[:limit]) > 26:
+        limit = 1
+    if len(items) <= limit:
+        return " and ".join(items)
+    return ", ".join(items[:limit]) + f" +{len(items) - limit} more"
+
+
+def _points(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def header(page: door.SystemPicture) -> tuple[tuple[str, bool], ...]:
+    now, feed = page.now, page.feed
+    clock = f"{fmt.local_time(now)}  {now.astimezone(fmt.UK):%a %d %b}"
+    data_stale = fmt.is_stale(now, page.data_as_at, OPEL_STALE)   # as old as the tiles may be
+    data = ("Data as at " + fmt.local_time(page.data_as_at) + f" ({fmt.age(now, page.data_as_at)})"
+            if page.data_as_at else "No data yet")
+    sync_stale = fmt.is_stale(now, feed.last_sync_at, SYNC_STALE)
+    if feed.last_sync_at is None:
+        sync = "Feed: never synced"
+    elif sync_stale:
+        sync = f"Feed: no sync since {fmt.local_time(feed.last_sync_at)} ({fmt.since(now, feed.last_sync_at)})"
+    else:
+        sync = f"Feed: synced {fmt.local_time(feed.last_sync_at)} ({fmt.age(now, feed.last_sync_at)})"
+    if feed.outbox_pending:
+        sync += f", {feed.outbox_pending} to send"
+    return (clock, False), (data, data_stale), (sync, sync_stale)
+
+
+def level_tile(tile: door.LevelTile, now: datetime, title: str, setter_words) -> TileText:
+    age, stale = age_line(now, tile.as_at, OPEL_STALE)
+    if tile.as_at is None:
+        return TileText(title, "OPEL —", ("no roll-up received",), "no data received", None, True,
+                        f"{title}: no OPEL roll-up received")
+    figure = opel_label(tile.level, tile.at_least_level).replace(" (incomplete)", "")
+    words = OPEL_WORDS.get(tile.level or 0, "incomplete")
+    lines = [words + ("" if tile.verified else " · method unverified")]
+    if tile.score is not None:
+        score = f"score {_points(tile.score)}"
+        if tile.points_to_next is not None and tile.level:
+            score += f", {_points(tile.points_to_next)} to OPEL {tile.level + 1}"
+        lines.append(score)
+    if tile.set_by:
+        lines.append("set by " + setter_words(tile.set_by))
+    return TileText(title, figure, tuple(lines), age, opel_colours(tile.level), stale,
+                    f"{title}: {figure}, {'; '.join(lines)}; {age}")
+
+
+def _ambulance(page: door.SystemPicture) -> TileText:
+    now = page.now
+    if not page.ambulance:
+        return TileText("Ambulance REAP / CSP", "REAP —", ("no level reported",), "no data received", None, True)
+    a = page.ambulance[0]
+    age, stale = age_line(now, a.as_at, SYNC_STALE, "as at")
+    csp = f" · CSP {a.csp_level}" if a.csp_level else ""
+    lines = [f"REAP {a.reap_level} for {fmt.since(now, a.reap_since)} (since {fmt.local_time(a.reap_since)})"]
+    if a.csp_level is not None:
+        lines.append(f"CSP {a.csp_level} for {fmt.since(now, a.csp_since)} (since {fmt.local_time(a.csp_since)})")
+    lines.append(fmt.short_name(a.name) + (f" +{len(page.ambulance) - 1} more" if len(page.ambulance) > 1 else ""))
+    return TileText("Ambulance REAP / CSP", f"REAP {a.reap_level}{csp}", tuple(lines), age,
+                    opel_colours(a.reap_level), stale)
+
+
+def _offload(page: door.SystemPicture) -> TileText:
+    o, now = page.offload, page.now
+    title = "Ambulance offload"
+    if o.as_at is None:
+        return TileText(title, "0 waiting", ("no handover data",), "no data received", None, True)
+    stale = o.at_least or fmt.is_stale(now, o.as_at, OFFLOAD_STALE)
+    if o.longest_minutes is None:
+        longest = "nobody waiting"
+    elif o.at_least:
+        longest = (f"longest ≥ {fmt.whole_minutes_up(o.longest_minutes)} at {fmt.local_time(o.as_at)}, "
+                   "no data since")
+    else:
+        longest = f"longest {fmt.whole_minutes_up(o.longest_minutes)} ({fmt.short_name(o.longest_site or '')})"
+    lines = (longest, f"hours lost today {o.hours_lost:.1f} (beyond {o.hours_lost_beyond:g} min)",
+             f"handovers over 60 min today: {o.over_60}")
+    colours = None
+    if o.longest_minutes is not None:
+        try:
+            colours = theme.severity_colours(load_handover().band_for(o.longest_minutes).severity)
+        except ValueError:
+            colours = None
+    age = no_data_since(now, o.as_at) if stale else f"as at {fmt.local_time(o.as_at)}"
+    figure = f"{o.waiting} waiting" + (f" at {fmt.local_time(o.as_at)}" if o.at_least else "")
+    return TileText(title, figure, lines, age, colours, stale)
+
+
+def _critcare(page: door.SystemPicture) -> TileText:
+    c, now = page.critcare, page.now
+    title = "Critical care"
+    if c.worst_level is None:
+        return TileText(title, "CRITCON —", ("no unit has reported",), "no data received", None, True)
+    age, stale = age_line(now, c.as_at, CRITCON_STALE, "oldest report")
+    if not stale and c.oldest_site:
+        age += f", {fmt.short_name(c.oldest_site)}"
+    beds = f"{c.free_beds} free in {c.units_with_free} unit{'s' if c.units_with_free != 1 else ''}"
+    if c.units_over:
+        beds += (f"; {'one unit' if c.units_over == 1 else f'{c.units_over} units'} "
+                 f"{c.beds_over} over")
+    return TileText(title, f"CRITCON {c.worst_level}", (f"at {_names(c.worst_sites)}", beds,
+                                                       f"{c.units} units reporting"),
+                    age, theme.critcon_colours(c.worst_level), stale)
+
+
+def _room(page: door.SystemPicture) -> TileText:
+    r = page.room
+    busy = r.unacknowledged_alerts or r.overdue_actions
+    figure = f"{r.unacknowledged_alerts} alert{'s' if r.unacknowledged_alerts != 1 else ''}"
+    return TileText("Alerts and actions", figure,
+                    ("not yet acknowledged", f"{r.overdue_actions} action{'s' if r.overdue_actions != 1 else ''} "
+                                             "overdue"),
+                    f"as at {fmt.local_time(r.as_at)}", theme.NOT_MET_COLOURS if busy else theme.MET_COLOURS)
+
+
+def _met(actual: float | None, target: float | None) -> str:
+    if actual is None or target is None:
+        return "no figure"
+    return "met" if actual <= target else "not met"
+
+
+def _category(c: door.CategoryToday, now: datetime) -> TileText:
+    title = f"Category {c.category[1:]} today"
+    if c.mean_minutes is None:
+        return TileText(title, "—", ("no response times since midnight",), "no data received", None,
+                        c.as_at is None or fmt.is_stale(now, c.as_at, RESPONSE_STALE))
+    lines = [f"mean since 00:00 · standard {c.mean_target:g} min: {_met(c.mean_minutes, c.mean_target)}"]
+    if c.ambition is not None:
+        lines.append(f"ambition {c.ambition:g} min ({c.ambition_period}): {_met(c.mean_minutes, c.ambition)}")
+    elif c.lapsed:
+        lines.append("this year's ambition is not in the standards file")
+    if c.latest_p90_minutes is not None:
+        lines.append(f"90th centile {fmt.local_time(c.latest_from)}–{fmt.local_time(c.latest_to)}: "
+                     f"{fmt.response(c.latest_p90_minutes)}, standard {c.p90_target:g}")
+    age, stale = age_line(now, c.as_at, RESPONSE_STALE, "to")
+    met = c.mean_minutes <= c.mean_target if c.mean_target else None
+    return TileText(title, fmt.response(c.mean_minutes), tuple(lines), age, theme.met_colours(met), stale)
+
+
+def _director(page: door.SystemPicture) -> TileText:
+    d = page.director
+    if d.name is None:
+        return TileText(d.rota, "Nobody on call", ("a gap in the rota now", "check the rota in Contacts"),
+                        f"as at {fmt.local_time(d.as_at)}", theme.NOT_MET_COLOURS)
+    return TileText(d.rota, d.name, (d.phone or "no phone number", f"until {fmt.local_time(d.until, True)}"),
+                    f"as at {fmt.local_time(d.as_at)}")
+
+
+def _transfers(page: door.SystemPicture) -> TileText:
+    t = page.transfers
+    lines: tuple[str, ...] = ("none waiting past its threshold",)
+    if t.worst:
+        x = t.worst[0]
+        lines = (f"{x.ref}: {fmt.span(x.minutes_over * 60)} over",
+                 f"{fmt.short_name(x.from_name)} → {fmt.short_name(x.to_name) if x.to_name else 'not yet known'}")
+        if t.count > 1:
+            lines += (f"+{t.count - 1} more past threshold",)
+    return TileText("Transfers past threshold", str(t.count), lines,
+                    f"as at {fmt.local_time(t.as_at)}", theme.NOT_MET_COLOURS if t.count else None)
+
+
+def tiles(page: door.SystemPicture) -> dict[str, TileText]:
+    now = page.now
+    out = {"system": level_tile(page.system, now, "System OPEL",
+                                lambda xs: " and ".join(fmt.pillar_name(x) for x in xs)
+                                + (f" ({METHOD_WORDS.get(page.system.method, page.system.method)} pillar)"
+                                   if page.system.method == "worst" else ""))}
+    pillars = {p.key: p for p in page.pillars}
+    for key in door.PILLARS:
+        tile = pillars.get(key) or door.LevelTile(key, None, None, None, None, (), None, None)
+        out[key] = level_tile(tile, now, fmt.pillar_name(key), _names)
+    out |= {"ambulance": _ambulance(page), "offload": _offload(page), "critcare": _critcare(page),
+            "room": _room(page), "director": _director(page), "transfers": _transfers(page),
+            "forecast": TileText("Forecast", "not yet available", (), "", accessible=page.forecast)}
+    for c in page.responses:
+        out[c.category] = _category(c, now)
+    return out
+
+
+def site_rows(page: door.SystemPicture) -> tuple[list[tuple[Cell, ...]], list[str]]:
+    now, rows, names = page.now, [], []
+    for s in page.sites:
+        o = s.opel
+        opel_stale = fmt.is_stale(now, s.as_at, OPEL_STALE)
+        level = o.shown_level if o else None
+        to_next = (f"{_points(s.points_to_next)} → {s.next_level}" if s.points_to_next is not None
+                   else ("at 4" if level == 4 else "—"))
+
+        def fig(f, text):
+            if f.value is None:
+                return Cell("—")
+            return Cell(text(f.value), stale=fmt.is_stale(now, f.as_at, SITE_STALE))
+        four = fig(s.four_hour_pct, lambda v: f"{v:.0f}%")
+        twelve = fig(s.over_12h, lambda v: f"{v:.0f}") if s.over_12h.value is not None else \
+            fig(s.over_12h_pct, lambda v: f"{v:.0f}%")
+        handover_stale = s.handover_as_at is not None and fmt.is_stale(now, s.handover_as_at, OFFLOAD_STALE)
+        longest = Cell("—" if s.longest_minutes is None else
+                       ("≥ " if handover_stale else "") + fmt.whole_minutes_up(s.longest_minutes),
+                       stale=handover_stale and s.longest_minutes is not None)
+        cc_stale = s.critcon is not None and fmt.is_stale(now, s.critcon_as_at, CRITCON_STALE)
+        beds = "—" if s.free_beds is None else (f"{-s.free_beds} over" if s.free_beds < 0 else str(s.free_beds))
+        updated = f"since {fmt.local_time(s.as_at)}" if opel_stale and s.as_at else fmt.age(now, s.as_at)
+        rows.append((
+            Cell(fmt.short_name(s.name)),
+            Cell(str(level) if level else (f"≥{o.at_least_level}" if o and o.at_least_level else "—"),
+                 None if opel_stale else opel_colours(level) if level else None, opel_stale),
+            Cell(to_next, stale=opel_stale and to_next != "—"),
+            four, twelve, Cell(str(s.en_route)), Cell(str(s.waiting)), longest,
+            Cell("—" if s.critcon is None else str(s.critcon),
+                 None if cc_stale or s.critcon is None else theme.critcon_colours(s.critcon), cc_stale),
+            Cell(beds, theme.NOT_MET_COLOURS if s.free_beds is not None and s.free_beds <= 0 and not cc_stale
+                 else None, cc_stale and s.free_beds is not None),
+            Cell(updated, stale=opel_stale)))
+        names.append(s.name)
+    return rows, names

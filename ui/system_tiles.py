@@ -1,0 +1,174 @@
+"""Painted parts of the system picture: tiles whose type grows with the screen, and stale ones marked.
+
+A wall screen is read from across the room, so each tile draws its own text at the largest size its
+rectangle holds (every line fitted to the width, never cut off) rather than at the window's text size:
+the figures are about a third of a tile's height, at 1920x1080 some 45 px and at 3840x2160 twice that.
+Painted, not laid out from labels: a refresh after each sync batch sets texts and repaints, with no
+layout pass, and nothing can ask for more room than the screen has.
+
+A tile whose data is older than its limit is drawn differently, whatever the theme: the page's own
+background instead of the status colour (which stays as a narrow, desaturated bar at the left), diagonal
+hatching across it, and the words "no data since 14:15" in the theme's stale colour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QRect, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from ui import theme
+
+MIN_PX = 9          # below this a line is elided rather than shrunk further
+STALE_BAR = 0.045   # the desaturated status bar's share of a stale tile's width
+
+
+@dataclass(frozen=True)
+class TileText:
+    """Everything a tile shows; two equal ones draw the same tile."""
+
+    title: str
+    figure: str
+    lines: tuple[str, ...] = ()
+    age: str = ""
+    colours: tuple[str, str] | None = None   # (background, text) of a status; None: the page's own
+    stale: bool = False
+    accessible: str = ""
+    # Relative heights: title, figure, each line, age.
+    shares: tuple[float, float, float, float] = field(default=(0.15, 0.36, 0.13, 0.12))
+
+
+def desaturated(colour: str) -> QColor:
+    """A status colour with most of its colour taken out: it still hints, it no longer asserts."""
+    h, s, lightness, a = QColor(colour).getHslF()
+    return QColor.fromHslF(max(h, 0.0), s * 0.25, lightness, a)
+
+
+def fitted_font(base: QFont, px: int, text: str, width: int, *, bold: bool = False) -> QFont:
+    """``base`` at ``px`` pixels, or smaller until ``text`` fits ``width`` (never below ``MIN_PX``)."""
+    font = QFont(base)
+    font.setBold(bold)
+    size = max(MIN_PX, int(px))
+    font.setPixelSize(size)
+    advance = QFontMetrics(font).horizontalAdvance(text)
+    if advance > width > 0:
+        size = max(MIN_PX, int(size * width / advance))
+        font.setPixelSize(size)
+        while size > MIN_PX and QFontMetrics(font).horizontalAdvance(text) > width:
+            size -= 1
+            font.setPixelSize(size)
+    return font
+
+
+def fit_px(base: QFont, px: int, text: str, width: int) -> int:
+    """The pixel size ``text`` is drawn at to fit ``width`` (at most ``px``)."""
+    return fitted_font(base, px, text, width).pixelSize()
+
+
+def draw_hatch(p: QPainter, rect: QRect, colour: str) -> None:
+    lines = QColor(colour)
+    lines.setAlpha(110)   # faint enough that the text over it still reads
+    brush = QBrush(lines, Qt.BrushStyle.BDiagPattern)
+    p.fillRect(rect, brush)
+
+
+class PaintedText:
+    """What a painted widget drew: each line's rectangle and font size, for the fit checks."""
+
+    def __init__(self) -> None:
+        self.rects: list[tuple[QRect, int]] = []
+        self.elided = 0
+
+    def line(self, p: QPainter, rect: QRect, text: str, px: int, colour: QColor | str, *, bold: bool = False,
+             align=Qt.AlignmentFlag.AlignLeft) -> int:
+        """Draw ``text`` in ``rect`` at up to ``px`` pixels; returns the size used."""
+        font = fitted_font(p.font(), min(px, rect.height()), text, rect.width(), bold=bold)
+        metrics = QFontMetrics(font)
+        shown = text
+        if metrics.horizontalAdvance(text) > rect.width():
+            shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, rect.width())
+            self.elided += 1
+        p.setFont(font)
+        p.setPen(QColor(colour))
+        p.drawText(rect, int(align | Qt.AlignmentFlag.AlignVCenter), shown)
+        used = QRect(rect.x(), rect.y(), min(rect.width(), metrics.horizontalAdvance(shown)), rect.height())
+        self.rects.append((used, font.pixelSize()))
+        return font.pixelSize()
+
+
+class Tile(QWidget):
+    """One big figure with a title, a few lines under it and its age."""
+
+    def __init__(self, name: str, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.text = TileText("", "")
+        self.painted = PaintedText()
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.setMinimumSize(40, 30)
+
+    def show_text(self, text: TileText) -> None:
+        if text == self.text:
+            return
+        self.text = text
+        self.setAccessibleName(text.accessible or f"{text.title}: {text.figure}")
+        self.setAccessibleDescription(" · ".join(x for x in (*text.lines, text.age) if x))
+        self.update()
+
+    @property
+    def figure_px(self) -> int:
+        """The figure's font size as last painted (0: not painted yet)."""
+        return self.painted.rects[1][1] if len(self.painted.rects) > 1 else 0
+
+    def paintEvent(self, _event) -> None:  # noqa: N802
+        t = theme.current()
+        tx = self.text
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        self.painted = PaintedText()
+        r = self.rect().adjusted(1, 1, -1, -1)
+        if tx.colours and not tx.stale:
+            bg, fg = QColor(tx.colours[0]), QColor(tx.colours[1])
+            muted = fg
+        else:
+            bg, fg, muted = QColor(t.base), QColor(t.text), QColor(t.muted)
+        p.fillRect(r, bg)
+        inner = r.adjusted(8, 4, -8, -4)
+        if tx.stale:
+            draw_hatch(p, r, t.border)
+            if tx.colours:
+                bar = QRect(r.x(), r.y(), max(6, int(r.width() * STALE_BAR)), r.height())
+                p.fillRect(bar, desaturated(tx.colours[0]))
+                inner.setLeft(bar.right() + 8)
+        p.setPen(QPen(QColor(t.badge_border), t.border_px, Qt.PenStyle.DashLine if tx.stale else Qt.PenStyle.SolidLine))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRoundedRect(QRectF(r), 6, 6)
+        title, figure, line, age = tx.shares
+        lines = list(tx.lines)
+        total = title + figure + line * len(lines) + (age if tx.age else 0)
+        scale = inner.height() / total if total else 0
+        line_h = int(line * scale)
+        # The lines under the figure share one size (the largest every one of them fits at), so a
+        # tile reads as one block rather than a ransom note of sizes.
+        # Not below 60% of what the line's height allows: one long line is cut short rather than
+        # shrinking every other to nothing on a small screen.
+        line_px = max(min((fit_px(p.font(), int(line_h * 0.8), x, inner.width()) for x in lines), default=0),
+                      int(line_h * 0.8 * 0.6))
+        y = inner.y()
+        for text, h, px, colour, bold in ([(tx.title, int(title * scale), None, fg, True),
+                                           (tx.figure, int(figure * scale), None, fg, True)]
+                                          + [(x, line_h, line_px, fg, False) for x in lines]
+                                          + ([(tx.age, int(age * scale), None,
+                                               QColor(t.stale) if tx.stale else muted, tx.stale)]
+                                             if tx.age else [])):
+            self.painted.line(p, QRect(inner.x(), y, inner.width(), h), text, px or int(h * 0.82), colour,
+                              bold=bold)
+            y += h
+        p.end()
+
+    def fits(self) -> bool:
+        """Every line inside the tile, none cut short."""
+        return self.painted.elided == 0 and all(self.rect().contains(r) for r, _px in self.painted.rects)

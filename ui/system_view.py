@@ -1,0 +1,154 @@
+"""The system picture: how the whole system stands now, on one wall screen, nothing to scroll.
+
+Top: the time, how old the data is and the feed's state. Big tiles: the system's OPEL and what sets it,
+each pillar, REAP and CSP with their time in level, ambulance offload, critical care, and the room's
+unacknowledged alerts and overdue actions. Middle: a row per acute site. Bottom: Category 1 and 2 today
+against the standards, the Director on-call, transfers past their threshold and the forecast's slot.
+
+Every figure carries its own time (``models.service.system_picture``); one older than its limit is drawn
+hatched and desaturated with "no data since 14:15" (``ui.system_tiles``). Read through the door off the
+UI thread (``ui.tasks.LatestRead``), redrawn after every sync batch that brings something it shows and
+once a minute for the clock and the ages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
+
+from models.service import system_picture as door
+from ui import system_texts as texts
+from ui import tasks, theme
+from ui.system_sites import SiteBoard
+from ui.system_tiles import PaintedText, Tile, draw_hatch
+from ui.widgets import EmptyOr
+
+# (part, share of the view's height)
+SHARES = (("header", 5), ("levels", 18), ("services", 17), ("sites", 44), ("bottom", 16))
+SPACING = 6
+EMPTY_TEXT = ("No data yet. The system picture fills in as soon as the first sync with the hub brings "
+              "OPEL levels, site figures or ambulance data.")
+
+
+class HeaderStrip(QWidget):
+    """The clock, "data as at" and the feed's state, in one line across the top."""
+
+    SEGMENTS = (0.22, 0.39, 0.39)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("systemHeader")
+        self.parts: tuple[tuple[str, bool], ...] = ()
+        self.painted = PaintedText()
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.setMinimumSize(100, 16)
+
+    def show_parts(self, parts: tuple[tuple[str, bool], ...]) -> None:
+        if parts != self.parts:
+            self.parts = parts
+            self.setAccessibleName("; ".join(text for text, _stale in parts))
+            self.update()
+
+    def paintEvent(self, _event) -> None:  # noqa: N802
+        t = theme.current()
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        self.painted = PaintedText()
+        x = 0
+        for (text, stale), share in zip(self.parts, self.SEGMENTS):
+            w = int(self.width() * share)
+            rect = QRect(x, 0, w - max(8, self.width() // 50), self.height())   # a clear gap between parts
+            if stale:
+                p.fillRect(rect, QColor(t.base))
+                draw_hatch(p, rect, t.border)
+            self.painted.line(p, rect.adjusted(6, 0, -6, 0), text, int(self.height() * 0.8),
+                              t.stale if stale else t.text, bold=True)
+            x += w
+        p.end()
+
+    def fits(self) -> bool:
+        return self.painted.elided == 0 and all(self.rect().contains(r) for r, _px in self.painted.rects)
+
+
+def _row(parent_layout: QVBoxLayout, share: int, names: tuple[tuple[str, int], ...]) -> dict[str, Tile]:
+    row = QHBoxLayout()
+    row.setSpacing(SPACING)
+    tiles = {}
+    for name, stretch in names:
+        tile = Tile(name)
+        tiles[name] = tile
+        row.addWidget(tile, stretch)
+    parent_layout.addLayout(row, share)
+    return tiles
+
+
+class SystemView(QWidget):
+    """The whole system at a glance, for a wall screen."""
+
+    KINDS = frozenset({"opel_assessment", "organisation", "observation", "handover", "critcon",
+                       "ambulance_status", "response_times", "alert", "record"})
+    drawn = Signal()   # a page has been drawn
+
+    def __init__(self, store, clock: Callable[[], datetime], parent=None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.clock = clock
+        self.page: door.SystemPicture | None = None
+        body = QWidget()
+        outer = QVBoxLayout(body)
+        outer.setContentsMargins(SPACING, SPACING, SPACING, SPACING)
+        outer.setSpacing(SPACING)
+        shares = dict(SHARES)
+        self.header = HeaderStrip()
+        outer.addWidget(self.header, shares["header"])
+        self.tiles: dict[str, Tile] = {}
+        self.tiles |= _row(outer, shares["levels"], (("system", 2), ("acute", 1), ("community", 1),
+                                                     ("mental_health", 1), ("nhs111", 1)))
+        self.tiles |= _row(outer, shares["services"], (("ambulance", 1), ("offload", 1), ("critcare", 1),
+                                                       ("room", 1)))
+        self.sites = SiteBoard()
+        outer.addWidget(self.sites, shares["sites"])
+        self.tiles |= _row(outer, shares["bottom"], (("C1", 1), ("C2", 1), ("director", 1), ("transfers", 1),
+                                                     ("forecast", 1)))
+        self.stack = EmptyOr(EMPTY_TEXT, body)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+        self._read = tasks.LatestRead(self, self._draw)
+        # Drawn by refresh(), which the window calls when the view is first shown.
+
+    def refresh(self) -> None:
+        """Read the page off the UI thread; it is drawn when it arrives."""
+        now, store = self.clock(), self.store
+        self._read(lambda: door.system_picture(store, now))
+
+    def _draw(self, page: door.SystemPicture) -> None:
+        self.page = page
+        self.stack.show_empty(page.empty)
+        self.header.show_parts(texts.header(page))
+        for key, text in texts.tiles(page).items():
+            self.tiles[key].show_text(text)
+        rows, names = texts.site_rows(page)
+        self.sites.show_rows(rows, names, texts.EMPTY_SITES)
+        self.drawn.emit()
+
+    def painted_parts(self) -> list[QWidget]:
+        """Every painted part (header, tiles, site board), for the fit checks."""
+        return [self.header, *self.tiles.values(), self.sites]
+
+    def fits(self) -> bool:
+        return all(part.fits() for part in self.painted_parts())
+
+    def on_cycle(self, result) -> None:
+        if self.KINDS & set(result.kinds):
+            self.refresh()
+
+
+def stale_tiles(view: SystemView) -> list[str]:
+    """Names of the tiles drawn as stale (for tests and the accessible summary)."""
+    return [name for name, tile in view.tiles.items() if tile.text.stale]
+
