@@ -19,8 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
+from models.rules.handover_bands import load_handover
 from models.service import contacts as contacts_door
-from models.service import decision_log, rota, transfers
+from models.service import critical_care, decision_log, offload, overview, rota, transfers
 from models.service.actions import complete_action
 from models.service.decisions import NewAction, NewDecision, record_decision
 from models.uk_time import UK
@@ -70,6 +71,40 @@ class Seeded:
                 f"{self.decisions} decisions, {self.actions} actions")
 
 
+@dataclass(frozen=True)
+class Picture:
+    """What the seeded records talk about, read from the replica so they match what it shows."""
+
+    system_level: int | None = None
+    critical_care: tuple[str, str] = ("RFS", "Chesterfield Royal Hospital")   # worst CRITCON: code, name
+    critcon: str = "no critical care bed free"
+    delays: tuple[str, str] = ("RWD", "United Lincolnshire Hospitals")         # most hours lost today
+    hours_lost: float | None = None
+
+
+def picture(store, now: datetime) -> Picture:
+    """The system level, the acute unit with the worst CRITCON and the hospital losing most hours
+    to handover delays today, through the door (the demo's defaults where the replica has none)."""
+    found = {}
+    page = overview.overview_page(store, now)
+    if page.system is not None:
+        found["system_level"] = page.system.shown_level
+    units = critical_care.critcon_page(store, now, now - timedelta(hours=1)).lines
+    if units:
+        worst = max(units, key=lambda u: (u.level, -(u.available_beds or 0)))
+        free = worst.available_beds
+        beds = ("" if free is None else f", {free} staffed bed{'' if free == 1 else 's'} free" if free >= 0
+                else f", {-free} over staffed capacity")
+        found["critical_care"] = (worst.org_code, worst.name)
+        found["critcon"] = f"CRITCON {worst.level}{beds}"
+    board = offload.offload_page(store, now, now, load_handover()).board
+    if board:
+        worst_delays = max(board, key=lambda h: h.today.hours_lost)
+        found["delays"] = (worst_delays.hospital_code, worst_delays.name)
+        found["hours_lost"] = worst_delays.today.hours_lost
+    return Picture(**found)
+
+
 def room_is_empty(store, now: datetime) -> bool:
     """No contact and no decision yet: a demo room nobody (and no earlier seed) has written in."""
     page = contacts_door.contacts_page(store, now)
@@ -80,10 +115,11 @@ def seed(store, now: datetime) -> Seeded:
     """Write the demo room's records as of ``now`` (aware UTC).  The caller runs it once per
     folder, after a sync, so the decisions' snapshots hold the simulated picture."""
     names = dict(transfers.transfers_page(store, now).organisations)
+    seen = picture(store, now)
     people = _contacts(store, names)
     shifts, gap = _rota(store, people, now)
-    cases = _transfers(store, now)
-    decisions, actions = _decisions(store, now)
+    cases = _transfers(store, now, seen)
+    decisions, actions = _decisions(store, now, seen)
     return Seeded(len(people), shifts, cases, decisions, actions, gap)
 
 
@@ -128,12 +164,12 @@ def _rota(store, people: dict[str, str], now: datetime) -> tuple[int, tuple[date
     return added, gap
 
 
-def _transfers(store, now: datetime) -> int:
+def _transfers(store, now: datetime, seen: Picture) -> int:
     """Five cases: one past its threshold, one close to it, one under way, two done."""
     cases = (
         # Emergency inter-hospital: accept within 30 minutes; 75 minutes and still no receiving unit.
-        (transfers.NewTransfer("CRH-CC-0412", "inter_hospital", "RFS", "", "emergency",
-                               "Level 3 critical care bed; no bed free at the sending unit (CRITCON 3)",
+        (transfers.NewTransfer(f"{seen.critical_care[0]}-CC-0412", "inter_hospital", seen.critical_care[0], "",
+                               "emergency", f"Level 3 critical care bed; sending unit at {seen.critcon}",
                                "Dr Claire Boden", "Network asked for mutual aid; two units declined"), 75, ()),
         # Urgent out of area: accept within 4 hours, approaching from 3.
         (transfers.NewTransfer("DHC-MH-0077", "mh_out_of_area", "RXM", "", "urgent",
@@ -156,34 +192,36 @@ def _transfers(store, now: datetime) -> int:
     return len(cases)
 
 
-def _decisions(store, now: datetime) -> tuple[int, int]:
+def _decisions(store, now: datetime, seen: Picture) -> tuple[int, int]:
     """Three decisions of the morning with their actions: one action done, one overdue."""
     def ago(minutes: int) -> datetime:
         return now - timedelta(minutes=minutes)
 
     director = DIRECTORS[0]
+    level = f"OPEL {seen.system_level}" if seen.system_level else "rising pressure"
+    (cc_code, cc_name), (site, site_name) = seen.critical_care, seen.delays
+    lost = "" if seen.hours_lost is None else f"{seen.hours_lost:.1f} hours lost to handover delays since midnight; "
+    receiving = "RX1" if cc_code != "RX1" else "RTG"
     entries = (   # (decision, its actions, how many of the first are done, when)
-        (NewDecision(director, DIRECTOR_ROTA, "Stand up twice-daily system calls (08:30 and 15:00) while the "
-                     "system is at OPEL 3", "Two acute trusts and mental health at OPEL 3 overnight; handover "
-                     "delays building at two sites", ROOM_LEAD, ago(140),
-                     options_considered="Hold at one daily call; move to hourly calls",
+        (NewDecision(director, DIRECTOR_ROTA, f"Stand up twice-daily system calls (08:30 and 15:00) while the "
+                     f"system is at {level}", f"System at {level}; handover delays building at {site_name}",
+                     ROOM_LEAD, ago(140), options_considered="Hold at one daily call; hourly calls",
                      review_at=now + timedelta(hours=6)),
          (NewAction("Send the system call invitation to every provider's site team", ROOM_LEAD, ago(110)),
           NewAction("Ask each acute trust for its discharge plan before the 15:00 call", "Ravi Desai",
                     now + timedelta(hours=4))), 1, ago(115)),
-        (NewDecision(director, DIRECTOR_ROTA, "Seek mutual aid for one Level 3 critical care bed for Chesterfield",
-                     "Chesterfield reports no critical care bed free; patient in recovery needs Level 3 care",
-                     ROOM_LEAD, ago(70), links=[{"kind": "organisation", "org_code": "RFS"},
-                                                {"kind": "organisation", "org_code": "RX1"}]),
+        (NewDecision(director, DIRECTOR_ROTA, f"Seek mutual aid for one Level 3 critical care bed for {cc_name}",
+                     f"{cc_name} at {seen.critcon}; a patient in recovery needs Level 3 care",
+                     ROOM_LEAD, ago(70), links=[{"kind": "organisation", "org_code": cc_code},
+                                                {"kind": "organisation", "org_code": receiving}]),
          # Due 40 minutes ago and not done: the overdue action.
          (NewAction("Confirm a receiving unit with the critical care network", "Dr Claire Boden", ago(40)),),
          0, None),
-        (NewDecision("Dr Claire Boden", "SCC clinical lead", "Ask the ambulance service to release crews at "
-                     "45 minutes at United Lincolnshire", "Longest handover over an hour; Category 2 "
-                     "response well over standard", ROOM_LEAD, ago(25),
-                     links=[{"kind": "organisation", "org_code": "RWD"},
-                            {"kind": "organisation", "org_code": "RX9"}]),
-         (NewAction("Agree a cohorting area with the RWD site manager", "Tactical commander",
+        (NewDecision("Dr Claire Boden", "SCC clinical lead", f"Ask the ambulance service to release crews at "
+                     f"45 minutes at {site_name}", f"{lost}Category 2 response well over standard",
+                     ROOM_LEAD, ago(25), links=[{"kind": "organisation", "org_code": site},
+                                                {"kind": "organisation", "org_code": "RX9"}]),
+         (NewAction(f"Agree a cohorting area with the {site} site manager", "Tactical commander",
                     now + timedelta(minutes=45)),), 0, None),
     )
     actions = 0
