@@ -10,7 +10,10 @@ is shaped (``sync.simulator.history``) so two days of it, enough for every
 in a background thread, a minute of simulated time at a time, in real time
 (``catch_up`` > 0 leaves that much to the live feed, run at ``speed`` times
 real time).  Demo data only: the demo passphrase is a published constant
-unless ``SCC_PASSPHRASE`` is set.
+unless ``SCC_PASSPHRASE`` is set.  The room's own records (contacts, rota,
+transfers, decisions, actions) are the command's to write, once per folder,
+through the door (``scc_desktop.demo_records``); this module only keeps the
+folder's note that they were.
 
 The live feed is a plain thread, not a ``ui.tasks`` job: the demo stands in for the provider
 systems and the hub, other programs in a real room.  It starts and fills its history before the
@@ -96,19 +99,8 @@ class DemoSystem:
         """Whether this folder's room records have been written (``scc_desktop.demo_records``)."""
         return bool(self._state().get("records_seeded"))
 
-    def seed_records(self, store, engine) -> None:
-        """Once per folder: sync the history in (the decisions' snapshots record that picture),
-        then write the room's records if nobody has written any; the sync pushes them to the hub."""
-        from scc_desktop import demo_records
-
-        if self.records_seeded():
-            return
-        engine.run_once()
-        now = utcnow()
-        if demo_records.room_is_empty(store, now):
-            done = demo_records.seed(store, now)
-            log.info("demo: wrote the room's records (%s)", done.summary())
-        self._save_state(records_seeded=now.isoformat())
+    def mark_records_seeded(self, at: datetime) -> None:
+        self._save_state(records_seeded=at.isoformat())
 
     def _prepare_hub(self, sim) -> None:
         from sync.hub import auth, orgs

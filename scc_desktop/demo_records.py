@@ -16,15 +16,19 @@ Director on-call rota; a critical-care transfer past its acceptance threshold
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
+from models.replica.utc import utcnow
 from models.rules.handover_bands import load_handover
 from models.service import contacts as contacts_door
 from models.service import critical_care, decision_log, offload, overview, rota, transfers
 from models.service.actions import complete_action
 from models.service.decisions import NewAction, NewDecision, record_decision
 from models.uk_time import UK
+
+log = logging.getLogger(__name__)
 
 ROOM_LEAD = "Jo Pennington"   # signs what the room did before the demo opened
 DIRECTOR_ROTA = "Director on-call"    # models.rules.escalation.OUT_OF_HOURS_ROTA
@@ -103,6 +107,18 @@ def picture(store, now: datetime) -> Picture:
         found["delays"] = (worst_delays.hospital_code, worst_delays.name)
         found["hours_lost"] = worst_delays.today.hours_lost
     return Picture(**found)
+
+
+def seed_room(store, engine) -> Seeded | None:
+    """Sync the history in first (the decisions' snapshots record that picture), then seed the
+    room unless someone has written in it already (None then)."""
+    engine.run_once()
+    now = utcnow()
+    if not room_is_empty(store, now):
+        return None
+    done = seed(store, now)
+    log.info("demo: wrote the room's records (%s)", done.summary())
+    return done
 
 
 def room_is_empty(store, now: datetime) -> bool:

@@ -121,7 +121,12 @@ def _run_demo(args, folder: Path, stop_signals) -> int:
         settings = None if args.screenshot is not None else settings_mod.load()
         with store:
             engine = SyncEngine(store, HubClient(url, demo.tokens["room_lead"]))
-            demo.seed_records(store, engine)
+            if not demo.records_seeded():   # once per folder: a room's directory, rota, cases, log
+                from models.replica.utc import utcnow
+                from scc_desktop.demo_records import seed_room
+
+                seed_room(store, engine)
+                demo.mark_records_seeded(utcnow())
             return gui.run(store, engine=engine, screenshot=args.screenshot, view=args.view,
                            title="Demo (simulated data)", settings=settings, stop_signals=stop_signals)
     finally:
