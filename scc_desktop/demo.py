@@ -3,10 +3,17 @@
 ``DemoSystem`` keeps everything in one folder (the per-user data folder's
 ``demo/`` unless told otherwise): the hub's SQLite file, the desktop's
 encrypted replica and the demo's own tokens.  On start it fills the gap since
-the last run with simulated history (capped), then keeps submitting live in a
-background thread: at ``speed`` times real time until the simulated clock has
-caught up with the real one, then in real time.  Demo data only: the demo
-passphrase is a published constant unless ``SCC_PASSPHRASE`` is set.
+the last run with simulated history (capped) up to now, so the newest figures
+are minutes old, not the half hour a live catch-up used to leave; the history
+is shaped (``sync.simulator.history``) so two days of it, enough for every
+"24 h ago" and 24-hour chart, load in seconds.  It then keeps submitting live
+in a background thread, a minute of simulated time at a time, in real time
+(``catch_up`` > 0 leaves that much to the live feed, run at ``speed`` times
+real time).  Demo data only: the demo passphrase is a published constant
+unless ``SCC_PASSPHRASE`` is set.  The room's own records (contacts, rota,
+transfers, decisions, actions) are the command's to write, once per folder,
+through the door (``scc_desktop.demo_records``); this module only keeps the
+folder's note that they were.
 
 The live feed is a plain thread, not a ``ui.tasks`` job: the demo stands in for the provider
 systems and the hub, other programs in a real room.  It starts and fills its history before the
@@ -16,6 +23,7 @@ stopped by the command once the window has closed (docs/architecture.md, "Backgr
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -28,16 +36,31 @@ from models.replica.orm.types import utcnow
 log = logging.getLogger(__name__)
 
 DEMO_PASSPHRASE = "scc-desktop-demo"  # demo data only; never for a real replica
-TICK = timedelta(minutes=5)
+# A figure reaches the hub at most a tick after the simulated provider sent it.
+TICK = timedelta(minutes=1)
+HISTORY = timedelta(hours=30)
+# Parameters every 15 minutes for the last hours the charts show closely, hourly back past
+# "24 h ago" (the level then, and the one carried into a 24-hour chart), every 4 hours before.
+FULL_DETAIL = timedelta(hours=2)
+HOURLY_DETAIL = timedelta(hours=26)
+# The offload chart's shortest span (ui.offload_view.MIN_CHART_SPAN): handovers back to that
+# or to UK midnight ("today"), whichever is earlier.
+HANDOVER_SPAN = timedelta(hours=6)
+# The window marks a provider's tile STALE after 60 minutes; at the simulator's hourly cadence for
+# community and mental health a tile would turn STALE for a minute or two every hour.  Every
+# provider reports every 15 minutes in the demo.
+DEMO_CADENCE_MINUTES = 15
 
 
 class DemoSystem:
-    def __init__(self, folder: Path, *, history: timedelta = timedelta(hours=12),
-                 catch_up: timedelta = timedelta(minutes=30), speed: float = 60.0, seed: int = 1) -> None:
+    def __init__(self, folder: Path, *, history: timedelta = HISTORY,
+                 catch_up: timedelta = timedelta(0), speed: float = 60.0, seed: int = 1) -> None:
         if not speed > 0:  # the live feed would die in its thread, after the window had opened
             raise ValueError(f"speed: must be above 0, not {speed}")
         if history < timedelta(0):
             raise ValueError(f"history: must not be negative, not {history}")
+        if catch_up < timedelta(0):
+            raise ValueError(f"catch_up: must not be negative, not {catch_up}")
         self.folder = Path(folder)
         self.history = history
         self.catch_up = catch_up
@@ -72,6 +95,13 @@ class DemoSystem:
         os.chmod(tmp, 0o600)
         os.replace(tmp, self._state_path())
 
+    def records_seeded(self) -> bool:
+        """Whether this folder's room records have been written (``scc_desktop.demo_records``)."""
+        return bool(self._state().get("records_seeded"))
+
+    def mark_records_seeded(self, at: datetime) -> None:
+        self._save_state(records_seeded=at.isoformat())
+
     def _prepare_hub(self, sim) -> None:
         from sync.hub import auth, orgs
         from sync.hub.core import Hub, HubConfig
@@ -89,15 +119,14 @@ class DemoSystem:
             hub.close()
 
     def start(self, *, live: bool = True) -> str:
-        """Start the hub, fill recent history, start the live feed; returns the hub URL."""
+        """Start the hub, fill the history up to now, start the live feed; returns the hub URL."""
         from sync.hub.server import start_in_thread
-        from sync.simulator.generator import Simulator
         from sync.simulator.runner import backfill
         from sync.simulator.sender import Sender
 
         self.folder.mkdir(parents=True, exist_ok=True)
         os.chmod(self.folder, 0o700)
-        sim = Simulator(seed=self.seed)
+        sim = simulator(self.seed)
         self._prepare_hub(sim)
         self.hub = start_in_thread(self.hub_db)
         sender = Sender(self.hub.url, self.tokens["admin"], stop=self.stop_event)
@@ -107,11 +136,13 @@ class DemoSystem:
         history_from = max(now - self.history, datetime.fromisoformat(last) if last else now - self.history)
         if history_from < live_from:
             log.info("demo: simulating history from %s", history_from.isoformat())
-            backfill(sim, lambda s: sender.send(s.payload, deliberate=len(s.faults)), history_from, live_from,
-                     batch_minutes=240, stop=self.stop_event)
-        self._save_state(simulated_until=live_from.isoformat())
+            # Four-hour batches, the declarations' cadence: the hub spends most per submission.
+            report = backfill(sim, lambda s: sender.send(s.payload, deliberate=len(s.faults)), history_from,
+                              live_from, batch_minutes=240, stop=self.stop_event, shape=history_shape(now))
+            if report.simulated_until is not None:
+                self._save_state(simulated_until=report.simulated_until.isoformat())
         if live:
-            self._live = threading.Thread(target=self._run_live, args=(sim, sender, live_from),
+            self._live = threading.Thread(target=self._run_live, args=(sim, sender, max(history_from, live_from)),
                                           name="demo-simulator", daemon=True)
             self._live.start()
         return self.hub.url
@@ -124,7 +155,8 @@ class DemoSystem:
             self._save_state(simulated_until=sub.submitted_at.isoformat())
 
         try:
-            run(sim, sink, start=start, tick=TICK, speed=self.speed, paced=True,
+            # From the tick after ``start``: the run's first tick would send the one before it again.
+            run(sim, sink, start=start + TICK, tick=TICK, speed=self.speed, paced=True,
                 stop=self.stop_event, not_after=utcnow)
         except Exception:  # the demo feed dying must not take the window with it
             log.exception("demo simulator stopped")
@@ -136,3 +168,24 @@ class DemoSystem:
         if self.hub is not None:
             self.hub.stop()
             self.hub = None
+
+
+def simulator(seed: int):
+    """The demo's simulated system: the bundled one, every provider reporting every 15 minutes."""
+    from sync.simulator.config import load_config
+    from sync.simulator.generator import Simulator
+
+    config = load_config()
+    cadence = {kind: min(minutes, DEMO_CADENCE_MINUTES)
+               for kind, minutes in config.timing.observation_cadence_minutes.items()}
+    return Simulator(dataclasses.replace(config, timing=dataclasses.replace(
+        config.timing, observation_cadence_minutes=cadence)), seed=seed)
+
+
+def history_shape(now: datetime):
+    """What a first start sends of each past hour (``sync.simulator.history``)."""
+    from models.queries.offload import uk_midnight
+    from sync.simulator.history import HistoryShape
+
+    return HistoryShape(full_from=now - FULL_DETAIL, hourly_from=now - HOURLY_DETAIL,
+                        handovers_from=min(uk_midnight(now), now - HANDOVER_SPAN))

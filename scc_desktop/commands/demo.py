@@ -13,6 +13,7 @@ from scc_desktop.errors import UserError
 from scc_desktop.folder_lock import FolderLock
 
 MAX_HISTORY_HOURS = 24 * 366
+HISTORY_HOURS = 30   # scc_desktop.demo.HISTORY (not imported here: the command line loads before the demo)
 
 
 def register(subparsers) -> None:
@@ -20,10 +21,11 @@ def register(subparsers) -> None:
         "demo", help="run the app on a local hub with a simulated integrated care system")
     parser.add_argument("--folder", type=Path, default=None,
                         help="where the demo keeps its hub, replica and tokens (default: per-user data)")
-    parser.add_argument("--history-hours", type=float, default=12,
-                        help="simulated history to load on first start (default 12)")
+    parser.add_argument("--history-hours", type=float, default=HISTORY_HOURS,
+                        help=f"simulated history to load on first start (default {HISTORY_HOURS:g}: enough for "
+                             "every '24 h ago' and 24-hour chart)")
     parser.add_argument("--speed", type=float, default=60,
-                        help="how much faster than real time the live feed catches up (default 60)")
+                        help="how much faster than real time the live feed runs while behind it (default 60)")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="log what the hub, simulator and sync do (-vv: debug)")
     add_view_options(parser, subcommand=True)
@@ -34,7 +36,7 @@ def run_default(view: str | None = None, stop_signals=None) -> int:
     """The demo with its defaults (the first-run dialog's "Try the demo")."""
     import argparse
 
-    return _demo(argparse.Namespace(folder=None, history_hours=12, speed=60, screenshot=None, view=view,
+    return _demo(argparse.Namespace(folder=None, history_hours=HISTORY_HOURS, speed=60, screenshot=None, view=view,
                                     size=None, verbose=0), stop_signals)
 
 
@@ -120,6 +122,12 @@ def _run_demo(args, folder: Path, stop_signals) -> int:
         with store:
             engine = SyncEngine(store, HubClient(url, demo.tokens["room_lead"]))
             size = getattr(args, "size", None)
+            if not demo.records_seeded():   # once per folder: a room's directory, rota, cases, log
+                from models.replica.utc import utcnow
+                from scc_desktop.demo_records import seed_room
+
+                seed_room(store, engine)
+                demo.mark_records_seeded(utcnow())
             return gui.run(store, engine=engine, screenshot=args.screenshot, view=args.view,
                            title="Demo (simulated data)", settings=settings, stop_signals=stop_signals,
                            size=parse_size(size) if size else None)

@@ -62,7 +62,8 @@ def _emit(subs: list[SimSubmission], sink: Sink, stop: threading.Event, report: 
 
 def backfill(sim: Simulator, sink: Sink, start: datetime, end: datetime, *,
              chunk: timedelta = timedelta(hours=6), batch_minutes: int = 0,
-             stop: threading.Event | None = None) -> RunReport:
+             stop: threading.Event | None = None,
+             shape: Callable[[list[SimSubmission]], list[SimSubmission]] | None = None) -> RunReport:
     """Send every submission with ``start < submitted_at <= end``, oldest first, without waiting.
 
     Generated in ``chunk``-long windows so memory stays small; without
@@ -70,15 +71,17 @@ def backfill(sim: Simulator, sink: Sink, start: datetime, end: datetime, *,
     :mod:`sync.simulator.generator`). ``batch_minutes`` > 0 merges each
     organisation's submissions due in the same window into one
     (:func:`~sync.simulator.generator.merge`): same items, far fewer requests.
+    ``shape`` (e.g. :class:`~sync.simulator.history.HistoryShape`) thins each window first.
     """
     stop = stop or threading.Event()
     report = RunReport()
     t = start
     while t < end:
         nxt = min(t + chunk, end)
-        subs = sim.submissions(t, nxt)
-        if t == start:
-            subs = without_orphans(subs, start)
+        # Every window, not only the first: a return can be later than a window is long.
+        subs = without_orphans(sim.submissions(t, nxt), start)
+        if shape is not None:
+            subs = shape(subs)
         if batch_minutes > 0:
             subs = merge(subs, batch_minutes)
         if not _emit(subs, sink, stop, report):

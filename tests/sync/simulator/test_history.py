@@ -1,0 +1,73 @@
+"""A demo's first-start history: thinner further back, never inconsistent with the full run."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from sync.simulator import Simulator, load_config
+from sync.simulator.generator import epoch
+from sync.simulator.history import HistoryShape
+from sync.simulator.runner import backfill
+from tests.sync.simulator.conftest import SEED, START
+
+END = START + timedelta(hours=30)
+SHAPE = HistoryShape(full_from=END - timedelta(hours=2), hourly_from=END - timedelta(hours=26),
+                     handovers_from=END - timedelta(hours=8))
+
+
+def _items(subs):
+    return [(sub.due_at, item) for sub in subs for item in sub.payload["items"]]
+
+
+def test_older_hours_keep_the_full_runs_figures_at_a_coarser_cadence(sim):
+    full = sim.submissions(START, END)
+    shaped = SHAPE(full)
+    assert 0 < len(_items(shaped)) < len(_items(full)) / 2
+    by_id = {sub.submission_id: sub for sub in full}
+    for sub in shaped:
+        original = by_id[sub.submission_id]   # the same submission, some of its items left out
+        assert all(item in original.payload["items"] for item in sub.payload["items"])
+    for due, item in _items(shaped):
+        if item["type"] == "observation" and due <= SHAPE.full_from:
+            every = 3600 if due > SHAPE.hourly_from else 4 * 3600
+            assert epoch(due) % every == 0, (due, item)
+        if item["type"] == "handover":
+            assert due > SHAPE.handovers_from
+    # What the views draw from older hours is all there: levels, CRITCON, response times.
+    kept = {(due, item["type"]) for due, item in _items(shaped)}
+    for due, item in _items(full):
+        if item["type"] in ("opel_declaration", "critcon", "ambulance_status", "response_times"):
+            assert (due, item["type"]) in kept
+    # The newest hours in full, handovers included.
+    recent = [(d, i) for d, i in _items(full) if d > SHAPE.full_from]
+    assert recent and all(pair in _items(shaped) for pair in recent)
+
+
+def test_deliberate_faults_still_point_at_the_malformed_items():
+    sim = Simulator(load_config().with_fault_rates(malformed=0.3), SEED)
+    shaped = SHAPE(sim.submissions(START, END))
+    faulty = [sub for sub in shaped if sub.faults]
+    assert faulty
+    full = {sub.submission_id: sub for sub in sim.submissions(START, END)}
+    for sub in faulty:
+        original = full[sub.submission_id]
+        bad = {repr(original.payload["items"][f.index]) for f in original.faults}
+        assert all(repr(sub.payload["items"][f.index]) in bad for f in sub.faults)
+        assert all(0 <= f.index < len(sub.payload["items"]) for f in sub.faults)
+
+
+def test_a_backfill_never_sends_a_late_ambulance_return_from_before_its_start():
+    """A return up to 8 hours late can come after the first 6-hour window: its handovers' later
+    states were never sent, so those ambulances would wait "arrived" for ever."""
+    sim = Simulator(load_config().with_fault_rates(late=1.0), SEED)
+    sent = []
+    backfill(sim, sent.append, START, START + timedelta(hours=10), chunk=timedelta(hours=1))
+    orphans = [sub for sub in sent if sub.kind == "ambulance" and sub.late and sub.due_at <= START]
+    assert not orphans, [(s.due_at, s.submitted_at) for s in orphans[:3]]
+
+
+def test_bad_cadences_are_refused():
+    with pytest.raises(ValueError, match="sparse: must be above 0"):
+        HistoryShape(END, END, END, sparse=timedelta(0))
