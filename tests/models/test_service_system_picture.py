@@ -28,7 +28,7 @@ def test_the_page_holds_the_whole_system_as_plain_data(world):
     assert page.now == NOW and page.forecast == "Forecast: not yet available"
     # The system at OPEL 3, set by the two pillars at 3 (the bundled rule takes the worst pillar).
     assert page.system.level == 3 and page.system.as_at == NOW - timedelta(minutes=7)
-    assert page.system.set_by == ("acute", "mental_health") and page.system.method == "worst"
+    assert page.system.set_by == ("acute", "mental_health") and page.system.method == "weighted_mean"   # the 2024-26 shape: pillar shares
     assert [p.key for p in page.pillars] == ["acute", "community", "mental_health", "nhs111"]
     acute = page.pillars[0]
     assert acute.level == 3 and acute.method == "weighted_mean" and acute.set_by   # named providers
