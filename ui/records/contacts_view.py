@@ -41,6 +41,7 @@ from models.service import contacts as door
 from models.service.changes import Outcome
 from ui import format as fmt
 from ui import tasks
+from ui.flow_bar import FlowBar
 from ui.records.common import StatusLine, Writes, copy_to_clipboard, show_message
 from ui.records.contact_dialog import ContactDialog
 from ui.records.import_report import ImportReportDialog
@@ -108,8 +109,8 @@ class ContactsView(QWidget):
         self._selection_changed()
 
     # --- building ------------------------------------------------------------------
-    def _toolbar(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
+    def _toolbar(self) -> FlowBar:
+        bar = FlowBar()
         label = QLabel("&Search:")
         self.search = QLineEdit()
         self.search.setPlaceholderText("Name, organisation, role, service, ODS code or phone digits")
@@ -133,7 +134,7 @@ class ContactsView(QWidget):
         return bar
 
     @staticmethod
-    def _button(bar: QHBoxLayout, text: str, name: str, slot) -> QPushButton:
+    def _button(bar: FlowBar, text: str, name: str, slot) -> QPushButton:
         return toolbar_button(bar, text, name, slot)
 
     def _side_panel(self) -> QFrame:

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QLineEdit,
     QFrame,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QSplitter,
@@ -40,6 +39,7 @@ from models.service import transfers as door
 from models.service.changes import Outcome
 from ui import format as fmt
 from ui import tasks, theme
+from ui.flow_bar import FlowBar
 from ui.records.common import StatusLine, Writes
 from ui.records.transfer_dialog import KIND_WORDS, TransferDialog
 from ui.widgets import EmptyOr, cell, esc, fill_table, make_table, muted, select_key, selected_key
@@ -96,7 +96,7 @@ class TransfersView(QWidget):
         self._history_reads = tasks.LatestRead(self, self._draw_history, self._read_failed)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
-        bar = QHBoxLayout()
+        bar = FlowBar()
         header = self.table_data.header
         bar.addWidget(QLabel("Open cases, most at risk first."))
         bar.addWidget(muted(f"Thresholds: {header.edition}" + ("" if header.verified else " — UNVERIFIED TABLE")),
@@ -134,7 +134,7 @@ class TransfersView(QWidget):
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.summary.setAccessibleName("Selected case")
         layout.addWidget(self.summary)
-        row = QHBoxLayout()
+        row = FlowBar()
         self.status_buttons: dict[str, QPushButton] = {}
         for status, text in STATUS_BUTTONS.items():
             b = QPushButton(text)
@@ -144,7 +144,7 @@ class TransfersView(QWidget):
             self.status_buttons[status] = b
         row.addStretch(1)
         layout.addLayout(row)
-        edit_row = QHBoxLayout()
+        edit_row = FlowBar()
         self.field_picker = QComboBox()
         self.field_picker.setAccessibleName("Field of the case to set")
         for key, words in EDITABLE:
