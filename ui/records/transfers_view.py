@@ -71,6 +71,15 @@ def flag_text(r: transfer_risk.TransferRisk) -> str:
     return f"Closed ({r.status})"
 
 
+def org_text(page: door.TransfersPage, code: str | None, *, short: bool = True, unknown: str = "?") -> str:
+    """"Alpha Hospitals (RAA)": the name a room knows, with the code; the code alone when the replica
+    has no organisation record for it."""
+    if not code:
+        return unknown
+    name = page.name_of(code)
+    return f"{fmt.short_name(name) if short else name} ({code})" if name else code
+
+
 def wait_text(r: transfer_risk.TransferRisk) -> str:
     if r.wait_minutes is None:
         return "not waiting"
@@ -87,6 +96,7 @@ class TransfersView(QWidget):
         self.author = current_author()
         self.table_data = transfer_risk.load_thresholds()
         self.lines: list[rq.TransferLine] = []
+        self.page: door.TransfersPage | None = None
         self.organisations: list[tuple[str, str]] = []
         self._field_shown: tuple | None = None
         self._history_of: str | None = None   # the case whose history is drawn
@@ -183,7 +193,7 @@ class TransfersView(QWidget):
     def _draw(self, page: door.TransfersPage) -> None:
         keep = self._select_next or self.selected_uuid()
         self._select_next = None
-        self.lines, self.organisations = page.lines, page.organisations
+        self.page, self.lines, self.organisations = page, page.lines, page.organisations
         self.stack.show_empty(not self.lines)
         rows = []
         for line in self.lines:
@@ -198,7 +208,10 @@ class TransfersView(QWidget):
                      tooltip="Two desktops changed this case without seeing each other: open it to see both"
                      if t.has_conflict else None),
                 cell(t.status), cell(t.priority), cell(KIND_WORDS.get(t.kind, t.kind)),
-                cell(f"{t.from_code} → {t.to_code or '?'}"), cell(t.owner or "")])
+                cell(f"{org_text(page, t.from_code)} → {org_text(page, t.to_code)}",
+                     tooltip=f"{org_text(page, t.from_code, short=False)} → "
+                             f"{org_text(page, t.to_code, short=False, unknown='receiving unit not yet known')}"),
+                cell(t.owner or "")])
         # Refilled quietly: the selection passes through "none" while the rows are replaced, and the
         # detail (with its history) must not be cleared and read again for that.
         self.table.blockSignals(True)
@@ -237,8 +250,10 @@ class TransfersView(QWidget):
         flag = flag_text(r)
         # (markup, text) per part: every field of a case may come from another desktop, so it is escaped.
         parts = [("<b>", t.local_ref, "</b>"), ("", f" · {KIND_WORDS.get(t.kind, t.kind)} · {t.priority} · ", ""),
-                 ("<b>", flag, "</b>"), ("<br>", f"{t.from_code} → {t.to_code or 'receiving unit not yet known'}"
-                                                 " · status ", ""), ("<b>", t.status, "</b>"),
+                 ("<b>", flag, "</b>"),
+                 ("<br>", f"{org_text(self.page, t.from_code, short=False)} → "
+                          f"{org_text(self.page, t.to_code, short=False, unknown='receiving unit not yet known')}"
+                          " · status ", ""), ("<b>", t.status, "</b>"),
                  ("", f" · owner {t.owner or 'none'}", "<br>"), ("", f"Clinical need: {t.clinical_need or '—'}", ""),
                  ("<br>", f"Requested {fmt.local_time(t.requested_at, with_date=True)}; waiting {wait_text(r)}", "")]
         if t.notes:
