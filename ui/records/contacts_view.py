@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -102,7 +103,12 @@ class ContactsView(QWidget):
         left.setStretchFactor(1, 1)
         left.setSizes([340, 340])
         split.addWidget(left)
-        split.addWidget(self._side_panel())
+        side = QScrollArea()   # at 2.5x text on a 1080-line screen the panel is taller than the view
+        side.setWidgetResizable(True)
+        side.setFrameShape(QFrame.Shape.NoFrame)
+        side.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side.setWidget(self._side_panel())
+        split.addWidget(side)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
         split.setSizes([1040, 300])
