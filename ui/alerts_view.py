@@ -22,7 +22,6 @@ from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -38,6 +37,7 @@ from models.service.changes import Outcome
 from ui import format as fmt
 from ui import tasks
 from ui.alert_banner import SEVERITY_COLOURS
+from ui.flow_bar import FlowBar
 from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, plain_label
 
 HEADERS = ("Severity", "Alert", "Provider", "Value, rule", "Raised", "Open for", "Acknowledged, escalated")
@@ -80,7 +80,7 @@ class AlertsView(QWidget):
         content = QWidget()
         layout = QVBoxLayout(content)
         layout.setContentsMargins(0, 0, 0, 0)
-        bar = QHBoxLayout()
+        bar = FlowBar()
         self.state_group = QButtonGroup(self)
         self.state_buttons: dict[str, QPushButton] = {}
         for state in alert_centre.STATES:
@@ -109,7 +109,7 @@ class AlertsView(QWidget):
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail.setMinimumHeight(self.detail.fontMetrics().lineSpacing() * 4)
         layout.addWidget(self.detail)
-        act = QHBoxLayout()
+        act = FlowBar()
         who = QLabel("Recording &as:")
         self.user_edit = QLineEdit(current_author())
         self.user_edit.setAccessibleName("Name recorded with the acknowledgement")
@@ -139,7 +139,7 @@ class AlertsView(QWidget):
         self._enable()
         # Drawn by refresh(), which the window calls when the view is first shown.
 
-    def _combo(self, bar: QHBoxLayout, label: str, name: str, everything: str) -> QComboBox:
+    def _combo(self, bar: FlowBar, label: str, name: str, everything: str) -> QComboBox:
         text = QLabel(label)
         combo = QComboBox()
         combo.setAccessibleName(name)

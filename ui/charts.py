@@ -250,6 +250,7 @@ class TimeChart(QWidget):
         super().__init__(parent)
         self.title = QLabel(f"<b>{title}</b>")
         self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title.setWordWrap(True)   # a long title at 2.5x text wraps rather than widen the window
         self.plot = pg.PlotWidget(axisItems={"bottom": UkTimeAxis(orientation="bottom")})
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)

@@ -40,6 +40,7 @@ class CritconView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.totals = QLabel()
         self.totals.setAccessibleName("System critical care capacity")
+        self.totals.setWordWrap(True)   # one line at normal text; wrapped at 2.5x on a 1920-pixel screen
         layout.addWidget(self.totals)
         self.table = make_table(HEADERS, "Critical care level and capacity per provider", stretch=0)
         self.table.setWordWrap(False)  # one line a provider, so the table's height is known

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
@@ -108,6 +108,11 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.alert_banner)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Views")
+        # Twelve titles at 2.5x text are wider than a 1920-pixel screen: the tabs scroll (arrows,
+        # Ctrl+Tab) rather than widen the window, on every platform (macOS would otherwise widen it),
+        # and keep their titles whole.
+        self.tabs.setUsesScrollButtons(True)
+        self.tabs.setElideMode(Qt.TextElideMode.ElideNone)
         # One page per tab; a view is put into its page when built.
         self.pages: dict[str, QWidget] = {}
         self.views = _Views(self)
@@ -182,8 +187,8 @@ class MainWindow(QMainWindow):
         self.view_actions: dict[str, QAction] = {}
         for n, (key, title, _cls) in enumerate(VIEWS, start=1):
             action = QAction(title, self)
-            if n <= 10:   # Ctrl+1 to Ctrl+9, the tenth view Ctrl+0; later ones by menu or Alt+letter
-                action.setShortcut(QKeySequence(f"Ctrl+{n % 10}"))
+            if n <= 9:   # Ctrl+1 to Ctrl+9; later views by Alt+letter, Ctrl+Tab or this menu (Ctrl+0: text size)
+                action.setShortcut(QKeySequence(f"Ctrl+{n}"))
             action.triggered.connect(lambda _c=False, k=key: self.show_view(k))
             menu.addAction(action)
             self.view_actions[key] = action
@@ -210,8 +215,12 @@ class MainWindow(QMainWindow):
         smaller = QAction("&Smaller text", self)
         smaller.setShortcut(QKeySequence(QKeySequence.StandardKey.ZoomOut))
         smaller.triggered.connect(lambda: self.set_text_scale(self._step_scale(-1)))
+        self.reset_text_action = QAction("Normal te&xt size", self)
+        self.reset_text_action.setShortcut(QKeySequence("Ctrl+0"))   # as in browsers and office programs
+        self.reset_text_action.triggered.connect(lambda: self.set_text_scale(1.0))
         menu.addAction(bigger)
         menu.addAction(smaller)
+        menu.addAction(self.reset_text_action)
         self.sound_action = QAction("Sound with alert &notifications", self, checkable=True)
         self.sound_action.setChecked(self.alert_tray.sound)
         self.sound_action.toggled.connect(self._set_alert_sound)

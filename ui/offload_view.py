@@ -32,6 +32,7 @@ from models.service import offload as door
 from ui import format as fmt
 from ui import tasks, theme
 from ui.charts import Series, TimeChart
+from ui.flow_bar import FlowBar
 from ui.offload_board import fill_board, known_wait, make_board, wait_text
 from ui.widgets import EmptyOr, cell, content_width, esc, fill_table, fit_rows, make_table, muted
 
@@ -170,7 +171,7 @@ class OffloadView(QWidget):
         scroll.setMinimumHeight(8 * scroll.fontMetrics().height())
         self.cards_scroll = scroll
         layout.addWidget(scroll, 4)
-        chart_bar = QHBoxLayout()
+        chart_bar = FlowBar()
         label = QLabel("C&hart:")
         self.chart_picker = QComboBox()
         self.chart_picker.setAccessibleName("Hospital shown in the chart of waits")
@@ -190,9 +191,9 @@ class OffloadView(QWidget):
         self._read = tasks.LatestRead(self, self._draw)
         # Drawn by refresh(), which the window calls when the view is first shown.
 
-    def _legend(self) -> QHBoxLayout:
+    def _legend(self) -> FlowBar:
         """The band key: each flag in its colour with its meaning, and the table's edition."""
-        row = QHBoxLayout()
+        row = FlowBar()   # wraps at large text: the window must fit a 1920-pixel screen
         row.addWidget(QLabel("Waiting to hand over, longest first. Flags:"))
         self.chips: list[tuple[QLabel, int]] = []
         for b in self.table.bands:

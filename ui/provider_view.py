@@ -32,6 +32,7 @@ from models.service import provider as door
 from ui import format as fmt
 from ui import tasks, theme
 from ui.charts import LEVEL_TICKS, Series, TimeChart, align_time_axes, colour, fixed_range
+from ui.flow_bar import FlowBar
 from ui.theme import OPEL_WORDS, badge_css, opel_colours, opel_label
 from ui.widgets import EmptyOr, cell, esc, fill_table, make_table, muted
 
@@ -90,7 +91,7 @@ class ProviderView(QWidget):
         self._asked: tuple[str, ...] = ()       # what the newest read asked for
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
-        top = QHBoxLayout()
+        top = FlowBar()   # wraps at large text: the window must fit a 1920-pixel screen
         label = QLabel("&Provider:")
         self.picker = QComboBox()
         self.picker.setAccessibleName("Provider to explain")

@@ -11,13 +11,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QSplitter, QTextBrowser,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHeaderView, QLabel, QSplitter, QTextBrowser,
                                QVBoxLayout, QWidget)
 
 from models.service import quality as door
 from models.uk_time import UK
 from ui import format as fmt
 from ui import tasks, theme
+from ui.flow_bar import FlowBar
 from ui.widgets import EmptyOr, cell, esc, fill_table, make_table, plain_label, select_key, selected_key
 
 # The checks in the room's words (docs/data-quality.md says what each finds and how it clears).
@@ -120,6 +121,7 @@ class QualityView(QWidget):
         for column, tip in SUMMARY_TIPS.items():
             self.summary.horizontalHeaderItem(column).setToolTip(tip)
         self.summary_title = QLabel()
+        self.summary_title.setWordWrap(True)
         self.summary_title.setObjectName("muted")
         week = QWidget()
         week_layout = QVBoxLayout(week)
@@ -141,8 +143,8 @@ class QualityView(QWidget):
         outer.addWidget(self.stack, 1)
         self._read = tasks.LatestRead(self, self._draw)
 
-    def _filters(self) -> QHBoxLayout:
-        row = QHBoxLayout()
+    def _filters(self) -> FlowBar:
+        row = FlowBar()
         self.heading = plain_label()
         self.heading.setAccessibleName("Data-quality findings at a glance")
         row.addWidget(self.heading, 1)

@@ -46,6 +46,9 @@ MET_COLOURS = ("#1e7d32", "#ffffff")
 NOT_MET_COLOURS = ("#c62828", "#ffffff")
 NO_FIGURE_COLOURS = ("#9e9e9e", "#111111")
 CSP_COLOURS = ("#37474f", "#ffffff")
+# The Director on-call pinned first in the contacts (NHS purple: apart from every theme's selection
+# highlight, so the frame of a selected row shows on it; white text passes WCAG AA).
+ON_CALL_COLOURS = ("#330072", "#ffffff")
 
 
 def opel_colours(level: int | None) -> tuple[str, str]:

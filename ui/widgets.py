@@ -14,7 +14,9 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QStackedWidget,
+    QStyle,
     QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableWidget,
     QTableWidgetItem,
     QWidget,
@@ -27,16 +29,34 @@ STATUS_ROLE = Qt.ItemDataRole.UserRole + 1  # set on cells coloured by status
 
 class StatusDelegate(QStyledItemDelegate):
     """Draws status-coloured cells as badges with the theme's border, so a black
-    status (OPEL 4, a wait over 60 minutes) stays visible on a dark table."""
+    status (OPEL 4, a wait over 60 minutes) stays visible on a dark table.
+
+    A selected row keeps its status colours: the selection would paint the theme's highlight
+    over them (the ESCALATE flag of the case being worked on turned blue), so a status cell is
+    drawn as unselected and the selection shows as a frame in the highlight colour instead,
+    with the rest of the row highlighted as usual."""
 
     def paint(self, painter, option, index) -> None:
+        if not index.data(STATUS_ROLE):
+            super().paint(painter, option, index)
+            return
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        if selected:
+            option = QStyleOptionViewItem(option)
+            option.state &= ~(QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_HasFocus)
         super().paint(painter, option, index)
-        if index.data(STATUS_ROLE):
-            t = theme.current()
-            painter.save()
-            painter.setPen(QPen(QColor(t.badge_border), t.border_px))
-            painter.drawRect(option.rect.adjusted(1, 1, -2, -2))
-            painter.restore()
+        t = theme.current()
+        painter.save()
+        painter.setPen(QPen(QColor(t.badge_border), t.border_px))
+        painter.drawRect(option.rect.adjusted(1, 1, -2, -2))
+        if selected:
+            width = max(3, t.focus_px + 1)
+            pen = QPen(QColor(t.highlight), width)
+            pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+            painter.setPen(pen)
+            half = width // 2
+            painter.drawRect(option.rect.adjusted(half, half, -half - 1, -half - 1))
+        painter.restore()
 
 
 class EmptyState(QLabel):

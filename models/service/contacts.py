@@ -1,6 +1,6 @@
-"""The contact directory's use cases: its page (every contact, who is on call now, the SPOC
-mailbox); adding or editing a contact, deleting one, importing a CSV or vCard file, exporting
-the directory.
+"""The contact directory's use cases: its page (every contact, who is on call now, the Director
+on-call pinned first, the SPOC mailbox); adding or editing a contact, deleting one, importing a
+CSV or vCard file, exporting the directory.
 
 Each write is one transaction with its outbox rows.  An import is the file read and checked
 first (a file that cannot be read imports nothing), then every new and changed contact and
@@ -18,6 +18,7 @@ from models.queries import records as rq
 from models.records import contacts, on_call
 from models.records.contacts import ContactIndex, ContactView, OnCall, ParsedFile
 from models.replica.orm import Contact
+from models.rules.escalation import OUT_OF_HOURS_ROTA, fold
 from models.service.changes import NOTHING, Changes, Outcome
 from models.service.transaction import one_transaction
 from sync import authoring
@@ -29,8 +30,30 @@ CHANGED = Changes(frozenset({"contact"}))
 class ContactsPage:
     now: datetime
     index: ContactIndex                    # every contact not deleted, folded for search as you type
-    on_call: dict[str, list[OnCall]]       # rota -> who is on call now (empty: nobody)
+    on_call: dict[str, list[OnCall]]       # rota -> who is on call now (empty: nobody), the Director's first
     spoc: list[ContactView]                # single point of contact mailboxes
+    director: OnCall | None = None         # the Director on-call now: first in the directory, marked
+
+
+# The rota a room calls its Director on-call: the escalation's out-of-hours rota, matched the way
+# the escalation matches it (case, accents and surrounding spaces ignored).
+DIRECTOR_ROTA = OUT_OF_HOURS_ROTA
+
+
+def is_director_rota(rota: str) -> bool:
+    return fold(rota) == fold(DIRECTOR_ROTA)
+
+
+def director_on_call(on_call_now: dict[str, list[OnCall]]) -> OnCall | None:
+    """The Director on-call among who is on call now; at a handover overlap the one whose shift
+    began last (the incoming one, as the escalation and the rota view choose).  None: a gap."""
+    found = [o for rota, people in on_call_now.items() if is_director_rota(rota) for o in people]
+    return max(found, key=lambda o: o.starts_at, default=None)
+
+
+def director_first(on_call_now: dict[str, list[OnCall]]) -> dict[str, list[OnCall]]:
+    """The same rotas, the Director on-call's first (its gap too: the room must see it first)."""
+    return dict(sorted(on_call_now.items(), key=lambda item: not is_director_rota(item[0])))
 
 
 def contacts_page(store, now: datetime) -> ContactsPage:
@@ -38,8 +61,9 @@ def contacts_page(store, now: datetime) -> ContactsPage:
     UI thread (folding thousands of names is not free)."""
     with store.session() as s, s.begin():
         index = ContactIndex.from_session(s)
-        return ContactsPage(now, index, on_call.on_call_now(s, now),
-                            rq.spoc_mailboxes(index.search("", limit=None)))
+        now_on_call = on_call.on_call_now(s, now)
+        return ContactsPage(now, index, director_first(now_on_call), rq.spoc_mailboxes(index.search("", limit=None)),
+                            director_on_call(now_on_call))
 
 
 def problems(fields: dict[str, Any], *, new: bool) -> list[str]:

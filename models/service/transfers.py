@@ -36,6 +36,10 @@ class TransfersPage:
     lines: list[rq.TransferLine]             # most at risk first
     organisations: list[tuple[str, str]]     # (ODS code, name), for a new case's from and to
 
+    def name_of(self, code: str | None) -> str | None:
+        """The organisation's name from the replica's provider records; None when it has none."""
+        return dict(self.organisations).get(code) if code else None
+
 
 def transfers_page(store, now: datetime, table: transfer_risk.ThresholdTable | None = None, *,
                    include_closed: bool = False) -> TransfersPage:

@@ -100,11 +100,12 @@ def test_ctrl_1_to_9_switch_views(shown, qtbot):
     assert [k for k, _t, _c in VIEWS] == list(VIEW_KEYS)   # the command line knows every view
     mnemonics = [t[t.index("&") + 1].lower() for _k, t, _c in VIEWS]
     assert len(set(mnemonics)) == len(mnemonics)           # Alt+letter reaches exactly one tab
-    assert shown.view_actions["quality"].shortcut().isEmpty()   # an eleventh has no digit left
-    for n, (key, _title, _cls) in reversed(list(enumerate(VIEWS, start=1))[:10]):
-        qtbot.keyClick(shown, getattr(Qt.Key, f"Key_{n % 10}"), Qt.KeyboardModifier.ControlModifier)
+    for key, _title, _cls in VIEWS[9:]:   # Ctrl+0 resets the text size: a tenth view has no digit
+        assert shown.view_actions[key].shortcut().isEmpty()
+    for n, (key, _title, _cls) in reversed(list(enumerate(VIEWS, start=1))[:9]):
+        qtbot.keyClick(shown, getattr(Qt.Key, f"Key_{n}"), Qt.KeyboardModifier.ControlModifier)
         assert shown.current_key() == key
-        assert shown.view_actions[key].shortcut().toString() == f"Ctrl+{n % 10}"   # the tenth: Ctrl+0
+        assert shown.view_actions[key].shortcut().toString() == f"Ctrl+{n}"
 
 
 def test_a_tile_click_or_enter_opens_that_providers_drill_down(shown, store, qtbot):

@@ -1,5 +1,8 @@
 """Contact directory: search as you type, copy a number in one click, who is on call now, the rota.
 
+The Director on-call now is the directory's first row, marked in words and colour, and first
+under "On call now": the person a room calls first is never a scroll away.
+
 Search runs over an in-memory index (``models.records.contacts.ContactIndex``) rebuilt on
 refresh, so each keystroke filters without touching the database. A contact has
 one number and its cover: the number shows under "In hours", "Out of hours" or
@@ -29,6 +32,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -40,13 +44,15 @@ from models.records.contacts import ContactIndex, ContactView
 from models.service import contacts as door
 from models.service.changes import Outcome
 from ui import format as fmt
-from ui import tasks
+from ui import tasks, theme
+from ui.flow_bar import FlowBar
 from ui.records.common import StatusLine, Writes, copy_to_clipboard, show_message
 from ui.records.contact_dialog import ContactDialog
 from ui.records.import_report import ImportReportDialog
 from ui.records.rota_panel import RotaPanel
 from ui.widgets import EmptyOr, cell, esc, fill_table, literal, make_table, muted, toolbar_button
 
+DIRECTOR_MARK = "★ DIRECTOR ON-CALL NOW"
 HEADERS = ("Name", "In hours", "Out of hours", "Organisation", "Role", "Service", "Email")
 IN_HOURS, OUT_OF_HOURS = ("in_hours", "both"), ("out_of_hours", "both")
 EMPTY_TEXT = ("No contacts yet. Add one with “New contact…”, or import the directory from a CSV or "
@@ -65,6 +71,7 @@ class ContactsView(QWidget):
         self.index = ContactIndex([])
         self.shown: list[ContactView] = []
         self.spoc: ContactView | None = None
+        self.director: contacts.OnCall | None = None   # on call now: pinned first in the list
         self.dialog = None  # the open dialog or report, for tests and to keep it alive
         self._select_next: str | None = None  # a contact just saved: selected when the list is next drawn
         self._reads = tasks.LatestRead(self, self._draw, self._read_failed)
@@ -96,7 +103,12 @@ class ContactsView(QWidget):
         left.setStretchFactor(1, 1)
         left.setSizes([340, 340])
         split.addWidget(left)
-        split.addWidget(self._side_panel())
+        side = QScrollArea()   # at 2.5x text on a 1080-line screen the panel is taller than the view
+        side.setWidgetResizable(True)
+        side.setFrameShape(QFrame.Shape.NoFrame)
+        side.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side.setWidget(self._side_panel())
+        split.addWidget(side)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
         split.setSizes([1040, 300])
@@ -108,8 +120,8 @@ class ContactsView(QWidget):
         self._selection_changed()
 
     # --- building ------------------------------------------------------------------
-    def _toolbar(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
+    def _toolbar(self) -> FlowBar:
+        bar = FlowBar()
         label = QLabel("&Search:")
         self.search = QLineEdit()
         self.search.setPlaceholderText("Name, organisation, role, service, ODS code or phone digits")
@@ -133,7 +145,7 @@ class ContactsView(QWidget):
         return bar
 
     @staticmethod
-    def _button(bar: QHBoxLayout, text: str, name: str, slot) -> QPushButton:
+    def _button(bar: FlowBar, text: str, name: str, slot) -> QPushButton:
         return toolbar_button(bar, text, name, slot)
 
     def _side_panel(self) -> QFrame:
@@ -209,6 +221,7 @@ class ContactsView(QWidget):
 
     def _draw(self, page: door.ContactsPage) -> None:
         self.index = page.index
+        self.director = page.director
         self.stack.show_empty(len(self.index) == 0)
         self._fill()
         if self._select_next is not None:
@@ -229,12 +242,12 @@ class ContactsView(QWidget):
         # Keep the selected *contact* (not the row number): a contact arriving by sync above it
         # must not turn "copy number" into someone else's number.
         keep = self.selected()
-        self.shown = self.index.search(self.search.text(), limit=None)
+        self.shown = self._director_first(self.index.search(self.search.text(), limit=None))
         rows = []
         for c in self.shown:
             phone_in = c.phone if c.phone and c.cover in IN_HOURS else ""
             phone_out = c.phone if c.phone and c.cover in OUT_OF_HOURS else ""
-            rows.append([cell(c.name, data=c.uuid, bold=True, tooltip=c.notes or None),
+            rows.append([self._name_cell(c),
                          cell(phone_in), cell(phone_out),
                          cell(fmt.short_name(c.organisation) + (f" ({c.org_code})" if c.org_code else ""),
                               tooltip=c.organisation),
@@ -246,11 +259,28 @@ class ContactsView(QWidget):
             self.select_uuid(keep.uuid)
         total = len(self.index)
         query = self.search.text().strip()
-        self.count_label.setText(f"{len(self.shown)} of {total} contacts match “{query}”" if query
-                                 else f"{total} contacts, by name")
+        pinned = "; the Director on-call first" if self._is_director(self.shown[0] if self.shown else None) else ""
+        self.count_label.setText((f"{len(self.shown)} of {total} contacts match “{query}”" if query
+                                  else f"{total} contacts, by name") + pinned)
         if self.shown and self.table.currentRow() < 0:
             self.table.selectRow(0)
         self._selection_changed()
+
+    def _is_director(self, c: ContactView | None) -> bool:
+        return c is not None and self.director is not None and c.uuid == self.director.contact.uuid
+
+    def _director_first(self, found: list[ContactView]) -> list[ContactView]:
+        """Search results with the Director on-call now first (when the search finds them)."""
+        return sorted(found, key=lambda c: not self._is_director(c))   # stable: the rest stay by name
+
+    def _name_cell(self, c: ContactView):
+        if not self._is_director(c):
+            return cell(c.name, data=c.uuid, bold=True, tooltip=c.notes or None)
+        d = self.director
+        until = fmt.local_time(d.ends_at, with_date=d.ends_at.astimezone(fmt.UK).date()
+                               != self.clock().astimezone(fmt.UK).date())
+        tip = f"On call now ({d.rota}) until {until}" + (f"\n{c.notes}" if c.notes else "")
+        return cell(f"{c.name}\n{DIRECTOR_MARK}", data=c.uuid, colours=theme.ON_CALL_COLOURS, tooltip=tip)
 
     def _fill_on_call(self, by_rota: dict[str, list[contacts.OnCall]], now: datetime) -> None:
         for w in self.on_call_widgets:

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -39,6 +38,7 @@ from models.replica.utc import from_utc_text
 from models.service import decision_log as door
 from ui import format as fmt
 from ui import tasks
+from ui.flow_bar import FlowBar
 from ui.records.common import StatusLine, show_message
 from ui.records.decision_dialog import DecisionDialog
 from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, select_key, selected_key
@@ -150,8 +150,8 @@ class DecisionsView(QWidget):
         outer.addWidget(self.status)
 
     # --- building ------------------------------------------------------------------
-    def _filters(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
+    def _filters(self) -> FlowBar:
+        bar = FlowBar()
         today = self.clock().astimezone(rq.UK).date()
         self.use_dates = QCheckBox("Dat&es")
         self.use_dates.setAccessibleName("Filter by date range")
@@ -195,8 +195,8 @@ class DecisionsView(QWidget):
         bar.addWidget(self.text_filter, 2)
         return bar
 
-    def _actions(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
+    def _actions(self) -> FlowBar:
+        bar = FlowBar()
         for attr, text, name, slot in (
                 ("new_button", "Ne&w decision…", "Record a new decision", self.new_decision),
                 ("amend_button", "A&mend…", "Amend the selected decision (a new entry)", self.amend_selected),

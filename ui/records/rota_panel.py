@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFrame,
-    QHBoxLayout,
     QLabel,
     QMenu,
     QPushButton,
@@ -34,6 +33,7 @@ from models.service import rota as door
 from models.uk_time import uk_time
 from ui import format as fmt
 from ui import tasks, theme
+from ui.flow_bar import FlowBar
 from ui.records.common import StatusLine, Writes, copy_to_clipboard, show_message
 from ui.records.rota_dialogs import AddShiftDialog, CancelShiftDialog, RotaImportReport
 from ui.widgets import EmptyOr, cell, fill_table, make_table, toolbar_button
@@ -76,7 +76,7 @@ class RotaPanel(QFrame):
         self.writes = Writes(self, status)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
-        bar = QHBoxLayout()
+        bar = FlowBar()
         bar.addWidget(QLabel("<b>On-call rota</b>"))
         self.period = QComboBox()
         self.period.setAccessibleName("Rota period shown")
@@ -109,7 +109,7 @@ class RotaPanel(QFrame):
         self._selection_changed()
 
     @staticmethod
-    def _button(bar: QHBoxLayout, text: str, name: str, slot) -> QPushButton:
+    def _button(bar: FlowBar, text: str, name: str, slot) -> QPushButton:
         return toolbar_button(bar, text, name, slot)
 
     # --- drawing -------------------------------------------------------------------

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QLineEdit,
     QFrame,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QSplitter,
@@ -40,6 +39,7 @@ from models.service import transfers as door
 from models.service.changes import Outcome
 from ui import format as fmt
 from ui import tasks, theme
+from ui.flow_bar import FlowBar
 from ui.records.common import StatusLine, Writes
 from ui.records.transfer_dialog import KIND_WORDS, TransferDialog
 from ui.widgets import EmptyOr, cell, esc, fill_table, make_table, muted, select_key, selected_key
@@ -71,6 +71,15 @@ def flag_text(r: transfer_risk.TransferRisk) -> str:
     return f"Closed ({r.status})"
 
 
+def org_text(page: door.TransfersPage, code: str | None, *, short: bool = True, unknown: str = "?") -> str:
+    """"Alpha Hospitals (RAA)": the name a room knows, with the code; the code alone when the replica
+    has no organisation record for it."""
+    if not code:
+        return unknown
+    name = page.name_of(code)
+    return f"{fmt.short_name(name) if short else name} ({code})" if name else code
+
+
 def wait_text(r: transfer_risk.TransferRisk) -> str:
     if r.wait_minutes is None:
         return "not waiting"
@@ -87,6 +96,7 @@ class TransfersView(QWidget):
         self.author = current_author()
         self.table_data = transfer_risk.load_thresholds()
         self.lines: list[rq.TransferLine] = []
+        self.page: door.TransfersPage | None = None
         self.organisations: list[tuple[str, str]] = []
         self._field_shown: tuple | None = None
         self._history_of: str | None = None   # the case whose history is drawn
@@ -96,7 +106,7 @@ class TransfersView(QWidget):
         self._history_reads = tasks.LatestRead(self, self._draw_history, self._read_failed)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
-        bar = QHBoxLayout()
+        bar = FlowBar()
         header = self.table_data.header
         bar.addWidget(QLabel("Open cases, most at risk first."))
         bar.addWidget(muted(f"Thresholds: {header.edition}" + ("" if header.verified else " — UNVERIFIED TABLE")),
@@ -134,7 +144,7 @@ class TransfersView(QWidget):
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.summary.setAccessibleName("Selected case")
         layout.addWidget(self.summary)
-        row = QHBoxLayout()
+        row = FlowBar()
         self.status_buttons: dict[str, QPushButton] = {}
         for status, text in STATUS_BUTTONS.items():
             b = QPushButton(text)
@@ -144,7 +154,7 @@ class TransfersView(QWidget):
             self.status_buttons[status] = b
         row.addStretch(1)
         layout.addLayout(row)
-        edit_row = QHBoxLayout()
+        edit_row = FlowBar()
         self.field_picker = QComboBox()
         self.field_picker.setAccessibleName("Field of the case to set")
         for key, words in EDITABLE:
@@ -183,7 +193,7 @@ class TransfersView(QWidget):
     def _draw(self, page: door.TransfersPage) -> None:
         keep = self._select_next or self.selected_uuid()
         self._select_next = None
-        self.lines, self.organisations = page.lines, page.organisations
+        self.page, self.lines, self.organisations = page, page.lines, page.organisations
         self.stack.show_empty(not self.lines)
         rows = []
         for line in self.lines:
@@ -198,7 +208,10 @@ class TransfersView(QWidget):
                      tooltip="Two desktops changed this case without seeing each other: open it to see both"
                      if t.has_conflict else None),
                 cell(t.status), cell(t.priority), cell(KIND_WORDS.get(t.kind, t.kind)),
-                cell(f"{t.from_code} → {t.to_code or '?'}"), cell(t.owner or "")])
+                cell(f"{org_text(page, t.from_code)} → {org_text(page, t.to_code)}",
+                     tooltip=f"{org_text(page, t.from_code, short=False)} → "
+                             f"{org_text(page, t.to_code, short=False, unknown='receiving unit not yet known')}"),
+                cell(t.owner or "")])
         # Refilled quietly: the selection passes through "none" while the rows are replaced, and the
         # detail (with its history) must not be cleared and read again for that.
         self.table.blockSignals(True)
@@ -237,8 +250,10 @@ class TransfersView(QWidget):
         flag = flag_text(r)
         # (markup, text) per part: every field of a case may come from another desktop, so it is escaped.
         parts = [("<b>", t.local_ref, "</b>"), ("", f" · {KIND_WORDS.get(t.kind, t.kind)} · {t.priority} · ", ""),
-                 ("<b>", flag, "</b>"), ("<br>", f"{t.from_code} → {t.to_code or 'receiving unit not yet known'}"
-                                                 " · status ", ""), ("<b>", t.status, "</b>"),
+                 ("<b>", flag, "</b>"),
+                 ("<br>", f"{org_text(self.page, t.from_code, short=False)} → "
+                          f"{org_text(self.page, t.to_code, short=False, unknown='receiving unit not yet known')}"
+                          " · status ", ""), ("<b>", t.status, "</b>"),
                  ("", f" · owner {t.owner or 'none'}", "<br>"), ("", f"Clinical need: {t.clinical_need or '—'}", ""),
                  ("<br>", f"Requested {fmt.local_time(t.requested_at, with_date=True)}; waiting {wait_text(r)}", "")]
         if t.notes:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from models.replica.orm import Contact, OutboxItem, QuarantinedRecord
 from sync import authoring
 from tests.ui.records.conftest import open_view, settle
+from tests.ui.feeds import NOW
 from tests.ui.records.seed import seed_contacts
 from tests.ui.ui_probe import settled  # noqa: F401
 from ui.records.contacts_view import ContactsView
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.usefixtures("settled")
 
 
 def _names(view) -> list[str]:
-    return [row[0] for row in table_text(view.table)]
+    return [row[0].splitlines()[0] for row in table_text(view.table)]   # a second line marks the Director
 
 
 def test_search_filters_as_the_user_types(qtbot, store):
@@ -70,7 +71,7 @@ def test_copy_puts_the_number_or_email_on_the_clipboard(qtbot, store):
 def test_in_and_out_of_hours_columns_follow_cover(qtbot, store):
     seed_contacts(store)
     view = open_view(qtbot, ContactsView, store)
-    rows = {r[0]: r for r in table_text(view.table)}
+    rows = {r[0].splitlines()[0]: r for r in table_text(view.table)}
     assert rows["James Achebe"][1:3] == ["020 7946 0012", ""]          # in hours only
     assert rows["Tom Okafor"][1:3] == ["", "07700 900102"]             # out of hours only
     assert rows["Bed bureau"][1:3] == ["020 7946 0021", "020 7946 0021"]
@@ -80,13 +81,35 @@ def test_on_call_now_and_the_spoc_mailbox(qtbot, store):
     seed_contacts(store)
     view = open_view(qtbot, ContactsView, store)
     rotas = [(o.rota, o.contact.name) for o, _b in view.on_call_rows]
-    assert rotas == [("Critical care network", "Critical care network"), ("Director on-call", "Dr Priya Raman")]
-    director_copy = view.on_call_rows[1][1]
+    assert rotas == [("Director on-call", "Dr Priya Raman"), ("Critical care network", "Critical care network")]
+    director_copy = view.on_call_rows[0][1]
     qtbot.mouseClick(director_copy, Qt.MouseButton.LeftButton)
     assert QApplication.clipboard().text() == "07700 900101"
     assert "scc.spoc@nhs.net" in view.spoc_label.text()
     qtbot.mouseClick(view.copy_spoc_button, Qt.MouseButton.LeftButton)
     assert QApplication.clipboard().text() == "scc.spoc@nhs.net"
+
+
+def test_the_director_on_call_is_pinned_first_and_marked(qtbot, store):
+    from datetime import timedelta
+
+    from ui import theme
+    seed_contacts(store)   # Dr Priya Raman on call until 18:00, then Tom Okafor
+    view = open_view(qtbot, ContactsView, store)
+    rows = table_text(view.table)
+    assert rows[0][0].splitlines() == ["Dr Priya Raman", "★ DIRECTOR ON-CALL NOW"]
+    assert not any("DIRECTOR ON-CALL" in r[0] for r in rows[1:]) and len(rows) == 12
+    first = view.table.item(0, 0)
+    assert first.background().color().name() == theme.ON_CALL_COLOURS[0]   # marked in words and colour
+    assert "until 18:00" in first.toolTip().replace("\xa0", " ")
+    assert "the Director on-call first" in view.count_label.text()
+    assert view.selected().name == "Dr Priya Raman"
+    qtbot.keyClicks(view.search, "alpha")          # a search the Director does not match: not pinned in
+    assert _names(view) == ["James Achebe", "Sarah Lindqvist"]
+    # At 19:00 Tom Okafor is on call: he is first, though last by name.
+    later = open_view(qtbot, ContactsView, store, now=NOW + timedelta(hours=9))
+    assert table_text(later.table)[0][0].splitlines() == ["Tom Okafor", "★ DIRECTOR ON-CALL NOW"]
+    assert later.on_call_rows[0][0].contact.name == "Tom Okafor"
 
 
 def test_csv_import_with_bad_rows_shows_the_rejected_rows_report(qtbot, store, tmp_path):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from models.replica.orm import OutboxItem, Transfer, TransferEvent
 from sync import authoring
-from tests.ui.feeds import NOW
+from tests.ui.feeds import NOW, fill_system
 from tests.ui.records.conftest import open_view, settle
 from tests.ui.records.seed import seed_transfers
 from tests.ui.ui_probe import settled  # noqa: F401
@@ -43,6 +43,22 @@ def test_cases_are_ordered_by_risk_and_a_breach_is_flagged_in_words_and_colour(q
     settle()
     rows = table_text(view.table)
     assert rows[-1][1] == "T-2609" and rows[-1][0] == "Closed (arrived)"
+
+
+def test_cases_name_their_organisations_not_only_ods_codes(qtbot, store):
+    fill_system(store)   # Alpha (RAA), Beta (RBB) and the ambulance service in the replica
+    seed_transfers(store)
+    view = open_view(qtbot, TransfersView, store)
+    rows = {r[1]: r for r in table_text(view.table)}
+    assert rows["T-2614"][7] == "Beta Hospitals (RBB) → Alpha Hospitals (RAA)"
+    assert rows["T-2611"][7] == "Alpha Hospitals (RAA) → ?"
+    assert rows["T-2613"][7] == "RMH1 → ?"   # no organisation record for it: its code, never a blank
+    item = view.table.item([r[1] for r in table_text(view.table)].index("T-2614"), 7)
+    assert "Beta Hospitals NHS Foundation Trust (RBB) → Alpha Hospitals NHS Trust (RAA)" in item.toolTip().replace(
+        "\xa0", " ")
+    view.select_uuid(view.lines[[line.transfer.local_ref for line in view.lines].index("T-2614")].transfer.uuid)
+    settle()
+    assert "Beta Hospitals NHS Foundation Trust (RBB) → Alpha Hospitals NHS Trust (RAA)" in view.summary.text()
 
 
 def test_waits_move_with_the_clock(qtbot, store):
