@@ -10,55 +10,24 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from models.replica.store import Store
 from models.service import quality as service
-from sync.client import HubClient
-from sync.engine import SyncEngine
-from sync.simulator.generator import merge
-from sync.simulator.plant import PLANT_KINDS, plant
-from sync.simulator.sender import Sender
-from tests.models.conftest import FAST_KDF, PASSPHRASE
-from tests.quality.sim_ics import by_kind, simulator
-from tests.support.hub import start_hub
-
-WINDOW = timedelta(hours=4)
+from tests.ui.quality_world import planted_world
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """A hub and a desktop fed four hours of the 40-provider ICS with every kind of fault planted."""
-    folder = tmp_path_factory.mktemp("planted")
-    sim = simulator()
-    hub = start_hub(folder, orgs=sim.organisations())
-    store = Store.create(folder / "desk" / "scc.db", PASSPHRASE, kdf=FAST_KDF)
-    sender = Sender(hub.url, hub.tokens["admin"], timeout=(3.05, 30), retries=2)
-    try:
-        now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
-        window, planted = plant(sim.submissions(now - WINDOW, now), PLANT_KINDS, now, by_kind(sim))
-        for sub in merge(window, 240):
-            # Sent as live providers send them, stamped by a right clock when they go (a replay of
-            # the past hours keeps their old stamps, which is what a clock far behind looks like).
-            result = sender.send({**sub.payload, "submitted_at": datetime.now(timezone.utc).isoformat()})
-            assert result.http_status == 200, result
-        for p in planted:
-            if p.fault is not None:
-                assert sender.send(p.fault.payload).http_status in (200, 422)
-        engine = SyncEngine(store, HubClient(hub.url, hub.tokens["room_lead"]))
-        yield {"sim": sim, "hub": hub, "store": store, "engine": engine, "sender": sender, "planted": planted,
-               "now": now}
-    finally:
-        sender.close()
-        store.close()
-        hub.stop()
+    with planted_world(tmp_path_factory.mktemp("planted")) as w:
+        yield w
 
 
 def sync(world) -> None:
-    result = world["engine"].run_once()
+    result = world.engine.run_once()
     assert result.error is None, result.error
 
 
 def test_each_check_finds_its_planted_fault_then_clears_when_corrected(world):
-    store, planted = world["store"], world["planted"]
+    store, planted = world.store, world.planted
     sync(world)
     checked_at = datetime.now(timezone.utc)
     done = service.run_checks(store, checked_at)
@@ -79,7 +48,7 @@ def test_each_check_finds_its_planted_fault_then_clears_when_corrected(world):
     assert len(service.open_findings(store)) == len(found)
 
     for p in planted:
-        result = world["sender"].send(p.correction.payload)
+        result = world.sender.send(p.correction.payload)
         assert result.http_status == 200, result
     sync(world)
     service.run_checks(store, datetime.now(timezone.utc))
