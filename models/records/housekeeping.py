@@ -18,17 +18,14 @@ from models.replica.orm import AlertEvent
 log = logging.getLogger(__name__)
 
 
-READ_HERE = "read here"   # chores' default: the data-quality checks read inside the caller's transaction
-
-
-def chores(session, now: datetime, assessed: quality.Assessed | None | str = READ_HERE) -> frozenset[str]:
+def chores(session, now: datetime, assessed: quality.Assessed | None) -> frozenset[str]:
     """One pass at ``now`` in the caller's transaction; the record kinds it changed.  ``assessed``:
     the data-quality checks' findings, read beforehand without the write lock (:func:`assess_quality`),
-    None when that reading failed (the quality pass is skipped), or ``READ_HERE``."""
+    None when that reading failed (the quality pass is skipped)."""
     chased = actions_due.chase_overdue(session, now)
     raised = opel_checklist.raise_checklists(session, now)
     changed = set()
-    if assessed is not None and _quality(session, now, assessed):   # after each sync batch and on the window's timer
+    if assessed is not None and _quality(session, assessed):   # after each sync batch and on the window's timer
         changed.add("data_quality")
     if chased.raised or chased.cleared:
         changed.add("alert")
@@ -49,13 +46,11 @@ def assess_quality(session, now: datetime) -> quality.Assessed | None:
         return None
 
 
-def _quality(session, now: datetime, assessed: quality.Assessed | str) -> bool:
-    """The data-quality pass in a savepoint: a fault in it (bad data it did not foresee) is logged
-    and undone, and overdue actions are still chased; a fault of the replica itself stops the pass."""
+def _quality(session, assessed: quality.Assessed) -> bool:
+    """The findings stored in a savepoint: a fault in it (a finding the table refuses) is logged and
+    undone, and overdue actions are still chased; a fault of the replica itself stops the pass."""
     try:
         with session.begin_nested():
-            if assessed == READ_HERE:
-                assessed = quality.assess(session, now)
             return quality.store_assessed(session, assessed).changed
     except Exception as exc:  # noqa: BLE001 - told apart: the replica's faults go up
         if replica_fault(exc):
