@@ -96,6 +96,8 @@ class LevelBox(QLabel):
         self.setTextFormat(Qt.TextFormat.RichText)  # markup around escaped levels (``show_level``)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMinimumWidth(230)
+        self.setWordWrap(True)   # large text: the box grows down, leaving the service's lines their width
+        self.setMaximumWidth(22 * self.fontMetrics().averageCharWidth() * 2)
         self.setAccessibleName(name)
 
     def show_level(self, title: str, word: str, since: str, colours: tuple[str, str], age: str = "",
@@ -238,6 +240,11 @@ class AmbulanceView(QWidget):
                               tooltip="Every hospital together")]
                         + [number(n, True) for n in (*total, total[1] + total[2])])
         fill_table(self.crews, rows)
+        # The counts never squeezed out of sight by a wide response table (high contrast, large text): the
+        # crews keep their number columns and ten characters of name; the page scrolls sideways before that.
+        numbers = sum(max(self.crews.sizeHintForColumn(c), self.crews.horizontalHeader().sectionSizeHint(c))
+                      for c in range(1, self.crews.columnCount()))
+        self.crews.setMinimumWidth(numbers + 10 * self.crews.fontMetrics().averageCharWidth() + 24)
 
     def _load_picker(self, page: door.AmbulancePage) -> None:
         self.picker.blockSignals(True)
