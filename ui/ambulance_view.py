@@ -1,6 +1,8 @@
-"""Ambulance: REAP and CSP with time in level, response times against the standards,
-and crews en route to and on site at each hospital. Reads the replica through the door
-(``models.service.ambulance``), off the UI thread."""
+"""Ambulance: REAP and CSP with time in level, response times over the last hour, today and the
+month to date against the standards (judged on the month to date: the national standards are monthly),
+and crews en route to and on site at each hospital. Every figure says the time it is as at and looks
+stale once its feed has gone quiet. Reads the replica through the door (``models.service.ambulance``),
+off the UI thread."""
 
 from __future__ import annotations
 
@@ -8,43 +10,59 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QVBoxLayout,
-                               QWidget)
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QHeaderView, QLabel, QScrollArea,
+                               QSizePolicy, QVBoxLayout, QWidget)
 
 from models.queries import ambulance as qa
+from models.queries import ambulance_responses as qr
 from models.rules import series_gaps
 from models.rules.ambulance_standards import STATISTICS, load_standards
 from models.service import ambulance as door
 from ui import format as fmt
+from ui import stale as st
 from ui import tasks, theme
 from ui.charts import Series, TimeChart, align_time_axes, colour, fixed_range
-from ui.widgets import EmptyOr, cell, esc, fill_table, fit_rows, make_table, muted
+from ui.widgets import EmptyOr, cell, content_width, esc, fill_table, fit_rows, make_table, muted
 
 CHART_SPAN = timedelta(hours=24)
-RESPONSE_HEADERS = ("Category", "Measure", "Actual", "Standard", "Result", "Ambition", "Result")
-CREW_HEADERS = ("Hospital", "En route", "Waiting", "Handed over", "On site")
+# Levels are resent every 15 minutes and handovers move all day: an hour without either is a quiet feed.
+STALE_AFTER = timedelta(minutes=60)
+WINDOW_WORDS = {"hour": "Last hour", "today": "Today", "month": "Month to date"}
+RESPONSE_HEADERS = ("Category", "Measure\n(h:mm:ss)", "Last hour", "Today", "Month to date", "Standard",
+                    "Standard met?\nmonth to date", "Ambition", "Ambition met?\nmonth to date")
+JUDGED = {"constitutional": 6, "ambition": 8}
+CREW_HEADERS = ("Hospital", "En\nroute", "Wait-\ning", "Handed\nover", "On\nsite")
 CREW_TIPS = ("", "Reported en route to the hospital", "Arrived, waiting to hand over",
              "Handed over, crew not yet clear", "Waiting + handed over")
+APPROX_TIP = ("≈: over more than one hour the 90th centile is the hours' 90th centiles averaged, weighted by "
+              "their incidents. It is approximate: the true centile needs every incident's time, which "
+              "the hourly reports do not carry. Means are weighted by incidents, so they are exact.")
 
 
-def result_text(check: qa.StandardCheck | None) -> tuple[str, tuple[str, str] | None]:
-    """("Met" / "Not met" / "No figure", colours); an ambition out of its years says so."""
+def hms(minutes: float | None) -> str:
+    """Every response time and target on this view in one style, as AmbSYS publishes them: "0:07:32"."""
+    if minutes is None:
+        return "—"
+    h, rest = divmod(int(round(minutes * 60)), 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}"
+
+
+def result_text(check: qa.StandardCheck | None, approximate: bool = False) -> tuple[str, tuple[str, str] | None]:
+    """("Met" / "Not met" / "No figure", colours); an ambition out of its years says so; a verdict
+    on an approximate figure carries its "≈"."""
     if check is None:
         return "", None
     if check.met is None:
         return "No figure", theme.NO_FIGURE_COLOURS
     if not check.in_force:   # not judged against a target that is not set for the day (see the note)
         return "Not in force", theme.NO_FIGURE_COLOURS
-    return ("Met" if check.met else "Not met"), theme.met_colours(check.met)
-
-
-def result_cell(check: qa.StandardCheck | None):
-    text, colours = result_text(check)
-    return cell(text, colours=colours)
+    return ("≈ " if approximate else "") + ("Met" if check.met else "Not met"), theme.met_colours(check.met)
 
 
 def target_text(check: qa.StandardCheck | None) -> str:
-    return "none" if check is None else f"≤ {check.target_minutes:g} min"
+    return "none" if check is None else f"≤ {hms(check.target_minutes)}"
 
 
 def short_category(code: str, name: str) -> str:
@@ -53,18 +71,44 @@ def short_category(code: str, name: str) -> str:
     return f"{code} {inner}".strip()
 
 
+def window_header(window: str, figures: list[qr.WindowFigures], now: datetime) -> str:
+    """ "Last hour\n09:00–10:00", "Today\n00:00–10:00", "Month to date\n1 Jan–12 Jan 10:00": the span the
+    figures cover, to the newest period counted; "Last report" once that is not the last hour."""
+    ends = [f.end for f in figures if f.end is not None]
+    end = max(ends, default=None)
+    if window == "hour":
+        if end is None:
+            return "Last hour"
+        start = max(f.start for f in figures if f.end == end)
+        word = "Last report" if fmt.is_stale(now, end, qr.STALE_AFTER) else "Last hour"
+        return f"{word}\n{st.since_time(now, start)}–{fmt.local_time(end)}"
+    start = figures[0].start if figures else None
+    to = fmt.local_time(end) if end else "—"
+    if window == "today":
+        return f"Today\n{fmt.local_time(start) if start else '00:00'}–{to}"
+    first = start.astimezone(fmt.UK) if start else None
+    day = end.astimezone(fmt.UK).strftime("%-d %b ") if end else ""
+    return f"Month to date\n{first.strftime('%-d %b') if first else '1st'}–{day}{to}"
+
+
 class LevelBox(QLabel):
     def __init__(self, name: str) -> None:
         super().__init__()
         self.setTextFormat(Qt.TextFormat.RichText)  # markup around escaped levels (``show_level``)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMinimumWidth(230)
+        self.setWordWrap(True)   # large text: the box grows down, leaving the service's lines their width
+        self.setMaximumWidth(22 * self.fontMetrics().averageCharWidth() * 2)
         self.setAccessibleName(name)
 
-    def show_level(self, title: str, word: str, since: str, colours: tuple[str, str]) -> None:
-        self.setText(f"<span style='font-size:x-large'><b>{esc(title)}</b></span><br>{esc(word)}<br>{esc(since)}")
-        self.setStyleSheet(theme.badge_css(colours, padding="6px 12px", bold=False))
-        self.setAccessibleDescription(f"{title}, {word}, {since}")
+    def show_level(self, title: str, word: str, since: str, colours: tuple[str, str], age: str = "",
+                   stale: bool = False) -> None:
+        """``age``: "no data since 07:00 (3 h 00 min)" under the level; ``stale`` washes it out."""
+        tail = f"<br><b>{esc(age)}</b>" if stale and age else ""
+        self.setText(f"<span style='font-size:x-large'><b>{esc(title)}</b></span><br>{esc(word)}<br>"
+                     f"{esc(since)}{tail}")
+        self.setStyleSheet(st.badge_css(colours, stale, padding="6px 12px", bold=False))
+        self.setAccessibleDescription(f"{title}, {word}, {since}" + (f", {age}" if stale else ""))
 
 
 class AmbulanceView(QWidget):
@@ -78,8 +122,8 @@ class AmbulanceView(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         body = QWidget()
-        grid = QGridLayout(body)
-        grid.setContentsMargins(0, 0, 0, 0)
+        column = QVBoxLayout(body)
+        column.setContentsMargins(0, 0, 0, 0)
         top = QHBoxLayout()
         self.reap_box = LevelBox("REAP level")
         self.csp_box = LevelBox("Clinical Safety Plan level")
@@ -95,36 +139,66 @@ class AmbulanceView(QWidget):
         self.service.setWordWrap(True)
         info.addWidget(self.service)
         self.period = muted("")
+        self.period.setTextFormat(Qt.TextFormat.RichText)   # bold around a quiet feed's time
+        self.period.setWordWrap(True)
         info.addWidget(self.period)
         info.addStretch(1)
         top.addLayout(info, 1)
-        grid.addLayout(top, 0, 0, 1, 2)
+        column.addLayout(top)
         self.responses = make_table(RESPONSE_HEADERS, "Response times against the standards")
         self.responses.setWordWrap(False)
+        self.responses.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.crews = make_table(CREW_HEADERS, "Ambulances en route and on site per hospital", stretch=0)
         for i, tip in enumerate(CREW_TIPS):
             if tip:
                 self.crews.horizontalHeaderItem(i).setToolTip(tip)
-        grid.addWidget(self.responses, 1, 0, Qt.AlignmentFlag.AlignTop)
-        grid.addWidget(self.crews, 1, 1, Qt.AlignmentFlag.AlignTop)
+        for i, tip in ((2, "The newest hour the service has reported. " + APPROX_TIP),
+                       (3, "Every hour reported since UK midnight, each counted once. " + APPROX_TIP),
+                       (4, "Every hour reported since the 1st of the month (UK time), each counted once: the "
+                           "national standards are judged on a month's figures. " + APPROX_TIP)):
+            self.responses.horizontalHeaderItem(i).setToolTip(tip)
+        tables = QHBoxLayout()
+        # The response table keeps every column in view (its width is pinned to them when drawn); the
+        # crews take what is left, their hospital names wrapping.
+        tables.addWidget(self.responses, 0, Qt.AlignmentFlag.AlignTop)
+        crews_box = QVBoxLayout()
+        self.crews_age = muted("")
+        self.crews_age.setWordWrap(True)
+        self.crews_age.setAccessibleName("Age of the handover data the crews are counted from")
+        crews_box.addWidget(self.crews_age)
+        # As tall as the response table beside it: forty hospitals scroll within it, the charts stay.
+        self.crews.setMinimumHeight(6 * self.crews.fontMetrics().height())
+        self.crews.setTextElideMode(Qt.TextElideMode.ElideNone)   # a narrow column wraps names, never cuts them
+        policy = self.crews.sizePolicy()
+        policy.setVerticalPolicy(QSizePolicy.Policy.Ignored)
+        self.crews.setSizePolicy(policy)
+        crews_box.addWidget(self.crews, 1)
+        tables.addLayout(crews_box, 1)
+        column.addLayout(tables)
         self.level_chart = TimeChart("REAP and CSP level, last 24 hours", y_label="level",
                                      accessible_name="Chart of REAP and CSP levels", legend=True,
                                      legend_outside=True)
         self.response_chart = TimeChart("Category 1 and 2 mean response, last 24 hours",
                                         y_label="minutes", legend=True, legend_outside=True,
                                         accessible_name="Chart of Category 1 and 2 mean response")
-        grid.addWidget(self.level_chart, 2, 0)
-        grid.addWidget(self.response_chart, 2, 1)
+        charts = QHBoxLayout()
+        charts.addWidget(self.level_chart, 3)
+        charts.addWidget(self.response_chart, 2)
+        for chart in (self.level_chart, self.response_chart):
+            chart.setMinimumHeight(6 * chart.fontMetrics().height())
+        column.addLayout(charts, 1)
         # Keys sit above the plots (inside, one covered the C2 line's peak); the two charts
         # mark the same times so they read across.
         align_time_axes([self.level_chart, self.response_chart])
-        grid.setColumnStretch(0, 3)
-        grid.setColumnStretch(1, 2)
-        grid.setRowStretch(2, 1)
+        # Too short a window (large text) scrolls the page rather than drawing the charts over the table.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
         self.stack = EmptyOr("No ambulance service data yet. REAP and Clinical Safety Plan levels, "
                              "response times against the national standards and the crews at each "
                              "hospital appear here after the ambulance service's first submission "
-                             "reaches the hub and this desktop syncs.", body)
+                             "reaches the hub and this desktop syncs.", scroll)
         outer.addWidget(self.stack, 1)
         self._read = tasks.LatestRead(self, self._draw)
         # Drawn by refresh(), which the window calls when the view is first shown.
@@ -137,18 +211,41 @@ class AmbulanceView(QWidget):
     def _draw(self, page: door.AmbulancePage) -> None:
         now = page.now
         self._load_picker(page)
-        self.stack.show_empty(page.levels is None and not page.responses)
+        self.stack.show_empty(page.levels is None and not page.windows)
         if self.stack.is_empty:
             return
         self._draw_levels(page.levels, now)
-        self._draw_responses(list(page.responses), now)
-        fill_table(self.crews, [[cell(fmt.short_name(h.name), data=h.hospital_code, tooltip=h.name),
-                                 cell(str(h.en_route), align_right=True),
-                                 cell(str(h.waiting), align_right=True),
-                                 cell(str(h.handed_over), align_right=True),
-                                 cell(str(h.on_site), align_right=True, bold=True)] for h in page.crews])
-        fit_rows(self.crews)
+        self._draw_responses(list(page.windows), now)
+        self._draw_crews(page, now)
         self._draw_charts(page, now)
+
+    def _draw_crews(self, page: door.AmbulancePage, now: datetime) -> None:
+        text, stale = fmt.data_age(now, page.crews_as_at, STALE_AFTER, what="handover data updated")
+        if stale and page.crews_as_at is not None:
+            text = (f"STALE · no handover data since {st.since_time(now, page.crews_as_at)} "
+                    f"({fmt.since(now, page.crews_as_at)}): the counts as they were then")
+        self.crews_age.setText(text)
+        self.crews_age.setStyleSheet(f"color:{theme.current().stale};font-weight:bold;" if stale else "")
+        def number(n: int, bold: bool = False):
+            item = cell(str(n), align_right=True, bold=bold)
+            if stale:   # the counts as they were: greyed, the line above says since when
+                item.setForeground(QColor(theme.current().disabled))
+            return item
+
+        rows = [[cell(fmt.short_name(h.name), data=h.hospital_code, tooltip=h.name),
+                 number(h.en_route), number(h.waiting), number(h.handed_over), number(h.on_site, True)]
+                for h in page.crews]
+        if page.crews:
+            total = [sum(getattr(h, a) for h in page.crews) for a in ("en_route", "waiting", "handed_over")]
+            rows.append([cell(f"All hospitals ({len(page.crews)})", data="__all__", bold=True,
+                              tooltip="Every hospital together")]
+                        + [number(n, True) for n in (*total, total[1] + total[2])])
+        fill_table(self.crews, rows)
+        # The counts never squeezed out of sight by a wide response table (high contrast, large text): the
+        # crews keep their number columns and ten characters of name; the page scrolls sideways before that.
+        numbers = sum(max(self.crews.sizeHintForColumn(c), self.crews.horizontalHeader().sectionSizeHint(c))
+                      for c in range(1, self.crews.columnCount()))
+        self.crews.setMinimumWidth(numbers + 10 * self.crews.fontMetrics().averageCharWidth() + 24)
 
     def _load_picker(self, page: door.AmbulancePage) -> None:
         self.picker.blockSignals(True)
@@ -167,66 +264,139 @@ class AmbulanceView(QWidget):
             self.csp_box.show_level("CSP —", "no level reported", "", theme.UNKNOWN_COLOURS)
             self.service.setText("No REAP report yet.")
             return
+        # A report's declared time is when the level was declared (resends keep it): the levels are as at
+        # the newest report this desktop received.
+        as_at = lv.received_at or lv.declared_at
+        age, stale = st.age_text(now, as_at, STALE_AFTER)
         self.reap_box.show_level(f"REAP {lv.reap_level}", lv.reap_name or "",
-                                 self._since(lv.reap_since, now), theme.opel_colours(lv.reap_level))
+                                 self._since(lv.reap_since, now), theme.opel_colours(lv.reap_level), age, stale)
         if lv.csp_level is None:
-            self.csp_box.show_level("CSP —", "not reported", "", theme.UNKNOWN_COLOURS)
+            self.csp_box.show_level("CSP —", "not reported", "", theme.UNKNOWN_COLOURS, age, stale)
         else:
             self.csp_box.show_level(f"CSP {lv.csp_level}", "Clinical Safety Plan level",
-                                    self._since(lv.csp_since, now), theme.CSP_COLOURS)
+                                    self._since(lv.csp_since, now), theme.CSP_COLOURS, age, stale)
         verified = "" if self.standards.header.verified else " — <b>UNVERIFIED TABLE</b>"
-        self.service.setText(f"<b>{esc(lv.name)}</b> ({esc(lv.org_code)})<br>last report received "
-                             f"{fmt.local_time(lv.received_at, with_date=True)} "
-                             f"({fmt.age(now, lv.received_at)})<br>Standards: "
+        when = (f"<b style='color:{theme.current().stale}'>STALE · no REAP report since "
+                f"{esc(st.since_time(now, as_at))} ({fmt.since(now, as_at)})</b>" if stale else
+                f"last REAP report received {fmt.local_time(as_at)} ({fmt.age(now, as_at)})")
+        self.service.setText(f"<b>{esc(lv.name)}</b> ({esc(lv.org_code)}): {when}<br>Standards: "
                              f"{self.standards.header.edition}{verified}")
 
     @staticmethod
     def _since(start: datetime | None, now: datetime) -> str:
         return f"since {fmt.local_time(start, with_date=True)} ({fmt.since(now, start)})"
 
-    def _draw_responses(self, responses: list[qa.CategoryResponse], now: datetime) -> None:
+    def _draw_responses(self, windows: list[qr.CategoryWindows], now: datetime) -> None:
+        heads = list(RESPONSE_HEADERS)
+        for col, name in enumerate(qr.WINDOWS, start=2):
+            heads[col] = window_header(name, [w.window(name) for w in windows], now)
+        self.responses.setHorizontalHeaderLabels(heads)
+        newest = max((w.hour.end for w in windows if w.hour.end), default=None)
+        quiet = newest is not None and fmt.is_stale(now, newest, qr.STALE_AFTER)
         rows, spans = [], []
-        for r in responses:
+        for w in windows:
             spans.append(len(rows))
-            incidents = "no count" if r.incidents is None else f"{r.incidents} incidents"
+            rows.append([cell(short_category(w.category, w.name).replace(" ", "\n", 1), data=w.category,
+                              tooltip=w.name),
+                         cell("Incidents")] + [self._count(w.window(n), quiet) for n in qr.WINDOWS]
+                        + [cell("") for _ in range(4)])
             for stat in STATISTICS:
-                checks = [c for c in r.checks if c.statistic == stat]
+                checks = [c for c in w.checks if c.statistic == stat]
                 std = next((c for c in checks if c.kind == "constitutional"), None)
                 amb = next((c for c in checks if c.kind == "ambition"), None)
-                actual = r.mean_minutes if stat == "mean" else r.p90_minutes
-                first = stat == "mean"
-                rows.append([
-                    cell(f"{short_category(r.category, r.name)}\n{incidents}" if first else "",
-                         data=r.category, tooltip=r.name),
-                    cell(STATISTICS[stat]),
-                    cell(fmt.response(actual) if actual is not None else
-                         ("— (no incidents)" if r.incidents == 0 else "—"), align_right=True),
-                    cell(target_text(std), tooltip=std.name if std else "No national standard"),
-                    result_cell(std),
-                    cell(target_text(amb) if amb else "",
-                         tooltip=f"{amb.name}; in force: {'yes' if amb.in_force else 'no'}" if amb else None),
-                    result_cell(amb)])
+                approx = stat == "p90" and w.month.p90_approximate
+                rows.append([cell("", data=w.category), cell(STATISTICS[stat].capitalize())]
+                            + [self._time(w, w.window(n), stat, quiet, now) for n in qr.WINDOWS]
+                            + [cell(target_text(std), tooltip=std.name if std else "No national standard"),
+                               self._judged(w, std, approx, "standard", quiet),
+                               cell(target_text(amb) if amb else "",
+                                    tooltip=f"{amb.name}; in force: {'yes' if amb.in_force else 'no'}"
+                                    if amb else None),
+                               self._judged(w, amb, approx, "ambition", quiet)])
+        if windows:
+            rows.append([cell("All categories", data="__all__", bold=True,
+                              tooltip="Every category together: incidents summed. Response times are "
+                                      "not pooled across categories: each has its own standard."),
+                         cell("Incidents", bold=True)]
+                        + [self._total(windows, n, quiet) for n in qr.WINDOWS] + [cell("") for _ in range(4)])
         fill_table(self.responses, rows)
         self.responses.clearSpans()
         for row in spans:
-            self.responses.setSpan(row, 0, 2, 1)
+            self.responses.setSpan(row, 0, 1 + len(STATISTICS), 1)
         # Spanned cells are left out of "resize to contents": size the category column by hand.
         self.responses.ensurePolished()
         metrics = self.responses.fontMetrics()
         lines = [ln for r in rows for ln in r[0].text().splitlines()] + [RESPONSE_HEADERS[0]]
         self.responses.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         self.responses.setColumnWidth(0, max(metrics.horizontalAdvance(ln) for ln in lines) + 18)
-        fit_rows(self.responses)
-        if responses:
-            r = responses[0]
-            ambitions = sorted({c.period for x in responses for c in x.checks
-                                if c.kind == "ambition" and c.period})
-            years = f" Ambition: interim, for {', '.join(ambitions)}." if ambitions else ""
-            lapsed = "".join(f" {x}" for x in self.standards.lapsed(now.astimezone(fmt.UK).date()))
-            self.period.setText(f"Latest hour {fmt.local_time(r.period_start)}–"
-                                f"{fmt.local_time(r.period_end)} UK time ({fmt.age(now, r.period_end)}). "
-                                f"Met = at or under the target.{years}{lapsed} An hour's figures: a "
-                                "small count of incidents swings them.")
+        # One line a row: rows sized before the spans were set take the two-line category's height.
+        line = metrics.height() + 8
+        for r in range(len(rows)):
+            self.responses.setRowHeight(r, line)
+        fit_rows(self.responses, max_rows=len(rows))
+        self.responses.setMinimumWidth(content_width(self.responses))
+        self._note(windows, newest, quiet, now)
+
+    def _note(self, windows: list[qr.CategoryWindows], newest: datetime | None, quiet: bool,
+              now: datetime) -> None:
+        if not windows:
+            self.period.setText("No response-time report yet.")
+            self.period.setStyleSheet("")
+            return
+        ambitions = sorted({c.period for x in windows for c in x.checks if c.kind == "ambition" and c.period})
+        years = f" Ambition: interim, for {', '.join(ambitions)}." if ambitions else ""
+        lapsed = "".join(f" {x}" for x in self.standards.lapsed(now.astimezone(fmt.UK).date()))
+        uncounted = sum(w.month.uncounted for w in windows)
+        left = (f" {uncounted} reported hour{'s' if uncounted != 1 else ''} this month without an incident "
+                "count left out." if uncounted else "")
+        head = (f"<b>No response-time report since {fmt.local_time(newest)} "
+                f"({fmt.since(now, newest)}): the figures are as they were then.</b> " if quiet else
+                f"Response times as at {fmt.local_time(newest)} ({fmt.age(now, newest)}). ")
+        self.period.setText(f"{head}Times h:mm:ss; means weighted by incidents; ≈: a 90th centile over more "
+                            f"than an hour, approximate (hover a heading). Met: at or under the target over "
+                            f"the month to date.{years}{lapsed}{left}")
+        self.period.setStyleSheet(f"color:{theme.current().stale};" if quiet else "")
+
+    @staticmethod
+    def _span_words(f: qr.WindowFigures) -> str:
+        n = f"{f.periods} hour{'s' if f.periods != 1 else ''} reported"
+        return f"{n}, to {fmt.local_time(f.end, with_date=True)}" if f.end else "no hour reported"
+
+    def _count(self, f: qr.WindowFigures, quiet: bool):
+        text = "—" if f.incidents is None else f"{f.incidents:,}"
+        tip = self._span_words(f) + (f"; {f.uncounted} without an incident count" if f.uncounted else "")
+        return cell(text, align_right=True, tooltip=tip, colours=theme.NO_FIGURE_COLOURS if quiet else None)
+
+    def _time(self, w: qr.CategoryWindows, f: qr.WindowFigures, stat: str, quiet: bool, now: datetime):
+        value = f.mean_minutes if stat == "mean" else f.p90_minutes
+        approx = stat == "p90" and f.p90_approximate
+        if value is not None:
+            text = ("≈ " if approx else "") + hms(value)
+        else:   # the incidents row above says whether there were none
+            text = "—"
+        none = "; no incidents" if f.incidents == 0 else ""
+        tip = f"{w.category} {STATISTICS[stat]}: {self._span_words(f)}{none}" + (
+            "; approximate: the hours' 90th centiles weighted by incidents" if approx else "")
+        return cell(text, align_right=True, tooltip=tip, colours=theme.NO_FIGURE_COLOURS if quiet else None)
+
+    @staticmethod
+    def _judged(w: qr.CategoryWindows, check: qa.StandardCheck | None, approx: bool, kind: str, quiet: bool):
+        text, colours = result_text(check, approx)
+        if check is None:
+            return cell("")
+        if quiet and colours is not None:
+            colours = (st.washed(colours[0]), colours[1])
+        actual = ("≈ " if approx else "") + hms(check.actual_minutes)
+        to = f" to {fmt.local_time(w.month.end, with_date=True)}" if w.month.end else ""
+        tip = (f"{w.category} {STATISTICS[check.statistic]}, month to date {actual} vs "
+               f"{hms(check.target_minutes)} ({kind}): {text}. The month's figures{to}.")
+        return cell(text, colours=colours, tooltip=tip)
+
+    @staticmethod
+    def _total(windows: list[qr.CategoryWindows], name: str, quiet: bool):
+        counts = [w.window(name).incidents for w in windows if w.window(name).incidents is not None]
+        return cell(f"{sum(counts):,}" if counts else "—", align_right=True, bold=True,
+                    colours=theme.NO_FIGURE_COLOURS if quiet else None)
 
     def _draw_charts(self, page: door.AmbulancePage, now: datetime) -> None:
         chart = page.chart

@@ -13,14 +13,16 @@ import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
-    QHBoxLayout,
+    QGridLayout,
+    QHeaderView,
     QLabel,
     QScrollArea,
     QSizePolicy,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -37,6 +39,7 @@ from ui.offload_board import fill_board, known_wait, make_board, wait_text
 from ui.widgets import EmptyOr, cell, content_width, esc, fill_table, fit_rows, make_table, muted
 
 QUEUE_HEADERS = ("Vehicle", "Wait", "Flag")
+QUEUE_ROWS = 5   # a card shows this many of its queue; the rest scroll within it
 MIN_CHART_SPAN = timedelta(hours=6)
 
 
@@ -98,13 +101,10 @@ class HospitalCard(QFrame):
         layout.addWidget(self.waiting_label)
         self.queue = make_table(QUEUE_HEADERS, f"Ambulances waiting at {h.name}, longest first")
         self.queue.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # Room for the header and a row or two; longer queues scroll within the card. The table's
-        # own preferred height (192 px) is ignored: it made the row of cards scroll for nothing.
-        self.queue.setMinimumHeight(2 * self.queue.fontMetrics().height() + 16)
-        policy = self.queue.sizePolicy()
-        policy.setVerticalPolicy(QSizePolicy.Policy.Ignored)
-        self.queue.setSizePolicy(policy)
-        layout.addWidget(self.queue, 1)   # placed before filling, so rows are sized in the window's font
+        self.queue.setVisible(bool(h.waiting))   # the line above says "No ambulances waiting"
+        layout.addWidget(self.queue)   # placed before filling, so rows are sized in the window's font
+        layout.addStretch(1)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         rows = []
         for w in h.waiting:
             colours = theme.severity_colours(w.band.severity if w.band else None)
@@ -129,12 +129,23 @@ class HospitalCard(QFrame):
             or "No ambulances waiting")
 
     def fit_width(self) -> None:
-        """Widen the card to its queue's columns (large text); the row of cards then scrolls."""
+        """Widen the card to its queue's columns (large text) and give the queue the height of its rows, up
+        to QUEUE_ROWS; a longer queue scrolls within the card. The cards wrap onto rows (``OffloadView``)."""
         self.ensurePolished()
         self.queue.ensurePolished()
         self.queue.resizeColumnsToContents()
         self.queue.resizeRowsToContents()
         self.setMinimumWidth(max(255, content_width(self.queue) + 16))
+        fit_rows(self.queue, max_rows=QUEUE_ROWS)
+
+
+class _Page(QWidget):
+    """The view's page in its scroll area: as tall as the window allows, taller only when the parts' minimum
+    heights need it. (Word-wrapped lines give a page a height-for-width, which the scroll area honours by
+    making it as tall as every part would like: the page then scrolled at 1366x768 for no reason.)"""
+
+    def heightForWidth(self, width: int) -> int:
+        return self.minimumSizeHint().height()
 
 
 class OffloadView(QWidget):
@@ -149,7 +160,7 @@ class OffloadView(QWidget):
         self.page: door.OffloadPage | None = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
-        body = QWidget()
+        body = _Page()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._legend())
@@ -159,34 +170,60 @@ class OffloadView(QWidget):
         self.quiet.setAccessibleName("Age of the handover data")
         layout.addWidget(self.quiet)
         self.board = make_board(self.table)
-        layout.addWidget(self.board)
+        # The board, the cards and the chart share the height in a splitter the room can drag: at the
+        # smallest screen, or with large text, no one of them squeezes the others out of sight.
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.setChildrenCollapsible(False)
+        self.split = split
+        split.addWidget(self.board)
         self.cards_host = QWidget()
-        self.cards_row = QHBoxLayout(self.cards_host)
-        self.cards_row.setContentsMargins(0, 0, 0, 0)
+        # The cards wrap onto rows as wide as the page (``_flow_cards``); more rows scroll down, never sideways.
+        self.cards_grid = QGridLayout(self.cards_host)
+        self.cards_grid.setContentsMargins(0, 0, 0, 0)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.cards_host)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        # Room for a card's name, age, queue line and two rows of its queue before the chart gets any.
-        scroll.setMinimumHeight(8 * scroll.fontMetrics().height())
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        scroll.viewport().installEventFilter(self)   # a new width re-flows the cards
         self.cards_scroll = scroll
-        layout.addWidget(scroll, 4)
-        chart_bar = FlowBar()
+        self._columns = 0
+        self._sized_rows = -1
+        split.addWidget(scroll)
+        chart_panel = QWidget()
+        chart_box = QVBoxLayout(chart_panel)
+        chart_box.setContentsMargins(0, 0, 0, 0)
+        chart_bar = FlowBar()   # wraps at large text: the window must fit a 1920-pixel screen
         label = QLabel("C&hart:")
         self.chart_picker = QComboBox()
         self.chart_picker.setAccessibleName("Hospital shown in the chart of waits")
+        self.chart_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         label.setBuddy(self.chart_picker)
         self.chart_picker.currentIndexChanged.connect(lambda _i: self._draw_chart())
         chart_bar.addWidget(label)
         chart_bar.addWidget(self.chart_picker)
         chart_bar.addStretch(1)
-        layout.addLayout(chart_bar)
+        chart_box.addLayout(chart_bar)
         self.chart = TimeChart("Handover waits", y_label="minutes",
                                accessible_name="Chart of handover waits over the day")
-        layout.addWidget(self.chart, 2)
+        self.chart.title.setWordWrap(True)   # a long title at large text wraps rather than widening the page
+        # The queues come first on a small screen: the chart may be shorter than a chart's usual minimum.
+        self.chart.plot.setMinimumHeight(6 * self.chart.fontMetrics().height())
+        chart_box.addWidget(self.chart, 1)
+        split.addWidget(chart_panel)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 3)
+        split.setStretchFactor(2, 2)
+        layout.addWidget(split, 1)
+        # Below the three parts' minimum heights (large text on a small screen) the page scrolls down.
+        page = QScrollArea()
+        page.setWidgetResizable(True)
+        page.setFrameShape(QFrame.Shape.NoFrame)
+        page.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        page.setWidget(body)
         self.stack = EmptyOr("No hospitals or ambulance handovers yet. The queue at each hospital "
                              "appears here once organisations and the ambulance service's handover "
-                             "updates have synced from the hub.", body)
+                             "updates have synced from the hub.", page)
         outer.addWidget(self.stack, 1)
         self._read = tasks.LatestRead(self, self._draw)
         # Drawn by refresh(), which the window calls when the view is first shown.
@@ -194,7 +231,7 @@ class OffloadView(QWidget):
     def _legend(self) -> FlowBar:
         """The band key: each flag in its colour with its meaning, and the table's edition."""
         row = FlowBar()   # wraps at large text: the window must fit a 1920-pixel screen
-        row.addWidget(QLabel("Waiting to hand over, longest first. Flags:"))
+        row.addWidget(QLabel("Flags:"))
         self.chips: list[tuple[QLabel, int]] = []
         for b in self.table.bands:
             chip = QLabel(qo.band_flag(b))
@@ -202,7 +239,9 @@ class OffloadView(QWidget):
             chip.setToolTip(b.label)
             chip.setAccessibleName(f"Flag {qo.band_flag(b)}: {b.label}")
             row.addWidget(chip)
-        row.addStretch(1)
+        words = QLabel("Each hospital's queue, longest wait first.")
+        words.setWordWrap(True)   # large text: the words wrap, the page does not widen past the window
+        row.addWidget(words, 1)
         return row
 
     def _rule_line(self) -> QLabel:
@@ -244,7 +283,6 @@ class OffloadView(QWidget):
                                f"then (≥: at least); the last hour's figures have nothing to count.")
             self.quiet.setStyleSheet(f"color:{theme.current().stale};")
         fill_board(self.board, page, self.table)
-        fit_rows(self.board, max_rows=8)   # 40 hospitals scroll inside the board, the queues stay in view
         for chip, severity in self.chips:  # the theme may have changed the badge border
             chip.setStyleSheet(theme.badge_css(theme.severity_colours(severity), padding="1px 6px"))
         for card in self.cards:
@@ -253,15 +291,62 @@ class OffloadView(QWidget):
         self.cards = [HospitalCard(h, now, self.table, self.cards_host, updated.get(h.hospital_code))
                       for h in board]
         for card in self.cards:
-            self.cards_row.addWidget(card, 1)
             card.fit_width()
-        # The cards' minimum widths are known only once they join the row: pin the row's width
-        # so the scroll area scrolls (large text) instead of drawing the cards over each other.
-        spacing = max(0, self.cards_row.spacing())
-        self.cards_host.setMinimumWidth(sum(c.minimumWidth() for c in self.cards)
-                                        + spacing * max(0, len(self.cards) - 1))
+        self._columns = 0
+        self._flow_cards()
+        self._fit_board()
         self._load_picker(board)
         self._draw_chart()
+
+    def _fit_board(self) -> None:
+        """The board as tall as its rows up to eight (forty hospitals scroll inside it), and no shorter
+        than its header and two rows, so the splitter can give the rest to the cards."""
+        board, header = self.board, self.board.horizontalHeader()
+        # Hospital names whole: stretched to what is left while the columns fit, else sized to the names
+        # with the board scrolling sideways (large text), never squeezed to "Che…".
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        fits = content_width(board) <= self.cards_scroll.viewport().width()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch if fits else
+                                    QHeaderView.ResizeMode.ResizeToContents)
+        fit_rows(board, max_rows=8)
+        full = board.height()
+        rows = sum(board.rowHeight(r) for r in range(min(2, board.rowCount())))
+        board.setMinimumHeight(min(full, header.height() + rows + 4))
+        board.setMaximumHeight(full)
+        if self._sized_rows != board.rowCount():   # the first draw, or hospitals came or went: the board
+            self._sized_rows = board.rowCount()    # whole, then the cards, the chart its share
+            total = sum(self.split.sizes())
+            cards = max(self.cards_scroll.minimumHeight(), (total - full) * 3 // 5)
+            self.split.setSizes([full, cards, max(0, total - full - cards)])
+
+    def eventFilter(self, watched, event) -> bool:
+        scroll = getattr(self, "cards_scroll", None)   # filters run while the view is being built or torn down
+        if event.type() == QEvent.Type.Resize and scroll is not None and watched is scroll.viewport():
+            self._flow_cards()
+        return super().eventFilter(watched, event)
+
+    def _flow_cards(self) -> None:
+        """Place the cards in as many columns as the page's width holds, each column as wide as the widest
+        card needs; the cards area is at least one row of cards tall."""
+        if not self.cards:
+            return
+        grid, spacing = self.cards_grid, max(0, self.cards_grid.horizontalSpacing())
+        need = max(c.minimumWidth() for c in self.cards)
+        width = self.cards_scroll.viewport().width()
+        columns = max(1, min(len(self.cards), (width + spacing) // (need + spacing)))
+        if columns != self._columns:
+            self._columns = columns
+            for card in self.cards:
+                grid.removeWidget(card)
+            for i, card in enumerate(self.cards):
+                grid.addWidget(card, i // columns, i % columns, Qt.AlignmentFlag.AlignTop)
+            for c in range(max(grid.columnCount(), columns)):
+                grid.setColumnStretch(c, 1 if c < columns else 0)
+            for r in range(grid.rowCount()):
+                grid.setRowStretch(r, 0)
+            grid.setRowStretch((len(self.cards) - 1) // columns + 1, 1)
+        tallest = max(c.sizeHint().height() for c in self.cards)
+        self.cards_scroll.setMinimumHeight(min(tallest, 18 * self.fontMetrics().height()))
 
     def _load_picker(self, board: list[qo.HospitalOffload]) -> None:
         wanted = [None] + [h.hospital_code for h in board]

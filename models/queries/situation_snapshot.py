@@ -12,7 +12,8 @@ hashed into a decision entry (``models.records.decision_log``) and exported as i
 - ``ambulance``: per ambulance service, REAP and CSP levels and since when;
 - ``offload``: per hospital, ambulances waiting, the longest wait (minutes),
   today's mean handover, hours lost and serious delays (today = since UK
-  midnight); plus the totals;
+  midnight); plus the totals and ``hours_lost_beyond_minutes``, the basis the
+  hours lost were counted on (a snapshot without it predates the basis being kept);
 - ``missing``: what had no data, in words, so an empty part is never
   mistaken for "nothing wrong".
 
@@ -33,6 +34,7 @@ from models.queries import opel_latest
 from models.queries import ambulance as queries_ambulance
 from models.queries import offload as queries_offload
 from models.replica.orm.types import to_utc_text
+from models.rules.handover_bands import hours_lost_label, load_handover
 
 FORMAT = "scc-situation-1"
 PILLAR_ORDER = ("acute", "community", "mental_health", "nhs111")
@@ -65,9 +67,11 @@ def _ambulance(session: Session) -> dict[str, Any]:
     return out
 
 
-def _offload(session: Session, now: datetime) -> dict[str, Any]:
+def _offload(session: Session, now: datetime, lost_basis: float | None) -> dict[str, Any]:
+    table = load_handover()
+    basis = table.basis(lost_basis).beyond_minutes
     hospitals = {}
-    for h in queries_offload.offload_board(session, now):
+    for h in queries_offload.offload_board(session, now, table, basis):
         longest = h.longest_wait
         hospitals[h.hospital_code] = {
             "name": h.name, "waiting": len(h.waiting),
@@ -79,11 +83,12 @@ def _offload(session: Session, now: datetime) -> dict[str, Any]:
             "waiting": sum(v["waiting"] for v in hospitals.values()),
             "longest_wait_minutes": max(waits) if waits else None,
             "hours_lost_today": _round(sum(v["hours_lost_today"] or 0.0 for v in hospitals.values())),
-            "today_from": _time(queries_offload.uk_midnight(now))}
+            "hours_lost_beyond_minutes": basis, "today_from": _time(queries_offload.uk_midnight(now))}
 
 
-def take(session: Session, now: datetime) -> dict[str, Any]:
-    """The picture in ``session``'s replica at ``now`` (aware datetime); JSON values only."""
+def take(session: Session, now: datetime, lost_basis: float | None = None) -> dict[str, Any]:
+    """The picture in ``session``'s replica at ``now`` (aware datetime); JSON values only. Hours lost are
+    counted beyond ``lost_basis`` minutes (the room's setting; None: the handover table's default)."""
     if now.tzinfo is None:
         raise ValueError("now: a time without a UTC offset is ambiguous on clock-change nights")
     system = opel_latest.latest_opel(session, "system")
@@ -97,7 +102,7 @@ def take(session: Session, now: datetime) -> dict[str, Any]:
         "format": FORMAT, "taken_at": to_utc_text(now),
         "system": _opel(system[0]) if system else None,
         "pillars": pillars, "providers": providers,
-        "ambulance": _ambulance(session), "offload": _offload(session, now)}
+        "ambulance": _ambulance(session), "offload": _offload(session, now, lost_basis)}
     missing = []
     if snapshot["system"] is None:
         missing.append("no system OPEL level yet")
@@ -120,6 +125,15 @@ def _level(entry: dict | None) -> str:
     if entry.get("at_least_level"):
         return f"OPEL ≥{entry['at_least_level']} (incomplete)"
     return "OPEL — (no level)"
+
+
+def lost_words(offload: dict) -> str:
+    """ "hours lost beyond 15 min" for a snapshot's offload part; one recorded before the basis was kept
+    says so rather than guess it."""
+    basis = offload.get("hours_lost_beyond_minutes") if isinstance(offload, dict) else None
+    if isinstance(basis, (int, float)) and not isinstance(basis, bool):
+        return hours_lost_label(basis)
+    return "hours lost (basis not recorded)"
 
 
 def _minutes(value: float | None) -> str:
@@ -149,11 +163,12 @@ def describe(snapshot: dict | None) -> list[str]:
         lines.append(f"Ambulance {code}: REAP {a.get('reap_level')}{csp}")
     off = snapshot.get("offload") or {}
     if off.get("hospitals"):
+        lost = lost_words(off)
         lines.append(f"Offload: {off.get('waiting', 0)} waiting, longest {_minutes(off.get('longest_wait_minutes'))}, "
-                     f"{off.get('hours_lost_today', 0):g} h lost today")
+                     f"{off.get('hours_lost_today', 0):g} {lost} today")
         for code, h in sorted(off["hospitals"].items()):
             lines.append(f"  {code}: {h.get('waiting', 0)} waiting, longest {_minutes(h.get('longest_wait_minutes'))}, "
-                         f"{h.get('hours_lost_today') or 0:g} h lost")
+                         f"{h.get('hours_lost_today') or 0:g} {lost}")
     for gap in snapshot.get("missing") or []:
         lines.append(f"Missing: {gap}")
     return lines

@@ -1,5 +1,6 @@
 """The ambulance view's page: one service's REAP and CSP levels with their history, its response
-times against the standards, and the crews en route to and on site at each hospital."""
+times over the last hour, today and the month to date against the standards, and the crews en route
+to and on site at each hospital with the time of the newest handover data they are counted from."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models.queries import ambulance as qa
+from models.queries import ambulance_responses as qr
 from models.queries import carried_in
+from models.queries import offload as qo
 from models.rules.ambulance_standards import AmbulanceStandards
 
 
@@ -17,12 +20,13 @@ class AmbulancePage:
     services: tuple[tuple[str, str], ...]   # (org code, name) of each service with a REAP report, by code
     service: str | None                     # the one shown (None: no service has reported)
     levels: qa.AmbulanceLevels | None
-    responses: tuple[qa.CategoryResponse, ...]
+    windows: tuple[qr.CategoryWindows, ...]  # each category: last hour, today, month to date, judged
     crews: tuple[qa.HospitalCrews, ...]     # every hospital, zeros included
     history: tuple[qa.LevelChange, ...]     # REAP and CSP changes since the charts' start
     c1: tuple[tuple[datetime, float | None, float | None], ...]   # (period end, mean, 90th centile) minutes
     c2: tuple[tuple[datetime, float | None, float | None], ...]
     chart: carried_in.AmbulanceChart | None = None   # every level report since the start, values before it
+    crews_as_at: datetime | None = None     # the newest handover update received: the crews' counts' time
 
 
 def ambulance_page(store, now: datetime, since: datetime, standards: AmbulanceStandards,
@@ -34,11 +38,12 @@ def ambulance_page(store, now: datetime, since: datetime, standards: AmbulanceSt
         codes = [c for c, _name in services]
         code = service if service in codes else (codes[0] if codes else None)
         crews = tuple(qa.crews_by_hospital(s))
+        as_at = max(qo.last_updates(s).values(), default=None)
         if code is None:
-            return AmbulancePage(now, services, None, None, (), crews, (), (), ())
+            return AmbulancePage(now, services, None, None, (), crews, (), (), (), crews_as_at=as_at)
         return AmbulancePage(
             now, services, code, qa.ambulance_levels(s, code, standards),
-            tuple(qa.latest_response_times(s, code, standards)), crews,
+            tuple(qr.response_windows(s, code, now, standards)), crews,
             tuple(qa.level_history(s, code, since)),
             tuple(qa.response_history(s, code, "C1", since)), tuple(qa.response_history(s, code, "C2", since)),
-            carried_in.ambulance_chart(s, code, since))
+            carried_in.ambulance_chart(s, code, since), as_at)

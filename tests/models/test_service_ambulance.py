@@ -49,13 +49,16 @@ def test_the_page_shows_the_first_service_unless_another_is_asked_for(system):
 
 def test_responses_and_charts_are_the_services_own_from_since(system):
     page = door.ambulance_page(system, NOW, NOW - DAY, STANDARDS)
-    assert [r.category for r in page.responses] == ["C1", "C2"]
-    assert page.responses[0].mean_minutes == 7 and page.responses[0].period_end == NOW
+    assert [r.category for r in page.windows] == ["C1", "C2"]
+    c1 = page.windows[0]
+    assert c1.hour.mean_minutes == 7 and c1.hour.end == NOW
+    # Today: the ten hours since 00:00 (UK time is UTC in January); the month to date: all 37 reported.
+    assert (c1.today.periods, c1.month.periods) == (10, 37)
     assert len(page.c1) == len(page.c2) == 25 and page.c1[0][0] == NOW - DAY
     assert page.history[0] == LevelChange(NOW - DAY, 1, "1")   # the level in force at the start
     assert [c.reap_level for c in page.history] == [1, 3, 2, 3, 2, 3, 2]
     other = door.ambulance_page(system, NOW, NOW - DAY, STANDARDS, OTHER)
-    assert (other.responses, other.c1, [c.reap_level for c in other.history]) == ((), (), [4])
+    assert (other.windows, other.c1, [c.reap_level for c in other.history]) == ((), (), [4])
 
 
 def test_the_crews_cover_every_hospital(system):
@@ -66,7 +69,7 @@ def test_the_crews_cover_every_hospital(system):
 
 def test_an_empty_replica_gives_an_empty_page(store):
     page = door.ambulance_page(store, NOW, NOW - DAY, STANDARDS)
-    assert (page.services, page.service, page.levels, page.responses, page.crews) == ((), None, None, (), ())
+    assert (page.services, page.service, page.levels, page.windows, page.crews) == ((), None, None, (), ())
 
 
 def test_the_page_is_plain_data(system):

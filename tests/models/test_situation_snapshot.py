@@ -75,3 +75,32 @@ def test_describe_and_org_codes(store):
 def test_a_naive_time_is_refused(store):
     with pytest.raises(ValueError, match="now:"):
         _take(store, NOW.replace(tzinfo=None))
+
+
+def test_hours_lost_carry_their_basis_into_the_snapshot_its_lines_and_the_export(store):
+    from models.records.export import snapshot as export
+
+    fill_system(store)
+    # RAA's handovers today took 12, 22, 38, 47 and 70 min: beyond 15, 0+7+23+32+55 = 117 min = 1.95 h;
+    # beyond 30, 8+17+40 = 65 min = 1.08 h.
+    snap = _take(store)
+    off = snap["offload"]
+    assert off["hours_lost_beyond_minutes"] == 15 and off["hours_lost_today"] == 1.9   # 1.95 rounded half-even
+    with store.session() as s:
+        on_30 = situation_snapshot.take(s, NOW, lost_basis=30)["offload"]
+    assert on_30["hours_lost_beyond_minutes"] == 30 and on_30["hospitals"]["RAA"]["hours_lost_today"] == 1.1
+    lines = situation_snapshot.describe(snap)
+    assert any(ln.startswith("Offload:") and ln.endswith("1.9 hours lost beyond 15 min today") for ln in lines)
+    assert any(ln.startswith("  RAA:") and ln.endswith("1.9 hours lost beyond 15 min") for ln in lines)
+    assert not any(" h lost" in ln for ln in lines)
+    reading = export.read(snap)
+    table = next(p for p in reading.parts if isinstance(p, export.Table) and "offload" in p.title.lower())
+    assert "Hours lost beyond 15 min" in table.headers
+    text = export.summary(snap)
+    assert "1.9 hours lost beyond 15 min to handover delays today" in text
+    assert text.count("lost") == text.count("lost beyond 15 min") == 3     # the total and both hospitals
+    # A snapshot recorded before the basis was kept says so rather than guess it.
+    old = json.loads(json.dumps(snap))
+    del old["offload"]["hours_lost_beyond_minutes"]
+    assert any("hours lost (basis not recorded)" in ln for ln in situation_snapshot.describe(old))
+    assert "hours lost (basis not recorded)" in export.summary(old)

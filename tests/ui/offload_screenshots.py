@@ -30,10 +30,13 @@ SHOTS = (("offload", "light", 1.0, False, "offload-live.png"),
          ("offload", "dark", 1.0, True, "offload-feed-down-3h-dark.png"),
          ("offload", "high_contrast", 1.0, False, "offload-high-contrast.png"),
          ("offload", "light", 2.0, False, "offload-text-200.png"),
+         ("offload", "light", 2.0, True, "offload-feed-down-3h-text-200.png"),
          ("ambulance", "light", 1.0, False, "ambulance-live.png"),
          ("ambulance", "light", 1.0, True, "ambulance-feed-down-3h.png"),
          ("ambulance", "dark", 1.0, False, "ambulance-dark.png"),
-         ("ambulance", "high_contrast", 1.0, True, "ambulance-feed-down-3h-high-contrast.png"))
+         ("ambulance", "dark", 1.0, True, "ambulance-feed-down-3h-dark.png"),
+         ("ambulance", "high_contrast", 1.0, True, "ambulance-feed-down-3h-high-contrast.png"),
+         ("ambulance", "light", 2.0, False, "ambulance-text-200.png"))
 
 
 def _fill(folder: Path) -> Store:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from models.queries.situation_snapshot import FORMAT, PILLAR_ORDER
+from models.queries.situation_snapshot import FORMAT, PILLAR_ORDER, lost_words
 from models.uk_time import UK, uk_time
 
 NONE = "—"
@@ -151,9 +151,10 @@ def _longest_first(item: tuple[str, Any]) -> tuple:
 def _offload(off: dict, day) -> tuple[str, Table | None]:
     hospitals = _dict(off.get("hospitals"))
     waiting = off.get("waiting", 0)
+    lost = lost_words(off)
     total = (f"{_number(waiting)} ambulance{'' if waiting == 1 else 's'} waiting, longest wait "
-             f"{_number(off.get('longest_wait_minutes'), ' min')}; {_number(off.get('hours_lost_today'), ' h')} "
-             f"lost to handover delays today (since {when(off.get('today_from'), day)})")
+             f"{_number(off.get('longest_wait_minutes'), ' min')}; {_number(off.get('hours_lost_today'))} {lost} "
+             f"to handover delays today (since {when(off.get('today_from'), day)})")
     if not hospitals:
         return total, None
     rows, lines = [], []
@@ -165,10 +166,11 @@ def _offload(off: dict, day) -> tuple[str, Table | None]:
                _number(h.get("serious_delays_today")))
         rows.append(row)
         lines.append(f"{code}: {row[2]} waiting, longest {row[3]}; today {row[4]} handovers, mean {row[5]}, "
-                     f"{row[6]} lost, {row[7]} serious delays; {_s(h.get('name'))}")
+                     f"{row[6]} {lost[len('hours '):]}, {row[7]} serious delays; {_s(h.get('name'))}")
     table = Table(f"Ambulance offload by hospital ({len(rows)}, longest wait first)",
                   ("Code", "Hospital", "Waiting", "Longest wait", "Handovers today", "Mean handover",
-                   "Hours lost", "Serious delays"), rows, lines, (0.09, 0.31, 0.08, 0.1, 0.11, 0.11, 0.1, 0.1))
+                   lost[0].upper() + lost[1:], "Serious delays"), rows, lines,
+                  (0.09, 0.31, 0.08, 0.1, 0.11, 0.11, 0.1, 0.1))
     return total, table
 
 
