@@ -61,9 +61,15 @@ def _metrics() -> dict[str, tuple[str, str]]:
 
 def driver_tip(d: opel_latest.Driver) -> str:
     """The parameter's key and its band in words (which side each edge falls on)."""
-    _name, unit = _metrics().get(d.key, (d.key, ""))
-    exact = fmt.band(d.band, unit)[1] if d.band else ""
-    return f"{d.key}: band {exact or d.band}" if d.band else d.key
+    return _band_tip(d.key, d.band)
+
+
+@lru_cache(maxsize=4096)
+def _band_tip(key: str, band: str | None) -> str:
+    # A table has a few bands a parameter: parsed once each, not for every tile at every refresh.
+    _name, unit = _metrics().get(key, (key, ""))
+    exact = fmt.band(band, unit)[1] if band else ""
+    return f"{key}: band {exact or band}" if band else key
 
 
 def points(x: float) -> str:
@@ -222,7 +228,8 @@ class ProviderTile(QFrame):
                 layout.insertWidget(4, self.declared)   # under the head, badge, step and trend
             elif declared != old_declared or self.declared.isHidden():
                 self.declared.setText(declared)
-            self.declared.show()
+            if self.declared.isHidden():   # show() on a shown label still costs a trip through Qt
+                self.declared.show()
         for i, (text, tip) in enumerate(drivers):
             if i == len(self.drivers):
                 line = plain_label(text)   # a problem is the hub's text
@@ -237,9 +244,11 @@ class ProviderTile(QFrame):
                 line.setText(text)
             if tip != before[1]:
                 line.setToolTip(tip)
-            line.show()
+            if line.isHidden():
+                line.show()
         for line in self.drivers[len(drivers):]:
-            line.hide()
+            if not line.isHidden():
+                line.hide()
 
     def update_texts(self, status: opel_latest.OpelStatus, texts: tuple) -> bool:
         """Show ``status`` (``texts`` from :func:`_tile_texts`); True if anything changed."""

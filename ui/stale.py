@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import colorsys
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from models.uk_time import UK
 from ui import format as fmt
@@ -31,6 +32,7 @@ def washed(colour: str, keep: float = KEEP_SATURATION, lighten: float = 0.0) -> 
     return "#" + "".join(f"{round(c * 255):02x}" for c in (r, g, b))
 
 
+@lru_cache(maxsize=64)   # a few level colours per theme; every stale tile asks at every refresh
 def _hatch(bg: str) -> str:
     """Diagonal stripes of two washed tones of ``bg`` (lighter ones on a dark colour)."""
     lum = colorsys.rgb_to_hls(*(int(bg[i:i + 2], 16) / 255 for i in (1, 3, 5)))[1]
