@@ -207,7 +207,7 @@ class WindowGuard:
 
     def __init__(self) -> None:
         from scc_desktop import logs
-        from ui.crash_dialog import CrashPresenter
+        from ui.crash_presenter import CrashPresenter
 
         self.log = logs.to_file()
         self.presenter = CrashPresenter()

@@ -1,15 +1,14 @@
 """The message an unexpected error shows: what happened, what to do, and "Copy details".
 
-``CrashPresenter.report`` may be called from any thread (the crash hooks run on the thread
-that failed); the dialog is always built on the UI thread, after the failing call has
-unwound.  One dialog at a time: more errors while it is open are counted on it, not stacked.
+Shown by ``ui.crash_presenter.CrashPresenter`` (from any thread, on the UI thread); one dialog at
+a time: more errors while it is open are counted on it, not stacked.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QPushButton,
                                QVBoxLayout, QWidget)
@@ -71,27 +70,3 @@ class CrashDialog(QDialog):
         self.more_label.setText(f"{self.more} more unexpected error{'s' if self.more > 1 else ''} since "
                                 "(each is in the log).")
         self.more_label.show()
-
-
-class CrashPresenter(QObject):
-    """Shows the crash dialog for reports from any thread; make it on the UI thread."""
-
-    _raised = Signal(str, str, str)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.dialog: CrashDialog | None = None
-        # Queued even on the UI thread: the dialog opens after the failing slot has unwound.
-        self._raised.connect(self._show, Qt.ConnectionType.QueuedConnection)
-
-    def report(self, kind: str, details: str, report: Path | None = None) -> None:
-        self._raised.emit(kind, details, str(report) if report else "")
-
-    @Slot(str, str, str)
-    def _show(self, kind: str, details: str, report: str) -> None:
-        if self.dialog is not None and self.dialog.isVisible():
-            self.dialog.another()
-            return
-        self.dialog = CrashDialog(kind, details, Path(report) if report else None, QApplication.activeWindow())
-        self.dialog.show()
-        self.dialog.raise_()

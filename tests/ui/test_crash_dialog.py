@@ -19,7 +19,8 @@ from scc_desktop import settings as settings_mod
 from scc_desktop.crash_report import Guard
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import fill_system
-from ui.crash_dialog import CrashDialog, CrashPresenter
+from ui.crash_dialog import CrashDialog
+from ui.crash_presenter import CrashPresenter
 from ui.main_window import MainWindow
 
 PLANTED = "Mr Bob Planted-Contact, NHS 401 023 2137, transfer to ward 12"
