@@ -68,6 +68,15 @@ def render(window, path: Path, view: str = "overview", theme: str | None = None,
     return path
 
 
+def keep_parsed_tables() -> None:
+    """Parsed OPEL tables and the metric catalogue kept in the user's cache folder: the first
+    paint reads them, and parsing their TOML at every start cost ~30 ms of CPU."""
+    from models.rules import tabledata
+    from scc_desktop import paths
+
+    tabledata.keep_parsed_in(paths.cache_dir() / "tables")
+
+
 def application():
     """The one QApplication (made on first use)."""
     return _application()
@@ -90,6 +99,7 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
     """
     if screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    keep_parsed_tables()
     app = _application()
     from ui.main_window import MainWindow
 

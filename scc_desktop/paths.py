@@ -1,4 +1,4 @@
-"""Per-user folders (platformdirs): config, data (the replica), logs."""
+"""Per-user folders (platformdirs): config, data (the replica), cache, logs."""
 
 from __future__ import annotations
 
@@ -15,6 +15,11 @@ def data_dir() -> Path:
 
 def config_dir() -> Path:
     return Path(platformdirs.user_config_dir(APP, appauthor=False))
+
+
+def cache_dir() -> Path:
+    """What can be thrown away and made again (parsed data files)."""
+    return Path(platformdirs.user_cache_dir(APP, appauthor=False))
 
 
 def log_dir() -> Path:
