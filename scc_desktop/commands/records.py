@@ -63,6 +63,9 @@ def register(subparsers) -> None:
     rec.add_argument("--out", type=Path, required=True, help="folder to write the export into")
     rec.add_argument("--icb", default=None, help="ICB name for the header (default: $SCC_ICB_NAME)")
     rec.add_argument("--force", action="store_true", help="replace an export already in the folder")
+    rec.add_argument("--retention", type=Path, default=None, metavar="FILE",
+                     help="the room's retention class file, shaped like resources/records/retention.toml "
+                          "(default: $SCC_RECORDS_RETENTION, else the shipped placeholder)")
     rec.set_defaults(handler=_export)
 
 
@@ -202,7 +205,7 @@ def _alert_id(store, given: str) -> str:
 
 
 def _export(args) -> int:
-    from models.records.export.records import ExportError, export_records
+    from models.records.export.records import ExportError, RetentionError, export_records
     from models.uk_time import parse_uk_date
 
     try:
@@ -213,7 +216,10 @@ def _export(args) -> int:
         raise UserError(str(exc), 2) from None
     with _open(args) as store:
         try:
-            result = export_records(store, first, last, args.out, icb=args.icb, force=args.force)
+            result = export_records(store, first, last, args.out, icb=args.icb, force=args.force,
+                                    retention=args.retention)
+        except RetentionError as exc:
+            raise UserError(str(exc), 2) from None
         except ExportError as exc:
             raise UserError(str(exc)) from None
     print(f"Exported {result.entries} decision(s) from {first} to {last} (UK dates) into {result.out_dir}: "

@@ -316,7 +316,10 @@ def _entry(st: _Styles, e: dict[str, Any], number: int, index: dict[str, int]) -
         amend.append(f"This entry corrects {_text(_ref(e['amends_uuid'], index))}.")
     if e["amended_by"]:
         amend.append("Corrected later by " + ", ".join(_text(_ref(u, index)) for u in e["amended_by"]) + ".")
-    links = "<br/>".join(_text(_link(link)) for link in e["links"])
+    # What each link names (a transfer's route and status, a shift's person), then its identifier.
+    refs = e.get("link_references") or [None] * len(e["links"])
+    links = "<br/>".join("• " + (_text(ref) + f" <font size=7>[{_text(_link(link))}]</font>" if ref
+                                 else _text(_link(link))) for ref, link in zip(refs, e["links"]))
     ident = (f"entry {_text(e['uuid'])} · device seq {e['device_seq']}"
              + (f" · hub_seq {e['hub_seq']}" if e["hub_seq"] is not None else " · not yet at the hub")
              + f"<br/>device {_text(e['device_id'])}<br/>content {_text(e['content_hash'])}"

@@ -33,22 +33,27 @@ from models.replica.orm import Action, DecisionEntry, ReplicaMeta
 from models.replica.orm.types import to_utc_text, utcnow
 from models.version import VERSION
 from models.records.export import handover as handover_section
+from models.records.export import link_refs
 from models.records.export import snapshot as snapshot_reading
 from models.uk_time import Period, iso_uk, uk_period
 
 FORMAT = "scc-decision-log-export"
-FORMAT_VERSION = 2  # 2: situation_summary (the snapshot as lines in UK time) beside situation_snapshot
+FORMAT_VERSION = 3  # 2: situation_summary (the snapshot as lines in UK time); 3: link_references
 MANIFEST_VERSION = 1
 CSV_NAME, JSON_NAME, PDF_NAME, MANIFEST_NAME = "decisions.csv", "decisions.json", "decisions.pdf", "manifest.json"
 CSV_COLUMNS = (
     "uuid", "decided_at", "decided_at_uk", "decision_maker", "decision_maker_role", "decision",
     "rationale", "options_considered", "information_available", "situation_snapshot", "situation_summary",
     "actions", "review_at", "review_at_uk", "recorded_by", "recorded_at", "amends_uuid", "amended_by", "links",
-    "device_id", "device_seq", "content_hash", "prev_device_hash", "hub_seq", "hub_prev_hash", "hub_hash")
+    "link_references", "device_id", "device_seq", "content_hash", "prev_device_hash", "hub_seq", "hub_prev_hash", "hub_hash")
 
 
 class ExportError(Exception):
     """The export cannot be written; the message says why and what to do."""
+
+
+class RetentionError(ExportError):
+    """The retention file given cannot be used (bad input: the message names the file and field)."""
 
 
 def canonical_json(value: Any) -> str:
@@ -83,6 +88,7 @@ def collect(session, period: Period) -> list[dict[str, Any]]:
     actions: dict[str, list[Action]] = {}
     for a in session.scalars(select(Action).where(Action.decision_uuid.in_(uuids))):
         actions.setdefault(a.decision_uuid, []).append(a)
+    refs = link_refs.references(session, uuids, {e.uuid: _sorted(e.links or []) for e in entries})
     out = []
     for e in entries:
         acts = sorted(actions.get(e.uuid, []), key=lambda a: (_time(a.due_at) or "", a.description, a.uuid))
@@ -97,6 +103,7 @@ def collect(session, period: Period) -> list[dict[str, Any]]:
             "review_at": _time(e.review_at), "review_at_uk": iso_uk(e.review_at) if e.review_at else None,
             "recorded_by": e.recorded_by, "recorded_at": _time(e.recorded_at), "amends_uuid": e.amends_uuid,
             "amended_by": [uid for _, uid in sorted(amended_by.get(e.uuid, []))], "links": _sorted(e.links or []),
+            "link_references": refs[e.uuid],
             "device_id": e.device_id, "device_seq": e.device_seq, "content_hash": e.content_hash,
             "prev_device_hash": e.prev_device_hash, "hub_seq": e.hub_seq,
             "hub_prev_hash": e.hub_prev_hash, "hub_hash": e.hub_hash})
@@ -125,14 +132,37 @@ def json_bytes(entries: list[dict[str, Any]], period: Period, icb: str) -> bytes
     return (json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
-def retention_class(path: Path | None = None) -> dict[str, Any]:
-    """The ``[decision_log]`` retention class and the file's verification status, for the manifest."""
-    path = path or resources.path("records", "retention.toml")
-    with open(path, "rb") as fh:
-        data = tomllib.load(fh)
-    entry = dict(data.get("decision_log", {}))
-    entry["verified"] = bool(data.get("table", {}).get("verified", False))
-    entry["edition"] = data.get("table", {}).get("edition")
+RETENTION_ENV = "SCC_RECORDS_RETENTION"   # a room's own retention file when none is given
+RETENTION_FIELDS = ("class", "description", "schedule_entry", "retention_period")
+
+
+def retention_class(path: Path | str | None = None) -> dict[str, Any]:
+    """The ``[decision_log]`` retention class stamped into the manifest and on the PDF's first page.
+
+    From ``path``, else ``$SCC_RECORDS_RETENTION``, else the shipped placeholder (not verified): a
+    records manager confirms the schedule entry and period locally and writes them in a file of the
+    same shape. A file that cannot be used raises :class:`ExportError` naming the file and field."""
+    chosen = path or os.environ.get(RETENTION_ENV, "").strip() or None
+    path = Path(chosen) if chosen else resources.path("records", "retention.toml")
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise RetentionError(f"retention file {path}: cannot read it: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RetentionError(f"retention file {path}: not valid TOML: {exc}") from None
+    entry, table = data.get("decision_log"), data.get("table", {})
+    if not isinstance(entry, dict):
+        raise RetentionError(f"retention file {path}: [decision_log]: missing; it names the class and period")
+    problems = [f"decision_log.{f}: missing or empty text" for f in RETENTION_FIELDS
+                if not isinstance(entry.get(f), str) or not entry[f].strip()]
+    if not isinstance(table, dict) or not isinstance(table.get("verified", False), bool):
+        problems.append("table.verified: must be true or false")
+    if problems:
+        raise RetentionError(f"retention file {path}: " + "; ".join(problems))
+    entry = dict(entry)
+    entry["verified"] = bool(table.get("verified", False))
+    entry["edition"] = table.get("edition")
     return entry
 
 
@@ -191,11 +221,14 @@ def icb_name(given: str | None = None) -> str:
 
 def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: str | None = None,
                    force: bool = False, now: datetime | None = None, user: str | None = None,
-                   host: str | None = None) -> ExportResult:
-    """Write the four export files for UK local dates ``first``..``last`` (inclusive) into ``out_dir``."""
+                   host: str | None = None, retention: Path | str | None = None) -> ExportResult:
+    """Write the four export files for UK local dates ``first``..``last`` (inclusive) into ``out_dir``.
+
+    ``retention``: the room's retention file (:func:`retention_class`)."""
     from models.records.export import pdf
 
     icb = icb_name(icb)
+    retention_entry = retention_class(retention)   # a bad file is said before anything is written
     period = uk_period(first, last)
     out = Path(out_dir)
     names = (CSV_NAME, JSON_NAME, PDF_NAME, handover_section.HANDOVER_NAME, MANIFEST_NAME)
@@ -211,7 +244,7 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
         report = records_verify.verify(s)
         exporter = _exporter(s, user, host)
         handover = handover_section.collect(s, now)
-    retention = retention_class()
+    retention = retention_entry
     chain = _chain(report)
     payloads = {CSV_NAME: csv_bytes(entries), JSON_NAME: json_bytes(entries, period, icb),
                 handover_section.HANDOVER_NAME: handover_section.json_bytes(handover)}

@@ -1,0 +1,88 @@
+"""A decision's links as references a reader of the record can follow.
+
+A link is stored as data (``{"kind": "transfer", "uuid": ...}``); the records team reading the
+export needs the thing it names: "Transfer T-2611: Beta Hospitals (RBB) to Alpha Hospitals (RAA);
+asked for Tue 2 Dec 2026 14:05 GMT; status accepted". Each link is looked up in the replica as it is at the
+export; one the replica does not hold (a record not yet synced, a kind this version does not know)
+is said to be so, with its identifier, never dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.replica.orm import Contact, DecisionEntry, OnCallShift, OpelChecklistItem, Organisation, Transfer
+from models.uk_time import uk_time
+
+NOT_HELD = "not held in this replica"
+
+
+def _org(session, code: str | None, names: dict[str, str]) -> str:
+    if not code:
+        return "destination not agreed"
+    if code not in names:
+        org = session.get(Organisation, code)
+        names[code] = f"{org.name} ({code})" if org else code
+    return names[code]
+
+
+def _transfer(session, uid: str, names: dict[str, str]) -> str:
+    t = session.get(Transfer, uid)
+    if t is None:
+        return f"Transfer {uid}: {NOT_HELD}"
+    return (f"Transfer {t.local_ref}: {_org(session, t.from_code, names)} to {_org(session, t.to_code, names)}; "
+            f"asked for {uk_time(t.requested_at)}; status {t.status}")
+
+
+def _decision(session, uid: str, numbers: dict[str, int]) -> str:
+    where = f" (entry {numbers[uid]} of this export)" if uid in numbers else ""
+    d = session.get(DecisionEntry, uid)
+    if d is None:
+        return f"Decision {uid}: {NOT_HELD}"
+    words = " ".join(d.decision.split())
+    words = words if len(words) <= 90 else words[:89] + "…"
+    return f"Decision of {uk_time(d.decided_at)} by {d.decision_maker}{where}: {words}"
+
+
+def _shift(session, uid: str) -> str:
+    s = session.get(OnCallShift, uid)
+    if s is None:
+        return f"On-call shift {uid}: {NOT_HELD}"
+    who = session.get(Contact, s.contact_uuid)
+    name = f"{who.name}" + (f" ({who.role})" if who and who.role else "") if who else "contact not held"
+    return f"On-call shift ({s.rota}): {name}, {uk_time(s.starts_at)} to {uk_time(s.ends_at)}"
+
+
+def _card(session, uid: str | None) -> str:
+    item = session.get(OpelChecklistItem, uid) if uid else None
+    if item is None:
+        return f"OPEL action card item {uid or '(no id)'}: {NOT_HELD}"
+    whom = item.org_code or item.pillar
+    return f"OPEL action card for {whom} at OPEL {item.level}: {item.title}"
+
+
+def reference(session, link: Any, numbers: dict[str, int], names: dict[str, str]) -> str:
+    """One link as a sentence naming what it points at."""
+    if not isinstance(link, dict):
+        return f"Link: {link}"
+    kind = link.get("kind")
+    if kind == "organisation":
+        return f"Organisation: {_org(session, link.get('org_code'), names)}"
+    if kind == "transfer" and link.get("uuid"):
+        return _transfer(session, link["uuid"], names)
+    if kind in ("decision", "decision_entry") and link.get("uuid"):
+        return _decision(session, link["uuid"], numbers)
+    if kind == "on_call_shift" and link.get("uuid"):
+        return _shift(session, link["uuid"])
+    if kind == "action_card":
+        return _card(session, link.get("checklist_item") or link.get("uuid"))
+    ident = link.get("uuid") or link.get("org_code") or ""
+    return f"{kind or 'link'} {ident}".strip() + " (a kind of link this version does not describe)"
+
+
+def references(session, uuids: list[str], links: dict[str, list]) -> dict[str, list[str]]:
+    """For each entry (``uuids`` in export order, numbered from 1) its links as references."""
+    numbers = {uid: n for n, uid in enumerate(uuids, 1)}
+    names: dict[str, str] = {}
+    return {uid: [reference(session, link, numbers, names) for link in links.get(uid) or []] for uid in uuids}
+
