@@ -32,13 +32,18 @@ LOST = "handover_hours_lost_today"
 C2_TODAY = "c2_mean_today_seconds"
 _ENDED = ("handed_over", "cleared", "cancelled")
 MAX_WAIT = timedelta(hours=24)   # the handover table's valid range
+# Reports of one ambulance can cross (a retried submission): an arrival reported after its handover
+# is stale and must not start the wait again (the replica never moves an ambulance back either).
+# Ended handovers are remembered this long for that; a report later still is rare and would show
+# as a wait that MAX_WAIT ends.
+ENDED_KEPT = timedelta(hours=6)
 # The hub serves every desktop, so it counts on the table's default basis; a room that reads another
 # basis on its own views still gets alerts on this one, and the rule's name says which.
 LOST_BASIS_MINUTES = load_handover().hours_lost_beyond_minutes
 
 
 def empty_state() -> dict[str, Any]:
-    return {"waiting": {}, "lost": {}, "c2": {}}
+    return {"waiting": {}, "lost": {}, "c2": {}, "ended": {}}
 
 
 def _time(value: Any) -> datetime | None:
@@ -78,11 +83,20 @@ def signals(items: list[tuple[str, dict[str, Any]]], state: dict[str, Any] | Non
     old = state or empty_state()
     # Copied on write: what this call does not change is handed back as the same objects, so the
     # hub saves only what changed (and the input state is never changed).
-    st = _Work(dict(old.get("waiting", {})), dict(old.get("lost", {})), dict(old.get("c2", {})))
+    st = _Work(dict(old.get("waiting", {})), dict(old.get("lost", {})), dict(old.get("c2", {})),
+               dict(old.get("ended", {})))
     out: list[Signal] = []
     for kind, data in items:
         if isinstance(data, dict):
             _ONE.get(kind, _nothing)(data, st, out)
+    forget = _iso(now - ENDED_KEPT)
+    for hospital, ended in list(st.ended.items()):
+        if min(ended.values(), default=forget) < forget:
+            kept = {event: at for event, at in ended.items() if at >= forget}
+            if kept:
+                st.ended[hospital] = kept
+            else:
+                del st.ended[hospital]
     today = _day(now)
     for hospital, (day, hours) in list(st.lost.items()):
         if day != today:   # a new day starts at nought: clears yesterday's alert
@@ -101,7 +115,7 @@ def signals(items: list[tuple[str, dict[str, Any]]], state: dict[str, Any] | Non
         out.append(Signal(WAIT, "provider", hospital, now, max(longest, 0.0), hospital))
         if not waiting:
             del st.waiting[hospital]
-    return out, {"waiting": st.waiting, "lost": st.lost, "c2": st.c2}
+    return out, {"waiting": st.waiting, "lost": st.lost, "c2": st.c2, "ended": st.ended}
 
 
 @dataclass
@@ -112,13 +126,21 @@ class _Work:
     waiting: dict[str, dict[str, str]]
     lost: dict[str, list]
     c2: dict[str, dict[str, Any]]
+    ended: dict[str, dict[str, str]]    # hospital -> {event: when its end was reported}, for ENDED_KEPT
     _own: set[str] = field(default_factory=set)
+    _own_ended: set[str] = field(default_factory=set)
 
     def own_waiting(self, hospital: str) -> dict[str, str]:
         if hospital not in self._own:
             self._own.add(hospital)
             self.waiting[hospital] = dict(self.waiting.get(hospital, {}))
         return self.waiting[hospital]
+
+    def own_ended(self, hospital: str) -> dict[str, str]:
+        if hospital not in self._own_ended:
+            self._own_ended.add(hospital)
+            self.ended[hospital] = dict(self.ended.get(hospital, {}))
+        return self.ended[hospital]
 
 
 def _nothing(data, st, out) -> None:
@@ -146,7 +168,11 @@ def _opel(d, st, out) -> None:
 
 
 def _ambulance(d, st, out) -> None:
-    at = _time(d.get("declared_at"))
+    # A status keeps the time its level was declared while that level holds, and is sent again every
+    # 15 minutes: it is as fresh as its latest report (the hub's receipt), or "REAP status late" rose
+    # 45 minutes after every declaration however steadily the reports came.
+    declared, received = _time(d.get("declared_at")), _time(d.get("received_at"))
+    at = max(declared, received) if declared is not None and received is not None else declared
     _provider(out, "reap_level", d.get("org_code"), at, _number(d.get("reap_level")))
     _provider(out, "csp_level", d.get("org_code"), at, _number(d.get("csp_level")))
 
@@ -187,13 +213,17 @@ def _handover(d, st, out) -> None:
     if not isinstance(hospital, str) or not isinstance(event, str):
         return
     arrived = _time(d.get("arrived_at"))
-    waiting = st.own_waiting(hospital)
     if state == "arrived" and arrived is not None:
-        waiting[event] = _iso(arrived)
+        if event not in st.ended.get(hospital, ()):   # else a stale report: its handover came first
+            st.own_waiting(hospital)[event] = _iso(arrived)
         return
     if state not in _ENDED:
         return
+    waiting = st.own_waiting(hospital)
     was_waiting = waiting.pop(event, None) is not None
+    reported = _time(d.get("updated_at")) or _time(d.get("handed_over_at")) or arrived
+    if reported is not None:
+        st.own_ended(hospital)[event] = _iso(reported)
     handed = _time(d.get("handed_over_at"))
     # Counted once: at handover, or at clearing when the handover itself was never reported.
     if handed is None or arrived is None or not (state == "handed_over" or (state == "cleared" and was_waiting)):

@@ -89,3 +89,41 @@ def test_hours_lost_for_alerts_is_the_handover_tables_sum_on_its_named_basis():
     assert alert_signals.LOST_BASIS_MINUTES == load_handover().hours_lost_beyond_minutes == 15
     rule = next(r for r in RULES if r.metric == alert_signals.LOST)
     assert "beyond 15 min" in rule.name
+
+
+def test_a_steady_reap_level_reported_every_15_minutes_is_not_late():
+    """The status keeps the time its level was declared; it is fresh while it keeps arriving. The
+    hub raised "REAP status late" 45 minutes after every declaration while reports kept coming."""
+    def status(received):
+        return ("ambulance_status", {"org_code": "RAMB1", "declared_at": _iso(0), "reap_level": 3,
+                                     "csp_level": "1", "received_at": _iso(received)})
+    engine, st, changes = None, None, []
+    for minute in range(0, 181, 15):
+        now = T0 + timedelta(minutes=minute)
+        sigs, st = alert_signals.signals([status(minute)], st, now)
+        engine = evaluate(RULES, engine.state if engine else None, sigs, now)
+        changes += [(minute, c.rule_id, c.change) for c in engine.changes]
+        tick = evaluate(RULES, engine.state, [], now + timedelta(minutes=14), clock=True)
+        changes += [(minute + 14, c.rule_id, c.change) for c in tick.changes]
+        engine = tick
+    assert [c for c in changes if c[1] == "reap_data_late"] == []
+    assert [(c[1], c[2]) for c in changes] == [("reap_3", "raised"), ("csp_invoked", "raised")]
+    # Reports stop: late 45 minutes after the last one arrived, not after the declaration.
+    late = evaluate(RULES, engine.state, [], T0 + timedelta(minutes=180 + 45), clock=True)
+    assert [(c.rule_id, c.change) for c in late.changes] == [("reap_data_late", "raised")]
+
+
+def test_a_late_report_of_arrival_after_the_handover_does_not_start_the_wait_again():
+    """Reports can cross (a retried submission): the replica never moves an ambulance back, and the
+    hub's wait must not either. The demo showed "an ambulance has waited 739 min" for one handed over."""
+    _, st = alert_signals.signals([_handover("amb-00003", "arrived", 0)], None, T0)
+    _, st = alert_signals.signals([_handover("amb-00003", "handed_over", 0, 20)], st, T0 + timedelta(minutes=20))
+    sigs, st = alert_signals.signals([_handover("amb-00003", "arrived", 0)], st, T0 + timedelta(minutes=25))
+    assert [(s.metric, s.value) for s in sigs if s.metric == alert_signals.WAIT] in ([], [(alert_signals.WAIT, 0.0)])
+    later = T0 + timedelta(hours=2)
+    sigs, st = alert_signals.signals([], st, later)
+    engine = evaluate(RULES, None, sigs, later)
+    assert [c.rule_id for c in engine.changes if c.rule_id.startswith("handover_")] == []
+    # What was remembered of ended handovers is let go after a while: the state stays small.
+    _, st = alert_signals.signals([], st, T0 + timedelta(hours=7))
+    assert not st.get("ended", {}).get("RTEST1")
