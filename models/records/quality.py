@@ -34,14 +34,21 @@ READ_HOURS = 18   # six hours judged for jumps, with 12 to 24 values before them
 SERIES_DAYS = 7
 RECEIPT_HOURS = 24
 HANDOVER_HOURS = READ_HOURS
-# Status tables read as a series of their level, so their cadence is checked like a metric's.
-_STATUS_SERIES = (   # each provider's newest report, found through the (org_code, time) index
-    ("reap_level", "SELECT s.org_code, s.declared_at, s.reap_level, s.received_at, s.feed_seq FROM organisation o"
-                   " CROSS JOIN ambulance_status s WHERE s.id = (SELECT id FROM ambulance_status WHERE"
-                   " org_code = o.ods_code ORDER BY declared_at DESC LIMIT 1) AND s.declared_at >= :since"),
-    ("critcon_level", "SELECT s.org_code, s.reported_at, s.level, s.received_at, s.feed_seq FROM organisation o"
-                      " CROSS JOIN critcon_status s WHERE s.id = (SELECT id FROM critcon_status WHERE"
-                      " org_code = o.ods_code ORDER BY reported_at DESC LIMIT 1) AND s.reported_at >= :since"),
+# Status tables read as a series of their level, so their cadence is checked like a metric's: each
+# provider's newest report, found through the (org_code, time) index. An ambulance status keeps the
+# time its level was declared while the level holds and is sent again every 15 minutes, so its
+# report's own time is its receipt (True below): judged by the declaration, a REAP level held for a
+# day was "missing" all day while its reports kept coming, and its lateness cannot be told.
+_STATUS_SERIES = (
+    ("reap_level", True,
+     "SELECT s.org_code, s.declared_at, s.reap_level, s.received_at, s.feed_seq FROM organisation o"
+     " CROSS JOIN ambulance_status s WHERE s.id = (SELECT id FROM ambulance_status WHERE"
+     " org_code = o.ods_code ORDER BY declared_at DESC, id DESC LIMIT 1)"
+     " AND (s.declared_at >= :since OR s.received_at >= :since)"),
+    ("critcon_level", False,
+     "SELECT s.org_code, s.reported_at, s.level, s.received_at, s.feed_seq FROM organisation o"
+     " CROSS JOIN critcon_status s WHERE s.id = (SELECT id FROM critcon_status WHERE"
+     " org_code = o.ods_code ORDER BY reported_at DESC LIMIT 1) AND s.reported_at >= :since"),
 )
 
 
@@ -127,9 +134,11 @@ def read_facts(session, now: datetime, metrics: list[str] | None = None) -> Fact
         if seen is None or (r.received_at, r.observed_at) > (seen.received_at, seen.observed_at):
             latest[key] = r
     received = list(latest.values())
-    for metric, sql in _STATUS_SERIES:
-        status = [Reading(org, metric, _t(at), float(level), _t(got) if got else _t(at), _ref(seq))
-                  for org, at, level, got, seq in _rows(session, sql, since=series_since)]
+    for metric, resent, sql in _STATUS_SERIES:
+        status = []
+        for org, at, level, got, seq in _rows(session, sql, since=series_since):
+            at, got = _t(at), _t(got) if got else _t(at)
+            status.append(Reading(org, metric, max(at, got) if resent else at, float(level), got, _ref(seq)))
         newest += status
         received += status
     # Feed positions rise with receipt: handovers updated since the window's values came are above
