@@ -291,7 +291,9 @@ def site_rows(page: door.SystemPicture) -> tuple[list[tuple[Cell, ...]], list[st
             Cell(str(level) if level else (f"≥{o.at_least_level}" if o and o.at_least_level else "—"),
                  None if opel_stale else opel_colours(level) if level else None, opel_stale),
             Cell(to_next, stale=opel_stale and to_next != "—"),
-            four, twelve, Cell(str(s.en_route)), Cell(str(s.waiting)), longest,
+            # The counts are the handover feed's too: as old as its last update.
+            four, twelve, Cell(str(s.en_route), stale=handover_stale), Cell(str(s.waiting), stale=handover_stale),
+            longest,
             Cell("—" if s.critcon is None else str(s.critcon),
                  None if cc_stale or s.critcon is None else theme.critcon_colours(s.critcon), cc_stale),
             Cell(beds, theme.NOT_MET_COLOURS if s.free_beds is not None and s.free_beds <= 0 and not cc_stale

@@ -16,16 +16,19 @@ from PySide6.QtWidgets import QApplication, QPushButton
 from models.records import contacts
 from models.replica.store import Store
 from models.service import system_picture as door
-from tests.models.conftest import FAST_KDF, PASSPHRASE
+from tests.models.conftest import FAST_KDF, PASSPHRASE, store, store_path  # noqa: F401
+from tests.ui.feeds import Feed
 from tests.ui.system_world import NOW, seed_world
 from ui import format as fmt
 from ui import system_texts as texts
 from ui import tasks
 from ui.main_window import MainWindow
 from ui.records.transfers_view import HEADERS as TRANSFER_HEADERS
+from ui.system_sites import COLUMNS
 from ui.widgets import table_text
 
 SIZES = ((1366, 768), (1920, 1080), (3840, 2160))
+COLUMN_NAMES = [heading for heading, _w in COLUMNS]
 
 
 @pytest.fixture(scope="module")
@@ -185,3 +188,20 @@ def test_the_rota_gaps_message_wraps_and_shows_whole_at_two_and_a_half_times_tex
         assert table.top() >= shown.bottom()
     finally:
         window.set_text_scale(1.0)
+
+
+# --- seen on the feed-down screenshot: a site's ambulance counts are as old as its handover feed ---------
+
+def test_a_sites_ambulance_counts_are_drawn_stale_with_its_handover_feed(store):
+    f = Feed().org("RAA", "Alpha Hospitals NHS Trust", "acute").org("RBB", "Beta Hospitals NHS Trust", "acute")
+    f.waiting("amb-1", "RAA", 122, NOW).waiting("amb-2", "RBB", 40, NOW)
+    f.handover("amb-3", "RBB", "en_route", eta=NOW + timedelta(minutes=5), updated=NOW - timedelta(minutes=2))
+    f.apply(store)
+    en_route, waiting, longest = (COLUMN_NAMES.index(x) for x in ("En route", "Waiting", "Longest"))
+    rows, _names = texts.site_rows(door.system_picture(store, NOW + timedelta(hours=3)))   # the feed down
+    assert [(r[en_route].text, r[waiting].text, r[longest].text) for r in rows] == [
+        ("0", "1", "≥ 2 h 00 min"), ("1", "1", "≥ 38 min")]   # as at the last update, 2 min before
+    assert all(r[longest].stale and r[waiting].stale and r[en_route].stale for r in rows), rows
+    fresh, _names = texts.site_rows(door.system_picture(store, NOW + timedelta(minutes=5)))
+    beta = fresh[1]   # updated 7 min before (Alpha's only update is its arrival, 2 h before: old already)
+    assert not (beta[waiting].stale or beta[en_route].stale or beta[longest].stale), beta
