@@ -22,6 +22,9 @@ MIN_ROW_PX = 22
 # so its rows need twice the pixels to read the same from across the room.
 MIN_ROW_SHARE = 1 / 14
 MAX_BLOCKS = 3
+# A few sites do not get giant rows: each at most this share of the board's part of the page. The board
+# is then only as tall as its rows, and the rest of the page has the height left over.
+ROW_CAP_SHARE = 1 / 9
 # (heading, relative width); the first is the site's name.
 COLUMNS = (("Site", 2.8), ("OPEL", 1.0), ("To next", 1.35), ("4-hour", 1.0), ("12 h+", 0.9),
            ("En route", 1.15), ("Waiting", 1.1), ("Longest", 1.45), ("CRITCON", 1.15), ("Free beds", 1.2),
@@ -44,6 +47,7 @@ class SiteBoard(QWidget):
         self.painted = PaintedText()
         self.blocks = 1
         self.row_px = 0
+        self.row_cap = 0            # the tallest a row may be (0: a ninth of the board's own height)
         self.empty_text = ""
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.setMinimumSize(100, 60)
@@ -58,14 +62,25 @@ class SiteBoard(QWidget):
             for name, row in zip(names, rows)))
         self.update()
 
-    def _layout(self) -> tuple[int, int]:
-        """(blocks, rows per block) for the rows at this height."""
+    def _layout(self, height: int | None = None) -> tuple[int, int]:
+        """(blocks, rows per block) for the rows at ``height`` (default: the board's)."""
+        height = self.height() if height is None else height
         n = max(1, len(self.rows))
         for blocks in range(1, MAX_BLOCKS + 1):
             per = -(-n // blocks)
-            if self.height() / (per + 1) >= max(MIN_ROW_PX, self.height() * MIN_ROW_SHARE) or blocks == MAX_BLOCKS:
+            if height / (per + 1) >= max(MIN_ROW_PX, height * MIN_ROW_SHARE) or blocks == MAX_BLOCKS:
                 return blocks, per
         return MAX_BLOCKS, -(-n // MAX_BLOCKS)
+
+    def height_for(self, share: int) -> int | None:
+        """How tall the board need be when its part of the page is ``share`` pixels high: the heading
+        and the rows at their tallest (``ROW_CAP_SHARE`` of the share); None when they need it all."""
+        self.row_cap = max(MIN_ROW_PX, int(share * ROW_CAP_SHARE))
+        if not self.rows:
+            return None
+        _blocks, per = self._layout(share)
+        need = (per + 1) * min(share // (per + 1), self.row_cap) + 1   # and the frame's bottom line
+        return need if need < share else None
 
     def paintEvent(self, _event) -> None:  # noqa: N802
         t = theme.current()
@@ -81,8 +96,7 @@ class SiteBoard(QWidget):
         self.blocks, per = self._layout()
         gap = 10 if self.blocks > 1 else 0
         block_w = (self.width() - gap * (self.blocks - 1)) // self.blocks
-        # A few sites do not get giant rows: at most a ninth of the board each, the rest left empty.
-        row_h = min(self.height() // (per + 1), self.height() // 9)
+        row_h = min(self.height() // (per + 1), self.row_cap or int(self.height() * ROW_CAP_SHARE))
         self.row_px = row_h
         text_px = int(row_h * 0.62)
         total = sum(w for _h, w in COLUMNS)

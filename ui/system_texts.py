@@ -13,6 +13,7 @@ from models.rules.handover_bands import load_handover
 from models.service import system_picture as door
 from ui import format as fmt
 from ui import theme
+from ui.records.transfers_view import NO_DESTINATION
 from ui.system_sites import Cell
 from ui.theme import OPEL_WORDS, opel_colours, opel_label
 from ui.system_tiles import TileText
@@ -44,6 +45,19 @@ def age_line(now: datetime, at: datetime | None, limit: timedelta, what: str = "
     return f"{what} {fmt.local_time(at)} ({fmt.age(now, at)})", False
 
 
+def clock_at(now: datetime, at: datetime | None) -> str:
+    """"09:00" today, "Sun 04:00" within the week, else with the date: a bare time from yesterday
+    reads as this morning's."""
+    if at is None:
+        return "unknown"
+    day, today = at.astimezone(fmt.UK).date(), now.astimezone(fmt.UK).date()
+    if day == today:
+        return fmt.local_time(at)
+    if timedelta(0) < today - day < timedelta(days=7):
+        return f"{at.astimezone(fmt.UK):%a %H:%M}"
+    return fmt.local_time(at, with_date=True)
+
+
 def _names(items, limit: int = 2) -> str:
     """"Alpha and Beta", or "Alpha +3 more" when the names are long or many (a tile has one line)."""
     items = [fmt.short_name(x) for x in items]
@@ -52,6 +66,18 @@ def _names(items, limit: int = 2) -> str:
     if len(items) <= limit:
         return " and ".join(items)
     return ", ".join(items[:limit]) + f" +{len(items) - limit} more"
+
+
+def listed(items) -> str:
+    """"a", "a and b", "a, b and c": a list as a sentence says it, never "a and b and c"."""
+    items = list(items)
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def pillar_words(pillar: str) -> str:
+    """A pillar inside a sentence: "mental health", "NHS 111"."""
+    name = fmt.pillar_name(pillar)
+    return name if name.startswith("NHS") else name.lower()
 
 
 def _points(value: float) -> str:
@@ -76,7 +102,7 @@ def header(page: door.SystemPicture) -> tuple[tuple[str, bool], ...]:
     return (clock, False), (data, data_stale), (sync, sync_stale)
 
 
-def level_tile(tile: door.LevelTile, now: datetime, title: str, setter_words) -> TileText:
+def level_tile(tile: door.LevelTile, now: datetime, title: str, setter_words, score_words: str = "score") -> TileText:
     age, stale = age_line(now, tile.as_at, OPEL_STALE)
     if tile.as_at is None:
         return TileText(title, "OPEL —", ("no roll-up received",), "no data received", None, True,
@@ -85,14 +111,16 @@ def level_tile(tile: door.LevelTile, now: datetime, title: str, setter_words) ->
     words = OPEL_WORDS.get(tile.level or 0, "incomplete")
     lines = [words + ("" if tile.verified else " · method unverified")]
     if tile.score is not None:
-        score = f"score {_points(tile.score)}"
+        score = f"{score_words} {_points(tile.score)}{tile.unit}"
         if tile.points_to_next is not None and tile.level:
-            score += f", {_points(tile.points_to_next)} to OPEL {tile.level + 1}"
+            score += f", {_points(tile.points_to_next)}{tile.unit} to OPEL {tile.level + 1}"
         lines.append(score)
+    alone = ()
     if tile.set_by:
+        alone = (len(lines),)   # names run as long as they are: they shrink alone, not the whole tile
         lines.append("set by " + setter_words(tile.set_by))
     return TileText(title, figure, tuple(lines), age, opel_colours(tile.level), stale,
-                    f"{title}: {figure}, {'; '.join(lines)}; {age}")
+                    f"{title}: {figure}, {'; '.join(lines)}; {age}", sized_alone=alone)
 
 
 def _ambulance(page: door.SystemPicture) -> TileText:
@@ -102,9 +130,16 @@ def _ambulance(page: door.SystemPicture) -> TileText:
     a = page.ambulance[0]
     age, stale = age_line(now, a.as_at, SYNC_STALE, "as at")
     csp = f" · CSP {a.csp_level}" if a.csp_level else ""
-    lines = [f"REAP {a.reap_level} for {fmt.since(now, a.reap_since)} (since {fmt.local_time(a.reap_since)})"]
+
+    def held(level: str, since: datetime | None) -> str:
+        # A level is known to hold only until the last data: with the feed down, how long it had
+        # held then, never a time in level run on to now.
+        if stale:
+            return f"{level} for {fmt.since(a.as_at, since)} as at {fmt.local_time(a.as_at)}"
+        return f"{level} for {fmt.since(now, since)} (since {clock_at(now, since)})"
+    lines = [held(f"REAP {a.reap_level}", a.reap_since) + ("; no data since" if stale else "")]
     if a.csp_level is not None:
-        lines.append(f"CSP {a.csp_level} for {fmt.since(now, a.csp_since)} (since {fmt.local_time(a.csp_since)})")
+        lines.append(held(f"CSP {a.csp_level}", a.csp_since))
     lines.append(fmt.short_name(a.name) + (f" +{len(page.ambulance) - 1} more" if len(page.ambulance) > 1 else ""))
     return TileText("Ambulance REAP / CSP", f"REAP {a.reap_level}{csp}", tuple(lines), age,
                     opel_colours(a.reap_level), stale)
@@ -202,7 +237,7 @@ def _transfers(page: door.SystemPicture) -> TileText:
     if t.worst:
         x = t.worst[0]
         lines = (f"{x.ref}: {fmt.span(x.minutes_over * 60)} over",
-                 f"{fmt.short_name(x.from_name)} → {fmt.short_name(x.to_name) if x.to_name else 'not yet known'}")
+                 f"{fmt.short_name(x.from_name)} → {fmt.short_name(x.to_name) if x.to_name else NO_DESTINATION}")
         if t.count > 1:
             lines += (f"+{t.count - 1} more past threshold",)
     return TileText("Transfers past threshold", str(t.count), lines,
@@ -212,9 +247,10 @@ def _transfers(page: door.SystemPicture) -> TileText:
 def tiles(page: door.SystemPicture) -> dict[str, TileText]:
     now = page.now
     out = {"system": level_tile(page.system, now, "System OPEL",
-                                lambda xs: " and ".join(fmt.pillar_name(x) for x in xs)
+                                lambda xs: listed(pillar_words(x) for x in xs)
                                 + (f" ({METHOD_WORDS.get(page.system.method, page.system.method)} pillar)"
-                                   if page.system.method == "worst" else ""))}
+                                   if page.system.method == "worst" else ""),
+                                "ICS score")}
     pillars = {p.key: p for p in page.pillars}
     for key in door.PILLARS:
         tile = pillars.get(key) or door.LevelTile(key, None, None, None, None, (), None, None)
@@ -255,7 +291,9 @@ def site_rows(page: door.SystemPicture) -> tuple[list[tuple[Cell, ...]], list[st
             Cell(str(level) if level else (f"≥{o.at_least_level}" if o and o.at_least_level else "—"),
                  None if opel_stale else opel_colours(level) if level else None, opel_stale),
             Cell(to_next, stale=opel_stale and to_next != "—"),
-            four, twelve, Cell(str(s.en_route)), Cell(str(s.waiting)), longest,
+            # The counts are the handover feed's too: as old as its last update.
+            four, twelve, Cell(str(s.en_route), stale=handover_stale), Cell(str(s.waiting), stale=handover_stale),
+            longest,
             Cell("—" if s.critcon is None else str(s.critcon),
                  None if cc_stale or s.critcon is None else theme.critcon_colours(s.critcon), cc_stale),
             Cell(beds, theme.NOT_MET_COLOURS if s.free_beds is not None and s.free_beds <= 0 and not cc_stale

@@ -38,6 +38,7 @@ class TileText:
     accessible: str = ""
     # Relative heights: title, figure, each line, age.
     shares: tuple[float, float, float, float] = field(default=(0.15, 0.36, 0.13, 0.12))
+    sized_alone: tuple[int, ...] = ()        # lines fitted on their own, not at the others' shared size
 
 
 def desaturated(colour: str) -> QColor:
@@ -152,15 +153,18 @@ class Tile(QWidget):
         scale = inner.height() / total if total else 0
         line_h = int(line * scale)
         # The lines under the figure share one size (the largest every one of them fits at), so a
-        # tile reads as one block rather than a ransom note of sizes.
-        # Not below 60% of what the line's height allows: one long line is cut short rather than
-        # shrinking every other to nothing on a small screen.
-        line_px = max(min((fit_px(p.font(), int(line_h * 0.8), x, inner.width()) for x in lines), default=0),
+        # tile reads as one block rather than a ransom note of sizes; a line marked as sized alone (a
+        # list of names, as long as the names are) is fitted on its own rather than shrinking the
+        # others with it. The shared size is not below 60% of what the line's height allows: past
+        # that a long line is cut short instead.
+        sizes = [fit_px(p.font(), int(line_h * 0.8), x, inner.width()) for x in lines]
+        line_px = max(min((x for i, x in enumerate(sizes) if i not in tx.sized_alone), default=0),
                       int(line_h * 0.8 * 0.6))
+        own = [min(x, line_px) if i in tx.sized_alone else line_px for i, x in enumerate(sizes)]
         y = inner.y()
         for text, h, px, colour, bold in ([(tx.title, int(title * scale), None, fg, True),
                                            (tx.figure, int(figure * scale), None, fg, True)]
-                                          + [(x, line_h, line_px, fg, False) for x in lines]
+                                          + [(x, line_h, px, fg, False) for x, px in zip(lines, own)]
                                           + ([(tx.age, int(age * scale), None,
                                                QColor(t.stale) if tx.stale else muted, tx.stale)]
                                              if tx.age else [])):

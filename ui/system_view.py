@@ -20,6 +20,8 @@ from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
+QWIDGETSIZE_MAX = (1 << 24) - 1   # Qt's "no maximum"
+
 from models.service import system_picture as door
 from ui import system_texts as texts
 from ui import tasks, theme
@@ -121,6 +123,17 @@ class SystemView(QWidget):
         self._read = tasks.LatestRead(self, self._draw)
         # Drawn by refresh(), which the window calls when the view is first shown.
 
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_board()
+
+    def _fit_board(self) -> None:
+        """Few sites: the board as tall as its rows, the spare height to the tiles (no empty band)."""
+        parts = sum(share for _name, share in SHARES)
+        inner = self.height() - 2 * SPACING - (len(SHARES) - 1) * SPACING
+        need = self.sites.height_for(max(0, inner * dict(SHARES)["sites"] // parts))
+        self.sites.setMaximumHeight(need if need is not None else QWIDGETSIZE_MAX)
+
     def refresh(self) -> None:
         """Read the page off the UI thread; it is drawn when it arrives."""
         now, store = self.clock(), self.store
@@ -134,6 +147,7 @@ class SystemView(QWidget):
             self.tiles[key].show_text(text)
         rows, names = texts.site_rows(page)
         self.sites.show_rows(rows, names, texts.EMPTY_SITES)
+        self._fit_board()
         self.drawn.emit()
 
     def painted_parts(self) -> list[QWidget]:

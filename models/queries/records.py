@@ -248,7 +248,7 @@ def _what(ev: TransferEvent) -> str:
         except ValueError:
             created = {}
         return (f"opened the case ({str(created.get('kind', '?')).replace('_', ' ')}, {created.get('priority', '?')}, "
-                f"{created.get('from_code', '?')} → {created.get('to_code') or 'not yet known'})")
+                f"{created.get('from_code', '?')} → {created.get('to_code') or 'destination not agreed'})")
     old = ev.old_value if ev.old_value not in (None, "") else "—"
     new = ev.new_value if ev.new_value not in (None, "") else "—"
     return f"{ev.field.replace('_', ' ')}: {old} → {new}"

@@ -74,6 +74,7 @@ class LevelTile:
     method: str | None            # the roll-up rule's method, as named in the table file
     points_to_next: float | None  # score still to go to the next level up (None: no score scale, or OPEL 4)
     verified: bool = False
+    unit: str = ""                # the score's unit: "%" where the rule combines shares of each scale
 
 
 @dataclass(frozen=True)
@@ -265,6 +266,8 @@ def _roll(status: OpelStatus | None, key: str, inputs: list[RollupInput], names:
     weights: Mapping[str, float] = {}
     method = None
     to_next = None
+    # Shares of each pillar's own scale are percentages; other roll-ups keep their tables' points.
+    unit = "%" if table is not None and key in table.rules and table.rule(key).combine == "share" else ""
     if table is not None and inputs and key in table.rules:
         rule = table.rule(key)
         method = rule.method
@@ -279,7 +282,8 @@ def _roll(status: OpelStatus | None, key: str, inputs: list[RollupInput], names:
     floor = status.at_least_level if status else None
     setters = _set_by(level or floor, inputs, weights) if status is not None else ()
     return LevelTile(key, level, floor, status.total if status else None, status.assessed_at if status else None,
-                     tuple(names.get(n, n) for n in setters), method, to_next, bool(status and status.verified))
+                     tuple(names.get(n, n) for n in setters), method, to_next, bool(status and status.verified),
+                     unit)
 
 
 _NEWEST = ("SELECT value, observed_at FROM observation WHERE org_code = ? AND metric_code = ? "

@@ -4,7 +4,9 @@
 
 Run ``scc-desktop demo --folder DEMO_FOLDER --screenshot x.png`` first (it fills the folder's replica
 from the simulated system); ``--screenshot`` draws the light theme only, this draws the others as well.
-``--hours-later N`` shows the same replica N hours on, as if the feed had been down that long."""
+``--hours-later N`` shows the same replica N hours on, as if the feed had been down that long;
+``--sizes 1920x1080`` and ``--themes dark`` choose. Files are named as docs/system-picture.md links them:
+``system-1920x1080.png`` (light), ``system-1920x1080-dark.png``, ``system-1920x1080-dark-feed-down-3h.png``."""
 
 from __future__ import annotations
 
@@ -26,7 +28,9 @@ def main(argv=None) -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--hours-later", type=float, default=0)
     parser.add_argument("--themes", nargs="+", default=["light", "dark", "high_contrast"])
+    parser.add_argument("--sizes", nargs="+", default=[f"{w}x{h}" for w, h in SIZES])
     args = parser.parse_args(argv)
+    sizes = [tuple(int(x) for x in size.split("x")) for size in args.sizes]
     gui.application()
     from ui.main_window import MainWindow
 
@@ -34,10 +38,11 @@ def main(argv=None) -> None:
     suffix = f"-feed-down-{args.hours_later:g}h" if args.hours_later else ""
     with Store.unlock(args.demo / "replica.db", DEMO_PASSPHRASE) as store:
         for theme in args.themes:
-            for w, h in SIZES:
+            for w, h in sizes:
                 window = MainWindow(store, clock=lambda: now)
+                name = f"system-{w}x{h}{'' if theme == 'light' else '-' + theme}{suffix}.png"
                 try:
-                    path = gui.render(window, args.out / f"system-{w}x{h}-{theme}{suffix}.png", "system",
+                    path = gui.render(window, args.out / name, "system",
                                       theme=theme, size=(w, h))
                     print("wrote", path)
                 finally:

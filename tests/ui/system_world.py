@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import text
+
 from models.records import contacts
+from models.replica.utc import to_utc_text
 from sync import authoring
 from tests.records.ics_seed import SUMMER, seed_ics
 from tests.ui.alert_seed import apply_alerts, signals_to_alerts, wait
@@ -61,6 +64,10 @@ def seed_world(store, now: datetime = NOW) -> dict[str, list[str]]:
                          author="seed", due_at=now - timedelta(minutes=40))
     authoring.add_action(store, description="Review the divert", owner="Room lead", author="seed",
                          due_at=now + timedelta(hours=2))
+    # The world's last sync is at its own clock (apply stamps the wall clock): REAP and CSP, as at the
+    # last sync, then go stale when a test moves the clock on without a sync.
+    with store.writing() as s:
+        s.execute(text("UPDATE feed_cursor SET last_sync_at = :at"), {"at": to_utc_text(now)})
     return codes
 
 

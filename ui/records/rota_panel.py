@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -93,6 +93,7 @@ class RotaPanel(QFrame):
         self.import_button = self._button(bar, "Import rota CSV…", "Import on-call shifts from a CSV file",
                                           self.choose_import)
         layout.addLayout(bar)
+        self.bar = bar
         self.cover = QLabel()
         self.cover.setTextFormat(Qt.TextFormat.PlainText)  # rota names come from other desktops
         self.cover.setWordWrap(True)
@@ -111,6 +112,29 @@ class RotaPanel(QFrame):
     @staticmethod
     def _button(bar: FlowBar, text: str, name: str, slot) -> QPushButton:
         return toolbar_button(bar, text, name, slot)
+
+    # --- sizing ----------------------------------------------------------------------
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        """At least the height the bar and the gaps message take at this width, wrapped, over the
+        table's least: the splitter sizes the panel from this (it knows nothing of heights for widths),
+        and at 2.5x text the message was squeezed under the bar's second line and cut off."""
+        hint = super().minimumSizeHint()
+        layout = self.layout()
+        m = layout.contentsMargins()
+        frame = self.height() - self.contentsRect().height()   # the card's border, above and below
+        width = self.contentsRect().width() - m.left() - m.right()
+        if width <= 0:
+            return hint
+        parts = [self.bar.heightForWidth(width), self.stack.minimumSizeHint().height()]
+        if not self.cover.isHidden() and self.cover.text():
+            parts.append(self.cover.heightForWidth(width))
+        need = frame + m.top() + m.bottom() + sum(parts) + layout.spacing() * (len(parts) - 1)
+        return QSize(hint.width(), max(hint.height(), need))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()   # wrapped lines (and so the least height) follow the width
 
     # --- drawing -------------------------------------------------------------------
     def refresh(self) -> None:
@@ -192,6 +216,7 @@ class RotaPanel(QFrame):
         self.cover.style().polish(self.cover)
         self.cover.setText(text)
         self.cover.setAccessibleDescription(text)
+        self.updateGeometry()
 
     # --- selection -------------------------------------------------------------------
     def selected(self):

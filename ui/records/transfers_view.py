@@ -57,6 +57,8 @@ STAGE_WORDS = {"awaiting_acceptance": "to accept", "awaiting_departure": "to dep
                "not_waiting": "not waiting"}
 STATUS_BUTTONS = {"accepted": "Mark acc&epted", "departed": "Mar&k departed", "arrived": "Mark arr&ived",
                   "cancelled": "Cancel ca&se"}
+# A case opened before a receiving unit has taken the patient, as a room says it (the system picture too).
+NO_DESTINATION = "destination not agreed"
 EMPTY_TEXT = ("No open transfer cases. Open one with “New case…”; cases other desktops open arrive "
               "with the next sync. Tick “Show closed cases” to see arrived and cancelled ones.")
 
@@ -208,9 +210,9 @@ class TransfersView(QWidget):
                      tooltip="Two desktops changed this case without seeing each other: open it to see both"
                      if t.has_conflict else None),
                 cell(t.status), cell(t.priority), cell(KIND_WORDS.get(t.kind, t.kind)),
-                cell(f"{org_text(page, t.from_code)} → {org_text(page, t.to_code)}",
+                cell(f"{org_text(page, t.from_code)} → {org_text(page, t.to_code, unknown=NO_DESTINATION)}",
                      tooltip=f"{org_text(page, t.from_code, short=False)} → "
-                             f"{org_text(page, t.to_code, short=False, unknown='receiving unit not yet known')}"),
+                             f"{org_text(page, t.to_code, short=False, unknown=NO_DESTINATION)}"),
                 cell(t.owner or "")])
         # Refilled quietly: the selection passes through "none" while the rows are replaced, and the
         # detail (with its history) must not be cleared and read again for that.
@@ -252,7 +254,7 @@ class TransfersView(QWidget):
         parts = [("<b>", t.local_ref, "</b>"), ("", f" · {KIND_WORDS.get(t.kind, t.kind)} · {t.priority} · ", ""),
                  ("<b>", flag, "</b>"),
                  ("<br>", f"{org_text(self.page, t.from_code, short=False)} → "
-                          f"{org_text(self.page, t.to_code, short=False, unknown='receiving unit not yet known')}"
+                          f"{org_text(self.page, t.to_code, short=False, unknown=NO_DESTINATION)}"
                           " · status ", ""), ("<b>", t.status, "</b>"),
                  ("", f" · owner {t.owner or 'none'}", "<br>"), ("", f"Clinical need: {t.clinical_need or '—'}", ""),
                  ("<br>", f"Requested {fmt.local_time(t.requested_at, with_date=True)}; waiting {wait_text(r)}", "")]

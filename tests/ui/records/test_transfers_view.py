@@ -51,8 +51,8 @@ def test_cases_name_their_organisations_not_only_ods_codes(qtbot, store):
     view = open_view(qtbot, TransfersView, store)
     rows = {r[1]: r for r in table_text(view.table)}
     assert rows["T-2614"][7] == "Beta Hospitals (RBB) → Alpha Hospitals (RAA)"
-    assert rows["T-2611"][7] == "Alpha Hospitals (RAA) → ?"
-    assert rows["T-2613"][7] == "RMH1 → ?"   # no organisation record for it: its code, never a blank
+    assert rows["T-2611"][7] == "Alpha Hospitals (RAA) → destination not agreed"
+    assert rows["T-2613"][7] == "RMH1 → destination not agreed"   # no organisation record: its code
     item = view.table.item([r[1] for r in table_text(view.table)].index("T-2614"), 7)
     assert "Beta Hospitals NHS Foundation Trust (RBB) → Alpha Hospitals NHS Trust (RAA)" in item.toolTip().replace(
         "\xa0", " ")
