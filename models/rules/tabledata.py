@@ -150,11 +150,18 @@ class Collector:
         """An entry's ``period``, ``valid_from`` and ``valid_until`` (TOML dates); a window that ends
         before it starts is a problem. An ambition names its period, so callers require it for those."""
         period = self.field(table, "period", str, where, required=period_required)
-        start = self.field(table, "valid_from", dt.date, where, required=False)
-        end = self.field(table, "valid_until", dt.date, where, required=False)
+        start, end = (self._day(table, name, where) for name in ("valid_from", "valid_until"))
         if start and end and start > end:
             self.add(where, f"valid_from {start} is after valid_until {end}")
         return Validity(period, start, end)
+
+    def _day(self, table: Any, name: str, where: str) -> dt.date | None:
+        # A TOML date-time is a datetime, itself a date; let through, it breaks the first comparison.
+        value = self.field(table, name, dt.date, where, required=False)
+        if isinstance(value, dt.datetime):
+            self.add(where, f"field '{name}' must be a day (YYYY-MM-DD) without a time, got {value}")
+            return None
+        return value
 
     def header(self, data: dict[str, Any], extra: tuple[str, ...] = ()) -> Header:
         """Read and check the ``[table]`` header common to every framework file.

@@ -49,3 +49,11 @@ def test_both_tables_count_the_first_and_last_day_in_force():
     assert t78.in_force(dt.date(2025, 4, 1)) and not t78.in_force(dt.date(2025, 3, 31))
     assert [t.label for t in load_targets().lines("ed_four_hour_performance_pct", dt.date(2026, 12, 3))] == [
         "95% standard"]
+
+
+@pytest.mark.parametrize("which", sorted(LOADERS))
+def test_a_date_and_time_where_a_day_belongs_is_refused_not_compared_later(tmp_path, which):
+    # A TOML date-time is a Python datetime, itself a date: it passed the check and then broke
+    # in_force() (datetime <= date is a TypeError) when a chart or the standards were drawn.
+    reasons = _problems(tmp_path, which, 'period = "x"\nvalid_from = 2025-04-01T00:00:00\nvalid_until = 2026-03-31\n')
+    assert reasons == ["field 'valid_from' must be a day (YYYY-MM-DD) without a time, got 2025-04-01 00:00:00"]
