@@ -43,7 +43,7 @@ def test_an_ambition_without_its_period_and_a_date_as_text_are_each_named(tmp_pa
 
 def test_both_tables_count_the_first_and_last_day_in_force():
     (c2,) = [s for s in load_standards().standards if s.kind == "ambition"]
-    (t78,) = [t for t in load_targets().targets if t.kind == "ambition"]
+    (t78,) = [t for t in load_targets().targets if t.kind == "ambition" and t.label == "78% ambition"]
     for entry in (c2, t78):
         assert entry.in_force(dt.date(2026, 3, 31)) and not entry.in_force(dt.date(2026, 4, 1))
     assert t78.in_force(dt.date(2025, 4, 1)) and not t78.in_force(dt.date(2025, 3, 31))
@@ -57,3 +57,23 @@ def test_a_date_and_time_where_a_day_belongs_is_refused_not_compared_later(tmp_p
     # in_force() (datetime <= date is a TypeError) when a chart or the standards were drawn.
     reasons = _problems(tmp_path, which, 'period = "x"\nvalid_from = 2025-04-01T00:00:00\nvalid_until = 2026-03-31\n')
     assert reasons == ["field 'valid_from' must be a day (YYYY-MM-DD) without a time, got 2025-04-01 00:00:00"]
+
+
+def test_the_four_hour_ambition_is_named_as_lapsed_once_it_has_run_out_not_drawn():
+    targets = load_targets()
+    on = dt.date(2026, 12, 3)
+    assert "78% ambition" not in [t.label for t in targets.lines("ed_four_hour_performance_pct", on)]
+    (sentence,) = targets.lapsed("ed_four_hour_performance_pct", on)
+    assert sentence.startswith("The 78% ambition (2025/26) ran to 31/03/2026") and "2026/27" in sentence
+    assert targets.lapsed("ed_four_hour_performance_pct", dt.date(2026, 3, 31)) == ()
+
+
+def test_the_response_charts_lines_are_the_ambulance_standards_figures():
+    """The chart's lines are data in targets.toml (seconds, the catalogue's unit); the table judges on
+    standards.toml (minutes). The two files name the same figures and windows."""
+    lines = sorted((t.metric, t.kind, t.value / 60, t.valid_from, t.valid_until)
+                   for t in load_targets().targets if t.metric.startswith(("c1_", "c2_")))
+    kinds = {"constitutional": "standard", "ambition": "ambition"}
+    judged = sorted((f"{s.category.lower()}_{s.statistic}_seconds", kinds[s.kind], s.target_minutes, s.valid_from,
+                     s.valid_until) for s in load_standards().standards if s.category in ("C1", "C2"))
+    assert lines and lines == judged
