@@ -9,21 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QHeaderView, QLabel, QScrollArea,
+from PySide6.QtWidgets import (QBoxLayout, QComboBox, QFrame, QHBoxLayout, QHeaderView, QLabel, QScrollArea,
                                QSizePolicy, QVBoxLayout, QWidget)
 
 from models.queries import ambulance as qa
 from models.queries import ambulance_responses as qr
 from models.rules import series_gaps
 from models.rules.ambulance_standards import STATISTICS, load_standards
+from models.rules.metric_targets import load_targets
 from models.service import ambulance as door
 from ui import format as fmt
 from ui import stale as st
 from ui import tasks, theme
 from ui.charts import Series, TimeChart, align_time_axes, colour, fixed_range
-from ui.widgets import EmptyOr, cell, content_width, esc, fill_table, fit_rows, make_table, muted
+from ui.widgets import EmptyOr, cell, content_width, esc, fill_table, make_table, muted
 
 CHART_SPAN = timedelta(hours=24)
 # Levels are resent every 15 minutes and handovers move all day: an hour without either is a quiet feed.
@@ -31,7 +32,12 @@ STALE_AFTER = timedelta(minutes=60)
 WINDOW_WORDS = {"hour": "Last hour", "today": "Today", "month": "Month to date"}
 RESPONSE_HEADERS = ("Category", "Measure\n(h:mm:ss)", "Last hour", "Today", "Month to date", "Standard",
                     "Standard met?\nmonth to date", "Ambition", "Ambition met?\nmonth to date")
-JUDGED = {"constitutional": 6, "ambition": 8}
+# A narrow page (large text, high contrast) breaks the headings onto more lines before anything scrolls sideways.
+COMPACT_HEADERS = ("Category", "Measure\n(h:mm:ss)", "Last hour", "Today", "Month to date", "Standard",
+                   "Standard\nmet?\nmonth\nto date", "Ambition", "Ambition\nmet?\nmonth\nto date")
+# The response chart's series and the targets.toml metrics of their lines, each category in its colour.
+CHART_CATEGORIES = ("C1", "C2")
+CREWS_UNDER_ROWS = 10   # under the response table the crews show this many hospitals; more scroll within
 CREW_HEADERS = ("Hospital", "En\nroute", "Wait-\ning", "Handed\nover", "On\nsite")
 CREW_TIPS = ("", "Reported en route to the hospital", "Arrived, waiting to hand over",
              "Handed over, crew not yet clear", "Waiting + handed over")
@@ -71,24 +77,26 @@ def short_category(code: str, name: str) -> str:
     return f"{code} {inner}".strip()
 
 
-def window_header(window: str, figures: list[qr.WindowFigures], now: datetime) -> str:
+def window_header(window: str, figures: list[qr.WindowFigures], now: datetime, compact: bool = False) -> str:
     """ "Last hour\n09:00–10:00", "Today\n00:00–10:00", "Month to date\n1 Jan–12 Jan 10:00": the span the
-    figures cover, to the newest period counted; "Last report" once that is not the last hour."""
+    figures cover, to the newest period counted; "Last report" once that is not the last hour. ``compact``:
+    each line no longer than the figures under it ("Month\nto date\n1 Jan–\n12 Jan\n10:00")."""
     ends = [f.end for f in figures if f.end is not None]
     end = max(ends, default=None)
+    cut = "\n" if compact else ""
     if window == "hour":
         if end is None:
             return "Last hour"
         start = max(f.start for f in figures if f.end == end)
         word = "Last report" if fmt.is_stale(now, end, qr.STALE_AFTER) else "Last hour"
-        return f"{word}\n{st.since_time(now, start)}–{fmt.local_time(end)}"
+        return f"{word.replace(' ', cut or ' ')}\n{st.since_time(now, start)}–{cut}{fmt.local_time(end)}"
     start = figures[0].start if figures else None
     to = fmt.local_time(end) if end else "—"
     if window == "today":
-        return f"Today\n{fmt.local_time(start) if start else '00:00'}–{to}"
+        return f"Today\n{fmt.local_time(start) if start else '00:00'}–{cut}{to}"
     first = start.astimezone(fmt.UK) if start else None
-    day = end.astimezone(fmt.UK).strftime("%-d %b ") if end else ""
-    return f"Month to date\n{first.strftime('%-d %b') if first else '1st'}–{day}{to}"
+    day = end.astimezone(fmt.UK).strftime("%-d %b") + (cut or " ") if end else ""
+    return (f"Month{cut or ' '}to date\n{first.strftime('%-d %b') if first else '1st'}–{cut}{day}{to}")
 
 
 class LevelBox(QLabel):
@@ -96,19 +104,90 @@ class LevelBox(QLabel):
         super().__init__()
         self.setTextFormat(Qt.TextFormat.RichText)  # markup around escaped levels (``show_level``)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setMinimumWidth(230)
         self.setWordWrap(True)   # large text: the box grows down, leaving the service's lines their width
-        self.setMaximumWidth(22 * self.fontMetrics().averageCharWidth() * 2)
         self.setAccessibleName(name)
 
     def show_level(self, title: str, word: str, since: str, colours: tuple[str, str], age: str = "",
                    stale: bool = False) -> None:
         """``age``: "no data since 07:00 (3 h 00 min)" under the level; ``stale`` washes it out."""
+        # Sized in the text's own font (set by the theme after the box was made): wide enough that "since"
+        # and its time take two lines, not six, at 2.5x.
+        self.ensurePolished()
+        char = self.fontMetrics().averageCharWidth()
+        self.setMinimumWidth(max(230, 20 * char))
+        self.setMaximumWidth(44 * char)
         tail = f"<br><b>{esc(age)}</b>" if stale and age else ""
         self.setText(f"<span style='font-size:x-large'><b>{esc(title)}</b></span><br>{esc(word)}<br>"
                      f"{esc(since)}{tail}")
         self.setStyleSheet(st.badge_css(colours, stale, padding="6px 12px", bold=False))
         self.setAccessibleDescription(f"{title}, {word}, {since}" + (f", {age}" if stale else ""))
+
+
+class _Page(QWidget):
+    """The view's page in its scroll area: as tall as the window allows, taller only when the parts' minimum
+    heights need it. (Word-wrapped lines give the page a height-for-width, which the scroll area honours by
+    making it as tall as every part would like: the page scrolled 390 px at 1366x768.)"""
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt API)
+        # What the page's layout holds each part to: a wrapping part its height at this width, the rest
+        # their minimum.
+        layout = self.layout()
+        items = [layout.itemAt(i) for i in range(layout.count())]
+        margins = layout.contentsMargins()
+        return (sum(i.heightForWidth(width) if i.hasHeightForWidth() else i.minimumSize().height() for i in items)
+                + layout.spacing() * (len(items) - 1) + margins.top() + margins.bottom())
+
+
+class _ChartsRow(QWidget):
+    """The two charts side by side (shares 3:2), asking the page for their wrapped lines and their plots'
+    minimum height; they take whatever height is left. Laid out by hand: a layout's height-for-width counts
+    each chart's plot at its preferred height, and the page held every part to that (at 1366x768 the charts
+    were drawn over the response table)."""
+
+    SHARES = (3, 2)
+    GAP = 6
+
+    def __init__(self, *charts: TimeChart) -> None:
+        super().__init__()
+        self.charts = charts
+        for chart in charts:
+            chart.setParent(self)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    def _widths(self, width: int) -> list[int]:
+        usable = max(width - self.GAP * (len(self.charts) - 1), 0)
+        first = usable * self.SHARES[0] // sum(self.SHARES)
+        return [first, usable - first]
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        x = 0
+        for chart, width in zip(self.charts, self._widths(self.width())):
+            chart.setGeometry(x, 0, width, self.height())
+            x += width + self.GAP
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt API)
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt API)
+        return max(self._least(c, w) for c, w in zip(self.charts, self._widths(width)))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        hints = [c.minimumSizeHint() for c in self.charts]
+        return QSize(sum(h.width() for h in hints) + self.GAP, max(h.height() for h in hints))
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        hints = [c.sizeHint() for c in self.charts]
+        return QSize(sum(h.width() for h in hints) + self.GAP, max(h.height() for h in hints))
+
+    @staticmethod
+    def _least(chart: TimeChart, width: int) -> int:
+        layout = chart.layout()
+        shown = [w for w in (chart.title, chart.key, chart.note) if w is not None and not w.isHidden()]
+        margins = layout.contentsMargins()
+        return (sum(w.heightForWidth(width) for w in shown) + chart.plot.minimumHeight()
+                + layout.spacing() * len(shown) + margins.top() + margins.bottom())
 
 
 class AmbulanceView(QWidget):
@@ -119,9 +198,13 @@ class AmbulanceView(QWidget):
         self.store = store
         self.clock = clock
         self.standards = load_standards()
+        self._windows: list[qr.CategoryWindows] = []
+        self._spans: list[int] = []
+        self._compact = False
+        self._now: datetime | None = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
-        body = QWidget()
+        body = _Page()
         column = QVBoxLayout(body)
         column.setContentsMargins(0, 0, 0, 0)
         top = QHBoxLayout()
@@ -157,11 +240,15 @@ class AmbulanceView(QWidget):
                        (4, "Every hour reported since the 1st of the month (UK time), each counted once: the "
                            "national standards are judged on a month's figures. " + APPROX_TIP)):
             self.responses.horizontalHeaderItem(i).setToolTip(tip)
-        tables = QHBoxLayout()
         # The response table keeps every column in view (its width is pinned to them when drawn); the
-        # crews take what is left, their hospital names wrapping.
+        # crews take what is left beside it, their hospital names wrapping, or go under it when the page
+        # is too narrow for both (large text, high contrast): ``_arrange``.
+        tables = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.tables = tables
         tables.addWidget(self.responses, 0, Qt.AlignmentFlag.AlignTop)
-        crews_box = QVBoxLayout()
+        self.crews_panel = QWidget()
+        crews_box = QVBoxLayout(self.crews_panel)
+        crews_box.setContentsMargins(0, 0, 0, 0)
         self.crews_age = muted("")
         self.crews_age.setWordWrap(True)
         self.crews_age.setAccessibleName("Age of the handover data the crews are counted from")
@@ -173,20 +260,17 @@ class AmbulanceView(QWidget):
         policy.setVerticalPolicy(QSizePolicy.Policy.Ignored)
         self.crews.setSizePolicy(policy)
         crews_box.addWidget(self.crews, 1)
-        tables.addLayout(crews_box, 1)
+        tables.addWidget(self.crews_panel, 1)
         column.addLayout(tables)
         self.level_chart = TimeChart("REAP and CSP level, last 24 hours", y_label="level",
                                      accessible_name="Chart of REAP and CSP levels", legend=True,
                                      legend_outside=True)
-        self.response_chart = TimeChart("Category 1 and 2 mean response, last 24 hours",
+        self.response_chart = TimeChart("Category 1 and 2 response, mean and 90th centile, last 24 hours",
                                         y_label="minutes", legend=True, legend_outside=True,
-                                        accessible_name="Chart of Category 1 and 2 mean response")
-        charts = QHBoxLayout()
-        charts.addWidget(self.level_chart, 3)
-        charts.addWidget(self.response_chart, 2)
-        for chart in (self.level_chart, self.response_chart):
-            chart.setMinimumHeight(6 * chart.fontMetrics().height())
-        column.addLayout(charts, 1)
+                                        accessible_name="Chart of Category 1 and 2 mean and 90th centile "
+                                                        "response")
+        self.charts_row = _ChartsRow(self.level_chart, self.response_chart)
+        column.addWidget(self.charts_row, 1)
         # Keys sit above the plots (inside, one covered the C2 line's peak); the two charts
         # mark the same times so they read across.
         align_time_axes([self.level_chart, self.response_chart])
@@ -195,6 +279,7 @@ class AmbulanceView(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(body)
+        self.page_scroll = scroll
         self.stack = EmptyOr("No ambulance service data yet. REAP and Clinical Safety Plan levels, "
                              "response times against the national standards and the crews at each "
                              "hospital appear here after the ambulance service's first submission "
@@ -202,6 +287,10 @@ class AmbulanceView(QWidget):
         outer.addWidget(self.stack, 1)
         self._read = tasks.LatestRead(self, self._draw)
         # Drawn by refresh(), which the window calls when the view is first shown.
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        self._arrange()
 
     def refresh(self) -> None:
         """Read the page off the UI thread; it is drawn when it arrives."""
@@ -218,6 +307,7 @@ class AmbulanceView(QWidget):
         self._draw_responses(list(page.windows), now)
         self._draw_crews(page, now)
         self._draw_charts(page, now)
+        self._arrange()
 
     def _draw_crews(self, page: door.AmbulancePage, now: datetime) -> None:
         text, stale = fmt.data_age(now, page.crews_as_at, STALE_AFTER, what="handover data updated")
@@ -287,17 +377,13 @@ class AmbulanceView(QWidget):
         return f"since {fmt.local_time(start, with_date=True)} ({fmt.since(now, start)})"
 
     def _draw_responses(self, windows: list[qr.CategoryWindows], now: datetime) -> None:
-        heads = list(RESPONSE_HEADERS)
-        for col, name in enumerate(qr.WINDOWS, start=2):
-            heads[col] = window_header(name, [w.window(name) for w in windows], now)
-        self.responses.setHorizontalHeaderLabels(heads)
+        self._windows, self._now = windows, now
         newest = max((w.hour.end for w in windows if w.hour.end), default=None)
         quiet = newest is not None and fmt.is_stale(now, newest, qr.STALE_AFTER)
         rows, spans = [], []
         for w in windows:
             spans.append(len(rows))
-            rows.append([cell(short_category(w.category, w.name).replace(" ", "\n", 1), data=w.category,
-                              tooltip=w.name),
+            rows.append([cell(short_category(w.category, w.name), data=w.category, tooltip=w.name),
                          cell("Incidents")] + [self._count(w.window(n), quiet) for n in qr.WINDOWS]
                         + [cell("") for _ in range(4)])
             for stat in STATISTICS:
@@ -321,21 +407,71 @@ class AmbulanceView(QWidget):
                         + [self._total(windows, n, quiet) for n in qr.WINDOWS] + [cell("") for _ in range(4)])
         fill_table(self.responses, rows)
         self.responses.clearSpans()
+        self._spans = spans
         for row in spans:
             self.responses.setSpan(row, 0, 1 + len(STATISTICS), 1)
-        # Spanned cells are left out of "resize to contents": size the category column by hand.
-        self.responses.ensurePolished()
-        metrics = self.responses.fontMetrics()
-        lines = [ln for r in rows for ln in r[0].text().splitlines()] + [RESPONSE_HEADERS[0]]
-        self.responses.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        self.responses.setColumnWidth(0, max(metrics.horizontalAdvance(ln) for ln in lines) + 18)
-        # One line a row: rows sized before the spans were set take the two-line category's height.
-        line = metrics.height() + 8
-        for r in range(len(rows)):
-            self.responses.setRowHeight(r, line)
-        fit_rows(self.responses, max_rows=len(rows))
-        self.responses.setMinimumWidth(content_width(self.responses))
+        self._set_headings(self._compact)
         self._note(windows, newest, quiet, now)
+
+    def _set_headings(self, compact: bool) -> int:
+        """Headings and category names on one line more (``compact``) or fewer; the table's width then."""
+        self._compact = compact
+        windows, table = self._windows, self.responses
+        heads = list(COMPACT_HEADERS if compact else RESPONSE_HEADERS)
+        for col, name in enumerate(qr.WINDOWS, start=2):
+            heads[col] = window_header(name, [w.window(name) for w in windows], self._now, compact)
+        table.setHorizontalHeaderLabels(heads)
+        for row, w in zip(self._spans, windows):
+            words = short_category(w.category, w.name).replace(" ", "\n", 1)
+            table.item(row, 0).setText(words.replace("-", "-\n") if compact else words)
+        # Spanned cells are left out of "resize to contents": size the category column by hand.
+        table.ensurePolished()
+        metrics = table.fontMetrics()
+        lines = [ln for r in self._spans for ln in table.item(r, 0).text().splitlines()]
+        table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        table.setColumnWidth(0, max(metrics.horizontalAdvance(ln) for ln in lines + [heads[0]]) + 18)
+        # One line a row: rows sized before the spans were set take the category's height.
+        line = metrics.height() + 8
+        for r in range(table.rowCount()):
+            table.setRowHeight(r, line)
+        # Every row in view; the heading's new height, not the one it had before its lines changed.
+        table.setFixedHeight(table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth() + 2
+                             + line * table.rowCount())
+        width = content_width(table)
+        table.setMinimumWidth(width)
+        return width
+
+    def _arrange(self) -> None:
+        """Fit the page's width: the headings break onto more lines, then the crews go under the response
+        table, before anything scrolls sideways (2x text, high contrast at 1366x768)."""
+        if not self._windows or self.stack.is_empty:
+            return
+        # The page's scroll bar may yet appear (the crews under the table make it taller): leave it room.
+        room = self.page_scroll.width() - self.page_scroll.verticalScrollBar().sizeHint().width() - 4
+        crews = self.crews.minimumWidth() + self.tables.spacing()
+        wide = self._set_headings(False)
+        beside, width = wide + crews <= room, wide
+        if not beside:   # taller headings before the crews leave the table's side
+            narrow = self._set_headings(True)
+            beside = narrow + crews <= room
+            width = narrow if beside or wide > room else self._set_headings(False)
+        crews -= self.tables.spacing()
+        self.tables.setDirection(QBoxLayout.Direction.LeftToRight if beside else QBoxLayout.Direction.TopToBottom)
+        top, left = Qt.AlignmentFlag.AlignTop, Qt.AlignmentFlag.AlignLeft
+        self.tables.setAlignment(self.responses, top if beside else left)
+        self.tables.setAlignment(self.crews_panel, Qt.AlignmentFlag(0) if beside else left)
+        if beside:   # as tall as the response table: forty hospitals scroll within it
+            self.crews_panel.setMaximumWidth(16_777_215)
+            self.crews.setMinimumHeight(6 * self.crews.fontMetrics().height())
+            self.crews_panel.setMinimumHeight(0)
+        else:        # its rows (up to CREWS_UNDER_ROWS), lined up under the table
+            self.crews_panel.setMaximumWidth(max(width, crews))
+            shown = min(self.crews.rowCount(), CREWS_UNDER_ROWS)
+            rows = (self.crews.horizontalHeader().height() + 2 * self.crews.frameWidth() + 2
+                    + sum(self.crews.rowHeight(r) for r in range(shown)))
+            self.crews.setMinimumHeight(rows)
+            # Said on the panel too: its height-for-width (the age line wraps) leaves the crews' minimum out.
+            self.crews_panel.setMinimumHeight(rows + self.crews_age.heightForWidth(crews) + 6)
 
     def _note(self, windows: list[qr.CategoryWindows], newest: datetime | None, quiet: bool,
               now: datetime) -> None:
@@ -417,20 +553,30 @@ class AmbulanceView(QWidget):
                                   y_ticks=[(i, str(i)) for i in range(5)],
                                   empty_text="No REAP or CSP reports in the last 24 hours.")
         today = now.astimezone(fmt.UK).date()
-        # Short labels: they sit on the right axis, and a long one would narrow the chart.
-        targets = [(std.target_minutes, f"{cat} {std.target_minutes:g} min", line_colour)
-                   for cat, line_colour in (("C1", colour(1)), ("C2", colour(0)))
-                   for std in self.standards.for_category(cat)
-                   if std.statistic == "mean" and std.in_force(today)]
-        means = {cat: [(t, m) for t, m, _ in rows if m is not None] for cat, rows in (("C1", page.c1), ("C2", page.c2))}
-        before = {"C1": chart.c1_before if chart else None, "C2": chart.c2_before if chart else None}
-        shown = [m for rows in means.values() for _t, m in rows] + [p[1] for p in before.values() if p]
+        # The lines are data (resources/metrics/targets.toml, in the catalogue's seconds): each standard's mean
+        # and 90th centile in force today, in its category's colour; one that has run out is named under the
+        # chart instead.
+        colours = {"C1": colour(1), "C2": colour(0)}
+        metrics = {f"{cat.lower()}_{stat}_seconds": cat for cat in CHART_CATEGORIES for stat in STATISTICS}
+        table = load_targets()
+        targets = sorted((t.value / 60, t.label, colours[cat]) for metric, cat in metrics.items()
+                         for t in table.lines(metric, today))
+        lapsed = [x for metric in metrics for x in table.lapsed(metric, today)]
+        rows = {"C1": page.c1, "C2": page.c2}
+        before = {"C1": (chart.c1_before if chart else None, None), "C2": (chart.c2_before if chart else None, None)}
+        series = []
+        for cat in CHART_CATEGORIES:
+            for i, stat in enumerate(STATISTICS):
+                points = [(t, v[i]) for t, *v in rows[cat] if v[i] is not None]
+                series.append(Series(
+                    f"{cat} {STATISTICS[stat]}", points, colours[cat], fmt=hms, size=5 if i == 0 else 4,
+                    width=2 if i == 0 else 1.5, dash=Qt.PenStyle.SolidLine if i == 0 else Qt.PenStyle.DashLine,
+                    carried=before[cat][i], cadence=series_gaps.cadence(f"{cat.lower()}_{stat}_seconds")))
+        shown = [v for s in series for _t, v in s.points] + [s.carried[1] for s in series if s.carried]
         self.response_chart.set_data(
-            [Series(f"{cat} mean", means[cat], line_colour, fmt=fmt.response, size=5, carried=before[cat],
-                    cadence=series_gaps.cadence(f"{cat.lower()}_mean_seconds"))
-             for cat, line_colour in (("C1", colour(1)), ("C2", colour(0)))],
-            x_range=(now - CHART_SPAN, now), targets=targets,
-            y_range=fixed_range("minutes", shown, [t[0] for t in targets]),
-            notes=[x for x in self.standards.lapsed(today) if " mean " in x],
+            series, x_range=(now - CHART_SPAN, now), targets=targets,
+            y_range=fixed_range("minutes", shown, [t[0] for t in targets]), notes=lapsed,
             empty_text="No response-time periods in the last 24 hours.")
+        for c in (self.level_chart, self.response_chart):   # in the text's own font, set after the chart was made
+            c.plot.setMinimumHeight(6 * c.fontMetrics().height())
 

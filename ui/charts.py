@@ -19,7 +19,7 @@ from datetime import datetime, time, timedelta
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -50,6 +50,37 @@ def uk_ticks(lo: float, hi: float, step: int) -> list[float]:
                 out.add(wall.replace(tzinfo=UK).timestamp())
         day += timedelta(days=1)
     return sorted(t for t in out if lo <= t <= hi)
+
+
+def spread(spans: Sequence[tuple[float, float]], low: float, high: float) -> list[float]:
+    """Tops for labels (top, height) so that none covers another, each moved as little as it can and all
+    kept within ``low``..``high`` while they fit: close target lines on a short plot keep one label each."""
+    order = sorted(range(len(spans)), key=lambda i: spans[i][0])
+    tops = [0.0] * len(spans)
+    edge = low
+    for i in order:                      # down: each label below the one above it
+        tops[i] = max(spans[i][0], edge)
+        edge = tops[i] + spans[i][1]
+    edge = high
+    for i in reversed(order):            # then up from the bottom edge, never above the top one
+        tops[i] = max(min(tops[i], edge - spans[i][1]), low)
+        edge = tops[i]
+    return tops
+
+
+class TargetAxis(pg.AxisItem):
+    """The right-hand axis naming the target lines: a label sits beside its line, moved just clear of its
+    neighbours when lines lie closer than a line of text (the tick stays on the value)."""
+
+    def generateDrawSpecs(self, p):  # noqa: N802 (pyqtgraph API)
+        specs = super().generateDrawSpecs(p)
+        if specs is None or self.orientation not in ("left", "right"):
+            return specs
+        axis, ticks, texts = specs
+        bounds = self.boundingRect()
+        tops = spread([(r.top(), r.height()) for r, _f, _t in texts], bounds.top(), bounds.bottom())
+        moved = [(QRectF(r.left(), top, r.width(), r.height()), f, t) for (r, f, t), top in zip(texts, tops)]
+        return axis, ticks, moved
 
 
 def chart_font(t: theme.Theme | None = None) -> QFont:
@@ -251,7 +282,8 @@ class TimeChart(QWidget):
         self.title = QLabel(f"<b>{title}</b>")
         self.title.setTextFormat(Qt.TextFormat.RichText)
         self.title.setWordWrap(True)   # a long title at 2.5x text wraps rather than widen the window
-        self.plot = pg.PlotWidget(axisItems={"bottom": UkTimeAxis(orientation="bottom")})
+        self.plot = pg.PlotWidget(axisItems={"bottom": UkTimeAxis(orientation="bottom"),
+                                             "right": TargetAxis(orientation="right")})
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()

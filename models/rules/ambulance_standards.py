@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import resources
-from models.rules.tabledata import Collector, Header, read_toml
+from models.rules.tabledata import Collector, Header, InForce, read_toml
 
 STATISTICS = {"mean": "mean", "p90": "90th centile"}
 KINDS = ("constitutional", "ambition")
 
 
 @dataclass(frozen=True)
-class Standard:
+class Standard(InForce):
     category: str
     statistic: str          # "mean" or "p90"
     kind: str               # "constitutional" or "ambition"
@@ -38,11 +38,6 @@ class Standard:
     def name(self) -> str:
         label = f"{self.category} {STATISTICS[self.statistic]} {self.target_minutes:g} min"
         return f"{label} ({self.kind}{', ' + self.period if self.period else ''})"
-
-    def in_force(self, on: dt.date) -> bool:
-        """True when ``on`` lies within valid_from..valid_until (both days included)."""
-        return ((self.valid_from is None or self.valid_from <= on)
-                and (self.valid_until is None or on <= self.valid_until))
 
 
 @dataclass(frozen=True)
@@ -154,14 +149,10 @@ def _parse_standard(c: Collector, raw: Any, where: str, categories: dict[str, st
     target = c.number(raw, "target_minutes", where)
     if target is not None and target <= 0:
         c.add(where, f"target_minutes must be above 0, got {target:g}")
-    period = c.field(raw, "period", str, where, required=kind == "ambition")
-    start = c.field(raw, "valid_from", dt.date, where, required=False)
-    end = c.field(raw, "valid_until", dt.date, where, required=False)
-    if start and end and start > end:
-        c.add(where, f"valid_from {start} is after valid_until {end}")
+    window = c.validity(raw, where, period_required=kind == "ambition")
     if len(c.problems) > before:
         return None
-    return Standard(category, statistic, kind, target, period, start, end)
+    return Standard(category, statistic, kind, target, window.period, window.valid_from, window.valid_until)
 
 
 def _minutes(value: Any, what: str) -> float | None:

@@ -15,13 +15,13 @@ from typing import Any
 
 import resources
 from models.rules.ambulance_standards import financial_year
-from models.rules.tabledata import Collector, Header, read_toml
+from models.rules.tabledata import Collector, Header, InForce, read_toml
 
 KINDS = ("standard", "ambition")
 
 
 @dataclass(frozen=True)
-class Target:
+class Target(InForce):
     metric: str
     value: float             # in the metric's catalogue unit
     label: str               # short: it sits on the chart's right-hand axis
@@ -29,10 +29,6 @@ class Target:
     period: str | None = None
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
-
-    def in_force(self, on: dt.date) -> bool:
-        return ((self.valid_from is None or self.valid_from <= on)
-                and (self.valid_until is None or on <= self.valid_until))
 
 
 @dataclass(frozen=True)
@@ -84,11 +80,7 @@ def _parse(c: Collector, raw: Any, where: str) -> Target | None:
     kind = c.field(raw, "kind", str, where)
     if kind is not None and kind not in KINDS:
         c.add(where, f"kind must be one of {', '.join(KINDS)}, got '{kind}'")
-    period = c.field(raw, "period", str, where, required=kind == "ambition")
-    start = c.field(raw, "valid_from", dt.date, where, required=False)
-    end = c.field(raw, "valid_until", dt.date, where, required=False)
-    if start and end and start > end:
-        c.add(where, f"valid_from {start} is after valid_until {end}")
+    window = c.validity(raw, where, period_required=kind == "ambition")
     if len(c.problems) > before:
         return None
-    return Target(metric, value, label, kind, period, start, end)
+    return Target(metric, value, label, kind, window.period, window.valid_from, window.valid_until)

@@ -9,6 +9,7 @@ a table sees everything it has to fix in one pass.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,28 @@ class Header:
     def marker(self) -> str:
         """``"UNVERIFIED TABLE"`` unless the file says it was checked against its source."""
         return "verified" if self.verified else UNVERIFIED_MARKER
+
+
+class InForce:
+    """For an entry with ``valid_from`` and ``valid_until`` (dates or None): whether it applies on a day."""
+
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+
+    def in_force(self, on: dt.date) -> bool:
+        """True when ``on`` lies within valid_from..valid_until (both days included; None: open)."""
+        return ((self.valid_from is None or self.valid_from <= on)
+                and (self.valid_until is None or on <= self.valid_until))
+
+
+@dataclass(frozen=True)
+class Validity(InForce):
+    """When an entry of a table applies: ``period`` names the financial years in words, the days run from
+    ``valid_from`` to ``valid_until``, both included (None: open at that end)."""
+
+    period: str | None = None
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -151,6 +174,23 @@ class Collector:
         if math.isnan(value) or (finite and math.isinf(value)):
             self.add(where, f"field '{name}' must be a finite number, got {value!r}")
             return default
+        return value
+
+    def validity(self, table: Any, where: str, period_required: bool) -> Validity:
+        """An entry's ``period``, ``valid_from`` and ``valid_until`` (TOML dates); a window that ends
+        before it starts is a problem. An ambition names its period, so callers require it for those."""
+        period = self.field(table, "period", str, where, required=period_required)
+        start, end = (self._day(table, name, where) for name in ("valid_from", "valid_until"))
+        if start and end and start > end:
+            self.add(where, f"valid_from {start} is after valid_until {end}")
+        return Validity(period, start, end)
+
+    def _day(self, table: Any, name: str, where: str) -> dt.date | None:
+        # A TOML date-time is a datetime, itself a date; let through, it breaks the first comparison.
+        value = self.field(table, name, dt.date, where, required=False)
+        if isinstance(value, dt.datetime):
+            self.add(where, f"field '{name}' must be a day (YYYY-MM-DD) without a time, got {value}")
+            return None
         return value
 
     def header(self, data: dict[str, Any], extra: tuple[str, ...] = ()) -> Header:

@@ -55,16 +55,18 @@ def problems(new: NewDecision, actions: list[NewAction] = ()) -> list[str]:
 
 
 def record_decision(store, new: NewDecision, actions: list[NewAction] = (), *,
-                    snapshot_at: datetime | None = None) -> Outcome:
+                    snapshot_at: datetime | None = None, lost_basis: float | None = None) -> Outcome:
     """Append ``new`` to the log with a snapshot of the picture at ``snapshot_at`` (default: now)
-    and its actions, in one transaction.  ``ValueError("field: reason; ...")``,
-    and nothing written, when something is missing."""
+    and its actions, in one transaction.  The snapshot counts handover hours lost beyond ``lost_basis``
+    minutes, the room's setting (None: the handover table's default), and names the basis, so the entry
+    says what the room was looking at.  ``ValueError("field: reason; ...")``, and nothing written,
+    when something is missing."""
     found = problems(new, actions)
     if found:
         raise ValueError("; ".join(found))
     # The snapshot is read before the write lock is taken: the sync must not wait on it.
     with store.session() as s:
-        snapshot = situation_snapshot.take(s, snapshot_at or utcnow())
+        snapshot = situation_snapshot.take(s, snapshot_at or utcnow(), lost_basis)
     with one_transaction(store) as tx:
         s = tx.session_in_progress
         if new.amends_uuid is not None and s.get(DecisionEntry, new.amends_uuid) is None:

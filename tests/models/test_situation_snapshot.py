@@ -104,3 +104,20 @@ def test_hours_lost_carry_their_basis_into_the_snapshot_its_lines_and_the_export
     del old["offload"]["hours_lost_beyond_minutes"]
     assert any("hours lost (basis not recorded)" in ln for ln in situation_snapshot.describe(old))
     assert "hours lost (basis not recorded)" in export.summary(old)
+
+
+def test_a_recorded_decision_snapshots_hours_lost_on_the_basis_it_is_given(store):
+    from sqlalchemy import select
+
+    from models.replica.orm import DecisionEntry
+    from models.service.decisions import NewDecision, record_decision
+
+    fill_system(store)
+    new = NewDecision("Dr Priya Raman", "Director on-call", "Divert", "Queues", "Room support", NOW)
+    record_decision(store, new, snapshot_at=NOW, lost_basis=60)
+    record_decision(store, new, snapshot_at=NOW)
+    with store.session() as s:
+        snaps = s.scalars(select(DecisionEntry.situation_snapshot).order_by(DecisionEntry.device_seq)).all()
+    # RAA's 70-minute handover is its only one beyond 60: 10 min = 0.2 h; the default basis is the table's 15.
+    assert [(x["offload"]["hours_lost_beyond_minutes"], x["offload"]["hospitals"]["RAA"]["hours_lost_today"])
+            for x in snaps] == [(60, 0.2), (15, 1.9)]

@@ -104,3 +104,23 @@ def test_a_quiet_feed_shows_its_time_and_looks_stale(qtbot, store):
     assert "dashed" in view.reap_box.styleSheet() and "no data since" in view.reap_box.text()
     assert "STALE · no REAP report since" in view.service.text()
     assert view.crews_age.text().startswith("STALE · no handover data since")
+
+
+def test_the_response_chart_reads_h_mm_ss_and_draws_the_90th_centile_lines_from_the_targets_file(qtbot, store):
+    fill_system(store)
+    view = _view(qtbot, AmbulanceView, store)
+    chart = view.response_chart
+    # fill_system: the hour to NOW had a C1 mean of 410 s and a 90th centile of 800 s.
+    for name, want in (("C1 mean", "C1 mean: 0:06:50"), ("C1 90th centile", "C1 90th centile: 0:13:20")):
+        t, v = next(s for s in chart.series if s.name == name).points[-1]
+        text = chart.hover_text(t.timestamp(), v, pixels=1e9)
+        assert text.startswith(want) and " min " not in text and " s\n" not in text, text
+    # The lines are resources/metrics/targets.toml's, in force on the day, lowest first: each standard's
+    # mean and 90th centile, and the C2 interim ambition while it ran.
+    assert chart.target_labels == ["C1 mean 0:07:00", "C1 90th 0:15:00", "C2 mean 0:18:00", "C2 ambition 0:30:00",
+                                   "C2 90th 0:40:00"]
+    later = _view(qtbot, AmbulanceView, store, datetime(2026, 12, 3, 10, 0, tzinfo=timezone.utc))
+    assert later.response_chart.target_labels == ["C1 mean 0:07:00", "C1 90th 0:15:00", "C2 mean 0:18:00",
+                                                  "C2 90th 0:40:00"]
+    note = later.response_chart.note.text()
+    assert "C2 ambition 0:30:00 (2023/24 to 2025/26) ran to 31/03/2026" in note and "no line is drawn" in note

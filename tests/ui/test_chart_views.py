@@ -125,12 +125,14 @@ def test_ambulance_charts_stop_at_the_last_report_with_the_response_standards(qt
     assert [v for _t, v in levels.series[0].points][-1] == 3.0     # the change in the window
     assert levels.carried_item("REAP") is not None                 # REAP 2, declared before the 24 hours
     response = view.response_chart
-    assert response.target_labels == ["C1 7 min", "C2 18 min", "C2 30 min"]
+    assert response.target_labels == ["C1 mean 0:07:00", "C1 90th 0:15:00", "C2 mean 0:18:00",
+                                      "C2 ambition 0:30:00", "C2 90th 0:40:00"]
     assert _last_x(response.line_item("C1 mean")) == LAST.timestamp()
     lo, hi = response.plot.getPlotItem().getViewBox().viewRange()[1]
     assert lo == pytest.approx(0) and hi >= 30
     later = _view(qtbot, AmbulanceView, store, now=LATER)
-    assert later.response_chart.target_labels == ["C1 7 min", "C2 18 min"]
+    assert later.response_chart.target_labels == ["C1 mean 0:07:00", "C1 90th 0:15:00", "C2 mean 0:18:00",
+                                                  "C2 90th 0:40:00"]
     assert "ran to 31/03/2026" in later.response_chart.note.text()
 
 

@@ -55,3 +55,31 @@ def test_the_offload_view_reads_hours_lost_on_the_rooms_basis(qtbot, store, tmp_
     row = next(r for r in range(view.board.rowCount()) if view.board.item(r, 0).data(256) == "RAA")
     lost = heads.index(next(h for h in heads if "lost" in h))
     assert view.board.item(row, lost).text() == "1.1 h"
+
+
+def test_a_decision_made_in_the_app_snapshots_hours_lost_on_the_rooms_basis_and_names_it(qtbot, store, tmp_path):
+    from sqlalchemy import select
+
+    from models.queries import situation_snapshot
+    from models.replica.orm import DecisionEntry
+
+    fill_system(store)
+    s = settings_mod.load(tmp_path / "settings.json")
+    s.set("handover_hours_lost_beyond", 30)
+    window = MainWindow(store, clock=lambda: NOW, settings=s)
+    qtbot.addWidget(window)
+    view = window.show_view("decisions")
+    assert tasks.manager().wait_idle()
+    dialog = view.new_decision()
+    assert "hours lost beyond 30 min" in dialog.snapshot_note.text()    # the room is told which basis is kept
+    dialog.decision_maker.setText("Dr Priya Raman")
+    dialog.decision.setPlainText("Divert from Alpha to Beta for two hours")
+    dialog.rationale.setPlainText("Alpha queue over 45 minutes")
+    dialog.save()
+    assert tasks.manager().wait_idle() and dialog.saved is not None, dialog.error.text()
+    with store.session() as session:
+        snap = session.scalars(select(DecisionEntry.situation_snapshot)).one()
+    off = snap["offload"]
+    # RAA beyond 30: 8 + 17 + 40 = 65 min = 1.1 h (beyond 15 it would have been 1.9 h).
+    assert off["hours_lost_beyond_minutes"] == 30 and off["hospitals"]["RAA"]["hours_lost_today"] == 1.1
+    assert any(ln.endswith("1.1 hours lost beyond 30 min") for ln in situation_snapshot.describe(snap))

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from models.queries import records as rq
+from models.rules.handover_bands import hours_lost_label, load_handover
 from models.service import decisions
 from models.service.changes import Outcome
 from models.uk_time import UK
@@ -75,8 +76,12 @@ def _text(name: str, value: str = "", height: int = 48) -> QPlainTextEdit:
 
 class DecisionDialog(WritingDialog):
     def __init__(self, store, clock: Callable[[], datetime], author: str, *,
-                 amends: DecisionEntry | None = None, orgs: list[tuple[str, str]] = (), parent=None) -> None:
+                 amends: DecisionEntry | None = None, orgs: list[tuple[str, str]] = (),
+                 lost_basis: float | None = None, parent=None) -> None:
+        """``lost_basis``: the room's basis for handover hours lost (File > Settings; None: the handover
+        table's default), so the snapshot counts them as the room's offload view does."""
         super().__init__(parent)
+        self.lost_basis = lost_basis
         self.store = store
         self.clock = clock
         self.author = author
@@ -140,9 +145,11 @@ class DecisionDialog(WritingDialog):
         form.addRow(self._actions_box(now))
         scroll.setWidget(body)
         outer.addWidget(scroll, 1)
-        outer.addWidget(muted("On save, a snapshot of the system picture (system, pillar and provider OPEL "
-                              "levels, REAP/CSP, offload queues and hours lost) is taken from this desktop's "
-                              "replica and kept with the entry."))
+        lost = hours_lost_label(load_handover().basis(lost_basis).beyond_minutes)
+        self.snapshot_note = muted("On save, a snapshot of the system picture (system, pillar and provider OPEL "
+                                   f"levels, REAP/CSP, offload queues and {lost}, the room's basis) is taken "
+                                   "from this desktop's replica and kept with the entry.")
+        outer.addWidget(self.snapshot_note)
         self.add_footer(outer)
 
     def _actions_box(self, now: datetime) -> QWidget:
@@ -220,5 +227,5 @@ class DecisionDialog(WritingDialog):
         if found:
             self.say_problem("; ".join(found))
             return
-        store, now = self.store, self.clock()
-        self.write(lambda: decisions.record_decision(store, new, actions, snapshot_at=now))
+        store, now, basis = self.store, self.clock(), self.lost_basis
+        self.write(lambda: decisions.record_decision(store, new, actions, snapshot_at=now, lost_basis=basis))

@@ -308,11 +308,16 @@ class DecisionsView(QWidget):
     # --- writing ------------------------------------------------------------------------
     def _open(self, amends: rq.Entry | None = None) -> DecisionDialog:
         dialog = DecisionDialog(self.store, self.clock, self.author, amends=amends, orgs=self.organisations,
-                                parent=self)
+                                lost_basis=self.lost_basis(), parent=self)
         dialog.accepted.connect(lambda: self._saved(dialog))
         self.dialog = dialog
         dialog.open()
         return dialog
+
+    def lost_basis(self) -> int | None:
+        """The room's basis for hours lost (File > Settings), None for the handover table's default."""
+        settings = getattr(self.window(), "settings", None)
+        return getattr(settings, "handover_hours_lost_beyond", None)
 
     def new_decision(self) -> DecisionDialog:
         return self._open()

@@ -1,0 +1,110 @@
+"""The ambulance view's layout on the room's screens: at 1366x768 the whole page is in view without
+scrolling; at twice and two and a half times the text on a 1920-pixel wall, and in high contrast, nothing
+scrolls sideways (the crews go under the response table when both do not fit side by side). Real widgets
+offscreen over a real replica: a month of responses, and fourteen hospitals with crews at each."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QApplication
+
+from tests.models.conftest import store, store_path  # noqa: F401
+from tests.models.test_ambulance_responses import c2_month
+from tests.ui.feeds import NOW, Feed, fill_system
+from ui import tasks, theme
+from ui.ambulance_view import AmbulanceView
+from ui.widgets import content_width
+
+# The view's page in the window (menu, alert banner, tabs and status bar around it), as measured on the
+# demo: 1366x768 with a one-line banner; high contrast's thicker borders and a two-line banner; a
+# 1920x1080 wall at 2x and 2.5x text.
+SMALL, SMALL_HC, WALL_2X, WALL_25X = (1352, 640), (1350, 620), (1906, 870), (1906, 835)
+
+
+@pytest.fixture
+def world(store):
+    fill_system(store)
+    f = c2_month(Feed(first_seq=10_000))
+    for n in range(12):
+        f.org(f"RH{n:02d}", f"Hospital Number {n} University Teaching Hospitals NHS Foundation Trust")
+    for n in range(12):
+        for k in range(1 + n % 4):
+            f.waiting(f"amb-9{n:02d}{k}", f"RH{n:02d}", 10 + 17 * k + n)
+    f.apply(store)
+    return store
+
+
+def _view(qtbot, store, size, theme_key="light", scale=1.0):
+    t = theme.set_current(theme_key, scale)
+    view = AmbulanceView(store, lambda: NOW)
+    view.setStyleSheet(theme.stylesheet(t))
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.show()
+    qtbot.waitExposed(view)
+    view.refresh()
+    assert tasks.manager().wait_idle()
+    for _ in range(3):   # layout requests and the scroll area's page settle over a few passes
+        QApplication.processEvents()
+    return view
+
+
+def _inside(view, widget) -> bool:
+    viewport = view.page_scroll.viewport()
+    top_left = widget.mapTo(viewport, widget.rect().topLeft())
+    return top_left.x() >= 0 and top_left.x() + widget.width() <= viewport.width()
+
+
+def _nothing_covered(view) -> None:
+    """The parts lie one under the other (or side by side): none is drawn over another."""
+    tables, crews = view.responses.geometry(), view.crews_panel.geometry()
+    charts = view.charts_row.geometry().top()
+    assert view.reap_box.geometry().bottom() < tables.top()
+    assert max(tables.bottom(), crews.bottom()) < charts, (tables, crews, charts)
+    assert crews.left() > tables.right() or crews.top() > tables.bottom(), (tables, crews)
+    # Every row of the response table is in view, under a heading of any number of lines.
+    table = view.responses
+    assert table.viewport().height() >= sum(table.rowHeight(r) for r in range(table.rowCount()))
+
+
+def _label_rects(chart):
+    axis = chart.plot.getPlotItem().getAxis("right")
+    image = QImage(8, 8, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        return [(rect, text) for rect, _flags, text in axis.generateDrawSpecs(painter)[2]]
+    finally:
+        painter.end()
+
+
+def test_at_1366x768_the_whole_page_is_in_view(qtbot, world):
+    view = _view(qtbot, world, SMALL)
+    page = view.page_scroll
+    assert page.verticalScrollBar().maximum() == 0 and page.horizontalScrollBar().maximum() == 0
+    assert view.crews_panel.geometry().left() > view.responses.geometry().right()   # side by side
+    _nothing_covered(view)
+    for chart in (view.level_chart, view.response_chart):                 # the charts keep a readable plot
+        assert chart.plot.height() >= 6 * chart.fontMetrics().height()
+    # The response chart's five lines (7, 15, 18, 30 and 40 minutes) each keep a label on the right-hand
+    # axis, none drawn over another, however close the lines lie on a short plot.
+    labels = _label_rects(view.response_chart)
+    assert sorted(text for _r, text in labels) == sorted(view.response_chart.target_labels)
+    assert len(labels) == 5
+    assert not any(a.intersects(b) for i, (a, _t) in enumerate(labels) for b, _u in labels[i + 1:]), labels
+
+
+@pytest.mark.parametrize("size, theme_key, scale", [(SMALL_HC, "high_contrast", 1.0), (WALL_2X, "light", 2.0),
+                                                    (WALL_25X, "light", 2.5), (WALL_25X, "dark", 2.5)],
+                         ids=["high-contrast-1366", "2x-1920", "2.5x-1920", "2.5x-1920-dark"])
+def test_nothing_scrolls_sideways_at_large_text_or_in_high_contrast(qtbot, world, size, theme_key, scale):
+    view = _view(qtbot, world, size, theme_key, scale)
+    page = view.page_scroll
+    assert page.horizontalScrollBar().maximum() == 0
+    for part in (view.responses, view.crews, view.reap_box, view.level_chart, view.response_chart):
+        assert _inside(view, part), part.accessibleName()
+    # Every column of the response table shows in full: its heading's longest line and its cells.
+    assert view.responses.width() >= content_width(view.responses)
+    _nothing_covered(view)
+    if view.crews_panel.geometry().top() > view.responses.geometry().bottom():     # the crews under the table
+        assert view.crews.height() >= 6 * view.crews.fontMetrics().height()
