@@ -95,7 +95,8 @@ def rollup_detail(status: opel_latest.OpelStatus | None, why: door.RollupWhy | N
     if status is None:
         return ""
     head = "ICS score" if status.scope == "system" else "score"
-    parts = [f"{head} {status.total:.3g}" if status.total is not None else f"{head} incomplete"]
+    unit = why.unit if why is not None else ""
+    parts = [f"{head} {status.total:.3g}{unit}" if status.total is not None else f"{head} incomplete"]
     if why is not None and why.drivers:
         shown = [names.get(d, d) for d in why.drivers[:2]]
         more = f" +{len(why.drivers) - 2} more" if len(why.drivers) > 2 else ""

@@ -7,6 +7,8 @@ for its first paint, before SQLAlchemy is loaded, and again after every sync bat
 
 from __future__ import annotations
 
+import dataclasses
+
 import functools
 import math
 from collections.abc import Mapping, Sequence
@@ -49,6 +51,7 @@ class RollupWhy:
     drivers: tuple[str, ...]
     exact: bool
     values: Mapping[str, float] = field(default_factory=dict)   # input -> value on the combined scale
+    unit: str = ""   # the score's: "%" where the rule combines shares of each input's scale
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,9 @@ def _rollups(db, providers: Sequence[OpelStatus], pillars: Sequence[OpelStatus],
             out[pillar.pillar] = _why(pillar, members, lambda ins, k=pillar.pillar: pillar_score(table, k, ins))
     if system and pillars:
         inputs = [RollupInput(p.pillar, p.total, p.level, None, p.at_least_level) for p in pillars]
-        out[SYSTEM_SCOPE] = _why(system[0], inputs, lambda ins: system_score(table, ins))
+        why = _why(system[0], inputs, lambda ins: system_score(table, ins))
+        share = table is not None and SYSTEM_SCOPE in table.rules and table.rule(SYSTEM_SCOPE).combine == "share"
+        out[SYSTEM_SCOPE] = dataclasses.replace(why, unit="%") if share else why
     return out
 
 

@@ -68,7 +68,7 @@ def test_the_system_tile_is_stale_too_and_names_the_pillars_that_set_it(view):
     system = view.system_badge.text()
     assert "no data since 08:36" in system and "qlineargradient" in view.system_badge.styleSheet()
     assert "set by Acute, Community" in system
-    assert "40.9" in system                                 # the aggregated ICS score, not only a level
+    assert "ICS score 40.9%" in system                      # the aggregated ICS score with its unit, not only a level
 
 
 def test_each_provider_tile_shows_its_age_and_distance_to_the_next_level(view):
