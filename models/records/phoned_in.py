@@ -97,7 +97,8 @@ def _number(value: Any, lo: float | None, hi: float | None, whole: bool, unit: s
     if whole and value != int(value):
         return f"must be a whole number, got {value:g}"
     if lo is not None and hi is not None and not lo <= value <= hi:
-        return f"{value:g} is outside the valid range {lo:g} to {hi:g} {unit}".rstrip()
+        unit = "" if unit in ("level", "count", "text") else f" {unit}"
+        return f"{value:g} is outside the valid range {lo:g} to {hi:g}{unit}"
     return None
 
 
@@ -248,7 +249,7 @@ def check_data(data: Any, known: set[str] | None = None) -> list[tuple[str, str]
     for part, required in (("ambulance_status", "reap_level"), ("critcon", "level")):
         if part in parts and parts[part].get(required) is None:
             found.append((f"{part}.{required}", "missing"))
-    if not obs and not parts:
+    if not obs and not parts and not any(name == "observations" for name, _ in found):
         found.append(("observations", "give at least one figure"))
     return found
 
