@@ -29,8 +29,8 @@ from models.replica.orm.types import UTCDateTime, utcnow
 __all__ = [
     "Action", "AlertEvent", "AlertRule", "AmbulanceStatus", "Base", "Contact", "CritconStatus",
     "DataQualityFinding", "DecisionEntry", "FeedCursor", "HandoverEvent", "IntakeNotice", "Metric", "Observation",
-    "OnCallShift", "OpelAssessment", "OpelChecklistItem", "OpelParameterScore", "Organisation", "OutboxItem", "PhonedInCall",
-    "QuarantinedRecord", "ReplicaMeta", "ResponseTimes", "RoomAlertRule", "Site", "Transfer", "TransferEvent",
-    "UTCDateTime",
+    "OnCallShift", "OpelAssessment", "OpelChecklistItem", "OpelParameterScore", "Organisation", "OutboxItem",
+    "PhonedInCall", "QuarantinedRecord", "ReplicaMeta", "ResponseTimes", "RoomAlertRule", "Site", "Transfer",
+    "TransferEvent", "UTCDateTime",
     "new_uuid", "utcnow",
 ]
