@@ -294,7 +294,7 @@ class ProviderTile(QFrame):
 class OverviewView(QWidget):
     """The whole system's pressure at a glance."""
 
-    KINDS = frozenset({"opel_assessment", "organisation", "record"})   # record: a phoned-in call
+    KINDS = frozenset({"opel_assessment", "organisation"})
     provider_activated = Signal(str)
     drawn = Signal()   # a page has been drawn (after each refresh; a filter change too)
 
@@ -366,6 +366,7 @@ class OverviewView(QWidget):
         self._read = tasks.LatestRead(self, self._draw)
         self.phoned: dict[str, phoned_door.Mark] = {}   # org code -> its phoned-in figures shown now
         self._phoned_read = tasks.LatestRead(self, self._phoned_marks)
+        tasks.manager().changed.connect(self._phoned_written)   # a call recorded here, hub or not
         # Drawn by refresh(), which the window calls when the view is first shown.
 
     def refresh(self) -> None:
@@ -380,6 +381,11 @@ class OverviewView(QWidget):
             return
         self._read(lambda: door.overview_page(store, now, reuse=last))
         self._phoned_read(lambda: phoned_door.marks(store, now))
+
+    def _phoned_written(self, changes) -> None:
+        if "phoned_in" in changes.records and self._asked:
+            store, now = self.store, self.clock()
+            self._phoned_read(lambda: phoned_door.marks(store, now))
 
     def _phoned_marks(self, marks: dict) -> None:
         if marks != self.phoned:

@@ -79,7 +79,7 @@ def points_text(line: queries_provider.ParameterLine) -> str:
 
 
 class ProviderView(QWidget):
-    KINDS = frozenset({"opel_assessment", "observation", "organisation", "record"})   # record: phoned-in calls
+    KINDS = frozenset({"opel_assessment", "observation", "organisation"})
 
     def __init__(self, store, clock: Callable[[], datetime], parent=None) -> None:
         super().__init__(parent)
@@ -142,6 +142,7 @@ class ProviderView(QWidget):
         layout.addWidget(self.phoned_label)
         self.phoned: list = []   # this provider's calls (models.service.phoned_in.Call), newest first
         self._phoned_read = tasks.LatestRead(self, self._draw_phoned)
+        tasks.manager().changed.connect(self._phoned_written)   # a call recorded here, hub or not
         self.table = make_table(HEADERS, "OPEL parameters: value, band, points, next threshold",
                                 stretch=0)
         self.table.currentCellChanged.connect(lambda *_: self._draw_parameter())
@@ -225,6 +226,11 @@ class ProviderView(QWidget):
         self._draw_charts()
         store, code, now = self.store, page.org_code, page.now
         self._phoned_read(lambda: phoned_door.provider_calls(store, code, now))
+
+    def _phoned_written(self, changes) -> None:
+        if "phoned_in" in changes.records and self.detail is not None:
+            store, code, now = self.store, self.detail.org_code, self.clock()
+            self._phoned_read(lambda: phoned_door.provider_calls(store, code, now))
 
     def _draw_phoned(self, calls: list) -> None:
         """Phoned-in figures: the current ones marked in the table, the calls said above it."""

@@ -163,3 +163,22 @@ def test_the_mark_goes_when_the_feed_sends_newer_data(qtbot, world):
     assert door.marks(world, NOW) == {}
     labels = [lbl.text() for lbl in view.findChildren(QLabel)]
     assert not any("PHONED IN" in t for t in labels)
+
+
+def test_a_call_recorded_here_marks_the_shown_views_at_once_with_the_hub_away(qtbot, world):
+    view = OverviewView(world, clock=lambda: NOW)
+    qtbot.addWidget(view)
+    view.refresh()
+    pv = ProviderView(world, clock=lambda: NOW)
+    qtbot.addWidget(pv)
+    pv.select_provider("R07")
+    qtbot.waitUntil(lambda: pv.detail is not None and pv.detail.org_code == "R07", timeout=5000)
+    assert tasks.manager().wait_idle() and not pv.phoned_label.isVisible()
+    tasks.CollectionOp(None, lambda: door.record_figures(
+        world, org_code="R07", phoned_at=CALLED, caller_name="Lee Green", caller_role="Bed manager",
+        taken_by="Alex Room", figures={"escalation_beds_open_pct": 4.0}, now=NOW)).run_in_background()
+    assert tasks.manager().wait_idle()
+    qtbot.waitUntil(lambda: "PHONED IN" in {t.status.org_code: t for t in view.tiles}["R07"].head.text(),
+                    timeout=5000)
+    qtbot.waitUntil(lambda: "Lee Green (Bed manager)" in pv.phoned_label.text(), timeout=5000)
+    assert "not sent to the hub yet" in pv.phoned_label.text()
