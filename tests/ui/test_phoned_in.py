@@ -4,6 +4,7 @@ off the UI thread.  Screenshots go to docs/screenshots/phoned-in-*.png."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -20,7 +21,10 @@ from ui.overview import OverviewView
 from ui.phoned_in_dialog import PhonedInDialog
 from ui.provider_view import ProviderView
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The PNGs are written (and looked at) in every run; into docs/screenshots only when asked
+# (SCC_WRITE_SCREENSHOTS=1), so a test run leaves the checkout as it was.
+SHOTS = DOCS if os.environ.get("SCC_WRITE_SCREENSHOTS") == "1" else None
 CALLED = NOW - timedelta(minutes=10)   # 09:50 UK time
 
 
@@ -43,6 +47,11 @@ def _heard_elsewhere(store) -> str:
             p["phoned_in_uuid"] = uid
     f.apply(store)
     return uid
+
+
+@pytest.fixture(autouse=True)
+def _shots(tmp_path, monkeypatch):
+    monkeypatch.setattr(__import__(__name__, fromlist=["SHOTS"]), "SHOTS", SHOTS or tmp_path)
 
 
 @pytest.fixture
