@@ -402,7 +402,8 @@ def _opel(conn: Connection, seq: int, d) -> None:
     if new_id is not None and d.parameters:
         conn.execute(insert(OpelParameterScore), [
             {"assessment_id": new_id, "parameter_key": p.key, "value": p.value, "band": p.band,
-             "points": p.points, "weight": p.weight, "problem": p.problem} for p in d.parameters])
+             "points": p.points, "weight": p.weight, "problem": p.problem, "phoned_in_uuid": p.phoned_in_uuid}
+            for p in d.parameters])
 
 
 def _simple(model, **rename):

@@ -25,7 +25,7 @@ _INSERT_ASSESSMENT = (
     "received_at, feed_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (feed_seq) DO NOTHING RETURNING id, feed_seq")
 _INSERT_SCORE = ("INSERT INTO opel_parameter_score (assessment_id, parameter_key, value, band, points, "
-                 "weight, problem) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                 "weight, problem, phoned_in_uuid) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 def insert_assessments(raw, run: list[tuple[int, FeedOpelAssessment]]) -> None:
@@ -42,7 +42,8 @@ def insert_assessments(raw, run: list[tuple[int, FeedOpelAssessment]]) -> None:
         # second hit the conflict), so only the first gets its scores.
         new_id = new_ids.pop(seq, None)
         if new_id is not None:
-            scores += [(new_id, p.key, p.value, p.band, p.points, p.weight, p.problem) for p in d.parameters]
+            scores += [(new_id, p.key, p.value, p.band, p.points, p.weight, p.problem, p.phoned_in_uuid)
+                       for p in d.parameters]
     if scores:
         raw.executemany(_INSERT_SCORE, scores)
 

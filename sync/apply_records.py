@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert
 from models.records import actions_due
 from models.records import alert_rules as room_rules
 from models.records import contacts
+from models.records import phoned_in
 from models.records import transfers
 from models.replica.orm import (
     Action,
@@ -299,6 +300,19 @@ def _alert_rule(conn: Connection, seq: int, rec) -> str | None:
     return None
 
 
+def _phoned_in(conn: Connection, seq: int, rec) -> str | None:
+    """A call's figures (1.5): kept once per uuid; one recorded here gains the hub's position.  The
+    figures themselves come as their own feed items (observations, statuses), marked with its uuid.
+    Checked as the hub checked it, against this desktop's catalogue: a metric only a newer hub knows
+    is refused here, naming it, and the record quarantined with that reason."""
+    found = phoned_in.check_data(rec.data)
+    if found:
+        return "; ".join(f"data.{name}: {reason}" for name, reason in found[:10])
+    phoned_in.keep_call(conn, rec.uuid, rec.data, rec.device_id, rec.authored_at, author=rec.author or "",
+                        feed_seq=seq)
+    return None
+
+
 _HANDLERS = {"decision": _decision, "transfer_event": _transfer_event, "contact": _contact,
              "action": _action, "alert_ack": _alert_ack, "on_call_shift": _on_call_shift,
-             "alert_rule": _alert_rule}
+             "alert_rule": _alert_rule, "phoned_in": _phoned_in}

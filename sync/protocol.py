@@ -14,7 +14,7 @@ with an ``ErrorBody`` listing what the hub speaks.  See docs/sync-protocol.md.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -24,12 +24,13 @@ from sync.limits import (  # noqa: F401  (MIN_YEAR...: the protocol's bounds, im
     MAX_YEAR, MIN_YEAR, Code, Count, FeedPosition, FreeText, Int64, JsonObject, Time, UnitCritcon)
 
 PROTOCOL_MAJOR = 1
-PROTOCOL_MINOR = 4  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert_ack (checked), on_call_shift;
+PROTOCOL_MINOR = 5  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert_ack (checked), on_call_shift;
 # 1.3: Health.reason, 503 "unavailable" when the hub's database is full or failing, bounded values;
 # 1.4: feed kinds "alert" (the hub's rule engine raising and clearing alerts) and "intake_notice"
 # (each provider submission's receipt, quarantined items with reasons), "alert_escalation" (what became
 # of an alert's email to whoever was on call); record kind "alert_rule" (the room's alert rules) and
-# alert_ack.snooze_minutes
+# alert_ack.snooze_minutes; 1.5: record kind "phoned_in" (a provider's figures phoned in while its feed
+# is down) and the optional ``phoned_in_uuid`` on the figures the hub derives from one
 
 PROTOCOL_VERSION = f"{PROTOCOL_MAJOR}.{PROTOCOL_MINOR}"
 VERSION_HEADER = "SCC-Protocol"
@@ -173,6 +174,9 @@ class SubmissionReceipt(_Msg):
 
 
 # --- the feed -------------------------------------------------------------
+RecordKind = Literal["decision", "transfer_event", "contact", "alert_ack", "action", "on_call_shift", "alert_rule",
+                     "phoned_in"]   # 1.5: phoned_in
+PhonedInRef = Optional[Annotated[Code, Field(max_length=36)]]   # 1.5: the phoned_in record a figure came from
 FEED_KINDS = ("organisation", "observation", "opel_assessment", "ambulance_status",
               "response_times", "handover", "critcon", "record", "alert", "intake_notice",
               "alert_escalation")
@@ -194,8 +198,9 @@ class FeedObservation(_Msg):
     metric: Code
     observed_at: Time
     value: float
-    source: Code = "provider"
+    source: Code = "provider"   # "phoned_in" (1.5): from a phoned_in record, not the provider's feed
     received_at: Time
+    phoned_in_uuid: PhonedInRef = None
 
 
 class FeedParameterScore(_Msg):
@@ -205,6 +210,7 @@ class FeedParameterScore(_Msg):
     points: float | None = None
     weight: float = 1.0
     problem: str | None = None  # why it is missing or invalid
+    phoned_in_uuid: PhonedInRef = None  # 1.5: the value was phoned in (the record's uuid)
 
 
 class FeedOpelAssessment(_Msg):
@@ -228,6 +234,7 @@ class FeedAmbulanceStatus(_Msg):
     declared_at: Time
     reap_level: Int64  # 1-4 at intake; the replica's CHECK refuses anything else
     csp_level: Code | None = None
+    phoned_in_uuid: PhonedInRef = None
 
 
 class FeedResponseTimes(_Msg):
@@ -259,13 +266,14 @@ class FeedCritcon(_Msg):
     level: Int64  # 0-3 at intake (4 before); the replica's CHECK refuses anything above 4
     staffed_beds: Beds | None = None
     occupied_beds: Beds | None = None
+    phoned_in_uuid: PhonedInRef = None
 
 
 class FeedRecord(_Msg):
     """A desktop-authored record as the hub stored it (kind "record")."""
 
     uuid: Code
-    kind: Literal["decision", "transfer_event", "contact", "alert_ack", "action", "on_call_shift", "alert_rule"]
+    kind: RecordKind
     device_id: Code
     authored_at: Time
     data: JsonObject  # depth, 64-bit integers, storable text (sync/limits.py)
@@ -410,12 +418,13 @@ class FeedBatch(_Msg):
 
 
 # --- desktop-authored records -------------------------------------------------
-RECORD_KINDS = ("decision", "transfer_event", "contact", "alert_ack", "action", "on_call_shift", "alert_rule")
+RECORD_KINDS = ("decision", "transfer_event", "contact", "alert_ack", "action", "on_call_shift", "alert_rule",
+                "phoned_in")
 
 
 class RecordPush(_Msg):
     uuid: Code = Field(min_length=36, max_length=36)  # client-generated idempotency key
-    kind: Literal["decision", "transfer_event", "contact", "alert_ack", "action", "on_call_shift", "alert_rule"]
+    kind: RecordKind
     device_id: Code = Field(min_length=1, max_length=36)
     authored_at: Time
     # Unbounded here, so authoring on a desktop never fails on it: the hub checks it

@@ -182,6 +182,8 @@ class MainWindow(QMainWindow):
         self.settings_action.triggered.connect(self.open_settings)
         file_menu.addAction(self.settings_action)
         self.rules_action = file_menu.addAction("Alert &rules…", self.open_alert_rules)   # a room lead's
+        self.phoned_in_action = file_menu.addAction("Record p&honed-in figures…", lambda: __import__(
+            "ui.phoned_in_dialog", fromlist=["open_dialog"]).open_dialog(self))   # loaded when first asked for
         file_menu.addAction(self.quit_action)
         menu = self.menuBar().addMenu("&View")
         self.view_actions: dict[str, QAction] = {}

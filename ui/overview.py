@@ -31,6 +31,7 @@ from models.queries import opel_latest
 from models.rules.catalogue import load_catalogue
 from models.rules.opel_rollup import NextLevel
 from models.service import overview as door
+from models.service import phoned_in as phoned_door
 from ui import format as fmt
 from ui import stale as stale_look
 from ui import tasks, theme
@@ -150,7 +151,7 @@ class LevelBadge(QLabel):
 
 
 def _tile_texts(status: opel_latest.OpelStatus, now: datetime, trend: str = "",
-                step: NextLevel | None = None) -> tuple:
+                step: NextLevel | None = None, phoned: phoned_door.Mark | None = None) -> tuple:
     """Everything a tile shows for ``status`` at ``now`` (texts, styles, names), in one tuple.
 
     Two equal tuples draw the same tile, so a refresh can leave it alone.
@@ -159,6 +160,10 @@ def _tile_texts(status: opel_latest.OpelStatus, now: datetime, trend: str = "",
     label = opel_label(level, status.at_least_level)
     head = (f"<b>{esc(status.name)}</b> <span style='color:{theme.current().muted}'>"
             f"{esc(status.org_code)}</span>")
+    if phoned is not None:   # figures the room heard on the phone, until the provider's feed sends newer
+        head += (f"<br><b>☎ PHONED IN</b> {esc(fmt.local_time(phoned.at))}"
+                 f"{' (not sent yet)' if phoned.waiting else ''}: {esc(phoned.caller_name)} "
+                 f"({esc(phoned.caller_role)}), taken by {esc(phoned.taken_by)}")
     declared = (f"Declared {status.declared_level}, calculated {status.level}: {status.override_reason or ''}"
                 if status.declared_level and status.level and status.declared_level != status.level else None)
     drivers = tuple((driver_text(d), literal(driver_tip(d))) for d in status.drivers[:3])
@@ -166,7 +171,8 @@ def _tile_texts(status: opel_latest.OpelStatus, now: datetime, trend: str = "",
     step_line = step_text(status, step)
     return (head, label, stale_look.badge_css(opel_colours(level), stale), declared, drivers, age_text,
             "staleLabel" if stale else "ageLabel",
-            f"{status.name}: {label}, {step_line}, {trend or 'no trend'}, {'stale, ' if stale else ''}{age_text}",
+            f"{status.name}: {label}, {step_line}, {trend or 'no trend'}, {'stale, ' if stale else ''}{age_text}"
+            + (f", figures phoned in by {phoned.caller_name}" if phoned is not None else ""),
             trend, step_line, stale_look.frame_css("providerTile", stale))
 
 
@@ -368,6 +374,9 @@ class OverviewView(QWidget):
         self.page: door.OverviewPage | None = None   # the page drawn last
         self._asked = False
         self._read = tasks.LatestRead(self, self._draw)
+        self.phoned: dict[str, phoned_door.Mark] = {}   # org code -> its phoned-in figures shown now
+        self._phoned_read = tasks.LatestRead(self, self._phoned_marks)
+        tasks.manager().changed.connect(self._phoned_written)   # a call recorded here, hub or not
         # Drawn by refresh(), which the window calls when the view is first shown.
 
     def refresh(self) -> None:
@@ -377,9 +386,21 @@ class OverviewView(QWidget):
         now, store, last = self.clock(), self.store, self.page
         if not self._asked:
             self._asked = True
+            self.phoned = phoned_door.marks(store, now)
             self._draw(door.overview_page(store, now))
             return
         self._read(lambda: door.overview_page(store, now, reuse=last))
+        self._phoned_read(lambda: phoned_door.marks(store, now))
+
+    def _phoned_written(self, changes) -> None:
+        if "phoned_in" in changes.records and self._asked:
+            store, now = self.store, self.clock()
+            self._phoned_read(lambda: phoned_door.marks(store, now))
+
+    def _phoned_marks(self, marks: dict) -> None:
+        if marks != self.phoned:
+            self.phoned = marks
+            self._redraw()
 
     def _redraw(self, *_args) -> None:
         """Draw the page in hand again (a filter or the sort order changed: nothing to read)."""
@@ -431,7 +452,7 @@ class OverviewView(QWidget):
     def _tile_for(self, p, trends: dict, now: datetime, by_key: dict) -> ProviderTile:
         trend = trends.get(p.org_code)
         step = self.page.next_levels.get(p.org_code) if self.page is not None else None
-        texts = _tile_texts(p, now, trend.text() if trend else "", step)
+        texts = _tile_texts(p, now, trend.text() if trend else "", step, self.phoned.get(p.org_code))
         tile = by_key.pop((p.scope, p.org_code, p.pillar), None)
         if tile is not None:
             tile.update_texts(p, texts)

@@ -28,6 +28,7 @@ from models.queries import provider as queries_provider
 from models.rules import series_gaps
 from models.rules.metric_targets import load_targets
 from models.rules.opel import NextThreshold
+from models.service import phoned_in as phoned_door
 from models.service import provider as door
 from ui import format as fmt
 from ui import tasks, theme
@@ -111,6 +112,11 @@ class ProviderView(QWidget):
             top.addWidget(b)
             fit_bold(b)
         self.range_group.idClicked.connect(self._range_picked)
+        self.phone_button = QPushButton("Record p&honed-in figures…")
+        self.phone_button.setAccessibleName("Record figures this provider phoned in")
+        self.phone_button.clicked.connect(lambda: __import__("ui.phoned_in_dialog", fromlist=["open_dialog"])
+                                          .open_dialog(self, self.picker.currentData()))
+        top.addWidget(self.phone_button)
         outer.addLayout(top)
 
         body = QWidget()
@@ -127,6 +133,16 @@ class ProviderView(QWidget):
         self.summary.setAccessibleName("Declared and calculated level")
         head.addWidget(self.summary, 1)
         layout.addLayout(head)
+        self.phoned_label = QLabel()   # the phoned-in figures shown now, and the calls they gave way to
+        self.phoned_label.setObjectName("phonedIn")
+        self.phoned_label.setWordWrap(True)
+        self.phoned_label.setTextFormat(Qt.TextFormat.RichText)
+        self.phoned_label.setAccessibleName("Phoned-in figures")
+        self.phoned_label.hide()
+        layout.addWidget(self.phoned_label)
+        self.phoned: list = []   # this provider's calls (models.service.phoned_in.Call), newest first
+        self._phoned_read = tasks.LatestRead(self, self._draw_phoned)
+        tasks.manager().changed.connect(self._phoned_written)   # a call recorded here, hub or not
         self.table = make_table(HEADERS, "OPEL parameters: value, band, points, next threshold",
                                 stretch=0)
         self.table.currentCellChanged.connect(lambda *_: self._draw_parameter())
@@ -208,6 +224,33 @@ class ProviderView(QWidget):
         self._draw_header()
         self._draw_table()
         self._draw_charts()
+        store, code, now = self.store, page.org_code, page.now
+        self._phoned_read(lambda: phoned_door.provider_calls(store, code, now))
+
+    def _phoned_written(self, changes) -> None:
+        if "phoned_in" in changes.records and self.detail is not None:
+            store, code, now = self.store, self.detail.org_code, self.clock()
+            self._phoned_read(lambda: phoned_door.provider_calls(store, code, now))
+
+    def _draw_phoned(self, calls: list) -> None:
+        """Phoned-in figures: the current ones marked in the table, the calls said above it."""
+        if calls and self.detail is not None and calls[0].org_code != self.detail.org_code:
+            return
+        changed, self.phoned = calls != self.phoned, calls
+        lines = []
+        for call in calls[:3]:
+            current = ", ".join(f"{f.label} {fmt.value(f.value, f.unit) if isinstance(f.value, (int, float)) else f.value}"
+                                for f in call.current)
+            state = (f"shown now: {esc(current)}" if current
+                     else "given way to the provider's own newer data")
+            sent = {"waiting": " (not sent to the hub yet)", "refused": " (refused by the hub: "
+                    f"{esc(call.refusal or '')})"}.get(call.hub, "")
+            lines.append(f"<b>☎ PHONED IN</b> {esc(fmt.local_time(call.phoned_at, with_date=True))} by "
+                         f"{esc(call.provenance)}{sent} — {state}")
+        self.phoned_label.setText("<br>".join(lines))
+        self.phoned_label.setVisible(bool(lines))
+        if changed and self.detail is not None:
+            self._draw_table()
 
     def _draw_header(self) -> None:
         d, now = self.detail, self.page.now
@@ -244,12 +287,16 @@ class ProviderView(QWidget):
 
     def _draw_table(self) -> None:
         now, rows = self.page.now, []
+        phoned = {f.key: f"Phoned in {fmt.local_time(c.phoned_at)} by {c.provenance}" for c in reversed(self.phoned)
+                  for f in c.current if c.org_code == self.detail.org_code}
         for ln in self.detail.lines:
             stale = fmt.is_stale(now, ln.observed_at, STALE_AFTER)
             age = (("STALE · " if stale else "") + f"{fmt.local_time(ln.observed_at)} · "
                    f"{fmt.age(now, ln.observed_at)}") if ln.observed_at else "no observation synced"
             if ln.problem:
                 value = cell(f"— ({ln.problem})", colours=theme.UNKNOWN_COLOURS)
+            elif ln.key in phoned:
+                value = cell(f"☎ {fmt.value(ln.value, ln.unit)}", align_right=True, tooltip=phoned[ln.key])
             else:
                 value = cell(fmt.value(ln.value, ln.unit), align_right=True)
             rows.append([

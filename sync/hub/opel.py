@@ -43,8 +43,11 @@ class HubOpel:
 
     # --- inputs ---------------------------------------------------------------
     def record_value(self, conn: Connection, org_code: str, pillar: str | None, metric: str,
-                     value: float, observed_at: datetime, seq: int) -> bool:
-        """Keep ``value`` if it is the provider's newest for an OPEL parameter; True if kept."""
+                     value: float, observed_at: datetime, seq: int, phoned_in: bool = False) -> bool:
+        """Keep ``value`` if it is the provider's newest for an OPEL parameter; True if kept.
+
+        ``phoned_in``: a figure phoned in (``sync.hub.phoned_in``) gives way to the provider's own
+        data, so it replaces only a strictly older value; a provider value replaces one at its time."""
         if pillar is None or metric not in self.tables[pillar].keys:
             return False
         key = (s.latest_value.c.org_code == org_code) & (s.latest_value.c.metric == metric)
@@ -52,7 +55,7 @@ class HubOpel:
         row = {"value": value, "observed_at": observed_at, "seq": seq}
         if current is None:
             conn.execute(insert(s.latest_value).values(org_code=org_code, metric=metric, **row))
-        elif observed_at >= current:
+        elif observed_at > current or (observed_at == current and not phoned_in):
             conn.execute(update(s.latest_value).where(key).values(**row))
         else:
             return False
@@ -120,14 +123,20 @@ class HubOpel:
         return None if text is None else json.loads(text)
 
     @staticmethod
-    def _values(conn: Connection, org_code: str, table: OpelTable) -> tuple[dict[str, float], dict[str, datetime]]:
-        rows = conn.execute(select(s.latest_value).where(
-            s.latest_value.c.org_code == org_code, s.latest_value.c.metric.in_(table.keys))).all()
+    def _values(conn: Connection, org_code: str, table: OpelTable, phoned: dict[str, str] | None = None
+                ) -> tuple[dict[str, float], dict[str, datetime]]:
+        """Latest values and their times; ``phoned`` (if given) gets metric -> phoned_in record uuid."""
+        lv, pv = s.latest_value, s.phoned_in_value
+        rows = conn.execute(select(lv, pv.c.record_uuid).select_from(lv.outerjoin(pv, pv.c.seq == lv.c.seq)).where(
+            lv.c.org_code == org_code, lv.c.metric.in_(table.keys))).all()
+        if phoned is not None:
+            phoned.update({r.metric: r.record_uuid for r in rows if r.record_uuid is not None})
         return {r.metric: r.value for r in rows}, {r.metric: r.observed_at for r in rows}
 
     def _provider(self, conn: Connection, org_code: str, pillar: str) -> dict[str, Any]:
         table = self.tables[pillar]
-        values, times = self._values(conn, org_code, table)
+        phoned: dict[str, str] = {}
+        values, times = self._values(conn, org_code, table, phoned)
         result = score(table, values)
         scored = {r.key: r for r in result.parameters}
         invalid = {i.key: i for i in result.invalid}
@@ -143,6 +152,8 @@ class HubOpel:
                 bad = invalid.get(param.key)
                 entry.update(value=values.get(param.key), band=None, points=None, weighted_points=None,
                              problem=bad.reason if bad else "missing: no value received yet")
+            if param.key in phoned:   # 1.5: only then, so a provider's own assessment is as before
+                entry["phoned_in_uuid"] = phoned[param.key]
             params.append(entry)
         decl = conn.execute(select(s.opel_declaration).where(
             s.opel_declaration.c.org_code == org_code, s.opel_declaration.c.pillar == pillar)).first()

@@ -25,6 +25,7 @@ from sqlalchemy import insert, select
 
 from models.rules.alert_rules import check_rule_record
 from sync import protocol as p
+from sync.hub import phoned_in
 from sync.hub import schema as s
 from sync.hub.auth import PUSH_RECORDS, Principal, require
 from sync.hub.db import Writer
@@ -75,7 +76,9 @@ def _check(index: int, raw: Any, metrics=None) -> tuple[p.RecordPush | None, lis
         if not isinstance(h, str) or not _HASH.match(h):
             errors.append(p.FieldError(field=f"{where}.data.content_hash", reason="a decision needs its "
                                        "content_hash: 64 lower-case hex characters (SHA-256)"))
-    if rec.kind == "alert_rule":   # checked against this hub's catalogue (it may add metrics)
+    if rec.kind == "phoned_in":    # 1.5: the figures as a submission's items are checked
+        found = phoned_in.problems(rec.data, set(metrics or ()), s.utcnow())
+    elif rec.kind == "alert_rule":   # checked against this hub's catalogue (it may add metrics)
         found = check_rule_record(rec.data, metrics)
         found += [("at", reason) for reason in [_time_problem(rec.data.get("at"))] if reason
                   and not any(name == "at" for name, _ in found)]
@@ -160,6 +163,13 @@ def push(hub, principal: Principal, body: Any) -> p.RecordReceipt:
                          [p.FieldError(field="records", reason="expected a list of 1 to 1000 records")])
     metrics = list(hub.catalogue.metrics)
     checked = [(i, raw, *_check(i, raw, metrics)) for i, raw in enumerate(raw_records)]
+    calls = [n for n, (_i, raw, _r, _e) in enumerate(checked) if phoned_in.is_call(raw)]
+    orgs = phoned_in.active_orgs(hub) if calls else {}
+    for n in calls:   # named with the record's other problems, so one resend can fix them all
+        i, raw, rec, errors = checked[n]
+        reason = phoned_in.org_problem(raw["data"], orgs)
+        if reason and not any(e.field == f"records.{i}.data.org_code" for e in errors):
+            checked[n] = (i, raw, None, errors + [p.FieldError(field=f"records.{i}.data.org_code", reason=reason)])
     results: list[p.RecordResult | None] = [None] * len(checked)
     for i, raw, rec, errors in checked:
         if rec is None:
@@ -172,6 +182,8 @@ def push(hub, principal: Principal, body: Any) -> p.RecordReceipt:
         with hub.db.write() as w:
             for i, rec in good:
                 results[i] = _store(w, principal, rec)
+                if rec.kind == "phoned_in" and results[i].status == "stored":
+                    phoned_in.emit_figures(hub, w, rec, orgs.get(rec.data["org_code"]))
     return p.RecordReceipt(results=results)
 
 

@@ -142,6 +142,15 @@ latest_value = Table(
     Column("seq", BigInteger, nullable=False),
 )
 
+# Observations phoned in (record kind phoned_in, 1.5): feed position -> the record. Scoring a provider
+# looks up its latest values here, so an assessment marks each parameter that was phoned in.
+# A new table only: the schema version does not change, and an older hub leaves it alone.
+phoned_in_value = Table(
+    "phoned_in_value", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("record_uuid", String(36), nullable=False),
+)
+
 opel_declaration = Table(
     "opel_declaration", metadata,
     Column("org_code", String(12), primary_key=True),

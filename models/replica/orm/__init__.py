@@ -4,6 +4,7 @@ from models.replica.orm.base import Base, new_uuid
 from models.replica.orm.intake import IntakeNotice
 from models.replica.orm.monitoring import AlertEvent, AlertRule, DataQualityFinding, QuarantinedRecord, RoomAlertRule
 from models.replica.orm.observations import Observation
+from models.replica.orm.phoned_in import PhonedInCall
 from models.replica.orm.records import (
     Action,
     Contact,
@@ -29,7 +30,7 @@ __all__ = [
     "Action", "AlertEvent", "AlertRule", "AmbulanceStatus", "Base", "Contact", "CritconStatus",
     "DataQualityFinding", "DecisionEntry", "FeedCursor", "HandoverEvent", "IntakeNotice", "Metric", "Observation",
     "OnCallShift", "OpelAssessment", "OpelChecklistItem", "OpelParameterScore", "Organisation", "OutboxItem",
-    "QuarantinedRecord", "ReplicaMeta", "ResponseTimes", "RoomAlertRule", "Site", "Transfer", "TransferEvent",
-    "UTCDateTime",
+    "PhonedInCall", "QuarantinedRecord", "ReplicaMeta", "ResponseTimes", "RoomAlertRule", "Site", "Transfer",
+    "TransferEvent", "UTCDateTime",
     "new_uuid", "utcnow",
 ]

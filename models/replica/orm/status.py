@@ -71,6 +71,8 @@ class OpelParameterScore(Base):
     points: Mapped[float | None] = mapped_column(Float)
     weight: Mapped[float] = mapped_column(Float, default=1.0)
     problem: Mapped[str | None] = mapped_column(Text)
+    # 0013: the phoned-in call the hub scored this value from (None: the provider's own feed).
+    phoned_in_uuid: Mapped[str | None] = mapped_column(String(36))
 
     assessment: Mapped[OpelAssessment] = relationship(back_populates="parameters")
 
@@ -91,6 +93,7 @@ class AmbulanceStatus(Base):
     csp_level: Mapped[str | None] = mapped_column(String(20))
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     feed_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    phoned_in_uuid: Mapped[str | None] = mapped_column(String(36))   # 0013: phoned in, not the feed's
 
 
 class ResponseTimes(Base):
@@ -164,6 +167,7 @@ class CritconStatus(Base):
     occupied_beds: Mapped[int | None] = mapped_column(Integer)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     feed_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    phoned_in_uuid: Mapped[str | None] = mapped_column(String(36))   # 0013: phoned in, not the feed's
 
     @property
     def available_beds(self) -> int | None:

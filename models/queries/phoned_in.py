@@ -1,0 +1,144 @@
+"""Phoned-in figures as the views show them: each call, each figure current or given way to the
+provider's own data, and which providers show a phoned-in figure now.
+
+A figure is **current** while it is the newest the desktop holds for that provider and figure: no
+value from the provider's feed at or after its time (a tie goes to the feed), and no later call
+giving the same figure.  Older than the feed's newest it is kept but not current; a newer feed
+value supersedes it.  Plain SQL (``models.replica.sql_rows``): the overview reads this for its first
+paint, before SQLAlchemy is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from models.records import phoned_in as rules
+from models.replica.sql_rows import rows
+from models.replica.utc import from_utc_text, to_utc_text
+
+WINDOW = timedelta(days=7)   # calls older than this are history: no longer a mark on a tile
+CURRENT, SUPERSEDED, REPLACED = "current", "superseded", "replaced"
+
+_CALLS = ("SELECT c.uuid, c.org_code, c.phoned_at, c.caller_name, c.caller_role, c.taken_by, c.figures, c.note, "
+          "c.recorded_at, c.feed_seq, o.sent_at, o.rejected_at, o.last_error "
+          "FROM phoned_in_call AS c LEFT JOIN outbox AS o ON o.uuid = c.uuid WHERE c.phoned_at >= ?{org} "
+          "ORDER BY c.phoned_at DESC, c.recorded_at DESC, c.uuid")
+_FEED_NEWEST = {
+    # The provider's own newest value of a figure (phoned-in rows left out), walked from the newest.
+    "observation": ("SELECT observed_at FROM observation WHERE org_code = ? AND metric_code = ? "
+                    "AND source <> 'phoned_in' ORDER BY observed_at DESC LIMIT 1"),
+    "ambulance_status": ("SELECT declared_at FROM ambulance_status WHERE org_code = ? AND phoned_in_uuid IS NULL "
+                         "ORDER BY declared_at DESC LIMIT 1"),
+    "critcon": ("SELECT reported_at FROM critcon_status WHERE org_code = ? AND phoned_in_uuid IS NULL "
+                "ORDER BY reported_at DESC LIMIT 1"),
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    label: str
+    unit: str
+    value: float | str
+    state: str                       # CURRENT, SUPERSEDED (the feed has newer or equal data), REPLACED (a later call)
+    feed_at: datetime | None = None  # the provider's newest value of this figure
+
+
+@dataclass(frozen=True)
+class Call:
+    uuid: str
+    org_code: str
+    phoned_at: datetime
+    caller_name: str
+    caller_role: str
+    taken_by: str
+    note: str
+    recorded_at: datetime
+    hub: str                          # "received" (back on the feed), "sent", "waiting" or "refused"
+    refusal: str | None
+    figures: tuple[Figure, ...]
+
+    @property
+    def current(self) -> tuple[Figure, ...]:
+        return tuple(f for f in self.figures if f.state == CURRENT)
+
+    @property
+    def provenance(self) -> str:
+        """"Jo Bloggs (site manager), taken by A. Lead": who phoned and who took it."""
+        return f"{self.caller_name} ({self.caller_role}), taken by {self.taken_by}"
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A provider showing phoned-in figures now: the newest call with a current figure."""
+    org_code: str
+    at: datetime
+    caller_name: str
+    caller_role: str
+    taken_by: str
+    keys: tuple[str, ...]             # every figure current from a call, newest call first
+    waiting: bool                     # some current figure has not reached the hub yet
+
+    def text(self) -> str:
+        return f"Phoned in by {self.caller_name} ({self.caller_role}), taken by {self.taken_by}"
+
+
+def _part(key: str) -> str:
+    return rules.STATUS_KEYS[key][0] if key in rules.STATUS_KEYS else "observation"
+
+
+def calls(db, now: datetime, org_code: str | None = None, window: timedelta = WINDOW) -> list[Call]:
+    """The calls of the last ``window`` (one provider's, or all), newest first, each figure's state."""
+    params = [to_utc_text(now - window)] + ([org_code] if org_code else [])
+    found = rows(db, _CALLS.format(org=" AND c.org_code = ?" if org_code else ""), params)
+    newest: dict[tuple[str, str], datetime | None] = {}
+    taken: set[tuple[str, str]] = set()   # (org, key) a later call gave already
+    out = []
+    for (uid, org, phoned_at, name, role, taker, figures, note, recorded_at, feed_seq, sent_at, rejected_at,
+         error) in found:
+        at = from_utc_text(phoned_at)
+        shown = []
+        for key, value in (json.loads(figures) if isinstance(figures, str) else figures or {}).items():
+            part = _part(key)
+            look = (org, key if part == "observation" else part)
+            if look not in newest:
+                params = (org, key) if part == "observation" else (org,)
+                hit = rows(db, _FEED_NEWEST[part], params)
+                newest[look] = from_utc_text(hit[0][0]) if hit else None
+            feed_at = newest[look]
+            if feed_at is not None and feed_at >= at:
+                state = SUPERSEDED
+            elif (org, key) in taken:
+                state = REPLACED
+            else:
+                state = CURRENT
+            taken.add((org, key))
+            label, unit = rules.label_of(key)
+            shown.append(Figure(key, label, unit, value, state, feed_at))
+        hub = ("received" if feed_seq is not None else "refused" if rejected_at else
+               "sent" if sent_at else "waiting")
+        out.append(Call(uid, org, at, name, role, taker, note or "", from_utc_text(recorded_at), hub,
+                        error if rejected_at else None, tuple(shown)))
+    return out
+
+
+def marks(db, now: datetime, window: timedelta = WINDOW) -> dict[str, Mark]:
+    """Providers with a phoned-in figure current at ``now``: org code -> its newest such call."""
+    out: dict[str, Mark] = {}
+    keys: dict[str, list[str]] = {}
+    waiting: dict[str, bool] = {}
+    for call in calls(db, now, window=window):
+        current = call.current
+        if not current:
+            continue
+        keys.setdefault(call.org_code, []).extend(f.key for f in current)
+        waiting[call.org_code] = waiting.get(call.org_code, False) or call.hub in ("waiting", "refused")
+        if call.org_code not in out:
+            out[call.org_code] = Mark(call.org_code, call.phoned_at, call.caller_name, call.caller_role,
+                                      call.taken_by, (), False)
+    return {code: Mark(m.org_code, m.at, m.caller_name, m.caller_role, m.taken_by, tuple(keys[code]), waiting[code])
+            for code, m in out.items()}
+
+
