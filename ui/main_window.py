@@ -182,6 +182,8 @@ class MainWindow(QMainWindow):
         self.settings_action.triggered.connect(self.open_settings)
         file_menu.addAction(self.settings_action)
         self.rules_action = file_menu.addAction("Alert &rules…", self.open_alert_rules)   # a room lead's
+        self.reports_action = file_menu.addAction(   # loaded when first asked for (it brings reportlab)
+            "Re&ports…", lambda: importlib.import_module("ui.reports_dialog").open_reports(self))
         file_menu.addAction(self.quit_action)
         menu = self.menuBar().addMenu("&View")
         self.view_actions: dict[str, QAction] = {}

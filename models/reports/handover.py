@@ -35,7 +35,7 @@ def _decisions(store, at: datetime) -> Table:
                  ("Decided", "By", "Decision", "Rationale", "Actions"),
                  tuple((r.entry.decided_at, f"{r.entry.decision_maker} ({r.entry.decision_maker_role})",
                         r.entry.decision, r.entry.rationale, len(r.actions)) for r in rows), at,
-                 "No decision was recorded today.", widths=(0.13, 0.2, 0.3, 0.3, 0.07))
+                 "No decision was recorded today.", widths=(0.13, 0.2, 0.3, 0.28, 0.09))
 
 
 def _watch(r: reads.RoomReads, until: datetime, store) -> Table:
