@@ -1,0 +1,194 @@
+"""Pieces more than one report shows, built from the door's pages (``models.service``) so each
+figure is the one the matching view shows: the system picture, the worst sites, alerts, transfers,
+actions and who is on call."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from models.queries.opel_latest import OpelStatus
+from models.reports import words
+from models.reports.model import Chart, Section, Table, Text
+from models.service.actions import ActionsPage
+from models.service.alert_centre import CentreAlert
+from models.service.overview import OverviewPage
+from models.service.system_picture import SystemPicture
+
+OPEL_COLOURS = ("#00a499", "#ffb81c", "#ed8b00", "#da291c")   # OPEL 1-4, as the views draw them
+WORST_SITES = 6   # the brief names this many at most: the call has minutes, not an hour
+
+
+def opel_tables(overview: OverviewPage) -> tuple[tuple[str, bool], ...]:
+    """(edition, verified) of every OPEL table the shown assessments were scored on."""
+    found = {(s.edition, s.verified) for s in (*overview.providers, *overview.pillars.values())}
+    if overview.system is not None:
+        found.add((overview.system.edition, overview.system.verified))
+    return tuple(sorted(found))
+
+
+def _trend(overview: OverviewPage, key: str) -> str:
+    t = overview.trends.get(key)
+    return t.text() if t is not None else "—"
+
+
+def picture_section(picture: SystemPicture, overview: OverviewPage, title: str = "System picture now") -> Section:
+    """The system's and pillars' levels, the figures the wall screen leads with, and a chart of
+    providers at each level."""
+    s = picture.system
+    head = (f"System {words.level(s.level, s.at_least_level)}"
+            + (f", score {s.score:.3g}" if s.score is not None else "")
+            + (f", set by {', '.join(words.pillar_name(k) for k in s.set_by)}" if s.set_by else "")
+            + (f"; assessed {words.clock(s.as_at)}." if s.as_at else "; the hub has sent no system level."))
+    feed = (f"Newest provider figure {words.clock(picture.data_as_at)}; last sync "
+            f"{words.clock(picture.feed.last_sync_at)}"
+            + (f"; {picture.feed.outbox_pending} record(s) waiting to go to the hub." if picture.feed.outbox_pending
+               else "."))
+    tiles = [s, *picture.pillars]
+    levels = Table(
+        "levels", "System and pillar levels",
+        ("Where", "Level", "Score", "Set by", "Since 24 h ago", "As at"),
+        tuple((words.pillar_name(t.key), words.level(t.level, t.at_least_level), words.number(t.score, 2),
+               ", ".join(words.pillar_name(x) if t.key == "system" else words.short_name(x) for x in t.set_by[:3])
+               + (f" +{len(t.set_by) - 3} more" if len(t.set_by) > 3 else ""),
+               _trend(overview, t.key), t.as_at) for t in tiles),
+        picture.data_as_at, widths=(0.13, 0.09, 0.08, 0.36, 0.2, 0.14))
+    return Section(title, (Text(head), Text(feed), levels, key_figures(picture), level_chart(overview)),
+                   picture.data_as_at)
+
+
+def key_figures(p: SystemPicture) -> Table:
+    o, cc = p.offload, p.critcare
+    rows: list[tuple] = []
+    for a in p.ambulance:
+        rows.append((f"{words.short_name(a.name)}: REAP", f"REAP {a.reap_level}"
+                     + (f" ({a.reap_name})" if a.reap_name else "")
+                     + (f", CSP {a.csp_level}" if a.csp_level else ""), a.as_at))
+    longest = ("—" if o.longest_minutes is None else
+               ("at least " if o.at_least else "") + f"{words.span(o.longest_minutes)} at "
+               f"{words.short_name(o.longest_site or '?')}")
+    rows += [("Ambulances waiting to hand over", o.waiting, o.as_at),
+             ("Longest wait to hand over", longest, o.as_at),
+             (f"Handover hours lost today (beyond {o.hours_lost_beyond:g} min)", words.number(o.hours_lost), o.as_at),
+             ("Handovers over 60 min today", o.over_60, o.as_at)]
+    for c in p.responses:
+        target = f" (standard {c.mean_target:g} min)" if c.mean_target is not None else ""
+        rows.append((f"{c.category} mean response today", words.response(c.mean_minutes) + target, c.as_at))
+    if cc.units:
+        rows += [("Worst CRITCON", f"{cc.worst_level} at " + ", ".join(words.short_name(x) for x in cc.worst_sites[:3])
+                  + (f" +{len(cc.worst_sites) - 3} more" if len(cc.worst_sites) > 3 else ""), cc.as_at),
+                 ("Critical care beds free", f"{cc.free_beds} in {cc.units_with_free} of {cc.units} units", cc.as_at),
+                 ("Critical care units over capacity", f"{cc.units_over} ({cc.beds_over} beds over)", cc.as_at)]
+    rows += [("Alerts nobody has acknowledged", p.room.unacknowledged_alerts, p.room.as_at),
+             ("Actions overdue", p.room.overdue_actions, p.room.as_at),
+             ("Transfers past their threshold", p.transfers.count, p.transfers.as_at)]
+    return Table("key_figures", "Key figures", ("Figure", "Value", "As at"), tuple(rows), p.now,
+                 widths=(0.42, 0.4, 0.18))
+
+
+def level_chart(overview: OverviewPage) -> Chart:
+    pillars = sorted({p.pillar for p in overview.providers}, key=lambda k: list(words.PILLAR_NAMES).index(k)
+                     if k in words.PILLAR_NAMES else 99)
+    series = tuple((f"OPEL {lv}", tuple(float(sum(1 for p in overview.providers
+                                                  if p.pillar == k and p.shown_level == lv)) for k in pillars))
+                   for lv in (1, 2, 3, 4))
+    newest = max((p.assessed_at for p in overview.providers), default=None)
+    return Chart("providers_by_level", "Providers at each OPEL level, by pillar",
+                 tuple(words.pillar_name(k) for k in pillars), series, newest, "providers", True, OPEL_COLOURS)
+
+
+def _worst_key(p: OpelStatus) -> tuple:
+    return (-(p.shown_level or p.at_least_level or 0), -(p.total or 0.0), p.name, p.org_code or "")
+
+
+def worst_providers(overview: OverviewPage, limit: int = WORST_SITES) -> list[OpelStatus]:
+    """The providers at the highest levels, highest score first within a level."""
+    return sorted(overview.providers, key=_worst_key)[:limit]
+
+
+def worst_sites(overview: OverviewPage, picture: SystemPicture, limit: int = WORST_SITES) -> Table:
+    """The worst providers and why: their heaviest parameters, a declared level's reason, and for an
+    acute site its ambulance queue and 12-hour waits."""
+    sites = {r.org_code: r for r in picture.sites}
+    rows = []
+    for p in worst_providers(overview, limit):
+        why = [words.driver(d) for d in p.drivers[:2]]
+        if p.declared_level is not None and p.declared_level != p.level:
+            why.insert(0, f"declared OPEL {p.declared_level} (calculated {words.level(p.level)}): "
+                          f"{p.override_reason or 'no reason given'}")
+        site = sites.get(p.org_code or "")
+        if site is not None and site.waiting:
+            why.append(f"{site.waiting} ambulance(s) waiting, longest {words.span(site.longest_minutes)}")
+        if site is not None and site.over_12h.value:
+            why.append(f"{site.over_12h.value:g} patients 12 h or more in ED")
+        rows.append((words.short_name(p.name), words.pillar_name(p.pillar),
+                     words.level(p.shown_level, p.at_least_level),
+                     words.number(p.total, 2), "; ".join(why), p.assessed_at))
+    return Table("worst_sites", "Worst sites and why", ("Provider", "Pillar", "Level", "Score", "Why", "As at"),
+                 tuple(rows), max((p.assessed_at for p in overview.providers), default=None),
+                 "No provider has reported a level.", widths=(0.16, 0.1, 0.08, 0.07, 0.45, 0.14))
+
+
+def alerts_table(alerts: Sequence[CentreAlert], now: datetime, limited: bool = False) -> Table:
+    """Open alerts, those nobody has acknowledged first (worst first within each)."""
+    ordered = sorted(alerts, key=lambda a: (a.acknowledged_at is not None,
+                                            {"critical": 0, "warning": 1, "info": 2}.get(a.severity, 1),
+                                            a.raised_at, a.uuid))
+    rows = tuple((a.severity, a.where, a.detail or a.rule_name, a.raised_at,
+                  "not acknowledged" if a.acknowledged_at is None else
+                  f"acknowledged by {a.acknowledged_by or '?'} {words.clock(a.acknowledged_at)}"
+                  + (f": {a.acknowledged_note}" if a.acknowledged_note else "")) for a in ordered)
+    return Table("alerts", "Open alerts", ("Severity", "About", "Alert", "Raised", "Acknowledged"), rows, now,
+                 "No open alerts.", "More alerts are open than a page holds: see the alert centre." if limited else "",
+                 (0.09, 0.19, 0.37, 0.13, 0.22),
+                 frozenset(i for i, a in enumerate(ordered) if a.acknowledged_at is None and a.severity == "critical"))
+
+
+def transfers_table(key: str, title: str, lines: Iterable, names: Mapping[str, str], now: datetime,
+                    empty: str) -> Table:
+    """Cases as the transfer board lists them (most at risk first), the wait against its threshold."""
+    lines = list(lines)
+    rows = []
+    for line in lines:
+        t, r = line.transfer, line.risk
+        to = words.short_name(names.get(t.to_code, t.to_code)) if t.to_code else "not yet known"
+        wait = "—" if r.wait_minutes is None else (
+            words.span(r.wait_minutes) + (f" of {words.span(r.threshold_minutes)}" if r.threshold_minutes else ""))
+        rows.append((t.local_ref, t.kind.replace("_", " "), t.priority,
+                     f"{words.short_name(names.get(t.from_code, t.from_code))} → {to}", r.stage.replace("_", " "),
+                     wait, r.level, t.owner or "—"))
+    return Table(key, title, ("Ref", "Kind", "Priority", "From → to", "Stage", "Waited of threshold", "Risk",
+                              "Owner"), tuple(rows), now, empty,
+                 widths=(0.07, 0.11, 0.1, 0.22, 0.13, 0.17, 0.09, 0.11),
+                 warn_rows=frozenset(i for i, x in enumerate(lines) if x.risk.level == "breached"))
+
+
+def actions_table(key: str, title: str, items: Sequence, now: datetime, empty: str) -> Table:
+    rows = tuple((a.description, a.owner, a.due_at,
+                  f"overdue by {words.span(a.overdue_minutes)}" if a.overdue
+                  else ("open" if a.due_at else "no due time"))
+                 for a in items)
+    return Table(key, title, ("Action", "Owner", "Due", "Status"), rows, now, empty, widths=(0.5, 0.18, 0.14, 0.18),
+                 warn_rows=frozenset(i for i, a in enumerate(items) if a.overdue))
+
+
+def on_call_table(key: str, title: str, on_call: Mapping[str, list], now: datetime,
+                  first_rota=lambda rota: False) -> Table:
+    """Who is on call on every rota, the Director on-call's first; a rota with nobody is a row that says so."""
+    rows = []
+    gaps = set()
+    for rota in sorted(on_call, key=lambda r: (not first_rota(r), r.lower())):
+        people = on_call[rota]
+        if not people:
+            gaps.add(len(rows))
+            rows.append((rota, "NOBODY ON CALL", "—", None, None))
+        for o in sorted(people, key=lambda x: (x.starts_at, x.contact.name)):
+            rows.append((rota, o.contact.name, o.contact.phone or "—", o.starts_at, o.ends_at))
+    return Table(key, title, ("Rota", "Name", "Phone", "From", "Until"), tuple(rows), now,
+                 "No on-call rota is held in this replica.", widths=(0.22, 0.24, 0.2, 0.17, 0.17),
+                 warn_rows=frozenset(gaps))
+
+
+def actions_due_by(page: ActionsPage, until: datetime) -> list:
+    """Open actions overdue or due before ``until``, overdue first (the actions view's order)."""
+    return [a for a in page.actions if a.overdue or (a.due_at is not None and a.due_at < until)]

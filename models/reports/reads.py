@@ -1,0 +1,61 @@
+"""What the brief and the handover read, through the door's page reads (each one snapshot of the
+replica, as the view it feeds): never a figure worked out a second way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from models.service import actions as actions_door
+from models.service import alert_centre
+from models.service import transfers as transfers_door
+from models.service.actions import ActionsPage
+from models.service.alert_centre import CentreAlert
+from models.service.overview import OverviewPage, overview_page
+from models.service.system_picture import SystemPicture, system_picture
+from models.service.transfers import TransfersPage
+from models.reports import words
+
+STALE = timedelta(hours=1)   # provider figures older than this at the report's time are called out
+
+
+@dataclass(frozen=True)
+class RoomReads:
+    at: datetime
+    picture: SystemPicture
+    overview: OverviewPage
+    alerts: tuple[CentreAlert, ...]     # open: not cleared (nobody acknowledged, then acknowledged)
+    alerts_limited: bool
+    transfers: TransfersPage            # open cases, most at risk first
+    actions: ActionsPage
+
+    @property
+    def names(self) -> dict[str, str]:
+        return dict(self.transfers.organisations)
+
+
+def read_room(store, at: datetime) -> RoomReads:
+    picture = system_picture(store, at)
+    overview = overview_page(store, at)
+    open_ = alert_centre.centre(store, at, "open")
+    acked = alert_centre.centre(store, at, "acknowledged")
+    return RoomReads(at, picture, overview, (*open_.alerts, *acked.alerts), open_.limited or acked.limited,
+                     transfers_door.transfers_page(store, at), actions_door.actions_page(store, at))
+
+
+def notes(reads: RoomReads) -> tuple[str, ...]:
+    """What a reader must know before trusting the figures."""
+    out = []
+    newest = reads.picture.data_as_at
+    if newest is None:
+        out.append("This replica holds no provider figures yet: the picture is empty.")
+    elif newest > reads.at + timedelta(minutes=1):
+        out.append(f"The replica holds figures newer than this report's time (newest {words.clock(newest)}): "
+                   "the picture is the newest held, not as it stood then.")
+    elif reads.at - newest > STALE:
+        behind = words.span((reads.at - newest).total_seconds() / 60)
+        out.append(f"The newest provider figure is from {words.clock(newest)}, {behind} "
+                   "before this report's time: the feed may be down; check before relying on it.")
+    if reads.picture.feed.last_sync_at is None:
+        out.append("This replica has never synced with the hub.")
+    return tuple(out)

@@ -1,0 +1,223 @@
+"""A report as a PDF for reading, in the house style of the records export
+(``models.records.export.pdf``): DejaVu fonts, tables that break between rows with their header
+repeated, "page n of m", and on every page the report's time and the OPEL table's edition and
+whether it is verified.  Times are UK local; charts are reportlab drawings (vectors, not images).
+``invariant`` is set, so the same report gives the same bytes."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from xml.sax.saxutils import escape
+
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen import canvas as rl_canvas
+from reportlab.platypus import (CondPageBreak, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table as RlTable,
+                                TableStyle)
+
+from models.records.export.pdf import (FOOTER_H, GREY, HEAD_BG, HEADER_H, MARGIN, NHS_BLUE, PAD, RULE, TEXT_W, Fonts,
+                                       Rendered, _Styles, fonts)
+from models.reports import words
+from models.reports.model import Chart, Report, Table, Text, Value
+from models.uk_time import UK, uk_time
+from models.version import VERSION
+
+WARN = colors.HexColor("#9a1c1c")
+WARN_BG = colors.HexColor("#fbeaea")
+CHART_H = 58 * mm
+# Less room than this left on a page: a section (or a table) starts on the next, not as an orphaned heading.
+SECTION_ROOM, TABLE_ROOM = 40 * mm, 22 * mm
+
+
+def _text(value) -> str:
+    return escape(str(value)).replace("\n", "<br/>")
+
+
+def show(value: Value) -> str:
+    """A cell as the PDF prints it: UK local times, "—" for nothing known."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return words.clock(value)
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def tables_line(report: Report) -> str:
+    """"OPEL table <edition> (verified)" for each edition the figures were scored on."""
+    if not report.opel_tables:
+        return "OPEL table: none in use (no assessments held)"
+    return "; ".join(f"OPEL table {e} ({'verified' if v else 'UNVERIFIED'})" for e, v in report.opel_tables)
+
+
+def _zones(report: Report) -> str:
+    zones = sorted({report.at.astimezone(UK).tzname(), report.generated_at.astimezone(UK).tzname()})
+    return "/".join(zones)
+
+
+def _canvas(report: Report, f: Fonts, counter: list[int]):
+    class NumberedCanvas(rl_canvas.Canvas):
+        """Holds every page until the end so each footer can say "page n of m"."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict] = []
+
+        def showPage(self):
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            counter.append(len(self._pages))
+            for number, state in enumerate(self._pages, start=1):
+                self.__dict__.update(state)
+                self._decorate(number, len(self._pages))
+                super().showPage()
+            super().save()
+
+        def _decorate(self, number: int, total: int) -> None:
+            width, height = A4
+            top = height - MARGIN
+            self.setFillColor(NHS_BLUE)
+            self.setFont(f.bold, 11)
+            self.drawString(MARGIN, top - 4 * mm, report.title)
+            self.setFillColor(colors.black)
+            self.setFont(f.regular, 8.5)
+            self.drawRightString(width - MARGIN, top - 4 * mm, f"As at {uk_time(report.at)}")
+            self.setFillColor(GREY)
+            self.drawString(MARGIN, top - 9 * mm, f"SCC Desktop {report.name} · scc-desktop {VERSION} · "
+                                                  f"times are UK local ({_zones(report)})")
+            self.drawRightString(width - MARGIN, top - 9 * mm, f"Generated {uk_time(report.generated_at)}")
+            self.setStrokeColor(RULE)
+            self.setLineWidth(0.6)
+            self.line(MARGIN, top - 12 * mm, width - MARGIN, top - 12 * mm)
+            self.line(MARGIN, MARGIN + 5 * mm, width - MARGIN, MARGIN + 5 * mm)
+            unverified = any(not v for _e, v in report.opel_tables)
+            self.setFont(f.bold if unverified else f.regular, 8)
+            self.setFillColor(WARN if unverified else GREY)
+            self.drawString(MARGIN, MARGIN + 1 * mm, tables_line(report))
+            self.setFont(f.regular, 8)
+            self.setFillColor(colors.black)
+            self.drawRightString(width - MARGIN, MARGIN + 1 * mm, f"page {number} of {total}")
+
+    return NumberedCanvas
+
+
+def _table(st: _Styles, t: Table) -> list:
+    caption = f"{_text(t.title)} <font color='#5f6b73' size='7.5'>· as at {_text(show(t.as_at))}</font>"
+    head = Paragraph(caption, st.subhead)
+    if not t.rows:
+        return [KeepTogether([head, Paragraph(_text(t.empty), st.none)])] + _note(st, t)
+    shares = t.widths or tuple(1 / len(t.headers) for _ in t.headers)
+    total = sum(shares)
+    widths = [TEXT_W * s / total for s in shares]
+    data = [[Paragraph(_text(h), st.cell_head) for h in t.headers]]
+    data += [[Paragraph(_text(show(v)), st.cell) for v in row] for row in t.rows]
+    table = RlTable(data, colWidths=widths, repeatRows=1, splitByRow=1)
+    style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOX", (0, 0), (-1, -1), 0.5, RULE),
+             ("LINEBELOW", (0, 0), (-1, -2), 0.25, RULE), ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
+             ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+             ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)]
+    style += [("BACKGROUND", (0, i + 1), (-1, i + 1), WARN_BG) for i in sorted(t.warn_rows)]
+    table.setStyle(TableStyle(style))
+    return [CondPageBreak(TABLE_ROOM), head, table] + _note(st, t)
+
+
+def _note(st: _Styles, t: Table) -> list:
+    return [Paragraph(_text(t.note), st.small)] if t.note else []
+
+
+def _chart(st: _Styles, c: Chart, f: Fonts) -> list:
+    """Bars drawn with reportlab graphics: lines and fills in the PDF, sharp at any zoom."""
+    d = Drawing(TEXT_W, CHART_H)
+    chart = VerticalBarChart()
+    chart.x, chart.y = 30, 18
+    chart.width, chart.height = TEXT_W - 140, CHART_H - 30
+    chart.data = [list(values) for _name, values in c.series] or [[0] * len(c.categories)]
+    chart.categoryAxis.categoryNames = list(c.categories)
+    chart.categoryAxis.labels.fontName = f.regular
+    chart.categoryAxis.labels.fontSize = 7.5
+    chart.valueAxis.labels.fontName = f.regular
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.valueMin = 0
+    top = max((sum(v[i] for _n, v in c.series) if c.stacked else max(v[i] for _n, v in c.series))
+              for i in range(len(c.categories))) if c.categories and c.series else 1
+    step = max(1, int(top // 5) or 1)
+    chart.valueAxis.valueMax = max(step, (int(top) // step + 1) * step)
+    chart.valueAxis.valueStep = step
+    chart.valueAxis.gridStrokeColor = RULE
+    chart.valueAxis.visibleGrid = 1
+    chart.categoryAxis.style = "stacked" if c.stacked else "parallel"
+    chart.barSpacing = 1
+    chart.groupSpacing = 8
+    for i, colour in enumerate(c.colours):
+        chart.bars[i].fillColor = colors.HexColor(colour)
+        chart.bars[i].strokeColor = colors.white
+        chart.bars[i].strokeWidth = 0.3
+    d.add(chart)
+    legend = Legend()
+    legend.x, legend.y = TEXT_W - 95, CHART_H - 16
+    legend.fontName, legend.fontSize = f.regular, 7.5
+    legend.dx = legend.dy = 7
+    legend.deltay = 11
+    legend.alignment = "right"
+    legend.columnMaximum = len(c.series)
+    legend.colorNamePairs = [(colors.HexColor(c.colours[i]) if i < len(c.colours) else colors.grey, name)
+                             for i, (name, _v) in enumerate(c.series)]
+    d.add(legend)
+    d.add(String(0, CHART_H - 8, c.unit, fontName=f.regular, fontSize=7, fillColor=GREY))
+    caption = f"{_text(c.title)} <font color='#5f6b73' size='7.5'>· as at {_text(show(c.as_at))}</font>"
+    return [KeepTogether([Paragraph(caption, st.subhead), d])]
+
+
+def _cover(st: _Styles, report: Report, f: Fonts) -> list:
+    rows = [("As at", uk_time(report.at))]
+    if report.period is not None:
+        rows.append(("Period", f"{uk_time(report.period[0])} to {uk_time(report.period[1])}"))
+    if report.since is not None:
+        rows.append(("Changes since", uk_time(report.since)))
+    rows += [("Newest provider figure", uk_time(report.data_as_at) if report.data_as_at else "none held"),
+             ("Last sync with the hub", uk_time(report.last_sync_at) if report.last_sync_at else "never"),
+             ("OPEL tables", tables_line(report))]
+    table = RlTable([[Paragraph(_text(k), st.label), Paragraph(_text(v), st.body)] for k, v in rows],
+                    colWidths=[45 * mm, TEXT_W - 45 * mm])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOX", (0, 0), (-1, -1), 0.6, RULE),
+                               ("LINEBELOW", (0, 0), (-1, -2), 0.25, RULE),
+                               ("LEFTPADDING", (0, 0), (-1, -1), PAD), ("RIGHTPADDING", (0, 0), (-1, -1), PAD),
+                               ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]))
+    story = [Paragraph(_text(report.title), st.title), table]
+    notes = list(report.notes) + ([f"Font: {f.note}."] if f.note else [])
+    story += [Paragraph(_text(n), st.warn) for n in notes]
+    return story
+
+
+def render(report: Report) -> Rendered:
+    f = fonts()
+    st = _Styles(f)
+    buf = io.BytesIO()
+    counter: list[int] = []
+    doc = SimpleDocTemplate(
+        buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN + HEADER_H,
+        bottomMargin=MARGIN + FOOTER_H, title=f"{report.title}, {uk_time(report.at)}", author="SCC Desktop",
+        subject=f"SCC {report.name}", creator=f"scc-desktop {VERSION}", invariant=1)
+    story = _cover(st, report, f)
+    for section in report.sections:
+        story += [CondPageBreak(SECTION_ROOM), Spacer(1, 4 * mm), Paragraph(_text(section.title), st.section)]
+        for part in section.parts:
+            if isinstance(part, Table):
+                story += _table(st, part)
+            elif isinstance(part, Chart):
+                story += _chart(st, part, f)
+            elif isinstance(part, Text):
+                story.append(Paragraph(_text(part.text), st.warn if part.warn else st.body))
+            story.append(Spacer(1, 1.5 * mm))
+    doc.build(story, canvasmaker=_canvas(report, f, counter))
+    return Rendered(buf.getvalue(), counter[-1] if counter else 0, f.name, f.note)

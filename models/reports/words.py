@@ -1,0 +1,85 @@
+"""The few ways a report words a figure: levels, waits, metric names, short UK times.
+
+The same words the views use (``ui.format``), kept here because ``models`` never imports ``ui``."""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+
+from models.rules.catalogue import load_catalogue
+from models.uk_time import UK
+
+PILLAR_NAMES = {"acute": "Acute", "community": "Community", "mental_health": "Mental health",
+                "nhs111": "NHS 111", "system": "System"}
+
+
+def pillar_name(pillar: str) -> str:
+    return PILLAR_NAMES.get(pillar, pillar.replace("_", " ").capitalize())
+
+
+def short_name(name: str) -> str:
+    """An organisation's name without an "NHS (Foundation) Trust" tail: tables are narrow."""
+    for tail in (" NHS Foundation Trust", " NHS Trust"):
+        if name.endswith(tail):
+            return name[: -len(tail)]
+    return name
+
+
+def level(shown: int | None, at_least: int | None = None) -> str:
+    if shown is not None:
+        return f"OPEL {shown}"
+    return f"at least OPEL {at_least} (incomplete)" if at_least else "no level"
+
+
+def span(minutes: float | None) -> str:
+    """"45 min", "3 h 05 min", "2 d 4 h"; "—" when unknown."""
+    if minutes is None:
+        return "—"
+    whole = max(0, int(minutes))
+    if whole < 60:
+        return f"{whole} min"
+    hours, mins = divmod(whole, 60)
+    if hours < 48:
+        return f"{hours} h {mins:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+def response(minutes: float | None) -> str:
+    """A response time as minutes and seconds: "6 min 41 s"."""
+    if minutes is None:
+        return "—"
+    m, s = divmod(int(round(minutes * 60)), 60)
+    return f"{m} min {s:02d} s" if m < 60 else f"{m // 60} h {m % 60:02d} min"
+
+
+def number(value: float | None, places: int = 1) -> float | None:
+    """A figure rounded for a report: the same value in the PDF, the CSV and the JSON."""
+    return None if value is None else round(float(value), places)
+
+
+@functools.cache
+def _metrics() -> dict[str, tuple[str, str]]:
+    return {code: (m.name, m.unit) for code, m in load_catalogue().metrics.items()}
+
+
+def metric_value(value: float | None, unit: str | None) -> str:
+    if value is None:
+        return "—"
+    text = f"{value:,.1f}".rstrip("0").rstrip(".")
+    return {"percent": f"{text}%", "minutes": f"{text} min", "seconds": f"{text} s"}.get(unit or "", text)
+
+
+def driver(d) -> str:
+    """"Name: value (points)" for an OPEL parameter (``models.queries.opel_latest.Driver``)."""
+    name, unit = _metrics().get(d.key, (d.key, ""))
+    if d.problem:
+        return f"{name}: {d.problem}"
+    shown = metric_value(d.value, unit)
+    return f"{name}: {shown} ({d.weighted_points:g} pts)" if d.points is not None else f"{name}: {shown}"
+
+
+def clock(value: datetime | None) -> str:
+    """"Mon 14 Jul 10:00" UK local time (the zone is named once, on every page)."""
+    return "—" if value is None else value.astimezone(UK).strftime("%a %d %b %H:%M")

@@ -1,0 +1,121 @@
+"""The room's reports, built from the replica alone (so they work with the hub or the network
+down): the entry points the window (File > Reports…) and ``scc-desktop report`` call.
+
+``build`` makes a report as plain data (``models.reports.model.Report``) from the door's page reads;
+``write`` puts it in a folder as a PDF for reading and JSON and CSV for the records.  The same
+report gives byte-identical JSON and CSV (and PDF): nothing in them comes from the clock unless
+the caller passes no time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time as clock
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from models.reports import brief, handover, render_data, render_pdf
+from models.reports.model import Report
+from models.uk_time import UK
+
+NAMES = ("brief", "handover")
+DESCRIPTIONS = {"brief": "Morning brief for the 08:00 system call",
+                "handover": "Handover to the Director on-call (18:00)"}
+# A previous brief in the folder counts as "the last brief" when it is this old: a brief rebuilt a
+# minute later must not report "no change since", and one from last week is not "since yesterday".
+LAST_BRIEF_WITHIN = (timedelta(hours=1), timedelta(hours=72))
+
+
+@dataclass(frozen=True)
+class Written:
+    report: Report
+    folder: Path
+    files: dict[str, Path] = field(default_factory=dict)   # "pdf", "json", "csv:<table>" -> the file
+    pdf_pages: int = 0
+    seconds: float = 0.0                                    # to read the replica and build the report
+
+    @property
+    def pdf(self) -> Path:
+        return self.files["pdf"]
+
+
+def check_name(name: str) -> str:
+    if name not in NAMES:
+        raise ValueError(f"report: '{name}' is not a report; choose one of {', '.join(NAMES)}")
+    return name
+
+
+def build(store, name: str, at: datetime, *, since: datetime | None = None,
+          generated_at: datetime | None = None) -> Report:
+    """Report ``name`` as at ``at`` (aware).  ``since``: the brief's "what changed since" (default
+    24 hours before ``at``).  ``ValueError("field: reason")`` for a name or a time that will not do."""
+    check_name(name)
+    if at.tzinfo is None:
+        raise ValueError("at: a time without a UTC offset is ambiguous on clock-change nights")
+    if name == "brief":
+        return brief.build(store, at, since, generated_at)
+    if since is not None:
+        raise ValueError(f"since: only the brief reports what changed since a time, not the {name}")
+    return handover.build(store, at, generated_at)
+
+
+def stem(report: Report) -> str:
+    """``brief-2025-07-14-0800``: the report and its UK local time, so a folder sorts by time."""
+    return f"{report.name}-{report.at.astimezone(UK):%Y-%m-%d-%H%M}"
+
+
+def _put(path: Path, data: bytes) -> None:
+    """Whole or not at all: a reader (or the records system) never picks up half a file."""
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def write(report: Report, folder: Path) -> Written:
+    """The PDF, the JSON and one CSV per table into ``folder`` (made if missing; files of the same
+    report and time are replaced).  ``OSError`` when the folder cannot be written."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    base = stem(report)
+    rendered = render_pdf.render(report)
+    files = {"pdf": folder / f"{base}.pdf", "json": folder / f"{base}.json"}
+    payloads = {"pdf": rendered.data, "json": render_data.json_bytes(report)}
+    for key, data in render_data.csv_files(report, files["json"].name).items():
+        files[f"csv:{key}"] = folder / f"{base}-{key}.csv"
+        payloads[f"csv:{key}"] = data
+    for key, path in files.items():
+        _put(path, payloads[key])
+    return Written(report, folder, files, rendered.pages)
+
+
+def last_brief(folder: Path, before: datetime) -> datetime | None:
+    """The time of the newest brief in ``folder`` between one and 72 hours before ``before`` (see
+    ``LAST_BRIEF_WITHIN``); None when there is none (a JSON that cannot be read is passed over)."""
+    found = []
+    for path in sorted(Path(folder).glob("brief-*.json")) if Path(folder).is_dir() else []:
+        try:
+            at = datetime.fromisoformat(json.loads(path.read_text(encoding="utf-8"))["at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if at.tzinfo is not None and LAST_BRIEF_WITHIN[0] <= before - at <= LAST_BRIEF_WITHIN[1]:
+            found.append(at)
+    return max(found, default=None)
+
+
+def make(store, name: str, folder: Path, at: datetime | None = None, *, since: datetime | None = None) -> Written:
+    """Build report ``name`` and write it into ``folder``: what the command and the window run.
+
+    ``at`` None: now, from the clock (and the files say so); given: the report is as at ``at`` and
+    generated at ``at``, so building it again gives the same bytes.  The brief's ``since``, when
+    not given, is the last brief in ``folder`` (``last_brief``), else 24 hours before."""
+    check_name(name)
+    now = at or datetime.now(timezone.utc).replace(microsecond=0)
+    if name == "brief" and since is None:
+        since = last_brief(folder, now)
+    started = clock.perf_counter()
+    report = build(store, name, now, since=since, generated_at=now)
+    seconds = clock.perf_counter() - started
+    written = write(report, folder)
+    return Written(written.report, written.folder, written.files, written.pdf_pages, seconds)

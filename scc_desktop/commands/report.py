@@ -1,0 +1,82 @@
+"""``scc-desktop report NAME``: one of the room's reports built from the replica alone (it works
+with the hub stopped or the network gone), written as a PDF for reading and JSON and CSV for the
+records (``models.service.reports``; ``docs/reports.md``).
+
+Exit codes: 0 written; 1 the replica cannot be opened or the folder cannot be written; 2 bad
+input (the message names the option and the reason); 3 a wrong passphrase.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scc_desktop import paths
+from scc_desktop.commands.replica_option import add_path_option
+from scc_desktop.errors import UserError
+
+NAMES = ("brief", "handover")   # models.service.reports.NAMES, without importing the models to build the help
+
+
+def register(subparsers) -> None:
+    report = subparsers.add_parser(
+        "report", help="write a room report (brief, handover) from the replica: PDF, JSON and CSV",
+        description="Build a report from the replica alone (no hub needed) into a folder: NAME-<UK time>.pdf, "
+                    ".json and one .csv per table.  With --at the report is as at that time and says it was "
+                    "generated then, so building it again gives the same files.")
+    report.add_argument("name", metavar="NAME", help=f"the report: {', '.join(NAMES)}")
+    add_path_option(report, action=False)
+    report.add_argument("--out", type=Path, required=True, help="folder to write the report into (made if missing)")
+    report.add_argument("--at", default=None, help="the time the report is as at (ISO 8601 or dd/mm/yyyy hh:mm; "
+                                                   "no offset = UK time); default now")
+    report.add_argument("--since", default=None, help="brief: report what changed since this time (default: the "
+                                                      "last brief in the folder, else 24 hours before)")
+    report.add_argument("--from", dest="first", default=None, help="first UK local date of a period, YYYY-MM-DD "
+                                                                   "(period reports)")
+    report.add_argument("--to", dest="last", default=None, help="last UK local date of a period (inclusive)")
+    report.set_defaults(handler=_run)
+
+
+def _times(args):
+    from models.uk_time import parse_uk_time
+
+    if args.name not in NAMES:
+        raise UserError(f"NAME: '{args.name}' is not a report; choose one of {', '.join(NAMES)}", 2)
+    if args.first or args.last:
+        raise UserError(f"--from/--to: the {args.name} is as at one time, not a period; give --at", 2)
+    found = {}
+    for option in ("at", "since"):
+        text = getattr(args, option)
+        if text is None:
+            found[option] = None
+            continue
+        try:
+            found[option] = parse_uk_time(text)
+        except ValueError as exc:
+            raise UserError(f"--{option}: {exc}", 2) from None
+    if found["since"] is not None and args.name != "brief":
+        raise UserError(f"--since: only the brief reports what changed since a time, not the {args.name}", 2)
+    return found["at"], found["since"]
+
+
+def _run(args) -> int:
+    from models.service import reports
+    from models.uk_time import uk_time
+    from scc_desktop import unlock
+
+    at, since = _times(args)
+    if args.out.exists() and not args.out.is_dir():
+        raise UserError(f"--out: {args.out} is a file; give a folder", 2)
+    with unlock.open_store(args.path or paths.default_replica()) as store:
+        try:
+            written = reports.make(store, args.name, args.out, at, since=since)
+        except ValueError as exc:
+            raise UserError(str(exc), 2) from None
+        except OSError as exc:
+            raise UserError(f"--out: cannot write the report into {args.out}: {exc.strerror or exc}") from None
+    r = written.report
+    print(f"Wrote the {r.name} as at {uk_time(r.at)} into {written.folder}: {written.pdf.name} "
+          f"({written.pdf_pages} page(s)), {written.files['json'].name} and "
+          f"{sum(1 for k in written.files if k.startswith('csv:'))} CSV file(s); built in {written.seconds:.2f} s.")
+    for note in r.notes:
+        print(f"Note: {note}")
+    return 0

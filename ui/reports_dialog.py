@@ -1,0 +1,137 @@
+"""File > Reports…: build one of the room's reports (the brief, the handover) from the replica into a
+folder, off the UI thread (``ui.tasks``), through the door (``models.service.reports``).  The window
+stays live while it builds; the dialog then says where it wrote the files and offers to open the
+folder.  Works offline: a report reads only the replica."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+from PySide6.QtCore import QDateTime, Qt, QTimeZone, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+)
+
+from models.service import errors
+from models.service import reports as door
+from ui import tasks
+
+DEFAULT_FOLDER = Path.home() / "SCC reports"
+UK = QTimeZone(b"Europe/London")
+
+
+class ReportsDialog(QDialog):
+    def __init__(self, store, clock: Callable[[], datetime], parent=None, folder: Path = DEFAULT_FOLDER) -> None:
+        super().__init__(parent)
+        self.store, self.clock = store, clock
+        self.written: door.Written | None = None
+        self.setWindowTitle("Reports")
+        self.report = QComboBox()
+        for name in door.NAMES:
+            self.report.addItem(door.DESCRIPTIONS[name], name)
+        self.now = QRadioButton("Now")
+        self.now.setChecked(True)
+        self.then = QRadioButton("At")
+        self.at = QDateTimeEdit()
+        self.at.setTimeZone(UK)
+        self.at.setDisplayFormat("ddd dd MMM yyyy HH:mm")
+        self.at.setCalendarPopup(True)
+        self.at.setDateTime(QDateTime.fromSecsSinceEpoch(int(clock().timestamp()), UK))
+        self.at.setEnabled(False)
+        self.then.toggled.connect(self.at.setEnabled)
+        when = QHBoxLayout()
+        for w in (self.now, self.then, self.at):
+            when.addWidget(w)
+        when.addStretch(1)
+        self.folder = QLineEdit(str(folder))
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self.choose_folder)
+        where = QHBoxLayout()
+        where.addWidget(self.folder, 1)
+        where.addWidget(browse)
+        form = QFormLayout()
+        form.addRow("&Report", self.report)
+        form.addRow("As at (UK time)", when)
+        folder_label = QLabel("&Folder")
+        folder_label.setBuddy(self.folder)
+        form.addRow(folder_label, where)
+        self.status = QLabel("Built from this desktop's replica: it works with the hub or the network down.")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.build_button = buttons.addButton("&Build", QDialogButtonBox.ButtonRole.ActionRole)
+        self.open_button = buttons.addButton("&Open folder", QDialogButtonBox.ButtonRole.ActionRole)
+        self.open_button.setEnabled(False)
+        self.build_button.clicked.connect(self.build)
+        self.open_button.clicked.connect(self.open_folder)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.status)
+        layout.addWidget(buttons)
+        self.resize(560, self.sizeHint().height())
+
+    def choose_folder(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Folder for reports", self.folder.text())
+        if chosen:
+            self.folder.setText(chosen)
+
+    def chosen_time(self) -> datetime | None:
+        """None: now (the files then say they were generated now)."""
+        if self.now.isChecked():
+            return None
+        return datetime.fromtimestamp(self.at.dateTime().toSecsSinceEpoch(), timezone.utc)
+
+    def build(self) -> None:
+        name, folder, at = self.report.currentData(), Path(self.folder.text().strip()), self.chosen_time()
+        if not self.folder.text().strip():
+            self.status.setText("Folder: choose where to write the report.")
+            return
+        store = self.store
+        self.build_button.setEnabled(False)
+        self.open_button.setEnabled(False)
+        self.status.setText(f"Building the {name}…")
+        tasks.QueryOp(parent=self, op=lambda: door.make(store, name, folder, at),
+                      success=self._built).failure(self._failed).run_in_background()
+
+    def _built(self, written: door.Written) -> None:
+        self.written = written
+        self.build_button.setEnabled(True)
+        self.open_button.setEnabled(True)
+        notes = "".join(f"\n{n}" for n in written.report.notes)
+        self.status.setText(f"Wrote {written.pdf.name} ({written.pdf_pages} page(s)), its JSON and "
+                            f"{sum(1 for k in written.files if k.startswith('csv:'))} CSV file(s) into "
+                            f"{written.folder}.{notes}")
+
+    def _failed(self, exc: BaseException) -> None:
+        self.build_button.setEnabled(True)
+        if isinstance(exc, OSError):   # the folder, not the replica: say which and why
+            self.status.setText(f"Folder: cannot write into {self.folder.text().strip()}: {exc.strerror or exc}")
+        else:
+            self.status.setText(f"Not written: {errors.explain(exc, write=False)}")
+
+    def open_folder(self) -> None:
+        if self.written is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.written.folder)))
+
+
+def open_reports(window) -> ReportsDialog:
+    """From the main window's File menu: closed with the window."""
+    dialog = ReportsDialog(window.store, window.clock, parent=window)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
+    return dialog
