@@ -18,4 +18,5 @@ COMMANDS = [
     "scc_desktop.commands.contacts",
     "scc_desktop.commands.alerts",
     "scc_desktop.commands.quality",
+    "scc_desktop.commands.forecast",
 ]

@@ -1,0 +1,192 @@
+"""The forecasting engine: exponential smoothing with weekly seasonality, holiday effects and
+empirical intervals, run causally over a panel of daily series.
+
+On the log scale (``log1p``: the series are counts whose day-to-day changes are proportional),
+each series is a level plus a day-of-week term (additive Holt-Winters without trend,
+ETS(A,N,A)), plus, on a holiday, that holiday kind's effect.  One pass walks the days in order;
+at each day it first scores the forecasts made 1..H days earlier against that day, then updates
+the state, then forecasts the next H days from what it has seen so far.  Nothing at a day ever
+uses a later day, so the pass that forecasts the last day also is the rolling-origin backtest.
+
+- Smoothing weights: every (alpha, gamma) of a small grid runs side by side; at each origin the
+  pair with the lowest mean absolute error over horizons 1..H so far is used (a bed count moves
+  slowly and wants a high alpha; arrivals are noisy and want a low one; the data decide).
+- Holidays (``calendar.KINDS``) never update the level or weekday terms; their effect is the mean
+  log residual of that kind seen so far in the file, or the shipped prior for the kind, or none.
+- Intervals: the 10th and 90th percentiles of the last ``ERROR_WINDOW`` errors at each horizon of
+  the chosen pair (finite-sample order statistics), so they widen when a winter gets volatile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.forecast.calendar import KINDS
+
+ALPHAS = (0.1, 0.2, 0.35, 0.5, 0.7, 0.9)
+GAMMAS = (0.0, 0.1, 0.25)
+GRID = [(a, g) for a in ALPHAS for g in GAMMAS]
+DEFAULT = GRID.index((0.35, 0.1))   # until enough errors exist to choose
+INIT_DAYS = 7          # ordinary observed days that start a segment's state
+MIN_HISTORY = 21       # ordinary observed days in a segment before a forecast is offered
+MIN_CHOOSE = 14        # one-step errors before the weights are chosen by the data
+ERROR_WINDOW = 56      # errors (per horizon) behind an interval: the last eight weeks
+MIN_QUANTILE = 10      # errors at a horizon for its own interval; fewer: scaled from horizon 1
+COVERAGE = 0.8
+K = len(KINDS)
+
+
+@dataclass(frozen=True)
+class Result:
+    """Per origin ``t`` and horizon ``h`` (index h-1): forecasts in the series' own units; NaN
+    where no forecast was made (too little history, or not asked for)."""
+
+    point: np.ndarray      # (S, T, H)
+    low: np.ndarray
+    high: np.ndarray
+    effects: np.ndarray    # (S, K) log holiday effects in use after the last day (NaN: none known)
+    alpha: np.ndarray      # (S, T) the weights chosen at each origin (NaN where none)
+
+
+def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.ndarray,
+        ahead_weekday: np.ndarray, ahead_kind: np.ndarray, horizon: int,
+        prior: np.ndarray | None = None, want: np.ndarray | None = None) -> Result:
+    """Forecast every series of ``values`` (S, T; NaN missing) from every origin in ``want``.
+
+    ``weekday``/``kind`` (T,) describe each day; ``ahead_weekday``/``ahead_kind`` (T, H) the day
+    h ahead of each origin (which may lie past the file's end).  ``prior`` (K,) or (T, K) per
+    origin: log effects to use for a holiday kind the file has not shown yet (NaN: none).
+    """
+    S, T = values.shape
+    H = horizon
+    P = len(GRID)
+    alpha = np.array([a for a, _ in GRID])
+    gamma = np.array([g for _, g in GRID])
+    x = np.log1p(values)
+    want = np.ones(T, dtype=bool) if want is None else want
+    prior = np.full(K, np.nan) if prior is None else np.asarray(prior, dtype=float)
+    prior = np.broadcast_to(prior, (T, K))
+    prior_eff = np.where(np.isfinite(prior), prior, 0.0)
+    prior_eff[:, 0] = 0.0
+
+    level = np.full((S, P), np.nan)
+    season = np.zeros((S, P, 7))
+    seg_obs = np.zeros(S, dtype=np.int64)
+    week_obs = np.zeros((S, 7), dtype=np.int64)
+    seg_start = 0
+    ring = np.full((H, S, P, H), np.nan)              # forecasts of the last H origins
+    errs = np.full((ERROR_WINDOW, S, P, H), np.nan)   # errors of the last ERROR_WINDOW targets
+    cum_abs = np.zeros((S, P, H))
+    cum_n = np.zeros((S, H))
+    hsum = np.zeros((S, P, K))
+    hcnt = np.zeros((S, K))
+
+    point = np.full((S, T, H), np.nan)
+    low = np.full((S, T, H), np.nan)
+    high = np.full((S, T, H), np.nan)
+    chosen_alpha = np.full((S, T), np.nan)
+    rows = np.arange(S)
+
+    for t in range(T):
+        if t == 0 or segment[t] != segment[t - 1]:
+            level[:] = np.nan
+            season[:] = 0.0
+            seg_obs[:] = 0
+            week_obs[:] = 0
+            seg_start = t
+            ring[:] = np.nan
+        xt = x[:, t]
+        w, k = weekday[t], kind[t]
+        slot = errs[t % ERROR_WINDOW]
+        slot[:] = np.nan
+        for h in range(1, min(H, t - seg_start) + 1):
+            # Every error widens the intervals (a holiday's too: its effect is an estimate); only an
+            # ordinary day's chooses the weights (a holiday's error says little about smoothing).
+            e = xt[:, None] - ring[(t - h) % H][:, :, h - 1]
+            slot[:, :, h - 1] = e
+            if k == 0:
+                ok = np.isfinite(e[:, 0])
+                cum_abs[ok, :, h - 1] += np.abs(e[ok])
+                cum_n[ok, h - 1] += 1
+        if k == 0:
+            ready = np.isfinite(level[:, 0]) & np.isfinite(xt)
+            if ready.any():
+                # Gains start as running means (1/n) and settle to the smoothing weights: a state
+                # drawn from one week would otherwise carry that week's noise for weeks.
+                e = xt[ready, None] - (level[ready] + season[ready, :, w])
+                level[ready] += np.maximum(alpha, 1.0 / (seg_obs[ready, None] + 1)) * e
+                season[ready, :, w] += np.maximum(gamma, 1.0 / (week_obs[ready, w, None] + 1)) * e
+            seen = np.isfinite(xt)
+            seg_obs[seen] += 1
+            week_obs[seen, w] += 1
+            start = seen & ~np.isfinite(level[:, 0]) & (seg_obs >= INIT_DAYS)
+            if start.any():
+                _initialise(x[start, seg_start:t + 1], kind[seg_start:t + 1], weekday[seg_start:t + 1],
+                            level, season, np.flatnonzero(start))
+        else:
+            r = xt[:, None] - (level + season[:, :, w])
+            ok = np.isfinite(r[:, 0])
+            hsum[ok, :, k] += r[ok]
+            hcnt[ok, k] += 1
+
+        ring[t % H] = np.nan
+        if not np.isfinite(level[:, 0]).any():
+            continue
+        known = hcnt > 0
+        eff = np.where(known[:, None, :], hsum / np.maximum(hcnt, 1)[:, None, :], prior_eff[t])
+        eff[:, :, 0] = 0.0
+        f = level[:, :, None] + season[:, :, ahead_weekday[t]] + eff[:, :, ahead_kind[t]]
+        ring[t % H] = f
+        if not want[t]:
+            continue
+        offer = (seg_obs >= MIN_HISTORY) & np.isfinite(level[:, 0])
+        if not offer.any():
+            continue
+        scores = (cum_abs / np.maximum(cum_n, 1)[:, None, :]).mean(axis=2)
+        pick = np.where(cum_n[:, 0] >= MIN_CHOOSE, scores.argmin(axis=1), DEFAULT)
+        fc = f[rows, pick]                                   # (S, H)
+        lo, hi = _interval(errs[:, rows, pick, :])            # (S, H) each, log offsets
+        offer &= np.isfinite(lo[:, 0])
+        for s in np.flatnonzero(offer):
+            point[s, t] = np.maximum(np.expm1(fc[s]), 0.0)
+            low[s, t] = np.maximum(np.expm1(fc[s] + lo[s]), 0.0)
+            high[s, t] = np.maximum(np.expm1(fc[s] + hi[s]), 0.0)
+            chosen_alpha[s, t] = alpha[pick[s]]
+    known = hcnt > 0
+    last_pick = np.where(cum_n[:, 0] >= MIN_CHOOSE,
+                         (cum_abs / np.maximum(cum_n, 1)[:, None, :]).mean(axis=2).argmin(axis=1), DEFAULT)
+    effects = np.where(known, hsum[rows, last_pick] / np.maximum(hcnt, 1), prior[-1] if T else np.nan)
+    effects[:, 0] = 0.0
+    return Result(point, low, high, effects, chosen_alpha)
+
+
+def _initialise(x, kinds, weekdays, level, season, which) -> None:
+    """Level = mean of a segment's ordinary days so far; weekday terms = their mean offsets."""
+    ordinary = (kinds == 0)[None, :] & np.isfinite(x)
+    vals = np.where(ordinary, x, 0.0)
+    lev = vals.sum(axis=1) / ordinary.sum(axis=1)
+    for w in range(7):
+        on = ordinary & (weekdays == w)[None, :]
+        n = on.sum(axis=1)
+        off = np.where(on, x - lev[:, None], 0.0).sum(axis=1) / np.maximum(n, 1)
+        season[which, :, w] = np.where(n > 0, off, 0.0)[:, None]
+    level[which] = lev[:, None]
+
+
+def _interval(errs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """10th/90th percentile offsets per series and horizon from errors (W, S, H), NaN-padded."""
+    e = np.sort(errs, axis=0)                     # NaN sorts last
+    n = np.isfinite(errs).sum(axis=0)             # (S, H)
+    tail = (1 - COVERAGE) / 2
+    k_lo = np.clip(np.floor(tail * (n + 1)).astype(int) - 1, 0, None)
+    k_hi = np.clip(np.ceil((1 - tail) * (n + 1)).astype(int) - 1, 0, np.maximum(n - 1, 0))
+    lo = np.take_along_axis(e, k_lo[None], axis=0)[0]
+    hi = np.take_along_axis(e, k_hi[None], axis=0)[0]
+    few = n < MIN_QUANTILE
+    scale = np.sqrt(np.arange(1, e.shape[2] + 1))[None, :]
+    lo = np.where(few, lo[:, :1] * scale, lo)
+    hi = np.where(few, hi[:, :1] * scale, hi)
+    none = n[:, :1] < MIN_QUANTILE
+    return np.where(none, np.nan, lo), np.where(none, np.nan, hi)
