@@ -85,6 +85,7 @@ def is_bank_holiday(day: date) -> bool:
     return day in bank_holidays(day.year)
 
 
+@lru_cache(maxsize=8192)
 def day_kind(day: date) -> int:
     """The kind of ``day`` (an index into ``KINDS``); 0 for an ordinary day."""
     month, dom = day.month, day.day

@@ -1,7 +1,8 @@
 """Daily forecasts 1..7 days ahead with 80% intervals: the API the app and the backtest call.
 
-``forecast_many`` forecasts one series for many organisations in one pass (the app: every
-provider at once, off the UI thread); ``forecast`` is the one-series form.  A series with too
+``forecast_all`` forecasts several series for many organisations in one pass (the app: every
+provider's series at once, off the UI thread); ``forecast_many`` is one series for many
+organisations, ``forecast`` one series for one.  A series with too
 little history gets a ``SeriesForecast`` whose ``reason`` says so and no days: never a guess.
 """
 
@@ -87,14 +88,28 @@ def shipped_prior(series: str, exclude_winter: str) -> tuple[float, ...]:
 def run_panel(panel: Panel, horizon: int = HORIZON, want: np.ndarray | None = None,
               use_prior: bool = True) -> smoothing.Result:
     """Forecasts from every origin in ``want`` (default: every day) for every org of ``panel``."""
+    return run_panels([panel], horizon, want, use_prior)
+
+
+def run_panels(panels: Sequence[Panel], horizon: int = HORIZON, want: np.ndarray | None = None,
+               use_prior: bool = True) -> smoothing.Result:
+    """``run_panel`` over panels on the same days (several series), stacked into one pass: the
+    engine's cost is per day, so six series of 40 providers cost little more than one."""
     check_horizon(horizon)
-    weekday, kind, ahead_weekday, ahead_kind = calendar_arrays(panel.days, horizon)
+    first = panels[0]
+    if any(p.days != first.days for p in panels):
+        raise ValueError("days: panels run together must share their days")
+    weekday, kind, ahead_weekday, ahead_kind = calendar_arrays(first.days, horizon)
     prior = None
     if use_prior:
-        winters = [winter_of(d) for d in panel.days]
-        table = {w: np.array(shipped_prior(panel.series, w)) for w in set(winters)}
-        prior = np.stack([table[w] for w in winters])
-    return smoothing.run(panel.values, panel.segment, weekday, kind, ahead_weekday, ahead_kind, horizon,
+        winters = [winter_of(d) for d in first.days]
+        rows = []
+        for p in panels:
+            table = {w: np.array(shipped_prior(p.series, w)) for w in set(winters)}
+            rows += [np.stack([table[w] for w in winters])] * len(p.orgs)
+        prior = np.stack(rows)
+    values = np.concatenate([p.values for p in panels])
+    return smoothing.run(values, first.segment, weekday, kind, ahead_weekday, ahead_kind, horizon,
                          prior=prior, want=want)
 
 
@@ -111,38 +126,51 @@ def panel_from_arrays(series: str, orgs: Sequence[str | None], days: Sequence[da
         raise ValueError(f"{series}: negative values (the series are counts)")
     if series in ZERO_IS_MISSING:
         values = np.where(values == 0, np.nan, values)
-    rows = {(org, d): (None if not np.isfinite(v) else float(v))
-            for org, row in zip(orgs, values) for d, v in zip(days, row)}
-    return layout(series, orgs, rows)
+    # Lay the days out as the CSV reader does (segments, gaps as NaN) without a row per value.
+    skeleton = layout(series, [None], {(None, d): None for d in days})
+    index = {d: n for n, d in enumerate(skeleton.days)}
+    full = np.full((len(orgs), len(skeleton.days)), np.nan)
+    full[:, [index[d] for d in days]] = values
+    return Panel(series, tuple(orgs), skeleton.days, skeleton.segment, full)
+
+
+def forecast_all(orgs: Sequence[str | None], days: Sequence[date], by_series: dict,
+                 horizon: int = HORIZON) -> dict[str, list[SeriesForecast]]:
+    """Forecast several series (``{series: values[org, day]}``, NaN/None missing) for each org in
+    one pass: what the app calls for every provider at once.
+
+    The origin is the last of ``days``; each forecast covers the ``horizon`` days after it.
+    """
+    check_horizon(horizon)
+    panels = [panel_from_arrays(series, orgs, days, values) for series, values in by_series.items()]
+    days = panels[0].days
+    want = np.zeros(len(days), dtype=bool)
+    want[-1] = True
+    result = run_panels(panels, horizon, want)
+    origin = days[-1]
+    ahead = [origin + timedelta(days=h) for h in range(1, horizon + 1)]
+    holiday = [KINDS[k] if k else "" for k in map(day_kind, ahead)]
+    seg = panels[0].segment == panels[0].segment[-1]
+    out: dict[str, list[SeriesForecast]] = {}
+    row = 0
+    for panel in panels:
+        made = out[panel.series] = []
+        for s, org in enumerate(panel.orgs):
+            point, low, high = (r[row, -1].tolist() for r in (result.point, result.low, result.high))
+            row += 1
+            if not np.isfinite(point[0]):
+                n = int((np.isfinite(panel.values[s]) & seg).sum())
+                made.append(SeriesForecast(panel.series, org, origin, (), _too_little(n)))
+                continue
+            made.append(SeriesForecast(panel.series, org, origin, tuple(
+                DayForecast(ahead[h], h + 1, point[h], low[h], high[h], holiday[h]) for h in range(horizon))))
+    return out
 
 
 def forecast_many(series: str, orgs: Sequence[str | None], days: Sequence[date], values,
                   horizon: int = HORIZON) -> list[SeriesForecast]:
-    """Forecast ``series`` for each org from the history ``values[org, day]`` (NaN/None missing).
-
-    The origin is the last of ``days``; each org's forecast covers the ``horizon`` days after it.
-    """
-    check_horizon(horizon)
-    panel = panel_from_arrays(series, orgs, days, values)
-    want = np.zeros(len(panel.days), dtype=bool)
-    want[-1] = True
-    result = run_panel(panel, horizon, want)
-    origin = panel.days[-1]
-    seg = panel.segment == panel.segment[-1]
-    out = []
-    for s, org in enumerate(panel.orgs):
-        if not np.isfinite(result.point[s, -1, 0]):
-            n = int((np.isfinite(panel.values[s]) & seg).sum())
-            out.append(SeriesForecast(series, org, origin, (), _too_little(n)))
-            continue
-        rows = []
-        for h in range(1, horizon + 1):
-            day = origin + timedelta(days=h)
-            kind = day_kind(day)
-            rows.append(DayForecast(day, h, float(result.point[s, -1, h - 1]), float(result.low[s, -1, h - 1]),
-                                    float(result.high[s, -1, h - 1]), KINDS[kind] if kind else ""))
-        out.append(SeriesForecast(series, org, origin, tuple(rows)))
-    return out
+    """Forecast ``series`` for each org from the history ``values[org, day]`` (NaN/None missing)."""
+    return forecast_all(orgs, days, {series: values}, horizon)[series]
 
 
 def forecast(series: str, days: Sequence[date], values: Sequence[float | None], org: str | None = None,

@@ -56,8 +56,9 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
     """Forecast every series of ``values`` (S, T; NaN missing) from every origin in ``want``.
 
     ``weekday``/``kind`` (T,) describe each day; ``ahead_weekday``/``ahead_kind`` (T, H) the day
-    h ahead of each origin (which may lie past the file's end).  ``prior`` (K,) or (T, K) per
-    origin: log effects to use for a holiday kind the file has not shown yet (NaN: none).
+    h ahead of each origin (which may lie past the file's end).  ``prior`` (K,), (T, K) per origin
+    or (S, T, K) per series and origin: log effects to use for a holiday kind the file has not
+    shown yet (NaN: none).
     """
     S, T = values.shape
     H = horizon
@@ -67,30 +68,34 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
     x = np.log1p(values)
     want = np.ones(T, dtype=bool) if want is None else want
     prior = np.full(K, np.nan) if prior is None else np.asarray(prior, dtype=float)
-    prior = np.broadcast_to(prior, (T, K))
+    prior = np.broadcast_to(prior, (S, T, K))
     prior_eff = np.where(np.isfinite(prior), prior, 0.0)
-    prior_eff[:, 0] = 0.0
+    prior_eff[:, :, 0] = 0.0
 
+    # Series and weights are the last two axes throughout, so each day's work is whole-block arithmetic.
     level = np.full((S, P), np.nan)
-    season = np.zeros((S, P, 7))
+    season = np.zeros((7, S, P))
     seg_obs = np.zeros(S, dtype=np.int64)
-    week_obs = np.zeros((S, 7), dtype=np.int64)
+    week_obs = np.zeros((7, S), dtype=np.int64)
     seg_start = 0
-    ring = np.full((H, S, P, H), np.nan)              # forecasts of the last H origins
-    errs = np.full((ERROR_WINDOW, S, P, H), np.nan)   # errors of the last ERROR_WINDOW targets
-    cum_abs = np.zeros((S, P, H))
-    cum_n = np.zeros((S, H))
-    hsum = np.zeros((S, P, K))
-    hcnt = np.zeros((S, K))
+    ring = np.full((H, H, S, P), np.nan)              # [origin slot, lead]: forecasts of the last H origins
+    errs = np.full((ERROR_WINDOW, H, S, P), np.nan)   # errors of the last ERROR_WINDOW targets
+    cum_abs = np.zeros((H, S, P))
+    cum_n = np.zeros((H, S))
+    hsum = np.zeros((K, S, P))
+    hcnt = np.zeros((K, S))
+    eff = np.zeros((K, S, P))
 
     point = np.full((S, T, H), np.nan)
     low = np.full((S, T, H), np.nan)
     high = np.full((S, T, H), np.nan)
     chosen_alpha = np.full((S, T), np.nan)
     rows = np.arange(S)
+    lags = np.arange(1, H + 1)
 
     for t in range(T):
-        if t == 0 or segment[t] != segment[t - 1]:
+        new_segment = t == 0 or segment[t] != segment[t - 1]
+        if new_segment:
             level[:] = np.nan
             season[:] = 0.0
             seg_obs[:] = 0
@@ -99,67 +104,69 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
             ring[:] = np.nan
         xt = x[:, t]
         w, k = weekday[t], kind[t]
-        slot = errs[t % ERROR_WINDOW]
-        slot[:] = np.nan
-        for h in range(1, min(H, t - seg_start) + 1):
-            # Every error widens the intervals (a holiday's too: its effect is an estimate); only an
-            # ordinary day's chooses the weights (a holiday's error says little about smoothing).
-            e = xt[:, None] - ring[(t - h) % H][:, :, h - 1]
-            slot[:, :, h - 1] = e
-            if k == 0:
-                ok = np.isfinite(e[:, 0])
-                cum_abs[ok, :, h - 1] += np.abs(e[ok])
-                cum_n[ok, h - 1] += 1
+        back = min(H, t - seg_start)
+        # Every error widens the intervals (a holiday's too: its effect is an estimate); only an
+        # ordinary day's chooses the weights (a holiday's error says little about smoothing).
+        e = errs[t % ERROR_WINDOW]
+        e[:] = np.nan
+        if back:
+            e[:back] = xt[None, :, None] - ring[(t - lags[:back]) % H, lags[:back] - 1]
         if k == 0:
-            ready = np.isfinite(level[:, 0]) & np.isfinite(xt)
-            if ready.any():
-                # Gains start as running means (1/n) and settle to the smoothing weights: a state
-                # drawn from one week would otherwise carry that week's noise for weeks.
-                e = xt[ready, None] - (level[ready] + season[ready, :, w])
-                level[ready] += np.maximum(alpha, 1.0 / (seg_obs[ready, None] + 1)) * e
-                season[ready, :, w] += np.maximum(gamma, 1.0 / (week_obs[ready, w, None] + 1)) * e
+            if back:
+                ok = np.isfinite(e[:, :, 0])                         # (H, S)
+                cum_abs += np.where(ok[:, :, None], np.abs(e), 0.0)
+                cum_n += ok
+            # Gains start as running means (1/n) and settle to the smoothing weights: a state
+            # drawn from one week would otherwise carry that week's noise for weeks.
+            step = xt[:, None] - (level + season[w])                 # NaN where not ready or missing
+            step = np.where(np.isfinite(step), step, 0.0)
+            level += np.maximum(alpha, 1.0 / (seg_obs[:, None] + 1)) * step
+            season[w] += np.maximum(gamma, 1.0 / (week_obs[w, :, None] + 1)) * step
             seen = np.isfinite(xt)
-            seg_obs[seen] += 1
-            week_obs[seen, w] += 1
+            seg_obs += seen
+            week_obs[w] += seen
             start = seen & ~np.isfinite(level[:, 0]) & (seg_obs >= INIT_DAYS)
             if start.any():
                 _initialise(x[start, seg_start:t + 1], kind[seg_start:t + 1], weekday[seg_start:t + 1],
                             level, season, np.flatnonzero(start))
         else:
-            r = xt[:, None] - (level + season[:, :, w])
+            r = xt[:, None] - (level + season[w])
             ok = np.isfinite(r[:, 0])
-            hsum[ok, :, k] += r[ok]
-            hcnt[ok, k] += 1
+            hsum[k] += np.where(ok[:, None], r, 0.0)
+            hcnt[k] += ok
+        if new_segment or k:
+            eff = np.where((hcnt > 0)[:, :, None], hsum / np.maximum(hcnt, 1)[:, :, None], prior_eff[:, t].T[:, :, None])
+            eff[0] = 0.0
 
         ring[t % H] = np.nan
         if not np.isfinite(level[:, 0]).any():
             continue
-        known = hcnt > 0
-        eff = np.where(known[:, None, :], hsum / np.maximum(hcnt, 1)[:, None, :], prior_eff[t])
-        eff[:, :, 0] = 0.0
-        f = level[:, :, None] + season[:, :, ahead_weekday[t]] + eff[:, :, ahead_kind[t]]
-        ring[t % H] = f
+        f = ring[t % H]
+        f[:] = level[None] + season[ahead_weekday[t]] + eff[ahead_kind[t]]      # (H, S, P)
         if not want[t]:
             continue
         offer = (seg_obs >= MIN_HISTORY) & np.isfinite(level[:, 0])
         if not offer.any():
             continue
-        scores = (cum_abs / np.maximum(cum_n, 1)[:, None, :]).mean(axis=2)
-        pick = np.where(cum_n[:, 0] >= MIN_CHOOSE, scores.argmin(axis=1), DEFAULT)
-        fc = f[rows, pick]                                   # (S, H)
-        lo, hi = _interval(errs[:, rows, pick, :])            # (S, H) each, log offsets
+        pick = _choose(cum_abs, cum_n)
+        fc = f[:, rows, pick].T                                          # (S, H)
+        lo, hi = _interval(errs[:, :, rows, pick].transpose(0, 2, 1))    # (S, H) each, log offsets
         offer &= np.isfinite(lo[:, 0])
-        for s in np.flatnonzero(offer):
-            point[s, t] = np.maximum(np.expm1(fc[s]), 0.0)
-            low[s, t] = np.maximum(np.expm1(fc[s] + lo[s]), 0.0)
-            high[s, t] = np.maximum(np.expm1(fc[s] + hi[s]), 0.0)
-            chosen_alpha[s, t] = alpha[pick[s]]
-    known = hcnt > 0
-    last_pick = np.where(cum_n[:, 0] >= MIN_CHOOSE,
-                         (cum_abs / np.maximum(cum_n, 1)[:, None, :]).mean(axis=2).argmin(axis=1), DEFAULT)
-    effects = np.where(known, hsum[rows, last_pick] / np.maximum(hcnt, 1), prior[-1] if T else np.nan)
+        point[offer, t] = np.maximum(np.expm1(fc[offer]), 0.0)
+        low[offer, t] = np.maximum(np.expm1(fc[offer] + lo[offer]), 0.0)
+        high[offer, t] = np.maximum(np.expm1(fc[offer] + hi[offer]), 0.0)
+        chosen_alpha[offer, t] = alpha[pick[offer]]
+    last_pick = _choose(cum_abs, cum_n)
+    effects = np.where((hcnt > 0).T, hsum[:, rows, last_pick].T / np.maximum(hcnt, 1).T,
+                       prior[:, -1] if T else np.nan)
     effects[:, 0] = 0.0
     return Result(point, low, high, effects, chosen_alpha)
+
+
+def _choose(cum_abs: np.ndarray, cum_n: np.ndarray) -> np.ndarray:
+    """Per series, the weights with the lowest mean absolute error over the horizons so far."""
+    scores = (cum_abs / np.maximum(cum_n, 1)[:, :, None]).mean(axis=0)     # (S, P)
+    return np.where(cum_n[0] >= MIN_CHOOSE, scores.argmin(axis=1), DEFAULT)
 
 
 def _initialise(x, kinds, weekdays, level, season, which) -> None:
@@ -171,7 +178,7 @@ def _initialise(x, kinds, weekdays, level, season, which) -> None:
         on = ordinary & (weekdays == w)[None, :]
         n = on.sum(axis=1)
         off = np.where(on, x - lev[:, None], 0.0).sum(axis=1) / np.maximum(n, 1)
-        season[which, :, w] = np.where(n > 0, off, 0.0)[:, None]
+        season[w, which] = np.where(n > 0, off, 0.0)[:, None]
     level[which] = lev[:, None]
 
 

@@ -12,7 +12,7 @@ import resources
 from models.forecast import smoothing
 from models.forecast.backtest import backtest
 from models.forecast.calendar import KIND
-from models.forecast.model import forecast, forecast_many, panel_from_arrays, run_panel
+from models.forecast.model import forecast, forecast_all, forecast_many, panel_from_arrays, run_panel
 from models.forecast.series import read_csv
 
 ENGLAND = resources.path("data", "sitrep_daily_england_winter.csv")
@@ -155,3 +155,12 @@ def test_bad_input_to_the_api_names_the_field():
         forecast("ambulance_arrivals", days, [-1.0] + list(values[1:]))
     with pytest.raises(ValueError, match="^values: shape"):
         forecast_many("ambulance_arrivals", ["A", "B"], days, [values])
+
+
+def test_series_forecast_together_match_each_forecast_alone():
+    days, a = _weekly(90, seed=8)
+    _, b = _weekly(90, seed=9, noise=0.2)
+    together = forecast_all(["P1", "P2"], days, {"ambulance_arrivals": [a, b], "ga_beds_occupied": [b, a]})
+    alone = forecast_many("ga_beds_occupied", ["P1", "P2"], days, [b, a])
+    assert together["ga_beds_occupied"] == alone
+    assert together["ambulance_arrivals"][1] == forecast("ambulance_arrivals", days, list(b), org="P2")
