@@ -135,7 +135,8 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
             hsum[k] += np.where(ok[:, None], r, 0.0)
             hcnt[k] += ok
         if new_segment or k:
-            eff = np.where((hcnt > 0)[:, :, None], hsum / np.maximum(hcnt, 1)[:, :, None], prior_eff[:, t].T[:, :, None])
+            seen_mean = hsum / np.maximum(hcnt, 1)[:, :, None]
+            eff = np.where((hcnt > 0)[:, :, None], seen_mean, prior_eff[:, t].T[:, :, None])
             eff[0] = 0.0
 
         ring[t % H] = np.nan
