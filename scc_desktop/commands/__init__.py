@@ -19,4 +19,5 @@ COMMANDS = [
     "scc_desktop.commands.alerts",
     "scc_desktop.commands.quality",
     "scc_desktop.commands.report",
+    "scc_desktop.commands.forecast",
 ]

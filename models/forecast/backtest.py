@@ -1,0 +1,89 @@
+"""Rolling-origin backtest: the model against seasonal naive over the same origins.
+
+At every day of a file (an origin) the model forecasts 1..H days ahead from the file's rows up to
+that day (the engine is causal: ``smoothing``), plus the holiday effects it learned from the
+project's shipped winters other than the one being forecast.  A pair (origin, h) is scored when the
+model made a forecast, the outcome is in the same run of days, and the seasonal-naive forecast
+(the same weekday one week earlier: day origin+h-7, never after the origin) exists; both are
+scored on exactly those pairs.  ``mase`` is the model's MAE over the seasonal-naive MAE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.forecast.model import HORIZON, run_panel
+from models.forecast.series import Panel
+
+
+@dataclass(frozen=True)
+class HorizonScore:
+    h: int
+    mae: float
+    mae_seasonal_naive: float
+    mase: float
+    coverage_80: float
+    pairs: int
+
+    def as_json(self) -> dict:
+        return {"h": self.h, "mae": _round(self.mae, 3), "mae_seasonal_naive": _round(self.mae_seasonal_naive, 3),
+                "mase": _round(self.mase, 4), "coverage_80": _round(self.coverage_80, 4)}
+
+
+@dataclass(frozen=True)
+class Backtest:
+    series: str
+    org: str | None
+    origins: int
+    horizons: tuple[HorizonScore, ...]
+
+    def as_json(self) -> dict:
+        return {"series": self.series, "org": self.org, "origins": self.origins,
+                "horizons": [h.as_json() for h in self.horizons]}
+
+    @property
+    def mean_mase(self) -> float:
+        return float(np.mean([h.mase for h in self.horizons]))
+
+    @property
+    def mean_coverage(self) -> float:
+        return float(np.mean([h.coverage_80 for h in self.horizons]))
+
+
+def _round(value: float, digits: int):
+    return round(value, digits) if np.isfinite(value) else None
+
+
+def backtest(panel: Panel, horizon: int = HORIZON) -> list[Backtest]:
+    """One ``Backtest`` per organisation of ``panel`` (all in one pass of the engine)."""
+    result = run_panel(panel, horizon)
+    y = panel.values
+    S, T = y.shape
+    out = []
+    for s, org in enumerate(panel.orgs):
+        scored_origins = np.zeros(T, dtype=bool)
+        scores = []
+        for h in range(1, horizon + 1):
+            t = np.arange(T - h)
+            target = t + h
+            base = target - 7 * -(-h // 7)      # same weekday, the latest week not after the origin
+            same = (panel.segment[target] == panel.segment[t]) & (base >= 0)
+            same &= panel.segment[np.maximum(base, 0)] == panel.segment[t]
+            f = result.point[s, t, h - 1]
+            naive = np.where(base >= 0, y[s, np.maximum(base, 0)], np.nan)
+            actual = y[s, target]
+            ok = same & np.isfinite(f) & np.isfinite(actual) & np.isfinite(naive)
+            scored_origins[t[ok]] = True
+            n = int(ok.sum())
+            if n == 0:
+                scores.append(HorizonScore(h, np.nan, np.nan, np.nan, np.nan, 0))
+                continue
+            mae = float(np.abs(f[ok] - actual[ok]).mean())
+            mae_naive = float(np.abs(naive[ok] - actual[ok]).mean())
+            inside = (result.low[s, t, h - 1][ok] <= actual[ok]) & (actual[ok] <= result.high[s, t, h - 1][ok])
+            mase = mae / mae_naive if mae_naive > 0 else np.nan
+            scores.append(HorizonScore(h, mae, mae_naive, mase, float(inside.mean()), n))
+        out.append(Backtest(panel.series, org, int(scored_origins.sum()), tuple(scores)))
+    return out

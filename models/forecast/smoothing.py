@@ -1,0 +1,200 @@
+"""The forecasting engine: exponential smoothing with weekly seasonality, holiday effects and
+empirical intervals, run causally over a panel of daily series.
+
+On the log scale (``log1p``: the series are counts whose day-to-day changes are proportional),
+each series is a level plus a day-of-week term (additive Holt-Winters without trend,
+ETS(A,N,A)), plus, on a holiday, that holiday kind's effect.  One pass walks the days in order;
+at each day it first scores the forecasts made 1..H days earlier against that day, then updates
+the state, then forecasts the next H days from what it has seen so far.  Nothing at a day ever
+uses a later day, so the pass that forecasts the last day also is the rolling-origin backtest.
+
+- Smoothing weights: every (alpha, gamma) of a small grid runs side by side; at each origin the
+  pair with the lowest mean absolute error over horizons 1..H so far is used (a bed count moves
+  slowly and wants a high alpha; arrivals are noisy and want a low one; the data decide).
+- Holidays (``calendar.KINDS``) never update the level or weekday terms; their effect is the mean
+  log residual of that kind seen so far in the file, or the shipped prior for the kind, or none.
+- Intervals: the 10th and 90th percentiles of the last ``ERROR_WINDOW`` errors at each horizon of
+  the chosen pair (finite-sample order statistics), so they widen when a winter gets volatile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.forecast.calendar import KINDS
+
+ALPHAS = (0.1, 0.2, 0.35, 0.5, 0.7, 0.9)
+GAMMAS = (0.0, 0.1, 0.25)
+GRID = [(a, g) for a in ALPHAS for g in GAMMAS]
+DEFAULT = GRID.index((0.35, 0.1))   # until enough errors exist to choose
+INIT_DAYS = 7          # ordinary observed days that start a segment's state
+MIN_HISTORY = 21       # ordinary observed days in a segment before a forecast is offered
+MIN_CHOOSE = 14        # one-step errors before the weights are chosen by the data
+ERROR_WINDOW = 56      # errors (per horizon) behind an interval: the last eight weeks
+MIN_QUANTILE = 10      # errors at a horizon for its own interval; fewer: scaled from horizon 1
+COVERAGE = 0.8
+K = len(KINDS)
+
+
+@dataclass(frozen=True)
+class Result:
+    """Per origin ``t`` and horizon ``h`` (index h-1): forecasts in the series' own units; NaN
+    where no forecast was made (too little history, or not asked for)."""
+
+    point: np.ndarray      # (S, T, H)
+    low: np.ndarray
+    high: np.ndarray
+    effects: np.ndarray    # (S, K) log holiday effects in use after the last day (NaN: none known)
+    alpha: np.ndarray      # (S, T) the weights chosen at each origin (NaN where none)
+
+
+def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.ndarray,
+        ahead_weekday: np.ndarray, ahead_kind: np.ndarray, horizon: int,
+        prior: np.ndarray | None = None, want: np.ndarray | None = None) -> Result:
+    """Forecast every series of ``values`` (S, T; NaN missing) from every origin in ``want``.
+
+    ``weekday``/``kind`` (T,) describe each day; ``ahead_weekday``/``ahead_kind`` (T, H) the day
+    h ahead of each origin (which may lie past the file's end).  ``prior`` (K,), (T, K) per origin
+    or (S, T, K) per series and origin: log effects to use for a holiday kind the file has not
+    shown yet (NaN: none).
+    """
+    S, T = values.shape
+    H = horizon
+    P = len(GRID)
+    alpha = np.array([a for a, _ in GRID])
+    gamma = np.array([g for _, g in GRID])
+    x = np.log1p(values)
+    want = np.ones(T, dtype=bool) if want is None else want
+    prior = np.full(K, np.nan) if prior is None else np.asarray(prior, dtype=float)
+    prior = np.broadcast_to(prior, (S, T, K))
+    prior_eff = np.where(np.isfinite(prior), prior, 0.0)
+    prior_eff[:, :, 0] = 0.0
+
+    # Series and weights are the last two axes throughout, so each day's work is whole-block arithmetic.
+    level = np.full((S, P), np.nan)
+    season = np.zeros((7, S, P))
+    seg_obs = np.zeros(S, dtype=np.int64)
+    week_obs = np.zeros((7, S), dtype=np.int64)
+    seg_start = 0
+    ring = np.full((H, H, S, P), np.nan)              # [origin slot, lead]: forecasts of the last H origins
+    errs = np.full((ERROR_WINDOW, H, S, P), np.nan)   # errors of the last ERROR_WINDOW targets
+    cum_abs = np.zeros((H, S, P))
+    cum_n = np.zeros((H, S))
+    hsum = np.zeros((K, S, P))
+    hcnt = np.zeros((K, S))
+    eff = np.zeros((K, S, P))
+
+    point = np.full((S, T, H), np.nan)
+    low = np.full((S, T, H), np.nan)
+    high = np.full((S, T, H), np.nan)
+    chosen_alpha = np.full((S, T), np.nan)
+    rows = np.arange(S)
+    lags = np.arange(1, H + 1)
+
+    for t in range(T):
+        new_segment = t == 0 or segment[t] != segment[t - 1]
+        if new_segment:
+            level[:] = np.nan
+            season[:] = 0.0
+            seg_obs[:] = 0
+            week_obs[:] = 0
+            seg_start = t
+            ring[:] = np.nan
+        xt = x[:, t]
+        w, k = weekday[t], kind[t]
+        back = min(H, t - seg_start)
+        # Every error widens the intervals (a holiday's too: its effect is an estimate); only an
+        # ordinary day's chooses the weights (a holiday's error says little about smoothing).
+        e = errs[t % ERROR_WINDOW]
+        e[:] = np.nan
+        if back:
+            e[:back] = xt[None, :, None] - ring[(t - lags[:back]) % H, lags[:back] - 1]
+        if k == 0:
+            if back:
+                ok = np.isfinite(e[:, :, 0])                         # (H, S)
+                cum_abs += np.where(ok[:, :, None], np.abs(e), 0.0)
+                cum_n += ok
+            # Gains start as running means (1/n) and settle to the smoothing weights: a state
+            # drawn from one week would otherwise carry that week's noise for weeks.
+            step = xt[:, None] - (level + season[w])                 # NaN where not ready or missing
+            step = np.where(np.isfinite(step), step, 0.0)
+            level += np.maximum(alpha, 1.0 / (seg_obs[:, None] + 1)) * step
+            season[w] += np.maximum(gamma, 1.0 / (week_obs[w, :, None] + 1)) * step
+            seen = np.isfinite(xt)
+            seg_obs += seen
+            week_obs[w] += seen
+            start = seen & ~np.isfinite(level[:, 0]) & (seg_obs >= INIT_DAYS)
+            if start.any():
+                _initialise(x[start, seg_start:t + 1], kind[seg_start:t + 1], weekday[seg_start:t + 1],
+                            level, season, np.flatnonzero(start))
+        else:
+            r = xt[:, None] - (level + season[w])
+            ok = np.isfinite(r[:, 0])
+            hsum[k] += np.where(ok[:, None], r, 0.0)
+            hcnt[k] += ok
+        if new_segment or k:
+            seen_mean = hsum / np.maximum(hcnt, 1)[:, :, None]
+            eff = np.where((hcnt > 0)[:, :, None], seen_mean, prior_eff[:, t].T[:, :, None])
+            eff[0] = 0.0
+
+        ring[t % H] = np.nan
+        if not np.isfinite(level[:, 0]).any():
+            continue
+        f = ring[t % H]
+        f[:] = level[None] + season[ahead_weekday[t]] + eff[ahead_kind[t]]      # (H, S, P)
+        if not want[t]:
+            continue
+        offer = (seg_obs >= MIN_HISTORY) & np.isfinite(level[:, 0])
+        if not offer.any():
+            continue
+        pick = _choose(cum_abs, cum_n)
+        fc = f[:, rows, pick].T                                          # (S, H)
+        lo, hi = _interval(errs[:, :, rows, pick].transpose(0, 2, 1))    # (S, H) each, log offsets
+        offer &= np.isfinite(lo[:, 0])
+        point[offer, t] = np.maximum(np.expm1(fc[offer]), 0.0)
+        low[offer, t] = np.maximum(np.expm1(fc[offer] + lo[offer]), 0.0)
+        high[offer, t] = np.maximum(np.expm1(fc[offer] + hi[offer]), 0.0)
+        chosen_alpha[offer, t] = alpha[pick[offer]]
+    last_pick = _choose(cum_abs, cum_n)
+    effects = np.where((hcnt > 0).T, hsum[:, rows, last_pick].T / np.maximum(hcnt, 1).T,
+                       prior[:, -1] if T else np.nan)
+    effects[:, 0] = 0.0
+    return Result(point, low, high, effects, chosen_alpha)
+
+
+def _choose(cum_abs: np.ndarray, cum_n: np.ndarray) -> np.ndarray:
+    """Per series, the weights with the lowest mean absolute error over the horizons so far."""
+    scores = (cum_abs / np.maximum(cum_n, 1)[:, :, None]).mean(axis=0)     # (S, P)
+    return np.where(cum_n[0] >= MIN_CHOOSE, scores.argmin(axis=1), DEFAULT)
+
+
+def _initialise(x, kinds, weekdays, level, season, which) -> None:
+    """Level = mean of a segment's ordinary days so far; weekday terms = their mean offsets."""
+    ordinary = (kinds == 0)[None, :] & np.isfinite(x)
+    vals = np.where(ordinary, x, 0.0)
+    lev = vals.sum(axis=1) / ordinary.sum(axis=1)
+    for w in range(7):
+        on = ordinary & (weekdays == w)[None, :]
+        n = on.sum(axis=1)
+        off = np.where(on, x - lev[:, None], 0.0).sum(axis=1) / np.maximum(n, 1)
+        season[w, which] = np.where(n > 0, off, 0.0)[:, None]
+    level[which] = lev[:, None]
+
+
+def _interval(errs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """10th/90th percentile offsets per series and horizon from errors (W, S, H), NaN-padded."""
+    e = np.sort(errs, axis=0)                     # NaN sorts last
+    n = np.isfinite(errs).sum(axis=0)             # (S, H)
+    tail = (1 - COVERAGE) / 2
+    k_lo = np.clip(np.floor(tail * (n + 1)).astype(int) - 1, 0, None)
+    k_hi = np.clip(np.ceil((1 - tail) * (n + 1)).astype(int) - 1, 0, np.maximum(n - 1, 0))
+    lo = np.take_along_axis(e, k_lo[None], axis=0)[0]
+    hi = np.take_along_axis(e, k_hi[None], axis=0)[0]
+    few = n < MIN_QUANTILE
+    scale = np.sqrt(np.arange(1, e.shape[2] + 1))[None, :]
+    lo = np.where(few, lo[:, :1] * scale, lo)
+    hi = np.where(few, hi[:, :1] * scale, hi)
+    none = n[:, :1] < MIN_QUANTILE
+    return np.where(none, np.nan, lo), np.where(none, np.nan, hi)

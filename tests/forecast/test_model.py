@@ -1,0 +1,166 @@
+"""The model's pieces on real and made-up series: no look-ahead, intervals that hold what they
+say, weekday and holiday effects learned, and a short history that refuses to guess."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+
+import resources
+from models.forecast import smoothing
+from models.forecast.backtest import backtest
+from models.forecast.calendar import KIND
+from models.forecast.model import forecast, forecast_all, forecast_many, panel_from_arrays, run_panel
+from models.forecast.series import read_csv
+
+ENGLAND = resources.path("data", "sitrep_daily_england_winter.csv")
+TRUSTS = resources.path("data", "sitrep_daily_trust_forecast.csv")
+
+
+def _days(first: date, n: int) -> list[date]:
+    return [first + timedelta(days=i) for i in range(n)]
+
+
+def _weekly(n: int, seed: int, noise: float = 0.05, first: date = date(2018, 9, 3)):
+    """A count with a strong weekday pattern (Monday high, Sunday low) and lognormal noise."""
+    rng = np.random.default_rng(seed)
+    days = _days(first, n)
+    pattern = np.array([1.25, 1.1, 1.0, 1.0, 0.95, 0.8, 0.75])
+    values = 400 * pattern[[d.weekday() for d in days]] * np.exp(rng.normal(0, noise, n))
+    return days, values
+
+
+@pytest.mark.parametrize("series", ["ambulance_arrivals", "ga_beds_occupied"])
+def test_a_forecast_never_sees_the_days_after_its_origin(series):
+    panel = read_csv(ENGLAND, series)
+    origin = int(np.flatnonzero(panel.segment == panel.segment[-1])[0]) + 40   # 40 days into the last winter
+    before = run_panel(panel, 7)
+    changed = panel.values.copy()
+    rng = np.random.default_rng(3)
+    changed[:, origin + 1:] *= rng.uniform(0.2, 5.0, changed[:, origin + 1:].shape)   # wild futures
+    changed[:, origin + 5:origin + 9] = np.nan
+    after = run_panel(panel.__class__(panel.series, panel.orgs, panel.days, panel.segment, changed), 7)
+    for name in ("point", "low", "high"):
+        a, b = getattr(before, name)[:, :origin + 1], getattr(after, name)[:, :origin + 1]
+        assert np.isfinite(a[:, origin]).all()
+        assert np.array_equal(a, b, equal_nan=True), name
+    assert not np.allclose(before.point[:, origin + 10], after.point[:, origin + 10])   # the future did move
+
+
+def test_the_backtests_forecast_at_an_origin_is_the_live_forecast_from_the_rows_up_to_it():
+    panel = read_csv(ENGLAND, "handover_delays_over_60_min")
+    origin = len(panel.days) - 30
+    full = run_panel(panel, 7)
+    live = forecast("handover_delays_over_60_min", panel.days[:origin + 1], list(panel.values[0, :origin + 1]))
+    assert [d.value for d in live.days] == pytest.approx(list(full.point[0, origin]), rel=1e-12)
+    assert [d.low for d in live.days] == pytest.approx(list(full.low[0, origin]), rel=1e-12)
+    assert live.origin == panel.days[origin] and live.days[0].day == panel.days[origin] + timedelta(days=1)
+
+
+def test_intervals_hold_about_eighty_percent_and_bracket_the_forecast():
+    days, values = _weekly(210, seed=1)
+    panel = panel_from_arrays("ambulance_arrivals", ["X"], days, [values])
+    [result] = backtest(panel)
+    assert all(0.72 <= h.coverage_80 <= 0.9 for h in result.horizons), result.as_json()
+    run = run_panel(panel)
+    ok = np.isfinite(run.point)
+    assert ((run.low[ok] <= run.point[ok]) & (run.point[ok] <= run.high[ok])).all()
+    width = np.nanmean(run.high - run.low, axis=(0, 1))
+    assert width[-1] >= width[0]
+
+
+def test_intervals_widen_when_the_series_gets_noisier():
+    days, calm = _weekly(120, seed=2, noise=0.02)
+    _, wild = _weekly(120, seed=2, noise=0.15)
+    out = forecast_many("ambulance_arrivals", ["calm", "wild"], days, [calm, wild])
+    spread = [np.mean([d.high - d.low for d in f.days]) for f in out]
+    assert spread[1] > 3 * spread[0]
+
+
+def test_the_weekday_pattern_is_learned():
+    days, values = _weekly(84, seed=4, noise=0.02)
+    f = forecast("ambulance_arrivals", days, list(values))
+    by_weekday = {d.day.weekday(): d.value for d in f.days}
+    assert by_weekday[0] / by_weekday[6] == pytest.approx(1.25 / 0.75, rel=0.06)
+
+
+def test_a_holiday_effect_seen_last_winter_is_forecast_this_winter():
+    """Christmas Day at 60% of a normal day in one winter: forecast the same the next winter, and
+    the days after it are not pulled down (a holiday does not move the level)."""
+    def winter(first):
+        d, v = _weekly(100, seed=first.year, noise=0.02, first=first)
+        v = np.array(v)
+        for i, day in enumerate(d):
+            if (day.month, day.day) == (12, 25):
+                v[i] *= 0.6
+        return d, v
+    d1, v1 = winter(date(2016, 11, 21))
+    d2, v2 = winter(date(2017, 11, 20))
+    cut = d2.index(date(2017, 12, 22))      # origin three days before Christmas
+    f = forecast("emergency_admissions", d1 + d2[:cut + 1], list(v1) + list(v2[:cut + 1]))
+    christmas = next(d for d in f.days if d.day == date(2017, 12, 25))
+    assert christmas.holiday == "christmas_day"
+    assert christmas.value == pytest.approx(v2[d2.index(date(2017, 12, 25))], rel=0.08)
+    later = next(d for d in f.days if d.day == date(2017, 12, 28))      # a Thursday after it
+    assert later.value == pytest.approx(v2[d2.index(later.day)], rel=0.08)
+
+
+def test_holiday_effects_come_from_the_other_shipped_winter_never_the_one_forecast():
+    from models.forecast.model import shipped_prior
+
+    own = shipped_prior("ga_beds_occupied", "2017-18")       # learned from 2016-17 only
+    other = shipped_prior("ga_beds_occupied", "2016-17")
+    assert np.isfinite(own[KIND["christmas_day"]]) and own[KIND["christmas_day"]] != other[KIND["christmas_day"]]
+    # ambulance arrivals exist only in 2017-18: nothing to learn when forecasting 2017-18
+    assert all(np.isnan(v) for v in shipped_prior("ambulance_arrivals", "2017-18")[1:])
+    assert np.isfinite(shipped_prior("ambulance_arrivals", "2018-19")[KIND["new_years_day"]])
+
+
+def test_too_little_history_says_so_instead_of_guessing():
+    days, values = _weekly(smoothing.MIN_HISTORY - 1, seed=5)
+    f = forecast("ambulance_arrivals", days, list(values), org="RX1")
+    assert f.days == () and "too little history" in f.reason and f.org == "RX1"
+    days, values = _weekly(smoothing.MIN_HISTORY + 1, seed=5)
+    assert len(forecast("ambulance_arrivals", days, list(values)).days) == 7
+
+
+def test_a_zero_bed_count_is_not_submitted_but_a_zero_delay_count_is_real():
+    days, values = _weekly(60, seed=6)
+    values = np.array(values)
+    values[-1] = 0
+    beds = forecast("ga_beds_occupied", days, list(values))
+    delays = forecast("handover_delays_over_60_min", days, list(values))
+    assert beds.days[0].value > 200 and delays.days[0].value < beds.days[0].value
+
+
+def test_a_real_sized_panel_in_one_pass():
+    """Every trust's arrivals from the shipped winter (137 providers): one call, one forecast each."""
+    panel = read_csv(TRUSTS, "ambulance_arrivals", all_orgs=True)
+    last = np.flatnonzero(panel.segment == panel.segment[-1])
+    out = forecast_many("ambulance_arrivals", panel.orgs, [panel.days[i] for i in last], panel.values[:, last])
+    have = [f for f in out if f.days]
+    assert len(have) >= 130 and all(len(f.days) == 7 for f in have)
+    assert all(f.reason for f in out if not f.days)
+
+
+def test_bad_input_to_the_api_names_the_field():
+    days, values = _weekly(30, seed=7)
+    with pytest.raises(ValueError, match="^horizon: "):
+        forecast("ambulance_arrivals", days, list(values), horizon=0)
+    with pytest.raises(ValueError, match="^days: not strictly increasing"):
+        forecast("ambulance_arrivals", days[::-1], list(values))
+    with pytest.raises(ValueError, match="^ambulance_arrivals: negative"):
+        forecast("ambulance_arrivals", days, [-1.0] + list(values[1:]))
+    with pytest.raises(ValueError, match="^values: shape"):
+        forecast_many("ambulance_arrivals", ["A", "B"], days, [values])
+
+
+def test_series_forecast_together_match_each_forecast_alone():
+    days, a = _weekly(90, seed=8)
+    _, b = _weekly(90, seed=9, noise=0.2)
+    together = forecast_all(["P1", "P2"], days, {"ambulance_arrivals": [a, b], "ga_beds_occupied": [b, a]})
+    alone = forecast_many("ga_beds_occupied", ["P1", "P2"], days, [b, a])
+    assert together["ga_beds_occupied"] == alone
+    assert together["ambulance_arrivals"][1] == forecast("ambulance_arrivals", days, list(b), org="P2")
