@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from models.replica.keyfile import KdfParams
-from models.replica.store import Store
+from tests.support.replica import fresh_replica
 
 # scrypt at full strength costs ~0.5 s and 128 MiB per unlock; tests use a
 # small cost. The cost is recorded in the header, so this changes nothing else.
@@ -18,6 +18,6 @@ def store_path(tmp_path):
 
 @pytest.fixture
 def store(store_path):
-    s = Store.create(store_path, PASSPHRASE, kdf=FAST_KDF)
+    s = fresh_replica(store_path, PASSPHRASE, kdf=FAST_KDF)   # a copy: no migrations per test
     yield s
     s.close()

@@ -14,6 +14,7 @@ from models.service import quality
 from sync.apply import apply_batch
 from tests.models.conftest import FAST_KDF
 from tests.scc_desktop.test_cli_db import PASS, run
+from tests.support.replica import fresh_replica
 from tests.sync.test_apply import batch
 from tests.ui.feeds import VALIDATOR
 
@@ -55,7 +56,7 @@ def feed_items():
 
 
 def test_a_notice_is_stored_and_one_out_of_bounds_is_quarantined_not_applied(tmp_path):
-    with Store.create(tmp_path / "scc.db", PASS, kdf=FAST_KDF) as store:
+    with fresh_replica(tmp_path / "scc.db", PASS, kdf=FAST_KDF) as store:
         huge = notice("sub-ra02-000002", "RA02", rejected=[BAD_VALUE] * 101)   # over MAX_NOTICE_REJECTIONS
         report = apply_batch(store, batch(feed_items() + [(100, "intake_notice", huge)]), VALIDATOR)
         assert report.quarantined == 1 and report.kinds["intake_notice"] == 1
@@ -68,7 +69,7 @@ def test_a_notice_is_stored_and_one_out_of_bounds_is_quarantined_not_applied(tmp
 
 def test_quality_list_json_names_check_org_metric_time_and_detail(tmp_path):
     path = tmp_path / "scc.db"
-    with Store.create(path, PASS, kdf=FAST_KDF) as store:
+    with fresh_replica(path, PASS, kdf=FAST_KDF) as store:
         apply_batch(store, batch(feed_items()), VALIDATOR)
     env = {"SCC_PASSPHRASE": PASS}
     done = run("quality", "list", "--json", "--path", str(path), env_extra=env, home=tmp_path)

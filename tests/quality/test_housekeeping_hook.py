@@ -8,10 +8,10 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from models.replica.orm.types import to_utc_text, utcnow
-from models.replica.store import Store
 from models.service import housekeeping, quality
 from sync import authoring
 from tests.models.conftest import FAST_KDF, PASSPHRASE
+from tests.support.replica import fresh_replica
 
 
 def _notice(s, rejected: str, sid: str = "sub-00000001") -> None:
@@ -23,7 +23,7 @@ def _notice(s, rejected: str, sid: str = "sub-00000001") -> None:
 
 
 def test_housekeeping_raises_findings(tmp_path):
-    with Store.create(tmp_path / "scc.db", PASSPHRASE, kdf=FAST_KDF) as store:
+    with fresh_replica(tmp_path / "scc.db", PASSPHRASE, kdf=FAST_KDF) as store:
         with store.writing() as s:
             _notice(s, '[{"index": 0, "type": "observation", "metric": "ga_bed_occupancy_pct",'
                        ' "errors": [{"field": "items.0.value", "reason": "180 is outside the valid range"}]}]')
@@ -34,7 +34,7 @@ def test_housekeeping_raises_findings(tmp_path):
 
 
 def test_a_fault_in_the_quality_pass_does_not_stop_the_chores(tmp_path, caplog):
-    with Store.create(tmp_path / "scc.db", PASSPHRASE, kdf=FAST_KDF) as store:
+    with fresh_replica(tmp_path / "scc.db", PASSPHRASE, kdf=FAST_KDF) as store:
         authoring.add_action(store, description="Ring the site lead", owner="Room support", author="Lead",
                              due_at=utcnow() - timedelta(minutes=30))
         with store.writing() as s:
@@ -48,7 +48,7 @@ def test_the_checks_read_without_the_write_lock(tmp_path, monkeypatch):
     """On a year of data the checks read for 2-8 s; inside the write lock they held the sync's next batch
     past its busy timeout ('database is locked' in the desktop benchmark).  Only storing the findings writes."""
     from models.records import quality as records_quality
-    with Store.create(tmp_path / "scc.db", PASSPHRASE, kdf=FAST_KDF) as store:
+    with fresh_replica(tmp_path / "scc.db", PASSPHRASE, kdf=FAST_KDF) as store:
         with store.writing() as s:
             _notice(s, '[{"index": 0, "type": "observation", "metric": "ga_bed_occupancy_pct",'
                        ' "errors": [{"field": "items.0.value", "reason": "180 is outside the valid range"}]}]')

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from models.records import quality as records
-from models.replica.store import Store
 from models.rules.quality import Finding
 from models.service import quality
 from tests.models.conftest import FAST_KDF, PASSPHRASE
+from tests.support.replica import fresh_replica
 from tests.ui.feeds import NOW, Feed, iso
 
 
@@ -23,7 +23,7 @@ def _notice(feed: Feed, org: str, sid: str, at) -> None:
 
 @pytest.fixture
 def replica(tmp_path):
-    with Store.create(tmp_path / "scc.db", PASSPHRASE, kdf=FAST_KDF) as store:
+    with fresh_replica(tmp_path / "scc.db", PASSPHRASE, kdf=FAST_KDF) as store:
         yield store
 
 

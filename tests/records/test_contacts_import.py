@@ -11,6 +11,7 @@ from models.records import contacts
 from models.replica.orm import Contact, OutboxItem, QuarantinedRecord
 from scc_desktop import cli
 from sync import authoring
+from tests.support.replica import fresh_replica
 
 BAD_CSV = (
     "Full name,Organisation,Job title,Service,Telephone,E-mail,Cover,Notes,Shoe size\r\n"
@@ -139,14 +140,13 @@ def test_export_then_import_round_trips_every_field(store, tmp_path, fmt, make_o
 
 @pytest.fixture
 def make_other_store(tmp_path):
-    from models.replica.store import Store
     from tests.records.conftest import PASSPHRASE
     from tests.models.conftest import FAST_KDF
 
     made = []
 
     def make():
-        made.append(Store.create(tmp_path / f"other{len(made)}" / "scc.db", PASSPHRASE, kdf=FAST_KDF))
+        made.append(fresh_replica(tmp_path / f"other{len(made)}" / "scc.db", PASSPHRASE, kdf=FAST_KDF))
         return made[-1]
 
     yield make

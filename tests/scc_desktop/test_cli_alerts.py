@@ -17,6 +17,7 @@ from sync.apply import apply_batch
 from sync.protocol import FeedBatch, FeedItem
 from tests.models.conftest import FAST_KDF
 from tests.scc_desktop.test_cli_db import PASS, run
+from tests.support.replica import fresh_replica
 
 ENV = {"SCC_PASSPHRASE": PASS}
 
@@ -30,7 +31,7 @@ def _replica(tmp_path):
     changes = evaluate(default_rules(), None, sigs, t0 + timedelta(minutes=5)).changes
     items = [FeedItem(seq=i + 1, kind="alert", data=c.wire()) for i, c in enumerate(changes)]
     path = tmp_path / "scc.db"
-    with Store.create(path, PASS, kdf=FAST_KDF) as store:
+    with fresh_replica(path, PASS, kdf=FAST_KDF) as store:
         apply_batch(store, FeedBatch(items=items, next_after=len(items), head=len(items), server_time=t0),
                     ObservationValidator({}))
     return path

@@ -12,11 +12,12 @@ from models.replica.store import Store
 from sync import authoring
 from tests.models.conftest import FAST_KDF
 from tests.scc_desktop.test_cli_db import PASS, run
+from tests.support.replica import fresh_replica
 
 
 def _replica(tmp_path):
     path = tmp_path / "scc.db"
-    with Store.create(path, PASS, kdf=FAST_KDF) as store:
+    with fresh_replica(path, PASS, kdf=FAST_KDF) as store:
         authoring.add_action(store, description="Ring the site lead", owner="Room support", author="Lead",
                              due_at=utcnow() - timedelta(minutes=30))
         authoring.upsert_contact(store, author="Lead", name="Dr Ada Director", organisation="Test ICB")

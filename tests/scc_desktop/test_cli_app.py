@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from models.replica.store import Store
 from tests.models.conftest import FAST_KDF
 from tests.scc_desktop.test_cli_db import PASS, run
+from tests.support.replica import fresh_replica
 
 
 def test_scripted_start_renders_with_the_right_passphrase_and_refuses_a_wrong_one(tmp_path):
     path = tmp_path / "scc.db"
-    Store.create(path, PASS, kdf=FAST_KDF).close()
+    fresh_replica(path, PASS, kdf=FAST_KDF).close()
     shot = tmp_path / "overview.png"
     ok = run("app", "--path", str(path), "--screenshot", str(shot), env_extra={"SCC_PASSPHRASE": PASS},
              home=tmp_path)

@@ -19,6 +19,7 @@ from sync import authoring
 from tests.models.conftest import FAST_KDF
 from tests.scc_desktop.test_cli_db import PASS, run
 from tests.support.hub import start_hub
+from tests.support.replica import fresh_replica
 
 ENV = {"SCC_PASSPHRASE": PASS}
 UNCLOSED_CONTACTS = ("Full name,Organisation,Telephone\n"
@@ -29,7 +30,7 @@ UNCLOSED_CONTACTS = ("Full name,Organisation,Telephone\n"
 
 def _replica(tmp_path):
     path = tmp_path / "scc.db"
-    with Store.create(path, PASS, kdf=FAST_KDF) as store:
+    with fresh_replica(path, PASS, kdf=FAST_KDF) as store:
         authoring.upsert_contact(store, author="Lead", name="Dr Ada Director", organisation="Test ICB")
     return path
 

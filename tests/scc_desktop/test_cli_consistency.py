@@ -22,6 +22,7 @@ from scc_desktop import cli
 from sync import authoring
 from tests.models.conftest import FAST_KDF
 from tests.scc_desktop.test_cli_db import PASS
+from tests.support.replica import fresh_replica
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,7 +33,7 @@ def replica(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     path = tmp_path / "scc.db"
-    with Store.create(path, PASS, kdf=FAST_KDF) as store:
+    with fresh_replica(path, PASS, kdf=FAST_KDF) as store:
         authoring.upsert_contact(store, author="Lead", name="Dr Ada Director", organisation="Test ICB")
         for n in range(20):   # 20 alerts: two share a first character, whatever the uuids
             authoring.add_action(store, description=f"Ring site {n}", owner="Room support", author="Lead",

@@ -22,16 +22,26 @@ def run(*args, env_extra=None, home):
                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
 
 
-@pytest.fixture
-def replica(tmp_path):
-    path = tmp_path / "r" / "scc.db"
-    done = run("db", "--path", str(path), "init", env_extra={"SCC_PASSPHRASE": PASS}, home=tmp_path)
+def _init(folder):
+    path = folder / "r" / "scc.db"
+    done = run("db", "--path", str(path), "init", env_extra={"SCC_PASSPHRASE": PASS}, home=folder)
     assert done.returncode == 0, done.stderr
     return path
 
 
-def test_init_then_info_reports_cipher_kdf_and_schema(replica, tmp_path):
-    done = run("db", "--path", str(replica), "info", env_extra={"SCC_PASSPHRASE": PASS}, home=tmp_path)
+@pytest.fixture
+def replica(tmp_path):
+    return _init(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def read_only_replica(tmp_path_factory):
+    """One ``db init`` (a real process, full-strength KDF) for the tests that only open it."""
+    return _init(tmp_path_factory.mktemp("cli-db"))
+
+
+def test_init_then_info_reports_cipher_kdf_and_schema(read_only_replica, tmp_path):
+    done = run("db", "--path", str(read_only_replica), "info", env_extra={"SCC_PASSPHRASE": PASS}, home=tmp_path)
     assert done.returncode == 0, done.stderr
     info = json.loads(done.stdout)
     assert info["kdf"]["name"] == "scrypt" and info["kdf"]["n"] >= 2**17
@@ -39,16 +49,16 @@ def test_init_then_info_reports_cipher_kdf_and_schema(replica, tmp_path):
     assert info["schema"] and info["rows"]["observation"] == 0
 
 
-def test_wrong_passphrase_exits_3_with_one_clear_line(replica, tmp_path):
-    done = run("db", "--path", str(replica), "info", env_extra={"SCC_PASSPHRASE": "nope nope"},
+def test_wrong_passphrase_exits_3_with_one_clear_line(read_only_replica, tmp_path):
+    done = run("db", "--path", str(read_only_replica), "info", env_extra={"SCC_PASSPHRASE": "nope nope"},
                home=tmp_path)
     assert done.returncode == 3
     assert "passphrase is not correct" in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
-def test_no_passphrase_when_not_interactive_is_a_usage_error(replica, tmp_path):
-    done = run("db", "--path", str(replica), "info", home=tmp_path)
+def test_no_passphrase_when_not_interactive_is_a_usage_error(read_only_replica, tmp_path):
+    done = run("db", "--path", str(read_only_replica), "info", home=tmp_path)
     assert done.returncode == 2 and "SCC_PASSPHRASE" in done.stderr
 
 
@@ -76,8 +86,8 @@ def test_missing_replica_is_named(tmp_path):
     assert done.returncode == 1 and "none.db" in done.stderr and "db init" in done.stderr
 
 
-def test_remember_without_a_keyring_says_so(replica, tmp_path):
-    done = run("db", "--path", str(replica), "remember", env_extra={"SCC_PASSPHRASE": PASS},
+def test_remember_without_a_keyring_says_so(read_only_replica, tmp_path):
+    done = run("db", "--path", str(read_only_replica), "remember", env_extra={"SCC_PASSPHRASE": PASS},
                home=tmp_path)
     assert done.returncode == 1
     assert "keyring" in done.stderr and "passphrase is still needed" in done.stderr

@@ -15,6 +15,7 @@ from scc_desktop import hub_access
 from tests.models.conftest import FAST_KDF
 from tests.scc_desktop.test_cli_db import PASS, run
 from tests.support.hub import start_hub
+from tests.support.replica import fresh_replica
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def hub(tmp_path_factory):
 @pytest.fixture
 def replica(tmp_path):
     path = tmp_path / "scc.db"
-    Store.create(path, PASS, kdf=FAST_KDF).close()
+    fresh_replica(path, PASS, kdf=FAST_KDF).close()
     return path
 
 

@@ -8,10 +8,10 @@ from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
 from models.replica import keyfile
-from models.replica.store import Store
 from scc_desktop import unlock
 from scc_desktop.errors import UserError
 from tests.models.conftest import FAST_KDF, PASSPHRASE
+from tests.support.replica import fresh_replica
 
 
 class MemoryKeyring(KeyringBackend):
@@ -43,7 +43,7 @@ PlainTextKeyring.__module__ = "keyrings.alt.file"
 @pytest.fixture
 def replica(tmp_path):
     path = tmp_path / "scc.db"
-    Store.create(path, PASSPHRASE, kdf=FAST_KDF).close()
+    fresh_replica(path, PASSPHRASE, kdf=FAST_KDF).close()
     return path
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtGui import QImage
 
-from models.replica.store import Store
 from tests.models.conftest import FAST_KDF
 from tests.scc_desktop.test_cli_db import PASS, run
+from tests.support.replica import fresh_replica
 
 
 @pytest.mark.parametrize("text, size", [("1920x1080", (1920, 1080)), ("3840X2160", (3840, 2160)),
@@ -38,7 +38,7 @@ def test_a_bad_size_is_refused_naming_the_option(tmp_path, capsys, monkeypatch, 
 
 def test_the_app_renders_at_the_size_asked(tmp_path):
     path = tmp_path / "scc.db"
-    Store.create(path, PASS, kdf=FAST_KDF).close()
+    fresh_replica(path, PASS, kdf=FAST_KDF).close()
     shot = tmp_path / "system.png"
     done = run("app", "--path", str(path), "--screenshot", str(shot), "--view", "system", "--size", "1920x1080",
                env_extra={"SCC_PASSPHRASE": PASS}, home=tmp_path)

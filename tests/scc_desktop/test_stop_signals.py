@@ -19,6 +19,7 @@ from sqlalchemy import text
 from models.replica.store import Store
 from tests.models.conftest import FAST_KDF
 from tests.support.hub import TEST_ORGS, start_hub
+from tests.support.replica import fresh_replica
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -153,7 +154,7 @@ def test_sigterm_while_the_demo_simulates_its_history_ends_it_cleanly(tmp_path, 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_a_stop_signal_closes_the_app_on_a_real_replica_and_saves_its_settings(tmp_path, desktops, signum):
     replica = tmp_path / "replica" / "scc.db"
-    Store.create(replica, PASS, kdf=FAST_KDF).close()
+    fresh_replica(replica, PASS, kdf=FAST_KDF).close()
     hub = start_hub(tmp_path / "hub")
     try:
         app = Desktop(tmp_path, "app", "--path", str(replica), "--hub", hub.url, "--view", "offload",

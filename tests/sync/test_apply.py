@@ -24,6 +24,7 @@ from sync.apply import apply_batch
 from sync.protocol import FeedBatch, FeedItem
 from tests.models.conftest import FAST_KDF, PASSPHRASE  # noqa: F401  (store fixture lives there)
 from tests.models.conftest import store, store_path  # noqa: F401
+from tests.support.replica import fresh_replica
 
 T0 = datetime(2026, 1, 12, 9, 0, tzinfo=timezone.utc)
 VALIDATOR = ObservationValidator({"ga_bed_occupancy_pct": (0, 100)})
@@ -200,7 +201,6 @@ _CLEAN = ("RXX", "ga_bed_occupancy_pct", _FIXED, 91.5, "provider", "2026-01-12T0
 def test_columns_are_checked_exactly_as_rows_are(tmp_path, odd):
     """A columnar batch stores and quarantines exactly what the row-by-row path would."""
     from models.replica.ingest import insert_columns, insert_observations
-    from models.replica.store import Store
 
     rows = [tuple(v if i != 6 else n + 1 for i, v in enumerate(_CLEAN)) for n in range(5)]
     if odd:
@@ -208,7 +208,7 @@ def test_columns_are_checked_exactly_as_rows_are(tmp_path, odd):
         rows[2] = tuple(value if i == field else v for i, v in enumerate(rows[2]))
     results = []
     for name in ("columns", "rows"):
-        s = Store.create(tmp_path / name / "scc.db", PASSPHRASE, kdf=FAST_KDF)
+        s = fresh_replica(tmp_path / name / "scc.db", PASSPHRASE, kdf=FAST_KDF)
         try:
             with s.raw() as raw, raw:
                 if name == "columns":

@@ -18,10 +18,10 @@ import pytest
 
 from benchmarks import desktop_fixture as fixture
 from models.replica.ingest import ObservationValidator
-from models.replica.store import Store
 from sync.apply import apply_batch
 from sync.protocol import FeedBatch, FeedItem, FeedObservationColumns
 from tests.models.conftest import FAST_KDF, PASSPHRASE
+from tests.support.replica import fresh_replica
 
 T0 = datetime(2026, 1, 12, 9, 0, tzinfo=timezone.utc)
 VALIDATOR = ObservationValidator({"ga_bed_occupancy_pct": (0, 100), "mean_handover_minutes": (0, 600)})
@@ -34,7 +34,7 @@ APPLY_TIME = {("opel_assessment", "received_at"), ("quarantined_record", "receiv
 
 @pytest.fixture
 def replicas(tmp_path):
-    stores = {bulk: Store.create(tmp_path / f"bulk-{bulk}" / "scc.db", PASSPHRASE, kdf=FAST_KDF)
+    stores = {bulk: fresh_replica(tmp_path / f"bulk-{bulk}" / "scc.db", PASSPHRASE, kdf=FAST_KDF)
               for bulk in (True, False)}
     yield stores
     for s in stores.values():

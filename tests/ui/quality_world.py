@@ -21,6 +21,7 @@ from sync.simulator.sender import Sender
 from tests.models.conftest import FAST_KDF, PASSPHRASE
 from tests.quality.sim_ics import by_kind, simulator
 from tests.support.hub import HubProcess, start_hub
+from tests.support.replica import fresh_replica
 
 WINDOW = timedelta(hours=4)
 
@@ -50,7 +51,7 @@ class World:
 def planted_world(folder: Path):
     sim = simulator()
     hub = start_hub(folder, orgs=sim.organisations())
-    store = Store.create(folder / "desk" / "scc.db", PASSPHRASE, kdf=FAST_KDF)
+    store = fresh_replica(folder / "desk" / "scc.db", PASSPHRASE, kdf=FAST_KDF)
     sender = Sender(hub.url, hub.tokens["admin"], timeout=(3.05, 30), retries=2)
     try:
         now = datetime.now(timezone.utc).replace(second=0, microsecond=0)

@@ -11,6 +11,7 @@ from models.records import actions_due
 from models.replica.orm import Action, AlertEvent, DecisionEntry, OpelAssessment, OutboxItem
 from sync import authoring
 from tests.models.conftest import store, store_path  # noqa: F401
+from tests.support.replica import fresh_replica
 from tests.ui.feeds import NOW
 from tests.ui.ui_probe import settled  # noqa: F401
 from ui import tasks
@@ -150,12 +151,11 @@ def test_an_action_done_on_another_desktop_meanwhile_is_said_so_and_not_recorded
 
 def test_a_write_the_replica_cannot_take_is_not_recorded_and_says_why_in_words(qtbot, tmp_path, monkeypatch):
     from models.replica import store as store_module
-    from models.replica.store import Store
     from tests.models.conftest import FAST_KDF, PASSPHRASE
     from tests.ui.ui_probe import LockHolder
 
     monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 300)   # connections made from here wait 0.3 s
-    busy = Store.create(tmp_path / "busy" / "scc.db", PASSPHRASE, kdf=FAST_KDF)
+    busy = fresh_replica(tmp_path / "busy" / "scc.db", PASSPHRASE, kdf=FAST_KDF)
     try:
         uid = authoring.add_action(busy, description="Call the EOC", owner="Room support", author="Lead")
         view = _view(qtbot, busy)

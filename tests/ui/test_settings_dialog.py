@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QDialog
 
-from models.replica.store import Store
 from scc_desktop import hub_access
 from scc_desktop import settings as settings_mod
 from tests.models.conftest import FAST_KDF, PASSPHRASE
 from tests.support.hub import start_hub
+from tests.support.replica import fresh_replica
 from ui.settings_dialog import SettingsDialog
 
 
@@ -24,7 +24,7 @@ def hub(tmp_path_factory):
 @pytest.fixture
 def store(tmp_path, monkeypatch):
     monkeypatch.delenv("SCC_HUB_TOKEN", raising=False)
-    with Store.create(tmp_path / "replica.db", PASSPHRASE, kdf=FAST_KDF) as store:
+    with fresh_replica(tmp_path / "replica.db", PASSPHRASE, kdf=FAST_KDF) as store:
         yield store
 
 

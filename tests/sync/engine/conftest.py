@@ -7,11 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from models.replica.store import Store
 from sync.client import HubClient
 from sync.engine import SyncEngine
 from tests.models.conftest import FAST_KDF, PASSPHRASE
 from tests.support.hub import SUBMITTER_ORG
+from tests.support.replica import fresh_replica
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def make_desktop(tmp_path):
     stores = []
 
     def make(hub, name="desk", role="room_lead", **engine_kwargs):
-        store = Store.create(tmp_path / name / "scc.db", PASSPHRASE, kdf=FAST_KDF)
+        store = fresh_replica(tmp_path / name / "scc.db", PASSPHRASE, kdf=FAST_KDF)
         stores.append(store)
         return SyncEngine(store, HubClient(hub.url, hub.tokens[role]), **engine_kwargs)
 

@@ -10,13 +10,13 @@ from datetime import datetime, timezone
 
 import pytest
 
-from models.replica.store import Store
 from sync.client import CLOSED, HubClient, HubUnreachable
 from sync.engine import SyncEngine
 from sync.hub import auth
 from sync.hub.server import TLS, start_in_thread
 from tests.models.conftest import FAST_KDF, PASSPHRASE
 from tests.support.hub import TEST_ORGS, start_hub
+from tests.support.replica import fresh_replica
 from tests.sync.engine.test_faults import FaultServer, _silent
 from tests.sync.engine.test_tls import _self_signed
 
@@ -32,7 +32,7 @@ def hub(tmp_path):
 
 @pytest.fixture
 def store(tmp_path):
-    s = Store.create(tmp_path / "desk" / "scc.db", PASSPHRASE, kdf=FAST_KDF)
+    s = fresh_replica(tmp_path / "desk" / "scc.db", PASSPHRASE, kdf=FAST_KDF)
     yield s
     s.close()
 

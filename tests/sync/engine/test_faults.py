@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from models.replica.orm import Observation
-from models.replica.store import Store
 from sync.client import HubClient
 from sync.connectivity import State
 from sync.engine import SyncEngine
 from tests.models.conftest import FAST_KDF, PASSPHRASE
+from tests.support.replica import fresh_replica
 
 
 class FaultServer:
@@ -99,7 +99,7 @@ def _server_error(conn):
 
 @pytest.fixture
 def store(tmp_path):
-    s = Store.create(tmp_path / "scc.db", PASSPHRASE, kdf=FAST_KDF)
+    s = fresh_replica(tmp_path / "scc.db", PASSPHRASE, kdf=FAST_KDF)
     yield s
     s.close()
 

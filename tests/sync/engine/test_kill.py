@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import select
 
 from models.replica.orm import DecisionEntry, Observation, OutboxItem
-from models.replica.store import Store
 from sync import authoring
 from tests.models.conftest import FAST_KDF, PASSPHRASE
+from tests.support.replica import fresh_replica
 from tests.sync.engine.conftest import submit
 
 RUN_LIMIT_S = 30
@@ -61,7 +61,7 @@ def _load_hub(hub, n_obs, rng):
 def _run_kills(hub, tmp_path, kills, seed):
     rng = random.Random(seed)
     path = tmp_path / "desk" / "scc.db"
-    store = Store.create(path, PASSPHRASE, kdf=FAST_KDF)
+    store = fresh_replica(path, PASSPHRASE, kdf=FAST_KDF)
     _load_hub(hub, 4000, rng)
     killed_mid_run, run_length = 0, 2.0
     try:

@@ -17,6 +17,7 @@ from sync.engine import SyncEngine
 from sync.hub import auth
 from sync.hub.server import TLS, start_in_thread
 from tests.models.conftest import FAST_KDF, PASSPHRASE
+from tests.support.replica import fresh_replica
 
 
 def _self_signed(folder):
@@ -62,7 +63,6 @@ def test_trusting_the_rooms_ca_bundle_connects(tls_hub, store):
 
 @pytest.fixture
 def store(tmp_path):
-    from models.replica.store import Store
-    s = Store.create(tmp_path / "desk" / "scc.db", PASSPHRASE, kdf=FAST_KDF)
+    s = fresh_replica(tmp_path / "desk" / "scc.db", PASSPHRASE, kdf=FAST_KDF)
     yield s
     s.close()
