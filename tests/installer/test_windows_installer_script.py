@@ -38,10 +38,10 @@ def test_upgrades_in_place_under_a_stable_app_id():
 
 
 def test_the_data_folder_it_offers_to_delete_is_the_apps():
-    """On Windows platformdirs puts data, config and logs in %LOCALAPPDATA%\\<app> (no author
+    """On Windows platformdirs puts data, config, cache and logs in %LOCALAPPDATA%\\<app> (no author
     folder, since paths asks with appauthor=False; not roaming)."""
     source = Path(paths.__file__).read_text(encoding="utf-8")
-    assert source.count("appauthor=False") == 3 and "roaming" not in source
+    assert source.count("appauthor=False") == 4 and "roaming" not in source
     define = re.search(r'^#define DataFolder "\{localappdata\}\\(.+)"$', ISS, re.M)
     assert define and define.group(1) == paths.APP
 
