@@ -16,18 +16,16 @@ from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import (CondPageBreak, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table as RlTable,
                                 TableStyle)
 
-from models.records.export.pdf import (FOOTER_H, GREY, HEAD_BG, HEADER_H, MARGIN, NHS_BLUE, PAD, RULE, TEXT_W, Fonts,
-                                       Rendered, _Styles, fonts)
+from models.records.export.pdf import (FOOTER_H, GREY, HEAD_BG, HEADER_H, MARGIN, PAD, RULE, TEXT_W, Fonts,
+                                       PageFrame, Rendered, _Styles, fonts, numbered_canvas)
 from models.reports import words
 from models.reports.model import Chart, Report, Table, Text, Value
 from models.uk_time import UK, uk_time
 from models.version import VERSION
 
-WARN = colors.HexColor("#9a1c1c")
 WARN_BG = colors.HexColor("#fbeaea")
 CHART_H = 58 * mm
 # Less room than this left on a page: a section (or a table) starts on the next, not as an orphaned heading.
@@ -64,51 +62,11 @@ def _zones(report: Report) -> str:
 
 
 def _canvas(report: Report, f: Fonts, counter: list[int]):
-    class NumberedCanvas(rl_canvas.Canvas):
-        """Holds every page until the end so each footer can say "page n of m"."""
-
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict] = []
-
-        def showPage(self):
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self):
-            counter.append(len(self._pages))
-            for number, state in enumerate(self._pages, start=1):
-                self.__dict__.update(state)
-                self._decorate(number, len(self._pages))
-                super().showPage()
-            super().save()
-
-        def _decorate(self, number: int, total: int) -> None:
-            width, height = A4
-            top = height - MARGIN
-            self.setFillColor(NHS_BLUE)
-            self.setFont(f.bold, 11)
-            self.drawString(MARGIN, top - 4 * mm, report.title)
-            self.setFillColor(colors.black)
-            self.setFont(f.regular, 8.5)
-            self.drawRightString(width - MARGIN, top - 4 * mm, f"As at {uk_time(report.at)}")
-            self.setFillColor(GREY)
-            self.drawString(MARGIN, top - 9 * mm, f"SCC Desktop {report.name} · scc-desktop {VERSION} · "
-                                                  f"times are UK local ({_zones(report)})")
-            self.drawRightString(width - MARGIN, top - 9 * mm, f"Generated {uk_time(report.generated_at)}")
-            self.setStrokeColor(RULE)
-            self.setLineWidth(0.6)
-            self.line(MARGIN, top - 12 * mm, width - MARGIN, top - 12 * mm)
-            self.line(MARGIN, MARGIN + 5 * mm, width - MARGIN, MARGIN + 5 * mm)
-            unverified = any(not v for _e, v in report.opel_tables)
-            self.setFont(f.bold if unverified else f.regular, 8)
-            self.setFillColor(WARN if unverified else GREY)
-            self.drawString(MARGIN, MARGIN + 1 * mm, tables_line(report))
-            self.setFont(f.regular, 8)
-            self.setFillColor(colors.black)
-            self.drawRightString(width - MARGIN, MARGIN + 1 * mm, f"page {number} of {total}")
-
-    return NumberedCanvas
+    return numbered_canvas(PageFrame(
+        title=report.title, top_right=f"As at {uk_time(report.at)}",
+        subtitle=f"SCC Desktop {report.name} · scc-desktop {VERSION} · times are UK local ({_zones(report)})",
+        sub_right=f"Generated {uk_time(report.generated_at)}", footer=tables_line(report),
+        warn=any(not v for _e, v in report.opel_tables)), f, counter)
 
 
 def _table(st: _Styles, t: Table) -> list:

@@ -136,13 +136,29 @@ class _Styles:
         self.note = ParagraphStyle("note", parent=self.small, leftIndent=3 * mm, spaceBefore=1)
         self.cell = ParagraphStyle("cell", parent=self.body, fontSize=CELL_FONT, leading=9)
         self.cell_head = ParagraphStyle("cell_head", parent=self.cell, fontName=f.bold, textColor=GREY)
-        self.warn = ParagraphStyle("warn", parent=self.body, textColor=colors.HexColor("#9a1c1c"))
+        self.warn = ParagraphStyle("warn", parent=self.body, textColor=WARN)
 
 
-def _numbered_canvas(meta: PdfMeta, f: Fonts, counter: list[int]):
+WARN = colors.HexColor("#9a1c1c")
+
+
+@dataclass(frozen=True)
+class PageFrame:
+    """What every page of a document says around its text: a title and a subtitle line with their
+    right-hand words at the top, and a footer line left of "page n of m" (bold, red when ``warn``)."""
+
+    title: str
+    top_right: str
+    subtitle: str
+    sub_right: str
+    footer: str
+    warn: bool = False
+
+
+def numbered_canvas(frame: PageFrame, f: Fonts, counter: list[int]):
+    """A canvas class that holds every page until the end so each footer can say "page n of m";
+    the number of pages is appended to ``counter``."""
     class NumberedCanvas(rl_canvas.Canvas):
-        """Holds every page until the end so each footer can say "page X of Y"."""
-
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self._pages: list[dict] = []
@@ -164,23 +180,32 @@ def _numbered_canvas(meta: PdfMeta, f: Fonts, counter: list[int]):
             top = height - MARGIN
             self.setFillColor(NHS_BLUE)
             self.setFont(f.bold, 11)
-            self.drawString(MARGIN, top - 4 * mm, f"Decision log: {meta.icb}")
+            self.drawString(MARGIN, top - 4 * mm, frame.title)
             self.setFillColor(colors.black)
             self.setFont(f.regular, 8.5)
-            self.drawRightString(width - MARGIN, top - 4 * mm, f"Period {meta.period.label()} (UK dates)")
+            self.drawRightString(width - MARGIN, top - 4 * mm, frame.top_right)
             self.setFillColor(GREY)
-            self.drawString(MARGIN, top - 9 * mm, f"Corporate record export · scc-desktop {VERSION}")
-            self.drawRightString(width - MARGIN, top - 9 * mm, f"Exported {uk_time(meta.exported_at)}")
+            self.drawString(MARGIN, top - 9 * mm, frame.subtitle)
+            self.drawRightString(width - MARGIN, top - 9 * mm, frame.sub_right)
             self.setStrokeColor(RULE)
             self.setLineWidth(0.6)
             self.line(MARGIN, top - 12 * mm, width - MARGIN, top - 12 * mm)
             self.line(MARGIN, MARGIN + 5 * mm, width - MARGIN, MARGIN + 5 * mm)
+            self.setFont(f.bold if frame.warn else f.regular, 8)
+            self.setFillColor(WARN if frame.warn else GREY)
+            self.drawString(MARGIN, MARGIN + 1 * mm, frame.footer)
             self.setFont(f.regular, 8)
-            self.drawString(MARGIN, MARGIN + 1 * mm, "SHA-256 of this file: manifest.json")
             self.setFillColor(colors.black)
             self.drawRightString(width - MARGIN, MARGIN + 1 * mm, f"page {number} of {total}")
 
     return NumberedCanvas
+
+
+def _numbered_canvas(meta: PdfMeta, f: Fonts, counter: list[int]):
+    return numbered_canvas(PageFrame(
+        title=f"Decision log: {meta.icb}", top_right=f"Period {meta.period.label()} (UK dates)",
+        subtitle=f"Corporate record export · scc-desktop {VERSION}",
+        sub_right=f"Exported {uk_time(meta.exported_at)}", footer="SHA-256 of this file: manifest.json"), f, counter)
 
 
 def _pieces(markup: str, style: ParagraphStyle, width: float) -> list[Paragraph]:
