@@ -101,6 +101,7 @@ def test_a_tile_needing_other_lines_shows_them_in_place_and_hides_them_when_they
     _refresh(view)
     assert next(t for t in view.tiles if t.status.org_code == "RBB") is beta
     assert "Declared" not in _texts(beta) and "G&A" not in _texts(beta) and "52 min (6 pts)" in _texts(beta)
+    assert view.grid_host.layout().isEnabled()   # switched off only while the tiles changed
     assert beta.minimumHeight() == beta.layout().totalHeightForWidth(beta.width())   # shorter again
     assert len(view.findChildren(ProviderTile)) == 3
 
