@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 
 import functools
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,9 +19,10 @@ from models.queries import trend as queries_trend
 from models.queries.opel_latest import OpelStatus
 from models.queries.trend import Trend
 from models.replica.sql_rows import rows
-from models.rules.opel_rollup import (SYSTEM_SCOPE, NextLevel, RollupError, RollupInput, SystemTable, load_system,
+from models.rules.opel_rollup import (SYSTEM_SCOPE, NextLevel, RollupInput, SystemTable, load_system,
                                       next_level, pillar_score, system_score)
 from models.rules.opel_table import OpelTable, load_shipped
+from models.service.rollup_why import RollupWhy, explain
 
 # The level 24 h ago moves slowly: it is read again at most this often (or when the providers,
 # pillars or the clock's direction change), which keeps a read after each sync batch cheap.
@@ -38,20 +38,6 @@ class ThenLevels:
 
     def fit_for(self, keys: frozenset, now: datetime) -> bool:
         return keys == self.keys and timedelta(0) <= now - self.read_at < TREND_REUSE
-
-
-@dataclass(frozen=True)
-class RollupWhy:
-    """What sets a pillar's or the system's level, for its tile.
-
-    ``drivers``: pillar keys (system) or org codes (pillar), the one with the largest part first.
-    ``exact``: True when this desktop's roll-up file, run on the statuses it holds, gives the
-    score the hub sent (so the drivers are the method's own); False: the inputs at or above the
-    shown level (or, with none, the highest scores), a reading that needs no method."""
-    drivers: tuple[str, ...]
-    exact: bool
-    values: Mapping[str, float] = field(default_factory=dict)   # input -> value on the combined scale
-    unit: str = ""   # the score's: "%" where the rule combines shares of each input's scale
 
 
 @dataclass(frozen=True)
@@ -93,27 +79,6 @@ def _next_levels(providers: Sequence[OpelStatus]) -> dict[str, NextLevel]:
     return out
 
 
-def _plain_drivers(inputs: Sequence[RollupInput], level: int | None) -> tuple[str, ...]:
-    """Without the method: the inputs at or above the roll-up's level, else the highest scores."""
-    known = [i for i in inputs if i.level is not None and i.score is not None]
-    at = [i for i in known if level is not None and i.level >= level]
-    if not at and known:
-        top = max(i.score for i in known)
-        at = [i for i in known if i.score == top]
-    return tuple(i.name for i in sorted(at, key=lambda i: (-i.level, -i.score, i.name)))
-
-
-def _why(status: OpelStatus, inputs: Sequence[RollupInput], roll) -> RollupWhy:
-    try:
-        result = roll(inputs)
-    except RollupError:
-        result = None
-    if result is not None and result.complete and status.total is not None and result.score is not None \
-            and math.isclose(result.score, status.total, abs_tol=1e-6):
-        return RollupWhy(result.drivers, True, dict(result.values))
-    return RollupWhy(_plain_drivers(inputs, status.level or status.at_least_level), False)
-
-
 def _rollups(db, providers: Sequence[OpelStatus], pillars: Sequence[OpelStatus],
              system: Sequence[OpelStatus]) -> dict[str, RollupWhy]:
     table = _system_table()
@@ -123,10 +88,10 @@ def _rollups(db, providers: Sequence[OpelStatus], pillars: Sequence[OpelStatus],
         members = [RollupInput(p.org_code, p.total, p.level, sizes.get(p.org_code), p.at_least_level)
                    for p in providers if p.pillar == pillar.pillar and p.org_code]
         if members:
-            out[pillar.pillar] = _why(pillar, members, lambda ins, k=pillar.pillar: pillar_score(table, k, ins))
+            out[pillar.pillar] = explain(pillar, members, lambda ins, k=pillar.pillar: pillar_score(table, k, ins))
     if system and pillars:
         inputs = [RollupInput(p.pillar, p.total, p.level, None, p.at_least_level) for p in pillars]
-        why = _why(system[0], inputs, lambda ins: system_score(table, ins))
+        why = explain(system[0], inputs, lambda ins: system_score(table, ins))
         share = table is not None and SYSTEM_SCOPE in table.rules and table.rule(SYSTEM_SCOPE).combine == "share"
         out[SYSTEM_SCOPE] = dataclasses.replace(why, unit="%") if share else why
     return out

@@ -42,6 +42,7 @@ from models.rules.handover_bands import HandoverTable, load_handover
 from models.rules.opel_rollup import (SYSTEM_SCOPE, RollupError, RollupInput, SystemTable, load_system, pillar_score,
                                       system_score)
 from models.rules.opel_table import OpelTable, load_shipped, shipped_pillars
+from models.service import rollup_why
 from models.uk_time import UK
 
 FORECAST_TEXT = "Forecast: not yet available"
@@ -251,28 +252,23 @@ def points_to_next(levels, level: int | None, score: float | None) -> tuple[floa
     return max(0.0, round(nxt.range.lo - score, 6)), nxt.level
 
 
-def _set_by(level: int | None, inputs: Sequence[RollupInput], weights: Mapping[str, float]) -> tuple[str, ...]:
-    """The inputs holding a roll-up at ``level``: those at or above it, largest share first;
-    with none at it (a weighted mean between levels), the two largest shares."""
-    def share(i: RollupInput) -> float:
-        return weights.get(i.name, 1.0) * (i.score if i.score is not None else float(i.level or 0))
-    ranked = sorted(inputs, key=lambda i: (-share(i), i.name))
-    at = [i.name for i in ranked if level is not None and (i.level or i.at_least_level or 0) >= level]
-    return tuple(at) if at else tuple(i.name for i in ranked[:2] if i.level is not None or i.score is not None)
-
-
 def _roll(status: OpelStatus | None, key: str, inputs: list[RollupInput], names: Mapping[str, str]) -> LevelTile:
     table = _system_table()
     weights: Mapping[str, float] = {}
     method = None
     to_next = None
+
+    def roll(ins):
+        if table is None:
+            raise RollupError("no roll-up table")
+        return system_score(table, ins) if key == SYSTEM_SCOPE else pillar_score(table, key, ins)
     # Shares of each pillar's own scale are percentages; other roll-ups keep their tables' points.
     unit = "%" if table is not None and key in table.rules and table.rule(key).combine == "share" else ""
     if table is not None and inputs and key in table.rules:
         rule = table.rule(key)
         method = rule.method
         try:
-            result = system_score(table, inputs) if key == "system" else pillar_score(table, key, inputs)
+            result = roll(inputs)
             weights = result.weights
         except RollupError:
             pass   # a missing size or weight: the shares are then counted equal
@@ -280,7 +276,7 @@ def _roll(status: OpelStatus | None, key: str, inputs: list[RollupInput], names:
             to_next = points_to_next(rule.levels, status.shown_level, status.total)[0]
     level = status.shown_level if status else None
     floor = status.at_least_level if status else None
-    setters = _set_by(level or floor, inputs, weights) if status is not None else ()
+    setters = rollup_why.explain(status, inputs, roll).drivers if status is not None and inputs else ()
     return LevelTile(key, level, floor, status.total if status else None, status.assessed_at if status else None,
                      tuple(names.get(n, n) for n in setters), method, to_next, bool(status and status.verified),
                      unit)

@@ -100,3 +100,15 @@ def test_a_pillar_level_set_between_levels_names_its_largest_shares(store):
     g.apply(store)
     tile = door.system_picture(store, NOW).pillars[0]
     assert tile.set_by[0] == "Trust 0"       # the biggest trust with the worst score
+
+
+
+def test_the_overview_and_the_system_picture_name_the_same_setters(world):
+    """One rule (models.service.rollup_why): the two views once named different pillars for one level."""
+    from models.service import overview
+    picture = door.system_picture(world, NOW)
+    why = overview.overview_page(world, NOW).rollups
+    assert picture.system.set_by == why["system"].drivers and picture.system.set_by
+    names = {p.org_code: p.name for p in overview.overview_page(world, NOW).providers}
+    for tile in picture.pillars:
+        assert tile.set_by == tuple(names.get(c, c) for c in why[tile.key].drivers), tile.key
