@@ -126,6 +126,20 @@ class _Followed:
     decisions: dict[str, dict] = field(default_factory=dict)        # uuid -> data
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    head: int
+    orgs: list
+    current: list[tuple[str, str, dict]]
+    state: list
+    alerts: list[esc.OpenAlert]
+    shifts: list[esc.Shift]
+    people: dict[str, esc.Person]
+    ambulance: dict[str, dict]
+    events: dict[str, list]
+    decisions: list[dict]
+
+
 class BoardReader:
     """Follows the feed for what ``/m/`` needs; one per hub process, safe across request threads."""
 
@@ -134,46 +148,62 @@ class BoardReader:
         self._lock = threading.Lock()
         self._room = RoomReader()
         self._f = _Followed()
+        self._snap: _Snapshot | None = None
 
     def read(self, now: datetime | None = None) -> Board:
         now = now or s.utcnow()
-        db = self.hub.db
         with self._lock:
-            room = self._room.refresh(db)
-            self._follow(db)
-            with db.read() as conn:
-                orgs = conn.execute(select(s.organisation.c.ods_code, s.organisation.c.name,
-                                           s.organisation.c.sector, s.organisation.c.active)).all()
-                current = conn.execute(select(s.opel_current.c.scope, s.opel_current.c.key,
-                                              s.opel_current.c.data)).all()
-                state = conn.execute(select(alert_state.c.key, alert_state.c.data).where(
-                    alert_state.c.key.like("waiting|%") | alert_state.c.key.like("lost|%"))).all()
-            alerts = sorted(room.alerts(), key=lambda a: (_SEVERITY.get(a.severity, 9), a.raised_at))
-            shifts, people = list(room.shifts.values()), dict(room.people)
-            ambulance_raw = dict(self._f.ambulance)
-            events = {k: list(v) for k, v in self._f.transfer_events.items()}
-            decisions = list(self._f.decisions.values())
-        names = {o.ods_code: o.name for o in orgs}
-        active = {o.ods_code for o in orgs if o.active}
+            snap = self._snapshot(self.hub.db)
+        names = {o.ods_code: o.name for o in snap.orgs}
+        active = {o.ods_code for o in snap.orgs if o.active}
         system, pillars, providers = None, [], []
-        for row in current:
-            try:
-                level = _level(row.scope, row.key, json.loads(row.data), names, now)
-            except (ValueError, KeyError, TypeError) as exc:   # stored by this hub; still never a 500
-                log.warning("web: opel_current %s/%s not understood (%s)", row.scope, row.key, exc)
-                continue
-            if row.scope == "system":
+        for scope, key, data in snap.current:
+            level = _level(scope, key, data, names, now)
+            if scope == "system":
                 system = level
-            elif row.scope == "pillar":
+            elif scope == "pillar":
                 pillars.append(level)
-            elif row.key in active:
+            elif key in active:
                 providers.append(level)
         pillars.sort(key=lambda p: p.name)
         providers.sort(key=_worst_first)
-        return Board(now, system, pillars, providers, _ambulance(ambulance_raw, names, active, now),
-                     _offload(state, names, now) if self.hub.alerts.evaluating else None, LOST_BASIS_MINUTES,
-                     alerts, _transfers(events, now), _places(events, names), _today(decisions, now),
-                     _on_call(shifts, people, now), names)
+        return Board(now, system, pillars, providers, _ambulance(snap.ambulance, names, active, now),
+                     _offload(snap.state, names, now) if self.hub.alerts.evaluating else None, LOST_BASIS_MINUTES,
+                     snap.alerts, _transfers(snap.events, now), _places(snap.events, names),
+                     _today(snap.decisions, now), _on_call(snap.shifts, snap.people, now), names)
+
+    def _snapshot(self, db) -> _Snapshot:
+        """What the page is made from, read again only when the feed has moved (every change the page
+        shows, organisations and OPEL included, is written with feed items): a refresh while nothing
+        happened costs one read of the head."""
+        with db.read() as conn:
+            head = db.head(conn)
+        if self._snap is not None and self._snap.head == head:
+            return self._snap
+        room = self._room.refresh(db)
+        self._follow(db)
+        with db.read() as conn:
+            head = min(head, db.head(conn), self._f.cursor, self._room.cursor)
+            orgs = conn.execute(select(s.organisation.c.ods_code, s.organisation.c.name,
+                                       s.organisation.c.active)).all()
+            rows = conn.execute(select(s.opel_current.c.scope, s.opel_current.c.key, s.opel_current.c.data)).all()
+            state = conn.execute(select(alert_state.c.key, alert_state.c.data).where(
+                alert_state.c.key.like("waiting|%") | alert_state.c.key.like("lost|%"))).all()
+        current = []
+        for scope, key, text in rows:
+            try:
+                data = json.loads(text)
+            except ValueError as exc:   # stored by this hub; still never a 500
+                log.warning("web: opel_current %s/%s not understood (%s)", scope, key, exc)
+                continue
+            if isinstance(data, dict):
+                current.append((scope, key, data))
+        self._snap = _Snapshot(
+            head, orgs, current, state, sorted(room.alerts(), key=lambda a: (_SEVERITY.get(a.severity, 9),
+                                                                               a.raised_at)),
+            list(room.shifts.values()), dict(room.people), dict(self._f.ambulance),
+            {k: list(v) for k, v in self._f.transfer_events.items()}, list(self._f.decisions.values()))
+        return self._snap
 
     def _follow(self, db) -> None:
         with db.read() as conn:
