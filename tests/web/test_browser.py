@@ -61,21 +61,29 @@ def hub(tmp_path_factory):
     try:
         add_account(process.db_url, "director", "director_on_call")
         add_account(process.db_url, "viewer", "viewer")
+        add_account(process.db_url, "sherwood", "provider_submitter", "RK5")
         yield process
     finally:
         process.stop()
 
 
-def _log_in(browser, hub, viewport, user="director", **context):
+def _log_in(browser, hub, viewport, user="director", where="/m/", **context):
     ctx = browser.new_context(viewport=viewport, has_touch=True, is_mobile=viewport is PHONE, **context)
     page = ctx.new_page()
-    page.goto(hub.url + "/m/")
-    assert page.url.startswith(hub.url + "/login"), "the picture needs a login"
+    page.goto(hub.url + where)
+    assert page.url.startswith(hub.url + "/login"), "the page needs a login"
     page.fill("#user", user)
     page.fill("#password", PASSWORD)
     page.click("form.login button")
-    page.wait_for_url(hub.url + "/m/")
+    page.wait_for_url(hub.url + where)
     return ctx, page
+
+
+def _axe(page, source: str) -> list:
+    page.evaluate(source)
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def test_a_new_level_shows_within_one_refresh_on_a_phone(browser, hub):
@@ -157,10 +165,7 @@ def test_axe_finds_nothing_serious_on_a_phone_and_a_tablet(browser, hub):
                     page.wait_for_url(hub.url + "/login?out=1")
                     if write and viewport is PHONE:
                         page.screenshot(path=str(SHOTS / f"web-login-{name}.png"))
-                page.evaluate(source)
-                result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-                found[(name, where)] = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-                                        for v in result["violations"] if v["impact"] in ("serious", "critical")]
+                found[(name, where)] = _axe(page, source)
         finally:
             ctx.close()
     assert all(v == [] for v in found.values()), found
@@ -180,5 +185,46 @@ def test_an_expired_session_takes_the_phone_back_to_the_login(browser, hub):
         engine.dispose()
         page.wait_for_url(hub.url + "/login?next=/m/", timeout=(2 * REFRESH_S + 3) * 1000)
         assert world.DIRECTOR not in page.content()
+    finally:
+        ctx.close()
+
+
+def test_the_provider_form_names_a_bad_field_then_shows_the_calculated_level(browser, hub):
+    write = os.environ.get("SCC_WRITE_SCREENSHOTS") == "1"
+    ctx, page = _log_in(browser, hub, PHONE, user="sherwood", where="/provider/", bypass_csp=AXE.exists())
+    try:
+        assert "Sherwood Forest" in page.locator("h1").inner_text()
+        field = page.locator("#m\\.ga_bed_occupancy_pct")
+        assert field.input_value() != "", "the hub's latest figure is filled in"
+        field.fill("180")
+        page.click("main.form > form > button")
+        page.wait_for_load_state()
+        problem = page.locator(".field.bad", has=page.locator("#m\\.ga_bed_occupancy_pct")).inner_text()
+        assert "180 is outside the valid range 0 to 150 percent" in problem
+        assert field.get_attribute("aria-invalid") == "true"
+        if write:
+            page.locator(".field.bad").first.scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / "web-provider-error-360x640.png"))
+        if AXE.exists():
+            assert _axe(page, AXE.read_text()) == []
+        page.locator("#m\\.ga_bed_occupancy_pct").fill("95")
+        page.click("main.form > form > button")
+        page.wait_for_load_state()
+        result = page.locator("#result").inner_text()
+        assert "Received" in result and "Calculated level: OPEL" in result, result
+        assert page.locator(".field.bad").count() == 0
+        if write:
+            page.locator("#result").scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / "web-provider-result-360x640.png"))
+    finally:
+        ctx.close()
+
+
+def test_a_viewer_cannot_reach_the_provider_form(browser, hub):
+    ctx, page = _log_in(browser, hub, PHONE, user="viewer")
+    try:
+        answer = page.goto(hub.url + "/provider/")
+        assert answer.status == 403 and "may not submit provider data" in page.content()
+        assert page.locator("form[action='/provider/']").count() == 0
     finally:
         ctx.close()

@@ -9,6 +9,7 @@ own client address where throttling could spill over (the hub trusts ``X-Forward
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -231,3 +232,44 @@ def test_accounts_and_sessions_on_postgresql(postgres_cluster):
         assert sessions.current(db, other) is None
     finally:
         db.dispose()
+
+
+def _provider_form(web, hub) -> tuple[str, str]:
+    page = web.get(hub.url + "/provider/", timeout=10)
+    assert page.status_code == 200, page.text
+    return csrf_of(page.text), re.search(r'name="sid" value="([^"]+)"', page.text).group(1)
+
+
+def test_the_provider_form_is_for_submitters_only_and_checks_its_csrf_token(hub):
+    add_account(hub.db_url, "form-viewer", "viewer")
+    web, _ = login(hub.url, "form-viewer")
+    page = web.get(hub.url + "/provider/", timeout=10)
+    assert page.status_code == 403 and "may not submit provider data" in page.text
+    add_account(hub.db_url, "form-submitter", "provider_submitter", "RTEST1")
+    web, resp = login(hub.url, "form-submitter")
+    assert resp.headers["location"] == "/provider/", "a provider's account goes straight to its form"
+    _, sid = _provider_form(web, hub)
+    forged = web.post(hub.url + "/provider/", data={"sid": sid, "m.ga_bed_occupancy_pct": "91"}, timeout=10)
+    assert forged.status_code == 403
+    stored = hub.request("GET", "/v1/quarantine", params={"org_code": "RTEST1"}).json()["items"]
+    assert not [i for i in stored if i["submission_id"] == sid]
+
+
+def test_the_form_names_each_bad_field_in_the_hubs_words_and_sends_the_good(hub):
+    add_account(hub.db_url, "form-sender", "provider_submitter", "RTEST1")
+    web, _ = login(hub.url, "form-sender")
+    token, sid = _provider_form(web, hub)
+    sent = web.post(hub.url + "/provider/", timeout=20, data={
+        "csrf": token, "sid": sid, "m.ga_bed_occupancy_pct": "180", "m.mean_handover_minutes": "forty",
+        "m.escalation_beds_open_pct": "3", "declared_level": "4"})
+    assert sent.status_code == 200
+    problems = dict(re.findall(r'<span class="problem" id="([^"]+)-err">([^<]*)</span>', sent.text))
+    assert "outside the valid range 0 to 150 percent" in problems["m.ga_bed_occupancy_pct"]
+    assert "valid number" in problems["m.mean_handover_minutes"]
+    assert "give a reason" in problems["reason"]   # beside the field to fill
+    assert "Accepted 1 of 4 figures" in sent.text and "Calculated level" in sent.text
+    quarantined = hub.request("GET", "/v1/quarantine", params={"org_code": "RTEST1"}).json()["items"]
+    assert len([i for i in quarantined if i["submission_id"] == sid]) == 3
+    again = web.post(hub.url + "/provider/", timeout=20, data={"csrf": token, "sid": sid,
+                                                               "m.escalation_beds_open_pct": "3"})
+    assert "already been received" in again.text, "a form sent twice is stored once"

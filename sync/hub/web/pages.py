@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import uuid
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qs, quote
@@ -17,15 +19,19 @@ from urllib.parse import parse_qs, quote
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from models.rules.opel_levels import opel_words
 from models.uk_time import UK
-from sync.hub import storage
-from sync.hub.auth import READ_FEED, ROLES
-from sync.hub.web import accounts, csrf, sessions
+from sync.hub import intake, storage
+from sync.hub import schema as s
+from sync.hub.auth import READ_FEED, ROLES, SUBMIT, Principal
+from sync.hub.errors import ApiError
+from sync.hub.web import accounts, csrf, provider, sessions
 from sync.hub.web.board import BoardReader
+from sync.hub.validate import Checked
 from sync.hub.web.throttle import Throttle
 
 log = logging.getLogger("sync.hub.web")
@@ -124,17 +130,17 @@ class Web:
         resp.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="strict",
                         secure=request.url.scheme == "https")
 
-    async def form(self, request: Request) -> dict[str, str] | None:
+    async def form(self, request: Request, limit: int = MAX_FORM_BYTES, fields: int = 20) -> dict[str, str] | None:
         """The urlencoded form (first value of each field); None when too big or not a form."""
         if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
             return None
         body = b""
         async for chunk in request.stream():
             body += chunk
-            if len(body) > MAX_FORM_BYTES:
+            if len(body) > limit:
                 return None
         try:
-            fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
+            fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=fields)
         except (UnicodeDecodeError, ValueError):
             return None
         return {k: v[0] for k, v in fields.items()}
@@ -202,7 +208,9 @@ def mount(app: FastAPI, hub) -> Web:
             return web.unavailable(exc)
         web.throttle.succeeded(user)
         log.info("web login: %r (%s) from %s", account.user, account.role, client)
-        resp = web.redirect(target if account.role in READ_FEED or target != "/m/" else "/m/")
+        if target == "/m/" and account.role not in READ_FEED:   # a provider's account: straight to its form
+            target = "/provider/"
+        resp = web.redirect(target)
         web.cookie(resp, request, SESSION_COOKIE, secret, int(sessions.ABSOLUTE.total_seconds()))
         resp.delete_cookie(csrf.LOGIN_COOKIE, path="/")
         return resp
@@ -241,6 +249,8 @@ def mount(app: FastAPI, hub) -> Web:
             return web.unavailable(exc)
         return web.page("m.html", board=board, session=session, refresh=web.refresh)
 
+    provider_routes(app, web)
+
     @app.get("/web/{name}", include_in_schema=False)
     def static(name: str) -> Response:
         if name not in STATIC:
@@ -248,3 +258,123 @@ def mount(app: FastAPI, hub) -> Web:
         return Response((HERE / "static" / name).read_bytes(), media_type=STATIC[name], headers=HEADERS)
 
     return web
+
+
+_SID = re.compile(r"^web-[0-9a-f]{32}$")
+
+
+def _level_text(calc: dict | None) -> str | None:
+    if calc is None:
+        return None
+    if calc.get("declared_level") is not None:
+        declared = f"OPEL {calc['declared_level']} declared"
+        return declared + (f" (calculated OPEL {calc['level']})" if calc.get("level") else " (calculation incomplete)")
+    if calc.get("level"):
+        return f"OPEL {calc['level']} (score {calc['total']:g})"
+    if calc.get("at_least_level"):
+        return f"incomplete: at least OPEL {calc['at_least_level']}; missing {', '.join(calc.get('missing') or [])}"
+    return "incomplete: " + ", ".join(calc.get("missing") or []) + " missing"
+
+
+def provider_routes(app: FastAPI, web: Web) -> None:
+    hub = web.hub
+
+    async def who(request: Request):
+        """(session, None) for a submitting role; else (session or None, the answer to give)."""
+        session = await web.session(request)
+        if session is None:
+            return None, web.redirect("/login?next=" + quote("/provider/"))
+        if session.role not in SUBMIT:
+            roles = ", ".join(r for r in ROLES if r in SUBMIT)
+            return session, web.message(403, "Not for this account", f"The role '{session.role}' may not submit "
+                                        f"provider data; roles that may: {roles}.", session)
+        return session, None
+
+    def organisation(session, chosen: str | None):
+        code = session.org_code if session.role == "provider_submitter" else chosen
+        if not code:
+            return None
+        with hub.db.read() as conn:
+            return intake.org_row(conn, code)
+
+    def form_page(session, org, values, *, status=200, errors=None, general=(), result=None, sid=None):
+        return web.page("provider.html", status, session=session, org=org, values=values,
+                        groups=provider.groups(hub, org.sector), errors=errors or {}, general=list(general),
+                        result=result, sid=sid or f"web-{uuid.uuid4().hex}",
+                        chosen_org=session.role != "provider_submitter")
+
+    @app.get("/provider", include_in_schema=False)
+    def provider_no_slash() -> Response:
+        return web.redirect("/provider/")
+
+    @app.get("/provider/", include_in_schema=False)
+    async def provider_form(request: Request, org: str | None = None) -> Response:
+        try:
+            session, refusal = await who(request)
+            if refusal:
+                return refusal
+            row = await run_in_threadpool(organisation, session, org)
+            if row is None and session.role != "provider_submitter" and not org:
+                with hub.db.read() as conn:
+                    orgs = conn.execute(select(s.organisation).where(s.organisation.c.active.is_(True))
+                                        .order_by(s.organisation.c.name)).all()
+                return web.page("choose.html", session=session, orgs=orgs)
+            if row is None or not row.active:
+                return web.message(404, "Organisation not known", "This hub has no active organisation "
+                                   f"'{session.org_code or org}'; an admin adds it.", session)
+            values = await run_in_threadpool(provider.last_values, hub, row.ods_code, row.sector)
+        except SQLAlchemyError as exc:
+            return web.unavailable(exc)
+        return form_page(session, row, values)
+
+    @app.post("/provider/", include_in_schema=False)
+    async def provider_send(request: Request) -> Response:
+        form = await web.form(request, limit=64 * 1024, fields=200)
+        try:
+            session, refusal = await who(request)
+            if refusal:
+                return refusal
+            if form is None:
+                return web.message(400, "Not a submission form", "Send the form from the hub's page.", session)
+            if not csrf.same(session.csrf, form.get("csrf")):
+                return web.message(403, "Form expired", "This form is out of date or came from another site; "
+                                   "open the form again (nothing was sent).", session)
+            row = await run_in_threadpool(organisation, session, form.get("org"))
+            if row is None or not row.active:
+                return web.message(404, "Organisation not known", "Choose the organisation again.", session)
+            sid = form.get("sid", "")
+            sid = sid if _SID.match(sid) else f"web-{uuid.uuid4().hex}"
+            now = s.utcnow()
+            pillar = hub.opel.pillar_of(row.sector)
+            items, sources = provider.items(form, row.sector, pillar, now)
+            if not items:
+                return form_page(session, row, form, status=422, sid=sid,
+                                 general=["Nothing to send: fill at least one figure."])
+            who_sent = Principal(0, session.user, session.role, session.org_code)
+            checked = [Checked(index=i, raw=item) for i, item in enumerate(items)]
+            try:
+                receipt = await run_in_threadpool(intake.submit, hub, who_sent, sid, row.ods_code, now, checked, "json")
+            except ApiError as exc:
+                by_field, general = provider.field_errors(exc.body.fields, sources)
+                result = {"ok": False, "title": "Nothing was stored",
+                          "lines": [exc.body.message if exc.status != 422 else
+                                    f"None of the {len(items)} figures was accepted; each problem is shown beside "
+                                    "its field. Correct them and send again."]}
+                return form_page(session, row, form, status=exc.status if exc.status != 422 else 422,
+                                 errors=by_field, general=general, result=result, sid=sid)
+            calc = await run_in_threadpool(provider.calculated, hub, row.ods_code)
+        except SQLAlchemyError as exc:
+            return web.unavailable(exc)
+        rejected = [e for r in receipt.rejected for e in r.errors]
+        by_field, general = provider.field_errors(rejected, sources)
+        lines = [f"Accepted {receipt.accepted} of {len(items)} figures."]
+        if receipt.duplicate:
+            lines = ["This form had already been received; nothing new was stored."]
+        if receipt.rejected:
+            lines.append(f"{len(receipt.rejected)} quarantined, with the reasons shown beside their fields: "
+                         "correct them and send again.")
+        log.info("web submission %s for %s by %r: %d accepted, %d quarantined", sid, row.ods_code, session.user,
+                 receipt.accepted, len(receipt.rejected))
+        result = {"ok": not receipt.rejected, "title": "Received" if not receipt.rejected else "Partly received",
+                  "lines": lines, "level": _level_text(calc)}
+        return form_page(session, row, form, errors=by_field, general=general, result=result)
