@@ -6,6 +6,9 @@
   ``hub token list [--all]``; ``hub token revoke (ID | --user NAME)``
 - ``hub org add ODS --name N --sector S [--size X] [--region R]``;
   ``hub org import FILE`` (CSV or JSON); ``hub org list``
+- ``hub account create --user NAME --role ROLE [--org ODS]`` (the password is asked twice on a
+  terminal, else read from the first line of stdin; never an argument: ``ps`` shows those);
+  ``hub account passwd NAME``; ``hub account disable NAME`` / ``enable NAME``; ``hub account list``
 
 Every subcommand takes ``--db URL`` (default: ``$SCC_HUB_DB``, else the
 SQLite file ``hub.db`` in the per-user data folder).
@@ -92,6 +95,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--user", help="revoke every active token of this user")
     p.set_defaults(handler=_token_revoke)
 
+    _register_accounts(sub)
+
     org = sub.add_parser("org", help="add, import or list the system's organisations")
     osub = org.add_subparsers(dest="org_command", metavar="ACTION", required=True)
     p = osub.add_parser("add", help="add or update one organisation")
@@ -110,6 +115,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = osub.add_parser("list", help="list organisations as JSON lines")
     _db_arg(p)
     p.set_defaults(handler=_org_list)
+
+
+def _register_accounts(sub) -> None:
+    account = sub.add_parser("account", help="web login accounts: create, change password, disable, list")
+    asub = account.add_subparsers(dest="account_command", metavar="ACTION", required=True)
+    p = asub.add_parser("create", help="create an account (password asked, or the first line of stdin)")
+    _db_arg(p)
+    p.add_argument("--user", required=True, help="the user name to log in with")
+    p.add_argument("--role", required=True, help="as for tokens: room_lead, room_support, director_on_call, "
+                                                 "clinician, viewer, provider_submitter or admin")
+    p.add_argument("--org", metavar="ODS", help="organisation a provider_submitter may submit for")
+    p.set_defaults(handler=_account_create)
+    p = asub.add_parser("passwd", help="set a new password (the account's sessions end)")
+    _db_arg(p)
+    p.add_argument("user")
+    p.set_defaults(handler=_account_passwd)
+    for name, text in (("disable", "stop an account logging in; its sessions end at once"),
+                       ("enable", "let a disabled account log in again")):
+        p = asub.add_parser(name, help=text)
+        _db_arg(p)
+        p.add_argument("user")
+        p.set_defaults(handler=_account_disable, disable=name == "disable")
+    p = asub.add_parser("list", help="list accounts as JSON lines (never their password)")
+    _db_arg(p)
+    p.set_defaults(handler=_account_list)
 
 
 def _db_arg(p: argparse.ArgumentParser, *, create: bool = True) -> None:
@@ -322,6 +352,75 @@ def _org_list(args) -> int:
     try:
         for org in orgs.list_orgs(hub):
             print(json.dumps(org))
+    finally:
+        hub.close()
+    return 0
+
+
+def _read_password() -> str:
+    import getpass
+
+    if sys.stdin.isatty():
+        first = getpass.getpass("New password: ")
+        if getpass.getpass("Again: ") != first:
+            raise UserError("the two passwords differ; nothing changed", 2)
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _account_create(args) -> int:
+    from sync.hub.web import accounts
+
+    password = _read_password()
+    hub = _hub(args)
+    try:
+        account_id = accounts.create_account(hub.db, args.user, args.role, password, args.org)
+    except accounts.AccountError as exc:
+        raise UserError(str(exc), 2) from None
+    finally:
+        hub.close()
+    print(f"account {account_id} '{args.user.strip()}' ({args.role}) created", file=sys.stderr)
+    return 0
+
+
+def _account_passwd(args) -> int:
+    from sync.hub.web import accounts
+
+    password = _read_password()
+    hub = _hub(args)
+    try:
+        accounts.set_password(hub.db, args.user, password)
+    except accounts.AccountError as exc:
+        raise UserError(str(exc), 2) from None
+    finally:
+        hub.close()
+    print(f"password of '{args.user}' changed; its sessions have ended", file=sys.stderr)
+    return 0
+
+
+def _account_disable(args) -> int:
+    from sync.hub.web import accounts
+
+    hub = _hub(args)
+    try:
+        changed = accounts.set_disabled(hub.db, args.user, args.disable)
+    except accounts.AccountError as exc:
+        raise UserError(str(exc), 2) from None
+    finally:
+        hub.close()
+    state = "disabled (its sessions have ended)" if args.disable else "enabled"
+    print(f"'{args.user}' {state}" if changed else f"'{args.user}' was already {state.split(' ')[0]}",
+          file=sys.stderr)
+    return 0
+
+
+def _account_list(args) -> int:
+    from sync.hub.web import accounts
+
+    hub = _hub(args)
+    try:
+        for a in accounts.list_accounts(hub.db):
+            print(json.dumps({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in a.items()}))
     finally:
         hub.close()
     return 0

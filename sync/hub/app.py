@@ -28,6 +28,7 @@ from sync.hub.core import Hub
 from sync.hub.errors import ApiError, validation
 from sync.hub.schema import utcnow
 from sync.hub.validate import Checked, parse_csv
+from sync.hub.web import pages as web_pages
 from sync.limits import INT64_MAX, Code
 
 log = logging.getLogger("sync.hub")
@@ -132,6 +133,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.state.hub = hub
     app.add_middleware(ProtocolMiddleware)
     _handlers(app)
+    app.state.web = web_pages.mount(app, hub)   # login, logout, /m/ (docs/web.md)
 
     def principal(request: Request) -> Principal:
         return authenticate(hub.db, request.headers.get("authorization"))

@@ -204,3 +204,30 @@ alert_escalation = Table(
     Column("alert", Text, nullable=False),         # the alert as emailed (JSON), for retries
     Index("ix_alert_escalation_state", "state", "next_attempt_at"),
 )
+
+# People who log in to the hub's web pages (sync/hub/web, docs/web.md): the roles are the tokens'.
+# ``password``: "scrypt$N$r$p$salt$hash" (salt and hash base64). New tables only, as above.
+web_account = Table(
+    "web_account", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_name", String(120), nullable=False, unique=True),
+    Column("role", String(24), nullable=False),
+    Column("org_code", String(12)),
+    Column("password", String(300), nullable=False),
+    Column("created_at", UTCText, nullable=False),
+    Column("password_set_at", UTCText, nullable=False),
+    Column("disabled_at", UTCText),
+)
+
+# Server-side sessions: the cookie holds a random secret, the row its SHA-256 (a copied database
+# opens no session). ``csrf``: the synchroniser token every form of the session carries.
+web_session = Table(
+    "web_session", metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("account_id", Integer, nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UTCText, nullable=False),
+    Column("seen_at", UTCText, nullable=False),
+    Column("ended_at", UTCText),
+    Index("ix_web_session_account", "account_id"),
+)

@@ -1,0 +1,338 @@
+"""What ``/m/`` shows, read from what the hub already worked out; nothing is computed a second way.
+
+- OPEL: ``opel_current`` as the hub last put it on the feed (``sync.hub.opel``), the shown level by
+  ``models.rules.shown_level`` (declared, else calculated);
+- offload: the alert engine's running state (``alert_state``, sections ``waiting`` and ``lost`` from
+  ``models.rules.alert_signals``): the longest wait is the age of the oldest ambulance still waiting
+  (as the signal takes it), the hours lost today its running total. With ``--no-alerts`` the hub
+  keeps no such state and the page says so;
+- open alerts, acknowledgements, the directory and the rota: ``sync.hub.escalation_room.RoomReader``
+  (what escalation emails from), and who is on call by ``models.rules.escalation.on_call``;
+- REAP and CSP, transfers and decisions: the feed, followed from where the last read stopped
+  (positions are gap-free and commit in order); transfers are folded by
+  ``models.records.transfers.fold`` and judged by ``models.rules.transfer_risk``, as on a desktop.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import and_, select
+
+from models.records import transfers as transfer_fold
+from models.rules import escalation as esc
+from models.rules import transfer_risk
+from models.rules.alert_signals import LOST_BASIS_MINUTES, MAX_WAIT
+from models.rules.shown_level import shown_level
+from models.uk_time import UK
+from sync.hub import schema as s
+from sync.hub.alerts import alert_state
+from sync.hub.db import fixed_utc
+from sync.hub.escalation_room import RoomReader
+
+log = logging.getLogger("sync.hub")
+STALE_AFTER = timedelta(minutes=60)   # the desktop's views mark provider data stale after the same
+PILLAR_NAMES = {"acute": "Acute", "community": "Community", "mental_health": "Mental health",
+                "nhs111": "NHS 111", "ambulance": "Ambulance"}
+_RECORD_KINDS = ("transfer_event", "decision")
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Level:
+    """A provider's, a pillar's or the system's position."""
+
+    key: str
+    name: str
+    level: int | None
+    declared: bool
+    total: float | None
+    complete: bool
+    at_least: int | None
+    assessed_at: datetime | None
+    verified: bool
+    stale: bool
+
+
+@dataclass(frozen=True)
+class Ambulance:
+    org_code: str
+    name: str
+    reap: int
+    csp: str | None
+    declared_at: datetime
+    reported_at: datetime
+    stale: bool
+
+
+@dataclass(frozen=True)
+class Offload:
+    org_code: str
+    name: str
+    waiting: int
+    longest_minutes: float
+    hours_lost_today: float
+
+
+@dataclass(frozen=True)
+class OnCall:
+    rota: str
+    name: str | None
+    until: datetime | None
+
+
+@dataclass(frozen=True)
+class Board:
+    now: datetime
+    system: Level | None
+    pillars: list[Level]
+    providers: list[Level]
+    ambulance: list[Ambulance]
+    offload: list[Offload] | None   # None: the hub keeps no offload state (alerts off)
+    lost_basis_minutes: float
+    alerts: list[esc.OpenAlert]
+    transfers: list[Any]            # transfer_risk.TransferRisk past their threshold, worst first
+    transfer_places: dict[str, tuple[str, str]]
+    decisions: list[dict[str, Any]]
+    on_call: list[OnCall]
+    names: dict[str, str]
+
+    @property
+    def stale_count(self) -> int:
+        return sum(p.stale for p in self.providers) + sum(a.stale for a in self.ambulance)
+
+
+def _time(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.utcoffset() is not None else None
+
+
+@dataclass
+class _Followed:
+    cursor: int = 0
+    ambulance: dict[str, dict] = field(default_factory=dict)        # org -> newest status
+    transfer_events: dict[str, list] = field(default_factory=dict)  # transfer uuid -> events
+    decisions: dict[str, dict] = field(default_factory=dict)        # uuid -> data
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    head: int
+    orgs: list
+    current: list[tuple[str, str, dict]]
+    state: list
+    alerts: list[esc.OpenAlert]
+    shifts: list[esc.Shift]
+    people: dict[str, esc.Person]
+    ambulance: dict[str, dict]
+    events: dict[str, list]
+    decisions: list[dict]
+
+
+class BoardReader:
+    """Follows the feed for what ``/m/`` needs; one per hub process, safe across request threads."""
+
+    def __init__(self, hub) -> None:
+        self.hub = hub
+        self._lock = threading.Lock()
+        self._room = RoomReader()
+        self._f = _Followed()
+        self._snap: _Snapshot | None = None
+
+    def read(self, now: datetime | None = None) -> Board:
+        now = now or s.utcnow()
+        with self._lock:
+            snap = self._snapshot(self.hub.db)
+        names = {o.ods_code: o.name for o in snap.orgs}
+        active = {o.ods_code for o in snap.orgs if o.active}
+        system, pillars, providers = None, [], []
+        for scope, key, data in snap.current:
+            level = _level(scope, key, data, names, now)
+            if scope == "system":
+                system = level
+            elif scope == "pillar":
+                pillars.append(level)
+            elif key in active:
+                providers.append(level)
+        pillars.sort(key=lambda p: p.name)
+        providers.sort(key=_worst_first)
+        return Board(now, system, pillars, providers, _ambulance(snap.ambulance, names, active, now),
+                     _offload(snap.state, names, now) if self.hub.alerts.evaluating else None, LOST_BASIS_MINUTES,
+                     snap.alerts, _transfers(snap.events, now), _places(snap.events, names),
+                     _today(snap.decisions, now), _on_call(snap.shifts, snap.people, now), names)
+
+    def _snapshot(self, db) -> _Snapshot:
+        """What the page is made from, read again only when the feed has moved (every change the page
+        shows, organisations and OPEL included, is written with feed items): a refresh while nothing
+        happened costs one read of the head."""
+        with db.read() as conn:
+            head = db.head(conn)
+        if self._snap is not None and self._snap.head == head:
+            return self._snap
+        room = self._room.refresh(db)
+        self._follow(db)
+        with db.read() as conn:
+            head = min(head, db.head(conn), self._f.cursor, self._room.cursor)
+            orgs = conn.execute(select(s.organisation.c.ods_code, s.organisation.c.name,
+                                       s.organisation.c.active)).all()
+            rows = conn.execute(select(s.opel_current.c.scope, s.opel_current.c.key, s.opel_current.c.data)).all()
+            state = conn.execute(select(alert_state.c.key, alert_state.c.data).where(
+                alert_state.c.key.like("waiting|%") | alert_state.c.key.like("lost|%"))).all()
+        current = []
+        for scope, key, text in rows:
+            try:
+                data = json.loads(text)
+            except ValueError as exc:   # stored by this hub; still never a 500
+                log.warning("web: opel_current %s/%s not understood (%s)", scope, key, exc)
+                continue
+            if isinstance(data, dict):
+                current.append((scope, key, data))
+        self._snap = _Snapshot(
+            head, orgs, current, state, sorted(room.alerts(), key=lambda a: (_SEVERITY.get(a.severity, 9),
+                                                                               a.raised_at)),
+            list(room.shifts.values()), dict(room.people), dict(self._f.ambulance),
+            {k: list(v) for k, v in self._f.transfer_events.items()}, list(self._f.decisions.values()))
+        return self._snap
+
+    def _follow(self, db) -> None:
+        with db.read() as conn:
+            head = db.head(conn)
+            if head < self._f.cursor:   # another database behind the same URL: start again
+                self._f = _Followed()
+            window = and_(s.feed.c.seq > self._f.cursor, s.feed.c.seq <= head)
+            rows = conn.execute(select(s.feed.c.seq, s.feed.c.data).where(
+                window, s.feed.c.kind == "ambulance_status")).all()
+            seqs = conn.execute(select(s.record.c.seq).where(
+                s.record.c.seq > self._f.cursor, s.record.c.seq <= head,
+                s.record.c.kind.in_(_RECORD_KINDS))).scalars().all()
+            for i in range(0, len(seqs), _CHUNK):
+                rows += conn.execute(select(s.feed.c.seq, s.feed.c.data)
+                                     .where(s.feed.c.seq.in_(seqs[i:i + _CHUNK]))).all()
+        for seq, text in sorted(rows):
+            try:
+                self._item(json.loads(text))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                log.warning("web: feed item %s not understood (%s); skipped", seq, exc)
+        self._f.cursor = head
+
+    def _item(self, d: dict) -> None:
+        if "reap_level" in d:
+            # The newest declaration is the level; the newest report, its receipt, says whether the
+            # service still reports (a level held for hours is re-reported every 15 minutes).
+            at, got = _time(d["declared_at"]), _time(d.get("received_at"))
+            old = self._f.ambulance.get(d["org_code"])
+            if at is not None and (old is None or at >= old["at"]):
+                self._f.ambulance[d["org_code"]] = {"at": at, "reap": int(d["reap_level"]),
+                                                    "csp": d.get("csp_level"), "got": got or at}
+            elif at is not None and got is not None and got > old["got"]:
+                old["got"] = got
+            return
+        kind, data = d["kind"], d["data"]
+        if kind == "decision":
+            self._f.decisions[d["uuid"]] = {**data, "author": d.get("author")}
+        elif kind == "transfer_event":
+            at = fixed_utc(data["at"])
+            if at is not None:
+                self._f.transfer_events.setdefault(data["transfer_uuid"], []).append(transfer_fold.Event(
+                    d["uuid"], at, d.get("author") or "", d.get("device_id") or "", data["field"],
+                    data.get("old_value"), data.get("new_value")))
+
+
+_SEVERITY = {"critical": 0, "warning": 1, "info": 2}
+
+
+def _level(scope: str, key: str, d: dict, names: dict[str, str], now: datetime) -> Level:
+    at = _time(d.get("assessed_at"))
+    shown = shown_level(d.get("declared_level"), d.get("level"))
+    name = names.get(key, key) if scope == "provider" else PILLAR_NAMES.get(key, "System" if key == "system"
+                                                                             else key)
+    stale = scope == "provider" and (at is None or now - at > STALE_AFTER)
+    return Level(key, name, shown, d.get("declared_level") is not None, d.get("total"), bool(d.get("complete")),
+                 d.get("at_least_level"), at, bool(d.get("verified")), stale)
+
+
+def _worst_first(p: Level) -> tuple:
+    return (-(p.level or p.at_least or 0), not p.stale, p.name)
+
+
+def _ambulance(raw: dict[str, dict], names: dict[str, str], active: set[str], now: datetime) -> list[Ambulance]:
+    return sorted((Ambulance(org, names.get(org, org), v["reap"], v["csp"], v["at"], v["got"],
+                             now - v["got"] > STALE_AFTER)
+                   for org, v in raw.items() if org in active), key=lambda a: (-a.reap, a.name))
+
+
+def _offload(state, names: dict[str, str], now: datetime) -> list[Offload]:
+    today = now.astimezone(UK).date().isoformat()
+    waiting: dict[str, list[datetime]] = {}
+    lost: dict[str, float] = {}
+    for key, text in state:
+        section, _, hospital = key.partition("|")
+        value = json.loads(text)
+        if section == "waiting":
+            arrived = [t for t in map(_time, value.values()) if t is not None and now - t <= MAX_WAIT]
+            if arrived:
+                waiting[hospital] = arrived
+        elif value[0] == today:
+            lost[hospital] = float(value[1])
+    rows = [Offload(h, names.get(h, h), len(waiting.get(h, ())),
+                    max(((now - t).total_seconds() / 60 for t in waiting.get(h, ())), default=0.0),
+                    lost.get(h, 0.0)) for h in set(waiting) | set(lost)]
+    return sorted(rows, key=lambda o: (-o.longest_minutes, -o.hours_lost_today, o.name))
+
+
+def _case(uuid: str, events: list) -> SimpleNamespace | None:
+    fields = transfer_fold.fold(events).fields
+    requested = _time(fields.get("requested_at"))
+    if requested is None or not fields.get("kind") or not fields.get("status"):
+        return None
+    return SimpleNamespace(uuid=uuid, local_ref=fields.get("local_ref") or uuid[:8], kind=fields["kind"],
+                           priority=fields.get("priority") or "routine", status=fields["status"],
+                           requested_at=requested, from_code=fields.get("from_code"),
+                           to_code=fields.get("to_code"))
+
+
+def _transfers(events: dict[str, list], now: datetime) -> list[Any]:
+    cases = [c for c in (_case(uuid, evs) for uuid, evs in events.items()) if c is not None]
+    return [r for r in transfer_risk.by_risk(cases, now) if r.level == "breached"]
+
+
+def _places(events: dict[str, list], names: dict[str, str]) -> dict[str, tuple[str, str]]:
+    out = {}
+    for uuid, evs in events.items():
+        fields = transfer_fold.fold(evs).fields
+        out[uuid] = tuple(names.get(fields.get(k) or "", fields.get(k) or "?") for k in ("from_code", "to_code"))
+    return out
+
+
+def _today(decisions: list[dict], now: datetime) -> list[dict[str, Any]]:
+    today = now.astimezone(UK).date()
+    out = []
+    for d in decisions:
+        at = _time(d.get("decided_at"))
+        if at is not None and at.astimezone(UK).date() == today:
+            out.append({**d, "at": at})
+    return sorted(out, key=lambda d: d["at"], reverse=True)
+
+
+def _on_call(shifts: list[esc.Shift], people: dict[str, esc.Person], now: datetime) -> list[OnCall]:
+    rotas = {esc.fold(r): r for r in (esc.IN_HOURS_ROTA, esc.OUT_OF_HOURS_ROTA)}
+    for shift in sorted(shifts, key=lambda x: x.starts_at):
+        rotas.setdefault(esc.fold(shift.rota), shift.rota)
+    out = []
+    for rota in rotas.values():
+        slot = esc.on_call(shifts, rota, now)
+        person = people.get(slot.contact_uuid) if slot else None
+        out.append(OnCall(rota, person.name if person and not person.deleted else None,
+                          slot.ends_at if slot else None))
+    return out

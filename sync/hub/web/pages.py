@@ -1,0 +1,380 @@
+"""The hub's web pages: login, logout and ``/m/`` (docs/web.md).
+
+Server-rendered (Jinja2, autoescaped) with one small script that refreshes ``/m/`` in place.
+Every answer here carries ``Cache-Control: no-store`` and a strict Content-Security-Policy
+(scripts and styles from the hub only, no framing), so nothing stays in the browser after
+logout and an injected tag could not run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import uuid
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import parse_qs, quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+
+from models.rules.opel_levels import opel_words
+from models.uk_time import UK
+from sync.hub import intake, storage
+from sync.hub import schema as s
+from sync.hub.auth import READ_FEED, ROLES, SUBMIT, Principal
+from sync.hub.errors import ApiError
+from sync.hub.web import accounts, csrf, provider, sessions
+from sync.hub.web.board import BoardReader
+from sync.hub.validate import Checked
+from sync.hub.web.throttle import Throttle
+
+log = logging.getLogger("sync.hub.web")
+HERE = Path(__file__).resolve().parent
+SESSION_COOKIE = "scc_session"
+REFRESH_ENV = "SCC_WEB_REFRESH_SECONDS"
+DEFAULT_REFRESH = 30
+MAX_FORM_BYTES = 8 * 1024
+STATIC = {"m.css": "text/css; charset=utf-8", "m.js": "text/javascript; charset=utf-8"}
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "Content-Security-Policy": ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                                "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+                                "base-uri 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def refresh_seconds() -> int:
+    try:
+        return min(max(int(os.environ.get(REFRESH_ENV) or DEFAULT_REFRESH), 2), 600)
+    except ValueError:
+        return DEFAULT_REFRESH
+
+
+def _clock(at: datetime | None) -> str:
+    return "" if at is None else at.astimezone(UK).strftime("%H:%M")
+
+
+def _day_clock(at: datetime | None, now: datetime) -> str:
+    if at is None:
+        return ""
+    local, today = at.astimezone(UK), now.astimezone(UK).date()
+    return local.strftime("%H:%M") if local.date() == today else local.strftime("%a %d %b %H:%M")
+
+
+def _ago(at: datetime | None, now: datetime) -> str:
+    if at is None:
+        return "no data yet"
+    minutes = max(0, int((now - at).total_seconds() // 60))
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min ago" if minutes else f"{hours} h ago"
+    return f"{hours // 24} days ago"
+
+
+def _minutes(value: float) -> str:
+    value = int(round(value))
+    return f"{value} min" if value < 60 else f"{value // 60} h {value % 60:02d} min"
+
+
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+    env.filters.update(clock=_clock)
+    env.globals.update(ago=_ago, day_clock=_day_clock, minutes=_minutes, words=opel_words())
+    return env
+
+
+def _local_path(target: str | None) -> str:
+    """Where to go after login: a path on this hub only (never ``//host`` or a full URL)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/m/"
+    return target
+
+
+class Web:
+    def __init__(self, hub) -> None:
+        self.hub = hub
+        self.env = _environment()
+        self.board = BoardReader(hub)
+        self.throttle = Throttle()
+        self.refresh = refresh_seconds()
+
+    # --- answers ------------------------------------------------------------------------------
+    def page(self, name: str, status: int = 200, headers: dict[str, str] | None = None, **context) -> Response:
+        html = self.env.get_template(name).render(**context)
+        return HTMLResponse(html, status_code=status, headers={**HEADERS, **(headers or {})})
+
+    def message(self, status: int, title: str, text: str, session=None, headers=None) -> Response:
+        return self.page("message.html", status, headers, title=title, text=text, session=session)
+
+    @staticmethod
+    def redirect(to: str) -> Response:
+        return RedirectResponse(to, status_code=303, headers=HEADERS)
+
+    @staticmethod
+    def cookie(resp: Response, request: Request, name: str, value: str, max_age: int | None) -> None:
+        resp.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")
+
+    async def form(self, request: Request, limit: int = MAX_FORM_BYTES, fields: int = 20) -> dict[str, str] | None:
+        """The urlencoded form (first value of each field); None when too big or not a form."""
+        if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
+            return None
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                return None
+        try:
+            fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=fields)
+        except (UnicodeDecodeError, ValueError):
+            return None
+        return {k: v[0] for k, v in fields.items()}
+
+    async def session(self, request: Request):
+        return await run_in_threadpool(sessions.current, self.hub.db, request.cookies.get(SESSION_COOKIE))
+
+    def unavailable(self, exc: Exception) -> Response:
+        reason = storage.fault_reason(exc) or "the hub failed to read its database (the hub's log has the details)"
+        log.error("web: %s (%s)", reason, exc)
+        return self.message(503, "The hub cannot answer just now", f"{reason}. Try again in a minute.",
+                            headers={"Retry-After": str(storage.RETRY_AFTER_SECONDS)})
+
+
+def mount(app: FastAPI, hub) -> Web:
+    web = Web(hub)
+
+    @app.get("/m", include_in_schema=False)
+    def m_no_slash() -> Response:
+        return web.redirect("/m/")
+
+    @app.get("/login", include_in_schema=False)
+    async def login_form(request: Request, next: str = "/m/", out: int = 0) -> Response:  # noqa: A002
+        token = csrf.new_token()
+        resp = web.page("login.html", csrf=token, next=_local_path(next), user="",
+                        note="You have logged out." if out else None, error=None)
+        web.cookie(resp, request, csrf.LOGIN_COOKIE, token, 3600)
+        return resp
+
+    @app.post("/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        form = await web.form(request)
+        if form is None:
+            return web.message(400, "Not a login form", "Send the login form from the hub's login page.")
+        user, password = form.get("user", "").strip()[:120], form.get("password", "")
+        target = _local_path(form.get("next"))
+        client = request.client.host if request.client else "unknown"
+        if not csrf.same(request.cookies.get(csrf.LOGIN_COOKIE), form.get("csrf")):
+            log.warning("web login refused for user %r from %s: the form's CSRF token did not match", user, client)
+            return web.message(403, "Login form expired",
+                               "This login form is out of date or came from another site. Open the login page "
+                               "again and log in.")
+        token = csrf.new_token()
+
+        def again(status: int, error: str, headers=None) -> Response:
+            resp = web.page("login.html", status, headers, csrf=token, next=target, user=user, note=None,
+                            error=error)
+            web.cookie(resp, request, csrf.LOGIN_COOKIE, token, 3600)
+            return resp
+
+        wait = web.throttle.retry_after(user, client)
+        if wait is not None:
+            log.warning("web login throttled for user %r from %s: too many failed logins; retry in %d s",
+                        user, client, wait)
+            return again(429, f"Too many failed logins. Wait {_minutes(wait / 60) if wait >= 60 else f'{wait} s'} "
+                              "and try again.", {"Retry-After": str(wait)})
+        try:
+            account, why = await run_in_threadpool(accounts.verify, hub.db, user, password)
+            if account is None:
+                web.throttle.failed(user, client)
+                log.warning("web login failed for user %r from %s: %s", user, client, why)
+                return again(401, "The user name or password is not right, or the account is disabled.")
+            secret = await run_in_threadpool(sessions.start, hub.db, account.id)
+        except SQLAlchemyError as exc:
+            return web.unavailable(exc)
+        web.throttle.succeeded(user)
+        log.info("web login: %r (%s) from %s", account.user, account.role, client)
+        if target == "/m/" and account.role not in READ_FEED:   # a provider's account: straight to its form
+            target = "/provider/"
+        resp = web.redirect(target)
+        web.cookie(resp, request, SESSION_COOKIE, secret, int(sessions.ABSOLUTE.total_seconds()))
+        resp.delete_cookie(csrf.LOGIN_COOKIE, path="/")
+        return resp
+
+    @app.post("/logout", include_in_schema=False)
+    async def logout(request: Request) -> Response:
+        form = await web.form(request) or {}
+        try:
+            session = await web.session(request)
+            if session is not None and not csrf.same(session.csrf, form.get("csrf")):
+                return web.message(403, "Logout form expired", "Reload the page and press Log out again.",
+                                   session)
+            await run_in_threadpool(sessions.end, hub.db, request.cookies.get(SESSION_COOKIE))
+        except SQLAlchemyError as exc:
+            return web.unavailable(exc)
+        resp = web.redirect("/login?out=1")
+        resp.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
+                           secure=request.url.scheme == "https")
+        # Chromium, Firefox: drop this site's cached pages and storage as well.
+        resp.headers["Clear-Site-Data"] = '"cache", "storage"'
+        return resp
+
+    @app.get("/m/", include_in_schema=False)
+    async def mobile(request: Request) -> Response:
+        try:
+            session = await web.session(request)
+            if session is None:
+                return web.redirect("/login?next=" + quote("/m/"))
+            if session.role not in READ_FEED:
+                roles = ", ".join(r for r in ROLES if r in READ_FEED)
+                return web.message(403, "Not for this account",
+                                   f"The role '{session.role}' may not read the system picture; roles that may: "
+                                   f"{roles}.", session)
+            board = await run_in_threadpool(web.board.read)
+        except SQLAlchemyError as exc:
+            return web.unavailable(exc)
+        return web.page("m.html", board=board, session=session, refresh=web.refresh)
+
+    provider_routes(app, web)
+
+    @app.get("/web/{name}", include_in_schema=False)
+    def static(name: str) -> Response:
+        if name not in STATIC:
+            return web.message(404, "Not found", "There is no such file.")
+        return Response((HERE / "static" / name).read_bytes(), media_type=STATIC[name], headers=HEADERS)
+
+    return web
+
+
+_SID = re.compile(r"^web-[0-9a-f]{32}$")
+
+
+def _level_text(calc: dict | None) -> str | None:
+    if calc is None:
+        return None
+    if calc.get("declared_level") is not None:
+        declared = f"OPEL {calc['declared_level']} declared"
+        return declared + (f" (calculated OPEL {calc['level']})" if calc.get("level") else " (calculation incomplete)")
+    if calc.get("level"):
+        return f"OPEL {calc['level']} (score {calc['total']:g})"
+    if calc.get("at_least_level"):
+        return f"incomplete: at least OPEL {calc['at_least_level']}; missing {', '.join(calc.get('missing') or [])}"
+    return "incomplete: " + ", ".join(calc.get("missing") or []) + " missing"
+
+
+def provider_routes(app: FastAPI, web: Web) -> None:
+    hub = web.hub
+
+    async def who(request: Request):
+        """(session, None) for a submitting role; else (session or None, the answer to give)."""
+        session = await web.session(request)
+        if session is None:
+            return None, web.redirect("/login?next=" + quote("/provider/"))
+        if session.role not in SUBMIT:
+            roles = ", ".join(r for r in ROLES if r in SUBMIT)
+            return session, web.message(403, "Not for this account", f"The role '{session.role}' may not submit "
+                                        f"provider data; roles that may: {roles}.", session)
+        return session, None
+
+    def organisation(session, chosen: str | None):
+        code = session.org_code if session.role == "provider_submitter" else chosen
+        if not code:
+            return None
+        with hub.db.read() as conn:
+            return intake.org_row(conn, code)
+
+    def form_page(session, org, values, *, status=200, errors=None, general=(), result=None, sid=None):
+        return web.page("provider.html", status, session=session, org=org, values=values,
+                        groups=provider.groups(hub, org.sector), errors=errors or {}, general=list(general),
+                        result=result, sid=sid or f"web-{uuid.uuid4().hex}",
+                        chosen_org=session.role != "provider_submitter")
+
+    @app.get("/provider", include_in_schema=False)
+    def provider_no_slash() -> Response:
+        return web.redirect("/provider/")
+
+    @app.get("/provider/", include_in_schema=False)
+    async def provider_form(request: Request, org: str | None = None) -> Response:
+        try:
+            session, refusal = await who(request)
+            if refusal:
+                return refusal
+            row = await run_in_threadpool(organisation, session, org)
+            if row is None and session.role != "provider_submitter" and not org:
+                with hub.db.read() as conn:
+                    orgs = conn.execute(select(s.organisation).where(s.organisation.c.active.is_(True))
+                                        .order_by(s.organisation.c.name)).all()
+                return web.page("choose.html", session=session, orgs=orgs)
+            if row is None or not row.active:
+                return web.message(404, "Organisation not known", "This hub has no active organisation "
+                                   f"'{session.org_code or org}'; an admin adds it.", session)
+            values = await run_in_threadpool(provider.last_values, hub, row.ods_code, row.sector)
+        except SQLAlchemyError as exc:
+            return web.unavailable(exc)
+        return form_page(session, row, values)
+
+    @app.post("/provider/", include_in_schema=False)
+    async def provider_send(request: Request) -> Response:
+        form = await web.form(request, limit=64 * 1024, fields=200)
+        try:
+            session, refusal = await who(request)
+            if refusal:
+                return refusal
+            if form is None:
+                return web.message(400, "Not a submission form", "Send the form from the hub's page.", session)
+            if not csrf.same(session.csrf, form.get("csrf")):
+                return web.message(403, "Form expired", "This form is out of date or came from another site; "
+                                   "open the form again (nothing was sent).", session)
+            row = await run_in_threadpool(organisation, session, form.get("org"))
+            if row is None or not row.active:
+                return web.message(404, "Organisation not known", "Choose the organisation again.", session)
+            sid = form.get("sid", "")
+            sid = sid if _SID.match(sid) else f"web-{uuid.uuid4().hex}"
+            now = s.utcnow()
+            pillar = hub.opel.pillar_of(row.sector)
+            items, sources = provider.items(form, row.sector, pillar, now)
+            if not items:
+                return form_page(session, row, form, status=422, sid=sid,
+                                 general=["Nothing to send: fill at least one figure."])
+            who_sent = Principal(0, session.user, session.role, session.org_code)
+            checked = [Checked(index=i, raw=item) for i, item in enumerate(items)]
+            try:
+                receipt = await run_in_threadpool(intake.submit, hub, who_sent, sid, row.ods_code, now, checked, "json")
+            except ApiError as exc:
+                by_field, general = provider.field_errors(exc.body.fields, sources)
+                result = {"ok": False, "title": "Nothing was stored",
+                          "lines": [exc.body.message if exc.status != 422 else
+                                    f"None of the {len(items)} figures was accepted; each problem is shown beside "
+                                    "its field. Correct them and send again."]}
+                return form_page(session, row, form, status=exc.status if exc.status != 422 else 422,
+                                 errors=by_field, general=general, result=result, sid=sid)
+            calc = await run_in_threadpool(provider.calculated, hub, row.ods_code)
+        except SQLAlchemyError as exc:
+            return web.unavailable(exc)
+        rejected = [e for r in receipt.rejected for e in r.errors]
+        by_field, general = provider.field_errors(rejected, sources)
+        lines = [f"Accepted {receipt.accepted} of {len(items)} figures."]
+        if receipt.duplicate:
+            lines = ["This form had already been received; nothing new was stored."]
+        if receipt.rejected:
+            lines.append(f"{len(receipt.rejected)} quarantined, with the reasons shown beside their fields: "
+                         "correct them and send again.")
+        log.info("web submission %s for %s by %r: %d accepted, %d quarantined", sid, row.ods_code, session.user,
+                 receipt.accepted, len(receipt.rejected))
+        result = {"ok": not receipt.rejected, "title": "Received" if not receipt.rejected else "Partly received",
+                  "lines": lines, "level": _level_text(calc)}
+        return form_page(session, row, form, errors=by_field, general=general, result=result)

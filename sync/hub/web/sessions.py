@@ -1,0 +1,81 @@
+"""Server-side sessions for the web pages: the cookie carries a random secret, the hub its SHA-256.
+
+A session ends when its person logs out, after ``IDLE`` without a request, ``ABSOLUTE`` after
+login whatever happens (a shift, so a phone left logged in does not stay so for days), or when
+its account is disabled or its password changed. Every check reads the database, so a session
+ended by one hub process (or the admin command) is ended for all of them at once.
+
+``seen_at`` is written at most once a ``TOUCH_EVERY``: a page refreshing itself every 30 s
+would otherwise make a write per refresh per phone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select, update
+
+from sync.hub import schema as s
+from sync.hub.db import HubDB
+
+IDLE = timedelta(minutes=30)
+ABSOLUTE = timedelta(hours=12)
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Session:
+    account_id: int
+    user: str
+    role: str
+    org_code: str | None
+    csrf: str
+    expires_at: datetime   # the earlier of the idle and the absolute limit, as of this request
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def start(db: HubDB, account_id: int) -> str:
+    """A new session for ``account_id``; returns the secret for the cookie (never stored)."""
+    secret = secrets.token_urlsafe(32)
+    now = s.utcnow()
+    with db.plain() as conn:
+        conn.execute(insert(s.web_session).values(id_hash=_digest(secret), account_id=account_id,
+                                                  csrf=secrets.token_urlsafe(32), created_at=now, seen_at=now))
+    return secret
+
+
+def current(db: HubDB, secret: str | None, now: datetime | None = None) -> Session | None:
+    """The live session behind ``secret``, touched; None if unknown, ended, expired or its account disabled."""
+    if not secret or len(secret) > 200:
+        return None
+    now = now or s.utcnow()
+    ses, acc = s.web_session, s.web_account
+    with db.read() as conn:
+        row = conn.execute(select(ses, acc.c.user_name, acc.c.role, acc.c.org_code, acc.c.disabled_at)
+                           .select_from(ses.join(acc, acc.c.id == ses.c.account_id))
+                           .where(ses.c.id_hash == _digest(secret))).first()
+    if row is None or row.ended_at is not None or row.disabled_at is not None:
+        return None
+    if now - row.seen_at > IDLE or now - row.created_at > ABSOLUTE:
+        end(db, secret, now)
+        return None
+    if now - row.seen_at >= TOUCH_EVERY:
+        with db.plain() as conn:
+            conn.execute(update(ses).where(ses.c.id_hash == row.id_hash).values(seen_at=now))
+    return Session(row.account_id, row.user_name, row.role, row.org_code, row.csrf,
+                   min(now + IDLE, row.created_at + ABSOLUTE))
+
+
+def end(db: HubDB, secret: str | None, now: datetime | None = None) -> None:
+    if not secret or len(secret) > 200:
+        return
+    with db.plain() as conn:
+        conn.execute(update(s.web_session).where(s.web_session.c.id_hash == _digest(secret),
+                                                 s.web_session.c.ended_at.is_(None))
+                     .values(ended_at=now or s.utcnow()))

@@ -1,0 +1,51 @@
+// /m/ refreshes itself in place: the page is fetched again and its <main> swapped in, so the
+// reader keeps their place. Paused while the tab is hidden; at once when it shows again.
+// A failed refresh says so in words and keeps what the hub last sent.
+(function () {
+  "use strict";
+  var timer = null;
+  function board() { return document.getElementById("board"); }
+  function every() { var b = board(); return (b && parseInt(b.getAttribute("data-refresh"), 10) || 30) * 1000; }
+  function hhmm(d) { return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2); }
+  function failed(why) {
+    var s = document.getElementById("status");
+    if (!s) { return; }
+    s.textContent = "Could not refresh at " + hhmm(new Date()) + " (" + why + "). " +
+      s.textContent.replace(/^Could not refresh[^.]*\)\. /, "");
+    s.className = "failed";
+  }
+  function refresh() {
+    clearTimeout(timer);
+    fetch(location.pathname, {credentials: "same-origin", cache: "no-store", redirect: "follow"})
+      .then(function (res) {
+        if (res.redirected || res.status === 401 || res.status === 403) { location.assign(res.url); return null; }
+        if (!res.ok) { throw new Error("the hub answered " + res.status); }
+        return res.text();
+      })
+      .then(function (html) {
+        if (html === null) { return; }
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        var next = fresh.getElementById("board");
+        if (!next) { throw new Error("the answer was not the picture"); }
+        var open = Array.prototype.map.call(board().querySelectorAll("details[open]"), function (d) { return d.id; });
+        board().innerHTML = next.innerHTML;
+        open.forEach(function (id) { var d = id && document.getElementById(id); if (d) { d.open = true; } });
+        document.title = fresh.title;
+      })
+      .catch(function (err) { failed(err && err.message ? err.message : "no answer"); })
+      .then(schedule);
+  }
+  function schedule() {
+    clearTimeout(timer);
+    if (document.visibilityState !== "hidden") { timer = setTimeout(refresh, every()); }
+  }
+  document.addEventListener("click", function (e) {
+    if (e.target && e.target.id === "refresh") { refresh(); }
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") { refresh(); } else { clearTimeout(timer); }
+  });
+  // Shown again from the back-forward cache: never show an old picture (it may be another session's).
+  window.addEventListener("pageshow", function (e) { if (e.persisted) { location.reload(); } });
+  schedule();
+})();

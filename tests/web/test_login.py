@@ -1,0 +1,275 @@
+"""Logging in to the hub's web pages: accounts, sessions, cookies, CSRF, throttling, no-store.
+
+One real hub process (``scc-desktop hub serve`` on SQLite) for the module; accounts are made in
+its database (and through the admin command); each test logs in as its own user, and from its
+own client address where throttling could spill over (the hub trusts ``X-Forwarded-For`` and
+``X-Forwarded-Proto`` from loopback, as behind a TLS proxy on the same machine).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+import requests
+from sqlalchemy import create_engine, select, update
+
+from sync.hub import schema as s
+from sync.hub.db import HubDB
+from sync.hub.web import accounts, sessions
+from sync.hub.web.throttle import Throttle
+from tests.support.hub import REPO, start_hub
+from tests.web.support import PASSWORD, add_account, csrf_of, login
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    process = start_hub(tmp_path_factory.mktemp("web-login"))
+    yield process
+    process.stop()
+
+
+def _cookie(resp: requests.Response, name: str) -> str:
+    found = [c for c in resp.raw.headers.getlist("set-cookie") if c.startswith(name + "=")]
+    assert found, f"no {name} cookie in {resp.headers}"
+    return found[0]
+
+
+def _set_session_times(db_url: str, user: str, **times) -> None:
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            account = conn.execute(select(s.web_account.c.id).where(s.web_account.c.user_name == user)).scalar()
+            conn.execute(update(s.web_session).where(s.web_session.c.account_id == account).values(**times))
+    finally:
+        engine.dispose()
+
+
+def _cli(hub, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-m", "scc_desktop", "hub", "account", *args, "--db", hub.db_url],
+                          input=stdin, capture_output=True, text=True, env=env, timeout=60, cwd=REPO)
+
+
+def test_every_page_needs_a_login_and_nothing_is_kept_by_the_browser(hub):
+    resp = requests.get(hub.url + "/m/", allow_redirects=False, timeout=10)
+    assert resp.status_code == 303 and resp.headers["location"] == "/login?next=/m/"
+    form = requests.get(hub.url + "/login", timeout=10)
+    for answer in (resp, form):
+        assert answer.headers["cache-control"] == "no-store"
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    cookie = _cookie(form, "scc_login_csrf").lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "secure" not in cookie
+    assert csrf_of(form.text) == form.cookies["scc_login_csrf"]   # the double-submit pair
+
+
+def test_login_gives_a_strict_httponly_session_and_the_picture(hub):
+    add_account(hub.db_url, "director", "director_on_call")
+    web, resp = login(hub.url, "director")
+    assert resp.status_code == 303 and resp.headers["location"] == "/m/"
+    cookie = _cookie(resp, "scc_session").lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "secure" not in cookie
+    assert "max-age=43200" in cookie   # never outlives the session's absolute limit
+    page = web.get(hub.url + "/m/", timeout=10)
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    assert "System OPEL" in page.text and "Log out" in page.text
+    assets = sum(len(web.get(hub.url + f"/web/{name}", timeout=10).content) for name in ("m.css", "m.js"))
+    assert len(page.content) + assets <= 100 * 1024
+
+
+def test_the_session_cookie_is_secure_behind_tls(hub):
+    add_account(hub.db_url, "tls-user", "viewer")
+    https = {"X-Forwarded-Proto": "https"}
+    form = requests.get(hub.url + "/login", headers=https, timeout=10)
+    assert "; secure" in _cookie(form, "scc_login_csrf").lower()
+    token = csrf_of(form.text)   # requests keeps Secure cookies to https: hand it back as the browser would
+    resp = requests.post(hub.url + "/login", headers=https, cookies={"scc_login_csrf": token}, timeout=20,
+                         data={"csrf": token, "user": "tls-user", "password": PASSWORD}, allow_redirects=False)
+    assert resp.status_code == 303
+    assert "; secure" in _cookie(resp, "scc_session").lower()
+
+
+def test_forms_without_their_csrf_token_are_refused(hub):
+    add_account(hub.db_url, "csrf-user", "room_lead")
+    forged = requests.post(hub.url + "/login", data={"user": "csrf-user", "password": PASSWORD},
+                           allow_redirects=False, timeout=10)
+    assert forged.status_code == 403 and "scc_session" not in forged.headers.get("set-cookie", "")
+    web, resp = login(hub.url, "csrf-user")
+    assert resp.status_code == 303
+    refused = web.post(hub.url + "/logout", data={"csrf": "not-the-token"}, allow_redirects=False, timeout=10)
+    assert refused.status_code == 403
+    assert web.get(hub.url + "/m/", allow_redirects=False, timeout=10).status_code == 200, "still logged in"
+
+
+def test_logout_ends_the_session_on_the_hub(hub):
+    add_account(hub.db_url, "leaver", "clinician")
+    web, _ = login(hub.url, "leaver")
+    secret = web.cookies["scc_session"]
+    page = web.get(hub.url + "/m/", timeout=10)
+    out = web.post(hub.url + "/logout", data={"csrf": csrf_of(page.text)}, allow_redirects=False, timeout=10)
+    assert out.status_code == 303 and out.headers["location"] == "/login?out=1"
+    assert 'scc_session=""' in out.headers["set-cookie"]
+    replayed = requests.get(hub.url + "/m/", cookies={"scc_session": secret}, allow_redirects=False, timeout=10)
+    assert replayed.status_code == 303, "a copied cookie is no use after logout"
+
+
+def test_failed_logins_are_throttled_per_user_and_logged_without_the_password(hub):
+    add_account(hub.db_url, "target", "viewer")
+    client = {"X-Forwarded-For": "10.1.1.1"}
+    for n in range(5):
+        _, resp = login(hub.url, "target", f"wrong guess number {n}", headers=client)
+        assert resp.status_code == 401 and "not right" in resp.text
+    other = {"X-Forwarded-For": "10.1.1.2"}
+    for password in ("wrong guess number 6", PASSWORD):   # the right password too: nothing is checked
+        _, resp = login(hub.url, "target", password, headers=other)
+        assert resp.status_code == 429 and 0 < int(resp.headers["retry-after"]) <= 15 * 60
+        assert "Too many failed logins" in resp.text
+    log = hub.log()
+    assert "web login failed for user 'target' from 10.1.1.1: wrong password" in log
+    assert "web login throttled for user 'target' from 10.1.1.2" in log
+    assert "wrong guess number" not in log and PASSWORD not in log
+
+
+def test_failed_logins_are_throttled_per_client_whatever_the_names():
+    clock = [1000.0]
+    throttle = Throttle(per_user=5, per_client=20, window=900, clock=lambda: clock[0])
+    for n in range(20):
+        assert throttle.retry_after(f"name-{n}", "10.2.2.2") is None
+        throttle.failed(f"name-{n}", "10.2.2.2")
+        clock[0] += 1
+    assert throttle.retry_after("innocent", "10.2.2.2") == 900 - 20
+    assert throttle.retry_after("innocent", "10.2.2.3") is None, "another client is not held back"
+    clock[0] = 1000.0 + 900.5   # the first failure has left the window: one more try
+    assert throttle.retry_after("innocent", "10.2.2.2") is None
+    throttle.failed("innocent", "10.2.2.2")
+    assert throttle.retry_after("innocent", "10.2.2.2") == 1
+
+
+def test_sessions_end_when_idle_and_after_their_absolute_limit(hub):
+    add_account(hub.db_url, "sleepy", "viewer")
+    add_account(hub.db_url, "marathon", "viewer")
+    idle, _ = login(hub.url, "sleepy")
+    long, _ = login(hub.url, "marathon")
+    now = s.utcnow()
+    _set_session_times(hub.db_url, "sleepy", seen_at=now - sessions.IDLE - timedelta(seconds=5))
+    _set_session_times(hub.db_url, "marathon", created_at=now - sessions.ABSOLUTE - timedelta(seconds=5),
+                       seen_at=now)
+    for web in (idle, long):
+        resp = web.get(hub.url + "/m/", allow_redirects=False, timeout=10)
+        assert resp.status_code == 303 and resp.headers["location"].startswith("/login")
+
+
+def test_a_provider_submitter_may_not_read_the_picture(hub):
+    add_account(hub.db_url, "trust-user", "provider_submitter", "RTEST1")
+    web, resp = login(hub.url, "trust-user")
+    assert resp.status_code == 303
+    page = web.get(hub.url + "/m/", timeout=10)
+    assert page.status_code == 403 and "may not read the system picture" in page.text
+    assert page.headers["cache-control"] == "no-store"
+
+
+def test_bad_login_bodies_get_a_plain_answer_not_a_fault(hub):
+    as_json = requests.post(hub.url + "/login", json={"user": "x"}, timeout=10)
+    huge = requests.post(hub.url + "/login", data={"user": "x" * 20000}, timeout=10)
+    odd = requests.post(hub.url + "/login", data=b"\xff\xfe=\x00", timeout=10,
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    for resp in (as_json, huge, odd):
+        assert resp.status_code == 400 and "Not a login form" in resp.text
+
+
+def test_the_admin_command_makes_lists_and_disables_accounts(hub):
+    made = _cli(hub, "create", "--user", "cli-user", "--role", "room_support", stdin=PASSWORD + "\n")
+    assert made.returncode == 0, made.stderr
+    listed = _cli(hub, "list")
+    assert '"cli-user"' in listed.stdout and "scrypt" not in listed.stdout
+    db = HubDB(hub.db_url)
+    try:
+        with db.read() as conn:
+            stored = conn.execute(select(s.web_account.c.password).where(
+                s.web_account.c.user_name == "cli-user")).scalar()
+        assert stored.startswith("scrypt$32768$8$1$") and PASSWORD not in stored
+        for bad, why in (("short", "at least 12 characters"), ("cli-user", "at least 12"),
+                         (PASSWORD, "already exists")):
+            with pytest.raises(accounts.AccountError, match=why):
+                accounts.create_account(db, "cli-user", "viewer", bad)
+
+        web, resp = login(hub.url, "cli-user")
+        assert resp.status_code == 303
+        disabled = _cli(hub, "disable", "cli-user")
+        assert disabled.returncode == 0 and "sessions have ended" in disabled.stderr
+        assert web.get(hub.url + "/m/", allow_redirects=False, timeout=10).status_code == 303, "ended at once"
+        assert login(hub.url, "cli-user")[1].status_code == 401
+        assert accounts.set_disabled(db, "cli-user", False)
+        web, resp = login(hub.url, "cli-user")
+        assert resp.status_code == 303
+        accounts.set_password(db, "cli-user", "a brand new passphrase")
+        assert web.get(hub.url + "/m/", allow_redirects=False, timeout=10).status_code == 303
+        assert login(hub.url, "cli-user", "a brand new passphrase")[1].status_code == 303
+    finally:
+        db.dispose()
+
+
+def test_accounts_and_sessions_on_postgresql(postgres_cluster):
+    db = HubDB(postgres_cluster.create_database())
+    try:
+        db.init_schema()
+        account_id = accounts.create_account(db, "pg-user", "viewer", PASSWORD)
+        found, why = accounts.verify(db, "pg-user", PASSWORD)
+        assert found is not None and found.id == account_id and why == "ok"
+        assert accounts.verify(db, "pg-user", "not the password")[0] is None
+        secret = sessions.start(db, account_id)
+        now = s.utcnow()
+        live = sessions.current(db, secret, now)
+        assert live is not None and live.user == "pg-user" and live.expires_at == now + sessions.IDLE
+        assert sessions.current(db, secret, now + sessions.IDLE + timedelta(seconds=1)) is None
+        assert sessions.current(db, secret, now) is None, "an expired session stays ended"
+        other = sessions.start(db, account_id)
+        assert accounts.set_disabled(db, "pg-user", True)
+        assert sessions.current(db, other) is None
+    finally:
+        db.dispose()
+
+
+def _provider_form(web, hub) -> tuple[str, str]:
+    page = web.get(hub.url + "/provider/", timeout=10)
+    assert page.status_code == 200, page.text
+    return csrf_of(page.text), re.search(r'name="sid" value="([^"]+)"', page.text).group(1)
+
+
+def test_the_provider_form_is_for_submitters_only_and_checks_its_csrf_token(hub):
+    add_account(hub.db_url, "form-viewer", "viewer")
+    web, _ = login(hub.url, "form-viewer")
+    page = web.get(hub.url + "/provider/", timeout=10)
+    assert page.status_code == 403 and "may not submit provider data" in page.text
+    add_account(hub.db_url, "form-submitter", "provider_submitter", "RTEST1")
+    web, resp = login(hub.url, "form-submitter")
+    assert resp.headers["location"] == "/provider/", "a provider's account goes straight to its form"
+    _, sid = _provider_form(web, hub)
+    forged = web.post(hub.url + "/provider/", data={"sid": sid, "m.ga_bed_occupancy_pct": "91"}, timeout=10)
+    assert forged.status_code == 403
+    stored = hub.request("GET", "/v1/quarantine", params={"org_code": "RTEST1"}).json()["items"]
+    assert not [i for i in stored if i["submission_id"] == sid]
+
+
+def test_the_form_names_each_bad_field_in_the_hubs_words_and_sends_the_good(hub):
+    add_account(hub.db_url, "form-sender", "provider_submitter", "RTEST1")
+    web, _ = login(hub.url, "form-sender")
+    token, sid = _provider_form(web, hub)
+    sent = web.post(hub.url + "/provider/", timeout=20, data={
+        "csrf": token, "sid": sid, "m.ga_bed_occupancy_pct": "180", "m.mean_handover_minutes": "forty",
+        "m.escalation_beds_open_pct": "3", "declared_level": "4"})
+    assert sent.status_code == 200
+    problems = dict(re.findall(r'<span class="problem" id="([^"]+)-err">([^<]*)</span>', sent.text))
+    assert "outside the valid range 0 to 150 percent" in problems["m.ga_bed_occupancy_pct"]
+    assert "valid number" in problems["m.mean_handover_minutes"]
+    assert "give a reason" in problems["reason"]   # beside the field to fill
+    assert "Accepted 1 of 4 figures" in sent.text and "Calculated level" in sent.text
+    quarantined = hub.request("GET", "/v1/quarantine", params={"org_code": "RTEST1"}).json()["items"]
+    assert len([i for i in quarantined if i["submission_id"] == sid]) == 3
+    again = web.post(hub.url + "/provider/", timeout=20, data={"csrf": token, "sid": sid,
+                                                               "m.escalation_beds_open_pct": "3"})
+    assert "already been received" in again.text, "a form sent twice is stored once"
