@@ -9,10 +9,8 @@ newest ``keep`` packs; older packs' files are deleted, nothing else in the folde
 
 from __future__ import annotations
 
-import os
 import re
 import time as clock
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -33,18 +31,6 @@ class Refreshed:
     written: reports.Written
     latest: tuple[Path, ...]     # the latest PDF and JSON
     removed: tuple[Path, ...]    # older packs' files deleted to keep ``keep``
-
-
-def _put(path: Path, data: bytes) -> None:
-    """Whole or not at all, under a temporary name of this write's own: desktops sharing one
-    folder never write into each other's temporary file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def prune(folder: Path, keep: int = KEEP) -> list[Path]:
@@ -78,6 +64,6 @@ def refresh(store, folder: Path, at: datetime | None = None, keep: int = KEEP) -
     latest = []
     for key in ("pdf", "json"):
         target = folder / f"{LATEST}.{key}"
-        _put(target, written.files[key].read_bytes())
+        reports._put(target, written.files[key].read_bytes())
         latest.append(target)
     return Refreshed(written, tuple(latest), tuple(prune(folder, keep)))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time as clock
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -70,10 +71,16 @@ def stem(report: Report) -> str:
 
 
 def _put(path: Path, data: bytes) -> None:
-    """Whole or not at all: a reader (or the records system) never picks up half a file."""
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    """Whole or not at all: a reader (or the records system) never picks up half a file.  The
+    temporary name is this write's own: desktops sharing a folder (the hourly business-continuity
+    pack) never write into each other's."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write(report: Report, folder: Path) -> Written:

@@ -87,6 +87,7 @@ def test_an_unwritable_folder_is_named_and_the_last_pack_kept(qtbot, world, tmp_
     assert failed and failed[0].startswith(f"Business continuity pack not refreshed: cannot write into {folder}: ")
     assert "the last pack (bc-pack-2025-07-14-1000.pdf) is kept" in failed[0]
     assert (folder / "bc-pack-latest.pdf").read_bytes() == good
+    assert not list(folder.glob(".*.part"))   # the failed write's temporary file went with it
     assert writer.label.text() == "BC pack not refreshed" and writer.label.toolTip() == failed[0]
     assert parent.statusBar().currentMessage() == failed[0]
     # A folder that cannot be made at all (its parent is a file): named, with the reason.
