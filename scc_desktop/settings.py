@@ -48,6 +48,15 @@ def _optional_text(value: Any) -> str | None:
     return None if value is None or isinstance(value, str) else "must be text"
 
 
+def _optional_folder(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        return "must be a folder's path"
+    # A relative path would follow the working folder the app happened to start in.
+    return None if Path(value).expanduser().is_absolute() else "must be a full path (from the drive or /)"
+
+
 def _optional_size(value: Any) -> str | None:
     if value is None:
         return None
@@ -85,6 +94,8 @@ SETTINGS: tuple[Setting, ...] = (
             "a sound with each desktop notification of new alerts"),
     Setting("handover_hours_lost_beyond", None, _lost_basis,
             "handover hours lost count the minutes beyond this (none: the handover table's default)"),
+    Setting("bc_pack_dir", None, _optional_folder, "folder the business continuity pack is written to every hour "
+            "while the app runs (none: not written; $SCC_BC_PACK_DIR, when set, is used instead)"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 

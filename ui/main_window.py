@@ -153,6 +153,7 @@ class MainWindow(QMainWindow):
         self._summary: SyncSummary | None = None   # the status bar's last read
         self._status_reads = tasks.LatestRead(self, self._summary_read, self._summary_failed)
         self.sync_loop: tasks.Loop | None = None
+        self.bc_pack = None   # ui.bc_pack_writer: the hourly business-continuity pack, when a folder is set
         tasks.manager().changed.connect(self.on_changes)
         self._ages = QTimer(self)
         self._ages.timeout.connect(self._tick)
@@ -166,6 +167,8 @@ class MainWindow(QMainWindow):
             if settings.window_size:
                 self.resize(*settings.window_size)
         self.show_connectivity(None)
+        if settings is not None:
+            self.when_warm(self.follow_bc_pack)
         self._ready = True
 
     # --- menu and shortcuts ---------------------------------------------------
@@ -303,6 +306,10 @@ class MainWindow(QMainWindow):
         from ui.settings_dialog import open_settings   # loaded when first asked for
         open_settings(self)
 
+    def follow_bc_pack(self) -> None:
+        from ui import bc_pack_writer
+        bc_pack_writer.follow_settings(self)
+
     def open_alert_rules(self):
         from ui.alert_rules_dialog import open_rules   # loaded when first asked for
         return open_rules(self)
@@ -378,6 +385,8 @@ class MainWindow(QMainWindow):
     def stop_background(self) -> None:
         """Stop the window's own timers and its sync loop (the app is ending, or the replica was closed)."""
         self._ages.stop()
+        if self.bc_pack is not None:
+            self.bc_pack.stop()
         if self.sync_loop is not None:
             self.sync_loop.stop()
 

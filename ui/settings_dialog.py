@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
 from models.service import hub_access
 from sync.address import hub_url_problem
@@ -73,6 +73,7 @@ class SettingsDialog(QDialog):
             self.text_scale.addItem(f"{scale:.0%}", scale)
         self.text_scale.setCurrentIndex(max(self.text_scale.findData(settings.text_scale), 0))
         self.lost_basis = lost_basis_choice(settings.handover_hours_lost_beyond)
+        self.bc_pack_dir, bc_pack_row, bc_pack_hint = self._bc_pack_field(settings)
         self.test_button = QPushButton("&Test connection")
         self.test_button.clicked.connect(self.test_connection)
         form = QFormLayout()
@@ -83,6 +84,8 @@ class SettingsDialog(QDialog):
         form.addRow("T&heme:", self.theme)
         form.addRow("Te&xt size:", self.text_scale)
         form.addRow("Handover &hours lost:", self.lost_basis)
+        form.addRow("Business continuity &pack:", bc_pack_row)
+        form.addRow("", bc_pack_hint)
         note = QLabel("A changed hub is used from the next start.")
         note.setObjectName("muted")
         self.status = QLabel()
@@ -97,6 +100,30 @@ class SettingsDialog(QDialog):
         layout.addLayout(form)
         for w in (note, self.status, buttons):
             layout.addWidget(w)
+
+    def _bc_pack_field(self, settings) -> tuple[QLineEdit, QWidget, QLabel]:
+        """The folder the pack is written to every hour (empty: not written); the environment's wins."""
+        import os
+
+        from ui.bc_pack_writer import ENV
+        field = QLineEdit(getattr(settings, "bc_pack_dir", None) or "")
+        field.setAccessibleName("Business continuity pack folder")
+        field.setPlaceholderText("folder for the hourly printable pack (empty: none)")
+        choose = QPushButton("Choose…")
+        choose.clicked.connect(lambda: field.setText(
+            QFileDialog.getExistingDirectory(self, "Folder for the business continuity pack", field.text())
+            or field.text()))
+        row = QWidget()
+        line = QHBoxLayout(row)
+        line.setContentsMargins(0, 0, 0, 0)
+        line.addWidget(field, 1)
+        line.addWidget(choose)
+        env = (os.environ.get(ENV) or "").strip()
+        hint = QLabel(f"${ENV} is set: the pack goes to {env} instead." if env
+                      else "The printable pack, written every hour while the app runs; it needs no hub.")
+        hint.setObjectName("muted")
+        hint.setWordWrap(True)
+        return field, row, hint
 
     def _say(self, text: str, problem: bool) -> None:
         self.status.setStyleSheet("color:#b71c1c;font-weight:bold;" if problem else "")
@@ -127,6 +154,9 @@ class SettingsDialog(QDialog):
         ca = self.ca_bundle.text().strip()
         if ca and not Path(ca).is_file():
             problems.append(f"CA certificates: no file at {ca}")
+        folder = self.bc_pack_dir.text().strip()
+        if folder and not Path(folder).expanduser().is_absolute():
+            problems.append(f"Business continuity pack: {folder} is not a full path (from the drive or /)")
         if url and not self.token.text().strip() and not self._token_saved:
             problems.append("Access token: required to sync; your hub administrator issues it")
         return problems
@@ -140,7 +170,8 @@ class SettingsDialog(QDialog):
             self._settings.update(hub_url=self.hub_url.text().strip().rstrip("/") or None,
                                   ca_bundle=self.ca_bundle.text().strip() or None,
                                   theme=self.theme.currentData(), text_scale=self.text_scale.currentData(),
-                                  handover_hours_lost_beyond=self.lost_basis.currentData())
+                                  handover_hours_lost_beyond=self.lost_basis.currentData(),
+                                  bc_pack_dir=self.bc_pack_dir.text().strip() or None)
         except (OSError, ValueError) as exc:
             self._say(f"Settings not saved: {exc}", True)
             return
@@ -165,3 +196,4 @@ def open_settings(window) -> None:
     if dialog.exec() == QDialog.DialogCode.Accepted and window.settings is not None:
         window.text_scale = window.settings.text_scale
         window.set_theme(window.settings.theme)
+        window.follow_bc_pack()

@@ -12,17 +12,19 @@ from __future__ import annotations
 import json
 import os
 import time as clock
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from models.reports import brief, handover, render_data, render_pdf
+from models.reports import bc_pack, brief, handover, render_data, render_pdf
 from models.reports.model import Report
 from models.uk_time import UK
 
-NAMES = ("brief", "handover")
+NAMES = ("brief", "handover", "bc-pack")
 DESCRIPTIONS = {"brief": "Morning brief for the 08:00 system call",
-                "handover": "Handover to the Director on-call (18:00)"}
+                "handover": "Handover to the Director on-call (18:00)",
+                "bc-pack": "Business continuity pack (for a total loss of IT)"}
 # A previous brief in the folder counts as "the last brief" when it is this old: a brief rebuilt a
 # minute later must not report "no change since", and one from last week is not "since yesterday".
 LAST_BRIEF_WITHIN = (timedelta(hours=1), timedelta(hours=72))
@@ -58,6 +60,8 @@ def build(store, name: str, at: datetime, *, since: datetime | None = None,
         return brief.build(store, at, since, generated_at)
     if since is not None:
         raise ValueError(f"since: only the brief reports what changed since a time, not the {name}")
+    if name == "bc-pack":
+        return bc_pack.build(store, at, generated_at)
     return handover.build(store, at, generated_at)
 
 
@@ -67,10 +71,16 @@ def stem(report: Report) -> str:
 
 
 def _put(path: Path, data: bytes) -> None:
-    """Whole or not at all: a reader (or the records system) never picks up half a file."""
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    """Whole or not at all: a reader (or the records system) never picks up half a file.  The
+    temporary name is this write's own: desktops sharing a folder (the hourly business-continuity
+    pack) never write into each other's."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write(report: Report, folder: Path) -> Written:

@@ -14,12 +14,12 @@ from scc_desktop import paths
 from scc_desktop.commands.replica_option import add_path_option
 from scc_desktop.errors import UserError
 
-NAMES = ("brief", "handover")   # models.service.reports.NAMES, without importing the models to build the help
+NAMES = ("brief", "handover", "bc-pack")   # models.service.reports.NAMES, without importing the models to build the help
 
 
 def register(subparsers) -> None:
     report = subparsers.add_parser(
-        "report", help="write a room report (brief, handover) from the replica: PDF, JSON and CSV",
+        "report", help="write a room report (brief, handover, bc-pack) from the replica: PDF, JSON and CSV",
         description="Build a report from the replica alone (no hub needed) into a folder: NAME-<UK time>.pdf, "
                     ".json and one .csv per table.  With --at the report is as at that time and says it was "
                     "generated then, so building it again gives the same files.")
