@@ -28,7 +28,7 @@ KINDS = ("service", "org", "role", "rota")
 @dataclass(frozen=True)
 class Group:
     key: str          # "service:Bed management"
-    label: str        # "Service: Bed management (6)"
+    label: str        # "Service: Bed management"
     members: tuple[ContactView, ...]
 
     @property
@@ -81,12 +81,12 @@ def groups(contacts: Sequence[ContactView], on_call_now: dict[str, list[OnCall]]
         found.setdefault(_norm(f"rota:{rota}"), (f"rota:{rota}", f"On call now: {rota}", {}))
         for o in people:
             add("rota", rota, f"On call now: {rota}", o.contact)
-    out = [Group("all", f"Everyone in the directory ({len(contacts)})", tuple(contacts))]
+    out = [Group("all", "Everyone in the directory", tuple(contacts))]
     if spoc:
-        out.append(Group("spoc", f"SPOC mailboxes ({len(spoc)})", tuple(spoc)))
+        out.append(Group("spoc", "SPOC mailboxes", tuple(spoc)))
     order = {k: n for n, k in enumerate(KINDS)}
     for key, label, members in sorted(found.values(), key=lambda e: (order[e[0].split(":")[0]], fold(e[1]))):
-        out.append(Group(key, f"{label} ({len(members)})", tuple(sorted(members.values(), key=lambda c: fold(c.name)))))
+        out.append(Group(key, label, tuple(sorted(members.values(), key=lambda c: fold(c.name)))))
     return out
 
 

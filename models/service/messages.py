@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid as uuidlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from models.author import current_author
@@ -25,12 +25,13 @@ from models.messages.templates import Filled, Template, TemplateError
 from models.replica.sql_rows import rows
 from models.replica.utc import from_utc_text, utcnow
 from models.rules.shown_level import shown_level
+from models.service.changes import Changes
 from models.uk_time import uk_time
 
 DEFAULT_ROLE = "SCC room lead"
 QUEUED_WORDS = "queued: will be sent when the hub is reachable"
-__all__ = ["ComposePage", "GroupError", "Preview", "SentMessage", "TemplateError", "compose_page", "preview",
-           "send_message", "sent_messages"]
+__all__ = ["ComposePage", "Draft", "GroupError", "Preview", "Sent", "SentMessage", "TemplateError", "compose_page",
+           "draft", "preview", "send_message", "sent_messages"]
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,40 @@ def preview(page: ComposePage, template: str, groups: list[str], values: dict[st
     return Preview(filled, resolved, chosen, sender_role.strip() or DEFAULT_ROLE)
 
 
+@dataclass(frozen=True)
+class Draft:
+    """The message while it is being written: what can be shown, and what stops it (said, not raised)."""
+
+    subject: str
+    body: str
+    resolved: Resolved | None
+    problem: str | None          # why the template cannot be filled in (an empty field is shown as [name])
+    group_problem: str | None    # why the groups cannot be sent to (none ticked, nobody with an address)
+
+
+def draft(page: ComposePage, template: str, groups: list[str], values: dict[str, str], *,
+          provider: str | None = None, sender_role: str = DEFAULT_ROLE) -> Draft:
+    """Pure over ``page``: cheap enough to run on every keystroke."""
+    chosen = page.template(template)
+    shown = {name: str(values.get(name) or "").strip() or f"[{name.replace('_', ' ')}]" for name in chosen.fields}
+    subject = body = ""
+    problem = group_problem = None
+    resolved = None
+    try:
+        filled = templates.fill(chosen, {**shown, **page.automatic(provider, sender_role)})
+        subject, body = filled.subject, filled.body
+    except TemplateError as exc:
+        problem = str(exc)
+    if not groups:
+        group_problem = "tick one or more contact groups"
+    else:
+        try:
+            resolved = groups_of.resolve(groups, page.groups)
+        except GroupError as exc:
+            group_problem = str(exc).removeprefix("groups: ")
+    return Draft(subject, body, resolved, problem, group_problem)
+
+
 def message_data(p: Preview, sender: str, decision_uuid: str, now: datetime) -> dict:
     return {"template": p.template.name, "subject": p.filled.subject, "body": p.filled.body,
             "groups": list(p.resolved.groups),
@@ -182,7 +217,7 @@ class Sent:
     message_uuid: str
     decision_uuid: str
     preview: Preview
-    outcome: object = field(repr=False, default=None)   # the door's Outcome
+    changes: Changes    # what the write changed (the window redraws the decision log from it)
 
 
 def send_message(store, *, template: str, groups: list[str], values: dict[str, str], provider: str | None = None,
@@ -192,7 +227,6 @@ def send_message(store, *, template: str, groups: list[str], values: dict[str, s
     ``TemplateError`` / ``GroupError`` (both ``ValueError``, naming the field) and nothing written
     when it cannot go."""
     from models.queries import situation_snapshot
-    from models.service.changes import Changes, Outcome
     from models.service.transaction import one_transaction
     from sync import authoring, outbox
     from sync.protocol import RecordPush
@@ -219,8 +253,7 @@ def send_message(store, *, template: str, groups: list[str], values: dict[str, s
         outbox.enqueue(s, RecordPush(uuid=uid, kind=rules.KIND, device_id=device, authored_at=now, data=data))
         s.flush()
         rules.keep_message(s.connection(), uid, data, device)
-    outcome = Outcome(Changes(frozenset({"decision", rules.KIND})), uuid=uid, uuids=(entry.uuid,))
-    return Sent(uid, entry.uuid, p, outcome)
+    return Sent(uid, entry.uuid, p, Changes(frozenset({"decision", rules.KIND})))
 
 
 def sent_messages(store, limit: int = 50) -> list[SentMessage]:
