@@ -140,6 +140,9 @@ class MessageSender:
         if error is None:
             values.update(state="sent", sent_at=at)
             report.sent.append(uid)
+        elif error.partial:   # the others have it: sending again would send it to them twice
+            values.update(state="failed", error=f"sent to the others, but {error.reason}")
+            report.failed.append(uid)
         elif error.transient and attempts < self.config.max_attempts:
             values.update(next_attempt_at=at + timedelta(seconds=self.config.retry_seconds * 2 ** (attempts - 1)))
             report.retrying.append(uid)

@@ -38,7 +38,7 @@ def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("spoc")
     smtpd = SmtpServer(tmp)
     db_url = f"sqlite:///{tmp / 'hub.db'}"
-    env = {"SCC_HUB_ESCALATION": config_file(tmp, smtpd), "SCC_HUB_SMTP_PASSWORD": PASSWORD}
+    env = {"SCC_HUB_ESCALATION": config_file(tmp, smtpd, retry_seconds="0.2"), "SCC_HUB_SMTP_PASSWORD": PASSWORD}
     hub = HubProcess(db_url, tmp, seed_hub(db_url), env, port=free_port())
     url = f"http://127.0.0.1:{hub.port}"
     stores = []
@@ -160,6 +160,57 @@ def test_the_hub_names_each_bad_field_of_a_message_and_never_answers_5xx(world):
         assert 200 <= resp.status_code < 500, resp.text
     time.sleep(1.5)   # more than a check of the hub's sender
     assert len(smtpd.received) == count   # nothing rejected was emailed
+
+
+def test_a_refusal_by_the_mail_server_is_retried_when_transient_and_recorded_failed_when_not(world):
+    running, smtpd, desk, _desktop, expected = world
+    running()
+    count = len(smtpd.received)
+    smtpd.fail_next("451 4.3.0 try again later")
+    retried = messages.send_message(desk.store, template="free_text", groups=[BED],
+                                    values={"headline": "Retried", "message": "Sent on the second attempt"})
+    assert _wait_for_outcome(desk, retried.message_uuid).state == "sent"
+    assert smtpd.wait_for(count + 1)[-1].message["Subject"] == "[SCC] Retried"
+    smtpd.fail_next("554 5.7.1 message refused by policy")
+    refused = messages.send_message(desk.store, template="free_text", groups=[BED],
+                                    values={"headline": "Refused", "message": "Never delivered"})
+    shown = _wait_for_outcome(desk, refused.message_uuid)
+    assert (shown.state, shown.status) == ("failed", "failed: the server answered 554 5.7.1 message refused by policy")
+    assert len(smtpd.received) == count + 1
+
+    async def refuse_one(server, session, envelope, address, rcpt_options):
+        if address == expected["bed"][0]:
+            return "450 4.2.1 mailbox busy"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+    smtpd.handler.handle_RCPT = refuse_one
+    try:
+        partly = messages.send_message(desk.store, template="free_text", groups=[BED],
+                                       values={"headline": "Partly", "message": "Nine of ten"})
+        shown = _wait_for_outcome(desk, partly.message_uuid)
+    finally:
+        del smtpd.handler.handle_RCPT
+    assert shown.state == "failed" and shown.error.startswith(
+        f"sent to the others, but the server refused {expected['bed'][0]} (450 4.2.1 mailbox busy)")
+    time.sleep(1.0)   # a retry would have come by now
+    assert [m.message["Subject"] for m in smtpd.received[count + 1:]] == ["[SCC] Partly"]
+    assert len(smtpd.received[-1].rcpt_tos) == 10   # nine bed managers and the room's copy
+
+
+def test_a_crash_part_way_through_sending_leaves_neither_the_message_nor_its_decision(world, monkeypatch):
+    _running, _smtpd, desk, _desktop, _expected = world
+    with desk.store.session() as s:
+        before = (s.scalar(select(func.count()).select_from(OutboxItem)),
+                  s.scalar(select(func.count()).select_from(DecisionEntry)))
+
+    def crash(*_args, **_kwargs):   # a fault that cannot be caused for real at this point
+        raise OSError("disk I/O error")
+    monkeypatch.setattr("models.messages.record.keep_message", crash)
+    with pytest.raises(OSError):
+        messages.send_message(desk.store, template="free_text", groups=[BED], values={"headline": "x", "message": "y"})
+    with desk.store.session() as s:
+        assert (s.scalar(select(func.count()).select_from(OutboxItem)),
+                s.scalar(select(func.count()).select_from(DecisionEntry))) == before
 
 
 def test_a_hub_without_smtp_set_up_records_the_message_failed_saying_why(tmp_path):
