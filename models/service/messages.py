@@ -152,8 +152,17 @@ def preview(page: ComposePage, template: str, groups: list[str], values: dict[st
     if clash:
         raise TemplateError([(name, "is filled from the replica; it cannot be set") for name in clash])
     filled = templates.fill(chosen, {**values, **page.automatic(provider, sender_role, sender)})
+    missing = _provider_problem(chosen, provider)
+    if missing:
+        raise TemplateError([missing])
     resolved = groups_of.resolve(groups, page.groups)
     return Preview(filled, resolved, chosen, sender_role.strip() or DEFAULT_ROLE)
+
+
+def _provider_problem(chosen: Template, provider: str | None) -> tuple[str, str] | None:
+    if provider or not {"provider", "provider_level"} & set(chosen.placeholders):
+        return None
+    return "provider", f"choose the provider the message is about (template '{chosen.name}' names it)"
 
 
 @dataclass(frozen=True)
@@ -180,6 +189,12 @@ def draft(page: ComposePage, template: str, groups: list[str], values: dict[str,
         subject, body = filled.subject, filled.body
     except TemplateError as exc:
         problem = str(exc)
+    missing = _provider_problem(chosen, provider)
+    if missing and problem is None:
+        problem = f"{missing[0]}: {missing[1]}"
+    empty = [name.replace("_", " ") for name in chosen.fields if not str(values.get(name) or "").strip()]
+    if empty and problem is None:
+        problem = f"fill in {', '.join(empty)}"
     if not groups:
         group_problem = "tick one or more contact groups"
     else:

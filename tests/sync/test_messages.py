@@ -134,6 +134,9 @@ def test_an_unknown_placeholder_is_refused_naming_it(world, tmp_path):
     with pytest.raises(TemplateError, match="reqest: unknown placeholder for template 'mutual_aid_request'"):
         messages.send_message(desk.store, template="mutual_aid_request", groups=[BED],
                               values={"reqest": "beds", "request": "beds", "needed_by": "now", "call_back": "0"})
+    with pytest.raises(TemplateError, match="provider: choose the provider the message is about"):
+        messages.send_message(desk.store, template="mutual_aid_request", groups=[BED],
+                              values={"request": "beds", "needed_by": "now", "call_back": "0"})
     with pytest.raises(TemplateError, match="system_level: is filled from the replica"):
         messages.send_message(desk.store, template="free_text", groups=[BED],
                               values={"headline": "x", "message": "y", "system_level": "OPEL 1"})

@@ -52,6 +52,7 @@ def test_the_dialog_shows_the_message_as_it_will_go_who_gets_it_and_who_has_no_a
         "system_level_change", "mutual_aid_request", "free_text"]
     assert not dialog.send_button.isEnabled() and "tick one or more contact groups" in dialog.to.text()
     dialog.check(BED)
+    assert not dialog.send_button.isEnabled() and dialog.missing.text() == "Before it can go: fill in actions"
     dialog.fields["actions"].setPlainText("Open escalation beds; stand up discharge huddles at 15:00.")
     assert dialog.subject.text() == "Subject: [SCC] System now at OPEL 3 (was OPEL 2)"
     assert "from Thu 3 Dec 2026 12:32 GMT" in dialog.body.toPlainText()
@@ -71,12 +72,16 @@ def test_the_dialog_shows_the_message_as_it_will_go_who_gets_it_and_who_has_no_a
 def test_sending_records_it_and_says_it_waits_for_the_hub(qtbot, store, shots):
     dialog = _dialog(qtbot, store)
     dialog.template.setCurrentIndex(dialog.template.findData("mutual_aid_request"))
-    dialog.provider.setCurrentIndex(dialog.provider.findData("RTEST1"))
     dialog.check(BED)
+    assert not dialog.send_button.isEnabled()
+    assert "provider: choose the provider the message is about" in dialog.missing.text()
+    dialog.provider.setCurrentIndex(dialog.provider.findData("RTEST1"))
+    assert dialog.missing.text() == "Before it can go: fill in request, needed by, call back"
     for name, text in (("request", "Two G&A beds"), ("needed_by", "16:00 today"), ("call_back", "0113 496 0000")):
         widget = dialog.fields[name]
         (widget.setPlainText if hasattr(widget, "setPlainText") else widget.setText)(text)
     assert "RTEST1 Test Acute Trust One (now at OPEL 4; the system at OPEL 3)" in dialog.body.toPlainText()
+    assert dialog.missing.isHidden() and dialog.send_button.isEnabled()
     dialog.save()
     qtbot.waitUntil(lambda: dialog.saved is not None, timeout=10_000)
     tasks.manager().wait_idle()
