@@ -62,7 +62,7 @@ from models.replica.orm import (
     ResponseTimes,
 )
 from models.replica.orm.types import to_utc_text, utcnow
-from sync import apply_alerts, apply_intake, apply_opel, apply_records
+from sync import apply_alerts, apply_intake, apply_messages, apply_opel, apply_records
 from sync.protocol import FEED_DATA, FeedBatch, FeedItem, FeedObservationColumns
 
 log = logging.getLogger(__name__)
@@ -462,6 +462,7 @@ HANDLERS = {
     "record": apply_records.apply_record,
     "alert": apply_alerts.apply_alert,
     "alert_escalation": apply_alerts.apply_escalation,
+    "message_delivery": apply_messages.apply_delivery,
     "intake_notice": apply_intake.apply_intake_notice,
 }
 

@@ -33,6 +33,7 @@ from models.replica.orm import (
 )
 from models.replica.orm.types import from_utc_text, to_utc_text, utcnow
 from models.rules.alert_rules import check_rule_record
+from sync import apply_messages
 
 DECISION_FIELDS = (
     "device_seq", "decided_at", "decision_maker", "decision_maker_role", "decision", "rationale",
@@ -315,4 +316,4 @@ def _phoned_in(conn: Connection, seq: int, rec) -> str | None:
 
 _HANDLERS = {"decision": _decision, "transfer_event": _transfer_event, "contact": _contact,
              "action": _action, "alert_ack": _alert_ack, "on_call_shift": _on_call_shift,
-             "alert_rule": _alert_rule, "phoned_in": _phoned_in}
+             "alert_rule": _alert_rule, "phoned_in": _phoned_in, "spoc_message": apply_messages.apply_message}

@@ -24,13 +24,14 @@ from sync.limits import (  # noqa: F401  (MIN_YEAR...: the protocol's bounds, im
     MAX_YEAR, MIN_YEAR, Code, Count, FeedPosition, FreeText, Int64, JsonObject, Time, UnitCritcon)
 
 PROTOCOL_MAJOR = 1
-PROTOCOL_MINOR = 5  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert_ack (checked), on_call_shift;
+PROTOCOL_MINOR = 6  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert_ack (checked), on_call_shift;
 # 1.3: Health.reason, 503 "unavailable" when the hub's database is full or failing, bounded values;
 # 1.4: feed kinds "alert" (the hub's rule engine raising and clearing alerts) and "intake_notice"
 # (each provider submission's receipt, quarantined items with reasons), "alert_escalation" (what became
 # of an alert's email to whoever was on call); record kind "alert_rule" (the room's alert rules) and
 # alert_ack.snooze_minutes; 1.5: record kind "phoned_in" (a provider's figures phoned in while its feed
-# is down) and the optional ``phoned_in_uuid`` on the figures the hub derives from one
+# is down) and the optional ``phoned_in_uuid`` on the figures the hub derives from one; 1.6: record kind
+# "spoc_message" (a single point of contact email to contact groups) and feed kind "message_delivery"
 
 PROTOCOL_VERSION = f"{PROTOCOL_MAJOR}.{PROTOCOL_MINOR}"
 VERSION_HEADER = "SCC-Protocol"
@@ -175,11 +176,11 @@ class SubmissionReceipt(_Msg):
 
 # --- the feed -------------------------------------------------------------
 RecordKind = Literal["decision", "transfer_event", "contact", "alert_ack", "action", "on_call_shift", "alert_rule",
-                     "phoned_in"]   # 1.5: phoned_in
+                     "phoned_in", "spoc_message"]   # 1.5: phoned_in; 1.6: spoc_message
 PhonedInRef = Optional[Annotated[Code, Field(max_length=36)]]   # 1.5: the phoned_in record a figure came from
 FEED_KINDS = ("organisation", "observation", "opel_assessment", "ambulance_status",
               "response_times", "handover", "critcon", "record", "alert", "intake_notice",
-              "alert_escalation")
+              "alert_escalation", "message_delivery")
 
 
 # What ``FeedItem.data`` holds for each kind.  The hub builds these; the sync
@@ -357,8 +358,20 @@ class FeedAlertEscalation(_Msg):
     error: FreeText | None = Field(default=None, max_length=MAX_REASON_CHARS)
 
 
+class FeedMessageDelivery(_Msg):
+    """1.6: what became of a single point of contact message (record kind ``spoc_message``) the hub
+    emailed (``sync.hub.messages``): sent, or failed and why, so every desktop shows it with the message."""
+
+    message_uuid: Code = Field(min_length=36, max_length=36)
+    outcome: Literal["sent", "failed"]
+    at: Time                                   # when it was sent, or when the hub gave up
+    recipients: Annotated[int, Field(ge=0, le=100_000)]   # addresses the email went to
+    attempts: Annotated[int, Field(ge=0, le=1000)]
+    error: FreeText | None = Field(default=None, max_length=MAX_REASON_CHARS)
+
+
 FEED_DATA = {
-    "alert": FeedAlert, "alert_escalation": FeedAlertEscalation,
+    "alert": FeedAlert, "alert_escalation": FeedAlertEscalation, "message_delivery": FeedMessageDelivery,
     "organisation": FeedOrganisation, "observation": FeedObservation,
     "opel_assessment": FeedOpelAssessment, "ambulance_status": FeedAmbulanceStatus,
     "response_times": FeedResponseTimes, "handover": FeedHandover, "critcon": FeedCritcon,
@@ -419,7 +432,7 @@ class FeedBatch(_Msg):
 
 # --- desktop-authored records -------------------------------------------------
 RECORD_KINDS = ("decision", "transfer_event", "contact", "alert_ack", "action", "on_call_shift", "alert_rule",
-                "phoned_in")
+                "phoned_in", "spoc_message")
 
 
 class RecordPush(_Msg):

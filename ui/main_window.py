@@ -187,6 +187,8 @@ class MainWindow(QMainWindow):
         self.rules_action = file_menu.addAction("Alert &rules…", self.open_alert_rules)   # a room lead's
         self.phoned_in_action = file_menu.addAction("Record p&honed-in figures…", lambda: importlib.import_module(
             "ui.phoned_in_dialog").open_dialog(self))   # loaded when first asked for
+        self.message_action = file_menu.addAction("Send a SPoC &message…", lambda: importlib.import_module(
+            "ui.message_dialog").open_dialog(self))   # loaded when first asked for
         self.reports_action = file_menu.addAction(   # loaded when first asked for (it brings reportlab)
             "Re&ports…", lambda: importlib.import_module("ui.reports_dialog").open_reports(self))
         file_menu.addAction(self.quit_action)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 # Record kinds the replica derives or authors; all travel on the feed as kind "record".
 RECORD_KINDS = frozenset({"decision", "action", "alert_ack", "alert", "checklist_item", "transfer_event",
                           "contact", "on_call_shift", "data_quality", "alert_rule",
-                          "phoned_in"})
+                          "phoned_in", "spoc_message"})
 
 
 @dataclass(frozen=True)

@@ -20,4 +20,5 @@ COMMANDS = [
     "scc_desktop.commands.quality",
     "scc_desktop.commands.report",
     "scc_desktop.commands.forecast",
+    "scc_desktop.commands.message",
 ]

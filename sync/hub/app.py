@@ -22,7 +22,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync import protocol as p
-from sync.hub import alerts, escalation, feed, intake, jsonbody, records, storage
+from sync.hub import alerts, escalation, feed, intake, jsonbody, messages, records, storage
 from sync.hub.auth import ADMIN, READ_FEED, Principal, authenticate, require
 from sync.hub.core import Hub
 from sync.hub.errors import ApiError, validation
@@ -119,14 +119,16 @@ def create_app(hub: Hub) -> FastAPI:
         watcher = asyncio.create_task(feed.watch_head(hub))
         clock = asyncio.create_task(alerts.run_clock(hub))
         escalating = asyncio.create_task(escalation.run(hub)) if hub.escalation else None
+        mailing = asyncio.create_task(messages.run(hub)) if hub.escalation else None   # the same SMTP set-up
         try:
             yield
         finally:
             hub.begin_shutdown()
             watcher.cancel()
             clock.cancel()
-            if escalating:
-                escalating.cancel()
+            for task in (escalating, mailing):
+                if task:
+                    task.cancel()
 
     app = FastAPI(title="SCC feed hub", version=p.PROTOCOL_VERSION, lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)

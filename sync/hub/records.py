@@ -25,7 +25,7 @@ from sqlalchemy import insert, select
 
 from models.rules.alert_rules import check_rule_record
 from sync import protocol as p
-from sync.hub import phoned_in
+from sync.hub import messages, phoned_in
 from sync.hub import schema as s
 from sync.hub.auth import PUSH_RECORDS, Principal, require
 from sync.hub.db import Writer
@@ -78,6 +78,8 @@ def _check(index: int, raw: Any, metrics=None) -> tuple[p.RecordPush | None, lis
                                        "content_hash: 64 lower-case hex characters (SHA-256)"))
     if rec.kind == "phoned_in":    # 1.5: the figures as a submission's items are checked
         found = phoned_in.problems(rec.data, set(metrics or ()), s.utcnow())
+    elif rec.kind == "spoc_message":   # 1.6: emailed by this hub, so checked field by field
+        found = messages.problems(rec.data)
     elif rec.kind == "alert_rule":   # checked against this hub's catalogue (it may add metrics)
         found = check_rule_record(rec.data, metrics)
         found += [("at", reason) for reason in [_time_problem(rec.data.get("at"))] if reason
@@ -184,6 +186,8 @@ def push(hub, principal: Principal, body: Any) -> p.RecordReceipt:
                 results[i] = _store(w, principal, rec)
                 if rec.kind == "phoned_in" and results[i].status == "stored":
                     phoned_in.emit_figures(hub, w, rec, orgs.get(rec.data["org_code"]))
+                elif rec.kind == "spoc_message" and results[i].status == "stored":
+                    messages.on_stored(hub, w, rec)
     return p.RecordReceipt(results=results)
 
 

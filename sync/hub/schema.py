@@ -231,3 +231,21 @@ web_session = Table(
     Column("ended_at", UTCText),
     Index("ix_web_session_account", "account_id"),
 )
+
+# Single point of contact messages (record kind spoc_message, 1.6; sync.hub.messages), one row per
+# message, added in the record's transaction: the primary key is the message's uuid, so it is emailed
+# once.  ``state``: pending (being sent, or waiting for ``next_attempt_at``), sent, failed.
+# A new table only: the schema version does not change, and an older hub leaves it alone.
+spoc_delivery = Table(
+    "spoc_delivery", metadata,
+    Column("message_uuid", String(36), primary_key=True),
+    Column("state", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCText, nullable=False),
+    Column("created_at", UTCText, nullable=False),
+    Column("sent_at", UTCText),
+    Column("error", Text),                         # the last attempt's error
+    Column("attempt_log", Text, nullable=False),   # JSON list of {at, error}: every attempt
+    Column("message", Text, nullable=False),       # the record's data (JSON): what to send, for retries
+    Index("ix_spoc_delivery_state", "state", "next_attempt_at"),
+)

@@ -35,10 +35,11 @@ class SmtpSettings:
 
 
 class SendFailure(Exception):
-    def __init__(self, reason: str, transient: bool) -> None:
+    def __init__(self, reason: str, transient: bool, partial: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.transient = transient
+        self.partial = partial   # the server took the message for some recipients: sending again repeats it
 
 
 def send(settings: SmtpSettings, message: EmailMessage) -> None:
@@ -57,7 +58,7 @@ def send(settings: SmtpSettings, message: EmailMessage) -> None:
             if refused:
                 raise SendFailure("the server refused " + ", ".join(
                     f"{addr} ({code} {_text(why)})" for addr, (code, why) in sorted(refused.items())),
-                    transient=all(400 <= code < 500 for code, _ in refused.values()))
+                    transient=all(400 <= code < 500 for code, _ in refused.values()), partial=True)
     except SendFailure:
         raise
     except smtplib.SMTPAuthenticationError as exc:

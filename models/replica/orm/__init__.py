@@ -2,6 +2,7 @@
 
 from models.replica.orm.base import Base, new_uuid
 from models.replica.orm.intake import IntakeNotice
+from models.replica.orm.messages import SpocMessage
 from models.replica.orm.monitoring import AlertEvent, AlertRule, DataQualityFinding, QuarantinedRecord, RoomAlertRule
 from models.replica.orm.observations import Observation
 from models.replica.orm.phoned_in import PhonedInCall
@@ -30,7 +31,8 @@ __all__ = [
     "Action", "AlertEvent", "AlertRule", "AmbulanceStatus", "Base", "Contact", "CritconStatus",
     "DataQualityFinding", "DecisionEntry", "FeedCursor", "HandoverEvent", "IntakeNotice", "Metric", "Observation",
     "OnCallShift", "OpelAssessment", "OpelChecklistItem", "OpelParameterScore", "Organisation", "OutboxItem",
-    "PhonedInCall", "QuarantinedRecord", "ReplicaMeta", "ResponseTimes", "RoomAlertRule", "Site", "Transfer",
+    "PhonedInCall", "QuarantinedRecord", "ReplicaMeta", "ResponseTimes", "RoomAlertRule", "Site", "SpocMessage",
+    "Transfer",
     "TransferEvent", "UTCDateTime",
     "new_uuid", "utcnow",
 ]

@@ -1,0 +1,180 @@
+"""Single point of contact messages on the hub (record kind ``spoc_message``, 1.6): emailed once, through
+the SMTP set-up alert escalation uses, with the outcome on the feed.
+
+1. ``POST /v1/records`` checks the record field by field (``models.messages.record.check_data``: a bad
+   one is rejected naming each field, never a 5xx) and, in the record's own transaction, adds a row to
+   ``spoc_delivery`` (primary key: the message's uuid, so a repeated push or a second hub process never
+   sends twice).  A hub without SMTP set-up records the message failed at once, saying so.
+2. :func:`run` (every :data:`CHECK_SECONDS` while the hub serves) **takes** each pending row whose time
+   has come by a conditional update of its attempt count (one process wins it) with a lease, sends one
+   email (To: the room's own From address, a copy for the room; Bcc: the recipients, so partners do not
+   see each other's addresses) with :func:`sync.hub.smtp_sender.send`, and records ``sent``; or after a
+   transient failure the next attempt (``retry_seconds`` doubled, up to ``max_attempts``); or ``failed``.
+3. A sent or failed message goes on the feed as ``message_delivery`` (``FeedMessageDelivery``) in the
+   same transaction as its row, so every desktop shows it on the message.
+
+As for escalation, the only way a message is emailed twice is a hub killed after the SMTP server
+accepted it and before the row recorded that (its lease then runs out and it is sent again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from sqlalchemy import insert, select, update
+from starlette.concurrency import run_in_threadpool
+
+from models.messages import record as rules
+from sync import protocol as p
+from sync.hub import schema as s
+from sync.hub import smtp_sender
+from sync.hub.db import Writer
+
+log = logging.getLogger("sync.hub")
+CHECK_SECONDS = 1.0   # a message is the room speaking now: sent within about a second of reaching the hub
+NO_SMTP = ("this hub has no SMTP set-up, so nothing was emailed: start it with --escalation FILE "
+           "(the [smtp] settings alert escalation uses; docs/escalation.md)")
+
+
+def problems(data) -> list[tuple[str, str]]:
+    return rules.check_data(data)
+
+
+def on_stored(hub, w: Writer, rec: p.RecordPush) -> None:
+    """The message's delivery row, in the record's transaction: pending, or failed when nothing can send it."""
+    values = dict(message_uuid=rec.uuid, state="pending", attempts=0, next_attempt_at=w.now, created_at=w.now,
+                  attempt_log="[]", message=json.dumps(rec.data, ensure_ascii=False))
+    if hub.escalation is None:
+        values.update(state="failed", error=NO_SMTP)
+        _notice(w, rec.uuid, "failed", w.now, 0, 0, NO_SMTP)
+    w.conn.execute(insert(s.spoc_delivery).values(**values))
+
+
+def _notice(w: Writer, uid: str, outcome: str, at: datetime, recipients: int, attempts: int,
+            error: str | None) -> None:
+    notice = p.FeedMessageDelivery(message_uuid=uid, outcome=outcome, at=at, recipients=recipients,
+                                   attempts=attempts, error=_cut(error))
+    w.emit(rules.NOTICE_KIND, notice.model_dump(mode="json"))
+
+
+def compose(data: dict, sender: str, now: datetime, hub_id: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = " ".join(data["subject"].split())
+    msg["From"] = sender
+    msg["To"] = sender        # the room's own copy; the recipients are Bcc (smtplib leaves the header out)
+    msg["Bcc"] = ", ".join(r["address"] for r in data["recipients"])
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = make_msgid("scc-spoc")
+    footer = (f"\n--\nSent by {data['sent_by']} ({data['sent_by_role']}) from the System Co-ordination Centre "
+              f"to {', '.join(data['groups'])}, through the SCC feed hub {hub_id}.\n")
+    msg.set_content(data["body"].rstrip("\n") + "\n" + footer)
+    return msg
+
+
+@dataclass
+class CheckReport:
+    sent: list[str] = field(default_factory=list)
+    retrying: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+class MessageSender:
+    def __init__(self, hub, send: Callable = smtp_sender.send) -> None:
+        self.hub = hub
+        self.send = send
+
+    @property
+    def config(self):
+        return self.hub.escalation.config
+
+    def check(self, now: datetime | None = None, stopping: Callable[[], bool] = lambda: False) -> CheckReport:
+        report = CheckReport()
+        now = now or s.utcnow()
+        for row in self._take(now):
+            if stopping():
+                break   # the row stays pending; its lease runs out and the next check sends it
+            self._deliver(row, report)
+        return report
+
+    def _take(self, now: datetime) -> list[dict]:
+        t = s.spoc_delivery
+        db = self.hub.db
+        with db.read() as conn:
+            rows = conn.execute(select(t).where(t.c.state == "pending", t.c.next_attempt_at <= now)
+                                .order_by(t.c.created_at)).mappings().all()
+        taken = []
+        if not rows:
+            return taken
+        lease = now + timedelta(seconds=self.config.lease_seconds)
+        with db.plain() as conn:
+            for row in rows:
+                mine = (t.c.message_uuid == row["message_uuid"]) & (t.c.state == "pending") & (
+                    t.c.attempts == row["attempts"])
+                if conn.execute(update(t).where(mine).values(attempts=row["attempts"] + 1,
+                                                             next_attempt_at=lease)).rowcount == 1:
+                    taken.append(dict(row, attempts=row["attempts"] + 1))
+        return taken
+
+    def _deliver(self, row: dict, report: CheckReport) -> None:
+        data = json.loads(row["message"])
+        msg = compose(data, self.config.smtp.sender, s.utcnow(), self.hub.db.hub_id)
+        error = None
+        try:
+            self.send(self.config.smtp, msg)
+        except smtp_sender.SendFailure as exc:
+            error = exc
+        except Exception as exc:  # noqa: BLE001 - recorded as a transient failure and tried again
+            error = smtp_sender.SendFailure(f"{type(exc).__name__}: {exc}", transient=True)
+        at = s.utcnow()
+        t = s.spoc_delivery
+        uid, attempts = row["message_uuid"], row["attempts"]
+        history = json.loads(row["attempt_log"]) + [{"at": s.iso(at), "error": error.reason if error else None}]
+        values = {"attempt_log": json.dumps(history), "error": error.reason if error else None}
+        if error is None:
+            values.update(state="sent", sent_at=at)
+            report.sent.append(uid)
+        elif error.partial:   # the others have it: sending again would send it to them twice
+            values.update(state="failed", error=f"sent to the others, but {error.reason}")
+            report.failed.append(uid)
+        elif error.transient and attempts < self.config.max_attempts:
+            values.update(next_attempt_at=at + timedelta(seconds=self.config.retry_seconds * 2 ** (attempts - 1)))
+            report.retrying.append(uid)
+        else:
+            values.update(state="failed")
+            report.failed.append(uid)
+        with self.hub.db.write() as w:
+            # Only while this process still holds the attempt (its lease has not been taken over).
+            if w.conn.execute(update(t).where(t.c.message_uuid == uid, t.c.state == "pending",
+                                              t.c.attempts == attempts).values(**values)).rowcount != 1:
+                return
+            if values.get("state") in ("sent", "failed"):
+                _notice(w, uid, values["state"], at, len(data["recipients"]) if error is None else 0, attempts,
+                        values["error"])
+        if error is None:
+            log.info("message %s: emailed %d recipient(s)", uid, len(data["recipients"]))
+        else:
+            log.warning("message %s: email failed (attempt %d): %s", uid, attempts, error.reason)
+
+
+async def run(hub) -> None:
+    """Send what is due every :data:`CHECK_SECONDS` until the hub stops; a failing check is logged."""
+    sender = MessageSender(hub)
+    while not hub.stopping:
+        try:
+            await run_in_threadpool(sender.check, None, lambda: hub.stopping)
+        except Exception:  # noqa: BLE001 - /health reports the database; keep checking
+            log.exception("message check failed; trying again in %.0f s", CHECK_SECONDS)
+        await asyncio.sleep(CHECK_SECONDS)
+
+
+def _cut(text: str | None) -> str | None:
+    if text is None or len(text) <= p.MAX_REASON_CHARS:
+        return text
+    return text[:p.MAX_REASON_CHARS - 1] + "…"
