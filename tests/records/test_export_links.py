@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 
 from models.records.export.records import RetentionError, export_records, retention_class
-from models.replica.orm import OpelChecklistItem, Organisation
+from models.replica.orm import OpelChecklistItem, Organisation, SpocMessage
 from scc_desktop import cli
 from sync import authoring
 from tests.records.conftest import T0
@@ -25,6 +25,12 @@ def linked(store):
         s.add_all([Organisation(ods_code="RBB", name="Beta Hospitals NHS Trust", sector="acute"),
                    Organisation(ods_code="RAA", name="Alpha Hospitals NHS Trust", sector="acute")])
         card = str(uuidlib.uuid4())
+        message = str(uuidlib.uuid4())
+        s.add(SpocMessage(uuid=message, template="mutual_aid", subject="Mutual aid asked of Alpha", body="...",
+                          groups=["org:RAA"], recipients=[{"name": "A", "email": "a@example.nhs.uk"}] * 3,
+                          sent_by="Room support", sent_by_role="Room support", composed_at=T0,
+                          decision_uuid=str(uuidlib.uuid4()), device_id="d", state="sent",
+                          outcome_at=T0 + timedelta(minutes=1), attempts=1))
         s.add(OpelChecklistItem(uuid=card, scope="provider", org_code="RBB", pillar="acute", from_level=2,
                                 level=3, changed_at=T0, card_id="acute-3-1", title="Open the escalation ward",
                                 raised_at=T0))
@@ -46,7 +52,8 @@ def linked(store):
                {"kind": "transfer", "uuid": open_ended}, {"kind": "on_call_shift", "uuid": shift},
                {"kind": "decision", "uuid": first.uuid}, {"kind": "action_card", "checklist_item": card},
                {"kind": "transfer", "uuid": "00000000-0000-4000-8000-000000000000"},
-               {"kind": "ambulance_divert", "uuid": "abc"}])
+               {"kind": "ambulance_divert", "uuid": "abc"}, {"kind": "spoc_message", "uuid": message},
+               {"kind": "spoc_message", "uuid": "not-synced"}])
     return later
 
 
@@ -56,7 +63,7 @@ def test_each_link_is_named_for_what_it_points_at_in_json_csv_and_pdf(store, lin
     assert doc["format_version"] == 3
     entry = next(e for e in doc["entries"] if e["uuid"] == linked.uuid)
     refs = entry["link_references"]
-    assert len(refs) == len(entry["links"]) == 8
+    assert len(refs) == len(entry["links"]) == 10
     assert refs[0] == "Organisation: Beta Hospitals NHS Trust (RBB)"
     assert refs[1] == ("Transfer T-2611: Beta Hospitals NHS Trust (RBB) to Alpha Hospitals NHS Trust (RAA); "
                        "asked for Sun 30 Mar 2025 00:30 GMT; status requested")
@@ -68,6 +75,9 @@ def test_each_link_is_named_for_what_it_points_at_in_json_csv_and_pdf(store, lin
     assert refs[5] == "OPEL action card for RBB at OPEL 3: Open the escalation ward"
     assert refs[6] == "Transfer 00000000-0000-4000-8000-000000000000: not held in this replica"
     assert "ambulance_divert abc" in refs[7] and "does not describe" in refs[7]
+    assert refs[8] == ('SPoC message of Sun 30 Mar 2025 00:30 GMT by Room support: "Mutual aid asked of Alpha" '
+                       'to 3 recipient(s) (org:RAA); sent Sun 30 Mar 2025 00:31 GMT')
+    assert refs[9] == "SPoC message not-synced: not held in this replica"
     csv_text = (tmp_path / "out" / "decisions.csv").read_text(encoding="utf-8")
     assert "link_references" in csv_text.splitlines()[0] and "Transfer T-2611" in csv_text
     pdftotext = shutil.which("pdftotext")

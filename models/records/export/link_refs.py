@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.replica.orm import Contact, DecisionEntry, OnCallShift, OpelChecklistItem, Organisation, Transfer
+from models.replica.orm import (Contact, DecisionEntry, OnCallShift, OpelChecklistItem, Organisation, SpocMessage,
+                                Transfer)
 from models.uk_time import uk_time
 
 NOT_HELD = "not held in this replica"
@@ -61,6 +62,16 @@ def _card(session, uid: str | None) -> str:
     return f"OPEL action card for {whom} at OPEL {item.level}: {item.title}"
 
 
+def _message(session, uid: str) -> str:
+    m = session.get(SpocMessage, uid)
+    if m is None:
+        return f"SPoC message {uid}: {NOT_HELD}"
+    outcome = {"sent": "sent", "failed": "not sent"}.get(m.state, "queued, not yet sent")
+    when = f" {uk_time(m.outcome_at)}" if m.outcome_at is not None and m.state != "queued" else ""
+    return (f"SPoC message of {uk_time(m.composed_at)} by {m.sent_by}: \"{m.subject}\" to "
+            f"{len(m.recipients or [])} recipient(s) ({', '.join(m.groups or []) or 'no group'}); {outcome}{when}")
+
+
 def reference(session, link: Any, numbers: dict[str, int], names: dict[str, str]) -> str:
     """One link as a sentence naming what it points at."""
     if not isinstance(link, dict):
@@ -74,6 +85,8 @@ def reference(session, link: Any, numbers: dict[str, int], names: dict[str, str]
         return _decision(session, link["uuid"], numbers)
     if kind == "on_call_shift" and link.get("uuid"):
         return _shift(session, link["uuid"])
+    if kind == "spoc_message" and link.get("uuid"):
+        return _message(session, link["uuid"])
     if kind == "action_card":
         return _card(session, link.get("checklist_item") or link.get("uuid"))
     ident = link.get("uuid") or link.get("org_code") or ""
