@@ -21,7 +21,7 @@ from sync.simulator.world import World
 from tests.support.replica import fresh_replica
 from tests.ui.feeds import Feed
 
-NOW = datetime(2026, 1, 12, 10, 20, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 12, 9, 40, tzinfo=timezone.utc)   # ten minutes after the newest values
 DAYS = 9
 CHARTED = ("mean_handover_minutes", "ga_bed_occupancy_pct")   # observations kept hourly: the charts' series
 PASSPHRASE = "forecast world"
@@ -49,12 +49,12 @@ def build(store, sites: int = 2, days: int = DAYS) -> list[str]:
     n = 0
     for code, span, shape in [*((c, days, c) for c in codes), (NEW_SITE, NEW_DAYS, codes[0])]:
         for h in range(span * 24, 0, -1):
-            at = end - timedelta(hours=h) + timedelta(minutes=30)
+            at = end - timedelta(hours=h - 1) + timedelta(minutes=30)   # the newest at 09:30
             t = int(at.timestamp())
             values = world.acute_values(shape, t)
-            for key in CHARTED:
+            for key in (values if h <= 2 else CHARTED):   # every parameter in the last hours: the table's ages
                 feed.observation(code, key, at, values[key])
-            if h % 2 == 0:   # every two hours: a level holds between assessments
+            if h % 2 == 0 or h <= 3:   # every two hours: a level holds between assessments
                 feed.assessment(code, "acute", at, values)
             for e in world.events_in_hour(shape, t // 3600):
                 if e.arrived_at is None or e.handed_over_at is None or e.handed_over_at > NOW.timestamp():
