@@ -20,7 +20,9 @@ from ui import tasks, theme
 from ui.charts import FORECAST_KEY, NO_FORECAST
 from ui.main_window import MainWindow
 from ui.offload_view import OffloadView
+from models.forecast.opel_chance import percent
 from ui.provider_view import ProviderView
+from ui.system_view import SystemView
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SHOTS = DOCS if os.environ.get("SCC_WRITE_SCREENSHOTS") == "1" else None
@@ -108,6 +110,22 @@ def test_offload_chart_band_for_the_chosen_hospital(qtbot, world):
     assert view.chart.band_item is None
 
 
+def test_system_picture_forecast_slot_names_the_sites_most_likely_to_reach_opel_3(qtbot, world):
+    store, codes = world
+    view = SystemView(store, lambda: NOW)
+    qtbot.addWidget(view)
+    view.resize(1920, 1080)
+    view.show()
+    view.refresh()
+    qtbot.waitUntil(lambda: view.forecast is not None, timeout=20_000)
+    tile = view.tiles["forecast"].text
+    chances = sorted((s.opel.chance, s.name) for s in view.forecast.sites.values() if s.opel.chance is not None)
+    assert tile.title == "Chance of OPEL 3+ in 24 h" and tile.figure == percent(chances[-1][0])
+    assert tile.lines[-1] == "1 site: too little history"
+    assert view.tiles["forecast"].accessibleName().startswith("Forecast: chance of OPEL 3+ within 24 hours: ")
+    assert view.tiles["forecast"].fits()
+
+
 @pytest.mark.parametrize("shade", ["light", "dark", "high_contrast"])
 def test_screenshots(qtbot, world, tmp_path, shade):
     """Rendered as a user sees them (looked at: docs/forecasting.md describes them)."""
@@ -139,6 +157,10 @@ def test_screenshots(qtbot, world, tmp_path, shade):
             off.split.setSizes([200, 120, 560])
             qtbot.wait(50)
             window.grab().save(str(path))
+        if shade == "light":
+            gui.render(window, out / "forecast-system-light.png", "system", theme=shade, size=(1920, 1080))
+            qtbot.waitUntil(lambda: window.views["system"].forecast is not None, timeout=20_000)
+            window.grab().save(str(out / "forecast-system-light.png"))
     finally:
         window.close()
         theme.set_current("light")
