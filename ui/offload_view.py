@@ -430,7 +430,8 @@ class OffloadView(QWidget):
         arrivals = site.arrivals if site is not None else None
         if arrivals is not None and arrivals.hours:
             notes.append("Ambulance arrivals forecast: " + " · ".join(
-                f"{fmt.local_time(h.start)} {h.value:.0f} (80%: {h.low:.0f}–{h.high:.0f})" for h in arrivals.hours[:3]))
+                f"{fmt.local_time(h.start)} {h.value:.0f} (80%: {h.low:.0f}–{h.high:.0f})"
+                for h in arrivals.hours[:3]))
         self.chart.set_data(series, x_range=(since, now + timedelta(hours=24) if band is not None else now),
                             y_range=(0, y_max), lines=lines, empty_text="No handovers in this period.",
                             band=band, notes=notes,
