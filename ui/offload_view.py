@@ -229,6 +229,7 @@ class OffloadView(QWidget):
         self._read = tasks.LatestRead(self, self._draw)
         # The chosen hospital's next 24 hours (models.service.forecast), read when it is chosen.
         self.forecast: forecast_door.SiteForecast | None = None
+        self._forecast_asked: tuple | None = None
         self._forecast_read = tasks.LatestRead(self, self._draw_forecast)
         # Drawn by refresh(), which the window calls when the view is first shown.
 
@@ -242,7 +243,11 @@ class OffloadView(QWidget):
         if code is None or self.page is None:
             return
         store, now = self.store, self.page.now
-        self._forecast_read(lambda: forecast_door.site_forecast(store, now, code))
+        # A forecast knows only whole hours before its origin: ask again when the hour or the site changes.
+        asked = (code, now.replace(minute=0, second=0, microsecond=0))
+        if asked != self._forecast_asked:
+            self._forecast_asked = asked
+            self._forecast_read(lambda: forecast_door.site_forecast(store, now, code))
 
     def _legend(self) -> FlowBar:
         """The band key: each flag in its colour with its meaning, and the table's edition."""

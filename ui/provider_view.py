@@ -177,6 +177,7 @@ class ProviderView(QWidget):
         self._read = tasks.LatestRead(self, self._draw)
         # The next 24 hours (models.service.forecast): read after the page, drawn when it comes.
         self.forecast: forecast_door.SiteForecast | None = None
+        self._forecast_asked: tuple | None = None
         self._forecast_read = tasks.LatestRead(self, self._draw_forecast)
         # Drawn by refresh(), which the window calls when the view is first shown.
 
@@ -239,7 +240,11 @@ class ProviderView(QWidget):
         store, code, now = self.store, page.org_code, page.now
         self._phoned_read(lambda: phoned_door.provider_calls(store, code, now))
         keys = [ln.key for ln in self.detail.lines]
-        self._forecast_read(lambda: forecast_door.site_forecast(store, now, code, keys))
+        # A forecast knows only whole hours before its origin: ask again when the hour or the site changes.
+        asked = (code, now.replace(minute=0, second=0, microsecond=0), tuple(keys))
+        if asked != self._forecast_asked:
+            self._forecast_asked = asked
+            self._forecast_read(lambda: forecast_door.site_forecast(store, now, code, keys))
 
     def _draw_forecast(self, site: forecast_door.SiteForecast) -> None:
         if self.detail is None or site.org_code != self.detail.org_code:

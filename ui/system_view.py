@@ -126,6 +126,7 @@ class SystemView(QWidget):
         self._read = tasks.LatestRead(self, self._draw)
         # The forecast's slot: each acute site's chance of OPEL 3+ (models.service.forecast), read after the page.
         self.forecast: forecast_door.ForecastPage | None = None
+        self._forecast_hour: datetime | None = None
         self._forecast_read = tasks.LatestRead(self, self._draw_forecast)
         # Drawn by refresh(), which the window calls when the view is first shown.
 
@@ -163,7 +164,10 @@ class SystemView(QWidget):
         if self.forecast is not None and forecast_tile(self.forecast) is not None:
             self.tiles["forecast"].show_text(forecast_tile(self.forecast))
         store, now = self.store, page.now
-        self._forecast_read(lambda: forecast_door.site_forecasts(store, now))
+        hour = now.replace(minute=0, second=0, microsecond=0)   # a forecast knows only whole hours before it
+        if hour != self._forecast_hour:
+            self._forecast_hour = hour
+            self._forecast_read(lambda: forecast_door.site_forecasts(store, now))
         self.drawn.emit()
 
     def painted_parts(self) -> list[QWidget]:

@@ -22,10 +22,12 @@ Pure numpy; no Qt, no database.  Several sites and series are forecast in one pa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
 import numpy as np
+
+from models.uk_time import UK
 
 HOURS = 24                    # the horizon: the next 24 hours
 WINDOW_DAYS = 28              # history the forecast runs over (older hours change nothing that matters)
@@ -128,8 +130,7 @@ def forecast(keys: Sequence[tuple[str, str]], values, origin: datetime) -> list[
     if (values[np.isfinite(values)] < 0).any():
         raise ValueError("values: negative (waits and counts are never below 0)")
     T = values.shape[1]
-    start_hour = (origin - T * HOUR).hour
-    result = run(values, start_hour)
+    result = run(values, local_hours(origin - T * HOUR, T + HOURS))
     days = days_with_data(values)
     last = last_seen(values)
     out = []
@@ -180,18 +181,26 @@ class Result:
     gamma: np.ndarray
 
 
-def run(values: np.ndarray, start_hour: int) -> Result:
-    """Both passes over ``values`` (S, T): choose each row's weights, then forecast with intervals."""
+def local_hours(start: datetime, n: int) -> np.ndarray:
+    """The UK clock hour of each of ``n`` hours from ``start``: a site's day follows the clock, so
+    the hour-of-day term does too, across the clock changes."""
+    first = start.astimezone(timezone.utc)   # step in UTC: aware arithmetic in UK time is wall-clock
+    return np.array([(first + k * HOUR).astimezone(UK).hour for k in range(n)], dtype=np.int64)
+
+
+def run(values: np.ndarray, hour_of_day: np.ndarray) -> Result:
+    """Both passes over ``values`` (S, T): choose each row's weights, then forecast with intervals.
+    ``hour_of_day`` (T + 24): the clock hour of each hour of the window and of the 24 after it."""
     x = np.log1p(values)
     S = x.shape[0]
     alpha = np.array([a for a, _ in GRID])
     gamma = np.array([g for _, g in GRID])
-    cum_abs, n1, _f, _e = _pass(x, start_hour, np.broadcast_to(alpha, (S, len(GRID))),
+    cum_abs, n1, _f, _e = _pass(x, hour_of_day, np.broadcast_to(alpha, (S, len(GRID))),
                                 np.broadcast_to(gamma, (S, len(GRID))), keep_errors=False)
     scores = cum_abs.mean(axis=0) / np.maximum(n1, 1)[:, None]             # (S, P)
     pick = np.where(n1 >= MIN_CHOOSE, scores.argmin(axis=1), DEFAULT)
     a, g = alpha[pick][:, None], gamma[pick][:, None]
-    _c, _n, f, errs = _pass(x, start_hour, a, g, keep_errors=True)
+    _c, _n, f, errs = _pass(x, hour_of_day, a, g, keep_errors=True)
     fc = f[:, :, 0].T                                                      # (S, H)
     lo, hi = interval(errs)
     ok = np.isfinite(fc[:, 0]) & np.isfinite(lo[:, 0])
@@ -203,7 +212,7 @@ def run(values: np.ndarray, start_hour: int) -> Result:
     return Result(point, low, high, a[:, 0], g[:, 0])
 
 
-def _pass(x: np.ndarray, start_hour: int, alpha: np.ndarray, gamma: np.ndarray, keep_errors: bool):
+def _pass(x: np.ndarray, hour_of_day: np.ndarray, alpha: np.ndarray, gamma: np.ndarray, keep_errors: bool):
     """One causal walk over the hours with weights ``alpha``/``gamma`` (S, P).
 
     Returns the absolute errors summed per horizon (H, S, P), the count of one-hour errors (S,),
@@ -223,11 +232,11 @@ def _pass(x: np.ndarray, start_hour: int, alpha: np.ndarray, gamma: np.ndarray, 
     W = ERROR_DAYS * HOURS
     errs = np.full((W, S, H), np.nan) if keep_errors else None
     lags = np.arange(1, H + 1)
-    ahead = (start_hour + np.arange(T)[:, None] + lags[None, :]) % H      # (T, H) hour of day ahead
+    ahead = hour_of_day[np.arange(T)[:, None] + lags[None, :]]           # (T, H) hour of day ahead
     f = np.full((H, S, P), np.nan)
     for t in range(T):
         xt = x[:, t]
-        hod = (start_hour + t) % H
+        hod = hour_of_day[t]
         back = min(H, t)
         if back:
             e = xt[None, :, None] - ring[(t - lags[:back]) % H, lags[:back] - 1]      # (back, S, P)

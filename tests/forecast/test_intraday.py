@@ -63,6 +63,17 @@ def test_the_forecast_uses_nothing_after_its_origin(history):
     assert before == again
 
 
+@pytest.mark.parametrize("origin, peak_utc", [(datetime(2026, 11, 5, tzinfo=timezone.utc), 18),   # GMT again
+                                              (datetime(2026, 4, 5, tzinfo=timezone.utc), 17)])   # BST now
+def test_the_hour_of_day_follows_the_uk_clock_across_a_clock_change(origin, peak_utc):
+    """A site's evening peak is at 18:00 on the clock; a week after the clocks change, it still is."""
+    hours = intraday.WINDOW_DAYS * 24
+    clock = intraday.local_hours(origin - timedelta(hours=hours), hours)
+    made = intraday.forecast([("w", "A")], [20.0 + 10.0 * (clock == 18)], origin)[0]
+    peak = max(made.hours, key=lambda h: h.value)
+    assert peak.start.hour == peak_utc and peak.value > 27
+
+
 def test_too_little_history_gives_a_reason_not_a_guess():
     origin = FIRST + timedelta(days=28)
     values = np.full((3, 28 * 24), np.nan)
