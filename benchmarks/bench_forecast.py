@@ -6,6 +6,14 @@
     one call per series the app makes (``models.forecast.model.forecast_many``).  The history is
     the shipped trust winters (``resources/data/sitrep_daily_trust_forecast.csv``) laid end to end
     per trust to fill a year (the cost depends on the sizes, not the values).  Target: <= 1 s.
+``intraday``
+    Every provider's intraday forecast (issue 20 item 2) as ``models.service.forecast`` makes it
+    after its read (whose SQL puts the rows on the hourly grid): the year fixture's 22 acute sites'
+    hourly waits and arrivals over the model's four-week window, both forecast 24 hours ahead in one
+    pass, and all 40 providers' OPEL 3+ chance from eight weeks of hourly levels.  The values are a
+    daily wave and noise; the cost depends on the sizes.  Target: <= 1 s.  (The read itself is not
+    timed here: the year replica is a 14-minute, 4 GB build; ``tests/forecast/test_intraday.py``
+    runs this part once, small, so it keeps working.)
 ``backtest``
     The CI backtest on the shipped data (``tests/forecast/test_backtest_shipped.py``: England and
     every trust, all six series, rolling origin).  Target: <= 60 s.
@@ -17,7 +25,7 @@ one warm-up run of the panel that also fills the shipped-prior cache.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_forecast.py [--repeats 3] [--parts panel backtest]
+    .venv/bin/python benchmarks/bench_forecast.py [--repeats 3] [--parts panel intraday backtest]
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ import argparse
 import statistics
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +44,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import resources  # noqa: E402
+from models.forecast import intraday, opel_chance  # noqa: E402
 from models.forecast.backtest import backtest  # noqa: E402
 from models.forecast.model import SERIES, forecast_all  # noqa: E402
 from models.forecast.series import read_csv  # noqa: E402
@@ -66,6 +75,43 @@ def time_panel(panels) -> tuple[float, float]:
     return elapsed
 
 
+ACUTE = 22
+ORIGIN = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+
+def intraday_inputs(seed: int = 20):
+    """What the door's read gives the models for every provider (its SQL puts rows on the hourly grid):
+    each acute site's hourly mean wait and arrivals per hour over four weeks, and every provider's
+    worst level per hour over eight weeks."""
+    rng = np.random.default_rng(seed)
+    n = intraday.WINDOW_DAYS * 24
+    hod = np.arange(n) % 24
+    waits, arrivals, levels = [], [], []
+    for _ in range(ACUTE):
+        waits.append((np.arange(n), np.maximum(0, 25 + 10 * np.sin(2 * np.pi * (hod - 8) / 24) + rng.normal(0, 5, n))))
+        per_hour = rng.poisson(6 + 4 * np.sin(2 * np.pi * (hod - 6) / 24))
+        arrivals.append(np.repeat(np.arange(n), per_hour))
+    m = opel_chance.HISTORY_DAYS * 24
+    for _ in range(PROVIDERS):
+        lv = np.clip(np.round(2 + np.cumsum(rng.normal(0, 0.05, m)) % 2), 1, 4)
+        levels.append((np.arange(m), lv))
+    return waits, arrivals, levels
+
+
+def time_intraday(inputs) -> tuple[float, float]:
+    waits, arrivals, levels = inputs
+    n = intraday.WINDOW_DAYS * 24
+    start, cpu = time.perf_counter(), time.process_time()
+    grid = [intraday.bin_mean(i, v, n) for i, v in waits] + [intraday.bin_count(a, n, 0) for a in arrivals]
+    keys = [("waits", str(i)) for i in range(ACUTE)] + [("arrivals", str(i)) for i in range(ACUTE)]
+    made = intraday.forecast(keys, np.array(grid), ORIGIN)
+    m = opel_chance.HISTORY_DAYS * 24
+    chances = [opel_chance.chance(str(k), opel_chance.bin_levels(i, lv, m)) for k, (i, lv) in enumerate(levels)]
+    elapsed = time.perf_counter() - start, time.process_time() - cpu
+    assert all(f.hours for f in made) and all(c.chance is not None for c in chances)
+    return elapsed
+
+
 def time_backtest() -> tuple[float, float]:
     start, cpu = time.perf_counter(), time.process_time()
     for series in SERIES:
@@ -77,7 +123,8 @@ def time_backtest() -> tuple[float, float]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--parts", nargs="+", default=["panel", "backtest"], choices=["panel", "backtest"])
+    parser.add_argument("--parts", nargs="+", default=["panel", "intraday", "backtest"],
+                        choices=["panel", "intraday", "backtest"])
     args = parser.parse_args(argv)
     if "panel" in args.parts:
         panels = year_panels()
@@ -86,6 +133,13 @@ def main(argv=None) -> int:
         n = PROVIDERS * len(SERIES)
         print(f"panel: {n} series x {DAYS} days: median wall {statistics.median(r[0] for r in runs):.3f} s, "
               f"CPU {statistics.median(r[1] for r in runs):.3f} s; target <= 1 s")
+    if "intraday" in args.parts:
+        inputs = intraday_inputs()
+        time_intraday(inputs)
+        runs = [time_intraday(inputs) for _ in range(args.repeats)]
+        print(f"intraday: {ACUTE} acute sites x 2 series x 24 h + {PROVIDERS} providers' OPEL chance: median wall "
+              f"{statistics.median(r[0] for r in runs):.3f} s, CPU {statistics.median(r[1] for r in runs):.3f} s; "
+              "target <= 1 s")
     if "backtest" in args.parts:
         runs = [time_backtest() for _ in range(args.repeats)]
         print(f"backtest: England + every trust, {len(SERIES)} series: median wall "

@@ -168,6 +168,33 @@ class Series:
 
 CARRIED_DASH = Qt.PenStyle.DotLine
 CARRIED_KEY = "carried in: the last value before this period"
+FORECAST_KEY = "forecast (80% interval)"
+NO_FORECAST = "too little history to forecast"
+
+
+@dataclass
+class Band:
+    """A forecast drawn beyond ``now``: a dashed mean line through ``points`` (time, mean, low, high)
+    over a light band from low to high, after a "now" line.  ``fmt`` turns a number into text,
+    ``unit`` follows the numbers in the hover ("forecast 14:00: 26 min (80%: 18–40 min)")."""
+
+    points: Sequence[tuple[datetime, float, float, float]]
+    now: datetime
+    colour: str
+    fmt: Callable[[float], str] = field(default=lambda v: f"{v:.0f}")
+    unit: str = ""
+
+    @classmethod
+    def hours(cls, hours, now: datetime, colour: str, **kw) -> "Band":
+        """From ``models.forecast.intraday.HourForecast``s: each drawn at the middle of its hour
+        (the current hour's at ``now`` if later), so the band starts at the "now" line."""
+        return cls([(max(h.middle, now), h.value, h.low, h.high) for h in hours], now, colour, **kw)
+
+    def text(self, i: int) -> str:
+        t, mean, low, high = self.points[i]
+        hour = t.astimezone(UK).replace(minute=0, second=0, microsecond=0)   # the hour forecast
+        return (f"forecast {fmt.local_time(hour)}: {self.fmt(mean)}{self.unit} "
+                f"(80%: {self.fmt(low)}–{self.fmt(high)}{self.unit})")
 
 
 def line_xy(xs: np.ndarray, ys: np.ndarray, cadence: timedelta | None) -> tuple[np.ndarray, np.ndarray]:
@@ -327,6 +354,12 @@ class TimeChart(QWidget):
         self._arrays: list[_Drawn] = []
         self._lines: dict[str, pg.PlotDataItem] = {}
         self._carried: dict[str, pg.PlotDataItem] = {}
+        self.band: Band | None = None
+        self.band_item: pg.FillBetweenItem | None = None
+        self.band_line: pg.PlotDataItem | None = None
+        self.band_legend: pg.LegendItem | None = None
+        self.now_line: pg.InfiniteLine | None = None
+        self.no_forecast: str | None = None
         self.hover = pg.TextItem(anchor=(0, 1))
         self.hover.setZValue(1000)
         self.plot.scene().sigMouseMoved.connect(self._moved)
@@ -339,16 +372,20 @@ class TimeChart(QWidget):
                  targets: Sequence[tuple[float, str, str]] = (),
                  y_ticks: Sequence[tuple[float, str]] | None = None,
                  notes: Sequence[str] = (),
-                 empty_text: str = "No data for this period.") -> None:
+                 empty_text: str = "No data for this period.",
+                 band: Band | None = None, no_forecast: str | None = None) -> None:
         """Redraw. ``lines``: horizontal (value, label, colour) references drawn dashed, e.g. band
         edges; ``targets``: (value, label, colour) standards drawn solid; ``notes``: sentences
         under the plot. With ``x_range``, a series' ``carried`` value starts at its left edge and
-        the time after the newest point, if longer than a hole, is marked as having no data."""
+        the time after the newest point, if longer than a hole, is marked as having no data (up to
+        ``band.now`` when a forecast ``band`` is drawn after it; ``no_forecast``: why there is none)."""
         item = self.plot.getPlotItem()
         item.clear()
         self.series = list(series)
         self._arrays, self._lines, self._carried = [], {}, {}
+        self.band, self.band_item, self.band_line, self.now_line = band, None, None, None
         left = x_range[0].timestamp() if x_range is not None else None
+        data_range = x_range if x_range is None or band is None else (x_range[0], band.now)
         for s in self.series:
             xs = np.array([t.timestamp() for t, _ in s.points], dtype=float)
             ys = np.array([v for _, v in s.points], dtype=float)
@@ -360,7 +397,7 @@ class TimeChart(QWidget):
             if len(xs):
                 self._draw(s, xs, ys, ends)
             if s.carried is not None and left is not None:
-                self._draw_carried(drawn, left, x_range[1].timestamp())
+                self._draw_carried(drawn, left, data_range[1].timestamp())
         for value, _label, colour in lines:
             pen = pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashLine)
             item.addItem(pg.InfiniteLine(pos=value, angle=0, pen=pen), ignoreBounds=True)
@@ -393,12 +430,20 @@ class TimeChart(QWidget):
         else:
             item.enableAutoRange(axis="y")
         item.getAxis("left").setTicks([list(y_ticks)] if y_ticks else None)
-        self._mark_no_data(x_range)
+        self._mark_no_data(data_range)
+        if band is not None and len(band.points):
+            self._draw_band(band)
+        self._band_key(band is not None and len(band.points) > 0)
         self._style_legend()
         if self.key is not None:
-            self.key.setText(key_html(self.series, carried=bool(self._carried)))
+            forecast = (f" &nbsp; <span style='color:{band.colour}'><b>┅▒</b></span>&nbsp;{FORECAST_KEY}"
+                        if self.band_line is not None else "")
+            self.key.setText(key_html(self.series, carried=bool(self._carried)) + forecast)
+        self.no_forecast = no_forecast
         texts = ([f"No data since {fmt.local_time(self.no_data_since, with_date=True)}: the line stops "
                   "at the last value received."] if self.no_data_since else []) + list(notes)
+        if no_forecast:
+            texts.append(f"<i>{_escape(NO_FORECAST.capitalize())}</i> ({_escape(no_forecast)}).")
         self.note.setText(" ".join(texts))
         self.note.setVisible(bool(texts))
         has_points = not self.is_empty
@@ -464,6 +509,63 @@ class TimeChart(QWidget):
         # An open arrow head on the left edge: the value comes in from before the period.
         item.addItem(pg.ScatterPlotItem([left], [value], symbol="t2", size=max(9.0, s.size * k),
                                         brush=pg.mkBrush(theme.current().chart_bg), pen=pg.mkPen(s.colour, width=1.5)))
+
+    def _draw_band(self, band: Band) -> None:
+        """The forecast: a light band (low to high) under a dashed mean line, after a "now" line."""
+        item = self.plot.getPlotItem()
+        xs = np.array([t.timestamp() for t, *_ in band.points], dtype=float)
+        mean, low, high = (np.array([p[i] for p in band.points], dtype=float) for i in (1, 2, 3))
+        k = mark_scale()
+        light = QColor(band.colour)
+        light.setAlphaF(0.22)
+        edge = QColor(band.colour)
+        edge.setAlphaF(0.45)
+        lo = pg.PlotDataItem(xs, low, pen=pg.mkPen(edge, width=1))
+        hi = pg.PlotDataItem(xs, high, pen=pg.mkPen(edge, width=1))
+        fill = pg.FillBetweenItem(lo, hi, brush=pg.mkBrush(light))
+        fill.setZValue(-8)
+        for part in (lo, hi, fill):
+            item.addItem(part)
+        self.band_item = fill
+        pen = pg.mkPen(band.colour, width=2.0 * k, style=Qt.PenStyle.DashLine)
+        self.band_line = item.plot(xs, mean, pen=pen)
+        now = band.now.timestamp()
+        self.now_line = pg.InfiniteLine(pos=now, angle=90, pen=pg.mkPen(theme.current().chart_fg, width=1.2 * k),
+                                        label="now", labelOpts={"position": 0.95, "color": theme.current().chart_fg,
+                                                                "anchors": [(1, 0), (1, 0)]})
+        self.now_line.label.setFont(chart_font())
+        item.addItem(self.now_line, ignoreBounds=True)
+
+    def _band_key(self, shown: bool) -> None:
+        """The forecast's legend entry: in the chart's own key, else a small legend of its own."""
+        if self.key is not None:
+            return   # set_data writes the entry into the key's text
+        if self.legend is not None:
+            if shown:
+                self.legend.addItem(self.band_line, FORECAST_KEY)
+            return
+        if self.band_legend is None:
+            self.band_legend = pg.LegendItem(offset=(-8, 4))
+            self.band_legend.setParentItem(self.plot.getPlotItem().getViewBox())
+        self.band_legend.clear()
+        if shown:
+            self.band_legend.addItem(self.band_line, FORECAST_KEY)
+            t = theme.current()
+            self.band_legend.setLabelTextColor(t.chart_fg)
+            back = QColor(t.chart_bg)
+            back.setAlpha(215)
+            self.band_legend.setBrush(pg.mkBrush(back))
+            self.band_legend.setPen(pg.mkPen(t.border))
+            for _sample, label in self.band_legend.items:
+                label.setText(label.text, size=f"{chart_font().pointSizeF():g}pt")
+        self.band_legend.setVisible(shown)
+
+    @property
+    def band_label(self) -> str | None:
+        """The forecast's legend text as shown (None: no forecast drawn)."""
+        if self.band_line is None:
+            return None
+        return FORECAST_KEY
 
     def _mark_no_data(self, x_range: tuple[datetime, datetime] | None) -> None:
         """Hatch the time after the newest point when it is longer than a hole in any line drawn."""
@@ -560,6 +662,15 @@ class TimeChart(QWidget):
             if s.notes:
                 text += f"\n{s.notes[i]}"
             found.append((dist, text))
+        band = self.band
+        if band is not None and len(band.points) and x >= band.now.timestamp() - sx * pixels:
+            bx = np.array([t.timestamp() for t, *_ in band.points])
+            i = int(np.argmin(np.abs(bx - x)))
+            _t, mean, low, high = band.points[i]
+            inside = low <= y <= high
+            dist = 0.0 if inside else min(abs(y - low), abs(y - high), abs(y - mean)) / sy
+            if abs(bx[i] - x) / sx <= pixels * 2:
+                found.append((dist, band.text(i)))
         found = [f for f in found if f[0] <= pixels]
         if not found:
             return None

@@ -30,10 +30,11 @@ from PySide6.QtWidgets import (
 from models.queries import offload as qo
 from models.rules.handover_bands import HandoverBand, load_handover
 from models.rules.intervals import fmt_number
+from models.service import forecast as forecast_door
 from models.service import offload as door
 from ui import format as fmt
 from ui import tasks, theme
-from ui.charts import Series, TimeChart
+from ui.charts import Band, Series, TimeChart
 from ui.flow_bar import FlowBar
 from ui.offload_board import fill_board, known_wait, make_board, wait_text
 from ui.widgets import EmptyOr, cell, content_width, esc, fill_table, fit_rows, make_table, muted
@@ -199,7 +200,7 @@ class OffloadView(QWidget):
         self.chart_picker.setAccessibleName("Hospital shown in the chart of waits")
         self.chart_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         label.setBuddy(self.chart_picker)
-        self.chart_picker.currentIndexChanged.connect(lambda _i: self._draw_chart())
+        self.chart_picker.currentIndexChanged.connect(lambda _i: self._chart_picked())
         chart_bar.addWidget(label)
         chart_bar.addWidget(self.chart_picker)
         chart_bar.addStretch(1)
@@ -226,7 +227,27 @@ class OffloadView(QWidget):
                              "updates have synced from the hub.", page)
         outer.addWidget(self.stack, 1)
         self._read = tasks.LatestRead(self, self._draw)
+        # The chosen hospital's next 24 hours (models.service.forecast), read when it is chosen.
+        self.forecast: forecast_door.SiteForecast | None = None
+        self._forecast_asked: tuple | None = None
+        self._forecast_read = tasks.LatestRead(self, self._draw_forecast)
         # Drawn by refresh(), which the window calls when the view is first shown.
+
+    def _draw_forecast(self, site: forecast_door.SiteForecast) -> None:
+        if site.org_code != self.chart_picker.currentData():
+            return
+        self.forecast = site
+        self._draw_chart()
+
+    def _ask_forecast(self, code: str | None) -> None:
+        if code is None or self.page is None:
+            return
+        store, now = self.store, self.page.now
+        # A forecast knows only whole hours before its origin: ask again when the hour or the site changes.
+        asked = (code, now.replace(minute=0, second=0, microsecond=0))
+        if asked != self._forecast_asked:
+            self._forecast_asked = asked
+            self._forecast_read(lambda: forecast_door.site_forecast(store, now, code))
 
     def _legend(self) -> FlowBar:
         """The band key: each flag in its colour with its meaning, and the table's edition."""
@@ -297,6 +318,7 @@ class OffloadView(QWidget):
         self._fit_board()
         self._load_picker(board)
         self._draw_chart()
+        self._ask_forecast(self.chart_picker.currentData())
 
     def _fit_board(self) -> None:
         """The board as tall as its rows up to eight (forty hospitals scroll inside it), and no shorter
@@ -361,10 +383,15 @@ class OffloadView(QWidget):
         self.chart_picker.setCurrentIndex(max(0, self.chart_picker.findData(current)))
         self.chart_picker.blockSignals(False)
 
+    def _chart_picked(self) -> None:
+        self._draw_chart()
+        self._ask_forecast(self.chart_picker.currentData())
+
     def _draw_chart(self) -> None:
         if self.page is None:
             return
         now, since, code = self.page.now, self.page.since, self.chart_picker.currentData()
+        site = self.forecast if self.forecast is not None and self.forecast.org_code == code else None
         done = [c for c in self.page.done if code is None or c.hospital_code == code]
         names = {c.hospital.hospital_code: c.hospital.name for c in self.cards}
         waiting = [w for w in self.page.waiting if w.arrived_at >= since and (code is None or w.hospital_code == code)]
@@ -397,5 +424,20 @@ class OffloadView(QWidget):
             + (f", ↑ {above} over {wait_text(cap)}: hover for the wait" if above else "") + ")")
         lines = [(b.range.lo, qo.band_flag(b), theme.line_colour(theme.severity_colours(b.severity)[0]))
                  for b in self.table.bands[1:]]
-        self.chart.set_data(series, x_range=(since, now), y_range=(0, y_max), lines=lines,
-                            empty_text="No handovers in this period.")
+        waits = site.waits if site is not None else None
+        band = (Band.hours(waits.hours, now, theme.current().series[0], fmt=lambda v: fmt_number(round(v)),
+                           unit=" min") if waits is not None and waits.hours else None)
+        notes = []
+        if band is not None:
+            notes.append("Forecast: the hospital's mean handover time per hour, from its own last four weeks.")
+        elif code is None:
+            notes.append("Choose a hospital for its forecast of the next 24 hours.")
+        arrivals = site.arrivals if site is not None else None
+        if arrivals is not None and arrivals.hours:
+            notes.append("Ambulance arrivals forecast: " + " · ".join(
+                f"{fmt.local_time(h.start)} {h.value:.0f} (80%: {h.low:.0f}–{h.high:.0f})"
+                for h in arrivals.hours[:3]))
+        self.chart.set_data(series, x_range=(since, now + timedelta(hours=24) if band is not None else now),
+                            y_range=(0, y_max), lines=lines, empty_text="No handovers in this period.",
+                            band=band, notes=notes,
+                            no_forecast=waits.reason if waits is not None and not waits.hours else None)

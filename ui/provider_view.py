@@ -28,11 +28,12 @@ from models.queries import provider as queries_provider
 from models.rules import series_gaps
 from models.rules.metric_targets import load_targets
 from models.rules.opel import NextThreshold
+from models.service import forecast as forecast_door
 from models.service import phoned_in as phoned_door
 from models.service import provider as door
 from ui import format as fmt
 from ui import tasks, theme
-from ui.charts import LEVEL_TICKS, Series, TimeChart, align_time_axes, colour, fixed_range
+from ui.charts import LEVEL_TICKS, Band, Series, TimeChart, align_time_axes, colour, fixed_range
 from ui.flow_bar import FlowBar
 from ui.theme import OPEL_WORDS, badge_css, opel_colours, opel_label
 from ui.widgets import EmptyOr, cell, esc, fill_table, make_table, muted
@@ -62,6 +63,12 @@ def fit_bold(button: QPushButton) -> None:
     text = button.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
     # The stylesheet's padding (10 px a side) and border/focus frame (up to 3 px a side), with room.
     button.setMinimumWidth(QFontMetrics(font).horizontalAdvance(text) + 2 * 10 + 2 * 3 + 8)
+
+
+def band_unit(unit: str | None) -> str:
+    """What follows a forecast's numbers: "%" close up, a word after a space."""
+    suffix = fmt.unit_suffix(unit)
+    return suffix if suffix in ("", "%") else f" {suffix}"
 
 
 def _band_cell(line: queries_provider.ParameterLine):
@@ -168,6 +175,10 @@ class ProviderView(QWidget):
                              "submission and this desktop has synced.", body)
         outer.addWidget(self.stack, 1)
         self._read = tasks.LatestRead(self, self._draw)
+        # The next 24 hours (models.service.forecast): read after the page, drawn when it comes.
+        self.forecast: forecast_door.SiteForecast | None = None
+        self._forecast_asked: tuple | None = None
+        self._forecast_read = tasks.LatestRead(self, self._draw_forecast)
         # Drawn by refresh(), which the window calls when the view is first shown.
 
     # --- choosing -----------------------------------------------------------
@@ -221,11 +232,26 @@ class ProviderView(QWidget):
         self.stack.show_empty(self.detail is None)
         if self.detail is None:
             return
+        if another:
+            self.forecast = None
         self._draw_header()
         self._draw_table()
         self._draw_charts()
         store, code, now = self.store, page.org_code, page.now
         self._phoned_read(lambda: phoned_door.provider_calls(store, code, now))
+        keys = [ln.key for ln in self.detail.lines]
+        # A forecast knows only whole hours before its origin: ask again when the hour or the site changes.
+        asked = (code, now.replace(minute=0, second=0, microsecond=0), tuple(keys))
+        if asked != self._forecast_asked:
+            self._forecast_asked = asked
+            self._forecast_read(lambda: forecast_door.site_forecast(store, now, code, keys))
+
+    def _draw_forecast(self, site: forecast_door.SiteForecast) -> None:
+        if self.detail is None or site.org_code != self.detail.org_code:
+            return
+        self.forecast = site
+        self._draw_header()
+        self._draw_parameter()
 
     def _phoned_written(self, changes) -> None:
         if "phoned_in" in changes.records and self.detail is not None:
@@ -280,6 +306,12 @@ class ProviderView(QWidget):
         self.summary.setText(f"<b>{esc(d.name)}</b> ({esc(d.org_code)}) — {decl}<br>{total} · {table} · "
                              f"{age}assessed {fmt.local_time(d.assessed_at, with_date=True)} "
                              f"({fmt.age(now, d.assessed_at)})")
+        if self.forecast is not None:
+            chance = self.forecast.opel
+            self.summary.setText(self.summary.text() + f"<br><b>{esc(chance.text())}</b>"
+                                 + ("" if chance.chance is None else
+                                    f" <span style='color:{theme.current().muted}'>(from its own level history "
+                                    f"over {chance.days} days)</span>"))
         notes = [ln.threshold_note for ln in d.lines if ln.threshold_note and ln.problem is None]
         self.note.setText("Next worse band is from this desktop's table; " + notes[0]
                           if notes else "Points are the band's points × the parameter's weight. "
@@ -353,10 +385,16 @@ class ProviderView(QWidget):
         unit = fmt.unit_suffix(line.unit)
         self.param_chart.plot.setLabel("left", unit)
         shown = [v for _t, v in points] + ([carried[1]] if carried else [])
+        made = self.forecast.series.get(line.key) if self.forecast is not None else None
+        band = (Band.hours(made.hours, now, colour(0), fmt=lambda v: fmt.value(round(v), None),
+                           unit=band_unit(line.unit)) if made is not None and made.hours else None)
+        if band is not None:
+            shown += [p[3] for p in band.points]
         self.param_chart.set_data(
             [Series(line.name, points, colour(0), fmt=lambda v: fmt.value(v, line.unit), size=5,
                     cadence=series_gaps.cadence(line.key), carried=carried)],
-            x_range=(cut, now), lines=self._band_lines(line),
+            x_range=(cut, now + timedelta(hours=24) if band is not None else now), lines=self._band_lines(line),
+            band=band, no_forecast=made.reason if made is not None and not made.hours else None,
             targets=[(t.value, t.label, theme.current().chart_fg) for t in targets],
             y_range=fixed_range(line.unit, shown, [t.value for t in targets]),
             notes=load_targets().lapsed(line.key, today),

@@ -22,11 +22,14 @@ from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
 QWIDGETSIZE_MAX = (1 << 24) - 1   # Qt's "no maximum"
 
+from models.forecast.opel_chance import percent
+from models.service import forecast as forecast_door
 from models.service import system_picture as door
+from ui import format as fmt
 from ui import system_texts as texts
 from ui import tasks, theme
 from ui.system_sites import SiteBoard
-from ui.system_tiles import PaintedText, Tile, draw_hatch
+from ui.system_tiles import PaintedText, Tile, TileText, draw_hatch
 from ui.widgets import EmptyOr
 
 # (part, share of the view's height)
@@ -121,7 +124,17 @@ class SystemView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
         self._read = tasks.LatestRead(self, self._draw)
+        # The forecast's slot: each acute site's chance of OPEL 3+ (models.service.forecast), read after the page.
+        self.forecast: forecast_door.ForecastPage | None = None
+        self._forecast_hour: datetime | None = None
+        self._forecast_read = tasks.LatestRead(self, self._draw_forecast)
         # Drawn by refresh(), which the window calls when the view is first shown.
+
+    def _draw_forecast(self, page: forecast_door.ForecastPage) -> None:
+        self.forecast = page
+        text = forecast_tile(page)
+        if text is not None:
+            self.tiles["forecast"].show_text(text)
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -148,6 +161,13 @@ class SystemView(QWidget):
         rows, names = texts.site_rows(page)
         self.sites.show_rows(rows, names, texts.EMPTY_SITES)
         self._fit_board()
+        if self.forecast is not None and forecast_tile(self.forecast) is not None:
+            self.tiles["forecast"].show_text(forecast_tile(self.forecast))
+        store, now = self.store, page.now
+        hour = now.replace(minute=0, second=0, microsecond=0)   # a forecast knows only whole hours before it
+        if hour != self._forecast_hour:
+            self._forecast_hour = hour
+            self._forecast_read(lambda: forecast_door.site_forecasts(store, now))
         self.drawn.emit()
 
     def painted_parts(self) -> list[QWidget]:
@@ -160,6 +180,26 @@ class SystemView(QWidget):
     def on_cycle(self, result) -> None:
         if self.KINDS & set(result.kinds):
             self.refresh()
+
+
+def forecast_tile(page: forecast_door.ForecastPage) -> TileText | None:
+    """The forecast's slot: the acute sites most likely to reach OPEL 3+ in the next 24 hours (None: no
+    acute sites, the slot keeps its "not yet available")."""
+    if not page.sites:
+        return None
+    known = sorted((s for s in page.sites.values() if s.opel.chance is not None), key=lambda s: -s.opel.chance)
+    short = len(page.sites) - len(known)
+    few = (f"{short} site{'s' if short != 1 else ''}: too little history",) if short else ()
+    title = "Chance of OPEL 3+ in 24 h"
+    if not known:
+        return TileText(title, "—", ("too little history to forecast", *few), "",
+                        accessible="Forecast: too little history to forecast")
+    top = known[0]
+    lines = (fmt.short_name(top.name),) + tuple(
+        f"next: {fmt.short_name(s.name)} {percent(s.opel.chance)}" for s in known[1:2]) + few
+    said = "; ".join(f"{s.name} {percent(s.opel.chance)}" for s in known)
+    return TileText(title, percent(top.opel.chance), lines, f"from {fmt.local_time(page.origin)}",
+                    accessible=f"Forecast: chance of OPEL 3+ within 24 hours: {said}")
 
 
 def stale_tiles(view: SystemView) -> list[str]:

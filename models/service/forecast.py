@@ -1,0 +1,152 @@
+"""Forecasts for the next 24 hours from the replica's own history: each acute site's handover waits
+and ambulance arrivals hour by hour with 80% intervals, and each provider's chance of OPEL 3+.
+
+One read of the history (the last four weeks of hours, eight weeks of levels), then the pure models
+(``models.forecast.intraday``, ``models.forecast.opel_chance``) for every site in one pass.  Run it
+off the UI thread (``ui.tasks``): a year's replica with 22 acute sites takes well under a second.
+
+- Handover waits: the hourly mean of the ``mean_handover_minutes`` the site reports (the figure its
+  OPEL table scores, and the provider view charts).
+- Ambulance arrivals: handover events counted by their arrival hour, from the site's first event
+  this desktop holds (a quiet hour after it is a real zero; before it, unknown).
+- Any other of a provider's parameters can be asked for by key (the provider view's chosen one).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from models.forecast import intraday, opel_chance
+from models.replica.sql_rows import placeholders, rows
+from models.replica.utc import from_utc_text, to_utc_text
+from models.rules.shown_level import SQL as SHOWN_SQL
+
+WAITS = "mean_handover_minutes"
+ARRIVALS = "arrivals"
+
+
+@dataclass(frozen=True)
+class SiteForecast:
+    org_code: str
+    name: str
+    series: dict[str, intraday.IntradayForecast]   # WAITS, ARRIVALS, and any parameter asked for
+    opel: opel_chance.OpelChance
+
+    @property
+    def waits(self) -> intraday.IntradayForecast | None:
+        return self.series.get(WAITS)
+
+    @property
+    def arrivals(self) -> intraday.IntradayForecast | None:
+        return self.series.get(ARRIVALS)
+
+
+@dataclass(frozen=True)
+class ForecastPage:
+    now: datetime
+    origin: datetime                        # the forecasts cover the 24 hours from here
+    sites: dict[str, SiteForecast] = field(default_factory=dict)   # org code -> its forecasts
+
+
+def acute_sites(store) -> list[tuple[str, str]]:
+    """(code, name) of every active acute organisation, by name."""
+    with store.session() as s:
+        found = rows(s, "SELECT ods_code, name FROM organisation WHERE sector = 'acute' AND active")
+    return sorted(found, key=lambda r: (r[1].lower(), r[0]))
+
+
+def site_forecasts(store, now: datetime, codes: Sequence[str] | None = None,
+                   metrics: Iterable[str] = ()) -> ForecastPage:
+    """Forecasts for ``codes`` (default: every acute site): waits, arrivals, ``metrics`` and OPEL."""
+    origin = intraday.origin_of(now)
+    if codes is None:
+        named = acute_sites(store)
+    else:
+        with store.session() as s:
+            known = dict(rows(s, f"SELECT ods_code, name FROM organisation WHERE ods_code IN "
+                                 f"({placeholders(len(codes))})", list(codes))) if codes else {}
+        named = [(c, known.get(c, c)) for c in codes]
+    if not named:
+        return ForecastPage(now, origin)
+    keys = list(dict.fromkeys([WAITS, *metrics]))
+    codes = [c for c, _ in named]
+    n = intraday.WINDOW_DAYS * intraday.HOURS
+    series, arrivals, known_from, levels = _read(store, codes, keys, origin)
+    grid_rows, labels = [], []
+    for code in codes:
+        for key in keys:
+            idx, vals = series.get((code, key), ((), ()))
+            grid_rows.append(intraday.bin_mean(idx, vals, n))
+            labels.append((key, code))
+        first = known_from.get(code)
+        grid_rows.append(np.full(n, np.nan) if first is None else intraday.bin_count(arrivals.get(code, ()), n, first))
+        labels.append((ARRIVALS, code))
+    made = intraday.forecast(labels, np.array(grid_rows), origin)
+    by_site: dict[str, dict[str, intraday.IntradayForecast]] = defaultdict(dict)
+    for f in made:
+        by_site[f.site][f.key] = f
+    m = opel_chance.HISTORY_DAYS * opel_chance.HOURS
+    sites = {}
+    for code, name in named:
+        idx, lv = levels.get(code, ((), ()))
+        sites[code] = SiteForecast(code, name, by_site[code],
+                                   opel_chance.chance(code, opel_chance.bin_levels(idx, lv, m)))
+    return ForecastPage(now, origin, sites)
+
+
+def site_forecast(store, now: datetime, code: str, metrics: Iterable[str] = ()) -> SiteForecast:
+    """One site's forecasts (the provider view, the offload chart's chosen hospital)."""
+    return site_forecasts(store, now, [code], metrics).sites[code]
+
+
+def _hour(column: str) -> str:
+    """SQL for the hour of ``column`` on a grid starting at a parameter (epoch seconds): SQLite works
+    it out from the stored UTC text, so no row becomes a Python datetime.  Floored, also for the
+    hours just before the grid (SQLite's integer division truncates toward zero)."""
+    return f"((CAST(strftime('%s', {column}) AS INTEGER) - ? + 360000) / 3600 - 100)"
+
+
+def _read(store, codes: list[str], keys: list[str], origin: datetime):
+    """The history the models need, in one snapshot, as hours on each model's grid."""
+    start = intraday.grid_start(origin)
+    level_start = origin - timedelta(days=opel_chance.HISTORY_DAYS)
+    since, until = to_utc_text(start), to_utc_text(origin)
+    level_since = to_utc_text(level_start - opel_chance.HOLD)
+    s0, l0 = int(start.timestamp()), int(level_start.timestamp())
+    q = placeholders(len(codes))
+    series: dict[tuple[str, str], tuple] = {}
+    with store.session() as s:
+        # Hourly means in SQL: the model wants nothing finer, and 96 rows a day become 24.
+        found = rows(s, f"SELECT org_code, metric_code, {_hour('observed_at')} AS h, avg(value) FROM observation "
+                        f"WHERE org_code IN ({q}) AND metric_code IN ({placeholders(len(keys))}) "
+                        "AND observed_at >= ? AND observed_at < ? AND value IS NOT NULL "
+                        "GROUP BY org_code, metric_code, h", [s0, *codes, *keys, since, until])
+        arrived = rows(s, f"SELECT hospital_code, {_hour('arrived_at')} AS h, count(*) FROM handover_event "
+                          f"WHERE hospital_code IN ({q}) AND arrived_at >= ? AND arrived_at < ? "
+                          "GROUP BY hospital_code, h", [s0, *codes, since, until])
+        first = rows(s, f"SELECT hospital_code, min(arrived_at) FROM handover_event WHERE hospital_code IN ({q}) "
+                        "GROUP BY hospital_code", codes)
+        # Levels before the window (by up to HOLD) come in with a negative hour: the level held into it.
+        assessed = rows(s, f"SELECT org_code, {_hour('assessed_at')} AS h, max({SHOWN_SQL}) FROM opel_assessment "
+                           f"WHERE scope = 'provider' AND org_code IN ({q}) AND assessed_at >= ? AND assessed_at < ? "
+                           f"AND {SHOWN_SQL} IS NOT NULL GROUP BY org_code, h", [l0, *codes, level_since, until])
+    grouped: dict = defaultdict(lambda: ([], []))
+    for org, metric, h, value in found:
+        pair = grouped[(org, metric)]
+        pair[0].append(h)
+        pair[1].append(value)
+    series = dict(grouped)
+    arrivals: dict = defaultdict(list)
+    for code, h, count in arrived:
+        arrivals[code] += [h] * count
+    known_from = {code: int((from_utc_text(at) - start).total_seconds() // 3600) for code, at in first if at}
+    levels: dict = defaultdict(lambda: ([], []))
+    for code, h, level in assessed:
+        levels[code][0].append(h)
+        levels[code][1].append(level)
+    return series, dict(arrivals), known_from, dict(levels)
