@@ -6,7 +6,6 @@ handlers, so other commands start fast.
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import sys
@@ -155,6 +154,8 @@ def _passwd(args) -> int:
 
 
 def _new_passphrase() -> str:
+    import getpass
+
     from scc_desktop import unlock
 
     new = os.environ.get(NEW_PASSPHRASE_ENV)

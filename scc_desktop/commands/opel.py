@@ -18,13 +18,13 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from models.rules.opel import OpelResult, score
-from models.rules.opel_rollup import load_system
-from models.rules.opel_table import OpelTable, load_shipped, load_table, shipped_pillars, shipped_table_path
-from models.rules.tabledata import TableError, read_toml
 from scc_desktop.errors import UserError
+
+if TYPE_CHECKING:
+    from models.rules.opel import OpelResult
+    from models.rules.opel_table import OpelTable
 
 EDGE_HELP = "Edges: '[' or ']' includes a value exactly on the edge; '(' or ')' excludes it."
 
@@ -54,11 +54,18 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _table_args(p: argparse.ArgumentParser) -> None:
+    # The scoring and roll-up modules load when an opel command runs: every other command,
+    # --help included, builds this parser (a third of the command line's start-up was them).
+    from models.rules.opel_table import shipped_pillars
+
     p.add_argument("--pillar", choices=shipped_pillars(), help="use the bundled table for this pillar")
     p.add_argument("--table", type=Path, metavar="FILE", help="use this table file instead of the bundled one")
 
 
 def _load(args: argparse.Namespace) -> OpelTable:
+    from models.rules.opel_table import load_shipped, load_table
+    from models.rules.tabledata import TableError
+
     if args.table is None and args.pillar is None:
         raise UserError("say which table to use: --pillar PILLAR (bundled) or --table FILE", 2)
     try:
@@ -127,6 +134,8 @@ def result_json(table: OpelTable, result: OpelResult) -> dict[str, Any]:
 
 
 def _score(args: argparse.Namespace) -> int:
+    from models.rules.opel import score
+
     table = _load(args)
     values = _read_values()
     result = score(table, values)
@@ -146,6 +155,10 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _check_table(args: argparse.Namespace) -> int:
+    from models.rules.opel_rollup import load_system
+    from models.rules.opel_table import load_table
+    from models.rules.tabledata import TableError, read_toml
+
     try:
         is_rollup = "rollups" in read_toml(args.file)
         if is_rollup:
@@ -167,6 +180,8 @@ def _check_table(args: argparse.Namespace) -> int:
 
 def _header_note(path: Path) -> str:
     """" (edition X; UNVERIFIED TABLE)" from a file's header, as far as it can be read."""
+    from models.rules.tabledata import TableError, read_toml
+
     try:
         head = read_toml(path).get("table", {})
     except TableError:
@@ -178,6 +193,8 @@ def _header_note(path: Path) -> str:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from models.rules.opel_table import shipped_table_path
+
     table = _load(args)
     h = table.header
     marker = "" if table.verified else f"  *** {h.marker} ***"

@@ -28,9 +28,7 @@ See docs/simulator.md.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import logging
 import math
 import os
 import signal
@@ -107,6 +105,8 @@ def _parse_start(text: str | None, tick: timedelta) -> datetime:
 
 
 def _logging(verbose: int) -> None:
+    import logging   # here, as csv below: every command's parser is built, --help included
+
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
@@ -254,6 +254,8 @@ def _org_tokens(pairs: list[str]) -> dict[str, str]:
 
 
 def _write_orgs(sim, path: Path) -> int:
+    import csv
+
     rows = sim.organisations()
     try:
         with path.open("w", newline="", encoding="utf-8") as fh:
