@@ -67,8 +67,9 @@ def highest(track: Track, lo: datetime, hi: datetime) -> int | None:
 
 
 def changes(track: Track, lo: datetime, hi: datetime) -> int:
+    """Changes of shown level (a first level after none known is not a change)."""
     spans = [lv for _a, _b, lv in steps(track, lo, hi)]
-    return sum(1 for a, b in zip(spans, spans[1:]) if a != b)
+    return sum(1 for a, b in zip(spans, spans[1:]) if a is not None and a != b)
 
 
 def where(track: Track) -> str:
