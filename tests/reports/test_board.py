@@ -177,3 +177,32 @@ def test_bad_periods_are_named_with_the_reason(world, tmp_path, monkeypatch, cap
     code = main(["report", *args, "--path", str(world[0]), "--out", str(tmp_path), "--at", "2025-07-14T10:00"])
     assert code == 2
     assert words in capsys.readouterr().err
+
+
+def test_file_reports_builds_a_board_for_the_days_chosen_off_the_ui_thread(world, qtbot, tmp_path):
+    from PySide6.QtCore import QDate
+
+    from ui import tasks
+    from ui.reports_dialog import ReportsDialog
+
+    dialog = ReportsDialog(world[1], lambda: NOW, folder=tmp_path)
+    qtbot.addWidget(dialog)
+    dialog.report.setCurrentIndex(dialog.report.findData("sitrep"))
+    assert dialog.first.isEnabled() and not dialog.last.isEnabled()
+    assert dialog.chosen_days() == (LAST, LAST)          # yesterday, the default sitrep
+    dialog.report.setCurrentIndex(dialog.report.findData("board"))
+    assert dialog.last.isEnabled()
+    dialog.first.setDate(QDate(2025, 7, 13))
+    dialog.last.setDate(QDate(2025, 7, 7))
+    dialog.then.setChecked(True)
+    dialog.build_button.click()
+    assert tasks.manager().wait_idle(30_000)
+    assert dialog.status.text() == "Not written: to: 2025-07-07 is before from (2025-07-13)"
+    dialog.first.setDate(QDate(2025, 7, 7))
+    dialog.last.setDate(QDate(2025, 7, 13))
+    dialog.build_button.click()
+    assert tasks.manager().wait_idle(30_000)
+    assert dialog.status.text().startswith("Wrote board-2025-07-07-to-2025-07-13.pdf"), dialog.status.text()
+    assert (tmp_path / "board-2025-07-07-to-2025-07-13-handovers_by_site.csv").is_file()
+    dialog.report.setCurrentIndex(dialog.report.findData("brief"))
+    assert not dialog.first.isEnabled() and dialog.chosen_days() == (None, None)
