@@ -1,7 +1,8 @@
 """File > Reports…: build one of the room's reports (the brief, the handover, the sitrep of a day, the
-board report of a week or a month) from the replica into a folder, off the UI thread (``ui.tasks``), through the door (``models.service.reports``).  The window
-stays live while it builds; the dialog then says where it wrote the files and offers to open the
-folder.  Works offline: a report reads only the replica."""
+board report of a week or a month) from the replica into a folder, off the UI thread (``ui.tasks``),
+through the door (``models.service.reports``).  The window stays live while it builds; the dialog then
+says where it wrote the files and offers to open the folder.  Works offline: a report reads only the
+replica."""
 
 from __future__ import annotations
 

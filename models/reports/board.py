@@ -57,8 +57,8 @@ def _levels_by_day(r: PeriodReads) -> Table:
 
 
 def _handover_days(r: PeriodReads) -> Table:
-    rows = tuple((_day_label(day), s.count, words.number(s.mean_minutes), s.serious_delays, words.number(s.hours_lost, 2))
-                 for day, s in r.handover_days)
+    rows = tuple((_day_label(day), s.count, words.number(s.mean_minutes), s.serious_delays,
+                  words.number(s.hours_lost, 2)) for day, s in r.handover_days)
     return Table("handovers_by_day", "Handovers and hours lost, by day",
                  ("Day", "Handovers", "Mean (min)", "Over 60 min", "Hours lost"), rows, r.end)
 

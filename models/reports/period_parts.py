@@ -136,8 +136,9 @@ def level_table(key: str, title: str, tracks: Iterable[Track], lo: datetime, hi:
         ("Phoned in",) if provider else ())
     widths = ((0.2, 0.12) if provider else (0.16,)) + (0.08, 0.08, 0.08, 0.08, 0.065, 0.065, 0.065, 0.065, 0.07) + (
         (0.12,) if provider else ())
-    note = ("Hours at each level (rows shaded: half the period or more at OPEL 4): each shown level (declared, else calculated) holds from its assessment to the "
-            "next; before the first in the period, the one in force at the start.")
+    note = ("Hours at each level (rows shaded: half the period or more at OPEL 4): each shown level (declared, "
+            "else calculated) holds from its assessment to the next; before the first in the period, the one in "
+            "force at the start.")
     if provider and any(k[1] == "opel" for k in phoned_marks):
         note += " " + PHONED_LEGEND
     return Table(key, title, headers, tuple(rows), hi, "No OPEL level is held for the period.", note, widths,

@@ -6,19 +6,20 @@ table's edition, and the command's errors naming the option."""
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
 from models.queries import carried_in, opel_history
 from models.replica.sql_rows import rows
 from models.replica.utc import to_utc_text
+from models.reports.periods import bounds
 from models.service import reports
 from scc_desktop.cli import main
 from tests.reports.period_world import NOW, PASSPHRASE, PHONED_ORG, SUNDAY, build_period_world
 from tests.reports.test_files import pages_text, pdftotext
 
-START, END = (reports.periods.uk_midnight(SUNDAY), reports.periods.uk_midnight(SUNDAY + timedelta(days=1)))
+START, END = bounds(SUNDAY, SUNDAY)
 
 
 @pytest.fixture(scope="module")
