@@ -4,9 +4,11 @@ standards met, 12-hour waits, occupancy, and the counts of decisions and actions
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from models.replica.utc import to_utc_text
 from models.reports import period_parts as pp
 from models.reports import words
 from models.reports.model import Chart, Report, Section, Table, Text
@@ -92,9 +94,11 @@ def _waits(r: PeriodReads) -> tuple:
     if not found:
         return (Text(f"12-hour waits: {NOT_COLLECTED}. The replica holds no count of patients 12 hours or more "
                      "in an emergency department for this period.", warn=True),)
-    peak_day = {}
+    days = r.days()
+    edges = [to_utc_text(bounds(d, d)[1]) for d in days]   # stored times sort as text: no parse a report
+    peak_day: dict[tuple, float] = {}
     for o in found:
-        day = o.at.astimezone(pp.UK).date()
+        day = bisect.bisect_right(edges, o.stamp)
         peak_day[(day, o.org_code)] = max(peak_day.get((day, o.org_code), 0.0), o.value)
     total = sum(peak_day.values())
     return (Text(f"Patients 12 hours or more from arrival in ED: {len(found)} reports from "

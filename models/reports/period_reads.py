@@ -41,8 +41,10 @@ _ASSESSMENTS = (f"SELECT assessed_at, {SHOWN_SQL}, table_edition, table_verified
 _CRITCON = ("SELECT c.org_code, coalesce(o.name, c.org_code), c.level, c.staffed_beds, c.occupied_beds, c.reported_at, "
             "c.received_at, c.phoned_in_uuid FROM critcon_status AS c LEFT JOIN organisation AS o "
             "ON o.ods_code = c.org_code WHERE c.reported_at >= ? AND c.reported_at < ? ORDER BY c.reported_at, c.id")
+# One seek an organisation and figure on (org_code, metric_code, observed_at): without the organisation a
+# month's figures would be a scan of every observation held.
 _OBSERVED = ("SELECT org_code, metric_code, observed_at, value, source FROM observation "
-             "WHERE metric_code IN (?, ?) AND observed_at >= ? AND observed_at < ? ORDER BY observed_at, id")
+             "WHERE org_code = ? AND metric_code = ? AND observed_at >= ? AND observed_at < ? ORDER BY observed_at, id")
 _ACTIONS = ("SELECT count(*) FILTER (WHERE done_at >= :s AND done_at < :e), "
             "count(*) FILTER (WHERE due_at >= :s AND due_at < :e), "
             "count(*) FILTER (WHERE due_at >= :s AND due_at < :e AND (done_at IS NULL OR done_at >= :e)) FROM action")
@@ -64,7 +66,7 @@ class Track:
     name: str
     pillar: str
     before: tuple[int | None, datetime | None]        # the level in force at the start, and its time
-    points: tuple[tuple[datetime, int | None], ...]   # each assessment in the period, oldest first
+    points: tuple[tuple[datetime, int | None], ...]   # the first, each changing the level, the last
 
 
 @dataclass(frozen=True)
@@ -88,9 +90,13 @@ class Responses:
 class Observed:
     org_code: str
     metric: str
-    at: datetime
+    stamp: str                   # the stored UTC text: sortable, parsed only where a time is shown
     value: float
     phoned_in: bool
+
+    @property
+    def at(self) -> datetime:
+        return from_utc_text(self.stamp)
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,18 @@ class PeriodReads:
         return [self.first + timedelta(days=i) for i in range((self.last - self.first).days + 1)]
 
 
+def _changes(found: list) -> tuple[tuple[datetime, int | None], ...]:
+    """The first assessment, each that changes the shown level, and the last: a month of 15-minute data is
+    ~3,000 a provider and a few dozen changes, and the hours at each level, the highest and the changes
+    need no more (a time is parsed only when kept: that parse was most of the cost)."""
+    out, level = [], object()
+    for i, (at, shown, _e, _v) in enumerate(found):
+        if shown != level or i == len(found) - 1:
+            out.append((from_utc_text(at), shown))
+            level = shown
+    return tuple(out)
+
+
 def _tracks(db, s, start: datetime, end: datetime) -> tuple[tuple[Track, ...], tuple, datetime | None]:
     providers = qp.scored_providers(s)
     pillars = sorted({k for k, in rows(db, "SELECT DISTINCT pillar FROM opel_assessment WHERE scope = 'pillar'")})
@@ -143,13 +161,12 @@ def _tracks(db, s, start: datetime, end: datetime) -> tuple[tuple[Track, ...], t
     out = []
     for k in keys:
         key = k.org_code if k.scope == "provider" else k.pillar
-        sql = _ASSESSMENTS.format(column="org_code" if k.scope == "provider" else "pillar")
-        points = []
-        for at, level, edition, verified in rows(db, sql, (k.scope, key, *span)):
-            points.append((from_utc_text(at), level))
-            tables.add((edition, bool(verified)))
-        if k.scope == "provider" and points and (newest is None or points[-1][0] > newest):
-            newest = points[-1][0]
+        column = "org_code" if k.scope == "provider" else "pillar"
+        found = rows(db, _ASSESSMENTS.format(column=column), (k.scope, key, *span))
+        points = _changes(found)
+        tables.update((edition, bool(verified)) for edition, verified in {(r[2], r[3]) for r in found})
+        if k.scope == "provider" and found and (newest is None or from_utc_text(found[-1][0]) > newest):
+            newest = from_utc_text(found[-1][0])
         out.append(Track(key, k.scope, names.get(key, key), k.pillar, then.get(key, (None, None)), tuple(points)))
     return tuple(out), tuple(sorted(tables)), newest
 
@@ -229,8 +246,10 @@ def read_period(store, first: date, last: date, at: datetime) -> PeriodReads:
         sites, pooled, handover_days, basis = _handovers(s, first, last, start, end)
         responses, service = _responses(db, s, first, last, start, end)
         critcon_before, critcon, critcon_phoned = _critcon(db, start, end)
-        observed = tuple(Observed(o, m, from_utc_text(t), float(v), src == "phoned_in") for o, m, t, v, src in rows(
-            db, _OBSERVED, (TWELVE_HOURS, OCCUPANCY, to_utc_text(start), to_utc_text(end))))
+        span = (to_utc_text(start), to_utc_text(end))
+        observed = tuple(Observed(o, m, t, float(v), src == "phoned_in")
+                         for org, _n, _s in orgs for metric in (TWELVE_HOURS, OCCUPANCY)
+                         for o, m, t, v, src in rows(db, _OBSERVED, (org, metric, *span)))
         calls = tuple(c for c in phoned.calls(db, end, window=end - start) if c.phoned_at < end)
         done, due, still_open = rows(db, _ACTIONS.replace(":s", "?1").replace(":e", "?2"),
                                      (to_utc_text(start), to_utc_text(end)))[0]

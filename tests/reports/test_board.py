@@ -15,7 +15,7 @@ from models.replica.utc import to_utc_text
 from models.reports.periods import bounds
 from models.service import reports
 from scc_desktop.cli import main
-from tests.reports.period_world import DAYS, NOW, PASSPHRASE, PHONED_ORG, build_period_world
+from tests.reports.period_world import DAYS, NOW, PASSPHRASE, PHONED_ORG, copy_of_period_world
 from tests.reports.test_files import pages_text, pdftotext
 
 FIRST, LAST = DAYS[0], DAYS[-1]
@@ -24,7 +24,7 @@ START, END = bounds(FIRST, LAST)
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    path, store = build_period_world(tmp_path_factory.mktemp("board-world"))
+    path, store = copy_of_period_world(tmp_path_factory.mktemp("board-world"))
     yield path, store
     store.close()
 

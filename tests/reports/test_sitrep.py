@@ -16,7 +16,7 @@ from models.replica.utc import to_utc_text
 from models.reports.periods import bounds
 from models.service import reports
 from scc_desktop.cli import main
-from tests.reports.period_world import NOW, PASSPHRASE, PHONED_ORG, SUNDAY, build_period_world
+from tests.reports.period_world import NOW, PASSPHRASE, PHONED_ORG, SUNDAY, copy_of_period_world
 from tests.reports.test_files import pages_text, pdftotext
 
 START, END = bounds(SUNDAY, SUNDAY)
@@ -24,7 +24,7 @@ START, END = bounds(SUNDAY, SUNDAY)
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    path, store = build_period_world(tmp_path_factory.mktemp("sitrep-world"))
+    path, store = copy_of_period_world(tmp_path_factory.mktemp("sitrep-world"))
     yield path, store
     store.close()
 
