@@ -16,6 +16,7 @@ from models.reports import words
 from models.reports.model import Chart, Table, Text
 from models.reports.parts import OPEL_COLOURS
 from models.reports.period_reads import PeriodReads, Track
+from models.service.critical_care import bed_summary
 from models.uk_time import UK
 
 LEVELS = (1, 2, 3, 4)
@@ -246,7 +247,8 @@ def critcon_table(r: PeriodReads, phoned_marks: Mapping[tuple[str, str], str]) -
         top = max((c.level for c in lines), default=r.critcon_before.get(org))
         if (top or 0) >= 3 or (last and last.available_beds is not None and last.available_beds < 0):
             warn.add(len(rows))
-        phoned_mark = phoned_marks.get((org, "critcon"), "")
+        phoned_mark = phoned_marks.get((org, "critcon")) or (
+            "phoned in" if any((org, c.reported_at) in r.critcon_phoned for c in lines) else "")
         rows.append((words.short_name(r.names.get(org, org)), r.critcon_before.get(org),
                      top, last.level if last else None, last.staffed_beds if last else None,
                      last.occupied_beds if last else None, last.available_beds if last else None,
@@ -263,7 +265,6 @@ def critcon_table(r: PeriodReads, phoned_marks: Mapping[tuple[str, str], str]) -
 
 
 def critcon_summary(r: PeriodReads) -> Text:
-    from models.service.critical_care import bed_summary
     last: dict[str, object] = {}
     for line in r.critcon:
         last[line.org_code] = line

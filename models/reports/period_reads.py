@@ -29,7 +29,6 @@ from models.rules.handover_bands import HandoverSummary, load_handover, summaris
 from models.rules.shown_level import SQL as SHOWN_SQL
 from models.service import decision_log
 from models.reports.periods import bounds
-from models.uk_time import UK
 
 TWELVE_HOURS = "ed_over_12h_from_arrival_count"
 OCCUPANCY = "ga_bed_occupancy_pct"
@@ -261,7 +260,3 @@ def read_period(store, first: date, last: date, at: datetime) -> PeriodReads:
                        tracks, tables, sites, pooled, handover_days, basis, responses, service, critcon_before,
                        critcon, critcon_phoned, observed, calls, decisions, ActionCounts(done, due, still_open),
                        newest, last_sync)
-
-
-def uk_day(value: datetime) -> date:
-    return value.astimezone(UK).date()

@@ -69,7 +69,8 @@ def build(store, name: str, at: datetime, *, since: datetime | None = None,
     return handover.build(store, at, generated_at)
 
 
-def _period_report(store, name, at, since, generated_at, first, last) -> Report:
+def _period_report(store, name: str, at: datetime, since: datetime | None, generated_at: datetime | None,
+                   first: date | None, last: date | None) -> Report:
     if since is not None:
         raise ValueError(f"since: only the brief reports what changed since a time, not the {name}")
     if name == "sitrep":
