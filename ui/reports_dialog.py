@@ -1,18 +1,20 @@
-"""File > Reports…: build one of the room's reports (the brief, the handover) from the replica into a
-folder, off the UI thread (``ui.tasks``), through the door (``models.service.reports``).  The window
-stays live while it builds; the dialog then says where it wrote the files and offers to open the
-folder.  Works offline: a report reads only the replica."""
+"""File > Reports…: build one of the room's reports (the brief, the handover, the sitrep of a day, the
+board report of a week or a month) from the replica into a folder, off the UI thread (``ui.tasks``),
+through the door (``models.service.reports``).  The window stays live while it builds; the dialog then
+says where it wrote the files and offers to open the folder.  Works offline: a report reads only the
+replica."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from PySide6.QtCore import QDateTime, Qt, QTimeZone, QUrl
+from PySide6.QtCore import QDate, QDateTime, Qt, QTimeZone, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
+    QDateEdit,
     QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
@@ -57,6 +59,20 @@ class ReportsDialog(QDialog):
         for w in (self.now, self.then, self.at):
             when.addWidget(w)
         when.addStretch(1)
+        self.first, self.last = QDateEdit(), QDateEdit()   # the UK days of a sitrep or a board report
+        today = clock().astimezone(door.UK).date()
+        for edit, day in ((self.first, today - timedelta(days=7)), (self.last, today - timedelta(days=1))):
+            edit.setDisplayFormat("ddd dd MMM yyyy")
+            edit.setCalendarPopup(True)
+            edit.setDate(QDate(day.year, day.month, day.day))
+        self.first.dateChanged.connect(self._follow)
+        days = QHBoxLayout()
+        days.addWidget(self.first)
+        self.to_label = QLabel("to")
+        days.addWidget(self.to_label)
+        days.addWidget(self.last)
+        days.addStretch(1)
+        self.report.currentIndexChanged.connect(self._period_shown)
         self.folder = QLineEdit(str(folder))
         browse = QPushButton("Choose…")
         browse.clicked.connect(self.choose_folder)
@@ -66,6 +82,7 @@ class ReportsDialog(QDialog):
         form = QFormLayout()
         form.addRow("&Report", self.report)
         form.addRow("As at (UK time)", when)
+        form.addRow("Days (UK)", days)
         folder_label = QLabel("&Folder")
         folder_label.setBuddy(self.folder)
         form.addRow(folder_label, where)
@@ -83,7 +100,30 @@ class ReportsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.status)
         layout.addWidget(buttons)
+        self._period_shown()
         self.resize(560, self.sizeHint().height())
+
+    def _period_shown(self) -> None:
+        """The days apply to the sitrep (one: the first) and the board (a period); the others are as at a time."""
+        name = self.report.currentData()
+        self.first.setEnabled(name in door.PERIOD_NAMES)
+        for w in (self.to_label, self.last):
+            w.setEnabled(name == "board")
+        if name == "sitrep":
+            self.first.setDate(self.last.date())
+        elif name == "board" and self.first.date() >= self.last.date():
+            self.first.setDate(self.last.date().addDays(-6))
+
+    def _follow(self, day: QDate) -> None:
+        if self.report.currentData() == "sitrep":
+            self.last.setDate(day)
+
+    def chosen_days(self) -> tuple[date | None, date | None]:
+        name = self.report.currentData()
+        if name not in door.PERIOD_NAMES:
+            return None, None
+        first, last = (date(d.year(), d.month(), d.day()) for d in (self.first.date(), self.last.date()))
+        return (first, first) if name == "sitrep" else (first, last)
 
     def choose_folder(self) -> None:
         chosen = QFileDialog.getExistingDirectory(self, "Folder for reports", self.folder.text())
@@ -98,6 +138,7 @@ class ReportsDialog(QDialog):
 
     def build(self) -> None:
         name, folder, at = self.report.currentData(), Path(self.folder.text().strip()), self.chosen_time()
+        first, last = self.chosen_days()
         if not self.folder.text().strip():
             self.status.setText("Folder: choose where to write the report.")
             return
@@ -105,7 +146,7 @@ class ReportsDialog(QDialog):
         self.build_button.setEnabled(False)
         self.open_button.setEnabled(False)
         self.status.setText(f"Building the {name}…")
-        tasks.QueryOp(parent=self, op=lambda: door.make(store, name, folder, at),
+        tasks.QueryOp(parent=self, op=lambda: door.make(store, name, folder, at, first=first, last=last),
                       success=self._built).failure(self._failed).run_in_background()
 
     def _built(self, written: door.Written) -> None:

@@ -28,6 +28,7 @@ from models.version import VERSION
 
 WARN_BG = colors.HexColor("#fbeaea")
 CHART_H = 58 * mm
+CROWDED = 12   # more categories than this: their labels are turned on end
 # Less room than this left on a page: a section (or a table) starts on the next, not as an orphaned heading.
 SECTION_ROOM, TABLE_ROOM = 40 * mm, 22 * mm
 
@@ -103,6 +104,13 @@ def _chart(st: _Styles, c: Chart, f: Fonts) -> list:
     chart.categoryAxis.categoryNames = list(c.categories)
     chart.categoryAxis.labels.fontName = f.regular
     chart.categoryAxis.labels.fontSize = 7.5
+    if len(c.categories) > CROWDED:   # side by side they run into each other: turn them
+        chart.categoryAxis.labels.angle = 90
+        chart.categoryAxis.labels.boxAnchor = "e"
+        chart.categoryAxis.labels.dy = -2
+        chart.categoryAxis.labels.fontSize = 6.5
+        chart.y = 30
+        chart.height = CHART_H - 42
     chart.valueAxis.labels.fontName = f.regular
     chart.valueAxis.labels.fontSize = 7
     chart.valueAxis.valueMin = 0

@@ -14,16 +14,19 @@ import os
 import time as clock
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from models.reports import bc_pack, brief, handover, render_data, render_pdf
+from models.reports import bc_pack, board, brief, handover, periods, render_data, render_pdf, sitrep
 from models.reports.model import Report
 from models.uk_time import UK
 
-NAMES = ("brief", "handover", "bc-pack")
+NAMES = ("brief", "handover", "sitrep", "board", "bc-pack")
+PERIOD_NAMES = ("sitrep", "board")   # they cover whole UK days (--from/--to), not one moment
 DESCRIPTIONS = {"brief": "Morning brief for the 08:00 system call",
                 "handover": "Handover to the Director on-call (18:00)",
+                "sitrep": "Daily situation report (one day)",
+                "board": "Board report (a week or a month)",
                 "bc-pack": "Business continuity pack (for a total loss of IT)"}
 # A previous brief in the folder counts as "the last brief" when it is this old: a brief rebuilt a
 # minute later must not report "no change since", and one from last week is not "since yesterday".
@@ -50,12 +53,17 @@ def check_name(name: str) -> str:
 
 
 def build(store, name: str, at: datetime, *, since: datetime | None = None,
-          generated_at: datetime | None = None) -> Report:
+          generated_at: datetime | None = None, first: date | None = None, last: date | None = None) -> Report:
     """Report ``name`` as at ``at`` (aware).  ``since``: the brief's "what changed since" (default
-    24 hours before ``at``).  ``ValueError("field: reason")`` for a name or a time that will not do."""
+    24 hours before ``at``).  ``first``/``last``: the UK days of a sitrep or board report (default:
+    the day, or the week, before ``at``).  ``ValueError("field: reason")`` for input that will not do."""
     check_name(name)
     if at.tzinfo is None:
         raise ValueError("at: a time without a UTC offset is ambiguous on clock-change nights")
+    if name in PERIOD_NAMES:
+        return _period_report(store, name, at, since, generated_at, first, last)
+    if first is not None or last is not None:
+        raise ValueError(f"from: the {name} is as at one time, not a period")
     if name == "brief":
         return brief.build(store, at, since, generated_at)
     if since is not None:
@@ -65,8 +73,22 @@ def build(store, name: str, at: datetime, *, since: datetime | None = None,
     return handover.build(store, at, generated_at)
 
 
+def _period_report(store, name: str, at: datetime, since: datetime | None, generated_at: datetime | None,
+                   first: date | None, last: date | None) -> Report:
+    if since is not None:
+        raise ValueError(f"since: only the brief reports what changed since a time, not the {name}")
+    if name == "sitrep":
+        return sitrep.build(store, at, periods.sitrep_day(at, first, last), generated_at)
+    return board.build(store, at, *periods.board_days(at, first, last), generated_at)
+
+
 def stem(report: Report) -> str:
-    """``brief-2025-07-14-0800``: the report and its UK local time, so a folder sorts by time."""
+    """``brief-2025-07-14-0800``: the report and its UK local time, so a folder sorts by time; a
+    period report is named for its days (``sitrep-2025-07-13``, ``board-2025-07-07-to-2025-07-13``)."""
+    if report.period is not None:
+        first = report.period[0].astimezone(UK).date()
+        last = (report.period[1] - timedelta(hours=1)).astimezone(UK).date()
+        return f"{report.name}-{first}" + (f"-to-{last}" if last != first else "")
     return f"{report.name}-{report.at.astimezone(UK):%Y-%m-%d-%H%M}"
 
 
@@ -114,7 +136,8 @@ def last_brief(folder: Path, before: datetime) -> datetime | None:
     return max(found, default=None)
 
 
-def make(store, name: str, folder: Path, at: datetime | None = None, *, since: datetime | None = None) -> Written:
+def make(store, name: str, folder: Path, at: datetime | None = None, *, since: datetime | None = None,
+         first: date | None = None, last: date | None = None) -> Written:
     """Build report ``name`` and write it into ``folder``: what the command and the window run.
 
     ``at`` None: now, from the clock (and the files say so); given: the report is as at ``at`` and
@@ -125,7 +148,7 @@ def make(store, name: str, folder: Path, at: datetime | None = None, *, since: d
     if name == "brief" and since is None:
         since = last_brief(folder, now)
     started = clock.perf_counter()
-    report = build(store, name, now, since=since, generated_at=now)
+    report = build(store, name, now, since=since, generated_at=now, first=first, last=last)
     seconds = clock.perf_counter() - started
     written = write(report, folder)
     return Written(written.report, written.folder, written.files, written.pdf_pages, seconds)

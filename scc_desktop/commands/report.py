@@ -14,12 +14,14 @@ from scc_desktop import paths
 from scc_desktop.commands.replica_option import add_path_option
 from scc_desktop.errors import UserError
 
-NAMES = ("brief", "handover", "bc-pack")   # models.service.reports.NAMES, without importing the models to build the help
+NAMES = ("brief", "handover", "sitrep", "board", "bc-pack")   # models.service.reports.NAMES (not imported)
+PERIOD_NAMES = ("sitrep", "board")                 # whole UK days: --from/--to (the sitrep: one day)
 
 
 def register(subparsers) -> None:
     report = subparsers.add_parser(
-        "report", help="write a room report (brief, handover, bc-pack) from the replica: PDF, JSON and CSV",
+        "report",
+        help="write a room report (brief, handover, sitrep, board, bc-pack) from the replica: PDF, JSON and CSV",
         description="Build a report from the replica alone (no hub needed) into a folder: NAME-<UK time>.pdf, "
                     ".json and one .csv per table.  With --at the report is as at that time and says it was "
                     "generated then, so building it again gives the same files.")
@@ -31,8 +33,10 @@ def register(subparsers) -> None:
     report.add_argument("--since", default=None, help="brief: report what changed since this time (default: the "
                                                       "last brief in the folder, else 24 hours before)")
     report.add_argument("--from", dest="first", default=None, help="first UK local date of a period, YYYY-MM-DD "
-                                                                   "(period reports)")
-    report.add_argument("--to", dest="last", default=None, help="last UK local date of a period (inclusive)")
+                                                                   "(sitrep: the day, default yesterday; board: "
+                                                                   "default the last 7 days)")
+    report.add_argument("--to", dest="last", default=None, help="last UK local date of a period (inclusive; the "
+                                                                "board covers at most 31 days)")
     report.set_defaults(handler=_run)
 
 
@@ -41,7 +45,7 @@ def _times(args):
 
     if args.name not in NAMES:
         raise UserError(f"NAME: '{args.name}' is not a report; choose one of {', '.join(NAMES)}", 2)
-    if args.first or args.last:
+    if (args.first or args.last) and args.name not in PERIOD_NAMES:
         raise UserError(f"--from/--to: the {args.name} is as at one time, not a period; give --at", 2)
     found = {}
     for option in ("at", "since"):
@@ -58,17 +62,40 @@ def _times(args):
     return found["at"], found["since"]
 
 
+def _days(args, at):
+    """The period's UK dates, checked as the report will check them, so a bad one is named before the
+    replica is unlocked."""
+    from datetime import datetime, timezone
+
+    from models.reports import periods
+
+    if args.name not in PERIOD_NAMES:
+        return None, None
+    try:
+        first = periods.parse_date(args.first, "from") if args.first else None
+        last = periods.parse_date(args.last, "to") if args.last else None
+        when = at or datetime.now(timezone.utc)
+        if args.name == "sitrep":
+            periods.sitrep_day(when, first, last)
+        else:
+            periods.board_days(when, first, last)
+    except ValueError as exc:
+        raise UserError(f"--{exc}", 2) from None
+    return first, last
+
+
 def _run(args) -> int:
     from models.service import reports
     from models.uk_time import uk_time
     from scc_desktop import unlock
 
     at, since = _times(args)
+    first, last = _days(args, at)
     if args.out.exists() and not args.out.is_dir():
         raise UserError(f"--out: {args.out} is a file; give a folder", 2)
     with unlock.open_store(args.path or paths.default_replica()) as store:
         try:
-            written = reports.make(store, args.name, args.out, at, since=since)
+            written = reports.make(store, args.name, args.out, at, since=since, first=first, last=last)
         except ValueError as exc:
             raise UserError(str(exc), 2) from None
         except OSError as exc:
