@@ -26,7 +26,6 @@ An alert acknowledged or cleared while its email waits for a retry is not sent (
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -35,12 +34,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from starlette.concurrency import run_in_threadpool
 
 from models.rules.escalation import OpenAlert, Recipient, due
 from sync import protocol as p
 from sync.hub import schema as s
-from sync.hub import smtp_sender
+from sync.hub import mail_loop, smtp_sender
 from sync.hub.escalation_config import EscalationConfig
 from sync.hub.escalation_email import compose
 from sync.hub.escalation_room import RoomReader
@@ -183,7 +181,7 @@ class Escalator:
             notice = EscalationNotice(alert_uuid=uid, outcome=values["state"], at=at, to_name=to.name,
                                       to_address=to.address, contact_uuid=to.contact_uuid, rota=to.rota,
                                       fallback_reason=to.reason, attempts=attempts,
-                                      error=_cut(values["error"]))
+                                      error=mail_loop.error_text(values["error"]))
             w.emit(NOTICE_KIND, notice.model_dump(mode="json"), row["org_code"])
 
     def _org_names(self, alerts: list[OpenAlert]) -> dict[str, str]:
@@ -204,16 +202,4 @@ def _alert_json(a: OpenAlert) -> dict:
 async def run(hub) -> None:
     """Check every ``check_seconds`` until the hub stops; a failing check is logged and tried again."""
     esc: Escalator = hub.escalation
-    period = esc.config.check_seconds
-    while not hub.stopping:
-        try:
-            await run_in_threadpool(esc.check, None, lambda: hub.stopping)
-        except Exception:  # noqa: BLE001 - /health reports the database; keep checking
-            log.exception("escalation check failed; trying again in %.0f s", period)
-        await asyncio.sleep(period)
-
-
-def _cut(text: str | None) -> str | None:
-    if text is None or len(text) <= p.MAX_REASON_CHARS:
-        return text
-    return text[:p.MAX_REASON_CHARS - 1] + "…"
+    await mail_loop.check_every(hub, esc.check, esc.config.check_seconds, "escalation")

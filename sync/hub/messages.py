@@ -19,7 +19,6 @@ accepted it and before the row recorded that (its lease then runs out and it is 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -29,12 +28,11 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from sqlalchemy import insert, select, update
-from starlette.concurrency import run_in_threadpool
 
 from models.messages import record as rules
 from sync import protocol as p
 from sync.hub import schema as s
-from sync.hub import smtp_sender
+from sync.hub import mail_loop, smtp_sender
 from sync.hub.db import Writer
 
 log = logging.getLogger("sync.hub")
@@ -60,7 +58,7 @@ def on_stored(hub, w: Writer, rec: p.RecordPush) -> None:
 def _notice(w: Writer, uid: str, outcome: str, at: datetime, recipients: int, attempts: int,
             error: str | None) -> None:
     notice = p.FeedMessageDelivery(message_uuid=uid, outcome=outcome, at=at, recipients=recipients,
-                                   attempts=attempts, error=_cut(error))
+                                   attempts=attempts, error=mail_loop.error_text(error))
     w.emit(rules.NOTICE_KIND, notice.model_dump(mode="json"))
 
 
@@ -165,16 +163,4 @@ class MessageSender:
 
 async def run(hub) -> None:
     """Send what is due every :data:`CHECK_SECONDS` until the hub stops; a failing check is logged."""
-    sender = MessageSender(hub)
-    while not hub.stopping:
-        try:
-            await run_in_threadpool(sender.check, None, lambda: hub.stopping)
-        except Exception:  # noqa: BLE001 - /health reports the database; keep checking
-            log.exception("message check failed; trying again in %.0f s", CHECK_SECONDS)
-        await asyncio.sleep(CHECK_SECONDS)
-
-
-def _cut(text: str | None) -> str | None:
-    if text is None or len(text) <= p.MAX_REASON_CHARS:
-        return text
-    return text[:p.MAX_REASON_CHARS - 1] + "…"
+    await mail_loop.check_every(hub, MessageSender(hub).check, CHECK_SECONDS, "message")
