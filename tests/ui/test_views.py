@@ -78,13 +78,19 @@ def test_offload_waits_move_with_the_clock_and_chart_has_the_day(qtbot, store):
     assert len(handed.points) == 5 and len(waiting.points) == 3 and above.points == []
 
 
-def test_the_chart_of_one_hospital_is_drawn_from_the_page_without_a_read(qtbot, store):
+def test_the_chart_of_one_hospital_is_drawn_from_the_page_without_a_read(qtbot, store, monkeypatch):
+    from models.service import offload as offload_door
     fill_system(store)
     view = _view(qtbot, OffloadView, store)
     handed, waiting, _above = view.chart.series
     assert (len(handed.points), len(waiting.points)) == (5, 3)             # all hospitals
+    pages = []
+    real_page = offload_door.offload_page
+    monkeypatch.setattr(offload_door, "offload_page", lambda *a, **k: pages.append(1) or real_page(*a, **k))
     view.chart_picker.setCurrentIndex(view.chart_picker.findData("RBB"))
-    assert not tasks.manager().busy                                         # nothing read for it
+    handed, waiting, _above = view.chart.series                            # drawn at once, from the page
+    assert (len(handed.points), len(waiting.points)) == (0, 1)
+    assert tasks.manager().wait_idle() and pages == []   # only the chosen hospital's forecast was read
     handed, waiting, _above = view.chart.series
     assert (len(handed.points), len(waiting.points)) == (0, 1)
     assert "Beta Hospitals NHS Foundation Trust" in view.chart.title.text()
