@@ -15,6 +15,7 @@ from tests.models.conftest import FAST_KDF, PASSPHRASE
 from tests.support.replica import fresh_replica
 from tests.ui.feeds import NOW, fill_system
 from ui import tasks
+from ui.offload_view import OffloadView
 from ui.system_view import SystemView
 
 AT = NOW + timedelta(minutes=5)   # the call comes after the feed's last figures: they are what is shown
@@ -33,6 +34,10 @@ def world(tmp_path_factory):
                                  "cc_occupied_beds": 19})
     yield store
     store.close()
+
+
+def _tip(item) -> str:
+    return (item.toolTip() or "").replace("\xa0", " ")   # tips are kept from wrapping with no-break spaces
 
 
 def _shown(qtbot, view):
@@ -59,4 +64,12 @@ def test_system_picture_marks_the_phoned_in_site(qtbot, world):
         view.resize(1920, 1080)
         qtbot.wait(50)
         view.grab().save(str(SHOT))
+
+
+def test_offload_board_marks_the_hospital_whose_handovers_were_phoned_in(qtbot, world):
+    view = OffloadView(world, lambda: AT)
+    _shown(qtbot, view)
+    names = {view.board.item(r, 0).data(0x0100): view.board.item(r, 0) for r in range(view.board.rowCount())}
+    assert MARK in names["RAA"].text() and "Sam Patel (Site manager)" in _tip(names["RAA"])
+    assert "phoned" not in names["RBB"].text() and "phoned" not in _tip(names["RBB"])
 
