@@ -15,6 +15,7 @@ from tests.models.conftest import FAST_KDF, PASSPHRASE
 from tests.support.replica import fresh_replica
 from tests.ui.feeds import NOW, fill_system
 from ui import tasks
+from ui.critcon_view import CritconView
 from ui.offload_view import OffloadView
 from ui.system_view import SystemView
 
@@ -73,3 +74,10 @@ def test_offload_board_marks_the_hospital_whose_handovers_were_phoned_in(qtbot, 
     assert MARK in names["RAA"].text() and "Sam Patel (Site manager)" in _tip(names["RAA"])
     assert "phoned" not in names["RBB"].text() and "phoned" not in _tip(names["RBB"])
 
+
+def test_critical_care_marks_the_unit_whose_critcon_was_phoned_in(qtbot, world):
+    view = CritconView(world, lambda: AT)
+    _shown(qtbot, view)
+    cells = {view.table.item(r, 0).data(0x0100): view.table.item(r, 0) for r in range(view.table.rowCount())}
+    assert MARK in cells["RAA"].text() and "taken by Morgan Room" in _tip(cells["RAA"])
+    assert "phoned" not in cells["RBB"].text()
