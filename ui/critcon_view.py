@@ -27,7 +27,7 @@ HEADERS = ("Provider", "CRITCON", "Staffed beds", "Occupied", "Free", "Occupancy
 
 
 class CritconView(QWidget):
-    KINDS = frozenset({"critcon", "organisation"})
+    KINDS = frozenset({"critcon", "organisation", "record"})   # "record": a phoned-in call, its mark
 
     def __init__(self, store, clock: Callable[[], datetime], parent=None) -> None:
         super().__init__(parent)

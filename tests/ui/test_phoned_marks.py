@@ -81,3 +81,10 @@ def test_critical_care_marks_the_unit_whose_critcon_was_phoned_in(qtbot, world):
     cells = {view.table.item(r, 0).data(0x0100): view.table.item(r, 0) for r in range(view.table.rowCount())}
     assert MARK in cells["RAA"].text() and "taken by Morgan Room" in _tip(cells["RAA"])
     assert "phoned" not in cells["RBB"].text()
+
+
+@pytest.mark.parametrize("view", [SystemView, OffloadView, CritconView])
+def test_a_call_recorded_or_synced_redraws_each_view(view):
+    # The main window redraws a view whose KINDS meet a write's or a sync batch's kinds: a call is a "record".
+    from models.service.changes import Changes
+    assert view.KINDS & Changes(frozenset({"phoned_in"})).kinds
