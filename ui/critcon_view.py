@@ -14,6 +14,7 @@ from models.rules import series_gaps
 from models.service import critical_care as door
 from ui import format as fmt
 from ui import tasks, theme
+from ui.system_texts import phoned_tip, phoned_words
 from ui.charts import Series, TimeChart, colour
 from ui.widgets import EmptyOr, cell, esc, fill_table, fit_rows, make_table, muted
 
@@ -26,7 +27,7 @@ HEADERS = ("Provider", "CRITCON", "Staffed beds", "Occupied", "Free", "Occupancy
 
 
 class CritconView(QWidget):
-    KINDS = frozenset({"critcon", "organisation"})
+    KINDS = frozenset({"critcon", "organisation", "record"})   # "record": a phoned-in call, its mark
 
     def __init__(self, store, clock: Callable[[], datetime], parent=None) -> None:
         super().__init__(parent)
@@ -80,8 +81,10 @@ class CritconView(QWidget):
             stale = fmt.is_stale(now, c.reported_at, STALE_AFTER)
             occ = f"{c.occupancy_pct:.0f}%" if c.occupancy_pct is not None else "—"
             avail = c.available_beds
+            phoned = page.phoned.get(c.org_code)   # the unit's figures heard on the phone, said in words
             rows.append([
-                cell(f"{c.name} ({c.org_code})", data=c.org_code),
+                cell(f"{c.name} ({c.org_code})" + (f" · {phoned_words(phoned)}" if phoned else ""), data=c.org_code,
+                     tooltip=phoned_tip(phoned) if phoned else None),
                 cell(f"CRITCON {c.level}", colours=theme.critcon_colours(c.level)),
                 cell(_n(c.staffed_beds), align_right=True), cell(_n(c.occupied_beds), align_right=True),
                 cell(_free(avail), align_right=True, bold=True,

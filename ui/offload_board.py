@@ -18,6 +18,7 @@ from models.rules.intervals import fmt_number
 from models.service import offload as door
 from ui import format as fmt
 from ui import theme
+from ui.system_texts import phoned_tip, phoned_words
 from ui.widgets import cell, fill_table, make_table
 
 TOTAL_KEY = "__all__"
@@ -122,7 +123,11 @@ def _row(key: str, name: str, tip: str, waiting: tuple[qo.WaitingAmbulance, ...]
 
 def fill_board(board: QTableWidget, page: door.OffloadPage, table: HandoverTable) -> None:
     board.setHorizontalHeaderLabels(headers(page, table))
-    rows = [_row(h.hospital_code, fmt.short_name(h.name), f"{h.name} ({h.hospital_code})", h.waiting,
+    def name(h):   # a hospital whose handover figures were phoned in says so in words, the caller in its tip
+        m = page.phoned.get(h.hospital_code)
+        return ((f"{fmt.short_name(h.name)} · {phoned_words(m)}", f"{h.name} ({h.hospital_code}). {phoned_tip(m)}")
+                if m else (fmt.short_name(h.name), f"{h.name} ({h.hospital_code})"))
+    rows = [_row(h.hospital_code, *name(h), h.waiting,
                  h.longest_wait, h.today, h.recent, table, page, False) for h in page.board]
     t = page.totals
     rows.append(_row(TOTAL_KEY, f"All hospitals ({len(page.board)})",

@@ -150,7 +150,7 @@ class _Page(QWidget):
 
 
 class OffloadView(QWidget):
-    KINDS = frozenset({"handover", "organisation"})
+    KINDS = frozenset({"handover", "organisation", "record"})   # "record": a phoned-in call, its mark
 
     def __init__(self, store, clock: Callable[[], datetime], parent=None) -> None:
         super().__init__(parent)

@@ -263,9 +263,21 @@ def tiles(page: door.SystemPicture) -> dict[str, TileText]:
     return out
 
 
+def phoned_words(mark) -> str:
+    """"☎ phoned in 09:45": in words, beside a provider whose shown figures the room heard on the phone."""
+    return f"☎ phoned in {fmt.local_time(mark.at)}"
+
+
+def phoned_tip(mark) -> str:
+    """Who phoned and who took the call, for the mark's tooltip and accessible name."""
+    return (f"Figures phoned in at {fmt.local_time(mark.at)} by {mark.caller_name} ({mark.caller_role}), "
+            f"taken by {mark.taken_by}" + (" (not sent to the hub yet)" if mark.waiting else ""))
+
+
 def site_rows(page: door.SystemPicture) -> tuple[list[tuple[Cell, ...]], list[str]]:
     now, rows, names = page.now, [], []
     for s in page.sites:
+        phoned = page.phoned.get(s.org_code)
         o = s.opel
         opel_stale = fmt.is_stale(now, s.as_at, OPEL_STALE)
         level = o.shown_level if o else None
@@ -298,6 +310,7 @@ def site_rows(page: door.SystemPicture) -> tuple[list[tuple[Cell, ...]], list[st
                  None if cc_stale or s.critcon is None else theme.critcon_colours(s.critcon), cc_stale),
             Cell(beds, theme.NOT_MET_COLOURS if s.free_beds is not None and s.free_beds <= 0 and not cc_stale
                  else None, cc_stale and s.free_beds is not None),
-            Cell(updated, stale=opel_stale)))
-        names.append(s.name)
+            # Phoned-in figures are as at the call: the mark in words takes the age's place.
+            Cell(phoned_words(phoned) if phoned else updated, stale=opel_stale and phoned is None)))
+        names.append(f"{s.name} ({phoned_tip(phoned)})" if phoned else s.name)
     return rows, names

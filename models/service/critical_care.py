@@ -8,7 +8,11 @@ from datetime import datetime
 
 from models.queries import carried_in
 from models.queries import critcon as qc
+from models.queries import phoned_in as qp
+from models.records.phoned_in import STATUS_KEYS
 
+# The phoned-in figures this view shows: a unit's CRITCON level and beds.
+CRITCON_KEYS = frozenset(key for key, (part, _name) in STATUS_KEYS.items() if part == "critcon")
 _WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
 
 
@@ -62,6 +66,7 @@ class CritconPage:
     lines: tuple[qc.CritconLine, ...]
     history: dict[str, list[tuple[datetime, int]]]   # org code -> (time, level), oldest first
     carried: dict[str, tuple[datetime, float]] = field(default_factory=dict)   # org code -> level before since
+    phoned: dict[str, qp.Mark] = field(default_factory=dict)   # org code -> its phoned-in CRITCON figures
 
     @property
     def beds(self) -> BedSummary:
@@ -74,4 +79,5 @@ def critcon_page(store, now: datetime, since: datetime) -> CritconPage:
         lines = tuple(qc.latest_critcon(s))
         history = {c.org_code: qc.critcon_history(s, c.org_code, since) for c in lines}
         carried = carried_in.critcon_carried(s, [c.org_code for c in lines], since)
-    return CritconPage(now, lines, history, carried)
+        phoned = {code: m for code, m in qp.marks(s, now).items() if CRITCON_KEYS & set(m.keys)}
+    return CritconPage(now, lines, history, carried, phoned)

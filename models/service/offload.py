@@ -4,10 +4,12 @@ handover for the chart of waits. Hours lost on the basis the room chose (``beyon
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from models.queries import offload as qo
+from models.queries import phoned_in as qp
+from models.records.phoned_in import HANDOVER_METRICS
 from models.rules.handover_bands import HandoverTable
 
 
@@ -23,6 +25,7 @@ class OffloadPage:
     lost_basis: float                       # hours lost count the minutes beyond this
     today_from: datetime                    # the window of "today" figures: UK midnight...
     recent_from: datetime                   # ...and of the short window's, now - qo.RECENT
+    phoned: dict[str, qp.Mark] = field(default_factory=dict)   # hospital code -> its phoned-in handover figures
 
     @property
     def recent(self) -> timedelta:
@@ -40,6 +43,15 @@ def offload_page(store, now: datetime, since: datetime, table: HandoverTable,
         board = qo.offload_board(s, now, table, basis, done_board)
         updated = qo.last_updates(s)
         done, waiting = qo.waits_today(s, now, table, window=now - since)
+        phoned = qp.marks(s, now)
     totals = qo.offload_totals(now, board, done_board, table, basis)
     return OffloadPage(now, tuple(board), updated, since, tuple(done), tuple(waiting), totals, basis,
-                       qo.uk_midnight(now), now - qo.RECENT)
+                       qo.uk_midnight(now), now - qo.RECENT, phoned=_about(phoned, HANDOVER_KEYS))
+
+
+# The phoned-in figures this view shows: a hospital's handovers (its OPEL parameters are the overview's).
+HANDOVER_KEYS = frozenset(HANDOVER_METRICS) | {"mean_handover_minutes"}
+
+
+def _about(marks: dict[str, qp.Mark], keys: frozenset[str]) -> dict[str, qp.Mark]:
+    return {code: m for code, m in marks.items() if keys & set(m.keys)}

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -27,6 +27,7 @@ from sqlalchemy import select
 from models.queries import ambulance as qa
 from models.queries import critcon as qc
 from models.queries import offload as qo
+from models.queries import phoned_in as qp
 from models.queries.opel_latest import OpelStatus, latest_opel
 from models.queries.sync_summary import sync_summary
 from models.records import actions_due
@@ -213,6 +214,7 @@ class SystemPicture:
     director: OnCallNow
     transfers: TransfersPast
     forecast: str = FORECAST_TEXT
+    phoned: Mapping[str, qp.Mark] = field(default_factory=dict)   # org code -> its phoned-in figures shown now
 
     @property
     def empty(self) -> bool:
@@ -442,8 +444,10 @@ def system_picture(store, now: datetime, table: HandoverTable | None = None,
                           len(actions_due.overdue_actions(s, now)), now)
         director = _director(s, now)
         transfers = _transfers(s, now, names)
+        phoned = qp.marks(s, now)   # in the same snapshot, so a mark never outlives the figures it marks
     # The time the newest provider figure describes (not when it was received): what the picture is as at.
     data_as_at = max((p.assessed_at for p in providers), default=None) or feed.last_provider_data_at
     return SystemPicture(now, FeedState(feed.last_sync_at, feed.last_provider_data_at, feed.outbox_pending),
                          data_as_at, system_tile, tuple(pillar_tiles), tuple(ambulance), offload,
-                         _critcare(lines, names), room, tuple(sites), responses, director, transfers)
+                         _critcare(lines, names), room, tuple(sites), responses, director, transfers,
+                         phoned=phoned)
