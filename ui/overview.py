@@ -36,7 +36,7 @@ from ui import format as fmt
 from ui import stale as stale_look
 from ui import tasks, theme
 from ui.theme import OPEL_WORDS, opel_colours, opel_label
-from ui.widgets import MeasuredLabel, esc, literal, plain_label
+from ui.widgets import esc, literal, plain_label
 
 STALE_AFTER = timedelta(minutes=60)
 TILE_MIN_WIDTH = 250
@@ -194,7 +194,7 @@ class ProviderTile(QFrame):
         self.setStyleSheet(frame)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
-        self.head = MeasuredLabel(head_html)
+        self.head = QLabel(head_html)
         self.head.setTextFormat(Qt.TextFormat.RichText)  # markup around escaped names (``_tile_texts``)
         self.head.setWordWrap(True)
         self.badge = QLabel(label)
@@ -202,17 +202,17 @@ class ProviderTile(QFrame):
         self.badge.setObjectName("levelBadge")
         layout.addWidget(self.head)
         layout.addWidget(self.badge)
-        self.step = plain_label(step, label_class=MeasuredLabel)
+        self.step = plain_label(step)
         self.step.setObjectName("stepLabel")
         self.step.setToolTip("The calculated score and the points it would take to reach the next level up")
         layout.addWidget(self.step)
-        self.trend = plain_label(trend, label_class=MeasuredLabel)
+        self.trend = plain_label(trend)
         self.trend.setObjectName("trendLabel")
         self.trend.setToolTip("The level shown now against the one in force 24 hours ago")
         layout.addWidget(self.trend)
         self.declared: QLabel | None = None   # made when first needed, hidden when not
         self.drivers: list[QLabel] = []          # the lines in use come first; the rest are hidden
-        self.age = MeasuredLabel(age_text)
+        self.age = QLabel(age_text)
         self.age.setObjectName(age_name)
         self.age.setWordWrap(True)
         layout.addWidget(self.age)
@@ -232,7 +232,7 @@ class ProviderTile(QFrame):
         else:
             if self.declared is None:
                 # the override reason is free text: never cut off, never markup
-                self.declared = plain_label(declared, label_class=MeasuredLabel)
+                self.declared = plain_label(declared)
                 layout.insertWidget(4, self.declared)   # under the head, badge, step and trend
             elif declared != old_declared or self.declared.isHidden():
                 self.declared.setText(declared)
@@ -240,7 +240,7 @@ class ProviderTile(QFrame):
                 self.declared.show()
         for i, (text, tip) in enumerate(drivers):
             if i == len(self.drivers):
-                line = plain_label(text, label_class=MeasuredLabel)   # a problem is the hub's text
+                line = plain_label(text)   # a problem is the hub's text
                 line.setToolTip(tip)
                 layout.insertWidget(layout.indexOf(self.age), line)
                 line.show()   # now: a child added to a shown tile is shown only later, after its height was fitted

@@ -107,33 +107,9 @@ def literal(text: str | None) -> str:
     return GuiQt.convertFromPlainText(text) if text else ""
 
 
-class MeasuredLabel(QLabel):
-    """A label that remembers its height at a width until its text or its font changes.
-
-    When one label in a layout changes, Qt measures every label of that layout again (the
-    layout's height cache is for all of them); wrapping text is the dear part, and on a refresh
-    most of a tile's labels keep their texts. Only for labels whose text format, margins and
-    wrapping are set once, as the overview's tiles are.
-    """
-
-    def __init__(self, text: str = "", parent=None) -> None:
-        super().__init__(text, parent)
-        self._measured_for: tuple = (None, None)   # (text, font) the heights are for
-        self._heights: dict[int, int] = {}   # a layout asks at more than one width
-
-    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt's name)
-        text, font = self.text(), self.font()
-        if self._measured_for[0] != text or self._measured_for[1] != font:
-            self._measured_for, self._heights = (text, font), {}
-        height = self._heights.get(width)
-        if height is None:
-            height = self._heights[width] = super().heightForWidth(width)
-        return height
-
-
-def plain_label(text: str = "", *, wrap: bool = True, label_class: type[QLabel] = QLabel) -> QLabel:
+def plain_label(text: str = "", *, wrap: bool = True) -> QLabel:
     """A label whose text is never read as markup."""
-    label = label_class()
+    label = QLabel()
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(wrap)
     label.setText(text)
