@@ -149,8 +149,14 @@ def test_quit_in_the_file_menu_and_ctrl_q_close_the_window_and_keep_the_settings
     qtbot.waitExposed(w)
     w.show_view("offload")
     w.resize(1500, 900)
+    # Ctrl+Q reaches the active window: a window another test left shown could stay active (the
+    # whole suite in CI once timed out here; this module alone never did).
+    for other in QApplication.topLevelWidgets():
+        if other is not w and other.isVisible():
+            other.hide()
+    w.raise_()
     w.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=2000)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5000)
     with qtbot.waitSignal(w.closed, timeout=2000):
         qtbot.keyClick(w, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
     assert not w.isVisible()
