@@ -141,13 +141,7 @@ class Escalator:
     def _deliver(self, to: Recipient, batch: list, now: datetime, report: CheckReport, real: bool) -> None:
         alerts = [live for _row, live in batch]
         msg = compose(alerts, to, self.config.smtp.sender, self._org_names(alerts), now, self.db.hub_id)
-        error = None
-        try:
-            self.send(self.config.smtp, msg)
-        except smtp_sender.SendFailure as exc:
-            error = exc
-        except Exception as exc:  # noqa: BLE001 - recorded as a transient failure and tried again
-            error = smtp_sender.SendFailure(f"{type(exc).__name__}: {exc}", transient=True)
+        error = mail_loop.try_send(self.send, self.config.smtp, msg)
         sent_at = s.utcnow() if real else now   # sending takes a moment: the time it went
         with self.db.write() as w:
             for row, _live in batch:

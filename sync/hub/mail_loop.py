@@ -10,6 +10,7 @@ from collections.abc import Callable
 from starlette.concurrency import run_in_threadpool
 
 from sync import protocol as p
+from sync.hub import smtp_sender
 
 log = logging.getLogger("sync.hub")
 
@@ -30,3 +31,15 @@ def error_text(text: str | None) -> str | None:
     if text is None or len(text) <= p.MAX_REASON_CHARS:
         return text
     return text[:p.MAX_REASON_CHARS - 1] + "…"
+
+
+def try_send(send: Callable, smtp, msg) -> smtp_sender.SendFailure | None:
+    """Send ``msg``; None when it went, else the failure (anything unforeseen counts as transient and
+    is tried again)."""
+    try:
+        send(smtp, msg)
+    except smtp_sender.SendFailure as exc:
+        return exc
+    except Exception as exc:  # noqa: BLE001 - recorded as a transient failure and tried again
+        return smtp_sender.SendFailure(f"{type(exc).__name__}: {exc}", transient=True)
+    return None

@@ -123,13 +123,7 @@ class MessageSender:
     def _deliver(self, row: dict, report: CheckReport) -> None:
         data = json.loads(row["message"])
         msg = compose(data, self.config.smtp.sender, s.utcnow(), self.hub.db.hub_id)
-        error = None
-        try:
-            self.send(self.config.smtp, msg)
-        except smtp_sender.SendFailure as exc:
-            error = exc
-        except Exception as exc:  # noqa: BLE001 - recorded as a transient failure and tried again
-            error = smtp_sender.SendFailure(f"{type(exc).__name__}: {exc}", transient=True)
+        error = mail_loop.try_send(self.send, self.config.smtp, msg)
         at = s.utcnow()
         t = s.spoc_delivery
         uid, attempts = row["message_uuid"], row["attempts"]
