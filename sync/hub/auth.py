@@ -118,8 +118,9 @@ def authenticate(db: HubDB, authorization: str | None) -> Principal:
         raise ApiError(401, "unauthorized", "this token is not known to the hub; ask an admin for a new one",
                        headers=challenge)
     if row.revoked_at is not None:
-        raise ApiError(401, "unauthorized", f"this token (id {row.id}, user '{row.user_name}') was revoked; "
-                       "ask an admin for a new one", headers=challenge)
+        # Neither the user nor the token's id: whoever holds a leaked token learns nothing from it.
+        raise ApiError(401, "unauthorized", "this token was revoked; ask an admin for a new one",
+                       headers=challenge)
     return Principal(row.id, row.user_name, row.role, row.org_code)
 
 
