@@ -161,7 +161,7 @@ def create_app(hub: Hub) -> FastAPI:
         sub, raw_items = _envelope(await read_json(request, hub.config.max_body_bytes))
         checked = [Checked(index=i, raw=raw) for i, raw in enumerate(raw_items)]
         receipt = await run_in_threadpool(intake.submit, hub, who, sub.submission_id, sub.org_code,
-                                          sub.submitted_at, checked, "json")
+                                          sub.submitted_at, checked, "json", True)
         return JSONResponse(receipt.model_dump())
 
     @app.post("/v1/submissions/csv")
@@ -171,7 +171,7 @@ def create_app(hub: Hub) -> FastAPI:
                          who: Principal = Depends(principal)) -> JSONResponse:
         checked = parse_csv(await read_body(request, hub.config.max_body_bytes))
         receipt = await run_in_threadpool(intake.submit, hub, who, submission_id, org_code,
-                                          utcnow(), checked, "csv")
+                                          utcnow(), checked, "csv", True)
         return JSONResponse(receipt.model_dump())
 
     @app.get("/v1/feed")

@@ -41,6 +41,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from sync.hub import schema as s
+from sync.hub import schema_upgrade
 from sync.hub.storage import StorageHealth
 
 FAULT_COMMIT_DELAY_ENV = "SCC_HUB_FAULT_COMMIT_DELAY"
@@ -243,6 +244,7 @@ class HubDB:
             elif version < s.SCHEMA_VERSION:
                 # 1 -> 2: create_all above added feed_observation; the observations already
                 # on the feed keep their JSON only and the columnar feed reads them from it.
+                schema_upgrade.upgrade(conn, self.kind, version)   # 2 -> 3 and later: tables changed
                 conn.execute(insert(s.schema_version).values(version=s.SCHEMA_VERSION,
                                                              applied_at=s.utcnow()))
             if conn.execute(select(s.feed_counter.c.value)).first() is None:

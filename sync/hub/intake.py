@@ -2,15 +2,18 @@
 
 One submission is one write transaction: the good items go on the feed, the
 bad ones into ``quarantine`` with every reason, the receipt is stored under
-``submission_id`` and OPEL is rescored, all or nothing. A retry with the same
-``submission_id`` (same organisation) gets the stored receipt back with
-``duplicate = true`` and stores nothing. A submission with no good item is
+``submission_id`` and OPEL is rescored, all or nothing. Ids are the organisation's own: two
+organisations may use the same one. A retry with the same ``submission_id`` from the same
+organisation gets the stored receipt back with ``duplicate = true`` and stores nothing; if
+its items differ from what was stored under that id (:func:`content_hash`), it is a 409
+instead, so new figures are never dropped as a duplicate. A submission with no good item is
 not recorded under its id (the provider may fix it and resend with the same
 id); its items are still quarantined, and the caller answers 422.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -68,6 +71,14 @@ def org_row(conn: Connection, org_code: str):
     return conn.execute(select(s.organisation).where(s.organisation.c.ods_code == org_code)).first()
 
 
+def content_hash(source: str, checked: list[Checked]) -> str:
+    """SHA-256 of what a submission holds (its source and items as sent, before checking); the
+    envelope's ``submitted_at`` is left out, so a client that stamps each send still retries."""
+    raw = [c.raw for c in checked]
+    text = json.dumps([source, raw], sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=repr)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
 def check_submitter(hub, principal: Principal, org_code: str) -> str | None:
     """Rights and organisation checks; returns the organisation's OPEL pillar (or None)."""
     require(principal, SUBMIT, "submit provider data")
@@ -82,8 +93,12 @@ def check_submitter(hub, principal: Principal, org_code: str) -> str | None:
 
 
 def submit(hub, principal: Principal, submission_id: str, org_code: str, submitted_at: datetime,
-           checked: list[Checked], source: str) -> p.SubmissionReceipt:
-    """Store a checked submission; returns the receipt or raises ApiError (409, 422)."""
+           checked: list[Checked], source: str, match_content: bool = False) -> p.SubmissionReceipt:
+    """Store a checked submission; returns the receipt or raises ApiError (409, 422).
+
+    ``match_content``: a resend of the id with other items is a 409 (the API); without it (the
+    web form, whose resends are the same form page) every resend is a duplicate."""
+    digest = content_hash(source, checked) if match_content else None
     pillar = check_submitter(hub, principal, org_code)
     for chk in checked:
         if chk.item is None and not chk.errors:
@@ -91,13 +106,14 @@ def submit(hub, principal: Principal, submission_id: str, org_code: str, submitt
     with hub.db.write() as w:
         # Only the columns needed: a row stored with a time nothing can read back (a year below
         # 1000, before intake bounded times) must not make every resend fail.
-        prior = w.conn.execute(select(s.submission.c.org_code, s.submission.c.receipt)
-                               .where(s.submission.c.submission_id == submission_id)).first()
+        prior = w.conn.execute(select(s.submission.c.content_hash, s.submission.c.receipt).where(
+            s.submission.c.org_code == org_code, s.submission.c.submission_id == submission_id)).first()
         if prior is not None:
-            if prior.org_code != org_code:
+            if digest is not None and prior.content_hash is not None and prior.content_hash != digest:
                 raise ApiError(409, "conflict", f"submission_id '{submission_id}' was already used by "
-                               f"organisation '{prior.org_code}'; use a new id",
-                               [p.FieldError(field="submission_id", reason="already used by another organisation")])
+                               f"organisation '{org_code}' for other items; nothing was stored: send "
+                               "these under a new id",
+                               [p.FieldError(field="submission_id", reason="already used for other items")])
             return p.SubmissionReceipt.model_validate_json(prior.receipt).model_copy(update={"duplicate": True})
         accepted = _store_items(hub, w, org_code, pillar, submission_id, checked)
         rejected = [c for c in checked if c.errors]
@@ -109,7 +125,8 @@ def submit(hub, principal: Principal, submission_id: str, org_code: str, submitt
         if accepted:
             w.conn.execute(insert(s.submission).values(
                 submission_id=submission_id, org_code=org_code, source=source, submitted_at=submitted_at,
-                received_at=w.now, submitted_by=principal.user, receipt=receipt.model_dump_json()))
+                received_at=w.now, submitted_by=principal.user, receipt=receipt.model_dump_json(),
+                content_hash=digest))
     if not accepted:
         raise validation(f"none of the {len(checked)} item(s) was accepted; nothing was stored "
                          "(the items are quarantined; fix them and resend)",

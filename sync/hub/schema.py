@@ -25,7 +25,9 @@ from models.replica.orm.types import UTCDateTime, to_utc_text, utcnow  # noqa: F
 # 2: feed_observation (observation feed items as typed columns, for the columnar feed).
 # A version-1 database is upgraded in place (HubDB.init_schema): the table is added;
 # the observations already on its feed stay JSON-only and are read from their JSON.
-SCHEMA_VERSION = 2
+# 3: a submission is keyed on (org_code, submission_id) and keeps its content's hash
+# (sync.hub.schema_upgrade does it in place on both databases).
+SCHEMA_VERSION = 3
 # One stored time format for replica and hub: fixed-width UTC text, naive times refused.
 UTCText = UTCDateTime
 utc_text = to_utc_text
@@ -93,15 +95,21 @@ organisation = Table(
     Column("updated_at", UTCText, nullable=False),
 )
 
+# Keyed on (organisation, id) since schema 3: ids are the provider's own, so another organisation
+# using the same id first must not block it. ``content_hash``: SHA-256 of what was sent (its items,
+# sync.hub.intake.content_hash), so a resend of the id with other content is a conflict, not a
+# silent duplicate; None for rows from before schema 3 and for the web form (its resends are
+# duplicates whatever they hold).
 submission = Table(
     "submission", metadata,
+    Column("org_code", String(12), primary_key=True),
     Column("submission_id", String(64), primary_key=True),
-    Column("org_code", String(12), nullable=False),
     Column("source", String(8), nullable=False),  # "json" or "csv"
     Column("submitted_at", UTCText, nullable=False),
     Column("received_at", UTCText, nullable=False),
     Column("submitted_by", String(120), nullable=False),
     Column("receipt", Text, nullable=False),  # the SubmissionReceipt sent back, as JSON
+    Column("content_hash", String(64)),
     Index("ix_submission_received_at", "received_at"),
 )
 

@@ -1,0 +1,38 @@
+"""Upgrading an older hub database in place, one schema version at a time.
+
+:meth:`sync.hub.db.HubDB.init_schema` calls :func:`upgrade` inside its schema transaction (under
+PostgreSQL's advisory lock, or SQLite's write lock), after ``create_all`` has added any new
+table: a step here changes the tables that already exist. The whole upgrade commits with the
+new version row, or not at all, so a hub killed half-way starts again from the old version.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+from sync.hub import schema as s
+
+# The submission table's columns as of schema 2, in the order copied.
+_SUBMISSION_V2 = "submission_id, org_code, source, submitted_at, received_at, submitted_by, receipt"
+
+
+def upgrade(conn: Connection, kind: str, version: int) -> None:
+    """Bring a database at ``version`` (below :data:`schema.SCHEMA_VERSION`) up to date."""
+    if version < 3:
+        _submission_per_organisation(conn, kind)
+
+
+def _submission_per_organisation(conn: Connection, kind: str) -> None:
+    """3: key submissions on (org_code, submission_id) and add ``content_hash`` (None for the
+    rows already there: a retry of one of those is a duplicate whatever it holds, as before)."""
+    if kind == "postgresql":
+        conn.execute(text("ALTER TABLE submission ADD COLUMN content_hash VARCHAR(64)"))
+        conn.execute(text("ALTER TABLE submission DROP CONSTRAINT submission_pkey"))
+        conn.execute(text("ALTER TABLE submission ADD PRIMARY KEY (org_code, submission_id)"))
+        return
+    # SQLite cannot change a primary key: the table is made again and its rows copied.
+    conn.execute(text("DROP INDEX IF EXISTS ix_submission_received_at"))
+    conn.execute(text("ALTER TABLE submission RENAME TO submission_v2"))
+    s.submission.create(conn)
+    conn.execute(text(f"INSERT INTO submission ({_SUBMISSION_V2}) SELECT {_SUBMISSION_V2} FROM submission_v2"))
+    conn.execute(text("DROP TABLE submission_v2"))
