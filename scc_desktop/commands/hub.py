@@ -1,9 +1,10 @@
 """``scc-desktop hub``: run the feed hub and manage its tokens and organisations.
 
 - ``hub serve [--db URL] [--host H] [--port P] [--bootstrap-token-file F] [--orgs FILE]``
-- ``hub token create --user NAME --role ROLE [--org ODS] [--out FILE]`` prints the token once
-  (or writes it to a new owner-only FILE); ``--create`` makes a missing hub database;
-  ``hub token list [--all]``; ``hub token revoke (ID | --user NAME)``
+- ``hub token create --user NAME --role ROLE [--org ODS] [--out FILE] [--expires-in-days D]`` prints
+  the token once (or writes it to a new owner-only FILE); ``--create`` makes a missing hub database;
+  ``hub token rotate ID [--overlap-minutes M] [--out FILE] [--expires-in-days D]`` a new secret, the
+  old one working M more minutes; ``hub token list [--all]``; ``hub token revoke (ID | --user NAME)``
 - ``hub org add ODS --name N --sector S [--size X] [--region R]``;
   ``hub org import FILE`` (CSV or JSON); ``hub org list``
 - ``hub account create --user NAME --role ROLE [--org ODS]`` (the password is asked twice on a
@@ -20,6 +21,7 @@ import argparse
 import json
 import os
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from scc_desktop import paths
@@ -84,10 +86,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--org", metavar="ODS", help="organisation a provider_submitter may submit for")
     p.add_argument("--out", type=Path, metavar="FILE",
                    help="write the token to FILE (new, readable by you only) instead of printing it")
+    _expires_arg(p)
     p.set_defaults(handler=_token_create)
-    p = tsub.add_parser("list", help="list tokens (never their secret)")
+    p = tsub.add_parser("rotate", help="a new secret for a token; the old one works for a short overlap, "
+                                       "then stops (shown once)")
     _db_arg(p)
-    p.add_argument("--all", action="store_true", help="include revoked tokens")
+    p.add_argument("id", type=int, help="token id (from 'hub token list')")
+    p.add_argument("--overlap-minutes", type=int, metavar="MIN", help=_OVERLAP_HELP)
+    p.add_argument("--out", type=Path, metavar="FILE",
+                   help="write the new token to FILE (new, readable by you only) instead of printing it")
+    _expires_arg(p)
+    p.set_defaults(handler=_token_rotate)
+    p = tsub.add_parser("list", help="list the tokens that work (never their secret)")
+    _db_arg(p)
+    p.add_argument("--all", action="store_true", help="include revoked and expired tokens")
     p.set_defaults(handler=_token_list)
     p = tsub.add_parser("revoke", help="revoke a token by id, or all of a user's tokens")
     _db_arg(p)
@@ -256,33 +268,81 @@ def _bootstrap(hub, auth, path: Path) -> None:
     print(f"admin token written to {path}", flush=True)
 
 
+# As sync.hub.auth.DEFAULT_LIFETIME_DAYS and DEFAULT_OVERLAP_MINUTES (not imported here: building the
+# parser must not load the hub); None takes the hub's default.
+_LIFETIME_HELP = "the token stops working after DAYS days (1 to 365; default 90)"
+_OVERLAP_HELP = "how long the old secret keeps working (0 to 10080, a week; default 60; 0 stops it now)"
+
+
+def _expires_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--expires-in-days", type=int, metavar="DAYS", help=_LIFETIME_HELP)
+
+
+def _lifetime(args):
+    from sync.hub import auth
+
+    return auth.lifetime_days(auth.DEFAULT_LIFETIME_DAYS if args.expires_in_days is None else args.expires_in_days)
+
+
 def _token_create(args) -> int:
     from sync.hub import auth
 
     if args.out is not None and args.out.exists():   # checked first: no token made in vain
         raise UserError(f"--out {args.out}: already exists; give a new file name")
+    try:
+        lifetime = _lifetime(args)
+    except ValueError as exc:
+        raise UserError(str(exc), 2) from None
     hub = _hub(args)
     try:
-        token_id, token = auth.create_token(hub.db, args.user, args.role, args.org)
+        token_id, token = auth.create_token(hub.db, args.user, args.role, args.org, lifetime)
     except ValueError as exc:
         raise UserError(str(exc), 2) from None
     finally:
         hub.close()
-    if args.out is None:
-        print(token)
-        print(f"token {token_id} for {args.user} ({args.role}); it is shown only now: store it safely",
-              file=sys.stderr)
-        return 0
+    expires = (datetime.now(timezone.utc) + lifetime).date()
+    _hand_over(args.out, token, token_id, f"token {token_id} for {args.user} ({args.role}), expires {expires}")
+    return 0
+
+
+def _token_rotate(args) -> int:
+    from sync.hub import auth
+
+    if args.out is not None and args.out.exists():
+        raise UserError(f"--out {args.out}: already exists; give a new file name")
+    minutes = auth.DEFAULT_OVERLAP_MINUTES if args.overlap_minutes is None else args.overlap_minutes
     try:
-        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        lifetime = _lifetime(args)
+        overlap = auth.overlap_minutes(minutes)
+    except ValueError as exc:
+        raise UserError(str(exc), 2) from None
+    hub = _hub(args)
+    try:
+        new_id, token, ends = auth.rotate_token(hub.db, args.id, overlap, lifetime)
+    except ValueError as exc:
+        raise UserError(str(exc), 2) from None
+    finally:
+        hub.close()
+    expires = (datetime.now(timezone.utc) + lifetime).date()
+    _hand_over(args.out, token, new_id, f"token {new_id} replaces token {args.id}, expires {expires}; "
+               f"token {args.id} keeps working until {ends:%Y-%m-%d %H:%M} UTC ({minutes} minutes)")
+    return 0
+
+
+def _hand_over(out: Path | None, token: str, token_id: int, what: str) -> None:
+    """Print a new token (or write it to ``out``, readable by its owner only), saying what it is."""
+    if out is None:
+        print(token)
+        print(f"{what}; it is shown only now: store it safely", file=sys.stderr)
+        return
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(token + "\n")
     except OSError as exc:
-        raise UserError(f"--out {args.out}: cannot be written ({exc.strerror or exc}); token {token_id} "
+        raise UserError(f"--out {out}: cannot be written ({exc.strerror or exc}); token {token_id} "
                         f"was made: revoke it with 'scc-desktop hub token revoke {token_id}'") from None
-    print(f"token {token_id} for {args.user} ({args.role}) written to {args.out} (readable by you only)",
-          file=sys.stderr)
-    return 0
+    print(f"{what}; written to {out} (readable by you only)", file=sys.stderr)
 
 
 def _token_list(args) -> int:

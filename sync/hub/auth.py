@@ -5,6 +5,13 @@ when created and stored only as its SHA-256 hex digest. Requests send
 ``Authorization: Bearer <token>``. Revoking keeps the row (who had access,
 and when) but the token stops working at once.
 
+Every token expires: ``DEFAULT_LIFETIME_DAYS`` after it is made unless its maker chose
+another lifetime (1 to ``MAX_LIFETIME_DAYS`` days). Rotating a token makes a new secret with
+the same user, role and organisation and a fresh lifetime; the old secret keeps working for an
+overlap (``DEFAULT_OVERLAP_MINUTES`` unless chosen, at most ``MAX_OVERLAP_MINUTES``) so the
+system that holds it can be given the new one, then stops. A 401 says why a token no longer
+works (revoked, expired, replaced) but never whose it was or which one it is.
+
 Roles and rights (see docs/sync-protocol.md):
 
 =====================  =========  ===============  ================  ==========
@@ -25,9 +32,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
 
 from sync.hub import schema as s
 from sync.hub.db import HubDB
@@ -40,6 +48,10 @@ PUSH_RECORDS = frozenset({"room_lead", "room_support", "director_on_call", "clin
 SUBMIT = frozenset({"provider_submitter", "admin"})
 ADMIN = frozenset({"admin"})
 TOKEN_PREFIX = "scc_"
+DEFAULT_LIFETIME_DAYS = 90
+MAX_LIFETIME_DAYS = 365
+DEFAULT_OVERLAP_MINUTES = 60
+MAX_OVERLAP_MINUTES = 7 * 24 * 60
 
 
 @dataclass(frozen=True)
@@ -56,8 +68,26 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(db: HubDB, user: str, role: str, org_code: str | None = None) -> tuple[int, str]:
-    """Make a token; returns ``(id, token)``. The token itself is never stored: show it now."""
+def lifetime_days(days: int) -> timedelta:
+    """A token lifetime from a number of days (1 to ``MAX_LIFETIME_DAYS``)."""
+    if not 1 <= days <= MAX_LIFETIME_DAYS:
+        raise ValueError(f"--expires-in-days must be 1 to {MAX_LIFETIME_DAYS} days (default "
+                         f"{DEFAULT_LIFETIME_DAYS}); got {days}")
+    return timedelta(days=days)
+
+
+def overlap_minutes(minutes: int) -> timedelta:
+    """A rotation's overlap from a number of minutes (0 to ``MAX_OVERLAP_MINUTES``)."""
+    if not 0 <= minutes <= MAX_OVERLAP_MINUTES:
+        raise ValueError(f"--overlap-minutes must be 0 to {MAX_OVERLAP_MINUTES} (a week; default "
+                         f"{DEFAULT_OVERLAP_MINUTES}); got {minutes}")
+    return timedelta(minutes=minutes)
+
+
+def create_token(db: HubDB, user: str, role: str, org_code: str | None = None,
+                 lifetime: timedelta = timedelta(days=DEFAULT_LIFETIME_DAYS)) -> tuple[int, str]:
+    """Make a token that works for ``lifetime``; returns ``(id, token)``. The token itself is
+    never stored: show it now."""
     user = (user or "").strip()
     if not user or len(user) > 120:
         raise ValueError("--user must be a name of 1 to 120 characters")
@@ -67,20 +97,58 @@ def create_token(db: HubDB, user: str, role: str, org_code: str | None = None) -
         raise ValueError("a provider_submitter token needs --org ODS_CODE (it may submit only for that organisation)")
     if org_code is not None and not 3 <= len(org_code) <= 12:
         raise ValueError(f"--org '{org_code}' is not an ODS code (3 to 12 characters)")
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    if lifetime <= timedelta(0):
+        raise ValueError("a token's lifetime must be positive")
     with db.plain() as conn:
-        token_id = conn.execute(insert(s.token).values(
-            user_name=user, role=role, org_code=org_code, token_hash=hash_token(token),
-            created_at=s.utcnow())).inserted_primary_key[0]
+        return _insert_token(conn, user, role, org_code, lifetime)
+
+
+def _insert_token(conn, user: str, role: str, org_code: str | None, lifetime: timedelta) -> tuple[int, str]:
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = s.utcnow()
+    token_id = conn.execute(insert(s.token).values(
+        user_name=user, role=role, org_code=org_code, token_hash=hash_token(token),
+        created_at=now, expires_at=now + lifetime)).inserted_primary_key[0]
     return int(token_id), token
 
 
+def rotate_token(db: HubDB, token_id: int, overlap: timedelta = timedelta(minutes=DEFAULT_OVERLAP_MINUTES),
+                 lifetime: timedelta = timedelta(days=DEFAULT_LIFETIME_DAYS)) -> tuple[int, str, datetime]:
+    """A new secret for token ``token_id`` (same user, role and organisation; works for ``lifetime``);
+    the old one works until ``overlap`` from now (or its own expiry, if sooner), then stops.
+    Returns ``(new id, new token, when the old one stops)``."""
+    with db.plain() as conn:
+        row = conn.execute(select(s.token).where(s.token.c.id == token_id)).first()
+        now = s.utcnow()
+        if row is None:
+            raise ValueError(f"there is no token {token_id}; see 'scc-desktop hub token list'")
+        if row.revoked_at is not None:
+            raise ValueError(f"token {token_id} was revoked; create a new one instead")
+        if row.replaced_by is not None:
+            raise ValueError(f"token {token_id} was already rotated to token {row.replaced_by}; "
+                             f"rotate that one")
+        if row.expires_at is not None and row.expires_at <= now:
+            raise ValueError(f"token {token_id} has expired; create a new one instead")
+        new_id, token = _insert_token(conn, row.user_name, row.role, row.org_code, lifetime)
+        ends = now + overlap if row.expires_at is None else min(row.expires_at, now + overlap)
+        conn.execute(update(s.token).where(s.token.c.id == token_id).values(expires_at=ends, replaced_by=new_id))
+    return new_id, token, ends
+
+
+def _working(now: datetime):
+    """The condition of a token that works at ``now``: not revoked, not expired."""
+    return and_(s.token.c.revoked_at.is_(None),
+                or_(s.token.c.expires_at.is_(None), s.token.c.expires_at > now))
+
+
 def list_tokens(db: HubDB, include_revoked: bool = False) -> list[dict[str, Any]]:
-    """Tokens without their secret: id, user, role, org, created_at, revoked_at."""
+    """Tokens without their secret: id, user, role, org, created_at, expires_at, replaced_by,
+    revoked_at. Only those that work unless ``include_revoked`` (then expired ones too)."""
     query = select(s.token.c.id, s.token.c.user_name, s.token.c.role, s.token.c.org_code,
-                   s.token.c.created_at, s.token.c.revoked_at).order_by(s.token.c.id)
+                   s.token.c.created_at, s.token.c.expires_at, s.token.c.replaced_by,
+                   s.token.c.revoked_at).order_by(s.token.c.id)
     if not include_revoked:
-        query = query.where(s.token.c.revoked_at.is_(None))
+        query = query.where(_working(s.utcnow()))
     with db.read() as conn:
         return [dict(row._mapping) for row in conn.execute(query)]
 
@@ -99,7 +167,7 @@ def revoke_tokens(db: HubDB, token_id: int | None = None, user: str | None = Non
 def has_admin(db: HubDB) -> bool:
     with db.read() as conn:
         return conn.execute(select(s.token.c.id).where(
-            s.token.c.role == "admin", s.token.c.revoked_at.is_(None)).limit(1)).first() is not None
+            s.token.c.role == "admin", _working(s.utcnow())).limit(1)).first() is not None
 
 
 def authenticate(db: HubDB, authorization: str | None) -> Principal:
@@ -121,7 +189,16 @@ def authenticate(db: HubDB, authorization: str | None) -> Principal:
         # Neither the user nor the token's id: whoever holds a leaked token learns nothing from it.
         raise ApiError(401, "unauthorized", "this token was revoked; ask an admin for a new one",
                        headers=challenge)
+    if row.expires_at is not None and row.expires_at <= s.utcnow():
+        raise ApiError(401, "unauthorized", _expired(row.replaced_by is not None), headers=challenge)
     return Principal(row.id, row.user_name, row.role, row.org_code)
+
+
+def _expired(replaced: bool) -> str:
+    if replaced:
+        return ("this token was replaced by a newer one and its overlap has ended; use the new token "
+                "(or ask an admin for one)")
+    return "this token expired; ask an admin for a new one ('scc-desktop hub token rotate' or 'create')"
 
 
 def require(principal: Principal, allowed: frozenset[str], action: str) -> None:

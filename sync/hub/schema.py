@@ -25,8 +25,8 @@ from models.replica.orm.types import UTCDateTime, to_utc_text, utcnow  # noqa: F
 # 2: feed_observation (observation feed items as typed columns, for the columnar feed).
 # A version-1 database is upgraded in place (HubDB.init_schema): the table is added;
 # the observations already on its feed stay JSON-only and are read from their JSON.
-# 3: a submission is keyed on (org_code, submission_id) and keeps its content's hash
-# (sync.hub.schema_upgrade does it in place on both databases).
+# 3: a submission is keyed on (org_code, submission_id) and keeps its content's hash; tokens
+# expire and may be rotated (expires_at, replaced_by). sync.hub.schema_upgrade does it in place.
 SCHEMA_VERSION = 3
 # One stored time format for replica and hub: fixed-width UTC text, naive times refused.
 UTCText = UTCDateTime
@@ -185,6 +185,10 @@ token = Table(
     Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 hex of the token
     Column("created_at", UTCText, nullable=False),
     Column("revoked_at", UTCText),
+    # Schema 3 (sync.hub.auth): when it stops working (every token made since has one), and
+    # the token that replaced it when it was rotated (it then works only until its overlap ends).
+    Column("expires_at", UTCText),
+    Column("replaced_by", Integer),
 )
 
 # Escalation emails (sync.hub.escalation), one row per alert: the primary key is the alert's id,

@@ -8,7 +8,9 @@ new version row, or not at all, so a hub killed half-way starts again from the o
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+from datetime import timedelta
+
+from sqlalchemy import Connection, text, update
 
 from sync.hub import schema as s
 
@@ -20,6 +22,7 @@ def upgrade(conn: Connection, kind: str, version: int) -> None:
     """Bring a database at ``version`` (below :data:`schema.SCHEMA_VERSION`) up to date."""
     if version < 3:
         _submission_per_organisation(conn, kind)
+        _tokens_expire(conn)
 
 
 def _submission_per_organisation(conn: Connection, kind: str) -> None:
@@ -36,3 +39,13 @@ def _submission_per_organisation(conn: Connection, kind: str) -> None:
     s.submission.create(conn)
     conn.execute(text(f"INSERT INTO submission ({_SUBMISSION_V2}) SELECT {_SUBMISSION_V2} FROM submission_v2"))
     conn.execute(text("DROP TABLE submission_v2"))
+
+
+def _tokens_expire(conn: Connection) -> None:
+    """3: tokens expire and may be rotated. The tokens already there get the default lifetime
+    from the upgrade (not from when they were made: an upgrade must not lock a room out)."""
+    from sync.hub.auth import DEFAULT_LIFETIME_DAYS
+
+    conn.execute(text("ALTER TABLE token ADD COLUMN expires_at VARCHAR(32)"))
+    conn.execute(text("ALTER TABLE token ADD COLUMN replaced_by INTEGER"))
+    conn.execute(update(s.token).values(expires_at=s.utcnow() + timedelta(days=DEFAULT_LIFETIME_DAYS)))

@@ -11,8 +11,11 @@ import json
 import uuid
 
 import pytest
-from sqlalchemy import Column, MetaData, String, Table, Text, create_engine, insert, select
+from datetime import datetime, timedelta, timezone
 
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, insert, select
+
+from sync.hub import auth
 from sync.hub import schema as s
 from sync.hub.db import HubDB
 from tests.support.fixtures import new_db_url
@@ -32,7 +35,19 @@ SUBMISSION_V2 = Table(
     Column("submitted_by", String(120), nullable=False),
     Column("receipt", Text, nullable=False),
 )
-CHANGED_IN_3 = {"submission"}
+# schema 2's token table: no expiry, no rotation.
+TOKEN_V2 = Table(
+    "token", V2,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_name", String(120), nullable=False),
+    Column("role", String(24), nullable=False),
+    Column("org_code", String(12)),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTC, nullable=False),
+    Column("revoked_at", UTC),
+)
+CHANGED_IN_3 = {"submission", "token"}
+OLD_TOKEN = "scc_made-by-a-version-2-hub-two-years-ago-0000000"
 
 
 def make_v2(db_url: str) -> None:
@@ -47,6 +62,8 @@ def make_v2(db_url: str) -> None:
                 "received_at": s.utcnow(), "submitted_by": "test-admin",
                 "receipt": json.dumps({"submission_id": f"old-{n:04d}", "accepted": 1, "rejected": [],
                                        "duplicate": False})} for n in range(50)])
+            conn.execute(insert(TOKEN_V2).values(user_name="old-lead", role="room_lead", token_hash=auth.hash_token(
+                OLD_TOKEN), created_at=datetime.now(timezone.utc) - timedelta(days=730)))
     finally:
         engine.dispose()
 
@@ -71,8 +88,16 @@ def test_a_version_2_database_is_upgraded_and_keeps_its_submissions(old_hub):
             rows = conn.execute(select(s.submission.c.org_code, s.submission.c.submission_id,
                                        s.submission.c.content_hash)).all()
         assert len(rows) == 50 and {r.content_hash for r in rows} == {None}
+        # A token made before tokens expired gets the default lifetime from the upgrade (not from
+        # when it was made, two years ago: the upgrade must not lock a room out) and works.
+        (old,) = [t for t in auth.list_tokens(db) if t["user_name"] == "old-lead"]
+        left = old["expires_at"] - datetime.now(timezone.utc)
+        assert timedelta(days=auth.DEFAULT_LIFETIME_DAYS) - timedelta(minutes=5) < left <= timedelta(
+            days=auth.DEFAULT_LIFETIME_DAYS)
+        assert old["replaced_by"] is None
     finally:
         db.dispose()
+    assert hub.request("GET", "/v1/feed", token=OLD_TOKEN).status_code == 200
     # An old id stays a duplicate for its organisation, whatever the resend holds (as before) ...
     again = hub.request("POST", "/v1/submissions", json=submission([obs("ga_bed_occupancy_pct", 70.0)],
                                                                     "RTEST2", "old-0007"))

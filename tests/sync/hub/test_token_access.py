@@ -6,11 +6,17 @@ token found on a lost laptop must not tell its finder whose it was.
 
 from __future__ import annotations
 
+import json
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from sync.hub import auth
 from sync.hub.db import HubDB
 from sync.protocol import ErrorBody
+from tests.sync.hub.helpers import obs, submission
 
 
 @pytest.fixture
@@ -53,3 +59,81 @@ def test_a_revoked_tokens_401_names_neither_its_user_nor_its_id(hub):
     names_nobody(r, user, "Leaver", f"id {tid}", f"token {tid}", f"({tid}", str(tid) + ",")
     assert error(r).code == "unauthorized" and "revoked" in error(r).message
     assert "Bearer" in r.headers["WWW-Authenticate"]
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    from scc_desktop.cli import main
+    code = main(["hub", *args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_a_token_expires_after_its_lifetime_and_its_401_says_so_without_naming_it(hub, capsys):
+    user = f"Expiring User {uuid.uuid4().hex[:6]}"
+    code, out, err = cli(capsys, "token", "create", "--db", hub.db_url, "--user", user, "--role", "viewer")
+    assert code == 0, err
+    token = out.strip()
+    assert f"expires {(datetime.now(timezone.utc) + timedelta(days=auth.DEFAULT_LIFETIME_DAYS)).date()}" in err
+    listed = [json.loads(line) for line in cli(capsys, "token", "list", "--db", hub.db_url)[1].splitlines()]
+    (mine,) = [t for t in listed if t["user_name"] == user]
+    expires = datetime.fromisoformat(mine["expires_at"])
+    assert timedelta(days=89, hours=23) < expires - datetime.now(timezone.utc) <= timedelta(days=90)
+    code, out, err = cli(capsys, "token", "create", "--db", hub.db_url, "--user", user, "--role", "viewer",
+                         "--expires-in-days", "7")
+    assert code == 0 and f"expires {(datetime.now(timezone.utc) + timedelta(days=7)).date()}" in err
+    for bad in ("0", "-3", "400"):
+        code, _, err = cli(capsys, "token", "create", "--db", hub.db_url, "--user", user, "--role", "viewer",
+                           "--expires-in-days", bad)
+        assert code == 2 and "--expires-in-days" in err, (bad, err)
+    assert hub.request("GET", "/v1/feed", token=token).status_code == 200
+    # A token made with a lifetime of two seconds works, then is refused as expired.
+    tid, short = with_db(hub, lambda db: auth.create_token(db, user, "room_lead", lifetime=timedelta(seconds=2)))
+    assert hub.request("GET", "/v1/feed", token=short).status_code == 200
+    time.sleep(2.2)
+    r = hub.request("GET", "/v1/feed", token=short)
+    names_nobody(r, user, "Expiring", f"id {tid}", f"token {tid}", f"({tid}")
+    assert error(r).code == "unauthorized" and "expired" in error(r).message
+    assert "Bearer" in r.headers["WWW-Authenticate"]
+    assert hub.request("GET", "/v1/feed", token=token).status_code == 200   # the other is untouched
+    # The list shows the tokens that work (--all: revoked and expired ones too).
+    assert not with_db(hub, lambda db: any(t["id"] == tid for t in auth.list_tokens(db)))
+
+
+def test_rotating_gives_a_new_secret_and_the_old_one_works_only_for_the_overlap(hub, capsys):
+    user = f"Rotating Provider {uuid.uuid4().hex[:6]}"
+    tid, old = with_db(hub, lambda db: auth.create_token(db, user, "provider_submitter", "RTEST1"))
+    code, out, err = cli(capsys, "token", "rotate", str(tid), "--db", hub.db_url)
+    assert code == 0, err
+    new = out.strip()
+    assert new.startswith("scc_") and new != old and "shown only now" in err
+    assert f"token {tid} keeps working until" in err and f"{auth.DEFAULT_OVERLAP_MINUTES} minutes" in err
+    for token in (old, new):   # both work during the overlap, with the same rights
+        r = hub.request("POST", "/v1/submissions", token=token,
+                        json=submission([obs("ga_bed_occupancy_pct", 90.0)], "RTEST1"))
+        assert r.status_code == 200, r.text
+        assert hub.request("GET", "/v1/feed", token=token).status_code == 403
+    listed = {t["id"]: t for t in with_db(hub, auth.list_tokens)}
+    new_id = max(i for i, t in listed.items() if t["user_name"] == user)
+    assert (listed[tid]["replaced_by"], listed[new_id]["org_code"], listed[new_id]["role"]) == (
+        new_id, "RTEST1", "provider_submitter")
+    assert listed[tid]["expires_at"] - datetime.now(timezone.utc) <= timedelta(minutes=auth.DEFAULT_OVERLAP_MINUTES)
+    code, _, err = cli(capsys, "token", "rotate", str(tid), "--db", hub.db_url)
+    assert code == 2 and f"already rotated to token {new_id}" in err
+    # With a two-second overlap the old secret stops at its end; the new one goes on.
+    newer_id, newer = with_db(hub, lambda db: auth.rotate_token(db, new_id, overlap=timedelta(seconds=2))[:2])
+    assert hub.request("POST", "/v1/submissions", token=new,
+                       json=submission([obs("ga_bed_occupancy_pct", 91.0)], "RTEST1")).status_code == 200
+    time.sleep(2.2)
+    r = hub.request("POST", "/v1/submissions", token=new,
+                    json=submission([obs("ga_bed_occupancy_pct", 92.0)], "RTEST1"))
+    names_nobody(r, user, "Rotating", f"id {new_id}", f"token {new_id}", f"token {newer_id}")
+    assert "replaced" in error(r).message and "overlap" in error(r).message
+    assert hub.request("POST", "/v1/submissions", token=newer,
+                       json=submission([obs("ga_bed_occupancy_pct", 93.0)], "RTEST1")).status_code == 200
+    for bad in (["--overlap-minutes", "-1"], ["--overlap-minutes", "20000"]):
+        code, _, err = cli(capsys, "token", "rotate", str(newer_id), "--db", hub.db_url, *bad)
+        assert code == 2 and "--overlap-minutes" in err, err
+    revoked = with_db(hub, lambda db: auth.revoke_tokens(db, token_id=newer_id))
+    assert revoked == 1
+    code, _, err = cli(capsys, "token", "rotate", str(newer_id), "--db", hub.db_url)
+    assert code == 2 and "revoked" in err
