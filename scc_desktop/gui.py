@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from models.replica.utc import utcnow
@@ -84,7 +85,7 @@ def application():
 
 def run(store, *, engine=None, screenshot: Path | None = None, view: str | None = None,
         title: str = "", on_quit=None, settings=None, stop_signals: StopSignals | None = None,
-        size: tuple[int, int] | None = None) -> int:
+        size: tuple[int, int] | None = None, lock: Callable[[str], str | None] | None = None) -> int:
     """Show the main window over ``store``; with ``engine``, sync in the background.
 
     The window paints what the replica holds at once (the last known picture)
@@ -94,6 +95,8 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
     the sync libraries are not loaded before the first paint either).
     ``view`` None: the view from ``settings`` (last one shown), else the overview.
     ``size``: a screenshot's window size (default 1366x768).
+    ``lock(passphrase)``: None or why it is refused; with it and ``settings``, the window locks after
+    ``settings.lock_after_minutes`` without use (``ui.idle_lock``).
     Ctrl+C and SIGTERM close the window as its close button does (``stop_signals``, taken over
     here if the caller has not already); the result is then 128 + the signal's number.
     """
@@ -116,6 +119,10 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
             window.close()
         print(f"wrote {screenshot}")
         return 0
+    if lock is not None and settings is not None:
+        from ui import idle_lock
+
+        idle_lock.install(window, lock, settings.lock_after_minutes, replica=str(getattr(store, "path", "")))
     if engine is not None:
         from sync.connectivity import Connectivity, State
 

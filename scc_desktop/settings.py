@@ -28,6 +28,7 @@ from ui.choices import TEXT_SCALES, THEME_KEYS, VIEW_KEYS
 log = logging.getLogger(__name__)
 
 FILE_NAME = "settings.json"
+MAX_LOCK_MINUTES = 24 * 60
 
 
 def _one_of(options: tuple) -> Callable[[Any], str | None]:
@@ -66,6 +67,11 @@ def _optional_size(value: Any) -> str | None:
     return "must be [width, height] in pixels"
 
 
+def _lock_minutes(value: Any) -> str | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_LOCK_MINUTES
+    return None if ok else f"must be a whole number of minutes from 0 (never) to {MAX_LOCK_MINUTES}"
+
+
 def _lost_basis(value: Any) -> str | None:
     from models.rules.handover_bands import load_handover   # the bases are the handover table's
 
@@ -94,6 +100,8 @@ SETTINGS: tuple[Setting, ...] = (
             "a sound with each desktop notification of new alerts"),
     Setting("handover_hours_lost_beyond", None, _lost_basis,
             "handover hours lost count the minutes beyond this (none: the handover table's default)"),
+    Setting("lock_after_minutes", 15, _lock_minutes, "lock the window after this many minutes without use and ask "
+            "for the passphrase to continue (0: never; ui/idle_lock.py)"),
     Setting("bc_pack_dir", None, _optional_folder, "folder the business continuity pack is written to every hour "
             "while the app runs (none: not written; $SCC_BC_PACK_DIR, when set, is used instead)"),
 )

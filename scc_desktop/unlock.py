@@ -10,6 +10,7 @@ plain text and are never accepted.
 from __future__ import annotations
 
 import getpass
+import hmac
 import logging
 import os
 import sys
@@ -95,6 +96,20 @@ def ask_passphrase(prompt: str = "Replica passphrase: ", *, confirm: bool = Fals
     if confirm and getpass.getpass("Repeat the passphrase: ") != first:
         raise UserError("the two passphrases differ; nothing was changed", 2)
     return first
+
+
+def passphrase_problem(db_path: Path, passphrase: str, key: bytes) -> str | None:
+    """None when ``passphrase`` unwraps the key of the replica at ``db_path`` and that key is
+    ``key`` (the one it is open with); else why not. The idle lock's check (``ui.idle_lock``)."""
+    if not passphrase:
+        return "Passphrase: required"
+    try:
+        found, _header = keyfile.unlock(db_path, passphrase)
+    except keyfile.WrongPassphraseError:
+        return "That passphrase does not open this replica"
+    except (keyfile.KeyHeaderError, OSError) as exc:
+        return str(exc)
+    return None if hmac.compare_digest(found, key) else "That passphrase does not open this replica"
 
 
 def check_new_passphrase(passphrase: str) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QPushButton, QVBoxLayout, QWidget)
+                               QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from models.service import hub_access
 from sync.address import hub_url_problem
@@ -46,6 +46,17 @@ def lost_basis_choice(current: int | None) -> QComboBox:
     return box
 
 
+def lock_after_choice(minutes: int) -> QSpinBox:
+    """Minutes without use before the window locks (0: never)."""
+    box = QSpinBox()
+    box.setRange(0, 24 * 60)
+    box.setSuffix(" min without use")
+    box.setSpecialValueText("never")
+    box.setAccessibleName("Lock the window after minutes without use (0: never)")
+    box.setValue(int(minutes or 0))
+    return box
+
+
 class SettingsDialog(QDialog):
     def __init__(self, store, settings, *, check=connection_problem, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,6 +84,7 @@ class SettingsDialog(QDialog):
             self.text_scale.addItem(f"{scale:.0%}", scale)
         self.text_scale.setCurrentIndex(max(self.text_scale.findData(settings.text_scale), 0))
         self.lost_basis = lost_basis_choice(settings.handover_hours_lost_beyond)
+        self.lock_after = lock_after_choice(getattr(settings, "lock_after_minutes", 15))
         self.bc_pack_dir, bc_pack_row, bc_pack_hint = self._bc_pack_field(settings)
         self.test_button = QPushButton("&Test connection")
         self.test_button.clicked.connect(self.test_connection)
@@ -84,6 +96,7 @@ class SettingsDialog(QDialog):
         form.addRow("T&heme:", self.theme)
         form.addRow("Te&xt size:", self.text_scale)
         form.addRow("Handover &hours lost:", self.lost_basis)
+        form.addRow("&Lock when idle:", self.lock_after)
         form.addRow("Business continuity &pack:", bc_pack_row)
         form.addRow("", bc_pack_hint)
         note = QLabel("A changed hub is used from the next start.")
@@ -171,6 +184,7 @@ class SettingsDialog(QDialog):
                                   ca_bundle=self.ca_bundle.text().strip() or None,
                                   theme=self.theme.currentData(), text_scale=self.text_scale.currentData(),
                                   handover_hours_lost_beyond=self.lost_basis.currentData(),
+                                  lock_after_minutes=self.lock_after.value(),
                                   bc_pack_dir=self.bc_pack_dir.text().strip() or None)
         except (OSError, ValueError) as exc:
             self._say(f"Settings not saved: {exc}", True)
@@ -197,3 +211,7 @@ def open_settings(window) -> None:
         window.text_scale = window.settings.text_scale
         window.set_theme(window.settings.theme)
         window.follow_bc_pack()
+        from ui.idle_lock import IdleLock
+        lock = window.findChild(IdleLock)
+        if lock is not None:
+            lock.set_minutes(window.settings.lock_after_minutes)

@@ -168,4 +168,5 @@ def _run(args, derived: _Derived | None, stop) -> int:
         size = getattr(args, "size", None)
         return gui.run(store, engine=engine, screenshot=screenshot, view=view,
                        settings=None if screenshot is not None else settings, stop_signals=stop,
-                       size=parse_size(size) if size else None)
+                       size=parse_size(size) if size else None,
+                       lock=lambda passphrase: unlock.passphrase_problem(path, passphrase, store.key))
