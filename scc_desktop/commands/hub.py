@@ -228,6 +228,11 @@ def _serve(args) -> int:
         if tls is None and args.host not in ("127.0.0.1", "::1", "localhost"):
             print(f"warning: listening on {args.host} over plain HTTP; use --tls-cert/--tls-key "
                   "or a TLS proxy in front", file=sys.stderr, flush=True)
+        if hub.db.kind == "sqlite" and not _loopback(args.host):
+            print(f"warning: this hub keeps its data in a SQLite file ({hub.db.url.database}), which is for "
+                  f"one machine (a demo, a trial, a laptop), yet it listens on {args.host} for others; a real "
+                  "deployment uses PostgreSQL with encryption at rest (docs/deployment.md)",
+                  file=sys.stderr, flush=True)
         try:
             server.serve(hub, args.host, args.port, log_level=args.log_level, tls=tls,
                          on_listening=lambda url: print(f"hub listening on {url}", flush=True))
@@ -237,6 +242,18 @@ def _serve(args) -> int:
     finally:
         hub.close()
     return 0
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:   # a host name: it may be any interface
+        return False
 
 
 def _escalation(path: Path | None):
