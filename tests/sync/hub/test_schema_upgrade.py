@@ -13,7 +13,7 @@ import uuid
 import pytest
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, insert, select
+from sqlalchemy import Column, Index, MetaData, String, Table, Text, create_engine, insert, inspect, select
 
 from sync.hub import auth
 from sync.hub import schema as s
@@ -34,18 +34,10 @@ SUBMISSION_V2 = Table(
     Column("received_at", UTC, nullable=False),
     Column("submitted_by", String(120), nullable=False),
     Column("receipt", Text, nullable=False),
+    Index("ix_submission_received_at", "received_at"),
 )
-# schema 2's token table: no expiry, no rotation.
-TOKEN_V2 = Table(
-    "token", V2,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("user_name", String(120), nullable=False),
-    Column("role", String(24), nullable=False),
-    Column("org_code", String(12)),
-    Column("token_hash", String(64), nullable=False, unique=True),
-    Column("created_at", UTC, nullable=False),
-    Column("revoked_at", UTC),
-)
+# schema 2's token table: today's without the columns schema 3 added (no expiry, no rotation).
+TOKEN_V2 = Table("token", V2, *(c._copy() for c in s.token.columns if c.name not in ("expires_at", "replaced_by")))
 CHANGED_IN_3 = {"submission", "token"}
 OLD_TOKEN = "scc_made-by-a-version-2-hub-two-years-ago-0000000"
 
@@ -95,6 +87,11 @@ def test_a_version_2_database_is_upgraded_and_keeps_its_submissions(old_hub):
         assert timedelta(days=auth.DEFAULT_LIFETIME_DAYS) - timedelta(minutes=5) < left <= timedelta(
             days=auth.DEFAULT_LIFETIME_DAYS)
         assert old["replaced_by"] is None
+        # The upgraded tables are keyed and indexed as a new database's.
+        found = inspect(db.engine)
+        assert sorted(found.get_pk_constraint("submission")["constrained_columns"]) == ["org_code", "submission_id"]
+        assert "ix_submission_received_at" in {i["name"] for i in found.get_indexes("submission")}
+        assert {"expires_at", "replaced_by"} <= {c["name"] for c in found.get_columns("token")}
     finally:
         db.dispose()
     assert hub.request("GET", "/v1/feed", token=OLD_TOKEN).status_code == 200
