@@ -1,6 +1,7 @@
 """Benchmark: the hub on PostgreSQL at ICS scale (issue 22, item 4).
 
-One real hub process (``scc-desktop hub serve``) on a throwaway PostgreSQL 15
+A real hub process (``scc-desktop hub serve``; ``--hub-processes N``: N of
+them sharing one port with ``--reuse-port``) on a throwaway PostgreSQL 15
 cluster, on loopback, holding the 40-provider simulated ICS of the desktop
 benchmark (``tests/quality/sim_ics.py``: 22 acute, 8 community, 6 mental
 health, 3 NHS 111, 1 ambulance).  For ``--minutes`` of wall time:
@@ -66,14 +67,16 @@ if str(ROOT) not in sys.path:  # run as a script: make `models`, `sync`, `tests`
 LONG_POLL_S = 20.0
 FEED_LIMIT = 5000
 SUBMITTERS = 8
-DESKTOPS_PER_WORKER = 13
+DESKTOPS_PER_WORKER = 13   # protocol clients per worker process, up to MAX_WORKERS processes
+MAX_WORKERS = 8
+QUIET_FILE = "quiet"
 STOP_FILE = "stop.json"
 DOC_BLOCK = "bench_load"
 
 
 # --- one desktop worker process (protocol clients) ----------------------------------------------------
-def _desktop(index: int, hub_url: str, token: str, record_every: float, folder: Path, stop: threading.Event,
-             out: dict) -> None:
+def _desktop(index: int, hub_url: str, token: str, record_every: float, folder: Path, quiet: threading.Event,
+             quieted: set, stop: threading.Event, out: dict) -> None:
     from sync.client import HubClient, HubRefused, HubUnreachable
     from sync.protocol import RecordBatch
 
@@ -86,12 +89,14 @@ def _desktop(index: int, hub_url: str, token: str, record_every: float, folder: 
     next_push = time.time() + record_every * (0.2 + 0.8 * (index % 7) / 7)
     final_head, prev_hash = None, None
     while True:
+        if quiet.is_set():
+            quieted.add(index)  # no push from here on: the run's last head can be taken
         if final_head is None and stop.is_set():
             final_head = json.loads((folder / STOP_FILE).read_text())["head"]
         if final_head is not None and after >= final_head:
             break
         now = time.time()
-        if final_head is None and now >= next_push:
+        if not quiet.is_set() and now >= next_push:
             rid = str(uuid.uuid4())
             data = _decision(rid, device, len(pushed) + 1, prev_hash)
             record = {"uuid": rid, "kind": "decision", "device_id": device,
@@ -107,7 +112,12 @@ def _desktop(index: int, hub_url: str, token: str, record_every: float, folder: 
             except (HubUnreachable, HubRefused) as exc:
                 problems.append(f"push: {exc}")
             next_push = now + record_every
-        wait = 0 if final_head is not None else min(LONG_POLL_S, max(0.0, next_push - time.time()))
+        if final_head is not None:
+            wait = 0.0
+        elif quiet.is_set():
+            wait = LONG_POLL_S
+        else:
+            wait = min(LONG_POLL_S, max(0.0, next_push - time.time()))
         try:
             batch = client.feed(after, FEED_LIMIT, wait=wait, columnar=True)
         except (HubUnreachable, HubRefused) as exc:
@@ -152,13 +162,23 @@ def _decision(rid: str, device: str, seq: int, prev: str | None) -> dict:
 
 def child_desktops(args) -> int:
     folder = Path(args.folder)
-    stop = threading.Event()
+    quiet, stop = threading.Event(), threading.Event()
+    quieted: set = set()
     out: dict = {}
     threads = [threading.Thread(target=_desktop, args=(args.first + i, args.hub, args.token, args.record_every,
-                                                       folder, stop, out), daemon=True)
+                                                       folder, quiet, quieted, stop, out), daemon=True)
                for i in range(args.count)]
     for t in threads:
         t.start()
+    # Two steps, so no decision lands after the last head is taken: every desktop stops pushing
+    # (each says so after its long-poll in flight returns), then each reads up to that head.
+    while not (folder / QUIET_FILE).exists():
+        time.sleep(0.2)
+    quiet.set()
+    deadline = time.monotonic() + LONG_POLL_S + 30
+    while len(quieted) < args.count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    (folder / f"quiet-{args.first}").touch()
     while not (folder / STOP_FILE).exists():
         time.sleep(0.2)
     stop.set()
@@ -175,6 +195,7 @@ class LoadResult:
     rate: float
     desktops: int
     engines: int
+    hub_processes: int = 1
     submissions: int = 0
     accepted: int = 0
     refused: int = 0
@@ -203,14 +224,6 @@ def percentiles(values: list[float]) -> dict:
     def at(q: float) -> float:
         return round(xs[min(len(xs) - 1, int(q * len(xs)))] * 1000, 1)
     return {"n": len(xs), "p50": at(0.50), "p95": at(0.95), "p99": at(0.99), "max": round(xs[-1] * 1000, 1)}
-
-
-def _cpu_s(pid: int) -> float | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def _engine(hub, folder: Path, n: int) -> tuple[subprocess.Popen, Path]:
@@ -275,15 +288,15 @@ def _hub_counts(db_url: str) -> dict:
 
 
 def run(minutes: float, rate: float, desktops: int, engines: int, record_every: float, folder: Path,
-        progress=print) -> LoadResult:
+        progress=print, hub_processes: int = 1) -> LoadResult:
     import requests
 
     from sync.protocol import PROTOCOL_VERSION, VERSION_HEADER
     from tests.quality import sim_ics
-    from tests.support.hub import start_hub
+    from tests.support.hub_group import start_hubs
     from tests.support.postgres import start_cluster
 
-    res = LoadResult(minutes=minutes, rate=rate, desktops=desktops, engines=engines,
+    res = LoadResult(minutes=minutes, rate=rate, desktops=desktops, engines=engines, hub_processes=hub_processes,
                      load_before=" ".join(os.getloadavg().__repr__().strip("()").split(", ")))
     sim = sim_ics.simulator()
     span = timedelta(seconds=minutes * 60 * rate)
@@ -299,12 +312,14 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
     engine_procs: list[tuple[subprocess.Popen, Path]] = []
     try:
         db_url = cluster.create_database()
-        hub = start_hub(folder, db_url, orgs=sim.organisations())
-        progress(f"hub on PostgreSQL at {hub.url}; {len(bodies)} submissions over {minutes} min")
+        hub = start_hubs(folder, db_url, sim.organisations(), hub_processes)
+        progress(f"{hub_processes} hub process(es) on PostgreSQL at {hub.url}; {len(bodies)} submissions "
+                 f"over {minutes} min")
         protocol_clients = desktops - engines
         workers = []
-        for first in range(0, protocol_clients, DESKTOPS_PER_WORKER):
-            count = min(DESKTOPS_PER_WORKER, protocol_clients - first)
+        per_worker = max(DESKTOPS_PER_WORKER, -(-protocol_clients // MAX_WORKERS))
+        for first in range(0, protocol_clients, per_worker):
+            count = min(per_worker, protocol_clients - first)
             workers.append(subprocess.Popen(
                 [sys.executable, __file__, "--child", "--folder", str(folder), "--hub", hub.url,
                  "--token", hub.tokens["room_lead"], "--first", str(first), "--count", str(count),
@@ -312,7 +327,7 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
                 env={**os.environ, "PYTHONPATH": str(ROOT)}, stdin=subprocess.DEVNULL))
         engine_procs = [_engine(hub, folder, n) for n in range(engines)]
         time.sleep(2.0)  # the desktops' first long-polls are in place
-        cpu0 = _cpu_s(hub.proc.pid)
+        cpu0 = hub.cpu_s()
         timings: dict[str, tuple[float, float, int, int]] = {}
         lock = threading.Lock()
         local = threading.local()
@@ -343,9 +358,12 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
                 if progress and (i + 1) % 500 == 0:
                     progress(f"  {i + 1}/{len(bodies)} submissions posted")
         wall = time.perf_counter() - t_start
-        cpu1 = _cpu_s(hub.proc.pid)
+        cpu1 = hub.cpu_s()
         res.hub_cpu_s = None if cpu0 is None or cpu1 is None else round(cpu1 - cpu0, 2)
-        time.sleep(3.0)  # the last long-polls return
+        (folder / QUIET_FILE).touch()
+        deadline = time.monotonic() + LONG_POLL_S + 60
+        while len(list(folder.glob("quiet-*"))) < len(workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
         counts = _hub_counts(db_url)
         (folder / STOP_FILE).write_text(json.dumps({"head": counts["head"]}))
         for w in workers:
@@ -399,6 +417,7 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
         res.engine_checks = [_check_engine(hub, path, counts) for _, path in engine_procs]
         return res
     finally:
+        (folder / QUIET_FILE).touch(exist_ok=True)
         (folder / STOP_FILE).touch(exist_ok=True)
         for w in workers or []:
             if w.poll() is None:
@@ -422,7 +441,8 @@ def render(res: LoadResult) -> str:
                         f" ({'equal' if e['ok'] else 'DIFFERENT'})" for e in res.engine_checks)
     lines = [
         f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} cores "
-        f"(load before the run: {res.load_before}); PostgreSQL 15, one hub process.",
+        f"(load before the run: {res.load_before}); PostgreSQL 15, {res.hub_processes} hub process"
+        f"{'es on one port' if res.hub_processes > 1 else ''}.",
         "",
         f"- {res.minutes:g} min at {res.rate:g}x the simulated 40-provider ICS's rate: {res.submissions:,} "
         f"submissions ({res.accepted:,} accepted, {res.refused} refused), {res.items:,} items; "
@@ -462,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rate", type=float, default=10.0, help="times the simulated ICS's real-time rate")
     p.add_argument("--desktops", type=int, default=50)
     p.add_argument("--engines", type=int, default=2, help="how many of the desktops keep a real replica")
+    p.add_argument("--hub-processes", type=int, default=1, help="hub processes sharing one port (--reuse-port)")
     p.add_argument("--record-every", type=float, default=60.0, help="seconds between each desktop's decisions")
     p.add_argument("--quick", action="store_true", help="20 s, 10 desktops (1 replica)")
     p.add_argument("--json", type=Path)
@@ -478,7 +499,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.minutes, args.desktops, args.engines, args.record_every = 1 / 3, 10, 1, 5.0
     with tempfile.TemporaryDirectory(prefix="scc-load-") as tmp:
-        res = run(args.minutes, args.rate, args.desktops, args.engines, args.record_every, Path(tmp))
+        res = run(args.minutes, args.rate, args.desktops, args.engines, args.record_every, Path(tmp),
+                  hub_processes=args.hub_processes)
     text = render(res)
     print(text)
     if args.json:
