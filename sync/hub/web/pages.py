@@ -25,14 +25,13 @@ from starlette.concurrency import run_in_threadpool
 
 from models.rules.opel_levels import opel_words
 from models.uk_time import UK
-from sync.hub import intake, storage
+from sync.hub import intake, storage, throttle
 from sync.hub import schema as s
 from sync.hub.auth import READ_FEED, ROLES, SUBMIT, Principal
 from sync.hub.errors import ApiError
 from sync.hub.web import accounts, csrf, provider, sessions
 from sync.hub.web.board import BoardReader
 from sync.hub.validate import Checked
-from sync.hub.web.throttle import Throttle
 
 log = logging.getLogger("sync.hub.web")
 HERE = Path(__file__).resolve().parent
@@ -110,7 +109,7 @@ class Web:
         self.hub = hub
         self.env = _environment()
         self.board = BoardReader(hub)
-        self.throttle = Throttle()
+        self.throttle = throttle.AuthThrottle(hub.db)
         self.refresh = refresh_seconds()
 
     # --- answers ------------------------------------------------------------------------------
@@ -191,22 +190,24 @@ def mount(app: FastAPI, hub) -> Web:
             web.cookie(resp, request, csrf.LOGIN_COOKIE, token, 3600)
             return resp
 
-        wait = web.throttle.retry_after(user, client)
-        if wait is not None:
-            log.warning("web login throttled for user %r from %s: too many failed logins; retry in %d s",
-                        user, client, wait)
-            return again(429, f"Too many failed logins. Wait {_minutes(wait / 60) if wait >= 60 else f'{wait} s'} "
-                              "and try again.", {"Retry-After": str(wait)})
+        keys = throttle.login_keys(user, client)
         try:
+            # Shared by every hub process on the database (sync/hub/throttle.py).
+            wait = await run_in_threadpool(web.throttle.retry_after, keys)
+            if wait is not None:
+                log.warning("web login throttled for user %r from %s: too many failed logins; retry in %d s",
+                            user, client, wait)
+                return again(429, f"Too many failed logins. Try again {throttle.wait_words(wait, s.utcnow())}.",
+                             {"Retry-After": str(wait)})
             account, why = await run_in_threadpool(accounts.verify, hub.db, user, password)
             if account is None:
-                web.throttle.failed(user, client)
+                await run_in_threadpool(web.throttle.failed, keys)
                 log.warning("web login failed for user %r from %s: %s", user, client, why)
                 return again(401, "The user name or password is not right, or the account is disabled.")
             secret = await run_in_threadpool(sessions.start, hub.db, account.id)
+            await run_in_threadpool(web.throttle.clear, keys[:1])   # the user's count; not the address's
         except SQLAlchemyError as exc:
             return web.unavailable(exc)
-        web.throttle.succeeded(user)
         log.info("web login: %r (%s) from %s", account.user, account.role, client)
         if target == "/m/" and account.role not in READ_FEED:   # a provider's account: straight to its form
             target = "/provider/"
