@@ -29,9 +29,9 @@ from sync.hub import intake, storage, throttle
 from sync.hub import schema as s
 from sync.hub.auth import READ_FEED, ROLES, SUBMIT, Principal
 from sync.hub.errors import ApiError
-from sync.hub.web import accounts, csrf, provider, sessions
+from sync.hub.web import accounts, csrf, provider, sessions, upload
 from sync.hub.web.board import BoardReader
-from sync.hub.validate import Checked
+from sync.hub.validate import Checked, parse_csv
 
 log = logging.getLogger("sync.hub.web")
 HERE = Path(__file__).resolve().parent
@@ -301,7 +301,8 @@ def provider_routes(app: FastAPI, web: Web) -> None:
     def form_page(session, org, values, *, status=200, errors=None, general=(), result=None, sid=None):
         return web.page("provider.html", status, session=session, org=org, values=values,
                         groups=provider.groups(hub, org.sector), errors=errors or {}, general=list(general),
-                        result=result, sid=sid or f"web-{uuid.uuid4().hex}",
+                        result=result, sid=sid or f"web-{uuid.uuid4().hex}", csv_sid=f"web-{uuid.uuid4().hex}",
+                        max_mb=upload.MAX_UPLOAD_BYTES // (1024 * 1024),
                         chosen_org=session.role != "provider_submitter")
 
     @app.get("/provider", include_in_schema=False)
@@ -379,3 +380,57 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         result = {"ok": not receipt.rejected, "title": "Received" if not receipt.rejected else "Partly received",
                   "lines": lines, "level": _level_text(calc)}
         return form_page(session, row, form, errors=by_field, general=general, result=result)
+
+    @app.post("/provider/csv", include_in_schema=False)
+    async def provider_csv(request: Request) -> Response:
+        """A CSV file for the hub's own CSV intake, as ``POST /v1/submissions/csv`` takes it."""
+        try:
+            session, refusal = await who(request)
+            if refusal:
+                return refusal
+            try:
+                form = await upload.read_form(request)
+            except upload.UploadError as exc:
+                return web.message(exc.status, exc.title, exc.text, session)
+            if not csrf.same(session.csrf, form.get("csrf") if isinstance(form.get("csrf"), str) else None):
+                return web.message(403, "Form expired", "This form is out of date or came from another site; "
+                                   "open the form again (nothing was sent).", session)
+            row = await run_in_threadpool(organisation, session, form.get("org") if isinstance(form.get("org"), str)
+                                          else None)
+            if row is None or not row.active:
+                return web.message(404, "Organisation not known", "Choose the organisation again.", session)
+            values = await run_in_threadpool(provider.last_values, hub, row.ods_code, row.sector)
+            data = form.get("file")
+            if not isinstance(data, bytes) or not data.strip():
+                return form_page(session, row, values, status=422, result={
+                    "ok": False, "title": "No file", "lines": ["Choose a CSV file with at least one row, then "
+                                                              "press Upload."]})
+            sid = form.get("sid") if isinstance(form.get("sid"), str) and _SID.match(form["sid"]) else \
+                f"web-{uuid.uuid4().hex}"
+            who_sent = Principal(0, session.user, session.role, session.org_code)
+            try:
+                checked = parse_csv(data)
+                receipt = await run_in_threadpool(intake.submit, hub, who_sent, sid, row.ods_code, s.utcnow(),
+                                                  checked, "csv")
+            except ApiError as exc:
+                rows, general = upload.by_row(exc.body.fields)
+                return form_page(session, row, values, status=exc.status, result={
+                    "ok": False, "title": "Nothing was stored", "lines": [exc.body.message[:1].upper() +
+                                                                          exc.body.message[1:] + "."],
+                    "rows": rows, "general": general})
+            calc = await run_in_threadpool(provider.calculated, hub, row.ods_code)
+            values = await run_in_threadpool(provider.last_values, hub, row.ods_code, row.sector)
+        except SQLAlchemyError as exc:
+            return web.unavailable(exc)
+        rows, general = upload.by_row([e for r in receipt.rejected for e in r.errors])
+        lines = [f"Accepted {receipt.accepted} of {len(checked)} rows."]
+        if receipt.duplicate:
+            lines = ["This file had already been received; nothing new was stored."]
+        elif receipt.rejected:
+            lines.append(f"{len(receipt.rejected)} quarantined, with the hub's reasons below: correct those rows "
+                         "and upload them again.")
+        log.info("web CSV submission %s for %s by %r: %d accepted, %d quarantined", sid, row.ods_code,
+                 session.user, receipt.accepted, len(receipt.rejected))
+        return form_page(session, row, values, result={
+            "ok": not receipt.rejected, "title": "Received" if not receipt.rejected else "Partly received",
+            "lines": lines, "rows": rows, "general": general, "level": _level_text(calc)})
