@@ -261,19 +261,12 @@ def test_the_provider_form_names_a_bad_field_then_shows_the_calculated_level(bro
         ctx.close()
 
 
-def _csv(**override) -> bytes:
-    at = utcnow().isoformat()
-    values = {**world.ACUTE_VALUES, **override}
-    return ("type,metric,observed_at,value\n" + "".join(f"observation,{m},{at},{v}\n" for m, v in values.items())
-            ).encode()
-
-
 def test_a_csv_upload_names_its_bad_row_then_shows_the_calculated_level(browser, hub):
     write = os.environ.get("SCC_WRITE_SCREENSHOTS") == "1"
     ctx, page = _log_in(browser, hub, PHONE, user="sherwood", where="/provider/", bypass_csp=AXE.exists())
     try:
         page.set_input_files("#csv-file", files=[{"name": "sherwood.csv", "mimeType": "text/csv",
-                                                  "buffer": _csv(ga_bed_occupancy_pct=180)}])
+                                                  "buffer": world.acute_csv(ga_bed_occupancy_pct=180)}])
         if write:
             page.locator("form.upload").scroll_into_view_if_needed()
             page.screenshot(path=str(SHOTS / "web-provider-csv-form-360x640.png"))
@@ -289,7 +282,7 @@ def test_a_csv_upload_names_its_bad_row_then_shows_the_calculated_level(browser,
         if AXE.exists():
             assert _axe(page, AXE.read_text()) == []
         page.set_input_files("#csv-file", files=[{"name": "sherwood.csv", "mimeType": "text/csv",
-                                                  "buffer": _csv(ga_bed_occupancy_pct=95)}])
+                                                  "buffer": world.acute_csv(ga_bed_occupancy_pct=95)}])
         page.click("form.upload button")
         page.wait_for_load_state()
         result = page.locator("#result").inner_text()

@@ -18,7 +18,6 @@ from sqlalchemy import select
 
 from sync.hub import schema as s
 from sync.hub.db import HubDB
-from sync.hub.schema import utcnow
 from sync.hub.web.upload import MAX_UPLOAD_BYTES
 from tests.support.hub import start_hub
 from tests.web import world
@@ -36,13 +35,6 @@ def hub(tmp_path_factory):
         yield process
     finally:
         process.stop()
-
-
-def acute_csv(**override) -> bytes:
-    at = utcnow().isoformat()
-    values = {**world.ACUTE_VALUES, **override}
-    return ("type,metric,observed_at,value\n" + "".join(f"observation,{m},{at},{v}\n" for m, v in values.items())
-            ).encode()
 
 
 def _page(web, hub) -> tuple[str, str]:
@@ -69,7 +61,7 @@ def _text(resp) -> str:
 def test_a_bad_row_is_quarantined_with_its_reason_and_the_good_rows_stored(hub):
     web, _ = login(hub.url, "csv-sender")
     token, sid = _page(web, hub)
-    resp = _upload(web, hub, acute_csv(ga_bed_occupancy_pct=180), csrf=token, sid=sid)
+    resp = _upload(web, hub, world.acute_csv(ga_bed_occupancy_pct=180), csrf=token, sid=sid)
     assert resp.status_code == 200, resp.text
     text = _text(resp)
     assert "Partly received" in text and "Accepted 8 of 9 rows." in text and "1 quarantined" in text
@@ -78,14 +70,14 @@ def test_a_bad_row_is_quarantined_with_its_reason_and_the_good_rows_stored(hub):
     assert "Calculated level:" in text
     kept = _quarantined(hub, sid)
     assert [(q["row"], q["source"]) for q in kept] == [(8, "csv")]
-    again = _upload(web, hub, acute_csv(ga_bed_occupancy_pct=180), csrf=token, sid=sid)
+    again = _upload(web, hub, world.acute_csv(ga_bed_occupancy_pct=180), csrf=token, sid=sid)
     assert "already been received" in again.text, "the same upload sent twice is stored once"
 
 
 def test_a_good_file_shows_the_calculated_level(hub):
     web, _ = login(hub.url, "csv-sender")
     token, sid = _page(web, hub)
-    resp = _upload(web, hub, acute_csv(), csrf=token, sid=sid)
+    resp = _upload(web, hub, world.acute_csv(), csrf=token, sid=sid)
     text = _text(resp)
     assert resp.status_code == 200 and "Received" in text and "Accepted 9 of 9 rows." in text, text
     level = re.search(r"Calculated level: OPEL (\d) \(score ([\d.]+)\)", text)
@@ -108,9 +100,13 @@ def test_a_file_the_intake_cannot_read_says_why_and_stores_nothing(hub):
     text = _text(resp)
     assert "Nothing was stored" in text and "The CSV header has problems." in text
     assert "header.when: unknown column; columns: type" in text
-    none = _upload(web, hub, acute_csv(ga_bed_occupancy_pct=999, mean_handover_minutes=-5)[:120], csrf=token,
-                   sid=sid)
-    assert none.status_code == 422 and "Nothing was stored" in none.text
+    all_bad = b"type,metric,observed_at,value\nobservation,ga_bed_occupancy_pct,2026-01-01T09:00:00+00:00,999\n"
+    none = _upload(web, hub, all_bad, csrf=token, sid=sid)
+    assert none.status_code == 422
+    text = _text(none)
+    assert "Nothing was stored" in text and "None of the 1 item(s) was accepted" in text, text
+    assert "Row 2: value: ga_bed_occupancy_pct: 999 is outside the valid range" in text
+    assert [q["row"] for q in _quarantined(hub, sid)] == [2], "quarantined, not dropped"
     empty = _upload(web, hub, b"", csrf=token, sid=sid)
     assert empty.status_code == 422 and "Choose a CSV file" in empty.text
 
@@ -118,7 +114,7 @@ def test_a_file_the_intake_cannot_read_says_why_and_stores_nothing(hub):
 def test_the_upload_checks_its_csrf_token_and_its_size(hub):
     web, _ = login(hub.url, "csv-sender")
     token, sid = _page(web, hub)
-    forged = _upload(web, hub, acute_csv(ga_bed_occupancy_pct=181), csrf="not-the-token", sid=sid)
+    forged = _upload(web, hub, world.acute_csv(ga_bed_occupancy_pct=181), csrf="not-the-token", sid=sid)
     assert forged.status_code == 403 and "Form expired" in forged.text
     assert _quarantined(hub, sid) == []
     big = b"type,metric,observed_at,value\n" + b"observation,ga_bed_occupancy_pct,x,1\n" * (MAX_UPLOAD_BYTES // 36)
@@ -132,10 +128,11 @@ def test_the_upload_checks_its_csrf_token_and_its_size(hub):
 def test_a_viewer_cannot_upload_and_an_admin_uploads_for_the_organisation_chosen(hub):
     add_account(hub.db_url, "csv-viewer", "viewer")
     viewer, _ = login(hub.url, "csv-viewer")
-    refused = viewer.post(hub.url + "/provider/csv", files={"file": ("f.csv", acute_csv(), "text/csv")}, timeout=10)
+    refused = viewer.post(hub.url + "/provider/csv", files={"file": ("f.csv", world.acute_csv(), "text/csv")},
+                          timeout=10)
     assert refused.status_code == 403 and "may not submit provider data" in refused.text
     admin, _ = login(hub.url, "csv-admin")
     page = admin.get(hub.url + "/provider/?org=RTEST2", timeout=10)
-    resp = _upload(admin, hub, acute_csv(), csrf=csrf_of(page.text), org="RTEST2",
+    resp = _upload(admin, hub, world.acute_csv(), csrf=csrf_of(page.text), org="RTEST2",
                    sid=re.findall(r'name="sid" value="([^"]+)"', page.text)[1])
     assert resp.status_code == 200 and "Accepted 9 of 9 rows." in resp.text and "Test Acute Trust Two" in resp.text

@@ -277,6 +277,24 @@ def _level_text(calc: dict | None) -> str | None:
     return "incomplete: " + ", ".join(calc.get("missing") or []) + " missing"
 
 
+_RECEIVED_WORDS = {   # what was sent: its items, and where the reasons for those quarantined are shown
+    "form": ("figures", "the reasons shown beside their fields: correct them and send again"),
+    "file": ("rows", "the hub's reasons below: correct those rows and upload them again"),
+}
+
+
+def _received(receipt, sent: int, calc: dict | None, kind: str) -> dict:
+    """The result box after the hub accepted some of a form or file (``kind``)."""
+    noun, where = _RECEIVED_WORDS[kind]
+    lines = [f"Accepted {receipt.accepted} of {sent} {noun}."]
+    if receipt.duplicate:
+        lines = [f"This {kind} had already been received; nothing new was stored."]
+    elif receipt.rejected:
+        lines.append(f"{len(receipt.rejected)} quarantined, with {where}.")
+    return {"ok": not receipt.rejected, "title": "Received" if not receipt.rejected else "Partly received",
+            "lines": lines, "level": _level_text(calc)}
+
+
 def provider_routes(app: FastAPI, web: Web) -> None:
     hub = web.hub
 
@@ -369,17 +387,10 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             return web.unavailable(exc)
         rejected = [e for r in receipt.rejected for e in r.errors]
         by_field, general = provider.field_errors(rejected, sources)
-        lines = [f"Accepted {receipt.accepted} of {len(items)} figures."]
-        if receipt.duplicate:
-            lines = ["This form had already been received; nothing new was stored."]
-        if receipt.rejected:
-            lines.append(f"{len(receipt.rejected)} quarantined, with the reasons shown beside their fields: "
-                         "correct them and send again.")
         log.info("web submission %s for %s by %r: %d accepted, %d quarantined", sid, row.ods_code, session.user,
                  receipt.accepted, len(receipt.rejected))
-        result = {"ok": not receipt.rejected, "title": "Received" if not receipt.rejected else "Partly received",
-                  "lines": lines, "level": _level_text(calc)}
-        return form_page(session, row, form, errors=by_field, general=general, result=result)
+        return form_page(session, row, form, errors=by_field, general=general,
+                         result=_received(receipt, len(items), calc, "form"))
 
     @app.post("/provider/csv", include_in_schema=False)
     async def provider_csv(request: Request) -> Response:
@@ -423,14 +434,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         except SQLAlchemyError as exc:
             return web.unavailable(exc)
         rows, general = upload.by_row([e for r in receipt.rejected for e in r.errors])
-        lines = [f"Accepted {receipt.accepted} of {len(checked)} rows."]
-        if receipt.duplicate:
-            lines = ["This file had already been received; nothing new was stored."]
-        elif receipt.rejected:
-            lines.append(f"{len(receipt.rejected)} quarantined, with the hub's reasons below: correct those rows "
-                         "and upload them again.")
         log.info("web CSV submission %s for %s by %r: %d accepted, %d quarantined", sid, row.ods_code,
                  session.user, receipt.accepted, len(receipt.rejected))
-        return form_page(session, row, values, result={
-            "ok": not receipt.rejected, "title": "Received" if not receipt.rejected else "Partly received",
-            "lines": lines, "rows": rows, "general": general, "level": _level_text(calc)})
+        return form_page(session, row, values, result={**_received(receipt, len(checked), calc, "file"),
+                                                       "rows": rows, "general": general})
