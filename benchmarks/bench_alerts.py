@@ -56,7 +56,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `models`, `sync`, `tests`
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import report  # noqa: E402
-from benchmarks.bench_hub_roundtrip import process_cpu_s  # noqa: E402
+from tests.support.hub_group import process_cpu_s  # noqa: E402
 
 SIM_DEFAULT_SPEED = 60.0          # `scc-desktop simulate`'s default --speed
 DEFAULT_SPEED = 10 * SIM_DEFAULT_SPEED

@@ -11,9 +11,19 @@
     after its read (whose SQL puts the rows on the hourly grid): the year fixture's 22 acute sites'
     hourly waits and arrivals over the model's four-week window, both forecast 24 hours ahead in one
     pass, and all 40 providers' OPEL 3+ chance from eight weeks of hourly levels.  The values are a
-    daily wave and noise; the cost depends on the sizes.  Target: <= 1 s.  (The read itself is not
-    timed here: the year replica is a 14-minute, 4 GB build; ``tests/forecast/test_intraday.py``
-    runs this part once, small, so it keeps working.)
+    daily wave and noise; the cost depends on the sizes.  Target: <= 1 s.
+    (``tests/forecast/test_intraday.py`` runs this part once, small, so it keeps working.)
+``table``
+    Not a timing: the per-series, per-horizon backtest tables of ``docs/forecasting.md`` (England
+    and the median trust beside seasonal naive), printed as Markdown.
+``read``
+    The door's whole call as the app makes it, read included: ``models.service.forecast.site_forecasts``
+    on the desktop benchmark's replica (``benchmarks/desktop_fixture.py``; ``--scale full`` is the
+    year, 40 providers, built once and cached under ``benchmarks/.cache``: about 14 minutes and
+    4 GB the first time; ``--scale window`` is the 40 providers over the 56 days the door reads
+    (eight weeks of levels, four of hours), a fifth of the build; ``--scale smoke`` is a week of 5
+    providers, a quick look), at the fixture's last moment, the store opened once beforehand (as
+    the app holds it open).
 ``backtest``
     The CI backtest on the shipped data (``tests/forecast/test_backtest_shipped.py``: England and
     every trust, all six series, rolling origin).  Target: <= 60 s.
@@ -25,7 +35,9 @@ one warm-up run of the panel that also fills the shipped-prior cache.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_forecast.py [--repeats 3] [--parts panel intraday backtest]
+    .venv/bin/python benchmarks/bench_forecast.py [--repeats 3] [--parts panel intraday backtest read]
+        [--scale full|window|smoke]
+    .venv/bin/python benchmarks/bench_forecast.py --quick    # panel, intraday, backtest; 1 repeat
 """
 
 from __future__ import annotations
@@ -112,6 +124,54 @@ def time_intraday(inputs) -> tuple[float, float]:
     return elapsed
 
 
+def time_read(scale_name: str, repeats: int) -> str:
+    from benchmarks import desktop_fixture as fixture
+    from models.replica.store import Store
+    from models.service.forecast import site_forecasts
+
+    scale = {"full": fixture.FULL, "window": fixture.Scale(56, fixture.FULL.providers), "smoke": fixture.SMOKE}[scale_name]
+    folder, _ = fixture.ensure(scale, progress=lambda *a: None)
+    with Store.open_with_key(folder / "replica.db", fixture.key_of(folder)) as store:
+        now = fixture.END - timedelta(minutes=1)
+        page = site_forecasts(store, now)          # warm-up: SQLite's page cache, as in a running app
+        runs = []
+        for _ in range(repeats):
+            start, cpu = time.perf_counter(), time.process_time()
+            page = site_forecasts(store, now)
+            runs.append((time.perf_counter() - start, time.process_time() - cpu))
+    made = sum(bool(s.waits and s.waits.hours) for s in page.sites.values())
+    return (f"read: the door's site_forecasts on the {scale.label} replica ({len(page.sites)} acute sites, "
+            f"{made} with a waits forecast): median wall {statistics.median(r[0] for r in runs):.3f} s, "
+            f"CPU {statistics.median(r[1] for r in runs):.3f} s; target <= 1 s")
+
+
+def tables() -> str:
+    """docs/forecasting.md's results: per series, England and the median trust per horizon."""
+    out = []
+    for series in SERIES:
+        eng = backtest(read_csv(ENGLAND, series))[0]
+        trusts = [b for b in backtest(read_csv(TRUSTS, series, all_orgs=True))
+                  if b.origins and np.isfinite(b.mean_mase)]
+        ranked = sorted(trusts, key=lambda b: b.mean_mase)
+        mid = ranked[len(ranked) // 2]
+        beat = np.mean([b.mean_mase < 1 for b in trusts])
+        out += [f"### `{series}`", "",
+                f"England: {eng.origins} origins. Median trust: {mid.org} ({len(trusts)} trusts with the series; "
+                f"{beat:.0%} of them beat seasonal naive on mean MASE).", "",
+                "| h | England MAE | seasonal-naive MAE | MASE | 80% coverage | median trust MAE | its naive MAE "
+                "| its MASE | its coverage | median MASE over trusts | median coverage over trusts |",
+                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for i, (e, m) in enumerate(zip(eng.horizons, mid.horizons)):
+            out.append(f"| {e.h} | {e.mae:.1f} | {e.mae_seasonal_naive:.1f} | {e.mase:.3f} | {e.coverage_80:.2f} "
+                       f"| {m.mae:.1f} | {m.mae_seasonal_naive:.1f} | {m.mase:.3f} | {m.coverage_80:.2f} "
+                       f"| {np.median([b.horizons[i].mase for b in trusts]):.3f} "
+                       f"| {np.median([b.horizons[i].coverage_80 for b in trusts]):.2f} |")
+        out += [f"| **mean** | | | **{eng.mean_mase:.3f}** | **{eng.mean_coverage:.2f}** | | | **{mid.mean_mase:.3f}** "
+                f"| **{mid.mean_coverage:.2f}** | **{np.median([b.mean_mase for b in trusts]):.3f}** "
+                f"| **{np.median([b.mean_coverage for b in trusts]):.2f}** |", ""]
+    return "\n".join(out)
+
+
 def time_backtest() -> tuple[float, float]:
     start, cpu = time.perf_counter(), time.process_time()
     for series in SERIES:
@@ -124,8 +184,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--parts", nargs="+", default=["panel", "intraday", "backtest"],
-                        choices=["panel", "intraday", "backtest"])
+                        choices=["panel", "intraday", "backtest", "read", "table"])
+    parser.add_argument("--scale", choices=["full", "window", "smoke"], default="full",
+                        help="the replica the read part uses (full: the year, built once and cached)")
+    parser.add_argument("--quick", action="store_true", help="one repeat of panel, intraday and backtest")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.repeats = 1
     if "panel" in args.parts:
         panels = year_panels()
         time_panel(panels)
@@ -145,6 +210,10 @@ def main(argv=None) -> int:
         print(f"backtest: England + every trust, {len(SERIES)} series: median wall "
               f"{statistics.median(r[0] for r in runs):.1f} s, CPU {statistics.median(r[1] for r in runs):.1f} s; "
               "target <= 60 s")
+    if "read" in args.parts:
+        print(time_read(args.scale, args.repeats))
+    if "table" in args.parts:
+        print(tables())
     return 0
 
 

@@ -63,7 +63,7 @@ BEFORE_FIX = """
 import socket
 import sync.hub.server as server
 
-def bind(host, port):
+def bind(host, port, **_):
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
@@ -115,20 +115,12 @@ class Result:
         return self.get("health", "kept-alive").median <= TARGET_KEPT_ALIVE_MS
 
 
-def process_cpu_s(pid: int) -> float | None:
-    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``), else None."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, AttributeError):
-        return None
-
-
 def run(samples: int, tmpdir: str | None = None, progress=lambda line: None) -> Result:
     import requests
 
     from sync.protocol import PROTOCOL_VERSION, VERSION_HEADER
     from tests.support.hub import HubProcess, start_hub
+    from tests.support.hub_group import process_cpu_s
 
     with tempfile.TemporaryDirectory(prefix="scc-bench-rt-", dir=tmpdir) as folder:
         hub = start_hub(Path(folder))

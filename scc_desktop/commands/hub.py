@@ -58,6 +58,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "HTTP, so put a TLS proxy in front before listening on a network)")
     p.add_argument("--port", type=port, default=DEFAULT_PORT,
                    help=f"TCP port (default {DEFAULT_PORT}; 0 = any free port)")
+    p.add_argument("--reuse-port", action="store_true",
+                   help="share --port with other hub processes on the same PostgreSQL database: the system "
+                        "spreads connections among them (Linux, BSD, macOS)")
     p.add_argument("--bootstrap-token-file", type=Path, metavar="FILE",
                    help="if the hub has no admin token yet, create one and write it to FILE (mode 600)")
     p.add_argument("--orgs", type=Path, metavar="FILE", help="add or update organisations from FILE at start")
@@ -234,7 +237,7 @@ def _serve(args) -> int:
                   "deployment uses PostgreSQL with encryption at rest (docs/deployment.md)",
                   file=sys.stderr, flush=True)
         try:
-            server.serve(hub, args.host, args.port, log_level=args.log_level, tls=tls,
+            server.serve(hub, args.host, args.port, log_level=args.log_level, tls=tls, reuse_port=args.reuse_port,
                          on_listening=lambda url: print(f"hub listening on {url}", flush=True))
         except OSError as exc:
             raise UserError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "

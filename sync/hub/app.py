@@ -27,6 +27,7 @@ from sync.hub.auth import ADMIN, READ_FEED, Principal, authenticate, require
 from sync.hub.core import Hub
 from sync.hub.errors import ApiError, validation
 from sync.hub.schema import utcnow
+from sync.hub.throttle import AuthThrottle
 from sync.hub.validate import Checked, parse_csv
 from sync.hub.web import pages as web_pages
 from sync.limits import INT64_MAX, Code
@@ -137,8 +138,17 @@ def create_app(hub: Hub) -> FastAPI:
     _handlers(app)
     app.state.web = web_pages.mount(app, hub)   # login, logout, /m/ (docs/web.md)
 
+    guard = AuthThrottle(hub.db)   # refused tokens, counted in the database (sync/hub/throttle.py)
+
     def principal(request: Request) -> Principal:
-        return authenticate(hub.db, request.headers.get("authorization"))
+        authorization = request.headers.get("authorization")
+        try:
+            return authenticate(hub.db, authorization)
+        except ApiError as exc:
+            if exc.status == 401 and authorization:
+                client = request.client.host if request.client else "unknown"
+                raise guard.token_refused(authorization, client) or exc from None
+            raise
 
     @app.get("/health")
     def health() -> JSONResponse:

@@ -65,30 +65,43 @@ class HeadSignal:
 
     ``notify`` may be called from any thread. Waiters register before they
     query, so a commit between their query and their wait still wakes them.
+    ``generation`` counts the notices: a read begun at generation ``g`` sees
+    every commit notified before it, which lets waiters share one read
+    (:func:`sync.hub.feed.long_poll`).  Registering and leaving are O(1) and a
+    notice costs one call per event loop, however many desktops are waiting.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._waiters: dict[asyncio.Event, asyncio.AbstractEventLoop] = {}
+        self.generation = 0
 
     def register(self) -> asyncio.Event:
         ev = asyncio.Event()
         with self._lock:
-            self._waiters.add((asyncio.get_running_loop(), ev))
+            self._waiters[ev] = asyncio.get_running_loop()
         return ev
 
     def unregister(self, ev: asyncio.Event) -> None:
         with self._lock:
-            self._waiters = {(lp, e) for lp, e in self._waiters if e is not ev}
+            self._waiters.pop(ev, None)
 
     def notify(self) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Event]] = {}
         with self._lock:
-            waiters = list(self._waiters)
-        for loop, ev in waiters:
+            self.generation += 1
+            for ev, loop in self._waiters.items():
+                by_loop.setdefault(loop, []).append(ev)
+        for loop, events in by_loop.items():
             try:
-                loop.call_soon_threadsafe(ev.set)
+                loop.call_soon_threadsafe(_set_all, events)
             except RuntimeError:  # that loop has closed
                 pass
+
+
+def _set_all(events: list[asyncio.Event]) -> None:
+    for ev in events:
+        ev.set()
 
 
 def fixed_utc(text: Any) -> str | None:

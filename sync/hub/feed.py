@@ -250,11 +250,12 @@ async def long_poll(hub, after: int, limit: int, wait: float, fmt: str = "items"
     read = read_columnar if columnar else read_batch
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(0.0, min(wait, MAX_WAIT_SECONDS))
-    woken = hub.db.signal.register()  # before the first read: a commit in between still wakes us
+    signal = hub.db.signal
+    woken = signal.register()  # before the first read: a commit in between still wakes us
     try:
         while True:
             woken.clear()
-            batch = await run_in_threadpool(read, hub, after, limit)
+            batch = await _shared_read(hub, read, after, limit, fmt, signal.generation)
             remaining = deadline - loop.time()
             if _positions(batch) or remaining <= 0 or hub.stopping:
                 return batch
@@ -264,6 +265,30 @@ async def long_poll(hub, after: int, limit: int, wait: float, fmt: str = "items"
                 pass
     finally:
         hub.db.signal.unregister(woken)
+
+
+# Reads in flight, by (hub, cursor, limit, format): the generation of the head signal each began at,
+# and its task. Desktops long-polling at the same cursor (most of a room, once caught up) are all
+# woken by one commit; they share one query and one rendered body instead of each making its own.
+_inflight: dict[tuple, tuple[int, asyncio.Future]] = {}
+
+
+async def _shared_read(hub, read, after: int, limit: int, fmt: str, since: int):
+    """``read(hub, after, limit)``, or the same read already in flight if it began at or after
+    generation ``since`` (the waiter's registration), so it sees every commit the waiter missed."""
+    key = (id(hub), after, limit, fmt)
+    shared = _inflight.get(key)
+    if shared is None or shared[0] < since or shared[1].done():
+        task = asyncio.ensure_future(run_in_threadpool(read, hub, after, limit))
+        shared = _inflight[key] = (hub.db.signal.generation, task)
+
+        def forget(done: asyncio.Future, key=key) -> None:
+            if _inflight.get(key, (0, None))[1] is done:
+                del _inflight[key]
+            if not done.cancelled():
+                done.exception()  # retrieved: each waiter re-raises it from its own await
+        task.add_done_callback(forget)
+    return await asyncio.shield(shared[1])
 
 
 async def watch_head(hub) -> None:

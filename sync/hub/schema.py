@@ -244,6 +244,20 @@ web_session = Table(
     Index("ix_web_session_account", "account_id"),
 )
 
+# Failed authentications (sync.hub.throttle): one row per failure and per thing it counts against
+# (``kind`` login-user, login-client or token-client; ``key`` the user name folded, or the client's
+# address), so every hub process on the database throttles together. Rows past the window are
+# deleted as new failures come. A new table only, as above.
+auth_failure = Table(
+    "auth_failure", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("at", UTCText, nullable=False),
+    Index("ix_auth_failure_key", "kind", "key", "at"),
+    Index("ix_auth_failure_at", "at"),
+)
+
 # Single point of contact messages (record kind spoc_message, 1.6; sync.hub.messages), one row per
 # message, added in the record's transaction: the primary key is the message's uuid, so it is emailed
 # once.  ``state``: pending (being sent, or waiting for ``next_attempt_at``), sent, failed.

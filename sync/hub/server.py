@@ -36,14 +36,23 @@ class _Server(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port`` (port 0: any free port)."""
+def bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (port 0: any free port).
+
+    ``reuse_port``: several hub processes (on one PostgreSQL database) may listen on the same
+    address, and the kernel spreads new connections among them (``SO_REUSEPORT``: Linux, BSD,
+    macOS; each process's long-polls are woken by commits in the others through its head watch)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not the default 0: asyncio sets TCP_NODELAY only on sockets whose proto says
     # TCP, and accepted connections inherit it. Without it every answer on a kept-alive
     # connection waited ~40 ms for the client's delayed ACK (Nagle).
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        if not hasattr(socket, "SO_REUSEPORT"):
+            sock.close()
+            raise OSError("this system cannot share a port between processes (no SO_REUSEPORT)")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError:
@@ -130,9 +139,9 @@ def start_in_thread(db_url: str, host: str = "127.0.0.1", port: int = 0, *,
 
 def serve(hub: Hub, host: str = "127.0.0.1", port: int = 8765, *,
           on_listening: Callable[[str], None] = print, log_level: str = "info",
-          tls: TLS | None = None) -> None:
+          tls: TLS | None = None, reuse_port: bool = False) -> None:
     """Serve ``hub`` in this process until SIGINT/SIGTERM (blocking); the caller closes the hub."""
-    sock = bind(host, port)
+    sock = bind(host, port, reuse_port=reuse_port)
     on_listening(url_of(sock, tls))
     server = _Server(_uvicorn_config(hub, log_level, access_log=log_level == "debug", tls=tls), hub)
     server.run(sockets=[sock])

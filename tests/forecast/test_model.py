@@ -79,6 +79,23 @@ def test_intervals_widen_when_the_series_gets_noisier():
     assert spread[1] > 3 * spread[0]
 
 
+def test_intervals_recover_their_coverage_soon_after_the_series_turns_volatile():
+    """Adaptive conformal: after 120 calm days the noise quadruples.  Over the 80 days after the
+    turn the intervals still hold about 80% (eight weeks of calm errors alone held about 66%)."""
+    covered = []
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        days = _days(date(2018, 9, 3), 200)
+        pattern = np.array([1.25, 1.1, 1.0, 1.0, 0.95, 0.8, 0.75])
+        noise = np.where(np.arange(200) < 120, 0.03, 0.12)
+        values = 400 * pattern[[d.weekday() for d in days]] * np.exp(rng.normal(0, noise))
+        run = run_panel(panel_from_arrays("ambulance_arrivals", ["X"], days, [values]), 7, use_prior=False)
+        for t in range(120, 199):
+            for h in range(1, min(7, 199 - t) + 1):
+                covered.append(run.low[0, t, h - 1] <= values[t + h] <= run.high[0, t, h - 1])
+    assert 0.75 <= np.mean(covered) <= 0.85, np.mean(covered)
+
+
 def test_the_weekday_pattern_is_learned():
     days, values = _weekly(84, seed=4, noise=0.02)
     f = forecast("ambulance_arrivals", days, list(values))

@@ -11,6 +11,7 @@ docs/screenshots/web-*.png.
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -125,14 +126,54 @@ def test_after_logout_nothing_of_the_picture_is_kept(browser, hub):
         ctx.close()
 
 
+# Everything a thumb may press: links, buttons, summaries, form controls, labels (a tap on one
+# moves to its control), and anything made focusable or clickable by hand.
+TARGETS = ("a[href], button, summary, input:not([type=hidden]), select, textarea, label, [role=button], "
+           "[tabindex]:not([tabindex='-1']), [onclick]")
+MIN_TARGET = 44   # CSS px: WCAG 2.5.5, and Apple's and Android's guidance
+
+
+def _small_targets(page) -> list[str]:
+    """Each visible interactive target smaller than 44x44 CSS px, by Playwright's bounding box."""
+    small = []
+    for element in page.locator(TARGETS).all():
+        box = element.bounding_box()
+        if box is None:   # not rendered (a closed <details>, display:none)
+            continue
+        if box["width"] < MIN_TARGET or box["height"] < MIN_TARGET:
+            name = element.evaluate("e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' ' + "
+                                    "(e.textContent || e.value || '').trim().slice(0, 40)")
+            small.append(f"{name}: {box['width']:.0f}x{box['height']:.0f}")
+    return small
+
+
+def test_every_target_on_m_and_the_provider_form_is_at_least_44_px(browser, hub):
+    ctx, page = _log_in(browser, hub, PHONE)
+    try:
+        if page.locator("#more-alerts").count():
+            page.click("#more-alerts summary")
+        assert page.locator(TARGETS).count() >= 3   # Log out, Refresh now, Show N more
+        found = {"/m/": _small_targets(page)}
+    finally:
+        ctx.close()
+    ctx, page = _log_in(browser, hub, PHONE, user="sherwood", where="/provider/")
+    try:
+        found["/provider/"] = _small_targets(page)
+        page.locator("#m\\.ga_bed_occupancy_pct").fill("180")   # the form showing a problem and a result
+        page.click("main.form > form > button")
+        page.wait_for_load_state()
+        found["/provider/ after sending"] = _small_targets(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "no sideways scrolling"
+    finally:
+        ctx.close()
+    assert found == {k: [] for k in found}, found
+
+
 def test_one_thumb_targets_stale_words_and_page_weight(browser, hub):
     ctx, page = _log_in(browser, hub, PHONE)
     try:
         page.click("#more-alerts summary") if page.locator("#more-alerts").count() else None
-        small = page.evaluate("""() => [...document.querySelectorAll('a, button, summary, input')]
-            .map(e => [e.textContent.trim() || e.id, e.getBoundingClientRect()])
-            .filter(([, r]) => r.width > 0 && (r.height < 44 || r.width < 44)).map(([t]) => t)""")
-        assert small == []
+        assert _small_targets(page) == []
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "no sideways scrolling"
         stale = page.locator("#h-prov ~ ul li", has_text=world.STALE_ORG["name"]).inner_text()
         assert "STALE: no data since" in stale
@@ -216,6 +257,40 @@ def test_the_provider_form_names_a_bad_field_then_shows_the_calculated_level(bro
         if write:
             page.locator("#result").scroll_into_view_if_needed()
             page.screenshot(path=str(SHOTS / "web-provider-result-360x640.png"))
+    finally:
+        ctx.close()
+
+
+def test_a_csv_upload_names_its_bad_row_then_shows_the_calculated_level(browser, hub):
+    write = os.environ.get("SCC_WRITE_SCREENSHOTS") == "1"
+    ctx, page = _log_in(browser, hub, PHONE, user="sherwood", where="/provider/", bypass_csp=AXE.exists())
+    try:
+        page.set_input_files("#csv-file", files=[{"name": "sherwood.csv", "mimeType": "text/csv",
+                                                  "buffer": world.acute_csv(ga_bed_occupancy_pct=180)}])
+        if write:
+            page.locator("form.upload").scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / "web-provider-csv-form-360x640.png"))
+        page.click("form.upload button")
+        page.wait_for_url(hub.url + "/provider/csv")
+        result = page.locator("#result").inner_text()
+        assert "Partly received" in result and "Accepted 8 of 9 rows." in result, result
+        # ga_bed_occupancy_pct is the file's 7th figure: spreadsheet row 8, the header being row 1
+        assert "Row 8: value: ga_bed_occupancy_pct: 180 is outside the valid range 0 to 150 percent" in result
+        if write:
+            page.locator("#result").scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / "web-provider-csv-error-360x640.png"))
+        if AXE.exists():
+            assert _axe(page, AXE.read_text()) == []
+        page.set_input_files("#csv-file", files=[{"name": "sherwood.csv", "mimeType": "text/csv",
+                                                  "buffer": world.acute_csv(ga_bed_occupancy_pct=95)}])
+        page.click("form.upload button")
+        page.wait_for_load_state()
+        result = page.locator("#result").inner_text()
+        assert "Received" in result and "Accepted 9 of 9 rows." in result and "Row " not in result, result
+        assert re.search(r"Calculated level: OPEL \d \(score [\d.]+\)", result), result
+        assert page.locator("#m\\.ga_bed_occupancy_pct").input_value() == "95", "the form shows the new figures"
+        if write:
+            page.screenshot(path=str(SHOTS / "web-provider-csv-result-360x640.png"))
     finally:
         ctx.close()
 

@@ -16,12 +16,12 @@ from datetime import timedelta
 
 import pytest
 import requests
-from sqlalchemy import create_engine, select, update
+from sqlalchemy import create_engine, func, select, update
 
 from sync.hub import schema as s
 from sync.hub.db import HubDB
 from sync.hub.web import accounts, sessions
-from sync.hub.web.throttle import Throttle
+from sync.hub.throttle import AuthThrottle, login_keys
 from tests.support.hub import REPO, start_hub
 from tests.web.support import PASSWORD, add_account, csrf_of, login
 
@@ -127,26 +127,37 @@ def test_failed_logins_are_throttled_per_user_and_logged_without_the_password(hu
     for password in ("wrong guess number 6", PASSWORD):   # the right password too: nothing is checked
         _, resp = login(hub.url, "target", password, headers=other)
         assert resp.status_code == 429 and 0 < int(resp.headers["retry-after"]) <= 15 * 60
-        assert "Too many failed logins" in resp.text
+        assert "Too many failed logins. Try again after" in resp.text
     log = hub.log()
     assert "web login failed for user 'target' from 10.1.1.1: wrong password" in log
     assert "web login throttled for user 'target' from 10.1.1.2" in log
     assert "wrong guess number" not in log and PASSWORD not in log
 
 
-def test_failed_logins_are_throttled_per_client_whatever_the_names():
-    clock = [1000.0]
-    throttle = Throttle(per_user=5, per_client=20, window=900, clock=lambda: clock[0])
-    for n in range(20):
-        assert throttle.retry_after(f"name-{n}", "10.2.2.2") is None
-        throttle.failed(f"name-{n}", "10.2.2.2")
-        clock[0] += 1
-    assert throttle.retry_after("innocent", "10.2.2.2") == 900 - 20
-    assert throttle.retry_after("innocent", "10.2.2.3") is None, "another client is not held back"
-    clock[0] = 1000.0 + 900.5   # the first failure has left the window: one more try
-    assert throttle.retry_after("innocent", "10.2.2.2") is None
-    throttle.failed("innocent", "10.2.2.2")
-    assert throttle.retry_after("innocent", "10.2.2.2") == 1
+def test_the_throttle_window_in_the_database(tmp_path):
+    db = HubDB(f"sqlite:///{tmp_path / 'hub.db'}")
+    clock = [s.utcnow()]
+    start = clock[0]
+    throttle = AuthThrottle(db, clock=lambda: clock[0])
+    try:
+        db.init_schema()
+        for n in range(20):
+            keys = login_keys(f"name-{n}", "10.2.2.2")
+            assert throttle.retry_after(keys) is None
+            throttle.failed(keys)
+            clock[0] += timedelta(seconds=1)
+        assert throttle.retry_after(login_keys("innocent", "10.2.2.2")) == 900 - 20
+        assert throttle.retry_after(login_keys("innocent", "10.2.2.3")) is None, "another client is not held back"
+        clock[0] = start + timedelta(seconds=900.5)   # the first failure has left the window: one more try
+        assert throttle.retry_after(login_keys("innocent", "10.2.2.2")) is None
+        throttle.failed(login_keys("innocent", "10.2.2.2"))
+        assert throttle.retry_after(login_keys("innocent", "10.2.2.2")) == 1
+        with db.read() as conn:   # the failure past the window was deleted with the new one
+            assert conn.execute(select(func.count()).select_from(s.auth_failure)).scalar() == 2 * 20
+        throttle.clear(login_keys("innocent", "10.2.2.2")[:1])
+        assert throttle.retry_after(login_keys("innocent", "10.2.2.9")) is None
+    finally:
+        db.dispose()
 
 
 def test_sessions_end_when_idle_and_after_their_absolute_limit(hub):

@@ -57,6 +57,15 @@ def start_world(folder: Path, env: dict[str, str] | None = None, hours: float = 
     return hub, orgs
 
 
+def acute_csv(**override) -> bytes:
+    """An acute trust's whole OPEL table as a CSV for the hub's CSV intake, as of now; ``override``
+    changes figures (a value out of range makes a bad row)."""
+    at = utcnow().isoformat()
+    values = {**ACUTE_VALUES, **override}
+    return ("type,metric,observed_at,value\n" + "".join(f"observation,{m},{at},{v}\n" for m, v in values.items())
+            ).encode()
+
+
 def submit(hub: HubProcess, org: str, items: list[dict]) -> dict:
     resp = hub.request("POST", "/v1/submissions", role="admin", json={
         "submission_id": f"web-{uuid.uuid4().hex}", "org_code": org, "submitted_at": utcnow().isoformat(),

@@ -25,14 +25,13 @@ from starlette.concurrency import run_in_threadpool
 
 from models.rules.opel_levels import opel_words
 from models.uk_time import UK
-from sync.hub import intake, storage
+from sync.hub import intake, storage, throttle
 from sync.hub import schema as s
 from sync.hub.auth import READ_FEED, ROLES, SUBMIT, Principal
 from sync.hub.errors import ApiError
-from sync.hub.web import accounts, csrf, provider, sessions
+from sync.hub.web import accounts, csrf, provider, sessions, upload
 from sync.hub.web.board import BoardReader
-from sync.hub.validate import Checked
-from sync.hub.web.throttle import Throttle
+from sync.hub.validate import Checked, parse_csv
 
 log = logging.getLogger("sync.hub.web")
 HERE = Path(__file__).resolve().parent
@@ -110,7 +109,7 @@ class Web:
         self.hub = hub
         self.env = _environment()
         self.board = BoardReader(hub)
-        self.throttle = Throttle()
+        self.throttle = throttle.AuthThrottle(hub.db)
         self.refresh = refresh_seconds()
 
     # --- answers ------------------------------------------------------------------------------
@@ -191,22 +190,24 @@ def mount(app: FastAPI, hub) -> Web:
             web.cookie(resp, request, csrf.LOGIN_COOKIE, token, 3600)
             return resp
 
-        wait = web.throttle.retry_after(user, client)
-        if wait is not None:
-            log.warning("web login throttled for user %r from %s: too many failed logins; retry in %d s",
-                        user, client, wait)
-            return again(429, f"Too many failed logins. Wait {_minutes(wait / 60) if wait >= 60 else f'{wait} s'} "
-                              "and try again.", {"Retry-After": str(wait)})
+        keys = throttle.login_keys(user, client)
         try:
+            # Shared by every hub process on the database (sync/hub/throttle.py).
+            wait = await run_in_threadpool(web.throttle.retry_after, keys)
+            if wait is not None:
+                log.warning("web login throttled for user %r from %s: too many failed logins; retry in %d s",
+                            user, client, wait)
+                return again(429, f"Too many failed logins. Try again {throttle.wait_words(wait, s.utcnow())}.",
+                             {"Retry-After": str(wait)})
             account, why = await run_in_threadpool(accounts.verify, hub.db, user, password)
             if account is None:
-                web.throttle.failed(user, client)
+                await run_in_threadpool(web.throttle.failed, keys)
                 log.warning("web login failed for user %r from %s: %s", user, client, why)
                 return again(401, "The user name or password is not right, or the account is disabled.")
             secret = await run_in_threadpool(sessions.start, hub.db, account.id)
+            await run_in_threadpool(web.throttle.clear, keys[:1])   # the user's count; not the address's
         except SQLAlchemyError as exc:
             return web.unavailable(exc)
-        web.throttle.succeeded(user)
         log.info("web login: %r (%s) from %s", account.user, account.role, client)
         if target == "/m/" and account.role not in READ_FEED:   # a provider's account: straight to its form
             target = "/provider/"
@@ -276,6 +277,24 @@ def _level_text(calc: dict | None) -> str | None:
     return "incomplete: " + ", ".join(calc.get("missing") or []) + " missing"
 
 
+_RECEIVED_WORDS = {   # what was sent: its items, and where the reasons for those quarantined are shown
+    "form": ("figures", "the reasons shown beside their fields: correct them and send again"),
+    "file": ("rows", "the hub's reasons below: correct those rows and upload them again"),
+}
+
+
+def _received(receipt, sent: int, calc: dict | None, kind: str) -> dict:
+    """The result box after the hub accepted some of a form or file (``kind``)."""
+    noun, where = _RECEIVED_WORDS[kind]
+    lines = [f"Accepted {receipt.accepted} of {sent} {noun}."]
+    if receipt.duplicate:
+        lines = [f"This {kind} had already been received; nothing new was stored."]
+    elif receipt.rejected:
+        lines.append(f"{len(receipt.rejected)} quarantined, with {where}.")
+    return {"ok": not receipt.rejected, "title": "Received" if not receipt.rejected else "Partly received",
+            "lines": lines, "level": _level_text(calc)}
+
+
 def provider_routes(app: FastAPI, web: Web) -> None:
     hub = web.hub
 
@@ -300,7 +319,8 @@ def provider_routes(app: FastAPI, web: Web) -> None:
     def form_page(session, org, values, *, status=200, errors=None, general=(), result=None, sid=None):
         return web.page("provider.html", status, session=session, org=org, values=values,
                         groups=provider.groups(hub, org.sector), errors=errors or {}, general=list(general),
-                        result=result, sid=sid or f"web-{uuid.uuid4().hex}",
+                        result=result, sid=sid or f"web-{uuid.uuid4().hex}", csv_sid=f"web-{uuid.uuid4().hex}",
+                        max_mb=upload.MAX_UPLOAD_BYTES // (1024 * 1024),
                         chosen_org=session.role != "provider_submitter")
 
     @app.get("/provider", include_in_schema=False)
@@ -367,14 +387,54 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             return web.unavailable(exc)
         rejected = [e for r in receipt.rejected for e in r.errors]
         by_field, general = provider.field_errors(rejected, sources)
-        lines = [f"Accepted {receipt.accepted} of {len(items)} figures."]
-        if receipt.duplicate:
-            lines = ["This form had already been received; nothing new was stored."]
-        if receipt.rejected:
-            lines.append(f"{len(receipt.rejected)} quarantined, with the reasons shown beside their fields: "
-                         "correct them and send again.")
         log.info("web submission %s for %s by %r: %d accepted, %d quarantined", sid, row.ods_code, session.user,
                  receipt.accepted, len(receipt.rejected))
-        result = {"ok": not receipt.rejected, "title": "Received" if not receipt.rejected else "Partly received",
-                  "lines": lines, "level": _level_text(calc)}
-        return form_page(session, row, form, errors=by_field, general=general, result=result)
+        return form_page(session, row, form, errors=by_field, general=general,
+                         result=_received(receipt, len(items), calc, "form"))
+
+    @app.post("/provider/csv", include_in_schema=False)
+    async def provider_csv(request: Request) -> Response:
+        """A CSV file for the hub's own CSV intake, as ``POST /v1/submissions/csv`` takes it."""
+        try:
+            session, refusal = await who(request)
+            if refusal:
+                return refusal
+            try:
+                form = await upload.read_form(request)
+            except upload.UploadError as exc:
+                return web.message(exc.status, exc.title, exc.text, session)
+            if not csrf.same(session.csrf, form.get("csrf") if isinstance(form.get("csrf"), str) else None):
+                return web.message(403, "Form expired", "This form is out of date or came from another site; "
+                                   "open the form again (nothing was sent).", session)
+            row = await run_in_threadpool(organisation, session, form.get("org") if isinstance(form.get("org"), str)
+                                          else None)
+            if row is None or not row.active:
+                return web.message(404, "Organisation not known", "Choose the organisation again.", session)
+            values = await run_in_threadpool(provider.last_values, hub, row.ods_code, row.sector)
+            data = form.get("file")
+            if not isinstance(data, bytes) or not data.strip():
+                return form_page(session, row, values, status=422, result={
+                    "ok": False, "title": "No file", "lines": ["Choose a CSV file with at least one row, then "
+                                                              "press Upload."]})
+            sid = form.get("sid") if isinstance(form.get("sid"), str) and _SID.match(form["sid"]) else \
+                f"web-{uuid.uuid4().hex}"
+            who_sent = Principal(0, session.user, session.role, session.org_code)
+            try:
+                checked = parse_csv(data)
+                receipt = await run_in_threadpool(intake.submit, hub, who_sent, sid, row.ods_code, s.utcnow(),
+                                                  checked, "csv")
+            except ApiError as exc:
+                rows, general = upload.by_row(exc.body.fields)
+                return form_page(session, row, values, status=exc.status, result={
+                    "ok": False, "title": "Nothing was stored", "lines": [exc.body.message[:1].upper() +
+                                                                          exc.body.message[1:] + "."],
+                    "rows": rows, "general": general})
+            calc = await run_in_threadpool(provider.calculated, hub, row.ods_code)
+            values = await run_in_threadpool(provider.last_values, hub, row.ods_code, row.sector)
+        except SQLAlchemyError as exc:
+            return web.unavailable(exc)
+        rows, general = upload.by_row([e for r in receipt.rejected for e in r.errors])
+        log.info("web CSV submission %s for %s by %r: %d accepted, %d quarantined", sid, row.ods_code,
+                 session.user, receipt.accepted, len(receipt.rejected))
+        return form_page(session, row, values, result={**_received(receipt, len(checked), calc, "file"),
+                                                       "rows": rows, "general": general})

@@ -1,0 +1,132 @@
+"""Failed authentication, throttled in the hub's database, so every hub process counts together.
+
+Three counts, each over the last ``WINDOW`` (15 minutes), kept in ``auth_failure``:
+
+``login-user``
+    failed web logins for one user name (``LIMITS``: 5), so one person guessing cannot lock a
+    colleague out for longer than the window;
+``login-client``
+    failed web logins from one client address, whatever names it tries (20);
+``token-client``
+    API requests from one client address whose bearer token the hub refused (20).
+
+A web login over either of its counts is refused (429 with ``Retry-After``) before its password
+is checked: a password can be guessed, so even the right one waits, and the refusal costs the hub
+no scrypt. A successful login clears its user name's count.
+
+An API request's token is looked up first (one indexed SHA-256 match): a good token is always
+served, so one desktop left with a revoked token cannot lock the rest of a room out behind the same
+address, and a 256-bit token cannot be guessed, however fast. A refused token from an address over
+its count is answered 429 with ``Retry-After`` instead of 401, and is not counted again.
+
+Every process on the database reads and writes the same rows, so two hub processes behind one
+address throttle as one (tested with two processes on one PostgreSQL and on one SQLite file). The
+count and the insert are not one transaction: a burst of tries sent at once to several processes
+may pass the limit by the few that were checked together. Failures are logged by the caller with
+the user name and client address, never the password or token.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, insert, or_, select
+
+from models.uk_time import UK
+from sync.hub import schema as s
+from sync.hub.auth import hash_token
+from sync.hub.db import HubDB
+from sync.hub.errors import ApiError
+
+log = logging.getLogger("sync.hub")
+WINDOW = timedelta(minutes=15)
+LIMITS = {"login-user": 5, "login-client": 20, "token-client": 20}
+_KEY_CHARS = 200
+_t = s.auth_failure
+
+Key = tuple[str, str]
+
+
+def login_keys(user: str, client: str) -> list[Key]:
+    return [("login-user", user.strip().casefold()[:_KEY_CHARS]), ("login-client", client[:_KEY_CHARS])]
+
+
+def token_keys(client: str) -> list[Key]:
+    return [("token-client", client[:_KEY_CHARS])]
+
+
+def wait_words(seconds: int, now: datetime) -> str:
+    """"after 15:07 (in 14 min)": when to try again, for a person."""
+    at = (now + timedelta(seconds=seconds)).astimezone(UK).strftime("%H:%M")
+    return f"after {at} (in {seconds} s)" if seconds < 60 else f"after {at} (in {math.ceil(seconds / 60)} min)"
+
+
+class AuthThrottle:
+    """The counts of ``auth_failure``; ``clock`` (UTC, aware) is injectable for tests."""
+
+    def __init__(self, db: HubDB, limits: dict[str, int] | None = None, window: timedelta = WINDOW,
+                 clock: Callable[[], datetime] = s.utcnow) -> None:
+        self.db = db
+        self.limits = {**LIMITS, **(limits or {})}
+        self.window = window
+        self.clock = clock
+
+    def retry_after(self, keys: Iterable[Key]) -> int | None:
+        """Seconds until the next try may be made (the limit-th newest failure leaves the window);
+        None when it may be made now."""
+        now = self.clock()
+        wait = 0.0
+        with self.db.read() as conn:
+            for kind, key in keys:
+                limit = self.limits[kind]
+                nth = conn.execute(select(_t.c.at).where(_t.c.kind == kind, _t.c.key == key,
+                                                         _t.c.at > now - self.window)
+                                   .order_by(_t.c.at.desc()).limit(1).offset(limit - 1)).scalar()
+                if nth is not None:
+                    wait = max(wait, (nth + self.window - now).total_seconds())
+        return max(1, math.ceil(wait)) if wait > 0 else None
+
+    def failed(self, keys: Iterable[Key]) -> None:
+        """Count one failure against each key; failures past the window go."""
+        now = self.clock()
+        rows = [{"kind": kind, "key": key, "at": now} for kind, key in keys]
+        with self.db.plain() as conn:
+            conn.execute(delete(_t).where(_t.c.at <= now - self.window))
+            conn.execute(insert(_t), rows)
+
+    def clear(self, keys: Iterable[Key]) -> None:
+        with self.db.plain() as conn:
+            conn.execute(delete(_t).where(or_(*(and_(_t.c.kind == kind, _t.c.key == key) for kind, key in keys))))
+
+    # --- API bearer tokens ----------------------------------------------------------------------
+    def token_refused(self, authorization: str, client: str) -> ApiError | None:
+        """After the hub refused a bearer token from ``client``: the 429 to answer instead when the
+        client is over its count; else the failure is counted and None returned (answer the 401)."""
+        why = self._token_words(authorization)
+        keys = token_keys(client)
+        wait = self.retry_after(keys)
+        if wait is not None:
+            log.warning("API authentication throttled from %s: %s; too many refused tokens, retry in %d s",
+                        client, why, wait)
+            return ApiError(429, "throttled", f"too many requests from {client} with a token the hub refused "
+                            f"({self.limits['token-client']} in {int(self.window.total_seconds() // 60)} minutes); "
+                            f"try again in {wait} s with a valid token", headers={"Retry-After": str(wait)})
+        self.failed(keys)
+        log.warning("API authentication failed from %s: %s", client, why)
+        return None
+
+    def _token_words(self, authorization: str) -> str:
+        """What was wrong, for the log: the token's user when the hub knows it, never the token."""
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return "the Authorization header is not 'Bearer <token>'"
+        with self.db.read() as conn:
+            row = conn.execute(select(s.token.c.id, s.token.c.user_name, s.token.c.revoked_at)
+                               .where(s.token.c.token_hash == hash_token(token.strip()))).first()
+        if row is None:
+            return "a token not known to the hub"
+        state = "revoked" if row.revoked_at is not None else "refused"
+        return f"the {state} token id {row.id} of user {row.user_name!r}"

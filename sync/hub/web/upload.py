@@ -1,0 +1,74 @@
+"""The provider form's CSV upload: the browser's multipart body read within a limit, and the hub's
+answer set out by spreadsheet row.
+
+The file itself goes to the hub's own CSV intake (``sync.hub.validate.parse_csv``, then
+``sync.hub.intake.submit`` with source "csv"), exactly as ``POST /v1/submissions/csv``: the same
+columns, the same checks, the same reasons. The body is parsed with the standard library's email
+parser (a browser's ``multipart/form-data`` is a MIME message), so the hub needs no multipart
+package.
+"""
+
+from __future__ import annotations
+
+import re
+from email import policy
+from email.parser import BytesParser
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024   # 10,000 rows (the intake's most) of a figure each fit well inside
+MAX_PARTS = 10
+_ROW_FIELD = re.compile(r"^rows\.(\d+)(?:\.(.+))?$")
+
+
+class UploadError(Exception):
+    def __init__(self, status: int, title: str, text: str) -> None:
+        super().__init__(text)
+        self.status, self.title, self.text = status, title, text
+
+
+async def read_form(request, limit: int = MAX_UPLOAD_BYTES) -> dict[str, str | bytes]:
+    """The multipart form's fields: text for plain fields, bytes for a file (the first of each name)."""
+    ctype = request.headers.get("content-type", "")
+    if not ctype.lower().startswith("multipart/form-data") or "boundary=" not in ctype:
+        raise UploadError(400, "Not an upload", "Send the file with the form on the hub's page.")
+    too_big = UploadError(413, "File too large", f"The hub takes files of at most {limit // (1024 * 1024)} MB "
+                          "(10,000 rows) here; split the file and upload each part. Nothing was stored.")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + 64 * 1024:   # the form's other fields and boundaries
+        raise too_big
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit + 64 * 1024:
+            raise too_big
+    message = BytesParser(policy=policy.HTTP).parsebytes(
+        b"Content-Type: " + ctype.encode("latin-1", "replace") + b"\r\n\r\n" + bytes(body))
+    if not message.is_multipart():
+        raise UploadError(400, "Not an upload", "The upload could not be read; send it again from the hub's page.")
+    fields: dict[str, str | bytes] = {}
+    for number, part in enumerate(message.iter_parts()):
+        if number >= MAX_PARTS:
+            break
+        name = part.get_param("name", header="content-disposition")
+        if not name or name in fields:
+            continue
+        data = part.get_payload(decode=True) or b""
+        fields[name] = data if part.get_filename() is not None else data.decode("utf-8", "replace")
+    upload = fields.get("file")
+    if isinstance(upload, bytes) and len(upload) > limit:
+        raise too_big
+    return fields
+
+
+def by_row(errors) -> tuple[list[tuple[str, list[str]]], list[str]]:
+    """The hub's ``FieldError``s by spreadsheet row ("Row 3", ["value: ..."]) in row order, and those
+    about the file as a whole (its header, its encoding), each as the hub words it."""
+    rows: dict[int, list[str]] = {}
+    general: list[str] = []
+    for err in errors:
+        found = _ROW_FIELD.match(err.field)
+        if found is None:
+            general.append(err.reason if err.field in ("body", "rows") else f"{err.field}: {err.reason}")
+            continue
+        rows.setdefault(int(found.group(1)), []).append(
+            f"{found.group(2)}: {err.reason}" if found.group(2) else err.reason)
+    return [(f"Row {n}", reasons) for n, reasons in sorted(rows.items())], general

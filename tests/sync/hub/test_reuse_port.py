@@ -1,0 +1,77 @@
+"""Several hub processes on one PostgreSQL database behind one address (``hub serve --reuse-port``).
+
+Regional scale without a new design: the system spreads connections among the processes, a
+commit in one wakes the long-polls parked in the others, and the address keeps answering while
+any process is up.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import requests
+
+from sync.protocol import PROTOCOL_VERSION, VERSION_HEADER
+from tests.support.hub import TEST_ORGS
+from tests.support.hub_group import start_hubs
+from tests.sync.hub.helpers import obs, submission
+
+WAITERS = 24
+
+
+@pytest.fixture
+def hubs(postgres_cluster, tmp_path):
+    group = start_hubs(tmp_path, postgres_cluster.create_database(), list(TEST_ORGS), processes=2)
+    yield group
+    group.stop()
+
+
+def _headers(hubs, role="room_lead") -> dict:
+    return {"Authorization": f"Bearer {hubs.tokens[role]}", VERSION_HEADER: PROTOCOL_VERSION}
+
+
+@pytest.mark.timeout(90)
+def test_long_polls_on_every_process_are_woken_by_a_commit_in_any(hubs):
+    head = requests.get(hubs.url + "/health", timeout=10).json()["head"]
+    out: dict[int, float] = {}
+
+    def wait(n: int) -> None:  # a fresh connection each: the system picks the process
+        r = requests.get(hubs.url + "/v1/feed", headers=_headers(hubs), timeout=40,
+                         params={"after": head, "wait": 20, "format": "columnar"})
+        if r.status_code == 200 and r.json()["next_after"] > head:
+            out[n] = time.monotonic()
+
+    threads = [threading.Thread(target=wait, args=(n,), daemon=True) for n in range(WAITERS)]
+    for t in threads:
+        t.start()
+    time.sleep(1.5)  # parked in their long-polls, spread over both processes
+    cpu_before = [hubs_cpu(p) for p in hubs.procs]
+    r = requests.post(hubs.url + "/v1/submissions", headers=_headers(hubs, "admin"), timeout=30,
+                      json=submission([obs("ga_bed_occupancy_pct", 91.0)], org="RTEST1"))
+    assert r.status_code == 200, r.text
+    committed = time.monotonic()
+    for t in threads:
+        t.join(10)
+    assert len(out) == WAITERS, f"only {len(out)} of {WAITERS} long-polls returned the new position"
+    assert max(out.values()) - committed < 3.0  # woken (head watch, 0.2 s), not timed out after 20 s
+    # Both processes served some of the long-polls (each woke and answered its own).
+    woke = [hubs_cpu(p) - before for p, before in zip(hubs.procs, cpu_before)]
+    assert all(w > 0 for w in woke), f"CPU per process while waking: {woke}"
+
+
+def hubs_cpu(proc) -> float:
+    from tests.support.hub_group import process_cpu_s
+    return process_cpu_s(proc.pid) or 0.0
+
+
+@pytest.mark.timeout(90)
+def test_the_address_keeps_answering_while_one_process_is_down(hubs):
+    hubs.procs[0].kill()
+    hubs.procs[0].wait(10)
+    for _ in range(20):  # fresh connections: every one reaches the process still listening
+        assert requests.get(hubs.url + "/health", timeout=10).json()["status"] == "ok"
+    r = requests.post(hubs.url + "/v1/submissions", headers=_headers(hubs, "admin"), timeout=30,
+                      json=submission([obs("ga_bed_occupancy_pct", 90.0)], org="RTEST1"))
+    assert r.status_code == 200, r.text
