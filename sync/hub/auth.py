@@ -131,7 +131,11 @@ def rotate_token(db: HubDB, token_id: int, overlap: timedelta = timedelta(minute
             raise ValueError(f"token {token_id} has expired; create a new one instead")
         new_id, token = _insert_token(conn, row.user_name, row.role, row.org_code, lifetime)
         ends = now + overlap if row.expires_at is None else min(row.expires_at, now + overlap)
-        conn.execute(update(s.token).where(s.token.c.id == token_id).values(expires_at=ends, replaced_by=new_id))
+        done = conn.execute(update(s.token).where(s.token.c.id == token_id, s.token.c.replaced_by.is_(None),
+                                                  s.token.c.revoked_at.is_(None))
+                            .values(expires_at=ends, replaced_by=new_id))
+        if done.rowcount != 1:   # rotated or revoked meanwhile by another admin: nothing is kept
+            raise ValueError(f"token {token_id} was rotated or revoked meanwhile; see 'scc-desktop hub token list'")
     return new_id, token, ends
 
 

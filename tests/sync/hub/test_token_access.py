@@ -137,3 +137,26 @@ def test_rotating_gives_a_new_secret_and_the_old_one_works_only_for_the_overlap(
     assert revoked == 1
     code, _, err = cli(capsys, "token", "rotate", str(newer_id), "--db", hub.db_url)
     assert code == 2 and "revoked" in err
+
+
+def test_a_token_rotated_by_two_admins_at_once_is_rotated_once(hub):
+    from concurrent.futures import ThreadPoolExecutor
+
+    user = f"Raced Rotation {uuid.uuid4().hex[:6]}"
+    tid, _old = with_db(hub, lambda db: auth.create_token(db, user, "viewer"))
+    db = HubDB(hub.db_url)
+    try:
+        def rotate(_n):
+            try:
+                return auth.rotate_token(db, tid)[0]
+            except ValueError as exc:
+                return str(exc)
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(rotate, range(8)))
+        new_ids = [r for r in results if isinstance(r, int)]
+        assert len(new_ids) == 1, results
+        assert all("rotated" in r for r in results if isinstance(r, str)), results
+        mine = [t for t in auth.list_tokens(db, include_revoked=True) if t["user_name"] == user]
+        assert sorted(t["id"] for t in mine) == sorted([tid, new_ids[0]])   # no orphan secret left behind
+    finally:
+        db.dispose()
