@@ -21,7 +21,7 @@ import argparse
 import json
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from scc_desktop import paths
@@ -29,6 +29,7 @@ from scc_desktop.errors import UserError
 
 DB_ENV = "SCC_HUB_DB"
 DEFAULT_PORT = 8765
+EXPIRY_NOTICE_DAYS = 14   # 'hub serve' names the tokens that expire sooner than this
 
 
 def port(text: str) -> int:
@@ -222,6 +223,11 @@ def _serve(args) -> int:
                   f"{counts['unchanged']} unchanged", flush=True)
         if args.bootstrap_token_file:
             _bootstrap(hub, auth, args.bootstrap_token_file)
+        soon = auth.expiring(hub.db, timedelta(days=EXPIRY_NOTICE_DAYS))
+        if soon:
+            print(f"warning: {len(soon)} token(s) expire within {EXPIRY_NOTICE_DAYS} days (ids "
+                  f"{', '.join(map(str, soon[:20]))}{', ...' if len(soon) > 20 else ''}): rotate them with "
+                  "'scc-desktop hub token rotate ID' ('hub token list' shows when)", file=sys.stderr, flush=True)
         if bool(args.tls_cert) != bool(args.tls_key):
             raise UserError("--tls-cert and --tls-key go together", 2)
         tls = server.TLS(str(args.tls_cert), str(args.tls_key)) if args.tls_cert else None

@@ -168,6 +168,15 @@ def revoke_tokens(db: HubDB, token_id: int | None = None, user: str | None = Non
     return result.rowcount
 
 
+def expiring(db: HubDB, within: timedelta) -> list[int]:
+    """Ids of the working tokens that expire within ``within`` (and were not rotated already)."""
+    now = s.utcnow()
+    with db.read() as conn:
+        return list(conn.execute(select(s.token.c.id).where(
+            _working(now), s.token.c.replaced_by.is_(None), s.token.c.expires_at <= now + within)
+            .order_by(s.token.c.id)).scalars())
+
+
 def has_admin(db: HubDB) -> bool:
     with db.read() as conn:
         return conn.execute(select(s.token.c.id).where(

@@ -1,7 +1,8 @@
-"""A hub on SQLite says, as it starts, that SQLite is for one machine when it listens beyond it.
+"""What ``hub serve`` warns about as it starts, from real processes.
 
-Real ``hub serve`` processes: on loopback nothing is said; bound to every interface, the
-warning names the SQLite file and points to PostgreSQL and docs/deployment.md.
+- SQLite is for one machine: on loopback nothing is said; bound to every interface, the warning
+  names the SQLite file and points to PostgreSQL and docs/deployment.md.
+- Tokens about to expire: the ones that expire within two weeks are named, to be rotated.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from tests.support.hub import REPO
 WARNING = "which is for one machine"
 
 
-def serve_output(tmp_path, host: str) -> str:
+def serve_output(tmp_path, host: str, db_url: str | None = None) -> str:
     """What ``hub serve --host HOST`` prints up to 'hub listening on' (then it is stopped)."""
     name = host.replace(":", "_")
-    db_url = f"sqlite:///{tmp_path / f'hub-{name}.db'}"
+    db_url = db_url or f"sqlite:///{tmp_path / f'hub-{name}.db'}"
     log = tmp_path / f"serve-{name}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "scc_desktop", "hub", "serve", "--db", db_url,
@@ -57,3 +58,24 @@ def test_sqlite_beyond_loopback_warns_and_on_loopback_does_not(tmp_path):
     text = serve_output(tmp_path, "0.0.0.0")
     assert WARNING in text and "PostgreSQL" in text and "docs/deployment.md" in text, text
     assert "hub-0.0.0.0.db" in text   # names the file
+
+
+@pytest.mark.timeout(60)
+def test_serve_names_the_tokens_that_expire_within_two_weeks(tmp_path):
+    from datetime import timedelta
+
+    from sync.hub import auth
+    from sync.hub.db import HubDB
+
+    db_url = f"sqlite:///{tmp_path / 'expiring.db'}"
+    db = HubDB(db_url)
+    try:
+        db.init_schema()
+        soon = auth.create_token(db, "soon", "viewer", lifetime=timedelta(days=3))[0]
+        auth.create_token(db, "later", "viewer")
+        rotated = auth.create_token(db, "rotated", "viewer", lifetime=timedelta(days=2))[0]
+        auth.rotate_token(db, rotated)
+    finally:
+        db.dispose()
+    text = serve_output(tmp_path, "127.0.0.1", db_url)
+    assert f"1 token(s) expire within 14 days (ids {soon})" in text and "hub token rotate" in text, text
