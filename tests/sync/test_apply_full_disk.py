@@ -67,3 +67,52 @@ def test_the_cursor_never_passes_an_item_a_full_replica_did_not_apply(tmp_path, 
     finally:
         limit.remove()
         store.close()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_a_day_of_batches_with_the_replica_filling_again_and_again(tmp_path, validator):
+    """The long run: a day of real-sized 15-minute batches (96), the replica capped again a few
+    batches after each time space returned, so it fills at many different points of the feed."""
+    import random
+
+    day = real_batches(96)
+    feed = set().union(*map(positions, day))
+    by_start = {min(positions(b)): b for b in day}
+    poison = {i.seq for b in day for i in b.items if i.data.get("staffed_beds") == 10**20}
+    rng = random.Random(96)
+    store = Store.create(tmp_path / "scc.db", PASSPHRASE, kdf=FAST_KDF)
+    limit = PageLimit(store, rng.randint(10, 200))
+    try:
+        fills, since_lift, cursors = 0, None, []
+        for _cycle in range(96 * 3):
+            with store.raw() as raw:
+                cursor = check_no_gap(raw, feed)
+            cursors.append(cursor)
+            if cursor == max(feed):
+                break
+            try:
+                apply_batch(store, by_start[cursor + 1], validator)
+            except Exception as exc:  # noqa: BLE001 - asserted just below
+                assert replica_fault(exc), repr(exc)
+                fills += 1
+                with store.raw() as raw:
+                    assert check_no_gap(raw, feed) == cursor
+                limit.lift()
+                since_lift = 0
+                continue
+            if since_lift is not None:
+                since_lift += 1
+                if since_lift == 4:   # full again, somewhere else
+                    with store.raw() as raw:
+                        pages = raw.execute("PRAGMA page_count").fetchall()[0][0]
+                    limit.limit = pages + rng.randint(10, 200)
+                    since_lift = None
+        with store.raw() as raw:
+            stored, quarantined, cursor = accounted(raw)
+        print(f"96 batches, {len(feed)} positions: the replica filled {fills} times; 0 lost, 0 doubled")
+        assert fills >= 10 and cursors == sorted(cursors)
+        assert cursor == max(feed) and quarantined == poison and stored == feed - poison
+    finally:
+        limit.remove()
+        store.close()
