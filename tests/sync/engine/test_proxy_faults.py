@@ -149,21 +149,21 @@ def _check(hub, store, submitter, counts, decisions, cycles):
     assert all(counts[k] for k in ("delay", "drop_before", "drop_after", "duplicate", "reorder", "truncate")), counts
 
 
-def test_sync_through_a_faulty_network_loses_and_doubles_nothing(sqlite_hub, tmp_path):
-    seed = int(os.environ.get("SCC_FAULT_SEED", "20261203"))
-    store, *rest = _run(sqlite_hub, tmp_path, seed=seed, fault_s=20)
+def _faults_then_check(hub, tmp_path, fault_s: float, default_seed: int | None = None) -> None:
+    chosen = os.environ.get("SCC_FAULT_SEED", default_seed)
+    store, *rest = _run(hub, tmp_path, seed=int(chosen if chosen is not None else random.SystemRandom().randrange(10**6)),
+                        fault_s=fault_s)
     try:
-        _check(sqlite_hub, store, *rest)
+        _check(hub, store, *rest)
     finally:
         store.close()
+
+
+def test_sync_through_a_faulty_network_loses_and_doubles_nothing(sqlite_hub, tmp_path):
+    _faults_then_check(sqlite_hub, tmp_path, 20, default_seed=20261203)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_sync_through_a_faulty_network_for_three_minutes(sqlite_hub, tmp_path):
-    seed = int(os.environ.get("SCC_FAULT_SEED", str(random.SystemRandom().randrange(10**6))))
-    store, *rest = _run(sqlite_hub, tmp_path, seed=seed, fault_s=180)
-    try:
-        _check(sqlite_hub, store, *rest)
-    finally:
-        store.close()
+    _faults_then_check(sqlite_hub, tmp_path, 180)

@@ -138,6 +138,13 @@ def _kills(hub, tmp_path, kills: int, seed: int):
 
 
 def _check(hub, store, senders, decisions, kills):
+    try:
+        _check_open(hub, store, senders, decisions, kills)
+    finally:
+        store.close()
+
+
+def _check_open(hub, store, senders, decisions, kills):
     n_obs, n_records = check_exact(hub, store)
     on_feed = _observation_times(hub_feed(hub))
     acked = [t for s in senders for times in s.acked.values() for t in times]
@@ -154,19 +161,11 @@ def _check(hub, store, senders, decisions, kills):
 
 
 def test_hub_killed_during_writes_keeps_every_acknowledged_submission(hub, tmp_path):
-    store, senders, decisions = _kills(hub, tmp_path, kills=4, seed=22031)
-    try:
-        _check(hub, store, senders, decisions, 4)
-    finally:
-        store.close()
+    _check(hub, *_kills(hub, tmp_path, kills=4, seed=22031), kills=4)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_hub_killed_25_times_during_writes(hub, tmp_path):
     seed = int(os.environ.get("SCC_KILL_SEED", str(random.SystemRandom().randrange(10**6))))
-    store, senders, decisions = _kills(hub, tmp_path, kills=25, seed=seed)
-    try:
-        _check(hub, store, senders, decisions, 25)
-    finally:
-        store.close()
+    _check(hub, *_kills(hub, tmp_path, kills=25, seed=seed), kills=25)
