@@ -11,6 +11,8 @@ system keep the right time.  Asserted:
   it reports, both the hub's times), so fresh data is not shown stale because this computer runs
   ahead, and data 45 minutes old is not shown fresh because it runs behind.
 
+The other way round, the hub's process runs two hours ahead of a right-timed desktop and provider.
+
 Skipped, with the reason, where libfaketime is not installed (Debian: ``apt-get install faketime``).
 """
 
@@ -25,6 +27,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import update
+
+from sync import authoring
 
 from tests.models.conftest import FAST_KDF, PASSPHRASE
 from tests.support.hub import REPO
@@ -119,3 +123,55 @@ def test_a_desktop_two_hours_off_syncs_exactly_and_judges_staleness_on_the_hubs_
     decided = [i["data"]["data"] for i in hub_feed(sqlite_hub) if i["kind"] == "record"]
     assert [d["decision"] for d in decided] == [f"skewed decision {i}" for i in range(DECISIONS)]
     assert [d["device_seq"] for d in decided] == sorted(d["device_seq"] for d in decided)
+
+
+@pytest.mark.parametrize("data_age_min,expect", [(45, "feed_stale"), pytest.param(2, "online", marks=pytest.mark.slow)])
+def test_a_hub_two_hours_ahead_of_the_desktop(tmp_path, data_age_min, expect):
+    """The other way round: the hub's process runs two hours ahead (libfaketime), the desktop and
+    the provider keep the right time. Provider data received 45 minutes ago by the hub's clock
+    would look 1 h 15 min in the future to the desktop, and so fresh; it is shown stale."""
+    from sync.client import HubClient
+    from sync.connectivity import State
+    from sync.engine import SyncEngine
+    from tests.support.hub import HubProcess, seed
+
+    db_url = f"sqlite:///{tmp_path / 'hub.db'}"
+    env = {"LD_PRELOAD": LIBFAKETIME, "FAKETIME": "+2h", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+           "FAKETIME_DONT_RESET": "1"}
+    # A preamble makes the helper start a cold interpreter, so LD_PRELOAD applies (not a fork).
+    hub = HubProcess(db_url, tmp_path, seed(db_url), env, preamble="import os").start()
+    store = fresh_replica(tmp_path / "desk" / "scc.db", PASSPHRASE, kdf=FAST_KDF)
+    try:
+        server_time = datetime.fromisoformat(hub.request("GET", "/v1/feed", role="room_lead").json()["server_time"])
+        assert abs(server_time - datetime.now(timezone.utc) - timedelta(hours=2)) < timedelta(minutes=5)
+        base = datetime.now(timezone.utc) - timedelta(hours=6)
+        submit(hub, [{"type": "observation", "metric": "ga_bed_occupancy_pct",
+                      "observed_at": (base + timedelta(minutes=i)).isoformat(), "value": 80 + i % 19}
+                     for i in range(300)])
+        from sync.hub import schema as s
+        from sync.hub.db import HubDB
+
+        db = HubDB(db_url)
+        try:
+            with db.engine.begin() as conn:   # received ``data_age_min`` ago on the hub's clock
+                conn.execute(update(s.submission).values(
+                    received_at=server_time - timedelta(minutes=data_age_min)))
+        finally:
+            db.dispose()
+        engine = SyncEngine(store, HubClient(hub.url, hub.tokens["room_lead"]))
+        for i in range(DECISIONS):
+            authoring.record_decision(store, decision_maker="Lead", decision_maker_role="Room lead",
+                                      decision=f"decision {i}", rationale="clock test", recorded_by="Lead")
+        result = engine.run_once()
+        shown = result.connectivity
+        print(f"hub +2h with provider data {data_age_min} min old: desktop shows {shown.state.value!r} "
+              f"{shown.detail!r}; hub offset {engine.hub_offset}")
+        assert result.error is None and shown.state == State(expect)
+        if expect == "feed_stale":
+            assert shown.detail in (f"newest provider data is {data_age_min} min old",
+                                    f"newest provider data is {data_age_min + 1} min old")
+        n_obs, n_records = check_exact(hub, store)
+        assert n_obs == 300 and n_records == DECISIONS
+    finally:
+        store.close()
+        hub.stop()
