@@ -53,14 +53,20 @@ class ConnectivityTracker:
     def subscribe(self, listener: Callable[[Connectivity], None]) -> None:
         self._listeners.append(listener)
 
-    def reached(self, now: datetime, provider_data_at: datetime | None, outbox_pending: int) -> Connectivity:
-        """The hub answered a full sync cycle at ``now``."""
+    def reached(self, now: datetime, provider_data_at: datetime | None, outbox_pending: int,
+                hub_now: datetime | None = None) -> Connectivity:
+        """The hub answered a full sync cycle at ``now`` (this computer's clock).
+
+        ``provider_data_at`` is a time on the hub's clock; ``hub_now``, when known, is the hub's
+        clock now (its ``server_time`` carried forward), and staleness is judged on it: a desktop
+        whose clock is hours off would otherwise call fresh data stale, or old data fresh."""
         with self._lock:
             fresh = provider_data_at or self._current.last_provider_data_at
-            stale = fresh is None or now - fresh > self.stale_after
+            judged_at = hub_now or now
+            stale = fresh is None or judged_at - fresh > self.stale_after
             state = State.FEED_STALE if stale else State.ONLINE
             detail = ("no provider data yet" if fresh is None else
-                      f"newest provider data is {_age(now - fresh)} old") if stale else ""
+                      f"newest provider data is {_age(judged_at - fresh)} old") if stale else ""
             new = self._next(state, now, detail, last_good_sync=now, last_provider_data_at=fresh,
                              outbox_pending=outbox_pending)
         return self._publish(new)

@@ -83,6 +83,9 @@ class SyncEngine:
         self.tracker = ConnectivityTracker(stale_after, cur.last_sync_at if cur else None,
                                            cur.last_provider_data_at if cur else None)
         self._problem_since: datetime | None = None   # first cycle the replica stopped, until one succeeds
+        # The hub's clock minus this computer's, from the last batch's ``server_time`` (staleness is
+        # judged on the hub's clock: docs/reliability.md, clocks two hours apart).
+        self.hub_offset: timedelta | None = None
         self.stop = threading.Event()   # set by run's caller to end a catch-up between items (see apply_batch)
 
     @property
@@ -128,7 +131,9 @@ class SyncEngine:
         return reports, provider_at
 
     def _fetch(self, after: int, wait: float, limit: int | None = None) -> FeedBatch:
-        return self.client.feed(after, limit or self.batch_limit, wait, columnar=self.columnar)
+        batch = self.client.feed(after, limit or self.batch_limit, wait, columnar=self.columnar)
+        self.hub_offset = batch.server_time - self.clock()
+        return batch
 
     def run_once(self, wait: float = 0) -> CycleResult:
         try:
@@ -153,7 +158,9 @@ class SyncEngine:
                 return CycleResult(self.tracker.current, error=f"replica: {getattr(exc, 'orig', None) or exc}")
             raise
         self._problem_since = None
-        state = self.tracker.reached(self.clock(), provider_at, outbox.pending_count(self.store))
+        now = self.clock()
+        hub_now = now + self.hub_offset if self.hub_offset is not None else None
+        state = self.tracker.reached(now, provider_at, outbox.pending_count(self.store), hub_now)
         result = CycleResult(state, pushed=pushed.stored + pushed.duplicate,
                              rejected=pushed.rejected, batches=len(reports),
                              applied=sum(r.applied for r in reports))

@@ -254,3 +254,94 @@ def test_a_read_only_postgresql_database_answers_503_naming_it(postgres_cluster,
     finally:
         client.close()
         hub.stop()
+
+
+def test_a_full_filesystem_under_a_hub_loses_nothing_and_a_desktop_catches_up(small_fs, tmp_path):
+    """Issue 22 (faults): the same real full filesystem, end to end with a desktop. Every submission
+    acknowledged before and after the disk filled is on the feed once; each refused one (503 naming
+    the cause) is resent with its id once space returns and stored once; the desktop's decisions,
+    refused while full, stay in its outbox and reach the hub once; its replica equals the feed."""
+    from collections import Counter
+    from datetime import datetime, timedelta, timezone
+
+    from sync import authoring, outbox
+    from sync.engine import SyncEngine
+    from tests.models.conftest import FAST_KDF, PASSPHRASE
+    from tests.support.replica import fresh_replica
+    from tests.sync.engine.exactly_once import check_exact, hub_feed
+    from tests.sync.replica_space import snapshot
+
+    DECISIONS = 60
+
+    hub = start_hub(tmp_path, f"sqlite:///{small_fs / 'hub.db'}")
+    client = Client(hub.url, hub.tokens[ROLE_TOKEN])
+    base = datetime.now(timezone.utc) - timedelta(days=3)
+    minute = iter(range(10**6))
+
+    def body() -> dict:   # 200 observations at minutes no other submission uses
+        sub = submission([{"type": "observation", "metric": "ga_bed_occupancy_pct", "value": 91.5,
+                           "observed_at": (base + timedelta(minutes=next(minute))).isoformat()}
+                          for _ in range(200)])
+        return sub
+
+    def post(sub: dict) -> requests.Response:
+        return client.session.post(client.url + "/v1/submissions", json=sub, timeout=60)
+
+    store = fresh_replica(tmp_path / "desk" / "scc.db", PASSPHRASE, kdf=FAST_KDF)
+    engine = SyncEngine(store, HubClient(hub.url, hub.tokens["room_lead"]), batch_limit=500)
+    try:
+        acked = [sub for sub in (body() for _ in range(3)) if post(sub).status_code == 200]
+        assert len(acked) == 3 and engine.run_once().error is None
+        filler = fill_disk(small_fs, leave=256 * 1024)
+        refused = []
+        for _ in range(400):
+            sub = body()
+            r = post(sub)
+            if r.status_code == 200:
+                acked.append(sub)
+                continue
+            assert_unavailable(r, "full")
+            refused.append(sub)
+            if len(refused) == 3:
+                break
+        assert len(refused) == 3, "the database never filled"
+        assert_degraded(client.health(), "full")
+        last = small_fs / "last-bytes.bin"   # a few small records would still fit: take the rest too
+        fd = os.open(last, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while os.write(fd, b"\0" * 4096):
+                pass
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        for i in range(DECISIONS):   # real-sized: each with its 40-provider situation snapshot
+            authoring.record_decision(store, decision_maker="Lead", decision_maker_role="Room lead",
+                                      decision=f"while the hub is full {i}", rationale="disk", recorded_by="Lead",
+                                      situation_snapshot=snapshot(datetime.now(timezone.utc).isoformat()))
+        cycle = engine.run_once()
+        assert cycle.error and "full" in cycle.error, cycle.error   # the desktop is told why
+        assert outbox.pending_count(store) == DECISIONS              # and keeps its records
+        before = Counter(i["data"]["observed_at"] for i in hub_feed(hub) if i["kind"] == "observation")
+        assert len(before) == 200 * len(acked) and set(before.values()) == {1}   # nothing half-stored
+
+        filler.unlink()   # space returns
+        for sub in refused:
+            r = post(sub)
+            assert r.status_code == 200 and r.json()["duplicate"] is False, r.text
+            assert post(sub).json()["duplicate"] is True   # a second resend changes nothing
+        assert client.health().json()["status"] == "ok"
+        done = engine.run_once()
+        assert done.error is None and done.pushed == DECISIONS
+        n_obs, n_records = check_exact(hub, store)
+        times = Counter(datetime.fromisoformat(i["data"]["observed_at"]) for i in hub_feed(hub)
+                        if i["kind"] == "observation")
+        sent = {datetime.fromisoformat(item["observed_at"]) for sub in acked + refused for item in sub["items"]}
+        assert set(times) == sent and set(times.values()) == {1}
+        assert n_obs == 200 * (len(acked) + len(refused)) and n_records == DECISIONS
+        print(f"hub full: {len(acked)} submissions acknowledged, {len(refused)} refused with 503 and resent; "
+              f"{n_obs} observations and {n_records} records checked, 0 lost, 0 duplicated")
+    finally:
+        store.close()
+        client.close()
+        hub.stop()
