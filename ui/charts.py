@@ -602,8 +602,8 @@ class TimeChart(QWidget):
         """The "phoned in" key as a line under the plot, for a chart with no legend of its own."""
         if self.phoned_item is None or self.key is not None or self.legend is not None:
             return None
-        return (f"<b>{PHONED_GLYPH}</b>&nbsp;{PHONED_KEY}: a value the provider gave by phone while its feed "
-                "was down (hover for who phoned).")
+        return (f"<b>{PHONED_GLYPH}</b>&nbsp;{PHONED_KEY}: from figures the provider gave by phone while its "
+                "feed was down (hover for who phoned).")
 
     @property
     def key_labels(self) -> list[str]:
