@@ -16,6 +16,7 @@ from models.service import provider as provider_door
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import NOW, Feed, forty_acute_providers
 from tests.ui.test_phoned_in import CALLED, _heard_elsewhere
+from tests.ui.test_views import _view
 from ui import tasks, theme
 from ui.charts import PHONED_KEY, PHONED_SYMBOL, Series, TimeChart
 from ui.provider_view import ProviderView
@@ -66,11 +67,7 @@ def _hover_at(chart: TimeChart, when, value) -> str | None:
 @pytest.mark.parametrize("key", ["light", "dark"])
 def test_the_provider_charts_mark_the_phoned_in_point(qtbot, world, tmp_path, key):
     theme.set_current(key)
-    view = ProviderView(world, clock=lambda: NOW)
-    qtbot.addWidget(view)
-    view.resize(1366, 760)
-    view.show()
-    qtbot.waitExposed(view)
+    view = _view(qtbot, ProviderView, world)
     view.select_provider("R03")
     qtbot.waitUntil(lambda: view.detail is not None and view.detail.org_code == "R03", timeout=5000)
     row = [view.table.item(r, 0).data(256) for r in range(view.table.rowCount())].index("ga_bed_occupancy_pct")
