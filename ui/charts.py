@@ -145,6 +145,8 @@ class Series:
     service's REAP): no hole can be seen between them, the last holds to ``until`` however far,
     and ``cadence`` only says when the chart's data stops. ``holes``: (from, to) times known to have
     no data (a level scored from values that stopped coming): no level is held across one.
+    ``phoned``: per point, who phoned it in (None: the provider's own feed); such a point is drawn as
+    a hollow diamond, always marked (on a step line too), keyed "phoned in" and named in the hover.
     """
 
     name: str
@@ -164,11 +166,18 @@ class Series:
     carried: tuple[datetime, float] | None = None
     changes_only: bool = False
     holes: Sequence[tuple[datetime, datetime]] = ()
+    phoned: Sequence[str | None] | None = None
+
+    def phoned_at(self) -> np.ndarray:
+        """Indexes of the points phoned in."""
+        return np.flatnonzero([p is not None for p in self.phoned]) if self.phoned else np.array([], int)
 
 
 CARRIED_DASH = Qt.PenStyle.DotLine
 CARRIED_KEY = "carried in: the last value before this period"
 FORECAST_KEY = "forecast (80% interval)"
+PHONED_KEY = "phoned in"
+PHONED_SYMBOL, PHONED_GLYPH = "d", "◇"   # a hollow diamond: not a colour, so it survives a grey print
 NO_FORECAST = "too little history to forecast"
 
 
@@ -279,7 +288,7 @@ DASH_GLYPHS = {Qt.PenStyle.SolidLine: "━━", Qt.PenStyle.DashLine: "╍╍", 
 
 def key_html(series: Sequence[Series], carried: bool = False) -> str:
     """A legend as rich text: each series' line style and marker in its colour, then its name;
-    with ``carried``, what the dotted carried-in line means."""
+    with ``carried``, what the dotted carried-in line means; "phoned in" when a point was."""
     parts = []
     for s in series:
         line = DASH_GLYPHS.get(s.dash, "━━") if (s.line or s.step) else ""
@@ -288,6 +297,8 @@ def key_html(series: Sequence[Series], carried: bool = False) -> str:
         parts.append(f"<span style='color:{s.colour}'><b>{glyph}</b></span>&nbsp;{_escape(s.name)}")
     if carried:
         parts.append(f"<b>▷{DASH_GLYPHS[CARRIED_DASH]}</b>&nbsp;{CARRIED_KEY}")
+    if any(len(s.phoned_at()) for s in series):
+        parts.append(f"<b>{PHONED_GLYPH}</b>&nbsp;{PHONED_KEY}")
     return " &nbsp; ".join(parts)
 
 
@@ -357,7 +368,8 @@ class TimeChart(QWidget):
         self.band: Band | None = None
         self.band_item: pg.FillBetweenItem | None = None
         self.band_line: pg.PlotDataItem | None = None
-        self.band_legend: pg.LegendItem | None = None
+        self.band_legend: pg.LegendItem | None = None   # a small key, top right: forecast, phoned in
+        self.phoned_item: pg.ScatterPlotItem | None = None   # the phoned-in points' sample for a key
         self.now_line: pg.InfiniteLine | None = None
         self.no_forecast: str | None = None
         self.hover = pg.TextItem(anchor=(0, 1))
@@ -383,6 +395,7 @@ class TimeChart(QWidget):
         item.clear()
         self.series = list(series)
         self._arrays, self._lines, self._carried = [], {}, {}
+        self.phoned_item = None
         self.band, self.band_item, self.band_line, self.now_line = band, None, None, None
         left = x_range[0].timestamp() if x_range is not None else None
         data_range = x_range if x_range is None or band is None else (x_range[0], band.now)
@@ -433,7 +446,7 @@ class TimeChart(QWidget):
         self._mark_no_data(data_range)
         if band is not None and len(band.points):
             self._draw_band(band)
-        self._band_key(band is not None and len(band.points) > 0)
+        self._band_key(band is not None and len(band.points) > 0, self.phoned_item)
         self._style_legend()
         if self.key is not None:
             forecast = (f" &nbsp; <span style='color:{band.colour}'><b>┅▒</b></span>&nbsp;{FORECAST_KEY}"
@@ -442,6 +455,8 @@ class TimeChart(QWidget):
         self.no_forecast = no_forecast
         texts = ([f"No data since {fmt.local_time(self.no_data_since, with_date=True)}: the line stops "
                   "at the last value received."] if self.no_data_since else []) + list(notes)
+        if self.phoned_key_text():
+            texts.insert(0, self.phoned_key_text())
         if no_forecast:
             texts.append(f"<i>{_escape(NO_FORECAST.capitalize())}</i> ({_escape(no_forecast)}).")
         self.note.setText(" ".join(texts))
@@ -464,23 +479,42 @@ class TimeChart(QWidget):
         k = mark_scale()
         s = replace(s, size=s.size * k, width=s.width * k)
         pen = pg.mkPen(s.colour, width=s.width, style=s.dash)
+        phoned = s.phoned_at()
         if s.step:
             sx, sy = step_xy(xs, ys, ends)
             self._lines[s.name] = item.plot(sx, sy, pen=pen, name=s.name, connect="finite")
             if s.symbol:
-                keep = step_marks(ys, ends, xs)
+                keep = np.setdiff1d(step_marks(ys, ends, xs), phoned)
                 brushes = [pg.mkBrush(s.brushes[i]) for i in keep] if s.brushes else pg.mkBrush(s.colour)
                 item.addItem(pg.ScatterPlotItem(xs[keep], ys[keep], symbol=s.symbol, size=s.size, brush=brushes,
                                                 pen=pg.mkPen(theme.current().chart_fg, width=0.8)))
-            return
-        if s.line:
-            lx, ly = line_xy(xs, ys, s.cadence)
-            self._lines[s.name] = item.plot(lx, ly, pen=pen, name=s.name, connect="finite")
-        if s.symbol:
-            brushes = [pg.mkBrush(b) for b in s.brushes] if s.brushes else pg.mkBrush(s.colour)
-            outline = pg.mkPen(theme.current().chart_fg, width=0.8) if s.brushes else pg.mkPen(s.colour)
-            scatter = pg.ScatterPlotItem(xs, ys, symbol=s.symbol, size=s.size, brush=brushes, pen=outline)
-            item.addItem(scatter)
+        else:
+            if s.line:
+                lx, ly = line_xy(xs, ys, s.cadence)
+                self._lines[s.name] = item.plot(lx, ly, pen=pen, name=s.name, connect="finite")
+            if s.symbol:
+                keep = np.setdiff1d(np.arange(len(xs)), phoned)
+                brushes = [pg.mkBrush(s.brushes[i]) for i in keep] if s.brushes else pg.mkBrush(s.colour)
+                outline = pg.mkPen(theme.current().chart_fg, width=0.8) if s.brushes else pg.mkPen(s.colour)
+                scatter = pg.ScatterPlotItem(xs[keep], ys[keep], symbol=s.symbol, size=s.size, brush=brushes,
+                                             pen=outline)
+                item.addItem(scatter)
+        if len(phoned):
+            self._draw_phoned(s, xs[phoned], ys[phoned])
+
+    def _draw_phoned(self, s: Series, xs: np.ndarray, ys: np.ndarray) -> None:
+        """Phoned-in points: a hollow diamond, larger than the series' own marker, in its colour."""
+        k = mark_scale()
+        size = max(s.size * 1.6, 14 * k)
+        pen = pg.mkPen(s.colour, width=2.2 * k)
+        scatter = pg.ScatterPlotItem(xs, ys, symbol=PHONED_SYMBOL, size=size,
+                                     brush=pg.mkBrush(theme.current().chart_bg), pen=pen)
+        scatter.setZValue(5)   # over the lines and the feed's points
+        self.plot.getPlotItem().addItem(scatter)
+        if self.phoned_item is None:
+            self.phoned_item = pg.ScatterPlotItem([0], [0], symbol=PHONED_SYMBOL, size=11 * k,
+                                                  brush=pg.mkBrush(theme.current().chart_bg),
+                                                  pen=pg.mkPen(theme.current().chart_fg, width=2.2 * k))
 
     def _draw_carried(self, d: _Drawn, left: float, right: float) -> None:
         """The value before the window, flat from the left edge to the first point (rising or falling
@@ -536,13 +570,17 @@ class TimeChart(QWidget):
         self.now_line.label.setFont(chart_font())
         item.addItem(self.now_line, ignoreBounds=True)
 
-    def _band_key(self, shown: bool) -> None:
-        """The forecast's legend entry: in the chart's own key, else a small legend of its own."""
+    def _band_key(self, shown: bool, phoned: pg.ScatterPlotItem | None = None) -> None:
+        """The forecast's legend entry: in the chart's own key, else a small legend of its own, top
+        right; the phoned-in points' in the chart's legend if it has one (else ``phoned_key_text``
+        says it under the plot, where it covers no point: phoned-in points are often the newest)."""
         if self.key is not None:
-            return   # set_data writes the entry into the key's text
+            return   # set_data writes the entries into the key's text
         if self.legend is not None:
             if shown:
                 self.legend.addItem(self.band_line, FORECAST_KEY)
+            if phoned is not None:
+                self.legend.addItem(phoned, PHONED_KEY)
             return
         if self.band_legend is None:
             self.band_legend = pg.LegendItem(offset=(-8, 4))
@@ -559,6 +597,28 @@ class TimeChart(QWidget):
             for _sample, label in self.band_legend.items:
                 label.setText(label.text, size=f"{chart_font().pointSizeF():g}pt")
         self.band_legend.setVisible(shown)
+
+    def phoned_key_text(self) -> str | None:
+        """The "phoned in" key as a line under the plot, for a chart with no legend of its own."""
+        if self.phoned_item is None or self.key is not None or self.legend is not None:
+            return None
+        return (f"<b>{PHONED_GLYPH}</b>&nbsp;{PHONED_KEY}: from figures the provider gave by phone while its "
+                "feed was down (hover for who phoned).")
+
+    @property
+    def key_labels(self) -> list[str]:
+        """Every legend entry shown: the chart's own legend or key, the forecast's small legend and
+        the "phoned in" line under the plot."""
+        out = []
+        if self.legend is not None:
+            out += [label.text for _sample, label in self.legend.items]
+        if self.band_legend is not None and self.band_legend.isVisible():
+            out += [label.text for _sample, label in self.band_legend.items]
+        if self.key is not None:
+            out += [PHONED_KEY] if f"{PHONED_GLYPH}</b>&nbsp;{PHONED_KEY}" in self.key.text() else []
+        if self.phoned_key_text():
+            out.append(PHONED_KEY)
+        return out
 
     @property
     def band_label(self) -> str | None:
@@ -661,6 +721,8 @@ class TimeChart(QWidget):
                 text = f"{s.name}: {s.fmt(ys[i])}\n{fmt.local_time(_dt(xs[i]), with_date=True)}"
             if s.notes:
                 text += f"\n{s.notes[i]}"
+            if s.phoned and s.phoned[i] is not None:
+                text += f"\n☎ {s.phoned[i]}"
             found.append((dist, text))
         band = self.band
         if band is not None and len(band.points) and x >= band.now.timestamp() - sx * pixels:

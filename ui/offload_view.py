@@ -34,7 +34,7 @@ from models.service import forecast as forecast_door
 from models.service import offload as door
 from ui import format as fmt
 from ui import tasks, theme
-from ui.charts import Band, Series, TimeChart
+from ui.charts import PHONED_GLYPH, Band, Series, TimeChart
 from ui.flow_bar import FlowBar
 from ui.offload_board import fill_board, known_wait, make_board, wait_text
 from ui.widgets import EmptyOr, cell, content_width, esc, fill_table, fit_rows, make_table, muted
@@ -417,11 +417,20 @@ class OffloadView(QWidget):
                 notes=[f"{names.get(p[4], p[4])}, {p[3] or ''}: {wait_text(p[1])}, {qo.band_flag(p[2])}; "
                        f"{p[5]}" for p in chosen]))
         above = len(series[2].points)
+        # A hospital's longest wait as phoned in (its feed down): a hollow diamond at the time it was given.
+        phoned = [w for w in self.page.phoned_waits if code is None or w.hospital_code == code]
+        if phoned:
+            series.append(Series(
+                "Longest wait, phoned in", [(w.at, min(w.minutes, cap)) for w in phoned], theme.current().chart_fg,
+                line=False, fmt=wait_text, phoned=[w.who for w in phoned],
+                notes=[f"{names.get(w.hospital_code, w.hospital_code)}: longest wait {wait_text(w.minutes)}"
+                       for w in phoned]))
         where = names.get(code, "all hospitals")
         self.chart.title.setText(
             f"<b>Handover waits by arrival time since {fmt.local_time(since, with_date=True)}, "
             f"{where}</b> (● handed over, ▲ still waiting"
-            + (f", ↑ {above} over {wait_text(cap)}: hover for the wait" if above else "") + ")")
+            + (f", ↑ {above} over {wait_text(cap)}: hover for the wait" if above else "")
+            + (f", {PHONED_GLYPH} longest wait phoned in" if phoned else "") + ")")
         lines = [(b.range.lo, qo.band_flag(b), theme.line_colour(theme.severity_colours(b.severity)[0]))
                  for b in self.table.bands[1:]]
         waits = site.waits if site is not None else None

@@ -365,7 +365,8 @@ class ProviderView(QWidget):
             [Series("OPEL", points, theme.current().chart_fg, step=True, width=2.5, size=7, cadence=every,
                     changes_only=True, holes=series_gaps.holes(seen, every), carried=carried,
                     fmt=lambda v: f"OPEL {v:g} ({OPEL_WORDS.get(int(v), '')})",
-                    brushes=[opel_colours(int(v))[0] for _, v in points])],
+                    brushes=[opel_colours(int(v))[0] for _, v in points],
+                    phoned=[self.page.phoned.levels.get(t) for t, _ in points])],
             x_range=(cut, now), y_range=(0.5, 4.5), y_ticks=LEVEL_TICKS,
             empty_text="No OPEL assessments in this period.")
 
@@ -390,9 +391,11 @@ class ProviderView(QWidget):
                            unit=band_unit(line.unit)) if made is not None and made.hours else None)
         if band is not None:
             shown += [p[3] for p in band.points]
+        phoned = self.page.phoned.series.get(line.key, {})
         self.param_chart.set_data(
             [Series(line.name, points, colour(0), fmt=lambda v: fmt.value(v, line.unit), size=5,
-                    cadence=series_gaps.cadence(line.key), carried=carried)],
+                    cadence=series_gaps.cadence(line.key), carried=carried,
+                    phoned=[phoned.get(t) for t, _ in points])],
             x_range=(cut, now + timedelta(hours=24) if band is not None else now), lines=self._band_lines(line),
             band=band, no_forecast=made.reason if made is not None and not made.hours else None,
             targets=[(t.value, t.label, theme.current().chart_fg) for t in targets],

@@ -142,3 +142,55 @@ def marks(db, now: datetime, window: timedelta = WINDOW) -> dict[str, Mark]:
             for code, m in out.items()}
 
 
+
+
+# --- which chart points came from a call --------------------------------------------------------
+
+_PHONED_OBSERVATIONS = (
+    # A provider's phoned-in values in the period, each with its call when this desktop has it; a
+    # value the feed re-sent at the same time after it is not the one drawn (the later row wins).
+    "SELECT o.metric_code, o.observed_at, c.caller_name, c.caller_role, c.taken_by FROM observation AS o "
+    "LEFT JOIN phoned_in_call AS c ON c.org_code = o.org_code AND c.phoned_at = o.observed_at "
+    "WHERE o.org_code = ? AND o.metric_code IN ({keys}) AND o.observed_at >= ? AND o.source = 'phoned_in' "
+    "AND NOT EXISTS (SELECT 1 FROM observation AS f WHERE f.org_code = o.org_code "
+    "AND f.metric_code = o.metric_code AND f.observed_at = o.observed_at AND f.id > o.id) "
+    "ORDER BY o.metric_code, o.observed_at")
+_PHONED_LEVELS = (
+    # A provider's assessments in the period scored from at least one phoned-in value.
+    "SELECT a.assessed_at, p.parameter_key, c.caller_name, c.caller_role, c.taken_by FROM opel_assessment AS a "
+    "JOIN opel_parameter_score AS p ON p.assessment_id = a.id "
+    "LEFT JOIN phoned_in_call AS c ON c.uuid = p.phoned_in_uuid "
+    "WHERE a.scope = 'provider' AND a.org_code = ? AND a.assessed_at >= ? AND p.phoned_in_uuid IS NOT NULL "
+    "ORDER BY a.assessed_at, p.parameter_key")
+
+
+def _who(name: str | None, role: str | None, taker: str | None) -> str:
+    return f"phoned in by {name} ({role}), taken by {taker}" if name else "phoned in (the call is not on this desktop yet)"
+
+
+@dataclass(frozen=True)
+class ChartMarks:
+    """The points of a provider's charts that came from phoned-in calls, each with who phoned:
+    ``series`` parameter key -> {observed time: "phoned in by …"}, ``levels`` assessment time ->
+    "scored from phoned-in figures: …" (an assessment the hub scored from at least one phoned-in value)."""
+    series: dict[str, dict[datetime, str]]
+    levels: dict[datetime, str]
+
+    def __bool__(self) -> bool:
+        return bool(self.levels) or any(self.series.values())
+
+
+def chart_marks(db, org_code: str, keys, since: datetime) -> ChartMarks:
+    """Which of ``org_code``'s values of ``keys`` and assessments from ``since`` were phoned in."""
+    keys = list(keys)
+    series: dict[str, dict[datetime, str]] = {k: {} for k in keys}
+    if keys:
+        sql = _PHONED_OBSERVATIONS.format(keys=", ".join("?" * len(keys)))
+        for metric, at, name, role, taker in rows(db, sql, [org_code, *keys, to_utc_text(since)]):
+            series[metric][from_utc_text(at)] = _who(name, role, taker)
+    scored: dict[datetime, tuple[list[str], str]] = {}
+    for at, key, name, role, taker in rows(db, _PHONED_LEVELS, (org_code, to_utc_text(since))):
+        found = scored.setdefault(from_utc_text(at), ([], _who(name, role, taker)))
+        found[0].append(rules.label_of(key)[0])
+    levels = {at: f"scored from phoned-in figures ({', '.join(names)}): {who}" for at, (names, who) in scored.items()}
+    return ChartMarks(series, levels)

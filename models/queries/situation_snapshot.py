@@ -14,6 +14,9 @@ hashed into a decision entry (``models.records.decision_log``) and exported as i
   today's mean handover, hours lost and serious delays (today = since UK
   midnight); plus the totals and ``hours_lost_beyond_minutes``, the basis the
   hours lost were counted on (a snapshot without it predates the basis being kept);
+- ``phoned_in`` (only when some figure shown was phoned in): per ODS code, the call whose figures
+  were shown (``phoned_at``, ``caller_name``, ``caller_role``, ``taken_by``), the figures' ``keys``
+  and whether the call had reached the hub (``sent``), so a record says which figures were phoned in;
 - ``missing``: what had no data, in words, so an empty part is never
   mistaken for "nothing wrong".
 
@@ -33,6 +36,7 @@ from sqlalchemy.orm import Session
 from models.queries import opel_latest
 from models.queries import ambulance as queries_ambulance
 from models.queries import offload as queries_offload
+from models.queries import phoned_in as queries_phoned
 from models.replica.orm.types import to_utc_text
 from models.rules.handover_bands import hours_lost_label, load_handover
 
@@ -86,6 +90,12 @@ def _offload(session: Session, now: datetime, lost_basis: float | None) -> dict[
             "hours_lost_beyond_minutes": basis, "today_from": _time(queries_offload.uk_midnight(now))}
 
 
+def _phoned(session: Session, now: datetime) -> dict[str, Any]:
+    return {code: {"phoned_at": _time(m.at), "caller_name": m.caller_name, "caller_role": m.caller_role,
+                   "taken_by": m.taken_by, "keys": sorted(set(m.keys)), "sent": not m.waiting}
+            for code, m in sorted(queries_phoned.marks(session, now).items())}
+
+
 def take(session: Session, now: datetime, lost_basis: float | None = None) -> dict[str, Any]:
     """The picture in ``session``'s replica at ``now`` (aware datetime); JSON values only. Hours lost are
     counted beyond ``lost_basis`` minutes (the room's setting; None: the handover table's default)."""
@@ -103,6 +113,9 @@ def take(session: Session, now: datetime, lost_basis: float | None = None) -> di
         "system": _opel(system[0]) if system else None,
         "pillars": pillars, "providers": providers,
         "ambulance": _ambulance(session), "offload": _offload(session, now, lost_basis)}
+    phoned = _phoned(session, now)
+    if phoned:
+        snapshot["phoned_in"] = phoned
     missing = []
     if snapshot["system"] is None:
         missing.append("no system OPEL level yet")
@@ -169,6 +182,10 @@ def describe(snapshot: dict | None) -> list[str]:
         for code, h in sorted(off["hospitals"].items()):
             lines.append(f"  {code}: {h.get('waiting', 0)} waiting, longest {_minutes(h.get('longest_wait_minutes'))}, "
                          f"{h.get('hours_lost_today') or 0:g} {lost}")
+    for code, c in sorted((snapshot.get("phoned_in") or {}).items()):
+        if isinstance(c, dict):
+            lines.append(f"Phoned in {code}: {', '.join(map(str, c.get('keys') or []))} by {c.get('caller_name')} "
+                         f"({c.get('caller_role')}), taken by {c.get('taken_by')}")
     for gap in snapshot.get("missing") or []:
         lines.append(f"Missing: {gap}")
     return lines

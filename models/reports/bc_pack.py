@@ -89,16 +89,19 @@ def _providers(r: reads.RoomReads) -> Table:
     providers = sorted(r.overview.providers, key=lambda p: (order.index(p.pillar) if p.pillar in order else 99,
                                                             p.name.lower(), p.org_code or ""))
     rows = [(words.short_name(p.name), words.pillar_name(p.pillar), words.level(p.shown_level, p.at_least_level),
-             words.number(p.total, 2), p.assessed_at, _age(r.at, p.assessed_at)) for p in providers]
+             words.number(p.total, 2), p.assessed_at, _age(r.at, p.assessed_at),
+             parts.phoned_mark(r.picture, p.org_code)) for p in providers]
     rows += [(words.short_name(a.name), "Ambulance", f"REAP {a.reap_level}" + (f", CSP {a.csp_level}"
-              if a.csp_level else ""), None, a.declared_at, _age(r.at, a.as_at)) for a in r.picture.ambulance]
-    stale = frozenset(i for i, row in enumerate(rows) if str(row[-1]).startswith("STALE"))
+              if a.csp_level else ""), None, a.declared_at, _age(r.at, a.as_at),
+              parts.phoned_mark(r.picture, a.org_code, parts.REAP_KEYS)) for a in r.picture.ambulance]
+    stale = frozenset(i for i, row in enumerate(rows) if str(row[5]).startswith("STALE"))
     return Table("providers", "Each provider's level and the age of its data",
-                 ("Provider", "Pillar", "Level", "Score", "Assessed", "Data age"), tuple(rows),
+                 ("Provider", "Pillar", "Level", "Score", "Assessed", "Data age", "Phoned in"), tuple(rows),
                  r.picture.data_as_at, "No provider has reported a level.",
                  f"Data age is at {words.clock(r.at)}; over {words.span(reads.STALE.total_seconds() / 60)} "
-                 "is marked STALE: phone the provider for its position.",
-                 widths=(0.3, 0.13, 0.15, 0.08, 0.18, 0.16), warn_rows=stale)
+                 "is marked STALE: phone the provider for its position."
+                 + (" " + parts.PHONED_NOTE if any(row[-1] for row in rows) else ""),
+                 widths=(0.26, 0.11, 0.13, 0.07, 0.16, 0.13, 0.14), warn_rows=stale)
 
 
 def _at_level(r: reads.RoomReads, level: int) -> str:

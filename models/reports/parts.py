@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from models.queries.opel_latest import OpelStatus
+from models.records import phoned_in as phoned_rules
 from models.reports import words
 from models.reports.model import Chart, Section, Table, Text
 from models.service.actions import ActionsPage
@@ -17,6 +18,35 @@ from models.service.system_picture import SystemPicture
 
 OPEL_COLOURS = ("#00a499", "#ffb81c", "#ed8b00", "#da291c")   # OPEL 1-4, as the views draw them
 WORST_SITES = 6   # the brief names this many at most: the call has minutes, not an hour
+PHONED_NOTE = ("Phoned in: the row shows figures the provider phoned to the room while its feed was down "
+               "(who phoned and who took the call: see Figures phoned in); 'not sent yet': the call has not "
+               "reached the hub, so the row's figures are still the feed's and the call's are in that table.")
+REAP_KEYS = ("reap_level", "csp_level")
+CRITCON_KEYS = ("critcon_level", "cc_staffed_beds", "cc_occupied_beds")
+
+
+def phoned_mark(picture: SystemPicture, org_code: str | None, keys: Iterable[str] | None = None) -> str:
+    """"phoned in Mon 12 Jan 10:05" when ``org_code`` shows a phoned-in figure now (of ``keys``, if
+    given: the figures the row shows); "" when its figures are its feed's."""
+    mark = picture.phoned.get(org_code or "")
+    if mark is None or (keys is not None and not set(keys) & set(mark.keys)):
+        return ""
+    return f"phoned in {words.clock(mark.at)}" + (", not sent yet" if mark.waiting else "")
+
+
+def phoned_table(picture: SystemPicture, names: Mapping[str, str]) -> Table:
+    """Every provider showing a phoned-in figure at the report's time: when, who phoned, who took
+    the call, which figures, and whether the hub has the call yet."""
+    marks = sorted(picture.phoned.values(), key=lambda m: (m.at, m.org_code))
+    rows = tuple((m.at, words.short_name(names.get(m.org_code, m.org_code)),
+                  "; ".join(dict.fromkeys(phoned_rules.label_of(k)[0] for k in m.keys)),
+                  f"{m.caller_name} ({m.caller_role})", m.taken_by,
+                  "not sent to the hub yet" if m.waiting else "with the hub") for m in marks)
+    return Table("phoned_in", "Figures phoned in, shown now", ("Phoned at", "Provider", "Figures", "Who phoned",
+                                                               "Taken by", "Hub"),
+                 rows, picture.now, "No figure shown was phoned in: every one is the provider's own feed's.",
+                 "A phoned-in figure is shown until the provider's own feed sends newer data." if rows else "",
+                 (0.15, 0.17, 0.3, 0.16, 0.11, 0.11))
 
 
 def opel_tables(overview: OverviewPage) -> tuple[tuple[str, bool], ...]:
@@ -53,37 +83,48 @@ def picture_section(picture: SystemPicture, overview: OverviewPage, title: str =
                + (f" +{len(t.set_by) - 3} more" if len(t.set_by) > 3 else ""),
                _trend(overview, t.key), t.as_at) for t in tiles),
         picture.data_as_at, widths=(0.13, 0.09, 0.08, 0.36, 0.2, 0.14))
-    return Section(title, (Text(head), Text(feed), levels, key_figures(picture), level_chart(overview)),
-                   picture.data_as_at)
+    names = {p.org_code: p.name for p in overview.providers if p.org_code}
+    names.update({a.org_code: a.name for a in picture.ambulance})
+    return Section(title, (Text(head), Text(feed), levels, key_figures(picture), level_chart(overview),
+                           phoned_table(picture, names)), picture.data_as_at)
 
 
 def key_figures(p: SystemPicture) -> Table:
+    """The figures the wall screen leads with; a row that includes a phoned-in figure says so."""
     o, cc = p.offload, p.critcare
     rows: list[tuple] = []
     for a in p.ambulance:
         rows.append((f"{words.short_name(a.name)}: REAP", f"REAP {a.reap_level}"
                      + (f" ({a.reap_name})" if a.reap_name else "")
-                     + (f", CSP {a.csp_level}" if a.csp_level else ""), a.as_at))
+                     + (f", CSP {a.csp_level}" if a.csp_level else ""), a.as_at,
+                     phoned_mark(p, a.org_code, REAP_KEYS)))
     longest = ("—" if o.longest_minutes is None else
                ("at least " if o.at_least else "") + f"{words.span(o.longest_minutes)} at "
                f"{words.short_name(o.longest_site or '?')}")
-    rows += [("Ambulances waiting to hand over", o.waiting, o.as_at),
-             ("Longest wait to hand over", longest, o.as_at),
-             (f"Handover hours lost today (beyond {o.hours_lost_beyond:g} min)", words.number(o.hours_lost), o.as_at),
-             ("Handovers over 60 min today", o.over_60, o.as_at)]
+    rows += [("Ambulances waiting to hand over", o.waiting, o.as_at, ""),
+             ("Longest wait to hand over", longest, o.as_at, ""),
+             (f"Handover hours lost today (beyond {o.hours_lost_beyond:g} min)", words.number(o.hours_lost), o.as_at,
+              ""),
+             ("Handovers over 60 min today", o.over_60, o.as_at, "")]
     for c in p.responses:
         target = f" (standard {c.mean_target:g} min)" if c.mean_target is not None else ""
-        rows.append((f"{c.category} mean response today", words.response(c.mean_minutes) + target, c.as_at))
+        rows.append((f"{c.category} mean response today", words.response(c.mean_minutes) + target, c.as_at, ""))
     if cc.units:
+        # The critical care totals count a unit's phoned-in CRITCON report like its feed's: said on their rows.
+        called = sorted({f"{words.short_name(r.name)} {phoned_mark(p, r.org_code, CRITCON_KEYS)}" for r in p.sites
+                         if phoned_mark(p, r.org_code, CRITCON_KEYS)})
+        mark = "includes " + "; ".join(called) if called else ""
         rows += [("Worst CRITCON", f"{cc.worst_level} at " + ", ".join(words.short_name(x) for x in cc.worst_sites[:3])
-                  + (f" +{len(cc.worst_sites) - 3} more" if len(cc.worst_sites) > 3 else ""), cc.as_at),
-                 ("Critical care beds free", f"{cc.free_beds} in {cc.units_with_free} of {cc.units} units", cc.as_at),
-                 ("Critical care units over capacity", f"{cc.units_over} ({cc.beds_over} beds over)", cc.as_at)]
-    rows += [("Alerts nobody has acknowledged", p.room.unacknowledged_alerts, p.room.as_at),
-             ("Actions overdue", p.room.overdue_actions, p.room.as_at),
-             ("Transfers past their threshold", p.transfers.count, p.transfers.as_at)]
-    return Table("key_figures", "Key figures", ("Figure", "Value", "As at"), tuple(rows), p.now,
-                 widths=(0.42, 0.4, 0.18))
+                  + (f" +{len(cc.worst_sites) - 3} more" if len(cc.worst_sites) > 3 else ""), cc.as_at, mark),
+                 ("Critical care beds free", f"{cc.free_beds} in {cc.units_with_free} of {cc.units} units", cc.as_at,
+                  mark),
+                 ("Critical care units over capacity", f"{cc.units_over} ({cc.beds_over} beds over)", cc.as_at,
+                  mark)]
+    rows += [("Alerts nobody has acknowledged", p.room.unacknowledged_alerts, p.room.as_at, ""),
+             ("Actions overdue", p.room.overdue_actions, p.room.as_at, ""),
+             ("Transfers past their threshold", p.transfers.count, p.transfers.as_at, "")]
+    return Table("key_figures", "Key figures", ("Figure", "Value", "As at", "Phoned in"), tuple(rows), p.now,
+                 note=PHONED_NOTE if any(r[3] for r in rows) else "", widths=(0.36, 0.32, 0.16, 0.16))
 
 
 def level_chart(overview: OverviewPage) -> Chart:
@@ -123,10 +164,12 @@ def worst_sites(overview: OverviewPage, picture: SystemPicture, limit: int = WOR
             why.append(f"{site.over_12h.value:g} patients 12 h or more in ED")
         rows.append((words.short_name(p.name), words.pillar_name(p.pillar),
                      words.level(p.shown_level, p.at_least_level),
-                     words.number(p.total, 2), "; ".join(why), p.assessed_at))
-    return Table("worst_sites", "Worst sites and why", ("Provider", "Pillar", "Level", "Score", "Why", "As at"),
+                     words.number(p.total, 2), "; ".join(why), p.assessed_at, phoned_mark(picture, p.org_code)))
+    return Table("worst_sites", "Worst sites and why",
+                 ("Provider", "Pillar", "Level", "Score", "Why", "As at", "Phoned in"),
                  tuple(rows), max((p.assessed_at for p in overview.providers), default=None),
-                 "No provider has reported a level.", widths=(0.16, 0.1, 0.08, 0.07, 0.45, 0.14))
+                 "No provider has reported a level.", PHONED_NOTE if any(r[-1] for r in rows) else "",
+                 widths=(0.15, 0.09, 0.08, 0.06, 0.38, 0.12, 0.12))
 
 
 def alerts_table(alerts: Sequence[CentreAlert], now: datetime, limited: bool = False) -> Table:

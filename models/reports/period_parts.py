@@ -7,6 +7,8 @@ the time is "no level".  A figure phoned in to the room is marked "phoned in" in
 
 from __future__ import annotations
 
+import bisect
+
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
@@ -26,17 +28,20 @@ PHONED_LEGEND = ("Phoned in: the row includes figures the provider phoned to the
                  "(who phoned and who took the call: see Figures phoned in).")
 
 
+def _time(point: tuple[datetime, int | None]) -> datetime:
+    return point[0]
+
+
 def steps(track: Track, lo: datetime, hi: datetime) -> list[tuple[datetime, datetime, int | None]]:
-    """``[lo, hi)`` cut into spans of one shown level."""
-    level = track.before[0]
-    for at, lv in track.points:
-        if at >= lo:
-            break
-        level = lv
+    """``[lo, hi)`` cut into spans of one shown level.  The first point at or after ``lo`` is found by
+    bisection: the board asks this of every track for every day, and a walk from the period's start each
+    time made a month's board cost days x points."""
+    points = track.points
+    first = bisect.bisect_left(points, lo, key=_time)
+    level = points[first - 1][1] if first else track.before[0]
     out, t = [], lo
-    for at, lv in track.points:
-        if at < lo:
-            continue
+    for i in range(first, len(points)):
+        at, lv = points[i]
         if at >= hi:
             break
         if at > t:

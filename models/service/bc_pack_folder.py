@@ -9,21 +9,16 @@ newest ``keep`` packs; older packs' files are deleted, nothing else in the folde
 
 from __future__ import annotations
 
-import re
-import time as clock
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
-from models.service import reports
+from models.service import report_folder, reports
 
 NAME = "bc-pack"
-KEEP = 48                      # two days of hourly packs
+KEEP = report_folder.KEEP[NAME]   # two days of hourly packs
 LATEST = f"{NAME}-latest"
-_PACK_FILE = re.compile(rf"^{NAME}-(\d{{4}}-\d{{2}}-\d{{2}}-\d{{4}})(?:-[a-z0-9_]+)?\.(?:pdf|json|csv)$")
-_PART = re.compile(rf"^\.{NAME}-.*\.part$")
-# A temporary file this old is a crashed write's, not another desktop's write under way.
-ABANDONED = timedelta(hours=1)
+ABANDONED = report_folder.ABANDONED
 
 
 @dataclass(frozen=True)
@@ -34,23 +29,9 @@ class Refreshed:
 
 
 def prune(folder: Path, keep: int = KEEP) -> list[Path]:
-    """Delete the files of all but the newest ``keep`` packs (newest by when they were written, so
-    the hour that repeats when the clocks go back sorts right), and abandoned temporary files."""
-    packs: dict[str, list[Path]] = {}
-    removed = []
-    for path in folder.iterdir():
-        found = _PACK_FILE.match(path.name)
-        if found and path.is_file():
-            packs.setdefault(found.group(1), []).append(path)
-        elif _PART.match(path.name) and clock.time() - path.stat().st_mtime > ABANDONED.total_seconds():
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    newest = sorted(packs, key=lambda stem: (max(p.stat().st_mtime for p in packs[stem]), stem), reverse=True)
-    for stem in newest[keep:]:
-        for path in packs[stem]:
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    return sorted(removed)
+    """Delete the files of all but the newest ``keep`` packs, and abandoned temporary files
+    (``models.service.report_folder.prune``, which the command's reports share)."""
+    return report_folder.prune(Path(folder), NAME, keep)
 
 
 def refresh(store, folder: Path, at: datetime | None = None, keep: int = KEEP) -> Refreshed:
@@ -61,9 +42,5 @@ def refresh(store, folder: Path, at: datetime | None = None, keep: int = KEEP) -
     folder = Path(folder)
     now = at or datetime.now(timezone.utc).replace(microsecond=0)
     written = reports.make(store, NAME, folder, now)
-    latest = []
-    for key in ("pdf", "json"):
-        target = folder / f"{LATEST}.{key}"
-        reports._put(target, written.files[key].read_bytes())
-        latest.append(target)
-    return Refreshed(written, tuple(latest), tuple(prune(folder, keep)))
+    kept = report_folder.keep(written, keep, only_if_newer=False)   # the hourly pack is always the newest made
+    return Refreshed(written, kept.latest, kept.removed)

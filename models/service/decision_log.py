@@ -8,11 +8,12 @@ thread by the view.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from models.queries import records as rq
 from models.records import verify as records_verify
+from models.service import messages as messages_door
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,9 @@ class LogPage:
     days: tuple[date, date] | None          # UK days of the oldest and the newest decision (None: empty log)
     authors: list[str]                      # everyone who made or recorded a decision
     organisations: list[tuple[str, str]]    # (ODS code, name) of every organisation
+    # Entries that record a SPoC message: decision uuid -> the message and what became of it (sent, failed
+    # and why, pending), as the hub's word on it last synced in.
+    messages: dict[str, messages_door.SentMessage] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -35,7 +39,7 @@ def log_page(store, flt: rq.DecisionFilter = rq.DecisionFilter()) -> LogPage:
         refs = rq.decision_refs(s)
         days = {r.decided_at.astimezone(rq.UK).date() for r in refs.values()}
         return LogPage(rows, refs, (min(days), max(days)) if days else None, rq.decision_authors(s),
-                       rq.organisations(s))
+                       rq.organisations(s), messages_door.by_decision(s))
 
 
 def verify(store) -> records_verify.VerifyReport:

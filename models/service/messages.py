@@ -89,6 +89,11 @@ class SentMessage:
     in_outbox: bool                  # not yet taken by the hub
 
     @property
+    def delivery(self) -> str:
+        """"sent", "failed" or "pending" (queued here, or at the hub being sent)."""
+        return self.state if self.state in ("sent", "failed") else "pending"
+
+    @property
     def status(self) -> str:
         if self.state == "sent":
             return f"sent to {len(self.recipients)} at {uk_time(self.outcome_at)}" if self.outcome_at else "sent"
@@ -271,13 +276,26 @@ def send_message(store, *, template: str, groups: list[str], values: dict[str, s
     return Sent(uid, entry.uuid, p, Changes(frozenset({"decision", rules.KIND})))
 
 
+_MESSAGES = ("SELECT m.uuid, m.template, m.subject, m.groups, m.recipients, m.sent_by, m.composed_at, "
+             "m.decision_uuid, m.state, m.outcome_at, m.error, "
+             "EXISTS (SELECT 1 FROM outbox o WHERE o.uuid = m.uuid AND o.sent_at IS NULL) "
+             "FROM spoc_message m {where} ORDER BY m.composed_at DESC{limit}")
+
+
 def sent_messages(store, limit: int = 50) -> list[SentMessage]:
     """The newest messages (sent here or by another desktop), each with what became of it."""
     with store.reading() as db:
-        found = rows(db, "SELECT m.uuid, m.template, m.subject, m.groups, m.recipients, m.sent_by, m.composed_at, "
-                         "m.decision_uuid, m.state, m.outcome_at, m.error, "
-                         "EXISTS (SELECT 1 FROM outbox o WHERE o.uuid = m.uuid AND o.sent_at IS NULL) "
-                         "FROM spoc_message m ORDER BY m.composed_at DESC LIMIT ?", (limit,))
+        return _messages(rows(db, _MESSAGES.format(where="", limit=" LIMIT ?"), (limit,)))
+
+
+def by_decision(db) -> dict[str, SentMessage]:
+    """Every message by the decision log entry that records it (decision uuid -> the message, with what
+    became of it), read in the caller's snapshot (``db``: a session or the store's reader)."""
+    found = _messages(rows(db, _MESSAGES.format(where="WHERE m.decision_uuid IS NOT NULL", limit="")))
+    return {m.decision_uuid: m for m in reversed(found)}   # the newest wins if an entry named two
+
+
+def _messages(found: list[tuple]) -> list[SentMessage]:
     out = []
     for uid, tpl, subject, grps, people, by, at, decision, state, outcome_at, error, waiting in found:
         people = json.loads(people) if isinstance(people, str) else people

@@ -14,6 +14,15 @@ from models.rules.handover_bands import HandoverTable
 
 
 @dataclass(frozen=True)
+class PhonedWait:
+    """A hospital's longest handover wait as phoned in, for the chart of waits."""
+    hospital_code: str
+    at: datetime          # when the figure was given
+    minutes: float
+    who: str              # "phoned in by … (…), taken by …"
+
+
+@dataclass(frozen=True)
 class OffloadPage:
     now: datetime
     board: tuple[qo.HospitalOffload, ...]   # every hospital, by name
@@ -26,6 +35,7 @@ class OffloadPage:
     today_from: datetime                    # the window of "today" figures: UK midnight...
     recent_from: datetime                   # ...and of the short window's, now - qo.RECENT
     phoned: dict[str, qp.Mark] = field(default_factory=dict)   # hospital code -> its phoned-in handover figures
+    phoned_waits: tuple[PhonedWait, ...] = ()   # longest waits phoned in since ``since``, oldest first
 
     @property
     def recent(self) -> timedelta:
@@ -44,9 +54,17 @@ def offload_page(store, now: datetime, since: datetime, table: HandoverTable,
         updated = qo.last_updates(s)
         done, waiting = qo.waits_today(s, now, table, window=now - since)
         phoned = qp.marks(s, now)
+        waits = _phoned_waits(qp.calls(s, now, window=now - since))
     totals = qo.offload_totals(now, board, done_board, table, basis)
     return OffloadPage(now, tuple(board), updated, since, tuple(done), tuple(waiting), totals, basis,
-                       qo.uk_midnight(now), now - qo.RECENT, phoned=_about(phoned, HANDOVER_KEYS))
+                       qo.uk_midnight(now), now - qo.RECENT, phoned=_about(phoned, HANDOVER_KEYS),
+                       phoned_waits=waits)
+
+
+def _phoned_waits(calls: list[qp.Call]) -> tuple[PhonedWait, ...]:
+    return tuple(sorted((PhonedWait(c.org_code, c.phoned_at, float(f.value), f"phoned in by {c.provenance}")
+                         for c in calls for f in c.figures if f.key == "longest_handover_wait_minutes"),
+                        key=lambda w: (w.at, w.hospital_code)))
 
 
 # The phoned-in figures this view shows: a hospital's handovers (its OPEL parameters are the overview's).

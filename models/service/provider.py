@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models.queries import carried_in, opel_history, opel_latest
+from models.queries import phoned_in as qphoned
 from models.queries import provider as qp
 from models.rules.opel_rollup import NextLevel, next_level
 
@@ -25,6 +26,8 @@ class ProviderPage:
     # under a table edition this desktop does not hold, whose level edges it cannot know).
     next_level: NextLevel | None = None
     carried: carried_in.ProviderCarried | None = None   # the values before ``since``
+    # The chart points that came from phoned-in calls (who phoned): parameter values and assessments.
+    phoned: qphoned.ChartMarks = qphoned.ChartMarks({}, {})
 
     @property
     def org_code(self) -> str | None:
@@ -49,7 +52,8 @@ def provider_page(store, now: datetime, since: datetime, asked: Sequence[str] = 
         keys = [ln.key for ln in detail.lines] if detail else []
         series = qp.parameter_series(s, code, keys, since) if keys else {}
         carried = carried_in.provider_carried(s, code, keys, since) if detail else None
-    return ProviderPage(now, since, asked, providers, detail, levels, series, _next_level(detail), carried)
+        phoned = qphoned.chart_marks(s, code, keys, since) if detail else qphoned.ChartMarks({}, {})
+    return ProviderPage(now, since, asked, providers, detail, levels, series, _next_level(detail), carried, phoned)
 
 
 def _next_level(detail: qp.ProviderDetail | None) -> NextLevel | None:

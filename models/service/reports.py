@@ -126,7 +126,7 @@ def last_brief(folder: Path, before: datetime) -> datetime | None:
     """The time of the newest brief in ``folder`` between one and 72 hours before ``before`` (see
     ``LAST_BRIEF_WITHIN``); None when there is none (a JSON that cannot be read is passed over)."""
     found = []
-    for path in sorted(Path(folder).glob("brief-*.json")) if Path(folder).is_dir() else []:
+    for path in sorted(Path(folder).glob("brief-2*.json")) if Path(folder).is_dir() else []:   # not brief-latest
         try:
             at = datetime.fromisoformat(json.loads(path.read_text(encoding="utf-8"))["at"])
         except (OSError, ValueError, KeyError, TypeError):

@@ -16,6 +16,8 @@ from scc_desktop.errors import UserError
 
 NAMES = ("brief", "handover", "sitrep", "board", "bc-pack")   # models.service.reports.NAMES (not imported)
 PERIOD_NAMES = ("sitrep", "board")                 # whole UK days: --from/--to (the sitrep: one day)
+# models.service.report_folder.KEEP (not imported: the command's help must not load the models)
+KEEP_WORDS = "brief and handover 31, sitrep 31, board 26, bc-pack 48"
 
 
 def register(subparsers) -> None:
@@ -23,8 +25,13 @@ def register(subparsers) -> None:
         "report",
         help="write a room report (brief, handover, sitrep, board, bc-pack) from the replica: PDF, JSON and CSV",
         description="Build a report from the replica alone (no hub needed) into a folder: NAME-<UK time>.pdf, "
-                    ".json and one .csv per table.  With --at the report is as at that time and says it was "
-                    "generated then, so building it again gives the same files.")
+                    ".json and one .csv per table, then copy its PDF and JSON to NAME-latest.pdf and "
+                    "NAME-latest.json (unless the folder's latest is as at a later time) and delete all but the "
+                    f"newest --keep reports of that name ({KEEP_WORDS}); nothing else in the folder is touched.  "
+                    "With --at the report is as at that time and says it was generated then, so building it "
+                    "again gives the same files.  The sitrep covers one whole UK day, 00:00 to 00:00 UK time: "
+                    "by default the day before --at's UK day (yesterday, the last complete day, when --at is "
+                    "not given); --from DAY (or --to DAY, or both the same day) chooses the day.")
     report.add_argument("name", metavar="NAME", help=f"the report: {', '.join(NAMES)}")
     add_path_option(report, action=False)
     report.add_argument("--out", type=Path, required=True, help="folder to write the report into (made if missing)")
@@ -32,11 +39,14 @@ def register(subparsers) -> None:
                                                    "no offset = UK time); default now")
     report.add_argument("--since", default=None, help="brief: report what changed since this time (default: the "
                                                       "last brief in the folder, else 24 hours before)")
-    report.add_argument("--from", dest="first", default=None, help="first UK local date of a period, YYYY-MM-DD "
-                                                                   "(sitrep: the day, default yesterday; board: "
-                                                                   "default the last 7 days)")
-    report.add_argument("--to", dest="last", default=None, help="last UK local date of a period (inclusive; the "
-                                                                "board covers at most 31 days)")
+    report.add_argument("--from", dest="first", default=None,
+                        help="first UK local date of a period, YYYY-MM-DD (sitrep: the one day it covers, default "
+                             "the day before --at's UK day, i.e. yesterday; board: default the 7 days before)")
+    report.add_argument("--to", dest="last", default=None,
+                        help="last UK local date of a period, inclusive (sitrep: the day, the same as --from if "
+                             "both are given; the board covers at most 31 days)")
+    report.add_argument("--keep", type=int, default=None, metavar="N",
+                        help=f"reports of this name the folder keeps, newest first (default: {KEEP_WORDS})")
     report.set_defaults(handler=_run)
 
 
@@ -85,7 +95,7 @@ def _days(args, at):
 
 
 def _run(args) -> int:
-    from models.service import reports
+    from models.service import report_folder, reports
     from models.uk_time import uk_time
     from scc_desktop import unlock
 
@@ -93,9 +103,12 @@ def _run(args) -> int:
     first, last = _days(args, at)
     if args.out.exists() and not args.out.is_dir():
         raise UserError(f"--out: {args.out} is a file; give a folder", 2)
+    if args.keep is not None and args.keep < 1:
+        raise UserError(f"--keep: at least one report is kept, not {args.keep}", 2)
     with unlock.open_store(args.path or paths.default_replica()) as store:
         try:
             written = reports.make(store, args.name, args.out, at, since=since, first=first, last=last)
+            kept = report_folder.keep(written, args.keep)
         except ValueError as exc:
             raise UserError(str(exc), 2) from None
         except OSError as exc:
@@ -104,6 +117,13 @@ def _run(args) -> int:
     print(f"Wrote the {r.name} as at {uk_time(r.at)} into {written.folder}: {written.pdf.name} "
           f"({written.pdf_pages} page(s)), {written.files['json'].name} and "
           f"{sum(1 for k in written.files if k.startswith('csv:'))} CSV file(s); built in {written.seconds:.2f} s.")
+    if kept.latest:
+        print(f"Latest: {', '.join(p.name for p in kept.latest)} now hold it.")
+    else:
+        print(f"Latest: left as they were ({report_folder.latest_name(r.name, 'pdf')} is as at a later time).")
+    if kept.removed:
+        print(f"Pruned: {len(kept.removed)} file(s) of older {r.name} reports (the folder keeps the newest "
+              f"{args.keep or report_folder.KEEP.get(r.name)}).")
     for note in r.notes:
         print(f"Note: {note}")
     return 0

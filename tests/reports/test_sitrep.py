@@ -179,3 +179,28 @@ def test_bad_dates_are_named_with_the_reason(world, tmp_path, monkeypatch, capsy
                  *args])
     assert code == 2
     assert words in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("days, expected", [
+    ([], "sitrep-2025-07-13"),                                   # --at Monday 10:00: the day before, Sunday
+    (["--from", "2025-07-12"], "sitrep-2025-07-12"),
+    (["--to", "2025-07-12"], "sitrep-2025-07-12"),               # --to alone names the day too
+    (["--from", "2025-07-11", "--to", "2025-07-11"], "sitrep-2025-07-11"),
+])
+def test_the_sitrep_covers_the_day_before_at_or_the_one_day_given(world, tmp_path, monkeypatch, capsys, days,
+                                                                   expected):
+    monkeypatch.setenv("SCC_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    code = main(["report", "sitrep", "--path", str(world[0]), "--out", str(tmp_path), "--at", "2025-07-14T00:30",
+                 *days])
+    assert code == 0, capsys.readouterr()
+    assert (tmp_path / f"{expected}.json").exists()
+    assert len(list(tmp_path.glob("sitrep-2025-*.json"))) == 1
+
+
+def test_the_help_says_which_day_a_sitrep_covers(capsys):
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "The sitrep covers one whole UK day, 00:00 to 00:00 UK time: by default the day before --at's UK day" in text
+    assert "yesterday, the last complete day" in text and "--to DAY, or both the same day" in text

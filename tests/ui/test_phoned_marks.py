@@ -88,3 +88,30 @@ def test_a_call_recorded_or_synced_redraws_each_view(view):
     # The main window redraws a view whose KINDS meet a write's or a sync batch's kinds: a call is a "record".
     from models.service.changes import Changes
     assert view.KINDS & Changes(frozenset({"phoned_in"})).kinds
+
+
+@pytest.mark.parametrize("key", ["light", "dark"])
+def test_offload_chart_draws_the_phoned_in_longest_wait_hollow_with_its_caller(qtbot, world, tmp_path, key):
+    from ui import theme
+    from ui.charts import PHONED_KEY, PHONED_SYMBOL
+    theme.set_current(key)
+    view = OffloadView(world, lambda: AT)
+    _shown(qtbot, view)
+    [wait] = view.page.phoned_waits
+    assert (wait.hospital_code, wait.at, wait.minutes) == ("RAA", AT, 95.0)
+    assert wait.who == "phoned in by Sam Patel (Site manager), taken by Morgan Room"
+    chart = view.chart
+    assert PHONED_KEY in chart.key_labels and "◇ longest wait phoned in" in chart.title.text()
+    import pyqtgraph as pg
+    assert any(isinstance(i, pg.ScatterPlotItem) and i.opts["symbol"] == PHONED_SYMBOL and len(i.data)
+               for i in chart.plot.getPlotItem().items)
+    tip = chart.hover_text(AT.timestamp(), 95.0)
+    assert tip is not None and "longest wait 1 h 35 min" in tip.replace("\xa0", " ") or "95" in tip
+    assert "☎ phoned in by Sam Patel (Site manager), taken by Morgan Room" in tip
+    # Choosing the other hospital leaves the call off its chart.
+    view.chart_picker.setCurrentIndex(view.chart_picker.findData("RBB"))
+    assert PHONED_KEY not in chart.key_labels
+    view.chart_picker.setCurrentIndex(view.chart_picker.findData("RAA"))
+    view.grab().save(str(tmp_path / f"offload-{key}.png"))
+    if os.environ.get("SCC_SHOTS_DIR"):
+        view.grab().save(str(Path(os.environ["SCC_SHOTS_DIR"]) / f"phoned-in-offload-chart-{key}.png"))

@@ -37,13 +37,14 @@ from models.records import verify as records_verify
 from models.replica.utc import from_utc_text
 from models.service import decision_log as door
 from ui import format as fmt
-from ui import tasks
+from ui import tasks, theme
 from ui.flow_bar import FlowBar
 from ui.records.common import StatusLine, show_message
 from ui.records.decision_dialog import DecisionDialog
 from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, select_key, selected_key
 
-HEADERS = ("Decided (UK)", "Decision maker", "Decision", "Actions", "Amends")
+HEADERS = ("Decided (UK)", "Decision maker", "Decision", "Actions", "Amends", "Message")
+DELIVERY_WORDS = {"sent": "✉ sent", "failed": "✉ FAILED", "pending": "✉ pending"}
 EMPTY_TEXT = ("No decisions in the log yet. Record one with “New decision…”: the system picture at that "
               "moment is attached automatically. Decisions other desktops record arrive with the next sync.")
 
@@ -71,14 +72,36 @@ def _entry_ref(uid: str, known: dict[str, rq.EntryRef]) -> str:
             f"{_esc(other.decision_maker)} (“{_esc(other.decision[:80])}”)")
 
 
-def detail_html(row: rq.DecisionRow, known: dict[str, rq.EntryRef] | None = None) -> str:
+def delivery_text(message) -> str:
+    """A SPoC message's outcome in words: "sent to 10 at …", "failed: <reason>", "pending: queued …"."""
+    if message.delivery == "pending":
+        return f"pending: {message.status}"
+    return message.status
+
+
+def message_html(message) -> str:
+    """The detail pane's paragraph on the message an entry records, with what became of it."""
+    words = html.escape(delivery_text(message))
+    if message.delivery == "failed":
+        words = (f"<b>✉ FAILED</b>: {html.escape(message.error or 'no reason given')} (the hub does not try it "
+                 "again: phone the groups, or send it again to those it did not reach)")
+    else:
+        words = f"<b>✉ {html.escape(message.delivery)}</b> — {words}"
+    return (f"<p><b>SPoC message</b> “{_esc(message.subject)}” to {html.escape(', '.join(message.groups))} "
+            f"({len(message.recipients)} recipient{'s' if len(message.recipients) != 1 else ''})<br>{words}</p>")
+
+
+def detail_html(row: rq.DecisionRow, known: dict[str, rq.EntryRef] | None = None, message=None) -> str:
     """Every good-practice field of one entry, as HTML for the detail pane; ``known`` names
-    amended and amending entries by time and author instead of UUID."""
+    amended and amending entries by time and author instead of UUID; ``message``: the SPoC message
+    the entry records (``models.service.messages.SentMessage``), said with its delivery first."""
     known = known or {}
     e = row.entry
     parts = [f"<h3>{_esc(e.decision)}</h3>",
              f"<p><b>Decided</b> {fmt.local_time(e.decided_at, with_date=True)} (UK) by "
              f"<b>{_esc(e.decision_maker)}</b>, {_esc(e.decision_maker_role)}</p>"]
+    if message is not None:
+        parts.append(message_html(message))
     for title, text in (("Rationale", e.rationale), ("Options considered", e.options_considered),
                         ("Information available", e.information_available)):
         parts.append(f"<p><b>{title}</b><br>{_esc(text)}</p>")
@@ -110,7 +133,8 @@ def detail_html(row: rq.DecisionRow, known: dict[str, rq.EntryRef] | None = None
 
 
 class DecisionsView(QWidget):
-    KINDS = frozenset({"record"})
+    # "message_delivery": the hub's word on a SPoC message (sent, failed) synced in redraws its entry.
+    KINDS = frozenset({"record", "message_delivery"})
 
     def __init__(self, store, clock: Callable[[], datetime], parent=None) -> None:
         super().__init__(parent)
@@ -119,6 +143,7 @@ class DecisionsView(QWidget):
         self.author = current_author()
         self.rows: list[rq.DecisionRow] = []
         self.known: dict[str, rq.EntryRef] = {}
+        self.messages: dict = {}   # decision uuid -> the SPoC message it records (models.service.messages)
         self.organisations: list[tuple[str, str]] = []
         self.days: tuple[date, date] | None = None   # of the oldest and the newest entry
         self._page = ""
@@ -239,6 +264,7 @@ class DecisionsView(QWidget):
         self._select_next = None
         self._load_choices(page)
         self.rows, self.known, self.days, self.organisations = page.rows, page.refs, page.days, page.organisations
+        self.messages = page.messages
         self.stack.show_empty(page.total == 0)
         fill_table(self.table, [[
             cell(fmt.local_time(r.entry.decided_at, with_date=True), data=r.entry.uuid),
@@ -248,11 +274,19 @@ class DecisionsView(QWidget):
             cell(("amends" if r.entry.amends_uuid else "")
                  + (" · " if r.entry.amends_uuid and r.amended_by else "")
                  + ("⚠ amended" if r.amended_by else ""),
-                 tooltip="A later entry corrects this one: read it too" if r.amended_by else None)]
+                 tooltip="A later entry corrects this one: read it too" if r.amended_by else None),
+            self._message_cell(self.messages.get(r.entry.uuid))]
             for r in self.rows])
         self.count_label.setText(f"{len(self.rows)} of {page.total} entries shown, newest decision first")
         self.select_uuid(keep or (self.rows[0].entry.uuid if self.rows else None))
         self._show_detail()
+
+    @staticmethod
+    def _message_cell(message):
+        if message is None:
+            return cell("")
+        colours = theme.severity_colours(3) if message.delivery == "failed" else None
+        return cell(DELIVERY_WORDS[message.delivery], colours=colours, tooltip=delivery_text(message))
 
     def _load_choices(self, page: door.LogPage) -> None:
         authors = page.authors
@@ -299,7 +333,7 @@ class DecisionsView(QWidget):
     def _show_detail(self) -> None:
         row = self.selected_row()
         self.amend_button.setEnabled(row is not None)
-        page = (detail_html(row, self.known) if row else
+        page = (detail_html(row, self.known, self.messages.get(row.entry.uuid)) if row else
                 "<p><i>No entry matches the filters. Clear a filter to see more.</i></p>")
         if page != self._page:  # the minute's redraw must not jump the reader back to the top
             self._page = page

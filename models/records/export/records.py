@@ -38,13 +38,13 @@ from models.records.export import snapshot as snapshot_reading
 from models.uk_time import Period, iso_uk, uk_period
 
 FORMAT = "scc-decision-log-export"
-FORMAT_VERSION = 3  # 2: situation_summary (the snapshot as lines in UK time); 3: link_references
+FORMAT_VERSION = 4  # 2: situation_summary (the snapshot as lines in UK time); 3: link_references; 4: phoned_in
 MANIFEST_VERSION = 1
 CSV_NAME, JSON_NAME, PDF_NAME, MANIFEST_NAME = "decisions.csv", "decisions.json", "decisions.pdf", "manifest.json"
 CSV_COLUMNS = (
     "uuid", "decided_at", "decided_at_uk", "decision_maker", "decision_maker_role", "decision",
     "rationale", "options_considered", "information_available", "situation_snapshot", "situation_summary",
-    "actions", "review_at", "review_at_uk", "recorded_by", "recorded_at", "amends_uuid", "amended_by", "links",
+    "phoned_in", "actions", "review_at", "review_at_uk", "recorded_by", "recorded_at", "amends_uuid", "amended_by", "links",
     "link_references", "device_id", "device_seq", "content_hash", "prev_device_hash", "hub_seq", "hub_prev_hash", "hub_hash")
 
 
@@ -99,6 +99,7 @@ def collect(session, period: Period) -> list[dict[str, Any]]:
             "information_available": e.information_available,
             "situation_snapshot": _sorted(e.situation_snapshot or {}),
             "situation_summary": snapshot_reading.summary(e.situation_snapshot),
+            "phoned_in": snapshot_reading.phoned_lines(e.situation_snapshot),
             "actions": [_action(a) for a in acts],
             "review_at": _time(e.review_at), "review_at_uk": iso_uk(e.review_at) if e.review_at else None,
             "recorded_by": e.recorded_by, "recorded_at": _time(e.recorded_at), "amends_uuid": e.amends_uuid,

@@ -106,28 +106,63 @@ def _rank(item: tuple[str, Any]) -> tuple:
     return (-(level if isinstance(level, (int, float)) and not isinstance(level, bool) else 0), item[0])
 
 
-def _providers(providers: dict, day) -> tuple[Table, list[str]]:
+REAP_KEYS = ("reap_level", "csp_level")
+
+
+def phoned_mark(phoned: dict, code: str, day, keys: tuple[str, ...] | None = None) -> str:
+    """"phoned in 10:05" when the snapshot says ``code``'s figures (of ``keys``, if given) were phoned in."""
+    call = _dict(phoned.get(code))
+    if not call or (keys is not None and not set(keys) & set(call.get("keys") or [])):
+        return ""
+    return f"phoned in {when(call.get('phoned_at'), day)}"
+
+
+def _providers(providers: dict, day, phoned: dict) -> tuple[Table, list[str]]:
     rows, lines, reasons = [], [], []
     for code, raw in sorted(providers.items(), key=_rank):
         p = _dict(raw)
         calc, declared = p.get("calculated_level"), p.get("declared_level")
         row = (code, _level(p), _s(calc), _s(declared), _pillar(p.get("pillar")),
                _s(p.get("name")), when(p.get("assessed_at"), day))
-        rows.append(row)
+        mark = phoned_mark(phoned, code, day)
+        rows.append(row + ((mark or NONE,) if phoned else ()))
         line = f"{code}: {row[1]}"
         if declared is not None and declared != calc:
             line += f" (declared; calculated {_s(calc)})"
-        lines.append(line + f", {_pillar(p.get('pillar'))}, {_s(p.get('name'))}, assessed {row[6]}")
+        lines.append(line + f", {_pillar(p.get('pillar'))}, {_s(p.get('name'))}, assessed {row[6]}"
+                     + (f", {mark}" if mark else ""))
         if p.get("override_reason"):
             reasons.append(f"{code}: declared OPEL {_s(declared)}, calculated {_s(calc)}: "
                            f"{_s(p['override_reason'])}")
-    table = Table(f"Provider OPEL levels ({len(rows)}, highest first)",
-                  ("Code", "Level shown", "Calculated", "Declared", "Pillar", "Provider", "Assessed"),
-                  rows, lines, (0.08, 0.12, 0.12, 0.1, 0.12, 0.32, 0.14))
+    headers = ("Code", "Level shown", "Calculated", "Declared", "Pillar", "Provider", "Assessed")
+    widths = (0.08, 0.12, 0.12, 0.1, 0.12, 0.32, 0.14)
+    if phoned:   # a column only in a snapshot that recorded phoned-in figures
+        headers, widths = headers + ("Phoned in",), (0.07, 0.1, 0.11, 0.1, 0.12, 0.25, 0.11, 0.14)
+    table = Table(f"Provider OPEL levels ({len(rows)}, highest first)", headers, rows, lines, widths)
     return table, reasons
 
 
-def _ambulance(services: dict, day) -> Table:
+def _label(key: Any) -> str:
+    """A figure's name ("G&A bed occupancy"), or the key as recorded when this version does not know it."""
+    if not isinstance(key, str):
+        return _s(key)
+    from models.records.phoned_in import label_of
+    return label_of(key)[0]
+
+
+def _phoned(phoned: dict, day) -> Note:
+    """Who phoned in the figures shown at the time, and who took each call."""
+    lines = []
+    for code, raw in sorted(phoned.items()):
+        c = _dict(raw)
+        keys = ", ".join(_label(k) for k in c.get("keys") or []) or NONE
+        lines.append(f"{code}: {keys} phoned in {when(c.get('phoned_at'), day)} by {_s(c.get('caller_name'))} "
+                     f"({_s(c.get('caller_role'))}), taken by {_s(c.get('taken_by'))}"
+                     + ("" if c.get("sent") else "; the call had not reached the hub"))
+    return Note("Figures phoned in (shown at the time)", lines)
+
+
+def _ambulance(services: dict, day, phoned: dict) -> Table:
     rows, lines = [], []
     for code, raw in sorted(services.items()):
         a = _dict(raw)
@@ -135,12 +170,15 @@ def _ambulance(services: dict, day) -> Table:
         csp = f"CSP {_s(a.get('csp_level'))}" if a.get("csp_level") is not None else NONE
         row = (code, _s(a.get("name")), reap, when(a.get("reap_since"), day), csp,
                when(a.get("csp_since"), day) if a.get("csp_level") is not None else NONE)
-        rows.append(row)
+        mark = phoned_mark(phoned, code, day, REAP_KEYS)
+        rows.append(row + ((mark or NONE,) if phoned else ()))
         lines.append(f"{code}: {reap} since {row[3]}" + (f", {csp} since {row[5]}" if csp != NONE else "")
-                     + f", {_s(a.get('name'))}")
-    return Table("Ambulance service levels (REAP and CSP)",
-                 ("Code", "Service", "REAP", "Since", "CSP", "Since"), rows, lines,
-                 (0.09, 0.33, 0.14, 0.16, 0.12, 0.16))
+                     + f", {_s(a.get('name'))}" + (f", {mark}" if mark else ""))
+    headers = ("Code", "Service", "REAP", "Since", "CSP", "Since")
+    widths = (0.09, 0.33, 0.14, 0.16, 0.12, 0.16)
+    if phoned:
+        headers, widths = headers + ("Phoned in",), (0.08, 0.26, 0.13, 0.14, 0.1, 0.14, 0.15)
+    return Table("Ambulance service levels (REAP and CSP)", headers, rows, lines, widths)
 
 
 def _longest_first(item: tuple[str, Any]) -> tuple:
@@ -203,24 +241,43 @@ def _known(snap: dict) -> Reading:
         day = None
     reading = Reading(f"Situation at {when(taken)}")
     reading.parts.append(_levels(snap, day))
+    phoned = _dict(snap.get("phoned_in"))
     providers = _dict(snap.get("providers"))
     if providers:
-        table, reasons = _providers(providers, day)
+        table, reasons = _providers(providers, day, phoned)
         reading.parts.append(table)
         if reasons:
             reading.parts.append(Note("Why a provider declared its level", reasons))
     services = _dict(snap.get("ambulance"))
     if services:
-        reading.parts.append(_ambulance(services, day))
+        reading.parts.append(_ambulance(services, day, phoned))
     total, table = _offload(_dict(snap.get("offload")), day)
     reading.parts.append(f"Offload: {total}.")
     if table:
         reading.parts.append(table)
+    if phoned:
+        reading.parts.append(_phoned(phoned, day))
     missing = snap.get("missing") or []
     if missing:
         reading.parts.append(Note("Not available at the time",
                                   [_s(m) for m in (missing if isinstance(missing, list) else [missing])]))
     return reading
+
+
+def phoned_lines(snapshot: Any) -> str:
+    """The ``phoned_in`` field: one line per provider whose figures in the snapshot were phoned in (who
+    phoned, who took the call); "" when every figure was the providers' own feeds'."""
+    if not isinstance(snapshot, dict) or snapshot.get("format") != FORMAT:
+        return ""
+    phoned = _dict(snapshot.get("phoned_in"))
+    if not phoned:
+        return ""
+    taken = snapshot.get("taken_at")
+    try:
+        day = datetime.fromisoformat(taken).astimezone(UK).date() if isinstance(taken, str) else None
+    except ValueError:
+        day = None
+    return "\n".join(_phoned(phoned, day).lines)
 
 
 def summary(snapshot: Any) -> str:
