@@ -14,8 +14,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from models.replica.utc import utcnow
 from scc_desktop.stop_signals import StopSignals
+from sync.hub_clock import HubClock
 from ui.choices import THEME_KEYS, VIEW_KEYS
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
     app = _application()
     from ui.main_window import MainWindow
 
-    window = MainWindow(store, clock=utcnow, title_suffix=title, settings=settings)
+    window = MainWindow(store, clock=HubClock(), title_suffix=title, settings=settings)
     if screenshot is not None:
         if engine is not None:
             window.on_cycle(_engine(engine).run_once())

@@ -59,6 +59,7 @@ class CycleResult:
     kinds: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     replica_problem: ReplicaProblem | None = None   # the replica could not take the feed (disk full, ...)
+    hub_offset: timedelta | None = None   # the hub's clock minus this computer's, as last measured
 
 
 class SyncEngine:
@@ -163,7 +164,7 @@ class SyncEngine:
         state = self.tracker.reached(now, provider_at, outbox.pending_count(self.store), hub_now)
         result = CycleResult(state, pushed=pushed.stored + pushed.duplicate,
                              rejected=pushed.rejected, batches=len(reports),
-                             applied=sum(r.applied for r in reports))
+                             applied=sum(r.applied for r in reports), hub_offset=self.hub_offset)
         for r in reports:
             for kind, n in r.kinds.items():
                 result.kinds[kind] = result.kinds.get(kind, 0) + n

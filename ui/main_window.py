@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWid
 from models.queries.sync_summary import SyncSummary
 from models.service.sync_status import sync_status
 from sync.connectivity import Connectivity, State
+from sync.hub_clock import offset_words
 from ui import format as fmt
 from ui import tasks
 from ui import theme
@@ -456,7 +457,15 @@ class MainWindow(QMainWindow):
         word = STATE_WORDS[state.state] if state else "Not syncing"
         self.state_label.setText(word)
         self.state_label.setAccessibleName(f"Connection: {word}")
-        self.sync_label.setText(f"Last sync {last_text}")
+        offset = getattr(self.clock, "offset", None)
+        if offset:   # this computer's clock is off: say so, and that the times shown are the hub's
+            words = offset_words(offset)
+            self.sync_label.setText(f"Last sync {last_text} · this computer's clock is {words} the hub's")
+            self.sync_label.setToolTip(f"This computer's clock is {words} the hub's. Ages and times in "
+                                       "the window are worked out on the hub's clock.")
+        else:
+            self.sync_label.setText(f"Last sync {last_text}")
+            self.sync_label.setToolTip("")
         self.outbox_label.setText(f"Outbox {summary.outbox_pending}" if summary is not None else "Outbox …")
         if state and state.state in (State.OFFLINE, State.FEED_STALE):
             since = fmt.local_time(state.since, with_date=True)
@@ -479,6 +488,9 @@ class MainWindow(QMainWindow):
 
     def on_cycle(self, result) -> None:
         """A sync cycle finished: redraw the visible view if it shows a kind that changed."""
+        observe = getattr(self.clock, "observe", None)   # a HubClock: ages against the hub's time
+        if observe is not None and observe(getattr(result, "hub_offset", None)):
+            self._redraw_all()
         self.redraw_kinds(set(result.kinds))
         self.replica_problem = getattr(result, "replica_problem", None)
         self.show_connectivity(result.connectivity)
