@@ -191,8 +191,8 @@ def read_rota_csv(session: Session, source: Path | str | bytes) -> RotaPlan:
     data = Path(source).read_bytes() if isinstance(source, (str, Path)) else source
     try:
         content = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        content = data.decode("cp1252")
+    except UnicodeDecodeError:   # the five bytes cp1252 leaves undefined read as U+FFFD, as contacts do
+        content = data.decode("cp1252", errors="replace")
     plan = RotaPlan()
     found = unclosed_quote(content)
     if found:  # the reader would take every row after the quote as part of one value
@@ -201,7 +201,7 @@ def read_rota_csv(session: Session, source: Path | str | bytes) -> RotaPlan:
         plan.rejected.append(RotaRow(row, {f"text from line {line}": text},
                                      problems=(("file", unclosed_quote_reason(found)),)))
         return plan
-    reader = csv.reader(io.StringIO(content))
+    reader = csv.reader(io.StringIO(content, newline=""))   # a lone CR ends a line, as in the quote check
     header = next(reader, None)
     if header is None:
         plan.rejected.append(RotaRow(1, {}, problems=(("file", "is empty: the first row must name the "
