@@ -181,3 +181,21 @@ def test_csv_rows_beyond_the_bound_are_refused_naming_rows():
     with pytest.raises(ApiError) as caught:
         parse_csv(body.encode())
     assert caught.value.status == 422 and [f.field for f in caught.value.body.fields] == ["rows"]
+
+
+# --- the protocol header -------------------------------------------------------------------------------
+@PROPS
+@given(st.text(st.sampled_from("0123456789.+-_ \t٣x"), max_size=8) | any_text)
+@example("1.+6")
+@example("1.6_0")
+@example("1.٣")
+@example("1. 6")
+def test_the_protocol_header_is_exactly_major_dot_minor_in_ascii_digits(header):
+    import re
+    try:
+        major, minor = p.check_version(header)
+    except p.VersionError as exc:
+        assert str(exc) and p.VERSION_HEADER in str(exc) or "protocol" in str(exc)
+        return
+    assert re.fullmatch(r"[0-9]+\.[0-9]+", header.strip()), header
+    assert major == p.PROTOCOL_MAJOR
