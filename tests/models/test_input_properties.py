@@ -164,8 +164,10 @@ def test_a_rota_csv_of_anything_gives_rows_or_rejections_naming_the_field(store,
                 and reason, (field, reason)
     for row in plan.good:
         assert row.starts_at.tzinfo and row.ends_at > row.starts_at and 0 < len(row.rota) <= MAX_ROTA
-        # a good row's times survive the trip to UTC (where the replica stores them)
-        row.starts_at.astimezone(timezone.utc), row.ends_at.astimezone(timezone.utc)
+        # a good row's times survive the trip to UTC (where the replica stores them) and lie in the
+        # years the hub accepts, or the slot would be stored here and refused by every other desktop
+        for t in (row.starts_at, row.ends_at):
+            assert 2000 <= t.astimezone(timezone.utc).year <= 2100 and 2000 <= t.year <= 2100, row
 
 
 @PROPS
@@ -342,3 +344,44 @@ def test_a_vcard_note_keeps_characters_python_counts_as_line_ends(sep):
                          f"before{sep}after")
     (row,) = read_vcard(write_vcard([person])).rows
     assert row.fields["notes"] == f"before{sep}after" and not row.problems
+
+
+# --- importing into a real replica: every row stored or quarantined, nothing dropped ----------
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(rows=st.lists(st.tuples(short | cell_text, short | cell_text, st.sampled_from(["", "RXX", "bad code!"]),
+                               st.sampled_from(["", "0113 496 0000", "999", "12345", "+44 20 7946 0000 ext 12"]),
+                               st.sampled_from(["", "a@example.nhs.uk", "not-an-email"]),
+                               st.sampled_from(["", "ooh", "weekends"])), min_size=1, max_size=6))
+def test_a_contact_import_stores_or_quarantines_every_row(store, rows):
+    from sync import authoring
+
+    parsed = read_csv(csv_file(["name", "organisation", "ods code", "phone", "email", "cover"], [list(r) for r in rows]))
+    result = authoring.import_contacts(store, parsed, "fuzz")
+    assert len(result.created) + len(result.updated) + result.unchanged + result.rejected_rows == len(parsed.rows)
+    assert result.quarantined == result.rejected_rows
+    for r in result.rejections:
+        assert r.field and r.reason and r.sentence().startswith("row ")
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(rows=st.lists(st.tuples(st.sampled_from(["director", "", "x" * (MAX_ROTA + 1), "gold"]), times, times,
+                               st.sampled_from(["A Person", "Nobody", ""])), min_size=1, max_size=6))
+@example(rows=[("director", "2025-06-01T09:00", "9999-12-31T23:59-14:00", "A Person")])
+@example(rows=[("director", "0001-01-01T00:00+14:00", "2025-06-01T09:00+01:00", "A Person")])
+def test_a_rota_import_stores_or_quarantines_every_row(store, rows):
+    from sync import authoring
+
+    with store.writing() as s:   # one person the rows can name
+        from models.records.contacts.fields import clean_new
+        from models.replica.orm import Contact
+        if not s.query(Contact).count():
+            fields, _ = clean_new({"name": "A Person", "organisation": "Trust"})
+            s.add(Contact(uuid=str(uuid.uuid4()), **fields))
+    data = csv_file(["rota", "starts_at", "ends_at", "name"], [list(r) for r in rows])
+    result = authoring.import_on_call(store, data, "fuzz")
+    nonblank = sum(1 for r in rows if any(c.strip() for c in r))
+    assert len(result.created) + result.unchanged + result.rejected_rows == nonblank
+    assert result.quarantined == result.rejected_rows
+    assert all(": " in p for p in result.problems)
