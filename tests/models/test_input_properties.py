@@ -385,3 +385,54 @@ def test_a_rota_import_stores_or_quarantines_every_row(store, rows):
     assert len(result.created) + result.unchanged + result.rejected_rows == nonblank
     assert result.quarantined == result.rejected_rows
     assert all(": " in p for p in result.problems)
+
+
+# --- every other framework table under resources/ ---------------------------------------------
+def _loaders():
+    from models.rules import (action_cards, ambulance_standards, catalogue, handover_bands, metric_targets,
+                              opel_rollup, transfer_risk)
+    return [(action_cards, "load_cards", ("records", "action_cards.toml")),
+            (ambulance_standards, "load_standards", ("ambulance", "standards.toml")),
+            (handover_bands, "load_handover", ("ambulance", "handover.toml")),
+            (metric_targets, "load_targets", ("metrics", "targets.toml")),
+            (opel_rollup, "load_system", ("opel", "system.toml")),
+            (transfer_risk, "load_thresholds", ("records", "transfer_thresholds.toml")),
+            (catalogue, "load_catalogue", None)]
+
+
+def _bend_somewhere(doc, data):
+    """``doc`` with one value, found by walking down from the top at random, replaced."""
+    parent, key = None, None
+    node = doc
+    for depth in range(data.draw(st.integers(1, 5), label="depth")):
+        keys = list(node) if isinstance(node, dict) else list(range(len(node))) if isinstance(node, list) else []
+        if not keys:
+            break
+        parent, key = node, data.draw(st.sampled_from(keys), label=f"key {depth}")
+        node = node[key]
+    if parent is not None:
+        parent[key] = data.draw(toml_values, label="value")
+    return doc
+
+
+@settings(max_examples=250, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(which=st.sampled_from(range(7)), data=st.data())
+def test_every_framework_table_bent_anywhere_loads_or_names_every_problem(which, data):
+    from unittest import mock
+
+    import resources
+
+    module, name, shipped = _loaders()[which]
+    real = module.read_toml
+    loader = getattr(getattr(module, name), "__wrapped__", getattr(module, name))   # past any cache
+    calls = []
+
+    def bent(path):   # the real parse of the shipped file, its first file bent: the loader's own checks run
+        calls.append(path)
+        return _bend_somewhere(real(path), data) if len(calls) == 1 else real(path)
+
+    with mock.patch.object(module, "read_toml", bent):
+        try:
+            loader(resources.path(*shipped)) if shipped else loader()
+        except TableError as exc:
+            assert exc.problems and all(p.file and p.key and p.reason for p in exc.problems)
