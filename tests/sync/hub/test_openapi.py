@@ -80,7 +80,8 @@ def test_a_request_in_another_protocol_finds_its_route_and_token_first(described
 
 
 def test_schemathesis_reads_the_description(described_hub):
-    schemathesis = pytest.importorskip("schemathesis")
+    import schemathesis
+
     doc = described_hub.request("GET", "/openapi.json", role="admin").json()
     schema = schemathesis.openapi.from_dict(doc)
     labels = {op.ok().label for op in schema.get_all_operations()}
