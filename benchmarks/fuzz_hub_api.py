@@ -194,15 +194,22 @@ def report(runs: list[RoleRun], examples: int) -> str:
     return "\n".join(lines)
 
 
+BEGIN, END = "<!-- fuzz_hub_api.py: begin -->", "<!-- fuzz_hub_api.py: end -->"
+
+
 def update_doc(path: Path, section: str) -> None:
-    """Replace (or add at the end) the ``## Bad input`` section of ``path``; other sections are kept."""
+    """Put the run's counts in ``path``'s ``## Bad input`` section between BEGIN and END (text around
+    them is kept); a file without the section gets it at the end."""
+    body = section.split("\n", 2)[2] if section.startswith(DOC_SECTION) else section
+    block = f"{BEGIN}\n{body.strip()}\n{END}"
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    start = text.find(DOC_SECTION)
-    if start < 0:
-        text = (text.rstrip() + "\n\n" if text.strip() else "") + section
+    if BEGIN in text and END in text:
+        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+    elif DOC_SECTION in text:
+        at = text.index(DOC_SECTION) + len(DOC_SECTION)
+        text = text[:at] + "\n\n" + block + "\n" + text[at:]
     else:
-        nxt = text.find("\n## ", start + len(DOC_SECTION))
-        text = text[:start] + section + (text[nxt + 1:] if nxt >= 0 else "")
+        text = (text.rstrip() + "\n\n" if text.strip() else "") + f"{DOC_SECTION}\n\n{block}\n"
     path.write_text(text.rstrip() + "\n", encoding="utf-8")
 
 
