@@ -127,8 +127,6 @@ def test_written_contacts_read_back_the_same_in_csv_and_both_vcards(people):
             assert row.uuid == person.uuid
             want = {f: getattr(person, f) for f in FIELDS}
             got = {f: row.fields.get(f) for f in FIELDS}
-            if person.name.startswith(("=", "+", "-", "@")) and read is read_csv:
-                continue   # the CSV guard prefixes a formula-like cell; checked in its own tests
             assert got == want
 
 
@@ -334,6 +332,16 @@ def test_interval_notation_parses_or_names_the_text(text):
     assert parse_interval(str(interval)) == interval
 
 
+
+
+@pytest.mark.parametrize("value", ["-on call", "=Trust", "+team", "@desk"])
+def test_an_exported_contact_starting_like_a_formula_imports_as_it_was(value):
+    # the export guards such a cell with an apostrophe (models.records.csv_guard); re-importing
+    # one's own export added the apostrophe to the contact (found by the round-trip property)
+    person = ContactView(str(uuid.uuid4()), value, value, None, value, value, None, None, "both", value)
+    (row,) = read_csv(write_csv([person])).rows
+    assert {f: row.fields[f] for f in ("name", "organisation", "role", "service", "notes")} == dict.fromkeys(
+        ("name", "organisation", "role", "service", "notes"), value)
 
 
 @pytest.mark.parametrize("sep", ["\x85", "\u2028", "\u2029", "\x0b", "\x0c", "\x1c"])
