@@ -444,3 +444,23 @@ def test_every_framework_table_bent_anywhere_loads_or_names_every_problem(which,
             loader(resources.path(*shipped)) if shipped else loader()
         except TableError as exc:
             assert exc.problems and all(p.file and p.key and p.reason for p in exc.problems)
+
+
+# --- times typed by a person (rota files, on-call --at, dialogs) -------------------------------
+@PROPS
+@given(st.one_of(st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?([+-][0-9]{2}:[0-9]{2}|Z)?",
+                               fullmatch=True),
+                 st.from_regex(r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4} [0-9]{1,2}:[0-9]{2}", fullmatch=True), any_text))
+@example("9999-12-31T23:59")
+@example("0001-01-01T00:00")
+@example("2025-03-30T01:30")
+@example("2025-10-26T01:30")
+def test_a_typed_time_parses_or_says_why_not(text):
+    from models.uk_time import parse_uk_time
+
+    try:
+        value = parse_uk_time(text)
+    except ValueError as exc:
+        assert text.strip() in str(exc) or "'" in str(exc)
+        return
+    assert value.tzinfo is not None
