@@ -464,3 +464,21 @@ def test_a_typed_time_parses_or_says_why_not(text):
         assert text.strip() in str(exc) or "'" in str(exc)
         return
     assert value.tzinfo is not None
+
+
+@PROPS
+@given(st.one_of(json_values, st.fixed_dictionaries(
+    {"rule_id": st.just("r_one") | json_values, "op": st.sampled_from(["add", "edit", "disable", "enable"]) | json_values,
+     "author": st.just("A") | json_values, "at": st.just("2026-06-01T09:00:00+01:00") | json_values},
+    optional={"rule": json_values | st.just(
+        {"id": "r_one", "name": "R", "kind": "threshold", "metric": "ga_bed_occupancy_pct", "raise": 95, "clear": 90})})))
+@example({"rule_id": "r_one", "op": "add", "author": "A", "at": "2026-06-01T09:00:00+01:00", "rule": None})
+def test_a_room_rule_record_of_anything_is_good_or_names_each_field(data):
+    from models.rules.alert_rules import check_rule_record, fold_rule_record
+
+    problems = check_rule_record(data)
+    for field, reason in problems:
+        assert field and reason
+    if not problems:   # a good record folds into the room's rules
+        entry = fold_rule_record(None, data)
+        assert entry["op"] == data["op"]
