@@ -14,6 +14,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 UK = ZoneInfo("Europe/London")
+# The years a record's time may fall in: the wire protocol's window (sync.limits; models/ does not
+# import sync). Inside it every time converts to UTC and back, and the hub accepts it.
+MIN_YEAR, MAX_YEAR = 2000, 2100
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -62,6 +65,14 @@ def uk_time(value: datetime) -> str:
     """``Sun 30 Mar 2025 02:30 BST`` (English names whatever the machine's locale)."""
     local = value.astimezone(UK)
     return f"{uk_date(local.date())} {local:%H:%M} {local.tzname()}"
+
+
+def year_problem(value: datetime) -> str | None:
+    """Why ``value`` lies outside the years a record may hold, or None (checked as written, so a
+    time that would overflow on its way to UTC is refused here, not by the database)."""
+    if MIN_YEAR <= value.year <= MAX_YEAR:
+        return None
+    return f"the year {value.year} is outside {MIN_YEAR} to {MAX_YEAR}"
 
 
 def parse_uk_date(text: str) -> date:

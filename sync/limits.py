@@ -169,10 +169,14 @@ def _json_object(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-# Annotated types for the protocol's models (sync.protocol).
-Code = Annotated[str, AfterValidator(_code)]               # codes, identifiers, names on one line
-FreeText = Annotated[str, AfterValidator(_free_text)]      # sentences: line breaks and tabs allowed
-Time = Annotated[AwareDatetime, AfterValidator(_time)]
+# Annotated types for the protocol's models (sync.protocol). Each says in its JSON Schema what it
+# refuses (the hub's OpenAPI description, sync/hub/openapi.py); lone surrogates cannot be written there.
+Code = Annotated[str, AfterValidator(_code),               # codes, identifiers, names on one line
+                 Field(json_schema_extra={"pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"})]
+FreeText = Annotated[str, AfterValidator(_free_text),      # sentences: line breaks and tabs allowed
+                     Field(json_schema_extra={"pattern": "^[^\\u0000]*$"})]
+Time = Annotated[AwareDatetime, AfterValidator(_time),
+                 Field(json_schema_extra={"pattern": f"^(20[0-9][0-9]|{MAX_YEAR})-"})]
 Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
 FeedPosition = Annotated[int, Field(ge=0, le=INT64_MAX)]   # what a replica's cursor column can hold
 # A count or an index.  Not ``Int64 = Field(ge=0)``: pydantic keeps the bounds inside the Annotated

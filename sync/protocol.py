@@ -13,6 +13,8 @@ with an ``ErrorBody`` listing what the hub speaks.  See docs/sync-protocol.md.
 
 from __future__ import annotations
 
+import re
+
 from datetime import datetime
 from typing import Annotated, Any, Literal, Optional, Union
 
@@ -39,6 +41,9 @@ MAX_FEED_BATCH = 5000  # feed positions per batch, per-item format
 MAX_COLUMNAR_BATCH = 50_000  # feed positions per batch with format=columnar
 
 
+VERSION_FORM = re.compile(r"([0-9]+)\.([0-9]+)")
+
+
 class VersionError(ValueError):
     pass
 
@@ -47,11 +52,11 @@ def check_version(header: str | None) -> tuple[int, int]:
     """Parse a peer's ``SCC-Protocol`` header; raise ``VersionError`` if we cannot talk to it."""
     if not header:
         raise VersionError(f"missing {VERSION_HEADER} header; this hub speaks {PROTOCOL_MAJOR}.x")
-    try:
-        major_text, minor_text = header.strip().split(".", 1)
-        major, minor = int(major_text), int(minor_text)
-    except ValueError:
-        raise VersionError(f"{VERSION_HEADER} header {header!r} is not MAJOR.MINOR") from None
+    # Two runs of ASCII digits: int() alone also took "1.+6", "1.6_0", "1. 6" and other scripts' digits.
+    found = VERSION_FORM.fullmatch(header.strip())
+    if found is None:
+        raise VersionError(f"{VERSION_HEADER} header {header!r} is not MAJOR.MINOR")
+    major, minor = int(found[1]), int(found[2])
     if major != PROTOCOL_MAJOR:
         raise VersionError(f"protocol {header} is not supported; this side speaks {PROTOCOL_MAJOR}.x "
                            f"(up to {PROTOCOL_VERSION})")

@@ -42,6 +42,14 @@ def safe_cell(value: str) -> str:
     return "'" + value
 
 
+def unguarded(value: str) -> str:
+    """``value`` as it was before :func:`safe_cell` (reading back an export): the apostrophe before
+    what would start a formula is dropped, so a contact exported and imported again is unchanged."""
+    if value.startswith("'") and value[1:].startswith(TRIGGERS) and not is_phone_number(value[1:]):
+        return value[1:]
+    return value
+
+
 def spreadsheet_cell(value: str, whole_in: str) -> str:
     """``value`` as :func:`safe_cell`, cut to fit one spreadsheet cell when it is longer, ending with
     the length it had and the file ``whole_in`` that holds it whole."""

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from models.records.contacts import ContactView, OnCall, on_call_at, unclosed_quote, unclosed_quote_reason
 from models.replica.orm import Contact, OnCallShift, OutboxItem
-from models.uk_time import parse_uk_time
+from models.uk_time import parse_uk_time, year_problem
 
 MAX_ROTA = 60
 COLUMNS = ("rota", "starts_at", "ends_at", "contact_uuid", "name", "organisation")
@@ -158,6 +158,8 @@ def check_shift(rota: str, starts_at: datetime, ends_at: datetime) -> list[tuple
     for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
         if value.tzinfo is None:
             problems.append((name, "a time without a UTC offset is ambiguous"))
+        elif year_problem(value):   # 9999-12-31T23:59-14:00 overflowed on its way to the database
+            problems.append((name, year_problem(value)))
     if not problems and ends_at <= starts_at:
         problems.append(("ends_at", "a shift must end after it starts"))
     return problems
@@ -191,8 +193,8 @@ def read_rota_csv(session: Session, source: Path | str | bytes) -> RotaPlan:
     data = Path(source).read_bytes() if isinstance(source, (str, Path)) else source
     try:
         content = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        content = data.decode("cp1252")
+    except UnicodeDecodeError:   # the five bytes cp1252 leaves undefined read as U+FFFD, as contacts do
+        content = data.decode("cp1252", errors="replace")
     plan = RotaPlan()
     found = unclosed_quote(content)
     if found:  # the reader would take every row after the quote as part of one value
@@ -201,7 +203,7 @@ def read_rota_csv(session: Session, source: Path | str | bytes) -> RotaPlan:
         plan.rejected.append(RotaRow(row, {f"text from line {line}": text},
                                      problems=(("file", unclosed_quote_reason(found)),)))
         return plan
-    reader = csv.reader(io.StringIO(content))
+    reader = csv.reader(io.StringIO(content, newline=""))   # a lone CR ends a line, as in the quote check
     header = next(reader, None)
     if header is None:
         plan.rejected.append(RotaRow(1, {}, problems=(("file", "is empty: the first row must name the "

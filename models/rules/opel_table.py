@@ -165,9 +165,10 @@ def parse_table(data: dict[str, Any], path: Path | str) -> OpelTable:
     seen: set[str] = set()
     for i, raw in enumerate(raw_params):
         key = raw.get("key") if isinstance(raw, dict) else None
-        if isinstance(key, str) and key in seen:
-            c.add(key, f"duplicate parameter key (parameters[{i}] repeats it; each key may appear once)")
-        seen.add(key)
+        if isinstance(key, str):   # a key of another type is named by the parameter's own check
+            if key in seen:
+                c.add(key, f"duplicate parameter key (parameters[{i}] repeats it; each key may appear once)")
+            seen.add(key)
         p = _parse_parameter(c, raw, i)
         if p is not None:
             params.append(p)

@@ -78,6 +78,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--escalation", type=Path, metavar="FILE",
                    help="email alerts nobody acknowledged in time to whoever is on call: SMTP server and "
                         "rotas in FILE (TOML; default $SCC_HUB_ESCALATION; see docs/escalation.md)")
+    p.add_argument("--openapi", action="store_true",
+                   help="serve the API's OpenAPI description at /openapi.json, to admin tokens only (off by default)")
     p.set_defaults(handler=_serve)
 
     token = sub.add_parser("token", help="create, list or revoke access tokens")
@@ -212,7 +214,7 @@ def _serve(args) -> int:
 
     hub = _hub(args, tables_dir=args.tables, catalogue_dirs=tuple(args.catalogue),
                alert_rules=args.alert_rules, alerts=not args.no_alerts,
-               escalation=_escalation(args.escalation))
+               escalation=_escalation(args.escalation), openapi=args.openapi)
     try:
         if args.orgs:
             try:

@@ -35,6 +35,7 @@ class HubConfig:
     alert_rules: Path | None = None  # a rules file replacing resources/alerts/default_rules.json
     alerts: bool = True  # evaluate the alert rules as data arrives
     escalation: EscalationConfig | None = None  # emailing unacknowledged alerts to whoever is on call
+    openapi: bool = False  # serve GET /openapi.json (to admins): the API's description (sync/hub/openapi.py)
 
 
 def _check_tables_dir(folder: Path) -> None:

@@ -94,13 +94,14 @@ class HubProcess:
     _runs: int = 0
     # Python run in the hub process before the CLI (a benchmark reproducing an old behaviour).
     preamble: str = ""
+    args: tuple[str, ...] = ()   # further ``hub serve`` options (e.g. "--openapi")
 
     # --- process control --------------------------------------------------------
     def start(self) -> HubProcess:
         self._runs += 1
         self.log_path = self.workdir / f"hub-{os.getpid()}-{id(self)}-{self._runs}.log"
         cmd = [sys.executable, "-m", "scc_desktop", "hub", "serve", "--db", self.db_url,
-               "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
+               "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning", *self.args]
         if self.preamble:
             cmd[1:3] = ["-c", self.preamble + "\nimport sys\nfrom scc_desktop.cli import main\n"
                         "sys.exit(main(sys.argv[1:]))"]
@@ -185,8 +186,8 @@ class HubProcess:
 
 
 def start_hub(tmp_path: Path, db_url: str | None = None, *, orgs=TEST_ORGS,
-              env: dict[str, str] | None = None) -> HubProcess:
+              env: dict[str, str] | None = None, args: tuple[str, ...] = (), preamble: str = "") -> HubProcess:
     """Seed a database (SQLite under ``tmp_path`` by default) and start a hub process on it."""
     db_url = db_url or f"sqlite:///{tmp_path / 'hub.db'}"
     tokens = seed(db_url, orgs)
-    return HubProcess(db_url, Path(tmp_path), tokens, dict(env or {})).start()
+    return HubProcess(db_url, Path(tmp_path), tokens, dict(env or {}), preamble=preamble, args=tuple(args)).start()

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.records.contacts.directory import ContactView, fold
-from models.records.csv_guard import safe_cell
+from models.records.csv_guard import safe_cell, unguarded
 from models.records.contacts.fields import FIELDS, clean_new, parse_uuid
 from models.replica.orm import Contact
 
@@ -160,7 +160,7 @@ def read_csv(data: bytes, name: str = "contacts.csv") -> ParsedFile:
         if not any(v.strip() for v in values):
             out.blank_rows.append(number)
             continue
-        raw = {col: v for col, v in zip(columns, values) if col}
+        raw = {col: unguarded(v) for col, v in zip(columns, values) if col}   # our export's guard undone
         raw.update({f"column {i + 1}": v for i, v in enumerate(values)
                     if i < len(columns) and columns[i] is None and v.strip()})
         problems = []

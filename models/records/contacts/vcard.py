@@ -12,6 +12,8 @@ quoted-printable encoding is not read).
 
 from __future__ import annotations
 
+import re
+
 from collections import Counter
 from typing import Any
 
@@ -75,10 +77,15 @@ def _content_line(line: str) -> tuple[str, dict[str, str], str] | None:
     return name, parsed, value
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
 def _lines(text: str) -> list[tuple[int, str]]:
     """Unfolded lines with the number of the line each starts on."""
     out: list[tuple[int, str]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Only CR and LF end a line: str.splitlines also splits at NEL, LINE SEPARATOR, form feed...,
+    # which a value may hold (a note with U+0085 lost its tail).
+    for number, line in enumerate(_LINE_END.split(text.rstrip("\r\n")), start=1):
         if line[:1] in (" ", "\t") and out:
             out[-1] = (out[-1][0], out[-1][1] + line[1:])
         else:
