@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAFETY = ROOT / "docs" / "clinical-safety"
 LOG = SAFETY / "hazard-log.md"
 README = SAFETY / "README.md"
-COLLECT_TIMEOUT_S = 240   # one collection of the ~130 cited modules: 18 s idle, 53-65 s with the machine loaded
+COLLECT_TIMEOUT_S = 240   # one collection of the ~155 cited modules: 18 s idle, 53-65 s with the machine loaded
 
 SEVERITIES = ("Minor", "Significant", "Considerable", "Major", "Catastrophic")
 LIKELIHOODS = ("Very low", "Low", "Medium", "High", "Very high")
