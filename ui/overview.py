@@ -36,7 +36,7 @@ from ui import format as fmt
 from ui import stale as stale_look
 from ui import tasks, theme
 from ui.theme import OPEL_WORDS, opel_colours, opel_label
-from ui.widgets import esc, literal, plain_label
+from ui.text import esc, literal, plain_label
 
 STALE_AFTER = timedelta(minutes=60)
 TILE_MIN_WIDTH = 250
