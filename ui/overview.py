@@ -226,24 +226,30 @@ class ProviderTile(QFrame):
         """The declared-level line and the driver lines for ``declared`` and ``drivers``, shown or
         hidden in place: a tile is never built anew because a declaration came or went."""
         layout = self.layout()
+        # A label added to a tile that is not on screen yet (being built) is shown with the tile, as
+        # the tile's other labels are; show() now would polish it on its own first (about a quarter
+        # of building a tile for the first paint). A label added to a shown tile is shown here.
+        shown = self.isVisible()
         if declared is None:
             if self.declared is not None:
                 self.declared.hide()
         else:
-            if self.declared is None:
+            added = self.declared is None
+            if added:
                 # the override reason is free text: never cut off, never markup
                 self.declared = plain_label(declared)
                 layout.insertWidget(4, self.declared)   # under the head, badge, step and trend
             elif declared != old_declared or self.declared.isHidden():
                 self.declared.setText(declared)
-            if self.declared.isHidden():   # show() on a shown label still costs a trip through Qt
+            if self.declared.isHidden() and (shown or not added):   # show() on a shown label still costs a trip through Qt
                 self.declared.show()
         for i, (text, tip) in enumerate(drivers):
             if i == len(self.drivers):
                 line = plain_label(text)   # a problem is the hub's text
                 line.setToolTip(tip)
                 layout.insertWidget(layout.indexOf(self.age), line)
-                line.show()   # now: a child added to a shown tile is shown only later, after its height was fitted
+                if shown:
+                    line.show()   # now: a child added to a shown tile is shown only later, after its height was fitted
                 self.drivers.append(line)
                 continue
             line = self.drivers[i]
