@@ -194,25 +194,25 @@ class ProviderTile(QFrame):
         self.setStyleSheet(frame)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
-        self.head = QLabel(head_html)
+        self.head = QLabel(head_html, self)   # made in the tile: adding it to the layout moves nothing
         self.head.setTextFormat(Qt.TextFormat.RichText)  # markup around escaped names (``_tile_texts``)
         self.head.setWordWrap(True)
-        self.badge = QLabel(label)
+        self.badge = QLabel(label, self)
         self.badge.setStyleSheet(css)
         self.badge.setObjectName("levelBadge")
         layout.addWidget(self.head)
         layout.addWidget(self.badge)
-        self.step = plain_label(step)
+        self.step = plain_label(step, parent=self)
         self.step.setObjectName("stepLabel")
         self.step.setToolTip("The calculated score and the points it would take to reach the next level up")
         layout.addWidget(self.step)
-        self.trend = plain_label(trend)
+        self.trend = plain_label(trend, parent=self)
         self.trend.setObjectName("trendLabel")
         self.trend.setToolTip("The level shown now against the one in force 24 hours ago")
         layout.addWidget(self.trend)
         self.declared: QLabel | None = None   # made when first needed, hidden when not
         self.drivers: list[QLabel] = []          # the lines in use come first; the rest are hidden
-        self.age = QLabel(age_text)
+        self.age = QLabel(age_text, self)
         self.age.setObjectName(age_name)
         self.age.setWordWrap(True)
         layout.addWidget(self.age)
@@ -237,7 +237,7 @@ class ProviderTile(QFrame):
             added = self.declared is None
             if added:
                 # the override reason is free text: never cut off, never markup
-                self.declared = plain_label(declared)
+                self.declared = plain_label(declared, parent=self)
                 layout.insertWidget(4, self.declared)   # under the head, badge, step and trend
             elif declared != old_declared or self.declared.isHidden():
                 self.declared.setText(declared)
@@ -245,7 +245,7 @@ class ProviderTile(QFrame):
                 self.declared.show()
         for i, (text, tip) in enumerate(drivers):
             if i == len(self.drivers):
-                line = plain_label(text)   # a problem is the hub's text
+                line = plain_label(text, parent=self)   # a problem is the hub's text
                 line.setToolTip(tip)
                 layout.insertWidget(layout.indexOf(self.age), line)
                 if shown:

@@ -27,9 +27,10 @@ def literal(text: str | None) -> str:
     return GuiQt.convertFromPlainText(text) if text else ""
 
 
-def plain_label(text: str = "", *, wrap: bool = True) -> QLabel:
-    """A label whose text is never read as markup."""
-    label = QLabel()
+def plain_label(text: str = "", *, wrap: bool = True, parent=None) -> QLabel:
+    """A label whose text is never read as markup (made in ``parent``, if given, so that adding it
+    to the parent's layout does not move it between parents)."""
+    label = QLabel(parent)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(wrap)
     label.setText(text)
