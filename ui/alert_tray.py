@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QApplication, QStyle, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 NOTIFY = ("critical", "warning")
 SHOW_MS = 15_000
@@ -70,6 +70,8 @@ class AlertTray(QObject):
         self._known: frozenset[str] | None = None   # None: nothing read yet
         self.icon: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
+            from PySide6.QtWidgets import QStyle   # only where there is a tray: its classes cost ~10 ms
+
             style = QApplication.style()
             self.icon = QSystemTrayIcon(style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning), self)
             self.icon.setToolTip("SCC Desktop: no open alerts")

@@ -38,7 +38,8 @@ from ui import format as fmt
 from ui import tasks
 from ui.alert_banner import SEVERITY_COLOURS
 from ui.flow_bar import FlowBar
-from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, plain_label
+from ui.text import plain_label
+from ui.widgets import EmptyOr, cell, fill_table, make_table, muted
 
 HEADERS = ("Severity", "Alert", "Provider", "Value, rule", "Raised", "Open for", "Acknowledged, escalated")
 STATE_TITLES = {"open": "Open", "acknowledged": "Acknowledged", "cleared": "Cleared"}

@@ -24,7 +24,8 @@ from ui import format as fmt
 from ui import stale as st
 from ui import tasks, theme
 from ui.charts import Series, TimeChart, align_time_axes, colour, fixed_range
-from ui.widgets import EmptyOr, cell, content_width, esc, fill_table, make_table, muted
+from ui.text import esc
+from ui.widgets import EmptyOr, cell, content_width, fill_table, make_table, muted
 
 CHART_SPAN = timedelta(hours=24)
 # Levels are resent every 15 minutes and handovers move all day: an hour without either is a quiet feed.

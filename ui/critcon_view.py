@@ -16,7 +16,8 @@ from ui import format as fmt
 from ui import tasks, theme
 from ui.system_texts import phoned_tip, phoned_words
 from ui.charts import Series, TimeChart, colour
-from ui.widgets import EmptyOr, cell, esc, fill_table, fit_rows, make_table, muted
+from ui.text import esc
+from ui.widgets import EmptyOr, cell, fill_table, fit_rows, make_table, muted
 
 STALE_AFTER = timedelta(hours=2)
 MARKERS = ("o", "s", "t1", "d", "t", "+")

@@ -37,7 +37,8 @@ from ui import tasks, theme
 from ui.charts import PHONED_GLYPH, Band, Series, TimeChart
 from ui.flow_bar import FlowBar
 from ui.offload_board import fill_board, known_wait, make_board, wait_text
-from ui.widgets import EmptyOr, cell, content_width, esc, fill_table, fit_rows, make_table, muted
+from ui.text import esc
+from ui.widgets import EmptyOr, cell, content_width, fill_table, fit_rows, make_table, muted
 
 QUEUE_HEADERS = ("Vehicle", "Wait", "Flag")
 QUEUE_ROWS = 5   # a card shows this many of its queue; the rest scroll within it

@@ -36,7 +36,7 @@ from ui import format as fmt
 from ui import stale as stale_look
 from ui import tasks, theme
 from ui.theme import OPEL_WORDS, opel_colours, opel_label
-from ui.widgets import esc, literal, plain_label
+from ui.text import esc, literal, plain_label
 
 STALE_AFTER = timedelta(minutes=60)
 TILE_MIN_WIDTH = 250
@@ -194,25 +194,25 @@ class ProviderTile(QFrame):
         self.setStyleSheet(frame)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
-        self.head = QLabel(head_html)
+        self.head = QLabel(head_html, self)   # made in the tile: adding it to the layout moves nothing
         self.head.setTextFormat(Qt.TextFormat.RichText)  # markup around escaped names (``_tile_texts``)
         self.head.setWordWrap(True)
-        self.badge = QLabel(label)
+        self.badge = QLabel(label, self)
         self.badge.setStyleSheet(css)
         self.badge.setObjectName("levelBadge")
         layout.addWidget(self.head)
         layout.addWidget(self.badge)
-        self.step = plain_label(step)
+        self.step = plain_label(step, parent=self)
         self.step.setObjectName("stepLabel")
         self.step.setToolTip("The calculated score and the points it would take to reach the next level up")
         layout.addWidget(self.step)
-        self.trend = plain_label(trend)
+        self.trend = plain_label(trend, parent=self)
         self.trend.setObjectName("trendLabel")
         self.trend.setToolTip("The level shown now against the one in force 24 hours ago")
         layout.addWidget(self.trend)
         self.declared: QLabel | None = None   # made when first needed, hidden when not
         self.drivers: list[QLabel] = []          # the lines in use come first; the rest are hidden
-        self.age = QLabel(age_text)
+        self.age = QLabel(age_text, self)
         self.age.setObjectName(age_name)
         self.age.setWordWrap(True)
         layout.addWidget(self.age)
@@ -226,24 +226,30 @@ class ProviderTile(QFrame):
         """The declared-level line and the driver lines for ``declared`` and ``drivers``, shown or
         hidden in place: a tile is never built anew because a declaration came or went."""
         layout = self.layout()
+        # A label added to a tile that is not on screen yet (being built) is shown with the tile, as
+        # the tile's other labels are; show() now would polish it on its own first (about a quarter
+        # of building a tile for the first paint). A label added to a shown tile is shown here.
+        shown = self.isVisible()
         if declared is None:
             if self.declared is not None:
                 self.declared.hide()
         else:
-            if self.declared is None:
+            added = self.declared is None
+            if added:
                 # the override reason is free text: never cut off, never markup
-                self.declared = plain_label(declared)
+                self.declared = plain_label(declared, parent=self)
                 layout.insertWidget(4, self.declared)   # under the head, badge, step and trend
             elif declared != old_declared or self.declared.isHidden():
                 self.declared.setText(declared)
-            if self.declared.isHidden():   # show() on a shown label still costs a trip through Qt
+            if self.declared.isHidden() and (shown or not added):   # show() on a shown label still costs a trip through Qt
                 self.declared.show()
         for i, (text, tip) in enumerate(drivers):
             if i == len(self.drivers):
-                line = plain_label(text)   # a problem is the hub's text
+                line = plain_label(text, parent=self)   # a problem is the hub's text
                 line.setToolTip(tip)
                 layout.insertWidget(layout.indexOf(self.age), line)
-                line.show()   # now: a child added to a shown tile is shown only later, after its height was fitted
+                if shown:
+                    line.show()   # now: a child added to a shown tile is shown only later, after its height was fitted
                 self.drivers.append(line)
                 continue
             line = self.drivers[i]
@@ -364,6 +370,14 @@ class OverviewView(QWidget):
         host.addLayout(self.grid)
         host.addStretch(1)
         self.scroll = QScrollArea()
+        # The scroll area's viewport is made here, as Qt makes its own: asking Qt for its own
+        # (``viewport()``) hands PySide a widget it has never wrapped, and finding that widget's
+        # exact type creates every widget class of QtWidgets with its enums (dialogs, wizards,
+        # calendars: about 70 classes), ~30 ms of a cold start that the first paint never uses.
+        self.scroll_viewport = QWidget()
+        self.scroll_viewport.setObjectName("qt_scrollarea_viewport")   # what style sheets know it by
+        self.scroll_viewport.setAutoFillBackground(True)
+        self.scroll.setViewport(self.scroll_viewport)
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(self.grid_host)
         # Rows come into view by scrolling, or when the rows above them get shorter.
@@ -538,7 +552,7 @@ class OverviewView(QWidget):
         columns = max(1, self._columns)
         now_theme = theme.current()
         margins = self.grid_host.layout().contentsMargins()
-        bottom = (self.scroll.verticalScrollBar().value() + self.scroll.viewport().height()
+        bottom = (self.scroll.verticalScrollBar().value() + self.scroll_viewport.height()
                   + FIT_AHEAD_PX - margins.top())
         spacing = max(0, self.grid.verticalSpacing())
         row_top = 0
@@ -561,7 +575,7 @@ class OverviewView(QWidget):
 
     def _tile_width(self) -> tuple[int, int]:
         spacing = max(0, self.grid.horizontalSpacing())
-        avail = max(TILE_MIN_WIDTH, self.scroll.viewport().width() - 24)
+        avail = max(TILE_MIN_WIDTH, self.scroll_viewport.width() - 24)
         columns = max(1, (avail + spacing) // (TILE_MIN_WIDTH + spacing))
         return columns, (avail - (columns - 1) * spacing) // columns
 

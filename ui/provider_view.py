@@ -36,7 +36,8 @@ from ui import tasks, theme
 from ui.charts import LEVEL_TICKS, Band, Series, TimeChart, align_time_axes, colour, fixed_range
 from ui.flow_bar import FlowBar
 from ui.theme import OPEL_WORDS, badge_css, opel_colours, opel_label
-from ui.widgets import EmptyOr, cell, esc, fill_table, make_table, muted
+from ui.text import esc
+from ui.widgets import EmptyOr, cell, fill_table, make_table, muted
 
 STALE_AFTER = timedelta(minutes=60)
 RANGES = {"24 hours": timedelta(hours=24), "7 days": timedelta(days=7)}

@@ -19,7 +19,8 @@ from models.uk_time import UK
 from ui import format as fmt
 from ui import tasks, theme
 from ui.flow_bar import FlowBar
-from ui.widgets import EmptyOr, cell, esc, fill_table, make_table, plain_label, select_key, selected_key
+from ui.text import esc, plain_label
+from ui.widgets import EmptyOr, cell, fill_table, make_table, select_key, selected_key
 
 # The checks in the room's words (docs/data-quality.md says what each finds and how it clears).
 CHECK_WORDS = {

@@ -1,13 +1,12 @@
-"""Small building blocks the views share: empty states, read-only tables, status cells, synced text as text."""
+"""Small building blocks the views share: empty states, read-only tables, status cells (synced text as
+text: ``ui.text``)."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPen
-from PySide6.QtGui import Qt as GuiQt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui import theme
+from ui.text import literal
 
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 1  # set on cells coloured by status
 
@@ -90,30 +90,6 @@ class EmptyOr(QStackedWidget):
     @property
     def is_empty(self) -> bool:
         return self.currentWidget() is self.empty
-
-
-# --- text from the replica --------------------------------------------------------------
-# Names, reasons, notes and needs arrive from providers and other desktops.  Qt renders a label, a tooltip or a
-# message box as rich text when the text merely looks like markup, so such text is either in a label set to
-# plain text, or escaped where a label composes markup around it, or (tooltips, message boxes, which have no
-# format switch) turned into rich text that shows it literally.
-def esc(value) -> str:
-    """``value`` as text for a rich-text label that composes markup around it (line breaks kept)."""
-    return html.escape("" if value is None else str(value), quote=False).replace("\n", "<br>")
-
-
-def literal(text: str | None) -> str:
-    """Rich text showing ``text`` character for character: for tooltips and message boxes."""
-    return GuiQt.convertFromPlainText(text) if text else ""
-
-
-def plain_label(text: str = "", *, wrap: bool = True) -> QLabel:
-    """A label whose text is never read as markup."""
-    label = QLabel()
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(wrap)
-    label.setText(text)
-    return label
 
 
 def toolbar_button(bar, text: str, name: str, slot) -> QPushButton:

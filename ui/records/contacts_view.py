@@ -50,7 +50,8 @@ from ui.records.common import StatusLine, Writes, copy_to_clipboard, show_messag
 from ui.records.contact_dialog import ContactDialog
 from ui.records.import_report import ImportReportDialog
 from ui.records.rota_panel import RotaPanel
-from ui.widgets import EmptyOr, cell, esc, fill_table, literal, make_table, muted, toolbar_button
+from ui.text import esc, literal
+from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, toolbar_button
 
 DIRECTOR_MARK = "★ DIRECTOR ON-CALL NOW"
 HEADERS = ("Name", "In hours", "Out of hours", "Organisation", "Role", "Service", "Email")

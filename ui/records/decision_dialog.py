@@ -38,7 +38,8 @@ from models.service.changes import Outcome
 from models.uk_time import UK
 from ui import format as fmt
 from ui.records.common import WritingDialog
-from ui.widgets import cell, esc, fill_table, make_table, muted
+from ui.text import esc
+from ui.widgets import cell, fill_table, make_table, muted
 
 if TYPE_CHECKING:
     from models.replica.orm import DecisionEntry

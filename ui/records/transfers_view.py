@@ -42,7 +42,8 @@ from ui import tasks, theme
 from ui.flow_bar import FlowBar
 from ui.records.common import StatusLine, Writes
 from ui.records.transfer_dialog import KIND_WORDS, TransferDialog
-from ui.widgets import EmptyOr, cell, esc, fill_table, make_table, muted, select_key, selected_key
+from ui.text import esc
+from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, select_key, selected_key
 
 HEADERS = ("Flag", "Reference", "Wait / threshold", "Conflict", "Status", "Priority", "Kind", "From → to",
            "Owner")
