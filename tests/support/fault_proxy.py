@@ -50,6 +50,7 @@ class FaultProxy:
         self.faults = faults
         self.healed = threading.Event()
         self.counts: Counter[str] = Counter()
+        self.last_answered = 0.0   # time.monotonic() of the last answer passed back to a client
         self._lock = threading.Condition()
         self._forwarded = 0
         self._stopping = threading.Event()
@@ -133,6 +134,7 @@ class FaultProxy:
             if fault == "truncate" and len(response) > 1:
                 response = response[:max(1, int(len(response) * cut * 0.95))]
             client.sendall(response)
+            self.last_answered = time.monotonic()
         except OSError:
             pass
         finally:
