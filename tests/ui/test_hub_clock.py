@@ -18,17 +18,10 @@ from sync.client import HubClient
 from sync.engine import SyncEngine
 from sync.hub_clock import THRESHOLD, HubClock, offset_words
 from tests.models.conftest import store, store_path  # noqa: F401
-from tests.support.hub import start_hub
+from tests.support.fixtures import sqlite_hub  # noqa: F401
 from ui.main_window import MainWindow
 
 BEHIND = timedelta(hours=2)
-
-
-@pytest.fixture
-def hub(tmp_path):
-    process = start_hub(tmp_path / "hub")
-    yield process
-    process.stop()
 
 
 def test_small_offsets_are_left_alone_and_large_ones_applied():
@@ -44,7 +37,8 @@ def test_small_offsets_are_left_alone_and_large_ones_applied():
 
 
 @pytest.mark.timeout(90)
-def test_a_desktop_two_hours_behind_shows_the_hubs_time_and_says_so(qtbot, store, hub, tmp_path):
+def test_a_desktop_two_hours_behind_shows_the_hubs_time_and_says_so(qtbot, store, sqlite_hub, tmp_path):
+    hub = sqlite_hub
     skewed = lambda: utcnow() - BEHIND   # noqa: E731 -- this computer's wrong clock
     window = MainWindow(store, clock=HubClock(skewed), settings=settings_mod.load(tmp_path / "settings.json"))
     qtbot.addWidget(window)
