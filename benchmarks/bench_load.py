@@ -464,14 +464,15 @@ def render(res: LoadResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def update_doc(doc: Path, text: str) -> None:
-    block = f"<!-- {DOC_BLOCK} -->\n{text}<!-- /{DOC_BLOCK} -->"
+def update_doc(doc: Path, text: str, name: str = DOC_BLOCK, title: str = "Load at ICS scale") -> None:
+    """Put ``text`` between ``<!-- name -->`` markers in ``doc`` (under ``## title`` the first time)."""
+    block = f"<!-- {name} -->\n{text}<!-- /{name} -->"
     old = doc.read_text() if doc.exists() else "# Reliability\n"
-    pattern = re.compile(rf"<!-- {DOC_BLOCK} -->.*?<!-- /{DOC_BLOCK} -->", re.S)
+    pattern = re.compile(rf"<!-- {re.escape(name)} -->.*?<!-- /{re.escape(name)} -->", re.S)
     if pattern.search(old):
         new = pattern.sub(lambda _: block, old)
     else:
-        new = old.rstrip("\n") + "\n\n## Load at ICS scale\n\nMeasured by `benchmarks/bench_load.py` " \
+        new = old.rstrip("\n") + f"\n\n## {title}\n\nMeasured by `benchmarks/bench_load.py` " \
             "(how: its docstring).\n\n" + block + "\n"
     doc.write_text(new)
 
@@ -487,6 +488,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="20 s, 10 desktops (1 replica)")
     p.add_argument("--json", type=Path)
     p.add_argument("--update-doc", type=Path, metavar="MD")
+    p.add_argument("--doc-block", default=DOC_BLOCK, help="the marked block of --update-doc to replace")
+    p.add_argument("--doc-title", default="Load at ICS scale", help="its section's title, when first written")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--folder", help=argparse.SUPPRESS)
     p.add_argument("--hub", help=argparse.SUPPRESS)
@@ -506,7 +509,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(asdict(res), indent=2))
     if args.update_doc:
-        update_doc(args.update_doc, text)
+        update_doc(args.update_doc, text, args.doc_block, args.doc_title)
     bad = res.lost or res.duplicated or res.refused or any(not e["ok"] for e in res.engine_checks)
     return 1 if bad else 0
 
