@@ -350,9 +350,7 @@ class RotaPanel(QFrame):
             report.open()
 
         def failed(exc: BaseException) -> None:
-            if isinstance(exc, UnicodeDecodeError):
-                why = "it is not a text (CSV) file: save it from the spreadsheet as CSV UTF-8"
-            elif isinstance(exc, csv.Error):
+            if isinstance(exc, csv.Error):
                 why = f"it is not a readable CSV file ({exc})"
             elif isinstance(exc, OSError):
                 why = exc.strerror or str(exc)

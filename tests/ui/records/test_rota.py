@@ -366,8 +366,22 @@ def test_import_rota_csv_adds_good_rows_and_reports_each_rejected_row(qtbot, sto
     again.close()
 
 
+def test_a_rota_file_in_a_windows_encoding_is_read_and_its_unknown_names_quarantined(qtbot, store, tmp_path):
+    """Bytes that are not UTF-8 are read as Windows-1252, as contact files are (its five undefined
+    bytes as U+FFFD): the row is reported with its reason and kept aside, nothing else written."""
+    seed_contacts(store)
+    path = tmp_path / "rota.csv"
+    path.write_bytes(b"rota,name,starts_at,ends_at\nA,\x81\x8d\x90,2026-01-12 18:00,2026-01-13 08:00\n")
+    view = open_view(qtbot, ContactsView, store)
+    before = _shift_counts(store)
+    view.rota.import_file(path)
+    settle()
+    assert view.status.text().startswith("rota.csv: 0 shift(s) added") and "1 row(s) rejected" in view.status.text()
+    assert _shift_counts(store) == before
+    view.rota.dialog.close()
+
+
 @pytest.mark.parametrize("content, why", [
-    (b"rota,name,starts_at,ends_at\nA,\x81\x8d\x90,2026-01-12 18:00,2026-01-13 08:00\n", "not a text (CSV) file"),
     (b"rota,name,starts_at,ends_at\nA," + b"x" * 200_000 + b",,\n", "not a readable CSV file"),  # over csv's limit
     (None, "No such file"),
 ])
