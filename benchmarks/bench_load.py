@@ -36,7 +36,7 @@ observations and records with nothing quarantined.
 Usage::
 
     .venv/bin/python benchmarks/bench_load.py                      # 10 min, 50 desktops, 10x
-    .venv/bin/python benchmarks/bench_load.py --quick              # 20 s, 10 desktops (CI's smoke test)
+    .venv/bin/python benchmarks/bench_load.py --quick              # 10 s, 6 desktops (CI's smoke test)
     .venv/bin/python benchmarks/bench_load.py --update-doc docs/reliability.md
 """
 
@@ -323,7 +323,7 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
             workers.append(subprocess.Popen(
                 [sys.executable, __file__, "--child", "--folder", str(folder), "--hub", hub.url,
                  "--token", hub.tokens["room_lead"], "--first", str(first), "--count", str(count),
-                 "--record-every", str(record_every)],
+                 "--record-every", str(record_every), "--long-poll", str(LONG_POLL_S)],
                 env={**os.environ, "PYTHONPATH": str(ROOT)}, stdin=subprocess.DEVNULL))
         engine_procs = [_engine(hub, folder, n) for n in range(engines)]
         time.sleep(2.0)  # the desktops' first long-polls are in place
@@ -478,6 +478,7 @@ def update_doc(doc: Path, text: str, name: str = DOC_BLOCK, title: str = "Load a
 
 
 def main(argv: list[str] | None = None) -> int:
+    global LONG_POLL_S
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--rate", type=float, default=10.0, help="times the simulated ICS's real-time rate")
@@ -485,7 +486,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--engines", type=int, default=2, help="how many of the desktops keep a real replica")
     p.add_argument("--hub-processes", type=int, default=1, help="hub processes sharing one port (--reuse-port)")
     p.add_argument("--record-every", type=float, default=60.0, help="seconds between each desktop's decisions")
-    p.add_argument("--quick", action="store_true", help="20 s, 10 desktops (1 replica)")
+    p.add_argument("--long-poll", type=float, default=LONG_POLL_S, help="the desktops' long-poll wait (s)")
+    p.add_argument("--quick", action="store_true", help="10 s, 6 desktops (1 replica), 2 s long-polls")
     p.add_argument("--json", type=Path)
     p.add_argument("--update-doc", type=Path, metavar="MD")
     p.add_argument("--doc-block", default=DOC_BLOCK, help="the marked block of --update-doc to replace")
@@ -497,10 +499,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    LONG_POLL_S = 2.0 if args.quick else args.long_poll   # the app's is 20 s; a shorter one ends a quick run sooner
     if args.child:
         return child_desktops(args)
     if args.quick:
-        args.minutes, args.desktops, args.engines, args.record_every = 1 / 3, 10, 1, 5.0
+        args.minutes, args.desktops, args.engines, args.record_every = 1 / 6, 6, 1, 4.0
     with tempfile.TemporaryDirectory(prefix="scc-load-") as tmp:
         res = run(args.minutes, args.rate, args.desktops, args.engines, args.record_every, Path(tmp),
                   hub_processes=args.hub_processes)

@@ -9,7 +9,7 @@ Then the proxy is healed, the engine catches up, and: every submission is on the
 every observation the hub holds is in the replica once with its value, the replica's cursor is the
 feed's head with no gap, and every outbox record reached the hub exactly once.
 
-CI runs 20 s of faults; ``pytest -m slow`` runs 3 minutes with another seed.
+CI runs 12 s of faults; ``pytest -m slow`` runs 3 minutes with another seed.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def _faults_then_check(hub, tmp_path, fault_s: float, default_seed: int | None =
 
 
 def test_sync_through_a_faulty_network_loses_and_doubles_nothing(sqlite_hub, tmp_path):
-    _faults_then_check(sqlite_hub, tmp_path, 20, default_seed=20261203)
+    _faults_then_check(sqlite_hub, tmp_path, 12, default_seed=20261203)
 
 
 @pytest.mark.slow
