@@ -94,6 +94,8 @@ def window_header(window: str, figures: list[qr.WindowFigures], now: datetime, c
     start = figures[0].start if figures else None
     to = fmt.local_time(end) if end else "—"
     if window == "today":
+        if end is None:                     # nothing reported since UK midnight
+            return f"Today\nno report{cut or ' '}yet"
         return f"Today\n{fmt.local_time(start) if start else '00:00'}–{cut}{to}"
     first = start.astimezone(fmt.UK) if start else None
     day = end.astimezone(fmt.UK).strftime("%-d %b") + (cut or " ") if end else ""
