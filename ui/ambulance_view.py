@@ -547,11 +547,12 @@ class AmbulanceView(QWidget):
         series = [Series("REAP", reap, colour(0), step=True, width=3, size=7, cadence=every, changes_only=True,
                          until=until, carried=chart.reap_before if chart else None,
                          fmt=lambda v: f"REAP {v:g} ({self.standards.reap_levels.get(int(v), '')})",
-                         brushes=[theme.opel_colours(int(v))[0] for _, v in reap])]
+                         brushes=[theme.opel_colours(int(v))[0] for _, v in reap],
+                         phoned=[chart.phoned.get(t) for t, _ in reap] if chart else None)]
         if csp or (chart and chart.csp_before):
             series.append(Series("CSP", csp, colour(4), step=True, width=2, size=6, cadence=every,
                                  changes_only=True, until=until, carried=chart.csp_before,
-                                 fmt=lambda v: f"CSP {v:g}"))
+                                 fmt=lambda v: f"CSP {v:g}", phoned=[chart.phoned.get(t) for t, _ in csp]))
         self.level_chart.set_data(series, x_range=(now - CHART_SPAN, now), y_range=(-0.3, 4.4),
                                   y_ticks=[(i, str(i)) for i in range(5)],
                                   empty_text="No REAP or CSP reports in the last 24 hours.")

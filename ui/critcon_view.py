@@ -103,7 +103,8 @@ class CritconView(QWidget):
         series = [Series(fmt.short_name(c.name), [(t, float(lv)) for t, lv in history[c.org_code]],
                          colour(i), step=True, size=8, symbol=MARKERS[i % len(MARKERS)],
                          dash=DASHES[i % len(DASHES)], width=1.5 + min(1.0 * (n - 1 - i), 4.0),
-                         cadence=every, carried=page.carried.get(c.org_code), fmt=lambda v: f"CRITCON {v:g}")
+                         cadence=every, carried=page.carried.get(c.org_code), fmt=lambda v: f"CRITCON {v:g}",
+                         phoned=[page.phoned_points.get(c.org_code, {}).get(t) for t, _lv in history[c.org_code]])
                   for i, c in enumerate(self.lines)]
         # A unit reports CRITCON 0-3 (4 and 5 are declared regionally or nationally, never by a unit).
         self.chart.set_data(series, x_range=(now - CHART_SPAN, now), y_range=(-0.4, 3.4),

@@ -10,12 +10,13 @@ its levels come back as changes, with the newest time a report was received. No 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from models.queries import phoned_in as qphoned
 from models.replica.orm import AmbulanceStatus, CritconStatus, Observation, OpelAssessment, ResponseTimes
 from models.rules.shown_level import shown_level
 
@@ -41,6 +42,7 @@ class AmbulanceChart:
     csp_before: Point | None
     c1_before: Point | None
     c2_before: Point | None
+    phoned: dict[datetime, str] = field(default_factory=dict)   # report time -> who phoned it in
 
 
 def provider_carried(session: Session, org_code: str, keys: Iterable[str], since: datetime) -> ProviderCarried:
@@ -86,17 +88,21 @@ def ambulance_chart(session: Session, org_code: str, since: datetime) -> Ambulan
         select(AmbulanceStatus.declared_at, AmbulanceStatus.reap_level, AmbulanceStatus.csp_level)
         .where(AmbulanceStatus.org_code == org_code, AmbulanceStatus.declared_at < since)
         .order_by(AmbulanceStatus.declared_at.desc(), AmbulanceStatus.id.desc()).limit(1)).first()
+    phoned = qphoned.status_marks(session, "ambulance_status", org_code, since)
     return AmbulanceChart(
-        _changes((t, float(r)) for t, r, _c in rows), _changes((t, _level(c)) for t, _r, c in rows), until,
+        _changes(((t, float(r)) for t, r, _c in rows), phoned),
+        _changes(((t, _level(c)) for t, _r, c in rows), phoned), until,
         (before[0], float(before[1])) if before else None,
         (before[0], _level(before[2])) if before and _level(before[2]) is not None else None,
-        _response_before(session, org_code, "C1", since), _response_before(session, org_code, "C2", since))
+        _response_before(session, org_code, "C1", since), _response_before(session, org_code, "C2", since),
+        phoned)
 
 
-def _changes(points: Iterable[tuple[datetime, float | None]]) -> tuple[Point, ...]:
+def _changes(points: Iterable[tuple[datetime, float | None]], keep=()) -> tuple[Point, ...]:
+    """Each change of level; a report at a time in ``keep`` (phoned in) is a point even when it repeats one."""
     out: list[Point] = []
     for t, v in points:
-        if v is not None and (not out or out[-1][1] != v):
+        if v is not None and (not out or out[-1][1] != v or t in keep):
             out.append((t, v))
     return tuple(out)
 

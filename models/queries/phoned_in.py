@@ -164,6 +164,14 @@ _PHONED_LEVELS = (
     "ORDER BY a.assessed_at, p.parameter_key")
 
 
+_PHONED_STATUS = {
+    # A service's REAP/CSP reports or a unit's CRITCON reports in the period that came from a call.
+    table: (f"SELECT s.{at}, c.caller_name, c.caller_role, c.taken_by FROM {table} AS s "
+            f"LEFT JOIN phoned_in_call AS c ON c.uuid = s.phoned_in_uuid "
+            f"WHERE s.org_code = ? AND s.{at} >= ? AND s.phoned_in_uuid IS NOT NULL ORDER BY s.{at}")
+    for table, at in (("ambulance_status", "declared_at"), ("critcon_status", "reported_at"))}
+
+
 def _who(name: str | None, role: str | None, taker: str | None) -> str:
     return f"phoned in by {name} ({role}), taken by {taker}" if name else "phoned in (the call is not on this desktop yet)"
 
@@ -194,3 +202,10 @@ def chart_marks(db, org_code: str, keys, since: datetime) -> ChartMarks:
         found[0].append(rules.label_of(key)[0])
     levels = {at: f"scored from phoned-in figures ({', '.join(names)}): {who}" for at, (names, who) in scored.items()}
     return ChartMarks(series, levels)
+
+
+def status_marks(db, table: str, org_code: str, since: datetime) -> dict[datetime, str]:
+    """Report time -> who phoned it in, for ``org_code``'s reports in ``table`` (``ambulance_status``
+    or ``critcon_status``) from ``since`` that came from a phoned-in call."""
+    return {from_utc_text(at): _who(name, role, taker)
+            for at, name, role, taker in rows(db, _PHONED_STATUS[table], (org_code, to_utc_text(since)))}

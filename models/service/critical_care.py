@@ -67,6 +67,7 @@ class CritconPage:
     history: dict[str, list[tuple[datetime, int]]]   # org code -> (time, level), oldest first
     carried: dict[str, tuple[datetime, float]] = field(default_factory=dict)   # org code -> level before since
     phoned: dict[str, qp.Mark] = field(default_factory=dict)   # org code -> its phoned-in CRITCON figures
+    phoned_points: dict[str, dict[datetime, str]] = field(default_factory=dict)   # org -> report time -> who
 
     @property
     def beds(self) -> BedSummary:
@@ -80,4 +81,5 @@ def critcon_page(store, now: datetime, since: datetime) -> CritconPage:
         history = {c.org_code: qc.critcon_history(s, c.org_code, since) for c in lines}
         carried = carried_in.critcon_carried(s, [c.org_code for c in lines], since)
         phoned = {code: m for code, m in qp.marks(s, now).items() if CRITCON_KEYS & set(m.keys)}
-    return CritconPage(now, lines, history, carried, phoned)
+        points = {c.org_code: qp.status_marks(s, "critcon_status", c.org_code, since) for c in lines}
+    return CritconPage(now, lines, history, carried, phoned, {k: v for k, v in points.items() if v})
