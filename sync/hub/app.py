@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync import protocol as p
 from sync.hub import alerts, escalation, feed, intake, jsonbody, messages, openapi, records, storage
-from sync.hub.auth import ADMIN, READ_FEED, Principal, authenticate, require
+from sync.hub.auth import ADMIN, READ_FEED, Principal, authenticate, cached_principal, require
 from sync.hub.core import Hub
 from sync.hub.errors import ApiError, validation
 from sync.hub.schema import utcnow
@@ -141,16 +141,23 @@ def create_app(hub: Hub) -> FastAPI:
 
     guard = AuthThrottle(hub.db)   # refused tokens, counted in the database (sync/hub/throttle.py)
 
-    def principal(request: Request) -> Principal:
-        """The token's principal, on a request in our protocol's major version (every /v1 route)."""
-        authorization = request.headers.get("authorization")
+    def checked(request: Request, authorization: str | None) -> Principal:
         try:
-            who = authenticate(hub.db, authorization)
+            return authenticate(hub.db, authorization)
         except ApiError as exc:
             if exc.status == 401 and authorization:
                 client = request.client.host if request.client else "unknown"
                 raise guard.token_refused(authorization, client) or exc from None
             raise
+
+    async def principal(request: Request) -> Principal:
+        """The token's principal, on a request in our protocol's major version (every /v1 route).
+        A token this process checked within a second is taken without a database read or a thread
+        (sync.hub.auth.CACHE_SECONDS): a long-polling room re-asks after every commit."""
+        authorization = request.headers.get("authorization")
+        who = cached_principal(hub.db, authorization)
+        if who is None:
+            who = await run_in_threadpool(checked, request, authorization)
         check_protocol(request)
         return who
 

@@ -3,7 +3,10 @@
 A token is random (``scc_`` + 43 URL-safe characters, 256 bits), shown once
 when created and stored only as its SHA-256 hex digest. Requests send
 ``Authorization: Bearer <token>``. Revoking keeps the row (who had access,
-and when) but the token stops working at once.
+and when) but the token stops working: at once in the process that revoked
+it, and within ``CACHE_SECONDS`` in every other hub process, which remembers
+a token it has just checked for that long (a thousand desktops re-polling
+after every commit would otherwise each cost a database read).
 
 Every token expires: ``DEFAULT_LIFETIME_DAYS`` after it is made unless its maker chose
 another lifetime (1 to ``MAX_LIFETIME_DAYS`` days). Rotating a token makes a new secret with
@@ -31,6 +34,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,6 +57,8 @@ DEFAULT_LIFETIME_DAYS = 90
 MAX_LIFETIME_DAYS = 365
 DEFAULT_OVERLAP_MINUTES = 60
 MAX_OVERLAP_MINUTES = 7 * 24 * 60
+CACHE_SECONDS = 1.0      # how long a process trusts a token it has just checked (see the module's text)
+CACHE_LIMIT = 20_000     # tokens remembered at most; beyond it the cache starts again
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,41 @@ class Principal:
     user: str
     role: str
     org_code: str | None
+
+
+class PrincipalCache:
+    """Tokens this process has just found good: digest -> (monotonic time good until, principal).
+    Never longer than ``CACHE_SECONDS`` nor past the token's expiry; emptied when this process
+    revokes or rotates a token."""
+
+    def __init__(self, seconds: float = CACHE_SECONDS) -> None:
+        self.seconds = seconds
+        self._good: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> Principal | None:
+        hit = self._good.get(digest)
+        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+    def put(self, digest: str, who: Principal, expires_at: datetime | None) -> None:
+        left = self.seconds if expires_at is None else min(self.seconds, (expires_at - s.utcnow()).total_seconds())
+        if left > 0:
+            with self._lock:
+                if len(self._good) >= CACHE_LIMIT:
+                    self._good.clear()
+                self._good[digest] = (time.monotonic() + left, who)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._good.clear()
+
+
+def principals(db: HubDB) -> PrincipalCache:
+    """``db``'s cache of checked tokens (one per database object, so per hub)."""
+    cache = db.__dict__.get("_principals")
+    if cache is None:
+        cache = db.__dict__.setdefault("_principals", PrincipalCache())
+    return cache
 
 
 def hash_token(token: str) -> str:
@@ -136,6 +178,7 @@ def rotate_token(db: HubDB, token_id: int, overlap: timedelta = timedelta(minute
                             .values(expires_at=ends, replaced_by=new_id))
         if done.rowcount != 1:   # rotated or revoked meanwhile by another admin: nothing is kept
             raise ValueError(f"token {token_id} was rotated or revoked meanwhile; see 'scc-desktop hub token list'")
+    principals(db).clear()
     return new_id, token, ends
 
 
@@ -165,6 +208,7 @@ def revoke_tokens(db: HubDB, token_id: int | None = None, user: str | None = Non
     with db.plain() as conn:
         result = conn.execute(update(s.token).where(cond, s.token.c.revoked_at.is_(None))
                               .values(revoked_at=s.utcnow()))
+    principals(db).clear()
     return result.rowcount
 
 
@@ -193,8 +237,12 @@ def authenticate(db: HubDB, authorization: str | None) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "unauthorized", "the Authorization header must be 'Bearer <token>'",
                        headers=challenge)
+    digest = hash_token(token.strip())
+    known = principals(db).get(digest)
+    if known is not None:
+        return known
     with db.read() as conn:
-        row = conn.execute(select(s.token).where(s.token.c.token_hash == hash_token(token.strip()))).first()
+        row = conn.execute(select(s.token).where(s.token.c.token_hash == digest)).first()
     if row is None:
         raise ApiError(401, "unauthorized", "this token is not known to the hub; ask an admin for a new one",
                        headers=challenge)
@@ -204,7 +252,17 @@ def authenticate(db: HubDB, authorization: str | None) -> Principal:
                        headers=challenge)
     if row.expires_at is not None and row.expires_at <= s.utcnow():
         raise ApiError(401, "unauthorized", _expired(row.replaced_by is not None), headers=challenge)
-    return Principal(row.id, row.user_name, row.role, row.org_code)
+    who = Principal(row.id, row.user_name, row.role, row.org_code)
+    principals(db).put(digest, who, row.expires_at)
+    return who
+
+
+def cached_principal(db: HubDB, authorization: str | None) -> Principal | None:
+    """The caller, when this process checked the same token within ``CACHE_SECONDS``; no I/O."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return principals(db).get(hash_token(token.strip()))
 
 
 def _expired(replaced: bool) -> str:

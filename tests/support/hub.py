@@ -185,6 +185,20 @@ class HubProcess:
         return requests.request(method, self.url + path, headers=headers, timeout=timeout, **kwargs)
 
 
+    def refused_soon(self, token: str, path: str = "/v1/feed") -> requests.Response:
+        """The 401 a token revoked or rotated away *by another process* gets: the hub process trusts a
+        token it has just checked for ``sync.hub.auth.CACHE_SECONDS``, so it is refused within that
+        (plus a request's time), and from then on.  Fails if it is still served after that."""
+        from sync.hub.auth import CACHE_SECONDS
+        deadline = time.monotonic() + CACHE_SECONDS + 1.0
+        while True:
+            r = self.request("GET", path, token=token)
+            if r.status_code == 401 or time.monotonic() > deadline:
+                assert r.status_code == 401, f"still served {CACHE_SECONDS + 1.0:.0f} s after: {r.status_code}"
+                return r
+            time.sleep(0.1)
+
+
 def start_hub(tmp_path: Path, db_url: str | None = None, *, orgs=TEST_ORGS,
               env: dict[str, str] | None = None, args: tuple[str, ...] = (), preamble: str = "") -> HubProcess:
     """Seed a database (SQLite under ``tmp_path`` by default) and start a hub process on it."""

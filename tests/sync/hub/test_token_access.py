@@ -55,7 +55,7 @@ def test_a_revoked_tokens_401_names_neither_its_user_nor_its_id(hub):
     assert hub.request("GET", "/v1/feed", token=token).status_code == 200
     tid = with_db(hub, lambda db: token_id(db, user))
     assert with_db(hub, lambda db: auth.revoke_tokens(db, token_id=tid)) == 1
-    r = hub.request("GET", "/v1/feed", token=token)
+    r = hub.refused_soon(token)   # revoked by another process: refused within a second
     names_nobody(r, user, "Leaver", f"id {tid}", f"token {tid}", f"({tid}", str(tid) + ",")
     assert error(r).code == "unauthorized" and "revoked" in error(r).message
     assert "Bearer" in r.headers["WWW-Authenticate"]
@@ -160,3 +160,38 @@ def test_a_token_rotated_by_two_admins_at_once_is_rotated_once(hub):
         assert sorted(t["id"] for t in mine) == sorted([tid, new_ids[0]])   # no orphan secret left behind
     finally:
         db.dispose()
+
+
+def test_a_token_just_checked_is_trusted_for_a_second_never_past_its_expiry_nor_a_revoke_here(hub):
+    """The hub process's cache of checked tokens (sync.hub.auth.CACHE_SECONDS): a token revoked by
+    another process stops within the second; one revoked by this process, or expiring, at once."""
+    from sqlalchemy import update
+
+    from sync.hub import schema as s
+    from sync.hub.errors import ApiError
+
+    def work(db):
+        user = f"Cached User {uuid.uuid4().hex[:6]}"
+        tid, token = auth.create_token(db, user, "viewer")
+        header = f"Bearer {token}"
+        assert auth.authenticate(db, header).user == user
+        with db.plain() as conn:   # as another process would: this one's cache is not told
+            conn.execute(update(s.token).where(s.token.c.id == tid).values(revoked_at=s.utcnow()))
+        assert auth.cached_principal(db, header) is not None and auth.authenticate(db, header).user == user
+        time.sleep(auth.CACHE_SECONDS + 0.1)
+        assert auth.cached_principal(db, header) is None
+        with pytest.raises(ApiError, match="revoked"):
+            auth.authenticate(db, header)
+        # Revoked by this process: refused at once.
+        _, other = auth.create_token(db, user + " 2", "viewer")
+        assert auth.authenticate(db, f"Bearer {other}")
+        auth.revoke_tokens(db, user=user + " 2")
+        with pytest.raises(ApiError, match="revoked"):
+            auth.authenticate(db, f"Bearer {other}")
+        # A token about to expire is trusted only until it does.
+        _, brief = auth.create_token(db, user + " 3", "viewer", lifetime=timedelta(seconds=0.4))
+        assert auth.authenticate(db, f"Bearer {brief}")
+        time.sleep(0.5)
+        with pytest.raises(ApiError, match="expired"):
+            auth.authenticate(db, f"Bearer {brief}")
+    with_db(hub, work)
