@@ -135,6 +135,8 @@ class HandoverEvent(Base):
         CheckConstraint("handed_over_at IS NULL OR arrived_at IS NULL OR handed_over_at >= arrived_at",
                         name="handover_after_arrival"),
         Index("ix_handover_event_hospital_state", "hospital_code", "state"),
+        # The arrivals forecast's four weeks and each site's first arrival (migration 0015).
+        Index("ix_handover_event_hospital_arrived", "hospital_code", "arrived_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,6 +3,8 @@
 over four weeks of observations and eight weeks of levels read the index alone, not each row's
 table page (on the year replica: most of that read's time).  Same names and leading columns, so
 every query that used the narrow indexes uses these the same way; no extra index to maintain.
+Handover events get an index on (hospital, arrival time): the arrivals forecast counts four weeks
+of arrivals and finds each site's first one, which scanned every event a site ever had.
 
 Revision ID: 0015
 Revises: 0014
@@ -31,9 +33,12 @@ def upgrade() -> None:
     for name, (table, columns) in NARROW.items():
         op.drop_index(name, table_name=table)
         op.create_index(name, table, columns + COVERING[name], unique=False)
+    op.create_index('ix_handover_event_hospital_arrived', 'handover_event', ['hospital_code', 'arrived_at'],
+                    unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_handover_event_hospital_arrived', table_name='handover_event')
     for name, (table, columns) in NARROW.items():
         op.drop_index(name, table_name=table)
         op.create_index(name, table, columns, unique=False)
