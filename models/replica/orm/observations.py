@@ -22,7 +22,9 @@ class Observation(Base):
 
     __tablename__ = "observation"
     __table_args__ = (
-        Index("ix_observation_org_metric_time", "org_code", "metric_code", "observed_at"),
+        # Covers ``value`` too (migration 0015): the forecast's range read never touches the table;
+        # ``id`` (the rowid every index ends with) before it keeps ORDER BY observed_at, id sort-free.
+        Index("ix_observation_org_metric_time", "org_code", "metric_code", "observed_at", "id", "value"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

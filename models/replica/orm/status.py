@@ -32,7 +32,10 @@ class OpelAssessment(Base):
             "OR (override_reason IS NOT NULL AND length(trim(override_reason)) > 0)",
             name="override_needs_reason",
         ),
-        Index("ix_opel_assessment_scope_org_time", "scope", "org_code", "assessed_at"),
+        # Covers the two levels (migration 0015): the shown-level history reads the index alone;
+        # ``id`` (the rowid every index ends with) before them keeps "newest, then highest id" sort-free.
+        Index("ix_opel_assessment_scope_org_time", "scope", "org_code", "assessed_at", "id",
+              "declared_level", "calculated_level"),
         # The newest pillar and system assessments (the overview's badges).
         Index("ix_opel_assessment_scope_pillar_time", "scope", "pillar", "assessed_at"),
     )
@@ -132,6 +135,8 @@ class HandoverEvent(Base):
         CheckConstraint("handed_over_at IS NULL OR arrived_at IS NULL OR handed_over_at >= arrived_at",
                         name="handover_after_arrival"),
         Index("ix_handover_event_hospital_state", "hospital_code", "state"),
+        # The arrivals forecast's four weeks and each site's first arrival (migration 0015).
+        Index("ix_handover_event_hospital_arrived", "hospital_code", "arrived_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
