@@ -18,3 +18,21 @@ def _isolated_home(tmp_path_factory, monkeypatch):
         monkeypatch.setenv(var, str(home / sub))
     monkeypatch.delenv("SCC_PASSPHRASE", raising=False)
     yield home
+
+
+# Every test this run collected, before -m/-k/--deselect take any away: tests/test_hazard_log.py checks
+# the tests the hazard log cites against it instead of collecting ~155 modules again in a subprocess.
+COLLECTED = pytest.StashKey[tuple[frozenset, frozenset]]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Remember (node ids without parameters, files collected whole) for the hazard log's check.
+
+    A file counts as collected whole only when no argument named a test inside it (``file::test``)
+    and ``--lf`` did not narrow the run: then every test it holds is in ``items`` at this point.
+    """
+    ids = frozenset(item.nodeid.split("[", 1)[0] for item in items)
+    narrowed = config.getoption("lf", False) or any("::" in str(arg) for arg in config.args)
+    files = frozenset() if narrowed else frozenset(i.split("::", 1)[0] for i in ids)
+    config.stash[COLLECTED] = (ids, files)
