@@ -10,9 +10,10 @@ replaces a *new* replica (cursor 0, empty outbox) with it:
 2. Download beside the replica (``<replica>.join-download``, still encrypted under the snapshot's
    key: the feed's data is never plaintext on this disk), hashing as it arrives; a size or
    sha256 that differs from the description refuses it.
-3. ``VACUUM INTO`` a second file (``<replica>.join-new``) under this replica's own key and
-   cipher (``models.replica.store.copy_encrypted``: one pass, several times faster than
-   ``PRAGMA rekey``), then the download is deleted.
+3. Copy it page by page (SQLite's backup API; ``VACUUM INTO`` if the ciphers differ) into a second
+   file (``<replica>.join-new``) under this replica's own key and cipher
+   (``models.replica.store.copy_encrypted``: one pass, several times faster than ``PRAGMA rekey``),
+   then the download is deleted.
 4. Into the new file: this replica's own ``replica_meta`` rows (device id, saved hub token, ...)
    and the hub id; its cursor is the snapshot's position (the hub's working replica's own).
 5. An atomic rename over the replica.  Until then the old (empty) replica is untouched: an
@@ -24,6 +25,7 @@ The caller then opens the replica as usual (newer migrations run then) and syncs
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -97,7 +99,7 @@ def join(path: Path | str, key: bytes, cipher: str, client: HubClient, *, progre
                                   "offer: replaying the feed from 0")
     try:
         t = time.perf_counter()
-        with open(download, "wb") as out:
+        with os.fdopen(os.open(download, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
             size, digest = client.download_snapshot(info.position, out, progress=progress)
             out.flush()
         phases["download"] = time.perf_counter() - t
@@ -107,7 +109,7 @@ def join(path: Path | str, key: bytes, cipher: str, client: HubClient, *, progre
         t = time.perf_counter()
         try:
             copy_encrypted(download, new, key, cipher, source_key=bytes.fromhex(info.key),
-                           source_cipher=info.cipher)
+                           source_cipher=info.cipher, compact=False)   # compacted by the hub already
         except Exception as exc:
             raise JoinFailed(f"the snapshot could not be read with its key ({exc}): not used") from None
         _remove(download)
@@ -163,6 +165,8 @@ def _replace(path: Path, new: Path) -> None:
                          "close it and try again")
     for suffix in ("-wal", "-shm"):   # an empty log of the old file must not be read as the new one's
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+    with contextlib.suppress(OSError):   # owner-only, as Store.create makes a replica
+        os.chmod(new, 0o600)
     with open(new, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(new, path)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from models.replica import keyfile
 from models.replica.store import Store
+from sync import snapshot_join
 from sync import authoring
 from sync.client import HubClient
 from sync.engine import SyncEngine
@@ -28,6 +29,11 @@ from tests.models.conftest import FAST_KDF, PASSPHRASE
 from tests.quality.sim_ics import simulator
 from tests.support.hub import REPO, HubProcess, start_hub
 from tests.support.replica import fresh_replica
+
+
+# Columns a desktop fills from its own clock or sequence as it applies (not the feed's content).
+LOCAL_COLUMNS = {"id", "received_at", "assessment_id", "updated_at", "last_sync_at"}
+LOCAL_TABLES = {"outbox", "replica_meta", "alembic_version", "feed_cursor", "sqlite_sequence"}
 
 
 @dataclass
@@ -80,6 +86,37 @@ def author_records(world: World, name: str, n: int) -> None:
         assert result.error is None and result.pushed == 2 * n, result
     finally:
         store.close()
+
+
+def content(store: Store) -> dict[str, list[tuple]]:
+    """Every feed-derived row of the replica, without the columns each desktop fills itself; OPEL
+    parameter scores keyed by their assessment's feed position instead of its local id."""
+    out = {}
+    with store.reading() as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")]
+        for table in tables:
+            if table in LOCAL_TABLES:
+                continue
+            columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] not in LOCAL_COLUMNS]
+            select = ", ".join(f't."{c}"' for c in columns)
+            if table == "opel_parameter_score":
+                query = (f"SELECT a.feed_seq, {select} FROM {table} t JOIN opel_assessment a "
+                         "ON a.id = t.assessment_id")
+            else:
+                query = f"SELECT {select} FROM {table} t"
+            out[table] = sorted(map(repr, conn.execute(query)))
+    return out
+
+
+def join(world, store: Store, client: HubClient | None = None, **kw) -> tuple[Store, snapshot_join.JoinOutcome]:
+    path, key, cipher = store.path, store.key, store.cipher
+    store.close()
+    outcome = snapshot_join.join(path, key, cipher, client or world.client(), **kw)
+    return Store(path, key, cipher), outcome
+
+
+def leftovers(store_path: Path) -> list[str]:
+    return sorted(p.name for p in store_path.parent.iterdir() if ".join-" in p.name)
 
 
 @contextlib.contextmanager

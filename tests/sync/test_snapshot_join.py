@@ -22,50 +22,14 @@ from models.replica.store import Store, connect_raw
 from sync import snapshot_join
 from sync.client import HubClient, HubRefused
 from tests.support.hub import REPO
-from tests.sync.snapshot_world import hub_command, snapshot_world
+from tests.sync.snapshot_world import content, hub_command, join, leftovers, snapshot_world
 
 pytestmark = pytest.mark.timeout(900)
-
-# Columns a desktop fills from its own clock or sequence as it applies (not the feed's content).
-LOCAL_COLUMNS = {"id", "received_at", "assessment_id", "updated_at", "last_sync_at"}
-LOCAL_TABLES = {"outbox", "replica_meta", "alembic_version", "feed_cursor", "sqlite_sequence"}
-
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     with snapshot_world(tmp_path_factory.mktemp("snapshot-join")) as w:
         yield w
-
-
-def content(store: Store) -> dict[str, list[tuple]]:
-    """Every feed-derived row of the replica, without the columns each desktop fills itself; OPEL
-    parameter scores keyed by their assessment's feed position instead of its local id."""
-    out = {}
-    with store.reading() as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")]
-        for table in tables:
-            if table in LOCAL_TABLES:
-                continue
-            columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] not in LOCAL_COLUMNS]
-            select = ", ".join(f't."{c}"' for c in columns)
-            if table == "opel_parameter_score":
-                query = (f"SELECT a.feed_seq, {select} FROM {table} t JOIN opel_assessment a "
-                         "ON a.id = t.assessment_id")
-            else:
-                query = f"SELECT {select} FROM {table} t"
-            out[table] = sorted(map(repr, conn.execute(query)))
-    return out
-
-
-def join(world, store: Store, client: HubClient | None = None, **kw) -> tuple[Store, snapshot_join.JoinOutcome]:
-    path, key, cipher = store.path, store.key, store.cipher
-    store.close()
-    outcome = snapshot_join.join(path, key, cipher, client or world.client(), **kw)
-    return Store(path, key, cipher), outcome
-
-
-def leftovers(store_path: Path) -> list[str]:
-    return sorted(p.name for p in store_path.parent.iterdir() if ".join-" in p.name)
 
 
 def test_joined_desktop_equals_one_that_replayed_the_feed(world):
@@ -126,6 +90,7 @@ def test_the_desktops_own_facts_survive_the_join(world):
         store, outcome = join(world, store)
         assert outcome.joined
         assert hub_access.saved_token(store) == "a-token-saved-by-connect"
+        assert store.path.stat().st_mode & 0o777 == 0o600   # owner-only, as a replica Store.create makes
         with store.reading() as conn:
             meta = dict(conn.execute("SELECT key, value FROM replica_meta"))
             outbox = conn.execute("SELECT count(*) FROM outbox").fetchall()[0][0]
