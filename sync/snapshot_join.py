@@ -37,7 +37,9 @@ from models.replica.store import CIPHERS, connect_raw, copy_encrypted
 from sync.client import HubClient, HubRefused
 
 log = logging.getLogger(__name__)
-SNAPSHOT_KEYS = ("snapshot_hub_id", "snapshot_position")   # the hub's own rows in a snapshot's replica_meta
+# replica_meta rows about rows the copy does not carry (this desktop's own alert events; a watermark
+# of its local assessment ids): left behind, the housekeeping pass makes them again from the data.
+DERIVED_KEYS = ("local_alert_state", "opel_checklist_seen", "hub_id", "joined_from_snapshot")
 
 
 class JoinFailed(Exception):
@@ -69,20 +71,28 @@ def is_new(conn) -> bool:
     return not cursor and not outbox
 
 
-def join(path: Path | str, key: bytes, cipher: str, client: HubClient, *, progress=None) -> JoinOutcome:
+def join(path: Path | str, key: bytes, cipher: str, client: HubClient, *, progress=None,
+         rejoin: bool = False) -> JoinOutcome:
     """Replace the new replica at ``path`` (closed by the caller) with the hub's snapshot.
 
     Returns ``joined=False`` with the reason when there is nothing to join from or the replica is
     not new (the caller replays the feed); raises :class:`JoinFailed` (or ``HubUnreachable``)
-    when a join began and could not finish: the replica is then as it was."""
+    when a join began and could not finish: the replica is then as it was.
+
+    ``rejoin``: the replica holds data but its cursor is behind the feed's retention horizon (410
+    ``feed_pruned``): it is replaced too, once its outbox holds nothing unsent (push first), and
+    its outbox rows (sent and refused, as the room's account of what it sent) go into the copy
+    with its ``replica_meta``.  What only this replica held is not carried: rows of records the
+    hub refused, and what the desktop derives itself (its rules' alert events, quality findings),
+    which its next housekeeping pass makes again from the data."""
     path = Path(path)
     download, new = temp_paths(path)
     for leftover in (download, new):   # an earlier join cut short
         _remove(leftover)
     phases: dict[str, float] = {}
     t = time.perf_counter()
-    old_meta = _old_replica(path, key, cipher)
-    if old_meta is None:
+    own = _old_replica(path, key, cipher, rejoin)
+    if own is None:
         return JoinOutcome(False, "the replica already holds data: it syncs from its own cursor")
     try:
         info = client.snapshot_info()
@@ -91,6 +101,9 @@ def join(path: Path | str, key: bytes, cipher: str, client: HubClient, *, progre
             return JoinOutcome(False, "the hub has no snapshot yet: replaying the feed from position 0")
         raise
     phases["info"] = time.perf_counter() - t
+    if own.cursor >= info.position:
+        return JoinOutcome(False, f"the replica (position {own.cursor}) is not behind the hub's snapshot "
+                                  f"({info.position}): nothing to join")
     if info.schema_revision not in migrate.known_revisions():
         return JoinOutcome(False, f"the hub's snapshot is at replica schema {info.schema_revision}, newer than "
                                   f"this version knows ({migrate.head_revision()}): replaying the feed from 0")
@@ -115,7 +128,7 @@ def join(path: Path | str, key: bytes, cipher: str, client: HubClient, *, progre
         _remove(download)
         phases["encrypt"] = time.perf_counter() - t
         t = time.perf_counter()
-        position = _adopt(new, key, cipher, info, old_meta)
+        position = _adopt(new, key, cipher, info, own)
         _replace(path, new)
         phases["finish"] = time.perf_counter() - t
     finally:
@@ -125,21 +138,41 @@ def join(path: Path | str, key: bytes, cipher: str, client: HubClient, *, progre
                              "the feed's tail follows", position, size, phases)
 
 
-def _old_replica(path: Path, key: bytes, cipher: str) -> list[tuple[str, str]] | None:
-    """The replica's own ``replica_meta`` rows if it is new, else None; checkpointed and closed, so
-    nothing of it lives in a WAL file when it is replaced."""
+@dataclass
+class _Own:
+    """What the replica being replaced carries into the copy."""
+
+    meta: list[tuple]
+    outbox_columns: list[str] = field(default_factory=list)
+    outbox: list[tuple] = field(default_factory=list)
+    cursor: int = 0
+
+
+def _old_replica(path: Path, key: bytes, cipher: str, rejoin: bool) -> _Own | None:
+    """The replica's own rows if it may be replaced (new, or ``rejoin`` with nothing unsent), else
+    None; checkpointed and closed, so nothing of it lives in a WAL file when it is replaced."""
     conn = connect_raw(path, key, cipher)
     try:
+        own = _Own([tuple(r) for r in conn.execute("SELECT key, value FROM replica_meta")
+                    if r[0] not in DERIVED_KEYS])
+        own.cursor = conn.execute("SELECT coalesce(max(position), 0) FROM feed_cursor").fetchall()[0][0]
         if not is_new(conn):
-            return None
-        rows = conn.execute("SELECT key, value FROM replica_meta").fetchall()
+            if not rejoin:
+                return None
+            unsent = conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND rejected_at IS NULL"
+                                  ).fetchall()[0][0]
+            if unsent:
+                raise JoinFailed(f"{unsent} record(s) in the outbox are not sent yet: push them to the hub "
+                                 "before joining again (nothing was changed)")
+            own.outbox_columns = [r[1] for r in conn.execute("PRAGMA table_info(outbox)")]
+            own.outbox = [tuple(r) for r in conn.execute(f"SELECT {', '.join(own.outbox_columns)} FROM outbox")]
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return [tuple(r) for r in rows]
+        return own
     finally:
         conn.close()
 
 
-def _adopt(new: Path, key: bytes, cipher: str, info, old_meta) -> int:
+def _adopt(new: Path, key: bytes, cipher: str, info, own: _Own) -> int:
     """Check the copy is the snapshot described and give it this replica's own facts."""
     conn = connect_raw(new, key, cipher)
     try:
@@ -152,7 +185,11 @@ def _adopt(new: Path, key: bytes, cipher: str, info, old_meta) -> int:
         with conn:
             conn.execute("DELETE FROM replica_meta")
             conn.executemany("INSERT INTO replica_meta(key, value) VALUES (?, ?)",
-                             [*old_meta, ("hub_id", info.hub_id), ("joined_from_snapshot", str(info.position))])
+                             [*own.meta, ("hub_id", info.hub_id), ("joined_from_snapshot", str(info.position))])
+            if own.outbox:
+                columns = ", ".join(own.outbox_columns)
+                conn.executemany(f"INSERT INTO outbox ({columns}) VALUES ({', '.join('?' * len(own.outbox_columns))})",
+                                 own.outbox)
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return position
     finally:

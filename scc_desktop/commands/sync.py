@@ -72,6 +72,11 @@ def _sync(args) -> int:
         if not args.once:
             return _continuously(engine, hub)
         result = engine.run_once(wait=args.wait)
+        if _behind_horizon(client) and not args.no_snapshot:
+            # 410 feed_pruned: the outbox was pushed first (every cycle pushes before it pulls).
+            store = opened.enter_context(_join_if_new(store, client, rejoin=True))
+            engine = SyncEngine(store, client, batch_limit=args.batch_limit)
+            result = engine.run_once(wait=args.wait)
         state = result.connectivity
         print(json.dumps({
             "state": state.state.value, "since": _iso(state.since),
@@ -85,8 +90,16 @@ def _sync(args) -> int:
     return 0
 
 
-def _join_if_new(store, client):
-    """A new replica joins from the hub's snapshot (sync/snapshot_join.py); returns the store to use."""
+def _behind_horizon(client) -> bool:
+    from sync.client import HubRefused
+
+    fault = client.last_fault
+    return isinstance(fault, HubRefused) and fault.error is not None and fault.error.code == "feed_pruned"
+
+
+def _join_if_new(store, client, *, rejoin: bool = False):
+    """A new replica (or with ``rejoin``, one behind the feed's retention horizon) joins from the
+    hub's snapshot (sync/snapshot_join.py); returns the store to use."""
     import sys
 
     from models.replica.store import Store
@@ -94,15 +107,16 @@ def _join_if_new(store, client):
     from sync.client import HubRefused, HubUnreachable
 
     with store.reading() as conn:
-        if not snapshot_join.is_new(conn):
+        if not rejoin and not snapshot_join.is_new(conn):
             return store
     path, key, cipher = store.path, store.key, store.cipher
     store.close()
     try:
-        outcome = snapshot_join.join(path, key, cipher, client)
+        outcome = snapshot_join.join(path, key, cipher, client, rejoin=rejoin)
         print(outcome.line, file=sys.stderr, flush=True)
     except (snapshot_join.JoinFailed, HubUnreachable, HubRefused) as exc:
-        print(f"no join from the hub's snapshot ({exc}); replaying the feed from position 0",
+        print(f"no join from the hub's snapshot ({exc}); " + (
+              "the replica is unchanged" if rejoin else "replaying the feed from position 0"),
               file=sys.stderr, flush=True)
     return Store(path, key, cipher)
 

@@ -286,9 +286,49 @@ def test_a_second_make_applies_only_the_new_positions_and_keeps_the_last_two(wor
         store.close()
 
 
-def test_pruning_answers_a_cursor_behind_the_horizon_with_410_and_a_new_desktop_still_joins(world):
+def _behind(world, tmp_path):
+    """A replica that read only the feed's first 100 positions, with the hub saved by ``connect``
+    and a decision authored but not sent: a desktop that was offline a long time."""
+    from sync import authoring
+    from sync.engine import SyncEngine
+    from tests.models.conftest import FAST_KDF
+    from tests.scc_desktop.test_cli_db import PASS, run
+    from tests.support.replica import fresh_replica
+
+    path = tmp_path / "behind" / "scc.db"
+    fresh_replica(path, PASS, kdf=FAST_KDF).close()
+    token_file = tmp_path / "room.token"
+    token_file.write_text(world.hub.tokens["room_lead"])
+    done = run("connect", "--hub", world.hub.url, "--token-file", str(token_file), "--path", str(path),
+               env_extra={"SCC_PASSPHRASE": PASS}, home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    store = Store.unlock(path, PASS)
+    try:
+        engine = SyncEngine(store, world.client(), batch_limit=100, max_batches_per_cycle=1)
+        assert engine.run_once().error is None and engine.position() == 100
+        decision = authoring.record_decision(store, decision_maker="Dr Offline", decision_maker_role="Director on-call",
+                                             decision="Decided while offline", rationale="No connection",
+                                             recorded_by="Room support").uuid
+        with store.reading() as conn:
+            device = dict(conn.execute("SELECT key, value FROM replica_meta"))["device_id"]
+    finally:
+        store.close()
+    return path, decision, device
+
+
+def _kinds(world, position: int) -> dict[str, int]:
+    with sqlite3.connect(world.hub.db_url.removeprefix("sqlite:///")) as db:
+        return dict(db.execute("SELECT kind, count(*) FROM feed WHERE seq <= ? GROUP BY kind", (position,)).fetchall())
+
+
+def test_pruning_answers_a_cursor_behind_the_horizon_with_410_and_such_a_desktop_rejoins(world, tmp_path):
     """Last in the module: it deletes the snapshot's positions from the feed."""
+    from models.replica.orm import DecisionEntry, OutboxItem
+    from tests.scc_desktop.test_cli_db import PASS, run
+
+    path, decision, device = _behind(world, tmp_path)
     position = world.hub.request("GET", "/v1/snapshot", role="viewer").json()["position"]
+    before = _kinds(world, position)
     done = json.loads(hub_command(world.hub, "snapshot", "prune", "--snapshots", str(world.snapshots),
                                   "--keep-days", "0").stdout)
     assert done["pruned_through"] == position and done["deleted"] > 0
@@ -303,17 +343,32 @@ def test_pruning_answers_a_cursor_behind_the_horizon_with_410_and_a_new_desktop_
     finally:
         old.close()
     # Records authored by desktops are kept in the feed whatever their age.
-    with sqlite3.connect(world.hub.db_url.removeprefix("sqlite:///")) as db:
-        kept = dict(db.execute("SELECT kind, count(*) FROM feed WHERE seq <= ? GROUP BY kind",
-                               (position,)).fetchall())
-        authored = db.execute("SELECT count(*) FROM record").fetchone()[0]
-    assert authored >= 6 and kept.get("record") == authored and kept.get("organisation") == 40 and "observation" not in kept, kept
+    kept = _kinds(world, position)
+    assert before["observation"] and before["opel_assessment"] and before["record"] >= 6
+    from sync.hub.retention import PRUNABLE
+
+    assert kept == {k: n for k, n in before.items() if k not in PRUNABLE}, (before, kept)
+    assert kept["record"] == before["record"] and kept["organisation"] == 40
+    # The desktop behind the horizon: one 'sync --once' pushes its decision, is told 410, joins again
+    # from the snapshot keeping its outbox and identity, and reads the tail (its decision included).
+    synced = run("sync", "--once", env_extra={"SCC_PASSPHRASE": PASS}, home=tmp_path)
+    assert synced.returncode == 0, synced.stderr
+    assert "joined from the hub's snapshot" in synced.stderr
+    head = world.hub.request("GET", "/health").json()["head"]
+    assert json.loads(synced.stdout)["position"] == head
+    with Store.unlock(path, PASS) as store, store.session() as s:
+        entry = s.get(DecisionEntry, decision)
+        assert entry is not None and entry.hub_seq and entry.hub_seq > position
+        sent = s.query(OutboxItem).filter(OutboxItem.uuid == decision).one()
+        assert sent.sent_at is not None
+        with store.reading() as conn:
+            assert dict(conn.execute("SELECT key, value FROM replica_meta"))["device_id"] == device
     store = world.desktop("after-prune")
     try:
         store, outcome = join(world, store)
         assert outcome.joined
         assert world.engine(store).run_once().error is None
-        assert world.engine(store).position() == world.head
+        assert world.engine(store).position() == head
     finally:
         store.close()
 
