@@ -50,8 +50,9 @@ def _make(args, open_hub) -> int:
         def progress(position, head):
             print(f"applied up to {position} of {head}", file=sys.stderr, flush=True)
         try:
-            done = snapshot.update(hub, args.snapshots, progress=progress)
-            info = None if args.no_publish else snapshot.publish(args.snapshots, hub.db.hub_id)
+            with snapshot.making(args.snapshots):
+                done = snapshot.update(hub, args.snapshots, progress=progress)
+                info = None if args.no_publish else snapshot.publish(args.snapshots, hub.db.hub_id)
         except (snapshot.SnapshotError, snapshot.StoreError) as exc:
             raise UserError(str(exc)) from None
         print(json.dumps({"from": done.start, "position": done.position, "applied": done.applied,

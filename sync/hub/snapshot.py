@@ -18,6 +18,7 @@ Everything here runs in the admin command (or a timer calling it), never in a re
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -43,6 +44,27 @@ BATCH = 50_000   # feed positions per applied batch (as a desktop's columnar cat
 
 class SnapshotError(Exception):
     """The snapshot folder cannot be used (another hub's, damaged...); the message says why."""
+
+
+@contextlib.contextmanager
+def making(folder: Path):
+    """Hold the folder's make lock (``.make.lock``) while a make runs: a timer that fires again before
+    the last make finished, or a second hub process, is refused at once rather than racing it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".make.lock", "a+b") as fh:
+        try:
+            import fcntl
+        except ImportError:   # Windows: no advisory locks here; one timer is the admin's to keep
+            yield
+            return
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SnapshotError(f"another 'hub snapshot make' is running on {folder}; this one did nothing") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 class PlainReplica(Store):

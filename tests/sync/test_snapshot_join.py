@@ -267,6 +267,19 @@ def test_the_sync_command_joins_a_new_replica_and_keeps_the_saved_hub(world, tmp
     assert again.returncode == 0 and json.loads(again.stdout)["applied"] == 0, again.stderr
 
 
+def test_a_make_while_another_runs_does_nothing_and_says_so(world):
+    import fcntl
+
+    with open(world.snapshots / ".make.lock", "a+b") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)   # as a make in progress holds it
+        done = subprocess.run([sys.executable, "-m", "scc_desktop", "hub", "snapshot", "make", "--db",
+                               world.hub.db_url, "--snapshots", str(world.snapshots)], cwd=REPO,
+                              env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True,
+                              timeout=120)
+    assert done.returncode != 0 and "another 'hub snapshot make' is running" in done.stderr, done.stderr
+    assert world.hub.request("GET", "/v1/snapshot", role="viewer").json()["position"] == world.snapshot_position
+
+
 def test_a_second_make_applies_only_the_new_positions_and_keeps_the_last_two(world):
     done = json.loads(hub_command(world.hub, "snapshot", "make", "--snapshots", str(world.snapshots)).stdout)
     assert done["from"] == world.snapshot_position and done["position"] == world.head
