@@ -26,14 +26,16 @@ from sync.limits import (  # noqa: F401  (MIN_YEAR...: the protocol's bounds, im
     MAX_YEAR, MIN_YEAR, Code, Count, FeedPosition, FreeText, Int64, JsonObject, Time, UnitCritcon)
 
 PROTOCOL_MAJOR = 1
-PROTOCOL_MINOR = 6  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert_ack (checked), on_call_shift;
+PROTOCOL_MINOR = 7  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert_ack (checked), on_call_shift;
 # 1.3: Health.reason, 503 "unavailable" when the hub's database is full or failing, bounded values;
 # 1.4: feed kinds "alert" (the hub's rule engine raising and clearing alerts) and "intake_notice"
 # (each provider submission's receipt, quarantined items with reasons), "alert_escalation" (what became
 # of an alert's email to whoever was on call); record kind "alert_rule" (the room's alert rules) and
 # alert_ack.snooze_minutes; 1.5: record kind "phoned_in" (a provider's figures phoned in while its feed
 # is down) and the optional ``phoned_in_uuid`` on the figures the hub derives from one; 1.6: record kind
-# "spoc_message" (a single point of contact email to contact groups) and feed kind "message_delivery"
+# "spoc_message" (a single point of contact email to contact groups) and feed kind "message_delivery";
+# 1.7: GET /v1/snapshot and /v1/snapshot/file (a new desktop joins from a compacted replica, then the
+# feed's tail) and 410 "feed_pruned" for a cursor behind the positions the hub still keeps
 
 PROTOCOL_VERSION = f"{PROTOCOL_MAJOR}.{PROTOCOL_MINOR}"
 VERSION_HEADER = "SCC-Protocol"
@@ -472,3 +474,19 @@ class Health(_Msg):
     database: str
     hub_id: str | None = None  # as in FeedBatch
     reason: str | None = None  # 1.3: why it is degraded (e.g. the database is full), for a person
+
+
+class SnapshotInfo(_Msg):
+    """1.7: the hub's newest published snapshot (``GET /v1/snapshot``): a replica in the desktop's
+    schema holding the feed up to ``position``, encrypted with a key of its own (``key``, given
+    only here, over the authenticated request), served by ``GET /v1/snapshot/file?position=``."""
+
+    position: FeedPosition
+    hub_id: str = Field(min_length=1, max_length=64)
+    schema_revision: str = Field(min_length=1, max_length=32)   # the replica migration it is at
+    size: FeedPosition
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    cipher: str = Field(min_length=1, max_length=20)
+    key: str = Field(pattern=r"^[0-9a-f]{64}$")   # the snapshot file's own database key, hex
+    made_at: Time
+    oldest_position: FeedPosition = 0   # the feed keeps every position after this one (docs/retention.md)

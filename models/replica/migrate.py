@@ -48,6 +48,13 @@ def head_revision() -> str:
     return heads.pop()
 
 
+@lru_cache(maxsize=1)
+def known_revisions() -> frozenset[str]:
+    """Every revision this version's scripts know (a replica at another one is from a newer version)."""
+    return frozenset(dict(_REVISION.findall(script.read_text(encoding="utf-8"))).get("revision")
+                     for script in (SCRIPTS / "versions").glob("*.py")) - {None}
+
+
 def raw_revision(conn: apsw.Connection) -> str | None:
     """The stored revision, read over a plain keyed connection (no SQLAlchemy needed)."""
     try:

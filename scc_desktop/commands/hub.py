@@ -7,6 +7,8 @@
   old one working M more minutes; ``hub token list [--all]``; ``hub token revoke (ID | --user NAME)``
 - ``hub org add ODS --name N --sector S [--size X] [--region R]``;
   ``hub org import FILE`` (CSV or JSON); ``hub org list``
+- ``hub snapshot make --snapshots DIR`` brings the snapshot replica up to the feed's head and publishes it;
+  ``hub snapshot show``; ``hub snapshot prune --snapshots DIR --keep-days D`` (docs/retention.md)
 - ``hub account create --user NAME --role ROLE [--org ODS]`` (the password is asked twice on a
   terminal, else read from the first line of stdin; never an argument: ``ps`` shows those);
   ``hub account passwd NAME``; ``hub account disable NAME`` / ``enable NAME``; ``hub account list``
@@ -80,7 +82,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "rotas in FILE (TOML; default $SCC_HUB_ESCALATION; see docs/escalation.md)")
     p.add_argument("--openapi", action="store_true",
                    help="serve the API's OpenAPI description at /openapi.json, to admin tokens only (off by default)")
+    p.add_argument("--snapshots", type=Path, metavar="DIR",
+                   help="serve the snapshots 'hub snapshot make' publishes in DIR to new desktops (GET /v1/snapshot)")
     p.set_defaults(handler=_serve)
+
+    from scc_desktop.commands import hub_snapshot
+    hub_snapshot.register(sub, _db_arg, _hub)
 
     token = sub.add_parser("token", help="create, list or revoke access tokens")
     tsub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
@@ -214,7 +221,7 @@ def _serve(args) -> int:
 
     hub = _hub(args, tables_dir=args.tables, catalogue_dirs=tuple(args.catalogue),
                alert_rules=args.alert_rules, alerts=not args.no_alerts,
-               escalation=_escalation(args.escalation), openapi=args.openapi)
+               escalation=_escalation(args.escalation), openapi=args.openapi, snapshots=args.snapshots)
     try:
         if args.orgs:
             try:

@@ -8,6 +8,7 @@ changed something.  The hub, its token and the replica default to what
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -31,6 +32,8 @@ def register(subparsers) -> None:
     parser.add_argument("--wait", type=float, default=0, help="long-poll up to this many seconds")
     parser.add_argument("--batch-limit", type=int, default=None,
                         help="feed items per request (default: the hub's maximum; each batch commits with its cursor)")
+    parser.add_argument("--no-snapshot", action="store_true",
+                        help="a new replica replays the whole feed instead of joining from the hub's snapshot")
     parser.set_defaults(handler=_sync)
 
 
@@ -55,17 +58,25 @@ def _sync(args) -> int:
     saved_hub = hub == settings.hub_url
     path = args.path or (Path(settings.replica) if settings.replica else paths.default_replica())
     ca = args.ca_bundle or (settings.ca_bundle if saved_hub else None)
-    with unlock.open_store(path) as store:
+    with contextlib.ExitStack() as opened:
+        store = opened.enter_context(unlock.open_store(path))
         # The token kept in the replica goes only to the hub it was saved for.
         token = hub_access.load_token(store) if saved_hub else os.environ.get(TOKEN_ENV)
         if not token:
             raise UserError(f"no hub token: set {TOKEN_ENV} or save one with 'scc-desktop connect' "
                             "(tokens are never passed on the command line)", 2)
         client = HubClient(hub, token, verify=ca or True)
+        if not args.no_snapshot:
+            store = opened.enter_context(_join_if_new(store, client))
         engine = SyncEngine(store, client, batch_limit=args.batch_limit)
         if not args.once:
             return _continuously(engine, hub)
         result = engine.run_once(wait=args.wait)
+        if _behind_horizon(client) and not args.no_snapshot:
+            # 410 feed_pruned: the outbox was pushed first (every cycle pushes before it pulls).
+            store = opened.enter_context(_join_if_new(store, client, rejoin=True))
+            engine = SyncEngine(store, client, batch_limit=args.batch_limit)
+            result = engine.run_once(wait=args.wait)
         state = result.connectivity
         print(json.dumps({
             "state": state.state.value, "since": _iso(state.since),
@@ -77,6 +88,37 @@ def _sync(args) -> int:
             "replica_problem": result.replica_problem.line() if result.replica_problem else None}, indent=2))
     _fail_on(result, client, hub)
     return 0
+
+
+def _behind_horizon(client) -> bool:
+    from sync.client import HubRefused
+
+    fault = client.last_fault
+    return isinstance(fault, HubRefused) and fault.error is not None and fault.error.code == "feed_pruned"
+
+
+def _join_if_new(store, client, *, rejoin: bool = False):
+    """A new replica (or with ``rejoin``, one behind the feed's retention horizon) joins from the
+    hub's snapshot (sync/snapshot_join.py); returns the store to use."""
+    import sys
+
+    from models.replica.store import Store
+    from sync import snapshot_join
+    from sync.client import HubRefused, HubUnreachable
+
+    with store.reading() as conn:
+        if not rejoin and not snapshot_join.is_new(conn):
+            return store
+    path, key, cipher = store.path, store.key, store.cipher
+    store.close()
+    try:
+        outcome = snapshot_join.join(path, key, cipher, client, rejoin=rejoin)
+        print(outcome.line, file=sys.stderr, flush=True)
+    except (snapshot_join.JoinFailed, HubUnreachable, HubRefused) as exc:
+        print(f"no join from the hub's snapshot ({exc}); " + (
+              "the replica is unchanged" if rejoin else "replaying the feed from position 0"),
+              file=sys.stderr, flush=True)
+    return Store(path, key, cipher)
 
 
 def _fail_on(result, client, hub: str) -> None:

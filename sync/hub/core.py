@@ -36,6 +36,7 @@ class HubConfig:
     alerts: bool = True  # evaluate the alert rules as data arrives
     escalation: EscalationConfig | None = None  # emailing unacknowledged alerts to whoever is on call
     openapi: bool = False  # serve GET /openapi.json (to admins): the API's description (sync/hub/openapi.py)
+    snapshots: Path | None = None  # folder of published snapshots served by GET /v1/snapshot (sync/hub/snapshot.py)
 
 
 def _check_tables_dir(folder: Path) -> None:

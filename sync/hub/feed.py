@@ -31,6 +31,7 @@ from sync.hub import schema as s
 from sync.hub.db import dumps
 from sync.hub.errors import ApiError
 from sync.hub.jsonbody import nesting_depth
+from sync.hub.retention import check_cursor
 
 log = logging.getLogger("sync.hub")
 MAX_WAIT_SECONDS = 30.0
@@ -57,6 +58,7 @@ def _head_checked(hub, conn, after: int):
         raise ApiError(409, "cursor_ahead", f"cursor {after} is beyond this hub's newest position {head}: "
                        "the hub's database is not the one this cursor came from; resynchronise from 0",
                        [p.FieldError(field="query.after", reason=f"greater than the head ({head})")])
+    check_cursor(conn, after)
     return head, conn.execute(select(func.max(s.submission.c.received_at))).scalar()
 
 

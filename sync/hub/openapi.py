@@ -31,6 +31,10 @@ _REASONS = {
     401: "no token, a malformed Authorization header, or a token the hub does not know or has revoked",
     403: "the token's role may not do this (or may submit only for another organisation)",
     409: "a conflict: submission_id already used by another organisation; a feed cursor beyond the hub's head",
+    404: "no snapshot: none published yet ('no_snapshot': read the feed from 0), or that one is no longer kept "
+         "('snapshot_gone': ask /v1/snapshot again)",
+    410: "the cursor is behind the oldest position the feed keeps ('feed_pruned', docs/retention.md): join again "
+         "from the snapshot",
     413: "the body is larger than the hub accepts",
     422: "the request is not valid: every field at fault is named with the reason",
     426: "another major protocol version (the Upgrade header names the hub's)",
@@ -40,7 +44,9 @@ _STATUSES = {
     ("post", "/v1/submissions"): (403, 409, 413, 422),
     ("post", "/v1/submissions/csv"): (403, 409, 413, 422),
     ("post", "/v1/records"): (403, 413, 422),
-    ("get", "/v1/feed"): (403, 409, 422),
+    ("get", "/v1/feed"): (403, 409, 410, 422),
+    ("get", "/v1/snapshot"): (403, 404, 422),
+    ("get", "/v1/snapshot/file"): (403, 404, 422),
     ("get", "/v1/quarantine"): (403, 422),
 }
 _QUARANTINE = {
@@ -64,7 +70,7 @@ def _schemas(metrics: list[str], pillars: list[str]) -> dict[str, Any]:
     _, defs = models_json_schema(
         [(m, "validation") for m in (*_ITEMS, p.RecordBatch)]
         + [(m, "serialization") for m in (p.SubmissionReceipt, p.RecordReceipt, p.FeedBatch, p.Health,
-                                          p.ErrorBody)], ref_template=REF)
+                                          p.ErrorBody, p.SnapshotInfo)], ref_template=REF)
     schemas = defs["$defs"]
     if metrics:
         schemas["ObservationItem"]["properties"]["metric"]["enum"] = sorted(metrics)
@@ -128,7 +134,10 @@ _OK = {"/v1/submissions": ("SubmissionReceipt", "the receipt: how many items wer
        "/v1/records": ("RecordReceipt", "each record stored, a duplicate, or rejected with its reasons"),
        "/v1/feed": ("FeedBatch", "the items after 'after' (waiting up to 'wait' seconds, at most 30, "
                                  "for one when there is none yet)"),
-       "/v1/quarantine": ("QuarantinePage", "what the hub refused, with every reason")}
+       "/v1/quarantine": ("QuarantinePage", "what the hub refused, with every reason"),
+       "/v1/snapshot": ("SnapshotInfo", "the newest published snapshot: its feed position, size, sha256 and key"),
+       "/v1/snapshot/file": (None, "the snapshot file (a replica encrypted with the description's key)")}
+_FILE = {"application/vnd.sqlite3": {"schema": {"type": "string", "format": "binary"}}}
 
 
 def describe(app, metrics: list[str] = (), pillars: list[str] = ()) -> dict[str, Any]:
@@ -160,7 +169,8 @@ def describe(app, metrics: list[str] = (), pillars: list[str] = ()) -> dict[str,
             if path in _BODIES:
                 op["requestBody"] = copy.deepcopy(_BODIES[path])
             model, said = _OK[path]
-            responses = {"200": _json(model, said, protocol)}
+            responses = {"200": _json(model, said, protocol) if model else
+                         {"description": said, "content": copy.deepcopy(_FILE), "headers": protocol}}
             for status in (400, 401, 426, *_STATUSES[(method, path)], 503):
                 responses[str(status)] = _error(status)
                 responses[str(status)]["headers"] = {**protocol, **responses[str(status)].get("headers", {})}

@@ -1,0 +1,100 @@
+"""``scc-desktop hub snapshot``: the snapshot new desktops join from, and the feed's retention.
+
+- ``hub snapshot make --snapshots DIR [--no-publish]``: apply the feed to the folder's working
+  replica up to the head and publish a copy (``hub serve --snapshots DIR`` serves it); run it
+  from a timer (daily is plenty: a desktop joins from the snapshot, then reads the tail)
+- ``hub snapshot show --snapshots DIR``: the published snapshots and the retention horizon, as JSON
+- ``hub snapshot prune --snapshots DIR --keep-days D``: delete the bulk provider positions older
+  than D days that the newest snapshot holds (docs/retention.md)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from scc_desktop.errors import UserError
+
+
+def register(sub, db_arg, open_hub) -> None:
+    snap = sub.add_parser("snapshot", help="the snapshot new desktops join from; the feed's retention")
+    ssub = snap.add_subparsers(dest="snapshot_command", metavar="ACTION", required=True)
+
+    def folder(p):
+        db_arg(p, create=False)
+        p.add_argument("--snapshots", type=Path, required=True, metavar="DIR",
+                       help="the snapshot folder (the one 'hub serve --snapshots' serves)")
+
+    p = ssub.add_parser("make", help="bring the snapshot replica up to the feed's head and publish it")
+    folder(p)
+    p.add_argument("--no-publish", action="store_true", help="only bring the working replica up to date")
+    p.set_defaults(handler=lambda args: _make(args, open_hub))
+
+    p = ssub.add_parser("show", help="the published snapshots and the feed's retention horizon, as JSON")
+    folder(p)
+    p.set_defaults(handler=lambda args: _show(args, open_hub))
+
+    p = ssub.add_parser("prune", help="delete bulk provider positions the snapshot holds, older than --keep-days")
+    folder(p)
+    p.add_argument("--keep-days", type=float, required=True, metavar="D",
+                   help="keep every position younger than D days (a desktop offline longer joins again)")
+    p.set_defaults(handler=lambda args: _prune(args, open_hub))
+
+
+def _make(args, open_hub) -> int:
+    from sync.hub import snapshot
+
+    hub = open_hub(args, alerts=False)
+    try:
+        def progress(position, head):
+            print(f"applied up to {position} of {head}", file=sys.stderr, flush=True)
+        try:
+            with snapshot.making(args.snapshots):
+                done = snapshot.update(hub, args.snapshots, progress=progress)
+                info = None if args.no_publish else snapshot.publish(args.snapshots, hub.db.hub_id)
+        except (snapshot.SnapshotError, snapshot.StoreError) as exc:
+            raise UserError(str(exc)) from None
+        print(json.dumps({"from": done.start, "position": done.position, "applied": done.applied,
+                          "quarantined": done.quarantined,
+                          "published": None if info is None else {"position": info.position, "size": info.size,
+                                                                  "sha256": info.sha256}}, indent=2))
+    finally:
+        hub.close()
+    return 0
+
+
+def _show(args, open_hub) -> int:
+    from sync.hub import retention, snapshot_files
+
+    hub = open_hub(args, alerts=False)
+    try:
+        with hub.db.read() as conn:
+            horizon = retention.pruned_through(conn)
+            head = hub.db.head(conn)
+    finally:
+        hub.close()
+    published = sorted(snapshot_files.published(args.snapshots) if args.snapshots.is_dir() else [],
+                       key=lambda x: -x[0].position)
+    print(json.dumps({"head": head, "pruned_through": horizon, "snapshots": [
+        {"position": i.position, "size": i.size, "sha256": i.sha256, "schema_revision": i.schema_revision,
+         "made_at": i.made_at.isoformat(), "file": str(path)} for i, path in published]}, indent=2))
+    return 0
+
+
+def _prune(args, open_hub) -> int:
+    from sync.hub import retention, snapshot_files
+
+    if args.keep_days < 0:
+        raise UserError(f"--keep-days {args.keep_days:g}: must be 0 or more", 2)
+    found = snapshot_files.current(args.snapshots)
+    if found is None:
+        raise UserError(f"there is no published snapshot in {args.snapshots}: nothing may be pruned before one "
+                        "exists ('hub snapshot make')")
+    hub = open_hub(args, alerts=False)
+    try:
+        done = retention.prune(hub, found[0].position, args.keep_days)
+    finally:
+        hub.close()
+    print(json.dumps({"pruned_through": done.horizon, "before": done.previous, "deleted": done.deleted}, indent=2))
+    return 0

@@ -1,0 +1,200 @@
+"""The hub's snapshot replica: the feed applied to a replica, published for new desktops to join from.
+
+A folder (``hub serve --snapshots DIR``; ``hub snapshot make``) holds:
+
+- ``working.db``: a plaintext replica in the desktop's own schema (its migrations), brought up to
+  date from the hub's feed by the desktop's own apply code (``sync.apply.apply_batch``, columnar
+  batches read straight from the hub's database), as a desktop that never shows a window would.
+  Its ``replica_meta`` names the hub (``snapshot_hub_id``): a folder is never fed by two hubs.
+- ``snapshot-<position>.db`` and ``.json``: published copies, each a compact ``VACUUM INTO`` of the
+  working replica at one moment, encrypted with a random key of its own (so the file is never
+  plaintext on the hub's disk or the desktop's), stripped of anything device-specific (outbox,
+  ``replica_meta``), and described by its JSON (:class:`sync.protocol.SnapshotInfo`: position,
+  hub id, schema revision, size, sha256, cipher and key).  The newest :data:`KEEP` are kept, so a
+  download in progress is not cut by the next publication.
+
+Everything here runs in the admin command (or a timer calling it), never in a request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import apsw
+
+from models.replica import dbapi, migrate
+from models.replica.store import DEFAULT_CIPHER, BUSY_TIMEOUT_MS, Store, StoreError, connect_raw, copy_encrypted
+from sync import protocol as p
+from sync.hub import retention
+from sync.hub.snapshot_files import KEEP, file_sha256, forget_old, remove, write_json  # noqa: F401
+from sync.hub.schema import utcnow
+
+log = logging.getLogger("sync.hub")
+WORKING = "working.db"
+HUB_KEY = "snapshot_hub_id"
+POSITION_KEY = "snapshot_position"
+BATCH = 50_000   # feed positions per applied batch (as a desktop's columnar catch-up)
+
+
+class SnapshotError(Exception):
+    """The snapshot folder cannot be used (another hub's, damaged...); the message says why."""
+
+
+@contextlib.contextmanager
+def making(folder: Path):
+    """Hold the folder's make lock (``.make.lock``) while a make runs: a timer that fires again before
+    the last make finished, or a second hub process, is refused at once rather than racing it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".make.lock", "a+b") as fh:
+        try:
+            import fcntl
+        except ImportError:   # Windows: no advisory locks here; one timer is the admin's to keep
+            yield
+            return
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SnapshotError(f"another 'hub snapshot make' is running on {folder}; this one did nothing") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+class PlainReplica(Store):
+    """A replica without encryption: the hub's working copy only (the hub's own database holds the
+    same data in plaintext).  Migrated to the head on open like any replica."""
+
+    def __init__(self, path: Path | str) -> None:   # noqa: D107 -- Store's set-up, with a plain connection
+        self.path = Path(path)
+        self._key = b""
+        self.cipher = "none"
+        self._engine = None
+        self._engine_lock = threading.Lock()
+        self._reader_lock = threading.RLock()
+        self._reading_depth = 0
+        self._reader = _connect_plain(self.path)
+        try:
+            if migrate.raw_revision(self._reader) != migrate.head_revision():
+                migrate.upgrade(self.engine)
+            self._reader.execute("PRAGMA query_only = ON")
+        except BaseException:
+            self.close()
+            raise
+
+    def _connect(self) -> dbapi.Connection:
+        return dbapi.Connection(_connect_plain(self.path))
+
+
+def _connect_plain(path: Path) -> apsw.Connection:
+    conn = apsw.Connection(str(path))
+    conn.set_busy_timeout(BUSY_TIMEOUT_MS)
+    for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON", "temp_store = MEMORY",
+                   "cache_size = -65536"):
+        conn.execute(f"PRAGMA {pragma}")
+    return conn
+
+
+def _meta(conn: apsw.Connection, key: str) -> str | None:
+    found = conn.execute("SELECT value FROM replica_meta WHERE key = ?", (key,)).fetchall()
+    return found[0][0] if found else None
+
+
+def _cursor(conn: apsw.Connection) -> int:
+    found = conn.execute("SELECT position FROM feed_cursor WHERE feed = 'main'").fetchall()
+    return int(found[0][0] or 0) if found else 0
+
+
+@dataclass
+class UpdateResult:
+    start: int
+    position: int
+    applied: int
+    quarantined: int
+
+
+def update(hub, folder: Path, *, batch: int = BATCH, progress=None, validator=None) -> UpdateResult:
+    """Bring ``folder``'s working replica up to the hub's head, one committed batch at a time."""
+    from sync.apply import apply_batch
+    from sync.engine import catalogue_validator
+    from sync.hub import feed
+
+    folder.mkdir(parents=True, exist_ok=True)
+    validator = validator or catalogue_validator()
+    hub_id = hub.db.hub_id
+    with PlainReplica(folder / WORKING) as store:
+        with store.raw() as conn:
+            owner = _meta(conn, HUB_KEY)
+            if owner is None:
+                conn.execute("INSERT INTO replica_meta(key, value) VALUES (?, ?)", (HUB_KEY, hub_id))
+            elif owner != hub_id:
+                raise SnapshotError(f"{folder} holds a snapshot of hub {owner}, not of this hub ({hub_id}); "
+                                    "give this hub a folder of its own")
+            start = position = _cursor(conn)
+        with hub.db.read() as conn:
+            horizon = retention.pruned_through(conn)
+        if position < horizon:
+            raise SnapshotError(f"the working replica in {folder} is at position {position}, behind the feed's "
+                                f"retention horizon ({horizon}): it cannot be brought up to date; move the folder "
+                                "aside and start one from the newest published snapshot")
+        applied = quarantined = 0
+        while True:
+            rendered = feed.read_columnar(hub, position, batch)
+            if not rendered.count:
+                break
+            fb = p.FeedBatch.model_validate_json(rendered.body)
+            report = apply_batch(store, fb, validator)
+            applied += report.applied
+            quarantined += report.quarantined
+            position = report.position
+            if progress:
+                progress(position, fb.head)
+            if position >= fb.head:
+                break
+    return UpdateResult(start, position, applied, quarantined)
+
+
+def publish(folder: Path, hub_id: str, *, source: Path | None = None, source_key: bytes | None = None,
+            source_cipher: str = DEFAULT_CIPHER, cipher: str = DEFAULT_CIPHER) -> p.SnapshotInfo:
+    """Publish a copy of the working replica (or of ``source``, a replica encrypted with
+    ``source_key``: the benchmark's year) as the newest snapshot; returns its description."""
+    source = source or folder / WORKING
+    if not source.exists():
+        raise SnapshotError(f"there is no replica to publish at {source}: run 'hub snapshot make' first")
+    key = secrets.token_bytes(32)
+    tmp = folder / f".publishing-{os.getpid()}.db"
+    remove(tmp)
+    try:
+        copy_encrypted(source, tmp, key, cipher, source_key=source_key, source_cipher=source_cipher)
+        conn = connect_raw(tmp, key, cipher)
+        try:
+            with conn:   # one transaction: nothing of this device or this hub's working copy goes out
+                conn.execute("DELETE FROM outbox")
+                conn.execute("DELETE FROM replica_meta")
+                position = _cursor(conn)
+                conn.execute("INSERT INTO replica_meta(key, value) VALUES (?, ?), (?, ?)",
+                             (HUB_KEY, hub_id, POSITION_KEY, str(position)))
+            revision = migrate.raw_revision(conn)
+            conn.execute("PRAGMA journal_mode = DELETE")   # one file: nothing beside it to serve
+        finally:
+            conn.close()
+        final = folder / f"snapshot-{position}.db"
+        info = p.SnapshotInfo(position=position, hub_id=hub_id, schema_revision=revision or "",
+                              size=tmp.stat().st_size, sha256=file_sha256(tmp), cipher=cipher, key=key.hex(),
+                              made_at=utcnow())
+        os.replace(tmp, final)
+        write_json(folder / f"snapshot-{position}.json", info.model_dump(mode="json"))
+    finally:
+        remove(tmp)
+    forget_old(folder)
+    log.info("published snapshot at position %d (%d bytes)", info.position, info.size)
+    return info
+
+
+__all__ = ["PlainReplica", "SnapshotError", "StoreError", "publish", "update"]
