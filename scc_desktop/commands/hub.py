@@ -84,6 +84,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="serve the API's OpenAPI description at /openapi.json, to admin tokens only (off by default)")
     p.add_argument("--snapshots", type=Path, metavar="DIR",
                    help="serve the snapshots 'hub snapshot make' publishes in DIR to new desktops (GET /v1/snapshot)")
+    p.add_argument("--snapshot-every", type=float, metavar="HOURS",
+                   help="with --snapshots: make and publish a snapshot every HOURS in a child process "
+                        "(one hub process at a time, by the folder's lock; docs/retention.md)")
+    p.add_argument("--prune-keep-days", type=float, metavar="D",
+                   help="with --snapshot-every: after each snapshot, delete the bulk provider positions it holds "
+                        "that are older than D days (docs/retention.md)")
     p.set_defaults(handler=_serve)
 
     from scc_desktop.commands import hub_snapshot
@@ -217,8 +223,10 @@ def _refuse_missing(url: str, args) -> None:
 
 
 def _serve(args) -> int:
+    from scc_desktop.commands import hub_timer
     from sync.hub import auth, orgs, server
 
+    timer = hub_timer.from_args(args, args.db or default_db_url())   # a bad combination: refused first
     hub = _hub(args, tables_dir=args.tables, catalogue_dirs=tuple(args.catalogue),
                alert_rules=args.alert_rules, alerts=not args.no_alerts,
                escalation=_escalation(args.escalation), openapi=args.openapi, snapshots=args.snapshots)
@@ -251,12 +259,19 @@ def _serve(args) -> int:
                   f"one machine (a demo, a trial, a laptop), yet it listens on {args.host} for others; a real "
                   "deployment uses PostgreSQL with encryption at rest (docs/deployment.md)",
                   file=sys.stderr, flush=True)
+        def listening(url: str) -> None:
+            print(f"hub listening on {url}", flush=True)
+            if timer is not None:   # once the hub answers: the timer's child reads the same database
+                timer.start()
         try:
             server.serve(hub, args.host, args.port, log_level=args.log_level, tls=tls, reuse_port=args.reuse_port,
-                         on_listening=lambda url: print(f"hub listening on {url}", flush=True))
+                         on_listening=listening)
         except OSError as exc:
             raise UserError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
                             "choose another --port") from None
+        finally:
+            if timer is not None:
+                timer.stop()
     finally:
         hub.close()
     return 0

@@ -29,6 +29,9 @@ def register(sub, db_arg, open_hub) -> None:
     p = ssub.add_parser("make", help="bring the snapshot replica up to the feed's head and publish it")
     folder(p)
     p.add_argument("--no-publish", action="store_true", help="only bring the working replica up to date")
+    p.add_argument("--prune-keep-days", type=float, default=None, metavar="D",
+                   help="after publishing, prune as 'hub snapshot prune --keep-days D' does, under the same lock "
+                        "('hub serve --snapshot-every' runs this)")
     p.set_defaults(handler=lambda args: _make(args, open_hub))
 
     p = ssub.add_parser("show", help="the published snapshots and the feed's retention horizon, as JSON")
@@ -43,22 +46,41 @@ def register(sub, db_arg, open_hub) -> None:
 
 
 def _make(args, open_hub) -> int:
-    from sync.hub import snapshot
+    from sync.hub import snapshot, snapshot_files
 
     hub = open_hub(args, alerts=False)
     try:
         def progress(position, head):
             print(f"applied up to {position} of {head}", file=sys.stderr, flush=True)
+        keep = args.prune_keep_days
+        if keep is not None and (keep < 0 or args.no_publish):
+            raise UserError(f"--prune-keep-days {keep:g}: must be 0 or more, and not with --no-publish "
+                            "(the feed is pruned only up to a published snapshot)", 2)
+        pruned = None
         try:
             with snapshot.making(args.snapshots):
                 done = snapshot.update(hub, args.snapshots, progress=progress)
-                info = None if args.no_publish else snapshot.publish(args.snapshots, hub.db.hub_id)
+                info, unchanged = None, False
+                if not args.no_publish:
+                    # The feed has not moved since the newest snapshot: publishing it again (a new key) would
+                    # change a file a desktop may be downloading under the description it was given.
+                    newest = snapshot_files.current(args.snapshots)
+                    unchanged = newest is not None and newest[0].position == done.position
+                    info = newest[0] if unchanged else snapshot.publish(args.snapshots, hub.db.hub_id)
+                if keep is not None:
+                    from sync.hub import retention
+
+                    pruned = retention.prune(hub, info.position, keep)
         except (snapshot.SnapshotError, snapshot.StoreError) as exc:
             raise UserError(str(exc)) from None
         print(json.dumps({"from": done.start, "position": done.position, "applied": done.applied,
                           "quarantined": done.quarantined,
                           "published": None if info is None else {"position": info.position, "size": info.size,
-                                                                  "sha256": info.sha256}}, indent=2))
+                                                                  "sha256": info.sha256,
+                                                                  "unchanged": unchanged},
+                          "pruned": None if pruned is None else {"pruned_through": pruned.horizon,
+                                                                 "before": pruned.previous,
+                                                                 "deleted": pruned.deleted}}, indent=2))
     finally:
         hub.close()
     return 0
@@ -91,9 +113,14 @@ def _prune(args, open_hub) -> int:
     if found is None:
         raise UserError(f"there is no published snapshot in {args.snapshots}: nothing may be pruned before one "
                         "exists ('hub snapshot make')")
+    from sync.hub import snapshot
+
     hub = open_hub(args, alerts=False)
     try:
-        done = retention.prune(hub, found[0].position, args.keep_days)
+        with snapshot.making(args.snapshots):   # not beside a make (a timer's): one at a time
+            done = retention.prune(hub, found[0].position, args.keep_days)
+    except snapshot.SnapshotError as exc:
+        raise UserError(str(exc)) from None
     finally:
         hub.close()
     print(json.dumps({"pruned_through": done.horizon, "before": done.previous, "deleted": done.deleted}, indent=2))
