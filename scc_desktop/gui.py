@@ -128,7 +128,8 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
         from sync.connectivity import Connectivity, State
 
         window.show_connectivity(Connectivity(State.UNKNOWN, None, None))   # "Connecting…"
-        window.when_warm(lambda: window.start_sync(_engine(engine)), modules=("sync.engine", "sync.client"))
+        window.when_warm(lambda: start_syncing(window, engine),
+                         modules=("sync.engine", "sync.client", "sync.snapshot_join", "ui.hub_join"))
     if settings is None or not settings.window_size:
         window.resize(*SCREEN_SIZE)
     if view is not None:
@@ -163,3 +164,36 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
 def _engine(engine):
     """An engine as given, or made by the function given."""
     return engine if hasattr(engine, "run_once") else engine()
+
+
+def start_syncing(window, engine, **kw):
+    """The window's sync (``ui.hub_join.Syncing``): a new replica joins from the hub's snapshot first,
+    one behind the feed's retention joins again; ``engine`` as ``run`` takes it."""
+    from ui.hub_join import Syncing
+
+    syncing = Syncing(window, engine_factory(engine), **kw)
+    syncing.start()
+    return syncing
+
+
+def engine_factory(engine) -> Callable[[], object]:
+    """A function that makes a new engine each call (a stopped sync loop closes its engine's client
+    for good): ``engine`` itself if it is one; an engine given is returned first, then copied with a
+    client of its own (same hub, token and TLS settings)."""
+    if not hasattr(engine, "run_once"):
+        return engine
+    given = [engine]
+
+    def make():
+        if given:
+            return given.pop()
+        from sync.client import HubClient
+        from sync.engine import SyncEngine
+
+        old = engine.client
+        token = old.session.headers["Authorization"].removeprefix("Bearer ")
+        return SyncEngine(engine.store, HubClient(old.base_url, token, verify=old.verify,
+                                                  read_timeout=old.read_timeout),
+                          validator=engine.validator, feed=engine.feed, batch_limit=engine.batch_limit,
+                          columnar=engine.columnar, clock=engine.clock)
+    return make

@@ -71,6 +71,12 @@ def is_new(conn) -> bool:
     return not cursor and not outbox
 
 
+def store_is_new(store) -> bool:
+    """:func:`is_new` of an open ``Store`` (the window asks before it starts syncing)."""
+    with store.reading() as conn:
+        return is_new(conn)
+
+
 def join(path: Path | str, key: bytes, cipher: str, client: HubClient, *, progress=None,
          rejoin: bool = False) -> JoinOutcome:
     """Replace the new replica at ``path`` (closed by the caller) with the hub's snapshot.
@@ -84,7 +90,40 @@ def join(path: Path | str, key: bytes, cipher: str, client: HubClient, *, progre
     its outbox rows (sent and refused, as the room's account of what it sent) go into the copy
     with its ``replica_meta``.  What only this replica held is not carried: rows of records the
     hub refused, and what the desktop derives itself (its rules' alert events, quality findings),
-    which its next housekeeping pass makes again from the data."""
+    which its next housekeeping pass makes again from the data.
+
+    :func:`prepare` and :func:`finish` are its two halves: the window prepares while its store stays
+    open, then finishes inside ``Store.swap_file`` (``ui/hub_join.py``)."""
+    path = Path(path)
+    prepared = prepare(path, key, cipher, client, progress=progress, rejoin=rejoin)
+    if isinstance(prepared, JoinOutcome):
+        return prepared
+    try:
+        return finish(path, key, cipher, prepared)
+    finally:
+        prepared.discard()
+
+
+@dataclass
+class Prepared:
+    """A snapshot downloaded, checked and encrypted under this replica's key beside it (``new``),
+    not yet in its place (:func:`finish`)."""
+
+    new: Path
+    info: object          # sync.protocol.SnapshotInfo
+    rejoin: bool
+    size: int
+    phases: dict[str, float]
+
+    def discard(self) -> None:
+        _remove(self.new)
+
+
+def prepare(path: Path | str, key: bytes, cipher: str, client: HubClient, *, progress=None,
+            rejoin: bool = False, described=None) -> Prepared | JoinOutcome:
+    """Everything of a join but the replacement: the description (``described(info)``), the download
+    (``progress(bytes so far)``), the checks, the copy under this replica's key.  The replica at ``path`` may stay open
+    meanwhile (it is only read).  A :class:`JoinOutcome` (not joined) says why there is nothing to do."""
     path = Path(path)
     download, new = temp_paths(path)
     for leftover in (download, new):   # an earlier join cut short
@@ -110,6 +149,9 @@ def join(path: Path | str, key: bytes, cipher: str, client: HubClient, *, progre
     if info.cipher not in CIPHERS:
         return JoinOutcome(False, f"the hub's snapshot uses cipher {info.cipher!r}, which this version does not "
                                   "offer: replaying the feed from 0")
+    if described is not None:
+        described(info)
+    done = False
     try:
         t = time.perf_counter()
         with os.fdopen(os.open(download, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
@@ -126,16 +168,32 @@ def join(path: Path | str, key: bytes, cipher: str, client: HubClient, *, progre
         except Exception as exc:
             raise JoinFailed(f"the snapshot could not be read with its key ({exc}): not used") from None
         _remove(download)
+        _check(new, key, cipher, info)
+        _fsync(new)
         phases["encrypt"] = time.perf_counter() - t
-        t = time.perf_counter()
-        position = _adopt(new, key, cipher, info, own)
-        _replace(path, new)
-        phases["finish"] = time.perf_counter() - t
+        done = True
     finally:
         _remove(download)
-        _remove(new)
-    return JoinOutcome(True, f"joined from the hub's snapshot at position {position} ({size / 1e6:,.0f} MB); "
-                             "the feed's tail follows", position, size, phases)
+        if not done:
+            _remove(new)
+    return Prepared(new, info, rejoin, size, phases)
+
+
+def finish(path: Path | str, key: bytes, cipher: str, prepared: Prepared) -> JoinOutcome:
+    """Give the prepared copy this replica's own facts and rename it over the replica, which must be
+    closed (``Store.swap_file`` closes the window's).  Its outbox is read again now: a replica that
+    took records while the snapshot downloaded is refused (``JoinFailed``; nothing changed)."""
+    path = Path(path)
+    t = time.perf_counter()
+    own = _old_replica(path, key, cipher, prepared.rejoin)
+    if own is None:
+        raise JoinFailed("records were written to this replica while the snapshot downloaded: it keeps them and "
+                         "replays the feed instead (nothing was changed)")
+    position = _adopt(prepared.new, key, cipher, prepared.info, own)
+    _replace(path, prepared.new)
+    phases = {**prepared.phases, "finish": time.perf_counter() - t}
+    return JoinOutcome(True, f"joined from the hub's snapshot at position {position} ({prepared.size / 1e6:,.0f} MB); "
+                             "the feed's tail follows", position, prepared.size, phases)
 
 
 @dataclass
@@ -172,8 +230,8 @@ def _old_replica(path: Path, key: bytes, cipher: str, rejoin: bool) -> _Own | No
         conn.close()
 
 
-def _adopt(new: Path, key: bytes, cipher: str, info, own: _Own) -> int:
-    """Check the copy is the snapshot described and give it this replica's own facts."""
+def _check(new: Path, key: bytes, cipher: str, info) -> int:
+    """The copy is the snapshot described: its hub, its position.  Returns the position."""
     conn = connect_raw(new, key, cipher)
     try:
         found = dict(conn.execute("SELECT key, value FROM replica_meta").fetchall())
@@ -182,6 +240,16 @@ def _adopt(new: Path, key: bytes, cipher: str, info, own: _Own) -> int:
                 or position != info.position:
             raise JoinFailed(f"the snapshot's own facts (hub {found.get('snapshot_hub_id')}, position {position}) "
                              f"are not those described (hub {info.hub_id}, position {info.position}): not used")
+        return position
+    finally:
+        conn.close()
+
+
+def _adopt(new: Path, key: bytes, cipher: str, info, own: _Own) -> int:
+    """Give the checked copy this replica's own facts."""
+    position = _check(new, key, cipher, info)
+    conn = connect_raw(new, key, cipher)
+    try:
         with conn:
             conn.execute("DELETE FROM replica_meta")
             conn.executemany("INSERT INTO replica_meta(key, value) VALUES (?, ?)",
@@ -204,8 +272,7 @@ def _replace(path: Path, new: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     with contextlib.suppress(OSError):   # owner-only, as Store.create makes a replica
         os.chmod(new, 0o600)
-    with open(new, "rb") as fh:
-        os.fsync(fh.fileno())
+    _fsync(new)   # the adopted rows (the bulk was synced by prepare)
     os.replace(new, path)
     try:
         fd = os.open(path.parent, os.O_RDONLY)
@@ -215,3 +282,8 @@ def _replace(path: Path, new: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())

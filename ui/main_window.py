@@ -154,6 +154,11 @@ class MainWindow(QMainWindow):
         self._summary: SyncSummary | None = None   # the status bar's last read
         self._status_reads = tasks.LatestRead(self, self._summary_read, self._summary_failed)
         self.sync_loop: tasks.Loop | None = None
+        # The snapshot join (ui/hub_join.py): what each sync cycle is also shown to, what stops with the
+        # window, and the banner's words while it joins (None: none).
+        self.cycle_watchers: list[Callable[[object], None]] = []
+        self.join_stoppers: list[Callable[[], None]] = []
+        self.join_notice: tuple[str, str] | None = None
         self.bc_pack = None   # ui.bc_pack_writer: the hourly business-continuity pack, when a folder is set
         tasks.manager().changed.connect(self.on_changes)
         self._ages = QTimer(self)
@@ -390,6 +395,8 @@ class MainWindow(QMainWindow):
         self._ages.stop()
         if self.bc_pack is not None:
             self.bc_pack.stop()
+        for stop in self.join_stoppers:
+            stop()
         if self.sync_loop is not None:
             self.sync_loop.stop()
 
@@ -430,6 +437,18 @@ class MainWindow(QMainWindow):
         self.sync_loop = loop.start()
         return loop
 
+    def show_join_notice(self, text: str | None, style: str = "joining") -> None:
+        """The banner's words while joining from the hub's snapshot (``ui.hub_join``); None clears them."""
+        self.join_notice = None if text is None else (text, style)
+        self._draw_status()
+
+    def replica_replaced(self) -> None:
+        """The store now reads another file (a snapshot join): every view, the alerts and the status anew."""
+        self.alert_banner.refresh()
+        self._redraw_all()
+        self.housekeeping_later()
+        self._read_status()
+
     def show_connectivity(self, state: Connectivity | None) -> None:
         """Draw the connection state now, from ``state`` and the last summary read; the summary
         (last sync, outbox) is read again off the UI thread and drawn when it comes."""
@@ -455,6 +474,8 @@ class MainWindow(QMainWindow):
         known = bool(state and state.last_good_sync) or summary is not None   # else: not read yet
         last_text = fmt.local_time(last_sync, with_date=True) if known else "…"
         word = STATE_WORDS[state.state] if state else "Not syncing"
+        if self.join_notice is not None and self.join_notice[1] == "joining":
+            word = "Joining the hub…"
         self.state_label.setText(word)
         self.state_label.setAccessibleName(f"Connection: {word}")
         offset = getattr(self.clock, "offset", None)
@@ -481,6 +502,11 @@ class MainWindow(QMainWindow):
             self.banner.show()
         else:
             self.banner.hide()
+        if self.join_notice is not None:   # joining from the hub's snapshot, or behind its retention
+            text, style = self.join_notice
+            self.banner.setText(text)
+            self.banner.setStyleSheet(BANNER_STYLE[style])
+            self.banner.show()
         if self.replica_problem is not None:   # the replica cannot take the feed: said before the hub
             self.banner.setText(self.replica_problem.banner(fmt.local_time(self.replica_problem.since)))
             self.banner.setStyleSheet(BANNER_STYLE["offline"])
@@ -493,6 +519,8 @@ class MainWindow(QMainWindow):
             self._redraw_all()
         self.redraw_kinds(set(result.kinds))
         self.replica_problem = getattr(result, "replica_problem", None)
+        for watch in list(self.cycle_watchers):
+            watch(result)
         self.show_connectivity(result.connectivity)
         if result.error and result.connectivity and result.connectivity.state != State.OFFLINE:
             # Not the network (that has the banner): the replica could not take the batch now.

@@ -195,4 +195,5 @@ def badge_css(colours: tuple[str, str], *, radius: int = 4, padding: str = "3px 
 BANNER_STYLE = {
     "offline": "background:#b71c1c;color:#ffffff;font-weight:bold;padding:6px;",
     "feed_stale": "background:#f2b705;color:#111111;font-weight:bold;padding:6px;",
+    "joining": "background:#0b4f8a;color:#ffffff;font-weight:bold;padding:6px;",   # news, not a fault
 }

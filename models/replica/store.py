@@ -212,6 +212,8 @@ class Store:
         self._engine_lock = threading.Lock()
         self._reader_lock = threading.RLock()
         self._reading_depth = 0
+        self._swap_lock = threading.RLock()   # held while the file is replaced (swap_file): no connection opens
+        self._swapping = False
         # Prove the key once, with a clear error; the connection stays as the reader.
         self._reader: apsw.Connection | None = connect_raw(self.path, key, cipher)
         try:
@@ -251,7 +253,7 @@ class Store:
 
     @property
     def closed(self) -> bool:
-        return self._reader is None
+        return self._reader is None and not getattr(self, "_swapping", False)   # (PlainReplica: no swaps)
 
     @property
     def engine_ready(self) -> bool:
@@ -264,7 +266,49 @@ class Store:
         return self._key
 
     def _connect(self) -> dbapi.Connection:
-        return dbapi.Connection(connect_raw(self.path, self._key, self.cipher))
+        with self._swap_lock:   # a connection asked for during swap_file waits for the new file
+            return dbapi.Connection(connect_raw(self.path, self._key, self.cipher))
+
+    def swap_file(self, replace, *, wait_s: float = 10.0) -> None:
+        """Replace the file under this open store (the snapshot join, ``sync.snapshot_join``): close
+        every connection to it, call ``replace()`` (which renames the new file over ``path``), and open
+        the new file (migrated to the head if older), so everything holding this ``Store`` reads the new
+        file from then on.  Quick reads wait meanwhile; a session asked for waits for the new file.
+        No connection to the old file may outlive the rename (closing it would delete the new file's
+        write-ahead log by name): if a session still holds one after ``wait_s``, nothing is replaced
+        and :class:`ReplicaUnavailableError` says so.  If ``replace`` raises, the old file is opened
+        again and the error goes to the caller.  The caller sees to it that nothing writes meanwhile."""
+        import time
+
+        with self._swap_lock, self._reader_lock:
+            if self._reader is None:
+                raise StoreError(f"the replica {self.path} is closed")
+            self._swapping = True
+            try:
+                self._reader.close()
+                self._reader = None
+                pool = None
+                if self._engine is not None:
+                    pool = self._engine.pool
+                    self._engine.dispose()   # idle connections closed; new ones wait on the swap lock
+                deadline = time.monotonic() + wait_s
+                while pool is not None and pool.checkedout() and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                try:
+                    if pool is not None and pool.checkedout():
+                        raise unavailable(self.path, apsw.BusyError(
+                            f"{pool.checkedout()} connection(s) still in use after {wait_s:g} s"))
+                    replace()
+                finally:
+                    self._reopen()
+            finally:
+                self._swapping = False
+
+    def _reopen(self) -> None:
+        self._reader = connect_raw(self.path, self._key, self.cipher)
+        if migrate.raw_revision(self._reader) != migrate.head_revision():
+            migrate.upgrade(self.engine)
+        self._reader.execute("PRAGMA query_only = ON")
 
     # -- opening ---------------------------------------------------------
     @classmethod
