@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from models.replica import migrate
-from models.replica.store import CIPHERS, connect_raw, copy_encrypted
+from models.replica.store import CIPHERS, Store, connect_raw, copy_encrypted
 from sync.client import HubClient, HubRefused
 
 log = logging.getLogger(__name__)
@@ -169,8 +169,11 @@ def prepare(path: Path | str, key: bytes, cipher: str, client: HubClient, *, pro
             raise JoinFailed(f"the snapshot could not be read with its key ({exc}): not used") from None
         _remove(download)
         _check(new, key, cipher, info)
-        _fsync(new)
         phases["encrypt"] = time.perf_counter() - t
+        t = time.perf_counter()
+        _migrate(new, key, cipher)
+        _fsync(new)
+        phases["migrate"] = time.perf_counter() - t
         done = True
     finally:
         _remove(download)
@@ -282,6 +285,19 @@ def _replace(path: Path, new: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _migrate(new: Path, key: bytes, cipher: str) -> None:
+    """Bring the copy to this version's schema now, not when the replica is next opened: a snapshot of
+    an older revision (a hub not yet upgraded) may need minutes of index building on a year of data,
+    which the window would otherwise do with its store closed (``Store.swap_file``)."""
+    conn = connect_raw(new, key, cipher)
+    try:
+        current = migrate.raw_revision(conn) == migrate.head_revision()
+    finally:
+        conn.close()
+    if not current:
+        Store(new, key, cipher).close()   # its opening runs the migrations
 
 
 def _fsync(path: Path) -> None:

@@ -158,7 +158,7 @@ class Syncing:
         done, total = done_total
         if total and done >= total:
             self.window.show_join_notice(f"Joining the hub: downloaded {_mb(total)} MB; checking it and encrypting "
-                                         "it under this replica's key…", "joining")
+                                         "it under this replica's key (a few seconds a GB)…", "joining")
         else:
             self.window.show_join_notice(f"Joining the hub: downloading {_mb(done)} of {_mb(total)} MB…", "joining")
 

@@ -194,6 +194,23 @@ def _backup(source: apsw.Connection, target: Path | str, key: bytes, cipher: str
         dest.close()
 
 
+class _InUse:
+    """How many of an engine's pooled connections are checked out now (its pools' events: they carry
+    over to the pool ``dispose()`` makes, and a connection out at the time still checks in)."""
+
+    def __init__(self, engine) -> None:
+        from sqlalchemy import event
+
+        self.count = 0
+        self._lock = threading.Lock()
+        event.listen(engine, "checkout", lambda *_: self._add(1))
+        event.listen(engine, "checkin", lambda *_: self._add(-1))
+
+    def _add(self, n: int) -> None:
+        with self._lock:
+            self.count += n
+
+
 def _open_failure(path, exc: BaseException) -> Exception:
     """A damaged file, or a replica that cannot be used now (full, I/O, ...), as the user is told it."""
     return damaged(path, exc) if isinstance(exc, apsw.CorruptError) else unavailable(path, exc)
@@ -245,6 +262,7 @@ class Store:
 
                     engine = create_engine("sqlite://", creator=self._connect, poolclass=QueuePool,
                                            pool_size=4, max_overflow=8)
+                    self._in_use = _InUse(engine)   # connections handed out, across dispose() (swap_file)
                     # The pool rolls back every connection it takes back, so none keeps a
                     # WAL read snapshot open (that would stall checkpoints).
                     self._sessions = sessionmaker(engine, expire_on_commit=False)
@@ -287,17 +305,17 @@ class Store:
             try:
                 self._reader.close()
                 self._reader = None
-                pool = None
+                in_use = None
                 if self._engine is not None:
-                    pool = self._engine.pool
+                    in_use = self._in_use
                     self._engine.dispose()   # idle connections closed; new ones wait on the swap lock
                 deadline = time.monotonic() + wait_s
-                while pool is not None and pool.checkedout() and time.monotonic() < deadline:
+                while in_use is not None and in_use.count and time.monotonic() < deadline:
                     time.sleep(0.01)
                 try:
-                    if pool is not None and pool.checkedout():
+                    if in_use is not None and in_use.count:
                         raise unavailable(self.path, apsw.BusyError(
-                            f"{pool.checkedout()} connection(s) still in use after {wait_s:g} s"))
+                            f"{in_use.count} connection(s) still in use after {wait_s:g} s"))
                     replace()
                 finally:
                     self._reopen()

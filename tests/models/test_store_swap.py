@@ -1,0 +1,87 @@
+"""``Store.swap_file``: the file under an open store replaced (the window's snapshot join).
+
+Real encrypted replicas.  After the swap the same ``Store`` reads and writes the new file through both
+its quick reader and its sessions; a session still holding a connection to the old file refuses the
+swap (its closing would delete the new file's write-ahead log by name) and leaves the old file open;
+a replacement that fails leaves the old file open too."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+from sqlalchemy import text
+
+from models.replica.store import ReplicaUnavailableError, Store, copy_encrypted
+
+
+def _meta(store: Store) -> dict:
+    with store.reading() as conn:
+        return dict(conn.execute("SELECT key, value FROM replica_meta").fetchall())
+
+
+def _other_file(store: Store, tmp_path) -> str:
+    """A copy of ``store``'s file under its key with one row of its own (as a prepared snapshot)."""
+    new = tmp_path / "new.db"
+    copy_encrypted(store.path, new, store.key, store.cipher, source_key=store.key, source_cipher=store.cipher,
+                   compact=False)
+    other = Store(new, store.key, store.cipher)
+    with other.writing() as s:
+        s.execute(text("INSERT INTO replica_meta(key, value) VALUES ('swapped', 'yes')"))
+    other.close()
+    return str(new)
+
+
+def test_the_same_store_reads_and_writes_the_new_file_after_a_swap(store, tmp_path):
+    with store.session() as s:   # the engine built and a pooled connection made, as in the window
+        s.execute(text("SELECT 1"))
+    new = _other_file(store, tmp_path)
+    store.swap_file(lambda: os.replace(new, store.path))
+    assert not store.closed and _meta(store).get("swapped") == "yes"
+    with store.writing() as s:
+        s.execute(text("INSERT INTO replica_meta(key, value) VALUES ('after', '1')"))
+    assert _meta(store).get("after") == "1"
+    store.close()
+    reopened = Store(store.path, store.key, store.cipher)
+    try:
+        assert _meta(reopened)["swapped"] == "yes" and _meta(reopened)["after"] == "1"
+    finally:
+        reopened.close()
+
+
+def test_a_session_still_open_refuses_the_swap_and_the_old_file_stays_open(store, tmp_path):
+    new = _other_file(store, tmp_path)
+    held = threading.Event()
+    release = threading.Event()
+
+    def reader() -> None:
+        with store.session() as s:
+            s.execute(text("SELECT count(*) FROM replica_meta")).all()
+            held.set()
+            release.wait(10)
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        assert held.wait(10)
+        replaced = []
+        with pytest.raises(ReplicaUnavailableError, match="still in use"):
+            store.swap_file(lambda: replaced.append(os.replace(new, store.path)), wait_s=0.3)
+        assert replaced == [] and "swapped" not in _meta(store) and not store.closed
+    finally:
+        release.set()
+        thread.join(10)
+    store.swap_file(lambda: os.replace(new, store.path))   # once it is let go, the swap goes through
+    assert _meta(store)["swapped"] == "yes"
+
+
+def test_a_replacement_that_fails_leaves_the_old_file_open(store):
+    before = _meta(store)
+
+    def fail() -> None:
+        raise OSError("the disk went away")
+    with pytest.raises(OSError, match="disk went away"):
+        store.swap_file(fail)
+    assert _meta(store) == before and not store.closed
+    with store.writing() as s:
+        s.execute(text("INSERT INTO replica_meta(key, value) VALUES ('still', 'writable')"))
