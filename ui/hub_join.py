@@ -63,6 +63,7 @@ class Syncing:
         self.started_at = time.monotonic()
         self.joined_in: float | None = None   # seconds from the start to caught up after a join
         self._rejoin_after = 0.0       # time.monotonic() before which a 410 does not start a rejoin
+        self._spare = None             # the engine whose client the join used: the sync's, if still open
         self.on_state: Callable[[str], None] | None = None   # tests and screenshots follow the stages
         window.cycle_watchers.append(self._cycled)
         window.join_stoppers.append(self.stop)
@@ -82,7 +83,9 @@ class Syncing:
             lambda exc: self._start_sync()).run_in_background()
 
     def _start_sync(self) -> None:
-        self.engine = self.make_engine()
+        # The join's engine if its client is still open (it only asked for the snapshot), else a new one.
+        spare, self._spare = self._spare, None
+        self.engine = spare if spare is not None and not spare.client.closed else self.make_engine()
         self.window.start_sync(self.engine, poll_interval=self.poll_interval, long_poll=self.long_poll)
         if self.state != "catching_up":
             self._set("syncing")
@@ -103,7 +106,7 @@ class Syncing:
 
         store = self.window.store
         path, key, cipher = store.path, store.key, store.cipher
-        engine = self.make_engine()   # its client downloads; nothing else uses it
+        engine = self._spare = self.make_engine()   # its client downloads; the sync's engine afterwards
         client = engine.client
         self._set("joining")
         self.window.show_join_notice("Joining the hub: asking it for its snapshot…" if not rejoin else
