@@ -124,3 +124,30 @@ def test_bad_timer_options_are_refused_naming_the_option(tmp_path, args, says):
                            f"sqlite:///{tmp_path / 'hub.db'}", "--port", "0", *args],
                           cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and says in done.stderr, done.stderr
+
+
+def test_two_hub_processes_on_one_folder_publish_each_position_once(tmp_path):
+    """Two serve processes behind one address (--reuse-port), both with the timer on one folder: at
+    each round one makes (the lock) and the other is refused, or finds the feed unmoved and keeps it."""
+    from tests.support.hub import HubProcess
+
+    folder = tmp_path / "snapshots"
+    timer = ("--snapshots", str(folder), "--snapshot-every", EVERY_H, "--reuse-port")
+    first = start_hub(tmp_path, args=timer)
+    second = HubProcess(first.db_url, tmp_path, dict(first.tokens), port=first.port, args=timer).start()
+    try:
+        for n in range(3):
+            assert submit(first, [obs("ga_bed_occupancy_pct", 70.0 + n, n)]).status_code == 200
+        head = first.request("GET", "/health").json()["head"]
+        _wait_for(lambda: (s := _snapshot(first)) and s["position"] >= head, "a snapshot of the head", first)
+        _wait_for(lambda: first.log().count("making a snapshot") + second.log().count("making a snapshot") >= 6,
+                  "three rounds between them", first)
+    finally:
+        first.stop()
+        second.stop()
+    logs = first.log() + second.log()
+    published = re.findall(r"snapshot timer: published the snapshot at position (\d+)", logs)
+    assert published and len(published) == len(set(published)), logs   # never the same position twice
+    others = logs.count("another 'hub snapshot make' is running") + logs.count("the feed has not moved: kept")
+    assert others >= 1, logs
+    assert "making a snapshot" in first.log() and "making a snapshot" in second.log()
