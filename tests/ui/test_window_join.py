@@ -4,7 +4,7 @@ Real widgets offscreen, real encrypted replicas, a real hub on loopback holding 
 simulated ICS with a snapshot published by the real ``hub snapshot make`` and a tail after it
 (tests/sync/snapshot_world.py).  A new window joins, applies the tail and shows the data; a download
 cut midway (a real TCP proxy that passes everything but the first snapshot download's second half) is
-said in words and tried again; an altered snapshot is refused and the replica replays instead; a
+said in words and tried again; closing the window mid-download stops the join within 2 s; an altered snapshot is refused and the replica replays instead; a
 running window the hub answers 410 ``feed_pruned`` joins again, and one whose outbox took a record
 while it downloaded waits for the record to be sent first and says so.  The tests run in file order
 (the last prunes the shared hub's feed).  ``SCC_JOIN_PNG`` keeps the progress picture.
@@ -177,6 +177,45 @@ def test_a_download_cut_midway_is_said_and_tried_again_and_the_replica_stays_usa
     finally:
         w.close()
         proxy.stop()
+
+
+class HoldDownload(FaultProxy):
+    """Passes everything, except that the snapshot download waits (up to a minute) before its answer."""
+
+    def __init__(self, upstream: str) -> None:
+        super().__init__(upstream, seed=0, fault_rate=0.0)
+        self.held = 0
+
+    def _exchange(self, request: bytes) -> bytes | None:
+        if b"/v1/snapshot/file" in request.split(b"\r\n", 1)[0]:
+            self.held += 1
+            self._stopping.wait(60)
+        return super()._exchange(request)
+
+
+def test_closing_the_window_mid_download_stops_the_join_and_leaves_the_replica_new(qtbot, world):
+    proxy = HoldDownload(world.hub.url)
+    w = Window(qtbot, world, "window-closed", url=proxy.url)
+    try:
+        qtbot.waitUntil(lambda: proxy.held and any(n.startswith("Joining the hub: downloading 0 of") for n in w.notices),
+                        timeout=30_000)
+        t = time.monotonic()
+        w.window.stop_background()   # as the window's close and the app's exit do
+        took = time.monotonic() - t
+        assert took < 2.0, f"stopping the join took {took:.1f} s"
+        assert not w.syncing.join_loop.running
+        assert snapshot_join.store_is_new(w.store) and w.position() == 0
+    finally:
+        w.close()
+        proxy.stop()
+    assert leftovers(w.store.path) == []   # the cut download's file went with it
+    # The next start joins.
+    again = Window(qtbot, world, "unused", store=type(w.store)(w.store.path, w.store.key, w.store.cipher))
+    try:
+        _wait_caught_up(qtbot, again, world.head)
+        assert again.syncing.joined_position == world.snapshot_position and leftovers(again.store.path) == []
+    finally:
+        again.close()
 
 
 def test_an_altered_snapshot_is_refused_in_words_and_the_window_replays_the_feed(qtbot, world, replayed):
