@@ -92,7 +92,7 @@ def run_panel(panel: Panel, horizon: int = HORIZON, want: np.ndarray | None = No
 
 
 def run_panels(panels: Sequence[Panel], horizon: int = HORIZON, want: np.ndarray | None = None,
-               use_prior: bool = True) -> smoothing.Result:
+               use_prior: bool = True, groups: Sequence[int] | None = None) -> smoothing.Result:
     """``run_panel`` over panels on the same days (several series), stacked into one pass: the
     engine's cost is per day, so six series of 40 providers cost little more than one."""
     check_horizon(horizon)
@@ -109,8 +109,10 @@ def run_panels(panels: Sequence[Panel], horizon: int = HORIZON, want: np.ndarray
             rows += [np.stack([table[w] for w in winters])] * len(p.orgs)
         prior = np.stack(rows)
     values = np.concatenate([p.values for p in panels])
+    groups = range(len(panels)) if groups is None else groups
+    rows = np.concatenate([np.full(len(p.orgs), g) for p, g in zip(panels, groups)])
     return smoothing.run(values, first.segment, weekday, kind, ahead_weekday, ahead_kind, horizon,
-                         prior=prior, want=want)
+                         prior=prior, want=want, groups=rows)
 
 
 def panel_from_arrays(series: str, orgs: Sequence[str | None], days: Sequence[date], values) -> Panel:
