@@ -14,6 +14,10 @@ uses a later day, so the pass that forecasts the last day also is the rolling-or
   want a low one; the data decide).  Averaging the leaders rather than picking the single best
   is a trimmed forecast combination: with a few dozen errors the "best" pair is partly luck,
   and a mean of the good ones is more robust to that luck than any one of them.
+- The ranking is learned across series (cross-learning): every series of a pool (``groups``: the
+  same series for every organisation of a run) ranks the pairs by the pool's mean of each series'
+  own mean absolute log error, so one series' few dozen errors do not decide alone.  Each series
+  keeps its own state; only the choice of weights is shared.
 - Holidays (``calendar.KINDS``) never update the level or weekday terms; their effect is the mean
   log residual of that kind seen so far in the file, or the shipped prior for the kind, or none.
 - Intervals: split-conformal, from the combination's own out-of-sample errors: percentiles of
@@ -48,13 +52,6 @@ COVERAGE = 0.8
 # winter (0.01: trusts' coverage 0.83-0.84; 0.05: England handovers 0.745) and checked on 2016-17.
 STEP = 0.03
 K = len(KINDS)
-# Round four (cross-learning), experimental switches: None = off.
-GLOBAL = None          # None, or "ridge": a pooled correction of the combination, fitted per group and horizon
-GLOBAL_SHRINK = 1.0    # share of the pooled correction applied (0.5: an equal mix with the combination)
-GLOBAL_LAMBDA = 28.0   # ridge penalty in pseudo-observations (each feature's own mean square)
-POOL_RANK = None       # None, "pooled" (rank pairs by the group's mean score), "shrunk" (own + group mean)
-F = 5                  # features of the pooled correction
-FEATS = np.ones(F)     # experiment: which features are on
 
 
 @dataclass(frozen=True)
@@ -77,7 +74,8 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
     ``weekday``/``kind`` (T,) describe each day; ``ahead_weekday``/``ahead_kind`` (T, H) the day
     h ahead of each origin (which may lie past the file's end).  ``prior`` (K,), (T, K) per origin
     or (S, T, K) per series and origin: log effects to use for a holiday kind the file has not
-    shown yet (NaN: none).
+    shown yet (NaN: none).  ``groups`` (S,) numbers the pools whose series rank the pairs together
+    (default: all one pool).
     """
     S, T = values.shape
     H = horizon
@@ -103,19 +101,11 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
     #                                                   last ERROR_WINDOW targets (float32: sorted daily)
     cum_abs = np.zeros((H, S, P))
     cum_n = np.zeros((H, S))
-    weights = _weights(cum_abs, cum_n)
+    groups = np.zeros(S, dtype=np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
+    pools = (groups[None, :] == np.arange(groups.max() + 1 if S else 0)[:, None]).astype(float)   # (G, S)
+    weights = _weights(cum_abs, cum_n, pools, groups)
     bounds = np.full((2, H, H, S), np.nan)            # [low/high, origin slot, lead]: interval offsets issued
     miss_rate = np.full((S, H), 1 - COVERAGE)         # the share of misses each horizon's interval aims at
-    groups = np.zeros(S, dtype=np.int64) if groups is None else np.asarray(groups)
-    G = int(groups.max()) + 1 if S else 1
-    onehot = (groups[None, :] == np.arange(G)[:, None]).astype(float)          # (G, S)
-    feats = np.full((H, H, S, F), np.nan)            # [origin slot, lead]: the correction's features
-    fcomb = np.full((H, H, S), np.nan)                # the combination's forecast (the correction's base)
-    xtx = np.zeros((G, H, F, F))
-    xty = np.zeros((G, H, F))
-    nfit = np.zeros((G, H))
-    beta = np.zeros((G, H, F))
-    one_step = np.full((S, 7), np.nan)                # the combination's last 7 one-step errors (ordinary days)
     hsum = np.zeros((K, S, P))
     hcnt = np.zeros((K, S))
     eff = np.zeros((K, S, P))
@@ -134,8 +124,6 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
             week_obs[:] = 0
             seg_start = t
             ring[:] = np.nan
-            fcomb[:] = np.nan
-            one_step[:] = np.nan
         xt = x[:, t]
         w, k = weekday[t], kind[t]
         back = min(H, t - seg_start)
@@ -144,22 +132,6 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
         e = np.full((H, S, P + 1), np.nan)
         if back:
             e[:back] = xt[None, :, None] - ring[(t - lags[:back]) % H, lags[:back] - 1]
-        if GLOBAL and back:
-            base = fcomb[(t - lags[:back]) % H, lags[:back] - 1]            # (back, S)
-            z = feats[(t - lags[:back]) % H, lags[:back] - 1]              # (back, S, F)
-            y = xt[None, :] - base
-            ok = np.isfinite(y) & np.isfinite(z).all(axis=2)
-            z0 = np.where(ok[:, :, None], z, 0.0)
-            y0 = np.where(ok, y, 0.0)
-            xtx[:, :back] += np.einsum("gs,hsf,hse->ghfe", onehot, z0, z0)
-            xty[:, :back] += np.einsum("gs,hsf,hs->ghf", onehot, z0, y0)
-            nfit[:, :back] += onehot @ ok.T.astype(float)
-            ms = np.diagonal(xtx, axis1=2, axis2=3) / np.maximum(nfit, 1)[:, :, None]   # (G, H, F)
-            pen = GLOBAL_LAMBDA * ms[..., None] * np.eye(F)
-            beta = np.linalg.solve(xtx + pen + 1e-12 * np.eye(F), xty[..., None])[..., 0]
-        if back and k == 0:
-            one_step = np.roll(one_step, 1, axis=1)
-            one_step[:, 0] = e[0, :, P] if GLOBAL is None else xt - fcomb[(t - 1) % H, 0]
         errs[:, :, t % ERROR_WINDOW] = e[:, :, P].T
         if back:
             issued = bounds[:, (t - lags[:back]) % H, lags[:back] - 1]       # (2, back, S)
@@ -172,7 +144,7 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
                 ok = np.isfinite(e[:, :, 0])                         # (H, S)
                 cum_abs += np.where(ok[:, :, None], np.abs(e[:, :, :P]), 0.0)
                 cum_n += ok
-                weights = _weights(cum_abs, cum_n, groups)           # (S, P): changes only with new scores
+                weights = _weights(cum_abs, cum_n, pools, groups)    # (S, P): changes only with new scores
             # Gains start as running means (1/n) and settle to the smoothing weights: a state
             # drawn from one week would otherwise carry that week's noise for weeks.
             step = xt[:, None] - (level + season[w])                 # NaN where not ready or missing
@@ -197,30 +169,12 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
             eff[0] = 0.0
 
         ring[t % H] = np.nan
-        fcomb[t % H] = np.nan
         bounds[:, t % H] = np.nan
         if not np.isfinite(level[:, 0]).any():
             continue
         f = ring[t % H]
         f[:, :, :P] = level[None] + season[ahead_weekday[t]] + eff[ahead_kind[t]]      # (H, S, P)
         f[:, :, P] = np.einsum("hsp,sp->hs", f[:, :, :P], weights)
-        if GLOBAL:
-            fc0 = f[:, :, P].copy()
-            fcomb[t % H] = fc0
-            z = np.zeros((H, S, F))
-            z[:, :, 0] = 1.0
-            back_day = t + lags - 7 * -(-lags // 7)                                        # the same weekday, not after t
-            ordinary = np.array([b >= seg_start and kind[b] == 0 for b in back_day])
-            sn = np.stack([x[:, b] if o else np.full(S, np.nan) for b, o in zip(back_day, ordinary)])
-            z[:, :, 1] = np.where(np.isfinite(sn), sn - fc0, 0.0)
-            z[:, :, 2] = np.where(np.isfinite(one_step[:, 0]), one_step[:, 0], 0.0)[None]
-            seen7 = np.isfinite(one_step)
-            z[:, :, 3] = (np.where(seen7, one_step, 0.0).sum(1) / np.maximum(seen7.sum(1), 1))[None]
-            z[:, :, 4] = (ahead_kind[t] != 0)[:, None]
-            z *= FEATS
-            feats[t % H] = z
-            corr = np.einsum("hsf,shf->hs", z, beta[groups])
-            f[:, :, P] = fc0 + GLOBAL_SHRINK * corr
         # Every origin's interval is issued (and later scored), asked for or not: the adaptation
         # must see the same history whether the app asks at the last day or the backtest at each.
         lo, hi = _interval(errs, miss_rate)           # (S, H) each, log offsets
@@ -241,22 +195,19 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
     return Result(point, low, high, effects)
 
 
-def _weights(cum_abs: np.ndarray, cum_n: np.ndarray, groups=None) -> np.ndarray:
+def _weights(cum_abs: np.ndarray, cum_n: np.ndarray, pools: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Per series (S, P), each pair's share of the forecast: 1/TOP for the TOP pairs with the lowest
-    mean absolute error over the horizons so far; until MIN_CHOOSE one-step errors, the default."""
-    scores = (cum_abs / np.maximum(cum_n, 1)[:, :, None]).mean(axis=0)     # (S, P)
-    if POOL_RANK and groups is not None:
-        ready0 = cum_n[0] >= MIN_CHOOSE
-        G = int(groups.max()) + 1
-        oh = (groups[None, :] == np.arange(G)[:, None]) & ready0[None, :]
-        gmean = (oh.astype(float) @ np.where(ready0[:, None], scores, 0.0)) / np.maximum(oh.sum(1), 1)[:, None]
-        pooled = gmean[groups]
-        scores = pooled if POOL_RANK == "pooled" else scores + pooled
+    score, the mean over the series' pool (``pools`` (G, S) one-hot, ``groups`` (S,)) of each ready
+    series' mean absolute error over the horizons so far; until a series has MIN_CHOOSE one-step
+    errors, the default."""
+    own = (cum_abs / np.maximum(cum_n, 1)[:, :, None]).mean(axis=0)        # (S, P)
+    ready = cum_n[0] >= MIN_CHOOSE
+    counted = pools * ready[None, :]
+    scores = ((counted @ np.where(ready[:, None], own, 0.0)) / np.maximum(counted.sum(axis=1), 1)[:, None])[groups]
     best = np.argsort(scores, axis=1, kind="stable")[:, :TOP]
     w = np.zeros_like(scores)
     np.put_along_axis(w, best, 1.0 / TOP, axis=1)
-    ready = (cum_n[0] >= MIN_CHOOSE)[:, None]
-    return np.where(ready, w, np.arange(scores.shape[1])[None] == DEFAULT)
+    return np.where(ready[:, None], w, np.arange(scores.shape[1])[None] == DEFAULT)
 
 
 def _initialise(x, kinds, weekdays, level, season, which) -> None:
