@@ -130,7 +130,8 @@ class SettingsDialog(QDialog):
                                  else "as you sign a record")
         env = (os.environ.get(author.ENV) or "").strip()
         hint = QLabel(f"${author.ENV} is set: records are signed “{env}” instead." if env else
-                      f"Recorded with each decision, acknowledgement and edit. Now signing as “{author.current_author()}”.")
+                      "Recorded with each decision, acknowledgement and edit. "
+                      f"Now signing as “{author.current_author()}”.")
         hint.setObjectName("muted")
         hint.setWordWrap(True)
         hint.setAccessibleName("Who signs what this desktop records")

@@ -110,3 +110,22 @@ def test_a_name_too_long_for_the_hub_is_refused_by_the_settings():
         s.set("user_name", "x" * 121)
     with pytest.raises(ValueError, match="user_name.*blank"):
         s.set("user_name", "  ")
+
+
+def test_the_command_line_signs_with_the_name_in_settings_as_the_window_does(store, store_path, monkeypatch,
+                                                                             tmp_path):
+    """``records ack`` without ``--by``, run as root with a name in Settings: signed with that name."""
+    from sqlalchemy import select
+
+    from models.replica.orm import AlertEvent
+    from tests.records.conftest import PASSPHRASE
+    from tests.records.test_author import _alerts
+
+    monkeypatch.setenv("SCC_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setattr(getpass, "getuser", lambda: "root")
+    _home(monkeypatch, tmp_path, "Dr Ada Lovelace")
+    (alert,) = _alerts(store, 1)
+    assert cli.main(["records", "ack", alert, "--path", str(store_path), "--note", "on it"]) == 0
+    with store.session() as s:
+        assert s.scalar(select(AlertEvent.acknowledged_by).where(AlertEvent.uuid == alert)) == "Dr Ada Lovelace"

@@ -62,7 +62,8 @@ def test_a_kept_offset_is_used_until_a_new_one_comes_and_said_to_be_old():
     assert clock.restore(Measured(BEHIND, base - timedelta(days=1)))
     assert clock() == base + BEHIND and clock.old()
     text, tip = clock.words(lambda at: at.strftime("%H:%M"))
-    assert text == f"this computer's clock was 2 h 0 min behind the hub's at {(base - timedelta(days=1) + BEHIND):%H:%M} (last measured)"
+    then = base - timedelta(days=1) + BEHIND   # the measurement's time on the hub's clock
+    assert text == f"this computer's clock was 2 h 0 min behind the hub's at {then:%H:%M} (last measured)"
     assert "measured again when the hub answers" in tip
     assert not clock.observe(BEHIND) and not clock.old()           # measured now: the same offset, not old
     assert clock.words(str)[0] == "this computer's clock is 2 h 0 min behind the hub's"

@@ -314,7 +314,8 @@ def _phone_in(hub, org: str, at, observations=(), ambulance_status=None) -> None
 
     name, role, taker = CALLER
     data = {"org_code": org, "phoned_at": at.isoformat(), "caller_name": name, "caller_role": role,
-            "taken_by": taker, "note": "Their feed is down", "observations": [{"metric": m, "value": v} for m, v in observations],
+            "taken_by": taker, "note": "Their feed is down",
+            "observations": [{"metric": m, "value": v} for m, v in observations],
             "ambulance_status": ambulance_status, "critcon": None}
     resp = hub.request("POST", "/v1/records", role="room_lead", json={"records": [
         {"uuid": str(uuid.uuid4()), "kind": "phoned_in", "device_id": "web-test-desk",

@@ -337,8 +337,10 @@ def _level(scope: str, key: str, d: dict, names: dict[str, str], now: datetime,
     name = names.get(key, key) if scope == "provider" else PILLAR_NAMES.get(key, "System" if key == "system"
                                                                              else key)
     stale = scope == "provider" and (at is None or now - at > STALE_AFTER)
-    phoned = _newest_call((p["phoned_in_uuid"] for p in d.get("parameters") or ()
-                           if isinstance(p, dict) and p.get("phoned_in_uuid")), calls, now) if scope == "provider" else None
+    phoned = None
+    if scope == "provider":   # the parameters it was scored from that came from a call
+        phoned = _newest_call((p["phoned_in_uuid"] for p in d.get("parameters") or ()
+                               if isinstance(p, dict) and p.get("phoned_in_uuid")), calls, now)
     return Level(key, name, shown, d.get("declared_level") is not None, d.get("total"), bool(d.get("complete")),
                  d.get("at_least_level"), at, bool(d.get("verified")), stale, phoned)
 
@@ -350,7 +352,8 @@ def _worst_first(p: Level) -> tuple:
 def _ambulance(raw: dict[str, dict], names: dict[str, str], active: set[str], now: datetime,
                calls: dict[str, Phoned]) -> list[Ambulance]:
     return sorted((Ambulance(org, names.get(org, org), v["reap"], v["csp"], v["at"], v["got"],
-                             now - v["got"] > STALE_AFTER, _newest_call([v["call"]] if v.get("call") else (), calls, now))
+                             now - v["got"] > STALE_AFTER,
+                             _newest_call([v["call"]] if v.get("call") else (), calls, now))
                    for org, v in raw.items() if org in active), key=lambda a: (-a.reap, a.name))
 
 
