@@ -14,8 +14,9 @@
     daily wave and noise; the cost depends on the sizes.  Target: <= 1 s.
     (``tests/forecast/test_intraday.py`` runs this part once, small, so it keeps working.)
 ``table``
-    Not a timing: the per-series, per-horizon backtest tables of ``docs/forecasting.md`` (England
-    and the median trust beside seasonal naive), printed as Markdown.
+    Not a timing: the per-series, per-horizon backtest tables of ``docs/forecasting.md`` (England,
+    with the trusts as its pool, and the median trust beside seasonal naive), printed as Markdown;
+    then the same by winter (``--parts table`` prints both).
 ``read``
     The door's whole call as the app makes it, read included: ``models.service.forecast.site_forecasts``
     on the desktop benchmark's replica (``benchmarks/desktop_fixture.py``; ``--scale full`` is the
@@ -59,7 +60,7 @@ import resources  # noqa: E402
 from models.forecast import intraday, opel_chance  # noqa: E402
 from models.forecast.backtest import backtest  # noqa: E402
 from models.forecast.model import SERIES, forecast_all  # noqa: E402
-from models.forecast.series import read_csv  # noqa: E402
+from models.forecast.series import Panel, read_csv, winter_of  # noqa: E402
 
 PROVIDERS = 40
 DAYS = 365
@@ -149,9 +150,9 @@ def tables() -> str:
     """docs/forecasting.md's results: per series, England and the median trust per horizon."""
     out = []
     for series in SERIES:
-        eng = backtest(read_csv(ENGLAND, series))[0]
-        trusts = [b for b in backtest(read_csv(TRUSTS, series, all_orgs=True))
-                  if b.origins and np.isfinite(b.mean_mase)]
+        trust_panel = read_csv(TRUSTS, series, all_orgs=True)
+        eng = backtest(read_csv(ENGLAND, series), pool=trust_panel)[0]
+        trusts = [b for b in backtest(trust_panel) if b.origins and np.isfinite(b.mean_mase)]
         ranked = sorted(trusts, key=lambda b: b.mean_mase)
         mid = ranked[len(ranked) // 2]
         beat = np.mean([b.mean_mase < 1 for b in trusts])
@@ -172,11 +173,38 @@ def tables() -> str:
     return "\n".join(out)
 
 
+WINTERS = (("2017-18", "design", ("ambulance_arrivals", "ga_beds_occupied", "handover_delays_30_60_min",
+                                   "handover_delays_over_60_min")),
+           ("2016-17", "check", ("ae_attendances_total", "emergency_admissions", "ga_beds_occupied")))
+
+
+def one_winter(panel: Panel, winter: str) -> Panel:
+    keep = np.array([winter_of(d) == winter for d in panel.days])
+    return Panel(panel.series, panel.orgs, tuple(d for d, k in zip(panel.days, keep) if k),
+                 panel.segment[keep], panel.values[:, keep])
+
+
+def by_winter() -> str:
+    """docs/forecasting.md's by-winter table: each winter's rows alone (beds scored within each)."""
+    out = ["| winter | series | England MASE | England coverage | median trust MASE | median trust coverage |",
+           "|---|---|---:|---:|---:|---:|"]
+    for winter, role, names in WINTERS:
+        for series in names:
+            trust_panel = one_winter(read_csv(TRUSTS, series, all_orgs=True), winter)
+            eng = backtest(one_winter(read_csv(ENGLAND, series), winter), pool=trust_panel)[0]
+            trusts = [b for b in backtest(trust_panel) if b.origins and np.isfinite(b.mean_mase)]
+            out.append(f"| {winter} ({role}) | `{series}` | {eng.mean_mase:.3f} | {eng.mean_coverage:.3f} "
+                       f"| {np.median([b.mean_mase for b in trusts]):.3f} "
+                       f"| {np.median([b.mean_coverage for b in trusts]):.3f} |")
+    return "\n".join(out)
+
+
 def time_backtest() -> tuple[float, float]:
     start, cpu = time.perf_counter(), time.process_time()
     for series in SERIES:
-        backtest(read_csv(ENGLAND, series))
-        backtest(read_csv(TRUSTS, series, all_orgs=True))
+        trust_panel = read_csv(TRUSTS, series, all_orgs=True)
+        backtest(read_csv(ENGLAND, series), pool=trust_panel)
+        backtest(trust_panel)
     return time.perf_counter() - start, time.process_time() - cpu
 
 
@@ -214,6 +242,7 @@ def main(argv=None) -> int:
         print(time_read(args.scale, args.repeats))
     if "table" in args.parts:
         print(tables())
+        print(by_winter())
     return 0
 
 

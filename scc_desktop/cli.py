@@ -18,6 +18,9 @@ from scc_desktop.commands import COMMANDS
 from scc_desktop.errors import UserError
 
 BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader went away
+# Commands that sign what they write (or name who exported): they sign as the window does, with the
+# name set in Settings when there is one (models.author; the window's start does the same).
+SIGNING_COMMANDS = frozenset({"records", "alerts", "contacts", "message"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +56,10 @@ def _main(argv: list[str] | None) -> int:
         from scc_desktop.commands import app
 
         args.handler = app.run  # plain ``scc-desktop`` opens the window
+    if getattr(args, "command", None) in SIGNING_COMMANDS:
+        from scc_desktop import settings as settings_mod
+
+        settings_mod.choose_author(settings_mod.load())
     try:
         code = int(args.handler(args) or 0)
         sys.stdout.flush()  # a reader that went away shows here, not at exit

@@ -36,6 +36,9 @@ from models.replica.orm.types import utcnow
 log = logging.getLogger(__name__)
 
 DEMO_PASSPHRASE = "scc-desktop-demo"  # demo data only; never for a real replica
+# Who signs what the person trying the demo records, unless they gave their name (Settings) or SCC_USER:
+# never the login name, which in a container is root.
+DEMO_AUTHOR = "Demo user"
 # A figure reaches the hub at most a tick after the simulated provider sent it.
 TICK = timedelta(minutes=1)
 HISTORY = timedelta(hours=30)

@@ -107,7 +107,8 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
     app = _application()
     from ui.main_window import MainWindow
 
-    window = MainWindow(store, clock=HubClock(), title_suffix=title, settings=settings)
+    # Ages against the hub's clock: the offset last measured, until the hub answers (said to be old).
+    window = MainWindow(store, clock=HubClock.started(store), title_suffix=title, settings=settings)
     if screenshot is not None:
         if engine is not None:
             window.on_cycle(_engine(engine).run_once())

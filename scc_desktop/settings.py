@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from models import author
 from scc_desktop import paths
 from sync.address import hub_url_problem
 from ui.choices import TEXT_SCALES, THEME_KEYS, VIEW_KEYS
@@ -47,6 +48,19 @@ def _hub_url(value: Any) -> str | None:
 
 def _optional_text(value: Any) -> str | None:
     return None if value is None or isinstance(value, str) else "must be text"
+
+
+MAX_NAME_CHARS = author.MAX_CHARS
+
+
+def _person_name(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return "must be text"
+    if not value.strip():
+        return "must not be blank (none: not given)"
+    return None if len(value.strip()) <= MAX_NAME_CHARS else f"must be at most {MAX_NAME_CHARS} characters"
 
 
 def _optional_folder(value: Any) -> str | None:
@@ -89,6 +103,8 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
+    Setting("user_name", None, _person_name, "your name: signs what you record on this desktop (none: the "
+            "login name; models/author.py)"),
     Setting("theme", "light", _one_of(THEME_KEYS), "colour theme"),
     Setting("text_scale", 1.0, _one_of(TEXT_SCALES), "text size, relative to normal"),
     Setting("last_view", "overview", _one_of(VIEW_KEYS), "the view shown at start"),
@@ -106,6 +122,12 @@ SETTINGS: tuple[Setting, ...] = (
             "while the app runs (none: not written; $SCC_BC_PACK_DIR, when set, is used instead)"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def choose_author(settings: "Settings | None", instead: str | None = None) -> None:
+    """Hand the person's name from the settings to ``models.author`` (the one source of who signs);
+    ``instead``: the name used in place of the login name when none is given (the demo's)."""
+    author.choose(settings.user_name if settings is not None else None, instead=instead)
 
 
 @dataclass

@@ -29,7 +29,7 @@ from models.replica.dbapi import replica_fault
 from models.replica.ingest import ObservationValidator
 from models.replica.orm import FeedCursor
 from models.replica.orm.types import utcnow
-from sync import outbox
+from sync import hub_clock, outbox
 from sync.apply import ApplyReport, ApplyStopped, apply_batch
 from sync.client import Backoff, HubClient, HubRefused, HubUnreachable
 from sync.connectivity import Connectivity, ConnectivityTracker
@@ -87,6 +87,7 @@ class SyncEngine:
         # The hub's clock minus this computer's, from the last batch's ``server_time`` (staleness is
         # judged on the hub's clock: docs/reliability.md, clocks two hours apart).
         self.hub_offset: timedelta | None = None
+        self.offset_keeper = hub_clock.Keeper()   # the offset kept in the replica for the next start
         self.stop = threading.Event()   # set by run's caller to end a catch-up between items (see apply_batch)
 
     @property
@@ -140,6 +141,7 @@ class SyncEngine:
         try:
             pushed = outbox.push_pending(self.store, self.client)
             reports, provider_at = self.pull(wait)
+            self.offset_keeper.keep(self.store, self.hub_offset, self.clock())
         except ApplyStopped:   # closing: the batch rolled back with its cursor and is applied next start
             return CycleResult(self.tracker.current, error=None)
         except (HubUnreachable, HubRefused) as exc:

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWid
 from models.queries.sync_summary import SyncSummary
 from models.service.sync_status import sync_status
 from sync.connectivity import Connectivity, State
-from sync.hub_clock import offset_words
 from ui import format as fmt
 from ui import tasks
 from ui import theme
@@ -478,12 +477,11 @@ class MainWindow(QMainWindow):
             word = "Joining the hub…"
         self.state_label.setText(word)
         self.state_label.setAccessibleName(f"Connection: {word}")
-        offset = getattr(self.clock, "offset", None)
-        if offset:   # this computer's clock is off: say so, and that the times shown are the hub's
-            words = offset_words(offset)
-            self.sync_label.setText(f"Last sync {last_text} · this computer's clock is {words} the hub's")
-            self.sync_label.setToolTip(f"This computer's clock is {words} the hub's. Ages and times in "
-                                       "the window are worked out on the hub's clock.")
+        clock_words = getattr(self.clock, "words", None)   # a HubClock: this computer's clock against the hub's
+        said = clock_words(lambda at: fmt.local_time(at, with_date=True)) if clock_words else None
+        if said:   # this computer's clock is off: say so, that the times shown are the hub's, and how old
+            self.sync_label.setText(f"Last sync {last_text} · {said[0]}")
+            self.sync_label.setToolTip(said[1])
         else:
             self.sync_label.setText(f"Last sync {last_text}")
             self.sync_label.setToolTip("")

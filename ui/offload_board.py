@@ -65,6 +65,12 @@ def headers(page: door.OffloadPage | None, table: HandoverTable) -> list[str]:
             + [lost_header(basis).replace(" lost beyond", " lost\nbeyond") + f"\nsince {since}"])
 
 
+# The board's first columns: the hospital, its queue now and today's handovers with their means. The rest
+# judge the day against the standard; when the board is wider than the page (large text) they move to a
+# second board below it, rows in the same order (``ui.offload_view.OffloadView._fit_board``).
+NOW_COLUMNS = 6
+
+
 def make_board(table: HandoverTable) -> QTableWidget:
     board = make_table(headers(None, table), "Offload by hospital, with a row for all hospitals", stretch=0)
     board.setWordWrap(False)

@@ -36,7 +36,7 @@ from ui import format as fmt
 from ui import tasks, theme
 from ui.charts import PHONED_GLYPH, Band, Series, TimeChart
 from ui.flow_bar import FlowBar
-from ui.offload_board import fill_board, known_wait, make_board, wait_text
+from ui.offload_board import NOW_COLUMNS, fill_board, known_wait, make_board, wait_text
 from ui.text import esc
 from ui.widgets import EmptyOr, cell, content_width, fill_table, fit_rows, make_table, muted
 
@@ -141,13 +141,37 @@ class HospitalCard(QFrame):
         fit_rows(self.queue, max_rows=QUEUE_ROWS)
 
 
+def _needed_width(table) -> int:
+    """Width ``table`` needs to show its shown columns whole (``ui.widgets.content_width`` counts every column)."""
+    header = table.horizontalHeader()
+    shown = [c for c in range(table.columnCount()) if not table.isColumnHidden(c)]
+    return (sum(max(table.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in shown)
+            + 2 * table.frameWidth() + 4)
+
+
+def _fit_names(table, width: int) -> None:
+    """The hospital column takes what the figures leave of ``width``: stretched while the names fit on one
+    line, else as wide as is left with the names wrapping (rows grow), never eliding to "Che…"."""
+    header = table.horizontalHeader()
+    figures = _needed_width(table) - max(table.sizeHintForColumn(0), header.sectionSizeHint(0))
+    fits = _needed_width(table) <= width
+    table.setWordWrap(not fits)
+    if fits:
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    else:
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
+        table.setColumnWidth(0, max(header.sectionSizeHint(0), width - figures))
+    table.resizeRowsToContents()
+
+
 class _Page(QWidget):
     """The view's page in its scroll area: as tall as the window allows, taller only when the parts' minimum
     heights need it. (Word-wrapped lines give a page a height-for-width, which the scroll area honours by
     making it as tall as every part would like: the page then scrolled at 1366x768 for no reason.)"""
 
     def heightForWidth(self, width: int) -> int:
-        return self.minimumSizeHint().height()
+        # The least height at this width: wrapped lines (large text) are taller than their one-line minimum.
+        return max(self.minimumSizeHint().height(), self.layout().totalMinimumHeightForWidth(width))
 
 
 class OffloadView(QWidget):
@@ -172,12 +196,24 @@ class OffloadView(QWidget):
         self.quiet.setAccessibleName("Age of the handover data")
         layout.addWidget(self.quiet)
         self.board = make_board(self.table)
+        # The same rows judged against the standard, shown only when the board is wider than the page.
+        self.board_more = make_board(self.table)
+        self.board_more.setAccessibleName("Offload by hospital against the standard: shares within the "
+                                          "standard's times, over the maximum, hours lost")
+        self.board_more.hide()
+        self.boards = QWidget()
+        boards = QVBoxLayout(self.boards)
+        boards.setContentsMargins(0, 0, 0, 0)
+        boards.setSpacing(4)
+        boards.addWidget(self.board)
+        boards.addWidget(self.board_more)
+        self._fitted_width = -1
         # The board, the cards and the chart share the height in a splitter the room can drag: at the
         # smallest screen, or with large text, no one of them squeezes the others out of sight.
         split = QSplitter(Qt.Orientation.Vertical)
         split.setChildrenCollapsible(False)
         self.split = split
-        split.addWidget(self.board)
+        split.addWidget(self.boards)
         self.cards_host = QWidget()
         # The cards wrap onto rows as wide as the page (``_flow_cards``); more rows scroll down, never sideways.
         self.cards_grid = QGridLayout(self.cards_host)
@@ -190,7 +226,7 @@ class OffloadView(QWidget):
         scroll.viewport().installEventFilter(self)   # a new width re-flows the cards
         self.cards_scroll = scroll
         self._columns = 0
-        self._sized_rows = -1
+        self._sized_rows: tuple | None = None
         split.addWidget(scroll)
         chart_panel = QWidget()
         chart_box = QVBoxLayout(chart_panel)
@@ -305,6 +341,7 @@ class OffloadView(QWidget):
                                f"then (≥: at least); the last hour's figures have nothing to count.")
             self.quiet.setStyleSheet(f"color:{theme.current().stale};")
         fill_board(self.board, page, self.table)
+        fill_board(self.board_more, page, self.table)
         for chip, severity in self.chips:  # the theme may have changed the badge border
             chip.setStyleSheet(theme.badge_css(theme.severity_colours(severity), padding="1px 6px"))
         for card in self.cards:
@@ -322,23 +359,40 @@ class OffloadView(QWidget):
         self._ask_forecast(self.chart_picker.currentData())
 
     def _fit_board(self) -> None:
-        """The board as tall as its rows up to eight (forty hospitals scroll inside it), and no shorter
-        than its header and two rows, so the splitter can give the rest to the cards."""
-        board, header = self.board, self.board.horizontalHeader()
-        # Hospital names whole: stretched to what is left while the columns fit, else sized to the names
-        # with the board scrolling sideways (large text), never squeezed to "Che…".
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        fits = content_width(board) <= self.cards_scroll.viewport().width()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch if fits else
-                                    QHeaderView.ResizeMode.ResizeToContents)
-        fit_rows(board, max_rows=8)
-        full = board.height()
-        rows = sum(board.rowHeight(r) for r in range(min(2, board.rowCount())))
-        board.setMinimumHeight(min(full, header.height() + rows + 4))
-        board.setMaximumHeight(full)
-        if self._sized_rows != board.rowCount():   # the first draw, or hospitals came or went: the board
-            self._sized_rows = board.rowCount()    # whole, then the cards, the chart its share
-            total = sum(self.split.sizes())
+        """The board as wide as the page, never wider: every column whole. When its columns do not fit
+        (large text on a small screen) the columns judged against the standard move to a second board
+        below; hospital names take what width is left and wrap onto a second line rather than widen the
+        page. Each board as tall as its rows up to eight (forty hospitals scroll inside it), and no
+        shorter than its header and two rows, so the splitter can give the rest to the cards."""
+        self._fitted_width = self.cards_scroll.viewport().width()
+        board, more = self.board, self.board_more
+        # Past eight rows the board scrolls down: its scroll bar takes from the columns' width.
+        width = self._fitted_width - (board.verticalScrollBar().sizeHint().width() if board.rowCount() > 8 else 0)
+        columns = board.columnCount()
+        for c in range(1, columns):
+            board.setColumnHidden(c, False)
+        split = _needed_width(board) > width
+        for c in range(1, columns):
+            board.setColumnHidden(c, split and c >= NOW_COLUMNS)
+            more.setColumnHidden(c, c < NOW_COLUMNS)
+        more.setVisible(split)
+        full = least = 0
+        for b in (board, more) if split else (board,):
+            _fit_names(b, width)
+            # The header's own hint, not its height: a board just shown has not been laid out yet.
+            top = b.horizontalHeader().sizeHint().height() + 2 * b.frameWidth() + 2
+            height = top + sum(b.rowHeight(r) for r in range(min(8, b.rowCount())))
+            b.setFixedHeight(height)
+            b.setMinimumHeight(min(height, top + sum(b.rowHeight(r) for r in range(min(2, b.rowCount())))))
+            gap = self.boards.layout().spacing() if full else 0
+            full, least = full + gap + height, least + gap + b.minimumHeight()
+        # Said outright: the splitter keeps what it gave before the second board came otherwise.
+        self.boards.setMinimumHeight(least)
+        self.boards.setMaximumHeight(full)
+        self.split.refresh()   # the splitter takes the new bounds now, not at its next resize
+        if self._sized_rows != (board.rowCount(), split):   # the first draw, hospitals came or went, or the
+            self._sized_rows = (board.rowCount(), split)    # board split: the boards whole, then the cards,
+            total = sum(self.split.sizes())                 # the chart its share
             cards = max(self.cards_scroll.minimumHeight(), (total - full) * 3 // 5)
             self.split.setSizes([full, cards, max(0, total - full - cards)])
 
@@ -346,6 +400,8 @@ class OffloadView(QWidget):
         scroll = getattr(self, "cards_scroll", None)   # filters run while the view is being built or torn down
         if event.type() == QEvent.Type.Resize and scroll is not None and watched is scroll.viewport():
             self._flow_cards()
+            if self.page is not None and scroll.viewport().width() != self._fitted_width:
+                self._fit_board()   # a new width: the boards split or join, the names take what is left
         return super().eventFilter(watched, event)
 
     def _flow_cards(self) -> None:

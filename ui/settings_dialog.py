@@ -63,6 +63,7 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.setMinimumWidth(560)
         self._store, self._settings, self._check = store, settings, check
+        self.user_name, self.name_hint = self._name_field(settings)
         self.hub_url = QLineEdit(settings.hub_url or "")
         self.hub_url.setPlaceholderText("https://scc-hub.example.nhs.uk (empty: work on this replica only)")
         self.hub_url.setAccessibleName("Hub address")
@@ -89,6 +90,8 @@ class SettingsDialog(QDialog):
         self.test_button = QPushButton("&Test connection")
         self.test_button.clicked.connect(self.test_connection)
         form = QFormLayout()
+        form.addRow("Your &name:", self.user_name)
+        form.addRow("", self.name_hint)
         form.addRow("Hub &address:", self.hub_url)
         form.addRow("Access &token:", self.token)
         form.addRow("CA certificates:", ca_row)
@@ -99,7 +102,7 @@ class SettingsDialog(QDialog):
         form.addRow("&Lock when idle:", self.lock_after)
         form.addRow("Business continuity &pack:", bc_pack_row)
         form.addRow("", bc_pack_hint)
-        note = QLabel("A changed hub is used from the next start.")
+        note = QLabel("A changed hub or name is used from the next start.")
         note.setObjectName("muted")
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -113,6 +116,26 @@ class SettingsDialog(QDialog):
         layout.addLayout(form)
         for w in (note, self.status, buttons):
             layout.addWidget(w)
+
+    def _name_field(self, settings) -> tuple[QLineEdit, QLabel]:
+        """The person's name that signs what this desktop records (``models.author``); the environment's wins."""
+        import os
+
+        from models import author
+        field = QLineEdit(getattr(settings, "user_name", None) or "")
+        field.setAccessibleName("Your name, recorded with what you do")
+        field.setMaxLength(author.MAX_CHARS)
+        login = author.login_name()
+        field.setPlaceholderText(f"as you sign a record (empty: the login name, {login})" if login
+                                 else "as you sign a record")
+        env = (os.environ.get(author.ENV) or "").strip()
+        hint = QLabel(f"${author.ENV} is set: records are signed “{env}” instead." if env else
+                      "Recorded with each decision, acknowledgement and edit. "
+                      f"Now signing as “{author.current_author()}”.")
+        hint.setObjectName("muted")
+        hint.setWordWrap(True)
+        hint.setAccessibleName("Who signs what this desktop records")
+        return field, hint
 
     def _bc_pack_field(self, settings) -> tuple[QLineEdit, QWidget, QLabel]:
         """The folder the pack is written to every hour (empty: not written); the environment's wins."""
@@ -180,7 +203,8 @@ class SettingsDialog(QDialog):
             self._say("\n".join(problems), True)
             return
         try:
-            self._settings.update(hub_url=self.hub_url.text().strip().rstrip("/") or None,
+            self._settings.update(user_name=self.user_name.text().strip() or None,
+                                  hub_url=self.hub_url.text().strip().rstrip("/") or None,
                                   ca_bundle=self.ca_bundle.text().strip() or None,
                                   theme=self.theme.currentData(), text_scale=self.text_scale.currentData(),
                                   handover_hours_lost_beyond=self.lost_basis.currentData(),

@@ -6,6 +6,10 @@ project's shipped winters other than the one being forecast.  A pair (origin, h)
 model made a forecast, the outcome is in the same run of days, and the seasonal-naive forecast
 (the same weekday one week earlier: day origin+h-7, never after the origin) exists; both are
 scored on exactly those pairs.  ``mase`` is the model's MAE over the seasonal-naive MAE.
+
+Every organisation of the panel ranks the smoothing weights together (``smoothing``); a ``pool``
+(another file's organisations for the same series, e.g. the trusts beside England's total) joins
+that ranking with its rows up to each origin, and is not scored.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.forecast.model import HORIZON, run_panel
+from models.forecast import smoothing
+from models.forecast.model import HORIZON, aligned, run_panels
 from models.forecast.series import Panel
 
 
@@ -56,9 +61,17 @@ def _round(value: float, digits: int):
     return round(value, digits) if np.isfinite(value) else None
 
 
-def backtest(panel: Panel, horizon: int = HORIZON) -> list[Backtest]:
-    """One ``Backtest`` per organisation of ``panel`` (all in one pass of the engine)."""
-    result = run_panel(panel, horizon)
+def backtest(panel: Panel, horizon: int = HORIZON, pool: Panel | None = None) -> list[Backtest]:
+    """One ``Backtest`` per organisation of ``panel`` (all in one pass of the engine), ``pool``'s
+    organisations ranking the weights with them."""
+    if pool is None:
+        result = run_panels([panel], horizon)
+    else:
+        if pool.series != panel.series:
+            raise ValueError(f"pool: its series {pool.series!r} is not {panel.series!r}")
+        both = run_panels([panel, aligned(pool, panel)], horizon, groups=[0, 0])
+        n = len(panel.orgs)
+        result = smoothing.Result(both.point[:n], both.low[:n], both.high[:n], both.effects[:n])
     y = panel.values
     S, T = y.shape
     out = []

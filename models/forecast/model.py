@@ -92,9 +92,13 @@ def run_panel(panel: Panel, horizon: int = HORIZON, want: np.ndarray | None = No
 
 
 def run_panels(panels: Sequence[Panel], horizon: int = HORIZON, want: np.ndarray | None = None,
-               use_prior: bool = True) -> smoothing.Result:
+               use_prior: bool = True, groups: Sequence[int] | None = None) -> smoothing.Result:
     """``run_panel`` over panels on the same days (several series), stacked into one pass: the
-    engine's cost is per day, so six series of 40 providers cost little more than one."""
+    engine's cost is per day, so six series of 40 providers cost little more than one.
+
+    ``groups`` numbers each panel's pool: the series of one pool rank the smoothing pairs together
+    (default: each panel is its own pool, so a series pools with the other organisations' same
+    series, never with another series)."""
     check_horizon(horizon)
     first = panels[0]
     if any(p.days != first.days for p in panels):
@@ -109,8 +113,19 @@ def run_panels(panels: Sequence[Panel], horizon: int = HORIZON, want: np.ndarray
             rows += [np.stack([table[w] for w in winters])] * len(p.orgs)
         prior = np.stack(rows)
     values = np.concatenate([p.values for p in panels])
+    groups = range(len(panels)) if groups is None else groups
+    pool_of = np.concatenate([np.full(len(p.orgs), g) for p, g in zip(panels, groups)])
     return smoothing.run(values, first.segment, weekday, kind, ahead_weekday, ahead_kind, horizon,
-                         prior=prior, want=want)
+                         prior=prior, want=want, groups=pool_of)
+
+
+def aligned(pool: Panel, panel: Panel) -> Panel:
+    """``pool``'s organisations on ``panel``'s days and runs of days (NaN where it has no row): a
+    pool for ``panel``, e.g. the trusts beside England's total.  Its other days are dropped."""
+    where = {d: n for n, d in enumerate(pool.days)}
+    at = np.array([where.get(d, -1) for d in panel.days])
+    values = np.where(at >= 0, pool.values[:, np.maximum(at, 0)], np.nan)
+    return Panel(pool.series, pool.orgs, panel.days, panel.segment, values)
 
 
 def panel_from_arrays(series: str, orgs: Sequence[str | None], days: Sequence[date], values) -> Panel:

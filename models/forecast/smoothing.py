@@ -14,6 +14,10 @@ uses a later day, so the pass that forecasts the last day also is the rolling-or
   want a low one; the data decide).  Averaging the leaders rather than picking the single best
   is a trimmed forecast combination: with a few dozen errors the "best" pair is partly luck,
   and a mean of the good ones is more robust to that luck than any one of them.
+- The ranking is learned across series (cross-learning): every series of a pool (``groups``: the
+  same series for every organisation of a run) ranks the pairs by the pool's mean of each series'
+  own mean absolute log error, so one series' few dozen errors do not decide alone.  Each series
+  keeps its own state; only the choice of weights is shared.
 - Holidays (``calendar.KINDS``) never update the level or weekday terms; their effect is the mean
   log residual of that kind seen so far in the file, or the shipped prior for the kind, or none.
 - Intervals: split-conformal, from the combination's own out-of-sample errors: percentiles of
@@ -63,13 +67,15 @@ class Result:
 
 def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.ndarray,
         ahead_weekday: np.ndarray, ahead_kind: np.ndarray, horizon: int,
-        prior: np.ndarray | None = None, want: np.ndarray | None = None) -> Result:
+        prior: np.ndarray | None = None, want: np.ndarray | None = None,
+        groups: np.ndarray | None = None) -> Result:
     """Forecast every series of ``values`` (S, T; NaN missing) from every origin in ``want``.
 
     ``weekday``/``kind`` (T,) describe each day; ``ahead_weekday``/``ahead_kind`` (T, H) the day
     h ahead of each origin (which may lie past the file's end).  ``prior`` (K,), (T, K) per origin
     or (S, T, K) per series and origin: log effects to use for a holiday kind the file has not
-    shown yet (NaN: none).
+    shown yet (NaN: none).  ``groups`` (S,) numbers the pools whose series rank the pairs together
+    (default: all one pool).
     """
     S, T = values.shape
     H = horizon
@@ -95,7 +101,9 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
     #                                                   last ERROR_WINDOW targets (float32: sorted daily)
     cum_abs = np.zeros((H, S, P))
     cum_n = np.zeros((H, S))
-    weights = _weights(cum_abs, cum_n)
+    groups = np.zeros(S, dtype=np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
+    pools = (groups[None, :] == np.arange(groups.max() + 1 if S else 0)[:, None]).astype(float)   # (G, S)
+    weights = _weights(cum_abs, cum_n, pools, groups)
     bounds = np.full((2, H, H, S), np.nan)            # [low/high, origin slot, lead]: interval offsets issued
     miss_rate = np.full((S, H), 1 - COVERAGE)         # the share of misses each horizon's interval aims at
     hsum = np.zeros((K, S, P))
@@ -136,7 +144,7 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
                 ok = np.isfinite(e[:, :, 0])                         # (H, S)
                 cum_abs += np.where(ok[:, :, None], np.abs(e[:, :, :P]), 0.0)
                 cum_n += ok
-                weights = _weights(cum_abs, cum_n)                   # (S, P): changes only with new scores
+                weights = _weights(cum_abs, cum_n, pools, groups)    # (S, P): changes only with new scores
             # Gains start as running means (1/n) and settle to the smoothing weights: a state
             # drawn from one week would otherwise carry that week's noise for weeks.
             step = xt[:, None] - (level + season[w])                 # NaN where not ready or missing
@@ -187,15 +195,19 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
     return Result(point, low, high, effects)
 
 
-def _weights(cum_abs: np.ndarray, cum_n: np.ndarray) -> np.ndarray:
+def _weights(cum_abs: np.ndarray, cum_n: np.ndarray, pools: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Per series (S, P), each pair's share of the forecast: 1/TOP for the TOP pairs with the lowest
-    mean absolute error over the horizons so far; until MIN_CHOOSE one-step errors, the default."""
-    scores = (cum_abs / np.maximum(cum_n, 1)[:, :, None]).mean(axis=0)     # (S, P)
+    score, the mean over the series' pool (``pools`` (G, S) one-hot, ``groups`` (S,)) of each ready
+    series' mean absolute error over the horizons so far; until a series has MIN_CHOOSE one-step
+    errors, the default."""
+    own = (cum_abs / np.maximum(cum_n, 1)[:, :, None]).mean(axis=0)        # (S, P)
+    ready = cum_n[0] >= MIN_CHOOSE
+    counted = pools * ready[None, :]
+    scores = ((counted @ np.where(ready[:, None], own, 0.0)) / np.maximum(counted.sum(axis=1), 1)[:, None])[groups]
     best = np.argsort(scores, axis=1, kind="stable")[:, :TOP]
     w = np.zeros_like(scores)
     np.put_along_axis(w, best, 1.0 / TOP, axis=1)
-    ready = (cum_n[0] >= MIN_CHOOSE)[:, None]
-    return np.where(ready, w, np.arange(scores.shape[1])[None] == DEFAULT)
+    return np.where(ready[:, None], w, np.arange(scores.shape[1])[None] == DEFAULT)
 
 
 def _initialise(x, kinds, weekdays, level, season, which) -> None:

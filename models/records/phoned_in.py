@@ -44,6 +44,9 @@ STATUS_KEYS = {"reap_level": ("ambulance_status", "reap_level"), "csp_level": ("
                "cc_occupied_beds": ("critcon", "occupied_beds")}
 # What a hospital reports about ambulances at its door (the live queue comes from handover events).
 HANDOVER_METRICS = ("ambulances_waiting_count", "longest_handover_wait_minutes", "handovers_over_60_count")
+# The phoned-in figures that are about ambulances at a hospital's door: the offload views mark them
+# (the desktop's offload board, /m/'s offload rows); the mean handover time is an OPEL parameter too.
+HANDOVER_KEYS = frozenset(HANDOVER_METRICS) | {"mean_handover_minutes"}
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from models.queries import offload as qo
 from models.queries import phoned_in as qp
-from models.records.phoned_in import HANDOVER_METRICS
+from models.records.phoned_in import HANDOVER_KEYS
 from models.rules.handover_bands import HandoverTable
 
 
@@ -65,10 +65,6 @@ def _phoned_waits(calls: list[qp.Call]) -> tuple[PhonedWait, ...]:
     return tuple(sorted((PhonedWait(c.org_code, c.phoned_at, float(f.value), f"phoned in by {c.provenance}")
                          for c in calls for f in c.figures if f.key == "longest_handover_wait_minutes"),
                         key=lambda w: (w.at, w.hospital_code)))
-
-
-# The phoned-in figures this view shows: a hospital's handovers (its OPEL parameters are the overview's).
-HANDOVER_KEYS = frozenset(HANDOVER_METRICS) | {"mean_handover_minutes"}
 
 
 def _about(marks: dict[str, qp.Mark], keys: frozenset[str]) -> dict[str, qp.Mark]:

@@ -37,7 +37,7 @@ def register(subparsers) -> None:
     _path_option(ack)
     ack.add_argument("alert", help="the alert's id, or a unique start of it (at least 4 characters)")
     ack.add_argument("--note", default="", help="what is being done about it")
-    ack.add_argument("--by", default=None, help="who acknowledges (default: $SCC_USER, else your login name)")
+    ack.add_argument("--by", default=None, help="who acknowledges (default: the name the window signs with)")
     ack.add_argument("--snooze", type=int, default=0, metavar="MIN",
                      help="raise the same rule and subject again within MIN minutes (0-1440) already "
                           "acknowledged")
@@ -57,7 +57,7 @@ def register(subparsers) -> None:
                                          "changed rule for the room (synced through the hub)")
     _path_option(imp)
     imp.add_argument("file", type=Path)
-    imp.add_argument("--by", default=None, help="who changes the rules (default: $SCC_USER, else your login name)")
+    imp.add_argument("--by", default=None, help="who changes the rules (default: the name the window signs with)")
     imp.set_defaults(handler=_import)
 
 

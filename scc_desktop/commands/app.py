@@ -122,6 +122,7 @@ def _run(args, derived: _Derived | None, stop) -> int:
     view = getattr(args, "view", None)
     screenshot = getattr(args, "screenshot", None)
     settings = settings_mod.load()
+    settings_mod.choose_author(settings)   # who signs: the name in the settings, else the login name
     path = getattr(args, "path", None) or (Path(settings.replica) if settings.replica
                                             else paths.default_replica())
     if derived is not None and Path(derived.path) != path:

@@ -29,7 +29,7 @@ def register(subparsers) -> None:
 
     imp = leaf("import", "import contacts from a CSV or vCard (3.0/4.0) file", _import)
     imp.add_argument("file", type=Path)
-    imp.add_argument("--author", default=None, help="who is importing (default: $SCC_USER, else your login name)")
+    imp.add_argument("--author", default=None, help="who is importing (default: the name the window signs with)")
     imp.add_argument("--dry-run", action="store_true", help="check and report only; change nothing")
 
     exp = leaf("export", "export the directory as CSV or vCard", _export)
@@ -50,7 +50,7 @@ def register(subparsers) -> None:
     rota = leaf("rota-import", "add on-call rota slots from a CSV (rota, starts_at, ends_at, name or "
                 "contact_uuid; times without an offset are UK time); synced to other desktops", _rota_import)
     rota.add_argument("file", type=Path)
-    rota.add_argument("--author", default=None, help="who is importing (default: $SCC_USER, else your login name)")
+    rota.add_argument("--author", default=None, help="who is importing (default: the name the window signs with)")
 
     conflicts = leaf("conflicts", "contact edits from other desktops that were not kept", _conflicts)
     conflicts.add_argument("--json", action="store_true")

@@ -98,7 +98,7 @@ def _run_demo(args, folder: Path, stop_signals) -> int:
     from models.replica.store import Store, StoreError, WrongKeyError
     from scc_desktop import gui
     from scc_desktop import settings as settings_mod
-    from scc_desktop.demo import DEMO_PASSPHRASE, DemoSystem
+    from scc_desktop.demo import DEMO_AUTHOR, DEMO_PASSPHRASE, DemoSystem
     from sync.client import HubClient
     from sync.engine import SyncEngine
 
@@ -119,6 +119,8 @@ def _run_demo(args, folder: Path, stop_signals) -> int:
         # The user's theme, text size, last view and window size, as in the app (a screenshot
         # is drawn the same for everyone and changes nothing).
         settings = None if args.screenshot is not None else settings_mod.load()
+        # Who signs: the name in the settings, else the demo's identity, never the login (root in a container).
+        settings_mod.choose_author(settings, instead=DEMO_AUTHOR)
         with store:
             engine = SyncEngine(store, HubClient(url, demo.tokens["room_lead"]))
             size = getattr(args, "size", None)

@@ -1,6 +1,6 @@
 """``scc-desktop forecast backtest``: the daily model against seasonal naive on any sitrep-shaped CSV.
 
-    scc-desktop forecast backtest --csv FILE --series COLUMN [--org ODS] [--horizon 7] --json
+    scc-desktop forecast backtest --csv FILE --series COLUMN [--org ODS] [--horizon 7] [--pool FILE] --json
 
 Rolling origin over the file (``models.forecast.backtest``).  Exit codes: 0 success; 2 bad input
 (the message names the field and the reason: a missing file or column, a bad date or number, an
@@ -22,6 +22,9 @@ def register(subparsers) -> None:
     back.add_argument("--csv", type=Path, required=True, help="daily CSV: date, winter, [org_code], series columns")
     back.add_argument("--series", required=True, help="the column to forecast, e.g. ambulance_arrivals")
     back.add_argument("--org", default=None, help="organisation (ODS code) when the file holds several")
+    back.add_argument("--pool", type=Path, default=None,
+                      help="another CSV with the same series (e.g. the trusts beside an England total) whose "
+                           "organisations help choose the smoothing weights, each up to the origin only; not scored")
     back.add_argument("--horizon", default="7", help="days ahead, 1 to 14 (default 7)")
     back.add_argument("--json", action="store_true", help="one JSON object (the default is a table)")
     back.set_defaults(handler=_backtest)
@@ -45,7 +48,14 @@ def _backtest(args) -> int:
 
     try:
         panel = read_csv(args.csv, args.series, args.org)
-        result = backtest(panel, _horizon(args.horizon))[0]
+        horizon = _horizon(args.horizon)
+        if args.org is not None:
+            # The weights are chosen across every organisation of the file (cross-learning), as the
+            # shipped tables are made; only --org's figures are printed.
+            panel = read_csv(args.csv, args.series, all_orgs=True)
+        pool = read_csv(args.pool, args.series, all_orgs=True) if args.pool else None
+        results = backtest(panel, horizon, pool)
+        result = results[0] if args.org is None else next(b for b in results if b.org == args.org)
     except ValueError as exc:
         raise UserError(str(exc), 2) from None
     if result.origins == 0:

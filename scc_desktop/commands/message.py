@@ -43,7 +43,7 @@ def register(subparsers) -> None:
                       help="a field the template asks for (repeat for each)")
     send.add_argument("--provider", default=None, help="the provider the message is about (ODS code)")
     send.add_argument("--role", default=None, help="your role, signed on the message and the decision log")
-    send.add_argument("--sender", default=None, help="who sends it (default: $SCC_USER, else your login name)")
+    send.add_argument("--sender", default=None, help="who sends it (default: the name the window signs with)")
     send.add_argument("--dry-run", action="store_true", help="show the message and its recipients; send nothing")
     listing = leaf("list", "messages sent, newest first, and what became of each", _list)
     listing.add_argument("--json", action="store_true")

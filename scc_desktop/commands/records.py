@@ -49,7 +49,7 @@ def register(subparsers) -> None:
     ack = sub.add_parser("ack", help="acknowledge an alert (synced to the hub and other desktops)")
     _path_option(ack)
     ack.add_argument("alert", help="the alert's id, or enough of its start to be unique (from 'records alerts')")
-    ack.add_argument("--by", default=None, help="who acknowledges (default: $SCC_USER, else your login name)")
+    ack.add_argument("--by", default=None, help="who acknowledges (default: the name the window signs with)")
     ack.add_argument("--note", default="", help="what is being done about it")
     ack.set_defaults(handler=_ack)
 

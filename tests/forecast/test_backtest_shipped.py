@@ -19,7 +19,9 @@ TRUSTS = resources.path("data", "sitrep_daily_trust_forecast.csv")
 
 @pytest.fixture(scope="module")
 def england():
-    return {s: backtest(read_csv(ENGLAND, s))[0] for s in SERIES}
+    # England's total chooses its smoothing weights with the trusts (cross-learning; their rows up
+    # to each origin only), as docs/forecasting.md's tables are made.
+    return {s: backtest(read_csv(ENGLAND, s), pool=read_csv(TRUSTS, s, all_orgs=True))[0] for s in SERIES}
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +42,10 @@ def test_every_england_series_beats_seasonal_naive_at_every_horizon(england):
 
 def test_every_england_series_beats_seasonal_naive_by_a_margin_with_calibrated_intervals(england):
     # The targets are mean MASE < 0.85 and coverage 0.75-0.85; emergency admissions
-    # (0.875) and A&E coverage (0.861) still miss them (docs/forecasting.md): this holds the rest.
+    # (0.858) and A&E coverage (0.859) still miss them (docs/forecasting.md): this holds the rest.
+    # (Before round four's pooled ranking, admissions was 0.875 and failed the 0.87 here.)
     for series, result in england.items():
-        assert result.mean_mase < 0.88, (series, result.mean_mase)
+        assert result.mean_mase < 0.87, (series, result.mean_mase)
         assert 0.75 <= result.mean_coverage <= 0.87, (series, result.mean_coverage)
 
 

@@ -51,6 +51,21 @@ def test_the_installed_command_runs_on_a_copy_of_the_england_file(tmp_path):
     assert doc["org"] is None and len(doc["horizons"]) == 7 and doc["origins"] > 150
 
 
+def test_england_with_the_trusts_as_its_pool(capsys):
+    """--pool: the trusts help choose England's weights (the shipped tables' England figures)."""
+    from models.forecast.backtest import backtest
+    from models.forecast.series import read_csv
+
+    code, out, err = _run(capsys, "--csv", ENGLAND, "--series", "handover_delays_30_60_min", "--pool", TRUSTS, "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    want = backtest(read_csv(ENGLAND, "handover_delays_30_60_min"),
+                    pool=read_csv(TRUSTS, "handover_delays_30_60_min", all_orgs=True))[0].as_json()
+    assert doc == want and doc["org"] is None
+    code, _, err = _run(capsys, "--csv", ENGLAND, "--series", "ambulance_arrivals", "--pool", ENGLAND.parent / "none.csv")
+    assert code == 2 and err.startswith("scc-desktop: csv: cannot read"), err
+
+
 def _csv(tmp_path, text):
     path = tmp_path / "in.csv"
     path.write_text(text, encoding="utf-8")

@@ -12,7 +12,8 @@ import resources
 from models.forecast import smoothing
 from models.forecast.backtest import backtest
 from models.forecast.calendar import KIND
-from models.forecast.model import forecast, forecast_all, forecast_many, panel_from_arrays, run_panel
+from models.forecast.model import (aligned, forecast, forecast_all, forecast_many, panel_from_arrays, run_panel,
+                                   run_panels)
 from models.forecast.series import read_csv
 
 ENGLAND = resources.path("data", "sitrep_daily_england_winter.csv")
@@ -180,4 +181,45 @@ def test_series_forecast_together_match_each_forecast_alone():
     together = forecast_all(["P1", "P2"], days, {"ambulance_arrivals": [a, b], "ga_beds_occupied": [b, a]})
     alone = forecast_many("ga_beds_occupied", ["P1", "P2"], days, [b, a])
     assert together["ga_beds_occupied"] == alone
-    assert together["ambulance_arrivals"][1] == forecast("ambulance_arrivals", days, list(b), org="P2")
+    # A series pools with the other providers' same series, never with another series.
+    assert together["ambulance_arrivals"] == forecast_many("ambulance_arrivals", ["P1", "P2"], days, [a, b])
+
+
+def _scrambled_after(panel, origin, seed):
+    changed = panel.values.copy()
+    rng = np.random.default_rng(seed)
+    changed[:, origin + 1:] *= rng.uniform(0.2, 5.0, changed[:, origin + 1:].shape)   # wild futures
+    changed[:, origin + 5:origin + 9] = np.nan
+    return panel.__class__(panel.series, panel.orgs, panel.days, panel.segment, changed)
+
+
+@pytest.mark.parametrize("series", ["handover_delays_30_60_min", "emergency_admissions"])
+def test_a_pooled_forecast_never_sees_any_series_after_its_origin(series):
+    """Cross-learning: England ranks the smoothing weights with every trust.  Scrambling every row
+    after an origin, England's and each trust's, leaves every forecast up to it bit-for-bit the same."""
+    england, trusts = read_csv(ENGLAND, series), read_csv(TRUSTS, series, all_orgs=True)
+    origin = int(np.flatnonzero(np.isfinite(england.values[0]))[-1]) - 30
+    both = lambda e, t: run_panels([e, aligned(t, e)], 7, groups=[0, 0])     # noqa: E731
+    before = both(england, trusts)
+    after = both(_scrambled_after(england, origin, 11), _scrambled_after(trusts, origin, 12))
+    for name in ("point", "low", "high"):
+        a, b = getattr(before, name)[:, :origin + 1], getattr(after, name)[:, :origin + 1]
+        assert np.isfinite(a[0, origin]).all()
+        assert np.array_equal(a, b, equal_nan=True), name
+    assert not np.allclose(before.point[0, origin + 10], after.point[0, origin + 10])
+
+
+def test_the_weights_are_chosen_across_the_pool():
+    """A series' forecast depends on the other series of its pool (their past errors rank the
+    weights), so the same England history forecasts differently with the trusts beside it; and
+    only the panel's own organisations are scored."""
+    england, trusts = read_csv(ENGLAND, "handover_delays_30_60_min"), read_csv(TRUSTS, "handover_delays_30_60_min",
+                                                                                 all_orgs=True)
+    alone, pooled = run_panel(england), run_panels([england, aligned(trusts, england)], 7, groups=[0, 0])
+    ok = np.isfinite(alone.point[0])
+    assert np.array_equal(ok, np.isfinite(pooled.point[0]))
+    assert not np.allclose(alone.point[0][ok], pooled.point[0][ok])
+    [scored] = backtest(england, pool=trusts)
+    assert scored.org is None and scored.mean_mase < backtest(england)[0].mean_mase
+    with pytest.raises(ValueError, match="^pool: "):
+        backtest(england, pool=read_csv(TRUSTS, "ga_beds_occupied", all_orgs=True))

@@ -303,3 +303,66 @@ def test_a_viewer_cannot_reach_the_provider_form(browser, hub):
         assert page.locator("form[action='/provider/']").count() == 0
     finally:
         ctx.close()
+
+
+CALLER = ("Jo Bloggs", "Site manager", "Sam Okafor")
+
+
+def _phone_in(hub, org: str, at, observations=(), ambulance_status=None) -> None:
+    """A room member's phoned_in record, pushed as a desktop's outbox pushes it."""
+    import uuid
+
+    name, role, taker = CALLER
+    data = {"org_code": org, "phoned_at": at.isoformat(), "caller_name": name, "caller_role": role,
+            "taken_by": taker, "note": "Their feed is down",
+            "observations": [{"metric": m, "value": v} for m, v in observations],
+            "ambulance_status": ambulance_status, "critcon": None}
+    resp = hub.request("POST", "/v1/records", role="room_lead", json={"records": [
+        {"uuid": str(uuid.uuid4()), "kind": "phoned_in", "device_id": "web-test-desk",
+         "authored_at": at.isoformat(), "data": data}]})
+    assert resp.status_code == 200 and resp.json()["results"][0]["status"] == "stored", resp.text
+
+
+def test_phoned_in_figures_are_marked_until_the_providers_own_data_comes(browser, hub):
+    """Issue 19 item 3 on /m/: a level, a REAP/CSP declaration and a hospital's offload phoned in
+    are each marked with the time, the caller and the call-taker; the provider's own newer data
+    takes each mark away (read with its figure, never left behind)."""
+    write = os.environ.get("SCC_WRITE_SCREENSHOTS") == "1"
+    ctx, page = _log_in(browser, hub, PHONE, bypass_csp=AXE.exists())
+    try:
+        rows = {"level": page.locator("#h-prov ~ ul li", has_text="United Lincolnshire"),
+                "reap": page.locator("#h-amb ~ ul li", has_text="East Midlands Ambulance"),
+                "offload": page.locator("#h-off ~ ul li", has_text="United Lincolnshire")}
+        assert "phoned in" not in page.locator("main").inner_text()
+        at = utcnow()
+        _phone_in(hub, "RWD", at, [("ga_bed_occupancy_pct", 97), ("ambulances_waiting_count", 4),
+                                   ("longest_handover_wait_minutes", 80)])
+        _phone_in(hub, "RX9", at, ambulance_status={"reap_level": 4, "csp_level": "3"})
+        wait = (2 * REFRESH_S + 3) * 1000
+        who = "by Jo Bloggs (Site manager), taken by Sam Okafor"
+        for what, row in rows.items():
+            row.locator(".phoned").wait_for(timeout=wait)
+            text = row.inner_text()
+            assert "phoned in" in text and who in text, (what, text)
+        assert "REAP 4" in rows["reap"].inner_text() and "CSP 3" in rows["reap"].inner_text()
+        assert "4 waiting, longest 1 h 20 min" in rows["offload"].inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "no sideways scrolling"
+        if write:
+            rows["offload"].scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / "web-m-phoned-360x640.png"))
+            page.screenshot(path=str(SHOTS / "web-m-phoned-360x640-full.png"), full_page=True)
+        if AXE.exists():
+            assert _axe(page, AXE.read_text()) == []
+        # The provider's own feed comes back, newer than the call: every mark goes.
+        later = (utcnow() + timedelta(seconds=1)).isoformat()
+        world.submit(hub, "RWD", [{"type": "observation", "metric": m, "observed_at": later, "value": float(v)}
+                                  for m, v in (("ga_bed_occupancy_pct", 93), ("ambulances_waiting_count", 2),
+                                               ("longest_handover_wait_minutes", 35))])
+        world.submit(hub, "RX9", [{"type": "ambulance_status", "declared_at": later, "reap_level": 3,
+                                   "csp_level": "2"}])
+        for what, row in rows.items():
+            row.locator(".phoned").wait_for(state="detached", timeout=wait)
+        assert "phoned in" not in page.locator("main").inner_text()
+        assert "REAP 3" in rows["reap"].inner_text()
+    finally:
+        ctx.close()

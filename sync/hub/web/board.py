@@ -10,7 +10,14 @@
   (what escalation emails from), and who is on call by ``models.rules.escalation.on_call``;
 - REAP and CSP, transfers and decisions: the feed, followed from where the last read stopped
   (positions are gap-free and commit in order); transfers are folded by
-  ``models.records.transfers.fold`` and judged by ``models.rules.transfer_risk``, as on a desktop.
+  ``models.records.transfers.fold`` and judged by ``models.rules.transfer_risk``, as on a desktop;
+- phoned-in marks (issue 19): a figure the room phoned in while a feed was down is marked where
+  it shows, with the call (record kind ``phoned_in``, followed on the feed) saying who phoned and
+  who took it. Each mark is read with its figure, so it goes when the figure does: a provider's
+  level by the parameters its ``opel_current`` scored from a call (the hub's latest values give
+  way to the provider's own, ``sync.hub.opel``), REAP/CSP by the newest declaration being a
+  phoned one, a hospital's offload by its newest handover figures (``HANDOVER_KEYS``) being phoned
+  ones. As on the desktop (``models.queries.phoned_in``) a tie in time goes to the provider's feed.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ from typing import Any
 from sqlalchemy import and_, select
 
 from models.records import transfers as transfer_fold
+from models.queries.phoned_in import WINDOW as PHONED_WINDOW
+from models.records.phoned_in import HANDOVER_KEYS, KIND as PHONED_KIND
 from models.rules import escalation as esc
 from models.rules import transfer_risk
 from models.rules.alert_signals import LOST_BASIS_MINUTES, MAX_WAIT
@@ -40,8 +49,22 @@ log = logging.getLogger("sync.hub")
 STALE_AFTER = timedelta(minutes=60)   # the desktop's views mark provider data stale after the same
 PILLAR_NAMES = {"acute": "Acute", "community": "Community", "mental_health": "Mental health",
                 "nhs111": "NHS 111", "ambulance": "Ambulance"}
-_RECORD_KINDS = ("transfer_event", "decision")
+_RECORD_KINDS = ("transfer_event", "decision", PHONED_KIND)
 _CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Phoned:
+    """A shown figure heard on the phone: when it was given, who phoned and who took the call."""
+
+    at: datetime
+    caller_name: str
+    caller_role: str
+    taken_by: str
+    figures: tuple[tuple[str, float], ...] = ()   # offload: the handover figures phoned in
+
+    def value(self, key: str) -> float | None:
+        return dict(self.figures).get(key)
 
 
 @dataclass(frozen=True)
@@ -58,6 +81,7 @@ class Level:
     assessed_at: datetime | None
     verified: bool
     stale: bool
+    phoned: Phoned | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +93,7 @@ class Ambulance:
     declared_at: datetime
     reported_at: datetime
     stale: bool
+    phoned: Phoned | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +103,8 @@ class Offload:
     waiting: int
     longest_minutes: float
     hours_lost_today: float
+    phoned: Phoned | None = None
+    counted: bool = True            # False: only phoned-in figures, no handovers on the hub's count
 
 
 @dataclass(frozen=True)
@@ -124,6 +151,8 @@ class _Followed:
     ambulance: dict[str, dict] = field(default_factory=dict)        # org -> newest status
     transfer_events: dict[str, list] = field(default_factory=dict)  # transfer uuid -> events
     decisions: dict[str, dict] = field(default_factory=dict)        # uuid -> data
+    calls: dict[str, Phoned] = field(default_factory=dict)          # phoned_in record uuid -> the call
+    handover: dict[tuple[str, str], tuple] = field(default_factory=dict)  # (org, key) -> (at, call uuid|None, value)
 
 
 @dataclass(frozen=True)
@@ -138,6 +167,8 @@ class _Snapshot:
     ambulance: dict[str, dict]
     events: dict[str, list]
     decisions: list[dict]
+    calls: dict[str, Phoned]
+    phoned_handover: dict[str, list[tuple[str, str, float]]]   # org -> (key, call uuid, value) still newest
 
 
 class BoardReader:
@@ -158,7 +189,7 @@ class BoardReader:
         active = {o.ods_code for o in snap.orgs if o.active}
         system, pillars, providers = None, [], []
         for scope, key, data in snap.current:
-            level = _level(scope, key, data, names, now)
+            level = _level(scope, key, data, names, now, snap.calls)
             if scope == "system":
                 system = level
             elif scope == "pillar":
@@ -167,8 +198,9 @@ class BoardReader:
                 providers.append(level)
         pillars.sort(key=lambda p: p.name)
         providers.sort(key=_worst_first)
-        return Board(now, system, pillars, providers, _ambulance(snap.ambulance, names, active, now),
-                     _offload(snap.state, names, now) if self.hub.alerts.evaluating else None, LOST_BASIS_MINUTES,
+        return Board(now, system, pillars, providers, _ambulance(snap.ambulance, names, active, now, snap.calls),
+                     _offload(snap.state, names, now, _handover_marks(snap.phoned_handover, snap.calls, now))
+                     if self.hub.alerts.evaluating else None, LOST_BASIS_MINUTES,
                      snap.alerts, _transfers(snap.events, now), _places(snap.events, names),
                      _today(snap.decisions, now), _on_call(snap.shifts, snap.people, now), names)
 
@@ -202,7 +234,8 @@ class BoardReader:
             head, orgs, current, state, sorted(room.alerts(), key=lambda a: (_SEVERITY.get(a.severity, 9),
                                                                                a.raised_at)),
             list(room.shifts.values()), dict(room.people), dict(self._f.ambulance),
-            {k: list(v) for k, v in self._f.transfer_events.items()}, list(self._f.decisions.values()))
+            {k: list(v) for k, v in self._f.transfer_events.items()}, list(self._f.decisions.values()),
+            dict(self._f.calls), _still_phoned(self._f.handover))
         return self._snap
 
     def _follow(self, db) -> None:
@@ -219,6 +252,18 @@ class BoardReader:
             for i in range(0, len(seqs), _CHUNK):
                 rows += conn.execute(select(s.feed.c.seq, s.feed.c.data)
                                      .where(s.feed.c.seq.in_(seqs[i:i + _CHUNK]))).all()
+            fo, pv = s.feed_observation, s.phoned_in_value
+            handover = conn.execute(
+                select(fo.c.org_code, fo.c.metric, fo.c.observed_at, fo.c.value, pv.c.record_uuid)
+                .select_from(fo.outerjoin(pv, pv.c.seq == fo.c.seq))
+                .where(fo.c.seq > self._f.cursor, fo.c.seq <= head, fo.c.metric.in_(sorted(HANDOVER_KEYS)))
+                .order_by(fo.c.seq)).all()
+        for org, metric, observed_at, value, call in handover:
+            at = _time(observed_at)
+            old = self._f.handover.get((org, metric))
+            # The newest figure by its time; a tie goes to the provider's feed, as on the desktop.
+            if at is not None and (old is None or at > old[0] or (at == old[0] and call is None)):
+                self._f.handover[(org, metric)] = (at, call, value)
         for seq, text in sorted(rows):
             try:
                 self._item(json.loads(text))
@@ -230,17 +275,24 @@ class BoardReader:
         if "reap_level" in d:
             # The newest declaration is the level; the newest report, its receipt, says whether the
             # service still reports (a level held for hours is re-reported every 15 minutes).
+            # A phoned-in declaration gives way to the provider's own at the same time.
             at, got = _time(d["declared_at"]), _time(d.get("received_at"))
+            call = d.get("phoned_in_uuid")
             old = self._f.ambulance.get(d["org_code"])
-            if at is not None and (old is None or at >= old["at"]):
+            if at is not None and (old is None or at > old["at"] or (at == old["at"] and not call)):
                 self._f.ambulance[d["org_code"]] = {"at": at, "reap": int(d["reap_level"]),
-                                                    "csp": d.get("csp_level"), "got": got or at}
-            elif at is not None and got is not None and got > old["got"]:
+                                                    "csp": d.get("csp_level"), "got": got or at, "call": call}
+            elif at is not None and got is not None and got > old["got"] and not call:
                 old["got"] = got
             return
         kind, data = d["kind"], d["data"]
         if kind == "decision":
             self._f.decisions[d["uuid"]] = {**data, "author": d.get("author")}
+        elif kind == PHONED_KIND:
+            at = _time(data["phoned_at"])
+            if at is not None:
+                self._f.calls[d["uuid"]] = Phoned(at, str(data.get("caller_name") or "?"),
+                                                  str(data.get("caller_role") or "?"), str(data.get("taken_by") or "?"))
         elif kind == "transfer_event":
             at = fixed_utc(data["at"])
             if at is not None:
@@ -252,27 +304,60 @@ class BoardReader:
 _SEVERITY = {"critical": 0, "warning": 1, "info": 2}
 
 
-def _level(scope: str, key: str, d: dict, names: dict[str, str], now: datetime) -> Level:
+def _newest_call(uuids, calls: dict[str, Phoned], now: datetime) -> Phoned | None:
+    """The newest of these calls, if made within the desktop's window (older ones are history there too)."""
+    known = [calls[u] for u in set(uuids) if u in calls and calls[u].at >= now - PHONED_WINDOW]
+    return max(known, key=lambda c: c.at) if known else None
+
+
+def _still_phoned(handover: dict[tuple[str, str], tuple]) -> dict[str, list[tuple[str, str, float]]]:
+    out: dict[str, list[tuple[str, str, float]]] = {}
+    for (org, key), (_at, call, value) in handover.items():
+        if call is not None:
+            out.setdefault(org, []).append((key, call, value))
+    return out
+
+
+def _handover_marks(phoned: dict[str, list[tuple[str, str, float]]], calls: dict[str, Phoned],
+                    now: datetime) -> dict[str, Phoned]:
+    """Hospital -> the newest call among its handover figures still newest, with those figures."""
+    out = {}
+    for org, figures in phoned.items():
+        call = _newest_call((u for _k, u, _v in figures), calls, now)
+        if call is not None:
+            out[org] = Phoned(call.at, call.caller_name, call.caller_role, call.taken_by,
+                              tuple(sorted((k, v) for k, _u, v in figures)))
+    return out
+
+
+def _level(scope: str, key: str, d: dict, names: dict[str, str], now: datetime,
+           calls: dict[str, Phoned]) -> Level:
     at = _time(d.get("assessed_at"))
     shown = shown_level(d.get("declared_level"), d.get("level"))
     name = names.get(key, key) if scope == "provider" else PILLAR_NAMES.get(key, "System" if key == "system"
                                                                              else key)
     stale = scope == "provider" and (at is None or now - at > STALE_AFTER)
+    phoned = None
+    if scope == "provider":   # the parameters it was scored from that came from a call
+        phoned = _newest_call((p["phoned_in_uuid"] for p in d.get("parameters") or ()
+                               if isinstance(p, dict) and p.get("phoned_in_uuid")), calls, now)
     return Level(key, name, shown, d.get("declared_level") is not None, d.get("total"), bool(d.get("complete")),
-                 d.get("at_least_level"), at, bool(d.get("verified")), stale)
+                 d.get("at_least_level"), at, bool(d.get("verified")), stale, phoned)
 
 
 def _worst_first(p: Level) -> tuple:
     return (-(p.level or p.at_least or 0), not p.stale, p.name)
 
 
-def _ambulance(raw: dict[str, dict], names: dict[str, str], active: set[str], now: datetime) -> list[Ambulance]:
+def _ambulance(raw: dict[str, dict], names: dict[str, str], active: set[str], now: datetime,
+               calls: dict[str, Phoned]) -> list[Ambulance]:
     return sorted((Ambulance(org, names.get(org, org), v["reap"], v["csp"], v["at"], v["got"],
-                             now - v["got"] > STALE_AFTER)
+                             now - v["got"] > STALE_AFTER,
+                             _newest_call([v["call"]] if v.get("call") else (), calls, now))
                    for org, v in raw.items() if org in active), key=lambda a: (-a.reap, a.name))
 
 
-def _offload(state, names: dict[str, str], now: datetime) -> list[Offload]:
+def _offload(state, names: dict[str, str], now: datetime, phoned: dict[str, Phoned]) -> list[Offload]:
     today = now.astimezone(UK).date().isoformat()
     waiting: dict[str, list[datetime]] = {}
     lost: dict[str, float] = {}
@@ -285,9 +370,18 @@ def _offload(state, names: dict[str, str], now: datetime) -> list[Offload]:
                 waiting[hospital] = arrived
         elif value[0] == today:
             lost[hospital] = float(value[1])
+    counted = set(waiting) | set(lost)
     rows = [Offload(h, names.get(h, h), len(waiting.get(h, ())),
                     max(((now - t).total_seconds() / 60 for t in waiting.get(h, ())), default=0.0),
-                    lost.get(h, 0.0)) for h in set(waiting) | set(lost)]
+                    lost.get(h, 0.0), phoned.get(h)) for h in counted]
+    # A hospital the hub counts no handovers for today but whose handover figures were phoned in:
+    # a row of its own with the phoned figures, so they are not lost from the page.
+    for h in set(phoned) - counted:
+        p = phoned[h]
+        if p.at.astimezone(UK).date().isoformat() != today:
+            continue
+        rows.append(Offload(h, names.get(h, h), int(p.value("ambulances_waiting_count") or 0),
+                            float(p.value("longest_handover_wait_minutes") or 0.0), 0.0, p, counted=False))
     return sorted(rows, key=lambda o: (-o.longest_minutes, -o.hours_lost_today, o.name))
 
 
