@@ -8,6 +8,7 @@ own client address where throttling could spill over (the hub trusts ``X-Forward
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import subprocess
@@ -274,10 +275,14 @@ def test_the_form_names_each_bad_field_in_the_hubs_words_and_sends_the_good(hub)
         "csrf": token, "sid": sid, "m.ga_bed_occupancy_pct": "180", "m.mean_handover_minutes": "forty",
         "m.escalation_beds_open_pct": "3", "declared_level": "4"})
     assert sent.status_code == 200
-    problems = dict(re.findall(r'<span class="problem" id="([^"]+)-err">([^<]*)</span>', sent.text))
-    assert "outside the valid range 0 to 150 percent" in problems["m.ga_bed_occupancy_pct"]
-    assert "valid number" in problems["m.mean_handover_minutes"]
-    assert "give a reason" in problems["reason"]   # beside the field to fill
+    problems = {k: html.unescape(v) for k, v in
+                re.findall(r'<span class="problem" id="([^"]+)-err">([^<]*)</span>', sent.text)}
+    # under each field's label, not the metric's code, and in plain words, not pydantic's
+    assert problems["m.ga_bed_occupancy_pct"] == \
+        "General and acute bed occupancy: 180 is outside the valid range 0 to 150 percent"
+    assert problems["m.mean_handover_minutes"].endswith(": 'forty' is not a number; enter digits, e.g. 92.5")
+    assert "mean_handover_minutes" not in problems["m.mean_handover_minutes"]
+    assert problems["reason"].startswith("Reason: ") and "give a reason" in problems["reason"]
     assert "Accepted 1 of 4 figures" in sent.text and "Calculated level" in sent.text
     quarantined = hub.request("GET", "/v1/quarantine", params={"org_code": "RTEST1"}).json()["items"]
     assert len([i for i in quarantined if i["submission_id"] == sid]) == 3

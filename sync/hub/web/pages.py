@@ -367,6 +367,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             now = s.utcnow()
             pillar = hub.opel.pillar_of(row.sector)
             items, sources = provider.items(form, row.sector, pillar, now)
+            fields = provider.by_name(provider.groups(hub, row.sector))
             if not items:
                 return form_page(session, row, form, status=422, sid=sid,
                                  general=["Nothing to send: fill at least one figure."])
@@ -375,7 +376,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             try:
                 receipt = await run_in_threadpool(intake.submit, hub, who_sent, sid, row.ods_code, now, checked, "json")
             except ApiError as exc:
-                by_field, general = provider.field_errors(exc.body.fields, sources)
+                by_field, general = provider.field_errors(exc.body.fields, sources, form, fields)
                 result = {"ok": False, "title": "Nothing was stored",
                           "lines": [exc.body.message if exc.status != 422 else
                                     f"None of the {len(items)} figures was accepted; each problem is shown beside "
@@ -386,7 +387,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         except SQLAlchemyError as exc:
             return web.unavailable(exc)
         rejected = [e for r in receipt.rejected for e in r.errors]
-        by_field, general = provider.field_errors(rejected, sources)
+        by_field, general = provider.field_errors(rejected, sources, form, fields)
         log.info("web submission %s for %s by %r: %d accepted, %d quarantined", sid, row.ods_code, session.user,
                  receipt.accepted, len(receipt.rejected))
         return form_page(session, row, form, errors=by_field, general=general,
