@@ -8,6 +8,7 @@ logout and an injected tag could not run.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -262,6 +263,7 @@ def mount(app: FastAPI, hub) -> Web:
 
 
 _SID = re.compile(r"^web-[0-9a-f]{32}$")
+_NOT_FIELDS = {"csrf", "sid", "org", "shown", "send"}   # a posted form's own fields, not figures
 
 
 def _level_text(calc: dict | None) -> str | None:
@@ -281,6 +283,12 @@ _RECEIVED_WORDS = {   # what was sent: its items, and where the reasons for thos
     "form": ("figures", "the reasons shown beside their fields: correct them and send again"),
     "file": ("rows", "the hub's reasons below: correct those rows and upload them again"),
 }
+
+
+def _unchanged_words(n: int) -> str:
+    if n == 1:
+        return "1 unchanged figure was not sent: the hub keeps it as it was, with its own time."
+    return f"{n} unchanged figures were not sent: the hub keeps them as they were, with their own times."
 
 
 def _received(receipt, sent: int, calc: dict | None, kind: str) -> dict:
@@ -316,8 +324,10 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         with hub.db.read() as conn:
             return intake.org_row(conn, code)
 
-    def form_page(session, org, values, *, status=200, errors=None, general=(), result=None, sid=None):
+    def form_page(session, org, values, *, status=200, errors=None, general=(), result=None, sid=None, shown=None):
+        shown = {k: v for k, v in values.items() if k not in _NOT_FIELDS} if shown is None else shown
         return web.page("provider.html", status, session=session, org=org, values=values,
+                        shown=json.dumps(shown, ensure_ascii=False, sort_keys=True),
                         groups=provider.groups(hub, org.sector), errors=errors or {}, general=list(general),
                         result=result, sid=sid or f"web-{uuid.uuid4().hex}", csv_sid=f"web-{uuid.uuid4().hex}",
                         max_mb=upload.MAX_UPLOAD_BYTES // (1024 * 1024),
@@ -366,11 +376,16 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             sid = sid if _SID.match(sid) else f"web-{uuid.uuid4().hex}"
             now = s.utcnow()
             pillar = hub.opel.pillar_of(row.sector)
+            shown = provider.shown_of(form)
             items, sources = provider.items(form, row.sector, pillar, now)
+            every = form.get("send") == "all"   # "Send all as now": every filled figure, changed or not
+            items, sources, unchanged = provider.only_changed(items, sources, form, None if every else shown)
             fields = provider.by_name(provider.groups(hub, row.sector))
             if not items:
-                return form_page(session, row, form, status=422, sid=sid,
-                                 general=["Nothing to send: fill at least one figure."])
+                return form_page(session, row, form, status=422, sid=sid, shown=shown, general=[
+                    "Nothing to send: no figure differs from what the form showed. Change a figure, or press "
+                    "\u201cSend all as now\u201d to confirm every figure as true now." if unchanged else
+                    "Nothing to send: fill at least one figure."])
             who_sent = Principal(0, session.user, session.role, session.org_code)
             checked = [Checked(index=i, raw=item) for i, item in enumerate(items)]
             try:
@@ -382,7 +397,8 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                                     f"None of the {len(items)} figures was accepted; each problem is shown beside "
                                     "its field. Correct them and send again."]}
                 return form_page(session, row, form, status=exc.status if exc.status != 422 else 422,
-                                 errors=by_field, general=general, result=result, sid=sid)
+                                 errors=by_field, general=general, result=result, sid=sid,
+                                 shown=provider.shown_after(shown, form, sources, set(range(len(items)))))
             calc = await run_in_threadpool(provider.calculated, hub, row.ods_code)
         except SQLAlchemyError as exc:
             return web.unavailable(exc)
@@ -390,8 +406,11 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         by_field, general = provider.field_errors(rejected, sources, form, fields)
         log.info("web submission %s for %s by %r: %d accepted, %d quarantined", sid, row.ods_code, session.user,
                  receipt.accepted, len(receipt.rejected))
-        return form_page(session, row, form, errors=by_field, general=general,
-                         result=_received(receipt, len(items), calc, "form"))
+        result = _received(receipt, len(items), calc, "form")
+        if unchanged:
+            result["lines"].append(_unchanged_words(unchanged))
+        return form_page(session, row, form, errors=by_field, general=general, result=result,
+                         shown=provider.shown_after(shown, form, sources, {r.index for r in receipt.rejected}))
 
     @app.post("/provider/csv", include_in_schema=False)
     async def provider_csv(request: Request) -> Response:

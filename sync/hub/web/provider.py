@@ -156,6 +156,45 @@ def items(form: dict[str, str], sector: str, pillar: str | None, now: datetime) 
     return out, sources
 
 
+def shown_of(form: dict[str, str]) -> dict[str, str] | None:
+    """What the form showed in each field when it was served (its hidden ``shown``), or None when the
+    form carries none (a client of its own) or an unreadable one: then every filled field is sent."""
+    try:
+        shown = json.loads(form.get("shown") or "null")
+    except ValueError:
+        return None
+    if not isinstance(shown, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in shown.items()):
+        return None
+    return shown
+
+
+def only_changed(made: list[dict], sources: list[list[str]], form: dict[str, str],
+                 shown: dict[str, str] | None) -> tuple[list[dict], list[list[str]], int]:
+    """The items of ``made`` with a field that differs from what the form showed (``shown``; a field it
+    did not show, e.g. one the hub rejected, counts as changed), their sources, and how many were left
+    out as unchanged. ``shown`` None keeps them all."""
+    if shown is None:
+        return made, sources, 0
+    keep = [i for i, names in enumerate(sources)
+            if any(form.get(n, "").strip() != shown.get(n) for n in names)]
+    return [made[i] for i in keep], [sources[i] for i in keep], len(made) - len(keep)
+
+
+def shown_after(shown: dict[str, str] | None, form: dict[str, str], sources: list[list[str]],
+                rejected: set[int]) -> dict[str, str]:
+    """What the form shows after a send: the fields of the items the hub stored as sent; the fields of
+    those it rejected as not shown (so the next send sends them again, corrected or not); the rest as
+    they were shown before."""
+    after = dict(shown or {})
+    for i, names in enumerate(sources):
+        for n in names:
+            if i in rejected:
+                after.pop(n, None)
+            else:
+                after[n] = form.get(n, "").strip()
+    return after
+
+
 _ITEM_TO_FORM = {"reap_level": "reap_level", "csp_level": "csp_level", "level": "critcon_level",
                  "staffed_beds": "staffed_beds", "occupied_beds": "occupied_beds",
                  "declared_level": "declared_level", "reason": "reason"}
