@@ -321,7 +321,7 @@ def test_sending_again_after_a_rejection_sends_only_what_changed_unless_all_is_a
     # the provider corrects the rejected figure only, and presses Send changes
     second = web.post(hub.url + "/provider/", timeout=20, data={
         **_form_state(first.text), **figures, "m.ga_bed_occupancy_pct": "95", "send": "changed"})
-    assert "Accepted 1 of 1 figures" in second.text, second.text
+    assert "Accepted 1 of 1 figure" in second.text, second.text
     assert "2 unchanged figures were not sent" in second.text
     assert _stored(hub, "RTEST2", "ga_bed_occupancy_pct") == 1
     assert _stored(hub, "RTEST2", "escalation_beds_open_pct") == 1, "the accepted figure was not sent again"

@@ -294,7 +294,7 @@ def _unchanged_words(n: int) -> str:
 def _received(receipt, sent: int, calc: dict | None, kind: str) -> dict:
     """The result box after the hub accepted some of a form or file (``kind``)."""
     noun, where = _RECEIVED_WORDS[kind]
-    lines = [f"Accepted {receipt.accepted} of {sent} {noun}."]
+    lines = [f"Accepted {receipt.accepted} of {sent} {noun if sent != 1 else noun[:-1]}."]
     if receipt.duplicate:
         lines = [f"This {kind} had already been received; nothing new was stored."]
     elif receipt.rejected:
