@@ -24,7 +24,7 @@ AT = "2026-12-04T08:55:00+00:00"
     ({"type": "observation", "metric": "ga_bed_occupancy_pct", "observed_at": AT},
      "items.0.value", "value is missing; an observation item needs it"),
     ({"type": "observation", "metric": "ga_bed_occupancy_pct", "observed_at": "yesterday", "value": 9},
-     "items.0.observed_at", "observed_at: 'yesterday' is not a date and time; write it as e.g. 2026-12-03T09:00:00+00:00"),
+     "items.0.observed_at", "observed_at: 'yesterday' is not a date and time; write it as e.g. 2026-12-03"),
     ({"type": "observation", "metric": "ga_bed_occupancy_pct", "observed_at": "2026-12-04T08:55:00", "value": 9},
      "items.0.observed_at", "observed_at: '2026-12-04T08:55:00' has no offset"),
     ({"type": "ambulance_status", "declared_at": AT, "reap_level": "two"},
