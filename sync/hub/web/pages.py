@@ -324,9 +324,18 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         with hub.db.read() as conn:
             return intake.org_row(conn, code)
 
-    def form_page(session, org, values, *, status=200, errors=None, general=(), result=None, sid=None, shown=None):
+    async def form_page(session, org, values, *, status=200, errors=None, general=(), result=None, sid=None,
+                        shown=None):
         shown = {k: v for k, v in values.items() if k not in _NOT_FIELDS} if shown is None else shown
-        return web.page("provider.html", status, session=session, org=org, values=values,
+        try:
+            figures = await run_in_threadpool(provider.figure_times, hub, org.ods_code)
+        except SQLAlchemyError as exc:   # the figures' times are a help; the form works without them
+            log.warning("web: the form's figure times could not be read (%s)", exc)
+            figures = {}
+        now = s.utcnow()
+        since = {name: _day_clock(at, now) for name, (text, at) in figures.items()
+                 if values.get(name, "").strip() == text}
+        return web.page("provider.html", status, session=session, org=org, values=values, since=since,
                         shown=json.dumps(shown, ensure_ascii=False, sort_keys=True),
                         groups=provider.groups(hub, org.sector), errors=errors or {}, general=list(general),
                         result=result, sid=sid or f"web-{uuid.uuid4().hex}", csv_sid=f"web-{uuid.uuid4().hex}",
@@ -355,7 +364,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             values = await run_in_threadpool(provider.last_values, hub, row.ods_code, row.sector)
         except SQLAlchemyError as exc:
             return web.unavailable(exc)
-        return form_page(session, row, values)
+        return await form_page(session, row, values)
 
     @app.post("/provider/", include_in_schema=False)
     async def provider_send(request: Request) -> Response:
@@ -382,7 +391,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             items, sources, unchanged = provider.only_changed(items, sources, form, None if every else shown)
             fields = provider.by_name(provider.groups(hub, row.sector))
             if not items:
-                return form_page(session, row, form, status=422, sid=sid, shown=shown, general=[
+                return await form_page(session, row, form, status=422, sid=sid, shown=shown, general=[
                     "Nothing to send: no figure differs from what the form showed. Change a figure, or press "
                     "\u201cSend all as now\u201d to confirm every figure as true now." if unchanged else
                     "Nothing to send: fill at least one figure."])
@@ -396,7 +405,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                           "lines": [exc.body.message if exc.status != 422 else
                                     f"None of the {len(items)} figures was accepted; each problem is shown beside "
                                     "its field. Correct them and send again."]}
-                return form_page(session, row, form, status=exc.status if exc.status != 422 else 422,
+                return await form_page(session, row, form, status=exc.status if exc.status != 422 else 422,
                                  errors=by_field, general=general, result=result, sid=sid,
                                  shown=provider.shown_after(shown, form, sources, set(range(len(items)))))
             calc = await run_in_threadpool(provider.calculated, hub, row.ods_code)
@@ -409,7 +418,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         result = _received(receipt, len(items), calc, "form")
         if unchanged:
             result["lines"].append(_unchanged_words(unchanged))
-        return form_page(session, row, form, errors=by_field, general=general, result=result,
+        return await form_page(session, row, form, errors=by_field, general=general, result=result,
                          shown=provider.shown_after(shown, form, sources, {r.index for r in receipt.rejected}))
 
     @app.post("/provider/csv", include_in_schema=False)
@@ -433,7 +442,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             values = await run_in_threadpool(provider.last_values, hub, row.ods_code, row.sector)
             data = form.get("file")
             if not isinstance(data, bytes) or not data.strip():
-                return form_page(session, row, values, status=422, result={
+                return await form_page(session, row, values, status=422, result={
                     "ok": False, "title": "No file", "lines": ["Choose a CSV file with at least one row, then "
                                                               "press Upload."]})
             sid = form.get("sid") if isinstance(form.get("sid"), str) and _SID.match(form["sid"]) else \
@@ -445,7 +454,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                                                   checked, "csv")
             except ApiError as exc:
                 rows, general = upload.by_row(exc.body.fields)
-                return form_page(session, row, values, status=exc.status, result={
+                return await form_page(session, row, values, status=exc.status, result={
                     "ok": False, "title": "Nothing was stored", "lines": [exc.body.message[:1].upper() +
                                                                           exc.body.message[1:] + "."],
                     "rows": rows, "general": general})
@@ -456,5 +465,5 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         rows, general = upload.by_row([e for r in receipt.rejected for e in r.errors])
         log.info("web CSV submission %s for %s by %r: %d accepted, %d quarantined", sid, row.ods_code,
                  session.user, receipt.accepted, len(receipt.rejected))
-        return form_page(session, row, values, result={**_received(receipt, len(checked), calc, "file"),
+        return await form_page(session, row, values, result={**_received(receipt, len(checked), calc, "file"),
                                                        "rows": rows, "general": general})

@@ -257,6 +257,15 @@ def by_name(form_groups: list[Group]) -> dict[str, Field]:
     return {f.name: f for g in form_groups for f in g.fields}
 
 
+def figure_times(hub, org_code: str) -> dict[str, tuple[str, datetime]]:
+    """The hub's latest figure of each OPEL parameter the organisation sent, as the form writes it,
+    and the time it was true: beside a field still showing it, the form says how old it is."""
+    with hub.db.read() as conn:
+        rows = conn.execute(select(s.latest_value.c.metric, s.latest_value.c.value, s.latest_value.c.observed_at)
+                            .where(s.latest_value.c.org_code == org_code)).all()
+    return {f"m.{metric}": (fmt_number(value), at) for metric, value, at in rows}
+
+
 def last_values(hub, org_code: str, sector: str) -> dict[str, str]:
     """The form prefilled with the organisation's latest figures the hub holds."""
     out: dict[str, str] = {}
