@@ -65,7 +65,56 @@ class Checked:
         self.item = None
 
 
+def _shown(value: Any) -> str:
+    """A value as the sender wrote it, cut short: ``'ninety'``, ``[1, 2]``."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def plain_reason(name: str, err: dict, kind: str | None = None) -> str:
+    """Pydantic's error ``err`` for the item field ``name`` as a sentence for a person, naming the field
+    and the reason ("value: 'ninety' is not a number; write it in digits, e.g. 92.5"), not pydantic's own
+    text ("Input should be a valid number, unable to parse string as a number")."""
+    what, ctx, got = err["type"], err.get("ctx") or {}, _shown(err.get("input"))
+    field = name or "the item"
+    if what in ("float_parsing", "float_type", "finite_number"):
+        return f"{field}: {got} is not a number; write it in digits, e.g. 92.5"
+    if what in ("int_parsing", "int_type"):
+        return f"{field}: {got} is not a whole number; write it in digits, e.g. 3"
+    if what == "int_from_float":
+        return f"{field}: {got} is not a whole number"
+    if what == "missing":
+        return f"{field} is missing; a{'n' if (kind or 'x')[0] in 'aeiou' else ''} {kind or 'such'} item needs it"
+    if what in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        word = {"greater_than_equal": "at least", "greater_than": "more than",
+                "less_than_equal": "at most", "less_than": "less than"}[what]
+        limit = next(iter(ctx.values()), "")
+        return f"{field}: {got} is out of range; it must be {word} {limit}"
+    if what == "literal_error":
+        return f"{field}: {got} is not one of {ctx.get('expected', 'the allowed values')}"
+    if what == "string_too_short":
+        least = ctx.get("min_length")
+        return f"{field}: {got} is too short; it needs at least {least} character{'' if least == 1 else 's'}"
+    if what == "string_too_long":
+        return f"{field}: too long; it may have at most {ctx.get('max_length')} characters"
+    if what in ("string_type", "string_sub_type"):
+        return f"{field}: {got} is not text; write it as a string in quotes"
+    if what == "timezone_aware":
+        return f"{field}: {got} has no offset; give the time with its offset, e.g. 2026-12-03T09:00:00+00:00"
+    if what.startswith(("datetime_", "date_")):
+        return f"{field}: {got} is not a date and time; write it as e.g. 2026-12-03T09:00:00+00:00"
+    if what == "value_error":
+        return f"{field}: {ctx.get('error', err['msg'])}"
+    if what in ("model_type", "dict_type", "model_attributes_type"):
+        return f"{field}: {got} is not an object"
+    if what == "bool_parsing" or what == "bool_type":
+        return f"{field}: {got} is not true or false"
+    msg = str(err["msg"])
+    return f"{field}: {msg[:1].lower()}{msg[1:]}"
+
+
 def _pydantic_errors(chk: Checked, exc: ValidationError) -> None:
+    kind = chk.raw.get("type") if isinstance(chk.raw, dict) else None
     for err in exc.errors(include_url=False):
         loc = [str(x) for x in err["loc"]]
         if loc and isinstance(chk.raw, dict) and loc[0] == chk.raw.get("type"):
@@ -74,7 +123,8 @@ def _pydantic_errors(chk: Checked, exc: ValidationError) -> None:
             chk.reject("type", f"'type' must be one of {', '.join(p.ITEM_TYPES)}; got "
                                f"{chk.raw.get('type')!r}" if isinstance(chk.raw, dict) else "missing 'type'")
         else:
-            chk.reject(".".join(loc), err["msg"])
+            name = ".".join(loc)
+            chk.reject(name, plain_reason(name, err, kind if isinstance(kind, str) else None))
 
 
 class ItemValidator:

@@ -241,7 +241,8 @@ def test_the_provider_form_names_a_bad_field_then_shows_the_calculated_level(bro
         page.click("main.form > form > button")
         page.wait_for_load_state()
         problem = page.locator(".field.bad", has=page.locator("#m\\.ga_bed_occupancy_pct")).inner_text()
-        assert "180 is outside the valid range 0 to 150 percent" in problem
+        assert "General and acute bed occupancy: 180 is outside the valid range 0 to 150 percent" in problem
+        assert "ga_bed_occupancy_pct" not in problem, "the field's label, not the metric's code"
         assert field.get_attribute("aria-invalid") == "true"
         if write:
             page.locator(".field.bad").first.scroll_into_view_if_needed()
@@ -253,10 +254,52 @@ def test_the_provider_form_names_a_bad_field_then_shows_the_calculated_level(bro
         page.wait_for_load_state()
         result = page.locator("#result").inner_text()
         assert "Received" in result and "Calculated level: OPEL" in result, result
+        # only the corrected figure was sent again; the others the hub had just taken were not
+        assert "Accepted 1 of 1 figure." in result and "unchanged figures were not sent" in result, result
+        # an unchanged figure says how old it is: it keeps its own time
+        kept = page.locator(".field", has=page.locator("#m\\.escalation_beds_open_pct")).locator(".hint")
+        assert re.fullmatch(r"0 to 100 percent; the hub's figure from .*\d\d:\d\d", kept.inner_text()), kept.inner_text()
         assert page.locator(".field.bad").count() == 0
         if write:
             page.locator("#result").scroll_into_view_if_needed()
             page.screenshot(path=str(SHOTS / "web-provider-result-360x640.png"))
+    finally:
+        ctx.close()
+
+
+def test_the_provider_form_says_each_problem_under_the_fields_label_in_plain_words(browser, hub):
+    """Text that is not a number and a count out of range, each said beside its field under the
+    field's label, never pydantic's text or the metric's code; every range in one format."""
+    write = os.environ.get("SCC_WRITE_SCREENSHOTS") == "1"
+    ctx, page = _log_in(browser, hub, PHONE, user="sherwood", where="/provider/", bypass_csp=AXE.exists())
+    try:
+        hints = page.locator(".field .hint").all_inner_texts()
+        ranges = [h.split(";")[0] for h in hints if re.fullmatch(r"\S+ to \S+( \w+)?", h.split(";")[0])]
+        assert len(ranges) >= 10, hints
+        for text in ranges:
+            assert re.fullmatch(r"\d{1,3}(,\d{3})* to \d{1,3}(,\d{3})*( (percent|minutes|beds))?", text), text
+        count = page.locator(".field", has=page.locator("#m\\.nctr_patients_count"))
+        assert count.locator(".hint").inner_text() == "0 to 10,000"
+        page.locator("#m\\.ga_bed_occupancy_pct").fill("ninety")
+        page.locator("#m\\.nctr_patients_count").fill("12000")
+        page.click("main.form > form > button")
+        page.wait_for_load_state()
+        occupancy = page.locator(".field.bad", has=page.locator("#m\\.ga_bed_occupancy_pct")).inner_text()
+        assert "General and acute bed occupancy: 'ninety' is not a number; enter digits, e.g. 92.5" \
+            in occupancy, occupancy
+        said = count.inner_text()
+        assert "Acute patients with no criteria to reside: 12000 is outside the valid range 0 to 10,000" in said, said
+        body = page.locator("main").inner_text()
+        for raw in ("Input should", "unable to parse", "ga_bed_occupancy_pct", "nctr_patients_count", "10000 count"):
+            assert raw not in body, raw
+        assert "Send changes sends only the figures you changed" in body
+        if write:
+            page.locator(".field.bad").first.scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / "web-provider-words-360x640.png"))
+            page.locator("button.secondary").scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / "web-provider-send-360x640.png"))
+        if AXE.exists():
+            assert _axe(page, AXE.read_text()) == []
     finally:
         ctx.close()
 

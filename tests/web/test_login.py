@@ -8,6 +8,7 @@ own client address where throttling could spill over (the hub trusts ``X-Forward
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import subprocess
@@ -274,13 +275,69 @@ def test_the_form_names_each_bad_field_in_the_hubs_words_and_sends_the_good(hub)
         "csrf": token, "sid": sid, "m.ga_bed_occupancy_pct": "180", "m.mean_handover_minutes": "forty",
         "m.escalation_beds_open_pct": "3", "declared_level": "4"})
     assert sent.status_code == 200
-    problems = dict(re.findall(r'<span class="problem" id="([^"]+)-err">([^<]*)</span>', sent.text))
-    assert "outside the valid range 0 to 150 percent" in problems["m.ga_bed_occupancy_pct"]
-    assert "valid number" in problems["m.mean_handover_minutes"]
-    assert "give a reason" in problems["reason"]   # beside the field to fill
+    problems = {k: html.unescape(v) for k, v in
+                re.findall(r'<span class="problem" id="([^"]+)-err">([^<]*)</span>', sent.text)}
+    # under each field's label, not the metric's code, and in plain words, not pydantic's
+    assert problems["m.ga_bed_occupancy_pct"] == \
+        "General and acute bed occupancy: 180 is outside the valid range 0 to 150 percent"
+    assert problems["m.mean_handover_minutes"].endswith(": 'forty' is not a number; enter digits, e.g. 92.5")
+    assert "mean_handover_minutes" not in problems["m.mean_handover_minutes"]
+    assert problems["reason"].startswith("Reason: ") and "give a reason" in problems["reason"]
     assert "Accepted 1 of 4 figures" in sent.text and "Calculated level" in sent.text
     quarantined = hub.request("GET", "/v1/quarantine", params={"org_code": "RTEST1"}).json()["items"]
     assert len([i for i in quarantined if i["submission_id"] == sid]) == 3
     again = web.post(hub.url + "/provider/", timeout=20, data={"csrf": token, "sid": sid,
                                                                "m.escalation_beds_open_pct": "3"})
     assert "already been received" in again.text, "a form sent twice is stored once"
+
+
+def _form_state(text: str) -> dict[str, str]:
+    """The hidden fields a browser would send back with the page's form."""
+    found = dict(re.findall(r'<input type="hidden" name="(csrf|sid|shown)" value="([^"]*)"', text))
+    return {k: html.unescape(v) for k, v in found.items()}
+
+
+def _stored(hub, org: str, metric: str) -> int:
+    engine = create_engine(hub.db_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(s.feed_observation).where(
+                s.feed_observation.c.org_code == org, s.feed_observation.c.metric == metric)).scalar()
+    finally:
+        engine.dispose()
+
+
+def test_sending_again_after_a_rejection_sends_only_what_changed_unless_all_is_asked(hub):
+    """Correcting one rejected field and sending again does not send the accepted figures again as
+    new; "Send all as now" does, and a form with nothing changed sends nothing."""
+    add_account(hub.db_url, "form-resender", "provider_submitter", "RTEST2")
+    web, _ = login(hub.url, "form-resender")
+    page = web.get(hub.url + "/provider/", timeout=10)
+    assert "Send changes sends only the figures you changed" in page.text
+    figures = {"m.ga_bed_occupancy_pct": "180", "m.escalation_beds_open_pct": "3", "m.mean_handover_minutes": "25"}
+    first = web.post(hub.url + "/provider/", timeout=20, data={**_form_state(page.text), **figures, "send": "changed"})
+    assert "Accepted 2 of 3 figures" in first.text, first.text
+    assert _stored(hub, "RTEST2", "escalation_beds_open_pct") == 1
+    # the provider corrects the rejected figure only, and presses Send changes
+    second = web.post(hub.url + "/provider/", timeout=20, data={
+        **_form_state(first.text), **figures, "m.ga_bed_occupancy_pct": "95", "send": "changed"})
+    assert "Accepted 1 of 1 figure" in second.text, second.text
+    assert "2 unchanged figures were not sent" in second.text
+    assert _stored(hub, "RTEST2", "ga_bed_occupancy_pct") == 1
+    assert _stored(hub, "RTEST2", "escalation_beds_open_pct") == 1, "the accepted figure was not sent again"
+    # nothing changed since: nothing to send, and the page says how to confirm them all
+    third = web.post(hub.url + "/provider/", timeout=20, data={
+        **_form_state(second.text), **figures, "m.ga_bed_occupancy_pct": "95", "send": "changed"})
+    assert third.status_code == 422 and "no figure differs from what the form showed" in html.unescape(third.text)
+    # Send all as now: every figure on the form, confirmed as now
+    fourth = web.post(hub.url + "/provider/", timeout=20, data={
+        **_form_state(third.text), **figures, "m.ga_bed_occupancy_pct": "95", "send": "all"})
+    assert "Accepted 3 of 3 figures" in fourth.text and "unchanged" not in fourth.text, fourth.text
+    assert _stored(hub, "RTEST2", "escalation_beds_open_pct") == 2
+    # a rejected figure sent again unchanged is sent (and rejected) again, not taken as unchanged
+    fifth = web.post(hub.url + "/provider/", timeout=20, data={
+        **_form_state(fourth.text), **figures, "m.ga_bed_occupancy_pct": "180", "send": "changed"})
+    sixth = web.post(hub.url + "/provider/", timeout=20, data={
+        **_form_state(fifth.text), **figures, "m.ga_bed_occupancy_pct": "180", "send": "changed"})
+    for answer in (fifth, sixth):
+        assert "Nothing was stored" in answer.text and "outside the valid range" in answer.text, answer.text

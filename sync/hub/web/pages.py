@@ -8,6 +8,7 @@ logout and an injected tag could not run.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -262,6 +263,7 @@ def mount(app: FastAPI, hub) -> Web:
 
 
 _SID = re.compile(r"^web-[0-9a-f]{32}$")
+_NOT_FIELDS = {"csrf", "sid", "org", "shown", "send"}   # a posted form's own fields, not figures
 
 
 def _level_text(calc: dict | None) -> str | None:
@@ -283,10 +285,16 @@ _RECEIVED_WORDS = {   # what was sent: its items, and where the reasons for thos
 }
 
 
+def _unchanged_words(n: int) -> str:
+    if n == 1:
+        return "1 unchanged figure was not sent: the hub keeps it as it was, with its own time."
+    return f"{n} unchanged figures were not sent: the hub keeps them as they were, with their own times."
+
+
 def _received(receipt, sent: int, calc: dict | None, kind: str) -> dict:
     """The result box after the hub accepted some of a form or file (``kind``)."""
     noun, where = _RECEIVED_WORDS[kind]
-    lines = [f"Accepted {receipt.accepted} of {sent} {noun}."]
+    lines = [f"Accepted {receipt.accepted} of {sent} {noun if sent != 1 else noun[:-1]}."]
     if receipt.duplicate:
         lines = [f"This {kind} had already been received; nothing new was stored."]
     elif receipt.rejected:
@@ -316,8 +324,19 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         with hub.db.read() as conn:
             return intake.org_row(conn, code)
 
-    def form_page(session, org, values, *, status=200, errors=None, general=(), result=None, sid=None):
-        return web.page("provider.html", status, session=session, org=org, values=values,
+    async def form_page(session, org, values, *, status=200, errors=None, general=(), result=None, sid=None,
+                        shown=None):
+        shown = {k: v for k, v in values.items() if k not in _NOT_FIELDS} if shown is None else shown
+        try:
+            figures = await run_in_threadpool(provider.figure_times, hub, org.ods_code)
+        except SQLAlchemyError as exc:   # the figures' times are a help; the form works without them
+            log.warning("web: the form's figure times could not be read (%s)", exc)
+            figures = {}
+        now = s.utcnow()
+        since = {name: _day_clock(at, now) for name, (text, at) in figures.items()
+                 if values.get(name, "").strip() == text}
+        return web.page("provider.html", status, session=session, org=org, values=values, since=since,
+                        shown=json.dumps(shown, ensure_ascii=False, sort_keys=True),
                         groups=provider.groups(hub, org.sector), errors=errors or {}, general=list(general),
                         result=result, sid=sid or f"web-{uuid.uuid4().hex}", csv_sid=f"web-{uuid.uuid4().hex}",
                         max_mb=upload.MAX_UPLOAD_BYTES // (1024 * 1024),
@@ -345,7 +364,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             values = await run_in_threadpool(provider.last_values, hub, row.ods_code, row.sector)
         except SQLAlchemyError as exc:
             return web.unavailable(exc)
-        return form_page(session, row, values)
+        return await form_page(session, row, values)
 
     @app.post("/provider/", include_in_schema=False)
     async def provider_send(request: Request) -> Response:
@@ -366,31 +385,41 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             sid = sid if _SID.match(sid) else f"web-{uuid.uuid4().hex}"
             now = s.utcnow()
             pillar = hub.opel.pillar_of(row.sector)
+            shown = provider.shown_of(form)
             items, sources = provider.items(form, row.sector, pillar, now)
+            every = form.get("send") == "all"   # "Send all as now": every filled figure, changed or not
+            items, sources, unchanged = provider.only_changed(items, sources, form, None if every else shown)
+            fields = provider.by_name(provider.groups(hub, row.sector))
             if not items:
-                return form_page(session, row, form, status=422, sid=sid,
-                                 general=["Nothing to send: fill at least one figure."])
+                return await form_page(session, row, form, status=422, sid=sid, shown=shown, general=[
+                    "Nothing to send: no figure differs from what the form showed. Change a figure, or press "
+                    "\u201cSend all as now\u201d to confirm every figure as true now." if unchanged else
+                    "Nothing to send: fill at least one figure."])
             who_sent = Principal(0, session.user, session.role, session.org_code)
             checked = [Checked(index=i, raw=item) for i, item in enumerate(items)]
             try:
                 receipt = await run_in_threadpool(intake.submit, hub, who_sent, sid, row.ods_code, now, checked, "json")
             except ApiError as exc:
-                by_field, general = provider.field_errors(exc.body.fields, sources)
+                by_field, general = provider.field_errors(exc.body.fields, sources, form, fields)
                 result = {"ok": False, "title": "Nothing was stored",
                           "lines": [exc.body.message if exc.status != 422 else
                                     f"None of the {len(items)} figures was accepted; each problem is shown beside "
                                     "its field. Correct them and send again."]}
-                return form_page(session, row, form, status=exc.status if exc.status != 422 else 422,
-                                 errors=by_field, general=general, result=result, sid=sid)
+                return await form_page(session, row, form, status=exc.status if exc.status != 422 else 422,
+                                 errors=by_field, general=general, result=result, sid=sid,
+                                 shown=provider.shown_after(shown, form, sources, set(range(len(items)))))
             calc = await run_in_threadpool(provider.calculated, hub, row.ods_code)
         except SQLAlchemyError as exc:
             return web.unavailable(exc)
         rejected = [e for r in receipt.rejected for e in r.errors]
-        by_field, general = provider.field_errors(rejected, sources)
+        by_field, general = provider.field_errors(rejected, sources, form, fields)
         log.info("web submission %s for %s by %r: %d accepted, %d quarantined", sid, row.ods_code, session.user,
                  receipt.accepted, len(receipt.rejected))
-        return form_page(session, row, form, errors=by_field, general=general,
-                         result=_received(receipt, len(items), calc, "form"))
+        result = _received(receipt, len(items), calc, "form")
+        if unchanged:
+            result["lines"].append(_unchanged_words(unchanged))
+        return await form_page(session, row, form, errors=by_field, general=general, result=result,
+                         shown=provider.shown_after(shown, form, sources, {r.index for r in receipt.rejected}))
 
     @app.post("/provider/csv", include_in_schema=False)
     async def provider_csv(request: Request) -> Response:
@@ -413,7 +442,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             values = await run_in_threadpool(provider.last_values, hub, row.ods_code, row.sector)
             data = form.get("file")
             if not isinstance(data, bytes) or not data.strip():
-                return form_page(session, row, values, status=422, result={
+                return await form_page(session, row, values, status=422, result={
                     "ok": False, "title": "No file", "lines": ["Choose a CSV file with at least one row, then "
                                                               "press Upload."]})
             sid = form.get("sid") if isinstance(form.get("sid"), str) and _SID.match(form["sid"]) else \
@@ -425,7 +454,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                                                   checked, "csv")
             except ApiError as exc:
                 rows, general = upload.by_row(exc.body.fields)
-                return form_page(session, row, values, status=exc.status, result={
+                return await form_page(session, row, values, status=exc.status, result={
                     "ok": False, "title": "Nothing was stored", "lines": [exc.body.message[:1].upper() +
                                                                           exc.body.message[1:] + "."],
                     "rows": rows, "general": general})
@@ -436,5 +465,5 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         rows, general = upload.by_row([e for r in receipt.rejected for e in r.errors])
         log.info("web CSV submission %s for %s by %r: %d accepted, %d quarantined", sid, row.ods_code,
                  session.user, receipt.accepted, len(receipt.rejected))
-        return form_page(session, row, values, result={**_received(receipt, len(checked), calc, "file"),
+        return await form_page(session, row, values, result={**_received(receipt, len(checked), calc, "file"),
                                                        "rows": rows, "general": general})

@@ -4,13 +4,15 @@ The fields are the organisation's own: its pillar's OPEL table parameters (score
 its pillar's metric catalogue, each with its unit and the catalogue's valid range; REAP and CSP
 for an ambulance service; CRITCON and beds for an acute trust; an OPEL declaration with its
 reason. What is filled becomes the items of one submission, checked and stored by the hub's own
-intake (``sync.hub.intake.submit``) exactly as an API submission: each field's problem is the
-hub's own sentence, shown beside the field.
+intake (``sync.hub.intake.submit``) exactly as an API submission; each field's problem is shown
+beside the field, in the form's words: its label, not the metric's code, and a range in the
+form's own format ("0 to 10,000").
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +22,7 @@ from sqlalchemy import select
 
 from models.rules.intervals import fmt_number
 from sync.hub import schema as s
+from sync.limits import MAX_BEDS
 
 CRITCON_PILLARS = ("acute",)
 _NOT_OBSERVED = {"reap_level", "csp_level"}   # declared with an ambulance_status item
@@ -33,6 +36,9 @@ class Field:
     unit: str = ""
     hint: str = ""     # the valid range, in words
     kind: str = "number"   # number, text, level (a choice), reason
+    lo: float | None = None    # the valid range, when the form knows it
+    hi: float | None = None
+    whole: bool = False        # a whole number (beds)
 
 
 @dataclass
@@ -41,8 +47,33 @@ class Group:
     fields: list[Field] = field(default_factory=list)
 
 
-def _range(lo: float, hi: float, unit: str) -> str:
-    return f"{fmt_number(lo)} to {fmt_number(hi)} {unit}".strip()
+# Units as a person reads them after a number; a count or a level needs no word.
+_UNIT_WORDS = {"count": "", "level": ""}
+
+
+def unit_words(unit: str) -> str:
+    return _UNIT_WORDS.get(unit, unit)
+
+
+def fmt_figure(x: float) -> str:
+    """A figure as the form shows it: thousands separated, no trailing ``.0`` ("10,000", "92.5")."""
+    if not math.isfinite(x):
+        return fmt_number(x)
+    if float(x).is_integer():
+        return f"{int(x):,}"
+    return f"{float(x):,}"
+
+
+def fmt_range(lo: float, hi: float, unit: str = "") -> str:
+    """The valid range in one format: "0 to 10,000", "0 to 150 percent"."""
+    return f"{fmt_figure(lo)} to {fmt_figure(hi)} {unit_words(unit)}".strip()
+
+
+def _metric_field(key: str, label: str, unit: str, m) -> Field:
+    if m is None:
+        return Field(f"m.{key}", label, unit_words(unit))
+    return Field(f"m.{key}", label, unit_words(unit), fmt_range(m.valid_min, m.valid_max, m.unit),
+                 lo=m.valid_min, hi=m.valid_max)
 
 
 def groups(hub, sector: str) -> list[Group]:
@@ -55,24 +86,25 @@ def groups(hub, sector: str) -> list[Group]:
         table = hub.opel.tables[pillar]
         opel = Group("OPEL parameters")
         for param in table.parameters:
-            m = catalogue.get(param.key)
-            hint = _range(m.valid_min, m.valid_max, m.unit) if m else ""
-            opel.fields.append(Field(f"m.{param.key}", param.name, param.unit, hint))
+            opel.fields.append(_metric_field(param.key, param.name, param.unit, catalogue.get(param.key)))
             table_keys.add(param.key)
         out.append(opel)
     other = Group("Other figures")
     for key, m in catalogue.items():
         if m.pillar == sector and key not in table_keys and key not in _NOT_OBSERVED:
-            other.fields.append(Field(f"m.{key}", m.name, m.unit, _range(m.valid_min, m.valid_max, m.unit)))
+            other.fields.append(_metric_field(key, m.name, m.unit, m))
     if sector == "ambulance":
         out.append(Group("REAP and CSP", [Field("reap_level", "REAP level", "", "1 to 4", "level"),
                                           Field("csp_level", "CSP level", "", "as your service names it", "text")]))
     if other.fields:
         out.append(other)
     if sector in CRITCON_PILLARS:
+        beds = fmt_range(0, MAX_BEDS, "beds")
         out.append(Group("Critical care", [Field("critcon_level", "CRITCON level", "", "0 to 3", "level"),
-                                           Field("staffed_beds", "Staffed beds", "beds", "0 to 5,000"),
-                                           Field("occupied_beds", "Occupied beds", "beds", "0 to 5,000")]))
+                                           Field("staffed_beds", "Staffed beds", "beds", beds, lo=0, hi=MAX_BEDS,
+                                                 whole=True),
+                                           Field("occupied_beds", "Occupied beds", "beds", beds, lo=0, hi=MAX_BEDS,
+                                                 whole=True)]))
     if pillar is not None:
         out.append(Group("OPEL declaration", [
             Field("declared_level", "Declared OPEL level", "", "leave empty to declare nothing", "level"),
@@ -124,14 +156,85 @@ def items(form: dict[str, str], sector: str, pillar: str | None, now: datetime) 
     return out, sources
 
 
+def shown_of(form: dict[str, str]) -> dict[str, str] | None:
+    """What the form showed in each field when it was served (its hidden ``shown``), or None when the
+    form carries none (a client of its own) or an unreadable one: then every filled field is sent."""
+    try:
+        shown = json.loads(form.get("shown") or "null")
+    except ValueError:
+        return None
+    if not isinstance(shown, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in shown.items()):
+        return None
+    return shown
+
+
+def only_changed(made: list[dict], sources: list[list[str]], form: dict[str, str],
+                 shown: dict[str, str] | None) -> tuple[list[dict], list[list[str]], int]:
+    """The items of ``made`` with a field that differs from what the form showed (``shown``; a field it
+    did not show, e.g. one the hub rejected, counts as changed), their sources, and how many were left
+    out as unchanged. ``shown`` None keeps them all."""
+    if shown is None:
+        return made, sources, 0
+    keep = [i for i, names in enumerate(sources)
+            if any(form.get(n, "").strip() != shown.get(n) for n in names)]
+    return [made[i] for i in keep], [sources[i] for i in keep], len(made) - len(keep)
+
+
+def shown_after(shown: dict[str, str] | None, form: dict[str, str], sources: list[list[str]],
+                rejected: set[int]) -> dict[str, str]:
+    """What the form shows after a send: the fields of the items the hub stored as sent; the fields of
+    those it rejected as not shown (so the next send sends them again, corrected or not); the rest as
+    they were shown before."""
+    after = dict(shown or {})
+    for i, names in enumerate(sources):
+        for n in names:
+            if i in rejected:
+                after.pop(n, None)
+            else:
+                after[n] = form.get(n, "").strip()
+    return after
+
+
 _ITEM_TO_FORM = {"reap_level": "reap_level", "csp_level": "csp_level", "level": "critcon_level",
                  "staffed_beds": "staffed_beds", "occupied_beds": "occupied_beds",
                  "declared_level": "declared_level", "reason": "reason"}
 
 
-def field_errors(errors, sources: list[list[str]]) -> tuple[dict[str, list[str]], list[str]]:
-    """The hub's ``FieldError``s by form field (``items.3.value`` -> the field item 3 came from);
-    those that name no field of the form are returned apart, to show above it."""
+def _parses(text: str) -> float | None:
+    value = _number(text)
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def say(f: Field | None, typed: str, part: str, reason: str) -> str:
+    """The hub's ``reason`` about the item field ``part`` as the form says it beside the field ``f``
+    holding ``typed``: under its label, never the metric's code, with the form's own range format.
+    The form says a thing in its own words only when it can see it is so (the text is not a number;
+    the number is outside the range the field shows); anything else is the hub's reason, its leading
+    field name or metric code replaced by the label."""
+    if f is None:
+        return reason
+    typed = typed.strip()
+    if f.kind == "number" and typed:
+        value = _parses(typed)
+        if value is None:
+            example = "12" if f.whole else "92.5"
+            return f"{f.label}: '{typed}' is not a number; enter digits, e.g. {example}"
+        if f.lo is not None and f.hi is not None and not f.lo <= value <= f.hi:
+            return f"{f.label}: {typed} is outside the valid range {f.hint}"
+    code = f.name[2:] if f.name.startswith("m.") else None
+    for name in filter(None, (part, code)):
+        if reason.startswith(f"{name}: "):
+            return f"{f.label}: {reason[len(name) + 2:]}"
+        if reason.startswith(f"{name} "):
+            return f"{f.label} {reason[len(name) + 1:]}"
+    return f"{f.label}: {reason}"
+
+
+def field_errors(errors, sources: list[list[str]], form: dict[str, str] | None = None,
+                 fields: dict[str, Field] | None = None) -> tuple[dict[str, list[str]], list[str]]:
+    """The hub's ``FieldError``s by form field (``items.3.value`` -> the field item 3 came from), each
+    said as the form says it (:func:`say`) when the form's ``fields`` are given; those that name no
+    field of the form are returned apart, to show above it."""
     by_field: dict[str, list[str]] = {}
     general: list[str] = []
     for err in errors:
@@ -144,8 +247,23 @@ def field_errors(errors, sources: list[list[str]]) -> tuple[dict[str, list[str]]
         name = names[0] if len(names) == 1 else _ITEM_TO_FORM.get(rest, names[0])
         if name not in names:
             name = names[0]
-        by_field.setdefault(name, []).append(err.reason)
+        reason = err.reason if fields is None else say(fields.get(name), (form or {}).get(name, ""), rest,
+                                                        err.reason)
+        by_field.setdefault(name, []).append(reason)
     return by_field, general
+
+
+def by_name(form_groups: list[Group]) -> dict[str, Field]:
+    return {f.name: f for g in form_groups for f in g.fields}
+
+
+def figure_times(hub, org_code: str) -> dict[str, tuple[str, datetime]]:
+    """The hub's latest figure of each OPEL parameter the organisation sent, as the form writes it,
+    and the time it was true: beside a field still showing it, the form says how old it is."""
+    with hub.db.read() as conn:
+        rows = conn.execute(select(s.latest_value.c.metric, s.latest_value.c.value, s.latest_value.c.observed_at)
+                            .where(s.latest_value.c.org_code == org_code)).all()
+    return {f"m.{metric}": (fmt_number(value), at) for metric, value, at in rows}
 
 
 def last_values(hub, org_code: str, sector: str) -> dict[str, str]:

@@ -1,0 +1,91 @@
+"""The provider form's words, without a server: ranges in one format, and the hub's reasons said
+beside a field under its label (not the metric's code), in plain words."""
+
+from __future__ import annotations
+
+import pytest
+
+from sync import protocol as p
+from sync.hub.core import Hub, HubConfig
+from sync.hub.web import provider
+from sync.hub.web.provider import Field, fmt_figure, fmt_range, say
+
+OCCUPANCY = Field("m.ga_bed_occupancy_pct", "General and acute bed occupancy", "percent", "0 to 150 percent",
+                  lo=0, hi=150)
+BEDS = Field("staffed_beds", "Staffed beds", "beds", "0 to 5,000 beds", lo=0, hi=5000, whole=True)
+REASON = Field("reason", "Reason", kind="reason")
+
+
+@pytest.mark.parametrize("x, text", [(0, "0"), (150, "150"), (10000, "10,000"), (172800.0, "172,800"),
+                                     (1234.5, "1,234.5"), (0.25, "0.25"), (1e6, "1,000,000"),
+                                     (float("inf"), "inf")])
+def test_a_figure_has_thousands_separators_and_no_trailing_zero(x, text):
+    assert fmt_figure(x) == text
+
+
+@pytest.mark.parametrize("lo, hi, unit, text", [(0, 10000, "count", "0 to 10,000"),
+                                                (0, 150, "percent", "0 to 150 percent"),
+                                                (0, 172800, "seconds", "0 to 172,800 seconds"),
+                                                (1, 4, "level", "1 to 4"),
+                                                (0, 5000, "beds", "0 to 5,000 beds")])
+def test_a_range_is_one_format_with_a_readable_unit(lo, hi, unit, text):
+    assert fmt_range(lo, hi, unit) == text
+
+
+def test_every_field_of_every_sector_shows_its_range_in_that_one_format(tmp_path):
+    hub = Hub(HubConfig(db_url=f"sqlite:///{tmp_path / 'hub.db'}", alerts=False))
+    try:
+        for sector in ("acute", "community", "mental_health", "nhs111", "ambulance"):
+            numbers = [f for g in provider.groups(hub, sector) for f in g.fields if f.kind == "number"]
+            assert numbers, sector
+            for f in numbers:
+                assert f.lo is not None and f.hint == fmt_range(f.lo, f.hi, f.unit), (sector, f)
+                assert " count" not in f.hint and "10000" not in f.hint and "5000" not in f.hint, f.hint
+                assert f.unit not in ("count", "level"), f
+    finally:
+        hub.db.dispose()
+
+
+def test_text_that_is_not_a_number_is_said_under_the_fields_label():
+    hub = "value: 'ninety' is not a number; write it in digits, e.g. 92.5"
+    assert say(OCCUPANCY, "ninety", "value", hub) == \
+        "General and acute bed occupancy: 'ninety' is not a number; enter digits, e.g. 92.5"
+    assert say(BEDS, "ten", "staffed_beds", "staffed_beds: 'ten' is not a whole number") == \
+        "Staffed beds: 'ten' is not a number; enter digits, e.g. 12"
+
+
+def test_a_figure_out_of_range_names_the_label_and_the_range_the_form_shows():
+    hub = "ga_bed_occupancy_pct: 180 is outside the valid range 0 to 150 percent"
+    said = say(OCCUPANCY, " 180 ", "value", hub)
+    assert said == "General and acute bed occupancy: 180 is outside the valid range 0 to 150 percent"
+    assert "ga_bed_occupancy_pct" not in said
+    count = Field("m.nctr_patients_count", "Acute patients with no criteria to reside", "", "0 to 10,000",
+                  lo=0, hi=10000)
+    assert say(count, "12,000", "value", "nctr_patients_count: 12000 is outside the valid range 0 to 10000 count") \
+        == "Acute patients with no criteria to reside: 12,000 is outside the valid range 0 to 10,000"
+
+
+def test_any_other_reason_is_the_hubs_with_its_field_name_or_code_replaced_by_the_label():
+    assert say(BEDS, "12.5", "staffed_beds", "staffed_beds: 12.5 is not a whole number") == \
+        "Staffed beds: 12.5 is not a whole number"
+    assert say(OCCUPANCY, "92", "value", "ga_bed_occupancy_pct: not a number (NaN)") == \
+        "General and acute bed occupancy: not a number (NaN)"
+    assert say(REASON, "", "reason", "declared OPEL 4 differs from the calculated level; give a reason") == \
+        "Reason: declared OPEL 4 differs from the calculated level; give a reason"
+    assert say(None, "x", "value", "the hub's own words") == "the hub's own words"
+
+
+def test_field_errors_put_each_reason_beside_its_field_in_the_forms_words():
+    form = {"m.ga_bed_occupancy_pct": "ninety", "critcon_level": "2", "staffed_beds": "-1", "occupied_beds": ""}
+    sources = [["m.ga_bed_occupancy_pct"], ["critcon_level", "staffed_beds", "occupied_beds"]]
+    errors = [p.FieldError(field="items.0.value", reason="value: 'ninety' is not a number; write it in digits"),
+              p.FieldError(field="items.1.staffed_beds", reason="staffed_beds: -1 is out of range; it must be "
+                                                                "at least 0"),
+              p.FieldError(field="items.7.value", reason="no such item")]
+    fields = {f.name: f for f in (OCCUPANCY, BEDS)}
+    by_field, general = provider.field_errors(errors, sources, form, fields)
+    assert by_field == {
+        "m.ga_bed_occupancy_pct": ["General and acute bed occupancy: 'ninety' is not a number; enter digits, "
+                                   "e.g. 92.5"],
+        "staffed_beds": ["Staffed beds: -1 is outside the valid range 0 to 5,000 beds"]}
+    assert general == ["no such item"]
