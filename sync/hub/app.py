@@ -203,10 +203,8 @@ def create_app(hub: Hub) -> FastAPI:
                        format: Literal["items", "columnar"] = Query("items"),  # noqa: A002 (the query name)
                        who: Principal = Depends(principal)) -> Response:
         require(who, READ_FEED, "read the feed")
-        batch = await feed.long_poll(hub, after, limit, wait, format)
-        if isinstance(batch, feed.ColumnarBatch):  # rendered on the thread pool already
-            return Response(batch.body, media_type="application/json")
-        return JSONResponse(batch.model_dump(mode="json"))
+        batch = await feed.long_poll(hub, after, limit, wait, format)   # rendered, maybe shared
+        return Response(batch.stamped(feed.server_time_json()), media_type="application/json")
 
     @app.get("/v1/snapshot")
     def get_snapshot(who: Principal = Depends(principal)) -> JSONResponse:
