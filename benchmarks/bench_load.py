@@ -69,6 +69,8 @@ FEED_LIMIT = 5000
 SUBMITTERS = 8
 DESKTOPS_PER_WORKER = 13   # protocol clients per worker process, up to MAX_WORKERS processes
 MAX_WORKERS = 8
+LIGHT_WORKERS = 2          # --light: asyncio worker processes (each holds hundreds of desktops)
+GO_FILE = "go"            # the measured window begins (hub and client CPU, answers counted)
 QUIET_FILE = "quiet"
 STOP_FILE = "stop.json"
 DOC_BLOCK = "bench_load"
@@ -76,13 +78,14 @@ DOC_BLOCK = "bench_load"
 
 # --- one desktop worker process (protocol clients) ----------------------------------------------------
 def _desktop(index: int, hub_url: str, token: str, record_every: float, folder: Path, quiet: threading.Event,
-             quieted: set, stop: threading.Event, out: dict) -> None:
+             quieted: set, stop: threading.Event, out: dict, measuring: threading.Event) -> None:
     from sync.client import HubClient, HubRefused, HubUnreachable
     from sync.protocol import RecordBatch
 
     client = HubClient(hub_url, token)
     device = f"load-{os.getpid()}-{index}"
     after, seen, problems = 0, [], []
+    answers = nonempty = 0   # feed answers while the run measures, and those holding positions
     notices: dict[str, float] = {}
     records: dict[str, float] = {}
     pushed: dict[str, tuple[float, float]] = {}
@@ -126,6 +129,9 @@ def _desktop(index: int, hub_url: str, token: str, record_every: float, folder: 
             continue
         got = time.time()
         seqs = [i.seq for i in batch.items] + (list(batch.observations.seq) if batch.observations else [])
+        if measuring.is_set() and not quiet.is_set():
+            answers += 1
+            nonempty += bool(seqs)
         seen.extend(sorted(seqs))
         for item in batch.items:
             if item.kind == "intake_notice":
@@ -139,7 +145,7 @@ def _desktop(index: int, hub_url: str, token: str, record_every: float, folder: 
     out[index] = {"device": device, "positions_ok": seen == expect, "positions": len(seen),
                   "duplicates": len(seen) - len(set(seen)), "missing": len(set(expect) - set(seen)),
                   "notices": notices, "records": records, "pushed": pushed, "problems": problems[:20],
-                  "problem_count": len(problems)}
+                  "problem_count": len(problems), "answers": answers, "nonempty": nonempty}
 
 
 def _decision(rid: str, device: str, seq: int, prev: str | None) -> dict:
@@ -162,18 +168,23 @@ def _decision(rid: str, device: str, seq: int, prev: str | None) -> dict:
 
 def child_desktops(args) -> int:
     folder = Path(args.folder)
-    quiet, stop = threading.Event(), threading.Event()
+    if args.light:
+        from benchmarks import load_desktops
+        return load_desktops.child(args)
+    quiet, stop, measuring = threading.Event(), threading.Event(), threading.Event()
     quieted: set = set()
     out: dict = {}
     threads = [threading.Thread(target=_desktop, args=(args.first + i, args.hub, args.token, args.record_every,
-                                                       folder, quiet, quieted, stop, out), daemon=True)
+                                                       folder, quiet, quieted, stop, out, measuring), daemon=True)
                for i in range(args.count)]
     for t in threads:
         t.start()
     # Two steps, so no decision lands after the last head is taken: every desktop stops pushing
     # (each says so after its long-poll in flight returns), then each reads up to that head.
     while not (folder / QUIET_FILE).exists():
-        time.sleep(0.2)
+        if (folder / GO_FILE).exists():
+            measuring.set()
+        time.sleep(0.1)
     quiet.set()
     deadline = time.monotonic() + LONG_POLL_S + 30
     while len(quieted) < args.count and time.monotonic() < deadline:
@@ -212,6 +223,12 @@ class LoadResult:
     duplicated: int = 0
     engine_checks: list = field(default_factory=list)
     hub_cpu_s: float | None = None
+    light: bool = False                 # protocol clients: asyncio (load_desktops) or HubClient threads
+    client_processes: int = 0
+    client_cpu_s: float | None = None   # the protocol clients' worker processes, the same window
+    answers: int = 0                    # feed answers to the protocol clients in the window
+    nonempty_answers: int = 0           # ... holding new positions (a wake-up each)
+    hub_cpu_ms_per_answer: float | None = None
     problems: list = field(default_factory=list)
     load_before: str = ""
 
@@ -288,7 +305,8 @@ def _hub_counts(db_url: str) -> dict:
 
 
 def run(minutes: float, rate: float, desktops: int, engines: int, record_every: float, folder: Path,
-        progress=print, hub_processes: int = 1) -> LoadResult:
+        progress=print, hub_processes: int = 1, light: bool = False, client_processes: int | None = None
+        ) -> LoadResult:
     import requests
 
     from sync.protocol import PROTOCOL_VERSION, VERSION_HEADER
@@ -296,8 +314,10 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
     from tests.support.hub_group import start_hubs
     from tests.support.postgres import start_cluster
 
+    from tests.support.hub_group import process_cpu_s
+
     res = LoadResult(minutes=minutes, rate=rate, desktops=desktops, engines=engines, hub_processes=hub_processes,
-                     load_before=" ".join(os.getloadavg().__repr__().strip("()").split(", ")))
+                     light=light, load_before=" ".join(os.getloadavg().__repr__().strip("()").split(", ")))
     sim = sim_ics.simulator()
     span = timedelta(seconds=minutes * 60 * rate)
     # From a quarter-hour (every acute trust's observations are due then), wholly in the past.
@@ -317,17 +337,27 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
                  f"over {minutes} min")
         protocol_clients = desktops - engines
         workers = []
-        per_worker = max(DESKTOPS_PER_WORKER, -(-protocol_clients // MAX_WORKERS))
+        if light:
+            per_worker = max(1, -(-protocol_clients // (client_processes or LIGHT_WORKERS)))
+        else:
+            per_worker = max(DESKTOPS_PER_WORKER, -(-protocol_clients // (client_processes or MAX_WORKERS)))
         for first in range(0, protocol_clients, per_worker):
             count = min(per_worker, protocol_clients - first)
             workers.append(subprocess.Popen(
                 [sys.executable, __file__, "--child", "--folder", str(folder), "--hub", hub.url,
                  "--token", hub.tokens["room_lead"], "--first", str(first), "--count", str(count),
-                 "--record-every", str(record_every), "--long-poll", str(LONG_POLL_S)],
+                 "--record-every", str(record_every), "--long-poll", str(LONG_POLL_S)]
+                + (["--light"] if light else []),
                 env={**os.environ, "PYTHONPATH": str(ROOT)}, stdin=subprocess.DEVNULL))
+        res.client_processes = len(workers)
         engine_procs = [_engine(hub, folder, n) for n in range(engines)]
-        time.sleep(2.0)  # the desktops' first long-polls are in place
-        cpu0 = hub.cpu_s()
+        time.sleep(2.0 + protocol_clients / 500)  # the desktops' first long-polls are in place
+
+        def clients_cpu() -> float | None:
+            each = [process_cpu_s(w.pid) for w in workers]
+            return None if None in each else sum(each)
+        cpu0, client0 = hub.cpu_s(), clients_cpu()
+        (folder / GO_FILE).touch()
         timings: dict[str, tuple[float, float, int, int]] = {}
         lock = threading.Lock()
         local = threading.local()
@@ -358,9 +388,10 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
                 if progress and (i + 1) % 500 == 0:
                     progress(f"  {i + 1}/{len(bodies)} submissions posted")
         wall = time.perf_counter() - t_start
-        cpu1 = hub.cpu_s()
-        res.hub_cpu_s = None if cpu0 is None or cpu1 is None else round(cpu1 - cpu0, 2)
+        cpu1, client1 = hub.cpu_s(), clients_cpu()
         (folder / QUIET_FILE).touch()
+        res.hub_cpu_s = None if cpu0 is None or cpu1 is None else round(cpu1 - cpu0, 2)
+        res.client_cpu_s = None if client0 is None or client1 is None else round(client1 - client0, 2)
         deadline = time.monotonic() + LONG_POLL_S + 60
         while len(list(folder.glob("quiet-*"))) < len(workers) and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -391,6 +422,8 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
             owner.update({rid: d["device"] for rid in d["pushed"]})
             record_push += [t[1] for t in d["pushed"].values()]
         for d in results.values():
+            res.answers += d.get("answers", 0)
+            res.nonempty_answers += d.get("nonempty", 0)
             res.duplicated += d["duplicates"]
             res.lost += d["missing"]
             if not d["positions_ok"]:
@@ -410,6 +443,8 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
                     record_delivery.append(got - t0)
         if len(results) != desktops - engines:
             res.problems.append(f"{desktops - engines - len(results)} protocol clients did not report")
+        if res.hub_cpu_s is not None and res.answers:
+            res.hub_cpu_ms_per_answer = round(res.hub_cpu_s / res.answers * 1000, 3)
         res.deliveries = len(delivery)
         res.delivery_ms = percentiles(delivery)
         res.record_push_ms = percentiles(record_push)
@@ -450,6 +485,11 @@ def render(res: LoadResult) -> str:
         f"{res.hub_cpu_s} s during the submissions.",
         f"- {res.desktops} desktops ({res.engines} real `scc-desktop sync` replicas, {res.desktops - res.engines} "
         f"protocol clients), {res.decisions:,} decisions pushed; {res.deliveries:,} submission deliveries timed.",
+        f"- Protocol clients: {'asyncio, one kept-alive connection each' if res.light else 'HubClient threads'} "
+        f"in {res.client_processes} worker process{'es' if res.client_processes != 1 else ''}, client CPU "
+        f"{res.client_cpu_s} s in the same window; {res.answers:,} feed answers to them in it "
+        f"({res.nonempty_answers:,} with new positions): hub CPU {res.hub_cpu_ms_per_answer} ms per answer "
+        "(its wake-up or time-out, and the re-poll that follows).",
         f"- Lost {res.lost}, duplicated {res.duplicated}; replicas: {engines or 'none'}.",
         "",
         "| latency (ms) | n | p50 | p95 | p99 | max |",
@@ -488,6 +528,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--record-every", type=float, default=60.0, help="seconds between each desktop's decisions")
     p.add_argument("--long-poll", type=float, default=LONG_POLL_S, help="the desktops' long-poll wait (s)")
     p.add_argument("--quick", action="store_true", help="10 s, 6 desktops (1 replica), 2 s long-polls")
+    p.add_argument("--light", action="store_true",
+                   help="protocol clients as asyncio connections (benchmarks/load_desktops.py), not HubClient threads")
+    p.add_argument("--client-processes", type=int, default=None,
+                   help=f"worker processes for the protocol clients (default {MAX_WORKERS}; --light {LIGHT_WORKERS})")
     p.add_argument("--json", type=Path)
     p.add_argument("--update-doc", type=Path, metavar="MD")
     p.add_argument("--doc-block", default=DOC_BLOCK, help="the marked block of --update-doc to replace")
@@ -503,10 +547,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         return child_desktops(args)
     if args.quick:
-        args.minutes, args.desktops, args.engines, args.record_every = 1 / 6, 6, 1, 4.0
+        args.minutes, args.desktops, args.engines, args.record_every = 1 / 6, 6, 0 if args.light else 1, 4.0
     with tempfile.TemporaryDirectory(prefix="scc-load-") as tmp:
         res = run(args.minutes, args.rate, args.desktops, args.engines, args.record_every, Path(tmp),
-                  hub_processes=args.hub_processes)
+                  hub_processes=args.hub_processes, light=args.light, client_processes=args.client_processes)
     text = render(res)
     print(text)
     if args.json:
