@@ -292,9 +292,10 @@ async def long_poll(hub, after: int, limit: int, wait: float, fmt: str = "items"
             remaining = deadline - loop.time()
             if batch.count or remaining <= 0 or hub.stopping:
                 return batch
-            try:
-                await asyncio.wait_for(woken.wait(), remaining)
-            except asyncio.TimeoutError:
+            try:   # not wait_for: that wraps the wait in a task of its own, per waiter per commit
+                async with asyncio.timeout(remaining):
+                    await woken.wait()
+            except TimeoutError:
                 pass
     finally:
         hub.db.signal.unregister(woken)
