@@ -380,7 +380,7 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
     from tests.support.hub_group import process_cpu_s
 
     res = LoadResult(minutes=minutes, rate=rate, desktops=desktops, engines=engines, hub_processes=hub_processes,
-                     light=light, load_before=" ".join(os.getloadavg().__repr__().strip("()").split(", ")))
+                     light=light, load_before=" ".join(f"{x:.2f}" for x in os.getloadavg()))
     sim = sim_ics.simulator()
     span = timedelta(seconds=minutes * 60 * rate)
     # From a quarter-hour (every acute trust's observations are due then), wholly in the past.
@@ -597,7 +597,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hub-processes", type=int, default=1, help="hub processes sharing one port (--reuse-port)")
     p.add_argument("--record-every", type=float, default=60.0, help="seconds between each desktop's decisions")
     p.add_argument("--long-poll", type=float, default=LONG_POLL_S, help="the desktops' long-poll wait (s)")
-    p.add_argument("--quick", action="store_true", help="10 s, 6 desktops (1 replica), 2 s long-polls")
+    p.add_argument("--quick", action="store_true", help="10 s, 6 desktops (1 replica), 2 s long-polls; with --light 5 s, no replica")
     p.add_argument("--light", action="store_true",
                    help="protocol clients as asyncio connections (benchmarks/load_desktops.py), not HubClient threads")
     p.add_argument("--client-processes", type=int, default=None,
@@ -617,7 +617,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         return child_desktops(args)
     if args.quick:
-        args.minutes, args.desktops, args.engines, args.record_every = 1 / 6, 6, 0 if args.light else 1, 4.0
+        # --light: no replica and 5 s of submissions (it checks the clients and the processes; the plain
+        # quick run checks a real replica against the hub)
+        args.minutes, args.desktops, args.engines, args.record_every = (1 / 12, 6, 0, 2.0) if args.light \
+            else (1 / 6, 6, 1, 4.0)
     with tempfile.TemporaryDirectory(prefix="scc-load-") as tmp:
         res = run(args.minutes, args.rate, args.desktops, args.engines, args.record_every, Path(tmp),
                   hub_processes=args.hub_processes, light=args.light, client_processes=args.client_processes)
