@@ -109,6 +109,41 @@ DOC_BLOCK = "bench_load"
 
 
 # --- one desktop worker process (protocol clients) ----------------------------------------------------
+@dataclass
+class Tally:
+    """What one protocol client saw and did; ``report`` is its part of ``desktops-<first>.json``."""
+
+    device: str
+    seen: list = field(default_factory=list)         # feed positions, in the order they came
+    problems: list = field(default_factory=list)
+    notices: dict = field(default_factory=dict)      # submission id -> when its notice arrived
+    records: dict = field(default_factory=dict)      # decision uuid -> when it arrived
+    pushed: dict = field(default_factory=dict)       # decision uuid -> (push began, push took)
+    answers: int = 0    # feed answers while the run measures ...
+    nonempty: int = 0   # ... and those holding new positions
+
+    def saw(self, seqs: list[int], items, got: float, measuring: bool) -> None:
+        """One feed answer: its positions and its items as ``(kind, data)``, arrived at ``got``."""
+        if measuring:
+            self.answers += 1
+            self.nonempty += bool(seqs)
+        self.seen.extend(sorted(seqs))
+        for kind, data in items:
+            if kind == "intake_notice":
+                self.notices.setdefault(data.get("submission_id"), got)
+            elif kind == "record" and data.get("kind") == "decision":
+                self.records.setdefault(data.get("uuid"), got)
+
+    def report(self, after: int) -> dict:
+        # Every position 1..head exactly once, in order: the feed has no gaps a reader may skip.
+        seen, expect = self.seen, list(range(1, after + 1))
+        return {"device": self.device, "positions_ok": seen == expect, "positions": len(seen),
+                "duplicates": len(seen) - len(set(seen)), "missing": len(set(expect) - set(seen)),
+                "notices": self.notices, "records": self.records, "pushed": self.pushed,
+                "problems": self.problems[:20], "problem_count": len(self.problems),
+                "answers": self.answers, "nonempty": self.nonempty}
+
+
 def _desktop(index: int, hub_url: str, token: str, record_every: float, folder: Path, quiet: threading.Event,
              quieted: set, stop: threading.Event, out: dict, measuring: threading.Event) -> None:
     from sync.client import HubClient, HubRefused, HubUnreachable
@@ -116,11 +151,8 @@ def _desktop(index: int, hub_url: str, token: str, record_every: float, folder: 
 
     client = HubClient(hub_url, token)
     device = f"load-{os.getpid()}-{index}"
-    after, seen, problems = 0, [], []
-    answers = nonempty = 0   # feed answers while the run measures, and those holding positions
-    notices: dict[str, float] = {}
-    records: dict[str, float] = {}
-    pushed: dict[str, tuple[float, float]] = {}
+    tally = Tally(device)
+    after, problems, pushed = 0, tally.problems, tally.pushed
     next_push = time.time() + record_every * (0.2 + 0.8 * (index % 7) / 7)
     final_head, prev_hash = None, None
     while True:
@@ -159,25 +191,12 @@ def _desktop(index: int, hub_url: str, token: str, record_every: float, folder: 
             problems.append(f"feed after {after}: {exc}")
             time.sleep(0.5)
             continue
-        got = time.time()
         seqs = [i.seq for i in batch.items] + (list(batch.observations.seq) if batch.observations else [])
-        if measuring.is_set() and not quiet.is_set():
-            answers += 1
-            nonempty += bool(seqs)
-        seen.extend(sorted(seqs))
-        for item in batch.items:
-            if item.kind == "intake_notice":
-                notices.setdefault(item.data.get("submission_id"), got)
-            elif item.kind == "record" and item.data.get("kind") == "decision":
-                records.setdefault(item.data.get("uuid"), got)
+        tally.saw(seqs, ((i.kind, i.data) for i in batch.items), time.time(),
+                  measuring.is_set() and not quiet.is_set())
         after = batch.next_after
     client.close()
-    # Every position 1..head exactly once, in order: the feed has no gaps a reader may skip.
-    expect = list(range(1, after + 1))
-    out[index] = {"device": device, "positions_ok": seen == expect, "positions": len(seen),
-                  "duplicates": len(seen) - len(set(seen)), "missing": len(set(expect) - set(seen)),
-                  "notices": notices, "records": records, "pushed": pushed, "problems": problems[:20],
-                  "problem_count": len(problems), "answers": answers, "nonempty": nonempty}
+    out[index] = tally.report(after)
 
 
 def _decision(rid: str, device: str, seq: int, prev: str | None) -> dict:

@@ -14,8 +14,9 @@ speaking exactly what ``sync.client.HubClient`` sends for a desktop's sync engin
 ``next_after`` as the engine does, and ``POST /v1/records`` for a decision as
 ``HubClient.push`` does. What a desktop then does with a batch (validate it, apply it to
 its replica) is the desktop's own CPU, not the hub's: these clients only note the
-positions and the notices and decisions they carry. Each worker reports the CPU it
-used, so the run shows the clients' CPU apart from the hub's.
+positions and the notices and decisions they carry (``bench_load.Tally``, as the
+thread clients do). The run samples each worker process's CPU, so it shows the
+clients' CPU apart from the hub's.
 
 The worker is started by ``bench_load`` (``--child --light``) and follows the same
 files in the run's folder as the thread clients: ``quiet`` (stop pushing), ``stop.json``
@@ -88,16 +89,13 @@ class Conn:
 
 async def desktop(index: int, url: str, token: str, record_every: float, long_poll: float,
                   run: Run) -> dict:
-    from benchmarks.bench_load import _decision
+    from benchmarks.bench_load import Tally, _decision
 
     parts = urlsplit(url)
     conn = Conn(parts.hostname, parts.port, token)
     device = f"load-{os.getpid()}-{index}"
-    after, seen, problems = 0, [], []
-    answers = nonempty = 0   # feed answers while the run measures, and those holding positions
-    notices: dict[str, float] = {}
-    records: dict[str, float] = {}
-    pushed: dict[str, tuple[float, float]] = {}
+    tally = Tally(device)
+    after, problems, pushed = 0, tally.problems, tally.pushed
     # First decisions spread evenly over one interval (golden-ratio steps), so a run shorter than
     # the interval still pushes at the region's steady rate: desktops / record_every a second.
     next_push = time.time() + record_every * ((0.5 + index * 0.6180339887) % 1.0)
@@ -144,25 +142,11 @@ async def desktop(index: int, url: str, token: str, record_every: float, long_po
             problems.append(f"feed after {after}: {type(exc).__name__} {exc}")
             await asyncio.sleep(RETRY_S)
             continue
-        got = time.time()
         seqs = [i["seq"] for i in batch["items"]] + list((batch.get("observations") or {}).get("seq", ()))
-        if run.measuring:
-            answers += 1
-            nonempty += bool(seqs)
-        seen.extend(sorted(seqs))
-        for item in batch["items"]:
-            data = item["data"]
-            if item["kind"] == "intake_notice":
-                notices.setdefault(data.get("submission_id"), got)
-            elif item["kind"] == "record" and data.get("kind") == "decision":
-                records.setdefault(data.get("uuid"), got)
+        tally.saw(seqs, ((i["kind"], i["data"]) for i in batch["items"]), time.time(), run.measuring)
         after = batch["next_after"]
     conn.close()
-    expect = list(range(1, after + 1))
-    return {"device": device, "positions_ok": seen == expect, "positions": len(seen),
-            "duplicates": len(seen) - len(set(seen)), "missing": len(set(expect) - set(seen)),
-            "notices": notices, "records": records, "pushed": pushed, "problems": problems[:20],
-            "problem_count": len(problems), "answers": answers, "nonempty": nonempty}
+    return tally.report(after)
 
 
 class Run:
