@@ -616,7 +616,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hub-processes", type=int, default=1, help="hub processes sharing one port (--reuse-port)")
     p.add_argument("--record-every", type=float, default=60.0, help="seconds between each desktop's decisions")
     p.add_argument("--long-poll", type=float, default=LONG_POLL_S, help="the desktops' long-poll wait (s)")
-    p.add_argument("--quick", action="store_true", help="10 s, 6 desktops (1 replica), 2 s long-polls; with --light 5 s, no replica")
+    p.add_argument("--quick", action="store_true",
+                   help="10 s, 6 desktops (1 replica), 2 s long-polls; with --light 5 s, no replica")
     p.add_argument("--light", action="store_true",
                    help="protocol clients as asyncio connections (benchmarks/load_desktops.py), not HubClient threads")
     p.add_argument("--client-processes", type=int, default=None,

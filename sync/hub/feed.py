@@ -329,7 +329,10 @@ async def _shared_read(hub, read, after: int, limit: int, fmt: str, since: int) 
     and no more than ``KEEP_SECONDS`` ago (so a retention run's new horizon is honoured soon)."""
     reads, key, now = shared_reads(hub), (after, limit, fmt), time.monotonic()
     shared = reads.get(key)
-    if shared is None or shared[0] < since or (shared[1].done() and now - shared[2] > KEEP_SECONDS):
+    if shared is not None and shared[1].done() and shared[0] >= since and now - shared[2] <= KEEP_SECONDS:
+        return shared[1].result()   # kept (a failed read is never kept): no await, whichever loop made it
+    if (shared is None or shared[0] < since or shared[1].done()
+            or shared[1].get_loop() is not asyncio.get_running_loop()):
         task = asyncio.ensure_future(run_in_threadpool(read, hub, after, limit))
         reads.pop(key, None)   # re-inserted last: the table's order is the age order evicting uses
         shared = reads[key] = (hub.db.signal.generation, task, now)

@@ -113,3 +113,16 @@ def test_a_failed_shared_read_fails_each_waiter_and_is_not_kept(hub):
 
     asyncio.run(scenario())
     assert not feed.shared_reads(hub), "a failure is not kept for the next reader"
+
+
+@pytest.mark.timeout(30)
+def test_a_kept_page_serves_a_later_event_loop_without_a_new_read(hub):
+    """A hub's kept page may be asked for from another loop (a hub restarted in-process): it is
+    served as it is, not awaited on the loop that read it (closed by then)."""
+    with hub.db.read() as conn:
+        head = hub.db.head(conn)
+    reads = _count_feed_reads(hub)
+    first = asyncio.run(feed.long_poll(hub, head, 1000, 0, "columnar"))
+    n = len(reads)
+    again = asyncio.run(feed.long_poll(hub, head, 1000, 0, "columnar"))
+    assert again is first and len(reads) == n, "the kept page, with no new read"
