@@ -1,4 +1,4 @@
-"""Benchmark: the hub on PostgreSQL at ICS scale (issue 22, item 4).
+"""Benchmark: the hub on PostgreSQL at ICS scale (issue 22, item 4) and regional scale (item 5).
 
 A real hub process (``scc-desktop hub serve``; ``--hub-processes N``: N of
 them sharing one port with ``--reuse-port``) on a throwaway PostgreSQL 15
@@ -27,6 +27,37 @@ health, 3 NHS 111, 1 ambulance).  For ``--minutes`` of wall time:
     (written in the submission's own transaction); and likewise for each
     pushed decision at every other desktop.
 
+``--light`` (the regional run)
+    The protocol clients are asyncio connections (``benchmarks/load_desktops.py``): one
+    kept-alive HTTP/1.1 connection per desktop sending exactly the desktop engine's requests
+    (its headers, ``format=columnar``, ``limit=50000``, ``wait=20.0``, following
+    ``next_after``), a few hundred desktops per worker process (``--client-processes``,
+    default 2). In a region they are separate machines: a thousand ``requests`` sessions in
+    threads on the hub's own two cores measured themselves more than the hub (the
+    2026-12-03 run: 8 worker processes of threads). Their CPU is reported apart from the
+    hub's and PostgreSQL's, with the whole machine's in the same window (other work on a
+    shared machine shows there). ``--quick --light`` is the CI smoke test of this mode.
+
+The regional rate (``docs/reliability.md``, "Regional scale"): England's 42 ICSs sit in 7
+NHS regions, 3 to 11 ICSs each (6 on average), so a region's providers submit at 3 to
+11 times one ICS's rate; ``--rate 10`` is about the largest region at real time, and since
+the simulator's cadences are busier than most real feeds (every acute trust every 15
+minutes, all at the quarter hour) it is a hard region. Its bursts matter more than its
+mean: at 10x, the ~26 submissions due at each quarter hour arrive within about 9 s. Decisions:
+a desktop records a handful a shift at most, so ``--record-every 3600`` (one a desktop an
+hour; 1,000 desktops push one every 3.6 s) is generous; each desktop's first is spread
+evenly over the first interval, so a run shorter than the interval still pushes at
+that rate. The regional block was made with::
+
+    nice -n 10 .venv/bin/python benchmarks/bench_load.py --light --desktops 1000 --engines 0 \
+        --hub-processes 2 --minutes 5 --record-every 3600 \
+        --update-doc docs/reliability.md --doc-block regional --doc-title "Regional scale"
+
+Each protocol client also counts the feed answers it got in the measured window (and those
+holding new positions: a wake-up each); hub CPU per answer is the hub's CPU in the window
+over them: a wake-up and the re-poll that follows (with the submissions' intake in it; a
+run with ``--desktops 1`` shows the intake alone).
+
 At the end the run checks that nothing was lost or duplicated: every
 protocol client saw every feed position from 1 to the head exactly once and
 in order; every acknowledged submission's notice and every stored decision
@@ -37,6 +68,7 @@ Usage::
 
     .venv/bin/python benchmarks/bench_load.py                      # 10 min, 50 desktops, 10x
     .venv/bin/python benchmarks/bench_load.py --quick              # 10 s, 6 desktops (CI's smoke test)
+    .venv/bin/python benchmarks/bench_load.py --quick --light --hub-processes 2   # the same, regional mode
     .venv/bin/python benchmarks/bench_load.py --update-doc docs/reliability.md
 """
 
@@ -69,23 +101,58 @@ FEED_LIMIT = 5000
 SUBMITTERS = 8
 DESKTOPS_PER_WORKER = 13   # protocol clients per worker process, up to MAX_WORKERS processes
 MAX_WORKERS = 8
+LIGHT_WORKERS = 2          # --light: asyncio worker processes (each holds hundreds of desktops)
+GO_FILE = "go"            # the measured window begins (hub and client CPU, answers counted)
 QUIET_FILE = "quiet"
 STOP_FILE = "stop.json"
 DOC_BLOCK = "bench_load"
 
 
 # --- one desktop worker process (protocol clients) ----------------------------------------------------
+@dataclass
+class Tally:
+    """What one protocol client saw and did; ``report`` is its part of ``desktops-<first>.json``."""
+
+    device: str
+    seen: list = field(default_factory=list)         # feed positions, in the order they came
+    problems: list = field(default_factory=list)
+    notices: dict = field(default_factory=dict)      # submission id -> when its notice arrived
+    records: dict = field(default_factory=dict)      # decision uuid -> when it arrived
+    pushed: dict = field(default_factory=dict)       # decision uuid -> (push began, push took)
+    answers: int = 0    # feed answers while the run measures ...
+    nonempty: int = 0   # ... and those holding new positions
+
+    def saw(self, seqs: list[int], items, got: float, measuring: bool) -> None:
+        """One feed answer: its positions and its items as ``(kind, data)``, arrived at ``got``."""
+        if measuring:
+            self.answers += 1
+            self.nonempty += bool(seqs)
+        self.seen.extend(sorted(seqs))
+        for kind, data in items:
+            if kind == "intake_notice":
+                self.notices.setdefault(data.get("submission_id"), got)
+            elif kind == "record" and data.get("kind") == "decision":
+                self.records.setdefault(data.get("uuid"), got)
+
+    def report(self, after: int) -> dict:
+        # Every position 1..head exactly once, in order: the feed has no gaps a reader may skip.
+        seen, expect = self.seen, list(range(1, after + 1))
+        return {"device": self.device, "positions_ok": seen == expect, "positions": len(seen),
+                "duplicates": len(seen) - len(set(seen)), "missing": len(set(expect) - set(seen)),
+                "notices": self.notices, "records": self.records, "pushed": self.pushed,
+                "problems": self.problems[:20], "problem_count": len(self.problems),
+                "answers": self.answers, "nonempty": self.nonempty}
+
+
 def _desktop(index: int, hub_url: str, token: str, record_every: float, folder: Path, quiet: threading.Event,
-             quieted: set, stop: threading.Event, out: dict) -> None:
+             quieted: set, stop: threading.Event, out: dict, measuring: threading.Event) -> None:
     from sync.client import HubClient, HubRefused, HubUnreachable
     from sync.protocol import RecordBatch
 
     client = HubClient(hub_url, token)
     device = f"load-{os.getpid()}-{index}"
-    after, seen, problems = 0, [], []
-    notices: dict[str, float] = {}
-    records: dict[str, float] = {}
-    pushed: dict[str, tuple[float, float]] = {}
+    tally = Tally(device)
+    after, problems, pushed = 0, tally.problems, tally.pushed
     next_push = time.time() + record_every * (0.2 + 0.8 * (index % 7) / 7)
     final_head, prev_hash = None, None
     while True:
@@ -124,22 +191,12 @@ def _desktop(index: int, hub_url: str, token: str, record_every: float, folder: 
             problems.append(f"feed after {after}: {exc}")
             time.sleep(0.5)
             continue
-        got = time.time()
         seqs = [i.seq for i in batch.items] + (list(batch.observations.seq) if batch.observations else [])
-        seen.extend(sorted(seqs))
-        for item in batch.items:
-            if item.kind == "intake_notice":
-                notices.setdefault(item.data.get("submission_id"), got)
-            elif item.kind == "record" and item.data.get("kind") == "decision":
-                records.setdefault(item.data.get("uuid"), got)
+        tally.saw(seqs, ((i.kind, i.data) for i in batch.items), time.time(),
+                  measuring.is_set() and not quiet.is_set())
         after = batch.next_after
     client.close()
-    # Every position 1..head exactly once, in order: the feed has no gaps a reader may skip.
-    expect = list(range(1, after + 1))
-    out[index] = {"device": device, "positions_ok": seen == expect, "positions": len(seen),
-                  "duplicates": len(seen) - len(set(seen)), "missing": len(set(expect) - set(seen)),
-                  "notices": notices, "records": records, "pushed": pushed, "problems": problems[:20],
-                  "problem_count": len(problems)}
+    out[index] = tally.report(after)
 
 
 def _decision(rid: str, device: str, seq: int, prev: str | None) -> dict:
@@ -162,18 +219,23 @@ def _decision(rid: str, device: str, seq: int, prev: str | None) -> dict:
 
 def child_desktops(args) -> int:
     folder = Path(args.folder)
-    quiet, stop = threading.Event(), threading.Event()
+    if args.light:
+        from benchmarks import load_desktops
+        return load_desktops.child(args)
+    quiet, stop, measuring = threading.Event(), threading.Event(), threading.Event()
     quieted: set = set()
     out: dict = {}
     threads = [threading.Thread(target=_desktop, args=(args.first + i, args.hub, args.token, args.record_every,
-                                                       folder, quiet, quieted, stop, out), daemon=True)
+                                                       folder, quiet, quieted, stop, out, measuring), daemon=True)
                for i in range(args.count)]
     for t in threads:
         t.start()
     # Two steps, so no decision lands after the last head is taken: every desktop stops pushing
     # (each says so after its long-poll in flight returns), then each reads up to that head.
     while not (folder / QUIET_FILE).exists():
-        time.sleep(0.2)
+        if (folder / GO_FILE).exists():
+            measuring.set()
+        time.sleep(0.1)
     quiet.set()
     deadline = time.monotonic() + LONG_POLL_S + 30
     while len(quieted) < args.count and time.monotonic() < deadline:
@@ -212,6 +274,15 @@ class LoadResult:
     duplicated: int = 0
     engine_checks: list = field(default_factory=list)
     hub_cpu_s: float | None = None
+    light: bool = False                 # protocol clients: asyncio (load_desktops) or HubClient threads
+    client_processes: int = 0
+    client_cpu_s: float | None = None   # the protocol clients' worker processes, the same window
+    answers: int = 0                    # feed answers to the protocol clients in the window
+    nonempty_answers: int = 0           # ... holding new positions (a wake-up each)
+    hub_cpu_ms_per_answer: float | None = None
+    window_s: float = 0.0                 # the measured window (the submissions' wall time)
+    postgres_cpu_s: float | None = None   # the cluster's processes in it
+    machine_cpu_s: float | None = None    # every process on the machine in it (this run and anyone else's)
     problems: list = field(default_factory=list)
     load_before: str = ""
 
@@ -269,6 +340,34 @@ def _check_engine(hub, path: Path, counts: dict) -> dict:
             "ok": obs == counts["observation"] and decisions == counts["decision"] and not quarantined}
 
 
+def _cluster_cpu_s(cluster) -> float | None:
+    """CPU seconds of the PostgreSQL cluster: its postmaster, the children it has reaped, and the
+    live ones (every backend serving the hub). Linux ``/proc``; None elsewhere."""
+    try:
+        pid = int((cluster.data / "postmaster.pid").read_text().split()[0])
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total = sum(int(x) for x in fields[11:15])   # utime, stime, cutime, cstime
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                child = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(child[1]) == pid:
+                total += int(child[11]) + int(child[12])
+        return total / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def _machine_busy_s() -> float | None:
+    """CPU seconds every process on this machine has used since boot (``/proc/stat``), else None."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")   # less idle, iowait
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
 def _hub_counts(db_url: str) -> dict:
     from sqlalchemy import create_engine, text
 
@@ -288,7 +387,8 @@ def _hub_counts(db_url: str) -> dict:
 
 
 def run(minutes: float, rate: float, desktops: int, engines: int, record_every: float, folder: Path,
-        progress=print, hub_processes: int = 1) -> LoadResult:
+        progress=print, hub_processes: int = 1, light: bool = False, client_processes: int | None = None
+        ) -> LoadResult:
     import requests
 
     from sync.protocol import PROTOCOL_VERSION, VERSION_HEADER
@@ -296,8 +396,10 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
     from tests.support.hub_group import start_hubs
     from tests.support.postgres import start_cluster
 
+    from tests.support.hub_group import process_cpu_s
+
     res = LoadResult(minutes=minutes, rate=rate, desktops=desktops, engines=engines, hub_processes=hub_processes,
-                     load_before=" ".join(os.getloadavg().__repr__().strip("()").split(", ")))
+                     light=light, load_before=" ".join(f"{x:.2f}" for x in os.getloadavg()))
     sim = sim_ics.simulator()
     span = timedelta(seconds=minutes * 60 * rate)
     # From a quarter-hour (every acute trust's observations are due then), wholly in the past.
@@ -317,17 +419,27 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
                  f"over {minutes} min")
         protocol_clients = desktops - engines
         workers = []
-        per_worker = max(DESKTOPS_PER_WORKER, -(-protocol_clients // MAX_WORKERS))
+        if light:
+            per_worker = max(1, -(-protocol_clients // (client_processes or LIGHT_WORKERS)))
+        else:
+            per_worker = max(DESKTOPS_PER_WORKER, -(-protocol_clients // (client_processes or MAX_WORKERS)))
         for first in range(0, protocol_clients, per_worker):
             count = min(per_worker, protocol_clients - first)
             workers.append(subprocess.Popen(
                 [sys.executable, __file__, "--child", "--folder", str(folder), "--hub", hub.url,
                  "--token", hub.tokens["room_lead"], "--first", str(first), "--count", str(count),
-                 "--record-every", str(record_every), "--long-poll", str(LONG_POLL_S)],
+                 "--record-every", str(record_every), "--long-poll", str(LONG_POLL_S)]
+                + (["--light"] if light else []),
                 env={**os.environ, "PYTHONPATH": str(ROOT)}, stdin=subprocess.DEVNULL))
+        res.client_processes = len(workers)
         engine_procs = [_engine(hub, folder, n) for n in range(engines)]
-        time.sleep(2.0)  # the desktops' first long-polls are in place
-        cpu0 = hub.cpu_s()
+        time.sleep(2.0 + protocol_clients / 500)  # the desktops' first long-polls are in place
+
+        def clients_cpu() -> float | None:
+            each = [process_cpu_s(w.pid) for w in workers]
+            return None if None in each else sum(each)
+        cpu0, client0, pg0, machine0 = hub.cpu_s(), clients_cpu(), _cluster_cpu_s(cluster), _machine_busy_s()
+        (folder / GO_FILE).touch()
         timings: dict[str, tuple[float, float, int, int]] = {}
         lock = threading.Lock()
         local = threading.local()
@@ -358,9 +470,13 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
                 if progress and (i + 1) % 500 == 0:
                     progress(f"  {i + 1}/{len(bodies)} submissions posted")
         wall = time.perf_counter() - t_start
-        cpu1 = hub.cpu_s()
-        res.hub_cpu_s = None if cpu0 is None or cpu1 is None else round(cpu1 - cpu0, 2)
+        cpu1, client1, pg1, machine1 = hub.cpu_s(), clients_cpu(), _cluster_cpu_s(cluster), _machine_busy_s()
         (folder / QUIET_FILE).touch()
+        res.window_s = round(wall, 1)
+        res.postgres_cpu_s = None if pg0 is None or pg1 is None else round(pg1 - pg0, 2)
+        res.machine_cpu_s = None if machine0 is None or machine1 is None else round(machine1 - machine0, 1)
+        res.hub_cpu_s = None if cpu0 is None or cpu1 is None else round(cpu1 - cpu0, 2)
+        res.client_cpu_s = None if client0 is None or client1 is None else round(client1 - client0, 2)
         deadline = time.monotonic() + LONG_POLL_S + 60
         while len(list(folder.glob("quiet-*"))) < len(workers) and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -391,6 +507,8 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
             owner.update({rid: d["device"] for rid in d["pushed"]})
             record_push += [t[1] for t in d["pushed"].values()]
         for d in results.values():
+            res.answers += d.get("answers", 0)
+            res.nonempty_answers += d.get("nonempty", 0)
             res.duplicated += d["duplicates"]
             res.lost += d["missing"]
             if not d["positions_ok"]:
@@ -410,6 +528,8 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
                     record_delivery.append(got - t0)
         if len(results) != desktops - engines:
             res.problems.append(f"{desktops - engines - len(results)} protocol clients did not report")
+        if res.hub_cpu_s is not None and res.answers:
+            res.hub_cpu_ms_per_answer = round(res.hub_cpu_s / res.answers * 1000, 3)
         res.deliveries = len(delivery)
         res.delivery_ms = percentiles(delivery)
         res.record_push_ms = percentiles(record_push)
@@ -450,6 +570,15 @@ def render(res: LoadResult) -> str:
         f"{res.hub_cpu_s} s during the submissions.",
         f"- {res.desktops} desktops ({res.engines} real `scc-desktop sync` replicas, {res.desktops - res.engines} "
         f"protocol clients), {res.decisions:,} decisions pushed; {res.deliveries:,} submission deliveries timed.",
+        f"- Protocol clients: {'asyncio, one kept-alive connection each' if res.light else 'HubClient threads'} "
+        f"in {res.client_processes} worker process{'es' if res.client_processes != 1 else ''}, client CPU "
+        f"{res.client_cpu_s} s in the same window; {res.answers:,} feed answers to them in it "
+        f"({res.nonempty_answers:,} with new positions): hub CPU {res.hub_cpu_ms_per_answer} ms per answer "
+        "(its wake-up or time-out, and the re-poll that follows).",
+        f"- CPU in the {res.window_s:g} s window: hub {res.hub_cpu_s} s, PostgreSQL {res.postgres_cpu_s} s, "
+        f"protocol clients {res.client_cpu_s} s; the whole machine {res.machine_cpu_s} s of "
+        f"{round(res.window_s * (os.cpu_count() or 1)):,} ({os.cpu_count()} cores; the rest of it is other "
+        "work on the machine and this script's submitters).",
         f"- Lost {res.lost}, duplicated {res.duplicated}; replicas: {engines or 'none'}.",
         "",
         "| latency (ms) | n | p50 | p95 | p99 | max |",
@@ -487,7 +616,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hub-processes", type=int, default=1, help="hub processes sharing one port (--reuse-port)")
     p.add_argument("--record-every", type=float, default=60.0, help="seconds between each desktop's decisions")
     p.add_argument("--long-poll", type=float, default=LONG_POLL_S, help="the desktops' long-poll wait (s)")
-    p.add_argument("--quick", action="store_true", help="10 s, 6 desktops (1 replica), 2 s long-polls")
+    p.add_argument("--quick", action="store_true",
+                   help="10 s, 6 desktops (1 replica), 2 s long-polls; with --light 5 s, no replica")
+    p.add_argument("--light", action="store_true",
+                   help="protocol clients as asyncio connections (benchmarks/load_desktops.py), not HubClient threads")
+    p.add_argument("--client-processes", type=int, default=None,
+                   help=f"worker processes for the protocol clients (default {MAX_WORKERS}; --light {LIGHT_WORKERS})")
     p.add_argument("--json", type=Path)
     p.add_argument("--update-doc", type=Path, metavar="MD")
     p.add_argument("--doc-block", default=DOC_BLOCK, help="the marked block of --update-doc to replace")
@@ -503,10 +637,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         return child_desktops(args)
     if args.quick:
-        args.minutes, args.desktops, args.engines, args.record_every = 1 / 6, 6, 1, 4.0
+        # --light: no replica and 5 s of submissions (it checks the clients and the processes; the plain
+        # quick run checks a real replica against the hub)
+        args.minutes, args.desktops, args.engines, args.record_every = (1 / 12, 6, 0, 2.0) if args.light \
+            else (1 / 6, 6, 1, 4.0)
     with tempfile.TemporaryDirectory(prefix="scc-load-") as tmp:
         res = run(args.minutes, args.rate, args.desktops, args.engines, args.record_every, Path(tmp),
-                  hub_processes=args.hub_processes)
+                  hub_processes=args.hub_processes, light=args.light, client_processes=args.client_processes)
     text = render(res)
     print(text)
     if args.json:

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync import protocol as p
 from sync.hub import alerts, escalation, feed, intake, jsonbody, messages, openapi, records, retention, storage
-from sync.hub import snapshot_files
+from sync.hub import feed_fast, snapshot_files
 from sync.hub.auth import ADMIN, READ_FEED, Principal, authenticate, cached_principal, require
 from sync.hub.core import Hub
 from sync.hub.errors import ApiError, validation
@@ -133,7 +133,7 @@ def create_app(hub: Hub) -> FastAPI:
                 if task:
                     task.cancel()
 
-    app = FastAPI(title="SCC feed hub", version=p.PROTOCOL_VERSION, lifespan=lifespan,
+    app = HubApp(title="SCC feed hub", version=p.PROTOCOL_VERSION, lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.hub = hub
     app.add_middleware(ProtocolMiddleware)
@@ -203,10 +203,8 @@ def create_app(hub: Hub) -> FastAPI:
                        format: Literal["items", "columnar"] = Query("items"),  # noqa: A002 (the query name)
                        who: Principal = Depends(principal)) -> Response:
         require(who, READ_FEED, "read the feed")
-        batch = await feed.long_poll(hub, after, limit, wait, format)
-        if isinstance(batch, feed.ColumnarBatch):  # rendered on the thread pool already
-            return Response(batch.body, media_type="application/json")
-        return JSONResponse(batch.model_dump(mode="json"))
+        batch = await feed.long_poll(hub, after, limit, wait, format)   # rendered, maybe shared
+        return Response(batch.stamped(feed.server_time_json()), media_type="application/json")
 
     @app.get("/v1/snapshot")
     def get_snapshot(who: Principal = Depends(principal)) -> JSONResponse:
@@ -268,8 +266,8 @@ class _SnapshotFile(FileResponse):
 
 def _handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def api_error(_request, exc: ApiError):
-        return _error(exc.status, exc.body, exc.headers)
+    async def api_error(request, exc: ApiError):
+        return error_response(request.method, request.url.path, exc)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_request, exc: RequestValidationError):
@@ -284,16 +282,41 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(SQLAlchemyError)
     async def database_error(request, exc: SQLAlchemyError):
-        reason = storage.fault_reason(exc)
-        if reason is None:
-            return await internal(request, exc)
-        log.error("%s %s: %s (%s)", request.method, request.url.path, reason, exc)
+        return error_response(request.method, request.url.path, exc)
+
+    @app.exception_handler(Exception)
+    async def internal(request, exc: Exception):
+        return error_response(request.method, request.url.path, exc)
+
+
+def error_response(method: str, path: str, exc: Exception) -> JSONResponse:
+    """The error body for what a handler raised: its own (ApiError), 503 for a database that
+    cannot be used (full, down), else 500 (logged with its traceback)."""
+    if isinstance(exc, ApiError):
+        return _error(exc.status, exc.body, exc.headers)
+    reason = storage.fault_reason(exc) if isinstance(exc, SQLAlchemyError) else None
+    if reason is not None:
+        log.error("%s %s: %s (%s)", method, path, reason, exc)
         return _error(503, p.ErrorBody(code="unavailable", message=(
             f"{reason}; what this request sent was not stored (anything quarantined excepted): "
             "send it again later, retrying is safe")), _RETRY)
+    log.error("unhandled error in a hub request", exc_info=exc)
+    return _error(500, p.ErrorBody(code="internal", message="the hub failed to handle this request; "
+                                   "the hub's log has the details"))
 
-    @app.exception_handler(Exception)
-    async def internal(_request, exc: Exception):
-        log.exception("unhandled error in a hub request")
-        return _error(500, p.ErrorBody(code="internal", message="the hub failed to handle this request; "
-                                       "the hub's log has the details"))
+
+async def _feed_error(exc: Exception) -> tuple[int, list, bytes]:
+    """:func:`error_response` for the feed's fast path, as ``(status, headers, body)``."""
+    response = error_response("GET", "/v1/feed", exc)
+    headers = [(k, v) for k, v in response.raw_headers if k != b"content-length"]
+    return response.status_code, headers, response.body
+
+
+class HubApp(FastAPI):
+    """The hub's app: a common feed request (a desktop a commit woke, re-asking) is answered
+    before the framework's layers (sync/hub/feed_fast.py); everything else as any FastAPI app."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and await feed_fast.answer(self.state.hub, scope, send, _feed_error):
+            return
+        await super().__call__(scope, receive, send)

@@ -75,6 +75,9 @@ class HeadSignal:
         self._lock = threading.Lock()
         self._waiters: dict[asyncio.Event, asyncio.AbstractEventLoop] = {}
         self.generation = 0
+        # The highest head a notice has covered: a read begun after that notice sees every position
+        # up to it (they commit in order), so the head watch need not wake anyone again for it.
+        self.notified_head = 0
 
     def register(self) -> asyncio.Event:
         ev = asyncio.Event()
@@ -86,10 +89,13 @@ class HeadSignal:
         with self._lock:
             self._waiters.pop(ev, None)
 
-    def notify(self) -> None:
+    def notify(self, head: int | None = None) -> None:
+        """Wake every waiter; ``head``: the feed's head is at least this now (committed)."""
         by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Event]] = {}
         with self._lock:
             self.generation += 1
+            if head is not None and head > self.notified_head:
+                self.notified_head = head
             for ev, loop in self._waiters.items():
                 by_loop.setdefault(loop, []).append(ev)
         for loop, events in by_loop.items():
@@ -287,7 +293,7 @@ class HubDB:
             if writer.emitted:  # a commit that wrote nothing proves nothing about space
                 self.storage.succeeded()
         if writer.emitted:
-            self.signal.notify()
+            self.signal.notify(writer.head + writer.emitted)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

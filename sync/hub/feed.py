@@ -20,9 +20,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass
 from operator import itemgetter
 
+from pydantic import AwareDatetime, TypeAdapter
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
@@ -44,11 +46,39 @@ _UTC_SECONDS = 25  # len("YYYY-MM-DDTHH:MM:SS+00:00"): what isoformat() gives wi
 
 
 @dataclass(frozen=True)
-class ColumnarBatch:
-    """A rendered ``format=columnar`` batch: the JSON body and how many positions it holds."""
+class RenderedBatch:
+    """A batch rendered to its JSON body, and how many positions it holds.
+
+    ``server_time`` is the body's last member, so a body kept for other desktops at the same
+    cursor (:func:`long_poll`) is served with the time it is served at, not the time it was read
+    (a desktop's idea of the hub's clock comes from it): ``body[:stamp_at]`` ends with
+    ``"server_time":`` and what follows is the time and the closing brace.
+    """
 
     body: bytes
     count: int
+    stamp_at: int | None = None
+
+    def stamped(self, now: bytes) -> bytes:
+        """The body with ``now`` (a JSON string, :func:`server_time_json`) as its ``server_time``."""
+        return self.body if self.stamp_at is None else self.body[:self.stamp_at] + now + b"}"
+
+
+ColumnarBatch = RenderedBatch   # the name sync.hub.snapshot and older callers use
+_SERVER_TIME = TypeAdapter(AwareDatetime)
+
+
+def server_time_json() -> bytes:
+    """The hub's clock now, as a batch's ``server_time`` is written (pydantic's JSON form)."""
+    return _SERVER_TIME.dump_json(s.utcnow())
+
+
+def _rendered(doc: dict, tail: str, count: int) -> RenderedBatch:
+    """``doc`` (a FeedBatch's JSON form, ``observations`` already out) plus ``tail`` (more members,
+    already JSON, each starting with a comma), ``server_time`` moved last."""
+    stamp = doc.pop("server_time")
+    stem = (dumps(doc)[:-1] + tail + ',"server_time":').encode("utf-8")
+    return RenderedBatch(stem + dumps(stamp).encode("utf-8") + b"}", count, len(stem))
 
 
 def _head_checked(hub, conn, after: int):
@@ -145,8 +175,13 @@ def read_columnar(hub, after: int, limit: int) -> ColumnarBatch:
     doc.pop("observations", None)
     doc["items"] = [{"seq": seq, "kind": kind, "data": item_data(seq, kind, data)} for seq, kind, data in items]
     observations = ",".join(f'"{name}":{text}' for name, text in rendered.items())
-    body = dumps(doc)[:-1] + ',"observations":{' + observations + "}}"
-    return ColumnarBatch(body.encode("utf-8"), count)
+    return _rendered(doc, ',"observations":{' + observations + "}", count)
+
+
+def render_batch(hub, after: int, limit: int) -> RenderedBatch:
+    """:func:`read_batch` rendered to its JSON body (as ``JSONResponse`` would, ``server_time`` last)."""
+    batch = read_batch(hub, after, limit)
+    return _rendered(batch.model_dump(mode="json"), "", len(batch.items))
 
 
 _NAMES = ("seq", *p.OBSERVATION_COLUMNS)
@@ -238,18 +273,14 @@ def observation_columns(seqs: list[int], texts: list[str]) -> tuple[dict, list[t
     return columns, odd
 
 
-def _positions(batch) -> int:
-    return batch.count if isinstance(batch, ColumnarBatch) else len(batch.items)
-
-
-async def long_poll(hub, after: int, limit: int, wait: float, fmt: str = "items"):
+async def long_poll(hub, after: int, limit: int, wait: float, fmt: str = "items") -> RenderedBatch:
     """A batch after ``after``; if empty, wait up to ``wait`` seconds (capped) for a commit.
 
-    Returns a ``FeedBatch`` (``fmt="items"``) or a rendered ``ColumnarBatch``.
+    Returns the batch rendered (``fmt`` ``"items"`` or ``"columnar"``); serve ``stamped()``.
     """
     columnar = fmt == "columnar"
     limit = max(1, min(limit, p.MAX_COLUMNAR_BATCH if columnar else p.MAX_FEED_BATCH))
-    read = read_columnar if columnar else read_batch
+    read = read_columnar if columnar else render_batch
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(0.0, min(wait, MAX_WAIT_SECONDS))
     signal = hub.db.signal
@@ -259,43 +290,85 @@ async def long_poll(hub, after: int, limit: int, wait: float, fmt: str = "items"
             woken.clear()
             batch = await _shared_read(hub, read, after, limit, fmt, signal.generation)
             remaining = deadline - loop.time()
-            if _positions(batch) or remaining <= 0 or hub.stopping:
+            if batch.count or remaining <= 0 or hub.stopping:
                 return batch
-            try:
-                await asyncio.wait_for(woken.wait(), remaining)
-            except asyncio.TimeoutError:
+            try:   # not wait_for: that wraps the wait in a task of its own, per waiter per commit
+                async with asyncio.timeout(remaining):
+                    await woken.wait()
+            except TimeoutError:
                 pass
     finally:
         hub.db.signal.unregister(woken)
 
 
-# Reads in flight, by (hub, cursor, limit, format): the generation of the head signal each began at,
-# and its task. Desktops long-polling at the same cursor (most of a room, once caught up) are all
-# woken by one commit; they share one query and one rendered body instead of each making its own.
-_inflight: dict[tuple, tuple[int, asyncio.Future]] = {}
+# Reads by (cursor, limit, format), one table per hub database (so per event loop): the generation
+# of the head signal each began at, its task (in flight, or done and kept) and when it began.
+# Desktops long-polling at one cursor (most of a region, once caught up) are all woken by one commit
+# and all re-ask at the next cursor straight after; they share one query and one rendered body
+# instead of each making its own. A read is shared only with a waiter whose registration came at or
+# before the read began (so it holds every commit the waiter may have missed); once the signal moves
+# on (a commit here, or one in another hub process seen by watch_head) nobody new takes it. Every
+# reader may see the whole feed (auth.READ_FEED), so the caller's role is not part of the key; a role
+# that may not read it is refused before this.
+KEEP_SECONDS = 5.0          # a done read is taken at most this long after it began (see retention)
+KEEP_LIMIT = 512            # done reads kept at most (the oldest go first) ...
+KEEP_BYTES = 32 << 20       # ... and bytes of their bodies
 
 
-async def _shared_read(hub, read, after: int, limit: int, fmt: str, since: int):
-    """``read(hub, after, limit)``, or the same read already in flight if it began at or after
-    generation ``since`` (the waiter's registration), so it sees every commit the waiter missed."""
-    key = (id(hub), after, limit, fmt)
-    shared = _inflight.get(key)
-    if shared is None or shared[0] < since or shared[1].done():
+def shared_reads(hub) -> dict[tuple, tuple[int, asyncio.Future, float]]:
+    """``hub``'s table of reads in flight or kept (see above)."""
+    table = hub.db.__dict__.get("_feed_reads")
+    if table is None:
+        table = hub.db.__dict__.setdefault("_feed_reads", {})
+    return table
+
+
+async def _shared_read(hub, read, after: int, limit: int, fmt: str, since: int) -> RenderedBatch:
+    """``read(hub, after, limit)``, or the same read already made or in flight if it began at or
+    after generation ``since`` (the waiter's registration), so it sees every commit the waiter missed,
+    and no more than ``KEEP_SECONDS`` ago (so a retention run's new horizon is honoured soon)."""
+    reads, key, now = shared_reads(hub), (after, limit, fmt), time.monotonic()
+    shared = reads.get(key)
+    if shared is not None and shared[1].done() and shared[0] >= since and now - shared[2] <= KEEP_SECONDS:
+        return shared[1].result()   # kept (a failed read is never kept): no await, whichever loop made it
+    if (shared is None or shared[0] < since or shared[1].done()
+            or shared[1].get_loop() is not asyncio.get_running_loop()):
         task = asyncio.ensure_future(run_in_threadpool(read, hub, after, limit))
-        shared = _inflight[key] = (hub.db.signal.generation, task)
+        reads.pop(key, None)   # re-inserted last: the table's order is the age order evicting uses
+        shared = reads[key] = (hub.db.signal.generation, task, now)
 
-        def forget(done: asyncio.Future, key=key) -> None:
-            if _inflight.get(key, (0, None))[1] is done:
-                del _inflight[key]
-            if not done.cancelled():
-                done.exception()  # retrieved: each waiter re-raises it from its own await
-        task.add_done_callback(forget)
+        def settled(done: asyncio.Future, key=key) -> None:
+            if done.cancelled() or done.exception() is not None:  # retrieved: each waiter re-raises it
+                if reads.get(key, (0, None))[1] is done:
+                    del reads[key]
+            else:
+                _evict(reads, hub.db.signal.generation)
+        task.add_done_callback(settled)
     return await asyncio.shield(shared[1])
 
 
+def _evict(reads: dict, generation: int) -> None:
+    """Forget done reads no waiter can take (from before ``generation``, or too old), then the
+    oldest while more than ``KEEP_LIMIT`` or ``KEEP_BYTES`` are kept."""
+    now, kept, size = time.monotonic(), 0, 0
+    for key, (gen, task, at) in reversed(list(reads.items())):   # newest first
+        if not task.done():
+            continue
+        if gen < generation or now - at > KEEP_SECONDS or kept >= KEEP_LIMIT or size >= KEEP_BYTES:
+            del reads[key]
+        else:
+            kept += 1
+            size += len(task.result().body)
+
+
 async def watch_head(hub) -> None:
-    """Wake waiters when another process (a second hub, the CLI) commits to the feed."""
+    """Wake waiters when another process (a second hub, the CLI) commits to the feed.
+
+    Not for this process's own commits: their notice (``HeadSignal.notified_head``) covers every
+    position up to them, and a second wake-up would send every waiter round again for nothing
+    (and drop the page kept for the desktops re-asking at the new head)."""
     last, failing = None, False
+    signal = hub.db.signal
     while not hub.stopping:
         try:
             head = await run_in_threadpool(_head, hub)
@@ -304,8 +377,8 @@ async def watch_head(hub) -> None:
             if not failing:
                 log.warning("cannot read the feed head (will keep trying): %s", exc)
             head, failing = last, True
-        if last is not None and head != last:
-            hub.db.signal.notify()
+        if last is not None and head != last and (head > signal.notified_head or head < last):  # lower: restored
+            signal.notify(head)
         last = head
         await asyncio.sleep(hub.config.head_poll_seconds)
 

@@ -42,3 +42,18 @@ def test_the_quick_run_loses_nothing_and_reports_latency_percentiles(tmp_path, c
     # A second run replaces its block instead of adding another.
     bench.update_doc(doc, "again\n")
     assert doc.read_text().count("## Load at ICS scale") == 1 and "again" in doc.read_text()
+
+
+@pytest.mark.timeout(300)
+def test_the_quick_regional_run_with_light_clients_loses_nothing_and_reports_cpu_apart(tmp_path):
+    """``--light`` (asyncio protocol clients) against two hub processes on one port."""
+    raw = tmp_path / "regional.json"
+    assert bench.main(["--quick", "--light", "--hub-processes", "2", "--json", str(raw)]) == 0
+    r = json.loads(raw.read_text())
+    assert r["light"] and r["hub_processes"] == 2 and r["engines"] == 0 and r["client_processes"] >= 1
+    assert r["accepted"] == r["submissions"] > 0 and r["decisions"] > 0
+    assert r["lost"] == 0 and r["duplicated"] == 0 and r["problems"] == []
+    assert r["deliveries"] == r["accepted"] * r["desktops"]
+    assert r["record_delivery_ms"]["n"] == r["decisions"] * (r["desktops"] - 1)
+    assert r["answers"] >= r["nonempty_answers"] > 0 and r["hub_cpu_ms_per_answer"] > 0
+    assert r["client_cpu_s"] > 0 and r["hub_cpu_s"] > 0 and r["machine_cpu_s"] >= r["hub_cpu_s"]
