@@ -21,6 +21,10 @@ from sync.hub.core import Hub, HubConfig
 
 log = logging.getLogger("sync.hub")
 GRACEFUL_SECONDS = 5
+# uvicorn answers 503 past this many connections and request tasks in one process. A long-polling
+# desktop is one connection and, for a moment after each commit, both its answered task and its
+# re-poll's: 1000 refused 35 re-polls with ~500 desktops a process (docs/reliability.md, regional).
+CONCURRENCY_LIMIT = 4000
 START_TIMEOUT_SECONDS = 20
 
 
@@ -81,7 +85,7 @@ def _uvicorn_config(hub: Hub, log_level: str, access_log: bool, tls: TLS | None 
     extra = {"ssl_certfile": tls.certfile, "ssl_keyfile": tls.keyfile} if tls else {}
     return uvicorn.Config(create_app(hub), log_level=log_level, access_log=access_log, lifespan="on",
                           timeout_graceful_shutdown=GRACEFUL_SECONDS, timeout_keep_alive=5,
-                          limit_concurrency=1000, server_header=False, **extra)
+                          limit_concurrency=CONCURRENCY_LIMIT, server_header=False, **extra)
 
 
 @dataclass
