@@ -193,7 +193,7 @@ def handover_table(r: PeriodReads, phoned_marks: Mapping[tuple[str, str], str]) 
 def hours_lost_chart(r: PeriodReads) -> Chart:
     sites = [h for h in r.handovers if h.summary.count]
     return Chart("hours_lost_by_site", "Handover hours lost, by site",
-                 tuple(words.short_name(h.name).replace("Hospitals ", "") for h in sites),
+                 tuple(words.short_name(h.name) for h in sites),
                  (("Hours lost", tuple(round(h.summary.hours_lost, 2) for h in sites)),), r.end, "hours", True,
                  (LOST_COLOUR,))
 

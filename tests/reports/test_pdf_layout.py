@@ -1,0 +1,83 @@
+"""What the reports' PDFs draw is readable: a chart's category labels never run into each other, whatever
+their number and length (the hospitals' own names at 22 sites), and no table breaks a word inside itself."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from reportlab.graphics.shapes import Group, String, mmult
+from reportlab.graphics.widgetbase import Widget
+from reportlab.pdfbase.pdfmetrics import stringWidth
+
+from models.records.export.pdf import TEXT_W, fonts
+from models.reports import pdf_chart
+from models.reports.model import Chart
+
+AT = datetime(2025, 7, 14, 9, 0, tzinfo=timezone.utc)
+SITES = ("Chesterfield Royal Hospital", "Nottingham University Hospitals", "Sherwood Forest Hospitals",
+         "United Lincolnshire Hospitals", "University Hospitals of Derby and Burton",
+         "Northern Lincolnshire and Goole Hospitals", "Sheffield Teaching Hospitals", "Barnsley Hospital",
+         "Doncaster and Bassetlaw Teaching Hospitals", "The Rotherham Foundation Trust",
+         "University Hospitals of Leicester", "Kettering General Hospital", "Northampton General Hospital",
+         "Milton Keynes University Hospital", "Bedfordshire Hospitals", "Queen Elizabeth Hospital King's Lynn",
+         "Norfolk and Norwich University Hospitals", "James Paget University Hospitals",
+         "East Suffolk and North Essex", "West Suffolk Hospital", "North West Anglia", "Cambridge University Hospitals")
+
+
+def _strings(node, transform=(1, 0, 0, 1, 0, 0)):
+    """Every String the drawing draws, with the transform it is drawn under."""
+    if isinstance(node, Widget):
+        node = node.draw()
+    if isinstance(node, String):
+        yield node, transform
+        return
+    if isinstance(node, Group):
+        inner = mmult(transform, node.transform) if getattr(node, "transform", None) else transform
+        for child in node.contents:
+            yield from _strings(child, inner)
+
+
+def _box(s: String, t) -> tuple[float, float, float, float]:
+    w = stringWidth(s.text, s.fontName, s.fontSize)
+    x0 = s.x - {"start": 0, "middle": w / 2, "end": w}.get(s.textAnchor, 0)
+    corners = [(x0, s.y - 0.2 * s.fontSize), (x0 + w, s.y - 0.2 * s.fontSize), (x0, s.y + 0.75 * s.fontSize),
+               (x0 + w, s.y + 0.75 * s.fontSize)]
+    pts = [(t[0] * x + t[2] * y + t[4], t[1] * x + t[3] * y + t[5]) for x, y in corners]
+    return min(p[0] for p in pts), min(p[1] for p in pts), max(p[0] for p in pts), max(p[1] for p in pts)
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _labels(chart: Chart):
+    d = pdf_chart.drawing(chart, fonts())
+    drawn = [(s.text, _box(s, t)) for s, t in _strings(d)]
+    return d, [(text, box) for text, box in drawn if text in chart.categories]
+
+
+@pytest.mark.parametrize("n", [5, 9, 22])
+def test_site_names_on_the_hours_lost_chart_do_not_run_into_each_other(n):
+    names = SITES[:n]
+    chart = Chart("hours_lost_by_site", "Handover hours lost, by site", names,
+                  (("Hours lost", tuple(float(i % 7 + 1) for i in range(n))),), AT, "hours", True, ("#005eb8",))
+    d, labels = _labels(chart)
+    assert sorted(t for t, _b in labels) == sorted(names), "every site's full name is drawn, once"
+    for i, (a, box_a) in enumerate(labels):
+        for b, box_b in labels[i + 1:]:
+            assert not _overlap(box_a, box_b), f"'{a}' is drawn over '{b}'"
+        assert box_a[0] >= -0.5 and box_a[2] <= d.width + 0.5, f"'{a}' runs off the drawing"
+        assert box_a[1] >= -0.5, f"'{a}' runs below the drawing"
+    assert d.width <= TEXT_W + 0.5
+
+
+def test_few_short_categories_keep_upright_bars():
+    chart = Chart("providers_by_level", "Providers at each OPEL level, by pillar",
+                  ("Acute", "Community", "Mental health", "NHS 111"),
+                  (("OPEL 1", (1.0, 2.0, 3.0, 1.0)), ("OPEL 2", (2.0, 1.0, 0.0, 1.0))), AT, "providers", True,
+                  ("#00a499", "#ffb81c"))
+    _d, labels = _labels(chart)
+    assert len(labels) == 4
+    ys = {round(b[1], 1) for _t, b in labels}
+    assert len(ys) == 1, "the pillars are named side by side under their bars"
