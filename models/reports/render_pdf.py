@@ -12,13 +12,14 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import (CondPageBreak, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table as RlTable,
                                 TableStyle)
 
 from models.records.export.pdf import (FOOTER_H, HEAD_BG, HEADER_H, MARGIN, PAD, RULE, TEXT_W, Fonts,
                                        PageFrame, Rendered, _Styles, fonts, numbered_canvas)
-from models.reports import pdf_chart, words
+from models.reports import pdf_chart, pdf_table, words
 from models.reports.model import Chart, Report, Table, Text, Value
 from models.uk_time import UK, uk_time
 from models.version import VERSION
@@ -70,11 +71,18 @@ def _table(st: _Styles, t: Table) -> list:
     head = Paragraph(caption, st.subhead)
     if not t.rows:
         return [KeepTogether([head, Paragraph(_text(t.empty), st.none)])] + _note(st, t)
-    shares = t.widths or tuple(1 / len(t.headers) for _ in t.headers)
-    total = sum(shares)
-    widths = [TEXT_W * s / total for s in shares]
-    data = [[Paragraph(_text(h), st.cell_head) for h in t.headers]]
-    data += [[Paragraph(_text(show(v)), st.cell) for v in row] for row in t.rows]
+    cells = [[show(v) for v in row] for row in t.rows]
+    widths, size, break_emails = pdf_table.columns(t, cells, st.f)
+    cell = ParagraphStyle("report_cell", parent=st.cell, fontSize=size, leading=size + 1.5)
+    cell_head = ParagraphStyle("report_cell_head", parent=st.cell_head, fontSize=size, leading=size + 1.5)
+
+    def para(text: str, w: float) -> Paragraph:
+        if break_emails:
+            text = pdf_table.wrap_emails(text, w - pdf_table.CELL_SIDES, st.f.regular, size)
+        return Paragraph(_text(text), cell)
+
+    data = [[Paragraph(_text(h), cell_head) for h in t.headers]]
+    data += [[para(v, widths[c]) for c, v in enumerate(row)] for row in cells]
     table = RlTable(data, colWidths=widths, repeatRows=1, splitByRow=1)
     style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOX", (0, 0), (-1, -1), 0.5, RULE),
              ("LINEBELOW", (0, 0), (-1, -2), 0.25, RULE), ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),

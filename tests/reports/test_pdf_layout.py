@@ -81,3 +81,95 @@ def test_few_short_categories_keep_upright_bars():
     assert len(labels) == 4
     ys = {round(b[1], 1) for _t, b in labels}
     assert len(ys) == 1, "the pillars are named side by side under their bars"
+
+
+# --- tables -------------------------------------------------------------------------------------------
+
+def _drawn_lines(p, width: float) -> list[str]:
+    """The lines a cell's Paragraph draws in a column ``width`` wide (reportlab's own wrapping)."""
+    p.wrap(width, 10_000)
+    bl = p.blPara
+    if bl.kind == 0:
+        return [" ".join(words) for _extra, words in bl.lines]
+    return ["".join(getattr(w, "text", "") for w in line.words).strip() for line in bl.lines]
+
+
+def _broken_inside_a_word(text: str, lines: list[str]) -> str | None:
+    """The first line break not at a space (or, in an e-mail address, just after its '@' or a '.'), if any."""
+    flat = " ".join(text.split())
+    pos = 0
+    for i, line in enumerate(lines[:-1]):
+        line = " ".join(line.split())
+        start = flat.index(line, pos) if line else pos
+        end = start + len(line)
+        pos = end
+        if end < len(flat) and flat[end] != " ":
+            word = flat[:end].rsplit(" ", 1)[-1] + flat[end:].split(" ", 1)[0]
+            if "@" in word and line[-1:] in ("@", "."):
+                continue
+            return f"{line!r} / {lines[i + 1]!r}"
+    return None
+
+
+def _check_table(t) -> list[str]:
+    from reportlab.platypus import Paragraph, Table as RlTable
+
+    from models.records.export.pdf import _Styles
+    from models.reports import render_pdf
+
+    table = next((x for x in render_pdf._table(_Styles(fonts()), t) if isinstance(x, RlTable)), None)
+    if table is None:   # no rows: a line saying so
+        return []
+    assert sum(table._colWidths) <= TEXT_W + 0.5, f"{t.key}: wider than the page's text"
+    source = [tuple(t.headers)] + [tuple(render_pdf.show(v) for v in row) for row in t.rows]
+    bad = []
+    for r, row in enumerate(table._cellvalues):
+        for c, cell in enumerate(row):
+            if not isinstance(cell, Paragraph):
+                continue
+            lines = _drawn_lines(cell, table._colWidths[c] - 6)
+            where = _broken_inside_a_word(str(source[r][c]), lines)
+            if where:
+                bad.append(f"{t.key} row {r} column '{t.headers[c]}': {where}")
+    return bad
+
+
+LONG = ("Provider", "Pillar", "At start", "Highest", "At end", "Changes", "OPEL 1 (h)", "OPEL 2 (h)", "OPEL 3 (h)",
+        "OPEL 4 (h)", "No level (h)", "Phoned in")
+
+
+def test_no_table_header_or_cell_breaks_inside_a_word():
+    from models.reports.model import Table
+
+    people = Table("directory", "Directory", ("Name", "Role", "Organisation", "Telephone", "Cover", "E-mail"),
+                   (("Claire Boden", "Site manager", "Chesterfield Royal Hospital", "01246 277271", "24/7",
+                     "claire.boden@example.org"),
+                    ("Dr Priya Raman", "Director on-call", "Nottingham and Nottinghamshire ICB", "0115 883 9000",
+                     "out of hours", "priya.raman.director-on-call@nottinghamshire-icb.example.org")), AT,
+                   widths=(0.16, 0.16, 0.17, 0.18, 0.12, 0.21))
+    providers = Table("provider_levels", "Each provider", LONG,
+                      (("University Hospitals of Derby and Burton", "Community", "OPEL 2", "OPEL 3", "OPEL 2", 4,
+                        8.0, 12.0, 4.0, 0.0, 0.0, "phoned in Sun 15:00"),), AT,
+                      widths=(0.17, 0.09, 0.07, 0.07, 0.07, 0.06, 0.06, 0.06, 0.06, 0.06, 0.06, 0.17))
+    units = Table("critical_care", "Critical care", ("Unit", "Level at start", "Highest", "Last level", "Staffed",
+                                                     "Occupied", "Free", "Occupancy %", "As at"),
+                  (("Sherwood Forest Hospitals", "CRITCON 1", "CRITCON 2", "CRITCON 2", 12, 11, 1, 91.7, AT),), AT)
+    bad = _check_table(people) + _check_table(providers) + _check_table(units)
+    assert not bad, "\n".join(bad)
+
+
+def test_no_report_table_breaks_inside_a_word(tmp_path):
+    """Every table of the five reports on the seeded week (40 providers)."""
+    from models.service import reports
+    from tests.reports.period_world import NOW, copy_of_period_world
+
+    _path, store = copy_of_period_world(tmp_path)
+    with store:
+        bad = []
+        for name in ("brief", "handover", "sitrep", "board", "bc-pack"):
+            report = reports.build(store, name, NOW)
+            for section in report.sections:
+                for part in section.parts:
+                    if hasattr(part, "headers"):
+                        bad += _check_table(part)
+    assert not bad, "\n".join(bad)
