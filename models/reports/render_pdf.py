@@ -68,9 +68,11 @@ def _canvas(report: Report, f: Fonts, counter: list[int]):
 
 def _table(st: _Styles, t: Table) -> list:
     caption = f"{_text(t.title)} <font color='#5f6b73' size='7.5'>· as at {_text(show(t.as_at))}</font>"
-    head = Paragraph(caption, st.subhead)
     if not t.rows:
-        return [KeepTogether([head, Paragraph(_text(t.empty), st.none)])] + _note(st, t)
+        return [KeepTogether([Paragraph(caption, st.subhead), Paragraph(_text(t.empty), st.none)])] + _note(st, t)
+    # Not kept with the table (reportlab would move caption and table whole to the next page whenever they
+    # fit one, leaving half a page blank): TABLE_ROOM before it keeps the caption off a page's last lines.
+    head = Paragraph(caption, ParagraphStyle("table_caption", parent=st.subhead, keepWithNext=0))
     cells = [[show(v) for v in row] for row in t.rows]
     widths, size, break_emails = pdf_table.columns(t, cells, st.f)
     cell = ParagraphStyle("report_cell", parent=st.cell, fontSize=size, leading=size + 1.5)

@@ -173,3 +173,35 @@ def test_no_report_table_breaks_inside_a_word(tmp_path):
                     if hasattr(part, "headers"):
                         bad += _check_table(part)
     assert not bad, "\n".join(bad)
+
+
+# --- pages ---------------------------------------------------------------------------------------------
+
+def _page_texts(tmp_path, report) -> list[str]:
+    import shutil
+    import subprocess
+
+    from models.reports import render_pdf
+
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        pytest.fail("pdftotext is missing: install poppler-utils", pytrace=False)
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(render_pdf.render(report).data)
+    text = subprocess.run([tool, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return text.split("\f")
+
+
+def test_a_table_that_does_not_fit_the_rest_of_the_page_starts_there_and_continues_overleaf(tmp_path):
+    """The handover's open alerts were pushed whole onto the next page, leaving half a page blank."""
+    from models.reports.model import Report, Section, Table
+
+    filler = Table("worst_sites", "Worst sites and why", ("Provider", "Why"),
+                   tuple((f"Provider {i:02}", "ED four-hour performance 55.5% (4 pts)") for i in range(30)), AT)
+    alerts = Table("alerts", "Open alerts", ("Severity", "About", "Alert"),
+                   tuple(("warning", f"Site {i:02}", f"Alert number {i:02} about a standard") for i in range(40)), AT)
+    report = Report("handover", "Handover to the Director on-call", AT, AT,
+                    (Section("Open risks and alerts", (filler, alerts)),), (), AT, AT)
+    pages = _page_texts(tmp_path, report)
+    assert "Open alerts" in pages[0] and "Alert number 00" in pages[0], "the table starts under the one before"
+    assert "Alert number 39" in pages[1] and "Severity" in pages[1], "and goes on overleaf under its header"
