@@ -72,7 +72,8 @@ def picture_section(picture: SystemPicture, overview: OverviewPage, title: str =
             + (f"; assessed {words.clock(s.as_at)}." if s.as_at else "; the hub has sent no system level."))
     feed = (f"Newest provider figure {words.clock(picture.data_as_at)}; last sync "
             f"{words.clock(picture.feed.last_sync_at)}"
-            + (f"; {words.count(picture.feed.outbox_pending, 'record')} waiting to go to the hub." if picture.feed.outbox_pending
+            + (f"; {words.count(picture.feed.outbox_pending, 'record')} waiting to go to the hub."
+               if picture.feed.outbox_pending
                else "."))
     tiles = [s, *picture.pillars]
     levels = Table(

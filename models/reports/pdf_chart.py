@@ -113,14 +113,15 @@ def _lying(c: Chart, f: Fonts) -> Drawing:
     height = max(plot_h + 30, legend_h + 12)
     d = Drawing(TEXT_W, height)
     chart = HorizontalBarChart()
-    chart.x, chart.y = name_w + 6, 16
+    chart.x, chart.y = name_w + 8, 16
     chart.width, chart.height = TEXT_W - chart.x - LEGEND_W - 10, plot_h
     # reportlab draws the first category at the bottom: reversed, the first is read first, at the top.
     chart.data = [list(reversed(values)) for _name, values in c.series] or [[0] * n]
     chart.categoryAxis.categoryNames = list(reversed(names))
     chart.categoryAxis.labels.fontSize = size
     chart.categoryAxis.labels.boxAnchor = "e"
-    chart.categoryAxis.labels.dx = -3
+    chart.categoryAxis.labels.dx = -4
+    chart.categoryAxis.visibleTicks = 0   # the ticks ran into the names' ends
     _style(chart, c, f)
     chart.groupSpacing = 2.5
     d.add(chart)

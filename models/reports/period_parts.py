@@ -312,5 +312,6 @@ def notes(r: PeriodReads, period_end: datetime) -> tuple[str, ...]:
         out.append("The replica holds no OPEL assessment in this period: levels are those in force at its start, "
                    "if any; the feed may have been down.")
     if r.calls:
-        out.append(f"{words.count(len(r.calls), 'call')} phoned in figures during the period: they are marked 'phoned in'.")
+        out.append(f"{words.count(len(r.calls), 'call')} phoned in figures during the period: they are marked "
+                   "'phoned in'.")
     return tuple(out)

@@ -99,9 +99,9 @@ def _note(st: _Styles, t: Table) -> list:
     return [Paragraph(_text(t.note), st.small)] if t.note else []
 
 
-def _chart(st: _Styles, c: Chart, f: Fonts) -> list:
+def _chart(st: _Styles, c: Chart, drawing) -> list:
     caption = f"{_text(c.title)} <font color='#5f6b73' size='7.5'>· as at {_text(show(c.as_at))}</font>"
-    return [KeepTogether([Paragraph(caption, st.subhead), pdf_chart.drawing(c, f)])]
+    return [KeepTogether([Paragraph(caption, st.subhead), drawing])]
 
 
 def _cover(st: _Styles, report: Report, f: Fonts) -> list:
@@ -136,12 +136,19 @@ def render(report: Report) -> Rendered:
         subject=f"SCC {report.name}", creator=f"scc-desktop {VERSION}", invariant=1)
     story = _cover(st, report, f)
     for section in report.sections:
-        story += [CondPageBreak(SECTION_ROOM), Spacer(1, 4 * mm), Paragraph(_text(section.title), st.section)]
+        # A section that opens with a chart (which cannot break) asks for room for all of it, so its
+        # heading is not left alone at a page's foot with the chart overleaf.
+        first = section.parts[0] if section.parts else None
+        drawings = {id(p): pdf_chart.drawing(p, f) for p in section.parts if isinstance(p, Chart)}
+        room = SECTION_ROOM
+        if isinstance(first, Chart):
+            room = max(room, drawings[id(first)].height + 16 * mm)
+        story += [CondPageBreak(room), Spacer(1, 4 * mm), Paragraph(_text(section.title), st.section)]
         for part in section.parts:
             if isinstance(part, Table):
                 story += _table(st, part)
             elif isinstance(part, Chart):
-                story += _chart(st, part, f)
+                story += _chart(st, part, drawings[id(part)])
             elif isinstance(part, Text):
                 story.append(Paragraph(_text(part.text), st.warn if part.warn else st.body))
             story.append(Spacer(1, 1.5 * mm))

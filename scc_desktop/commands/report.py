@@ -117,7 +117,8 @@ def _run(args) -> int:
     r = written.report
     print(f"Wrote the {r.name} as at {uk_time(r.at)} into {written.folder}: {written.pdf.name} "
           f"({count(written.pdf_pages, 'page')}), {written.files['json'].name} and "
-          f"{count(sum(1 for k in written.files if k.startswith('csv:')), 'CSV file')}; built in {written.seconds:.2f} s.")
+          f"{count(sum(1 for k in written.files if k.startswith('csv:')), 'CSV file')}; "
+          f"built in {written.seconds:.2f} s.")
     if kept.latest:
         print(f"Latest: {', '.join(p.name for p in kept.latest)} now hold it.")
     else:

@@ -3,6 +3,7 @@ their number and length (the hospitals' own names at 22 sites), and no table bre
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -205,3 +206,21 @@ def test_a_table_that_does_not_fit_the_rest_of_the_page_starts_there_and_continu
     pages = _page_texts(tmp_path, report)
     assert "Open alerts" in pages[0] and "Alert number 00" in pages[0], "the table starts under the one before"
     assert "Alert number 39" in pages[1] and "Severity" in pages[1], "and goes on overleaf under its header"
+
+
+def test_a_section_that_opens_with_a_tall_chart_keeps_its_heading_with_it(tmp_path):
+    """The board's 'Handover hours lost' heading was left alone at a page's foot, its 22-site chart overleaf."""
+    from models.reports.model import Report, Section, Table
+
+    chart = Chart("hours_lost_by_site", "Handover hours lost, by site", SITES,
+                  (("Hours lost", tuple(float(i % 7 + 1) for i in range(len(SITES)))),), AT, "hours", True,
+                  ("#005eb8",))
+    for rows in range(20, 66, 3):   # the heading falls at every height down the page
+        filler = Table("levels", "Each provider", ("Provider", "Level"),
+                       tuple((f"Provider {i:02}", "OPEL 2") for i in range(rows)), AT)
+        report = Report("board", "Board report", AT, AT, (Section("OPEL levels", (filler,)),
+                                                           Section("Handover hours lost", (chart,))), (), AT, AT)
+        pages = _page_texts(tmp_path, report)
+        heading = next(i for i, p in enumerate(pages) if re.search(r"^\s*Handover hours lost\s*$", p, re.M))
+        label = next(i for i, p in enumerate(pages) if "Cambridge University Hospitals" in p)
+        assert heading == label, f"{rows} rows before: the heading is on page {heading + 1}, its chart on {label + 1}"
