@@ -114,7 +114,7 @@ def _at_level(r: reads.RoomReads, level: int) -> str:
         here.append(f"{', '.join(pillars)} pillar{'s' if len(pillars) > 1 else ''}")
     providers = sorted(words.short_name(p.name) for p in o.providers if p.shown_level == level)
     if providers:
-        here.append(f"{len(providers)} provider(s): {', '.join(providers)}")
+        here.append(f"{words.count(len(providers), 'provider')}: {', '.join(providers)}")
     return f"At OPEL {level} as the pack was made: " + ("; ".join(here) if here else "nobody") + "."
 
 

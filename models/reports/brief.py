@@ -46,9 +46,10 @@ def _changes(store, r: reads.RoomReads, since: datetime) -> Section:
                   ("Where", "Pillar", "Then", "Now", "Change", "Assessed"), tuple(rows), r.at,
                   "No level has changed.", widths=(0.3, 0.15, 0.12, 0.12, 0.1, 0.21), warn_rows=frozenset(worse))
     up = len(worse)
-    summary = (f"Since {words.clock(since)}: {up} level(s) worse, {len(rows) - up} better; "
-               f"{sum(1 for a in r.alerts if a.raised_at >= since)} open alert(s) raised; "
-               f"{sum(1 for x in r.transfers.lines if x.transfer.requested_at >= since)} open transfer(s) requested.")
+    summary = (f"Since {words.clock(since)}: {words.count(up, 'level')} worse, {len(rows) - up} better; "
+               f"{words.count(sum(1 for a in r.alerts if a.raised_at >= since), 'open alert')} raised; "
+               f"{words.count(sum(1 for x in r.transfers.lines if x.transfer.requested_at >= since), 'open transfer')} "
+               "requested.")
     return Section("What changed", (Text(summary), table), r.at)
 
 
@@ -69,7 +70,7 @@ def build(store, at: datetime, since: datetime | None = None, generated_at: date
         Section("Transfers", (parts.transfers_table(
             "transfers_past_threshold", "Transfers past their threshold", late, names, at,
             "No transfer is past its threshold."),
-            Text(f"{len(r.transfers.lines)} transfer(s) open in all.")), at),
+            Text(f"{words.count(len(r.transfers.lines), 'transfer')} open in all.")), at),
         Section("Actions", (parts.actions_table("actions_due_today", "Actions overdue or due today", due, at,
                                                 "No action is overdue or due today."),), at),
         Section("On call", (parts.on_call_table("on_call", "Who is on call now", r.actions.on_call, at,

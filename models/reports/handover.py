@@ -59,7 +59,7 @@ def _watch(r: reads.RoomReads, until: datetime, store) -> Table:
                          f"{words.span(site.longest_minutes)}", r.picture.offload.as_at or site.handover_as_at))
         if site.free_beds is not None and site.free_beds < 0:
             rows.append(("Critical care over capacity",
-                         f"{words.short_name(site.name)}: {-site.free_beds} bed(s) over, "
+                         f"{words.short_name(site.name)}: {words.count(-site.free_beds, 'bed')} over, "
                          f"CRITCON {site.critcon}", site.critcon_as_at))
     for a in r.actions.actions:
         if not a.overdue and a.due_at is not None and a.due_at < until:

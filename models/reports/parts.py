@@ -67,18 +67,19 @@ def picture_section(picture: SystemPicture, overview: OverviewPage, title: str =
     providers at each level."""
     s = picture.system
     head = (f"System {words.level(s.level, s.at_least_level)}"
-            + (f", score {s.score:.3g}" if s.score is not None else "")
+            + (f", ICS score {words.score(s.score, s.unit)}" if s.score is not None else "")
             + (f", set by {', '.join(words.pillar_name(k) for k in s.set_by)}" if s.set_by else "")
             + (f"; assessed {words.clock(s.as_at)}." if s.as_at else "; the hub has sent no system level."))
     feed = (f"Newest provider figure {words.clock(picture.data_as_at)}; last sync "
             f"{words.clock(picture.feed.last_sync_at)}"
-            + (f"; {picture.feed.outbox_pending} record(s) waiting to go to the hub." if picture.feed.outbox_pending
+            + (f"; {words.count(picture.feed.outbox_pending, 'record')} waiting to go to the hub."
+               if picture.feed.outbox_pending
                else "."))
     tiles = [s, *picture.pillars]
     levels = Table(
         "levels", "System and pillar levels",
         ("Where", "Level", "Score", "Set by", "Since 24 h ago", "As at"),
-        tuple((words.pillar_name(t.key), words.level(t.level, t.at_least_level), words.number(t.score, 2),
+        tuple((words.pillar_name(t.key), words.level(t.level, t.at_least_level), words.score(t.score, t.unit),
                ", ".join(words.pillar_name(x) if t.key == "system" else words.short_name(x) for x in t.set_by[:3])
                + (f" +{len(t.set_by) - 3} more" if len(t.set_by) > 3 else ""),
                _trend(overview, t.key), t.as_at) for t in tiles),
@@ -159,7 +160,7 @@ def worst_sites(overview: OverviewPage, picture: SystemPicture, limit: int = WOR
                           f"{p.override_reason or 'no reason given'}")
         site = sites.get(p.org_code or "")
         if site is not None and site.waiting:
-            why.append(f"{site.waiting} ambulance(s) waiting, longest {words.span(site.longest_minutes)}")
+            why.append(f"{words.count(site.waiting, 'ambulance')} waiting, longest {words.span(site.longest_minutes)}")
         if site is not None and site.over_12h.value:
             why.append(f"{site.over_12h.value:g} patients 12 h or more in ED")
         rows.append((words.short_name(p.name), words.pillar_name(p.pillar),

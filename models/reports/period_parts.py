@@ -147,8 +147,31 @@ def level_table(key: str, title: str, tracks: Iterable[Track], lo: datetime, hi:
             "force at the start.")
     if provider and any(k[1] == "opel" for k in phoned_marks):
         note += " " + PHONED_LEGEND
+    if not provider:
+        note += unknown_note(tracks, lo, hi)
     return Table(key, title, headers, tuple(rows), hi, "No OPEL level is held for the period.", note, widths,
                  frozenset(warn))
+
+
+def unknown_note(tracks: Iterable[Track], lo: datetime, hi: datetime) -> str:
+    """" System: no level until Thu 03 Dec 03:00. …": when each roll-up's level was not known in the
+    period, and why, so its "no level" hours do not look at odds with the providers' table."""
+    said = []
+    for t in tracks:
+        spans = [(a, b) for a, b, lv in steps(t, lo, hi) if lv is None]
+        for a, b in spans:
+            if a == lo and b == hi:
+                said.append(f"{where(t)}: no level all period")
+            elif a == lo:
+                said.append(f"{where(t)}: no level until {words.clock(b)}")
+            else:
+                said.append(f"{where(t)}: no level from {words.clock(a)} to {words.clock(b)}")
+    if not said:
+        return ""
+    return (" " + "; ".join(said) + ". A pillar's and the system's level is the hub's roll-up, which counts "
+            "complete assessments only: while a provider's assessment lacks a figure, or before any is held, "
+            "the roll-up has no level, though that provider's own level (declared, or at least) shows in the "
+            "providers' table.")
 
 
 def hours_chart(key: str, title: str, tracks: Iterable[Track], lo: datetime, hi: datetime) -> Chart:
@@ -193,7 +216,7 @@ def handover_table(r: PeriodReads, phoned_marks: Mapping[tuple[str, str], str]) 
 def hours_lost_chart(r: PeriodReads) -> Chart:
     sites = [h for h in r.handovers if h.summary.count]
     return Chart("hours_lost_by_site", "Handover hours lost, by site",
-                 tuple(words.short_name(h.name).replace("Hospitals ", "") for h in sites),
+                 tuple(words.short_name(h.name) for h in sites),
                  (("Hours lost", tuple(round(h.summary.hours_lost, 2) for h in sites)),), r.end, "hours", True,
                  (LOST_COLOUR,))
 
@@ -289,5 +312,6 @@ def notes(r: PeriodReads, period_end: datetime) -> tuple[str, ...]:
         out.append("The replica holds no OPEL assessment in this period: levels are those in force at its start, "
                    "if any; the feed may have been down.")
     if r.calls:
-        out.append(f"{len(r.calls)} call(s) phoned in figures during the period: they are marked 'phoned in'.")
+        out.append(f"{words.count(len(r.calls), 'call')} phoned in figures during the period: they are marked "
+                   "'phoned in'.")
     return tuple(out)

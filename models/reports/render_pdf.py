@@ -10,25 +10,21 @@ import io
 from datetime import datetime
 from xml.sax.saxutils import escape
 
-from reportlab.graphics.charts.barcharts import VerticalBarChart
-from reportlab.graphics.charts.legends import Legend
-from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import (CondPageBreak, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table as RlTable,
                                 TableStyle)
 
-from models.records.export.pdf import (FOOTER_H, GREY, HEAD_BG, HEADER_H, MARGIN, PAD, RULE, TEXT_W, Fonts,
+from models.records.export.pdf import (FOOTER_H, HEAD_BG, HEADER_H, MARGIN, PAD, RULE, TEXT_W, Fonts,
                                        PageFrame, Rendered, _Styles, fonts, numbered_canvas)
-from models.reports import words
+from models.reports import pdf_chart, pdf_table, words
 from models.reports.model import Chart, Report, Table, Text, Value
 from models.uk_time import UK, uk_time
 from models.version import VERSION
 
 WARN_BG = colors.HexColor("#fbeaea")
-CHART_H = 58 * mm
-CROWDED = 12   # more categories than this: their labels are turned on end
 # Less room than this left on a page: a section (or a table) starts on the next, not as an orphaned heading.
 SECTION_ROOM, TABLE_ROOM = 40 * mm, 22 * mm
 
@@ -72,14 +68,23 @@ def _canvas(report: Report, f: Fonts, counter: list[int]):
 
 def _table(st: _Styles, t: Table) -> list:
     caption = f"{_text(t.title)} <font color='#5f6b73' size='7.5'>· as at {_text(show(t.as_at))}</font>"
-    head = Paragraph(caption, st.subhead)
     if not t.rows:
-        return [KeepTogether([head, Paragraph(_text(t.empty), st.none)])] + _note(st, t)
-    shares = t.widths or tuple(1 / len(t.headers) for _ in t.headers)
-    total = sum(shares)
-    widths = [TEXT_W * s / total for s in shares]
-    data = [[Paragraph(_text(h), st.cell_head) for h in t.headers]]
-    data += [[Paragraph(_text(show(v)), st.cell) for v in row] for row in t.rows]
+        return [KeepTogether([Paragraph(caption, st.subhead), Paragraph(_text(t.empty), st.none)])] + _note(st, t)
+    # Not kept with the table (reportlab would move caption and table whole to the next page whenever they
+    # fit one, leaving half a page blank): TABLE_ROOM before it keeps the caption off a page's last lines.
+    head = Paragraph(caption, ParagraphStyle("table_caption", parent=st.subhead, keepWithNext=0))
+    cells = [[show(v) for v in row] for row in t.rows]
+    widths, size, break_emails = pdf_table.columns(t, cells, st.f)
+    cell = ParagraphStyle("report_cell", parent=st.cell, fontSize=size, leading=size + 1.5)
+    cell_head = ParagraphStyle("report_cell_head", parent=st.cell_head, fontSize=size, leading=size + 1.5)
+
+    def para(text: str, w: float) -> Paragraph:
+        if break_emails:
+            text = pdf_table.wrap_emails(text, w - pdf_table.CELL_SIDES, st.f.regular, size)
+        return Paragraph(_text(text), cell)
+
+    data = [[Paragraph(_text(h), cell_head) for h in t.headers]]
+    data += [[para(v, widths[c]) for c, v in enumerate(row)] for row in cells]
     table = RlTable(data, colWidths=widths, repeatRows=1, splitByRow=1)
     style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOX", (0, 0), (-1, -1), 0.5, RULE),
              ("LINEBELOW", (0, 0), (-1, -2), 0.25, RULE), ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
@@ -94,54 +99,9 @@ def _note(st: _Styles, t: Table) -> list:
     return [Paragraph(_text(t.note), st.small)] if t.note else []
 
 
-def _chart(st: _Styles, c: Chart, f: Fonts) -> list:
-    """Bars drawn with reportlab graphics: lines and fills in the PDF, sharp at any zoom."""
-    d = Drawing(TEXT_W, CHART_H)
-    chart = VerticalBarChart()
-    chart.x, chart.y = 30, 18
-    chart.width, chart.height = TEXT_W - 140, CHART_H - 30
-    chart.data = [list(values) for _name, values in c.series] or [[0] * len(c.categories)]
-    chart.categoryAxis.categoryNames = list(c.categories)
-    chart.categoryAxis.labels.fontName = f.regular
-    chart.categoryAxis.labels.fontSize = 7.5
-    if len(c.categories) > CROWDED:   # side by side they run into each other: turn them
-        chart.categoryAxis.labels.angle = 90
-        chart.categoryAxis.labels.boxAnchor = "e"
-        chart.categoryAxis.labels.dy = -2
-        chart.categoryAxis.labels.fontSize = 6.5
-        chart.y = 30
-        chart.height = CHART_H - 42
-    chart.valueAxis.labels.fontName = f.regular
-    chart.valueAxis.labels.fontSize = 7
-    chart.valueAxis.valueMin = 0
-    top = max((sum(v[i] for _n, v in c.series) if c.stacked else max(v[i] for _n, v in c.series))
-              for i in range(len(c.categories))) if c.categories and c.series else 1
-    step = max(1, int(top // 5) or 1)
-    chart.valueAxis.valueMax = max(step, (int(top) // step + 1) * step)
-    chart.valueAxis.valueStep = step
-    chart.valueAxis.gridStrokeColor = RULE
-    chart.valueAxis.visibleGrid = 1
-    chart.categoryAxis.style = "stacked" if c.stacked else "parallel"
-    chart.barSpacing = 1
-    chart.groupSpacing = 8
-    for i, colour in enumerate(c.colours):
-        chart.bars[i].fillColor = colors.HexColor(colour)
-        chart.bars[i].strokeColor = colors.white
-        chart.bars[i].strokeWidth = 0.3
-    d.add(chart)
-    legend = Legend()
-    legend.x, legend.y = TEXT_W - 95, CHART_H - 16
-    legend.fontName, legend.fontSize = f.regular, 7.5
-    legend.dx = legend.dy = 7
-    legend.deltay = 11
-    legend.alignment = "right"
-    legend.columnMaximum = len(c.series)
-    legend.colorNamePairs = [(colors.HexColor(c.colours[i]) if i < len(c.colours) else colors.grey, name)
-                             for i, (name, _v) in enumerate(c.series)]
-    d.add(legend)
-    d.add(String(0, CHART_H - 8, c.unit, fontName=f.regular, fontSize=7, fillColor=GREY))
+def _chart(st: _Styles, c: Chart, drawing) -> list:
     caption = f"{_text(c.title)} <font color='#5f6b73' size='7.5'>· as at {_text(show(c.as_at))}</font>"
-    return [KeepTogether([Paragraph(caption, st.subhead), d])]
+    return [KeepTogether([Paragraph(caption, st.subhead), drawing])]
 
 
 def _cover(st: _Styles, report: Report, f: Fonts) -> list:
@@ -176,12 +136,19 @@ def render(report: Report) -> Rendered:
         subject=f"SCC {report.name}", creator=f"scc-desktop {VERSION}", invariant=1)
     story = _cover(st, report, f)
     for section in report.sections:
-        story += [CondPageBreak(SECTION_ROOM), Spacer(1, 4 * mm), Paragraph(_text(section.title), st.section)]
+        # A section that opens with a chart (which cannot break) asks for room for all of it, so its
+        # heading is not left alone at a page's foot with the chart overleaf.
+        first = section.parts[0] if section.parts else None
+        drawings = {id(p): pdf_chart.drawing(p, f) for p in section.parts if isinstance(p, Chart)}
+        room = SECTION_ROOM
+        if isinstance(first, Chart):
+            room = max(room, drawings[id(first)].height + 16 * mm)
+        story += [CondPageBreak(room), Spacer(1, 4 * mm), Paragraph(_text(section.title), st.section)]
         for part in section.parts:
             if isinstance(part, Table):
                 story += _table(st, part)
             elif isinstance(part, Chart):
-                story += _chart(st, part, f)
+                story += _chart(st, part, drawings[id(part)])
             elif isinstance(part, Text):
                 story.append(Paragraph(_text(part.text), st.warn if part.warn else st.body))
             story.append(Spacer(1, 1.5 * mm))

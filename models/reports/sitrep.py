@@ -25,7 +25,7 @@ def _summary(r: PeriodReads) -> Text:
             if system else "No system level is held")
     return Text(f"{head}. {at_four} of {len(providers)} providers reached OPEL 4. "
                 f"{r.pooled.count} handovers, {r.pooled.hours_lost:.1f} hours lost, {r.pooled.serious_delays} over "
-                f"60 min. {len(r.calls)} call(s) phoned in figures.")
+                f"60 min. {words.count(len(r.calls), 'call')} phoned in figures.")
 
 
 def _rollup_changes(r: PeriodReads) -> Table:

@@ -83,3 +83,14 @@ def driver(d) -> str:
 def clock(value: datetime | None) -> str:
     """"Mon 14 Jul 10:00" UK local time (the zone is named once, on every page)."""
     return "—" if value is None else value.astimezone(UK).strftime("%a %d %b %H:%M")
+
+
+def count(n: int, thing: str, things: str | None = None) -> str:
+    """"1 page", "4 pages", "0 calls": the number and the noun that agrees with it."""
+    return f"{n:,} {thing if n == 1 else things or thing + 's'}"
+
+
+def score(value: float | None, unit: str = "") -> str:
+    """A roll-up's score as the app shows it: one decimal and its unit ("22.7%": the ICS score, a share
+    of its range; pillars in their table's points, "11.0"); "—" for none."""
+    return "—" if value is None else f"{value:.1f}{unit}"

@@ -72,6 +72,18 @@ def console_logging(verbose: int) -> None:
     logging.getLogger("scc_desktop").setLevel(min(level, logging.INFO))
 
 
+def report_command(replica: Path, own_passphrase: bool) -> str:
+    """The command that builds a report from the demo's replica, to paste into a shell: the demo's
+    passphrase is a published constant (``scc_desktop.demo.DEMO_PASSPHRASE``), so it is given; a
+    passphrase of the user's own (SCC_PASSPHRASE) is never printed, only named."""
+    import shlex
+
+    from scc_desktop.demo import DEMO_PASSPHRASE
+
+    env = 'SCC_PASSPHRASE="$SCC_PASSPHRASE"' if own_passphrase else f"SCC_PASSPHRASE={DEMO_PASSPHRASE}"
+    return f"{env} scc-desktop report brief --path {shlex.quote(str(replica))} --out reports/"
+
+
 def _demo(args, stop_signals=None) -> int:
     """Ctrl+C or SIGTERM ends the demo cleanly, the window's settings saved and its hub stopped,
     with 130 or 143 (``scc_desktop.stop_signals``); before the window opens too."""
@@ -108,6 +120,7 @@ def _run_demo(args, folder: Path, stop_signals) -> int:
     try:
         url = demo.start(live=args.screenshot is None)
         print(f"Demo hub on {url}; replica {demo.replica_path}")
+        print(f"Reports from it: {report_command(demo.replica_path, bool(os.environ.get('SCC_PASSPHRASE')))}")
         try:
             store = (Store.unlock(demo.replica_path, passphrase) if demo.replica_path.exists()
                      else Store.create(demo.replica_path, passphrase))

@@ -95,6 +95,7 @@ def _days(args, at):
 
 
 def _run(args) -> int:
+    from models.reports.words import count
     from models.service import report_folder, reports
     from models.uk_time import uk_time
     from scc_desktop import unlock
@@ -115,14 +116,15 @@ def _run(args) -> int:
             raise UserError(f"--out: cannot write the report into {args.out}: {exc.strerror or exc}") from None
     r = written.report
     print(f"Wrote the {r.name} as at {uk_time(r.at)} into {written.folder}: {written.pdf.name} "
-          f"({written.pdf_pages} page(s)), {written.files['json'].name} and "
-          f"{sum(1 for k in written.files if k.startswith('csv:'))} CSV file(s); built in {written.seconds:.2f} s.")
+          f"({count(written.pdf_pages, 'page')}), {written.files['json'].name} and "
+          f"{count(sum(1 for k in written.files if k.startswith('csv:')), 'CSV file')}; "
+          f"built in {written.seconds:.2f} s.")
     if kept.latest:
         print(f"Latest: {', '.join(p.name for p in kept.latest)} now hold it.")
     else:
         print(f"Latest: left as they were ({report_folder.latest_name(r.name, 'pdf')} is as at a later time).")
     if kept.removed:
-        print(f"Pruned: {len(kept.removed)} file(s) of older {r.name} reports (the folder keeps the newest "
+        print(f"Pruned: {count(len(kept.removed), 'file')} of older {r.name} reports (the folder keeps the newest "
               f"{args.keep or report_folder.KEEP.get(r.name)}).")
     for note in r.notes:
         print(f"Note: {note}")
