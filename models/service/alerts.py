@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import uuid as uuidlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import select
 
 from models.records import actions_due
 from models.records import alert_rules as room_rules
@@ -21,7 +23,7 @@ from models.replica.orm import AlertEvent
 from models.replica.orm.types import to_utc_text, utcnow
 from models.rules.alert_rules import (MAX_AUTHOR_CHARS, Rule, check_rule_record, default_rules, parse_rule,
                                       read_rules_file, room_metrics, rules_document)
-from models.service import actions
+from models.service import actions, alert_words
 from models.service.changes import NOTHING, Changes, Outcome
 from sync import authoring, outbox
 from sync.protocol import RecordPush
@@ -46,9 +48,29 @@ def open_alerts(store, now: datetime) -> AlertsPage:
     with store.writing() as s:
         actions_due.chase_overdue(s, now)
     with store.session() as s, s.begin():
-        items = alert_records.alerts(s)
+        items = told(s, alert_records.alerts(s), now)
     return AlertsPage(now, [i for i in items if i.acknowledged_at is None],
                       [i for i in items if i.acknowledged_at is not None])
+
+
+def told(s, items: list[alert_records.AlertItem], now: datetime) -> list[alert_records.AlertItem]:
+    """Each alert raised by a value told as when and at what it was raised, and the figure now
+    (``alert_words``), not the hub's sentence of that moment read as the present."""
+    raised = alert_words.values(s, [i.uuid for i in items])
+    if not raised:
+        return items
+    figures = alert_words.current_figures(s, [(i.uuid, i.org_code, i.metric) for i in items
+                                              if i.uuid in raised and i.cleared_at is None], now)
+    summaries = dict(s.execute(select(AlertEvent.uuid, AlertEvent.summary)
+                               .where(AlertEvent.uuid.in_(list(raised)), AlertEvent.summary.is_not(None))).all())
+    out = []
+    for i in items:
+        if i.uuid in raised:
+            words = alert_words.sentence(i.rule_name, i.subject, i.org_code, i.metric, raised[i.uuid], None,
+                                         i.raised_at, i.cleared_at, now, figures.get((i.org_code, i.metric)))
+            i = replace(i, detail=words + (f" {summaries[i.uuid]}" if i.uuid in summaries else ""))
+        out.append(i)
+    return out
 
 
 def acknowledge(store, alert: str, by: str, note: str, at: datetime, snooze_minutes: int = 0) -> Outcome:

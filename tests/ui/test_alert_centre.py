@@ -271,7 +271,7 @@ def test_the_tray_names_one_new_alert_its_rule_provider_and_value(qtbot, store):
     notice = tray.seen(_page(store))
     assert notice.title == "Warning: An ambulance has waited 45 minutes or more: release to respond"
     assert notice.text.startswith("Provider 05 NHS Trust (R05): ")
-    assert "R05 at 50 min, at or above 45 min" in notice.text
+    assert "R05 raised 09:40 at 50 min (rule ≥ 45 min)" in notice.text
     assert tray.seen(_page(store)) is None   # the same alert again: nothing new
 
 
@@ -286,7 +286,7 @@ def test_a_backlog_of_thirty_is_one_summarising_notification(qtbot, store):
     notice = tray.seen(page)
     assert notice.title == "50 new alerts (20 critical, 30 warning)"
     assert notice.text.startswith("Worst: An ambulance has waited 60 minutes or more to hand over at "
-                                  "Provider 10 NHS Trust (R10), R10 at 60 min")
+                                  "Provider 10 NHS Trust (R10), R10 raised 05:10 at 60 min")
     assert "and 49 more at 30 providers" in notice.text
     assert notice.text.count("\n") <= 3
 
