@@ -56,7 +56,8 @@ def current_figures(session, alerts: Iterable[tuple[str, str | None, str | None]
                     now: datetime) -> dict[tuple[str, str], Figure]:
     """The newest figure for each (org code, metric) of ``alerts`` ((uuid, org_code, metric)) the
     replica holds cheaply: a provider's observation, its critical care beds and CRITCON level, its
-    REAP level, a service's Category response times (the newest hour; Category 2 today).  Others
+    REAP level, a service's Category response times (the newest hour; Category 2 today), as at
+    ``now`` (a report rebuilt for an earlier time reads nothing newer).  Others
     (OPEL levels, handover waits, which the hub works out) are left out: said nothing of, not guessed."""
     wanted = {(org, metric) for _, org, metric in alerts if org and metric}
     out: dict[tuple[str, str], Figure] = {}
@@ -64,13 +65,15 @@ def current_figures(session, alerts: Iterable[tuple[str, str | None, str | None]
     for org, metric in sorted(wanted):
         figure = None
         if metric in ("cc_available_beds", "critcon_level"):
-            row = session.execute(select(CritconStatus).where(CritconStatus.org_code == org)
+            row = session.execute(select(CritconStatus).where(CritconStatus.org_code == org,
+                                                                CritconStatus.reported_at <= now)
                                   .order_by(CritconStatus.reported_at.desc()).limit(1)).scalar()
             if row is not None:
                 number = row.available_beds if metric == "cc_available_beds" else row.level
                 figure = None if number is None else Figure(float(max(number, 0)), _aware(row.reported_at))
         elif metric == "reap_level":
-            row = session.execute(select(AmbulanceStatus).where(AmbulanceStatus.org_code == org)
+            row = session.execute(select(AmbulanceStatus).where(AmbulanceStatus.org_code == org,
+                                                                   AmbulanceStatus.declared_at <= now)
                                   .order_by(AmbulanceStatus.declared_at.desc()).limit(1)).scalar()
             if row is not None:
                 figure = Figure(float(row.reap_level), _aware(row.declared_at))
@@ -78,7 +81,8 @@ def current_figures(session, alerts: Iterable[tuple[str, str | None, str | None]
             figure = _response(session, services, org, metric, now)
         else:
             row = session.execute(select(Observation.value, Observation.observed_at)
-                                  .where(Observation.org_code == org, Observation.metric_code == metric)
+                                  .where(Observation.org_code == org, Observation.metric_code == metric,
+                                         Observation.observed_at <= now)
                                   .order_by(Observation.observed_at.desc()).limit(1)).first()
             if row is not None:
                 figure = Figure(float(row[0]), _aware(row[1]))

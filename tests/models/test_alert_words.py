@@ -56,3 +56,13 @@ def test_an_open_alert_says_when_and_at_what_it_was_raised_and_the_figure_now(st
     # The banner names the same alert the same way.
     banner = alert_centre.banner(store, NOW)
     assert all("RX9 at 39.2" not in a.detail for a in banner.open_alerts)
+
+
+def test_read_as_at_an_earlier_time_the_figure_now_is_as_at_that_time(store):
+    """A report rebuilt with --at reads the figure of that time, never a newer one."""
+    _seed(store)
+    thursday = datetime(2026, 12, 3, 23, 30, tzinfo=timezone.utc)
+    page = alert_centre.centre(store, thursday)
+    today = next(a for a in page.alerts if a.rule == "c2_mean_over_standard_today")
+    assert "raised Wed 22:00 at 39.2 min" in today.detail
+    assert "now 36.7 min (23:00)" in today.detail
