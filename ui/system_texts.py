@@ -206,7 +206,7 @@ def _category(c: door.CategoryToday, now: datetime) -> TileText:
     if c.ambition is not None:
         lines.append(f"ambition {c.ambition:g} min ({c.ambition_period}): {_met(c.mean_minutes, c.ambition)}")
     elif c.lapsed:
-        lines.append("this year's ambition is not in the standards file")
+        lines.append("no interim target set for this year")
     if c.latest_p90_minutes is not None:
         lines.append(f"90th centile {fmt.local_time(c.latest_from)}–{fmt.local_time(c.latest_to)}: "
                      f"{fmt.response(c.latest_p90_minutes)}, standard {c.p90_target:g}")
