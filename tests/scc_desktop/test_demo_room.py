@@ -143,3 +143,13 @@ def test_each_seeded_decision_is_signed_by_who_was_on_call_and_fits_the_level(ro
         if "twice-daily" in entry.decision and "Stand up" in entry.decision:
             level = entry.situation_snapshot["system"]["level"]
             assert level is None or level >= 3, (entry.decision, level)
+
+
+def test_the_demos_first_line_says_its_time_as_a_room_reads_it(room):
+    """It was 'demo: simulating history from 2026-12-02T21:16:02.409859+00:00'."""
+    import re
+
+    _store, _started, _counts, first = room
+    line = next(x for x in (first.stdout + first.stderr).splitlines() if "simulating history from" in x)
+    assert re.search(r"simulating history from \w{3} \d{2} \w{3} \d{2}:\d{2} UK time", line), line
+    assert "+00:00" not in line and not re.search(r"\d{2}:\d{2}:\d{2}\.\d{6}", line), line
