@@ -19,10 +19,9 @@ RAISED = datetime(2026, 12, 3, 23, 50, tzinfo=timezone.utc)   # Thursday 23:50 U
 
 
 def _banner(qtbot, store, now):
+    """A banner read at ``now`` (its text is set whether or not it is on screen)."""
     banner = AlertBanner(store, lambda: now)
     qtbot.addWidget(banner)
-    banner.resize(1366, 40)
-    banner.show()
     banner.refresh()
     assert tasks.manager().wait_idle()
     return banner
