@@ -141,8 +141,8 @@ def _rows(session, query, names: dict[str, str], now: datetime) -> list[CentreAl
     out = []
     rows = list(session.execute(query))
     figures = alert_words.current_figures(
-        session, [(row[0].uuid, row[0].org_code, row[0].metric_code) for row in rows
-                  if row[0].cleared_at is None and len(row) > 5 + n_esc and row[5 + n_esc] is not None], now)
+        session, [(row[0].uuid, row[0].org_code, row[0].metric_code) for row in rows if row[0].cleared_at is None
+                  and (row[3] == "stale" or (len(row) > 5 + n_esc and row[5 + n_esc] is not None))], now)
     for row in rows:
         a, name, rule_severity, comparison, threshold = row[:5]
         esc = dict(zip([c for c in ESCALATION_COLUMNS if hasattr(AlertEvent, c)], row[5:5 + n_esc]))
@@ -159,6 +159,11 @@ def _rows(session, query, names: dict[str, str], now: datetime) -> list[CentreAl
             detail = alert_words.sentence(name or a.rule_code, a.subject, a.org_code, a.metric_code, value,
                                           shown_threshold, _aware(a.raised_at), _aware(a.cleared_at), now,
                                           current)
+        elif comparison == "stale" and a.cleared_at is None:   # data late: its newest report since
+            newest = figures.get((a.org_code, a.metric_code))
+            if newest is not None and newest.at > _aware(a.raised_at) - timedelta(minutes=threshold or 0):
+                detail = alert_words.late_sentence(name or a.rule_code, a.subject, a.org_code,
+                                                   _aware(a.raised_at), newest, now)
         out.append(CentreAlert(
             a.uuid, a.rule_code, name or a.rule_code, a.severity or rule_severity or "warning", a.org_code,
             _where(a.subject, a.org_code, names), a.metric_code, _show(a.metric_code, value),

@@ -52,6 +52,14 @@ def sentence(rule_name: str, subject: str | None, org_code: str | None, metric: 
     return text + "."
 
 
+def late_sentence(rule_name: str, subject: str | None, org_code: str | None, raised_at: datetime,
+                  newest: Figure, now: datetime) -> str:
+    """An open data-late alert once later data is in the replica: "Rule: RX1 raised Thu 02:30; its
+    newest report is from 02:00."  The hub's sentence ("none since Thu 00:00") was true when raised."""
+    return (f"{rule_name}: {who(subject, org_code)} raised {day_clock(now, raised_at)}; "
+            f"its newest report is from {day_clock(now, newest.at)}.")
+
+
 def current_figures(session, alerts: Iterable[tuple[str, str | None, str | None]],
                     now: datetime) -> dict[tuple[str, str], Figure]:
     """The newest figure for each (org code, metric) of ``alerts`` ((uuid, org_code, metric)) the

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import uuid as uuidlib
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from models.records import actions_due
 from models.records import alert_rules as room_rules
 from models.records import alerts as alert_records
 from models.records import local_alerts
-from models.replica.orm import AlertEvent
+from models.replica.orm import AlertEvent, AlertRule
 from models.replica.orm.types import to_utc_text, utcnow
 from models.rules.alert_rules import (MAX_AUTHOR_CHARS, Rule, check_rule_record, default_rules, parse_rule,
                                       read_rules_file, room_metrics, rules_document)
@@ -57,10 +57,12 @@ def told(s, items: list[alert_records.AlertItem], now: datetime) -> list[alert_r
     """Each alert raised by a value told as when and at what it was raised, and the figure now
     (``alert_words``), not the hub's sentence of that moment read as the present."""
     raised = alert_words.values(s, [i.uuid for i in items])
-    if not raised:
+    late = dict(s.execute(select(AlertRule.code, AlertRule.threshold).where(
+        AlertRule.code.in_({i.rule for i in items}), AlertRule.comparison == "stale")).all())
+    if not raised and not late:
         return items
-    figures = alert_words.current_figures(s, [(i.uuid, i.org_code, i.metric) for i in items
-                                              if i.uuid in raised and i.cleared_at is None], now)
+    figures = alert_words.current_figures(s, [(i.uuid, i.org_code, i.metric) for i in items if i.cleared_at is None
+                                              and (i.uuid in raised or i.rule in late)], now)
     summaries = dict(s.execute(select(AlertEvent.uuid, AlertEvent.summary)
                                .where(AlertEvent.uuid.in_(list(raised)), AlertEvent.summary.is_not(None))).all())
     out = []
@@ -69,6 +71,11 @@ def told(s, items: list[alert_records.AlertItem], now: datetime) -> list[alert_r
             words = alert_words.sentence(i.rule_name, i.subject, i.org_code, i.metric, raised[i.uuid], None,
                                          i.raised_at, i.cleared_at, now, figures.get((i.org_code, i.metric)))
             i = replace(i, detail=words + (f" {summaries[i.uuid]}" if i.uuid in summaries else ""))
+        elif i.rule in late and i.cleared_at is None:   # data late: its newest report since, if any came
+            newest = figures.get((i.org_code, i.metric))
+            if newest is not None and newest.at > i.raised_at - timedelta(minutes=late[i.rule] or 0):
+                i = replace(i, detail=alert_words.late_sentence(i.rule_name, i.subject, i.org_code, i.raised_at,
+                                                                newest, now))
         out.append(i)
     return out
 

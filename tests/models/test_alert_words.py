@@ -66,3 +66,33 @@ def test_read_as_at_an_earlier_time_the_figure_now_is_as_at_that_time(store):
     today = next(a for a in page.alerts if a.rule == "c2_mean_over_standard_today")
     assert "raised Wed 22:00 at 39.2 min" in today.detail
     assert "now 36.7 min (23:00)" in today.detail
+
+
+def test_a_data_late_alert_says_its_newest_report_once_later_ones_have_come(store):
+    """The demo's history reaches the hub in a burst: Nottingham's (RX1) hourly CRITCON reports from
+    Thursday 00:00 to Friday 02:00 all arrive at Friday 03:38.  The first batch raised "none for 150
+    minutes ... since Thu 03 Dec 00:00" (it was: nothing else had come), and the rest, each older than
+    the rule's 90 minutes to clear, left it open (the newest is 98 minutes old: still late).  Open, it
+    must not say "since Thursday 00:00" once reports up to Friday 02:00 are in."""
+    arrived = datetime(2026, 12, 4, 3, 38, tzinfo=timezone.utc)
+    first = datetime(2026, 12, 3, 0, 0, tzinfo=timezone.utc)
+    feed = Feed(1)
+    feed.org("RX1", "Nottingham University Hospitals NHS Trust")
+    rules, engine, st = default_rules(), None, None
+    for batch in range(0, 27, 4):   # four-hour batches, as the demo's backfill sends them
+        items = []
+        for hour in range(batch, min(batch + 4, 27)):
+            data = {"org_code": "RX1", "reported_at": (first + timedelta(hours=hour)).isoformat(), "level": 1,
+                    "staffed_beds": 20, "occupied_beds": 17}
+            feed.add("critcon", data)
+            items.append(("critcon", data))
+        sigs, st = alert_signals.signals(items, st, arrived)
+        engine = evaluate(rules, engine.state if engine else None, sigs, arrived, clock=False)
+        for change in engine.changes:
+            feed.add("alert", change.wire())
+    feed.apply(store)
+    late = next(a for a in alert_centre.centre(store, arrived).alerts if a.rule == "critcon_data_late")
+    assert "since Thu 03 Dec" not in late.detail
+    assert "RX1 raised Thu 05:30; its newest report is from 02:00." in late.detail   # 03:00 + 150 min
+    listed = next(a for a in alert_service.open_alerts(store, arrived).open if a.rule == "critcon_data_late")
+    assert listed.detail == late.detail
