@@ -41,7 +41,7 @@ from ui.flow_bar import FlowBar
 from ui.text import plain_label
 from ui.widgets import EmptyOr, cell, fill_table, make_table, muted
 
-HEADERS = ("Severity", "Alert", "Provider", "Value raised, now", "Raised", "Open for", "Acknowledged, escalated")
+HEADERS = ("Severity", "Alert", "Provider", "Value", "Raised", "Open for", "Acknowledged, escalated")
 STATE_TITLES = {"open": "Open", "acknowledged": "Acknowledged", "cleared": "Cleared"}
 EMPTY_TEXT = ("No alerts yet. Alerts the hub raises (OPEL, REAP, handover waits, response times, late data) "
               "and this desktop's own appear here, with who acknowledged them.")
