@@ -118,3 +118,14 @@ def parse_uk_time(text: str) -> datetime:
     if exists(first) and exists(second):
         raise ValueError(f"'{text}' happens twice in UK time (clocks go back); add +01:00 or +00:00")
     raise ValueError(f"'{text}' does not exist in UK time (clocks go forward at 01:00 GMT)")
+
+
+def day_clock(now: datetime, at: datetime) -> str:
+    """A time as the room reads it against ``now`` (UK): "09:00" today, "Wed 22:00" within the week,
+    else "Wed 02 Dec 22:00": a bare time from yesterday would read as this morning's."""
+    local, today = at.astimezone(UK), now.astimezone(UK).date()
+    if local.date() == today:
+        return f"{local:%H:%M}"
+    if timedelta(0) < today - local.date() < timedelta(days=7):
+        return f"{local:%a %H:%M}"
+    return f"{local:%a %d %b %H:%M}"

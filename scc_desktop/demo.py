@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from models.replica.orm.types import utcnow
+from models.uk_time import UK
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ class DemoSystem:
         last = self._state().get("simulated_until")
         history_from = max(now - self.history, datetime.fromisoformat(last) if last else now - self.history)
         if history_from < live_from:
-            log.info("demo: simulating history from %s", history_from.isoformat())
+            log.info("demo: simulating history from %s UK time", f"{history_from.astimezone(UK):%a %d %b %H:%M}")
             # Four-hour batches, the declarations' cadence: the hub spends most per submission.
             report = backfill(sim, lambda s: sender.send(s.payload, deliberate=len(s.faults)), history_from,
                               live_from, batch_minutes=240, stop=self.stop_event, shape=history_shape(now))

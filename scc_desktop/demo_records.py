@@ -133,9 +133,9 @@ def seed(store, now: datetime) -> Seeded:
     names = dict(transfers.transfers_page(store, now).organisations)
     seen = picture(store, now)
     people = _contacts(store, names)
-    shifts, gap = _rota(store, people, now)
+    shifts, gap, schedule = _rota(store, people, now)
     cases = _transfers(store, now, seen)
-    decisions, actions = _decisions(store, now, seen)
+    decisions, actions = _decisions(store, now, schedule)
     return Seeded(len(people), shifts, cases, decisions, actions, gap)
 
 
@@ -156,14 +156,23 @@ def _uk(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=UK).astimezone(timezone.utc)
 
 
-def _rota(store, people: dict[str, str], now: datetime) -> tuple[int, tuple[datetime, datetime]]:
+Schedule = list[tuple[str, str, datetime, datetime]]   # (rota, person, start, end) as written
+
+
+def on_call(schedule: Schedule, rota_name: str, at: datetime) -> str | None:
+    """Who the seeded rota has on ``rota_name`` at ``at`` (None: nobody, the gap)."""
+    return next((person for name, person, start, end in schedule if name == rota_name and start <= at < end), None)
+
+
+def _rota(store, people: dict[str, str], now: datetime) -> tuple[int, tuple[datetime, datetime], Schedule]:
     """Day (08:00-20:00) and night (20:00-08:00) shifts, UK time, from yesterday for a week, for the
     Director on-call and the SCC room lead.  One Director night ends at 02:00 with nobody after:
     the first night whose 02:00 is still to come, so someone is on call now and the hole is in
-    the next 24 hours."""
+    the next 24 hours.  Returns the shifts written, the gap and the schedule."""
     today = now.astimezone(UK).date()
     added = 0
     gap = None
+    schedule: Schedule = []
     for n in range(-1, ROTA_DAYS):
         day = today + timedelta(days=n)
         for half, (start, end) in enumerate(((_uk(day, 8), _uk(day, 20)),
@@ -177,7 +186,8 @@ def _rota(store, people: dict[str, str], now: datetime) -> tuple[int, tuple[date
                                              (ROOM_LEAD_ROTA, ROOM_LEADS[slot % len(ROOM_LEADS)], end)):
                 done = rota.add_shift(store, rota.NewShift(rota_name, people[person], start, until), ROOM_LEAD)
                 added += done.applied
-    return added, gap
+                schedule.append((rota_name, person, start, until))
+    return added, gap, schedule
 
 
 def _transfers(store, now: datetime, seen: Picture) -> int:
@@ -208,26 +218,39 @@ def _transfers(store, now: datetime, seen: Picture) -> int:
     return len(cases)
 
 
-def _decisions(store, now: datetime, seen: Picture) -> tuple[int, int]:
-    """Three decisions of the morning with their actions: one action done, one overdue."""
+def _decisions(store, now: datetime, schedule: Schedule) -> tuple[int, int]:
+    """Three decisions of the morning with their actions: one action done, one overdue.  Each is
+    signed by whoever the seeded rota has on call at its time (the room lead on call, in the rota's
+    gap) and says what the picture showed at its time."""
     def ago(minutes: int) -> datetime:
         return now - timedelta(minutes=minutes)
 
-    director = DIRECTORS[0]
-    level = f"OPEL {seen.system_level}" if seen.system_level else "rising pressure"
-    (cc_code, cc_name), (site, site_name) = seen.critical_care, seen.delays
-    lost = "" if seen.hours_lost is None else f"{seen.hours_lost:.1f} hours lost to handover delays since midnight; "
+    def director(at: datetime) -> tuple[str, str]:
+        person = on_call(schedule, DIRECTOR_ROTA, at)
+        if person is not None:
+            return person, DIRECTOR_ROTA
+        return on_call(schedule, ROOM_LEAD_ROTA, at) or ROOM_LEAD, ROOM_LEAD_ROTA
+
+    first, second, third = (picture(store, ago(minutes)) for minutes in (140, 70, 25))
+    level = f"OPEL {first.system_level}" if first.system_level else "rising pressure"
+    # Twice-daily system calls are an escalation: the decision fits the level the picture shows.
+    high = first.system_level is None or first.system_level >= 3
+    calls = (f"Stand up twice-daily system calls (08:30 and 15:00) while the system is at {level}" if high else
+             f"Keep one daily system call (08:30) while the system is at {level}; go to twice daily at OPEL 3")
+    options = "Hold at one daily call; hourly calls" if high else "Twice-daily calls now; no call until OPEL 3"
+    next_call = "the 15:00 call" if high else "tomorrow's 08:30 call"
+    (cc_code, cc_name), (site, site_name) = second.critical_care, third.delays
+    lost = "" if third.hours_lost is None else f"{third.hours_lost:.1f} hours lost to handover delays since midnight; "
     receiving = "RX1" if cc_code != "RX1" else "RTG"
     entries = (   # (decision, its actions, how many of the first are done, when)
-        (NewDecision(director, DIRECTOR_ROTA, f"Stand up twice-daily system calls (08:30 and 15:00) while the "
-                     f"system is at {level}", f"System at {level}; handover delays building at {site_name}",
-                     ROOM_LEAD, ago(140), options_considered="Hold at one daily call; hourly calls",
+        (NewDecision(*director(ago(140)), calls, f"System at {level}; handover delays building at {first.delays[1]}",
+                     ROOM_LEAD, ago(140), options_considered=options,
                      review_at=now + timedelta(hours=6)),
          (NewAction("Send the system call invitation to every provider's site team", ROOM_LEAD, ago(110)),
-          NewAction("Ask each acute trust for its discharge plan before the 15:00 call", "Ravi Desai",
+          NewAction(f"Ask each acute trust for its discharge plan before {next_call}", "Ravi Desai",
                     now + timedelta(hours=4))), 1, ago(115)),
-        (NewDecision(director, DIRECTOR_ROTA, f"Seek mutual aid for one Level 3 critical care bed for {cc_name}",
-                     f"{cc_name} at {seen.critcon}; a patient in recovery needs Level 3 care",
+        (NewDecision(*director(ago(70)), f"Seek mutual aid for one Level 3 critical care bed for {cc_name}",
+                     f"{cc_name} at {second.critcon}; a patient in recovery needs Level 3 care",
                      ROOM_LEAD, ago(70), links=[{"kind": "organisation", "org_code": cc_code},
                                                 {"kind": "organisation", "org_code": receiving}]),
          # Due 40 minutes ago and not done: the overdue action.

@@ -18,6 +18,7 @@ from datetime import datetime
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
 
+from models.uk_time import day_clock
 from ui import format as fmt
 from ui import tasks, theme
 
@@ -40,7 +41,7 @@ def words(page) -> str:
     w = page.worst
     count = "1 open alert" if page.open_count == 1 else f"{page.open_count} open alerts"
     return (f"{count}. Worst: {w.severity.upper()} — {w.rule_name} — {w.where}, "
-            f"open {fmt.since(page.now, w.raised_at)} (since {fmt.local_time(w.raised_at)}).")
+            f"open {fmt.since(page.now, w.raised_at)} (since {day_clock(page.now, w.raised_at)}).")
 
 
 class AlertBanner(QFrame):

@@ -41,7 +41,7 @@ from ui.flow_bar import FlowBar
 from ui.text import plain_label
 from ui.widgets import EmptyOr, cell, fill_table, make_table, muted
 
-HEADERS = ("Severity", "Alert", "Provider", "Value, rule", "Raised", "Open for", "Acknowledged, escalated")
+HEADERS = ("Severity", "Alert", "Provider", "Value", "Raised", "Open for", "Acknowledged, escalated")
 STATE_TITLES = {"open": "Open", "acknowledged": "Acknowledged", "cleared": "Cleared"}
 EMPTY_TEXT = ("No alerts yet. Alerts the hub raises (OPEL, REAP, handover waits, response times, late data) "
               "and this desktop's own appear here, with who acknowledged them.")
@@ -61,6 +61,15 @@ def acknowledged_text(a: alert_centre.CentreAlert) -> str:
         return ""
     return (f"{a.acknowledged_by} at {fmt.local_time(a.acknowledged_at, with_date=True)}"
             + (f": {a.acknowledged_note}" if a.acknowledged_note else ""))
+
+
+def value_text(a: alert_centre.CentreAlert) -> str:
+    """The value column: what raised it, said as such, and the figure now where known (else the rule;
+    the sentence has both)."""
+    if not a.value:
+        return a.threshold or "—"
+    second = f"now {a.current}" if a.current else (f"rule {a.threshold}" if a.threshold else "")
+    return f"raised {a.value}" + (f"\n{second}" if second else "")
 
 
 class AlertsView(QWidget):
@@ -224,7 +233,7 @@ class AlertsView(QWidget):
         bold = QFont(self.table.font())
         bold.setBold(True)
         sample = "Mon 12 Jan 07:30 (open 1 h 05 min)" if state == "cleared" else "12 h 05 min"
-        widths = {0: QFontMetrics(bold).horizontalAdvance("CRITICAL") + 16, 2: 28 * char, 3: 14 * char,
+        widths = {0: QFontMetrics(bold).horizontalAdvance("CRITICAL") + 16, 2: 28 * char, 3: 17 * char,
                   4: fm.horizontalAdvance("Wed 12 Jan 08:25") + 16, 5: fm.horizontalAdvance(sample) + 16,
                   6: 32 * char}
         widths = {c: max(w, header.sectionSizeHint(c)) for c, w in widths.items()}
@@ -253,7 +262,7 @@ class AlertsView(QWidget):
 
     def _row(self, a: alert_centre.CentreAlert, now: datetime) -> list:
         text = a.detail + (f"\n{a.summary}" if a.summary else "")
-        value = f"{a.value}\nrule {a.threshold}" if a.value and a.threshold else (a.value or a.threshold or "—")
+        value = value_text(a)
         if a.cleared_at is not None:
             age = (f"{fmt.local_time(a.cleared_at, with_date=True)} "
                    f"(open {fmt.span((a.cleared_at - a.raised_at).total_seconds())})")

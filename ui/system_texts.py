@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from models.rules.handover_bands import load_handover
+from models.uk_time import day_clock
 from models.service import system_picture as door
 from ui import format as fmt
 from ui import theme
@@ -46,16 +47,8 @@ def age_line(now: datetime, at: datetime | None, limit: timedelta, what: str = "
 
 
 def clock_at(now: datetime, at: datetime | None) -> str:
-    """"09:00" today, "Sun 04:00" within the week, else with the date: a bare time from yesterday
-    reads as this morning's."""
-    if at is None:
-        return "unknown"
-    day, today = at.astimezone(fmt.UK).date(), now.astimezone(fmt.UK).date()
-    if day == today:
-        return fmt.local_time(at)
-    if timedelta(0) < today - day < timedelta(days=7):
-        return f"{at.astimezone(fmt.UK):%a %H:%M}"
-    return fmt.local_time(at, with_date=True)
+    """"09:00" today, "Sun 04:00" within the week, else with the date (``models.uk_time.day_clock``)."""
+    return "unknown" if at is None else day_clock(now, at)
 
 
 def _names(items, limit: int = 2) -> str:
@@ -213,7 +206,7 @@ def _category(c: door.CategoryToday, now: datetime) -> TileText:
     if c.ambition is not None:
         lines.append(f"ambition {c.ambition:g} min ({c.ambition_period}): {_met(c.mean_minutes, c.ambition)}")
     elif c.lapsed:
-        lines.append("this year's ambition is not in the standards file")
+        lines.append("no interim target set for this year")
     if c.latest_p90_minutes is not None:
         lines.append(f"90th centile {fmt.local_time(c.latest_from)}–{fmt.local_time(c.latest_to)}: "
                      f"{fmt.response(c.latest_p90_minutes)}, standard {c.p90_target:g}")

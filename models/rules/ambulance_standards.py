@@ -76,9 +76,8 @@ class AmbulanceStandards:
                    and o.valid_until is not None and o.valid_until > std.valid_until for o in self.standards):
                 continue   # a later year's figure is in the file
             out.append(f"The {std.category} {STATISTICS[std.statistic]} ambition of {std.target_minutes:g} min "
-                       f"({std.period or 'interim'}) ran to {std.valid_until:%d/%m/%Y}; the ambition for "
-                       f"{financial_year(on)} is not in the standards file, so only the national standard "
-                       f"is judged.")
+                       f"({std.period or 'interim'}) ran to {std.valid_until:%d/%m/%Y}; no interim target is set for "
+                       f"{financial_year(on)}, so only the national standard is judged.")
         return tuple(out)
 
     def reap_name(self, level: int) -> str:

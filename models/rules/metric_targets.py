@@ -51,7 +51,7 @@ class MetricTargets:
                    and o.valid_until > t.valid_until for o in self.targets):
                 continue
             out.append(f"The {t.label} ({t.period or 'interim'}) ran to {t.valid_until:%d/%m/%Y}; "
-                       f"the figure for {financial_year(on)} is not in the targets file, so no line is drawn.")
+                       f"no interim target is set for {financial_year(on)}, so no line is drawn.")
         return tuple(out)
 
 

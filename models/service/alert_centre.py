@@ -20,6 +20,7 @@ from sqlalchemy import case, func, select
 from models.replica.orm import AlertEvent, AlertRule, Organisation
 from models.replica.orm.types import from_utc_text
 from models.rules.alert_engine import show_value
+from models.service import alert_words
 
 STATES = ("open", "acknowledged", "cleared")
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
@@ -58,6 +59,8 @@ class CentreAlert:
     acknowledged_by: str | None
     acknowledged_note: str | None
     escalation: Escalation | None = None
+    current: str | None = None            # the figure now, where the replica holds it (open alerts)
+    current_at: datetime | None = None    # the time that figure describes
 
     @property
     def state(self) -> str:
@@ -133,10 +136,14 @@ def _query(extra_where, order, limit=None):
     return q.limit(limit) if limit else q
 
 
-def _rows(session, query, names: dict[str, str]) -> list[CentreAlert]:
+def _rows(session, query, names: dict[str, str], now: datetime) -> list[CentreAlert]:
     n_esc = len(_escalation_columns())
     out = []
-    for row in session.execute(query):
+    rows = list(session.execute(query))
+    figures = alert_words.current_figures(
+        session, [(row[0].uuid, row[0].org_code, row[0].metric_code) for row in rows if row[0].cleared_at is None
+                  and (row[3] == "stale" or (len(row) > 5 + n_esc and row[5 + n_esc] is not None))], now)
+    for row in rows:
         a, name, rule_severity, comparison, threshold = row[:5]
         esc = dict(zip([c for c in ESCALATION_COLUMNS if hasattr(AlertEvent, c)], row[5:5 + n_esc]))
         value = row[5 + n_esc] if len(row) > 5 + n_esc else None
@@ -144,12 +151,26 @@ def _rows(session, query, names: dict[str, str]) -> list[CentreAlert]:
         if esc.get("escalation_outcome"):
             escalation = Escalation(esc["escalation_outcome"], _aware(esc.get("escalated_at")),
                                     esc.get("escalated_to"), esc.get("escalation_error"))
+        shown_threshold = _threshold(a.metric_code, comparison, threshold)
+        detail = a.detail or ""
+        current = None
+        if value is not None:   # told from its fields: when and at what it was raised, and now
+            current = figures.get((a.org_code, a.metric_code)) if a.cleared_at is None else None
+            detail = alert_words.sentence(name or a.rule_code, a.subject, a.org_code, a.metric_code, value,
+                                          shown_threshold, _aware(a.raised_at), _aware(a.cleared_at), now,
+                                          current)
+        elif comparison == "stale" and a.cleared_at is None:   # data late: its newest report since
+            newest = figures.get((a.org_code, a.metric_code))
+            if newest is not None and newest.at > _aware(a.raised_at) - timedelta(minutes=threshold or 0):
+                detail = alert_words.late_sentence(name or a.rule_code, a.subject, a.org_code,
+                                                   _aware(a.raised_at), newest, now)
         out.append(CentreAlert(
             a.uuid, a.rule_code, name or a.rule_code, a.severity or rule_severity or "warning", a.org_code,
             _where(a.subject, a.org_code, names), a.metric_code, _show(a.metric_code, value),
-            _threshold(a.metric_code, comparison, threshold), _aware(a.raised_at), _aware(a.cleared_at),
-            a.detail or "", a.summary, _aware(a.acknowledged_at), a.acknowledged_by, a.acknowledged_note,
-            escalation))
+            shown_threshold, _aware(a.raised_at), _aware(a.cleared_at),
+            detail, a.summary, _aware(a.acknowledged_at), a.acknowledged_by, a.acknowledged_note,
+            escalation, None if current is None else _show(a.metric_code, current.value),
+            None if current is None else current.at))
     return out
 
 
@@ -185,7 +206,7 @@ def banner(store, now: datetime) -> BannerPage:
         query = _query(_state_where("open", now), [_rank(), AlertEvent.raised_at])
         codes = s.scalars(select(AlertEvent.org_code).where(*_state_where("open", now),
                                                             AlertEvent.folded_into.is_(None)).distinct())
-        alerts = _worst_first(_rows(s, query, _names(s, codes)))
+        alerts = _worst_first(_rows(s, query, _names(s, codes), now))
     return BannerPage(now, len(alerts), alerts[0] if alerts else None, frozenset(a.uuid for a in alerts),
                       tuple(alerts))
 
@@ -216,7 +237,7 @@ def centre(store, now: datetime, state: str = "open", *, provider: str | None = 
         state_of = case((AlertEvent.cleared_at.is_not(None), "cleared"),
                         (AlertEvent.acknowledged_at.is_not(None), "acknowledged"), else_="open")
         counts = dict(s.execute(select(state_of, func.count()).where(*shown, *filters).group_by(state_of)).all())
-        alerts = _rows(s, _query(_state_where(state, since) + filters, order, PAGE_LIMIT + 1), names)
+        alerts = _rows(s, _query(_state_where(state, since) + filters, order, PAGE_LIMIT + 1), names, now)
     limited = len(alerts) > PAGE_LIMIT
     alerts = alerts[:PAGE_LIMIT]
     if state == "open":

@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import json
 import uuid as uuidlib
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import select
 
 from models.records import actions_due
 from models.records import alert_rules as room_rules
 from models.records import alerts as alert_records
 from models.records import local_alerts
-from models.replica.orm import AlertEvent
+from models.replica.orm import AlertEvent, AlertRule
 from models.replica.orm.types import to_utc_text, utcnow
 from models.rules.alert_rules import (MAX_AUTHOR_CHARS, Rule, check_rule_record, default_rules, parse_rule,
                                       read_rules_file, room_metrics, rules_document)
-from models.service import actions
+from models.service import actions, alert_words
 from models.service.changes import NOTHING, Changes, Outcome
 from sync import authoring, outbox
 from sync.protocol import RecordPush
@@ -46,9 +48,36 @@ def open_alerts(store, now: datetime) -> AlertsPage:
     with store.writing() as s:
         actions_due.chase_overdue(s, now)
     with store.session() as s, s.begin():
-        items = alert_records.alerts(s)
+        items = told(s, alert_records.alerts(s), now)
     return AlertsPage(now, [i for i in items if i.acknowledged_at is None],
                       [i for i in items if i.acknowledged_at is not None])
+
+
+def told(s, items: list[alert_records.AlertItem], now: datetime) -> list[alert_records.AlertItem]:
+    """Each alert raised by a value told as when and at what it was raised, and the figure now
+    (``alert_words``), not the hub's sentence of that moment read as the present."""
+    raised = alert_words.values(s, [i.uuid for i in items])
+    late = dict(s.execute(select(AlertRule.code, AlertRule.threshold).where(
+        AlertRule.code.in_({i.rule for i in items}), AlertRule.comparison == "stale")).all())
+    if not raised and not late:
+        return items
+    figures = alert_words.current_figures(s, [(i.uuid, i.org_code, i.metric) for i in items if i.cleared_at is None
+                                              and (i.uuid in raised or i.rule in late)], now)
+    summaries = dict(s.execute(select(AlertEvent.uuid, AlertEvent.summary)
+                               .where(AlertEvent.uuid.in_(list(raised)), AlertEvent.summary.is_not(None))).all())
+    out = []
+    for i in items:
+        if i.uuid in raised:
+            words = alert_words.sentence(i.rule_name, i.subject, i.org_code, i.metric, raised[i.uuid], None,
+                                         i.raised_at, i.cleared_at, now, figures.get((i.org_code, i.metric)))
+            i = replace(i, detail=words + (f" {summaries[i.uuid]}" if i.uuid in summaries else ""))
+        elif i.rule in late and i.cleared_at is None:   # data late: its newest report since, if any came
+            newest = figures.get((i.org_code, i.metric))
+            if newest is not None and newest.at > i.raised_at - timedelta(minutes=late[i.rule] or 0):
+                i = replace(i, detail=alert_words.late_sentence(i.rule_name, i.subject, i.org_code, i.raised_at,
+                                                                newest, now))
+        out.append(i)
+    return out
 
 
 def acknowledge(store, alert: str, by: str, note: str, at: datetime, snooze_minutes: int = 0) -> Outcome:

@@ -18,7 +18,11 @@ HISTORY_HOURS = 30   # scc_desktop.demo.HISTORY (not imported here: the command 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "demo", help="run the app on a local hub with a simulated integrated care system")
+        "demo", help="run the app on a local hub with a simulated integrated care system",
+        description="Try the app with no set-up: a hub on this machine and a simulated integrated care system "
+                    "(its providers' figures; simulated data only) feeding it, with the room's own records "
+                    "(a directory, a rota, transfers, decisions) written once. Everything is kept in one "
+                    "folder; the next start carries on from where it stopped.")
     parser.add_argument("--folder", type=Path, default=None,
                         help="where the demo keeps its hub, replica and tokens (default: per-user data)")
     parser.add_argument("--history-hours", type=float, default=HISTORY_HOURS,

@@ -16,7 +16,7 @@ from scc_desktop.errors import UserError
 
 
 def register(subparsers) -> None:
-    forecast = subparsers.add_parser("forecast", help="daily forecasts of the sitrep series and their backtest")
+    forecast = subparsers.add_parser("forecast", help="backtest the daily forecast model on a sitrep series")
     sub = forecast.add_subparsers(dest="forecast_command", metavar="ACTION", required=True)
     back = sub.add_parser("backtest", help="rolling-origin backtest of the model against seasonal naive")
     back.add_argument("--csv", type=Path, required=True, help="daily CSV: date, winter, [org_code], series columns")

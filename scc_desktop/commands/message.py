@@ -91,11 +91,28 @@ def _values(pairs: list[str]) -> dict[str, str]:
     return out
 
 
+# Said when nobody can be named as the sender (the login is an account, not a person: models.author).
+NO_SENDER = ("who sends it is not known (this login names nobody): give --sender 'Your Name', or set "
+             "SCC_USER, or enter Your name in the app's File > Settings")
+
+
+def _missing_fields(exc: ValueError) -> list[str]:
+    """The template's fields left empty, from the template's error (each named with its reason)."""
+    return [where for where, reason in getattr(exc, "problems", ()) if reason.startswith("must be filled in")]
+
+
 def _send(args) -> int:
+    from models import author
     from models.service import messages
 
     values = _values(args.set)
     role = args.role or messages.DEFAULT_ROLE
+    if args.sender is not None and not args.sender.strip():
+        raise UserError("--sender: must not be empty", 2)
+    # Never signed "unknown user": a message goes out under a person's name (dry run: shown, then said).
+    unknown_sender = args.sender is None and author.source() == "fallback"
+    if unknown_sender and not args.dry_run:
+        raise UserError(f"not sent: {NO_SENDER}", 2)
     with _open(args) as store:
         try:
             if args.dry_run:
@@ -106,7 +123,9 @@ def _send(args) -> int:
                                              provider=args.provider, sender_role=role, sender=args.sender)
                 shown = sent.preview
         except ValueError as exc:   # TemplateError, GroupError: each names the field and why
-            raise UserError(str(exc), 2) from None
+            missing = _missing_fields(exc)
+            how = ("; give " + " ".join(f"--set {name}=TEXT" for name in missing)) if missing else ""
+            raise UserError(f"{exc}{how}", 2) from None
     r = shown.resolved
     print(f"Subject: {shown.filled.subject}\n\n{shown.filled.body}")
     print(f"To ({len(r.recipients)}): " + "; ".join(f"{p.name} <{p.address}>" for p in r.recipients))
@@ -115,6 +134,8 @@ def _send(args) -> int:
               + "; ".join(f"{c.name} ({c.organisation})" for c in r.no_email))
     if args.dry_run:
         print("\nDry run: nothing sent, nothing recorded.")
+        if unknown_sender:
+            print(f"It would not be sent as it stands: {NO_SENDER}.")
     else:
         print(f"\nRecorded in the decision log ({sent.decision_uuid}); message {sent.message_uuid} "
               f"{messages.QUEUED_WORDS} (the app, or `scc-desktop sync --once`, takes it there).")

@@ -127,3 +127,20 @@ def test_a_late_report_of_arrival_after_the_handover_does_not_start_the_wait_aga
     # What was remembered of ended handovers is let go after a while: the state stays small.
     _, st = alert_signals.signals([], st, T0 + timedelta(hours=7))
     assert not st.get("ended", {}).get("RTEST1")
+
+
+def test_no_critical_care_bed_free_clears_when_one_bed_is_free():
+    """The demo's Chesterfield unit (RFS, 15 staffed beds), hour by hour as its simulator reported it:
+    full from 00:00, a bed free from 20:00 for five hours, full again at 02:00.  "No critical care bed
+    free" stayed open through the five hours with a bed free (its clear threshold was 1, and clearing
+    is strict: it needed two beds free), so the room read a false sentence for a day."""
+    free_by_hour = [2, 2, 0, 0, -1, -1, -1, -2, -2, 0, 0, 1, 1, 1, 1, 1, 0, 0]
+    engine, st, changes = None, None, []
+    for hour, free in enumerate(free_by_hour):
+        now = T0 + timedelta(hours=hour)
+        item = ("critcon", {"org_code": "RFS", "reported_at": _iso(60 * hour), "level": 1, "staffed_beds": 15,
+                            "occupied_beds": 15 - free})
+        sigs, st = alert_signals.signals([item], st, now)
+        engine = evaluate(RULES, engine.state if engine else None, sigs, now)
+        changes += [(hour, c.change) for c in engine.changes if c.rule_id == "cc_no_beds"]
+    assert changes == [(2, "raised"), (11, "cleared"), (16, "raised")]

@@ -126,3 +126,30 @@ def test_the_room_has_its_records(room):
 def test_a_restart_does_not_write_the_records_again(room):
     store, _started, counts, _first = room
     assert counts["decisions"] == 3 and _record_counts(store) == counts
+
+
+def test_each_seeded_decision_is_signed_by_who_was_on_call_and_fits_the_level(room):
+    """The walkthrough found the decisions signed by a Director the rota did not have on call, an
+    escalation to twice-daily calls "while the system is at OPEL 1"."""
+    store, _started, _counts, _first = room
+    now = utcnow()
+    shifts = rota.rota_page(store, now - timedelta(days=2), None, now).shifts
+    for row in decision_log.log_page(store).rows:
+        entry = row.entry
+        if entry.decision_maker_role in ("Director on-call", "SCC room lead"):
+            on_call = [s.contact.name for s in shifts if s.rota == entry.decision_maker_role
+                       and s.starts_at <= entry.decided_at < s.ends_at]
+            assert on_call == [entry.decision_maker], (entry.decision, entry.decided_at, on_call)
+        if "twice-daily" in entry.decision and "Stand up" in entry.decision:
+            level = entry.situation_snapshot["system"]["level"]
+            assert level is None or level >= 3, (entry.decision, level)
+
+
+def test_the_demos_first_line_says_its_time_as_a_room_reads_it(room):
+    """It was 'demo: simulating history from 2026-12-02T21:16:02.409859+00:00'."""
+    import re
+
+    _store, _started, _counts, first = room
+    line = next(x for x in (first.stdout + first.stderr).splitlines() if "simulating history from" in x)
+    assert re.search(r"simulating history from \w{3} \d{2} \w{3} \d{2}:\d{2} UK time", line), line
+    assert "+00:00" not in line and not re.search(r"\d{2}:\d{2}:\d{2}\.\d{6}", line), line

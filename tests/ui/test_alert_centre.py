@@ -127,12 +127,12 @@ def test_the_centre_lists_each_alert_with_what_the_room_needs_to_act(qtbot, stor
     assert [r[0] for r in rows] == ["CRITICAL"] * 2 + ["WARNING"] * 5
     first = rows[0]   # worst first: critical, then the longest open
     assert first[1].startswith("An ambulance has waited 60 minutes or more")
-    assert first[2] == "Provider 01 NHS Trust (R01)" and first[3] == "72 min\nrule ≥ 60 min"   # the raising value, then the rule
+    assert first[2] == "Provider 01 NHS Trust (R01)" and first[3] == "raised 72 min\nrule ≥ 60 min"   # the raising value, then the rule (no figure now for a wait)
     assert first[4] == "Mon 12 Jan 08:25" and first[5] == "1 h 35 min"
     flapping = next(r for r in rows if "Provider 07" in r[2])
     assert "Raised 15 times, cleared 14 since" in flapping[1]
     pillar = next(r for r in rows if r[2] == "Acute pillar")
-    assert pillar[3] == "OPEL 3\nrule ≥ OPEL 3"
+    assert pillar[3] == "raised OPEL 3\nrule ≥ OPEL 3"
 
     view.show_state("acknowledged")
     settle()
@@ -271,7 +271,7 @@ def test_the_tray_names_one_new_alert_its_rule_provider_and_value(qtbot, store):
     notice = tray.seen(_page(store))
     assert notice.title == "Warning: An ambulance has waited 45 minutes or more: release to respond"
     assert notice.text.startswith("Provider 05 NHS Trust (R05): ")
-    assert "R05 at 50 min, at or above 45 min" in notice.text
+    assert "R05 raised 09:40 at 50 min (rule ≥ 45 min)" in notice.text
     assert tray.seen(_page(store)) is None   # the same alert again: nothing new
 
 
@@ -286,7 +286,7 @@ def test_a_backlog_of_thirty_is_one_summarising_notification(qtbot, store):
     notice = tray.seen(page)
     assert notice.title == "50 new alerts (20 critical, 30 warning)"
     assert notice.text.startswith("Worst: An ambulance has waited 60 minutes or more to hand over at "
-                                  "Provider 10 NHS Trust (R10), R10 at 60 min")
+                                  "Provider 10 NHS Trust (R10), R10 raised 05:10 at 60 min")
     assert "and 49 more at 30 providers" in notice.text
     assert notice.text.count("\n") <= 3
 

@@ -128,6 +128,7 @@ def test_the_response_chart_reads_h_mm_ss_and_draws_the_90th_centile_lines_from_
                                                   "C2 90th 0:40:00"]
     note = later.response_chart.note.text()
     assert "C2 ambition 0:30:00 (2023/24 to 2025/26) ran to 31/03/2026" in note and "no line is drawn" in note
+    assert "no interim target is set for 2026/27" in note and "targets file" not in note   # room words
 
 
 def test_today_with_nothing_reported_since_midnight_says_so():

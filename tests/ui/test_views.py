@@ -291,4 +291,18 @@ def test_after_the_interim_ambition_lapses_the_view_says_this_years_figure_is_ne
     c2_mean = rows[c2 + 1]
     assert c2_mean[1] == "Mean" and c2_mean[7:9] == ["≤ 0:30:00", "Not in force"]   # never "Met" on a lapsed target
     note = view.period.text()
-    assert "ran to 31/03/2026" in note and "ambition for 2026/27 is not in the standards file" in note
+    assert "ran to 31/03/2026" in note and "no interim target is set for 2026/27" in note and "standards file" not in note
+
+
+def test_the_category_2_tile_says_no_interim_target_is_set_in_room_words():
+    """The tile said "this year's ambition is not in the standards file": a developer's sentence."""
+    from models.service.system_picture import CategoryToday
+    from ui.system_texts import _category
+
+    now = datetime(2026, 12, 3, 9, 30, tzinfo=timezone.utc)
+    c2 = CategoryToday("C2", "Category 2", 33.2, 9, 400, 70.0, now - timedelta(hours=1, minutes=30),
+                       now - timedelta(minutes=30), 18.0, 40.0, None, None,
+                       ("The C2 mean ambition of 30 min ran to 31/03/2026.",), now - timedelta(minutes=30))
+    lines = _category(c2, now).lines
+    assert "no interim target set for this year" in lines
+    assert not any("standards file" in line for line in lines)

@@ -1,0 +1,24 @@
+"""Help that says what a command does, as a new user reads it (the demo walkthrough's findings)."""
+
+from __future__ import annotations
+
+from scc_desktop.cli import build_parser
+
+
+def _sub(name: str):
+    parser = build_parser()
+    action = next(a for a in parser._subparsers._group_actions if name in a.choices)
+    return parser, action, action.choices[name]
+
+
+def test_demo_help_has_a_description():
+    _parser, _action, demo = _sub("demo")
+    assert demo.description and "simulated" in demo.description and "one folder" in demo.description
+
+
+def test_forecast_help_says_what_its_only_action_does():
+    _parser, action, forecast = _sub("forecast")
+    said = next(c.help for c in action._choices_actions if c.dest == "forecast")
+    assert "backtest" in said and "daily forecasts" not in said
+    actions = next(a for a in forecast._subparsers._group_actions).choices
+    assert list(actions) == ["backtest"]
