@@ -43,6 +43,7 @@ if __package__ in (None, ""):   # run as a script: python benchmarks/bench_repor
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import desktop_fixture as fixture  # noqa: E402
+from models.reports.words import count  # noqa: E402
 
 TARGET_S = 3.0
 QUICK = fixture.Scale(3, 5)
@@ -129,7 +130,7 @@ def run(scale: fixture.Scale, repeats: int, cache: Path, *, warmup: bool = True,
                 for case in cases(end):
                     built, cpu, wrote, pages, tables = measure(store, case, out_dir / case.key)
                     say(f"round {round_no}{'' if kept else ' (warm-up)'} {case.key}: build {built:.3f} s "
-                        f"(CPU {cpu:.3f} s), write {wrote:.3f} s, {pages} page(s)")
+                        f"(CPU {cpu:.3f} s), write {wrote:.3f} s, {count(pages, 'page')}")
                     if kept:
                         s = samples[case.key]
                         s.build_s.append(built)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from models.service import errors
 from models.service import reports as door
 from ui import tasks
+from models.reports.words import count
 
 DEFAULT_FOLDER = Path.home() / "SCC reports"
 UK = QTimeZone(b"Europe/London")
@@ -154,7 +155,7 @@ class ReportsDialog(QDialog):
         self.build_button.setEnabled(True)
         self.open_button.setEnabled(True)
         notes = "".join(f"\n{n}" for n in written.report.notes)
-        self.status.setText(f"Wrote {written.pdf.name} ({written.pdf_pages} page(s)), its JSON and "
+        self.status.setText(f"Wrote {written.pdf.name} ({count(written.pdf_pages, 'page')}), its JSON and "
                             f"{sum(1 for k in written.files if k.startswith('csv:'))} CSV file(s) into "
                             f"{written.folder}.{notes}")
 

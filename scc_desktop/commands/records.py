@@ -222,8 +222,8 @@ def _export(args) -> int:
             raise UserError(str(exc), 2) from None
         except ExportError as exc:
             raise UserError(str(exc)) from None
-    print(f"Exported {result.entries} decision(s) from {first} to {last} (UK dates) into {result.out_dir}: "
-          f"{', '.join(sorted(p.name for p in result.files.values()))}; PDF {result.pdf_pages} page(s).")
+    print(f"Exported {result.entries} decision{'' if result.entries == 1 else 's'} from {first} to {last} (UK dates) into {result.out_dir}: "
+          f"{', '.join(sorted(p.name for p in result.files.values()))}; PDF {result.pdf_pages} page{'' if result.pdf_pages == 1 else 's'}.")
     for note in result.notes:
         print(f"Note: {note}")
     if not result.verify.intact:

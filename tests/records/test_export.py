@@ -152,7 +152,7 @@ def test_cli_export_and_refusal_to_overwrite(store, store_path, log, tmp_path, c
     args = ["export", "records", "--from", "2025-03-30", "--to", "2025-03-30", "--out", str(out),
             "--path", str(store_path), "--icb", "Test Shire ICB"]
     assert cli.main(args) == 0
-    assert "Exported 6 decision(s)" in capsys.readouterr().out
+    assert "Exported 6 decisions" in capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == ["decisions.csv", "decisions.json", "decisions.pdf",
                                                      "handover.json", "manifest.json"]
     assert cli.main(args) == 1

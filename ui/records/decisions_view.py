@@ -42,6 +42,7 @@ from ui.flow_bar import FlowBar
 from ui.records.common import StatusLine, show_message
 from ui.records.decision_dialog import DecisionDialog
 from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, select_key, selected_key
+from models.reports.words import count
 
 HEADERS = ("Decided (UK)", "Decision maker", "Decision", "Actions", "Amends", "Message")
 DELIVERY_WORDS = {"sent": "✉ sent", "failed": "✉ FAILED", "pending": "✉ pending"}
@@ -412,7 +413,7 @@ class DecisionsView(QWidget):
         def done(result) -> None:
             self.export_button.setEnabled(True)
             text = (f"Exported {result.entries} decision(s) from {first:%d %b %Y} to {last:%d %b %Y} (UK dates) "
-                    f"into {result.out_dir}: CSV, JSON, PDF ({result.pdf_pages} page(s)) and a manifest.")
+                    f"into {result.out_dir}: CSV, JSON, PDF ({count(result.pdf_pages, 'page')}) and a manifest.")
             if not result.verify.intact:
                 text += f" WARNING: the decision log is broken ({result.verify.first_problem.sentence()})."
             self.status.say(text)
