@@ -14,13 +14,14 @@ from scc_desktop import logs, paths
 @pytest.fixture
 def terminal():
     """A terminal handler on the root logger at WARNING, as the command line sets it; put back after.
-    The root's other handlers are set aside meanwhile: under pytest-xdist a handler an earlier test in
-    the same worker left on the root, on that test's captured (now closed) stderr, printed
-    '--- Logging error ---' with this test's INFO line into stderr (CI, 4 Dec)."""
+    Every other root handler, pytest's own included, is set aside meanwhile: under pytest-xdist a
+    handler on the root failed to write (a closed stream) and its '--- Logging error ---', which
+    quotes the record, put this test's INFO line into stderr (CI, 4 Dec; twice, the second time with
+    only pytest's handlers kept)."""
     root, ours = logging.getLogger(), logging.getLogger("scc_desktop")
     handler = logging.StreamHandler(sys.stderr)
     levels, others = (root.level, ours.level), list(root.handlers)
-    root.handlers = [h for h in others if type(h).__module__.startswith("_pytest")] + [handler]
+    root.handlers = [handler]
     root.setLevel(logging.WARNING)
     yield handler
     root.handlers = others

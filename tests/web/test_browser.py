@@ -330,7 +330,10 @@ def test_a_csv_upload_names_its_bad_row_then_shows_the_calculated_level(browser,
         page.wait_for_load_state()
         result = page.locator("#result").inner_text()
         assert "Received" in result and "Accepted 9 of 9 rows." in result and "Row " not in result, result
-        assert re.search(r"Calculated level: OPEL \d \(score [\d.]+\)", result), result
+        # "(score N)", or "declared (calculated OPEL N)" when a test before this one on the same hub
+        # (another order under pytest-xdist) left a declaration in force for the organisation
+        assert re.search(r"Calculated level: OPEL \d (\(score [\d.]+\)|declared \(calculated OPEL \d\))",
+                         result), result
         assert page.locator("#m\\.ga_bed_occupancy_pct").input_value() == "95", "the form shows the new figures"
         if write:
             page.screenshot(path=str(SHOTS / "web-provider-csv-result-360x640.png"))

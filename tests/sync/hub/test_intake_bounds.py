@@ -96,8 +96,8 @@ def test_impossible_numbers_in_provider_items_are_refused_naming_the_field(hub):
     for i, field in enumerate(["staffed_beds", "occupied_beds", "staffed_beds", "staffed_beds", "incidents",
                                "incidents", "mean_seconds", "level"]):
         assert f"items.{100 + i}.{field}" in named, named
-    assert "less than or equal" in named["items.100.staffed_beds"]
-    assert "greater than or equal to 0" in named["items.102.staffed_beds"]
+    assert "out of range; it must be at most 5000" in named["items.100.staffed_beds"]
+    assert "it must be at least 0" in named["items.102.staffed_beds"]
     items = feed_items_after(hub, head)
     assert len(items) >= 202
     assert_every_item_passes_its_model(items)
