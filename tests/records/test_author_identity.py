@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 from datetime import datetime, timezone
 
 import pytest
@@ -68,8 +69,14 @@ def test_the_demo_run_as_root_records_as_its_demo_identity(qtbot, monkeypatch, t
     monkeypatch.setattr(getpass, "getuser", lambda: "root")
     _home(monkeypatch, tmp_path)
     folder = tmp_path / "demo"
-    assert cli.main(["demo", "--folder", str(folder), "--history-hours", "0",
-                     "--screenshot", str(tmp_path / "shot.png")]) == 0
+    loggers = [logging.getLogger(), logging.getLogger("scc_desktop")]
+    levels = [lg.level for lg in loggers]
+    try:
+        assert cli.main(["demo", "--folder", str(folder), "--history-hours", "0",
+                         "--screenshot", str(tmp_path / "shot.png")]) == 0
+    finally:   # the demo sets its terminal's levels; a later test in this process must not inherit them
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
     assert author.current_author() == DEMO_AUTHOR
     with Store.unlock(folder / "replica.db", DEMO_PASSPHRASE) as store:
         view = ActionsView(store, lambda: datetime.now(timezone.utc))

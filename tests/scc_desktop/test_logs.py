@@ -11,18 +11,32 @@ import pytest
 from scc_desktop import logs, paths
 
 
+class _Terminal(logging.StreamHandler):
+    """A handler on whatever ``sys.stderr`` is when it writes (as logging's own last-resort handler
+    is): one made on the ``sys.stderr`` of the fixture's set-up wrote to a closed stream under
+    pytest-xdist (CI, 4 Dec: 'I/O operation on closed file', and the logging error quoting this
+    test's INFO line landed in the captured stderr)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
 @pytest.fixture
 def terminal():
     """A terminal handler on the root logger at WARNING, as the command line sets it; put back after.
-    Every other root handler, pytest's own included, is set aside meanwhile: under pytest-xdist a
-    handler on the root failed to write (a closed stream) and its '--- Logging error ---', which
-    quotes the record, put this test's INFO line into stderr (CI, 4 Dec; twice, the second time with
-    only pytest's handlers kept)."""
+    Every other root handler is set aside meanwhile, and ``scc_desktop`` starts unset, as in a fresh
+    process (a demo run in-process by an earlier test in the same worker left it at INFO)."""
     root, ours = logging.getLogger(), logging.getLogger("scc_desktop")
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Terminal()
     levels, others = (root.level, ours.level), list(root.handlers)
     root.handlers = [handler]
     root.setLevel(logging.WARNING)
+    ours.setLevel(logging.NOTSET)
     yield handler
     root.handlers = others
     root.setLevel(levels[0])
