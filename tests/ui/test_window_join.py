@@ -165,7 +165,7 @@ def test_a_download_cut_midway_is_said_and_tried_again_and_the_replica_stays_usa
     try:
         qtbot.waitUntil(lambda: any(n.startswith("Could not join from the hub's snapshot") for n in w.notices),
                         timeout=60_000)
-        assert proxy.cut_at > 1 << 20
+        assert proxy.cut_at > 1 << 19   # midway through the test world's snapshot file (about 2 MB; its size varies with the clock)
         said = next(n for n in w.notices if n.startswith("Could not join"))
         assert "Trying again in 5 s" in said and "the replica is unchanged" in said, said
         # Meanwhile the replica is the new one it was, readable, with nothing left of the cut download.
