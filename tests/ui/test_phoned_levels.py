@@ -16,7 +16,7 @@ import pytest
 
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import AMBULANCE, NOW, Feed, fill_system, iso
-from ui import tasks
+from tests.ui.test_phoned_marks import _shown
 from ui.ambulance_view import AmbulanceView
 from ui.charts import PHONED_KEY, PHONED_SYMBOL
 from ui.critcon_view import CritconView
@@ -49,16 +49,6 @@ def world(store):
     return store
 
 
-def _shown(qtbot, view):
-    qtbot.addWidget(view)
-    view.resize(1366, 900)
-    view.show()
-    qtbot.waitExposed(view)
-    view.refresh()
-    assert tasks.manager().wait_idle()
-    qtbot.wait(20)   # the page's draw is a queued call
-
-
 def _hollow_points(chart) -> int:
     return sum(len(i.data) for i in chart.plot.getPlotItem().items
                if isinstance(i, pg.ScatterPlotItem) and i.opts["symbol"] == PHONED_SYMBOL)
@@ -66,7 +56,7 @@ def _hollow_points(chart) -> int:
 
 def test_the_reap_chart_draws_a_phoned_in_report_hollow_even_when_it_repeats_the_level(qtbot, world, tmp_path):
     view = AmbulanceView(world, lambda: NOW)
-    _shown(qtbot, view)
+    _shown(qtbot, view, height=900)
     chart = view.level_chart
     assert PHONED_KEY in chart.key_labels
     assert _hollow_points(chart) == 2          # the REAP line's point and the CSP line's
@@ -82,7 +72,7 @@ def test_the_reap_chart_draws_a_phoned_in_report_hollow_even_when_it_repeats_the
 
 def test_the_critcon_chart_draws_the_phoned_in_level_hollow_on_its_unit_only(qtbot, world, tmp_path):
     view = CritconView(world, lambda: NOW)
-    _shown(qtbot, view)
+    _shown(qtbot, view, height=900)
     chart = view.chart
     assert PHONED_KEY in chart.key_labels and _hollow_points(chart) == 1
     marked = {s.name: [p for p in (s.phoned or []) if p] for s in chart.series}
@@ -97,5 +87,5 @@ def test_the_critcon_chart_draws_the_phoned_in_level_hollow_on_its_unit_only(qtb
 def test_levels_from_the_feed_alone_have_no_phoned_key(qtbot, store):
     fill_system(store)
     for view, chart in ((AmbulanceView(store, lambda: NOW), "level_chart"), (CritconView(store, lambda: NOW), "chart")):
-        _shown(qtbot, view)
+        _shown(qtbot, view, height=900)
         assert PHONED_KEY not in getattr(view, chart).key_labels and _hollow_points(getattr(view, chart)) == 0

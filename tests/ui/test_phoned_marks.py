@@ -41,9 +41,10 @@ def _tip(item) -> str:
     return (item.toolTip() or "").replace("\xa0", " ")   # tips are kept from wrapping with no-break spaces
 
 
-def _shown(qtbot, view):
+def _shown(qtbot, view, height=760):
+    """``view`` shown at 1366 px wide, refreshed and drawn (also the phoned-levels tests')."""
     qtbot.addWidget(view)
-    view.resize(1366, 760)
+    view.resize(1366, height)
     view.show()
     qtbot.waitExposed(view)
     view.refresh()
