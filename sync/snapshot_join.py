@@ -33,8 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from models.replica import migrate
+from models.replica.keyfile import fsync_dir
 from models.replica.store import CIPHERS, Store, connect_raw, copy_encrypted
 from sync.client import HubClient, HubRefused
+from sync.hub.snapshot_files import remove
 
 log = logging.getLogger(__name__)
 # replica_meta rows about rows the copy does not carry (this desktop's own alert events; a watermark
@@ -44,6 +46,10 @@ DERIVED_KEYS = ("local_alert_state", "opel_checklist_seen", "hub_id", "joined_fr
 
 class JoinFailed(Exception):
     """The join could not finish; the replica is as it was (new and empty)."""
+
+
+class UnsentRecords(JoinFailed):
+    """A rejoin refused because the outbox still holds records the hub has not had."""
 
 
 @dataclass
@@ -57,11 +63,6 @@ class JoinOutcome:
 
 def temp_paths(path: Path) -> tuple[Path, Path]:
     return Path(f"{path}.join-download"), Path(f"{path}.join-new")
-
-
-def _remove(path: Path) -> None:
-    for suffix in ("", "-journal", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def is_new(conn) -> bool:
@@ -116,7 +117,7 @@ class Prepared:
     phases: dict[str, float]
 
     def discard(self) -> None:
-        _remove(self.new)
+        remove(self.new)
 
 
 def prepare(path: Path | str, key: bytes, cipher: str, client: HubClient, *, progress=None,
@@ -127,7 +128,7 @@ def prepare(path: Path | str, key: bytes, cipher: str, client: HubClient, *, pro
     path = Path(path)
     download, new = temp_paths(path)
     for leftover in (download, new):   # an earlier join cut short
-        _remove(leftover)
+        remove(leftover)
     phases: dict[str, float] = {}
     t = time.perf_counter()
     own = _old_replica(path, key, cipher, rejoin)
@@ -167,7 +168,7 @@ def prepare(path: Path | str, key: bytes, cipher: str, client: HubClient, *, pro
                            source_cipher=info.cipher, compact=False)   # compacted by the hub already
         except Exception as exc:
             raise JoinFailed(f"the snapshot could not be read with its key ({exc}): not used") from None
-        _remove(download)
+        remove(download)
         _check(new, key, cipher, info)
         phases["encrypt"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -176,9 +177,9 @@ def prepare(path: Path | str, key: bytes, cipher: str, client: HubClient, *, pro
         phases["migrate"] = time.perf_counter() - t
         done = True
     finally:
-        _remove(download)
+        remove(download)
         if not done:
-            _remove(new)
+            remove(new)
     return Prepared(new, info, rejoin, size, phases)
 
 
@@ -223,7 +224,7 @@ def _old_replica(path: Path, key: bytes, cipher: str, rejoin: bool) -> _Own | No
             unsent = conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND rejected_at IS NULL"
                                   ).fetchall()[0][0]
             if unsent:
-                raise JoinFailed(f"{unsent} record(s) in the outbox are not sent yet: push them to the hub "
+                raise UnsentRecords(f"{unsent} record(s) in the outbox are not sent yet: push them to the hub "
                                  "before joining again (nothing was changed)")
             own.outbox_columns = [r[1] for r in conn.execute("PRAGMA table_info(outbox)")]
             own.outbox = [tuple(r) for r in conn.execute(f"SELECT {', '.join(own.outbox_columns)} FROM outbox")]
@@ -277,14 +278,7 @@ def _replace(path: Path, new: Path) -> None:
         os.chmod(new, 0o600)
     _fsync(new)   # the adopted rows (the bulk was synced by prepare)
     os.replace(new, path)
-    try:
-        fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(path.parent)
 
 
 def _migrate(new: Path, key: bytes, cipher: str) -> None:

@@ -207,7 +207,7 @@ class Syncing:
         from sync import snapshot_join
 
         reason = str(exc) or type(exc).__name__
-        unsent = isinstance(exc, snapshot_join.JoinFailed) and "not sent yet" in reason
+        unsent = isinstance(exc, snapshot_join.UnsentRecords)
         if rejoin:
             if not unsent:
                 self._rejoin_after = time.monotonic() + REJOIN_PAUSE_S

@@ -95,13 +95,12 @@ class SnapshotTimer:
         """One make (and prune) in a child process; True if it published."""
         self.runs += 1
         started = self._last_run = time.monotonic()
-        env = {**os.environ}
         kwargs = {"preexec_fn": self._in_child} if os.name == "posix" else {}
         with self._lock:
             if self._stop.is_set():
                 return False
             say(f"making a snapshot (run {self.runs})")
-            self._child = subprocess.Popen(command(self.folder, self.db_url, self.keep_days), env=env,
+            self._child = subprocess.Popen(command(self.folder, self.db_url, self.keep_days),
                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                            stdin=subprocess.DEVNULL, **kwargs)
         try:
