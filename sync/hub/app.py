@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from sync import protocol as p
 from sync.hub import alerts, escalation, feed, intake, jsonbody, messages, openapi, records, retention, storage
@@ -279,6 +280,14 @@ def _handlers(app: FastAPI) -> None:
     async def http_error(_request, exc: StarletteHTTPException):
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _error(exc.status_code, p.ErrorBody(code=code, message=str(exc.detail)), exc.headers)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(request, _exc: ClientDisconnect):
+        # The client went away mid-body (a desktop stopped mid-upload): nothing was stored and
+        # nobody is left to answer; one line, not a traceback as if the hub had failed.
+        log.info("%s %s: the client disconnected before sending the whole body; nothing stored",
+                 request.method, request.url.path)
+        return Response(status_code=400)
 
     @app.exception_handler(SQLAlchemyError)
     async def database_error(request, exc: SQLAlchemyError):
