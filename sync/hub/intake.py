@@ -141,6 +141,7 @@ def _store_items(hub, w: Writer, org_code: str, pillar: str | None, submission_i
     rescore = False
     declarations = []
     accepted = 0
+    latest = hub.opel.values(w.conn, org_code, pillar)
     for chk in checked:
         item = chk.item
         if item is None:
@@ -156,8 +157,8 @@ def _store_items(hub, w: Writer, org_code: str, pillar: str | None, submission_i
         seq = w.emit(item.type, data, org_code)
         accepted += 1
         if item.type == "observation":
-            rescore |= hub.opel.record_value(w.conn, org_code, pillar, item.metric, item.value,
-                                             item.observed_at, seq)
+            rescore |= latest.offer(item.metric, item.value, item.observed_at, seq)
+    latest.write()
     for chk in declarations:
         if _declare(hub, w.conn, org_code, pillar, chk):
             rescore = True

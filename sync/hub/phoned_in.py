@@ -70,14 +70,15 @@ def emit_figures(hub, w: Writer, rec: p.RecordPush, sector: str | None) -> None:
     stamp = {"org_code": org, "received_at": s.iso(w.now), "submission_id": None, "phoned_in_uuid": rec.uuid}
     pillar = hub.opel.pillar_of(sector)
     rescore = False
+    latest = hub.opel.values(w.conn, org, pillar)
     for o in d.get("observations") or []:
         value = float(o["value"])
         seq = w.emit("observation", {"metric": o["metric"], "observed_at": at, "value": value,
                                      **stamp, "source": rules.SOURCE}, org)
         # Looked up when the provider is scored, here or in a later transaction.
         w.conn.execute(insert(s.phoned_in_value).values(seq=seq, record_uuid=rec.uuid))
-        rescore |= hub.opel.record_value(w.conn, org, pillar, o["metric"], value, when, seq,
-                                         phoned_in=True)
+        rescore |= latest.offer(o["metric"], value, when, seq, phoned_in=True)
+    latest.write()
     status = d.get("ambulance_status")
     if status:
         w.emit("ambulance_status", {"declared_at": at, "reap_level": status["reap_level"],
