@@ -41,7 +41,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from sync.hub import schema as s
-from sync.hub import schema_upgrade
+from sync.hub import head_listen, schema_upgrade
 from sync.hub.storage import StorageHealth
 
 FAULT_COMMIT_DELAY_ENV = "SCC_HUB_FAULT_COMMIT_DELAY"
@@ -206,6 +206,7 @@ class HubDB:
         self.signal = HeadSignal()
         self.fault_commit_delay = float(os.environ.get(FAULT_COMMIT_DELAY_ENV) or 0)
         self.hub_id = ""
+        self.process_tag = secrets.token_hex(6)   # this process's commits, in head_listen's notices
         self.storage = StorageHealth()  # a full or failing database, for /health
         # Called with the Writer before a transaction that emitted items commits (sync.hub.alerts).
         self.observers: list[Any] = []
@@ -288,6 +289,8 @@ class HubDB:
                         for observe in self.observers:
                             observe(writer)
                     writer._flush()
+                    if writer.emitted:
+                        head_listen.announce(conn, writer.head + writer.emitted, self.process_tag)
                     if writer.emitted and self.fault_commit_delay > 0:
                         time.sleep(random.uniform(0, self.fault_commit_delay))
             if writer.emitted:  # a commit that wrote nothing proves nothing about space
