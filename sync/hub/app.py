@@ -23,7 +23,7 @@ from starlette.requests import ClientDisconnect
 
 from sync import protocol as p
 from sync.hub import alerts, escalation, feed, intake, jsonbody, messages, openapi, records, retention, storage
-from sync.hub import feed_fast, head_listen, snapshot_files
+from sync.hub import feed_fast, head_listen, snapshot_files, token_refresh
 from sync.hub.auth import ADMIN, READ_FEED, Principal, authenticate, cached_principal, require
 from sync.hub.core import Hub
 from sync.hub.errors import ApiError, validation
@@ -122,6 +122,7 @@ def create_app(hub: Hub) -> FastAPI:
     async def lifespan(_app):
         watcher = asyncio.create_task(feed.watch_head(hub))
         listener = asyncio.create_task(head_listen.listen(hub)) if hub.db.kind == "postgresql" else None
+        tokens = asyncio.create_task(token_refresh.run(hub))
         clock = asyncio.create_task(alerts.run_clock(hub))
         escalating = asyncio.create_task(escalation.run(hub)) if hub.escalation else None
         mailing = asyncio.create_task(messages.run(hub)) if hub.escalation else None   # the same SMTP set-up
@@ -131,7 +132,7 @@ def create_app(hub: Hub) -> FastAPI:
             hub.begin_shutdown()
             watcher.cancel()
             clock.cancel()
-            for task in (escalating, mailing, listener):
+            for task in (escalating, mailing, listener, tokens):
                 if task:
                     task.cancel()
 

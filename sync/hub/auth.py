@@ -79,23 +79,51 @@ class PrincipalCache:
     def __init__(self, seconds: float = CACHE_SECONDS) -> None:
         self.seconds = seconds
         self._good: dict[str, tuple[float, Principal]] = {}
+        self._used: dict[str, float] = {}   # digest -> when last taken (sync.hub.token_refresh)
         self._lock = threading.Lock()
 
     def get(self, digest: str) -> Principal | None:
         hit = self._good.get(digest)
-        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+        if hit is None:
+            return None
+        now = time.monotonic()
+        if hit[0] <= now:
+            return None
+        self._used[digest] = now
+        return hit[1]
 
-    def put(self, digest: str, who: Principal, expires_at: datetime | None) -> None:
+    def put(self, digest: str, who: Principal, expires_at: datetime | None, checked_at: float | None = None) -> None:
+        """Trust ``who`` for ``seconds`` from ``checked_at`` (a monotonic time; default now), never past
+        ``expires_at``."""
         left = self.seconds if expires_at is None else min(self.seconds, (expires_at - s.utcnow()).total_seconds())
+        now = time.monotonic()
         if left > 0:
             with self._lock:
                 if len(self._good) >= CACHE_LIMIT:
                     self._good.clear()
-                self._good[digest] = (time.monotonic() + left, who)
+                    self._used.clear()
+                self._good[digest] = ((checked_at or now) + left, who)
+                self._used.setdefault(digest, now)
+
+    def recent(self, within: float) -> list[str]:
+        """Tokens taken within ``within`` seconds and still trusted; the rest are forgotten."""
+        now = time.monotonic()
+        with self._lock:
+            for digest in [d for d, at in self._used.items() if now - at > within or d not in self._good]:
+                del self._used[digest]
+                self._good.pop(digest, None)
+            return [d for d in self._used if self._good[d][0] > now]
+
+    def drop(self, digests) -> None:
+        with self._lock:
+            for digest in digests:
+                self._good.pop(digest, None)
+                self._used.pop(digest, None)
 
     def clear(self) -> None:
         with self._lock:
             self._good.clear()
+            self._used.clear()
 
 
 def principals(db: HubDB) -> PrincipalCache:
