@@ -101,6 +101,7 @@ FEED_LIMIT = 5000
 SUBMITTERS = 8
 DESKTOPS_PER_WORKER = 13   # protocol clients per worker process, up to MAX_WORKERS processes
 MAX_WORKERS = 8
+WORST_SHOWN = 8            # submissions whose deliveries were slowest, in --json (when in the run, POST time)
 LIGHT_WORKERS = 2          # --light: asyncio worker processes (each holds hundreds of desktops)
 GO_FILE = "go"            # the measured window begins (hub and client CPU, answers counted)
 QUIET_FILE = "quiet"
@@ -266,6 +267,8 @@ class LoadResult:
     feed_head: int = 0
     submit_ms: dict = field(default_factory=dict)
     delivery_ms: dict = field(default_factory=dict)
+    wake_interval: float | None = None   # the hubs' --wake-interval when set (else the hub's default)
+    worst_submissions: list = field(default_factory=list)   # their own delivery percentiles, worst p99 first
     record_push_ms: dict = field(default_factory=dict)
     record_delivery_ms: dict = field(default_factory=dict)
     throughput_per_s: float = 0.0
@@ -387,7 +390,8 @@ def _hub_counts(db_url: str) -> dict:
 
 
 def run(minutes: float, rate: float, desktops: int, engines: int, record_every: float, folder: Path,
-        progress=print, hub_processes: int = 1, light: bool = False, client_processes: int | None = None
+        progress=print, hub_processes: int = 1, light: bool = False, client_processes: int | None = None,
+        wake_interval: float | None = None
         ) -> LoadResult:
     import requests
 
@@ -399,7 +403,7 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
     from tests.support.hub_group import process_cpu_s
 
     res = LoadResult(minutes=minutes, rate=rate, desktops=desktops, engines=engines, hub_processes=hub_processes,
-                     light=light, load_before=" ".join(f"{x:.2f}" for x in os.getloadavg()))
+                     light=light, wake_interval=wake_interval, load_before=" ".join(f"{x:.2f}" for x in os.getloadavg()))
     sim = sim_ics.simulator()
     span = timedelta(seconds=minutes * 60 * rate)
     # From a quarter-hour (every acute trust's observations are due then), wholly in the past.
@@ -414,7 +418,8 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
     engine_procs: list[tuple[subprocess.Popen, Path]] = []
     try:
         db_url = cluster.create_database()
-        hub = start_hubs(folder, db_url, sim.organisations(), hub_processes)
+        hub = start_hubs(folder, db_url, sim.organisations(), hub_processes,
+                         () if wake_interval is None else ("--wake-interval", str(wake_interval)))
         progress(f"{hub_processes} hub process(es) on PostgreSQL at {hub.url}; {len(bodies)} submissions "
                  f"over {minutes} min")
         protocol_clients = desktops - engines
@@ -498,6 +503,7 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
         res.throughput_per_s = round(len(ok) / wall, 2) if wall else 0.0
         res.submit_ms = percentiles([t[1] for t in timings.values()])
         delivery, record_delivery, record_push = [], [], []
+        per_submission: dict[str, list[float]] = {}
         results: dict = {}
         for path in folder.glob("desktops-*.json"):
             results.update(json.loads(path.read_text()))
@@ -520,6 +526,7 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
                     res.lost += 1
                 else:
                     delivery.append(got - t0)
+                    per_submission.setdefault(sid, []).append(got - t0)
             for rid, (t0, _) in pushed_all.items():
                 got = d["records"].get(rid)
                 if got is None:
@@ -531,6 +538,11 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
         if res.hub_cpu_s is not None and res.answers:
             res.hub_cpu_ms_per_answer = round(res.hub_cpu_s / res.answers * 1000, 3)
         res.deliveries = len(delivery)
+        first = min((t[0] for t in ok.values()), default=0.0)
+        res.worst_submissions = sorted(
+            ({"at_s": round(ok[sid][0] - first, 1), "post_ms": round(ok[sid][1] * 1000, 1),
+              **percentiles(times)} for sid, times in per_submission.items()),
+            key=lambda w: -w["p99"])[:WORST_SHOWN]
         res.delivery_ms = percentiles(delivery)
         res.record_push_ms = percentiles(record_push)
         res.record_delivery_ms = percentiles(record_delivery)
@@ -562,7 +574,8 @@ def render(res: LoadResult) -> str:
     lines = [
         f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} cores "
         f"(load before the run: {res.load_before}); PostgreSQL 15, {res.hub_processes} hub process"
-        f"{'es on one port' if res.hub_processes > 1 else ''}.",
+        f"{'es on one port' if res.hub_processes > 1 else ''}"
+        f"{'' if res.wake_interval is None else f', --wake-interval {res.wake_interval:g}'}.",
         "",
         f"- {res.minutes:g} min at {res.rate:g}x the simulated 40-provider ICS's rate: {res.submissions:,} "
         f"submissions ({res.accepted:,} accepted, {res.refused} refused), {res.items:,} items; "
@@ -622,6 +635,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="protocol clients as asyncio connections (benchmarks/load_desktops.py), not HubClient threads")
     p.add_argument("--client-processes", type=int, default=None,
                    help=f"worker processes for the protocol clients (default {MAX_WORKERS}; --light {LIGHT_WORKERS})")
+    p.add_argument("--wake-interval", type=float, default=None,
+                   help="the hubs' --wake-interval (default: the hub's own)")
     p.add_argument("--json", type=Path)
     p.add_argument("--update-doc", type=Path, metavar="MD")
     p.add_argument("--doc-block", default=DOC_BLOCK, help="the marked block of --update-doc to replace")
@@ -643,7 +658,8 @@ def main(argv: list[str] | None = None) -> int:
             else (1 / 6, 6, 1, 4.0)
     with tempfile.TemporaryDirectory(prefix="scc-load-") as tmp:
         res = run(args.minutes, args.rate, args.desktops, args.engines, args.record_every, Path(tmp),
-                  hub_processes=args.hub_processes, light=args.light, client_processes=args.client_processes)
+                  hub_processes=args.hub_processes, light=args.light, client_processes=args.client_processes,
+                  wake_interval=args.wake_interval)
     text = render(res)
     print(text)
     if args.json:

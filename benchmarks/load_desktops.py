@@ -57,7 +57,8 @@ class Conn:
                 asyncio.open_connection(self.host, self.port), CONNECT_TIMEOUT_S)
         try:
             self.writer.write(head + self.common + b"\r\n" + body)
-            return await asyncio.wait_for(self._response(), timeout)
+            async with asyncio.timeout(timeout):   # not wait_for: a task of its own for every request
+                return await self._response()
         except BaseException:
             self.close()
             raise
