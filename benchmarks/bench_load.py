@@ -267,7 +267,6 @@ class LoadResult:
     feed_head: int = 0
     submit_ms: dict = field(default_factory=dict)
     delivery_ms: dict = field(default_factory=dict)
-    wake_interval: float | None = None   # the hubs' --wake-interval when set (else the hub's default)
     worst_submissions: list = field(default_factory=list)   # their own delivery percentiles, worst p99 first
     record_push_ms: dict = field(default_factory=dict)
     record_delivery_ms: dict = field(default_factory=dict)
@@ -390,8 +389,7 @@ def _hub_counts(db_url: str) -> dict:
 
 
 def run(minutes: float, rate: float, desktops: int, engines: int, record_every: float, folder: Path,
-        progress=print, hub_processes: int = 1, light: bool = False, client_processes: int | None = None,
-        wake_interval: float | None = None
+        progress=print, hub_processes: int = 1, light: bool = False, client_processes: int | None = None
         ) -> LoadResult:
     import requests
 
@@ -403,7 +401,7 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
     from tests.support.hub_group import process_cpu_s
 
     res = LoadResult(minutes=minutes, rate=rate, desktops=desktops, engines=engines, hub_processes=hub_processes,
-                     light=light, wake_interval=wake_interval, load_before=" ".join(f"{x:.2f}" for x in os.getloadavg()))
+                     light=light, load_before=" ".join(f"{x:.2f}" for x in os.getloadavg()))
     sim = sim_ics.simulator()
     span = timedelta(seconds=minutes * 60 * rate)
     # From a quarter-hour (every acute trust's observations are due then), wholly in the past.
@@ -418,8 +416,7 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
     engine_procs: list[tuple[subprocess.Popen, Path]] = []
     try:
         db_url = cluster.create_database()
-        hub = start_hubs(folder, db_url, sim.organisations(), hub_processes,
-                         () if wake_interval is None else ("--wake-interval", str(wake_interval)))
+        hub = start_hubs(folder, db_url, sim.organisations(), hub_processes)
         progress(f"{hub_processes} hub process(es) on PostgreSQL at {hub.url}; {len(bodies)} submissions "
                  f"over {minutes} min")
         protocol_clients = desktops - engines
@@ -574,8 +571,7 @@ def render(res: LoadResult) -> str:
     lines = [
         f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} cores "
         f"(load before the run: {res.load_before}); PostgreSQL 15, {res.hub_processes} hub process"
-        f"{'es on one port' if res.hub_processes > 1 else ''}"
-        f"{'' if res.wake_interval is None else f', --wake-interval {res.wake_interval:g}'}.",
+        f"{'es on one port' if res.hub_processes > 1 else ''}.",
         "",
         f"- {res.minutes:g} min at {res.rate:g}x the simulated 40-provider ICS's rate: {res.submissions:,} "
         f"submissions ({res.accepted:,} accepted, {res.refused} refused), {res.items:,} items; "
@@ -635,8 +631,6 @@ def main(argv: list[str] | None = None) -> int:
                    help="protocol clients as asyncio connections (benchmarks/load_desktops.py), not HubClient threads")
     p.add_argument("--client-processes", type=int, default=None,
                    help=f"worker processes for the protocol clients (default {MAX_WORKERS}; --light {LIGHT_WORKERS})")
-    p.add_argument("--wake-interval", type=float, default=None,
-                   help="the hubs' --wake-interval (default: the hub's own)")
     p.add_argument("--json", type=Path)
     p.add_argument("--update-doc", type=Path, metavar="MD")
     p.add_argument("--doc-block", default=DOC_BLOCK, help="the marked block of --update-doc to replace")
@@ -658,8 +652,7 @@ def main(argv: list[str] | None = None) -> int:
             else (1 / 6, 6, 1, 4.0)
     with tempfile.TemporaryDirectory(prefix="scc-load-") as tmp:
         res = run(args.minutes, args.rate, args.desktops, args.engines, args.record_every, Path(tmp),
-                  hub_processes=args.hub_processes, light=args.light, client_processes=args.client_processes,
-                  wake_interval=args.wake_interval)
+                  hub_processes=args.hub_processes, light=args.light, client_processes=args.client_processes)
     text = render(res)
     print(text)
     if args.json:

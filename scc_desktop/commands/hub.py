@@ -64,10 +64,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--reuse-port", action="store_true",
                    help="share --port with other hub processes on the same PostgreSQL database: the system "
                         "spreads connections among them (Linux, BSD, macOS)")
-    p.add_argument("--wake-interval", type=_wake_interval, metavar="SECONDS", default=None,
-                   help="wake the long-polling desktops at most this often while commits come faster "
-                        "(a burst's commits then travel together; a lone commit goes at once); 0 to 5, "
-                        "default 0.3 (docs/reliability.md, regional scale)")
     p.add_argument("--bootstrap-token-file", type=Path, metavar="FILE",
                    help="if the hub has no admin token yet, create one and write it to FILE (mode 600)")
     p.add_argument("--orgs", type=Path, metavar="FILE", help="add or update organisations from FILE at start")
@@ -187,16 +183,6 @@ def _db_arg(p: argparse.ArgumentParser, *, create: bool = True) -> None:
                        help="make the SQLite hub database if it does not exist (default: refuse)")
 
 
-def _wake_interval(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 <= value <= 5:
-        raise argparse.ArgumentTypeError(f"--wake-interval must be a number of seconds from 0 to 5; got '{text}'")
-    return value
-
-
 def _hub(args, **config):
     """Open the hub (schema created or checked) for a management command."""
     from models.rules.alert_rules import RulesError
@@ -243,8 +229,7 @@ def _serve(args) -> int:
     timer = hub_timer.from_args(args, args.db or default_db_url())   # a bad combination: refused first
     hub = _hub(args, tables_dir=args.tables, catalogue_dirs=tuple(args.catalogue),
                alert_rules=args.alert_rules, alerts=not args.no_alerts,
-               escalation=_escalation(args.escalation), openapi=args.openapi, snapshots=args.snapshots,
-               **({} if args.wake_interval is None else {"wake_interval_seconds": args.wake_interval}))
+               escalation=_escalation(args.escalation), openapi=args.openapi, snapshots=args.snapshots)
     try:
         if args.orgs:
             try:

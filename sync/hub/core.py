@@ -21,11 +21,6 @@ log = logging.getLogger("sync.hub")
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
 
-# A burst of commits wakes each long-polling desktop at most this often; see db.HeadSignal and
-# docs/reliability.md, regional scale (measured there).
-WAKE_INTERVAL_S = 0.3
-
-
 @dataclass(frozen=True)
 class HubConfig:
     """What a hub process needs. ``tables_dir`` may hold ``<pillar>.toml`` and
@@ -37,7 +32,6 @@ class HubConfig:
     catalogue_dirs: tuple[Path, ...] = ()
     max_body_bytes: int = MAX_BODY_BYTES
     head_poll_seconds: float = 0.2  # how often to look for commits made by other processes
-    wake_interval_seconds: float = WAKE_INTERVAL_S  # long-polls woken at most this often (db.HeadSignal)
     alert_rules: Path | None = None  # a rules file replacing resources/alerts/default_rules.json
     alerts: bool = True  # evaluate the alert rules as data arrives
     escalation: EscalationConfig | None = None  # emailing unacknowledged alerts to whoever is on call
@@ -83,7 +77,6 @@ class Hub:
         self.validator = ItemValidator(self.catalogue, {p for p in tables if p in system.rules})
         self.alerts = HubAlerts.from_file(config.alert_rules) if config.alerts else HubAlerts.off()
         self.db = HubDB(config.db_url)
-        self.db.signal.min_interval = config.wake_interval_seconds
         self.db.init_schema()
         self.db.observers.append(self.alerts.observe)
         self.escalation = Escalator(config.escalation, self.db) if config.escalation else None
@@ -92,7 +85,7 @@ class Hub:
     def begin_shutdown(self) -> None:
         """Release long-polling readers at once (they answer with what they have)."""
         self.stopping = True
-        self.db.signal.notify(at_once=True)
+        self.db.signal.notify()
 
     def close(self) -> None:
         self.db.dispose()

@@ -69,25 +69,15 @@ class HeadSignal:
     every commit notified before it, which lets waiters share one read
     (:func:`sync.hub.feed.long_poll`).  Registering and leaving are O(1) and a
     notice costs one call per event loop, however many desktops are waiting.
-
-    **Pacing** (``min_interval`` seconds, ``HubConfig.wake_interval_seconds``): an event loop
-    wakes its waiters at once when it has not done so within ``min_interval``; otherwise once,
-    ``min_interval`` after the last time, with every commit made meanwhile. Each wake-up costs an
-    answer and a re-poll per desktop (a thousand in a region), so commits faster than the
-    desktops can be answered (a quarter hour's burst of submissions) would otherwise queue
-    answers behind answers; paced, a burst's commits travel together and a desktop waits at most
-    ``min_interval`` more. A lone commit (a decision, a quiet hour's submission) goes at once.
     """
 
-    def __init__(self, min_interval: float = 0.0) -> None:
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._waiters: dict[asyncio.Event, asyncio.AbstractEventLoop] = {}
         self.generation = 0
         # The highest head a notice has covered: a read begun after that notice sees every position
         # up to it (they commit in order), so the head watch need not wake anyone again for it.
         self.notified_head = 0
-        self.min_interval = min_interval
-        self._paced: dict[asyncio.AbstractEventLoop, tuple[float, asyncio.TimerHandle | None]] = {}
 
     def register(self) -> asyncio.Event:
         ev = asyncio.Event()
@@ -99,37 +89,25 @@ class HeadSignal:
         with self._lock:
             self._waiters.pop(ev, None)
 
-    def notify(self, head: int | None = None, at_once: bool = False) -> None:
-        """Wake every waiter; ``head``: the feed's head is at least this now (committed).
-        ``at_once``: not paced (shutting down)."""
+    def notify(self, head: int | None = None) -> None:
+        """Wake every waiter; ``head``: the feed's head is at least this now (committed)."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Event]] = {}
         with self._lock:
             self.generation += 1
             if head is not None and head > self.notified_head:
                 self.notified_head = head
-            loops = set(self._waiters.values())
-        for loop in loops:
+            for ev, loop in self._waiters.items():
+                by_loop.setdefault(loop, []).append(ev)
+        for loop, events in by_loop.items():
             try:
-                loop.call_soon_threadsafe(self._wake, loop, at_once)
+                loop.call_soon_threadsafe(_set_all, events)
             except RuntimeError:  # that loop has closed
                 pass
 
-    def _wake(self, loop: asyncio.AbstractEventLoop, at_once: bool) -> None:
-        """On ``loop``: wake its waiters now, or once when the pacing interval is up."""
-        now = loop.time()
-        last, pending = self._paced.get(loop, (float("-inf"), None))
-        if at_once or now - last >= self.min_interval:
-            if pending is not None:
-                pending.cancel()
-            self._set_all(loop)
-        elif pending is None:
-            self._paced[loop] = (last, loop.call_at(last + self.min_interval, self._set_all, loop))
 
-    def _set_all(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._paced[loop] = (loop.time(), None)
-        with self._lock:
-            events = [ev for ev, lp in self._waiters.items() if lp is loop]
-        for ev in events:
-            ev.set()
+def _set_all(events: list[asyncio.Event]) -> None:
+    for ev in events:
+        ev.set()
 
 
 def fixed_utc(text: Any) -> str | None:

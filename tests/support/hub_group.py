@@ -61,7 +61,7 @@ class Hubs:
                 p.wait(timeout=5)
 
 
-def start_hubs(folder: Path, db_url: str, orgs: list, processes: int, args: tuple[str, ...] = ()) -> Hubs:
+def start_hubs(folder: Path, db_url: str, orgs: list, processes: int) -> Hubs:
     tokens = seed(db_url, orgs)
     port = free_port()
     hubs = Hubs(f"http://127.0.0.1:{port}", tokens, [], [])
@@ -69,7 +69,7 @@ def start_hubs(folder: Path, db_url: str, orgs: list, processes: int, args: tupl
         log = folder / f"hub-{n}.log"
         hubs.logs.append(log)
         cmd = [sys.executable, "-m", "scc_desktop", "hub", "serve", "--db", db_url, "--host", "127.0.0.1",
-               "--port", str(port), "--log-level", "warning", *args] + (["--reuse-port"] if processes > 1 else [])
+               "--port", str(port), "--log-level", "warning"] + (["--reuse-port"] if processes > 1 else [])
         with open(log, "wb") as out:
             hubs.procs.append(subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
                                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
