@@ -50,7 +50,7 @@ evenly over the first interval, so a run shorter than the interval still pushes 
 that rate. The regional block was made with::
 
     nice -n 10 .venv/bin/python benchmarks/bench_load.py --light --desktops 1000 --engines 0 \
-        --hub-processes 2 --minutes 5 --record-every 3600 \
+        --hub-processes 4 --minutes 5 --record-every 3600 \
         --update-doc docs/reliability.md --doc-block regional --doc-title "Regional scale"
 
 Each protocol client also counts the feed answers it got in the measured window (and those
