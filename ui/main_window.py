@@ -475,6 +475,8 @@ class MainWindow(QMainWindow):
         word = STATE_WORDS[state.state] if state else "Not syncing"
         if self.join_notice is not None and self.join_notice[1] == "joining":
             word = "Joining the hub…"
+        elif self.join_notice is not None:   # behind the hub's retention: it answers, with 410 (not offline)
+            word = "Rejoin needed"
         self.state_label.setText(word)
         self.state_label.setAccessibleName(f"Connection: {word}")
         clock_words = getattr(self.clock, "words", None)   # a HubClock: this computer's clock against the hub's

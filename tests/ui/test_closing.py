@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from contextlib import contextmanager
 
 import pytest
@@ -145,7 +146,9 @@ def _activate(qtbot, w) -> None:
     try:
         qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=1000)
     except qtbot.TimeoutError:
-        QApplication.setActiveWindow(w)
+        with warnings.catch_warnings():   # deprecated, and the only way to tell Qt offscreen directly
+            warnings.simplefilter("ignore", DeprecationWarning)
+            QApplication.setActiveWindow(w)
         qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=4000)
 
 

@@ -131,11 +131,15 @@ def test_the_progress_is_drawn_in_the_banner(qtbot, world, tmp_path):
         banner = w.window.banner
         assert banner.isVisible() and banner.text() == "Joining the hub: downloading 312 of 1,020 MB…"
         assert w.window.state_label.text() == "Joining the hub…"
+        qtbot.wait(100)
         png = Path(os.environ.get("SCC_JOIN_PNG") or tmp_path / "joining.png")
         assert w.window.grab().save(str(png))
         # And the words of a desktop behind the hub's retention with records still to send.
         w.window.show_join_notice(w.syncing._behind_words(2), "feed_stale")
         assert "2 records in its outbox have not reached the hub yet" in banner.text()
+        # The hub answers (410 feed_pruned), so the status bar must not say "Offline" under these words.
+        assert w.window.state_label.text() == "Rejoin needed"
+        qtbot.wait(100)   # the status bar lays the longer word out
         assert w.window.grab().save(str(png.with_name(png.stem + "-behind.png")))
         w.window.show_join_notice(None)
         _wait_caught_up(qtbot, w, world.head)
