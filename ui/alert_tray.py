@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
+from models.reports.words import count
+
 NOTIFY = ("critical", "warning")
 SHOW_MS = 15_000
 
@@ -83,7 +85,7 @@ class AlertTray(QObject):
         """A banner read arrived: notify of the alerts new since the last one; returns the notice."""
         known, self._known = self._known, frozenset(page.open_ids)
         if self.icon is not None:
-            self.icon.setToolTip(f"SCC Desktop: {page.open_count} open alert(s)" if page.open_count
+            self.icon.setToolTip(f"SCC Desktop: {count(page.open_count, 'open alert')}" if page.open_count
                                  else "SCC Desktop: no open alerts")
         if known is None:   # the first read: what is open already is on the banner
             return None

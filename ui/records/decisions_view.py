@@ -412,7 +412,7 @@ class DecisionsView(QWidget):
 
         def done(result) -> None:
             self.export_button.setEnabled(True)
-            text = (f"Exported {result.entries} decision(s) from {first:%d %b %Y} to {last:%d %b %Y} (UK dates) "
+            text = (f"Exported {count(result.entries, 'decision')} from {first:%d %b %Y} to {last:%d %b %Y} (UK dates) "
                     f"into {result.out_dir}: CSV, JSON, PDF ({count(result.pdf_pages, 'page')}) and a manifest.")
             if not result.verify.intact:
                 text += f" WARNING: the decision log is broken ({result.verify.first_problem.sentence()})."

@@ -150,7 +150,7 @@ def test_verify_names_a_broken_chain_and_export_reports_what_it_wrote(qtbot, sto
     view.export_to(tmp_path / "export")   # off the UI thread: a PDF of a busy period takes seconds
     assert not view.export_button.isEnabled()
     settle()
-    assert "Exported 4 decision(s) from 10 Jan 2026 to 12 Jan 2026" in view.status.text()
+    assert "Exported 4 decisions from 10 Jan 2026 to 12 Jan 2026" in view.status.text()
     assert view.export_button.isEnabled()
     assert sorted(p.name for p in (tmp_path / "export").iterdir()) == [
         "decisions.csv", "decisions.json", "decisions.pdf", "handover.json", "manifest.json"]

@@ -118,7 +118,7 @@ def test_exporting_the_decision_log_does_not_hold_the_ui_thread(qtbot, store, tm
     folder = tmp_path / "export"
 
     def landed() -> bool:
-        return (folder / "manifest.json").exists() and view.status.text().startswith("Exported 6 decision(s)")
+        return (folder / "manifest.json").exists() and view.status.text().startswith("Exported 6 decisions")
 
     gap = _while_locked(qtbot, store, lambda: view.export_to(folder), landed)
     assert gap < BUDGET_MS, f"the UI thread was blocked {gap:.0f} ms"
