@@ -207,6 +207,7 @@ class HubDB:
         self.fault_commit_delay = float(os.environ.get(FAULT_COMMIT_DELAY_ENV) or 0)
         self.hub_id = ""
         self.process_tag = secrets.token_hex(6)   # this process's commits, in head_listen's notices
+        self.feed_reads: dict[tuple, tuple[int, asyncio.Future, float]] = {}   # sync.hub.feed.shared_reads
         self.storage = StorageHealth()  # a full or failing database, for /health
         # Called with the Writer before a transaction that emitted items commits (sync.hub.alerts).
         self.observers: list[Any] = []

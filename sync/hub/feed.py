@@ -317,10 +317,7 @@ KEEP_BYTES = 32 << 20       # ... and bytes of their bodies
 
 def shared_reads(hub) -> dict[tuple, tuple[int, asyncio.Future, float]]:
     """``hub``'s table of reads in flight or kept (see above)."""
-    table = hub.db.__dict__.get("_feed_reads")
-    if table is None:
-        table = hub.db.__dict__.setdefault("_feed_reads", {})
-    return table
+    return hub.db.feed_reads
 
 
 async def _shared_read(hub, read, after: int, limit: int, fmt: str, since: int) -> RenderedBatch:
