@@ -71,7 +71,6 @@ def _list(args) -> int:
     from models.records import alerts as alert_records
     from models.replica.orm.types import utcnow
     from models.service import alerts as alert_service
-    from models.uk_time import uk_time
 
     with _open(args) as store:
         page = alert_service.open_alerts(store, utcnow())
@@ -82,6 +81,14 @@ def _list(args) -> int:
     if args.json:
         print(json.dumps([i.as_dict() for i in items], indent=2, ensure_ascii=False))
         return 0
+    print_alerts(items)
+    return 0
+
+
+def print_alerts(items) -> None:
+    """One line an alert (``records alerts`` prints the same): id, severity, raised, what, state."""
+    from models.uk_time import uk_time
+
     for i in items:
         if i.cleared_at is not None:
             state = f"cleared {uk_time(i.cleared_at)}"
@@ -92,7 +99,6 @@ def _list(args) -> int:
         print(f"{i.uuid}  {i.severity.upper():<8} {uk_time(i.raised_at)}  {i.detail}  [{state}]")
     if not items:
         print("No open alerts.")
-    return 0
 
 
 def _ack(args) -> int:

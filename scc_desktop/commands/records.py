@@ -145,25 +145,15 @@ def _transfers(args) -> int:
 
 
 def _alerts(args) -> int:
-    from sqlalchemy import select
-
-    from models.records import actions_due
-    from models.replica.orm import AlertEvent
+    """The open alerts as ``alerts list`` prints them (the same door: overdue actions chased first,
+    an alert raised by a value told as when and at what, with the figure now)."""
     from models.replica.orm.types import utcnow
-    from models.uk_time import uk_time
+    from models.service import alerts as alert_service
+    from scc_desktop.commands.alerts import print_alerts
 
     with _open(args) as store:
-        with store.writing() as s:
-            actions_due.chase_overdue(s, utcnow())
-        with store.session() as s:
-            rows = s.scalars(select(AlertEvent).where(AlertEvent.cleared_at.is_(None))
-                             .order_by(AlertEvent.raised_at, AlertEvent.uuid)).all()
-    for a in rows:
-        ack = (f"acknowledged by {a.acknowledged_by} at {uk_time(a.acknowledged_at)}" if a.acknowledged_at
-               else "NOT ACKNOWLEDGED")
-        print(f"{a.uuid}  {uk_time(a.raised_at)}  {a.detail}  [{ack}]")
-    if not rows:
-        print("No open alerts.")
+        page = alert_service.open_alerts(store, utcnow())
+    print_alerts(page.open + page.acknowledged)
     return 0
 
 

@@ -139,3 +139,25 @@ def test_a_hub_refuses_to_start_on_a_bad_rules_file_naming_each_field(tmp_path):
                home=tmp_path)
     assert done.returncode == 2 and "rules[2].min_minutes: -1 is outside 0 to 10080" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_records_alerts_prints_what_alerts_list_prints_never_a_raising_value_as_now(tmp_path, monkeypatch, capsys):
+    """``records alerts`` read the alert rows itself: oldest first, without severity, and with the
+    hub's sentence of the moment it was raised ("RX9 at 39.2 min") as if it were the figure now,
+    which ``alerts list`` and the window no longer say (hazard log H-01.C12). Both now go through
+    the same door and print the same lines."""
+    from scc_desktop import cli
+    from tests.models.test_alert_words import _seed
+
+    monkeypatch.setenv("SCC_PASSPHRASE", PASS)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    path = tmp_path / "scc.db"
+    with fresh_replica(path, PASS, kdf=FAST_KDF) as store:
+        _seed(store)   # RX9's Category 2 mean: raised Wednesday at 39.2 min, 33.2 min on Friday
+    assert cli.main(["records", "alerts", "--path", str(path)]) == 0
+    records_out = capsys.readouterr().out
+    assert cli.main(["alerts", "list", "--path", str(path)]) == 0
+    assert records_out == capsys.readouterr().out
+    assert "RX9 at 39.2 min" not in records_out
+    assert "at 39.2 min" in records_out and "now 33.2 min" in records_out
