@@ -47,15 +47,12 @@ def refresh(db) -> int:
             rows += conn.execute(select(t.c.token_hash, t.c.id, t.c.user_name, t.c.role, t.c.org_code,
                                         t.c.revoked_at, t.c.expires_at)
                                  .where(t.c.token_hash.in_(digests[at:at + CHUNK]))).all()
-    good = 0
-    for row in rows:
-        if row.revoked_at is None and (row.expires_at is None or row.expires_at > now):
-            cache.put(row.token_hash, Principal(row.id, row.user_name, row.role, row.org_code),
-                      row.expires_at, checked_at)
-            good += 1
-    cache.drop(set(digests) - {r.token_hash for r in rows if r.revoked_at is None
-                               and (r.expires_at is None or r.expires_at > now)})
-    return good
+    good = [r for r in rows if r.revoked_at is None and (r.expires_at is None or r.expires_at > now)]
+    for row in good:
+        cache.put(row.token_hash, Principal(row.id, row.user_name, row.role, row.org_code),
+                  row.expires_at, checked_at)
+    cache.drop(set(digests) - {r.token_hash for r in good})
+    return len(good)
 
 
 async def run(hub) -> None:
