@@ -1,0 +1,198 @@
+"""The week ahead: each acute site's and the system's daily figures for the next seven days, with 80%
+intervals, from the replica's own history (issue 20, item 1 in the app).
+
+Per UK day, from the last twelve weeks the replica holds:
+
+- ambulance arrivals: handover events by the UK day of arrival (cancelled ones left out);
+- handovers over 30 and up to 60 minutes, and over 60 minutes, by the day of arrival (one still
+  waiting counts as over 60 once its wait passes the hour);
+- G&A bed occupancy: the day's mean of the hourly means the site reported (a day with fewer than
+  twelve hours of figures is unknown, not low).
+
+A site's days before the day after its first arrival this desktop holds are unknown (its first day
+is a part-day).  The system's counts are the sum over the sites that had started by that day: a
+series of its own, forecast directly, so its interval comes from its own errors (a sum of the sites'
+intervals would not be one).  The system has no occupancy forecast: a mean of percentages over
+sites of different sizes is not the system's occupancy.
+
+The forecasts are ``models.forecast.model.forecast_all`` (the shipped daily model: exponential
+smoothing with weekly seasonality, holiday effects learned from the shipped winters, weights ranked
+across every site of the series and the system together, conformal intervals).  The last day it
+knows (the origin) is the last whole UK day the replica had data after: yesterday when the feed is
+live; earlier when the desktop has not heard from it since, so a half-received day never reads as
+a quiet one.  Run it off the UI thread (``ui.tasks``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+import numpy as np
+
+from models.forecast.model import SeriesForecast, forecast_all
+from models.replica.sql_rows import placeholders, rows
+from models.replica.utc import from_utc_text, to_utc_text
+from models.service.forecast import acute_sites
+from models.uk_time import UK
+
+HISTORY_DAYS = 84          # twelve weeks: the model's ranking and intervals learn from its own errors
+MIN_DAY_HOURS = 12         # hours with an occupancy figure that make a day known
+ARRIVALS = "ambulance_arrivals"
+DELAY_30_60 = "handover_delays_30_60_min"
+DELAY_60 = "handover_delays_over_60_min"
+OCCUPANCY = "ga_bed_occupancy_pct"
+SYSTEM = "system"
+SYSTEM_NAME = "System (all acute sites)"
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str
+    label: str
+    unit: str            # after a number: "" for counts, "%" for occupancy
+    per_day: bool        # a count a day (summed for the system), not a level
+
+
+MEASURES = (
+    Measure(ARRIVALS, "Ambulance arrivals", "", True),
+    Measure(DELAY_30_60, "Handovers over 30 and up to 60 min", "", True),
+    Measure(DELAY_60, "Handovers over 60 min", "", True),
+    Measure(OCCUPANCY, "G&A bed occupancy", "%", False),
+)
+BY_KEY = {m.key: m for m in MEASURES}
+
+
+@dataclass(frozen=True)
+class DailySeries:
+    measure: Measure
+    days: tuple[date, ...]                 # the history, oldest first, ending at the origin
+    values: tuple[float | None, ...]       # each day's figure (None: not known)
+    forecast: SeriesForecast               # days ahead with value/low/high, or a reason and no days
+
+
+@dataclass(frozen=True)
+class Place:
+    code: str                              # an acute site's ODS code, or SYSTEM
+    name: str
+    series: dict[str, DailySeries]         # measure key -> its history and forecast
+
+
+@dataclass(frozen=True)
+class WeekAhead:
+    now: datetime
+    origin: date | None                    # the last whole UK day the forecasts know (None: no data)
+    data_to: datetime | None               # the newest arrival or figure the replica holds
+    places: dict[str, Place] = field(default_factory=dict)   # SYSTEM first, then the sites by name
+
+    @property
+    def stale_days(self) -> int:
+        """Whole days between the origin and yesterday (0 when the feed is live)."""
+        if self.origin is None:
+            return 0
+        return (self.now.astimezone(UK).date() - timedelta(days=1) - self.origin).days
+
+
+def week_ahead(store, now: datetime) -> WeekAhead:
+    """The week ahead for the system and every acute site, from what the replica holds at ``now``."""
+    sites = acute_sites(store)
+    codes = [c for c, _ in sites]
+    if not codes:
+        return WeekAhead(now, None, None)
+    data_to = _newest(store, codes)
+    if data_to is None:
+        return WeekAhead(now, None, None)
+    yesterday = now.astimezone(UK).date() - timedelta(days=1)
+    origin = min(yesterday, data_to.astimezone(UK).date() - timedelta(days=1))
+    days = [origin - timedelta(days=HISTORY_DAYS - 1 - i) for i in range(HISTORY_DAYS)]
+    counts, occupancy = _read(store, codes, days, now)
+    orgs = [SYSTEM, *codes]
+    by_series: dict[str, np.ndarray] = {}
+    for m in MEASURES:
+        grid = np.stack([counts[m.key][c] if m.per_day else occupancy[c] for c in codes])
+        if m.per_day:
+            started = np.isfinite(grid)
+            system = np.where(started.any(axis=0), np.nansum(grid, axis=0), np.nan)
+        else:
+            system = np.full(len(days), np.nan)
+        by_series[m.key] = np.vstack([system, grid])
+    made = forecast_all(orgs, days, by_series)
+    names = {SYSTEM: SYSTEM_NAME, **dict(sites)}
+    places = {}
+    for row, code in enumerate(orgs):
+        series = {}
+        for m in MEASURES:
+            if code == SYSTEM and not m.per_day:
+                continue
+            values = tuple(None if not np.isfinite(v) else float(v) for v in by_series[m.key][row])
+            series[m.key] = DailySeries(m, tuple(days), values, made[m.key][row])
+        places[code] = Place(code, names[code], series)
+    return WeekAhead(now, origin, data_to, places)
+
+
+def uk_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UK).astimezone(timezone.utc)
+
+
+def _newest(store, codes: list[str]) -> datetime | None:
+    """The newest arrival or figure the replica holds for the sites (how far its data runs)."""
+    q = placeholders(len(codes))
+    with store.session() as s:
+        found = rows(s, f"SELECT max(arrived_at) FROM handover_event WHERE hospital_code IN ({q}) "
+                        f"UNION ALL SELECT max(observed_at) FROM observation WHERE org_code IN ({q}) "
+                        "AND metric_code = ?", [*codes, *codes, OCCUPANCY])
+    times = [from_utc_text(t) for (t,) in found if t]
+    return max(times) if times else None
+
+
+def _hour(column: str) -> str:
+    """SQL: whole hours from a parameter (epoch seconds) to ``column``, floored."""
+    return f"((CAST(strftime('%s', {column}) AS INTEGER) - ? + 360000) / 3600 - 100)"
+
+
+def _read(store, codes: list[str], days: list[date], now: datetime):
+    """Per measure and site, each day's figure (NaN unknown), from one snapshot read in hours."""
+    start, end = uk_midnight(days[0]), uk_midnight(days[-1] + timedelta(days=1))
+    s0 = int(start.timestamp())
+    hours = int((end - start).total_seconds() // 3600)
+    # The UK day of every hour on the grid (23- and 25-hour days at the clock changes).
+    day_of_hour = np.array([(start + timedelta(hours=h)).astimezone(UK).date().toordinal() - days[0].toordinal()
+                            for h in range(hours)])
+    q = placeholders(len(codes))
+    since, until = to_utc_text(start), to_utc_text(end)
+    with store.session() as s:
+        events = rows(s, "SELECT hospital_code, h, count(*), sum(done AND waited > 30 AND waited <= 60), "
+                         f"sum(waited > 60) FROM (SELECT hospital_code, {_hour('arrived_at')} AS h, "
+                         "handed_over_at IS NOT NULL AS done, "
+                         "(julianday(coalesce(handed_over_at, ?)) - julianday(arrived_at)) * 1440 AS waited "
+                         f"FROM handover_event WHERE hospital_code IN ({q}) AND arrived_at >= ? AND arrived_at < ? "
+                         "AND state <> 'cancelled') GROUP BY hospital_code, h",
+                      [s0, to_utc_text(now), *codes, since, until])
+        first = rows(s, "SELECT column1, (SELECT min(arrived_at) FROM handover_event WHERE hospital_code = column1) "
+                        f"FROM (VALUES {', '.join(['(?)'] * len(codes))})", codes)
+        occupied = rows(s, f"SELECT org_code, {_hour('observed_at')} AS h, avg(value) FROM observation "
+                           f"WHERE org_code IN ({q}) AND metric_code = ? AND observed_at >= ? AND observed_at < ? "
+                           "AND value IS NOT NULL GROUP BY org_code, h", [s0, *codes, OCCUPANCY, since, until])
+    n = len(days)
+    counts = {k: defaultdict(lambda: np.zeros(n)) for k in (ARRIVALS, DELAY_30_60, DELAY_60)}
+    for code, h, arrived, mid, long in events:
+        if 0 <= h < hours:
+            d = day_of_hour[h]
+            counts[ARRIVALS][code][d] += arrived
+            counts[DELAY_30_60][code][d] += mid or 0
+            counts[DELAY_60][code][d] += long or 0
+    for code, at in first:
+        # Known from the first whole day after the site's first arrival this desktop holds.
+        known = n if not at else (from_utc_text(at).astimezone(UK).date() - days[0]).days + 1
+        for k in counts:
+            row = counts[k][code]
+            row[:max(0, min(n, known))] = np.nan
+    hour_sum, hour_n = defaultdict(lambda: np.zeros(n)), defaultdict(lambda: np.zeros(n))
+    for code, h, value in occupied:
+        if 0 <= h < hours:
+            hour_sum[code][day_of_hour[h]] += value
+            hour_n[code][day_of_hour[h]] += 1
+    occupancy = {c: np.where(hour_n[c] >= MIN_DAY_HOURS, hour_sum[c] / np.maximum(hour_n[c], 1), np.nan)
+                 for c in codes}
+    return {k: {c: counts[k][c] for c in codes} for k in counts}, occupancy
