@@ -162,10 +162,12 @@ def _read(store, codes: list[str], days: list[date], now: datetime):
     q = placeholders(len(codes))
     since, until = to_utc_text(start), to_utc_text(end)
     with store.session() as s:
-        events = rows(s, "SELECT hospital_code, h, count(*), sum(done AND waited > 30 AND waited <= 60), "
-                         f"sum(waited > 60) FROM (SELECT hospital_code, {_hour('arrived_at')} AS h, "
+        events = rows(s, "SELECT hospital_code, h, count(*), sum(done AND waited > 1800000 AND waited <= 3600000), "
+                         f"sum(waited > 3600000) FROM (SELECT hospital_code, {_hour('arrived_at')} AS h, "
                          "handed_over_at IS NOT NULL AS done, "
-                         "(julianday(coalesce(handed_over_at, ?)) - julianday(arrived_at)) * 1440 AS waited "
+                         # Milliseconds, whole: a wait of exactly 30 or 60 minutes falls in the lower band.
+                         "CAST(round((julianday(coalesce(handed_over_at, ?)) - julianday(arrived_at)) * 86400000) "
+                         "AS INTEGER) AS waited "
                          f"FROM handover_event WHERE hospital_code IN ({q}) AND arrived_at >= ? AND arrived_at < ? "
                          "AND state <> 'cancelled') GROUP BY hospital_code, h",
                       [s0, to_utc_text(now), *codes, since, until])

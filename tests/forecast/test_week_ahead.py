@@ -1,0 +1,219 @@
+"""The week ahead door (models/service/week_ahead.py) on real encrypted replicas: the daily figures it
+reads are checked against the replica's own rows counted another way (Python over every event, in
+UK days), the forecasts against the shipped model run on those figures, and the edges a room meets:
+a site that joined two days ago, a desktop that has not heard from the feed for days, a handover
+still waiting, the night the clocks go back, an empty replica."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+
+from models.forecast.model import forecast_all
+from models.replica.sql_rows import rows
+from models.replica.utc import from_utc_text
+from models.service import week_ahead as door
+from models.uk_time import UK
+from tests.forecast import intraday_world
+from tests.forecast.intraday_world import NOW
+from tests.support.replica import fresh_replica
+from tests.ui.feeds import Feed
+
+DAYS = 42
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    store = fresh_replica(tmp_path_factory.mktemp("week") / "scc.db", "week ahead")
+    codes = intraday_world.build(store, sites=2, days=DAYS)
+    yield store, codes
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def page(world):
+    return door.week_ahead(world[0], NOW)
+
+
+def _events(store):
+    with store.session() as s:
+        return rows(s, "SELECT hospital_code, arrived_at, handed_over_at, state FROM handover_event")
+
+
+def _by_day(store, now):
+    """Arrivals and delays per (site, UK day of arrival), counted in Python from every event."""
+    arrivals, mid, long = Counter(), Counter(), Counter()
+    for code, arrived, handed, state in _events(store):
+        if arrived is None or state == "cancelled":
+            continue
+        at = from_utc_text(arrived)
+        day = at.astimezone(UK).date()
+        waited = ((from_utc_text(handed) if handed else now) - at).total_seconds() / 60
+        arrivals[code, day] += 1
+        if handed and 30 < waited <= 60:
+            mid[code, day] += 1
+        if waited > 60:
+            long[code, day] += 1
+    return arrivals, mid, long
+
+
+def test_the_origin_is_yesterday_and_the_history_twelve_weeks_of_uk_days(page):
+    assert page.origin == NOW.astimezone(UK).date() - timedelta(days=1)
+    assert page.stale_days == 0
+    assert page.data_to == datetime(2026, 1, 12, 9, 30, tzinfo=timezone.utc)
+    series = page.places[door.SYSTEM].series[door.ARRIVALS]
+    assert len(series.days) == door.HISTORY_DAYS == 84
+    assert series.days[-1] == page.origin
+    assert all((b - a).days == 1 for a, b in zip(series.days, series.days[1:]))
+
+
+def test_the_system_comes_first_then_the_sites_by_name(page, world):
+    _store, codes = world
+    assert list(page.places)[0] == door.SYSTEM
+    names = [p.name for p in list(page.places.values())[1:]]
+    assert names == sorted(names, key=str.lower)
+    assert set(page.places) == {door.SYSTEM, *codes}
+    assert set(page.places[door.SYSTEM].series) == {door.ARRIVALS, door.DELAY_30_60, door.DELAY_60}
+    assert set(page.places[codes[0]].series) == {m.key for m in door.MEASURES}
+
+
+def test_each_sites_daily_counts_are_its_events_counted_by_uk_day_of_arrival(page, world):
+    store, codes = world
+    arrivals, mid, long = _by_day(store, NOW)
+    checked = 0
+    for code in codes:
+        first = min(d for (c, d) in arrivals if c == code)
+        for key, counted in ((door.ARRIVALS, arrivals), (door.DELAY_30_60, mid), (door.DELAY_60, long)):
+            s = page.places[code].series[key]
+            for day, value in zip(s.days, s.values):
+                if day <= first:       # before and on its first (part) day: not known
+                    assert value is None, (code, key, day)
+                else:
+                    assert value == counted[code, day], (code, key, day)
+                    checked += 1
+    assert checked > 2 * 3 * (DAYS - 2)
+    assert sum(v for v in page.places[codes[0]].series[door.DELAY_30_60].values if v) > 0
+
+
+def test_the_systems_counts_are_the_sum_of_the_sites_that_had_started(page, world):
+    _store, codes = world
+    for key in (door.ARRIVALS, door.DELAY_30_60, door.DELAY_60):
+        system = page.places[door.SYSTEM].series[key].values
+        parts = [page.places[c].series[key].values for c in codes]
+        for n, total in enumerate(system):
+            known = [p[n] for p in parts if p[n] is not None]
+            assert total == (sum(known) if known else None)
+
+
+def test_occupancy_is_the_mean_of_the_hours_reported_each_uk_day(page, world):
+    store, codes = world
+    with store.session() as s:
+        found = rows(s, "SELECT org_code, observed_at, value FROM observation WHERE metric_code = ?",
+                     (door.OCCUPANCY,))
+    hours = defaultdict(list)
+    for code, at, value in found:
+        t = from_utc_text(at)
+        hours[code, t.astimezone(UK).date(), t.replace(minute=0, second=0, microsecond=0)].append(value)
+    days = defaultdict(list)
+    for (code, day, _hour), values in hours.items():
+        days[code, day].append(sum(values) / len(values))
+    code = codes[0]
+    s = page.places[code].series[door.OCCUPANCY]
+    compared = 0
+    for day, value in zip(s.days, s.values):
+        means = days.get((code, day), [])
+        if len(means) >= door.MIN_DAY_HOURS:
+            assert value == pytest.approx(sum(means) / len(means))
+            compared += 1
+        else:
+            assert value is None
+    assert compared >= DAYS - 1
+
+
+def test_the_forecasts_are_the_shipped_model_on_those_figures(page, world):
+    _store, codes = world
+    orgs = [door.SYSTEM, *codes]
+    days = page.places[door.SYSTEM].series[door.ARRIVALS].days
+    grid = {m.key: np.array([[np.nan if v is None else v for v in page.places[o].series[m.key].values]
+                             if m.key in page.places[o].series else [np.nan] * len(days) for o in orgs])
+            for m in door.MEASURES}
+    expected = forecast_all(orgs, days, grid)
+    for row, org in enumerate(orgs):
+        for key, s in page.places[org].series.items():
+            assert s.forecast == expected[key][row]
+    made = page.places[door.SYSTEM].series[door.ARRIVALS].forecast
+    assert [d.day for d in made.days] == [page.origin + timedelta(days=h) for h in range(1, 8)]
+    assert all(d.low <= d.value <= d.high for d in made.days)
+
+
+def test_a_site_that_joined_two_days_ago_says_too_little_history(page):
+    new = page.places[intraday_world.NEW_SITE]
+    for s in new.series.values():
+        assert s.forecast.days == ()
+        assert s.forecast.reason.startswith("too little history")
+    # Its one whole day counts in the system's total from that day.
+    assert new.series[door.ARRIVALS].values[-1] is not None
+
+
+def test_a_desktop_that_has_not_heard_from_the_feed_for_days_forecasts_from_its_last_whole_day(world):
+    store, _codes = world
+    later = door.week_ahead(store, NOW + timedelta(days=3))
+    assert later.origin == NOW.astimezone(UK).date() - timedelta(days=1)
+    assert later.stale_days == 3
+    # The half-received last day is not read as a quiet one: the origin stays before it.
+    assert later.places[door.SYSTEM].series[door.ARRIVALS].days[-1] == later.origin
+
+
+def test_a_handover_still_waiting_counts_over_an_hour_once_it_has_waited_an_hour(tmp_path):
+    store = fresh_replica(tmp_path / "scc.db", "waiting")
+    try:
+        feed = Feed().org("RX1", "Hospital")
+        day = datetime(2026, 1, 11, 12, 0, tzinfo=timezone.utc)
+        feed.handed_over("a", "RX1", day - timedelta(days=1), 20)          # its first day: a part-day
+        feed.handed_over("b", "RX1", day, 45)
+        feed.handover("c", "RX1", "arrived", arrived=day + timedelta(hours=11, minutes=30), eta=day)
+        feed.observation("RX1", door.OCCUPANCY, datetime(2026, 1, 12, 0, 5, tzinfo=timezone.utc), 91.0)  # live
+        feed.apply(store)
+        at_midnight = door.week_ahead(store, datetime(2026, 1, 12, 0, 10, tzinfo=timezone.utc))
+        s = at_midnight.places["RX1"].series
+        assert (s[door.ARRIVALS].values[-1], s[door.DELAY_30_60].values[-1], s[door.DELAY_60].values[-1]) == (2, 1, 0)
+        later = door.week_ahead(store, datetime(2026, 1, 12, 0, 40, tzinfo=timezone.utc))
+        s = later.places["RX1"].series
+        assert (s[door.ARRIVALS].values[-1], s[door.DELAY_30_60].values[-1], s[door.DELAY_60].values[-1]) == (2, 1, 1)
+    finally:
+        store.close()
+
+
+def test_the_night_the_clocks_go_back_is_one_uk_day_of_25_hours(tmp_path):
+    store = fresh_replica(tmp_path / "scc.db", "clocks")
+    try:
+        feed = Feed().org("RX1", "Hospital")
+        feed.handed_over("first", "RX1", datetime(2025, 10, 20, 12, tzinfo=timezone.utc), 10)
+        # 26 Oct 2025 in the UK runs from 23:00 UTC on the 25th (BST) to 00:00 UTC on the 27th (GMT).
+        for n, at in enumerate([datetime(2025, 10, 25, 22, 59), datetime(2025, 10, 25, 23, 0),
+                                datetime(2025, 10, 26, 0, 30), datetime(2025, 10, 26, 1, 30),
+                                datetime(2025, 10, 26, 23, 59), datetime(2025, 10, 27, 0, 0)]):
+            feed.handed_over(f"e{n}", "RX1", at.replace(tzinfo=timezone.utc), 10)
+        feed.handed_over("last", "RX1", datetime(2025, 10, 28, 8, tzinfo=timezone.utc), 10)
+        feed.apply(store)
+        page = door.week_ahead(store, datetime(2025, 10, 28, 9, tzinfo=timezone.utc))
+        s = page.places["RX1"].series[door.ARRIVALS]
+        counts = dict(zip(s.days, s.values))
+        assert [counts[datetime(2025, 10, d).date()] for d in (25, 26, 27)] == [1, 4, 1]
+    finally:
+        store.close()
+
+
+def test_an_empty_replica_has_no_origin_and_no_places(tmp_path):
+    store = fresh_replica(tmp_path / "scc.db", "empty")
+    try:
+        page = door.week_ahead(store, NOW)
+        assert page.origin is None and page.places == {} and page.stale_days == 0
+        Feed().org("RX1", "Hospital").apply(store)       # a site, but nothing from it yet
+        page = door.week_ahead(store, NOW)
+        assert page.origin is None and page.data_to is None
+    finally:
+        store.close()
