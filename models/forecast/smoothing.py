@@ -52,12 +52,6 @@ COVERAGE = 0.8
 # winter (0.01: trusts' coverage 0.83-0.84; 0.05: England handovers 0.745) and checked on 2016-17.
 STEP = 0.03
 K = len(KINDS)
-# Round five (docs/forecasting.md), experiment switches: "aci" (the model), "dtaci" (Gibbs and Candes
-# 2022: experts over DT_STEPS, exponential weights on the pinball loss of the realised level, local
-# interval DT_I) or "agaci" (Zaffran et al. 2022: each side's bound aggregated over the experts by BOA).
-INTERVALS = "aci"
-DT_STEPS = (0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128)
-DT_I = ERROR_WINDOW
 
 
 @dataclass(frozen=True)
@@ -112,27 +106,6 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
     weights = _weights(cum_abs, cum_n, pools, groups)
     bounds = np.full((2, H, H, S), np.nan)            # [low/high, origin slot, lead]: interval offsets issued
     miss_rate = np.full((S, H), 1 - COVERAGE)         # the share of misses each horizon's interval aims at
-    dt = INTERVALS == "dtaci"
-    ag = INTERVALS == "agaci"
-    g = np.array(DT_STEPS)
-    nk = len(g)
-    a0 = 1 - COVERAGE
-    if dt:
-        denom = (1 - a0) ** 2 * a0 ** 3 + a0 ** 2 * (1 - a0) ** 3
-        eta = np.sqrt(3 / DT_I) * np.sqrt((np.log(nk * DT_I) + 2) / denom)
-        sigma = 1 / (2 * DT_I)
-        ex_a = np.full((S, H, nk), a0)
-        ex_w = np.full((S, H, nk), 1.0 / nk)
-        windows = np.full((H, H, S, ERROR_WINDOW), np.nan, dtype=np.float32)  # [origin slot, lead]: sorted window
-    if ag:
-        ex_a = np.full((S, H, nk), a0)
-        ex_b = np.full((2, H, H, S, nk), np.nan)        # experts' bounds issued [side, slot, lead]
-        boa_L = np.zeros((2, S, H, nk))
-        boa_sq = np.zeros((2, S, H, nk))
-        boa_E = np.zeros((2, S, H, nk))
-        boa_eta = np.zeros((2, S, H, nk))
-        boa_p = np.full((2, S, H, nk), 1.0 / nk)
-        tau = np.array([a0 / 2, 1 - a0 / 2])[:, None, None, None]
     hsum = np.zeros((K, S, P))
     hcnt = np.zeros((K, S))
     eff = np.zeros((K, S, P))
@@ -164,45 +137,8 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
             issued = bounds[:, (t - lags[:back]) % H, lags[:back] - 1]       # (2, back, S)
             scored = np.isfinite(e[:back, :, P]) & np.isfinite(issued[0])
             missed = (e[:back, :, P] < issued[0]) | (e[:back, :, P] > issued[1])
-            if dt:
-                win = windows[(t - lags[:back]) % H, lags[:back] - 1]          # (back, S, W)
-                ee = e[:back, :, P][:, :, None]
-                nn = np.isfinite(win).sum(axis=2)
-                below = (win < ee).sum(axis=2)
-                above = (win > ee).sum(axis=2)
-                beta = np.minimum(1.0, 2 * (np.minimum(below, above) + 1) / (nn + 1)).T[:, :, None]
-                sc = scored.T[:, :, None]
-                a = ex_a[:, :back]
-                u = beta - a
-                loss = a0 * u - np.minimum(0.0, u)
-                wb = ex_w[:, :back] * np.exp(-eta * loss)
-                wb = (1 - sigma) * wb / wb.sum(axis=2, keepdims=True) + sigma / nk
-                ex_w[:, :back] = np.where(sc, wb, ex_w[:, :back])
-                ex_a[:, :back] = np.where(sc, a + g * (a0 - (a > beta)), a)
-                miss_rate[:] = np.clip((ex_w * ex_a).sum(axis=2) / ex_w.sum(axis=2), 0.0, 1.0)
-            elif ag:
-                xb = np.transpose(ex_b[:, (t - lags[:back]) % H, lags[:back] - 1], (0, 2, 1, 3))   # (2, S, back, nk)
-                ee = e[:back, :, P].T[None, :, :, None]
-                sc = (scored.T[None, :, :, None]) & np.isfinite(xb[:1, ..., :1]) & np.isfinite(xb[1:, ..., :1])
-                agg = np.transpose(issued, (0, 2, 1))[..., None]
-                grad = (ee < agg).astype(float) - tau
-                r = np.where(sc, grad * (xb - agg), 0.0)
-                sl = (slice(None), slice(None), slice(0, back))
-                boa_sq[sl] += r ** 2
-                boa_E[sl] = np.maximum(boa_E[sl], np.abs(r))
-                Ev = 2.0 ** (np.ceil(np.log2(boa_E[sl] + 1e-12)) + 1)
-                el = boa_eta[sl] * r
-                boa_L[sl] += np.where(sc, 0.5 * (r * (1 + el) + Ev * (el > 0.5)), 0.0)
-                boa_eta[sl] = np.where(sc, np.minimum(1 / Ev, np.sqrt(np.log(nk) / (boa_sq[sl] + 1e-12))), boa_eta[sl])
-                z = -boa_eta[sl] * boa_L[sl]
-                wts = boa_eta[sl] * np.exp(z - z.max(axis=3, keepdims=True))
-                tot = wts.sum(axis=3, keepdims=True)
-                boa_p[sl] = np.where(np.isfinite(tot) & (tot > 0), wts / np.where(tot > 0, tot, 1), 1.0 / nk)
-                emiss = np.where(np.isfinite(xb[0]), (ee[0] < xb[0]) | (ee[0] > xb[1]), False)
-                ex_a[:, :back] = np.clip(ex_a[:, :back] + np.where(sc[0], g * (a0 - emiss), 0.0), 0.0, 1.0)
-            else:
-                miss_rate[:, :back] += np.where(scored, STEP * ((1 - COVERAGE) - missed), 0.0).T
-                np.clip(miss_rate, 0.0, 1.0, out=miss_rate)
+            miss_rate[:, :back] += np.where(scored, STEP * ((1 - COVERAGE) - missed), 0.0).T
+            np.clip(miss_rate, 0.0, 1.0, out=miss_rate)
         if k == 0:
             if back:
                 ok = np.isfinite(e[:, :, 0])                         # (H, S)
@@ -234,10 +170,6 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
 
         ring[t % H] = np.nan
         bounds[:, t % H] = np.nan
-        if dt:
-            windows[t % H] = np.nan
-        if ag:
-            ex_b[:, t % H] = np.nan
         if not np.isfinite(level[:, 0]).any():
             continue
         f = ring[t % H]
@@ -246,19 +178,6 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
         # Every origin's interval is issued (and later scored), asked for or not: the adaptation
         # must see the same history whether the app asks at the last day or the backtest at each.
         lo, hi = _interval(errs, miss_rate)           # (S, H) each, log offsets
-        if dt:
-            ws = np.sort(errs, axis=2)
-            few = np.isfinite(errs).sum(axis=2) < MIN_QUANTILE
-            ws = np.where(few[:, :, None], ws[:, :1, :] * np.sqrt(np.arange(1, H + 1))[None, :, None], ws)
-            windows[t % H] = np.transpose(ws, (1, 0, 2))
-        if ag:
-            both = [_interval(errs, ex_a[:, :, kk]) for kk in range(nk)]
-            los = np.stack([b[0] for b in both], axis=2)
-            his = np.stack([b[1] for b in both], axis=2)     # (S, H, nk)
-            ex_b[0, t % H] = np.transpose(los, (1, 0, 2))
-            ex_b[1, t % H] = np.transpose(his, (1, 0, 2))
-            lo = (boa_p[0] * los).sum(axis=2)
-            hi = (boa_p[1] * his).sum(axis=2)
         bounds[0, t % H], bounds[1, t % H] = lo.T, hi.T
         if not want[t]:
             continue
