@@ -165,7 +165,8 @@ def forecast_all(orgs: Sequence[str | None], days: Sequence[date], by_series: di
     origin = days[-1]
     ahead = [origin + timedelta(days=h) for h in range(1, horizon + 1)]
     holiday = [KINDS[k] if k else "" for k in map(day_kind, ahead)]
-    seg = panels[0].segment == panels[0].segment[-1]
+    # The model counts ordinary days only (a holiday never updates its level or weekday terms).
+    seg = (panels[0].segment == panels[0].segment[-1]) & (np.array([day_kind(d) for d in days]) == 0)
     out: dict[str, list[SeriesForecast]] = {}
     row = 0
     for panel in panels:
@@ -195,5 +196,8 @@ def forecast(series: str, days: Sequence[date], values: Sequence[float | None], 
 
 
 def _too_little(n: int) -> str:
-    return (f"too little history: {n} usable days in this run of data; a forecast needs "
-            f"{smoothing.MIN_HISTORY} recent days")
+    if n >= smoothing.MIN_HISTORY:    # enough days, but too few of its own errors yet to set an interval
+        return (f"too little history: {n} ordinary days, but too few of the model's own forecast errors "
+                "yet to set an interval")
+    return (f"too little history: {n} ordinary days (holidays not counted) in this run of data; "
+            f"a forecast needs {smoothing.MIN_HISTORY}")

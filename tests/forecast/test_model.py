@@ -11,7 +11,7 @@ import pytest
 import resources
 from models.forecast import smoothing
 from models.forecast.backtest import backtest
-from models.forecast.calendar import KIND
+from models.forecast.calendar import KIND, day_kind
 from models.forecast.model import (aligned, forecast, forecast_all, forecast_many, panel_from_arrays, run_panel,
                                    run_panels)
 from models.forecast.series import read_csv
@@ -223,3 +223,16 @@ def test_the_weights_are_chosen_across_the_pool():
     assert scored.org is None and scored.mean_mase < backtest(england)[0].mean_mase
     with pytest.raises(ValueError, match="^pool: "):
         backtest(england, pool=read_csv(TRUSTS, "ga_beds_occupied", all_orgs=True))
+
+
+def test_too_little_history_counts_the_ordinary_days_the_model_needs_not_the_holidays():
+    """29 days observed up to 11 January, ten of them festive or bank holidays: the model needs 21
+    ordinary days, so the reason must say how many of those there are (it said "29 usable days" and
+    "needs 21", a contradiction a room lead would read as a fault)."""
+    days = [date(2025, 10, 20) + timedelta(days=i) for i in range(84)]
+    values = [None] * 55 + [150.0 + 10 * (d.weekday() == 0) for d in days[55:]]
+    f = forecast("ambulance_arrivals", days, values, org="RX1")
+    assert f.days == ()
+    ordinary = sum(1 for d, v in zip(days, values) if v is not None and day_kind(d) == 0)
+    assert ordinary < smoothing.MIN_HISTORY < 29
+    assert f.reason.startswith(f"too little history: {ordinary} ordinary days (holidays not counted)")
