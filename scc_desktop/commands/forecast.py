@@ -1,6 +1,8 @@
-"""``scc-desktop forecast backtest``: the daily model against seasonal naive on any sitrep-shaped CSV.
+"""``scc-desktop forecast backtest``: the daily model against seasonal naive on any sitrep-shaped CSV;
+``scc-desktop forecast week``: the week ahead from the replica (``models.service.week_ahead``).
 
     scc-desktop forecast backtest --csv FILE --series COLUMN [--org ODS] [--horizon 7] [--pool FILE] --json
+    scc-desktop forecast week [--path REPLICA] [--site ODS] [--json]
 
 Rolling origin over the file (``models.forecast.backtest``).  Exit codes: 0 success; 2 bad input
 (the message names the field and the reason: a missing file or column, a bad date or number, an
@@ -16,7 +18,7 @@ from scc_desktop.errors import UserError
 
 
 def register(subparsers) -> None:
-    forecast = subparsers.add_parser("forecast", help="backtest the daily forecast model on a sitrep series")
+    forecast = subparsers.add_parser("forecast", help="the daily forecast: backtest it on a sitrep series, or the week ahead from the replica")
     sub = forecast.add_subparsers(dest="forecast_command", metavar="ACTION", required=True)
     back = sub.add_parser("backtest", help="rolling-origin backtest of the model against seasonal naive")
     back.add_argument("--csv", type=Path, required=True, help="daily CSV: date, winter, [org_code], series columns")
@@ -28,6 +30,12 @@ def register(subparsers) -> None:
     back.add_argument("--horizon", default="7", help="days ahead, 1 to 14 (default 7)")
     back.add_argument("--json", action="store_true", help="one JSON object (the default is a table)")
     back.set_defaults(handler=_backtest)
+    week = sub.add_parser("week", help="the week ahead from the replica: the system's and each acute site's "
+                                       "daily arrivals, long handovers and occupancy, 7 days with 80%% intervals")
+    week.add_argument("--path", type=Path, default=None, help="replica file (default: the per-user data folder)")
+    week.add_argument("--site", default=None, help="only this acute site (ODS code); the default is every site")
+    week.add_argument("--json", action="store_true", help="one JSON object (the default is text)")
+    week.set_defaults(handler=_week)
 
 
 def _horizon(text: str) -> int:
@@ -71,3 +79,56 @@ def _backtest(args) -> int:
         print(f"{h.h:>2}  {h.mae:>10.1f}  {h.mae_seasonal_naive:>10.1f}  {h.mase:>6.3f}  {h.coverage_80:>9.2f}")
     print(f"mean MASE {result.mean_mase:.3f}, mean coverage {result.mean_coverage:.2f}")
     return 0
+
+
+def _week(args) -> int:
+    from models.forecast.calendar import WORDS
+    from models.replica.orm.types import utcnow
+    from models.service import week_ahead as door
+    from models.uk_time import uk_date, uk_time
+    from scc_desktop import paths, unlock
+
+    with unlock.open_store(args.path or paths.default_replica()) as store:
+        page = door.week_ahead(store, utcnow())
+    if args.site is not None and args.site not in page.places:
+        known = ", ".join(c for c in page.places if c != door.SYSTEM) or "none"
+        raise UserError(f"site: {args.site!r} is not an acute site this replica holds (it holds: {known})", 2)
+    places = [p for code, p in page.places.items() if args.site in (None, code)]
+    if args.json:
+        print(json.dumps({
+            "origin": page.origin.isoformat() if page.origin else None,
+            "data_to": page.data_to.isoformat() if page.data_to else None,
+            "stale_days": page.stale_days,
+            "places": [{"code": p.code, "name": p.name, "series": [{
+                "key": s.measure.key, "label": s.measure.label, "unit": s.measure.unit,
+                "reason": s.forecast.reason or None,
+                "days": [{"day": d.day.isoformat(), "value": round(d.value, 2), "low": round(d.low, 2),
+                          "high": round(d.high, 2), "holiday": WORDS[d.holiday] if d.holiday else None}
+                         for d in s.forecast.days]} for s in p.series.values()]} for p in places]},
+            indent=1, ensure_ascii=False))
+        return 0
+    if page.origin is None:
+        print("No data to forecast from: this replica holds no arrivals or occupancy for any acute site yet.")
+        return 0
+    print(f"Week ahead: daily forecasts with 80% intervals, from data to {uk_date(page.origin)} "
+          f"(UK days; newest data {uk_time(page.data_to)}).")
+    if page.stale_days:
+        print(f"WARNING: built on data {page.stale_days} day{'s' if page.stale_days != 1 else ''} old: "
+              "this desktop has not heard from the feed since.")
+    for p in places:
+        print(f"\n{p.name}" + (f" ({p.code})" if p.code != door.SYSTEM else ""))
+        for s in p.series.values():
+            if not s.forecast.days:
+                print(f"  {s.measure.label}: {s.forecast.reason}")
+                continue
+            print(f"  {s.measure.label}:")
+            for d in s.forecast.days:
+                shown = _number(d.value, s.measure.unit)
+                span = f"{_number(d.low, s.measure.unit)} to {_number(d.high, s.measure.unit)}"
+                note = f"  ({WORDS[d.holiday]})" if d.holiday else ""
+                print(f"    {uk_date(d.day)}  {shown:>7}  (80%: {span}){note}")
+    return 0
+
+
+def _number(value: float, unit: str) -> str:
+    return f"{value:.1f}%" if unit == "%" else f"{value:,.0f}"
