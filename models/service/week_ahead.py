@@ -25,7 +25,6 @@ a quiet one.  Run it off the UI thread (``ui.tasks``).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -146,55 +145,68 @@ def _newest(store, codes: list[str]) -> datetime | None:
     return max(times) if times else None
 
 
-def _hour(column: str) -> str:
-    """SQL: whole hours from a parameter (epoch seconds) to ``column``, floored."""
-    return f"((CAST(strftime('%s', {column}) AS INTEGER) - ? + 360000) / 3600 - 100)"
+def _uk_day(column: str, start: datetime, end: datetime) -> tuple[str, list[str]]:
+    """SQL for the UK date ('YYYY-MM-DD') of ``column`` over ``[start, end)``, and its parameters: the
+    stored UTC time moved by the UK offset of its stretch (a CASE over the window's clock changes), so
+    the rows come back a day each, not an hour."""
+    stretches, hour = [], start
+    while hour < end:
+        offset = int(hour.astimezone(UK).utcoffset().total_seconds() // 3600)
+        if not stretches or stretches[-1][1] != offset:
+            stretches.append((hour, offset))
+        hour += timedelta(hours=1)
+    case, params = "", []
+    for (_at, offset), (nxt, _) in zip(stretches, stretches[1:]):
+        case += f"WHEN {column} < ? THEN '{offset:+d} hours' "
+        params.append(to_utc_text(nxt))
+    case = f"CASE {case}ELSE '{stretches[-1][1]:+d} hours' END" if case else f"'{stretches[-1][1]:+d} hours'"
+    return f"date({column}, {case})", params
 
 
 def _read(store, codes: list[str], days: list[date], now: datetime):
-    """Per measure and site, each day's figure (NaN unknown), from one snapshot read in hours."""
+    """Per measure and site, each day's figure (NaN unknown), from one snapshot, a row a site and day."""
     start, end = uk_midnight(days[0]), uk_midnight(days[-1] + timedelta(days=1))
-    s0 = int(start.timestamp())
-    hours = int((end - start).total_seconds() // 3600)
-    # The UK day of every hour on the grid (23- and 25-hour days at the clock changes).
-    day_of_hour = np.array([(start + timedelta(hours=h)).astimezone(UK).date().toordinal() - days[0].toordinal()
-                            for h in range(hours)])
+    index = {d.isoformat(): n for n, d in enumerate(days)}
     q = placeholders(len(codes))
     since, until = to_utc_text(start), to_utc_text(end)
+    arrived_day, arrived_params = _uk_day("arrived_at", start, end)
+    observed_day, observed_params = _uk_day("observed_at", start, end)
     with store.session() as s:
-        events = rows(s, "SELECT hospital_code, h, count(*), sum(done AND waited > 1800000 AND waited <= 3600000), "
-                         f"sum(waited > 3600000) FROM (SELECT hospital_code, {_hour('arrived_at')} AS h, "
+        events = rows(s, "SELECT hospital_code, day, count(*), sum(done AND waited > 1800000 AND waited <= 3600000), "
+                         f"sum(waited > 3600000) FROM (SELECT hospital_code, {arrived_day} AS day, "
                          "handed_over_at IS NOT NULL AS done, "
                          # Milliseconds, whole: a wait of exactly 30 or 60 minutes falls in the lower band.
                          "CAST(round((julianday(coalesce(handed_over_at, ?)) - julianday(arrived_at)) * 86400000) "
                          "AS INTEGER) AS waited "
                          f"FROM handover_event WHERE hospital_code IN ({q}) AND arrived_at >= ? AND arrived_at < ? "
-                         "AND state <> 'cancelled') GROUP BY hospital_code, h",
-                      [s0, to_utc_text(now), *codes, since, until])
+                         "AND state <> 'cancelled') GROUP BY hospital_code, day",
+                      [*arrived_params, to_utc_text(now), *codes, since, until])
         first = rows(s, "SELECT column1, (SELECT min(arrived_at) FROM handover_event WHERE hospital_code = column1) "
                         f"FROM (VALUES {', '.join(['(?)'] * len(codes))})", codes)
-        occupied = rows(s, f"SELECT org_code, {_hour('observed_at')} AS h, avg(value) FROM observation "
+        # Hourly means first (a site reporting every 15 minutes and one reporting hourly weigh the same
+        # in their day), then the day's mean of its hours and how many hours it had.
+        occupied = rows(s, "SELECT org_code, day, avg(mean), count(*) FROM ("
+                           f"SELECT org_code, {observed_day} AS day, substr(observed_at, 1, 13) AS hour, "
+                           "avg(value) AS mean FROM observation "
                            f"WHERE org_code IN ({q}) AND metric_code = ? AND observed_at >= ? AND observed_at < ? "
-                           "AND value IS NOT NULL GROUP BY org_code, h", [s0, *codes, OCCUPANCY, since, until])
+                           "AND value IS NOT NULL GROUP BY org_code, hour) GROUP BY org_code, day",
+                        [*observed_params, *codes, OCCUPANCY, since, until])
     n = len(days)
-    counts = {k: defaultdict(lambda: np.zeros(n)) for k in (ARRIVALS, DELAY_30_60, DELAY_60)}
-    for code, h, arrived, mid, long in events:
-        if 0 <= h < hours:
-            d = day_of_hour[h]
-            counts[ARRIVALS][code][d] += arrived
-            counts[DELAY_30_60][code][d] += mid or 0
-            counts[DELAY_60][code][d] += long or 0
+    counts = {k: {c: np.zeros(n) for c in codes} for k in (ARRIVALS, DELAY_30_60, DELAY_60)}
+    for code, day, arrived, mid, long in events:
+        d = index.get(day)
+        if d is not None:
+            counts[ARRIVALS][code][d] = arrived
+            counts[DELAY_30_60][code][d] = mid or 0
+            counts[DELAY_60][code][d] = long or 0
     for code, at in first:
         # Known from the first whole day after the site's first arrival this desktop holds.
         known = n if not at else (from_utc_text(at).astimezone(UK).date() - days[0]).days + 1
         for k in counts:
-            row = counts[k][code]
-            row[:max(0, min(n, known))] = np.nan
-    hour_sum, hour_n = defaultdict(lambda: np.zeros(n)), defaultdict(lambda: np.zeros(n))
-    for code, h, value in occupied:
-        if 0 <= h < hours:
-            hour_sum[code][day_of_hour[h]] += value
-            hour_n[code][day_of_hour[h]] += 1
-    occupancy = {c: np.where(hour_n[c] >= MIN_DAY_HOURS, hour_sum[c] / np.maximum(hour_n[c], 1), np.nan)
-                 for c in codes}
-    return {k: {c: counts[k][c] for c in codes} for k in counts}, occupancy
+            counts[k][code][:max(0, min(n, known))] = np.nan
+    occupancy = {c: np.full(n, np.nan) for c in codes}
+    for code, day, mean, hours in occupied:
+        d = index.get(day)
+        if d is not None and hours >= MIN_DAY_HOURS:
+            occupancy[code][d] = mean
+    return counts, occupancy

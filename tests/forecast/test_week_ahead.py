@@ -217,3 +217,13 @@ def test_an_empty_replica_has_no_origin_and_no_places(tmp_path):
         assert page.origin is None and page.data_to is None
     finally:
         store.close()
+
+
+@pytest.mark.timeout(120)
+def test_the_benchmarks_week_part_runs_small(tmp_path):
+    """benchmarks/bench_forecast.py's week part, two sites over 40 days (no timing asserted)."""
+    from benchmarks import bench_forecast
+
+    line = bench_forecast.time_week(1, sites=2, days=40, cache=tmp_path)
+    assert line.startswith("week: the week ahead door on 2 acute sites and the system")
+    assert "; 11 of 11 series forecast)" in line
