@@ -70,8 +70,18 @@ def backtest(panel: Panel, horizon: int = HORIZON, pool: Panel | None = None) ->
         if pool.series != panel.series:
             raise ValueError(f"pool: its series {pool.series!r} is not {panel.series!r}")
         both = run_panels([panel, aligned(pool, panel)], horizon, groups=[0, 0])
-        n = len(panel.orgs)
-        result = smoothing.Result(both.point[:n], both.low[:n], both.high[:n], both.effects[:n])
+        result = rows_of(both, 0, len(panel.orgs))
+    return score(panel, result, horizon)
+
+
+def rows_of(result: smoothing.Result, start: int, stop: int) -> smoothing.Result:
+    """The engine's result for the series ``start:stop`` of a stacked run."""
+    return smoothing.Result(*(r[start:stop] for r in (result.point, result.low, result.high, result.effects)))
+
+
+def score(panel: Panel, result: smoothing.Result, horizon: int = HORIZON) -> list[Backtest]:
+    """Score ``result`` (the engine's forecasts from every origin, one row per organisation of
+    ``panel``) against ``panel``'s outcomes and seasonal naive."""
     y = panel.values
     S, T = y.shape
     out = []

@@ -161,7 +161,14 @@ def forecast_all(orgs: Sequence[str | None], days: Sequence[date], by_series: di
     days = panels[0].days
     want = np.zeros(len(days), dtype=bool)
     want[-1] = True
-    result = run_panels(panels, horizon, want)
+    return forecasts_from(panels, run_panels(panels, horizon, want), horizon)
+
+
+def forecasts_from(panels: Sequence[Panel], result: smoothing.Result, horizon: int = HORIZON
+                   ) -> dict[str, list[SeriesForecast]]:
+    """``{series: [SeriesForecast per org]}`` at the last origin of an engine run over ``panels``
+    (stacked in order), or each series' reason when there is too little history."""
+    days = panels[0].days
     origin = days[-1]
     ahead = [origin + timedelta(days=h) for h in range(1, horizon + 1)]
     holiday = [KINDS[k] if k else "" for k in map(day_kind, ahead)]

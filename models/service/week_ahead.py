@@ -30,7 +30,8 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import numpy as np
 
-from models.forecast.model import SeriesForecast, forecast_all
+from models.forecast.backtest import rows_of, score
+from models.forecast.model import HORIZON, SeriesForecast, forecasts_from, panel_from_arrays, run_panels
 from models.replica.sql_rows import placeholders, rows
 from models.replica.utc import from_utc_text, to_utc_text
 from models.service.forecast import acute_sites
@@ -38,6 +39,7 @@ from models.uk_time import UK
 
 HISTORY_DAYS = 84          # twelve weeks: the model's ranking and intervals learn from its own errors
 MIN_DAY_HOURS = 12         # hours with an occupancy figure that make a day known
+MIN_JUDGED = 14            # days the forecast was scored on before its record is told
 ARRIVALS = "ambulance_arrivals"
 DELAY_30_60 = "handover_delays_30_60_min"
 DELAY_60 = "handover_delays_over_60_min"
@@ -64,11 +66,22 @@ BY_KEY = {m.key: m for m in MEASURES}
 
 
 @dataclass(frozen=True)
+class Record:
+    """How this series' own forecasts did over the history shown (the rolling-origin backtest on it):
+    ``mase`` is their mean absolute error over that of "the same day last week" (below 1: better),
+    mean over 1-7 days ahead; ``coverage`` the share of outcomes inside the 80% interval."""
+    mase: float
+    coverage: float
+    days: int                              # origins scored
+
+
+@dataclass(frozen=True)
 class DailySeries:
     measure: Measure
     days: tuple[date, ...]                 # the history, oldest first, ending at the origin
     values: tuple[float | None, ...]       # each day's figure (None: not known)
     forecast: SeriesForecast               # days ahead with value/low/high, or a reason and no days
+    record: Record | None = None           # None until scored on MIN_JUDGED days
 
 
 @dataclass(frozen=True)
@@ -116,7 +129,13 @@ def week_ahead(store, now: datetime) -> WeekAhead:
         else:
             system = np.full(len(days), np.nan)
         by_series[m.key] = np.vstack([system, grid])
-    made = forecast_all(orgs, days, by_series)
+    # One engine pass over every series from every origin: the forecasts at the last, and each
+    # series' record over the history (its own forecasts scored as the backtest scores them).
+    panels = [panel_from_arrays(key, orgs, days, values) for key, values in by_series.items()]
+    result = run_panels(panels, HORIZON)
+    made = forecasts_from(panels, result)
+    records = {p.series: _records(p, rows_of(result, n * len(orgs), (n + 1) * len(orgs)))
+               for n, p in enumerate(panels)}
     names = {SYSTEM: SYSTEM_NAME, **dict(sites)}
     places = {}
     for row, code in enumerate(orgs):
@@ -125,9 +144,33 @@ def week_ahead(store, now: datetime) -> WeekAhead:
             if code == SYSTEM and not m.per_day:
                 continue
             values = tuple(None if not np.isfinite(v) else float(v) for v in by_series[m.key][row])
-            series[m.key] = DailySeries(m, tuple(days), values, made[m.key][row])
+            series[m.key] = DailySeries(m, tuple(days), values, made[m.key][row], records[m.key][row])
         places[code] = Place(code, names[code], series)
     return WeekAhead(now, origin, data_to, places)
+
+
+def record_words(record: Record | None) -> str:
+    """The record in a sentence for the room: against "the same day last week", and the interval."""
+    if record is None:
+        return f"not yet judged (needs {MIN_JUDGED} days of its own forecasts to score)"
+    gain = round(100 * (1 - record.mase))
+    if gain > 0:
+        against = f"{gain}% closer than the same day last week"
+    elif gain < 0:
+        against = f"{-gain}% further off than the same day last week: read it with care"
+    else:
+        against = "as close as the same day last week"
+    return (f"over the last {record.days} days its forecasts were {against}; "
+            f"{round(100 * record.coverage)}% of days fell inside the 80% interval")
+
+
+def _records(panel, result) -> list[Record | None]:
+    """Each org's record over the history, from the engine's forecasts at every origin."""
+    out = []
+    for b in score(panel, result):
+        ok = b.origins >= MIN_JUDGED and np.isfinite(b.mean_mase) and np.isfinite(b.mean_coverage)
+        out.append(Record(b.mean_mase, b.mean_coverage, b.origins) if ok else None)
+    return out
 
 
 def uk_midnight(day: date) -> datetime:

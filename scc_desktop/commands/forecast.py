@@ -102,6 +102,8 @@ def _week(args) -> int:
             "places": [{"code": p.code, "name": p.name, "series": [{
                 "key": s.measure.key, "label": s.measure.label, "unit": s.measure.unit,
                 "reason": s.forecast.reason or None,
+                "record": {"mase": round(s.record.mase, 4), "coverage_80": round(s.record.coverage, 4),
+                           "days": s.record.days} if s.record else None,
                 "days": [{"day": d.day.isoformat(), "value": round(d.value, 2), "low": round(d.low, 2),
                           "high": round(d.high, 2), "holiday": WORDS[d.holiday] if d.holiday else None}
                          for d in s.forecast.days]} for s in p.series.values()]} for p in places]},
@@ -121,7 +123,7 @@ def _week(args) -> int:
             if not s.forecast.days:
                 print(f"  {s.measure.label}: {s.forecast.reason}")
                 continue
-            print(f"  {s.measure.label}:")
+            print(f"  {s.measure.label}:  {door.record_words(s.record)}")
             for d in s.forecast.days:
                 shown = _number(d.value, s.measure.unit)
                 span = f"{_number(d.low, s.measure.unit)} to {_number(d.high, s.measure.unit)}"

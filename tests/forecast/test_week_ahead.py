@@ -22,7 +22,7 @@ from tests.forecast.intraday_world import NOW
 from tests.support.replica import fresh_replica
 from tests.ui.feeds import Feed
 
-DAYS = 42
+DAYS = 56
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +149,32 @@ def test_the_forecasts_are_the_shipped_model_on_those_figures(page, world):
     assert all(d.low <= d.value <= d.high for d in made.days)
 
 
+def test_each_series_record_is_the_backtest_of_its_own_history(page, world):
+    """The record shown beside a forecast is the rolling-origin backtest over the history shown
+    (forecasts scored against outcomes and "the same day last week"), run here the public way."""
+    from models.forecast.backtest import backtest
+    from models.forecast.model import panel_from_arrays
+
+    _store, codes = world
+    orgs = [door.SYSTEM, *codes]
+    days = page.places[door.SYSTEM].series[door.ARRIVALS].days
+    told = 0
+    for m in door.MEASURES:
+        values = [[np.nan if v is None else v for v in page.places[o].series[m.key].values]
+                  if m.key in page.places[o].series else [np.nan] * len(days) for o in orgs]
+        for o, b in zip(orgs, backtest(panel_from_arrays(m.key, orgs, days, values))):
+            if m.key not in page.places[o].series:
+                continue
+            record = page.places[o].series[m.key].record
+            if b.origins < door.MIN_JUDGED:
+                assert record is None
+                continue
+            assert record == door.Record(b.mean_mase, b.mean_coverage, b.origins)
+            told += 1
+    assert told >= 2 * 4 + 3          # both long sites' four measures and the system's three
+    assert page.places[intraday_world.NEW_SITE].series[door.ARRIVALS].record is None
+
+
 def test_a_site_that_joined_two_days_ago_says_too_little_history(page):
     new = page.places[intraday_world.NEW_SITE]
     for s in new.series.values():
@@ -227,3 +253,12 @@ def test_the_benchmarks_week_part_runs_small(tmp_path):
     line = bench_forecast.time_week(1, sites=2, days=40, cache=tmp_path)
     assert line.startswith("week: the week ahead door on 2 acute sites and the system")
     assert "; 11 of 11 series forecast)" in line
+
+
+def test_the_record_in_words_says_closer_further_or_not_yet_judged():
+    assert door.record_words(door.Record(0.82, 0.79, 30)) == (
+        "over the last 30 days its forecasts were 18% closer than the same day last week; "
+        "79% of days fell inside the 80% interval")
+    assert "12% further off than the same day last week: read it with care" in door.record_words(
+        door.Record(1.12, 0.8, 20))
+    assert door.record_words(None).startswith("not yet judged (needs 14 days")
