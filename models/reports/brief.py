@@ -1,6 +1,6 @@
 """The morning brief for the 08:00 system call: the picture now, what changed since yesterday (or
 since the last brief), the worst sites and why, open alerts, transfers past their threshold, the
-actions due today and who is on call."""
+actions due today, who is on call, and the system's week ahead."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta, timezone
 
 from models.queries import trend as queries_trend
 from models.reports import parts, reads, words
+from models.reports.week_part import week_section
 from models.reports.model import Report, Section, Table, Text
 from models.service import contacts as contacts_door
 from models.uk_time import UK
@@ -75,6 +76,7 @@ def build(store, at: datetime, since: datetime | None = None, generated_at: date
                                                 "No action is overdue or due today."),), at),
         Section("On call", (parts.on_call_table("on_call", "Who is on call now", r.actions.on_call, at,
                                                 contacts_door.is_director_rota),), at),
+        week_section(store, at),
     )
     return Report("brief", TITLE, at, generated_at or at, sections, parts.opel_tables(r.overview),
                   r.picture.data_as_at, r.picture.feed.last_sync_at, since=since, notes=reads.notes(r))

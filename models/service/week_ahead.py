@@ -112,7 +112,7 @@ def week_ahead(store, now: datetime) -> WeekAhead:
     codes = [c for c, _ in sites]
     if not codes:
         return WeekAhead(now, None, None)
-    data_to = _newest(store, codes)
+    data_to = _newest(store, codes, now)
     if data_to is None:
         return WeekAhead(now, None, None)
     yesterday = now.astimezone(UK).date() - timedelta(days=1)
@@ -177,13 +177,15 @@ def uk_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UK).astimezone(timezone.utc)
 
 
-def _newest(store, codes: list[str]) -> datetime | None:
-    """The newest arrival or figure the replica holds for the sites (how far its data runs)."""
+def _newest(store, codes: list[str], now: datetime) -> datetime | None:
+    """The newest arrival or figure the replica holds for the sites up to ``now`` (how far its data
+    runs; a report as at an earlier time sees only what was there by then)."""
     q = placeholders(len(codes))
+    at = to_utc_text(now)
     with store.session() as s:
-        found = rows(s, f"SELECT max(arrived_at) FROM handover_event WHERE hospital_code IN ({q}) "
+        found = rows(s, f"SELECT max(arrived_at) FROM handover_event WHERE hospital_code IN ({q}) AND arrived_at <= ? "
                         f"UNION ALL SELECT max(observed_at) FROM observation WHERE org_code IN ({q}) "
-                        "AND metric_code = ?", [*codes, *codes, OCCUPANCY])
+                        "AND metric_code = ? AND observed_at <= ?", [*codes, at, *codes, OCCUPANCY, at])
     times = [from_utc_text(t) for (t,) in found if t]
     return max(times) if times else None
 

@@ -25,7 +25,7 @@ NOW = datetime(2026, 1, 12, 9, 40, tzinfo=timezone.utc)   # ten minutes after th
 DAYS = 9
 CHARTED = ("mean_handover_minutes", "ga_bed_occupancy_pct")   # observations kept hourly: the charts' series
 PASSPHRASE = "forecast world"
-_built: dict[str, object] = {}
+_built: dict[int, tuple[Path, list[str]]] = {}
 _lock = threading.Lock()
 NEW_DAYS = 2
 NEW_SITE = "RNW"
@@ -66,21 +66,22 @@ def build(store, sites: int = 2, days: int = DAYS) -> list[str]:
     return [*codes, NEW_SITE]
 
 
-def replica(path: Path | str):
-    """A copy of the world's replica at ``path``, open (built once per test run); and the site codes."""
+def replica(path: Path | str, days: int = DAYS):
+    """A copy of the world's replica at ``path`` (the long-history sites with ``days`` days), open
+    (each size built once per test run); and the site codes."""
     with _lock:
-        if "path" not in _built:
+        if days not in _built:
             folder = Path(tempfile.mkdtemp(prefix="scc-forecast-world-"))
             atexit.register(shutil.rmtree, folder, True)
             store = fresh_replica(folder / "scc.db", PASSPHRASE)
-            _built["codes"] = build(store)
+            codes = build(store, days=days)
             store.close()
-            _built["path"] = folder / "scc.db"
-    source: Path = _built["path"]
+            _built[days] = (folder / "scc.db", codes)
+    source, codes = _built[days]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     for f in source.parent.iterdir():
         if f.name.startswith(source.name):
             shutil.copy2(f, path.parent / (path.name + f.name[len(source.name):]))
     from models.replica.store import Store
-    return Store.unlock(path, PASSPHRASE), list(_built["codes"])
+    return Store.unlock(path, PASSPHRASE), list(codes)

@@ -27,8 +27,7 @@ DAYS = 56
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    store = fresh_replica(tmp_path_factory.mktemp("week") / "scc.db", "week ahead")
-    codes = intraday_world.build(store, sites=2, days=DAYS)
+    store, codes = intraday_world.replica(tmp_path_factory.mktemp("week") / "scc.db", days=DAYS)
     yield store, codes
     store.close()
 
