@@ -16,9 +16,9 @@ def test_demo_help_has_a_description():
     assert demo.description and "simulated" in demo.description and "one folder" in demo.description
 
 
-def test_forecast_help_says_what_its_only_action_does():
+def test_forecast_help_says_what_its_two_actions_do():
     _parser, action, forecast = _sub("forecast")
     said = next(c.help for c in action._choices_actions if c.dest == "forecast")
-    assert "backtest" in said and "daily forecasts" not in said
+    assert "backtest" in said and "week ahead" in said
     actions = next(a for a in forecast._subparsers._group_actions).choices
-    assert list(actions) == ["backtest"]
+    assert list(actions) == ["backtest", "week"]
