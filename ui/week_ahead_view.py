@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
+import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QFontMetricsF, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -34,10 +36,10 @@ from models.service import week_ahead as door
 from models.uk_time import UK
 from ui import format as fmt
 from ui import tasks, theme
-from ui.charts import Band, Series, TimeChart, align_time_axes, colour, fixed_range
+from ui.charts import Band, Series, TimeChart, align_time_axes, chart_font, colour, fixed_range, mark_scale
 from ui.flow_bar import FlowBar
 from ui.text import esc
-from ui.widgets import EmptyOr, cell, fill_table, fit_rows, make_table, muted
+from ui.widgets import EmptyOr, cell, fill_table, fit_rows, make_table, muted, scrolling_page
 
 SHOWN_DAYS = 28                        # the history each chart shows: the last four weeks
 REREAD_AFTER = timedelta(minutes=5)    # the forecast knows whole days: a redraw within this reuses the read
@@ -52,12 +54,14 @@ HOLIDAYS = {
     "bank_holiday": "bank holiday",
     "after_bank_holiday": "first working day after a bank holiday",
 }
-Y_LABELS = {door.ARRIVALS: "a day", door.DELAY_30_60: "a day", door.DELAY_60: "a day",
+Y_LABELS = {door.ARRIVALS: "arrivals", door.DELAY_30_60: "handovers", door.DELAY_60: "handovers",
             door.OCCUPANCY: "% of G&A beds"}
 COPY_HEADERS = ("Place", "Measure", "Day", "Forecast", "80% low", "80% high", "Day kind")
-ABOUT = ("A forecast, not a measurement: each day's figure from this desktop's last twelve weeks by exponential "
-         "smoothing with day-of-week and holiday effects (learned from past winters). The shaded band is the 80% "
-         "interval: about 8 days in 10 should land inside it.")
+ABOUT = ("Forecast by exponential smoothing with day-of-week and holiday effects, from this desktop's last twelve "
+         "weeks. The shaded band is the 80% interval: about 8 days in 10 land inside it.")
+# The table's row names (the charts' titles and the cells' tooltips give the full ones).
+SHORT = {door.ARRIVALS: "Ambulance arrivals", door.DELAY_30_60: "Handovers 30–60 min",
+         door.DELAY_60: "Handovers over 60 min", door.OCCUPANCY: "G&A bed occupancy"}
 
 
 def holiday_words(kind: str) -> str:
@@ -127,7 +131,7 @@ class WeekAheadView(QWidget):
         layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
         top = FlowBar()   # wraps at large text: the window must fit a 1920-pixel screen
-        label = QLabel("&Place:")
+        label = QLabel("Site or s&ystem:")   # Alt+letters free of the tabs' and menus'
         self.picker = QComboBox()
         self.picker.setAccessibleName("Place forecast: the system or one acute site")
         self.picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -140,7 +144,7 @@ class WeekAheadView(QWidget):
         self.heading.setWordWrap(True)
         self.heading.setAccessibleName("What the forecast covers")
         top.addWidget(self.heading, 1)
-        self.copy_button = QPushButton("&Copy figures")
+        self.copy_button = QPushButton("Copy fi&gures")
         self.copy_button.setAccessibleName("Copy the seven days' forecast figures as tab-separated text")
         self.copy_button.setToolTip("Copy the chosen place's forecast (day, figure, 80% interval) for a spreadsheet")
         self.copy_button.clicked.connect(lambda _c=False: self.copy_figures())
@@ -159,11 +163,13 @@ class WeekAheadView(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(6)
         self.charts: dict[str, TimeChart] = {}
+        self.now_lines: dict[TimeChart, pg.InfiniteLine] = {}   # drawn while the feed is quiet: where now is
         for i, m in enumerate(door.MEASURES):
             # The key outside the plot: it covers neither the band nor the line at the end of the data.
             chart = TimeChart(m.label, y_label=Y_LABELS[m.key], legend_outside=True,
                               accessible_name=f"Chart of {m.label.lower()}: four weeks observed, seven days forecast")
-            chart.plot.setMinimumHeight(7 * chart.fontMetrics().height())
+            # The plots share the height left; their least height (below) is what makes the page scroll.
+            chart.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
             self.charts[m.key] = chart
             grid.addWidget(chart, i // 2, i % 2)
         # The system has no occupancy: its slot says why.
@@ -187,9 +193,11 @@ class WeekAheadView(QWidget):
         copy.triggered.connect(self.copy_selected)
         self.table.addAction(copy)
         layout.addWidget(self.table)
+        # Below the charts' least heights (large text on a small screen) the page scrolls down.
+        page = scrolling_page(body)
         self.stack = EmptyOr("No data to forecast yet. The week ahead appears here once acute sites' ambulance "
                              "handovers and bed figures have synced from the hub; a site needs three weeks of "
-                             "history for its forecast.", body)
+                             "history for its forecast.", page)
         outer.addWidget(self.stack, 1)
         self._read = tasks.LatestRead(self, self._draw)
         # Drawn by refresh(), which the window calls when the view is first shown.
@@ -245,8 +253,8 @@ class WeekAheadView(QWidget):
         if n > 0:
             since = fmt.local_time(result.data_to, with_date=True) if result.data_to else "never"
             days = "1 day" if n == 1 else f"{n} days"
-            self.stale.setText(f"<b>⚠ STALE: this forecast is built on data {days} old.</b> Nothing has been "
-                               f"received from the feed since {esc(since)}, so the forecast knows nothing after "
+            self.stale.setText(f"<b>⚠ STALE: this forecast is built on data {days} old.</b> Nothing newer than "
+                               f"{esc(since)} has come from the feed, so the forecast knows nothing after "
                                f"{esc(day_words(origin, True))}. Check the connection (status bar) before "
                                "relying on it.")
             self.stale.setStyleSheet(theme.BANNER_STYLE["feed_stale"] + f"border:{t.border_px}px solid "
@@ -263,6 +271,7 @@ class WeekAheadView(QWidget):
         origin = result.origin
         edge = door.uk_midnight(origin + timedelta(days=1))   # the end of the data: the forecast after it
         start = door.uk_midnight(origin - timedelta(days=SHOWN_DAYS - 1))
+        self.now_lines = {}
         for m in door.MEASURES:
             chart = self.charts[m.key]
             series = place.series.get(m.key)
@@ -279,7 +288,7 @@ class WeekAheadView(QWidget):
         points = [(midday(d), v) for d, v in shown]
         c = colour(0)
         whole = "the day's mean of hourly figures" if m.unit == "%" else "the whole UK day"
-        observed = Series("observed, last four weeks", points, c, size=6, cadence=timedelta(days=1),
+        observed = Series("observed", points, c, size=6, cadence=timedelta(days=1),
                           fmt=lambda v, m=m: figure(m, v), notes=[f"{whole}, {day_words(d)}" for d, _v in shown])
         band = None
         if made.days:
@@ -291,12 +300,28 @@ class WeekAheadView(QWidget):
         holidays = [f"{day_words(d.day)} is {holiday_words(d.holiday)}" for d in made.days if holiday_words(d.holiday)]
         if holidays:
             notes.append("; ".join(holidays) + ": its effect is learned from past winters.")
-        chart.title.setText(f"<b>{esc(m.label)}{'' if m.unit == '%' else ' a day'}</b>, {esc(place.name)}")
         chart.set_data([observed], x_range=(start, right), y_range=self._y_range(m, values), band=band,
                        no_forecast=reason_words(made.reason) if band is None and made.reason else None,
                        notes=notes, empty_text=f"No {m.label.lower()} figures in the last four weeks.")
+        # Least heights that follow the text size: the plot's, and the chart's with its title and note lines
+        # (explicit, so the page scrolls at large text rather than squeezing a chart under its title).
+        chart.plot.setMinimumHeight(round(8 * QFontMetricsF(chart_font()).height()))
+        chart.setMinimumHeight(chart.plot.minimumHeight() + round(4 * QFontMetricsF(chart.title.font()).height()))
+        # The title and its key on one line: the height goes to the plot (1366x768).
+        chart.key.hide()
+        chart.title.setText(f"<b>{esc(m.label)}{'' if m.unit == '%' else ' a day'}</b> &nbsp; {chart.key.text()}")
+        chart.title.setAccessibleName(f"{m.label}, {place.name}")
         if chart.now_line is not None:
             chart.now_line.label.setFormat("data ends" if stale_days > 0 else "today")
+        if band is not None and stale_days > 0 and self.result.now.timestamp() < right.timestamp():
+            # The feed gone quiet: the days between the end of the data and now are forecast, not seen.
+            fg = theme.current().chart_fg
+            now = pg.InfiniteLine(pos=self.result.now.timestamp(), angle=90,
+                                  pen=pg.mkPen(fg, width=1.2 * mark_scale(), style=Qt.PenStyle.DotLine),
+                                  label="now", labelOpts={"position": 0.95, "color": fg, "anchors": [(0, 0), (0, 0)]})
+            now.label.setFont(chart_font())
+            chart.plot.getPlotItem().addItem(now, ignoreBounds=True)
+            self.now_lines[chart] = now
 
     @staticmethod
     def _y_range(m: door.Measure, values: list[float]) -> tuple[float, float]:
@@ -314,14 +339,18 @@ class WeekAheadView(QWidget):
         for s in place.series.values():
             for d in s.forecast.days:
                 kinds.setdefault(d.day, holiday_words(d.holiday))
-        headers = ["Measure"] + [day_words(d) + (f"\n{kinds[d]}" if kinds.get(d) else "") for d in days]
+        today = result.now.astimezone(UK).date()
+        headers = ["Measure"]
+        for d in days:   # a holiday named; a day already past (the feed quiet) said so
+            notes = [w for w in (kinds.get(d), "past: no data yet" if d < today else "") if w]
+            headers.append("\n".join([day_words(d), *notes]))
         self.table.setColumnCount(len(headers))
         self.table.setHorizontalHeaderLabels(headers)
         rows, spans = [], []
         for r, (key, s) in enumerate(place.series.items()):
             m, made = s.measure, s.forecast
             name = m.label + ("" if m.unit == "%" else " a day")
-            row = [cell(name, data=key, bold=True)]
+            row = [cell(SHORT.get(key, m.label), data=key, bold=True, tooltip=f"{name}, {place.name}")]
             by_day = {d.day: d for d in made.days}
             if not made.days:
                 why = reason_words(made.reason) if made.reason else "no forecast"

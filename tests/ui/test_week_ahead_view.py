@@ -2,7 +2,8 @@
 days, offscreen in real Qt on a real replica with six weeks of the simulator's history for two sites and two
 days for a third (``tests.forecast.intraday_world``).
 
-Screenshots (system, a site, the new site; light and dark at 1920x1080, one at 1366x768) go into
+Screenshots (system, a site, the new site; light and dark at 1920x1080, one at 1366x768, one with the
+feed quiet for three days) go into
 docs/screenshots when asked (SCC_WRITE_SCREENSHOTS=1); an ordinary run renders the light ones into a
 temporary folder."""
 
@@ -111,7 +112,7 @@ def test_the_table_shows_the_doors_figures_rounded_as_shown(qtbot, world, made, 
     assert headers == ["Measure"] + [f"{d:%a} {d.day} {d:%b}" for d in days]
     assert view.table.rowCount() == len(expected) == (3 if place == door.SYSTEM else 4)
     for r, (key, s) in enumerate(expected.items()):
-        assert view.table.item(r, 0).text().startswith(s.measure.label)
+        assert view.table.item(r, 0).text() == {door.ARRIVALS: "Ambulance arrivals", door.DELAY_30_60: "Handovers 30–60 min", door.DELAY_60: "Handovers over 60 min", door.OCCUPANCY: "G&A bed occupancy"}[key]
         assert [view.table.item(r, c).text() for c in range(1, 8)] == [_cell(s.measure, d) for d in s.forecast.days]
     # Copied, the figures are the door's to one decimal (occupancy) or whole (counts), one line a day.
     view.copy_figures()
@@ -150,6 +151,11 @@ def test_a_stale_feed_says_how_old_the_forecasts_data_is(qtbot, world):
     text = view.stale.text()
     assert "built on data 3 days old" in text and "Mon 12 Jan 09:30" in text
     assert view.charts[door.ARRIVALS].now_line.label.format == "data ends"
+    # The days already past (12-14 January) are forecast, not seen: said over their columns, and now is marked.
+    headers = [view.table.horizontalHeaderItem(c).text() for c in range(1, 8)]
+    assert [h.endswith("past: no data yet") for h in headers] == [True] * 3 + [False] * 4
+    line = view.now_lines[view.charts[door.ARRIVALS]]
+    assert line.value() == pytest.approx((NOW + timedelta(days=3)).timestamp()) and line.label.format == "now"
 
 
 def test_a_holiday_in_the_week_is_named_in_the_table_hover_and_note(qtbot, world):
@@ -195,34 +201,41 @@ def test_an_empty_replica_says_there_is_no_data(qtbot, tmp_path):
         store.close()
 
 
-SHADES = ["light", "dark"] if SHOTS else ["light"]
+# (place, file name, window size) per picture; the 1366x768 one in the light theme only.
+PICTURES = ((door.SYSTEM, "system", (1920, 1080)), ("RX1", "site", (1920, 1080)), (NEW_SITE, "new", (1920, 1080)),
+            ("RX1", "site-1366x768", (1366, 768)))
 
 
-@pytest.mark.parametrize("shade", SHADES)
-def test_screenshots(qtbot, world, tmp_path, shade):
-    """Rendered as a user sees them (looked at; described in the report for docs/forecasting.md)."""
-    store, codes = world
-    out = SHOTS or tmp_path
-    window = MainWindow(store, clock=lambda: NOW)
-    qtbot.addWidget(window)
-    try:
-        for place, name, size in ((door.SYSTEM, "system", (1920, 1080)), (codes[0], "site", (1920, 1080)),
-                                  (NEW_SITE, "new", (1920, 1080)), (codes[0], "site-1366x768", (1366, 768))):
-            if name.endswith("1366x768") and shade != "light":
-                continue
-            path = out / f"week-ahead-{name}-{shade}.png"
-            gui.render(window, path, "week-ahead", theme=shade, size=size)
-            view = window.views["week-ahead"]
-            view.select_place(place)
-            if name.startswith("site"):   # the hover a user sees over the band, three days ahead
-                chart = view.charts[door.ARRIVALS]
-                d = chart.band.days[2]
-                vb = chart.plot.getPlotItem().getViewBox()
-                chart._moved(vb.mapViewToScene(QPointF(midday(d.day).timestamp(), d.value)))
-                assert chart.hover.isVisible()
-            qtbot.wait(50)
-            window.grab().save(str(path))
-            assert path.stat().st_size > 10_000
-    finally:
-        window.close()
-        theme.set_current("light")
+def _picture(qtbot, window, place: str, path: Path, shade: str, size) -> None:
+    gui.render(window, path, "week-ahead", theme=shade, size=size)
+    view = window.views["week-ahead"]
+    view.select_place(place)
+    if path.name.startswith("week-ahead-site"):   # the hover a user sees over the band, three days ahead
+        chart = view.charts[door.ARRIVALS]
+        d = chart.band.days[2]
+        box = chart.plot.getPlotItem().getViewBox()
+        chart._moved(box.mapViewToScene(QPointF(midday(d.day).timestamp(), d.value)))
+        assert chart.hover.isVisible()
+    qtbot.wait(50)
+    window.grab().save(str(path))
+    assert path.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("shade", ["light", "dark"] if SHOTS else ["light"])
+def test_pictures_of_the_week_ahead(qtbot, world, tmp_path, shade):
+    """Rendered as a user sees them (looked at; described in the report for docs/forecasting.md), and with
+    the feed quiet for three days (the warning, the days past, "now" after "data ends")."""
+    folder = SHOTS or tmp_path
+    for clock, pictures in ((NOW, PICTURES), (NOW + timedelta(days=3), ((door.SYSTEM, "stale", (1920, 1080)),))):
+        window = MainWindow(world[0], clock=lambda clock=clock: clock)
+        qtbot.addWidget(window)
+        try:
+            for place, name, size in pictures:
+                if (name == "site-1366x768" or name == "stale") and shade != "light":
+                    continue
+                _picture(qtbot, window, place, folder / f"week-ahead-{name}-{shade}.png", shade, size)
+            if clock != NOW and shade == "light":
+                assert window.views["week-ahead"].stale.isVisible()
+        finally:
+            window.close()
+            theme.set_current("light")
