@@ -125,6 +125,7 @@ class WeekAheadView(QWidget):
         self.clock = clock
         self.result: door.WeekAhead | None = None
         self._asked_at: datetime | None = None
+        self._drawn_theme: theme.Theme | None = None   # the theme the page was drawn in (redrawn when it changes)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         body = QWidget()
@@ -205,19 +206,22 @@ class WeekAheadView(QWidget):
     # --- reading ------------------------------------------------------------------------
     def refresh(self) -> None:
         """Read the week ahead off the UI thread; within a few minutes of the last read on the same UK
-        day, redraw what was read (a theme change, the minute timer, a sync batch of today's events:
-        the forecast knows whole days up to yesterday)."""
+        day (the minute timer, a sync batch of today's events: the forecast knows whole days up to
+        yesterday) keep what was read, redrawn only in a new theme or text size (a page of charts costs a
+        quarter of a second on the UI thread)."""
         now, store = self.clock(), self.store
         asked = self._asked_at
         if (self.result is not None and asked is not None and timedelta(0) <= now - asked < REREAD_AFTER
                 and now.astimezone(UK).date() == asked.astimezone(UK).date()):
-            self._draw(self.result)
+            if self._drawn_theme != theme.current():   # a new theme or text size: the same figures redrawn
+                self._draw(self.result)
             return
         self._asked_at = now
         self._read(lambda: door.week_ahead(store, now))
 
     def _draw(self, result: door.WeekAhead) -> None:
         self.result = result
+        self._drawn_theme = theme.current()
         self.stack.show_empty(result.origin is None or not result.places)
         if self.stack.is_empty:
             self.picker.clear()

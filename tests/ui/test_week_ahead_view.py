@@ -180,10 +180,18 @@ def test_a_redraw_within_minutes_reuses_the_read_and_a_later_one_reads_again(qtb
     store, _codes = world
     now = [NOW]
     view = _view(qtbot, store, clock=lambda: now[0])
-    first = view.result
+    first, band = view.result, view.charts[door.ARRIVALS].band
     now[0] = NOW + timedelta(minutes=4)
     view.refresh()
     assert view.result is first and not view._read.busy
+    assert view.charts[door.ARRIVALS].band is band          # the minute timer: nothing redrawn
+    try:
+        theme.set_current("dark")                              # a new theme: the same figures in its colours
+        view.refresh()
+        assert view.result is first and not view._read.busy
+        assert view.charts[door.ARRIVALS].band.colour == theme.THEMES["dark"].series[0] != band.colour
+    finally:
+        theme.set_current("light")
     now[0] = NOW + timedelta(minutes=6)
     view.refresh()
     qtbot.waitUntil(lambda: view.result is not first, timeout=20_000)
