@@ -316,7 +316,7 @@ class WeekAheadView(QWidget):
         chart.title.setText(f"<b>{esc(m.label)}{'' if m.unit == '%' else ' a day'}</b> &nbsp; {chart.key.text()}")
         chart.title.setAccessibleName(f"{m.label}, {place.name}")
         if chart.now_line is not None:
-            chart.now_line.label.setFormat("data ends" if stale_days > 0 else "today")
+            chart.now_line.label.setFormat("data ends" if stale_days > 0 else "today →")   # left of the line
         if band is not None and stale_days > 0 and self.result.now.timestamp() < right.timestamp():
             # The feed gone quiet: the days between the end of the data and now are forecast, not seen.
             fg = theme.current().chart_fg

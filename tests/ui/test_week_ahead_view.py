@@ -83,7 +83,7 @@ def test_the_system_comes_first_with_a_seven_day_band_after_the_end_of_the_data(
         assert band is not None and chart.band_item is not None and len(band.points) == 7
         assert all(t.timestamp() > edge for t, *_ in band.points)
         assert chart.now_line.value() == pytest.approx(edge)
-        assert chart.now_line.label.format == "today"
+        assert chart.now_line.label.format == "today →"
         assert chart.band_label == FORECAST_KEY and FORECAST_KEY in chart.key.text()
         # The observed four weeks end on the origin's midday, before the line.
         observed = chart.series[0].points
@@ -122,6 +122,12 @@ def test_the_table_shows_the_doors_figures_rounded_as_shown(qtbot, world, made, 
     assert lines[1].split("\t")[2:6] == [arrivals.day.isoformat(), f"{arrivals.value:.0f}", f"{arrivals.low:.0f}",
                                          f"{arrivals.high:.0f}"]
     assert len(lines) == 1 + 7 * len(expected)
+    # Ctrl+C in the table copies the selected rows as shown.
+    view.table.selectRow(0)
+    view.table.actions()[0].trigger()
+    copied = QApplication.clipboard().text().splitlines()
+    assert copied[0].split("\t")[1] == headers[1]
+    assert copied[1].split("\t") == [view.table.item(0, c).text() for c in range(8)]
 
 
 def test_a_new_site_says_too_little_history_and_draws_no_band(qtbot, world, made):
