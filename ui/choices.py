@@ -21,7 +21,8 @@ VIEWS = (("system", "&System picture", "ui.system_view:SystemView"),   # first: 
          ("decisions", "&Decision log", "ui.records.decisions_view:DecisionsView"),
          ("actions", ACTIONS_TITLE, "ui.actions_view:ActionsView"),
          ("alerts", ALERTS_TITLE, "ui.alerts_view:AlertsView"),
-         ("quality", "Data &quality", "ui.quality_view:QualityView"))
+         ("quality", "Data &quality", "ui.quality_view:QualityView"),
+         ("week-ahead", "&Week ahead", "ui.week_ahead_view:WeekAheadView"))
 VIEW_KEYS = tuple(key for key, _title, _path in VIEWS)
 
 THEME_KEYS = ("light", "dark", "high_contrast")   # ui.theme.THEMES holds their colours, in this order

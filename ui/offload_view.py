@@ -38,7 +38,7 @@ from ui.charts import PHONED_GLYPH, Band, Series, TimeChart
 from ui.flow_bar import FlowBar
 from ui.offload_board import NOW_COLUMNS, fill_board, known_wait, make_board, wait_text
 from ui.text import esc
-from ui.widgets import EmptyOr, cell, content_width, fill_table, fit_rows, make_table, muted
+from ui.widgets import EmptyOr, cell, content_width, fill_table, fit_rows, make_table, muted, scrolling_page
 
 QUEUE_HEADERS = ("Vehicle", "Wait", "Flag")
 QUEUE_ROWS = 5   # a card shows this many of its queue; the rest scroll within it
@@ -254,11 +254,7 @@ class OffloadView(QWidget):
         split.setStretchFactor(2, 2)
         layout.addWidget(split, 1)
         # Below the three parts' minimum heights (large text on a small screen) the page scrolls down.
-        page = QScrollArea()
-        page.setWidgetResizable(True)
-        page.setFrameShape(QFrame.Shape.NoFrame)
-        page.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        page.setWidget(body)
+        page = scrolling_page(body)
         self.stack = EmptyOr("No hospitals or ambulance handovers yet. The queue at each hospital "
                              "appears here once organisations and the ambulance service's handover "
                              "updates have synced from the hub.", page)

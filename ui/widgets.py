@@ -11,7 +11,9 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLabel,
+    QFrame,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QStyle,
     QStyledItemDelegate,
@@ -217,6 +219,17 @@ def table_text(table: QTableWidget) -> list[list[str]]:
     """Every cell's text, row by row (for tests and accessibility checks)."""
     return [[table.item(r, c).text() if table.item(r, c) else "" for c in range(table.columnCount())]
             for r in range(table.rowCount())]
+
+
+def scrolling_page(body: QWidget) -> QScrollArea:
+    """``body`` in a frameless scroll area that scrolls down only: a view's page below the least heights of its
+    parts (large text on a small screen)."""
+    page = QScrollArea()
+    page.setWidgetResizable(True)
+    page.setFrameShape(QFrame.Shape.NoFrame)
+    page.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    page.setWidget(body)
+    return page
 
 
 def muted(text: str) -> QLabel:

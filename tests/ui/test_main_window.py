@@ -96,7 +96,7 @@ def shown(window, qtbot):
 def test_ctrl_1_to_9_switch_views(shown, qtbot):
     assert [k for k, _t, _c in VIEWS] == ["system", "overview", "provider", "ambulance", "offload", "critical-care",
                                           "contacts", "transfers", "decisions", "actions", "alerts",
-                                          "quality"]
+                                          "quality", "week-ahead"]
     assert [k for k, _t, _c in VIEWS] == list(VIEW_KEYS)   # the command line knows every view
     mnemonics = [t[t.index("&") + 1].lower() for _k, t, _c in VIEWS]
     assert len(set(mnemonics)) == len(mnemonics)           # Alt+letter reaches exactly one tab

@@ -26,6 +26,7 @@ EMPTY_WORDS = {
     "actions": "No open actions",
     "quality": "No open data-quality findings",
     "alerts": "No alerts yet",
+    "week-ahead": "No data to forecast yet",
 }
 
 

@@ -1,0 +1,255 @@
+"""The week-ahead view (issue 20, items 1 and 4 in the app): the system's and each acute site's next seven
+days, offscreen in real Qt on a real replica with six weeks of the simulator's history for two sites and two
+days for a third (``tests.forecast.intraday_world``).
+
+Screenshots (system, a site, the new site; light and dark at 1920x1080, one at 1366x768, one with the
+feed quiet for three days) go into
+docs/screenshots when asked (SCC_WRITE_SCREENSHOTS=1); an ordinary run renders the light ones into a
+temporary folder."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QApplication
+
+from models.service import week_ahead as door
+from scc_desktop import gui
+from tests.forecast import intraday_world
+from tests.forecast.intraday_world import NEW_SITE, NOW
+from tests.support.replica import fresh_replica
+from ui import theme
+from ui.charts import FORECAST_KEY
+from ui.main_window import MainWindow
+from ui.week_ahead_view import WeekAheadView, midday
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SHOTS = DOCS if os.environ.get("SCC_WRITE_SCREENSHOTS") == "1" else None
+PASSPHRASE = "week ahead"
+COUNTS = [m for m in door.MEASURES if m.unit != "%"]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    store = fresh_replica(tmp_path_factory.mktemp("week") / "scc.db", PASSPHRASE)
+    codes = intraday_world.build(store, sites=2, days=42)
+    yield store, codes
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def made(world):
+    """The door's own answer at NOW, to hold the view's figures against."""
+    return door.week_ahead(world[0], NOW)
+
+
+def _view(qtbot, store, clock=lambda: NOW, size=(1920, 1080)) -> WeekAheadView:
+    view = WeekAheadView(store, clock)
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.show()
+    view.refresh()
+    qtbot.waitUntil(lambda: view.result is not None, timeout=20_000)
+    return view
+
+
+def _shown(n: float) -> str:
+    return str(round(n))
+
+
+def _cell(m: door.Measure, d) -> str:
+    if m.unit == "%":
+        return f"{d.value:.1f}% ({d.low:.1f}–{d.high:.1f}%)"
+    return f"{_shown(d.value)} ({_shown(d.low)}–{_shown(d.high)})"
+
+
+def test_the_system_comes_first_with_a_seven_day_band_after_the_end_of_the_data(qtbot, world, made):
+    store, codes = world
+    view = _view(qtbot, store)
+    names = [view.picker.itemText(i) for i in range(view.picker.count())]
+    assert names[0] == "System (all acute sites)" and view.picker.currentData() == door.SYSTEM
+    assert [view.picker.itemData(i) for i in range(view.picker.count())][1:] == list(made.places)[1:]
+    assert sorted(view.picker.itemData(i) for i in range(1, view.picker.count())) == sorted(codes)
+    edge = door.uk_midnight(made.origin + timedelta(days=1)).timestamp()
+    for m in COUNTS:
+        chart = view.charts[m.key]
+        assert chart.isVisible()
+        band = chart.band
+        assert band is not None and chart.band_item is not None and len(band.points) == 7
+        assert all(t.timestamp() > edge for t, *_ in band.points)
+        assert chart.now_line.value() == pytest.approx(edge)
+        assert chart.now_line.label.format == "today →"
+        assert chart.band_label == FORECAST_KEY and FORECAST_KEY in chart.key.text()
+        # The observed four weeks end on the origin's midday, before the line.
+        observed = chart.series[0].points
+        assert observed[-1][0] == midday(made.origin) and len(observed) == 28
+        # The hover over a day of the band names the day and its interval, as the table shows them.
+        d = made.places[door.SYSTEM].series[m.key].forecast.days[2]
+        assert chart.hover_text(midday(d.day).timestamp(), (d.low + d.high) / 2) == (
+            f"forecast {d.day:%a} {d.day.day} {d.day:%b}: {_shown(d.value)} "
+            f"(80%: {_shown(d.low)}–{_shown(d.high)})")
+    # The system has no occupancy: its slot says why instead of a chart.
+    assert not view.charts[door.OCCUPANCY].isVisible()
+    assert view.no_occupancy.isVisible() and "not for the system" in view.no_occupancy.text()
+    assert "from data to Sunday 11 January (UK days)" in view.heading.text()
+    assert "FORECAST" in view.heading.text() and "80% interval" in view.about.text()
+    assert not view.stale.isVisible()
+
+
+@pytest.mark.parametrize("place", [door.SYSTEM, "RX1"])
+def test_the_table_shows_the_doors_figures_rounded_as_shown(qtbot, world, made, place):
+    store, _codes = world
+    view = _view(qtbot, store)
+    view.select_place(place)
+    expected = made.places[place].series
+    days = [made.origin + timedelta(days=h) for h in range(1, 8)]
+    headers = [view.table.horizontalHeaderItem(c).text() for c in range(view.table.columnCount())]
+    assert headers == ["Measure"] + [f"{d:%a} {d.day} {d:%b}" for d in days]
+    assert view.table.rowCount() == len(expected) == (3 if place == door.SYSTEM else 4)
+    for r, (key, s) in enumerate(expected.items()):
+        assert view.table.item(r, 0).text() == {door.ARRIVALS: "Ambulance arrivals", door.DELAY_30_60: "Handovers 30–60 min", door.DELAY_60: "Handovers over 60 min", door.OCCUPANCY: "G&A bed occupancy"}[key]
+        assert [view.table.item(r, c).text() for c in range(1, 8)] == [_cell(s.measure, d) for d in s.forecast.days]
+    # Copied, the figures are the door's to one decimal (occupancy) or whole (counts), one line a day.
+    view.copy_figures()
+    lines = QApplication.clipboard().text().splitlines()
+    assert lines[0].split("\t") == ["Place", "Measure", "Day", "Forecast", "80% low", "80% high", "Day kind"]
+    arrivals = expected[door.ARRIVALS].forecast.days[0]
+    assert lines[1].split("\t")[2:6] == [arrivals.day.isoformat(), f"{arrivals.value:.0f}", f"{arrivals.low:.0f}",
+                                         f"{arrivals.high:.0f}"]
+    assert len(lines) == 1 + 7 * len(expected)
+    # Ctrl+C in the table copies the selected rows as shown.
+    view.table.selectRow(0)
+    view.table.actions()[0].trigger()
+    copied = QApplication.clipboard().text().splitlines()
+    assert copied[0].split("\t")[1] == headers[1]
+    assert copied[1].split("\t") == [view.table.item(0, c).text() for c in range(8)]
+
+
+def test_a_new_site_says_too_little_history_and_draws_no_band(qtbot, world, made):
+    store, _codes = world
+    view = _view(qtbot, store)
+    view.select_place(NEW_SITE)
+    place = made.places[NEW_SITE]
+    for m in door.MEASURES:
+        chart, reason = view.charts[m.key], place.series[m.key].forecast.reason
+        assert reason.startswith("too little history")
+        assert chart.isVisible() and chart.band is None and chart.band_item is None and chart.now_line is None
+        assert FORECAST_KEY not in chart.key.text()
+        assert "Too little history to forecast" in chart.note.text() and "a forecast needs 21 recent days" in chart.note.text()
+        # Nothing is drawn after the end of the data.
+        right = chart.plot.getPlotItem().getViewBox().viewRange()[0][1]
+        assert right < (door.uk_midnight(made.origin + timedelta(days=1)) + timedelta(hours=12)).timestamp()
+    for r in range(view.table.rowCount()):
+        assert view.table.item(r, 1).text().startswith("Too little history to forecast (")
+        assert view.table.columnSpan(r, 1) == 7
+
+
+def test_a_stale_feed_says_how_old_the_forecasts_data_is(qtbot, world):
+    store, _codes = world
+    view = _view(qtbot, store, clock=lambda: NOW + timedelta(days=3))
+    assert view.result.stale_days == 3
+    assert view.stale.isVisible()
+    text = view.stale.text()
+    assert "built on data 3 days old" in text and "Mon 12 Jan 09:30" in text
+    assert view.charts[door.ARRIVALS].now_line.label.format == "data ends"
+    # The days already past (12-14 January) are forecast, not seen: said over their columns, and now is marked.
+    headers = [view.table.horizontalHeaderItem(c).text() for c in range(1, 8)]
+    assert [h.endswith("past: no data yet") for h in headers] == [True] * 3 + [False] * 4
+    line = view.now_lines[view.charts[door.ARRIVALS]]
+    assert line.value() == pytest.approx((NOW + timedelta(days=3)).timestamp()) and line.label.format == "now"
+
+
+def test_a_holiday_in_the_week_is_named_in_the_table_hover_and_note(qtbot, world):
+    store, _codes = world
+    view = _view(qtbot, store)
+    result = view.result
+    system = result.places[door.SYSTEM]
+    s = system.series[door.ARRIVALS]
+    days = list(s.forecast.days)
+    days[2] = replace(days[2], holiday="christmas_day")
+    series = {**system.series, door.ARRIVALS: replace(s, forecast=replace(s.forecast, days=tuple(days)))}
+    view._draw(replace(result, places={**result.places, door.SYSTEM: replace(system, series=series)}))
+    assert view.table.horizontalHeaderItem(3).text().endswith("\nChristmas Day")
+    chart = view.charts[door.ARRIVALS]
+    d = days[2]
+    assert "(Christmas Day)" in chart.hover_text(midday(d.day).timestamp(), d.value)
+    assert "is Christmas Day" in chart.note.text()
+    assert "(Christmas\xa0Day)" in view.table.item(0, 3).toolTip()   # ui.text.literal: no-break spaces
+
+
+def test_a_redraw_within_minutes_reuses_the_read_and_a_later_one_reads_again(qtbot, world):
+    store, _codes = world
+    now = [NOW]
+    view = _view(qtbot, store, clock=lambda: now[0])
+    first, band = view.result, view.charts[door.ARRIVALS].band
+    now[0] = NOW + timedelta(minutes=4)
+    view.refresh()
+    assert view.result is first and not view._read.busy
+    assert view.charts[door.ARRIVALS].band is band          # the minute timer: nothing redrawn
+    try:
+        theme.set_current("dark")                              # a new theme: the same figures in its colours
+        view.refresh()
+        assert view.result is first and not view._read.busy
+        assert view.charts[door.ARRIVALS].band.colour == theme.THEMES["dark"].series[0] != band.colour
+    finally:
+        theme.set_current("light")
+    now[0] = NOW + timedelta(minutes=6)
+    view.refresh()
+    qtbot.waitUntil(lambda: view.result is not first, timeout=20_000)
+
+
+def test_an_empty_replica_says_there_is_no_data(qtbot, tmp_path):
+    store = fresh_replica(tmp_path / "empty.db", PASSPHRASE)
+    try:
+        view = _view(qtbot, store)
+        assert view.result.origin is None
+        assert view.stack.is_empty and "No data to forecast yet" in view.stack.empty.text()
+        assert view.picker.count() == 0
+        assert view.figures_text() == ""
+    finally:
+        store.close()
+
+
+# (place, file name, window size) per picture; the 1366x768 one in the light theme only.
+PICTURES = ((door.SYSTEM, "system", (1920, 1080)), ("RX1", "site", (1920, 1080)), (NEW_SITE, "new", (1920, 1080)),
+            ("RX1", "site-1366x768", (1366, 768)))
+
+
+def _picture(qtbot, window, place: str, path: Path, shade: str, size) -> None:
+    gui.render(window, path, "week-ahead", theme=shade, size=size)
+    view = window.views["week-ahead"]
+    view.select_place(place)
+    if path.name.startswith("week-ahead-site"):   # the hover a user sees over the band, three days ahead
+        chart = view.charts[door.ARRIVALS]
+        d = chart.band.days[2]
+        box = chart.plot.getPlotItem().getViewBox()
+        chart._moved(box.mapViewToScene(QPointF(midday(d.day).timestamp(), d.value)))
+        assert chart.hover.isVisible()
+    qtbot.wait(50)
+    window.grab().save(str(path))
+    assert path.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("shade", ["light", "dark"] if SHOTS else ["light"])
+def test_pictures_of_the_week_ahead(qtbot, world, tmp_path, shade):
+    """Rendered as a user sees them (looked at; described in the report for docs/forecasting.md), and with
+    the feed quiet for three days (the warning, the days past, "now" after "data ends")."""
+    folder = SHOTS or tmp_path
+    for clock, pictures in ((NOW, PICTURES), (NOW + timedelta(days=3), ((door.SYSTEM, "stale", (1920, 1080)),))):
+        window = MainWindow(world[0], clock=lambda clock=clock: clock)
+        qtbot.addWidget(window)
+        try:
+            for place, name, size in pictures:
+                if (name == "site-1366x768" or name == "stale") and shade != "light":
+                    continue
+                _picture(qtbot, window, place, folder / f"week-ahead-{name}-{shade}.png", shade, size)
+            if clock != NOW and shade == "light":
+                assert window.views["week-ahead"].stale.isVisible()
+        finally:
+            window.close()
+            theme.set_current("light")

@@ -1,0 +1,426 @@
+"""Week ahead: the system's and each acute site's daily figures for the next seven days, forecast with
+80% intervals (issue 20, items 1 and 4).
+
+One chart per measure (ambulance arrivals, handovers over 30 and up to 60 min, handovers over 60 min,
+G&A bed occupancy): the last four weeks observed, each day drawn at its UK midday, then after a line
+at the end of the data the forecast's band (``ui.charts.Band``: "forecast (80% interval)", the day,
+its figure and interval in the hover).  Under the charts a table of the seven days' figures, exact and
+copyable.  A measure with too little history says so in words and draws no band.  A line says which
+UK day the data runs to, and a warning says how old it is when the feed has been quiet for a day or
+more.  Reads ``models.service.week_ahead`` off the UI thread (``ui.tasks.LatestRead``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QFontMetricsF, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QGridLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from models.service import week_ahead as door
+from models.uk_time import UK
+from ui import format as fmt
+from ui import tasks, theme
+from ui.charts import Band, Series, TimeChart, align_time_axes, chart_font, colour, fixed_range, mark_scale
+from ui.flow_bar import FlowBar
+from ui.text import esc
+from ui.widgets import EmptyOr, cell, fill_table, fit_rows, make_table, muted, scrolling_page
+
+SHOWN_DAYS = 28                        # the history each chart shows: the last four weeks
+REREAD_AFTER = timedelta(minutes=5)    # the forecast knows whole days: a redraw within this reuses the read
+HOLIDAYS = {
+    "christmas_run_up": "run-up to Christmas",
+    "christmas_eve": "Christmas Eve",
+    "christmas_day": "Christmas Day",
+    "boxing_day": "Boxing Day",
+    "christmas_week": "between Christmas and New Year",
+    "new_years_eve": "New Year's Eve",
+    "new_years_day": "New Year's Day",
+    "bank_holiday": "bank holiday",
+    "after_bank_holiday": "first working day after a bank holiday",
+}
+Y_LABELS = {door.ARRIVALS: "arrivals", door.DELAY_30_60: "handovers", door.DELAY_60: "handovers",
+            door.OCCUPANCY: "% of G&A beds"}
+COPY_HEADERS = ("Place", "Measure", "Day", "Forecast", "80% low", "80% high", "Day kind")
+ABOUT = ("Forecast by exponential smoothing with day-of-week and holiday effects, from this desktop's last twelve "
+         "weeks. The shaded band is the 80% interval: about 8 days in 10 land inside it.")
+# The table's row names (the charts' titles and the cells' tooltips give the full ones).
+SHORT = {door.ARRIVALS: "Ambulance arrivals", door.DELAY_30_60: "Handovers 30–60 min",
+         door.DELAY_60: "Handovers over 60 min", door.OCCUPANCY: "G&A bed occupancy"}
+
+
+def holiday_words(kind: str) -> str:
+    """A forecast day's kind in words: "christmas_day" is "Christmas Day"; "" for an ordinary day."""
+    if not kind or kind == "ordinary":
+        return ""
+    return HOLIDAYS.get(kind, kind.replace("_", " "))
+
+
+def figure(measure: door.Measure, value: float) -> str:
+    """A count as a whole number ("287"), occupancy to one decimal with % ("93.9%")."""
+    return f"{value:.1f}%" if measure.unit == "%" else f"{round(value):,}"
+
+
+def interval(measure: door.Measure, low: float, high: float) -> str:
+    """"222–371", "91.1–96.9%"."""
+    if measure.unit == "%":
+        return f"{low:.1f}–{high:.1f}%"
+    return f"{round(low):,}–{round(high):,}"
+
+
+def day_words(day: date, long: bool = False) -> str:
+    """"Mon 12 Jan"; long: "Monday 12 January"."""
+    return f"{day:%A} {day.day} {day:%B}" if long else f"{day:%a} {day.day} {day:%b}"
+
+
+def midday(day: date) -> datetime:
+    """A UK day's midday, where the charts draw its figure."""
+    return datetime.combine(day, time(12), tzinfo=UK).astimezone(timezone.utc)
+
+
+def reason_words(reason: str) -> str:
+    """The model's reason without its own "too little history: " (the chart and table say that first)."""
+    head = "too little history"
+    text = reason.strip()
+    if text.lower().startswith(head):
+        text = text[len(head):].lstrip(" :;,-")
+    return text or reason
+
+
+@dataclass
+class DayBand(Band):
+    """A daily forecast band: the hover names the UK day (and a holiday), not an hour."""
+
+    measure: door.Measure | None = None
+    days: tuple = field(default=())       # the DayForecasts, in the order of ``points``
+
+    def text(self, i: int) -> str:
+        d = self.days[i]
+        kind = holiday_words(d.holiday)
+        return (f"forecast {day_words(d.day)}{f' ({kind})' if kind else ''}: {figure(self.measure, d.value)} "
+                f"(80%: {interval(self.measure, d.low, d.high)})")
+
+
+class WeekAheadView(QWidget):
+    KINDS = frozenset({"handover", "observation", "organisation"})
+
+    def __init__(self, store, clock: Callable[[], datetime], parent=None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.clock = clock
+        self.result: door.WeekAhead | None = None
+        self._asked_at: datetime | None = None
+        self._drawn_theme: theme.Theme | None = None   # the theme the page was drawn in (redrawn when it changes)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        top = FlowBar()   # wraps at large text: the window must fit a 1920-pixel screen
+        label = QLabel("Site or s&ystem:")   # Alt+letters free of the tabs' and menus'
+        self.picker = QComboBox()
+        self.picker.setAccessibleName("Place forecast: the system or one acute site")
+        self.picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        label.setBuddy(self.picker)
+        self.picker.currentIndexChanged.connect(lambda _i: self._draw_place())
+        top.addWidget(label)
+        top.addWidget(self.picker)
+        self.heading = QLabel()
+        self.heading.setTextFormat(Qt.TextFormat.RichText)
+        self.heading.setWordWrap(True)
+        self.heading.setAccessibleName("What the forecast covers")
+        top.addWidget(self.heading, 1)
+        self.copy_button = QPushButton("Copy fi&gures")
+        self.copy_button.setAccessibleName("Copy the seven days' forecast figures as tab-separated text")
+        self.copy_button.setToolTip("Copy the chosen place's forecast (day, figure, 80% interval) for a spreadsheet")
+        self.copy_button.clicked.connect(lambda _c=False: self.copy_figures())
+        top.addWidget(self.copy_button)
+        layout.addLayout(top)
+        self.stale = QLabel()
+        self.stale.setWordWrap(True)
+        self.stale.setTextFormat(Qt.TextFormat.RichText)
+        self.stale.setAccessibleName("Warning: the forecast is built on old data")
+        self.stale.hide()
+        layout.addWidget(self.stale)
+        self.about = muted(ABOUT)
+        self.about.setAccessibleName("What the forecast is")
+        layout.addWidget(self.about)
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(6)
+        self.charts: dict[str, TimeChart] = {}
+        self.now_lines: dict[TimeChart, pg.InfiniteLine] = {}   # drawn while the feed is quiet: where now is
+        for i, m in enumerate(door.MEASURES):
+            # The key outside the plot: it covers neither the band nor the line at the end of the data.
+            chart = TimeChart(m.label, y_label=Y_LABELS[m.key], legend_outside=True,
+                              accessible_name=f"Chart of {m.label.lower()}: four weeks observed, seven days forecast")
+            # The plots share the height left; their least height (below) is what makes the page scroll.
+            chart.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+            self.charts[m.key] = chart
+            grid.addWidget(chart, i // 2, i % 2)
+        # The system has no occupancy: its slot says why.
+        self.no_occupancy = muted("G&A bed occupancy is forecast for each acute site, not for the system: a mean "
+                                  "of percentages over sites of different sizes is not the system's occupancy. "
+                                  "Choose a site for its occupancy.")
+        self.no_occupancy.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_occupancy.hide()
+        grid.addWidget(self.no_occupancy, 1, 1)
+        grid.setRowStretch(0, 1)
+        grid.setRowStretch(1, 1)
+        align_time_axes(list(self.charts.values()))
+        layout.addLayout(grid, 1)
+        self.table = make_table(("Measure",), "Forecast for the next seven days: figure and 80% interval per "
+                                "measure and day", stretch=None)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setWordWrap(False)
+        copy = QAction("Copy", self.table)
+        copy.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
+        copy.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        copy.triggered.connect(self.copy_selected)
+        self.table.addAction(copy)
+        layout.addWidget(self.table)
+        # Below the charts' least heights (large text on a small screen) the page scrolls down.
+        page = scrolling_page(body)
+        self.stack = EmptyOr("No data to forecast yet. The week ahead appears here once acute sites' ambulance "
+                             "handovers and bed figures have synced from the hub; a site needs three weeks of "
+                             "history for its forecast.", page)
+        outer.addWidget(self.stack, 1)
+        self._read = tasks.LatestRead(self, self._draw)
+        # Drawn by refresh(), which the window calls when the view is first shown.
+
+    # --- reading ------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Read the week ahead off the UI thread; within a few minutes of the last read on the same UK
+        day (the minute timer, a sync batch of today's events: the forecast knows whole days up to
+        yesterday) keep what was read, redrawn only in a new theme or text size (a page of charts costs a
+        quarter of a second on the UI thread)."""
+        now, store = self.clock(), self.store
+        asked = self._asked_at
+        if (self.result is not None and asked is not None and timedelta(0) <= now - asked < REREAD_AFTER
+                and now.astimezone(UK).date() == asked.astimezone(UK).date()):
+            if self._drawn_theme != theme.current():   # a new theme or text size: the same figures redrawn
+                self._draw(self.result)
+            return
+        self._asked_at = now
+        self._read(lambda: door.week_ahead(store, now))
+
+    def _draw(self, result: door.WeekAhead) -> None:
+        self.result = result
+        self._drawn_theme = theme.current()
+        self.stack.show_empty(result.origin is None or not result.places)
+        if self.stack.is_empty:
+            self.picker.clear()
+            return
+        self._load_picker(result)
+        self._draw_heading(result)
+        self._draw_place()
+
+    def _load_picker(self, result: door.WeekAhead) -> None:
+        wanted = list(result.places)
+        if [self.picker.itemData(i) for i in range(self.picker.count())] == wanted:
+            return
+        current = self.picker.currentData()
+        self.picker.blockSignals(True)
+        self.picker.clear()
+        for code, place in result.places.items():
+            self.picker.addItem(place.name if code == door.SYSTEM else f"{place.name} ({code})", code)
+        self.picker.setCurrentIndex(max(0, self.picker.findData(current)))
+        self.picker.blockSignals(False)
+
+    def select_place(self, code: str) -> None:
+        """Show ``code`` (an acute site's ODS code, or ``door.SYSTEM``)."""
+        self.picker.setCurrentIndex(self.picker.findData(code))
+
+    # --- drawing ------------------------------------------------------------------------
+    def _draw_heading(self, result: door.WeekAhead) -> None:
+        origin = result.origin
+        first, last = origin + timedelta(days=1), origin + timedelta(days=7)
+        self.heading.setText(f"<b>FORECAST</b> for {day_words(first, True)} to {day_words(last, True)}, "
+                             f"from data to {day_words(origin, True)} (UK days)")
+        n = result.stale_days
+        t = theme.current()
+        if n > 0:
+            since = fmt.local_time(result.data_to, with_date=True) if result.data_to else "never"
+            days = "1 day" if n == 1 else f"{n} days"
+            self.stale.setText(f"<b>⚠ STALE: this forecast is built on data {days} old.</b> Nothing newer than "
+                               f"{esc(since)} has come from the feed, so the forecast knows nothing after "
+                               f"{esc(day_words(origin, True))}. Check the connection (status bar) before "
+                               "relying on it.")
+            self.stale.setStyleSheet(theme.BANNER_STYLE["feed_stale"] + f"border:{t.border_px}px solid "
+                                     f"{t.badge_border};")
+        self.stale.setVisible(n > 0)
+
+    def _draw_place(self) -> None:
+        result = self.result
+        if result is None or result.origin is None:
+            return
+        place = result.places.get(self.picker.currentData())
+        if place is None:
+            return
+        origin = result.origin
+        edge = door.uk_midnight(origin + timedelta(days=1))   # the end of the data: the forecast after it
+        start = door.uk_midnight(origin - timedelta(days=SHOWN_DAYS - 1))
+        self.now_lines = {}
+        for m in door.MEASURES:
+            chart = self.charts[m.key]
+            series = place.series.get(m.key)
+            chart.setVisible(series is not None)
+            if series is not None:
+                self._draw_chart(chart, place, series, start, edge, result.stale_days)
+        self.no_occupancy.setVisible(door.OCCUPANCY not in place.series)
+        self._draw_table(place)
+
+    def _draw_chart(self, chart: TimeChart, place: door.Place, series: door.DailySeries, start: datetime,
+                    edge: datetime, stale_days: int) -> None:
+        m, made = series.measure, series.forecast
+        shown = [(d, v) for d, v in zip(series.days, series.values) if v is not None and door.uk_midnight(d) >= start]
+        points = [(midday(d), v) for d, v in shown]
+        c = colour(0)
+        whole = "the day's mean of hourly figures" if m.unit == "%" else "the whole UK day"
+        observed = Series("observed", points, c, size=6, cadence=timedelta(days=1),
+                          fmt=lambda v, m=m: figure(m, v), notes=[f"{whole}, {day_words(d)}" for d, _v in shown])
+        band = None
+        if made.days:
+            band = DayBand([(midday(d.day), d.value, d.low, d.high) for d in made.days], edge, c,
+                           measure=m, days=tuple(made.days))
+        right = door.uk_midnight(made.days[-1].day + timedelta(days=1)) if band is not None else edge
+        values = [v for _t, v in points] + ([p[3] for p in band.points] if band is not None else [])
+        notes = []
+        holidays = [f"{day_words(d.day)} is {holiday_words(d.holiday)}" for d in made.days if holiday_words(d.holiday)]
+        if holidays:
+            notes.append("; ".join(holidays) + ": its effect is learned from past winters.")
+        chart.set_data([observed], x_range=(start, right), y_range=self._y_range(m, values), band=band,
+                       no_forecast=reason_words(made.reason) if band is None and made.reason else None,
+                       notes=notes, empty_text=f"No {m.label.lower()} figures in the last four weeks.")
+        # Least heights that follow the text size: the plot's, and the chart's with its title and note lines
+        # (explicit, so the page scrolls at large text rather than squeezing a chart under its title).
+        chart.plot.setMinimumHeight(round(8 * QFontMetricsF(chart_font()).height()))
+        chart.setMinimumHeight(chart.plot.minimumHeight() + round(4 * QFontMetricsF(chart.title.font()).height()))
+        # The title and its key on one line: the height goes to the plot (1366x768).
+        chart.key.hide()
+        chart.title.setText(f"<b>{esc(m.label)}{'' if m.unit == '%' else ' a day'}</b> &nbsp; {chart.key.text()}")
+        chart.title.setAccessibleName(f"{m.label}, {place.name}")
+        if chart.now_line is not None:
+            chart.now_line.label.setFormat("data ends" if stale_days > 0 else "today →")   # left of the line
+        if band is not None and stale_days > 0 and self.result.now.timestamp() < right.timestamp():
+            # The feed gone quiet: the days between the end of the data and now are forecast, not seen.
+            fg = theme.current().chart_fg
+            now = pg.InfiniteLine(pos=self.result.now.timestamp(), angle=90,
+                                  pen=pg.mkPen(fg, width=1.2 * mark_scale(), style=Qt.PenStyle.DotLine),
+                                  label="now", labelOpts={"position": 0.95, "color": fg, "anchors": [(0, 0), (0, 0)]})
+            now.label.setFont(chart_font())
+            chart.plot.getPlotItem().addItem(now, ignoreBounds=True)
+            self.now_lines[chart] = now
+
+    @staticmethod
+    def _y_range(m: door.Measure, values: list[float]) -> tuple[float, float]:
+        """Counts from 0; occupancy close around its figures (a few points of it matter), to 100% at least."""
+        if m.unit != "%" or not values:
+            low, high = fixed_range(None if m.unit != "%" else "%", values)
+            return low - 0.03 * high, high   # a day of 0 sits just above the axis, not under it
+        low = max(0.0, 10 * ((min(values) - 2) // 10))
+        return low, max(100.0, 5 * -(-(max(values) + 1) // 5))
+
+    def _draw_table(self, place: door.Place) -> None:
+        result = self.result
+        days = [result.origin + timedelta(days=h) for h in range(1, 8)]
+        kinds: dict[date, str] = {}
+        for s in place.series.values():
+            for d in s.forecast.days:
+                kinds.setdefault(d.day, holiday_words(d.holiday))
+        today = result.now.astimezone(UK).date()
+        headers = ["Measure"]
+        for d in days:   # a holiday named; a day already past (the feed quiet) said so
+            notes = [w for w in (kinds.get(d), "past: no data yet" if d < today else "") if w]
+            headers.append("\n".join([day_words(d), *notes]))
+        self.table.setColumnCount(len(headers))
+        self.table.setHorizontalHeaderLabels(headers)
+        rows, spans = [], []
+        for r, (key, s) in enumerate(place.series.items()):
+            m, made = s.measure, s.forecast
+            name = m.label + ("" if m.unit == "%" else " a day")
+            row = [cell(SHORT.get(key, m.label), data=key, bold=True, tooltip=f"{name}, {place.name}")]
+            by_day = {d.day: d for d in made.days}
+            if not made.days:
+                why = reason_words(made.reason) if made.reason else "no forecast"
+                row.append(cell(f"Too little history to forecast ({why})",
+                                tooltip=f"{m.label}, {place.name}: {made.reason or 'no forecast'}"))
+                row += [cell("") for _ in days[1:]]
+                spans.append(r)
+            for d in days if made.days else ():
+                f = by_day.get(d)
+                if f is None:
+                    row.append(cell("—"))
+                    continue
+                kind = holiday_words(f.holiday)
+                row.append(cell(f"{figure(m, f.value)} ({interval(m, f.low, f.high)})", align_right=True,
+                                tooltip=f"{m.label}, {place.name}, {day_words(d, True)}"
+                                        f"{f' ({kind})' if kind else ''}: forecast {figure(m, f.value)}, "
+                                        f"80% interval {interval(m, f.low, f.high)}"))
+            rows.append(row)
+        self.table.clearSpans()
+        fill_table(self.table, rows)
+        for r in spans:
+            self.table.setSpan(r, 1, 1, len(days))
+        # Each day's column as wide as its widest figure at the least; the days share what is left.
+        self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()
+        header.setMinimumSectionSize(max([self.table.columnWidth(c) for c in range(1, len(headers))] + [40]))
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        for c in range(1, len(headers)):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.Stretch)
+        self.table.setAccessibleDescription(
+            f"{place.name}. " + " ".join(f"{s.measure.label}: " + ("; ".join(
+                f"{day_words(d.day)} {figure(s.measure, d.value)}, 80% {interval(s.measure, d.low, d.high)}"
+                for d in s.forecast.days) or f"too little history to forecast ({s.forecast.reason})") + "."
+                for s in place.series.values()))
+        fit_rows(self.table, max_rows=len(rows))
+
+    # --- copying ------------------------------------------------------------------------
+    def figures_text(self) -> str:
+        """The chosen place's forecast as tab-separated lines with a header: exact figures for a spreadsheet."""
+        place = self.result.places.get(self.picker.currentData()) if self.result and self.result.origin else None
+        if place is None:
+            return ""
+        lines = ["\t".join(COPY_HEADERS)]
+        for s in place.series.values():
+            m = s.measure
+            for d in s.forecast.days:
+                digits = 1 if m.unit == "%" else 0
+                lines.append("\t".join([place.name, m.label + (" (%)" if m.unit == "%" else " a day"),
+                                        d.day.isoformat()] + [f"{x:.{digits}f}" for x in (d.value, d.low, d.high)]
+                                       + [holiday_words(d.holiday)]))
+            if not s.forecast.days:
+                lines.append("\t".join([place.name, m.label, "", "", "", "",
+                                        f"too little history to forecast ({reason_words(s.forecast.reason)})"]))
+        return "\n".join(lines) + "\n"
+
+    def copy_figures(self) -> None:
+        text = self.figures_text()
+        if text:
+            QApplication.clipboard().setText(text)
+
+    def copy_selected(self) -> None:
+        """Ctrl+C in the table: the selected rows as tab-separated text, as shown."""
+        rows = sorted({i.row() for i in self.table.selectedIndexes()})
+        lines = ["\t".join(self.table.horizontalHeaderItem(c).text().replace("\n", " ")
+                           for c in range(self.table.columnCount()))]
+        for r in rows:
+            lines.append("\t".join(self.table.item(r, c).text() if self.table.item(r, c) else ""
+                                   for c in range(self.table.columnCount())))
+        QApplication.clipboard().setText("\n".join(lines) + "\n")
