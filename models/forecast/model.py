@@ -203,8 +203,7 @@ def forecast(series: str, days: Sequence[date], values: Sequence[float | None], 
 
 
 def _too_little(n: int) -> str:
+    days = f"{n} ordinary day{'' if n == 1 else 's'}"
     if n >= smoothing.MIN_HISTORY:    # enough days, but too few of its own errors yet to set an interval
-        return (f"too little history: {n} ordinary days, but too few of the model's own forecast errors "
-                "yet to set an interval")
-    return (f"too little history: {n} ordinary days (holidays not counted) in this run of data; "
-            f"a forecast needs {smoothing.MIN_HISTORY}")
+        return f"too little history: {days}, but too few of the model's own forecast errors yet to set an interval"
+    return f"too little history: {days} (holidays not counted) in this run of data; a forecast needs {smoothing.MIN_HISTORY}"

@@ -179,6 +179,7 @@ def test_a_site_that_joined_two_days_ago_says_too_little_history(page):
     for s in new.series.values():
         assert s.forecast.days == ()
         assert s.forecast.reason.startswith("too little history")
+    assert new.series[door.ARRIVALS].forecast.reason.startswith("too little history: 1 ordinary day (")
     # Its one whole day counts in the system's total from that day.
     assert new.series[door.ARRIVALS].values[-1] is not None
 
