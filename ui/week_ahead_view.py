@@ -43,17 +43,6 @@ from ui.widgets import EmptyOr, cell, fill_table, fit_rows, make_table, muted, s
 
 SHOWN_DAYS = 28                        # the history each chart shows: the last four weeks
 REREAD_AFTER = timedelta(minutes=5)    # the forecast knows whole days: a redraw within this reuses the read
-HOLIDAYS = {
-    "christmas_run_up": "run-up to Christmas",
-    "christmas_eve": "Christmas Eve",
-    "christmas_day": "Christmas Day",
-    "boxing_day": "Boxing Day",
-    "christmas_week": "between Christmas and New Year",
-    "new_years_eve": "New Year's Eve",
-    "new_years_day": "New Year's Day",
-    "bank_holiday": "bank holiday",
-    "after_bank_holiday": "first working day after a bank holiday",
-}
 Y_LABELS = {door.ARRIVALS: "arrivals", door.DELAY_30_60: "handovers", door.DELAY_60: "handovers",
             door.OCCUPANCY: "% of G&A beds"}
 COPY_HEADERS = ("Place", "Measure", "Day", "Forecast", "80% low", "80% high", "Day kind")
@@ -66,9 +55,7 @@ SHORT = {door.ARRIVALS: "Ambulance arrivals", door.DELAY_30_60: "Handovers 30–
 
 def holiday_words(kind: str) -> str:
     """A forecast day's kind in words: "christmas_day" is "Christmas Day"; "" for an ordinary day."""
-    if not kind or kind == "ordinary":
-        return ""
-    return HOLIDAYS.get(kind, kind.replace("_", " "))
+    return door.HOLIDAY_WORDS.get(kind or "ordinary", kind.replace("_", " "))
 
 
 def figure(measure: door.Measure, value: float) -> str:
@@ -157,6 +144,11 @@ class WeekAheadView(QWidget):
         self.stale.setAccessibleName("Warning: the forecast is built on old data")
         self.stale.hide()
         layout.addWidget(self.stale)
+        self.left_out = QLabel()          # the system: the sites its figures leave out, and why
+        self.left_out.setWordWrap(True)
+        self.left_out.setAccessibleName("Sites the system's figures leave out")
+        self.left_out.hide()
+        layout.addWidget(self.left_out)
         self.about = muted(ABOUT)
         self.about.setAccessibleName("What the forecast is")
         layout.addWidget(self.about)
@@ -283,6 +275,8 @@ class WeekAheadView(QWidget):
             if series is not None:
                 self._draw_chart(chart, place, series, start, edge, result.stale_days)
         self.no_occupancy.setVisible(door.OCCUPANCY not in place.series)
+        self.left_out.setText(door.left_out_words(place))
+        self.left_out.setVisible(bool(place.left_out))
         self._draw_table(place)
 
     def _draw_chart(self, chart: TimeChart, place: door.Place, series: door.DailySeries, start: datetime,
@@ -304,6 +298,9 @@ class WeekAheadView(QWidget):
         holidays = [f"{day_words(d.day)} is {holiday_words(d.holiday)}" for d in made.days if holiday_words(d.holiday)]
         if holidays:
             notes.append("; ".join(holidays) + ": its effect is learned from past winters.")
+        if made.days:
+            # How its own forecasts have done here: a forecast the room cannot judge is a guess with a band.
+            notes.append(esc("Its record: " + door.record_words(series.record) + "."))
         chart.set_data([observed], x_range=(start, right), y_range=self._y_range(m, values), band=band,
                        no_forecast=reason_words(made.reason) if band is None and made.reason else None,
                        notes=notes, empty_text=f"No {m.label.lower()} figures in the last four weeks.")

@@ -21,10 +21,11 @@ KINDS = ("ordinary", "christmas_run_up", "christmas_eve", "christmas_day", "boxi
          "christmas_week", "new_years_eve", "new_years_day", "bank_holiday", "after_bank_holiday")
 KIND = {name: n for n, name in enumerate(KINDS)}
 # Each kind in words, for a forecast's day (the app's tables and hovers, the command line).
-WORDS = {"ordinary": "", "christmas_run_up": "Christmas run-up", "christmas_eve": "Christmas Eve",
-         "christmas_day": "Christmas Day", "boxing_day": "Boxing Day", "christmas_week": "Christmas week",
-         "new_years_eve": "New Year's Eve", "new_years_day": "New Year's Day", "bank_holiday": "bank holiday",
-         "after_bank_holiday": "first day back after a bank holiday"}
+WORDS = {"ordinary": "", "christmas_run_up": "run-up to Christmas", "christmas_eve": "Christmas Eve",
+         "christmas_day": "Christmas Day", "boxing_day": "Boxing Day",
+         "christmas_week": "between Christmas and New Year", "new_years_eve": "New Year's Eve",
+         "new_years_day": "New Year's Day", "bank_holiday": "bank holiday",
+         "after_bank_holiday": "first working day after a bank holiday"}
 
 # year -> (days removed, days added) by proclamation.
 PROCLAIMED: dict[int, tuple[tuple[date, ...], tuple[date, ...]]] = {

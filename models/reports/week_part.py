@@ -45,6 +45,8 @@ def week_section(store, at: datetime) -> Section:
         parts.append(Text(f"Built on data {page.stale_days} day{'s' if page.stale_days != 1 else ''} old: "
                           "this desktop has not heard from the feed since.", warn=True))
     parts.append(table)
+    if system.left_out:
+        parts.append(Text(door.left_out_words(system)))
     for k, s in zip(SHOWN, series):
         said = s.forecast.reason if not s.forecast.days else door.record_words(s.record)
         parts.append(Text(f"{HEADS[k]}: {said}.", warn=bool(s.record and s.record.mase >= 1)))

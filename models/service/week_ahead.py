@@ -10,9 +10,12 @@ Per UK day, from the last twelve weeks the replica holds:
   twelve hours of figures is unknown, not low).
 
 A site's days before the day after its first arrival this desktop holds are unknown (its first day
-is a part-day).  The system's counts are the sum over the sites that had started by that day: a
-series of its own, forecast directly, so its interval comes from its own errors (a sum of the sites'
-intervals would not be one).  The system has no occupancy forecast: a mean of percentages over
+is a part-day).  The system's counts are the sum over the sites whose data starts with the
+system's (within ``JOIN_DAYS``), from the day they all have data: a series of its own, forecast
+directly, so its interval comes from its own errors (a sum of the sites' intervals would not be
+one).  A site whose data starts later would lift the system's series by its whole size on the day
+it joins, which the model would read as a surge; it is left out of the system, and named, until
+its data covers the window.  The system has no occupancy forecast: a mean of percentages over
 sites of different sizes is not the system's occupancy.
 
 The forecasts are ``models.forecast.model.forecast_all`` (the shipped daily model: exponential
@@ -31,15 +34,17 @@ from datetime import date, datetime, time, timedelta, timezone
 import numpy as np
 
 from models.forecast.backtest import rows_of, score
+from models.forecast.calendar import WORDS as HOLIDAY_WORDS   # a forecast day's kind in words, for the views
 from models.forecast.model import HORIZON, SeriesForecast, forecasts_from, panel_from_arrays, run_panels
 from models.replica.sql_rows import placeholders, rows
 from models.replica.utc import from_utc_text, to_utc_text
 from models.service.forecast import acute_sites
-from models.uk_time import UK
+from models.uk_time import UK, uk_date
 
 HISTORY_DAYS = 84          # twelve weeks: the model's ranking and intervals learn from its own errors
 MIN_DAY_HOURS = 12         # hours with an occupancy figure that make a day known
 MIN_JUDGED = 14            # days the forecast was scored on before its record is told
+JOIN_DAYS = 2              # sites whose data starts within this many days of the first count in the system
 ARRIVALS = "ambulance_arrivals"
 DELAY_30_60 = "handover_delays_30_60_min"
 DELAY_60 = "handover_delays_over_60_min"
@@ -89,6 +94,8 @@ class Place:
     code: str                              # an acute site's ODS code, or SYSTEM
     name: str
     series: dict[str, DailySeries]         # measure key -> its history and forecast
+    left_out: tuple[tuple[str, str, date], ...] = ()   # the system: sites not in its counts (code, name,
+    #                                                    the first day of their data on this desktop)
 
 
 @dataclass(frozen=True)
@@ -121,13 +128,17 @@ def week_ahead(store, now: datetime) -> WeekAhead:
     counts, occupancy = _read(store, codes, days, now)
     orgs = [SYSTEM, *codes]
     by_series: dict[str, np.ndarray] = {}
+    # Counts are known from a site's first whole day on: the same day for every count measure.
+    known = np.isfinite(np.stack([counts[ARRIVALS][c] for c in codes]))
+    first = np.where(known.any(axis=1), known.argmax(axis=1), len(days))
+    start = first.min()
+    counted = first <= start + JOIN_DAYS
+    system_from = first[counted].max() if counted.any() else len(days)
     for m in MEASURES:
         grid = np.stack([counts[m.key][c] if m.per_day else occupancy[c] for c in codes])
-        if m.per_day:
-            started = np.isfinite(grid)
-            system = np.where(started.any(axis=0), np.nansum(grid, axis=0), np.nan)
-        else:
-            system = np.full(len(days), np.nan)
+        system = np.full(len(days), np.nan)
+        if m.per_day and counted.any():
+            system[system_from:] = grid[counted][:, system_from:].sum(axis=0)
         by_series[m.key] = np.vstack([system, grid])
     # One engine pass over every series from every origin: the forecasts at the last, and each
     # series' record over the history (its own forecasts scored as the backtest scores them).
@@ -145,8 +156,20 @@ def week_ahead(store, now: datetime) -> WeekAhead:
                 continue
             values = tuple(None if not np.isfinite(v) else float(v) for v in by_series[m.key][row])
             series[m.key] = DailySeries(m, tuple(days), values, made[m.key][row], records[m.key][row])
-        places[code] = Place(code, names[code], series)
+        left = tuple((c, names[c], days[first[n]]) for n, c in enumerate(codes)
+                     if not counted[n] and first[n] < len(days)) if code == SYSTEM else ()
+        places[code] = Place(code, names[code], series, left)
     return WeekAhead(now, origin, data_to, places)
+
+
+def left_out_words(place: Place) -> str:
+    """Which sites the system's figures leave out and why, in a sentence ("" when none)."""
+    if not place.left_out:
+        return ""
+    named = "; ".join(f"{name} ({code}) from {uk_date(day)}" for code, name, day in place.left_out)
+    return (f"The system's figures leave out {len(place.left_out)} site{'s' if len(place.left_out) != 1 else ''} "
+            f"whose data on this desktop starts later than the others' ({named}): counted in, a new "
+            "site would read as a surge. Each is counted once its data covers the twelve weeks shown.")
 
 
 def record_words(record: Record | None) -> str:

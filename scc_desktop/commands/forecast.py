@@ -99,7 +99,9 @@ def _week(args) -> int:
             "origin": page.origin.isoformat() if page.origin else None,
             "data_to": page.data_to.isoformat() if page.data_to else None,
             "stale_days": page.stale_days,
-            "places": [{"code": p.code, "name": p.name, "series": [{
+            "places": [{"code": p.code, "name": p.name,
+                        "left_out": [{"code": c, "name": n, "data_from": d.isoformat()} for c, n, d in p.left_out],
+                        "series": [{
                 "key": s.measure.key, "label": s.measure.label, "unit": s.measure.unit,
                 "reason": s.forecast.reason or None,
                 "record": {"mase": round(s.record.mase, 4), "coverage_80": round(s.record.coverage, 4),
@@ -119,6 +121,8 @@ def _week(args) -> int:
               "this desktop has not heard from the feed since.")
     for p in places:
         print(f"\n{p.name}" + (f" ({p.code})" if p.code != door.SYSTEM else ""))
+        if p.left_out:
+            print(f"  {door.left_out_words(p)}")
         for s in p.series.values():
             if not s.forecast.days:
                 print(f"  {s.measure.label}: {s.forecast.reason}")

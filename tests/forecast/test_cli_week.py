@@ -37,6 +37,7 @@ def test_json_gives_the_system_first_with_seven_days_and_says_how_old_the_data_i
     assert arrivals["record"] is None or 0 < arrivals["record"]["mase"] < 3
     assert arrivals["days"][0]["day"] == "2026-01-12"
     assert all(d["low"] <= d["value"] <= d["high"] for d in arrivals["days"])
+    assert [x["code"] for x in page["places"][0]["left_out"]] == [intraday_world.NEW_SITE]
     new = next(p for p in page["places"] if p["code"] == intraday_world.NEW_SITE)
     assert all(s["days"] == [] and s["reason"].startswith("too little history") for s in new["series"])
 

@@ -97,14 +97,24 @@ def test_each_sites_daily_counts_are_its_events_counted_by_uk_day_of_arrival(pag
     assert sum(v for v in page.places[codes[0]].series[door.DELAY_30_60].values if v) > 0
 
 
-def test_the_systems_counts_are_the_sum_of_the_sites_that_had_started(page, world):
+def test_the_systems_counts_are_the_sum_of_the_sites_whose_data_starts_with_it(page, world):
+    """The two long sites are summed from their first whole day; the site that joined two days ago
+    is left out (counted in, it would lift the system by its whole size on its first day, which the
+    model reads as a surge) and named."""
     _store, codes = world
+    long_sites, new = codes[:2], intraday_world.NEW_SITE
     for key in (door.ARRIVALS, door.DELAY_30_60, door.DELAY_60):
         system = page.places[door.SYSTEM].series[key].values
-        parts = [page.places[c].series[key].values for c in codes]
+        parts = [page.places[c].series[key].values for c in long_sites]
         for n, total in enumerate(system):
-            known = [p[n] for p in parts if p[n] is not None]
-            assert total == (sum(known) if known else None)
+            known = [p[n] for p in parts]
+            assert total == (sum(known) if None not in known else None)
+    left = page.places[door.SYSTEM].left_out
+    assert [(code, day) for code, _name, day in left] == [(new, page.origin)]
+    said = door.left_out_words(page.places[door.SYSTEM])
+    assert said.startswith("The system's figures leave out 1 site whose data on this desktop starts later")
+    assert f"{intraday_world.NEW_NAME} ({new}) from Sun 11 Jan 2026" in said
+    assert door.left_out_words(page.places[codes[0]]) == ""
 
 
 def test_occupancy_is_the_mean_of_the_hours_reported_each_uk_day(page, world):

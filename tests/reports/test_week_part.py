@@ -50,6 +50,7 @@ def test_the_brief_ends_with_the_systems_week_ahead_as_the_door_gives_it(store):
     for key in SHOWN:
         assert door.record_words(system.series[key].record) in said
     assert not any(t.warn and "old" in t.text for t in texts)
+    assert door.left_out_words(system) in said and intraday_world.NEW_NAME in said
 
 
 def test_a_stale_desktops_brief_warns_how_old_the_data_is(store):

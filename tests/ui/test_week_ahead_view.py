@@ -1,5 +1,5 @@
 """The week-ahead view (issue 20, items 1 and 4 in the app): the system's and each acute site's next seven
-days, offscreen in real Qt on a real replica with six weeks of the simulator's history for two sites and two
+days, offscreen in real Qt on a real replica with eight weeks of the simulator's history for two sites and two
 days for a third (``tests.forecast.intraday_world``).
 
 Screenshots (system, a site, the new site; light and dark at 1920x1080, one at 1366x768, one with the
@@ -36,8 +36,8 @@ COUNTS = [m for m in door.MEASURES if m.unit != "%"]
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    store = fresh_replica(tmp_path_factory.mktemp("week") / "scc.db", PASSPHRASE)
-    codes = intraday_world.build(store, sites=2, days=42)
+    # Eight weeks: each series has its record (14 scored days) by the origin.
+    store, codes = intraday_world.replica(tmp_path_factory.mktemp("week") / "scc.db", days=56)
     yield store, codes
     store.close()
 
@@ -253,3 +253,20 @@ def test_pictures_of_the_week_ahead(qtbot, world, tmp_path, shade):
         finally:
             window.close()
             theme.set_current("light")
+
+
+def test_each_chart_tells_its_forecasts_record_and_the_system_names_the_site_it_leaves_out(qtbot, world, made):
+    store, codes = world
+    view = _view(qtbot, store)
+    system = made.places[door.SYSTEM]
+    assert system.left_out and view.left_out.isVisible()
+    assert view.left_out.text() == door.left_out_words(system)
+    assert intraday_world.NEW_NAME in view.left_out.text()
+    for m in COUNTS:
+        record = system.series[m.key].record
+        assert record is not None
+        assert door.record_words(record).replace("'", "&#x27;") in view.charts[m.key].note.text()
+    view.picker.setCurrentIndex(view.picker.findData(codes[0]))
+    assert not view.left_out.isVisible()
+    view.picker.setCurrentIndex(view.picker.findData(NEW_SITE))
+    assert "Its record" not in view.charts[door.ARRIVALS].note.text()    # no forecast: no record either
