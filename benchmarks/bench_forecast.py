@@ -174,6 +174,7 @@ def week_replica(sites: int = WEEK_SITES, days: int | None = None, cache: Path |
     from models.service.week_ahead import HISTORY_DAYS, OCCUPANCY
     from sync.simulator.config import load_config
     from sync.simulator.world import World
+    from tests.forecast.intraday_world import handovers
     from tests.support.replica import fresh_replica
     from tests.ui.feeds import Feed
 
@@ -196,12 +197,7 @@ def week_replica(sites: int = WEEK_SITES, days: int | None = None, cache: Path |
                 at = end - timedelta(hours=h - 1) + timedelta(minutes=30)
                 t = int(at.timestamp())
                 feed.observation(code, OCCUPANCY, at, world.acute_values(shape, t)[OCCUPANCY])
-                for e in world.events_in_hour(shape, t // 3600):
-                    if e.arrived_at is None or e.handed_over_at is None or e.handed_over_at > WEEK_NOW.timestamp():
-                        continue
-                    n += 1
-                    arrived = datetime.fromtimestamp(e.arrived_at, timezone.utc)
-                    feed.handed_over(f"{code}-{n:07d}", code, arrived, (e.handed_over_at - e.arrived_at) / 60)
+                n = handovers(feed, world, code, shape, t, n, WEEK_NOW)
                 if len(feed.items) > 20_000:
                     feed.apply(store)
             feed.apply(store)

@@ -56,14 +56,21 @@ def build(store, sites: int = 2, days: int = DAYS) -> list[str]:
                 feed.observation(code, key, at, values[key])
             if h % 2 == 0 or h <= 3:   # every two hours: a level holds between assessments
                 feed.assessment(code, "acute", at, values)
-            for e in world.events_in_hour(shape, t // 3600):
-                if e.arrived_at is None or e.handed_over_at is None or e.handed_over_at > NOW.timestamp():
-                    continue
-                n += 1
-                arrived = datetime.fromtimestamp(e.arrived_at, timezone.utc)
-                feed.handed_over(f"{code}-{n:06d}", code, arrived, (e.handed_over_at - e.arrived_at) / 60)
+            n = handovers(feed, world, code, shape, t, n)
         feed.apply(store)
     return [*codes, NEW_SITE]
+
+
+def handovers(feed: Feed, world: World, code: str, shape: str, t: int, n: int, now: datetime = NOW) -> int:
+    """Add to ``feed`` the handovers ``shape``'s simulated site had in the hour of ``t`` that were over
+    by ``now``, as ``code``'s; returns the running count ``n`` (each event's id is the code and it)."""
+    for e in world.events_in_hour(shape, t // 3600):
+        if e.arrived_at is None or e.handed_over_at is None or e.handed_over_at > now.timestamp():
+            continue
+        n += 1
+        arrived = datetime.fromtimestamp(e.arrived_at, timezone.utc)
+        feed.handed_over(f"{code}-{n:07d}", code, arrived, (e.handed_over_at - e.arrived_at) / 60)
+    return n
 
 
 def replica(path: Path | str, days: int = DAYS):
