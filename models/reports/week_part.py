@@ -4,6 +4,7 @@ a warning when the data behind it is days old."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from models.forecast.calendar import WORDS
@@ -11,13 +12,19 @@ from models.reports.model import Section, Table, Text
 from models.service import week_ahead as door
 from models.uk_time import uk_date
 
+log = logging.getLogger(__name__)
 TITLE = "Week ahead"
 SHOWN = (door.ARRIVALS, door.DELAY_30_60, door.DELAY_60)
 HEADS = {door.ARRIVALS: "Arrivals", door.DELAY_30_60: "Handovers 30–60 min", door.DELAY_60: "Handovers over 60 min"}
 
 
 def week_section(store, at: datetime) -> Section:
-    page = door.week_ahead(store, at)
+    try:
+        page = door.week_ahead(store, at)
+    except Exception as exc:     # a forecast that cannot be built never stops the 08:00 brief
+        log.exception("week ahead: not built for the brief")
+        return Section(TITLE, (Text(f"The week ahead could not be built ({type(exc).__name__}: {exc}); "
+                                    "the rest of the brief is complete.", warn=True),), at)
     system = page.places.get(door.SYSTEM)
     if page.origin is None or system is None:
         return Section(TITLE, (Text("No forecast: this replica holds no arrivals for any acute site yet."),), at)
@@ -43,11 +50,12 @@ def week_section(store, at: datetime) -> Section:
     parts: list = []
     if page.stale_days:
         parts.append(Text(f"Built on data {page.stale_days} day{'s' if page.stale_days != 1 else ''} old: "
-                          "this desktop has not heard from the feed since.", warn=True))
+                          "no arrivals or figures newer than that have reached this desktop.", warn=True))
     parts.append(table)
     if system.left_out:
         parts.append(Text(door.left_out_words(system)))
     for k, s in zip(SHOWN, series):
         said = s.forecast.reason if not s.forecast.days else door.record_words(s.record)
-        parts.append(Text(f"{HEADS[k]}: {said}.", warn=bool(s.record and s.record.mase >= 1)))
+        worse = bool(s.record and round(100 * (1 - s.record.mase)) < 0)    # as the words round it
+        parts.append(Text(f"{HEADS[k]}: {said}.", warn=worse))
     return Section(TITLE, tuple(parts), page.data_to)

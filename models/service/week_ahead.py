@@ -28,6 +28,7 @@ a quiet one.  Run it off the UI thread (``ui.tasks``).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -44,7 +45,9 @@ from models.uk_time import UK, uk_date
 HISTORY_DAYS = 84          # twelve weeks: the model's ranking and intervals learn from its own errors
 MIN_DAY_HOURS = 12         # hours with an occupancy figure that make a day known
 MIN_JUDGED = 14            # days the forecast was scored on before its record is told
-JOIN_DAYS = 2              # sites whose data starts within this many days of the first count in the system
+JOIN_DAYS = 2              # sites whose data starts within this many days of the cut count in the system
+LIVE = timedelta(hours=1)  # data this recent means the feed is live, whatever the day it fell on
+SYSTEM_MIN_DAYS = 28       # the system's history wanted before counting more sites is preferred to it
 ARRIVALS = "ambulance_arrivals"
 DELAY_30_60 = "handover_delays_30_60_min"
 DELAY_60 = "handover_delays_over_60_min"
@@ -94,8 +97,8 @@ class Place:
     code: str                              # an acute site's ODS code, or SYSTEM
     name: str
     series: dict[str, DailySeries]         # measure key -> its history and forecast
-    left_out: tuple[tuple[str, str, date], ...] = ()   # the system: sites not in its counts (code, name,
-    #                                                    the first day of their data on this desktop)
+    left_out: tuple[tuple[str, str, date, str], ...] = ()   # the system: sites not in its counts (code,
+    #                 name, a day, why: "later" = its data starts that day; "silent" = no arrival since that day)
 
 
 @dataclass(frozen=True)
@@ -123,17 +126,28 @@ def week_ahead(store, now: datetime) -> WeekAhead:
     if data_to is None:
         return WeekAhead(now, None, None)
     yesterday = now.astimezone(UK).date() - timedelta(days=1)
-    origin = min(yesterday, data_to.astimezone(UK).date() - timedelta(days=1))
+    # Data within the last hour counts as live: just after midnight the newest figure is from yesterday.
+    heard = now if now - data_to <= LIVE else data_to
+    origin = min(yesterday, heard.astimezone(UK).date() - timedelta(days=1))
     days = [origin - timedelta(days=HISTORY_DAYS - 1 - i) for i in range(HISTORY_DAYS)]
     counts, occupancy = _read(store, codes, days, now)
     orgs = [SYSTEM, *codes]
     by_series: dict[str, np.ndarray] = {}
+    n = len(days)
     # Counts are known from a site's first whole day on: the same day for every count measure.
     known = np.isfinite(np.stack([counts[ARRIVALS][c] for c in codes]))
-    first = np.where(known.any(axis=1), known.argmax(axis=1), len(days))
-    start = first.min()
-    counted = first <= start + JOIN_DAYS
-    system_from = first[counted].max() if counted.any() else len(days)
+    first = np.where(known.any(axis=1), known.argmax(axis=1), n)
+    # A site with no arrival on the origin day or since has gone quiet (its feed, not its patients): its
+    # days after its last arrival are unknown, not zero, and it is left out of the system, named.
+    arrived = np.stack([np.nan_to_num(counts[ARRIVALS][c]) > 0 for c in codes])
+    last = np.where(arrived.any(axis=1), n - 1 - arrived[:, ::-1].argmax(axis=1), -1)
+    silent = (first < n) & (last < n - 1)
+    for m in MEASURES:
+        if m.per_day:
+            for i, c in enumerate(codes):
+                if silent[i]:
+                    counts[m.key][c][max(last[i] + 1, 0):] = np.nan
+    counted, system_from = _system_sites(first, silent, n)
     for m in MEASURES:
         grid = np.stack([counts[m.key][c] if m.per_day else occupancy[c] for c in codes])
         system = np.full(len(days), np.nan)
@@ -142,7 +156,10 @@ def week_ahead(store, now: datetime) -> WeekAhead:
         by_series[m.key] = np.vstack([system, grid])
     # One engine pass over every series from every origin: the forecasts at the last, and each
     # series' record over the history (its own forecasts scored as the backtest scores them).
-    panels = [panel_from_arrays(key, orgs, days, values) for key, values in by_series.items()]
+    # One run of days: the shipped files start a new run at each winter (July), but the replica's days are
+    # continuous, and a new run would leave every series with too little history for three weeks.
+    panels = [dataclasses.replace(p, segment=np.zeros_like(p.segment))
+              for p in (panel_from_arrays(key, orgs, days, values) for key, values in by_series.items())]
     result = run_panels(panels, HORIZON)
     made = forecasts_from(panels, result)
     records = {p.series: _records(p, rows_of(result, n * len(orgs), (n + 1) * len(orgs)))
@@ -156,20 +173,46 @@ def week_ahead(store, now: datetime) -> WeekAhead:
                 continue
             values = tuple(None if not np.isfinite(v) else float(v) for v in by_series[m.key][row])
             series[m.key] = DailySeries(m, tuple(days), values, made[m.key][row], records[m.key][row])
-        left = tuple((c, names[c], days[first[n]]) for n, c in enumerate(codes)
-                     if not counted[n] and first[n] < len(days)) if code == SYSTEM else ()
-        places[code] = Place(code, names[code], series, left)
+        left = ()
+        if code == SYSTEM:
+            left = tuple((c, names[c], days[last[i] + 1] if silent[i] and last[i] + 1 < n else days[first[i]],
+                          "silent" if silent[i] else "later")
+                         for i, c in enumerate(codes) if not counted[i] and first[i] < n)
+        name = names[code] if code != SYSTEM or not left else \
+            f"System ({int(counted.sum())} of {int((first < n).sum())} acute sites)"
+        places[code] = Place(code, name, series, left)
     return WeekAhead(now, origin, data_to, places)
 
 
+def _system_sites(first: np.ndarray, silent: np.ndarray, n: int) -> tuple[np.ndarray, int]:
+    """Which sites the system counts, and from which day: the cut that counts the most sites whose
+    data starts by it (within JOIN_DAYS) and still leaves the system SYSTEM_MIN_DAYS of history (else
+    the most sites), the earliest such cut; never a site gone quiet."""
+    live = (first < n) & ~silent
+    if not live.any():
+        return live, n
+    def value(f: int):
+        return (f <= n - SYSTEM_MIN_DAYS, int((live & (first <= f + JOIN_DAYS)).sum()), -f)
+    cut = max(sorted(set(first[live].tolist())), key=value)
+    counted = live & (first <= cut + JOIN_DAYS)
+    return counted, int(first[counted].max())
+
+
 def left_out_words(place: Place) -> str:
-    """Which sites the system's figures leave out and why, in a sentence ("" when none)."""
-    if not place.left_out:
-        return ""
-    named = "; ".join(f"{name} ({code}) from {uk_date(day)}" for code, name, day in place.left_out)
-    return (f"The system's figures leave out {len(place.left_out)} site{'s' if len(place.left_out) != 1 else ''} "
-            f"whose data on this desktop starts later than the others' ({named}): counted in, a new "
-            "site would read as a surge. Each is counted once its data covers the twelve weeks shown.")
+    """Which sites the system's figures leave out and why, in sentences ("" when none)."""
+    said = []
+    later = [(c, name, d) for c, name, d, why in place.left_out if why == "later"]
+    quiet = [(c, name, d) for c, name, d, why in place.left_out if why == "silent"]
+    if later:
+        named = "; ".join(f"{name} ({code}) from {uk_date(day)}" for code, name, day in later)
+        said.append(f"The system's figures leave out {len(later)} site{'s' if len(later) != 1 else ''} whose "
+                    f"data on this desktop starts later than the others' ({named}): counted in, a new site would "
+                    "read as a surge. Each is counted once its data covers the history shown.")
+    if quiet:
+        named = "; ".join(f"{name} ({code}) since {uk_date(day)}" for code, name, day in quiet)
+        said.append(f"{'They' if later else 'The system' + chr(39) + 's figures'} leave out {len(quiet)} site{'s' if len(quiet) != 1 else ''} with no arrival on this "
+                    f"desktop ({named}): a feed gone quiet is not a quiet day. Check the data-quality view.")
+    return " ".join(said)
 
 
 def record_words(record: Record | None) -> str:
@@ -194,6 +237,13 @@ def _records(panel, result) -> list[Record | None]:
         ok = b.origins >= MIN_JUDGED and np.isfinite(b.mean_mase) and np.isfinite(b.mean_coverage)
         out.append(Record(b.mean_mase, b.mean_coverage, b.origins) if ok else None)
     return out
+
+
+def _valid_max_minutes() -> float:
+    """The longest handover the handover table takes as real (its valid range's upper edge)."""
+    from models.rules.handover_bands import load_handover
+    hi = load_handover().valid_range.hi
+    return hi if np.isfinite(hi) else 1e9
 
 
 def uk_midnight(day: date) -> datetime:
@@ -240,15 +290,19 @@ def _read(store, codes: list[str], days: list[date], now: datetime):
     arrived_day, arrived_params = _uk_day("arrived_at", start, end)
     observed_day, observed_params = _uk_day("observed_at", start, end)
     with store.session() as s:
-        events = rows(s, "SELECT hospital_code, day, count(*), sum(done AND waited > 1800000 AND waited <= 3600000), "
-                         f"sum(waited > 3600000) FROM (SELECT hospital_code, {arrived_day} AS day, "
-                         "handed_over_at IS NOT NULL AS done, "
+        # A wait beyond the handover table's valid range (a day) is a bad time, counted as an arrival only,
+        # as the offload view and the period reports leave it out; only a row still 'arrived' is waiting.
+        events = rows(s, "SELECT hospital_code, day, count(*), "
+                         "sum(done AND waited > 1800000 AND waited <= 3600000), "
+                         "sum((done OR waiting) AND waited > 3600000 AND waited <= ?) "
+                         f"FROM (SELECT hospital_code, {arrived_day} AS day, "
+                         "handed_over_at IS NOT NULL AS done, state = 'arrived' AS waiting, "
                          # Milliseconds, whole: a wait of exactly 30 or 60 minutes falls in the lower band.
                          "CAST(round((julianday(coalesce(handed_over_at, ?)) - julianday(arrived_at)) * 86400000) "
                          "AS INTEGER) AS waited "
                          f"FROM handover_event WHERE hospital_code IN ({q}) AND arrived_at >= ? AND arrived_at < ? "
                          "AND state <> 'cancelled') GROUP BY hospital_code, day",
-                      [*arrived_params, to_utc_text(now), *codes, since, until])
+                      [int(_valid_max_minutes() * 60000), *arrived_params, to_utc_text(now), *codes, since, until])
         first = rows(s, "SELECT column1, (SELECT min(arrived_at) FROM handover_event WHERE hospital_code = column1) "
                         f"FROM (VALUES {', '.join(['(?)'] * len(codes))})", codes)
         # Hourly means first (a site reporting every 15 minutes and one reporting hourly weigh the same

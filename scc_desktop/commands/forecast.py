@@ -100,7 +100,7 @@ def _week(args) -> int:
             "data_to": page.data_to.isoformat() if page.data_to else None,
             "stale_days": page.stale_days,
             "places": [{"code": p.code, "name": p.name,
-                        "left_out": [{"code": c, "name": n, "data_from": d.isoformat()} for c, n, d in p.left_out],
+                        "left_out": [{"code": c, "name": n, "day": d.isoformat(), "why": w} for c, n, d, w in p.left_out],
                         "series": [{
                 "key": s.measure.key, "label": s.measure.label, "unit": s.measure.unit,
                 "reason": s.forecast.reason or None,
@@ -118,7 +118,7 @@ def _week(args) -> int:
           f"(UK days; newest data {uk_time(page.data_to)}).")
     if page.stale_days:
         print(f"WARNING: built on data {page.stale_days} day{'s' if page.stale_days != 1 else ''} old: "
-              "this desktop has not heard from the feed since.")
+              "no arrivals or figures newer than that have reached this desktop.")
     for p in places:
         print(f"\n{p.name}" + (f" ({p.code})" if p.code != door.SYSTEM else ""))
         if p.left_out:

@@ -54,7 +54,7 @@ def _by_day(store, now):
         arrivals[code, day] += 1
         if handed and 30 < waited <= 60:
             mid[code, day] += 1
-        if waited > 60:
+        if 60 < waited <= 1440 and (handed or state == "arrived"):
             long[code, day] += 1
     return arrivals, mid, long
 
@@ -110,7 +110,8 @@ def test_the_systems_counts_are_the_sum_of_the_sites_whose_data_starts_with_it(p
             known = [p[n] for p in parts]
             assert total == (sum(known) if None not in known else None)
     left = page.places[door.SYSTEM].left_out
-    assert [(code, day) for code, _name, day in left] == [(new, page.origin)]
+    assert [(code, day, why) for code, _name, day, why in left] == [(new, page.origin, "later")]
+    assert page.places[door.SYSTEM].name == "System (2 of 3 acute sites)"
     said = door.left_out_words(page.places[door.SYSTEM])
     assert said.startswith("The system's figures leave out 1 site whose data on this desktop starts later")
     assert f"{intraday_world.NEW_NAME} ({new}) from Sun 11 Jan 2026" in said
@@ -272,3 +273,95 @@ def test_the_record_in_words_says_closer_further_or_not_yet_judged():
     assert "12% further off than the same day last week: read it with care" in door.record_words(
         door.Record(1.12, 0.8, 20))
     assert door.record_words(None).startswith("not yet judged (needs 14 days")
+
+
+def _daily(feed, code, first_day, days, per_day=6, minutes=20, start_n=0):
+    """``per_day`` handovers a day at ``code`` from ``first_day`` for ``days`` days (10:00 UTC on)."""
+    n = start_n
+    for d in range(days):
+        for k in range(per_day):
+            n += 1
+            at = datetime.combine(first_day + timedelta(days=d), datetime.min.time(), timezone.utc) \
+                + timedelta(hours=10, minutes=10 * k)
+            feed.handed_over(f"{code}-{n:06d}", code, at, minutes)
+    return n
+
+
+def test_an_origin_in_july_keeps_the_history_before_it(tmp_path):
+    """The shipped files start a new run of days each July (a new winter); the replica's days are one
+    run, or every series would have too little history for three weeks each summer (failed before)."""
+    from datetime import date
+    store = fresh_replica(tmp_path / "scc.db", "july")
+    try:
+        feed = Feed().org("RX1", "Hospital")
+        _daily(feed, "RX1", date(2026, 5, 1), 64)                   # to 3 July, 10:00-10:50
+        feed.apply(store)
+        page = door.week_ahead(store, datetime(2026, 7, 3, 12, tzinfo=timezone.utc))
+        assert page.origin == date(2026, 7, 2)
+        assert page.places["RX1"].series[door.ARRIVALS].forecast.days, page.places["RX1"].series[door.ARRIVALS].forecast.reason
+    finally:
+        store.close()
+
+
+def test_one_stray_early_event_does_not_shrink_the_system_to_its_site_and_a_quiet_site_is_left_out(tmp_path):
+    """Three sites from 1 Dec; RA1 also sent one event dated weeks earlier (it must not make the others
+    'later'); RA3's feed stops on 8 Jan (its days after are unknown, not zero, and it is left out, named)."""
+    from datetime import date
+    store = fresh_replica(tmp_path / "scc.db", "stray")
+    try:
+        feed = Feed().org("RA1", "One").org("RA2", "Two").org("RA3", "Three")
+        feed.handed_over("stray", "RA1", datetime(2025, 10, 25, 12, tzinfo=timezone.utc), 20)
+        for code in ("RA1", "RA2"):
+            _daily(feed, code, date(2025, 12, 1), 42)
+        _daily(feed, "RA3", date(2025, 12, 1), 38)                 # nothing from 8 Jan on
+        feed.apply(store)
+        page = door.week_ahead(store, NOW)
+        system = page.places[door.SYSTEM]
+        assert [(c, d, why) for c, _n, d, why in system.left_out] == [("RA3", date(2026, 1, 8), "silent")]
+        assert system.name == "System (2 of 3 acute sites)"
+        totals = system.series[door.ARRIVALS].values
+        assert totals[-1] == 12 and totals[-10] == 12                # RA1 + RA2, six a day each
+        ra3 = page.places["RA3"].series[door.ARRIVALS].values
+        assert page.origin == date(2026, 1, 10)                     # RA1 and RA2's data runs to 11 Jan
+        assert ra3[-1] is None and ra3[-3] is None and ra3[-4] == 6   # 8-10 Jan unknown; 7 Jan six
+        said = door.left_out_words(system)
+        assert said.startswith("The system's figures leave out 1 site with no arrival on this desktop")
+        assert "Three (RA3) since Thu 8 Jan 2026" in said
+    finally:
+        store.close()
+
+
+def test_a_wait_longer_than_the_tables_valid_range_and_a_closed_row_without_a_time_are_not_long_waits(tmp_path):
+    from datetime import date
+    store = fresh_replica(tmp_path / "scc.db", "waits")
+    try:
+        feed = Feed().org("RX1", "Hospital")
+        _daily(feed, "RX1", date(2026, 1, 9), 1, per_day=1)       # its first (part) day
+        day = datetime(2026, 1, 11, 8, tzinfo=timezone.utc)
+        feed.handed_over("exact30", "RX1", day, 30)                 # exactly 30: the lower band (not 30-60)
+        feed.handed_over("exact60", "RX1", day, 60)                 # exactly 60: 30-60
+        feed.handed_over("week", "RX1", day, 3000)                  # 50 hours: a bad time, not a long wait
+        feed.handover("closed", "RX1", "cleared", arrived=day, eta=day)   # cleared, no handover time
+        feed.observation("RX1", door.OCCUPANCY, datetime(2026, 1, 12, 9, 30, tzinfo=timezone.utc), 90.0)
+        feed.apply(store)
+        s = door.week_ahead(store, NOW).places["RX1"].series
+        assert (s[door.ARRIVALS].values[-1], s[door.DELAY_30_60].values[-1], s[door.DELAY_60].values[-1]) == (4, 1, 0)
+    finally:
+        store.close()
+
+
+def test_just_after_midnight_a_live_feed_is_not_a_day_stale(tmp_path):
+    """At 00:03 the newest figure is from 23:58 yesterday: the feed is live, the origin is yesterday."""
+    from datetime import date
+    store = fresh_replica(tmp_path / "scc.db", "midnight")
+    try:
+        feed = Feed().org("RX1", "Hospital")
+        _daily(feed, "RX1", date(2026, 1, 1), 11)
+        feed.handed_over("late", "RX1", datetime(2026, 1, 11, 23, 58, tzinfo=timezone.utc), 10)
+        feed.apply(store)
+        page = door.week_ahead(store, datetime(2026, 1, 12, 0, 3, tzinfo=timezone.utc))
+        assert page.origin == date(2026, 1, 11) and page.stale_days == 0
+        later = door.week_ahead(store, datetime(2026, 1, 12, 3, 0, tzinfo=timezone.utc))   # three hours quiet
+        assert later.origin == date(2026, 1, 10) and later.stale_days == 1
+    finally:
+        store.close()

@@ -76,3 +76,16 @@ def test_a_brief_as_at_an_earlier_time_forecasts_from_what_was_held_then(store):
     assert table.title.endswith("from data to Sun 21 Dec 2025")
     notes = [row[-1] for row in table.rows]
     assert notes[3] == "Christmas Day" and notes[4] == "Boxing Day"
+
+
+def test_a_week_ahead_that_cannot_be_built_never_stops_the_brief(store, monkeypatch):
+    """A fault inside the forecast (caused here by replacing the door: a real one cannot be made on
+    demand) leaves the rest of the brief whole and says so in the section."""
+    def broken(_store, _at):
+        raise FloatingPointError("overflow in the engine")
+    monkeypatch.setattr(door, "week_ahead", broken)
+    report = brief.build(store, NOW)
+    section = report.sections[-1]
+    assert section.title == TITLE and len(report.sections) > 5
+    (text,) = section.parts
+    assert text.warn and text.text.startswith("The week ahead could not be built (FloatingPointError")

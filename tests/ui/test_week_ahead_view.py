@@ -72,7 +72,8 @@ def test_the_system_comes_first_with_a_seven_day_band_after_the_end_of_the_data(
     store, codes = world
     view = _view(qtbot, store)
     names = [view.picker.itemText(i) for i in range(view.picker.count())]
-    assert names[0] == "System (all acute sites)" and view.picker.currentData() == door.SYSTEM
+    assert names[0] == made.places[door.SYSTEM].name == "System (2 of 3 acute sites)"
+    assert view.picker.currentData() == door.SYSTEM
     assert [view.picker.itemData(i) for i in range(view.picker.count())][1:] == list(made.places)[1:]
     assert sorted(view.picker.itemData(i) for i in range(1, view.picker.count())) == sorted(codes)
     edge = door.uk_midnight(made.origin + timedelta(days=1)).timestamp()
