@@ -192,7 +192,7 @@ class WeekAheadView(QWidget):
                              "handovers and bed figures have synced from the hub; a site needs three weeks of "
                              "history for its forecast.", page)
         outer.addWidget(self.stack, 1)
-        self._read = tasks.LatestRead(self, self._draw)
+        self._read = tasks.LatestRead(self, self._draw, self._read_failed)
         # Drawn by refresh(), which the window calls when the view is first shown.
 
     # --- reading ------------------------------------------------------------------------
@@ -239,6 +239,18 @@ class WeekAheadView(QWidget):
         self.picker.setCurrentIndex(self.picker.findData(code))
 
     # --- drawing ------------------------------------------------------------------------
+    def _read_failed(self, exc: BaseException) -> None:
+        """The forecast could not be built: said in place of the page when nothing was drawn yet, else in
+        the banner over the page as last drawn."""
+        why = tasks.sentence(exc, write=False)
+        if self.result is None:
+            self.stack.show_empty(True, f"The week ahead could not be built: {why}")
+            return
+        t = theme.current()
+        self.stale.setText(f"<b>⚠ The week ahead could not be built:</b> {esc(why)}")
+        self.stale.setStyleSheet(theme.BANNER_STYLE["feed_stale"] + f"border:{t.border_px}px solid {t.badge_border};")
+        self.stale.setVisible(True)
+
     def _draw_heading(self, result: door.WeekAhead) -> None:
         origin = result.origin
         first, last = origin + timedelta(days=1), origin + timedelta(days=7)

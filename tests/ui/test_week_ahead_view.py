@@ -271,3 +271,26 @@ def test_each_chart_tells_its_forecasts_record_and_the_system_names_the_site_it_
     assert not view.left_out.isVisible()
     view.picker.setCurrentIndex(view.picker.findData(NEW_SITE))
     assert "Its record" not in view.charts[door.ARRIVALS].note.text()    # no forecast: no record either
+
+
+def test_a_forecast_that_cannot_be_built_is_said_not_left_silent(qtbot, world, monkeypatch):
+    """A fault inside the door (caused by replacing it: a real one cannot be made on demand) shows in
+    the banner instead of leaving the page silently as it was."""
+    store, _codes = world
+    def broken(_store, _now):
+        raise FloatingPointError("overflow in the engine")
+    monkeypatch.setattr(door, "week_ahead", broken)
+    view = WeekAheadView(store, lambda: NOW)
+    qtbot.addWidget(view)
+    view.resize(1366, 768)
+    view.show()
+    view.refresh()
+    qtbot.waitUntil(lambda: "could not be built" in view.stack.empty.text(), timeout=20_000)
+    assert view.stack.is_empty and "FloatingPointError" in view.stack.empty.text()
+    monkeypatch.undo()
+    view.refresh()                                   # the next read works: the page is drawn
+    qtbot.waitUntil(lambda: view.result is not None and not view.stack.is_empty, timeout=20_000)
+    monkeypatch.setattr(door, "week_ahead", broken)
+    view._read(lambda: door.week_ahead(store, NOW))   # a later read fails: said over the page as drawn
+    qtbot.waitUntil(lambda: view.stale.isVisible(), timeout=20_000)
+    assert "could not be built" in view.stale.text() and not view.stack.is_empty
