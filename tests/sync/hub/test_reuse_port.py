@@ -49,10 +49,16 @@ def test_long_polls_on_every_process_are_woken_by_a_commit_in_any(hubs):
     threads = [threading.Thread(target=wait, args=(n,), daemon=True) for n in range(WAITERS)]
     for t in threads:
         t.start()
-    time.sleep(1.5)  # parked in their long-polls, spread over both processes
-    # Both processes hold some of the long-polls (their open connections), so each must wake its
-    # own. (Not their CPU while waking: a dozen shared-page answers can take under one clock tick.)
-    parked = [sockets(p.pid) - before for p, before in zip(hubs.procs, baseline)]
+    # Parked in their long-polls, spread over both processes. Both processes hold some of the
+    # long-polls (their open connections), so each must wake its own. (Not their CPU while waking:
+    # a dozen shared-page answers can take under one clock tick.) Counted until all are open or
+    # 15 s pass: on a loaded machine the last thread can take more than a second to connect.
+    deadline = time.monotonic() + 15
+    while True:
+        time.sleep(0.25)
+        parked = [sockets(p.pid) - before for p, before in zip(hubs.procs, baseline)]
+        if sum(parked) >= WAITERS or time.monotonic() > deadline:
+            break
     assert all(n > 0 for n in parked) and sum(parked) >= WAITERS, f"long-polls held per process: {parked}"
     r = requests.post(hubs.url + "/v1/submissions", headers=_headers(hubs, "admin"), timeout=30,
                       json=submission([obs("ga_bed_occupancy_pct", 91.0)], org="RTEST1"))
