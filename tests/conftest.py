@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
+import threading
+import traceback
 
 import pytest
 
@@ -36,3 +39,36 @@ def pytest_collection_modifyitems(config, items):
     narrowed = config.getoption("lf", False) or any("::" in str(arg) for arg in config.args)
     files = frozenset() if narrowed else frozenset(i.split("::", 1)[0] for i in ids)
     config.stash[COLLECTED] = (ids, files)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_task_manager():
+    """Each test gets the application's task manager new (``ui.tasks.manager()``), and at its end that
+    one is shut down: a read a test's windows left queued or running cannot hold up the next test's."""
+    yield
+    tasks = sys.modules.get("ui.tasks")
+    made = getattr(tasks, "_manager", None) if tasks is not None else None
+    if made is None:
+        return
+    import shiboken6
+
+    if shiboken6.isValid(made) and not made.closed:
+        made.shutdown(2000)
+        for thread in made._threads:
+            thread.join(0.5)    # a read still running ends on its own (daemon thread); the next test does not wait
+    tasks._manager = None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test that timed out waiting on the UI (pytest-qt's ``waitUntil``) gets every thread's stack in its
+    report: what the task manager's threads were doing is what the log needs to say why."""
+    outcome = yield
+    report = outcome.get_result()
+    excinfo = call.excinfo
+    if excinfo is None or excinfo.typename != "TimeoutError" or "pytestqt" not in excinfo.type.__module__:
+        return
+    names = {t.ident: t.name for t in threading.enumerate()}
+    stacks = [f"--- thread {names.get(ident, ident)} ---\n" + "".join(traceback.format_stack(frame))
+              for ident, frame in sys._current_frames().items()]
+    report.sections.append(("threads when the wait timed out", "\n".join(stacks)))

@@ -8,6 +8,9 @@ still announced, when its dialog was closed meanwhile).  Writes run one at a tim
 asked (a user's clicks land in their order and never race each other); reads run beside them on
 two threads of their own (the replica is in WAL mode: a read never waits for a writer).
 
+A read still waiting its turn when the widget that asked has gone, or the application is closing,
+is not run: the read threads go on to work someone will see.
+
 A write that changed something is announced on the UI thread by ``manager().changed``; the main
 window redraws from it exactly as from a sync batch's kinds.  A failure reaches its callback as
 the exception; :func:`sentence` puts it in words for the user, and its traceback goes to the log.
@@ -69,6 +72,7 @@ class _Job:
     write: bool
     result: Any = None
     error: BaseException | None = None
+    dropped: bool = False      # a read not run: its asker had gone, or the application was closing
 
 
 @dataclass
@@ -153,6 +157,10 @@ class TaskManager(QObject):
 
     def _work(self, lane: queue.SimpleQueue) -> None:
         while (job := lane.get()) is not _STOP:
+            if not job.write and (self._closed or not _alive(job.parent)):
+                job.dropped = True     # nobody will see it: the read threads go on to the next
+                self._post(job)
+                continue
             try:
                 job.result = job.fn()
             except BaseException as exc:  # noqa: BLE001 -- delivered to the failure callback
@@ -169,7 +177,9 @@ class TaskManager(QObject):
             self._deliver_report(job)
             return
         self._pending -= 1
-        alive = job.parent is None or shiboken6.isValid(job.parent)
+        if job.dropped:
+            return
+        alive = _alive(job.parent)
         if job.error is not None:
             if isinstance(job.error, ValueError):   # refused input, as a rule: not an error of the program
                 log.info("%s refused: %s", job.name, job.error, exc_info=job.error)
@@ -223,7 +233,7 @@ class TaskManager(QObject):
 
     def shutdown(self, timeout_ms: int = EXIT_WAIT_MS) -> bool:
         """Refuse new jobs, stop the loops, and wait up to ``timeout_ms`` in all for the writes asked
-        and the loops to finish (reads are dropped).  False, logged, if some did not: each write is
+        and the loops to finish (reads not yet started are dropped).  False, logged, if some did not: each write is
         one transaction, so none is half done; a loop's thread ends with the process."""
         self._closed = True
         deadline = time.monotonic() + timeout_ms / 1000
@@ -244,6 +254,12 @@ class TaskManager(QObject):
         self.shutdown()
         for thread in self._threads:
             thread.join(timeout_s)
+
+
+def _alive(parent: QObject | None) -> bool:
+    """Whether the object that asked still exists (none asked: always).  Read on a worker thread too:
+    the wrapper's flag only, the object itself is never touched there."""
+    return parent is None or shiboken6.isValid(parent)
 
 
 def _show_failure(job: _Job) -> Callable[[BaseException], None]:

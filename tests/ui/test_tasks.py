@@ -134,6 +134,39 @@ def test_a_widget_gone_before_its_result_gets_no_callback_but_the_write_still_la
     assert called == [] and announced == [DECISION]
 
 
+def test_a_read_whose_view_is_gone_or_asked_before_exit_is_not_run(manager):
+    """A read waiting its turn is skipped once the view that asked has gone, or the application is
+    closing: closing a view (or a test) must not leave the read threads busy with work nobody will see."""
+    gate, ran, started = threading.Event(), [], threading.Semaphore(0)
+
+    def held(name):
+        def read():
+            started.release()
+            return gate.wait(5) and ran.append(name)
+        return read
+
+    alive, gone = QWidget(), QWidget()
+    for name in ("first", "second"):     # both read threads busy
+        QueryOp(parent=alive, op=held(name), success=lambda _r: None).run_in_background(manager)
+    QueryOp(parent=gone, op=lambda: ran.append("for a closed view"), success=ran.append).run_in_background(manager)
+    QueryOp(parent=alive, op=lambda: ran.append("third") or 3, success=ran.append).run_in_background(manager)
+    assert started.acquire(timeout=5) and started.acquire(timeout=5)
+    shiboken6.delete(gone)     # closed while its read waits behind the two on the read threads
+    gate.set()
+    assert manager.wait_idle(5000)
+    assert sorted(map(str, ran)) == ["3", "first", "second", "third"]
+    gate.clear()
+    for name in ("running", "running too"):
+        QueryOp(parent=alive, op=held(name), success=lambda _r: None).run_in_background(manager)
+    QueryOp(parent=alive, op=lambda: ran.append("asked before exit"), success=ran.append).run_in_background(manager)
+    assert started.acquire(timeout=5) and started.acquire(timeout=5)
+    manager.shutdown(100)      # the application ends: the read still waiting is dropped
+    gate.set()
+    manager.stop()
+    assert "asked before exit" not in ran and {"running", "running too"} <= set(ran)
+    shiboken6.delete(alive)
+
+
 def test_exit_waits_for_the_writes_in_flight_within_a_bound(manager, widget, caplog):
     landed = []
     CollectionOp(widget, lambda: time.sleep(0.3) or landed.append(1) or NOTHING).run_in_background(manager)
