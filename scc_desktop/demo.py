@@ -47,13 +47,17 @@ HISTORY = timedelta(hours=30)
 # "24 h ago" (the level then, and the one carried into a 24-hour chart), every 4 hours before.
 FULL_DETAIL = timedelta(hours=2)
 HOURLY_DETAIL = timedelta(hours=26)
-# The offload chart's shortest span (ui.offload_view.MIN_CHART_SPAN): handovers back to that
-# or to UK midnight ("today"), whichever is earlier.
-HANDOVER_SPAN = timedelta(hours=6)
 # The window marks a provider's tile STALE after 60 minutes; at the simulator's hourly cadence for
 # community and mental health a tile would turn STALE for a minute or two every hour.  Every
 # provider reports every 15 minutes in the demo.
 DEMO_CADENCE_MINUTES = 15
+# The offload chart's shortest span (ui.offload_view.MIN_CHART_SPAN): handovers back to that
+# or to UK midnight ("today"), whichever is earlier, in a short history.
+HANDOVER_SPAN = timedelta(hours=6)
+# A history this long holds every handover: the next 24 hours' forecasts need a week of a site's own
+# history (models.forecast.intraday.MIN_DAYS), the week ahead three weeks of ordinary days.  Five weeks
+# (``demo --history-hours 840``) show every forecast; the first start then takes a few minutes.
+FORECAST_HISTORY = timedelta(days=7)
 
 
 class DemoSystem:
@@ -142,7 +146,8 @@ class DemoSystem:
             log.info("demo: simulating history from %s UK time", f"{history_from.astimezone(UK):%a %d %b %H:%M}")
             # Four-hour batches, the declarations' cadence: the hub spends most per submission.
             report = backfill(sim, lambda s: sender.send(s.payload, deliberate=len(s.faults)), history_from,
-                              live_from, batch_minutes=240, stop=self.stop_event, shape=history_shape(now))
+                              live_from, batch_minutes=240, stop=self.stop_event,
+                              shape=history_shape(now, history_from))
             if report.simulated_until is not None:
                 self._save_state(simulated_until=report.simulated_until.isoformat())
         if live:
@@ -186,10 +191,18 @@ def simulator(seed: int):
         config.timing, observation_cadence_minutes=cadence)), seed=seed)
 
 
-def history_shape(now: datetime):
-    """What a first start sends of each past hour (``sync.simulator.history``)."""
+def history_shape(now: datetime, start: datetime):
+    """What a start sends of each past hour from ``start`` (``sync.simulator.history``): parameters thin
+    out further back, but never below hourly for G&A occupancy (the week ahead's daily figure needs 12
+    hours of a day) and the mean handover time (the next 24 hours' forecast learns from hourly values).  Handovers: from today (the offload view counts today's) when the history is short; over the
+    whole history when it is long enough for a forecast (``FORECAST_HISTORY``), which learns arrivals and
+    waits from every day."""
     from models.queries.offload import uk_midnight
+    from models.service.forecast import WAITS
+    from models.service.week_ahead import OCCUPANCY
     from sync.simulator.history import HistoryShape
 
+    today = min(uk_midnight(now), now - HANDOVER_SPAN)
     return HistoryShape(full_from=now - FULL_DETAIL, hourly_from=now - HOURLY_DETAIL,
-                        handovers_from=min(uk_midnight(now), now - HANDOVER_SPAN))
+                        handovers_from=min(start, today) if now - start >= FORECAST_HISTORY else today,
+                        hourly_metrics=frozenset({OCCUPANCY, WAITS}))

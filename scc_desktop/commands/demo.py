@@ -26,8 +26,10 @@ def register(subparsers) -> None:
     parser.add_argument("--folder", type=Path, default=None,
                         help="where the demo keeps its hub, replica and tokens (default: per-user data)")
     parser.add_argument("--history-hours", type=float, default=HISTORY_HOURS,
-                        help=f"simulated history to load on first start (default {HISTORY_HOURS:g}: enough for "
-                             "every '24 h ago' and 24-hour chart)")
+                        help=f"simulated history to load on first start, in a new --folder (default "
+                             f"{HISTORY_HOURS:g}: enough for every '24 h ago' and 24-hour chart; from 168, a week, "
+                             "the next 24 hours' forecasts; 840, five weeks, every forecast including the week "
+                             "ahead, in about two minutes more)")
     parser.add_argument("--speed", type=float, default=60,
                         help="how much faster than real time the live feed runs while behind it (default 60)")
     parser.add_argument("-v", "--verbose", action="count", default=0,

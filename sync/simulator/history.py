@@ -6,7 +6,7 @@ replica apply on a small machine.  Most of that buys nothing a view shows: param
 minutes two days ago, and patient handovers from before today (the offload view counts today's).
 :class:`HistoryShape` keeps, by each submission's due time, what views draw from it: every
 parameter at a coarser cadence further back (the same values the full run sends at those due
-times), the ambulance service's REAP, CSP and response times, CRITCON and the declarations, and
+times; ``hourly_metrics`` no coarser than hourly), the ambulance service's REAP, CSP and response times, CRITCON and the declarations, and
 handover items from ``handovers_from`` on.
 
 A handover item carries every earlier time of its patient, so leaving out the handovers due
@@ -35,6 +35,9 @@ class HistoryShape:
     handovers_from: datetime
     hourly: timedelta = timedelta(hours=1)
     sparse: timedelta = timedelta(hours=4)
+    # Parameters kept at the hourly cadence where the rest are sparse: a daily figure drawn from hourly
+    # values (the week ahead's G&A occupancy needs 12 hours of a day) must still be there.
+    hourly_metrics: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         for name in ("hourly", "sparse"):
@@ -51,11 +54,16 @@ class HistoryShape:
         for sub in subs:
             every = self._every(sub.due_at)
             observations = every is None or epoch(sub.due_at) % every == 0
+            hourly = every is None or epoch(sub.due_at) % int(self.hourly.total_seconds()) == 0
             handovers = sub.due_at > self.handovers_from
             items = sub.payload["items"]
-            kept = [i for i, item in enumerate(items)
-                    if (observations or item.get("type") != "observation")
-                    and (handovers or item.get("type") != "handover")]
+
+            def keep(item: dict) -> bool:
+                kind = item.get("type")
+                if kind == "observation":
+                    return observations or (hourly and item.get("metric") in self.hourly_metrics)
+                return handovers or kind != "handover"
+            kept = [i for i, item in enumerate(items) if keep(item)]
             if len(kept) == len(items):
                 out.append(sub)
             elif kept:

@@ -71,3 +71,22 @@ def test_a_backfill_never_sends_a_late_ambulance_return_from_before_its_start():
 def test_bad_cadences_are_refused():
     with pytest.raises(ValueError, match="sparse: must be above 0"):
         HistoryShape(END, END, END, sparse=timedelta(0))
+
+
+def test_named_parameters_stay_hourly_where_the_rest_thin_out(sim):
+    """The week ahead's G&A occupancy is a day's mean of at least 12 hourly values: a long history
+    thinned to every 4 hours would leave every older day of it unknown."""
+    occupancy = "ga_bed_occupancy_pct"
+    shape = HistoryShape(full_from=END - timedelta(hours=2), hourly_from=END - timedelta(hours=8),
+                         handovers_from=START, hourly_metrics=frozenset({occupancy}))
+    full = sim.submissions(START, END)
+    shaped = _items(shape(full))
+    older = [(due, item) for due, item in shaped if due <= shape.hourly_from and item["type"] == "observation"]
+    hours = {due for due, item in older if item["metric"] == occupancy}
+    assert hours == {due for due, item in _items(full) if due <= shape.hourly_from and epoch(due) % 3600 == 0
+                     and item["type"] == "observation" and item["metric"] == occupancy}
+    assert len(hours) >= 20
+    assert all(epoch(due) % (4 * 3600) == 0 for due, item in older if item["metric"] != occupancy)
+    # Handovers after ``handovers_from``: every one the full run sends is there.
+    assert [i for _d, i in shaped if i["type"] == "handover"] == [
+        i for d, i in _items(full) if i["type"] == "handover" and d > shape.handovers_from]
