@@ -54,8 +54,9 @@ DEMO_CADENCE_MINUTES = 15
 # The offload chart's shortest span (ui.offload_view.MIN_CHART_SPAN): handovers back to that
 # or to UK midnight ("today"), whichever is earlier, in a short history.
 HANDOVER_SPAN = timedelta(hours=6)
-# A history this long holds every handover: the next 24 hours' forecasts need a week of a site's own
-# history (models.forecast.intraday.MIN_DAYS), the week ahead three weeks of ordinary days.  Five weeks
+# A history this long holds every handover and a week of hourly parameters: the next 24 hours'
+# forecasts need a week of a site's own history (models.forecast.intraday.MIN_DAYS), the week ahead
+# three weeks of ordinary days.  Five weeks
 # (``demo --history-hours 840``) show every forecast; the first start then takes a few minutes.
 FORECAST_HISTORY = timedelta(days=7)
 
@@ -192,17 +193,21 @@ def simulator(seed: int):
 
 
 def history_shape(now: datetime, start: datetime):
-    """What a start sends of each past hour from ``start`` (``sync.simulator.history``): parameters thin
-    out further back, but never below hourly for G&A occupancy (the week ahead's daily figure needs 12
-    hours of a day) and the mean handover time (the next 24 hours' forecast learns from hourly values).  Handovers: from today (the offload view counts today's) when the history is short; over the
-    whole history when it is long enough for a forecast (``FORECAST_HISTORY``), which learns arrivals and
-    waits from every day."""
+    """What a start sends of each past hour from ``start`` (``sync.simulator.history``).
+
+    A short history: parameters thin out further back (hourly to "24 h ago", every 4 hours before),
+    handovers from today only (the offload view counts today's).  One long enough for a forecast
+    (``FORECAST_HISTORY``): every handover (the forecasts learn arrivals and waits from every day),
+    every parameter hourly over the last ``FORECAST_HISTORY`` and a day (the next 24 hours' forecast of any
+    parameter needs a week of hourly values), and G&A occupancy and the mean handover time hourly
+    however far back (the week ahead's daily occupancy needs 12 hours of a day)."""
     from models.queries.offload import uk_midnight
     from models.service.forecast import WAITS
     from models.service.week_ahead import OCCUPANCY
     from sync.simulator.history import HistoryShape
 
     today = min(uk_midnight(now), now - HANDOVER_SPAN)
-    return HistoryShape(full_from=now - FULL_DETAIL, hourly_from=now - HOURLY_DETAIL,
-                        handovers_from=min(start, today) if now - start >= FORECAST_HISTORY else today,
-                        hourly_metrics=frozenset({OCCUPANCY, WAITS}))
+    if now - start < FORECAST_HISTORY:
+        return HistoryShape(full_from=now - FULL_DETAIL, hourly_from=now - HOURLY_DETAIL, handovers_from=today)
+    return HistoryShape(full_from=now - FULL_DETAIL, hourly_from=now - FORECAST_HISTORY - timedelta(days=1),
+                        handovers_from=min(start, today), hourly_metrics=frozenset({OCCUPANCY, WAITS}))

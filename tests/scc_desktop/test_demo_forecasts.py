@@ -51,6 +51,16 @@ def test_every_acute_site_has_its_next_24_hours_forecast(replica):
         assert site.opel.chance is not None and site.opel.days >= 7, (site.name, site.opel)
 
 
+def test_the_provider_charts_band_shows_for_the_parameter_it_opens_on(replica):
+    """The provider view opens on the first parameter of its table (ED four-hour performance): its chart
+    carries a band too, not "too little history"."""
+    now = utcnow()
+    for code, _name in intraday_door.acute_sites(replica):
+        series = intraday_door.site_forecast(replica, now, code, ["ed_four_hour_performance_pct"]).series
+        four_hour = series["ed_four_hour_performance_pct"]
+        assert not four_hour.reason and len(four_hour.hours) == 24, (code, four_hour)
+
+
 def test_the_week_ahead_has_every_whole_day_of_the_history(replica):
     """Not yet a forecast (three weeks are needed), but every day's arrivals, long waits and
     occupancy are known: no day is lost to the thinning of the history, so a longer one forecasts."""
