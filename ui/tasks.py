@@ -73,6 +73,7 @@ class _Job:
     result: Any = None
     error: BaseException | None = None
     dropped: bool = False      # a read not run: its asker had gone, or the application was closing
+    on_dropped: Callable[[], Any] | None = None   # told (on the UI thread) when that happens, asker alive
 
 
 @dataclass
@@ -178,6 +179,8 @@ class TaskManager(QObject):
             return
         self._pending -= 1
         if job.dropped:
+            if job.on_dropped is not None and _alive(job.parent):
+                job.on_dropped()
             return
         alive = _alive(job.parent)
         if job.error is not None:
@@ -359,8 +362,9 @@ class _Latest(Generic[T]):
             self._waiting = op
             return
         # Refused (the application is closing): not running, so a later ask is not left waiting.
+        # A job dropped unrun (its manager closed) must not leave this waiting for it for good.
         self._running = (self._on or manager()).submit(
-            _Job(_name(op), op, self._parent, self._done, self._failed, write=self._write))
+            _Job(_name(op), op, self._parent, self._done, self._failed, write=self._write, on_dropped=self._next))
 
     def _next(self) -> None:
         self._running = False

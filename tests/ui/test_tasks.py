@@ -167,6 +167,32 @@ def test_a_read_whose_view_is_gone_or_asked_before_exit_is_not_run(manager):
     shiboken6.delete(alive)
 
 
+def test_a_views_latest_read_dropped_at_exit_does_not_stop_its_later_reads(manager, widget, qtbot):
+    """A view's read dropped because its manager closed (the application's exit; each test's end) must
+    not leave the view waiting for it: the next read, on the next manager, runs and draws."""
+    gate, drawn, started = threading.Event(), [], threading.Semaphore(0)
+
+    def held():
+        started.release()
+        return gate.wait(5)
+    for _ in range(2):      # both read threads busy
+        QueryOp(parent=widget, op=held, success=lambda _r: None).run_in_background(manager)
+    assert started.acquire(timeout=5) and started.acquire(timeout=5)
+    latest = LatestRead(widget, drawn.append, on=manager)
+    latest(lambda: "dropped")
+    manager.shutdown(100)
+    gate.set()
+    qtbot.waitUntil(lambda: not latest.busy, timeout=5000)
+    after = TaskManager()
+    try:
+        latest._on = after
+        latest(lambda: "read again")
+        qtbot.waitUntil(lambda: drawn == ["read again"], timeout=5000)
+    finally:
+        after.stop()
+        shiboken6.delete(after)
+
+
 def test_exit_waits_for_the_writes_in_flight_within_a_bound(manager, widget, caplog):
     landed = []
     CollectionOp(widget, lambda: time.sleep(0.3) or landed.append(1) or NOTHING).run_in_background(manager)
