@@ -103,6 +103,11 @@ class DayBand(Band):
                 f"(80%: {interval(self.measure, d.low, d.high)})")
 
 
+EMPTY_TEXT = ("No data to forecast yet. The week ahead appears here once acute sites' ambulance handovers and bed "
+              "figures have synced from the hub; a site needs three weeks of history for its forecast.")
+STALE_NAME = "Warning: the forecast is built on old data"
+
+
 class WeekAheadView(QWidget):
     KINDS = frozenset({"handover", "observation", "organisation"})
 
@@ -141,7 +146,7 @@ class WeekAheadView(QWidget):
         self.stale = QLabel()
         self.stale.setWordWrap(True)
         self.stale.setTextFormat(Qt.TextFormat.RichText)
-        self.stale.setAccessibleName("Warning: the forecast is built on old data")
+        self.stale.setAccessibleName(STALE_NAME)
         self.stale.hide()
         layout.addWidget(self.stale)
         self.left_out = QLabel()          # the system: the sites its figures leave out, and why
@@ -188,11 +193,10 @@ class WeekAheadView(QWidget):
         layout.addWidget(self.table)
         # Below the charts' least heights (large text on a small screen) the page scrolls down.
         page = scrolling_page(body)
-        self.stack = EmptyOr("No data to forecast yet. The week ahead appears here once acute sites' ambulance "
-                             "handovers and bed figures have synced from the hub; a site needs three weeks of "
-                             "history for its forecast.", page)
+        self.stack = EmptyOr(EMPTY_TEXT, page)
         outer.addWidget(self.stack, 1)
-        self._read = tasks.LatestRead(self, self._draw, self._read_failed)
+        self._failure: str | None = None   # why the last read failed, until one succeeds
+        self._read = tasks.LatestRead(self, self._read_done, self._read_failed)
         # Drawn by refresh(), which the window calls when the view is first shown.
 
     # --- reading ------------------------------------------------------------------------
@@ -211,10 +215,14 @@ class WeekAheadView(QWidget):
         self._asked_at = now
         self._read(lambda: door.week_ahead(store, now))
 
+    def _read_done(self, result: door.WeekAhead) -> None:
+        self._failure = None
+        self._draw(result)
+
     def _draw(self, result: door.WeekAhead) -> None:
         self.result = result
         self._drawn_theme = theme.current()
-        self.stack.show_empty(result.origin is None or not result.places)
+        self.stack.show_empty(result.origin is None or not result.places, EMPTY_TEXT)
         if self.stack.is_empty:
             self.picker.clear()
             return
@@ -241,13 +249,19 @@ class WeekAheadView(QWidget):
     # --- drawing ------------------------------------------------------------------------
     def _read_failed(self, exc: BaseException) -> None:
         """The forecast could not be built: said in place of the page when nothing was drawn yet, else in
-        the banner over the page as last drawn."""
-        why = tasks.sentence(exc, write=False)
+        the banner over the page as last drawn (kept through a redraw, until a read succeeds)."""
+        why = tasks.sentence(exc, write=False).rstrip()
+        self._failure = why if why.endswith((".", "!", "?")) else why + "."
         if self.result is None:
-            self.stack.show_empty(True, f"The week ahead could not be built: {why}")
+            self.stack.show_empty(True, f"The week ahead could not be built: {self._failure}")
             return
+        self._show_failure()
+
+    def _show_failure(self) -> None:
         t = theme.current()
-        self.stale.setText(f"<b>⚠ The week ahead could not be built:</b> {esc(why)}")
+        self.stale.setText(f"<b>⚠ The week ahead could not be built:</b> {esc(self._failure)} "
+                           "The page shows the last forecast that was.")
+        self.stale.setAccessibleName("Warning: the week ahead could not be built")
         self.stale.setStyleSheet(theme.BANNER_STYLE["feed_stale"] + f"border:{t.border_px}px solid {t.badge_border};")
         self.stale.setVisible(True)
 
@@ -267,7 +281,10 @@ class WeekAheadView(QWidget):
                                "relying on it.")
             self.stale.setStyleSheet(theme.BANNER_STYLE["feed_stale"] + f"border:{t.border_px}px solid "
                                      f"{t.badge_border};")
+        self.stale.setAccessibleName(STALE_NAME)
         self.stale.setVisible(n > 0)
+        if self._failure is not None:
+            self._show_failure()
 
     def _draw_place(self) -> None:
         result = self.result

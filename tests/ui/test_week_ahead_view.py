@@ -294,3 +294,30 @@ def test_a_forecast_that_cannot_be_built_is_said_not_left_silent(qtbot, world, m
     view._read(lambda: door.week_ahead(store, NOW))   # a later read fails: said over the page as drawn
     qtbot.waitUntil(lambda: view.stale.isVisible(), timeout=20_000)
     assert "could not be built" in view.stale.text() and not view.stack.is_empty
+    assert view.stale.accessibleName() == "Warning: the week ahead could not be built"
+    theme.set_current("dark")
+    view.refresh()                                   # a redraw of the same figures keeps the warning
+    assert view.stale.isVisible() and "could not be built" in view.stale.text()
+
+
+def test_a_read_that_works_after_one_that_failed_says_what_it_found(qtbot, tmp_path, monkeypatch):
+    store = fresh_replica(tmp_path / "empty.db", PASSPHRASE)
+    try:
+        monkeypatch.setattr(door, "week_ahead", lambda _store, _now: 1 / 0)
+        view = _view_failing(qtbot, store)
+        assert "could not be built" in view.stack.empty.text() and view.stack.empty.text().endswith(".")
+        monkeypatch.undo()
+        view.refresh()
+        qtbot.waitUntil(lambda: view.result is not None, timeout=20_000)
+        assert view.stack.is_empty and "No data to forecast yet" in view.stack.empty.text()
+    finally:
+        store.close()
+
+
+def _view_failing(qtbot, store) -> WeekAheadView:
+    view = WeekAheadView(store, lambda: NOW)
+    qtbot.addWidget(view)
+    view.show()
+    view.refresh()
+    qtbot.waitUntil(lambda: "could not be built" in view.stack.empty.text(), timeout=20_000)
+    return view
