@@ -206,11 +206,12 @@ def assert_degraded_until_full(client: Client, cluster, wait: float = 30) -> Non
     while True:
         r = client.health()
         try:
-            assert_degraded(r, "full")
+            assert_degraded(r)              # every answer: 503 "degraded", with Retry-After
+            assert_degraded(r, "full")      # and, once its own read succeeds, the reason
             return
         except AssertionError as exc:
-            said_ok = r.status_code == 200
-            if said_ok or time.monotonic() > deadline:
+            degraded = r.status_code == 503 and r.json().get("status") == "degraded"
+            if not degraded or time.monotonic() > deadline:
                 log = (cluster.data / "server.log").read_text(errors="replace")[-3000:]
                 raise AssertionError(f"{exc}\nPostgreSQL's log ends:\n{log}") from None
         time.sleep(0.5)
