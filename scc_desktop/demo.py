@@ -54,7 +54,7 @@ DEMO_CADENCE_MINUTES = 15
 # The offload chart's shortest span (ui.offload_view.MIN_CHART_SPAN): handovers back to that
 # or to UK midnight ("today"), whichever is earlier, in a short history.
 HANDOVER_SPAN = timedelta(hours=6)
-# A history this long holds every handover and a week of hourly parameters: the next 24 hours'
+# A history this long holds every handover and eight days of hourly parameters: the next 24 hours'
 # forecasts need a week of a site's own history (models.forecast.intraday.MIN_DAYS), the week ahead
 # three weeks of ordinary days.  Five weeks
 # (``demo --history-hours 840``) show every forecast; the first start then takes a few minutes.
@@ -148,7 +148,7 @@ class DemoSystem:
             # Four-hour batches, the declarations' cadence: the hub spends most per submission.
             report = backfill(sim, lambda s: sender.send(s.payload, deliberate=len(s.faults)), history_from,
                               live_from, batch_minutes=240, stop=self.stop_event,
-                              shape=history_shape(now, history_from))
+                              shape=history_shape(now, history_from, restart=last is not None))
             if report.simulated_until is not None:
                 self._save_state(simulated_until=report.simulated_until.isoformat())
         if live:
@@ -192,12 +192,13 @@ def simulator(seed: int):
         config.timing, observation_cadence_minutes=cadence)), seed=seed)
 
 
-def history_shape(now: datetime, start: datetime):
+def history_shape(now: datetime, start: datetime, *, restart: bool = False):
     """What a start sends of each past hour from ``start`` (``sync.simulator.history``).
 
-    A short history: parameters thin out further back (hourly to "24 h ago", every 4 hours before),
-    handovers from today only (the offload view counts today's).  One long enough for a forecast
-    (``FORECAST_HISTORY``): every handover (the forecasts learn arrivals and waits from every day),
+    A short first start: parameters thin out further back (hourly to "24 h ago", every 4 hours
+    before), handovers from today only (the offload view counts today's).  One long enough for a
+    forecast (``FORECAST_HISTORY``), and the gap a restart fills (however short: the days before it
+    are already there, and a day missing its handovers would read as a day of few arrivals): every handover (the forecasts learn arrivals and waits from every day),
     every parameter hourly over the last ``FORECAST_HISTORY`` and a day (the next 24 hours' forecast of any
     parameter needs a week of hourly values), and G&A occupancy and the mean handover time hourly
     however far back (the week ahead's daily occupancy needs 12 hours of a day)."""
@@ -207,7 +208,7 @@ def history_shape(now: datetime, start: datetime):
     from sync.simulator.history import HistoryShape
 
     today = min(uk_midnight(now), now - HANDOVER_SPAN)
-    if now - start < FORECAST_HISTORY:
+    if now - start < FORECAST_HISTORY and not restart:
         return HistoryShape(full_from=now - FULL_DETAIL, hourly_from=now - HOURLY_DETAIL, handovers_from=today)
     return HistoryShape(full_from=now - FULL_DETAIL, hourly_from=now - FORECAST_HISTORY - timedelta(days=1),
                         handovers_from=min(start, today), hourly_metrics=frozenset({OCCUPANCY, WAITS}))

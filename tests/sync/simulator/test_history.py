@@ -90,3 +90,20 @@ def test_named_parameters_stay_hourly_where_the_rest_thin_out(sim):
     # Handovers after ``handovers_from``: every one the full run sends is there.
     assert [i for _d, i in shaped if i["type"] == "handover"] == [
         i for d, i in _items(full) if i["type"] == "handover" and d > shape.handovers_from]
+
+
+def test_the_demo_keeps_every_handover_of_a_long_first_start_and_of_any_restarts_gap():
+    """A restart's gap, however short, crosses yesterday's evening: its handovers before UK midnight
+    must come too, or the day the week ahead starts from reads as a day of few arrivals."""
+    from datetime import datetime, timezone
+
+    from scc_desktop.demo import history_shape
+    now = datetime(2026, 12, 4, 8, 0, tzinfo=timezone.utc)
+    first = history_shape(now, now - timedelta(hours=30))
+    assert first.handovers_from == datetime(2026, 12, 4, 0, 0, tzinfo=timezone.utc)   # UK midnight: today's only
+    assert not first.hourly_metrics
+    restart = history_shape(now, now - timedelta(hours=10), restart=True)
+    assert restart.handovers_from == now - timedelta(hours=10) and restart.hourly_metrics
+    long = history_shape(now, now - timedelta(days=35))
+    assert long.handovers_from == now - timedelta(days=35)
+    assert long.hourly_from == now - timedelta(days=8) and "ga_bed_occupancy_pct" in long.hourly_metrics
