@@ -196,12 +196,14 @@ def history_shape(now: datetime, start: datetime, *, restart: bool = False):
     """What a start sends of each past hour from ``start`` (``sync.simulator.history``).
 
     A short first start: parameters thin out further back (hourly to "24 h ago", every 4 hours
-    before), handovers from today only (the offload view counts today's).  One long enough for a
-    forecast (``FORECAST_HISTORY``), and the gap a restart fills (however short: the days before it
-    are already there, and a day missing its handovers would read as a day of few arrivals): every handover (the forecasts learn arrivals and waits from every day),
-    every parameter hourly over the last ``FORECAST_HISTORY`` and a day (the next 24 hours' forecast of any
-    parameter needs a week of hourly values), and G&A occupancy and the mean handover time hourly
-    however far back (the week ahead's daily occupancy needs 12 hours of a day)."""
+    before), handovers from today only (the offload view counts today's).  A first start long
+    enough for a forecast (``FORECAST_HISTORY``), and any restart's gap (the days before it are
+    there already, and a day missing its handovers would read as a day of few arrivals):
+    - every handover (the forecasts learn arrivals and waits from every day);
+    - every parameter hourly over the last ``FORECAST_HISTORY`` and a day (the next 24 hours'
+      forecast of any parameter needs a week of hourly values);
+    - G&A occupancy and the mean handover time hourly however far back (the week ahead's daily
+      occupancy needs 12 hours of a day)."""
     from models.queries.offload import uk_midnight
     from models.service.forecast import WAITS
     from models.service.week_ahead import OCCUPANCY

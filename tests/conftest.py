@@ -43,8 +43,9 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _fresh_task_manager():
-    """Each test gets the application's task manager new (``ui.tasks.manager()``), and at its end that
-    one is shut down: a read a test's windows left queued or running cannot hold up the next test's."""
+    """At each test's end the application's task manager is shut down, so the next test gets a new one
+    (``ui.tasks.manager()`` replaces a closed one): reads a test's windows left queued or running
+    cannot hold up the next test's."""
     yield
     tasks = sys.modules.get("ui.tasks")
     made = getattr(tasks, "_manager", None) if tasks is not None else None
@@ -53,10 +54,7 @@ def _fresh_task_manager():
     import shiboken6
 
     if shiboken6.isValid(made) and not made.closed:
-        made.shutdown(2000)
-        for thread in made._threads:
-            thread.join(0.5)    # a read still running ends on its own (daemon thread); the next test does not wait
-    tasks._manager = None
+        made.stop(0.5)   # a read still running ends on its own (daemon thread); the next test does not wait
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -206,7 +206,7 @@ class TaskManager(QObject):
         if report.failed:
             log.error("%s failed", loop.name, exc_info=report.value)
         parent = loop._parent
-        if loop.stop_event.is_set() or report.callback is None or not (parent is None or shiboken6.isValid(parent)):
+        if loop.stop_event.is_set() or report.callback is None or not _alive(parent):
             return
         try:
             report.callback(report.value)

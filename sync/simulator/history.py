@@ -6,8 +6,8 @@ replica apply on a small machine.  Most of that buys nothing a view shows: param
 minutes two days ago, and patient handovers from before today (the offload view counts today's).
 :class:`HistoryShape` keeps, by each submission's due time, what views draw from it: every
 parameter at a coarser cadence further back (the same values the full run sends at those due
-times; ``hourly_metrics`` no coarser than hourly), the ambulance service's REAP, CSP and response times, CRITCON and the declarations, and
-handover items from ``handovers_from`` on.
+times; ``hourly_metrics`` no coarser than hourly), the ambulance service's REAP, CSP and response
+times, CRITCON and the declarations, and handover items from ``handovers_from`` on.
 
 A handover item carries every earlier time of its patient, so leaving out the handovers due
 before ``handovers_from`` loses only the patients whose whole handover was over by then; the

@@ -205,8 +205,7 @@ def test_a_desktop_that_has_not_heard_from_the_feed_for_days_forecasts_from_its_
 
 
 def test_a_handover_still_waiting_counts_over_an_hour_once_it_has_waited_an_hour(tmp_path):
-    store = fresh_replica(tmp_path / "scc.db", "waiting")
-    try:
+    with fresh_replica(tmp_path / "scc.db", "waiting") as store:
         feed = Feed().org("RX1", "Hospital")
         day = datetime(2026, 1, 11, 12, 0, tzinfo=timezone.utc)
         feed.handed_over("a", "RX1", day - timedelta(days=1), 20)          # its first day: a part-day
@@ -215,18 +214,13 @@ def test_a_handover_still_waiting_counts_over_an_hour_once_it_has_waited_an_hour
         feed.observation("RX1", door.OCCUPANCY, datetime(2026, 1, 12, 0, 5, tzinfo=timezone.utc), 91.0)  # live
         feed.apply(store)
         at_midnight = door.week_ahead(store, datetime(2026, 1, 12, 0, 10, tzinfo=timezone.utc))
-        s = at_midnight.places["RX1"].series
-        assert (s[door.ARRIVALS].values[-1], s[door.DELAY_30_60].values[-1], s[door.DELAY_60].values[-1]) == (2, 1, 0)
+        assert _last_day(at_midnight, "RX1") == (2, 1, 0)
         later = door.week_ahead(store, datetime(2026, 1, 12, 0, 40, tzinfo=timezone.utc))
-        s = later.places["RX1"].series
-        assert (s[door.ARRIVALS].values[-1], s[door.DELAY_30_60].values[-1], s[door.DELAY_60].values[-1]) == (2, 1, 1)
-    finally:
-        store.close()
+        assert _last_day(later, "RX1") == (2, 1, 1)
 
 
 def test_the_night_the_clocks_go_back_is_one_uk_day_of_25_hours(tmp_path):
-    store = fresh_replica(tmp_path / "scc.db", "clocks")
-    try:
+    with fresh_replica(tmp_path / "scc.db", "clocks") as store:
         feed = Feed().org("RX1", "Hospital")
         feed.handed_over("first", "RX1", datetime(2025, 10, 20, 12, tzinfo=timezone.utc), 10)
         # 26 Oct 2025 in the UK runs from 23:00 UTC on the 25th (BST) to 00:00 UTC on the 27th (GMT).
@@ -240,20 +234,15 @@ def test_the_night_the_clocks_go_back_is_one_uk_day_of_25_hours(tmp_path):
         s = page.places["RX1"].series[door.ARRIVALS]
         counts = dict(zip(s.days, s.values))
         assert [counts[datetime(2025, 10, d).date()] for d in (25, 26, 27)] == [1, 4, 1]
-    finally:
-        store.close()
 
 
 def test_an_empty_replica_has_no_origin_and_no_places(tmp_path):
-    store = fresh_replica(tmp_path / "scc.db", "empty")
-    try:
+    with fresh_replica(tmp_path / "scc.db", "empty") as store:
         page = door.week_ahead(store, NOW)
         assert page.origin is None and page.places == {} and page.stale_days == 0
         Feed().org("RX1", "Hospital").apply(store)       # a site, but nothing from it yet
         page = door.week_ahead(store, NOW)
         assert page.origin is None and page.data_to is None
-    finally:
-        store.close()
 
 
 @pytest.mark.timeout(120)
@@ -291,24 +280,20 @@ def test_an_origin_in_july_keeps_the_history_before_it(tmp_path):
     """The shipped files start a new run of days each July (a new winter); the replica's days are one
     run, or every series would have too little history for three weeks each summer (failed before)."""
     from datetime import date
-    store = fresh_replica(tmp_path / "scc.db", "july")
-    try:
+    with fresh_replica(tmp_path / "scc.db", "july") as store:
         feed = Feed().org("RX1", "Hospital")
         _daily(feed, "RX1", date(2026, 5, 1), 64)                   # to 3 July, 10:00-10:50
         feed.apply(store)
         page = door.week_ahead(store, datetime(2026, 7, 3, 12, tzinfo=timezone.utc))
         assert page.origin == date(2026, 7, 2)
         assert page.places["RX1"].series[door.ARRIVALS].forecast.days, page.places["RX1"].series[door.ARRIVALS].forecast.reason
-    finally:
-        store.close()
 
 
 def test_one_stray_early_event_does_not_shrink_the_system_to_its_site_and_a_quiet_site_is_left_out(tmp_path):
     """Three sites from 1 Dec; RA1 also sent one event dated weeks earlier (it must not make the others
     'later'); RA3's feed stops on 8 Jan (its days after are unknown, not zero, and it is left out, named)."""
     from datetime import date
-    store = fresh_replica(tmp_path / "scc.db", "stray")
-    try:
+    with fresh_replica(tmp_path / "scc.db", "stray") as store:
         feed = Feed().org("RA1", "One").org("RA2", "Two").org("RA3", "Three")
         feed.handed_over("stray", "RA1", datetime(2025, 10, 25, 12, tzinfo=timezone.utc), 20)
         for code in ("RA1", "RA2"):
@@ -327,14 +312,11 @@ def test_one_stray_early_event_does_not_shrink_the_system_to_its_site_and_a_quie
         said = door.left_out_words(system)
         assert said.startswith("The system's figures leave out 1 site with no arrival on this desktop")
         assert "Three (RA3) since Thu 8 Jan 2026" in said
-    finally:
-        store.close()
 
 
 def test_a_wait_longer_than_the_tables_valid_range_and_a_closed_row_without_a_time_are_not_long_waits(tmp_path):
     from datetime import date
-    store = fresh_replica(tmp_path / "scc.db", "waits")
-    try:
+    with fresh_replica(tmp_path / "scc.db", "waits") as store:
         feed = Feed().org("RX1", "Hospital")
         _daily(feed, "RX1", date(2026, 1, 9), 1, per_day=1)       # its first (part) day
         day = datetime(2026, 1, 11, 8, tzinfo=timezone.utc)
@@ -344,17 +326,13 @@ def test_a_wait_longer_than_the_tables_valid_range_and_a_closed_row_without_a_ti
         feed.handover("closed", "RX1", "cleared", arrived=day, eta=day)   # cleared, no handover time
         feed.observation("RX1", door.OCCUPANCY, datetime(2026, 1, 12, 9, 30, tzinfo=timezone.utc), 90.0)
         feed.apply(store)
-        s = door.week_ahead(store, NOW).places["RX1"].series
-        assert (s[door.ARRIVALS].values[-1], s[door.DELAY_30_60].values[-1], s[door.DELAY_60].values[-1]) == (4, 1, 0)
-    finally:
-        store.close()
+        assert _last_day(door.week_ahead(store, NOW), "RX1") == (4, 1, 0)
 
 
 def test_just_after_midnight_a_live_feed_is_not_a_day_stale(tmp_path):
     """At 00:03 the newest figure is from 23:58 yesterday: the feed is live, the origin is yesterday."""
     from datetime import date
-    store = fresh_replica(tmp_path / "scc.db", "midnight")
-    try:
+    with fresh_replica(tmp_path / "scc.db", "midnight") as store:
         feed = Feed().org("RX1", "Hospital")
         _daily(feed, "RX1", date(2026, 1, 1), 11)
         feed.handed_over("late", "RX1", datetime(2026, 1, 11, 23, 58, tzinfo=timezone.utc), 10)
@@ -363,5 +341,9 @@ def test_just_after_midnight_a_live_feed_is_not_a_day_stale(tmp_path):
         assert page.origin == date(2026, 1, 11) and page.stale_days == 0
         later = door.week_ahead(store, datetime(2026, 1, 12, 3, 0, tzinfo=timezone.utc))   # three hours quiet
         assert later.origin == date(2026, 1, 10) and later.stale_days == 1
-    finally:
-        store.close()
+
+
+def _last_day(result, code: str) -> tuple:
+    """``code``'s arrivals, 30-60 min and over-60 min handovers on the origin day."""
+    series = result.places[code].series
+    return tuple(series[m].values[-1] for m in (door.ARRIVALS, door.DELAY_30_60, door.DELAY_60))
