@@ -64,6 +64,23 @@ def band_span(band: HandoverBand) -> str:
     return f"{lo}+" if math.isinf(band.range.hi) else f"{lo}–{hi}"
 
 
+UNCLOSED_TIP = ("An ambulance recorded as arrived more than a day ago with no handover since: the handover was "
+                "never sent, or was refused at the hub as malformed. It is not a crew waiting, so it is left out of "
+                "the queue, the longest wait and the counts. The ambulance service should send the handover (or "
+                "a cancellation); Data quality lists it too.")
+
+
+def unclosed_words(unclosed) -> str:
+    """A card's line for its records open beyond the valid range: how many, the oldest, what to do."""
+    if not unclosed:
+        return ""
+    oldest = min(unclosed, key=lambda w: w.arrived_at)
+    many = len(unclosed) != 1
+    return (f"{len(unclosed)} arrival{'s' if many else ''} open over a day, not counted: "
+            f"{'oldest ' if many else ''}{oldest.vehicle_ref or 'unknown vehicle'}, arrived "
+            f"{fmt.local_time(oldest.arrived_at, with_date=True)}, no handover reported.")
+
+
 class HospitalCard(QFrame):
     """One hospital: its queue (longest wait first) and today's handover figures."""
 
@@ -101,6 +118,13 @@ class HospitalCard(QFrame):
         self.waiting_label = QLabel(waiting)
         self.waiting_label.setWordWrap(True)
         layout.addWidget(self.waiting_label)
+        self.unclosed_label = QLabel(unclosed_words(h.unclosed))
+        self.unclosed_label.setWordWrap(True)
+        self.unclosed_label.setVisible(bool(h.unclosed))
+        self.unclosed_label.setAccessibleName(f"Records at {h.name} to check")
+        self.unclosed_label.setToolTip(UNCLOSED_TIP)
+        self.unclosed_label.setStyleSheet(f"color:{theme.current().stale};")
+        layout.addWidget(self.unclosed_label)
         self.queue = make_table(QUEUE_HEADERS, f"Ambulances waiting at {h.name}, longest first")
         self.queue.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.queue.setVisible(bool(h.waiting))   # the line above says "No ambulances waiting"
@@ -195,6 +219,12 @@ class OffloadView(QWidget):
         self.quiet.setWordWrap(True)
         self.quiet.setAccessibleName("Age of the handover data")
         layout.addWidget(self.quiet)
+        self.unclosed = QLabel()   # records "arrived" beyond the valid range: set apart, said once here
+        self.unclosed.setWordWrap(True)
+        self.unclosed.setAccessibleName("Ambulance records to check")
+        self.unclosed.setToolTip(UNCLOSED_TIP)
+        self.unclosed.hide()
+        layout.addWidget(self.unclosed)
         self.board = make_board(self.table)
         # The same rows judged against the standard, shown only when the board is wider than the page.
         self.board_more = make_board(self.table)
@@ -336,6 +366,15 @@ class OffloadView(QWidget):
                                f"{fmt.local_time(at)} ({fmt.age(page.now, at)}).</b> Waits are as they were "
                                f"then (≥: at least); the last hour's figures have nothing to count.")
             self.quiet.setStyleSheet(f"color:{theme.current().stale};")
+        apart = [h for h in board if h.unclosed]
+        self.unclosed.setVisible(bool(apart))
+        if apart:
+            count = sum(len(h.unclosed) for h in apart)
+            self.unclosed.setText(
+                f"<b>{count} ambulance record{'s' if count != 1 else ''} open over a day</b> at "
+                f"{esc(', '.join(fmt.short_name(h.name) for h in apart))}: arrived, with no handover reported "
+                "since. Not counted as waiting; each card names its own. Check with the ambulance service.")
+            self.unclosed.setStyleSheet(f"color:{theme.current().stale};")
         fill_board(self.board, page, self.table)
         fill_board(self.board_more, page, self.table)
         for chip, severity in self.chips:  # the theme may have changed the badge border

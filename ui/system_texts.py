@@ -153,6 +153,8 @@ def _offload(page: door.SystemPicture) -> TileText:
         longest = f"longest {fmt.whole_minutes_up(o.longest_minutes)} ({fmt.short_name(o.longest_site or '')})"
     lines = (longest, f"hours lost today {o.hours_lost:.1f} (beyond {o.hours_lost_beyond:g} min)",
              f"handovers over 60 min today: {o.over_60}")
+    if o.unclosed:   # a handover never reported: a record to check, not a crew (the offload view lists them)
+        lines += (f"{o.unclosed} arrival{'s' if o.unclosed != 1 else ''} open over a day: check",)
     colours = None
     if o.longest_minutes is not None:
         try:

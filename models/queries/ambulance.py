@@ -74,6 +74,7 @@ class HospitalCrews:
     en_route: int
     waiting: int        # arrived, not yet handed over
     handed_over: int    # handed over, crew not yet clear
+    unclosed: int = 0   # still "arrived" beyond the handover table's valid range: not waiting, data to check
 
     @property
     def on_site(self) -> int:

@@ -67,6 +67,7 @@ class HospitalOffload:
     today_from: datetime                   # that midnight, in UTC
     excluded: int                          # completed today but outside the valid range (bad data)
     recent: HandoverSummary | None = None  # completed in the RECENT window before now
+    unclosed: tuple[WaitingAmbulance, ...] = ()   # still "arrived" beyond the valid range: a data problem
 
     @property
     def longest_wait(self) -> WaitingAmbulance | None:
@@ -106,7 +107,27 @@ def service_as_at(session: Session) -> dict[str, datetime]:
 def offload_queue(session: Session, now: datetime, table: HandoverTable | None = None,
                   hospital_code: str | None = None) -> list[WaitingAmbulance]:
     """Ambulances waiting to hand over (state ``arrived``), longest wait first; each wait to ``now``,
-    or to its service's newest update when that is older than ``WAIT_STALE_AFTER``."""
+    or to its service's newest update when that is older than ``WAIT_STALE_AFTER``.  A record open
+    beyond the handover table's valid range is not a waiting crew (``unclosed_arrivals``)."""
+    return [w for w in open_arrivals(session, now, table, hospital_code) if not unclosed(w)]
+
+
+def unclosed_arrivals(session: Session, now: datetime, table: HandoverTable | None = None,
+                      hospital_code: str | None = None) -> list[WaitingAmbulance]:
+    """Records still ``arrived`` whose wait is beyond the table's valid range (a day): their handover
+    was never reported, or was quarantined, so they say nothing about a crew waiting now.  Counted
+    apart, as data to check, never as a wait (the hub's alerts end such a wait the same way)."""
+    return [w for w in open_arrivals(session, now, table, hospital_code) if unclosed(w)]
+
+
+def unclosed(w: WaitingAmbulance) -> bool:
+    """A wait beyond the valid range (its band is None: a wait is never below 0)."""
+    return w.band is None
+
+
+def open_arrivals(session: Session, now: datetime, table: HandoverTable | None = None,
+                  hospital_code: str | None = None) -> list[WaitingAmbulance]:
+    """Every record in state ``arrived``, longest wait first, waiting or ``unclosed``."""
     t = table or load_handover()
     q = select(HandoverEvent).where(HandoverEvent.state == "arrived", HandoverEvent.arrived_at.is_not(None))
     if hospital_code is not None:
@@ -155,7 +176,7 @@ def offload_board(session: Session, now: datetime, table: HandoverTable | None =
     """
     t = table or load_handover()
     midnight = uk_midnight(now)
-    queue = offload_queue(session, now, t)
+    queue = open_arrivals(session, now, t)
     done = board_handovers(session, now, t) if done is None else done
     codes = hospital_codes(session)
     names = {o.ods_code: o.name for o in session.scalars(
@@ -168,9 +189,10 @@ def offload_board(session: Session, now: datetime, table: HandoverTable | None =
         recent = [c.minutes for c in mine if c.handed_over_at >= now - RECENT and t.valid_range.contains(c.minutes)]
         board.append(HospitalOffload(
             hospital_code=code, name=names.get(code, code),
-            waiting=tuple(w for w in queue if w.hospital_code == code),
+            waiting=tuple(w for w in queue if w.hospital_code == code and not unclosed(w)),
             today=summarise(valid, t, beyond_minutes), today_from=midnight, excluded=len(intervals) - len(valid),
-            recent=summarise(recent, t, beyond_minutes)))
+            recent=summarise(recent, t, beyond_minutes),
+            unclosed=tuple(w for w in queue if w.hospital_code == code and unclosed(w))))
     return sorted(board, key=lambda h: (h.name.lower(), h.hospital_code))
 
 
@@ -183,6 +205,7 @@ class OffloadTotals:
     today: HandoverSummary      # every hospital's handovers since midnight, pooled
     recent: HandoverSummary     # and in the RECENT window
     excluded: int
+    unclosed: int = 0           # records still "arrived" beyond the valid range (not waiting: data to check)
 
 
 def board_handovers(session: Session, now: datetime, table: HandoverTable | None = None) -> list[CompletedHandover]:
@@ -203,7 +226,7 @@ def offload_totals(now: datetime, board: list[HospitalOffload], done: list[Compl
                          summarise([c.minutes for c in valid if c.handed_over_at >= midnight], t, beyond_minutes),
                          summarise([c.minutes for c in valid if c.handed_over_at >= now - RECENT], t,
                                    beyond_minutes),
-                         sum(h.excluded for h in board))
+                         sum(h.excluded for h in board), sum(len(h.unclosed) for h in board))
 
 
 def waits_today(session: Session, now: datetime, table: HandoverTable | None = None,

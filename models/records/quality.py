@@ -22,6 +22,7 @@ from functools import lru_cache
 
 from sqlalchemy import text
 
+from models.queries.offload import unclosed_arrivals
 from models.replica.orm import DataQualityFinding
 from models.replica.utc import from_utc_text, to_utc_text
 from models.rules.catalogue import Catalogue, load_catalogue
@@ -146,7 +147,7 @@ def read_facts(session, now: datetime, metrics: list[str] | None = None) -> Fact
     floor = min((int(r.ref.split()[1]) for r in readings if r.ref), default=0)
     return Facts(readings=readings, newest=newest, received=received,
                  assessments=_assessments(session, newest), handovers=_handovers(session, now, floor),
-                 **_receipts(session, now))
+                 unclosed=_unclosed(session, now), **_receipts(session, now))
 
 
 def _assessments(session, newest: list[Reading]) -> list[Assessment]:
@@ -187,6 +188,17 @@ def _handovers(session, now: datetime, floor: int = 0) -> list[Handover]:
                  " updated_at, feed_seq FROM handover_event WHERE feed_seq >= :floor AND updated_at >= :since"
                  " AND cleared_at IS NOT NULL AND (cleared_at < arrived_at OR cleared_at < handed_over_at)",
         since=since, floor=floor)]
+
+
+def _unclosed(session, now: datetime) -> list[Handover]:
+    """Records "arrived" beyond the valid range, judged as the offload view judges them."""
+    apart = {w.event_uuid for w in unclosed_arrivals(session, now)}
+    if not apart:
+        return []
+    return [Handover(r[0], r[1], r[2], r[3], _t(r[4]), None, None, _t(r[5]), _ref(r[6]), r[7]) for r in _rows(
+        session, "SELECT event_uuid, ambulance_org, hospital_code, state, arrived_at, updated_at, feed_seq,"
+                 " vehicle_ref FROM handover_event WHERE event_uuid IN (SELECT value FROM json_each(:ids))",
+        ids=json.dumps(sorted(apart)))]
 
 
 def _receipt(row) -> Receipt:

@@ -4,7 +4,8 @@ to and on site at each hospital with the time of the newest handover data they a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from models.queries import ambulance as qa
@@ -37,7 +38,10 @@ def ambulance_page(store, now: datetime, since: datetime, standards: AmbulanceSt
         services = tuple(qa.ambulance_services(s))
         codes = [c for c, _name in services]
         code = service if service in codes else (codes[0] if codes else None)
-        crews = tuple(qa.crews_by_hospital(s))
+        # As the offload view counts: a record "arrived" beyond the valid range is no crew waiting.
+        apart = Counter(w.hospital_code for w in qo.unclosed_arrivals(s, now))
+        crews = tuple(replace(c, waiting=c.waiting - apart[c.hospital_code], unclosed=apart[c.hospital_code])
+                      for c in qa.crews_by_hospital(s))
         as_at = max(qo.last_updates(s).values(), default=None)
         if code is None:
             return AmbulancePage(now, services, None, None, (), crews, (), (), (), crews_as_at=as_at)

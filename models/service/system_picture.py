@@ -103,6 +103,7 @@ class OffloadTotals:
     over_60: int                    # handovers today in the table's serious-delay range
     today_from: datetime
     as_at: datetime | None          # the newest handover update (None: no handover data at all)
+    unclosed: int = 0               # records "arrived" beyond the valid range: not waiting, data to check
 
 
 @dataclass(frozen=True)
@@ -364,7 +365,8 @@ def _offload(board: Sequence[qo.HospitalOffload], updated: Mapping[str, datetime
         len(queue), minutes, names.get(longest.hospital_code, longest.hospital_code) if longest else None,
         not live and newest is not None, math.fsum(h.today.hours_lost for h in board),
         table.hours_lost_beyond_minutes, sum(h.today.serious_delays for h in board),
-        qo.uk_midnight(now), newest if not live else (now if newest else None)), until
+        qo.uk_midnight(now), newest if not live else (now if newest else None),
+        sum(len(h.unclosed) for h in board)), until
 
 
 def _critcare(lines: Sequence[qc.CritconLine], names: Mapping[str, str]) -> CritcareTotals:

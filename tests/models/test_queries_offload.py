@@ -59,11 +59,39 @@ def test_waits_exactly_on_an_edge_fall_in_the_band_the_file_says(store, hospital
     assert w.band == load_handover().band_for(minutes)
 
 
-def test_a_wait_beyond_the_valid_range_is_flagged_not_hidden(store, hospitals):
-    hospitals.waiting("amb-0042", "RAA", 25 * 60).apply(store)
+def test_a_record_open_beyond_the_valid_range_is_set_apart_not_counted_as_waiting(store, hospitals):
+    # A quarantined or never-sent handover leaves its ambulance "arrived" for good: it must not read
+    # as a crew waiting a month (the system picture's "Longest 30 d 12 h"), nor vanish unsaid.
+    hospitals.waiting("amb-0042", "RAA", 25 * 60).waiting("amb-0043", "RAA", 24 * 60)
+    hospitals.waiting("amb-0044", "RAA", 30).apply(store)
+    with store.session() as s:
+        queue = qo.offload_queue(s, NOW)
+        apart = qo.unclosed_arrivals(s, NOW)
+        board = {h.hospital_code: h for h in qo.offload_board(s, NOW)}
+        done = qo.board_handovers(s, NOW)
+        _, chart = qo.waits_today(s, NOW, hospital_code="RAA")
+    assert [w.event_uuid for w in queue] == ["amb-0043", "amb-0044"]   # a day exactly is still a wait
+    assert [(w.event_uuid, w.band, w.flag) for w in apart] == [("amb-0042", None, "outside valid range")]
+    a = board["RAA"]
+    assert [w.event_uuid for w in a.waiting] == ["amb-0043", "amb-0044"]
+    assert [w.event_uuid for w in a.unclosed] == ["amb-0042"]
+    assert a.longest_wait.event_uuid == "amb-0043"
+    assert [w.event_uuid for w in chart] == ["amb-0043", "amb-0044"]
+    totals = qo.offload_totals(NOW, list(board.values()), done)
+    assert (totals.waiting, totals.unclosed, totals.longest.event_uuid) == (2, 1, "amb-0043")
+
+
+def test_a_wait_known_only_to_a_quiet_feed_is_judged_at_its_last_data(store):
+    # Arrived 25 hours ago; the service has sent nothing for the last two: the wait is known to be
+    # 23 hours at that time, within the range, so it is a (stale) wait, not a record to check.
+    Feed().org("RAA", "Alpha Hospitals NHS Trust").handover(
+        "amb-0050", "RAA", "arrived", arrived=ago(25 * 60), updated=ago(120)).apply(store)
     with store.session() as s:
         (w,) = qo.offload_queue(s, NOW)
-    assert w.band is None and w.flag == "outside valid range"
+        assert qo.unclosed_arrivals(s, NOW) == []
+        later = qo.unclosed_arrivals(s, NOW + timedelta(hours=3))   # still silent: as at its last data
+    assert w.stale and round(w.wait_minutes) == 23 * 60
+    assert later == []
 
 
 def test_board_summarises_today_since_uk_midnight_per_hospital(store, hospitals):

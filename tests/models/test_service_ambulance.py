@@ -74,3 +74,13 @@ def test_an_empty_replica_gives_an_empty_page(store):
 
 def test_the_page_is_plain_data(system):
     assert _plain(door.ambulance_page(system, NOW, NOW - DAY, STANDARDS))
+
+
+def test_a_crew_open_beyond_the_valid_range_is_not_counted_waiting(system):
+    # Arrived 30 hours ago and never handed over (its handover quarantined, or never sent): the
+    # offload view sets it apart, and the crews' counts agree with it.
+    Feed(first_seq=20_000).waiting("amb-old01", "R00", 30 * 60).apply(system)
+    page = door.ambulance_page(system, NOW, NOW - DAY, STANDARDS)
+    crews = {c.hospital_code: c for c in page.crews}
+    assert (crews["R00"].waiting, crews["R00"].unclosed, crews["R00"].on_site) == (1, 1, 1)
+    assert (crews["R02"].waiting, crews["R02"].unclosed) == (1, 0)

@@ -86,6 +86,20 @@ def test_waits_from_a_stopped_feed_are_told_as_at_its_last_update_never_run_on(s
     assert [s.longest_minutes for s in page.sites] == [pytest.approx(120), pytest.approx(38)]
 
 
+def test_an_arrival_open_for_a_month_is_a_record_to_check_not_the_longest_wait(store):
+    # Its handover was quarantined at the hub: the record stays "arrived". The picture had read
+    # "Longest 30 d 12 h" at that site; it is counted apart, and the tile says so.
+    from ui.system_texts import tiles
+    f = Feed().org("RAA", "Alpha Hospitals NHS Trust").org("RBB", "Beta Hospitals NHS Trust")
+    f.waiting("amb-1", "RAA", 30 * 24 * 60 + 12 * 60, NOW).waiting("amb-2", "RBB", 40, NOW).apply(store)
+    page = door.system_picture(store, NOW)
+    assert (page.offload.waiting, page.offload.unclosed) == (1, 1)
+    assert page.offload.longest_minutes == pytest.approx(40) and page.offload.longest_site.startswith("Beta")
+    assert [(s.waiting, s.longest_minutes) for s in page.sites] == [(0, None), (1, pytest.approx(40))]
+    tile = tiles(page)["offload"]
+    assert tile.figure == "1 waiting" and "1 arrival open over a day: check" in tile.lines
+
+
 def test_a_pillar_level_set_between_levels_names_its_largest_shares(store):
     f = Feed()
     for n, size in enumerate((900, 300, 300)):

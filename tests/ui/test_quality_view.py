@@ -181,3 +181,8 @@ def test_a_finding_clears_when_corrected_data_arrives(qtbot, world):
         row = summary[f"{world.names[p.org_code]} ({p.org_code})"]
         column = {"late": S_LATE, "missing": S_MISSING}.get(p.check)
         assert (int(row[column] or 0) >= 1) if column else (CHECK_WORDS[p.check] in row[S_OTHER]), (p.kind, row)
+
+
+def test_every_check_has_words_for_the_room():
+    from models.rules.quality.finding import CHECKS
+    assert set(CHECK_WORDS) == set(CHECKS)

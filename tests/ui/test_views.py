@@ -59,6 +59,24 @@ def test_offload_queue_is_ordered_by_wait_and_flagged_at_each_national_band(qtbo
     assert "No ambulances waiting" in empty.waiting_label.text()
 
 
+def test_an_arrival_open_over_a_day_is_said_apart_from_the_queue(qtbot, store):
+    # Its handover was quarantined at the hub: the record stays "arrived" for good. The card and the
+    # note over the board say so; the queue, its count and the longest wait leave it out.
+    f = Feed().org("RAA", "Alpha Hospitals NHS Trust").org("RBB", "Beta Hospitals NHS Trust")
+    f.waiting("amb-0020", "RAA", 20).waiting("amb-9999", "RAA", 30 * 24 * 60 + 12 * 60).apply(store)
+    view = _view(qtbot, OffloadView, store)
+    card = next(c for c in view.cards if c.hospital.hospital_code == "RAA")
+    assert [r[0] for r in table_text(card.queue)] == ["RX9-0020"]
+    assert "1 waiting" in card.waiting_label.text() and "longest 20 min" in card.waiting_label.text()
+    assert card.unclosed_label.isVisibleTo(card)
+    assert card.unclosed_label.text() == ("1 arrival open over a day, not counted: RX9-9999, arrived "
+                                          "Fri 12 Dec 22:00, no handover reported.")
+    assert view.unclosed.isVisibleTo(view) and "1 ambulance record open over a day" in view.unclosed.text()
+    assert "Alpha" in view.unclosed.text() and "Beta" not in view.unclosed.text()
+    beta = next(c for c in view.cards if c.hospital.hospital_code == "RBB")
+    assert not beta.unclosed_label.isVisibleTo(beta)
+
+
 def test_offload_waits_move_with_the_clock_and_chart_has_the_day(qtbot, store):
     fill_system(store)
     now = [NOW]

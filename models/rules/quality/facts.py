@@ -46,6 +46,7 @@ class Handover:
     cleared_at: datetime | None
     updated_at: datetime
     ref: str | None = None
+    vehicle_ref: str | None = None
 
 
 @dataclass(frozen=True)

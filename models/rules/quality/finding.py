@@ -11,6 +11,7 @@ CHECKS = {
     "missing": "missing",
     "incomplete_opel": "missing",
     "impossible": "inconsistent",
+    "unclosed": "missing",
     "jump": "out_of_range",
     "duplicate": "inconsistent",
     "level_mismatch": "inconsistent",

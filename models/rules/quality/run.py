@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from models.rules.quality import clock_skew, duplicates, impossible, intake, jumps, late, level_mismatch
-from models.rules.quality import opel_incomplete
+from models.rules.quality import opel_incomplete, unclosed
 from models.rules.quality.facts import Assessment, Handover, Reading, Receipt
 from models.rules.quality.finding import Finding
 
@@ -19,6 +19,7 @@ class Facts:
     received: list[Reading] | None = None                       # each series' most recently received value
     assessments: list[Assessment] = field(default_factory=list)  # each provider's newest
     handovers: list[Handover] = field(default_factory=list)
+    unclosed: list[Handover] = field(default_factory=list)       # "arrived" beyond the valid range
     receipts: list[Receipt] = field(default_factory=list)        # the recent window
     newest_receipts: list[Receipt] = field(default_factory=list)  # each provider's newest
 
@@ -44,7 +45,8 @@ def check_all(facts: Facts, now: datetime, settings: Settings = Settings()) -> l
              + duplicates.duplicates(grouped)
              + level_mismatch.level_mismatch(facts.assessments)
              + clock_skew.clock_skew(facts.newest_receipts, settings.max_skew)
-             + intake.quarantined(facts.receipts, settings.known_metrics))
+             + intake.quarantined(facts.receipts, settings.known_metrics)
+             + unclosed.unclosed(facts.unclosed))
     unique: dict[str, Finding] = {}
     for f in found:
         unique.setdefault(f.key, f)

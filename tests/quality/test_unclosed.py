@@ -1,0 +1,58 @@
+"""An ambulance left "arrived" beyond the handover table's valid range (its handover never sent, or
+refused at the hub) is a record to check: one finding per service and hospital, on a real replica,
+cleared when the handover arrives."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from models.records import quality
+from models.replica.orm import DataQualityFinding
+from models.rules.quality.facts import Handover
+from models.rules.quality.unclosed import unclosed
+from tests.models.conftest import store, store_path  # noqa: F401
+from tests.ui.feeds import AMBULANCE, NOW, Feed, ago
+
+
+def _open(store, now=NOW):
+    with store.writing() as s:
+        quality.refresh(s, now)
+    with store.session() as s:
+        return [(r.check_code, r.org_code, r.kind, r.detail) for r in s.query(DataQualityFinding).filter(
+            DataQualityFinding.resolved_at.is_(None), DataQualityFinding.check_code == "unclosed")]
+
+
+def test_arrivals_open_over_a_day_are_found_per_hospital_and_cleared_by_their_handover(store):
+    f = Feed().org("RAA", "Alpha Hospitals NHS Trust").org("RBB", "Beta Hospitals NHS Trust")
+    f.waiting("amb-0001", "RAA", 26 * 60).waiting("amb-0002", "RAA", 40 * 60).waiting("amb-0003", "RBB", 30)
+    f.waiting("amb-0004", "RBB", 23 * 60)   # a long wait, but within the range: a wait, not a record to check
+    f.apply(store)
+    (found,) = _open(store)
+    check, org, kind, detail = found
+    assert (check, org, kind) == ("unclosed", AMBULANCE, "missing")
+    assert detail.startswith("2 ambulances at RAA recorded as arrived more than a day ago with no handover since: "
+                             "RX9-0002 (arrived ")
+    assert "RX9-0001" in detail and "RBB" not in detail and "Not counted as waiting" in detail
+    # One handover comes: the finding stays, about the other; the last one comes: it clears.
+    Feed(first_seq=100).handed_over("amb-0002", "RAA", ago(40 * 60), 30).apply(store)
+    (found,) = _open(store)
+    assert found[3].startswith("1 ambulance at RAA") and "RX9-0001" in found[3] and "RX9-0002" not in found[3]
+    Feed(first_seq=200).handed_over("amb-0001", "RAA", ago(26 * 60), 20).apply(store)
+    assert _open(store) == []
+
+
+def test_many_vehicles_are_named_to_three_and_counted(store):
+    events = [Handover(f"ev-{n}", "RX9", "RA01", "arrived", ago(30 * 60 + n), None, None, ago(30 * 60 + n),
+                       f"feed {n}", f"V{n}") for n in range(5)]
+    (f,) = unclosed(events)
+    assert "5 ambulances at RA01" in f.detail and "V4 (arrived" in f.detail and "and 2 more" in f.detail
+    assert f.submission == "feed 4" and f.at == ago(30 * 60 + 4) and f.key == "unclosed|RX9||unclosed:RA01"
+    assert unclosed([]) == []
+
+
+def test_the_reader_judges_a_quiet_service_at_its_last_data(store):
+    # Arrived 25 hours ago, the service silent for the last two: 23 hours known, still a wait.
+    Feed().org("RAA", "Alpha Hospitals NHS Trust").handover(
+        "amb-0050", "RAA", "arrived", arrived=ago(25 * 60), updated=ago(120)).apply(store)
+    assert _open(store) == []
+    assert len(_open(store, NOW + timedelta(hours=2))) == 0   # still silent: still as at its last data
