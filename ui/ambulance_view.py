@@ -317,6 +317,10 @@ class AmbulanceView(QWidget):
         if stale and page.crews_as_at is not None:
             text = (f"STALE · no handover data since {st.since_time(now, page.crews_as_at)} "
                     f"({fmt.since(now, page.crews_as_at)}): the counts as they were then")
+        apart = sum(h.unclosed for h in page.crews)
+        if apart:   # records "arrived" beyond the valid range: set apart as the offload view does, and said
+            text += (f" · {apart} record{'s' if apart != 1 else ''} open over a day not counted as waiting "
+                     "(see Offload)")
         self.crews_age.setText(text)
         self.crews_age.setStyleSheet(f"color:{theme.current().stale};font-weight:bold;" if stale else "")
         def number(n: int, bold: bool = False):
@@ -325,8 +329,15 @@ class AmbulanceView(QWidget):
                 item.setForeground(QColor(theme.current().disabled))
             return item
 
+        def waiting(h):
+            item = number(h.waiting)
+            if h.unclosed:
+                item.setToolTip(f"Not counted: {h.unclosed} more recorded as arrived over a day ago with no "
+                                "handover since (a record to check, not a crew waiting)")
+            return item
+
         rows = [[cell(fmt.short_name(h.name), data=h.hospital_code, tooltip=h.name),
-                 number(h.en_route), number(h.waiting), number(h.handed_over), number(h.on_site, True)]
+                 number(h.en_route), waiting(h), number(h.handed_over), number(h.on_site, True)]
                 for h in page.crews]
         if page.crews:
             total = [sum(getattr(h, a) for h in page.crews) for a in ("en_route", "waiting", "handed_over")]

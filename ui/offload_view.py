@@ -76,7 +76,7 @@ def unclosed_words(unclosed) -> str:
         return ""
     oldest = min(unclosed, key=lambda w: w.arrived_at)
     many = len(unclosed) != 1
-    return (f"{len(unclosed)} arrival{'s' if many else ''} open over a day, not counted: "
+    return (f"{len(unclosed)} arrival{'s' if many else ''} open over a day, not counted as waiting: "
             f"{'oldest ' if many else ''}{oldest.vehicle_ref or 'unknown vehicle'}, arrived "
             f"{fmt.local_time(oldest.arrived_at, with_date=True)}, no handover reported.")
 

@@ -149,12 +149,15 @@ def _offload(page: door.SystemPicture) -> TileText:
     elif o.at_least:
         longest = (f"longest ≥ {fmt.whole_minutes_up(o.longest_minutes)} at {fmt.local_time(o.as_at)}, "
                    "no data since")
+    elif o.longest_as_at is not None:   # its own service has gone quiet: the wait as at its last data
+        longest = (f"longest ≥ {fmt.whole_minutes_up(o.longest_minutes)} ({fmt.short_name(o.longest_site or '')}) "
+                   f"at {fmt.local_time(o.longest_as_at)}, no data since")
     else:
         longest = f"longest {fmt.whole_minutes_up(o.longest_minutes)} ({fmt.short_name(o.longest_site or '')})"
     lines = (longest, f"hours lost today {o.hours_lost:.1f} (beyond {o.hours_lost_beyond:g} min)",
              f"handovers over 60 min today: {o.over_60}")
     if o.unclosed:   # a handover never reported: a record to check, not a crew (the offload view lists them)
-        lines += (f"{o.unclosed} arrival{'s' if o.unclosed != 1 else ''} open over a day: check",)
+        lines += (f"{o.unclosed} record{'s' if o.unclosed != 1 else ''} open over a day: see Data quality",)
     colours = None
     if o.longest_minutes is not None:
         try:

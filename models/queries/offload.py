@@ -45,6 +45,7 @@ class WaitingAmbulance:
     updated_at: datetime             # the record's last state change as the hub received it
     as_at: datetime | None = None    # the time the wait is known to: now, or the service's last data
     stale: bool = False              # the service has been silent: the wait is at least this, at as_at
+    unclosed: bool = False           # open beyond the valid range by the service's newest data: not a wait
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,13 @@ def _band(table: HandoverTable, minutes: float) -> HandoverBand | None:
         return None
 
 
-def service_as_at(session: Session) -> dict[str, datetime]:
-    """Each ambulance service's newest handover update as the hub received it."""
+def service_as_at(session: Session, services: set[str] | None = None) -> dict[str, datetime]:
+    """Each ambulance service's newest handover update as the hub received it (of ``services``, when
+    given: a seek each on the (service, update) index, not a pass over every event)."""
+    if services is not None:
+        found = {org: session.scalar(select(func.max(HandoverEvent.updated_at))
+                                     .where(HandoverEvent.ambulance_org == org)) for org in sorted(services)}
+        return {org: at for org, at in found.items() if at is not None}
     rows = session.execute(select(HandoverEvent.ambulance_org, func.max(HandoverEvent.updated_at))
                            .group_by(HandoverEvent.ambulance_org))
     return {org: at for org, at in rows if at is not None}
@@ -109,39 +115,39 @@ def offload_queue(session: Session, now: datetime, table: HandoverTable | None =
     """Ambulances waiting to hand over (state ``arrived``), longest wait first; each wait to ``now``,
     or to its service's newest update when that is older than ``WAIT_STALE_AFTER``.  A record open
     beyond the handover table's valid range is not a waiting crew (``unclosed_arrivals``)."""
-    return [w for w in open_arrivals(session, now, table, hospital_code) if not unclosed(w)]
+    return [w for w in open_arrivals(session, now, table, hospital_code) if not w.unclosed]
 
 
 def unclosed_arrivals(session: Session, now: datetime, table: HandoverTable | None = None,
                       hospital_code: str | None = None) -> list[WaitingAmbulance]:
-    """Records still ``arrived`` whose wait is beyond the table's valid range (a day): their handover
-    was never reported, or was quarantined, so they say nothing about a crew waiting now.  Counted
-    apart, as data to check, never as a wait (the hub's alerts end such a wait the same way)."""
-    return [w for w in open_arrivals(session, now, table, hospital_code) if unclosed(w)]
-
-
-def unclosed(w: WaitingAmbulance) -> bool:
-    """A wait beyond the valid range (its band is None: a wait is never below 0)."""
-    return w.band is None
+    """Records still ``arrived`` longer than the table's valid range (a day) before their service's
+    newest data: their handover was never reported, or was quarantined, so they say nothing about a
+    crew waiting now.  Counted apart, as data to check, never as a wait (the hub's alerts end such a
+    wait too).  Judged at the service's newest data, which only moves on, so a record once set apart
+    stays apart until its handover comes, whether or not the service has gone quiet since."""
+    return [w for w in open_arrivals(session, now, table, hospital_code) if w.unclosed]
 
 
 def open_arrivals(session: Session, now: datetime, table: HandoverTable | None = None,
                   hospital_code: str | None = None) -> list[WaitingAmbulance]:
     """Every record in state ``arrived``, longest wait first, waiting or ``unclosed``."""
     t = table or load_handover()
+    longest = timedelta(minutes=t.valid_range.hi)
     q = select(HandoverEvent).where(HandoverEvent.state == "arrived", HandoverEvent.arrived_at.is_not(None))
     if hospital_code is not None:
         q = q.where(HandoverEvent.hospital_code == hospital_code)
-    heard = service_as_at(session)
+    events = list(session.scalars(q))
+    heard = service_as_at(session, {e.ambulance_org for e in events})
     out = []
-    for e in session.scalars(q):
-        last = heard.get(e.ambulance_org, e.updated_at)
+    for e in events:
+        last = max(heard.get(e.ambulance_org, e.updated_at), e.updated_at)
         stale = now - last > WAIT_STALE_AFTER
         as_at = last if stale else now
         wait = max(0.0, (as_at - e.arrived_at).total_seconds() / 60.0)
         band = _band(t, wait)
         out.append(WaitingAmbulance(e.event_uuid, e.hospital_code, e.vehicle_ref, e.arrived_at, wait,
-                                    band, band_flag(band), e.updated_at, as_at, stale))
+                                    band, band_flag(band), e.updated_at, as_at, stale,
+                                    min(last, now) - e.arrived_at > longest))
     out.sort(key=lambda w: (-w.wait_minutes, w.arrived_at, w.event_uuid))
     return out
 
@@ -189,10 +195,10 @@ def offload_board(session: Session, now: datetime, table: HandoverTable | None =
         recent = [c.minutes for c in mine if c.handed_over_at >= now - RECENT and t.valid_range.contains(c.minutes)]
         board.append(HospitalOffload(
             hospital_code=code, name=names.get(code, code),
-            waiting=tuple(w for w in queue if w.hospital_code == code and not unclosed(w)),
+            waiting=tuple(w for w in queue if w.hospital_code == code and not w.unclosed),
             today=summarise(valid, t, beyond_minutes), today_from=midnight, excluded=len(intervals) - len(valid),
             recent=summarise(recent, t, beyond_minutes),
-            unclosed=tuple(w for w in queue if w.hospital_code == code and unclosed(w))))
+            unclosed=tuple(w for w in queue if w.hospital_code == code and w.unclosed)))
     return sorted(board, key=lambda h: (h.name.lower(), h.hospital_code))
 
 

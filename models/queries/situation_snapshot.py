@@ -82,12 +82,21 @@ def _offload(session: Session, now: datetime, lost_basis: float | None) -> dict[
             "longest_wait_minutes": _round(longest.wait_minutes) if longest else None,
             "handovers_today": h.today.count, "mean_handover_minutes_today": _round(h.today.mean_minutes),
             "hours_lost_today": _round(h.today.hours_lost), "serious_delays_today": h.today.serious_delays}
+        if h.unclosed:   # "arrived" over a day with no handover: not waiting, counted apart (never dropped unsaid)
+            hospitals[h.hospital_code]["records_open_over_a_day"] = len(h.unclosed)
     waits = [v["longest_wait_minutes"] for v in hospitals.values() if v["longest_wait_minutes"] is not None]
     return {"hospitals": hospitals,
             "waiting": sum(v["waiting"] for v in hospitals.values()),
+            "records_open_over_a_day": sum(v.get("records_open_over_a_day", 0) for v in hospitals.values()),
             "longest_wait_minutes": max(waits) if waits else None,
             "hours_lost_today": _round(sum(v["hours_lost_today"] or 0.0 for v in hospitals.values())),
             "hours_lost_beyond_minutes": basis, "today_from": _time(queries_offload.uk_midnight(now))}
+
+
+def _open_words(off: dict[str, Any]) -> str:
+    n = off.get("records_open_over_a_day") or 0
+    return (f"; {n} record{'s' if n != 1 else ''} open over a day with no handover, not counted as waiting"
+            if n else "")
 
 
 def _phoned(session: Session, now: datetime) -> dict[str, Any]:
@@ -178,7 +187,7 @@ def describe(snapshot: dict | None) -> list[str]:
     if off.get("hospitals"):
         lost = lost_words(off)
         lines.append(f"Offload: {off.get('waiting', 0)} waiting, longest {_minutes(off.get('longest_wait_minutes'))}, "
-                     f"{off.get('hours_lost_today', 0):g} {lost} today")
+                     f"{off.get('hours_lost_today', 0):g} {lost} today" + _open_words(off))
         for code, h in sorted(off["hospitals"].items()):
             lines.append(f"  {code}: {h.get('waiting', 0)} waiting, longest {_minutes(h.get('longest_wait_minutes'))}, "
                          f"{h.get('hours_lost_today') or 0:g} {lost}")

@@ -100,13 +100,15 @@ def key_figures(p: SystemPicture) -> Table:
                      + (f", CSP {a.csp_level}" if a.csp_level else ""), a.as_at,
                      phoned_mark(p, a.org_code, REAP_KEYS)))
     longest = ("—" if o.longest_minutes is None else
-               ("at least " if o.at_least else "") + f"{words.span(o.longest_minutes)} at "
+               ("at least " if o.at_least or o.longest_as_at else "") + f"{words.span(o.longest_minutes)} at "
                f"{words.short_name(o.longest_site or '?')}")
     rows += [("Ambulances waiting to hand over", o.waiting, o.as_at, ""),
-             ("Longest wait to hand over", longest, o.as_at, ""),
+             ("Longest wait to hand over", longest, o.longest_as_at or o.as_at, ""),
              (f"Handover hours lost today (beyond {o.hours_lost_beyond:g} min)", words.number(o.hours_lost), o.as_at,
               ""),
              ("Handovers over 60 min today", o.over_60, o.as_at, "")]
+    if o.unclosed:   # never dropped unsaid: the records the offload view sets apart, as a count to check
+        rows.append(("Arrivals open over a day, no handover (not counted as waiting)", o.unclosed, o.as_at, ""))
     for c in p.responses:
         target = f" (standard {c.mean_target:g} min)" if c.mean_target is not None else ""
         rows.append((f"{c.category} mean response today", words.response(c.mean_minutes) + target, c.as_at, ""))

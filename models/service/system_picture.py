@@ -104,6 +104,7 @@ class OffloadTotals:
     today_from: datetime
     as_at: datetime | None          # the newest handover update (None: no handover data at all)
     unclosed: int = 0               # records "arrived" beyond the valid range: not waiting, data to check
+    longest_as_at: datetime | None = None   # the longest wait's own time when its service alone went quiet
 
 
 @dataclass(frozen=True)
@@ -359,14 +360,26 @@ def _offload(board: Sequence[qo.HospitalOffload], updated: Mapping[str, datetime
     live = newest is not None and now - newest <= OFFLOAD_FEED_STALE
     until = now if live or newest is None else newest
     queue = [w for h in board for w in h.waiting]
-    longest = max(queue, key=lambda w: (until - w.arrived_at, w.event_uuid), default=None)
-    minutes = None if longest is None else max(0.0, (until - longest.arrived_at).total_seconds() / 60.0)
+    longest = max(queue, key=lambda w: (_wait_minutes(w, until, now), w.event_uuid), default=None)
+    minutes = None if longest is None else _wait_minutes(longest, until, now)
+    known = None if longest is None else _known_at(longest, until, now)
     return OffloadTotals(
         len(queue), minutes, names.get(longest.hospital_code, longest.hospital_code) if longest else None,
         not live and newest is not None, math.fsum(h.today.hours_lost for h in board),
         table.hours_lost_beyond_minutes, sum(h.today.serious_delays for h in board),
         qo.uk_midnight(now), newest if not live else (now if newest else None),
-        sum(len(h.unclosed) for h in board)), until
+        sum(len(h.unclosed) for h in board), known if known is not None and known < until else None), until
+
+
+def _known_at(w: qo.WaitingAmbulance, until: datetime, now: datetime) -> datetime:
+    """The time a wait is known to: the feed's (``until``), or its own service's last data when that
+    service alone has been quiet past the limit (another service's news must not run its wait on)."""
+    quiet = w.stale and w.as_at is not None and now - w.as_at > OFFLOAD_FEED_STALE
+    return min(until, w.as_at) if quiet else until
+
+
+def _wait_minutes(w: qo.WaitingAmbulance, until: datetime, now: datetime) -> float:
+    return max(0.0, (_known_at(w, until, now) - w.arrived_at).total_seconds() / 60.0)
 
 
 def _critcare(lines: Sequence[qc.CritconLine], names: Mapping[str, str]) -> CritcareTotals:
@@ -431,13 +444,13 @@ def system_picture(store, now: datetime, table: HandoverTable | None = None,
             to_next, nxt = (points_to_next(tbl.levels, status.level, status.total)
                             if status and tbl and status.edition == tbl.edition else (None, None))
             h = next((b for b in board if b.hospital_code == code), None)
-            longest = h.longest_wait if h else None
+            longest = max(h.waiting, key=lambda w: _wait_minutes(w, until, now), default=None) if h else None
             cc = critcon.get(code)
             sites.append(SiteRow(
                 code, names[code], status, to_next, nxt, figures[(code, SITE_METRICS[0])],
                 figures[(code, SITE_METRICS[1])], figures[(code, SITE_METRICS[2])],
                 en_route.get(code, 0), len(h.waiting) if h else 0,
-                None if longest is None else max(0.0, (until - longest.arrived_at).total_seconds() / 60.0),
+                None if longest is None else _wait_minutes(longest, until, now),
                 updated.get(code), cc.level if cc else None, cc.available_beds if cc else None,
                 cc.reported_at if cc else None))
         midnight = qo.uk_midnight(now)

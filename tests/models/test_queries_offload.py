@@ -139,3 +139,31 @@ def test_waits_today_window_and_hospital_filter(store, hospitals):
     assert [w.event_uuid for w in waiting] == ["amb-0203"]
     assert sorted(round(c.minutes) for c in all_done) == [20, 35]
     assert {c.flag for c in all_done} == {">15 min", ">30 min"}
+
+
+def test_the_decision_snapshot_counts_records_open_over_a_day_apart(store, hospitals):
+    # A decision's snapshot (and the records export from it) keeps the stuck record as a count, never
+    # dropping it unsaid, and never as a wait.
+    from models.queries import situation_snapshot
+    from models.records.export.snapshot import _offload as export_offload
+    hospitals.waiting("amb-0070", "RAA", 40 * 60).waiting("amb-0071", "RAA", 35).apply(store)
+    with store.session() as s:
+        snap = situation_snapshot.take(s, NOW)
+    off = snap["offload"]
+    assert (off["waiting"], off["records_open_over_a_day"], off["longest_wait_minutes"]) == (1, 1, 35)
+    assert off["hospitals"]["RAA"]["records_open_over_a_day"] == 1
+    assert "records_open_over_a_day" not in off["hospitals"]["RBB"]
+    described = " ".join(situation_snapshot.describe(snap))
+    assert "1 record open over a day with no handover, not counted as waiting" in described
+    total, _table = export_offload(off, NOW.date())
+    assert total.endswith("; 1 record open over a day with no handover reported, not counted as waiting")
+
+
+def test_a_service_clock_ahead_of_ours_never_sets_a_fresh_arrival_apart(store):
+    # The service's newest update is stamped a day ahead (its clock, or a test replica's): a record is
+    # judged no later than now, so an ambulance that arrived 12 minutes ago is waiting.
+    f = Feed().org("RAA", "Alpha Hospitals NHS Trust").waiting("amb-0080", "RAA", 12)
+    f.handover("amb-0081", "RAA", "en_route", eta=NOW + timedelta(days=1), updated=NOW + timedelta(days=1)).apply(store)
+    with store.session() as s:
+        assert [w.event_uuid for w in qo.offload_queue(s, NOW)] == ["amb-0080"]
+        assert qo.unclosed_arrivals(s, NOW) == []

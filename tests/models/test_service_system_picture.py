@@ -97,7 +97,32 @@ def test_an_arrival_open_for_a_month_is_a_record_to_check_not_the_longest_wait(s
     assert page.offload.longest_minutes == pytest.approx(40) and page.offload.longest_site.startswith("Beta")
     assert [(s.waiting, s.longest_minutes) for s in page.sites] == [(0, None), (1, pytest.approx(40))]
     tile = tiles(page)["offload"]
-    assert tile.figure == "1 waiting" and "1 arrival open over a day: check" in tile.lines
+    assert tile.figure == "1 waiting" and "1 record open over a day: see Data quality" in tile.lines
+    from models.reports.parts import key_figures   # the morning brief says it too, as a count apart
+    rows = {r[0]: r[1] for r in key_figures(page).rows}
+    assert rows["Ambulances waiting to hand over"] == 1
+    assert rows["Arrivals open over a day, no handover (not counted as waiting)"] == 1
+
+
+def test_a_wait_whose_own_service_went_quiet_is_as_at_its_data_though_another_service_is_live(store):
+    # RYY has sent nothing for three days; its last record had waited 23 hours then. RX9 is live.
+    # The wait is at least 23 hours, at RYY's last data: never run on to now by RX9's news.
+    from ui.system_texts import tiles
+    quiet = NOW - timedelta(days=3)
+    f = Feed().org("RAA", "Alpha Hospitals NHS Trust").org("RBB", "Beta Hospitals NHS Trust")
+    f.add("handover", {"ambulance_org": "RYY", "event_uuid": "amb-q1", "hospital_code": "RAA",
+                       "vehicle_ref": "RYY-1", "state": "arrived", "arrived_at": (quiet - timedelta(hours=23)).isoformat(),
+                       "updated_at": quiet.isoformat()})
+    f.waiting("amb-2", "RBB", 40, NOW).apply(store)
+    page = door.system_picture(store, NOW)
+    assert page.offload.waiting == 2 and page.offload.unclosed == 0 and not page.offload.at_least
+    assert page.offload.longest_minutes == pytest.approx(23 * 60) and page.offload.longest_as_at == quiet
+    assert [s.longest_minutes for s in page.sites] == [pytest.approx(23 * 60), pytest.approx(40)]
+    assert tiles(page)["offload"].lines[0].startswith("longest ≥ 23 h 00 min (Alpha")
+    assert "no data since" in tiles(page)["offload"].lines[0]
+    from models.reports.parts import key_figures
+    longest = next(r for r in key_figures(page).rows if r[0] == "Longest wait to hand over")
+    assert longest[1].startswith("at least 23 h") and longest[2] == quiet
 
 
 def test_a_pillar_level_set_between_levels_names_its_largest_shares(store):

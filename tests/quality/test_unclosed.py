@@ -56,3 +56,17 @@ def test_the_reader_judges_a_quiet_service_at_its_last_data(store):
         "amb-0050", "RAA", "arrived", arrived=ago(25 * 60), updated=ago(120)).apply(store)
     assert _open(store) == []
     assert len(_open(store, NOW + timedelta(hours=2))) == 0   # still silent: still as at its last data
+
+
+def test_a_record_is_judged_at_its_service_newest_data_so_going_quiet_never_reopens_it(store):
+    # The service's last data came 20 minutes ago. amb-0060 arrived 24 h 10 min before that: a record
+    # to check, and still one eleven minutes on, when the service counts as quiet. amb-0062 arrived
+    # 24 h 10 min before now but 23 h 50 min before the data: a wait both times, never a finding
+    # that then clears with no handover (judged at now, it had flipped from one to the other).
+    f = Feed().org("RAA", "Alpha Hospitals NHS Trust")
+    f.handover("amb-0060", "RAA", "arrived", arrived=ago(20 + 24 * 60 + 10), updated=ago(20 + 24 * 60 + 10))
+    f.handover("amb-0062", "RAA", "arrived", arrived=ago(24 * 60 + 10), updated=ago(24 * 60 + 10))
+    f.handover("amb-0061", "RAA", "arrived", arrived=ago(25), updated=ago(20)).apply(store)
+    (first,) = _open(store)
+    (later,) = _open(store, NOW + timedelta(minutes=11))
+    assert first[3] == later[3] and "RX9-0060" in later[3] and "RX9-0062" not in later[3]

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
+from PySide6.QtCore import Qt
+
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.models.test_ambulance_responses import c2_month
 from tests.ui.feeds import Feed, ago, fill_system
@@ -84,6 +86,17 @@ def test_totals_rows_for_incidents_and_crews(qtbot, store):
     crews = table_text(view.crews)
     assert crews[-1] == ["All hospitals (2)", "1", "3", "0", "3"]
     assert "updated" in view.crews_age.text()
+
+
+def test_crews_leave_out_an_arrival_open_over_a_day_and_say_so(qtbot, store):
+    fill_system(store)
+    Feed(first_seq=500_000).waiting("amb-stuck", "RAA", 3 * 24 * 60).apply(store)
+    view = _view(qtbot, AmbulanceView, store)
+    crews = table_text(view.crews)
+    assert crews[-1] == ["All hospitals (2)", "1", "3", "0", "3"]            # as before the stuck record
+    assert "1 record open over a day not counted as waiting (see Offload)" in view.crews_age.text()
+    row = next(r for r in range(view.crews.rowCount()) if view.crews.item(r, 0).data(Qt.ItemDataRole.UserRole) == "RAA")
+    assert view.crews.item(row, 2).toolTip().startswith("Not counted: 1 more recorded as arrived over a day ago")
 
 
 def test_a_quiet_feed_shows_its_time_and_looks_stale(qtbot, store):

@@ -69,7 +69,7 @@ def test_an_arrival_open_over_a_day_is_said_apart_from_the_queue(qtbot, store):
     assert [r[0] for r in table_text(card.queue)] == ["RX9-0020"]
     assert "1 waiting" in card.waiting_label.text() and "longest 20 min" in card.waiting_label.text()
     assert card.unclosed_label.isVisibleTo(card)
-    assert card.unclosed_label.text() == ("1 arrival open over a day, not counted: RX9-9999, arrived "
+    assert card.unclosed_label.text() == ("1 arrival open over a day, not counted as waiting: RX9-9999, arrived "
                                           "Fri 12 Dec 22:00, no handover reported.")
     assert view.unclosed.isVisibleTo(view) and "1 ambulance record open over a day" in view.unclosed.text()
     assert "Alpha" in view.unclosed.text() and "Beta" not in view.unclosed.text()

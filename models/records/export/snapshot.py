@@ -193,6 +193,10 @@ def _offload(off: dict, day) -> tuple[str, Table | None]:
     total = (f"{_number(waiting)} ambulance{'' if waiting == 1 else 's'} waiting, longest wait "
              f"{_number(off.get('longest_wait_minutes'), ' min')}; {_number(off.get('hours_lost_today'))} {lost} "
              f"to handover delays today (since {when(off.get('today_from'), day)})")
+    unclosed = off.get("records_open_over_a_day")
+    if isinstance(unclosed, int) and not isinstance(unclosed, bool) and unclosed > 0:
+        total += (f"; {unclosed} record{'' if unclosed == 1 else 's'} open over a day with no handover reported, "
+                  "not counted as waiting")
     if not hospitals:
         return total, None
     rows, lines = [], []

@@ -137,6 +137,9 @@ class HandoverEvent(Base):
         Index("ix_handover_event_hospital_state", "hospital_code", "state"),
         # The arrivals forecast's four weeks and each site's first arrival (migration 0015).
         Index("ix_handover_event_hospital_arrived", "hospital_code", "arrived_at"),
+        # The live queue's records still "arrived", and each service's newest update (migration 0016).
+        Index("ix_handover_event_state_arrived", "state", "arrived_at"),
+        Index("ix_handover_event_service_updated", "ambulance_org", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
