@@ -10,7 +10,7 @@ handover hours lost today) are kept in a JSON-ready state passed in and returned
   periods are hourly), and ``c2_mean_today_seconds``: the incident-weighted mean of today's periods
   (UK day);
 - ``handover``: per hospital, ``handover_longest_wait_minutes`` (the longest wait of an ambulance
-  arrived and not handed over, as of ``now``) and ``handover_hours_lost_today``: hours lost beyond
+  arrived and not handed over, as of ``now`` less its service's lag: see ``known_at``) and ``handover_hours_lost_today``: hours lost beyond
   ``LOST_BASIS_MINUTES`` (the handover table's default basis, 15 minutes; the rule's name says so),
   summed over today's handovers by ``handover_bands.hours_lost_beyond_minutes``, as the views do.
 """
@@ -37,13 +37,51 @@ MAX_WAIT = timedelta(hours=24)   # the handover table's valid range
 # Ended handovers are remembered this long for that; a report later still is rare and would show
 # as a wait that MAX_WAIT ends.
 ENDED_KEPT = timedelta(hours=6)
+# A replay's batches come seconds apart; a service silent this long has stopped replaying (``known_at``).
+REPLAY_GAP = timedelta(seconds=30)
 # The hub serves every desktop, so it counts on the table's default basis; a room that reads another
 # basis on its own views still gets alerts on this one, and the rule's name says which.
 LOST_BASIS_MINUTES = load_handover().hours_lost_beyond_minutes
 
 
 def empty_state() -> dict[str, Any]:
-    return {"waiting": {}, "lost": {}, "c2": {}, "ended": {}}
+    return {"waiting": {}, "lost": {}, "c2": {}, "ended": {}, "heard": {}}
+
+
+def known_at(heard: Any, now: datetime) -> datetime:
+    """The time a service's waits are judged at.  ``heard``: ``[newest time its handover items
+    describe, newest receipt]`` (None: now).
+
+    While a service is sending (its newest receipt within ``REPLAY_GAP``), its waits are judged as far
+    behind the clock as its data lags its receipt: a backlog resent after an outage describes hours
+    before it comes, and an arrival in one batch with its handover in the next had been a wait of
+    hours at the hub's clock, a false critical alert escalated to the on-call Director.  A live
+    service's data lags by seconds, so its waits run with the clock.  Once a service has sent nothing
+    for ``REPLAY_GAP`` its waits run with the clock again, as they always did (a feed gone quiet leaves
+    ambulances waiting: the wait is not frozen at its last data)."""
+    if not isinstance(heard, list) or len(heard) != 2:
+        return now
+    described, received = _time(heard[0]), _time(heard[1])
+    if described is None or received is None or now - received > REPLAY_GAP:
+        return now
+    return now - max(received - described, timedelta(0))
+
+
+def waiting_entry(value: Any) -> tuple[datetime | None, str | None]:
+    """A waiting ambulance as the state keeps it: ``[arrived, service]`` (before: ``arrived`` alone)."""
+    if isinstance(value, list) and len(value) == 2:
+        return _time(value[0]), value[1] if isinstance(value[1], str) else None
+    return _time(value), None
+
+
+def waits(waiting: dict[str, Any], heard: dict[str, Any], now: datetime) -> dict[str, timedelta]:
+    """Each waiting ambulance's wait (event -> time), judged at its service's ``known_at``."""
+    out = {}
+    for event, value in waiting.items():
+        arrived, service = waiting_entry(value)
+        if arrived is not None:
+            out[event] = known_at(heard.get(service) if service else None, now) - arrived
+    return out
 
 
 def _time(value: Any) -> datetime | None:
@@ -84,7 +122,7 @@ def signals(items: list[tuple[str, dict[str, Any]]], state: dict[str, Any] | Non
     # Copied on write: what this call does not change is handed back as the same objects, so the
     # hub saves only what changed (and the input state is never changed).
     st = _Work(dict(old.get("waiting", {})), dict(old.get("lost", {})), dict(old.get("c2", {})),
-               dict(old.get("ended", {})))
+               dict(old.get("ended", {})), dict(old.get("heard", {})))
     out: list[Signal] = []
     for kind, data in items:
         if isinstance(data, dict):
@@ -104,7 +142,10 @@ def signals(items: list[tuple[str, dict[str, Any]]], state: dict[str, Any] | Non
             if hours:
                 out.append(Signal(LOST, "provider", hospital, now, 0.0, hospital))
     for hospital, waiting in list(st.waiting.items()):
-        ages = {event: now - _time(arrived) for event, arrived in waiting.items()}
+        ages = waits(waiting, st.heard, now)
+        for event in set(waiting) - set(ages):   # a time that cannot be read: never a wait
+            st.own_waiting(hospital).pop(event, None)
+        waiting = st.waiting[hospital]
         expired = [event for event, age in ages.items() if age > MAX_WAIT]
         if expired:   # never reported handed over: data quality's, not a wait
             waiting = st.own_waiting(hospital)
@@ -115,7 +156,7 @@ def signals(items: list[tuple[str, dict[str, Any]]], state: dict[str, Any] | Non
         out.append(Signal(WAIT, "provider", hospital, now, max(longest, 0.0), hospital))
         if not waiting:
             del st.waiting[hospital]
-    return out, {"waiting": st.waiting, "lost": st.lost, "c2": st.c2, "ended": st.ended}
+    return out, {"waiting": st.waiting, "lost": st.lost, "c2": st.c2, "ended": st.ended, "heard": st.heard}
 
 
 @dataclass
@@ -127,6 +168,7 @@ class _Work:
     lost: dict[str, list]
     c2: dict[str, dict[str, Any]]
     ended: dict[str, dict[str, str]]    # hospital -> {event: when its end was reported}, for ENDED_KEPT
+    heard: dict[str, list] = field(default_factory=dict)   # service -> [newest time described, newest receipt]
     _own: set[str] = field(default_factory=set)
     _own_ended: set[str] = field(default_factory=set)
 
@@ -208,14 +250,33 @@ def _response(d, st, out) -> None:
         _provider(out, C2_TODAY, org, end, sum(m * w for m, w in periods) / weight)
 
 
+_STATE_TIME = {"arrived": "arrived_at", "handed_over": "handed_over_at", "cleared": "cleared_at"}
+
+
+def _heard(d, st) -> None:
+    """The service's newest described time and newest receipt (``known_at``); a time described after
+    its own receipt counts as its receipt (a clock ahead never puts a service in the future)."""
+    service, received = d.get("ambulance_org"), _time(d.get("updated_at"))
+    described = _time(d.get(_STATE_TIME.get(d.get("state"), ""), None))
+    if not isinstance(service, str) or received is None or described is None:
+        return
+    described = min(described, received)
+    old = st.heard.get(service)
+    if isinstance(old, list) and len(old) == 2 and _time(old[0]) and _time(old[1]):
+        described, received = max(described, _time(old[0])), max(received, _time(old[1]))
+    st.heard[service] = [_iso(described), _iso(received)]
+
+
 def _handover(d, st, out) -> None:
     hospital, event, state = d.get("hospital_code"), d.get("event_uuid"), d.get("state")
     if not isinstance(hospital, str) or not isinstance(event, str):
         return
+    _heard(d, st)
     arrived = _time(d.get("arrived_at"))
     if state == "arrived" and arrived is not None:
         if event not in st.ended.get(hospital, ()):   # else a stale report: its handover came first
-            st.own_waiting(hospital)[event] = _iso(arrived)
+            service = d.get("ambulance_org")
+            st.own_waiting(hospital)[event] = [_iso(arrived), service] if isinstance(service, str) else _iso(arrived)
         return
     if state not in _ENDED:
         return

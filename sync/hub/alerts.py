@@ -64,7 +64,7 @@ alert_state = Table(
 )
 _VERSION = "version|"
 _ENGINE = ("subjects", "seen")
-_SIGNALS = ("waiting", "lost", "c2", "ended")
+_SIGNALS = ("waiting", "lost", "c2", "ended", "heard")
 _ROOM = ("rules", "snooze")   # the room's rule records, folded; snoozes by "<rule>|<scope>:<subject>"
 _ROOM_KINDS = ("alert_rule", "alert_ack")
 SNOOZE_KEPT = timedelta(days=1)   # an ended snooze is kept this long for data arriving late

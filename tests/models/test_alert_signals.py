@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from models.rules import alert_signals
 from models.rules.alert_engine import evaluate
 from models.rules.alert_rules import default_rules
@@ -144,3 +146,63 @@ def test_no_critical_care_bed_free_clears_when_one_bed_is_free():
         engine = evaluate(RULES, engine.state if engine else None, sigs, now)
         changes += [(hour, c.change) for c in engine.changes if c.rule_id == "cc_no_beds"]
     assert changes == [(2, "raised"), (11, "cleared"), (16, "raised")]
+
+
+def test_a_backlog_after_an_outage_is_judged_at_its_own_time_not_the_hubs_clock():
+    """A service resends four hours of handovers after an outage, in batches. An arrival in one batch
+    and its handover in the next had been a wait of hours at the hub's clock: a false critical alert,
+    escalated. Its data lags its receipt by hours, so its waits are judged that far back."""
+    now = T0 + timedelta(hours=5)
+
+    def sent(event, state, arrived, handed=None, at=now):
+        kind, d = _handover(event, state, arrived, handed)
+        return kind, {**d, "updated_at": at.isoformat()}
+
+    engine_state, st = None, None
+    changes = []
+    for n, minute in enumerate(range(0, 240, 20)):
+        at = now + timedelta(seconds=n)
+        batch = [sent(f"amb-b{minute:03d}", "arrived", minute, at=at)]
+        if minute:   # the previous one's handover, 18 minutes after it arrived, comes in this batch
+            batch.append(sent(f"amb-b{minute - 20:03d}", "handed_over", minute - 20, minute - 2, at=at))
+        sigs, st = alert_signals.signals(batch, st, at)
+        waits = [s.value for s in sigs if s.metric == alert_signals.WAIT]
+        assert waits and max(waits) < 45, (minute, waits)   # never hours: at most the 20 minutes it spans
+        engine = evaluate(RULES, engine_state, sigs, at)
+        engine_state = engine.state
+        changes += [c.rule_id for c in engine.changes if c.rule_id.startswith("handover_")]
+    assert changes == []
+    described, received = (datetime.fromisoformat(t) for t in st["heard"]["RAMB1"])
+    assert (described, received) == (T0 + timedelta(minutes=220), now + timedelta(seconds=11))
+    # Within REPLAY_GAP of its last batch the service is still judged behind; once silent longer,
+    # its last ambulance's wait runs with the clock, as any wait does when a feed goes quiet.
+    (wait,) = [s.value for s in alert_signals.signals([], st, now + timedelta(seconds=40))[0]
+               if s.metric == alert_signals.WAIT]
+    assert wait == pytest.approx(29 / 60)
+    (wait,) = [s.value for s in alert_signals.signals([], st, now + timedelta(seconds=42))[0]
+               if s.metric == alert_signals.WAIT]
+    assert wait == pytest.approx(80 + 42 / 60)
+
+
+def test_a_state_kept_before_services_were_heard_reads_as_before():
+    """Waiting entries kept as a bare arrival time (before ``heard``) are judged at the hub's clock."""
+    st = {"waiting": {"RTEST1": {"amb-old": _iso(0)}}, "lost": {}, "c2": {}, "ended": {}}
+    sigs, st = alert_signals.signals([], st, T0 + timedelta(minutes=50))
+    assert [(s.metric, s.value) for s in sigs] == [(alert_signals.WAIT, 50.0)]
+
+
+def test_the_phone_page_reads_waits_as_the_alerts_judge_them():
+    """/m/'s offload rows come from the same state: a replaying service's wait is judged at its data."""
+    import json
+
+    from sync.hub.web.board import _offload
+    now = T0 + timedelta(hours=5)
+    st = {"waiting|RTEST1": {"amb-r": [_iso(200), "RAMB1"], "amb-old": _iso(280)},
+          "heard|RAMB1": [_iso(210), now.isoformat()]}
+    rows = _offload([(k, json.dumps(v)) for k, v in st.items()], {"RTEST1": "Test Hospital"}, now, {})
+    (row,) = rows
+    # amb-r: 10 minutes at its service's data (not 300 at the clock); amb-old, kept before services
+    # were heard, at the clock: 20 minutes.
+    assert row.waiting == 2 and row.longest_minutes == pytest.approx(20)
+    rows = _offload([(k, json.dumps(v)) for k, v in st.items()], {}, now + timedelta(minutes=1), {})
+    assert rows[0].longest_minutes == pytest.approx(101)   # the service silent a minute: the clock again

@@ -4,7 +4,8 @@
   ``models.rules.shown_level`` (declared, else calculated);
 - offload: the alert engine's running state (``alert_state``, sections ``waiting`` and ``lost`` from
   ``models.rules.alert_signals``): the longest wait is the age of the oldest ambulance still waiting
-  (as the signal takes it), the hours lost today its running total. With ``--no-alerts`` the hub
+  (as the signal takes it: judged as far behind the clock as its service's data lags, section
+  ``heard``), the hours lost today its running total. With ``--no-alerts`` the hub
   keeps no such state and the page says so;
 - open alerts, acknowledgements, the directory and the rota: ``sync.hub.escalation_room.RoomReader``
   (what escalation emails from), and who is on call by ``models.rules.escalation.on_call``;
@@ -37,7 +38,7 @@ from models.queries.phoned_in import WINDOW as PHONED_WINDOW
 from models.records.phoned_in import HANDOVER_KEYS, KIND as PHONED_KIND
 from models.rules import escalation as esc
 from models.rules import transfer_risk
-from models.rules.alert_signals import LOST_BASIS_MINUTES, MAX_WAIT
+from models.rules.alert_signals import LOST_BASIS_MINUTES, MAX_WAIT, waits
 from models.rules.shown_level import shown_level
 from models.uk_time import UK
 from sync.hub import schema as s
@@ -220,7 +221,8 @@ class BoardReader:
                                        s.organisation.c.active)).all()
             rows = conn.execute(select(s.opel_current.c.scope, s.opel_current.c.key, s.opel_current.c.data)).all()
             state = conn.execute(select(alert_state.c.key, alert_state.c.data).where(
-                alert_state.c.key.like("waiting|%") | alert_state.c.key.like("lost|%"))).all()
+                alert_state.c.key.like("waiting|%") | alert_state.c.key.like("lost|%")
+                | alert_state.c.key.like("heard|%"))).all()
         current = []
         for scope, key, text in rows:
             try:
@@ -359,20 +361,21 @@ def _ambulance(raw: dict[str, dict], names: dict[str, str], active: set[str], no
 
 def _offload(state, names: dict[str, str], now: datetime, phoned: dict[str, Phoned]) -> list[Offload]:
     today = now.astimezone(UK).date().isoformat()
-    waiting: dict[str, list[datetime]] = {}
+    waiting: dict[str, list[float]] = {}
     lost: dict[str, float] = {}
+    heard = {key.partition("|")[2]: json.loads(text) for key, text in state if key.startswith("heard|")}
     for key, text in state:
         section, _, hospital = key.partition("|")
         value = json.loads(text)
         if section == "waiting":
-            arrived = [t for t in map(_time, value.values()) if t is not None and now - t <= MAX_WAIT]
-            if arrived:
-                waiting[hospital] = arrived
-        elif value[0] == today:
+            ages = [age.total_seconds() / 60 for age in waits(value, heard, now).values() if age <= MAX_WAIT]
+            if ages:
+                waiting[hospital] = ages
+        elif section == "lost" and value[0] == today:
             lost[hospital] = float(value[1])
     counted = set(waiting) | set(lost)
     rows = [Offload(h, names.get(h, h), len(waiting.get(h, ())),
-                    max(((now - t).total_seconds() / 60 for t in waiting.get(h, ())), default=0.0),
+                    max((max(0.0, m) for m in waiting.get(h, ())), default=0.0),
                     lost.get(h, 0.0), phoned.get(h)) for h in counted]
     # A hospital the hub counts no handovers for today but whose handover figures were phoned in:
     # a row of its own with the phoned figures, so they are not lost from the page.

@@ -117,8 +117,13 @@ def test_the_hub_clock_raises_what_time_alone_changes(tmp_path):
     hub = start_hub(tmp_path, env={"SCC_HUB_ALERT_TICK_SECONDS": "0.2"})
     try:
         arrived = datetime.now(timezone.utc) - timedelta(minutes=45) + timedelta(seconds=2)
+        # With a live service's news of now (a crew arriving elsewhere): its data does not lag, so the
+        # wait runs with the hub's clock (alert_signals.known_at).
         submit(hub, [{"type": "handover", "event_uuid": "amb-00001", "hospital_code": "RTEST1",
-                      "state": "arrived", "arrived_at": arrived.isoformat()}], org="RAMB1", role="admin")
+                      "state": "arrived", "arrived_at": arrived.isoformat()},
+                     {"type": "handover", "event_uuid": "amb-00002", "hospital_code": "RTEST2",
+                      "state": "arrived", "arrived_at": datetime.now(timezone.utc).isoformat()}],
+               org="RAMB1", role="admin")
         assert _alert_items(hub) == []
         deadline = time.monotonic() + 10
         while not _alert_items(hub) and time.monotonic() < deadline:
@@ -127,5 +132,35 @@ def test_the_hub_clock_raises_what_time_alone_changes(tmp_path):
         assert [(d["rule_id"], d["change"], d["org_code"]) for d in raised] == [
             ("handover_release_45", "raised", "RTEST1")]
         assert datetime.fromisoformat(raised[0]["at"]) >= arrived + timedelta(minutes=45)
+    finally:
+        hub.stop()
+
+
+def test_a_backlog_resent_after_an_outage_raises_no_wait_alert(tmp_path):
+    """Four hours of handovers resent in batches after an outage: each arrival's handover comes in
+    the next batch, seconds later. At the hub's clock each arrival had waited hours: critical alerts,
+    escalated. Judged at the service's own data, no wait alert is raised."""
+    from tests.support.hub import start_hub
+
+    hub = start_hub(tmp_path, env={"SCC_HUB_ALERT_TICK_SECONDS": "0.2"})
+    try:
+        start = datetime.now(timezone.utc) - timedelta(hours=4)
+        previous = None
+        for n in range(12):
+            arrived = start + timedelta(minutes=20 * n)
+            items = [{"type": "handover", "event_uuid": f"amb-b{n:04d}", "hospital_code": "RTEST1",
+                      "state": "arrived", "arrived_at": arrived.isoformat()}]
+            if previous is not None:
+                items.append({"type": "handover", "event_uuid": f"amb-b{n - 1:04d}", "hospital_code": "RTEST1",
+                              "state": "handed_over", "arrived_at": previous.isoformat(),
+                              "handed_over_at": (previous + timedelta(minutes=18)).isoformat()})
+            submit(hub, items, org="RAMB1", role="admin")
+            previous = arrived
+            time.sleep(0.3)   # a tick or two between batches, as a real replay has
+        submit(hub, [{"type": "handover", "event_uuid": "amb-b0011", "hospital_code": "RTEST1",
+                      "state": "handed_over", "arrived_at": previous.isoformat(),
+                      "handed_over_at": (previous + timedelta(minutes=18)).isoformat()}], org="RAMB1", role="admin")
+        time.sleep(1.0)
+        assert [d["rule_id"] for d in _alert_items(hub) if d["rule_id"].startswith("handover_")] == []
     finally:
         hub.stop()
