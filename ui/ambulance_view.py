@@ -318,9 +318,11 @@ class AmbulanceView(QWidget):
             text = (f"STALE · no handover data since {st.since_time(now, page.crews_as_at)} "
                     f"({fmt.since(now, page.crews_as_at)}): the counts as they were then")
         apart = sum(h.unclosed for h in page.crews)
-        if apart:   # records "arrived" beyond the valid range: set apart as the offload view does, and said
-            text += (f" · {apart} record{'s' if apart != 1 else ''} open over a day not counted as waiting "
-                     "(see Offload)")
+        uncleared = sum(h.uncleared for h in page.crews)
+        if apart or uncleared:   # records open beyond the valid range: set apart as the offload view does, said
+            said = [f"{apart} open over a day not counted as waiting" if apart else "",
+                    f"{uncleared} handed over more than a day ago and never cleared, not counted on site" if uncleared else ""]
+            text += f" · records to check (see Data quality): {'; '.join(w for w in said if w)}"
         self.crews_age.setText(text)
         self.crews_age.setStyleSheet(f"color:{theme.current().stale};font-weight:bold;" if stale else "")
         def number(n: int, bold: bool = False):
@@ -332,12 +334,19 @@ class AmbulanceView(QWidget):
         def waiting(h):
             item = number(h.waiting)
             if h.unclosed:
-                item.setToolTip(f"Not counted: {h.unclosed} more recorded as arrived over a day ago with no "
+                item.setToolTip(f"Not counted: {h.unclosed} more recorded as arrived more than a day ago with no "
                                 "handover since (a record to check, not a crew waiting)")
             return item
 
+        def handed(h):
+            item = number(h.handed_over)
+            if h.uncleared:
+                item.setToolTip(f"Not counted: {h.uncleared} more handed over more than a day ago and never cleared "
+                                "(a record to check, not a crew on site)")
+            return item
+
         rows = [[cell(fmt.short_name(h.name), data=h.hospital_code, tooltip=h.name),
-                 number(h.en_route), waiting(h), number(h.handed_over), number(h.on_site, True)]
+                 number(h.en_route), waiting(h), handed(h), number(h.on_site, True)]
                 for h in page.crews]
         if page.crews:
             total = [sum(getattr(h, a) for h in page.crews) for a in ("en_route", "waiting", "handed_over")]

@@ -373,7 +373,8 @@ class OffloadView(QWidget):
             self.unclosed.setText(
                 f"<b>{count} ambulance record{'s' if count != 1 else ''} open over a day</b> at "
                 f"{esc(', '.join(fmt.short_name(h.name) for h in apart))}: arrived, with no handover reported "
-                "since. Not counted as waiting; each card names its own. Check with the ambulance service.")
+                "since. Not counted as waiting; each card names its own, and Data quality lists them for the "
+                "ambulance service to close.")
             self.unclosed.setStyleSheet(f"color:{theme.current().stale};")
         fill_board(self.board, page, self.table)
         fill_board(self.board_more, page, self.table)

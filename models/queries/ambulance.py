@@ -75,6 +75,7 @@ class HospitalCrews:
     waiting: int        # arrived, not yet handed over
     handed_over: int    # handed over, crew not yet clear
     unclosed: int = 0   # still "arrived" beyond the handover table's valid range: not waiting, data to check
+    uncleared: int = 0  # still "handed over" a day on: no crew on site, data to check
 
     @property
     def on_site(self) -> int:

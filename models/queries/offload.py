@@ -128,6 +128,22 @@ def unclosed_arrivals(session: Session, now: datetime, table: HandoverTable | No
     return [w for w in open_arrivals(session, now, table, hospital_code) if w.unclosed]
 
 
+def uncleared_crews(session: Session, now: datetime,
+                    table: HandoverTable | None = None) -> list[tuple[str, str]]:
+    """(event id, hospital) of records still ``handed_over`` more than the table's valid range (a day) before their
+    service's newest data (never later than now): the crew's clear was never reported, or was
+    quarantined, so the record says nothing about a crew on site now.  Judged as ``unclosed_arrivals``."""
+    t = table or load_handover()
+    longest = timedelta(minutes=t.valid_range.hi)
+    rows = session.execute(select(HandoverEvent.event_uuid, HandoverEvent.hospital_code, HandoverEvent.ambulance_org,
+                                  HandoverEvent.handed_over_at, HandoverEvent.updated_at)
+                           .where(HandoverEvent.state == "handed_over", HandoverEvent.handed_over_at.is_not(None),
+                                  HandoverEvent.handed_over_at < now - longest)).all()
+    heard = service_as_at(session, {org for _e, _c, org, _h, _u in rows})
+    return [(event, code) for event, code, org, handed, updated in rows
+            if min(max(heard.get(org, updated), updated), now) - handed > longest]
+
+
 def open_arrivals(session: Session, now: datetime, table: HandoverTable | None = None,
                   hospital_code: str | None = None) -> list[WaitingAmbulance]:
     """Every record in state ``arrived``, longest wait first, waiting or ``unclosed``."""

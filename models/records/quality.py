@@ -22,7 +22,7 @@ from functools import lru_cache
 
 from sqlalchemy import text
 
-from models.queries.offload import unclosed_arrivals
+from models.queries.offload import unclosed_arrivals, uncleared_crews
 from models.replica.orm import DataQualityFinding
 from models.replica.utc import from_utc_text, to_utc_text
 from models.rules.catalogue import Catalogue, load_catalogue
@@ -191,13 +191,16 @@ def _handovers(session, now: datetime, floor: int = 0) -> list[Handover]:
 
 
 def _unclosed(session, now: datetime) -> list[Handover]:
-    """Records "arrived" beyond the valid range, judged as the offload view judges them."""
-    apart = {w.event_uuid for w in unclosed_arrivals(session, now)}
+    """Records "arrived", or "handed over" and never cleared, beyond the valid range, judged as the
+    offload and ambulance views judge them."""
+    apart = {w.event_uuid for w in unclosed_arrivals(session, now)} | {e for e, _c in uncleared_crews(session, now)}
     if not apart:
         return []
-    return [Handover(r[0], r[1], r[2], r[3], _t(r[4]), None, None, _t(r[5]), _ref(r[6]), r[7]) for r in _rows(
-        session, "SELECT event_uuid, ambulance_org, hospital_code, state, arrived_at, updated_at, feed_seq,"
-                 " vehicle_ref FROM handover_event WHERE event_uuid IN (SELECT value FROM json_each(:ids))",
+    return [Handover(r[0], r[1], r[2], r[3], _t(r[4]), _t(r[5]), None, _t(r[6]), _ref(r[7]), r[8], r[9]) for r in _rows(
+        session, "SELECT e.event_uuid, e.ambulance_org, e.hospital_code, e.state, e.arrived_at, e.handed_over_at,"
+                 " e.updated_at,"
+                 " e.feed_seq, e.vehicle_ref, o.name FROM handover_event e LEFT JOIN organisation o"
+                 " ON o.ods_code = e.hospital_code WHERE e.event_uuid IN (SELECT value FROM json_each(:ids))",
         ids=json.dumps(sorted(apart)))]
 
 

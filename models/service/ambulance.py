@@ -40,7 +40,10 @@ def ambulance_page(store, now: datetime, since: datetime, standards: AmbulanceSt
         code = service if service in codes else (codes[0] if codes else None)
         # As the offload view counts: a record "arrived" beyond the valid range is no crew waiting.
         apart = Counter(w.hospital_code for w in qo.unclosed_arrivals(s, now))
-        crews = tuple(replace(c, waiting=c.waiting - apart[c.hospital_code], unclosed=apart[c.hospital_code])
+        uncleared = Counter(code for _event, code in qo.uncleared_crews(s, now))
+        crews = tuple(replace(c, waiting=c.waiting - apart[c.hospital_code], unclosed=apart[c.hospital_code],
+                              handed_over=c.handed_over - uncleared[c.hospital_code],
+                              uncleared=uncleared[c.hospital_code])
                       for c in qa.crews_by_hospital(s))
         as_at = max(qo.last_updates(s).values(), default=None)
         if code is None:

@@ -94,9 +94,10 @@ def test_crews_leave_out_an_arrival_open_over_a_day_and_say_so(qtbot, store):
     view = _view(qtbot, AmbulanceView, store)
     crews = table_text(view.crews)
     assert crews[-1] == ["All hospitals (2)", "1", "3", "0", "3"]            # as before the stuck record
-    assert "1 record open over a day not counted as waiting (see Offload)" in view.crews_age.text()
+    assert ("records to check (see Data quality): 1 open over a day not counted as waiting"
+            in view.crews_age.text())
     row = next(r for r in range(view.crews.rowCount()) if view.crews.item(r, 0).data(Qt.ItemDataRole.UserRole) == "RAA")
-    assert view.crews.item(row, 2).toolTip().startswith("Not counted: 1 more recorded as arrived over a day ago")
+    assert view.crews.item(row, 2).toolTip().startswith("Not counted: 1 more recorded as arrived more than a day ago")
 
 
 def test_a_quiet_feed_shows_its_time_and_looks_stale(qtbot, store):

@@ -47,6 +47,7 @@ class Handover:
     updated_at: datetime
     ref: str | None = None
     vehicle_ref: str | None = None
+    hospital_name: str | None = None
 
 
 @dataclass(frozen=True)
