@@ -33,7 +33,7 @@ CHECK_WORDS = {
     "level_mismatch": "Declared level unexplained",
     "clock_skew": "Clock far off",
     "intake_quarantine": "Quarantined at intake",
-    "unclosed": "Handover never reported",
+    "unclosed": "Record open over a day",
 }
 SEVERITY_WORDS = {"critical": "Critical", "warning": "Warning", "info": "Info"}
 SEVERITY_COLOURS = {"critical": theme.NOT_MET_COLOURS, "warning": theme.OPEL_COLOURS[2],
