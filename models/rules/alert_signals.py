@@ -10,9 +10,10 @@ handover hours lost today) are kept in a JSON-ready state passed in and returned
   periods are hourly), and ``c2_mean_today_seconds``: the incident-weighted mean of today's periods
   (UK day);
 - ``handover``: per hospital, ``handover_longest_wait_minutes`` (the longest wait of an ambulance
-  arrived and not handed over, as of ``now`` less its service's lag: see ``known_at``) and ``handover_hours_lost_today``: hours lost beyond
-  ``LOST_BASIS_MINUTES`` (the handover table's default basis, 15 minutes; the rule's name says so),
-  summed over today's handovers by ``handover_bands.hours_lost_beyond_minutes``, as the views do.
+  arrived and not handed over, as of ``now`` less its service's lag: see ``known_at``) and
+  ``handover_hours_lost_today``: hours lost beyond ``LOST_BASIS_MINUTES`` (the handover table's
+  default basis, 15 minutes; the rule's name says so), summed over today's handovers by
+  ``handover_bands.hours_lost_beyond_minutes``, as the views do.
 """
 
 from __future__ import annotations
