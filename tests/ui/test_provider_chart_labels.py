@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 from pyqtgraph import InfiniteLine
-from PySide6.QtGui import QImage, QPainter
 
 from tests.models.conftest import store, store_path  # noqa: F401
+from tests.ui.test_ambulance_layout import _label_rects   # (rect, text) of each label the axis draws
 from tests.ui.test_chart_views import LATER, _pick, _view, feed_down
 from tests.ui.ui_probe import settled  # noqa: F401
 from ui import tasks
@@ -20,17 +20,6 @@ from ui.charts import merge_marks
 from ui.provider_view import ProviderView
 
 pytestmark = pytest.mark.usefixtures("settled")
-
-
-def _drawn_labels(chart):
-    """(rect, text) of each label the right-hand axis draws."""
-    axis = chart.plot.getPlotItem().getAxis("right")
-    image = QImage(8, 8, QImage.Format.Format_ARGB32)
-    painter = QPainter(image)
-    try:
-        return [(rect, text) for rect, _flags, text in axis.generateDrawSpecs(painter)[2]]
-    finally:
-        painter.end()
 
 
 def _later_four_hour_chart(qtbot, store):
@@ -46,7 +35,7 @@ def test_the_standard_and_a_band_edge_at_the_same_value_share_one_label(qtbot, s
     chart = _later_four_hour_chart(qtbot, store)
     assert chart.target_labels == ["95% standard"]
     assert "95% (1 → 0 pts)" in chart.reference_labels         # the band edge at the same value
-    labels = _drawn_labels(chart)
+    labels = _label_rects(chart)
     texts = [t for _r, t in labels]
     assert [t for t in texts if t.startswith("95%")] == ["95% standard (1 → 0 pts)"]
     assert sorted(texts) == sorted(chart.axis_labels)
