@@ -5,7 +5,8 @@ done) and raises checklists for new OPEL level changes (``models.service.houseke
 draws what the replica holds (``models.service.actions.actions_page``):
 
 - open actions, overdue first, with owner, due time and a *Done* button;
-- open alerts with an *Acknowledge* button (the note field is sent with it);
+- open alerts, unacknowledged first, then worst severity (in the alert centre's colours), then
+  newest, with an *Acknowledge* button (the note field is sent with it);
 - one box per current OPEL checklist, a tick box per card: ticking records
   who (the *Recording as* name) and when in the decision log;
 - who is on call now on each rota.
@@ -42,10 +43,11 @@ from models.service.changes import Outcome
 from models.author import current_author
 from ui import format as fmt
 from ui import tasks, theme
+from ui.alert_banner import SEVERITY_COLOURS
 from ui.widgets import cell, fill_table, fit_button_column, fit_rows, make_table, muted
 
 ACTION_HEADERS = ("Action", "Owner", "Due", "Status", "")
-ALERT_HEADERS = ("Since", "Alert", "Acknowledged", "")
+ALERT_HEADERS = ("Severity", "Since", "Alert", "Acknowledged", "")
 OVERDUE_SEVERITY = 3
 BUSY_NOTE_MS = 400   # a write still waiting for the replica after this long says so
 
@@ -99,7 +101,7 @@ class ActionsView(QWidget):
         layout.addWidget(self.actions_empty)
 
         alerts_bar = QHBoxLayout()
-        alerts_bar.addWidget(QLabel("<b>Alerts</b>"))
+        alerts_bar.addWidget(QLabel("<b>Alerts</b> (unacknowledged first, worst first, then newest)"))
         note = QLabel("Acknowledgement &note:")
         self.note_edit = QLineEdit()
         self.note_edit.setAccessibleName("Note sent with the next acknowledgement")
@@ -108,7 +110,7 @@ class ActionsView(QWidget):
         alerts_bar.addWidget(note)
         alerts_bar.addWidget(self.note_edit, 1)
         layout.addLayout(alerts_bar)
-        self.alerts_table = make_table(ALERT_HEADERS, "Open alerts", stretch=1)
+        self.alerts_table = make_table(ALERT_HEADERS, "Open alerts, unacknowledged and worst first", stretch=2)
         self.alerts_empty = muted("No open alerts.")
         layout.addWidget(self.alerts_table)
         layout.addWidget(self.alerts_empty)
@@ -187,16 +189,16 @@ class ActionsView(QWidget):
         for a in alerts:
             acked = (f"{a.acknowledged_by} at {fmt.local_time(a.acknowledged_at, with_date=True)}"
                      + (f": {a.acknowledged_note}" if a.acknowledged_note else "")) if a.acknowledged_at else ""
-            rows.append([cell(fmt.local_time(a.raised_at, with_date=True), tooltip=fmt.age(now, a.raised_at)),
-                         cell(a.detail, data=a.uuid,
-                              colours=None if a.acknowledged_at else theme.severity_colours(OVERDUE_SEVERITY)),
-                         cell(acked or "Not yet"), cell("")])
+            # The severity in words, in its colour: the alert centre's mapping, so the two agree.
+            rows.append([cell(a.severity.upper(), colours=SEVERITY_COLOURS.get(a.severity)),
+                         cell(fmt.local_time(a.raised_at, with_date=True), tooltip=fmt.age(now, a.raised_at)),
+                         cell(a.detail, data=a.uuid), cell(acked or "Not yet"), cell("")])
         fill_table(self.alerts_table, rows)
         self.ack_buttons = {}
         for r, a in enumerate(alerts):
             button = QPushButton("Acknowledged" if a.acknowledged_at else "Acknowledge")
             button.setEnabled(a.acknowledged_at is None)
-            button.setAccessibleName(f"Acknowledge alert: {a.detail}")
+            button.setAccessibleName(f"Acknowledge {a.severity} alert: {a.detail}")
             button.clicked.connect(lambda _=False, uid=a.uuid: self.acknowledge(uid))
             self.alerts_table.setCellWidget(r, len(ALERT_HEADERS) - 1, button)
             self.ack_buttons[a.uuid] = button

@@ -68,6 +68,20 @@ def spread(spans: Sequence[tuple[float, float]], low: float, high: float) -> lis
     return tops
 
 
+def merge_marks(marks: Sequence[tuple[float, str]]) -> list[tuple[float, str]]:
+    """One label per value: lines drawn at the same value (a standard on an OPEL band edge) share it,
+    the later label's value left off when it repeats the first's ("95% standard (1 → 0 pts)")."""
+    out: dict[float, str] = {}
+    for value, label in marks:
+        key = round(float(value), 9)
+        if key not in out:
+            out[key] = label
+            continue
+        first, (head, _, rest) = out[key], label.partition(" ")
+        out[key] = f"{first} {rest}" if rest and head == first.partition(" ")[0] else f"{first} · {label}"
+    return list(out.items())
+
+
 class TargetAxis(pg.AxisItem):
     """The right-hand axis naming the target lines: a label sits beside its line, moved just clear of its
     neighbours when lines lie closer than a line of text (the tick stays on the value)."""
@@ -360,6 +374,7 @@ class TimeChart(QWidget):
         self.series: list[Series] = []
         self.reference_labels: list[str] = []
         self.target_labels: list[str] = []
+        self.axis_labels: list[str] = []     # as drawn on the right-hand axis: one per value
         self.no_data_since: datetime | None = None
         self.stale_region: pg.LinearRegionItem | None = None
         self._arrays: list[_Drawn] = []
@@ -424,7 +439,9 @@ class TimeChart(QWidget):
         # Reference labels sit on a right-hand axis, outside the plotted data,
         # so they never cover a point (inside labels hid the early-morning waits).
         right = item.getAxis("right")
-        marks = [(value, label) for value, label, _c in targets] + [(value, label) for value, label, _c in lines]
+        marks = merge_marks([(value, label) for value, label, _c in targets]
+                            + [(value, label) for value, label, _c in lines])
+        self.axis_labels = [label for _v, label in marks]
         if marks:
             item.showAxis("right")
             right.setTicks([marks, []])

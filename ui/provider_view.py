@@ -86,6 +86,17 @@ def points_text(line: queries_provider.ParameterLine) -> str:
     return f"{line.points:g} × {line.weight:g} = {line.weighted_points:g}"
 
 
+def lapsed_notes(metric: str, today, bands: list[tuple[float, str, str]]) -> list[str]:
+    """The sentences for ambitions of ``metric`` that have run out; where an OPEL band edge is drawn at
+    the same value, what that dashed line is, so the note never says no line is drawn beside one."""
+    table = load_targets()
+    notes = list(table.lapsed(metric, today))
+    for t in table.lapsed_targets(metric, today):
+        notes += [f"The dashed {label.partition(' ')[0]} line is an OPEL band edge, not the ambition."
+                  for value, label, _c in bands if abs(value - t.value) < 1e-9]
+    return notes
+
+
 class ProviderView(QWidget):
     KINDS = frozenset({"opel_assessment", "observation", "organisation"})
 
@@ -393,18 +404,20 @@ class ProviderView(QWidget):
         if band is not None:
             shown += [p[3] for p in band.points]
         phoned = self.page.phoned.series.get(line.key, {})
+        bands = self._band_lines(line)
         self.param_chart.set_data(
             [Series(line.name, points, colour(0), fmt=lambda v: fmt.value(v, line.unit), size=5,
                     cadence=series_gaps.cadence(line.key), carried=carried,
                     phoned=[phoned.get(t) for t, _ in points])],
-            x_range=(cut, now + timedelta(hours=24) if band is not None else now), lines=self._band_lines(line),
+            x_range=(cut, now + timedelta(hours=24) if band is not None else now), lines=bands,
             band=band, no_forecast=made.reason if made is not None and not made.hours else None,
             targets=[(t.value, t.label, theme.current().chart_fg) for t in targets],
             y_range=fixed_range(line.unit, shown, [t.value for t in targets]),
-            notes=load_targets().lapsed(line.key, today),
+            notes=lapsed_notes(line.key, today, bands),
             empty_text=f"No {line.name.lower()} observations in this period.")
 
     def _band_lines(self, line) -> list[tuple[float, str, str]]:
+        """The dashed lines where the OPEL table's points for ``line`` change: (value, label, colour)."""
         table = queries_provider.desktop_table(self.detail.pillar)
         if table is None or line.key not in table.keys:
             return []

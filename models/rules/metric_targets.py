@@ -41,18 +41,19 @@ class MetricTargets:
         return tuple(sorted((t for t in self.targets if t.metric == metric and t.in_force(on)),
                             key=lambda t: t.value))
 
+    def lapsed_targets(self, metric: str, on: dt.date) -> tuple[Target, ...]:
+        """The ambitions for ``metric`` that ran out before ``on`` with none after them."""
+        return tuple(t for t in self.targets
+                     if t.metric == metric and t.kind == "ambition" and t.valid_until is not None
+                     and t.valid_until < on
+                     and not any(o.metric == metric and o.kind == "ambition" and o.valid_until is not None
+                                 and o.valid_until > t.valid_until for o in self.targets))
+
     def lapsed(self, metric: str, on: dt.date) -> tuple[str, ...]:
         """A sentence for each ambition for ``metric`` that ran out before ``on`` with none after it."""
-        out = []
-        for t in self.targets:
-            if t.metric != metric or t.kind != "ambition" or t.valid_until is None or t.valid_until >= on:
-                continue
-            if any(o.metric == metric and o.kind == "ambition" and o.valid_until is not None
-                   and o.valid_until > t.valid_until for o in self.targets):
-                continue
-            out.append(f"The {t.label} ({t.period or 'interim'}) ran to {t.valid_until:%d/%m/%Y}; "
-                       f"no interim target is set for {financial_year(on)}, so no line is drawn.")
-        return tuple(out)
+        return tuple(f"The {t.label} ({t.period or 'interim'}) ran to {t.valid_until:%d/%m/%Y}; "
+                     f"no interim target is set for {financial_year(on)}, so no line is drawn for it."
+                     for t in self.lapsed_targets(metric, on))
 
 
 @lru_cache(maxsize=4)

@@ -17,7 +17,8 @@ from models.records import actions_due
 from models.records import on_call
 from models.records import opel_checklist
 from models.records.contacts import OnCall
-from models.replica.orm import AlertEvent
+from models.replica.orm import AlertEvent, AlertRule
+from models.service.alert_centre import SEVERITY_RANK
 from models.service.changes import NOTHING, Changes, Outcome
 from models.service.transaction import one_transaction
 from sync import authoring
@@ -31,13 +32,19 @@ class AlertRow:
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     acknowledged_note: str | None
+    severity: str = "warning"   # critical, warning or info: the event's own, else its rule's
+
+
+def _to_act_on_first(a: AlertRow):
+    """Unacknowledged before acknowledged, then worst severity, then newest."""
+    return (a.acknowledged_at is not None, SEVERITY_RANK.get(a.severity, 1), -a.raised_at.timestamp(), a.uuid)
 
 
 @dataclass(frozen=True)
 class ActionsPage:
     now: datetime
     actions: list[actions_due.ActionItem]   # open, overdue first
-    alerts: list[AlertRow]                  # not cleared, oldest first
+    alerts: list[AlertRow]                  # not cleared: unacknowledged first, worst, newest
     checklists: list[opel_checklist.Checklist]
     on_call: dict[str, list[OnCall]]        # rota -> who is on call now (empty: nobody)
 
@@ -46,10 +53,12 @@ def actions_page(store, now: datetime) -> ActionsPage:
     """Everything the actions view shows at ``now``, from one read snapshot."""
     with store.session() as s, s.begin():
         actions = actions_due.open_actions(s, now)
-        alerts = [AlertRow(a.uuid, a.raised_at, a.detail, a.acknowledged_at, a.acknowledged_by,
-                           a.acknowledged_note)
-                  for a in s.scalars(select(AlertEvent).where(AlertEvent.cleared_at.is_(None))
-                                     .order_by(AlertEvent.raised_at, AlertEvent.uuid))]
+        rows = s.execute(select(AlertEvent, AlertRule.severity)
+                         .join(AlertRule, AlertRule.code == AlertEvent.rule_code, isouter=True)
+                         .where(AlertEvent.cleared_at.is_(None)))
+        alerts = sorted((AlertRow(a.uuid, a.raised_at, a.detail, a.acknowledged_at, a.acknowledged_by,
+                                  a.acknowledged_note, a.severity or rule_severity or "warning")
+                         for a, rule_severity in rows), key=_to_act_on_first)
         return ActionsPage(now, actions, alerts, opel_checklist.current_checklists(s), on_call.on_call_now(s, now))
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from PySide6.QtCore import Qt
 from sqlalchemy import func, select
 
 from models.records import actions_due
+from models.rules.alert_engine import Signal
 from models.replica.orm import Action, AlertEvent, DecisionEntry, OpelAssessment, OutboxItem
 from sync import authoring
 from tests.models.conftest import store, store_path  # noqa: F401
@@ -16,7 +18,7 @@ from tests.ui.feeds import NOW
 from tests.ui.ui_probe import settled  # noqa: F401
 from ui import tasks
 from ui.actions_view import ActionsView
-from ui.widgets import table_text
+from ui.widgets import STATUS_ROLE, table_text
 
 pytestmark = pytest.mark.usefixtures("settled")
 
@@ -58,13 +60,14 @@ def test_overdue_action_is_chased_completed_and_its_alert_acknowledged(qtbot, st
         ["Send the regional update", "Room lead", "Mon 12 Jan 10:30", "Due in 30 min"]]
     aid = actions_due.alert_uuid(late)
     assert list(view.ack_buttons) == [aid]
-    assert "Phone Trust One site lead" in table_text(view.alerts_table)[0][1]
+    assert table_text(view.alerts_table)[0][0] == "WARNING"
+    assert "Phone Trust One site lead" in table_text(view.alerts_table)[0][2]
 
     view.note_edit.setText("calling now")
     view.ack_buttons[aid].click()
     settle()
     assert not view.ack_buttons[aid].isEnabled()
-    assert table_text(view.alerts_table)[0][2] == "Sam Lead at Mon 12 Jan 10:00: calling now"
+    assert table_text(view.alerts_table)[0][3] == "Sam Lead at Mon 12 Jan 10:00: calling now"
     view.done_buttons[late].click()
     settle()
     assert list(view.done_buttons) == [soon]
@@ -173,3 +176,36 @@ def test_a_write_the_replica_cannot_take_is_not_recorded_and_says_why_in_words(q
     finally:
         settle()
         busy.close()
+
+
+def test_alerts_are_listed_unacknowledged_worst_and_newest_first_each_in_its_own_severity_colour(qtbot, store):
+    """The walkthrough's fault: every open alert painted red and the oldest first, so month-old
+    warnings filled the rows a 1366x768 screen shows and the critical ones were below them."""
+    from tests.ui.alert_seed import apply_alerts, seed_room, signals_to_alerts, wait
+    from ui.alert_banner import SEVERITY_COLOURS
+
+    seed_room(store)   # forty providers; critical and warning alerts, two of them acknowledged
+    old = [Signal("ga_bed_occupancy_pct", "provider", org, NOW - timedelta(days=days), 96.0, org)
+           for org, days in (("R31", 35), ("R32", 30), ("R33", 21))]
+    apply_alerts(store, signals_to_alerts(old + [wait("R34", 60 * 24 * 33, 75.0)]), first_seq=20_000)
+    view = _view(qtbot, store)
+    with store.session() as s:
+        acked = {a.uuid for a in s.scalars(select(AlertEvent).where(AlertEvent.acknowledged_at.is_not(None)))}
+    rank = {"CRITICAL": 0, "WARNING": 1, "INFO": 2}
+    table = view.alerts_table
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert headers[:3] == ["Severity", "Since", "Alert"], "the severity is said in words, not by colour alone"
+    rows = []
+    for r in range(table.rowCount()):
+        uid = table.item(r, 2).data(Qt.ItemDataRole.UserRole)
+        severity = table.item(r, 0).text()
+        with store.session() as s:
+            raised = s.get(AlertEvent, uid).raised_at
+        rows.append((uid in acked, rank[severity], -raised.timestamp()))
+        background = table.item(r, 0).background().color().name()
+        assert background == SEVERITY_COLOURS[severity.lower()][0], (r, severity, background)
+        assert table.item(r, 2).data(STATUS_ROLE) is None, "the sentence is not painted a colour"
+    assert len(rows) >= 10 and rows == sorted(rows)
+    assert {r[1] for r in rows if not r[0]} >= {0, 1} and any(r[0] for r in rows)
+    assert table_text(table)[0][0] == "CRITICAL"
+    assert rows[-1][0], "acknowledged alerts come after every unacknowledged one"
