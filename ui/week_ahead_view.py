@@ -7,7 +7,11 @@ at the end of the data the forecast's band (``ui.charts.Band``: "forecast (80% i
 its figure and interval in the hover).  Under the charts a table of the seven days' figures, exact and
 copyable.  A measure with too little history says so in words and draws no band.  A line says which
 UK day the data runs to, and a warning says how old it is when the feed has been quiet for a day or
-more.  Reads ``models.service.week_ahead`` off the UI thread (``ui.tasks.LatestRead``).
+more.  When the feed has been heard today (today is the first forecast day), each count's figure so
+far today is beside today's forecast: a column of the table, a star on the chart at the time it was
+counted to, a line in the band's hover, each labelled "so far today (to HH:MM)", and said plainly
+when it is already above the forecast's range.  Reads ``models.service.week_ahead`` off the UI thread
+(``ui.tasks.LatestRead``).
 """
 
 from __future__ import annotations
@@ -46,8 +50,23 @@ REREAD_AFTER = timedelta(minutes=5)    # the forecast knows whole days: a redraw
 Y_LABELS = {door.ARRIVALS: "arrivals", door.DELAY_30_60: "handovers", door.DELAY_60: "handovers",
             door.OCCUPANCY: "% of G&A beds"}
 COPY_HEADERS = ("Place", "Measure", "Day", "Forecast", "80% low", "80% high", "Day kind")
-ABOUT = ("Forecast by exponential smoothing with day-of-week and holiday effects, from this desktop's last twelve "
-         "weeks. The shaded band is the 80% interval: about 8 days in 10 land inside it.")
+SO_FAR_WHY = ("Counted as the history is: by the UK day of arrival, a handover still waiting counting over 60 min "
+              "once it passes the hour (the system picture counts handovers completed since midnight, so its "
+              "figure can differ).")
+CELL_ABOVE = "▲"   # in the cell (short: a site's table fits 1366 pixels); the line over the table says it whole
+NO_OCCUPANCY_SO_FAR = ("Occupancy has no figure so far: the mean of today's hours so far is not the day's mean "
+                       "(mornings run higher than afternoons), so it would read as running high most mornings.")
+
+
+SO_FAR_KEY = "so far"
+
+
+def about_words(result: door.WeekAhead) -> str:
+    """What the forecast is, from the history actually held."""
+    return (f"Forecast by exponential smoothing with day-of-week and holiday effects, from {door.history_words(result)}. "
+            "The shaded band is the 80% interval: about 8 days in 10 land inside it.")
+
+
 # The table's row names (the charts' titles and the cells' tooltips give the full ones).
 SHORT = {door.ARRIVALS: "Ambulance arrivals", door.DELAY_30_60: "Handovers 30–60 min",
          door.DELAY_60: "Handovers over 60 min", door.OCCUPANCY: "G&A bed occupancy"}
@@ -95,12 +114,22 @@ class DayBand(Band):
 
     measure: door.Measure | None = None
     days: tuple = field(default=())       # the DayForecasts, in the order of ``points``
+    today: str = ""                       # the first day's count so far in words ("" when none)
 
     def text(self, i: int) -> str:
         d = self.days[i]
         kind = holiday_words(d.holiday)
         return (f"forecast {day_words(d.day)}{f' ({kind})' if kind else ''}: {figure(self.measure, d.value)} "
-                f"(80%: {interval(self.measure, d.low, d.high)})")
+                f"(80%: {interval(self.measure, d.low, d.high)})" + (f"\n{self.today}" if i == 0 and self.today else ""))
+
+
+def so_far_words(result: door.WeekAhead, series: door.DailySeries) -> str:
+    """"so far today (to 16:25): 18", and how it stands ("already above the forecast's range");
+    "" when there is no figure so far to show."""
+    if series.today is None:
+        return ""
+    standing = door.standing_words(series)
+    return f"{door.so_far_label(result)}: {figure(series.measure, series.so_far)}" + (f"; {standing}" if standing else "")
 
 
 EMPTY_TEXT = ("No data to forecast yet. The week ahead appears here once acute sites' ambulance handovers and bed "
@@ -154,7 +183,7 @@ class WeekAheadView(QWidget):
         self.left_out.setAccessibleName("Sites the system's figures leave out")
         self.left_out.hide()
         layout.addWidget(self.left_out)
-        self.about = muted(ABOUT)
+        self.about = muted("")
         self.about.setAccessibleName("What the forecast is")
         layout.addWidget(self.about)
         grid = QGridLayout()
@@ -190,6 +219,13 @@ class WeekAheadView(QWidget):
         copy.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         copy.triggered.connect(self.copy_selected)
         self.table.addAction(copy)
+        # Today's counts already above the forecast's range, said in words over the table (its cell is short).
+        self.above = QLabel()
+        self.above.setWordWrap(True)
+        self.above.setTextFormat(Qt.TextFormat.RichText)
+        self.above.setAccessibleName("Warning: counts so far today already above the forecast's range")
+        self.above.hide()
+        layout.addWidget(self.above)
         layout.addWidget(self.table)
         # Below the charts' least heights (large text on a small screen) the page scrolls down.
         page = scrolling_page(body)
@@ -228,6 +264,7 @@ class WeekAheadView(QWidget):
             return
         self._load_picker(result)
         self._draw_heading(result)
+        self.about.setText(about_words(result))
         self._draw_place()
 
     def _load_picker(self, result: door.WeekAhead) -> None:
@@ -268,8 +305,9 @@ class WeekAheadView(QWidget):
     def _draw_heading(self, result: door.WeekAhead) -> None:
         origin = result.origin
         first, last = origin + timedelta(days=1), origin + timedelta(days=7)
-        self.heading.setText(f"<b>FORECAST</b> for {day_words(first, True)} to {day_words(last, True)}, "
-                             f"from data to {day_words(origin, True)} (UK days)")
+        # Short day names: one line at 1366 pixels beside the picker, for the table's height.
+        self.heading.setText(f"<b>FORECAST</b> for {day_words(first)} to {day_words(last)}, "
+                             f"from data to {day_words(origin)} (UK days)")
         n = result.stale_days
         t = theme.current()
         if n > 0:
@@ -307,6 +345,18 @@ class WeekAheadView(QWidget):
         self.left_out.setText(door.left_out_words(place))
         self.left_out.setVisible(bool(place.left_out))
         self._draw_table(place)
+        self._draw_above(place)
+
+    def _draw_above(self, place: door.Place) -> None:
+        """A line over the table naming each count so far today already above its forecast's range."""
+        above = [s for s in place.series.values() if s.above_range]
+        t = theme.current()
+        self.above.setText(f"<b>⚠ Already above the forecast's range, {esc(door.so_far_label(self.result))}:</b> " + "; ".join(
+            esc(f"{s.measure.label.lower() if n else s.measure.label} {figure(s.measure, s.so_far)} (the whole day "
+                f"is forecast {figure(s.measure, s.today.value)}, 80%: {interval(s.measure, s.today.low, s.today.high)})")
+            for n, s in enumerate(above)) + ".")
+        self.above.setStyleSheet(theme.BANNER_STYLE["feed_stale"] + f"border:{t.border_px}px solid {t.badge_border};")
+        self.above.setVisible(bool(above))
 
     def _draw_chart(self, chart: TimeChart, place: door.Place, series: door.DailySeries, start: datetime,
                     edge: datetime, stale_days: int) -> None:
@@ -318,11 +368,21 @@ class WeekAheadView(QWidget):
         observed = Series("observed", points, c, size=6, cadence=timedelta(days=1),
                           fmt=lambda v, m=m: figure(m, v), notes=[f"{whole}, {day_words(d)}" for d, _v in shown])
         band = None
+        today = so_far_words(self.result, series)
         if made.days:
             band = DayBand([(midday(d.day), d.value, d.low, d.high) for d in made.days], edge, c,
-                           measure=m, days=tuple(made.days))
+                           measure=m, days=tuple(made.days), today=today)
         right = door.uk_midnight(made.days[-1].day + timedelta(days=1)) if band is not None else edge
         values = [v for _t, v in points] + ([p[3] for p in band.points] if band is not None else [])
+        drawn = [observed]
+        if today:
+            # What has happened today, a star at the time it was counted to: beside the band, not part of it.
+            drawn.append(Series(door.so_far_label(self.result), [(self.result.so_far_to, series.so_far)], colour(1),
+                                line=False, symbol="star", size=15, fmt=lambda v, m=m: figure(m, v),
+                                notes=[f"the whole day is forecast {figure(m, series.today.value)} "
+                                       f"(80%: {interval(m, series.today.low, series.today.high)})"
+                                       + (f"; {door.standing_words(series)}" if door.standing_words(series) else "")]))
+            values.append(series.so_far)
         notes = []
         holidays = [f"{day_words(d.day)} is {holiday_words(d.holiday)}" for d in made.days if holiday_words(d.holiday)]
         if holidays:
@@ -330,7 +390,7 @@ class WeekAheadView(QWidget):
         if made.days:
             # How its own forecasts have done here: a forecast the room cannot judge is a guess with a band.
             notes.append(esc("Its record: " + door.record_words(series.record) + "."))
-        chart.set_data([observed], x_range=(start, right), y_range=self._y_range(m, values), band=band,
+        chart.set_data(drawn, x_range=(start, right), y_range=self._y_range(m, values), band=band,
                        no_forecast=reason_words(made.reason) if band is None and made.reason else None,
                        notes=notes, empty_text=f"No {m.label.lower()} figures in the last four weeks.")
         # Least heights that follow the text size: the plot's, and the chart's with its title and note lines
@@ -339,7 +399,11 @@ class WeekAheadView(QWidget):
         chart.setMinimumHeight(chart.plot.minimumHeight() + round(4 * QFontMetricsF(chart.title.font()).height()))
         # The title and its key on one line: the height goes to the plot (1366x768).
         chart.key.hide()
-        chart.title.setText(f"<b>{esc(m.label)}{'' if m.unit == '%' else ' a day'}</b> &nbsp; {chart.key.text()}")
+        # The star keyed short ("so far"; its time is in its hover, the table's header and the line above):
+        # the title and key stay on one line at 1366x768.
+        key = chart.key.text().replace(f"&nbsp;{esc(door.so_far_label(self.result))}", f"&nbsp;{SO_FAR_KEY}") \
+            if today else chart.key.text()
+        chart.title.setText(f"<b>{esc(m.label)}{'' if m.unit == '%' else ' a day'}</b> &nbsp; {key}")
         chart.title.setAccessibleName(f"{m.label}, {place.name}")
         if chart.now_line is not None:
             chart.now_line.label.setFormat("data ends" if stale_days > 0 else "today →")   # left of the line
@@ -370,7 +434,9 @@ class WeekAheadView(QWidget):
             for d in s.forecast.days:
                 kinds.setdefault(d.day, holiday_words(d.holiday))
         today = result.now.astimezone(UK).date()
-        headers = ["Measure"]
+        # Heard today: today's counts so far, a column before today's forecast (the first day's).
+        so_far = 1 if result.so_far_to is not None else 0
+        headers = ["Measure"] + ([door.so_far_label(result).capitalize().replace(" (", "\n(")] if so_far else [])
         for d in days:   # a holiday named; a day already past (the feed quiet) said so
             notes = [w for w in (kinds.get(d), "past: no data yet" if d < today else "") if w]
             headers.append("\n".join([day_words(d), *notes]))
@@ -381,6 +447,8 @@ class WeekAheadView(QWidget):
             m, made = s.measure, s.forecast
             name = m.label + ("" if m.unit == "%" else " a day")
             row = [cell(SHORT.get(key, m.label), data=key, bold=True, tooltip=f"{name}, {place.name}")]
+            if so_far:
+                row.append(self._so_far_cell(place, s))
             by_day = {d.day: d for d in made.days}
             if not made.days:
                 why = reason_words(made.reason) if made.reason else "no forecast"
@@ -402,20 +470,51 @@ class WeekAheadView(QWidget):
         self.table.clearSpans()
         fill_table(self.table, rows)
         for r in spans:
-            self.table.setSpan(r, 1, 1, len(days))
-        # Each day's column as wide as its widest figure at the least; the days share what is left.
-        self.table.resizeColumnsToContents()
+            self.table.setSpan(r, 1 + so_far, 1, len(days))
+        # Each day's column as wide as its widest figure at the least; the days share what is left (the
+        # column so far is as wide as its words).  The least is every column's (Qt has one): when the
+        # column so far is narrower and the days' figures still fit beside it at full width, the least
+        # is its width (a site's occupancy figures leave no room for a ninth column as wide as a day's
+        # at 1366 pixels); else the days' (the table scrolls sideways rather than cut a figure).
         header = self.table.horizontalHeader()
-        header.setMinimumSectionSize(max([self.table.columnWidth(c) for c in range(1, len(headers))] + [40]))
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        for c in range(1, len(headers)):
-            header.setSectionResizeMode(c, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(40)   # the last draw's least would widen a column measured here
+        self.table.resizeColumnsToContents()
+        widths = [self.table.columnWidth(c) for c in range(len(headers))]
+        day = max(widths[1 + so_far:] + [40])
+        least = day
+        if so_far and sum(widths[:2]) + day * len(days) <= self.table.viewport().width():
+            least = min(day, widths[1])
+        header.setMinimumSectionSize(least)
+        for c in range(len(headers)):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents if c <= so_far
+                                        else QHeaderView.ResizeMode.Stretch)
         self.table.setAccessibleDescription(
             f"{place.name}. " + " ".join(f"{s.measure.label}: " + ("; ".join(
                 f"{day_words(d.day)} {figure(s.measure, d.value)}, 80% {interval(s.measure, d.low, d.high)}"
-                for d in s.forecast.days) or f"too little history to forecast ({s.forecast.reason})") + "."
+                for d in s.forecast.days) or f"too little history to forecast ({s.forecast.reason})")
+                + (f"; {so_far_words(result, s)}" if so_far_words(result, s) else "") + "."
                 for s in place.series.values()))
+        # The header's height as its new labels need (two lines with the column so far) before the rows are
+        # fitted to it: it is laid out later, and the first draw would fit the rows under a one-line header.
+        header.resize(header.width(), header.sizeHint().height())
         fit_rows(self.table, max_rows=len(rows))
+
+    def _so_far_cell(self, place: door.Place, s: door.DailySeries):
+        """Today's count so far, and how it stands against today's forecast; occupancy says why it has none."""
+        m, label = s.measure, door.so_far_label(self.result)
+        if m.unit == "%":
+            return cell("—", tooltip=NO_OCCUPANCY_SO_FAR)
+        if s.so_far is None:
+            return cell("—", tooltip=f"{m.label}, {place.name}: no count {label} (no whole day of its data yet, "
+                                      "or its feed has gone quiet)")
+        standing = door.standing_words(s)
+        shown = figure(m, s.so_far) + (f" {CELL_ABOVE}" if s.above_range else "")
+        tip = f"{m.label}, {place.name}, {label}: {figure(m, s.so_far)}"
+        if s.today is not None:
+            tip += (f"; the whole day is forecast {figure(m, s.today.value)} (80% interval "
+                    f"{interval(m, s.today.low, s.today.high)})" + (f": {standing}" if standing else ""))
+        return cell(shown, align_right=True, tooltip=f"{tip}. {SO_FAR_WHY}",
+                    colours=theme.NOT_MET_COLOURS if s.above_range else None)
 
     # --- copying ------------------------------------------------------------------------
     def figures_text(self) -> str:
@@ -423,17 +522,20 @@ class WeekAheadView(QWidget):
         place = self.result.places.get(self.picker.currentData()) if self.result and self.result.origin else None
         if place is None:
             return ""
-        lines = ["\t".join(COPY_HEADERS)]
+        so_far = self.result.so_far_to is not None
+        lines = ["\t".join(COPY_HEADERS + ((door.so_far_label(self.result).capitalize(),) if so_far else ()))]
         for s in place.series.values():
             m = s.measure
             for d in s.forecast.days:
                 digits = 1 if m.unit == "%" else 0
                 lines.append("\t".join([place.name, m.label + (" (%)" if m.unit == "%" else " a day"),
                                         d.day.isoformat()] + [f"{x:.{digits}f}" for x in (d.value, d.low, d.high)]
-                                       + [holiday_words(d.holiday)]))
+                                       + [holiday_words(d.holiday)]
+                                       + ([f"{s.so_far:.0f}" if s.today is d else ""] if so_far else [])))
             if not s.forecast.days:
                 lines.append("\t".join([place.name, m.label, "", "", "", "",
-                                        f"too little history to forecast ({reason_words(s.forecast.reason)})"]))
+                                        f"too little history to forecast ({reason_words(s.forecast.reason)})"]
+                                       + ([""] if so_far else [])))
         return "\n".join(lines) + "\n"
 
     def copy_figures(self) -> None:

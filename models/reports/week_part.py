@@ -1,6 +1,8 @@
 """The brief's "Week ahead" section: the system's daily arrivals and long handovers for the next seven
 days with their 80% intervals (``models.service.week_ahead``), each measure's record in words, and
-a warning when the data behind it is days old."""
+a warning when the data behind it is days old.  When the first day is today, a row under it gives
+today's counts so far (to the time the feed was last heard), and says which are already above the
+forecast's range."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ def week_section(store, at: datetime) -> Section:
         return Section(TITLE, (Text("No forecast: this replica holds no arrivals for any acute site yet."),), at)
     series = [system.series[k] for k in SHOWN]
     ahead = next((s.forecast.days for s in series if s.forecast.days), ())
-    rows = []
+    rows, warn = [], set()
     for n, day in enumerate(ahead):
         row: list = [uk_date(day.day)]
         for s in series:
@@ -38,6 +40,11 @@ def week_section(store, at: datetime) -> Section:
             row += [round(d.value), f"{round(d.low):,} to {round(d.high):,}"] if d else [None, None]
         row.append(WORDS[day.holiday] if day.holiday else "")
         rows.append(tuple(row))
+        if n == 0 and any(s.today is not None for s in series):
+            above = [HEADS[k].lower() for k, s in zip(SHOWN, series) if s.above_range]
+            if above:
+                warn.add(len(rows))
+            rows.append(_so_far_row(page, series, above))
     headers = ["Day"]
     for k in SHOWN:
         headers += [HEADS[k], "80% interval"]
@@ -46,7 +53,7 @@ def week_section(store, at: datetime) -> Section:
                   "Too little history to forecast the system's week.",
                   "Forecasts from this desktop's own history (the shipped daily model); 8 days in 10 "
                   "should fall inside the 80% interval.",
-                  widths=(0.15, 0.08, 0.13, 0.1, 0.12, 0.1, 0.12, 0.2))
+                  widths=(0.15, 0.08, 0.13, 0.1, 0.12, 0.1, 0.12, 0.2), warn_rows=frozenset(warn))
     parts: list = []
     if page.stale_days:
         parts.append(Text(f"Built on data {page.stale_days} day{'s' if page.stale_days != 1 else ''} old: "
@@ -59,3 +66,14 @@ def week_section(store, at: datetime) -> Section:
         worse = bool(s.record and round(100 * (1 - s.record.mase)) < 0)    # as the words round it
         parts.append(Text(f"{HEADS[k]}: {said}.", warn=worse))
     return Section(TITLE, tuple(parts), page.data_to)
+
+
+def _so_far_row(page, series, above: list[str]) -> tuple:
+    """Today's counts so far, under today's forecast: the counts in the figures' columns, the intervals'
+    left empty, and the note saying which are already above the forecast's range."""
+    row: list = [door.so_far_label(page).capitalize()]
+    for s in series:
+        row += [round(s.so_far) if s.today is not None else None, ""]
+    note = (f"Already above the forecast's range: {', '.join(above)}" if above
+            else "Counted by day of arrival, as the history is")
+    return (*row, note)

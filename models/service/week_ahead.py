@@ -1,7 +1,7 @@
 """The week ahead: each acute site's and the system's daily figures for the next seven days, with 80%
 intervals, from the replica's own history (issue 20, item 1 in the app).
 
-Per UK day, from the last twelve weeks the replica holds:
+Per UK day, from the last twelve weeks the replica holds (or as many days as it holds):
 
 - ambulance arrivals: handover events by the UK day of arrival (cancelled ones left out);
 - handovers over 30 and up to 60 minutes, and over 60 minutes, by the day of arrival (one still
@@ -24,6 +24,16 @@ across every site of the series and the system together, conformal intervals).  
 knows (the origin) is the last whole UK day the replica had data after: yesterday when the feed is
 live; earlier when the desktop has not heard from it since, so a half-received day never reads as
 a quiet one.  Run it off the UI thread (``ui.tasks``).
+
+Today so far: when the feed has been heard today, the first forecast day is today, and its counts so
+far (from UK midnight to the time the feed was last heard: now when it is live) are read in the same
+snapshot and by the same definitions as the history, for each count measure of each place
+(``DailySeries.so_far``, to ``WeekAhead.so_far_to``).  They are what has happened, shown beside the
+forecast, never fed to it: the model and its origin are unchanged.  A count so far only grows through
+the day, so one above the interval's top means the day will end above it (``standing_words``).
+Occupancy has none: the mean of the hours so far is not an estimate of the day's mean (the morning
+runs higher than the afternoon), so beside the day's forecast it would read as "running high" most
+mornings.
 """
 
 from __future__ import annotations
@@ -36,7 +46,7 @@ import numpy as np
 
 from models.forecast.backtest import rows_of, score
 from models.forecast.calendar import WORDS as HOLIDAY_WORDS   # a forecast day's kind in words, for the views
-from models.forecast.model import HORIZON, SeriesForecast, forecasts_from, panel_from_arrays, run_panels
+from models.forecast.model import HORIZON, DayForecast, SeriesForecast, forecasts_from, panel_from_arrays, run_panels
 from models.replica.sql_rows import placeholders, rows
 from models.replica.utc import from_utc_text, to_utc_text
 from models.service.forecast import acute_sites
@@ -90,6 +100,18 @@ class DailySeries:
     values: tuple[float | None, ...]       # each day's figure (None: not known)
     forecast: SeriesForecast               # days ahead with value/low/high, or a reason and no days
     record: Record | None = None           # None until scored on MIN_JUDGED days
+    so_far: float | None = None            # today's count so far (to WeekAhead.so_far_to); None: none to show
+
+    @property
+    def today(self) -> DayForecast | None:
+        """Today's forecast, when today has a count so far (it is then the forecast's first day)."""
+        first = self.forecast.days[0] if self.forecast.days else None
+        return first if self.so_far is not None and first is not None and first.horizon == 1 else None
+
+    @property
+    def above_range(self) -> bool:
+        """The count so far is already above the top of today's 80% interval as shown (whole)."""
+        return self.today is not None and self.so_far > round(self.today.high)
 
 
 @dataclass(frozen=True)
@@ -107,6 +129,14 @@ class WeekAhead:
     origin: date | None                    # the last whole UK day the forecasts know (None: no data)
     data_to: datetime | None               # the newest arrival or figure the replica holds
     places: dict[str, Place] = field(default_factory=dict)   # SYSTEM first, then the sites by name
+    so_far_to: datetime | None = None      # today's counts so far run to this time (None: nothing heard today)
+
+    @property
+    def history_days(self) -> int:
+        """Days of the history (at most HISTORY_DAYS) from the first on which any place has a figure."""
+        known = [n for p in self.places.values() for s in p.series.values()
+                 for n, v in enumerate(s.values) if v is not None]
+        return HISTORY_DAYS - min(known) if known else 0
 
     @property
     def stale_days(self) -> int:
@@ -130,7 +160,13 @@ def week_ahead(store, now: datetime) -> WeekAhead:
     heard = now if now - data_to <= LIVE else data_to
     origin = min(yesterday, heard.astimezone(UK).date() - timedelta(days=1))
     days = [origin - timedelta(days=HISTORY_DAYS - 1 - i) for i in range(HISTORY_DAYS)]
-    counts, occupancy = _read(store, codes, days, now)
+    # Heard today: today (the origin's next day) is read too, up to now, in the same snapshot, then set aside.
+    so_far_to = heard if heard >= uk_midnight(yesterday + timedelta(days=1)) else None
+    counts, occupancy = _read(store, codes, days + ([origin + timedelta(days=1)] if so_far_to else []), now)
+    today = {k: {c: v[-1] for c, v in per.items()} if so_far_to else {} for k, per in counts.items()}
+    if so_far_to:
+        counts = {k: {c: v[:-1] for c, v in per.items()} for k, per in counts.items()}
+        occupancy = {c: v[:-1] for c, v in occupancy.items()}
     orgs = [SYSTEM, *codes]
     by_series: dict[str, np.ndarray] = {}
     n = len(days)
@@ -172,7 +208,8 @@ def week_ahead(store, now: datetime) -> WeekAhead:
             if code == SYSTEM and not m.per_day:
                 continue
             values = tuple(None if not np.isfinite(v) else float(v) for v in by_series[m.key][row])
-            series[m.key] = DailySeries(m, tuple(days), values, made[m.key][row], records[m.key][row])
+            series[m.key] = DailySeries(m, tuple(days), values, made[m.key][row], records[m.key][row],
+                                        _so_far(today.get(m.key, {}), codes, code, counted, silent))
         left = ()
         if code == SYSTEM:
             left = tuple((c, names[c], days[last[i] + 1] if silent[i] and last[i] + 1 < n else days[first[i]],
@@ -181,7 +218,56 @@ def week_ahead(store, now: datetime) -> WeekAhead:
         name = names[code] if code != SYSTEM or not left else \
             f"System ({int(counted.sum())} of {int((first < n).sum())} acute sites)"
         places[code] = Place(code, name, series, left)
-    return WeekAhead(now, origin, data_to, places)
+    return WeekAhead(now, origin, data_to, places, so_far_to)
+
+
+def _so_far(today: dict[str, float], codes: list[str], code: str, counted: np.ndarray,
+            silent: np.ndarray) -> float | None:
+    """A place's count today so far: a site's own (None before its first whole day, or gone quiet);
+    the system's, the sum over the sites its history counts."""
+    if not today:
+        return None
+    if code == SYSTEM:
+        parts = [today[c] for i, c in enumerate(codes) if counted[i]]
+        return float(sum(parts)) if parts and np.isfinite(parts).all() else None
+    value = today[code]
+    return None if silent[codes.index(code)] or not np.isfinite(value) else float(value)
+
+
+def so_far_label(page: WeekAhead) -> str:
+    """"so far today (to 16:25)", UK time ("" when nothing has been heard today)."""
+    return f"so far today (to {page.so_far_to.astimezone(UK):%H:%M})" if page.so_far_to else ""
+
+
+STANDING_WORDS = {"above": "already above the forecast's range",
+                  "past": "already past the forecast's figure, inside its range"}
+
+
+def standing(series: DailySeries) -> str:
+    """How today's count so far stands against today's forecast, when that says something: "above" the
+    interval's top as shown (the day will end above it: a count only grows), "past" its central
+    figure; "" otherwise or with nothing to compare."""
+    d = series.today
+    if d is None:
+        return ""
+    if series.above_range:
+        return "above"
+    return "past" if series.so_far > round(d.value) else ""
+
+
+def standing_words(series: DailySeries) -> str:
+    """``standing`` in words for the room ("already above the forecast's range"; "" when nothing to say)."""
+    return STANDING_WORDS.get(standing(series), "")
+
+
+def history_words(page: WeekAhead) -> str:
+    """The history the forecasts learned from, as held: "the last twelve weeks", or "the last 5 weeks
+    the replica holds (up to 12 are used)"."""
+    n = page.history_days
+    if n >= HISTORY_DAYS:
+        return "the last twelve weeks"
+    held = f"{n} day{'s' if n != 1 else ''}" if n < 14 else f"{round(n / 7)} weeks"
+    return f"the last {held} the replica holds (up to {HISTORY_DAYS // 7} are used)"
 
 
 def _system_sites(first: np.ndarray, silent: np.ndarray, n: int) -> tuple[np.ndarray, int]:
@@ -282,8 +368,10 @@ def _uk_day(column: str, start: datetime, end: datetime) -> tuple[str, list[str]
 
 
 def _read(store, codes: list[str], days: list[date], now: datetime):
-    """Per measure and site, each day's figure (NaN unknown), from one snapshot, a row a site and day."""
-    start, end = uk_midnight(days[0]), uk_midnight(days[-1] + timedelta(days=1))
+    """Per measure and site, each day's figure (NaN unknown), from one snapshot, a row a site and day;
+    nothing after ``now`` (today, as the last day, is its part so far)."""
+    start = uk_midnight(days[0])
+    end = min(uk_midnight(days[-1] + timedelta(days=1)), now + timedelta(microseconds=1))
     index = {d.isoformat(): n for n, d in enumerate(days)}
     q = placeholders(len(codes))
     since, until = to_utc_text(start), to_utc_text(end)

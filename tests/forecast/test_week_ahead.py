@@ -347,3 +347,93 @@ def _last_day(result, code: str) -> tuple:
     """``code``'s arrivals, 30-60 min and over-60 min handovers on the origin day."""
     series = result.places[code].series
     return tuple(series[m].values[-1] for m in (door.ARRIVALS, door.DELAY_30_60, door.DELAY_60))
+
+
+# --- today so far (beside today's forecast; the walkthrough read 13 (1-41) forecast against 18 so far as broken) ---
+
+def test_today_so_far_is_todays_events_counted_as_the_history_is(page, world):
+    """At 09:40 with the feed live, each site's count so far is its events from UK midnight to now, counted
+    by the history's own rules (Python over every event); the system's is the sum over the sites it counts;
+    occupancy has none; the forecast is the same as without it (the model and its origin unchanged)."""
+    store, codes = world
+    arrivals, mid, long = _by_day(store, NOW)
+    today = NOW.astimezone(UK).date()
+    assert page.so_far_to == NOW and door.so_far_label(page) == "so far today (to 09:40)"
+    long_sites = codes[:2]
+    for key, counted in ((door.ARRIVALS, arrivals), (door.DELAY_30_60, mid), (door.DELAY_60, long)):
+        for code in codes:
+            s = page.places[code].series[key]
+            assert s.so_far == counted[code, today], (code, key)
+        system = page.places[door.SYSTEM].series[key]
+        assert system.so_far == sum(counted[c, today] for c in long_sites)      # not the site left out
+        assert system.today is system.forecast.days[0] and system.today.day == today
+    assert page.places[door.SYSTEM].series[door.ARRIVALS].so_far > 20        # a real morning's arrivals
+    for code in codes:
+        assert page.places[code].series[door.OCCUPANCY].so_far is None
+        assert page.places[code].series[door.OCCUPANCY].today is None
+
+
+def test_today_so_far_counts_nothing_after_the_time_asked(world):
+    """As at 07:40 (a brief rebuilt for then) the count so far stops at 07:40, though the replica holds
+    the events of the two hours after."""
+    store, codes = world
+    earlier = NOW - timedelta(hours=2)
+    arrivals, _mid, _long = _by_day(store, earlier)
+    today = earlier.astimezone(UK).date()
+    at_then = Counter(code for code, at, _h, state in _events(store) if at and state != "cancelled"
+                      and from_utc_text(at).astimezone(UK).date() == today and from_utc_text(at) <= earlier)
+    result = door.week_ahead(store, earlier)
+    assert result.so_far_to == earlier
+    for code in codes:
+        assert result.places[code].series[door.ARRIVALS].so_far == at_then[code]
+    assert sum(at_then.values()) < sum(arrivals[c, today] for c in codes)     # later events left out
+    assert sum(at_then.values()) > 0
+
+
+def test_no_so_far_when_the_feed_has_not_been_heard_today_and_a_quiet_morning_counts_to_the_last_data(world):
+    store, _codes = world
+    later = door.week_ahead(store, NOW + timedelta(days=3))           # quiet since Monday: today unknown, not 0
+    assert later.so_far_to is None and door.so_far_label(later) == ""
+    assert all(s.so_far is None and s.today is None for p in later.places.values() for s in p.series.values())
+    quiet = door.week_ahead(store, NOW + timedelta(hours=3))          # heard at 09:30, three hours ago
+    assert quiet.so_far_to == quiet.data_to == datetime(2026, 1, 12, 9, 30, tzinfo=timezone.utc)
+    assert door.so_far_label(quiet) == "so far today (to 09:30)"
+    assert quiet.origin == NOW.astimezone(UK).date() - timedelta(days=1)
+
+
+def test_a_count_so_far_above_the_intervals_top_is_said_to_be_already_above_the_range(tmp_path):
+    """Six arrivals a day for five weeks, then 30 by 10:50 today: already above today's range, said so
+    (a count only grows through the day); another site's ordinary morning says nothing."""
+    from datetime import date
+    with fresh_replica(tmp_path / "scc.db", "surge") as store:
+        feed = Feed().org("RX1", "Surge").org("RX2", "Ordinary")
+        n = _daily(feed, "RX1", date(2025, 12, 7), 35)
+        _daily(feed, "RX1", date(2026, 1, 11), 1, per_day=30, start_n=n)   # 10:00 on, every 10 min: to 14:50
+        _daily(feed, "RX2", date(2025, 12, 7), 36, per_day=6)
+        feed.apply(store)
+        at = datetime(2026, 1, 11, 15, 0, tzinfo=timezone.utc)
+        result = door.week_ahead(store, at)
+        surge, ordinary = result.places["RX1"].series[door.ARRIVALS], result.places["RX2"].series[door.ARRIVALS]
+        assert surge.so_far == 30 and surge.today.high < 30
+        assert surge.above_range and door.standing(surge) == "above"
+        assert door.standing_words(surge) == "already above the forecast's range"
+        assert ordinary.so_far == 6 and not ordinary.above_range and door.standing_words(ordinary) == ""
+        assert result.places[door.SYSTEM].series[door.ARRIVALS].so_far == 36
+
+
+def test_the_history_is_worded_as_the_replica_holds_it(page):
+    """Eight weeks held, of the twelve the model would use: said so, not "the last twelve weeks"."""
+    assert page.history_days == DAYS        # the first day's occupancy (14 hours) is known; its counts not
+    assert door.history_words(page) == "the last 8 weeks the replica holds (up to 12 are used)"
+    full = _known_from(page, door.HISTORY_DAYS)
+    assert door.history_words(full) == "the last twelve weeks"
+
+
+def _known_from(page, n: int):
+    """``page`` with its first series known from ``n`` days before the origin (for the words only)."""
+    from dataclasses import replace
+    system = page.places[door.SYSTEM]
+    s = system.series[door.ARRIVALS]
+    values = (1.0,) * n + s.values[n:] if n < len(s.values) else (1.0,) * len(s.values)
+    series = {**system.series, door.ARRIVALS: replace(s, values=values)}
+    return replace(page, places={**page.places, door.SYSTEM: replace(system, series=series)})

@@ -39,13 +39,19 @@ def test_the_brief_ends_with_the_systems_week_ahead_as_the_door_gives_it(store):
     page = door.week_ahead(store, NOW)
     system = page.places[door.SYSTEM]
     assert table.title.endswith(f"from data to {uk_date(page.origin)}")
-    assert len(table.rows) == 7
-    for n, row in enumerate(table.rows):
+    # The seven days, and under today's (the first, the feed live at 09:40) its counts so far.
+    assert len(table.rows) == 8
+    forecast_rows = [table.rows[0], *table.rows[2:]]
+    for n, row in enumerate(forecast_rows):
         expected = [uk_date(page.origin + timedelta(days=n + 1))]
         for key in SHOWN:
             d = system.series[key].forecast.days[n]
             expected += [round(d.value), f"{round(d.low):,} to {round(d.high):,}"]
         assert list(row[:-1]) == expected
+    so_far = table.rows[1]
+    assert so_far[0] == "So far today (to 09:40)"
+    assert list(so_far[1:-1]) == [x for key in SHOWN for x in (round(system.series[key].so_far), "")]
+    assert so_far[-1] == "Counted by day of arrival, as the history is" and not table.warn_rows
     said = " ".join(t.text for t in texts)
     for key in SHOWN:
         assert door.record_words(system.series[key].record) in said
@@ -74,7 +80,8 @@ def test_a_brief_as_at_an_earlier_time_forecasts_from_what_was_held_then(store):
     (table,), _texts = _parts(section)
     assert table.as_at <= at
     assert table.title.endswith("from data to Sun 21 Dec 2025")
-    notes = [row[-1] for row in table.rows]
+    assert table.rows[1][0] == "So far today (to 09:40)"       # that morning's counts, to then
+    notes = [row[-1] for row in table.rows if not row[0].startswith("So far")]
     assert notes[3] == "Christmas Day" and notes[4] == "Boxing Day"
 
 
@@ -89,3 +96,27 @@ def test_a_week_ahead_that_cannot_be_built_never_stops_the_brief(store, monkeypa
     assert section.title == TITLE and len(report.sections) > 5
     (text,) = section.parts
     assert text.warn and text.text.startswith("The week ahead could not be built (FloatingPointError")
+
+
+def test_a_count_so_far_above_todays_range_is_a_warned_row_naming_it(tmp_path):
+    """Six arrivals a day for five weeks, then 30 by 14:50 today: the row under today's forecast has the
+    30, is marked, and says the arrivals are already above the forecast's range; a stale desktop has no
+    such row (nothing heard today is not a quiet day)."""
+    from datetime import date, datetime, timezone
+
+    from tests.forecast.test_week_ahead import _daily
+    from tests.ui.feeds import Feed
+
+    with fresh_replica(tmp_path / "scc.db", "surge") as surge:
+        feed = Feed().org("RX1", "Surge")
+        n = _daily(feed, "RX1", date(2025, 12, 7), 35)
+        _daily(feed, "RX1", date(2026, 1, 11), 1, per_day=30, start_n=n)
+        feed.apply(surge)
+        at = datetime(2026, 1, 11, 15, 0, tzinfo=timezone.utc)
+        (table,), _texts = _parts(week_section(surge, at))
+        row = table.rows[1]
+        assert row[0] == "So far today (to 15:00)" and row[1] == 30
+        assert row[-1] == "Already above the forecast's range: arrivals"
+        assert table.warn_rows == frozenset({1})
+        (later,), _texts = _parts(week_section(surge, at + timedelta(days=2)))
+        assert len(later.rows) == 7 and not any(str(r[0]).startswith("So far") for r in later.rows)

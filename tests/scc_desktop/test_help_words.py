@@ -22,3 +22,16 @@ def test_forecast_help_says_what_its_two_actions_do():
     assert "backtest" in said and "week ahead" in said
     actions = next(a for a in forecast._subparsers._group_actions).choices
     assert list(actions) == ["backtest", "week"]
+
+
+def test_forecast_week_help_says_what_it_prints_from_what_data_and_its_options():
+    """The walkthrough found `forecast week --help` with no description at all."""
+    _parser, _action, forecast = _sub("forecast")
+    week = next(a for a in forecast._subparsers._group_actions).choices["week"]
+    said = week.description
+    assert said and "seven UK days" in said and "80% intervals" in said and "%%" not in said
+    assert "from the replica alone" in said and "last twelve weeks" in said
+    assert "so far" in said and "above its range" in said
+    options = {o for a in week._actions for o in a.option_strings}
+    assert {"--path", "--site", "--at", "--json"} <= options
+    assert "default now" in " ".join(week.format_help().split())

@@ -32,6 +32,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SHOTS = DOCS if os.environ.get("SCC_WRITE_SCREENSHOTS") == "1" else None
 PASSPHRASE = "week ahead"
 COUNTS = [m for m in door.MEASURES if m.unit != "%"]
+SO_FAR_HEADER = "So far today (to 09:40)"     # NOW, UK time (GMT in January)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +98,7 @@ def test_the_system_comes_first_with_a_seven_day_band_after_the_end_of_the_data(
     # The system has no occupancy: its slot says why instead of a chart.
     assert not view.charts[door.OCCUPANCY].isVisible()
     assert view.no_occupancy.isVisible() and "not for the system" in view.no_occupancy.text()
-    assert "from data to Sunday 11 January (UK days)" in view.heading.text()
+    assert "for Mon 12 Jan to Sun 18 Jan, from data to Sun 11 Jan (UK days)" in view.heading.text()
     assert "FORECAST" in view.heading.text() and "80% interval" in view.about.text()
     assert not view.stale.isVisible()
 
@@ -110,25 +111,29 @@ def test_the_table_shows_the_doors_figures_rounded_as_shown(qtbot, world, made, 
     expected = made.places[place].series
     days = [made.origin + timedelta(days=h) for h in range(1, 8)]
     headers = [view.table.horizontalHeaderItem(c).text() for c in range(view.table.columnCount())]
-    assert headers == ["Measure"] + [f"{d:%a} {d.day} {d:%b}" for d in days]
+    # Today (the first day) has its counts so far in the column before its forecast.
+    assert headers == ["Measure", SO_FAR_HEADER.replace(" (", "\n(")] + [f"{d:%a} {d.day} {d:%b}" for d in days]
     assert view.table.rowCount() == len(expected) == (3 if place == door.SYSTEM else 4)
     for r, (key, s) in enumerate(expected.items()):
         assert view.table.item(r, 0).text() == {door.ARRIVALS: "Ambulance arrivals", door.DELAY_30_60: "Handovers 30–60 min", door.DELAY_60: "Handovers over 60 min", door.OCCUPANCY: "G&A bed occupancy"}[key]
-        assert [view.table.item(r, c).text() for c in range(1, 8)] == [_cell(s.measure, d) for d in s.forecast.days]
-    # Copied, the figures are the door's to one decimal (occupancy) or whole (counts), one line a day.
+        assert [view.table.item(r, c).text() for c in range(2, 9)] == [_cell(s.measure, d) for d in s.forecast.days]
+    # Copied, the figures are the door's to one decimal (occupancy) or whole (counts), one line a day; today's
+    # line has its count so far.
     view.copy_figures()
     lines = QApplication.clipboard().text().splitlines()
-    assert lines[0].split("\t") == ["Place", "Measure", "Day", "Forecast", "80% low", "80% high", "Day kind"]
+    assert lines[0].split("\t") == ["Place", "Measure", "Day", "Forecast", "80% low", "80% high", "Day kind",
+                                    SO_FAR_HEADER]
     arrivals = expected[door.ARRIVALS].forecast.days[0]
     assert lines[1].split("\t")[2:6] == [arrivals.day.isoformat(), f"{arrivals.value:.0f}", f"{arrivals.low:.0f}",
                                          f"{arrivals.high:.0f}"]
+    assert lines[1].split("\t")[7] == f"{expected[door.ARRIVALS].so_far:.0f}" and lines[2].split("\t")[7] == ""
     assert len(lines) == 1 + 7 * len(expected)
     # Ctrl+C in the table copies the selected rows as shown.
     view.table.selectRow(0)
     view.table.actions()[0].trigger()
     copied = QApplication.clipboard().text().splitlines()
-    assert copied[0].split("\t")[1] == headers[1]
-    assert copied[1].split("\t") == [view.table.item(0, c).text() for c in range(8)]
+    assert copied[0].split("\t")[1] == SO_FAR_HEADER
+    assert copied[1].split("\t") == [view.table.item(0, c).text() for c in range(9)]
 
 
 def test_a_new_site_says_too_little_history_and_draws_no_band(qtbot, world, made):
@@ -146,8 +151,8 @@ def test_a_new_site_says_too_little_history_and_draws_no_band(qtbot, world, made
         right = chart.plot.getPlotItem().getViewBox().viewRange()[0][1]
         assert right < (door.uk_midnight(made.origin + timedelta(days=1)) + timedelta(hours=12)).timestamp()
     for r in range(view.table.rowCount()):
-        assert view.table.item(r, 1).text().startswith("Too little history to forecast (")
-        assert view.table.columnSpan(r, 1) == 7
+        assert view.table.item(r, 2).text().startswith("Too little history to forecast (")
+        assert view.table.columnSpan(r, 2) == 7
 
 
 def test_a_stale_feed_says_how_old_the_forecasts_data_is(qtbot, world):
@@ -175,12 +180,12 @@ def test_a_holiday_in_the_week_is_named_in_the_table_hover_and_note(qtbot, world
     days[2] = replace(days[2], holiday="christmas_day")
     series = {**system.series, door.ARRIVALS: replace(s, forecast=replace(s.forecast, days=tuple(days)))}
     view._draw(replace(result, places={**result.places, door.SYSTEM: replace(system, series=series)}))
-    assert view.table.horizontalHeaderItem(3).text().endswith("\nChristmas Day")
+    assert view.table.horizontalHeaderItem(4).text().endswith("\nChristmas Day")
     chart = view.charts[door.ARRIVALS]
     d = days[2]
     assert "(Christmas Day)" in chart.hover_text(midday(d.day).timestamp(), d.value)
     assert "is Christmas Day" in chart.note.text()
-    assert "(Christmas\xa0Day)" in view.table.item(0, 3).toolTip()   # ui.text.literal: no-break spaces
+    assert "(Christmas\xa0Day)" in view.table.item(0, 4).toolTip()   # ui.text.literal: no-break spaces
 
 
 def test_a_redraw_within_minutes_reuses_the_read_and_a_later_one_reads_again(qtbot, world):
@@ -321,3 +326,78 @@ def _view_failing(qtbot, store) -> WeekAheadView:
     view.refresh()
     qtbot.waitUntil(lambda: "could not be built" in view.stack.empty.text(), timeout=20_000)
     return view
+
+
+def test_todays_counts_so_far_sit_beside_todays_forecast(qtbot, world, made):
+    """The walkthrough read today's forecast against what had already happened today as a broken forecast:
+    the count so far is in the table (its own column, labelled with its time), as a star on each count's
+    chart at the time it was counted to (keyed "so far"), and in the hover over today's band."""
+    store, _codes = world
+    view = _view(qtbot, store, size=(1366, 768))
+    system = made.places[door.SYSTEM]
+    for r, (key, s) in enumerate(system.series.items()):
+        assert s.so_far is not None and s.today is not None
+        shown = view.table.item(r, 1)
+        assert shown.text().split(" — ")[0] == f"{round(s.so_far):,}"
+        tip = shown.toolTip().replace("\xa0", " ")       # ui.text.literal: no-break spaces
+        assert "so far today (to 09:40)" in tip and "day of arrival" in tip
+        chart = view.charts[key]
+        star = chart.series[1]
+        assert star.name == "so far today (to 09:40)" and star.symbol == "star"
+        assert star.points == [(made.so_far_to, s.so_far)]
+        assert "★</b></span>&nbsp;so far" in chart.title.text()
+        d = s.today
+        hover = chart.hover_text(midday(d.day).timestamp(), (d.low + d.high) / 2)
+        assert hover.splitlines() == [f"forecast {d.day:%a} {d.day.day} {d.day:%b}: {_shown(d.value)} "
+                                      f"(80%: {_shown(d.low)}–{_shown(d.high)})", view_so_far_words(s)]
+    # The table is as tall as its two-line header and every row (the first draw had fitted them under a
+    # one-line header: the last row hidden behind a scroll bar at 1366x768).
+    table = view.table
+    assert "\n" in table.horizontalHeaderItem(1).text()
+    assert table.height() >= (table.horizontalHeader().sizeHint().height()
+                              + sum(table.rowHeight(r) for r in range(table.rowCount())))
+    # Occupancy: no figure so far, and the cell says why.
+    view.select_place("RX1")
+    occupancy = view.table.item(3, 1)
+    assert occupancy.text() == "—" and "mornings run higher" in occupancy.toolTip().replace("\xa0", " ")
+    assert len(view.charts[door.OCCUPANCY].series) == 1
+    assert not view.above.isVisible()      # nothing above its range here
+    # The history as held: eight weeks of the twelve the model would use.
+    assert "from the last 8 weeks the replica holds (up to 12 are used)." in view.about.text()
+    assert "twelve" not in view.about.text()
+
+
+def view_so_far_words(s) -> str:
+    standing = door.standing_words(s)
+    return f"so far today (to 09:40): {_shown(s.so_far)}" + (f"; {standing}" if standing else "")
+
+
+def test_a_count_so_far_already_above_the_range_says_so_plainly(qtbot, world):
+    """Today's over-60 count raised above its interval's top (the door's own case is tested on a real
+    surge in tests/forecast/test_week_ahead.py): a line over the table says "already above the forecast's
+    range" with the figures, the cell is marked in the warning colours, and the hover and the star's note say it."""
+    store, _codes = world
+    view = _view(qtbot, store, size=(1366, 768))
+    result = view.result
+    system = result.places[door.SYSTEM]
+    s = system.series[door.DELAY_60]
+    raised = replace(s, so_far=float(round(s.today.high) + 1))
+    assert raised.above_range
+    view._draw(replace(result, places={**result.places, door.SYSTEM: replace(
+        system, series={**system.series, door.DELAY_60: raised})}))
+    row = list(system.series).index(door.DELAY_60)
+    shown = view.table.item(row, 1)
+    assert shown.text() == f"{round(s.today.high) + 1} ▲"
+    assert shown.background().color().name() == theme.NOT_MET_COLOURS[0]
+    assert "already above the forecast's range" in shown.toolTip().replace("\xa0", " ")
+    assert view.above.isVisible()
+    assert view.above.text() == (
+        "<b>⚠ Already above the forecast's range, so far today (to 09:40):</b> Handovers over 60 min "
+        f"{round(s.today.high) + 1} (the whole day is forecast {_shown(s.today.value)}, 80%: "
+        f"{_shown(s.today.low)}–{_shown(s.today.high)}).")
+    chart = view.charts[door.DELAY_60]
+    d = raised.today
+    assert chart.hover_text(midday(d.day).timestamp(), d.value).endswith("; already above the forecast's range")
+    assert chart.series[1].notes[0].endswith("already above the forecast's range")
+    # The table's other counts are inside their ranges: no warning on them.
+    assert view.table.item(0, 1).background().color().name() != theme.NOT_MET_COLOURS[0]
