@@ -117,12 +117,16 @@ def _run_demo(args, folder: Path, stop_signals) -> int:
     from scc_desktop import gui
     from scc_desktop import settings as settings_mod
     from scc_desktop.demo import DEMO_AUTHOR, DEMO_PASSPHRASE, DemoSystem
+    from scc_desktop.demo import HISTORY as DEMO_HISTORY
     from sync.client import HubClient
     from sync.engine import SyncEngine
 
     demo = DemoSystem(folder,
                       history=timedelta(hours=args.history_hours), speed=args.speed)
     passphrase = os.environ.get("SCC_PASSPHRASE") or DEMO_PASSPHRASE
+    if timedelta(hours=args.history_hours) > DEMO_HISTORY:   # minutes of silence otherwise (five weeks: ~2)
+        print(f"Simulating up to {args.history_hours:g} hours of history (what earlier starts here have not) "
+              "before the window opens: about a minute a fortnight on two cores", flush=True)
     try:
         url = demo.start(live=args.screenshot is None)
         print(f"Demo hub on {url}; replica {demo.replica_path}")

@@ -37,6 +37,8 @@ def replica(tmp_path_factory):
                            "--view", "provider"], env=env, capture_output=True, text=True, timeout=400,
                           stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stderr[-3000:]
+    # Minutes of filling are said before they start, not left silent.
+    assert done.stdout.startswith(f"Simulating up to {HOURS:g} hours of history"), done.stdout[:300]
     store = Store.unlock(folder / "replica.db", DEMO_PASSPHRASE)
     yield store
     store.close()
