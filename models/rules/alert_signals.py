@@ -40,6 +40,9 @@ MAX_WAIT = timedelta(hours=24)   # the handover table's valid range
 ENDED_KEPT = timedelta(hours=6)
 # A replay's batches come seconds apart; a service silent this long has stopped replaying (``known_at``).
 REPLAY_GAP = timedelta(seconds=30)
+# A burst judged behind the clock for longer than this is judged at the clock again: a live ambulance
+# is never held back further than this by a slow replay (``judged_at``).
+REPLAY_MAX = timedelta(minutes=10)
 # The hub serves every desktop, so it counts on the table's default basis; a room that reads another
 # basis on its own views still gets alerts on this one, and the rule's name says which.
 LOST_BASIS_MINUTES = load_handover().hours_lost_beyond_minutes
@@ -50,39 +53,65 @@ def empty_state() -> dict[str, Any]:
 
 
 def known_at(heard: Any, now: datetime) -> datetime:
-    """The time a service's waits are judged at.  ``heard``: ``[newest time its handover items
-    describe, newest receipt]`` (None: now).
+    """The time a service's data runs to, judged from ``heard``: ``[newest time its handover items
+    describe, newest receipt, the hub time its current lagging burst began (None: none)]``.
 
-    While a service is sending (its newest receipt within ``REPLAY_GAP``), its waits are judged as far
-    behind the clock as its data lags its receipt: a backlog resent after an outage describes hours
-    before it comes, and an arrival in one batch with its handover in the next had been a wait of
-    hours at the hub's clock, a false critical alert escalated to the on-call Director.  A live
-    service's data lags by seconds, so its waits run with the clock.  Once a service has sent nothing
-    for ``REPLAY_GAP`` its waits run with the clock again, as they always did (a feed gone quiet leaves
-    ambulances waiting: the wait is not frozen at its last data)."""
-    if not isinstance(heard, list) or len(heard) != 2:
+    While a service is sending (its newest receipt within ``REPLAY_GAP``, never in the hub's future),
+    its data runs as far behind the clock as it lags its receipt; otherwise to ``now``."""
+    if not isinstance(heard, list) or len(heard) < 2:
         return now
     described, received = _time(heard[0]), _time(heard[1])
-    if described is None or received is None or now - received > REPLAY_GAP:
-        return now
+    if described is None or received is None or received > now or now - received > REPLAY_GAP:
+        return now   # quiet (or a receipt "in the future": the hub's clock was stepped back)
     return now - max(received - described, timedelta(0))
 
 
-def waiting_entry(value: Any) -> tuple[datetime | None, str | None]:
-    """A waiting ambulance as the state keeps it: ``[arrived, service]`` (before: ``arrived`` alone)."""
-    if isinstance(value, list) and len(value) == 2:
-        return _time(value[0]), value[1] if isinstance(value[1], str) else None
-    return _time(value), None
+def judged_at(added: datetime | None, heard: Any, now: datetime) -> datetime:
+    """The time one waiting ambulance's wait is judged at.
+
+    A backlog resent after an outage describes hours before it comes: an arrival in one batch and its
+    handover in the next had been a wait of hours at the hub's clock, a false critical alert escalated
+    to the on-call Director.  So an arrival that came during a service's lagging burst (``added`` at or
+    after the burst began) is judged at ``known_at``: what the service's data says.  Every other
+    ambulance (one already waiting before the burst, or any once the burst has run ``REPLAY_MAX``) is
+    judged at the clock, as always: a judged wait never falls back, so an open alert is never cleared
+    by a replay, and a feed gone quiet leaves its ambulances waiting."""
+    since = _time(heard[2]) if isinstance(heard, list) and len(heard) == 3 else None
+    if since is None or added is None or added < since or now - since > REPLAY_MAX:
+        return now
+    return known_at(heard, now)
+
+
+def waiting_entry(value: Any) -> tuple[datetime | None, str | None, datetime | None]:
+    """A waiting ambulance as the state keeps it: ``[arrived, service, when the hub recorded it]``
+    (before: ``arrived`` alone, or ``[arrived, service]``)."""
+    if isinstance(value, list) and len(value) in (2, 3):
+        service = value[1] if isinstance(value[1], str) else None
+        return _time(value[0]), service, _time(value[2]) if len(value) == 3 else None
+    return _time(value), None, None
 
 
 def waits(waiting: dict[str, Any], heard: dict[str, Any], now: datetime) -> dict[str, timedelta]:
-    """Each waiting ambulance's wait (event -> time), judged at its service's ``known_at``."""
+    """Each waiting ambulance's wait (event -> time), judged at ``judged_at``."""
     out = {}
     for event, value in waiting.items():
-        arrived, service = waiting_entry(value)
+        arrived, service, added = waiting_entry(value)
         if arrived is not None:
-            out[event] = known_at(heard.get(service) if service else None, now) - arrived
+            out[event] = judged_at(added, heard.get(service) if service else None, now) - arrived
     return out
+
+
+def _bursts(heard: dict[str, Any], now: datetime) -> None:
+    """Mark when each service's lagging burst began (its third field), or that it has none."""
+    for service, h in list(heard.items()):
+        if not isinstance(h, list) or len(h) < 2:
+            continue
+        lagging = known_at(h, now) < now
+        since = h[2] if len(h) == 3 else None
+        if lagging and since is None:
+            heard[service] = [h[0], h[1], _iso(now)]
+        elif not lagging and since is not None:
+            heard[service] = [h[0], h[1]]
 
 
 def _time(value: Any) -> datetime | None:
@@ -123,7 +152,7 @@ def signals(items: list[tuple[str, dict[str, Any]]], state: dict[str, Any] | Non
     # Copied on write: what this call does not change is handed back as the same objects, so the
     # hub saves only what changed (and the input state is never changed).
     st = _Work(dict(old.get("waiting", {})), dict(old.get("lost", {})), dict(old.get("c2", {})),
-               dict(old.get("ended", {})), dict(old.get("heard", {})))
+               dict(old.get("ended", {})), dict(old.get("heard", {})), now=now)
     out: list[Signal] = []
     for kind, data in items:
         if isinstance(data, dict):
@@ -142,6 +171,7 @@ def signals(items: list[tuple[str, dict[str, Any]]], state: dict[str, Any] | Non
             del st.lost[hospital]
             if hours:
                 out.append(Signal(LOST, "provider", hospital, now, 0.0, hospital))
+    _bursts(st.heard, now)
     for hospital, waiting in list(st.waiting.items()):
         ages = waits(waiting, st.heard, now)
         for event in set(waiting) - set(ages):   # a time that cannot be read: never a wait
@@ -169,7 +199,8 @@ class _Work:
     lost: dict[str, list]
     c2: dict[str, dict[str, Any]]
     ended: dict[str, dict[str, str]]    # hospital -> {event: when its end was reported}, for ENDED_KEPT
-    heard: dict[str, list] = field(default_factory=dict)   # service -> [newest time described, newest receipt]
+    heard: dict[str, list] = field(default_factory=dict)   # service -> [described, received, burst since?]
+    now: datetime | None = None                             # this call's clock: when an arrival is recorded
     _own: set[str] = field(default_factory=set)
     _own_ended: set[str] = field(default_factory=set)
 
@@ -263,8 +294,13 @@ def _heard(d, st) -> None:
         return
     described = min(described, received)
     old = st.heard.get(service)
-    if isinstance(old, list) and len(old) == 2 and _time(old[0]) and _time(old[1]):
-        described, received = max(described, _time(old[0])), max(received, _time(old[1]))
+    if isinstance(old, list) and len(old) in (2, 3) and _time(old[0]) and _time(old[1]):
+        # Items come in feed order, so this receipt is the newest (even if the hub's clock was stepped
+        # back: a receipt kept from before would sit in the future and hold the service "sending").
+        described = max(described, _time(old[0]))
+        if len(old) == 3:
+            st.heard[service] = [_iso(described), _iso(received), old[2]]
+            return
     st.heard[service] = [_iso(described), _iso(received)]
 
 
@@ -277,7 +313,8 @@ def _handover(d, st, out) -> None:
     if state == "arrived" and arrived is not None:
         if event not in st.ended.get(hospital, ()):   # else a stale report: its handover came first
             service = d.get("ambulance_org")
-            st.own_waiting(hospital)[event] = [_iso(arrived), service] if isinstance(service, str) else _iso(arrived)
+            st.own_waiting(hospital)[event] = ([_iso(arrived), service, _iso(st.now)] if isinstance(service, str)
+                                               else _iso(arrived))
         return
     if state not in _ENDED:
         return

@@ -172,8 +172,8 @@ def test_a_backlog_after_an_outage_is_judged_at_its_own_time_not_the_hubs_clock(
         engine_state = engine.state
         changes += [c.rule_id for c in engine.changes if c.rule_id.startswith("handover_")]
     assert changes == []
-    described, received = (datetime.fromisoformat(t) for t in st["heard"]["RAMB1"])
-    assert (described, received) == (T0 + timedelta(minutes=220), now + timedelta(seconds=11))
+    described, received, since = (datetime.fromisoformat(t) for t in st["heard"]["RAMB1"])
+    assert (described, received, since) == (T0 + timedelta(minutes=220), now + timedelta(seconds=11), now)
     # Within REPLAY_GAP of its last batch the service is still judged behind; once silent longer,
     # its last ambulance's wait runs with the clock, as any wait does when a feed goes quiet.
     (wait,) = [s.value for s in alert_signals.signals([], st, now + timedelta(seconds=40))[0]
@@ -192,17 +192,76 @@ def test_a_state_kept_before_services_were_heard_reads_as_before():
 
 
 def test_the_phone_page_reads_waits_as_the_alerts_judge_them():
-    """/m/'s offload rows come from the same state: a replaying service's wait is judged at its data."""
+    """/m/'s offload rows come from the same state: an arrival recorded during its service's lagging
+    burst is judged at its data; one kept before services were heard, at the clock."""
     import json
 
     from sync.hub.web.board import _offload
     now = T0 + timedelta(hours=5)
-    st = {"waiting|RTEST1": {"amb-r": [_iso(200), "RAMB1"], "amb-old": _iso(280)},
-          "heard|RAMB1": [_iso(210), now.isoformat()]}
+    st = {"waiting|RTEST1": {"amb-r": [_iso(200), "RAMB1", now.isoformat()], "amb-old": _iso(280)},
+          "heard|RAMB1": [_iso(210), now.isoformat(), now.isoformat()]}
     rows = _offload([(k, json.dumps(v)) for k, v in st.items()], {"RTEST1": "Test Hospital"}, now, {})
     (row,) = rows
-    # amb-r: 10 minutes at its service's data (not 300 at the clock); amb-old, kept before services
-    # were heard, at the clock: 20 minutes.
+    # amb-r: 10 minutes at its service's data (not 100 at the clock); amb-old at the clock: 20 minutes.
     assert row.waiting == 2 and row.longest_minutes == pytest.approx(20)
     rows = _offload([(k, json.dumps(v)) for k, v in st.items()], {}, now + timedelta(minutes=1), {})
     assert rows[0].longest_minutes == pytest.approx(101)   # the service silent a minute: the clock again
+
+
+def _live(event, minute, at):
+    kind, d = _handover(event, "arrived", minute)
+    return kind, {**d, "updated_at": at.isoformat()}
+
+
+def test_a_replay_never_pulls_back_the_wait_of_an_ambulance_already_waiting():
+    """An ambulance waiting two hours (its alerts open) must not be judged at a replay's lagged time
+    when the service resends old data: the alert would clear, then raise again, unacknowledged."""
+    _, st = alert_signals.signals([_live("amb-live", 0, T0)], None, T0)
+    engine_state = None
+    for minute in (1, 61, 120):
+        at = T0 + timedelta(minutes=minute)
+        sigs, st = alert_signals.signals([], st, at)
+        engine_state = evaluate(RULES, engine_state, sigs, at).state
+    at = T0 + timedelta(minutes=120, seconds=5)
+    kind, d = _handover("amb-old1", "arrived", 0)   # described two hours before it comes
+    sigs, st = alert_signals.signals([(kind, {**d, "updated_at": at.isoformat()})], st, at)
+    (wait,) = [s.value for s in sigs if s.metric == alert_signals.WAIT]
+    assert wait >= 120
+    assert [c.change for c in evaluate(RULES, engine_state, sigs, at).changes] == []
+
+
+def test_a_service_always_25_minutes_late_never_flips_an_open_alert():
+    engine_state, st, changes = None, None, []
+    for minute in range(0, 121, 5):   # a batch every five minutes, each describing 25 minutes before
+        at = T0 + timedelta(minutes=minute)
+        kind, d = _handover(f"amb-n{minute:03d}", "arrived", minute - 25)
+        batch = [(kind, {**d, "updated_at": at.isoformat()})] if minute else [_live("amb-first", 0, at)]
+        for tick in (0, 40, 80):   # the hub's clock ticks between batches
+            now = at + timedelta(seconds=tick)
+            sigs, st = alert_signals.signals(batch if tick == 0 else [], st, now)
+            out = evaluate(RULES, engine_state, sigs, now)
+            engine_state = out.state
+            changes += [(c.rule_id, c.change) for c in out.changes]
+    assert ("handover_release_45", "cleared") not in changes and ("handover_wait_60", "cleared") not in changes
+    assert ("handover_wait_60", "raised") in changes
+
+
+def test_a_hub_clock_stepped_back_does_not_hold_its_services_behind():
+    at = T0 + timedelta(hours=1)
+    _, st = alert_signals.signals([_live("amb-s", 0, at)], None, at)   # received at 10:00
+    back = T0 + timedelta(minutes=5)                                  # the clock stepped back to 09:05
+    assert alert_signals.known_at(st["heard"]["RAMB1"], back) == back
+    sigs, st = alert_signals.signals([], st, back + timedelta(minutes=50))
+    assert [s.value for s in sigs if s.metric == alert_signals.WAIT] == [pytest.approx(55)]
+
+
+def test_a_slow_replay_holds_its_arrivals_back_no_longer_than_replay_max():
+    start = T0 + timedelta(hours=5)
+    st = None
+    for n in range(0, 15 * 60, 20):   # fifteen minutes of batches twenty seconds apart, two hours behind
+        at = start + timedelta(seconds=n)
+        kind, d = _handover(f"amb-s{n:04d}", "arrived", 180 + n / 60)
+        sigs, st = alert_signals.signals([(kind, {**d, "updated_at": at.isoformat()})], st, at)
+    waits = [s.value for s in sigs if s.metric == alert_signals.WAIT]
+    # Past REPLAY_MAX (ten minutes) every wait is judged at the clock again: two hours and more.
+    assert waits and waits[0] >= 120
