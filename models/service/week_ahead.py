@@ -162,8 +162,17 @@ def week_ahead(store, now: datetime) -> WeekAhead:
     days = [origin - timedelta(days=HISTORY_DAYS - 1 - i) for i in range(HISTORY_DAYS)]
     # Heard today: today (the origin's next day) is read too, up to now, in the same snapshot, then set aside.
     so_far_to = heard if heard >= uk_midnight(yesterday + timedelta(days=1)) else None
+    if so_far_to:
+        # The counts come from the ambulance service's handover feed, which can stop while the trusts'
+        # occupancy goes on: with no arrival at any site for over an hour, they are "so far" only to the
+        # newest arrival, said as such.
+        arrived_to = _newest(store, codes, now, arrivals_only=True)
+        so_far_to = None if arrived_to is None else so_far_to if so_far_to - arrived_to <= LIVE else arrived_to
+        if so_far_to and so_far_to < uk_midnight(yesterday + timedelta(days=1)):
+            so_far_to = None
     counts, occupancy = _read(store, codes, days + ([origin + timedelta(days=1)] if so_far_to else []), now)
     today = {k: {c: v[-1] for c, v in per.items()} if so_far_to else {} for k, per in counts.items()}
+
     if so_far_to:
         counts = {k: {c: v[:-1] for c, v in per.items()} for k, per in counts.items()}
         occupancy = {c: v[:-1] for c, v in occupancy.items()}
@@ -336,15 +345,19 @@ def uk_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UK).astimezone(timezone.utc)
 
 
-def _newest(store, codes: list[str], now: datetime) -> datetime | None:
-    """The newest arrival or figure the replica holds for the sites up to ``now`` (how far its data
-    runs; a report as at an earlier time sees only what was there by then)."""
+def _newest(store, codes: list[str], now: datetime, arrivals_only: bool = False) -> datetime | None:
+    """The newest arrival or figure (``arrivals_only``: arrival) the replica holds for the sites up to
+    ``now`` (how far its data runs; a report as at an earlier time sees only what was there by then)."""
     q = placeholders(len(codes))
     at = to_utc_text(now)
+    sql = f"SELECT max(arrived_at) FROM handover_event WHERE hospital_code IN ({q}) AND arrived_at <= ?"
+    params = [*codes, at]
+    if not arrivals_only:
+        sql += (f" UNION ALL SELECT max(observed_at) FROM observation WHERE org_code IN ({q}) "
+                "AND metric_code = ? AND observed_at <= ?")
+        params += [*codes, OCCUPANCY, at]
     with store.session() as s:
-        found = rows(s, f"SELECT max(arrived_at) FROM handover_event WHERE hospital_code IN ({q}) AND arrived_at <= ? "
-                        f"UNION ALL SELECT max(observed_at) FROM observation WHERE org_code IN ({q}) "
-                        "AND metric_code = ? AND observed_at <= ?", [*codes, at, *codes, OCCUPANCY, at])
+        found = rows(s, sql, params)
     times = [from_utc_text(t) for (t,) in found if t]
     return max(times) if times else None
 
@@ -384,13 +397,16 @@ def _read(store, codes: list[str], days: list[date], now: datetime):
                          "sum(done AND waited > 1800000 AND waited <= 3600000), "
                          "sum((done OR waiting) AND waited > 3600000 AND waited <= ?) "
                          f"FROM (SELECT hospital_code, {arrived_day} AS day, "
-                         "handed_over_at IS NOT NULL AS done, state = 'arrived' AS waiting, "
+                         # As at ``now``: a handover after it (a report as at 08:00, --at) was still waiting then.
+                         "coalesce(handed_over_at <= ?, 0) AS done, "
+                         "(state = 'arrived' OR coalesce(handed_over_at > ?, 0)) AS waiting, "
                          # Milliseconds, whole: a wait of exactly 30 or 60 minutes falls in the lower band.
-                         "CAST(round((julianday(coalesce(handed_over_at, ?)) - julianday(arrived_at)) * 86400000) "
-                         "AS INTEGER) AS waited "
+                         "CAST(round((julianday(CASE WHEN handed_over_at <= ? THEN handed_over_at ELSE ? END) "
+                         "- julianday(arrived_at)) * 86400000) AS INTEGER) AS waited "
                          f"FROM handover_event WHERE hospital_code IN ({q}) AND arrived_at >= ? AND arrived_at < ? "
                          "AND state <> 'cancelled') GROUP BY hospital_code, day",
-                      [int(_valid_max_minutes() * 60000), *arrived_params, to_utc_text(now), *codes, since, until])
+                      [int(_valid_max_minutes() * 60000), *arrived_params, *[to_utc_text(now)] * 4, *codes,
+                       since, until])
         first = rows(s, "SELECT column1, (SELECT min(arrived_at) FROM handover_event WHERE hospital_code = column1) "
                         f"FROM (VALUES {', '.join(['(?)'] * len(codes))})", codes)
         # Hourly means first (a site reporting every 15 minutes and one reporting hourly weigh the same

@@ -437,3 +437,36 @@ def _known_from(page, n: int):
     values = (1.0,) * n + s.values[n:] if n < len(s.values) else (1.0,) * len(s.values)
     series = {**system.series, door.ARRIVALS: replace(s, values=values)}
     return replace(page, places={**page.places, door.SYSTEM: replace(system, series=series)})
+
+
+def test_counts_so_far_as_at_an_earlier_time_leave_out_handovers_after_it(tmp_path):
+    """A brief rebuilt as at 10:20, or `forecast week --at`: three ambulances arrived by then, none yet
+    handed over (each 40 minutes later). None was a 30-60 minute handover as at 10:20 (it counted 3)."""
+    from datetime import date
+    with fresh_replica(tmp_path / "scc.db", "as-at") as store:
+        feed = Feed().org("RX1", "Hospital")
+        n = _daily(feed, "RX1", date(2025, 12, 7), 35)
+        _daily(feed, "RX1", date(2026, 1, 11), 1, per_day=3, minutes=40, start_n=n)   # 10:00, 10:10, 10:20
+        feed.apply(store)
+        at = datetime(2026, 1, 11, 10, 20, tzinfo=timezone.utc)
+        series = door.week_ahead(store, at).places["RX1"].series
+        assert series[door.ARRIVALS].so_far == 3
+        assert series[door.DELAY_30_60].so_far == 0 and series[door.DELAY_60].so_far == 0
+        later = door.week_ahead(store, at + timedelta(hours=2)).places["RX1"].series
+        assert later[door.DELAY_30_60].so_far == 3
+
+
+def test_counts_so_far_run_to_the_newest_arrival_when_the_handover_feed_stops(tmp_path):
+    """The ambulance service's feed stopped at 10:50 while the trust's occupancy goes on: the counts are
+    so far to 10:50, said so, not to 15:00 (a quiet afternoon it never saw)."""
+    from datetime import date
+    with fresh_replica(tmp_path / "scc.db", "stopped") as store:
+        feed = Feed().org("RX1", "Hospital")
+        _daily(feed, "RX1", date(2025, 12, 7), 36)                               # to 11 Jan, 10:00-10:50
+        for h in range(24 * 36 + 15):
+            at = datetime(2025, 12, 7, tzinfo=timezone.utc) + timedelta(hours=h, minutes=30)
+            feed.observation("RX1", door.OCCUPANCY, at, 90.0)
+        feed.apply(store)
+        page = door.week_ahead(store, datetime(2026, 1, 11, 15, 0, tzinfo=timezone.utc))
+        assert page.so_far_to == datetime(2026, 1, 11, 10, 50, tzinfo=timezone.utc)
+        assert door.so_far_label(page) == "so far today (to 10:50)"
