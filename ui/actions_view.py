@@ -6,7 +6,7 @@ draws what the replica holds (``models.service.actions.actions_page``):
 
 - open actions, overdue first, with owner, due time and a *Done* button;
 - open alerts, unacknowledged first, then worst severity (in the alert centre's colours), then
-  newest, with an *Acknowledge* button (the note field is sent with it);
+  longest open (the alert centre's order), with an *Acknowledge* button (the note field is sent with it);
 - one box per current OPEL checklist, a tick box per card: ticking records
   who (the *Recording as* name) and when in the decision log;
 - who is on call now on each rota.
@@ -101,7 +101,7 @@ class ActionsView(QWidget):
         layout.addWidget(self.actions_empty)
 
         alerts_bar = QHBoxLayout()
-        alerts_bar.addWidget(QLabel("<b>Alerts</b> (unacknowledged first, worst first, then newest)"))
+        alerts_bar.addWidget(QLabel("<b>Alerts</b> (unacknowledged first, worst first, then longest open)"))
         note = QLabel("Acknowledgement &note:")
         self.note_edit = QLineEdit()
         self.note_edit.setAccessibleName("Note sent with the next acknowledgement")

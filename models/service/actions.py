@@ -36,15 +36,16 @@ class AlertRow:
 
 
 def _to_act_on_first(a: AlertRow):
-    """Unacknowledged before acknowledged, then worst severity, then newest."""
-    return (a.acknowledged_at is not None, SEVERITY_RANK.get(a.severity, 1), -a.raised_at.timestamp(), a.uuid)
+    """Unacknowledged before acknowledged, then worst severity, then longest open: the alert centre's
+    order and ``scc-desktop alerts list``'s within each severity, so the room reads one order."""
+    return (a.acknowledged_at is not None, SEVERITY_RANK.get(a.severity, 1), a.raised_at.timestamp(), a.uuid)
 
 
 @dataclass(frozen=True)
 class ActionsPage:
     now: datetime
     actions: list[actions_due.ActionItem]   # open, overdue first
-    alerts: list[AlertRow]                  # not cleared: unacknowledged first, worst, newest
+    alerts: list[AlertRow]                  # not cleared: unacknowledged first, worst, longest open
     checklists: list[opel_checklist.Checklist]
     on_call: dict[str, list[OnCall]]        # rota -> who is on call now (empty: nobody)
 

@@ -178,7 +178,7 @@ def test_a_write_the_replica_cannot_take_is_not_recorded_and_says_why_in_words(q
         busy.close()
 
 
-def test_alerts_are_listed_unacknowledged_worst_and_newest_first_each_in_its_own_severity_colour(qtbot, store):
+def test_alerts_are_listed_unacknowledged_worst_and_longest_open_first_each_in_its_own_severity_colour(qtbot, store):
     """The walkthrough's fault: every open alert painted red and the oldest first, so month-old
     warnings filled the rows a 1366x768 screen shows and the critical ones were below them."""
     from tests.ui.alert_seed import apply_alerts, seed_room, signals_to_alerts, wait
@@ -201,7 +201,7 @@ def test_alerts_are_listed_unacknowledged_worst_and_newest_first_each_in_its_own
         severity = table.item(r, 0).text()
         with store.session() as s:
             raised = s.get(AlertEvent, uid).raised_at
-        rows.append((uid in acked, rank[severity], -raised.timestamp()))
+        rows.append((uid in acked, rank[severity], raised.timestamp()))   # the alert centre's order
         background = table.item(r, 0).background().color().name()
         assert background == SEVERITY_COLOURS[severity.lower()][0], (r, severity, background)
         assert table.item(r, 2).data(STATUS_ROLE) is None, "the sentence is not painted a colour"
