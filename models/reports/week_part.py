@@ -74,6 +74,7 @@ def _so_far_row(page, series, above: list[str]) -> tuple:
     row: list = [door.so_far_label(page).capitalize()]
     for s in series:
         row += [round(s.so_far) if s.today is not None else None, ""]
-    note = (f"Already above the forecast's range: {', '.join(above)}" if above
-            else "Counted by day of arrival, as the history is")
+    # The definition always: the key figures' "over 60 min today" counts handovers completed today.
+    why = "By day of arrival, as the history; not the key figures' handovers completed today"
+    note = f"Already above the forecast's range: {', '.join(above)}. {why}" if above else why
     return (*row, note)

@@ -161,16 +161,17 @@ def week_ahead(store, now: datetime) -> WeekAhead:
     origin = min(yesterday, heard.astimezone(UK).date() - timedelta(days=1))
     days = [origin - timedelta(days=HISTORY_DAYS - 1 - i) for i in range(HISTORY_DAYS)]
     # Heard today: today (the origin's next day) is read too, up to now, in the same snapshot, then set aside.
-    so_far_to = heard if heard >= uk_midnight(yesterday + timedelta(days=1)) else None
-    if so_far_to:
-        # The counts come from the ambulance service's handover feed, which can stop while the trusts'
-        # occupancy goes on: with no arrival at any site for over an hour, they are "so far" only to the
-        # newest arrival, said as such.
-        arrived_to = _newest(store, codes, now, arrivals_only=True)
-        so_far_to = None if arrived_to is None else so_far_to if so_far_to - arrived_to <= LIVE else arrived_to
-        if so_far_to and so_far_to < uk_midnight(yesterday + timedelta(days=1)):
-            so_far_to = None
-    counts, occupancy = _read(store, codes, days + ([origin + timedelta(days=1)] if so_far_to else []), now)
+    # The counts come from the ambulance service's handover feed, which can stop while the trusts'
+    # occupancy goes on: they run to now while an arrival or handover came within the hour, else only to
+    # the newest one, said as such; none at all today, no count so far (nothing heard is not a quiet day).
+    counts_to = _handovers_to(store, codes, now, uk_midnight(yesterday))
+    so_far_to = None if counts_to is None else now if now - counts_to <= LIVE else counts_to
+    if so_far_to and (so_far_to < uk_midnight(yesterday + timedelta(days=1)) or origin != yesterday):
+        so_far_to = None
+    # Waits are judged to the time the counts run to: a crew still "waiting" when the feed stopped has
+    # not passed the hour since, as far as anyone knows.
+    counts, occupancy = _read(store, codes, days + ([origin + timedelta(days=1)] if so_far_to else []),
+                              so_far_to or now)
     today = {k: {c: v[-1] for c, v in per.items()} if so_far_to else {} for k, per in counts.items()}
 
     if so_far_to:
@@ -345,19 +346,28 @@ def uk_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UK).astimezone(timezone.utc)
 
 
-def _newest(store, codes: list[str], now: datetime, arrivals_only: bool = False) -> datetime | None:
-    """The newest arrival or figure (``arrivals_only``: arrival) the replica holds for the sites up to
-    ``now`` (how far its data runs; a report as at an earlier time sees only what was there by then)."""
+def _handovers_to(store, codes: list[str], now: datetime, since: datetime) -> datetime | None:
+    """The newest arrival or handover time up to ``now`` among the sites' crews arrived since ``since``
+    (how far the handover feed runs today; the (hospital, arrival) index keeps it to today's rows)."""
     q = placeholders(len(codes))
     at = to_utc_text(now)
-    sql = f"SELECT max(arrived_at) FROM handover_event WHERE hospital_code IN ({q}) AND arrived_at <= ?"
-    params = [*codes, at]
-    if not arrivals_only:
-        sql += (f" UNION ALL SELECT max(observed_at) FROM observation WHERE org_code IN ({q}) "
-                "AND metric_code = ? AND observed_at <= ?")
-        params += [*codes, OCCUPANCY, at]
     with store.session() as s:
-        found = rows(s, sql, params)
+        found = rows(s, "SELECT max(CASE WHEN handed_over_at <= ? THEN handed_over_at ELSE arrived_at END) "
+                        f"FROM handover_event WHERE hospital_code IN ({q}) AND arrived_at >= ? AND arrived_at <= ?",
+                     [at, *codes, to_utc_text(since), at])
+    times = [from_utc_text(t) for (t,) in found if t]
+    return max(times) if times else None
+
+
+def _newest(store, codes: list[str], now: datetime) -> datetime | None:
+    """The newest arrival or figure the replica holds for the sites up to ``now`` (how far its data
+    runs; a report as at an earlier time sees only what was there by then)."""
+    q = placeholders(len(codes))
+    at = to_utc_text(now)
+    with store.session() as s:
+        found = rows(s, f"SELECT max(arrived_at) FROM handover_event WHERE hospital_code IN ({q}) AND arrived_at <= ? "
+                        f"UNION ALL SELECT max(observed_at) FROM observation WHERE org_code IN ({q}) "
+                        "AND metric_code = ? AND observed_at <= ?", [*codes, at, *codes, OCCUPANCY, at])
     times = [from_utc_text(t) for (t,) in found if t]
     return max(times) if times else None
 

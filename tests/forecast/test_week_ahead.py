@@ -396,8 +396,10 @@ def test_no_so_far_when_the_feed_has_not_been_heard_today_and_a_quiet_morning_co
     assert later.so_far_to is None and door.so_far_label(later) == ""
     assert all(s.so_far is None and s.today is None for p in later.places.values() for s in p.series.values())
     quiet = door.week_ahead(store, NOW + timedelta(hours=3))          # heard at 09:30, three hours ago
-    assert quiet.so_far_to == quiet.data_to == datetime(2026, 1, 12, 9, 30, tzinfo=timezone.utc)
-    assert door.so_far_label(quiet) == "so far today (to 09:30)"
+    assert quiet.data_to == datetime(2026, 1, 12, 9, 30, tzinfo=timezone.utc)
+    # The counts run to the handover feed's last event: a handover at 09:36, after the last arrival.
+    assert quiet.so_far_to == datetime(2026, 1, 12, 9, 36, 23, tzinfo=timezone.utc)
+    assert door.so_far_label(quiet) == "so far today (to 09:36)"
     assert quiet.origin == NOW.astimezone(UK).date() - timedelta(days=1)
 
 
@@ -457,8 +459,8 @@ def test_counts_so_far_as_at_an_earlier_time_leave_out_handovers_after_it(tmp_pa
 
 
 def test_counts_so_far_run_to_the_newest_arrival_when_the_handover_feed_stops(tmp_path):
-    """The ambulance service's feed stopped at 10:50 while the trust's occupancy goes on: the counts are
-    so far to 10:50, said so, not to 15:00 (a quiet afternoon it never saw)."""
+    """The ambulance service's feed stopped after the 11:10 handover while the trust's occupancy goes on:
+    the counts are so far to 11:10, said so, not to 15:00 (a quiet afternoon it never saw)."""
     from datetime import date
     with fresh_replica(tmp_path / "scc.db", "stopped") as store:
         feed = Feed().org("RX1", "Hospital")
@@ -468,5 +470,24 @@ def test_counts_so_far_run_to_the_newest_arrival_when_the_handover_feed_stops(tm
             feed.observation("RX1", door.OCCUPANCY, at, 90.0)
         feed.apply(store)
         page = door.week_ahead(store, datetime(2026, 1, 11, 15, 0, tzinfo=timezone.utc))
-        assert page.so_far_to == datetime(2026, 1, 11, 10, 50, tzinfo=timezone.utc)
-        assert door.so_far_label(page) == "so far today (to 10:50)"
+        assert page.so_far_to == datetime(2026, 1, 11, 11, 10, tzinfo=timezone.utc)   # the last handover
+        assert door.so_far_label(page) == "so far today (to 11:10)"
+
+
+def test_a_crew_waiting_when_the_handover_feed_stopped_is_not_counted_past_the_hour_since(tmp_path):
+    """The feed stopped after 10:40 with a crew waiting since 10:30: as far as anyone knows it waited 10
+    minutes, not the four and a half hours to 15:00 (it had counted as over 60)."""
+    from datetime import date
+    with fresh_replica(tmp_path / "scc.db", "stopped-wait") as store:
+        feed = Feed().org("RX1", "Hospital")
+        n = _daily(feed, "RX1", date(2025, 12, 7), 35)
+        _daily(feed, "RX1", date(2026, 1, 11), 1, per_day=3, start_n=n)          # 10:00-10:20, handed over
+        feed.waiting("RX1-waiting", "RX1", 20, datetime(2026, 1, 11, 10, 50, tzinfo=timezone.utc))
+        for h in range(24 * 35 + 15):
+            at = datetime(2025, 12, 7, tzinfo=timezone.utc) + timedelta(hours=h, minutes=30)
+            feed.observation("RX1", door.OCCUPANCY, at, 90.0)
+        feed.apply(store)
+        page = door.week_ahead(store, datetime(2026, 1, 11, 15, 0, tzinfo=timezone.utc))
+        assert page.so_far_to == datetime(2026, 1, 11, 10, 40, tzinfo=timezone.utc)   # the last handover
+        series = page.places["RX1"].series
+        assert series[door.ARRIVALS].so_far == 4 and series[door.DELAY_60].so_far == 0

@@ -51,7 +51,8 @@ def test_the_brief_ends_with_the_systems_week_ahead_as_the_door_gives_it(store):
     so_far = table.rows[1]
     assert so_far[0] == "So far today (to 09:40)"
     assert list(so_far[1:-1]) == [x for key in SHOWN for x in (round(system.series[key].so_far), "")]
-    assert so_far[-1] == "Counted by day of arrival, as the history is" and not table.warn_rows
+    assert so_far[-1] == ("By day of arrival, as the history; not the key figures' handovers completed today"
+                          ) and not table.warn_rows
     said = " ".join(t.text for t in texts)
     for key in SHOWN:
         assert door.record_words(system.series[key].record) in said
@@ -116,7 +117,9 @@ def test_a_count_so_far_above_todays_range_is_a_warned_row_naming_it(tmp_path):
         (table,), _texts = _parts(week_section(surge, at))
         row = table.rows[1]
         assert row[0] == "So far today (to 15:00)" and row[1] == 30
-        assert row[-1] == "Already above the forecast's range: arrivals"
+        # The definition stays beside the warning: the key figures' "over 60 min today" counts otherwise.
+        assert row[-1] == ("Already above the forecast's range: arrivals. By day of arrival, as the history; "
+                           "not the key figures' handovers completed today")
         assert table.warn_rows == frozenset({1})
         (later,), _texts = _parts(week_section(surge, at + timedelta(days=2)))
         assert len(later.rows) == 7 and not any(str(r[0]).startswith("So far") for r in later.rows)
