@@ -331,22 +331,17 @@ class AmbulanceView(QWidget):
                 item.setForeground(QColor(theme.current().disabled))
             return item
 
-        def waiting(h):
-            item = number(h.waiting)
-            if h.unclosed:
-                item.setToolTip(f"Not counted: {h.unclosed} more recorded as arrived more than a day ago with no "
-                                "handover since (a record to check, not a crew waiting)")
+        def counted(n: int, apart: int, what: str):
+            """A count, with the records it leaves out (open beyond a day: data to check) in its tooltip."""
+            item = number(n)
+            if apart:
+                item.setToolTip(f"Not counted: {apart} more {what} (a record to check, not a crew)")
             return item
 
-        def handed(h):
-            item = number(h.handed_over)
-            if h.uncleared:
-                item.setToolTip(f"Not counted: {h.uncleared} more handed over more than a day ago and never cleared "
-                                "(a record to check, not a crew on site)")
-            return item
-
-        rows = [[cell(fmt.short_name(h.name), data=h.hospital_code, tooltip=h.name),
-                 number(h.en_route), waiting(h), handed(h), number(h.on_site, True)]
+        rows = [[cell(fmt.short_name(h.name), data=h.hospital_code, tooltip=h.name), number(h.en_route),
+                 counted(h.waiting, h.unclosed, "recorded as arrived more than a day ago with no handover since"),
+                 counted(h.handed_over, h.uncleared, "handed over more than a day ago and never cleared"),
+                 number(h.on_site, True)]
                 for h in page.crews]
         if page.crews:
             total = [sum(getattr(h, a) for h in page.crews) for a in ("en_route", "waiting", "handed_over")]

@@ -465,9 +465,7 @@ def test_counts_so_far_run_to_the_newest_arrival_when_the_handover_feed_stops(tm
     with fresh_replica(tmp_path / "scc.db", "stopped") as store:
         feed = Feed().org("RX1", "Hospital")
         _daily(feed, "RX1", date(2025, 12, 7), 36)                               # to 11 Jan, 10:00-10:50
-        for h in range(24 * 36 + 15):
-            at = datetime(2025, 12, 7, tzinfo=timezone.utc) + timedelta(hours=h, minutes=30)
-            feed.observation("RX1", door.OCCUPANCY, at, 90.0)
+        _occupied_to_15(feed, 36)
         feed.apply(store)
         page = door.week_ahead(store, datetime(2026, 1, 11, 15, 0, tzinfo=timezone.utc))
         assert page.so_far_to == datetime(2026, 1, 11, 11, 10, tzinfo=timezone.utc)   # the last handover
@@ -483,11 +481,17 @@ def test_a_crew_waiting_when_the_handover_feed_stopped_is_not_counted_past_the_h
         n = _daily(feed, "RX1", date(2025, 12, 7), 35)
         _daily(feed, "RX1", date(2026, 1, 11), 1, per_day=3, start_n=n)          # 10:00-10:20, handed over
         feed.waiting("RX1-waiting", "RX1", 20, datetime(2026, 1, 11, 10, 50, tzinfo=timezone.utc))
-        for h in range(24 * 35 + 15):
-            at = datetime(2025, 12, 7, tzinfo=timezone.utc) + timedelta(hours=h, minutes=30)
-            feed.observation("RX1", door.OCCUPANCY, at, 90.0)
+        _occupied_to_15(feed, 35)
         feed.apply(store)
         page = door.week_ahead(store, datetime(2026, 1, 11, 15, 0, tzinfo=timezone.utc))
         assert page.so_far_to == datetime(2026, 1, 11, 10, 40, tzinfo=timezone.utc)   # the last handover
         series = page.places["RX1"].series
         assert series[door.ARRIVALS].so_far == 4 and series[door.DELAY_60].so_far == 0
+
+
+def _occupied_to_15(feed, days: int) -> None:
+    """RX1's hourly occupancy from 7 Dec 2025 for ``days`` days and on to 14:30 UTC: the trust's feed
+    going on after the ambulance service's stopped."""
+    for h in range(24 * days + 15):
+        at = datetime(2025, 12, 7, tzinfo=timezone.utc) + timedelta(hours=h, minutes=30)
+        feed.observation("RX1", door.OCCUPANCY, at, 90.0)
