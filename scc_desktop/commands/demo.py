@@ -126,7 +126,7 @@ def _run_demo(args, folder: Path, stop_signals) -> int:
     passphrase = os.environ.get("SCC_PASSPHRASE") or DEMO_PASSPHRASE
     if timedelta(hours=args.history_hours) > DEMO_HISTORY:   # minutes of silence otherwise (five weeks: ~2)
         print(f"Simulating up to {args.history_hours:g} hours of history (what earlier starts here have not) "
-              "before the window opens: about a minute a fortnight on two cores", flush=True)
+              "first: about a minute a fortnight on two cores", flush=True)
     try:
         url = demo.start(live=args.screenshot is None)
         print(f"Demo hub on {url}; replica {demo.replica_path}")
