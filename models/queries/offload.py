@@ -141,7 +141,12 @@ def uncleared_crews(session: Session, now: datetime,
                                   HandoverEvent.handed_over_at < now - longest)).all()
     heard = service_as_at(session, {org for _e, _c, org, _h, _u in rows})
     return [(event, code) for event, code, org, handed, updated in rows
-            if min(max(heard.get(org, updated), updated), now) - handed > longest]
+            if min(_heard_to(heard, org, updated), now) - handed > longest]
+
+
+def _heard_to(heard: dict[str, datetime], service: str, updated: datetime) -> datetime:
+    """How far a record's service has been heard: its newest update, or the record's own if later."""
+    return max(heard.get(service, updated), updated)
 
 
 def open_arrivals(session: Session, now: datetime, table: HandoverTable | None = None,
@@ -156,7 +161,7 @@ def open_arrivals(session: Session, now: datetime, table: HandoverTable | None =
     heard = service_as_at(session, {e.ambulance_org for e in events})
     out = []
     for e in events:
-        last = max(heard.get(e.ambulance_org, e.updated_at), e.updated_at)
+        last = _heard_to(heard, e.ambulance_org, e.updated_at)
         stale = now - last > WAIT_STALE_AFTER
         as_at = last if stale else now
         wait = max(0.0, (as_at - e.arrived_at).total_seconds() / 60.0)

@@ -294,14 +294,12 @@ def _heard(d, st) -> None:
         return
     described = min(described, received)
     old = st.heard.get(service)
+    burst: list = []   # when the service's lagging burst began, kept as it was (``_bursts``)
     if isinstance(old, list) and len(old) in (2, 3) and _time(old[0]) and _time(old[1]):
         # Items come in feed order, so this receipt is the newest (even if the hub's clock was stepped
         # back: a receipt kept from before would sit in the future and hold the service "sending").
-        described = max(described, _time(old[0]))
-        if len(old) == 3:
-            st.heard[service] = [_iso(described), _iso(received), old[2]]
-            return
-    st.heard[service] = [_iso(described), _iso(received)]
+        described, burst = max(described, _time(old[0])), old[2:]
+    st.heard[service] = [_iso(described), _iso(received), *burst]
 
 
 def _handover(d, st, out) -> None:

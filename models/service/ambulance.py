@@ -40,7 +40,7 @@ def ambulance_page(store, now: datetime, since: datetime, standards: AmbulanceSt
         code = service if service in codes else (codes[0] if codes else None)
         # As the offload view counts: a record "arrived" beyond the valid range is no crew waiting.
         apart = Counter(w.hospital_code for w in qo.unclosed_arrivals(s, now))
-        uncleared = Counter(code for _event, code in qo.uncleared_crews(s, now))
+        uncleared = Counter(hospital for _event, hospital in qo.uncleared_crews(s, now))
         crews = tuple(replace(c, waiting=c.waiting - apart[c.hospital_code], unclosed=apart[c.hospital_code],
                               handed_over=c.handed_over - uncleared[c.hospital_code],
                               uncleared=uncleared[c.hospital_code])

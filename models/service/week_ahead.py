@@ -26,7 +26,8 @@ live; earlier when the desktop has not heard from it since, so a half-received d
 a quiet one.  Run it off the UI thread (``ui.tasks``).
 
 Today so far: when the feed has been heard today, the first forecast day is today, and its counts so
-far (from UK midnight to the time the feed was last heard: now when it is live) are read in the same
+far (from UK midnight to now, or to the handover feed's newest arrival or handover when none has come
+for over an hour: the trusts' occupancy can go on after it stops) are read in the same
 snapshot and by the same definitions as the history, for each count measure of each place
 (``DailySeries.so_far``, to ``WeekAhead.so_far_to``).  They are what has happened, shown beside the
 forecast, never fed to it: the model and its origin are unchanged.  A count so far only grows through
@@ -173,7 +174,6 @@ def week_ahead(store, now: datetime) -> WeekAhead:
     counts, occupancy = _read(store, codes, days + ([origin + timedelta(days=1)] if so_far_to else []),
                               so_far_to or now)
     today = {k: {c: v[-1] for c, v in per.items()} if so_far_to else {} for k, per in counts.items()}
-
     if so_far_to:
         counts = {k: {c: v[:-1] for c, v in per.items()} for k, per in counts.items()}
         occupancy = {c: v[:-1] for c, v in occupancy.items()}
@@ -355,8 +355,8 @@ def _handovers_to(store, codes: list[str], now: datetime, since: datetime) -> da
         found = rows(s, "SELECT max(CASE WHEN handed_over_at <= ? THEN handed_over_at ELSE arrived_at END) "
                         f"FROM handover_event WHERE hospital_code IN ({q}) AND arrived_at >= ? AND arrived_at <= ?",
                      [at, *codes, to_utc_text(since), at])
-    times = [from_utc_text(t) for (t,) in found if t]
-    return max(times) if times else None
+    ((newest,),) = found
+    return from_utc_text(newest) if newest else None
 
 
 def _newest(store, codes: list[str], now: datetime) -> datetime | None:
