@@ -5,8 +5,9 @@
 encrypted replica and the demo's own tokens.  On start it fills the gap since
 the last run with simulated history (capped) up to now, so the newest figures
 are minutes old, not the half hour a live catch-up used to leave; the history
-is shaped (``sync.simulator.history``) so two days of it, enough for every
-"24 h ago" and 24-hour chart, load in seconds.  It then keeps submitting live
+is shaped (``sync.simulator.history``) so eight days of it, enough for every
+"24 h ago" and 24-hour chart and for the next 24 hours' forecasts, load in
+about 15 seconds on two cores (the command shows a progress window).  It then keeps submitting live
 in a background thread, a minute of simulated time at a time, in real time
 (``catch_up`` > 0 leaves that much to the live feed, run at ``speed`` times
 real time).  Demo data only: the demo passphrase is a published constant
@@ -28,6 +29,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -42,7 +44,10 @@ DEMO_PASSPHRASE = "scc-desktop-demo"  # demo data only; never for a real replica
 DEMO_AUTHOR = "Demo user"
 # A figure reaches the hub at most a tick after the simulated provider sent it.
 TICK = timedelta(minutes=1)
-HISTORY = timedelta(hours=30)
+# A first start's history: eight days, so the demo opens with every next-24-hours forecast (a week of
+# a site's own history, FORECAST_HISTORY, counted back from the newest hour) and the chance of OPEL 3+
+# (about 15 s on two cores, with a progress window); the week ahead needs three weeks (--history-hours).
+HISTORY = timedelta(days=8)
 # Parameters every 15 minutes for the last hours the charts show closely, hourly back past
 # "24 h ago" (the level then, and the one carried into a 24-hour chart), every 4 hours before.
 FULL_DETAIL = timedelta(hours=2)
@@ -127,8 +132,23 @@ class DemoSystem:
         finally:
             hub.close()
 
-    def start(self, *, live: bool = True) -> str:
-        """Start the hub, fill the history up to now, start the live feed; returns the hub URL."""
+    def _history_from(self, now: datetime) -> datetime:
+        last = self._state().get("simulated_until")
+        return max(now - self.history, datetime.fromisoformat(last) if last else now - self.history)
+
+    def history_to_fill(self, now: datetime | None = None) -> timedelta:
+        """How much history :meth:`start` would simulate now: the whole ``history`` in a new folder,
+        the gap since the last run in one used before (a command says so, or shows its progress)."""
+        now = now or utcnow()
+        return max(timedelta(0), now - self.catch_up - self._history_from(now))
+
+    def start(self, *, live: bool = True,
+              progress: Callable[[float, datetime], None] | None = None) -> str:
+        """Start the hub, fill the history up to now, start the live feed; returns the hub URL.
+
+        ``progress(done, simulated_until)``: called from this thread as the history fills, ``done``
+        the share of it sent (0 to 1).  ``stop_event`` set while it fills: the fill ends where it
+        got to (the next start carries on from there) and no live feed starts."""
         from sync.hub.server import start_in_thread
         from sync.simulator.runner import backfill
         from sync.simulator.sender import Sender
@@ -142,16 +162,20 @@ class DemoSystem:
         now = utcnow()
         live_from = now - self.catch_up
         last = self._state().get("simulated_until")
-        history_from = max(now - self.history, datetime.fromisoformat(last) if last else now - self.history)
+        history_from = self._history_from(now)
         if history_from < live_from:
             log.info("demo: simulating history from %s UK time", f"{history_from.astimezone(UK):%a %d %b %H:%M}")
+            span = live_from - history_from
+            sent = None if progress is None else (lambda until: progress((until - history_from) / span, until))
+            if progress is not None:
+                progress(0.0, history_from)
             # Four-hour batches, the declarations' cadence: the hub spends most per submission.
             report = backfill(sim, lambda s: sender.send(s.payload, deliberate=len(s.faults)), history_from,
                               live_from, batch_minutes=240, stop=self.stop_event,
-                              shape=history_shape(now, history_from, restart=last is not None))
+                              shape=history_shape(now, history_from, restart=last is not None), progress=sent)
             if report.simulated_until is not None:
                 self._save_state(simulated_until=report.simulated_until.isoformat())
-        if live:
+        if live and not self.stop_event.is_set():
             self._live = threading.Thread(target=self._run_live, args=(sim, sender, max(history_from, live_from)),
                                           name="demo-simulator", daemon=True)
             self._live.start()

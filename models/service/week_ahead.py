@@ -276,6 +276,8 @@ def history_words(page: WeekAhead) -> str:
     n = page.history_days
     if n >= HISTORY_DAYS:
         return "the last twelve weeks"
+    if n == 0:   # not "the last 0 days": a replica whose history starts today
+        return "whole days of data, of which the replica holds none yet"
     held = f"{n} day{'s' if n != 1 else ''}" if n < 14 else f"{round(n / 7)} weeks"
     return f"the last {held} the replica holds (up to {HISTORY_DAYS // 7} are used)"
 

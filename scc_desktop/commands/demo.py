@@ -13,7 +13,11 @@ from scc_desktop.errors import UserError
 from scc_desktop.folder_lock import FolderLock
 
 MAX_HISTORY_HOURS = 24 * 366
-HISTORY_HOURS = 30   # scc_desktop.demo.HISTORY (not imported here: the command line loads before the demo)
+HISTORY_HOURS = 192   # scc_desktop.demo.HISTORY (not imported here: the command line loads before the demo)
+# History to fill past which the command says so first (a few seconds), and past which a start with a
+# window shows a progress window while it fills (``ui.progress_window``).
+QUIET_FILL = timedelta(hours=30)
+PROGRESS_FILL = timedelta(hours=12)
 
 
 def register(subparsers) -> None:
@@ -27,9 +31,9 @@ def register(subparsers) -> None:
                         help="where the demo keeps its hub, replica and tokens (default: per-user data)")
     parser.add_argument("--history-hours", type=float, default=HISTORY_HOURS,
                         help=f"simulated history to load on first start, in a new --folder (default "
-                             f"{HISTORY_HOURS:g}: enough for every '24 h ago' and 24-hour chart; from 168, a week, "
-                             "the next 24 hours' forecasts; 840, five weeks, every forecast including the week "
-                             "ahead, in about two minutes more)")
+                             f"{HISTORY_HOURS:g}, eight days: every '24 h ago' and 24-hour chart and the next "
+                             "24 hours' forecasts, in about 15 s on two cores; 30 is enough for the charts alone; "
+                             "840, five weeks, adds the week ahead, in about two minutes)")
     parser.add_argument("--speed", type=float, default=60,
                         help="how much faster than real time the live feed runs while behind it (default 60)")
     parser.add_argument("-v", "--verbose", action="count", default=0,
@@ -113,48 +117,94 @@ def _demo(args, stop_signals=None) -> int:
 
 
 def _run_demo(args, folder: Path, stop_signals) -> int:
-    from models.replica.store import Store, StoreError, WrongKeyError
     from scc_desktop import gui
     from scc_desktop import settings as settings_mod
-    from scc_desktop.demo import DEMO_AUTHOR, DEMO_PASSPHRASE, DemoSystem
-    from scc_desktop.demo import HISTORY as DEMO_HISTORY
-    from sync.client import HubClient
-    from sync.engine import SyncEngine
+    from scc_desktop.demo import DEMO_AUTHOR, DemoSystem
 
     demo = DemoSystem(folder,
                       history=timedelta(hours=args.history_hours), speed=args.speed)
-    passphrase = os.environ.get("SCC_PASSPHRASE") or DEMO_PASSPHRASE
-    if timedelta(hours=args.history_hours) > DEMO_HISTORY:   # minutes of silence otherwise (five weeks: ~2)
-        print(f"Simulating up to {args.history_hours:g} hours of history (what earlier starts here have not) "
+    fill = demo.history_to_fill()
+    if fill > QUIET_FILL:   # seconds to minutes of filling (five weeks: ~2 min): said before it starts
+        print(f"Simulating {fill / timedelta(hours=1):.0f} hours of history (what earlier starts here have not) "
               "first: about a minute a fortnight on two cores", flush=True)
+    # The user's theme, text size, last view and window size, as in the app (a screenshot
+    # is drawn the same for everyone and changes nothing).
+    settings = None if args.screenshot is not None else settings_mod.load()
     try:
-        url = demo.start(live=args.screenshot is None)
-        print(f"Demo hub on {url}; replica {demo.replica_path}")
-        print(f"Reports from it: {report_command(demo.replica_path, bool(os.environ.get('SCC_PASSPHRASE')))}")
-        try:
-            store = (Store.unlock(demo.replica_path, passphrase) if demo.replica_path.exists()
-                     else Store.create(demo.replica_path, passphrase))
-        except WrongKeyError:
-            raise UserError(f"the demo replica {demo.replica_path} was made with another passphrase; "
-                            "set SCC_PASSPHRASE to it or remove the demo folder", 3) from None
-        except StoreError as exc:
-            raise UserError(str(exc)) from None
-        # The user's theme, text size, last view and window size, as in the app (a screenshot
-        # is drawn the same for everyone and changes nothing).
-        settings = None if args.screenshot is not None else settings_mod.load()
+        if args.screenshot is None and fill > PROGRESS_FILL:
+            from ui.progress_window import Cancelled, run_with_progress
+
+            gui.application()
+            if stop_signals is not None:
+                stop_signals.watch()    # a stop signal closes the progress window: the fill stops
+            try:
+                prepared = run_with_progress(
+                    "Starting the demo", lambda report: _prepare(args, demo, report), demo.stop_event.set,
+                    theme_key=settings.theme, text_scale=settings.text_scale)
+            except Cancelled as exc:
+                if exc.result is not None:
+                    exc.result[0].close()
+                return 0
+        else:
+            prepared = _prepare(args, demo, lambda done, text: None)
+        if prepared is None:
+            return 0
+        store, engine, _url = prepared
         # Who signs: the name in the settings, else the demo's identity, never the login (root in a container).
         settings_mod.choose_author(settings, instead=DEMO_AUTHOR)
         with store:
-            engine = SyncEngine(store, HubClient(url, demo.tokens["room_lead"]))
             size = getattr(args, "size", None)
-            if not demo.records_seeded():   # once per folder: a room's directory, rota, cases, log
-                from models.replica.utc import utcnow
-                from scc_desktop.demo_records import seed_room
-
-                seed_room(store, engine)
-                demo.mark_records_seeded(utcnow())
             return gui.run(store, engine=engine, screenshot=args.screenshot, view=args.view,
                            title="Demo (simulated data)", settings=settings, stop_signals=stop_signals,
                            size=parse_size(size) if size else None)
     finally:
         demo.stop()
+
+
+def _prepare(args, demo, report):
+    """Start the hub and fill its history, open (or make) the replica, and on a first start sync it and
+    write the room's records; returns (store, engine, hub URL), or None if stopped on the way.
+    ``report(done, text)`` says how far (``ui.progress_window``); it may run off the main thread."""
+    from models.replica.store import Store, StoreError, WrongKeyError
+    from models.uk_time import UK
+    from scc_desktop.demo import DEMO_PASSPHRASE
+    from sync.client import HubClient
+    from sync.engine import SyncEngine
+
+    fill = demo.history_to_fill()
+    span = f"{fill / timedelta(days=1):.0f} days" if fill >= timedelta(days=2) else \
+        f"{fill / timedelta(hours=1):.0f} hours"
+
+    def filled(done: float, until) -> None:
+        report(done, f"Simulating {span} of the system's history, oldest first: now at "
+                     f"{until.astimezone(UK):%a %d %b %H:%M} (UK time).\n"
+                     "Stop closes the demo; its next start carries on from here.")
+
+    url = demo.start(live=args.screenshot is None, progress=filled)
+    if demo.stop_event.is_set():
+        return None
+    print(f"Demo hub on {url}; replica {demo.replica_path}")
+    print(f"Reports from it: {report_command(demo.replica_path, bool(os.environ.get('SCC_PASSPHRASE')))}")
+    passphrase = os.environ.get("SCC_PASSPHRASE") or DEMO_PASSPHRASE
+    try:
+        store = (Store.unlock(demo.replica_path, passphrase) if demo.replica_path.exists()
+                 else Store.create(demo.replica_path, passphrase))
+    except WrongKeyError:
+        raise UserError(f"the demo replica {demo.replica_path} was made with another passphrase; "
+                        "set SCC_PASSPHRASE to it or remove the demo folder", 3) from None
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    try:
+        engine = SyncEngine(store, HubClient(url, demo.tokens["room_lead"]))
+        if not demo.records_seeded():   # once per folder: a room's directory, rota, cases, log
+            from models.replica.utc import utcnow
+            from scc_desktop.demo_records import seed_room
+
+            report(None, "Loading the history into this desktop's encrypted replica, then writing the room's "
+                         "records (contacts, rota, transfers, decisions)")
+            seed_room(store, engine)
+            demo.mark_records_seeded(utcnow())
+    except BaseException:
+        store.close()
+        raise
+    return store, engine, url

@@ -63,7 +63,8 @@ def _emit(subs: list[SimSubmission], sink: Sink, stop: threading.Event, report: 
 def backfill(sim: Simulator, sink: Sink, start: datetime, end: datetime, *,
              chunk: timedelta = timedelta(hours=6), batch_minutes: int = 0,
              stop: threading.Event | None = None,
-             shape: Callable[[list[SimSubmission]], list[SimSubmission]] | None = None) -> RunReport:
+             shape: Callable[[list[SimSubmission]], list[SimSubmission]] | None = None,
+             progress: Callable[[datetime], None] | None = None) -> RunReport:
     """Send every submission with ``start < submitted_at <= end``, oldest first, without waiting.
 
     Generated in ``chunk``-long windows so memory stays small; without
@@ -72,6 +73,7 @@ def backfill(sim: Simulator, sink: Sink, start: datetime, end: datetime, *,
     organisation's submissions due in the same window into one
     (:func:`~sync.simulator.generator.merge`): same items, far fewer requests.
     ``shape`` (e.g. :class:`~sync.simulator.history.HistoryShape`) thins each window first.
+    ``progress(simulated_until)`` is called after each window is sent (a demo's progress window).
     """
     stop = stop or threading.Event()
     report = RunReport()
@@ -88,6 +90,8 @@ def backfill(sim: Simulator, sink: Sink, start: datetime, end: datetime, *,
             report.stopped = True
             break
         report.simulated_until = nxt
+        if progress is not None:
+            progress(nxt)
         t = nxt
     log.info("backfill %s to %s: %d submissions, %d items", start.isoformat(), end.isoformat(),
              report.submissions, report.items)

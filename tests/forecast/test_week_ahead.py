@@ -429,6 +429,13 @@ def test_the_history_is_worded_as_the_replica_holds_it(page):
     assert door.history_words(page) == "the last 8 weeks the replica holds (up to 12 are used)"
     full = _known_from(page, door.HISTORY_DAYS)
     assert door.history_words(full) == "the last twelve weeks"
+    # A replica whose history starts today (a short demo) holds no whole day: not "the last 0 days".
+    from dataclasses import replace
+    nothing = replace(page, places={c: replace(p, series={k: replace(s, values=(None,) * len(s.values))
+                                                          for k, s in p.series.items()})
+                                    for c, p in page.places.items()})
+    assert nothing.history_days == 0
+    assert door.history_words(nothing) == "whole days of data, of which the replica holds none yet"
 
 
 def _known_from(page, n: int):

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -149,6 +150,23 @@ def test_sigterm_while_the_demo_simulates_its_history_ends_it_cleanly(tmp_path, 
     assert took < STOP_LIMIT_S
     assert READY not in demo.log() and "Traceback" not in demo.log()
     assert _processes_naming(str(folder)) == []
+
+
+def test_the_window_opens_after_the_history_fills_behind_its_progress_window(tmp_path, desktops):
+    """A fill past PROGRESS_FILL runs behind a progress window (its event loop watching for stop
+    signals); once it has filled, the main window opens on it and still closes on Ctrl+C."""
+    from scc_desktop.commands.demo import PROGRESS_FILL
+    from scc_desktop.demo import DemoSystem
+
+    hours = PROGRESS_FILL / timedelta(hours=1) + 6
+    folder = tmp_path / "demo"
+    demo = Desktop(tmp_path, "demo", "--folder", str(folder), "--history-hours", f"{hours:g}")
+    desktops.append(demo)
+    demo.wait_for(READY)
+    code, took = demo.stop_with(signal.SIGINT)
+    assert code == 130 and took < STOP_LIMIT_S, demo.log()[-3000:]
+    assert "Traceback" not in demo.log()
+    assert DemoSystem(folder, history=timedelta(hours=hours)).history_to_fill() < timedelta(minutes=30)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
