@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -62,6 +62,23 @@ def hourly_levels(levels: Sequence[tuple[datetime, int | None]], origin: datetim
     known = [(t, lv) for t, lv in levels if lv is not None]
     idx = np.array([(t.timestamp() - start) // 3600 for t, _ in known], dtype=np.int64)
     return bin_levels(idx, [lv for _, lv in known], days * HOURS)
+
+
+def hour_of(at: datetime) -> int:
+    """The UTC hour ``at`` falls in, counted from the epoch (the key of ``chance_from``'s levels)."""
+    return int(at.timestamp() // 3600)
+
+
+def chance_from(site: str, worst: Mapping[int, int], origin: datetime) -> OpelChance:
+    """The chance at ``origin`` (the start of the current hour) from the worst shown level in each
+    UTC hour (keyed by ``hour_of``), worked out as the desktop's door does from its replica
+    (``models.service.forecast``): the ``HISTORY_DAYS`` before ``origin``, and the level held into
+    them from up to ``HOLD`` before.  For the hub's ``/m/`` page, which keeps levels so."""
+    now = hour_of(origin)
+    start = now - HISTORY_DAYS * HOURS
+    since = start - int(HOLD.total_seconds() // 3600)
+    kept = [(h - start, level) for h, level in worst.items() if since <= h < now]
+    return chance(site, bin_levels([h for h, _ in kept], [lv for _, lv in kept], HISTORY_DAYS * HOURS))
 
 
 def bin_levels(idx, levels, n: int) -> np.ndarray:

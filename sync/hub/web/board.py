@@ -19,10 +19,14 @@
   way to the provider's own, ``sync.hub.opel``), REAP/CSP by the newest declaration being a
   phoned one, a hospital's offload by its newest handover figures (``HANDOVER_KEYS``) being phoned
   ones. As on the desktop (``models.queries.phoned_in``) a tie in time goes to the provider's feed.
+- the chance of OPEL 3+ within 24 hours (issue 20): each provider's shown levels, followed on the feed
+  (its ``opel_assessment`` items) over the last eight weeks, by ``models.forecast.opel_chance.chance_from``,
+  the desktop door's method on the same levels, so a phone and the room give the same figure.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
@@ -33,6 +37,8 @@ from typing import Any
 
 from sqlalchemy import and_, select
 
+from models.forecast import opel_chance
+from models.forecast.intraday import origin_of
 from models.records import transfers as transfer_fold
 from models.queries.phoned_in import WINDOW as PHONED_WINDOW
 from models.records.phoned_in import HANDOVER_KEYS, KIND as PHONED_KIND
@@ -48,6 +54,9 @@ from sync.hub.escalation_room import RoomReader
 
 log = logging.getLogger("sync.hub")
 STALE_AFTER = timedelta(minutes=60)   # the desktop's views mark provider data stale after the same
+# The level history kept for the chance of OPEL 3+, with a day's margin: the chance reads eight weeks
+# and the level held into them (opel_chance.HISTORY_DAYS, HOLD) before the start of the hour.
+LEVELS_KEPT = timedelta(days=opel_chance.HISTORY_DAYS + 1) + opel_chance.HOLD
 PILLAR_NAMES = {"acute": "Acute", "community": "Community", "mental_health": "Mental health",
                 "nhs111": "NHS 111", "ambulance": "Ambulance"}
 _RECORD_KINDS = ("transfer_event", "decision", PHONED_KIND)
@@ -83,6 +92,7 @@ class Level:
     verified: bool
     stale: bool
     phoned: Phoned | None = None
+    chance: opel_chance.OpelChance | None = None   # providers: of OPEL 3+ within 24 hours
 
 
 @dataclass(frozen=True)
@@ -130,6 +140,21 @@ class Board:
     decisions: list[dict[str, Any]]
     on_call: list[OnCall]
     names: dict[str, str]
+    chances_from: datetime | None = None   # the hour the chances of OPEL 3+ are worked out from
+    acute: frozenset[str] = frozenset()    # the acute sites among the providers
+
+    @property
+    def likeliest(self) -> list[Level]:
+        """Acute sites with a chance of OPEL 3+ within 24 hours, likeliest first (the desktop's system
+        picture lists the same; every provider's own chance is in its row)."""
+        return sorted((p for p in self.providers if p.key in self.acute and p.chance is not None
+                       and p.chance.chance is not None), key=lambda p: (-p.chance.chance, p.name))
+
+    @property
+    def unestimated(self) -> list[Level]:
+        """Acute sites whose chance is not estimated (too little level history), by name."""
+        return sorted((p for p in self.providers if p.key in self.acute and (p.chance is None
+                       or p.chance.chance is None)), key=lambda p: p.name)
 
     @property
     def stale_count(self) -> int:
@@ -154,6 +179,9 @@ class _Followed:
     decisions: dict[str, dict] = field(default_factory=dict)        # uuid -> data
     calls: dict[str, Phoned] = field(default_factory=dict)          # phoned_in record uuid -> the call
     handover: dict[tuple[str, str], tuple] = field(default_factory=dict)  # (org, key) -> (at, call uuid|None, value)
+    # provider -> UTC hour -> worst shown level; a provider's dict is replaced, never changed, when a
+    # level comes (copy on write): a snapshot holds it as it was, and an unchanged one is its own key.
+    levels: dict[str, dict[int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -170,6 +198,7 @@ class _Snapshot:
     decisions: list[dict]
     calls: dict[str, Phoned]
     phoned_handover: dict[str, list[tuple[str, str, float]]]   # org -> (key, call uuid, value) still newest
+    levels: dict[str, dict[int, int]]                           # provider -> UTC hour -> worst shown level
 
 
 class BoardReader:
@@ -181,6 +210,7 @@ class BoardReader:
         self._room = RoomReader()
         self._f = _Followed()
         self._snap: _Snapshot | None = None
+        self._chances: dict[str, tuple[datetime, dict, opel_chance.OpelChance]] = {}
 
     def read(self, now: datetime | None = None) -> Board:
         now = now or s.utcnow()
@@ -188,7 +218,9 @@ class BoardReader:
             snap = self._snapshot(self.hub.db)
         names = {o.ods_code: o.name for o in snap.orgs}
         active = {o.ods_code for o in snap.orgs if o.active}
+        acute = frozenset(o.ods_code for o in snap.orgs if o.sector == "acute")
         system, pillars, providers = None, [], []
+        chances = self._chances_at(snap, now)
         for scope, key, data in snap.current:
             level = _level(scope, key, data, names, now, snap.calls)
             if scope == "system":
@@ -196,14 +228,34 @@ class BoardReader:
             elif scope == "pillar":
                 pillars.append(level)
             elif key in active:
-                providers.append(level)
+                providers.append(dataclasses.replace(level, chance=chances.get(key)))
         pillars.sort(key=lambda p: p.name)
         providers.sort(key=_worst_first)
         return Board(now, system, pillars, providers, _ambulance(snap.ambulance, names, active, now, snap.calls),
                      _offload(snap.state, names, now, _handover_marks(snap.phoned_handover, snap.calls, now))
                      if self.hub.alerts.evaluating else None, LOST_BASIS_MINUTES,
                      snap.alerts, _transfers(snap.events, now), _places(snap.events, names),
-                     _today(snap.decisions, now), _on_call(snap.shifts, snap.people, now), names)
+                     _today(snap.decisions, now), _on_call(snap.shifts, snap.people, now), names,
+                     origin_of(now), acute)
+
+    def _chances_at(self, snap: _Snapshot, now: datetime) -> dict[str, opel_chance.OpelChance]:
+        """Each provider's chance at the start of ``now``'s hour (as the desktop's door takes it),
+        worked out again only when its levels or the hour have changed (eight weeks of a provider's
+        levels: about 0.4 ms)."""
+        origin = origin_of(now)
+        with self._lock:
+            known = dict(self._chances)
+        chances = {}
+        for org, levels in snap.levels.items():
+            kept = known.get(org)
+            if kept is not None and kept[0] == origin and kept[1] is levels:
+                chances[org] = kept[2]
+            else:
+                chances[org] = opel_chance.chance_from(org, levels, origin)
+                known[org] = (origin, levels, chances[org])
+        with self._lock:
+            self._chances = known
+        return chances
 
     def _snapshot(self, db) -> _Snapshot:
         """What the page is made from, read again only when the feed has moved (every change the page
@@ -218,7 +270,7 @@ class BoardReader:
         with db.read() as conn:
             head = min(head, db.head(conn), self._f.cursor, self._room.cursor)
             orgs = conn.execute(select(s.organisation.c.ods_code, s.organisation.c.name,
-                                       s.organisation.c.active)).all()
+                                       s.organisation.c.active, s.organisation.c.sector)).all()
             rows = conn.execute(select(s.opel_current.c.scope, s.opel_current.c.key, s.opel_current.c.data)).all()
             state = conn.execute(select(alert_state.c.key, alert_state.c.data).where(
                 alert_state.c.key.like("waiting|%") | alert_state.c.key.like("lost|%")
@@ -237,7 +289,8 @@ class BoardReader:
                                                                                a.raised_at)),
             list(room.shifts.values()), dict(room.people), dict(self._f.ambulance),
             {k: list(v) for k, v in self._f.transfer_events.items()}, list(self._f.decisions.values()),
-            dict(self._f.calls), _still_phoned(self._f.handover))
+            dict(self._f.calls), _still_phoned(self._f.handover),
+            dict(self._f.levels))
         return self._snap
 
     def _follow(self, db) -> None:
@@ -254,6 +307,13 @@ class BoardReader:
             for i in range(0, len(seqs), _CHUNK):
                 rows += conn.execute(select(s.feed.c.seq, s.feed.c.data)
                                      .where(s.feed.c.seq.in_(seqs[i:i + _CHUNK]))).all()
+            # Providers' levels from eight weeks back (and the hold before them): on a first read of a
+            # long-running hub, from the first position written since then, not from the feed's start.
+            since = s.utcnow() - LEVELS_KEPT
+            start = self._f.cursor if self._f.cursor else _first_since(conn, since, head)
+            levels = conn.execute(select(s.feed.c.seq, s.feed.c.data).where(
+                s.feed.c.seq > start, s.feed.c.seq <= head, s.feed.c.kind == "opel_assessment",
+                s.feed.c.org_code.is_not(None)).order_by(s.feed.c.seq)).all()
             fo, pv = s.feed_observation, s.phoned_in_value
             handover = conn.execute(
                 select(fo.c.org_code, fo.c.metric, fo.c.observed_at, fo.c.value, pv.c.record_uuid)
@@ -271,7 +331,30 @@ class BoardReader:
                 self._item(json.loads(text))
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 log.warning("web: feed item %s not understood (%s); skipped", seq, exc)
+        self._follow_levels(levels, since)
         self._f.cursor = head
+
+    def _follow_levels(self, rows, since: datetime) -> None:
+        """Each provider's worst shown level per UTC hour (what the chance reads), over the weeks kept."""
+        changed: dict[str, dict[int, int]] = {}
+        for seq, text in rows:
+            try:
+                d = json.loads(text)
+                at = _time(d["assessed_at"])
+                level = shown_level(d.get("declared_level"), d.get("level"))
+                if d.get("scope") == "provider" and at is not None and level is not None:
+                    org, hour, level = d["org_code"], opel_chance.hour_of(at), int(level)
+                    if org not in changed:
+                        changed[org] = dict(self._f.levels.get(org, {}))
+                    hours = changed[org]
+                    hours[hour] = max(hours.get(hour, level), level)
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                log.warning("web: feed item %s not understood (%s); skipped", seq, exc)
+        self._f.levels.update(changed)
+        first = opel_chance.hour_of(since)
+        for org, hours in self._f.levels.items():   # older than the weeks kept: let go
+            if hours and min(hours) < first:
+                self._f.levels[org] = {h: lv for h, lv in hours.items() if h >= first}
 
     def _item(self, d: dict) -> None:
         if "reap_level" in d:
@@ -304,6 +387,21 @@ class BoardReader:
 
 
 _SEVERITY = {"critical": 0, "warning": 1, "info": 2}
+
+
+def _first_since(conn, since: datetime, head: int) -> int:
+    """The position before the first one written at or after ``since`` (0: from the start), found by
+    halving (positions are written in time order; a pruned stretch leaves a gap, stepped over)."""
+    lo, hi = 0, head        # the answer is in [lo, hi]
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        row = conn.execute(select(s.feed.c.seq, s.feed.c.created_at).where(s.feed.c.seq >= mid)
+                           .order_by(s.feed.c.seq).limit(1)).first()
+        if row is None or row.created_at >= since:
+            hi = mid - 1
+        else:
+            lo = max(mid, row.seq)
+    return lo
 
 
 def _newest_call(uuids, calls: dict[str, Phoned], now: datetime) -> Phoned | None:

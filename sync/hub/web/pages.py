@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
+from models.forecast import opel_chance
 from models.rules.opel_levels import opel_words
 from models.uk_time import UK
 from sync.hub import intake, storage, throttle
@@ -94,7 +95,8 @@ def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.filters.update(clock=_clock)
-    env.globals.update(ago=_ago, day_clock=_day_clock, minutes=_minutes, words=opel_words())
+    env.globals.update(ago=_ago, day_clock=_day_clock, minutes=_minutes, words=opel_words(),
+                       percent=opel_chance.percent, min_days=opel_chance.MIN_DAYS)
     return env
 
 

@@ -1,0 +1,158 @@
+"""/m/'s chance of OPEL 3+ within 24 hours (issue 20): the phone gives each provider the figure the
+room's desktop gives it.
+
+A real hub filled with eight days of the demo's simulated system, and a desktop replica synced from
+it: the board (``sync.hub.web.board``), following the hub's feed, and the desktop's door
+(``models.service.forecast``), reading its replica, must agree provider by provider.  A first read of
+a long-running hub starts from the first position written in the last eight weeks (and the hold),
+found by halving over the feed, pruned stretches and all, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import delete
+
+from models.forecast import opel_chance
+from models.service import forecast as door
+from scc_desktop.demo import DemoSystem
+from sync.client import HubClient
+from sync.engine import SyncEngine
+from sync.hub import schema as s
+from sync.hub.db import HubDB
+from sync.hub.schema import utcnow
+from sync.hub.web.board import BoardReader, _first_since
+from sync.hub.web.pages import _environment
+from tests.models.conftest import FAST_KDF
+from tests.support.replica import fresh_replica
+
+pytestmark = pytest.mark.timeout(300)   # eight days of history into a hub and a replica, loaded 2 cores
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("chance") / "demo"
+    demo = DemoSystem(folder, history=timedelta(days=8))
+    demo.start(live=False)
+    try:
+        store = fresh_replica(folder / "desk.db", "chance-pass", kdf=FAST_KDF)
+        engine = SyncEngine(store, HubClient(demo.hub.url, demo.tokens["room_lead"]))
+        engine.run_once()
+        yield demo, store
+        store.close()
+    finally:
+        demo.stop()
+
+
+def test_the_phone_and_the_room_give_each_provider_the_same_chance(world):
+    demo, store = world
+    now = utcnow()
+    board = BoardReader(demo.hub.hub).read(now)
+    codes = [p.key for p in board.providers]
+    room = door.site_forecasts(store, now, codes).sites
+    estimated = [p for p in board.providers if p.chance.chance is not None]
+    assert len(estimated) == len(board.providers) >= 9, [(p.key, p.chance) for p in board.providers]
+    for p in board.providers:
+        theirs = room[p.key].opel
+        assert (p.chance.chance, p.chance.days, p.chance.level_now, p.chance.seen) == \
+               (theirs.chance, theirs.days, theirs.level_now, theirs.seen), p.key
+    # The page's short list: the acute sites, likeliest first, as the desktop's system picture has them.
+    acute = door.site_forecasts(store, now).sites
+    assert [p.key for p in board.likeliest] == sorted(acute, key=lambda c: (-acute[c].opel.chance, room[c].name))
+    assert board.unestimated == []
+
+
+def test_the_page_shows_the_likeliest_and_each_providers_chance(world):
+    demo, _store = world
+    board = BoardReader(demo.hub.hub).read(utcnow())
+    html = _environment().get_template("m.html").render(board=board, session=None, refresh=60)
+    first = board.likeliest[0]
+    assert "Chance of OPEL 3+ within 24 h: acute sites" in html
+    assert f"{first.name}: <b>{opel_chance.percent(first.chance.chance)}</b>" in html
+    assert f"from its own level history over {first.chance.days} days, as at" in html
+    assert html.count("chance of OPEL 3+ in 24 h ") == len(board.providers)
+    assert "Not estimated" not in html
+
+
+def test_with_too_little_history_the_page_says_so_instead(tmp_path):
+    demo = DemoSystem(tmp_path / "demo", history=timedelta(hours=3))
+    demo.start(live=False)
+    try:
+        board = BoardReader(demo.hub.hub).read(utcnow())
+        html = _environment().get_template("m.html").render(board=board, session=None, refresh=60)
+    finally:
+        demo.stop()
+    assert board.providers and board.likeliest == [] and len(board.unestimated) == 5   # the demo's acute sites
+    assert all("needs 7 days" in p.chance.reason for p in board.providers)
+    assert "Not estimated yet: a chance needs 7 days of a provider's own level history." in html
+    assert "chance of OPEL 3+ in 24 h " not in html
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hub_db(request, tmp_path):
+    if request.param == "sqlite":
+        db = HubDB(f"sqlite:///{tmp_path / 'hub.db'}")
+    else:
+        db = HubDB(request.getfixturevalue("postgres_cluster").create_database())
+    db.init_schema()
+    yield db
+    db.dispose()
+
+
+def test_a_first_read_starts_where_the_kept_weeks_start_gaps_and_all(hub_db):
+    """Positions written an hour apart over ten weeks, a stretch of them pruned: the search lands
+    on the last position written before the time asked, whatever the gap."""
+    t0 = datetime(2026, 9, 1, tzinfo=timezone.utc)
+    for hour in range(0, 10 * 7 * 24, 6):
+        with hub_db.write() as w:
+            w.now = t0 + timedelta(hours=hour)
+            w.emit("opel_assessment", {"n": hour}, "RX1")
+    with hub_db.write() as w:   # pruned: positions 20 to 119 (a retention run leaves such a gap)
+        w.conn.execute(delete(s.feed).where(s.feed.c.seq.between(20, 119)))
+    with hub_db.read() as conn:
+        head = hub_db.head(conn)
+        times = dict(conn.execute(s.feed.select().with_only_columns(s.feed.c.seq, s.feed.c.created_at)).all())
+        for since in (t0 - timedelta(days=1), t0 + timedelta(hours=3), t0 + timedelta(days=10),
+                      t0 + timedelta(days=30, hours=1), t0 + timedelta(days=80)):
+            start = _first_since(conn, since, head)
+            assert all(at < since for seq, at in times.items() if seq <= start), since
+            assert all(at >= since for seq, at in times.items() if seq > start), since
+        # Inside the gap: anywhere in it will do, as nothing is there to read.
+        assert 19 <= _first_since(conn, t0 + timedelta(days=10), head) <= 119
+
+
+def test_a_new_level_moves_that_providers_chance_and_the_room_agrees(world):
+    """The board follows the feed on: a site at OPEL 4 now (its figures and its declaration) has its
+    chance worked out again from that level (at the next hour's start, as the desktop would), and
+    still agrees with the room."""
+    from sync.simulator.sender import Sender
+
+    demo, store = world
+    reader = BoardReader(demo.hub.hub)
+    now = utcnow()
+    board = reader.read(now)
+    before = {p.key: p.chance for p in board.providers}
+    site = board.likeliest[-1].key    # the least likely acute site: now declared OPEL 4
+    worst = {"mean_handover_minutes": 150, "ed_over_12h_from_arrival_pct": 40, "ed_majors_resus_occupancy_pct": 160,
+             "ed_four_hour_performance_pct": 30, "ed_median_time_to_treatment_minutes": 400,
+             "ed_referred_to_service_pct": 60, "ga_bed_occupancy_pct": 110, "escalation_beds_open_pct": 25,
+             "nctr_bed_occupancy_pct": 40}
+    sender = Sender(demo.hub.url, demo.tokens["admin"])
+    try:
+        sender.send({"submission_id": f"worst-{now.timestamp()}", "org_code": site, "submitted_at": now.isoformat(),
+                     "items": [{"type": "observation", "metric": m, "observed_at": now.isoformat(),
+                                "value": float(v)} for m, v in worst.items()]
+                     + [{"type": "opel_declaration", "pillar": "acute", "assessed_at": now.isoformat(),
+                         "declared_level": 4}]})
+    finally:
+        sender.close()
+    later = now + timedelta(hours=1)
+    after = {p.key: p for p in reader.read(later).providers}
+    assert after[site].level == 4 and after[site].chance.level_now == 4
+    assert after[site].chance.chance != before[site].chance
+    SyncEngine(store, HubClient(demo.hub.url, demo.tokens["room_lead"])).run_once()
+    room = door.site_forecasts(store, later, list(after)).sites
+    for code, p in after.items():
+        assert (p.chance.chance, p.chance.level_now) == (room[code].opel.chance, room[code].opel.level_now), code
