@@ -290,27 +290,34 @@ class OffloadView(QWidget):
                              "updates have synced from the hub.", page)
         outer.addWidget(self.stack, 1)
         self._read = tasks.LatestRead(self, self._draw)
-        # The chosen hospital's next 24 hours (models.service.forecast), read when it is chosen.
+        # The chosen hospital's next 24 hours, or all hospitals' (models.service.forecast), read when chosen.
         self.forecast: forecast_door.SiteForecast | None = None
+        self.system_left_out: tuple[tuple[str, str], ...] = ()
         self._forecast_asked: tuple | None = None
         self._forecast_read = tasks.LatestRead(self, self._draw_forecast)
         # Drawn by refresh(), which the window calls when the view is first shown.
 
-    def _draw_forecast(self, site: forecast_door.SiteForecast) -> None:
-        if site.org_code != self.chart_picker.currentData():
+    def _draw_forecast(self, found) -> None:
+        system = isinstance(found, forecast_door.SystemForecast)
+        site = found.forecast if system else found
+        if (self.chart_picker.currentData() or forecast_door.SYSTEM) != site.org_code:
             return
         self.forecast = site
+        self.system_left_out = found.left_out if system else ()
         self._draw_chart()
 
     def _ask_forecast(self, code: str | None) -> None:
-        if code is None or self.page is None:
+        if self.page is None:
             return
         store, now = self.store, self.page.now
         # A forecast knows only whole hours before its origin: ask again when the hour or the site changes.
         asked = (code, now.replace(minute=0, second=0, microsecond=0))
         if asked != self._forecast_asked:
             self._forecast_asked = asked
-            self._forecast_read(lambda: forecast_door.site_forecast(store, now, code))
+            if code is None:   # "All hospitals": their forecast together
+                self._forecast_read(lambda: forecast_door.system_forecast(store, now))
+            else:
+                self._forecast_read(lambda: forecast_door.site_forecast(store, now, code))
 
     def _legend(self) -> FlowBar:
         """The band key: each flag in its colour with its meaning, and the table's edition."""
@@ -484,7 +491,8 @@ class OffloadView(QWidget):
         if self.page is None:
             return
         now, since, code = self.page.now, self.page.since, self.chart_picker.currentData()
-        site = self.forecast if self.forecast is not None and self.forecast.org_code == code else None
+        site = (self.forecast if self.forecast is not None
+                and self.forecast.org_code == (code or forecast_door.SYSTEM) else None)
         done = [c for c in self.page.done if code is None or c.hospital_code == code]
         names = {c.hospital.hospital_code: c.hospital.name for c in self.cards}
         waiting = [w for w in self.page.waiting if w.arrived_at >= since and (code is None or w.hospital_code == code)]
@@ -530,15 +538,20 @@ class OffloadView(QWidget):
         band = (Band.hours(waits.hours, now, theme.current().series[0], fmt=lambda v: fmt_number(round(v)),
                            unit=" min") if waits is not None and waits.hours else None)
         notes = []
-        if band is not None:
+        if band is not None and code is None:
+            notes.append("Forecast: all hospitals' mean handover time per hour (each hospital's weighted by "
+                         "its arrivals), from their own last four weeks.")
+        elif band is not None:
             notes.append("Forecast: the hospital's mean handover time per hour, from its own last four weeks.")
-        elif code is None:
-            notes.append("Choose a hospital for its forecast of the next 24 hours.")
         arrivals = site.arrivals if site is not None else None
         if arrivals is not None and arrivals.hours:
-            notes.append("Ambulance arrivals forecast: " + " · ".join(
+            notes.append(("Ambulance arrivals forecast, all hospitals: " if code is None else
+                          "Ambulance arrivals forecast: ") + " · ".join(
                 f"{fmt.local_time(h.start)} {h.value:.0f} (80%: {h.low:.0f}–{h.high:.0f})"
                 for h in arrivals.hours[:3]))
+        if code is None and site is not None and self.system_left_out:
+            notes.append("Left out of the forecast for all hospitals: " + "; ".join(
+                f"{name} ({why})" for name, why in self.system_left_out) + ".")
         self.chart.set_data(series, x_range=(since, now + timedelta(hours=24) if band is not None else now),
                             y_range=(0, y_max), lines=lines, empty_text="No handovers in this period.",
                             band=band, notes=notes,

@@ -10,6 +10,13 @@ off the UI thread (``ui.tasks``): a year's replica with 22 acute sites takes wel
 - Ambulance arrivals: handover events counted by their arrival hour, from the site's first event
   this desktop holds (a quiet hour after it is a real zero; before it, unknown).
 - Any other of a provider's parameters can be asked for by key (the provider view's chosen one).
+- All hospitals together (``system_forecast``, the offload chart's "All hospitals"): a series of its
+  own, forecast directly so its interval comes from its own errors (a sum of the sites' intervals
+  would not be one).  Arrivals: the sites' counts added; waits: the sites' hourly means weighted by
+  each one's arrivals in that hour.  Only sites whose data starts within ``JOIN_HOURS`` of the
+  earliest count, from the hour they all have data (a site joining later would lift the total by
+  its whole size, read as a surge), and none gone quiet (its zeros would read as a lull): each
+  left out is named.
 """
 
 from __future__ import annotations
@@ -28,6 +35,9 @@ from models.rules.shown_level import SQL as SHOWN_SQL
 
 WAITS = "mean_handover_minutes"
 ARRIVALS = "arrivals"
+SYSTEM = "system"
+SYSTEM_NAME = "All hospitals"
+JOIN_HOURS = 24   # sites whose first arrival is within this of the earliest one's count in the system
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,58 @@ def site_forecasts(store, now: datetime, codes: Sequence[str] | None = None,
         sites[code] = SiteForecast(code, name, by_site[code],
                                    opel_chance.chance(code, opel_chance.bin_levels(idx, lv, m)))
     return ForecastPage(now, origin, sites)
+
+
+@dataclass(frozen=True)
+class SystemForecast:
+    """All hospitals' next 24 hours: ``forecast`` (``org_code`` SYSTEM) and the sites left out of it
+    ((name, why) pairs: "joined later", "no arrivals in the last 6 hours")."""
+
+    forecast: SiteForecast
+    left_out: tuple[tuple[str, str], ...] = ()
+    counted: int = 0
+
+
+def system_forecast(store, now: datetime) -> SystemForecast:
+    """The next 24 hours of every acute site together (see the module docstring)."""
+    origin = intraday.origin_of(now)
+    named = acute_sites(store)
+    codes = [c for c, _ in named]
+    names = dict(named)
+    n = intraday.WINDOW_DAYS * intraday.HOURS
+    series, arrivals, known_from, _levels = _read(store, codes, [WAITS], origin) if codes else ({}, {}, {}, {})
+    quiet_hours = int(intraday.MAX_SILENCE.total_seconds() // 3600)
+    started = {c: known_from[c] for c in codes if c in known_from}
+    left: list[tuple[str, str]] = []
+    counted = []
+    earliest = min(started.values(), default=None)
+    for code in codes:
+        if code not in started:
+            continue
+        counts = intraday.bin_count(arrivals.get(code, ()), n, started[code])
+        if started[code] > earliest + JOIN_HOURS:
+            left.append((names[code], "its data starts later than the others'"))
+        elif not np.nansum(counts[n - quiet_hours:]) > 0:
+            left.append((names[code], f"no arrivals in the last {quiet_hours} hours"))
+        else:
+            idx, vals = series.get((code, WAITS), ((), ()))
+            counted.append((counts, intraday.bin_mean(idx, vals, n)))
+    if counted:
+        counts = np.array([c for c, _ in counted])
+        waits = np.array([w for _, w in counted])
+        total = counts.sum(axis=0)                      # NaN until every counted site has data
+        weight = np.where(np.isfinite(waits) & (counts > 0), counts, 0.0)
+        weighted = np.nansum(np.where(weight > 0, waits * weight, 0.0), axis=0)
+        mean = np.full(n, np.nan)
+        np.divide(weighted, weight.sum(axis=0), out=mean, where=weight.sum(axis=0) > 0)
+        mean[~np.isfinite(total)] = np.nan
+        made = {f.key: f for f in intraday.forecast([(WAITS, SYSTEM), (ARRIVALS, SYSTEM)],
+                                                     np.array([mean, total]), origin)}
+    else:
+        made = {key: intraday.IntradayForecast(key, SYSTEM, origin, (), 0, "no acute site with arrivals yet")
+                for key in (WAITS, ARRIVALS)}
+    opel = opel_chance.OpelChance(SYSTEM, None, None, 0, 0, "worked out for each provider, not the system")
+    return SystemForecast(SiteForecast(SYSTEM, SYSTEM_NAME, made, opel), tuple(left), len(counted))
 
 
 def site_forecast(store, now: datetime, code: str, metrics: Iterable[str] = ()) -> SiteForecast:

@@ -160,6 +160,86 @@ def test_door_forecasts_every_acute_site(world):
     assert new.opel.chance is None
 
 
+def test_door_forecasts_all_hospitals_together_leaving_out_a_site_that_joined_later(world):
+    """The offload chart's "All hospitals": one series of the sites' arrivals added and their waits
+    weighted by arrivals, forecast directly; the site with two days of history is left out and named
+    (counted in, it would lift the total by its whole size two days ago, read as a surge)."""
+    store, codes = world
+    now = intraday_world.NOW
+    found = door.system_forecast(store, now)
+    system = found.forecast
+    assert system.org_code == door.SYSTEM and found.counted == len(codes) - 1
+    assert found.left_out == ((intraday_world.NEW_NAME, "its data starts later than the others'"),)
+    sites = door.site_forecasts(store, now).sites
+    for key in (door.WAITS, door.ARRIVALS):
+        f = system.series[key]
+        assert not f.reason and len(f.hours) == 24 and f.hours[0].start == now.replace(minute=0)
+        assert all(h.low <= h.value <= h.high for h in f.hours)
+    # Over the day, the total's forecast is about the sum of the counted sites' (each its own model).
+    added = sum(h.value for c in codes[:-1] for h in sites[c].arrivals.hours)
+    assert 0.8 < sum(h.value for h in system.arrivals.hours) / added < 1.25
+    # The waits lie between the sites' own, hour by hour (a weighted mean), give or take the models.
+    low = min(sites[c].waits.hours[0].value for c in codes[:-1])
+    high = max(sites[c].waits.hours[0].value for c in codes[:-1])
+    assert 0.8 * low <= system.waits.hours[0].value <= 1.25 * high
+
+
+def test_door_all_hospitals_with_no_arrivals_yet_says_so(tmp_path):
+    from tests.support.replica import fresh_replica
+    from tests.ui.feeds import Feed
+
+    with fresh_replica(tmp_path / "empty.db", "no arrivals") as store:
+        feed = Feed()
+        feed.org("RAA", "Alpha Acute")
+        feed.apply(store)
+        found = door.system_forecast(store, intraday_world.NOW)
+    assert found.counted == 0 and found.forecast.waits.reason == "no acute site with arrivals yet"
+    assert found.forecast.arrivals.hours == ()
+
+
+def _steady(tmp_path, quiet_from_hours_ago: int | None = None):
+    """Two sites over eight days: Alpha one arrival an hour at 20 min, Beta three at 40 min (Beta
+    silent for the last ``quiet_from_hours_ago`` hours when given)."""
+    from tests.support.replica import fresh_replica
+    from tests.ui.feeds import Feed
+
+    now = intraday_world.NOW
+    store = fresh_replica(tmp_path / "steady.db", "steady sites")
+    feed = Feed().org("RAA", "Alpha Acute").org("RBB", "Beta Acute")
+    end = now.replace(minute=0)
+    for h in range(8 * 24, 0, -1):
+        start = end - timedelta(hours=h)
+        for code, per_hour, minutes in (("RAA", 1, 20.0), ("RBB", 3, 40.0)):
+            if code == "RBB" and quiet_from_hours_ago is not None and h <= quiet_from_hours_ago:
+                continue
+            feed.observation(code, door.WAITS, start + timedelta(minutes=30), minutes)
+            for k in range(per_hour):
+                feed.handed_over(f"{code}-{h}-{k}", code, start + timedelta(minutes=5 + 15 * k), minutes)
+    feed.apply(store)
+    return store
+
+
+def test_door_all_hospitals_weighs_each_hospitals_waits_by_its_arrivals(tmp_path):
+    """Alpha's 20 minutes for one ambulance an hour, Beta's 40 for three: all hospitals wait 35
+    minutes on average, not the 30 of a plain mean."""
+    with _steady(tmp_path) as store:
+        found = door.system_forecast(store, intraday_world.NOW)
+    waits, arrivals = found.forecast.waits.hours, found.forecast.arrivals.hours
+    assert found.counted == 2 and found.left_out == ()
+    assert all(h.value == pytest.approx(35, abs=1) for h in waits), [round(h.value, 1) for h in waits]
+    assert all(h.value == pytest.approx(4, abs=0.3) for h in arrivals), [round(h.value, 1) for h in arrivals]
+
+
+def test_door_all_hospitals_leave_out_a_hospital_gone_quiet(tmp_path):
+    """Beta silent for ten hours (its feed, not its patients): counted, its zeros would read as a
+    lull; it is left out and named, and all hospitals' forecast is Alpha's."""
+    with _steady(tmp_path, quiet_from_hours_ago=10) as store:
+        found = door.system_forecast(store, intraday_world.NOW)
+    assert found.counted == 1 and found.left_out == (("Beta Acute", "no arrivals in the last 6 hours"),)
+    assert found.forecast.waits.hours[0].value == pytest.approx(20, abs=1)
+    assert found.forecast.arrivals.hours[0].value == pytest.approx(1, abs=0.3)
+
+
 def test_door_one_site_with_a_chosen_parameter(world):
     store, codes = world
     site = door.site_forecast(store, intraday_world.NOW, codes[0], ["ga_bed_occupancy_pct"])

@@ -97,10 +97,16 @@ def test_offload_chart_band_for_the_chosen_hospital(qtbot, world):
     view.show()
     view.refresh()
     assert tasks.manager().wait_idle()
-    assert view.chart.band_item is None            # all hospitals: no one site's forecast
-    assert "Choose a hospital for its forecast" in view.chart.note.text()
-    view.chart_picker.setCurrentIndex(view.chart_picker.findData(codes[1]))
+    # All hospitals: their forecast together, the site with two days of history left out and named.
     qtbot.waitUntil(lambda: view.chart.band_item is not None, timeout=20_000)
+    assert view.forecast.org_code == "system"
+    note = view.chart.note.text()
+    assert "all hospitals' mean handover time per hour" in note
+    assert "Ambulance arrivals forecast, all hospitals: 09:00 " in note
+    assert "Left out of the forecast for all hospitals: New Acute Site (its data starts later" in note
+    view.chart_picker.setCurrentIndex(view.chart_picker.findData(codes[1]))
+    qtbot.waitUntil(lambda: view.forecast.org_code == codes[1] and view.chart.band_item is not None,
+                    timeout=20_000)
     assert view.chart.band_label == FORECAST_KEY
     h = view.forecast.waits.hours[2]
     assert view.chart.hover_text(h.middle.timestamp(), h.value).startswith(
