@@ -103,6 +103,13 @@ class TaskManager(QObject):
         self._pending = 0              # asked and not yet delivered (UI thread only)
         self._closed = False
         self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        # Before any of its threads exists: cycles (charts' Qt items among them) are collected on
+        # the GUI thread only, never on a worker, where freeing a Qt object could hang the process.
+        app = QCoreApplication.instance()
+        if app is not None and QThread.currentThread() is app.thread():
+            from ui import gui_gc
+
+            gui_gc.install()
 
     # --- asking ---------------------------------------------------------------------------
     def submit(self, job: _Job) -> bool:

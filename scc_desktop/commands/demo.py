@@ -126,12 +126,14 @@ def _run_demo(args, folder: Path, stop_signals) -> int:
     fill = demo.history_to_fill()
     if fill > QUIET_FILL:   # seconds to minutes of filling (five weeks: ~2 min): said before it starts
         print(f"Simulating {fill / timedelta(hours=1):.0f} hours of history (what earlier starts here have not) "
-              "first: about a minute a fortnight on two cores", flush=True)
+              "first: about 20 s a week of history on two cores", flush=True)
     # The user's theme, text size, last view and window size, as in the app (a screenshot
     # is drawn the same for everyone and changes nothing).
     settings = None if args.screenshot is not None else settings_mod.load()
     try:
-        if args.screenshot is None and fill > PROGRESS_FILL:
+        # A long fill, or a first sync and the room's records still to come (a first start stopped
+        # late in its fill, started again): behind the progress window, which Stop and signals end.
+        if args.screenshot is None and (fill > PROGRESS_FILL or not demo.records_seeded()):
             from ui.progress_window import Cancelled, run_with_progress
 
             gui.application()
@@ -202,6 +204,13 @@ def _prepare(args, demo, report):
 
             report(None, "Loading the history into this desktop's encrypted replica, then writing the room's "
                          "records (contacts, rota, transfers, decisions)")
+            # Stop ends the first sync between feed items too (it rolls back with its cursor; the next
+            # start syncs again), and then writes no records; the window's own sync loop sets its own.
+            engine.stop = demo.stop_event
+            engine.run_once()
+            if demo.stop_event.is_set():
+                store.close()
+                return None
             seed_room(store, engine)
             demo.mark_records_seeded(utcnow())
     except BaseException:

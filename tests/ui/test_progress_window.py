@@ -137,3 +137,40 @@ def test_the_window_as_a_user_sees_it(qapp, tmp_path):
     image.save(str(tmp_path / "progress.png"))
     window.finished_work = True
     window.close()
+
+
+def test_stop_while_the_replica_first_syncs_ends_the_sync_and_writes_no_records(qapp, tmp_path):
+    """The demo command's own work (``_prepare``): Stop pressed as the history loads into the replica
+    ends that sync between feed items (its cursor short of the hub's head) and writes none of the
+    room's records; the next start syncs and writes them."""
+    import argparse
+
+    from sqlalchemy import text
+
+    from models.replica.store import Store
+    from scc_desktop.commands.demo import _prepare
+    from scc_desktop.demo import DEMO_PASSPHRASE
+
+    folder = tmp_path / "demo"
+    demo = DemoSystem(folder, history=HISTORY)
+    args = argparse.Namespace(screenshot="x.png")   # no live feed: the hub's head stays put
+
+    def stop_as_it_loads(window, seen):
+        if window.label.text().startswith("Loading the history"):
+            window.stop_button.click()
+
+    seen: list = []
+    timer = _watch(seen, stop_as_it_loads, every_ms=5)
+    try:
+        with pytest.raises(Cancelled) as stopped:
+            run_with_progress("Starting the demo", lambda report: _prepare(args, demo, report), demo.stop_event.set)
+        with demo.hub.hub.db.read() as conn:
+            head = demo.hub.hub.db.head(conn)
+    finally:
+        timer.stop()
+        demo.stop()
+    assert stopped.value.result is None and not demo.records_seeded()
+    with Store.unlock(folder / "replica.db", DEMO_PASSPHRASE) as store, store.session() as s:
+        synced = s.execute(text("SELECT max(position) FROM feed_cursor")).scalar() or 0
+        contacts = s.execute(text("SELECT count(*) FROM contact")).scalar()
+    assert synced < head and contacts == 0, (synced, head, contacts)

@@ -156,3 +156,36 @@ def test_a_new_level_moves_that_providers_chance_and_the_room_agrees(world):
     room = door.site_forecasts(store, later, list(after)).sites
     for code, p in after.items():
         assert (p.chance.chance, p.chance.level_now) == (room[code].opel.chance, room[code].opel.level_now), code
+
+
+def test_levels_are_read_by_the_databases_own_json_functions_declared_over_calculated(hub_db):
+    """Nine days of a provider's hourly assessments (a declaration standing over some), written as the
+    hub writes them, on SQLite and PostgreSQL: the board's chance is the one worked out directly
+    from those levels, and a scope other than the provider's is not read as its level."""
+    import json
+    from types import SimpleNamespace
+
+    from sqlalchemy import insert
+
+    now = utcnow().replace(minute=20, second=0, microsecond=0)
+    shown = {}
+    with hub_db.write() as w:
+        w.conn.execute(insert(s.organisation).values(ods_code="RX1", name="Alpha Acute", sector="acute",
+                                                      active=True, updated_at=now))
+        for h in range(9 * 24, 0, -1):
+            at = now - timedelta(hours=h)
+            calculated = 3 if (h // 5) % 4 == 0 else 2
+            declared = 4 if h % 37 == 0 else None
+            w.emit("opel_assessment", {"scope": "provider", "org_code": "RX1", "assessed_at": at.isoformat(),
+                                       "level": calculated, "declared_level": declared, "parameters": []}, "RX1")
+            # The acute pillar's roll-up on the same feed, filed under no organisation: not RX1's level.
+            w.emit("opel_assessment", {"scope": "pillar", "pillar": "acute", "assessed_at": at.isoformat(),
+                                       "level": 4, "declared_level": None})
+            shown[opel_chance.hour_of(at)] = declared or calculated
+        w.conn.execute(insert(s.opel_current).values(scope="provider", key="RX1", data=json.dumps(
+            {"scope": "provider", "org_code": "RX1", "assessed_at": now.isoformat(), "level": 2,
+             "declared_level": None, "complete": True, "verified": False, "total": 10.0})))
+    board = BoardReader(SimpleNamespace(db=hub_db, alerts=SimpleNamespace(evaluating=False))).read(now)
+    (rx1,) = board.providers
+    expected = opel_chance.chance_from("RX1", shown, now.replace(minute=0))
+    assert rx1.chance == expected and expected.chance is not None and expected.days >= 8

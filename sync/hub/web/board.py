@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, cast, func, select
 
 from models.forecast import opel_chance
 from models.forecast.intraday import origin_of
@@ -61,6 +61,7 @@ PILLAR_NAMES = {"acute": "Acute", "community": "Community", "mental_health": "Me
                 "nhs111": "NHS 111", "ambulance": "Ambulance"}
 _RECORD_KINDS = ("transfer_event", "decision", PHONED_KIND)
 _CHUNK = 500
+_LEVEL_STRETCH = 50_000   # feed positions read at a time for the providers' levels
 
 
 @dataclass(frozen=True)
@@ -311,9 +312,7 @@ class BoardReader:
             # long-running hub, from the first position written since then, not from the feed's start.
             since = s.utcnow() - LEVELS_KEPT
             start = self._f.cursor if self._f.cursor else _first_since(conn, since, head)
-            levels = conn.execute(select(s.feed.c.seq, s.feed.c.data).where(
-                s.feed.c.seq > start, s.feed.c.seq <= head, s.feed.c.kind == "opel_assessment",
-                s.feed.c.org_code.is_not(None)).order_by(s.feed.c.seq)).all()
+            self._follow_levels(_level_rows(conn, start, head), since)   # max per hour: a re-read changes nothing
             fo, pv = s.feed_observation, s.phoned_in_value
             handover = conn.execute(
                 select(fo.c.org_code, fo.c.metric, fo.c.observed_at, fo.c.value, pv.c.record_uuid)
@@ -331,24 +330,22 @@ class BoardReader:
                 self._item(json.loads(text))
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 log.warning("web: feed item %s not understood (%s); skipped", seq, exc)
-        self._follow_levels(levels, since)
         self._f.cursor = head
 
     def _follow_levels(self, rows, since: datetime) -> None:
         """Each provider's worst shown level per UTC hour (what the chance reads), over the weeks kept."""
         changed: dict[str, dict[int, int]] = {}
-        for seq, text in rows:
+        for seq, org, scope, assessed_at, declared, calculated in rows:
             try:
-                d = json.loads(text)
-                at = _time(d["assessed_at"])
-                level = shown_level(d.get("declared_level"), d.get("level"))
-                if d.get("scope") == "provider" and at is not None and level is not None:
-                    org, hour, level = d["org_code"], opel_chance.hour_of(at), int(level)
+                at = _time(assessed_at)
+                level = shown_level(_int(declared), _int(calculated))
+                if scope == "provider" and org and at is not None and level is not None:
+                    hour = opel_chance.hour_of(at)
                     if org not in changed:
                         changed[org] = dict(self._f.levels.get(org, {}))
                     hours = changed[org]
                     hours[hour] = max(hours.get(hour, level), level)
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            except (ValueError, TypeError) as exc:
                 log.warning("web: feed item %s not understood (%s); skipped", seq, exc)
         self._f.levels.update(changed)
         first = opel_chance.hour_of(since)
@@ -387,6 +384,30 @@ class BoardReader:
 
 
 _SEVERITY = {"critical": 0, "warning": 1, "info": 2}
+
+
+def _int(value) -> int | None:
+    """A level as the database's JSON reading gives it (a number on SQLite, text on PostgreSQL)."""
+    return None if value is None else int(value)
+
+
+def _level_rows(conn, start: int, head: int):
+    """(seq, org, scope, assessed_at, declared level, calculated level) of the provider assessments
+    after ``start``, up to ``head``: the four fields read by the database's own JSON functions, a
+    stretch of positions at a time (eight weeks of a 40-provider system's assessments are about
+    220,000 items of 2 KB each: parsed here whole, a first read held half a gigabyte)."""
+    data = s.feed.c.data
+    keys = ("scope", "assessed_at", "declared_level", "level")
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import JSON
+
+        fields = [cast(data, JSON)[k].astext for k in keys]
+    else:
+        fields = [func.json_extract(data, f"$.{k}") for k in keys]
+    for lo in range(start, head, _LEVEL_STRETCH):
+        yield from conn.execute(select(s.feed.c.seq, s.feed.c.org_code, *fields).where(
+            s.feed.c.seq > lo, s.feed.c.seq <= min(lo + _LEVEL_STRETCH, head), s.feed.c.kind == "opel_assessment",
+            s.feed.c.org_code.is_not(None)).order_by(s.feed.c.seq)).all()
 
 
 def _first_since(conn, since: datetime, head: int) -> int:
