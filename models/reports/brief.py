@@ -1,6 +1,7 @@
 """The morning brief for the 08:00 system call: the picture now, what changed since yesterday (or
 since the last brief), the worst sites and why, open alerts, transfers past their threshold, the
-actions due today, who is on call, and the system's week ahead."""
+actions due today, who is on call, each acute site's next 24 hours (its chance of OPEL 3+ first), and
+the system's week ahead."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime, time, timedelta, timezone
 
 from models.queries import trend as queries_trend
 from models.reports import parts, reads, words
+from models.reports.next_day_part import next_day_section
 from models.reports.week_part import week_section
 from models.reports.model import Report, Section, Table, Text
 from models.service import contacts as contacts_door
@@ -76,6 +78,7 @@ def build(store, at: datetime, since: datetime | None = None, generated_at: date
                                                 "No action is overdue or due today."),), at),
         Section("On call", (parts.on_call_table("on_call", "Who is on call now", r.actions.on_call, at,
                                                 contacts_door.is_director_rota),), at),
+        next_day_section(store, at),
         week_section(store, at),
     )
     return Report("brief", TITLE, at, generated_at or at, sections, parts.opel_tables(r.overview),

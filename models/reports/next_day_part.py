@@ -1,0 +1,78 @@
+"""The brief's "Next 24 hours" section: each acute site's chance of reaching OPEL 3 or 4 within the
+day, likeliest first, with the arrivals and the mean handover time forecast for its busiest coming
+hours, and all hospitals' arrivals (``models.service.forecast``, the figures the system picture,
+the provider view and the phone page give).  The Director reads it at 08:00: which site to ring
+first."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from models.forecast import opel_chance
+from models.reports import words
+from models.reports.model import Section, Table, Text
+from models.service import forecast as door
+
+log = logging.getLogger(__name__)
+TITLE = "Next 24 hours"
+HEADERS = ("Site", "Chance of OPEL 3+ within 24 h", "From", "Arrivals, next 24 h", "Busiest hour (arrivals, 80%)",
+           "Mean handover then (80%)")
+
+
+def next_day_section(store, at: datetime) -> Section:
+    try:
+        page = door.site_forecasts(store, at)
+        everyone = door.system_forecast(store, at)
+    except Exception as exc:     # a forecast that cannot be built never stops the 08:00 brief
+        log.exception("next 24 hours: not built for the brief")
+        return Section(TITLE, (Text(f"The next 24 hours could not be forecast ({type(exc).__name__}: {exc}); "
+                                    "the rest of the brief is complete.", warn=True),), at)
+    if not page.sites:
+        return Section(TITLE, (Text("No acute site on this replica yet."),), at)
+    sites = sorted(page.sites.values(), key=lambda s: (s.opel.chance is None, -(s.opel.chance or 0), s.name))
+    rows, warn = [], set()
+    for site in sites:
+        chance = site.opel
+        if chance.chance is not None and chance.chance >= 0.5:
+            warn.add(len(rows))
+        rows.append((site.name,
+                     opel_chance.percent(chance.chance) if chance.chance is not None else f"not estimated "
+                     f"({chance.reason})",
+                     f"its level history over {chance.days} days" if chance.chance is not None else "",
+                     *_busiest(site)))
+    table = Table("next_24_hours", f"The acute sites' next 24 hours, from {words.clock(page.origin)}", HEADERS,
+                  tuple(rows), page.origin, "No acute site on this replica yet.",
+                  "Forecasts from this desktop's own history: each site's chance from how often, from a moment "
+                  "like this one, it showed OPEL 3 or 4 within a day; the hours from its last four weeks, "
+                  "8 in 10 inside the 80% interval. Rows of 50% and over are marked.",
+                  widths=(0.24, 0.15, 0.16, 0.1, 0.18, 0.17), warn_rows=frozenset(warn))
+    return Section(TITLE, (table, Text(_everyone(everyone))), page.origin)
+
+
+def _busiest(site: door.SiteForecast) -> tuple:
+    """The site's arrivals over the next 24 hours (the hours' forecasts added), its busiest hour with
+    its interval, and the mean handover time forecast for that hour; blanks with the reason if none."""
+    arrivals, waits = site.arrivals, site.waits
+    if arrivals is None or not arrivals.hours:
+        return (None, f"too little history ({arrivals.reason if arrivals else 'no arrivals'})", None)
+    peak = max(arrivals.hours, key=lambda h: h.value)
+    wait = next((h for h in (waits.hours if waits else ()) if h.start == peak.start), None)
+    return (round(sum(h.value for h in arrivals.hours)),
+            f"{words.clock(peak.start)}: {peak.value:.0f} ({peak.low:.0f} to {peak.high:.0f})",
+            f"{wait.value:.0f} min ({wait.low:.0f} to {wait.high:.0f})" if wait else None)
+
+
+def _everyone(found: door.SystemForecast) -> str:
+    """All hospitals' arrivals over the day, and who is left out of that figure."""
+    arrivals = found.forecast.arrivals
+    if arrivals is None or not arrivals.hours:
+        said = f"All hospitals together: too little history to forecast ({arrivals.reason if arrivals else ''})."
+    else:
+        peak = max(arrivals.hours, key=lambda h: h.value)
+        said = (f"All hospitals together: about {round(sum(h.value for h in arrivals.hours)):,} ambulance "
+                f"arrivals over the next 24 hours, the busiest hour {words.clock(peak.start)} with "
+                f"{peak.value:.0f} (80%: {peak.low:.0f} to {peak.high:.0f}).")
+    if found.left_out:
+        said += " Left out: " + "; ".join(f"{name} ({why})" for name, why in found.left_out) + "."
+    return said
