@@ -22,8 +22,8 @@ HEADERS = ("Site", "Chance of OPEL 3+ within 24 h", "From", "Arrivals, next 24 h
 
 def next_day_section(store, at: datetime) -> Section:
     try:
-        page = door.site_forecasts(store, at)
-        everyone = door.system_forecast(store, at)
+        page = door.site_forecasts(store, at, system=True)
+        everyone = page.system
     except Exception as exc:     # a forecast that cannot be built never stops the 08:00 brief
         log.exception("next 24 hours: not built for the brief")
         return Section(TITLE, (Text(f"The next 24 hours could not be forecast ({type(exc).__name__}: {exc}); "
@@ -63,8 +63,10 @@ def _busiest(site: door.SiteForecast) -> tuple:
             f"{wait.value:.0f} min ({wait.low:.0f} to {wait.high:.0f})" if wait else None)
 
 
-def _everyone(found: door.SystemForecast) -> str:
+def _everyone(found: door.SystemForecast | None) -> str:
     """All hospitals' arrivals over the day, and who is left out of that figure."""
+    if found is None:
+        return "All hospitals together: no acute site."
     arrivals = found.forecast.arrivals
     if arrivals is None or not arrivals.hours:
         said = f"All hospitals together: too little history to forecast ({arrivals.reason if arrivals else ''})."

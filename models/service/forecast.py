@@ -61,6 +61,7 @@ class ForecastPage:
     now: datetime
     origin: datetime                        # the forecasts cover the 24 hours from here
     sites: dict[str, SiteForecast] = field(default_factory=dict)   # org code -> its forecasts
+    system: SystemForecast | None = None    # all hospitals together, when asked for (the same read)
 
 
 def acute_sites(store) -> list[tuple[str, str]]:
@@ -71,9 +72,11 @@ def acute_sites(store) -> list[tuple[str, str]]:
 
 
 def site_forecasts(store, now: datetime, codes: Sequence[str] | None = None,
-                   metrics: Iterable[str] = ()) -> ForecastPage:
-    """Forecasts for ``codes`` (default: every acute site): waits, arrivals, ``metrics`` and OPEL."""
+                   metrics: Iterable[str] = (), system: bool = False) -> ForecastPage:
+    """Forecasts for ``codes`` (default: every acute site): waits, arrivals, ``metrics`` and OPEL;
+    with ``system`` (and every acute site), all hospitals' together too, from the same read."""
     origin = intraday.origin_of(now)
+    system = system and codes is None
     if codes is None:
         named = acute_sites(store)
     else:
@@ -87,6 +90,7 @@ def site_forecasts(store, now: datetime, codes: Sequence[str] | None = None,
     codes = [c for c, _ in named]
     n = intraday.WINDOW_DAYS * intraday.HOURS
     series, arrivals, known_from, levels = _read(store, codes, keys, origin)
+    together = _system(named, series, arrivals, known_from, origin) if system else None
     grid_rows, labels = [], []
     for code in codes:
         for key in keys:
@@ -106,7 +110,7 @@ def site_forecasts(store, now: datetime, codes: Sequence[str] | None = None,
         idx, lv = levels.get(code, ((), ()))
         sites[code] = SiteForecast(code, name, by_site[code],
                                    opel_chance.chance(code, opel_chance.bin_levels(idx, lv, m)))
-    return ForecastPage(now, origin, sites)
+    return ForecastPage(now, origin, sites, together)
 
 
 @dataclass(frozen=True)
@@ -124,9 +128,16 @@ def system_forecast(store, now: datetime) -> SystemForecast:
     origin = intraday.origin_of(now)
     named = acute_sites(store)
     codes = [c for c, _ in named]
+    series, arrivals, known_from, _none = (_read(store, codes, [WAITS], origin, levels=False) if codes
+                                           else ({}, {}, {}, {}))
+    return _system(named, series, arrivals, known_from, origin)
+
+
+def _system(named: list[tuple[str, str]], series: dict, arrivals: dict, known_from: dict,
+            origin: datetime) -> SystemForecast:
+    codes = [c for c, _ in named]
     names = dict(named)
     n = intraday.WINDOW_DAYS * intraday.HOURS
-    series, arrivals, known_from, _levels = _read(store, codes, [WAITS], origin) if codes else ({}, {}, {}, {})
     quiet_hours = int(intraday.MAX_SILENCE.total_seconds() // 3600)
     started = {c: known_from[c] for c in codes if c in known_from}
     left: list[tuple[str, str]] = []
@@ -173,8 +184,9 @@ def _hour(column: str) -> str:
     return f"((CAST(strftime('%s', {column}) AS INTEGER) - ? + 360000) / 3600 - 100)"
 
 
-def _read(store, codes: list[str], keys: list[str], origin: datetime):
-    """The history the models need, in one snapshot, as hours on each model's grid."""
+def _read(store, codes: list[str], keys: list[str], origin: datetime, levels: bool = True):
+    """The history the models need, in one snapshot, as hours on each model's grid (the providers'
+    levels, eight weeks of them, only if ``levels``)."""
     start = intraday.grid_start(origin)
     level_start = origin - timedelta(days=opel_chance.HISTORY_DAYS)
     since, until = to_utc_text(start), to_utc_text(origin)
@@ -197,7 +209,8 @@ def _read(store, codes: list[str], keys: list[str], origin: datetime):
         # Levels before the window (by up to HOLD) come in with a negative hour: the level held into it.
         assessed = rows(s, f"SELECT org_code, {_hour('assessed_at')} AS h, max({SHOWN_SQL}) FROM opel_assessment "
                            f"WHERE scope = 'provider' AND org_code IN ({q}) AND assessed_at >= ? AND assessed_at < ? "
-                           f"AND {SHOWN_SQL} IS NOT NULL GROUP BY org_code, h", [l0, *codes, level_since, until])
+                           f"AND {SHOWN_SQL} IS NOT NULL GROUP BY org_code, h",
+                        [l0, *codes, level_since, until]) if levels else []
     grouped: dict = defaultdict(lambda: ([], []))
     for org, metric, h, value in found:
         pair = grouped[(org, metric)]
@@ -208,8 +221,8 @@ def _read(store, codes: list[str], keys: list[str], origin: datetime):
     for code, h, count in arrived:
         arrivals[code] += [h] * count
     known_from = {code: int((from_utc_text(at) - start).total_seconds() // 3600) for code, at in first if at}
-    levels: dict = defaultdict(lambda: ([], []))
+    by_org: dict = defaultdict(lambda: ([], []))
     for code, h, level in assessed:
-        levels[code][0].append(h)
-        levels[code][1].append(level)
-    return series, dict(arrivals), known_from, dict(levels)
+        by_org[code][0].append(h)
+        by_org[code][1].append(level)
+    return series, dict(arrivals), known_from, dict(by_org)

@@ -289,3 +289,11 @@ def test_the_doors_history_reads_use_covering_indexes(world):
     for table, want in covered.items():
         for plan in plans[table]:
             assert any(want in step for step in plan), (table, plan)
+
+
+def test_all_hospitals_from_the_sites_read_equal_their_own_read(world):
+    """The brief asks for the sites and all hospitals in one read: the same forecast as asked alone."""
+    store, _codes = world
+    page = door.site_forecasts(store, intraday_world.NOW, system=True)
+    assert page.system == door.system_forecast(store, intraday_world.NOW)
+    assert door.site_forecasts(store, intraday_world.NOW).system is None
