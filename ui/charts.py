@@ -70,15 +70,19 @@ def spread(spans: Sequence[tuple[float, float]], low: float, high: float) -> lis
 
 def merge_marks(marks: Sequence[tuple[float, str]]) -> list[tuple[float, str]]:
     """One label per value: lines drawn at the same value (a standard on an OPEL band edge) share it,
-    the later label's value left off when it repeats the first's ("95% standard (1 → 0 pts)")."""
+    the later label's value (and unit) left off when it repeats the first's ("95% standard (1 → 0 pts)",
+    "60 min (3 → 4 pts)", not "60 min min (3 → 4 pts)")."""
     out: dict[float, str] = {}
     for value, label in marks:
         key = round(float(value), 9)
         if key not in out:
             out[key] = label
             continue
-        first, (head, _, rest) = out[key], label.partition(" ")
-        out[key] = f"{first} {rest}" if rest and head == first.partition(" ")[0] else f"{first} · {label}"
+        first, words, mine = out[key], out[key].split(" "), label.split(" ")
+        same = 0   # the leading words the two share: the value, and its unit ("60 min")
+        while same < len(words) and same < len(mine) - 1 and words[same] == mine[same]:
+            same += 1
+        out[key] = f"{first} {' '.join(mine[same:])}" if same else f"{first} · {label}"
     return list(out.items())
 
 

@@ -48,6 +48,12 @@ MIN_CHART_SPAN = timedelta(hours=6)
 STALE_AFTER = timedelta(minutes=60)
 
 
+def _learned_from(days: int) -> str:
+    """The history a 24-hour forecast learned from, as held: "the last four weeks", or "the 8 days
+    held (up to four weeks are used)"."""
+    return "the last four weeks" if days >= 28 else f"the {days} days held (up to four weeks are used)"
+
+
 def band_words(band: HandoverBand) -> str:
     """A band as a room lead says it: "within 15 min", "15–30 min", "over 60 min"."""
     lo, hi = fmt_number(band.range.lo), fmt_number(band.range.hi)
@@ -538,11 +544,12 @@ class OffloadView(QWidget):
         band = (Band.hours(waits.hours, now, theme.current().series[0], fmt=lambda v: fmt_number(round(v)),
                            unit=" min") if waits is not None and waits.hours else None)
         notes = []
+        learned = _learned_from(waits.days) if band is not None else ""
         if band is not None and code is None:
             notes.append("Forecast: all hospitals' mean handover time per hour (each hospital's weighted by "
-                         "its arrivals), from their own last four weeks.")
+                         f"its arrivals), from {learned}.")
         elif band is not None:
-            notes.append("Forecast: the hospital's mean handover time per hour, from its own last four weeks.")
+            notes.append(f"Forecast: the hospital's mean handover time per hour, from {learned}.")
         arrivals = site.arrivals if site is not None else None
         if arrivals is not None and arrivals.hours:
             notes.append(("Ambulance arrivals forecast, all hospitals: " if code is None else

@@ -187,18 +187,23 @@ def forecast_tile(page: forecast_door.ForecastPage) -> TileText | None:
     acute sites, the slot keeps its "not yet available")."""
     if not page.sites:
         return None
-    known = sorted((s for s in page.sites.values() if s.opel.chance is not None), key=lambda s: -s.opel.chance)
-    short = len(page.sites) - len(known)
+    # A site already at 3+ is said to be, not ranked by a chance worked out at the hour's start.
+    at = [s for s in page.sites.values() if s.opel.already]
+    known = sorted((s for s in page.sites.values() if s.opel.chance is not None and not s.opel.already),
+                   key=lambda s: -s.opel.chance)
+    short = len(page.sites) - len(known) - len(at)
     few = (f"{short} site{'s' if short != 1 else ''}: too little history",) if short else ()
+    if at:
+        few = (f"{len(at)} site{'s' if len(at) != 1 else ''} at OPEL 3+ now",) + few   # named on the board
     title = "Chance of OPEL 3+ in 24 h"
     if not known:
-        return TileText(title, "—", ("too little history to forecast", *few), "",
-                        accessible="Forecast: too little history to forecast")
+        lines = few if at else ("too little history to forecast", *few)
+        return TileText(title, "—", lines, "", accessible="Forecast: " + "; ".join(lines))
     top = known[0]
     lines = (fmt.short_name(top.name),) + tuple(
         f"next: {fmt.short_name(s.name)} {percent(s.opel.chance)}" for s in known[1:2]) + few
     said = "; ".join(f"{s.name} {percent(s.opel.chance)}" for s in known)
-    return TileText(title, percent(top.opel.chance), lines, f"from {fmt.local_time(page.origin)}",
+    return TileText(title, percent(top.opel.chance), lines, f"worked out {fmt.local_time(page.origin)}",
                     accessible=f"Forecast: chance of OPEL 3+ within 24 hours: {said}")
 
 

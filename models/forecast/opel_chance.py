@@ -39,8 +39,18 @@ class OpelChance:
     days: int                  # days of level history behind it
     seen: int                  # past moments like this one with a known next 24 hours
     reason: str = ""
+    # The level shown now, from the newest assessment (the chance is worked out at the start of the
+    # hour): a provider already at 3+ is said to be, not given a chance of reaching it.
+    shown_now: int | None = None
+
+    @property
+    def already(self) -> bool:
+        """Shown at OPEL 3 or 4 now: "at OPEL 3 now" is what to say, whatever the chance."""
+        return self.shown_now is not None and self.shown_now >= THRESHOLD
 
     def text(self) -> str:
+        if self.already:
+            return f"already at OPEL {self.shown_now}: no chance of 3+ to forecast"
         if self.chance is None:
             return f"chance of OPEL 3+ in 24 h: not estimated ({self.reason})"
         return f"chance of OPEL 3+ in 24 h: {percent(self.chance)}"

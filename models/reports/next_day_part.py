@@ -30,24 +30,32 @@ def next_day_section(store, at: datetime) -> Section:
                                     "the rest of the brief is complete.", warn=True),), at)
     if not page.sites:
         return Section(TITLE, (Text("No acute site on this replica yet."),), at)
-    sites = sorted(page.sites.values(), key=lambda s: (s.opel.chance is None, -(s.opel.chance or 0), s.name))
+    # Already at 3+ first (said so, not given a chance worked out at the hour's start), then likeliest.
+    sites = sorted(page.sites.values(), key=lambda s: (not s.opel.already, s.opel.chance is None,
+                                                       -(s.opel.chance or 0), s.name))
     rows, warn = [], set()
     for site in sites:
         chance = site.opel
-        if chance.chance is not None and chance.chance >= 0.5:
+        if chance.already or (chance.chance is not None and chance.chance >= 0.5):
             warn.add(len(rows))
-        rows.append((site.name,
-                     opel_chance.percent(chance.chance) if chance.chance is not None else f"not estimated "
-                     f"({chance.reason})",
+        rows.append((site.name, _chance_words(chance),
                      f"its level history over {chance.days} days" if chance.chance is not None else "",
                      *_busiest(site)))
     table = Table("next_24_hours", f"The acute sites' next 24 hours, from {words.clock(page.origin)}", HEADERS,
                   tuple(rows), page.origin, "No acute site on this replica yet.",
                   "Forecasts from this desktop's own history: each site's chance from how often, from a moment "
-                  "like this one, it showed OPEL 3 or 4 within a day; the hours from its last four weeks, "
-                  "8 in 10 inside the 80% interval. Rows of 50% and over are marked.",
+                  "like this one, it showed OPEL 3 or 4 within a day; the hours from up to its last four weeks, "
+                  "8 in 10 inside the 80% interval. Sites at OPEL 3+ now, and chances of 50% and over, are marked.",
                   widths=(0.24, 0.15, 0.16, 0.1, 0.18, 0.17), warn_rows=frozenset(warn))
     return Section(TITLE, (table, Text(_everyone(everyone))), page.origin)
+
+
+def _chance_words(chance: opel_chance.OpelChance) -> str:
+    if chance.already:
+        return f"at OPEL {chance.shown_now} now"
+    if chance.chance is None:
+        return f"not estimated ({chance.reason})"
+    return opel_chance.percent(chance.chance)
 
 
 def _busiest(site: door.SiteForecast) -> tuple:

@@ -21,6 +21,7 @@ off the UI thread (``ui.tasks``): a year's replica with 22 acute sites takes wel
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -105,11 +106,12 @@ def site_forecasts(store, now: datetime, codes: Sequence[str] | None = None,
     for f in made:
         by_site[f.site][f.key] = f
     m = opel_chance.HISTORY_DAYS * opel_chance.HOURS
+    shown = _shown_now(store, codes, now)
     sites = {}
     for code, name in named:
         idx, lv = levels.get(code, ((), ()))
-        sites[code] = SiteForecast(code, name, by_site[code],
-                                   opel_chance.chance(code, opel_chance.bin_levels(idx, lv, m)))
+        chance = opel_chance.chance(code, opel_chance.bin_levels(idx, lv, m))
+        sites[code] = SiteForecast(code, name, by_site[code], dataclasses.replace(chance, shown_now=shown.get(code)))
     return ForecastPage(now, origin, sites, together)
 
 
@@ -175,6 +177,15 @@ def _system(named: list[tuple[str, str]], series: dict, arrivals: dict, known_fr
 def site_forecast(store, now: datetime, code: str, metrics: Iterable[str] = ()) -> SiteForecast:
     """One site's forecasts (the provider view, the offload chart's chosen hospital)."""
     return site_forecasts(store, now, [code], metrics).sites[code]
+
+
+def _shown_now(store, codes: list[str], now: datetime) -> dict[str, int]:
+    """Each provider's shown level from its newest assessment up to ``now`` (one index seek each)."""
+    with store.session() as s:
+        found = rows(s, f"SELECT column1, (SELECT {SHOWN_SQL} FROM opel_assessment WHERE scope = 'provider' "
+                        "AND org_code = column1 AND assessed_at <= ? ORDER BY assessed_at DESC, id DESC LIMIT 1) "
+                        f"FROM (VALUES {', '.join(['(?)'] * len(codes))})", [to_utc_text(now), *codes])
+    return {code: int(level) for code, level in found if level is not None}
 
 
 def _hour(column: str) -> str:

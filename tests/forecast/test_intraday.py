@@ -297,3 +297,18 @@ def test_all_hospitals_from_the_sites_read_equal_their_own_read(world):
     page = door.site_forecasts(store, intraday_world.NOW, system=True)
     assert page.system == door.system_forecast(store, intraday_world.NOW)
     assert door.site_forecasts(store, intraday_world.NOW).system is None
+
+
+def test_a_site_at_opel_3_now_is_said_to_be_not_given_a_chance(tmp_path):
+    """The chance is worked out at the hour's start; a site whose newest assessment, this hour, shows
+    OPEL 3 is "already at OPEL 3" (the walkthrough saw "52%" beside a site at OPEL 3 since 19:45)."""
+    from tests.ui.feeds import Feed
+
+    with _steady(tmp_path) as store:
+        now = intraday_world.NOW
+        before = door.site_forecasts(store, now).sites["RAA"].opel
+        assert not before.already
+        Feed(first_seq=10_000_000).assessment("RAA", "acute", now - timedelta(minutes=5), {}, declared=3).apply(store)
+        after = door.site_forecasts(store, now).sites["RAA"].opel
+    assert after.shown_now == 3 and after.already
+    assert after.text() == "already at OPEL 3: no chance of 3+ to forecast"

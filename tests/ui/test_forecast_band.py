@@ -102,6 +102,8 @@ def test_offload_chart_band_for_the_chosen_hospital(qtbot, world):
     assert view.forecast.org_code == "system"
     note = view.chart.note.text()
     assert "all hospitals' mean handover time per hour" in note
+    # Nine days held: said as held, not "the last four weeks" (the walkthrough's eight-day demo).
+    assert "from the 9 days held (up to four weeks are used)" in note
     assert "Ambulance arrivals forecast, all hospitals: 09:00 " in note
     assert "Left out of the forecast for all hospitals: New Acute Site (its data starts later" in note
     view.chart_picker.setCurrentIndex(view.chart_picker.findData(codes[1]))

@@ -62,6 +62,8 @@ def test_the_note_on_a_lapsed_ambition_says_what_the_line_at_its_value_is(qtbot,
     ([(95, "95% standard"), (95, "95% (1 → 0 pts)"), (78, "78% (2 → 1 pts)")],
      [(95, "95% standard (1 → 0 pts)"), (78, "78% (2 → 1 pts)")]),
     ([(30, "30 min"), (30.0, "handover 30")], [(30, "30 min · handover 30")]),
+    # A value with its unit said once (the walkthrough saw "60 min min (3 → 4 pts)").
+    ([(60, "60 min"), (60, "60 min (3 → 4 pts)")], [(60, "60 min (3 → 4 pts)")]),
     ([(7, "C1 mean 0:07:00"), (15, "C1 90th 0:15:00")], [(7, "C1 mean 0:07:00"), (15, "C1 90th 0:15:00")]),
 ])
 def test_labels_at_one_value_are_merged_into_one(marks, merged):

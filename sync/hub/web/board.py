@@ -149,13 +149,21 @@ class Board:
         """Acute sites with a chance of OPEL 3+ within 24 hours, likeliest first (the desktop's system
         picture lists the same; every provider's own chance is in its row)."""
         return sorted((p for p in self.providers if p.key in self.acute and p.chance is not None
-                       and p.chance.chance is not None), key=lambda p: (-p.chance.chance, p.name))
+                       and p.chance.chance is not None and not p.chance.already),
+                      key=lambda p: (-p.chance.chance, p.name))
+
+    @property
+    def at_three(self) -> list[Level]:
+        """Acute sites shown at OPEL 3 or 4 now, by name (listed so, not given a chance)."""
+        return sorted((p for p in self.providers if p.key in self.acute and p.chance is not None
+                       and p.chance.already), key=lambda p: p.name)
 
     @property
     def unestimated(self) -> list[Level]:
         """Acute sites whose chance is not estimated (too little level history), by name."""
         return sorted((p for p in self.providers if p.key in self.acute and (p.chance is None
-                       or p.chance.chance is None)), key=lambda p: p.name)
+                       or p.chance.chance is None) and not (p.chance and p.chance.already)),
+                      key=lambda p: p.name)
 
     @property
     def stale_count(self) -> int:
@@ -229,7 +237,9 @@ class BoardReader:
             elif scope == "pillar":
                 pillars.append(level)
             elif key in active:
-                providers.append(dataclasses.replace(level, chance=chances.get(key)))
+                chance = chances.get(key)   # with the level shown now: at 3+, said so, not given a chance
+                providers.append(dataclasses.replace(level, chance=chance and dataclasses.replace(
+                    chance, shown_now=level.level)))
         pillars.sort(key=lambda p: p.name)
         providers.sort(key=_worst_first)
         return Board(now, system, pillars, providers, _ambulance(snap.ambulance, names, active, now, snap.calls),
