@@ -63,8 +63,14 @@ SO_FAR_KEY = "so far"
 
 def about_words(result: door.WeekAhead) -> str:
     """What the forecast is, from the history actually held."""
+    band = ("The shaded band is the 80% interval: about 8 days in 10 land inside it." if _any_forecast(result)
+            else "No measure has history enough for a forecast yet: each chart says how much it has.")
     return (f"Forecast by exponential smoothing with day-of-week and holiday effects, from {door.history_words(result)}. "
-            "The shaded band is the 80% interval: about 8 days in 10 land inside it.")
+            + band)
+
+
+def _any_forecast(result: door.WeekAhead) -> bool:
+    return any(s.forecast.days for p in result.places.values() for s in p.series.values())
 
 
 # The table's row names (the charts' titles and the cells' tooltips give the full ones).
@@ -306,7 +312,8 @@ class WeekAheadView(QWidget):
         origin = result.origin
         first, last = origin + timedelta(days=1), origin + timedelta(days=7)
         # Short day names: one line at 1366 pixels beside the picker, for the table's height.
-        self.heading.setText(f"<b>FORECAST</b> for {day_words(first)} to {day_words(last)}, "
+        said = "FORECAST" if _any_forecast(result) else "NO FORECAST YET (too little history)"
+        self.heading.setText(f"<b>{said}</b> for {day_words(first)} to {day_words(last)}, "
                              f"from data to {day_words(origin)} (UK days)")
         n = result.stale_days
         t = theme.current()

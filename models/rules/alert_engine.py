@@ -268,7 +268,9 @@ def show_value(metric: str, value: float | None) -> str:
         return f"{value:g}%"
     if metric.endswith("_level"):
         return f"{rule_level_name(metric)} {value:g}"
-    return f"{value:g}"
+    if "hours" in metric:     # hours lost: "14.8 h", not "14.825" (the brief's alerts showed 58.2286)
+        return f"{value:.1f} h"
+    return f"{round(value, 1):g}"
 
 
 def rule_level_name(metric: str) -> str:

@@ -272,14 +272,14 @@ def standing_words(series: DailySeries) -> str:
 
 def history_words(page: WeekAhead) -> str:
     """The history the forecasts learned from, as held: "the last twelve weeks", or "the last 5 weeks
-    the replica holds (up to 12 are used)"."""
+    the replica holds (up to 12 weeks are used)"."""
     n = page.history_days
     if n >= HISTORY_DAYS:
         return "the last twelve weeks"
     if n == 0:   # not "the last 0 days": a replica whose history starts today
         return "whole days of data, of which the replica holds none yet"
     held = f"{n} day{'s' if n != 1 else ''}" if n < 14 else f"{round(n / 7)} weeks"
-    return f"the last {held} the replica holds (up to {HISTORY_DAYS // 7} are used)"
+    return f"the last {held} the replica holds (up to {HISTORY_DAYS // 7} weeks are used)"
 
 
 def _system_sites(first: np.ndarray, silent: np.ndarray, n: int) -> tuple[np.ndarray, int]:

@@ -121,7 +121,7 @@ def test_text_lines_up_one_and_two_digit_days_and_puts_the_count_so_far_on_today
     counts, occupancy = today[:3], today[3]
     assert all("so far today (to 12:00): " in line for line in counts)
     assert "so far today" not in occupancy and "%" in occupancy
-    assert "learned from the last 7 weeks the replica holds (up to 12 are used)" in done.stdout
+    assert "learned from the last 7 weeks the replica holds (up to 12 weeks are used)" in done.stdout
 
 
 def test_a_bad_at_is_refused_naming_the_option(replica):

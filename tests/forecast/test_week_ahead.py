@@ -426,7 +426,7 @@ def test_a_count_so_far_above_the_intervals_top_is_said_to_be_already_above_the_
 def test_the_history_is_worded_as_the_replica_holds_it(page):
     """Eight weeks held, of the twelve the model would use: said so, not "the last twelve weeks"."""
     assert page.history_days == DAYS        # the first day's occupancy (14 hours) is known; its counts not
-    assert door.history_words(page) == "the last 8 weeks the replica holds (up to 12 are used)"
+    assert door.history_words(page) == "the last 8 weeks the replica holds (up to 12 weeks are used)"
     full = _known_from(page, door.HISTORY_DAYS)
     assert door.history_words(full) == "the last twelve weeks"
     # A replica whose history starts today (a short demo) holds no whole day: not "the last 0 days".

@@ -223,3 +223,14 @@ def test_data_alone_never_raises_a_stale_rule_but_clears_it_and_the_clock_raises
     back = evaluate([rule], ticked.state, [_sig(rule, 1.0, rule.raise_at + 31)],
                     later + timedelta(minutes=1), clock=False)
     assert [c.change for c in back.changes] == ["cleared"]
+
+
+def test_values_are_shown_in_their_unit_and_rounded_for_a_reader():
+    """The brief's alerts read "raised 19:32 at 58.2286 (rule ≥ 10)" for hours lost: said as hours, rounded."""
+    from models.rules.alert_engine import show_value
+
+    assert show_value("handover_hours_lost_today", 58.2286) == "58.2 h"
+    assert show_value("handover_hours_lost_today", 10) == "10.0 h"
+    assert show_value("ambulances_waiting_count", 7.0) == "7"
+    assert show_value("some_ratio", 1.23456) == "1.2"
+    assert show_value("mean_handover_minutes", 39.6) == "40 min"

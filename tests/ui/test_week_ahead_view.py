@@ -363,7 +363,7 @@ def test_todays_counts_so_far_sit_beside_todays_forecast(qtbot, world, made):
     assert len(view.charts[door.OCCUPANCY].series) == 1
     assert not view.above.isVisible()      # nothing above its range here
     # The history as held: eight weeks of the twelve the model would use.
-    assert "from the last 8 weeks the replica holds (up to 12 are used)." in view.about.text()
+    assert "from the last 8 weeks the replica holds (up to 12 weeks are used)." in view.about.text()
     assert "twelve" not in view.about.text()
 
 
@@ -401,3 +401,17 @@ def test_a_count_so_far_already_above_the_range_says_so_plainly(qtbot, world):
     assert chart.series[1].notes[0].endswith("already above the forecast's range")
     # The table's other counts are inside their ranges: no warning on them.
     assert view.table.item(0, 1).background().color().name() != theme.NOT_MET_COLOURS[0]
+
+
+def test_with_too_little_history_for_any_measure_the_heading_says_no_forecast_yet(qtbot, tmp_path):
+    """Nine days held (the demo's first start is eight): no measure can forecast, so the heading does
+    not announce a FORECAST, and the sentence under it does not explain a band that is not drawn."""
+    store, _codes = intraday_world.replica(tmp_path / "short.db", days=9)
+    try:
+        view = _view(qtbot, store)
+        heading, about = view.heading.text(), view.about.text()
+    finally:
+        store.close()
+    assert "NO FORECAST YET (too little history)" in heading
+    assert "shaded band" not in about and "each chart says how much it has" in about
+    assert "(up to 12 weeks are used)" in about
