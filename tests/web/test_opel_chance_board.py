@@ -191,3 +191,17 @@ def test_levels_are_read_by_the_databases_own_json_functions_declared_over_calcu
     expected = opel_chance.chance_from("RX1", shown, now.replace(minute=0))
     assert rx1.chance == dataclasses.replace(expected, shown_now=rx1.level) and expected.chance is not None
     assert expected.days >= 8
+
+
+def test_a_transfer_with_no_destination_yet_says_so_not_a_question_mark(world):
+    """The walkthrough saw "Chesterfield Royal Hospital NHS Foundation Trust to ?" where the desktop
+    says the destination is not agreed."""
+    from types import SimpleNamespace
+
+    demo, _store = world
+    board = BoardReader(demo.hub.hub).read(utcnow())
+    case = SimpleNamespace(uuid="t1", local_ref="RFS-CC-0412", kind="critical_care", priority="urgent",
+                           stage="awaiting_bed", wait_minutes=95.0, minutes_over=35.0, threshold_minutes=60.0)
+    board = dataclasses.replace(board, transfers=[case], transfer_places={"t1": ("Chesterfield Royal Hospital", "?")})
+    html = _environment().get_template("m.html").render(board=board, session=None, refresh=60)
+    assert "Chesterfield Royal Hospital to a destination not yet agreed;" in html and " to ?" not in html
