@@ -59,9 +59,13 @@ def test_the_phone_and_the_room_give_each_provider_the_same_chance(world):
         theirs = room[p.key].opel
         assert (p.chance.chance, p.chance.days, p.chance.level_now, p.chance.seen) == \
                (theirs.chance, theirs.days, theirs.level_now, theirs.seen), p.key
-    # The page's short list: the acute sites, likeliest first, as the desktop's system picture has them.
+    # The page's short list: the acute sites, likeliest first, as the desktop's system picture has them;
+    # a site at OPEL 3+ now is named apart, on the phone as on the desktop.
     acute = door.site_forecasts(store, now).sites
-    assert [p.key for p in board.likeliest] == sorted(acute, key=lambda c: (-acute[c].opel.chance, room[c].name))
+    below = [c for c in acute if not acute[c].opel.already]
+    assert [p.key for p in board.likeliest] == sorted(below, key=lambda c: (-acute[c].opel.chance, room[c].name))
+    assert [p.key for p in board.at_three] == sorted((c for c in acute if acute[c].opel.already),
+                                                     key=lambda c: room[c].name)
     assert board.unestimated == []
 
 
@@ -73,7 +77,9 @@ def test_the_page_shows_the_likeliest_and_each_providers_chance(world):
     assert "Chance of OPEL 3+ within 24 h: acute sites" in html
     assert f"{first.name}: <b>{opel_chance.percent(first.chance.chance)}</b>" in html
     assert f"from its own level history over {first.chance.days} days, as at" in html
-    assert html.count("chance of OPEL 3+ in 24 h ") == len(board.providers)
+    assert html.count("chance of OPEL 3+ in 24 h ") == sum(1 for p in board.providers if not p.chance.already)
+    for p in board.at_three:
+        assert p.name in html.split("At OPEL 3 or 4 now: ")[1].split("</p>")[0]
     assert "Not estimated" not in html
 
 
@@ -85,9 +91,10 @@ def test_with_too_little_history_the_page_says_so_instead(tmp_path):
         html = _environment().get_template("m.html").render(board=board, session=None, refresh=60)
     finally:
         demo.stop()
-    assert board.providers and board.likeliest == [] and len(board.unestimated) == 5   # the demo's acute sites
+    # The demo's five acute sites: each at OPEL 3+ now, or not estimated.
+    assert board.providers and board.likeliest == [] and len(board.unestimated) + len(board.at_three) == 5
     assert all("needs 7 days" in p.chance.reason for p in board.providers)
-    assert "Not estimated yet: a chance needs 7 days of a provider's own level history." in html
+    assert "Not estimated yet: a chance needs 7 days of a provider's own level history" in html
     assert "chance of OPEL 3+ in 24 h " not in html
 
 
