@@ -152,7 +152,8 @@ def test_stop_while_the_replica_first_syncs_ends_the_sync_and_writes_no_records(
     from scc_desktop.demo import DEMO_PASSPHRASE
 
     folder = tmp_path / "demo"
-    demo = DemoSystem(folder, history=HISTORY)
+    # Four days: a first sync of a second or more, so a Stop at its first report lands inside it.
+    demo = DemoSystem(folder, history=2 * HISTORY)
     args = argparse.Namespace(screenshot="x.png")   # no live feed: the hub's head stays put
 
     def stop_as_it_loads(window, seen):
