@@ -132,15 +132,15 @@ class DemoSystem:
         finally:
             hub.close()
 
-    def _history_from(self, now: datetime) -> datetime:
-        last = self._state().get("simulated_until")
+    def _history_from(self, now: datetime, last: str | None) -> datetime:
+        """Where a start's history begins: ``history`` back, or where the last run stopped if later."""
         return max(now - self.history, datetime.fromisoformat(last) if last else now - self.history)
 
     def history_to_fill(self, now: datetime | None = None) -> timedelta:
         """How much history :meth:`start` would simulate now: the whole ``history`` in a new folder,
         the gap since the last run in one used before (a command says so, or shows its progress)."""
         now = now or utcnow()
-        return max(timedelta(0), now - self.catch_up - self._history_from(now))
+        return max(timedelta(0), now - self.catch_up - self._history_from(now, self._state().get("simulated_until")))
 
     def start(self, *, live: bool = True,
               progress: Callable[[float, datetime], None] | None = None) -> str:
@@ -162,7 +162,7 @@ class DemoSystem:
         now = utcnow()
         live_from = now - self.catch_up
         last = self._state().get("simulated_until")
-        history_from = self._history_from(now)
+        history_from = self._history_from(now, last)
         if history_from < live_from:
             log.info("demo: simulating history from %s UK time", f"{history_from.astimezone(UK):%a %d %b %H:%M}")
             span = live_from - history_from

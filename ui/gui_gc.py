@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer
 
 INTERVAL_MS = 500     # how often the GUI thread looks at the collector's counts
@@ -50,11 +51,5 @@ def install() -> None:
     app = QCoreApplication.instance()
     if app is None or QThread.currentThread() is not app.thread():
         raise RuntimeError("the GUI thread's collector is installed on that thread, after the application")
-    if _collector is None or not _alive(_collector):
+    if _collector is None or not shiboken6.isValid(_collector):
         _collector = GuiCollector(app)
-
-
-def _alive(obj: QObject) -> bool:
-    import shiboken6
-
-    return shiboken6.isValid(obj)

@@ -4,11 +4,12 @@ The demo's first start simulates eight days of history and loads it into the rep
 on two cores, minutes for five weeks).  A console line alone left someone who started the
 installed app from its menu (no console) looking at nothing, and gave no way to stop but killing it.
 
-``run_with_progress(title, work, cancel)``: ``work(report)`` runs on a plain thread and calls
-``report(done, text)`` as it goes (``done`` from 0 to 1, or None when it cannot say: a busy bar).
-The window shows the text and the bar, and a Stop button.  Stop, Esc, closing the window, or a stop
-signal (``scc_desktop.stop_signals`` closes every window) calls ``cancel()``, waits for the work to
-end, and raises :class:`Cancelled` (with what the work returned once stopped, to clean up).  The work's own exception is raised here, on the caller's
+``run_with_progress(title, work, cancel)``: ``work(report)`` runs on a thread of the task manager
+(a ``ui.tasks.Loop`` that runs once) and calls ``report(done, text)`` as it goes (``done`` from 0
+to 1, or None when it cannot say: a busy bar).  The window shows the text and the bar, and a Stop
+button.  Stop, Esc, closing the window, or a stop signal (``scc_desktop.stop_signals`` closes every
+window) calls ``cancel()``, waits for the work to end, and raises :class:`Cancelled` (with what the
+work returned once stopped, to clean up).  The work's own exception is raised here, on the caller's
 thread; otherwise its result is returned.  The caller makes the QApplication first.
 """
 

@@ -64,11 +64,15 @@ def _busiest(site: door.SiteForecast) -> tuple:
     arrivals, waits = site.arrivals, site.waits
     if arrivals is None or not arrivals.hours:
         return (None, f"too little history ({arrivals.reason if arrivals else 'no arrivals'})", None)
-    peak = max(arrivals.hours, key=lambda h: h.value)
+    total, peak = _day(arrivals)
     wait = next((h for h in (waits.hours if waits else ()) if h.start == peak.start), None)
-    return (round(sum(h.value for h in arrivals.hours)),
-            f"{words.clock(peak.start)}: {peak.value:.0f} ({peak.low:.0f} to {peak.high:.0f})",
+    return (total, f"{words.clock(peak.start)}: {peak.value:.0f} ({peak.low:.0f} to {peak.high:.0f})",
             f"{wait.value:.0f} min ({wait.low:.0f} to {wait.high:.0f})" if wait else None)
+
+
+def _day(arrivals) -> tuple[int, object]:
+    """Arrivals over the next 24 hours (the hours' forecasts added) and the busiest hour."""
+    return round(sum(h.value for h in arrivals.hours)), max(arrivals.hours, key=lambda h: h.value)
 
 
 def _everyone(found: door.SystemForecast | None) -> str:
@@ -79,8 +83,8 @@ def _everyone(found: door.SystemForecast | None) -> str:
     if arrivals is None or not arrivals.hours:
         said = f"All hospitals together: too little history to forecast ({arrivals.reason if arrivals else ''})."
     else:
-        peak = max(arrivals.hours, key=lambda h: h.value)
-        said = (f"All hospitals together: about {round(sum(h.value for h in arrivals.hours)):,} ambulance "
+        total, peak = _day(arrivals)
+        said = (f"All hospitals together: about {total:,} ambulance "
                 f"arrivals over the next 24 hours, the busiest hour {words.clock(peak.start)} with "
                 f"{peak.value:.0f} (80%: {peak.low:.0f} to {peak.high:.0f}).")
     if found.left_out:

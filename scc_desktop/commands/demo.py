@@ -141,14 +141,14 @@ def _run_demo(args, folder: Path, stop_signals) -> int:
                 stop_signals.watch()    # a stop signal closes the progress window: the fill stops
             try:
                 prepared = run_with_progress(
-                    "Starting the demo", lambda report: _prepare(args, demo, report), demo.stop_event.set,
+                    "Starting the demo", lambda report: _prepare(args, demo, fill, report), demo.stop_event.set,
                     theme_key=settings.theme, text_scale=settings.text_scale)
             except Cancelled as exc:
                 if exc.result is not None:
                     exc.result[0].close()
                 return 0
         else:
-            prepared = _prepare(args, demo, lambda done, text: None)
+            prepared = _prepare(args, demo, fill, lambda done, text: None)
         if prepared is None:
             return 0
         store, engine, _url = prepared
@@ -163,17 +163,17 @@ def _run_demo(args, folder: Path, stop_signals) -> int:
         demo.stop()
 
 
-def _prepare(args, demo, report):
-    """Start the hub and fill its history, open (or make) the replica, and on a first start sync it and
-    write the room's records; returns (store, engine, hub URL), or None if stopped on the way.
-    ``report(done, text)`` says how far (``ui.progress_window``); it may run off the main thread."""
+def _prepare(args, demo, fill: timedelta, report):
+    """Start the hub and fill its history (``fill`` of it, as ``demo.history_to_fill`` said), open (or
+    make) the replica, and on a first start sync it and write the room's records; returns (store,
+    engine, hub URL), or None if stopped on the way.  ``report(done, text)`` says how far
+    (``ui.progress_window``); it may run off the main thread."""
     from models.replica.store import Store, StoreError, WrongKeyError
     from models.uk_time import UK
     from scc_desktop.demo import DEMO_PASSPHRASE
     from sync.client import HubClient
     from sync.engine import SyncEngine
 
-    fill = demo.history_to_fill()
     span = f"{fill / timedelta(days=1):.0f} days" if fill >= timedelta(days=2) else \
         f"{fill / timedelta(hours=1):.0f} hours"
 

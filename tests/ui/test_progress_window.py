@@ -164,7 +164,7 @@ def test_stop_while_the_replica_first_syncs_ends_the_sync_and_writes_no_records(
     timer = _watch(seen, stop_as_it_loads, every_ms=5)
     try:
         with pytest.raises(Cancelled) as stopped:
-            run_with_progress("Starting the demo", lambda report: _prepare(args, demo, report), demo.stop_event.set)
+            run_with_progress("Starting the demo", lambda report: _prepare(args, demo, demo.history_to_fill(), report), demo.stop_event.set)
         with demo.hub.hub.db.read() as conn:
             head = demo.hub.hub.db.head(conn)
     finally:
