@@ -132,9 +132,17 @@ class SystemView(QWidget):
 
     def _draw_forecast(self, page: forecast_door.ForecastPage) -> None:
         self.forecast = page
-        text = forecast_tile(page)
+        text = forecast_tile(page, self._data_as_at())
         if text is not None:
             self.tiles["forecast"].show_text(text)
+
+    def _data_as_at(self) -> datetime | None:
+        """The page's newest data when it is as old as the tiles mark stale (the forecast learned
+        nothing after it), else None."""
+        page = self.page
+        if page is None or page.data_as_at is None or not fmt.is_stale(page.now, page.data_as_at, texts.OPEL_STALE):
+            return None
+        return page.data_as_at
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -161,8 +169,8 @@ class SystemView(QWidget):
         rows, names = texts.site_rows(page)
         self.sites.show_rows(rows, names, texts.EMPTY_SITES)
         self._fit_board()
-        if self.forecast is not None and forecast_tile(self.forecast) is not None:
-            self.tiles["forecast"].show_text(forecast_tile(self.forecast))
+        if self.forecast is not None and (text := forecast_tile(self.forecast, self._data_as_at())) is not None:
+            self.tiles["forecast"].show_text(text)
         store, now = self.store, page.now
         hour = now.replace(minute=0, second=0, microsecond=0)   # a forecast knows only whole hours before it
         if hour != self._forecast_hour:
@@ -182,9 +190,10 @@ class SystemView(QWidget):
             self.refresh()
 
 
-def forecast_tile(page: forecast_door.ForecastPage) -> TileText | None:
+def forecast_tile(page: forecast_door.ForecastPage, data_to: datetime | None = None) -> TileText | None:
     """The forecast's slot: the acute sites most likely to reach OPEL 3+ in the next 24 hours (None: no
-    acute sites, the slot keeps its "not yet available")."""
+    acute sites, the slot keeps its "not yet available").  ``data_to``: the feed's newest data when it
+    is stale; the slot is marked stale with the others and says what the chances learned from."""
     if not page.sites:
         return None
     # A site already at 3+ is said to be, not ranked by a chance worked out at the hour's start.
@@ -203,7 +212,10 @@ def forecast_tile(page: forecast_door.ForecastPage) -> TileText | None:
     lines = (fmt.short_name(top.name),) + tuple(
         f"next: {fmt.short_name(s.name)} {percent(s.opel.chance)}" for s in known[1:2]) + few
     said = "; ".join(f"{s.name} {percent(s.opel.chance)}" for s in known)
-    return TileText(title, percent(top.opel.chance), lines, f"worked out {fmt.local_time(page.origin)}",
+    age = f"worked out {fmt.local_time(page.origin)}"
+    if data_to is not None:
+        age += f", from data to {fmt.local_time(data_to)}"
+    return TileText(title, percent(top.opel.chance), lines, age, stale=data_to is not None,
                     accessible=f"Forecast: chance of OPEL 3+ within 24 hours: {said}")
 
 

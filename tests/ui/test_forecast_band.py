@@ -23,7 +23,7 @@ from ui.main_window import MainWindow
 from ui.offload_view import OffloadView
 from models.forecast.opel_chance import percent
 from ui.provider_view import ProviderView
-from ui.system_view import SystemView
+from ui.system_view import SystemView, stale_tiles
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SHOTS = DOCS if os.environ.get("SCC_WRITE_SCREENSHOTS") == "1" else None
@@ -177,3 +177,19 @@ def test_screenshots(qtbot, world, tmp_path, shade):
     finally:
         window.close()
         theme.set_current("light")
+
+
+def test_the_forecast_slot_is_marked_stale_with_the_others_when_the_feed_stops(qtbot, world):
+    """Three hours after the newest data the other tiles say "no data since"; the chances learned
+    nothing since either, and the slot said only "worked out 12:00" (seen on the demo, 2 h stale)."""
+    store, _codes = world
+    later = NOW + timedelta(hours=3)
+    view = SystemView(store, lambda: later)
+    qtbot.addWidget(view)
+    view.resize(1920, 1080)
+    view.show()
+    view.refresh()
+    qtbot.waitUntil(lambda: view.forecast is not None and view.page is not None, timeout=20_000)
+    tile = view.tiles["forecast"].text
+    assert tile.stale and tile.age == f"worked out 12:00, from data to {view.page.data_as_at:%H:%M}"
+    assert "forecast" in stale_tiles(view)
