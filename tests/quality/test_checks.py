@@ -133,6 +133,44 @@ def test_clock_skew_on_the_newest_submission():
     assert clock_skew.clock_skew([Receipt("sub-00000003", "RA04", "csv", at(50), at(0))]) == []
 
 
+def test_a_catch_up_after_an_outage_is_a_late_delivery_not_a_wrong_clock():
+    """A provider back after an outage sends its held submissions within seconds, each stamped when it
+    was due; the last one was due 40 minutes before the hub took it.  Its clock is right."""
+    def sent(sid, stamped_ago, received_ago, source="json"):
+        return Receipt(sid, "RA04", source, at(stamped_ago), at(received_ago))
+
+    held = [sent("sub-held-1", 70, 0.05), sent("sub-held-2", 55, 0.03), sent("sub-held-3", 40, 0)]
+    assert clock_skew.clock_skew([held[-1]], before=[held[-2]]) == []
+    # The late check reports the lateness (the newest value, received 40 minutes after its time).
+    late_one = Reading("RA04", "ga_bed_occupancy_pct", at(40), 90.0, at(0))
+    assert [f.check for f in late.late_or_missing([late_one], {"ga_bed_occupancy_pct": 15}, NOW)] == ["late"]
+    # A clock 14 minutes behind moves with its receipts: fifteen minutes between stamps, fifteen between
+    # receipts.  Found, with or without the one before.
+    behind = [sent("sub-slow-1", 29, 15), sent("sub-slow-2", 14, 0)]
+    (f,) = clock_skew.clock_skew([behind[-1]], before=[behind[0]])
+    assert "14 minutes behind" in f.detail and f.submission == "sub-slow-2"
+    assert len(clock_skew.clock_skew([behind[-1]])) == 1
+    # One submission sent stamped 45 minutes back (the planted fault), after one received on time.
+    (f,) = clock_skew.clock_skew([sent("sub-back", 45, 0)], before=[sent("sub-live", 10, 10)])
+    assert "45 minutes behind" in f.detail
+    # Two sent together, their stamps seconds apart: no sign of a catch-up; a clock 20 minutes behind.
+    pair = [sent("sub-pair-1", 20.05, 0.01), sent("sub-pair-2", 20, 0)]
+    assert len(clock_skew.clock_skew([pair[-1]], before=[pair[0]])) == 1
+    # A clock ahead is never a catch-up; another provider's submission says nothing of this one's.
+    ahead = [sent("sub-fast-1", -30, 15), sent("sub-fast-2", -15, 0)]
+    assert "ahead of" in clock_skew.clock_skew([ahead[-1]], before=[ahead[0]])[0].detail
+    other = Receipt("sub-other", "RA05", "json", at(55), at(0.05))
+    assert len(clock_skew.clock_skew([held[-1]], before=[other])) == 1
+
+
+def test_check_all_tells_a_catch_up_from_a_wrong_clock():
+    held = Receipt("sub-held-3", "RA04", "json", at(14), at(0))
+    before = Receipt("sub-held-2", "RA04", "json", at(29), at(0.03))
+    facts = Facts(newest_receipts=[held], previous_receipts=[before])
+    assert [f for f in check_all(facts, NOW) if f.check == "clock_skew"] == []
+    assert [f.check for f in check_all(Facts(newest_receipts=[held]), NOW)] == ["clock_skew"]
+
+
 def test_intake_quarantine_and_refused_declaration_clear_when_corrected():
     bad_value = Rejection(2, "observation", "ga_bed_occupancy_pct",
                           (("items.2.value", "ga_bed_occupancy_pct: 180 is outside the valid range 0 to 150 percent"),))

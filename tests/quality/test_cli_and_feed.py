@@ -97,3 +97,23 @@ def test_quality_list_json_names_check_org_metric_time_and_detail(tmp_path):
         done = quality.run_checks(store, datetime.now(timezone.utc))
         assert (done.raised, done.cleared) == (0, 1)
         assert [f.check for f in quality.open_findings(store)] == ["intake_quarantine"]
+
+
+def test_a_catch_up_on_the_replica_is_no_wrong_clock_and_a_clock_behind_still_is(tmp_path):
+    """RA01 back after an outage: three held submissions stamped 70, 55 and 40 minutes ago, the hub
+    taking them within a second.  RA02's clock runs 40 minutes behind: two submissions fifteen
+    minutes apart by both clocks.  Read from the replica's intake notices, the check tells them apart."""
+    def sent(seq, sid, org, stamped_ago, received_ago):
+        body = {**notice(sid, org, sent_ago=stamped_ago), "received_at": iso(received_ago)}
+        return (seq, "intake_notice", body)
+
+    items = feed_items()[:2] + [sent(3, "sub-ra01-held-1", "RA01", 70, 0.02),
+                                sent(4, "sub-ra01-held-2", "RA01", 55, 0.01),
+                                sent(5, "sub-ra01-held-3", "RA01", 40, 0.0),
+                                sent(6, "sub-ra02-slow-1", "RA02", 55, 15),
+                                sent(7, "sub-ra02-slow-2", "RA02", 40, 0)]
+    with fresh_replica(tmp_path / "scc.db", PASS, kdf=FAST_KDF) as store:
+        apply_batch(store, batch(items), VALIDATOR)
+        quality.run_checks(store, NOW)
+        found = [(f.check, f.org_code, f.submission) for f in quality.open_findings(store)]
+    assert found == [("clock_skew", "RA02", "sub-ra02-slow-2")]
