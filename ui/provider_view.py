@@ -394,13 +394,15 @@ class ProviderView(QWidget):
         carried = next((p for p in reversed(values) if p[0] < cut), carried)
         today = now.astimezone(fmt.UK).date()
         targets = load_targets().lines(line.key, today)
-        self.param_chart.title.setText(f"<b>{esc(line.name)}, last {self._span_words()}</b>")
         unit = fmt.unit_suffix(line.unit)
         self.param_chart.plot.setLabel("left", unit)
         shown = [v for _t, v in points] + ([carried[1]] if carried else [])
         made = self.forecast.series.get(line.key) if self.forecast is not None else None
         band = (Band.hours(made.hours, now, colour(0), fmt=lambda v: fmt.value(round(v), None),
                            unit=band_unit(line.unit)) if made is not None and made.hours else None)
+        # The chart runs on past "now" when it carries a forecast: its title says so.
+        ahead = ", forecast for the next 24 hours" if band is not None else ""
+        self.param_chart.title.setText(f"<b>{esc(line.name)}, last {self._span_words()}{ahead}</b>")
         if band is not None:
             shown += [p[3] for p in band.points]
         phoned = self.page.phoned.series.get(line.key, {})

@@ -57,6 +57,8 @@ def test_provider_chart_draws_the_band_after_now_with_its_label_and_tooltip(qtbo
     assert [label.text for _sample, label in chart.band_legend.items] == [FORECAST_KEY]
     assert chart.band_legend.isVisible()
     assert chart.now_line.value() == pytest.approx(NOW.timestamp())
+    # Its title says it runs past now: the last 24 hours, then the next 24 hours' forecast.
+    assert chart.title.text().endswith(", last 24 hours, forecast for the next 24 hours</b>")
     made = view.forecast.waits.hours
     assert len(chart.band.points) == 24 and chart.band.points[0][0] >= NOW
     # The band lies after "now", the chart runs on 24 hours past it.
@@ -84,6 +86,7 @@ def test_provider_with_too_little_history_says_so_instead_of_a_band(qtbot, world
     assert "Too little history to forecast" in note and "needs 7 days of history, has 2" in note
     assert NO_FORECAST == "too little history to forecast"
     assert "chance of OPEL 3+ in 24 h: not estimated (needs 7 days of history, has 2)" in view.summary.text()
+    assert chart.title.text().endswith(", last 24 hours</b>")
     # The chart stops at now: nothing is drawn past it.
     right = chart.plot.getPlotItem().getViewBox().viewRange()[0][1]
     assert right < (NOW + timedelta(hours=1)).timestamp()
