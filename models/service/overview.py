@@ -8,8 +8,8 @@ for its first paint, before SQLAlchemy is loaded, and again after every sync bat
 from __future__ import annotations
 
 import dataclasses
-
 import functools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -79,6 +79,35 @@ def _next_levels(providers: Sequence[OpelStatus]) -> dict[str, NextLevel]:
     return out
 
 
+def _through(p: OpelStatus) -> float | None:
+    """How far the score is through its level's band on this desktop's table (0 at the band's lower
+    edge, 1 at the next level's), where that says how near the shown level is to the next: None when
+    the level shown was declared apart from the score, the score is incomplete, or the table is
+    another edition or puts the score in another level.  At the top level the band below's width stands for the missing upper edge."""
+    table = _table(p.pillar)
+    if p.total is None or not p.level or p.shown_level != p.level or table is None or table.edition != p.edition:
+        return None
+    bands = {lv.level: lv.range for lv in table.levels}
+    here = bands.get(p.level)
+    if here is None or math.isinf(here.lo) or not here.contains(p.total):   # scored some other way
+        return None
+    width = here.hi - here.lo
+    if math.isinf(width):
+        below = bands.get(p.level - 1)
+        width = None if below is None or math.isinf(below.lo) else below.hi - below.lo
+    return None if not width or width <= 0 else (p.total - here.lo) / width
+
+
+def worst_first(providers: Sequence[OpelStatus]) -> list[OpelStatus]:
+    """Highest level first; within a level, the score furthest through that level's band first (the
+    nearest to the next level, or at OPEL 4 the furthest past its edge), so scores on different
+    pillars' scales compare; those with no such measure (``_through``) after them, then by name."""
+    def key(p: OpelStatus):
+        through = _through(p)
+        return (-(p.shown_level or p.at_least_level or 0), through is None, -(through or 0.0), p.name)
+    return sorted(providers, key=key)
+
+
 def _rollups(db, providers: Sequence[OpelStatus], pillars: Sequence[OpelStatus],
              system: Sequence[OpelStatus]) -> dict[str, RollupWhy]:
     table = _system_table()
@@ -118,5 +147,5 @@ def overview_page(store, now: datetime, reuse: OverviewPage | None = None) -> Ov
             then = ThenLevels(keys, queries_trend.levels_then(db, statuses, now - queries_trend.DEFAULT_BACK), now)
         trends = queries_trend.trends(db, statuses, now, then_levels=then.levels)
         rollups = _rollups(db, providers, pillars, system)
-    return OverviewPage(now, tuple(providers), {p.pillar: p for p in pillars}, system[0] if system else None,
+    return OverviewPage(now, tuple(worst_first(providers)), {p.pillar: p for p in pillars}, system[0] if system else None,
                         trends, then, _next_levels(providers), rollups)

@@ -55,11 +55,12 @@ def test_the_level_24_hours_ago_is_read_again_only_when_it_may_have_moved(forty,
     first = door.overview_page(forty, NOW)
     calls = _count_then_reads(monkeypatch)
     # A new assessment moves one trust to the end: the same trusts in another order reuse the levels.
-    Feed(first_seq=20_000).assessment("R00", "acute", NOW + timedelta(minutes=1), CALMER).apply(forty)
+    mover = first.providers[0].org_code
+    Feed(first_seq=20_000).assessment(mover, "acute", NOW + timedelta(minutes=1), CALMER).apply(forty)
     later = door.overview_page(forty, NOW + timedelta(minutes=2), reuse=first)
-    assert first.providers[0].org_code == "R00" == later.providers[-1].org_code
-    assert calls == [] and later.trends["R00"].then_assessed_at == NOW - timedelta(hours=26)
-    assert later.trends["R00"].now_level == later.providers[-1].shown_level == 1   # now: the new assessment
+    assert later.providers[-1].org_code == mover
+    assert calls == [] and later.trends[mover].then_assessed_at == NOW - timedelta(hours=26)
+    assert later.trends[mover].now_level == later.providers[-1].shown_level == 1   # now: the new assessment
     # Past the reuse span, a new trust, or a clock set back: read again.
     door.overview_page(forty, NOW + door.TREND_REUSE, reuse=first)
     door.overview_page(forty, NOW - timedelta(minutes=1), reuse=first)
@@ -121,3 +122,29 @@ def test_the_system_names_the_pillars_that_set_it_and_a_pillar_its_providers(for
     # The acute pillar's own roll-up over 40 trusts: the named drivers are trusts of the pillar.
     acute = page.rollups["acute"]
     assert acute.drivers and set(acute.drivers) <= {p.org_code for p in page.providers}
+
+
+def test_worst_first_within_a_level_is_nearest_the_next_level_on_each_pillars_scale(store):
+    """Four providers at OPEL 2: the acute band runs 10-20 points, the community band 4-8.  Zulu
+    (acute, 18: 80% through) before Community (7: 75%), before Mike (14: 40%), before Alpha (11: 10%);
+    a level declared apart from its score (Bravo, declared 2, scored 1) after them; OPEL 3 first."""
+    f = Feed()
+    for code, name, sector in (("RZ1", "Zulu Hospital", "acute"), ("RM1", "Mike Hospital", "acute"),
+                               ("RA1", "Alpha Hospital", "acute"), ("RB1", "Bravo Hospital", "acute"),
+                               ("RC1", "Community Services", "community"), ("RY1", "Yankee Hospital", "acute")):
+        f.org(code, name, sector)
+    at = NOW - timedelta(minutes=5)
+    for code, beds, wait in (("RZ1", 99, 50), ("RM1", 96, 30), ("RA1", 85, 30)):
+        f.assessment(code, "acute", at, {**ACUTE_VALUES, "ga_bed_occupancy_pct": beds, "mean_handover_minutes": wait})
+    f.assessment("RB1", "acute", at, {**ACUTE_VALUES, "ga_bed_occupancy_pct": 70, "mean_handover_minutes": 10},
+                 declared=2, reason="Two wards closed")
+    f.assessment("RC1", "community", at, {"community_bed_occupancy_pct": 80, "virtual_ward_occupancy_pct": 100,
+                                          "ucr_two_hour_performance_pct": 50, "community_nctr_bed_occupancy_pct": 30})
+    f.assessment("RY1", "acute", at, {**ACUTE_VALUES, "ga_bed_occupancy_pct": 99, "mean_handover_minutes": 60,
+                                      "ed_over_12h_from_arrival_pct": 20.0})
+    f.apply(store)
+    page = door.overview_page(store, NOW)
+    assert [(p.name, p.shown_level, p.total) for p in page.providers] == [
+        ("Yankee Hospital", 3, page.providers[0].total), ("Zulu Hospital", 2, 18.0), ("Community Services", 2, 7.0),
+        ("Mike Hospital", 2, 14.0), ("Alpha Hospital", 2, 11.0), ("Bravo Hospital", 2, 9.5)]
+    assert page.providers[0].total >= 20

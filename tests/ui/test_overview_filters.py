@@ -51,6 +51,8 @@ def test_filter_by_level_and_show_what_needs_attention(view):
 
 
 def test_sort_by_name_age_and_rise(view):
+    from PySide6.QtCore import Qt
+    assert "nearest the next level" in view.sort_order.itemData(0, Qt.ItemDataRole.ToolTipRole)
     view.sort_order.setCurrentIndex(view.sort_order.findText("Name"))
     assert _codes(view) == ["RAA", "RBB", "RCC"]        # Alpha, Beta, Gamma
     view.sort_order.setCurrentIndex(view.sort_order.findText("Oldest data first"))
