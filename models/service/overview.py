@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ from models.queries.trend import Trend
 from models.replica.sql_rows import rows
 from models.rules.opel_rollup import (SYSTEM_SCOPE, NextLevel, RollupInput, SystemTable, load_system,
                                       next_level, pillar_score, system_score)
+from models.rules.opel_nearness import nearness_key, through_level
 from models.rules.opel_table import OpelTable, load_shipped
 from models.service.rollup_why import RollupWhy, explain
 
@@ -79,32 +79,13 @@ def _next_levels(providers: Sequence[OpelStatus]) -> dict[str, NextLevel]:
     return out
 
 
-def _through(p: OpelStatus) -> float | None:
-    """How far the score is through its level's band on this desktop's table (0 at the band's lower
-    edge, 1 at the next level's), where that says how near the shown level is to the next: None when
-    the level shown was declared apart from the score, the score is incomplete, or the table is
-    another edition or puts the score in another level.  At the top level the band below's width stands for the missing upper edge."""
-    table = _table(p.pillar)
-    if p.total is None or not p.level or p.shown_level != p.level or table is None or table.edition != p.edition:
-        return None
-    bands = {lv.level: lv.range for lv in table.levels}
-    here = bands.get(p.level)
-    if here is None or math.isinf(here.lo) or not here.contains(p.total):   # scored some other way
-        return None
-    width = here.hi - here.lo
-    if math.isinf(width):
-        below = bands.get(p.level - 1)
-        width = None if below is None or math.isinf(below.lo) else below.hi - below.lo
-    return None if not width or width <= 0 else (p.total - here.lo) / width
-
-
 def worst_first(providers: Sequence[OpelStatus]) -> list[OpelStatus]:
     """Highest level first; within a level, the score furthest through that level's band first (the
     nearest to the next level, or at OPEL 4 the furthest past its edge), so scores on different
-    pillars' scales compare; those with no such measure (``_through``) after them, then by name."""
+    pillars' scales compare; those with no such measure (``through_level``) after them, then by name."""
     def key(p: OpelStatus):
-        through = _through(p)
-        return (-(p.shown_level or p.at_least_level or 0), through is None, -(through or 0.0), p.name)
+        through = through_level(p.pillar, p.edition, p.level, p.shown_level, p.total)
+        return (-(p.shown_level or p.at_least_level or 0), *nearness_key(through), p.name)
     return sorted(providers, key=key)
 
 
@@ -147,5 +128,5 @@ def overview_page(store, now: datetime, reuse: OverviewPage | None = None) -> Ov
             then = ThenLevels(keys, queries_trend.levels_then(db, statuses, now - queries_trend.DEFAULT_BACK), now)
         trends = queries_trend.trends(db, statuses, now, then_levels=then.levels)
         rollups = _rollups(db, providers, pillars, system)
-    return OverviewPage(now, tuple(worst_first(providers)), {p.pillar: p for p in pillars}, system[0] if system else None,
-                        trends, then, _next_levels(providers), rollups)
+    return OverviewPage(now, tuple(worst_first(providers)), {p.pillar: p for p in pillars},
+                        system[0] if system else None, trends, then, _next_levels(providers), rollups)

@@ -69,6 +69,25 @@ def test_the_phone_and_the_room_give_each_provider_the_same_chance(world):
     assert board.unestimated == []
 
 
+def test_the_phone_lists_providers_in_the_overviews_worst_first_order(world):
+    """At each level the phone's list runs as the desktop overview's "Worst first" (nearest the next
+    level first, on each pillar's own scale), a stale provider first at its level."""
+    from models.service import overview
+    demo, store = world
+    now = utcnow()
+    board = BoardReader(demo.hub.hub).read(now)
+    desktop = [p.org_code for p in overview.overview_page(store, now).providers]
+    by_level = {}
+    for p in board.providers:
+        by_level.setdefault(p.level, []).append(p)
+    shared = [lv for lv, ps in by_level.items() if len([p for p in ps if not p.stale]) > 1]
+    assert shared, "the demo should have two providers at one level"
+    pos = {code: i for i, code in enumerate(desktop)}
+    phone = [p.key for p in board.providers]
+    assert phone == sorted(phone, key=lambda c: next((-(p.level or 0), not p.stale, pos[c])
+                                                     for p in board.providers if p.key == c))
+
+
 def test_the_page_shows_the_likeliest_and_each_providers_chance(world):
     demo, _store = world
     board = BoardReader(demo.hub.hub).read(utcnow())

@@ -45,6 +45,7 @@ from models.records.phoned_in import HANDOVER_KEYS, KIND as PHONED_KIND
 from models.rules import escalation as esc
 from models.rules import transfer_risk
 from models.rules.alert_signals import LOST_BASIS_MINUTES, MAX_WAIT, waits
+from models.rules.opel_nearness import nearness_key, through_level
 from models.rules.shown_level import shown_level
 from models.uk_time import UK
 from sync.hub import schema as s
@@ -94,6 +95,7 @@ class Level:
     stale: bool
     phoned: Phoned | None = None
     chance: opel_chance.OpelChance | None = None   # providers: of OPEL 3+ within 24 hours
+    through: float | None = None   # providers: how near the next level (models.rules.opel_nearness)
 
 
 @dataclass(frozen=True)
@@ -472,12 +474,15 @@ def _level(scope: str, key: str, d: dict, names: dict[str, str], now: datetime,
     if scope == "provider":   # the parameters it was scored from that came from a call
         phoned = _newest_call((p["phoned_in_uuid"] for p in d.get("parameters") or ()
                                if isinstance(p, dict) and p.get("phoned_in_uuid")), calls, now)
+    through = None if scope != "provider" else through_level(
+        d.get("pillar"), d.get("edition"), d.get("level"), shown, d.get("total"))
     return Level(key, name, shown, d.get("declared_level") is not None, d.get("total"), bool(d.get("complete")),
-                 d.get("at_least_level"), at, bool(d.get("verified")), stale, phoned)
+                 d.get("at_least_level"), at, bool(d.get("verified")), stale, phoned, through=through)
 
 
 def _worst_first(p: Level) -> tuple:
-    return (-(p.level or p.at_least or 0), not p.stale, p.name)
+    """The desktop overview's order (highest level, then nearest the next), a stale one first at its level."""
+    return (-(p.level or p.at_least or 0), not p.stale, *nearness_key(p.through), p.name)
 
 
 def _ambulance(raw: dict[str, dict], names: dict[str, str], active: set[str], now: datetime,

@@ -1,0 +1,45 @@
+"""How near a provider is to its next OPEL level, comparable across pillars: the share of the way its
+score has come through its level's band on the pillar's table (0 at the band's lower edge, 1 at the
+next level's).  It orders providers at one level "worst first" on the overview and the phone page
+alike: acute bands are ten points wide, community ones four, so raw points would not compare."""
+
+from __future__ import annotations
+
+import functools
+import math
+
+from models.rules.opel_table import OpelTable, load_shipped
+
+
+@functools.lru_cache(maxsize=8)
+def _table(pillar: str) -> OpelTable | None:
+    try:
+        return load_shipped(pillar)
+    except KeyError:   # a pillar with no bundled table
+        return None
+
+
+def through_level(pillar: str | None, edition: str | None, calculated: int | None, shown: int | None,
+                  total: float | None) -> float | None:
+    """The share of its level's band ``total`` has come through, on the shipped table of ``pillar``.
+
+    None where it would not say how near the shown level is to the next: the level shown was declared
+    apart from the score, the score is incomplete, the table is another edition, or it places the
+    score in another level.  At the top level the band below's width stands for the missing edge."""
+    table = _table(pillar) if pillar else None
+    if total is None or not calculated or shown != calculated or table is None or table.edition != edition:
+        return None
+    bands = {lv.level: lv.range for lv in table.levels}
+    here = bands.get(calculated)
+    if here is None or math.isinf(here.lo) or not here.contains(total):
+        return None
+    width = here.hi - here.lo
+    if math.isinf(width):
+        below = bands.get(calculated - 1)
+        width = None if below is None or math.isinf(below.lo) else below.hi - below.lo
+    return None if not width or width <= 0 else (total - here.lo) / width
+
+
+def nearness_key(through: float | None) -> tuple[bool, float]:
+    """Sorts the furthest through first, those with no measure after them."""
+    return through is None, -(through or 0.0)
