@@ -13,6 +13,7 @@ once a minute for the clock and the ages.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
 QWIDGETSIZE_MAX = (1 << 24) - 1   # Qt's "no maximum"
 
+from models.forecast import opel_chance
 from models.forecast.opel_chance import percent
 from models.service import forecast as forecast_door
 from models.service import system_picture as door
@@ -135,6 +137,8 @@ class SystemView(QWidget):
         text = forecast_tile(page, self._data_as_at())
         if text is not None:
             self.tiles["forecast"].show_text(text)
+        if self.page is not None:
+            self.tiles["system"].show_text(with_ics_chance(texts.tiles(self.page)["system"], page.ics))
 
     def _data_as_at(self) -> datetime | None:
         """The page's newest data when it is as old as the tiles mark stale (the forecast learned
@@ -165,6 +169,8 @@ class SystemView(QWidget):
         self.stack.show_empty(page.empty)
         self.header.show_parts(texts.header(page))
         for key, text in texts.tiles(page).items():
+            if key == "system" and self.forecast is not None:
+                text = with_ics_chance(text, self.forecast.ics)
             self.tiles[key].show_text(text)
         rows, names = texts.site_rows(page)
         self.sites.show_rows(rows, names, texts.EMPTY_SITES)
@@ -217,6 +223,21 @@ def forecast_tile(page: forecast_door.ForecastPage, data_to: datetime | None = N
         age += f", from data to {fmt.local_time(data_to)}"
     return TileText(title, percent(top.opel.chance), lines, age, stale=data_to is not None,
                     accessible=f"Forecast: chance of OPEL 3+ within 24 hours: {said}")
+
+
+def with_ics_chance(text: TileText, chance: opel_chance.OpelChance | None) -> TileText:
+    """The System OPEL tile with the system's own chance of OPEL 3+ in the next 24 hours (from its
+    roll-up's level history) as its last line; unchanged when there is no system level, or the
+    system is at 3+ already (its figure says so)."""
+    if chance is None or chance.already or text.figure == "OPEL —":
+        return text
+    if chance.chance is None:
+        line = "chance of OPEL 3+ in 24 h: too little history"
+    else:
+        line = f"chance of OPEL 3+ in 24 h: {percent(chance.chance)}"   # from what: in the accessible text
+    said = chance.text() + ("" if chance.chance is None else
+                            f", from the system's own level history over {chance.days} days")
+    return dataclasses.replace(text, lines=(*text.lines, line), accessible=f"{text.accessible}; {said}")
 
 
 def stale_tiles(view: SystemView) -> list[str]:

@@ -1,5 +1,5 @@
-"""The brief's "Next 24 hours" section: each acute site's chance of reaching OPEL 3 or 4 within the
-day, likeliest first, with the arrivals and the mean handover time forecast for its busiest coming
+"""The brief's "Next 24 hours" section: the system's own chance of reaching OPEL 3 or 4 within the
+day, then each acute site's, likeliest first, with the arrivals and the mean handover time forecast for its busiest coming
 hours, and all hospitals' arrivals (``models.service.forecast``, the figures the system picture,
 the provider view and the phone page give).  The Director reads it at 08:00: which site to ring
 first."""
@@ -47,7 +47,21 @@ def next_day_section(store, at: datetime) -> Section:
                   "like this one, it showed OPEL 3 or 4 within a day; the hours from up to its last four weeks, "
                   "8 in 10 inside the 80% interval. Sites at OPEL 3+ now, and chances of 50% and over, are marked.",
                   widths=(0.24, 0.15, 0.16, 0.1, 0.18, 0.17), warn_rows=frozenset(warn))
-    return Section(TITLE, (table, Text(_everyone(everyone))), page.origin)
+    ics = _ics(page.ics)
+    return Section(TITLE, ((ics,) if ics else ()) + (table, Text(_everyone(everyone))), page.origin)
+
+
+def _ics(chance: opel_chance.OpelChance | None) -> Text | None:
+    """The system's own chance of OPEL 3+ (its roll-up's level history), first: the Director's question."""
+    if chance is None:
+        return None
+    if chance.already:
+        return Text(f"The system (ICS) is at OPEL {chance.shown_now} now.", warn=True)
+    if chance.chance is None:
+        return Text(f"The system's (ICS) chance of OPEL 3+ within 24 hours: not estimated ({chance.reason}).")
+    return Text(f"The system's (ICS) chance of OPEL 3+ within 24 hours: {opel_chance.percent(chance.chance)}, "
+                f"from how often its own roll-up level, from a moment like this one, reached OPEL 3 or 4 within "
+                f"a day (its level history over {chance.days} days).", warn=chance.chance >= 0.5)
 
 
 def _chance_words(chance: opel_chance.OpelChance) -> str:

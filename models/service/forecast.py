@@ -38,6 +38,7 @@ WAITS = "mean_handover_minutes"
 ARRIVALS = "arrivals"
 SYSTEM = "system"
 SYSTEM_NAME = "All hospitals"
+ICS = "ics"   # the integrated care system's OPEL roll-up (ForecastPage.ics), not all hospitals together
 JOIN_HOURS = 24   # sites whose first arrival is within this of the earliest one's count in the system
 
 
@@ -63,6 +64,9 @@ class ForecastPage:
     origin: datetime                        # the forecasts cover the 24 hours from here
     sites: dict[str, SiteForecast] = field(default_factory=dict)   # org code -> its forecasts
     system: SystemForecast | None = None    # all hospitals together, when asked for (the same read)
+    # The integrated care system's own chance of OPEL 3+ (its roll-up's level history), with every
+    # acute site; None when this desktop holds no system level at all.
+    ics: opel_chance.OpelChance | None = None
 
 
 def acute_sites(store) -> list[tuple[str, str]]:
@@ -77,7 +81,8 @@ def site_forecasts(store, now: datetime, codes: Sequence[str] | None = None,
     """Forecasts for ``codes`` (default: every acute site): waits, arrivals, ``metrics`` and OPEL;
     with ``system`` (and every acute site), all hospitals' together too, from the same read."""
     origin = intraday.origin_of(now)
-    system = system and codes is None
+    every = codes is None
+    system = system and every
     if codes is None:
         named = acute_sites(store)
     else:
@@ -86,7 +91,7 @@ def site_forecasts(store, now: datetime, codes: Sequence[str] | None = None,
                                  f"({placeholders(len(codes))})", list(codes))) if codes else {}
         named = [(c, known.get(c, c)) for c in codes]
     if not named:
-        return ForecastPage(now, origin)
+        return ForecastPage(now, origin, ics=ics_chance(store, now) if every else None)
     keys = list(dict.fromkeys([WAITS, *metrics]))
     codes = [c for c, _ in named]
     n = intraday.WINDOW_DAYS * intraday.HOURS
@@ -112,7 +117,32 @@ def site_forecasts(store, now: datetime, codes: Sequence[str] | None = None,
         idx, lv = levels.get(code, ((), ()))
         chance = opel_chance.chance(code, opel_chance.bin_levels(idx, lv, m))
         sites[code] = SiteForecast(code, name, by_site[code], dataclasses.replace(chance, shown_now=shown.get(code)))
-    return ForecastPage(now, origin, sites, together)
+    return ForecastPage(now, origin, sites, together, ics_chance(store, now) if every else None)
+
+
+def ics_chance(store, now: datetime) -> opel_chance.OpelChance | None:
+    """The system's chance of OPEL 3+ in the next 24 hours from its own level history (the hub's
+    roll-up of the pillars, ``scope`` "system"), by the providers' method: the system is escalated
+    when its roll-up says so, so its own history answers how often it got there from a moment like
+    this.  None when no system level has come."""
+    origin = intraday.origin_of(now)
+    level_start = origin - timedelta(days=opel_chance.HISTORY_DAYS)
+    with store.session() as s:
+        assessed = rows(s, f"SELECT {_hour('assessed_at')} AS h, max({SHOWN_SQL}) FROM opel_assessment "
+                           f"WHERE scope = 'system' AND org_code IS NULL AND assessed_at >= ? AND assessed_at < ? "
+                           f"AND {SHOWN_SQL} IS NOT NULL GROUP BY h",
+                        [int(level_start.timestamp()), to_utc_text(level_start - opel_chance.HOLD),
+                         to_utc_text(origin)])
+        # org_code IS NULL: the (scope, org_code, assessed_at) index's range, not every system row.
+        newest = rows(s, f"SELECT {SHOWN_SQL} FROM opel_assessment WHERE scope = 'system' AND org_code IS NULL "
+                         "AND assessed_at <= ? "
+                         "ORDER BY assessed_at DESC, id DESC LIMIT 1", [to_utc_text(now)])
+    if not newest:
+        return None
+    m = opel_chance.HISTORY_DAYS * opel_chance.HOURS
+    chance = opel_chance.chance(ICS, opel_chance.bin_levels([h for h, _ in assessed], [lv for _, lv in assessed], m))
+    level = newest[0][0]
+    return dataclasses.replace(chance, shown_now=None if level is None else int(level))
 
 
 @dataclass(frozen=True)
