@@ -67,6 +67,11 @@ def test_the_phone_and_the_room_give_each_provider_the_same_chance(world):
     assert [p.key for p in board.at_three] == sorted((c for c in acute if acute[c].opel.already),
                                                      key=lambda c: room[c].name)
     assert board.unestimated == []
+    # The system's own chance, from its roll-up's level history, as the desktop's System OPEL tile has it.
+    ics, theirs = board.system.chance, door.ics_chance(store, now)
+    assert (ics.chance, ics.days, ics.level_now, ics.seen, ics.shown_now) == \
+           (theirs.chance, theirs.days, theirs.level_now, theirs.seen, theirs.shown_now)
+    assert ics.chance is not None and ics.days >= 8
 
 
 def test_the_phone_lists_providers_in_the_overviews_worst_first_order(world):
@@ -97,6 +102,9 @@ def test_the_page_shows_the_likeliest_and_each_providers_chance(world):
     assert f"{first.name}: <b>{opel_chance.percent(first.chance.chance)}</b>" in html
     assert f"from its own level history over {first.chance.days} days, as at" in html
     assert html.count("chance of OPEL 3+ in 24 h ") == sum(1 for p in board.providers if not p.chance.already)
+    if not board.system.chance.already:
+        assert (f"Chance of OPEL 3+ within 24 h: <b>{opel_chance.percent(board.system.chance.chance)}</b> "
+                f'<span class="small">(from its own level history over {board.system.chance.days} days)</span>') in html
     for p in board.at_three:
         assert p.name in html.split("At OPEL 3 or 4 now: ")[1].split("</p>")[0]
     assert "Not estimated" not in html

@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, cast, func, select
+from sqlalchemy import and_, cast, func, or_, select
 
 from models.forecast import opel_chance
 from models.forecast.intraday import origin_of
@@ -63,6 +63,7 @@ PILLAR_NAMES = {"acute": "Acute", "community": "Community", "mental_health": "Me
 _RECORD_KINDS = ("transfer_event", "decision", PHONED_KIND)
 _CHUNK = 500
 _LEVEL_STRETCH = 50_000   # feed positions read at a time for the providers' levels
+ICS = "(system)"   # the key of the system's own levels and chance (no organisation has this code)
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class Level:
     verified: bool
     stale: bool
     phoned: Phoned | None = None
-    chance: opel_chance.OpelChance | None = None   # providers: of OPEL 3+ within 24 hours
+    chance: opel_chance.OpelChance | None = None   # providers and the system: of OPEL 3+ within 24 hours
     through: float | None = None   # providers: how near the next level (models.rules.opel_nearness)
 
 
@@ -235,7 +236,8 @@ class BoardReader:
         for scope, key, data in snap.current:
             level = _level(scope, key, data, names, now, snap.calls)
             if scope == "system":
-                system = level
+                chance = chances.get(ICS)   # the system's own, from its roll-up's level history
+                system = dataclasses.replace(level, chance=chance and dataclasses.replace(chance, shown_now=level.level))
             elif scope == "pillar":
                 pillars.append(level)
             elif key in active:
@@ -345,13 +347,15 @@ class BoardReader:
         self._f.cursor = head
 
     def _follow_levels(self, rows, since: datetime) -> None:
-        """Each provider's worst shown level per UTC hour (what the chance reads), over the weeks kept."""
+        """Each provider's, and the system's (key ``ICS``), worst shown level per UTC hour (what the
+        chance reads), over the weeks kept."""
         changed: dict[str, dict[int, int]] = {}
         for seq, org, scope, assessed_at, declared, calculated in rows:
             try:
                 at = _time(assessed_at)
                 level = shown_level(_int(declared), _int(calculated))
-                if scope == "provider" and org and at is not None and level is not None:
+                org = org if scope == "provider" else ICS if scope == "system" else None
+                if org and at is not None and level is not None:
                     hour = opel_chance.hour_of(at)
                     if org not in changed:
                         changed[org] = dict(self._f.levels.get(org, {}))
@@ -404,8 +408,8 @@ def _int(value) -> int | None:
 
 
 def _level_rows(conn, start: int, head: int):
-    """(seq, org, scope, assessed_at, declared level, calculated level) of the provider assessments
-    after ``start``, up to ``head``: the four fields read by the database's own JSON functions, a
+    """(seq, org, scope, assessed_at, declared level, calculated level) of the provider and system
+    assessments (not the pillars') after ``start``, up to ``head``: the four fields read by the database's own JSON functions, a
     stretch of positions at a time (eight weeks of a 40-provider system's assessments are about
     220,000 items of 2 KB each: parsed here whole, a first read held half a gigabyte)."""
     data = s.feed.c.data
@@ -419,7 +423,7 @@ def _level_rows(conn, start: int, head: int):
     for lo in range(start, head, _LEVEL_STRETCH):
         yield from conn.execute(select(s.feed.c.seq, s.feed.c.org_code, *fields).where(
             s.feed.c.seq > lo, s.feed.c.seq <= min(lo + _LEVEL_STRETCH, head), s.feed.c.kind == "opel_assessment",
-            s.feed.c.org_code.is_not(None)).order_by(s.feed.c.seq)).all()
+            or_(s.feed.c.org_code.is_not(None), fields[0] == "system")).order_by(s.feed.c.seq)).all()
 
 
 def _first_since(conn, since: datetime, head: int) -> int:
