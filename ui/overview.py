@@ -350,8 +350,9 @@ class OverviewView(QWidget):
         self.sort_order.setAccessibleName("Sort providers")
         for title, key in SORTS:
             self.sort_order.addItem(title, key)
-        self.sort_order.setItemData(0, "Highest level first; within a level, the score nearest the next level "
-                                       "first (on its own pillar's scale), then by name", Qt.ItemDataRole.ToolTipRole)
+        self.sort_order.setItemData(0, "Highest level first; within a level, a level declared apart from its "
+                                       "score or incomplete first, then the score nearest the next level (on "
+                                       "its own pillar's scale), then by name", Qt.ItemDataRole.ToolTipRole)
         self.sort_order.currentIndexChanged.connect(self._redraw)
         sort = QLabel("S&ort:")
         sort.setBuddy(self.sort_order)

@@ -13,7 +13,7 @@ from models.reports import words
 from models.reports.model import Chart, Section, Table, Text
 from models.service.actions import ActionsPage
 from models.service.alert_centre import CentreAlert
-from models.service.overview import OverviewPage
+from models.service.overview import OverviewPage, worst_first
 from models.service.system_picture import SystemPicture
 
 OPEL_COLOURS = ("#00a499", "#ffb81c", "#ed8b00", "#da291c")   # OPEL 1-4, as the views draw them
@@ -141,13 +141,11 @@ def level_chart(overview: OverviewPage) -> Chart:
                  tuple(words.pillar_name(k) for k in pillars), series, newest, "providers", True, OPEL_COLOURS)
 
 
-def _worst_key(p: OpelStatus) -> tuple:
-    return (-(p.shown_level or p.at_least_level or 0), -(p.total or 0.0), p.name, p.org_code or "")
-
-
 def worst_providers(overview: OverviewPage, limit: int = WORST_SITES) -> list[OpelStatus]:
-    """The providers at the highest levels, highest score first within a level."""
-    return sorted(overview.providers, key=_worst_key)[:limit]
+    """The providers at the highest levels, within a level the one nearest the next level first: the
+    overview's "Worst first" (``models.service.overview.worst_first``: scores compared on each
+    pillar's own scale, not raw points)."""
+    return worst_first(overview.providers)[:limit]
 
 
 def worst_sites(overview: OverviewPage, picture: SystemPicture, limit: int = WORST_SITES) -> Table:

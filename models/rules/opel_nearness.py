@@ -41,5 +41,6 @@ def through_level(pillar: str | None, edition: str | None, calculated: int | Non
 
 
 def nearness_key(through: float | None) -> tuple[bool, float]:
-    """Sorts the furthest through first, those with no measure after them."""
-    return through is None, -(through or 0.0)
+    """Sorts those with no measure first (a level declared apart from its score, with its reason; an
+    incomplete score: each wants a person to look), then the furthest through."""
+    return through is not None, -(through or 0.0)

@@ -80,9 +80,10 @@ def _next_levels(providers: Sequence[OpelStatus]) -> dict[str, NextLevel]:
 
 
 def worst_first(providers: Sequence[OpelStatus]) -> list[OpelStatus]:
-    """Highest level first; within a level, the score furthest through that level's band first (the
-    nearest to the next level, or at OPEL 4 the furthest past its edge), so scores on different
-    pillars' scales compare; those with no such measure (``through_level``) after them, then by name."""
+    """Highest level first; within a level, those with no measure of how near the next level they are
+    first (``through_level``: a level declared apart from its score, with its reason, an incomplete
+    score), then the score furthest through that level's band (the nearest to the next level, or at
+    OPEL 4 the furthest past its edge), so scores on different pillars' scales compare; then by name."""
     def key(p: OpelStatus):
         through = through_level(p.pillar, p.edition, p.level, p.shown_level, p.total)
         return (-(p.shown_level or p.at_least_level or 0), *nearness_key(through), p.name)

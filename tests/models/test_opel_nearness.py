@@ -35,4 +35,4 @@ def test_no_measure_where_it_would_not_say_how_near(args, why):
 
 def test_the_furthest_through_first_and_no_measure_last():
     values = [0.2, None, 0.9, 0.0]
-    assert sorted(values, key=nearness_key) == [0.9, 0.2, 0.0, None]
+    assert sorted(values, key=nearness_key) == [None, 0.9, 0.2, 0.0]

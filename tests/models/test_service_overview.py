@@ -124,10 +124,11 @@ def test_the_system_names_the_pillars_that_set_it_and_a_pillar_its_providers(for
     assert acute.drivers and set(acute.drivers) <= {p.org_code for p in page.providers}
 
 
-def test_worst_first_within_a_level_is_nearest_the_next_level_on_each_pillars_scale(store):
+def test_worst_first_within_a_level_is_a_declared_level_then_nearest_the_next_on_each_pillars_scale(store):
     """Four providers at OPEL 2: the acute band runs 10-20 points, the community band 4-8.  Zulu
     (acute, 18: 80% through) before Community (7: 75%), before Mike (14: 40%), before Alpha (11: 10%);
-    a level declared apart from its score (Bravo, declared 2, scored 1) after them; OPEL 3 first."""
+    a level declared apart from its score (Bravo, declared 2, scored 1: a person's call, with its reason)
+    first at its level; OPEL 3 first of all."""
     f = Feed()
     for code, name, sector in (("RZ1", "Zulu Hospital", "acute"), ("RM1", "Mike Hospital", "acute"),
                                ("RA1", "Alpha Hospital", "acute"), ("RB1", "Bravo Hospital", "acute"),
@@ -145,6 +146,6 @@ def test_worst_first_within_a_level_is_nearest_the_next_level_on_each_pillars_sc
     f.apply(store)
     page = door.overview_page(store, NOW)
     assert [(p.name, p.shown_level, p.total) for p in page.providers] == [
-        ("Yankee Hospital", 3, page.providers[0].total), ("Zulu Hospital", 2, 18.0), ("Community Services", 2, 7.0),
-        ("Mike Hospital", 2, 14.0), ("Alpha Hospital", 2, 11.0), ("Bravo Hospital", 2, 9.5)]
+        ("Yankee Hospital", 3, page.providers[0].total), ("Bravo Hospital", 2, 9.5), ("Zulu Hospital", 2, 18.0),
+        ("Community Services", 2, 7.0), ("Mike Hospital", 2, 14.0), ("Alpha Hospital", 2, 11.0)]
     assert page.providers[0].total >= 20

@@ -17,6 +17,7 @@ from models.records.contacts import on_call_at
 from models.replica.orm import AlertEvent
 from models.rules.handover_bands import load_handover
 from models.service import reports
+from models.service.overview import worst_first
 from models.uk_time import UK
 from tests.reports.world import NOW
 
@@ -79,8 +80,12 @@ def test_worst_sites_are_the_highest_levels_with_their_reasons(built):
     worst = brief.table("worst_sites")
     top = max(p.shown_level for p in providers)
     assert len(worst.rows) == 6 and all(level == f"OPEL {top}" for level in column(worst, "Level"))
-    at_top = sorted((p for p in providers if p.shown_level == top), key=lambda p: (-p.total, p.name))
+    # Within the level, nearest the next level first on each pillar's own scale (the overview's order).
+    at_top = [p for p in worst_first(providers) if p.shown_level == top]
     assert column(worst, "Score")[0] == round(at_top[0].total, 2)
+    assert column(worst, "Score") == [round(p.total, 2) for p in at_top[:6]]
+    assert [name.split(" NHS")[0] for name in column(worst, "Provider")] == \
+        [p.name.split(" NHS")[0] for p in at_top[:6]]
     declared = [why for why in column(worst, "Why") if why.startswith("declared OPEL")]
     assert declared and "norovirus" in declared[0]   # an override says why
 
