@@ -138,7 +138,8 @@ class SystemView(QWidget):
         if text is not None:
             self.tiles["forecast"].show_text(text)
         if self.page is not None:
-            self.tiles["system"].show_text(with_ics_chance(texts.tiles(self.page)["system"], page.ics))
+            self.tiles["system"].show_text(with_ics_chance(texts.tiles(self.page)["system"], page.ics,
+                                                           self.page.system))
 
     def _data_as_at(self) -> datetime | None:
         """The page's newest data when it is as old as the tiles mark stale (the forecast learned
@@ -170,7 +171,7 @@ class SystemView(QWidget):
         self.header.show_parts(texts.header(page))
         for key, text in texts.tiles(page).items():
             if key == "system" and self.forecast is not None:
-                text = with_ics_chance(text, self.forecast.ics)
+                text = with_ics_chance(text, self.forecast.ics, page.system)
             self.tiles[key].show_text(text)
         rows, names = texts.site_rows(page)
         self.sites.show_rows(rows, names, texts.EMPTY_SITES)
@@ -206,8 +207,11 @@ def forecast_tile(page: forecast_door.ForecastPage, data_to: datetime | None = N
     at = [s for s in page.sites.values() if s.opel.already]
     known = sorted((s for s in page.sites.values() if s.opel.chance is not None and not s.opel.already),
                    key=lambda s: -s.opel.chance)
-    short = len(page.sites) - len(known) - len(at)
+    partial = sum(1 for s in page.sites.values() if s.opel.reason == opel_chance.INCOMPLETE_NOW)
+    short = len(page.sites) - len(known) - len(at) - partial
     few = (f"{short} site{'s' if short != 1 else ''}: too little history",) if short else ()
+    if partial:
+        few += (f"{partial} site{'s' if partial != 1 else ''}: level incomplete",)
     if at:
         few = (f"{len(at)} site{'s' if len(at) != 1 else ''} at OPEL 3+ now",) + few   # named on the board
     title = "Chance of OPEL 3+ in 24 h"
@@ -225,14 +229,18 @@ def forecast_tile(page: forecast_door.ForecastPage, data_to: datetime | None = N
                     accessible=f"Forecast: chance of OPEL 3+ within 24 hours: {said}")
 
 
-def with_ics_chance(text: TileText, chance: opel_chance.OpelChance | None) -> TileText:
+def with_ics_chance(text: TileText, chance: opel_chance.OpelChance | None, now: door.LevelTile) -> TileText:
     """The System OPEL tile with the system's own chance of OPEL 3+ in the next 24 hours (from its
-    roll-up's level history) as its last line; unchanged when there is no system level, or the
-    system is at 3+ already (its figure says so)."""
-    if chance is None or chance.already or text.figure == "OPEL —":
+    roll-up's level history, worked out at the hour's start) as its last line, told the level the
+    tile shows ``now`` (the page is read at every sync, the chance once an hour); unchanged when the
+    hub sent no roll-up, or the system is at 3+ already (its figure says so)."""
+    if chance is None or now.as_at is None:
+        return text
+    chance = opel_chance.as_now(chance, now.level, now.at_least_level)
+    if chance.already:
         return text
     if chance.chance is None:
-        line = "chance of OPEL 3+ in 24 h: too little history"
+        line = f"chance of OPEL 3+ in 24 h: not estimated ({chance.reason})"
     else:
         line = f"chance of OPEL 3+ in 24 h: {percent(chance.chance)}"   # from what: in the accessible text
     said = chance.text() + ("" if chance.chance is None else

@@ -17,6 +17,7 @@ share most of their next 24 hours, so a day of them is about one independent loo
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Mapping, Sequence
@@ -29,6 +30,7 @@ MIN_DAYS = 7               # days of levels before a chance is offered
 HOLD = timedelta(hours=6)  # a level holds this long with no new assessment, then is unknown
 PRIOR_DAYS = 2.0
 THRESHOLD = 3
+INCOMPLETE_NOW = "the level now is incomplete"   # the reason a chance is not given while inputs are missing
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,18 @@ class OpelChance:
         if self.chance is None:
             return f"chance of OPEL 3+ in 24 h: not estimated ({self.reason})"
         return f"chance of OPEL 3+ in 24 h: {percent(self.chance)}"
+
+
+def as_now(chance: OpelChance, shown: int | None, at_least: int | None = None) -> OpelChance:
+    """``chance`` (worked out at the hour's start) told the level shown now: ``shown`` (declared, else
+    calculated), or, with inputs missing, ``at_least``.  At least OPEL 3 now is at 3+ already; with no
+    complete level now (inputs missing, at most "at least OPEL 2") the chance, which would start from
+    the last complete level held over, is not given: "not estimated (the level now is incomplete)"."""
+    if shown is None and at_least is not None and at_least >= THRESHOLD:
+        return dataclasses.replace(chance, shown_now=at_least)
+    if shown is None and at_least is not None:
+        return dataclasses.replace(chance, chance=None, reason=INCOMPLETE_NOW, shown_now=None)
+    return dataclasses.replace(chance, shown_now=shown)
 
 
 def percent(p: float) -> str:

@@ -219,8 +219,7 @@ _RECEIPT_COLUMNS = ("submission_id, org_code, source, submitted_at, received_at,
 
 def _receipts(session, now: datetime) -> dict[str, list[Receipt]]:
     """The last day's receipts, reaching back to the oldest one an open intake finding names (its
-    items stay found until corrected, however long that takes), each provider's newest and the one
-    received before it (a catch-up is told from a wrong clock by the two)."""
+    items stay found until corrected, however long that takes), and each provider's newest."""
     since = to_utc_text(now - timedelta(hours=RECEIPT_HOURS))
     oldest = _rows(session, "SELECT min(n.received_at) FROM intake_notice n JOIN data_quality_finding f"
                             " ON f.submission_ref = n.submission_id AND f.org_code = n.org_code"
@@ -229,12 +228,12 @@ def _receipts(session, now: datetime) -> dict[str, list[Receipt]]:
         since = oldest[0][0]
     window = [_receipt(r) for r in _rows(session, f"SELECT {_RECEIPT_COLUMNS} FROM intake_notice"
                                                   " WHERE received_at >= :since ORDER BY received_at, id", since=since)]
-    newest, previous = ([_receipt(r) for r in _rows(
+    newest = [_receipt(r) for r in _rows(
         session, "SELECT n.submission_id, n.org_code, n.source, n.submitted_at, n.received_at, n.accepted_keys,"
                  " n.rejected, n.rejected_count, n.feed_seq FROM organisation o CROSS JOIN intake_notice n"
                  " WHERE n.id = (SELECT id FROM intake_notice WHERE org_code = o.ods_code"
-                 f" ORDER BY received_at DESC, id DESC LIMIT 1 OFFSET {back})")] for back in (0, 1))
-    return {"receipts": window, "newest_receipts": newest, "previous_receipts": previous}
+                 " ORDER BY received_at DESC, id DESC LIMIT 1)")]
+    return {"receipts": window, "newest_receipts": newest}
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,7 @@ def site_forecasts(store, now: datetime, codes: Sequence[str] | None = None,
     for code, name in named:
         idx, lv = levels.get(code, ((), ()))
         chance = opel_chance.chance(code, opel_chance.bin_levels(idx, lv, m))
-        sites[code] = SiteForecast(code, name, by_site[code], dataclasses.replace(chance, shown_now=shown.get(code)))
+        sites[code] = SiteForecast(code, name, by_site[code], opel_chance.as_now(chance, *shown.get(code, (None, None))))
     return ForecastPage(now, origin, sites, together, ics_chance(store, now) if every else None)
 
 
@@ -133,16 +133,16 @@ def ics_chance(store, now: datetime) -> opel_chance.OpelChance | None:
                            f"AND {SHOWN_SQL} IS NOT NULL GROUP BY h",
                         [int(level_start.timestamp()), to_utc_text(level_start - opel_chance.HOLD),
                          to_utc_text(origin)])
-        # org_code IS NULL: the (scope, org_code, assessed_at) index's range, not every system row.
-        newest = rows(s, f"SELECT {SHOWN_SQL} FROM opel_assessment WHERE scope = 'system' AND org_code IS NULL "
-                         "AND assessed_at <= ? "
-                         "ORDER BY assessed_at DESC, id DESC LIMIT 1", [to_utc_text(now)])
+        # org_code IS NULL: the (scope, org_code, assessed_at) index's range, not every system row;
+        # the newest found on the index, then its one row read for the at-least level.
+        newest = rows(s, f"SELECT {SHOWN_SQL}, at_least_level FROM opel_assessment WHERE id = (SELECT b.id "
+                         "FROM opel_assessment AS b WHERE b.scope = 'system' AND b.org_code IS NULL "
+                         "AND b.assessed_at <= ? ORDER BY b.assessed_at DESC, b.id DESC LIMIT 1)", [to_utc_text(now)])
     if not newest:
         return None
     m = opel_chance.HISTORY_DAYS * opel_chance.HOURS
     chance = opel_chance.chance(ICS, opel_chance.bin_levels([h for h, _ in assessed], [lv for _, lv in assessed], m))
-    level = newest[0][0]
-    return dataclasses.replace(chance, shown_now=None if level is None else int(level))
+    return opel_chance.as_now(chance, _int(newest[0][0]), _int(newest[0][1]))
 
 
 @dataclass(frozen=True)
@@ -209,13 +209,19 @@ def site_forecast(store, now: datetime, code: str, metrics: Iterable[str] = ()) 
     return site_forecasts(store, now, [code], metrics).sites[code]
 
 
-def _shown_now(store, codes: list[str], now: datetime) -> dict[str, int]:
-    """Each provider's shown level from its newest assessment up to ``now`` (one index seek each)."""
+def _shown_now(store, codes: list[str], now: datetime) -> dict[str, tuple[int | None, int | None]]:
+    """Each provider's (shown level, at-least level) from its newest assessment up to ``now`` (one
+    index seek each)."""
     with store.session() as s:
-        found = rows(s, f"SELECT column1, (SELECT {SHOWN_SQL} FROM opel_assessment WHERE scope = 'provider' "
-                        "AND org_code = column1 AND assessed_at <= ? ORDER BY assessed_at DESC, id DESC LIMIT 1) "
-                        f"FROM (VALUES {', '.join(['(?)'] * len(codes))})", [to_utc_text(now), *codes])
-    return {code: int(level) for code, level in found if level is not None}
+        found = rows(s, f"SELECT v.column1, {SHOWN_SQL}, at_least_level "
+                        f"FROM (VALUES {', '.join(['(?)'] * len(codes))}) AS v JOIN opel_assessment ON opel_assessment.id = "
+                        "(SELECT b.id FROM opel_assessment AS b WHERE b.scope = 'provider' AND b.org_code = v.column1 "
+                        "AND b.assessed_at <= ? ORDER BY b.assessed_at DESC, b.id DESC LIMIT 1)", [*codes, to_utc_text(now)])
+    return {code: (_int(level), _int(least)) for code, level, least in found}
+
+
+def _int(value) -> int | None:
+    return None if value is None else int(value)
 
 
 def _hour(column: str) -> str:

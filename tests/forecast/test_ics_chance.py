@@ -130,3 +130,54 @@ def test_the_system_opel_tile_gives_the_systems_chance(qtbot, replica):
     assert tasks.manager().wait_idle()
     qtbot.waitUntil(lambda: view.page is not drawn, timeout=5_000)
     assert tile.text.lines[-1].startswith("chance of OPEL 3+ in 24 h: ")
+
+
+def test_a_chance_is_told_the_level_shown_now():
+    worked_out = opel_chance.OpelChance(door.ICS, 0.4, 2, 10, 200, shown_now=2)
+    assert opel_chance.as_now(worked_out, 2).chance == 0.4
+    assert opel_chance.as_now(worked_out, 3).already                     # reached 3 since the hour began
+    assert opel_chance.as_now(worked_out, None, 3).already               # at least OPEL 3, inputs missing
+    partial = opel_chance.as_now(worked_out, None, 2)                   # at least OPEL 2: not known
+    assert partial.chance is None and not partial.already and partial.reason == opel_chance.INCOMPLETE_NOW
+    assert partial.text() == "chance of OPEL 3+ in 24 h: not estimated (the level now is incomplete)"
+    assert opel_chance.as_now(worked_out, None, None).chance == 0.4     # no assessment read: as worked out
+
+
+def test_the_tile_follows_the_systems_level_between_hourly_forecasts(qtbot, replica):
+    """The chance is worked out once an hour, the page at every sync: the system reaching OPEL 3 at
+    09:44 (after the 09:00 chance) ends the line on the next page; an incomplete roll-up at 09:54
+    (at least OPEL 2) says its chance is not estimated, not one from the level held over."""
+    from ui import tasks
+    from ui.system_view import SystemView
+
+    f = Feed()
+    for at, level in _evening_threes(10):
+        _rollup(f, "system", at, level)
+    f.apply(replica)
+    clock = [NOW]
+    view = SystemView(replica, lambda: clock[0])
+    qtbot.addWidget(view)
+    view.resize(1366, 700)
+    view.show()
+    view.refresh()
+    qtbot.waitUntil(lambda: view.forecast is not None and view.page is not None, timeout=20_000)
+    tile = view.tiles["system"]
+    assert tile.text.lines[-1].startswith("chance of OPEL 3+ in 24 h: ")
+
+    def sync_at(minute: int, **data) -> None:
+        at = NOW.replace(minute=minute)
+        f = Feed(first_seq=200_000 + minute)
+        f.add("opel_assessment", {"scope": "system", "org_code": None, "pillar": "system",
+                                  "assessed_at": (at - timedelta(minutes=1)).isoformat(), "edition": "2024-26",
+                                  "verified": False, "complete": True, "parameters": [], **data})
+        f.apply(replica)
+        clock[0] = at
+        drawn = view.page
+        view.refresh()
+        assert tasks.manager().wait_idle()
+        qtbot.waitUntil(lambda: view.page is not drawn, timeout=5_000)
+
+    sync_at(45, total=30.0, level=3)
+    assert tile.text.figure == "OPEL 3" and not any("chance" in line for line in tile.text.lines)
+    sync_at(55, total=None, level=None, at_least_level=2, complete=False)
+    assert tile.text.lines[-1] == "chance of OPEL 3+ in 24 h: not estimated (the level now is incomplete)"

@@ -133,42 +133,66 @@ def test_clock_skew_on_the_newest_submission():
     assert clock_skew.clock_skew([Receipt("sub-00000003", "RA04", "csv", at(50), at(0))]) == []
 
 
+def _sent(sid, stamped_ago, received_ago, source="json", org="RA04"):
+    return Receipt(sid, org, source, at(stamped_ago), at(received_ago))
+
+
 def test_a_catch_up_after_an_outage_is_a_late_delivery_not_a_wrong_clock():
     """A provider back after an outage sends its held submissions within seconds, each stamped when it
     was due; the last one was due 40 minutes before the hub took it.  Its clock is right."""
-    def sent(sid, stamped_ago, received_ago, source="json"):
-        return Receipt(sid, "RA04", source, at(stamped_ago), at(received_ago))
-
-    held = [sent("sub-held-1", 70, 0.05), sent("sub-held-2", 55, 0.03), sent("sub-held-3", 40, 0)]
-    assert clock_skew.clock_skew([held[-1]], before=[held[-2]]) == []
+    live = _sent("sub-live", 115, 115)
+    held = [_sent("sub-held-1", 100, 0.05), _sent("sub-held-2", 85, 0.04), _sent("sub-held-3", 70, 0.03),
+            _sent("sub-held-4", 55, 0.02), _sent("sub-held-5", 40, 0)]
+    assert clock_skew.clock_skew([held[-1]], received=[live, *held]) == []
+    # With a web form's CSV in the middle of the burst (the hub's time, no clock of its own): the same.
+    form = _sent("sub-form", 0.025, 0.025, source="csv")
+    assert clock_skew.clock_skew([held[-1]], received=[live, *held[:3], form, *held[3:]]) == []
+    # A first start with nothing received before (the demo's history fill): the same.
+    assert clock_skew.clock_skew([held[-1]], received=held) == []
     # The late check reports the lateness (the newest value, received 40 minutes after its time).
     late_one = Reading("RA04", "ga_bed_occupancy_pct", at(40), 90.0, at(0))
     assert [f.check for f in late.late_or_missing([late_one], {"ga_bed_occupancy_pct": 15}, NOW)] == ["late"]
-    # A clock 14 minutes behind moves with its receipts: fifteen minutes between stamps, fifteen between
-    # receipts.  Found, with or without the one before.
-    behind = [sent("sub-slow-1", 29, 15), sent("sub-slow-2", 14, 0)]
-    (f,) = clock_skew.clock_skew([behind[-1]], before=[behind[0]])
+
+
+def test_a_clock_behind_is_still_found():
+    # Fifteen minutes between stamps, fifteen between receipts: a clock 14 minutes behind.
+    behind = [_sent("sub-slow-1", 29, 15), _sent("sub-slow-2", 14, 0)]
+    (f,) = clock_skew.clock_skew([behind[-1]], received=behind)
     assert "14 minutes behind" in f.detail and f.submission == "sub-slow-2"
     assert len(clock_skew.clock_skew([behind[-1]])) == 1
-    # One submission sent stamped 45 minutes back (the planted fault), after one received on time.
-    (f,) = clock_skew.clock_skew([sent("sub-back", 45, 0)], before=[sent("sub-live", 10, 10)])
-    assert "45 minutes behind" in f.detail
+    # One submission stamped 45 minutes back (the planted fault), after one received on time.
+    back = [_sent("sub-live", 10, 10), _sent("sub-back", 45, 0)]
+    assert "45 minutes behind" in clock_skew.clock_skew([back[-1]], received=back)[0].detail
     # Two sent together, their stamps seconds apart: no sign of a catch-up; a clock 20 minutes behind.
-    pair = [sent("sub-pair-1", 20.05, 0.01), sent("sub-pair-2", 20, 0)]
-    assert len(clock_skew.clock_skew([pair[-1]], before=[pair[0]])) == 1
-    # A clock ahead is never a catch-up; another provider's submission says nothing of this one's.
-    ahead = [sent("sub-fast-1", -30, 15), sent("sub-fast-2", -15, 0)]
-    assert "ahead of" in clock_skew.clock_skew([ahead[-1]], before=[ahead[0]])[0].detail
-    other = Receipt("sub-other", "RA05", "json", at(55), at(0.05))
-    assert len(clock_skew.clock_skew([held[-1]], before=[other])) == 1
+    pair = [_sent("sub-pair-1", 20.05, 0.01), _sent("sub-pair-2", 20, 0)]
+    assert len(clock_skew.clock_skew([pair[-1]], received=pair)) == 1
+    # Two streams a minute apart, one clock 60 minutes behind, the other 30: the hub hears from the
+    # provider every quarter hour, so the pair is no catch-up (found by a review of the first rule).
+    streams = []
+    for k in (2, 1, 0):
+        streams += [_sent(f"sub-a-{k}", 15 * k + 1 + 60, 15 * k + 1), _sent(f"sub-b-{k}", 15 * k + 30, 15 * k)]
+    (f,) = clock_skew.clock_skew([streams[-1]], received=streams)
+    assert "30 minutes behind" in f.detail
+    # A clock ahead is never a catch-up; another provider's burst says nothing of this one's.
+    ahead = [_sent("sub-fast-1", -30, 15), _sent("sub-fast-2", -15, 0)]
+    assert "ahead of" in clock_skew.clock_skew([ahead[-1]], received=ahead)[0].detail
+    others = [_sent("sub-other", 55, 0.05, org="RA05"), _sent("sub-held-1", 40, 0)]
+    assert len(clock_skew.clock_skew([others[-1]], received=others)) == 1
+    # Received last but stamped before the others in its burst: what a wrong clock does (the planted
+    # fault, sent after a fast replay); a queue sent newest first cannot be told from it.
+    replay = [_sent("sub-r-1", 30, 0.03), _sent("sub-r-2", 15, 0.02), _sent("sub-r-3", 1, 0.01),
+              _sent("sub-skewed", 46, 0)]
+    assert "46 minutes behind" in clock_skew.clock_skew([replay[-1]], received=replay)[0].detail
+    # A single held submission (an outage over one due time) cannot be told from a clock behind.
+    single = [_sent("sub-live", 15, 15), _sent("sub-held", 12 + 15, 0)]
+    assert len(clock_skew.clock_skew([single[-1]], received=single)) == 1
 
 
 def test_check_all_tells_a_catch_up_from_a_wrong_clock():
-    held = Receipt("sub-held-3", "RA04", "json", at(14), at(0))
-    before = Receipt("sub-held-2", "RA04", "json", at(29), at(0.03))
-    facts = Facts(newest_receipts=[held], previous_receipts=[before])
+    held = [_sent("sub-held-1", 55, 0.05), _sent("sub-held-2", 40, 0)]
+    facts = Facts(receipts=held, newest_receipts=[held[-1]])
     assert [f for f in check_all(facts, NOW) if f.check == "clock_skew"] == []
-    assert [f.check for f in check_all(Facts(newest_receipts=[held]), NOW)] == ["clock_skew"]
+    assert [f.check for f in check_all(Facts(newest_receipts=[held[-1]]), NOW)] == ["clock_skew"]
 
 
 def test_intake_quarantine_and_refused_declaration_clear_when_corrected():

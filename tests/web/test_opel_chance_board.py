@@ -239,3 +239,17 @@ def test_a_transfer_with_no_destination_yet_says_so_not_a_question_mark(world):
     board = dataclasses.replace(board, transfers=[case], transfer_places={"t1": ("Chesterfield Royal Hospital", "?")})
     html = _environment().get_template("m.html").render(board=board, session=None, refresh=60)
     assert "Chesterfield Royal Hospital to a destination not yet agreed;" in html and " to ?" not in html
+
+
+def test_a_site_whose_level_is_incomplete_now_is_given_no_chance_and_named(world):
+    """A site whose newest assessment lacks inputs (at least OPEL 2) gets no chance from the level held
+    over; the page names it apart from the sites with too little history."""
+    demo, _store = world
+    board = BoardReader(demo.hub.hub).read(utcnow())
+    site = next(p for p in board.providers if p.key in board.acute and not p.chance.already)
+    partial = dataclasses.replace(site, level=None, at_least=2, complete=False,
+                                  chance=opel_chance.as_now(site.chance, None, 2))
+    board = dataclasses.replace(board, providers=[partial if p is site else p for p in board.providers])
+    assert board.incomplete_now == [partial] and partial not in board.unestimated + board.likeliest
+    html = _environment().get_template("m.html").render(board=board, session=None, refresh=60)
+    assert f"No chance given while the level is incomplete (inputs missing): {site.name}." in html

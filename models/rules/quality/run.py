@@ -22,7 +22,6 @@ class Facts:
     unclosed: list[Handover] = field(default_factory=list)       # "arrived" beyond the valid range
     receipts: list[Receipt] = field(default_factory=list)        # the recent window
     newest_receipts: list[Receipt] = field(default_factory=list)  # each provider's newest
-    previous_receipts: list[Receipt] = field(default_factory=list)  # each provider's one before its newest
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ def check_all(facts: Facts, now: datetime, settings: Settings = Settings()) -> l
                            bounds=settings.bounds)
              + duplicates.duplicates(grouped)
              + level_mismatch.level_mismatch(facts.assessments)
-             + clock_skew.clock_skew(facts.newest_receipts, settings.max_skew, facts.previous_receipts)
+             + clock_skew.clock_skew(facts.newest_receipts, settings.max_skew, facts.receipts)
              + intake.quarantined(facts.receipts, settings.known_metrics)
              + unclosed.unclosed(facts.unclosed))
     unique: dict[str, Finding] = {}

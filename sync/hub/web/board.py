@@ -165,8 +165,14 @@ class Board:
     def unestimated(self) -> list[Level]:
         """Acute sites whose chance is not estimated (too little level history), by name."""
         return sorted((p for p in self.providers if p.key in self.acute and (p.chance is None
-                       or p.chance.chance is None) and not (p.chance and p.chance.already)),
-                      key=lambda p: p.name)
+                       or p.chance.chance is None) and not (p.chance and p.chance.already)
+                       and p not in self.incomplete_now), key=lambda p: p.name)
+
+    @property
+    def incomplete_now(self) -> list[Level]:
+        """Acute sites given no chance because their level now is incomplete (inputs missing), by name."""
+        return sorted((p for p in self.providers if p.key in self.acute and p.chance is not None
+                       and p.chance.reason == opel_chance.INCOMPLETE_NOW), key=lambda p: p.name)
 
     @property
     def stale_count(self) -> int:
@@ -235,15 +241,17 @@ class BoardReader:
         chances = self._chances_at(snap, now)
         for scope, key, data in snap.current:
             level = _level(scope, key, data, names, now, snap.calls)
+            # Each chance told the level shown now (at 3+: said so, not given a chance; incomplete: none).
             if scope == "system":
                 chance = chances.get(ICS)   # the system's own, from its roll-up's level history
-                system = dataclasses.replace(level, chance=chance and dataclasses.replace(chance, shown_now=level.level))
+                system = dataclasses.replace(level, chance=chance and opel_chance.as_now(chance, level.level,
+                                                                                          level.at_least))
             elif scope == "pillar":
                 pillars.append(level)
             elif key in active:
-                chance = chances.get(key)   # with the level shown now: at 3+, said so, not given a chance
-                providers.append(dataclasses.replace(level, chance=chance and dataclasses.replace(
-                    chance, shown_now=level.level)))
+                chance = chances.get(key)
+                providers.append(dataclasses.replace(level, chance=chance and opel_chance.as_now(
+                    chance, level.level, level.at_least)))
         pillars.sort(key=lambda p: p.name)
         providers.sort(key=_worst_first)
         return Board(now, system, pillars, providers, _ambulance(snap.ambulance, names, active, now, snap.calls),
