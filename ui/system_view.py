@@ -134,12 +134,19 @@ class SystemView(QWidget):
 
     def _draw_forecast(self, page: forecast_door.ForecastPage) -> None:
         self.forecast = page
-        text = forecast_tile(page, self._data_as_at())
+        text = forecast_tile(page, self._data_as_at(), self._levels_now())
         if text is not None:
             self.tiles["forecast"].show_text(text)
         if self.page is not None:
             self.tiles["system"].show_text(with_ics_chance(texts.tiles(self.page)["system"], page.ics,
                                                            self.page.system))
+
+    def _levels_now(self) -> dict[str, tuple[int | None, int | None]]:
+        """Each acute site's (shown, at-least) level on the page drawn now: the chances, worked out
+        once an hour, are told them (a site reaching OPEL 3 since is said to be)."""
+        if self.page is None:
+            return {}
+        return {r.org_code: (r.opel.shown_level, r.opel.at_least_level) for r in self.page.sites if r.opel}
 
     def _data_as_at(self) -> datetime | None:
         """The page's newest data when it is as old as the tiles mark stale (the forecast learned
@@ -176,7 +183,8 @@ class SystemView(QWidget):
         rows, names = texts.site_rows(page)
         self.sites.show_rows(rows, names, texts.EMPTY_SITES)
         self._fit_board()
-        if self.forecast is not None and (text := forecast_tile(self.forecast, self._data_as_at())) is not None:
+        if self.forecast is not None and (text := forecast_tile(self.forecast, self._data_as_at(),
+                                                                 self._levels_now())) is not None:
             self.tiles["forecast"].show_text(text)
         store, now = self.store, page.now
         hour = now.replace(minute=0, second=0, microsecond=0)   # a forecast knows only whole hours before it
@@ -197,12 +205,19 @@ class SystemView(QWidget):
             self.refresh()
 
 
-def forecast_tile(page: forecast_door.ForecastPage, data_to: datetime | None = None) -> TileText | None:
+def forecast_tile(page: forecast_door.ForecastPage, data_to: datetime | None = None,
+                  levels_now: dict[str, tuple[int | None, int | None]] | None = None) -> TileText | None:
     """The forecast's slot: the acute sites most likely to reach OPEL 3+ in the next 24 hours (None: no
     acute sites, the slot keeps its "not yet available").  ``data_to``: the feed's newest data when it
-    is stale; the slot is marked stale with the others and says what the chances learned from."""
+    is stale; the slot is marked stale with the others and says what the chances learned from.
+    ``levels_now``: each site's (shown, at-least) level on the page drawn now, which the chances are
+    told (``opel_chance.as_now``)."""
     if not page.sites:
         return None
+    if levels_now:
+        told = {c: dataclasses.replace(s, opel=opel_chance.as_now(s.opel, *levels_now[c])) if c in levels_now else s
+                for c, s in page.sites.items()}
+        page = dataclasses.replace(page, sites=told)
     # A site already at 3+ is said to be, not ranked by a chance worked out at the hour's start.
     at = [s for s in page.sites.values() if s.opel.already]
     known = sorted((s for s in page.sites.values() if s.opel.chance is not None and not s.opel.already),

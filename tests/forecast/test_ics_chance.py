@@ -181,3 +181,35 @@ def test_the_tile_follows_the_systems_level_between_hourly_forecasts(qtbot, repl
     assert tile.text.figure == "OPEL 3" and not any("chance" in line for line in tile.text.lines)
     sync_at(55, total=None, level=None, at_least_level=2, complete=False)
     assert tile.text.lines[-1] == "chance of OPEL 3+ in 24 h: not estimated (the level now is incomplete)"
+
+
+def test_the_acute_slot_follows_each_sites_level_between_hourly_forecasts(qtbot, replica):
+    """A site reaching OPEL 3 after the hour's chances were worked out is counted at 3+ on the next
+    page, as the System OPEL tile is told the system's level."""
+    from tests.ui.feeds import ACUTE_VALUES
+    from ui import tasks
+    from ui.system_view import SystemView
+
+    f = Feed()
+    f.org("RAC1", "Acute One Hospital")
+    f.assessment("RAC1", "acute", NOW - timedelta(minutes=10), ACUTE_VALUES)
+    f.apply(replica)
+    clock = [NOW]
+    view = SystemView(replica, lambda: clock[0])
+    qtbot.addWidget(view)
+    view.resize(1366, 700)
+    view.show()
+    view.refresh()
+    qtbot.waitUntil(lambda: view.forecast is not None and view.page is not None, timeout=20_000)
+    assert view.tiles["forecast"].text.lines == ("too little history to forecast", "1 site: too little history")
+    f = Feed(first_seq=300_000)
+    f.assessment("RAC1", "acute", NOW + timedelta(minutes=4), {**ACUTE_VALUES, "ga_bed_occupancy_pct": 99,
+                                                              "mean_handover_minutes": 60,
+                                                              "ed_over_12h_from_arrival_pct": 20.0})
+    f.apply(replica)
+    clock[0] = NOW + timedelta(minutes=5)
+    drawn = view.page
+    view.refresh()
+    assert tasks.manager().wait_idle()
+    qtbot.waitUntil(lambda: view.page is not drawn, timeout=5_000)
+    assert view.tiles["forecast"].text.lines == ("1 site at OPEL 3+ now",)
