@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from models.forecast import opel_chance
 from models.queries import provider as queries_provider
 from models.rules import series_gaps
 from models.rules.metric_targets import load_targets
@@ -319,7 +320,8 @@ class ProviderView(QWidget):
                              f"{age}assessed {fmt.local_time(d.assessed_at, with_date=True)} "
                              f"({fmt.age(now, d.assessed_at)})")
         if self.forecast is not None:
-            chance = self.forecast.opel
+            # Worked out at the hour's start, told the level this page shows (read at every sync).
+            chance = opel_chance.as_now(self.forecast.opel, d.shown_level, d.at_least_level)
             self.summary.setText(self.summary.text() + f"<br><b>{esc(chance.text())}</b>"
                                  + ("" if chance.chance is None else
                                     f" <span style='color:{theme.current().muted}'>(from its own level history "

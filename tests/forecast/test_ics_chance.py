@@ -213,3 +213,36 @@ def test_the_acute_slot_follows_each_sites_level_between_hourly_forecasts(qtbot,
     assert tasks.manager().wait_idle()
     qtbot.waitUntil(lambda: view.page is not drawn, timeout=5_000)
     assert view.tiles["forecast"].text.lines == ("1 site at OPEL 3+ now",)
+
+
+def test_the_provider_view_follows_the_level_between_hourly_forecasts(qtbot, replica):
+    """The provider view's header gives the chance worked out at the hour's start; a level of OPEL 3
+    assessed since is said to be ("already at OPEL 3"), not given that chance."""
+    from tests.ui.feeds import ACUTE_VALUES
+    from ui import tasks
+    from ui.provider_view import ProviderView
+
+    f = Feed()
+    f.org("RAC1", "Acute One Hospital")
+    f.assessment("RAC1", "acute", NOW - timedelta(minutes=10), ACUTE_VALUES)
+    f.apply(replica)
+    clock = [NOW]
+    view = ProviderView(replica, lambda: clock[0])
+    qtbot.addWidget(view)
+    view.resize(1366, 700)
+    view.show()
+    view.select_provider("RAC1")
+    qtbot.waitUntil(lambda: view.forecast is not None, timeout=20_000)
+    assert "chance of OPEL 3+ in 24 h: not estimated (needs 7 days" in view.summary.text()
+    # The same figures, OPEL 3 declared over them with a reason: the same parameters, so the same read.
+    f = Feed(first_seq=300_000)
+    f.assessment("RAC1", "acute", NOW + timedelta(minutes=4), ACUTE_VALUES, declared=3,
+                 reason="Majors full, two ambulances held")
+    f.apply(replica)
+    clock[0] = NOW + timedelta(minutes=5)
+    drawn, forecast = view.page, view.forecast
+    view.refresh()
+    assert tasks.manager().wait_idle()
+    qtbot.waitUntil(lambda: view.page is not drawn, timeout=5_000)
+    assert view.detail.shown_level == 3 and view.forecast is forecast   # not read again within the hour
+    assert "already at OPEL 3: no chance of 3+ to forecast" in view.summary.text()
