@@ -102,6 +102,10 @@ def test_the_page_shows_the_likeliest_and_each_providers_chance(world):
     assert f"{first.name}: <b>{opel_chance.percent(first.chance.chance)}</b>" in html
     assert f"from its own level history over {first.chance.days} days, as at" in html
     assert html.count("chance of OPEL 3+ in 24 h ") == sum(1 for p in board.providers if not p.chance.already)
+    # The system's score in the unit the desktop's System OPEL tile gives it ("%" for a rule of shares).
+    from models.service import system_picture
+    assert board.system_unit == system_picture.system_picture(_store, utcnow()).system.unit == "%"
+    assert f"Score {board.system.total:.1f}%" in html
     if not board.system.chance.already:
         assert (f"Chance of OPEL 3+ within 24 h: <b>{opel_chance.percent(board.system.chance.chance)}</b> "
                 f'<span class="small">(from its own level history over {board.system.chance.days} days)</span>') in html

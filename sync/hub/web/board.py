@@ -46,6 +46,7 @@ from models.rules import escalation as esc
 from models.rules import transfer_risk
 from models.rules.alert_signals import LOST_BASIS_MINUTES, MAX_WAIT, waits
 from models.rules.opel_nearness import nearness_key, through_level
+from models.rules.opel_rollup import SYSTEM_SCOPE, RollupError
 from models.rules.shown_level import shown_level
 from models.uk_time import UK
 from sync.hub import schema as s
@@ -146,6 +147,7 @@ class Board:
     names: dict[str, str]
     chances_from: datetime | None = None   # the hour the chances of OPEL 3+ are worked out from
     acute: frozenset[str] = frozenset()    # the acute sites among the providers
+    system_unit: str = ""                  # "%" where the system rule combines shares (as the desktop's tile)
 
     @property
     def likeliest(self) -> list[Level]:
@@ -259,7 +261,7 @@ class BoardReader:
                      if self.hub.alerts.evaluating else None, LOST_BASIS_MINUTES,
                      snap.alerts, _transfers(snap.events, now), _places(snap.events, names),
                      _today(snap.decisions, now), _on_call(snap.shifts, snap.people, now), names,
-                     origin_of(now), acute)
+                     origin_of(now), acute, _system_unit(self.hub))
 
     def _chances_at(self, snap: _Snapshot, now: datetime) -> dict[str, opel_chance.OpelChance]:
         """Each provider's chance at the start of ``now``'s hour (as the desktop's door takes it),
@@ -490,6 +492,16 @@ def _level(scope: str, key: str, d: dict, names: dict[str, str], now: datetime,
         d.get("pillar"), d.get("edition"), d.get("level"), shown, d.get("total"))
     return Level(key, name, shown, d.get("declared_level") is not None, d.get("total"), bool(d.get("complete")),
                  d.get("at_least_level"), at, bool(d.get("verified")), stale, phoned, through=through)
+
+
+def _system_unit(hub) -> str:
+    """"%" where the hub's system rule combines each pillar's share of its scale (its score is a
+    percentage), as the desktop's System OPEL tile says it; else nothing."""
+    system = getattr(getattr(hub, "opel", None), "system", None)
+    try:
+        return "%" if system is not None and system.rule(SYSTEM_SCOPE).combine == "share" else ""
+    except RollupError:   # a system table with no system rule
+        return ""
 
 
 def _worst_first(p: Level) -> tuple:
