@@ -1,6 +1,7 @@
 """The system's own chance of OPEL 3+ within 24 hours (``models.service.forecast.ics_chance``): from
-the hub's roll-up (``scope`` "system") level history on a real replica, by the providers' method,
-and shown on the System OPEL tile and first in the brief's "Next 24 hours"."""
+the hub's roll-up (``scope`` "system") level history on a real replica, by the providers' method, and
+first in the brief's "Next 24 hours"; every chance told the level shown now.  The views:
+``tests/ui/test_chance_follows_level.py``."""
 
 from __future__ import annotations
 
@@ -104,34 +105,6 @@ def test_the_brief_says_the_systems_chance_first():
     assert _ics(None) is None
 
 
-def test_the_system_opel_tile_gives_the_systems_chance(qtbot, replica):
-    from ui import tasks
-    from ui.system_view import SystemView
-
-    f = Feed()
-    for at, level in _evening_threes(10):
-        _rollup(f, "system", at, level)
-    f.apply(replica)
-    view = SystemView(replica, lambda: NOW)
-    qtbot.addWidget(view)
-    view.resize(1366, 700)
-    view.show()
-    view.refresh()
-    qtbot.waitUntil(lambda: view.forecast is not None and view.page is not None, timeout=20_000)
-    chance = door.ics_chance(replica, NOW)
-    tile = view.tiles["system"]
-    assert tile.text.figure == "OPEL 2"
-    assert tile.text.lines[-1] == f"chance of OPEL 3+ in 24 h: {opel_chance.percent(chance.chance)}"
-    assert tile.accessibleName().endswith(f"{chance.text()}, from the system's own level history over 10 days")
-    assert tile.fits()
-    # A later page (the next sync) keeps the line without waiting for the next hour's forecast.
-    drawn = view.page
-    view.refresh()
-    assert tasks.manager().wait_idle()
-    qtbot.waitUntil(lambda: view.page is not drawn, timeout=5_000)
-    assert tile.text.lines[-1].startswith("chance of OPEL 3+ in 24 h: ")
-
-
 def test_a_chance_is_told_the_level_shown_now():
     worked_out = opel_chance.OpelChance(door.ICS, 0.4, 2, 10, 200, shown_now=2)
     assert opel_chance.as_now(worked_out, 2).chance == 0.4
@@ -143,106 +116,3 @@ def test_a_chance_is_told_the_level_shown_now():
     assert opel_chance.as_now(worked_out, None, None).chance == 0.4     # no assessment read: as worked out
 
 
-def test_the_tile_follows_the_systems_level_between_hourly_forecasts(qtbot, replica):
-    """The chance is worked out once an hour, the page at every sync: the system reaching OPEL 3 at
-    09:44 (after the 09:00 chance) ends the line on the next page; an incomplete roll-up at 09:54
-    (at least OPEL 2) says its chance is not estimated, not one from the level held over."""
-    from ui import tasks
-    from ui.system_view import SystemView
-
-    f = Feed()
-    for at, level in _evening_threes(10):
-        _rollup(f, "system", at, level)
-    f.apply(replica)
-    clock = [NOW]
-    view = SystemView(replica, lambda: clock[0])
-    qtbot.addWidget(view)
-    view.resize(1366, 700)
-    view.show()
-    view.refresh()
-    qtbot.waitUntil(lambda: view.forecast is not None and view.page is not None, timeout=20_000)
-    tile = view.tiles["system"]
-    assert tile.text.lines[-1].startswith("chance of OPEL 3+ in 24 h: ")
-
-    def sync_at(minute: int, **data) -> None:
-        at = NOW.replace(minute=minute)
-        f = Feed(first_seq=200_000 + minute)
-        f.add("opel_assessment", {"scope": "system", "org_code": None, "pillar": "system",
-                                  "assessed_at": (at - timedelta(minutes=1)).isoformat(), "edition": "2024-26",
-                                  "verified": False, "complete": True, "parameters": [], **data})
-        f.apply(replica)
-        clock[0] = at
-        drawn = view.page
-        view.refresh()
-        assert tasks.manager().wait_idle()
-        qtbot.waitUntil(lambda: view.page is not drawn, timeout=5_000)
-
-    sync_at(45, total=30.0, level=3)
-    assert tile.text.figure == "OPEL 3" and not any("chance" in line for line in tile.text.lines)
-    sync_at(55, total=None, level=None, at_least_level=2, complete=False)
-    assert tile.text.lines[-1] == "chance of OPEL 3+ in 24 h: not estimated (the level now is incomplete)"
-
-
-def test_the_acute_slot_follows_each_sites_level_between_hourly_forecasts(qtbot, replica):
-    """A site reaching OPEL 3 after the hour's chances were worked out is counted at 3+ on the next
-    page, as the System OPEL tile is told the system's level."""
-    from tests.ui.feeds import ACUTE_VALUES
-    from ui import tasks
-    from ui.system_view import SystemView
-
-    f = Feed()
-    f.org("RAC1", "Acute One Hospital")
-    f.assessment("RAC1", "acute", NOW - timedelta(minutes=10), ACUTE_VALUES)
-    f.apply(replica)
-    clock = [NOW]
-    view = SystemView(replica, lambda: clock[0])
-    qtbot.addWidget(view)
-    view.resize(1366, 700)
-    view.show()
-    view.refresh()
-    qtbot.waitUntil(lambda: view.forecast is not None and view.page is not None, timeout=20_000)
-    assert view.tiles["forecast"].text.lines == ("too little history to forecast", "1 site: too little history")
-    f = Feed(first_seq=300_000)
-    f.assessment("RAC1", "acute", NOW + timedelta(minutes=4), {**ACUTE_VALUES, "ga_bed_occupancy_pct": 99,
-                                                              "mean_handover_minutes": 60,
-                                                              "ed_over_12h_from_arrival_pct": 20.0})
-    f.apply(replica)
-    clock[0] = NOW + timedelta(minutes=5)
-    drawn = view.page
-    view.refresh()
-    assert tasks.manager().wait_idle()
-    qtbot.waitUntil(lambda: view.page is not drawn, timeout=5_000)
-    assert view.tiles["forecast"].text.lines == ("1 site at OPEL 3+ now",)
-
-
-def test_the_provider_view_follows_the_level_between_hourly_forecasts(qtbot, replica):
-    """The provider view's header gives the chance worked out at the hour's start; a level of OPEL 3
-    assessed since is said to be ("already at OPEL 3"), not given that chance."""
-    from tests.ui.feeds import ACUTE_VALUES
-    from ui import tasks
-    from ui.provider_view import ProviderView
-
-    f = Feed()
-    f.org("RAC1", "Acute One Hospital")
-    f.assessment("RAC1", "acute", NOW - timedelta(minutes=10), ACUTE_VALUES)
-    f.apply(replica)
-    clock = [NOW]
-    view = ProviderView(replica, lambda: clock[0])
-    qtbot.addWidget(view)
-    view.resize(1366, 700)
-    view.show()
-    view.select_provider("RAC1")
-    qtbot.waitUntil(lambda: view.forecast is not None, timeout=20_000)
-    assert "chance of OPEL 3+ in 24 h: not estimated (needs 7 days" in view.summary.text()
-    # The same figures, OPEL 3 declared over them with a reason: the same parameters, so the same read.
-    f = Feed(first_seq=300_000)
-    f.assessment("RAC1", "acute", NOW + timedelta(minutes=4), ACUTE_VALUES, declared=3,
-                 reason="Majors full, two ambulances held")
-    f.apply(replica)
-    clock[0] = NOW + timedelta(minutes=5)
-    drawn, forecast = view.page, view.forecast
-    view.refresh()
-    assert tasks.manager().wait_idle()
-    qtbot.waitUntil(lambda: view.page is not drawn, timeout=5_000)
-    assert view.detail.shown_level == 3 and view.forecast is forecast   # not read again within the hour
-    assert "already at OPEL 3: no chance of 3+ to forecast" in view.summary.text()
