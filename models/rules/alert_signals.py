@@ -316,14 +316,16 @@ def _handover(d, st, out) -> None:
         return
     if state not in _ENDED:
         return
-    waiting = st.own_waiting(hospital)
-    was_waiting = waiting.pop(event, None) is not None
+    st.own_waiting(hospital).pop(event, None)
+    # Counted once, at the first report of its end, "handed_over" or "cleared", whichever comes first
+    # (a "cleared" may come before its "handed_over", or without the hub ever seeing it wait).  Ends
+    # are kept ENDED_KEPT, so a report resent later than that could count again.
+    counted = event in st.ended.get(hospital, ())
     reported = _time(d.get("updated_at")) or _time(d.get("handed_over_at")) or arrived
     if reported is not None:
         st.own_ended(hospital)[event] = _iso(reported)
     handed = _time(d.get("handed_over_at"))
-    # Counted once: at handover, or at clearing when the handover itself was never reported.
-    if handed is None or arrived is None or not (state == "handed_over" or (state == "cleared" and was_waiting)):
+    if handed is None or arrived is None or counted:
         return
     hours = hours_lost_beyond_minutes([(handed - arrived).total_seconds() / 60], LOST_BASIS_MINUTES)
     day, total = st.lost.get(hospital, [_day(handed), 0.0])

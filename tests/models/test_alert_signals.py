@@ -265,3 +265,23 @@ def test_a_slow_replay_holds_its_arrivals_back_no_longer_than_replay_max():
     waits = [s.value for s in sigs if s.metric == alert_signals.WAIT]
     # Past REPLAY_MAX (ten minutes) every wait is judged at the clock again: two hours and more.
     assert waits and waits[0] >= 120
+
+
+def test_a_handover_is_counted_once_whatever_order_its_ends_come_in():
+    """Found on the demo's feed by a walkthrough: a "cleared" that came while the ambulance was
+    waiting was counted, then its late "handed_over" counted again (the phone's hours lost read
+    68.9 h against the desktop's 66.1); a "cleared" the hub never saw waiting was not counted at all."""
+    waits = (75, 50, 35)   # beyond 15 min: 60 + 35 + 20 = 115 min
+    items = []
+    # One in order; one cleared while waiting, its handover reported after; one cleared, never seen waiting.
+    items += [_handover("amb-a", "arrived", 0), _handover("amb-a", "handed_over", 0, waits[0]),
+              _handover("amb-a", "cleared", 0, waits[0])]
+    items += [_handover("amb-b", "arrived", 60), _handover("amb-b", "cleared", 60, 60 + waits[1]),
+              _handover("amb-b", "handed_over", 60, 60 + waits[1])]
+    items += [_handover("amb-c", "cleared", 120, 120 + waits[2])]
+    sigs, _st = alert_signals.signals(items, None, T0 + timedelta(hours=4))
+    lost = [s.value for s in sigs if s.metric == alert_signals.LOST]
+    assert lost[-1] == pytest.approx(115 / 60)
+    # Sent again (a replay), nothing more is counted.
+    again, _st = alert_signals.signals(items, _st, T0 + timedelta(hours=4, minutes=1))
+    assert [s.value for s in again if s.metric == alert_signals.LOST][-1:] in ([], [pytest.approx(115 / 60)])
