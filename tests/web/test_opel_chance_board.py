@@ -257,3 +257,23 @@ def test_a_site_whose_level_is_incomplete_now_is_given_no_chance_and_named(world
     assert board.incomplete_now == [partial] and partial not in board.unestimated + board.likeliest
     html = _environment().get_template("m.html").render(board=board, session=None, refresh=60)
     assert f"No chance given while the level is incomplete (inputs missing): {site.name}." in html
+
+
+def test_the_page_says_how_old_its_data_is_and_warns_when_the_feed_has_stopped(world):
+    """Found by a walkthrough: with the feed stopped for 80 minutes the page said only "Updated 22:35"
+    and its offload waits grew as if reported.  It now says when its newest data came, and warns."""
+    demo, _store = world
+    env = _environment()
+    now = utcnow()
+    live = BoardReader(demo.hub.hub).read(now)
+    assert live.data_as_at is not None and now - live.data_as_at < timedelta(minutes=30)
+    assert not live.data_stale and not live.handovers_stale and live.handovers_as_at is not None
+    html = env.get_template("m.html").render(board=live, session=None, refresh=60)
+    assert "Data as at " in html and "No new data since" not in html
+    later = now + timedelta(hours=2)
+    stopped = BoardReader(demo.hub.hub).read(later)
+    assert stopped.data_stale and stopped.handovers_stale and stopped.data_as_at == live.data_as_at
+    html = env.get_template("m.html").render(board=stopped, session=None, refresh=60)
+    assert "<b>No new data since " in html and "Check the feed before acting on them." in html
+    assert "No handover data since " in html and "waits are counted on from then" in html
+    assert "nothing newer has come." in html

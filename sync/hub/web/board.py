@@ -148,6 +148,24 @@ class Board:
     chances_from: datetime | None = None   # the hour the chances of OPEL 3+ are worked out from
     acute: frozenset[str] = frozenset()    # the acute sites among the providers
     system_unit: str = ""                  # "%" where the system rule combines shares (as the desktop's tile)
+    handovers_as_at: datetime | None = None   # the newest handover data any ambulance service sent
+
+    @property
+    def data_as_at(self) -> datetime | None:
+        """The newest data on the page: a provider's assessment, an ambulance service's report or a
+        handover (the desktop's header says the same: "Data as at 21:15")."""
+        times = [p.assessed_at for p in self.providers if p.assessed_at] + \
+                [a.reported_at for a in self.ambulance] + ([self.handovers_as_at] if self.handovers_as_at else [])
+        return max(times, default=None)
+
+    @property
+    def data_stale(self) -> bool:
+        """No new data for ``STALE_AFTER``: every figure on the page is as old as that, or older."""
+        return self.data_as_at is not None and self.now - self.data_as_at > STALE_AFTER
+
+    @property
+    def handovers_stale(self) -> bool:
+        return self.handovers_as_at is not None and self.now - self.handovers_as_at > STALE_AFTER
 
     @property
     def likeliest(self) -> list[Level]:
@@ -261,7 +279,7 @@ class BoardReader:
                      if self.hub.alerts.evaluating else None, LOST_BASIS_MINUTES,
                      snap.alerts, _transfers(snap.events, now), _places(snap.events, names),
                      _today(snap.decisions, now), _on_call(snap.shifts, snap.people, now), names,
-                     origin_of(now), acute, _system_unit(self.hub))
+                     origin_of(now), acute, _system_unit(self.hub), _handovers_as_at(snap.state))
 
     def _chances_at(self, snap: _Snapshot, now: datetime) -> dict[str, opel_chance.OpelChance]:
         """Each provider's chance at the start of ``now``'s hour (as the desktop's door takes it),
@@ -492,6 +510,20 @@ def _level(scope: str, key: str, d: dict, names: dict[str, str], now: datetime,
         d.get("pillar"), d.get("edition"), d.get("level"), shown, d.get("total"))
     return Level(key, name, shown, d.get("declared_level") is not None, d.get("total"), bool(d.get("complete")),
                  d.get("at_least_level"), at, bool(d.get("verified")), stale, phoned, through=through)
+
+
+def _handovers_as_at(state) -> datetime | None:
+    """The newest receipt of handover data from any ambulance service (the alert state's "heard")."""
+    newest = None
+    for key, text in state:
+        if key.startswith("heard|"):
+            try:
+                got = _time(json.loads(text)[1])
+            except (ValueError, TypeError, IndexError, KeyError):
+                continue
+            if got is not None and (newest is None or got > newest):
+                newest = got
+    return newest
 
 
 def _system_unit(hub) -> str:
