@@ -192,9 +192,12 @@ def test_axe_finds_nothing_serious_on_a_phone_and_a_tablet(browser, hub):
     source = AXE.read_text()
     write = os.environ.get("SCC_WRITE_SCREENSHOTS") == "1"
     found = {}
-    for name, viewport in (("360x640", PHONE), ("768x1024", TABLET)):
+    for name, viewport, scheme in (("360x640", PHONE, "light"), ("768x1024", TABLET, "light"),
+                                   ("360x640-dark", PHONE, "dark")):
         # The hub's CSP admits only its own scripts: bypassed here so the test can inject axe.
-        ctx, page = _log_in(browser, hub, viewport, user="viewer", bypass_csp=True)
+        ctx, page = _log_in(browser, hub, viewport, user="viewer", bypass_csp=True, color_scheme=scheme)
+        if scheme == "dark":   # the device's dark setting reaches the page
+            assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(18, 18, 18)"
         try:
             if write:
                 SHOTS.mkdir(exist_ok=True)
@@ -412,3 +415,19 @@ def test_phoned_in_figures_are_marked_until_the_providers_own_data_comes(browser
         assert "REAP 3" in rows["reap"].inner_text()
     finally:
         ctx.close()
+
+
+def test_at_twice_the_text_size_nothing_scrolls_sideways(browser, hub):
+    """A phone at 200% zoom leaves about 180 CSS pixels: the system's badge and words wrap, the status
+    line and its button wrap, and the page is never wider than the screen (a walkthrough found it
+    246 px wide, the words outside the System card)."""
+    ctx, page = _log_in(browser, hub, {"width": 180, "height": 360})
+    try:
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= 180, wide
+        card = page.evaluate("(() => { const s = document.querySelector('.sys'); const r = s.getBoundingClientRect();"
+                             " return [r.right, Math.max(...[...s.children].map(c => c.getBoundingClientRect().right))]; })()")
+        assert card[1] <= card[0] + 1, card
+    finally:
+        ctx.close()
+
