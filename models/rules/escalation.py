@@ -59,6 +59,7 @@ class Person:
     name: str
     email: str | None
     deleted: bool = False
+    phone: str | None = None   # the directory's number (the phone page's "on call now" rings it)
 
 
 @dataclass(frozen=True)

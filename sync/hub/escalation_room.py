@@ -114,7 +114,7 @@ class RoomReader:
                     fields[name] = change.get("new")
             if fields.get("name"):
                 self.room.people[uid] = Person(uid, str(fields["name"]), fields.get("email") or None,
-                                               bool(fields.get("deleted")))
+                                               bool(fields.get("deleted")), str(fields.get("phone") or "") or None)
 
 
 def _time(text: str) -> datetime:

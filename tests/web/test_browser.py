@@ -179,6 +179,11 @@ def test_one_thumb_targets_stale_words_and_page_weight(browser, hub):
         assert "STALE: no data since" in stale
         for text in (world.DECISION, world.TRANSFER_REF, world.DIRECTOR, "Ambulance offload", "REAP"):
             assert text in page.content()
+        # The Director on-call's number, one tap to ring (the room lead has none in the directory).
+        call = page.locator("#h-oc ~ ul a.tel")
+        assert call.count() == 1 and call.get_attribute("href") == "tel:07700900123"
+        assert call.inner_text() == f"Call {world.DIRECTOR_PHONE}"
+        assert world.DIRECTOR in call.get_attribute("aria-label")
         weight = page.evaluate("""() => performance.getEntriesByType('navigation')
             .concat(performance.getEntriesByType('resource')).reduce((n, e) => n + e.transferSize, 0)""")
         assert 0 < weight <= 100 * 1024

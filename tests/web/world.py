@@ -22,6 +22,7 @@ ACUTE_VALUES = {"mean_handover_minutes": 25, "ed_over_12h_from_arrival_pct": 4, 
                 "ed_referred_to_service_pct": 20, "ga_bed_occupancy_pct": 92, "escalation_beds_open_pct": 2,
                 "nctr_bed_occupancy_pct": 10}
 DIRECTOR = "Dr Asha Patel"
+DIRECTOR_PHONE = "07700 900 123"
 DECISION = "Divert ambulances from Lincoln to Nottingham until 18:00"
 TRANSFER_REF = "TR-0412"
 
@@ -86,7 +87,8 @@ def push_room_records(hub: HubProcess, now) -> None:
                "requested_at": iso(-150), "from_code": "RWD", "to_code": "RX1", "clinical_need": "ITU bed"}
     records = [
         _record("contact", {"contact_uuid": director, "at": iso(-600), "changes": {
-            "name": {"old": None, "new": DIRECTOR}, "email": {"old": None, "new": "asha.patel@example.nhs.uk"}}},
+            "name": {"old": None, "new": DIRECTOR}, "email": {"old": None, "new": "asha.patel@example.nhs.uk"},
+            "phone": {"old": None, "new": DIRECTOR_PHONE}}},
             now),
         _record("contact", {"contact_uuid": lead, "at": iso(-600), "changes": {
             "name": {"old": None, "new": "Sam Okafor"}}}, now),

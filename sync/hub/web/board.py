@@ -128,6 +128,7 @@ class OnCall:
     rota: str
     name: str | None
     until: datetime | None
+    phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -620,6 +621,7 @@ def _on_call(shifts: list[esc.Shift], people: dict[str, esc.Person], now: dateti
     for rota in rotas.values():
         slot = esc.on_call(shifts, rota, now)
         person = people.get(slot.contact_uuid) if slot else None
-        out.append(OnCall(rota, person.name if person and not person.deleted else None,
-                          slot.ends_at if slot else None))
+        here = person is not None and not person.deleted
+        out.append(OnCall(rota, person.name if here else None, slot.ends_at if slot else None,
+                          person.phone if here else None))
     return out

@@ -91,10 +91,18 @@ def _minutes(value: float) -> str:
     return f"{value} min" if value < 60 else f"{value // 60} h {value % 60:02d} min"
 
 
+def _tel(number: str | None) -> str:
+    """A ``tel:`` link for a directory number: its digits and a leading +, nothing else (""
+    when it has too few digits to dial)."""
+    dial = re.sub(r"[^\d+]", "", number or "")
+    dial = dial[:1] + dial[1:].replace("+", "")
+    return f"tel:{dial}" if sum(c.isdigit() for c in dial) >= 3 else ""
+
+
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True, auto_reload=False)
-    env.filters.update(clock=_clock)
+    env.filters.update(clock=_clock, tel=_tel)
     env.globals.update(ago=_ago, day_clock=_day_clock, minutes=_minutes, words=opel_words(),
                        percent=opel_chance.percent, min_days=opel_chance.MIN_DAYS)
     return env
