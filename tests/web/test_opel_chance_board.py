@@ -277,3 +277,17 @@ def test_the_page_says_how_old_its_data_is_and_warns_when_the_feed_has_stopped(w
     assert "<b>No new data since " in html and "Check the feed before acting on them." in html
     assert "No handover data since " in html and "waits are counted on from then" in html
     assert "nothing newer has come." in html
+
+
+def test_the_alert_list_says_what_it_leaves_out(world):
+    """Seventy open alerts: five shown, "Show 55 more" (it said 65 and listed 55), the ten past those
+    said to be in the room's alert centre; overdue actions said to be raised on the desktops (the
+    phone's count was one short of the desktop's, the overdue action, and nothing said why)."""
+    demo, _store = world
+    board = BoardReader(demo.hub.hub).read(utcnow())
+    assert board.alerts, "the demo's hub raises alerts in eight days"
+    many = dataclasses.replace(board, alerts=[board.alerts[0]] * 70)
+    html = _environment().get_template("m.html").render(board=many, session=None, refresh=60)
+    assert "Show 55 more" in html and html.count('<li class="alert ') == 60
+    assert "10 more not listed here: the room's alert centre has them all." in html
+    assert "Actions past their due time are raised on the room's desktops and are not counted here." in html
