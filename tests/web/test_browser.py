@@ -436,3 +436,22 @@ def test_at_twice_the_text_size_nothing_scrolls_sideways(browser, hub):
     finally:
         ctx.close()
 
+
+
+def test_a_refresh_with_no_connection_says_so_in_words(browser, hub):
+    """Offline, a refresh said "Could not refresh at 21:13 (Failed to fetch)." (the browser's words)
+    and pushed Refresh off the screen; it says what happened and keeps the button in reach."""
+    ctx, page = _log_in(browser, hub, PHONE)
+    try:
+        ctx.set_offline(True)
+        page.click("#refresh")
+        status = page.locator("#status.failed")
+        status.wait_for(timeout=10_000)
+        assert "(no answer from the hub: check this phone's connection)" in status.inner_text()
+        assert "Failed to fetch" not in status.inner_text()
+        box = page.locator("#refresh").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    finally:
+        ctx.set_offline(False)
+        ctx.close()

@@ -32,7 +32,12 @@
         open.forEach(function (id) { var d = id && document.getElementById(id); if (d) { d.open = true; } });
         document.title = fresh.title;
       })
-      .catch(function (err) { failed(err && err.message ? err.message : "no answer"); })
+      // fetch() rejects with a TypeError when no answer came at all; the browser's own words for it
+      // ("Failed to fetch", "NetworkError ...") say nothing to a reader.
+      .catch(function (err) {
+        failed(err instanceof TypeError ? "no answer from the hub: check this phone's connection"
+                                        : (err && err.message ? err.message : "no answer"));
+      })
       .then(schedule);
   }
   function schedule() {
