@@ -329,7 +329,9 @@ class BoardReader:
             if isinstance(data, dict):
                 current.append((scope, key, data))
         self._snap = _Snapshot(
-            head, orgs, current, state, sorted(room.alerts(), key=lambda a: (_SEVERITY.get(a.severity, 9),
+            # The desktop alert centre's order: not yet acknowledged first, worst first, longest open first.
+            head, orgs, current, state, sorted(room.alerts(), key=lambda a: (a.acknowledged_at is not None,
+                                                                               _SEVERITY.get(a.severity, 9),
                                                                                a.raised_at)),
             list(room.shifts.values()), dict(room.people), dict(self._f.ambulance),
             {k: list(v) for k, v in self._f.transfer_events.items()}, list(self._f.decisions.values()),
