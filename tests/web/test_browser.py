@@ -184,6 +184,10 @@ def test_one_thumb_targets_stale_words_and_page_weight(browser, hub):
         assert call.count() == 1 and call.get_attribute("href") == "tel:07700900123"
         assert call.inner_text() == f"Call {world.DIRECTOR_PHONE}"
         assert world.DIRECTOR in call.get_attribute("aria-label")
+        # Who takes over at the end of each shift, or that nobody does.
+        rows = {r.split("\n")[0]: r for r in page.locator("#h-oc ~ ul li").all_inner_texts()}
+        assert "; then Sam Okafor" in rows["Director on-call"]
+        assert "; then nobody on call" in rows["SCC room lead"]
         weight = page.evaluate("""() => performance.getEntriesByType('navigation')
             .concat(performance.getEntriesByType('resource')).reduce((n, e) => n + e.transferSize, 0)""")
         assert 0 < weight <= 100 * 1024

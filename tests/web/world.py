@@ -96,6 +96,9 @@ def push_room_records(hub: HubProcess, now) -> None:
                                   "contact_uuid": director, "starts_at": iso(-120), "ends_at": iso(600)}, now),
         _record("on_call_shift", {"op": "create", "shift_uuid": str(uuid.uuid4()), "rota": "SCC room lead",
                                   "contact_uuid": lead, "starts_at": iso(-120), "ends_at": iso(360)}, now),
+        # The Director on-call's next shift is Sam's, from the end of Asha's; the room lead's has no next.
+        _record("on_call_shift", {"op": "create", "shift_uuid": str(uuid.uuid4()), "rota": "Director on-call",
+                                  "contact_uuid": lead, "starts_at": iso(600), "ends_at": iso(1320)}, now),
         _record("decision", {"content_hash": hashlib.sha256(DECISION.encode()).hexdigest(), "device_seq": 1,
                              "decided_at": iso(-20), "decision_maker": DIRECTOR,
                              "decision_maker_role": "Director on-call", "decision": DECISION,

@@ -129,6 +129,7 @@ class OnCall:
     name: str | None
     until: datetime | None
     phone: str | None = None
+    then: str | None = None   # who takes over at ``until`` (None: nobody is on the rota then)
 
 
 @dataclass(frozen=True)
@@ -624,6 +625,9 @@ def _on_call(shifts: list[esc.Shift], people: dict[str, esc.Person], now: dateti
         slot = esc.on_call(shifts, rota, now)
         person = people.get(slot.contact_uuid) if slot else None
         here = person is not None and not person.deleted
+        after = esc.on_call(shifts, rota, slot.ends_at) if slot else None
+        taker = people.get(after.contact_uuid) if after else None
         out.append(OnCall(rota, person.name if here else None, slot.ends_at if slot else None,
-                          person.phone if here else None))
+                          person.phone if here else None,
+                          taker.name if taker is not None and not taker.deleted else None))
     return out
