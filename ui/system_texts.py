@@ -242,13 +242,18 @@ def _transfers(page: door.SystemPicture) -> TileText:
                     f"as at {fmt.local_time(t.as_at)}", theme.NOT_MET_COLOURS if t.count else None)
 
 
+def system_tile(page: door.SystemPicture) -> TileText:
+    """The System OPEL tile (also drawn again alone when the system's chance of OPEL 3+ comes)."""
+    return level_tile(page.system, page.now, "System OPEL",
+                      lambda xs: listed(pillar_words(x) for x in xs)
+                      + (f" ({METHOD_WORDS.get(page.system.method, page.system.method)} pillar)"
+                         if page.system.method == "worst" else ""),
+                      "ICS score")
+
+
 def tiles(page: door.SystemPicture) -> dict[str, TileText]:
     now = page.now
-    out = {"system": level_tile(page.system, now, "System OPEL",
-                                lambda xs: listed(pillar_words(x) for x in xs)
-                                + (f" ({METHOD_WORDS.get(page.system.method, page.system.method)} pillar)"
-                                   if page.system.method == "worst" else ""),
-                                "ICS score")}
+    out = {"system": system_tile(page)}
     pillars = {p.key: p for p in page.pillars}
     for key in door.PILLARS:
         tile = pillars.get(key) or door.LevelTile(key, None, None, None, None, (), None, None)

@@ -138,7 +138,7 @@ class SystemView(QWidget):
         if text is not None:
             self.tiles["forecast"].show_text(text)
         if self.page is not None:
-            self.tiles["system"].show_text(with_ics_chance(texts.tiles(self.page)["system"], page.ics,
+            self.tiles["system"].show_text(with_ics_chance(texts.system_tile(self.page), page.ics,
                                                            self.page.system))
 
     def _levels_now(self) -> dict[str, tuple[int | None, int | None]]:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from models.rules.catalogue import load_catalogue
 from models.rules.opel import NextThreshold, check_value, score_parameter
-from models.rules.opel_table import OpelTable, load_shipped
+from models.rules.opel_table import OpelTable, shipped_or_none
 from models.rules.shown_level import shown_level
 from models.replica.orm import Observation, OpelAssessment, Organisation
 
@@ -87,13 +87,7 @@ class ProviderDetail:
         return self.declared_level is not None and self.declared_level != self.level
 
 
-@functools.lru_cache(maxsize=8)
-def desktop_table(pillar: str) -> OpelTable | None:
-    """This desktop's bundled table for ``pillar`` (None when it has none); read once."""
-    try:
-        return load_shipped(pillar)
-    except KeyError:
-        return None
+desktop_table = shipped_or_none   # this desktop's bundled table for a pillar (None: none), read once
 
 
 @functools.lru_cache(maxsize=1)

@@ -5,18 +5,9 @@ alike: acute bands are ten points wide, community ones four, so raw points would
 
 from __future__ import annotations
 
-import functools
 import math
 
-from models.rules.opel_table import OpelTable, load_shipped
-
-
-@functools.lru_cache(maxsize=8)
-def _table(pillar: str) -> OpelTable | None:
-    try:
-        return load_shipped(pillar)
-    except KeyError:   # a pillar with no bundled table
-        return None
+from models.rules.opel_table import shipped_or_none
 
 
 def through_level(pillar: str | None, edition: str | None, calculated: int | None, shown: int | None,
@@ -26,7 +17,7 @@ def through_level(pillar: str | None, edition: str | None, calculated: int | Non
     None where it would not say how near the shown level is to the next: the level shown was declared
     apart from the score, the score is incomplete, the table is another edition, or it places the
     score in another level.  At the top level the band below's width stands for the missing edge."""
-    table = _table(pillar) if pillar else None
+    table = shipped_or_none(pillar) if pillar else None
     if total is None or not calculated or shown != calculated or table is None or table.edition != edition:
         return None
     bands = {lv.level: lv.range for lv in table.levels}

@@ -16,6 +16,7 @@ not cover every possible total from the minimum to the maximum.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,6 +132,15 @@ def shipped_pillars() -> list[str]:
 
 def shipped_table_path(pillar: str) -> Path:
     return resources.path("opel", f"{pillar}.toml")
+
+
+@functools.lru_cache(maxsize=8)
+def shipped_or_none(pillar: str) -> OpelTable | None:
+    """This desktop's bundled table for ``pillar``, read once (None for a pillar with none)."""
+    try:
+        return load_shipped(pillar)
+    except KeyError:
+        return None
 
 
 def load_shipped(pillar: str) -> OpelTable:

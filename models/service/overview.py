@@ -21,7 +21,7 @@ from models.replica.sql_rows import rows
 from models.rules.opel_rollup import (SYSTEM_SCOPE, NextLevel, RollupInput, SystemTable, load_system,
                                       next_level, pillar_score, system_score)
 from models.rules.opel_nearness import nearness_key, through_level
-from models.rules.opel_table import OpelTable, load_shipped
+from models.rules.opel_table import shipped_or_none
 from models.service.rollup_why import RollupWhy, explain
 
 # The level 24 h ago moves slowly: it is read again at most this often (or when the providers,
@@ -53,14 +53,6 @@ class OverviewPage:
     rollups: Mapping[str, RollupWhy] = field(default_factory=dict)   # pillar or "system" -> what sets it
 
 
-@functools.lru_cache(maxsize=8)
-def _table(pillar: str) -> OpelTable | None:
-    try:
-        return load_shipped(pillar)
-    except KeyError:
-        return None
-
-
 @functools.lru_cache(maxsize=1)
 def _system_table() -> SystemTable:
     return load_system()
@@ -71,7 +63,7 @@ def _next_levels(providers: Sequence[OpelStatus]) -> dict[str, NextLevel]:
     is the edition the hub scored under (another edition's edges would be a guess)."""
     out = {}
     for p in providers:
-        table = _table(p.pillar)
+        table = shipped_or_none(p.pillar)
         if p.org_code and p.level and table is not None and table.edition == p.edition:
             step = next_level(table.levels, p.total)
             if step is not None:
