@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from models.rules.handover_bands import load_handover
 from models.uk_time import day_clock
 from models.service import system_picture as door
+from models.rules import critcare_totals, response_today
 from ui import format as fmt
 from ui import theme
 from ui.records.transfers_view import NO_DESTINATION
@@ -22,9 +23,9 @@ from ui.system_tiles import TileText
 OPEL_STALE = timedelta(minutes=60)
 SITE_STALE = timedelta(minutes=60)
 OFFLOAD_STALE = timedelta(minutes=60)
-CRITCON_STALE = timedelta(hours=2)
+CRITCON_STALE = critcare_totals.STALE_AFTER
 SYNC_STALE = timedelta(minutes=30)
-RESPONSE_STALE = timedelta(hours=2)
+RESPONSE_STALE = response_today.STALE_AFTER
 EMPTY_SITES = ("No acute site has reported yet. Each site's row appears here after its first data "
                "reaches the hub and this desktop syncs.")
 METHOD_WORDS = {"worst": "the worst", "weighted_mean": "a size-weighted mean", "weighted_sum": "a weighted sum"}

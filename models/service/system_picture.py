@@ -39,9 +39,12 @@ from models.replica.sql_rows import rows
 from models.replica.utc import from_utc_text
 from models.rules import escalation
 from models.rules.ambulance_standards import AmbulanceStandards, load_standards
+from models.rules.critcare_totals import CritcareTotals
+from models.rules.critcare_totals import totals as critcare_totals
 from models.rules.handover_bands import HandoverTable, load_handover
 from models.rules.opel_rollup import (SYSTEM_SCOPE, RollupError, RollupInput, SystemTable, load_system, pillar_score,
                                       system_score)
+from models.rules.response_today import CATEGORIES, CategoryToday, Period, category_today
 from models.rules.opel_table import OpelTable, load_shipped, shipped_pillars
 from models.service import rollup_why
 from models.uk_time import UK
@@ -53,7 +56,6 @@ PILLARS = ("acute", "community", "mental_health", "nhs111")
 # without a handover update they are told as at the last update ("at least ..."), never extrapolated.
 OFFLOAD_FEED_STALE = timedelta(minutes=60)
 SITE_METRICS = ("ed_four_hour_performance_pct", "ed_over_12h_from_arrival_count", "ed_over_12h_from_arrival_pct")
-CATEGORIES = ("C1", "C2")
 
 
 @dataclass(frozen=True)
@@ -108,19 +110,6 @@ class OffloadTotals:
 
 
 @dataclass(frozen=True)
-class CritcareTotals:
-    worst_level: int | None
-    worst_sites: tuple[str, ...]
-    free_beds: int                  # summed over units with beds free
-    units_with_free: int
-    units_over: int                 # units with more patients than staffed beds
-    beds_over: int
-    units: int
-    as_at: datetime | None          # the oldest report counted: the totals are no newer than that
-    oldest_site: str | None
-
-
-@dataclass(frozen=True)
 class RoomCounts:
     unacknowledged_alerts: int
     overdue_actions: int
@@ -155,24 +144,6 @@ class SiteRow:
     def as_at(self) -> datetime | None:
         """The row's age: its OPEL assessment's time."""
         return self.opel.assessed_at if self.opel else None
-
-
-@dataclass(frozen=True)
-class CategoryToday:
-    category: str
-    name: str
-    mean_minutes: float | None      # incident-weighted over today's periods
-    periods: int
-    incidents: int | None
-    latest_p90_minutes: float | None
-    latest_from: datetime | None    # the latest period, for the 90th centile's window
-    latest_to: datetime | None
-    mean_target: float | None       # the constitutional mean standard
-    p90_target: float | None
-    ambition: float | None          # an interim mean ambition in force today
-    ambition_period: str | None
-    lapsed: tuple[str, ...]         # ambitions that ran out with no figure for this year
-    as_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -305,34 +276,15 @@ def _latest_figures(s, codes: Sequence[str]) -> dict[tuple[str, str], Figure]:
 def _today_responses(s, service: str | None, now: datetime, midnight: datetime,
                      standards: AmbulanceStandards) -> tuple[CategoryToday, ...]:
     today = now.astimezone(UK).date()
-    lapsed = standards.lapsed(today)
     out = []
     for cat in CATEGORIES:
-        stds = standards.for_category(cat)
-        mean_std = next((x.target_minutes for x in stds if x.statistic == "mean" and x.kind == "constitutional"), None)
-        p90_std = next((x.target_minutes for x in stds if x.statistic == "p90" and x.kind == "constitutional"), None)
-        ambition = next((x for x in stds if x.statistic == "mean" and x.kind == "ambition" and x.in_force(today)),
-                        None)
         found = [] if service is None else s.execute(
             select(ResponseTimes.period_start, ResponseTimes.period_end, ResponseTimes.mean_seconds,
                    ResponseTimes.p90_seconds, ResponseTimes.incidents)
             .where(ResponseTimes.org_code == service, ResponseTimes.category == cat,
                    ResponseTimes.period_start >= midnight, ResponseTimes.period_end <= now)
             .order_by(ResponseTimes.period_end, ResponseTimes.id)).all()
-        means = [(m, n) for _a, _b, m, _p, n in found if m is not None]
-        mean = None
-        if means:
-            weights = [n if n is not None else 1 for _m, n in means]
-            mean = (math.fsum(m * w for (m, _n), w in zip(means, weights)) / sum(weights) / 60.0
-                    if sum(weights) else None)
-        incidents = sum(n for *_x, n in found if n is not None) if found else None
-        last = found[-1] if found else None
-        out.append(CategoryToday(
-            cat, standards.categories.get(cat, cat), mean, len(found), incidents,
-            None if last is None or last[3] is None else last[3] / 60.0,
-            last[0] if last else None, last[1] if last else None, mean_std, p90_std,
-            ambition.target_minutes if ambition else None, ambition.period if ambition else None,
-            tuple(x for x in lapsed if x.startswith(f"The {cat} ")), last[1] if last else None))
+        out.append(category_today(cat, [Period(*row) for row in found], standards, today))
     return tuple(out)
 
 
@@ -380,18 +332,6 @@ def _known_at(w: qo.WaitingAmbulance, until: datetime, now: datetime) -> datetim
 
 def _wait_minutes(w: qo.WaitingAmbulance, until: datetime, now: datetime) -> float:
     return max(0.0, (_known_at(w, until, now) - w.arrived_at).total_seconds() / 60.0)
-
-
-def _critcare(lines: Sequence[qc.CritconLine], names: Mapping[str, str]) -> CritcareTotals:
-    if not lines:
-        return CritcareTotals(None, (), 0, 0, 0, 0, 0, None, None)
-    worst = max(c.level for c in lines)
-    free = [c.available_beds for c in lines if c.available_beds is not None]
-    oldest = min(lines, key=lambda c: c.reported_at)
-    return CritcareTotals(worst, tuple(names.get(c.org_code, c.name) for c in lines if c.level == worst),
-                          sum(b for b in free if b > 0), sum(1 for b in free if b > 0),
-                          sum(1 for b in free if b < 0), -sum(b for b in free if b < 0), len(lines),
-                          oldest.reported_at, names.get(oldest.org_code, oldest.name))
 
 
 def system_picture(store, now: datetime, table: HandoverTable | None = None,
@@ -464,5 +404,5 @@ def system_picture(store, now: datetime, table: HandoverTable | None = None,
     data_as_at = max((p.assessed_at for p in providers), default=None) or feed.last_provider_data_at
     return SystemPicture(now, FeedState(feed.last_sync_at, feed.last_provider_data_at, feed.outbox_pending),
                          data_as_at, system_tile, tuple(pillar_tiles), tuple(ambulance), offload,
-                         _critcare(lines, names), room, tuple(sites), responses, director, transfers,
+                         critcare_totals(lines, names), room, tuple(sites), responses, director, transfers,
                          phoned=phoned)

@@ -19,6 +19,9 @@
   way to the provider's own, ``sync.hub.opel``), REAP/CSP by the newest declaration being a
   phoned one, a hospital's offload by its newest handover figures (``HANDOVER_KEYS``) being phoned
   ones. As on the desktop (``models.queries.phoned_in``) a tie in time goes to the provider's feed.
+- critical care and response times: each unit's newest ``critcon`` item and each ambulance service's
+  ``response_times`` items for today's periods, followed on the feed, summed by the desktop's own rules
+  (``models.rules.critcare_totals``, ``models.rules.response_today``);
 - the chance of OPEL 3+ within 24 hours (issue 20): each provider's shown levels, followed on the feed
   (its ``opel_assessment`` items) over the last eight weeks, by ``models.forecast.opel_chance.chance_from``,
   the desktop door's method on the same levels, so a phone and the room give the same figure.
@@ -27,6 +30,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import threading
@@ -42,12 +46,16 @@ from models.forecast.intraday import origin_of
 from models.records import transfers as transfer_fold
 from models.queries.phoned_in import WINDOW as PHONED_WINDOW
 from models.records.phoned_in import HANDOVER_KEYS, KIND as PHONED_KIND
+from models.rules import critcare_totals
 from models.rules import escalation as esc
+from models.rules import response_today
 from models.rules import transfer_risk
 from models.rules.alert_signals import LOST_BASIS_MINUTES, MAX_WAIT, waits
 from models.rules.opel_nearness import nearness_key, through_level
 from models.rules.opel_rollup import SYSTEM_SCOPE, RollupError
 from models.rules.shown_level import shown_level
+from models.queries.critcon import CritconLine
+from models.queries.offload import uk_midnight
 from models.uk_time import UK
 from sync.hub import schema as s
 from sync.hub.alerts import alert_state
@@ -63,6 +71,8 @@ PILLAR_NAMES = {"acute": "Acute", "community": "Community", "mental_health": "Me
                 "nhs111": "NHS 111", "ambulance": "Ambulance"}
 _RECORD_KINDS = ("transfer_event", "decision", PHONED_KIND)
 _CHUNK = 500
+_FOLLOWED_KINDS = ("ambulance_status", "critcon")   # followed from the start (a newest per organisation)
+RESPONSES_KEPT = timedelta(days=2)   # response periods held: today's (UK) with a day's margin
 _LEVEL_STRETCH = 50_000   # feed positions read at a time for the providers' levels
 ICS = "(system)"   # the key of the system's own levels and chance (no organisation has this code)
 
@@ -124,6 +134,16 @@ class Offload:
 
 
 @dataclass(frozen=True)
+class OffloadTotal:
+    """Every hospital together (the desktop's Ambulance offload tile)."""
+
+    waiting: int
+    longest_minutes: float | None   # None: nobody waiting
+    longest_name: str | None
+    hours_lost_today: float
+
+
+@dataclass(frozen=True)
 class OnCall:
     rota: str
     name: str | None
@@ -151,6 +171,27 @@ class Board:
     acute: frozenset[str] = frozenset()    # the acute sites among the providers
     system_unit: str = ""                  # "%" where the system rule combines shares (as the desktop's tile)
     handovers_as_at: datetime | None = None   # the newest handover data any ambulance service sent
+    critcare: critcare_totals.CritcareTotals | None = None
+    critcon_units: tuple[CritconLine, ...] = ()   # each unit's newest report, worst first
+    responses: dict[str, tuple[response_today.CategoryToday, ...]] = field(default_factory=dict)   # service ->
+
+    @property
+    def offload_total(self) -> OffloadTotal | None:
+        """The hospitals the hub counts today, together (phoned-in rows apart: their figures are a call's)."""
+        rows = [o for o in self.offload or () if o.counted]
+        if not rows:
+            return None
+        top = max((o for o in rows if o.waiting), key=lambda o: (o.longest_minutes, o.name), default=None)
+        return OffloadTotal(sum(o.waiting for o in rows), top.longest_minutes if top else None,
+                            top.name if top else None, sum(o.hours_lost_today for o in rows))
+
+    @property
+    def critcare_stale(self) -> bool:
+        c = self.critcare
+        return c is not None and c.as_at is not None and self.now - c.as_at > critcare_totals.STALE_AFTER
+
+    def responses_stale(self, c: response_today.CategoryToday) -> bool:
+        return c.as_at is None or self.now - c.as_at > response_today.STALE_AFTER
 
     @property
     def data_as_at(self) -> datetime | None:
@@ -222,6 +263,9 @@ class _Followed:
     # provider -> UTC hour -> worst shown level; a provider's dict is replaced, never changed, when a
     # level comes (copy on write): a snapshot holds it as it was, and an unchanged one is its own key.
     levels: dict[str, dict[int, int]] = field(default_factory=dict)
+    critcon: dict[str, tuple[datetime, int, dict]] = field(default_factory=dict)   # org -> (reported, seq, item)
+    # (service, category) -> (period end, seq, Period) for periods ending in the last RESPONSES_KEPT
+    responses: dict[tuple[str, str], list[tuple]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -239,6 +283,8 @@ class _Snapshot:
     calls: dict[str, Phoned]
     phoned_handover: dict[str, list[tuple[str, str, float]]]   # org -> (key, call uuid, value) still newest
     levels: dict[str, dict[int, int]]                           # provider -> UTC hour -> worst shown level
+    critcon: dict[str, tuple[datetime, int, dict]]              # unit -> its newest report
+    responses: dict[tuple[str, str], list[tuple]]               # (service, category) -> recent periods
 
 
 class BoardReader:
@@ -281,7 +327,8 @@ class BoardReader:
                      if self.hub.alerts.evaluating else None, LOST_BASIS_MINUTES,
                      snap.alerts, _transfers(snap.events, now), _places(snap.events, names),
                      _today(snap.decisions, now), _on_call(snap.shifts, snap.people, now), names,
-                     origin_of(now), acute, _system_unit(self.hub), _handovers_as_at(snap.state))
+                     origin_of(now), acute, _system_unit(self.hub), _handovers_as_at(snap.state),
+                     *_critcare(snap.critcon, names), _responses(snap.responses, now))
 
     def _chances_at(self, snap: _Snapshot, now: datetime) -> dict[str, opel_chance.OpelChance]:
         """Each provider's chance at the start of ``now``'s hour (as the desktop's door takes it),
@@ -337,7 +384,8 @@ class BoardReader:
             list(room.shifts.values()), dict(room.people), dict(self._f.ambulance),
             {k: list(v) for k, v in self._f.transfer_events.items()}, list(self._f.decisions.values()),
             dict(self._f.calls), _still_phoned(self._f.handover),
-            dict(self._f.levels))
+            dict(self._f.levels), dict(self._f.critcon),
+            {k: list(v) for k, v in self._f.responses.items()})
         return self._snap
 
     def _follow(self, db) -> None:
@@ -346,13 +394,17 @@ class BoardReader:
             if head < self._f.cursor:   # another database behind the same URL: start again
                 self._f = _Followed()
             window = and_(s.feed.c.seq > self._f.cursor, s.feed.c.seq <= head)
-            rows = conn.execute(select(s.feed.c.seq, s.feed.c.data).where(
-                window, s.feed.c.kind == "ambulance_status")).all()
+            rows = conn.execute(select(s.feed.c.seq, s.feed.c.kind, s.feed.c.data).where(
+                window, s.feed.c.kind.in_(_FOLLOWED_KINDS))).all()
+            # Response periods: today's matter; a first read of a long-running hub starts two days back.
+            recent = self._f.cursor or _first_since(conn, s.utcnow() - RESPONSES_KEPT, head)
+            rows += conn.execute(select(s.feed.c.seq, s.feed.c.kind, s.feed.c.data).where(
+                s.feed.c.seq > recent, s.feed.c.seq <= head, s.feed.c.kind == "response_times")).all()
             seqs = conn.execute(select(s.record.c.seq).where(
                 s.record.c.seq > self._f.cursor, s.record.c.seq <= head,
                 s.record.c.kind.in_(_RECORD_KINDS))).scalars().all()
             for i in range(0, len(seqs), _CHUNK):
-                rows += conn.execute(select(s.feed.c.seq, s.feed.c.data)
+                rows += conn.execute(select(s.feed.c.seq, s.feed.c.kind, s.feed.c.data)
                                      .where(s.feed.c.seq.in_(seqs[i:i + _CHUNK]))).all()
             # Providers' levels from eight weeks back (and the hold before them): on a first read of a
             # long-running hub, from the first position written since then, not from the feed's start.
@@ -371,11 +423,14 @@ class BoardReader:
             # The newest figure by its time; a tie goes to the provider's feed, as on the desktop.
             if at is not None and (old is None or at > old[0] or (at == old[0] and call is None)):
                 self._f.handover[(org, metric)] = (at, call, value)
-        for seq, text in sorted(rows):
+        for seq, kind, text in sorted(rows):
             try:
-                self._item(json.loads(text))
+                self._item(kind, json.loads(text), seq)
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 log.warning("web: feed item %s not understood (%s); skipped", seq, exc)
+        keep = s.utcnow() - RESPONSES_KEPT
+        for key, periods in list(self._f.responses.items()):
+            self._f.responses[key] = [p for p in periods if p[0] >= keep]
         self._f.cursor = head
 
     def _follow_levels(self, rows, since: datetime) -> None:
@@ -401,8 +456,22 @@ class BoardReader:
             if hours and min(hours) < first:
                 self._f.levels[org] = {h: lv for h, lv in hours.items() if h >= first}
 
-    def _item(self, d: dict) -> None:
-        if "reap_level" in d:
+    def _item(self, feed_kind: str, d: dict, seq: int) -> None:
+        if feed_kind == "response_times":
+            end, start = _time(d["period_end"]), _time(d["period_start"])
+            if end is not None and start is not None:
+                self._f.responses.setdefault((d["org_code"], d["category"]), []).append((end, seq, response_today.Period(
+                    start, end, _number(d.get("mean_seconds")), _number(d.get("p90_seconds")),
+                    None if d.get("incidents") is None else int(d["incidents"]))))
+            return
+        if feed_kind == "critcon":
+            at = _time(d["reported_at"])
+            old = self._f.critcon.get(d["org_code"])
+            # The newest report by its time; at the same time the later one (the desktop's newest id).
+            if at is not None and (old is None or (at, seq) > old[:2]):
+                self._f.critcon[d["org_code"]] = (at, seq, d)
+            return
+        if feed_kind == "ambulance_status":
             # The newest declaration is the level; the newest report, its receipt, says whether the
             # service still reports (a level held for hours is re-reported every 15 minutes).
             # A phoned-in declaration gives way to the provider's own at the same time.
@@ -432,6 +501,45 @@ class BoardReader:
 
 
 _SEVERITY = {"critical": 0, "warning": 1, "info": 2}
+
+
+def _number(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def _critcare(units: dict[str, tuple[datetime, int, dict]], names: dict[str, str]
+              ) -> tuple[critcare_totals.CritcareTotals, tuple[CritconLine, ...]]:
+    """The system's critical care from each unit's newest report, by the desktop's rule, and the units
+    worst first (the desktop's critical care view's order)."""
+    lines = []
+    for org, (at, _seq, d) in units.items():
+        beds = [None if d.get(k) is None else int(d[k]) for k in ("staffed_beds", "occupied_beds")]
+        lines.append(CritconLine(org, names.get(org, org), int(d["level"]), beds[0], beds[1], at,
+                                 _time(d.get("received_at"))))
+    lines.sort(key=lambda c: (-c.level, c.name.lower(), c.org_code))
+    return critcare_totals.totals(lines, names), tuple(lines)
+
+
+def _responses(periods: dict[tuple[str, str], list[tuple]], now: datetime
+               ) -> dict[str, tuple[response_today.CategoryToday, ...]]:
+    """Each ambulance service's category 1 and 2 since midnight (UK), by the desktop's rule: periods that
+    started today and have ended, oldest end first."""
+    midnight, today = uk_midnight(now), now.astimezone(UK).date()
+    standards = _standards()
+    out = {}
+    for service in sorted({org for org, _cat in periods}):
+        out[service] = tuple(response_today.category_today(
+            cat, [p for _end, _seq, p in sorted(periods.get((service, cat), ()), key=lambda x: x[:2])
+                  if p.start >= midnight and p.end <= now], standards, today)
+            for cat in response_today.CATEGORIES)
+    return out
+
+
+@functools.cache
+def _standards():
+    from models.rules.ambulance_standards import load_standards
+
+    return load_standards()
 
 
 def _int(value) -> int | None:

@@ -91,6 +91,14 @@ def _minutes(value: float) -> str:
     return f"{value} min" if value < 60 else f"{value // 60} h {value % 60:02d} min"
 
 
+def _response(minutes: float) -> str:
+    """A response time as the desktop says it ("6 min 41 s"; hours past 60 minutes)."""
+    m, sec = divmod(int(round(minutes * 60)), 60)
+    if m < 60:
+        return f"{m} min {sec:02d} s"
+    return f"{m // 60} h {m % 60:02d} min"
+
+
 def _tel(number: str | None) -> str:
     """A ``tel:`` link for a directory number: its digits and a leading +, nothing else (""
     when it has too few digits to dial)."""
@@ -103,7 +111,7 @@ def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.filters.update(clock=_clock, tel=_tel)
-    env.globals.update(ago=_ago, day_clock=_day_clock, minutes=_minutes, words=opel_words(),
+    env.globals.update(ago=_ago, day_clock=_day_clock, minutes=_minutes, response=_response, words=opel_words(),
                        percent=opel_chance.percent, min_days=opel_chance.MIN_DAYS)
     return env
 
