@@ -58,6 +58,7 @@ class CycleResult:
     rejected: int = 0
     kinds: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    push_error: str | None = None   # the hub refused this desktop's records (kept in the outbox); the feed still came
     replica_problem: ReplicaProblem | None = None   # the replica could not take the feed (disk full, ...)
     hub_offset: timedelta | None = None   # the hub's clock minus this computer's, as last measured
 
@@ -138,8 +139,16 @@ class SyncEngine:
         return batch
 
     def run_once(self, wait: float = 0) -> CycleResult:
+        push_error = None
         try:
-            pushed = outbox.push_pending(self.store, self.client)
+            try:
+                pushed = outbox.push_pending(self.store, self.client)
+            except HubRefused as exc:
+                # The hub refused this desktop's records (a token that may not write, say): they stay in
+                # the outbox with the reason, and the feed is pulled all the same. A refusal of ours must
+                # never leave the room blind to the system's data.
+                pushed, push_error = outbox.PushResult(), f"the hub refused this desktop's records: {exc}"
+                log.warning("outbox push refused; pulling the feed regardless: %s", exc)
             reports, provider_at = self.pull(wait)
             self.offset_keeper.keep(self.store, self.hub_offset, self.clock())
         except ApplyStopped:   # closing: the batch rolled back with its cursor and is applied next start
@@ -164,7 +173,7 @@ class SyncEngine:
         now = self.clock()
         hub_now = now + self.hub_offset if self.hub_offset is not None else None
         state = self.tracker.reached(now, provider_at, outbox.pending_count(self.store), hub_now)
-        result = CycleResult(state, pushed=pushed.stored + pushed.duplicate,
+        result = CycleResult(state, pushed=pushed.stored + pushed.duplicate, push_error=push_error,
                              rejected=pushed.rejected, batches=len(reports),
                              applied=sum(r.applied for r in reports), hub_offset=self.hub_offset)
         for r in reports:

@@ -9,6 +9,7 @@ repeated request, never a second copy.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
@@ -20,6 +21,9 @@ from sync.client import HubClient, HubRefused
 from sync.protocol import RecordBatch, RecordPush
 
 CHUNK = 100
+# A request's records together stay well inside the hub's body limit (16 MiB, sync.hub.core): each record
+# may be up to 256 KiB, so a hundred long ones made one request the hub refused, every cycle, for good.
+PUSH_BYTES = 4 * 1024 * 1024
 
 
 def enqueue(session: Session, push: RecordPush) -> OutboxItem:
@@ -52,6 +56,7 @@ def push_pending(store, client: HubClient) -> PushResult:
                 .order_by(OutboxItem.seq).limit(CHUNK)).all()
         if not items:
             return result
+        items = _within(items, PUSH_BYTES)
         try:
             receipt = client.push(RecordBatch(records=[RecordPush.model_validate(i.payload)
                                                        for i in items]))
@@ -64,6 +69,16 @@ def push_pending(store, client: HubClient) -> PushResult:
             _note_error(store, [i.seq for i in items], str(exc))
             raise
         _apply_receipt(store, receipt, result)
+
+
+def _within(items: list[OutboxItem], limit: int) -> list[OutboxItem]:
+    """The oldest items whose payloads together come to at most ``limit`` bytes (always the first)."""
+    size = 0
+    for n, item in enumerate(items):
+        size += len(json.dumps(item.payload, ensure_ascii=False).encode()) + 1
+        if size > limit and n:
+            return items[:n]
+    return items
 
 
 def _note_error(store, seqs: list[int], message: str) -> None:

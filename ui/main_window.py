@@ -525,6 +525,10 @@ class MainWindow(QMainWindow):
         if result.error and result.connectivity and result.connectivity.state != State.OFFLINE:
             # Not the network (that has the banner): the replica could not take the batch now.
             self.statusBar().showMessage(f"Sync paused, retrying: {result.error}", 30_000)
+        elif getattr(result, "push_error", None):
+            # The feed came; this desktop's own records did not go (they wait in the outbox).
+            self.statusBar().showMessage(f"Your records are not sent: {result.push_error}. They wait in the "
+                                         "outbox; the system's data still syncs.", 30_000)
 
     def on_changes(self, changes) -> None:
         """A write of this desktop's landed (``models.service.changes.Changes``): as a sync batch.
