@@ -56,6 +56,8 @@ def is_call(raw: Any) -> bool:
 
 def org_problem(data: dict[str, Any], orgs: dict[str, str]) -> str | None:
     code = data.get("org_code")
+    if not isinstance(code, str):   # a list or an object cannot be looked up (it was a 500)
+        return f"must be an organisation code (text), not {type(code).__name__}"
     if code in orgs:
         return None
     return f"'{code}' is not an active organisation of this hub"

@@ -25,6 +25,7 @@ from sqlalchemy import insert, select
 
 from models.rules.alert_rules import check_rule_record
 from sync import protocol as p
+from sync import record_shapes
 from sync.hub import messages, phoned_in
 from sync.hub import schema as s
 from sync.hub.auth import PUSH_RECORDS, Principal, require
@@ -90,6 +91,9 @@ def _check(index: int, raw: Any, metrics=None) -> tuple[p.RecordPush | None, lis
     errors += [p.FieldError(field=f"{where}.data.{name}", reason=reason)
                for name in _OPTIONAL_TIMES.get(rec.kind, ()) if rec.data.get(name) is not None
                for reason in [_time_problem(rec.data[name])] if reason]
+    if rec.kind == "decision" and not errors:   # its fields are right: is its hash theirs?
+        errors += [p.FieldError(field=f"{where}.data.{name}", reason=reason)
+                   for name, reason in record_shapes.decision_content(rec.uuid, rec.device_id, rec.data)]
     return (None if errors else rec), errors
 
 
@@ -150,7 +154,7 @@ def _on_call_shift_problems(d: dict) -> list[tuple[str, str]]:
 
 
 # Per-kind checks of ``data`` beyond the envelope: (field, reason) pairs.
-_KIND_CHECKS = {"alert_ack": _alert_ack_problems, "on_call_shift": _on_call_shift_problems}
+_KIND_CHECKS = {"alert_ack": _alert_ack_problems, "on_call_shift": _on_call_shift_problems, **record_shapes.CHECKS}
 # Times a desktop stores from ``data`` when present (the kinds above check their own):
 # each must be readable there, so inside the protocol's window (sync/limits.py).
 _OPTIONAL_TIMES = {"decision": ("decided_at", "recorded_at", "review_at"), "transfer_event": ("at",),
@@ -172,6 +176,7 @@ def push(hub, principal: Principal, body: Any) -> p.RecordReceipt:
         reason = phoned_in.org_problem(raw["data"], orgs)
         if reason and not any(e.field == f"records.{i}.data.org_code" for e in errors):
             checked[n] = (i, raw, None, errors + [p.FieldError(field=f"records.{i}.data.org_code", reason=reason)])
+    checked = _refs_held(hub, checked)
     results: list[p.RecordResult | None] = [None] * len(checked)
     for i, raw, rec, errors in checked:
         if rec is None:
@@ -189,6 +194,29 @@ def push(hub, principal: Principal, body: Any) -> p.RecordReceipt:
                 elif rec.kind == "spoc_message" and results[i].status == "stored":
                     messages.on_stored(hub, w, rec)
     return p.RecordReceipt(results=results)
+
+
+def _refs_held(hub, checked: list[tuple]) -> list[tuple]:
+    """Refuse a record naming a decision this hub does not hold (an amendment's original, an action's
+    decision), unless an earlier record of the same push is that decision: a desktop holds only decisions
+    the hub sent it or its own, pushed in order, so any other would fail every desktop's foreign key."""
+    refs = {n: ref for n, (_i, _raw, rec, _e) in enumerate(checked) if rec is not None
+            for ref in [record_shapes.decision_ref(rec.kind, rec.data)] if ref is not None}
+    if not refs:
+        return checked
+    wanted = {v for _f, v in refs.values() if isinstance(v, str)}
+    with hub.db.read() as conn:
+        held = set(conn.execute(select(s.record.c.uuid).where(
+            s.record.c.uuid.in_(sorted(wanted)), s.record.c.kind == "decision")).scalars())
+    out = list(checked)
+    for n, (name, value) in refs.items():
+        earlier = any(rec is not None and rec.kind == "decision" and rec.uuid == value for _i, _r, rec, _e in out[:n])
+        if value in held or earlier:
+            continue
+        i, raw, _rec, errors = out[n]
+        out[n] = (i, raw, None, errors + [p.FieldError(
+            field=f"records.{i}.data.{name}", reason=f"{str(value)[:80]!r} is not a decision this hub holds")])
+    return out
 
 
 def _store(w: Writer, principal: Principal, rec: p.RecordPush) -> p.RecordResult:

@@ -7,14 +7,15 @@ directory, a rota, a decision and a transfer past its threshold through ``/v1/re
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
+from models.queries.offload import uk_midnight
 from sync.hub.schema import utcnow
 from tests.support.hub import HubProcess, start_hub
+from tests.sync.hub.helpers import rehash
 
 STALE_ORG = {"ods_code": "RSTALE", "name": "Quiet Valley Hospitals NHS Trust", "sector": "acute", "size": 300.0}
 ACUTE_VALUES = {"mean_handover_minutes": 25, "ed_over_12h_from_arrival_pct": 4, "ed_majors_resus_occupancy_pct": 90,
@@ -83,6 +84,9 @@ def _record(kind: str, data: dict, at) -> dict:
 def push_room_records(hub: HubProcess, now) -> None:
     director, lead = str(uuid.uuid4()), str(uuid.uuid4())
     iso = lambda minutes: (now + timedelta(minutes=minutes)).isoformat()   # noqa: E731
+    # The decision is today's (UK) however soon after midnight the test runs (it was 20 minutes before
+    # now, so between 00:00 and 00:20 the phone's "Today's decisions" rightly left it out).
+    today = min(20.0, (now - uk_midnight(now)).total_seconds() / 120)
     created = {"local_ref": TRANSFER_REF, "kind": "inter_hospital", "priority": "urgent", "status": "requested",
                "requested_at": iso(-150), "from_code": "RWD", "to_code": "RX1", "clinical_need": "ITU bed"}
     records = [
@@ -99,11 +103,11 @@ def push_room_records(hub: HubProcess, now) -> None:
         # The Director on-call's next shift is Sam's, from the end of Asha's; the room lead's has no next.
         _record("on_call_shift", {"op": "create", "shift_uuid": str(uuid.uuid4()), "rota": "Director on-call",
                                   "contact_uuid": lead, "starts_at": iso(600), "ends_at": iso(1320)}, now),
-        _record("decision", {"content_hash": hashlib.sha256(DECISION.encode()).hexdigest(), "device_seq": 1,
-                             "decided_at": iso(-20), "decision_maker": DIRECTOR,
-                             "decision_maker_role": "Director on-call", "decision": DECISION,
-                             "rationale": "Lincoln has eight ambulances waiting over an hour",
-                             "recorded_by": "Sam Okafor", "recorded_at": iso(-18)}, now),
+        rehash(_record("decision", {"device_seq": 1, "decided_at": iso(-today), "decision_maker": DIRECTOR,
+                                    "decision_maker_role": "Director on-call", "decision": DECISION,
+                                    "rationale": "Lincoln has eight ambulances waiting over an hour",
+                                    "options_considered": "", "information_available": "",
+                                    "recorded_by": "Sam Okafor", "recorded_at": iso(-today * 0.9)}, now)),
         _record("transfer_event", {"transfer_uuid": str(uuid.uuid4()), "field": "created", "at": iso(-150),
                                    "old_value": None, "new_value": json.dumps(created)}, now),
     ]

@@ -29,10 +29,38 @@ def submit(hub, items: list, org: str = "RTEST1", sid: str | None = None, role: 
     return hub.request("POST", "/v1/submissions", role=role, json=submission(items, org, sid))
 
 
-def decision(content: str, device: str = "desk-a", rid: str | None = None) -> dict:
-    return {"uuid": rid or str(uuid.uuid4()), "kind": "decision", "device_id": device,
-            "authored_at": at(), "data": {"decision": content,
-                                          "content_hash": hashlib.sha256(content.encode()).hexdigest()}}
+def decision(content: str, device: str = "desk-a", rid: str | None = None, seq: int = 1,
+             prev: str | None = None) -> dict:
+    """A decision as a desktop authors it (``sync.authoring.record_decision``): every field a desktop
+    needs, its content hash over them (the hub refuses less, ``sync.record_shapes``)."""
+    from models.records import decision_log
+    from models.replica.utc import to_utc_text
+
+    rid = rid or str(uuid.uuid4())
+    now = datetime.now(timezone.utc)
+    fields = {"uuid": rid, "device_id": device, "device_seq": seq, "decided_at": now, "decision_maker": "Dr Test",
+              "decision_maker_role": "Director on-call", "decision": content, "rationale": "A test's",
+              "options_considered": "", "information_available": "", "situation_snapshot": {}, "review_at": None,
+              "recorded_by": "Dr Test", "recorded_at": now, "amends_uuid": None, "links": []}
+    data = {k: (to_utc_text(v) if isinstance(v, datetime) else v) for k, v in fields.items()
+            if k not in ("uuid", "device_id")}
+    data.update(content_hash=decision_log.content_hash(fields, prev), prev_device_hash=prev)
+    return {"uuid": rid, "kind": "decision", "device_id": device, "authored_at": at(), "data": data}
+
+
+def rehash(rec: dict) -> dict:
+    """A decision record's content_hash made again over its data as it now stands (a test that changes
+    a decision's fields must, or the hub refuses it for its hash)."""
+    from models.records import decision_log
+
+    d = rec["data"]
+    fields = {name: d.get(name) for name in decision_log.HASHED_FIELDS}
+    fields.update(uuid=rec["uuid"], device_id=rec["device_id"])
+    for name in ("decided_at", "review_at", "recorded_at"):
+        if isinstance(fields[name], str):
+            fields[name] = datetime.fromisoformat(fields[name])
+    d["content_hash"] = decision_log.content_hash(fields, d.get("prev_device_hash"))
+    return rec
 
 
 def push(hub, records: list, role: str = "room_lead"):

@@ -17,7 +17,7 @@ import pytest
 
 from sync import protocol as p
 from sync.protocol import ErrorBody, FeedItem, RecordReceipt, SubmissionReceipt
-from tests.sync.hub.helpers import at, decision, obs, pull_all, push, submission, submit
+from tests.sync.hub.helpers import rehash, at, decision, obs, pull_all, push, submission, submit
 
 
 @pytest.fixture
@@ -58,8 +58,7 @@ def full_decision(text: str) -> dict:
                        rationale="capacity", recorded_by="test", recorded_at=at(),
                        situation_snapshot=snapshot_of_40_providers(),
                        links=[{"kind": "alert", "uuid": str(uuid.uuid4())}])
-    rec["data"]["content_hash"] = hashlib.sha256(json.dumps(rec["data"], sort_keys=True).encode()).hexdigest()
-    return rec
+    return rehash(rec)
 
 
 def contact(data: dict, **over) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 
 import pytest
@@ -19,7 +20,7 @@ def hub(shared_hub):
 def transfer_event(device: str = "desk-b") -> dict:
     return {"uuid": str(uuid.uuid4()), "kind": "transfer_event", "device_id": device, "authored_at": at(),
             "data": {"transfer_uuid": str(uuid.uuid4()), "field": "created", "at": at(),
-                     "new_value": {"kind": "inter_hospital", "from_code": "RTEST1"}}}
+                     "new_value": json.dumps({"kind": "inter_hospital", "from_code": "RTEST1"})}}
 
 
 def test_records_are_stored_once_per_uuid_and_reach_other_desktops(hub):

@@ -1,0 +1,117 @@
+"""What a desktop-authored record's ``data`` must hold for every desktop to apply it, checked without a
+replica: the fields ``sync.apply_records`` needs present and of the right type, kind by kind.
+
+The hub checks these at intake (``sync.hub.records``), so a record a desktop would quarantine is refused
+to its sender with each field named, never stored and fanned out. A decision the hub stored is also a
+link in its decision chain: one every desktop then quarantined left a gap each desktop's check reported as
+tampering (found by an adversarial review). What needs a replica's state (a transfer's creation event,
+an action's creation record) is left to the desktops.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from models.records import decision_log
+
+Problems = list[tuple[str, str]]
+
+DECISION_REQUIRED = ("device_seq", "decided_at", "decision_maker", "decision_maker_role", "decision", "rationale",
+                     "recorded_by", "recorded_at", "content_hash")
+DECISION_PRESENT = ("options_considered", "information_available")   # held as text, empty or not
+DECISION_TEXT = ("decision_maker", "decision_maker_role", "decision", "rationale", "options_considered",
+                 "information_available", "recorded_by", "content_hash", "prev_device_hash", "amends_uuid")
+CONTACT_FIELDS = ("name", "organisation", "org_code", "role", "service", "phone", "email", "cover", "notes")
+
+
+def _text(d: dict, names) -> Problems:
+    return [(n, f"expected text, got {type(d[n]).__name__}") for n in names
+            if d.get(n) is not None and type(d[n]) is not str]
+
+
+def _needed(d: dict, names, empty=(None, "")) -> Problems:
+    return [(n, "is required") for n in names if d.get(n) is None or (isinstance(d.get(n), str) and d[n] in empty)]
+
+
+def decision(d: dict[str, Any]) -> Problems:
+    found = _needed(d, DECISION_REQUIRED) + _text(d, DECISION_TEXT)
+    found += [(n, "is required (it may be empty text)") for n in DECISION_PRESENT if d.get(n) is None]
+    seq = d.get("device_seq")
+    if seq is not None and type(seq) is not int:
+        found.append(("device_seq", f"expected a whole number, got {type(seq).__name__}"))
+    return found
+
+
+def transfer_event(d: dict[str, Any]) -> Problems:
+    found = [(n, "is required") for n in ("transfer_uuid", "field", "at") if not d.get(n)]
+    return found + _text(d, ("transfer_uuid", "field", "old_value", "new_value", "author"))
+
+
+def contact(d: dict[str, Any]) -> Problems:
+    found = [("contact_uuid", "is required")] if not d.get("contact_uuid") else []
+    changes = d.get("changes")
+    if not isinstance(changes, dict):
+        return found + [("changes", "must be an object of field: {old, new}")]
+    for name, change in changes.items():
+        if name not in CONTACT_FIELDS + ("deleted",) or not isinstance(change, dict):
+            continue   # the desktops skip what they do not know, as a newer desktop may send more
+        for end in ("old", "new"):
+            value = change.get(end)
+            if value is not None and type(value) is not (bool if name == "deleted" else str):
+                found.append((f"changes.{name}.{end}",
+                              f"expected {'true or false' if name == 'deleted' else 'text'}, got {type(value).__name__}"))
+    return found + _text(d, ("contact_uuid", "author"))
+
+
+def action(d: dict[str, Any]) -> Problems:
+    found = [("action_uuid", "is required")] if not d.get("action_uuid") else []
+    op = d.get("op")
+    if op not in ("create", "done"):
+        return found + [("op", f"must be 'create' or 'done', not {op!r:.40}")]
+    found += _text(d, ("action_uuid", "decision_uuid", "description", "owner", "done_by"))
+    if op == "create":
+        found += [(n, "an action needs it") for n in ("description", "owner") if not d.get(n)]
+    else:
+        found += [(n, "a completed action needs it") for n in ("done_at", "done_by") if not d.get(n)]
+    return found
+
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_TIMES = ("decided_at", "review_at", "recorded_at")
+
+
+def decision_content(uuid: str, device_id: str, d: dict[str, Any]) -> Problems:
+    """A decision whose ``content_hash`` is not the hash of its own fields, as every desktop's check
+    recomputes it (``models.records.verify``), would read as an entry changed after it was written on
+    every desktop that holds it. Run once the fields' shapes are right."""
+    prev = d.get("prev_device_hash")
+    if prev is not None and not (isinstance(prev, str) and _HEX64.match(prev)):
+        return [("prev_device_hash", "must be absent for a device's first decision, else 64 lower-case hex "
+                                     "characters (the content_hash of the device's previous decision)")]
+    fields = {name: d.get(name) for name in decision_log.HASHED_FIELDS}
+    fields.update(uuid=uuid, device_id=device_id)
+    try:
+        for name in _TIMES:
+            if fields[name] is not None:
+                fields[name] = datetime.fromisoformat(fields[name])
+        expected = decision_log.content_hash(fields, prev)
+    except (TypeError, ValueError) as exc:
+        return [("content_hash", f"the decision's fields cannot be hashed ({str(exc)[:120]})")]
+    if expected != d.get("content_hash"):
+        return [("content_hash", "is not the SHA-256 of the decision's own fields (models.records.decision_log): "
+                                 "every desktop would read the entry as changed after it was written")]
+    return []
+
+
+def decision_ref(kind: str, d: dict[str, Any]) -> tuple[str, Any] | None:
+    """The decision a record refers to, as (field, value), when it names one: every desktop must hold it."""
+    if kind == "decision" and d.get("amends_uuid") is not None:
+        return "amends_uuid", d["amends_uuid"]
+    if kind == "action" and d.get("op") == "create" and d.get("decision_uuid") is not None:
+        return "decision_uuid", d["decision_uuid"]
+    return None
+
+
+CHECKS = {"decision": decision, "transfer_event": transfer_event, "contact": contact, "action": action}
