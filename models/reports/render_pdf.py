@@ -17,7 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import (CondPageBreak, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table as RlTable,
                                 TableStyle)
 
-from models.records.export.pdf import (FOOTER_H, HEAD_BG, HEADER_H, MARGIN, PAD, RULE, TEXT_W, Fonts,
+from models.records.export.pdf import (FOOTER_H, HEAD_BG, HEADER_H, MARGIN, PAD, RULE, TEXT_W, Fonts, pieces,
                                        PageFrame, Rendered, _Styles, fonts, numbered_canvas)
 from models.reports import pdf_chart, pdf_table, words
 from models.reports.model import Chart, Report, Table, Text, Value
@@ -78,19 +78,29 @@ def _table(st: _Styles, t: Table) -> list:
     cell = ParagraphStyle("report_cell", parent=st.cell, fontSize=size, leading=size + 1.5)
     cell_head = ParagraphStyle("report_cell_head", parent=st.cell_head, fontSize=size, leading=size + 1.5)
 
-    def para(text: str, w: float) -> Paragraph:
+    def paras(text: str, w: float) -> list[Paragraph]:
         if break_emails:
             text = pdf_table.wrap_emails(text, w - pdf_table.CELL_SIDES, st.f.regular, size)
-        return Paragraph(_text(text), cell)
+        # A table cannot break inside a cell: a long text (a decision's rationale of pages, an action's
+        # description) goes in pieces on rows of their own, which can go on to the next page. As one cell
+        # it was taller than a page and reportlab refused the whole report (found by a records review).
+        return pieces(_text(text), cell, w - pdf_table.CELL_SIDES)
 
     data = [[Paragraph(_text(h), cell_head) for h in t.headers]]
-    data += [[para(v, widths[c]) for c, v in enumerate(row)] for row in cells]
+    of_row = [-1]   # the report's row each table row shows (-1: the header)
+    for r, row in enumerate(cells):
+        parts = [paras(v, widths[c]) for c, v in enumerate(row)]
+        for k in range(max(len(p) for p in parts)):
+            data.append([p[k] if k < len(p) else "" for p in parts])
+            of_row.append(r)
     table = RlTable(data, colWidths=widths, repeatRows=1, splitByRow=1)
     style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOX", (0, 0), (-1, -1), 0.5, RULE),
-             ("LINEBELOW", (0, 0), (-1, -2), 0.25, RULE), ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
+             ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
              ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
              ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)]
-    style += [("BACKGROUND", (0, i + 1), (-1, i + 1), WARN_BG) for i in sorted(t.warn_rows)]
+    # A rule under each of the report's rows, none between the pieces of one.
+    style += [("LINEBELOW", (0, i), (-1, i), 0.25, RULE) for i in range(len(data) - 1) if of_row[i] != of_row[i + 1]]
+    style += [("BACKGROUND", (0, i), (-1, i), WARN_BG) for i, r in enumerate(of_row) if r in t.warn_rows]
     table.setStyle(TableStyle(style))
     return [CondPageBreak(TABLE_ROOM), head, table] + _note(st, t)
 

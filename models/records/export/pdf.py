@@ -208,7 +208,7 @@ def _numbered_canvas(meta: PdfMeta, f: Fonts, counter: list[int]):
         sub_right=f"Exported {uk_time(meta.exported_at)}", footer="SHA-256 of this file: manifest.json"), f, counter)
 
 
-def _pieces(markup: str, style: ParagraphStyle, width: float) -> list[Paragraph]:
+def pieces(markup: str, style: ParagraphStyle, width: float) -> list[Paragraph]:
     """``markup`` as paragraphs no taller than ``PIECE_H``: a table cannot break inside a cell, so a long
     text (a rationale of pages, a URL with no spaces) becomes several rows that can go on several pages."""
     rest = Paragraph(markup, style)
@@ -226,8 +226,8 @@ def _rows(st: _Styles, label: str, value: str | None, width: float, style=None) 
     """The table rows of one field: the label beside the first piece of its value."""
     if not value:
         return [[Paragraph(_text(label), st.label), Paragraph("(none recorded)", st.none)]]
-    pieces = _pieces(value, style or st.body, width - LABEL_W - 2 * PAD)
-    return [[Paragraph(_text(label), st.label) if i == 0 else "", piece] for i, piece in enumerate(pieces)]
+    parts = pieces(value, style or st.body, width - LABEL_W - 2 * PAD)
+    return [[Paragraph(_text(label), st.label) if i == 0 else "", piece] for i, piece in enumerate(parts)]
 
 
 def _field_table(fields: list[list[list]], widths: list[float]) -> Table:
@@ -363,7 +363,7 @@ def _entry(st: _Styles, e: dict[str, Any], number: int, index: dict[str, int]) -
     if links:
         fields.append(_rows(st, "Links", links, width))
     fields.append(_rows(st, "Identity", ident, width, st.mono))
-    head = Table([[p] for p in _pieces(heading, st.head, width - 2 * PAD)], colWidths=[width], splitByRow=1)
+    head = Table([[p] for p in pieces(heading, st.head, width - 2 * PAD)], colWidths=[width], splitByRow=1)
     head.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), HEAD_BG), ("BOX", (0, 0), (-1, -1), 0.6, RULE),
                               ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
                               ("LEFTPADDING", (0, 0), (-1, -1), PAD), ("RIGHTPADDING", (0, 0), (-1, -1), PAD)]))

@@ -1,0 +1,54 @@
+"""Reports with long free text: a decision whose rationale runs to pages, an open action described at
+length, a URL with no spaces. As one table cell each was taller than a page, and the brief, the handover
+and the business-continuity pack all refused to be made (found by a records review at a year's size:
+"tallest cell 669.0 points, too large on page 4"). Now the text goes on in rows of their own, every word of
+it in the PDF."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from datetime import timedelta
+
+import pytest
+
+from models.service import reports
+from sync import authoring
+from tests.reports.world import NOW, build_world
+
+pytestmark = [pytest.mark.timeout(240),
+              pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) not installed")]
+PARA = ("The Director on-call weighed mutual aid, a divert and the full-capacity protocol against the risk to "
+        "patients waiting in the community (paragraph {n}).\n")
+URL = "https://example.nhs.uk/" + "verylongpathsegment/" * 60 + "end"   # no hyphens: pdftotext joins them
+
+
+@pytest.fixture(scope="module")
+def long_world(tmp_path_factory):
+    path, store = build_world(tmp_path_factory.mktemp("long-text"))
+    rationale = "".join(PARA.format(n=n) for n in range(60)) + URL   # about 9,000 characters
+    authoring.record_decision(store, decision_maker="Dr A", decision_maker_role="Director on-call",
+                              decision="Open escalation beds at every acute site", rationale=rationale,
+                              recorded_by="Room lead", decided_at=NOW - timedelta(minutes=30))
+    authoring.add_action(store, description="".join(PARA.format(n=100 + n) for n in range(40)),
+                         owner="Room lead", author="t", due_at=NOW + timedelta(hours=1))
+    yield store
+    store.close()
+
+
+def _text(pdf) -> str:
+    out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, timeout=60, check=True).stdout
+    return re.sub(r"\s+", "", out)   # words and pieces, wherever the lines broke
+
+
+@pytest.mark.parametrize("name", ("brief", "handover", "bc-pack"))
+def test_long_text_goes_on_over_pages_and_none_of_it_is_lost(long_world, tmp_path, name):
+    written = reports.make(long_world, name, tmp_path, NOW)
+    text = _text(written.pdf)
+    wanted = [n for n in range(100, 140)]   # the open action: in every one of the three papers
+    if name == "handover":                  # the day's decisions: the handover's
+        wanted += list(range(60))
+        assert re.sub(r"\s+", "", URL) in text, "the unbroken URL whole"
+    missing = [n for n in wanted if f"(paragraph{n})." not in text]
+    assert missing == [], missing
