@@ -49,6 +49,10 @@ def catalogue_validator(extra_dirs=()) -> ObservationValidator:
     return ObservationValidator({c: (m.valid_min, m.valid_max) for c, m in cat.metrics.items()})
 
 
+# Refusals of the desktop itself, not of its records: an unknown token, a throttled one, an old protocol.
+_REFUSES_ALL = (401, 426, 429)
+
+
 @dataclass
 class CycleResult:
     connectivity: Connectivity
@@ -144,6 +148,8 @@ class SyncEngine:
             try:
                 pushed = outbox.push_pending(self.store, self.client)
             except HubRefused as exc:
+                if exc.status in _REFUSES_ALL:   # the token, the protocol: the pull would be refused too
+                    raise
                 # The hub refused this desktop's records (a token that may not write, say): they stay in
                 # the outbox with the reason, and the feed is pulled all the same. A refusal of ours must
                 # never leave the room blind to the system's data.

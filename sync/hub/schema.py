@@ -258,6 +258,17 @@ auth_failure = Table(
     Index("ix_auth_failure_at", "at"),
 )
 
+# Whose each handover is, and where (sync.hub.handover_owner): the first report of an ``event_uuid``
+# claims it for its ambulance service and hospital, so another organisation cannot close it and it cannot
+# move hospital unseen (found by an adversarial review). A new table only, as above: a hub with handovers
+# from before it learns each event's owner from its next report.
+handover_owner = Table(
+    "handover_owner", metadata,
+    Column("event_uuid", String(36), primary_key=True),
+    Column("ambulance_org", String(12), nullable=False),
+    Column("hospital_code", String(12), nullable=False),
+)
+
 # Single point of contact messages (record kind spoc_message, 1.6; sync.hub.messages), one row per
 # message, added in the record's transaction: the primary key is the message's uuid, so it is emailed
 # once.  ``state``: pending (being sent, or waiting for ``next_attempt_at``), sent, failed.

@@ -147,7 +147,12 @@ def test_records_alerts_prints_what_alerts_list_prints_never_a_raising_value_as_
     which ``alerts list`` and the window no longer say (hazard log H-01.C12). Both now go through
     the same door and print the same lines."""
     from scc_desktop import cli
-    from tests.models.test_alert_words import _seed
+    from models.replica.orm import types
+    from tests.models.test_alert_words import NOW, _seed
+
+    # Read as at the seeded Friday: on a later day its "now" is another figure (the test failed on the
+    # Saturday after it was written).
+    monkeypatch.setattr(types, "utcnow", lambda: NOW)   # the commands import it when they run
 
     monkeypatch.setenv("SCC_PASSPHRASE", PASS)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")

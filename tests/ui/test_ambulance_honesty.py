@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from PySide6.QtCore import Qt
 
+from models.queries.offload import uk_midnight
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.models.test_ambulance_responses import c2_month
 from tests.ui.feeds import Feed, ago, fill_system
@@ -110,9 +111,11 @@ def test_a_quiet_feed_shows_its_time_and_looks_stale(qtbot, store):
     hour = next(h for h in heads if h.startswith("Last"))
     assert hour.startswith("Last report\n")                       # no longer the last hour
     today = next(h for h in heads if h.startswith("Today"))
-    if (last + DOWN).astimezone(fmt.UK).date() == last.astimezone(fmt.UK).date():
+    # Today's periods start at UK midnight: the last hourly period is today's if it started after it
+    # (three hours on crossed midnight when CI once ran at 21:xx; at 00:xx the last period ended at 00:00).
+    if last - timedelta(hours=1) >= uk_midnight(last + DOWN):
         assert today.endswith(f"–{fmt.local_time(last)}")
-    else:                                   # three hours on crossed UK midnight (CI once ran at 21:xx)
+    else:
         assert today == "Today\nno report yet"
     assert f"No response-time report since {fmt.local_time(last)} (3 h 00 min)" in view.period.text()
     rows = table_text(view.responses)

@@ -1,0 +1,74 @@
+"""A handover is its ambulance service's, at its hospital (found by an adversarial review).
+
+An acute trust's token closed an ambulance service's handover (the hub's long-wait alert went with it); a
+report of the same event at another hospital was accepted, the desktops kept the first hospital and the
+hub's alert state counted the ambulance at both; a hospital code with a typo, in lower case or with a
+zero-width space was counted as a hospital of its own. Each is now refused at intake, naming the field;
+the rest of the submission is stored and a desktop applies it with nothing quarantined. Real hub on
+loopback, real replica."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from models.replica.orm import HandoverEvent, QuarantinedRecord
+from tests.support.hub import TEST_ORGS, start_hub
+
+pytestmark = pytest.mark.timeout(120)
+T = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=90)
+
+
+@pytest.fixture
+def hub(tmp_path):
+    process = start_hub(tmp_path, orgs=TEST_ORGS + (
+        {"ods_code": "RAMB2", "name": "Second Ambulance Service", "sector": "ambulance"},))
+    yield process
+    process.stop()
+
+
+def _handover(event, hospital, state="arrived", **times):
+    return {"type": "handover", "event_uuid": event, "hospital_code": hospital, "vehicle_ref": "V1",
+            "state": state, "arrived_at": T.isoformat(), **{k: v.isoformat() for k, v in times.items()}}
+
+
+def _send(hub, org, items):
+    resp = hub.request("POST", "/v1/submissions", role="admin", json={
+        "submission_id": f"h-{uuid.uuid4().hex}", "org_code": org, "submitted_at": datetime.now(timezone.utc)
+        .isoformat(), "items": items})
+    assert resp.status_code in (200, 422), resp.text
+    body = resp.json()
+    errors = {e["field"]: e["reason"] for r in body.get("rejected", ()) for e in r["errors"]} if resp.status_code \
+        == 200 else {e["field"]: e["reason"] for e in body["fields"]}
+    return resp.status_code, errors
+
+
+def test_a_handover_is_its_services_at_its_hospital(hub, make_desktop):
+    event = "ev-1111-abcdef"
+    assert _send(hub, "RAMB1", [_handover(event, "RTEST1")]) == (200, {})
+    done = _handover(event, "RTEST1", "handed_over", handed_over_at=T + timedelta(minutes=50))
+    status, errors = _send(hub, "RTEST1", [done])   # an acute trust's own token, the same event
+    assert status == 422 and "only an ambulance service reports handovers" in errors.get("items.0.type", ""), errors
+    status, errors = _send(hub, "RAMB2", [done])    # another ambulance service
+    assert status == 422 and "is a handover reported by RAMB1" in errors["items.0.event_uuid"]
+    moved = _handover(event, "RTEST2", "handed_over", handed_over_at=T + timedelta(minutes=50))
+    status, errors = _send(hub, "RAMB1", [moved])
+    assert status == 422 and "was reported at RTEST1" in errors["items.0.hospital_code"]
+    assert "send state 'cancelled'" in errors["items.0.hospital_code"]
+    bad_codes = ["ZZZ999", "rtest1", "RTEST\u200b1", "RAMB1X"]
+    status, errors = _send(hub, "RAMB1", [_handover(f"ev-bad-{n:04d}", code) for n, code in enumerate(bad_codes)]
+                           + [done])
+    assert status == 200 and sorted(errors) == [f"items.{n}.hospital_code" for n in range(4)]
+    assert all("is not an active organisation of this hub" in r for r in errors.values())
+    desk = make_desktop(hub)
+    assert desk.run_once().error is None
+    with desk.store.session() as s:
+        rows = s.execute(select(HandoverEvent.event_uuid, HandoverEvent.hospital_code, HandoverEvent.state,
+                                HandoverEvent.ambulance_org)).all()
+        assert [tuple(r) for r in rows] == [(event, "RTEST1", "handed_over", "RAMB1")]
+        assert s.scalar(select(func.count()).select_from(QuarantinedRecord)) == 0
+    # RAMB2's own event at the same hospital is its own.
+    assert _send(hub, "RAMB2", [_handover("ev-2222-abcdef", "RTEST1")]) == (200, {})
