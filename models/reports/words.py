@@ -5,7 +5,9 @@ The same words the views use (``ui.format``), kept here because ``models`` never
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime, time
 
 from models.rules.catalogue import load_catalogue
 from models.uk_time import UK
@@ -80,9 +82,41 @@ def driver(d) -> str:
     return f"{name}: {shown} ({d.weighted_points:g} pts)" if d.points is not None else f"{name}: {shown}"
 
 
+# The zone every page names ("times are UK local (GMT)"), while a report is built and rendered
+# (``models.service.reports``); None: no report's (every time then carries its zone only on a change day).
+PAGE_ZONE: ContextVar[str | None] = ContextVar("report_page_zone", default=None)
+
+
+@contextmanager
+def page_zone(at: datetime):
+    """Times in the zone of the report's own time need no zone of their own while this holds."""
+    token = PAGE_ZONE.set(at.astimezone(UK).tzname())
+    try:
+        yield
+    finally:
+        PAGE_ZONE.reset(token)
+
+
+@functools.lru_cache(maxsize=64)
+def _change_day(day) -> bool:
+    """A UK clock-change day (the last Sundays of March and October): one hour is missing or repeated."""
+    return (datetime.combine(day, time(0, 0), UK).utcoffset()
+            != datetime.combine(day, time(23, 59), UK).utcoffset())
+
+
 def clock(value: datetime | None) -> str:
-    """"Mon 14 Jul 10:00" UK local time (the zone is named once, on every page)."""
-    return "—" if value is None else value.astimezone(UK).strftime("%a %d %b %H:%M")
+    """"Mon 14 Jul 10:00" UK local time; the zone is named once, on every page, and after a time whose
+    zone is not the page's, or on a clock-change day ("Sun 26 Oct 01:30 BST", then "01:30 GMT": the
+    same clock time twice). Found by a records review: a BST due time printed under a GMT header, and
+    two decisions an hour apart both "Sun 26 Oct 01:30"."""
+    if value is None:
+        return "—"
+    local = value.astimezone(UK)
+    text = local.strftime("%a %d %b %H:%M")
+    zone = local.tzname()
+    if _change_day(local.date()) or (PAGE_ZONE.get() is not None and zone != PAGE_ZONE.get()):
+        text += f" {zone}"
+    return text
 
 
 def count(n: int, thing: str, things: str | None = None) -> str:

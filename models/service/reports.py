@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from models.reports import bc_pack, board, brief, handover, periods, render_data, render_pdf, sitrep
+from models.reports import bc_pack, board, brief, handover, periods, render_data, render_pdf, sitrep, words
 from models.reports.model import Report
 from models.uk_time import UK
 
@@ -52,7 +52,7 @@ def check_name(name: str) -> str:
     return name
 
 
-def build(store, name: str, at: datetime, *, since: datetime | None = None,
+def _build(store, name: str, at: datetime, *, since: datetime | None = None,
           generated_at: datetime | None = None, first: date | None = None, last: date | None = None) -> Report:
     """Report ``name`` as at ``at`` (aware).  ``since``: the brief's "what changed since" (default
     24 hours before ``at``).  ``first``/``last``: the UK days of a sitrep or board report (default:
@@ -71,6 +71,16 @@ def build(store, name: str, at: datetime, *, since: datetime | None = None,
     if name == "bc-pack":
         return bc_pack.build(store, at, generated_at)
     return handover.build(store, at, generated_at)
+
+
+def build(store, name: str, at: datetime, *, since: datetime | None = None,
+          generated_at: datetime | None = None, first: date | None = None, last: date | None = None) -> Report:
+    """Report ``name`` as at ``at`` (aware); see ``_build``. Its times name their zone where the page's
+    does not do for them (``words.clock``)."""
+    if at.tzinfo is None:
+        raise ValueError("at: a time without a UTC offset is ambiguous on clock-change nights")
+    with words.page_zone(at):
+        return _build(store, name, at, since=since, generated_at=generated_at, first=first, last=last)
 
 
 def _period_report(store, name: str, at: datetime, since: datetime | None, generated_at: datetime | None,
@@ -111,7 +121,8 @@ def write(report: Report, folder: Path) -> Written:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     base = stem(report)
-    rendered = render_pdf.render(report)
+    with words.page_zone(report.at):
+        rendered = render_pdf.render(report)
     files = {"pdf": folder / f"{base}.pdf", "json": folder / f"{base}.json"}
     payloads = {"pdf": rendered.data, "json": render_data.json_bytes(report)}
     for key, data in render_data.csv_files(report, files["json"].name).items():
