@@ -221,12 +221,18 @@ def parse_csv(body: bytes) -> list[Checked]:
     except UnicodeDecodeError as exc:
         raise validation("the CSV is not UTF-8 text", [p.FieldError(
             field="body", reason=f"not UTF-8 text (byte {exc.start}); save the file as CSV UTF-8")]) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a stray quote is an error, not the start of a cell that swallows every row after it
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows, start = [], 1   # start: the line the row being read began on
     try:
-        rows = list(reader)
+        for row in reader:
+            rows.append(row)
+            start = reader.line_num + 1
     except csv.Error as exc:
+        hint = " (a quote opened in this row and never closed?)" if "end of data" in str(exc) or \
+            "expected after" in str(exc) else ""
         raise validation("the CSV cannot be read", [p.FieldError(
-            field=f"rows.{reader.line_num}", reason=f"malformed CSV: {exc}")]) from None
+            field=f"rows.{start}", reason=f"malformed CSV from this row: {exc}{hint}; nothing was stored")]) from None
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise validation("the CSV has no header row", [p.FieldError(
             field="header", reason=f"the first row must name the columns, e.g. type,metric,observed_at,value")])

@@ -118,3 +118,18 @@ def test_csv_upload_stores_good_rows_and_names_the_row_and_column_of_bad_ones(hu
     assert bad_header.status_code == 422 and "header.when" in fields(bad_header)
     no_id = hub.request("POST", "/v1/submissions/csv", params={"org_code": "RTEST1"}, data=csv_text.encode())
     assert no_id.status_code == 422 and "query.submission_id" in fields(no_id)
+
+
+def test_a_stray_quote_in_a_csv_is_named_at_its_row_and_swallows_nothing(hub):
+    """One cell opening a quote it never closes took every row after it into that cell: the upload was
+    answered 200 with only the rows before it stored, the rest never checked nor reported (found by an
+    adversarial review). Now the file is refused, naming the row the quote opened in."""
+    rows = ["type,metric,observed_at,value", f"observation,ga_bed_occupancy_pct,{at(0)},91",
+            f'observation,"ga_bed_occupancy_pct,{at(1)},92',
+            f"observation,ga_bed_occupancy_pct,{at(2)},93", f"observation,mean_handover_minutes,{at(2)},40"]
+    r = hub.request("POST", "/v1/submissions/csv", params={"org_code": "RTEST1", "submission_id": "csv-quote-01"},
+                    data=("\n".join(rows) + "\n").encode(), headers={"Content-Type": "text/csv"})
+    assert r.status_code == 422, r.text
+    (problem,) = r.json()["fields"]
+    assert problem["field"] == "rows.3" and "quote opened in this row and never closed" in problem["reason"]
+    assert of_kind(pull_all(hub), "observation", submission_id="csv-quote-01") == []
