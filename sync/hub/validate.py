@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -151,6 +152,7 @@ class ItemValidator:
             _pydantic_errors(chk, exc)
             return chk
         chk.item = item
+        _not_coerced(chk, item)
         self._finite(chk, item)
         self._not_future(chk, item)
         extra = getattr(self, f"_check_{item.type}", None)
@@ -206,6 +208,32 @@ class ItemValidator:
         for (n1, t1), (n2, t2) in zip(present, present[1:]):
             if t2 < t1:
                 chk.reject(n2, f"must not be before {n1}")
+
+
+_NUMBER_TEXT = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$")
+
+
+def _not_coerced(chk: Checked, item: BaseModel) -> None:
+    """What the protocol's models would otherwise turn quietly into something else (found by an
+    adversarial review): ``true`` taken as 1, a number sent as text in JSON ("92.5"), digits with
+    underscores ("1_0" as 10), a time given as a number or as digits (read as seconds or milliseconds
+    since 1970). A CSV's cells are all text, so text is a number there when it reads as one."""
+    for name, sent in chk.raw.items():
+        if name == "type" or not hasattr(item, name):
+            continue
+        got = getattr(item, name)
+        if isinstance(sent, bool) and not isinstance(got, bool):
+            chk.reject(name, f"expected {'a time' if isinstance(got, datetime) else 'a number'}, "
+                             f"got {str(sent).lower()}")
+        elif isinstance(got, datetime) and (isinstance(sent, (int, float))
+                                            or isinstance(sent, str) and _NUMBER_TEXT.match(sent)):
+            chk.reject(name, f"expected an ISO 8601 time with a UTC offset (2026-01-12T09:00:00+00:00), "
+                             f"got the number {sent}")
+        elif isinstance(got, (int, float)) and not isinstance(got, bool) and isinstance(sent, str):
+            if chk.row is None:
+                chk.reject(name, f"expected a number, got text {_shown(sent)} (send numbers without quotes)")
+            elif not _NUMBER_TEXT.match(sent):
+                chk.reject(name, f"expected a number such as 92.5, got {_shown(sent)}")
 
 
 def parse_csv(body: bytes) -> list[Checked]:

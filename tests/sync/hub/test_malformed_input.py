@@ -134,3 +134,34 @@ def test_csv_cells_with_control_characters_are_quarantined_by_row(hub):
     assert r.status_code == 200, r.text
     (rejection,) = SubmissionReceipt.model_validate(r.json()).rejected
     assert {e.field for e in rejection.errors} == {"rows.3.metric"}
+
+
+def test_a_value_of_the_wrong_type_is_refused_not_turned_into_another(hub):
+    """Found by an adversarial review: ``true`` was stored as 1, "92.5" (text) as 92.5, "1_0" as 10, and a
+    time sent as a number read as seconds (or milliseconds) since 1970; each is now refused by name."""
+    good = obs("ga_bed_occupancy_pct", 90.0)
+    items = [good, {**good, "value": True}, {**good, "value": "92.5"}, {**good, "observed_at": 1764892800},
+             {**good, "observed_at": "1764892800000"},
+             {"type": "ambulance_status", "declared_at": at(), "reap_level": True}]
+    r = submit(hub, items)
+    assert r.status_code == 200, r.text
+    receipt = SubmissionReceipt.model_validate(r.json())
+    assert receipt.accepted == 1
+    reasons = {e.field: e.reason for rej in receipt.rejected for e in rej.errors}
+    assert reasons == {
+        "items.1.value": "expected a number, got true",
+        "items.2.value": "expected a number, got text '92.5' (send numbers without quotes)",
+        "items.3.observed_at": "expected an ISO 8601 time with a UTC offset (2026-01-12T09:00:00+00:00), "
+                               "got the number 1764892800",
+        "items.4.observed_at": "expected an ISO 8601 time with a UTC offset (2026-01-12T09:00:00+00:00), "
+                               "got the number 1764892800000",
+        "items.5.reap_level": "expected a number, got true"}, reasons
+    csv_text = ("type,metric,observed_at,value\n"
+                f"observation,ga_bed_occupancy_pct,{at()},91\n"
+                f"observation,ga_bed_occupancy_pct,{at()},1_0\n")
+    r = hub.request("POST", "/v1/submissions/csv", params={"org_code": "RTEST1", "submission_id": f"c-{uuid.uuid4().hex}"},
+                    data=csv_text.encode(), headers={"Content-Type": "text/csv"})
+    assert r.status_code == 200, r.text
+    receipt = SubmissionReceipt.model_validate(r.json())
+    assert receipt.accepted == 1 and {e.field: e.reason for rej in receipt.rejected for e in rej.errors} == {
+        "rows.3.value": "expected a number such as 92.5, got '1_0'"}
