@@ -206,3 +206,32 @@ def test_the_icb_named_is_the_one_given_else_the_environment_s_else_a_plain_plac
     assert icb_name(None) == icb_name("  ") == "NHS Lincolnshire ICB"
     monkeypatch.delenv("SCC_ICB_NAME")
     assert icb_name(None) == "ICB not named"
+
+
+def test_a_correction_exported_without_its_original_says_what_the_original_was(store, tmp_path):
+    """A correction and its original in different periods: the export of the correction's day said only
+    "This entry corrects acb45b4a-... (outside this period)" (found by a records review at a year's size:
+    11 of 12 monthly exports). Now it gives the original's time, maker and words, and the original's
+    export names its later correction the same way; JSON and CSV carry both."""
+    original = authoring.record_decision(
+        store, decision_maker="Dr Priya Raman", decision_maker_role="Director on-call",
+        decision="Open six escalation beds at Trust One", rationale="ED full", recorded_by="Room lead",
+        decided_at=T0 - timedelta(hours=3))   # Saturday 29 March
+    correction = authoring.record_decision(
+        store, decision_maker="Zoë Łukasiewicz", decision_maker_role="Room lead",
+        decision="Correction: the beds are at Trust Two", rationale="Wrong trust named",
+        recorded_by="Zoë Łukasiewicz", decided_at=T0 + timedelta(hours=5), amends_uuid=original.uuid)
+    result = _export(store, tmp_path / "sunday")
+    (entry,) = json.loads((result.out_dir / "decisions.json").read_text(encoding="utf-8"))["entries"]
+    assert entry["uuid"] == correction.uuid and entry["amends_uuid"] == original.uuid
+    said = "Decision of Sat 29 Mar 2025 21:30 GMT by Dr Priya Raman: Open six escalation beds at Trust One"
+    assert entry["amends_reference"] == said
+    (row,) = list(csv.DictReader(io.StringIO((result.out_dir / "decisions.csv").read_text(encoding="utf-8"))))
+    assert row["amends_reference"] == said
+    text = " ".join(_run(_tool("pdftotext"), str(result.out_dir / "decisions.pdf"), "-").split())
+    assert f"This entry corrects {original.uuid} (outside this period): {said}." in text
+    saturday = export_records(store, date(2025, 3, 29), date(2025, 3, 29), tmp_path / "saturday", icb="Test Shire ICB",
+                              user="tester", host="desk-1")
+    (before,) = json.loads((saturday.out_dir / "decisions.json").read_text(encoding="utf-8"))["entries"]
+    assert before["amended_by_references"] == [
+        "Decision of Sun 30 Mar 2025 06:30 BST by Zoë Łukasiewicz: Correction: the beds are at Trust Two"]

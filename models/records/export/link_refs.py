@@ -35,7 +35,7 @@ def _transfer(session, uid: str, names: dict[str, str]) -> str:
             f"asked for {uk_time(t.requested_at)}; status {t.status}")
 
 
-def _decision(session, uid: str, numbers: dict[str, int]) -> str:
+def decision(session, uid: str, numbers: dict[str, int]) -> str:
     where = f" (entry {numbers[uid]} of this export)" if uid in numbers else ""
     d = session.get(DecisionEntry, uid)
     if d is None:
@@ -82,7 +82,7 @@ def reference(session, link: Any, numbers: dict[str, int], names: dict[str, str]
     if kind == "transfer" and link.get("uuid"):
         return _transfer(session, link["uuid"], names)
     if kind in ("decision", "decision_entry") and link.get("uuid"):
-        return _decision(session, link["uuid"], numbers)
+        return decision(session, link["uuid"], numbers)
     if kind == "on_call_shift" and link.get("uuid"):
         return _shift(session, link["uuid"])
     if kind == "spoc_message" and link.get("uuid"):

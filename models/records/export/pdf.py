@@ -338,9 +338,14 @@ def _entry(st: _Styles, e: dict[str, Any], number: int, index: dict[str, int]) -
         for a in e["actions"])
     amend = []
     if e["amends_uuid"]:
-        amend.append(f"This entry corrects {_text(_ref(e['amends_uuid'], index))}.")
+        amend.append(f"This entry corrects {_text(_ref(e['amends_uuid'], index))}"
+                     + (f": {_text(e['amends_reference'])}" if e.get("amends_reference") and e["amends_uuid"] not in index
+                        else "") + ".")
     if e["amended_by"]:
-        amend.append("Corrected later by " + ", ".join(_text(_ref(u, index)) for u in e["amended_by"]) + ".")
+        said = e.get("amended_by_references") or [None] * len(e["amended_by"])
+        amend.append("Corrected later by " + "; ".join(
+            _text(_ref(u, index)) + (f": {_text(ref)}" if ref and u not in index else "")
+            for u, ref in zip(e["amended_by"], said)) + ".")
     # What each link names (a transfer's route and status, a shift's person), then its identifier.
     refs = e.get("link_references") or [None] * len(e["links"])
     links = "<br/>".join("• " + (_text(ref) + f" <font size=7>[{_text(_link(link))}]</font>" if ref

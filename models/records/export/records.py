@@ -44,8 +44,8 @@ CSV_NAME, JSON_NAME, PDF_NAME, MANIFEST_NAME = "decisions.csv", "decisions.json"
 CSV_COLUMNS = (
     "uuid", "decided_at", "decided_at_uk", "decision_maker", "decision_maker_role", "decision",
     "rationale", "options_considered", "information_available", "situation_snapshot", "situation_summary",
-    "phoned_in", "actions", "review_at", "review_at_uk", "recorded_by", "recorded_at", "amends_uuid", "amended_by", "links",
-    "link_references", "device_id", "device_seq", "content_hash", "prev_device_hash", "hub_seq", "hub_prev_hash", "hub_hash")
+    "phoned_in", "actions", "review_at", "review_at_uk", "recorded_by", "recorded_at", "amends_uuid",
+    "amends_reference", "amended_by", "amended_by_references", "links", "link_references", "device_id", "device_seq", "content_hash", "prev_device_hash", "hub_seq", "hub_prev_hash", "hub_hash")
 
 
 class ExportError(Exception):
@@ -89,6 +89,12 @@ def collect(session, period: Period) -> list[dict[str, Any]]:
     for a in session.scalars(select(Action).where(Action.decision_uuid.in_(uuids))):
         actions.setdefault(a.decision_uuid, []).append(a)
     refs = link_refs.references(session, uuids, {e.uuid: _sorted(e.links or []) for e in entries})
+    numbers = {uid: n for n, uid in enumerate(uuids, start=1)}
+    # A correction and its original may fall in different periods: each says what the other was (when,
+    # by whom, its words), not only its identifier (found by a records review: 11 of 12 monthly exports
+    # had a correction whose original was only "outside this period").
+    amend_refs = {uid: link_refs.decision(session, uid, numbers)
+                  for e in entries for uid in [e.amends_uuid, *(u for _r, u in amended_by.get(e.uuid, []))] if uid}
     out = []
     for e in entries:
         acts = sorted(actions.get(e.uuid, []), key=lambda a: (_time(a.due_at) or "", a.description, a.uuid))
@@ -103,7 +109,10 @@ def collect(session, period: Period) -> list[dict[str, Any]]:
             "actions": [_action(a) for a in acts],
             "review_at": _time(e.review_at), "review_at_uk": iso_uk(e.review_at) if e.review_at else None,
             "recorded_by": e.recorded_by, "recorded_at": _time(e.recorded_at), "amends_uuid": e.amends_uuid,
-            "amended_by": [uid for _, uid in sorted(amended_by.get(e.uuid, []))], "links": _sorted(e.links or []),
+            "amends_reference": amend_refs.get(e.amends_uuid) if e.amends_uuid else None,
+            "amended_by": [uid for _, uid in sorted(amended_by.get(e.uuid, []))],
+            "amended_by_references": [amend_refs[uid] for _, uid in sorted(amended_by.get(e.uuid, []))],
+            "links": _sorted(e.links or []),
             "link_references": refs[e.uuid],
             "device_id": e.device_id, "device_seq": e.device_seq, "content_hash": e.content_hash,
             "prev_device_hash": e.prev_device_hash, "hub_seq": e.hub_seq,
