@@ -29,7 +29,7 @@ from sync.hub.core import Hub
 from sync.hub.errors import ApiError, validation
 from sync.hub.schema import utcnow
 from sync.hub.throttle import AuthThrottle
-from sync.hub.validate import Checked, parse_csv
+from sync.hub.validate import Checked, parse_csv, plain_reason
 from sync.hub.web import pages as web_pages
 from sync.limits import INT64_MAX, Code
 
@@ -112,7 +112,8 @@ def _envelope(data: Any) -> tuple[p.Submission, list[Any]]:
     try:
         return p.Submission.model_validate(envelope), raw_items
     except ValidationError as exc:
-        fields = [p.FieldError(field=".".join(map(str, e["loc"])) or "body", reason=e["msg"])
+        fields = [p.FieldError(field=".".join(map(str, e["loc"])) or "body",
+                               reason=plain_reason(".".join(map(str, e["loc"])), e, "submission"))
                   for e in exc.errors(include_url=False)]
         raise validation("the submission is not valid; see fields", fields) from None
 
@@ -274,7 +275,8 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_request, exc: RequestValidationError):
-        fields = [p.FieldError(field=".".join(map(str, e["loc"])), reason=e["msg"]) for e in exc.errors()]
+        fields = [p.FieldError(field=".".join(map(str, e["loc"])),
+                               reason=plain_reason(".".join(map(str, e["loc"])), e, "request")) for e in exc.errors()]
         return _error(422, p.ErrorBody(code="validation", message="the request is not valid; see fields",
                                        fields=fields))
 

@@ -85,7 +85,17 @@ def plain_reason(name: str, err: dict, kind: str | None = None) -> str:
     if what == "int_from_float":
         return f"{field}: {got} is not a whole number"
     if what == "missing":
+        if kind in ("submission", "request"):
+            return f"{field} is missing; the {kind} needs it"
         return f"{field} is missing; a{'n' if (kind or 'x')[0] in 'aeiou' else ''} {kind or 'such'} item needs it"
+    raw = err.get("input")
+    if isinstance(raw, float) and not math.isfinite(raw):
+        return f"{field}: {got} is not a finite number"
+    if what in ("too_long", "too_short"):   # a constrained text or list
+        limit = ctx.get("max_length" if what == "too_long" else "min_length")
+        unit = "character" if isinstance(raw, str) else "item"
+        return (f"{field}: too {'long' if what == 'too_long' else 'short'}; it may have "
+                f"{'at most' if what == 'too_long' else 'no fewer than'} {limit} {unit}{'' if limit == 1 else 's'}")
     if what in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         word = {"greater_than_equal": "at least", "greater_than": "more than",
                 "less_than_equal": "at most", "less_than": "less than"}[what]

@@ -165,3 +165,28 @@ def test_a_value_of_the_wrong_type_is_refused_not_turned_into_another(hub):
     receipt = SubmissionReceipt.model_validate(r.json())
     assert receipt.accepted == 1 and {e.field: e.reason for rej in receipt.rejected for e in rej.errors} == {
         "rows.3.value": "expected a number such as 92.5, got '1_0'"}
+
+
+def test_refusals_say_the_reason_in_plain_words_in_items_envelopes_and_queries(hub):
+    """Found by an adversarial review: a text of 2,001 characters was "at most 2000 items after validation",
+    NaN "out of range", and the envelope's and the query's problems were pydantic's own words."""
+    decl = {"type": "opel_declaration", "pillar": "acute", "assessed_at": at(), "declared_level": 2,
+            "reason": "r" * 2001}
+    rt = {"type": "response_times", "category": "C1", "period_start": at(-60), "period_end": at(), "mean_seconds": "NaN"}
+    r = post_raw(hub, "/v1/submissions", json.dumps(submission([obs("ga_bed_occupancy_pct", 90.0), decl]))
+                 .replace('"NaN"', "NaN"))
+    assert r.status_code == 200, r.text
+    reasons = {e.field: e.reason for rej in SubmissionReceipt.model_validate(r.json()).rejected for e in rej.errors}
+    assert reasons == {"items.1.reason": "reason: too long; it may have at most 2000 characters"}, reasons
+    r = post_raw(hub, "/v1/submissions", json.dumps(submission([rt], org="RAMB1")).replace('"NaN"', "NaN"))
+    assert r.status_code == 422 and fields(r)["items.0.mean_seconds"] == "mean_seconds: nan is not a finite number"
+    env = submission([obs("ga_bed_occupancy_pct", 90.0)])
+    env.update(org_code=None, submission_id=12345678)
+    r = hub.request("POST", "/v1/submissions", json=env)
+    assert r.status_code == 422 and fields(r) == {"submission_id": "submission_id: 12345678 is not text; write it "
+                                                                    "as a string in quotes",
+                                                  "org_code": "org_code: None is not text; write it as a string in quotes"}
+    r = hub.request("POST", "/v1/submissions/csv", params={"org_code": "R1", "submission_id": "csv-short-001"},
+                    data=b"metric\n", headers={"Content-Type": "text/csv"})
+    assert r.status_code == 422 and fields(r) == {
+        "query.org_code": "query.org_code: too short; it may have no fewer than 3 characters"}
