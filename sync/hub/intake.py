@@ -25,7 +25,7 @@ from sqlalchemy import BigInteger, Connection, insert, literal, select
 
 from sync import protocol as p
 from sync.hub import intake_notice
-from sync.hub import handover_owner
+from sync.hub import handover_owner, item_sectors
 from sync.hub import schema as s
 from sync.hub.auth import SUBMIT, Principal, require, require_org
 from sync.hub.db import Writer
@@ -117,6 +117,7 @@ def submit(hub, principal: Principal, submission_id: str, org_code: str, submitt
                                [p.FieldError(field="submission_id", reason="already used for other items")])
             return p.SubmissionReceipt.model_validate_json(prior.receipt).model_copy(update={"duplicate": True})
         org = org_row(w.conn, org_code)
+        item_sectors.check(org_code, org.sector if org else None, checked)
         handover_owner.check_and_claim(w, hub.db.kind, org_code, org.sector if org else None, checked)
         accepted = _store_items(hub, w, org_code, pillar, submission_id, checked)
         rejected = [c for c in checked if c.errors]

@@ -72,3 +72,18 @@ def test_a_handover_is_its_services_at_its_hospital(hub, make_desktop):
         assert s.scalar(select(func.count()).select_from(QuarantinedRecord)) == 0
     # RAMB2's own event at the same hospital is its own.
     assert _send(hub, "RAMB2", [_handover("ev-2222-abcdef", "RTEST1")]) == (200, {})
+
+
+def test_reap_and_response_times_are_an_ambulance_services_and_critcon_an_acute_trusts(hub):
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    reap = {"type": "ambulance_status", "declared_at": now.isoformat(), "reap_level": 4}
+    times = {"type": "response_times", "category": "C1", "period_start": (now - timedelta(hours=1)).isoformat(),
+             "period_end": now.isoformat(), "incidents": 3, "mean_seconds": 500.0}
+    critcon = {"type": "critcon", "reported_at": now.isoformat(), "level": 2, "staffed_beds": 10, "occupied_beds": 9}
+    obs = {"type": "observation", "metric": "ga_bed_occupancy_pct", "observed_at": now.isoformat(), "value": 91.0}
+    status, errors = _send(hub, "RTEST1", [reap, times, critcon, obs])
+    assert status == 200 and sorted(errors) == ["items.0.type", "items.1.type"]
+    assert errors["items.0.type"] == "only an ambulance service reports ambulance_status; RTEST1 is of sector 'acute'"
+    status, errors = _send(hub, "RAMB1", [reap, times, critcon])
+    assert status == 200 and errors == {
+        "items.2.type": "only an acute trust reports critcon; RAMB1 is of sector 'ambulance'"}
