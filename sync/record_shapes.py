@@ -10,19 +10,25 @@ an action's creation record) is left to the desktops.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Any
 
-from models.records import decision_log
+from models.records import decision_log, transfers
+from models.replica.orm.records import TRANSFER_KINDS, TRANSFER_STATES
 
 Problems = list[tuple[str, str]]
 
 DECISION_REQUIRED = ("device_seq", "decided_at", "decision_maker", "decision_maker_role", "decision", "rationale",
                      "recorded_by", "recorded_at", "content_hash")
 DECISION_PRESENT = ("options_considered", "information_available")   # held as text, empty or not
+# Held as JSON with a default where absent ({} and []): absent, the desktops' hash of the stored entry
+# would not be the sender's (found by a review), so a desktop always sends them, empty or not.
+DECISION_JSON = {"situation_snapshot": dict, "links": list}
 DECISION_TEXT = ("decision_maker", "decision_maker_role", "decision", "rationale", "options_considered",
                  "information_available", "recorded_by", "content_hash", "prev_device_hash", "amends_uuid")
+CONTACT_COVER = ("in_hours", "out_of_hours", "both")   # the desktops' store holds to these
 CONTACT_FIELDS = ("name", "organisation", "org_code", "role", "service", "phone", "email", "cover", "notes")
 
 
@@ -38,6 +44,8 @@ def _needed(d: dict, names, empty=(None, "")) -> Problems:
 def decision(d: dict[str, Any]) -> Problems:
     found = _needed(d, DECISION_REQUIRED) + _text(d, DECISION_TEXT)
     found += [(n, "is required (it may be empty text)") for n in DECISION_PRESENT if d.get(n) is None]
+    found += [(n, f"is required: {'an object' if kind is dict else 'a list'} (it may be empty)")
+              for n, kind in DECISION_JSON.items() if not isinstance(d.get(n), kind)]
     seq = d.get("device_seq")
     if seq is not None and type(seq) is not int:
         found.append(("device_seq", f"expected a whole number, got {type(seq).__name__}"))
@@ -46,7 +54,28 @@ def decision(d: dict[str, Any]) -> Problems:
 
 def transfer_event(d: dict[str, Any]) -> Problems:
     found = [(n, "is required") for n in ("transfer_uuid", "field", "at") if not d.get(n)]
-    return found + _text(d, ("transfer_uuid", "field", "old_value", "new_value", "author"))
+    found += _text(d, ("transfer_uuid", "field", "old_value", "new_value", "author"))
+    if found:
+        return found
+    # What each desktop's store holds to (its CHECK constraints): a kind and a status it knows.
+    new = d.get("new_value")
+    if d["field"] == transfers.CREATED:
+        try:
+            fields = json.loads(new or "")
+        except ValueError:
+            return [("new_value", "a transfer's creation carries its fields as a JSON object in text")]
+        if not isinstance(fields, dict):
+            return [("new_value", "a transfer's creation carries its fields as a JSON object in text")]
+        found += [(f"new_value.{n}", "is required") for n in ("local_ref", "kind", "from_code", "requested_at")
+                  if not fields.get(n)]
+        values = fields
+    else:
+        values = {d["field"]: new}
+    for name, allowed in (("kind", TRANSFER_KINDS), ("status", TRANSFER_STATES), ("priority", transfers.PRIORITIES)):
+        if name in values and values[name] is not None and values[name] not in allowed:
+            found.append((f"new_value.{name}" if d["field"] == transfers.CREATED else "new_value",
+                          f"{str(values[name])[:40]!r} is not one of {', '.join(allowed)}"))
+    return found
 
 
 def contact(d: dict[str, Any]) -> Problems:
@@ -62,6 +91,8 @@ def contact(d: dict[str, Any]) -> Problems:
             if value is not None and type(value) is not (bool if name == "deleted" else str):
                 found.append((f"changes.{name}.{end}",
                               f"expected {'true or false' if name == 'deleted' else 'text'}, got {type(value).__name__}"))
+            elif name == "cover" and end == "new" and value is not None and value not in CONTACT_COVER:
+                found.append((f"changes.{name}.{end}", f"{value[:40]!r} is not one of {', '.join(CONTACT_COVER)}"))
     return found + _text(d, ("contact_uuid", "author"))
 
 

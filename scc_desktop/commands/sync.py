@@ -85,6 +85,7 @@ def _sync(args) -> int:
             "position": engine.position(), "applied": result.applied, "batches": result.batches,
             "pushed": result.pushed, "rejected": result.rejected,
             "outbox_pending": state.outbox_pending, "detail": state.detail,
+            "push_error": getattr(result, "push_error", None),
             "replica_problem": result.replica_problem.line() if result.replica_problem else None}, indent=2))
     _fail_on(result, client, hub)
     return 0
@@ -138,6 +139,8 @@ def _fail_on(result, client, hub: str) -> None:
             raise UserError(f"sync failed: {result.error}; the replica is still usable", 1)
         raise UserError(f"the hub at {hub} could not be reached: {result.error}; "
                         "the replica is unchanged and still usable", 1)
+    if getattr(result, "push_error", None):   # the feed came; this desktop's records did not go
+        raise UserError(f"the feed synced, but {result.push_error}; the records wait in the outbox", 1)
 
 
 def _continuously(engine, hub: str) -> int:
@@ -162,7 +165,8 @@ def _continuously(engine, hub: str) -> int:
             return
         state = result.connectivity.state.value
         if result.applied or result.pushed or result.rejected or [state] != last_state:
-            detail = f": {result.error}" if result.error else ""
+            detail = f": {result.error}" if result.error else (
+                f"; records not sent: {result.push_error}" if getattr(result, "push_error", None) else "")
             print(f"{state}{detail}; applied {result.applied}, pushed {result.pushed}, rejected "
                   f"{result.rejected}, position {engine.position()}", flush=True)
             last_state[:] = [state]

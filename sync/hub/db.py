@@ -182,6 +182,38 @@ class Writer:
                               .values(value=self.head + len(self._rows)))
 
 
+def _number_decisions(conn) -> None:
+    """Fill ``decision_number`` from the feed's decisions when a hub from before it starts (once: the
+    table is then kept as each decision is stored)."""
+    if conn.execute(select(s.decision_number.c.uuid).limit(1)).first() is not None:
+        return
+    seqs = conn.execute(select(s.record.c.seq).where(s.record.c.kind == "decision")
+                        .order_by(s.record.c.seq)).scalars().all()
+    for i in range(0, len(seqs), 500):
+        rows = []
+        for (text,) in conn.execute(select(s.feed.c.data).where(s.feed.c.seq.in_(seqs[i:i + 500]))):
+            try:
+                d = json.loads(text)
+                number = d["data"]["device_seq"]
+                if type(number) is int and isinstance(d["data"].get("content_hash"), str):
+                    rows.append({"device_id": d["device_id"], "device_seq": number, "uuid": d["uuid"],
+                                 "content_hash": d["data"]["content_hash"]})
+            except (ValueError, KeyError, TypeError):
+                continue   # a decision stored before the hub checked its fields: no number to keep
+        seen = {(r["device_id"], r["device_seq"]) for r in rows}
+        have = set()
+        if rows:
+            have = {tuple(x) for x in conn.execute(select(s.decision_number.c.device_id, s.decision_number.c.device_seq)
+                                                   .where(s.decision_number.c.device_id.in_({d for d, _n in seen})))}
+        fresh = {}
+        for r in rows:
+            key = (r["device_id"], r["device_seq"])
+            if key not in have and key not in fresh:
+                fresh[key] = r
+        if fresh:
+            conn.execute(insert(s.decision_number), list(fresh.values()))
+
+
 class HubDB:
     """One hub database: SQLite (embedded default) or PostgreSQL."""
 
@@ -268,6 +300,7 @@ class HubDB:
                 schema_upgrade.upgrade(conn, self.kind, version)   # 2 -> 3 and later: tables changed
                 conn.execute(insert(s.schema_version).values(version=s.SCHEMA_VERSION,
                                                              applied_at=s.utcnow()))
+            _number_decisions(conn)
             if conn.execute(select(s.feed_counter.c.value)).first() is None:
                 conn.execute(insert(s.feed_counter).values(id=1, value=0))
             hub_id = conn.execute(select(s.hub_meta.c.value).where(s.hub_meta.c.key == "hub_id")).scalar()

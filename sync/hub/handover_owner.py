@@ -2,8 +2,10 @@
 
 - Only an ambulance service reports handovers (an acute trust's token closed another service's
   ambulance, and the hub's long-wait alert went with it).
-- ``hospital_code`` is an active organisation of the hub, as the envelope's ``org_code`` must be (a
-  typo, a lower-case code or one with a zero-width space was counted as a hospital of its own).
+- ``hospital_code`` is written as an ODS code is (capital letters and digits, 3 to 12): a lower-case
+  code or one with a zero-width space or a direction mark was counted as a hospital of its own. A
+  well-formed code the hub does not hold is taken: ambulances go to hospitals outside the system too
+  (a review: refusing them would refuse a regional service's every out-of-area handover).
 - An ``event_uuid`` is its first reporter's, at its first hospital (table ``handover_owner``): another
   service's report of it is refused, and so is a report at another hospital (the desktops kept the
   first hospital while the hub's alert state counted the ambulance at both). A divert is told as the
@@ -14,11 +16,16 @@ Found by an adversarial review (session 18).
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sync.hub import schema as s
 from sync.hub.validate import Checked
+
+
+ODS_CODE = re.compile(r"^[A-Z0-9]{3,12}$")
 
 
 def check_and_claim(w, kind: str, org_code: str, sector: str | None, checked: list[Checked]) -> None:
@@ -31,18 +38,15 @@ def check_and_claim(w, kind: str, org_code: str, sector: str | None, checked: li
             c.reject("type", f"only an ambulance service reports handovers; {org_code} is "
                              f"{'an organisation of sector ' + repr(sector) if sector else 'not an ambulance service'}")
         return
-    codes = sorted({c.item.hospital_code for c in items})
-    known = set(w.conn.execute(select(s.organisation.c.ods_code).where(
-        s.organisation.c.ods_code.in_(codes), s.organisation.c.active.is_(True))).scalars())
     events = sorted({c.item.event_uuid for c in items})
     owners = {r.event_uuid: (r.ambulance_org, r.hospital_code) for r in w.conn.execute(
         select(s.handover_owner).where(s.handover_owner.c.event_uuid.in_(events)))}
     new = {}
     for c in items:
         event, hospital = c.item.event_uuid, c.item.hospital_code
-        if hospital not in known:
-            c.reject("hospital_code", f"{hospital!r} is not an active organisation of this hub (check the code; "
-                                      "an admin adds one with 'scc-desktop hub org add')")
+        if not ODS_CODE.match(hospital):
+            c.reject("hospital_code", f"{hospital!r} is not written as an ODS code is: capital letters and digits, "
+                                      "3 to 12 of them, nothing else (check for a space or a hidden character)")
             continue
         owner = owners.get(event)
         if owner is None:

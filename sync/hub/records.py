@@ -177,6 +177,7 @@ def push(hub, principal: Principal, body: Any) -> p.RecordReceipt:
         if reason and not any(e.field == f"records.{i}.data.org_code" for e in errors):
             checked[n] = (i, raw, None, errors + [p.FieldError(field=f"records.{i}.data.org_code", reason=reason)])
     checked = _refs_held(hub, checked)
+    checked = _numbers_free(hub, checked)
     results: list[p.RecordResult | None] = [None] * len(checked)
     for i, raw, rec, errors in checked:
         if rec is None:
@@ -219,6 +220,45 @@ def _refs_held(hub, checked: list[tuple]) -> list[tuple]:
     return out
 
 
+def _numbers_free(hub, checked: list[tuple]) -> list[tuple]:
+    """A device numbers its decisions once and chains each to the one before (``device_seq``,
+    ``prev_device_hash``), as every desktop's check reads them. Refused: a second decision with a number
+    its device already sent (a replica restored from a backup and used on, or copied: every desktop's
+    store refused it, leaving a gap in the hub's chain that read as tampering everywhere), and a
+    ``prev_device_hash`` that is not the hash of the device's decision before it, when the hub holds that
+    one (found by a review). The same decision again is a duplicate, not a refusal."""
+    wanted = {n: (rec.device_id, rec.data["device_seq"]) for n, (_i, _raw, rec, _e) in enumerate(checked)
+              if rec is not None and rec.kind == "decision"}
+    if not wanted:
+        return checked
+    keys = set(wanted.values()) | {(d, n - 1) for d, n in wanted.values()}
+    with hub.db.read() as conn:
+        held = {(r.device_id, r.device_seq): (r.uuid, r.content_hash) for r in conn.execute(
+            select(s.decision_number).where(s.decision_number.c.device_id.in_(sorted({d for d, _n in keys}))))
+                if (r.device_id, r.device_seq) in keys}
+    out = list(checked)
+    for n, key in wanted.items():
+        i, raw, rec, errors = out[n]
+        other = held.get(key)
+        if other is not None and other[0] != rec.uuid:
+            out[n] = (i, raw, None, errors + [p.FieldError(
+                field=f"records.{i}.data.device_seq", reason=(
+                    f"device {key[0]} already sent decision {key[1]} ({other[0]}); two decisions cannot share a "
+                    "number: was this replica restored from a backup or copied to another computer? "
+                    "Record the decision again on a desktop that is up to date with the hub"))])
+            continue
+        prev, before = rec.data.get("prev_device_hash"), held.get((key[0], key[1] - 1))
+        wrong = (prev is not None) if key[1] == 1 else (before is not None and prev != before[1])
+        if wrong and other is None:
+            out[n] = (i, raw, None, errors + [p.FieldError(
+                field=f"records.{i}.data.prev_device_hash", reason=(
+                    "the first decision of a device has none" if key[1] == 1 else
+                    f"is not the content_hash of decision {key[1] - 1} of device {key[0]} ({before[0]})"))])
+            continue
+        held[key] = (rec.uuid, rec.data["content_hash"])   # a later one in this push chains to it
+    return out
+
+
 def _store(w: Writer, principal: Principal, rec: p.RecordPush) -> p.RecordResult:
     prior = w.conn.execute(select(s.record.c.seq).where(s.record.c.uuid == rec.uuid)).scalar()
     if prior is not None:
@@ -232,6 +272,9 @@ def _store(w: Writer, principal: Principal, rec: p.RecordPush) -> p.RecordResult
         hub_hash = chain_hash(last, rec.data["content_hash"])
         data.update(hub_seq=w.next_seq, hub_prev_hash=last, hub_hash=hub_hash)
     seq = w.emit("record", data)
+    if rec.kind == "decision":
+        w.conn.execute(insert(s.decision_number).values(device_id=rec.device_id, device_seq=rec.data["device_seq"],
+                                                        uuid=rec.uuid, content_hash=rec.data["content_hash"]))
     w.conn.execute(insert(s.record).values(
         uuid=rec.uuid, kind=rec.kind, device_id=rec.device_id, seq=seq, received_at=w.now,
         author=principal.user, hub_seq=seq if rec.kind == "decision" else None, hub_hash=hub_hash))

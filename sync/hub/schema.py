@@ -258,6 +258,19 @@ auth_failure = Table(
     Index("ix_auth_failure_at", "at"),
 )
 
+# Each device numbers its decisions once (``device_seq``, the desktop's per-device chain): a second
+# decision with a device's number (a replica restored from a backup and used on, or copied to another
+# computer) is refused at intake (sync.hub.records), since every desktop's store refuses it and the gap
+# it then leaves in the hub's chain reads as tampering on every desktop. A new table only; a hub with
+# decisions from before fills it from its feed when it starts (sync.hub.db.init_schema).
+decision_number = Table(
+    "decision_number", metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("device_seq", BigInteger, primary_key=True),
+    Column("uuid", String(36), nullable=False),
+    Column("content_hash", String(64), nullable=False),   # what the device's next decision must chain to
+)
+
 # Whose each handover is, and where (sync.hub.handover_owner): the first report of an ``event_uuid``
 # claims it for its ambulance service and hospital, so another organisation cannot close it and it cannot
 # move hospital unseen (found by an adversarial review). A new table only, as above: a hub with handovers

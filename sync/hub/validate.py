@@ -261,12 +261,12 @@ def parse_csv(body: bytes) -> list[Checked]:
             field="body", reason=f"not UTF-8 text (byte {exc.start}); save the file as CSV UTF-8")]) from None
     # strict: a stray quote is an error, not the start of a cell that swallows every row after it
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    rows, start = [], 1   # start: the line the row being read began on
+    rows = []
     try:
         for row in reader:
             rows.append(row)
-            start = reader.line_num + 1
     except csv.Error as exc:
+        start = len(rows) + 1   # the spreadsheet row it began in (a quoted cell may span lines)
         hint = " (a quote opened in this row and never closed?)" if "end of data" in str(exc) or \
             "expected after" in str(exc) else ""
         raise validation("the CSV cannot be read", [p.FieldError(

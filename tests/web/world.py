@@ -107,6 +107,7 @@ def push_room_records(hub: HubProcess, now) -> None:
                                     "decision_maker_role": "Director on-call", "decision": DECISION,
                                     "rationale": "Lincoln has eight ambulances waiting over an hour",
                                     "options_considered": "", "information_available": "",
+                                    "situation_snapshot": {}, "links": [],
                                     "recorded_by": "Sam Okafor", "recorded_at": iso(-today * 0.9)}, now)),
         _record("transfer_event", {"transfer_uuid": str(uuid.uuid4()), "field": "created", "at": iso(-150),
                                    "old_value": None, "new_value": json.dumps(created)}, now),

@@ -38,7 +38,8 @@ from models.records.export import snapshot as snapshot_reading
 from models.uk_time import Period, iso_uk, uk_period
 
 FORMAT = "scc-decision-log-export"
-FORMAT_VERSION = 4  # 2: situation_summary (the snapshot as lines in UK time); 3: link_references; 4: phoned_in
+FORMAT_VERSION = 5  # 2: situation_summary (the snapshot as lines in UK time); 3: link_references; 4: phoned_in;
+#                     5: amends_reference, amended_by_references (CSV columns after amends_uuid and amended_by)
 MANIFEST_VERSION = 1
 CSV_NAME, JSON_NAME, PDF_NAME, MANIFEST_NAME = "decisions.csv", "decisions.json", "decisions.pdf", "manifest.json"
 CSV_COLUMNS = (

@@ -3,7 +3,8 @@
 An acute trust's token closed an ambulance service's handover (the hub's long-wait alert went with it); a
 report of the same event at another hospital was accepted, the desktops kept the first hospital and the
 hub's alert state counted the ambulance at both; a hospital code with a typo, in lower case or with a
-zero-width space was counted as a hospital of its own. Each is now refused at intake, naming the field;
+zero-width space was counted as a hospital of its own (a well-formed code the hub does not hold is a
+hospital outside the system, taken). Each is now refused at intake, naming the field;
 the rest of the submission is stored and a desktop applies it with nothing quarantined. Real hub on
 loopback, real replica."""
 
@@ -58,17 +59,18 @@ def test_a_handover_is_its_services_at_its_hospital(hub, make_desktop):
     status, errors = _send(hub, "RAMB1", [moved])
     assert status == 422 and "was reported at RTEST1" in errors["items.0.hospital_code"]
     assert "send state 'cancelled'" in errors["items.0.hospital_code"]
-    bad_codes = ["ZZZ999", "rtest1", "RTEST\u200b1", "RAMB1X"]
+    bad_codes = ["rtest1", "RTEST\u200b1", "RTEST1\u202e", "RTEST 1"]
     status, errors = _send(hub, "RAMB1", [_handover(f"ev-bad-{n:04d}", code) for n, code in enumerate(bad_codes)]
-                           + [done])
+                           + [done, _handover("ev-out-of-area", "RHQ")])   # a hospital outside the system: taken
     assert status == 200 and sorted(errors) == [f"items.{n}.hospital_code" for n in range(4)]
-    assert all("is not an active organisation of this hub" in r for r in errors.values())
+    assert all("is not written as an ODS code is" in r for r in errors.values())
     desk = make_desktop(hub)
     assert desk.run_once().error is None
     with desk.store.session() as s:
         rows = s.execute(select(HandoverEvent.event_uuid, HandoverEvent.hospital_code, HandoverEvent.state,
                                 HandoverEvent.ambulance_org)).all()
-        assert [tuple(r) for r in rows] == [(event, "RTEST1", "handed_over", "RAMB1")]
+        assert sorted(tuple(r) for r in rows) == [(event, "RTEST1", "handed_over", "RAMB1"),
+                                                  ("ev-out-of-area", "RHQ", "arrived", "RAMB1")]
         assert s.scalar(select(func.count()).select_from(QuarantinedRecord)) == 0
     # RAMB2's own event at the same hospital is its own.
     assert _send(hub, "RAMB2", [_handover("ev-2222-abcdef", "RTEST1")]) == (200, {})

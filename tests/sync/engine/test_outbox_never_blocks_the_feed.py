@@ -70,3 +70,25 @@ def test_a_record_alone_over_the_limit_still_goes_alone():
     assert outbox._within(items, 100) == items[:1]
     assert outbox._within(items[1:], 100) == items[1:2], "the first always goes (the hub judges its size)"
     assert outbox._within(items, 10_000) == items
+
+
+def test_the_command_says_the_records_were_not_sent_and_fails(sqlite_hub, tmp_path, monkeypatch, capsys):
+    """``scc-desktop sync --once`` with a token that may not write: the feed syncs, and the command says
+    the records wait and exits 1 (it exited 0, the refusal only in a log line; found by a review)."""
+    from scc_desktop import cli
+    from tests.models.conftest import FAST_KDF, PASSPHRASE
+    from tests.support.replica import fresh_replica
+
+    path = tmp_path / "scc.db"
+    with fresh_replica(path, PASSPHRASE, kdf=FAST_KDF) as store:
+        authoring.record_decision(store, decision_maker="Dr A", decision_maker_role="Director on-call",
+                                  decision="Open escalation beds", rationale="Pressure", recorded_by="Dr A")
+    monkeypatch.setenv("SCC_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("SCC_HUB_TOKEN", sqlite_hub.tokens["viewer"])
+    code = cli.main(["sync", "--once", "--hub", sqlite_hub.url, "--path", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert '"push_error": "the hub refused this desktop\'s records' in out
+    assert "the feed synced, but the hub refused this desktop's records" in err and "wait in the outbox" in err

@@ -25,7 +25,7 @@ from models.replica.orm import OutboxItem, QuarantinedRecord
 from sync import authoring
 
 pytestmark = pytest.mark.timeout(240)
-WRONG = (None, 5, True, [], {"a": 1}, "")
+WRONG = (None, 5, True, [], {"a": 1}, "", "sometimes")   # the last: text no desktop's store takes
 
 
 def _authored(store) -> list[dict]:
@@ -46,9 +46,13 @@ def _authored(store) -> list[dict]:
 
 
 def _variants(payloads: list[dict]):
+    from tests.sync.hub.helpers import rehash
+
     for payload in payloads:
         for key in payload["data"]:
             for value in ("missing", *WRONG):
+                if key == "device_seq" and value == 5:
+                    continue   # a number with 1 to 4 never sent: a gap the desktops rightly call missing
                 bad = copy.deepcopy(payload)
                 bad["uuid"] = str(uuid.uuid4())
                 # Each its own device: one device's decisions are numbered once (device_seq), and two
@@ -58,6 +62,11 @@ def _variants(payloads: list[dict]):
                     del bad["data"][key]
                 else:
                     bad["data"][key] = value
+                if bad["kind"] == "decision" and key not in ("content_hash", "prev_device_hash"):
+                    try:
+                        rehash(bad)   # its hash made right: only the field itself can be the problem
+                    except (ValueError, TypeError):
+                        pass          # a time no one can read: refused for it whatever the hash
                 yield f"{payload['kind']}.{key}={value!r}", bad
 
 
@@ -66,6 +75,17 @@ def test_the_hub_stores_no_record_a_desktop_would_quarantine(sqlite_hub, make_de
     payloads = _authored(author.store)
     assert author.run_once().error is None   # the desktop's own records: all stored
     variants = list(_variants(payloads))
+    for payload in payloads:   # values inside: a transfer kind and a contact's cover no store takes
+        if payload["kind"] == "transfer_event" and payload["data"]["field"] == "created":
+            bad = copy.deepcopy(payload)
+            bad["uuid"], bad["data"]["transfer_uuid"] = str(uuid.uuid4()), str(uuid.uuid4())
+            bad["data"]["new_value"] = bad["data"]["new_value"].replace('"inter_hospital"', '"teleport"')
+            variants.append(("transfer_event.new_value.kind='teleport'", bad))
+        if payload["kind"] == "contact":
+            bad = copy.deepcopy(payload)
+            bad["uuid"], bad["data"]["contact_uuid"] = str(uuid.uuid4()), str(uuid.uuid4())
+            bad["data"]["changes"]["cover"] = {"old": None, "new": "sometimes"}
+            variants.append(("contact.changes.cover='sometimes'", bad))
     assert len(variants) > 200
     stored, rejected = [], 0
     for i in range(0, len(variants), 100):
@@ -120,3 +140,50 @@ def test_a_bad_decision_never_breaks_the_chain_and_a_bad_call_is_no_500(sqlite_h
         with store.session() as s:
             report = verify(s)
         assert report.intact and report.entries == 1, report.summary()
+
+
+def test_a_decision_number_a_device_already_used_is_refused_even_after_an_upgrade(sqlite_hub, make_desktop):
+    """A replica restored from a backup and used on numbers its next decision as one it already sent:
+    every desktop's store refused it, and the gap it left in the hub's chain read as tampering on every
+    desktop. The hub now refuses it by name; a hub from before fills its table of numbers when it starts."""
+    from sqlalchemy import create_engine, delete
+
+    from sync.hub import schema as hub_schema
+    from tests.sync.hub.helpers import decision, rehash
+
+    desk = make_desktop(sqlite_hub)
+    first = _authored(desk.store)[0]
+    assert desk.run_once().error is None
+    # The hub as a hub from before the table: its numbers forgotten, then learnt again from the feed.
+    sqlite_hub.stop()
+    engine = create_engine(sqlite_hub.db_url)
+    with engine.begin() as conn:
+        conn.execute(delete(hub_schema.decision_number))
+    engine.dispose()
+    sqlite_hub.start()
+    again = decision("Another decision, numbered as the first", device=first["device_id"], seq=1)
+    rehash(again)
+    resp = sqlite_hub.request("POST", "/v1/records", role="room_lead", json={"records": [again]})
+    assert resp.status_code == 200, resp.text
+    (result,) = resp.json()["results"]
+    assert result["status"] == "rejected", result
+    (error,) = result["errors"]
+    assert error["field"] == "records.0.data.device_seq"
+    assert f"already sent decision 1 ({first['uuid']})" in error["reason"] and "restored from a backup" in error["reason"]
+    # Its next decision must chain to it: a wrong prev_device_hash is refused by name.
+    wrong = decision("The second, chained wrongly", device=first["device_id"], seq=2, prev="0" * 64)
+    result = sqlite_hub.request("POST", "/v1/records", role="room_lead", json={"records": [wrong]}).json()["results"][0]
+    assert result["status"] == "rejected" and [e["field"] for e in result["errors"]] == [
+        "records.0.data.prev_device_hash"], result
+    assert f"is not the content_hash of decision 1 of device {first['device_id']}" in result["errors"][0]["reason"]
+    right = decision("The second, chained", device=first["device_id"], seq=2, prev=first["data"]["content_hash"])
+    assert sqlite_hub.request("POST", "/v1/records", role="room_lead", json={"records": [right]}).json()[
+        "results"][0]["status"] == "stored"
+    # The same decision sent again is still a duplicate, not a refusal.
+    resp = sqlite_hub.request("POST", "/v1/records", role="room_lead", json={"records": [first]})
+    assert resp.json()["results"][0]["status"] == "duplicate"
+    other = make_desktop(sqlite_hub, name="other")
+    assert other.run_once().error is None
+    with other.store.session() as s:
+        report = verify(s)
+    assert report.intact, report.summary()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -29,7 +30,11 @@ def submit(hub, items: list, org: str = "RTEST1", sid: str | None = None, role: 
     return hub.request("POST", "/v1/submissions", role=role, json=submission(items, org, sid))
 
 
-def decision(content: str, device: str = "desk-a", rid: str | None = None, seq: int = 1,
+_NUMBERS: dict[str, itertools.count] = {}
+_LAST: dict[tuple[str, int], str] = {}   # (device, number) -> the content hash the next one chains to
+
+
+def decision(content: str, device: str = "desk-a", rid: str | None = None, seq: int | None = None,
              prev: str | None = None) -> dict:
     """A decision as a desktop authors it (``sync.authoring.record_decision``): every field a desktop
     needs, its content hash over them (the hub refuses less, ``sync.record_shapes``)."""
@@ -37,6 +42,9 @@ def decision(content: str, device: str = "desk-a", rid: str | None = None, seq: 
     from models.replica.utc import to_utc_text
 
     rid = rid or str(uuid.uuid4())
+    if seq is None:   # each device numbers its decisions once and chains each to the one before
+        seq = next(_NUMBERS.setdefault(device, itertools.count(1)))
+        prev = prev or _LAST.get((device, seq - 1))
     now = datetime.now(timezone.utc)
     fields = {"uuid": rid, "device_id": device, "device_seq": seq, "decided_at": now, "decision_maker": "Dr Test",
               "decision_maker_role": "Director on-call", "decision": content, "rationale": "A test's",
@@ -45,6 +53,7 @@ def decision(content: str, device: str = "desk-a", rid: str | None = None, seq: 
     data = {k: (to_utc_text(v) if isinstance(v, datetime) else v) for k, v in fields.items()
             if k not in ("uuid", "device_id")}
     data.update(content_hash=decision_log.content_hash(fields, prev), prev_device_hash=prev)
+    _LAST[(device, seq)] = data["content_hash"]
     return {"uuid": rid, "kind": "decision", "device_id": device, "authored_at": at(), "data": data}
 
 
@@ -60,6 +69,8 @@ def rehash(rec: dict) -> dict:
         if isinstance(fields[name], str):
             fields[name] = datetime.fromisoformat(fields[name])
     d["content_hash"] = decision_log.content_hash(fields, d.get("prev_device_hash"))
+    if isinstance(d.get("device_seq"), int):
+        _LAST[(rec["device_id"], d["device_seq"])] = d["content_hash"]
     return rec
 
 

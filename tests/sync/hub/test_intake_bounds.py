@@ -54,7 +54,7 @@ def snapshot_of_40_providers() -> dict:
 
 def full_decision(text: str) -> dict:
     rec = decision(text)
-    rec["data"].update(device_seq=1, decided_at=at(), decision_maker="Dr Test", decision_maker_role="Director",
+    rec["data"].update(decided_at=at(), decision_maker="Dr Test", decision_maker_role="Director",
                        rationale="capacity", recorded_by="test", recorded_at=at(),
                        situation_snapshot=snapshot_of_40_providers(),
                        links=[{"kind": "alert", "uuid": str(uuid.uuid4())}])

@@ -20,7 +20,8 @@ def hub(shared_hub):
 def transfer_event(device: str = "desk-b") -> dict:
     return {"uuid": str(uuid.uuid4()), "kind": "transfer_event", "device_id": device, "authored_at": at(),
             "data": {"transfer_uuid": str(uuid.uuid4()), "field": "created", "at": at(),
-                     "new_value": json.dumps({"kind": "inter_hospital", "from_code": "RTEST1"})}}
+                     "new_value": json.dumps({"kind": "inter_hospital", "from_code": "RTEST1", "local_ref": "T-1",
+                                                     "requested_at": at()})}}
 
 
 def test_records_are_stored_once_per_uuid_and_reach_other_desktops(hub):

@@ -48,7 +48,7 @@ def test_good_items_reach_the_feed_and_bad_ones_are_quarantined_with_their_field
     (ob,) = of_kind(feed, "observation", submission_id="sub-mixed-0001")
     assert (ob.data["org_code"], ob.data["metric"], ob.data["value"]) == ("RTEST1", "ga_bed_occupancy_pct", 94.5)
     assert ob.data["observed_at"].endswith("+00:00")
-    assert len(of_kind(feed, "critcon", org_code="RTEST1")) == 1
+    assert len(of_kind(feed, "critcon", submission_id="sub-mixed-0001")) == 1
     assert feed and feed[-1].seq <= hub.request("GET", "/health").json()["head"]
 
     ours = [item for item in quarantined(hub, org_code="RTEST1") if item["submission_id"] == "sub-mixed-0001"]
