@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sync.hub import schema as s
@@ -61,5 +61,11 @@ def check_and_claim(w, kind: str, org_code: str, sector: str | None, checked: li
     dialect = postgresql if kind == "postgresql" else sqlite
     for event, (org, hospital) in new.items():
         w.conn.execute(dialect.insert(s.handover_owner).values(event_uuid=event, ambulance_org=org,
-                                                              hospital_code=hospital)
+                                                              hospital_code=hospital, claimed_at=w.now)
                        .on_conflict_do_nothing(index_elements=["event_uuid"]))
+
+
+def let_go(conn, before) -> int:
+    """Forget the owners of events first reported before ``before`` (retention prunes their feed items):
+    the table would otherwise gain a row per ambulance for ever."""
+    return conn.execute(delete(s.handover_owner).where(s.handover_owner.c.claimed_at < before)).rowcount

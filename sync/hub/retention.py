@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, insert, select, update
 
+from sync.hub import handover_owner
 from sync.hub import schema as s
 from sync.hub.errors import ApiError
 from sync import protocol as p
@@ -86,6 +87,9 @@ def prune(hub, snapshot_position: int, keep_days: float, progress=None) -> Prune
         low = high
         if progress:
             progress(low, horizon, deleted)
+    if keep_days > 0:   # the handovers' owners go with their feed items (an event is not reported for weeks)
+        with hub.db.plain() as conn:
+            handover_owner.let_go(conn, s.utcnow() - timedelta(days=keep_days))
     return PruneResult(horizon=max(horizon, previous), deleted=deleted, previous=previous)
 
 

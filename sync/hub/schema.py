@@ -280,6 +280,7 @@ handover_owner = Table(
     Column("event_uuid", String(36), primary_key=True),
     Column("ambulance_org", String(12), nullable=False),
     Column("hospital_code", String(12), nullable=False),
+    Column("claimed_at", UTCText, nullable=False),   # let go with the handovers' feed items (sync.hub.retention)
 )
 
 # Single point of contact messages (record kind spoc_message, 1.6; sync.hub.messages), one row per

@@ -89,3 +89,24 @@ def test_reap_and_response_times_are_an_ambulance_services_and_critcon_an_acute_
     status, errors = _send(hub, "RAMB1", [reap, times, critcon])
     assert status == 200 and errors == {
         "items.2.type": "only an acute trust reports critcon; RAMB1 is of sector 'ambulance'"}
+
+
+def test_the_owners_go_with_the_handovers_retention_prunes(hub):
+    from sqlalchemy import update
+
+    from sync.hub import handover_owner
+    from sync.hub import schema as hub_schema
+    from sync.hub.db import HubDB
+
+    assert _send(hub, "RAMB1", [_handover("ev-old-000001", "RTEST1"), _handover("ev-new-000001", "RTEST1")]) == (200, {})
+    db = HubDB(hub.db_url)
+    try:
+        with db.plain() as conn:
+            conn.execute(update(hub_schema.handover_owner).where(hub_schema.handover_owner.c.event_uuid
+                                                                 == "ev-old-000001")
+                         .values(claimed_at=datetime.now(timezone.utc) - timedelta(days=40)))
+            assert handover_owner.let_go(conn, datetime.now(timezone.utc) - timedelta(days=30)) == 1
+            left = conn.execute(select(hub_schema.handover_owner.c.event_uuid)).scalars().all()
+    finally:
+        db.dispose()
+    assert left == ["ev-new-000001"]
