@@ -153,7 +153,8 @@ class SyncEngine:
                 # The hub refused this desktop's records (a token that may not write, say): they stay in
                 # the outbox with the reason, and the feed is pulled all the same. A refusal of ours must
                 # never leave the room blind to the system's data.
-                pushed, push_error = outbox.PushResult(), f"the hub refused this desktop's records: {exc}"
+                pushed = getattr(exc, "pushed", None) or outbox.PushResult()   # earlier requests' records went
+                push_error = f"the hub refused this desktop's records: {exc}"
                 log.warning("outbox push refused; pulling the feed regardless: %s", exc)
             reports, provider_at = self.pull(wait)
             self.offset_keeper.keep(self.store, self.hub_offset, self.clock())

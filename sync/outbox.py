@@ -64,6 +64,7 @@ def push_pending(store, client: HubClient) -> PushResult:
             # The whole request was refused (e.g. the token may not write):
             # keep every record, note why, and stop until something changes.
             _note_error(store, [i.seq for i in items], str(exc))
+            exc.pushed = result   # what earlier requests of this push did get stored
             raise
         except Exception as exc:
             _note_error(store, [i.seq for i in items], str(exc))

@@ -88,9 +88,13 @@ PAGE_ZONE: ContextVar[str | None] = ContextVar("report_page_zone", default=None)
 
 
 @contextmanager
-def page_zone(at: datetime):
-    """Times in the zone of the report's own time need no zone of their own while this holds."""
-    token = PAGE_ZONE.set(at.astimezone(UK).tzname())
+def page_zone(at: datetime, generated_at: datetime | None = None):
+    """Times in the zone of the report's own time need no zone of their own while this holds; when the
+    report was generated in the other zone the header names both, and then every time names its own."""
+    zone = at.astimezone(UK).tzname()
+    if generated_at is not None and generated_at.astimezone(UK).tzname() != zone:
+        zone = ""   # no time's zone is "": each says its own
+    token = PAGE_ZONE.set(zone)
     try:
         yield
     finally:

@@ -79,7 +79,7 @@ def build(store, name: str, at: datetime, *, since: datetime | None = None,
     does not do for them (``words.clock``)."""
     if at.tzinfo is None:
         raise ValueError("at: a time without a UTC offset is ambiguous on clock-change nights")
-    with words.page_zone(at):
+    with words.page_zone(at, generated_at or at):   # the reports take generated_at as at when not given
         return _build(store, name, at, since=since, generated_at=generated_at, first=first, last=last)
 
 
@@ -121,7 +121,7 @@ def write(report: Report, folder: Path) -> Written:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     base = stem(report)
-    with words.page_zone(report.at):
+    with words.page_zone(report.at, report.generated_at):
         rendered = render_pdf.render(report)
     files = {"pdf": folder / f"{base}.pdf", "json": folder / f"{base}.json"}
     payloads = {"pdf": rendered.data, "json": render_data.json_bytes(report)}

@@ -30,6 +30,8 @@ def test_a_time_names_its_zone_on_a_change_day_or_off_the_pages_zone():
         assert words.clock(AUTUMN + timedelta(days=1)) == "Mon 27 Oct 18:00"
     with words.page_zone(july):
         assert words.clock(july) == "Mon 14 Jul 10:00"
+    with words.page_zone(july, datetime(2025, 11, 3, 9, 0, tzinfo=timezone.utc)):   # rebuilt in November
+        assert words.clock(july) == "Mon 14 Jul 10:00 BST"   # the header names both zones: each time its own
     spring = datetime(2025, 3, 30, 0, 30, tzinfo=timezone.utc)
     assert words.clock(spring) == "Sun 30 Mar 00:30 GMT"   # 00:30 BST does not exist that day
 
