@@ -195,6 +195,12 @@ def create_app(hub: Hub) -> FastAPI:
                          org_code: Annotated[Code, Query(min_length=3, max_length=12)],
                          submission_id: Annotated[Code, Query(min_length=8, max_length=64)],
                          who: Principal = Depends(principal)) -> JSONResponse:
+        # The query's percent-escapes are decoded with U+FFFD for bytes that are not UTF-8: two different
+        # ids became one and the second was a conflict about an id never sent (found by a review).
+        unreadable = [p.FieldError(field=f"query.{name}", reason=f"{name}: its percent-escapes are not UTF-8 text")
+                      for name, value in (("org_code", org_code), ("submission_id", submission_id)) if "\ufffd" in value]
+        if unreadable:
+            raise validation("the query is not valid; see fields", unreadable)
         checked = parse_csv(await read_body(request, hub.config.max_body_bytes))
         receipt = await run_in_threadpool(intake.submit, hub, who, submission_id, org_code,
                                           utcnow(), checked, "csv", True)

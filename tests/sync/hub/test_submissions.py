@@ -133,3 +133,14 @@ def test_a_stray_quote_in_a_csv_is_named_at_its_row_and_swallows_nothing(hub):
     (problem,) = r.json()["fields"]
     assert problem["field"] == "rows.3" and "quote opened in this row and never closed" in problem["reason"]
     assert of_kind(pull_all(hub), "observation", submission_id="csv-quote-01") == []
+
+
+def test_a_csv_query_whose_escapes_are_not_utf8_is_refused_by_name(hub):
+    """``submission_id=abcdefgh%FF`` was taken as "abcdefgh\ufffd", and "...%FE" then answered 409 about an
+    id never sent (found by an adversarial review)."""
+    csv_text = f"type,metric,observed_at,value\nobservation,ga_bed_occupancy_pct,{at(0)},91\n"
+    for tail in ("%FF", "%FE"):
+        r = hub.request("POST", f"/v1/submissions/csv?org_code=RTEST1&submission_id=abcdefgh{tail}",
+                        data=csv_text.encode(), headers={"Content-Type": "text/csv"})
+        assert r.status_code == 422, r.text
+        assert fields(r) == {"query.submission_id": "submission_id: its percent-escapes are not UTF-8 text"}
