@@ -235,3 +235,19 @@ def test_a_correction_exported_without_its_original_says_what_the_original_was(s
     (before,) = json.loads((saturday.out_dir / "decisions.json").read_text(encoding="utf-8"))["entries"]
     assert before["amended_by_references"] == [
         "Decision of Sun 30 Mar 2025 06:30 BST by Zoë Łukasiewicz: Correction: the beds are at Trust Two"]
+
+
+def test_line_breaks_of_every_kind_and_indents_are_kept_in_the_pdf(store, tmp_path):
+    """A word processor's line break (\\x0b) and U+2028 ran lines together, and nested bullets lost their
+    indent (found by a records review); the JSON always kept the text exactly."""
+    authoring.record_decision(store, decision_maker="Dr A", decision_maker_role="Director on-call",
+                              decision="Open escalation beds", recorded_by="Room lead", decided_at=T0,
+                              rationale="First line\x0bsecond line\u2028third line\n- bullet\n    - nested bullet")
+    result = _export(store, tmp_path / "x")
+    text = _run(_tool("pdftotext"), "-layout", str(result.out_dir / "decisions.pdf"), "-")
+    lines = [line.strip() for line in text.splitlines()]
+    assert {"second line", "third line"} <= set(lines) and any(x.endswith(" First line") for x in lines), \
+        [x for x in lines if "line" in x]
+    bullet = next(line for line in text.splitlines() if line.strip() == "- bullet")
+    nested = next(line for line in text.splitlines() if line.strip() == "- nested bullet")
+    assert len(nested) - len(nested.lstrip()) > len(bullet) - len(bullet.lstrip()), (bullet, nested)

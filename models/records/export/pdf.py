@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -114,8 +115,17 @@ class Rendered:
     font_note: str | None
 
 
+_BREAKS = re.compile(r"\r\n|[\r\v\f\x1c-\x1e\x85\u2028\u2029]")   # every line break people type
+_INDENT = re.compile(r"^( +)", re.MULTILINE)
+
+
 def _text(value: Any) -> str:
-    return escape(str(value)).replace("\r\n", "\n").replace("\n", "<br/>")
+    """Text as the PDF's paragraphs take it: each line break a break (a word processor's line break and
+    U+2028 too, which ran lines together), and a line's leading spaces kept (nested bullets lost their
+    indent); found by a records review."""
+    text = _BREAKS.sub("\n", escape(str(value)))
+    text = _INDENT.sub(lambda m: "&nbsp;" * len(m.group(1)), text)
+    return text.replace("\n", "<br/>")
 
 
 class _Styles:
