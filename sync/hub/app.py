@@ -29,7 +29,7 @@ from sync.hub.core import Hub
 from sync.hub.errors import ApiError, validation
 from sync.hub.schema import utcnow
 from sync.hub.throttle import AuthThrottle
-from sync.hub.validate import Checked, parse_csv, plain_reason
+from sync.hub.validate import MAX_FUTURE_SKEW, Checked, parse_csv, plain_reason
 from sync.hub.web import pages as web_pages
 from sync.limits import INT64_MAX, Code
 
@@ -185,6 +185,11 @@ def create_app(hub: Hub) -> FastAPI:
     @app.post("/v1/submissions")
     async def submit_json(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
         sub, raw_items = _envelope(await read_json(request, hub.config.max_body_bytes))
+        if sub.submitted_at > utcnow() + MAX_FUTURE_SKEW:   # as every time an item gives (a review found 2100 taken)
+            raise validation("the submission is not valid; see fields", [p.FieldError(
+                field="submitted_at", reason=f"submitted_at: {sub.submitted_at.isoformat()} is more than "
+                f"{int(MAX_FUTURE_SKEW.total_seconds() // 60)} minutes ahead of the hub's clock; check the sending "
+                "system's clock")])
         checked = [Checked(index=i, raw=raw) for i, raw in enumerate(raw_items)]
         receipt = await run_in_threadpool(intake.submit, hub, who, sub.submission_id, sub.org_code,
                                           sub.submitted_at, checked, "json", True)

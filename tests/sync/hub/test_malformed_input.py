@@ -190,3 +190,15 @@ def test_refusals_say_the_reason_in_plain_words_in_items_envelopes_and_queries(h
                     data=b"metric\n", headers={"Content-Type": "text/csv"})
     assert r.status_code == 422 and fields(r) == {
         "query.org_code": "query.org_code: too short; it may have no fewer than 3 characters"}
+
+
+def test_a_submission_stamped_in_the_future_is_refused_as_its_items_would_be(hub):
+    """``submitted_at`` in 2100 was taken (found by an adversarial review); an item's own times may be at
+    most 15 minutes ahead of the hub's clock, and now so may the envelope's."""
+    env = submission([obs("ga_bed_occupancy_pct", 90.0)], sid=f"sub-{uuid.uuid4().hex[:12]}")
+    env["submitted_at"] = "2100-01-01T00:00:00+00:00"
+    r = hub.request("POST", "/v1/submissions", json=env)
+    assert r.status_code == 422, r.text
+    assert "more than 15 minutes ahead of the hub's clock" in fields(r)["submitted_at"]
+    env["submitted_at"] = at()
+    assert hub.request("POST", "/v1/submissions", json=env).status_code == 200
