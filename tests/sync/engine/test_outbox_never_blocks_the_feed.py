@@ -92,3 +92,27 @@ def test_the_command_says_the_records_were_not_sent_and_fails(sqlite_hub, tmp_pa
     assert code == 1
     assert '"push_error": "the hub refused this desktop\'s records' in out
     assert "the feed synced, but the hub refused this desktop's records" in err and "wait in the outbox" in err
+
+
+def test_a_push_refused_part_way_still_counts_what_went(sqlite_hub, make_desktop, monkeypatch):
+    """The first request of a push stored, the second refused (a fault the hub's real answers cannot be
+    made to give in order, so the second answer is made here): the cycle says what went and why the rest
+    did not (it reported 0 pushed; found by a review)."""
+    from sync.client import HubRefused
+
+    desk = make_desktop(sqlite_hub)
+    assert desk.run_once().error is None
+    for i in range(150):   # two requests of 100 and 50
+        authoring.record_decision(desk.store, decision_maker="Dr A", decision_maker_role="Director on-call",
+                                  decision=f"Decision {i}", rationale="r", recorded_by="Dr A")
+    real, calls = desk.client.push, []
+
+    def push(batch):
+        calls.append(len(batch.records))
+        if len(calls) == 2:
+            raise HubRefused(403, None, "refused for this test")
+        return real(batch)
+    monkeypatch.setattr(desk.client, "push", push)
+    result = desk.run_once()
+    assert calls == [100, 50] and result.error is None
+    assert result.pushed == 100 and "refused for this test" in result.push_error and _pending(desk.store) == 50
