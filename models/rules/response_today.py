@@ -4,12 +4,13 @@ force. One rule for the desktop's system picture and the hub's phone page (``syn
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from models.rules.ambulance_standards import AmbulanceStandards
+from models.rules.ambulance_standards import AmbulanceStandards, load_standards
 
 CATEGORIES = ("C1", "C2")
 STALE_AFTER = timedelta(hours=2)   # no period ending this recently: the figure is marked stale
@@ -49,6 +50,12 @@ class CategoryToday:
         if self.mean_minutes is None or not self.mean_target:
             return None
         return self.mean_minutes <= self.mean_target
+
+
+@functools.cache
+def shipped_standards() -> AmbulanceStandards:
+    """The shipped standards file, read once per process (the desktop's system picture and the hub's phone)."""
+    return load_standards()
 
 
 def category_today(category: str, periods: Sequence[Period], standards: AmbulanceStandards,

@@ -38,13 +38,13 @@ from models.replica.orm import ResponseTimes
 from models.replica.sql_rows import rows
 from models.replica.utc import from_utc_text
 from models.rules import escalation
-from models.rules.ambulance_standards import AmbulanceStandards, load_standards
+from models.rules.ambulance_standards import AmbulanceStandards
 from models.rules.critcare_totals import CritcareTotals
 from models.rules.critcare_totals import totals as critcare_totals
 from models.rules.handover_bands import HandoverTable, load_handover
 from models.rules.opel_rollup import (SYSTEM_SCOPE, RollupError, RollupInput, SystemTable, load_system, pillar_score,
                                       system_score)
-from models.rules.response_today import CATEGORIES, CategoryToday, Period, category_today
+from models.rules.response_today import CATEGORIES, CategoryToday, Period, category_today, shipped_standards
 from models.rules.opel_table import OpelTable, load_shipped, shipped_pillars
 from models.service import rollup_why
 from models.uk_time import UK
@@ -195,9 +195,8 @@ class SystemPicture:
                 and not self.ambulance)
 
 
-@functools.cache
 def _standards() -> AmbulanceStandards:
-    return load_standards()
+    return shipped_standards()
 
 
 @functools.cache

@@ -80,8 +80,8 @@ def content_hash(source: str, checked: list[Checked]) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
-def check_submitter(hub, principal: Principal, org_code: str) -> str | None:
-    """Rights and organisation checks; returns the organisation's OPEL pillar (or None)."""
+def check_submitter(hub, principal: Principal, org_code: str):
+    """Rights and organisation checks; returns the organisation's row (its sector picks its OPEL pillar)."""
     require(principal, SUBMIT, "submit provider data")
     require_org(principal, org_code)
     with hub.db.read() as conn:
@@ -90,7 +90,7 @@ def check_submitter(hub, principal: Principal, org_code: str) -> str | None:
         raise ApiError(422, "unknown_organisation", f"organisation '{org_code}' is not known to this hub "
                        "(or is inactive); an admin adds it with 'scc-desktop hub org add'",
                        [p.FieldError(field="org_code", reason=f"'{org_code}' is not a known organisation")])
-    return hub.opel.pillar_of(org.sector)
+    return org
 
 
 def submit(hub, principal: Principal, submission_id: str, org_code: str, submitted_at: datetime,
@@ -100,7 +100,8 @@ def submit(hub, principal: Principal, submission_id: str, org_code: str, submitt
     ``match_content``: a resend of the id with other items is a 409 (the API); without it (the
     web form, whose resends are the same form page) every resend is a duplicate."""
     digest = content_hash(source, checked) if match_content else None
-    pillar = check_submitter(hub, principal, org_code)
+    sector = check_submitter(hub, principal, org_code).sector
+    pillar = hub.opel.pillar_of(sector)
     for chk in checked:
         if chk.item is None and not chk.errors:
             hub.validator.check(chk, pillar)
@@ -116,9 +117,8 @@ def submit(hub, principal: Principal, submission_id: str, org_code: str, submitt
                                "these under a new id",
                                [p.FieldError(field="submission_id", reason="already used for other items")])
             return p.SubmissionReceipt.model_validate_json(prior.receipt).model_copy(update={"duplicate": True})
-        org = org_row(w.conn, org_code)
-        item_sectors.check(org_code, org.sector if org else None, checked)
-        handover_owner.check_and_claim(w, hub.db.kind, org_code, org.sector if org else None, checked)
+        item_sectors.check(org_code, sector, checked)
+        handover_owner.check_and_claim(w, hub.db.kind, org_code, sector, checked)
         accepted = _store_items(hub, w, org_code, pillar, submission_id, checked)
         rejected = [c for c in checked if c.errors]
         _quarantine(w.conn, w.now, source, submission_id, org_code, principal.user, rejected)

@@ -30,7 +30,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import logging
 import threading
@@ -264,7 +263,7 @@ class _Followed:
     # level comes (copy on write): a snapshot holds it as it was, and an unchanged one is its own key.
     levels: dict[str, dict[int, int]] = field(default_factory=dict)
     critcon: dict[str, tuple[datetime, int, dict]] = field(default_factory=dict)   # org -> (reported, seq, item)
-    # (service, category) -> (period end, seq, Period) for periods ending in the last RESPONSES_KEPT
+    # (service, category) -> (feed position, Period) for periods ending in the last RESPONSES_KEPT
     responses: dict[tuple[str, str], list[tuple]] = field(default_factory=dict)
 
 
@@ -430,7 +429,7 @@ class BoardReader:
                 log.warning("web: feed item %s not understood (%s); skipped", seq, exc)
         keep = s.utcnow() - RESPONSES_KEPT
         for key, periods in list(self._f.responses.items()):
-            self._f.responses[key] = [p for p in periods if p[0] >= keep]
+            self._f.responses[key] = [(seq, p) for seq, p in periods if p.end >= keep]
         self._f.cursor = head
 
     def _follow_levels(self, rows, since: datetime) -> None:
@@ -460,7 +459,7 @@ class BoardReader:
         if feed_kind == "response_times":
             end, start = _time(d["period_end"]), _time(d["period_start"])
             if end is not None and start is not None:
-                self._f.responses.setdefault((d["org_code"], d["category"]), []).append((end, seq, response_today.Period(
+                self._f.responses.setdefault((d["org_code"], d["category"]), []).append((seq, response_today.Period(
                     start, end, _number(d.get("mean_seconds")), _number(d.get("p90_seconds")),
                     None if d.get("incidents") is None else int(d["incidents"]))))
             return
@@ -525,21 +524,14 @@ def _responses(periods: dict[tuple[str, str], list[tuple]], now: datetime
     """Each ambulance service's category 1 and 2 since midnight (UK), by the desktop's rule: periods that
     started today and have ended, oldest end first."""
     midnight, today = uk_midnight(now), now.astimezone(UK).date()
-    standards = _standards()
+    standards = response_today.shipped_standards()
     out = {}
     for service in sorted({org for org, _cat in periods}):
         out[service] = tuple(response_today.category_today(
-            cat, [p for _end, _seq, p in sorted(periods.get((service, cat), ()), key=lambda x: x[:2])
+            cat, [p for _seq, p in sorted(periods.get((service, cat), ()), key=lambda x: (x[1].end, x[0]))
                   if p.start >= midnight and p.end <= now], standards, today)
             for cat in response_today.CATEGORIES)
     return out
-
-
-@functools.cache
-def _standards():
-    from models.rules.ambulance_standards import load_standards
-
-    return load_standards()
 
 
 def _int(value) -> int | None:
