@@ -13,7 +13,9 @@ handover hours lost today) are kept in a JSON-ready state passed in and returned
   arrived and not handed over, as of ``now`` less its service's lag: see ``known_at``) and
   ``handover_hours_lost_today``: hours lost beyond ``LOST_BASIS_MINUTES`` (the handover table's
   default basis, 15 minutes; the rule's name says so), summed over today's handovers by
-  ``handover_bands.hours_lost_beyond_minutes``, as the views do.
+  ``handover_bands.hours_lost_beyond_minutes``, as the views do; a handover outside the table's
+  valid range is invalid data, left out as the views leave it.  The state also keeps today's count
+  of handovers in the table's serious-delay range (over 60 minutes) for the phone page.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ REPLAY_GAP = timedelta(seconds=30)
 REPLAY_MAX = timedelta(minutes=10)
 # The hub serves every desktop, so it counts on the table's default basis; a room that reads another
 # basis on its own views still gets alerts on this one, and the rule's name says which.
-LOST_BASIS_MINUTES = load_handover().hours_lost_beyond_minutes
+_TABLE = load_handover()
+LOST_BASIS_MINUTES = _TABLE.hours_lost_beyond_minutes
 
 
 def empty_state() -> dict[str, Any]:
@@ -166,7 +169,7 @@ def signals(items: list[tuple[str, dict[str, Any]]], state: dict[str, Any] | Non
             else:
                 del st.ended[hospital]
     today = _day(now)
-    for hospital, (day, hours) in list(st.lost.items()):
+    for hospital, (day, hours, *_count) in list(st.lost.items()):
         if day != today:   # a new day starts at nought: clears yesterday's alert
             del st.lost[hospital]
             if hours:
@@ -327,11 +330,19 @@ def _handover(d, st, out) -> None:
     handed = _time(d.get("handed_over_at"))
     if handed is None or arrived is None or counted:
         return
-    hours = hours_lost_beyond_minutes([(handed - arrived).total_seconds() / 60], LOST_BASIS_MINUTES)
-    day, total = st.lost.get(hospital, [_day(handed), 0.0])
+    minutes = (handed - arrived).total_seconds() / 60
+    if not _TABLE.valid_range.contains(minutes):   # invalid data (data quality's), as the views leave it out
+        return
+    hours = hours_lost_beyond_minutes([minutes], LOST_BASIS_MINUTES)
+    # [UK day, hours lost, handovers in the serious-delay range]; a day kept before the count was
+    # (two items) goes on with the count unknown (None) rather than one started part-way through.
+    kept = st.lost.get(hospital)
+    day, total, serious = (list(kept) + [None])[:3] if kept else (_day(handed), 0.0, 0)
     if day != _day(handed):
-        day, total = _day(handed), 0.0
-    st.lost[hospital] = [day, total + hours]
+        day, total, serious = _day(handed), 0.0, 0
+    if serious is not None and _TABLE.serious_delay_range.contains(minutes):
+        serious += 1
+    st.lost[hospital] = [day, total + hours, serious]
     _provider(out, LOST, hospital, handed, total + hours)
 
 

@@ -285,3 +285,43 @@ def test_a_handover_is_counted_once_whatever_order_its_ends_come_in():
     # Sent again (a replay), nothing more is counted.
     again, _st = alert_signals.signals(items, _st, T0 + timedelta(hours=4, minutes=1))
     assert [s.value for s in again if s.metric == alert_signals.LOST][-1:] in ([], [pytest.approx(115 / 60)])
+
+
+def test_a_handover_closed_outside_the_tables_valid_range_is_not_hours_lost():
+    """A record left "arrived" for 30 hours (its handover quarantined) and then closed: the desktop
+    leaves the interval out as invalid data (data quality names it); the hub had counted 29.75 hours
+    lost, raised the hours-lost alert on it and shown it on the phone."""
+    items = [_handover("amb-ok", "handed_over", 0, 75),          # 60 min beyond 15
+             _handover("amb-bad", "handed_over", -30 * 60, 5),   # 30 h: outside the table's [0, 1440]
+             _handover("amb-neg", "handed_over", 90, 80)]        # handed over before it arrived
+    sigs, st = alert_signals.signals(items, None, T0 + timedelta(hours=2))
+    assert [s.value for s in sigs if s.metric == alert_signals.LOST] == [1.0]
+    assert st["lost"]["RTEST1"][:2] == [T0.date().isoformat(), 1.0]
+
+
+def test_handovers_over_60_minutes_today_are_counted_as_the_desktop_counts_serious_delays():
+    from models.rules.handover_bands import load_handover
+
+    # 60 exactly is not serious (strictly over); 61 and 200 are; 30 h is invalid data, not a delay.
+    minutes = (45, 60, 61, 200, 30 * 60)
+    items = [_handover(f"amb-{i}", "handed_over", 10 * i - m, 10 * i) for i, m in enumerate(minutes)]
+    _sigs, st = alert_signals.signals(items, None, T0 + timedelta(hours=2))
+    t = load_handover()
+    expected = sum(1 for m in minutes if t.valid_range.contains(m) and t.serious_delay_range.contains(m))
+    assert st["lost"]["RTEST1"][2] == expected == 2
+    # A new UK day starts at nought, the count with the hours.
+    _sigs, st = alert_signals.signals([_handover("amb-next", "handed_over", 24 * 60 + 60, 24 * 60 + 130)], st,
+                                      T0 + timedelta(hours=27))
+    assert st["lost"]["RTEST1"][1:] == [55 / 60, 1]
+
+
+def test_a_days_total_kept_before_the_count_of_serious_delays_says_it_is_not_known():
+    """A hub upgraded during the day holds [day, hours]: the hours go on, the count is unknown (None)
+    until the next UK day, never a count that started at noon."""
+    day = T0.date().isoformat()
+    st = {"waiting": {}, "lost": {"RTEST1": [day, 2.0]}, "c2": {}, "ended": {}, "heard": {}}
+    _sigs, st = alert_signals.signals([_handover("amb-x", "handed_over", 0, 75)], st, T0 + timedelta(hours=2))
+    assert st["lost"]["RTEST1"] == [day, 3.0, None]
+    _sigs, st = alert_signals.signals([_handover("amb-y", "handed_over", 24 * 60, 24 * 60 + 75)], st,
+                                      T0 + timedelta(hours=26))
+    assert st["lost"]["RTEST1"] == [(T0 + timedelta(days=1)).date().isoformat(), 1.0, 1]

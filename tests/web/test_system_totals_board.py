@@ -118,19 +118,51 @@ def test_later_reports_move_the_phone_on_and_a_first_read_finds_todays_periods(w
     assert fresh.critcare == board.critcare and fresh.responses == board.responses
 
 
+def _handover(event, arrived, handed, hospital="RTEST1"):
+    return {"type": "handover", "event_uuid": event, "hospital_code": hospital, "state": "handed_over",
+            "arrived_at": arrived.isoformat(), "handed_over_at": handed.isoformat()}
+
+
+def test_the_phone_gives_the_desktops_hours_lost_and_handovers_over_60_minutes(world):
+    """The phone's hours lost and its count of handovers over 60 minutes today are the desktop's. A
+    record closed 30 hours after its arrival (its handover had been quarantined) is invalid data: the
+    desktop leaves it out; the hub had counted 29.75 hours lost on it and raised its alert."""
+    hub, store, reader, _at = world
+    now = utcnow().replace(microsecond=0)
+    handed = max(now - timedelta(seconds=30), uk_midnight(now))   # today (UK) whenever the test runs
+    waits = {"RTEST1": (10, 45, 60, 61, 95, 30 * 60), "RTEST2": (75, 240, -5)}
+    for hospital, minutes in waits.items():
+        _submit(hub, "RAMB1", [_handover(f"amb-{hospital}-{i}", handed - timedelta(minutes=m), handed, hospital)
+                               for i, m in enumerate(minutes)])
+    SyncEngine(store, HubClient(hub.url, hub.tokens["room_lead"])).run_once()
+    board, page = reader.read(utcnow()), system_picture.system_picture(store, utcnow())
+    total = board.offload_total
+    assert total.over_60 == page.offload.over_60 == 4     # 61, 95, 75, 240 (60 is not over; 30 h, -5 invalid)
+    assert total.hours_lost_today == pytest.approx(page.offload.hours_lost) == pytest.approx(
+        (30 + 45 + 46 + 80 + 60 + 225) / 60)
+    html = _environment().get_template("m.html").render(board=board, session=None, refresh=60)
+    assert "8.1 h lost, 4 over 60 min today" in html
+
+
 def _board(offload):
     return Board(utcnow(), None, [], [], [], offload, 15, [], [], {}, [], [], {})
 
 
 def test_all_hospitals_together():
-    rows = [Offload("A", "Alpha", 2, 40.0, 3.5), Offload("B", "Beta", 4, 95.0, 10.25),
-            Offload("C", "Gamma", 0, 0.0, 1.0), Offload("D", "Delta", 6, 300.0, 0.0, counted=False)]
+    rows = [Offload("A", "Alpha", 2, 40.0, 3.5, over_60=1), Offload("B", "Beta", 4, 95.0, 10.25, over_60=5),
+            Offload("C", "Gamma", 0, 0.0, 1.0), Offload("D", "Delta", 6, 300.0, 0.0, counted=False, over_60=9)]
     total = _board(rows).offload_total
     # The phoned-in row (a call's figures, not the hub's count) is left out of the total.
     assert (total.waiting, total.longest_minutes, total.longest_name, total.hours_lost_today) == \
            (6, 95.0, "Beta", 14.75)
+    assert total.over_60 == 6
     nobody = _board([Offload("C", "Gamma", 0, 0.0, 1.0)]).offload_total
     assert (nobody.waiting, nobody.longest_minutes) == (0, None)
     assert _board([]).offload_total is None and _board(None).offload_total is None
     html = _environment().get_template("m.html").render(board=_board(rows), session=None, refresh=60)
-    assert "All hospitals: <b>6 waiting, longest 1 h 35 min</b> (Beta); 14.8 h lost today" in html
+    assert "All hospitals: <b>6 waiting, longest 1 h 35 min</b> (Beta); 14.8 h lost, 6 over 60 min today" in html
+    # A hub that kept today's hours before it counted delays: the count is not shown, never a part-day's.
+    unknown = [Offload("A", "Alpha", 2, 40.0, 3.5, over_60=None), Offload("B", "Beta", 4, 95.0, 10.25, over_60=5)]
+    assert _board(unknown).offload_total.over_60 is None
+    html = _environment().get_template("m.html").render(board=_board(unknown), session=None, refresh=60)
+    assert "(Beta); 13.8 h lost today" in html and "3.5 h lost today" in html and "10.2 h lost, 5 over 60 min" in html

@@ -130,6 +130,7 @@ class Offload:
     hours_lost_today: float
     phoned: Phoned | None = None
     counted: bool = True            # False: only phoned-in figures, no handovers on the hub's count
+    over_60: int | None = 0         # handovers today in the serious-delay range (None: not known today)
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ class OffloadTotal:
     longest_minutes: float | None   # None: nobody waiting
     longest_name: str | None
     hours_lost_today: float
+    over_60: int | None             # None: a hospital's count is not known today
 
 
 @dataclass(frozen=True)
@@ -181,8 +183,10 @@ class Board:
         if not rows:
             return None
         top = max((o for o in rows if o.waiting), key=lambda o: (o.longest_minutes, o.name), default=None)
+        over_60 = [o.over_60 for o in rows]
         return OffloadTotal(sum(o.waiting for o in rows), top.longest_minutes if top else None,
-                            top.name if top else None, sum(o.hours_lost_today for o in rows))
+                            top.name if top else None, sum(o.hours_lost_today for o in rows),
+                            None if None in over_60 else sum(over_60))
 
     @property
     def critcare_stale(self) -> bool:
@@ -657,6 +661,7 @@ def _offload(state, names: dict[str, str], now: datetime, phoned: dict[str, Phon
     today = now.astimezone(UK).date().isoformat()
     waiting: dict[str, list[float]] = {}
     lost: dict[str, float] = {}
+    over_60: dict[str, int | None] = {}
     heard = {key.partition("|")[2]: json.loads(text) for key, text in state if key.startswith("heard|")}
     for key, text in state:
         section, _, hospital = key.partition("|")
@@ -667,10 +672,11 @@ def _offload(state, names: dict[str, str], now: datetime, phoned: dict[str, Phon
                 waiting[hospital] = ages
         elif section == "lost" and value[0] == today:
             lost[hospital] = float(value[1])
+            over_60[hospital] = value[2] if len(value) > 2 else None   # kept before the count was
     counted = set(waiting) | set(lost)
     rows = [Offload(h, names.get(h, h), len(waiting.get(h, ())),
                     max((max(0.0, m) for m in waiting.get(h, ())), default=0.0),
-                    lost.get(h, 0.0), phoned.get(h)) for h in counted]
+                    lost.get(h, 0.0), phoned.get(h), over_60=over_60.get(h, 0)) for h in counted]
     # A hospital the hub counts no handovers for today but whose handover figures were phoned in:
     # a row of its own with the phoned figures, so they are not lost from the page.
     for h in set(phoned) - counted:
