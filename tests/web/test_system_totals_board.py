@@ -156,6 +156,8 @@ def test_all_hospitals_together():
     assert (total.waiting, total.longest_minutes, total.longest_name, total.hours_lost_today) == \
            (6, 95.0, "Beta", 14.75)
     assert total.over_60 == 6
+    assert "1.0 h lost, none over 60 min today" in _environment().get_template("m.html").render(
+        board=_board(rows), session=None, refresh=60)   # Gamma: 0 said in words
     nobody = _board([Offload("C", "Gamma", 0, 0.0, 1.0)]).offload_total
     assert (nobody.waiting, nobody.longest_minutes) == (0, None)
     assert _board([]).offload_total is None and _board(None).offload_total is None
@@ -165,4 +167,4 @@ def test_all_hospitals_together():
     unknown = [Offload("A", "Alpha", 2, 40.0, 3.5, over_60=None), Offload("B", "Beta", 4, 95.0, 10.25, over_60=5)]
     assert _board(unknown).offload_total.over_60 is None
     html = _environment().get_template("m.html").render(board=_board(unknown), session=None, refresh=60)
-    assert "(Beta); 13.8 h lost today" in html and "3.5 h lost today" in html and "10.2 h lost, 5 over 60 min" in html
+    assert "Gamma" not in html and "(Beta); 13.8 h lost today" in html and "3.5 h lost today" in html and "10.2 h lost, 5 over 60 min" in html
