@@ -92,7 +92,8 @@ def _decision(conn: Connection, seq: int, rec) -> str | None:
         if rec.data.get(name) is not None:
             _time(rec.data[name], name)
     values = {f: rec.data.get(f) for f in DECISION_FIELDS if f in rec.data}
-    hub = {"hub_seq": seq, "hub_prev_hash": rec.hub_prev_hash, "hub_hash": rec.hub_hash}
+    hub = {"hub_seq": seq, "hub_prev_hash": rec.hub_prev_hash, "hub_hash": rec.hub_hash,
+           "hub_received_at": rec.received_at}
     stmt = insert(DecisionEntry).values(uuid=rec.uuid, device_id=rec.device_id, **values, **hub)
     # Authored here: the row exists and only gains the hub's receipt-order chain.
     conn.execute(stmt.on_conflict_do_update(index_elements=[DecisionEntry.uuid], set_=hub))

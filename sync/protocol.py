@@ -288,6 +288,7 @@ class FeedRecord(_Msg):
     author: str | None = None  # the token's user, as the hub saw it
     hub_prev_hash: str | None = None  # decisions only: the hub's receipt-order chain
     hub_hash: str | None = None
+    received_at: Time | None = None  # when the hub stored it
 
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]

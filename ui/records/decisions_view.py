@@ -34,6 +34,7 @@ from models.author import current_author
 from models.queries import records as rq
 from models.queries import situation_snapshot
 from models.records import verify as records_verify
+from models.records import reached_hub
 from models.replica.utc import from_utc_text
 from models.service import decision_log as door
 from ui import format as fmt
@@ -129,8 +130,18 @@ def detail_html(row: rq.DecisionRow, known: dict[str, rq.EntryRef] | None = None
                      + ": read the later entry too.</p>")
     parts.append(f"<p style='color:gray'>Recorded {fmt.local_time(e.recorded_at, with_date=True)} by "
                  f"{_esc(e.recorded_by)} · entry {html.escape(e.uuid)} · device seq {e.device_seq} · "
-                 f"{'at the hub (seq ' + str(e.hub_seq) + ')' if e.hub_seq else 'not yet at the hub'}</p>")
+                 f"{_at_hub(e)}</p>")
     return "".join(parts)
+
+
+def _at_hub(e: rq.Entry) -> str:
+    if not e.hub_seq:
+        return "not yet at the hub"
+    late = reached_hub.late_by(e.recorded_at, e.hub_received_at)
+    if late is None:
+        return f"at the hub (seq {e.hub_seq})"
+    return (f"at the hub (seq {e.hub_seq}) <b>from {fmt.local_time(e.hub_received_at, with_date=True)}, "
+            f"{fmt.span(late.total_seconds())} after it was recorded</b>: others could not see it before then")
 
 
 class DecisionsView(QWidget):

@@ -138,6 +138,8 @@ class DecisionEntry(Base):
     hub_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     hub_prev_hash: Mapped[str | None] = mapped_column(String(64))
     hub_hash: Mapped[str | None] = mapped_column(String(64))
+    # When the hub took it (None: not yet at the hub, or synced before the hub's time was kept).
+    hub_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Action(Base):

@@ -52,6 +52,31 @@ def test_two_desktops_exchange_decision_log_entries(sqlite_hub, make_desktop):
         assert _count(desk.store, OutboxItem, OutboxItem.sent_at.is_(None)) == 0
 
 
+def test_every_desktop_keeps_when_the_hub_took_each_decision(sqlite_hub, make_desktop):
+    """A decision recorded offline reaches the hub late: the hub's receipt time travels with it, so
+    the records export can say when others could first have seen it (a records review's finding)."""
+    from datetime import datetime, timezone
+
+    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
+    authoring.record_decision(a.store, decision_maker="Dr Patel", decision_maker_role="Director on-call",
+                              decision="Divert ambulances from Trust One for 2 hours",
+                              rationale="Handover waits over 60 minutes", recorded_by="Room support")
+    with a.store.session() as s:
+        entry = s.scalars(select(DecisionEntry)).one()
+        assert entry.hub_received_at is None          # not yet at the hub
+    time.sleep(1.1)                                   # "offline" for a second: taken after it was recorded
+    before = datetime.now(timezone.utc)
+    assert a.run_once().error is None and b.run_once().error is None
+    after = datetime.now(timezone.utc)
+    seen = []
+    for desk in (a, b):
+        with desk.store.session() as s:
+            e = s.scalars(select(DecisionEntry)).one()
+        seen.append(e.hub_received_at)
+        assert e.hub_seq is not None
+    assert seen[0] == seen[1] and before <= seen[0] <= after and seen[0] > entry.recorded_at
+
+
 def test_transfer_edited_on_two_offline_desktops_keeps_both_edits(sqlite_hub, make_desktop):
     a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
     uid = authoring.create_transfer(a.store, local_ref="TR-0042", kind="inter_hospital",

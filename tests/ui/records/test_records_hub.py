@@ -56,3 +56,37 @@ def test_a_case_and_a_decision_made_on_one_desktop_show_on_another(qtbot, sqlite
     with b.store.session() as s:
         report = records_verify.verify(s)
     assert report.intact and report.hub_head.entries == 1
+
+
+def test_an_entry_that_reached_the_hub_late_says_when(qtbot, sqlite_hub, make_desktop):
+    """A decision recorded on a desktop that was offline reaches the others only when it syncs: the
+    entry says when the hub took it, and how long after it was recorded (a records review's finding)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from models.replica.orm import DecisionEntry
+    from sync import authoring
+
+    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
+    uid = authoring.record_decision(a.store, decision_maker="Dr A", decision_maker_role="Director on-call",
+                                    decision="Open the escalation ward", rationale="Trust One at OPEL 4",
+                                    recorded_by="Lead on A")
+    uid = getattr(uid, "uuid", uid)
+    assert a.run_once().error is None and b.run_once().error is None
+    log = open_view(qtbot, DecisionsView, b.store, now=utcnow())
+    log.select_uuid(uid)
+    settle()
+    text = log.detail.toPlainText()
+    assert "at the hub (seq " in text and "after it was recorded" not in text   # synced at once
+    with b.store.session() as s:   # as if it had been recorded 7 h 10 min before A was back online
+        taken = s.get(DecisionEntry, uid).hub_received_at
+        s.execute(update(DecisionEntry).where(DecisionEntry.uuid == uid)
+                  .values(recorded_at=taken - timedelta(hours=7, minutes=10)))
+        s.commit()
+    log.refresh()
+    settle()
+    log.select_uuid(uid)
+    settle()
+    text = log.detail.toPlainText()
+    assert "7 h 10 min after it was recorded: others could not see it before then" in text, text
