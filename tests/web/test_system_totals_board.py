@@ -8,14 +8,16 @@ figures (``models.service.system_picture``); the board, following the hub's feed
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
 
 from models.queries.offload import uk_midnight
 from models.service import system_picture
+from models.uk_time import UK
 from sync.client import HubClient
 from sync.engine import SyncEngine
 from sync.hub.db import HubDB
@@ -168,3 +170,26 @@ def test_all_hospitals_together():
     assert _board(unknown).offload_total.over_60 is None
     html = _environment().get_template("m.html").render(board=_board(unknown), session=None, refresh=60)
     assert "Gamma" not in html and "(Beta); 13.8 h lost today" in html and "3.5 h lost today" in html and "10.2 h lost, 5 over 60 min" in html
+
+
+def test_a_decision_that_reached_the_hub_late_says_when_on_the_phone(world):
+    """Today's decisions are in the order they were made, so one recorded offline at 02:00 and synced
+    at 09:10 sits below the morning's: it says when it reached the hub, as the desktop's log does."""
+    from sync.hub.web.board import _today
+    from tests.sync.hub.helpers import decision
+
+    hub, _store, reader, _at = world
+    rec = decision("Open the escalation ward at Trust One")   # made and recorded now
+    resp = hub.request("POST", "/v1/records", role="room_lead", json={"records": [rec]})
+    assert resp.json()["results"][0]["status"] == "stored", resp.text
+    board = reader.read(utcnow())
+    (d,) = [d for d in board.decisions if d["decision"] == rec["data"]["decision"]]
+    assert d["received_at"] and d["reached"] is None    # synced at once: nothing to say
+    # The same entry had it been recorded 7 h 10 min before the hub took it.
+    taken = datetime.fromisoformat(d["received_at"])
+    late = dict(d, recorded_at=(taken - timedelta(hours=7, minutes=10)).isoformat())
+    (shown,) = _today([late], taken)
+    assert shown["reached"] == taken and shown["late_minutes"] == 430
+    board = dataclasses.replace(board, decisions=[shown], now=taken)
+    html = _environment().get_template("m.html").render(board=board, session=None, refresh=60)
+    assert f"<b>Reached the hub {taken.astimezone(UK):%H:%M}</b>, 7 h 10 min after it was recorded" in html

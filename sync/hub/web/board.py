@@ -42,6 +42,7 @@ from sqlalchemy import and_, cast, func, or_, select
 
 from models.forecast import opel_chance
 from models.forecast.intraday import origin_of
+from models.records import reached_hub
 from models.records import transfers as transfer_fold
 from models.queries.phoned_in import WINDOW as PHONED_WINDOW
 from models.records.phoned_in import HANDOVER_KEYS, KIND as PHONED_KIND
@@ -489,7 +490,7 @@ class BoardReader:
             return
         kind, data = d["kind"], d["data"]
         if kind == "decision":
-            self._f.decisions[d["uuid"]] = {**data, "author": d.get("author")}
+            self._f.decisions[d["uuid"]] = {**data, "author": d.get("author"), "received_at": d.get("received_at")}
         elif kind == PHONED_KIND:
             at = _time(data["phoned_at"])
             if at is not None:
@@ -718,7 +719,10 @@ def _today(decisions: list[dict], now: datetime) -> list[dict[str, Any]]:
     for d in decisions:
         at = _time(d.get("decided_at"))
         if at is not None and at.astimezone(UK).date() == today:
-            out.append({**d, "at": at})
+            taken = _time(d.get("received_at"))
+            late = reached_hub.late_by(_time(d.get("recorded_at")), taken)
+            out.append({**d, "at": at, "reached": taken if late else None,
+                        "late_minutes": late.total_seconds() / 60 if late else None})
     return sorted(out, key=lambda d: d["at"], reverse=True)
 
 
