@@ -193,3 +193,41 @@ def test_a_decision_that_reached_the_hub_late_says_when_on_the_phone(world):
     board = dataclasses.replace(board, decisions=[shown], now=taken)
     html = _environment().get_template("m.html").render(board=board, session=None, refresh=60)
     assert f"<b>Reached the hub {taken.astimezone(UK):%H:%M}</b>, 7 h 10 min after it was recorded" in html
+
+
+def test_the_phone_gives_the_desktops_actions_overdue_and_due_soon(world):
+    """The actions a decision set travel on the feed (``action`` records); the phone had none of them,
+    so the Director on-call could not see that the 14:00 bed meeting never happened."""
+    from sync import authoring
+    from models.records import actions_due
+    from sync.hub.web.board import ACTIONS_AHEAD
+
+    hub, store, reader, _at = world
+    now = utcnow()
+    made = authoring.record_decision(store, decision_maker="Dr Patel", decision_maker_role="Director on-call",
+                                     decision="Open the escalation ward", rationale="Trust One at OPEL 4",
+                                     recorded_by="Room support")
+    made = getattr(made, "uuid", made)
+    due = {"Call the bed meeting": now - timedelta(hours=5, minutes=10), "Ring the mutual aid cell": now - timedelta(minutes=30),
+           "Confirm ward staffing": now + timedelta(hours=2), "Review the divert": now + timedelta(hours=30),
+           "Brief the press office": None, "Chase RWD's discharges": now - timedelta(hours=1)}
+    ids = {d: authoring.add_action(store, description=d, owner="Sam Okafor", author="Room support",
+                                   decision_uuid=made, due_at=at) for d, at in due.items()}
+    authoring.complete_action(store, ids["Chase RWD's discharges"], done_by="Sam Okafor")
+    engine = SyncEngine(store, HubClient(hub.url, hub.tokens["room_lead"]))
+    assert engine.run_once().error is None
+    board = reader.read(now)
+    with store.session() as s:
+        desk = [a for a in actions_due.open_actions(s, now) if a.overdue or (a.due_at and a.due_at < now + ACTIONS_AHEAD)]
+    assert [(a.description, a.owner, a.due_at) for a in board.actions] == \
+           [(a.description, a.owner, a.due_at) for a in desk] == [
+           ("Call the bed meeting", "Sam Okafor", due["Call the bed meeting"]),
+           ("Ring the mutual aid cell", "Sam Okafor", due["Ring the mutual aid cell"]),
+           ("Confirm ward staffing", "Sam Okafor", due["Confirm ward staffing"])]
+    html = _environment().get_template("m.html").render(board=board, session=None, refresh=60)
+    assert "Actions overdue or due within 12 h (3)" in html
+    assert "Sam Okafor; <b>overdue by 5 h 10 min</b>" in html and "Chase RWD" not in html
+    # Done on another desktop later: gone from the phone at its next read.
+    authoring.complete_action(store, ids["Call the bed meeting"], done_by="Dr Patel")
+    assert engine.run_once().error is None
+    assert [a.description for a in reader.read(now).actions] == ["Ring the mutual aid cell", "Confirm ward staffing"]

@@ -69,9 +69,10 @@ STALE_AFTER = timedelta(minutes=60)   # the desktop's views mark provider data s
 LEVELS_KEPT = timedelta(days=opel_chance.HISTORY_DAYS + 1) + opel_chance.HOLD
 PILLAR_NAMES = {"acute": "Acute", "community": "Community", "mental_health": "Mental health",
                 "nhs111": "NHS 111", "ambulance": "Ambulance"}
-_RECORD_KINDS = ("transfer_event", "decision", PHONED_KIND)
+_RECORD_KINDS = ("transfer_event", "decision", PHONED_KIND, "action")
 _CHUNK = 500
 _FOLLOWED_KINDS = ("ambulance_status", "critcon")   # followed from the start (a newest per organisation)
+ACTIONS_AHEAD = timedelta(hours=12)   # open actions shown: overdue, and due within this (a night's cover)
 RESPONSES_KEPT = timedelta(days=2)   # response periods held: today's (UK) with a day's margin
 _LEVEL_STRETCH = 50_000   # feed positions read at a time for the providers' levels
 ICS = "(system)"   # the key of the system's own levels and chance (no organisation has this code)
@@ -146,6 +147,20 @@ class OffloadTotal:
 
 
 @dataclass(frozen=True)
+class ActionDue:
+    """An open action a decision set (the feed's ``action`` records), as the desktop's Actions view
+    has it."""
+
+    description: str
+    owner: str
+    due_at: datetime | None
+
+    def overdue_minutes(self, now: datetime) -> float | None:
+        """How long past due (strictly after the due time, as ``models.records.actions_due``)."""
+        return (now - self.due_at).total_seconds() / 60 if self.due_at is not None and now > self.due_at else None
+
+
+@dataclass(frozen=True)
 class OnCall:
     rota: str
     name: str | None
@@ -176,6 +191,7 @@ class Board:
     critcare: critcare_totals.CritcareTotals | None = None
     critcon_units: tuple[CritconLine, ...] = ()   # each unit's newest report, worst first
     responses: dict[str, tuple[response_today.CategoryToday, ...]] = field(default_factory=dict)   # service ->
+    actions: list[ActionDue] = field(default_factory=list)   # open, overdue or due within ACTIONS_AHEAD
 
     @property
     def offload_total(self) -> OffloadTotal | None:
@@ -262,6 +278,8 @@ class _Followed:
     ambulance: dict[str, dict] = field(default_factory=dict)        # org -> newest status
     transfer_events: dict[str, list] = field(default_factory=dict)  # transfer uuid -> events
     decisions: dict[str, dict] = field(default_factory=dict)        # uuid -> data
+    actions: dict[str, ActionDue] = field(default_factory=dict)      # open actions: action uuid -> it
+    done: set[str] = field(default_factory=set)                      # done before its creation was read
     calls: dict[str, Phoned] = field(default_factory=dict)          # phoned_in record uuid -> the call
     handover: dict[tuple[str, str], tuple] = field(default_factory=dict)  # (org, key) -> (at, call uuid|None, value)
     # provider -> UTC hour -> worst shown level; a provider's dict is replaced, never changed, when a
@@ -284,6 +302,7 @@ class _Snapshot:
     ambulance: dict[str, dict]
     events: dict[str, list]
     decisions: list[dict]
+    actions: list[ActionDue]
     calls: dict[str, Phoned]
     phoned_handover: dict[str, list[tuple[str, str, float]]]   # org -> (key, call uuid, value) still newest
     levels: dict[str, dict[int, int]]                           # provider -> UTC hour -> worst shown level
@@ -332,7 +351,8 @@ class BoardReader:
                      snap.alerts, _transfers(snap.events, now), _places(snap.events, names),
                      _today(snap.decisions, now), _on_call(snap.shifts, snap.people, now), names,
                      origin_of(now), acute, _system_unit(self.hub), _handovers_as_at(snap.state),
-                     *_critcare(snap.critcon, names), _responses(snap.responses, now))
+                     *_critcare(snap.critcon, names), _responses(snap.responses, now),
+                     _actions_due(snap.actions, now))
 
     def _chances_at(self, snap: _Snapshot, now: datetime) -> dict[str, opel_chance.OpelChance]:
         """Each provider's chance at the start of ``now``'s hour (as the desktop's door takes it),
@@ -387,7 +407,7 @@ class BoardReader:
                                                                                a.raised_at)),
             list(room.shifts.values()), dict(room.people), dict(self._f.ambulance),
             {k: list(v) for k, v in self._f.transfer_events.items()}, list(self._f.decisions.values()),
-            dict(self._f.calls), _still_phoned(self._f.handover),
+            list(self._f.actions.values()), dict(self._f.calls), _still_phoned(self._f.handover),
             dict(self._f.levels), dict(self._f.critcon),
             {k: list(v) for k, v in self._f.responses.items()})
         return self._snap
@@ -460,6 +480,16 @@ class BoardReader:
             if hours and min(hours) < first:
                 self._f.levels[org] = {h: lv for h, lv in hours.items() if h >= first}
 
+    def _action(self, data: dict) -> None:
+        """An action's creation, or its completion (the first one ends it: the desktops keep the
+        earliest, and either way it is no longer open)."""
+        uid = data["action_uuid"]
+        if data["op"] == "done":
+            if self._f.actions.pop(uid, None) is None:
+                self._f.done.add(uid)
+        elif data["op"] == "create" and uid not in self._f.done:
+            self._f.actions[uid] = ActionDue(str(data["description"]), str(data["owner"]), _time(data.get("due_at")))
+
     def _item(self, feed_kind: str, d: dict, seq: int) -> None:
         if feed_kind == "response_times":
             end, start = _time(d["period_end"]), _time(d["period_start"])
@@ -491,6 +521,8 @@ class BoardReader:
         kind, data = d["kind"], d["data"]
         if kind == "decision":
             self._f.decisions[d["uuid"]] = {**data, "author": d.get("author"), "received_at": d.get("received_at")}
+        elif kind == "action":
+            self._action(data)
         elif kind == PHONED_KIND:
             at = _time(data["phoned_at"])
             if at is not None:
@@ -711,6 +743,14 @@ def _places(events: dict[str, list], names: dict[str, str]) -> dict[str, tuple[s
         fields = transfer_fold.fold(evs).fields
         out[uuid] = tuple(names.get(fields.get(k) or "", fields.get(k) or "?") for k in ("from_code", "to_code"))
     return out
+
+
+def _actions_due(actions: list[ActionDue], now: datetime) -> list[ActionDue]:
+    """Open actions overdue or due within ``ACTIONS_AHEAD``: the desktop's order (overdue first, the
+    longest overdue first, then by due time)."""
+    until = now + ACTIONS_AHEAD
+    due = [a for a in actions if a.due_at is not None and a.due_at < until]
+    return sorted(due, key=lambda a: (a.overdue_minutes(now) is None, a.due_at, a.description))
 
 
 def _today(decisions: list[dict], now: datetime) -> list[dict[str, Any]]:

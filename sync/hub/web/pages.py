@@ -32,7 +32,7 @@ from sync.hub import schema as s
 from sync.hub.auth import READ_FEED, ROLES, SUBMIT, Principal
 from sync.hub.errors import ApiError
 from sync.hub.web import accounts, csrf, provider, sessions, upload
-from sync.hub.web.board import BoardReader
+from sync.hub.web.board import ACTIONS_AHEAD, BoardReader
 from sync.hub.validate import Checked, parse_csv
 
 log = logging.getLogger("sync.hub.web")
@@ -112,7 +112,8 @@ def _environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.filters.update(clock=_clock, tel=_tel)
     env.globals.update(ago=_ago, day_clock=_day_clock, minutes=_minutes, response=_response, words=opel_words(),
-                       percent=opel_chance.percent, min_days=opel_chance.MIN_DAYS)
+                       percent=opel_chance.percent, min_days=opel_chance.MIN_DAYS,
+                       actions_ahead=int(ACTIONS_AHEAD.total_seconds() // 3600))
     return env
 
 
