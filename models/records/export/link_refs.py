@@ -93,9 +93,12 @@ def reference(session, link: Any, numbers: dict[str, int], names: dict[str, str]
     return f"{kind or 'link'} {ident}".strip() + " (a kind of link this version does not describe)"
 
 
-def references(session, uuids: list[str], links: dict[str, list]) -> dict[str, list[str]]:
-    """For each entry (``uuids`` in export order, numbered from 1) its links as references."""
-    numbers = {uid: n for n, uid in enumerate(uuids, 1)}
-    names: dict[str, str] = {}
+def references(session, uuids: list[str], links: dict[str, list], *, numbers: dict[str, int] | None = None,
+               names: dict[str, str] | None = None) -> dict[str, list[str]]:
+    """For each entry (``uuids`` in export order, numbered from 1) its links as references.
+
+    An export read in chunks gives the whole period's ``numbers`` and one ``names`` cache for every chunk."""
+    numbers = numbers if numbers is not None else {uid: n for n, uid in enumerate(uuids, 1)}
+    names = names if names is not None else {}
     return {uid: [reference(session, link, numbers, names) for link in links.get(uid) or []] for uid in uuids}
 

@@ -12,10 +12,10 @@ import io
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -23,7 +23,8 @@ from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
+from reportlab import rl_config
+from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
@@ -165,9 +166,38 @@ class PageFrame:
     warn: bool = False
 
 
+def _draw_frame(c: rl_canvas.Canvas, frame: PageFrame, f: Fonts) -> None:
+    """A page's header and footer line, all but its number."""
+    width, height = A4
+    top = height - MARGIN
+    c.setFillColor(NHS_BLUE)
+    c.setFont(f.bold, 11)
+    c.drawString(MARGIN, top - 4 * mm, frame.title)
+    c.setFillColor(colors.black)
+    c.setFont(f.regular, 8.5)
+    c.drawRightString(width - MARGIN, top - 4 * mm, frame.top_right)
+    c.setFillColor(GREY)
+    c.drawString(MARGIN, top - 9 * mm, frame.subtitle)
+    c.drawRightString(width - MARGIN, top - 9 * mm, frame.sub_right)
+    c.setStrokeColor(RULE)
+    c.setLineWidth(0.6)
+    c.line(MARGIN, top - 12 * mm, width - MARGIN, top - 12 * mm)
+    c.line(MARGIN, MARGIN + 5 * mm, width - MARGIN, MARGIN + 5 * mm)
+    c.setFont(f.bold if frame.warn else f.regular, 8)
+    c.setFillColor(WARN if frame.warn else GREY)
+    c.drawString(MARGIN, MARGIN + 1 * mm, frame.footer)
+
+
+def _draw_number(c: rl_canvas.Canvas, f: Fonts, number: int, total: int) -> None:
+    c.setFont(f.regular, 8)
+    c.setFillColor(colors.black)
+    c.drawRightString(A4[0] - MARGIN, MARGIN + 1 * mm, f"page {number} of {total}")
+
+
 def numbered_canvas(frame: PageFrame, f: Fonts, counter: list[int]):
     """A canvas class that holds every page until the end so each footer can say "page n of m";
-    the number of pages is appended to ``counter``."""
+    the number of pages is appended to ``counter``.  (Fine for a report of a few pages; the records
+    export, thousands of pages, uses :func:`streamed_numbered_canvas`.)"""
     class NumberedCanvas(rl_canvas.Canvas):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
@@ -186,33 +216,151 @@ def numbered_canvas(frame: PageFrame, f: Fonts, counter: list[int]):
             super().save()
 
         def _decorate(self, number: int, total: int) -> None:
-            width, height = A4
-            top = height - MARGIN
-            self.setFillColor(NHS_BLUE)
-            self.setFont(f.bold, 11)
-            self.drawString(MARGIN, top - 4 * mm, frame.title)
-            self.setFillColor(colors.black)
-            self.setFont(f.regular, 8.5)
-            self.drawRightString(width - MARGIN, top - 4 * mm, frame.top_right)
-            self.setFillColor(GREY)
-            self.drawString(MARGIN, top - 9 * mm, frame.subtitle)
-            self.drawRightString(width - MARGIN, top - 9 * mm, frame.sub_right)
-            self.setStrokeColor(RULE)
-            self.setLineWidth(0.6)
-            self.line(MARGIN, top - 12 * mm, width - MARGIN, top - 12 * mm)
-            self.line(MARGIN, MARGIN + 5 * mm, width - MARGIN, MARGIN + 5 * mm)
-            self.setFont(f.bold if frame.warn else f.regular, 8)
-            self.setFillColor(WARN if frame.warn else GREY)
-            self.drawString(MARGIN, MARGIN + 1 * mm, frame.footer)
-            self.setFont(f.regular, 8)
-            self.setFillColor(colors.black)
-            self.drawRightString(width - MARGIN, MARGIN + 1 * mm, f"page {number} of {total}")
+            _draw_frame(self, frame, f)
+            _draw_number(self, f, number, total)
 
     return NumberedCanvas
 
 
+class _Reserved(pdfdoc.PDFObject):
+    """The place of a form named before it is drawn (a page's "page n of m")."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def format(self, document):
+        raise ValueError(f"form {self.name} was used on a page but never defined")
+
+
+class _StreamedPDFDocument(pdfdoc.PDFDocument):
+    """reportlab's PDF document, but each page goes to the file as it ends (its content stream, compressed
+    as reportlab would at the end, and its dictionary), and so does each form as it is defined; held until
+    ``save`` are the fonts (subset to the characters used) and each object's number and offset.
+
+    reportlab keeps every page in memory until ``save`` (a year's export: 8,000 pages).  A page's
+    "page n of m" is a form reserved (:meth:`reserve_form`) when the page ends and defined at the end, so the
+    page's dictionary can name it and be written at once.  :meth:`format` is reportlab's own
+    (``PDFDocument.format`` of reportlab 4 and 5) skipping the objects already written and counting the
+    file's offsets on from them."""
+
+    _sink = None
+
+    def stream_to(self, sink) -> None:
+        if type(self.encrypt) is not pdfdoc.NoEncryption or not callable(getattr(sink, "write", None)):
+            return   # encrypted, or to a file name: written whole at the end, as reportlab does
+        self._sink, self._pos, self._written, self._header = sink, 0, {}, None
+
+    def _emit(self, obj) -> None:
+        """Write ``obj`` (registered) now and keep only its place in the file."""
+        if self._header is None:
+            self._header = self._pdfVersion
+            self._put(pdfdoc.PDFFile(self._pdfVersion).format(self))
+        name = obj.__InternalName__
+        self._written[name] = self._pos
+        self._put(pdfdoc.PDFIndirectObject(name, obj).format(self))
+        self.idToObject[name] = _Reserved(name)   # on disk now; never formatted again
+
+    def _put(self, data: bytes) -> None:
+        self._sink.write(data)
+        self._pos += len(data)
+
+    def reserve_form(self, name: str) -> None:
+        internal = pdfdoc.xObjectName(name)
+        self.Reference(_Reserved(internal), internal)
+
+    def addForm(self, name, form) -> None:
+        internal = pdfdoc.xObjectName(name)
+        if not isinstance(self.idToObject.get(internal), _Reserved) or internal in getattr(self, "_written", {}):
+            return super().addForm(name, form)
+        form.__InternalName__ = internal
+        self.idToObject[internal] = form
+        self.inObject = None
+        if self._sink is not None:
+            self._emit(form)
+
+    def addPage(self, page) -> None:
+        if self._sink is None or not page.stream or page.Contents:
+            return super().addPage(page)
+        stream = pdfdoc.PDFStream(content=page.stream)
+        if page.compression:   # as PDFPage.check_format would
+            stream.filters = ([pdfdoc.PDFBase85Encode, pdfdoc.PDFZCompress] if rl_config.useA85
+                              else [pdfdoc.PDFZCompress])
+        stream.__Comment__ = "page stream"
+        page.Contents, page.stream = stream, None
+        self.Reference(stream)
+        self._emit(stream)
+        super().addPage(page)   # registered as "PageN" and listed in the page tree
+        self._emit(page)
+        self.Pages.pages[-1] = pdfdoc.PDFObjectReference(page.__InternalName__)
+
+    def format(self):
+        if not getattr(self, "_written", None):
+            return super().format()
+        if self._pdfVersion != self._header:
+            raise ValueError(f"PDF version changed from {self._header} to {self._pdfVersion} after the first page")
+        self.encrypt.prepare(self)
+        cat, info = self.Catalog, self.info
+        self.Reference(cat)
+        self.Reference(info)
+        counter, ids = 0, []
+        numbertoid, idToOb, idToOf = self.numberToId, self.idToObject, self.idToOffset
+        self.__accum__ = File = pdfdoc.PDFFile(self._pdfVersion)
+        File.strings, File.offset = [], self._pos   # the header and the pages are in the file already
+        File.write = File.strings.append
+        while True:   # objects may be added while formatting
+            counter += 1
+            if counter not in numbertoid:
+                break
+            oid = numbertoid[counter]
+            if oid in self._written:
+                idToOf[oid] = self._written[oid]
+            else:
+                idToOf[oid] = File.add(pdfdoc.PDFIndirectObject(oid, idToOb[oid]).format(self))
+            ids.append(oid)
+        del self.__accum__
+        if counter - 1 != len(numbertoid):
+            raise ValueError(f"counter {counter} doesn't match number to id dictionary {len(numbertoid)}")
+        xref = pdfdoc.PDFCrossReferenceTable()
+        xref.addsection(0, ids)
+        xrefoffset = File.add(xref.format(self))
+        File.add(pdfdoc.PDFTrailer(startxref=xrefoffset, Size=len(numbertoid) + 1, Root=self.Reference(cat),
+                                   Info=self.Reference(info), ID=self.ID()).format(self))
+        return File.format(self)
+
+
+def streamed_numbered_canvas(frame: PageFrame, f: Fonts, counter: list[int]):
+    """A canvas class for a file-like ``filename`` that writes each page as it ends: its footer's
+    "page n of m" is a form (PDF XObject) defined at the end, when m is known, drawn exactly where
+    :func:`numbered_canvas` draws it; the number of pages is appended to ``counter``."""
+    class StreamedNumberedCanvas(rl_canvas.Canvas):
+        def __init__(self, filename, *args, **kwargs):
+            super().__init__(filename, *args, **kwargs)
+            self._doc.__class__ = _StreamedPDFDocument
+            self._doc.stream_to(filename)
+
+        def showPage(self):
+            _draw_frame(self, frame, f)
+            name = f"scc_page_{self._pageNumber}"
+            self._doc.reserve_form(name)
+            self.doForm(name)
+            super().showPage()
+
+        def save(self):
+            if len(self._code):
+                self.showPage()
+            total = self._pageNumber - 1
+            counter.append(total)
+            for number in range(1, total + 1):
+                self.beginForm(f"scc_page_{number}")
+                _draw_number(self, f, number, total)
+                self.endForm()
+            super().save()
+
+    return StreamedNumberedCanvas
+
+
 def _numbered_canvas(meta: PdfMeta, f: Fonts, counter: list[int]):
-    return numbered_canvas(PageFrame(
+    return streamed_numbered_canvas(PageFrame(
         title=f"Decision log: {meta.icb}", top_right=f"Period {meta.period.label()} (UK dates)",
         subtitle=f"Corporate record export · scc-desktop {VERSION}",
         sub_right=f"Exported {uk_time(meta.exported_at)}", footer="SHA-256 of this file: manifest.json"), f, counter)
@@ -440,22 +588,55 @@ def _handover(st: _Styles, handover: dict[str, Any]) -> list:
     return story
 
 
-def render(entries: list[dict[str, Any]], meta: PdfMeta, handover: dict[str, Any] | None = None) -> Rendered:
-    """The PDF bytes and page count; ``handover`` adds the open-actions section at the end."""
+class _Story(list):
+    """The flowables still to lay out, topped up from ``parts`` (lists of flowables: the cover, one per entry,
+    the handover) as reportlab's build reads ``len()`` before each flowable: a few entries are held, not
+    the period's.  Whole parts are added, each ending in a flowable that is not kept with the next, so
+    reportlab sees every run of kept-together flowables whole, as in one long list."""
+
+    def __init__(self, parts: Iterator[list], ahead: int = 48) -> None:
+        super().__init__()
+        self._parts, self._ahead = parts, ahead
+
+    def __len__(self) -> int:
+        held = super().__len__()
+        while held < self._ahead and self._parts is not None:
+            part = next(self._parts, None)
+            if part is None:
+                self._parts = None
+            else:
+                self.extend(part)
+                held = super().__len__()
+        return held
+
+
+def write(out, entries: Iterable[dict[str, Any]], count: int, index: dict[str, int], meta: PdfMeta,
+          handover: dict[str, Any] | None = None) -> Rendered:
+    """Write the PDF to ``out`` (``write(bytes)``) page by page while ``entries`` (``count`` of them, in order;
+    ``index``: uuid to entry number for the whole period) are read; ``Rendered.data`` is empty."""
     f = fonts()
     st = _Styles(f)
-    buf = io.BytesIO()
     counter: list[int] = []
     doc = SimpleDocTemplate(
-        buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN + HEADER_H,
+        out, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN + HEADER_H,
         bottomMargin=MARGIN + FOOTER_H, title=f"Decision log: {meta.icb}, {meta.period.label()}",
         author=str(meta.exporter.get("user")), subject="SCC decision log export",
         creator=f"scc-desktop {VERSION}", invariant=1)
-    index = {e["uuid"]: i for i, e in enumerate(entries, start=1)}
-    story = _cover(st, meta, len(entries), f)
-    for i, e in enumerate(entries, start=1):
-        story += _entry(st, e, i, index)
-    if handover is not None:
-        story += _handover(st, handover)
-    doc.build(story, canvasmaker=_numbered_canvas(meta, f, counter))
-    return Rendered(buf.getvalue(), counter[-1] if counter else 0, f.name, f.note)
+
+    def parts() -> Iterator[list]:
+        yield _cover(st, meta, count, f)
+        for i, e in enumerate(entries, start=1):
+            yield _entry(st, e, i, index)
+        if handover is not None:
+            yield _handover(st, handover)
+
+    doc.build(_Story(parts()), canvasmaker=_numbered_canvas(meta, f, counter))
+    return Rendered(b"", counter[-1] if counter else 0, f.name, f.note)
+
+
+def render(entries: list[dict[str, Any]], meta: PdfMeta, handover: dict[str, Any] | None = None) -> Rendered:
+    """The PDF bytes and page count; ``handover`` adds the open-actions section at the end."""
+    buf = io.BytesIO()
+    rendered = write(buf, entries, len(entries), {e["uuid"]: i for i, e in enumerate(entries, start=1)}, meta,
+                     handover)
+    return replace(rendered, data=buf.getvalue())

@@ -21,7 +21,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from sqlalchemy import select
 
@@ -75,72 +75,166 @@ def _action(a: Action) -> dict[str, Any]:
             "done_at": _time(a.done_at), "done_by": a.done_by}
 
 
+def _entry_fields(e: DecisionEntry, acts: list[Action], amended: list[tuple[str, str]], refs: list[str],
+                  amend_refs: dict[str, str]) -> dict[str, Any]:
+    acts = sorted(acts, key=lambda a: (_time(a.due_at) or "", a.description, a.uuid))
+    amended = sorted(amended)
+    return {
+        "uuid": e.uuid, "decided_at": _time(e.decided_at), "decided_at_uk": iso_uk(e.decided_at),
+        "decision_maker": e.decision_maker, "decision_maker_role": e.decision_maker_role,
+        "decision": e.decision, "rationale": e.rationale, "options_considered": e.options_considered,
+        "information_available": e.information_available,
+        "situation_snapshot": _sorted(e.situation_snapshot or {}),
+        "situation_summary": snapshot_reading.summary(e.situation_snapshot),
+        "phoned_in": snapshot_reading.phoned_lines(e.situation_snapshot),
+        "actions": [_action(a) for a in acts],
+        "review_at": _time(e.review_at), "review_at_uk": iso_uk(e.review_at) if e.review_at else None,
+        "recorded_by": e.recorded_by, "recorded_at": _time(e.recorded_at), "amends_uuid": e.amends_uuid,
+        "amends_reference": amend_refs.get(e.amends_uuid) if e.amends_uuid else None,
+        "amended_by": [uid for _, uid in amended],
+        "amended_by_references": [amend_refs[uid] for _, uid in amended],
+        "links": _sorted(e.links or []),
+        "link_references": refs,
+        "device_id": e.device_id, "device_seq": e.device_seq, "content_hash": e.content_hash,
+        "prev_device_hash": e.prev_device_hash, "hub_seq": e.hub_seq,
+        "hub_prev_hash": e.hub_prev_hash, "hub_hash": e.hub_hash}
+
+
+CHUNK = 10   # entries read from the replica at a time: an export holds ~10 parsed snapshots, not a year's 3,000
+
+
+class PeriodEntries:
+    """The entries decided inside ``period``, in export order (decision time, then UUID), read from the
+    replica ``CHUNK`` at a time as they are iterated: only their identifiers are held throughout.
+
+    ``uuids`` and ``numbers`` (entry number from 1) are known before the first entry is read, so a writer
+    can say how many entries follow and the PDF can refer to an entry later in the period."""
+
+    def __init__(self, session, period: Period, chunk: int = CHUNK) -> None:
+        self.session, self.chunk = session, chunk
+        rows = session.execute(select(DecisionEntry.decided_at, DecisionEntry.uuid).where(
+            DecisionEntry.decided_at >= period.utc_start, DecisionEntry.decided_at < period.utc_end)).all()
+        self.uuids = [uid for _t, uid in sorted((to_utc_text(at), uid) for at, uid in rows)]
+        self.numbers = {uid: n for n, uid in enumerate(self.uuids, start=1)}
+
+    def __len__(self) -> int:
+        return len(self.uuids)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        s, names = self.session, {}
+        for start in range(0, len(self.uuids), self.chunk):
+            uuids = self.uuids[start:start + self.chunk]
+            loaded = {e.uuid: e for e in s.scalars(select(DecisionEntry).where(DecisionEntry.uuid.in_(uuids)))}
+            if len(loaded) != len(uuids):
+                gone = next(uid for uid in uuids if uid not in loaded)
+                raise ExportError(f"decision {gone} left the log during the export; export again")
+            amended_by: dict[str, list[tuple[str, str]]] = {}
+            for uid, target, recorded in s.execute(select(
+                    DecisionEntry.uuid, DecisionEntry.amends_uuid, DecisionEntry.recorded_at)
+                    .where(DecisionEntry.amends_uuid.in_(uuids))):
+                amended_by.setdefault(target, []).append((to_utc_text(recorded), uid))
+            actions: dict[str, list[Action]] = {}
+            for a in s.scalars(select(Action).where(Action.decision_uuid.in_(uuids))):
+                actions.setdefault(a.decision_uuid, []).append(a)
+            entries = [loaded[uid] for uid in uuids]
+            del loaded
+            refs = link_refs.references(s, uuids, {e.uuid: _sorted(e.links or []) for e in entries},
+                                        numbers=self.numbers, names=names)
+            # A correction and its original may fall in different periods: each says what the other was
+            # (when, by whom, its words), not only its identifier (found by a records review: 11 of 12
+            # monthly exports had a correction whose original was only "outside this period").
+            amend_refs = {uid: link_refs.decision(s, uid, self.numbers) for e in entries
+                          for uid in [e.amends_uuid, *(u for _r, u in amended_by.get(e.uuid, []))] if uid}
+            while entries:
+                e = entries.pop(0)   # let each ORM entry (and its parsed snapshot) go once it is written
+                yield _entry_fields(e, actions.get(e.uuid, []), amended_by.get(e.uuid, []), refs[e.uuid],
+                                    amend_refs)
+
+
 def collect(session, period: Period) -> list[dict[str, Any]]:
-    """The entries decided inside ``period``, each as an ordered dict of export fields."""
-    entries = session.scalars(select(DecisionEntry).where(
-        DecisionEntry.decided_at >= period.utc_start, DecisionEntry.decided_at < period.utc_end)).all()
-    entries = sorted(entries, key=lambda e: (to_utc_text(e.decided_at), e.uuid))
-    uuids = [e.uuid for e in entries]
-    amended_by: dict[str, list[tuple[str, str]]] = {}
-    for uid, target, recorded in session.execute(select(
-            DecisionEntry.uuid, DecisionEntry.amends_uuid, DecisionEntry.recorded_at)
-            .where(DecisionEntry.amends_uuid.in_(uuids))):
-        amended_by.setdefault(target, []).append((to_utc_text(recorded), uid))
-    actions: dict[str, list[Action]] = {}
-    for a in session.scalars(select(Action).where(Action.decision_uuid.in_(uuids))):
-        actions.setdefault(a.decision_uuid, []).append(a)
-    refs = link_refs.references(session, uuids, {e.uuid: _sorted(e.links or []) for e in entries})
-    numbers = {uid: n for n, uid in enumerate(uuids, start=1)}
-    # A correction and its original may fall in different periods: each says what the other was (when,
-    # by whom, its words), not only its identifier (found by a records review: 11 of 12 monthly exports
-    # had a correction whose original was only "outside this period").
-    amend_refs = {uid: link_refs.decision(session, uid, numbers)
-                  for e in entries for uid in [e.amends_uuid, *(u for _r, u in amended_by.get(e.uuid, []))] if uid}
-    out = []
-    for e in entries:
-        acts = sorted(actions.get(e.uuid, []), key=lambda a: (_time(a.due_at) or "", a.description, a.uuid))
-        out.append({
-            "uuid": e.uuid, "decided_at": _time(e.decided_at), "decided_at_uk": iso_uk(e.decided_at),
-            "decision_maker": e.decision_maker, "decision_maker_role": e.decision_maker_role,
-            "decision": e.decision, "rationale": e.rationale, "options_considered": e.options_considered,
-            "information_available": e.information_available,
-            "situation_snapshot": _sorted(e.situation_snapshot or {}),
-            "situation_summary": snapshot_reading.summary(e.situation_snapshot),
-            "phoned_in": snapshot_reading.phoned_lines(e.situation_snapshot),
-            "actions": [_action(a) for a in acts],
-            "review_at": _time(e.review_at), "review_at_uk": iso_uk(e.review_at) if e.review_at else None,
-            "recorded_by": e.recorded_by, "recorded_at": _time(e.recorded_at), "amends_uuid": e.amends_uuid,
-            "amends_reference": amend_refs.get(e.amends_uuid) if e.amends_uuid else None,
-            "amended_by": [uid for _, uid in sorted(amended_by.get(e.uuid, []))],
-            "amended_by_references": [amend_refs[uid] for _, uid in sorted(amended_by.get(e.uuid, []))],
-            "links": _sorted(e.links or []),
-            "link_references": refs[e.uuid],
-            "device_id": e.device_id, "device_seq": e.device_seq, "content_hash": e.content_hash,
-            "prev_device_hash": e.prev_device_hash, "hub_seq": e.hub_seq,
-            "hub_prev_hash": e.hub_prev_hash, "hub_hash": e.hub_hash})
-    return out
+    """The entries decided inside ``period``, each as an ordered dict of export fields (all at once: an
+    export streams them with :class:`PeriodEntries`)."""
+    return list(PeriodEntries(session, period))
 
 
-def csv_bytes(entries: list[dict[str, Any]]) -> bytes:
-    """UTF-8 (no byte-order mark), CRLF rows, one row per entry; lists and objects as canonical JSON.
+def _csv_row(e: dict[str, Any]) -> list[str]:
+    return ["" if e[c] is None else spreadsheet_cell(
+        canonical_json(e[c]) if isinstance(e[c], (list, dict)) else str(e[c]), "decisions.json")
+        for c in CSV_COLUMNS]
 
+
+class CsvWriter:
+    """``decisions.csv`` written a row at a time to ``sink`` (anything with ``write(bytes)``).
+
+    UTF-8 (no byte-order mark), CRLF rows, one row per entry; lists and objects as canonical JSON.
     A text cell that would start a spreadsheet formula gets a leading apostrophe (phone numbers
     are kept: ``models.records.csv_guard``), and one longer than a spreadsheet cell holds is cut
     and says so; ``decisions.json`` holds every value exactly."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+
+    def __init__(self, sink) -> None:
+        self.sink, self.buf = sink, io.StringIO()
+        self.writer = csv.writer(self.buf, lineterminator="\r\n")
+        self.writer.writerow(CSV_COLUMNS)
+        self._flush()
+
+    def _flush(self) -> None:
+        self.sink.write(self.buf.getvalue().encode("utf-8"))
+        self.buf.seek(0)
+        self.buf.truncate()
+
+    def add(self, entry: dict[str, Any]) -> None:
+        self.writer.writerow(_csv_row(entry))
+        self._flush()
+
+
+def csv_bytes(entries: list[dict[str, Any]]) -> bytes:
+    """The whole of ``decisions.csv`` (:class:`CsvWriter`) as bytes."""
+    out = io.BytesIO()
+    writer = CsvWriter(out)
     for e in entries:
-        writer.writerow(["" if e[c] is None else spreadsheet_cell(
-            canonical_json(e[c]) if isinstance(e[c], (list, dict)) else str(e[c]), "decisions.json")
-            for c in CSV_COLUMNS])
-    return buf.getvalue().encode("utf-8")
+        writer.add(e)
+    return out.getvalue()
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
+
+
+class JsonWriter:
+    """``decisions.json`` written an entry at a time to ``sink``: the same bytes as ``json.dumps`` of the
+    whole document with ``indent=2`` (``entry_count`` comes before the entries, so the count is given first).
+
+    An entry sits two levels deep (document, ``entries`` list): dumped alone, each of its line breaks
+    (JSON escapes those inside strings, so every one is layout) takes four more spaces."""
+
+    def __init__(self, sink, period: Period, icb: str, count: int) -> None:
+        self.sink, self.count, self.written = sink, count, 0
+        head = _dumps({"format": FORMAT, "format_version": FORMAT_VERSION, "icb": icb, "period": period.as_dict(),
+                       "entry_count": count, "entries": []})
+        assert head.endswith('"entries": []\n}')
+        self.head = head[:-len("[]\n}")]
+
+    def add(self, entry: dict[str, Any]) -> None:
+        if self.written >= self.count:
+            raise ExportError(f"more than the {self.count} entries counted came to be written")
+        lead = self.head + "[\n    " if self.written == 0 else ",\n    "
+        self.sink.write((lead + _dumps(entry).replace("\n", "\n    ")).encode("utf-8"))
+        self.written += 1
+
+    def close(self) -> None:
+        if self.written != self.count:
+            raise ExportError(f"{self.written} of the {self.count} entries counted were written")
+        self.sink.write((self.head + "[]\n}\n" if self.count == 0 else "\n  ]\n}\n").encode("utf-8"))
 
 
 def json_bytes(entries: list[dict[str, Any]], period: Period, icb: str) -> bytes:
-    doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "icb": icb, "period": period.as_dict(),
-           "entry_count": len(entries), "entries": entries}
-    return (json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+    """The whole of ``decisions.json`` (:class:`JsonWriter`) as bytes."""
+    out = io.BytesIO()
+    writer = JsonWriter(out, period, icb, len(entries))
+    for e in entries:
+        writer.add(e)
+    writer.close()
+    return out.getvalue()
 
 
 RETENTION_ENV = "SCC_RECORDS_RETENTION"   # a room's own retention file when none is given
@@ -177,18 +271,57 @@ def retention_class(path: Path | str | None = None) -> dict[str, Any]:
     return entry
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def _create(path: Path):
+    # The owner's only, whatever the umask: decisions name patients and staff.
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
 
 
 def _write(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".part")
-    # The owner's only, whatever the umask: decisions name patients and staff.
-    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with _create(tmp) as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+class _Part:
+    """One file of an export as it is written: ``NAME.part`` in the folder, hashed and counted as the bytes
+    go by (the manifest's size and SHA-256), put under its own name by :meth:`commit` once every file is
+    whole; :meth:`discard` removes it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.tmp = path, path.with_name(path.name + ".part")
+        self.fh = _create(self.tmp)
+        self.hash, self.bytes = hashlib.sha256(), 0
+
+    def write(self, data: bytes) -> int:
+        self.fh.write(data)
+        self.hash.update(data)
+        self.bytes += len(data)
+        return len(data)
+
+    def finish(self) -> None:
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+
+    def commit(self) -> None:
+        os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        try:
+            self.fh.close()
+        except OSError:
+            pass
+        self.tmp.unlink(missing_ok=True)
+
+    def listing(self) -> dict[str, Any]:
+        return {"name": self.path.name, "bytes": self.bytes, "sha256": self.hash.hexdigest()}
 
 
 def _exporter(session, user: str | None, host: str | None) -> dict[str, str | None]:
@@ -250,32 +383,56 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
     except OSError as exc:
         raise ExportError(f"cannot create the folder {out}: {exc.strerror or exc}") from None
     now = now or utcnow()
-    with store.session() as s:
-        entries = collect(s, period)
-        report = records_verify.verify(s)
-        exporter = _exporter(s, user, host)
-        handover = handover_section.collect(s, now)
-    retention = retention_entry
-    chain = _chain(report)
-    payloads = {CSV_NAME: csv_bytes(entries), JSON_NAME: json_bytes(entries, period, icb),
-                handover_section.HANDOVER_NAME: handover_section.json_bytes(handover)}
-    rendered = pdf.render(entries, pdf.PdfMeta(icb=icb, period=period, exported_at=now, exporter=exporter,
-                                               retention=retention, chain=chain), handover=handover)
-    payloads[PDF_NAME] = rendered.data
+    # Every file is written as the entries are read (CSV and JSON rows, PDF pages), to NAME.part; only when
+    # all are whole do they take their names, and the manifest is written last.  A failure part-way (a full
+    # disk) removes the .part files and leaves no manifest that names files it did not hash: a manifest of
+    # an export being replaced (--force) is removed before the first new file takes its name.
+    parts: list[_Part] = []
+
+    def part(name: str) -> _Part:
+        parts.append(_Part(out / name))
+        return parts[-1]
+
     try:
-        for name, data in payloads.items():
-            _write(out / name, data)
+        with store.session() as s:
+            report = records_verify.verify(s)
+            exporter = _exporter(s, user, host)
+            handover = handover_section.collect(s, now)
+            chain = _chain(report)
+            entries = PeriodEntries(s, period)
+            csv_out = CsvWriter(part(CSV_NAME))
+            json_out = JsonWriter(part(JSON_NAME), period, icb, len(entries))
+
+            def written() -> Iterator[dict[str, Any]]:
+                for e in entries:
+                    csv_out.add(e)
+                    json_out.add(e)
+                    yield e
+
+            rendered = pdf.write(part(PDF_NAME), written(), len(entries), entries.numbers, pdf.PdfMeta(
+                icb=icb, period=period, exported_at=now, exporter=exporter, retention=retention_entry,
+                chain=chain), handover=handover)
+            json_out.close()
+        part(handover_section.HANDOVER_NAME).write(handover_section.json_bytes(handover))
+        for p in parts:
+            p.finish()
         manifest = {
             "format": "scc-records-export-manifest", "format_version": MANIFEST_VERSION, "icb": icb,
             "period": period.as_dict(), "exported_at": to_utc_text(now), "exported_at_uk": iso_uk(now),
-            "exporter": exporter, "retention": retention, "entries": len(entries), "chain": chain,
+            "exporter": exporter, "retention": retention_entry, "entries": len(entries), "chain": chain,
             "handover": {"overdue_actions": len(handover["overdue"]), "open_actions": len(handover["open"])},
             "pdf": {"pages": rendered.pages, "font": rendered.font, "font_note": rendered.font_note},
-            "files": [{"name": name, "bytes": len(data), "sha256": _sha256(data)}
-                      for name, data in sorted(payloads.items())],
+            "files": sorted((p.listing() for p in parts), key=lambda f: f["name"]),
         }
+        (out / MANIFEST_NAME).unlink(missing_ok=True)
+        for p in parts:
+            p.commit()
         _write(out / MANIFEST_NAME, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
-    except OSError as exc:
-        raise ExportError(f"cannot write the export into {out}: {exc.strerror or exc}") from None
+    except BaseException as exc:
+        for p in parts:
+            p.discard()
+        if isinstance(exc, OSError):
+            raise ExportError(f"cannot write the export into {out}: {exc.strerror or exc}") from None
+        raise
     notes = [rendered.font_note] if rendered.font_note else []
     return ExportResult(out, len(entries), {n: out / n for n in names}, manifest, report, rendered.pages, notes)
