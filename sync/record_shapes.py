@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from models.records import decision_log, transfers
+from models.records.contacts.fields import email_problem
 from models.replica.orm.records import TRANSFER_KINDS, TRANSFER_STATES
 
 Problems = list[tuple[str, str]]
@@ -93,6 +94,10 @@ def contact(d: dict[str, Any]) -> Problems:
                               f"expected {'true or false' if name == 'deleted' else 'text'}, got {type(value).__name__}"))
             elif name == "cover" and end == "new" and value is not None and value not in CONTACT_COVER:
                 found.append((f"changes.{name}.{end}", f"{value[:40]!r} is not one of {', '.join(CONTACT_COVER)}"))
+            elif name == "email" and end == "new" and value and email_problem(value):   # desktops send it trimmed
+                # The hub emails this address when its person is on call: a line break in it made every
+                # escalation check fail, and "a@x, b@y" was emailed to both (an adversarial review).
+                found.append((f"changes.{name}.{end}", email_problem(value)[:200]))
     return found + _text(d, ("contact_uuid", "author"))
 
 

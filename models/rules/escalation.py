@@ -25,6 +25,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from models.records.contacts.fields import email_problem
 from models.uk_time import UK, uk_time
 
 IN_HOURS_ROTA = "SCC room lead"
@@ -43,12 +44,24 @@ class OpenAlert:
     severity: str
     detail: str
     rule_name: str = ""
+    reached_at: datetime | None = None   # when the hub put the raise on its feed (None: not known)
+
+    @property
+    def late_minutes(self) -> float:
+        """How long after its own time the raise reached the hub (data that arrived late), 0 if not."""
+        if self.reached_at is None:
+            return 0.0
+        return max(0.0, (self.reached_at - self.raised_at).total_seconds() / 60)
 
     def due_at(self) -> datetime | None:
-        """When it must be escalated if still unacknowledged; None: its rule never escalates."""
+        """When it must be escalated if still unacknowledged; None: its rule never escalates.  Timed
+        from when the room could first see it: an alert raised from data that reached the hub hours
+        late gives the room its minutes to acknowledge from then, not an email on arrival about
+        something it has not yet seen (perhaps long over)."""
         if self.escalate_after_minutes is None:
             return None
-        return self.raised_at + timedelta(minutes=self.escalate_after_minutes)
+        seen = self.raised_at if self.reached_at is None else max(self.raised_at, self.reached_at)
+        return seen + timedelta(minutes=self.escalate_after_minutes)
 
 
 @dataclass(frozen=True)
@@ -143,6 +156,9 @@ def recipient(policy: Policy, shifts: Iterable[Shift], people: dict[str, Person]
         reason = f"{person.name} is on call ({rota}) at {when} but has been deleted from the directory"
     elif not (person.email or "").strip():
         reason = f"{person.name} is on call ({rota}) at {when} but has no email address in the directory"
+    elif email_problem(person.email.strip()):   # a line break or a list would reach other people
+        reason = (f"{person.name} is on call ({rota}) at {when} but the directory's email address for them "
+                  f"cannot be used: {email_problem(person.email.strip())}")
     else:
         return Recipient(person.email.strip(), person.name, rota, person.uuid)
     return Recipient(policy.fallback, "the fallback address", rota, None, True, reason)

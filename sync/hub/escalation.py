@@ -16,12 +16,20 @@ serves):
    with STARTTLS and the configured login (:mod:`sync.hub.smtp_sender`), no lock or transaction
    held meanwhile;
 5. records the outcome: ``sent``; or, after a transient failure, the error and the next attempt
-   (``retry_seconds`` doubled each time, up to ``max_attempts``); or ``failed`` with the reason.
-   A sent or failed escalation goes on the feed (kind ``alert_escalation``,
-   :class:`EscalationNotice`) in the same transaction, so every desktop can show "emailed
-   Dr Priya Raman at 14:32" or "the email failed: ..." on the alert.
+   (``retry_seconds`` doubled each time, at most ``MAX_RETRY_SECONDS`` apart), tried for as long as
+   the alert is open and unacknowledged (a mail server down for an hour must not lose the OPEL 4
+   that fell due in it); after ``max_attempts`` such failures to a person, the fallback address is
+   emailed instead.  A permanent refusal of a person's address (``550 user unknown``) goes to the
+   fallback address at once, saying why; only the fallback's own permanent refusal is ``failed``.
+   The first failure to each address, a change of address, and the outcome go on the feed (kind
+   ``alert_escalation``, :class:`EscalationNotice`) in the same transaction, so every desktop shows
+   "the email failed: ..., phone the on-call" while the hub keeps trying, then "emailed Dr Priya
+   Raman at 14:32".
 
 An alert acknowledged or cleared while its email waits for a retry is not sent (``cancelled``).
+A retry after the shift has changed goes to whoever is on call now.  One batch that cannot be
+sent never stops the others in the same check; a hub stopping hands back what it took and did not
+send, so the next start sends it at once rather than after the lease.
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from models.rules.escalation import OpenAlert, Recipient, due
+from models.rules.escalation import OpenAlert, Recipient, due, recipient
 from sync import protocol as p
 from sync.hub import schema as s
 from sync.hub import mail_loop, smtp_sender
@@ -46,6 +54,8 @@ from sync.hub.escalation_room import RoomReader
 log = logging.getLogger("sync.hub")
 NOTICE_KIND = "alert_escalation"
 _CHUNK = 500
+MAX_RETRY_SECONDS = 300.0   # while an alert stays open, its email is tried at least this often
+MAYBE_TAKEN = "may have taken it"   # smtp_sender's words for a failure after the message went
 
 
 # Feed item ``alert_escalation``: the protocol's own model, so what the hub writes is what a desktop
@@ -80,11 +90,24 @@ class Escalator:
         found = due(alerts.values(), escalated, room.shifts.values(), room.people, self.config.policy, now)
         if found:
             report.claimed = self._claim(found, now)
-        for to, batch in self._take(alerts, room.cleared, now, report).items():
-            if stopping():
-                break   # the rows stay pending; their lease runs out and the next hub sends them
-            self._deliver(to, batch, now, report, real)
+        batches = list(self._take(alerts, room, now, report).items())
+        for n, (to, batch) in enumerate(batches):
+            if stopping():   # handed back: the next start sends them at once, not after the lease
+                self._release([row for _to, rest in batches[n:] for row, _live in rest], now)
+                break
+            try:
+                self._deliver(to, batch, now, report, real)
+            except Exception:  # noqa: BLE001 - one batch never stops the others; its lease runs out
+                log.exception("escalation: the email to %s <%s> could not be handled", to.name, to.address)
         return report
+
+    def _release(self, rows: list[dict], now: datetime) -> None:
+        t = s.alert_escalation
+        with self.db.plain() as conn:
+            for row in rows:
+                conn.execute(update(t).where(t.c.alert_uuid == row["alert_uuid"], t.c.state == "pending",
+                                             t.c.attempts == row["attempts"])
+                             .values(attempts=row["attempts"] - 1, next_attempt_at=now))
 
     @staticmethod
     def _known(conn, ids: list[str]) -> set[str]:
@@ -109,12 +132,18 @@ class Escalator:
                     claimed.append(e.alert.id)
         return claimed
 
-    def _take(self, alerts: dict[str, OpenAlert], cleared: set[str], now: datetime, report: CheckReport) -> dict:
-        """Pending rows whose time has come and that this process won, by recipient."""
+    def _take(self, alerts: dict[str, OpenAlert], room, now: datetime, report: CheckReport) -> dict:
+        """Pending rows whose time has come and that this process won, by recipient; with them, any
+        other row to the same address waiting for a retry (one email, not one per backoff clock)."""
         t = s.alert_escalation
+        cleared = room.cleared
         with self.db.read() as conn:
-            rows = conn.execute(select(t).where(t.c.state == "pending", t.c.next_attempt_at <= now)
-                                .order_by(t.c.created_at)).mappings().all()
+            waiting = conn.execute(select(t).where(t.c.state == "pending").order_by(t.c.created_at)).mappings().all()
+        due_to = {_key(r["to_address"]) for r in waiting if r["next_attempt_at"] <= now}
+        # A row in its backoff (every attempt recorded) rides along; one under another process's lease
+        # (an attempt taken and not yet recorded) does not.
+        rows = [r for r in waiting if r["next_attempt_at"] <= now or (
+            _key(r["to_address"]) in due_to and r["attempts"] == len(json.loads(r["attempt_log"])))]
         batches: dict[Recipient, list] = {}
         with self.db.plain() as conn:
             for row in rows:
@@ -125,8 +154,11 @@ class Escalator:
                     continue   # claimed by a process that has read further than this one: its to send
                 if live is None or live.acknowledged_at is not None:
                     why = "cleared" if live is None else "acknowledged"
-                    if conn.execute(update(t).where(mine).values(
-                            state="cancelled", error=f"{why} before the email went")).rowcount == 1:
+                    error = f"{why} before the email went"
+                    if MAYBE_TAKEN in (row["error"] or ""):   # the server went quiet after the message
+                        error = (f"{why} before the mail server confirmed the email; it may have been "
+                                 f"delivered ({row['error']})")
+                    if conn.execute(update(t).where(mine).values(state="cancelled", error=error)).rowcount == 1:
                         report.cancelled.append(row["alert_uuid"])
                     continue
                 lease = now + timedelta(seconds=self.config.lease_seconds)
@@ -135,13 +167,25 @@ class Escalator:
                     continue   # another hub process took it
                 to = Recipient(row["to_address"], row["to_name"], row["rota"], row["contact_uuid"],
                                row["contact_uuid"] is None, row["fallback_reason"])
-                batches.setdefault(to, []).append((dict(row, attempts=row["attempts"] + 1), live))
+                if row["attempts"] and to.contact_uuid is not None:   # a retry: whoever is on call now
+                    now_on = recipient(self.config.policy, room.shifts.values(), room.people, now)
+                    if now_on != to:
+                        to = now_on
+                        conn.execute(update(t).where(t.c.alert_uuid == row["alert_uuid"]).values(_address(to)))
+                batches.setdefault(to, []).append((dict(row, attempts=row["attempts"] + 1, **_address(to)), live))
         return batches
 
     def _deliver(self, to: Recipient, batch: list, now: datetime, report: CheckReport, real: bool) -> None:
         alerts = [live for _row, live in batch]
-        msg = compose(alerts, to, self.config.smtp.sender, self._org_names(alerts), now, self.db.hub_id)
-        error = mail_loop.try_send(self.send, self.config.smtp, msg)
+        tried = [_first_try(row) for row, _live in batch]
+        first = min((t for t in tried if t is not None), default=None)
+        try:
+            msg = compose(alerts, to, self.config.smtp.sender, self._org_names(alerts), now, self.db.hub_id,
+                          first_tried=first, tries=max(row["attempts"] for row, _live in batch))
+        except (ValueError, TypeError) as exc:   # an address or name no email can carry: that address's
+            error = smtp_sender.SendFailure(f"no email can be written to {to.address!r}: {exc}", transient=False)
+        else:
+            error = mail_loop.try_send(self.send, self.config.smtp, msg, [to.address])
         sent_at = s.utcnow() if real else now   # sending takes a moment: the time it went
         with self.db.write() as w:
             for row, _live in batch:
@@ -155,27 +199,44 @@ class Escalator:
     def _record(self, w, row: dict, to: Recipient, error, at: datetime, report: CheckReport) -> None:
         t = s.alert_escalation
         uid, attempts = row["alert_uuid"], row["attempts"]
-        history = json.loads(row["attempt_log"]) + [{"at": s.iso(at), "error": error.reason if error else None}]
+        before = json.loads(row["attempt_log"])
+        history = before + [{"at": s.iso(at), "to": to.address, "error": error.reason if error else None}]
         values = {"attempt_log": json.dumps(history), "error": error.reason if error else row["error"]}
+        told = None   # what the desktops are told now, if anything
+        to_person = [e for e in before if e.get("to", row["to_address"]) == to.address and e.get("error")]
         if error is None:
             values.update(state="sent", sent_at=at)
             report.sent.append(uid)
-        elif error.transient and attempts < self.config.max_attempts:
-            wait = self.config.retry_seconds * 2 ** (attempts - 1)
+            told = ("sent", None, to)
+        elif not to.fallback and (not error.transient or len(to_person) + 1 >= self.config.max_attempts):
+            # The person's address refused for good, or never taken: the fallback address, at once.
+            why = (f"the mail server {'refused' if not error.transient else 'did not take'} the email to "
+                   f"{to.name} <{to.address}>: {error.reason}")
+            backup = Recipient(self.config.policy.fallback, "the fallback address", to.rota, None, True, why[:1000])
+            values.update(next_attempt_at=at, **_address(backup))
+            report.retrying.append(uid)
+            told = ("failed", f"{error.reason}; emailing the SCC fallback address instead", to)
+        elif error.transient:
+            wait = min(self.config.retry_seconds * 2 ** (len(to_person)), max(self.config.retry_seconds,
+                                                                              MAX_RETRY_SECONDS))
             values.update(next_attempt_at=at + timedelta(seconds=wait))
             report.retrying.append(uid)
+            if not to_person:   # the first failure to this address: the room hears at once
+                told = ("failed", f"{error.reason}; the hub is trying again while the alert is open", to)
         else:
             values.update(state="failed")
             report.failed.append(uid)
+            told = ("failed", error.reason, to)
         # Only while this process still holds the attempt (its lease has not been taken over).
         if w.conn.execute(update(t).where(t.c.alert_uuid == uid, t.c.state == "pending",
                                           t.c.attempts == attempts).values(**values)).rowcount != 1:
             return
-        if values.get("state") in ("sent", "failed"):
-            notice = EscalationNotice(alert_uuid=uid, outcome=values["state"], at=at, to_name=to.name,
-                                      to_address=to.address, contact_uuid=to.contact_uuid, rota=to.rota,
-                                      fallback_reason=to.reason, attempts=attempts,
-                                      error=mail_loop.error_text(values["error"]))
+        if told is not None:
+            outcome, words, who = told
+            notice = EscalationNotice(alert_uuid=uid, outcome=outcome, at=at, to_name=who.name,
+                                      to_address=who.address, contact_uuid=who.contact_uuid, rota=who.rota,
+                                      fallback_reason=who.reason, attempts=attempts,
+                                      error=mail_loop.error_text(words))
             w.emit(NOTICE_KIND, notice.model_dump(mode="json"), row["org_code"])
 
     def _org_names(self, alerts: list[OpenAlert]) -> dict[str, str]:
@@ -185,6 +246,20 @@ class Escalator:
         with self.db.read() as conn:
             return dict(conn.execute(select(s.organisation.c.ods_code, s.organisation.c.name)
                                      .where(s.organisation.c.ods_code.in_(codes))).all())
+
+
+def _key(address: str) -> str:
+    return address.strip().casefold()
+
+
+def _address(to: Recipient) -> dict:
+    return {"to_address": to.address, "to_name": to.name[:200], "contact_uuid": to.contact_uuid,
+            "rota": to.rota[:60], "fallback_reason": to.reason}
+
+
+def _first_try(row: dict) -> datetime | None:
+    log_ = json.loads(row["attempt_log"])
+    return datetime.fromisoformat(log_[0]["at"]) if log_ else None
 
 
 def _alert_json(a: OpenAlert) -> dict:

@@ -34,7 +34,7 @@ class EscalationConfig:
     smtp: SmtpSettings
     policy: Policy
     check_seconds: float = 30.0      # how often the hub looks for alerts due
-    max_attempts: int = 6            # sends tried for one email before it is recorded as failed
+    max_attempts: int = 6            # transient failures to a person's address before the fallback is emailed
     retry_seconds: float = 30.0      # first wait after a transient failure; doubled each time
     lease_seconds: float = 300.0     # an attempt a crashed hub left unfinished is tried again after this
 

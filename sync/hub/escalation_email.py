@@ -7,9 +7,10 @@ the detail, and how to acknowledge.  Only what the alert itself says: alerts are
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 from models.rules.escalation import OpenAlert, Recipient
 from models.uk_time import uk_time
@@ -30,9 +31,17 @@ def _minutes(delta_seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
+def message_id(alerts: list[OpenAlert], to: Recipient, hub_id: str) -> str:
+    """The same for the same alerts to the same address: a resend after a server went quiet before
+    confirming (it may have taken the first) is the same message, which mail systems can drop."""
+    key = "\n".join([hub_id, to.address.casefold(), *sorted(a.id for a in alerts)])
+    return f"<scc-escalation-{hashlib.sha256(key.encode()).hexdigest()[:40]}@scc-feed-hub>"
+
+
 def compose(alerts: list[OpenAlert], to: Recipient, sender: str, orgs: dict[str, str], now: datetime,
-            hub_id: str) -> EmailMessage:
-    """One email to ``to`` about ``alerts`` (at least one), the worst first."""
+            hub_id: str, first_tried: datetime | None = None, tries: int = 1) -> EmailMessage:
+    """One email to ``to`` about ``alerts`` (at least one), the worst first. ``first_tried``: when the
+    hub first tried to send it, when that was earlier (the email says how late it is)."""
     alerts = sorted(alerts, key=lambda a: (_RANK.get(a.severity, 3), a.raised_at, a.id))
     first = alerts[0]
     headline = f"{first.rule_name or first.rule_id} - {_provider(first, orgs)}"
@@ -46,14 +55,19 @@ def compose(alerts: list[OpenAlert], to: Recipient, sender: str, orgs: dict[str,
     msg["From"] = sender
     msg["To"] = to.address
     msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = make_msgid("scc-escalation")
-    msg.set_content(_body(alerts, to, orgs, now, hub_id))
+    msg["Message-ID"] = message_id(alerts, to, hub_id)
+    msg.set_content(_body(alerts, to, orgs, now, hub_id, first_tried, tries))
     return msg
 
 
-def _body(alerts: list[OpenAlert], to: Recipient, orgs: dict[str, str], now: datetime, hub_id: str) -> str:
+def _body(alerts: list[OpenAlert], to: Recipient, orgs: dict[str, str], now: datetime, hub_id: str,
+          first_tried: datetime | None, tries: int) -> str:
     many = len(alerts) > 1
     lines = [f"Dear {to.name}," if not to.fallback else "To the SCC fallback address,", ""]
+    if first_tried is not None and (now - first_tried).total_seconds() >= 60:
+        lines += [f"This email is {_minutes((now - first_tried).total_seconds())} late: the hub first tried to "
+                  f"send it at {uk_time(first_tried)} and the mail server did not take it until now "
+                  f"({tries} tries). Check the alert centre for what has happened since.", ""]
     what = f"{len(alerts)} alerts have" if many else "An alert has"
     if to.fallback:
         lines += [f"{what} not been acknowledged in the SCC in time, and it cannot go to the person on call: "
@@ -65,6 +79,8 @@ def _body(alerts: list[OpenAlert], to: Recipient, orgs: dict[str, str], now: dat
         lines += [f"{a.severity.upper()}: {a.rule_name or a.rule_id}",
                   f"  Provider:  {_provider(a, orgs)}",
                   f"  Raised:    {uk_time(a.raised_at)} (not acknowledged for {waited})",
+                  *([f"  Reached:   the hub at {uk_time(a.reached_at)}, {_minutes(a.late_minutes * 60)} after it "
+                     "was raised (the data came late)"] if a.late_minutes >= 5 else []),
                   f"  Detail:    {a.detail}",
                   f"  Alert id:  {a.id}", ""]
     if len(alerts) > MAX_LISTED:
@@ -73,5 +89,5 @@ def _body(alerts: list[OpenAlert], to: Recipient, orgs: dict[str, str], now: dat
     lines += ["To acknowledge: open SCC Desktop and use the alert banner or the alert centre, or run",
               f"    scc-desktop alerts ack {ack} --note \"what was done\"",
               "Acknowledging in the app clears the alert on every desktop in the room.", "",
-              f"Sent once by the SCC feed hub {hub_id} at {uk_time(now)}. This email holds no patient data."]
+              f"Sent by the SCC feed hub {hub_id} at {uk_time(now)}. This email holds no patient data."]
     return "\n".join(lines) + "\n"

@@ -16,10 +16,11 @@ commit in order, so nothing is missed); the first read goes through the whole fe
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import and_, select
 
@@ -44,9 +45,7 @@ class Room:
         out = []
         for a in self.open_alerts.values():
             acked = self.acknowledged.get(a.id)
-            out.append(a if acked is None else OpenAlert(a.id, a.rule_id, a.org_code, a.raised_at, acked,
-                                                          a.escalate_after_minutes, a.severity, a.detail,
-                                                          a.rule_name))
+            out.append(a if acked is None else dataclasses.replace(a, acknowledged_at=acked))
         return out
 
 
@@ -64,25 +63,27 @@ class RoomReader:
             if head < self.cursor:   # another database behind the same URL: start again
                 self.__init__()
             window = and_(s.feed.c.seq > self.cursor, s.feed.c.seq <= head)
-            rows = [(seq, "alert", text) for seq, text in conn.execute(
-                select(s.feed.c.seq, s.feed.c.data).where(window, s.feed.c.kind == "alert"))]
+            rows = [(seq, "alert", (text, created)) for seq, text, created in conn.execute(
+                select(s.feed.c.seq, s.feed.c.data, s.feed.c.created_at).where(window, s.feed.c.kind == "alert"))]
             seqs = conn.execute(select(s.record.c.seq).where(
                 s.record.c.seq > self.cursor, s.record.c.seq <= head,
                 s.record.c.kind.in_(_RECORD_KINDS))).scalars().all()
             for i in range(0, len(seqs), _CHUNK):
                 rows += [(seq, "record", text) for seq, text in conn.execute(
                     select(s.feed.c.seq, s.feed.c.data).where(s.feed.c.seq.in_(seqs[i:i + _CHUNK])))]
-        for seq, kind, text in sorted(rows):
+        for seq, kind, text in sorted(rows, key=lambda r: r[0]):
             try:
-                data = json.loads(text)
-                (self._alert if kind == "alert" else self._record)(data)
+                if kind == "alert":
+                    self._alert(json.loads(text[0]), text[1])
+                else:
+                    self._record(json.loads(text))
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 # Stored by this hub, so well-formed; one odd item must still not stop escalation.
                 log.warning("escalation: feed item %s not understood (%s); skipped", seq, exc)
         self.cursor = head
         return self.room
 
-    def _alert(self, d: dict) -> None:
+    def _alert(self, d: dict, created=None) -> None:
         uid = d["alert_uuid"]
         if d["change"] == "cleared":
             self.room.open_alerts.pop(uid, None)
@@ -92,7 +93,7 @@ class RoomReader:
         self.room.open_alerts[uid] = OpenAlert(
             uid, d["rule_id"], d.get("org_code"), _time(d["at"]), None,
             None if after is None else float(after), d.get("severity") or "warning", d.get("detail") or "",
-            d.get("rule_name") or d["rule_id"])
+            d.get("rule_name") or d["rule_id"], _reached(created))
 
     def _record(self, rec: dict) -> None:
         kind, d = rec["kind"], rec["data"]
@@ -115,6 +116,14 @@ class RoomReader:
             if fields.get("name"):
                 self.room.people[uid] = Person(uid, str(fields["name"]), fields.get("email") or None,
                                                bool(fields.get("deleted")), str(fields.get("phone") or "") or None)
+
+
+def _reached(created) -> datetime | None:
+    """The feed row's time (the hub's clock when it wrote the raise)."""
+    if created is None:
+        return None
+    value = created if isinstance(created, datetime) else datetime.fromisoformat(str(created))
+    return value if value.utcoffset() is not None else value.replace(tzinfo=timezone.utc)
 
 
 def _time(text: str) -> datetime:

@@ -33,11 +33,14 @@ def error_text(text: str | None) -> str | None:
     return text[:p.MAX_REASON_CHARS - 1] + "…"
 
 
-def try_send(send: Callable, smtp, msg) -> smtp_sender.SendFailure | None:
-    """Send ``msg``; None when it went, else the failure (anything unforeseen counts as transient and
-    is tried again)."""
+def try_send(send: Callable, smtp, msg, to_addrs: list[str] | None = None) -> smtp_sender.SendFailure | None:
+    """Send ``msg`` (to ``to_addrs`` when given, never to whatever else its headers name); None when it
+    went, else the failure (anything unforeseen counts as transient and is tried again)."""
     try:
-        send(smtp, msg)
+        if to_addrs is None:
+            send(smtp, msg)
+        else:
+            send(smtp, msg, to_addrs)
     except smtp_sender.SendFailure as exc:
         return exc
     except Exception as exc:  # noqa: BLE001 - recorded as a transient failure and tried again

@@ -71,7 +71,7 @@ def uk_phone_problem(text: str) -> str | None:
 
 
 def email_problem(text: str) -> str | None:
-    if not _EMAIL.match(text) or ".." in text:
+    if not _EMAIL.fullmatch(text) or ".." in text:   # fullmatch: "$" alone lets a final line break through
         return f"'{text}' is not a valid email address"
     return None
 

@@ -7,8 +7,10 @@ made here, AUTH with a username and password, and the messages it accepted kept 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ipaddress
+import socket
 import ssl
 import threading
 import time
@@ -63,16 +65,29 @@ class Received:
 class _Handler:
     received: list[Received] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)
+    refuse_rcpt: dict[str, str] = field(default_factory=dict)   # address -> reply ("550 5.1.1 user unknown")
+    confirm_after: list[float] = field(default_factory=list)    # keep the next messages, confirm this late
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        with self.lock:
+            reply = self.refuse_rcpt.get(address)
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
             if self.faults:
                 return self.faults.pop(0)
+            late = self.confirm_after.pop(0) if self.confirm_after else 0.0
             login = session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None
             self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
                                           message_from_bytes(envelope.original_content, policy=policy.default),
                                           login, session.ssl is not None))
+        if late:   # a relay under load: it has the message, and says so only after the client gave up
+            await asyncio.sleep(late)
         return "250 OK"
 
 
@@ -115,3 +130,39 @@ class SmtpServer:
 
     def stop(self) -> None:
         self.controller.stop()
+
+
+class StallingServer:
+    """A server that greets a line at a time ("220-" continuations every ``every`` seconds) and never
+    finishes: each read is answered within any timeout, so only a bound on the whole attempt ends it."""
+
+    def __init__(self, every: float = 0.3) -> None:
+        self.every = every
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.2)
+        while not self.stopped.is_set():
+            try:
+                conn, _addr = self.sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._stall, args=(conn,), daemon=True).start()
+
+    def _stall(self, conn) -> None:
+        with conn:
+            while not self.stopped.is_set():
+                try:
+                    conn.sendall(b"220-still thinking\r\n")
+                except OSError:
+                    return
+                time.sleep(self.every)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.sock.close()
+        self.thread.join(5)

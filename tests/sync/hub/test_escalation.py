@@ -99,8 +99,9 @@ def rota(hub: Hub) -> dict[str, str]:
 
 
 def raise_alert(hub: Hub, at: datetime, after: float | None = 15, org: str = "RTEST1", change: str = "raised",
-                uid: str | None = None, severity: str = "critical") -> str:
-    """An alert on the feed exactly as the hub's rule engine puts it there (kind "alert")."""
+                uid: str | None = None, severity: str = "critical", reached: datetime | None = None) -> str:
+    """An alert on the feed exactly as the hub's rule engine puts it there (kind "alert"), written at
+    its own time (``reached``: later, as a raise from data that reached the hub late is)."""
     uid = uid or str(uuid.uuid4())
     data = {"change": change, "alert_uuid": uid, "rule_id": "opel_provider_4",
             "rule_name": "A provider's OPEL level rose to 4", "severity": severity, "kind": "level",
@@ -108,6 +109,7 @@ def raise_alert(hub: Hub, at: datetime, after: float | None = 15, org: str = "RT
             "value": 4.0, "threshold": 4.0, "since": at.isoformat(), "at": at.isoformat(),
             "escalate_after_minutes": after, "detail": f"A provider's OPEL level rose to 4: {org} at OPEL 4, was 3."}
     with hub.db.write() as w:
+        w.now = reached or at
         w.emit("alert", data, org)
     return uid
 
@@ -225,25 +227,62 @@ def test_a_transient_refusal_is_retried_with_backoff_and_each_attempt_recorded(m
     log = json.loads(row["attempt_log"])
     assert row["state"] == "sent" and row["attempts"] == 3 and len(log) == 3
     assert "451" in log[0]["error"] and "421" in log[1]["error"] and log[2]["error"] is None
-    [notice] = notices(hub)
-    assert notice["outcome"] == "sent" and notice["attempts"] == 3
+    # The room hears of the first failure at once (phone the on-call), then that it went.
+    failed, sent = notices(hub)
+    assert failed["outcome"] == "failed" and "451" in failed["error"] and "trying again" in failed["error"]
+    assert sent["outcome"] == "sent" and sent["attempts"] == 3
 
 
-def test_giving_up_after_max_attempts_and_on_a_permanent_refusal_puts_the_failure_on_the_feed(make_hub, smtpd):
+def test_a_mail_server_down_past_every_retry_still_sends_once_it_is_back_and_says_how_late(make_hub, smtpd):
+    """Found by an adversarial review: a relay down longer than the retries (16 minutes by default)
+    ended every email due in it as 'failed', never sent when the relay came back: an OPEL 4 at 03:00
+    during a maintenance window woke nobody. The hub now tries while the alert is open; after
+    ``max_attempts`` to a person it emails the fallback address too."""
     hub = make_hub(settings(smtpd, retry_seconds=1, max_attempts=2))
     rota(hub)
-    flaky = raise_alert(hub, NOW - timedelta(minutes=20), org="RTEST1")
-    smtpd.fail_next("451 4.3.0 busy", "451 4.3.0 still busy")
-    hub.escalation.check(now=NOW)
-    assert hub.escalation.check(now=NOW + timedelta(seconds=1)).failed == [flaky]
+    uid = raise_alert(hub, NOW - timedelta(minutes=20))
+    smtpd.fail_next(*["451 4.3.0 busy"] * 5)
+    at = NOW
+    for _ in range(5):   # two tries to the person, then the fallback address, and on
+        hub.escalation.check(now=at)
+        at += timedelta(minutes=10)
+    row = escalations(hub)[uid]
+    assert row["state"] == "pending" and row["to_address"] == FALLBACK and row["attempts"] == 5
+    why = row["fallback_reason"]
+    assert "did not take the email to" in why and (DIRECTOR_EMAIL in why or LEAD_EMAIL in why)
+    assert hub.escalation.check(now=at).sent == [uid]   # the relay is back: sent, once
+    [mail] = smtpd.wait_for(1)
+    assert mail.rcpt_tos == [FALLBACK]
+    body = mail.message.get_content()
+    assert "This email is 50 min late: the hub first tried to send it at" in body and "(6 tries)" in body
+    outcomes = [(n["outcome"], n["to_address"]) for n in notices(hub)]
+    person = row["fallback_reason"].split("<")[1].split(">")[0]
+    # The room heard at the first failure, when it went to the fallback, at its first failure there, and when sent.
+    assert outcomes == [("failed", person), ("failed", person), ("failed", FALLBACK), ("sent", FALLBACK)]
+    assert hub.escalation.check(now=at + timedelta(hours=1)).claimed == [] and len(smtpd.received) == 1
+
+
+def test_a_persons_address_refused_for_good_goes_to_the_fallback_and_the_fallbacks_refusal_is_final(
+        make_hub, smtpd):
+    """Found by an adversarial review: '550 user unknown' for the Director's address ended the
+    escalation as failed at once; the fallback address was never tried."""
+    hub = make_hub(settings(smtpd, retry_seconds=1, max_attempts=2))
+    rota(hub)
+    uid = raise_alert(hub, NOW - timedelta(minutes=20), org="RTEST1")
+    smtpd.fail_next("550 5.1.1 user unknown")
+    assert hub.escalation.check(now=NOW).retrying == [uid]
+    assert hub.escalation.check(now=NOW + timedelta(seconds=1)).sent == [uid]
+    [mail] = smtpd.wait_for(1)
+    assert mail.rcpt_tos == [FALLBACK] and "the mail server refused the email to" in mail.message.get_content()
     bad = raise_alert(hub, NOW - timedelta(minutes=20), org="RTEST2")
-    smtpd.fail_next("554 5.7.1 Message rejected as spam")
-    assert hub.escalation.check(now=NOW + timedelta(seconds=2)).failed == [bad]
-    rows = escalations(hub)
-    assert rows[flaky]["state"] == rows[bad]["state"] == "failed" and rows[bad]["attempts"] == 1
-    assert "554 5.7.1 Message rejected as spam" in rows[bad]["error"]
-    assert [(n["alert_uuid"], n["outcome"]) for n in notices(hub)] == [(flaky, "failed"), (bad, "failed")]
-    assert hub.escalation.check(now=NOW + timedelta(hours=1)).claimed == [] and smtpd.received == []
+    smtpd.fail_next("554 5.7.1 Message rejected as spam", "554 5.7.1 Message rejected as spam")
+    hub.escalation.check(now=NOW + timedelta(seconds=2))
+    assert hub.escalation.check(now=NOW + timedelta(seconds=3)).failed == [bad]
+    row = escalations(hub)[bad]
+    assert row["state"] == "failed" and row["attempts"] == 2 and row["to_address"] == FALLBACK
+    assert "554 5.7.1 Message rejected as spam" in row["error"]
+    assert [n["outcome"] for n in notices(hub) if n["alert_uuid"] == bad] == ["failed", "failed"]
+    assert hub.escalation.check(now=NOW + timedelta(hours=1)).claimed == [] and len(smtpd.received) == 1
 
 
 def test_acknowledged_while_waiting_for_a_retry_is_not_sent(make_hub, smtpd):
@@ -266,7 +305,8 @@ def test_a_wrong_password_fails_and_no_password_reaches_any_log_record(make_hub,
     hub = make_hub(config)
     rota(hub)
     uid = raise_alert(hub, NOW - timedelta(minutes=20))
-    assert hub.escalation.check(now=NOW).failed == [uid]
+    assert hub.escalation.check(now=NOW).retrying == [uid]   # the fallback address next, refused the same
+    assert hub.escalation.check(now=NOW + timedelta(seconds=1)).failed == [uid]
     row = escalations(hub)[uid]
     assert "refused the username or password (535" in row["error"]
     secrets = {wrong, base64.b64encode(f"\0{USER}\0{wrong}".encode()).decode(),
@@ -354,6 +394,6 @@ def test_a_process_that_has_not_read_as_far_leaves_anothers_claim_alone(make_hub
     a.escalation._claim(due(room.alerts(), set(), room.shifts.values(), room.people, a.escalation.config.policy,
                             NOW), NOW)
     report = CheckReport()
-    assert b.escalation._take({}, set(), NOW, report) == {} and report.cancelled == []
+    assert b.escalation._take({}, b.escalation.reader.room, NOW, report) == {} and report.cancelled == []
     assert escalations(a)[uid]["state"] == "pending"
     assert a.escalation.check(now=NOW).sent == [uid] and len(smtpd.wait_for(1)) == 1

@@ -49,6 +49,7 @@ def raise_alert(db_url: str, minutes_ago: float, after: float = 15, uid: str | N
     try:
         db.init_schema()
         with db.write() as w:
+            w.now = datetime.fromisoformat(at)   # written at its own time, as the rule engine writes it
             w.emit("alert", {"change": "raised", "alert_uuid": uid, "rule_id": "handover_60",
                              "rule_name": "Handover wait over 60 minutes", "severity": "critical", "kind": "threshold",
                              "direction": "above", "scope": "provider", "subject": "RTEST1", "org_code": "RTEST1",
