@@ -62,14 +62,16 @@ def _notice(w: Writer, uid: str, outcome: str, at: datetime, recipients: int, at
     w.emit(rules.NOTICE_KIND, notice.model_dump(mode="json"))
 
 
-def compose(data: dict, sender: str, now: datetime, hub_id: str) -> EmailMessage:
+def compose(data: dict, sender: str, now: datetime, hub_id: str, message_uuid: str | None = None) -> EmailMessage:
     msg = EmailMessage()
     msg["Subject"] = " ".join(data["subject"].split())
     msg["From"] = sender
     msg["To"] = sender        # the room's own copy; the recipients are Bcc (smtplib leaves the header out)
     msg["Bcc"] = ", ".join(r["address"] for r in data["recipients"])
     msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = make_msgid("scc-spoc")
+    # One message, however often it is tried: a resend after a server went quiet before confirming
+    # (it may have taken the first) is recognisably the same email.
+    msg["Message-ID"] = f"<scc-spoc-{message_uuid}@scc-feed-hub>" if message_uuid else make_msgid("scc-spoc")
     footer = (f"\n--\nSent by {data['sent_by']} ({data['sent_by_role']}) from the System Co-ordination Centre "
               f"to {', '.join(data['groups'])}, through the SCC feed hub {hub_id}.\n")
     msg.set_content(data["body"].rstrip("\n") + "\n" + footer)
@@ -122,7 +124,7 @@ class MessageSender:
 
     def _deliver(self, row: dict, report: CheckReport) -> None:
         data = json.loads(row["message"])
-        msg = compose(data, self.config.smtp.sender, s.utcnow(), self.hub.db.hub_id)
+        msg = compose(data, self.config.smtp.sender, s.utcnow(), self.hub.db.hub_id, row["message_uuid"])
         error = mail_loop.try_send(self.send, self.config.smtp, msg)
         at = s.utcnow()
         t = s.spoc_delivery

@@ -7,7 +7,7 @@ the password was refused, the address does not exist, the certificate is not tru
 Every attempt is bounded as a whole (``attempt_seconds``): ``timeout_seconds`` bounds each read,
 so a server that answers a line at a time, just inside it, could otherwise hold the hub's mailer
 for ever.  A failure after the message itself was sent (the server went quiet before confirming)
-is ``partial``: the server may have taken it, and sending again may deliver it twice.
+is ``maybe_taken``: the server may have taken it, and sending again may deliver it twice.
 
 The password lives only in :class:`SmtpSettings` (kept out of its ``repr``) and is handed to
 ``smtplib`` and nowhere else; no reason produced here quotes what was sent for AUTH.
@@ -46,11 +46,12 @@ class SmtpSettings:
 
 
 class SendFailure(Exception):
-    def __init__(self, reason: str, transient: bool, partial: bool = False) -> None:
+    def __init__(self, reason: str, transient: bool, partial: bool = False, maybe_taken: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.transient = transient
         self.partial = partial   # the server took the message for some recipients: sending again repeats it
+        self.maybe_taken = maybe_taken   # it went quiet after the message: it may have taken it for all
 
 
 class _Smtp(smtplib.SMTP):
@@ -119,7 +120,7 @@ def send(settings: SmtpSettings, message: EmailMessage, to_addrs: list[str] | No
                                       f"{deadline.seconds:g} s", transient=True)
             if smtp is not None and smtp.payload_sent and failure.transient:
                 failure = SendFailure(failure.reason + "; the message had been sent, so the server may have "
-                                      "taken it", transient=True, partial=True)
+                                      "taken it", transient=True, maybe_taken=True)
             raise failure from None
         finally:
             if smtp is not None:
