@@ -160,3 +160,48 @@ def test_text_pasted_from_a_word_processor_reaches_every_desktop_as_typed(sqlite
     with b.store.session() as s:
         assert s.get(DecisionEntry, entry.uuid).rationale == rationale
     assert _verify(b.store).intact
+
+
+def test_the_records_export_says_when_an_entry_recorded_offline_reached_the_hub(sqlite_hub, make_desktop, tmp_path):
+    """A records review's finding: an entry synced hours after it was recorded did not say when others
+    could first have seen it.  The hub's receipt time travels on the feed and into the export."""
+    import csv
+    import json
+    import shutil
+    import subprocess
+    from datetime import timedelta
+
+    from models.records.export.records import export_records
+    from models.uk_time import UK
+
+    desk = make_desktop(sqlite_hub)
+    assert desk.run_once().error is None
+    prompt = authoring.record_decision(desk.store, decision_maker="Dr A", decision_maker_role="Director on-call",
+                                       decision="Open the escalation ward", rationale="OPEL 4", recorded_by="Dr A")
+    late = authoring.record_decision(desk.store, decision_maker="Dr A", decision_maker_role="Director on-call",
+                                     decision="Stand up the SCC overnight", rationale="Feed lost", recorded_by="Dr A")
+    assert desk.run_once().error is None
+    with desk.store.session() as s, s.begin():
+        for uid in (prompt.uuid, late.uuid):
+            got = s.get(DecisionEntry, uid)
+            assert got.hub_received_at is not None and got.hub_received_at >= got.recorded_at
+        # As the hub would have stamped it had this desktop been offline for 7 h 10 min (the hub's
+        # clock cannot be moved from here; the content and its hashes are untouched).
+        entry = s.get(DecisionEntry, late.uuid)
+        entry.hub_received_at = entry.recorded_at + timedelta(hours=7, minutes=10)
+        taken = entry.hub_received_at
+    day = taken.astimezone(UK).date()
+    first = min(day, prompt.recorded_at.astimezone(UK).date())
+    result = export_records(desk.store, first, day, tmp_path / "out", icb="Test ICB", user="t", host="h")
+    doc = json.loads((result.out_dir / "decisions.json").read_text(encoding="utf-8"))
+    by_uuid = {e["uuid"]: e for e in doc["entries"]}
+    assert doc["format_version"] == 6 and by_uuid[late.uuid]["hub_received_at"].startswith(f"{taken:%Y-%m-%dT%H:%M}")
+    assert by_uuid[prompt.uuid]["hub_received_at"] is not None
+    with open(result.out_dir / "decisions.csv", newline="", encoding="utf-8") as f:
+        rows = {r["uuid"]: r for r in csv.DictReader(f)}
+    assert rows[late.uuid]["hub_received_at"] == by_uuid[late.uuid]["hub_received_at"]
+    text = " ".join(subprocess.run([shutil.which("pdftotext"), str(result.out_dir / "decisions.pdf"), "-"],
+                                   capture_output=True, text=True, timeout=60, check=True).stdout.split())
+    assert text.count("after it was recorded") == 1
+    assert "7 h 10 min after it was recorded (others could not see it before)" in text
+    assert _verify(desk.store).intact

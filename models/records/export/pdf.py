@@ -30,6 +30,7 @@ from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from models.version import VERSION
+from models.records import reached_hub
 from models.records.export import snapshot as snapshot_reading
 from models.uk_time import Period, uk_time
 
@@ -411,6 +412,19 @@ def _when(text: str | None) -> str:
     return uk_time(datetime.fromisoformat(text)) if text else ""
 
 
+def _reached(e: dict) -> str:
+    """"; reached the hub ... after it was recorded" for an entry that reached the hub late (recorded
+    offline: others could not see it until then); "" otherwise."""
+    taken, made = e.get("hub_received_at"), e.get("recorded_at")
+    late = reached_hub.late_by(datetime.fromisoformat(made) if made else None,
+                               datetime.fromisoformat(taken) if taken else None)
+    if late is None:
+        return ""
+    minutes = int(late.total_seconds() // 60)
+    span = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+    return f"; reached the hub {_text(_when(taken))}, {span} after it was recorded (others could not see it before)"
+
+
 def _link(link: Any) -> str:
     """``transfer 1234-...`` for ``{"kind": "transfer", "uuid": ...}``; anything else as JSON."""
     if isinstance(link, str):
@@ -520,7 +534,8 @@ def _entry(st: _Styles, e: dict[str, Any], number: int, index: dict[str, int]) -
     missing = [label.lower() for label, value in optional if not value]
     if missing:
         fields.append([[Paragraph("Not recorded", st.label), Paragraph(_text(", ".join(missing)), st.none)]])
-    fields.append(_rows(st, "Recorded", f"{_text(e['recorded_by'])}, {_text(_when(e['recorded_at']))}", width))
+    fields.append(_rows(st, "Recorded", f"{_text(e['recorded_by'])}, {_text(_when(e['recorded_at']))}"
+                        + _reached(e), width))
     if amend:
         fields.append(_rows(st, "Amendments", " ".join(amend), width))
     if links:

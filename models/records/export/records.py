@@ -38,15 +38,17 @@ from models.records.export import snapshot as snapshot_reading
 from models.uk_time import Period, iso_uk, uk_period
 
 FORMAT = "scc-decision-log-export"
-FORMAT_VERSION = 5  # 2: situation_summary (the snapshot as lines in UK time); 3: link_references; 4: phoned_in;
-#                     5: amends_reference, amended_by_references (CSV columns after amends_uuid and amended_by)
+FORMAT_VERSION = 6  # 2: situation_summary (the snapshot as lines in UK time); 3: link_references; 4: phoned_in;
+#                     5: amends_reference, amended_by_references (CSV columns after amends_uuid and amended_by);
+#                     6: hub_received_at (when the hub took the entry; null when not at the hub or not kept then)
 MANIFEST_VERSION = 1
 CSV_NAME, JSON_NAME, PDF_NAME, MANIFEST_NAME = "decisions.csv", "decisions.json", "decisions.pdf", "manifest.json"
 CSV_COLUMNS = (
     "uuid", "decided_at", "decided_at_uk", "decision_maker", "decision_maker_role", "decision",
     "rationale", "options_considered", "information_available", "situation_snapshot", "situation_summary",
     "phoned_in", "actions", "review_at", "review_at_uk", "recorded_by", "recorded_at", "amends_uuid",
-    "amends_reference", "amended_by", "amended_by_references", "links", "link_references", "device_id", "device_seq", "content_hash", "prev_device_hash", "hub_seq", "hub_prev_hash", "hub_hash")
+    "amends_reference", "amended_by", "amended_by_references", "links", "link_references", "device_id", "device_seq", "content_hash", "prev_device_hash", "hub_seq", "hub_prev_hash", "hub_hash",
+    "hub_received_at")
 
 
 class ExportError(Exception):
@@ -97,7 +99,7 @@ def _entry_fields(e: DecisionEntry, acts: list[Action], amended: list[tuple[str,
         "link_references": refs,
         "device_id": e.device_id, "device_seq": e.device_seq, "content_hash": e.content_hash,
         "prev_device_hash": e.prev_device_hash, "hub_seq": e.hub_seq,
-        "hub_prev_hash": e.hub_prev_hash, "hub_hash": e.hub_hash}
+        "hub_prev_hash": e.hub_prev_hash, "hub_hash": e.hub_hash, "hub_received_at": _time(e.hub_received_at)}
 
 
 CHUNK = 10   # entries read from the replica at a time: an export holds ~10 parsed snapshots, not a year's 3,000
