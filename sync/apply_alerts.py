@@ -54,7 +54,7 @@ def apply_alert(conn: Connection, seq: int, d) -> str | None:
 def apply_escalation(conn: Connection, seq: int, d) -> str | None:
     """The hub's email about an alert (feed kind "alert_escalation"): kept on the alert, so every
     desktop shows "emailed Dr Priya Raman at 14:32" or why the email failed.  A later notice for the
-    same alert (the hub sends at most one per alert; a restored hub might repeat it) replaces the
+    same alert (the hub's first failure, a change of address, then the outcome) replaces the
     earlier.  A notice for an alert this replica does not hold (its raise was quarantined here) is
     quarantined in turn, with that reason: nothing to show it on, and not silently dropped."""
     values = {"escalation_outcome": d.outcome, "escalated_at": to_utc_text(d.at), "escalated_to": d.to_name,

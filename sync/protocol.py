@@ -356,7 +356,8 @@ class FeedAlertEscalation(_Msg):
 
     alert_uuid: Code = Field(min_length=36, max_length=36)
     outcome: Literal["sent", "failed"]
-    at: Time                                   # when it was sent, or when the hub gave up
+    at: Time                                   # when it was sent, or when it failed (the words say if
+    #                                            the hub is still trying, or to another address)
     to_name: FreeText = Field(min_length=1, max_length=200)   # the person, or "the fallback address"
     to_address: Code = Field(min_length=3, max_length=320)
     contact_uuid: Code | None = Field(default=None, max_length=36)   # None: the fallback address

@@ -338,6 +338,8 @@ def _handover(d, st, out) -> None:
     # (two items) goes on with the count unknown (None) rather than one started part-way through.
     kept = st.lost.get(hospital)
     day, total, serious = (list(kept) + [None])[:3] if kept else (_day(handed), 0.0, 0)
+    if _day(handed) < day:   # a late report of an earlier day's handover: that day's figures are gone
+        return
     if day != _day(handed):
         day, total, serious = _day(handed), 0.0, 0
     if serious is not None and _TABLE.serious_delay_range.contains(minutes):

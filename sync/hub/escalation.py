@@ -9,9 +9,10 @@ serves):
    two hub processes on one database, or a hub before and after a restart, exactly one row and
    so one email per alert;
 3. **takes** each pending row whose time has come by a conditional update of its attempt count
-   (only one process wins it) and sets a lease, so an attempt a crashed hub left unfinished is
-   tried again after ``lease_seconds`` -- the one way an alert can be emailed twice is a hub
-   killed between the SMTP server accepting the email and the row recording it;
+   (only one process wins it) and sets a lease (at least two whole attempts and a check, renewed as
+   each batch is sent), so an attempt a crashed hub left unfinished is tried again after it -- a
+   hub killed between the SMTP server accepting the email and the row recording it is the way an
+   alert can be emailed twice;
 4. sends one email per recipient (several alerts due at once come as one list, not a flood),
    with STARTTLS and the configured login (:mod:`sync.hub.smtp_sender`), no lock or transaction
    held meanwhile;
@@ -19,8 +20,11 @@ serves):
    (``retry_seconds`` doubled each time, at most ``MAX_RETRY_SECONDS`` apart), tried for as long as
    the alert is open and unacknowledged (a mail server down for an hour must not lose the OPEL 4
    that fell due in it); after ``max_attempts`` such failures to a person, the fallback address is
-   emailed instead.  A permanent refusal of a person's address (``550 user unknown``) goes to the
-   fallback address at once, saying why; only the fallback's own permanent refusal is ``failed``.
+   emailed instead.  A permanent refusal of a person's address (``550 user unknown`` at RCPT) goes
+   to the fallback address at once, saying why; a permanent fault of the set-up or the message
+   (login refused, no STARTTLS, "rejected as spam") is ``failed`` at once, as it would be for any
+   address.  A server that went quiet after the message (it may have it) is not tried again:
+   ``failed``, and the room is told to make sure by phone.
    The first failure to each address, a change of address, and the outcome go on the feed (kind
    ``alert_escalation``, :class:`EscalationNotice`) in the same transaction, so every desktop shows
    "the email failed: ..., phone the on-call" while the hub keeps trying, then "emailed Dr Priya
@@ -95,11 +99,31 @@ class Escalator:
             if stopping():   # handed back: the next start sends them at once, not after the lease
                 self._release([row for _to, rest in batches[n:] for row, _live in rest], now)
                 break
+            batch = self._renew(batch, now, real)   # its lease from now, not from the check's start
+            if not batch:
+                continue   # another process took them over meanwhile
             try:
                 self._deliver(to, batch, now, report, real)
             except Exception:  # noqa: BLE001 - one batch never stops the others; its lease runs out
                 log.exception("escalation: the email to %s <%s> could not be handled", to.name, to.address)
         return report
+
+    def _lease(self) -> timedelta:
+        """At least two whole attempts and a check: a process's lease never runs out while it sends."""
+        return timedelta(seconds=max(self.config.lease_seconds,
+                                     2 * self.config.smtp.attempt_seconds + self.config.check_seconds))
+
+    def _renew(self, batch: list, now: datetime, real: bool) -> list:
+        t = s.alert_escalation
+        until = (s.utcnow() if real else now) + self._lease()
+        kept = []
+        with self.db.plain() as conn:
+            for row, live in batch:
+                if conn.execute(update(t).where(t.c.alert_uuid == row["alert_uuid"], t.c.state == "pending",
+                                                t.c.attempts == row["attempts"])
+                                .values(next_attempt_at=until)).rowcount == 1:
+                    kept.append((row, live))
+        return kept
 
     def _release(self, rows: list[dict], now: datetime) -> None:
         t = s.alert_escalation
@@ -143,8 +167,8 @@ class Escalator:
         # A row in its backoff (every attempt recorded) rides along; one under another process's lease
         # (an attempt taken and not yet recorded) does not.
         rows = [r for r in waiting if r["next_attempt_at"] <= now or (
-            _key(r["to_address"]) in due_to and r["attempts"] == len(json.loads(r["attempt_log"])))]
-        batches: dict[Recipient, list] = {}
+            _key(r["to_address"]) in due_to and _recorded(r))]
+        groups: dict[str, tuple[Recipient, list]] = {}   # by address: one email whatever each row's reason
         with self.db.plain() as conn:
             for row in rows:
                 mine = (t.c.alert_uuid == row["alert_uuid"]) & (t.c.state == "pending") & (
@@ -161,7 +185,7 @@ class Escalator:
                     if conn.execute(update(t).where(mine).values(state="cancelled", error=error)).rowcount == 1:
                         report.cancelled.append(row["alert_uuid"])
                     continue
-                lease = now + timedelta(seconds=self.config.lease_seconds)
+                lease = now + self._lease()
                 if conn.execute(update(t).where(mine).values(attempts=row["attempts"] + 1,
                                                              next_attempt_at=lease)).rowcount != 1:
                     continue   # another hub process took it
@@ -172,8 +196,9 @@ class Escalator:
                     if now_on != to:
                         to = now_on
                         conn.execute(update(t).where(t.c.alert_uuid == row["alert_uuid"]).values(_address(to)))
-                batches.setdefault(to, []).append((dict(row, attempts=row["attempts"] + 1, **_address(to)), live))
-        return batches
+                group = groups.setdefault(_key(to.address), (to, []))
+                group[1].append((dict(row, attempts=row["attempts"] + 1, **_address(to)), live))
+        return dict(groups.values())
 
     def _deliver(self, to: Recipient, batch: list, now: datetime, report: CheckReport, real: bool) -> None:
         alerts = [live for _row, live in batch]
@@ -183,61 +208,74 @@ class Escalator:
             msg = compose(alerts, to, self.config.smtp.sender, self._org_names(alerts), now, self.db.hub_id,
                           first_tried=first, tries=max(row["attempts"] for row, _live in batch))
         except (ValueError, TypeError) as exc:   # an address or name no email can carry: that address's
-            error = smtp_sender.SendFailure(f"no email can be written to {to.address!r}: {exc}", transient=False)
+            error = smtp_sender.SendFailure(f"no email can be written to {to.address!r}: {exc}", transient=False,
+                                            recipient=True)
         else:
             error = mail_loop.try_send(self.send, self.config.smtp, msg, [to.address])
         sent_at = s.utcnow() if real else now   # sending takes a moment: the time it went
         with self.db.write() as w:
-            for row, _live in batch:
-                self._record(w, row, to, error, sent_at, report)
-        if error is None:
+            recorded = [self._record(w, row, to, error, sent_at, report) for row, _live in batch]
+        if not any(recorded):
+            log.warning("escalation: the email to %s <%s> was %s, but another process had taken its alerts over",
+                        to.name, to.address, "sent" if error is None else "not sent")
+        elif error is None:
             log.info("escalation: emailed %s <%s> (%s) about %d alert(s)", to.name, to.address, to.rota, len(batch))
         else:
             log.warning("escalation: email to %s <%s> about %d alert(s) failed: %s", to.name, to.address,
                         len(batch), error.reason)
 
-    def _record(self, w, row: dict, to: Recipient, error, at: datetime, report: CheckReport) -> None:
+    def _record(self, w, row: dict, to: Recipient, error, at: datetime, report: CheckReport) -> bool:
+        """The attempt's outcome, while this process still holds the row; False when it no longer did."""
         t = s.alert_escalation
         uid, attempts = row["alert_uuid"], row["attempts"]
         before = json.loads(row["attempt_log"])
-        history = before + [{"at": s.iso(at), "to": to.address, "error": error.reason if error else None}]
-        values = {"attempt_log": json.dumps(history), "error": error.reason if error else row["error"]}
+        entry = {"n": attempts, "at": s.iso(at), "to": to.address, "error": error.reason if error else None}
+        values = {"attempt_log": json.dumps(_kept(before + [entry])), "error": error.reason if error else row["error"]}
         told = None   # what the desktops are told now, if anything
-        to_person = [e for e in before if e.get("to", row["to_address"]) == to.address and e.get("error")]
+        failures = (sum(1 for e in before if e.get("to", row["to_address"]) == to.address and e.get("error"))
+                    + _skipped_failures(before, to.address))   # earlier failures to this address
+        outcome = None
         if error is None:
             values.update(state="sent", sent_at=at)
-            report.sent.append(uid)
-            told = ("sent", None, to)
-        elif not to.fallback and (not error.transient or len(to_person) + 1 >= self.config.max_attempts):
+            outcome, told = "sent", ("sent", None, to)
+        elif error.maybe_taken:
+            # The server went quiet after the message: it may well have it. Not sent again (a relay slow
+            # to confirm would get it at every try); the room is told to make sure by phone.
+            values.update(state="failed")
+            outcome, told = "failed", ("failed", f"{error.reason}. Not sent again, so nobody gets it many times: "
+                                                  "phone to make sure it arrived", to)
+        elif not to.fallback and ((error.recipient and not error.transient)
+                                  or (error.transient and failures + 1 >= self.config.max_attempts)):
             # The person's address refused for good, or never taken: the fallback address, at once.
             why = (f"the mail server {'refused' if not error.transient else 'did not take'} the email to "
                    f"{to.name} <{to.address}>: {error.reason}")
             backup = Recipient(self.config.policy.fallback, "the fallback address", to.rota, None, True, why[:1000])
             values.update(next_attempt_at=at, **_address(backup))
-            report.retrying.append(uid)
-            told = ("failed", f"{error.reason}; emailing the SCC fallback address instead", to)
+            outcome, told = "retrying", ("failed", f"{error.reason}; emailing the SCC fallback address instead", to)
         elif error.transient:
-            wait = min(self.config.retry_seconds * 2 ** (len(to_person)), max(self.config.retry_seconds,
-                                                                              MAX_RETRY_SECONDS))
+            wait = min(self.config.retry_seconds * 2 ** min(failures, 16),
+                       max(self.config.retry_seconds, MAX_RETRY_SECONDS))
             values.update(next_attempt_at=at + timedelta(seconds=wait))
-            report.retrying.append(uid)
-            if not to_person:   # the first failure to this address: the room hears at once
+            outcome = "retrying"
+            if not failures:   # the first failure to this address: the room hears at once
                 told = ("failed", f"{error.reason}; the hub is trying again while the alert is open", to)
         else:
             values.update(state="failed")
-            report.failed.append(uid)
-            told = ("failed", error.reason, to)
-        # Only while this process still holds the attempt (its lease has not been taken over).
+            outcome, told = "failed", ("failed", error.reason, to)
+        notice = None
+        if told is not None:   # built before the row is written: a notice that cannot be made stops nothing
+            words, who = told[1], told[2]
+            notice = EscalationNotice(alert_uuid=uid, outcome=told[0], at=at, to_name=who.name,
+                                      to_address=who.address, contact_uuid=who.contact_uuid, rota=who.rota,
+                                      fallback_reason=mail_loop.error_text(who.reason),
+                                      attempts=min(attempts, 1000), error=mail_loop.error_text(words))
         if w.conn.execute(update(t).where(t.c.alert_uuid == uid, t.c.state == "pending",
                                           t.c.attempts == attempts).values(**values)).rowcount != 1:
-            return
-        if told is not None:
-            outcome, words, who = told
-            notice = EscalationNotice(alert_uuid=uid, outcome=outcome, at=at, to_name=who.name,
-                                      to_address=who.address, contact_uuid=who.contact_uuid, rota=who.rota,
-                                      fallback_reason=who.reason, attempts=attempts,
-                                      error=mail_loop.error_text(words))
+            return False
+        getattr(report, outcome).append(uid)
+        if notice is not None:
             w.emit(NOTICE_KIND, notice.model_dump(mode="json"), row["org_code"])
+        return True
 
     def _org_names(self, alerts: list[OpenAlert]) -> dict[str, str]:
         codes = sorted({a.org_code for a in alerts if a.org_code})
@@ -255,6 +293,41 @@ def _key(address: str) -> str:
 def _address(to: Recipient) -> dict:
     return {"to_address": to.address, "to_name": to.name[:200], "contact_uuid": to.contact_uuid,
             "rota": to.rota[:60], "fallback_reason": to.reason}
+
+
+KEEP_FIRST, KEEP_LAST = 3, 20   # attempts kept in a row's log: a relay down for days must not grow it
+
+
+def _kept(history: list[dict]) -> list[dict]:
+    """The first and the latest attempts, and how many between were let go (and how many of those
+    failed to each address, so the count of failures per address survives)."""
+    if len(history) <= KEEP_FIRST + KEEP_LAST + 1:
+        return history
+    gap = [e for e in history[KEEP_FIRST:-KEEP_LAST]]
+    skipped = {"skipped": 0, "failed_to": {}}
+    for e in gap:
+        if "skipped" in e:
+            skipped["skipped"] += e["skipped"]
+            for addr, n in e.get("failed_to", {}).items():
+                skipped["failed_to"][addr] = skipped["failed_to"].get(addr, 0) + n
+        else:
+            skipped["skipped"] += 1
+            if e.get("error"):
+                skipped["failed_to"][e.get("to", "")] = skipped["failed_to"].get(e.get("to", ""), 0) + 1
+    return history[:KEEP_FIRST] + [skipped] + history[-KEEP_LAST:]
+
+
+def _skipped_failures(history: list[dict], address: str) -> int:
+    return sum(e.get("failed_to", {}).get(address, 0) for e in history if "skipped" in e)
+
+
+def _recorded(row) -> bool:
+    """Every attempt taken of the row recorded: it waits for a retry, not under a process's lease."""
+    history = json.loads(row["attempt_log"])
+    if not history:
+        return row["attempts"] == 0
+    last = history[-1]
+    return last.get("n", len(history)) == row["attempts"]
 
 
 def _first_try(row: dict) -> datetime | None:

@@ -46,12 +46,14 @@ class SmtpSettings:
 
 
 class SendFailure(Exception):
-    def __init__(self, reason: str, transient: bool, partial: bool = False, maybe_taken: bool = False) -> None:
+    def __init__(self, reason: str, transient: bool, partial: bool = False, maybe_taken: bool = False,
+                 recipient: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.transient = transient
         self.partial = partial   # the server took the message for some recipients: sending again repeats it
         self.maybe_taken = maybe_taken   # it went quiet after the message: it may have taken it for all
+        self.recipient = recipient   # about the address (refused at RCPT), not the server or the set-up
 
 
 class _Smtp(smtplib.SMTP):
@@ -88,7 +90,9 @@ class _Deadline:
         sock = getattr(self.smtp, "sock", None)
         if sock is not None:
             try:
-                sock.shutdown(socket.SHUT_RDWR)
+                # The plain socket's shutdown, even on a TLS socket: SSLSocket.shutdown drops its TLS
+                # state first, and a write racing it would go out in clear (a review found).
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
             except OSError:
                 pass
 
@@ -118,7 +122,9 @@ def send(settings: SmtpSettings, message: EmailMessage, to_addrs: list[str] | No
             if deadline.expired:
                 failure = SendFailure(f"no complete answer from {settings.host}:{settings.port} within "
                                       f"{deadline.seconds:g} s", transient=True)
-            if smtp is not None and smtp.payload_sent and failure.transient:
+            # Quiet after the message (no reply at all), not a refusal: a 451 after DATA is a clear "no".
+            quiet = not isinstance(exc, smtplib.SMTPResponseException)
+            if smtp is not None and smtp.payload_sent and failure.transient and quiet:
                 failure = SendFailure(failure.reason + "; the message had been sent, so the server may have "
                                       "taken it", transient=True, maybe_taken=True)
             raise failure from None
@@ -143,7 +149,7 @@ def _exchange(smtp: _Smtp, settings: SmtpSettings, message: EmailMessage, to_add
     if refused:
         raise SendFailure("the server refused " + ", ".join(
             f"{addr} ({code} {_text(why)})" for addr, (code, why) in sorted(refused.items())),
-            transient=all(400 <= code < 500 for code, _ in refused.values()), partial=True)
+            transient=all(400 <= code < 500 for code, _ in refused.values()), partial=True, recipient=True)
 
 
 def _failure(exc: BaseException, settings: SmtpSettings) -> SendFailure:
@@ -155,7 +161,7 @@ def _failure(exc: BaseException, settings: SmtpSettings) -> SendFailure:
         codes = [code for code, _ in exc.recipients.values()]
         return SendFailure("the server refused every recipient: " + ", ".join(
             f"{addr} ({code} {_text(why)})" for addr, (code, why) in sorted(exc.recipients.items())),
-            transient=all(400 <= c < 500 for c in codes))
+            transient=all(400 <= c < 500 for c in codes), recipient=True)
     if isinstance(exc, smtplib.SMTPResponseException):
         return SendFailure(f"the server answered {exc.smtp_code} {_text(exc.smtp_error)}",
                            transient=400 <= exc.smtp_code < 500)

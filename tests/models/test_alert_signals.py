@@ -325,3 +325,14 @@ def test_a_days_total_kept_before_the_count_of_serious_delays_says_it_is_not_kno
     _sigs, st = alert_signals.signals([_handover("amb-y", "handed_over", 24 * 60, 24 * 60 + 75)], st,
                                       T0 + timedelta(hours=26))
     assert st["lost"]["RTEST1"] == [(T0 + timedelta(days=1)).date().isoformat(), 1.0, 1]
+
+
+def test_a_late_report_of_yesterdays_handover_leaves_todays_hours_and_count_alone():
+    """A review found: at 00:30 a crew's late update for a handover at 23:50 yesterday reset today's
+    figures to yesterday's day, which the day's turn then deleted (the phone read 0, the alert cleared)."""
+    day = T0.date().isoformat()
+    st = {"waiting": {}, "lost": {"RTEST1": [day, 2.5, 2]}, "c2": {}, "ended": {}, "heard": {}}
+    sigs, st = alert_signals.signals([_handover("amb-late", "handed_over", -60 * 9 - 70, -60 * 9 - 10)], st,
+                                     T0 + timedelta(minutes=30))   # handed over 23:50 the day before (UTC)
+    assert st["lost"]["RTEST1"] == [day, 2.5, 2]
+    assert [s.value for s in sigs if s.metric == alert_signals.LOST] == []

@@ -172,7 +172,8 @@ def test_a_refusal_by_the_mail_server_is_retried_when_transient_and_recorded_fai
     smtpd.fail_next("451 4.3.0 try again later")
     retried = messages.send_message(desk.store, template="free_text", groups=[BED],
                                     values={"headline": "Retried", "message": "Sent on the second attempt"})
-    assert _wait_for_outcome(desk, retried.message_uuid).state == "sent"
+    outcome = _wait_for_outcome(desk, retried.message_uuid)
+    assert outcome.state == "sent", (outcome, smtpd.handler.faults)
     assert smtpd.wait_for(count + 1)[-1].message["Subject"] == "[SCC] Retried"
     smtpd.fail_next("554 5.7.1 message refused by policy")
     refused = messages.send_message(desk.store, template="free_text", groups=[BED],

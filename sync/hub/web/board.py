@@ -487,8 +487,9 @@ class BoardReader:
         if data["op"] == "done":
             if self._f.actions.pop(uid, None) is None:
                 self._f.done.add(uid)
-        elif data["op"] == "create" and uid not in self._f.done:
-            self._f.actions[uid] = ActionDue(str(data["description"]), str(data["owner"]), _time(data.get("due_at")))
+        elif data["op"] == "create" and uid not in self._f.done:   # the first creation stands, as on the desktops
+            self._f.actions.setdefault(uid, ActionDue(str(data["description"]), str(data["owner"]),
+                                                      _time(data.get("due_at"))))
 
     def _item(self, feed_kind: str, d: dict, seq: int) -> None:
         if feed_kind == "response_times":

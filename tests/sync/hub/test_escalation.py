@@ -269,19 +269,26 @@ def test_a_persons_address_refused_for_good_goes_to_the_fallback_and_the_fallbac
     hub = make_hub(settings(smtpd, retry_seconds=1, max_attempts=2))
     rota(hub)
     uid = raise_alert(hub, NOW - timedelta(minutes=20), org="RTEST1")
-    smtpd.fail_next("550 5.1.1 user unknown")
+    smtpd.handler.refuse_rcpt.update({DIRECTOR_EMAIL: "550 5.1.1 user unknown", LEAD_EMAIL: "550 5.1.1 user unknown"})
     assert hub.escalation.check(now=NOW).retrying == [uid]
     assert hub.escalation.check(now=NOW + timedelta(seconds=1)).sent == [uid]
     [mail] = smtpd.wait_for(1)
     assert mail.rcpt_tos == [FALLBACK] and "the mail server refused the email to" in mail.message.get_content()
+    # The fallback address refused too: final, said on the feed.
+    smtpd.handler.refuse_rcpt[FALLBACK] = "550 5.1.1 mailbox disabled"
     bad = raise_alert(hub, NOW - timedelta(minutes=20), org="RTEST2")
-    smtpd.fail_next("554 5.7.1 Message rejected as spam", "554 5.7.1 Message rejected as spam")
     hub.escalation.check(now=NOW + timedelta(seconds=2))
     assert hub.escalation.check(now=NOW + timedelta(seconds=3)).failed == [bad]
     row = escalations(hub)[bad]
     assert row["state"] == "failed" and row["attempts"] == 2 and row["to_address"] == FALLBACK
-    assert "554 5.7.1 Message rejected as spam" in row["error"]
+    assert "550 5.1.1 mailbox disabled" in row["error"]
     assert [n["outcome"] for n in notices(hub) if n["alert_uuid"] == bad] == ["failed", "failed"]
+    # A refusal of the message itself (not of an address) is the same for any address: failed at once.
+    spam = raise_alert(hub, NOW - timedelta(minutes=20), org="RTEST3")
+    smtpd.handler.refuse_rcpt.clear()
+    smtpd.fail_next("554 5.7.1 Message rejected as spam")
+    assert hub.escalation.check(now=NOW + timedelta(seconds=4)).failed == [spam]
+    assert escalations(hub)[spam]["attempts"] == 1
     assert hub.escalation.check(now=NOW + timedelta(hours=1)).claimed == [] and len(smtpd.received) == 1
 
 
@@ -305,8 +312,7 @@ def test_a_wrong_password_fails_and_no_password_reaches_any_log_record(make_hub,
     hub = make_hub(config)
     rota(hub)
     uid = raise_alert(hub, NOW - timedelta(minutes=20))
-    assert hub.escalation.check(now=NOW).retrying == [uid]   # the fallback address next, refused the same
-    assert hub.escalation.check(now=NOW + timedelta(seconds=1)).failed == [uid]
+    assert hub.escalation.check(now=NOW).failed == [uid]   # the set-up, not the address: failed at once
     row = escalations(hub)[uid]
     assert "refused the username or password (535" in row["error"]
     secrets = {wrong, base64.b64encode(f"\0{USER}\0{wrong}".encode()).decode(),

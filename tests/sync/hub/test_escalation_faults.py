@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from models.rules.escalation import Person, Policy, Shift, recipient
+from models.rules.escalation import Person, Policy, Shift, due, recipient
 from sync.hub import records
 from sync.hub.escalation_config import EscalationConfig
 from sync.hub.smtp_sender import SmtpSettings
@@ -52,31 +52,34 @@ def test_a_server_that_stalls_a_line_at_a_time_is_cut_off_and_tried_again(make_h
     assert told["outcome"] == "failed" and "trying again" in told["error"]
 
 
-def test_a_relay_slow_to_confirm_gets_the_same_message_again_not_a_second_one(make_hub, smtpd):
-    """The relay kept the message but confirmed after the client's timeout: the resend had a new
-    Message-ID, so the Director got two emails no mail system could tell apart.  And acknowledged
-    meanwhile, the row said 'cancelled' though the email had gone."""
+def test_a_relay_slow_to_confirm_is_not_sent_again_and_the_room_is_told_to_phone(make_hub, smtpd):
+    """The relay kept the message but confirmed after the client's timeout: resent at every try, the
+    Director got a copy each time (a review: 3 to the person and 27 to the fallback in two hours).
+    Now not sent again; the room is told the server may have it and to make sure by phone.  A 451
+    after the message is a clear "no", not "may have taken it", and is tried again."""
     config = settings(smtpd)
-    config = EscalationConfig(**{**config.__dict__, "retry_seconds": 1, "smtp": SmtpSettings(
+    one_rota = Policy(FALLBACK, in_hours_rota="Director on-call", out_of_hours_rota="Director on-call")
+    config = EscalationConfig(**{**config.__dict__, "retry_seconds": 1, "policy": one_rota, "smtp": SmtpSettings(
         "127.0.0.1", "SCC alerts <scc-alerts@example.nhs.uk>", smtpd.port, USER, PASSWORD, str(smtpd.cert),
         timeout_seconds=1)})
     hub = make_hub(config)
     rota(hub)
     uid = raise_alert(hub, NOW - timedelta(minutes=20))
     smtpd.handler.confirm_after.append(2.5)
-    assert hub.escalation.check(now=NOW).retrying == [uid]
-    assert "may have taken it" in escalations(hub)[uid]["error"]
-    assert hub.escalation.check(now=NOW + timedelta(seconds=1)).sent == [uid]
-    first, second = smtpd.wait_for(2)
-    assert first.message["Message-ID"] == second.message["Message-ID"]   # one message, sent twice
-    # The same, acknowledged while the hub waits to try again: recorded as possibly delivered.
+    assert hub.escalation.check(now=NOW).failed == [uid]
+    row = escalations(hub)[uid]
+    assert row["state"] == "failed" and "may have taken it" in row["error"]
+    for later in range(1, 4):
+        hub.escalation.check(now=NOW + timedelta(minutes=later * 10))
+    time.sleep(2)
+    assert len(smtpd.received) == 1   # the one the relay kept, never another
+    [told] = notices(hub)
+    assert told["outcome"] == "failed" and "phone to make sure it arrived" in told["error"]
     other = raise_alert(hub, NOW - timedelta(minutes=20), org="RTEST2")
-    smtpd.handler.confirm_after.append(2.5)
-    hub.escalation.check(now=NOW + timedelta(seconds=2))
-    ack(hub, other, NOW + timedelta(seconds=3))
-    assert hub.escalation.check(now=NOW + timedelta(seconds=4)).cancelled == [other]
-    row = escalations(hub)[other]
-    assert row["state"] == "cancelled" and "it may have been delivered" in row["error"]
+    smtpd.fail_next("451 4.3.0 busy")
+    assert hub.escalation.check(now=NOW + timedelta(hours=1)).retrying == [other]
+    assert "may have taken it" not in escalations(hub)[other]["error"]
+    assert hub.escalation.check(now=NOW + timedelta(hours=1, seconds=1)).sent == [other]
 
 
 def test_an_address_with_a_line_break_or_a_list_is_refused_at_intake_and_never_emailed(make_hub, smtpd):
@@ -148,7 +151,8 @@ def test_an_alert_raised_from_data_that_came_hours_late_gives_the_room_its_minut
 
 def test_one_persons_emails_waiting_on_separate_retry_clocks_go_as_one(make_hub, smtpd):
     """After an outage, alerts due during it went one email each, out of order."""
-    hub = make_hub(settings(smtpd, retry_seconds=60))
+    one_rota = Policy(FALLBACK, in_hours_rota="Director on-call", out_of_hours_rota="Director on-call")
+    hub = make_hub(settings(smtpd, retry_seconds=60, policy=one_rota))
     rota(hub)
     early = raise_alert(hub, NOW - timedelta(minutes=20))
     smtpd.fail_next("451 4.3.0 busy")
@@ -157,4 +161,54 @@ def test_one_persons_emails_waiting_on_separate_retry_clocks_go_as_one(make_hub,
     assert sorted(hub.escalation.check(now=NOW + timedelta(seconds=10)).sent) == sorted([early, later])
     [mail] = smtpd.wait_for(1)
     assert mail.message["Subject"].startswith("[SCC] 2 alerts not acknowledged")
-    assert mail.rcpt_tos == [_on_call_email(hub, NOW + timedelta(seconds=10))]
+    assert mail.rcpt_tos == [DIRECTOR_EMAIL]
+
+
+def test_an_email_tried_for_days_is_recorded_when_it_goes_and_its_log_stays_small(make_hub, smtpd):
+    """A review found: after about 1,000 tries (83 hours at 5 minutes) the 'sent' notice could not be
+    made, the record rolled back and the email went again every lease; from 1,024 failures the wait
+    overflowed.  A mistyped relay over a long weekend would do it."""
+    import json
+
+    from sqlalchemy import update
+
+    from sync.hub import schema as s
+
+    hub = make_hub(settings(smtpd, retry_seconds=30.0))
+    uid = raise_alert(hub, NOW - timedelta(minutes=20))   # nobody on call: the fallback address
+    smtpd.fail_next("451 4.3.0 busy")
+    assert hub.escalation.check(now=NOW).retrying == [uid]
+    history = [{"n": n, "at": NOW.isoformat(), "to": FALLBACK, "error": "cannot reach relay"} for n in range(1, 1501)]
+    with hub.db.plain() as conn:
+        conn.execute(update(s.alert_escalation).where(s.alert_escalation.c.alert_uuid == uid).values(
+            attempts=1500, attempt_log=json.dumps(history), next_attempt_at=NOW))
+    smtpd.fail_next("451 4.3.0 still busy")
+    assert hub.escalation.check(now=NOW + timedelta(seconds=1)).retrying == [uid]   # no overflow
+    row = escalations(hub)[uid]
+    assert row["next_attempt_at"] == NOW + timedelta(seconds=1 + 300)   # at most 5 minutes apart
+    assert len(json.loads(row["attempt_log"])) <= 24
+    assert hub.escalation.check(now=NOW + timedelta(seconds=302)).sent == [uid]
+    assert escalations(hub)[uid]["state"] == "sent"
+    assert [(n["outcome"], n["attempts"]) for n in notices(hub)][-1] == ("sent", 1000)
+    assert hub.escalation.check(now=NOW + timedelta(hours=1)).sent == [] and len(smtpd.wait_for(2, 1)) == 1
+
+
+def test_a_second_hub_process_never_takes_a_row_another_is_still_sending(make_hub, smtpd):
+    """A review found: the lease could run out while its process was still sending (a lease of 1 s, or
+    the sixth batch of a check), and a second process then sent the same email again."""
+    from sync.hub.escalation import CheckReport
+
+    a, b = make_hub(settings(smtpd, lease_seconds=1)), make_hub(settings(smtpd, lease_seconds=1))
+    rota(a)
+    uid = raise_alert(a, NOW - timedelta(minutes=20))
+    room = a.escalation.reader.refresh(a.db)
+    alerts = {x.id: x for x in room.alerts()}
+    a.escalation._claim(due(room.alerts(), set(), room.shifts.values(), room.people, a.escalation.config.policy,
+                            NOW), NOW)
+    taken = a.escalation._take(alerts, room, NOW, CheckReport())   # A has it, and is slow to send
+    assert [row["alert_uuid"] for batch in taken.values() for row, _live in batch] == [uid]
+    assert b.escalation.check(now=NOW + timedelta(seconds=20)).sent == []
+    report = CheckReport()
+    for to, batch in taken.items():
+        a.escalation._deliver(to, batch, NOW + timedelta(seconds=25), report, real=False)
+    assert report.sent == [uid] and len(smtpd.wait_for(2, timeout=1)) == 1
