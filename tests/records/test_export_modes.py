@@ -41,6 +41,24 @@ def test_a_records_export_is_readable_by_its_owner_only(store, tmp_path):
     assert stat.S_IMODE(result.out_dir.stat().st_mode) == 0o700
 
 
+def test_a_part_file_left_by_a_failed_export_is_not_reused_with_its_mode_or_followed(store, tmp_path):
+    """A review found: a NAME.part left behind kept its own mode (O_TRUNC keeps it), and a link planted
+    under that name was followed, writing the decisions wherever it pointed."""
+    write_decisions(store, 3)
+    out = tmp_path / "out"
+    out.mkdir(mode=0o700)
+    (out / "decisions.csv.part").write_text("old")
+    os.chmod(out / "decisions.csv.part", 0o644)
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text("keep")
+    (out / "decisions.json.part").symlink_to(elsewhere)
+    result = export_records(store, date(2025, 3, 30), date(2025, 3, 30), out, icb="Test ICB", user="tester",
+                            host="desk-1", force=True)
+    assert set(_modes(result.out_dir).values()) == {0o600}
+    assert elsewhere.read_text() == "keep"
+    assert not any(p.name.endswith(".part") for p in out.iterdir())
+
+
 def test_a_contacts_export_is_readable_by_its_owner_only(store, store_path, tmp_path, cli_env):
     authoring.upsert_contact(store, author="A", name="Jo Bloggs", organisation="Trust One",
                              phone="01234 567890")

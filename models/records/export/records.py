@@ -274,8 +274,11 @@ def retention_class(path: Path | str | None = None) -> dict[str, Any]:
 
 
 def _create(path: Path):
-    # The owner's only, whatever the umask: decisions name patients and staff.
-    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
+    # The owner's only, whatever the umask: decisions name patients and staff.  A file of that name
+    # left by an earlier failed export is removed first (O_TRUNC would keep its mode), and a link
+    # planted there is never followed (O_EXCL).
+    path.unlink(missing_ok=True)
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
 
 
 def _write(path: Path, data: bytes) -> None:
