@@ -36,6 +36,8 @@ from sync.hub import mail_loop, smtp_sender
 from sync.hub.db import Writer
 
 log = logging.getLogger("sync.hub")
+KEEP_TRYING = timedelta(hours=2)   # a message the server could not take is tried this long (then failed)
+MAX_RETRY_SECONDS = 300.0
 CHECK_SECONDS = 1.0   # a message is the room speaking now: sent within about a second of reaching the hub
 NO_SMTP = ("this hub has no SMTP set-up, so nothing was emailed: start it with --escalation FILE "
            "(the [smtp] settings alert escalation uses; docs/escalation.md)")
@@ -137,8 +139,16 @@ class MessageSender:
         elif error.partial:   # the others have it: sending again would send it to them twice
             values.update(state="failed", error=f"sent to the others, but {error.reason}")
             report.failed.append(uid)
-        elif error.transient and attempts < self.config.max_attempts:
-            values.update(next_attempt_at=at + timedelta(seconds=self.config.retry_seconds * 2 ** (attempts - 1)))
+        elif error.maybe_taken:   # quiet after the message: the partners may have it; never a second copy
+            values.update(state="failed", error=f"{error.reason}. Not sent again, so nobody gets it twice: "
+                                                 "ask a recipient whether it arrived")
+            report.failed.append(uid)
+        elif error.transient and (attempts < self.config.max_attempts or at < row["created_at"] + KEEP_TRYING):
+            # A mail server down for an hour must not lose what the room said: tried for KEEP_TRYING,
+            # doubling and then at most MAX_RETRY_SECONDS apart (it had ended failed after ~16 minutes).
+            wait = min(self.config.retry_seconds * 2 ** min(attempts - 1, 16),
+                       max(self.config.retry_seconds, MAX_RETRY_SECONDS))
+            values.update(next_attempt_at=at + timedelta(seconds=wait))
             report.retrying.append(uid)
         else:
             values.update(state="failed")

@@ -201,6 +201,21 @@ def test_a_refusal_by_the_mail_server_is_retried_when_transient_and_recorded_fai
     assert len(smtpd.received[-1].rcpt_tos) == 10   # nine bed managers and the room's copy
 
 
+def test_a_mail_server_refusing_past_every_retry_still_gets_the_message_once_it_takes_it(world):
+    """An adversarial review of the mailers: a server down longer than the retries (six, about 16
+    minutes) ended the room's message failed, never sent when the server came back.  It is now tried
+    for two hours (at most five minutes apart) before it fails."""
+    running, smtpd, desk, _desktop, _expected = world
+    running()
+    count = len(smtpd.received)
+    smtpd.fail_next(*["451 4.3.0 try again later"] * 7)   # one more than max_attempts (6)
+    late = messages.send_message(desk.store, template="free_text", groups=[BED],
+                                 values={"headline": "Late", "message": "Sent on the eighth attempt"})
+    outcome = _wait_for_outcome(desk, late.message_uuid, timeout=45)
+    assert outcome.state == "sent", (outcome, smtpd.handler.faults)
+    assert [m.message["Subject"] for m in smtpd.received[count:]] == ["[SCC] Late"]
+
+
 def test_a_crash_part_way_through_sending_leaves_neither_the_message_nor_its_decision(world, monkeypatch):
     _running, _smtpd, desk, _desktop, _expected = world
     with desk.store.session() as s:
