@@ -46,9 +46,12 @@ class Submitter:
         self.url, self.rng = url, rng
         self.session = requests.Session()
         self.session.headers.update({VERSION_HEADER: PROTOCOL_VERSION, "Authorization": f"Bearer {token}"})
-        self.base = datetime.now(timezone.utc) - timedelta(days=20)
+        # Far enough back for the three-minute run's minutes (about 30,000) to stay in the past: the hub
+        # refuses a time more than 15 minutes ahead, and from 20 days back they ran into the future.
+        self.base = datetime.now(timezone.utc) - timedelta(days=60)
         self.minute = 0
         self.acknowledged: dict[str, list[str]] = {}   # submission id -> observed_at of its items
+        self.rejected: list = []                         # items the hub refused in a 200 (none expected)
         self.attempts = Counter()
 
     def _body(self) -> tuple[dict, list[str]]:
@@ -69,6 +72,7 @@ class Submitter:
             try:
                 r = self.session.post(self.url + "/v1/submissions", json=body, timeout=(2, 4))
                 if r.status_code == 200:
+                    self.rejected += r.json().get("rejected") or []
                     self.acknowledged[body["submission_id"]] = times
                     return
                 assert r.status_code >= 500, r.text   # the proxy never makes a 4xx
@@ -158,6 +162,7 @@ def _check(hub, store, submitter, counts, decisions, cycles, head):
     n_obs, n_records = check_exact(hub, store)   # the cursor is at the head: exactly the wait's head
     on_feed = Counter(i["data"]["observed_at"] for i in feed if i["kind"] == "observation")
     sent = [t for times in submitter.acknowledged.values() for t in times]
+    assert submitter.rejected == [], f"the hub refused items the test meant to be good: {submitter.rejected[:3]}"
     assert len(sent) == len(set(sent))
     assert {datetime.fromisoformat(t) for t in sent} == {datetime.fromisoformat(t) for t in on_feed}
     assert set(on_feed.values()) == {1}   # resent and duplicated requests stored once
