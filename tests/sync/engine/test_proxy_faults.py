@@ -46,8 +46,9 @@ class Submitter:
         self.url, self.rng = url, rng
         self.session = requests.Session()
         self.session.headers.update({VERSION_HEADER: PROTOCOL_VERSION, "Authorization": f"Bearer {token}"})
-        # Far enough back for the three-minute run's minutes (about 30,000) to stay in the past: the hub
-        # refuses a time more than 15 minutes ahead, and from 20 days back they ran into the future.
+        # Items a second apart from 60 days back, so the three-minute run (about 30,000 items) stays in the
+        # past: the hub refuses a time more than 15 minutes ahead, and a minute apart from 20 days back the
+        # run's times went into the future.
         self.base = datetime.now(timezone.utc) - timedelta(days=60)
         self.minute = 0
         self.acknowledged: dict[str, list[str]] = {}   # submission id -> observed_at of its items
@@ -56,8 +57,8 @@ class Submitter:
 
     def _body(self) -> tuple[dict, list[str]]:
         times = []
-        for _ in range(PER_SUBMISSION):   # distinct past minutes: the hub keeps every one
-            times.append((self.base + timedelta(minutes=self.minute)).isoformat())
+        for _ in range(PER_SUBMISSION):   # distinct past seconds: the hub keeps every one
+            times.append((self.base + timedelta(seconds=self.minute)).isoformat())   # a second apart
             self.minute += 1
         items = [{"type": "observation", "metric": "ga_bed_occupancy_pct", "observed_at": t,
                   "value": round(self.rng.uniform(80, 99), 1)} for t in times]
