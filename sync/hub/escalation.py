@@ -303,7 +303,7 @@ def _kept(history: list[dict]) -> list[dict]:
     failed to each address, so the count of failures per address survives)."""
     if len(history) <= KEEP_FIRST + KEEP_LAST + 1:
         return history
-    gap = [e for e in history[KEEP_FIRST:-KEEP_LAST]]
+    gap = history[KEEP_FIRST:-KEEP_LAST]
     skipped = {"skipped": 0, "failed_to": {}}
     for e in gap:
         if "skipped" in e:
