@@ -227,12 +227,13 @@ def import_contacts(store, parsed: "contacts.ParsedFile", author: str) -> Import
 
 # --- actions ----------------------------------------------------------------------
 def add_action(store, *, description: str, owner: str, author: str, decision_uuid: str | None = None,
-               due_at: datetime | None = None) -> str:
-    """An action (optionally from a decision) with an owner and a due time; returns its UUID."""
+               due_at: datetime | None = None, action_uuid: str | None = None) -> str:
+    """An action (optionally from a decision) with an owner and a due time; returns its UUID
+    (``action_uuid`` when the decision recording it named it first, in its hashed links)."""
     if not description.strip() or not owner.strip():
         raise ValueError("description: an action needs a description and an owner")
     now = utcnow()
-    uid = str(uuidlib.uuid4())
+    uid = action_uuid or str(uuidlib.uuid4())
     with store.writing() as s:
         if decision_uuid is not None and s.get(DecisionEntry, decision_uuid) is None:
             raise ValueError(f"decision_uuid: no decision {decision_uuid}")

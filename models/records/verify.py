@@ -15,6 +15,10 @@ ORM's conversions) and checks, in this order of precedence:
 - **amendments**: ``amends_uuid`` names another entry that exists and was
   recorded no later than the amendment.
 
+- **actions**: an entry that recorded its actions in its links
+  (:mod:`models.records.decision_actions`) has exactly those actions in the
+  replica, each with the description, owner and due time it hashed;
+
 - **this desktop's own entries**: every decision in this replica's outbox
   (what it wrote) is still in the log, which catches the newest entry being
   removed, where no later link would show it.
@@ -33,12 +37,12 @@ from typing import Any, Iterator
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from models.records import decision_log
+from models.records import decision_actions, decision_log
 from models.replica.orm.types import from_utc_text, to_utc_text
 
 _TIME_FIELDS = ("decided_at", "review_at", "recorded_at")
 _JSON_FIELDS = ("situation_snapshot", "links")
-_CHECK_ORDER = {"removed": 0, "content": 1, "device_chain": 2, "hub_chain": 3, "amendment": 4}
+_CHECK_ORDER = {"removed": 0, "content": 1, "device_chain": 2, "hub_chain": 3, "amendment": 4, "actions": 5}
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ class Problem:
     device_id: str
     device_seq: int | None
     hub_seq: int | None
-    check: str  # "content", "device_chain", "hub_chain", "amendment" or "removed"
+    check: str  # "content", "device_chain", "hub_chain", "amendment", "actions" or "removed"
     reason: str
 
     def sentence(self) -> str:
@@ -127,6 +131,13 @@ def _hashed_fields(row: dict[str, Any]) -> tuple[dict[str, Any] | None, str | No
     return fields, None
 
 
+def _json(raw: Any) -> Any:
+    try:
+        return json.loads(raw) if isinstance(raw, (str, bytes)) else raw
+    except ValueError:
+        return None
+
+
 def _check_content(row: dict[str, Any]) -> str | None:
     fields, problem = _hashed_fields(row)
     if problem:
@@ -201,6 +212,36 @@ def _check_amendments(rows: list[dict[str, Any]]) -> list[tuple[dict, str]]:
     return found
 
 
+def _check_actions(session: Session, rows: list[dict[str, Any]],
+                   recorded: dict[str, dict[str, dict]]) -> list[tuple[dict, str]]:
+    """Each entry's recorded actions against the action rows held (raw, as the database has them)."""
+    if not recorded:
+        return []
+    by_uuid = {r["uuid"]: r for r in rows}
+    held: dict[str, tuple] = {}
+    found = []
+    for uid, decision_uuid, description, owner, due_at in session.execute(text(
+            "SELECT uuid, decision_uuid, description, owner, due_at FROM action")):
+        held[uid] = (decision_uuid, description, owner, due_at)
+        if decision_uuid in recorded and uid not in recorded[decision_uuid]:
+            found.append((by_uuid[decision_uuid], f"action {uid} ({description!r}, owner {owner!r}) names this "
+                                                  f"entry, but the entry did not record it: it was added later"))
+    for entry_uuid, items in recorded.items():
+        for uid, hashed in items.items():
+            if uid not in held:
+                found.append((by_uuid[entry_uuid], f"action {uid} ({hashed.get('description')!r}), recorded with "
+                                                   f"this entry, is not in the replica (removed or never received)"))
+                continue
+            decision_uuid, description, owner, due_at = held[uid]
+            changes = decision_actions.differences(hashed, description, owner, due_at)
+            if decision_uuid != entry_uuid:
+                changes.insert(0, f"it names decision {decision_uuid} instead")
+            if changes:
+                found.append((by_uuid[entry_uuid], f"action {uid} was changed after it was recorded: "
+                                                   + "; ".join(changes)))
+    return found
+
+
 def _check_own_entries(session: Session, rows: list[dict[str, Any]]) -> list[tuple[dict, str]]:
     present = {r["uuid"] for r in rows}
     found = []
@@ -230,16 +271,21 @@ def verify(session: Session) -> VerifyReport:
     """Check the whole decision log in ``session``'s replica; problems sorted in chain order."""
     rows: list[dict[str, Any]] = []
     found: list[tuple[dict, str, str]] = []
+    recorded: dict[str, dict[str, dict]] = {}
     for whole in _raw_rows(session):
         problem = _check_content(whole)
         row = {name: whole[name] for name in _KEPT}
         rows.append(row)
         if problem:
             found.append((row, "content", problem))
+        actions = decision_actions.recorded(_json(whole["links"]))
+        if actions is not None:
+            recorded[row["uuid"]] = actions
     report = VerifyReport(entries=len(rows))
     found += [(r, "device_chain", why) for r, why in _check_device_chains(rows, report)]
     found += [(r, "hub_chain", why) for r, why in _check_hub_chain(rows, report)]
     found += [(r, "amendment", why) for r, why in _check_amendments(rows)]
+    found += [(r, "actions", why) for r, why in _check_actions(session, rows, recorded)]
     found += [(r, "removed", why) for r, why in _check_own_entries(session, rows)]
     found.sort(key=lambda item: (_position(item[0]), _CHECK_ORDER[item[1]]))
     report.problems = [Problem(r["uuid"], r["device_id"], r["device_seq"], r["hub_seq"], check, why)

@@ -8,10 +8,12 @@ transactions, and a failure part-way left a decision without its actions).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from models.queries import situation_snapshot
+from models.records import decision_actions
 from models.replica.orm import DecisionEntry
 from models.replica.orm.types import utcnow
 from models.service.changes import Changes, Outcome
@@ -71,15 +73,20 @@ def record_decision(store, new: NewDecision, actions: list[NewAction] = (), *,
         s = tx.session_in_progress
         if new.amends_uuid is not None and s.get(DecisionEntry, new.amends_uuid) is None:
             raise ValueError(f"amends_uuid: no decision {new.amends_uuid} in the log")
+        # The actions go into the entry's hashed links too, so a changed owner or deadline shows.
+        items = [decision_actions.item(str(uuid.uuid4()), a.description.strip(), a.owner.strip(), a.due_at)
+                 for a in actions]
         entry = authoring.record_decision(
             tx, decision_maker=new.decision_maker, decision_maker_role=new.decision_maker_role,
             decision=new.decision, rationale=new.rationale, recorded_by=new.recorded_by,
             decided_at=new.decided_at, options_considered=new.options_considered,
             information_available=new.information_available, situation_snapshot=snapshot,
-            review_at=new.review_at, amends_uuid=new.amends_uuid, links=list(new.links))
+            review_at=new.review_at, amends_uuid=new.amends_uuid,
+            links=list(new.links) + [decision_actions.link(items)])
         s.flush()   # the actions check that their decision exists
         action_uuids = tuple(
             authoring.add_action(tx, description=a.description, owner=a.owner, author=new.recorded_by,
-                                 decision_uuid=entry.uuid, due_at=a.due_at) for a in actions)
+                                 decision_uuid=entry.uuid, due_at=a.due_at, action_uuid=it["uuid"])
+            for a, it in zip(actions, items))
     records = {"decision", "action"} if actions else {"decision"}
     return Outcome(Changes(frozenset(records)), uuid=entry.uuid, uuids=action_uuids)

@@ -125,3 +125,26 @@ def test_the_cli_takes_a_retention_file_and_a_bad_one_exits_2(store, store_path,
                      "--out", str(tmp_path / "x"), "--retention", str(bad)])
     err = capsys.readouterr().err
     assert code == 2 and "retention file" in err and "bad.toml" in err and "Traceback" not in err
+
+
+def test_the_actions_a_decision_recorded_are_said_as_recorded_and_none_is_said(store, tmp_path):
+    from models.service import decisions
+
+    def record(decision, actions):
+        new = decisions.NewDecision(decision_maker="Dr A Lead", decision_maker_role="Room lead", decision=decision,
+                                    rationale="r", recorded_by="Room support", decided_at=T0)
+        return decisions.record_decision(store, new, actions).uuid
+
+    with_two = record("Divert from Alpha", [decisions.NewAction("Tell the EOC", "Sam Okafor", T0 + timedelta(hours=2)),
+                                            decisions.NewAction("Review the divert", "Site manager")])
+    without = record("Hold the divert", [])
+    result = export_records(store, DAY, DAY, tmp_path / "out", icb="Test ICB", user="t", host="h")
+    doc = json.loads((tmp_path / "out" / "decisions.json").read_text(encoding="utf-8"))
+    refs = {e["uuid"]: e["link_references"] for e in doc["entries"]}
+    assert refs[with_two] == ["Actions recorded with this decision (2): Tell the EOC (owner Sam Okafor, due "
+                              "Sun 30 Mar 2025 03:30 BST); Review the divert (owner Site manager, no due time)"]
+    assert refs[without] == ["Actions recorded with this decision: none"]
+    text = subprocess.run(["pdftotext", "-layout", str(result.files["decisions.pdf"]), "-"], capture_output=True,
+                          text=True, timeout=60, check=True).stdout
+    flat = " ".join(text.split())
+    assert "[actions: 2 in the entry's hash]" in flat and '"items"' not in flat

@@ -205,3 +205,31 @@ def test_the_records_export_says_when_an_entry_recorded_offline_reached_the_hub(
     assert text.count("after it was recorded") == 1
     assert "7 h 10 min after it was recorded (others could not see it before)" in text
     assert _verify(desk.store).intact
+
+
+def test_a_decisions_actions_reach_another_desktop_inside_its_hash(sqlite_hub, make_desktop):
+    from datetime import datetime, timezone
+
+    from models.replica.orm import Action
+    from models.service import decisions
+
+    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
+    due = datetime(2026, 1, 12, 10, tzinfo=timezone.utc)
+    new = decisions.NewDecision(decision_maker="Dr A", decision_maker_role="Director on-call",
+                                decision="Divert from Alpha", rationale="r", recorded_by="Dr A",
+                                decided_at=datetime(2026, 1, 12, 9, tzinfo=timezone.utc))
+    out = decisions.record_decision(a.store, new, [decisions.NewAction("Tell the EOC", "Sam Okafor", due)])
+    for desk in (a, b):
+        assert desk.run_once().error is None
+    with b.store.session() as s:
+        action = s.get(Action, out.uuids[0])
+        assert (action.decision_uuid, action.owner, action.due_at) == (out.uuid, "Sam Okafor", due)
+        links = s.get(DecisionEntry, out.uuid).links
+    assert links == [{"kind": "actions", "items": [{"uuid": out.uuids[0], "description": "Tell the EOC",
+                                                    "owner": "Sam Okafor", "due_at": "2026-01-12T10:00:00.000000+00:00"}]}]
+    assert _verify(b.store).intact and _verify(a.store).intact
+    # Done on B: when and by whom is a later fact, outside the entry's hash.
+    authoring.complete_action(b.store, out.uuids[0], "Bo")
+    for desk in (b, a):
+        assert desk.run_once().error is None
+    assert _verify(a.store).intact

@@ -34,7 +34,7 @@ from models.author import current_author
 from models.queries import records as rq
 from models.queries import situation_snapshot
 from models.records import verify as records_verify
-from models.records import reached_hub
+from models.records import decision_actions, reached_hub
 from models.replica.utc import from_utc_text
 from models.service import decision_log as door
 from ui import format as fmt
@@ -120,8 +120,10 @@ def detail_html(row: rq.DecisionRow, known: dict[str, rq.EntryRef] | None = None
         parts.append("<p><b>Actions and owners</b><br><i>none</i></p>")
     if e.review_at:
         parts.append(f"<p><b>Review</b> {fmt.local_time(e.review_at, with_date=True)}</p>")
+    # The actions link repeats "Actions and owners" above, for the hash chain: not a link to show.
     links = ", ".join(html.escape(str(link.get("org_code") or link.get("uuid") or link) if isinstance(link, dict)
-                                  else str(link)) for link in e.links or [])
+                                  else str(link)) for link in e.links or []
+                      if not (isinstance(link, dict) and link.get("kind") == decision_actions.KIND))
     parts.append(f"<p><b>Links</b> {links or '<i>none</i>'}</p>")
     if e.amends_uuid:
         parts.append(f"<p><b>Amends</b> {_entry_ref(e.amends_uuid, known)}</p>")

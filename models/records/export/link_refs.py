@@ -13,6 +13,8 @@ from typing import Any
 
 from models.replica.orm import (Contact, DecisionEntry, OnCallShift, OpelChecklistItem, Organisation, SpocMessage,
                                 Transfer)
+from models.records import decision_actions
+from models.replica.utc import from_utc_text
 from models.uk_time import uk_time
 
 NOT_HELD = "not held in this replica"
@@ -72,6 +74,21 @@ def _message(session, uid: str) -> str:
             f"{len(m.recipients or [])} recipient(s) ({', '.join(m.groups or []) or 'no group'}); {outcome}{when}")
 
 
+def _actions(items: Any) -> str:
+    items = [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+    if not items:
+        return "Actions recorded with this decision: none"
+    said = []
+    for i in items:
+        due = i.get("due_at")
+        try:
+            due = f"due {uk_time(from_utc_text(due))}" if due else "no due time"
+        except (TypeError, ValueError):
+            due = f"due {due}"
+        said.append(f"{i.get('description')} (owner {i.get('owner')}, {due})")
+    return f"Actions recorded with this decision ({len(items)}): " + "; ".join(said)
+
+
 def reference(session, link: Any, numbers: dict[str, int], names: dict[str, str]) -> str:
     """One link as a sentence naming what it points at."""
     if not isinstance(link, dict):
@@ -87,6 +104,8 @@ def reference(session, link: Any, numbers: dict[str, int], names: dict[str, str]
         return _shift(session, link["uuid"])
     if kind == "spoc_message" and link.get("uuid"):
         return _message(session, link["uuid"])
+    if kind == decision_actions.KIND:
+        return _actions(link.get("items"))
     if kind == "action_card":
         return _card(session, link.get("checklist_item") or link.get("uuid"))
     ident = link.get("uuid") or link.get("org_code") or ""

@@ -429,6 +429,8 @@ def _link(link: Any) -> str:
     """``transfer 1234-...`` for ``{"kind": "transfer", "uuid": ...}``; anything else as JSON."""
     if isinstance(link, str):
         return link
+    if isinstance(link, dict) and link.get("kind") == "actions" and isinstance(link.get("items"), list):
+        return f"actions: {len(link['items'])} in the entry's hash"   # the reference says them
     if isinstance(link, dict) and {"kind", "uuid"} <= set(link):
         rest = {k: v for k, v in link.items() if k not in ("kind", "uuid")}
         return f"{link['kind']} {link['uuid']}" + (f" {json.dumps(rest, ensure_ascii=False, sort_keys=True)}"

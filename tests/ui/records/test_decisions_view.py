@@ -10,6 +10,7 @@ from PySide6.QtCore import QDate
 from sqlalchemy import func, select
 
 from models.replica.orm import Action, DecisionEntry, OutboxItem
+from models.replica.utc import to_utc_text
 from sync import authoring
 from tests.ui.feeds import NOW, fill_system
 from tests.ui.records.conftest import open_view, settle
@@ -54,7 +55,10 @@ def test_new_decision_saves_every_field_a_snapshot_of_the_seeded_picture_and_lin
         assert stored.decided_at == NOW and stored.decision_maker_role == "Director on-call"
         assert stored.recorded_by == "Test User" and stored.options_considered == "Do nothing: rejected"
         assert stored.links == [{"kind": "organisation", "org_code": "RAA"},
-                                {"kind": "organisation", "org_code": "RBB"}]
+                                {"kind": "organisation", "org_code": "RBB"},
+                                {"kind": "actions", "items": [   # in the entry's hash, each as its row
+                                    {"uuid": a.uuid, "description": a.description, "owner": a.owner,
+                                     "due_at": to_utc_text(a.due_at)} for a in actions]}]
         assert [(a.description, a.owner, a.due_at) for a in actions] == [
             ("Call the EOC", "Room support", NOW + timedelta(minutes=30)),
             ("Review the queue", "Site manager", NOW + timedelta(hours=1))]
@@ -65,6 +69,7 @@ def test_new_decision_saves_every_field_a_snapshot_of_the_seeded_picture_and_lin
     assert _outbox(store, "decision") == 1 and _outbox(store, "action") == 2
     html = view.detail.toPlainText()
     assert "System: OPEL 3" in html and "Call the EOC — Room support" in html and "Options considered" in html
+    assert "Links RAA, RBB\n" in html   # the actions link is not shown twice
     assert table_text(view.table)[0][3] == "2"
 
 
