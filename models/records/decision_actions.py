@@ -20,7 +20,6 @@ from typing import Any, Iterable
 from models.replica.orm.types import from_utc_text, to_utc_text
 
 KIND = "actions"
-FIELDS = ("description", "owner", "due_at")
 
 
 def item(uuid: str, description: str, owner: str, due_at: datetime | None) -> dict[str, Any]:
@@ -59,13 +58,15 @@ def _same_time(held: datetime | str | None, hashed: Any) -> bool:
         return False
 
 
-def differences(hashed: dict[str, Any], description: str, owner: str, due_at: datetime | str | None) -> list[str]:
-    """How an action row differs from what its decision recorded: one phrase per field."""
+def differences(hashed: dict[str, Any], description: str, owner: str,
+                due_at: datetime | str | None) -> list[tuple[str, str]]:
+    """How an action differs from what its decision recorded: (field, phrase) for each field."""
     found = []
     for name, held in (("description", description), ("owner", owner)):
         if held != hashed.get(name):
-            found.append(f"its {name} reads {held!r} but the decision recorded {hashed.get(name)!r}")
+            found.append((name, f"its {name} reads {held!r} but the decision recorded {hashed.get(name)!r}"))
     if not _same_time(due_at, hashed.get("due_at")):
         shown = to_utc_text(due_at) if isinstance(due_at, datetime) else due_at
-        found.append(f"its due time reads {shown or 'none'} but the decision recorded {hashed.get('due_at') or 'none'}")
+        found.append(("due_at", f"its due time reads {shown or 'none'} but the decision recorded "
+                                f"{hashed.get('due_at') or 'none'}"))
     return found

@@ -233,7 +233,7 @@ def _check_actions(session: Session, rows: list[dict[str, Any]],
                                                    f"this entry, is not in the replica (removed or never received)"))
                 continue
             decision_uuid, description, owner, due_at = held[uid]
-            changes = decision_actions.differences(hashed, description, owner, due_at)
+            changes = [why for _name, why in decision_actions.differences(hashed, description, owner, due_at)]
             if decision_uuid != entry_uuid:
                 changes.insert(0, f"it names decision {decision_uuid} instead")
             if changes:

@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import insert, select
 
+from models.records import decision_actions
 from models.rules.alert_rules import check_rule_record
 from sync import protocol as p
 from sync import record_shapes
@@ -177,6 +178,7 @@ def push(hub, principal: Principal, body: Any) -> p.RecordReceipt:
         if reason and not any(e.field == f"records.{i}.data.org_code" for e in errors):
             checked[n] = (i, raw, None, errors + [p.FieldError(field=f"records.{i}.data.org_code", reason=reason)])
     checked = _refs_held(hub, checked)
+    checked = _as_recorded(hub, checked)
     checked = _numbers_free(hub, checked)
     results: list[p.RecordResult | None] = [None] * len(checked)
     for i, raw, rec, errors in checked:
@@ -217,6 +219,45 @@ def _refs_held(hub, checked: list[tuple]) -> list[tuple]:
         i, raw, _rec, errors = out[n]
         out[n] = (i, raw, None, errors + [p.FieldError(
             field=f"records.{i}.data.{name}", reason=f"{str(value)[:80]!r} is not a decision this hub holds")])
+    return out
+
+
+def _as_recorded(hub, checked: list[tuple]) -> list[tuple]:
+    """Refuse an action that its decision did not record as it is: a decision recorded with its actions
+    hashes each one's description, owner and due time (``models.records.decision_actions``), so an
+    action added to it later, or differing from it, would read as tampering on every desktop."""
+    creates = {n: rec for n, (_i, _raw, rec, _e) in enumerate(checked) if rec is not None and rec.kind == "action"
+               and rec.data.get("op") == "create" and isinstance(rec.data.get("decision_uuid"), str)}
+    if not creates:
+        return checked
+    links = {rec.uuid: rec.data.get("links") for _i, _raw, rec, _e in checked
+             if rec is not None and rec.kind == "decision"}
+    wanted = sorted({rec.data["decision_uuid"] for rec in creates.values()} - set(links))
+    if wanted:
+        with hub.db.read() as conn:
+            for uid, data in conn.execute(select(s.record.c.uuid, s.feed.c.data).join(
+                    s.feed, s.feed.c.seq == s.record.c.seq).where(s.record.c.uuid.in_(wanted),
+                                                                  s.record.c.kind == "decision")):
+                links[uid] = (json.loads(data).get("data") or {}).get("links")
+    out = list(checked)
+    for n, rec in creates.items():
+        decision = rec.data["decision_uuid"]
+        items = decision_actions.recorded(links.get(decision))
+        if items is None:
+            continue   # recorded without its actions (an older desktop, or a door that takes none)
+        i, raw, _rec, errors = out[n]
+        hashed = items.get(rec.data.get("action_uuid"))
+        if hashed is None:
+            problems = [("decision_uuid", f"decision {decision} was recorded with its actions and this is not one "
+                                          "of them: an action is recorded with its decision, not added to it later")]
+        else:
+            d = rec.data
+            problems = [(name, f"{why.removeprefix('its ')} (decision {decision})")
+                        for name, why in decision_actions.differences(hashed, d.get("description"), d.get("owner"),
+                                                                      d.get("due_at"))]
+        if problems:
+            out[n] = (i, raw, None, errors + [p.FieldError(field=f"records.{i}.data.{name}", reason=why)
+                                              for name, why in problems])
     return out
 
 
