@@ -72,6 +72,7 @@ PILLAR_NAMES = {"acute": "Acute", "community": "Community", "mental_health": "Me
 _RECORD_KINDS = ("transfer_event", "decision", PHONED_KIND, "action")
 _CHUNK = 500
 _FOLLOWED_KINDS = ("ambulance_status", "critcon")   # followed from the start (a newest per organisation)
+NEW_ALERT = timedelta(hours=1)   # an alert not yet acknowledged that came within this is listed first
 ACTIONS_AHEAD = timedelta(hours=12)   # open actions shown: overdue, and due within this (a night's cover)
 RESPONSES_KEPT = timedelta(days=2)   # response periods held: today's (UK) with a day's margin
 _LEVEL_STRETCH = 50_000   # feed positions read at a time for the providers' levels
@@ -220,6 +221,19 @@ class Board:
         times = [p.assessed_at for p in self.providers if p.assessed_at] + \
                 [a.reported_at for a in self.ambulance] + ([self.handovers_as_at] if self.handovers_as_at else [])
         return max(times, default=None)
+
+    def is_new(self, alert: esc.OpenAlert) -> bool:
+        """Not acknowledged, and raised (or, from data that came late, reached the hub) within ``NEW_ALERT``."""
+        came = max(alert.raised_at, alert.reached_at or alert.raised_at)
+        return alert.acknowledged_at is None and self.now - came <= NEW_ALERT
+
+    @property
+    def alerts_listed(self) -> list[esc.OpenAlert]:
+        """The phone's order: new alerts first, newest first, then the room's (``alerts``).  The room's order
+        alone put a warning raised ten minutes ago under days-old ones, past the first five (a walkthrough)."""
+        new = [a for a in self.alerts if self.is_new(a)]
+        new.sort(key=lambda a: max(a.raised_at, a.reached_at or a.raised_at), reverse=True)
+        return new + [a for a in self.alerts if not self.is_new(a)]
 
     @property
     def data_stale(self) -> bool:
