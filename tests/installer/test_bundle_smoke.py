@@ -170,6 +170,12 @@ def test_hub_serves_and_stops(env, tmp_path):
         url = line.split("hub listening on", 1)[1].strip()
         with urllib.request.urlopen(f"{url}/health", timeout=10) as answer:
             assert answer.status == 200
+        # The web pages' templates and static files are data files the bundle must carry (docs/web.md):
+        # the phone's sign-in page, its style sheet and script.
+        for path, expected in (("/login", "<form"), ("/web/m.css", ".sev"), ("/web/m.js", "fetch")):
+            with urllib.request.urlopen(f"{url}{path}", timeout=10) as answer:
+                body = answer.read().decode("utf-8")
+                assert answer.status == 200 and expected in body, (path, answer.status, body[:200])
         assert token_file.read_text().strip()
         # uvicorn shuts down gracefully, then re-raises the signal (as unfrozen): -SIGTERM.
         assert hub.stop() in (0, -signal.SIGTERM, 128 + signal.SIGTERM)
