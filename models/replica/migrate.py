@@ -1,8 +1,13 @@
 """Schema migrations (Alembic), run on every open.
 
 The scripts live in ``models/replica/migrations/versions``; each is a numbered,
-reviewed change.  A replica made by an older version upgrades in place, in
-one transaction per revision, without losing rows.
+reviewed change.  A replica made by an older version upgrades in place, every
+revision it lacks in one transaction (a kill or a full disk part-way leaves it at
+its old revision, whole: ``tests/models/test_upgrade_faults.py``), without losing rows.
+
+Each upgrade records the version of SCC Desktop that made the schema (``replica_meta`` key
+``schema_written_by``), so an older version given the replica can name the version it needs
+(``newer_replica_problem``) instead of running on a schema it does not know.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ if TYPE_CHECKING:   # SQLAlchemy is loaded only when a connection through it is 
     from sqlalchemy.engine import Connection, Engine
 
 SCRIPTS = Path(__file__).resolve().parent / "migrations"
+WRITTEN_BY = "schema_written_by"   # replica_meta: the version of SCC Desktop that made the schema
 _REVISION = re.compile(r"^(down_revision|revision)\s*=\s*['\"]?([^'\"\s]+)['\"]?", re.M)
 
 
@@ -55,6 +61,30 @@ def known_revisions() -> frozenset[str]:
                      for script in (SCRIPTS / "versions").glob("*.py")) - {None}
 
 
+def newer_replica_problem(conn: apsw.Connection, path) -> str | None:
+    """None when this version knows the replica's schema (or it has none yet); else the sentence that
+    says which version of SCC Desktop the replica needs.  A replica from a newer version is never
+    migrated, written or read as if it were this version's (nothing in it is changed)."""
+    revision = raw_revision(conn)
+    if revision is None or revision in known_revisions():
+        return None
+    from models.version import VERSION
+
+    needed = _written_by(conn)
+    need = (f"SCC Desktop {needed} or newer" if needed else "the newer version of SCC Desktop it was used with")
+    return (f"the replica {path} was last used by a newer version of SCC Desktop (its schema is {revision}; "
+            f"this is SCC Desktop {VERSION}, which knows schemas up to {head_revision()}): install {need} "
+            "and open it with that; nothing in the replica was changed")
+
+
+def _written_by(conn: apsw.Connection) -> str | None:
+    try:
+        found = conn.execute("SELECT value FROM replica_meta WHERE key = ?", (WRITTEN_BY,)).fetchall()
+    except apsw.SQLError:
+        return None
+    return found[0][0] if found else None
+
+
 def raw_revision(conn: apsw.Connection) -> str | None:
     """The stored revision, read over a plain keyed connection (no SQLAlchemy needed)."""
     try:
@@ -86,3 +116,16 @@ def upgrade(engine: "Engine", revision: str = "head") -> None:
         cfg = _config()
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+        _record_writer(conn)
+
+
+def _record_writer(conn: "Connection") -> None:
+    """``schema_written_by``: this version, in the upgrade's own transaction (once ``replica_meta``
+    exists: revision 0005)."""
+    from sqlalchemy import text
+
+    from models.version import VERSION
+
+    if conn.execute(text("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'replica_meta'")).first():
+        conn.execute(text("INSERT INTO replica_meta (key, value) VALUES (:k, :v) "
+                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value"), {"k": WRITTEN_BY, "v": VERSION})

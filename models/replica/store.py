@@ -70,6 +70,11 @@ class DamagedReplicaError(StoreError):
     """The file decrypts but SQLite finds it malformed (cut short, or pages changed)."""
 
 
+class NewerReplicaError(StoreError):
+    """The replica's schema is a newer version's (an older version installed over a newer one): never
+    opened for writing or migrated; the message names the version it needs."""
+
+
 class ReplicaUnavailableError(StoreError):
     """The replica cannot be opened now for a reason outside it (disk full, I/O error, locked,
     read-only); nothing in it is lost."""
@@ -235,9 +240,12 @@ class Store:
         self._reader: apsw.Connection | None = connect_raw(self.path, key, cipher)
         try:
             try:
+                newer = upgrade and migrate.newer_replica_problem(self._reader, self.path)
                 stale = upgrade and migrate.raw_revision(self._reader) != migrate.head_revision()
             except apsw.CorruptError as exc:
                 raise damaged(self.path, exc) from None
+            if newer:
+                raise NewerReplicaError(newer)
             if stale:
                 try:
                     migrate.upgrade(self.engine)
@@ -324,6 +332,11 @@ class Store:
 
     def _reopen(self) -> None:
         self._reader = connect_raw(self.path, self._key, self.cipher)
+        newer = migrate.newer_replica_problem(self._reader, self.path)
+        if newer:
+            self._reader.close()
+            self._reader = None
+            raise NewerReplicaError(newer)
         if migrate.raw_revision(self._reader) != migrate.head_revision():
             migrate.upgrade(self.engine)
         self._reader.execute("PRAGMA query_only = ON")
