@@ -106,13 +106,25 @@ def current_revision(conn: "Connection") -> str | None:
 
 
 def upgrade(engine: "Engine", revision: str = "head") -> None:
-    """Bring the schema to ``revision``; a no-op when it is already there."""
+    """Bring the schema to ``revision``; a no-op when it is already there.
+
+    The upgrade's transaction takes the write lock before it reads the revision: a second process
+    upgrading at the same time waits for the first (up to the busy timeout), then finds the work done.
+    Read first, it took the lock on its first write with a snapshot the first had moved past, and
+    failed at once ("database is locked")."""
     with engine.connect() as conn:
         if revision == "head" and current_revision(conn) == head_revision():
             return
     from alembic import command
+    from sqlalchemy import text
 
     with engine.begin() as conn:
+        conn.connection.driver_connection.begin(immediate=True)
+        versioned = conn.execute(text("SELECT 1 FROM sqlite_schema WHERE type = 'table' "
+                                      "AND name = 'alembic_version'")).first()
+        if (revision == "head" and versioned
+                and conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head_revision()):
+            return   # another process upgraded it while this one waited
         cfg = _config()
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)

@@ -87,22 +87,49 @@ def _disk_full(path) -> bool:
         return False
 
 
-def unavailable(path, exc: BaseException) -> ReplicaUnavailableError:
+def _why(path, exc: BaseException) -> tuple[str, str]:
+    """What stops the replica, and what the user does about it."""
     # SQLite says "disk I/O error" when a full disk leaves no room for the WAL index it makes
     # on opening: the free space tells the two apart.
     if isinstance(exc, apsw.FullError) or (isinstance(exc, apsw.IOError) and _disk_full(path)):
-        why = "the disk that holds it is full"
-    elif isinstance(exc, apsw.IOError):   # e.g. its WAL index cannot be made: no space left
-        why = "the disk that holds it gave an I/O error (it may be full, removed or failing)"
-    elif isinstance(exc, (apsw.BusyError, apsw.LockedError)):
-        why = "another program holds it locked"
-    elif isinstance(exc, (apsw.ReadOnlyError, apsw.PermissionsError, apsw.CantOpenError)):
-        why = "it or its folder cannot be written"
-    else:
-        why = str(exc)
+        return "the disk that holds it is full", "free space on that disk"
+    if isinstance(exc, apsw.IOError):   # e.g. its WAL index cannot be made: no space left
+        return ("the disk that holds it gave an I/O error (it may be full, removed or failing)",
+                "check that disk (free space on it, or connect it again)")
+    if isinstance(exc, (apsw.BusyError, apsw.LockedError)):
+        return "another program holds it locked", "close the other program using it (another SCC Desktop?)"
+    if isinstance(exc, (apsw.ReadOnlyError, apsw.PermissionsError, apsw.CantOpenError)):
+        return "it or its folder cannot be written", "make the file and its folder writable"
+    return str(exc), "fix that"
+
+
+def unavailable(path, exc: BaseException) -> ReplicaUnavailableError:
+    why, fix = _why(path, exc)
     return ReplicaUnavailableError(
-        f"the replica {path} cannot be opened now: {why} ({exc}); nothing in it is lost: free space on "
-        f"that disk (or fix it) and try again")
+        f"the replica {path} cannot be opened now: {why} ({exc}); nothing in it is lost: {fix} and try again")
+
+
+# What an upgrade's one transaction may add to the write-ahead log, as a share of the replica's size:
+# 0010 to 0017 on a 328 MiB replica peaked at 88 MiB (27%; 0015 rebuilds the two largest indexes).
+UPGRADE_SPACE_SHARE = 0.4
+
+
+def upgrade_failure(path, exc: BaseException) -> ReplicaUnavailableError:
+    """A fault of the replica while it was being upgraded (its one transaction rolled back)."""
+    why, fix = _why(path, exc)
+    if fix.startswith("free space"):
+        mib = 2**20
+        with contextlib.suppress(OSError):
+            need = -(-int(Path(path).stat().st_size * UPGRADE_SPACE_SHARE) // mib) + 16
+            wal = Path(f"{path}-wal")   # the failed upgrade's log: removed when the replica closes next
+            free = (shutil.disk_usage(Path(path).parent).free + (wal.stat().st_size if wal.exists() else 0)) // mib
+            why += f" (the upgrade needs about {need:,} MB free there; {free:,} MB is free)"
+    elif fix.startswith("close"):
+        why += (" (another SCC Desktop may be upgrading it: on a year of data that takes a few minutes)")
+        fix = "wait for that to finish, or close it,"
+    return ReplicaUnavailableError(
+        f"the replica {path} cannot be upgraded to this version of SCC Desktop now: {why}; nothing in it "
+        f"was changed (it is as the earlier version left it): {fix} and start SCC Desktop again")
 
 
 def damaged(path, exc: BaseException) -> DamagedReplicaError:
@@ -252,7 +279,7 @@ class Store:
                 except Exception as exc:
                     if not dbapi.replica_fault(exc):
                         raise
-                    raise unavailable(self.path, dbapi.apsw_cause(exc) or exc) from None
+                    raise upgrade_failure(self.path, dbapi.apsw_cause(exc) or exc) from None
             self._reader.execute("PRAGMA query_only = ON")
         except BaseException:
             self.close()
