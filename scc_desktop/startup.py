@@ -14,8 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from models.replica import keyfile
-from models.replica.store import Store, StoreError, WrongKeyError
+from models.replica.store import PassphraseRefusedError, Store, StoreError
 from scc_desktop import hub_access, paths, unlock
+from scc_desktop.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,14 @@ def unlock_window(path: Path, settings, *, run_dialog: Callable = _exec, derived
 
     from ui.first_run import UnlockDialog
 
-    store = unlock.open_with_keyring(path)
+    problem = None
+    try:
+        store = unlock.open_with_keyring(path)
+    except UserError as exc:   # the key opened nothing: a full disk, a newer version's replica, a damaged file
+        # Said in the unlock dialog: the windowed app has no terminal, so a line on stderr reached no one
+        # and the app just did not start.
+        log.warning("the replica was not opened with the key in the OS keyring: %s", exc)
+        store, problem = None, str(exc)
     if store is not None:
         return store
     if derived is not None:   # SCC_PASSPHRASE, already being derived since the start
@@ -115,7 +123,7 @@ def unlock_window(path: Path, settings, *, run_dialog: Callable = _exec, derived
             return "Passphrase: required"
         try:
             store = Store.unlock(path, passphrase)
-        except WrongKeyError:
+        except PassphraseRefusedError:
             return "That passphrase does not open this replica"
         except (StoreError, keyfile.KeyHeaderError) as exc:
             return str(exc)
@@ -125,6 +133,9 @@ def unlock_window(path: Path, settings, *, run_dialog: Callable = _exec, derived
         return None
 
     dialog = UnlockDialog(str(path), attempt, keyring_note=keyring_note())
+    if problem is not None:
+        dialog.errors.setText(problem[0].upper() + problem[1:])
+        dialog.errors.show()
     if run_dialog(dialog) != QDialog.DialogCode.Accepted or not opened:
         return None
     return opened[-1]

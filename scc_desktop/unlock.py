@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from models.replica import keyfile
-from models.replica.store import Store, StoreError, WrongKeyError
+from models.replica.store import PassphraseRefusedError, Store, StoreError, WrongKeyError
 from scc_desktop.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ def open_store(db_path: Path, passphrase: str | None = None, *, derived=None) ->
             try:
                 key, _header = derived.result()
             except keyfile.WrongPassphraseError:
-                raise WrongKeyError("the passphrase is not correct for this replica") from None
+                raise PassphraseRefusedError("the passphrase is not correct for this replica") from None
             except (keyfile.KeyHeaderError, ValueError) as exc:
                 raise StoreError(str(exc)) from None
             return Store.open_with_key(db_path, key)

@@ -63,7 +63,11 @@ class StoreError(Exception):
 
 
 class WrongKeyError(StoreError):
-    pass
+    """The key does not decrypt the file (another replica's key header, a damaged file, or not a replica)."""
+
+
+class PassphraseRefusedError(WrongKeyError):
+    """The passphrase does not unwrap the key header (the user can try again; the file was not read)."""
 
 
 class DamagedReplicaError(StoreError):
@@ -160,7 +164,9 @@ def connect_raw(path: Path | str, key: bytes, cipher: str = DEFAULT_CIPHER,
     except apsw.NotADBError:
         conn.close()
         raise WrongKeyError(f"the replica {path} cannot be decrypted with this key: the key header "
-                            "belongs to another replica, or the file is damaged or not a replica") from None
+                            "belongs to another replica, or the file is damaged or not a replica; put back the "
+                            "replica and its .key file together from a backup, or move both aside and start "
+                            "a new replica, which fills again from the hub") from None
     except (apsw.CorruptError, *dbapi.REPLICA_FAULTS) as exc:
         conn.close()
         raise _open_failure(path, exc) from None
@@ -392,7 +398,7 @@ class Store:
         try:
             key, header = keyfile.unlock(path, passphrase)
         except keyfile.WrongPassphraseError:
-            raise WrongKeyError("the passphrase is not correct for this replica") from None
+            raise PassphraseRefusedError("the passphrase is not correct for this replica") from None
         except (keyfile.KeyHeaderError, ValueError) as exc:
             raise StoreError(str(exc)) from None
         return cls(path, key, header.get("cipher", DEFAULT_CIPHER))

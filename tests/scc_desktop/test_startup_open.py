@@ -1,0 +1,107 @@
+"""Opening the replica at the window's start, when it cannot be opened: the real unlock dialog, driven as
+a user would, over real encrypted files.  What stops it is said in the dialog, in words that name the
+thing and the fix: never 'wrong passphrase' for a file the right passphrase cannot read, never only a
+line on stderr (the windowed app has no terminal)."""
+
+from __future__ import annotations
+
+import shutil
+
+import keyring
+import pytest
+from keyring.backends import fail
+
+from models.replica import keyfile
+from models.replica.store import Store
+from scc_desktop import settings as settings_mod
+from scc_desktop import startup, unlock
+from tests.models.conftest import FAST_KDF, PASSPHRASE
+from tests.models.test_newer_replica import _from_a_newer_version
+from tests.scc_desktop.test_keyring import MemoryKeyring
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def no_keyring(monkeypatch):
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    monkeypatch.delenv("SCC_PASSPHRASE", raising=False)
+    yield
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def memory_keyring(monkeypatch):
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    monkeypatch.delenv("SCC_PASSPHRASE", raising=False)
+    yield
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return settings_mod.load(tmp_path / "config" / "settings.json")
+
+
+def _unlock_with(qtbot, passphrase: str | None):
+    """A run_dialog that types ``passphrase`` (None: types nothing), keeps what the dialog said, quits."""
+    said = []
+
+    def run(dialog):
+        qtbot.addWidget(dialog)
+        dialog.show()
+        said.append(dialog.errors.text() if dialog.errors.isVisible() else "")
+        if passphrase is not None:
+            dialog.passphrase.setText(passphrase)
+            dialog.try_accept()
+            said.append(dialog.errors.text())
+        dialog.reject()
+        return dialog.result()
+    run.said = said
+    return run
+
+
+def _another_replicas_file(path):
+    """The replica's file replaced by another replica's (copied from another machine without its .key)."""
+    other = path.parent / "other" / "scc.db"
+    Store.create(other, PASSPHRASE, kdf=FAST_KDF).close()
+    shutil.copy(other, path)
+
+
+@pytest.mark.parametrize("replace", [_another_replicas_file,
+                                     lambda path: path.write_text("minutes of the 09:00 call\n" * 200)],
+                         ids=["another-replicas-file", "not-a-replica"])
+def test_a_file_the_right_passphrase_cannot_read_is_not_called_a_wrong_passphrase(qtbot, tmp_path, settings,
+                                                                                  no_keyring, replace):
+    path = tmp_path / "scc.db"
+    Store.create(path, PASSPHRASE, kdf=FAST_KDF).close()
+    replace(path)
+    run = _unlock_with(qtbot, PASSPHRASE)
+    assert startup.unlock_window(path, settings, run_dialog=run) is None
+    said = run.said[-1]
+    assert "does not open this replica" not in said   # the passphrase was right: typing it again never helps
+    assert f"the replica {path} cannot be decrypted" in said and "from a backup" in said
+
+
+def test_a_wrong_passphrase_is_still_said_so(qtbot, tmp_path, settings, no_keyring):
+    path = tmp_path / "scc.db"
+    Store.create(path, PASSPHRASE, kdf=FAST_KDF).close()
+    run = _unlock_with(qtbot, "not the passphrase")
+    assert startup.unlock_window(path, settings, run_dialog=run) is None
+    assert run.said[-1] == "That passphrase does not open this replica (attempt 1)"
+
+
+def test_a_replica_the_keyring_key_cannot_open_is_explained_in_the_unlock_dialog(qtbot, tmp_path, settings,
+                                                                                 memory_keyring):
+    """The room ticked 'remember': the key is in the OS keyring and no dialog is shown.  Given an older
+    version than the replica's, the start raised an error printed on stderr only: no window, no words."""
+    path = tmp_path / "scc.db"
+    _from_a_newer_version(path, written_by="9.4.0")
+    key, _ = keyfile.unlock(path, PASSPHRASE)
+    unlock.remember_key(path, key)
+    run = _unlock_with(qtbot, None)
+    assert startup.unlock_window(path, settings, run_dialog=run) is None
+    assert run.said[0].startswith(f"The replica {path} was last used by a newer version of SCC Desktop")
+    assert "install SCC Desktop 9.4.0 or newer" in run.said[0]
