@@ -15,7 +15,7 @@ from pathlib import Path
 
 from models.replica import keyfile
 from models.replica.store import PassphraseRefusedError, Store, StoreError
-from scc_desktop import hub_access, paths, unlock
+from scc_desktop import hub_access, opening, paths, unlock
 from scc_desktop.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -102,14 +102,16 @@ def unlock_window(path: Path, settings, *, run_dialog: Callable = _exec, derived
 
     from ui.first_run import UnlockDialog
 
-    problem = None
+    problem, store = None, None
+    key = unlock.key_from_keyring(path)   # here: a keyring may ask the user to unlock it
     try:
-        store = unlock.open_with_keyring(path)
+        if key is not None:
+            store = opening.open_turning(lambda **kw: unlock.open_with_keyring(path, key=key, **kw))
     except UserError as exc:   # the key opened nothing: a full disk, a newer version's replica, a damaged file
         # Said in the unlock dialog: the windowed app has no terminal, so a line on stderr reached no one
         # and the app just did not start.
         log.warning("the replica was not opened with the key in the OS keyring: %s", exc)
-        store, problem = None, str(exc)
+        problem = str(exc)
     if store is not None:
         return store
     if derived is not None:   # SCC_PASSPHRASE, already being derived since the start
@@ -122,7 +124,11 @@ def unlock_window(path: Path, settings, *, run_dialog: Callable = _exec, derived
         if not passphrase:
             return "Passphrase: required"
         try:
-            store = Store.unlock(path, passphrase)
+            dialog.setEnabled(False)   # no second Unlock while this one opens (and maybe upgrades) the replica
+            try:
+                store = opening.open_turning(lambda **kw: Store.unlock(path, passphrase, **kw), parent=dialog)
+            finally:
+                dialog.setEnabled(True)
         except PassphraseRefusedError:
             return "That passphrase does not open this replica"
         except (StoreError, keyfile.KeyHeaderError) as exc:

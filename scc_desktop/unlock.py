@@ -117,14 +117,14 @@ def check_new_passphrase(passphrase: str) -> None:
         raise UserError(f"the passphrase must have at least {MIN_PASSPHRASE} characters", 2)
 
 
-def open_with_keyring(db_path: Path) -> Store | None:
-    """The replica opened with the key kept in the OS keyring; None if there is none there or
-    it no longer opens this replica (then the passphrase is asked for)."""
-    key = key_from_keyring(db_path)
+def open_with_keyring(db_path: Path, *, key: bytes | None = None, on_upgrade=None) -> Store | None:
+    """The replica opened with the key kept in the OS keyring (``key``: that key, read already); None if
+    there is none there or it no longer opens this replica (then the passphrase is asked for)."""
+    key = key_from_keyring(db_path) if key is None else key
     if key is None:
         return None
     try:
-        return Store.open_with_key(db_path, key)
+        return Store.open_with_key(db_path, key, on_upgrade=on_upgrade)
     except WrongKeyError:
         log.warning("the key in the OS keyring does not open %s; asking for the passphrase", db_path)
         return None

@@ -23,7 +23,7 @@ import contextlib
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -259,7 +259,9 @@ class Store:
     and one read-only keyed connection of its own for the window's quick reads."""
 
     def __init__(self, path: Path | str, key: bytes, cipher: str = DEFAULT_CIPHER,
-                 *, upgrade: bool = True) -> None:
+                 *, upgrade: bool = True, on_upgrade: Callable[[str | None, str], None] | None = None) -> None:
+        """``on_upgrade(old, new)``: called (on this thread) just before an older schema is upgraded, which
+        on a year of data takes minutes (the window's start says so meanwhile)."""
         self.path = Path(path)
         self._key = key
         self.cipher = cipher
@@ -280,6 +282,8 @@ class Store:
             if newer:
                 raise NewerReplicaError(newer)
             if stale:
+                if on_upgrade is not None:
+                    on_upgrade(migrate.raw_revision(self._reader), migrate.head_revision())
                 try:
                     migrate.upgrade(self.engine)
                 except Exception as exc:
@@ -390,7 +394,7 @@ class Store:
         return store
 
     @classmethod
-    def unlock(cls, path: Path | str, passphrase: str) -> "Store":
+    def unlock(cls, path: Path | str, passphrase: str, *, on_upgrade=None) -> "Store":
         """Open an existing replica with the user's passphrase."""
         path = Path(path)
         if not path.exists():
@@ -401,13 +405,13 @@ class Store:
             raise PassphraseRefusedError("the passphrase is not correct for this replica") from None
         except (keyfile.KeyHeaderError, ValueError) as exc:
             raise StoreError(str(exc)) from None
-        return cls(path, key, header.get("cipher", DEFAULT_CIPHER))
+        return cls(path, key, header.get("cipher", DEFAULT_CIPHER), on_upgrade=on_upgrade)
 
     @classmethod
-    def open_with_key(cls, path: Path | str, key: bytes) -> "Store":
+    def open_with_key(cls, path: Path | str, key: bytes, *, on_upgrade=None) -> "Store":
         """Open with a key already unwrapped (e.g. from the OS keyring)."""
         header = keyfile.read_header(path)
-        return cls(path, key, header.get("cipher", DEFAULT_CIPHER))
+        return cls(path, key, header.get("cipher", DEFAULT_CIPHER), on_upgrade=on_upgrade)
 
     # -- use -------------------------------------------------------------
     def session(self) -> "Session":

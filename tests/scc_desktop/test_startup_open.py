@@ -6,6 +6,7 @@ line on stderr (the windowed app has no terminal)."""
 from __future__ import annotations
 
 import shutil
+import time
 
 import keyring
 import pytest
@@ -105,3 +106,68 @@ def test_a_replica_the_keyring_key_cannot_open_is_explained_in_the_unlock_dialog
     assert startup.unlock_window(path, settings, run_dialog=run) is None
     assert run.said[0].startswith(f"The replica {path} was last used by a newer version of SCC Desktop")
     assert "install SCC Desktop 9.4.0 or newer" in run.said[0]
+
+
+@pytest.fixture(scope="module")
+def year_old(tmp_path_factory):
+    """An old replica (revision 0010) big enough that its upgrade takes a second or more: 6 days of 40
+    providers, 66 MB (a year's is 4 GB and takes 39 s to 2 min)."""
+    from tests.models import old_replica
+
+    path = tmp_path_factory.mktemp("year-old") / "scc.db"
+    return path, old_replica.build(path, "0010", days=6, providers=40)
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("remembered", [True, False], ids=["key-in-keyring", "passphrase-typed"])
+def test_the_start_says_an_upgrade_is_running_and_stays_responsive(qtbot, tmp_path, settings, memory_keyring,
+                                                                   year_old, remembered):
+    """A new version over a year-old replica upgrades it for minutes at the first start: the UI thread
+    turns meanwhile and a window says what is happening (before: a frozen unlock dialog, or with the key
+    in the keyring no window at all, for the whole upgrade)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QProgressDialog
+
+    from tests.models import old_replica
+
+    path = tmp_path / "scc.db"
+    for suffix in ("", ".key"):
+        shutil.copy(f"{year_old[0]}{suffix}", f"{path}{suffix}")
+    want = year_old[1]
+    if remembered:
+        unlock.remember_key(path, keyfile.unlock(path, PASSPHRASE)[0])
+    ticks, seen = [], set()
+
+    def tick():
+        ticks.append(time.monotonic())
+        seen.update(w.labelText() for w in QApplication.topLevelWidgets()
+                    if isinstance(w, QProgressDialog) and w.isVisible())
+    timer = QTimer()
+    timer.timeout.connect(tick)
+    timer.start(10)
+    started = time.monotonic()
+    try:
+        store = startup.unlock_window(path, settings, run_dialog=_type_and_unlock(qtbot, PASSPHRASE, remembered))
+    finally:
+        timer.stop()
+    took = time.monotonic() - started
+    assert store is not None
+    store.close()
+    assert old_replica.without_revision(old_replica.fingerprint(path)) == old_replica.without_revision(want)
+    assert any(text.startswith("Upgrading the replica for this version of SCC Desktop (schema 0010 to ") and
+               "do not close SCC Desktop" in text for text in seen), seen
+    gaps = [b - a for a, b in zip([started, *ticks], ticks)]
+    print(f"opening took {took:.2f} s; the UI thread's longest wait {max(gaps):.2f} s")
+    assert max(gaps) < min(0.5, took / 2)
+
+
+def _type_and_unlock(qtbot, passphrase: str, remembered: bool):
+    def run(dialog):
+        if remembered:
+            pytest.fail("the key is in the keyring: no dialog expected")
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialog.passphrase.setText(passphrase)
+        dialog.try_accept()
+        return dialog.result()
+    return run
