@@ -79,6 +79,10 @@ class NewerReplicaError(StoreError):
     opened for writing or migrated; the message names the version it needs."""
 
 
+class ForeignLogError(DamagedReplicaError):
+    """The file is whole; the write-ahead log beside it belongs to another file (it replaced one)."""
+
+
 class ReplicaUnavailableError(StoreError):
     """The replica cannot be opened now for a reason outside it (disk full, I/O error, locked,
     read-only); nothing in it is lost."""
@@ -161,14 +165,19 @@ def connect_raw(path: Path | str, key: bytes, cipher: str = DEFAULT_CIPHER,
         conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
         conn.set_busy_timeout(BUSY_TIMEOUT_MS)
         conn.execute("SELECT count(*) FROM sqlite_schema").fetchall()
-    except apsw.NotADBError:
+    except (apsw.NotADBError, apsw.CorruptError, *dbapi.REPLICA_FAULTS) as exc:
         conn.close()
-        raise WrongKeyError(f"the replica {path} cannot be decrypted with this key: the key header "
-                            "belongs to another replica, or the file is damaged or not a replica; put back the "
-                            "replica and its .key file together from a backup, or move both aside and start "
-                            "a new replica, which fills again from the hub") from None
-    except (apsw.CorruptError, *dbapi.REPLICA_FAULTS) as exc:
-        conn.close()
+        if isinstance(exc, (apsw.NotADBError, apsw.CorruptError)) and _foreign_log(path, key, cipher):
+            raise ForeignLogError(
+                f"the replica {path} is whole on its own, but the write-ahead log beside it ({Path(path).name}-wal) "
+                f"cannot be applied to it: most likely it was left by the replica this file replaced (copied or "
+                f"restored here after SCC Desktop stopped without closing it); move {Path(path).name}-wal and {Path(path).name}-shm "
+                "aside (keep them: they hold the last writes of the replica they came with) and start again") from None
+        if isinstance(exc, apsw.NotADBError):
+            raise WrongKeyError(f"the replica {path} cannot be decrypted with this key: the key header "
+                                "belongs to another replica, or the file is damaged or not a replica; put back the "
+                                "replica and its .key file together from a backup, or move both aside and start "
+                                "a new replica, which fills again from the hub") from None
         raise _open_failure(path, exc) from None
     try:
         if not readonly:
@@ -180,6 +189,34 @@ def connect_raw(path: Path | str, key: bytes, cipher: str = DEFAULT_CIPHER,
         conn.close()
         raise _open_failure(path, exc) from None
     return conn
+
+
+def _foreign_log(path, key: bytes, cipher: str) -> bool:
+    """True if the file alone (its write-ahead log ignored) decrypts and reads whole while a log is beside
+    it: the log then belongs to another file.  SQLite ties a log to a database only by name, so a replica
+    copied or restored over one whose app was killed gets the old one's log applied, and reads as damaged."""
+    log = Path(f"{path}-wal")
+    try:
+        if not log.exists() or log.stat().st_size == 0:
+            return False
+    except OSError:
+        return False
+    from urllib.parse import quote
+
+    try:   # immutable: nothing of the log or its index is read or written
+        alone = apsw.Connection(f"file:{quote(str(Path(path).resolve()))}?immutable=1",
+                                flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI)
+    except apsw.Error:
+        return False
+    try:
+        alone.execute(f"PRAGMA cipher = '{cipher}'")
+        alone.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        alone.execute("SELECT count(*) FROM sqlite_schema").fetchall()
+        return migrate.raw_revision(alone) is not None and alone.execute("PRAGMA quick_check(1)").fetchall() == [("ok",)]
+    except apsw.Error:
+        return False
+    finally:
+        alone.close()
 
 
 def copy_encrypted(source: Path | str, target: Path | str, key: bytes, cipher: str = DEFAULT_CIPHER, *,

@@ -1,0 +1,71 @@
+"""A replica copied or restored over one whose app was killed: the old file's write-ahead log is still
+beside it, and SQLite, which ties a log to its database only by name, applies it to the new file.
+The replica is whole: the user is told to move the log aside, not to restore a backup or start again."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from models.replica import keyfile
+from models.replica.store import DamagedReplicaError, Store
+from tests.models import old_replica
+from tests.models.conftest import PASSPHRASE
+
+pytestmark = pytest.mark.timeout(120)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _killed_after_a_write(path: Path) -> None:
+    """A real process writes to the replica and is SIGKILLed before any checkpoint: its log stays."""
+    key, _ = keyfile.unlock(path, PASSPHRASE)
+    code = ("import os, signal\n"
+            "from models.replica.store import connect_raw\n"
+            f"c = connect_raw({str(path)!r}, bytes.fromhex({key.hex()!r}))\n"
+            "c.execute('PRAGMA wal_autocheckpoint = 0')\n"
+            "with c:\n"
+            "    c.execute('UPDATE observation SET value = value + 1')\n"
+            "    c.execute('UPDATE feed_cursor SET position = position + 1')\n"
+            "os.kill(os.getpid(), signal.SIGKILL)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          timeout=60, capture_output=True, text=True)
+    assert done.returncode == -9, done.stderr
+    assert os.path.getsize(f"{path}-wal") > 0
+
+
+def test_a_replica_copied_over_one_killed_mid_write_is_said_to_be_whole_with_the_log_to_move(tmp_path):
+    here = tmp_path / "laptop" / "scc.db"
+    old_replica.build(here, "0017", days=1, providers=3)
+    _killed_after_a_write(here)
+    brought = tmp_path / "other-machine" / "scc.db"
+    want = old_replica.build(brought, "0017", days=2, providers=5)
+    for suffix in ("", ".key"):                     # the user copies the other replica in, with its key header
+        shutil.copy(f"{brought}{suffix}", f"{here}{suffix}")
+    with pytest.raises(DamagedReplicaError) as refused:
+        Store.unlock(here, PASSPHRASE)
+    said = str(refused.value)
+    assert f"the replica {here} is whole on its own" in said and "move scc.db-wal and scc.db-shm aside" in said
+    assert "start a new replica" not in said          # that advice would have lost its unsent outbox
+    aside = tmp_path / "aside"
+    aside.mkdir()
+    for suffix in ("-wal", "-shm"):                   # what the message says to do
+        shutil.move(f"{here}{suffix}", aside / f"scc.db{suffix}")
+    with Store.unlock(here, PASSPHRASE):
+        pass
+    assert old_replica.without_revision(old_replica.fingerprint(here)) == old_replica.without_revision(want)
+
+
+def test_a_damaged_replica_with_its_own_log_is_still_called_damaged(tmp_path):
+    path = tmp_path / "scc.db"
+    old_replica.build(path, "0017", days=1, providers=3)
+    _killed_after_a_write(path)
+    size = path.stat().st_size
+    os.truncate(path, min(size, 8192))                # the file itself cut short: two pages left
+    with pytest.raises(DamagedReplicaError) as refused:
+        Store.unlock(path, PASSPHRASE)
+    assert "is damaged" in str(refused.value) and "whole on its own" not in str(refused.value)
