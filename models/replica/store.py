@@ -140,10 +140,19 @@ def upgrade_failure(path, exc: BaseException) -> ReplicaUnavailableError:
         f"was changed (it is as the earlier version left it): {fix} and start SCC Desktop again")
 
 
+def _with_its_log(path) -> str:
+    """How to put back a replica: a write-ahead log left beside it goes aside with the damaged file, or
+    SQLite applies it to the file put back (a backup restored over a replica whose app was killed opened
+    silently as a mix of both, which failed integrity_check)."""
+    name = Path(path).name
+    return (f"move it, its .key file and any {name}-wal and {name}-shm beside it aside together, then "
+            "restore the replica and its .key file from a backup, or start a new replica, which fills again "
+            "from the hub")
+
+
 def damaged(path, exc: BaseException) -> DamagedReplicaError:
     return DamagedReplicaError(
-        f"the replica {path} is damaged ({exc}): restore it and its .key file from a backup, or move "
-        "both aside and start a new replica, which fills again from the hub; records not yet sent "
+        f"the replica {path} is damaged ({exc}): {_with_its_log(path)}; records not yet sent "
         "from the outbox are only in the damaged file")
 
 
@@ -175,9 +184,8 @@ def connect_raw(path: Path | str, key: bytes, cipher: str = DEFAULT_CIPHER,
                 "aside (keep them: they hold the last writes of the replica they came with) and start again") from None
         if isinstance(exc, apsw.NotADBError):
             raise WrongKeyError(f"the replica {path} cannot be decrypted with this key: the key header "
-                                "belongs to another replica, or the file is damaged or not a replica; put back the "
-                                "replica and its .key file together from a backup, or move both aside and start "
-                                "a new replica, which fills again from the hub") from None
+                                "belongs to another replica, or the file is damaged or not a replica; "
+                                f"{_with_its_log(path)}") from None
         raise _open_failure(path, exc) from None
     try:
         if not readonly:

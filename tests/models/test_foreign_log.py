@@ -68,4 +68,34 @@ def test_a_damaged_replica_with_its_own_log_is_still_called_damaged(tmp_path):
     os.truncate(path, min(size, 8192))                # the file itself cut short: two pages left
     with pytest.raises(DamagedReplicaError) as refused:
         Store.unlock(path, PASSPHRASE)
-    assert "is damaged" in str(refused.value) and "whole on its own" not in str(refused.value)
+    said = str(refused.value)
+    assert "is damaged" in said and "whole on its own" not in said
+    # Restored from a backup with this log left beside it, SQLite would apply the log to the backup.
+    assert "any scc.db-wal and scc.db-shm beside it aside together, then restore" in said
+
+
+def test_a_backup_restored_with_the_killed_replicas_log_left_opens_as_a_damaged_mix(tmp_path):
+    """Why the advice says to move the log: SQLite applies a log to whatever file has its name. Nothing
+    ties the two (same key, so the replica cannot tell), and the mix opens without a word."""
+    path = tmp_path / "scc.db"
+    old_replica.build(path, "0017", days=2, providers=5)
+    backup = tmp_path / "backup.db"
+    shutil.copy(path, backup)
+    key, _ = keyfile.unlock(path, PASSPHRASE)
+    code = ("import os, signal\n"
+            "from models.replica.store import connect_raw\n"
+            f"c = connect_raw({str(path)!r}, bytes.fromhex({key.hex()!r}))\n"
+            "c.execute('PRAGMA wal_autocheckpoint = 0')\n"
+            "with c:\n"
+            "    c.execute('INSERT INTO observation (org_code, metric_code, observed_at, value, source, received_at, '\n"
+            "              'feed_seq) SELECT org_code, metric_code, observed_at, value, source, received_at, '\n"
+            "              'feed_seq + 100000 FROM observation')\n"
+            "c.execute('PRAGMA wal_checkpoint(TRUNCATE)')\n"
+            "with c:\n"
+            "    c.execute('DELETE FROM observation WHERE feed_seq % 3 = 0')\n"
+            "os.kill(os.getpid(), signal.SIGKILL)\n")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    shutil.copy(backup, path)                         # restored; the killed replica's log left beside it
+    with Store.unlock(path, PASSPHRASE):              # opens: nothing to tell it from its own log
+        pass
+    assert old_replica.fingerprint(path, key)["integrity"] != "ok"

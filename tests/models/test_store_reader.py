@@ -121,5 +121,5 @@ def test_a_damaged_replica_is_named_as_damaged_not_a_traceback(store_path):
     made.close()
     with open(store_path, "r+b") as f:   # cut short, as a failed copy or a full disk leaves it
         f.truncate(5000)
-    with pytest.raises(DamagedReplicaError, match="is damaged .*restore it and its .key file from a backup"):
+    with pytest.raises(DamagedReplicaError, match="is damaged .*restore the replica and its .key file from a backup"):
         Store.open_with_key(store_path, key)
