@@ -42,13 +42,13 @@ def open_turning(open_store: Callable, *, parent=None):
     try:
         while worker.is_alive():
             if upgrading and notice is None:
-                notice = _notice(parent, *upgrading[0])
                 log.info("upgrading the replica's schema from %s to %s", *upgrading[0])
+                notice = _notice(parent, *upgrading[0]) if app is not None else False   # no Qt: no window
             if app is not None:
                 app.processEvents()
             worker.join(0.02)
     finally:
-        if notice is not None:
+        if notice:
             notice.close()
             notice.deleteLater()
     if "error" in done:
