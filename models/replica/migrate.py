@@ -23,6 +23,9 @@ if TYPE_CHECKING:   # SQLAlchemy is loaded only when a connection through it is 
     from sqlalchemy.engine import Connection, Engine
 
 SCRIPTS = Path(__file__).resolve().parent / "migrations"
+# How long an upgrade waits for the write lock: another SCC Desktop starting at the same time may be
+# upgrading a year's replica (39 s on a quiet machine, over 2 minutes on a busy one).
+UPGRADE_WAIT_MS = 5 * 60 * 1000
 WRITTEN_BY = "schema_written_by"   # replica_meta: the version of SCC Desktop that made the schema
 _REVISION = re.compile(r"^(down_revision|revision)\s*=\s*['\"]?([^'\"\s]+)['\"]?", re.M)
 
@@ -109,7 +112,7 @@ def upgrade(engine: "Engine", revision: str = "head") -> None:
     """Bring the schema to ``revision``; a no-op when it is already there.
 
     The upgrade's transaction takes the write lock before it reads the revision: a second process
-    upgrading at the same time waits for the first (up to the busy timeout), then finds the work done.
+    upgrading at the same time waits for the first (up to ``UPGRADE_WAIT_MS``), then finds the work done.
     Read first, it took the lock on its first write with a snapshot the first had moved past, and
     failed at once ("database is locked")."""
     with engine.connect() as conn:
@@ -119,7 +122,14 @@ def upgrade(engine: "Engine", revision: str = "head") -> None:
     from sqlalchemy import text
 
     with engine.begin() as conn:
-        conn.connection.driver_connection.begin(immediate=True)
+        raw = conn.connection.driver_connection.raw
+        raw.set_busy_timeout(UPGRADE_WAIT_MS)   # another start's upgrade of a year's replica takes minutes
+        try:
+            conn.connection.driver_connection.begin(immediate=True)
+        finally:
+            from models.replica.store import BUSY_TIMEOUT_MS
+
+            raw.set_busy_timeout(BUSY_TIMEOUT_MS)
         versioned = conn.execute(text("SELECT 1 FROM sqlite_schema WHERE type = 'table' "
                                       "AND name = 'alembic_version'")).first()
         if (revision == "head" and versioned

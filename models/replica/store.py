@@ -133,7 +133,8 @@ def upgrade_failure(path, exc: BaseException) -> ReplicaUnavailableError:
             free = (shutil.disk_usage(Path(path).parent).free + (wal.stat().st_size if wal.exists() else 0)) // mib
             why += f" (the upgrade needs about {need:,} MB free there; {free:,} MB is free)"
     elif fix.startswith("close"):
-        why += (" (another SCC Desktop may be upgrading it: on a year of data that takes a few minutes)")
+        why += (f" for {migrate.UPGRADE_WAIT_MS // 60_000} minutes (another SCC Desktop may be upgrading it: "
+                "on a year of data that takes a few minutes)")
         fix = "wait for that to finish, or close it,"
     return ReplicaUnavailableError(
         f"the replica {path} cannot be upgraded to this version of SCC Desktop now: {why}; nothing in it "

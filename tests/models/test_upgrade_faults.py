@@ -190,3 +190,31 @@ def test_a_disk_full_during_an_upgrade_says_how_much_space_and_leaves_the_old_re
     with Store.unlock(path, PASSPHRASE) as store:
         assert store.schema_revision() == migrate.head_revision()
     assert _same(path, old[1], key) == migrate.head_revision()
+
+
+@pytest.mark.timeout(300)
+def test_an_upgrade_waits_for_a_lock_held_longer_than_the_busy_timeout(old, tmp_path):
+    """Another start upgrading a year's replica holds the write lock for minutes, longer than the 10 s
+    every other write waits: the upgrade waits for it (here a process holds the lock 13 s), then opens."""
+    from models.replica.store import BUSY_TIMEOUT_MS
+
+    key, _ = keyfile.unlock(old[0], PASSPHRASE)
+    path = _copy(old, tmp_path / "held")
+    code = ("import time\n"
+            "from models.replica.store import connect_raw\n"
+            f"c = connect_raw({str(path)!r}, bytes.fromhex({key.hex()!r}))\n"
+            "c.execute('BEGIN IMMEDIATE')\n"
+            "print('held', flush=True)\n"
+            f"time.sleep({BUSY_TIMEOUT_MS / 1000 + 3})\n"
+            "c.execute('COMMIT')\n")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=ROOT,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        with Store.open_with_key(path, key) as store:
+            assert store.schema_revision() == migrate.head_revision()
+        assert time.monotonic() - started > BUSY_TIMEOUT_MS / 1000
+    finally:
+        _stop(holder)
+    assert _same(path, old[1], key) == migrate.head_revision()
