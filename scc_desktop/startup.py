@@ -96,6 +96,22 @@ def first_run(path: Path, settings, *, run_dialog: Callable = _exec, check_hub: 
     return store
 
 
+def unexpected(path: Path, exc: BaseException) -> str:
+    """What the unlock dialog says of an error nobody foresaw while opening (or upgrading) the replica:
+    the traceback goes to a crash report (no patient data in it), never into the dialog."""
+    from scc_desktop import crash_report
+
+    log.error("the replica %s could not be opened", path, exc_info=exc)
+    try:
+        report = crash_report.write(crash_report.describe(type(exc), exc, exc.__traceback__))
+        where = f"a report without patient data is in {report}"
+    except OSError as err:
+        where = f"no report could be written ({err.strerror or err})"
+    return (f"This version of SCC Desktop could not open the replica {path} ({type(exc).__name__}); {where}: "
+            "send it to whoever supports SCC Desktop here, and keep the replica and its .key file as they are "
+            "(an upgrade that fails leaves the replica as it was)")
+
+
 def unlock_window(path: Path, settings, *, run_dialog: Callable = _exec, derived=None) -> Store | None:
     """Open the replica for the window: keyring, environment, then the unlock dialog."""
     from PySide6.QtWidgets import QDialog
@@ -112,6 +128,8 @@ def unlock_window(path: Path, settings, *, run_dialog: Callable = _exec, derived
         # and the app just did not start.
         log.warning("the replica was not opened with the key in the OS keyring: %s", exc)
         problem = str(exc)
+    except Exception as exc:   # noqa: BLE001 - e.g. an upgrade step failing on this replica's data
+        problem = unexpected(path, exc)
     if store is not None:
         return store
     if derived is not None:   # SCC_PASSPHRASE, already being derived since the start
@@ -133,6 +151,8 @@ def unlock_window(path: Path, settings, *, run_dialog: Callable = _exec, derived
             return "That passphrase does not open this replica"
         except (StoreError, keyfile.KeyHeaderError) as exc:
             return str(exc)
+        except Exception as exc:   # noqa: BLE001 - raised out of the dialog's button it said nothing at all
+            return unexpected(path, exc)
         opened.append(store)
         if remember:
             _remember(path, store.key, settings)

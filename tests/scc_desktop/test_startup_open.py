@@ -171,3 +171,43 @@ def _type_and_unlock(qtbot, passphrase: str, remembered: bool):
         dialog.try_accept()
         return dialog.result()
     return run
+
+
+def _an_upgrade_step_fails_on(path) -> None:
+    """An old replica (0010) that one of the later upgrade steps cannot run on: the table migration 0012
+    rebuilds is missing (a tool's edit, or a future step's bug on some replica's data)."""
+    from models.replica.store import connect_raw
+    from tests.models import old_replica
+
+    old_replica.build(path, "0010", days=1, providers=2)
+    conn = connect_raw(path, keyfile.unlock(path, PASSPHRASE)[0])
+    try:
+        conn.execute("DROP TABLE alert_event")
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("remembered", [True, False], ids=["key-in-keyring", "passphrase-typed"])
+def test_an_unforeseen_error_while_opening_is_a_sentence_and_a_report_not_silence(qtbot, tmp_path, settings,
+                                                                                 memory_keyring, remembered):
+    from scc_desktop import crash_report
+
+    path = tmp_path / "scc.db"
+    _an_upgrade_step_fails_on(path)
+    if remembered:
+        unlock.remember_key(path, keyfile.unlock(path, PASSPHRASE)[0])
+    run = _unlock_with(qtbot, None if remembered else PASSPHRASE)
+    assert startup.unlock_window(path, settings, run_dialog=run) is None
+    said = run.said[0] if remembered else run.said[-1]
+    assert said.startswith(f"This version of SCC Desktop could not open the replica {path} (")
+    assert "a report without patient data is in" in said and "Traceback" not in said
+    reports = list(crash_report.folder().glob("crash-*.txt"))
+    assert len(reports) == 1 and "Traceback" in reports[0].read_text()
+    from models.replica import migrate
+    from models.replica.store import connect_raw
+
+    conn = connect_raw(path, keyfile.unlock(path, PASSPHRASE)[0], readonly=True)
+    try:
+        assert migrate.raw_revision(conn) == "0010"   # the failed upgrade left it as it was
+    finally:
+        conn.close()
