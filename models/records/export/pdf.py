@@ -3,7 +3,12 @@
 Fonts: DejaVu Sans (fonts-dejavu-core on Debian/Ubuntu), embedded, so any
 name or place renders; if it is not installed, Bitstream Vera (shipped with
 reportlab, Latin-1 only), and failing that Helvetica.  A fallback is stated
-on the first page and in the manifest, never silent.
+on the first page and in the manifest, never silent.  Scripts DejaVu lacks
+(Bengali, Gujarati, Gurmukhi, Devanagari, Tamil, Urdu's extra letters) are
+set in Noto Sans fonts shipped in resources/fonts; Arabic and Indic text is
+shaped and right-to-left text drawn right to left; a character no font here
+has (emoji, CJK) prints as its code point and name, and the page says the
+exact text is in the JSON and CSV (``models.records.export.pdf_text``).
 """
 
 from __future__ import annotations
@@ -27,11 +32,12 @@ from reportlab import rl_config
 from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen import canvas as rl_canvas
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from models.version import VERSION
 from models.records import reached_hub
-from models.records.export import snapshot as snapshot_reading
+from models.records.export import pdf_text, snapshot as snapshot_reading
+from models.records.export.pdf_text import Paragraph
 from models.uk_time import Period, uk_time
 
 FONT_DIRS = [Path(p) for p in os.environ.get("SCC_PDF_FONT_DIRS", "").split(os.pathsep) if p] + [
@@ -71,6 +77,9 @@ def _family(regular: str, bold: str) -> None:
     pdfmetrics.registerFontFamily(regular, normal=regular, bold=bold, italic=regular, boldItalic=bold)
 
 
+_PRIMARY = ["SCC-DejaVu-regular"]   # the regular font of the last fonts(): what _text checks coverage against
+
+
 def fonts() -> Fonts:
     for folder in FONT_DIRS:
         files = {k: folder / f for k, f in (("regular", "DejaVuSans.ttf"), ("bold", "DejaVuSans-Bold.ttf"),
@@ -82,6 +91,7 @@ def fonts() -> Fonts:
             except (TTFError, OSError):
                 continue
             _family("SCC-DejaVu-regular", "SCC-DejaVu-bold")
+            _PRIMARY[0] = "SCC-DejaVu-regular"
             return Fonts("SCC-DejaVu-regular", "SCC-DejaVu-bold", "SCC-DejaVu-mono", "DejaVu Sans", None)
     missing = "DejaVu Sans was not found (install fonts-dejavu-core, or set SCC_PDF_FONT_DIRS)"
     import reportlab
@@ -91,10 +101,12 @@ def fonts() -> Fonts:
         _register("SCC-Vera", vera / "Vera.ttf")
         _register("SCC-Vera-bold", vera / "VeraBd.ttf")
         _family("SCC-Vera", "SCC-Vera-bold")
+        _PRIMARY[0] = "SCC-Vera"
         return Fonts("SCC-Vera", "SCC-Vera-bold", "Courier", "Bitstream Vera",
                      f"{missing}; Bitstream Vera was used: characters outside Western European "
-                     "alphabets may show as boxes")
+                     "alphabets and the scripts of the shipped Noto fonts print as their code points")
     except (TTFError, OSError):
+        _PRIMARY[0] = "Helvetica"
         return Fonts("Helvetica", "Helvetica-Bold", "Courier", "Helvetica",
                      f"{missing}; Helvetica was used: characters outside Latin-1 may be missing")
 
@@ -124,10 +136,18 @@ _INDENT = re.compile(r"^( +)", re.MULTILINE)
 def _text(value: Any) -> str:
     """Text as the PDF's paragraphs take it: each line break a break (a word processor's line break and
     U+2028 too, which ran lines together), and a line's leading spaces kept (nested bullets lost their
-    indent); found by a records review."""
-    text = _BREAKS.sub("\n", escape(str(value)))
-    text = _INDENT.sub(lambda m: "&nbsp;" * len(m.group(1)), text)
-    return text.replace("\n", "<br/>")
+    indent); found by a records review.  A script the primary font lacks is set in its own font and a
+    character no font here has is a stand-in (``pdf_text.markup``)."""
+    text = str(value)
+    if text.isascii():
+        text = _BREAKS.sub("\n", escape(text))
+        text = _INDENT.sub(lambda m: "&nbsp;" * len(m.group(1)), text)
+        return text.replace("\n", "<br/>")
+    lines = []
+    for line in _BREAKS.sub("\n", text).split("\n"):
+        body = line.lstrip(" ")
+        lines.append("&nbsp;" * (len(line) - len(body)) + pdf_text.markup(body, _PRIMARY[0]))
+    return "<br/>".join(lines)
 
 
 class _Styles:
@@ -157,7 +177,8 @@ WARN = colors.HexColor("#9a1c1c")
 @dataclass(frozen=True)
 class PageFrame:
     """What every page of a document says around its text: a title and a subtitle line with their
-    right-hand words at the top, and a footer line left of "page n of m" (bold, red when ``warn``)."""
+    right-hand words at the top, and a footer line left of "page n of m" (bold, red when ``warn``);
+    ``standin_note`` above the footer on a page that printed a character as its code point."""
 
     title: str
     top_right: str
@@ -165,28 +186,37 @@ class PageFrame:
     sub_right: str
     footer: str
     warn: bool = False
+    standin_note: str = ("Text shown as [U+... NAME] holds characters no font here can draw; the exact "
+                         "text is in decisions.json and decisions.csv beside this file.")
 
 
 def _draw_frame(c: rl_canvas.Canvas, frame: PageFrame, f: Fonts) -> None:
-    """A page's header and footer line, all but its number."""
+    """A page's header and footer line, all but its number; the stand-in note when the page has one
+    (a paragraph drawn on it set ``_scc_standin``, which is cleared here)."""
     width, height = A4
     top = height - MARGIN
     c.setFillColor(NHS_BLUE)
     c.setFont(f.bold, 11)
-    c.drawString(MARGIN, top - 4 * mm, frame.title)
+    c.drawString(MARGIN, top - 4 * mm, pdf_text.plain(frame.title, f.bold))
     c.setFillColor(colors.black)
     c.setFont(f.regular, 8.5)
-    c.drawRightString(width - MARGIN, top - 4 * mm, frame.top_right)
+    c.drawRightString(width - MARGIN, top - 4 * mm, pdf_text.plain(frame.top_right, f.regular))
     c.setFillColor(GREY)
-    c.drawString(MARGIN, top - 9 * mm, frame.subtitle)
-    c.drawRightString(width - MARGIN, top - 9 * mm, frame.sub_right)
+    c.drawString(MARGIN, top - 9 * mm, pdf_text.plain(frame.subtitle, f.regular))
+    c.drawRightString(width - MARGIN, top - 9 * mm, pdf_text.plain(frame.sub_right, f.regular))
     c.setStrokeColor(RULE)
     c.setLineWidth(0.6)
     c.line(MARGIN, top - 12 * mm, width - MARGIN, top - 12 * mm)
     c.line(MARGIN, MARGIN + 5 * mm, width - MARGIN, MARGIN + 5 * mm)
     c.setFont(f.bold if frame.warn else f.regular, 8)
     c.setFillColor(WARN if frame.warn else GREY)
-    c.drawString(MARGIN, MARGIN + 1 * mm, frame.footer)
+    c.drawString(MARGIN, MARGIN + 1 * mm, pdf_text.plain(frame.footer, f.regular))
+    if getattr(c, "_scc_standin", False) or any(pdf_text.standin_in(t, f.regular) for t in (
+            frame.title, frame.top_right, frame.subtitle, frame.sub_right, frame.footer)):
+        c.setFont(f.regular, 7)
+        c.setFillColor(colors.HexColor(pdf_text.STANDIN_COLOUR))
+        c.drawString(MARGIN, MARGIN + 6.3 * mm, frame.standin_note)
+    c._scc_standin = False
 
 
 def _draw_number(c: rl_canvas.Canvas, f: Fonts, number: int, total: int) -> None:
@@ -206,6 +236,7 @@ def numbered_canvas(frame: PageFrame, f: Fonts, counter: list[int]):
 
         def showPage(self):
             self._pages.append(dict(self.__dict__))
+            self._scc_standin = False   # this page's; the next starts without one
             self._startPage()
 
         def save(self):
@@ -369,7 +400,15 @@ def _numbered_canvas(meta: PdfMeta, f: Fonts, counter: list[int]):
 
 def pieces(markup: str, style: ParagraphStyle, width: float) -> list[Paragraph]:
     """``markup`` as paragraphs no taller than ``PIECE_H``: a table cannot break inside a cell, so a long
-    text (a rationale of pages, a URL with no spaces) becomes several rows that can go on several pages."""
+    text (a rationale of pages, a URL with no spaces) becomes several rows that can go on several pages.
+    Typed lines that read right to left are paragraphs of their own (``pdf_text.line_groups``), so each
+    line is aligned by its own direction."""
+    if "<br/>" in markup and pdf_text.has_rtl(markup):
+        return [p for group in pdf_text.line_groups(markup) for p in _pieces(group, style, width)]
+    return _pieces(markup, style, width)
+
+
+def _pieces(markup: str, style: ParagraphStyle, width: float) -> list[Paragraph]:
     rest = Paragraph(markup, style)
     out = []
     while True:
@@ -457,7 +496,8 @@ def _clip(text: str, width: float) -> str:
 def _cell(st: _Styles, value: str, width: float):
     """A snapshot cell: plain text when it fits on one line (drawn as it is, and fast: a snapshot has
     hundreds of cells per entry), else a paragraph that wraps, cut to ``CELL_LINES`` lines."""
-    if "\n" not in value and pdfmetrics.stringWidth(value, st.f.regular, CELL_FONT) <= width:
+    if ("\n" not in value and pdf_text.drawn_as_is(value, st.f.regular)
+            and pdfmetrics.stringWidth(value, st.f.regular, CELL_FONT) <= width):
         return value
     return Paragraph(_text(_clip(value, width)), st.cell)
 

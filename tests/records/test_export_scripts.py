@@ -1,0 +1,153 @@
+"""The records export's PDF prints names and notes in any script as written (session 19, a records review's
+leftover: Arabic printed unjoined and left to right, emoji as empty boxes): a real export of a decision
+written in Arabic, Urdu, Hebrew, Bengali, Gujarati, Punjabi, Chinese, Polish, Greek and Cyrillic with emoji,
+read back with poppler and checked glyph by glyph against the fonts embedded."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import unicodedata
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from reportlab.pdfbase.ttfonts import TTFont, TTFontFile
+
+from models.records.export import pdf, pdf_text
+from models.records.export.records import export_records
+from sync import authoring
+from tests.records.conftest import T0
+
+SPRING = date(2025, 3, 30)
+ARABIC = "قرار نقل المريض إلى مستشفى الملكة بسبب ضغط الطوارئ"
+URDU = "مریض کو ہسپتال منتقل کیا گیا، بڑے ڈاکٹر نے منظوری دی"
+HEBREW = "החלטה להעביר את המטופל לבית החולים"
+BENGALI = "রোগীকে হাসপাতালে স্থানান্তরের সিদ্ধান্ত"
+GUJARATI = "દર્દીને હોસ્પિટલમાં ખસેડવાનો નિર્ણય"
+PUNJABI = "ਮਰੀਜ਼ ਨੂੰ ਹਸਪਤਾਲ ਭੇਜਣ ਦਾ ਫੈਸਲਾ"
+LATIN_GREEK_CYRILLIC = "Zażółć gęślą jaźń; Απόφαση μεταφοράς; Решение о переводе"
+CHINESE = "王小明"
+
+
+def _tool(name):
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is missing: install poppler-utils (apt-get install poppler-utils)", pytrace=False)
+    return path
+
+
+def _text_of(path: Path) -> str:
+    out = subprocess.run([_tool("pdftotext"), "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    # Arabic comes back as its presentation forms (the glyphs drawn): compare as NFKC, as a search does.
+    return unicodedata.normalize("NFKC", out)
+
+
+def _cmap_of(font: str) -> set[int]:
+    for folder in [*pdf.FONT_DIRS, pdf_text.FONT_DIR]:
+        path = Path(folder) / f"{font}.ttf"
+        if path.is_file():
+            return {cp for cp, glyph in TTFontFile(str(path)).charToGlyph.items() if glyph}
+    pytest.fail(f"no file for the embedded font {font}")
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """Each TrueType font's file name and every character it was asked to draw (``splitString`` is how
+    reportlab turns a string into a font's codes, for every string it draws)."""
+    asked: dict[str, set[int]] = {}
+    split = TTFont.splitString
+
+    def spy(self, text, doc, encoding="utf-16"):
+        asked.setdefault(Path(self.face.filename).stem, set()).update(ord(c) for c in text)
+        return split(self, text, doc, encoding)
+
+    monkeypatch.setattr(TTFont, "splitString", spy)
+    return asked
+
+
+@pytest.fixture
+def export(store, tmp_path, drawn):
+    authoring.record_decision(
+        store, decision_maker=f"د. فاطمة الزهراء / {BENGALI.split()[0]}", decision_maker_role="Director on-call",
+        decision=f"Divert to the Royal 👍 {ARABIC}",
+        rationale=f"{ARABIC} 12 سرير (NHS).\n{URDU}\n{HEBREW}\n{BENGALI}\n{GUJARATI}\n{PUNJABI}\n"
+                  f"{LATIN_GREEK_CYRILLIC}\nFamily liaison: {CHINESE} agreed 🙏🏽",
+        recorded_by="Room support", decided_at=T0 + timedelta(minutes=30),
+        options_considered="Hold at the front door 😟: rejected", information_available="ED sitrep 00:15")
+    return export_records(store, SPRING, SPRING, tmp_path / "out", icb="Test Shire ICB", user="tester",
+                          host="desk-1")
+
+
+def test_every_script_reads_back_in_logical_order(export):
+    text = _text_of(export.out_dir / "decisions.pdf")
+    flat = " ".join(text.split())
+    for words in (ARABIC, HEBREW, LATIN_GREEK_CYRILLIC, PUNJABI.split()[0], "فاطمة الزهراء",
+                  # poppler cuts a right-to-left run at an Arabic comma and puts the halves left to right
+                  *URDU.split("، ")):
+        assert unicodedata.normalize("NFKC", words) in flat, words
+
+
+def test_emoji_and_chinese_print_as_their_code_points_and_the_page_says_where_the_text_is(export):
+    flat = " ".join(_text_of(export.out_dir / "decisions.pdf").split())
+    assert "[U+1F44D THUMBS UP SIGN]" in flat
+    assert "[U+1F64F PERSON WITH FOLDED HANDS, U+1F3FD EMOJI MODIFIER FITZPATRICK TYPE-4]" in flat
+    assert "[U+1F61F WORRIED FACE]" in flat
+    assert "[U+738B, U+5C0F, U+660E, CJK ideographs]" in flat
+    assert "the exact text is in decisions.json and decisions.csv" in flat
+    # The JSON keeps every character exactly.
+    assert "👍" in (export.out_dir / "decisions.json").read_text(encoding="utf-8")
+
+
+def test_no_character_is_drawn_with_a_font_that_lacks_it(export, drawn):
+    for font, chars in drawn.items():
+        have = _cmap_of(font)
+        # Shaping draws glyphs with no code point (a Bengali conjunct) under private-use numbers.
+        missing = {f"U+{cp:04X}" for cp in chars if cp not in have and not 0xE000 <= cp <= 0xF8FF}
+        assert not missing, f"{font} has no glyph for {sorted(missing)}"
+    assert {"NotoSansBengali-Regular", "NotoSansGujarati-Regular", "NotoSansGurmukhi-Regular",
+            "NotoSansArabic-Regular"} <= set(drawn)
+
+
+def test_a_rationale_of_pages_in_arabic_and_bengali_keeps_its_shapes_and_order_over_the_page_breaks(
+        store, tmp_path, drawn):
+    sentence = "قرار نقل المريض إلى مستشفى الملكة بسبب ضغط الطوارئ 12 سرير"
+    authoring.record_decision(
+        store, decision_maker="Dr A", decision_maker_role="Director on-call", decision="Divert",
+        rationale=" ".join([sentence] * 150) + "\n" + " ".join([BENGALI] * 150), recorded_by="Room support",
+        decided_at=T0 + timedelta(minutes=30))
+    result = export_records(store, SPRING, SPRING, tmp_path / "out", icb="Test Shire ICB", user="tester",
+                            host="desk-1")
+    assert result.manifest["pdf"]["pages"] >= 3
+    flat = " ".join(_text_of(result.out_dir / "decisions.pdf").split())
+    assert flat.count(unicodedata.normalize("NFKC", "مستشفى")) == 150
+    # In reading order wherever the phrase is not cut by a line's end (about a third are).
+    assert flat.count(unicodedata.normalize("NFKC", "مستشفى الملكة بسبب ضغط الطوارئ")) >= 90
+    for font, chars in drawn.items():   # the pieces after a page break are drawn from the shaped glyphs
+        have = _cmap_of(font)
+        assert not {cp for cp in chars if cp not in have and not 0xE000 <= cp <= 0xF8FF}, font
+
+
+def test_words_are_put_in_visual_order_by_the_bidi_rules():
+    words = "Bed 12 في مستشفى 34 الملكة (NHS) ok".split(" ")
+    order = pdf_text.visual_order(pdf_text.levels(words, 0))
+    # A right-to-left run reads right to left; the number inside it stays a word of its own, in its place.
+    assert [words[i] for i in order] == ["Bed", "12", "الملكة", "34", "مستشفى", "في", "(NHS)", "ok"]
+    words = "قرار 12 سرير NHS trust".split(" ")
+    assert pdf_text.base_level(" ".join(words)) == 1
+    order = pdf_text.visual_order(pdf_text.levels(words, 1))
+    assert [words[i] for i in order] == ["NHS", "trust", "سرير", "12", "قرار"]
+
+
+def test_a_script_run_is_one_font_and_an_emoji_is_a_stand_in():
+    pdf.fonts()
+    urdu = pdf_text.runs("مریض کو بڑے", "SCC-DejaVu-regular")   # DejaVu has no ے: the whole run in Noto
+    assert [(r.text, r.font) for r in urdu] == [("مریض کو بڑے", "SCC-Noto-Arabic")]
+    mixed = pdf_text.runs("Dr (বাংলা) ok 👍🏽\u200f", "SCC-DejaVu-regular")
+    assert [(r.text, r.font, r.standin) for r in mixed] == [
+        ("Dr ", None, False), ("(বাংলা) ", "SCC-Noto-Bengali", False), ("ok ", None, False),
+        ("👍🏽", None, True)]   # the right-to-left mark is invisible: left out of the drawing
+    assert pdf_text.standin([0x1F44D, 0x1F3FD]) == (
+        "[U+1F44D THUMBS UP SIGN, U+1F3FD EMOJI MODIFIER FITZPATRICK TYPE-4]")
