@@ -15,6 +15,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from models.records.export.pdf import GREY, RULE, TEXT_W, Fonts
+from models.records.export.pdf_text import plain   # no shaping in a drawing: a character DejaVu lacks is a stand-in
 from models.reports.model import Chart
 
 CHART_H = 58 * mm
@@ -67,10 +68,10 @@ def _legend(d: Drawing, c: Chart, f: Fonts, top: float) -> None:
     legend.deltay = 11
     legend.alignment = "right"
     legend.columnMaximum = len(c.series)
-    legend.colorNamePairs = [(colors.HexColor(c.colours[i]) if i < len(c.colours) else colors.grey, name)
-                             for i, (name, _v) in enumerate(c.series)]
+    legend.colorNamePairs = [(colors.HexColor(c.colours[i]) if i < len(c.colours) else colors.grey,
+                              plain(name, f.regular)) for i, (name, _v) in enumerate(c.series)]
     d.add(legend)
-    d.add(String(0, top - 8, c.unit, fontName=f.regular, fontSize=7, fillColor=GREY))
+    d.add(String(0, top - 8, plain(c.unit, f.regular), fontName=f.regular, fontSize=7, fillColor=GREY))
 
 
 def _upright(c: Chart, f: Fonts) -> Drawing:
@@ -79,7 +80,7 @@ def _upright(c: Chart, f: Fonts) -> Drawing:
     chart.x, chart.y = 30, 18
     chart.width, chart.height = TEXT_W - 140, CHART_H - 30
     chart.data = [list(values) for _name, values in c.series] or [[0] * len(c.categories)]
-    chart.categoryAxis.categoryNames = list(c.categories)
+    chart.categoryAxis.categoryNames = [plain(n, f.regular) for n in c.categories]
     chart.categoryAxis.labels.fontSize = LABEL_FONT
     _style(chart, c, f)
     chart.groupSpacing = 8
@@ -106,7 +107,7 @@ def _fit(names: list[str], f: Fonts, room: float) -> tuple[list[str], float]:
 def _lying(c: Chart, f: Fonts) -> Drawing:
     """One line a category, top to bottom in the chart's order, each name whole on its left."""
     n = max(1, len(c.categories))
-    names, size = _fit(list(c.categories), f, TEXT_W * NAME_MAX)
+    names, size = _fit([plain(n, f.regular) for n in c.categories], f, TEXT_W * NAME_MAX)
     name_w = max((stringWidth(t, f.regular, size) for t in names), default=0)
     plot_h = n * ROW_H
     legend_h = 14 + 11 * len(c.series)

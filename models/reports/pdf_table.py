@@ -12,6 +12,7 @@ import re
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
+from models.records.export import pdf_text
 from models.records.export.pdf import CELL_FONT, TEXT_W, Fonts
 from models.reports.model import Table
 
@@ -33,7 +34,7 @@ def email_pieces(word: str) -> list[str]:
 def _word_need(word: str, font: str, size: float, break_emails: bool) -> float:
     if break_emails and is_email(word):
         return max(stringWidth(p, font, size) for p in email_pieces(word))
-    return stringWidth(word, font, size)
+    return pdf_text.width(word, font, size)   # a Bengali word in its Noto font, an emoji as its stand-in's words
 
 
 def _needs(t: Table, cells: list[list[str]], f: Fonts, size: float, break_emails: bool) -> list[float]:

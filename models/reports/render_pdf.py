@@ -2,23 +2,25 @@
 (``models.records.export.pdf``): DejaVu fonts, tables that break between rows with their header
 repeated, "page n of m", and on every page the report's time and the OPEL table's edition and
 whether it is verified.  Times are UK local; charts are reportlab drawings (vectors, not images).
-``invariant`` is set, so the same report gives the same bytes."""
+``invariant`` is set, so the same report gives the same bytes.  Text of any script prints as the records
+export prints it (``models.records.export.pdf_text``): shaped, right to left where it should be, in a
+shipped Noto font where DejaVu lacks the script, and a character no font here has as its code point and
+name, the page saying that the report's JSON and CSV hold the exact text."""
 
 from __future__ import annotations
 
 import io
 from datetime import datetime
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import (CondPageBreak, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table as RlTable,
-                                TableStyle)
+from reportlab.platypus import CondPageBreak, KeepTogether, SimpleDocTemplate, Spacer, Table as RlTable, TableStyle
 
 from models.records.export.pdf import (FOOTER_H, HEAD_BG, HEADER_H, MARGIN, PAD, RULE, TEXT_W, Fonts, pieces,
-                                       PageFrame, Rendered, _Styles, fonts, numbered_canvas)
+                                       PageFrame, Rendered, _Styles, _text as _records_text, fonts, numbered_canvas)
+from models.records.export.pdf_text import Paragraph
 from models.reports import pdf_chart, pdf_table, words
 from models.reports.model import Chart, Report, Table, Text, Value
 from models.uk_time import UK, uk_time
@@ -30,7 +32,8 @@ SECTION_ROOM, TABLE_ROOM = 40 * mm, 22 * mm
 
 
 def _text(value) -> str:
-    return escape(str(value)).replace("\n", "<br/>")
+    """As the records export: every line break a break, leading spaces kept, any script (``pdf_text``)."""
+    return _records_text(value)
 
 
 def show(value: Value) -> str:
@@ -63,7 +66,9 @@ def _canvas(report: Report, f: Fonts, counter: list[int]):
         title=report.title, top_right=f"As at {uk_time(report.at)}",
         subtitle=f"SCC Desktop {report.name} · scc-desktop {VERSION} · times are UK local ({_zones(report)})",
         sub_right=f"Generated {uk_time(report.generated_at)}", footer=tables_line(report),
-        warn=any(not v for _e, v in report.opel_tables)), f, counter)
+        warn=any(not v for _e, v in report.opel_tables),
+        standin_note=("Text shown as [U+... NAME] holds characters no font here can draw; the exact text is in "
+                      "this report's .json and .csv files.")), f, counter)
 
 
 def _table(st: _Styles, t: Table) -> list:

@@ -258,6 +258,20 @@ def drawn_as_is(text: str, font: str) -> bool:
     return not _COMPLEX.search(text) and all(ord(ch) in have for ch in text)
 
 
+def width(text: str, font: str, size: float) -> float:
+    """How wide ``text`` prints in ``font`` at ``size`` (before shaping): each run in the font it is drawn
+    in, a stand-in as its words (a table's column is sized by its longest word)."""
+    if text.isascii():
+        return pdfmetrics.stringWidth(text, font, size)
+    total = 0.0
+    for r in runs(text, font):
+        if r.standin:
+            total += max(pdfmetrics.stringWidth(w, font, size) for w in standin([ord(c) for c in r.text]).split())
+        else:
+            total += pdfmetrics.stringWidth(r.text, r.font or font, size)
+    return total
+
+
 def has_standin(markup_text: str) -> bool:
     return _STANDIN_MARK in markup_text
 
