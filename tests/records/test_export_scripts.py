@@ -46,7 +46,9 @@ def _text_of(path: Path) -> str:
 
 
 def _cmap_of(font: str) -> set[int]:
-    for folder in [*pdf.FONT_DIRS, pdf_text.FONT_DIR]:
+    import reportlab
+    for folder in [*pdf.FONT_DIRS, pdf_text.FONT_DIR, Path(reportlab.__file__).parent / "fonts",
+                   Path("/usr/share/fonts/truetype/dejavu")]:
         path = Path(folder) / f"{font}.ttf"
         if path.is_file():
             return {cp for cp, glyph in TTFontFile(str(path)).charToGlyph.items() if glyph}
@@ -151,3 +153,26 @@ def test_a_script_run_is_one_font_and_an_emoji_is_a_stand_in():
         ("👍🏽", None, True)]   # the right-to-left mark is invisible: left out of the drawing
     assert pdf_text.standin([0x1F44D, 0x1F3FD]) == (
         "[U+1F44D THUMBS UP SIGN, U+1F3FD EMOJI MODIFIER FITZPATRICK TYPE-4]")
+
+
+def test_without_dejavu_polish_greek_cyrillic_and_arabic_print_in_the_shipped_noto_fonts(store, tmp_path, drawn,
+                                                                                          monkeypatch):
+    """Windows has no DejaVu: the export falls back to reportlab's Vera (Latin-1), and the letters Vera lacks
+    are drawn in the shipped Noto Sans, not as stand-ins (they were boxes)."""
+    monkeypatch.setattr(pdf, "FONT_DIRS", [tmp_path / "no-fonts"])
+    authoring.record_decision(
+        store, decision_maker="Zoë Łukasiewicz", decision_maker_role="Director on-call", decision="Divert",
+        rationale=f"{LATIN_GREEK_CYRILLIC}\n{ARABIC}\n{HEBREW}", recorded_by="Room support",
+        decided_at=T0 + timedelta(minutes=30))
+    result = export_records(store, SPRING, SPRING, tmp_path / "out", icb="Test Shire ICB", user="tester",
+                            host="desk-1")
+    assert result.manifest["pdf"]["font"] == "Bitstream Vera"
+    flat = _text_of(result.out_dir / "decisions.pdf")
+    flat = " ".join(flat.split())
+    for words in (LATIN_GREEK_CYRILLIC, ARABIC, HEBREW, "Zoë Łukasiewicz"):
+        assert unicodedata.normalize("NFKC", words) in flat, words
+    assert "[U+" not in flat
+    assert {"NotoSans-Regular", "NotoSansArabic-Regular", "NotoSansHebrew-Regular"} <= set(drawn)
+    for font, chars in drawn.items():
+        have = _cmap_of(font)
+        assert not {cp for cp in chars if cp not in have and not 0xE000 <= cp <= 0xF8FF}, font

@@ -103,8 +103,8 @@ def fonts() -> Fonts:
         _family("SCC-Vera", "SCC-Vera-bold")
         _PRIMARY[0] = "SCC-Vera"
         return Fonts("SCC-Vera", "SCC-Vera-bold", "Courier", "Bitstream Vera",
-                     f"{missing}; Bitstream Vera was used: characters outside Western European "
-                     "alphabets and the scripts of the shipped Noto fonts print as their code points")
+                     f"{missing}; Bitstream Vera was used, and the shipped Noto Sans fonts for what it "
+                     "lacks (Vera has Western European letters only)")
     except (TTFError, OSError):
         _PRIMARY[0] = "Helvetica"
         return Fonts("Helvetica", "Helvetica-Bold", "Courier", "Helvetica",

@@ -60,8 +60,9 @@ _SCRIPTS = (
     ("Devanagari", 0xA8E0, 0xA8FF), ("Hebrew", 0xFB1D, 0xFB4F), ("Arabic", 0xFB50, 0xFDFF),
     ("Arabic", 0xFE70, 0xFEFF),
 )
-# Shipped fonts, tried in this order for a run the primary font cannot draw whole.
-FALLBACKS = ("Arabic", "Hebrew", "Bengali", "Gujarati", "Gurmukhi", "Devanagari", "Tamil")
+# Shipped fonts, tried in this order for a run the primary font cannot draw whole ("" is Noto Sans: Latin,
+# Greek and Cyrillic where DejaVu is not installed, as on Windows, and reportlab's Vera has Latin-1 only).
+FALLBACKS = ("", "Arabic", "Hebrew", "Bengali", "Gujarati", "Gurmukhi", "Devanagari", "Tamil")
 _COMPLEX = re.compile("[\u0590-\u0bff\ua8e0-\ua8ff\ufb1d-\ufdff\ufe70-\ufeff]")   # text to shape
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 _JOINERS = {0x200C, 0x200D}   # ZWNJ, ZWJ: they steer shaping, so they stay in a shaped run
@@ -103,7 +104,7 @@ def fallback_fonts() -> tuple[str, ...]:
     regular: Paragraph's <b> must not look for a bold that is not there)."""
     names = []
     for script in FALLBACKS:
-        name, path = f"SCC-Noto-{script}", FONT_DIR / f"NotoSans{script}-Regular.ttf"
+        name, path = f"SCC-Noto-{script or 'Sans'}", FONT_DIR / f"NotoSans{script}-Regular.ttf"
         try:
             if name not in pdfmetrics.getRegisteredFontNames():
                 pdfmetrics.registerFont(TTFont(name, str(path)))
