@@ -67,8 +67,8 @@ def _canvas(report: Report, f: Fonts, counter: list[int]):
         subtitle=f"SCC Desktop {report.name} · scc-desktop {VERSION} · times are UK local ({_zones(report)})",
         sub_right=f"Generated {uk_time(report.generated_at)}", footer=tables_line(report),
         warn=any(not v for _e, v in report.opel_tables),
-        standin_note=("Text shown as [U+... NAME] holds characters no font here can draw; the exact text is in "
-                      "this report's .json and .csv files.")), f, counter)
+        standin_note=("Text shown as [U+... NAME] or [Script: U+...] could not be drawn as written here; the "
+                      "exact text is in this report's .json and .csv files.")), f, counter)
 
 
 def _table(st: _Styles, t: Table) -> list:

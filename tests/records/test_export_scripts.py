@@ -176,3 +176,36 @@ def test_without_dejavu_polish_greek_cyrillic_and_arabic_print_in_the_shipped_no
     for font, chars in drawn.items():
         have = _cmap_of(font)
         assert not {cp for cp in chars if cp not in have and not 0xE000 <= cp <= 0xF8FF}, font
+
+
+def test_without_harfbuzz_arabic_is_joined_here_and_indic_scripts_print_as_code_points(store, tmp_path, drawn,
+                                                                                        monkeypatch):
+    """The installer's bundle has no room for HarfBuzz (installer/scc_desktop.spec): Arabic is joined by
+    pdf_text itself (presentation forms, Noto Sans Arabic) and read back in order; Hebrew reads right to
+    left; a Bengali or Gujarati word, which unshaped would put its vowel signs on the wrong side, is a
+    stand-in naming its script and code points."""
+    monkeypatch.setattr(pdf_text, "SHAPING", False)
+    authoring.record_decision(
+        store, decision_maker="Dr A", decision_maker_role="Director on-call", decision=f"Divert {ARABIC}",
+        rationale=f"{URDU}\n{HEBREW}\n{BENGALI}\n{GUJARATI}", recorded_by="Room support",
+        decided_at=T0 + timedelta(minutes=30))
+    result = export_records(store, SPRING, SPRING, tmp_path / "out", icb="Test Shire ICB", user="tester",
+                            host="desk-1")
+    flat = " ".join(_text_of(result.out_dir / "decisions.pdf").split())
+    for words in (ARABIC, HEBREW, *URDU.split("، ")):
+        assert unicodedata.normalize("NFKC", words) in flat, words
+    assert "[Bengali: U+09B0 U+09CB U+0997 U+09C0 U+0995 U+09C7" in flat
+    assert "[Gujarati: U+0AA6" in flat
+    assert "the exact text is in decisions.json and decisions.csv" in flat
+    assert "NotoSansBengali-Regular" not in drawn
+    for font, chars in drawn.items():
+        have = _cmap_of(font)
+        assert not {cp for cp in chars if cp not in have}, font
+
+
+def test_arabic_joining_without_harfbuzz():
+    # beh (dual) + alef (right-joining) + lam-alef: initial beh, final alef, then an isolated lam-alef
+    assert pdf_text.arabic_forms("بالا") == "\ufe91\ufe8e\ufefb"
+    # seen medial between two joiners; a mark between letters does not break the join
+    assert pdf_text.arabic_forms("سسس") == "\ufeb3\ufeb4\ufeb2"
+    assert pdf_text.arabic_forms("بَب") == "\ufe91\u064e\ufe90"

@@ -74,3 +74,17 @@ def test_a_paper_prints_each_script_in_order_and_emoji_as_code_points(world, tmp
         have = {cp for cp, glyph in TTFontFile(str(path)).charToGlyph.items() if glyph}
         missing = {f"U+{cp:04X}" for cp in chars if cp not in have and not 0xE000 <= cp <= 0xF8FF}
         assert not missing, f"{font} has no glyph for {sorted(missing)}"
+
+
+def test_without_harfbuzz_as_the_installer_bundles_it(world, tmp_path, drawn, monkeypatch):
+    """The bundle has no HarfBuzz: Arabic is joined by pdf_text itself, Bengali is a stand-in."""
+    monkeypatch.setattr(pdf_text, "SHAPING", False)
+    written = reports.make(world, "handover", tmp_path, NOW)
+    flat = _flat(written.pdf)
+    assert unicodedata.normalize("NFKC", "نقل المريض") in flat and unicodedata.normalize("NFKC", URDU_NAME) in flat
+    assert "[Bengali: U+09B0 U+09CB" in flat and "[Gujarati: U+0AA6" in flat
+    assert "NotoSansBengali-Regular" not in drawn
+    for font, chars in drawn.items():
+        path = next(p for p in (Path(d) / f"{font}.ttf" for d in [*pdf.FONT_DIRS, pdf_text.FONT_DIR]) if p.is_file())
+        have = {cp for cp, glyph in TTFontFile(str(path)).charToGlyph.items() if glyph}
+        assert not {cp for cp in chars if cp not in have}, font

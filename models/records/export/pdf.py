@@ -186,8 +186,8 @@ class PageFrame:
     sub_right: str
     footer: str
     warn: bool = False
-    standin_note: str = ("Text shown as [U+... NAME] holds characters no font here can draw; the exact "
-                         "text is in decisions.json and decisions.csv beside this file.")
+    standin_note: str = ("Text shown as [U+... NAME] or [Script: U+...] could not be drawn as written here; "
+                         "the exact text is in decisions.json and decisions.csv.")
 
 
 def _draw_frame(c: rl_canvas.Canvas, frame: PageFrame, f: Fonts) -> None:

@@ -84,6 +84,81 @@ def _ignorable(cp: int) -> bool:
         or 0xE0100 <= cp <= 0xE01EF or 0xE0000 <= cp <= 0xE007F
 
 
+_INDIC = {"Bengali", "Gujarati", "Gurmukhi", "Devanagari", "Tamil"}
+
+
+def _arabic_tables() -> tuple[dict[tuple[int, str], int], dict[tuple[int, str], int]]:
+    """From Unicode's compatibility decompositions: (letter, form) -> presentation form, and (alef after
+    lam, form) -> the lam-alef ligature."""
+    forms: dict[tuple[int, str], int] = {}
+    ligatures: dict[tuple[int, str], int] = {}
+    for cp in [*range(0xFB50, 0xFE00), *range(0xFE70, 0xFF00)]:
+        tag, _, rest = unicodedata.decomposition(chr(cp)).partition(" ")
+        form = tag.strip("<>")
+        if form not in ("isolated", "final", "initial", "medial"):
+            continue
+        parts = [int(x, 16) for x in rest.split()]
+        if len(parts) == 1:
+            forms.setdefault((parts[0], form), cp)
+        elif len(parts) == 2 and parts[0] == 0x0644 and parts[1] in (0x0622, 0x0623, 0x0625, 0x0627):
+            ligatures.setdefault((parts[1], form), cp)
+    return forms, ligatures
+
+
+_FORMS, _LAM_ALEF = _arabic_tables()
+_DUAL = {c for c, form in _FORMS if form in ("initial", "medial")} | {0x0640, 0x200D}   # tatweel, ZWJ join both
+
+
+def _joins(cp: int) -> bool:
+    return cp in _DUAL or (cp, "final") in _FORMS
+
+
+def arabic_forms(text: str) -> str:
+    """Arabic letters in the forms joining gives them (isolated, initial, medial, final; lam-alef as one),
+    in logical order: what HarfBuzz does for Arabic, for when it is not installed.  Marks are transparent."""
+    cps = [ord(c) for c in text]
+    out = []
+    i = 0
+    while i < len(cps):
+        cp = cps[i]
+        if not _joins(cp) or cp in (0x0640, 0x200D):
+            out.append(cp)
+            i += 1
+            continue
+        j = i - 1
+        while j >= 0 and unicodedata.category(chr(cps[j])) == "Mn":
+            j -= 1
+        after_joining = j >= 0 and cps[j] in _DUAL
+        k = i + 1
+        while k < len(cps) and unicodedata.category(chr(cps[k])) == "Mn":
+            k += 1
+        if cp == 0x0644 and k < len(cps) and k == i + 1 and (cps[k], "isolated") in _LAM_ALEF:
+            out.append(_LAM_ALEF.get((cps[k], "final" if after_joining else "isolated"), cp))
+            i = k + 1
+            continue
+        before_joining = cp in _DUAL and k < len(cps) and _joins(cps[k])
+        form = ("medial" if after_joining and before_joining else "final" if after_joining
+                else "initial" if before_joining else "isolated")
+        out.append(_FORMS.get((cp, form), _FORMS.get((cp, "isolated"), cp)))
+        i += 1
+    return "".join(map(chr, out))
+
+
+_MIRROR = dict(zip(map(ord, "()[]{}<>«»‹›"), map(ord, ")(][}{><»«›‹")))
+
+
+def _reversed_word(text: str) -> str:
+    """A right-to-left word's characters in drawing order, for when HarfBuzz has not ordered them: reversed
+    by whole characters (a letter with the marks after it), brackets mirrored."""
+    clusters: list[str] = []
+    for ch in text:
+        if clusters and unicodedata.category(ch) in ("Mn", "Me"):
+            clusters[-1] += ch
+        else:
+            clusters.append(chr(_MIRROR.get(ord(ch), ord(ch))))
+    return "".join(reversed(clusters))
+
+
 @lru_cache(maxsize=None)
 def _cmap(font_name: str) -> frozenset[int]:
     """The code points ``font_name`` draws: those it has a glyph for (a standard PDF font such as Helvetica:
@@ -121,7 +196,11 @@ def _drawn_by(font: str, cps: list[int]) -> bool:
 
 
 def standin(cps: list[int]) -> str:
-    """``[U+1F44D THUMBS UP SIGN, U+1F3FD EMOJI MODIFIER FITZPATRICK TYPE-4]``: what could not be drawn."""
+    """``[U+1F44D THUMBS UP SIGN, U+1F3FD EMOJI MODIFIER FITZPATRICK TYPE-4]``: what could not be drawn;
+    ``[Bengali: U+09B0 U+09CB]`` for a run of an Indic script left unshaped (no HarfBuzz)."""
+    scripts = {_script(cp) for cp in cps} - {None}
+    if len(scripts) == 1 and next(iter(scripts)) in _INDIC:
+        return f"[{next(iter(scripts))}: " + " ".join(f"U+{cp:04X}" for cp in cps) + "]"
     said = []
     for cp in cps:
         name = unicodedata.name(chr(cp), "")
@@ -170,6 +249,17 @@ def runs(text: str, primary: str) -> list[Run]:
     primary_has = _cmap(primary)
     for script, group in groupby(range(len(cps)), key=lambda i: scripts[i]):
         part = [cps[i] for i in group]
+        if not SHAPING and script in _INDIC:
+            # Unshaped, a vowel sign drawn before its consonant would print after it: a wrong word.
+            out.append(Run("".join(map(chr, part)), None, standin=True))
+            continue
+        if not SHAPING and script == "Arabic" and "SCC-Noto-Arabic" in fallback_fonts():
+            # Joined here: each letter in its presentation form, which Noto Sans Arabic has every one of
+            # (a bracket or digit it lacks in the style's font).
+            have = _cmap("SCC-Noto-Arabic")
+            out += _plain([ord(c) for c in arabic_forms("".join(map(chr, part)))], primary, primary_has,
+                          lambda cp: cp in have, "SCC-Noto-Arabic")
+            continue
         if script is not None and not _drawn_by(primary, [cp for cp in part if _script(cp)]):
             font = next((f for f in fallback_fonts() if _drawn_by(f, [cp for cp in part if _script(cp)])), None)
             if font is not None:
@@ -402,6 +492,8 @@ class Paragraph(rl_paragraph.Paragraph):
                 changes["alignment"] = TA_RIGHT
             if changes:
                 style = _variant(style, **changes)
+        # Shaped by HarfBuzz: each right-to-left word comes back in drawing order; else it is reversed here.
+        self._scc_shaped = bool(style is not None and getattr(style, "shaping", 0) and SHAPING)
         super().__init__(text, style, *args, **kwargs)
 
     def split(self, availWidth, availHeight):
@@ -409,6 +501,7 @@ class Paragraph(rl_paragraph.Paragraph):
         for p in parts:   # the pieces are built from laid-out (shaped) fragments: keep what was read here
             if p is not self:
                 p._scc_rtl, p._scc_standin, p._scc_base = self._scc_rtl, self._scc_standin, self._scc_base
+                p._scc_shaped = self._scc_shaped
         return parts
 
     def drawPara(self, debug=0):
@@ -417,7 +510,7 @@ class Paragraph(rl_paragraph.Paragraph):
         if not self._scc_rtl:
             return super().drawPara(debug)
         laid = self.blPara
-        self.blPara = _visual_lines(laid, self._scc_base)
+        self.blPara = _visual_lines(laid, self._scc_base, reverse=not self._scc_shaped)
         try:
             return super().drawPara(debug)
         finally:
@@ -433,23 +526,28 @@ def _variant(style, **changes) -> ParagraphStyle:
     return _variant_cached(id(style), style, tuple(sorted(changes.items())))
 
 
-def _visual_lines(laid, base: int):
-    """A copy of a laid-out paragraph whose lines hold their words in visual order."""
+def _visual_lines(laid, base: int, reverse: bool = False):
+    """A copy of a laid-out paragraph whose lines hold their words in visual order (and, with ``reverse``,
+    each right-to-left word's characters: not shaped, they are in logical order)."""
     copy = laid.clone()
     if laid.kind == 0:   # lines of plain words
-        copy.lines = [(extra, [words[i] for i in visual_order(levels([str(w) for w in words], base))])
-                      for extra, words in laid.lines]
+        lines = []
+        for extra, words in laid.lines:
+            lv = levels([str(w) for w in words], base)
+            lines.append((extra, [_reversed_word(words[i]) if reverse and lv[i] % 2 else words[i]
+                                  for i in visual_order(lv)]))
+        copy.lines = lines
         return copy
     lines = []
     for line in laid.lines:
         new = line.clone() if hasattr(line, "clone") else line
-        new.words = _visual_frags(line.words, base)
+        new.words = _visual_frags(line.words, base, reverse)
         lines.append(new)
     copy.lines = lines
     return copy
 
 
-def _visual_frags(frags: list, base: int) -> list:
+def _visual_frags(frags: list, base: int, reverse: bool = False) -> list:
     """A line's fragments cut at its spaces into words, the words put in visual order, and joined again
     with the same spaces (so the line is as wide as before)."""
     words: list[list] = [[]]   # each word: [(frag, text)]
@@ -470,7 +568,10 @@ def _visual_frags(frags: list, base: int) -> list:
             words[-1].append((f, text[start:]))
     # The separators: word k is followed by a space in the fragment of its last piece (or the first's next).
     spaces_font = [w[-1][0] if w else None for w in words]
-    order = visual_order(levels(["".join(str(t) for _f, t in w) for w in words], base))
+    lv = levels(["".join(str(t) for _f, t in w) for w in words], base)
+    if reverse:
+        words = [[(f, _reversed_word(t)) for f, t in reversed(w)] if lv[k] % 2 else w for k, w in enumerate(words)]
+    order = visual_order(lv)
     out = []
     prev = None
     for n, k in enumerate(order):
