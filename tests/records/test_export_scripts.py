@@ -5,7 +5,6 @@ read back with poppler and checked glyph by glyph against the fonts embedded."""
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import unicodedata
