@@ -12,7 +12,9 @@ Three counts, each over the last ``WINDOW`` (15 minutes), kept in ``auth_failure
 
 A web login over either of its counts is refused (429 with ``Retry-After``) before its password
 is checked: a password can be guessed, so even the right one waits, and the refusal costs the hub
-no scrypt. A successful login clears its user name's count.
+no scrypt. Each try is counted before its password is checked (``attempt``), so tries sent at the
+same instant cannot all pass the count. A successful login clears its user name's count and gives
+back its own row of the address's.
 
 An API request's token is looked up first (one indexed SHA-256 match): a good token is always
 served, so one desktop left with a revoked token cannot lock the rest of a room out behind the same
@@ -20,9 +22,10 @@ address, and a 256-bit token cannot be guessed, however fast. A refused token fr
 its count is answered 429 with ``Retry-After`` instead of 401, and is not counted again.
 
 Every process on the database reads and writes the same rows, so two hub processes behind one
-address throttle as one (tested with two processes on one PostgreSQL and on one SQLite file). The
-count and the insert are not one transaction: a burst of tries sent at once to several processes
-may pass the limit by the few that were checked together. Failures are logged by the caller with
+address throttle as one (tested with two processes on one PostgreSQL and on one SQLite file). A web
+login's row is committed before the count is read, so a burst of tries sent at once, to one process
+or several, never passes a limit (API tokens, which cannot be guessed, are counted after their
+refusal, and a burst may pass by the few checked together). Failures are logged by the caller with
 the user name and client address, never the password or token.
 """
 
@@ -96,6 +99,45 @@ class AuthThrottle:
         with self.db.plain() as conn:
             conn.execute(delete(_t).where(_t.c.at <= now - self.window))
             conn.execute(insert(_t), rows)
+
+    def attempt(self, keys: Iterable[Key]) -> tuple[int | None, list[int]]:
+        """A login try, counted against each key *before* its password is checked: ``(None, ids)``
+        when it may go on (the rows ``ids`` are its count: left as its failure, or given back with
+        :meth:`succeeded`), else ``(seconds to wait, [])`` with nothing counted.
+
+        Counting first and checking after is what holds the limit: the rows are committed before
+        they are counted, so of tries sent together (to one process or several) the last to count
+        sees every one before it, and no more than the limit go on to a password check. Checking
+        the count and recording a failure only after the (slow) password check, as ``retry_after``
+        then ``failed`` do, let every try sent at the same instant through: 30 at once were all
+        checked (a review, tests/web/test_login.py)."""
+        keys = list(keys)
+        now = self.clock()
+        with self.db.plain() as conn:
+            conn.execute(delete(_t).where(_t.c.at <= now - self.window))
+            ids = [int(conn.execute(insert(_t).values(kind=kind, key=key, at=now)).inserted_primary_key[0])
+                   for kind, key in keys]
+        with self.db.read() as conn:
+            over = any(conn.execute(select(_t.c.id).where(_t.c.kind == kind, _t.c.key == key,
+                                                          _t.c.at > now - self.window)
+                                    .limit(1).offset(self.limits[kind])).first() is not None
+                       for kind, key in keys)
+        if not over:
+            return None, ids
+        self._drop(ids)   # refused before any check: not a failure, so not counted
+        return self.retry_after(keys) or 1, []
+
+    def succeeded(self, user_keys: Iterable[Key], ids: Iterable[int]) -> None:
+        """A login whose password was right: its user name's count cleared, its own rows given back
+        (the address's other failures stay)."""
+        self.clear(user_keys)
+        self._drop(ids)
+
+    def _drop(self, ids: Iterable[int]) -> None:
+        ids = list(ids)
+        if ids:
+            with self.db.plain() as conn:
+                conn.execute(delete(_t).where(_t.c.id.in_(ids)))
 
     def clear(self, keys: Iterable[Key]) -> None:
         with self.db.plain() as conn:

@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from datetime import timedelta
 
 import pytest
@@ -133,6 +134,41 @@ def test_failed_logins_are_throttled_per_user_and_logged_without_the_password(hu
     assert "web login failed for user 'target' from 10.1.1.1: wrong password" in log
     assert "web login throttled for user 'target' from 10.1.1.2" in log
     assert "wrong guess number" not in log and PASSWORD not in log
+
+
+def test_failed_logins_sent_at_once_cannot_pass_the_limits(hub):
+    """24 wrong passwords from one address posted at the same instant, 12 for one name and 12 for
+    made-up ones: the name's password is checked at most 5 times and the address's at most 20, as
+    when they come one by one. The count was read before the (slow) password check and the failure
+    written after it, so every try of a burst passed the count: 30 at once were all checked (a
+    review; /tmp/h4s20/repro_throttle_race.py)."""
+    add_account(hub.db_url, "rushed", "viewer")
+    client = {"X-Forwarded-For": "10.1.3.1"}
+    users = ["rushed"] * 12 + [f"made-up-{n}" for n in range(12)]
+    forms = []
+    for _ in users:   # each try's own login form (its CSRF pair), fetched beforehand
+        web = requests.Session()
+        web.headers.update(client)
+        forms.append((web, csrf_of(web.get(hub.url + "/login", timeout=10).text)))
+    start, codes = threading.Barrier(len(users)), [None] * len(users)
+
+    def guess(n: int) -> None:
+        web, token = forms[n]
+        start.wait(30)
+        codes[n] = web.post(hub.url + "/login", data={"csrf": token, "user": users[n], "next": "/m/",
+                                                      "password": f"wrong guess {n} at once"},
+                            allow_redirects=False, timeout=120).status_code
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(len(users))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(150)
+    assert set(codes) <= {401, 429}, codes
+    assert codes[:12].count(401) <= 5, f"the name's password was checked {codes[:12].count(401)} times: {codes}"
+    assert codes.count(401) <= 20, f"the address's passwords were checked {codes.count(401)} times: {codes}"
+    _, resp = login(hub.url, "rushed", PASSWORD, headers={"X-Forwarded-For": "10.1.3.2"})
+    assert resp.status_code == 429, "the name's window is full: even its right password waits"
 
 
 def test_the_throttle_window_in_the_database(tmp_path):

@@ -213,19 +213,20 @@ def mount(app: FastAPI, hub) -> Web:
         keys = throttle.login_keys(user, client)
         try:
             # Shared by every hub process on the database (sync/hub/throttle.py).
-            wait = await run_in_threadpool(web.throttle.retry_after, keys)
+            # Counted before the password is checked, so tries sent at once cannot all pass the count.
+            wait, claimed = await run_in_threadpool(web.throttle.attempt, keys)
             if wait is not None:
                 log.warning("web login throttled for user %r from %s: too many failed logins; retry in %d s",
                             user, client, wait)
                 return again(429, f"Too many failed logins. Try again {throttle.wait_words(wait, s.utcnow())}.",
                              {"Retry-After": str(wait)})
             account, why = await run_in_threadpool(accounts.verify, hub.db, user, password)
-            if account is None:
-                await run_in_threadpool(web.throttle.failed, keys)
+            if account is None:   # the try's rows stay: they are its failure
                 log.warning("web login failed for user %r from %s: %s", user, client, why)
                 return again(401, "The user name or password is not right, or the account is disabled.")
             secret = await run_in_threadpool(sessions.start, hub.db, account.id)
-            await run_in_threadpool(web.throttle.clear, keys[:1])   # the user's count; not the address's
+            # The user's count, and this try's own row of the address's (not its other failures).
+            await run_in_threadpool(web.throttle.succeeded, keys[:1], claimed)
         except SQLAlchemyError as exc:
             return web.unavailable(exc)
         log.info("web login: %r (%s) from %s", account.user, account.role, client)
