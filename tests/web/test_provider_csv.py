@@ -11,8 +11,11 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
+import time
 
 import pytest
+import requests
 
 from sqlalchemy import select
 
@@ -136,3 +139,30 @@ def test_a_viewer_cannot_upload_and_an_admin_uploads_for_the_organisation_chosen
     resp = _upload(admin, hub, world.acute_csv(), csrf=csrf_of(page.text), org="RTEST2",
                    sid=re.findall(r'name="sid" value="([^"]+)"', page.text)[1])
     assert resp.status_code == 200 and "Accepted 9 of 9 rows." in resp.text and "Test Acute Trust Two" in resp.text
+
+
+def test_the_hub_answers_others_while_it_reads_an_upload(hub):
+    """A file whose header repeats one column 60,000 times (300 KB) takes the CSV intake seconds to
+    read (its duplicate check is quadratic); the hub answers /health meanwhile. The upload read it
+    on the server's event loop, so nothing else was answered till it was done: 120,000 columns held
+    every request for 23 s (a review; /tmp/h4s20/repro_csv_header_freeze.py)."""
+    web, _ = login(hub.url, "csv-sender")
+    csrf, sid = _page(web, hub)
+    answer = {}
+    sender = threading.Thread(target=lambda: answer.setdefault("upload", web.post(
+        hub.url + "/provider/csv", files={"file": ("wide.csv", (",".join(["type"] * 60_000) + "\n").encode(), "text/csv")},
+        data={"csrf": csrf, "sid": sid}, timeout=300)))
+    sender.start()
+    try:
+        time.sleep(0.5)
+        waits = []
+        while sender.is_alive() and len(waits) < 10:
+            started = time.monotonic()
+            assert requests.get(hub.url + "/health", timeout=60).status_code == 200
+            waits.append(time.monotonic() - started)
+            time.sleep(0.2)
+    finally:
+        sender.join(300)
+    assert answer["upload"].status_code == 422 and "column appears more than once" in _text(answer["upload"])
+    assert waits, "the upload was read before /health was asked: make its header wider"
+    assert max(waits) < 2, f"/health waited {max(waits):.1f} s behind the upload"

@@ -469,7 +469,9 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                 f"web-{uuid.uuid4().hex}"
             who_sent = Principal(0, session.user, session.role, session.org_code)
             try:
-                checked = parse_csv(data)
+                # On the thread pool: reading a file is the hub's CPU, and on the event loop no other
+                # request (a desktop's feed, /health) was answered until it was done.
+                checked = await run_in_threadpool(parse_csv, data)
                 receipt = await run_in_threadpool(intake.submit, hub, who_sent, sid, row.ods_code, s.utcnow(),
                                                   checked, "csv")
             except ApiError as exc:
