@@ -182,3 +182,16 @@ def test_a_body_of_thousands_of_parts_is_refused_before_it_is_parsed(hub):
                     timeout=120)
     assert resp.status_code == 400 and "not the hub's form" in _text(resp), (resp.status_code, _text(resp)[:300])
     assert time.monotonic() - started < 10
+
+
+def test_a_header_of_thousands_of_bad_columns_gets_a_short_answer(hub):
+    """Each header cell that is no column (and each repeated) is a problem of its own: a 40 KB header
+    of 20,000 cells 'a' made a page of 40,000 problems, 8.8 MB (2 MB files are taken: ~440 MB).
+    The first 20 are listed and the rest counted (a review)."""
+    web, _ = login(hub.url, "csv-sender")
+    csrf, sid = _page(web, hub)
+    resp = _upload(web, hub, ("a," * 20_000 + "\n").encode(), csrf=csrf, sid=sid)
+    assert resp.status_code == 422 and "The CSV header has problems." in _text(resp)
+    assert resp.text.count('class="problem"') <= 21, resp.text.count('class="problem"')
+    assert "and 39,980 more problems with the file as a whole, not listed here" in _text(resp)
+    assert len(resp.content) < 100_000

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024   # 10,000 rows (the intake's most) of a figure each fit well inside
 MAX_PARTS = 10
+MAX_GENERAL = 20   # problems with the file as a whole listed on the page; the rest counted
 _ROW_FIELD = re.compile(r"^rows\.(\d+)(?:\.(.+))?$")
 
 
@@ -84,7 +85,8 @@ def _fields(ctype: str, body: bytes, limit: int, too_big: UploadError) -> dict[s
 
 def by_row(errors) -> tuple[list[tuple[str, list[str]]], list[str]]:
     """The hub's ``FieldError``s by spreadsheet row ("Row 3", ["value: ..."]) in row order, and those
-    about the file as a whole (its header, its encoding), each as the hub words it."""
+    about the file as a whole (its header, its encoding), each as the hub words it: the first
+    ``MAX_GENERAL`` of those, then how many more (rows are at most the intake's 10,000)."""
     rows: dict[int, list[str]] = {}
     general: list[str] = []
     for err in errors:
@@ -94,4 +96,7 @@ def by_row(errors) -> tuple[list[tuple[str, list[str]]], list[str]]:
             continue
         rows.setdefault(int(found.group(1)), []).append(
             f"{found.group(2)}: {err.reason}" if found.group(2) else err.reason)
+    if len(general) > MAX_GENERAL:   # a header's problems are one a cell: a 40 KB header made an 8.8 MB page
+        general = general[:MAX_GENERAL] + [f"and {len(general) - MAX_GENERAL:,} more problems with the file as a "
+                                           "whole, not listed here"]
     return [(f"Row {n}", reasons) for n, reasons in sorted(rows.items())], general
