@@ -377,3 +377,15 @@ def test_sending_again_after_a_rejection_sends_only_what_changed_unless_all_is_a
         **_form_state(fifth.text), **figures, "m.ga_bed_occupancy_pct": "180", "send": "changed"})
     for answer in (fifth, sixth):
         assert "Nothing was stored" in answer.text and "outside the valid range" in answer.text, answer.text
+
+
+def test_a_form_whose_shown_field_is_nested_too_deep_is_taken_as_one_without_it(hub):
+    """The hidden ``shown`` is JSON: 5,000 nested brackets (15 KB, inside the form's 64 KB) raised
+    RecursionError and the submitter got a 500 (a review). Now it counts as a form without ``shown``:
+    every filled figure is sent."""
+    add_account(hub.db_url, "form-nester", "provider_submitter", "RTEST2")
+    web, _ = login(hub.url, "form-nester")
+    page = web.get(hub.url + "/provider/", timeout=10)
+    resp = web.post(hub.url + "/provider/", timeout=20, data={
+        **_form_state(page.text), "shown": "[" * 5000 + "]" * 5000, "m.escalation_beds_open_pct": "4", "send": "changed"})
+    assert resp.status_code == 200 and "Accepted 1 of 1 figure" in resp.text, (resp.status_code, resp.text[:300])

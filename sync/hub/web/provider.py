@@ -161,7 +161,7 @@ def shown_of(form: dict[str, str]) -> dict[str, str] | None:
     form carries none (a client of its own) or an unreadable one: then every filled field is sent."""
     try:
         shown = json.loads(form.get("shown") or "null")
-    except ValueError:
+    except (ValueError, RecursionError):   # nested past Python's depth: 5,000 brackets answered 500
         return None
     if not isinstance(shown, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in shown.items()):
         return None
