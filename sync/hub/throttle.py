@@ -5,6 +5,10 @@ Three counts, each over the last ``WINDOW`` (15 minutes), kept in ``auth_failure
 ``login-user``
     failed web logins for one user name (``LIMITS``: 5), so one person guessing cannot lock a
     colleague out for longer than the window;
+``login-device``
+    failed web logins for one user name from one browser that has logged in as that name before
+    (its ``scc_device`` cookie, sync.hub.web.accounts): counted instead of ``login-user`` (5), so
+    a stranger's failures against the name do not lock its owner out of her own phone;
 ``login-client``
     failed web logins from one client address, whatever names it tries (20);
 ``token-client``
@@ -46,15 +50,19 @@ from sync.hub.errors import ApiError
 
 log = logging.getLogger("sync.hub")
 WINDOW = timedelta(minutes=15)
-LIMITS = {"login-user": 5, "login-client": 20, "token-client": 20}
+LIMITS = {"login-user": 5, "login-device": 5, "login-client": 20, "token-client": 20}
 _KEY_CHARS = 200
 _t = s.auth_failure
 
 Key = tuple[str, str]
 
 
-def login_keys(user: str, client: str) -> list[Key]:
-    return [("login-user", user.strip().casefold()[:_KEY_CHARS]), ("login-client", client[:_KEY_CHARS])]
+def login_keys(user: str, client: str, device: str | None = None) -> list[Key]:
+    """What a login try counts against: its user name (or, from a browser that has logged in as that
+    name, that browser: ``device``, sync.hub.web.accounts.known_device) and its client address."""
+    name = user.strip().casefold()
+    first = ("login-device", f"{device}|{name}"[:_KEY_CHARS]) if device else ("login-user", name[:_KEY_CHARS])
+    return [first, ("login-client", client[:_KEY_CHARS])]
 
 
 def token_keys(client: str) -> list[Key]:

@@ -171,6 +171,54 @@ def test_failed_logins_sent_at_once_cannot_pass_the_limits(hub):
     assert resp.status_code == 429, "the name's window is full: even its right password waits"
 
 
+def test_a_stranger_cannot_lock_the_director_out_of_a_browser_she_logged_in_from(hub):
+    """Five wrong passwords for a name, from anywhere, held its owner's right password back for 15
+    minutes, and five more every 15 minutes kept her out of her phone for good (a review;
+    /tmp/h4s20/repro_lockout.py). A browser that has logged in as the name counts its own failures
+    (5) instead; a new browser, a forged cookie, or one from before a new password still waits."""
+    add_account(hub.db_url, "on-call", "director_on_call")
+    phone = {"X-Forwarded-For": "10.1.4.1"}
+    web, resp = login(hub.url, "on-call", headers=phone)
+    assert resp.status_code == 303
+    first_login, device = resp, web.cookies.get("scc_device") or "1.no-cookie"
+    web.post(hub.url + "/logout", data={"csrf": csrf_of(web.get(hub.url + "/m/", timeout=10).text)}, timeout=10)
+    for n in range(5):   # a stranger somewhere else
+        _, resp = login(hub.url, "on-call", f"stranger's guess {n}", headers={"X-Forwarded-For": "10.1.4.9"})
+        assert resp.status_code == 401
+    _, resp = login(hub.url, "on-call", headers={"X-Forwarded-For": "10.1.4.2"})
+    assert resp.status_code == 429, "a browser that never logged in as the name still waits"
+    forged = requests.Session()
+    forged.cookies.set("scc_device", device[:-4] + ("0000" if not device.endswith("0000") else "1111"))
+    _, resp = login(hub.url, "on-call", headers={"X-Forwarded-For": "10.1.4.3"}, session=forged)
+    assert resp.status_code == 429, "a forged cookie is no browser she logged in from"
+    again = requests.Session()
+    again.cookies.set("scc_device", device)
+    _, resp = login(hub.url, "on-call", headers=phone, session=again)
+    assert resp.status_code == 303, f"her own phone was locked out by a stranger: {resp.status_code}"
+    cookie = _cookie(first_login, "scc_device").lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "max-age=7776000" in cookie
+    # her phone's own failures are counted: five, then even her right password waits
+    mine = requests.Session()
+    mine.cookies.set("scc_device", device)
+    for n in range(5):
+        _, resp = login(hub.url, "on-call", f"my own typo {n}", headers=phone, session=mine)
+        assert resp.status_code == 401
+    _, resp = login(hub.url, "on-call", headers=phone, session=mine)
+    assert resp.status_code == 429
+    # a new password ends what the cookie says, as it ends the sessions
+    db = HubDB(hub.db_url)
+    try:
+        accounts.set_password(db, "on-call", PASSWORD + " changed")
+    finally:
+        db.dispose()
+    for n in range(5):
+        login(hub.url, "on-call", f"stranger's guess {n} again", headers={"X-Forwarded-For": "10.1.4.8"})
+    later = requests.Session()
+    later.cookies.set("scc_device", device)
+    _, resp = login(hub.url, "on-call", PASSWORD + " changed", headers={"X-Forwarded-For": "10.1.4.4"}, session=later)
+    assert resp.status_code == 429
+
+
 def test_the_throttle_window_in_the_database(tmp_path):
     db = HubDB(f"sqlite:///{tmp_path / 'hub.db'}")
     clock = [s.utcnow()]

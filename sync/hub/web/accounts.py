@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -152,6 +153,49 @@ def verify(db: HubDB, user: str, password: str) -> tuple[Account | None, str]:
     if row.disabled_at is not None:
         return None, "account disabled"
     return Account(row.id, row.user_name, row.role, row.org_code, False), "ok"
+
+
+# --- browsers an account has logged in from ---------------------------------------------------------
+# A failed login counts against its user name, from wherever it comes, so a stranger's five wrong
+# passwords locked the Director on-call out of her phone, and five more every 15 minutes kept her out.
+# A browser she logged in from keeps a cookie that says so; its tries are counted on their own (as the
+# guessing of a browser that knows her password already), not against her name. The cookie is an HMAC
+# keyed by the account's stored password hash, which only the hub holds: nothing is stored for it, and a
+# new password ends every such cookie with the sessions.
+DEVICE_COOKIE = "scc_device"
+DEVICE_DAYS = 90
+
+
+def _device_mac(stored: str, user: str, issued: int) -> str:
+    return hmac.new(stored.encode("utf-8"), f"scc-device|{user}|{issued}".encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def device_cookie(db: HubDB, user: str, now: datetime | None = None) -> str | None:
+    """A cookie value for a browser that has just logged in as ``user``."""
+    with db.read() as conn:
+        stored = conn.execute(select(s.web_account.c.password).where(s.web_account.c.user_name == user)).scalar()
+    if stored is None:
+        return None
+    issued = int((now or s.utcnow()).timestamp())
+    return f"{issued}.{_device_mac(stored, user, issued)}"
+
+
+def known_device(db: HubDB, user: str, cookie: str | None, now: datetime | None = None) -> str | None:
+    """A short id of the browser when ``cookie`` is one :func:`device_cookie` gave for ``user`` (under its
+    present password) within ``DEVICE_DAYS``; else None."""
+    issued_text, _, mac = (cookie or "").partition(".")
+    if not issued_text.isdigit() or len(issued_text) > 12 or len(mac) != 64:
+        return None
+    issued = int(issued_text)
+    age = (now or s.utcnow()).timestamp() - issued
+    if not -300 <= age <= DEVICE_DAYS * 86400:
+        return None
+    with db.read() as conn:
+        row = conn.execute(select(s.web_account.c.user_name, s.web_account.c.password)
+                           .where(s.web_account.c.user_name == user.strip())).first()
+    if row is None or not hmac.compare_digest(_device_mac(row.password, row.user_name, issued), mac):
+        return None
+    return mac[:32]
 
 
 def _id_of(conn, user: str) -> int:

@@ -210,8 +210,11 @@ def mount(app: FastAPI, hub) -> Web:
             web.cookie(resp, request, csrf.LOGIN_COOKIE, token, 3600)
             return resp
 
-        keys = throttle.login_keys(user, client)
         try:
+            # A browser this name has logged in from counts its failures on their own (accounts.DEVICE_COOKIE).
+            device = await run_in_threadpool(accounts.known_device, hub.db, user,
+                                             request.cookies.get(accounts.DEVICE_COOKIE))
+            keys = throttle.login_keys(user, client, device)
             # Shared by every hub process on the database (sync/hub/throttle.py).
             # Counted before the password is checked, so tries sent at once cannot all pass the count.
             wait, claimed = await run_in_threadpool(web.throttle.attempt, keys)
@@ -225,8 +228,11 @@ def mount(app: FastAPI, hub) -> Web:
                 log.warning("web login failed for user %r from %s: %s", user, client, why)
                 return again(401, "The user name or password is not right, or the account is disabled.")
             secret = await run_in_threadpool(sessions.start, hub.db, account.id)
-            # The user's count, and this try's own row of the address's (not its other failures).
-            await run_in_threadpool(web.throttle.succeeded, keys[:1], claimed)
+            # The user's count (and this browser's), and this try's own row of the address's (not its
+            # other failures).
+            await run_in_threadpool(web.throttle.succeeded, throttle.login_keys(user, client)[:1] + keys[:1],
+                                    claimed)
+            known = await run_in_threadpool(accounts.device_cookie, hub.db, account.user)
         except SQLAlchemyError as exc:
             return web.unavailable(exc)
         log.info("web login: %r (%s) from %s", account.user, account.role, client)
@@ -234,6 +240,8 @@ def mount(app: FastAPI, hub) -> Web:
             target = "/provider/"
         resp = web.redirect(target)
         web.cookie(resp, request, SESSION_COOKIE, secret, int(sessions.ABSOLUTE.total_seconds()))
+        if known:
+            web.cookie(resp, request, accounts.DEVICE_COOKIE, known, accounts.DEVICE_DAYS * 86400)
         resp.delete_cookie(csrf.LOGIN_COOKIE, path="/")
         return resp
 
