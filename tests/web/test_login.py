@@ -119,6 +119,20 @@ def test_logout_ends_the_session_on_the_hub(hub):
     assert replayed.status_code == 303, "a copied cookie is no use after logout"
 
 
+def test_logging_in_ends_the_session_the_browser_held(hub):
+    """A shared phone: one person left logged in, another logs in on it. The first session ended
+    with nobody to end it: its cookie was replaced but it stayed live for 12 hours (a review)."""
+    add_account(hub.db_url, "first-on-phone", "viewer")
+    add_account(hub.db_url, "second-on-phone", "viewer")
+    web, resp = login(hub.url, "first-on-phone")
+    first = web.cookies["scc_session"]
+    _, resp = login(hub.url, "second-on-phone", session=web)
+    assert resp.status_code == 303 and web.cookies["scc_session"] != first
+    assert requests.get(hub.url + "/m/", cookies={"scc_session": first}, allow_redirects=False,
+                        timeout=10).status_code == 303, "the first person's session is still live"
+    assert web.get(hub.url + "/m/", allow_redirects=False, timeout=10).status_code == 200
+
+
 def test_failed_logins_are_throttled_per_user_and_logged_without_the_password(hub):
     add_account(hub.db_url, "target", "viewer")
     client = {"X-Forwarded-For": "10.1.1.1"}

@@ -227,6 +227,9 @@ def mount(app: FastAPI, hub) -> Web:
             if account is None:   # the try's rows stay: they are its failure
                 log.warning("web login failed for user %r from %s: %s", user, client, why)
                 return again(401, "The user name or password is not right, or the account is disabled.")
+            # The session this browser held (someone else's on a shared phone, maybe) ends: it had no
+            # owner once its cookie was replaced, yet stayed live for whoever had copied it.
+            await run_in_threadpool(sessions.end, hub.db, request.cookies.get(SESSION_COOKIE))
             secret = await run_in_threadpool(sessions.start, hub.db, account.id)
             # The user's count (and this browser's), and this try's own row of the address's (not its
             # other failures).
