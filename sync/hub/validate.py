@@ -246,6 +246,9 @@ def _not_coerced(chk: Checked, item: BaseModel) -> None:
                 chk.reject(name, f"expected a number such as 92.5, got {_shown(sent)}")
 
 
+HEADER_PROBLEMS_LISTED = 20   # a header of 20,000 bad cells answered 40,000 problems (8.8 MB on the web page)
+
+
 def parse_csv(body: bytes) -> list[Checked]:
     """Rows of a CSV upload as unchecked items (``Checked`` with ``raw`` and ``row``).
 
@@ -275,13 +278,19 @@ def parse_csv(body: bytes) -> list[Checked]:
         raise validation("the CSV has no header row", [p.FieldError(
             field="header", reason=f"the first row must name the columns, e.g. type,metric,observed_at,value")])
     header = [cell.strip().lower() for cell in rows[0]]
-    problems = [p.FieldError(field=f"header.{name or '(empty)'}",
-                             reason=f"unknown column; columns: {', '.join(CSV_COLUMNS)}")
-                for name in header if name not in CSV_COLUMNS]
-    problems += [p.FieldError(field=f"header.{name}", reason="column appears more than once")
-                 for i, name in enumerate(header) if name in header[:i]]
+    unknown = f"unknown column; columns: {', '.join(CSV_COLUMNS)}"
+    problems = [(f"header.{name or '(empty)'}", unknown) for name in header if name not in CSV_COLUMNS]
+    seen: set[str] = set()   # a set: a header of one column repeated 120,000 times took 17 s as a list scan
+    for name in header:
+        if name in seen:
+            problems.append((f"header.{name}", "column appears more than once"))
+        seen.add(name)
     if problems:
-        raise validation("the CSV header has problems", problems)
+        listed = [p.FieldError(field=f, reason=r) for f, r in problems[:HEADER_PROBLEMS_LISTED]]
+        if len(problems) > len(listed):
+            listed.append(p.FieldError(field="header", reason=f"{len(problems) - len(listed)} more problems with "
+                                                                "the header are not listed"))
+        raise validation("the CSV header has problems", listed)
     items: list[Checked] = []
     for number, cells in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in cells):
