@@ -482,6 +482,7 @@ class TimeChart(QWidget):
             texts.append(f"<i>{_escape(NO_FORECAST.capitalize())}</i> ({_escape(no_forecast)}).")
         self.note.setText(" ".join(texts))
         self.note.setVisible(bool(texts))
+        self.updateGeometry()   # a longer note needs more height (minimumSizeHint)
         has_points = not self.is_empty
         self.empty.setText(empty_text)
         self.empty.setVisible(not has_points)
@@ -709,6 +710,24 @@ class TimeChart(QWidget):
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         self._place_empty()
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()   # the wrapped lines' height follows the width (minimumSizeHint)
+
+    def minimumSizeHint(self):  # noqa: N802
+        """Tall enough for the plot's minimum and every line of the title, the key and the note as wrapped at
+        this width: a layout or splitter counts a wrapped label as one line, and a three-line note was drawn
+        over the plot's time axis (the offload chart at 1366x768)."""
+        hint = super().minimumSizeHint()
+        width = self.width()
+        if width <= 0:
+            return hint
+        layout = self.layout()
+        texts = [w for w in (self.title, self.key, self.note)   # a title moved out (offload's) is not counted
+                 if w is not None and not w.isHidden() and layout.indexOf(w) >= 0]
+        height = (sum(w.heightForWidth(width) for w in texts) + self.plot.minimumHeight()
+                  + layout.spacing() * len(texts))
+        hint.setHeight(max(hint.height(), height))
+        return hint
 
     def _place_empty(self) -> None:
         self.empty.setGeometry(self.plot.rect().adjusted(40, 10, -10, -30))

@@ -13,11 +13,12 @@ import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
     QGridLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QScrollArea,
@@ -42,6 +43,8 @@ from ui.widgets import EmptyOr, cell, content_width, fill_table, fit_rows, make_
 
 QUEUE_HEADERS = ("Vehicle", "Wait", "Flag")
 QUEUE_ROWS = 5   # a card shows this many of its queue; the rest scroll within it
+SHOWN_ROWS = 2   # the least of a queue the cards area keeps in view on a small screen (board and chart need the rest)
+CHART_LINES = 7  # the chart's plot is never shorter than this many lines of text
 MIN_CHART_SPAN = timedelta(hours=6)
 
 
@@ -85,6 +88,18 @@ def unclosed_words(unclosed) -> str:
     return (f"{len(unclosed)} arrival{'s' if many else ''} open over a day, not counted as waiting: "
             f"{'oldest ' if many else ''}{oldest.vehicle_ref or 'unknown vehicle'}, arrived "
             f"{fmt.local_time(oldest.arrived_at, with_date=True)}, no handover reported.")
+
+
+def left_out_words(left_out, hospitals: int) -> str:
+    """The hospitals left out of the all-hospitals forecast, one reason once: "every hospital (no arrivals in
+    the last 6 hours)" when the feed has gone quiet, not five long names each with the same reason (three
+    lines under the chart at 1366x768). Short names: the board's."""
+    reasons: dict[str, list[str]] = {}
+    for name, why in left_out:
+        reasons.setdefault(why, []).append(fmt.short_name(name))
+    parts = [(f"every hospital ({why})" if len(names) == hospitals == len(left_out) else
+              f"{', '.join(names)} ({why})") for why, names in reasons.items()]
+    return "Left out of the forecast for all hospitals: " + "; ".join(parts) + "."
 
 
 class HospitalCard(QFrame):
@@ -160,6 +175,16 @@ class HospitalCard(QFrame):
             "; ".join(f"{w.vehicle_ref}: {known_wait(w)}, {w.flag}" for w in h.waiting)
             or "No ambulances waiting")
 
+    def least_height(self) -> int:
+        """The card's height showing its first ``SHOWN_ROWS`` waits (its queue's header and frame with them)."""
+        queue = self.queue
+        if not queue.isVisibleTo(self):
+            return self.sizeHint().height()
+        rows = min(queue.rowCount(), SHOWN_ROWS)
+        shown = (queue.horizontalHeader().sizeHint().height() + 2 * queue.frameWidth() + 2
+                 + sum(queue.rowHeight(r) for r in range(rows)))
+        return self.sizeHint().height() - max(0, queue.height() - shown)
+
     def fit_width(self) -> None:
         """Widen the card to its queue's columns (large text) and give the queue the height of its rows, up
         to QUEUE_ROWS; a longer queue scrolls within the card. The cards wrap onto rows (``OffloadView``)."""
@@ -177,6 +202,17 @@ def _needed_width(table) -> int:
     shown = [c for c in range(table.columnCount()) if not table.isColumnHidden(c)]
     return (sum(max(table.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in shown)
             + 2 * table.frameWidth() + 4)
+
+
+def _wrapped_width(table) -> int:
+    """Width ``table`` needs with its hospital names wrapped onto two lines (no narrower than the longest
+    word or the heading): the board splits in two only when even this does not fit."""
+    header, fm = table.horizontalHeader(), table.fontMetrics()
+    names = [table.item(r, 0).text() for r in range(table.rowCount()) if table.item(r, 0) is not None]
+    word = max((fm.horizontalAdvance(w) for n in names for w in n.split()), default=0)
+    half = max((fm.horizontalAdvance(n) for n in names), default=0) // 2
+    name = max(header.sectionSizeHint(0), word + fm.averageCharWidth() * 2, half + fm.averageCharWidth() * 4)
+    return _needed_width(table) - max(table.sizeHintForColumn(0), header.sectionSizeHint(0)) + name
 
 
 def _fit_names(table, width: int) -> None:
@@ -204,6 +240,27 @@ class _Page(QWidget):
         return max(self.minimumSizeHint().height(), self.layout().totalMinimumHeightForWidth(width))
 
 
+class _ChartPanel(QWidget):
+    """The picker and the chart's title on one line, the chart under them: never shorter than the title as
+    wrapped at this width and the chart's own minimum (a splitter counts a wrapped label as one line)."""
+
+    parts: tuple = ()
+
+    def minimumSizeHint(self):  # noqa: N802
+        hint = super().minimumSizeHint()
+        if not self.parts or self.width() <= 0:
+            return hint
+        bar, title, chart = self.parts
+        top = max(bar.minimumSize().height(), title.heightForWidth(title.width()) if title.width() > 0 else 0)
+        hint.setHeight(max(hint.height(), top + self.layout().spacing() + chart.minimumSizeHint().height()))
+        return hint
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()
+
+
 class OffloadView(QWidget):
     KINDS = frozenset({"handover", "organisation", "record"})   # "record": a phoned-in call, its mark
 
@@ -219,6 +276,7 @@ class OffloadView(QWidget):
         body = _Page()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)   # the lines over the board close together: at 1366x768 every pixel is the board's
         layout.addLayout(self._legend())
         layout.addWidget(self._rule_line())
         self.quiet = QLabel()   # the feed gone quiet: said once over the board, its cells then short
@@ -249,6 +307,8 @@ class OffloadView(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.setChildrenCollapsible(False)
         self.split = split
+        self._boards_full = self._boards_least = 0
+        split.installEventFilter(self)   # taller: the boards whole again (``_share_height``)
         split.addWidget(self.boards)
         self.cards_host = QWidget()
         # The cards wrap onto rows as wide as the page (``_flow_cards``); more rows scroll down, never sideways.
@@ -262,28 +322,39 @@ class OffloadView(QWidget):
         scroll.viewport().installEventFilter(self)   # a new width re-flows the cards
         self.cards_scroll = scroll
         self._columns = 0
+        self._cards_wanted = 0   # the cards' whole first row, or 18 lines (``_flow_cards``)
         self._sized_rows: tuple | None = None
         split.addWidget(scroll)
-        chart_panel = QWidget()
+        chart_panel = _ChartPanel()
         chart_box = QVBoxLayout(chart_panel)
         chart_box.setContentsMargins(0, 0, 0, 0)
         chart_bar = FlowBar()   # wraps at large text: the window must fit a 1920-pixel screen
         label = QLabel("C&hart:")
         self.chart_picker = QComboBox()
         self.chart_picker.setAccessibleName("Hospital shown in the chart of waits")
-        self.chart_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # Sized to a short name, not the longest (the title beside it says which hospital in full).
+        self.chart_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.chart_picker.setMinimumContentsLength(24)
         label.setBuddy(self.chart_picker)
         self.chart_picker.currentIndexChanged.connect(lambda _i: self._chart_picked())
         chart_bar.addWidget(label)
         chart_bar.addWidget(self.chart_picker)
-        chart_bar.addStretch(1)
-        chart_box.addLayout(chart_bar)
         self.chart = TimeChart("Handover waits", y_label="minutes",
                                accessible_name="Chart of handover waits over the day")
         self.chart.title.setWordWrap(True)   # a long title at large text wraps rather than widening the page
+        # The title beside the picker, not under it: a line more for the plot at 1366x768 and 1280x720.
+        self.chart.layout().removeWidget(self.chart.title)
+        top = QHBoxLayout()
+        top.addLayout(chart_bar)
+        top.addWidget(self.chart.title, 1)
+        chart_box.addLayout(top)
         # The queues come first on a small screen: the chart may be shorter than a chart's usual minimum.
-        self.chart.plot.setMinimumHeight(6 * self.chart.fontMetrics().height())
+        # 8 lines: the bands' four lines and their labels apart (at 6 lines, 84 pixels at 1366x768, the plot
+        # was ~45 pixels high inside its axis and the labels ran into each other).
+        self.chart.plot.setMinimumHeight(CHART_LINES * self.chart.fontMetrics().height())
         chart_box.addWidget(self.chart, 1)
+        chart_panel.parts = (chart_bar, self.chart.title, self.chart)
+        self.chart_panel = chart_panel
         split.addWidget(chart_panel)
         split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 3)
@@ -420,7 +491,8 @@ class OffloadView(QWidget):
         columns = board.columnCount()
         for c in range(1, columns):
             board.setColumnHidden(c, False)
-        split = _needed_width(board) > width
+        # Names wrapping onto a second line cost a row's height; a second board costs a header and two rows.
+        split = _wrapped_width(board) > width
         for c in range(1, columns):
             board.setColumnHidden(c, split and c >= NOW_COLUMNS)
             more.setColumnHidden(c, c < NOW_COLUMNS)
@@ -439,14 +511,28 @@ class OffloadView(QWidget):
         self.boards.setMinimumHeight(least)
         self.boards.setMaximumHeight(full)
         self.split.refresh()   # the splitter takes the new bounds now, not at its next resize
+        self._boards_full, self._boards_least = full, least
         if self._sized_rows != (board.rowCount(), split):   # the first draw, hospitals came or went, or the
-            self._sized_rows = (board.rowCount(), split)    # board split: the boards whole, then the cards,
-            total = sum(self.split.sizes())                 # the chart its share
-            cards = max(self.cards_scroll.minimumHeight(), (total - full) * 3 // 5)
-            self.split.setSizes([full, cards, max(0, total - full - cards)])
+            self._sized_rows = (board.rowCount(), split)    # board split
+            self._share_height()
+
+    def _share_height(self) -> None:
+        """The boards whole if the least of the cards and the chart leave room, then the cards half of the rest
+        (their whole row if less), the chart the rest. Asked again when the page grows with the boards cut
+        short (a window made bigger after its first draw kept the boards at what the small one gave them)."""
+        total = sum(self.split.sizes())
+        least_cards = self.cards_scroll.minimumHeight()
+        least_chart = self.chart_panel.minimumSizeHint().height()
+        boards = max(self._boards_least, min(self._boards_full, total - least_cards - least_chart))
+        half = (total - boards) // 2
+        cards = max(least_cards, min(self._cards_wanted or half, half))
+        self.split.setSizes([boards, cards, max(0, total - boards - cards)])
 
     def eventFilter(self, watched, event) -> bool:
         scroll = getattr(self, "cards_scroll", None)   # filters run while the view is being built or torn down
+        if (event.type() == QEvent.Type.Resize and watched is getattr(self, "split", None) and self.page is not None
+                and event.size().height() > event.oldSize().height() and self.split.sizes()[0] < self._boards_full):
+            QTimer.singleShot(0, self, self._share_height)   # after the splitter has shared out the new height
         if event.type() == QEvent.Type.Resize and scroll is not None and watched is scroll.viewport():
             self._flow_cards()
             if self.page is not None and scroll.viewport().width() != self._fitted_width:
@@ -474,7 +560,11 @@ class OffloadView(QWidget):
                 grid.setRowStretch(r, 0)
             grid.setRowStretch((len(self.cards) - 1) // columns + 1, 1)
         tallest = max(c.sizeHint().height() for c in self.cards)
-        self.cards_scroll.setMinimumHeight(min(tallest, 18 * self.fontMetrics().height()))
+        # At least each card's lines and its three longest waits (the rest scroll within the cards), not a
+        # whole row of cards: with the board, a whole row left the chart 84 pixels at 1366x768, none at 1280x720.
+        least = max(c.least_height() for c in self.cards)
+        self.cards_scroll.setMinimumHeight(min(tallest, least, 18 * self.fontMetrics().height()))
+        self._cards_wanted = min(tallest, 18 * self.fontMetrics().height())
 
     def _load_picker(self, board: list[qo.HospitalOffload]) -> None:
         wanted = [None] + [h.hospital_code for h in board]
@@ -538,6 +628,7 @@ class OffloadView(QWidget):
             f"{where}</b> (● handed over, ▲ still waiting"
             + (f", ↑ {above} over {wait_text(cap)}: hover for the wait" if above else "")
             + (f", {PHONED_GLYPH} longest wait phoned in" if phoned else "") + ")")
+        self.chart_panel.updateGeometry()   # the title may wrap onto more lines than before
         lines = [(b.range.lo, qo.band_flag(b), theme.line_colour(theme.severity_colours(b.severity)[0]))
                  for b in self.table.bands[1:]]
         waits = site.waits if site is not None else None
@@ -557,8 +648,7 @@ class OffloadView(QWidget):
                 f"{fmt.local_time(h.start)} {h.value:.0f} (80%: {h.low:.0f}–{h.high:.0f})"
                 for h in arrivals.hours[:3]))
         if code is None and site is not None and self.system_left_out:
-            notes.append("Left out of the forecast for all hospitals: " + "; ".join(
-                f"{name} ({why})" for name, why in self.system_left_out) + ".")
+            notes.append(left_out_words(self.system_left_out, len(self.cards)))
         self.chart.set_data(series, x_range=(since, now + timedelta(hours=24) if band is not None else now),
                             y_range=(0, y_max), lines=lines, empty_text="No handovers in this period.",
                             band=band, notes=notes,
