@@ -37,23 +37,41 @@ from models.service.changes import Outcome
 from ui import format as fmt
 from ui import tasks
 from ui.alert_banner import SEVERITY_COLOURS
+from ui.theme import NOT_MET_COLOURS
 from ui.flow_bar import FlowBar
 from ui.text import plain_label
 from ui.widgets import EmptyOr, cell, fill_table, make_table, muted
 
-HEADERS = ("Severity", "Alert", "Provider", "Value", "Raised", "Open for", "Acknowledged, escalated")
+# Two lines: at 1280x720 the column is narrower than "Acknowledged, escalated" (drawn ":knowledged, escalate").
+HEADERS = ("Severity", "Alert", "Provider", "Value", "Raised", "Open for", "Acknowledged,\nescalated")
 STATE_TITLES = {"open": "Open", "acknowledged": "Acknowledged", "cleared": "Cleared"}
 EMPTY_TEXT = ("No alerts yet. Alerts the hub raises (OPEL, REAP, handover waits, response times, late data) "
               "and this desktop's own appear here, with who acknowledged them.")
 _KEEP = object()
 
 
-def escalation_text(e: alert_centre.Escalation | None) -> str:
+# What the hub does next, as its failure notices end (sync/hub/escalation.py), said short in the table.
+NEXT_STEPS = (("; the hub is trying again while the alert is open", "the hub is trying again"),
+              ("; emailing the SCC fallback address instead", "the hub is emailing the SCC fallback address"),
+              (". Not sent again, so nobody gets it many times: phone to make sure it arrived",
+               "the mail server may have it: not sent again"))
+
+
+def escalation_text(e: alert_centre.Escalation | None, *, short: bool = False) -> str:
+    """The hub's escalation email: sent to whom and when, or failed. A failure names who it was for, when it
+    was tried and what the hub does next, and says to phone; ``short`` (the table's cell): the mail server's
+    reason is left to the tooltip and the detail under the table (in the cell it ran to seven lines, the
+    instruction to phone last and the person never named)."""
     if e is None:
         return ""
+    at = f" at {fmt.local_time(e.at)}" if e.at else ""
     if e.outcome == "sent":
-        return f"Emailed {e.to or 'the on-call'}" + (f" at {fmt.local_time(e.at)}" if e.at else "")
-    return f"Email failed: {e.error or 'no reason given'} — phone the on-call"
+        return f"Emailed {e.to or 'the on-call'}{at}"
+    who = e.to or "the on-call"
+    if not short:
+        return f"Email to {who} failed{at}: {e.error or 'no reason given'} — phone the on-call"
+    step = next((said for tail, said in NEXT_STEPS if (e.error or "").endswith(tail)), "")
+    return f"Email to {who} failed{at} — phone the on-call" + (f"; {step}" if step else "")
 
 
 def acknowledged_text(a: alert_centre.CentreAlert) -> str:
@@ -244,7 +262,9 @@ class AlertsView(QWidget):
         scale = max(0.4, min(1.0, room / (widths[2] + widths[6])))
         for column, width in widths.items():
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(column, int(width * scale) if column in (2, 6) else width)
+            # Never narrower than the heading's widest line: a clipped heading read ":knowledged, escalate".
+            header.resizeSection(column, max(int(width * scale), header.sectionSizeHint(column))
+                                 if column in (2, 6) else width)
 
     def _fill_combo(self, combo: QComboBox, options: list[tuple[str, str]], current: str | None) -> None:
         combo.blockSignals(True)
@@ -268,13 +288,15 @@ class AlertsView(QWidget):
                    f"(open {fmt.span((a.cleared_at - a.raised_at).total_seconds())})")
         else:
             age = fmt.since(now, a.raised_at)
-        follow = "\n".join(t for t in (acknowledged_text(a), escalation_text(a.escalation)) if t)
+        follow = "\n".join(t for t in (acknowledged_text(a), escalation_text(a.escalation, short=True)) if t)
         if not follow:
             follow = "Not yet" if a.state == "open" else "—"
+        failed = a.escalation is not None and a.escalation.outcome != "sent"
         return [cell(a.severity.upper(), colours=SEVERITY_COLOURS.get(a.severity), data=a.uuid),
                 cell(text, tooltip=f"{a.rule_name} ({a.rule})"), cell(a.where), cell(value),
                 cell(fmt.local_time(a.raised_at, with_date=True), tooltip=fmt.age(now, a.raised_at)),
-                cell(age), cell(follow)]
+                cell(age), cell(follow, colours=NOT_MET_COLOURS if failed else None,
+                                tooltip=escalation_text(a.escalation) if failed else None)]
 
     def select_alert(self, uid: str) -> None:
         if uid in self.row_uuids:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from PySide6.QtCore import Qt
 from sqlalchemy import select
 
 from models.replica.orm import AlertEvent, OutboxItem
@@ -20,7 +21,7 @@ from tests.sync.engine.conftest import make_desktop, submit  # noqa: F401
 from tests.ui.alert_seed import apply_alerts, seed_room, signals_to_alerts, wait
 from tests.ui.feeds import NOW, forty_acute_providers
 from tests.ui.ui_probe import Heartbeat, LockHolder, earlier_objects_set_aside, settled  # noqa: F401
-from ui import tasks
+from ui import tasks, theme
 from ui.alert_tray import AlertTray, notification
 from ui.alerts_view import AlertsView, escalation_text
 from ui.main_window import MainWindow
@@ -218,7 +219,61 @@ def test_the_escalation_outcome_is_shown_where_the_replica_holds_it(qtbot, store
     view = _centre(qtbot, store)
     text = {uid: table_text(view.table)[i][6] for i, uid in enumerate(view.row_uuids)}
     assert text[sent] == "Emailed Dr Priya Raman at 09:32"
-    assert text[failed].startswith("Email failed: SMTP server refused the login") and "phone the on-call" in text[failed]
+    assert text[failed] == "Email to the on-call failed — phone the on-call"
+    item = view.table.item(view.row_uuids.index(failed), 6)
+    assert "SMTP server refused the login" in item.toolTip().replace("\xa0", " ")   # the reason: the tooltip and the detail
+
+
+# The hub's notices for an email that failed and is being tried again, as sync/hub/escalation.py words them.
+RETRYING = "451 4.3.0 Mail server temporarily rejected message; the hub is trying again while the alert is open"
+STALLED = ("no complete answer from smtp.relay.nhs.net within 90 s (three 30 s timeouts); the hub is trying "
+           "again while the alert is open")
+
+
+@pytest.mark.parametrize("size", [(1366, 700), (1266, 560)], ids=["1366x768", "1280x720"])
+def test_an_email_that_failed_and_is_retried_says_whom_to_phone_in_a_short_red_cell(qtbot, store, size):
+    """Found rendering a failed escalation: the cell held the mail server's reason, the hub's retry and the
+    instruction, seven lines in a narrow column with "phone the on-call" last, never naming the person the
+    email was for, in plain text like "Not yet"; at 1280x720 the column's heading read ":knowledged,
+    escalate". Now the cell names the person and the time, says to phone and that the hub is trying again,
+    in the not-met colours; the reason is in its tooltip and in the detail below in full; then "Emailed"."""
+    seed_room(store)
+    with store.session() as s, s.begin():
+        rows = s.scalars(select(AlertEvent).where(AlertEvent.cleared_at.is_(None),
+                                                  AlertEvent.acknowledged_at.is_(None))).all()
+        for row, error in ((rows[0], RETRYING), (rows[1], STALLED)):
+            row.escalation_outcome, row.escalation_error = "failed", error
+            row.escalated_to, row.escalated_at = "Dr Priya Raman", NOW - timedelta(minutes=12)
+        first, second = rows[0].uuid, rows[1].uuid
+    view = _centre(qtbot, store)
+    view.setStyleSheet(theme.stylesheet(theme.current()))   # the window's 10-point text
+    view.resize(*size)
+    view.refresh()
+    settle()
+    table, header = view.table, view.table.horizontalHeader()
+    for uid in (first, second):
+        r = view.row_uuids.index(uid)
+        item = table.item(r, 6)
+        assert item.text() == "Email to Dr Priya Raman failed at 09:48 — phone the on-call; the hub is trying again"
+        assert item.background().color().name() == "#c62828"
+        tip = item.toolTip().replace("\xa0", " ")
+        assert "Mail server temporarily" in tip or "no complete answer from smtp.relay.nhs.net" in tip
+        # Three lines at most in its column: the row stays near its neighbours' height.
+        lines = -(-table.fontMetrics().horizontalAdvance(item.text()) // max(1, table.columnWidth(6) - 8))
+        assert lines <= 4, (lines, table.columnWidth(6))
+    for c in range(table.columnCount()):   # every heading whole
+        assert table.columnWidth(c) >= header.sectionSizeHint(c), table.horizontalHeaderItem(c).text()
+    view.select_alert(first)
+    assert ("Email to Dr Priya Raman failed at 09:48: 451 4.3.0 Mail server temporarily rejected message; the hub "
+            "is trying again while the alert is open — phone the on-call") in view.detail.text()
+    # Then the hub's next try goes: the cell says so, in the table's own colours.
+    with store.session() as s, s.begin():
+        row = s.get(AlertEvent, first)
+        row.escalation_outcome, row.escalation_error, row.escalated_at = "sent", None, NOW - timedelta(minutes=2)
+    view.refresh()
+    settle()
+    item = table.item(view.row_uuids.index(first), 6)
+    assert item.text() == "Emailed Dr Priya Raman at 09:58" and item.data(Qt.ItemDataRole.BackgroundRole) is None
 
 
 @pytest.mark.usefixtures("earlier_objects_set_aside")
@@ -299,7 +354,12 @@ def test_escalation_words(qtbot):
     at = datetime(2026, 7, 1, 13, 32, tzinfo=timezone.utc)   # summer: UK time is an hour on
     assert escalation_text(Escalation("sent", at, "Dr Priya Raman", None)) == "Emailed Dr Priya Raman at 14:32"
     assert escalation_text(Escalation("failed", at, "Dr Priya Raman", "connection refused")) == (
-        "Email failed: connection refused — phone the on-call")
+        "Email to Dr Priya Raman failed at 14:32: connection refused — phone the on-call")
+    assert escalation_text(Escalation("failed", at, "Dr Priya Raman", "connection refused"), short=True) == (
+        "Email to Dr Priya Raman failed at 14:32 — phone the on-call")
+    fallback = Escalation("failed", at, "Dr Priya Raman", "550 no such user; emailing the SCC fallback address instead")
+    assert escalation_text(fallback, short=True) == (
+        "Email to Dr Priya Raman failed at 14:32 — phone the on-call; the hub is emailing the SCC fallback address")
     assert escalation_text(None) == ""
 
 
