@@ -32,11 +32,14 @@ METHOD_WORDS = {"worst": "the worst", "weighted_mean": "a size-weighted mean", "
 
 
 def no_data_since(now: datetime, at: datetime | None) -> str:
-    """"no data since 14:15 (84 min ago)"; the date as well once it is not today."""
+    """"no data since 14:15 (84 min ago)"; the weekday as well once it is not today ("Fri 21:15"), the date
+    too past six days. (With the date, a pillar tile at 1366x768 cut its age short: "(8 h …".)"""
     if at is None:
         return "no data received"
-    same_day = at.astimezone(fmt.UK).date() == now.astimezone(fmt.UK).date()
-    return f"no data since {fmt.local_time(at, with_date=not same_day)} ({fmt.age(now, at)})"
+    days = (now.astimezone(fmt.UK).date() - at.astimezone(fmt.UK).date()).days
+    when = (fmt.local_time(at) if days == 0 else at.astimezone(fmt.UK).strftime("%a %H:%M") if 0 < days < 7
+            else fmt.local_time(at, with_date=True))
+    return f"no data since {when} ({fmt.age(now, at)})"
 
 
 def age_line(now: datetime, at: datetime | None, limit: timedelta, what: str = "updated") -> tuple[str, bool]:

@@ -81,6 +81,7 @@ class PaintedText:
     def __init__(self) -> None:
         self.rects: list[tuple[QRect, int]] = []
         self.elided = 0
+        self.cut: list[str] = []   # the lines elided, whole
 
     def line(self, p: QPainter, rect: QRect, text: str, px: int, colour: QColor | str, *, bold: bool = False,
              align=Qt.AlignmentFlag.AlignLeft) -> int:
@@ -91,6 +92,7 @@ class PaintedText:
         if metrics.horizontalAdvance(text) > rect.width():
             shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, rect.width())
             self.elided += 1
+            self.cut.append(text)
         p.setFont(font)
         p.setPen(QColor(colour))
         p.drawText(rect, int(align | Qt.AlignmentFlag.AlignVCenter), shown)

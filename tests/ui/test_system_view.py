@@ -110,3 +110,17 @@ def test_an_empty_replica_says_what_is_missing(qtbot, store):
     window, view = _shown(qtbot, store, (1366, 768))
     assert view.page.empty and view.stack.is_empty and "No data yet" in view.stack.empty.text()
     assert view.sites.rows == [] and view.tiles["system"].text.age == "no data received"
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1280, 720)])
+def test_a_picture_stale_since_last_night_keeps_each_tiles_age_whole_on_a_laptop(qtbot, world, size):
+    """Opened in the morning on data from last night: "no data since Fri 04 Dec 21:15 (8 h ago)" was too long
+    for a pillar tile at 1366x768 even at the smallest type and was cut to "(8 h …", the age lost. The weekday
+    is enough within a week: "no data since Fri 21:15 (8 h ago)"."""
+    window, view = _shown(qtbot, world, size, now=NOW + timedelta(hours=20))
+    ages = {name: tile.text.age for name, tile in view.tiles.items()
+            if tile.text.stale and tile.text.age.startswith("no data since")}
+    assert {"system", "acute", "community", "mental_health", "nhs111"} <= set(ages)
+    for name, age in ages.items():
+        assert "(" in age and age.endswith(" ago)"), age
+        assert age not in view.tiles[name].painted.cut, f"{name}: its age was cut short: {age}"
