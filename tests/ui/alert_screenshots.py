@@ -56,6 +56,26 @@ def _shoot(store, out: Path, view: str, tab: str | None, theme: str, pick, name:
         window.deleteLater()
 
 
+def _escalations(store) -> tuple[str, str]:
+    """The hub's escalation notices on two open alerts, as a desktop keeps them: an email that failed and is
+    being tried again (R01's 60-minute wait), and one that went (REAP 4 at R30). Returns the failed one's rule
+    and provider, to select it."""
+    from sqlalchemy import select
+
+    from models.replica.orm import AlertEvent
+
+    with store.session() as s, s.begin():
+        rows = {(r.rule_code, r.org_code): r for r in s.scalars(select(AlertEvent).where(AlertEvent.cleared_at.is_(None)))}
+        failed, sent = rows[("handover_wait_60", "R01")], rows[("reap_4", "R30")]
+        failed.escalation_outcome, failed.escalated_to = "failed", "Dr Priya Raman"
+        failed.escalated_at = NOW - timedelta(minutes=20)
+        failed.escalation_error = ("451 4.3.0 Mail server temporarily rejected message; the hub is trying again "
+                                   "while the alert is open")
+        sent.escalation_outcome, sent.escalated_to = "sent", "Dr Priya Raman"
+        sent.escalated_at = NOW - timedelta(minutes=8)
+    return ("handover_wait_60", "R01")
+
+
 def _notification_cards(store, out: Path) -> None:
     """One new alert, and a backlog after the hub was away, as the tray would be handed them."""
     from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout
@@ -98,6 +118,8 @@ def main(out: Path) -> None:
             seed_room(store)
             for shot in SHOTS:
                 _shoot(store, out, *shot)
+            failed = _escalations(store)   # after the others: they show no escalation
+            _shoot(store, out, "alerts", "open", "light", failed, "alert-centre-escalation-failed.png")
             _notification_cards(store, out)
         finally:
             store.close()
