@@ -455,8 +455,16 @@ class AmbulanceView(QWidget):
         # Every row in view; the heading's new height, not the one it had before its lines changed.
         table.setFixedHeight(table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth() + 2
                              + line * table.rowCount())
+        total = next((table.item(r, 0) for r in range(table.rowCount()) if table.item(r, 0) is not None
+                      and table.item(r, 0).data(Qt.ItemDataRole.UserRole) == "__all__"), None)
+        if total is not None:
+            total.setText("All categories")   # its cell sizes the table, as it always has
         width = content_width(table)
         table.setMinimumWidth(width)
+        if total is not None and compact:
+            # Compact, the category column is as narrow as C1's words: "All categories" was cut to
+            # "All catego…" (high contrast, or a stale feed's dated headings, at 1366x768). Its tooltip says all.
+            total.setText("All")
         return width
 
     def _arrange(self) -> None:

@@ -108,3 +108,21 @@ def test_nothing_scrolls_sideways_at_large_text_or_in_high_contrast(qtbot, world
     _nothing_covered(view)
     if view.crews_panel.geometry().top() > view.responses.geometry().bottom():     # the crews under the table
         assert view.crews.height() >= 6 * view.crews.fontMetrics().height()
+
+
+
+@pytest.mark.parametrize("size, theme_key", [(SMALL, "light"), (SMALL_HC, "high_contrast")])
+def test_the_totals_rows_words_are_whole_at_1366x768(qtbot, world, size, theme_key):
+    """The category column was sized to C1 to C4's words, not the totals row's bold "All categories": with the
+    headings on more lines (high contrast, or a stale feed's dated headings) it read "All catego…" at 1366x768.
+    Now the column holds the totals row's words, "All" when the headings are compact (its tooltip says all)."""
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    view = _view(qtbot, world, size, theme_key)
+    table = view.responses
+    item = table.item(table.rowCount() - 1, 0)
+    assert item.text() == ("All" if view._compact else "All categories")
+    bold = QFont(table.font())
+    bold.setBold(True)
+    assert table.columnWidth(0) >= QFontMetrics(bold).horizontalAdvance(item.text()) + 8, (table.columnWidth(0),
+                                                                                           item.text())
