@@ -471,6 +471,9 @@ class OffloadView(QWidget):
                       for h in board]
         for card in self.cards:
             card.fit_width()
+            # Shown now, not when the event loop next runs (a child added to a shown widget is shown by a queued
+            # call): a picture taken between a redraw and that call had an empty cards area.
+            card.show()
         self._columns = 0
         self._flow_cards()
         self._fit_board()

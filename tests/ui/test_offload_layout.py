@@ -210,3 +210,12 @@ def test_hospitals_left_out_of_the_forecast_for_one_reason_are_said_once():
     assert left_out_words([(FIVE[0], why), (FIVE[1], why), (FIVE[2], "its data starts later")], 5) == (
         "Left out of the forecast for all hospitals: University Hospitals of Derby and Burton, Sherwood Forest "
         f"Hospitals ({why}); United Lincolnshire Hospitals (its data starts later).")
+
+
+def test_the_cards_of_a_redraw_are_shown_at_once(qtbot, store):
+    """A redraw makes the cards again; a child added to a shown widget is shown by a queued call, so a picture
+    taken before the event loop ran again (documentation screenshots on a busy machine) had an empty cards area."""
+    _fill_five(store, NOW)
+    view = _view(qtbot, store, NOW + timedelta(minutes=2), 1.0)
+    view._draw(view.page)   # as a sync cycle's redraw: no event processed after it
+    assert view.cards and all(c.isVisible() for c in view.cards)
