@@ -476,6 +476,7 @@ class OffloadView(QWidget):
             card.show()
         self._columns = 0
         self._flow_cards()
+        self.cards_grid.activate()   # placed now too, not at the next layout pass (else all drawn at 0,0 till then)
         self._fit_board()
         self._load_picker(board)
         self._draw_chart()

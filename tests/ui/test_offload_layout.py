@@ -213,9 +213,13 @@ def test_hospitals_left_out_of_the_forecast_for_one_reason_are_said_once():
 
 
 def test_the_cards_of_a_redraw_are_shown_at_once(qtbot, store):
-    """A redraw makes the cards again; a child added to a shown widget is shown by a queued call, so a picture
-    taken before the event loop ran again (documentation screenshots on a busy machine) had an empty cards area."""
+    """A redraw makes the cards again; a child added to a shown widget is shown by a queued call and placed at
+    the next layout pass, so a picture taken before the event loop ran again (documentation screenshots on a
+    busy machine) had an empty cards area, or the cards all drawn over each other at the top left."""
     _fill_five(store, NOW)
     view = _view(qtbot, store, NOW + timedelta(minutes=2), 1.0)
     view._draw(view.page)   # as a sync cycle's redraw: no event processed after it
     assert view.cards and all(c.isVisible() for c in view.cards)
+    # ... and placed: side by side, not all at the top left until the next layout pass.
+    assert len({(c.geometry().left(), c.geometry().top()) for c in view.cards}) == len(view.cards)
+    assert all(not a.geometry().intersects(b.geometry()) for i, a in enumerate(view.cards) for b in view.cards[i + 1:])
