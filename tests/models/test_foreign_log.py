@@ -21,19 +21,23 @@ pytestmark = pytest.mark.timeout(120)
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _killed_after_a_write(path: Path) -> None:
-    """A real process writes to the replica and is SIGKILLed before any checkpoint: its log stays."""
-    key, _ = keyfile.unlock(path, PASSPHRASE)
+def _killed_after(path: Path, key: bytes, work: str) -> subprocess.CompletedProcess:
+    """A real process runs ``work`` (lines using ``c``, a connection with automatic checkpoints off) on the
+    replica and is SIGKILLed before any checkpoint: its log stays."""
     code = ("import os, signal\n"
             "from models.replica.store import connect_raw\n"
             f"c = connect_raw({str(path)!r}, bytes.fromhex({key.hex()!r}))\n"
-            "c.execute('PRAGMA wal_autocheckpoint = 0')\n"
-            "with c:\n"
-            "    c.execute('UPDATE observation SET value = value + 1')\n"
-            "    c.execute('UPDATE feed_cursor SET position = position + 1')\n"
+            "c.execute('PRAGMA wal_autocheckpoint = 0')\n" + work +
             "os.kill(os.getpid(), signal.SIGKILL)\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                           timeout=60, capture_output=True, text=True)
+
+
+def _killed_after_a_write(path: Path) -> None:
+    key, _ = keyfile.unlock(path, PASSPHRASE)
+    done = _killed_after(path, key, "with c:\n"
+                                    "    c.execute('UPDATE observation SET value = value + 1')\n"
+                                    "    c.execute('UPDATE feed_cursor SET position = position + 1')\n")
     assert done.returncode == -9, done.stderr
     assert os.path.getsize(f"{path}-wal") > 0
 
@@ -82,19 +86,13 @@ def test_a_backup_restored_with_the_killed_replicas_log_left_opens_as_a_damaged_
     backup = tmp_path / "backup.db"
     shutil.copy(path, backup)
     key, _ = keyfile.unlock(path, PASSPHRASE)
-    code = ("import os, signal\n"
-            "from models.replica.store import connect_raw\n"
-            f"c = connect_raw({str(path)!r}, bytes.fromhex({key.hex()!r}))\n"
-            "c.execute('PRAGMA wal_autocheckpoint = 0')\n"
-            "with c:\n"
-            "    c.execute('INSERT INTO observation (org_code, metric_code, observed_at, value, source, received_at, '\n"
-            "              'feed_seq) SELECT org_code, metric_code, observed_at, value, source, received_at, '\n"
-            "              'feed_seq + 100000 FROM observation')\n"
-            "c.execute('PRAGMA wal_checkpoint(TRUNCATE)')\n"
-            "with c:\n"
-            "    c.execute('DELETE FROM observation WHERE feed_seq % 3 = 0')\n"
-            "os.kill(os.getpid(), signal.SIGKILL)\n")
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    _killed_after(path, key, "with c:\n"
+                             "    c.execute('INSERT INTO observation (org_code, metric_code, observed_at, value, source, '\n"
+                             "              'received_at, feed_seq) SELECT org_code, metric_code, observed_at, value, '\n"
+                             "              'source, received_at, feed_seq + 100000 FROM observation')\n"
+                             "c.execute('PRAGMA wal_checkpoint(TRUNCATE)')\n"
+                             "with c:\n"
+                             "    c.execute('DELETE FROM observation WHERE feed_seq % 3 = 0')\n")
     shutil.copy(backup, path)                         # restored; the killed replica's log left beside it
     with Store.unlock(path, PASSPHRASE):              # opens: nothing to tell it from its own log
         pass

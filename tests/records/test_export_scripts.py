@@ -12,11 +12,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from reportlab.pdfbase.ttfonts import TTFont, TTFontFile
+from reportlab.pdfbase.ttfonts import TTFontFile
 
 from models.records.export import pdf, pdf_text
 from models.records.export.records import export_records
 from sync import authoring
+from tests.support.pdf_fonts import drawn  # noqa: F401 (a fixture)
 from tests.records.conftest import T0
 
 SPRING = date(2025, 3, 30)
@@ -52,21 +53,6 @@ def _cmap_of(font: str) -> set[int]:
         if path.is_file():
             return {cp for cp, glyph in TTFontFile(str(path)).charToGlyph.items() if glyph}
     pytest.fail(f"no file for the embedded font {font}")
-
-
-@pytest.fixture
-def drawn(monkeypatch):
-    """Each TrueType font's file name and every character it was asked to draw (``splitString`` is how
-    reportlab turns a string into a font's codes, for every string it draws)."""
-    asked: dict[str, set[int]] = {}
-    split = TTFont.splitString
-
-    def spy(self, text, doc, encoding="utf-16"):
-        asked.setdefault(Path(self.face.filename).stem, set()).update(ord(c) for c in text)
-        return split(self, text, doc, encoding)
-
-    monkeypatch.setattr(TTFont, "splitString", spy)
-    return asked
 
 
 @pytest.fixture

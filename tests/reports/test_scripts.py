@@ -11,11 +11,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from reportlab.pdfbase.ttfonts import TTFont, TTFontFile
+from reportlab.pdfbase.ttfonts import TTFontFile
 
 from models.records.export import pdf, pdf_text
 from models.service import reports
 from sync import authoring
+from tests.support.pdf_fonts import drawn  # noqa: F401 (a fixture)
 from tests.reports.world import NOW, build_world
 
 pytestmark = [pytest.mark.timeout(240),
@@ -36,19 +37,6 @@ def world(tmp_path_factory):
                          due_at=NOW + timedelta(hours=1))
     yield store
     store.close()
-
-
-@pytest.fixture
-def drawn(monkeypatch):
-    asked: dict[str, set[int]] = {}
-    split = TTFont.splitString
-
-    def spy(self, text, doc, encoding="utf-16"):
-        asked.setdefault(Path(self.face.filename).stem, set()).update(ord(c) for c in text)
-        return split(self, text, doc, encoding)
-
-    monkeypatch.setattr(TTFont, "splitString", spy)
-    return asked
 
 
 def _flat(path) -> str:
