@@ -65,8 +65,9 @@ def escalation_text(e: alert_centre.Escalation | None, *, short: bool = False) -
     if e is None:
         return ""
     at = f" at {fmt.local_time(e.at)}" if e.at else ""
-    if e.outcome == "sent":
-        return f"Emailed {e.to or 'the on-call'}{at}"
+    if e.outcome == "sent":   # the hub's words, when it went after failures: "late: its first try failed ..."
+        late = (", late" if short else f" ({e.error})") if e.error else ""
+        return f"Emailed {e.to or 'the on-call'}{at}{late}"
     who = e.to or "the on-call"
     if not short:
         return f"Email to {who} failed{at}: {e.error or 'no reason given'} — phone the on-call"
@@ -296,7 +297,8 @@ class AlertsView(QWidget):
                 cell(text, tooltip=f"{a.rule_name} ({a.rule})"), cell(a.where), cell(value),
                 cell(fmt.local_time(a.raised_at, with_date=True), tooltip=fmt.age(now, a.raised_at)),
                 cell(age), cell(follow, colours=NOT_MET_COLOURS if failed else None,
-                                tooltip=escalation_text(a.escalation) if failed else None)]
+                                tooltip=escalation_text(a.escalation) if failed or (
+                                    a.escalation is not None and a.escalation.error) else None)]
 
     def select_alert(self, uid: str) -> None:
         if uid in self.row_uuids:

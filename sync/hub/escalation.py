@@ -48,6 +48,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models.rules.escalation import OpenAlert, Recipient, due, recipient
+from models.uk_time import uk_time
 from sync import protocol as p
 from sync.hub import schema as s
 from sync.hub import mail_loop, smtp_sender
@@ -237,7 +238,11 @@ class Escalator:
         outcome = None
         if error is None:
             values.update(state="sent", sent_at=at)
-            outcome, told = "sent", ("sent", None, to)
+            # After failures the room was told to phone: the outcome says the email went late, and from when.
+            failed = [e for e in before if e.get("error")]
+            late = (f"late: its first try failed at {uk_time(datetime.fromisoformat(failed[0]['at']))}; "
+                    f"sent at try {attempts}" if failed else None)
+            outcome, told = "sent", ("sent", late, to)
         elif error.maybe_taken:
             # The server went quiet after the message: it may well have it. Not sent again (a relay slow
             # to confirm would get it at every try); the room is told to make sure by phone.

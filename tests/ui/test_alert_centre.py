@@ -274,6 +274,16 @@ def test_an_email_that_failed_and_is_retried_says_whom_to_phone_in_a_short_red_c
     settle()
     item = table.item(view.row_uuids.index(first), 6)
     assert item.text() == "Emailed Dr Priya Raman at 09:58" and item.data(Qt.ItemDataRole.BackgroundRole) is None
+    # After failures the hub's outcome says it went late: the cell says so, its tooltip and the detail from when.
+    late = "late: its first try failed at Mon 12 Jan 2026 09:48 GMT; sent at try 4"
+    with store.session() as s, s.begin():
+        s.get(AlertEvent, first).escalation_error = late
+    view.refresh()
+    settle()
+    item = table.item(view.row_uuids.index(first), 6)
+    assert item.text() == "Emailed Dr Priya Raman at 09:58, late" and late in item.toolTip().replace("\xa0", " ")
+    view.select_alert(first)
+    assert f"Emailed Dr Priya Raman at 09:58 ({late})" in view.detail.text()
 
 
 @pytest.mark.usefixtures("earlier_objects_set_aside")

@@ -259,6 +259,9 @@ def test_a_mail_server_down_past_every_retry_still_sends_once_it_is_back_and_say
     person = row["fallback_reason"].split("<")[1].split(">")[0]
     # The room heard at the first failure, when it went to the fallback, at its first failure there, and when sent.
     assert outcomes == [("failed", person), ("failed", person), ("failed", FALLBACK), ("sent", FALLBACK)]
+    # The room was told to phone: the outcome says the email went late, from when (the desktops show it).
+    from models.uk_time import uk_time
+    assert notices(hub)[-1]["error"] == f"late: its first try failed at {uk_time(NOW)}; sent at try 6"
     assert hub.escalation.check(now=at + timedelta(hours=1)).claimed == [] and len(smtpd.received) == 1
 
 
