@@ -71,10 +71,13 @@ def export(store, tmp_path, drawn):
 def test_every_script_reads_back_in_logical_order(export):
     text = _text_of(export.out_dir / "decisions.pdf")
     flat = " ".join(text.split())
-    for words in (ARABIC, HEBREW, LATIN_GREEK_CYRILLIC, PUNJABI.split()[0], "فاطمة الزهراء",
+    for words in (ARABIC, HEBREW, LATIN_GREEK_CYRILLIC, "فاطمة الزهراء",
                   # poppler cuts a right-to-left run at an Arabic comma and puts the halves left to right
                   *URDU.split("، ")):
         assert unicodedata.normalize("NFKC", words) in flat, words
+    # Unshaped, an Indic script's vowel signs would sit on the wrong side: each is its code points.
+    for script, words in (("Bengali", BENGALI), ("Gujarati", GUJARATI), ("Gurmukhi", PUNJABI)):
+        assert f"[{script}: U+{ord(words[0]):04X}" in flat, script
 
 
 def test_emoji_and_chinese_print_as_their_code_points_and_the_page_says_where_the_text_is(export):
@@ -94,8 +97,7 @@ def test_no_character_is_drawn_with_a_font_that_lacks_it(export, drawn):
         # Shaping draws glyphs with no code point (a Bengali conjunct) under private-use numbers.
         missing = {f"U+{cp:04X}" for cp in chars if cp not in have and not 0xE000 <= cp <= 0xF8FF}
         assert not missing, f"{font} has no glyph for {sorted(missing)}"
-    assert {"NotoSansBengali-Regular", "NotoSansGujarati-Regular", "NotoSansGurmukhi-Regular",
-            "NotoSansArabic-Regular"} <= set(drawn)
+    assert "NotoSansArabic-Regular" in drawn and not any("Bengali" in font or "Gujarati" in font for font in drawn)
 
 
 def test_a_rationale_of_pages_in_arabic_and_bengali_keeps_its_shapes_and_order_over_the_page_breaks(
@@ -131,10 +133,11 @@ def test_words_are_put_in_visual_order_by_the_bidi_rules():
 def test_a_script_run_is_one_font_and_an_emoji_is_a_stand_in():
     pdf.fonts()
     urdu = pdf_text.runs("مریض کو بڑے", "SCC-DejaVu-regular")   # DejaVu has no ے: the whole run in Noto
-    assert [(r.text, r.font) for r in urdu] == [("مریض کو بڑے", "SCC-Noto-Arabic")]
+    # Joined here, as its presentation forms (the same text as NFKC, as a search reads it).
+    assert [(unicodedata.normalize("NFKC", r.text), r.font) for r in urdu] == [("مریض کو بڑے", "SCC-Noto-Arabic")]
     mixed = pdf_text.runs("Dr (বাংলা) ok 👍🏽\u200f", "SCC-DejaVu-regular")
     assert [(r.text, r.font, r.standin) for r in mixed] == [
-        ("Dr ", None, False), ("(বাংলা) ", "SCC-Noto-Bengali", False), ("ok ", None, False),
+        ("Dr ", None, False), ("(বাংলা) ", None, True), ("ok ", None, False),   # Indic unshaped: a stand-in
         ("👍🏽", None, True)]   # the right-to-left mark is invisible: left out of the drawing
     assert pdf_text.standin([0x1F44D, 0x1F3FD]) == (
         "[U+1F44D THUMBS UP SIGN, U+1F3FD EMOJI MODIFIER FITZPATRICK TYPE-4]")
@@ -194,3 +197,22 @@ def test_arabic_joining_without_harfbuzz():
     # seen medial between two joiners; a mark between letters does not break the join
     assert pdf_text.arabic_forms("سسس") == "\ufeb3\ufeb4\ufeb2"
     assert pdf_text.arabic_forms("بَب") == "\ufe91\u064e\ufe90"
+
+
+HARAKAT = ["x \u0628\u064b", "Patient \u0645\u062d\u0645\u062f\u064c", "Dr Ali: \u0634\u0643\u0631\u064b\u0627",
+           "\u0634\u0643\u0631\u064b\u0627 ok", "ok \u0645\u064e\u0631\u0652\u062d\u064e\u0628\u064b\u0627",
+           "Bed 4 \u05e9\u05b8\u05c1\u05dc\u05d5\u05b9\u05dd", "\u0645\u064e\u0631\u0652\u062d\u064e\u0628\u064b\u0627 \u0628\u0643"]
+
+
+def test_arabic_and_hebrew_with_vowel_marks_beside_latin_words_export(store, tmp_path):
+    """Found by a review: with HarfBuzz shaping, a Latin word before an Arabic word with a vowel mark
+    ('Patient محمدٌ') stopped the export with IndexError in reportlab (75 of 300 random mixed lines).
+    Shaping is off since; each of these must export and read back."""
+    for n, words in enumerate(HARAKAT):
+        authoring.record_decision(store, decision_maker="Dr Ali", decision_maker_role="Director on-call",
+                                  decision=f"Transfer agreed {n}", rationale=words, recorded_by="Room support",
+                                  decided_at=T0 + timedelta(minutes=30 + n))
+    result = export_records(store, SPRING, SPRING, tmp_path / "out", icb="Test ICB", user="t", host="h")
+    assert result.entries == len(HARAKAT)
+    text = _text_of(result.files["decisions.pdf"])
+    assert "Patient" in text and "Bed 4" in text

@@ -4,10 +4,11 @@ where no font here can draw a character, as an honest stand-in: its code point a
 The records review found Arabic printed unjoined and left to right (wrong words, not ugly ones) and emoji
 printed as empty boxes (characters silently lost).  What this module does about it:
 
-* **Shaping.**  A paragraph holding Arabic, Hebrew or an Indic script is shaped by HarfBuzz (reportlab's
-  own ``shaping`` style attribute, through the ``uharfbuzz`` package): Arabic letters join and take their
-  forms, lam-alef is one glyph, Bengali, Gujarati, Gurmukhi, Devanagari and Tamil vowel signs and conjuncts
-  are placed.  Only such paragraphs are shaped: shaping every word of a year's export would cost minutes.
+* **Joining, no shaping.**  Arabic and Urdu letters are joined here (each letter's presentation form,
+  lam-alef as one: :func:`arabic_forms`) and each right-to-left word reversed for drawing.  HarfBuzz
+  shaping (reportlab's ``shaping`` through ``uharfbuzz``) was tried and is off (``SHAPING``): the reordering
+  below sliced its shaped text and crashed the export on an Arabic vowel mark, and the installer has no
+  room for it.  Bengali, Gujarati, Gurmukhi, Devanagari and Tamil need shaping, so their runs are stand-ins.
 * **Direction.**  reportlab leaves words left to right in a paragraph of several fragments (its bidi
   reordering is switched off there and needs ``rlbidi``, which is not on PyPI).  :class:`Paragraph` puts
   each line's words in visual order when it draws it (the Unicode bidi algorithm's rules W7, N1, N2, I1, I2
@@ -16,7 +17,7 @@ printed as empty boxes (characters silently lost).  What this module does about 
   right-aligned.  Wrapping and splitting work on the logical order, so a paragraph split over two pages
   keeps its order, and the words reach the PDF's text in logical order within each word.
 * **Fonts.**  The primary font (DejaVu Sans) draws Latin with Polish, Greek, Cyrillic, Hebrew and most of
-  Arabic.  A run of a script it lacks (Bengali, Gujarati, Gurmukhi, Devanagari, Tamil, and Urdu's ں ے ۓ)
+  Arabic.  A run it lacks letters of (Urdu's ں ے ۓ; all Arabic and Hebrew where DejaVu is not installed)
   is set, whole, in a Noto Sans font shipped in ``resources/fonts`` (SIL OFL 1.1, ``resources/fonts/OFL.txt``;
   where they came from: ``resources/data/PROVENANCE.md``).  A run is one font so that its letters join.
 * **Stand-ins.**  A character no font here has (emoji, Chinese, Japanese, Korean: Noto CJK alone is about
@@ -24,11 +25,8 @@ printed as empty boxes (characters silently lost).  What this module does about 
   page with one says in its footer that the exact text is in the JSON and CSV beside the PDF.  Invisible
   format characters (direction marks, variation selectors) are left out of the drawing; the JSON keeps them.
 
-reportlab's ``shapeFragWord`` shapes a word with the font of its first fragment; a word in two fonts
-(``(বাংলা)``: brackets in DejaVu, letters in Noto Sans Bengali) got the wrong glyphs.  :func:`_shape_by_font`
-(installed over it in ``reportlab.platypus.paragraph``) shapes each font's part on its own.  Like the
-streamed writer in ``pdf.py`` this leans on reportlab 5.1's internals (``shapeFragWord``, the lines of a
-laid-out paragraph): reportlab is pinned to 5.1 for that reason.
+Like the streamed writer in ``pdf.py`` this leans on reportlab 5.1's internals (the lines of a laid-out
+paragraph): reportlab is pinned to 5.1 for that reason.
 """
 
 from __future__ import annotations
@@ -43,14 +41,18 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.pdfbase import pdfmetrics, ttfonts
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.platypus import paragraph as rl_paragraph
 
 import resources
 
 FONT_DIR = Path(resources.__file__).parent / "fonts"
-SHAPING = ttfonts.uharfbuzz is not None   # uharfbuzz imported: reportlab can shape
+# HarfBuzz shaping through reportlab is off: with it, a Latin word before an Arabic word with a vowel mark
+# ("Patient محمدٌ") stopped the export with IndexError (the words' visual reordering below slices the shaped
+# text; a review found 75 of 300 mixed lines), and the installer's bundle has no room for HarfBuzz anyway.
+# Without it Arabic, Urdu and Hebrew are joined and ordered here, and an Indic run is a stand-in.
+SHAPING = False
 
 # Script ranges: (name, first, last).  A run of one of these scripts is drawn in one font.
 _SCRIPTS = (
@@ -62,7 +64,7 @@ _SCRIPTS = (
 )
 # Shipped fonts, tried in this order for a run the primary font cannot draw whole ("" is Noto Sans: Latin,
 # Greek and Cyrillic where DejaVu is not installed, as on Windows, and reportlab's Vera has Latin-1 only).
-FALLBACKS = ("", "Arabic", "Hebrew", "Bengali", "Gujarati", "Gurmukhi", "Devanagari", "Tamil")
+FALLBACKS = ("", "Arabic", "Hebrew")   # Indic scripts need shaping, which is off (SHAPING): stand-ins
 _COMPLEX = re.compile("[\u0590-\u0bff\ua8e0-\ua8ff\ufb1d-\ufdff\ufe70-\ufeff]")   # text to shape
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 _JOINERS = {0x200C, 0x200D}   # ZWNJ, ZWJ: they steer shaping, so they stay in a shaped run
@@ -587,32 +589,3 @@ def _visual_frags(frags: list, base: int, reverse: bool = False) -> list:
             out.append(g)
         prev = k
     return out + tail
-
-
-# ---- reportlab's shaping, one font at a time ----------------------------------------------------------
-
-_rl_shape_frag_word = ttfonts.shapeFragWord
-
-
-def _shape_by_font(w, *args, **kwargs):
-    """reportlab's ``shapeFragWord`` for a word whose fragments are in more than one font: each font's
-    part is shaped with its own font (reportlab shaped all of it with the first's, so a Bengali letter
-    after a DejaVu bracket was looked up in DejaVu)."""
-    if isinstance(w, ttfonts.ShapedFragWord):   # a piece of a paragraph split over a page: shaped already
-        return w
-    pieces = w[1:]
-    names = {f.fontName for f, _s in pieces if not hasattr(f, "cbDefn")}
-    if len(names) <= 1 or any(hasattr(f, "cbDefn") for f, _s in pieces):
-        return _rl_shape_frag_word(w, *args, **kwargs)
-    out = ttfonts.makeShapedFragWord(w)([0])
-    for _name, group in groupby(pieces, key=lambda fs: fs[0].fontName):
-        group = list(group)
-        width = sum(pdfmetrics.stringWidth(s, f.fontName, f.fontSize) for f, s in group)
-        shaped = _rl_shape_frag_word([width] + group, *args, **kwargs)
-        out[0] += shaped[0]
-        out.extend(shaped[1:])
-    return out
-
-
-if SHAPING and rl_paragraph.shapeFragWord is _rl_shape_frag_word:
-    rl_paragraph.shapeFragWord = _shape_by_font
