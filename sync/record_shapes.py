@@ -15,9 +15,10 @@ import re
 from datetime import datetime
 from typing import Any
 
-from models.records import decision_log, transfers
+from models.records import decision_actions, decision_log, transfers
 from models.records.contacts.fields import email_problem
 from models.replica.orm.records import TRANSFER_KINDS, TRANSFER_STATES
+from sync.limits import time_problem
 
 Problems = list[tuple[str, str]]
 
@@ -50,6 +51,40 @@ def decision(d: dict[str, Any]) -> Problems:
     seq = d.get("device_seq")
     if seq is not None and type(seq) is not int:
         found.append(("device_seq", f"expected a whole number, got {type(seq).__name__}"))
+    if isinstance(d.get("links"), list):
+        found += _recorded_actions(d["links"])
+    return found
+
+
+def _recorded_actions(links: list) -> Problems:
+    """The actions a decision records in its links (``models.records.decision_actions``), as its actions
+    must arrive: each an object with a UUID, a description and owner in text, and a due time the protocol
+    takes or none.  One the hub would refuse as an action (a year mistyped), its decision stored, would read
+    on every other desktop as an action removed (found by a review)."""
+    found: Problems = []
+    for i, link in enumerate(links):
+        if not (isinstance(link, dict) and link.get("kind") == decision_actions.KIND):
+            continue
+        items = link.get("items")
+        if not isinstance(items, list):
+            found.append((f"links.{i}.items", "an actions link holds a list of its actions"))
+            continue
+        for j, item in enumerate(items):
+            where = f"links.{i}.items.{j}"
+            if not isinstance(item, dict):
+                found.append((where, "expected an object"))
+                continue
+            found += [(f"{where}.{n}", "is required text") for n in ("uuid", "description", "owner")
+                      if not isinstance(item.get(n), str) or not item[n]]
+            due = item.get("due_at")
+            if due is not None:
+                try:
+                    when = datetime.fromisoformat(due)
+                    why = time_problem(when) or (None if when.utcoffset() is not None else "has no UTC offset")
+                except (TypeError, ValueError) as exc:
+                    why = f"is not a time ({str(exc)[:80]})"
+                if why:
+                    found.append((f"{where}.due_at", why))
     return found
 
 

@@ -54,7 +54,7 @@ def _same_time(held: datetime | str | None, hashed: Any) -> bool:
     try:
         held_dt = from_utc_text(held) if isinstance(held, str) else held
         return to_utc_text(held_dt) == to_utc_text(from_utc_text(hashed))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):   # a time at the edge of the calendar: not the same
         return False
 
 

@@ -19,7 +19,9 @@ from models.replica.orm.types import utcnow
 from models.service.changes import Changes, Outcome
 from models.service.transaction import one_transaction
 from sync import authoring
+from sync.protocol import MAX_YEAR, MIN_YEAR
 
+YEARS = (MIN_YEAR, MAX_YEAR)   # the years a time in a decision may have (the protocol's)
 REQUIRED = (("decision_maker", "decision maker"), ("decision_maker_role", "role"), ("decision", "decision"),
             ("rationale", "rationale"), ("recorded_by", "recorded by"))
 
@@ -53,6 +55,12 @@ def problems(new: NewDecision, actions: list[NewAction] = ()) -> list[str]:
               if link.get("kind") == "organisation" and not str(link.get("org_code") or "").isalnum()]
     found += [f"action {n}: an action needs a description and an owner" for n, a in enumerate(actions, 1)
               if not a.description.strip() or not a.owner.strip()]
+    # A time the hub cannot take (a year mistyped) would leave the entry in the outbox, or its action
+    # refused while the entry that hashed it went on: every other desktop would then read the action as removed.
+    times = [("decided at", new.decided_at), ("review at", new.review_at)]
+    times += [(f"action {n}: due", a.due_at) for n, a in enumerate(actions, 1)]
+    found += [f"{words}: year {value.year} is outside {MIN_YEAR}..{MAX_YEAR}" for words, value in times
+              if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR]
     return found
 
 

@@ -108,3 +108,33 @@ def test_rewriting_the_links_to_match_breaks_the_content_hash(store):
     _sql(store, "UPDATE decision_entry SET links = ? WHERE uuid = ?", json.dumps(links), entry)
     (problem,) = _problems(store)
     assert problem.check == "content" and "changed after it was written" in problem.reason
+
+
+@pytest.mark.parametrize("field, new, actions", [
+    ("action 1: due", None, [NewAction("Tell the EOC", "Sam Okafor", datetime(2206, 1, 12, 10, tzinfo=timezone.utc))]),
+    ("review at", AT.replace(year=1926), []),
+])
+def test_a_mistyped_year_is_refused_before_anything_is_written(store, field, new, actions):
+    """Found by a review: a due time in 2206 (a typo) was recorded; the hub took the decision and refused
+    the action (outside its years), so every other desktop's verify read the action as removed, for good.
+    Now refused at the door, naming the field, and the dialog's time fields offer only the hub's years."""
+    decision = NewDecision(decision_maker="Dr Priya Raman", decision_maker_role="Director on-call",
+                           decision="Divert", rationale="r", recorded_by="Room support", decided_at=AT,
+                           review_at=new)
+    with pytest.raises(ValueError, match=f"{field}: year (2206|1926) is outside 2000..2100"):
+        decisions.record_decision(store, decision, actions)
+    with store.session() as s:
+        assert records_verify.verify(s).entries == 0
+
+
+def test_a_recorded_due_time_at_the_calendars_edge_does_not_stop_verify(store):
+    """A review: '0001-01-01T00:30:00+01:00' in an actions link raised OverflowError out of verify and every
+    records export.  It is now a difference like any other (the hub refuses such a decision at intake)."""
+    entry, (first, _second) = _two(store)
+    with store.raw() as conn:
+        (links,) = conn.execute("SELECT links FROM decision_entry WHERE uuid = ?", (entry,)).fetchone()
+    links = json.loads(links)
+    links[-1]["items"][0]["due_at"] = "0001-01-01T00:30:00+01:00"
+    _sql(store, "UPDATE decision_entry SET links = ? WHERE uuid = ?", json.dumps(links), entry)
+    checks = sorted(p.check for p in _problems(store))
+    assert checks == ["actions", "content"]

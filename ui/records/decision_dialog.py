@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtCore import QDate, QDateTime, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -61,6 +61,8 @@ def from_edit(edit: QDateTimeEdit) -> datetime:
 
 def _time_edit(name: str, value: datetime) -> QDateTimeEdit:
     edit = QDateTimeEdit(to_edit(value))
+    # The years the hub takes: a mistyped year is not offered.
+    edit.setDateRange(QDate(decisions.YEARS[0], 1, 2), QDate(decisions.YEARS[1], 12, 30))
     edit.setDisplayFormat("ddd dd MMM yyyy HH:mm")
     edit.setCalendarPopup(True)
     edit.setAccessibleName(name)

@@ -83,7 +83,7 @@ def _actions(items: Any) -> str:
         due = i.get("due_at")
         try:
             due = f"due {uk_time(from_utc_text(due))}" if due else "no due time"
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             due = f"due {due}"
         said.append(f"{i.get('description')} (owner {i.get('owner')}, {due})")
     return f"Actions recorded with this decision ({len(items)}): " + "; ".join(said)

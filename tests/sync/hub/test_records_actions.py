@@ -79,3 +79,18 @@ def test_an_action_added_to_a_decision_recorded_with_its_actions_is_refused(hub)
 def test_an_action_of_a_decision_recorded_without_the_link_is_taken_as_before(hub):
     old = decision("Recorded by an older desktop")    # no actions link: nothing to compare
     assert [x.status for x in _results(hub, [old, _action(_item(), old["uuid"])])] == ["stored", "stored"]
+
+
+@pytest.mark.parametrize("due, why", [("2206-01-12T10:00:00+00:00", "year 2206 is outside 2000..2100"),
+                                      ("0001-01-01T00:30:00+01:00", "year 1 is outside 2000..2100"),
+                                      ("2026-01-12T10:00:00", "has no UTC offset"),
+                                      ("tomorrow", "is not a time")])
+def test_a_decision_recording_an_action_with_a_time_the_hub_cannot_take_is_refused(hub, due, why):
+    """Found by a review: a due time in 2206 (a typo) went into the decision's hashed links; the hub took the
+    decision and refused the action, so every other desktop's verify read the action as removed for good; a
+    time at the calendar's edge raised OverflowError in every desktop's verify and export.  The decision is
+    now refused, naming the item's field, and stays in its desktop's outbox with the reason."""
+    d = _with_actions(_item(due=due))
+    (result,) = _results(hub, [d])
+    assert result.status == "rejected"
+    assert [(e.field, why in e.reason) for e in result.errors] == [("records.0.data.links.1.items.0.due_at", True)]
