@@ -153,6 +153,9 @@ def unlock_window(path: Path, settings, *, run_dialog: Callable = _exec, derived
             return str(exc)
         except Exception as exc:   # noqa: BLE001 - raised out of the dialog's button it said nothing at all
             return unexpected(path, exc)
+        if not dialog.isVisible():   # closed (Quit, Esc, its window) while the replica opened: do not go on
+            store.close()
+            return None
         opened.append(store)
         if remember:
             _remember(path, store.key, settings)

@@ -211,3 +211,24 @@ def test_an_unforeseen_error_while_opening_is_a_sentence_and_a_report_not_silenc
         assert migrate.raw_revision(conn) == "0010"   # the failed upgrade left it as it was
     finally:
         conn.close()
+
+
+@pytest.mark.timeout(300)
+def test_closing_the_unlock_dialog_while_the_replica_opens_does_not_open_the_window(qtbot, tmp_path, settings,
+                                                                                    memory_keyring, year_old):
+    """Found by a review: the dialog closed (Quit, Esc, its window) while Unlock was opening and upgrading
+    the replica still ended 'accepted', and the main window opened.  The start now ends there."""
+    from PySide6.QtCore import QTimer
+
+    path = tmp_path / "scc.db"
+    for suffix in ("", ".key"):
+        shutil.copy(f"{year_old[0]}{suffix}", f"{path}{suffix}")
+
+    def run(dialog):
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialog.passphrase.setText(PASSPHRASE)
+        QTimer.singleShot(100, dialog.reject)   # the user gives up while the upgrade runs
+        dialog.try_accept()
+        return dialog.result()
+    assert startup.unlock_window(path, settings, run_dialog=run) is None
