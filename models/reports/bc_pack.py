@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from models import durations
 from models.reports import parts, reads, words
 from models.reports.model import Chart, Report, Section, Table, Text
 from models.rules.action_cards import LEVELS, ActionCards, load_cards
@@ -79,7 +80,7 @@ def _age(at: datetime, assessed: datetime | None) -> str:
     if assessed > at:
         return "newer than the pack"
     minutes = (at - assessed).total_seconds() / 60
-    return ("STALE: " if at - assessed > reads.STALE else "") + words.span(minutes)
+    return ("STALE: " if at - assessed > reads.STALE else "") + durations.span(minutes)
 
 
 def _providers(r: reads.RoomReads) -> Table:
@@ -98,7 +99,7 @@ def _providers(r: reads.RoomReads) -> Table:
     return Table("providers", "Each provider's level and the age of its data",
                  ("Provider", "Pillar", "Level", "Score", "Assessed", "Data age", "Phoned in"), tuple(rows),
                  r.picture.data_as_at, "No provider has reported a level.",
-                 f"Data age is at {words.clock(r.at)}; over {words.span(reads.STALE.total_seconds() / 60)} "
+                 f"Data age is at {words.clock(r.at)}; over {durations.span(reads.STALE.total_seconds() / 60)} "
                  "is marked STALE: phone the provider for its position."
                  + (" " + parts.PHONED_NOTE if any(row[-1] for row in rows) else ""),
                  widths=(0.26, 0.11, 0.13, 0.07, 0.16, 0.13, 0.14), warn_rows=stale)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
 
+from models import durations
 from models.queries import records as rq
 from models.reports import parts, reads, words
 from models.reports.model import Report, Section, Table
@@ -52,11 +53,11 @@ def _watch(r: reads.RoomReads, until: datetime, store) -> Table:
     for x in r.transfers.lines:
         if x.risk.level == "approaching":
             rows.append(("Transfer nearing its threshold", f"{x.transfer.local_ref}: waited "
-                         f"{words.span(x.risk.wait_minutes)} of {words.span(x.risk.threshold_minutes)}", r.at))
+                         f"{durations.span(x.risk.wait_minutes)} of {durations.span(x.risk.threshold_minutes)}", r.at))
     for site in r.picture.sites:
         if site.longest_minutes is not None and site.longest_minutes >= LONG_WAIT:
             rows.append(("Long ambulance wait", f"{words.short_name(site.name)}: {site.waiting} waiting, longest "
-                         f"{words.span(site.longest_minutes)}", r.picture.offload.as_at or site.handover_as_at))
+                         f"{durations.span(site.longest_minutes)}", r.picture.offload.as_at or site.handover_as_at))
         if site.free_beds is not None and site.free_beds < 0:
             rows.append(("Critical care over capacity",
                          f"{words.short_name(site.name)}: {words.count(-site.free_beds, 'bed')} over, "

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
+from models import durations
 from models.queries.opel_latest import OpelStatus
 from models.records import phoned_in as phoned_rules
 from models.reports import words
@@ -100,7 +101,7 @@ def key_figures(p: SystemPicture) -> Table:
                      + (f", CSP {a.csp_level}" if a.csp_level else ""), a.as_at,
                      phoned_mark(p, a.org_code, REAP_KEYS)))
     longest = ("—" if o.longest_minutes is None else
-               ("at least " if o.at_least or o.longest_as_at else "") + f"{words.span(o.longest_minutes)} at "
+               ("at least " if o.at_least or o.longest_as_at else "") + f"{durations.span(o.longest_minutes)} at "
                f"{words.short_name(o.longest_site or '?')}")
     rows += [("Ambulances waiting to hand over", o.waiting, o.as_at, ""),
              ("Longest wait to hand over", longest, o.longest_as_at or o.as_at, ""),
@@ -160,7 +161,7 @@ def worst_sites(overview: OverviewPage, picture: SystemPicture, limit: int = WOR
                           f"{p.override_reason or 'no reason given'}")
         site = sites.get(p.org_code or "")
         if site is not None and site.waiting:
-            why.append(f"{words.count(site.waiting, 'ambulance')} waiting, longest {words.span(site.longest_minutes)}")
+            why.append(f"{words.count(site.waiting, 'ambulance')} waiting, longest {durations.span(site.longest_minutes)}")
         if site is not None and site.over_12h.value:
             why.append(f"{site.over_12h.value:g} patients 12 h or more in ED")
         rows.append((words.short_name(p.name), words.pillar_name(p.pillar),
@@ -197,7 +198,7 @@ def transfers_table(key: str, title: str, lines: Iterable, names: Mapping[str, s
         t, r = line.transfer, line.risk
         to = words.short_name(names.get(t.to_code, t.to_code)) if t.to_code else "not yet known"
         wait = "—" if r.wait_minutes is None else (
-            words.span(r.wait_minutes) + (f" of {words.span(r.threshold_minutes)}" if r.threshold_minutes else ""))
+            durations.span(r.wait_minutes) + (f" of {durations.span(r.threshold_minutes)}" if r.threshold_minutes else ""))
         rows.append((t.local_ref, t.kind.replace("_", " "), t.priority,
                      f"{words.short_name(names.get(t.from_code, t.from_code))} → {to}", r.stage.replace("_", " "),
                      wait, r.level, t.owner or "—"))
@@ -209,7 +210,7 @@ def transfers_table(key: str, title: str, lines: Iterable, names: Mapping[str, s
 
 def actions_table(key: str, title: str, items: Sequence, now: datetime, empty: str) -> Table:
     rows = tuple((a.description, a.owner, a.due_at,
-                  f"overdue by {words.span(a.overdue_minutes)}" if a.overdue
+                  f"overdue by {durations.span(a.overdue_minutes)}" if a.overdue
                   else ("open" if a.due_at else "no due time"))
                  for a in items)
     return Table(key, title, ("Action", "Owner", "Due", "Status"), rows, now, empty, widths=(0.5, 0.18, 0.14, 0.18),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from models import durations
 from models.service import actions as actions_door
 from models.service import alert_centre
 from models.service import transfers as transfers_door
@@ -53,7 +54,7 @@ def notes(reads: RoomReads) -> tuple[str, ...]:
         out.append(f"The replica holds figures newer than this report's time (newest {words.clock(newest)}): "
                    "the picture is the newest held, not as it stood then.")
     elif reads.at - newest > STALE:
-        behind = words.span((reads.at - newest).total_seconds() / 60)
+        behind = durations.span((reads.at - newest).total_seconds() / 60)
         out.append(f"The newest provider figure is from {words.clock(newest)}, {behind} "
                    "before this report's time: the feed may be down; check before relying on it.")
     if reads.picture.feed.last_sync_at is None:

@@ -34,20 +34,6 @@ def level(shown: int | None, at_least: int | None = None) -> str:
     return f"at least OPEL {at_least} (incomplete)" if at_least else "no level"
 
 
-def span(minutes: float | None) -> str:
-    """"45 min", "3 h 05 min", "2 d 4 h"; "—" when unknown."""
-    if minutes is None:
-        return "—"
-    whole = max(0, int(minutes))
-    if whole < 60:
-        return f"{whole} min"
-    hours, mins = divmod(whole, 60)
-    if hours < 48:
-        return f"{hours} h {mins:02d} min"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
-
-
 def response(minutes: float | None) -> str:
     """A response time as minutes and seconds: "6 min 41 s"."""
     if minutes is None:

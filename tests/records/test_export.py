@@ -196,6 +196,10 @@ def test_the_export_carries_a_handover_of_open_actions_overdue_first(store, log,
     assert ("OVERDUE by 8 h 10 min · Phone Trust One site manager · owner Room support · "
             "due Sun 30 Mar 2025 00:50 GMT") in text
     assert "Open the discharge lounge" not in text.split("Handover:")[1]
+    # Forgotten for days, in days and hours as every paper says a span (it read "OVERDUE by 80 h 10 min").
+    days = _export(store, tmp_path / "d", now=now + timedelta(hours=72))
+    text = " ".join(_run(_tool("pdftotext"), str(days.out_dir / "decisions.pdf"), "-").split())
+    assert "OVERDUE by 3 d 8 h · Phone Trust One site manager" in text
 
 
 def test_the_icb_named_is_the_one_given_else_the_environment_s_else_a_plain_placeholder(monkeypatch):

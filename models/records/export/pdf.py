@@ -34,6 +34,7 @@ from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from models import durations
 from models.version import VERSION
 from models.records import reached_hub
 from models.records.export import pdf_text, snapshot as snapshot_reading
@@ -459,9 +460,8 @@ def _reached(e: dict) -> str:
                                datetime.fromisoformat(taken) if taken else None)
     if late is None:
         return ""
-    minutes = int(late.total_seconds() // 60)
-    span = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
-    return f"; reached the hub {_text(_when(taken))}, {span} after it was recorded (others could not see it before)"
+    return (f"; reached the hub {_text(_when(taken))}, {durations.span(late.total_seconds() / 60)} after it was "
+            "recorded (others could not see it before)")
 
 
 def _link(link: Any) -> str:
@@ -638,7 +638,7 @@ def _handover(st: _Styles, handover: dict[str, Any]) -> list:
         return story + [Paragraph("No open actions.", st.body)]
     for a in rows:
         due = f"due {_when(a['due_at'])}" if a["due_at"] else "no due time"
-        late = f"OVERDUE by {int(a['overdue_minutes'] // 60)} h {int(a['overdue_minutes'] % 60):02d} min · " \
+        late = f"OVERDUE by {durations.span(a['overdue_minutes'])} · " \
             if a["overdue"] else ""
         story.append(Paragraph(_text(f"{late}{a['description']} · owner {a['owner']} · {due}"),
                                st.warn if a["overdue"] else st.body))
