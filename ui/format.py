@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
+from models import durations
 from models.rules.intervals import IntervalError, band_words, band_words_exact, parse_interval
 from models.uk_time import UK
 
@@ -36,15 +37,8 @@ def is_stale(now: datetime, value: datetime | None, limit: timedelta) -> bool:
 
 
 def span(seconds: float) -> str:
-    """A length of time in room words: "45 min", "3 h 05 min", "2 d 4 h"."""
-    minutes = max(0, int(seconds // 60))
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, mins = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {mins:02d} min"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
+    """A length of time in room words: "45 min", "3 h 05 min", "2 d 4 h" (as the papers say it)."""
+    return durations.span(seconds // 60)
 
 
 def since(now: datetime, value: datetime | None) -> str:
