@@ -81,7 +81,14 @@ class PlainReplica(Store):
         self._reading_depth = 0
         self._reader = _connect_plain(self.path)
         try:
-            if migrate.raw_revision(self._reader) != migrate.head_revision():
+            revision = migrate.raw_revision(self._reader)
+            if migrate.newer_replica_problem(self._reader, self.path):   # an older hub after a newer one
+                raise SnapshotError(
+                    f"the hub's working replica {self.path} was written by a newer version of SCC Desktop (its "
+                    f"schema is {revision}; this hub knows schemas up to {migrate.head_revision()}): run the hub "
+                    "of that version, or move the folder aside and start one from the newest published snapshot; "
+                    "nothing in it was changed")
+            if revision != migrate.head_revision():
                 migrate.upgrade(self.engine)
             self._reader.execute("PRAGMA query_only = ON")
         except BaseException:
