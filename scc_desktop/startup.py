@@ -132,10 +132,14 @@ def unlock_window(path: Path, settings, *, run_dialog: Callable = _exec, derived
         problem = unexpected(path, exc)
     if store is not None:
         return store
-    if derived is not None:   # SCC_PASSPHRASE, already being derived since the start
-        return unlock.open_store(path, derived=derived)
-    if os.environ.get(unlock.PASSPHRASE_ENV):
-        return unlock.open_store(path, os.environ[unlock.PASSPHRASE_ENV])
+    try:
+        if derived is not None:   # SCC_PASSPHRASE, already being derived since the start
+            return opening.open_turning(lambda **kw: unlock.open_store(path, derived=derived))
+        if os.environ.get(unlock.PASSPHRASE_ENV):
+            return opening.open_turning(lambda **kw: unlock.open_store(path, os.environ[unlock.PASSPHRASE_ENV]))
+    except UserError as exc:   # in the dialog too (a wall screen started with SCC_PASSPHRASE has no terminal)
+        log.warning("the replica was not opened with SCC_PASSPHRASE: %s", exc)
+        problem = str(exc)
     opened: list[Store] = []
 
     def attempt(passphrase: str, remember: bool) -> str | None:

@@ -263,3 +263,21 @@ def test_a_ca_file_that_does_not_exist_is_refused_in_the_dialog(qtbot, tmp_path,
         d.reject()
     assert startup.first_run(tmp_path / "r.db", settings, run_dialog=_driver(qtbot, steps), check_hub=None) is None
     assert steps.errors.startswith("CA certificates: no file at")
+
+
+def test_a_wrong_passphrase_in_the_environment_is_said_in_the_dialog(qtbot, tmp_path, settings, no_keyring,
+                                                                      monkeypatch):
+    """A wall screen started with SCC_PASSPHRASE has no terminal: a wrong or stale passphrase there was a line
+    on stderr and no window.  The unlock dialog now says it, and the right passphrase typed opens."""
+    path = tmp_path / "replica.db"
+    Store.create(path, PASSPHRASE, kdf=FAST_KDF).close()
+    monkeypatch.setenv("SCC_PASSPHRASE", "not the passphrase")
+    said = []
+
+    def steps(d):
+        said.append(d.errors.text() if d.errors.isVisible() else "")
+        d.passphrase.setText(PASSPHRASE)
+        d.try_accept()
+    with startup.unlock_window(path, settings, run_dialog=_driver(qtbot, steps)) as store:
+        assert store.schema_revision() is not None
+    assert "passphrase is not correct" in said[0] and "nothing was opened" in said[0]
