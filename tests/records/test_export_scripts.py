@@ -172,7 +172,6 @@ def test_without_harfbuzz_arabic_is_joined_here_and_indic_scripts_print_as_code_
     pdf_text itself (presentation forms, Noto Sans Arabic) and read back in order; Hebrew reads right to
     left; a Bengali or Gujarati word, which unshaped would put its vowel signs on the wrong side, is a
     stand-in naming its script and code points."""
-    monkeypatch.setattr(pdf_text, "SHAPING", False)
     authoring.record_decision(
         store, decision_maker="Dr A", decision_maker_role="Director on-call", decision=f"Divert {ARABIC}",
         rationale=f"{URDU}\n{HEBREW}\n{BENGALI}\n{GUJARATI}", recorded_by="Room support",

@@ -66,7 +66,6 @@ def test_a_paper_prints_each_script_in_order_and_emoji_as_code_points(world, tmp
 
 def test_without_harfbuzz_as_the_installer_bundles_it(world, tmp_path, drawn, monkeypatch):
     """The bundle has no HarfBuzz: Arabic is joined by pdf_text itself, Bengali is a stand-in."""
-    monkeypatch.setattr(pdf_text, "SHAPING", False)
     written = reports.make(world, "handover", tmp_path, NOW)
     flat = _flat(written.pdf)
     assert unicodedata.normalize("NFKC", "نقل المريض") in flat and unicodedata.normalize("NFKC", URDU_NAME) in flat

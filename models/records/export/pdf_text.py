@@ -6,7 +6,7 @@ printed as empty boxes (characters silently lost).  What this module does about 
 
 * **Joining, no shaping.**  Arabic and Urdu letters are joined here (each letter's presentation form,
   lam-alef as one: :func:`arabic_forms`) and each right-to-left word reversed for drawing.  HarfBuzz
-  shaping (reportlab's ``shaping`` through ``uharfbuzz``) was tried and is off (``SHAPING``): the reordering
+  shaping (reportlab's ``shaping`` through ``uharfbuzz``) was tried and taken out: the reordering
   below sliced its shaped text and crashed the export on an Arabic vowel mark, and the installer has no
   room for it.  Bengali, Gujarati, Gurmukhi, Devanagari and Tamil need shaping, so their runs are stand-ins.
 * **Direction.**  reportlab leaves words left to right in a paragraph of several fragments (its bidi
@@ -48,11 +48,10 @@ from reportlab.platypus import paragraph as rl_paragraph
 import resources
 
 FONT_DIR = Path(resources.__file__).parent / "fonts"
-# HarfBuzz shaping through reportlab is off: with it, a Latin word before an Arabic word with a vowel mark
-# ("Patient محمدٌ") stopped the export with IndexError (the words' visual reordering below slices the shaped
-# text; a review found 75 of 300 mixed lines), and the installer's bundle has no room for HarfBuzz anyway.
-# Without it Arabic, Urdu and Hebrew are joined and ordered here, and an Indic run is a stand-in.
-SHAPING = False
+# No HarfBuzz shaping: with it, a Latin word before an Arabic word with a vowel mark ("Patient محمدٌ")
+# stopped the export with IndexError (the words' visual reordering below sliced the shaped text; a review
+# found 75 of 300 mixed lines), and the installer's bundle has no room for it.  Arabic, Urdu and Hebrew are
+# joined and ordered here; an Indic run is a stand-in.
 
 # Script ranges: (name, first, last).  A run of one of these scripts is drawn in one font.
 _SCRIPTS = (
@@ -64,7 +63,7 @@ _SCRIPTS = (
 )
 # Shipped fonts, tried in this order for a run the primary font cannot draw whole ("" is Noto Sans: Latin,
 # Greek and Cyrillic where DejaVu is not installed, as on Windows, and reportlab's Vera has Latin-1 only).
-FALLBACKS = ("", "Arabic", "Hebrew")   # Indic scripts need shaping, which is off (SHAPING): stand-ins
+FALLBACKS = ("", "Arabic", "Hebrew")   # Indic scripts need shaping, which is not done: stand-ins
 _COMPLEX = re.compile("[\u0590-\u0bff\ua8e0-\ua8ff\ufb1d-\ufdff\ufe70-\ufeff]")   # text to shape
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 _JOINERS = {0x200C, 0x200D}   # ZWNJ, ZWJ: they steer shaping, so they stay in a shaped run
@@ -251,11 +250,11 @@ def runs(text: str, primary: str) -> list[Run]:
     primary_has = _cmap(primary)
     for script, group in groupby(range(len(cps)), key=lambda i: scripts[i]):
         part = [cps[i] for i in group]
-        if not SHAPING and script in _INDIC:
+        if script in _INDIC:
             # Unshaped, a vowel sign drawn before its consonant would print after it: a wrong word.
             out.append(Run("".join(map(chr, part)), None, standin=True))
             continue
-        if not SHAPING and script == "Arabic" and "SCC-Noto-Arabic" in fallback_fonts():
+        if script == "Arabic" and "SCC-Noto-Arabic" in fallback_fonts():
             # Joined here: each letter in its presentation form, which Noto Sans Arabic has every one of
             # (a bracket or digit it lacks in the style's font).
             have = _cmap("SCC-Noto-Arabic")
@@ -486,16 +485,8 @@ class Paragraph(rl_paragraph.Paragraph):
         self._scc_rtl = bool(_RTL.search(words_only))
         self._scc_standin = has_standin(source)
         self._scc_base = base_level(words_only) if self._scc_rtl else 0
-        if style is not None and isinstance(text, str):
-            changes = {}
-            if SHAPING and _COMPLEX.search(words_only) and not getattr(style, "shaping", 0):
-                changes["shaping"] = 1
-            if self._scc_base and style.alignment == TA_LEFT:
-                changes["alignment"] = TA_RIGHT
-            if changes:
-                style = _variant(style, **changes)
-        # Shaped by HarfBuzz: each right-to-left word comes back in drawing order; else it is reversed here.
-        self._scc_shaped = bool(style is not None and getattr(style, "shaping", 0) and SHAPING)
+        if style is not None and isinstance(text, str) and self._scc_base and style.alignment == TA_LEFT:
+            style = _variant(style, alignment=TA_RIGHT)
         super().__init__(text, style, *args, **kwargs)
 
     def split(self, availWidth, availHeight):
@@ -503,7 +494,6 @@ class Paragraph(rl_paragraph.Paragraph):
         for p in parts:   # the pieces are built from laid-out (shaped) fragments: keep what was read here
             if p is not self:
                 p._scc_rtl, p._scc_standin, p._scc_base = self._scc_rtl, self._scc_standin, self._scc_base
-                p._scc_shaped = self._scc_shaped
         return parts
 
     def drawPara(self, debug=0):
@@ -512,7 +502,7 @@ class Paragraph(rl_paragraph.Paragraph):
         if not self._scc_rtl:
             return super().drawPara(debug)
         laid = self.blPara
-        self.blPara = _visual_lines(laid, self._scc_base, reverse=not self._scc_shaped)
+        self.blPara = _visual_lines(laid, self._scc_base)
         try:
             return super().drawPara(debug)
         finally:
@@ -528,28 +518,28 @@ def _variant(style, **changes) -> ParagraphStyle:
     return _variant_cached(id(style), style, tuple(sorted(changes.items())))
 
 
-def _visual_lines(laid, base: int, reverse: bool = False):
-    """A copy of a laid-out paragraph whose lines hold their words in visual order (and, with ``reverse``,
-    each right-to-left word's characters: not shaped, they are in logical order)."""
+def _visual_lines(laid, base: int):
+    """A copy of a laid-out paragraph whose lines hold their words in visual order, and each right-to-left
+    word's characters in drawing order (not shaped, they are in logical order)."""
     copy = laid.clone()
     if laid.kind == 0:   # lines of plain words
         lines = []
         for extra, words in laid.lines:
             lv = levels([str(w) for w in words], base)
-            lines.append((extra, [_reversed_word(words[i]) if reverse and lv[i] % 2 else words[i]
+            lines.append((extra, [_reversed_word(words[i]) if lv[i] % 2 else words[i]
                                   for i in visual_order(lv)]))
         copy.lines = lines
         return copy
     lines = []
     for line in laid.lines:
         new = line.clone() if hasattr(line, "clone") else line
-        new.words = _visual_frags(line.words, base, reverse)
+        new.words = _visual_frags(line.words, base)
         lines.append(new)
     copy.lines = lines
     return copy
 
 
-def _visual_frags(frags: list, base: int, reverse: bool = False) -> list:
+def _visual_frags(frags: list, base: int) -> list:
     """A line's fragments cut at its spaces into words, the words put in visual order, and joined again
     with the same spaces (so the line is as wide as before)."""
     words: list[list] = [[]]   # each word: [(frag, text)]
@@ -571,8 +561,7 @@ def _visual_frags(frags: list, base: int, reverse: bool = False) -> list:
     # The separators: word k is followed by a space in the fragment of its last piece (or the first's next).
     spaces_font = [w[-1][0] if w else None for w in words]
     lv = levels(["".join(str(t) for _f, t in w) for w in words], base)
-    if reverse:
-        words = [[(f, _reversed_word(t)) for f, t in reversed(w)] if lv[k] % 2 else w for k, w in enumerate(words)]
+    words = [[(f, _reversed_word(t)) for f, t in reversed(w)] if lv[k] % 2 else w for k, w in enumerate(words)]
     order = visual_order(lv)
     out = []
     prev = None
