@@ -21,6 +21,7 @@ import pytest
 from models.replica.store import Store, connect_raw
 from sync import snapshot_join
 from sync.client import HubClient, HubRefused
+from sync.hub.feed import KEEP_SECONDS
 from tests.support.hub import REPO
 from tests.sync.snapshot_world import content, hub_command, join, leftovers, snapshot_world
 
@@ -345,6 +346,10 @@ def test_pruning_answers_a_cursor_behind_the_horizon_with_410_and_such_a_desktop
     done = json.loads(hub_command(world.hub, "snapshot", "prune", "--snapshots", str(world.snapshots),
                                   "--keep-days", "0").stdout)
     assert done["pruned_through"] == position and done["deleted"] > 0
+    # A read the hub made before the prune may be served again for KEEP_SECONDS (sync/hub/feed.py: a
+    # retention run's horizon is honoured within that). Run alone, this test comes within it of the
+    # world's last sync from 0 and was served that kept page, not 410: wait the window out.
+    time.sleep(KEEP_SECONDS + 0.5)
     resp = world.hub.request("GET", "/v1/feed", role="viewer", params={"after": 0})
     assert resp.status_code == 410
     body = resp.json()
