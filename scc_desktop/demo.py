@@ -39,6 +39,7 @@ from models.uk_time import UK
 log = logging.getLogger(__name__)
 
 DEMO_PASSPHRASE = "scc-desktop-demo"  # demo data only; never for a real replica
+REPLICA_NAME = "replica.db"
 # Who signs what the person trying the demo records, unless they gave their name (Settings) or SCC_USER:
 # never the login name, which in a container is root.
 DEMO_AUTHOR = "Demo user"
@@ -91,7 +92,7 @@ class DemoSystem:
 
     @property
     def replica_path(self) -> Path:
-        return self.folder / "replica.db"
+        return self.folder / REPLICA_NAME
 
     def _state_path(self) -> Path:
         return self.folder / "demo-state.json"

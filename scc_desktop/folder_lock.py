@@ -16,9 +16,17 @@ from scc_desktop.errors import UserError
 LOCK_NAME = "running.lock"
 
 
+class Held(UserError):
+    """The lock is another process's: ``owner`` is its process id as it wrote it (or "unknown")."""
+
+    def __init__(self, message: str, owner: str) -> None:
+        super().__init__(message)
+        self.owner = owner
+
+
 class FolderLock:
-    def __init__(self, folder: Path, what: str = "a demo") -> None:
-        self.path = Path(folder) / LOCK_NAME
+    def __init__(self, folder: Path, what: str = "a demo", name: str = LOCK_NAME) -> None:
+        self.path = Path(folder) / name
         self.what = what
         self._fd: int | None = None
 
@@ -29,8 +37,8 @@ class FolderLock:
         except OSError:
             owner = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
             os.close(fd)
-            raise UserError(f"{self.what} is already running (process {owner}) on {self.path.parent}; "
-                            "use its window, or stop it first") from None
+            raise Held(f"{self.what} is already running (process {owner}) on {self.path.parent}; "
+                       "use its window, or stop it first", owner) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd

@@ -115,11 +115,10 @@ def run(args) -> int:
 
 
 def _run(args, derived: _Derived | None, stop) -> int:
-    from scc_desktop import gui, hub_access, startup, unlock
+    from scc_desktop import gui
     from scc_desktop import settings as settings_mod
 
     check_view_options(args)
-    view = getattr(args, "view", None)
     screenshot = getattr(args, "screenshot", None)
     settings = settings_mod.load()
     settings_mod.choose_author(settings)   # who signs: the name in the settings, else the login name
@@ -127,6 +126,41 @@ def _run(args, derived: _Derived | None, stop) -> int:
                                             else paths.default_replica())
     if derived is not None and Path(derived.path) != path:
         derived = None          # the settings name another replica
+    if screenshot is None:      # one window per replica: a second start brings the first to the front
+        from scc_desktop import single_window
+
+        gui.application()
+        try:
+            claim = single_window.WindowClaim(path).acquire()
+        except single_window.AlreadyOpen as exc:
+            return already_open(exc)
+        with claim:
+            return _open(args, path, settings, derived, stop)
+    return _open(args, path, settings, derived, stop)
+
+
+def already_open(exc, tell=None) -> int:
+    """A second start on a replica whose window is open: 0 if that window came to the front, else
+    1 after saying so (a window started from an icon has no terminal: a message box too)."""
+    import sys
+
+    print(f"scc-desktop: {exc}", file=sys.stderr)
+    if exc.raised:
+        return 0
+    if tell is None:
+        from PySide6.QtWidgets import QMessageBox
+
+        def tell(text):
+            QMessageBox.warning(None, "SCC Desktop is already open", text[0].upper() + text[1:] + ".")
+    tell(str(exc))
+    return 1
+
+
+def _open(args, path: Path, settings, derived: _Derived | None, stop) -> int:
+    from scc_desktop import gui, hub_access, startup, unlock
+
+    view = getattr(args, "view", None)
+    screenshot = getattr(args, "screenshot", None)
     if screenshot is not None:  # non-interactive: SCC_PASSPHRASE or the keyring
         store = unlock.open_store(path, derived=derived.future if derived else None)
     elif not path.exists():

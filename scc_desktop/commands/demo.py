@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 from scc_desktop import paths
 from scc_desktop.commands.app import add_view_options, check_view_options, parse_size
 from scc_desktop.errors import UserError
-from scc_desktop.folder_lock import FolderLock
+from scc_desktop.folder_lock import FolderLock, Held
 
 MAX_HISTORY_HOURS = 24 * 366
 HISTORY_HOURS = 192   # scc_desktop.demo.HISTORY (not imported here: the command line loads before the demo)
@@ -106,7 +107,16 @@ def _demo(args, stop_signals=None) -> int:
 
         display_check.check()
     console_logging(getattr(args, "verbose", 0))
-    with FolderLock(folder):   # a second demo here would start a second hub on the same files
+    lock = FolderLock(folder)   # a second demo here would start a second hub on the same files
+    try:
+        lock.__enter__()
+    except Held as exc:
+        if args.screenshot is None and _brought_forward(folder):
+            print(f"scc-desktop: a demo is already running (process {exc.owner}) on {folder}: its window has "
+                  "been brought to the front", file=sys.stderr)
+            return 0
+        raise
+    try:
         if args.screenshot is not None or stop_signals is not None:
             return _run_demo(args, folder, stop_signals)
         with StopSignals() as stop:
@@ -114,6 +124,16 @@ def _demo(args, stop_signals=None) -> int:
                 return stop.exit_code(_run_demo(args, folder, stop))
             except Stopped as exc:   # while the demo was starting: its finally stopped the hub
                 return exc.exit_code
+    finally:
+        lock.__exit__()
+
+
+def _brought_forward(folder: Path) -> bool:
+    """Ask the running demo's window (``single_window``) to come to the front."""
+    from scc_desktop import single_window
+    from scc_desktop.demo import REPLICA_NAME
+
+    return single_window.ask_forward(folder / REPLICA_NAME)[1]
 
 
 def _run_demo(args, folder: Path, stop_signals) -> int:
@@ -130,7 +150,13 @@ def _run_demo(args, folder: Path, stop_signals) -> int:
     # The user's theme, text size, last view and window size, as in the app (a screenshot
     # is drawn the same for everyone and changes nothing).
     settings = None if args.screenshot is not None else settings_mod.load()
+    claim = None
     try:
+        if args.screenshot is None:   # a second demo brings this one's window to the front
+            from scc_desktop import single_window
+
+            gui.application()
+            claim = single_window.WindowClaim(demo.replica_path).acquire()
         # A long fill, or a first sync and the room's records still to come (a first start stopped
         # late in its fill, started again): behind the progress window, which Stop and signals end.
         if args.screenshot is None and (fill > PROGRESS_FILL or not demo.records_seeded()):
@@ -161,6 +187,8 @@ def _run_demo(args, folder: Path, stop_signals) -> int:
                            size=parse_size(size) if size else None)
     finally:
         demo.stop()
+        if claim is not None:
+            claim.release()
 
 
 def _prepare(args, demo, fill: timedelta, report):

@@ -1,0 +1,220 @@
+"""One window per replica: a second start brings the first one's window to the front.
+
+A room lead who double-clicks SCC Desktop again, because its window is behind the wall screen's
+browser or minimised, got a second window on the same replica: a second sync loop, a second set of
+alert notifications and tray icon, two decision logs open where one is edited. Now the first start
+holds an OS lock on ``<replica>.window.lock`` beside the replica (it goes with the process however
+that ends: a crash or a kill leaves no stale lock) and listens on a loopback port for a second
+start. The second start finds the lock held, asks the first to bring its window (or its unlock
+dialog) to the front, and ends. If the first does not answer (busy), the second says so in a
+message box, naming the process.
+
+The port and a random token are in the lock file (readable by this user only); the second start
+sends the token, so no other program on the machine can make the window jump. Plain sockets and
+``QSocketNotifier``, not QtNetwork's ``QLocalServer``: the installer leaves QtNetwork out
+(docs/bundle.md: 2 MB the bundle does not have).
+
+Commands that only read or sync the replica (``report``, ``sync --once``, ``--screenshot``) take no
+lock: SQLite keeps them safe beside a window.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import secrets
+import socket
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SUFFIX = ".window.lock"
+CONNECT_S = 2.0       # the first start's port, on this machine
+ANSWER_S = 5.0        # its UI thread answers between events; an unlock dialog's too
+READ_S = 0.5          # the first start reads a request already sent (one short line)
+_RAISE = b"raise"
+_RAISED = b"raised"
+
+
+def lock_path(replica: Path) -> Path:
+    replica = Path(replica)
+    return replica.with_name(replica.name + SUFFIX)
+
+
+class AlreadyOpen(Exception):
+    """The replica's window is another process's (``owner``); ``raised``: it came to the front."""
+
+    def __init__(self, replica: Path, owner: str, raised: bool) -> None:
+        self.replica, self.owner, self.raised = Path(replica), owner, raised
+        if raised:
+            text = (f"SCC Desktop is already open on {replica} (process {owner}): its window has been "
+                    "brought to the front")
+        else:
+            text = (f"SCC Desktop is already open on {replica} (process {owner}), but that window did not "
+                    "answer (it may be busy or still starting): use it, or close it and start SCC Desktop again")
+        super().__init__(text)
+
+
+class WindowClaim:
+    """Held while this process shows the replica's window (``claim`` makes one)."""
+
+    def __init__(self, replica: Path, bring_forward: Callable[[], None] | None = None) -> None:
+        self.replica = Path(replica)
+        self.path = lock_path(replica)
+        self.bring_forward = bring_forward or raise_windows
+        self._fd: int | None = None
+        self._sock: socket.socket | None = None
+        self._notifier = None
+        self._token = secrets.token_hex(16)
+
+    def acquire(self) -> WindowClaim:
+        """Take the lock and listen, or raise ``AlreadyOpen`` (after asking the owner to come forward)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            _lock(fd)
+        except OSError:
+            os.close(fd)
+            owner, port, token = _read(self.path)
+            raise AlreadyOpen(self.replica, owner, _ask(port, token)) from None
+        self._fd = fd
+        try:
+            self._listen()
+        except OSError as exc:   # no loopback (a locked-down machine): one window still, without the call
+            log.warning("a second start on %s cannot reach this window: %s", self.replica, exc)
+        port = self._sock.getsockname()[1] if self._sock else 0
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, f"{os.getpid()}\n{port}\n{self._token}\n".encode())
+        return self
+
+    def _listen(self) -> None:
+        from PySide6.QtCore import QSocketNotifier
+
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        try:
+            sock.bind(("127.0.0.1", 0))
+            sock.listen(4)
+            sock.setblocking(False)
+        except OSError:
+            sock.close()
+            raise
+        self._sock = sock
+        self._notifier = QSocketNotifier(sock.fileno(), QSocketNotifier.Type.Read)
+        self._notifier.activated.connect(self._answer)
+
+    def _answer(self, *_args) -> None:
+        try:
+            conn, _addr = self._sock.accept()
+        except (BlockingIOError, OSError):
+            return
+        with conn:
+            try:
+                conn.settimeout(READ_S)
+                line = _read_line(conn)
+                token, _, what = line.partition(b" ")
+                if what != _RAISE or not hmac.compare_digest(token, self._token.encode()):
+                    log.warning("a request to this window without its token was ignored")
+                    return
+                self.bring_forward()
+                log.info("a second start on %s: this window was brought to the front", self.replica)
+                conn.sendall(_RAISED + b"\n")
+            except OSError:
+                return
+
+    def release(self) -> None:
+        if self._notifier is not None:
+            self._notifier.setEnabled(False)
+            self._notifier = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+        if self._fd is not None:
+            os.close(self._fd)   # releases the lock; the file stays (removing it would race a starter)
+            self._fd = None
+
+    def __enter__(self) -> WindowClaim:
+        return self.acquire() if self._fd is None else self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def raise_windows() -> None:
+    """Bring this application's shown windows to the front (a minimised one restored), a modal
+    dialog (the unlock dialog, say) last so it stays on top."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        return
+    modal = app.activeModalWidget()
+    shown = [w for w in app.topLevelWidgets() if w.isWindow() and w.isVisible() and w is not modal]
+    for window in [*shown, *([modal] if modal is not None else [])]:
+        if window.windowState() & Qt.WindowState.WindowMinimized:
+            window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
+        window.raise_()
+        window.activateWindow()
+
+
+def ask_forward(replica: Path) -> tuple[str, bool]:
+    """(owner, came forward): ask the window holding ``replica``'s lock to come to the front."""
+    owner, port, token = _read(lock_path(replica))
+    return owner, _ask(port, token)
+
+
+def _read(path: Path) -> tuple[str, int, str]:
+    """(owner, port, token) as the lock's holder wrote them; ("unknown", 0, "") if unreadable."""
+    try:
+        lines = path.read_text(encoding="ascii", errors="replace").split("\n")
+    except OSError:
+        return "unknown", 0, ""
+    owner = lines[0].strip() or "unknown"
+    try:
+        port = int(lines[1])
+    except (IndexError, ValueError):
+        port = 0
+    return owner, port, (lines[2].strip() if len(lines) > 2 else "")
+
+
+def _ask(port: int, token: str) -> bool:
+    """Ask the window on ``port`` to come to the front: True once it says it has."""
+    if not port or not token:
+        return False
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=CONNECT_S) as conn:
+            conn.settimeout(ANSWER_S)
+            conn.sendall(token.encode() + b" " + _RAISE + b"\n")
+            return _read_line(conn) == _RAISED
+    except OSError:
+        return False
+
+
+def _read_line(conn: socket.socket, limit: int = 256) -> bytes:
+    data = b""
+    while b"\n" not in data and len(data) < limit:
+        chunk = conn.recv(limit)
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\n", 1)[0].strip()
+
+
+def _lock(fd: int) -> None:
+    if sys.platform == "win32":   # pragma: no cover - exercised on Windows only
+        import msvcrt
+
+        # A byte past what the file holds, so the owner's line stays readable by a second start.
+        os.lseek(fd, 1 << 20, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        finally:
+            os.lseek(fd, 0, os.SEEK_SET)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
