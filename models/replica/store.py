@@ -157,6 +157,22 @@ def damaged(path, exc: BaseException) -> DamagedReplicaError:
         "from the outbox are only in the damaged file")
 
 
+def emptied(path, header: dict) -> DamagedReplicaError | None:
+    """A replica file of 0 bytes beside its key file: emptied by a disk fault or a copy or restore cut
+    short. SQLite would open it as a new database, and the replica would start again empty without a
+    word (its unsent records gone). A made replica is never empty: making one writes its schema."""
+    try:
+        if Path(path).stat().st_size:
+            return None
+    except OSError:
+        return None
+    made = str(header.get("created_at") or "")[:10] or "an unknown day"
+    return DamagedReplicaError(
+        f"the replica {path} is empty (0 bytes), but its key file says a replica was made here on {made}: the "
+        f"file was emptied (a disk fault, or a copy or restore cut short), and opening it would start a new, "
+        f"empty replica: {_with_its_log(path)}; records it had not yet sent to the hub are not in it")
+
+
 def connect_raw(path: Path | str, key: bytes, cipher: str = DEFAULT_CIPHER,
                 *, readonly: bool = False) -> apsw.Connection:
     """Open one keyed APSW connection to the replica, configured and verified."""
@@ -451,12 +467,16 @@ class Store:
             raise PassphraseRefusedError("the passphrase is not correct for this replica") from None
         except (keyfile.KeyHeaderError, ValueError) as exc:
             raise StoreError(str(exc)) from None
+        if problem := emptied(path, header):
+            raise problem
         return cls(path, key, header.get("cipher", DEFAULT_CIPHER), on_upgrade=on_upgrade)
 
     @classmethod
     def open_with_key(cls, path: Path | str, key: bytes, *, on_upgrade=None) -> "Store":
         """Open with a key already unwrapped (e.g. from the OS keyring)."""
         header = keyfile.read_header(path)
+        if problem := emptied(path, header):
+            raise problem
         return cls(path, key, header.get("cipher", DEFAULT_CIPHER), on_upgrade=on_upgrade)
 
     # -- use -------------------------------------------------------------
