@@ -20,13 +20,14 @@ lock: SQLite keeps them safe beside a window.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import logging
 import os
 import secrets
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,32 @@ class WindowClaim:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+class WindowOpen(Exception):
+    """A window holds the replica (process ``owner``): what needs it closed cannot run."""
+
+    def __init__(self, replica: Path, owner: str) -> None:
+        self.replica, self.owner = Path(replica), owner
+        super().__init__(f"SCC Desktop is open on {replica} (process {owner}): close its window first")
+
+
+@contextlib.contextmanager
+def window_closed(replica: Path) -> Iterator[None]:
+    """Hold the window's lock, so no window opens on ``replica`` meanwhile; ``WindowOpen`` if one is."""
+    path = lock_path(replica)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            _lock(fd)
+        except OSError:
+            raise WindowOpen(replica, _read(path)[0]) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n0\n\n".encode())   # a window started meanwhile names this process
+        yield
+    finally:
+        os.close(fd)
 
 
 def raise_windows() -> None:

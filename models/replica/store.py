@@ -147,8 +147,8 @@ def _with_its_log(path) -> str:
     silently as a mix of both, which failed integrity_check)."""
     name = Path(path).name
     return (f"move it, its .key file and any {name}-wal and {name}-shm beside it aside together, then "
-            "restore the replica and its .key file from a backup, or start a new replica, which fills again "
-            "from the hub")
+            "restore the replica and its .key file from a backup (scc-desktop db restore does all of this), or "
+            "start a new replica, which fills again from the hub")
 
 
 def damaged(path, exc: BaseException) -> DamagedReplicaError:

@@ -49,6 +49,10 @@ def register(subparsers) -> None:
     add_path_option(check, action=True)
     check.set_defaults(handler=_check)
 
+    from scc_desktop.commands import db_backup
+
+    db_backup.register(sub)
+
 
 def _path(args) -> Path:
     path = args.path or paths.default_replica()

@@ -21,6 +21,7 @@ from models.replica import migrate
 from models.replica.store import ReplicaUnavailableError, Store
 from tests.models import old_replica
 from tests.models.conftest import PASSPHRASE
+from tests.support import small_disk as disks
 
 OLD = "0010"
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,22 +154,19 @@ def test_two_starts_upgrading_at_once_both_open(old, tmp_path):
 
 @pytest.fixture
 def small_disk(tmp_path):
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
     disk = tmp_path / "disk"
     disk.mkdir()
+    mounted = []
 
     def mount(size: int, *options: str) -> None:
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join((*options, f"size={size}", "mode=0700")),
-                               "tmpfs", str(disk)], capture_output=True, text=True, timeout=10)
-        if done.returncode != 0:
-            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip() or done.returncode}")
+        disks.mount(disk, size, *options)
+        mounted.append(disk)
     mount.disk = disk
     try:
         yield mount
     finally:
-        if subprocess.run(["umount", str(disk)], capture_output=True, timeout=10).returncode != 0:
-            subprocess.run(["umount", "-l", str(disk)], capture_output=True, timeout=10)
+        if mounted:
+            disks.unmount(disk)
 
 
 @pytest.mark.timeout(300)

@@ -23,6 +23,7 @@ from models.replica.store import Store
 from sync.client import HubClient
 from sync.engine import SyncEngine
 from tests.models.conftest import FAST_KDF, PASSPHRASE
+from tests.support import small_disk as disks
 from tests.support.hub import REPO
 from tests.sync.replica_space import PageLimit, accounted, check_no_gap, feed_items, plant, real_batches
 
@@ -104,19 +105,9 @@ LEFT_KIB = 300         # what the ballast leaves free: the replica fills during 
 
 @pytest.fixture
 def small_disk(tmp_path):
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root (the max_page_count test covers the logic)")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK_KIB}k,mode=0700", "tmpfs", str(disk)],
-                             capture_output=True, text=True, timeout=10)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip() or mounted.returncode}")
-    try:
+    """(Without root, skipped: the max_page_count test covers the logic.)"""
+    with disks.small_disk(tmp_path / "disk", f"{DISK_KIB}k") as disk:
         yield disk
-    finally:
-        if subprocess.run(["umount", str(disk)], capture_output=True, timeout=10).returncode != 0:
-            subprocess.run(["umount", "-l", str(disk)], capture_output=True, timeout=10)
 
 
 def _fill(disk: Path, leave_kib: int) -> Path:

@@ -1,0 +1,214 @@
+"""A backup of the replica, and putting one back (``scc-desktop db backup`` / ``db restore``).
+
+What the replica alone holds is what it has not yet sent: records authored here and still in the
+outbox, and its identity (``replica_meta``); the rest comes back from the hub. A backup is a page
+copy made inside one read transaction (consistent while the window syncs and writes), encrypted with
+the replica's own key, with its key file beside it: it opens with the passphrase the replica had
+when it was made. It is written in rollback-journal mode, so it is one file with nothing beside it.
+
+Putting one back is where a copy by hand goes wrong: a write-ahead log left beside the replica by an
+app that was killed is applied by SQLite to whatever file is put there, and a backup of the same
+replica then opens without a word as a mix of the two (nothing ties a log to its file when the key
+is the same; docs/reliability.md). ``restore`` moves the replica, its key file and any log and index
+aside together into a folder of their own (nothing is deleted), then puts the backup and its key file
+in place. It refuses, changing nothing, while the replica holds records it has not sent that the
+backup lacks, unless told they may stay in the replica moved aside (from where
+``scc-desktop sync --once --path ASIDE`` still sends them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import apsw
+
+from models.replica import keyfile, migrate
+from models.replica.store import (DEFAULT_CIPHER, DamagedReplicaError, StoreError, WrongKeyError, connect_raw,
+                                  copy_encrypted, emptied)
+
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+class BackupError(StoreError):
+    """The backup or restore cannot be done; nothing was changed. The message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a replica file holds, read without changing it."""
+
+    path: Path
+    revision: str | None
+    position: int
+    unsent: tuple[str, ...] = field(default=())     # outbox items neither sent nor refused (uuids)
+    last_sync_at: str | None = None
+    bytes: int = 0
+
+    def as_json(self) -> dict:
+        return {"path": str(self.path), "schema": self.revision, "position": self.position,
+                "unsent": len(self.unsent), "last_sync_at": self.last_sync_at, "bytes": self.bytes}
+
+
+def read_facts(path: Path, key: bytes, cipher: str) -> Facts:
+    """The facts of the replica file ``path``, after SQLite's quick check (``DamagedReplicaError`` if
+    it fails)."""
+    conn = connect_raw(path, key, cipher, readonly=True)
+    try:
+        check = conn.execute("PRAGMA quick_check(1)").fetchall()
+        if check != [("ok",)]:
+            raise DamagedReplicaError(f"{path} fails SQLite's quick check: {check[0][0]}")
+        revision = migrate.raw_revision(conn)
+        if revision is None:
+            return Facts(Path(path), None, 0, bytes=Path(path).stat().st_size)
+        position, synced = conn.execute("SELECT coalesce(max(position), 0), max(last_sync_at) "
+                                        "FROM feed_cursor").fetchone()
+        unsent = tuple(r[0] for r in conn.execute(
+            "SELECT uuid FROM outbox WHERE sent_at IS NULL AND rejected_at IS NULL ORDER BY seq"))
+        return Facts(Path(path), revision, int(position), unsent, synced, Path(path).stat().st_size)
+    finally:
+        conn.close()
+
+
+def backup(source: Path, key: bytes, cipher: str, out: Path) -> Facts:
+    """Write a backup of the replica ``source`` to the new file ``out`` (and its key file beside it)."""
+    source, out = Path(source), Path(out)
+    for target in (out, keyfile.header_path(out)):
+        if target.exists():
+            raise BackupError(f"{target} already exists; give another --out (a backup never overwrites one)")
+    if not out.parent.is_dir():
+        raise BackupError(f"the folder {out.parent} does not exist; make it or give another --out")
+    partial = out.with_name(f".{out.name}.partial")
+    partial.unlink(missing_ok=True)   # one left by a backup stopped part way
+    try:
+        copy_encrypted(source, partial, key, cipher, source_key=key, source_cipher=cipher, compact=False)
+        _rollback_journal(partial, key, cipher)
+        facts = read_facts(partial, key, cipher)
+        _fsync(partial)
+        _copy_atomic(keyfile.header_path(source), keyfile.header_path(out))
+        os.replace(partial, out)
+        _fsync_folder(out.parent)
+    except BaseException:
+        for leftover in (partial, *(Path(f"{partial}{s}") for s in SIDE_FILES)):
+            leftover.unlink(missing_ok=True)
+        raise
+    return Facts(out, facts.revision, facts.position, facts.unsent, facts.last_sync_at, facts.bytes)
+
+
+@dataclass(frozen=True)
+class Restored:
+    facts: Facts              # the replica now in place (the backup's)
+    aside: Path               # the folder holding what was there
+    left_unsent: tuple[str, ...]   # unsent records of the replaced replica the backup lacks (kept aside)
+    replaced: Facts | None    # the replaced replica's facts, when it could be read
+    replaced_problem: str | None   # why it could not be read
+
+
+def restore(target: Path, source: Path, key: bytes, cipher: str, *, current_key: bytes | None,
+            leave_unsent_aside: bool = False, now: datetime | None = None) -> Restored:
+    """Put the backup ``source`` (opened with ``key``) in place of the replica ``target``.
+
+    ``current_key``: the key of the replica there now (None: it cannot be read, so what it holds
+    cannot be compared: it is moved aside all the same). The caller holds the window's lock."""
+    target, source = Path(target), Path(source)
+    if not source.is_file():
+        raise BackupError(f"--from {source}: there is no such file")
+    if not keyfile.header_path(source).is_file():
+        raise BackupError(f"--from {source}: its key file {keyfile.header_path(source).name} is not beside it; "
+                          "a backup opens only with the key file made with it")
+    if target.resolve() == source.resolve():
+        raise BackupError(f"--from {source} is the replica itself")
+    if problem := emptied(source, keyfile.read_header(source)):
+        raise BackupError(f"--from: {problem}")
+    try:
+        backup_facts = read_facts(source, key, cipher)
+    except (WrongKeyError, apsw.NotADBError):
+        raise BackupError(f"--from {source} cannot be read with its key file's key: it is damaged or not a "
+                          "replica's backup; nothing was changed") from None
+    except StoreError as exc:
+        raise BackupError(f"--from {source}: {exc}; nothing was changed") from None
+    conn = connect_raw(source, key, cipher, readonly=True)
+    try:
+        if newer := migrate.newer_replica_problem(conn, source):
+            raise BackupError(f"--from: {newer}; nothing was changed")
+    finally:
+        conn.close()
+    replaced, problem = None, None
+    if target.exists():
+        if current_key is None:
+            problem = "its key was not given (another passphrase?)"
+        else:
+            try:
+                replaced = read_facts(target, current_key, cipher_of(target))
+            except (StoreError, apsw.Error, keyfile.KeyHeaderError, OSError) as exc:
+                problem = str(exc)
+    left = tuple(u for u in (replaced.unsent if replaced else ()) if u not in set(backup_facts.unsent))
+    if left and not leave_unsent_aside:
+        raise BackupError(
+            f"the replica {target} holds {len(left)} record(s) not yet sent to the hub that the backup lacks: "
+            "sync it first (scc-desktop sync --once), or add --leave-unsent-aside to restore anyway (they stay "
+            "in the replica moved aside, and 'scc-desktop sync --once --path' on it sends them later); "
+            "nothing was changed")
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%d-%H%M%S")
+    aside = target.with_name(f"{target.name}.before-restore-{stamp}")
+    aside.mkdir(parents=False, exist_ok=False)
+    moved = []
+    try:
+        for suffix in ("", ".key", *SIDE_FILES):
+            here = Path(f"{target}{suffix}")
+            if here.exists():
+                os.replace(here, aside / here.name)
+                moved.append(here)
+        _copy_atomic(keyfile.header_path(source), keyfile.header_path(target))
+        _copy_atomic(source, target)
+        _fsync_folder(target.parent)
+    except BaseException:
+        for placed in (target, keyfile.header_path(target)):
+            placed.unlink(missing_ok=True)   # what was put in place (what was there is aside)
+        for here in moved:   # put back what was there: the restore changed nothing
+            os.replace(aside / here.name, here)
+        with contextlib.suppress(OSError):
+            aside.rmdir()
+        raise
+    return Restored(read_facts(target, key, cipher), aside, left, replaced, problem)
+
+
+def cipher_of(path: Path) -> str:
+    return keyfile.read_header(path).get("cipher", DEFAULT_CIPHER)
+
+
+def _rollback_journal(path: Path, key: bytes, cipher: str) -> None:
+    conn = connect_raw(path, key, cipher)   # sets WAL: the copy becomes one file again below
+    try:
+        conn.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        conn.close()
+
+
+def _copy_atomic(source: Path, target: Path) -> None:
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        shutil.copyfile(source, partial)
+        os.chmod(partial, 0o600)
+        _fsync(partial)
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_folder(folder: Path) -> None:
+    if os.name == "posix":
+        _fsync(folder)
