@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
@@ -127,6 +129,7 @@ def create_app(hub: Hub) -> FastAPI:
         clock = asyncio.create_task(alerts.run_clock(hub))
         escalating = asyncio.create_task(escalation.run(hub)) if hub.escalation else None
         mailing = asyncio.create_task(messages.run(hub)) if hub.escalation else None   # the same SMTP set-up
+        app.state.board_warm.start()   # the phone's first read, on a thread of its own (BoardWarmUp)
         try:
             yield
         finally:
@@ -143,6 +146,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.add_middleware(ProtocolMiddleware)
     _handlers(app)
     app.state.web = web_pages.mount(app, hub)   # login, logout, /m/ (docs/web.md)
+    app.state.board_warm = BoardWarmUp(hub, app.state.web.board)
 
     guard = AuthThrottle(hub.db)   # refused tokens, counted in the database (sync/hub/throttle.py)
 
@@ -271,6 +275,49 @@ def create_app(hub: Hub) -> FastAPI:
             return JSONResponse(app.state.openapi)
 
     return app
+
+
+class BoardWarmUp:
+    """The phone's first read (``/m/``'s board), done as the hub starts rather than by the first
+    person to open the page: on a long-running hub that read follows eight weeks of the feed
+    (2.9 s on 40 providers' eight weeks, docs/web.md), which the Director on-call waited for.
+
+    One read, once, on a daemon thread of its own: neither the event loop nor the request thread
+    pool, so the hub is ready and answers its API meanwhile, and shutdown neither waits for it nor
+    is troubled by it (a read cut short by the database closing is a line in the log). A request
+    arriving during it waits for the same read (the reader's lock) instead of starting another.
+    A failure is logged and changes nothing else: the first ``/m/`` then reads as it would have.
+    Every hub process warms its own reader."""
+
+    def __init__(self, hub: Hub, board) -> None:
+        self.hub, self.board = hub, board
+        self.done = threading.Event()
+        self.seconds: float | None = None     # how long the read took, once it succeeded
+        self.error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="scc-board-warm", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        started = time.perf_counter()
+        try:
+            if not self.hub.stopping:
+                self.board.read()
+                self.seconds = time.perf_counter() - started
+                log.info("web: the phone's board was read in %.2f s as the hub started", self.seconds)
+        except Exception as exc:  # never a crash: the first /m/ reads instead
+            self.error = exc
+            if self.hub.stopping:
+                log.info("web: the phone's board was not read before the hub stopped (%s)", exc)
+            else:
+                reason = storage.fault_reason(exc) if isinstance(exc, SQLAlchemyError) else None
+                log.warning("web: the phone's board could not be read as the hub started (%s); the first /m/ "
+                            "will read it", reason or exc, exc_info=reason is None)
+        finally:
+            self.done.set()
 
 
 class _SnapshotFile(FileResponse):
