@@ -384,11 +384,38 @@ async def _feed_error(exc: Exception) -> tuple[int, list, bytes]:
     return response.status_code, headers, response.body
 
 
+# The web pages' security headers (docs/web.md, Security) on every answer, the API's and the framework's
+# own included; over HTTPS (directly, or from a TLS proxy on loopback: uvicorn sets the scheme) also HSTS.
+SECURITY_HEADERS = tuple((name.lower().encode("latin-1"), value.encode("latin-1"))
+                         for name, value in web_pages.HEADERS.items())
+HSTS = (b"strict-transport-security", b"max-age=31536000")   # a year; no includeSubDomains, no preload
+
+
+def secured(scope, send):
+    """``send`` adding each of :data:`SECURITY_HEADERS` (and :data:`HSTS` over HTTPS) that a
+    response does not set itself, whoever made it: a handler, the feed's fast path, the framework's
+    404, 405 and 422, or the 500 of an exception no handler caught."""
+    extra = SECURITY_HEADERS + ((HSTS,) if scope.get("scheme") == "https" else ())
+
+    async def send_secured(message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            have = {name.lower() for name, _ in headers}
+            headers += [h for h in extra if h[0] not in have]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return send_secured
+
+
 class HubApp(FastAPI):
     """The hub's app: a common feed request (a desktop a commit woke, re-asking) is answered
-    before the framework's layers (sync/hub/feed_fast.py); everything else as any FastAPI app."""
+    before the framework's layers (sync/hub/feed_fast.py); everything else as any FastAPI app.
+    Every answer carries the security headers (:func:`secured`), added outside all the layers."""
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http" and await feed_fast.answer(self.state.hub, scope, send, _feed_error):
-            return
+        if scope["type"] == "http":
+            send = secured(scope, send)
+            if await feed_fast.answer(self.state.hub, scope, send, _feed_error):
+                return
         await super().__call__(scope, receive, send)

@@ -15,9 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import uvicorn
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
-from sync.hub.app import create_app
+from sync import protocol as p
+from sync.hub.app import HSTS, SECURITY_HEADERS, create_app
 from sync.hub.core import Hub, HubConfig
+from sync.hub.storage import RETRY_AFTER_SECONDS
 
 log = logging.getLogger("sync.hub")
 GRACEFUL_SECONDS = 5
@@ -67,6 +70,53 @@ def bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     return sock
 
 
+def _server_answer(body: p.ErrorBody, https: bool, *extra: tuple[bytes, bytes]) -> tuple[list, bytes]:
+    """Headers and body of an answer uvicorn itself gives, in the hub's shape (an ``ErrorBody`` with
+    the security headers, and HSTS over HTTPS), where uvicorn's own is a line of text with neither."""
+    data = body.model_dump_json().encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
+               (b"connection", b"close"), (b"scc-protocol", p.PROTOCOL_VERSION.encode()), *extra,
+               *SECURITY_HEADERS, *((HSTS,) if https else ())]
+    return headers, data
+
+
+class _HubHTTP(AutoHTTPProtocol):
+    """uvicorn's HTTP protocol (httptools, else h11), but the two answers it gives without the app, a
+    request it cannot parse (400) and one past ``CONCURRENCY_LIMIT`` (503), are given as the hub gives
+    every other (:func:`_server_answer`)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._https = self.config.is_ssl
+        limit, self.limit_concurrency = self.limit_concurrency, None   # counted by _busy instead
+        if limit is not None:
+            self.app = self._busy(self.app, limit)
+
+    def _busy(self, app, limit: int):
+        connections, tasks, logger = self.connections, self.tasks, self.logger
+
+        async def guarded(scope, receive, send) -> None:
+            # uvicorn's own test, made before this request's task was added to ``tasks``.
+            if scope["type"] != "http" or (len(connections) < limit and len(tasks) <= limit):
+                return await app(scope, receive, send)
+            logger.warning("Exceeded concurrency limit.")
+            headers, body = _server_answer(p.ErrorBody(
+                code="unavailable", message=f"the hub is answering as many requests as it takes at once ({limit}); "
+                "try again in a few seconds"), scope.get("scheme") == "https",
+                (b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
+            await send({"type": "http.response.start", "status": 503, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        return guarded
+
+    def send_400_response(self, msg: str) -> None:
+        headers, body = _server_answer(p.ErrorBody(
+            code="bad_request", message=f"the request is not HTTP the hub can read ({msg.rstrip('.')})"), self._https)
+        head = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+        self.transport.write(b"HTTP/1.1 400 Bad Request\r\n" + head + b"\r\n" + body)
+        self.transport.close()
+
+
 @dataclass(frozen=True)
 class TLS:
     """Certificate chain and private key (PEM files) for serving HTTPS directly."""
@@ -83,7 +133,7 @@ def url_of(sock: socket.socket, tls: TLS | None = None) -> str:
 
 def _uvicorn_config(hub: Hub, log_level: str, access_log: bool, tls: TLS | None = None) -> uvicorn.Config:
     extra = {"ssl_certfile": tls.certfile, "ssl_keyfile": tls.keyfile} if tls else {}
-    return uvicorn.Config(create_app(hub), log_level=log_level, access_log=access_log, lifespan="on",
+    return uvicorn.Config(create_app(hub), log_level=log_level, access_log=access_log, lifespan="on", http=_HubHTTP,
                           timeout_graceful_shutdown=GRACEFUL_SECONDS, timeout_keep_alive=5,
                           limit_concurrency=CONCURRENCY_LIMIT, server_header=False, **extra)
 

@@ -87,12 +87,12 @@ def test_the_session_cookie_is_secure_behind_tls(hub):
     add_account(hub.db_url, "tls-user", "viewer")
     https = {"X-Forwarded-Proto": "https"}
     form = requests.get(hub.url + "/login", headers=https, timeout=10)
-    assert "; secure" in _cookie(form, "scc_login_csrf").lower()
+    assert "; secure" in _cookie(form, "__Host-scc_login_csrf").lower()   # named __Host- over HTTPS
     token = csrf_of(form.text)   # requests keeps Secure cookies to https: hand it back as the browser would
-    resp = requests.post(hub.url + "/login", headers=https, cookies={"scc_login_csrf": token}, timeout=20,
+    resp = requests.post(hub.url + "/login", headers=https, cookies={"__Host-scc_login_csrf": token}, timeout=20,
                          data={"csrf": token, "user": "tls-user", "password": PASSWORD}, allow_redirects=False)
     assert resp.status_code == 303
-    assert "; secure" in _cookie(resp, "scc_session").lower()
+    assert "; secure" in _cookie(resp, "__Host-scc_session").lower()
 
 
 def test_forms_without_their_csrf_token_are_refused(hub):

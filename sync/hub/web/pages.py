@@ -146,8 +146,21 @@ class Web:
 
     @staticmethod
     def cookie(resp: Response, request: Request, name: str, value: str, max_age: int | None) -> None:
-        resp.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
+        https = request.url.scheme == "https"   # then named __Host-: sessions.cookie_name
+        resp.set_cookie(sessions.cookie_name(name, https), value, max_age=max_age, path="/", httponly=True,
+                        samesite="strict", secure=https)
+        if https and name in request.cookies:   # the name before the prefix: replaced
+            resp.delete_cookie(name, path="/", httponly=True, samesite="strict", secure=True)
+
+    @staticmethod
+    def forget(resp: Response, request: Request, name: str) -> None:
+        https = request.url.scheme == "https"
+        for sent in {sessions.cookie_name(name, https), name} if https else {name}:
+            resp.delete_cookie(sent, path="/", httponly=True, samesite="strict", secure=https)
+
+    @staticmethod
+    def cookie_of(request: Request, name: str) -> str | None:
+        return sessions.cookie_value(request.cookies, name, request.url.scheme == "https")
 
     async def form(self, request: Request, limit: int = MAX_FORM_BYTES, fields: int = 20) -> dict[str, str] | None:
         """The urlencoded form (first value of each field); None when too big or not a form."""
@@ -165,7 +178,7 @@ class Web:
         return {k: v[0] for k, v in fields.items()}
 
     async def session(self, request: Request):
-        return await run_in_threadpool(sessions.current, self.hub.db, request.cookies.get(SESSION_COOKIE))
+        return await run_in_threadpool(sessions.current, self.hub.db, self.cookie_of(request, SESSION_COOKIE))
 
     def unavailable(self, exc: Exception) -> Response:
         reason = storage.fault_reason(exc) or "the hub failed to read its database (the hub's log has the details)"
@@ -197,7 +210,7 @@ def mount(app: FastAPI, hub) -> Web:
         user, password = form.get("user", "").strip()[:120], form.get("password", "")
         target = _local_path(form.get("next"))
         client = request.client.host if request.client else "unknown"
-        if not csrf.same(request.cookies.get(csrf.LOGIN_COOKIE), form.get("csrf")):
+        if not csrf.same(web.cookie_of(request, csrf.LOGIN_COOKIE), form.get("csrf")):
             log.warning("web login refused for user %r from %s: the form's CSRF token did not match", user, client)
             return web.message(403, "Login form expired",
                                "This login form is out of date or came from another site. Open the login page "
@@ -213,7 +226,7 @@ def mount(app: FastAPI, hub) -> Web:
         try:
             # A browser this name has logged in from counts its failures on their own (accounts.DEVICE_COOKIE).
             device = await run_in_threadpool(accounts.known_device, hub.db, user,
-                                             request.cookies.get(accounts.DEVICE_COOKIE))
+                                             web.cookie_of(request, accounts.DEVICE_COOKIE))
             keys = throttle.login_keys(user, client, device)
             # Shared by every hub process on the database (sync/hub/throttle.py).
             # Counted before the password is checked, so tries sent at once cannot all pass the count.
@@ -229,7 +242,7 @@ def mount(app: FastAPI, hub) -> Web:
                 return again(401, "The user name or password is not right, or the account is disabled.")
             # The session this browser held (someone else's on a shared phone, maybe) ends: it had no
             # owner once its cookie was replaced, yet stayed live for whoever had copied it.
-            await run_in_threadpool(sessions.end, hub.db, request.cookies.get(SESSION_COOKIE))
+            await run_in_threadpool(sessions.end, hub.db, web.cookie_of(request, SESSION_COOKIE))
             secret = await run_in_threadpool(sessions.start, hub.db, account.id)
             # The user's count (and this browser's), and this try's own row of the address's (not its
             # other failures).
@@ -245,7 +258,7 @@ def mount(app: FastAPI, hub) -> Web:
         web.cookie(resp, request, SESSION_COOKIE, secret, int(sessions.ABSOLUTE.total_seconds()))
         if known:
             web.cookie(resp, request, accounts.DEVICE_COOKIE, known, accounts.DEVICE_DAYS * 86400)
-        resp.delete_cookie(csrf.LOGIN_COOKIE, path="/")
+        web.forget(resp, request, csrf.LOGIN_COOKIE)
         return resp
 
     @app.post("/logout", include_in_schema=False)
@@ -256,12 +269,11 @@ def mount(app: FastAPI, hub) -> Web:
             if session is not None and not csrf.same(session.csrf, form.get("csrf")):
                 return web.message(403, "Logout form expired", "Reload the page and press Log out again.",
                                    session)
-            await run_in_threadpool(sessions.end, hub.db, request.cookies.get(SESSION_COOKIE))
+            await run_in_threadpool(sessions.end, hub.db, web.cookie_of(request, SESSION_COOKIE))
         except SQLAlchemyError as exc:
             return web.unavailable(exc)
         resp = web.redirect("/login?out=1")
-        resp.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
-                           secure=request.url.scheme == "https")
+        web.forget(resp, request, SESSION_COOKIE)
         # Chromium, Firefox: drop this site's cached pages and storage as well.
         resp.headers["Clear-Site-Data"] = '"cache", "storage"'
         return resp

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +25,26 @@ from sync.hub.db import HubDB
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
 TOUCH_EVERY = timedelta(seconds=60)
+# Over HTTPS every cookie of the web pages is named with this prefix: a browser keeps a ``__Host-``
+# cookie only if it is Secure, for Path=/ and with no Domain, so no other host (a sibling subdomain,
+# a plain-HTTP page on the same name) can set or shadow it. Over plain HTTP browsers refuse the
+# prefix (no Secure), so there the plain name stays.
+HOST_PREFIX = "__Host-"
+
+
+def cookie_name(name: str, https: bool) -> str:
+    return HOST_PREFIX + name if https else name
+
+
+def cookie_value(cookies: Mapping[str, str], name: str, https: bool) -> str | None:
+    """The cookie ``name`` as a request sent it. Over HTTPS the prefixed one first, else the plain
+    name a hub before the prefix set: a session in flight across the upgrade is still honoured,
+    and replaced by the prefixed cookie at the next login."""
+    if https:
+        value = cookies.get(HOST_PREFIX + name)
+        if value:
+            return value
+    return cookies.get(name)
 
 
 @dataclass(frozen=True)
