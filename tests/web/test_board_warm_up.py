@@ -41,8 +41,11 @@ WARM_THREAD = "scc-board-warm"
 
 @pytest.fixture(scope="module")
 def long_running(tmp_path_factory) -> str:
+    return fill(f"sqlite:///{tmp_path_factory.mktemp('warm') / 'hub.db'}")
+
+
+def fill(url: str) -> str:
     """A hub database as a long-running hub leaves it: 40 providers, an assessment each an hour."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('warm') / 'hub.db'}"
     hub = Hub(HubConfig(db_url=url))
     try:
         codes = [f"RW{i:03d}" for i in range(PROVIDERS)]
@@ -136,10 +139,13 @@ def test_the_first_m_after_a_start_does_not_do_the_long_read(long_running, state
         handle.stop()
 
 
-def test_each_hub_process_warms_its_own_board(long_running, statements):
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_each_hub_process_warms_its_own_board(request, database, statements):
     """Two hubs on one database (as `hub serve --reuse-port` runs several): each does its own first
     read, and each one's first /m/ halves over nothing."""
-    one, two = start_in_thread(long_running), start_in_thread(long_running)
+    url = (request.getfixturevalue("long_running") if database == "sqlite"
+           else fill(request.getfixturevalue("postgres_cluster").create_database()))
+    one, two = start_in_thread(url), start_in_thread(url)
     try:
         for handle in (one, two):
             warm = _warm(handle)
