@@ -14,18 +14,10 @@ import pytest
 from scc_desktop import single_window
 from scc_desktop.commands.app import already_open
 from tests.models.conftest import FAST_KDF
-from tests.scc_desktop.test_stop_signals import PASS, READY, Desktop
+from tests.scc_desktop.test_stop_signals import PASS, READY, Desktop, desktops  # noqa: F401 (fixture)
 from tests.support.replica import fresh_replica
 
 pytestmark = pytest.mark.timeout(180)
-
-
-@pytest.fixture
-def desktops():
-    started: list[Desktop] = []
-    yield started
-    for d in started:
-        d.kill()
 
 
 def _in(tmp_path, name):

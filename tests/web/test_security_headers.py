@@ -10,9 +10,7 @@ of this process (so a fault can be injected into its database engine).
 
 from __future__ import annotations
 
-import datetime as dt
 import http.client
-import ipaddress
 import socket
 import threading
 import time
@@ -28,6 +26,7 @@ from sync.hub.server import TLS, start_in_thread
 from sync.hub.web import sessions
 from sync.protocol import PROTOCOL_VERSION
 from tests.support.hub import seed, start_hub
+from tests.support.tls_cert import self_signed
 from tests.web.support import PASSWORD, add_account, csrf_of, login
 
 pytestmark = pytest.mark.timeout(120)
@@ -192,26 +191,9 @@ def test_past_the_concurrency_limit_the_503_has_the_headers_and_an_error_body(tm
 
 @pytest.fixture(scope="module")
 def tls_hub(tmp_path_factory):
-    x509 = pytest.importorskip("cryptography.x509")
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
+    pytest.importorskip("cryptography.x509")
     folder = tmp_path_factory.mktemp("tls")
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "scc-hub-test")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = folder / "hub.pem", folder / "hub.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    cert_path, key_path = self_signed(folder)
     url = f"sqlite:///{folder / 'hub.db'}"
     seed(url)
     with start_in_thread(url, tls=TLS(str(cert_path), str(key_path))) as handle:

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
-
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from sync.client import HubClient
 from sync.connectivity import State
@@ -18,29 +11,13 @@ from sync.hub import auth
 from sync.hub.server import TLS, start_in_thread
 from tests.models.conftest import FAST_KDF, PASSPHRASE
 from tests.support.replica import fresh_replica
+from tests.support.tls_cert import self_signed
 
-
-def _self_signed(folder):
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "scc-hub-test")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = folder / "hub.crt", folder / "hub.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
 
 
 @pytest.fixture
 def tls_hub(tmp_path):
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     handle = start_in_thread(f"sqlite:///{tmp_path / 'hub.db'}", tls=TLS(str(cert), str(key)))
     token = auth.create_token(handle.hub.db, "lead", "room_lead")[1]
     yield handle, token, cert
