@@ -24,7 +24,10 @@
   (``models.rules.critcare_totals``, ``models.rules.response_today``);
 - the chance of OPEL 3+ within 24 hours (issue 20): each provider's shown levels, followed on the feed
   (its ``opel_assessment`` items) over the last eight weeks, by ``models.forecast.opel_chance.chance_from``,
-  the desktop door's method on the same levels, so a phone and the room give the same figure.
+  the desktop door's method on the same levels, so a phone and the room give the same figure;
+- the week ahead (issue 20): ``sync.hub.web.week_board`` follows the feed's handovers and occupancy into
+  the three tables the desktop's door reads and runs that door (``models.service.week_ahead``) on them,
+  in a thread of its own; the page shows the last result (``Board.week``).
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ from sync.hub import schema as s
 from sync.hub.alerts import alert_state
 from sync.hub.db import fixed_utc
 from sync.hub.escalation_room import RoomReader
+from sync.hub.web.week_board import Shown, WeekBoard
 
 log = logging.getLogger("sync.hub")
 STALE_AFTER = timedelta(minutes=60)   # the desktop's views mark provider data stale after the same
@@ -193,6 +197,7 @@ class Board:
     critcon_units: tuple[CritconLine, ...] = ()   # each unit's newest report, worst first
     responses: dict[str, tuple[response_today.CategoryToday, ...]] = field(default_factory=dict)   # service ->
     actions: list[ActionDue] = field(default_factory=list)   # open, overdue or due within ACTIONS_AHEAD
+    week: Shown | None = None   # the week ahead as last worked out (sync.hub.web.week_board)
 
     @property
     def offload_total(self) -> OffloadTotal | None:
@@ -334,6 +339,7 @@ class BoardReader:
         self._f = _Followed()
         self._snap: _Snapshot | None = None
         self._chances: dict[str, tuple[datetime, dict, opel_chance.OpelChance]] = {}
+        self.week = WeekBoard(hub.db)
 
     def read(self, now: datetime | None = None) -> Board:
         now = now or s.utcnow()
@@ -366,7 +372,7 @@ class BoardReader:
                      _today(snap.decisions, now), _on_call(snap.shifts, snap.people, now), names,
                      origin_of(now), acute, _system_unit(self.hub), _handovers_as_at(snap.state),
                      *_critcare(snap.critcon, names), _responses(snap.responses, now),
-                     _actions_due(snap.actions, now))
+                     _actions_due(snap.actions, now), self.week.latest(now))
 
     def _chances_at(self, snap: _Snapshot, now: datetime) -> dict[str, opel_chance.OpelChance]:
         """Each provider's chance at the start of ``now``'s hour (as the desktop's door takes it),

@@ -1,0 +1,359 @@
+"""The week ahead on ``/m/``: the desktop's daily forecasts (``models.service.week_ahead``), worked out on
+the hub from its own feed, so a phone and the room give the same figures.
+
+The desktop's door reads three tables of its replica: ``organisation`` (the acute sites),
+``handover_event`` (each ambulance's arrival and handover, folded from the feed's ``handover`` items)
+and ``observation`` (G&A bed occupancy).  The hub keeps the same three, for those items only, in a
+small SQLite file of its own (the *mirror*, in a private temporary folder), filled as the desktop's
+sync fills its replica:
+
+- a ``handover`` item is folded into its event as ``sync.apply._handover_upsert`` folds it (the first
+  item's hospital stays; each time given replaces the one held; the state only moves forward; a
+  repeated position changes nothing), and an item the replica's CHECK would refuse (a handover before
+  the arrival) is left out, as the desktop's savepoint leaves it out;
+- an occupancy observation is kept as the replica keeps it (a row a feed position);
+- the organisations are the hub's own table, copied at each read.
+
+Then the desktop's own function, ``week_ahead(mirror, now)``, reads the mirror: the same SQL, the same
+UK days, the same system, the same engine.  Nothing is computed a second way.
+
+Bounded: the first read starts at the first position written in the ``KEPT`` days before the feed's
+newest (found by halving, ``board._first_since``), a stretch of positions at a time; later reads
+go on from the last position read.  The mirror lets go of events that arrived, and figures observed,
+more than ``KEPT`` days before the newest (each site's first arrival is kept: the desktop's door
+counts a site's days from the day after it).  Its rows live in the file, not in the hub's memory
+(SQLite's page cache: ``CACHE_KB``).
+
+Working the forecasts out takes about half a second for 22 sites, so a page never waits for it:
+``latest`` gives the last result and starts a new one in a thread when the feed has moved and
+``REFRESH`` has passed (the desktop's view reads again after five minutes too), or at a new UK day.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import weakref
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import apsw
+from sqlalchemy import cast, func, select
+
+from models.replica.utc import to_utc_text
+from models.service import week_ahead as door
+from models.uk_time import UK
+from sync.hub import schema as s
+
+log = logging.getLogger("sync.hub")
+KEPT = timedelta(days=door.HISTORY_DAYS + 3)   # the twelve weeks, and a margin for a stale origin and UK days
+REFRESH = timedelta(minutes=5)
+STRETCH = 50_000        # feed positions read at a time
+CACHE_KB = 4_000        # the mirror's SQLite page cache
+_RANK = {"en_route": 0, "arrived": 1, "handed_over": 2, "cleared": 3, "cancelled": 4}
+
+_SCHEMA = """
+CREATE TABLE organisation (ods_code TEXT PRIMARY KEY, name TEXT NOT NULL, sector TEXT NOT NULL,
+                           active INTEGER NOT NULL);
+CREATE TABLE handover_event (id INTEGER PRIMARY KEY, event_uuid TEXT NOT NULL UNIQUE,
+                             hospital_code TEXT NOT NULL, state TEXT NOT NULL, arrived_at TEXT,
+                             handed_over_at TEXT, feed_seq INTEGER NOT NULL,
+                             CHECK (handed_over_at IS NULL OR arrived_at IS NULL OR handed_over_at >= arrived_at));
+CREATE INDEX ix_handover_event_hospital_arrived ON handover_event (hospital_code, arrived_at);
+CREATE TABLE observation (feed_seq INTEGER PRIMARY KEY, org_code TEXT NOT NULL, metric_code TEXT NOT NULL,
+                          observed_at TEXT NOT NULL, value REAL NOT NULL);
+CREATE INDEX ix_observation_org_metric_time ON observation (org_code, metric_code, observed_at);
+"""
+
+# sync.apply._handover_upsert, in the mirror's SQL: SET reads the row as it was before the update.
+_RANK_SQL = "CASE {} " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in _RANK.items()) + " ELSE -1 END"
+_UPSERT = ("INSERT INTO handover_event (event_uuid, hospital_code, state, arrived_at, handed_over_at, feed_seq) "
+           "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_uuid) DO UPDATE SET "
+           "arrived_at = coalesce(excluded.arrived_at, arrived_at), "
+           "handed_over_at = coalesce(excluded.handed_over_at, handed_over_at), "
+           f"state = CASE WHEN {_RANK_SQL.format('excluded.state')} >= {_RANK_SQL.format('state')} "
+           "THEN excluded.state ELSE state END, feed_seq = excluded.feed_seq "
+           "WHERE feed_seq < excluded.feed_seq")
+
+
+def stored_time(text) -> str | None:
+    """A feed item's time as the replica stores it (fixed-width UTC text); None for none."""
+    if text is None:
+        return None
+    if len(text) == 32 and text.endswith("+00:00") and text[10] == "T" and text[19] == ".":
+        return text
+    value = datetime.fromisoformat(text)
+    if value.utcoffset() is None:
+        raise ValueError(f"time {text!r} has no UTC offset")
+    return to_utc_text(value)
+
+
+COLUMNS = (door.ARRIVALS, door.DELAY_30_60, door.DELAY_60, door.OCCUPANCY)
+HEADS = {door.ARRIVALS: "Arrivals", door.DELAY_30_60: "30–60 min", door.DELAY_60: "Over 60 min",
+         door.OCCUPANCY: "G&A beds"}
+
+
+def figure(measure: door.Measure, value: float) -> str:
+    """As the room's Week ahead view writes it: a count whole ("287"), occupancy to one decimal ("93.9%")."""
+    return f"{value:.1f}%" if measure.unit == "%" else f"{round(value):,}"
+
+
+def interval(measure: door.Measure, low: float, high: float) -> str:
+    """As the room's view writes it: "222–371", "91.1–96.9%"."""
+    if measure.unit == "%":
+        return f"{low:.1f}–{high:.1f}%"
+    return f"{round(low):,}–{round(high):,}"
+
+
+def day_words(day) -> str:
+    """"Sat 5 Dec"."""
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the page shows: the last week ahead worked out (None: none yet), whether one is being
+    worked out now, and when the shown one was."""
+    week: door.WeekAhead | None
+    working: bool
+    worked_at: datetime | None = None
+
+    heads = HEADS
+    figure = staticmethod(figure)
+    interval = staticmethod(interval)
+    day = staticmethod(day_words)
+
+    @staticmethod
+    def holiday(kind: str) -> str:
+        """A forecast day's kind in words ("Christmas Day"; "" for an ordinary day)."""
+        return door.HOLIDAY_WORDS.get(kind or "ordinary", kind.replace("_", " "))
+
+    @property
+    def history(self) -> str:
+        """The history learned from, as the hub holds it ("the last twelve weeks", "the last 5 weeks
+        the hub holds (up to 12 weeks are used)")."""
+        return door.history_words(self.week).replace("the replica holds", "the hub holds")
+
+    @property
+    def system(self) -> door.Place | None:
+        return self.week.places.get(door.SYSTEM) if self.week else None
+
+    @property
+    def sites(self) -> list[door.Place]:
+        return [p for code, p in self.week.places.items() if code != door.SYSTEM] if self.week else []
+
+    @staticmethod
+    def columns(place: door.Place) -> list[door.DailySeries]:
+        """The place's series with a forecast, in the table's order."""
+        return [place.series[k] for k in COLUMNS if k in place.series and place.series[k].forecast.days]
+
+    @staticmethod
+    def without(place: door.Place) -> list[door.DailySeries]:
+        """The place's series with too little history (each says why, in words)."""
+        return [place.series[k] for k in COLUMNS if k in place.series and not place.series[k].forecast.days]
+
+    def left_out(self) -> list[str]:
+        """The sites the system's figures leave out, each with why, in words."""
+        out = []
+        for code, name, day, why in self.system.left_out if self.system else ():
+            if why == "later":
+                out.append(f"{name} (its data starts {day_words(day)}: counted in, a new site would read as a surge)")
+            else:
+                out.append(f"{name} (no arrival since {day_words(day)}: a feed gone quiet is not a quiet day)")
+        return out
+
+
+class Mirror:
+    """The three replica tables the desktop's door reads, in a private SQLite file; ``session()`` is what
+    ``week_ahead`` takes as its store."""
+
+    def __init__(self) -> None:
+        self.folder = tempfile.mkdtemp(prefix="scc-week-")   # 0700: this process's only
+        self.path = os.path.join(self.folder, "week.db")
+        self.conn = apsw.Connection(self.path)
+        os.chmod(self.path, 0o600)
+        for pragma in (f"cache_size = -{CACHE_KB}", "journal_mode = OFF", "synchronous = OFF"):
+            self.conn.execute(f"PRAGMA {pragma}").fetchall()
+        self.conn.execute(_SCHEMA).fetchall()
+        self._closer = weakref.finalize(self, _remove, self.conn, self.folder)
+
+    @contextmanager
+    def session(self):
+        yield self.conn
+
+    def close(self) -> None:
+        self._closer()
+
+
+def _remove(conn, folder: str) -> None:
+    try:
+        conn.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class WeekBoard:
+    """Follows the hub's feed for the week ahead; one per hub process, safe across request threads."""
+
+    def __init__(self, db) -> None:
+        self.db = db
+        self._lock = threading.Lock()        # the mirror and the cursor: one follower at a time
+        self._state = threading.Lock()       # the result and the thread's flag
+        self._mirror: Mirror | None = None
+        self.cursor = 0
+        self._shown: tuple[datetime, int, door.WeekAhead] | None = None   # (worked at, cursor, result)
+        self._thread: threading.Thread | None = None
+
+    # --- the page's door ------------------------------------------------------------------------
+    def latest(self, now: datetime) -> Shown:
+        """The last week ahead worked out, at once; a new one is started in a thread when due."""
+        with self._state:
+            shown, running = self._shown, self._thread is not None and self._thread.is_alive()
+            if not running and self._due(shown, now):
+                self._thread = threading.Thread(target=self._work, name="week-ahead", daemon=True)
+                self._thread.start()
+                running = True
+        return Shown(shown[2] if shown else None, running, shown[0] if shown else None)
+
+    def _due(self, shown, now: datetime) -> bool:
+        if shown is None:
+            return True
+        at, cursor, _week = shown
+        if at.astimezone(UK).date() != now.astimezone(UK).date():
+            return True
+        return now - at >= REFRESH and self._head() != cursor
+
+    def _head(self) -> int:
+        with self.db.read() as conn:
+            return self.db.head(conn)
+
+    def _work(self) -> None:
+        try:
+            self.read(s.utcnow())
+        except Exception:   # noqa: BLE001 - logged; the page keeps the last result and tries again
+            log.exception("web: the week ahead could not be worked out")
+            with self._state:   # not again at once: after REFRESH, as if worked out now
+                if self._shown is not None:
+                    self._shown = (s.utcnow(), -1, self._shown[2])
+
+    # --- following and working out ----------------------------------------------------------------
+    def read(self, now: datetime) -> door.WeekAhead:
+        """Follow the feed to its head, then the desktop's week ahead from the mirror, as at ``now``."""
+        with self._lock:
+            self.follow()
+            week = door.week_ahead(self._mirror, now)
+            cursor = self.cursor
+        with self._state:
+            self._shown = (now, cursor, week)
+        return week
+
+    def follow(self) -> None:
+        """Fold the feed's new positions into the mirror (call holding ``_lock``)."""
+        with self.db.read() as conn:
+            head = self.db.head(conn)
+            if self._mirror is None or head < self.cursor:   # a first read, or another database: start again
+                if self._mirror is not None:
+                    self._mirror.close()
+                self._mirror = Mirror()
+                self.cursor = self._first_position(conn, head)
+            start = self.cursor
+            orgs = conn.execute(select(s.organisation.c.ods_code, s.organisation.c.name, s.organisation.c.sector,
+                                       s.organisation.c.active)).all()
+            m = self._mirror.conn
+            with m:
+                m.execute("DELETE FROM organisation")
+                m.executemany("INSERT INTO organisation VALUES (?, ?, ?, ?)",
+                              [(c, n, sec, int(bool(a))) for c, n, sec, a in orgs])
+            for lo in range(start, head, STRETCH):
+                hi = min(lo + STRETCH, head)
+                self._handovers(_handover_rows(conn, lo, hi))
+                fo = s.feed_observation
+                obs = conn.execute(select(fo.c.seq, fo.c.org_code, fo.c.metric, fo.c.observed_at, fo.c.value).where(
+                    fo.c.seq > lo, fo.c.seq <= hi, fo.c.metric == door.OCCUPANCY)).all()
+                self._observations(obs)
+                self.cursor = hi
+        self.cursor = max(self.cursor, head)
+        self._let_go()
+
+    def _first_position(self, conn, head: int) -> int:
+        """The position before the first one written in the ``KEPT`` days before the feed's newest."""
+        from sync.hub.web.board import _first_since
+
+        newest = conn.execute(select(s.feed.c.created_at).where(s.feed.c.seq <= head)
+                              .order_by(s.feed.c.seq.desc()).limit(1)).scalar()
+        return 0 if newest is None else _first_since(conn, newest - KEPT, head)
+
+    def _handovers(self, items) -> None:
+        rows = []
+        for seq, uuid, hospital, state, arrived, handed in items:
+            try:
+                if not uuid or not hospital or state not in _RANK:
+                    raise ValueError("event_uuid, hospital_code or state missing")
+                rows.append((uuid, hospital, state, stored_time(arrived), stored_time(handed), seq))
+            except (ValueError, TypeError) as exc:
+                log.warning("web: handover item %s not understood (%s); skipped", seq, exc)
+        m = self._mirror.conn
+        try:
+            with m:
+                m.executemany(_UPSERT, rows)
+        except apsw.ConstraintError:   # one item the replica's CHECK refuses: each alone, that one left out
+            for row in rows:
+                try:
+                    with m:
+                        m.execute(_UPSERT, row)
+                except apsw.ConstraintError:
+                    log.info("web: handover item %s has a handover before its arrival; left out, as a "
+                             "desktop leaves it out", row[-1])
+
+    def _observations(self, items) -> None:
+        rows = []
+        for seq, org, metric, observed_at, value in items:
+            try:
+                rows.append((seq, org, metric, stored_time(observed_at), float(value)))
+            except (ValueError, TypeError) as exc:
+                log.warning("web: observation %s not understood (%s); skipped", seq, exc)
+        with self._mirror.conn as m:
+            m.executemany("INSERT OR IGNORE INTO observation VALUES (?, ?, ?, ?, ?)", rows)
+
+    def _let_go(self) -> None:
+        """Events and figures older than ``KEPT`` before the newest let go (each site's first arrival kept)."""
+        m = self._mirror.conn
+        (newest,), = m.execute("SELECT max(t) FROM (SELECT max(arrived_at) AS t FROM handover_event "
+                               "UNION ALL SELECT max(observed_at) FROM observation)").fetchall()
+        if newest is None:
+            return
+        cut = to_utc_text(datetime.fromisoformat(newest) - KEPT)
+        with m:
+            m.execute("DELETE FROM handover_event WHERE arrived_at < ? AND id NOT IN (SELECT (SELECT id FROM "
+                      "handover_event e WHERE e.hospital_code = h.hospital_code AND e.arrived_at IS NOT NULL "
+                      "ORDER BY e.arrived_at LIMIT 1) FROM (SELECT DISTINCT hospital_code FROM handover_event) h)",
+                      (cut,))
+            m.execute("DELETE FROM observation WHERE observed_at < ?", (cut,))
+
+    def sizes(self) -> dict[str, int]:
+        """Rows the mirror holds (for the measurements in docs/forecasting.md)."""
+        if self._mirror is None:
+            return {}
+        m = self._mirror.conn
+        return {t: m.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+                for t in ("handover_event", "observation", "organisation")} | {
+            "file_bytes": os.path.getsize(self._mirror.path)}
+
+
+def _handover_rows(conn, lo: int, hi: int):
+    """(seq, event_uuid, hospital_code, state, arrived_at, handed_over_at) of the handover items in
+    ``(lo, hi]``, read by the database's own JSON functions (as ``board._level_rows`` reads levels)."""
+    data = s.feed.c.data
+    keys = ("event_uuid", "hospital_code", "state", "arrived_at", "handed_over_at")
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import JSON
+
+        fields = [cast(data, JSON)[k].astext for k in keys]
+    else:
+        fields = [func.json_extract(data, f"$.{k}") for k in keys]
+    return conn.execute(select(s.feed.c.seq, *fields).where(
+        s.feed.c.seq > lo, s.feed.c.seq <= hi, s.feed.c.kind == "handover").order_by(s.feed.c.seq)).all()

@@ -1,0 +1,272 @@
+"""/m/'s week ahead (issue 20): the phone gives every place the figures the room's desktop gives it.
+
+A real hub (a process on loopback) sent six weeks of an ambulance service's handovers and the trusts'
+hourly occupancy through its intake (``tests.web.week_world``), and a real encrypted replica synced from
+it: the hub's follower (``sync.hub.web.week_board``), reading the hub's feed, and the desktop's door
+(``models.service.week_ahead``), reading its replica, must give the same week ahead, place by place and
+day by day, today's counts so far and the sites the system leaves out included; the page must show
+them as the room's view writes them.  Also: later reads go on from where the last stopped; a site
+with two days of data says in words that it has too little history; a feed gone quiet makes the
+forecast stale on the hub as on the desktop, never a run of quiet days; a first read of a long feed
+starts twelve weeks (and a margin) back, and letting old events go changes no figure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from html import escape
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from models.service import week_ahead as door
+from sync.client import HubClient
+from sync.engine import SyncEngine
+from sync.hub.db import HubDB
+from sync.hub.schema import utcnow
+from sync.hub.web import week_board
+from sync.hub.web.board import BoardReader
+from sync.hub.web.pages import _environment
+from sync.hub.web.week_board import Shown, WeekBoard
+from tests.models.conftest import FAST_KDF
+from tests.support.hub import start_hub
+from tests.support.replica import fresh_replica
+from tests.web import week_world
+from tests.web.world import submit
+
+pytestmark = pytest.mark.timeout(300)
+DAYS = 42
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("week")
+    hub = start_hub(folder, orgs=week_world.ORGS)
+    db = HubDB(hub.db_url)
+    try:
+        now = utcnow()
+        week_world.send(hub, now, DAYS)
+        store = fresh_replica(folder / "desk.db", "week-pass", kdf=FAST_KDF)
+        yield hub, db, store, now
+        store.close()
+    finally:
+        db.dispose()
+        hub.stop()
+
+
+def sync(hub, store) -> None:
+    SyncEngine(store, HubClient(hub.url, hub.tokens["room_lead"])).run_once()
+
+
+def counting(follower: WeekBoard) -> list[int]:
+    """The number of handover items each stretch the follower reads holds."""
+    read: list[int] = []
+    fold = follower._handovers
+
+    def handovers(items):
+        items = list(items)
+        read.append(len(items))
+        fold(items)
+    follower._handovers = handovers
+    return read
+
+
+def render(db, week: door.WeekAhead, now: datetime) -> str:
+    """/m/ as the hub renders it, with this week ahead on it."""
+    board = BoardReader(type("Hub", (), {"db": db, "alerts": type("A", (), {"evaluating": False})()})()).read(now)
+    board = dataclasses.replace(board, week=Shown(week, False, now))
+    return _environment().get_template("m.html").render(board=board, session=None, refresh=60)
+
+
+def test_the_phone_and_the_room_give_every_place_the_same_week(world):
+    hub, db, store, now = world
+    sync(hub, store)
+    phone = WeekBoard(db).read(now)
+    room = door.week_ahead(store, now)
+    assert list(phone.places) == list(room.places) == [door.SYSTEM] + [c for c, _ in sorted(
+        week_world.SITES, key=lambda s: s[1].lower())]
+    for code, theirs in room.places.items():
+        ours = phone.places[code]
+        assert (ours.name, ours.left_out) == (theirs.name, theirs.left_out), code
+        for key, s in theirs.series.items():
+            assert ours.series[key] == s, (code, key)   # history, forecast, interval, record, so far
+    assert phone == room
+    # Not an agreement of two empty pages: the system and every long-running site are forecast, with
+    # today's counts so far, and the system leaves out the new site and the quiet one, named.
+    system = phone.places[door.SYSTEM]
+    assert all(s.forecast.days for s in system.series.values()) and phone.so_far_to is not None
+    assert system.series[door.ARRIVALS].so_far > 0
+    assert {(c, why) for c, _n, _d, why in system.left_out} == {(week_world.NEW[0], "later"),
+                                                                (week_world.QUIET[0], "silent")}
+    for code, _name in week_world.LONG:
+        assert all(len(s.forecast.days) == 7 for s in phone.places[code].series.values()), code
+
+
+def test_the_page_shows_the_systems_week_and_each_sites_as_the_room_writes_them(world):
+    from ui.week_ahead_view import day_words, figure, interval   # the room's own wording of a figure
+
+    hub, db, store, now = world
+    sync(hub, store)
+    room = door.week_ahead(store, now)
+    html = render(db, WeekBoard(db).read(now), now)
+    section = html[html.index('id="h-week"'):html.index('id="h-amb"')]
+    assert "Week ahead: FORECAST" in section and f"from data to <b>{day_words(room.origin)}</b>" in section
+    assert "80% range" in section and "learned from the last 6 weeks the hub holds" in section
+    for code, place in room.places.items():
+        if code == week_world.NEW[0]:
+            continue   # too little history: no table (the next test)
+        table = section[section.index(f"{place.name}: forecast per day"):]
+        table = table[:table.index("</table>")]
+        for key in (door.ARRIVALS, door.DELAY_60, door.DELAY_30_60, door.OCCUPANCY):
+            s = place.series.get(key)
+            if s is None or not s.forecast.days:
+                continue
+            for d in s.forecast.days:
+                cell = f"<b>{figure(s.measure, d.value)}</b><span class=\"rng\">{interval(s.measure, d.low, d.high)}</span>"
+                assert cell in table, (code, key, d.day)
+        assert table.count("<tr>") == 8, code   # the header and seven days
+        today = place.series[door.ARRIVALS]
+        if today.today is not None:
+            assert f"so far {figure(today.measure, today.so_far)}" in table, code
+    assert f"Each acute site ({len(week_world.SITES)})" in section
+    assert "Left out of the system's figures: " in section
+    assert f"{week_world.QUIET[1]} (no arrival since" in section and "a feed gone quiet is not a quiet day" in section
+
+
+def test_a_site_with_too_little_history_says_so_in_words(world):
+    _hub, db, _store, now = world
+    week = WeekBoard(db).read(now)
+    new = week.places[week_world.NEW[0]]
+    assert all(not s.forecast.days and s.forecast.reason.startswith("too little history") for s in new.series.values())
+    html = render(db, week, now)
+    site = html[html.index(f"<summary>{week_world.NEW[1]}</summary>"):]
+    site = site[:site.index("</details>")]
+    assert "<table" not in site
+    for s in new.series.values():
+        assert f"{escape(s.measure.label)}: <b>no forecast</b>, {s.forecast.reason}." in site
+
+
+def test_later_reads_go_on_from_where_the_last_stopped(world):
+    """New items are read once, from the last position read; the figures move with them and still agree."""
+    hub, db, store, now = world
+    follower = WeekBoard(db)
+    read = counting(follower)
+    follower.read(now)
+    with db.read() as conn:
+        assert sum(read) > 10_000 and follower.cursor == db.head(conn)
+    read.clear()
+    later = utcnow()
+    site = week_world.LONG[0][0]
+    arrivals = [{"type": "handover", "event_uuid": f"00000000-0000-4000-8000-{n:012d}", "hospital_code": site,
+                 "state": "arrived", "arrived_at": (later - timedelta(minutes=70 + n)).isoformat()} for n in range(30)]
+    submit(hub, week_world.AMBULANCE["ods_code"], arrivals)
+    before = follower.read(later).places[site].series[door.DELAY_60].so_far
+    assert sum(read) == 30, "only the new items are read"
+    sync(hub, store)
+    room = door.week_ahead(store, later)
+    assert follower.read(later) == room
+    # Thirty crews still waiting past the hour: over 60 minutes today, on the phone as in the room.
+    assert room.places[site].series[door.DELAY_60].so_far == before >= 30
+
+
+def test_a_feed_gone_quiet_is_not_a_quiet_day_on_the_hub(world):
+    """Three days on with nothing new: the hub's forecast is the one it made from the last whole day
+    heard, said to be stale, as the desktop's is; the site whose handovers stopped has unknown days,
+    not days of no arrivals, and the system leaves it out."""
+    hub, db, store, now = world
+    sync(hub, store)
+    later = now + timedelta(days=3)
+    phone, room = WeekBoard(db).read(later), door.week_ahead(store, later)
+    assert phone == room
+    assert phone.stale_days == 3 and phone.so_far_to is None
+    live = door.week_ahead(store, now)
+    assert phone.origin == live.origin
+    quiet = phone.places[week_world.QUIET[0]].series[door.ARRIVALS].values
+    assert quiet[-1] is None and quiet[-2] is None and quiet[-10] is not None and quiet[-10] > 0
+    html = render(db, phone, later)
+    assert "<b>STALE: built on data 3 days old</b>" in html and "not forecast as quiet ones" in html
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hub_db(request, tmp_path):
+    if request.param == "sqlite":
+        db = HubDB(f"sqlite:///{tmp_path / 'hub.db'}")
+    else:
+        db = HubDB(request.getfixturevalue("postgres_cluster").create_database())
+    db.init_schema()
+    yield db
+    db.dispose()
+
+
+def _long_feed(db, days: int, written_late: bool) -> datetime:
+    """One acute site's hourly handovers over ``days`` on a hub, each written ten minutes after its
+    arrival (``written_late``: all written now, as a backfill writes them), read by the database's
+    own JSON functions."""
+    from sqlalchemy import insert
+
+    from sync.hub import schema as s
+
+    end = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+    with db.write() as w:
+        w.conn.execute(insert(s.organisation).values(ods_code="RLONG", name="Long Run Hospital", sector="acute",
+                                                      active=True, updated_at=end))
+    for day in range(days, 0, -1):
+        with db.write() as w:
+            for h in range(24):
+                arrived = end - timedelta(days=day, hours=-h)
+                w.now = end if written_late else arrived + timedelta(minutes=10)
+                w.emit("handover", {"ambulance_org": "RAMB", "event_uuid": f"{day:08d}-0000-4000-8000-{h:012d}",
+                                    "hospital_code": "RLONG", "state": "handed_over", "arrived_at": arrived.isoformat(),
+                                    "handed_over_at": (arrived + timedelta(minutes=20 + 3 * h)).isoformat(),
+                                    "updated_at": arrived.isoformat()}, "RAMB")
+    return end
+
+
+def _stray_then_gap(db, end: datetime) -> None:
+    """A second site with one stray handover 110 days before ``end``, then none until 30 days before it:
+    the desktop's door counts its days from the day after the stray one (known, and none), so the
+    mirror must keep it when it lets old events go."""
+    from sqlalchemy import insert
+
+    from sync.hub import schema as s
+
+    with db.write() as w:
+        w.now = end
+        w.conn.execute(insert(s.organisation).values(ods_code="RGAP", name="Gap Hospital", sector="acute",
+                                                      active=True, updated_at=end))
+        for n, ago in enumerate([110 * 24] + list(range(30 * 24, 0, -2))):
+            arrived = end - timedelta(hours=ago)
+            w.emit("handover", {"ambulance_org": "RAMB", "event_uuid": f"99999999-0000-4000-8000-{n:012d}",
+                                "hospital_code": "RGAP", "state": "handed_over", "arrived_at": arrived.isoformat(),
+                                "handed_over_at": (arrived + timedelta(minutes=25)).isoformat(),
+                                "updated_at": arrived.isoformat()}, "RAMB")
+
+
+def test_a_first_read_starts_twelve_weeks_back_and_letting_go_changes_nothing(hub_db):
+    """150 days of one site's handovers: the first read starts at the first position written within
+    ``KEPT`` of the newest, and every day of the twelve weeks is still known."""
+    end = _long_feed(hub_db, 150, written_late=False)
+    follower = WeekBoard(hub_db)
+    read = counting(follower)
+    week = follower.read(end)
+    kept = week_board.KEPT.days
+    assert kept * 24 - 24 <= sum(read) <= (kept + 1) * 24, sum(read)
+    values = week.places["RLONG"].series[door.ARRIVALS].values
+    assert None not in values and min(values) == 24   # 25 on the day the clocks go back
+    assert week.places["RLONG"].series[door.ARRIVALS].forecast.days
+
+
+def test_letting_old_events_go_changes_no_figure(hub_db, monkeypatch):
+    """Written all at once (a backfill), the whole feed is read; the mirror then keeps ``KEPT`` days
+    (and the site's first arrival), and gives what a mirror keeping everything gives."""
+    end = _long_feed(hub_db, 120, written_late=True)
+    _stray_then_gap(hub_db, end)
+    lean = WeekBoard(hub_db)
+    week = lean.read(end)
+    gap = week.places["RGAP"].series[door.ARRIVALS].values
+    assert None not in gap and gap.count(0.0) > 40   # known days of no arrivals, as the desktop counts them
+    long_run = lean.sizes()["handover_event"] - 1 - 30 * 12
+    assert (week_board.KEPT.days - 1) * 24 <= long_run <= (week_board.KEPT.days + 1) * 24 + 1
+    monkeypatch.setattr(week_board, "KEPT", timedelta(days=1000))
+    everything = WeekBoard(hub_db)
+    assert everything.read(end) == week and everything.sizes()["handover_event"] == 120 * 24 + 1 + 30 * 12
