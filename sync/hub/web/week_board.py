@@ -66,7 +66,7 @@ CREATE TABLE handover_event (id INTEGER PRIMARY KEY, event_uuid TEXT NOT NULL UN
 CREATE INDEX ix_handover_event_hospital_arrived ON handover_event (hospital_code, arrived_at);
 CREATE TABLE observation (feed_seq INTEGER PRIMARY KEY, org_code TEXT NOT NULL, metric_code TEXT NOT NULL,
                           observed_at TEXT NOT NULL, value REAL NOT NULL);
-CREATE INDEX ix_observation_org_metric_time ON observation (org_code, metric_code, observed_at);
+CREATE INDEX ix_observation_org_metric_time ON observation (org_code, metric_code, observed_at, value);
 """
 
 # sync.apply._handover_upsert, in the mirror's SQL: SET reads the row as it was before the update.
@@ -86,6 +86,8 @@ def stored_time(text) -> str | None:
         return None
     if len(text) == 32 and text.endswith("+00:00") and text[10] == "T" and text[19] == ".":
         return text
+    if len(text) == 25 and text.endswith("+00:00") and text[10] == "T" and text[19] == "+":
+        return text[:19] + ".000000+00:00"   # the hub's wire form of a whole second (sync.hub.schema.iso)
     value = datetime.fromisoformat(text)
     if value.utcoffset() is None:
         raise ValueError(f"time {text!r} has no UTC offset")
@@ -126,6 +128,11 @@ class Shown:
     figure = staticmethod(figure)
     interval = staticmethod(interval)
     day = staticmethod(day_words)
+
+    @staticmethod
+    def short_day(day) -> str:
+        """"Sat 5": a table row's day (the month is in the sentence over it)."""
+        return f"{day:%a} {day.day}"
 
     @staticmethod
     def holiday(kind: str) -> str:

@@ -1,0 +1,80 @@
+"""/m/'s week ahead in a real headless Chromium at 360x640, light and dark, against a real hub sent six
+weeks of handovers and occupancy (``tests.web.week_world``): the section says it is being worked out,
+then shows the system's days within a refresh, each site opens in place and stays open across a
+refresh, nothing is wider than the phone, every target takes a thumb, and axe finds nothing serious.
+
+``SCC_WRITE_SCREENSHOTS=1`` writes docs/screenshots/web-week-*.png.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from sync.hub.schema import utcnow
+from tests.support.hub import start_hub
+from tests.web import week_world
+from tests.web.support import add_account
+from tests.web.test_browser import AXE, PHONE, SHOTS, _axe, _log_in, _missing, _small_targets, browser  # noqa: F401
+
+pytestmark = pytest.mark.timeout(300)
+REFRESH_S = 2
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    process = start_hub(tmp_path_factory.mktemp("web-week"), orgs=week_world.ORGS,
+                        env={"SCC_WEB_REFRESH_SECONDS": str(REFRESH_S)})
+    try:
+        week_world.send(process, utcnow(), 42)
+        add_account(process.db_url, "director", "director_on_call")
+        yield process
+    finally:
+        process.stop()
+
+
+def _week_shown(page) -> None:
+    page.locator("#h-week ~ .wk-wrap table").first.wait_for(timeout=60_000)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_week_ahead_on_a_phone_light_and_dark(browser, hub, scheme):
+    if not AXE.exists():
+        _missing(f"axe-core not found at {AXE} (npm pack axe-core; or set SCC_AXE_JS)")
+    write = os.environ.get("SCC_WRITE_SCREENSHOTS") == "1"
+    ctx, page = _log_in(browser, hub, PHONE, bypass_csp=True, color_scheme=scheme)
+    try:
+        _week_shown(page)   # worked out in the hub's thread: shown at a refresh, in place
+        section = page.locator("section", has=page.locator("#h-week"))
+        text = section.inner_text()
+        assert "Week ahead: FORECAST" in text and "80% range" in text and "from data to" in text
+        assert "Arrivals" in text and "Over 60 min" in text
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "no sideways scrolling"
+        if write:
+            page.evaluate("window.scrollTo(0, document.getElementById('h-week').getBoundingClientRect().top + window.scrollY - 70)")
+            page.screenshot(path=str(SHOTS / f"web-week-360x640-{scheme}.png"))
+        table = section.locator(".wk-wrap").first
+        widths = table.evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert widths[0] <= widths[1], f"the system's table fits the phone: {widths}"
+        page.click("#week-sites > summary")
+        site = week_world.LONG[0]
+        page.click(f"#week-{site[0]} > summary")
+        opened = page.locator(f"#week-{site[0]} .wk-wrap")
+        assert "G&A beds" in opened.inner_text()
+        widths = opened.evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert widths[0] <= widths[1], f"a site's four columns fit the phone: {widths}"
+        new = page.locator(f"#week-{week_world.NEW[0]}")
+        new.locator("summary").click()
+        assert "no forecast, too little history" in new.inner_text()
+        page.wait_for_timeout((2 * REFRESH_S + 1) * 1000)   # a refresh or two: what was open stays open
+        assert page.locator(f"#week-{site[0]}").evaluate("e => e.open")
+        # A closed site's table (focusable, for scrolling by keyboard) has no box at all: not a target.
+        assert [t for t in _small_targets(page) if not t.endswith(": 0x0")] == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        if write:
+            page.evaluate(f"window.scrollTo(0, document.getElementById('week-{site[0]}').getBoundingClientRect().top + window.scrollY - 70)")
+            page.screenshot(path=str(SHOTS / f"web-week-site-360x640-{scheme}.png"))
+        assert _axe(page, AXE.read_text()) == []
+    finally:
+        ctx.close()
