@@ -10,7 +10,7 @@ the desktop's door run on it), a later read with a quarter of an hour's new item
 nothing new (the door alone); wall and CPU time, the process's resident memory before and after,
 and the mirror's rows and file size.
 
-    python benchmarks/bench_week_board.py [--sites 22] [--days 85] [--repeats 5]
+    python benchmarks/bench_week_board.py [--sites 22] [--days 85] [--repeats 5] [--cache DIR]
 """
 
 from __future__ import annotations
@@ -29,11 +29,14 @@ NOW = datetime(2026, 1, 12, 9, 40, tzinfo=timezone.utc)
 AMBULANCE = "RWAMB"
 
 
-def path_for(sites: int, days: int) -> Path:
-    return ROOT / "benchmarks" / ".cache" / f"hub-week-{sites}s-{days}d" / "hub.db"
+CACHE = ROOT / "benchmarks" / ".cache"
 
 
-def build(sites: int, days: int) -> Path:
+def path_for(sites: int, days: int, cache: Path = CACHE) -> Path:
+    return Path(cache) / f"hub-week-{sites}s-{days}d" / "hub.db"
+
+
+def build(sites: int, days: int, cache: Path = CACHE) -> Path:
     from sqlalchemy import insert
 
     from models.service.week_ahead import OCCUPANCY
@@ -41,7 +44,7 @@ def build(sites: int, days: int) -> Path:
     from sync.hub.db import HubDB
     from tests.forecast.intraday_world import simulator
 
-    path = path_for(sites, days)
+    path = path_for(sites, days, cache)
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,7 +105,7 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def measure(sites: int, days: int, repeats: int) -> str:
+def measure(sites: int, days: int, repeats: int, cache: Path = CACHE) -> str:
     from sqlalchemy import func, select
 
     from sync.hub import schema as s
@@ -113,7 +116,7 @@ def measure(sites: int, days: int, repeats: int) -> str:
     import tempfile
 
     copy = Path(tempfile.mkdtemp(prefix="bench-week-board-")) / "hub.db"   # later reads add items: to a copy
-    shutil.copy2(path_for(sites, days), copy)
+    shutil.copy2(path_for(sites, days, cache), copy)
     db = HubDB(f"sqlite:///{copy}")
     with db.read() as conn:
         head = db.head(conn)
@@ -171,15 +174,16 @@ def main(argv=None) -> int:
     parser.add_argument("--sites", type=int, default=22)
     parser.add_argument("--days", type=int, default=85)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--cache", type=Path, default=CACHE)
     parser.add_argument("--build-only", action="store_true")
     args = parser.parse_args(argv)
     if args.build_only:
-        build(args.sites, args.days)
+        build(args.sites, args.days, args.cache)
         return 0
-    if not path_for(args.sites, args.days).exists():   # built in its own process: its memory is not measured
+    if not path_for(args.sites, args.days, args.cache).exists():   # built in its own process: not measured
         subprocess.run([sys.executable, __file__, "--build-only", "--sites", str(args.sites), "--days",
-                        str(args.days)], check=True)
-    print(measure(args.sites, args.days, args.repeats))
+                        str(args.days), "--cache", str(args.cache)], check=True)
+    print(measure(args.sites, args.days, args.repeats, args.cache))
     return 0
 
 
