@@ -71,10 +71,10 @@ def counting(follower: WeekBoard) -> list[int]:
     return read
 
 
-def render(db, week: door.WeekAhead, now: datetime) -> str:
+def render(db, week: door.WeekAhead | Shown, now: datetime) -> str:
     """/m/ as the hub renders it, with this week ahead on it."""
     board = BoardReader(type("Hub", (), {"db": db, "alerts": type("A", (), {"evaluating": False})()})()).read(now)
-    board = dataclasses.replace(board, week=Shown(week, False, now))
+    board = dataclasses.replace(board, week=week if isinstance(week, Shown) else Shown(week, False, now))
     return _environment().get_template("m.html").render(board=board, session=None, refresh=60)
 
 
@@ -167,6 +167,44 @@ def test_later_reads_go_on_from_where_the_last_stopped(world):
     assert follower.read(later) == room
     # Thirty crews still waiting past the hour: over 60 minutes today, on the phone as in the room.
     assert room.places[site].series[door.DELAY_60].so_far == before >= 30
+
+
+def test_a_page_never_waits_for_it_and_it_is_worked_out_again_after_five_minutes(world):
+    """The page's door gives what it has at once; the thread's result is the desktop's at that time;
+    with the feed moving it is worked out again only after five minutes."""
+    hub, db, store, now = world
+    follower = WeekBoard(db)
+    first = follower.latest(utcnow())
+    assert first.week is None and first.working
+    assert "Being worked out from the handovers and occupancy the hub holds" in render(db, first, now)
+    follower.wait(120)
+    shown = follower.latest(utcnow())
+    assert shown.week is not None and not shown.working and not shown.failed
+    sync(hub, store)
+    assert shown.week == door.week_ahead(store, shown.worked_at)
+    submit(hub, week_world.LONG[1][0], [{"type": "observation", "metric": door.OCCUPANCY,
+                                         "observed_at": utcnow().isoformat(), "value": 91.0}])
+    assert not follower.latest(shown.worked_at + week_board.REFRESH - timedelta(seconds=1)).working
+    assert follower.latest(shown.worked_at + week_board.REFRESH).working
+    follower.wait(120)
+
+
+def test_a_failure_is_said_and_tried_again_after_five_minutes_not_at_every_page(world, monkeypatch):
+    _hub, db, _store, now = world
+    follower = WeekBoard(db)
+
+    def broken(store, at):
+        raise RuntimeError("a fault in the forecast")
+    monkeypatch.setattr(door, "week_ahead", broken)
+    follower.latest(utcnow())
+    follower.wait(120)
+    shown = follower.latest(utcnow())
+    assert shown.failed and not shown.working and shown.week is None
+    html = render(db, shown, now)
+    assert "The week ahead could not be worked out. The hub's log says why; it tries again every 5 minutes." in html
+    assert "Being worked out" not in html
+    assert follower.latest(utcnow() + week_board.REFRESH).working   # tried again after five minutes
+    follower.wait(120)
 
 
 def test_a_feed_gone_quiet_is_not_a_quiet_day_on_the_hub(world):

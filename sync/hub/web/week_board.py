@@ -123,6 +123,7 @@ class Shown:
     week: door.WeekAhead | None
     working: bool
     worked_at: datetime | None = None
+    failed: bool = False     # the last try failed (the hub's log says why); tried again after REFRESH
 
     heads = HEADS
     figure = staticmethod(figure)
@@ -214,6 +215,7 @@ class WeekBoard:
         self.cursor = 0
         self._shown: tuple[datetime, int, door.WeekAhead] | None = None   # (worked at, cursor, result)
         self._thread: threading.Thread | None = None
+        self._failed_at: datetime | None = None   # the last try failed then (None: it did not)
 
     # --- the page's door ------------------------------------------------------------------------
     def latest(self, now: datetime) -> Shown:
@@ -224,9 +226,12 @@ class WeekBoard:
                 self._thread = threading.Thread(target=self._work, name="week-ahead", daemon=True)
                 self._thread.start()
                 running = True
-        return Shown(shown[2] if shown else None, running, shown[0] if shown else None)
+            failed = self._failed_at is not None
+        return Shown(shown[2] if shown else None, running, shown[0] if shown else None, failed)
 
     def _due(self, shown, now: datetime) -> bool:
+        if self._failed_at is not None and now - self._failed_at < REFRESH:
+            return False   # it failed: tried again after REFRESH, not at every page
         if shown is None:
             return True
         at, cursor, _week = shown
@@ -238,14 +243,19 @@ class WeekBoard:
         with self.db.read() as conn:
             return self.db.head(conn)
 
+    def wait(self, timeout: float | None = None) -> None:
+        """Until the thread working the week ahead out (if any) has finished."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
     def _work(self) -> None:
         try:
             self.read(s.utcnow())
-        except Exception:   # noqa: BLE001 - logged; the page keeps the last result and tries again
+        except Exception:   # noqa: BLE001 - logged and said on the page; the last result stays shown
             log.exception("web: the week ahead could not be worked out")
-            with self._state:   # not again at once: after REFRESH, as if worked out now
-                if self._shown is not None:
-                    self._shown = (s.utcnow(), -1, self._shown[2])
+            with self._state:
+                self._failed_at = s.utcnow()
 
     # --- following and working out ----------------------------------------------------------------
     def read(self, now: datetime) -> door.WeekAhead:
@@ -255,7 +265,7 @@ class WeekBoard:
             week = door.week_ahead(self._mirror, now)
             cursor = self.cursor
         with self._state:
-            self._shown = (now, cursor, week)
+            self._shown, self._failed_at = (now, cursor, week), None
         return week
 
     def follow(self) -> None:
