@@ -7,7 +7,8 @@ table's valid range); one site whose data starts two days before now (``NEW``); 
 stopped three days before now while its occupancy goes on (``QUIET``).  Occupancy is hourly, some
 days with too few hours to count.  Each handover is sent as its "arrived" item and, once handed
 over, its "handed_over" item, in time order; a few handovers correct their arrival time, and a few
-"arrived" items come again after the handover or the cancellation (the state must not move back).
+"arrived" items come again after the handover or the cancellation (the state must not move back), and
+a few "correct" the arrival to after the handover (the replica's check refuses those items).
 """
 
 from __future__ import annotations
@@ -75,6 +76,10 @@ def handover_items(now: datetime, days: int, seed: int = 5) -> list[tuple[dateti
                     out.append((handed, later))
                     if 0.02 <= fix < 0.04:   # an earlier state sent late: the state does not move back
                         out.append((handed + timedelta(minutes=1), item))
+                    elif 0.04 <= fix < 0.045:   # an arrival "corrected" to after the handover: the replica's
+                        # check refuses the merge, so a desktop leaves this item out (and so must the hub)
+                        out.append((handed + timedelta(minutes=2),
+                                    {**item, "arrived_at": _iso(handed + timedelta(minutes=1))}))
             t += timedelta(days=1)
     out.sort(key=lambda x: x[0])
     return out

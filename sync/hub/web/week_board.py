@@ -200,6 +200,8 @@ class Mirror:
 def _remove(conn, folder: str) -> None:
     try:
         conn.close()
+    except apsw.Error:   # at the process's end, a daemon thread may still be reading it
+        pass
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
