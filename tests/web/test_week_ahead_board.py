@@ -122,7 +122,7 @@ def test_the_page_shows_the_systems_week_and_each_sites_as_the_room_writes_them(
             if s is None or not s.forecast.days:
                 continue
             for d in s.forecast.days:
-                cell = f"<b>{figure(s.measure, d.value)}</b><span class=\"rng\">{interval(s.measure, d.low, d.high)}</span>"
+                cell = f"<td>{figure(s.measure, d.value)}<small>{interval(s.measure, d.low, d.high)}</small>"
                 assert cell in table, (code, key, d.day)
         assert table.count("<tr>") == 8, code   # the header and seven days
         today = place.series[door.ARRIVALS]
