@@ -52,6 +52,7 @@ from sync.hub import schema as s
 log = logging.getLogger("sync.hub")
 KEPT = timedelta(days=door.HISTORY_DAYS + 3)   # the twelve weeks, and a margin for a stale origin and UK days
 REFRESH = timedelta(minutes=5)
+EMPTY_REFRESH = timedelta(seconds=30)   # while nothing has a forecast: about one work-out per page refresh
 STRETCH = 50_000        # feed positions read at a time
 CACHE_KB = 4_000        # the mirror's SQLite page cache
 _RANK = {"en_route": 0, "arrived": 1, "handed_over": 2, "cleared": 3, "cancelled": 4}
@@ -175,6 +176,10 @@ class Shown:
         return out
 
 
+def _forecasts_any(week: door.WeekAhead) -> bool:
+    return any(series.forecast.days for place in week.places.values() for series in place.series.values())
+
+
 class Mirror:
     """The three replica tables the desktop's door reads, in a private SQLite file; ``session()`` is what
     ``week_ahead`` takes as its store."""
@@ -236,10 +241,13 @@ class WeekBoard:
             return False   # it failed: tried again after REFRESH, not at every page
         if shown is None:
             return True
-        at, cursor, _week = shown
+        at, cursor, week = shown
         if at.astimezone(UK).date() != now.astimezone(UK).date():
             return True
-        return now - at >= REFRESH and self._head() != cursor
+        # One with nothing to forecast yet (a hub that started before its feed filled: it works the week
+        # out as it starts) is worked out again sooner once the feed moves, not left for REFRESH.
+        wait = REFRESH if _forecasts_any(week) else EMPTY_REFRESH
+        return now - at >= wait and self._head() != cursor
 
     def _head(self) -> int:
         with self.db.read() as conn:
