@@ -1,4 +1,4 @@
-"""The offload board: one row per hospital and a totals row, every figure naming its window and rule.
+"""The offload board: a totals row, then one row per hospital, every figure naming its window and rule.
 
 Waiting and the longest wait (a lower bound at a known time when the ambulance service has gone
 quiet); handovers since UK midnight with their mean, the mean of the last hour beside it; the share
@@ -72,7 +72,7 @@ NOW_COLUMNS = 6
 
 
 def make_board(table: HandoverTable) -> QTableWidget:
-    board = make_table(headers(None, table), "Offload by hospital, with a row for all hospitals", stretch=0)
+    board = make_table(headers(None, table), "Offload: all hospitals, then each hospital", stretch=0)
     board.setWordWrap(False)
     return board
 
@@ -133,10 +133,13 @@ def fill_board(board: QTableWidget, page: door.OffloadPage, table: HandoverTable
         m = page.phoned.get(h.hospital_code)
         return ((f"{fmt.short_name(h.name)} · {phoned_words(m)}", f"{h.name} ({h.hospital_code}). {phoned_tip(m)}")
                 if m else (fmt.short_name(h.name), f"{h.name} ({h.hospital_code})"))
-    rows = [_row(h.hospital_code, *name(h), h.waiting,
-                 h.longest_wait, h.today, h.recent, table, page, False) for h in page.board]
     t = page.totals
-    rows.append(_row(TOTAL_KEY, f"All hospitals ({len(page.board)})",
-                     "Every hospital together: counts and hours summed, means and shares over all "
-                     "their handovers", t.waiting, t.longest, t.today, t.recent, table, page, True))
+    # The totals first, under the headings: the board shows eight rows and scrolls past them, and the splitter
+    # may give it fewer on a laptop; last, the totals were the row cut off (at 1280x720, in high contrast at
+    # 1366x768, and past eight hospitals whatever the screen). The chart's picker lists all hospitals first too.
+    rows = [_row(TOTAL_KEY, f"All hospitals ({len(page.board)})",
+                 "Every hospital together: counts and hours summed, means and shares over all "
+                 "their handovers", t.waiting, t.longest, t.today, t.recent, table, page, True)]
+    rows += [_row(h.hospital_code, *name(h), h.waiting,
+                  h.longest_wait, h.today, h.recent, table, page, False) for h in page.board]
     fill_table(board, rows)

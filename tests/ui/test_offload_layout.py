@@ -29,8 +29,8 @@ def _fill(store, last):
     f.apply(store)
 
 
-def _view(qtbot, store, now, scale):
-    t = theme.set_current("light", scale)
+def _view(qtbot, store, now, scale, theme_key="light"):
+    t = theme.set_current(theme_key, scale)
     view = OffloadView(store, lambda: now)
     view.setStyleSheet(theme.stylesheet(t))
     qtbot.addWidget(view)
@@ -223,3 +223,43 @@ def test_the_cards_of_a_redraw_are_shown_at_once(qtbot, store):
     # ... and placed: side by side, not all at the top left until the next layout pass.
     assert len({(c.geometry().left(), c.geometry().top()) for c in view.cards}) == len(view.cards)
     assert all(not a.geometry().intersects(b.geometry()) for i, a in enumerate(view.cards) for b in view.cards[i + 1:])
+
+
+# The view's page as measured in the real window on the demo (menu, alert banner, tabs, status bar; the offline
+# banner too when the hub is unreachable): high contrast's thicker borders and larger banners leave it less.
+PAGES = {"1280x720-light": (1266, 590), "1280x720-high_contrast": (1264, 575),
+         "1366x768-high_contrast": (1350, 623), "1280x720-light-offline": (1266, 556),
+         "1280x720-high_contrast-offline": (1264, 521), "1366x768-high_contrast-offline": (1350, 569),
+         "1920x1080-light": (1906, 958)}
+
+
+@pytest.mark.parametrize("sites", [5, 22])
+@pytest.mark.parametrize("screen", PAGES)
+def test_the_totals_row_is_in_view_at_the_laptops_screens(qtbot, store, screen, sites):
+    """The totals row (all hospitals) needed a scroll inside the board at 1280x720 and in high contrast at
+    1366x768: it was the last row, and the splitter gave the board five of its six rows; with more than eight
+    hospitals it was out of view at every size. It is the first row now: in view without scrolling."""
+    global PAGE
+    kept, PAGE = PAGE, PAGES[screen]
+    try:
+        if sites == 5:
+            _fill_five(store, NOW)
+        else:
+            _fill_sites(store, sites)
+        down = screen.endswith("offline")
+        view = _view(qtbot, store, NOW + (DOWN if down else timedelta(minutes=2)), 1.0,
+                     screen.split("-")[1])
+    finally:
+        PAGE = kept
+    page = _page_scroll(view)
+    if not down:   # offline in high contrast the page still scrolls below the board (the report's leftovers)
+        assert page.verticalScrollBar().maximum() == 0, "the page scrolls"
+    for board in (b for b in (view.board, view.board_more) if b.isVisibleTo(view)):
+        row = next(r for r in range(board.rowCount()) if board.item(r, 0).data(256) == "__all__")
+        assert board.item(row, 0).text() == f"All hospitals ({sites})"
+        rect = board.visualRect(board.model().index(row, 0))
+        assert 0 <= rect.top() and rect.bottom() < board.viewport().height(), (
+            f"the totals row at {rect.top()}-{rect.bottom()}, the board shows 0-{board.viewport().height()}")
+        # ... and the page, unscrolled, shows that part of the board.
+        top = board.viewport().mapTo(page.viewport(), rect.topLeft()).y()
+        assert page.verticalScrollBar().value() == 0 and 0 <= top and top + rect.height() <= page.viewport().height()

@@ -98,7 +98,7 @@ def test_ambulance_and_offload_views_show_organisation_text_as_typed(qtbot, stor
     off = _view(qtbot, OffloadView, store)
     titles = [label_seen(lb) for card in off.cards for lb in card.findChildren(QLabel)]
     assert any(f"{HUGE} Alpha Hospitals (RAA)" in t for t in titles)   # the card's short name, as typed
-    assert off.board.item(0, 0).text() == f"{HUGE} Alpha Hospitals"
+    assert off.board.item(1, 0).text() == f"{HUGE} Alpha Hospitals"   # under the totals row
 
 
 def _transfer(store) -> str:

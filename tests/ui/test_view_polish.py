@@ -213,7 +213,7 @@ def test_offload_waits_share_one_format_and_bands_are_in_words(qtbot, store):
     assert "longest 1 h 02 min" in card.waiting_label.text()
     # Today's handovers by band: on the board, in the hospital's "Handovers since 00:00" cell.
     heads = [view.board.horizontalHeaderItem(c).text() for c in range(view.board.columnCount())]
-    handovers = view.board.item(0, heads.index("Handovers\nsince\n00:00"))
+    handovers = view.board.item(1, heads.index("Handovers\nsince\n00:00"))   # under the totals row
     assert handovers.text() == "5"
     tip = html.unescape(re.sub(r"<[^>]+>", " ", handovers.toolTip())).replace("\xa0", " ")
     assert [int(n) for n in re.findall(r":\s(\d+)", tip)] == [1, 2, 1, 0, 1]
