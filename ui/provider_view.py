@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -45,6 +45,20 @@ RANGES = {"24 hours": timedelta(hours=24), "7 days": timedelta(days=7)}
 LONGEST = max(RANGES.values())   # a page holds this much, so the period toggle needs no read
 SIGNS = {"above": ">", "at_or_above": "≥", "below": "<", "at_or_below": "≤"}
 HEADERS = ("Parameter", "Value", "Band", "Points", "Next worse band", "Data age")
+POINTS_WORDS = "Points are the band's points × the parameter's weight"
+NEXT_WORDS = "Next worse band: where the value would start to earn more points"
+# The charts' plots are never shorter than this many lines of text (a level chart's four levels apart, the stale
+# hatching in view); below the table's rows, they take what the window leaves.
+PLOT_LINES = 5
+
+
+def _least(chart: TimeChart) -> int:
+    """A chart's least height at its width: its title and notes as wrapped, and its plot's minimum."""
+    layout, width = chart.layout(), max(chart.width(), 1)
+    shown = [w for w in (chart.title, chart.key, chart.note) if w is not None and not w.isHidden()]
+    margins = layout.contentsMargins()
+    return (sum(w.heightForWidth(width) for w in shown) + chart.plot.minimumHeight()
+            + layout.spacing() * len(shown) + margins.top() + margins.bottom())
 
 
 def threshold_text(nxt: NextThreshold | None, unit: str | None, worst: bool, note: str | None) -> str:
@@ -140,7 +154,7 @@ class ProviderView(QWidget):
         outer.addLayout(top)
 
         body = QWidget()
-        layout = QVBoxLayout(body)
+        layout = self.body_layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
         head = QHBoxLayout()
         self.badge = QLabel()
@@ -167,6 +181,7 @@ class ProviderView(QWidget):
                                 stretch=0)
         self.table.currentCellChanged.connect(lambda *_: self._draw_parameter())
         split = self.split = QSplitter(Qt.Orientation.Vertical)
+        split.installEventFilter(self)   # a new height: the rows first again (``_share_height``)
         split.addWidget(self.table)
         charts = QWidget()
         row = QHBoxLayout(charts)
@@ -177,12 +192,17 @@ class ProviderView(QWidget):
         row.addWidget(self.param_chart, 3)
         row.addWidget(self.level_chart, 2)
         align_time_axes([self.param_chart, self.level_chart])
+        for c in (self.param_chart, self.level_chart):
+            c.plot.setMinimumHeight(PLOT_LINES * c.fontMetrics().height())
         split.addWidget(charts)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         layout.addWidget(split, 1)
         self.note = muted("")
         layout.addWidget(self.note)
+        self._note_said = False   # the note is the headings' meaning only (their tooltips say it too)
+        for column, tip in ((3, POINTS_WORDS), (4, NEXT_WORDS)):
+            self.table.horizontalHeaderItem(column).setToolTip(tip)
         self.stack = EmptyOr("No provider has an OPEL assessment yet. Each provider's parameters, "
                              "bands and points appear here once the hub has scored its first "
                              "submission and this desktop has synced.", body)
@@ -229,6 +249,8 @@ class ProviderView(QWidget):
         """Read the page off the UI thread; it is drawn when it arrives."""
         for b in self.range_group.buttons():  # the theme's text size may have changed
             fit_bold(b)
+        for c in (self.param_chart, self.level_chart):
+            c.plot.setMinimumHeight(PLOT_LINES * c.fontMetrics().height())
         asked = tuple(c for c in (self._wanted, self.picker.currentData()) if c)
         now, store, self._asked = self.clock(), self.store, asked
         self._read(lambda: door.provider_page(store, now, now - LONGEST, asked))
@@ -250,6 +272,7 @@ class ProviderView(QWidget):
         self._draw_header()
         self._draw_table()
         self._draw_charts()
+        self._share_height()   # the charts' notes (wrapped) are known now
         store, code, now = self.store, page.org_code, page.now
         self._phoned_read(lambda: phoned_door.provider_calls(store, code, now))
         keys = [ln.key for ln in self.detail.lines]
@@ -328,8 +351,8 @@ class ProviderView(QWidget):
                                     f"over {chance.days} days)</span>"))
         notes = [ln.threshold_note for ln in d.lines if ln.threshold_note and ln.problem is None]
         self.note.setText("Next worse band is from this desktop's table; " + notes[0]
-                          if notes else "Points are the band's points × the parameter's weight. "
-                          "Next worse band: where the value would start to earn more points.")
+                          if notes else f"{POINTS_WORDS}. {NEXT_WORDS}.")
+        self._note_said = not notes
 
     def _draw_table(self) -> None:
         now, rows = self.page.now, []
@@ -351,15 +374,42 @@ class ProviderView(QWidget):
                 cell(threshold_text(ln.next_worse, ln.unit, ln.in_worst_band, ln.threshold_note)),
                 cell(age, colours=(theme.current().base, theme.current().stale) if stale else None)])
         fill_table(self.table, rows)
+        # A one-line row as tight as the ambulance view's (the text's height and 8 pixels, room for a badge's
+        # border): nine parameters in 36 pixels fewer, in view on a laptop.
+        line = self.table.fontMetrics().height() + 8
+        for r in range(self.table.rowCount()):
+            self.table.setRowHeight(r, min(self.table.rowHeight(r), line)
+                                    if self.table.rowHeight(r) <= line + 6 else self.table.rowHeight(r))
         if self.table.currentRow() < 0 and rows:
             self.table.selectRow(0)
-        # Give the table the height of its rows and the charts the rest.
-        need = (self.table.horizontalHeader().height() + 2 * self.table.frameWidth() + 4
-                + sum(self.table.rowHeight(r) for r in range(self.table.rowCount())))
+
+    def _share_height(self) -> None:
+        """Every parameter's row in view first, while the charts keep their titles, notes and PLOT_LINES lines of
+        plot; the charts take the rest. (Offline in high contrast at 1366x768 the charts' fixed 220 pixels left the
+        table six of its nine rows.) A row the room cannot spare scrolls within the table."""
+        table = self.table
+        # The header's own hint, not its height: a table just shown has not been laid out yet.
+        need = (table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth() + 2
+                + sum(table.rowHeight(r) for r in range(table.rowCount())))
         total = sum(self.split.sizes())
-        if total > 0:
-            table_h = min(need, total - 220) if total > 440 else total // 2
-            self.split.setSizes([table_h, total - table_h])
+        if total <= 0:
+            return
+        charts = max(_least(c) for c in (self.param_chart, self.level_chart))
+        # Short of room (offline in high contrast at 1366x768), the headings' meaning gives its line to the table:
+        # it is in their tooltips. A note from this desktop's own table stays.
+        spare = self.note.sizeHint().height() + self.body_layout.spacing()
+        free = total + (spare if self.note.isVisibleTo(self) else 0)   # the split's height without the line
+        hide = self._note_said and need + charts > free - spare
+        if self.note.isVisibleTo(self) == hide and self.note.text():
+            self.note.setVisible(not hide)   # the splitter's new height comes back here (``eventFilter``)
+        table_h = max(min(need, total - charts), min(need, total // 3))
+        self.split.setSizes([table_h, total - table_h])
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt API)
+        if (watched is getattr(self, "split", None) and event.type() == QEvent.Type.Resize
+                and self.detail is not None and event.size().height() != event.oldSize().height()):
+            QTimer.singleShot(0, self, self._share_height)   # after the splitter has shared out the new height
+        return super().eventFilter(watched, event)
 
     def _draw_charts(self) -> None:
         if self.detail is None:
