@@ -70,3 +70,48 @@ def test_every_parameter_row_of_the_provider_is_in_view(qtbot, store, screen, th
         assert chart.plot.height() >= chart.plot.minimumHeight()
     if offline:   # the stale marking: each row's data age says so
         assert all(table.item(r, 5).text().startswith("STALE · ") for r in range(9))
+
+
+
+@pytest.mark.parametrize("theme_key", ["light", "dark", "high_contrast"])
+@pytest.mark.parametrize("selected", [False, True], ids=["row", "selected-row"])
+def test_a_badges_words_are_clear_of_its_border_and_the_selections_frame(qtbot, theme_key, selected):
+    """A status cell (a transfer's flag, a stale age, "NOBODY ON CALL") is a badge: the theme's border and, on the
+    selected row, a frame in the highlight colour, drawn inside the cell. They were drawn over the text's own
+    margin, in a column sized to the text: "ESCALATE: 1 h 05 min over" lost the stem of its E in high contrast at
+    1280x720, the provider's "STALE · 08:15 · 3 h ago" the end of its o. Now the words' ink is a pixel clear of
+    both, either side. A real table and the app's delegate, grabbed in each theme."""
+    from PySide6.QtGui import QColor
+
+    from ui import theme
+    from ui.widgets import cell, fill_table, make_table
+
+    t = theme.set_current(theme_key, 1.0)
+    bg, fg = "#204060", "#40ff80"   # colours no theme uses: the text's ink is told apart from border and frame
+    table = make_table(["Flag", "Data age"], "Badges")
+    table.setStyleSheet(theme.stylesheet(t))
+    qtbot.addWidget(table)
+    fill_table(table, [[cell("ESCALATE: 1 h 05 min over", colours=(bg, fg), bold=True),
+                        cell("STALE · 08:15 · 3 h ago", colours=(bg, fg))]])
+    table.resize(800, 120)
+    table.show()
+    qtbot.waitExposed(table)
+    if selected:
+        table.selectRow(0)
+    table.resizeColumnsToContents()
+    QApplication.processEvents()
+    image = table.viewport().grab().toImage()
+    ink = QColor(fg)
+    for c in range(2):
+        rect = table.visualRect(table.model().index(0, c))
+        xs = [x for x in range(rect.left(), rect.right() + 1) for y in range(rect.top() + 3, rect.bottom() - 2)
+              if _near(QColor(image.pixel(x, y)), ink)]
+        assert xs, "no text drawn"
+        frame = max(t.border_px + 1, max(3, t.focus_px + 1) if selected else 0)   # the pixels each side they cover
+        assert min(xs) - rect.left() > frame and rect.right() - max(xs) > frame, (
+            f"{table.item(0, c).text()!r}: ink from {min(xs) - rect.left()} to {rect.right() - max(xs)} px of the "
+            f"cell's edges, the border and frame cover {frame}")
+
+
+def _near(a, b, tolerance: int = 40) -> bool:
+    return all(abs(x - y) <= tolerance for x, y in zip(a.getRgb()[:3], b.getRgb()[:3]))
