@@ -272,6 +272,12 @@ class QualityView(QWidget):
                 cell(f"{_when(now, s.last_submission_at)} ({fmt.age(now, s.last_submission_at)})"
                      if s.last_submission_at else "never")])
         fill_table(self.summary, rows)
+        # As wide as its columns and the stretching one's heading: at 1280x720 in high contrast the splitter gave
+        # it less and "Other findings" read "ther finding". The finding's detail beside it wraps into the rest.
+        header, table = self.summary.horizontalHeader(), self.summary
+        table.setMinimumWidth(sum(header.sectionSizeHint(c) if c == SUMMARY_HEADERS.index("Other findings")
+                                  else header.sectionSize(c) for c in range(table.columnCount()))
+                              + table.verticalScrollBar().sizeHint().width() + 2 * table.frameWidth())
 
     def _show_selected(self) -> None:
         line = self.lines.get(selected_key(self.table))

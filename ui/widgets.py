@@ -50,6 +50,8 @@ class StatusDelegate(QStyledItemDelegate):
         hint = super().sizeHint(option, index)
         if index.data(STATUS_ROLE):
             hint.setWidth(hint.width() + 2 * self.inset())
+            if "\n" in (index.data() or ""):   # lines down to the border: the first one's top was cut (a contact's
+                hint.setHeight(hint.height() + self.inset())   # name over "★ DIRECTOR ON-CALL NOW")
         return hint
 
     def paint(self, painter, option, index) -> None:

@@ -115,3 +115,37 @@ def test_a_badges_words_are_clear_of_its_border_and_the_selections_frame(qtbot, 
 
 def _near(a, b, tolerance: int = 40) -> bool:
     return all(abs(x - y) <= tolerance for x, y in zip(a.getRgb()[:3], b.getRgb()[:3]))
+
+
+@pytest.mark.parametrize("theme_key", ["light", "dark", "high_contrast"])
+def test_headings_and_a_two_line_badge_are_whole_at_1280x720(qtbot, store, theme_key):
+    """At 1280x720 in high contrast the on-call rota's stretching "Check" column was left 30 pixels by the others
+    (its heading read "ne("), and the data-quality summary's "Other findings" read "ther finding"; the Director
+    on-call's two-line name badge had its first line cut at the top by the badge's border. Each stretching column is
+    now at least as wide as its heading, and a two-line badge's row as tall as its lines and the border's pixels."""
+    from PySide6.QtWidgets import QHeaderView
+
+    from tests.ui.records.seed import seed_all
+    from ui import theme
+
+    fill_system(store)
+    seed_all(store)
+    w, contacts = _window(qtbot, store, LAPTOPS["1280x720"], theme_key, False, "contacts")
+    _, quality = _window(qtbot, store, LAPTOPS["1280x720"], theme_key, False, "quality")
+    tables = [contacts.rota.table, quality.summary]
+    for table in tables:
+        assert table.isVisibleTo(table.window()) and table.rowCount() > 0
+        header = table.horizontalHeader()
+        for c in range(table.columnCount()):
+            if header.sectionResizeMode(c) == QHeaderView.ResizeMode.Stretch:
+                assert header.sectionSize(c) >= header.sectionSizeHint(c), (
+                    f"{table.accessibleName()}: {table.horizontalHeaderItem(c).text()!r} is {header.sectionSize(c)} px, "
+                    f"its heading needs {header.sectionSizeHint(c)}")
+    t = theme.current()
+    names = contacts.table
+    row = next(r for r in range(names.rowCount()) if "\n" in names.item(r, 0).text())
+    item = names.item(row, 0)
+    from PySide6.QtGui import QFontMetrics
+    lines = len(item.text().splitlines()) * QFontMetrics(item.font()).lineSpacing()
+    frame = max(t.border_px + 1, 3, t.focus_px + 1)   # the border, or the selected row's frame
+    assert names.rowHeight(row) >= lines + 2 * frame, (names.rowHeight(row), lines, frame)

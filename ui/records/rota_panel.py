@@ -153,6 +153,10 @@ class RotaPanel(QFrame):
         self.rows = sorted([*page.shifts, *page.gaps], key=lambda r: (r.starts_at, r.rota.casefold(),
                                                                       isinstance(r, on_call.Shift)))
         fill_table(self.table, [self._row(r, page.clashes.get(getattr(r, "uuid", ""), [])) for r in self.rows])
+        # The stretching column never narrower than its heading (every other column is wider than "Check"): at
+        # 1280x720 in high contrast the columns' contents left it 30 pixels, its heading cut to "ne(".
+        header = self.table.horizontalHeader()
+        header.setMinimumSectionSize(header.sectionSizeHint(CHECK_COLUMN))
         self.table.clearSelection()
         self.table.setCurrentCell(-1, -1)
         if self._select_next is not None:
