@@ -46,6 +46,12 @@ class StatusDelegate(QStyledItemDelegate):
         t = theme.current()
         return max(t.border_px + 1, t.focus_px + 1, 3) + 1
 
+    def _inset_that_fits(self, option, index) -> int:
+        """The inset, or as much of it as a column set narrower than the badge's size hint leaves beside the words
+        (the alert centre's severity column is sized to "CRITICAL" and its margin): never elided for the inset."""
+        words = super().sizeHint(option, index).width()   # the words with the style's margins and padding
+        return max(0, min(self.inset(), (option.rect.width() - words) // 2))
+
     def sizeHint(self, option, index):  # noqa: N802 (Qt API)
         hint = super().sizeHint(option, index)
         if index.data(STATUS_ROLE):
@@ -65,7 +71,7 @@ class StatusDelegate(QStyledItemDelegate):
         background = index.data(Qt.ItemDataRole.BackgroundRole)
         if background is not None:
             painter.fillRect(option.rect, background)
-        whole, pad = QRect(option.rect), self.inset()
+        whole, pad = QRect(option.rect), self._inset_that_fits(option, index)
         option.rect = option.rect.adjusted(pad, 0, -pad, 0)   # the text inside the border, not under it
         super().paint(painter, option, index)
         option.rect = whole

@@ -113,6 +113,44 @@ def test_a_badges_words_are_clear_of_its_border_and_the_selections_frame(qtbot, 
             f"cell's edges, the border and frame cover {frame}")
 
 
+
+@pytest.mark.parametrize("theme_key", ["light", "high_contrast"])
+def test_a_badge_in_a_column_set_to_its_words_is_not_cut_for_the_inset(qtbot, theme_key):
+    """The alert centre sizes its severity column to "CRITICAL" and a margin, not to each badge's size hint:
+    with the inset taken whole, "WARNING" there read "WARNI…". A column narrower than the hint gives the words what
+    the inset would have had. Drawn in a wide column and in the alert centre's width, the words' ink is as wide."""
+    from PySide6.QtGui import QColor, QFont, QFontMetrics
+    from PySide6.QtWidgets import QHeaderView
+
+    from ui import theme
+    from ui.widgets import cell, fill_table, make_table
+
+    t = theme.set_current(theme_key, 1.0)
+    fg = "#40ff80"
+    spans = []
+    for narrow in (False, True):
+        table = make_table(["Severity", "Alert"], "Badges")
+        table.setStyleSheet(theme.stylesheet(t))
+        qtbot.addWidget(table)
+        fill_table(table, [[cell("WARNING", colours=("#204060", fg), bold=True), cell("An alert")]])
+        table.resize(600, 100)
+        table.show()
+        qtbot.waitExposed(table)
+        table.ensurePolished()
+        bold = QFont(table.font())
+        bold.setBold(True)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(0, QFontMetrics(bold).horizontalAdvance("CRITICAL") + 16 if narrow else 300)
+        QApplication.processEvents()
+        image = table.viewport().grab().toImage()
+        rect = table.visualRect(table.model().index(0, 0))
+        xs = [x for x in range(rect.left(), rect.right() + 1) for y in range(rect.top() + 3, rect.bottom() - 2)
+              if _near(QColor(image.pixel(x, y)), QColor(fg))]
+        spans.append(max(xs) - min(xs))
+    assert spans[1] == spans[0], f"the words' ink is {spans[1]} px wide in the alert centre's column, {spans[0]} whole"
+
+
 def _near(a, b, tolerance: int = 40) -> bool:
     return all(abs(x - y) <= tolerance for x, y in zip(a.getRgb()[:3], b.getRgb()[:3]))
 
