@@ -63,7 +63,8 @@ def test_every_parameter_row_of_the_provider_is_in_view(qtbot, store, screen, th
     table = view.table
     assert table.rowCount() == 9
     rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
-    assert table.viewport().height() >= rows, f"the rows need {rows} pixels, the table shows {table.viewport().height()}"
+    shown = table.viewport().height()
+    assert shown >= rows, f"the rows need {rows} pixels, the table shows {shown}"
     assert table.verticalScrollBar().maximum() == 0
     for chart in (view.param_chart, view.level_chart):   # the charts keep their plot: five lines of text
         assert chart.plot.height() >= 5 * chart.fontMetrics().height(), chart.plot.height()
@@ -177,7 +178,8 @@ def test_headings_and_a_two_line_badge_are_whole_at_1280x720(qtbot, store, theme
         for c in range(table.columnCount()):
             if header.sectionResizeMode(c) == QHeaderView.ResizeMode.Stretch:
                 assert header.sectionSize(c) >= header.sectionSizeHint(c), (
-                    f"{table.accessibleName()}: {table.horizontalHeaderItem(c).text()!r} is {header.sectionSize(c)} px, "
+                    f"{table.accessibleName()}: {table.horizontalHeaderItem(c).text()!r} is "
+                    f"{header.sectionSize(c)} px, "
                     f"its heading needs {header.sectionSizeHint(c)}")
     t = theme.current()
     names = contacts.table
