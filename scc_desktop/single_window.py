@@ -36,6 +36,7 @@ SUFFIX = ".window.lock"
 CONNECT_S = 2.0       # the first start's port, on this machine
 ANSWER_S = 5.0        # its UI thread answers between events; an unlock dialog's too
 READ_S = 0.5          # the first start reads a request already sent (one short line)
+MAX_PENDING = 8       # connections read at once; more are closed unread
 _RAISE = b"raise"
 _RAISED = b"raised"
 
@@ -59,6 +60,15 @@ class AlreadyOpen(Exception):
         super().__init__(text)
 
 
+class _Pending:
+    """A connection to the window's port whose line has not all come yet."""
+
+    def __init__(self, conn: socket.socket, notifier) -> None:
+        self.conn, self.notifier, self.fileno = conn, notifier, conn.fileno()
+        self.data = b""
+        self.done = False
+
+
 class WindowClaim:
     """Held while this process shows the replica's window (``claim`` makes one)."""
 
@@ -70,6 +80,7 @@ class WindowClaim:
         self._sock: socket.socket | None = None
         self._notifier = None
         self._token = secrets.token_hex(16)
+        self._pending: dict[int, _Pending] = {}
 
     def acquire(self) -> WindowClaim:
         """Take the lock and listen, or raise ``AlreadyOpen`` (after asking the owner to come forward)."""
@@ -108,25 +119,65 @@ class WindowClaim:
         self._notifier.activated.connect(self._answer)
 
     def _answer(self, *_args) -> None:
-        try:
-            conn, _addr = self._sock.accept()
-        except (BlockingIOError, OSError):
-            return
-        with conn:
+        """A connection waiting: read its line as it comes, on notifiers of its own. Never a blocking read
+        on the UI thread: any program on the machine can connect and send nothing, or a byte at a time."""
+        from PySide6.QtCore import QSocketNotifier, QTimer
+
+        while self._sock is not None:
             try:
-                conn.settimeout(READ_S)
-                line = _read_line(conn)
-                token, _, what = line.partition(b" ")
-                if what != _RAISE or not hmac.compare_digest(token, self._token.encode()):
-                    log.warning("a request to this window without its token was ignored")
-                    return
-                self.bring_forward()
-                log.info("a second start on %s: this window was brought to the front", self.replica)
-                conn.sendall(_RAISED + b"\n")
-            except OSError:
+                conn, _addr = self._sock.accept()
+            except (BlockingIOError, OSError):
                 return
+            if len(self._pending) >= MAX_PENDING:   # more at once than any second start makes
+                conn.close()
+                continue
+            conn.setblocking(False)
+            notifier = QSocketNotifier(conn.fileno(), QSocketNotifier.Type.Read)
+            pending = _Pending(conn, notifier)
+            self._pending[conn.fileno()] = pending
+            notifier.activated.connect(lambda *_a, p=pending: self._read_some(p))
+            QTimer.singleShot(int(READ_S * 1000), lambda p=pending: self._drop(p))
+
+    def _read_some(self, pending: "_Pending") -> None:
+        if pending.done:
+            return
+        try:
+            chunk = pending.conn.recv(256)
+        except BlockingIOError:
+            return
+        except OSError:
+            self._drop(pending)
+            return
+        pending.data += chunk
+        if b"\n" not in pending.data:
+            if not chunk or len(pending.data) >= 256:
+                self._drop(pending)
+            return
+        line = pending.data.split(b"\n", 1)[0].strip()
+        token, _, what = line.partition(b" ")
+        if what != _RAISE or not hmac.compare_digest(token, self._token.encode()):
+            log.warning("a request to this window without its token was ignored")
+            self._drop(pending)
+            return
+        try:
+            self.bring_forward()
+            log.info("a second start on %s: this window was brought to the front", self.replica)
+            with contextlib.suppress(OSError):
+                pending.conn.send(_RAISED + b"\n")   # 7 bytes into an empty socket buffer
+        finally:
+            self._drop(pending)
+
+    def _drop(self, pending: "_Pending") -> None:
+        if pending.done:
+            return
+        pending.done = True
+        pending.notifier.setEnabled(False)
+        self._pending.pop(pending.fileno, None)
+        pending.conn.close()
 
     def release(self) -> None:
+        for pending in list(self._pending.values()):
+            self._drop(pending)
         if self._notifier is not None:
             self._notifier.setEnabled(False)
             self._notifier = None

@@ -1,0 +1,89 @@
+"""Review of one window per replica: what a local program can do to the first window's UI thread, a
+lock the OS cannot take, a start racing another."""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import threading
+import time
+
+import pytest
+
+from scc_desktop import single_window
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _largest_gap(qapp, seconds: float) -> float:
+    """Run the event loop for ``seconds``; the longest time the UI thread did not turn (a 20 ms timer)."""
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(20)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start()
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    clock = QElapsedTimer()
+    clock.start()
+    loop.exec()
+    timer.stop()
+    ticks = [0.0, *ticks] if not ticks else ticks
+    return max((b - a for a, b in zip(ticks, ticks[1:])), default=seconds)
+
+
+def _trickle(port: int, every: float, seconds: float):
+    """Another program: one byte every ``every`` s for ``seconds``, never a newline."""
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-c", (
+        "import socket, time\n"
+        f"c = socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
+        f"end = time.monotonic() + {seconds}\n"
+        "while time.monotonic() < end:\n"
+        f"    c.sendall(b'x'); time.sleep({every})\n")])
+
+
+def test_a_local_program_trickling_bytes_does_not_freeze_the_window(qapp, tmp_path):
+    """Any program on the machine (any user's, on a shared terminal server) can connect to the port: one
+    byte every 0.3 s, never a newline, held the UI thread in _answer's reads for the whole time."""
+    with single_window.WindowClaim(tmp_path / "scc.db", bring_forward=lambda: None) as claim:
+        port = single_window._read(claim.path)[1]
+        trickler = _trickle(port, 0.3, 3)
+        try:
+            gap = _largest_gap(qapp, 4)
+        finally:
+            trickler.wait(10)
+    assert gap < 0.3, f"the UI thread stood still for {gap:.2f} s"
+
+
+def test_a_silent_connection_does_not_freeze_the_window(qapp, tmp_path):
+    """A port scan (or any connect without a line) held the UI thread READ_S (0.5 s) per connection."""
+    with single_window.WindowClaim(tmp_path / "scc.db", bring_forward=lambda: None) as claim:
+        port = single_window._read(claim.path)[1]
+        conns = [socket.create_connection(("127.0.0.1", port), timeout=2) for _ in range(4)]
+        try:
+            gap = _largest_gap(qapp, 2.5)
+        finally:
+            for c in conns:
+                c.close()
+    assert gap < 0.3, f"the UI thread stood still for {gap:.2f} s"
+
+
+def test_the_token_still_brings_the_window_forward(qapp, tmp_path):
+    calls: list[int] = []
+    with single_window.WindowClaim(tmp_path / "scc.db", bring_forward=lambda: calls.append(1)) as claim:
+        _owner, port, token = single_window._read(claim.path)
+        answer: list[bool] = []
+        t = threading.Thread(target=lambda: answer.append(single_window._ask(port, token)), daemon=True)
+        t.start()
+        deadline = time.monotonic() + 5
+        while t.is_alive() and time.monotonic() < deadline:
+            qapp.processEvents()
+            time.sleep(0.01)
+        t.join(1)
+    assert calls == [1] and answer == [True]
