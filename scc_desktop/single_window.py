@@ -21,6 +21,7 @@ lock: SQLite keeps them safe beside a window.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hmac
 import logging
 import os
@@ -84,12 +85,21 @@ class WindowClaim:
 
     def acquire(self) -> WindowClaim:
         """Take the lock and listen, or raise ``AlreadyOpen`` (after asking the owner to come forward)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:   # a folder that takes no new file: the window opens, without the claim
+            log.warning("no window lock beside %s (%s): a second start will open a second window",
+                        self.replica, exc.strerror or exc)
+            return self
         try:
             _lock(fd)
-        except OSError:
+        except OSError as exc:
             os.close(fd)
+            if not _held(exc):   # a file system without locks (ENOLCK on NFS, say): never a lock-out
+                log.warning("the window lock beside %s cannot be taken here (%s): a second start will open a "
+                            "second window", self.replica, exc.strerror or exc)
+                return self
             owner, port, token = _read(self.path)
             raise AlreadyOpen(self.replica, owner, _ask(port, token)) from None
         self._fd = fd
@@ -280,6 +290,12 @@ def _read_line(conn: socket.socket, limit: int = 256) -> bytes:
             break
         data += chunk
     return data.split(b"\n", 1)[0].strip()
+
+
+def _held(exc: OSError) -> bool:
+    """The lock failed because another process holds it (not because the file system takes none)."""
+    return exc.errno in {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, getattr(errno, "EDEADLOCK", errno.EDEADLK),
+                         errno.EDEADLK}
 
 
 def _lock(fd: int) -> None:

@@ -87,3 +87,45 @@ def test_the_token_still_brings_the_window_forward(qapp, tmp_path):
             time.sleep(0.01)
         t.join(1)
     assert calls == [1] and answer == [True]
+
+
+def test_a_lock_the_file_system_cannot_take_does_not_lock_the_user_out(qapp, tmp_path, monkeypatch):
+    """A replica on a network drive without locks (NFS without lockd: ENOLCK; some SMB mounts): any
+    OSError from the lock was read as 'another window holds it', naming the process of the last run in
+    the file, at every start, for ever (exit 1 and a message box)."""
+    import fcntl
+
+    replica = tmp_path / "scc.db"
+    single_window.lock_path(replica).write_text("4242\n40404\n" + "0" * 32 + "\n")   # the last run's
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    claim = single_window.WindowClaim(replica, bring_forward=lambda: None).acquire()   # not AlreadyOpen
+    claim.release()
+
+
+def test_a_folder_where_the_lock_file_cannot_be_made_still_opens(qapp, tmp_path, monkeypatch):
+    """A replica whose folder takes no new file (the lock file cannot be created): the start crashed
+    with PermissionError before the unlock dialog."""
+    replica = tmp_path / "scc.db"
+    real_open = os.open
+
+    def refuse(path, *args, **kwargs):
+        if str(path).endswith(single_window.SUFFIX):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+    monkeypatch.setattr(os, "open", refuse)
+    claim = single_window.WindowClaim(replica, bring_forward=lambda: None).acquire()
+    claim.release()
+
+
+def test_a_held_lock_is_still_refused(qapp, tmp_path):
+    replica = tmp_path / "scc.db"
+    with single_window.WindowClaim(replica, bring_forward=lambda: None):
+        fd = os.open(single_window.lock_path(replica), os.O_RDWR)
+        try:
+            with pytest.raises(OSError) as caught:
+                single_window._lock(fd)
+            assert single_window._held(caught.value)
+        finally:
+            os.close(fd)
