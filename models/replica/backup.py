@@ -19,6 +19,7 @@ backup lacks, unless told they may stay in the replica moved aside (from where
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -106,6 +107,7 @@ class Restored:
     left_unsent: tuple[str, ...]   # unsent records of the replaced replica the backup lacks (kept aside)
     replaced: Facts | None    # the replaced replica's facts, when it could be read
     replaced_problem: str | None   # why it could not be read
+    resumed: tuple[Path, ...] = ()   # a restore cut short before (killed, power cut) finished first: its aside
 
 
 def restore(target: Path, source: Path, key: bytes, cipher: str, *, current_key: bytes | None,
@@ -115,6 +117,7 @@ def restore(target: Path, source: Path, key: bytes, cipher: str, *, current_key:
     ``current_key``: the key of the replica there now (None: it cannot be read, so what it holds
     cannot be compared: it is moved aside all the same). The caller holds the window's lock."""
     target, source = Path(target), Path(source)
+    resumed = finish_cut_short(target)
     if not source.is_file():
         raise BackupError(f"--from {source}: there is no such file")
     if not keyfile.header_path(source).is_file():
@@ -154,27 +157,100 @@ def restore(target: Path, source: Path, key: bytes, cipher: str, *, current_key:
             "in the replica moved aside, and 'scc-desktop sync --once --path' on it sends them later); "
             "nothing was changed")
     stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%d-%H%M%S")
-    aside = target.with_name(f"{target.name}.before-restore-{stamp}")
-    aside.mkdir(parents=False, exist_ok=False)
-    moved = []
+    aside = _free(target.with_name(f"{target.name}.before-restore-{stamp}"))
+    staged_db, staged_key = _staged(target)
+    marker = _marker(target)
+    for leftover in (staged_db, staged_key, marker.with_name(f"{marker.name}.partial")):   # left by a restore
+        # stopped before it moved anything
+        leftover.unlink(missing_ok=True)
+    moved, placed = [], []
     try:
+        # The slow part first, beside the replica, while it is still whole in place: a kill here leaves
+        # it as it was (and two hidden files the next restore removes).
+        _copy_synced(keyfile.header_path(source), staged_key)
+        _copy_synced(source, staged_db)
+        # From here only renames; a kill between two of them is finished by the next restore (the marker).
+        _write_synced(marker, json.dumps({"aside": aside.name, "from": str(source)}))
+        aside.mkdir(parents=False, exist_ok=False)
         for suffix in ("", ".key", *SIDE_FILES):
             here = Path(f"{target}{suffix}")
             if here.exists():
                 os.replace(here, aside / here.name)
                 moved.append(here)
-        _copy_atomic(keyfile.header_path(source), keyfile.header_path(target))
-        _copy_atomic(source, target)
+        os.replace(staged_key, keyfile.header_path(target))
+        placed.append(keyfile.header_path(target))
+        os.replace(staged_db, target)
+        placed.append(target)
+        _fsync_folder(target.parent)
+        marker.unlink()
         _fsync_folder(target.parent)
     except BaseException:
-        for placed in (target, keyfile.header_path(target)):
-            placed.unlink(missing_ok=True)   # what was put in place (what was there is aside)
+        for here in placed:
+            here.unlink(missing_ok=True)   # what was put in place (what was there is aside)
         for here in moved:   # put back what was there: the restore changed nothing
             os.replace(aside / here.name, here)
+        for leftover in (staged_db, staged_key, marker):
+            leftover.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             aside.rmdir()
         raise
-    return Restored(read_facts(target, key, cipher), aside, left, replaced, problem)
+    return Restored(read_facts(target, key, cipher), aside, left, replaced, problem, resumed)
+
+
+def _staged(target: Path) -> tuple[Path, Path]:
+    return target.with_name(f".{target.name}.restoring"), target.with_name(f".{target.name}.key.restoring")
+
+
+def _marker(target: Path) -> Path:
+    return target.with_name(f".{target.name}.restore-cut-short")
+
+
+def _free(aside: Path) -> Path:
+    """``aside``, or with -2, -3... if a folder of that name is there (two restores in one second)."""
+    name, n = aside.name, 1
+    while aside.exists():
+        n += 1
+        aside = aside.with_name(f"{name}-{n}")
+    return aside
+
+
+def cut_short(target: Path) -> str | None:
+    """What to say of a restore onto ``target`` that was stopped part way (killed, a power cut), if any."""
+    marker = _marker(Path(target))
+    if not marker.exists():
+        return None
+    try:
+        info = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        info = {}
+    return (f"a restore of {target} (from {info.get('from', 'a backup')}) was stopped part way: run "
+            f"'scc-desktop db restore' again to finish it (what was there is in {Path(target).parent / info.get('aside', '?')})")
+
+
+def finish_cut_short(target: Path) -> tuple[Path, ...]:
+    """Finish a restore onto ``target`` that was stopped among its renames: what was there goes on into
+    the aside folder it was going to (whole, its log with it), the staged backup into place. The caller
+    holds the window's lock. Returns the aside folder, or () if there was nothing to finish."""
+    target = Path(target)
+    marker = _marker(target)
+    if not marker.exists():
+        return ()
+    info = json.loads(marker.read_text(encoding="utf-8"))
+    aside = target.with_name(info["aside"])
+    staged_db, staged_key = _staged(target)
+    aside.mkdir(exist_ok=True)
+    if staged_key.exists():   # the backup's key not yet placed: all at the target is still the old replica's
+        for suffix in ("", ".key", *SIDE_FILES):
+            here = Path(f"{target}{suffix}")
+            if here.exists():
+                os.replace(here, aside / here.name)
+        os.replace(staged_key, keyfile.header_path(target))
+    if staged_db.exists():
+        os.replace(staged_db, target)
+    _fsync_folder(target.parent)
+    marker.unlink()
+    _fsync_folder(target.parent)
+    return (aside,)
 
 
 def cipher_of(path: Path) -> str:
@@ -199,6 +275,20 @@ def _copy_atomic(source: Path, target: Path) -> None:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+def _copy_synced(source: Path, target: Path) -> None:
+    shutil.copyfile(source, target)
+    os.chmod(target, 0o600)
+    _fsync(target)
+
+
+def _write_synced(target: Path, text: str) -> None:
+    partial = target.with_name(f"{target.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    _fsync(partial)
+    os.replace(partial, target)
+    _fsync_folder(target.parent)
 
 
 def _fsync(path: Path) -> None:

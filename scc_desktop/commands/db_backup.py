@@ -85,9 +85,13 @@ def _restore(args) -> int:
     print(json.dumps({"restored": str(path), "from": str(source), "aside": str(restored.aside),
                       **restored.facts.as_json(), "left_unsent_aside": len(restored.left_unsent),
                       "replaced": restored.replaced.as_json() if restored.replaced else None,
-                      "replaced_unread": restored.replaced_problem}, indent=2))
+                      "replaced_unread": restored.replaced_problem,
+                      "finished_first": [str(a) for a in restored.resumed]}, indent=2))
     said = [f"Restored {path} from {source} (feed position {restored.facts.position:,}); what was there is kept in "
             f"{restored.aside}. The next sync brings everything since from the hub."]
+    if restored.resumed:
+        said.append(f"A restore stopped part way before was finished first: the replica that was there then is "
+                    f"kept whole in {', '.join(str(a) for a in restored.resumed)}.")
     if restored.left_unsent:
         said.append(f"{len(restored.left_unsent)} record(s) not yet sent stay in the replica moved aside: send them "
                     f"with 'scc-desktop sync --once --path {restored.aside / path.name}'.")
