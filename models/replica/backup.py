@@ -156,6 +156,10 @@ def restore(target: Path, source: Path, key: bytes, cipher: str, *, current_key:
             "sync it first (scc-desktop sync --once), or add --leave-unsent-aside to restore anyway (they stay "
             "in the replica moved aside, and 'scc-desktop sync --once --path' on it sends them later); "
             "nothing was changed")
+    if target.exists() and _open_elsewhere(target):
+        raise BackupError(
+            f"the replica {target} is open in another program (an 'scc-desktop sync' or a report, say): stop it "
+            "first; nothing was changed")
     stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%d-%H%M%S")
     aside = _free(target.with_name(f"{target.name}.before-restore-{stamp}"))
     staged_db, staged_key = _staged(target)
@@ -195,6 +199,31 @@ def restore(target: Path, source: Path, key: bytes, cipher: str, *, current_key:
             aside.rmdir()
         raise
     return Restored(read_facts(target, key, cipher), aside, left, replaced, problem, resumed)
+
+
+_SQLITE_SHARED = (0x40000002, 510)   # SQLite's unix VFS: the bytes its SHARED lock reads (PENDING_BYTE + 2)
+
+
+def _open_elsewhere(target: Path) -> bool:
+    """True if another process has the replica open. SQLite holds a SHARED lock on the file for as long as a
+    connection is open in WAL mode (idle too); a write lock on those bytes is refused while one is. POSIX
+    only: Windows refuses the renames themselves while SQLite holds the file (no FILE_SHARE_DELETE).
+    Needs no key, so a replica whose key was not given is checked too."""
+    if os.name != "posix":
+        return False
+    import fcntl
+
+    start, length = _SQLITE_SHARED
+    fd = os.open(target, os.O_RDWR)
+    try:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, length, start)
+        except OSError:
+            return True
+        fcntl.lockf(fd, fcntl.LOCK_UN, length, start)
+        return False
+    finally:
+        os.close(fd)
 
 
 def _staged(target: Path) -> tuple[Path, Path]:

@@ -91,3 +91,31 @@ def test_a_restore_killed_at_any_step_is_finished_by_the_next_and_keeps_the_repl
     whole = [a for a in named if (a / "scc.db").exists() and (a / "scc.db.key").exists()
              and _rows(a / "scc.db", keyfile.unlock(a / "scc.db", PASSPHRASE)[0]) == ["in the backup", "only in the log"]]
     assert whole, {a.name: sorted(p.name for p in a.iterdir()) for a in here.parent.iterdir() if a.is_dir()}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows refuses to rename a file SQLite holds open")
+@pytest.mark.parametrize("readonly", [False, True])
+def test_a_restore_is_refused_while_another_process_has_the_replica_open(tmp_path, readonly):
+    """'scc-desktop sync' (no window, no window lock) running across the restore: on POSIX the renames
+    succeeded under it and it went on syncing the replica moved aside, silently, until it was stopped
+    (a report or an export reading it saw the old file)."""
+    here = tmp_path / "laptop" / "scc.db"
+    key = _replica(here)
+    out = tmp_path / "monday.db"
+    backup.backup(here, key, "aegis", out)
+    code = (f"import sys\nfrom models.replica.store import connect_raw\n"
+            f"c = connect_raw({str(here)!r}, bytes.fromhex({key.hex()!r}), readonly={readonly})\n"
+            "c.execute('SELECT count(*) FROM t').fetchall()\nprint('open', flush=True)\nsys.stdin.readline()\n")
+    holder = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        before = sorted(p.name for p in here.parent.iterdir())
+        with pytest.raises(backup.BackupError, match="open in another program"):
+            backup.restore(here, out, key, "aegis", current_key=key)
+        assert sorted(p.name for p in here.parent.iterdir()) == before
+    finally:
+        holder.stdin.close()
+        holder.wait(30)
+    backup.restore(here, out, key, "aegis", current_key=key)   # once it has ended
+    assert _rows(here, key) == ["in the backup"]
