@@ -449,8 +449,20 @@ class Store:
         if path.exists() and path.stat().st_size > 0:
             raise StoreError(f"{path} already exists; open it instead of creating it")
         path.parent.mkdir(parents=True, exist_ok=True)
+        existed = path.exists()
         key = keyfile.create(path, passphrase, cipher, kdf)
-        store = cls(path, key, cipher)
+        try:
+            store = cls(path, key, cipher)
+        except BaseException:
+            # Nothing was made (a full disk, say): take back the key file and the empty file SQLite made, so
+            # the set-up can be done again, and an empty file beside a key file is never one made here.
+            if not path.exists() or path.stat().st_size == 0:
+                keyfile.header_path(path).unlink(missing_ok=True)
+                for made in ((path,) if not existed else ()) + (Path(f"{path}-wal"), Path(f"{path}-shm")):
+                    with contextlib.suppress(OSError):
+                        if made.exists() and (made == path or made.stat().st_size == 0 or made.name.endswith("-shm")):
+                            made.unlink()
+            raise
         with contextlib.suppress(OSError):  # owner-only, where the OS has modes
             os.chmod(path, 0o600)
         return store
