@@ -78,6 +78,11 @@ def read_facts(path: Path, key: bytes, cipher: str) -> Facts:
 def backup(source: Path, key: bytes, cipher: str, out: Path) -> Facts:
     """Write a backup of the replica ``source`` to the new file ``out`` (and its key file beside it)."""
     source, out = Path(source), Path(out)
+    taken = {Path(f"{source}{s}").resolve() for s in (*SIDE_FILES, ".window.lock")}
+    if out.resolve() in taken or (out.resolve().parent == source.resolve().parent
+                                  and out.name.startswith(f".{source.name}.")):   # its restore's staging
+        raise BackupError(f"{out} is a name the replica's own files take (SQLite deletes or rewrites its log, index "
+                          "and journal); give another --out")
     for target in (out, keyfile.header_path(out)):
         if target.exists():
             raise BackupError(f"{target} already exists; give another --out (a backup never overwrites one)")

@@ -119,3 +119,16 @@ def test_a_restore_is_refused_while_another_process_has_the_replica_open(tmp_pat
         holder.wait(30)
     backup.restore(here, out, key, "aegis", current_key=key)   # once it has ended
     assert _rows(here, key) == ["in the backup"]
+
+
+@pytest.mark.parametrize("suffix", ["-wal", "-shm", "-journal", ".window.lock"])
+def test_a_backup_is_never_written_where_sqlite_or_the_window_takes_the_file_back(tmp_path, suffix):
+    """--out scc.db-wal (or -shm, -journal) beside the replica, while no window was open: the backup was
+    written, said done, and SQLite deleted it at the next start as the replica's own log."""
+    here = tmp_path / "scc.db"
+    key = _replica(here)
+    for side in ("-wal", "-shm"):
+        Path(f"{here}{side}").unlink(missing_ok=True)
+    with pytest.raises(backup.BackupError, match="the replica's own"):
+        backup.backup(here, key, "aegis", Path(f"{here}{suffix}"))
+    assert not Path(f"{here}{suffix}.key").exists()
