@@ -154,6 +154,12 @@ def restore(target: Path, source: Path, key: bytes, cipher: str, *, current_key:
                 replaced = read_facts(target, current_key, cipher_of(target))
             except (StoreError, apsw.Error, keyfile.KeyHeaderError, OSError) as exc:
                 problem = str(exc)
+    if target.exists() and current_key is None and not leave_unsent_aside:
+        raise BackupError(
+            f"the replica {target} does not open with the backup's passphrase or a key in the OS keyring, so the "
+            "records it has not yet sent cannot be counted: restore with the passphrase it has now (if it is the "
+            "same replica's backup), or add --leave-unsent-aside to restore anyway (it is kept aside whole); "
+            "nothing was changed")
     left = tuple(u for u in (replaced.unsent if replaced else ()) if u not in set(backup_facts.unsent))
     if left and not leave_unsent_aside:
         raise BackupError(

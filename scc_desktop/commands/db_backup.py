@@ -73,7 +73,7 @@ def _restore(args) -> int:
     try:
         with single_window.window_closed(path):
             restored = backup.restore(path, source, key, header.get("cipher", DEFAULT_CIPHER),
-                                      current_key=_current_key(path, passphrase),
+                                      current_key=_current_key(path, passphrase, key, header),
                                       leave_unsent_aside=args.leave_unsent_aside)
     except single_window.WindowOpen as exc:
         raise UserError(f"{exc}; nothing was changed") from None
@@ -102,8 +102,10 @@ def _restore(args) -> int:
     return 0
 
 
-def _current_key(path: Path, passphrase: str) -> bytes | None:
-    """The key of the replica there now: the backup's passphrase, else the OS keyring's key, else None."""
+def _current_key(path: Path, passphrase: str, backup_key: bytes, backup_header: dict) -> bytes | None:
+    """The key of the replica there now: the backup's passphrase, else the backup's own key if it is the same
+    replica (its passphrase changed since: 'db passwd' re-wraps the key, the key stays), else the OS keyring's
+    key, else None."""
     from models.replica import keyfile
     from scc_desktop import unlock
 
@@ -112,4 +114,10 @@ def _current_key(path: Path, passphrase: str) -> bytes | None:
     try:
         return keyfile.unlock(path, passphrase)[0]
     except (keyfile.WrongPassphraseError, keyfile.KeyHeaderError, ValueError, OSError):
-        return unlock.key_from_keyring(path)
+        pass
+    try:
+        if backup_header.get("db_id") and keyfile.read_header(path).get("db_id") == backup_header["db_id"]:
+            return backup_key
+    except keyfile.KeyHeaderError:
+        pass
+    return unlock.key_from_keyring(path)
