@@ -37,6 +37,7 @@ SUFFIX = ".window.lock"
 CONNECT_S = 2.0       # the first start's port, on this machine
 ANSWER_S = 5.0        # its UI thread answers between events; an unlock dialog's too
 READ_S = 0.5          # the first start reads a request already sent (one short line)
+SETTLE_S = 1.0        # a second start waits this long for a first start's port to be written
 MAX_PENDING = 8       # connections read at once; more are closed unread
 _RAISE = b"raise"
 _RAISED = b"raised"
@@ -100,8 +101,8 @@ class WindowClaim:
                 log.warning("the window lock beside %s cannot be taken here (%s): a second start will open a "
                             "second window", self.replica, exc.strerror or exc)
                 return self
-            owner, port, token = _read(self.path)
-            raise AlreadyOpen(self.replica, owner, _ask(port, token)) from None
+            owner, raised = _ask_holder(self.path)
+            raise AlreadyOpen(self.replica, owner, raised) from None
         self._fd = fd
         try:
             self._listen()
@@ -251,8 +252,26 @@ def raise_windows() -> None:
 
 def ask_forward(replica: Path) -> tuple[str, bool]:
     """(owner, came forward): ask the window holding ``replica``'s lock to come to the front."""
-    owner, port, token = _read(lock_path(replica))
-    return owner, _ask(port, token)
+    return _ask_holder(lock_path(replica))
+
+
+def _ask_holder(path: Path, settle_s: float = SETTLE_S) -> tuple[str, bool]:
+    """(owner, came forward). A holder that took the lock an instant ago has not yet written its port: the
+    file still holds the last run's (or nothing), so what is found there is asked again as it changes,
+    for up to ``settle_s``."""
+    import time
+
+    deadline = time.monotonic() + settle_s
+    asked = None
+    while True:
+        owner, port, token = _read(path)
+        if (port, token) != asked and port and token:
+            asked = (port, token)
+            if _ask(port, token):
+                return owner, True
+        if time.monotonic() >= deadline:
+            return owner, False
+        time.sleep(0.05)
 
 
 def _read(path: Path) -> tuple[str, int, str]:

@@ -129,3 +129,36 @@ def test_a_held_lock_is_still_refused(qapp, tmp_path):
             assert single_window._held(caught.value)
         finally:
             os.close(fd)
+
+
+def test_a_start_racing_the_first_one_waits_for_its_port_and_brings_it_forward(qapp, tmp_path):
+    """Two starts at the same instant (a double-click twice): the second found the lock taken before the
+    first had written its port, read the last run's process, port and token from the file, and said in a
+    message box that a window (named by a process long gone) did not answer: exit 1."""
+    import subprocess
+    import sys
+
+    replica = tmp_path / "scc.db"
+    path = single_window.lock_path(replica)
+    path.write_text("4242\n1\n" + "0" * 32 + "\n")   # the last run's, as a kill leaves it
+    code = f"""
+import fcntl, os, socket, sys, time
+fd = os.open({str(path)!r}, os.O_RDWR)
+fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+print('locked', flush=True)
+time.sleep(0.4)                                   # still starting: Qt, the socket
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
+os.ftruncate(fd, 0); os.lseek(fd, 0, 0)
+os.write(fd, f"{{os.getpid()}}\\n{{s.getsockname()[1]}}\\n{'1' * 32}\\n".encode())
+c, _ = s.accept(); c.recv(256); c.sendall(b'raised\\n'); c.close()
+time.sleep(1)
+"""
+    first = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout.readline().strip() == "locked"
+        with pytest.raises(single_window.AlreadyOpen) as caught:
+            single_window.WindowClaim(replica).acquire()
+        assert caught.value.raised and caught.value.owner == str(first.pid)
+    finally:
+        first.kill()
+        first.wait(10)
