@@ -196,7 +196,8 @@ class WindowClaim:
             self._sock.close()
             self._sock = None
         if self._fd is not None:
-            os.close(self._fd)   # releases the lock; the file stays (removing it would race a starter)
+            _unlock(self._fd)
+            os.close(self._fd)   # the file stays (removing it would race a starter)
             self._fd = None
 
     def __enter__(self) -> WindowClaim:
@@ -227,7 +228,10 @@ def window_closed(replica: Path) -> Iterator[None]:
             raise WindowOpen(replica, _read(path)[0]) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n0\n\n".encode())   # a window started meanwhile names this process
-        yield
+        try:
+            yield
+        finally:
+            _unlock(fd)
     finally:
         os.close(fd)
 
@@ -331,3 +335,15 @@ def _lock(fd: int) -> None:
         import fcntl
 
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _unlock(fd: int) -> None:
+    """Undo the lock before the file is closed. POSIX: closing does it. Windows: a lock left at a close is
+    undone by the OS 'depending upon available system resources' (LockFileEx's documentation), so a start
+    just after could be refused meanwhile."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        with contextlib.suppress(OSError):
+            os.lseek(fd, 1 << 20, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
