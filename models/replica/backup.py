@@ -19,6 +19,7 @@ backup lacks, unless told they may stay in the replica moved aside (from where
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -183,7 +184,7 @@ def restore(target: Path, source: Path, key: bytes, cipher: str, *, current_key:
         # The slow part first, beside the replica, while it is still whole in place: a kill here leaves
         # it as it was (and two hidden files the next restore removes).
         _copy_synced(keyfile.header_path(source), staged_key)
-        _copy_synced(source, staged_db)
+        _copy_whole(source, staged_db, key, cipher)
         # From here only renames; a kill between two of them is finished by the next restore (the marker).
         _write_synced(marker, json.dumps({"aside": aside.name, "from": str(source)}))
         aside.mkdir(parents=False, exist_ok=False)
@@ -314,6 +315,24 @@ def _copy_atomic(source: Path, target: Path) -> None:
         os.replace(partial, target)
     except BaseException:
         partial.unlink(missing_ok=True)
+        raise
+
+
+def _copy_whole(source: Path, target: Path, key: bytes, cipher: str) -> None:
+    """A copy of the database ``source`` as SQLite reads it (with any log beside it: a replica set aside
+    by a restore keeps its killed app's log, and a file copy would drop what the log holds), one file in
+    rollback-journal mode, fsynced."""
+    try:
+        try:
+            copy_encrypted(source, target, key, cipher, source_key=key, source_cipher=cipher, compact=False)
+            _rollback_journal(target, key, cipher)
+        except apsw.FullError:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target)) from None
+        os.chmod(target, 0o600)
+        _fsync(target)
+    except BaseException:
+        for leftover in (target, *(Path(f"{target}{s}") for s in SIDE_FILES)):
+            leftover.unlink(missing_ok=True)
         raise
 
 

@@ -59,6 +59,7 @@ def kill_at(real):
     return op
 backup.os.replace = kill_at(os.replace)
 backup.shutil.copyfile = kill_at(shutil.copyfile)
+backup.copy_encrypted = kill_at(backup.copy_encrypted)
 target = Path({str(target)!r})
 with single_window.window_closed(target):
     backup.restore(target, Path({str(source)!r}), bytes.fromhex({key.hex()!r}), "aegis",
@@ -132,3 +133,25 @@ def test_a_backup_is_never_written_where_sqlite_or_the_window_takes_the_file_bac
     with pytest.raises(backup.BackupError, match="the replica's own"):
         backup.backup(here, key, "aegis", Path(f"{here}{suffix}"))
     assert not Path(f"{here}{suffix}.key").exists()
+
+
+def test_undoing_a_restore_from_the_folder_it_named_keeps_what_was_in_that_replicas_log(tmp_path):
+    """'db restore --from <aside>/scc.db' (the natural undo): the replica there had its killed app's log
+    beside it (the restore keeps them together, as it should). The check read it with its log; the copy
+    took the file alone, so the restored replica silently lacked the log's writes (unsent records too:
+    counted as present in the backup, never refused)."""
+    from scc_desktop import single_window
+
+    here = tmp_path / "laptop" / "scc.db"
+    key = _replica(here)
+    out = tmp_path / "monday.db"
+    backup.backup(here, key, "aegis", out)
+    done = _killed_after(here, key, "with c:\n    c.execute(\"INSERT INTO t VALUES ('only in the log')\")\n")
+    assert done.returncode == -9
+    with single_window.window_closed(here):
+        first = backup.restore(here, out, key, "aegis", current_key=key)
+    assert os.path.getsize(first.aside / "scc.db-wal") > 0
+    with single_window.window_closed(here):
+        backup.restore(here, first.aside / "scc.db", key, "aegis", current_key=key)
+    assert _rows(here, key) == ["in the backup", "only in the log"]
+    assert not Path(f"{here}-wal").exists() or os.path.getsize(f"{here}-wal") == 0   # one file, whole
