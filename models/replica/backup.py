@@ -92,8 +92,11 @@ def backup(source: Path, key: bytes, cipher: str, out: Path) -> Facts:
     partial = out.with_name(f".{out.name}.partial")
     partial.unlink(missing_ok=True)   # one left by a backup stopped part way
     try:
-        copy_encrypted(source, partial, key, cipher, source_key=key, source_cipher=cipher, compact=False)
-        _rollback_journal(partial, key, cipher)
+        try:
+            copy_encrypted(source, partial, key, cipher, source_key=key, source_cipher=cipher, compact=False)
+            _rollback_journal(partial, key, cipher)
+        except apsw.FullError:   # the disk of --out: said as the OSError it is
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out)) from None
         facts = read_facts(partial, key, cipher)
         _fsync(partial)
         _copy_atomic(keyfile.header_path(source), keyfile.header_path(out))

@@ -60,3 +60,20 @@ def test_a_replica_no_key_given_opens_is_not_moved_aside_uncounted_without_being
     done = run("db", "--path", str(path), "restore", "--from", str(out), "--leave-unsent-aside",
                env_extra={"SCC_PASSPHRASE": NEW}, home=tmp_path)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_backup_onto_a_full_disk_is_said_in_a_sentence(tmp_path):
+    """'db backup --out' onto a USB stick with too little room: a traceback ending 'apsw.FullError: not an
+    error' (the command caught OSError and StoreError only)."""
+    import subprocess
+
+    from tests.support import small_disk as disks
+
+    path = tmp_path / "laptop" / "scc.db"
+    fresh_replica(path, PASS, kdf=FAST_KDF).close()
+    with disks.small_disk(tmp_path / "usb", "64k") as usb:
+        done = run("db", "--path", str(path), "backup", "--out", str(usb / "monday.db"),
+                   env_extra={"SCC_PASSPHRASE": PASS}, home=tmp_path)
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
+        assert "cannot be written" in done.stderr and "No space left" in done.stderr
+        assert sorted(p.name for p in usb.iterdir()) == []
