@@ -182,3 +182,17 @@ def test_on_windows_the_lock_is_undone_before_the_file_is_closed(qapp, tmp_path,
     with single_window.window_closed(tmp_path / "scc.db"):
         pass
     assert calls == [(2, 1 << 20, 1), (0, 1 << 20, 1)] * 2
+
+
+def test_a_restore_on_a_file_system_without_locks_is_not_refused_for_ever(tmp_path, monkeypatch):
+    """window_closed (db restore) read any OSError from the lock as a window open, naming the last run's
+    process: on NFS without lockd every restore was refused ('close its window first') with none open."""
+    import fcntl
+
+    replica = tmp_path / "scc.db"
+    single_window.lock_path(replica).write_text("4242\n0\n\n")
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with single_window.window_closed(replica):
+        pass
