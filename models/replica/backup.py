@@ -112,7 +112,7 @@ def backup(source: Path, key: bytes, cipher: str, out: Path) -> Facts:
 @dataclass(frozen=True)
 class Restored:
     facts: Facts              # the replica now in place (the backup's)
-    aside: Path               # the folder holding what was there
+    aside: Path | None        # the folder holding what was there (None: nothing was there)
     left_unsent: tuple[str, ...]   # unsent records of the replaced replica the backup lacks (kept aside)
     replaced: Facts | None    # the replaced replica's facts, when it could be read
     replaced_problem: str | None   # why it could not be read
@@ -190,10 +190,10 @@ def restore(target: Path, source: Path, key: bytes, cipher: str, *, current_key:
         _copy_whole(source, staged_db, key, cipher)
         # From here only renames; a kill between two of them is finished by the next restore (the marker).
         _write_synced(marker, json.dumps({"aside": aside.name, "from": str(source)}))
-        aside.mkdir(parents=False, exist_ok=False)
         for suffix in ("", ".key", *SIDE_FILES):
             here = Path(f"{target}{suffix}")
             if here.exists():
+                aside.mkdir(parents=False, exist_ok=True)   # only when there is something to keep
                 os.replace(here, aside / here.name)
                 moved.append(here)
         os.replace(staged_key, keyfile.header_path(target))
@@ -213,7 +213,7 @@ def restore(target: Path, source: Path, key: bytes, cipher: str, *, current_key:
         with contextlib.suppress(OSError):
             aside.rmdir()
         raise
-    return Restored(read_facts(target, key, cipher), aside, left, replaced, problem, resumed)
+    return Restored(read_facts(target, key, cipher), aside if moved else None, left, replaced, problem, resumed)
 
 
 _SQLITE_SHARED = (0x40000002, 510)   # SQLite's unix VFS: the bytes its SHARED lock reads (PENDING_BYTE + 2)

@@ -82,13 +82,14 @@ def _restore(args) -> int:
     except OSError as exc:
         raise UserError(f"the backup cannot be put in place of {path} ({exc.strerror or exc}); what was there is "
                         "as it was") from None
-    print(json.dumps({"restored": str(path), "from": str(source), "aside": str(restored.aside),
+    print(json.dumps({"restored": str(path), "from": str(source), "aside": str(restored.aside) if restored.aside else None,
                       **restored.facts.as_json(), "left_unsent_aside": len(restored.left_unsent),
                       "replaced": restored.replaced.as_json() if restored.replaced else None,
                       "replaced_unread": restored.replaced_problem,
                       "finished_first": [str(a) for a in restored.resumed]}, indent=2))
-    said = [f"Restored {path} from {source} (feed position {restored.facts.position:,}); what was there is kept in "
-            f"{restored.aside}. The next sync brings everything since from the hub."]
+    kept = (f"what was there is kept in {restored.aside}" if restored.aside else "there was no replica there")
+    said = [f"Restored {path} from {source} (feed position {restored.facts.position:,}); {kept}. The next sync "
+            "brings everything since from the hub."]
     if restored.resumed:
         said.append(f"A restore stopped part way before was finished first: the replica that was there then is "
                     f"kept whole in {', '.join(str(a) for a in restored.resumed)}.")

@@ -77,3 +77,20 @@ def test_a_backup_onto_a_full_disk_is_said_in_a_sentence(tmp_path):
         assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
         assert "cannot be written" in done.stderr and "No space left" in done.stderr
         assert sorted(p.name for p in usb.iterdir()) == []
+
+
+def test_a_restore_where_there_is_no_replica_says_so_and_leaves_no_empty_folder(tmp_path):
+    """A new laptop: 'db restore' onto a path with nothing there made an empty scc.db.before-restore-<time>
+    folder and said 'what was there is kept in' it."""
+    other = tmp_path / "old-laptop" / "scc.db"
+    fresh_replica(other, PASS, kdf=FAST_KDF).close()
+    out = tmp_path / "monday.db"
+    assert run("db", "--path", str(other), "backup", "--out", str(out), env_extra={"SCC_PASSPHRASE": PASS},
+               home=tmp_path).returncode == 0
+    path = tmp_path / "new-laptop" / "scc.db"
+    done = run("db", "--path", str(path), "restore", "--from", str(out), env_extra={"SCC_PASSPHRASE": PASS},
+               home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert not list(path.parent.glob("*.before-restore-*"))
+    assert "what was there is kept" not in done.stderr and "there was no replica there" in done.stderr
+    assert json.loads(done.stdout)["aside"] is None
