@@ -171,10 +171,7 @@ def restore(target: Path, source: Path, key: bytes, cipher: str, *, current_key:
             "sync it first (scc-desktop sync --once), or add --leave-unsent-aside to restore anyway (they stay "
             "in the replica moved aside, and 'scc-desktop sync --once --path' on it sends them later); "
             "nothing was changed")
-    if target.exists() and _open_elsewhere(target):
-        raise BackupError(
-            f"the replica {target} is open in another program (an 'scc-desktop sync' or a report, say): stop it "
-            "first; nothing was changed")
+    _not_open_elsewhere(target)
     stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%d-%H%M%S")
     aside = _free(target.with_name(f"{target.name}.before-restore-{stamp}"))
     staged_db, staged_key = _staged(target)
@@ -188,6 +185,7 @@ def restore(target: Path, source: Path, key: bytes, cipher: str, *, current_key:
         # it as it was (and two hidden files the next restore removes).
         _copy_synced(keyfile.header_path(source), staged_key)
         _copy_whole(source, staged_db, key, cipher)
+        _not_open_elsewhere(target)   # again: one may have started during the copy
         # From here only renames; a kill between two of them is finished by the next restore (the marker).
         _write_synced(marker, json.dumps({"aside": aside.name, "from": str(source)}))
         for suffix in ("", ".key", *SIDE_FILES):
@@ -217,6 +215,13 @@ def restore(target: Path, source: Path, key: bytes, cipher: str, *, current_key:
 
 
 _SQLITE_SHARED = (0x40000002, 510)   # SQLite's unix VFS: the bytes its SHARED lock reads (PENDING_BYTE + 2)
+
+
+def _not_open_elsewhere(target: Path) -> None:
+    if target.exists() and _open_elsewhere(target):
+        raise BackupError(
+            f"the replica {target} is open in another program (an 'scc-desktop sync' or a report, say): stop it "
+            "first; nothing was changed")
 
 
 def _open_elsewhere(target: Path) -> bool:

@@ -155,3 +155,35 @@ def test_undoing_a_restore_from_the_folder_it_named_keeps_what_was_in_that_repli
         backup.restore(here, first.aside / "scc.db", key, "aegis", current_key=key)
     assert _rows(here, key) == ["in the backup", "only in the log"]
     assert not Path(f"{here}-wal").exists() or os.path.getsize(f"{here}-wal") == 0   # one file, whole
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows refuses to rename a file SQLite holds open")
+def test_a_process_that_opens_the_replica_during_the_copy_stops_the_restore_too(tmp_path, monkeypatch):
+    """The copy of a large backup takes a while; an 'scc-desktop sync --once' started meanwhile (a
+    scheduled task) had the old file open when it was renamed aside."""
+    here = tmp_path / "laptop" / "scc.db"
+    key = _replica(here)
+    out = tmp_path / "monday.db"
+    backup.backup(here, key, "aegis", out)
+    code = (f"import sys\nfrom models.replica.store import connect_raw\n"
+            f"c = connect_raw({str(here)!r}, bytes.fromhex({key.hex()!r}))\n"
+            "c.execute('SELECT count(*) FROM t').fetchall()\nprint('open', flush=True)\nsys.stdin.readline()\n")
+    started = []
+    real = backup._copy_whole
+
+    def copy_meanwhile(*args):
+        real(*args)
+        started.append(subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True,
+                                        env={**os.environ, "PYTHONPATH": str(ROOT)}))
+        assert started[0].stdout.readline().strip() == "open"
+    monkeypatch.setattr(backup, "_copy_whole", copy_meanwhile)
+    try:
+        with pytest.raises(backup.BackupError, match="open in another program"):
+            backup.restore(here, out, key, "aegis", current_key=key)
+    finally:
+        for p in started:
+            p.stdin.close()
+            p.wait(30)
+    assert not list(here.parent.glob("*.before-restore-*")) and not list(here.parent.glob(".scc.db*restoring"))
+    assert _rows(here, key) == ["in the backup"]
