@@ -44,7 +44,10 @@ _RAISED = b"raised"
 
 
 def lock_path(replica: Path) -> Path:
+    """Beside the replica's own file: a link to it (or a relative path) names the same lock."""
     replica = Path(replica)
+    with contextlib.suppress(OSError, RuntimeError):
+        replica = replica.resolve()
     return replica.with_name(replica.name + SUFFIX)
 
 

@@ -196,3 +196,18 @@ def test_a_restore_on_a_file_system_without_locks_is_not_refused_for_ever(tmp_pa
     monkeypatch.setattr(fcntl, "flock", no_locks)
     with single_window.window_closed(replica):
         pass
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links")
+def test_one_window_for_a_replica_reached_through_a_link(qapp, tmp_path):
+    """The replica kept on a data disk with a link at the default place: 'app' (the default path) and
+    'app --path /data/scc.db' each took a lock of their own name: two windows on one replica."""
+    real = tmp_path / "data" / "scc.db"
+    real.parent.mkdir()
+    real.write_bytes(b"")
+    link = tmp_path / "home" / "scc.db"
+    link.parent.mkdir()
+    link.symlink_to(real)
+    with single_window.WindowClaim(real, bring_forward=lambda: None):
+        with pytest.raises(single_window.AlreadyOpen):
+            single_window.WindowClaim(link, bring_forward=lambda: None).acquire()
