@@ -217,6 +217,11 @@ def restore(target: Path, source: Path, key: bytes, cipher: str, *, current_key:
 _SQLITE_SHARED = (0x40000002, 510)   # SQLite's unix VFS: the bytes its SHARED lock reads (PENDING_BYTE + 2)
 
 
+def check_not_open_elsewhere(target: Path) -> None:
+    """``BackupError`` if another process has the replica open (POSIX)."""
+    _not_open_elsewhere(Path(target))
+
+
 def _not_open_elsewhere(target: Path) -> None:
     if target.exists() and _open_elsewhere(target):
         raise BackupError(

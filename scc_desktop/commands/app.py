@@ -135,8 +135,28 @@ def _run(args, derived: _Derived | None, stop) -> int:
         except single_window.AlreadyOpen as exc:
             return already_open(exc)
         with claim:
+            _finish_restore(path)
             return _open(args, path, settings, derived, stop)
     return _open(args, path, settings, derived, stop)
+
+
+def _finish_restore(path: Path) -> None:
+    """A 'db restore' killed among its renames (models/replica/backup.py): finished here, under the window's
+    lock, so the window opens the replica restored (not the first-run set-up over a key file)."""
+    import logging
+
+    from models.replica import backup
+
+    if backup.cut_short(path) is None:
+        return
+    try:
+        backup.check_not_open_elsewhere(path)
+        aside = backup.finish_cut_short(path)
+    except (OSError, ValueError, KeyError, backup.BackupError) as exc:
+        logging.getLogger(__name__).warning("%s; it could not be finished now: %s", backup.cut_short(path), exc)
+        return
+    logging.getLogger(__name__).warning("a restore of %s stopped part way was finished; what was there is kept in %s",
+                                        path, ", ".join(str(a) for a in aside))
 
 
 def already_open(exc, tell=None) -> int:
