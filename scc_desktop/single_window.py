@@ -41,6 +41,7 @@ SETTLE_S = 1.0        # a second start waits this long for a first start's port 
 MAX_PENDING = 8       # connections read at once; more are closed unread
 _RAISE = b"raise"
 _RAISED = b"raised"
+_RESTORING = "restoring"   # in the lock file's token line while window_closed holds it
 
 
 def lock_path(replica: Path) -> Path:
@@ -54,9 +55,12 @@ def lock_path(replica: Path) -> Path:
 class AlreadyOpen(Exception):
     """The replica's window is another process's (``owner``); ``raised``: it came to the front."""
 
-    def __init__(self, replica: Path, owner: str, raised: bool) -> None:
+    def __init__(self, replica: Path, owner: str, raised: bool, restoring: bool = False) -> None:
         self.replica, self.owner, self.raised = Path(replica), owner, raised
-        if raised:
+        if restoring:
+            text = (f"a backup is being put in place of {replica} ('scc-desktop db restore', process {owner}): "
+                    "start SCC Desktop again when it has finished")
+        elif raised:
             text = (f"SCC Desktop is already open on {replica} (process {owner}): its window has been "
                     "brought to the front")
         else:
@@ -105,7 +109,8 @@ class WindowClaim:
                             "second window", self.replica, exc.strerror or exc)
                 return self
             owner, raised = _ask_holder(self.path)
-            raise AlreadyOpen(self.replica, owner, raised) from None
+            raise AlreadyOpen(self.replica, owner, raised,
+                              restoring=not raised and _read(self.path)[2] == _RESTORING) from None
         self._fd = fd
         try:
             self._listen()
@@ -235,7 +240,7 @@ def window_closed(replica: Path) -> Iterator[None]:
             yield
             return
         os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n0\n\n".encode())   # a window started meanwhile names this process
+        os.write(fd, f"{os.getpid()}\n0\n{_RESTORING}\n".encode())   # a window started meanwhile says so
         try:
             yield
         finally:

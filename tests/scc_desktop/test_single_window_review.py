@@ -211,3 +211,18 @@ def test_one_window_for_a_replica_reached_through_a_link(qapp, tmp_path):
     with single_window.WindowClaim(real, bring_forward=lambda: None):
         with pytest.raises(single_window.AlreadyOpen):
             single_window.WindowClaim(link, bring_forward=lambda: None).acquire()
+
+
+def test_a_start_during_a_restore_says_a_restore_is_running(qapp, tmp_path, monkeypatch):
+    """A double-click while 'db restore' holds the lock: the message box said SCC Desktop was already open
+    (naming the restore's process) and its window did not answer; there was no window."""
+    from scc_desktop.commands.app import already_open
+
+    monkeypatch.setattr(single_window, "SETTLE_S", 0.2)
+    replica = tmp_path / "scc.db"
+    with single_window.window_closed(replica):
+        with pytest.raises(single_window.AlreadyOpen) as caught:
+            single_window.WindowClaim(replica, bring_forward=lambda: None).acquire()
+    told: list[str] = []
+    assert already_open(caught.value, tell=told.append) == 1
+    assert "db restore" in told[0] and f"process {os.getpid()}" in told[0] and "did not answer" not in told[0]
