@@ -293,18 +293,23 @@ def finish_cut_short(target: Path) -> tuple[Path, ...]:
     aside = target.with_name(info["aside"])
     staged_db, staged_key = _staged(target)
     aside.mkdir(exist_ok=True)
-    if staged_key.exists():   # the backup's key not yet placed: all at the target is still the old replica's
-        for suffix in ("", ".key", *SIDE_FILES):
-            here = Path(f"{target}{suffix}")
-            if here.exists():
-                os.replace(here, aside / here.name)
+    kept = [aside]
+    if staged_key.exists():   # the backup's key not yet placed: what is at the target is the old replica's
+        here_now = [Path(f"{target}{s}") for s in ("", ".key", *SIDE_FILES) if Path(f"{target}{s}").exists()]
+        into = aside
+        if any((aside / h.name).exists() for h in here_now):   # made there since (a new replica): never over
+            into = _free(aside.with_name(f"{aside.name}-found-after"))      # what was set aside
+            into.mkdir()
+            kept.append(into)
+        for here in here_now:
+            os.replace(here, into / here.name)
         os.replace(staged_key, keyfile.header_path(target))
     if staged_db.exists():
         os.replace(staged_db, target)
     _fsync_folder(target.parent)
     marker.unlink()
     _fsync_folder(target.parent)
-    return (aside,)
+    return tuple(kept)
 
 
 def cipher_of(path: Path) -> str:

@@ -187,3 +187,20 @@ def test_a_process_that_opens_the_replica_during_the_copy_stops_the_restore_too(
             p.wait(30)
     assert not list(here.parent.glob("*.before-restore-*")) and not list(here.parent.glob(".scc.db*restoring"))
     assert _rows(here, key) == ["in the backup"]
+
+
+def test_finishing_a_cut_short_restore_never_overwrites_what_it_set_aside(tmp_path):
+    """Killed after the replica and its key were moved aside; then a new replica made at the empty place
+    ('db init'); then 'db restore' again: finishing moved the new file over the old replica in the aside
+    folder (os.replace overwrites)."""
+    here = tmp_path / "laptop" / "scc.db"
+    key = _replica(here)
+    out = tmp_path / "monday.db"
+    backup.backup(here, key, "aegis", out)
+    assert _restore_killed_at(here, out, key, 6) == -9   # scc.db and scc.db.key are aside
+    aside = next(a for a in here.parent.iterdir() if a.is_dir())
+    assert (aside / "scc.db").exists() and not here.exists()
+    Store.create(here, "a new one", kdf=FAST_KDF).close()
+    backup.restore(here, out, key, "aegis", current_key=None, leave_unsent_aside=True)
+    assert _rows(aside / "scc.db", key) == ["in the backup"]   # the old replica, still whole
+    assert keyfile.unlock(aside / "scc.db", PASSPHRASE)[0] == key
