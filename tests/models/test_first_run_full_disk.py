@@ -1,4 +1,4 @@
-"""Review of the emptied-replica check: a first run cut short by a full disk is not a replica emptied."""
+"""The emptied-replica check (found in review): a first run cut short by a full disk is not a replica emptied."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Review of 'db restore' as a user runs it: the passphrase changed since the backup was made."""
+"""'db restore' as a user runs it (found in review): the passphrase changed since the backup was made."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Review of 'db restore': killed at each step (a power cut, the terminal closed, SIGKILL), and run while
+"""'db restore' (found in review): killed at each step (a power cut, the terminal closed, SIGKILL), and run while
 another process has the replica open."""
 
 from __future__ import annotations

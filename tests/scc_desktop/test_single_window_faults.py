@@ -1,4 +1,4 @@
-"""Review of one window per replica: what a local program can do to the first window's UI thread, a
+"""One window per replica (found in review): what a local program can do to the first window's UI thread, a
 lock the OS cannot take, a start racing another."""
 
 from __future__ import annotations

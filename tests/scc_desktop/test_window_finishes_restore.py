@@ -1,4 +1,4 @@
-"""Review: a window started after a 'db restore' that was killed among its renames (the replica moved
+"""Found in review: a window started after a 'db restore' that was killed among its renames (the replica moved
 aside, the backup not yet in place) showed the first-run set-up, whose Create then refused."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 from models.replica import backup, keyfile
 
 from tests.models.test_foreign_log import _killed_after
-from tests.models.test_replica_backup_review import _replica, _restore_killed_at, _rows
+from tests.models.test_restore_faults import _replica, _restore_killed_at, _rows
 from tests.scc_desktop.test_stop_signals import PASS as WINDOW_PASS, READY, Desktop
 
 pytestmark = pytest.mark.timeout(180)
@@ -18,7 +18,7 @@ def test_the_next_window_finishes_a_restore_cut_short(tmp_path, monkeypatch):
     from tests.models import conftest
 
     monkeypatch.setattr(conftest, "PASSPHRASE", WINDOW_PASS)
-    import tests.models.test_replica_backup_review as review
+    import tests.models.test_restore_faults as review
     monkeypatch.setattr(review, "PASSPHRASE", WINDOW_PASS)
     here = tmp_path / "laptop" / "scc.db"
     key = _replica(here)
