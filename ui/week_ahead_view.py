@@ -83,16 +83,7 @@ def holiday_words(kind: str) -> str:
     return door.HOLIDAY_WORDS.get(kind or "ordinary", kind.replace("_", " "))
 
 
-def figure(measure: door.Measure, value: float) -> str:
-    """A count as a whole number ("287"), occupancy to one decimal with % ("93.9%")."""
-    return f"{value:.1f}%" if measure.unit == "%" else f"{round(value):,}"
-
-
-def interval(measure: door.Measure, low: float, high: float) -> str:
-    """"222–371", "91.1–96.9%"."""
-    if measure.unit == "%":
-        return f"{low:.1f}–{high:.1f}%"
-    return f"{round(low):,}–{round(high):,}"
+figure, interval = door.figure, door.interval   # as the room writes them (shared)
 
 
 def day_words(day: date, long: bool = False) -> str:

@@ -84,6 +84,18 @@ MEASURES = (
 BY_KEY = {m.key: m for m in MEASURES}
 
 
+def figure(measure: Measure, value: float) -> str:
+    """As the room writes a figure: a count whole ("287"), occupancy to one decimal with % ("93.9%")."""
+    return f"{value:.1f}%" if measure.unit == "%" else f"{round(value):,}"
+
+
+def interval(measure: Measure, low: float, high: float) -> str:
+    """An 80% interval as the room writes it: "222–371", "91.1–96.9%"."""
+    if measure.unit == "%":
+        return f"{low:.1f}–{high:.1f}%"
+    return f"{round(low):,}–{round(high):,}"
+
+
 @dataclass(frozen=True)
 class Record:
     """How this series' own forecasts did over the history shown (the rolling-origin backtest on it):

@@ -94,6 +94,17 @@ def test_a_restore_killed_at_any_step_is_finished_by_the_next_and_keeps_the_repl
     assert whole, {a.name: sorted(p.name for p in a.iterdir()) for a in here.parent.iterdir() if a.is_dir()}
 
 
+def _holding_open(here: Path, key: bytes, readonly: bool = False) -> subprocess.Popen:
+    """A process with the replica open (as 'scc-desktop sync' would have), until its stdin closes."""
+    code = (f"import sys\nfrom models.replica.store import connect_raw\n"
+            f"c = connect_raw({str(here)!r}, bytes.fromhex({key.hex()!r}), readonly={readonly})\n"
+            "c.execute('SELECT count(*) FROM t').fetchall()\nprint('open', flush=True)\nsys.stdin.readline()\n")
+    holder = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "open"
+    return holder
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="Windows refuses to rename a file SQLite holds open")
 @pytest.mark.parametrize("readonly", [False, True])
 def test_a_restore_is_refused_while_another_process_has_the_replica_open(tmp_path, readonly):
@@ -104,13 +115,8 @@ def test_a_restore_is_refused_while_another_process_has_the_replica_open(tmp_pat
     key = _replica(here)
     out = tmp_path / "monday.db"
     backup.backup(here, key, "aegis", out)
-    code = (f"import sys\nfrom models.replica.store import connect_raw\n"
-            f"c = connect_raw({str(here)!r}, bytes.fromhex({key.hex()!r}), readonly={readonly})\n"
-            "c.execute('SELECT count(*) FROM t').fetchall()\nprint('open', flush=True)\nsys.stdin.readline()\n")
-    holder = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    holder = _holding_open(here, key, readonly)
     try:
-        assert holder.stdout.readline().strip() == "open"
         before = sorted(p.name for p in here.parent.iterdir())
         with pytest.raises(backup.BackupError, match="open in another program"):
             backup.restore(here, out, key, "aegis", current_key=key)
@@ -165,18 +171,12 @@ def test_a_process_that_opens_the_replica_during_the_copy_stops_the_restore_too(
     key = _replica(here)
     out = tmp_path / "monday.db"
     backup.backup(here, key, "aegis", out)
-    code = (f"import sys\nfrom models.replica.store import connect_raw\n"
-            f"c = connect_raw({str(here)!r}, bytes.fromhex({key.hex()!r}))\n"
-            "c.execute('SELECT count(*) FROM t').fetchall()\nprint('open', flush=True)\nsys.stdin.readline()\n")
     started = []
     real = backup._copy_whole
 
     def copy_meanwhile(*args):
         real(*args)
-        started.append(subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, text=True,
-                                        env={**os.environ, "PYTHONPATH": str(ROOT)}))
-        assert started[0].stdout.readline().strip() == "open"
+        started.append(_holding_open(here, key))
     monkeypatch.setattr(backup, "_copy_whole", copy_meanwhile)
     try:
         with pytest.raises(backup.BackupError, match="open in another program"):

@@ -22,7 +22,6 @@ from scc_desktop.demo import DemoSystem
 from sync.client import HubClient
 from sync.engine import SyncEngine
 from sync.hub import schema as s
-from sync.hub.db import HubDB
 from sync.hub.schema import utcnow
 from sync.hub.web.board import BoardReader, _first_since
 from sync.hub.web.pages import _environment
@@ -127,17 +126,6 @@ def test_with_too_little_history_the_page_says_so_instead(tmp_path):
     assert all("needs 7 days" in p.chance.reason for p in board.providers)
     assert "Not estimated yet: a chance needs 7 days of a provider's own level history" in html
     assert "chance of OPEL 3+ in 24 h " not in html
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def hub_db(request, tmp_path):
-    if request.param == "sqlite":
-        db = HubDB(f"sqlite:///{tmp_path / 'hub.db'}")
-    else:
-        db = HubDB(request.getfixturevalue("postgres_cluster").create_database())
-    db.init_schema()
-    yield db
-    db.dispose()
 
 
 def test_a_first_read_starts_where_the_kept_weeks_start_gaps_and_all(hub_db):

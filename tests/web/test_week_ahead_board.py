@@ -225,17 +225,6 @@ def test_a_feed_gone_quiet_is_not_a_quiet_day_on_the_hub(world):
     assert "<b>STALE: built on data 3 days old</b>" in html and "not forecast as quiet ones" in html
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def hub_db(request, tmp_path):
-    if request.param == "sqlite":
-        db = HubDB(f"sqlite:///{tmp_path / 'hub.db'}")
-    else:
-        db = HubDB(request.getfixturevalue("postgres_cluster").create_database())
-    db.init_schema()
-    yield db
-    db.dispose()
-
-
 def _long_feed(db, days: int, written_late: bool) -> datetime:
     """One acute site's hourly handovers over ``days`` on a hub, each written ten minutes after its
     arrival (``written_late``: all written now, as a backfill writes them), read by the database's

@@ -100,16 +100,7 @@ HEADS = {door.ARRIVALS: "Arrivals", door.DELAY_30_60: "30–60 min", door.DELAY_
          door.OCCUPANCY: "G&A beds"}
 
 
-def figure(measure: door.Measure, value: float) -> str:
-    """As the room's Week ahead view writes it: a count whole ("287"), occupancy to one decimal ("93.9%")."""
-    return f"{value:.1f}%" if measure.unit == "%" else f"{round(value):,}"
-
-
-def interval(measure: door.Measure, low: float, high: float) -> str:
-    """As the room's view writes it: "222–371", "91.1–96.9%"."""
-    if measure.unit == "%":
-        return f"{low:.1f}–{high:.1f}%"
-    return f"{round(low):,}–{round(high):,}"
+figure, interval = door.figure, door.interval   # as the room writes them (shared)
 
 
 def day_words(day) -> str:
