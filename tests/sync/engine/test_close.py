@@ -17,8 +17,8 @@ from sync.hub.server import TLS, start_in_thread
 from tests.models.conftest import FAST_KDF, PASSPHRASE
 from tests.support.hub import TEST_ORGS, start_hub
 from tests.support.replica import fresh_replica
+from tests.support.tls_cert import self_signed
 from tests.sync.engine.test_faults import FaultServer, _silent
-from tests.sync.engine.test_tls import _self_signed
 
 PROMPT_S = 1.0   # a cut request must end well inside the window's 2 s close budget
 
@@ -81,7 +81,7 @@ def test_close_ends_a_request_to_a_hub_that_never_answers():
 
 
 def test_close_ends_a_long_poll_over_tls(tmp_path):
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     handle = start_in_thread(f"sqlite:///{tmp_path / 'hub.db'}", tls=TLS(str(cert), str(key)))
     try:
         token = auth.create_token(handle.hub.db, "lead", "room_lead")[1]
