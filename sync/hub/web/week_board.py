@@ -31,6 +31,7 @@ Working the forecasts out takes about half a second for 22 sites, so a page neve
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -42,11 +43,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import apsw
-from sqlalchemy import cast, func, select
+from sqlalchemy import cast, exists, func, select
 
 from models.replica.utc import to_utc_text
 from models.service import week_ahead as door
 from models.uk_time import UK
+from sync import protocol as p
 from sync.hub import schema as s
 
 log = logging.getLogger("sync.hub")
@@ -290,9 +292,10 @@ class WeekBoard:
                 hi = min(lo + STRETCH, head)
                 self._handovers(_handover_rows(conn, lo, hi))
                 fo = s.feed_observation
-                obs = conn.execute(select(fo.c.seq, fo.c.org_code, fo.c.metric, fo.c.observed_at, fo.c.value).where(
+                obs = conn.execute(select(fo.c.org_code, fo.c.metric, fo.c.observed_at, fo.c.value, fo.c.source,
+                                          fo.c.received_at, fo.c.seq).where(
                     fo.c.seq > lo, fo.c.seq <= hi, fo.c.metric == door.OCCUPANCY)).all()
-                self._observations(obs)
+                self._observations(obs + _untyped_observations(conn, lo, hi))
                 self.cursor = hi
         self.cursor = max(self.cursor, head)
         self._let_go()
@@ -328,12 +331,20 @@ class WeekBoard:
                              "desktop leaves it out", row[-1])
 
     def _observations(self, items) -> None:
+        """(org_code, metric, observed_at, value, source, received_at, seq) rows, each checked by the
+        desktop's own rules (``sync.apply`` stores a feed observation only if the bundled catalogue's
+        ``ObservationValidator`` passes it: a hub serving a ``--catalogue`` with a wider range takes
+        figures every desktop quarantines)."""
+        check = _validator().check
         rows = []
-        for seq, org, metric, observed_at, value in items:
-            try:
-                rows.append((seq, org, metric, stored_time(observed_at), float(value)))
-            except (ValueError, TypeError) as exc:
-                log.warning("web: observation %s not understood (%s); skipped", seq, exc)
+        for row in items:
+            clean, errors = check(tuple(row))
+            if clean is None:
+                log.info("web: observation %s refused as a desktop refuses it (%s); left out", row[-1],
+                         "; ".join(errors))
+                continue
+            org, metric, observed_at, value, _source, _received, seq = clean
+            rows.append((seq, org, metric, observed_at, value))
         with self._mirror.conn as m:
             m.executemany("INSERT OR IGNORE INTO observation VALUES (?, ?, ?, ?, ?)", rows)
 
@@ -360,6 +371,37 @@ class WeekBoard:
         return {t: m.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
                 for t in ("handover_event", "observation", "organisation")} | {
             "file_bytes": os.path.getsize(self._mirror.path)}
+
+
+@functools.cache
+def _validator():
+    """The desktop's check of a feed observation (the bundled catalogue's, as ``sync.engine`` uses)."""
+    from sync.engine import catalogue_validator
+
+    return catalogue_validator()
+
+
+def _untyped_observations(conn, lo: int, hi: int) -> list[tuple]:
+    """The occupancy observations in ``(lo, hi]`` with no typed ``feed_observation`` row (written before
+    hub schema 2, or a figure the typed row cannot hold, such as ``-0.0``): the columnar feed sends
+    these to desktops from their JSON (``sync.hub.feed.read_columnar``), and the desktop stores them."""
+    f, fo = s.feed.c, s.feed_observation.c
+    span = (f.seq > lo, f.seq <= hi, f.kind == "observation")
+    items = conn.execute(select(func.count()).select_from(s.feed).where(*span)).scalar()
+    typed = conn.execute(select(func.count()).select_from(s.feed_observation).where(fo.seq > lo, fo.seq <= hi)).scalar()
+    if items == typed:
+        return []
+    out = []
+    for seq, text in conn.execute(select(f.seq, f.data).where(
+            *span, ~exists().where(fo.seq == f.seq)).order_by(f.seq)):
+        try:
+            d = p.FeedObservation.model_validate_json(text) if isinstance(text, str | bytes) else (
+                p.FeedObservation.model_validate(text))
+        except ValueError:
+            continue   # a desktop quarantines it
+        if d.metric == door.OCCUPANCY:
+            out.append((d.org_code, d.metric, d.observed_at, d.value, d.source, d.received_at, seq))
+    return out
 
 
 def _handover_rows(conn, lo: int, hi: int):
