@@ -186,6 +186,15 @@ class Mirror:
             self.conn.execute(f"PRAGMA {pragma}").fetchall()
         self.conn.execute(_SCHEMA).fetchall()
         self._closer = weakref.finalize(self, _remove, self.conn, self.folder)
+        # Nothing may be left on disk however the process ends: ``hub serve`` stopped by SIGTERM dies by
+        # that signal (uvicorn raises it again after its shutdown), so neither atexit nor the finalizer
+        # runs, nor after a SIGKILL. The name goes now, the open file stays this connection's (with
+        # journal_mode OFF SQLite opens no other file beside it); the system frees it with the process.
+        try:
+            os.unlink(self.path)
+            os.rmdir(self.folder)
+        except OSError:   # Windows: an open file keeps its name; removed at close (the finalizer) instead
+            pass
 
     @contextmanager
     def session(self):
@@ -193,6 +202,11 @@ class Mirror:
 
     def close(self) -> None:
         self._closer()
+
+
+def _pages(m) -> int:
+    """The mirror file's size (its name is gone: see ``Mirror``)."""
+    return m.execute("PRAGMA page_count").fetchall()[0][0] * m.execute("PRAGMA page_size").fetchall()[0][0]
 
 
 def _remove(conn, folder: str) -> None:
@@ -370,7 +384,7 @@ class WeekBoard:
         m = self._mirror.conn
         return {t: m.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
                 for t in ("handover_event", "observation", "organisation")} | {
-            "file_bytes": os.path.getsize(self._mirror.path)}
+            "file_bytes": _pages(m)}
 
 
 @functools.cache
