@@ -110,3 +110,36 @@ def test_figures_the_feed_carries_as_json_only_count_on_the_hub_too(hub_db, tmp_
             w.conn.execute(delete(s.feed_observation).where(s.feed_observation.c.seq >= first,
                                                             s.feed_observation.c.seq <= last))
     _same_as_desktop(hub_db, tmp_path)
+
+
+def test_events_that_never_arrived_are_let_go_too(hub_db):
+    """A pre-alert stood down before arrival (``en_route`` then ``cancelled``: no arrival time) is read by
+    no forecast; the mirror of a hub running for months must let it go after ``KEPT`` as it lets go the
+    arrivals, not keep every one for ever."""
+    from sync.hub.web import week_board
+
+    end = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+    with hub_db.write() as w:
+        w.conn.execute(insert(s.organisation).values(ods_code=SITE, name="Odd Figures Hospital", sector="acute",
+                                                      active=True, updated_at=end))
+    follower = WeekBoard(hub_db)
+    for day in range(200, 0, -1):
+        with hub_db.write() as w:
+            w.now = end - timedelta(days=day)
+            for h in range(0, 24, 4):
+                at = w.now + timedelta(hours=h)
+                w.emit("handover", {"ambulance_org": "RAMB", "event_uuid": f"{day:08d}-0000-4000-8000-{h:012d}",
+                                    "hospital_code": SITE, "state": "handed_over", "arrived_at": at.isoformat(),
+                                    "handed_over_at": (at + timedelta(minutes=20)).isoformat(),
+                                    "updated_at": at.isoformat()}, "RAMB")
+                w.emit("handover", {"ambulance_org": "RAMB", "event_uuid": f"{day:08d}-0000-4000-9000-{h:012d}",
+                                    "hospital_code": SITE, "state": "cancelled", "eta_at": at.isoformat(),
+                                    "updated_at": at.isoformat()}, "RAMB")
+        if day in (150, 100, 1):   # a hub that has been following all along
+            follower.read(end - timedelta(days=day - 1))
+    m = follower._mirror.conn
+    (never,), = m.execute("SELECT count(*) FROM handover_event WHERE arrived_at IS NULL").fetchall()
+    (arrived,), = m.execute("SELECT count(*) FROM handover_event WHERE arrived_at IS NOT NULL").fetchall()
+    kept = week_board.KEPT.days
+    assert kept * 6 - 6 <= arrived <= (kept + 1) * 6 + 1
+    assert never <= (kept + 1) * 6, (never, arrived)

@@ -311,6 +311,12 @@ class WeekBoard:
                     fo.c.seq > lo, fo.c.seq <= hi, fo.c.metric == door.OCCUPANCY)).all()
                 self._observations(obs + _untyped_observations(conn, lo, hi))
                 self.cursor = hi
+            if start < head:
+                # An event that never arrived (stood down en route) is read by no forecast and has no
+                # arrival to age by: let go once its last item is older than the first position kept.
+                with m:
+                    m.execute("DELETE FROM handover_event WHERE arrived_at IS NULL AND feed_seq <= ?",
+                              (self._first_position(conn, head),))
         self.cursor = max(self.cursor, head)
         self._let_go()
 
