@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import uvicorn
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from sync import protocol as p
@@ -95,10 +96,7 @@ class _HubHTTP(AutoHTTPProtocol):
     def _busy(self, app, limit: int):
         connections, tasks, logger = self.connections, self.tasks, self.logger
 
-        async def guarded(scope, receive, send) -> None:
-            # uvicorn's own test, made before this request's task was added to ``tasks``.
-            if scope["type"] != "http" or (len(connections) < limit and len(tasks) <= limit):
-                return await app(scope, receive, send)
+        async def refuse(scope, receive, send) -> None:
             logger.warning("Exceeded concurrency limit.")
             headers, body = _server_answer(p.ErrorBody(
                 code="unavailable", message=f"the hub is answering as many requests as it takes at once ({limit}); "
@@ -106,6 +104,17 @@ class _HubHTTP(AutoHTTPProtocol):
                 (b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
             await send({"type": "http.response.start", "status": 503, "headers": headers})
             await send({"type": "http.response.body", "body": body})
+
+        # ``app`` is uvicorn's loaded app, X-Forwarded-Proto already handled inside it; the refusal is
+        # answered outside it, so it goes through the same handling (a TLS proxy's 503 has HSTS too).
+        if self.config.proxy_headers:
+            refuse = ProxyHeadersMiddleware(refuse, trusted_hosts=self.config.forwarded_allow_ips)
+
+        async def guarded(scope, receive, send) -> None:
+            # uvicorn's own test, made before this request's task was added to ``tasks``.
+            if scope["type"] != "http" or (len(connections) < limit and len(tasks) <= limit):
+                return await app(scope, receive, send)
+            await refuse(scope, receive, send)
 
         return guarded
 

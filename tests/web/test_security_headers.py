@@ -286,3 +286,26 @@ def test_over_plain_http_the_cookies_keep_their_names_and_there_is_no_hsts(hub):
     alone = requests.get(hub.url + "/m/", cookies={"__Host-scc_session": secret}, timeout=10, allow_redirects=False)
     assert alone.status_code == 303
     assert web.get(hub.url + "/m/", timeout=30).status_code == 200
+
+
+def test_behind_a_tls_proxy_the_503_past_the_concurrency_limit_has_hsts(tmp_path, monkeypatch):
+    """The server's own 503 is answered outside the app, but uvicorn's X-Forwarded-Proto handling must
+    still apply: from a TLS proxy on loopback it is an HTTPS answer, with HSTS like every other."""
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    token = seed(url)["room_lead"]
+    monkeypatch.setattr(server, "CONCURRENCY_LIMIT", 2)
+    api = {"Authorization": f"Bearer {token}", "SCC-Protocol": PROTOCOL_VERSION, "X-Forwarded-Proto": "https"}
+    with start_in_thread(url) as handle:
+        with requests.get(handle.url + "/v1/feed", headers=api, timeout=10) as first:
+            head = first.json()["next_after"]
+            assert_secured(first, https=True)
+        polls = [threading.Thread(target=requests.get, args=(handle.url + f"/v1/feed?after={head}&wait=3",),
+                                  kwargs={"headers": api, "timeout": 10}) for _ in range(2)]
+        for t in polls:
+            t.start()
+        time.sleep(0.5)
+        busy = requests.get(handle.url + "/health", headers={"X-Forwarded-Proto": "https"}, timeout=10)
+        for t in polls:
+            t.join(10)
+        assert_error_body(busy, 503, "unavailable")
+        assert_secured(busy, https=True)
