@@ -6,6 +6,7 @@ folder at every restart fills it on a long-running server."""
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -13,6 +14,14 @@ import pytest
 from tests.support.hub import start_hub
 
 pytestmark = pytest.mark.timeout(120)
+
+
+def _mirror_open(pid: int) -> bool:
+    """The hub process has the mirror's file open (Linux: its descriptors in /proc)."""
+    try:
+        return any("week.db" in os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return False
 
 
 def _left(folder) -> list[str]:
@@ -25,8 +34,12 @@ def test_the_week_ahead_mirror_leaves_nothing_in_the_temporary_folder(tmp_path, 
     tmp.mkdir()
     hub = start_hub(tmp_path, env={"TMPDIR": str(tmp), "SQLITE_TMPDIR": str(tmp)})
     try:
-        time.sleep(3)   # the warm-up has started the week ahead's first read: its mirror is made
         assert hub.request("GET", "/health").status_code == 200
+        # The warm-up starts the week ahead's first read: its mirror is made (and open) in the process.
+        deadline = time.monotonic() + 60
+        while not _mirror_open(hub.proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _mirror_open(hub.proc.pid) or not os.path.isdir("/proc"), "the mirror was never made"
     finally:
         hub.stop() if end == "stop" else hub.kill()
     assert _left(tmp) == []
