@@ -274,6 +274,43 @@ def test_a_session_cookie_set_before_the_prefix_is_honoured_then_replaced_at_log
     assert stale.status_code == 303 and stale.headers["location"].startswith("/login")
 
 
+def test_twelve_hours_after_the_prefix_came_the_old_names_are_no_longer_honoured(tmp_path):
+    """Honoured for good, an old-named cookie a sibling subdomain planted would pass the login's CSRF
+    check and stand for a session (a review, session 21). The time the prefixed names came is the
+    hub's (hub_meta), so no restart opens the window again."""
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from sync.hub import schema as s
+
+    cert_path, key_path = self_signed(tmp_path)
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    seed(url)
+    account = add_account(url, "late-director", "director_on_call")
+    db = HubDB(url)
+    try:
+        with db.plain() as conn:
+            conn.execute(insert(s.hub_meta).values(key=sessions.LEGACY_KEY,
+                                                   value=s.utc_text(s.utcnow() - timedelta(hours=13))))
+        old_secret = sessions.start(db, account)
+    finally:
+        db.dispose()
+    with start_in_thread(url, tls=TLS(str(cert_path), str(key_path))) as handle:
+        ca = str(cert_path)
+        old = requests.get(handle.url + "/m/", cookies={"scc_session": old_secret}, verify=ca, timeout=30,
+                           allow_redirects=False)
+        assert old.status_code == 303 and old.headers["location"].startswith("/login")
+        form = requests.get(handle.url + "/login", verify=ca, timeout=10)
+        token = csrf_of(form.text)
+        planted = requests.post(handle.url + "/login", verify=ca, timeout=20, allow_redirects=False,
+                                cookies={"scc_login_csrf": token},
+                                data={"csrf": token, "user": "late-director", "password": PASSWORD, "next": "/m/"})
+        assert planted.status_code == 403
+        web, resp = login(handle.url, "late-director", session=_verified(ca))
+        assert resp.status_code == 303 and "__Host-scc_session" in web.cookies
+
+
 def test_over_plain_http_the_cookies_keep_their_names_and_there_is_no_hsts(hub):
     add_account(hub.db_url, "plain-director", "director_on_call")
     web, resp = login(hub.url, "plain-director")

@@ -131,6 +131,7 @@ class Web:
         self.board = BoardReader(hub)
         self.throttle = throttle.AuthThrottle(hub.db)
         self.refresh = refresh_seconds()
+        self.legacy = sessions.LegacyNames(hub.db)   # the names before __Host-: honoured 12 h after it
 
     # --- answers ------------------------------------------------------------------------------
     def page(self, name: str, status: int = 200, headers: dict[str, str] | None = None, **context) -> Response:
@@ -158,9 +159,12 @@ class Web:
         for sent in {sessions.cookie_name(name, https), name} if https else {name}:
             resp.delete_cookie(sent, path="/", httponly=True, samesite="strict", secure=https)
 
-    @staticmethod
-    def cookie_of(request: Request, name: str) -> str | None:
-        return sessions.cookie_value(request.cookies, name, request.url.scheme == "https")
+    def cookie_of(self, request: Request, name: str) -> str | None:
+        https = request.url.scheme == "https"
+        # The old name is looked at only when the prefixed cookie is absent and the old one sent (rare).
+        legacy = (not https or bool(request.cookies.get(sessions.HOST_PREFIX + name)) or name not in request.cookies
+                  or self.legacy.honoured(s.utcnow()))
+        return sessions.cookie_value(request.cookies, name, https, legacy=legacy)
 
     async def form(self, request: Request, limit: int = MAX_FORM_BYTES, fields: int = 20) -> dict[str, str] | None:
         """The urlencoded form (first value of each field); None when too big or not a form."""

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
 
+from models.replica.utc import from_utc_text
 from sync.hub import schema as s
 from sync.hub.db import HubDB
 
@@ -36,15 +37,43 @@ def cookie_name(name: str, https: bool) -> str:
     return HOST_PREFIX + name if https else name
 
 
-def cookie_value(cookies: Mapping[str, str], name: str, https: bool) -> str | None:
-    """The cookie ``name`` as a request sent it. Over HTTPS the prefixed one first, else the plain
-    name a hub before the prefix set: a session in flight across the upgrade is still honoured,
-    and replaced by the prefixed cookie at the next login."""
+def cookie_value(cookies: Mapping[str, str], name: str, https: bool, *, legacy: bool = True) -> str | None:
+    """The cookie ``name`` as a request sent it. Over HTTPS the prefixed one first, else (``legacy``)
+    the plain name a hub before the prefix set: a session in flight across the upgrade is still
+    honoured, and replaced by the prefixed cookie at the next login."""
     if https:
         value = cookies.get(HOST_PREFIX + name)
-        if value:
-            return value
+        if value or not legacy:
+            return value or None
     return cookies.get(name)
+
+
+LEGACY_KEY = "host_cookies_since"
+
+
+class LegacyNames:
+    """Over HTTPS, the names from before the prefix are honoured for ``ABSOLUTE`` (the longest a
+    session lasts) after this hub first served the prefixed ones, and never after: by then no session
+    set under an old name is alive, and honouring the old names for good would let a sibling subdomain
+    plant a cookie the prefix exists to refuse (a review, session 21). The time is kept in ``hub_meta``,
+    so a restart does not open the window again and every hub process on the database agrees."""
+
+    def __init__(self, db: HubDB) -> None:
+        self.db = db
+        self._since: datetime | None = None
+
+    def honoured(self, now: datetime) -> bool:
+        if self._since is None:
+            self._since = self._first_served(now)
+        return now - self._since < ABSOLUTE
+
+    def _first_served(self, now: datetime) -> datetime:
+        with self.db.plain() as conn:
+            known = conn.execute(select(s.hub_meta.c.value).where(s.hub_meta.c.key == LEGACY_KEY)).scalar()
+            if known is None:
+                conn.execute(insert(s.hub_meta).values(key=LEGACY_KEY, value=s.utc_text(now)))
+                return now
+        return from_utc_text(known)
 
 
 @dataclass(frozen=True)
