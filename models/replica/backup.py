@@ -22,6 +22,7 @@ import contextlib
 import errno
 import json
 import os
+import secrets
 import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -89,8 +90,12 @@ def backup(source: Path, key: bytes, cipher: str, out: Path) -> Facts:
             raise BackupError(f"{target} already exists; give another --out (a backup never overwrites one)")
     if not out.parent.is_dir():
         raise BackupError(f"the folder {out.parent} does not exist; make it or give another --out")
-    partial = out.with_name(f".{out.name}.partial")
-    partial.unlink(missing_ok=True)   # one left by a backup stopped part way
+    # A name of its own (two backups to one --out at once each had the other's partial file deleted
+    # or overwrote the one that finished first: a review, session 21); stale ones go after a day.
+    partial = out.with_name(f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
+    _forget_stale_partials(out)
+    key_partial = partial.with_name(partial.name + ".key")
+    placed: list[Path] = []
     try:
         try:
             copy_encrypted(source, partial, key, cipher, source_key=key, source_cipher=cipher, compact=False)
@@ -99,11 +104,15 @@ def backup(source: Path, key: bytes, cipher: str, out: Path) -> Facts:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out)) from None
         facts = read_facts(partial, key, cipher)
         _fsync(partial)
-        _copy_atomic(keyfile.header_path(source), keyfile.header_path(out))
-        os.replace(partial, out)
+        shutil.copyfile(keyfile.header_path(source), key_partial)
+        os.chmod(key_partial, 0o600)
+        _fsync(key_partial)
+        for made, target in ((key_partial, keyfile.header_path(out)), (partial, out)):
+            _place_new(made, target)   # never over a file that came meanwhile
+            placed.append(target)
         _fsync_folder(out.parent)
     except BaseException:
-        for leftover in (partial, *(Path(f"{partial}{s}") for s in SIDE_FILES)):
+        for leftover in (*placed, partial, key_partial, *(Path(f"{partial}{s}") for s in SIDE_FILES)):
             leftover.unlink(missing_ok=True)
         raise
     return Facts(out, facts.revision, facts.position, facts.unsent, facts.last_sync_at, facts.bytes)
@@ -322,6 +331,31 @@ def _rollback_journal(path: Path, key: bytes, cipher: str) -> None:
         conn.execute("PRAGMA journal_mode = DELETE")
     finally:
         conn.close()
+
+
+def _place_new(made: Path, target: Path) -> None:
+    """Give the finished file ``made`` the name ``target``, which must still be free: a hard link fails if
+    ``target`` exists (where links are not supported, a check then a rename)."""
+    try:
+        os.link(made, target)
+    except FileExistsError:
+        raise BackupError(f"{target} already exists (another backup wrote it meanwhile); give another --out") from None
+    except OSError:
+        if target.exists():
+            raise BackupError(f"{target} already exists; give another --out") from None
+        os.replace(made, target)
+        return
+    made.unlink()
+
+
+def _forget_stale_partials(out: Path, older_than_s: float = 86_400) -> None:
+    """Partial files a backup to ``out`` left when it was killed, a day old or more."""
+    import time
+
+    for stale in out.parent.glob(f".{out.name}.*.partial*"):
+        with contextlib.suppress(OSError):
+            if time.time() - stale.stat().st_mtime > older_than_s:
+                stale.unlink()
 
 
 def _copy_atomic(source: Path, target: Path) -> None:

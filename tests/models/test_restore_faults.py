@@ -204,3 +204,39 @@ def test_finishing_a_cut_short_restore_never_overwrites_what_it_set_aside(tmp_pa
     backup.restore(here, out, key, "aegis", current_key=None, leave_unsent_aside=True)
     assert _rows(aside / "scc.db", key) == ["in the backup"]   # the old replica, still whole
     assert keyfile.unlock(aside / "scc.db", PASSPHRASE)[0] == key
+
+
+def test_two_backups_to_one_name_at_once_leave_one_whole_backup_and_say_so_to_the_other(tmp_path, monkeypatch):
+    """Both past the check that the name is free, then both writing: the second deleted the first's partial
+    file (one failed for no reason said) or replaced the finished backup under it (found in review)."""
+    import threading
+
+    here = tmp_path / "laptop" / "scc.db"
+    key = _replica(here)
+    out = tmp_path / "monday.db"
+    both = threading.Barrier(2, timeout=30)
+    real = backup.copy_encrypted
+
+    def copy_together(*args, **kw):
+        both.wait()   # each has passed the check that --out is free
+        real(*args, **kw)
+    monkeypatch.setattr(backup, "copy_encrypted", copy_together)
+    results: list[object] = []
+
+    def run():
+        try:
+            results.append(backup.backup(here, key, "aegis", out))
+        except backup.BackupError as exc:
+            results.append(exc)
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    made = [r for r in results if isinstance(r, backup.Facts)]
+    refused = [r for r in results if isinstance(r, backup.BackupError)]
+    assert len(made) == 1 and len(refused) == 1, results
+    assert "already exists" in str(refused[0])
+    assert _rows(out, key) == ["in the backup"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("monday") or ".monday" in p.name) == [
+        "monday.db", "monday.db.key"]
