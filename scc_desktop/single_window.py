@@ -112,6 +112,7 @@ class WindowClaim:
             raise AlreadyOpen(self.replica, owner, raised,
                               restoring=not raised and _read(self.path)[2] == _RESTORING) from None
         self._fd = fd
+        _owner_only(fd)   # a file made earlier with wider modes: the token is this user's alone
         try:
             self._listen()
         except OSError as exc:   # no loopback (a locked-down machine): one window still, without the call
@@ -332,6 +333,12 @@ def _held(exc: OSError) -> bool:
     """The lock failed because another process holds it (not because the file system takes none)."""
     return exc.errno in {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, getattr(errno, "EDEADLOCK", errno.EDEADLK),
                          errno.EDEADLK}
+
+
+def _owner_only(fd: int) -> None:
+    if hasattr(os, "fchmod"):   # POSIX (Windows: the profile folder's ACL)
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, 0o600)
 
 
 def _lock(fd: int) -> None:

@@ -131,3 +131,14 @@ def test_a_second_demo_brings_the_first_demos_window_forward(tmp_path, desktops)
            "the front" in second.log()
     first.wait_for("this window was brought to the front", timeout=10)
     assert "Demo hub on" not in second.log() and "Traceback" not in first.log() + second.log()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+def test_a_lock_file_made_earlier_with_wider_modes_is_made_the_users_alone(qapp, tmp_path):
+    """The token is in the file: one left readable by others (a copied folder, an old umask) was kept so."""
+    replica = tmp_path / "scc.db"
+    path = single_window.lock_path(replica)
+    path.write_text("1\n0\n\n")
+    os.chmod(path, 0o644)
+    with single_window.WindowClaim(replica) as claim:
+        assert claim.path.stat().st_mode & 0o077 == 0
