@@ -21,15 +21,17 @@ lock: SQLite keeps them safe beside a window.
 from __future__ import annotations
 
 import contextlib
-import errno
 import hmac
 import logging
 import os
 import secrets
 import socket
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from scc_desktop.folder_lock import held as _held
+from scc_desktop.folder_lock import lock_fd as _lock
+from scc_desktop.folder_lock import unlock_fd as _unlock
 
 log = logging.getLogger(__name__)
 
@@ -329,41 +331,7 @@ def _read_line(conn: socket.socket, limit: int = 256) -> bytes:
     return data.split(b"\n", 1)[0].strip()
 
 
-def _held(exc: OSError) -> bool:
-    """The lock failed because another process holds it (not because the file system takes none)."""
-    return exc.errno in {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, getattr(errno, "EDEADLOCK", errno.EDEADLK),
-                         errno.EDEADLK}
-
-
 def _owner_only(fd: int) -> None:
     if hasattr(os, "fchmod"):   # POSIX (Windows: the profile folder's ACL)
         with contextlib.suppress(OSError):
             os.fchmod(fd, 0o600)
-
-
-def _lock(fd: int) -> None:
-    if sys.platform == "win32":   # pragma: no cover - exercised on Windows only
-        import msvcrt
-
-        # A byte past what the file holds, so the owner's line stays readable by a second start.
-        os.lseek(fd, 1 << 20, os.SEEK_SET)
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        finally:
-            os.lseek(fd, 0, os.SEEK_SET)
-    else:
-        import fcntl
-
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-
-def _unlock(fd: int) -> None:
-    """Undo the lock before the file is closed. POSIX: closing does it. Windows: a lock left at a close is
-    undone by the OS 'depending upon available system resources' (LockFileEx's documentation), so a start
-    just after could be refused meanwhile."""
-    if sys.platform == "win32":
-        import msvcrt
-
-        with contextlib.suppress(OSError):
-            os.lseek(fd, 1 << 20, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
