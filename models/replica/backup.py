@@ -97,16 +97,9 @@ def backup(source: Path, key: bytes, cipher: str, out: Path) -> Facts:
     key_partial = partial.with_name(partial.name + ".key")
     placed: list[Path] = []
     try:
-        try:
-            copy_encrypted(source, partial, key, cipher, source_key=key, source_cipher=cipher, compact=False)
-            _rollback_journal(partial, key, cipher)
-        except apsw.FullError:   # the disk of --out: said as the OSError it is
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out)) from None
+        _copy_whole(source, partial, key, cipher)
         facts = read_facts(partial, key, cipher)
-        _fsync(partial)
-        shutil.copyfile(keyfile.header_path(source), key_partial)
-        os.chmod(key_partial, 0o600)
-        _fsync(key_partial)
+        _copy_synced(keyfile.header_path(source), key_partial)
         for made, target in ((key_partial, keyfile.header_path(out)), (partial, out)):
             _place_new(made, target)   # never over a file that came meanwhile
             placed.append(target)
@@ -356,18 +349,6 @@ def _forget_stale_partials(out: Path, older_than_s: float = 86_400) -> None:
         with contextlib.suppress(OSError):
             if time.time() - stale.stat().st_mtime > older_than_s:
                 stale.unlink()
-
-
-def _copy_atomic(source: Path, target: Path) -> None:
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        shutil.copyfile(source, partial)
-        os.chmod(partial, 0o600)
-        _fsync(partial)
-        os.replace(partial, target)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
 
 
 def _copy_whole(source: Path, target: Path, key: bytes, cipher: str) -> None:
