@@ -35,11 +35,10 @@ from models.replica.orm import (
     Transfer,
     TransferEvent,
 )
+from models.replica.identity import DEVICE_KEY   # made once here; a restore renews it
 from models.replica.orm.types import to_utc_text, utcnow
 from sync import outbox
 from sync.protocol import RecordPush
-
-DEVICE_KEY = "device_id"
 
 
 def device_id(session: Session) -> str:

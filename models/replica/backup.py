@@ -11,9 +11,9 @@ app that was killed is applied by SQLite to whatever file is put there, and a ba
 replica then opens without a word as a mix of the two (nothing ties a log to its file when the key
 is the same; docs/reliability.md). ``restore`` moves the replica, its key file and any log and index
 aside together into a folder of their own (nothing is deleted), then puts the backup and its key file
-in place. It refuses, changing nothing, while the replica holds records it has not sent that the
-backup lacks, unless told they may stay in the replica moved aside (from where
-``scc-desktop sync --once --path ASIDE`` still sends them).
+in place, under an authoring identity of its own (``models.replica.identity``). It refuses, changing
+nothing, while the replica holds records it has not sent that the backup lacks, unless told they may
+stay in the replica moved aside (from where ``scc-desktop sync --once --path ASIDE`` still sends them).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import apsw
 
-from models.replica import keyfile, migrate
+from models.replica import identity, keyfile, migrate
 from models.replica.store import (DEFAULT_CIPHER, DamagedReplicaError, StoreError, WrongKeyError, connect_raw,
                                   copy_encrypted, emptied)
 
@@ -119,6 +119,8 @@ class Restored:
     replaced: Facts | None    # the replaced replica's facts, when it could be read
     replaced_problem: str | None   # why it could not be read
     resumed: tuple[Path, ...] = ()   # a restore cut short before (killed, power cut) finished first: its aside
+    device_id: str | None = None          # the identity it records under from now on (models.replica.identity)
+    device_id_before: str | None = None   # the one the backup had (None: it had not authored anything)
 
 
 def restore(target: Path, source: Path, key: bytes, cipher: str, *, current_key: bytes | None,
@@ -174,19 +176,21 @@ def restore(target: Path, source: Path, key: bytes, cipher: str, *, current_key:
             "in the replica moved aside, and 'scc-desktop sync --once --path' on it sends them later); "
             "nothing was changed")
     _not_open_elsewhere(target)
-    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%d-%H%M%S")
+    now = now or datetime.now(timezone.utc)
+    stamp = now.strftime("%Y%m%d-%H%M%S")
     aside = _free(target.with_name(f"{target.name}.before-restore-{stamp}"))
     staged_db, staged_key = _staged(target)
     marker = _marker(target)
     for leftover in (staged_db, staged_key, marker.with_name(f"{marker.name}.partial")):   # left by a restore
         # stopped before it moved anything
         leftover.unlink(missing_ok=True)
-    moved, placed = [], []
+    moved, placed, ids = [], [], []
     try:
         # The slow part first, beside the replica, while it is still whole in place: a kill here leaves
         # it as it was (and two hidden files the next restore removes).
         _copy_synced(keyfile.header_path(source), staged_key)
-        _copy_whole(source, staged_db, key, cipher)
+        _copy_whole(source, staged_db, key, cipher,
+                    then=lambda conn: ids.extend(identity.renew(conn, now, f"restored from {source.name}")))
         _not_open_elsewhere(target)   # again: one may have started during the copy
         # From here only renames; a kill between two of them is finished by the next restore (the marker).
         _write_synced(marker, json.dumps({"aside": aside.name, "from": str(source)}))
@@ -213,7 +217,8 @@ def restore(target: Path, source: Path, key: bytes, cipher: str, *, current_key:
         with contextlib.suppress(OSError):
             aside.rmdir()
         raise
-    return Restored(read_facts(target, key, cipher), aside if moved else None, left, replaced, problem, resumed)
+    return Restored(read_facts(target, key, cipher), aside if moved else None, left, replaced, problem, resumed,
+                    device_id=ids[1], device_id_before=ids[0])
 
 
 _SQLITE_SHARED = (0x40000002, 510)   # SQLite's unix VFS: the bytes its SHARED lock reads (PENDING_BYTE + 2)
@@ -318,9 +323,11 @@ def cipher_of(path: Path) -> str:
     return keyfile.read_header(path).get("cipher", DEFAULT_CIPHER)
 
 
-def _rollback_journal(path: Path, key: bytes, cipher: str) -> None:
+def _rollback_journal(path: Path, key: bytes, cipher: str, then=None) -> None:
     conn = connect_raw(path, key, cipher)   # sets WAL: the copy becomes one file again below
     try:
+        if then is not None:
+            then(conn)
         conn.execute("PRAGMA journal_mode = DELETE")
     finally:
         conn.close()
@@ -351,14 +358,14 @@ def _forget_stale_partials(out: Path, older_than_s: float = 86_400) -> None:
                 stale.unlink()
 
 
-def _copy_whole(source: Path, target: Path, key: bytes, cipher: str) -> None:
+def _copy_whole(source: Path, target: Path, key: bytes, cipher: str, then=None) -> None:
     """A copy of the database ``source`` as SQLite reads it (with any log beside it: a replica set aside
     by a restore keeps its killed app's log, and a file copy would drop what the log holds), one file in
-    rollback-journal mode, fsynced."""
+    rollback-journal mode, fsynced. ``then(conn)``: a change made to the copy before it is closed."""
     try:
         try:
             copy_encrypted(source, target, key, cipher, source_key=key, source_cipher=cipher, compact=False)
-            _rollback_journal(target, key, cipher)
+            _rollback_journal(target, key, cipher, then)
         except apsw.FullError:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target)) from None
         os.chmod(target, 0o600)

@@ -86,10 +86,15 @@ def _restore(args) -> int:
                       **restored.facts.as_json(), "left_unsent_aside": len(restored.left_unsent),
                       "replaced": restored.replaced.as_json() if restored.replaced else None,
                       "replaced_unread": restored.replaced_problem,
-                      "finished_first": [str(a) for a in restored.resumed]}, indent=2))
+                      "finished_first": [str(a) for a in restored.resumed],
+                      "device_id": restored.device_id, "device_id_before": restored.device_id_before}, indent=2))
     kept = (f"what was there is kept in {restored.aside}" if restored.aside else "there was no replica there")
     said = [f"Restored {path} from {source} (feed position {restored.facts.position:,}); {kept}. The next sync "
             "brings everything since from the hub."]
+    if restored.device_id:
+        said.append(f"It records under a new device identity from now on ({restored.device_id}; it was "
+                    f"{restored.device_id_before}), so what it records before its next sync cannot take a number the "
+                    "hub already holds.")
     if restored.resumed:
         said.append(f"A restore stopped part way before was finished first: the replica that was there then is "
                     f"kept whole in {', '.join(str(a) for a in restored.resumed)}.")

@@ -174,8 +174,8 @@ def test_a_process_that_opens_the_replica_during_the_copy_stops_the_restore_too(
     started = []
     real = backup._copy_whole
 
-    def copy_meanwhile(*args):
-        real(*args)
+    def copy_meanwhile(*args, **kwargs):
+        real(*args, **kwargs)
         started.append(_holding_open(here, key))
     monkeypatch.setattr(backup, "_copy_whole", copy_meanwhile)
     try:

@@ -107,3 +107,36 @@ def test_bad_input_is_named(tmp_path):
     done = run("db", "--path", str(path), "restore", "--from", str(out), env_extra={"SCC_PASSPHRASE": "not it at all"},
                home=tmp_path)
     assert done.returncode == 3 and "the passphrase does not open the backup" in done.stderr
+
+
+def test_a_decision_recorded_on_a_restored_replica_before_it_syncs_reaches_the_hub(sqlite_hub, tmp_path):
+    """A backup is older than the hub: the device's later decisions are at the hub, not in the backup. A
+    decision recorded on the restored replica before it has synced (the room offline: why it restored)
+    took the device's next number from the backup and the hub refused it as a second decision with that
+    number. A restore gives the replica an identity of its own, whose first decision chains from none."""
+    path = _connected(sqlite_hub, tmp_path)
+    _decide(path, "Decided before the backup")
+    assert run("sync", "--once", "--path", str(path), env_extra=ENV, home=tmp_path).returncode == 0
+    with Store.unlock(path, PASS) as store, store.session() as s:
+        before = authoring.device_id(s)
+    out = tmp_path / "monday.db"
+    assert run("db", "--path", str(path), "backup", "--out", str(out), env_extra=ENV, home=tmp_path).returncode == 0
+    _decide(path, "Decided after the backup, and sent")
+    assert run("sync", "--once", "--path", str(path), env_extra=ENV, home=tmp_path).returncode == 0
+    done = run("db", "--path", str(path), "restore", "--from", str(out), env_extra=ENV, home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    said = json.loads(done.stdout)
+    assert said["device_id_before"] == before and said["device_id"] not in (None, before)
+    assert "records under a new device identity" in done.stderr
+    offline = _decide(path, "Decided on the restored replica, before it synced")
+    done = run("sync", "--once", "--path", str(path), env_extra=ENV, home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    with Store.unlock(path, PASS) as store, store.reading() as conn:
+        refused = conn.execute("SELECT last_error FROM outbox WHERE rejected_at IS NOT NULL").fetchall()
+        assert refused == []
+        assert conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0] == 0
+        rows = conn.execute("SELECT device_id, device_seq FROM decision_entry ORDER BY recorded_at").fetchall()
+        assert [r[1] for r in rows] == [1, 2, 1] and rows[2][0] == said["device_id"]
+        assert conn.execute("SELECT count(*) FROM decision_entry WHERE uuid = ?", (offline,)).fetchone()[0] == 1
+    done = run("records", "verify", "--path", str(path), env_extra=ENV, home=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -1,0 +1,38 @@
+"""The replica's authoring identity (``replica_meta`` key ``device_id``), and a new one after a restore.
+
+Every record authored here carries the identity, and each decision its number in the identity's chain
+(``device_seq``), which the hub holds once. A replica put back from a backup is behind the hub: its
+identity's later decisions are at the hub and not in it, so the next decision recorded before it syncs
+takes a number already sent and is refused ("two decisions cannot share a number"). A backup restored
+on another computer would also leave two desktops with one identity, their records indistinguishable and
+their concurrent transfer edits no longer seen as a conflict. So a restore gives the replica a new
+identity (its first decision chains from none); the ones it had are kept in ``device_ids_before``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid as uuidlib
+from datetime import datetime
+
+import apsw
+
+DEVICE_KEY = "device_id"
+BEFORE_KEY = "device_ids_before"   # JSON list: {"device_id", "until", "why"}
+
+
+def renew(conn: apsw.Connection, at: datetime, why: str) -> tuple[str | None, str | None]:
+    """Give the replica open on ``conn`` a new identity, in one transaction; returns (the one it had,
+    the new one). A replica that never had one (nothing authored yet) is left to make its own: (None, None)."""
+    with conn:
+        had = [r[0] for r in conn.execute("SELECT value FROM replica_meta WHERE key = ?", (DEVICE_KEY,))]
+        if not had:
+            return None, None
+        new = str(uuidlib.uuid4())
+        kept = [r[0] for r in conn.execute("SELECT value FROM replica_meta WHERE key = ?", (BEFORE_KEY,))]
+        before = json.loads(kept[0]) if kept else []
+        before.append({"device_id": had[0], "until": at.isoformat(timespec="seconds"), "why": why})
+        conn.execute("UPDATE replica_meta SET value = ? WHERE key = ?", (new, DEVICE_KEY))
+        conn.execute("INSERT INTO replica_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+                     "value = excluded.value", (BEFORE_KEY, json.dumps(before)))
+    return had[0], new

@@ -1,0 +1,67 @@
+"""A restored replica records under an authoring identity of its own (models.replica.identity); the
+ones it had are kept. The end-to-end case (a decision recorded before the restored replica syncs reaches
+the hub) is tests/scc_desktop/test_cli_backup.py."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from models.replica import backup
+from models.replica.store import Store
+from sync import authoring
+from tests.models.conftest import FAST_KDF, PASSPHRASE
+from tests.support.replica import fresh_replica
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _decide(store, text: str):
+    return authoring.record_decision(store, decision_maker="Dr A", decision_maker_role="Director on-call",
+                                     decision=text, rationale="Test", recorded_by="Room support")
+
+
+def _meta(path, key: str):
+    with Store.unlock(path, PASSPHRASE) as store, store.reading() as conn:
+        found = conn.execute("SELECT value FROM replica_meta WHERE key = ?", (key,)).fetchall()
+        return found[0][0] if found else None
+
+
+def test_each_restore_gives_a_new_identity_and_keeps_the_ones_before(tmp_path):
+    path = tmp_path / "scc.db"
+    store = fresh_replica(path, PASSPHRASE, kdf=FAST_KDF)
+    first = _decide(store, "One")
+    key, cipher = store.key, store.cipher
+    store.close()
+    made = []
+    for n, when in enumerate((datetime(2026, 12, 1, 9, tzinfo=timezone.utc),
+                              datetime(2026, 12, 2, 9, tzinfo=timezone.utc))):
+        out = tmp_path / f"b{n}.db"
+        backup.backup(path, key, cipher, out)
+        made.append(backup.restore(path, out, key, cipher, current_key=key, now=when))
+    assert made[0].device_id_before == first.device_id
+    assert made[1].device_id_before == made[0].device_id
+    assert len({first.device_id, made[0].device_id, made[1].device_id}) == 3
+    assert _meta(path, "device_id") == made[1].device_id
+    assert json.loads(_meta(path, "device_ids_before")) == [
+        {"device_id": first.device_id, "until": "2026-12-01T09:00:00+00:00", "why": "restored from b0.db"},
+        {"device_id": made[0].device_id, "until": "2026-12-02T09:00:00+00:00", "why": "restored from b1.db"}]
+    with Store.unlock(path, PASSPHRASE) as store:
+        again = _decide(store, "Two")
+        assert (again.device_id, again.device_seq, again.prev_device_hash) == (made[1].device_id, 1, None)
+        assert _decide(store, "Three").device_seq == 2
+    # The backup itself is unchanged: restored again elsewhere it is the same replica it was.
+    assert backup.read_facts(tmp_path / "b0.db", key, cipher).position == made[0].facts.position
+
+
+def test_a_replica_that_never_authored_is_left_to_make_its_own(tmp_path):
+    path = tmp_path / "scc.db"
+    store = fresh_replica(path, PASSPHRASE, kdf=FAST_KDF)
+    key, cipher = store.key, store.cipher
+    store.close()
+    backup.backup(path, key, cipher, tmp_path / "b.db")
+    done = backup.restore(path, tmp_path / "b.db", key, cipher, current_key=key)
+    assert (done.device_id, done.device_id_before) == (None, None)
+    assert _meta(path, "device_id") is None and _meta(path, "device_ids_before") is None
