@@ -30,8 +30,10 @@ from functools import lru_cache
 from models.queries import opel_latest
 from models.rules.catalogue import load_catalogue
 from models.rules.opel_rollup import NextLevel
+from models.rules.opel_table import edition_words
 from models.service import overview as door
 from models.service import phoned_in as phoned_door
+from models.uk_time import UK
 from ui import format as fmt
 from ui import stale as stale_look
 from ui import tasks, theme
@@ -471,8 +473,8 @@ class OverviewView(QWidget):
         else:
             self.empty_label.setText(EMPTY_TEXT)
         editions = {(p.edition, p.verified) for p in providers}
-        self.edition_label.setText("; ".join(
-            f"OPEL table {e}" + ("" if v else " — UNVERIFIED TABLE") for e, v in sorted(editions)))
+        today = now.astimezone(UK).date()
+        self.edition_label.setText("; ".join(edition_words(e, v, today) for e, v in sorted(editions)))
         self.drawn.emit()
 
     def _tile_for(self, p, trends: dict, now: datetime, by_key: dict) -> ProviderTile:

@@ -29,9 +29,11 @@ from models.queries import provider as queries_provider
 from models.rules import series_gaps
 from models.rules.metric_targets import load_targets
 from models.rules.opel import NextThreshold
+from models.rules.opel_table import period_note
 from models.service import forecast as forecast_door
 from models.service import phoned_in as phoned_door
 from models.service import provider as door
+from models.uk_time import UK
 from ui import format as fmt
 from ui import tasks, theme
 from ui.charts import LEVEL_TICKS, Band, Series, TimeChart, align_time_axes, colour, fixed_range
@@ -337,6 +339,8 @@ class ProviderView(QWidget):
             gap = f"{step.points:g} pts" if step.inclusive else f"over {step.points:g} pts"
             total += f" · {gap} to OPEL {step.level}"
         table = f"OPEL table {esc(d.edition)}" + ("" if d.verified else " — <b>UNVERIFIED TABLE</b>")
+        if lapsed := period_note(d.edition, now.astimezone(UK).date(), short=True):   # the overview says more
+            table += f" — <b>{esc(lapsed)}</b>"
         stale = fmt.is_stale(now, d.assessed_at, STALE_AFTER)
         age = (f"<span style='color:{theme.current().stale}'><b>STALE</b></span> · " if stale else "")
         self.summary.setText(f"<b>{esc(d.name)}</b> ({esc(d.org_code)}) — {decl}<br>{total} · {table} · "

@@ -23,6 +23,7 @@ from models.records.export.pdf import (FOOTER_H, HEAD_BG, HEADER_H, MARGIN, PAD,
 from models.records.export.pdf_text import Paragraph
 from models.reports import pdf_chart, pdf_table, words
 from models.reports.model import Chart, Report, Table, Text, Value
+from models.rules.opel_table import period_note
 from models.uk_time import UK, uk_time
 from models.version import VERSION
 
@@ -49,11 +50,15 @@ def show(value: Value) -> str:
     return str(value)
 
 
-def tables_line(report: Report) -> str:
-    """"OPEL table <edition> (verified)" for each edition the figures were scored on."""
+def tables_line(report: Report, short: bool = False) -> str:
+    """"OPEL table <edition> (verified)" for each edition the figures were scored on, with "; its period
+    ... ended ..." for one used after its own period (``short``: the page footer's "period ended ...")."""
     if not report.opel_tables:
         return "OPEL table: none in use (no assessments held)"
-    return "; ".join(f"OPEL table {e} ({'verified' if v else 'UNVERIFIED'})" for e, v in report.opel_tables)
+    on = report.at.astimezone(UK).date()
+    return "; ".join(f"OPEL table {e} ({'verified' if v else 'UNVERIFIED'}"
+                     + (f"; {note}" if (note := period_note(e, on, short)) else "") + ")"
+                     for e, v in report.opel_tables)
 
 
 def _zones(report: Report) -> str:
@@ -65,7 +70,7 @@ def _canvas(report: Report, f: Fonts, counter: list[int]):
     return numbered_canvas(PageFrame(
         title=report.title, top_right=f"As at {uk_time(report.at)}",
         subtitle=f"SCC Desktop {report.name} · scc-desktop {VERSION} · times are UK local ({_zones(report)})",
-        sub_right=f"Generated {uk_time(report.generated_at)}", footer=tables_line(report),
+        sub_right=f"Generated {uk_time(report.generated_at)}", footer=tables_line(report, short=True),
         warn=any(not v for _e, v in report.opel_tables),
         standin_note=("Text shown as [U+... NAME] or [Script: U+...] could not be drawn as written here; the "
                       "exact text is in this report's .json and .csv files.")), f, counter)

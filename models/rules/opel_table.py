@@ -16,6 +16,7 @@ not cover every possible total from the minimum to the maximum.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from typing import Any
 
 import resources
 from models.rules.intervals import Interval, IntervalError, check_bands, parse_interval
-from models.rules.tabledata import Collector, Header, Problem, TableError, read_toml
+from models.rules.tabledata import UNVERIFIED_MARKER, Collector, Header, Problem, TableError, read_toml
 
 WORSE_DIRECTIONS = ("higher", "lower")
 OPEL_LEVELS = (1, 2, 3, 4)
@@ -141,6 +142,28 @@ def shipped_or_none(pillar: str) -> OpelTable | None:
         return load_shipped(pillar)
     except KeyError:
         return None
+
+
+def period_note(edition: str, on: dt.date, short: bool = False) -> str | None:
+    """Words for the OPEL table ``edition`` used on ``on`` outside its own period (``[table]``'s
+    ``valid_from``/``valid_until``), from this desktop's table of that edition; None when within it,
+    when the file gives no period, or when this desktop holds no table of that edition."""
+    for pillar in shipped_pillars():
+        try:
+            table = shipped_or_none(pillar)
+        except TableError:
+            continue
+        if table is not None and table.edition == edition:
+            return table.header.out_of_period(on, short)
+    return None
+
+
+def edition_words(edition: str, verified: bool, on: dt.date | None = None) -> str:
+    """"OPEL table 2024-26 — UNVERIFIED TABLE — its period (...) ended 31/03/2026: check for a newer
+    edition", as every place that names the table says it."""
+    words = f"OPEL table {edition}" + ("" if verified else f" — {UNVERIFIED_MARKER}")
+    note = period_note(edition, on) if on is not None else None
+    return words + (f" — {note}" if note else "")
 
 
 def load_shipped(pillar: str) -> OpelTable:

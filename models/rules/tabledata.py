@@ -1,7 +1,8 @@
 """Reading framework data files (TOML) and reporting every problem at once.
 
 Every framework file under ``resources/`` opens with a ``[table]`` header:
-``edition``, ``source``, ``provenance``, ``verified`` (bool) and ``notes``.
+``edition``, ``source``, ``provenance``, ``verified`` (bool) and ``notes``, and optionally the
+edition's own period (``period`` in words, ``valid_from``, ``valid_until``).
 Loaders collect :class:`Problem` records instead of stopping at the first one,
 then raise a single :class:`TableError` listing them all, so a room replacing
 a table sees everything it has to fix in one pass.
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 HEADER_TEXT_FIELDS = ("edition", "source", "provenance", "notes")
+PERIOD_FIELDS = ("period", "valid_from", "valid_until")   # optional: when the edition itself applies
 UNVERIFIED_MARKER = "UNVERIFIED TABLE"
 
 
@@ -40,22 +42,6 @@ class TableError(ValueError):
         super().__init__(f"{len(self.problems)} problem(s):\n{lines}")
 
 
-@dataclass(frozen=True)
-class Header:
-    """Provenance of a data file. ``verified`` is False for placeholders."""
-
-    edition: str
-    source: str
-    provenance: str
-    verified: bool
-    notes: str
-
-    @property
-    def marker(self) -> str:
-        """``"UNVERIFIED TABLE"`` unless the file says it was checked against its source."""
-        return "verified" if self.verified else UNVERIFIED_MARKER
-
-
 class InForce:
     """For an entry with ``valid_from`` and ``valid_until`` (dates or None): whether it applies on a day."""
 
@@ -76,6 +62,36 @@ class Validity(InForce):
     period: str | None = None
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Header:
+    """Provenance of a data file. ``verified`` is False for placeholders."""
+
+    edition: str
+    source: str
+    provenance: str
+    verified: bool
+    notes: str
+    applies: Validity = Validity()   # the edition's own period, when the file gives one
+
+    @property
+    def marker(self) -> str:
+        """``"UNVERIFIED TABLE"`` unless the file says it was checked against its source."""
+        return "verified" if self.verified else UNVERIFIED_MARKER
+
+    def out_of_period(self, on: dt.date, short: bool = False) -> str | None:
+        """Words for an edition used outside its own period on ``on`` (None: within it, or no period
+        given). Frameworks are replaced every year or two; a room still scoring on an edition whose
+        period has ended must see that a newer one may apply rather than take the old one as current."""
+        a = self.applies
+        period = f" ({a.period})" if a.period and not short else ""
+        if a.valid_until is not None and on > a.valid_until:
+            return (f"period ended {a.valid_until:%d/%m/%Y}" if short else
+                    f"its period{period} ended {a.valid_until:%d/%m/%Y}: check for a newer edition")
+        if a.valid_from is not None and on < a.valid_from:
+            return f"{'period' if short else f'its period{period}'} starts {a.valid_from:%d/%m/%Y}"
+        return None
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -202,7 +218,7 @@ class Collector:
         if not isinstance(head, dict):
             self.add("[table]", "missing header table [table] (edition, source, provenance, verified, notes)")
             return Header("?", "?", "?", False, "")
-        allowed = set(HEADER_TEXT_FIELDS) | {"verified"} | set(extra)
+        allowed = set(HEADER_TEXT_FIELDS) | {"verified"} | set(PERIOD_FIELDS) | set(extra)
         for name in sorted(set(head) - allowed):
             self.add("[table]", f"unknown field '{name}' (in TOML every key after the [table] line "
                                 "belongs to it: move top-level keys above that line)")
@@ -211,7 +227,8 @@ class Collector:
             if isinstance(head.get(name), str) and not head[name].strip():
                 self.add("[table]", f"field '{name}' must not be empty")
         verified = self.field(head, "verified", bool, "[table]", default=False)
-        return Header(texts["edition"], texts["source"], texts["provenance"], bool(verified), texts["notes"])
+        applies = self.validity(head, "[table]", period_required=False)
+        return Header(texts["edition"], texts["source"], texts["provenance"], bool(verified), texts["notes"], applies)
 
 
 def _type_name(kind: type) -> str:

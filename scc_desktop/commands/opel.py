@@ -111,6 +111,7 @@ def result_json(table: OpelTable, result: OpelResult) -> dict[str, Any]:
         "edition": table.edition,
         "verified": table.verified,
         "table_status": table.header.marker,
+        "edition_period": table.header.out_of_period(_uk_today()),   # null: within its period, or none given
         "pillar": table.pillar,
         "table_file": str(table.path),
         "complete": result.complete,
@@ -154,6 +155,14 @@ def _score(args: argparse.Namespace) -> int:
     return 2
 
 
+def _uk_today():
+    from datetime import datetime
+
+    from models.uk_time import UK
+
+    return datetime.now(UK).date()
+
+
 def _check_table(args: argparse.Namespace) -> int:
     from models.rules.opel_rollup import load_system
     from models.rules.opel_table import load_table
@@ -167,9 +176,10 @@ def _check_table(args: argparse.Namespace) -> int:
                   f"{system.header.marker}; scopes: {', '.join(system.rules)}")
         else:
             table = load_table(args.file)
+            lapsed = table.header.out_of_period(_uk_today())
             print(f"{args.file}: valid OPEL table; pillar {table.pillar}; edition {table.edition}; "
                   f"{table.header.marker}; {len(table.parameters)} parameters; "
-                  f"totals {table.min_total:g} to {table.max_total:g}")
+                  f"totals {table.min_total:g} to {table.max_total:g}" + (f"; {lapsed}" if lapsed else ""))
         return 0
     except TableError as exc:
         print(f"{args.file}: NOT VALID, {len(exc.problems)} problem(s){_header_note(args.file)}:")
@@ -201,6 +211,11 @@ def _show(args: argparse.Namespace) -> int:
     print(f"OPEL table: {table.pillar}  edition {table.edition}{marker}")
     bundled = args.table is None and table.path == shipped_table_path(table.pillar)
     print(f"File: {table.path}" + ("  (bundled)" if bundled else ""))
+    a = h.applies
+    if a.period or a.valid_from or a.valid_until:
+        days = " to ".join(f"{d:%d/%m/%Y}" if d else "open" for d in (a.valid_from, a.valid_until))
+        lapsed = h.out_of_period(_uk_today())
+        print(f"Period: {a.period or 'not named'} ({days})" + (f"  *** {lapsed} ***" if lapsed else ""))
     for label, text in (("Source", h.source), ("Provenance", h.provenance), ("Notes", h.notes)):
         if text.strip():
             print(f"{label}: {' '.join(text.split())}")

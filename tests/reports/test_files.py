@@ -4,6 +4,7 @@ bad option and its reason."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from datetime import timedelta
@@ -33,6 +34,20 @@ def test_the_same_report_twice_gives_the_same_bytes(world, tmp_path, name):
         assert path.read_bytes() == two.files[key].read_bytes(), key
     assert one.files["json"].name == f"{name}-2025-07-14-1000.json"   # named for its UK local time (BST)
     assert b'"generated_at": "2025-07-14T10:00:00+01:00"' in one.files["json"].read_bytes()
+
+
+@pdftotext
+def test_a_report_made_after_the_tables_period_says_it_has_ended_on_every_page(world, tmp_path):
+    _path, store = world
+    later = NOW + timedelta(days=365)   # Jul 2026: the 2024-26 tables ran to 31/03/2026
+    written = reports.make(store, "brief", tmp_path, later)
+    pages = pages_text(written.pdf)
+    assert all("OPEL table 2024-26 (UNVERIFIED; period ended 31/03/2026)" in text for text in pages)   # the footer
+    assert ("OPEL table 2024-26 (UNVERIFIED; its period (2024/25 to 2025/26) ended 31/03/2026: check for a newer "
+            "edition)") in " ".join(pages[0].split())   # the cover table
+    said = json.loads(written.files["json"].read_text(encoding="utf-8"))["opel_tables"]
+    assert {t["edition"]: t["out_of_period"] for t in said} == {
+        "2024-26": "its period (2024/25 to 2025/26) ended 31/03/2026: check for a newer edition", "test": None}
 
 
 @pdftotext

@@ -58,6 +58,25 @@ def test_tiles_show_level_number_and_age_worst_first(window, store):
     assert "OPEL 2" in texts["RAA"] and "10 min ago" in texts["RAA"]
     assert "OPEL ≥3 (incomplete)" in texts["RBB"] and "no data since 08:30" in texts["RBB"]
     assert "UNVERIFIED TABLE" in window.overview.edition_label.text()
+    assert "ended" not in window.overview.edition_label.text()   # 12 Jan 2026: within the 2024-26 tables' period
+
+
+def test_the_overview_says_when_the_tables_period_has_ended(qtbot, store):
+    """In December 2026 the 2024-26 tables (2024/25 to 2025/26) are past their period: a newer edition
+    may apply, and the room scoring on them must be told (docs/opel-tables.md)."""
+    later = NOW + timedelta(days=327)
+    apply_batch(store, batch([
+        (1, "organisation", {"ods_code": "RAA", "name": "Alpha Hospitals", "sector": "acute"}),
+        (2, "opel_assessment", {**_assessment("RAA", 2, 10), "assessed_at": later.isoformat()}),
+    ]), ObservationValidator({}))
+    w = MainWindow(store, clock=lambda: later)
+    qtbot.addWidget(w)
+    w.resize(1366, 768)
+    w.overview.refresh()
+    assert tasks.manager().wait_idle()
+    assert w.overview.edition_label.text() == (
+        "OPEL table 2024-26 — UNVERIFIED TABLE — its period (2024/25 to 2025/26) ended 31/03/2026: "
+        "check for a newer edition")
 
 
 def test_banner_says_offline_since_when_and_clears_when_back(window):

@@ -161,6 +161,16 @@ def test_drill_down_shows_band_points_and_next_threshold_from_models_opel(qtbot,
     assert "Declared OPEL 3, calculated OPEL" in summary
     assert "score 13 · 7 pts to OPEL 3" in summary     # acute.toml: OPEL 3 from 20; 20 - 13 by hand
     assert "Escalating early for the evening peak" in summary and "UNVERIFIED TABLE" in summary
+    assert "period ended" not in summary   # January 2026: within the 2024-26 tables' period
+
+
+def test_the_drill_down_says_when_the_tables_period_has_ended(qtbot, store):
+    fill_system(store)
+    view = _view(qtbot, ProviderView, store, now=NOW + timedelta(days=327))   # Sat 5 Dec 2026
+    view.select_provider("RAA")
+    assert tasks.manager().wait_idle()
+    summary = " ".join(view.summary.text().replace("<b>", "").replace("</b>", "").split())
+    assert "OPEL table 2024-26 — UNVERIFIED TABLE — period ended 31/03/2026 ·" in summary
 
 
 def test_drill_down_charts_follow_the_row_and_the_24h_7d_toggle(qtbot, store):
