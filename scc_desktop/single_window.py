@@ -7,7 +7,8 @@ holds an OS lock on ``<replica>.window.lock`` beside the replica (it goes with t
 that ends: a crash or a kill leaves no stale lock) and listens on a loopback port for a second
 start. The second start finds the lock held, asks the first to bring its window (or its unlock
 dialog) to the front, and ends. If the first does not answer (busy), the second says so in a
-message box, naming the process.
+message box, naming the process. The lock file names the computer too: a replica in a folder two
+computers share is said to be open on the other one, which no port on this one can reach.
 
 The port and a random token are in the lock file (readable by this user only); the second start
 sends the token, so no other program on the machine can make the window jump. Plain sockets and
@@ -57,9 +58,14 @@ def lock_path(replica: Path) -> Path:
 class AlreadyOpen(Exception):
     """The replica's window is another process's (``owner``); ``raised``: it came to the front."""
 
-    def __init__(self, replica: Path, owner: str, raised: bool, restoring: bool = False) -> None:
+    def __init__(self, replica: Path, owner: str, raised: bool, restoring: bool = False,
+                 elsewhere: str | None = None) -> None:
         self.replica, self.owner, self.raised = Path(replica), owner, raised
-        if restoring:
+        if elsewhere:
+            text = (f"SCC Desktop is open on {replica} on another computer ({elsewhere}, process {owner}): a "
+                    "replica is used on one computer at a time. Close it there, or give this computer a replica "
+                    "of its own (each syncs from the hub)")
+        elif restoring:
             text = (f"a backup is being put in place of {replica} ('scc-desktop db restore', process {owner}): "
                     "start SCC Desktop again when it has finished")
         elif raised:
@@ -110,6 +116,8 @@ class WindowClaim:
                 log.warning("the window lock beside %s cannot be taken here (%s): a second start will open a "
                             "second window", self.replica, exc.strerror or exc)
                 return self
+            if elsewhere := _elsewhere(self.path):   # a replica in a shared folder: its port is not ours
+                raise AlreadyOpen(self.replica, _read(self.path)[0], False, elsewhere=elsewhere) from None
             owner, raised = _ask_holder(self.path)
             raise AlreadyOpen(self.replica, owner, raised,
                               restoring=not raised and _read(self.path)[2] == _RESTORING) from None
@@ -122,7 +130,7 @@ class WindowClaim:
         port = self._sock.getsockname()[1] if self._sock else 0
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, f"{os.getpid()}\n{port}\n{self._token}\n".encode())
+        os.write(fd, f"{os.getpid()}\n{port}\n{self._token}\n{_this_host()}\n".encode())
         return self
 
     def _listen(self) -> None:
@@ -221,9 +229,10 @@ class WindowClaim:
 class WindowOpen(Exception):
     """A window holds the replica (process ``owner``): what needs it closed cannot run."""
 
-    def __init__(self, replica: Path, owner: str) -> None:
+    def __init__(self, replica: Path, owner: str, elsewhere: str | None = None) -> None:
         self.replica, self.owner = Path(replica), owner
-        super().__init__(f"SCC Desktop is open on {replica} (process {owner}): close its window first")
+        where = f"on another computer ({elsewhere}, process {owner})" if elsewhere else f"(process {owner})"
+        super().__init__(f"SCC Desktop is open on {replica} {where}: close its window first")
 
 
 @contextlib.contextmanager
@@ -237,13 +246,14 @@ def window_closed(replica: Path) -> Iterator[None]:
             _lock(fd)
         except OSError as exc:
             if _held(exc):
-                raise WindowOpen(replica, _read(path)[0]) from None
+                raise WindowOpen(replica, _read(path)[0], _elsewhere(path)) from None
             log.warning("the window lock beside %s cannot be taken here (%s): a window opened meanwhile is not "
                         "kept out", replica, exc.strerror or exc)
             yield
             return
         os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n0\n{_RESTORING}\n".encode())   # a window started meanwhile says so
+        os.write(fd, f"{os.getpid()}\n0\n{_RESTORING}\n{_this_host()}\n".encode())   # a window started
+        # meanwhile says so
         try:
             yield
         finally:
@@ -292,6 +302,21 @@ def _ask_holder(path: Path, settle_s: float = SETTLE_S) -> tuple[str, bool]:
         if time.monotonic() >= deadline:
             return owner, False
         time.sleep(0.05)
+
+
+def _this_host() -> str:
+    return socket.gethostname() or "unknown"
+
+
+def _elsewhere(path: Path) -> str | None:
+    """The other computer holding the lock (a replica in a shared folder), or None: this one's, or a
+    lock file from before the host was written in it."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+    except OSError:
+        return None
+    host = lines[3].strip() if len(lines) > 3 else ""
+    return host if host and host != _this_host() else None
 
 
 def _read(path: Path) -> tuple[str, int, str]:

@@ -226,3 +226,51 @@ def test_a_start_during_a_restore_says_a_restore_is_running(qapp, tmp_path, monk
     told: list[str] = []
     assert already_open(caught.value, tell=told.append) == 1
     assert "db restore" in told[0] and f"process {os.getpid()}" in told[0] and "did not answer" not in told[0]
+
+
+def test_a_replica_open_on_another_computer_says_so(qapp, tmp_path):
+    """A replica in a folder two computers share, open on the other one: the second start asked a port on
+    this computer (none of the other's), waited, and said the window "did not answer (it may be busy or
+    still starting)", naming a process this computer does not have. The lock file names the computer; the
+    other computer is played by a real process here, holding the real lock, that writes another name."""
+    import subprocess
+    import sys
+
+    from scc_desktop.commands.app import already_open
+
+    replica = tmp_path / "share" / "scc.db"
+    replica.parent.mkdir()
+    path = single_window.lock_path(replica)
+    code = f"""
+import fcntl, os, time
+fd = os.open({str(path)!r}, os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+os.write(fd, f"{{os.getpid()}}\\n40123\\n{'1' * 32}\\nward-pc-7\\n".encode())
+print('locked', flush=True)
+time.sleep(60)
+"""
+    other = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline().strip() == "locked"
+        began = time.monotonic()
+        with pytest.raises(single_window.AlreadyOpen) as caught:
+            single_window.WindowClaim(replica, bring_forward=lambda: None).acquire()
+        assert time.monotonic() - began < single_window.SETTLE_S   # nothing here to ask, nothing to wait for
+        told: list[str] = []
+        assert already_open(caught.value, tell=told.append) == 1
+        assert told == [f"SCC Desktop is open on {replica} on another computer (ward-pc-7, process {other.pid}): a "
+                        "replica is used on one computer at a time. Close it there, or give this computer a "
+                        "replica of its own (each syncs from the hub)"]
+        with pytest.raises(single_window.WindowOpen, match=r"on another computer \(ward-pc-7, process \d+\): "
+                                                           "close its window first"):
+            with single_window.window_closed(replica):
+                pass
+    finally:
+        other.kill()
+        other.wait(10)
+    # This computer's own lock (and one written before the computer was named) is asked as before.
+    with single_window.WindowClaim(replica, bring_forward=lambda: None):
+        assert path.read_text().split("\n")[3] == socket.gethostname()
+        assert single_window._elsewhere(path) is None
+    path.write_text("4242\n1\n" + "0" * 32 + "\n")
+    assert single_window._elsewhere(path) is None
