@@ -121,6 +121,7 @@ class Restored:
     resumed: tuple[Path, ...] = ()   # a restore cut short before (killed, power cut) finished first: its aside
     device_id: str | None = None          # the identity it records under from now on (models.replica.identity)
     device_id_before: str | None = None   # the one the backup had (None: it had not authored anything)
+    replica: Path | None = None           # the file restored (a link's own file: ``followed``)
 
 
 def restore(target: Path, source: Path, key: bytes, cipher: str, *, current_key: bytes | None,
@@ -129,7 +130,7 @@ def restore(target: Path, source: Path, key: bytes, cipher: str, *, current_key:
 
     ``current_key``: the key of the replica there now (None: it cannot be read, so what it holds
     cannot be compared: it is moved aside all the same). The caller holds the window's lock."""
-    target, source = Path(target), Path(source)
+    target, source = followed(Path(target), refuse=True), Path(source)
     resumed = finish_cut_short(target)
     if not source.is_file():
         raise BackupError(f"--from {source}: there is no such file")
@@ -218,7 +219,7 @@ def restore(target: Path, source: Path, key: bytes, cipher: str, *, current_key:
             aside.rmdir()
         raise
     return Restored(read_facts(target, key, cipher), aside if moved else None, left, replaced, problem, resumed,
-                    device_id=ids[1], device_id_before=ids[0])
+                    device_id=ids[1], device_id_before=ids[0], replica=target)
 
 
 _SQLITE_SHARED = (0x40000002, 510)   # SQLite's unix VFS: the bytes its SHARED lock reads (PENDING_BYTE + 2)
@@ -275,8 +276,28 @@ def _free(aside: Path) -> Path:
     return aside
 
 
+def followed(target: Path, refuse: bool = False) -> Path:
+    """The replica's own file when ``target`` is a link to it (a replica kept on another disk, linked
+    from where the app looks): a restore moves and places files, and on the link it replaced the link
+    with a regular file, the replica then on the link's disk and its own file left behind (a review,
+    session 21). Followed only when the file's key file is beside it, as the files a restore moves
+    together must be; otherwise, with ``refuse``, a ``BackupError`` says why (else the link itself)."""
+    if not target.is_symlink():
+        return target
+    real = Path(os.path.realpath(target))
+    if keyfile.header_path(real).is_file() or not target.exists():
+        return real if target.exists() else target
+    if refuse:
+        raise BackupError(f"the replica {target} is a link to {real}, whose key file is not beside it (it is "
+                          f"beside the link): a restore moves a replica and its key file together, so put "
+                          f"{keyfile.header_path(real).name} beside {real} and link it too, or restore onto a "
+                          "replica that is not a link; nothing was changed")
+    return target
+
+
 def cut_short(target: Path) -> str | None:
     """What to say of a restore onto ``target`` that was stopped part way (killed, a power cut), if any."""
+    target = followed(Path(target))
     marker = _marker(Path(target))
     if not marker.exists():
         return None
@@ -292,7 +313,7 @@ def finish_cut_short(target: Path) -> tuple[Path, ...]:
     """Finish a restore onto ``target`` that was stopped among its renames: what was there goes on into
     the aside folder it was going to (whole, its log with it), the staged backup into place. The caller
     holds the window's lock. Returns the aside folder, or () if there was nothing to finish."""
-    target = Path(target)
+    target = followed(Path(target))
     marker = _marker(target)
     if not marker.exists():
         return ()

@@ -89,6 +89,8 @@ def _restore(args) -> int:
                       "finished_first": [str(a) for a in restored.resumed],
                       "device_id": restored.device_id, "device_id_before": restored.device_id_before}, indent=2))
     kept = (f"what was there is kept in {restored.aside}" if restored.aside else "there was no replica there")
+    if restored.replica is not None and restored.replica != path:
+        kept += f" ({path} is a link to {restored.replica}: the backup is there, the link kept)"
     said = [f"Restored {path} from {source} (feed position {restored.facts.position:,}); {kept}. The next sync "
             "brings everything since from the hub."]
     if restored.device_id:
@@ -100,7 +102,7 @@ def _restore(args) -> int:
                     f"kept whole in {', '.join(str(a) for a in restored.resumed)}.")
     if restored.left_unsent:
         said.append(f"{len(restored.left_unsent)} record(s) not yet sent stay in the replica moved aside: send them "
-                    f"with 'scc-desktop sync --once --path {restored.aside / path.name}'.")
+                    f"with 'scc-desktop sync --once --path {restored.aside / (restored.replica or path).name}'.")
     if restored.replaced_problem:
         said.append(f"The replaced replica could not be read ({restored.replaced_problem}), so records it had not "
                     "sent could not be counted; it is kept aside whole.")

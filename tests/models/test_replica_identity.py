@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -65,3 +66,48 @@ def test_a_replica_that_never_authored_is_left_to_make_its_own(tmp_path):
     done = backup.restore(path, tmp_path / "b.db", key, cipher, current_key=key)
     assert (done.device_id, done.device_id_before) == (None, None)
     assert _meta(path, "device_id") is None and _meta(path, "device_ids_before") is None
+
+
+def _linked(tmp_path, key_linked: bool = True):
+    """A replica kept on another disk (real/), linked from where the app looks (home/)."""
+    real, link = tmp_path / "real" / "scc.db", tmp_path / "home" / "scc.db"
+    link.parent.mkdir(parents=True)
+    store = fresh_replica(real, PASSPHRASE, kdf=FAST_KDF)
+    key, cipher = store.key, store.cipher
+    store.close()
+    link.symlink_to(real)
+    if key_linked:
+        Path(f"{link}.key").symlink_to(Path(f"{real}.key"))
+    else:
+        Path(f"{real}.key").rename(Path(f"{link}.key"))
+    return real, link, key, cipher
+
+
+def test_a_replica_reached_through_a_link_is_restored_where_its_file_is(tmp_path):
+    """On the link, the restore replaced the link with a regular file: the replica moved to the link's
+    disk, and its own file stayed where it was, out of use."""
+    real, link, key, cipher = _linked(tmp_path)
+    with Store.unlock(link, PASSPHRASE) as store:
+        _decide(store, "Before the backup")
+    backup.backup(link, key, cipher, tmp_path / "b.db")
+    with Store.unlock(link, PASSPHRASE) as store:
+        _decide(store, "After the backup")
+    done = backup.restore(link, tmp_path / "b.db", key, cipher, current_key=key, leave_unsent_aside=True)
+    assert link.is_symlink() and Path(f"{link}.key").is_symlink()   # the links kept, pointing at the backup
+    assert done.replica == real and done.aside.parent == real.parent
+    assert sorted(p.name for p in done.aside.iterdir() if not p.name.endswith("-shm")) in (
+        ["scc.db", "scc.db.key"], ["scc.db", "scc.db-wal", "scc.db.key"])
+    assert not any(p.is_symlink() for p in done.aside.iterdir())   # what was there is the file itself
+    assert sorted(p.name for p in link.parent.iterdir()) == ["scc.db", "scc.db.key"]
+    with Store.unlock(link, PASSPHRASE) as store, store.reading() as conn:
+        assert [r[0] for r in conn.execute("SELECT decision FROM decision_entry")] == ["Before the backup"]
+        assert conn.execute("SELECT value FROM replica_meta WHERE key = 'device_id'").fetchone()[0] == done.device_id
+
+
+def test_a_link_whose_file_has_no_key_file_beside_it_is_refused_unchanged(tmp_path):
+    real, link, key, cipher = _linked(tmp_path, key_linked=False)
+    backup.backup(link, key, cipher, tmp_path / "b.db")
+    before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    with pytest.raises(backup.BackupError, match=r"is a link to .*real/scc.db, whose key file is not beside it"):
+        backup.restore(link, tmp_path / "b.db", key, cipher, current_key=key)
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == before and link.is_symlink()
