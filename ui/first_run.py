@@ -3,7 +3,7 @@
 Both check what they can before closing and say what is wrong next to the
 form, naming the field.  The first-run dialog tests the hub connection off the
 UI thread (``check_hub``) and says which address failed and why; the same
-choice confirmed again is kept (set up now, sync when the hub answers).  The
+choice confirmed again is kept (set up now, sync once the hub answers and takes the token).  The
 work they lead to (creating or unlocking the replica) is done by callbacks, so
 a failure (an unwritable folder) is shown in the dialog, and the dialogs stay
 testable with a real store and no mocks.
@@ -63,6 +63,16 @@ def _error_label() -> QLabel:
     label.setAccessibleName("Problems")
     label.hide()
     return label
+
+
+def grow_to_fit(dialog: QDialog) -> None:
+    """Make ``dialog`` tall enough for its word-wrapped text at its width (it never shrinks).  A
+    window does not grow by itself when a wrapped label's text gets longer: a problem shown after
+    the dialog opened was cut off, or squeezed the labels above it (a walkthrough, session 22)."""
+    dialog.layout().activate()
+    needed = dialog.heightForWidth(dialog.width())
+    if needed > dialog.height():
+        dialog.resize(dialog.width(), needed)
 
 
 def _password_field(name: str) -> QLineEdit:
@@ -159,6 +169,7 @@ class FirstRunDialog(QDialog):
     def _show(self, text: str) -> None:
         self.errors.setText(text)
         self.errors.show()
+        grow_to_fit(self)
 
     def _test_then_finish(self, choice: FirstRunChoice) -> None:
         from ui.settings_dialog import check_in_background
@@ -173,7 +184,8 @@ class FirstRunDialog(QDialog):
                 return
             self._keep_unreachable = choice
             self._show(f"Hub: {problem}. Check the address and the token, or press "
-                       f"{self.ok.text().replace('&', '')} again to keep them and sync when the hub answers.")
+                       f"{self.ok.text().replace('&', '')} again to keep them anyway: the desktop syncs once "
+                       "the hub answers and takes the token.")
         check_in_background(self, self._check_hub, choice.hub_url, choice.token, choice.ca_bundle or None,
                             lambda: None, done)
 
@@ -220,6 +232,7 @@ class UnlockDialog(QDialog):
         if problem:
             self.errors.setText(f"{problem} (attempt {self.attempts})")
             self.errors.show()
+            grow_to_fit(self)
             self.passphrase.selectAll()
             self.passphrase.setFocus()
             return

@@ -281,3 +281,34 @@ def test_a_wrong_passphrase_in_the_environment_is_said_in_the_dialog(qtbot, tmp_
     with startup.unlock_window(path, settings, run_dialog=_driver(qtbot, steps)) as store:
         assert store.schema_revision() is not None
     assert "passphrase is not correct" in said[0] and "nothing was opened" in said[0]
+
+
+def _cut_labels(d) -> list[str]:
+    """The dialog's shown word-wrapped labels drawn shorter than their text needs (their words cut off)."""
+    from PySide6.QtWidgets import QLabel
+
+    return [label.text() for label in d.findChildren(QLabel)
+            if label.isVisible() and label.wordWrap() and label.height() < label.heightForWidth(label.width())]
+
+
+def test_the_dialog_grows_to_show_every_problem_whole(qtbot, tmp_path, settings, no_keyring, hub):
+    """A first-morning walkthrough (session 22): a mistyped token's reason, three lines at the dialog's own
+    width, was drawn in 1.5 lines over the buttons, the rest cut off, and the three problems of an empty
+    form squeezed the keyring note above them to half its height.  The dialog now grows to show them."""
+    def steps(d):
+        qtbot.waitExposed(d)
+        d.try_accept()                 # nothing typed: three problems
+        qtbot.wait(50)
+        steps.empty = (d.errors.text(), _cut_labels(d))
+        _fill_hub(d, url=hub.url, token=hub.tokens["room_lead"][:-2] + "xx")   # a mistyped token
+        d.try_accept()
+        qtbot.waitUntil(lambda: d.ok.isEnabled() and "refused the access token" in d.errors.text(), timeout=15_000)
+        qtbot.wait(50)
+        steps.refused = (d.errors.text(), _cut_labels(d))
+        d.grab().save(str(tmp_path / "refused.png"))
+        d.reject()
+    assert startup.first_run(tmp_path / "r.db", settings, run_dialog=_driver(qtbot, steps)) is None
+    assert steps.empty[0].count("\n") == 2 and steps.empty[1] == []
+    assert "ask an admin for a new one" in steps.refused[0] and steps.refused[1] == []
+    # A refused token is not a hub that has not answered yet: keeping it syncs nothing until it is replaced.
+    assert "sync when the hub answers" not in steps.refused[0]
