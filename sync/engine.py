@@ -162,7 +162,10 @@ class SyncEngine:
             return CycleResult(self.tracker.current, error=None)
         except (HubUnreachable, HubRefused) as exc:
             state = self.tracker.failed(self.clock(), str(exc), outbox.pending_count(self.store))
-            log.info("sync cycle failed: %s", exc)
+            if getattr(self.client, "closed", False):   # stopped on purpose (the window closing): not a fault to report
+                log.debug("sync stopped: %s", exc)
+            else:
+                log.info("sync cycle failed: %s", exc)
             return CycleResult(state, error=str(exc))
         except Exception as exc:
             if replica_fault(exc):

@@ -136,3 +136,29 @@ def test_stopping_from_outside_ends_the_engine_with_its_prefetch_in_flight(store
     assert engine.position() == 1    # the batch applied before the stop kept its cursor
     assert not [t for t in threading.enumerate() if t.name.startswith("scc-sync-prefetch")]
     assert [c.error for c in cycles] == [CLOSED]
+
+
+def test_a_stop_is_not_logged_as_a_failed_sync(hub, store, caplog):
+    """Every close of the window (SIGTERM, Ctrl+C, File > Quit) printed "sync cycle failed: the sync was stopped
+    (the client was closed)" on the terminal of a room that had done nothing wrong (a first-morning
+    walkthrough, session 22). A stop is said as a stop, below the INFO level the app's terminal shows."""
+    engine = SyncEngine(store, HubClient(hub.url, hub.tokens["room_lead"]))
+    stop, cycles = threading.Event(), []
+    loop = threading.Thread(target=engine.run, args=(stop,), kwargs={"on_cycle": cycles.append, "long_poll": 20})
+    caplog.set_level("INFO", logger="sync")
+    try:
+        loop.start()
+        deadline = time.monotonic() + 10
+        while not cycles and time.monotonic() < deadline:   # caught up: the next cycle is a 20 s long-poll
+            time.sleep(0.02)
+        time.sleep(0.3)
+        stop.set()
+        engine.client.close()      # what the window's sync worker does on close
+        loop.join(5)
+    finally:
+        stop.set()
+        engine.client.close()
+        loop.join(5)
+    assert not loop.is_alive() and cycles[0].error is None and cycles[-1].error == CLOSED
+    said = [r.getMessage() for r in caplog.records if r.levelno >= 20 and r.name.startswith("sync")]
+    assert not [m for m in said if "failed" in m or CLOSED in m], said
