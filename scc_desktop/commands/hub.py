@@ -200,7 +200,19 @@ def _hub(args, **config):
     except RulesError as exc:
         raise UserError(f"alert rules not loaded:\n{exc}", 2) from None
     except SQLAlchemyError as exc:
-        raise UserError(f"cannot open the hub database {url}: {getattr(exc, 'orig', None) or exc}") from None
+        raise UserError(f"cannot open the hub database {shown_url(url)}: "
+                        f"{getattr(exc, 'orig', None) or exc}") from None
+
+
+def shown_url(url: str) -> str:
+    """``url`` to print: a password written into it (docs/deployment.md: use PGPASSFILE) shown as ***."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
 
 
 def _refuse_missing(url: str, args) -> None:
