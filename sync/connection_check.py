@@ -7,11 +7,15 @@ token, no answer).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sync.address import hub_url_problem
 
 TIMEOUT_S = 5.0
+# OpenSSL's words for a certificate whose issuer this computer does not trust (not an expired one or
+# another host's, where a CA file would not help).
+_UNTRUSTED = re.compile(r"self.signed certificate|unable to get (local )?issuer certificate")
 
 
 def connection_problem(url: str, token: str, ca_bundle: str | None = None) -> str | None:
@@ -34,7 +38,17 @@ def connection_problem(url: str, token: str, ca_bundle: str | None = None) -> st
             return f"the hub at {url} refused the access token (HTTP {exc.status}: {exc})"
         return f"the hub at {url} refused the request (HTTP {exc.status}: {exc})"
     except HubUnreachable as exc:
-        return f"cannot reach the hub at {url}: {exc}"
+        return f"cannot reach the hub at {url}: {exc}{_ca_hint(str(exc), ca_bundle)}"
     finally:
         client.close()
     return None
+
+
+def _ca_hint(reason: str, ca_bundle: str | None) -> str:
+    """What to do about a hub certificate nobody here vouches for: the CA file, given or not."""
+    if not reason.startswith("TLS failed") or not _UNTRUSTED.search(reason):
+        return ""
+    if ca_bundle:
+        return f"; the CA certificates file {ca_bundle} did not sign the hub's certificate: ask your hub administrator"
+    return ("; the hub's certificate is a private one this computer does not trust: give its CA certificates "
+            "file (from your hub administrator)")
