@@ -35,3 +35,14 @@ def test_forecast_week_help_says_what_it_prints_from_what_data_and_its_options()
     options = {o for a in week._actions for o in a.option_strings}
     assert {"--path", "--site", "--at", "--json"} <= options
     assert "default now" in " ".join(week.format_help().split())
+
+
+def test_each_contacts_action_s_help_says_what_it_does():
+    """A first-morning walkthrough (session 22): `contacts rota-import --help` gave only `file`, not the
+    columns the rota file needs (they were in `contacts --help`'s list, and on the empty Contacts tab)."""
+    _parser, _action, contacts = _sub("contacts")
+    actions = next(a for a in contacts._subparsers._group_actions).choices
+    for name, parser in actions.items():
+        assert parser.description, name
+    said = " ".join(actions["rota-import"].format_help().split())
+    assert "rota, starts_at, ends_at, name or contact_uuid" in said and "UK time" in said
