@@ -35,7 +35,23 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(name).register(subparsers)
+    _describe(parser)
     return parser
+
+
+def _describe(parser: argparse.ArgumentParser) -> None:
+    """Give each subcommand without a description its line from the list above it, so its own
+    ``--help`` says what it does (``db backup --help`` said nothing but its options)."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        said = {a.dest: a.help for a in action._choices_actions}
+        for name, child in action.choices.items():
+            line = said.get(name)
+            if not child.description and line and line != argparse.SUPPRESS:
+                line = line.replace("%%", "%")
+                child.description = line[0].upper() + line[1:] + ("" if line.endswith(".") else ".")
+            _describe(child)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,7 +22,7 @@ def register(subparsers) -> None:
     sub = contacts.add_subparsers(dest="contacts_command", metavar="ACTION", required=True)
 
     def leaf(name: str, help_text: str, handler):
-        p = sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".")
+        p = sub.add_parser(name, help=help_text)
         add_path_option(p, action=True)
         p.set_defaults(handler=handler)
         return p
