@@ -40,8 +40,12 @@ def _keyring():
         raise KeyringUnavailable("the keyring package is not installed") from exc
     backend = keyring.get_keyring()
     module = type(backend).__module__
-    if module.startswith("keyrings.alt") or "fail" in module or "null" in module:
+    if module.startswith("keyrings.alt"):   # a file-based stand-in: never used for the key
         raise KeyringUnavailable(f"no secure OS keyring is available ({type(backend).__name__})")
+    if "fail" in module or "null" in module:   # keyring found none: say what would give one
+        where = (" (on Linux: a Secret Service keyring, GNOME Keyring or KWallet, running and unlocked in "
+                 "your desktop session)" if sys.platform.startswith("linux") else "")
+        raise KeyringUnavailable(f"no secure OS keyring is available{where}")
     return keyring
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
@@ -112,3 +114,15 @@ def test_wrong_passphrase_is_a_user_error_with_exit_code_3(replica, no_keyring):
     with pytest.raises(UserError) as info:
         unlock.open_store(replica, "wrong passphrase")
     assert info.value.exit_code == unlock.EXIT_WRONG_PASSPHRASE
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the hint names Linux's keyrings")
+def test_no_keyring_says_what_would_provide_one(no_keyring):
+    """A first-morning walkthrough (session 22): the set-up dialog greyed out "Remember the unlock key" with
+    "no secure OS keyring is available (Keyring)", the name of keyring's stand-in backend, which tells a
+    room lead nothing. On Linux it names what would give one."""
+    with pytest.raises(unlock.KeyringUnavailable) as info:
+        unlock._keyring()
+    said = str(info.value)
+    assert said.startswith("no secure OS keyring is available")
+    assert "(Keyring)" not in said and "GNOME Keyring or KWallet" in said, said
