@@ -293,6 +293,24 @@ def test_alerts_come_before_the_chances_in_the_desktop_alert_centres_order(world
     assert html.index('id="h-sys"') < html.index('id="h-alerts"') < html.index('id="h-next"')
 
 
+def test_a_new_critical_alert_is_not_pushed_out_of_view_by_newer_warnings(world):
+    """The first-morning walkthrough: one critical alert ("no critical care bed free"), then five warnings a
+    second apart. Newest first whatever the severity listed the five warnings and put the only critical one,
+    ten seconds old and not acknowledged, behind "Show 1 more". Among the new ones the worst now comes first."""
+    demo, _store = world
+    board = BoardReader(demo.hub.hub).read(utcnow())
+    now, base = board.now, board.alerts[0]
+    critical = dataclasses.replace(base, id="c", severity="critical", raised_at=now - timedelta(seconds=10),
+                                   acknowledged_at=None, reached_at=None, rule_name="No critical care bed free")
+    warnings = [dataclasses.replace(base, id=f"w{n}", severity="warning", raised_at=now - timedelta(seconds=9 - n),
+                                    acknowledged_at=None, reached_at=None, rule_name=f"CRITCON 2 at site {n}")
+                for n in range(5)]
+    many = dataclasses.replace(board, alerts=[critical, *warnings])
+    assert [a.id for a in many.alerts_listed] == ["c", "w4", "w3", "w2", "w1", "w0"]
+    html = _environment().get_template("m.html").render(board=many, session=None, refresh=60)
+    assert "No critical care bed free" in html[:html.index('id="more-alerts"')]
+
+
 def test_an_alert_that_came_in_the_last_hour_is_listed_first_and_marked_new(world):
     """The walkthrough's leftover: in the room's order (longest open first within a severity) a warning
     raised ten minutes ago sat under six days-old criticals, past the five shown.  New alerts not yet
@@ -315,10 +333,10 @@ def test_an_alert_that_came_in_the_last_hour_is_listed_first_and_marked_new(worl
                                                                       {"critical": 0, "warning": 1}.get(a.severity, 2),
                                                                       a.raised_at))
     many = dataclasses.replace(board, alerts=room)
-    assert [a.id for a in many.alerts_listed[:3]] == ["a11", "a10", "a13"]
+    assert [a.id for a in many.alerts_listed[:3]] == ["a10", "a13", "a11"]   # the worst first, newest within
     assert many.alerts_listed[-1].id == "a12" and sorted(a.id for a in many.alerts_listed) == sorted(a.id for a in room)
     html = _environment().get_template("m.html").render(board=many, session=None, refresh=60)
     shown = html[:html.index('id="more-alerts"')]
     assert shown.count('<b class="new">NEW</b>') == 3 and "Rule 11" in shown and "Rule 13" in shown
-    assert html.index("Rule 11") < html.index("Rule 10") < html.index("Rule 13") < html.index("Rule 0")
+    assert html.index("Rule 10") < html.index("Rule 13") < html.index("Rule 11") < html.index("Rule 0")
     assert html.count("(its data reached the hub ") == 1   # the late one says when it came

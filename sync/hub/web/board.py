@@ -234,10 +234,13 @@ class Board:
 
     @property
     def alerts_listed(self) -> list[esc.OpenAlert]:
-        """The phone's order: new alerts first, newest first, then the room's (``alerts``).  The room's order
-        alone put a warning raised ten minutes ago under days-old ones, past the first five (a walkthrough)."""
+        """The phone's order: new alerts first, the worst first and newest first within a severity, then the
+        room's (``alerts``).  The room's order alone put a warning raised ten minutes ago under days-old ones,
+        past the first five (a walkthrough); newest first whatever the severity then put a critical alert
+        behind five warnings raised after it, under "Show 1 more" (the next walkthrough)."""
         new = [a for a in self.alerts if self.is_new(a)]
         new.sort(key=lambda a: max(a.raised_at, a.reached_at or a.raised_at), reverse=True)
+        new.sort(key=lambda a: _SEVERITY.get(a.severity, 9))   # a stable sort: newest first within each
         return new + [a for a in self.alerts if not self.is_new(a)]
 
     @property
