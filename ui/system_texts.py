@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from models.rules.handover_bands import load_handover
-from models.uk_time import day_clock
+from models.rules.opel_table import period_note
+from models.uk_time import UK, day_clock
 from models.service import system_picture as door
 from models.rules import critcare_totals, response_today
 from ui import format as fmt
@@ -99,7 +100,8 @@ def header(page: door.SystemPicture) -> tuple[tuple[str, bool], ...]:
     return (clock, False), (data, data_stale), (sync, sync_stale)
 
 
-def level_tile(tile: door.LevelTile, now: datetime, title: str, setter_words, score_words: str = "score") -> TileText:
+def level_tile(tile: door.LevelTile, now: datetime, title: str, setter_words, score_words: str = "score",
+               table_period: bool = False) -> TileText:
     age, stale = age_line(now, tile.as_at, OPEL_STALE)
     if tile.as_at is None:
         return TileText(title, "OPEL —", ("no roll-up received",), "no data received", None, True,
@@ -107,6 +109,8 @@ def level_tile(tile: door.LevelTile, now: datetime, title: str, setter_words, sc
     figure = opel_label(tile.level, tile.at_least_level).replace(" (incomplete)", "")
     words = OPEL_WORDS.get(tile.level or 0, "incomplete")
     lines = [words + ("" if tile.verified else " · method unverified")]
+    if table_period and tile.edition and (ended := period_note(tile.edition, now.astimezone(UK).date(), short=True)):
+        lines[0] += f" · tables' {ended}"   # the wall's one word of it (the Overview says it whole)
     if tile.score is not None:
         score = f"{score_words} {_points(tile.score)}{tile.unit}"
         if tile.points_to_next is not None and tile.level:
@@ -252,7 +256,7 @@ def system_tile(page: door.SystemPicture) -> TileText:
                       lambda xs: listed(pillar_words(x) for x in xs)
                       + (f" ({METHOD_WORDS.get(page.system.method, page.system.method)} pillar)"
                          if page.system.method == "worst" else ""),
-                      "ICS score")
+                      "ICS score", table_period=True)
 
 
 def tiles(page: door.SystemPicture) -> dict[str, TileText]:

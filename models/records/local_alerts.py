@@ -15,11 +15,12 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.dialects.sqlite import insert
 
+from models.replica.identity import LOCAL_ALERT_STATE
 from models.replica.orm import AlertEvent, AlertRule, ReplicaMeta
 from models.rules.alert_engine import AlertChange, Evaluation, Signal, evaluate
 from models.rules.alert_rules import Rule, desktop_rules
 
-STATE_KEY = "local_alert_state"
+STATE_KEY = LOCAL_ALERT_STATE   # a restore drops it with the identity it belongs to
 _RULES: list[Rule] | None = None
 
 

@@ -17,7 +17,10 @@ from datetime import datetime
 
 import apsw
 
+from models.replica.utc import to_utc_text
+
 DEVICE_KEY = "device_id"
+LOCAL_ALERT_STATE = "local_alert_state"   # the desktop's own alerts' state (models.records.local_alerts)
 BEFORE_KEY = "device_ids_before"   # JSON list: {"device_id", "until", "why"}
 
 
@@ -33,6 +36,12 @@ def renew(conn: apsw.Connection, at: datetime, why: str) -> tuple[str | None, st
         before = json.loads(kept[0]) if kept else []
         before.append({"device_id": had[0], "until": at.isoformat(timespec="seconds"), "why": why})
         conn.execute("UPDATE replica_meta SET value = ? WHERE key = ?", (new, DEVICE_KEY))
+        # The desktop's own alerts ("hub not reached", "feed quiet") name it ("desktop <id[:8]>"): the old
+        # name is never seen again, so its open ones never cleared and its silence raised them anew
+        # (found in review). Its watch starts afresh under the new name; the old name's alerts end here.
+        conn.execute("DELETE FROM replica_meta WHERE key = ?", (LOCAL_ALERT_STATE,))
+        conn.execute("UPDATE alert_event SET cleared_at = ? WHERE subject = ? AND cleared_at IS NULL",
+                     (to_utc_text(at), f"system:desktop {had[0][:8]}"))
         conn.execute("INSERT INTO replica_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
                      "value = excluded.value", (BEFORE_KEY, json.dumps(before)))
     return had[0], new

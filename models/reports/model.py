@@ -9,8 +9,10 @@ the CSV and JSON), so one report gives the same figures in every file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Union
+
+from models.uk_time import UK
 
 Value = Union[str, int, float, datetime, None]
 
@@ -81,6 +83,14 @@ class Report:
     since: datetime | None = None         # "what changed since" (brief)
     period: tuple[datetime, datetime] | None = None   # [start, end) for a period report
     notes: tuple[str, ...] = field(default=())        # said on the first page: stale data, a replica ahead of ``at``
+
+    @property
+    def figures_day(self) -> date:
+        """The UK day its figures belong to, on which the OPEL table's period is judged: ``at``, or for a
+        period report the period's last instant (its end is exclusive: UK midnight after its last day, so
+        the sitrep of a table's last day said its period had ended; found in review)."""
+        last = self.at if self.period is None else min(self.at, self.period[1] - timedelta(microseconds=1))
+        return last.astimezone(UK).date()
 
     def tables(self) -> list[Table]:
         """Every table and chart's figures, in the order they appear."""

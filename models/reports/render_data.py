@@ -13,7 +13,7 @@ from typing import Any
 from models.records.csv_guard import spreadsheet_cell
 from models.reports.model import Chart, Report, Table, Text, Value
 from models.rules.opel_table import period_note
-from models.uk_time import UK, iso_uk
+from models.uk_time import iso_uk
 from models.version import VERSION
 
 FORMAT = 1   # the JSON document's layout; bumped when a reader would need to change
@@ -50,7 +50,7 @@ def document(report: Report) -> dict:
         "last_sync_at": plain(report.last_sync_at), "since": plain(report.since),
         "period": None if report.period is None else [plain(report.period[0]), plain(report.period[1])],
         "opel_tables": [{"edition": e, "verified": v,   # out_of_period: null, or why a newer edition may apply
-                         "out_of_period": period_note(e, report.at.astimezone(UK).date())}
+                         "out_of_period": period_note(e, report.figures_day)}
                         for e, v in report.opel_tables],
         "notes": list(report.notes),
         "sections": [{"title": s.title, "as_at": plain(s.as_at), "parts": [_part(p) for p in s.parts]}

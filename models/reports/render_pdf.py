@@ -55,7 +55,7 @@ def tables_line(report: Report, short: bool = False) -> str:
     ... ended ..." for one used after its own period (``short``: the page footer's "period ended ...")."""
     if not report.opel_tables:
         return "OPEL table: none in use (no assessments held)"
-    on = report.at.astimezone(UK).date()
+    on = report.figures_day
     return "; ".join(f"OPEL table {e} ({'verified' if v else 'UNVERIFIED'}"
                      + (f"; {note}" if (note := period_note(e, on, short)) else "") + ")"
                      for e, v in report.opel_tables)

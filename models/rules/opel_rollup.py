@@ -41,7 +41,7 @@ from typing import Any
 import resources
 from models.rules.intervals import Interval, IntervalError, check_bands, parse_interval
 from models.rules.opel_table import Level, parse_levels
-from models.rules.tabledata import Collector, Header, read_toml
+from models.rules.tabledata import PERIOD_FIELDS, Collector, Header, read_toml
 
 SYSTEM_SCOPE = "system"
 COMBINE = ("score", "level", "share")
@@ -299,7 +299,7 @@ def load_system(path: Path | str | None = None) -> SystemTable:
     path = Path(path) if path is not None else resources.path("opel", "system.toml")
     data = read_toml(path)
     c = Collector(path)
-    header = c.header(data)
+    header = c.header(data, extra=PERIOD_FIELDS)
     c.top_level(data, ("table", "rollups"))
     rules: dict[str, RollupRule] = {}
     raw_rules = c.field(data, "rollups", list, "[[rollups]]", default=[])

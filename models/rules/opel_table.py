@@ -25,7 +25,7 @@ from typing import Any
 
 import resources
 from models.rules.intervals import Interval, IntervalError, check_bands, parse_interval
-from models.rules.tabledata import UNVERIFIED_MARKER, Collector, Header, Problem, TableError, read_toml
+from models.rules.tabledata import PERIOD_FIELDS, UNVERIFIED_MARKER, Collector, Header, Problem, TableError, read_toml
 
 WORSE_DIRECTIONS = ("higher", "lower")
 OPEL_LEVELS = (1, 2, 3, 4)
@@ -190,7 +190,7 @@ def check_table_file(path: Path | str) -> list[Problem]:
 
 def parse_table(data: dict[str, Any], path: Path | str) -> OpelTable:
     c = Collector(path)
-    header = c.header(data, extra=("pillar",))
+    header = c.header(data, extra=("pillar", *PERIOD_FIELDS))
     c.top_level(data, ("table", "parameters", "levels"))
     pillar = c.field(data.get("table", {}), "pillar", str, "[table]", default="?")
     raw_params = c.field(data, "parameters", list, "[[parameters]]", default=[])

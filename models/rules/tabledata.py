@@ -1,8 +1,8 @@
 """Reading framework data files (TOML) and reporting every problem at once.
 
 Every framework file under ``resources/`` opens with a ``[table]`` header:
-``edition``, ``source``, ``provenance``, ``verified`` (bool) and ``notes``, and optionally the
-edition's own period (``period`` in words, ``valid_from``, ``valid_until``).
+``edition``, ``source``, ``provenance``, ``verified`` (bool) and ``notes``; the OPEL tables and roll-up
+optionally the edition's own period (``period`` in words, ``valid_from``, ``valid_until``).
 Loaders collect :class:`Problem` records instead of stopping at the first one,
 then raise a single :class:`TableError` listing them all, so a room replacing
 a table sees everything it has to fix in one pass.
@@ -218,7 +218,7 @@ class Collector:
         if not isinstance(head, dict):
             self.add("[table]", "missing header table [table] (edition, source, provenance, verified, notes)")
             return Header("?", "?", "?", False, "")
-        allowed = set(HEADER_TEXT_FIELDS) | {"verified"} | set(PERIOD_FIELDS) | set(extra)
+        allowed = set(HEADER_TEXT_FIELDS) | {"verified"} | set(extra)
         for name in sorted(set(head) - allowed):
             self.add("[table]", f"unknown field '{name}' (in TOML every key after the [table] line "
                                 "belongs to it: move top-level keys above that line)")
@@ -227,7 +227,10 @@ class Collector:
             if isinstance(head.get(name), str) and not head[name].strip():
                 self.add("[table]", f"field '{name}' must not be empty")
         verified = self.field(head, "verified", bool, "[table]", default=False)
-        applies = self.validity(head, "[table]", period_required=False)
+        # Only files whose edition has a period of its own take one (OPEL tables and roll-ups): elsewhere a
+        # period under [table] would be a misplaced entry's, refused as unknown rather than read as the file's.
+        applies = (self.validity(head, "[table]", period_required=False) if set(PERIOD_FIELDS) <= set(extra)
+                   else Validity())
         return Header(texts["edition"], texts["source"], texts["provenance"], bool(verified), texts["notes"], applies)
 
 

@@ -79,6 +79,7 @@ class LevelTile:
     points_to_next: float | None  # score still to go to the next level up (None: no score scale, or OPEL 4)
     verified: bool = False
     unit: str = ""                # the score's unit: "%" where the rule combines shares of each scale
+    edition: str | None = None    # the OPEL table edition it was scored under (its period: the tile says)
 
 
 @dataclass(frozen=True)
@@ -253,7 +254,7 @@ def _roll(status: OpelStatus | None, key: str, inputs: list[RollupInput], names:
     setters = rollup_why.explain(status, inputs, roll).drivers if status is not None and inputs else ()
     return LevelTile(key, level, floor, status.total if status else None, status.assessed_at if status else None,
                      tuple(names.get(n, n) for n in setters), method, to_next, bool(status and status.verified),
-                     unit)
+                     unit, status.edition if status else None)
 
 
 _NEWEST = ("SELECT value, observed_at FROM observation WHERE org_code = ? AND metric_code = ? "

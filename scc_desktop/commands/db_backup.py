@@ -95,8 +95,8 @@ def _restore(args) -> int:
             "brings everything since from the hub."]
     if restored.device_id:
         said.append(f"It records under a new device identity from now on ({restored.device_id}; it was "
-                    f"{restored.device_id_before}), so what it records before its next sync cannot take a number the "
-                    "hub already holds.")
+                    f"{restored.device_id_before}), so decisions recorded here before its next sync do not clash with "
+                    "ones already sent from the replica this backup was taken of.")
     if restored.resumed:
         said.append(f"A restore stopped part way before was finished first: the replica that was there then is "
                     f"kept whole in {', '.join(str(a) for a in restored.resumed)}.")

@@ -172,8 +172,9 @@ def _check_table(args: argparse.Namespace) -> int:
         is_rollup = "rollups" in read_toml(args.file)
         if is_rollup:
             system = load_system(args.file)
+            lapsed = system.header.out_of_period(_uk_today())
             print(f"{args.file}: valid OPEL roll-up file; edition {system.header.edition}; "
-                  f"{system.header.marker}; scopes: {', '.join(system.rules)}")
+                  f"{system.header.marker}; scopes: {', '.join(system.rules)}" + (f"; {lapsed}" if lapsed else ""))
         else:
             table = load_table(args.file)
             lapsed = table.header.out_of_period(_uk_today())
@@ -213,9 +214,11 @@ def _show(args: argparse.Namespace) -> int:
     print(f"File: {table.path}" + ("  (bundled)" if bundled else ""))
     a = h.applies
     if a.period or a.valid_from or a.valid_until:
-        days = " to ".join(f"{d:%d/%m/%Y}" if d else "open" for d in (a.valid_from, a.valid_until))
-        lapsed = h.out_of_period(_uk_today())
-        print(f"Period: {a.period or 'not named'} ({days})" + (f"  *** {lapsed} ***" if lapsed else ""))
+        days = (" (" + " to ".join(f"{d:%d/%m/%Y}" if d else "open" for d in (a.valid_from, a.valid_until)) + ")"
+                if a.valid_from or a.valid_until else "")
+        lapsed = h.out_of_period(_uk_today(), short=True)
+        print(f"Period: {a.period or 'not named'}{days}"
+              + (f"  *** {lapsed}: check for a newer edition ***" if lapsed else ""))
     for label, text in (("Source", h.source), ("Provenance", h.provenance), ("Notes", h.notes)):
         if text.strip():
             print(f"{label}: {' '.join(text.split())}")

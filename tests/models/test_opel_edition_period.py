@@ -72,7 +72,29 @@ def test_the_command_line_says_it(tmp_path):
     assert checked.returncode == 0 and checked.stdout.rstrip().endswith(f"; {ENDED}")   # valid, still said
     shown = subprocess.run([*run, "show", "--pillar", "acute"], capture_output=True, text=True, timeout=60,
                            cwd=ROOT, env=env)
-    assert f"Period: 2024/25 to 2025/26 (01/04/2024 to 31/03/2026)  *** {ENDED} ***" in shown.stdout
+    assert ("Period: 2024/25 to 2025/26 (01/04/2024 to 31/03/2026)  *** period ended 31/03/2026: check for a newer "
+            "edition ***") in shown.stdout
+    rollup = subprocess.run([*run, "check-table", str(ROOT / "resources" / "opel" / "system.toml")],
+                            capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
+    assert rollup.returncode == 0 and rollup.stdout.rstrip().endswith(f"; {ENDED}")
     scored = subprocess.run([*run, "score", "--pillar", "acute"], input='{"mean_handover_minutes": 30}',
                             capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
     assert json.loads(scored.stdout)["edition_period"] == ENDED
+
+
+def test_only_the_opel_files_take_a_period_under_table(tmp_path):
+    """Other framework files have periods per entry (an ambition's): one put under their [table] would be
+    misplaced, and is refused as unknown rather than read as the file's own (found in review)."""
+    from models.rules import ambulance_standards, opel_rollup
+
+    text = resources_text("ambulance/standards.toml")
+    path = tmp_path / "standards.toml"
+    path.write_text(text.replace("verified = false\n", "verified = false\nvalid_until = 2020-01-01\n", 1),
+                    encoding="utf-8")
+    with pytest.raises(Exception, match="unknown field 'valid_until'"):
+        ambulance_standards.load_standards(path)
+    assert opel_rollup.load_system().header.out_of_period(dt.date(2026, 12, 5)) == ENDED
+
+
+def resources_text(name: str) -> str:
+    return (ROOT / "resources" / name).read_text(encoding="utf-8")

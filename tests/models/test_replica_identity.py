@@ -53,6 +53,13 @@ def test_each_restore_gives_a_new_identity_and_keeps_the_ones_before(tmp_path):
         again = _decide(store, "Two")
         assert (again.device_id, again.device_seq, again.prev_device_hash) == (made[1].device_id, 1, None)
         assert _decide(store, "Three").device_seq == 2
+    # The records export names the identities it had, so its decisions made under them are its own too.
+    from models.records.export.records import export_records
+    with Store.unlock(path, PASSPHRASE) as store:
+        today = datetime.now(timezone.utc).date()
+        made_export = export_records(store, today, today, tmp_path / "export", icb="Test ICB")
+    assert made_export.manifest["exporter"]["replica_device_id"] == made[1].device_id
+    assert made_export.manifest["exporter"]["replica_device_ids_before"] == [first.device_id, made[0].device_id]
     # The backup itself is unchanged: restored again elsewhere it is the same replica it was.
     assert backup.read_facts(tmp_path / "b0.db", key, cipher).position == made[0].facts.position
 

@@ -332,8 +332,12 @@ class _Part:
 def _exporter(session, user: str | None, host: str | None) -> dict[str, str | None]:
     user = user if user is not None else current_author()
     meta = session.get(ReplicaMeta, "device_id")
-    return {"user": user, "host": host or socket.gethostname(), "app": f"scc-desktop {VERSION}",
-            "replica_device_id": meta.value if meta else None}
+    out = {"user": user, "host": host or socket.gethostname(), "app": f"scc-desktop {VERSION}",
+           "replica_device_id": meta.value if meta else None}
+    before = session.get(ReplicaMeta, "device_ids_before")   # a restored replica's earlier identities
+    if before is not None:                                  # (models.replica.identity), when it had any
+        out["replica_device_ids_before"] = [b["device_id"] for b in json.loads(before.value)]
+    return out
 
 
 def _chain(report: records_verify.VerifyReport) -> dict[str, Any]:

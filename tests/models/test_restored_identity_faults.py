@@ -1,4 +1,4 @@
-"""Review of 90d7fdc (a restore renews the authoring identity): what else keys on the device id.
+"""A restore renews the authoring identity (found in review): what else keys on the device id.
 Real encrypted replicas, the real restore."""
 
 from __future__ import annotations

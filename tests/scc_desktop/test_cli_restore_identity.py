@@ -1,4 +1,4 @@
-"""Review of 90d7fdc against a real hub on loopback: a backup holding unsent decisions that the
+"""A restore renews the identity (found in review), against a real hub on loopback: a backup holding unsent decisions that the
 original then sent, restored twice, with --leave-unsent-aside, each replica synced and verified."""
 
 from __future__ import annotations

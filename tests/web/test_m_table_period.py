@@ -1,4 +1,4 @@
-"""Review of 7a3e7e1: /m/ (the Director on-call's phone page) against a real hub fed by the simulator,
+"""The OPEL table's period (found in review): /m/ (the Director on-call's phone page) against a real hub fed by the simulator,
 on this machine's clock (December 2026, after the 2024-26 tables' period ended 31/03/2026). The page
 shows the system's and every provider's OPEL level scored on those tables and says only that they are
 UNVERIFIED; it never says their period has ended (the desktop's Overview does). Screenshots at

@@ -1,4 +1,4 @@
-"""Review of 7a3e7e1: a period report is judged at its own time, and a period report's time is the
+"""The OPEL table's period (found in review): a period report is judged at its own time, and a period report's time is the
 period's end (exclusive: UK midnight after its last day). The sitrep of the table's last day (31 March
 2026), and the board report of March 2026, hold only figures scored within the table's period, yet
 say it has ended."""
