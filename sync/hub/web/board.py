@@ -198,6 +198,7 @@ class Board:
     responses: dict[str, tuple[response_today.CategoryToday, ...]] = field(default_factory=dict)   # service ->
     actions: list[ActionDue] = field(default_factory=list)   # open, overdue or due within ACTIONS_AHEAD
     week: Shown | None = None   # the week ahead as last worked out (sync.hub.web.week_board)
+    table_period: str | None = None   # the hub's OPEL tables used after their edition's period: why to check
 
     @property
     def offload_total(self) -> OffloadTotal | None:
@@ -375,7 +376,7 @@ class BoardReader:
                      _today(snap.decisions, now), _on_call(snap.shifts, snap.people, now), names,
                      origin_of(now), acute, _system_unit(self.hub), _handovers_as_at(snap.state),
                      *_critcare(snap.critcon, names), _responses(snap.responses, now),
-                     _actions_due(snap.actions, now), self.week.latest(now))
+                     _actions_due(snap.actions, now), self.week.latest(now), _table_period(self.hub, now))
 
     def _chances_at(self, snap: _Snapshot, now: datetime) -> dict[str, opel_chance.OpelChance]:
         """Each provider's chance at the start of ``now``'s hour (as the desktop's door takes it),
@@ -689,6 +690,21 @@ def _handovers_as_at(state) -> datetime | None:
             if got is not None and (newest is None or got > newest):
                 newest = got
     return newest
+
+
+def _table_period(hub, now: datetime) -> str | None:
+    """"The OPEL tables (2024-26): its period ... ended ...", when the tables this hub scores on (the room's
+    own, from ``hub serve --tables``, or the shipped ones) are used after their edition's period (found in
+    review: the phone showed every level from them and said only that they were unverified)."""
+    opel = getattr(hub, "opel", None)
+    if opel is None:
+        return None
+    today = now.astimezone(UK).date()
+    said = {}
+    for header in [t.header for t in opel.tables.values()] + [opel.system.header]:
+        if (note := header.out_of_period(today)) is not None:
+            said.setdefault(header.edition, note)
+    return "; ".join(f"The OPEL tables ({edition}): {note}" for edition, note in said.items()) or None
 
 
 def _system_unit(hub) -> str:
