@@ -382,6 +382,10 @@ def test_the_form_names_each_bad_field_in_the_hubs_words_and_sends_the_good(hub)
     assert "mean_handover_minutes" not in problems["m.mean_handover_minutes"]
     assert problems["reason"].startswith("Reason: ") and "give a reason" in problems["reason"]
     assert "Accepted 1 of 4 figures" in sent.text and "Calculated level" in sent.text
+    level = html.unescape(re.search(r'<p class="level">(.*?)</p>', sent.text, re.S).group(1))
+    # the missing parameters by their labels, as the form names its fields (the keys made one unbroken line
+    # wider than a phone: the first-morning walkthrough)
+    assert "Mean ambulance arrival-to-handover time" in level and "mean_handover_minutes" not in level, level
     quarantined = hub.request("GET", "/v1/quarantine", params={"org_code": "RTEST1"}).json()["items"]
     assert len([i for i in quarantined if i["submission_id"] == sid]) == 3
     again = web.post(hub.url + "/provider/", timeout=20, data={"csrf": token, "sid": sid,

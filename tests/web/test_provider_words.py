@@ -89,3 +89,17 @@ def test_field_errors_put_each_reason_beside_its_field_in_the_forms_words():
                                    "e.g. 92.5"],
         "staffed_beds": ["Staffed beds: -1 is outside the valid range 0 to 5,000 beds"]}
     assert general == ["no such item"]
+
+
+def test_a_rows_problem_names_its_column_once():
+    """The first-morning walkthrough: "Row 4: value: value: 'ninety' is not a number", the page prefixing the
+    column to the hub's reason, which already starts with it."""
+    from sync.hub.web.upload import by_row
+
+    rows, general = by_row([
+        p.FieldError(field="rows.4.value", reason="value: 'ninety' is not a number; write it in digits, e.g. 92.5"),
+        p.FieldError(field="rows.5.value", reason="ga_bed_occupancy_pct: 180 is outside the valid range 0 to 150"),
+        p.FieldError(field="rows.6", reason="no such organisation")])
+    assert rows == [("Row 4", ["value: 'ninety' is not a number; write it in digits, e.g. 92.5"]),
+                    ("Row 5", ["value: ga_bed_occupancy_pct: 180 is outside the valid range 0 to 150"]),
+                    ("Row 6", ["no such organisation"])] and general == []

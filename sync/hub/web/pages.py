@@ -321,9 +321,11 @@ def _level_text(calc: dict | None) -> str | None:
         return declared + (f" (calculated OPEL {calc['level']})" if calc.get("level") else " (calculation incomplete)")
     if calc.get("level"):
         return f"OPEL {calc['level']} (score {calc['total']:g})"
+    missing = calc.get("missing_names") or calc.get("missing") or []
+    said = "; ".join(missing)
     if calc.get("at_least_level"):
-        return f"incomplete: at least OPEL {calc['at_least_level']}; missing {', '.join(calc.get('missing') or [])}"
-    return "incomplete: " + ", ".join(calc.get("missing") or []) + " missing"
+        return f"incomplete: at least OPEL {calc['at_least_level']}; missing {said}"
+    return f"incomplete: missing {said}"
 
 
 _RECEIVED_WORDS = {   # what was sent: its items, and where the reasons for those quarantined are shown

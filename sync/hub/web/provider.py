@@ -286,4 +286,12 @@ def calculated(hub, org_code: str) -> dict[str, Any] | None:
     with hub.db.read() as conn:
         text = conn.execute(select(s.opel_current.c.data).where(
             s.opel_current.c.scope == "provider", s.opel_current.c.key == org_code)).scalar()
-    return None if text is None else json.loads(text)
+    if text is None:
+        return None
+    calc = json.loads(text)
+    # The form names each parameter by its label, never its key: the keys made one unbroken line wider
+    # than a phone (the first-morning walkthrough).
+    table = hub.opel.tables.get(calc.get("pillar") or "")
+    names = {p.key: p.name for p in table.parameters} if table is not None else {}
+    calc["missing_names"] = [names.get(k, k) for k in calc.get("missing") or []]
+    return calc
