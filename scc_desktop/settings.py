@@ -105,6 +105,8 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("user_name", None, _person_name, "your name: signs what you record on this desktop (none: the "
             "login name; models/author.py)"),
+    Setting("icb_name", None, _person_name, "the integrated care board named on every page of the decision "
+            "records export (none: $SCC_ICB_NAME, else 'ICB not named')"),
     Setting("theme", "light", _one_of(THEME_KEYS), "colour theme"),
     Setting("text_scale", 1.0, _one_of(TEXT_SCALES), "text size, relative to normal"),
     Setting("last_view", "overview", _one_of(VIEW_KEYS), "the view shown at start"),

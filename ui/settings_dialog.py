@@ -64,6 +64,9 @@ class SettingsDialog(QDialog):
         self.setMinimumWidth(560)
         self._store, self._settings, self._check = store, settings, check
         self.user_name, self.name_hint = self._name_field(settings)
+        self.icb_name = QLineEdit(getattr(settings, "icb_name", None) or "")
+        self.icb_name.setAccessibleName("Integrated care board, named on the decision records export")
+        self.icb_name.setPlaceholderText("e.g. NHS Derby and Derbyshire ICB (named on the records export)")
         self.hub_url = QLineEdit(settings.hub_url or "")
         self.hub_url.setPlaceholderText("https://scc-hub.example.nhs.uk (empty: work on this replica only)")
         self.hub_url.setAccessibleName("Hub address")
@@ -92,6 +95,7 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         form.addRow("Your &name:", self.user_name)
         form.addRow("", self.name_hint)
+        form.addRow("&ICB:", self.icb_name)
         form.addRow("Hub &address:", self.hub_url)
         form.addRow("Access &token:", self.token)
         form.addRow("CA certificates:", ca_row)
@@ -204,6 +208,7 @@ class SettingsDialog(QDialog):
             return
         try:
             self._settings.update(user_name=self.user_name.text().strip() or None,
+                                  icb_name=self.icb_name.text().strip() or None,
                                   hub_url=self.hub_url.text().strip().rstrip("/") or None,
                                   ca_bundle=self.ca_bundle.text().strip() or None,
                                   theme=self.theme.currentData(), text_scale=self.text_scale.currentData(),

@@ -61,7 +61,8 @@ def register(subparsers) -> None:
     rec.add_argument("--from", dest="first", required=True, help="first UK local date, YYYY-MM-DD")
     rec.add_argument("--to", dest="last", required=True, help="last UK local date (inclusive), YYYY-MM-DD")
     rec.add_argument("--out", type=Path, required=True, help="folder to write the export into")
-    rec.add_argument("--icb", default=None, help="ICB name for the header (default: $SCC_ICB_NAME)")
+    rec.add_argument("--icb", default=None, help="ICB name for the header (default: the settings' icb_name, "
+                                                 "else $SCC_ICB_NAME)")
     rec.add_argument("--force", action="store_true", help="replace an export already in the folder")
     rec.add_argument("--retention", type=Path, default=None, metavar="FILE",
                      help="the room's retention class file, shaped like resources/records/retention.toml "
@@ -194,6 +195,13 @@ def _alert_id(store, given: str) -> str:
     return given   # ack_alert names it as unknown
 
 
+def _settings_icb() -> str | None:
+    """The ICB named in the user's settings (Settings > ICB), if any."""
+    from scc_desktop import settings
+
+    return settings.load().icb_name
+
+
 def _export(args) -> int:
     from models.records.export.records import ExportError, RetentionError, export_records
     from models.uk_time import parse_uk_date
@@ -206,7 +214,7 @@ def _export(args) -> int:
         raise UserError(str(exc), 2) from None
     with _open(args) as store:
         try:
-            result = export_records(store, first, last, args.out, icb=args.icb, force=args.force,
+            result = export_records(store, first, last, args.out, icb=args.icb or _settings_icb(), force=args.force,
                                     retention=args.retention)
         except RetentionError as exc:
             raise UserError(str(exc), 2) from None

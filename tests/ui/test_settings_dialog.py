@@ -101,3 +101,35 @@ def test_file_settings_opens_the_dialog_from_the_main_window(qtbot, store, setti
     window.settings_action.trigger()
     assert len(opened) == 1 and opened[0].parent() is window
     window.close()
+
+
+def test_the_icb_named_here_is_on_every_page_of_the_records_export(qtbot, store, settings, tmp_path, monkeypatch):
+    """The first-morning walkthrough: the window's Export named the ICB only from $SCC_ICB_NAME, which a
+    desktop started from its icon rarely has, so every page of the legal record said "ICB not named"."""
+    import json
+    import subprocess
+    from datetime import datetime, timezone
+
+    from sync import authoring
+    from ui import tasks
+    from ui.main_window import MainWindow
+
+    monkeypatch.delenv("SCC_ICB_NAME", raising=False)
+    d = _dialog(qtbot, store, settings)
+    d.icb_name.setText("NHS Test Shire ICB")
+    d.save_button.click()
+    qtbot.waitUntil(lambda: d.result() == QDialog.DialogCode.Accepted, timeout=10_000)
+    assert settings_mod.load(settings.path).icb_name == "NHS Test Shire ICB"
+    authoring.record_decision(store, decision_maker="Dr A", decision_maker_role="Director on-call",
+                              decision="Open escalation beds", rationale="r", recorded_by="Room support")
+    window = MainWindow(store, clock=lambda: datetime.now(timezone.utc), settings=settings)
+    qtbot.addWidget(window)
+    view = window.views["decisions"]
+    view.export_to(tmp_path / "export")
+    assert tasks.manager().wait_idle(30_000)
+    manifest = json.loads((tmp_path / "export" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["icb"] == "NHS Test Shire ICB", manifest.get("icb")
+    text = subprocess.run(["pdftotext", str(tmp_path / "export" / "decisions.pdf"), "-"], capture_output=True,
+                          text=True, timeout=60).stdout
+    assert "NHS Test Shire ICB" in text and "ICB not named" not in text
+    view.dialog.close()

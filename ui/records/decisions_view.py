@@ -437,11 +437,12 @@ class DecisionsView(QWidget):
             why = str(exc) if isinstance(exc, ValueError) else tasks.sentence(exc, write=False)
             self.status.say(f"Export failed: {why}")
             self.dialog = show_message(self, "Export decision log", f"Nothing was exported: {why}", problem=True)
-        tasks.QueryOp(parent=self, op=lambda: _export(store, first, last, folder),
+        icb = getattr(getattr(self.window(), "settings", None), "icb_name", None)   # Settings > ICB
+        tasks.QueryOp(parent=self, op=lambda: _export(store, first, last, folder, icb),
                       success=done).failure(failed).run_in_background()
 
 
-def _export(store, first: date, last: date, folder: Path):
+def _export(store, first: date, last: date, folder: Path, icb: str | None = None):
     # Imported here, off the UI thread: the export loads ReportLab (over half a second the first time).
     from models.records.export.records import ExportError, export_records
 
@@ -451,7 +452,7 @@ def _export(store, first: date, last: date, folder: Path):
     # then scan only the export's own.  Nothing is lost: they are scanned again from unfreeze on.
     gc.freeze()
     try:
-        return export_records(store, first, last, folder)   # names the ICB (records.icb_name)
+        return export_records(store, first, last, folder, icb=icb)   # else $SCC_ICB_NAME (records.icb_name)
     except ExportError as exc:   # written for the user (a folder holding an export, one not writable)
         raise ValueError(str(exc)) from exc
     finally:
