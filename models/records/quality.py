@@ -171,13 +171,13 @@ def _assessments(session, newest: list[Reading]) -> list[Assessment]:
     for aid, org, pillar, assessed, complete, calc, floor, declared, reason, seq in rows:
         lacking = dict(problems.get(aid, {}))
         mine = {k: t for k, t in times.get(org, {}).items() if k in keys.get(pillar, ())}
+        older, last = [], None
         if mine:
             last = max(mine.values())
-            for key in keys.get(pillar, ()):
-                if key not in lacking and mine.get(key, last) < last:
-                    lacking[key] = f"not in the submission for {last:%H:%M} UTC; the score uses an older value"
-        out.append(Assessment(org, pillar, _t(assessed), bool(complete) and not lacking, calc, floor, declared,
-                              reason, tuple(lacking), tuple(lacking.values()), _ref(seq)))
+            older = [key for key in keys.get(pillar, ()) if key not in lacking and mine.get(key, last) < last]
+        out.append(Assessment(org, pillar, _t(assessed), bool(complete) and not lacking and not older, calc, floor,
+                              declared, reason, tuple(lacking), tuple(lacking.values()), _ref(seq), tuple(older),
+                              last))
     return out
 
 

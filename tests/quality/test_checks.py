@@ -52,6 +52,24 @@ def test_incomplete_opel_names_the_missing_parameters():
     assert opel_incomplete.incomplete_opel([complete]) == []
 
 
+def test_an_opel_score_on_older_figures_says_so_rather_than_missing():
+    """The first-morning walkthrough: a provider form's "Send changes" sends only what changed, the hub scores
+    the rest on the figures it holds, and the room was told the assessment was "incomplete: missing" eight
+    parameters while every view showed it complete. Older figures are named as older, with what clears it."""
+    a = Assessment("RK5", "acute", at(5), False, 2, None, None, None, ref="feed 80",
+                   older=("mean_handover_minutes", "ga_bed_occupancy_pct"), newest_at=at(5))
+    (f,) = opel_incomplete.incomplete_opel([a])
+    assert "missing" not in f.detail and "incomplete" not in f.detail
+    assert "2 parameter(s) its newest submission (" in f.detail
+    assert "left out are scored on older figures: mean_handover_minutes, ga_bed_occupancy_pct." in f.detail
+    assert "Send all as now" in f.detail and f.severity == "warning"
+    both = Assessment("RK5", "acute", at(5), False, None, 2, None, None, missing=("nctr_bed_occupancy_pct",),
+                      problems=("no usable value",), older=("mean_handover_minutes",), newest_at=at(5))
+    (g,) = opel_incomplete.incomplete_opel([both])
+    assert "is incomplete: missing nctr_bed_occupancy_pct (no usable value)." in g.detail
+    assert "scored on older figures: mean_handover_minutes." in g.detail
+
+
 def test_impossible_handover_future_value_and_falling_cumulative_count():
     bad = Handover("ev-0001-aaaa", "RX9", "RA01", "cleared", at(30), None, at(45), at(1), "feed 5")
     (f,) = impossible.handovers([bad])

@@ -33,6 +33,8 @@ class Assessment:
     missing: tuple[str, ...] = ()        # parameter keys with no value or an invalid one
     problems: tuple[str, ...] = ()       # each one's reason, in the same order
     ref: str | None = None
+    older: tuple[str, ...] = ()          # parameters its newest submission left out: scored on older figures
+    newest_at: datetime | None = None    # that submission's time
 
 
 @dataclass(frozen=True)
