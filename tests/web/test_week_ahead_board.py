@@ -71,11 +71,15 @@ def counting(follower: WeekBoard) -> list[int]:
     return read
 
 
-def render(db, week: door.WeekAhead | Shown, now: datetime) -> str:
-    """/m/ as the hub renders it, with this week ahead on it."""
+def render(db, week: door.WeekAhead | Shown, now: datetime, site: str | None = None) -> str:
+    """/m/ as the hub renders it, with this week ahead on it (``site``: that site's page, /m/week/<site>)."""
     board = BoardReader(type("Hub", (), {"db": db, "alerts": type("A", (), {"evaluating": False})()})()).read(now)
     board = dataclasses.replace(board, week=week if isinstance(week, Shown) else Shown(week, False, now))
-    return _environment().get_template("m.html").render(board=board, session=None, refresh=60)
+    if site is None:
+        return _environment().get_template("m.html").render(board=board, session=None, refresh=60)
+    place = board.week.site(site)
+    return _environment().get_template("m_week.html").render(board=board, session=None, refresh=60, place=place,
+                                                               code=site, site=place.name)
 
 
 def test_the_phone_and_the_room_give_every_place_the_same_week(world):
@@ -108,14 +112,21 @@ def test_the_page_shows_the_systems_week_and_each_sites_as_the_room_writes_them(
     hub, db, store, now = world
     sync(hub, store)
     room = door.week_ahead(store, now)
-    html = render(db, WeekBoard(db).read(now), now)
+    phone = WeekBoard(db).read(now)
+    html = render(db, phone, now)
     section = html[html.index('id="h-week"'):html.index('id="h-amb"')]
     assert "Week ahead: FORECAST" in section and f"from data to <b>{day_words(room.origin)}</b>" in section
     assert "80% range" in section and "learned from the last 6 weeks the hub holds" in section
     for code, place in room.places.items():
         if code == week_world.NEW[0]:
             continue   # too little history: no table (the next test)
-        table = section[section.index(f"{place.name}: forecast per day"):]
+        page = section
+        if code != door.SYSTEM:   # each site's table is on a page of its own, linked from the list
+            assert f'<a href="/m/week/{code}">{place.name}</a>' in section, code
+            page = render(db, phone, now, site=code)
+            assert "Week ahead: FORECAST" in page and f"from data to <b>{day_words(room.origin)}</b>" in page
+            assert "80% range" in page and f'<h1 id="h-site">{place.name}</h1>' in page
+        table = page[page.index(f"{place.name}: forecast per day"):]
         table = table[:table.index("</table>")]
         for key in (door.ARRIVALS, door.DELAY_60, door.DELAY_30_60, door.OCCUPANCY):
             s = place.series.get(key)
@@ -131,6 +142,8 @@ def test_the_page_shows_the_systems_week_and_each_sites_as_the_room_writes_them(
     assert f"Each acute site ({len(week_world.SITES)})" in section
     assert "Left out of the system's figures: " in section
     assert f"{week_world.QUIET[1]} (no arrival since" in section and "a feed gone quiet is not a quiet day" in section
+    quiet = render(db, phone, now, site=week_world.QUIET[0])   # and on its own page, why
+    assert f"Left out of the system's figures: {week_world.QUIET[1]} (no arrival since" in quiet
 
 
 def test_a_site_with_too_little_history_says_so_in_words(world):
@@ -139,8 +152,9 @@ def test_a_site_with_too_little_history_says_so_in_words(world):
     new = week.places[week_world.NEW[0]]
     assert all(not s.forecast.days and s.forecast.reason.startswith("too little history") for s in new.series.values())
     html = render(db, week, now)
-    site = html[html.index(f"<summary>{week_world.NEW[1]}</summary>"):]
-    site = site[:site.index("</details>")]
+    assert f'<a href="/m/week/{week_world.NEW[0]}">{week_world.NEW[1]}</a><span class="small">no forecast</span>' in html
+    site = render(db, week, now, site=week_world.NEW[0])
+    site = site[site.index('id="h-site"'):]
     assert "<table" not in site
     for s in new.series.values():
         assert f"{escape(s.measure.label)}: <b>no forecast</b>, {s.forecast.reason}." in site
@@ -167,6 +181,13 @@ def test_later_reads_go_on_from_where_the_last_stopped(world):
     assert follower.read(later) == room
     # Thirty crews still waiting past the hour: over 60 minutes today, on the phone as in the room.
     assert room.places[site].series[door.DELAY_60].so_far == before >= 30
+    # Above its range already: said beside the site's link on /m/, so the Director knows which to open.
+    assert room.places[site].series[door.DELAY_60].above_range
+    html = render(db, follower.read(later), later)
+    above = [week_board.HEADS[k] for k in week_board.COLUMNS if room.places[site].series[k].above_range]
+    assert "Over 60 min" in above
+    assert (f'<a href="/m/week/{site}">{dict(week_world.SITES)[site]}</a><span class="small">▲ above range today: '
+            f'{", ".join(above)}</span>') in html
 
 
 def test_a_page_never_waits_for_it_and_it_is_worked_out_again_after_five_minutes(world):

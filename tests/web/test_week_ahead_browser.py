@@ -1,7 +1,8 @@
 """/m/'s week ahead in a real headless Chromium at 360x640, light and dark, against a real hub sent six
 weeks of handovers and occupancy (``tests.web.week_world``): the section says it is being worked out,
-then shows the system's days within a refresh, each site opens in place and stays open across a
-refresh, nothing is wider than the phone, every target takes a thumb, and axe finds nothing serious.
+then shows the system's days within a refresh; the list of sites opens in place and stays open across a
+refresh, and each site's days are a page of their own one tap away (``/m/week/<code>``), refreshed in place
+too; nothing is wider than the phone, every target takes a thumb, and axe finds nothing serious on either.
 
 ``SCC_WRITE_SCREENSHOTS=1`` writes docs/screenshots/web-week-*.png.
 """
@@ -59,21 +60,39 @@ def test_the_week_ahead_on_a_phone_light_and_dark(browser, hub, scheme):
         assert widths[0] <= widths[1], f"the system's table fits the phone: {widths}"
         page.click("#week-sites > summary")
         site = week_world.LONG[0]
-        page.click(f"#week-{site[0]} > summary")
-        opened = page.locator(f"#week-{site[0]} .wk-wrap")
+        link = page.locator(f'#week-sites a[href="/m/week/{site[0]}"]')
+        assert link.inner_text() == site[1]
+        assert _small_targets(page) == [], "each site's link takes a thumb"
+        if write:
+            page.evaluate("window.scrollTo(0, document.getElementById('week-sites').getBoundingClientRect().top + window.scrollY - 70)")
+            page.screenshot(path=str(SHOTS / f"web-week-sites-360x640-{scheme}.png"))
+        page.wait_for_timeout((2 * REFRESH_S + 1) * 1000)   # a refresh or two: the opened list stays open
+        assert page.locator("#week-sites").evaluate("e => e.open")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert _axe(page, AXE.read_text()) == []
+        # Each site's days are a page of their own, one tap away, behind the same login.
+        page.locator(f'#week-sites a[href="/m/week/{site[0]}"]').click()
+        page.wait_for_url(f"{hub.url}/m/week/{site[0]}")
+        opened = page.locator(".wk-wrap")
+        text = page.locator("main").inner_text()
+        assert site[1] in text and "Week ahead: FORECAST" in text and "80% range" in text
         assert "G&A beds" in opened.inner_text()
         widths = opened.evaluate("e => [e.scrollWidth, e.clientWidth]")
         assert widths[0] <= widths[1], f"a site's four columns fit the phone: {widths}"
-        new = page.locator(f"#week-{week_world.NEW[0]}")
-        new.locator("summary").click()
-        assert "no forecast, too little history" in new.inner_text()
-        page.wait_for_timeout((2 * REFRESH_S + 1) * 1000)   # a refresh or two: what was open stays open
-        assert page.locator(f"#week-{site[0]}").evaluate("e => e.open")
-        assert _small_targets(page) == []
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.evaluate("window.__sameDocument = true")
+        status = page.locator("#status").inner_text()
+        page.wait_for_timeout((2 * REFRESH_S + 1) * 1000)   # it refreshes in place, as /m/ does
+        assert page.evaluate("window.__sameDocument === true") and page.locator(".wk-wrap table").count() == 1
+        assert page.locator("#status").inner_text().startswith("Updated") and status.startswith("Updated")
+        assert _small_targets(page) == []
         if write:
-            page.evaluate(f"window.scrollTo(0, document.getElementById('week-{site[0]}').getBoundingClientRect().top + window.scrollY - 70)")
             page.screenshot(path=str(SHOTS / f"web-week-site-360x640-{scheme}.png"))
         assert _axe(page, AXE.read_text()) == []
+        page.click("a.back")
+        page.wait_for_url(f"{hub.url}/m/#h-week")
+        new = week_world.NEW
+        page.goto(f"{hub.url}/m/week/{new[0]}")
+        assert "no forecast, too little history" in page.locator("main").inner_text()
     finally:
         ctx.close()

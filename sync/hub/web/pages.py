@@ -282,21 +282,45 @@ def mount(app: FastAPI, hub) -> Web:
         resp.headers["Clear-Site-Data"] = '"cache", "storage"'
         return resp
 
-    @app.get("/m/", include_in_schema=False)
-    async def mobile(request: Request) -> Response:
+    async def picture(request: Request, path: str):
+        """(the session, the board) for a reader of the system picture, or the answer to give instead:
+        the login page, a refusal for a role that may not read the feed, 503 on a database fault."""
         try:
             session = await web.session(request)
             if session is None:
-                return web.redirect("/login?next=" + quote("/m/"))
+                return web.redirect("/login?next=" + quote(path)), None
             if session.role not in READ_FEED:
                 roles = ", ".join(r for r in ROLES if r in READ_FEED)
                 return web.message(403, "Not for this account",
                                    f"The role '{session.role}' may not read the system picture; roles that may: "
-                                   f"{roles}.", session)
-            board = await run_in_threadpool(web.board.read)
+                                   f"{roles}.", session), None
+            return session, await run_in_threadpool(web.board.read)
         except SQLAlchemyError as exc:
-            return web.unavailable(exc)
+            return web.unavailable(exc), None
+
+    @app.get("/m/", include_in_schema=False)
+    async def mobile(request: Request) -> Response:
+        session, board = await picture(request, "/m/")
+        if board is None:
+            return session
         return web.page("m.html", board=board, session=session, refresh=web.refresh)
+
+    @app.get("/m/week/{code}", include_in_schema=False)
+    async def week_site(request: Request, code: str) -> Response:
+        """One acute site's week ahead (its table is not inlined in /m/: 40 sites' tables weighed 71 KB)."""
+        session, board = await picture(request, "/m/week/" + quote(code, safe=""))
+        if board is None:
+            return session
+        if not _ODS.match(code):
+            return web.message(404, "No such site", f"'{code[:40]}' is not an organisation code (letters and digits, "
+                               "up to 12); the list of sites is on the system picture (/m/).", session)
+        wk = board.week
+        place = wk.site(code) if wk is not None else None
+        if place is None and wk is not None and wk.week is not None and wk.week.origin is not None:
+            return web.message(404, "No such site", f"The week ahead has no acute site with the code '{code}'; "
+                               "the list of sites is on the system picture (/m/).", session)
+        return web.page("m_week.html", board=board, session=session, refresh=web.refresh, place=place, code=code,
+                        site=place.name if place else board.names.get(code, code))
 
     provider_routes(app, web)
 
@@ -310,6 +334,7 @@ def mount(app: FastAPI, hub) -> Web:
 
 
 _SID = re.compile(r"^web-[0-9a-f]{32}$")
+_ODS = re.compile(r"^[A-Za-z0-9]{1,12}$")
 _NOT_FIELDS = {"csrf", "sid", "org", "shown", "send"}   # a posted form's own fields, not figures
 
 

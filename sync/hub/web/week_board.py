@@ -158,10 +158,31 @@ class Shown:
         """The place's series with too little history (each says why, in words)."""
         return [place.series[k] for k in COLUMNS if k in place.series and not place.series[k].forecast.days]
 
-    def left_out(self) -> list[str]:
-        """The sites the system's figures leave out, each with why, in words."""
+    def site(self, code: str) -> door.Place | None:
+        """One acute site's place (None: not one of the week's sites)."""
+        place = self.week.places.get(code) if self.week else None
+        return place if code != door.SYSTEM else None
+
+    @classmethod
+    def note(cls, place: door.Place) -> str:
+        """What a site's link in the list says beside its name: a count already above its range today, or
+        a measure not forecast ("" when neither)."""
+        words = []
+        above = [cls.heads[s.measure.key] for s in cls.columns(place) if s.today and s.above_range]
+        if above:
+            words.append(f"▲ above range today: {', '.join(above)}")
+        if not cls.columns(place):
+            words.append("no forecast")
+        elif cls.without(place):
+            words.append("not every measure forecast")
+        return "; ".join(words)
+
+    def left_out(self, only: str | None = None) -> list[str]:
+        """The sites the system's figures leave out, each with why, in words (``only``: that site's)."""
         out = []
         for code, name, day, why in self.system.left_out if self.system else ():
+            if only is not None and code != only:
+                continue
             if why == "later":
                 out.append(f"{name} (its data starts {day_words(day)}: counted in, a new site would read as a surge)")
             else:
