@@ -20,10 +20,16 @@ browser's refresh would be:
 The ratio is each median to the baseline's median of the same run. Target: ``/m/`` served in
 at most 100 ms and at most 100 KB with its stylesheet and script.
 
+``--acute N`` serves a larger ICS instead (``tests.web.ics_world``): N acute trusts (up to 40) with four
+weeks of their handovers and hourly occupancy, so the week ahead is worked out and each site has a
+table, and the other sectors' nine providers; the page is timed once the week ahead is on it, and one
+site's page (``/m/week/<code>``) is timed and weighed too.
+
 Usage::
 
     .venv/bin/python benchmarks/bench_web.py             # 6 h of history, 200 samples
     .venv/bin/python benchmarks/bench_web.py --quick     # 1 h, 20 samples
+    .venv/bin/python benchmarks/bench_web.py --acute 40 --hours 2 --samples 50   # 40 acute sites, the week ahead
     .venv/bin/python benchmarks/bench_web.py --out /tmp/w.md --json /tmp/w.json --update-doc docs/benchmarks.md
 """
 
@@ -69,6 +75,8 @@ class WebResult:
     p90_ms: dict[str, float] = field(default_factory=dict)
     ratios: dict[str, float] = field(default_factory=dict)
     load: float | None = None
+    acute: int | None = None          # --acute: the ICS world's acute sites, with the week ahead
+    site_bytes: int | None = None     # --acute: one site's week-ahead page
 
     @property
     def weight_kb(self) -> float:
@@ -170,30 +178,52 @@ def _timed(session, url: str) -> tuple[float, int]:
     return elapsed, len(resp.content)
 
 
+def _week_shown(web, url: str, seconds: float = 180) -> None:
+    """Until /m/ shows the week ahead's tables (worked out in the hub's own thread)."""
+    deadline = time.monotonic() + seconds
+    while 'class="week"' not in web.get(url + "/m/", timeout=30).text:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the week ahead was not on /m/ after {seconds:.0f} s")
+        time.sleep(1)
+
+
 def run(hours: float = DEFAULT_HOURS, samples: int = DEFAULT_SAMPLES, tmpdir: str | None = None,
-        progress=None) -> WebResult:
+        progress=None, acute: int | None = None) -> WebResult:
     from sync.hub.schema import utcnow
     from tests.support.hub import start_hub
+    from tests.web import ics_world
     from tests.web.support import add_account, login
 
     rng = random.Random(21)
-    orgs = organisations()
+    orgs = ics_world.orgs(acute) if acute else organisations()
+    acute_codes = [o["ods_code"] for o in orgs if o["sector"] == "acute"]
+    site = f"/m/week/{acute_codes[0]}"
     with tempfile.TemporaryDirectory(prefix="scc-bench-web-", dir=tmpdir) as folder:
         hub = start_hub(Path(folder), orgs=orgs)
         try:
             now = utcnow()
-            _history(hub, orgs, hours, now, rng)
-            _room(hub, orgs, now)
+            if acute:
+                ics_world.send(hub, now, days=28, hours=hours, acute=acute)
+            else:
+                _history(hub, orgs, hours, now, rng)
+                _room(hub, orgs, now)
             add_account(hub.db_url, "bench-director", "director_on_call", password=PASSWORD)
             web, answer = login(hub.url, "bench-director", PASSWORD)
             if answer.status_code != 303:
                 raise RuntimeError(f"login refused: {answer.status_code}")
+            if acute:
+                _week_shown(web, hub.url)
             page_bytes = _timed(web, hub.url + "/m/")[1]
+            site_bytes = _timed(web, hub.url + site)[1] if acute else None
             assets = sum(len(web.get(hub.url + f"/web/{n}", timeout=10).content) for n in ("m.css", "m.js"))
             series: dict[str, list[float]] = {"/health": [], "/m/": [], "/m/ after new data": []}
+            if acute:
+                series[site] = []
             for i in range(WARMUP + samples):
                 timings = {"/health": _timed(web, hub.url + "/health")[0], "/m/": _timed(web, hub.url + "/m/")[0]}
-                org = orgs[i % 30]["ods_code"]
+                if acute:
+                    timings[site] = _timed(web, hub.url + site)[0]
+                org = acute_codes[i % min(30, len(acute_codes))]
                 _submit(hub, org, [{"type": "observation", "metric": "ga_bed_occupancy_pct", "value": 90.0 + i % 9,
                                     "observed_at": datetime.now(timezone.utc).isoformat()}], now)
                 timings["/m/ after new data"] = _timed(web, hub.url + "/m/")[0]
@@ -208,16 +238,19 @@ def run(hours: float = DEFAULT_HOURS, samples: int = DEFAULT_SAMPLES, tmpdir: st
     medians = {k: statistics.median(v) for k, v in series.items()}
     p90 = {k: sorted(v)[max(0, int(len(v) * 0.9) - 1)] for k, v in series.items()}
     return WebResult(len(orgs), hours, samples, with_head, page_bytes, assets, medians, p90,
-                     {k: v / medians["/health"] for k, v in medians.items()}, report.load())
+                     {k: v / medians["/health"] for k, v in medians.items()}, report.load(), acute, site_bytes)
 
 
 def markdown(r: WebResult, heading_level: int = 2) -> str:
     h = "#" * heading_level
     rows = "\n".join(f"| `{name}` | {r.medians_ms[name]:.1f} | {r.p90_ms[name]:.1f} | {r.ratios[name]:.2f}x |"
                      for name in r.medians_ms)
+    world = (f"{r.acute} of them acute sites with four weeks of handovers and occupancy (the week ahead on the "
+             f"page), " if r.acute else "")
+    site = (f" One site's week-ahead page: {r.site_bytes / 1024:.1f} KB of HTML.\n" if r.site_bytes else "")
     return f"""{h} Web page `/m/`: served at {r.providers} providers (issue 21)
 
-{r.providers} providers, {r.hours:g} h of 15-minute history (feed head {r.feed_head}), {r.samples} samples
+{r.providers} providers, {world}{r.hours:g} h of 15-minute history (feed head {r.feed_head}), {r.samples} samples
 on a kept-alive connection; load {report.fmt(r.load, '.2f')}. Target: `/m/` in at most {TARGET_MS:.0f} ms and
 {TARGET_KB:.0f} KB with its stylesheet and script. **{'met' if r.ok else 'NOT met'}**.
 
@@ -226,7 +259,7 @@ on a kept-alive connection; load {report.fmt(r.load, '.2f')}. Target: `/m/` in a
 {rows}
 
 Page weight: {r.page_bytes / 1024:.1f} KB of HTML + {r.asset_bytes / 1024:.1f} KB of stylesheet and script =
-{r.weight_kb:.1f} KB (uncompressed).
+{r.weight_kb:.1f} KB (uncompressed).{site}
 """
 
 
@@ -239,10 +272,12 @@ def main(argv=None) -> int:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--update-doc", type=Path)
     ap.add_argument("--tmpdir")
+    ap.add_argument("--acute", type=int, help="an ICS of this many acute sites (up to 40) with the week ahead")
     args = ap.parse_args(argv)
     hours = args.hours or (QUICK_HOURS if args.quick else DEFAULT_HOURS)
     samples = args.samples or (QUICK_SAMPLES if args.quick else DEFAULT_SAMPLES)
-    result = run(hours, samples, args.tmpdir, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    result = run(hours, samples, args.tmpdir, progress=lambda m: print(m, file=sys.stderr, flush=True),
+                 acute=args.acute)
     text = markdown(result)
     print(text)
     report.write_outputs(text, out=args.out, json_path=args.json,
