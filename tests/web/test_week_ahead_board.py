@@ -244,6 +244,9 @@ def test_a_feed_gone_quiet_is_not_a_quiet_day_on_the_hub(world):
     assert quiet[-1] is None and quiet[-2] is None and quiet[-10] is not None and quiet[-10] > 0
     html = render(db, phone, later)
     assert "<b>STALE: built on data 3 days old</b>" in html and "not forecast as quiet ones" in html
+    site = render(db, phone, later, site=week_world.LONG[0][0])   # and on each site's page, above its table
+    stale = site.index("<b>STALE: built on data 3 days old</b>")
+    assert site.index('id="h-site"') < stale < site.index("<table")
 
 
 def _long_feed(db, days: int, written_late: bool) -> datetime:
