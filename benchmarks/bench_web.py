@@ -22,7 +22,7 @@ at most 100 ms and at most 100 KB with its stylesheet and script.
 
 ``--acute N`` serves a larger ICS instead (``tests.web.ics_world``): N acute trusts (up to 40) with four
 weeks of their handovers and hourly occupancy, so the week ahead is worked out and each site has a
-table, and the other sectors' nine providers; the page is timed once the week ahead is on it, and one
+table, and the other sectors' ten providers; the page is timed once the week ahead is on it, and one
 site's page (``/m/week/<code>``) is timed and weighed too.
 
 Usage::
