@@ -210,6 +210,27 @@ def test_a_page_never_waits_for_it_and_it_is_worked_out_again_after_five_minutes
     follower.wait(120)
 
 
+def test_a_week_worked_out_from_nothing_is_worked_out_again_as_soon_as_data_comes(hub_db):
+    """The first-morning walkthrough: a hub started, then backfilled. The week worked out as it started (no
+    handovers or occupancy yet) was shown, "No forecast: the hub holds no handovers or occupancy", for 40 s
+    while the page's offload section listed them. Now one from nothing is worked out again as soon as the
+    feed moves, and the page says it is being worked out meanwhile."""
+    follower = WeekBoard(hub_db)
+    follower.latest(utcnow())
+    follower.wait(120)
+    empty = follower.latest(utcnow())
+    assert empty.week is not None and empty.week.origin is None and not empty.working
+    assert "the hub holds no handovers or occupancy" in render(hub_db, empty, utcnow())
+    _long_feed(hub_db, 30, written_late=True)
+    again = follower.latest(empty.worked_at + timedelta(seconds=1))   # not EMPTY_REFRESH later: at once
+    assert again.working and again.week.origin is None
+    html = render(hub_db, again, utcnow())
+    assert "Being worked out from the handovers and occupancy the hub holds" in html
+    assert "the hub holds no handovers or occupancy" not in html
+    follower.wait(120)
+    assert follower.latest(utcnow()).week.origin is not None
+
+
 def test_a_failure_is_said_and_tried_again_after_five_minutes_not_at_every_page(world, monkeypatch):
     _hub, db, _store, now = world
     follower = WeekBoard(db)

@@ -274,7 +274,9 @@ class WeekBoard:
             return True
         # One with nothing to forecast yet (a hub that started before its feed filled: it works the week
         # out as it starts) is worked out again sooner once the feed moves, not left for REFRESH.
-        wait = REFRESH if _forecasts_any(week) else EMPTY_REFRESH
+        # One worked out from nothing at all (no handover or occupancy yet) at once: the page said "the hub
+        # holds none" for up to EMPTY_REFRESH while its other sections listed them (a walkthrough).
+        wait = REFRESH if _forecasts_any(week) else EMPTY_REFRESH if week.origin is not None else timedelta(0)
         return now - at >= wait and self._head() != cursor
 
     def _head(self) -> int:
