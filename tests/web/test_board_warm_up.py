@@ -72,6 +72,9 @@ def fill(url: str) -> str:
     return url
 
 
+WEEK_THREAD = "week-ahead"   # sync.hub.web.week_board.WeekBoard's thread
+
+
 class Statements:
     """The SQL every engine in this process sends, with the thread that sent it."""
 
@@ -88,8 +91,11 @@ class Statements:
             return len(self.seen)
 
     def since(self, mark: int) -> list[str]:
+        """Since ``mark``, on every thread but the week ahead's: the page starts that one and never waits for
+        it, and its own first read (halving over the feed too) may land after the mark on a loaded machine
+        (a clean-clone CI run, session 22: 14 halvings counted against a first /m/ that did none)."""
         with self.lock:
-            return [sql for _thread, sql in self.seen[mark:]]
+            return [sql for thread, sql in self.seen[mark:] if thread != WEEK_THREAD]
 
 
 def halvings(statements: list[str]) -> int:
