@@ -477,8 +477,8 @@ class ProviderView(QWidget):
     def _band_lines(self, line) -> list[tuple[float, str, str]]:
         """The dashed lines where the OPEL table's points for ``line`` change: (value, label, colour)."""
         table = queries_provider.desktop_table(self.detail.pillar)
-        if table is None or line.key not in table.keys:
-            return []
+        if table is None or table.edition != self.detail.edition or line.key not in table.keys:
+            return []   # scored under another edition: this desktop's edges would be a guess at the hub's
         bands = table.parameter(line.key).bands
         grey = theme.current().muted
         return [(b.range.lo, f"{fmt.value(b.range.lo, line.unit)} ({a.points:g} → {b.points:g} pts)", grey)

@@ -164,6 +164,20 @@ def test_drill_down_shows_band_points_and_next_threshold_from_models_opel(qtbot,
     assert "period ended" not in summary   # January 2026: within the 2024-26 tables' period
 
 
+def test_the_drill_down_draws_no_band_edges_for_a_score_under_another_tables_edition(qtbot, store):
+    """The first-morning walkthrough: the parameter chart drew this desktop's band edges under a score the hub
+    made with another edition of the table (the summary said so; "pts to OPEL N" was already left out)."""
+    fill_system(store)
+    view = _view(qtbot, ProviderView, store)
+    view.select_provider("RAA")
+    assert tasks.manager().wait_idle()
+    assert any("pts)" in label for label in view.param_chart.reference_labels)   # this desktop's edition
+    Feed(first_seq=900_000).assessment("RAA", "acute", NOW, ACUTE_VALUES, edition="2027-29").apply(store)
+    view.refresh()
+    assert tasks.manager().wait_idle() and view.detail.edition == "2027-29"
+    assert not any("pts)" in label for label in view.param_chart.reference_labels)
+
+
 def test_the_drill_down_says_when_the_tables_period_has_ended(qtbot, store):
     fill_system(store)
     view = _view(qtbot, ProviderView, store, now=NOW + timedelta(days=327))   # Sat 5 Dec 2026
