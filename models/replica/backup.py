@@ -88,8 +88,12 @@ def backup(source: Path, key: bytes, cipher: str, out: Path) -> Facts:
     for target in (out, keyfile.header_path(out)):
         if target.exists():
             raise BackupError(f"{target} already exists; give another --out (a backup never overwrites one)")
-    if not out.parent.is_dir():
-        raise BackupError(f"the folder {out.parent} does not exist; make it or give another --out")
+    if not out.parent.is_dir():   # made, as 'export records' makes its --out (a walkthrough: a new USB folder)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BackupError(f"the folder {out.parent} does not exist and cannot be made ({exc.strerror or exc}); "
+                              "give another --out") from None
     # A name of its own (two backups to one --out at once each had the other's partial file deleted
     # or overwrote the one that finished first: a review, session 21); stale ones go after a day.
     partial = out.with_name(f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")

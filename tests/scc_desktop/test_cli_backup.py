@@ -97,13 +97,18 @@ def test_bad_input_is_named(tmp_path):
     cases = [
         (("backup", "--out", str(out)), 1, f"{out} already exists"),
         (("backup", "--out", str(tmp_path)), 2, "is a folder"),
-        (("backup", "--out", str(tmp_path / "no" / "b.db")), 1, f"the folder {tmp_path / 'no'} does not exist"),
+        (("backup", "--out", str(out / "no" / "b.db")), 1,
+         f"the folder {out / 'no'} does not exist and cannot be made (Not a directory)"),
         (("restore", "--from", str(tmp_path / "none.db")), 2, "does not exist (a backup is its file and its .key file)"),
     ]
     for args, code, text in cases:
         done = run("db", "--path", str(path), *args, env_extra=ENV, home=tmp_path)
         assert (done.returncode, "Traceback" in done.stderr) == (code, False), (args, done.stderr)
         assert text in done.stderr, (args, done.stderr)
+    # A folder not there yet is made, as 'export records' makes its own (a new folder on a USB stick).
+    made = run("db", "--path", str(path), "backup", "--out", str(tmp_path / "usb" / "scc" / "b.db"), env_extra=ENV,
+               home=tmp_path)
+    assert made.returncode == 0 and (tmp_path / "usb" / "scc" / "b.db").is_file(), made.stderr
     done = run("db", "--path", str(path), "restore", "--from", str(out), env_extra={"SCC_PASSPHRASE": "not it at all"},
                home=tmp_path)
     assert done.returncode == 3 and "the passphrase does not open the backup" in done.stderr
