@@ -256,8 +256,8 @@ def mount(app: FastAPI, hub) -> Web:
         except SQLAlchemyError as exc:
             return web.unavailable(exc)
         log.info("web login: %r (%s) from %s", account.user, account.role, client)
-        if target == "/m/" and account.role not in READ_FEED:   # a provider's account: straight to its form
-            target = "/provider/"
+        if account.role not in READ_FEED and (target == "/m" or target.startswith(("/m/", "/m?"))):
+            target = "/provider/"   # a provider's account: straight to its form (/m/week/<code>'s link too)
         resp = web.redirect(target)
         web.cookie(resp, request, SESSION_COOKIE, secret, int(sessions.ABSOLUTE.total_seconds()))
         if known:
@@ -316,7 +316,13 @@ def mount(app: FastAPI, hub) -> Web:
                                "up to 12); the list of sites is on the system picture (/m/).", session)
         wk = board.week
         place = wk.site(code) if wk is not None else None
-        if place is None and wk is not None and wk.week is not None and wk.week.origin is not None:
+        known = wk is not None and wk.week is not None and wk.week.origin is not None
+        upper = code.upper()   # the hub's codes are upper case (sync.hub.orgs): "rxh" is RXH's page
+        if place is None and code != upper and (wk.site(upper) if known else upper in board.acute):
+            return web.redirect("/m/week/" + upper)
+        # Before the week is worked out (or with nothing to work it out from), the hub's acute sites decide:
+        # any code at all had a page of its own, headed with the code, saying the week was being worked out.
+        if place is None and (known or code not in board.acute):
             return web.message(404, "No such site", f"The week ahead has no acute site with the code '{code}'; "
                                "the list of sites is on the system picture (/m/).", session)
         return web.page("m_week.html", board=board, session=session, refresh=web.refresh, place=place, code=code,
