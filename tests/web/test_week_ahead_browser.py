@@ -90,9 +90,49 @@ def test_the_week_ahead_on_a_phone_light_and_dark(browser, hub, scheme):
             page.screenshot(path=str(SHOTS / f"web-week-site-360x640-{scheme}.png"))
         assert _axe(page, AXE.read_text()) == []
         page.click("a.back")
-        page.wait_for_url(f"{hub.url}/m/#h-week")
+        page.wait_for_url(f"{hub.url}/m/#week-sites")
         new = week_world.NEW
         page.goto(f"{hub.url}/m/week/{new[0]}")
         assert "no forecast, too little history" in page.locator("main").inner_text()
+    finally:
+        ctx.close()
+
+
+def test_back_from_a_sites_page_finds_the_list_of_sites_open(browser, hub):
+    """The Director goes through the sites one after another: Back from a site's page, by the browser's Back
+    or the page's own link, finds the list open where it was (it was closed again each time: 40 sites, 40
+    reopenings; the page reloads on Back, as a picture from the back-forward cache may be another session's)."""
+    ctx, page = _log_in(browser, hub, PHONE)
+    try:
+        _week_shown(page)
+        page.click("#week-sites > summary")
+        first, second = week_world.LONG[1], week_world.LONG[2]
+        link = page.locator(f'#week-sites a[href="/m/week/{first[0]}"]')
+        link.scroll_into_view_if_needed()
+        at = page.evaluate("window.scrollY")
+        link.click()
+        page.wait_for_url(f"{hub.url}/m/week/{first[0]}")
+        page.go_back()
+        page.wait_for_url(f"{hub.url}/m/")
+        page.locator("#week-sites").wait_for()
+        assert page.locator("#week-sites").evaluate("e => e.open"), "the browser's Back: the list is open again"
+        assert page.locator(f'#week-sites a[href="/m/week/{second[0]}"]').is_visible()
+        assert abs(page.evaluate("window.scrollY") - at) < PHONE["height"], "at the place it was"
+        page.locator(f'#week-sites a[href="/m/week/{second[0]}"]').click()
+        page.wait_for_url(f"{hub.url}/m/week/{second[0]}")
+        page.click("a.back")
+        page.wait_for_url(f"{hub.url}/m/#week-sites")
+        assert page.locator("#week-sites").evaluate("e => e.open"), "the page's own Back link: the list is open"
+        top = page.locator("#week-sites").evaluate("e => e.getBoundingClientRect().top")
+        bar = page.locator("header.bar").evaluate("e => e.getBoundingClientRect().bottom")
+        assert bar <= top < PHONE["height"] - 100, f"the list in view, under the page's bar ({bar}): {top}"
+        page.evaluate("window.__sameDocument = true")
+        page.wait_for_timeout((2 * REFRESH_S + 1) * 1000)   # a refresh or two in place: it stays open
+        assert page.evaluate("window.__sameDocument === true") and page.locator("#week-sites").evaluate("e => e.open")
+        page.goto("about:blank")
+        page.goto(f"{hub.url}/m/#%E0%A4%A")   # a malformed link: no harm, the page still refreshes itself
+        page.evaluate("window.__sameDocument = true; document.getElementById('status').dataset.old = '1'")
+        page.wait_for_timeout((2 * REFRESH_S + 1) * 1000)
+        assert page.evaluate("window.__sameDocument === true && !document.getElementById('status').dataset.old")
     finally:
         ctx.close()

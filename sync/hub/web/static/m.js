@@ -52,5 +52,22 @@
   });
   // Shown again from the back-forward cache: never show an old picture (it may be another session's).
   window.addEventListener("pageshow", function (e) { if (e.persisted) { location.reload(); } });
+  // The blocks the reader opened are kept with this page's place in the history (ids only, no figures),
+  // and opened again when it is loaded anew: Back from a site's week (/m/week/<code>) found the list of
+  // sites closed, to be opened again for each of 40 sites. A link to a block (/m/#week-sites) opens it.
+  function opened() {
+    return Array.prototype.map.call(document.querySelectorAll("details[open]"), function (d) { return d.id; })
+      .filter(function (id) { return id; });
+  }
+  document.addEventListener("toggle", function () {
+    try { history.replaceState({open: opened()}, ""); } catch (err) { /* not kept: no harm */ }
+  }, true);
+  var keep = (history.state && history.state.open) || [];
+  var named = location.hash.slice(1);
+  try { named = decodeURIComponent(named); } catch (err) { /* a malformed hash: taken as it is */ }
+  var target = named && document.getElementById(named);
+  if (target && target.tagName === "DETAILS") { keep = keep.concat([target.id]); }
+  keep.forEach(function (id) { var d = document.getElementById(id); if (d && d.tagName === "DETAILS") { d.open = true; } });
+  if (target && target.tagName === "DETAILS") { target.scrollIntoView(); }
   schedule();
 })();
