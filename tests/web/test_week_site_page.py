@@ -120,3 +120,20 @@ def web_message(hub, user: str) -> list[tuple[str, str]]:
     page = s.get(f"{hub.url}/m/week/RZZ99", timeout=30)
     assert page.status_code == 404
     return re.findall(r'<a class="button" href="([^"]+)">([^<]+)</a>', page.text)
+
+
+def test_a_hub_with_no_handovers_never_says_it_works_the_week_out_from_those_it_holds(empty):
+    """With no handover or occupancy at all, the week ahead is worked out again at once whenever the feed
+    moves (5be62cc): every provider's figure then made /m/ say "Being worked out from the handovers and
+    occupancy the hub holds" (it holds none) until the next refresh, and again at the next figure."""
+    from tests.web.world import submit
+
+    hub, web = empty
+    for n in range(3):
+        submit(hub, SITE, [{"type": "observation", "metric": "ed_four_hour_performance_pct",
+                            "observed_at": utcnow().isoformat(), "value": 70.0 + n}])
+        for path in ("/m/", f"/m/week/{SITE}"):
+            html = web.get(hub.url + path, timeout=30).text
+            assert "Being worked out from the handovers and occupancy the hub holds" not in html, (n, path)
+            assert "the hub held no handovers or occupancy for the acute sites" in html or \
+                "the hub holds no handovers or occupancy for the acute sites" in html, (n, path)
