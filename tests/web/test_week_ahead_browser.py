@@ -136,3 +136,36 @@ def test_back_from_a_sites_page_finds_the_list_of_sites_open(browser, hub):
         assert page.evaluate("window.__sameDocument === true && !document.getElementById('status').dataset.old")
     finally:
         ctx.close()
+
+
+@pytest.fixture(scope="module")
+def bare(tmp_path_factory):
+    """A hub with the acute sites and no handovers or occupancy yet (its acute sites decide which
+    pages there are)."""
+    process = start_hub(tmp_path_factory.mktemp("web-week-bare"), orgs=week_world.ORGS,
+                        env={"SCC_WEB_REFRESH_SECONDS": str(REFRESH_S)})
+    try:
+        add_account(process.db_url, "director", "director_on_call")
+        yield process
+    finally:
+        process.stop()
+
+
+def test_a_site_that_is_no_longer_acute_its_open_page_says_so_at_the_next_refresh(browser, bare):
+    """The hub's answer for a page that no longer exists (404) is shown; a failed refresh (no answer, 503)
+    keeps what the hub last sent. It kept the site's page, figures and all, under "Could not refresh at
+    12:14 (the hub answered 404)", at every refresh, for as long as the phone stayed on it."""
+    import subprocess
+    import sys
+
+    code, name = week_world.LONG[3]
+    ctx, page = _log_in(browser, bare, PHONE, where=f"/m/week/{code}")
+    try:
+        assert page.locator("#h-site").inner_text() == name
+        subprocess.run([sys.executable, "-m", "scc_desktop", "hub", "org", "add", "--db", bare.db_url, code,
+                        "--name", name, "--sector", "community"], check=True, capture_output=True, timeout=120)
+        page.locator("main h1", has_text="No such site").wait_for(timeout=(3 * REFRESH_S + 5) * 1000)
+        assert f"no acute site with the code '{code}'" in page.locator("main").inner_text()
+        assert page.locator("#h-site").count() == 0
+    finally:
+        ctx.close()

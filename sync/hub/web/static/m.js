@@ -19,6 +19,8 @@
     fetch(location.pathname, {credentials: "same-origin", cache: "no-store", redirect: "follow"})
       .then(function (res) {
         if (res.redirected || res.status === 401 || res.status === 403) { location.assign(res.url); return null; }
+        // The page is gone (a site no longer acute: /m/week/<code>): the hub's words, not its old figures.
+        if (res.status === 404) { location.reload(); return null; }
         if (!res.ok) { throw new Error("the hub answered " + res.status); }
         return res.text();
       })
