@@ -272,6 +272,27 @@ def test_a_feed_gone_quiet_is_not_a_quiet_day_on_the_hub(world):
     assert site.index('id="h-site"') < stale < site.index("<table")
 
 
+
+def test_a_site_whose_feed_went_quiet_says_so_above_its_table_and_beside_its_link(world):
+    """Review of b0dd7b0: a site with no arrival for two days showed, at 360x640, a whole week of arrivals
+    forecast from its history, as live as any site's; that its feed had gone quiet was the page's last
+    line, under the table and the paragraph on the range (below the fold), and its link on /m/ said nothing."""
+    _hub, db, _store, now = world
+    week = WeekBoard(db).read(now)
+    code, name = week_world.QUIET
+    assert [why for c, _n, _d, why in week.places[door.SYSTEM].left_out if c == code] == ["silent"]
+    site = render(db, week, now, site=code)
+    said = site.index(f"{name} (no arrival since")
+    assert site.index('id="h-site"') < said < site.index("<table"), "said above its table"
+    assert '<p class="warn">' in site[site.rindex("<p", 0, said):said], "as a warning"
+    html = render(db, week, now)
+    link = html[html.index(f'<a href="/m/week/{code}">'):]
+    link = link[:link.index("</li>")]
+    assert "no arrival since" in link, link
+    # A site whose data starts later is said on its page too (above its table, not as a warning).
+    new = render(db, week, now, site=week_world.NEW[0])
+    assert f"{week_world.NEW[1]} (its data starts" in new and '<p class="warn">Left out' not in new
+
 def _long_feed(db, days: int, written_late: bool) -> datetime:
     """One acute site's hourly handovers over ``days`` on a hub, each written ten minutes after its
     arrival (``written_late``: all written now, as a backfill writes them), read by the database's

@@ -163,19 +163,28 @@ class Shown:
         place = self.week.places.get(code) if self.week else None
         return place if code != door.SYSTEM else None
 
-    @classmethod
-    def note(cls, place: door.Place) -> str:
-        """What a site's link in the list says beside its name: a count already above its range today, or
-        a measure not forecast ("" when neither)."""
+    def note(self, place: door.Place) -> str:
+        """What a site's link in the list says beside its name: its feed gone quiet, a count already above
+        its range today, or a measure not forecast ("" when none)."""
         words = []
-        above = [cls.heads[s.measure.key] for s in cls.columns(place) if s.today and s.above_range]
+        if (since := self.quiet_since(place.code)) is not None:
+            words.append(f"no arrival since {day_words(since)}")
+        above = [self.heads[s.measure.key] for s in self.columns(place) if s.today and s.above_range]
         if above:
             words.append(f"▲ above range today: {', '.join(above)}")
-        if not cls.columns(place):
+        if not self.columns(place):
             words.append("no forecast")
-        elif cls.without(place):
+        elif self.without(place):
             words.append("not every measure forecast")
         return "; ".join(words)
+
+    def quiet_since(self, code: str):
+        """The day after a site's last arrival when its feed has gone quiet (the system leaves it out);
+        None when it has not."""
+        for left, _name, day, why in self.system.left_out if self.system else ():
+            if left == code and why == "silent":
+                return day
+        return None
 
     def left_out(self, only: str | None = None) -> list[str]:
         """The sites the system's figures leave out, each with why, in words (``only``: that site's)."""
