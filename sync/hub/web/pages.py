@@ -352,11 +352,17 @@ def _level_text(calc: dict | None) -> str | None:
         return declared + (f" (calculated OPEL {calc['level']})" if calc.get("level") else " (calculation incomplete)")
     if calc.get("level"):
         return f"OPEL {calc['level']} (score {calc['total']:g})"
-    missing = calc.get("missing_names") or calc.get("missing") or []
-    said = "; ".join(missing)
     if calc.get("at_least_level"):
-        return f"incomplete: at least OPEL {calc['at_least_level']}; missing {said}"
-    return f"incomplete: missing {said}"
+        return f"incomplete: at least OPEL {calc['at_least_level']}"
+    return "incomplete"
+
+
+def _missing(calc: dict | None) -> list[str]:
+    """An incomplete calculated level's missing parameters by the form's labels, said after the level in
+    plain text (in the level's bold, seven of them were fourteen bold lines at 360x640)."""
+    if calc is None or calc.get("declared_level") is not None or calc.get("level"):
+        return []
+    return list(calc.get("missing_names") or calc.get("missing") or [])
 
 
 _RECEIVED_WORDS = {   # what was sent: its items, and where the reasons for those quarantined are shown
@@ -380,7 +386,7 @@ def _received(receipt, sent: int, calc: dict | None, kind: str) -> dict:
     elif receipt.rejected:
         lines.append(f"{len(receipt.rejected)} quarantined, with {where}.")
     return {"ok": not receipt.rejected, "title": "Received" if not receipt.rejected else "Partly received",
-            "lines": lines, "level": _level_text(calc)}
+            "lines": lines, "level": _level_text(calc), "missing": _missing(calc)}
 
 
 def provider_routes(app: FastAPI, web: Web) -> None:
