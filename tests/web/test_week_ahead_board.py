@@ -220,7 +220,7 @@ def test_a_week_worked_out_from_nothing_is_worked_out_again_as_soon_as_data_come
     follower.wait(120)
     empty = follower.latest(utcnow())
     assert empty.week is not None and empty.week.origin is None and not empty.working
-    assert "the hub holds no handovers or occupancy" in render(hub_db, empty, utcnow())
+    assert "the hub has no acute sites" in render(hub_db, empty, utcnow())   # not one organisation yet
     _long_feed(hub_db, 30, written_late=True)
     again = follower.latest(empty.worked_at + timedelta(seconds=1))   # not EMPTY_REFRESH later: at once
     assert again.working and again.week.origin is None

@@ -137,3 +137,34 @@ def test_a_hub_with_no_handovers_never_says_it_works_the_week_out_from_those_it_
             assert "Being worked out from the handovers and occupancy the hub holds" not in html, (n, path)
             assert "the hub held no handovers or occupancy for the acute sites" in html or \
                 "the hub holds no handovers or occupancy for the acute sites" in html, (n, path)
+
+
+def test_an_acute_site_made_inactive_has_no_page_before_the_week_is_worked_out(empty):
+    """The second review's leftover: the hub's acute sites decided, inactive ones among them."""
+    import subprocess
+    import sys
+
+    hub, web = empty
+    code, name = week_world.LONG[2]
+    assert web.get(f"{hub.url}/m/week/{code}", timeout=30).status_code == 200
+    subprocess.run([sys.executable, "-m", "scc_desktop", "hub", "org", "add", "--db", hub.db_url, code,
+                    "--name", name, "--sector", "acute", "--inactive"], check=True, capture_output=True, timeout=120)
+    deadline = time.monotonic() + 60
+    while (answer := web.get(f"{hub.url}/m/week/{code}", timeout=30)).status_code == 200 \
+            and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert answer.status_code == 404 and "no acute site with the code" in answer.text
+
+
+def test_a_hub_with_no_acute_sites_says_so(tmp_path):
+    """The second review's leftover: a hub with no acute site was told it held "no handovers or occupancy
+    for the acute sites", as if they were there and silent."""
+    hub = start_hub(tmp_path, orgs=[week_world.AMBULANCE])
+    try:
+        add_account(hub.db_url, "director", "director_on_call")
+        web, _ = login(hub.url, "director")
+        html = _settled(web, hub.url, lambda h: "No forecast" in h)
+        assert "No forecast: the hub has no acute sites (organisations of sector acute) to forecast." in html
+        assert "no handovers or occupancy" not in html
+    finally:
+        hub.stop()

@@ -351,7 +351,7 @@ class BoardReader:
             snap = self._snapshot(self.hub.db)
         names = {o.ods_code: o.name for o in snap.orgs}
         active = {o.ods_code for o in snap.orgs if o.active}
-        acute = frozenset(o.ods_code for o in snap.orgs if o.sector == "acute")
+        acute = frozenset(o.ods_code for o in snap.orgs if o.sector == "acute" and o.active)
         system, pillars, providers = None, [], []
         chances = self._chances_at(snap, now)
         for scope, key, data in snap.current:
