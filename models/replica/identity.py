@@ -28,6 +28,9 @@ def renew(conn: apsw.Connection, at: datetime, why: str) -> tuple[str | None, st
     """Give the replica open on ``conn`` a new identity, in one transaction; returns (the one it had,
     the new one). A replica that never had one (nothing authored yet) is left to make its own: (None, None)."""
     with conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+        if "replica_meta" not in tables:   # a file from before identities (revision 0005): none to renew
+            return None, None
         had = [r[0] for r in conn.execute("SELECT value FROM replica_meta WHERE key = ?", (DEVICE_KEY,))]
         if not had:
             return None, None
@@ -40,8 +43,9 @@ def renew(conn: apsw.Connection, at: datetime, why: str) -> tuple[str | None, st
         # name is never seen again, so its open ones never cleared and its silence raised them anew
         # (found in review). Its watch starts afresh under the new name; the old name's alerts end here.
         conn.execute("DELETE FROM replica_meta WHERE key = ?", (LOCAL_ALERT_STATE,))
-        conn.execute("UPDATE alert_event SET cleared_at = ? WHERE subject = ? AND cleared_at IS NULL",
-                     (to_utc_text(at), f"system:desktop {had[0][:8]}"))
+        if "alert_event" in tables:
+            conn.execute("UPDATE alert_event SET cleared_at = ? WHERE subject = ? AND cleared_at IS NULL",
+                         (to_utc_text(at), f"system:desktop {had[0][:8]}"))
         conn.execute("INSERT INTO replica_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
                      "value = excluded.value", (BEFORE_KEY, json.dumps(before)))
     return had[0], new

@@ -118,3 +118,20 @@ def test_a_link_whose_file_has_no_key_file_beside_it_is_refused_unchanged(tmp_pa
     with pytest.raises(backup.BackupError, match=r"is a link to .*real/scc.db, whose key file is not beside it"):
         backup.restore(link, tmp_path / "b.db", key, cipher, current_key=key)
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == before and link.is_symlink()
+
+
+def test_a_file_from_before_identities_is_restored_as_it_is(tmp_path):
+    """A replica file older than replica_meta (or without alert_event) has no identity to renew: the restore
+    goes on rather than failing on a table it lacks."""
+    import apsw
+
+    from models.replica import identity
+
+    conn = apsw.Connection(str(tmp_path / "old.db"))
+    conn.execute("CREATE TABLE t(x)")
+    assert identity.renew(conn, datetime(2026, 12, 5, tzinfo=timezone.utc), "restored from old.db") == (None, None)
+    conn.execute("CREATE TABLE replica_meta(key TEXT PRIMARY KEY, value TEXT)")
+    conn.execute("INSERT INTO replica_meta VALUES ('device_id', 'abc')")
+    had, new = identity.renew(conn, datetime(2026, 12, 5, tzinfo=timezone.utc), "restored from old.db")
+    assert had == "abc" and new not in (None, "abc")   # no alert_event table: nothing of it to end
+    conn.close()
