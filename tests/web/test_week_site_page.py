@@ -168,3 +168,12 @@ def test_a_hub_with_no_acute_sites_says_so(tmp_path):
         assert "no handovers or occupancy" not in html
     finally:
         hub.stop()
+
+
+@pytest.mark.parametrize("path", ["/m/week/", "/m/week"])
+def test_no_code_is_the_list_of_sites(fed, path):
+    """The second review's leftover: /m/week/ answered the API's JSON 404 to a phone."""
+    hub, web = fed
+    answer = web.get(hub.url + path, timeout=30, allow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/m/#week-sites", answer.text[:200]
+    assert web.get(hub.url + path, timeout=30).url == f"{hub.url}/m/#week-sites"

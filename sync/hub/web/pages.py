@@ -305,6 +305,12 @@ def mount(app: FastAPI, hub) -> Web:
             return session
         return web.page("m.html", board=board, session=session, refresh=web.refresh)
 
+    @app.get("/m/week/", include_in_schema=False)
+    @app.get("/m/week", include_in_schema=False)
+    async def week_sites() -> Response:
+        """No code: the list of sites, on the system picture (it was the API's JSON 404: the review's leftover)."""
+        return web.redirect("/m/#week-sites")
+
     @app.get("/m/week/{code}", include_in_schema=False)
     async def week_site(request: Request, code: str) -> Response:
         """One acute site's week ahead (its table is not inlined in /m/: 40 sites' tables weighed 71 KB)."""
