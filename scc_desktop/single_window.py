@@ -130,7 +130,7 @@ class WindowClaim:
         port = self._sock.getsockname()[1] if self._sock else 0
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, f"{os.getpid()}\n{port}\n{self._token}\n{_this_host()}\n".encode())
+        os.write(fd, _holder(port, self._token))
         return self
 
     def _listen(self) -> None:
@@ -252,8 +252,7 @@ def window_closed(replica: Path) -> Iterator[None]:
             yield
             return
         os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n0\n{_RESTORING}\n{_this_host()}\n".encode())   # a window started
-        # meanwhile says so
+        os.write(fd, _holder(0, _RESTORING))   # a window started meanwhile says so
         try:
             yield
         finally:
@@ -308,23 +307,30 @@ def _this_host() -> str:
     return socket.gethostname() or "unknown"
 
 
+def _holder(port: int, token: str) -> bytes:
+    """The lock file's lines: the holder's process, port, token and computer."""
+    return f"{os.getpid()}\n{port}\n{token}\n{_this_host()}\n".encode()
+
+
+def _lines(path: Path) -> list[str]:
+    """The lock file's lines as its holder wrote them ([] if unreadable)."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").split("\n")
+    except OSError:
+        return []
+
+
 def _elsewhere(path: Path) -> str | None:
     """The other computer holding the lock (a replica in a shared folder), or None: this one's, or a
     lock file from before the host was written in it."""
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
-    except OSError:
-        return None
+    lines = _lines(path)
     host = lines[3].strip() if len(lines) > 3 else ""
     return host if host and host != _this_host() else None
 
 
 def _read(path: Path) -> tuple[str, int, str]:
     """(owner, port, token) as the lock's holder wrote them; ("unknown", 0, "") if unreadable."""
-    try:
-        lines = path.read_text(encoding="ascii", errors="replace").split("\n")
-    except OSError:
-        return "unknown", 0, ""
+    lines = _lines(path) or [""]
     owner = lines[0].strip() or "unknown"
     try:
         port = int(lines[1])

@@ -158,11 +158,11 @@ def period_note(edition: str, on: dt.date, short: bool = False) -> str | None:
     return None
 
 
-def edition_words(edition: str, verified: bool, on: dt.date | None = None) -> str:
+def edition_words(edition: str, verified: bool, on: dt.date) -> str:
     """"OPEL table 2024-26 — UNVERIFIED TABLE — its period (...) ended 31/03/2026: check for a newer
-    edition", as every place that names the table says it."""
+    edition", as the Overview names the table on ``on``."""
     words = f"OPEL table {edition}" + ("" if verified else f" — {UNVERIFIED_MARKER}")
-    note = period_note(edition, on) if on is not None else None
+    note = period_note(edition, on)
     return words + (f" — {note}" if note else "")
 
 
