@@ -281,7 +281,17 @@ def test_a_make_while_another_runs_does_nothing_and_says_so(world):
     assert world.hub.request("GET", "/v1/snapshot", role="viewer").json()["position"] == world.snapshot_position
 
 
-def test_a_second_make_applies_only_the_new_positions_and_keeps_the_last_two(world):
+@pytest.fixture
+def own_world(tmp_path_factory):
+    """A world of the test's own, for a test that changes what the module's other tests read (a newer
+    snapshot published, positions pruned): they then pass in any order and when xdist shares them out
+    (they failed run after either)."""
+    with snapshot_world(tmp_path_factory.mktemp("snapshot-own")) as w:
+        yield w
+
+
+def test_a_second_make_applies_only_the_new_positions_and_keeps_the_last_two(own_world):
+    world = own_world
     done = json.loads(hub_command(world.hub, "snapshot", "make", "--snapshots", str(world.snapshots)).stdout)
     assert done["from"] == world.snapshot_position and done["position"] == world.head
     assert done["published"]["position"] == world.head
@@ -335,8 +345,9 @@ def _kinds(world, position: int) -> dict[str, int]:
         return dict(db.execute("SELECT kind, count(*) FROM feed WHERE seq <= ? GROUP BY kind", (position,)).fetchall())
 
 
-def test_pruning_answers_a_cursor_behind_the_horizon_with_410_and_such_a_desktop_rejoins(world, tmp_path):
-    """Last in the module: it deletes the snapshot's positions from the feed."""
+def test_pruning_answers_a_cursor_behind_the_horizon_with_410_and_such_a_desktop_rejoins(own_world, tmp_path):
+    """It deletes the snapshot's positions from the feed, in a world of its own."""
+    world = own_world
     from models.replica.orm import DecisionEntry, OutboxItem
     from tests.scc_desktop.test_cli_db import PASS, run
 
