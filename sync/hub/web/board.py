@@ -41,6 +41,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import apsw
 from sqlalchemy import and_, cast, func, or_, select
 
 from models.forecast import opel_chance
@@ -60,10 +61,12 @@ from models.rules.shown_level import shown_level
 from models.queries.critcon import CritconLine
 from models.queries.offload import uk_midnight
 from models.uk_time import UK
+from sync.hub import retention
 from sync.hub import schema as s
 from sync.hub.alerts import alert_state
 from sync.hub.db import fixed_utc
 from sync.hub.escalation_room import RoomReader
+from sync.hub.web import snapshot_seed
 from sync.hub.web.week_board import Shown, WeekBoard
 
 log = logging.getLogger("sync.hub")
@@ -343,7 +346,7 @@ class BoardReader:
         self._f = _Followed()
         self._snap: _Snapshot | None = None
         self._chances: dict[str, tuple[datetime, dict, opel_chance.OpelChance]] = {}
-        self.week = WeekBoard(hub.db)
+        self.week = WeekBoard(hub.db, getattr(getattr(hub, "config", None), "snapshots", None))
 
     def read(self, now: datetime | None = None) -> Board:
         now = now or s.utcnow()
@@ -458,6 +461,8 @@ class BoardReader:
             # long-running hub, from the first position written since then, not from the feed's start.
             since = s.utcnow() - LEVELS_KEPT
             start = self._f.cursor if self._f.cursor else _first_since(conn, since, head)
+            if not self._f.cursor:   # a feed pruned past the eight weeks: they come from the snapshot
+                start = self._levels_from_snapshot(conn, start, head, since)
             self._follow_levels(_level_rows(conn, start, head), since)   # max per hour: a re-read changes nothing
             fo, pv = s.feed_observation, s.phoned_in_value
             handover = conn.execute(
@@ -480,6 +485,21 @@ class BoardReader:
         for key, periods in list(self._f.responses.items()):
             self._f.responses[key] = [(seq, p) for seq, p in periods if p.end >= keep]
         self._f.cursor = head
+
+    def _levels_from_snapshot(self, conn, start: int, head: int, since: datetime) -> int:
+        """The levels since ``since`` from the newest snapshot when the feed is pruned past ``start``; the
+        position the feed is then read from (``start`` when no snapshot is needed or none can be read)."""
+        with snapshot_seed.covering(self.week.snapshots, self.hub.db.hub_id, horizon=retention.pruned_through(conn),
+                                    first=start, head=head, what="the chance of OPEL 3+") as found:
+            if found is None:
+                return start
+            try:
+                self._follow_levels(snapshot_seed.level_rows(found[0], since), since)
+            except apsw.Error as exc:   # nothing taken (the levels change at the end): the feed as before
+                log.warning("web: the chance of OPEL 3+ could not read the snapshot (%s); it learns from what "
+                            "the feed holds", exc)
+                return start
+            return max(start, found[1])
 
     def _follow_levels(self, rows, since: datetime) -> None:
         """Each provider's, and the system's (key ``ICS``), worst shown level per UTC hour (what the

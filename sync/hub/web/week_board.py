@@ -50,6 +50,8 @@ from models.service import week_ahead as door
 from models.uk_time import UK
 from sync import protocol as p
 from sync.hub import schema as s
+from sync.hub.retention import pruned_through
+from sync.hub.web import snapshot_seed
 
 log = logging.getLogger("sync.hub")
 KEPT = timedelta(days=door.HISTORY_DAYS + 3)   # the twelve weeks, and a margin for a stale origin and UK days
@@ -251,8 +253,9 @@ def _remove(conn, folder: str) -> None:
 class WeekBoard:
     """Follows the hub's feed for the week ahead; one per hub process, safe across request threads."""
 
-    def __init__(self, db) -> None:
+    def __init__(self, db, snapshots=None) -> None:
         self.db = db
+        self.snapshots = snapshots   # the hub's published snapshots: a pruned feed's first read (week_seed)
         self._lock = threading.Lock()        # the mirror and the cursor: one follower at a time
         self._state = threading.Lock()       # the result and the thread's flag
         self._mirror: Mirror | None = None
@@ -326,6 +329,15 @@ class WeekBoard:
                     self._mirror.close()
                 self._mirror = Mirror()
                 self.cursor = self._first_position(conn, head)
+                with snapshot_seed.covering(self.snapshots, self.db.hub_id, horizon=pruned_through(conn),
+                                            first=self.cursor, head=head, what="the week ahead") as found:
+                    if found is not None:
+                        try:
+                            snapshot_seed.seed_week(self._mirror.conn, found[0], KEPT)
+                            self.cursor = found[1]
+                        except apsw.Error as exc:
+                            log.warning("web: the week ahead could not read the snapshot (%s); it learns from "
+                                        "what the feed holds", exc)
             start = self.cursor
             orgs = conn.execute(select(s.organisation.c.ods_code, s.organisation.c.name, s.organisation.c.sector,
                                        s.organisation.c.active)).all()

@@ -1,0 +1,138 @@
+"""/m/ after a restart of a hub whose feed was pruned (docs/retention.md, sync/hub/web/snapshot_seed.py).
+
+The week ahead:
+A real hub (a process on loopback) took six weeks of handovers and occupancy (``tests.web.week_world``);
+``hub snapshot make --prune-keep-days 0`` published a snapshot and deleted every bulk position it holds;
+then a tail of new handovers came.  A desktop that synced all along holds the six weeks.  The hub,
+restarted, must give the desktop's week ahead, learning the weeks the feed no longer holds from the
+snapshot, and follow the tail from the snapshot's position.  Before, it learnt from the tail alone
+("too little history") until the feed held twelve weeks again.
+
+The chance of OPEL 3+: the 40-provider simulated system's levels (``tests.sync.snapshot_world``), the feed
+pruned up to a new snapshot; a reader started afterwards must hold the levels a reader that followed the
+whole feed holds.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from models.service import week_ahead as door
+from sync.hub import retention
+from sync.hub.db import HubDB
+from sync.hub.schema import utcnow
+from sync.hub.web.board import BoardReader
+from sync.hub.web.week_board import WeekBoard
+from tests.models.conftest import FAST_KDF
+from tests.support.hub import start_hub
+from tests.support.replica import fresh_replica
+from tests.sync.snapshot_world import hub_command, snapshot_world
+from tests.web import week_world
+from tests.web.support import add_account, login
+from tests.web.test_week_ahead_board import sync
+from tests.web.world import submit
+
+pytestmark = pytest.mark.timeout(420)
+DAYS = 42
+
+
+def _tail(hub, now) -> None:
+    """Twelve handovers at the first site in the last two hours, after the snapshot."""
+    code = week_world.LONG[0][0]
+    items = []
+    for n in range(12):
+        arrived = now - timedelta(minutes=10 * n + 5)
+        items.append({"type": "handover", "event_uuid": str(uuid.uuid4()), "hospital_code": code,
+                      "state": "handed_over", "arrived_at": arrived.isoformat(), "vehicle_ref": "V0",
+                      "handed_over_at": (arrived + timedelta(minutes=4)).isoformat()})
+    submit(hub, week_world.AMBULANCE["ods_code"], items)
+
+
+@pytest.fixture
+def pruned(tmp_path):
+    folder = tmp_path / "snapshots"
+    hub = start_hub(tmp_path, orgs=week_world.ORGS, args=("--snapshots", str(folder)))
+    db = HubDB(hub.db_url)
+    store = None
+    try:
+        db.init_schema()   # reads the hub's id (the snapshot must be this hub's)
+        now = utcnow()
+        week_world.send(hub, now, DAYS)
+        store = fresh_replica(tmp_path / "desk.db", "week-pass", kdf=FAST_KDF)
+        sync(hub, store)   # the room's desktop, synced before the prune: it keeps its six weeks
+        hub_command(hub, "snapshot", "make", "--snapshots", str(folder), "--prune-keep-days", "0")
+        _tail(hub, now)
+        yield hub, db, store, folder, now
+    finally:
+        if store is not None:
+            store.close()
+        db.dispose()
+        hub.stop()
+
+
+def test_a_restarted_hub_learns_the_pruned_weeks_from_its_snapshot(pruned, tmp_path):
+    hub, db, store, folder, now = pruned
+    with db.read() as conn:
+        horizon = retention.pruned_through(conn)
+    assert horizon > 0, "the prune deleted nothing: the test would prove nothing"
+
+    sync(hub, store)   # the tail
+    room = door.week_ahead(store, now + timedelta(minutes=1))
+    assert all(len(s.forecast.days) == 7 for s in room.places[door.SYSTEM].series.values())
+
+    phone = WeekBoard(db, folder).read(now + timedelta(minutes=1))
+    assert phone == room
+    tail_site = phone.places[week_world.LONG[0][0]].series[door.ARRIVALS]
+    assert tail_site.so_far >= 12   # the tail after the snapshot, followed from its position
+
+    # Without the snapshot, the feed's tail alone: what a restarted hub gave before.
+    bare = WeekBoard(db).read(now + timedelta(minutes=1))
+    assert not any(s.forecast.days for s in bare.places[door.SYSTEM].series.values())
+
+
+def test_the_hub_process_reads_its_snapshots_folder(pruned):
+    """``hub serve --snapshots`` gives the folder to /m/'s week ahead: after a restart the page says six weeks."""
+    hub, _db, _store, _folder, _now = pruned
+    add_account(hub.db_url, "director", "director_on_call")
+    hub.restart()
+    web, answer = login(hub.url, "director")
+    assert answer.status_code == 303
+    deadline = time.monotonic() + 120
+    while True:
+        page = web.get(hub.url + "/m/", timeout=60).text
+        if "Being worked out" not in page or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert "the last 6 weeks the hub holds" in text, text[text.find("Week ahead"):][:600]
+
+
+def _reader(db, snapshots=None) -> BoardReader:
+    return BoardReader(SimpleNamespace(db=db, config=SimpleNamespace(snapshots=snapshots)))
+
+
+def test_the_chance_of_opel_3_learns_the_pruned_levels_from_the_snapshot(tmp_path_factory):
+    with snapshot_world(tmp_path_factory.mktemp("levels")) as world:
+        db = HubDB(world.hub.db_url)
+        try:
+            db.init_schema()
+            followed = _reader(db)
+            followed._follow(db)   # the whole feed, before the prune
+            assert sum(len(hours) for hours in followed._f.levels.values()) >= 100, "too few levels to prove anything"
+            hub_command(world.hub, "snapshot", "make", "--snapshots", str(world.snapshots), "--prune-keep-days", "0")
+            with db.read() as conn:
+                assert retention.pruned_through(conn) >= world.head
+            restarted = _reader(db, world.snapshots)
+            restarted._follow(db)
+            assert restarted._f.levels == followed._f.levels
+            bare = _reader(db)   # what a restarted hub held before: the feed's levels, none
+            bare._follow(db)
+            assert not any(bare._f.levels.values())
+        finally:
+            db.dispose()
