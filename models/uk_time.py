@@ -67,6 +67,14 @@ def uk_time(value: datetime) -> str:
     return f"{uk_date(local.date())} {local:%H:%M} {local.tzname()}"
 
 
+def wall_clock_after(start: datetime, end: datetime) -> datetime:
+    """The end of a stretch that follows ``start``..``end`` for as long on the UK wall clock: after
+    Sat 08:00-20:00 GMT on the spring change's eve, Sun 08:00 BST (11 hours of real time), not 09:00; a
+    stretch is as long as the room's clock says (a 12-hour shift), whatever the clock change did to it."""
+    first, last = (value.astimezone(UK).replace(tzinfo=None) for value in (start, end))
+    return (last + (last - first)).replace(tzinfo=UK).astimezone(timezone.utc)
+
+
 def year_problem(value: datetime) -> str | None:
     """Why ``value`` lies outside the years a record may hold, or None (checked as written, so a
     time that would overflow on its way to UTC is refused here, not by the database)."""

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from models.records import on_call
 from models.records.contacts import ContactView
 from models.service import rota as door
-from models.uk_time import uk_time
+from models.uk_time import uk_time, wall_clock_after
 from ui import format as fmt
 from ui import tasks, theme
 from ui.flow_bar import FlowBar
@@ -284,13 +284,13 @@ class RotaPanel(QFrame):
     # --- add and cancel ---------------------------------------------------------------
     def add_shift(self) -> AddShiftDialog:
         """Open "Add shift": a selected gap is offered as it is, a selected shift's rota continues
-        from its end for the same length; else the next full hour for 12 hours."""
+        from its end for the same length on the wall clock; else the next full hour for 12 hours."""
         r = self.selected()
         prefill = {}
         if isinstance(r, on_call.Gap):
             prefill = {"rota": r.rota, "starts_at": r.starts_at, "ends_at": r.ends_at}
         elif isinstance(r, on_call.Shift):
-            prefill = {"rota": r.rota, "starts_at": r.ends_at, "ends_at": r.ends_at + (r.ends_at - r.starts_at)}
+            prefill = {"rota": r.rota, "starts_at": r.ends_at, "ends_at": wall_clock_after(r.starts_at, r.ends_at)}
         dialog = AddShiftDialog(self.store, self.author(), self.clock(), self.rotas, self.people, parent=self,
                                 **prefill)
         dialog.accepted.connect(lambda: self._added(dialog))

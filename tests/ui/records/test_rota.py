@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from models.records import on_call
 from models.replica.orm import DecisionEntry, OnCallShift, OutboxItem, QuarantinedRecord
 from models.replica.orm.types import utcnow
+from models.uk_time import UK
 from sync import authoring
 from tests.ui.feeds import NOW
 from tests.ui.records.conftest import open_view, settle
@@ -192,6 +193,34 @@ def test_times_are_uk_wall_clock_and_clock_change_times_are_refused_with_the_fix
         shift = s.get(OnCallShift, uid)
         assert (shift.starts_at, shift.ends_at) == (datetime(2026, 3, 28, 20, tzinfo=UTC),
                                                     datetime(2026, 3, 29, 7, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("shift, offered", [
+    # Sat 28 Mar 2026 08:00-20:00 GMT: the night after it is 20:00 GMT to 08:00 BST (11 h of real time).
+    ((datetime(2026, 3, 28, 8, tzinfo=UTC), datetime(2026, 3, 28, 20, tzinfo=UTC)),
+     ((date(2026, 3, 28), time(20, 0)), (date(2026, 3, 29), time(8, 0)))),
+    # Sat 28 Mar 20:00 GMT to Sun 29 Mar 08:00 BST: the day after it is 08:00 to 20:00 BST.
+    ((datetime(2026, 3, 28, 20, tzinfo=UTC), datetime(2026, 3, 29, 7, tzinfo=UTC)),
+     ((date(2026, 3, 29), time(8, 0)), (date(2026, 3, 29), time(20, 0)))),
+    # Sat 24 Oct 08:00-20:00 BST: the night after it is 20:00 BST to 08:00 GMT (13 h of real time).
+    ((datetime(2026, 10, 24, 7, tzinfo=UTC), datetime(2026, 10, 24, 19, tzinfo=UTC)),
+     ((date(2026, 10, 24), time(20, 0)), (date(2026, 10, 25), time(8, 0)))),
+])
+def test_a_shift_continued_across_a_clock_change_keeps_its_wall_clock_hours(qtbot, store, shift, offered):
+    """"Add shift" with a shift selected continues its rota for the same length as the room reads it on
+    the clock: the night after a 08:00-20:00 day shift on the Saturday of a clock change runs to 08:00,
+    not to 09:00 (spring) or 07:00 (autumn), which the length in real time would give."""
+    uids = seed_contacts(store)
+    authoring.add_on_call_shift(store, rota="Director on-call", contact_uuid=uids["Mei Chen"],
+                                starts_at=shift[0], ends_at=shift[1], author="Lead")
+    view = open_view(qtbot, ContactsView, store)
+    view.rota.period.setCurrentIndex(3)  # all to come
+    settle()
+    row = _select_row(view, "Director on-call", "Mei Chen")
+    assert _rows(view)[row][2] == shift[0].astimezone(UK).strftime("%a %d %b %H:%M")
+    dialog = view.rota.add_shift()
+    assert (dialog.starts.wall(), dialog.ends.wall()) == offered
+    dialog.reject()
 
 
 def test_an_overlap_with_the_same_rota_is_shown_and_needs_a_second_press(qtbot, store):
