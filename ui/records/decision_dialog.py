@@ -35,7 +35,7 @@ from models.queries import records as rq
 from models.rules.handover_bands import hours_lost_label, load_handover
 from models.service import decisions
 from models.service.changes import Outcome
-from models.uk_time import UK
+from models.uk_time import UK, uk_date
 from ui import format as fmt
 from ui.records.common import WritingDialog
 from ui.text import esc
@@ -53,14 +53,34 @@ def to_edit(value: datetime) -> QDateTime:
     return QDateTime(local)
 
 
+class UkTimeEdit(QDateTimeEdit):
+    """A UK wall-clock time that remembers the instant it was offered: the wall clock alone cannot tell
+    the two 01:40s of the autumn change apart, and "now" at 01:40 GMT read back as 01:40 BST put the
+    decision an hour before it was made."""
+
+    def __init__(self, value: datetime) -> None:
+        super().__init__(to_edit(value))
+        self.offered = (self.dateTime().toPython(), value.astimezone(timezone.utc))
+
+
 def from_edit(edit: QDateTimeEdit) -> datetime:
-    """The edit's UK wall-clock time as an aware UTC time (the earlier reading of a repeated hour)."""
+    """The edit's UK wall-clock time as an aware UTC time: the instant offered while the edit still shows
+    it, else the time typed (the earlier reading of a repeated hour). ``ValueError`` naming the edit
+    for a time the clocks skip (01:30 on the spring change), which no reading can give."""
     naive = edit.dateTime().toPython()
-    return naive.replace(tzinfo=UK).astimezone(timezone.utc)
+    offered = getattr(edit, "offered", None)
+    if offered is not None and offered[0] == naive:
+        return offered[1]
+    at = naive.replace(tzinfo=UK)
+    if at.astimezone(timezone.utc).astimezone(UK).replace(tzinfo=None) != naive:
+        raise ValueError(f"{edit.accessibleName().split(' (')[0].lower()}: {naive:%H:%M} on "
+                         f"{uk_date(naive.date())} does not exist in UK time (the clocks go forward from 01:00 "
+                         "to 02:00)")
+    return at.astimezone(timezone.utc)
 
 
 def _time_edit(name: str, value: datetime) -> QDateTimeEdit:
-    edit = QDateTimeEdit(to_edit(value))
+    edit = UkTimeEdit(value)
     # The years the hub takes: a mistyped year is not offered.
     edit.setDateRange(QDate(decisions.YEARS[0], 1, 2), QDate(decisions.YEARS[1], 12, 30))
     edit.setDisplayFormat("ddd dd MMM yyyy HH:mm")
@@ -190,7 +210,11 @@ class DecisionDialog(WritingDialog):
         if not description or not owner:
             self.say_problem("action: an action needs a description and an owner")
             return False
-        due = due_at if due_at is not None else from_edit(self.action_due)
+        try:
+            due = due_at if due_at is not None else from_edit(self.action_due)
+        except ValueError as exc:
+            self.say_problem(str(exc))
+            return False
         self.actions.append((description, owner, due))
         self.action_text.clear()
         self.action_owner.clear()
@@ -224,7 +248,11 @@ class DecisionDialog(WritingDialog):
     def save(self) -> None:
         """Check, then record the entry with its snapshot and actions off the UI thread; the dialog
         closes (``accepted``, ``saved`` set) once it has landed.  A problem is named by field."""
-        new = self.values()
+        try:
+            new = self.values()
+        except ValueError as exc:   # a time the clocks skip
+            self.say_problem(str(exc))
+            return
         actions = [decisions.NewAction(d, o, t) for d, o, t in self.actions]
         found = decisions.problems(new, actions)
         if found:

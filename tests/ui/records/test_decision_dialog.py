@@ -3,16 +3,17 @@ that goes away while its entry is landing."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import shiboken6
+from PySide6.QtCore import QDateTime
 from sqlalchemy import func, select
 
 from models.replica.orm import Action, DecisionEntry, OutboxItem
 from tests.records.test_service_door import _fail_the_kth_action
 from tests.ui.feeds import NOW, fill_system
-from tests.ui.records.conftest import open_view
+from tests.ui.records.conftest import open_view, settle
 from tests.ui.ui_probe import LockHolder, settled  # noqa: F401
 from ui import tasks
 from ui.records.decisions_view import DecisionsView
@@ -75,3 +76,55 @@ def test_a_dialog_destroyed_before_its_entry_lands_does_not_stop_it_landing(qtbo
     assert _count(store, DecisionEntry) == 1 and _count(store, Action) == 2
     assert [c.records for c in announced] == [{"decision", "action"}]
     tasks.manager().changed.disconnect(announced.append)
+
+
+# The second 01:40 of Sun 25 Oct 2026: the clocks went back at 02:00 BST, so 01:40 GMT is 01:40 UTC.
+AUTUMN_SECOND = datetime(2026, 10, 25, 1, 40, tzinfo=timezone.utc)
+
+
+def test_a_decision_recorded_in_the_repeated_hour_keeps_the_time_it_was_made(qtbot, store):
+    """Saved as offered at 01:40 GMT (the second 01:40 of the autumn change), the entry was decided at
+    00:40 UTC, 01:40 BST: an hour before it was made, before the alert it answered. The time offered, left
+    as it is, is the instant offered; an amendment keeps its entry's time the same way."""
+    fill_system(store)
+    view = open_view(qtbot, DecisionsView, store, now=AUTUMN_SECOND)
+    dialog = view.new_decision()
+    dialog.decision_maker.setText("Dr Priya Raman")
+    dialog.decision.setPlainText("Divert from Alpha to Beta for two hours")
+    dialog.rationale.setPlainText("Alpha queue over 45 minutes")
+    dialog.has_review.setChecked(True)
+    assert dialog.add_action(description="Ring Alpha's site lead", owner="Room support")
+    dialog.save()
+    assert tasks.manager().wait_idle()
+    with store.session() as s:
+        entry = s.scalars(select(DecisionEntry)).one()
+        assert entry.decided_at == AUTUMN_SECOND
+        assert entry.review_at == AUTUMN_SECOND + timedelta(hours=2)
+        assert s.scalars(select(Action)).one().due_at == AUTUMN_SECOND + timedelta(hours=1)
+        uid = entry.uuid
+    view.refresh()
+    settle()
+    view.select_uuid(uid)
+    amend = view.amend_selected()
+    assert amend is not None
+    amend.rationale.setPlainText("Alpha queue over 45 minutes; Beta agreed")
+    amend.save()
+    assert tasks.manager().wait_idle()
+    with store.session() as s:
+        second = s.scalars(select(DecisionEntry).where(DecisionEntry.uuid != uid)).one()
+        assert second.decided_at == AUTUMN_SECOND and second.review_at == AUTUMN_SECOND + timedelta(hours=2)
+
+
+def test_a_typed_time_the_clocks_skip_is_refused_by_name_and_nothing_is_recorded(qtbot, store):
+    """01:30 on Sun 29 Mar 2026 never happened in the UK: it was saved as 02:30 BST without a word."""
+    view, dialog = _filled(qtbot, store, actions=0)
+    dialog.decided_at.setDateTime(QDateTime(datetime(2026, 3, 29, 1, 30)))
+    dialog.save()
+    assert dialog.error.text().endswith("decided at: 01:30 on Sun 29 Mar 2026 does not exist in UK time (the clocks "
+                                        "go forward from 01:00 to 02:00)")
+    dialog.action_due.setDateTime(QDateTime(datetime(2026, 3, 29, 1, 15)))
+    assert not dialog.add_action(description="Ring Alpha", owner="Room support") and not dialog.actions
+    assert "new action due at: 01:15 on Sun 29 Mar 2026 does not exist" in dialog.error.text()
+    assert tasks.manager().wait_idle()
+    assert _count(store, DecisionEntry) == 0 and dialog.isVisible()
+    dialog.close()
