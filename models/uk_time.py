@@ -75,6 +75,16 @@ def wall_clock_after(start: datetime, end: datetime) -> datetime:
     return (last + (last - first)).replace(tzinfo=UK).astimezone(timezone.utc)
 
 
+def repeated_zone(value: datetime) -> str:
+    """" BST" or " GMT" for a time in the hour the autumn change repeats (01:00 to 02:00 on the last
+    Sunday of October happens first in BST, then in GMT), else "": for a bare clock time ("01:30") that
+    would otherwise read the same for two instants an hour apart."""
+    local = value.astimezone(UK)
+    if local.replace(fold=0).utcoffset() == local.replace(fold=1).utcoffset():
+        return ""
+    return f" {local.tzname()}"
+
+
 def year_problem(value: datetime) -> str | None:
     """Why ``value`` lies outside the years a record may hold, or None (checked as written, so a
     time that would overflow on its way to UTC is refused here, not by the database)."""
@@ -130,10 +140,11 @@ def parse_uk_time(text: str) -> datetime:
 
 def day_clock(now: datetime, at: datetime) -> str:
     """A time as the room reads it against ``now`` (UK): "09:00" today, "Wed 22:00" within the week,
-    else "Wed 02 Dec 22:00": a bare time from yesterday would read as this morning's."""
+    else "Wed 02 Dec 22:00": a bare time from yesterday would read as this morning's. A time in the autumn
+    change's repeated hour names its zone ("01:30 GMT")."""
     local, today = at.astimezone(UK), now.astimezone(UK).date()
     if local.date() == today:
-        return f"{local:%H:%M}"
+        return f"{local:%H:%M}{repeated_zone(local)}"
     if timedelta(0) < today - local.date() < timedelta(days=7):
-        return f"{local:%a %H:%M}"
-    return f"{local:%a %d %b %H:%M}"
+        return f"{local:%a %H:%M}{repeated_zone(local)}"
+    return f"{local:%a %d %b %H:%M}{repeated_zone(local)}"

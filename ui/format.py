@@ -7,14 +7,16 @@ from datetime import datetime, timedelta
 
 from models import durations
 from models.rules.intervals import IntervalError, band_words, band_words_exact, parse_interval
-from models.uk_time import UK
+from models.uk_time import UK, repeated_zone
 
 
 def local_time(value: datetime | None, with_date: bool = False) -> str:
+    """"14:05" or "Sun 25 Oct 14:05", UK time; a time in the autumn change's repeated hour names its zone
+    ("01:30 BST", then "01:30 GMT")."""
     if value is None:
         return "never"
     local = value.astimezone(UK)
-    return local.strftime("%a %d %b %H:%M" if with_date else "%H:%M")
+    return local.strftime("%a %d %b %H:%M" if with_date else "%H:%M") + repeated_zone(local)
 
 
 def age(now: datetime, value: datetime | None) -> str:

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert
 
 from models.replica.orm import Action, AlertEvent, AlertRule
 from models.replica.orm.types import from_utc_text, to_utc_text
-from models.uk_time import UK
+from models.uk_time import UK, repeated_zone
 
 RULE_CODE = "action_overdue"
 RULE_NAME = "An action is past its due time and not done"
@@ -50,7 +50,7 @@ def _aware(value: datetime | str | None) -> datetime | None:
 
 
 def overdue_detail(description: str, owner: str, due_at: datetime) -> str:
-    due = due_at.astimezone(UK).strftime("%a %d %b %H:%M")
+    due = due_at.astimezone(UK).strftime("%a %d %b %H:%M") + repeated_zone(due_at)
     return f"Overdue action: {description} (owner {owner}, due {due} UK time)"
 
 

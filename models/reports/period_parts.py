@@ -19,7 +19,7 @@ from models.reports.model import Chart, Table, Text
 from models.reports.parts import OPEL_COLOURS
 from models.reports.period_reads import PeriodReads, Track
 from models.service.critical_care import bed_summary
-from models.uk_time import UK
+from models.uk_time import UK, repeated_zone
 
 LEVELS = (1, 2, 3, 4)
 NO_LEVEL_COLOUR = "#aeb7bd"
@@ -83,7 +83,7 @@ def where(track: Track) -> str:
 
 
 def short_time(value: datetime) -> str:
-    return value.astimezone(UK).strftime("%a %H:%M")
+    return value.astimezone(UK).strftime("%a %H:%M") + repeated_zone(value)
 
 
 # --- phoned-in marks --------------------------------------------------------

@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from models.forecast import opel_chance
 from models.rules.opel_levels import opel_words
-from models.uk_time import UK
+from models.uk_time import UK, repeated_zone
 from sync.hub import intake, storage, throttle
 from sync.hub import schema as s
 from sync.hub.auth import READ_FEED, ROLES, SUBMIT, Principal
@@ -62,14 +62,15 @@ def refresh_seconds() -> int:
 
 
 def _clock(at: datetime | None) -> str:
-    return "" if at is None else at.astimezone(UK).strftime("%H:%M")
+    return "" if at is None else at.astimezone(UK).strftime("%H:%M") + repeated_zone(at)
 
 
 def _day_clock(at: datetime | None, now: datetime) -> str:
     if at is None:
         return ""
     local, today = at.astimezone(UK), now.astimezone(UK).date()
-    return local.strftime("%H:%M") if local.date() == today else local.strftime("%a %d %b %H:%M")
+    text = local.strftime("%H:%M") if local.date() == today else local.strftime("%a %d %b %H:%M")
+    return text + repeated_zone(local)
 
 
 def _ago(at: datetime | None, now: datetime) -> str:

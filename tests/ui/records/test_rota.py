@@ -223,6 +223,27 @@ def test_a_shift_continued_across_a_clock_change_keeps_its_wall_clock_hours(qtbo
     dialog.reject()
 
 
+def test_times_in_the_repeated_hour_name_their_zone(qtbot, store):
+    """On the autumn change 01:30 happens twice: a shift ending at the first and the next starting at the
+    second left a gap that read "Sun 25 Oct 01:30" to "Sun 25 Oct 01:30", an hour long. A time in the
+    repeated hour says which it is; the others stay bare."""
+    uids = seed_contacts(store)
+    now = datetime(2026, 10, 24, 21, tzinfo=UTC)   # Sat 22:00 BST
+    for who, start, end in (("Mei Chen", datetime(2026, 10, 24, 19, tzinfo=UTC),
+                             datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),   # 20:00 BST to the first 01:30
+                            ("Dr Priya Raman", datetime(2026, 10, 25, 1, 30, tzinfo=UTC),   # the second 01:30
+                             datetime(2026, 10, 25, 8, tzinfo=UTC))):
+        authoring.add_on_call_shift(store, rota="Director on-call", contact_uuid=uids[who], starts_at=start,
+                                    ends_at=end, author="Lead")
+    view = open_view(qtbot, ContactsView, store, now=now)
+    rows = [r[1:5] for r in _rows(view) if r[0] == "Director on-call"]
+    assert rows[:3] == [
+        ["Mei Chen", "Sat 24 Oct 20:00", "Sun 25 Oct 01:30 BST", "On call now"],
+        ["NOBODY ON CALL", "Sun 25 Oct 01:30 BST", "Sun 25 Oct 01:30 GMT", "Gap, 1 h 00 min"],
+        ["Dr Priya Raman", "Sun 25 Oct 01:30 GMT", "Sun 25 Oct 08:00", "Starts in 4 h 30 min"]]
+    assert "Director on-call 01:30 BST–01:30 GMT" in view.rota.cover.text()
+
+
 def test_an_overlap_with_the_same_rota_is_shown_and_needs_a_second_press(qtbot, store):
     uids = seed_contacts(store)
     view = open_view(qtbot, ContactsView, store)
