@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDate, QDateTime, Qt
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime, QTimeZone
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -48,9 +48,12 @@ ROLES = ("Director on-call", "SCC room lead", "SCC clinical lead", "Room support
 
 
 def to_edit(value: datetime) -> QDateTime:
-    """An aware time as the UK wall-clock time a QDateTimeEdit shows."""
-    local = value.astimezone(UK).replace(tzinfo=None)
-    return QDateTime(local)
+    """An aware time as the UK wall-clock time a QDateTimeEdit shows: kept as a UTC QDateTime, a plain
+    wall clock, so Qt never moves it (in the machine's local time, on a UK machine, Qt turned a typed
+    01:30 on the spring change into 02:30 before anything could refuse it)."""
+    local = value.astimezone(UK)
+    return QDateTime(QDate(local.year, local.month, local.day), QTime(local.hour, local.minute, local.second),
+                     QTimeZone.utc())
 
 
 class UkTimeEdit(QDateTimeEdit):
@@ -59,7 +62,9 @@ class UkTimeEdit(QDateTimeEdit):
     decision an hour before it was made."""
 
     def __init__(self, value: datetime) -> None:
-        super().__init__(to_edit(value))
+        super().__init__()
+        self.setTimeZone(QTimeZone.utc())
+        self.setDateTime(to_edit(value))
         self.offered = (self.dateTime().toPython(), value.astimezone(timezone.utc))
 
 
