@@ -236,6 +236,23 @@ def test_the_night_the_clocks_go_back_is_one_uk_day_of_25_hours(tmp_path):
         assert [counts[datetime(2025, 10, d).date()] for d in (25, 26, 27)] == [1, 4, 1]
 
 
+def test_the_night_the_clocks_go_forward_is_one_uk_day_of_23_hours(tmp_path):
+    with fresh_replica(tmp_path / "scc.db", "spring") as store:
+        feed = Feed().org("RX1", "Hospital")
+        feed.handed_over("first", "RX1", datetime(2026, 3, 22, 12, tzinfo=timezone.utc), 10)
+        # 29 Mar 2026 in the UK runs from 00:00 UTC (GMT) to 23:00 UTC on the 29th (BST).
+        for n, at in enumerate([datetime(2026, 3, 28, 23, 59), datetime(2026, 3, 29, 0, 0),
+                                datetime(2026, 3, 29, 0, 59), datetime(2026, 3, 29, 1, 0),
+                                datetime(2026, 3, 29, 22, 59), datetime(2026, 3, 29, 23, 0)]):
+            feed.handed_over(f"e{n}", "RX1", at.replace(tzinfo=timezone.utc), 10)
+        feed.handed_over("last", "RX1", datetime(2026, 3, 31, 8, tzinfo=timezone.utc), 10)
+        feed.apply(store)
+        page = door.week_ahead(store, datetime(2026, 3, 31, 9, tzinfo=timezone.utc))
+        s = page.places["RX1"].series[door.ARRIVALS]
+        counts = dict(zip(s.days, s.values))
+        assert [counts[datetime(2026, 3, d).date()] for d in (28, 29, 30)] == [1, 4, 1]
+
+
 def test_an_empty_replica_has_no_origin_and_no_places(tmp_path):
     with fresh_replica(tmp_path / "scc.db", "empty") as store:
         page = door.week_ahead(store, NOW)
