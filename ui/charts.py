@@ -26,14 +26,16 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from models.rules.series_gaps import breaks, max_gap
 from ui import format as fmt
 from ui import theme
-from ui.format import UK
+from ui.format import UK, repeated_zone
 
 _STEPS = (300, 600, 900, 1800, 3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400)
 HOVER_PIXELS = 28
 
 
 def uk_ticks(lo: float, hi: float, step: int) -> list[float]:
-    """Epoch seconds in [lo, hi] at UK wall-clock multiples of ``step`` seconds from midnight."""
+    """Epoch seconds in [lo, hi] at UK wall-clock multiples of ``step`` seconds from midnight; in the hour the
+    autumn change repeats, at both readings (without the second, 01:30 BST was followed by 02:00 GMT an hour
+    and a half on, and a point at 01:15 GMT sat where 01:45 would be)."""
     if hi < lo or step <= 0:
         return []
     first = datetime.fromtimestamp(lo, UK).date()
@@ -47,7 +49,9 @@ def uk_ticks(lo: float, hi: float, step: int) -> list[float]:
         else:
             for k in range(0, 86400, step):
                 wall = datetime.combine(day, time(0)) + timedelta(seconds=k)
-                out.add(wall.replace(tzinfo=UK).timestamp())
+                # Both readings: the autumn change's repeated hour has its wall-clock ticks twice (a skipped
+                # or single time gives one instant, or an instant another tick already has).
+                out.update(wall.replace(tzinfo=UK, fold=fold).timestamp() for fold in (0, 1))
         day += timedelta(days=1)
     return sorted(t for t in out if lo <= t <= hi)
 
@@ -145,7 +149,7 @@ class UkTimeAxis(pg.AxisItem):
             elif (t.hour, t.minute) == (0, 0):
                 out.append(t.strftime("%a %d"))
             else:
-                out.append(t.strftime("%H:%M"))
+                out.append(t.strftime("%H:%M") + repeated_zone(t))
         return out
 
 

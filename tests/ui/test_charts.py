@@ -28,6 +28,19 @@ def test_ticks_across_the_autumn_change_and_day_steps(qapp):
     assert week == ["Tue 06 Jan", "Wed 07 Jan", "Thu 08 Jan"]
 
 
+def test_the_repeated_hour_of_the_autumn_change_has_its_ticks_twice_each_naming_its_zone(qapp):
+    """Without the second reading, 01:30 BST (00:30 UTC) was followed by 02:00 (02:00 UTC): ticks half an
+    hour apart by their labels and an hour and a half apart on the axis, a point at 01:15 GMT drawn where
+    01:45 would be."""
+    lo, hi = datetime(2026, 10, 24, 23, 0, tzinfo=UTC), datetime(2026, 10, 25, 3, 0, tzinfo=UTC)
+    ticks = uk_ticks(lo.timestamp(), hi.timestamp(), 1800)
+    assert [datetime.fromtimestamp(t, UTC).strftime("%H:%M") for t in ticks] == [
+        "23:00", "23:30", "00:00", "00:30", "01:00", "01:30", "02:00", "02:30", "03:00"]   # every half hour
+    assert _labels(lo, hi, 1800) == ["Sun 25", "00:30", "01:00 BST", "01:30 BST", "01:00 GMT", "01:30 GMT",
+                                     "02:00", "02:30", "03:00"]
+    assert _labels(lo, hi, 3600) == ["Sun 25", "01:00 BST", "01:00 GMT", "02:00", "03:00"]
+
+
 def test_hover_shows_the_exact_value_and_uk_time_of_the_nearest_point(qtbot):
     chart = TimeChart("Test")
     qtbot.addWidget(chart)
