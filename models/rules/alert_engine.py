@@ -49,6 +49,10 @@ class Signal:
     at: datetime          # when the value was true (with an offset)
     value: float
     org_code: str | None = None   # the organisation (provider scope)
+    # The time the subject's data is fresh as of, for stale rules, when later than ``at``: a status
+    # resent unchanged keeps the time its level began (``at``, what level rules judge) and is fresh
+    # as of its receipt.  None: ``at``.
+    fresh_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -113,8 +117,7 @@ def evaluate(rules: Sequence[Rule], state: dict[str, Any] | None, signals: Itera
     for sig in signals:
         at = None   # the signal's time as the state writes it: formatted once, for every rule it meets
         if sig.metric in stale_metrics:
-            at = _iso(sig.at)
-            touched.add(_see(out, sig, at))
+            touched.add(_see(out, sig, _iso(sig.fresh_at or sig.at)))
         for rule in by_metric.get((sig.metric, sig.scope), ()):
             if rule.applies_to(sig.org_code):
                 if at is None:

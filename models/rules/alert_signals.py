@@ -246,12 +246,18 @@ def _opel(d, st, out) -> None:
 
 def _ambulance(d, st, out) -> None:
     # A status keeps the time its level was declared while that level holds, and is sent again every
-    # 15 minutes: it is as fresh as its latest report (the hub's receipt), or "REAP status late" rose
-    # 45 minutes after every declaration however steadily the reports came.
+    # 15 minutes.  The level held from its declaration: a level alert is raised and cleared then (a
+    # backlog replayed after an outage raised REAP 4 at the burst's second and cleared it the same
+    # second, when it had held for two hours, four hours before).  The data is as fresh as its latest
+    # report (the hub's receipt), or "REAP status late" rose 45 minutes after every declaration
+    # however steadily the reports came.
     declared, received = _time(d.get("declared_at")), _time(d.get("received_at"))
-    at = max(declared, received) if declared is not None and received is not None else declared
-    _provider(out, "reap_level", d.get("org_code"), at, _number(d.get("reap_level")))
-    _provider(out, "csp_level", d.get("org_code"), at, _number(d.get("csp_level")))
+    fresh = max(declared, received) if declared is not None and received is not None else None
+    org = d.get("org_code")
+    for metric, value in (("reap_level", d.get("reap_level")), ("csp_level", d.get("csp_level"))):
+        number = _number(value)
+        if isinstance(org, str) and declared is not None and number is not None:
+            out.append(Signal(metric, "provider", org, declared, number, org, fresh_at=fresh))
 
 
 def _critcon(d, st, out) -> None:
