@@ -7,23 +7,34 @@ most one notification, so a hub coming back after hours with thirty alerts gives
 ("30 new alerts (4 critical, 26 warning)", the worst named) rather than thirty pop-ups.  Info
 alerts never notify.  Clicking the notification opens the alert centre (``clicked``).
 
+**Storms and flapping.**  A pop-up follows a quiet spell at once; after it, new alerts are gathered
+for :data:`HOLD_SECONDS` and shown as one summary when that time is up (forty providers reaching
+OPEL 4 within the hour were forty pop-ups, one per sync; the banner and the tooltip still count
+each alert as it comes).  A critical alert is not held behind a pop-up that had none.  An alert of
+the same rule at the same place as one notified in the last :data:`REPEAT_QUIET_SECONDS` does not
+pop up again (a value flapping across its threshold every five minutes was a pop-up every ten,
+each re-raise a new alert); the alert centre shows it, with the run's count.
+
 The message is computed whether or not a tray exists (offscreen, a desktop without one), so it
-can be tested and is kept in ``last_notice``.  The sound is the system's beep (PySide6-Essentials
+can be tested and is kept in ``last_notice`` (and sent as ``notified``).  The sound is the system's beep (PySide6-Essentials
 has no QtMultimedia for a sound file); off unless the ``alert_sound`` setting is on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from models.reports.words import count
 
 NOTIFY = ("critical", "warning")
 SHOW_MS = 15_000
+HOLD_SECONDS = 300.0           # after a pop-up, new alerts wait this long and come as one summary
+REPEAT_QUIET_SECONDS = 1800.0  # the same rule at the same place pops up again only after this
 
 
 @dataclass(frozen=True)
@@ -63,13 +74,24 @@ def _value(alert) -> str:
 class AlertTray(QObject):
     """The tray icon (where the desktop has a tray) and the notifications it shows."""
 
-    clicked = Signal()   # the user clicked a notification: open the alert centre
+    clicked = Signal()         # the user clicked a notification: open the alert centre
+    notified = Signal(object)  # a notification was shown (a ``Notice``)
 
-    def __init__(self, parent: QObject | None = None, *, sound: bool = False) -> None:
+    def __init__(self, parent: QObject | None = None, *, sound: bool = False,
+                 clock: Callable[[], float] = time.monotonic, hold_seconds: float = HOLD_SECONDS,
+                 repeat_quiet_seconds: float = REPEAT_QUIET_SECONDS) -> None:
         super().__init__(parent)
         self.sound = sound
         self.last_notice: Notice | None = None
         self._known: frozenset[str] | None = None   # None: nothing read yet
+        self._clock, self.hold_seconds, self.repeat_quiet_seconds = clock, hold_seconds, repeat_quiet_seconds
+        self._latest = None                          # the newest banner read
+        self._held: set[str] = set()                 # new alerts waiting for the hold to end
+        self._last: tuple[float, bool] | None = None  # (clock, had a critical) of the last pop-up
+        self._told: dict[tuple[str, str], float] = {}  # (rule, place) -> clock it last popped up
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.flush)
         self.icon: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
             from PySide6.QtWidgets import QStyle   # only where there is a tray: its classes cost ~10 ms
@@ -81,21 +103,63 @@ class AlertTray(QObject):
             self.icon.activated.connect(lambda _reason: self.clicked.emit())
             self.icon.show()
 
+    @property
+    def held(self) -> int:
+        """How many new alerts wait for the hold to end."""
+        return len(self._held)
+
     def seen(self, page) -> Notice | None:
-        """A banner read arrived: notify of the alerts new since the last one; returns the notice."""
+        """A banner read arrived: notify of the alerts new since the last one (now, or gathered when
+        the hold ends); returns the notice shown now, if any."""
         known, self._known = self._known, frozenset(page.open_ids)
+        self._latest = page
         if self.icon is not None:
             self.icon.setToolTip(f"SCC Desktop: {count(page.open_count, 'open alert')}" if page.open_count
                                  else "SCC Desktop: no open alerts")
         if known is None:   # the first read: what is open already is on the banner
             return None
-        notice = notification([a for a in page.open_alerts if a.uuid not in known])
+        now = self._clock()
+        self._held &= self._known   # cleared or acknowledged while held: nothing to say
+        self._held |= {a.uuid for a in page.open_alerts
+                       if a.uuid not in known and a.severity in NOTIFY and not self._repeat(a, now)}
+        return self.flush()
+
+    def flush(self) -> Notice | None:
+        """Show what is held if the hold is over (or a critical is held behind a pop-up that had
+        none); else wait for the hold's end."""
+        page = self._latest
+        if page is None or not self._held:
+            return None
+        held = [a for a in page.open_alerts if a.uuid in self._held]
+        now = self._clock()
+        if self._last is not None:
+            since, had_critical = self._last
+            wait = self.hold_seconds - (now - since)
+            if wait > 0 and (had_critical or not any(a.severity == "critical" for a in held)):
+                self._timer.start(max(int(wait * 1000), 1))
+                return None
+        self._held.clear()
+        self._timer.stop()
+        notice = notification(held)
         if notice is None:
             return None
+        self._last = (now, notice.critical)
+        self._told = {k: t for k, t in self._told.items() if now - t < self.repeat_quiet_seconds}
+        for a in held:
+            self._told[_place(a)] = now
         self.last_notice = notice
         if self.icon is not None:
             level = QSystemTrayIcon.MessageIcon.Critical if notice.critical else QSystemTrayIcon.MessageIcon.Warning
             self.icon.showMessage(notice.title, notice.text, level, SHOW_MS)
         if self.sound:
             QApplication.beep()
+        self.notified.emit(notice)
         return notice
+
+    def _repeat(self, alert, now: float) -> bool:
+        told = self._told.get(_place(alert))
+        return told is not None and now - told < self.repeat_quiet_seconds
+
+
+def _place(alert) -> tuple[str, str]:
+    return alert.rule, alert.org_code or alert.where
