@@ -10,7 +10,8 @@ desktop catching up after hours would otherwise show each pair.  When an alert i
 alerts of the same rule and subject raised within :data:`SUMMARY_HOURS` before it, already
 cleared and never acknowledged, are folded into it (``folded_into``) and its ``summary`` says
 "raised 14 times, cleared 13 since ...; open since ...".  Folding depends only on the alerts, not on
-when a desktop applies them, so every desktop folds the same way.
+when a desktop applies them, so every desktop folds the same way; an acknowledgement that reaches a
+folded alert (made on a desktop off the network) unfolds it (:func:`unfold`).
 """
 
 from __future__ import annotations
@@ -86,10 +87,30 @@ def _fold(conn: Connection, rule_id: str, subject: str, uid: str, raised_at: dat
     _summarise(conn, uid)
 
 
+def unfold(conn: Connection, uid: str) -> None:
+    """An acknowledgement reached an alert folded into a later one (``uid`` was cleared and folded
+    here before the acknowledgement, made on a desktop then off the network, arrived): it is listed
+    again with its acknowledgement, and takes back the earlier alerts of its run, as on the desktop
+    that acknowledged it, which never folded it.  Otherwise the second desktop hid the
+    acknowledgement inside the later alert's "Raised 2 times" while the first showed it."""
+    row = conn.execute(select(AlertEvent.folded_into, AlertEvent.raised_at).where(AlertEvent.uuid == uid)).first()
+    if row is None or row.folded_into is None:
+        return
+    into = row.folded_into
+    conn.execute(update(AlertEvent).where(AlertEvent.uuid == uid).values(folded_into=None))
+    conn.execute(update(AlertEvent).where(AlertEvent.folded_into == into,
+                                          AlertEvent.raised_at < to_utc_text(_aware(row.raised_at)))
+                 .values(folded_into=uid))
+    _summarise(conn, uid)
+    _summarise(conn, into)
+
+
 def _summarise(conn: Connection, uid: str) -> None:
     folded = conn.execute(select(func.count(), func.min(AlertEvent.raised_at))
                           .where(AlertEvent.folded_into == uid)).first()
     if not folded or not folded[0]:
+        conn.execute(update(AlertEvent).where(AlertEvent.uuid == uid, AlertEvent.summary.is_not(None))
+                     .values(summary=None))
         return
     me = conn.execute(select(AlertEvent.raised_at, AlertEvent.cleared_at).where(AlertEvent.uuid == uid)).first()
     raised = folded[0] + 1

@@ -33,7 +33,7 @@ from models.replica.orm import (
 )
 from models.replica.orm.types import from_utc_text, to_utc_text, utcnow
 from models.rules.alert_rules import check_rule_record
-from sync import apply_messages
+from sync import apply_alerts, apply_messages
 
 DECISION_FIELDS = (
     "device_seq", "decided_at", "decision_maker", "decision_maker_role", "decision", "rationale",
@@ -261,6 +261,7 @@ def _alert_ack(conn: Connection, seq: int, rec) -> str | None:
     if row.acknowledged_at is None or ack < (to_utc_text(row.acknowledged_at), row.acknowledged_by or ""):
         conn.execute(update(AlertEvent).where(AlertEvent.uuid == d["alert_uuid"]).values(
             acknowledged_at=ack[0], acknowledged_by=ack[1], acknowledged_note=note))
+    apply_alerts.unfold(conn, d["alert_uuid"])   # an acknowledged alert is never folded away
     return None
 
 
