@@ -237,8 +237,7 @@ class AlertsView(QWidget):
         if not page.alerts:
             self.none_label.setText(f"No {what} alerts match these filters." if filtered else f"No {what} alerts.")
         else:
-            self.none_label.setText(f"Showing the {len(page.alerts)} most recent; narrow the filters to see older ones."
-                                    if page.limited else "")
+            self.none_label.setText(_cut_short(page) if page.limited else "")
         self.none_label.setVisible(not page.alerts or page.limited)
         self._selected()
 
@@ -366,3 +365,16 @@ class AlertsView(QWidget):
             self.refresh()
         tasks.CollectionOp(self, lambda: door.acknowledge(store, uid, name, note, at)).success(landed).failure(
             failed).run_in_background()
+
+
+def _cut_short(page: alert_centre.CentrePage) -> str:
+    """What a list cut short shows, and how many it leaves out.  The open tab is in order of
+    severity, then time open: what it leaves out is newer, not older (it said "the 200 most recent"
+    while leaving out a storm's newest 40)."""
+    shown, total = len(page.alerts), page.counts[page.state]
+    if page.state == "open":
+        return (f"Showing {shown} of {total} open alerts: the worst first, then the longest open; "
+                f"choose a provider or a rule to see the other {total - shown}.")
+    done = "acknowledged" if page.state == "acknowledged" else "cleared"
+    return (f"Showing the {shown} most recently {done} of {total}; choose a provider or a rule to see "
+            "older ones.")
