@@ -84,3 +84,14 @@ def accepted_key(item_type: str | None, metric: str | None) -> str:
     """The key an accepted item leaves in a receipt: the metric for an observation, else the type."""
     item_type = item_type or "observation"
     return f"{item_type}:{metric}" if item_type == "observation" and metric else item_type
+
+
+@dataclass(frozen=True)
+class CritcareBeds:
+    """A critical care unit's newest report of its staffed and occupied beds."""
+
+    org_code: str
+    reported_at: datetime
+    staffed: int
+    occupied: int
+    ref: str | None = None   # "feed 1234"

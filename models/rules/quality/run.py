@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from models.rules.quality import clock_skew, duplicates, impossible, intake, jumps, late, level_mismatch
+from models.rules.quality import clock_skew, critcare_beds, duplicates, impossible, intake, jumps, late
+from models.rules.quality import level_mismatch
 from models.rules.quality import opel_incomplete, unclosed
-from models.rules.quality.facts import Assessment, Handover, Reading, Receipt
+from models.rules.quality.facts import Assessment, CritcareBeds, Handover, Reading, Receipt
 from models.rules.quality.finding import Finding
 
 
@@ -22,6 +23,7 @@ class Facts:
     unclosed: list[Handover] = field(default_factory=list)       # "arrived" beyond the valid range
     receipts: list[Receipt] = field(default_factory=list)        # the recent window
     newest_receipts: list[Receipt] = field(default_factory=list)  # each provider's newest
+    critcare: list[CritcareBeds] = field(default_factory=list)    # each unit's newest beds report
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,8 @@ def check_all(facts: Facts, now: datetime, settings: Settings = Settings()) -> l
              + level_mismatch.level_mismatch(facts.assessments)
              + clock_skew.clock_skew(facts.newest_receipts, settings.max_skew, facts.receipts)
              + intake.quarantined(facts.receipts, settings.known_metrics)
-             + unclosed.unclosed(facts.unclosed))
+             + unclosed.unclosed(facts.unclosed)
+             + critcare_beds.over_staffed(facts.critcare))
     unique: dict[str, Finding] = {}
     for f in found:
         unique.setdefault(f.key, f)
