@@ -5,7 +5,8 @@ argument).  The hub runs it (``sync.hub.escalation``) because only the hub sees 
 every acknowledgement, so the room is emailed once, not once per desktop.
 
 - An alert is **due** once ``now`` reaches ``raised_at + escalate_after`` (inclusive, to the
-  microsecond) while it is still unacknowledged and has not been escalated before.  A rule
+  microsecond) while it is still unacknowledged and has not been escalated before.  A flapping
+  alert (``run_since``) is due from its run's first raise.  A rule
   without an escalation time (None) never escalates; 0 escalates at once.
 - It goes to **whoever the rota says is on call now**: the in-hours rota (the room lead) in core
   hours, the out-of-hours rota (the Director on-call) otherwise.  Core hours are UK local time
@@ -45,6 +46,14 @@ class OpenAlert:
     detail: str
     rule_name: str = ""
     reached_at: datetime | None = None   # when the hub put the raise on its feed (None: not known)
+    # A flapping alert: the run of unacknowledged raises of its rule and subject it belongs to (each
+    # raised again within the rule's escalation minutes of the last clear) began at ``run_since``
+    # (reaching the hub at ``run_reached``); ``run_raises`` counts them, this one included.  None: the
+    # alert alone.
+    run_since: datetime | None = None
+    run_reached: datetime | None = None
+    run_raises: int = 1
+    run_ids: tuple[str, ...] = ()   # the run's earlier alerts: one of them emailed, the run was escalated
 
     @property
     def late_minutes(self) -> float:
@@ -60,6 +69,9 @@ class OpenAlert:
         something it has not yet seen (perhaps long over)."""
         if self.escalate_after_minutes is None:
             return None
+        if self.run_since is not None:   # flapping: from the run's first raise, or no raise ever lasts long enough
+            first = self.run_since if self.run_reached is None else max(self.run_since, self.run_reached)
+            return first + timedelta(minutes=self.escalate_after_minutes)
         seen = self.raised_at if self.reached_at is None else max(self.raised_at, self.reached_at)
         return seen + timedelta(minutes=self.escalate_after_minutes)
 
@@ -168,7 +180,8 @@ def due(alerts: Iterable[OpenAlert], escalated: Collection[str], shifts: Iterabl
         people: dict[str, Person], policy: Policy, now: datetime) -> list[Escalation]:
     """The alerts to email now and to whom, oldest due first.
 
-    ``escalated``: ids already escalated (or being escalated); they are never due again.
+    ``escalated``: ids already escalated (or being escalated); they are never due again, nor is a
+    flapping alert whose run holds one (the run is escalated once).
     """
     if now.utcoffset() is None:
         raise ValueError("now: a time without a UTC offset is ambiguous")
@@ -176,6 +189,8 @@ def due(alerts: Iterable[OpenAlert], escalated: Collection[str], shifts: Iterabl
     for alert in alerts:
         when = alert.due_at()
         if when is None or alert.acknowledged_at is not None or alert.id in escalated or now < when:
+            continue
+        if any(earlier in escalated for earlier in alert.run_ids):
             continue
         ready.append((when, alert))
     if not ready:

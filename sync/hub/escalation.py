@@ -92,6 +92,7 @@ class Escalator:
         alerts = {a.id: a for a in room.alerts()}
         with self.db.read() as conn:
             escalated = self._known(conn, list(alerts))
+            escalated |= self._told(conn, sorted({r for a in alerts.values() for r in a.run_ids}))
         found = due(alerts.values(), escalated, room.shifts.values(), room.people, self.config.policy, now)
         if found:
             report.claimed = self._claim(found, now)
@@ -141,6 +142,17 @@ class Escalator:
             known |= set(conn.execute(select(s.alert_escalation.c.alert_uuid)
                                       .where(s.alert_escalation.c.alert_uuid.in_(ids[i:i + _CHUNK]))).scalars())
         return known
+
+    @staticmethod
+    def _told(conn, ids: list[str]) -> set[str]:
+        """Of a flapping alert's earlier alerts, those whose email went or is going (not one cancelled
+        by a clear before it left, nor one that failed: then the run has told nobody yet)."""
+        told = set()
+        t = s.alert_escalation
+        for i in range(0, len(ids), _CHUNK):
+            told |= set(conn.execute(select(t.c.alert_uuid).where(
+                t.c.alert_uuid.in_(ids[i:i + _CHUNK]), t.c.state.in_(("pending", "sent")))).scalars())
+        return told
 
     def _claim(self, found, now: datetime) -> list[str]:
         dialect = postgresql if self.db.kind == "postgresql" else sqlite

@@ -79,6 +79,8 @@ def _body(alerts: list[OpenAlert], to: Recipient, orgs: dict[str, str], now: dat
         lines += [f"{a.severity.upper()}: {a.rule_name or a.rule_id}",
                   f"  Provider:  {_provider(a, orgs)}",
                   f"  Raised:    {uk_time(a.raised_at)} (not acknowledged for {waited})",
+                  *([f"  Flapping:  raised {a.run_raises} times since {uk_time(a.run_since)}, cleared in between, "
+                     "never acknowledged"] if a.run_since is not None and a.run_raises > 1 else []),
                   *([f"  Reached:   the hub at {uk_time(a.reached_at)}, {_minutes(a.late_minutes * 60)} after it "
                      "was raised (the data came late)"] if a.late_minutes >= 5 else []),
                   f"  Detail:    {a.detail}",

@@ -20,7 +20,7 @@ import dataclasses
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, select
 
@@ -49,6 +49,27 @@ class Room:
         return out
 
 
+@dataclass
+class _Run:
+    """The unacknowledged raises of one rule and subject, each within the rule's escalation minutes of
+    the clear before it: a flapping alert.  Each raise cleared before its own minutes ran out, so
+    OPEL 4 coming and going all night emailed nobody; the run is due from its first raise, and
+    escalated once."""
+
+    since: datetime
+    reached: datetime | None
+    after: float | None
+    raises: int = 1
+    last_clear: datetime | None = None   # the hub's time its latest alert cleared
+    acknowledged: bool = False
+    ids: list[str] = field(default_factory=list)   # its alerts, in order
+
+    def goes_on(self, at: datetime, after: float | None) -> bool:
+        """A raise at ``at`` (the hub's time) continues this run."""
+        return (not self.acknowledged and self.last_clear is not None and after is not None
+                and after == self.after and at - self.last_clear <= timedelta(minutes=after))
+
+
 class RoomReader:
     """The room as of the hub's committed head, kept up to date incrementally."""
 
@@ -56,6 +77,8 @@ class RoomReader:
         self.cursor = 0
         self.room = Room()
         self._contacts: dict[str, dict] = {}
+        self._runs: dict[tuple[str, str], _Run] = {}   # (rule, "scope:subject") -> its latest run
+        self._run_of: dict[str, _Run] = {}             # alert id -> the run it is in
 
     def refresh(self, db) -> Room:
         with db.read() as conn:
@@ -84,16 +107,32 @@ class RoomReader:
         return self.room
 
     def _alert(self, d: dict, created=None) -> None:
-        uid = d["alert_uuid"]
+        uid, reached = d["alert_uuid"], _reached(created)
         if d["change"] == "cleared":
             self.room.open_alerts.pop(uid, None)
             self.room.cleared.add(uid)
+            run = self._run_of.get(uid)
+            if run is not None:
+                run.last_clear = reached or _time(d["at"])
             return
+        at = _time(d["at"])
         after = d.get("escalate_after_minutes")
+        after = None if after is None else float(after)
+        key = (d["rule_id"], f"{d.get('scope')}:{d.get('subject')}")
+        run = self._runs.get(key)
+        if uid in self._run_of:   # the same raise again
+            run = self._run_of[uid]
+        elif run is not None and run.goes_on(reached or at, after):
+            run.raises += 1
+            run.ids.append(uid)
+        else:
+            run = self._runs[key] = _Run(at, reached, after, ids=[uid])
+        self._run_of[uid] = run
+        earlier = tuple(run.ids[:run.ids.index(uid)])
         self.room.open_alerts[uid] = OpenAlert(
-            uid, d["rule_id"], d.get("org_code"), _time(d["at"]), None,
-            None if after is None else float(after), d.get("severity") or "warning", d.get("detail") or "",
-            d.get("rule_name") or d["rule_id"], _reached(created))
+            uid, d["rule_id"], d.get("org_code"), at, None, after, d.get("severity") or "warning",
+            d.get("detail") or "", d.get("rule_name") or d["rule_id"], reached,
+            run.since if earlier else None, run.reached if earlier else None, len(earlier) + 1, earlier)
 
     def _record(self, rec: dict) -> None:
         kind, d = rec["kind"], rec["data"]
@@ -101,6 +140,8 @@ class RoomReader:
             uid, at = d["alert_uuid"], _time(d["acknowledged_at"])
             if uid not in self.room.acknowledged or at < self.room.acknowledged[uid]:
                 self.room.acknowledged[uid] = at
+            if uid in self._run_of:   # the room has seen it: the next raise has its own minutes
+                self._run_of[uid].acknowledged = True
         elif kind == "on_call_shift":
             if d["op"] == "cancel":
                 self.room.shifts.pop(d["shift_uuid"], None)
