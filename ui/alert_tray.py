@@ -16,8 +16,9 @@ pop up again (a value flapping across its threshold every five minutes was a pop
 each re-raise a new alert); the alert centre shows it, with the run's count.
 
 The message is computed whether or not a tray exists (offscreen, a desktop without one), so it
-can be tested and is kept in ``last_notice`` (and sent as ``notified``).  The sound is the system's beep (PySide6-Essentials
-has no QtMultimedia for a sound file); off unless the ``alert_sound`` setting is on.
+can be tested and is kept in ``last_notice`` (and sent as ``notified``).  The sound is the
+system's beep (PySide6-Essentials has no QtMultimedia for a sound file); off unless the
+``alert_sound`` setting is on.
 """
 
 from __future__ import annotations
