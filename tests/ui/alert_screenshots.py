@@ -84,7 +84,7 @@ def _notification_cards(store, out: Path) -> None:
     from ui.alert_tray import AlertTray
 
     later = NOW + timedelta(minutes=20)
-    tray = AlertTray()
+    tray = AlertTray(hold_seconds=0)   # the two cards at once: no five-minute hold between them
     tray.seen(alert_centre.banner(store, later))
     no_bed = Signal("cc_available_beds", "provider", "R33", later - timedelta(minutes=1), 0.0, "R33")
     apply_alerts(store, signals_to_alerts([no_bed]), first_seq=30_000)
