@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
 
-from models.replica.orm import AlertEvent, AlertRule, Organisation
+from models.replica.orm import AlertEvent, AlertRule, DataQualityFinding, Organisation
 from models.replica.orm.types import from_utc_text
 from models.rules.alert_engine import show_value
 from models.service import alert_words
@@ -141,10 +141,42 @@ def _query(extra_where, order, limit=None):
     return q.limit(limit) if limit else q
 
 
+# Findings that put a value in doubt, and the metrics each alert's value rests on (free critical care
+# beds are staffed less occupied).  A unit reporting 190 occupied of 20 staffed raised "No critical care
+# bed free", critical, with nothing beside it saying the figures were nonsense (session 23).
+DOUBT_CHECKS = ("jump", "impossible", "duplicate")
+_RESTS_ON = {"cc_available_beds": ("cc_available_beds", "cc_occupied_beds", "cc_staffed_beds")}
+
+
+def _doubts(session, rows) -> dict[str, str]:
+    """Open alerts whose provider's figures behind them have an open data-quality finding about a value
+    at or after the raise: alert id -> the finding's first sentence."""
+    wanted = [(a.uuid, a.org_code, _RESTS_ON.get(a.metric_code, (a.metric_code,)), _aware(a.raised_at))
+              for a in (row[0] for row in rows) if a.cleared_at is None and a.org_code and a.metric_code]
+    if not wanted:
+        return {}
+    f = DataQualityFinding
+    found: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
+    for org, metric, at, detail in session.execute(select(f.org_code, f.metric_code, f.subject_at, f.detail).where(
+            f.resolved_at.is_(None), f.check_code.in_(DOUBT_CHECKS), f.org_code.in_({w[1] for w in wanted}),
+            f.metric_code.in_({m for w in wanted for m in w[2]})).order_by(f.found_at)):
+        if at is not None:
+            found.setdefault((org, metric), []).append((_aware(at), detail))
+    out = {}
+    for uid, org, metrics, raised in wanted:
+        hit = next((d for m in metrics for at, d in found.get((org, m), ()) if at >= raised - timedelta(minutes=1)),
+                   None)
+        if hit is not None:
+            first = hit.split(". ")[0].rstrip(".")
+            out[uid] = f"In doubt (data quality): {first}."
+    return out
+
+
 def _rows(session, query, names: dict[str, str], now: datetime) -> list[CentreAlert]:
     n_esc = len(_escalation_columns())
     out = []
     rows = list(session.execute(query))
+    doubts = _doubts(session, rows)
     figures = alert_words.current_figures(
         session, [(row[0].uuid, row[0].org_code, row[0].metric_code) for row in rows if row[0].cleared_at is None
                   and (row[3] == "stale" or (len(row) > 5 + n_esc and row[5 + n_esc] is not None))], now)
@@ -169,6 +201,8 @@ def _rows(session, query, names: dict[str, str], now: datetime) -> list[CentreAl
             if newest is not None and newest.at > _aware(a.raised_at) - timedelta(minutes=threshold or 0):
                 detail = alert_words.late_sentence(name or a.rule_code, a.subject, a.org_code,
                                                    _aware(a.raised_at), newest, now)
+        if a.uuid in doubts:
+            detail = f"{detail} {doubts[a.uuid]}"
         out.append(CentreAlert(
             a.uuid, a.rule_code, name or a.rule_code, a.severity or rule_severity or "warning", a.org_code,
             _where(a.subject, a.org_code, names), a.metric_code, _show(a.metric_code, value),

@@ -56,3 +56,26 @@ def test_staffed_beds_a_hundred_times_the_usual_are_a_jump(sqlite_hub, make_desk
     found = _found(desk.store, "RTEST2")
     assert [(f.check, f.metric) for f in found] == [("jump", "cc_staffed_beds")]
     assert "2000" in found[0].detail
+
+
+def test_an_alert_raised_on_figures_data_quality_doubts_says_so_in_the_alert_centre(sqlite_hub, make_desktop):
+    """190 occupied of 20 staffed raises "No critical care bed free" (critical) at the hub; the alert
+    centre and the tray tell it with the finding beside it, so the room phones the unit before acting.
+    A unit really full (20 of 20) has the same alert and no doubt."""
+    from models.service import alert_centre
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    _twelve_hours(sqlite_hub, "RTEST1", now - timedelta(hours=13))
+    _twelve_hours(sqlite_hub, "RTEST2", now - timedelta(hours=13))
+    submit(sqlite_hub, _critcon(now - timedelta(minutes=30), 20, 190), org="RTEST1", role="admin")
+    submit(sqlite_hub, _critcon(now - timedelta(minutes=30), 20, 20), org="RTEST2", role="admin")
+    desk = make_desktop(sqlite_hub)
+    assert desk.run_once().error is None
+    quality.run_checks(desk.store, now)
+    page = alert_centre.centre(desk.store, now, "open", rule="cc_no_beds")
+    told = {a.org_code: a.detail for a in page.alerts}
+    assert set(told) == {"RTEST1", "RTEST2"}
+    assert "In doubt (data quality): RTEST1 reported 190 occupied critical care beds of 20 staffed" in told["RTEST1"]
+    assert "In doubt" not in told["RTEST2"]
+    banner = alert_centre.banner(desk.store, now)
+    assert any("In doubt" in a.detail for a in banner.open_alerts if a.org_code == "RTEST1")
