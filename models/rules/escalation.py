@@ -31,7 +31,9 @@ from models.uk_time import UK, uk_time
 
 IN_HOURS_ROTA = "SCC room lead"
 OUT_OF_HOURS_ROTA = "Director on-call"
-WEEKDAYS = frozenset(range(5))   # Monday 0 .. Friday 4
+# The room's core hours are every day (DOMAIN: seven-day cover, 08:00-18:00, handing over to the Director
+# on-call at their end); a room staffed on weekdays only says so in its hub config (core_days).
+EVERY_DAY = frozenset(range(7))   # Monday 0 .. Sunday 6
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ class CoreHours:
 
     start: time = time(8, 0)
     end: time = time(18, 0)
-    days: frozenset[int] = WEEKDAYS
+    days: frozenset[int] = EVERY_DAY
     holidays: frozenset[date] = frozenset()   # UK dates that are out of hours all day
 
     def covers(self, at: datetime) -> bool:
@@ -131,7 +133,7 @@ class Recipient:
     rota: str                  # the rota asked (the one on call at the time)
     contact_uuid: str | None   # None when it went to the fallback address
     fallback: bool = False
-    reason: str | None = None  # why the fallback: nobody on call, no email address...
+    reason: str | None = None  # why the fallback (nobody on call, no email address...), or why this rota
 
 
 @dataclass(frozen=True)
@@ -154,13 +156,22 @@ def on_call(shifts: Iterable[Shift], rota: str, at: datetime) -> Shift | None:
 
 
 def recipient(policy: Policy, shifts: Iterable[Shift], people: dict[str, Person], at: datetime) -> Recipient:
-    """Who to email at ``at``: the person on the rota of the moment, else the fallback with the reason."""
+    """Who to email at ``at``: the person on the rota of the moment, else the fallback with the reason.
+
+    In core hours with nobody on the in-hours rota (a room not staffed that day, a gap in its rota), the
+    out-of-hours rota's person, who would be called at that hour anyway, before the fallback address."""
     rota = policy.rota_at(at)
+    shifts = list(shifts)
     slot = on_call(shifts, rota, at)
     when = uk_time(at)
+    gap = None
+    if slot is None and rota != policy.out_of_hours_rota:
+        gap = f"nobody is on call on the {rota} rota at {when}"
+        rota = policy.out_of_hours_rota
+        slot = on_call(shifts, rota, at)
     if slot is None:
         return Recipient(policy.fallback, "the fallback address", rota, None, True,
-                         f"nobody is on call on the {rota} rota at {when}")
+                         f"{gap}, nor on the {rota} rota" if gap else f"nobody is on call on the {rota} rota at {when}")
     person = people.get(slot.contact_uuid)
     if person is None:
         reason = f"the {rota} on call at {when} is not in the contact directory"
@@ -172,8 +183,8 @@ def recipient(policy: Policy, shifts: Iterable[Shift], people: dict[str, Person]
         reason = (f"{person.name} is on call ({rota}) at {when} but the directory's email address for them "
                   f"cannot be used: {email_problem(person.email.strip())}")
     else:
-        return Recipient(person.email.strip(), person.name, rota, person.uuid)
-    return Recipient(policy.fallback, "the fallback address", rota, None, True, reason)
+        return Recipient(person.email.strip(), person.name, rota, person.uuid, reason=gap)
+    return Recipient(policy.fallback, "the fallback address", rota, None, True, f"{gap}; {reason}" if gap else reason)
 
 
 def due(alerts: Iterable[OpenAlert], escalated: Collection[str], shifts: Iterable[Shift],

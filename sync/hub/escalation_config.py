@@ -135,7 +135,7 @@ def _policy(d: dict, problems: list[str]) -> Policy:
                                                                           ("core_end", time(18))))
     if start >= end:
         problems.append(f"escalation.core_end: {end:%H:%M} is not after core_start {start:%H:%M}")
-    days = d.get("core_days", list(_DAYS[:5]))
+    days = d.get("core_days", list(_DAYS))
     bad = [x for x in days if not isinstance(x, str) or x.strip().lower()[:3] not in _DAYS] \
         if isinstance(days, list) else [days]
     if bad:

@@ -74,6 +74,8 @@ def _body(alerts: list[OpenAlert], to: Recipient, orgs: dict[str, str], now: dat
                   f"{to.reason}. Please make sure someone picks {'them' if many else 'it'} up.", ""]
     else:
         lines += [f"You are on call now ({to.rota} rota). {what} not been acknowledged in the SCC in time.", ""]
+        if to.reason:   # in core hours with nobody on the in-hours rota: the out-of-hours rota instead
+            lines += [f"It comes to you because {to.reason}.", ""]
     for a in alerts[:MAX_LISTED]:
         waited = _minutes((now - a.raised_at).total_seconds())
         lines += [f"{a.severity.upper()}: {a.rule_name or a.rule_id}",

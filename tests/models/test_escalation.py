@@ -145,3 +145,54 @@ def test_bank_holidays_and_configured_rotas_and_hours():
 def test_now_without_an_offset_is_refused():
     with pytest.raises(ValueError, match="now"):
         due([alert()], set(), ROTA, PEOPLE, POLICY, datetime(2026, 1, 14, 12, 0))
+
+
+def seven_day_rota(start: datetime, days: int = 7) -> list[Shift]:
+    """Room lead 08:00-18:00 UK every day (the room's seven-day cover), Director on-call the rest."""
+    from models.uk_time import UK
+    shifts = []
+    day = start.astimezone(UK).replace(hour=0, minute=0, second=0, microsecond=0)
+    for i in range(days):
+        d = (day + timedelta(days=i)).date()
+        at = lambda h: datetime(d.year, d.month, d.day, h, tzinfo=UK)  # noqa: E731
+        nxt = d + timedelta(days=1)
+        shifts += [Shift(f"l{i}", "SCC room lead", LEAD.uuid, at(8), at(18)),
+                   Shift(f"d{i}a", "Director on-call", DIRECTOR.uuid, at(0), at(8)),
+                   Shift(f"d{i}b", "Director on-call", DIRECTOR.uuid, at(18), datetime(nxt.year, nxt.month, nxt.day, tzinfo=UK))]
+    return shifts
+
+
+def test_on_a_weekend_day_the_room_lead_on_shift_is_emailed_by_default():
+    """Core hours are every day by default (the room's seven-day cover): Sat 10 Jan 2026 10:00 GMT."""
+    saturday = datetime(2026, 1, 10, 10, 0, tzinfo=UTC)
+    to = recipient(POLICY, seven_day_rota(saturday - timedelta(days=2)), PEOPLE, saturday)
+    assert (to.name, to.rota, to.fallback, to.reason) == ("Sam Lead", "SCC room lead", False, None)
+    weekdays_only = Policy(FALLBACK, core=CoreHours(days=frozenset(range(5))))   # a room that says so
+    assert recipient(weekdays_only, seven_day_rota(saturday - timedelta(days=2)), PEOPLE, saturday).rota == "Director on-call"
+
+
+def test_in_core_hours_with_nobody_on_the_room_lead_rota_the_director_on_call_before_the_fallback():
+    """A room not staffed that day (its rota has no room lead): the Director on-call, saying why, and
+    the fallback address only when neither rota has anyone."""
+    sunday = datetime(2026, 1, 11, 12, 0, tzinfo=UTC)
+    to = recipient(POLICY, ROTA, PEOPLE, sunday)   # the weekday rota: the Director on-call all Sunday
+    assert (to.name, to.rota, to.fallback) == ("Dr Priya Raman", "Director on-call", False)
+    assert to.reason == "nobody is on call on the SCC room lead rota at Sun 11 Jan 2026 12:00 GMT"
+    nobody = recipient(POLICY, [s for s in ROTA if s.rota == "SCC room lead"], PEOPLE, sunday)
+    assert nobody.fallback and nobody.address == FALLBACK
+    assert nobody.reason == ("nobody is on call on the SCC room lead rota at Sun 11 Jan 2026 12:00 GMT, "
+                             "nor on the Director on-call rota")
+    gone = recipient(POLICY, ROTA, {LEAD.uuid: LEAD}, sunday)   # the Director on call is not in the directory
+    assert gone.fallback and gone.reason.startswith("nobody is on call on the SCC room lead rota at Sun 11 Jan")
+    assert "not in the contact directory" in gone.reason
+
+
+def test_the_director_emailed_in_core_hours_is_told_why():
+    from sync.hub.escalation_email import compose
+
+    sunday = datetime(2026, 1, 11, 12, 0, tzinfo=UTC)
+    to = recipient(POLICY, ROTA, PEOPLE, sunday)
+    body = compose([alert(raised=sunday - timedelta(minutes=20))], to, "SCC alerts <scc@example.nhs.uk>", {},
+                   sunday, "hub-1").get_content()
+    assert "You are on call now (Director on-call rota)" in body
+    assert "It comes to you because nobody is on call on the SCC room lead rota at Sun 11 Jan 2026 12:00 GMT." in body

@@ -3,7 +3,7 @@ password never taken from the file itself."""
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time, timezone
 
 import pytest
 
@@ -94,3 +94,14 @@ def test_a_missing_or_broken_file_says_so(tmp_path):
         load(tmp_path / "absent.toml", environ={})
     with pytest.raises(ConfigError, match="not a TOML file"):
         load(write(tmp_path, "[smtp\n"), environ={})
+
+
+def test_core_hours_default_to_every_day_the_rooms_seven_day_cover(tmp_path):
+    """DOMAIN: the room is staffed 08:00-18:00 seven days a week; the default was Monday to Friday, so a
+    Saturday 10:00 alert was emailed to the Director on-call, not the room lead on shift."""
+    (tmp_path / "smtp.password").write_text("pass\n")
+    text = GOOD.replace('core_days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]\n', "")
+    policy = load(write(tmp_path, text), environ={}).policy
+    assert policy.core.days == frozenset(range(7))
+    saturday = datetime(2026, 1, 10, 10, 0, tzinfo=timezone.utc)
+    assert policy.rota_at(saturday) == "Tactical lead"
