@@ -115,7 +115,7 @@ def _transfer_event(conn: Connection, seq: int, rec) -> str | None:
                                                   None, d.get("new_value"))]).fields
         conn.execute(insert(Transfer).values(uuid=d["transfer_uuid"], **created))
     conn.execute(insert(TransferEvent).values(
-        uuid=rec.uuid, transfer_uuid=d["transfer_uuid"], at=at, author=rec.author or d.get("author", ""),
+        uuid=rec.uuid, transfer_uuid=d["transfer_uuid"], at=at, author=d.get("author") or rec.author or "",
         device_id=rec.device_id, field=d["field"], old_value=d.get("old_value"),
         new_value=d.get("new_value"), feed_seq=seq,
     ).on_conflict_do_update(index_elements=[TransferEvent.uuid], set_={"feed_seq": seq}))
@@ -130,7 +130,7 @@ def refold_transfer(conn: Connection, transfer_uuid: str) -> None:
                               r.old_value, r.new_value) for r in rows]
     folded = transfers.fold(events)
     values = {k: v for k, v in folded.fields.items()}
-    values["has_conflict"] = bool(folded.conflicts)
+    values["has_conflict"] = bool(folded.open_conflicts)
     values["updated_at"] = max(e.at for e in events)
     conn.execute(update(Transfer).where(Transfer.uuid == transfer_uuid).values(**values))
 

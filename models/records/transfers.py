@@ -3,10 +3,29 @@
 Every change to a transfer is an event ``(uuid, at, author, device_id, field,
 old_value, new_value)``.  The case's current fields are the events applied in
 ``(at, uuid)`` order, so every desktop that holds the same events shows the
-same case whatever order they arrived in.  Two events that change the same
-field from the same old value to different new values were made without
-seeing each other (two offline desktops): the later one shows, and the pair is
-reported as a conflict so a person can see both and decide.
+same case whatever order they arrived in.
+
+An event records the value its author saw (``old_value``).  When that is not
+the case's value at that point of the fold, and the event sets something else,
+its author changed the case without seeing the change before it (a desktop
+offline for hours, say): the pair is a conflict, so a person can see both and
+decide.  What shows then:
+
+- a field a person sets (destination, owner, priority, need, notes): the later
+  change, as before;
+- the status: the case keeps the status it was stepped to by people who saw it;
+  a step made from a status the case had already left is not taken (a case
+  that departed while an offline desktop cancelled it from "requested" stays
+  departed, flagged; taking the cancellation would take a patient on the road
+  off the open board with no step back, as cancelled is final);
+- a step's time (accepted/departed/arrived at): the first stamp stays; a second
+  desktop making the same step later is not a conflict.
+
+A conflict is open until someone changes that field again after it, seeing the
+case as it is then (a step, or setting the field); ``Folded.conflicts`` keeps
+every pair for the history, ``Folded.open_conflicts`` the unsettled ones.  The
+fold is in recorded time: a desktop whose clock is wrong places its changes
+wrongly, and its edits then show as conflicts rather than silently.
 """
 
 from __future__ import annotations
@@ -40,24 +59,49 @@ class Event:
 @dataclass
 class Folded:
     fields: dict[str, Any] = field(default_factory=dict)
-    conflicts: list[tuple[Event, Event]] = field(default_factory=list)
+    conflicts: list[tuple[Event, Event]] = field(default_factory=list)     # every pair, for the history
+    open_conflicts: list[tuple[Event, Event]] = field(default_factory=list)  # not settled since
+    not_taken: set[str] = field(default_factory=set)   # uuids of status steps from a status left
+
+
+def _same(a: str | None, b: Any) -> bool:
+    """Two stored values alike (no value and empty text are one)."""
+    return (a or None) == (b or None)
 
 
 def fold(events: list[Event]) -> Folded:
     out = Folded()
-    last_change: dict[str, Event] = {}
+    setter: dict[str, Event] = {}                   # the event that set each field's value
+    unsettled: dict[str, list[tuple[Event, Event]]] = {}
     for ev in sorted(events, key=lambda e: (e.at, e.uuid)):
         if ev.field == CREATED:
             for key, value in json.loads(ev.new_value or "{}").items():
-                if key in FIELDS:
-                    out.fields.setdefault(key, value)
+                if key in FIELDS and key not in out.fields:
+                    out.fields[key] = value
+                    setter[key] = ev
             continue
         if ev.field not in FIELDS:
             continue
-        previous = last_change.get(ev.field)
-        if previous is not None and previous.old_value == ev.old_value \
-                and previous.new_value != ev.new_value and previous.device_id != ev.device_id:
-            out.conflicts.append((previous, ev))
+        current = out.fields.get(ev.field)
+        if _same(ev.old_value, current) or _same(ev.new_value, current):
+            # Made seeing the value (or agreeing with it): any conflict on the field is settled.
+            if _same(ev.old_value, current):
+                unsettled.pop(ev.field, None)
+            if not _same(ev.new_value, current):
+                out.fields[ev.field] = ev.new_value
+                setter[ev.field] = ev
+            continue
+        if ev.field in STATUS_TIME_FIELD.values() and current:
+            continue   # the first stamp of a step stays; the step's status says whether two clashed
+        before = setter.get(ev.field)
+        if before is not None and before.device_id != ev.device_id:
+            pair = (before, ev)
+            out.conflicts.append(pair)
+            unsettled.setdefault(ev.field, []).append(pair)
+        if ev.field == "status":
+            out.not_taken.add(ev.uuid)   # a step from a status the case had left
+            continue
         out.fields[ev.field] = ev.new_value
-        last_change[ev.field] = ev
+        setter[ev.field] = ev
+    out.open_conflicts = [pair for pairs in unsettled.values() for pair in pairs]
     return out

@@ -16,6 +16,7 @@ it has landed.  Each is one transaction with its outbox rows.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from PySide6.QtCore import Qt
@@ -33,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from models.author import current_author
 from models.queries import records as rq
-from models.records.transfers import NEXT_STATUSES
+from models.records.transfers import FIELDS, NEXT_STATUSES
 from models.rules import transfer_risk
 from models.service import transfers as door
 from models.service.changes import Outcome
@@ -87,6 +88,33 @@ def wait_text(r: transfer_risk.TransferRisk) -> str:
     if r.wait_minutes is None:
         return "not waiting"
     return f"{fmt.wait(r.wait_minutes)} / {fmt.wait(r.threshold_minutes)} {STAGE_WORDS[r.stage]}"
+
+
+def open_board(page: door.TransfersPage, include_closed: bool) -> door.TransfersPage:
+    """The board as shown: a closed case with a conflict nobody has settled stays on it, first (a case
+    an offline desktop accepted while another cancelled it may have a patient on the road); other
+    closed cases only when asked for, last."""
+    flagged = [line for line in page.lines if line.risk.level == "closed" and line.transfer.has_conflict]
+    rest = [line for line in page.lines if line.risk.level != "closed"
+            or (include_closed and not line.transfer.has_conflict)]
+    return replace(page, lines=flagged + rest)
+
+
+def conflict_text(case: rq.TransferCase, history: rq.TransferHistory) -> tuple[str, str]:
+    """(heading, lines) for the conflict panel from the case's changes marked as clashing: each
+    with when, who and what, then what the case shows now for each field involved."""
+    clashing = [h for h in history.lines if h.in_conflict]
+    fields = []
+    for h in clashing:
+        key = next((f for f in FIELDS if h.what.startswith(f.replace("_", " ") + ":")), None)
+        if key and key not in fields:
+            fields.append(key)
+    lines = [f"{fmt.local_time(h.at, with_date=True)}, {h.author}: {h.what}" for h in clashing]
+    lines += [f"Shown now: {f.replace('_', ' ')} {getattr(case, f, None) or '—'}" for f in fields]
+    if case.has_conflict:
+        return ("⚠ Changes made without seeing each other (decide, then set the field or step the case "
+                "to the right value):", "\n".join(lines))
+    return "Earlier changes made without seeing each other, since settled:", "\n".join(lines)
 
 
 class TransfersView(QWidget):
@@ -188,7 +216,7 @@ class TransfersView(QWidget):
     def refresh(self) -> None:
         """Read the board off the UI thread and draw it when it arrives."""
         store, now, table, closed = self.store, self.clock(), self.table_data, self.show_closed.isChecked()
-        self._reads(lambda: door.transfers_page(store, now, table, include_closed=closed))
+        self._reads(lambda: open_board(door.transfers_page(store, now, table, include_closed=True), closed))
 
     def _read_failed(self, exc: BaseException) -> None:
         self.status.say(f"Could not read the transfer cases: {tasks.sentence(exc, write=False)}")
@@ -281,10 +309,13 @@ class TransfersView(QWidget):
         if uid != self.selected_uuid():   # the selection moved on: its own read follows
             return
         self._history_of = uid
-        if history.conflicts:
-            self.conflict_label.setText("<b>⚠ Conflicting changes</b> (decide and set the right value):<br>"
-                                        + "<br>".join(esc(c) for c in history.conflicts))
-            self.conflict_label.setStyleSheet(theme.badge_css(CONFLICT_COLOURS, bold=False))
+        line = self.selected_line()
+        if history.conflicts and line is not None:
+            heading, lines = conflict_text(line.transfer, history)
+            self.conflict_label.setText(f"<b>{esc(heading)}</b><br>" + "<br>".join(esc(x) for x in lines.split("\n")))
+            self.conflict_label.setAccessibleDescription(f"{heading} {lines}")
+            self.conflict_label.setStyleSheet(theme.badge_css(CONFLICT_COLOURS, bold=False) if line.transfer.has_conflict
+                                              else "")
             self.conflict_label.show()
         else:
             self.conflict_label.hide()

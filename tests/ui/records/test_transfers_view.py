@@ -116,7 +116,8 @@ def test_a_conflict_from_two_desktops_is_marked_and_explained(qtbot, store):
     settle()
     assert view.conflict_label.isVisibleTo(view)
     text = view.conflict_label.text()
-    assert "to code" in text and "'RBB'" in text and "'RX9'" in text and "Room lead (desk C)" in text
+    assert "Room support (desk B): to code: RAA → RBB" in text and "Room lead (desk C): to code: RAA → RX9" in text
+    assert "Shown now: to code RX9" in text
     assert sum(r[1].startswith("⚠ to code") for r in table_text(view.history)) == 2
     # A person settles it by setting the field: a new event, the conflict stays in the history.
     view.field_picker.setCurrentIndex(view.field_picker.findData("to_code"))
@@ -132,7 +133,9 @@ def test_a_conflict_from_two_desktops_is_marked_and_explained(qtbot, store):
     assert table_text(view.history)[-1][1] == "to code: RX9 → RBB"
     assert view.status.text() == "T-2612: to code set to 'RBB'."
     assert not view.set_field("to_code", "RBB") and "already 'RBB'" in view.status.text()
-    assert {r[1]: r for r in table_text(view.table)}["T-2612"][7] == "RBB → RBB"
+    rows = {r[1]: r for r in table_text(view.table)}
+    assert rows["T-2612"][7] == "RBB → RBB" and rows["T-2612"][3] == ""   # settled: no longer marked
+    assert view.conflict_label.text().startswith("<b>Earlier changes made without seeing each other, since settled")
 
 
 def test_new_case_dialog_writes_the_minimum_dataset_and_notes(qtbot, store):
