@@ -12,8 +12,8 @@ ORM's conversions) and checks, in this order of precedence:
 - **hub chain**: entries the hub has received, in ``hub_seq`` order, each with
   ``hub_prev_hash`` equal to the previous entry's ``hub_hash`` (None for the
   first) and ``hub_hash == sha256(hub_prev_hash + content_hash)``;
-- **amendments**: ``amends_uuid`` names another entry that exists and was
-  recorded no later than the amendment.
+- **amendments**: ``amends_uuid`` names another entry that exists and came
+  before the amendment (its own device's sequence, else the hub's order).
 
 - **actions**: an entry that recorded its actions in its links
   (:mod:`models.records.decision_actions`) has exactly those actions in the
@@ -207,9 +207,23 @@ def _check_amendments(rows: list[dict[str, Any]]) -> list[tuple[dict, str]]:
             found.append((row, f"amends_uuid {target_uuid} names no entry in the log"))
         elif target_uuid == row["uuid"]:
             found.append((row, "an entry cannot amend itself"))
-        elif str(target["recorded_at"]) > str(row["recorded_at"]):
+        elif _recorded_after(target, row):
             found.append((row, f"amends {target_uuid}, which was recorded after it"))
     return found
+
+
+def _recorded_after(target: dict[str, Any], row: dict[str, Any]) -> bool:
+    """Whether ``target`` came after the entry ``row`` that amends it, in an order one clock keeps:
+    one device's own sequence; between devices the hub's (an entry of another desktop is read from
+    the feed, so it reached the hub first).  Two desktops' ``recorded_at`` are two clocks: one a few
+    minutes fast made a correction made a minute later read as made before (a review found the log
+    called BROKEN for that).  Their times decide only for an entry of another device that the hub has
+    not numbered (a replica from before the hub chain)."""
+    if target["device_id"] == row["device_id"]:
+        return int(target["device_seq"]) > int(row["device_seq"])
+    if target["hub_seq"] is not None:
+        return row["hub_seq"] is not None and int(target["hub_seq"]) > int(row["hub_seq"])
+    return str(target["recorded_at"]) > str(row["recorded_at"])
 
 
 def _check_actions(session: Session, rows: list[dict[str, Any]],
