@@ -22,7 +22,8 @@ decide.  What shows then:
   desktop making the same step later is not a conflict.
 
 A conflict is open until someone changes that field again after it, seeing the
-case as it is then (a step, or setting the field); ``Folded.conflicts`` keeps
+case as it is then (a step, or setting the field); a status clash is settled by
+a note too, as a cancelled or arrived case cannot be stepped.  ``Folded.conflicts`` keeps
 every pair for the history, ``Folded.open_conflicts`` the unsettled ones.  The
 fold is in recorded time: a desktop whose clock is wrong places its changes
 wrongly, and its edits then show as conflicts rather than silently.
@@ -87,6 +88,8 @@ def fold(events: list[Event]) -> Folded:
             # Made seeing the value (or agreeing with it): any conflict on the field is settled.
             if _same(ev.old_value, current):
                 unsettled.pop(ev.field, None)
+                if ev.field == "notes":   # the room's word on a status clash (a final one cannot be stepped)
+                    unsettled.pop("status", None)
             if not _same(ev.new_value, current):
                 out.fields[ev.field] = ev.new_value
                 setter[ev.field] = ev

@@ -118,3 +118,12 @@ def test_the_fold_never_steps_a_status_from_one_the_case_had_left():
     # Settled by a step made after it: the conflict stays in the story but is no longer open.
     folded = transfers.fold(events + [_ev("5", "10:00", B, "status", "departed", "arrived")])
     assert folded.fields["status"] == "arrived" and folded.conflicts and not folded.open_conflicts
+
+
+def test_a_clash_on_a_final_status_is_settled_by_a_note():
+    events = [CREATED, _ev("1", "09:00", A, "status", "requested", "cancelled"),
+              _ev("2", "09:10", B, "status", "requested", "accepted")]
+    folded = transfers.fold(events)
+    assert folded.fields["status"] == "cancelled" and folded.open_conflicts
+    folded = transfers.fold(events + [_ev("3", "09:30", A, "notes", None, "Family declined; cancelled stands")])
+    assert folded.conflicts and not folded.open_conflicts
