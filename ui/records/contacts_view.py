@@ -91,6 +91,13 @@ class ContactsView(QWidget):
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(lambda _i: self.edit_selected())
         body_layout.addWidget(self.table, 1)
+        self.conflict_label = QLabel()   # the selected contact's conflicting edits, in plain text
+        self.conflict_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.conflict_label.setWordWrap(True)
+        self.conflict_label.setAccessibleName("Conflicting edits of the selected contact")
+        self.conflict_label.setStyleSheet(theme.badge_css(theme.SEVERITY_COLOURS[2], bold=False))
+        self.conflict_label.hide()
+        body_layout.addWidget(self.conflict_label)
         self.stack = EmptyOr(EMPTY_TEXT, body)
         self.status = StatusLine()
         self.writes = Writes(self, self.status)
@@ -261,8 +268,10 @@ class ContactsView(QWidget):
         total = len(self.index)
         query = self.search.text().strip()
         pinned = "; the Director on-call first" if self._is_director(self.shown[0] if self.shown else None) else ""
+        clashing = sum(1 for c in self.index.search("", limit=None) if c.conflicts)
+        marked = f"; ⚠ {clashing} with conflicting edits (marked)" if clashing else ""
         self.count_label.setText((f"{len(self.shown)} of {total} contacts match “{query}”" if query
-                                  else f"{total} contacts, by name") + pinned)
+                                  else f"{total} contacts, by name") + pinned + marked)
         if self.shown and self.table.currentRow() < 0:
             self.table.selectRow(0)
         self._selection_changed()
@@ -275,6 +284,9 @@ class ContactsView(QWidget):
         return sorted(found, key=lambda c: not self._is_director(c))   # stable: the rest stay by name
 
     def _name_cell(self, c: ContactView):
+        if c.conflicts and not self._is_director(c):
+            return cell(f"⚠ {c.name}", data=c.uuid, colours=theme.SEVERITY_COLOURS[2],
+                        tooltip="\n".join(c.conflicts + ((c.notes,) if c.notes else ())))
         if not self._is_director(c):
             return cell(c.name, data=c.uuid, bold=True, tooltip=c.notes or None)
         d = self.director
@@ -331,6 +343,8 @@ class ContactsView(QWidget):
 
     def _selection_changed(self) -> None:
         c = self.selected()
+        self.conflict_label.setText("⚠ " + "\n⚠ ".join(c.conflicts) if c and c.conflicts else "")
+        self.conflict_label.setVisible(bool(c and c.conflicts))
         self.copy_phone_button.setEnabled(bool(c and c.phone))
         self.copy_email_button.setEnabled(bool(c and c.email))
         self.edit_button.setEnabled(c is not None)

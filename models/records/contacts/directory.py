@@ -35,11 +35,14 @@ class ContactView:
     email: str | None
     cover: str
     notes: str
+    # A sentence per field two desktops changed without seeing each other, while the value kept still shows
+    # (``open_conflicts``): the room must see that a number was also set to something else.
+    conflicts: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, c: Contact) -> "ContactView":
+    def of(cls, c: Contact, conflicts: tuple[str, ...] = ()) -> "ContactView":
         return cls(c.uuid, c.name, c.organisation, c.org_code, c.role or "", c.service or "",
-                   c.phone, c.email, c.cover, c.notes or "")
+                   c.phone, c.email, c.cover, c.notes or "", conflicts)
 
 
 def fold(text: str) -> str:
@@ -73,7 +76,9 @@ class ContactIndex:
         query = select(Contact)
         if not include_deleted:
             query = query.where(Contact.deleted.is_(False))
-        return cls(ContactView.of(c) for c in session.scalars(query))
+        contacts = list(session.scalars(query))
+        found = open_conflicts(session, {c.uuid: c for c in contacts})
+        return cls(ContactView.of(c, found.get(c.uuid, ())) for c in contacts)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -202,3 +207,31 @@ def conflicts(session: Session, contact_uuid: str | None = None) -> list[Conflic
             found.append(Conflict(row.id, p["contact_uuid"], p["field"], p["kept"], p["not_kept"],
                                   p["edit_uuid"], p.get("author"), p["at"], "; ".join(row.errors)))
     return found
+
+
+def _shown(value) -> str:
+    return "(empty)" if value in (None, "") else f"'{value}'"
+
+
+def conflict_sentence(k: Conflict) -> str:
+    """What the room must know of a conflict, in words: the value shown and the one not kept."""
+    field = k.field.replace("_", " ")
+    if k.field == "deleted":
+        return ("deleted and edited on two desktops without seeing each other: "
+                + ("it stays deleted" if k.kept else "it stays in the directory") + "; check with whoever did the other")
+    return (f"{field}: {_shown(k.kept)} shows; {_shown(k.not_kept)} was set on another desktop at the same time "
+            "and not kept. Check which is right and edit the contact")
+
+
+def open_conflicts(session: Session, by_uuid: dict[str, Contact]) -> dict[str, tuple[str, ...]]:
+    """Sentences of each contact's conflicts whose kept value still shows (a later edit of the field
+    settles one), by contact UUID, the same field once (the latest)."""
+    latest: dict[tuple[str, str], Conflict] = {}
+    for k in conflicts(session):
+        c = by_uuid.get(k.contact_uuid)
+        if c is not None and getattr(c, k.field, None) == k.kept:
+            latest[(k.contact_uuid, k.field)] = k
+    out: dict[str, tuple[str, ...]] = {}
+    for (uid, _field), k in sorted(latest.items()):
+        out[uid] = out.get(uid, ()) + (conflict_sentence(k),)
+    return out
