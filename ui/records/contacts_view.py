@@ -130,7 +130,7 @@ class ContactsView(QWidget):
     # --- building ------------------------------------------------------------------
     def _toolbar(self) -> FlowBar:
         bar = FlowBar()
-        label = QLabel("&Search:")
+        label = QLabel("Search:")   # Ctrl+F (Alt+S is the System picture tab)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Name, organisation, role, service, ODS code or phone digits")
         self.search.setAccessibleName("Search contacts")
@@ -143,9 +143,10 @@ class ContactsView(QWidget):
                                               self.copy_phone)
         self.copy_email_button = self._button(bar, "Copy e&mail",
                                               "Copy the selected contact's email (Ctrl+Shift+C)", self.copy_email)
-        self.new_button = self._button(bar, "Ne&w contact…", "Add a contact", self.new_contact)
-        self.edit_button = self._button(bar, "&Edit…", "Edit the selected contact", self.edit_selected)
-        self.delete_button = self._button(bar, "De&lete", "Delete the selected contact", self.delete_selected)
+        # Insert, Enter and Delete on the list: Alt+W, Alt+E and Alt+L are the window's (Week ahead, Actions, File).
+        self.new_button = self._button(bar, "New contact…", "Add a contact (Insert)", self.new_contact)
+        self.edit_button = self._button(bar, "Edit…", "Edit the selected contact (Enter)", self.edit_selected)
+        self.delete_button = self._button(bar, "Delete", "Delete the selected contact (Delete)", self.delete_selected)
         self.import_button = self._button(bar, "&Import…", "Import contacts from a CSV or vCard file",
                                           self.choose_import)
         self.export_button = self._button(bar, "E&xport…", "Export the directory to CSV or vCard",
@@ -178,7 +179,7 @@ class ContactsView(QWidget):
         self.spoc_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.spoc_label.setAccessibleName("Single point of contact mailbox")
         layout.addWidget(self.spoc_label)
-        self.copy_spoc_button = QPushButton("Copy SPOC add&ress")
+        self.copy_spoc_button = QPushButton("Cop&y SPOC address")
         self.copy_spoc_button.setAccessibleName("Copy the SPOC mailbox address")
         self.copy_spoc_button.clicked.connect(lambda _c=False: self.copy_spoc())
         layout.addWidget(self.copy_spoc_button)
@@ -205,6 +206,11 @@ class ContactsView(QWidget):
             return self.copy_email
         if key == Qt.Key.Key_Delete and mods == Qt.KeyboardModifier.NoModifier:
             return self.delete_selected
+        if key == Qt.Key.Key_Insert and mods == Qt.KeyboardModifier.NoModifier:
+            return self.new_contact
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and mods in (Qt.KeyboardModifier.NoModifier,
+                                                                     Qt.KeyboardModifier.KeypadModifier):
+            return self.edit_selected
         return None
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -204,7 +205,7 @@ class DecisionsView(QWidget):
     def _filters(self) -> FlowBar:
         bar = FlowBar()
         today = self.clock().astimezone(rq.UK).date()
-        self.use_dates = QCheckBox("Dat&es")
+        self.use_dates = QCheckBox("&Between dates")
         self.use_dates.setAccessibleName("Filter by date range")
         self.date_from = QDateEdit(_qdate(today))
         self.date_to = QDateEdit(_qdate(today))
@@ -231,7 +232,7 @@ class DecisionsView(QWidget):
         self.provider_filter = QComboBox()
         self.provider_filter.setAccessibleName("Filter by provider")
         self.provider_filter.currentIndexChanged.connect(lambda _i: self.refresh())
-        label = QLabel("P&rovider:")
+        label = QLabel("Provider:")   # Alt+R is the Alert centre tab
         label.setBuddy(self.provider_filter)
         bar.addWidget(label)
         bar.addWidget(self.provider_filter, 1)
@@ -249,9 +250,9 @@ class DecisionsView(QWidget):
     def _actions(self) -> FlowBar:
         bar = FlowBar()
         for attr, text, name, slot in (
-                ("new_button", "Ne&w decision…", "Record a new decision", self.new_decision),
+                ("new_button", "New decision…", "Record a new decision (Insert)", self.new_decision),
                 ("amend_button", "A&mend…", "Amend the selected decision (a new entry)", self.amend_selected),
-                ("verify_button", "&Verify chain", "Verify the decision log's hash chains", self.verify_chain),
+                ("verify_button", "Verify c&hain", "Verify the decision log's hash chains", self.verify_chain),
                 ("export_button", "E&xport…", "Export the decision log of the chosen dates", self.choose_export)):
             b = QPushButton(text)
             b.setAccessibleName(name)
@@ -260,6 +261,12 @@ class DecisionsView(QWidget):
             setattr(self, attr, b)
             bar.addWidget(b)
         bar.addStretch(1)
+        # Insert for a new decision: Alt+W is the Week ahead tab, as Alt+E, Alt+R and Alt+V are the window's.
+        insert = QAction(self)
+        insert.setShortcut(QKeySequence(Qt.Key.Key_Insert))
+        insert.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        insert.triggered.connect(lambda _c=False: self.new_decision())
+        self.addAction(insert)
         return bar
 
     def _dates_toggled(self, on: bool) -> None:

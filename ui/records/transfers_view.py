@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -57,8 +58,11 @@ LEVEL_COLOURS = {"breached": theme.SEVERITY_COLOURS[3], "approaching": theme.SEV
 CONFLICT_COLOURS = theme.SEVERITY_COLOURS[2]
 STAGE_WORDS = {"awaiting_acceptance": "to accept", "awaiting_departure": "to depart",
                "not_waiting": "not waiting"}
-STATUS_BUTTONS = {"accepted": "Mark acc&epted", "departed": "Mar&k departed", "arrived": "Mark arr&ived",
-                  "cancelled": "Cancel ca&se"}
+# Alt+K moves a case on (only one of these three shows at a time).  No letter of the window's own (its tabs' Alt
+# letters, its menus') is underlined here: Alt+S on "Cancel ca&se" opened the System picture, Alt+E on "Mark
+# acc&epted" the Actions tab.  A cancellation, which is final, has no Alt key: Tab to it.
+STATUS_BUTTONS = {"accepted": "Mar&k accepted", "departed": "Mar&k departed", "arrived": "Mar&k arrived",
+                  "cancelled": "Cancel case"}
 # A case opened before a receiving unit has taken the patient, as a room says it (the system picture too).
 NO_DESTINATION = "destination not agreed"
 EMPTY_TEXT = ("No open transfer cases. Open one with “New case…”; cases other desktops open arrive "
@@ -160,14 +164,20 @@ class TransfersView(QWidget):
         bar.addWidget(QLabel("Open cases, most at risk first."))
         bar.addWidget(muted(f"Thresholds: {header.edition}" + ("" if header.verified else " — UNVERIFIED TABLE")),
                       1)
-        self.show_closed = QCheckBox("Show c&losed cases")
+        self.show_closed = QCheckBox("S&how closed cases")
         self.show_closed.setAccessibleName("Show closed cases")
         self.show_closed.toggled.connect(lambda _c: self.refresh())
         bar.addWidget(self.show_closed)
         self.closed_label = muted("")
         bar.addWidget(self.closed_label)
-        self.new_button = QPushButton("Ne&w case…")
-        self.new_button.setAccessibleName("Open a new transfer case")
+        self.new_button = QPushButton("New case…")   # Insert (Alt+W is the Week ahead tab)
+        self.new_button.setAccessibleName("Open a new transfer case (Insert)")
+        self.new_button.setToolTip("Open a new transfer case (Insert)")
+        insert = QAction(self)
+        insert.setShortcut(QKeySequence(Qt.Key.Key_Insert))
+        insert.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        insert.triggered.connect(lambda _c=False: self.new_case())
+        self.addAction(insert)
         self.new_button.clicked.connect(lambda _c=False: self.new_case())
         bar.addWidget(self.new_button)
         outer.addLayout(bar)
@@ -213,7 +223,7 @@ class TransfersView(QWidget):
         self.field_picker.currentIndexChanged.connect(lambda _i: self._load_field_value())
         self.field_value = QLineEdit()
         self.field_value.setAccessibleName("New value")
-        self.set_button = QPushButton("S&et")
+        self.set_button = QPushButton("Set")   # Enter in the value sets it
         self.set_button.setAccessibleName("Set the field to the new value")
         self.set_button.clicked.connect(lambda _c=False: self.set_field(self.field_picker.currentData(),
                                                                         self.field_value.text()))
