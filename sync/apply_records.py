@@ -184,6 +184,15 @@ def _contact(conn: Connection, seq: int, rec) -> str | None:
             updates[name] = merged.value
         if merged.conflict:
             _keep_conflict(conn, seq, rec, uid, name, merged, author, at)
+    if row["deleted"] and changes and "deleted" not in changes and "deleted" not in pending:
+        # Edited by someone who saw it in the directory, after another desktop deleted it (a person's new
+        # number, say): it stays in the directory with the edit, and the deletion is the value not kept,
+        # so the room sees both (it went, silently, with the new number).  Every desktop applies it in hub
+        # order, so all agree.  An edit the hub took before the deletion is not seen: the deletion wins.
+        updates["deleted"] = False
+        _keep_conflict(conn, seq, rec, uid, "deleted", contacts.FieldMerge(
+            False, True, "edited on another desktop after it was deleted: kept in the directory", True),
+            author, at)
     if updates:
         stamp = max(to_utc_text(row["updated_at"]), to_utc_text(from_utc_text(at)))
         conn.execute(update(Contact).where(Contact.uuid == uid).values(
