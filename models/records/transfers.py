@@ -23,7 +23,8 @@ decide.  What shows then:
 
 A conflict is open until someone changes that field again after it, seeing the
 case as it is then (a step, or setting the field); a status clash is settled by
-a note too, as a cancelled or arrived case cannot be stepped.  ``Folded.conflicts`` keeps
+a note too when the case is cancelled or arrived (it cannot be stepped), from
+another desktop than the one whose step was not taken.  ``Folded.conflicts`` keeps
 every pair for the history, ``Folded.open_conflicts`` the unsettled ones.  The
 fold is in recorded time: a desktop whose clock is wrong places its changes
 wrongly, and its edits then show as conflicts rather than silently.
@@ -70,6 +71,14 @@ def _same(a: str | None, b: Any) -> bool:
     return (a or None) == (b or None)
 
 
+def _settles_status(note: Event, status: str | None, pairs: list[tuple[Event, Event]] | None) -> bool:
+    """A note settles a status clash only on a case that cannot be stepped (cancelled, arrived), and only
+    from another desktop than the one whose step was not taken: that desktop's own note (the reason it
+    cancelled, say) is written before it has seen the clash, and would hide it."""
+    return bool(pairs) and not NEXT_STATUSES.get(status or "", ()) and \
+        all(stale.device_id != note.device_id for _before, stale in pairs)
+
+
 def fold(events: list[Event]) -> Folded:
     out = Folded()
     setter: dict[str, Event] = {}                   # the event that set each field's value
@@ -88,7 +97,7 @@ def fold(events: list[Event]) -> Folded:
             # Made seeing the value (or agreeing with it): any conflict on the field is settled.
             if _same(ev.old_value, current):
                 unsettled.pop(ev.field, None)
-                if ev.field == "notes":   # the room's word on a status clash (a final one cannot be stepped)
+                if ev.field == "notes" and _settles_status(ev, out.fields.get("status"), unsettled.get("status")):
                     unsettled.pop("status", None)
             if not _same(ev.new_value, current):
                 out.fields[ev.field] = ev.new_value

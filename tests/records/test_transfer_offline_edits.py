@@ -125,5 +125,11 @@ def test_a_clash_on_a_final_status_is_settled_by_a_note():
               _ev("2", "09:10", B, "status", "requested", "accepted")]
     folded = transfers.fold(events)
     assert folded.fields["status"] == "cancelled" and folded.open_conflicts
+    # B's own note (the reason it accepted, written before it saw the clash) does not settle it.
+    assert transfers.fold(events + [_ev("3", "09:15", B, "notes", None, "ICU bed confirmed")]).open_conflicts
     folded = transfers.fold(events + [_ev("3", "09:30", A, "notes", None, "Family declined; cancelled stands")])
     assert folded.conflicts and not folded.open_conflicts
+    # On a case that can still be stepped, a note settles nothing: a step does.
+    live = [CREATED, _ev("1", "09:00", A, "status", "requested", "accepted"),
+            _ev("2", "09:10", B, "status", "requested", "cancelled")]
+    assert transfers.fold(live + [_ev("3", "09:30", A, "notes", None, "Going ahead")]).open_conflicts

@@ -131,8 +131,9 @@ def conflict_text(case: rq.TransferCase, history: rq.TransferHistory) -> tuple[s
     lines += [f"Shown now: {f.replace('_', ' ')} {getattr(case, f, None) or '—'}" for f in fields]
     if case.has_conflict:
         if "status" in fields and not NEXT_STATUSES.get(case.status):
-            how = (f"decide; a {case.status} case cannot move on: write a note of what happened to settle it, and "
-                   "open a new case if the patient still has to go")
+            how = (f"decide; a {case.status} case cannot move on: write a note of what happened to settle it, on "
+                   "another desktop than the one whose change was not taken, and open a new case if the patient "
+                   "still has to go")
         else:
             how = "decide, then set the field or step the case to the right value"
         return f"⚠ Changes made without seeing each other ({how}):", "\n".join(lines)

@@ -73,7 +73,7 @@ def test_500_open_cases_and_a_years_closed_ones(qtbot, store):
     settle()
     text = view.conflict_label.text()
     assert "Room lead (desk C): status: requested → accepted" in text and "Shown now: status cancelled" in text
-    assert "a cancelled case cannot move on: write a note of what happened to settle it" in text
+    assert "a cancelled case cannot move on: write a note of what happened to settle it, on another desktop" in text
     qtbot.keyClick(view.table, Qt.Key.Key_Down)
     settle()
     assert view.selected_line().transfer.local_ref != "T-9999"
