@@ -11,12 +11,11 @@ figures show "phoned in" on every desktop until the provider's own feed sends ne
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 
-from PySide6.QtCore import QDateTime, Qt, QTimeZone
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateTimeEdit,
     QDialogButtonBox,
     QFormLayout,
     QGridLayout,
@@ -31,15 +30,11 @@ from models.service import phoned_in as door
 from ui import format as fmt
 from ui import tasks, theme
 from ui.records.common import WritingDialog
+from ui.uk_time_edit import NotAUkTime, UkTimeEdit, with_zone
 from ui.widgets import muted
 
-UK_ZONE = QTimeZone(b"Europe/London")
 FIELD_LABELS = {"org_code": "Provider", "phoned_at": "Figures given at", "caller_name": "Who phoned",
                 "caller_role": "Their role", "taken_by": "Call taken by", "figures": "Figures"}
-
-
-def _to_datetime(value: QDateTime) -> datetime:
-    return datetime.fromtimestamp(value.toSecsSinceEpoch(), timezone.utc)
 
 
 class PhonedInDialog(WritingDialog):
@@ -59,13 +54,12 @@ class PhonedInDialog(WritingDialog):
         self.org.setAccessibleName("Provider that phoned")
         self.org.currentIndexChanged.connect(self._org_changed)
         form.addRow("&Provider:", self.org)
-        self.when = QDateTimeEdit()
-        self.when.setTimeZone(UK_ZONE)
-        self.when.setDisplayFormat("ddd d MMM yyyy HH:mm")
-        self.when.setCalendarPopup(True)
-        self.when.setDateTime(QDateTime.fromSecsSinceEpoch(int(clock().timestamp()), UK_ZONE))
-        self.when.setAccessibleName("When the figures were given (UK time)")
-        form.addRow("Figures given &at (UK time):", self.when)
+        # A UK wall clock that keeps the instant it shows (the autumn change's repeated hour) and
+        # refuses one the spring change skips, by name.
+        self.when = UkTimeEdit(clock(), "When the figures were given (UK time)", display="ddd d MMM yyyy HH:mm")
+        when_label = QLabel("Figures given &at (UK time):")
+        when_label.setBuddy(self.when)
+        form.addRow(when_label, with_zone(self.when))
         self.caller = QLineEdit()
         self.caller.setAccessibleName("Name of the person who phoned")
         self.caller.setMaxLength(120)
@@ -169,14 +163,20 @@ class PhonedInDialog(WritingDialog):
         return out, found
 
     # --- saving -------------------------------------------------------------------------------------
-    def _input(self) -> dict:
-        return {"org_code": self.org.currentData(), "phoned_at": _to_datetime(self.when.dateTime()),
+    def _input(self, phoned_at: datetime | None = None) -> dict:
+        """The fields as the door takes them; ``NotAUkTime`` for a time the clocks skip."""
+        return {"org_code": self.org.currentData(), "phoned_at": phoned_at or self.when.instant(),
                 "caller_name": self.caller.text(), "caller_role": self.role.text()}
 
     def problems(self) -> list[tuple[str, str]]:
         figures, found = self.figures()
+        try:
+            given = self._input()
+        except NotAUkTime as exc:
+            found.append(("phoned_at", exc.reason))
+            given = self._input(phoned_at=self.when.offered)   # its problem is said; the rest are checked
         taken = self.page.taken_by if self.page else None
-        found += [(n, r) for n, r in door.check(**self._input(), figures=figures, taken_by=taken, now=self.clock())
+        found += [(n, r) for n, r in door.check(**given, figures=figures, taken_by=taken, now=self.clock())
                   if not any(n == k for k, _ in found)]
         return found
 

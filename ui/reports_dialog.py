@@ -7,15 +7,14 @@ replica."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QDateTime, Qt, QTimeZone, QUrl
+from PySide6.QtCore import QDate, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
-    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -31,10 +30,10 @@ from PySide6.QtWidgets import (
 from models.service import errors
 from models.service import reports as door
 from ui import tasks
+from ui.uk_time_edit import NotAUkTime, UkTimeEdit
 from models.reports.words import count
 
 DEFAULT_FOLDER = Path.home() / "SCC reports"
-UK = QTimeZone(b"Europe/London")
 
 
 class ReportsDialog(QDialog):
@@ -49,15 +48,14 @@ class ReportsDialog(QDialog):
         self.now = QRadioButton("Now")
         self.now.setChecked(True)
         self.then = QRadioButton("At")
-        self.at = QDateTimeEdit()
-        self.at.setTimeZone(UK)
-        self.at.setDisplayFormat("ddd dd MMM yyyy HH:mm")
-        self.at.setCalendarPopup(True)
-        self.at.setDateTime(QDateTime.fromSecsSinceEpoch(int(clock().timestamp()), UK))
-        self.at.setEnabled(False)
-        self.then.toggled.connect(self.at.setEnabled)
+        # A UK wall clock that keeps the instant it shows (the autumn change's repeated hour) and
+        # refuses one the spring change skips, by name.
+        self.at = UkTimeEdit(clock(), "As at (UK time)", field="As at")
+        for w in (self.at, self.at.zone):
+            w.setEnabled(False)
+            self.then.toggled.connect(w.setEnabled)
         when = QHBoxLayout()
-        for w in (self.now, self.then, self.at):
+        for w in (self.now, self.then, self.at, self.at.zone):
             when.addWidget(w)
         when.addStretch(1)
         self.first, self.last = QDateEdit(), QDateEdit()   # the UK days of a sitrep or a board report
@@ -132,16 +130,22 @@ class ReportsDialog(QDialog):
             self.folder.setText(chosen)
 
     def chosen_time(self) -> datetime | None:
-        """None: now (the files then say they were generated now)."""
+        """None: now (the files then say they were generated now); ``NotAUkTime`` for a time the
+        clocks skip."""
         if self.now.isChecked():
             return None
-        return datetime.fromtimestamp(self.at.dateTime().toSecsSinceEpoch(), timezone.utc)
+        return self.at.instant()
 
     def build(self) -> None:
-        name, folder, at = self.report.currentData(), Path(self.folder.text().strip()), self.chosen_time()
+        name, folder = self.report.currentData(), Path(self.folder.text().strip())
         first, last = self.chosen_days()
         if not self.folder.text().strip():
             self.status.setText("Folder: choose where to write the report.")
+            return
+        try:
+            at = self.chosen_time()
+        except NotAUkTime as exc:
+            self.status.setText(str(exc))
             return
         store = self.store
         self.build_button.setEnabled(False)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QTime
 from PySide6.QtWidgets import QLabel
 
 from models.service import phoned_in as door
@@ -191,3 +192,48 @@ def test_a_call_recorded_here_marks_the_shown_views_at_once_with_the_hub_away(qt
                     timeout=5000)
     qtbot.waitUntil(lambda: "Lee Green (Bed manager)" in pv.phoned_label.text(), timeout=5000)
     assert "not sent to the hub yet" in pv.phoned_label.text()
+
+
+# Sun 25 Oct 2026: the clocks went back at 02:00 BST, so 01:00-02:00 happened twice; 01:40 UTC is the
+# second 01:40 (GMT).
+AUTUMN_SECOND = datetime(2026, 10, 25, 1, 40, tzinfo=timezone.utc)
+
+
+def test_a_time_edited_in_the_second_pass_of_the_repeated_hour_keeps_the_reading_shown(qtbot, world):
+    """Opened at 01:40 GMT, the call's time edited to 01:35 (five minutes ago) was saved as 01:35 BST,
+    00:35 UTC: an hour before the call. The edit says which reading it holds, and saves that one."""
+    dialog = PhonedInDialog(world, lambda: AUTUMN_SECOND, "R05")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.loaded, timeout=5000)
+    dialog.caller.setText("Sam Patel")
+    dialog.role.setText("Site manager")
+    dialog.when.setTime(QTime(1, 35))
+    assert dialog.when.zone.text() == "GMT, the second 01:35"
+    _fill(dialog, ga_bed_occupancy_pct="97.5")
+    dialog.resize(660, 760)
+    qtbot.wait(50)
+    dialog.grab().save(str(SHOTS / "phoned-in-dialog-repeated-hour.png"))
+    dialog.save()
+    qtbot.waitUntil(lambda: dialog.saved is not None, timeout=10_000)
+    [call] = door.provider_calls(world, "R05", AUTUMN_SECOND)
+    assert call.phoned_at == AUTUMN_SECOND - timedelta(minutes=5)
+
+
+def test_a_typed_time_the_clocks_skip_is_refused_by_name_and_nothing_is_written(qtbot, world):
+    """01:30 on Sun 29 Mar 2026 never happened in the UK: it was saved as 02:30 BST without a word."""
+    now = datetime(2026, 3, 29, 2, 0, tzinfo=timezone.utc)   # 03:00 BST
+    dialog = PhonedInDialog(world, lambda: now, "R05")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.loaded, timeout=5000)
+    dialog.caller.setText("Sam Patel")
+    dialog.role.setText("Site manager")
+    _fill(dialog, ga_bed_occupancy_pct="97.5")
+    dialog.when.setTime(QTime(1, 30))
+    dialog.save()
+    assert dialog.error.isVisible() and dialog.isVisible()
+    assert ("Figures given at: 01:30 on Sun 29 Mar 2026 does not exist in UK time (the clocks go forward from "
+            "01:00 to 02:00)") in dialog.error.text()
+    assert "border" in dialog.when.styleSheet()
+    assert outbox.pending_count(world) == 0 and door.provider_calls(world, "R05", now) == []

@@ -12,14 +12,13 @@ closes when it has landed, or says in words why it did not.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDate, QDateTime, Qt, QTime, QTimeZone
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateTimeEdit,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -35,10 +34,10 @@ from models.queries import records as rq
 from models.rules.handover_bands import hours_lost_label, load_handover
 from models.service import decisions
 from models.service.changes import Outcome
-from models.uk_time import UK, uk_date
 from ui import format as fmt
 from ui.records.common import WritingDialog
 from ui.text import esc
+from ui.uk_time_edit import UkTimeEdit, with_zone
 from ui.widgets import cell, fill_table, make_table, muted
 
 if TYPE_CHECKING:
@@ -47,50 +46,17 @@ if TYPE_CHECKING:
 ROLES = ("Director on-call", "SCC room lead", "SCC clinical lead", "Room support", "Incident director")
 
 
-def to_edit(value: datetime) -> QDateTime:
-    """An aware time as the UK wall-clock time a QDateTimeEdit shows: kept as a UTC QDateTime, a plain
-    wall clock, so Qt never moves it (in the machine's local time, on a UK machine, Qt turned a typed
-    01:30 on the spring change into 02:30 before anything could refuse it)."""
-    local = value.astimezone(UK)
-    return QDateTime(QDate(local.year, local.month, local.day), QTime(local.hour, local.minute, local.second),
-                     QTimeZone.utc())
+def from_edit(edit: UkTimeEdit) -> datetime:
+    """The instant the edit shows (``ui.uk_time_edit``: the one offered while it still shows it, in the
+    autumn change's repeated hour the reading nearer it); ``ValueError`` naming the edit for a time the
+    clocks skip (01:30 on the spring change)."""
+    return edit.instant()
 
 
-class UkTimeEdit(QDateTimeEdit):
-    """A UK wall-clock time that remembers the instant it was offered: the wall clock alone cannot tell
-    the two 01:40s of the autumn change apart, and "now" at 01:40 GMT read back as 01:40 BST put the
-    decision an hour before it was made."""
-
-    def __init__(self, value: datetime) -> None:
-        super().__init__()
-        self.setTimeZone(QTimeZone.utc())
-        self.setDateTime(to_edit(value))
-        self.offered = (self.dateTime().toPython(), value.astimezone(timezone.utc))
-
-
-def from_edit(edit: QDateTimeEdit) -> datetime:
-    """The edit's UK wall-clock time as an aware UTC time: the instant offered while the edit still shows
-    it, else the time typed (the earlier reading of a repeated hour). ``ValueError`` naming the edit
-    for a time the clocks skip (01:30 on the spring change), which no reading can give."""
-    naive = edit.dateTime().toPython()
-    offered = getattr(edit, "offered", None)
-    if offered is not None and offered[0] == naive:
-        return offered[1]
-    at = naive.replace(tzinfo=UK)
-    if at.astimezone(timezone.utc).astimezone(UK).replace(tzinfo=None) != naive:
-        raise ValueError(f"{edit.accessibleName().split(' (')[0].lower()}: {naive:%H:%M} on "
-                         f"{uk_date(naive.date())} does not exist in UK time (the clocks go forward from 01:00 "
-                         "to 02:00)")
-    return at.astimezone(timezone.utc)
-
-
-def _time_edit(name: str, value: datetime) -> QDateTimeEdit:
-    edit = UkTimeEdit(value)
+def _time_edit(name: str, value: datetime) -> UkTimeEdit:
+    edit = UkTimeEdit(value, name)
     # The years the hub takes: a mistyped year is not offered.
     edit.setDateRange(QDate(decisions.YEARS[0], 1, 2), QDate(decisions.YEARS[1], 12, 30))
-    edit.setDisplayFormat("ddd dd MMM yyyy HH:mm")
-    edit.setCalendarPopup(True)
-    edit.setAccessibleName(name)
     return edit
 
 
@@ -142,7 +108,9 @@ class DecisionDialog(WritingDialog):
         self.role.setCurrentText(src.decision_maker_role if src else ROLES[0])
         form.addRow("&Role", self.role)
         self.decided_at = _time_edit("Decided at (UK time)", src.decided_at if src else now)
-        form.addRow("Decided &at (UK)", self.decided_at)
+        decided_label = QLabel("Decided &at (UK)")
+        decided_label.setBuddy(self.decided_at)
+        form.addRow(decided_label, with_zone(self.decided_at))
         self.decision = _text("Decision", src.decision if src else "")
         form.addRow("&Decision", self.decision)
         self.rationale = _text("Rationale", src.rationale if src else "")
@@ -161,6 +129,7 @@ class DecisionDialog(WritingDialog):
         self.has_review.toggled.connect(self.review_at.setEnabled)
         review_row.addWidget(self.has_review)
         review_row.addWidget(self.review_at, 1)
+        review_row.addWidget(self.review_at.zone)
         form.addRow("Review", review_row)
         self.providers = QLineEdit(", ".join(sorted(rq.link_codes(src.links))) if src else "")
         self.providers.setAccessibleName("Providers this decision concerns (ODS codes)")
@@ -196,7 +165,8 @@ class DecisionDialog(WritingDialog):
         add = QPushButton("Add a&ction")
         add.setAccessibleName("Add the action")
         add.clicked.connect(lambda _c=False: self.add_action())
-        for w, stretch in ((self.action_text, 3), (self.action_owner, 1), (self.action_due, 0), (add, 0)):
+        for w, stretch in ((self.action_text, 3), (self.action_owner, 1), (self.action_due, 0),
+                           (self.action_due.zone, 0), (add, 0)):
             row.addWidget(w, stretch)
         layout.addLayout(row)
         self.actions_table = make_table(("Action", "Owner", "Due"), "Actions of this decision", stretch=0)

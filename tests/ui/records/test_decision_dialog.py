@@ -121,6 +121,24 @@ def _type(edit, wall: datetime) -> None:
     edit.setTime(QTime(wall.hour, wall.minute))
 
 
+def test_a_time_edited_in_the_second_pass_of_the_repeated_hour_keeps_the_reading_shown(qtbot, store):
+    """Opened at 01:40 GMT and set back to 01:35 (when it was decided), the entry was saved as 01:35 BST,
+    00:35 UTC: the earlier reading, an hour before the decision. The reading nearer the time offered is
+    kept, and the edit says which it is."""
+    fill_system(store)
+    view = open_view(qtbot, DecisionsView, store, now=AUTUMN_SECOND)
+    dialog = view.new_decision()
+    dialog.decision_maker.setText("Dr Priya Raman")
+    dialog.decision.setPlainText("Divert from Alpha to Beta for two hours")
+    dialog.rationale.setPlainText("Alpha queue over 45 minutes")
+    dialog.decided_at.setTime(QTime(1, 35))
+    assert dialog.decided_at.zone.text() == "GMT, the second 01:35"
+    dialog.save()
+    assert tasks.manager().wait_idle()
+    with store.session() as s:
+        assert s.scalars(select(DecisionEntry)).one().decided_at == AUTUMN_SECOND - timedelta(minutes=5)
+
+
 def test_a_typed_time_the_clocks_skip_is_refused_by_name_and_nothing_is_recorded(qtbot, store):
     """01:30 on Sun 29 Mar 2026 never happened in the UK: it was saved as 02:30 BST without a word (on a
     UK machine Qt moved it, elsewhere the reading did); the test passes whatever the machine's zone."""
