@@ -42,7 +42,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, insert, or_, select
 
-from models.uk_time import UK
+from models.uk_time import UK, repeated_zone
 from sync.hub import schema as s
 from sync.hub.auth import hash_token
 from sync.hub.db import HubDB
@@ -70,8 +70,10 @@ def token_keys(client: str) -> list[Key]:
 
 
 def wait_words(seconds: int, now: datetime) -> str:
-    """"after 15:07 (in 14 min)": when to try again, for a person."""
-    at = (now + timedelta(seconds=seconds)).astimezone(UK).strftime("%H:%M")
+    """"after 15:07 (in 14 min)": when to try again, for a person; a time in the autumn change's repeated
+    hour names its zone ("after 01:05 GMT": at 01:50 BST a bare 01:05 reads as the past)."""
+    until = now + timedelta(seconds=seconds)
+    at = f"{until.astimezone(UK):%H:%M}{repeated_zone(until)}"
     return f"after {at} (in {seconds} s)" if seconds < 60 else f"after {at} (in {math.ceil(seconds / 60)} min)"
 
 

@@ -9,6 +9,7 @@ as if the shift had ended. Skipped, with the reason, where libfaketime is not in
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -84,3 +85,15 @@ def test_times_in_the_repeated_hour_name_their_zone_on_the_phone_page(night_hub)
     assert "Dr Asha Patel, until 01:30 GMT; then Sam Okafor" in page
     assert "01:20 BST Divert from Lincoln to Nottingham" in page
     assert "00:40 Open the escalation ward" in page                     # outside the repeated hour: bare
+
+
+def test_the_login_throttle_names_the_zone_of_a_time_in_the_repeated_hour(night_hub):
+    """Locked out at 01:50 BST for 15 minutes, a person read "Try again after 01:05", which looks like
+    the past: it is 01:05 GMT, the second 01:05."""
+    add_account(night_hub.db_url, "target", "viewer")
+    for n in range(5):
+        _, resp = login(night_hub.url, "target", f"wrong guess number {n}")
+        assert resp.status_code == 401
+    _, resp = login(night_hub.url, "target", "wrong guess number 6")
+    assert resp.status_code == 429
+    assert re.search(r"Try again after 01:0\d GMT \(in 1[45] min\)", resp.text), resp.text
