@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from models.records import on_call
 from models.records.contacts import ContactView
 from models.service import rota as door
-from models.uk_time import UK, parse_uk_time, uk_date, uk_time
+from models.uk_time import UK, parse_uk_time, repeated_zone, uk_date, uk_time
 from ui import format as fmt
 from ui import tasks
 from ui.records.common import WritingDialog
@@ -79,8 +79,13 @@ def say_problems(label: QLabel, head: str, problems: list[str]) -> None:
 
 
 def _next_hour(now: datetime) -> datetime:
-    local = now.astimezone(UK)
-    return (local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)).astimezone(UK)
+    """The next whole hour the dialog's wall clock names once: on the autumn change 02:00 GMT, past the
+    repeated 01:00-02:00 it refuses (it offered 01:00, and said at once that it could not take it); on the
+    spring change 02:00 BST (it offered 01:00, which never happens). In UTC, as UK hours are whole hours."""
+    at = now.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    while repeated_zone(at):
+        at += timedelta(hours=1)
+    return at
 
 
 class _WhenEdit(QHBoxLayout):

@@ -223,6 +223,32 @@ def test_a_shift_continued_across_a_clock_change_keeps_its_wall_clock_hours(qtbo
     dialog.reject()
 
 
+@pytest.mark.parametrize("now, offered, span", [
+    # Sun 25 Oct 2026 00:30 BST: the next 01:00 happens twice, which the dialog refuses; the first hour it can
+    # hold is 02:00 GMT.
+    (datetime(2026, 10, 24, 23, 30, tzinfo=UTC), (date(2026, 10, 25), time(2, 0)),
+     "Sun 25 Oct 2026 02:00 GMT to Sun 25 Oct 2026 14:00 GMT (12 h 00 min)"),
+    # 01:20 BST and 01:20 GMT, the two passes of the repeated hour: 02:00 GMT.
+    (datetime(2026, 10, 25, 0, 20, tzinfo=UTC), (date(2026, 10, 25), time(2, 0)),
+     "Sun 25 Oct 2026 02:00 GMT to Sun 25 Oct 2026 14:00 GMT (12 h 00 min)"),
+    (datetime(2026, 10, 25, 1, 20, tzinfo=UTC), (date(2026, 10, 25), time(2, 0)),
+     "Sun 25 Oct 2026 02:00 GMT to Sun 25 Oct 2026 14:00 GMT (12 h 00 min)"),
+    # Sun 29 Mar 2026 00:30 GMT: 01:00 never happens; the next hour is 02:00 BST.
+    (datetime(2026, 3, 29, 0, 30, tzinfo=UTC), (date(2026, 3, 29), time(2, 0)),
+     "Sun 29 Mar 2026 02:00 BST to Sun 29 Mar 2026 14:00 BST (12 h 00 min)"),
+])
+def test_the_default_start_on_a_clock_change_night_is_a_time_the_dialog_can_hold(qtbot, store, now, offered, span):
+    """Opened at 00:30 BST on the autumn change, "Add shift" offered to start at 01:00, which happens twice:
+    the dialog it opened said at once that its own start was refused. The start it offers is the next whole
+    hour the wall clock names once, and the shift's line names each zone."""
+    seed_contacts(store)
+    view = open_view(qtbot, ContactsView, store, now=now)
+    dialog = view.rota.add_shift()
+    assert dialog.starts.wall() == offered
+    assert dialog.span.text() == span
+    dialog.reject()
+
+
 def test_times_in_the_repeated_hour_name_their_zone(qtbot, store):
     """On the autumn change 01:30 happens twice: a shift ending at the first and the next starting at the
     second left a gap that read "Sun 25 Oct 01:30" to "Sun 25 Oct 01:30", an hour long. A time in the
