@@ -75,6 +75,16 @@ def wall_clock_after(start: datetime, end: datetime) -> datetime:
     return (last + (last - first)).replace(tzinfo=UK).astimezone(timezone.utc)
 
 
+def same_time_day_before(value: datetime) -> datetime:
+    """The same UK wall-clock time the day before, as an aware UTC time: before Sun 30 Mar 2025 08:00 BST,
+    Sat 08:00 GMT (23 real hours), before Sun 26 Oct 08:00 GMT, Sat 08:00 BST (25); 24 hours on other days.
+    Where the clocks skipped or repeated that time, the reading nearer 24 hours before."""
+    wall = value.astimezone(UK).replace(tzinfo=None) - timedelta(days=1)
+    target = value.astimezone(timezone.utc) - timedelta(days=1)
+    readings = {wall.replace(tzinfo=UK, fold=fold).astimezone(timezone.utc) for fold in (0, 1)}
+    return min(readings, key=lambda at: (abs(at - target), at))
+
+
 def repeated_zone(value: datetime) -> str:
     """" BST" or " GMT" for a time in the hour the autumn change repeats (01:00 to 02:00 on the last
     Sunday of October happens first in BST, then in GMT), else "": for a bare clock time ("01:30") that

@@ -13,7 +13,7 @@ from models.reports.next_day_part import next_day_section
 from models.reports.week_part import week_section
 from models.reports.model import Report, Section, Table, Text
 from models.service import contacts as contacts_door
-from models.uk_time import UK
+from models.uk_time import UK, same_time_day_before
 
 TITLE = "Morning brief for the system call"
 
@@ -57,8 +57,9 @@ def _changes(store, r: reads.RoomReads, since: datetime) -> Section:
 
 
 def build(store, at: datetime, since: datetime | None = None, generated_at: datetime | None = None) -> Report:
-    """The brief as at ``at``; changes since ``since`` (default: 24 hours before)."""
-    since = since or at - queries_trend.DEFAULT_BACK
+    """The brief as at ``at``; changes since ``since`` (default: the same UK clock time yesterday, the
+    last 08:00 call's time: 24 hours, 23 or 25 on a clock-change day)."""
+    since = since or same_time_day_before(at)
     if since >= at:
         raise ValueError(f"since: {words.clock(since)} is not before the brief's time {words.clock(at)}")
     r = reads.read_room(store, at)

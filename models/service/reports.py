@@ -55,7 +55,7 @@ def check_name(name: str) -> str:
 def _build(store, name: str, at: datetime, *, since: datetime | None = None,
           generated_at: datetime | None = None, first: date | None = None, last: date | None = None) -> Report:
     """Report ``name`` as at ``at`` (aware).  ``since``: the brief's "what changed since" (default
-    24 hours before ``at``).  ``first``/``last``: the UK days of a sitrep or board report (default:
+    the same UK clock time the day before ``at``: 24 hours, 23 or 25 on a clock-change day).  ``first``/``last``: the UK days of a sitrep or board report (default:
     the day, or the week, before ``at``).  ``ValueError("field: reason")`` for input that will not do."""
     check_name(name)
     if at.tzinfo is None:
@@ -153,7 +153,7 @@ def make(store, name: str, folder: Path, at: datetime | None = None, *, since: d
 
     ``at`` None: now, from the clock (and the files say so); given: the report is as at ``at`` and
     generated at ``at``, so building it again gives the same bytes.  The brief's ``since``, when
-    not given, is the last brief in ``folder`` (``last_brief``), else 24 hours before."""
+    not given, is the last brief in ``folder`` (``last_brief``), else the same UK clock time the day before."""
     check_name(name)
     now = at or datetime.now(timezone.utc).replace(microsecond=0)
     if name == "brief" and since is None:

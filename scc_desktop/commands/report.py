@@ -38,7 +38,7 @@ def register(subparsers) -> None:
     report.add_argument("--at", default=None, help="the time the report is as at (ISO 8601 or dd/mm/yyyy hh:mm; "
                                                    "no offset = UK time); default now")
     report.add_argument("--since", default=None, help="brief: report what changed since this time (default: the "
-                                                      "last brief in the folder, else 24 hours before)")
+                                                      "last brief in the folder, else the same UK time the day before)")
     report.add_argument("--from", dest="first", default=None,
                         help="first UK local date of a period, YYYY-MM-DD (sitrep: the one day it covers, default "
                              "the day before --at's UK day, i.e. yesterday; board: default the 7 days before)")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -73,6 +73,26 @@ def test_the_brief_reports_changes_since_the_last_brief_in_the_folder(world, tmp
     assert later.report.since == NOW - timedelta(hours=20)
     alone = reports.make(store, "brief", tmp_path / "empty", NOW)
     assert alone.report.since == NOW - timedelta(hours=24)
+
+
+@pytest.mark.parametrize("at, since, label", [
+    # Sun 30 Mar 2025 08:00 BST: yesterday's 08:00 was GMT, 23 real hours before (24 gave 07:00).
+    (datetime(2025, 3, 30, 7, tzinfo=timezone.utc), datetime(2025, 3, 29, 8, tzinfo=timezone.utc),
+     "Sat 29 Mar 08:00 GMT"),
+    # Sun 26 Oct 2025 08:00 GMT: yesterday's 08:00 was BST, 25 real hours before (24 gave 09:00).
+    (datetime(2025, 10, 26, 8, tzinfo=timezone.utc), datetime(2025, 10, 25, 7, tzinfo=timezone.utc),
+     "Sat 25 Oct 08:00 BST"),
+    # The Monday after: 24 hours, as any other day.
+    (datetime(2025, 10, 27, 8, tzinfo=timezone.utc), datetime(2025, 10, 26, 8, tzinfo=timezone.utc),
+     "Sun 26 Oct 08:00"),
+])
+def test_a_brief_with_no_last_brief_reports_since_the_same_clock_time_yesterday(world, tmp_path, at, since, label):
+    """The 08:00 call on a clock-change Sunday compares with yesterday's 08:00 call, as the room reads it
+    on the clock: 24 real hours back gave 07:00 (spring) or 09:00 (autumn) yesterday."""
+    _path, store = world
+    brief = reports.make(store, "brief", tmp_path / "empty", at).report
+    assert brief.since == since
+    assert brief.table("level_changes").title.startswith(f"Level changes since {label}")
 
 
 def test_the_command_writes_a_report(world, tmp_path, cli_env, capsys):
