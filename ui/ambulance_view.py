@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QBoxLayout, QComboBox, QFrame, QHBoxLayout, QHeaderView, QLabel, QScrollArea,
-                               QSizePolicy, QVBoxLayout, QWidget)
+                               QSizePolicy, QTabWidget, QVBoxLayout, QWidget)
 
 from models.queries import ambulance as qa
 from models.queries import ambulance_responses as qr
@@ -153,6 +153,7 @@ class _ChartsRow(QWidget):
     def __init__(self, *charts: TimeChart) -> None:
         super().__init__()
         self.charts = charts
+        self.stacked = False   # one over the other, each the whole width (in the side tabs: ``AmbulanceView``)
         for chart in charts:
             chart.setParent(self)
         policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
@@ -164,7 +165,21 @@ class _ChartsRow(QWidget):
         first = usable * self.SHARES[0] // sum(self.SHARES)
         return [first, usable - first]
 
+    def set_stacked(self, stacked: bool) -> None:
+        self.stacked = stacked
+        self.updateGeometry()
+        self._place()
+
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        self._place()
+
+    def _place(self) -> None:
+        if self.stacked:   # the height shared evenly, each chart at least its own least
+            y, each = 0, (self.height() - self.GAP * (len(self.charts) - 1)) // len(self.charts)
+            for chart in self.charts:
+                chart.setGeometry(0, y, self.width(), each)
+                y += each + self.GAP
+            return
         x = 0
         for chart, width in zip(self.charts, self._widths(self.width())):
             chart.setGeometry(x, 0, width, self.height())
@@ -174,10 +189,15 @@ class _ChartsRow(QWidget):
         return True
 
     def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt API)
+        if self.stacked:
+            return (len(self.charts) * max(self._least(c, width) for c in self.charts)
+                    + self.GAP * (len(self.charts) - 1))
         return max(self._least(c, w) for c, w in zip(self.charts, self._widths(width)))
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt API)
         hints = [c.minimumSizeHint() for c in self.charts]
+        if self.stacked:
+            return QSize(max(h.width() for h in hints), sum(h.height() for h in hints) + self.GAP)
         return QSize(sum(h.width() for h in hints) + self.GAP, max(h.height() for h in hints))
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
@@ -191,6 +211,14 @@ class _ChartsRow(QWidget):
         margins = layout.contentsMargins()
         return (sum(w.heightForWidth(width) for w in shown) + chart.plot.minimumHeight()
                 + layout.spacing() * len(shown) + margins.top() + margins.bottom())
+
+
+class _SideTabs(QTabWidget):
+    """The crews and the charts as tabs: as tall as the page leaves them. (A tab widget's height-for-width is its
+    page's preferred height: the page was held to the crews' every row and scrolled 64 pixels at 1280x720.)"""
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt API)
+        return False
 
 
 class AmbulanceView(QWidget):
@@ -265,6 +293,7 @@ class AmbulanceView(QWidget):
         crews_box.addWidget(self.crews, 1)
         tables.addWidget(self.crews_panel, 1)
         column.addLayout(tables)
+        self.column = column
         self.level_chart = TimeChart("REAP and CSP level, last 24 hours", y_label="level",
                                      accessible_name="Chart of REAP and CSP levels", legend=True,
                                      legend_outside=True)
@@ -274,6 +303,15 @@ class AmbulanceView(QWidget):
                                                         "response")
         self.charts_row = _ChartsRow(self.level_chart, self.response_chart)
         column.addWidget(self.charts_row, 1)
+        # A page too short for the charts under the tables (1280x720, 1366x768 offline): the crews and the charts
+        # share the crews' place beside the response table as two tabs, the crews first (``_fit_height``).
+        self.side = _SideTabs()
+        self.side.setAccessibleName("Crews at each hospital, and the charts of the last 24 hours")
+        self.side.setDocumentMode(True)
+        self.side.hide()
+        self.tabbed = False
+        self._stacked_need = (0, 0)   # (page width, height) the page needed with the charts under the tables
+        self._crews_words: tuple[str, ...] = ("Crews",)   # longest first: the tab takes the first that fits
         # Keys sit above the plots (inside, one covered the C2 line's peak); the two charts
         # mark the same times so they read across.
         align_time_axes([self.level_chart, self.response_chart])
@@ -324,6 +362,13 @@ class AmbulanceView(QWidget):
                     f"{uncleared} handed over more than a day ago and never cleared, not counted on site" if uncleared else ""]
             text += f" · records to check (see Data quality): {'; '.join(w for w in said if w)}"
         self.crews_age.setText(text)
+        waiting = sum(h.waiting for h in page.crews)
+        on_site = sum(h.on_site for h in page.crews)
+        # The tab's words carry the totals: the room sees them with the charts' tab chosen.
+        head = f"{'STALE · ' if stale else ''}Crews"
+        self._crews_words = ((f"{head}: {waiting} waiting, {on_site} on site", f"{head}: {waiting} waiting", head)
+                             if page.crews else (head,))
+        self._fit_tab_words()
         self.crews_age.setStyleSheet(f"color:{theme.current().stale};font-weight:bold;" if stale else "")
         def number(n: int, bold: bool = False):
             item = cell(str(n), align_right=True, bold=bold)
@@ -482,6 +527,8 @@ class AmbulanceView(QWidget):
             beside = narrow + crews <= room
             width = narrow if beside or wide > room else self._set_headings(False)
         crews -= self.tables.spacing()
+        self._set_tabbed(beside and self._too_short())
+        self._fit_tab_words()
         self.tables.setDirection(QBoxLayout.Direction.LeftToRight if beside else QBoxLayout.Direction.TopToBottom)
         top, left = Qt.AlignmentFlag.AlignTop, Qt.AlignmentFlag.AlignLeft
         self.tables.setAlignment(self.responses, top if beside else left)
@@ -498,6 +545,59 @@ class AmbulanceView(QWidget):
             self.crews.setMinimumHeight(rows)
             # Said on the panel too: its height-for-width (the age line wraps) leaves the crews' minimum out.
             self.crews_panel.setMinimumHeight(rows + self.crews_age.heightForWidth(crews) + 6)
+
+    def _too_short(self) -> bool:
+        """The levels, the tables and the charts under them taller than the page: the charts would scroll out of
+        sight (by 111 pixels at 1280x720 in light, 147 offline; by 45 at 1366x768 offline). Stacked, the page's own
+        height at its width says so; tabbed, the height the stacked page needed at this width is kept, so a taller
+        window (or a shorter banner) puts the charts back under the tables."""
+        # At the width the page has with its scroll bar: narrower, the service's notes wrap onto a line more.
+        width = self.page_scroll.width() - self.page_scroll.verticalScrollBar().sizeHint().width()
+        if self.tabbed and self._stacked_need[0] != width:   # a new width: the stacked page measured again
+            self._set_tabbed(False)
+        if not self.tabbed:
+            self._stacked_need = (width, self.page_scroll.widget().heightForWidth(width))
+        return self._stacked_need[1] > self.page_scroll.height()
+
+    def _set_tabbed(self, tabbed: bool) -> None:
+        """The crews and the charts as tabs beside the response table (``tabbed``), or the crews there and the charts
+        under both. The widgets move; the chosen tab stays chosen while the page stays short."""
+        if tabbed == self.tabbed:
+            return
+        self.tabbed = tabbed
+        if tabbed:
+            self.tables.removeWidget(self.crews_panel)
+            self.column.removeWidget(self.charts_row)
+            self.side.addTab(self.crews_panel, self._crews_words[-1])
+            self.side.addTab(self.charts_row, "Charts (24 h)")
+            self.charts_row.set_stacked(True)
+            self.tables.addWidget(self.side, 1)
+            self.column.setStretchFactor(self.tables, 1)
+            self.side.show()
+        else:
+            self.side.removeTab(1)
+            self.side.removeTab(0)
+            self.tables.removeWidget(self.side)
+            self.side.hide()
+            self.tables.addWidget(self.crews_panel, 1)
+            self.column.addWidget(self.charts_row, 1)
+            self.column.setStretchFactor(self.tables, 0)
+            self.charts_row.set_stacked(False)
+            self.crews_panel.show()
+            self.charts_row.show()
+
+    def _fit_tab_words(self) -> None:
+        """The crews' tab says their totals as far as the tabs' width allows (at 1366x768 the crews' place is 346
+        pixels: "STALE · Crews: 18 waiting, 31 on site" and "Charts (24 h)" were cut); the stale mark always."""
+        if not self.tabbed:
+            return
+        bar = self.side.tabBar()
+        metrics = bar.fontMetrics()
+        pad = bar.tabSizeHint(0).width() - metrics.horizontalAdvance(bar.tabText(0))
+        room = self.side.width() - bar.tabSizeHint(1).width() - pad - 24   # the bar is narrower than the widget
+        words = next((w for w in self._crews_words if metrics.horizontalAdvance(w) <= room), self._crews_words[-1])
+        if bar.tabText(0) != words:
+            self.side.setTabText(0, words)
 
     def _note(self, windows: list[qr.CategoryWindows], newest: datetime | None, quiet: bool,
               now: datetime) -> None:

@@ -51,6 +51,9 @@ def _view(qtbot, store, size, theme_key="light", scale=1.0):
 
 
 def _inside(view, widget) -> bool:
+    if view.tabbed:   # the crews and the charts share a place beside the table: each looked at with its tab chosen
+        view.side.setCurrentIndex(1 if widget in (view.level_chart, view.response_chart) else 0)
+        QApplication.processEvents()
     viewport = view.page_scroll.viewport()
     top_left = widget.mapTo(viewport, widget.rect().topLeft())
     return top_left.x() >= 0 and top_left.x() + widget.width() <= viewport.width()
@@ -60,6 +63,8 @@ def _nothing_covered(view) -> None:
     """The parts lie one under the other (or side by side): none is drawn over another."""
     tables, crews = view.responses.geometry(), view.crews_panel.geometry()
     charts = view.charts_row.geometry().top()
+    if view.tabbed:   # the crews and the charts in tabs beside the table
+        crews, charts = view.side.geometry(), 1 << 30
     assert view.reap_box.geometry().bottom() < tables.top()
     assert max(tables.bottom(), crews.bottom()) < charts, (tables, crews, charts)
     assert crews.left() > tables.right() or crews.top() > tables.bottom(), (tables, crews)
@@ -126,3 +131,68 @@ def test_the_totals_rows_words_are_whole_at_1366x768(qtbot, world, size, theme_k
     bold.setBold(True)
     assert table.columnWidth(0) >= QFontMetrics(bold).horizontalAdvance(item.text()) + 8, (table.columnWidth(0),
                                                                                            item.text())
+
+
+LAPTOPS = {"1366x768": (1366, 768), "1280x720": (1280, 720)}
+
+
+@pytest.mark.parametrize("theme_key", ["light", "dark", "high_contrast"])
+@pytest.mark.parametrize("screen", LAPTOPS)
+@pytest.mark.parametrize("offline", [False, True], ids=["live", "offline"])
+def test_on_a_laptop_the_charts_are_in_view_without_scrolling(qtbot, world, screen, theme_key, offline):
+    """The page (the levels, the response table, the charts under it) scrolled by 111 pixels at 1280x720 in light, 147
+    offline, 45 at 1366x768 offline and 163 in high contrast: the charts were below the fold. Too short a page now
+    puts the crews and the charts beside the response table as two tabs, the crews first with their totals in the
+    tab's words. In the real window (the room's alerts' banner, the offline banner) over 40 trusts and 12 hospitals'
+    crews: nothing scrolls, every response row is in view, and with the charts' tab chosen both charts keep five
+    lines of plot."""
+    from datetime import timedelta
+
+    from sync.connectivity import Connectivity, State
+    from tests.ui.alert_seed import apply_alerts, room_alerts, signals_to_alerts
+    from tests.ui.test_laptop_screens import _window
+
+    if screen == "1280x720" and theme_key == "high_contrast":
+        pytest.skip("the levels and the response table alone (168 + 445 pixels) are taller than the 513-pixel page")
+    apply_alerts(world, signals_to_alerts(room_alerts(NOW)), first_seq=80_000)
+    w, view = _window(qtbot, world, LAPTOPS[screen], theme_key, offline, "ambulance")
+    page = view.page_scroll
+    assert page.verticalScrollBar().maximum() == 0, f"the page scrolls {page.verticalScrollBar().maximum()} px"
+    assert page.horizontalScrollBar().maximum() == 0
+    table = view.responses
+    assert table.viewport().height() >= sum(table.rowHeight(r) for r in range(table.rowCount()))
+    viewport = page.viewport()
+    if view.tabbed:
+        assert view.side.currentIndex() == 0 and view.crews.isVisibleTo(view)
+        bar = view.side.tabBar()
+        words = bar.tabText(0)
+        assert words.startswith("STALE · Crews") == offline, words
+        assert sum(bar.tabRect(i).width() for i in range(bar.count())) <= bar.width(), (
+            f"a tab's words are cut: {[bar.tabText(i) for i in range(bar.count())]} in {bar.width()} px")
+        view.side.setCurrentIndex(1)
+        for _ in range(4):
+            QApplication.processEvents()
+    else:   # room enough: the crews beside the table, the charts under both
+        assert screen == "1366x768" and not offline and theme_key != "high_contrast"
+    for chart in (view.level_chart, view.response_chart):
+        assert chart.isVisibleTo(view)
+        bottom = chart.mapTo(viewport, chart.rect().bottomLeft()).y()
+        assert bottom <= viewport.height(), (chart.accessibleName(), bottom, viewport.height())
+        assert chart.plot.height() >= 5 * chart.fontMetrics().height(), chart.plot.height()
+    assert page.verticalScrollBar().maximum() == 0
+
+
+def test_on_a_wall_screen_the_crews_and_the_charts_are_all_in_view(qtbot, world):
+    """1920x1080 keeps the crews beside the table and the charts under both, no tabs; a laptop's window made as
+    big goes back to that."""
+    from tests.ui.test_laptop_screens import _window
+
+    w, view = _window(qtbot, world, (1280, 720), "light", True, "ambulance")
+    assert view.tabbed
+    w.resize(1920, 1080)
+    for _ in range(6):
+        QApplication.processEvents()
+    assert not view.tabbed and view.side.isHidden()
+    assert view.crews_panel.geometry().left() > view.responses.geometry().right()
+    assert view.page_scroll.verticalScrollBar().maximum() == 0
+    assert view.charts_row.geometry().top() > view.responses.geometry().bottom()
