@@ -91,6 +91,15 @@ def _over_max(t: HandoverSummary, table: HandoverTable) -> int:
     return sum(n for b in table.bands for code, n in t.per_band.items() if code == b.code and b.range.lo >= top)
 
 
+def _longest_words(longest: qo.WaitingAmbulance, page: door.OffloadPage) -> str:
+    """A quiet feed's longest wait as "≥ 37 min" when every wait stopped at the one time the line over the board
+    names ("No handover data ... since 14:02"); "≥ 37 min at 14:02" when the times differ. The time in each cell
+    widened the board past 1280 pixels in high contrast: it split in two, each half two rows tall."""
+    if longest.stale and len({w.as_at for w in page.waiting if w.stale}) == 1:
+        return f"≥ {fmt.span(longest.wait_minutes * 60)}"
+    return known_wait(longest, "")
+
+
 def _row(key: str, name: str, tip: str, waiting: tuple[qo.WaitingAmbulance, ...] | int,
          longest: qo.WaitingAmbulance | None, today: HandoverSummary, recent: HandoverSummary | None,
          table: HandoverTable, page: door.OffloadPage, bold: bool) -> list:
@@ -99,7 +108,7 @@ def _row(key: str, name: str, tip: str, waiting: tuple[qo.WaitingAmbulance, ...]
     bands = "; ".join(f"{b.label}: {today.per_band.get(b.code, 0)}" for b in table.bands)
     row = [cell(name, data=key, tooltip=tip, bold=bold),
            cell(str(count), align_right=True, bold=bold),
-           cell(known_wait(longest, "") if longest else "—", align_right=True, bold=bold,
+           cell(_longest_words(longest, page) if longest else "—", align_right=True, bold=bold,
                 colours=theme.NO_FIGURE_COLOURS if longest and longest.stale else None,
                 tooltip=(f"Arrived {fmt.local_time(longest.arrived_at, with_date=True)}. "
                          + (f"No handover data from the ambulance service since "

@@ -263,3 +263,27 @@ def test_the_totals_row_is_in_view_at_the_laptops_screens(qtbot, store, screen, 
         # ... and the page, unscrolled, shows that part of the board.
         top = board.viewport().mapTo(page.viewport(), rect.topLeft()).y()
         assert page.verticalScrollBar().value() == 0 and 0 <= top and top + rect.height() <= page.viewport().height()
+
+
+@pytest.mark.parametrize("screen", ["1280x720-high_contrast-offline", "1366x768-high_contrast-offline"])
+def test_a_quiet_feeds_board_is_not_split_in_high_contrast(qtbot, store, screen):
+    """Offline in high contrast at 1280x720 each longest wait read "≥ 37 min at 14:02": the board was wider than the
+    page and split in two, each half its heading and two rows, and the page scrolled 197 pixels. Every wait stopped at
+    the one time the line over the board names, so the cells say "≥ 37 min" (their tips the time): one board."""
+    global PAGE
+    kept, PAGE = PAGE, PAGES[screen]
+    try:
+        _fill_five(store, NOW)
+        view = _view(qtbot, store, NOW + DOWN, 1.0, "high_contrast")
+    finally:
+        PAGE = kept
+    import re
+
+    assert not view.board_more.isVisibleTo(view), "the board split in two"
+    assert view.quiet.isVisibleTo(view)
+    at = re.search(r"since (\d\d:\d\d)", view.quiet.text()).group(1)   # the one time every wait stopped at
+    longest = [view.board.horizontalHeaderItem(c).text() for c in range(view.board.columnCount())].index(
+        "Longest\nwait")
+    words = [view.board.item(r, longest).text() for r in range(view.board.rowCount())]
+    assert all(w.startswith("≥ ") and " at " not in w for w in words), words
+    assert all(at in view.board.item(r, longest).toolTip() for r in range(view.board.rowCount()))
