@@ -366,6 +366,7 @@ class TimeChart(QWidget):
         self.empty.setWordWrap(True)
         self.empty.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.empty.hide()
+        self.plot.getPlotItem().getViewBox().sigResized.connect(lambda *_: self._place_empty())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -734,7 +735,18 @@ class TimeChart(QWidget):
         return hint
 
     def _place_empty(self) -> None:
-        self.empty.setGeometry(self.plot.rect().adjusted(40, 10, -10, -30))
+        """The empty chart's sentence inside the plot's data area, on the chart's own background, as tall as its
+        lines: over the whole widget less fixed margins it ran into the axis' tick labels and the grid lines struck
+        through it (the week ahead's narrow charts in high contrast)."""
+        box = self.plot.getPlotItem().getViewBox()
+        area = self.plot.mapFromScene(box.sceneBoundingRect()).boundingRect().intersected(self.plot.rect())
+        if area.width() < 40 or area.height() < 20:   # not laid out yet: the old margins
+            area = self.plot.rect().adjusted(40, 10, -10, -30)
+        width = max(area.width() - 8, 1)
+        height = min(self.empty.heightForWidth(width) + 8, area.height())
+        self.empty.setGeometry(area.left() + 4, area.top() + (area.height() - height) // 2, width, height)
+        t = theme.current()
+        self.empty.setStyleSheet(f"background:{t.chart_bg};color:{t.chart_fg};")
 
     @property
     def is_empty(self) -> bool:

@@ -80,3 +80,34 @@ def test_an_empty_chart_says_so(qtbot):
     chart.set_data([Series("x", [], "#000")], empty_text="No observations in this period.")
     assert chart.is_empty and chart.empty.isVisible()
     assert chart.empty.text() == "No observations in this period."
+
+
+def test_an_empty_charts_words_are_inside_its_data_area_and_on_its_background(qtbot):
+    """The week ahead's narrow charts in high contrast at 1280x720: "No ambulance arrivals figures in the last four
+    weeks." was laid over the y axis' tick labels (fixed 40-pixel margin, the axis 80 wide) and the grid lines struck
+    through it. Now the words lie inside the view box, on the chart's background colour. (Here the axis' "80000"
+    makes it wider than the old margin.)"""
+    from PySide6.QtWidgets import QApplication
+
+    from ui import theme
+
+    t = theme.set_current("high_contrast", 1.0)
+    chart = TimeChart("Ambulance arrivals a day", y_label="arrivals")
+    chart.setStyleSheet(theme.stylesheet(t))
+    chart.apply_theme()
+    qtbot.addWidget(chart)
+    chart.resize(620, 200)
+    chart.show()
+    qtbot.waitExposed(chart)
+    now = datetime(2026, 12, 5, 14, tzinfo=UTC)
+    chart.set_data([Series("observed", [], "#00ffff")], x_range=(now - timedelta(days=28), now),
+                   y_range=(0, 90_000), empty_text="No ambulance arrivals figures in the last four weeks.")
+    for _ in range(4):
+        QApplication.processEvents()
+    box = chart.plot.mapFromScene(chart.plot.getPlotItem().getViewBox().sceneBoundingRect()).boundingRect()
+    words = chart.empty.geometry()
+    assert chart.empty.isVisible()
+    assert words.left() >= box.left() and words.right() <= box.right() + 1, (words, box, chart.plot.rect())
+    assert words.top() >= box.top() and words.bottom() <= box.bottom() + 1, (words, box)
+    assert t.chart_bg in chart.empty.styleSheet()
+    theme.set_current("light")
