@@ -54,10 +54,13 @@ NEXT_WORDS = "Next worse band: where the value would start to earn more points"
 PLOT_LINES = 5
 
 
-def _least(chart: TimeChart) -> int:
-    """A chart's least height at its width: its title and notes as wrapped, and its plot's minimum."""
+def _least(chart: TimeChart, note: bool | None = None) -> int:
+    """A chart's least height at its width: its title and notes as wrapped, and its plot's minimum. ``note``: its
+    note counted (True) or not (False) whether shown or folded away, or as it is (None)."""
     layout, width = chart.layout(), max(chart.width(), 1)
-    shown = [w for w in (chart.title, chart.key, chart.note) if w is not None and not w.isHidden()]
+    shown = [w for w in (chart.title, chart.key) if w is not None and not w.isHidden()]
+    if chart.note.text() and (note if note is not None else not chart.note.isHidden()):
+        shown.append(chart.note)
     margins = layout.contentsMargins()
     return (sum(w.heightForWidth(width) for w in shown) + chart.plot.minimumHeight()
             + layout.spacing() * len(shown) + margins.top() + margins.bottom())
@@ -202,6 +205,7 @@ class ProviderView(QWidget):
         layout.addWidget(split, 1)
         self.note = muted("")
         layout.addWidget(self.note)
+        self._notes_folded = False   # the charts' notes in their tooltips (``_share_height``)
         self._note_said = False   # the note is the headings' meaning only (their tooltips say it too)
         for column, tip in ((3, POINTS_WORDS), (4, NEXT_WORDS)):
             self.table.horizontalHeaderItem(column).setToolTip(tip)
@@ -398,7 +402,7 @@ class ProviderView(QWidget):
         total = sum(self.split.sizes())
         if total <= 0:
             return
-        charts = max(_least(c) for c in (self.param_chart, self.level_chart))
+        charts = max(_least(c, True) for c in (self.param_chart, self.level_chart))
         # Short of room (offline in high contrast at 1366x768), the headings' meaning gives its line to the table:
         # it is in their tooltips. A note from this desktop's own table stays.
         spare = self.note.sizeHint().height() + self.body_layout.spacing()
@@ -406,6 +410,14 @@ class ProviderView(QWidget):
         hide = self._note_said and need + charts > free - spare
         if self.note.isVisibleTo(self) == hide and self.note.text():
             self.note.setVisible(not hide)   # the splitter's new height comes back here (``eventFilter``)
+        # Shorter still (offline in high contrast at 1280x720: the rows needed 245 pixels, the table showed 208),
+        # the charts' notes under their plots fold into the charts' tooltips: the hatching past the last value and
+        # the rows' STALE badges still say the data are old.
+        fold = need + charts > free
+        if fold != self._notes_folded:
+            self._notes_folded = fold
+            self._fold_notes()
+        charts = max(_least(c) for c in (self.param_chart, self.level_chart))
         table_h = max(min(need, total - charts), min(need, total // 3))
         self.split.setSizes([table_h, total - table_h])
 
@@ -437,6 +449,7 @@ class ProviderView(QWidget):
                     phoned=[self.page.phoned.levels.get(t) for t, _ in points])],
             x_range=(cut, now), y_range=(0.5, 4.5), y_ticks=LEVEL_TICKS,
             empty_text="No OPEL assessments in this period.")
+        self._fold_notes()
 
     def _draw_parameter(self) -> None:
         if self.detail is None or not self.detail.lines:
@@ -473,6 +486,14 @@ class ProviderView(QWidget):
             y_range=fixed_range(line.unit, shown, [t.value for t in targets]),
             notes=lapsed_notes(line.key, today, bands),
             empty_text=f"No {line.name.lower()} observations in this period.")
+        self._fold_notes()
+
+    def _fold_notes(self) -> None:
+        """Each chart's note under its plot, or (``_notes_folded``) in the chart's tooltip; a redraw shows it again."""
+        for c in (self.param_chart, self.level_chart):
+            text = c.note.text()
+            c.note.setVisible(bool(text) and not self._notes_folded)
+            c.plot.setToolTip(f"<p>{text}</p>" if text and self._notes_folded else "")
 
     def _band_lines(self, line) -> list[tuple[float, str, str]]:
         """The dashed lines where the OPEL table's points for ``line`` change: (value, label, colour)."""
