@@ -34,6 +34,7 @@ from models.rules.intervals import fmt_number
 from models.service import forecast as forecast_door
 from models.service import offload as door
 from ui import format as fmt
+from ui import stale as st
 from ui import tasks, theme
 from ui.charts import PHONED_GLYPH, Band, Series, TimeChart
 from ui.flow_bar import FlowBar
@@ -175,12 +176,12 @@ class HospitalCard(QFrame):
             "; ".join(f"{w.vehicle_ref}: {known_wait(w)}, {w.flag}" for w in h.waiting)
             or "No ambulances waiting")
 
-    def least_height(self) -> int:
-        """The card's height showing its first ``SHOWN_ROWS`` waits (its queue's header and frame with them)."""
+    def least_height(self, rows: int = SHOWN_ROWS) -> int:
+        """The card's height showing its first ``rows`` waits (its queue's header and frame with them)."""
         queue = self.queue
         if not queue.isVisibleTo(self):
             return self.sizeHint().height()
-        rows = min(queue.rowCount(), SHOWN_ROWS)
+        rows = min(queue.rowCount(), rows)
         shown = (queue.horizontalHeader().sizeHint().height() + 2 * queue.frameWidth() + 2
                  + sum(queue.rowHeight(r) for r in range(rows)))
         return self.sizeHint().height() - max(0, queue.height() - shown)
@@ -362,6 +363,10 @@ class OffloadView(QWidget):
         layout.addWidget(split, 1)
         # Below the three parts' minimum heights (large text on a small screen) the page scrolls down.
         page = scrolling_page(body)
+        self.page_scroll = page
+        # Too short a page even at the parts' least (offline in high contrast at 1280x720: 64 pixels): each card
+        # keeps its longest wait only and the chart's note folds into its tooltip (``_fit_tight``).
+        self._tight = False
         self.stack = EmptyOr("No hospitals or ambulance handovers yet. The queue at each hospital "
                              "appears here once organisations and the ambulance service's handover "
                              "updates have synced from the hub.", page)
@@ -480,6 +485,7 @@ class OffloadView(QWidget):
         self._fit_board()
         self._load_picker(board)
         self._draw_chart()
+        self._fit_tight()
         self._ask_forecast(self.chart_picker.currentData())
 
     def _fit_board(self) -> None:
@@ -532,6 +538,11 @@ class OffloadView(QWidget):
         cards = max(least_cards, min(self._cards_wanted or half, half))
         self.split.setSizes([boards, cards, max(0, total - boards - cards)])
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        if self.page is not None and event.size().height() != event.oldSize().height():
+            QTimer.singleShot(0, self, self._fit_tight)   # a banner came or went, the window changed: after layout
+
     def eventFilter(self, watched, event) -> bool:
         scroll = getattr(self, "cards_scroll", None)   # filters run while the view is being built or torn down
         if (event.type() == QEvent.Type.Resize and watched is getattr(self, "split", None) and self.page is not None
@@ -542,6 +553,39 @@ class OffloadView(QWidget):
             if self.page is not None and scroll.viewport().width() != self._fitted_width:
                 self._fit_board()   # a new width: the boards split or join, the names take what is left
         return super().eventFilter(watched, event)
+
+    def _fold_note(self) -> None:
+        """The chart's note under its plot, or (``_tight``) in the plot's tooltip; a redraw keeps the choice."""
+        text = self.chart.note.text()
+        self.chart.note.setVisible(bool(text) and not self._tight)
+        self.chart.plot.setToolTip(f"<p>{text}</p>" if text and self._tight else "")
+        self.chart_panel.updateGeometry()
+
+    def _fit_tight(self) -> None:
+        """Tight when the page at its parts' usual least (each card two waits, the chart's note under it) is taller
+        than the view: the page scrolled 64 pixels offline in high contrast at 1280x720, the chart's time axis
+        below the window. Judged on the usual least whether tight or not, so the choice holds once made. Tight, the
+        chart's title leaves out ": hover for the wait" (its tooltip says it)."""
+        if not self.cards or self.page is None:
+            return
+        page, note = self.page_scroll, self.chart.note
+        need = page.widget().heightForWidth(page.viewport().width())
+        # What tight saves: a wait's row in the cards' least, the note's lines.
+        saves = (max(c.least_height(SHOWN_ROWS) for c in self.cards) - max(c.least_height(1) for c in self.cards)
+                 + (note.heightForWidth(max(note.width(), self.chart.width())) + self.chart.layout().spacing()
+                    if note.text() else 0))
+        if self._tight:   # the usual least
+            need += saves
+        # Only when that wins at least half the scroll (all of it in the test room, 55 of 64 pixels on the demo with
+        # the chart's title a line shorter too): with large text the page scrolls by design and the cards keep two waits.
+        over = need - page.height()
+        tight = over > 0 and 2 * saves >= over
+        if tight != self._tight:
+            self._tight = tight
+            self._draw_chart()   # the title's words and the note (``_fold_note``)
+            self._flow_cards()
+            self.split.refresh()
+            self._share_height()
 
     def _flow_cards(self) -> None:
         """Place the cards in as many columns as the page's width holds, each column as wide as the widest
@@ -566,7 +610,7 @@ class OffloadView(QWidget):
         tallest = max(c.sizeHint().height() for c in self.cards)
         # At least each card's lines and its three longest waits (the rest scroll within the cards), not a
         # whole row of cards: with the board, a whole row left the chart 84 pixels at 1366x768, none at 1280x720.
-        least = max(c.least_height() for c in self.cards)
+        least = max(c.least_height(1 if self._tight else SHOWN_ROWS) for c in self.cards)
         self.cards_scroll.setMinimumHeight(min(tallest, least, 18 * self.fontMetrics().height()))
         self._cards_wanted = min(tallest, 18 * self.fontMetrics().height())
 
@@ -627,11 +671,13 @@ class OffloadView(QWidget):
                 notes=[f"{names.get(w.hospital_code, w.hospital_code)}: longest wait {wait_text(w.minutes)}"
                        for w in phoned]))
         where = names.get(code, "all hospitals")
+        hover = ": hover for the wait"
         self.chart.title.setText(
-            f"<b>Handover waits by arrival time since {fmt.local_time(since, with_date=True)}, "
+            f"<b>Handover waits by arrival time since {st.since_time(now, since)}, "
             f"{where}</b> (● handed over, ▲ still waiting"
-            + (f", ↑ {above} over {wait_text(cap)}: hover for the wait" if above else "")
+            + (f", ↑ {above} over {wait_text(cap)}{'' if self._tight else hover}" if above else "")
             + (f", {PHONED_GLYPH} longest wait phoned in" if phoned else "") + ")")
+        self.chart.title.setToolTip(f"↑: {above} over {wait_text(cap)}{hover}" if above and self._tight else "")
         self.chart_panel.updateGeometry()   # the title may wrap onto more lines than before
         lines = [(b.range.lo, qo.band_flag(b), theme.line_colour(theme.severity_colours(b.severity)[0]))
                  for b in self.table.bands[1:]]
@@ -657,3 +703,4 @@ class OffloadView(QWidget):
                             y_range=(0, y_max), lines=lines, empty_text="No handovers in this period.",
                             band=band, notes=notes,
                             no_forecast=waits.reason if waits is not None and not waits.hours else None)
+        self._fold_note()

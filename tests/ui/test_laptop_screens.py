@@ -192,3 +192,25 @@ def test_headings_and_a_two_line_badge_are_whole_at_1280x720(qtbot, store, theme
     lines = len(item.text().splitlines()) * QFontMetrics(item.font()).lineSpacing()
     frame = max(t.border_px + 1, 3, t.focus_px + 1)   # the border, or the selected row's frame
     assert names.rowHeight(row) >= lines + 2 * frame, (names.rowHeight(row), lines, frame)
+
+
+@pytest.mark.parametrize("theme_key", ["light", "dark", "high_contrast"])
+@pytest.mark.parametrize("screen", LAPTOPS)
+@pytest.mark.parametrize("offline", [False, True], ids=["live", "offline"])
+def test_the_offload_page_needs_no_scroll(qtbot, store, screen, theme_key, offline):
+    """Offline in high contrast at 1280x720 the offload page scrolled 40 pixels here (64 on the demo): the three lines
+    over the board, the board's heading and two rows, each card's two longest waits and the chart's seven lines with
+    its note were taller than the page. Too tight, each card keeps its longest wait (its line above says it too) and
+    the chart's note folds into the plot's tooltip; the chart's time axis is in view."""
+    from PySide6.QtWidgets import QScrollArea
+
+    w, view = _window(qtbot, _room(store), LAPTOPS[screen], theme_key, offline, "offload")
+    page = next(s for s in view.findChildren(QScrollArea) if s is not view.cards_scroll)
+    assert page.verticalScrollBar().maximum() == 0, f"the page scrolls {page.verticalScrollBar().maximum()} px"
+    chart = view.chart
+    bottom = chart.plot.mapTo(page.viewport(), chart.plot.rect().bottomLeft()).y()
+    assert bottom <= page.viewport().height(), (bottom, page.viewport().height())
+    note = chart.note.text()
+    assert not note or chart.note.isVisibleTo(view) or note in chart.plot.toolTip(), (note, chart.plot.toolTip())
+    if not (offline and theme_key == "high_contrast" and screen == "1280x720"):
+        assert not view._tight, "the page's usual least fits: nothing folded"
