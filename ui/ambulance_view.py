@@ -154,6 +154,8 @@ class _ChartsRow(QWidget):
         super().__init__()
         self.charts = charts
         self.stacked = False   # one over the other, each the whole width (in the side tabs: ``AmbulanceView``)
+        for chart in charts:   # an axis' new width (labels drawn) resizes the plot's box: line the times up again
+            chart.plot.getPlotItem().getViewBox().sigResized.connect(lambda *_: self.line_up())
         for chart in charts:
             chart.setParent(self)
         policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
@@ -165,6 +167,17 @@ class _ChartsRow(QWidget):
         first = usable * self.SHARES[0] // sum(self.SHARES)
         return [first, usable - first]
 
+    def line_up(self) -> None:
+        """One over the other, the charts' times lined up: a chart without the right-hand axis of labels the other
+        has (the response chart's targets) keeps that axis' width free on its right. Side by side, none."""
+        items = [c.plot.getPlotItem() for c in self.charts]
+        widths = [i.getAxis("right").width() if i.getAxis("right").isVisible() else 0 for i in items]
+        for item, width in zip(items, widths):
+            spare = max(widths) - width if self.stacked else 0
+            left, top, _right, bottom = item.getContentsMargins()
+            if _right != spare:
+                item.setContentsMargins(left, top, spare, bottom)
+
     def set_stacked(self, stacked: bool) -> None:
         self.stacked = stacked
         self.updateGeometry()
@@ -174,6 +187,7 @@ class _ChartsRow(QWidget):
         self._place()
 
     def _place(self) -> None:
+        self.line_up()
         if self.stacked:   # the height shared evenly, each chart at least its own least
             y, each = 0, (self.height() - self.GAP * (len(self.charts) - 1)) // len(self.charts)
             for chart in self.charts:
@@ -706,4 +720,5 @@ class AmbulanceView(QWidget):
             empty_text="No response-time periods in the last 24 hours.")
         for c in (self.level_chart, self.response_chart):   # in the text's own font, set after the chart was made
             c.plot.setMinimumHeight(6 * c.fontMetrics().height())
+        self.charts_row.line_up()   # the response chart's labels' axis may have a new width
 

@@ -196,3 +196,26 @@ def test_on_a_wall_screen_the_crews_and_the_charts_are_all_in_view(qtbot, world)
     assert view.crews_panel.geometry().left() > view.responses.geometry().right()
     assert view.page_scroll.verticalScrollBar().maximum() == 0
     assert view.charts_row.geometry().top() > view.responses.geometry().bottom()
+
+
+def test_stacked_in_their_tab_the_charts_times_line_up(qtbot, world):
+    """One over the other in their tab, the level chart's plot ran to the page's edge and the response chart's
+    stopped short of its target labels: a time 6 hours back was 78 pixels apart on the two at 1280x720. Now a time is at the same x on both."""
+    from PySide6.QtCore import QPointF
+
+    from tests.ui.test_laptop_screens import _window
+
+    w, view = _window(qtbot, world, (1280, 720), "light", True, "ambulance")
+    assert view.tabbed
+    view.side.setCurrentIndex(1)
+    for _ in range(6):
+        QApplication.processEvents()
+    from datetime import timedelta
+
+    at = (NOW - timedelta(hours=6)).timestamp()
+    xs = []
+    for chart in (view.level_chart, view.response_chart):
+        box = chart.plot.getPlotItem().getViewBox()
+        point = chart.plot.mapFromScene(box.mapViewToScene(QPointF(at, 0)))
+        xs.append(chart.plot.mapTo(view, point).x())
+    assert abs(xs[0] - xs[1]) <= 2, xs
