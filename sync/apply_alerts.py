@@ -3,7 +3,9 @@
 The alert keeps the hub's id everywhere, so an ``alert_ack`` record from any desktop names it
 (``sync.apply_records``).  A raise is stored once (a repeat or an acknowledgement that arrived
 first leaves what is there); a clear closes it once.  The rule's row is kept up to date from the
-alert, so a desktop needs no copy of the hub's rules file to show it.
+alert, so a desktop needs no copy of the hub's rules file to show it; each alert keeps the threshold
+it was raised at (``threshold``), since the room may edit the rule while it is open and the clear
+carries the edited one.
 
 **Backlog.**  A flapping value raises and clears the same rule and subject again and again; a
 desktop catching up after hours would otherwise show each pair.  When an alert is raised, earlier
@@ -35,17 +37,17 @@ def apply_alert(conn: Connection, seq: int, d) -> str | None:
     at = to_utc_text(d.at)
     described = {"subject": f"{d.scope}:{d.subject}", "metric_code": d.metric, "severity": d.severity}
     if d.change == "raised":
+        raised = {"value": d.value, "threshold": d.threshold}   # what raised it, under what rule
         conn.execute(insert(AlertEvent).values(
-            uuid=uid, rule_code=d.rule_id, org_code=d.org_code, raised_at=at, detail=d.detail, value=d.value,
-            **described,
-        ).on_conflict_do_update(index_elements=[AlertEvent.uuid], set_={**described, "value": d.value}))
+            uuid=uid, rule_code=d.rule_id, org_code=d.org_code, raised_at=at, detail=d.detail, **raised, **described,
+        ).on_conflict_do_update(index_elements=[AlertEvent.uuid], set_={**described, **raised}))
         _fold(conn, d.rule_id, described["subject"], uid, d.at)
     else:
         row = conn.execute(select(AlertEvent.uuid).where(AlertEvent.uuid == uid)).first()
         if row is None:   # its raise was quarantined or is missing: the clear still tells the story
             conn.execute(insert(AlertEvent).values(
                 uuid=uid, rule_code=d.rule_id, org_code=d.org_code, raised_at=to_utc_text(d.since),
-                cleared_at=at, detail=d.detail, **described))
+                cleared_at=at, detail=d.detail, threshold=d.threshold, **described))
         conn.execute(update(AlertEvent).where(AlertEvent.uuid == uid, AlertEvent.cleared_at.is_(None))
                      .values(cleared_at=at))
         _summarise(conn, uid)

@@ -55,7 +55,7 @@ class CentreAlert:
     where: str                  # the provider's name and code, "Acute pillar", "System", ...
     metric: str | None
     value: str | None           # the value that raised it, where the replica holds it
-    threshold: str | None       # "≥ 60 min", "no data for 30 min"
+    threshold: str | None       # raised at "≥ 60 min", "no data for 30 min" ("now ≥ 60 min": _raised_under)
     raised_at: datetime
     cleared_at: datetime | None
     detail: str                 # the sentence
@@ -114,6 +114,22 @@ def _threshold(metric: str | None, comparison: str | None, threshold: float | No
     if comparison == "stale":
         return f"no data for {threshold:g} min"
     return f"{_SIDE.get(comparison, comparison)} {_show(metric, threshold)}"
+
+
+_FITS = {">": float.__gt__, ">=": float.__ge__, "<": float.__lt__, "<=": float.__le__, "==": float.__eq__}
+
+
+def _raised_under(a, comparison: str | None, rule_threshold: float | None, value: float | None) -> str | None:
+    """The threshold an alert was raised at ("≥ 90%").  An alert stored before replicas kept one
+    (revision 0018) has only its rule's present threshold: said as "now ≥ 95%" where the raising value
+    does not meet it (the rule was edited since), not as the rule it was raised under."""
+    if a.threshold is not None:
+        return _threshold(a.metric_code, comparison, a.threshold)
+    shown = _threshold(a.metric_code, comparison, rule_threshold)
+    fits = _FITS.get(comparison or "")
+    if shown and value is not None and fits is not None and not fits(float(value), float(rule_threshold)):
+        return f"now {shown}"
+    return shown
 
 
 def _where(subject: str | None, org_code: str | None, names: dict[str, str]) -> str:
@@ -188,7 +204,9 @@ def _rows(session, query, names: dict[str, str], now: datetime) -> list[CentreAl
         if esc.get("escalation_outcome"):
             escalation = Escalation(esc["escalation_outcome"], _aware(esc.get("escalated_at")),
                                     esc.get("escalated_to"), esc.get("escalation_error"))
-        shown_threshold = _threshold(a.metric_code, comparison, threshold)
+        shown_threshold = _raised_under(a, comparison, threshold, value)
+        if a.threshold is not None:
+            threshold = a.threshold
         detail = a.detail or ""
         current = None
         if value is not None:   # told from its fields: when and at what it was raised, and now

@@ -61,6 +61,8 @@ class AlertEvent(Base):
     escalation_error: Mapped[str | None] = mapped_column(Text)
     # 0012: the value that raised it (the hub's FeedAlert.value; None for stale data and local alerts).
     value: Mapped[float | None] = mapped_column(Float)
+    # 0018: the threshold it was raised at (FeedAlert.threshold): the rule's row holds the newest alert's.
+    threshold: Mapped[float | None] = mapped_column(Float)
 
 
 class DataQualityFinding(Base):
