@@ -33,7 +33,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from models.rules.alert_rules import Rule
-from models.uk_time import UK
+from models.uk_time import UK, repeated_zone
 
 # Fixed namespace: every evaluator derives the same alert id from the same breach.
 NAMESPACE = uuidlib.UUID("3d5f0f7e-9a51-4c1e-8f0b-6a2c1d7e4b93")
@@ -282,7 +282,10 @@ def rule_level_name(metric: str) -> str:
 
 
 def uk_clock(at: datetime) -> str:
-    return at.astimezone(UK).strftime("%a %d %b %H:%M")
+    """"Sun 25 Oct 01:30", naming the zone in the autumn change's repeated hour ("01:30 BST", then
+    "01:30 GMT"): bare, a flapping alert's summary read "since 01:00; last cleared 01:20" for a clear
+    an hour and twenty minutes after the first raise."""
+    return at.astimezone(UK).strftime("%a %d %b %H:%M") + repeated_zone(at)
 
 
 def _iso(at: datetime) -> str:

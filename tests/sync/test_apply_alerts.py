@@ -133,3 +133,40 @@ def test_an_escalation_for_an_alert_this_replica_never_held_is_quarantined_with_
     with store.session() as s:
         q = s.scalars(select(QuarantinedRecord)).one()
         assert any(uid in e and "alert_uuid" in e for e in q.errors), q.errors
+
+
+def _reap_at(points):
+    state, out = None, []
+    for at, level in points:
+        ev = evaluate(RULES, state, [Signal("reap_level", "provider", "RAMB1", at, level, "RAMB1")], at)
+        state, out = ev.state, out + ev.changes
+    return [c for c in out if c.rule_id == "reap_4"]
+
+
+def _summary(store):
+    with store.session() as s:
+        return s.scalars(select(AlertEvent.summary).where(AlertEvent.summary.is_not(None))).one()
+
+
+def test_a_flapping_alerts_summary_names_the_zone_of_times_in_the_autumn_repeated_hour(store):
+    """25 Oct 2026: 01:00-02:00 happens first in BST, then in GMT.  REAP 4 at 01:00 BST, 1 at 01:10 BST,
+    4 again at 01:30 BST, 1 at 01:20 GMT (an hour and fifty minutes later).  The summary read "since
+    Sun 25 Oct 01:00 ...; last cleared Sun 25 Oct 01:20": cleared, by the clock, before it was raised."""
+    utc = datetime(2026, 10, 25, 0, 0, tzinfo=timezone.utc)   # 01:00 BST
+    steps = [(utc, 4), (utc + timedelta(minutes=10), 1), (utc + timedelta(minutes=30), 4),
+             (utc + timedelta(minutes=80), 1)]
+    changes = _reap_at(steps)
+    assert len(changes) == 4
+    apply_batch(store, _batch([c.wire() for c in changes[:3]]), ObservationValidator({}))
+    assert _summary(store) == ("Raised 2 times, cleared 1 since Sun 25 Oct 01:00 BST UK time; "
+                               "open since Sun 25 Oct 01:30 BST UK time.")
+    apply_batch(store, _batch([changes[3].wire()], start=4), ObservationValidator({}))
+    assert _summary(store) == ("Raised 2 times, cleared 2 since Sun 25 Oct 01:00 BST UK time; "
+                               "last cleared Sun 25 Oct 01:20 GMT UK time.")
+
+
+def test_a_time_outside_the_repeated_hour_is_told_bare():
+    from models.rules.alert_engine import uk_clock
+    assert uk_clock(T0) == "Mon 12 Jan 09:00"
+    assert uk_clock(datetime(2026, 10, 25, 1, 0, tzinfo=timezone.utc)) == "Sun 25 Oct 01:00 GMT"
+    assert uk_clock(datetime(2026, 10, 25, 2, 0, tzinfo=timezone.utc)) == "Sun 25 Oct 02:00"
