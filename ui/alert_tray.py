@@ -4,8 +4,9 @@ The notifier is fed the alert banner's reads (``models.service.alert_centre.Bann
 open and unacknowledged now against what was the last time.  Alerts already open when the window
 starts are on the banner and raise nothing; after that, each read that brings new ones makes at
 most one notification, so a hub coming back after hours with thirty alerts gives one summary
-("30 new alerts (4 critical, 26 warning)", the worst named) rather than thirty pop-ups.  Info
-alerts never notify.  Clicking the notification opens the alert centre (``clicked``).
+("30 new alerts (4 critical, 26 warning)", the worst named) rather than thirty pop-ups.  The alerts
+one figure raised at one place under several rules (OPEL 4: "rose to 3 or above" and "rose to 4")
+are told as one, the worst, and counted apart as lesser alerts.  Info alerts never notify.  Clicking the notification opens the alert centre (``clicked``).
 
 **Storms and flapping.**  A pop-up follows a quiet spell at once; after it, new alerts are gathered
 for :data:`HOLD_SECONDS` and shown as one summary when that time is up (forty providers reaching
@@ -51,19 +52,36 @@ def notification(new: Sequence) -> Notice | None:
     loud = [a for a in new if a.severity in NOTIFY]
     if not loud:
         return None
-    worst = loud[0]
-    critical = sum(a.severity == "critical" for a in loud)
-    if len(loud) == 1:
+    told = _worst_of_each_figure(loud)
+    worst, lesser = told[0], len(loud) - len(told)
+    critical = sum(a.severity == "critical" for a in told)
+    if len(told) == 1:
         return Notice(f"{worst.severity.capitalize()}: {worst.rule_name}", f"{worst.where}: {_value(worst)}",
                       critical=bool(critical))
-    places = {a.org_code or a.where for a in loud}
-    parts = [f"{critical} critical" if critical else "", f"{len(loud) - critical} warning" if len(loud) > critical
+    places = {a.org_code or a.where for a in told}
+    parts = [f"{critical} critical" if critical else "", f"{len(told) - critical} warning" if len(told) > critical
              else ""]
-    title = f"{len(loud)} new alerts ({', '.join(p for p in parts if p)})"
+    title = f"{len(told)} new alerts ({', '.join(p for p in parts if p)})"
+    also = f" ({count(lesser, 'lesser alert')} beside them)" if lesser else ""
     text = (f"Worst: {worst.rule_name} at {worst.where}, {_value(worst)}\n"
-            f"and {len(loud) - 1} more at {len(places)} {'provider' if len(places) == 1 else 'providers'}. "
+            f"and {len(told) - 1} more at {len(places)} {'provider' if len(places) == 1 else 'providers'}{also}. "
             "Open the alert centre to see them all.")
     return Notice(title, text, critical=bool(critical))
+
+
+def _worst_of_each_figure(loud: Sequence) -> list:
+    """The worst alert (the first: ``loud`` is worst first) of those one figure raised at one place:
+    OPEL 4 raises "rose to 3 or above" and "rose to 4", a 60-minute handover wait the 45-minute
+    warning too; told as "2 new alerts (1 critical, 1 warning)" for one event.  Alerts raised by no
+    value (data late) are each their own."""
+    seen: set = set()
+    out = []
+    for a in loud:
+        key = (a.org_code or a.where, a.metric) if a.value is not None and a.metric else a.uuid
+        if key not in seen:
+            seen.add(key)
+            out.append(a)
+    return out
 
 
 def _value(alert) -> str:

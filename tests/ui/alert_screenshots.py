@@ -104,7 +104,7 @@ def _notification_cards(store, out: Path) -> None:
             label.setWordWrap(True)
             label.setStyleSheet("font-weight: bold;" if bold else "")
             layout.addWidget(label)
-        card.adjustSize()
+        card.resize(420, layout.heightForWidth(420))   # adjustSize cut a longer text's last lines off
         card.grab().save(str(out / name))
         print("wrote", out / name, "|", notice.title, "|", notice.text.replace("\n", " / "))
     themes.set_current("light")

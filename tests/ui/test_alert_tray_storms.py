@@ -70,10 +70,11 @@ def test_forty_providers_at_opel_4_within_the_hour_are_a_few_summaries_not_forty
     # The first at once, then a summary once five minutes have passed (here at the next submission,
     # four providers on): 11 in the hour, where it was 40.
     assert len(shown) == 11, [n.title for n in shown]
-    assert shown[0].title == "2 new alerts (1 critical, 1 warning)" and "RX00" in shown[0].text
-    assert shown[1].title == "8 new alerts (4 critical, 4 warning)"
-    assert "and 7 more at 4 providers" in shown[1].text
-    assert sum(int(n.title.split()[0]) for n in shown) == 80   # every alert told once
+    assert shown[0].title == "Critical: A provider's OPEL level rose to 4" and "RX00" in shown[0].text
+    assert shown[1].title == "4 new alerts (4 critical)"
+    assert "and 3 more at 4 providers (4 lesser alerts beside them)" in shown[1].text
+    # Every provider told once (the first alone, then four or five a summary), with its lesser alert.
+    assert 1 + sum(int(n.title.split()[0]) for n in shown[1:]) == 40
 
 
 def test_a_reap_level_flapping_every_five_minutes_pops_up_twice_an_hour_not_six_times(qtbot, room):
@@ -93,7 +94,7 @@ def test_a_reap_level_flapping_every_five_minutes_pops_up_twice_an_hour_not_six_
         tray.flush()
     # Raised twelve times; it popped up at the first raise and again at each raise 30 minutes on.
     assert len(shown) == 4, [n.title for n in shown]
-    assert all(n.title == "2 new alerts (1 critical, 1 warning)" for n in shown)
+    assert all(n.title == "Critical: An ambulance service's REAP level rose to 4" for n in shown)
     cleared = alert_centre.centre(store, datetime.now(timezone.utc), "cleared").alerts
     assert any(a.summary and a.summary.startswith("Raised 12 times") for a in cleared)
 
@@ -119,3 +120,20 @@ def test_a_critical_is_not_held_behind_a_warning_and_held_alerts_come_when_the_t
     assert len(shown) == 2 and tray.held == 1
     qtbot.waitUntil(lambda: len(shown) == 3, timeout=5000)
     assert "RX07" in shown[-1].text and tray.held == 0
+
+
+def test_one_provider_going_to_opel_4_is_one_critical_popup_not_two_new_alerts(qtbot, room):
+    """OPEL 4 raises both "rose to 3 or above" (warning) and "rose to 4" (critical) on one figure: the
+    pop-up said "2 new alerts (1 critical, 1 warning)" and "and 1 more at 1 provider" for one event.
+    It names the worst; the banner still counts both."""
+    hub, store, desk = room
+    tray = AlertTray()
+    shown = []
+    tray.notified.connect(shown.append)
+    _look(desk, store, tray)
+    submit(hub, [{"type": "opel_declaration", "pillar": "acute", "assessed_at": datetime.now(timezone.utc).isoformat(),
+                  "declared_level": 4, "reason": "Declared at the 10:00 bed meeting"}], org="RX05", role="admin")
+    _look(desk, store, tray)
+    assert [(n.title, n.critical) for n in shown] == [("Critical: A provider's OPEL level rose to 4", True)]
+    assert shown[0].text.startswith("Acute Trust 05 (RX05): ") and "more" not in shown[0].text
+    assert alert_centre.banner(store, datetime.now(timezone.utc)).open_count == 2
