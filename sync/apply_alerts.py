@@ -37,7 +37,8 @@ def apply_alert(conn: Connection, seq: int, d) -> str | None:
     at = to_utc_text(d.at)
     described = {"subject": f"{d.scope}:{d.subject}", "metric_code": d.metric, "severity": d.severity}
     if d.change == "raised":
-        raised = {"value": d.value, "threshold": d.threshold}   # what raised it, under what rule
+        raised = {"value": d.value, "threshold": d.threshold,   # what raised it, under what rule, and when
+                  "feed_at": None if d.feed_at is None else to_utc_text(d.feed_at)}   # the hub put it out
         conn.execute(insert(AlertEvent).values(
             uuid=uid, rule_code=d.rule_id, org_code=d.org_code, raised_at=at, detail=d.detail, **raised, **described,
         ).on_conflict_do_update(index_elements=[AlertEvent.uuid], set_={**described, **raised}))

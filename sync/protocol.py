@@ -317,6 +317,7 @@ class FeedAlert(_Msg):
     at: Time
     escalate_after_minutes: float = Field(ge=0, le=MAX_ALERT_MINUTES)
     detail: FreeText = Field(max_length=MAX_ALERT_DETAIL_CHARS)
+    feed_at: Time | None = None   # when the hub put it on the feed (hours after ``at`` for late data); None: older hub
 
 
 class FeedNoticeError(_Msg):

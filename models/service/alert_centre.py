@@ -21,7 +21,9 @@ from sqlalchemy import case, func, select
 from models.replica.orm import AlertEvent, AlertRule, DataQualityFinding, Organisation
 from models.replica.orm.types import from_utc_text
 from models.rules.alert_engine import show_value
+from models.durations import span
 from models.service import alert_words
+from models.uk_time import day_clock
 
 STATES = ("open", "acknowledged", "cleared")
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
@@ -132,6 +134,20 @@ def _raised_under(a, comparison: str | None, rule_threshold: float | None, value
     return shown
 
 
+# An alert put on the hub's feed this long after it was raised is said to have reached the room late
+# (data held and sent in a burst).  Routine submissions come within minutes of their data's time.
+LATE_MINUTES = 15
+
+
+def _reached_late(a, now: datetime) -> str:
+    """" It reached the room at 14:02, 4 h 00 min after it was raised (its data came late).", or ""."""
+    fed, raised = _aware(a.feed_at), _aware(a.raised_at)
+    if fed is None or fed - raised < timedelta(minutes=LATE_MINUTES):
+        return ""
+    return (f" It reached the room at {day_clock(now, fed)}, {span((fed - raised).total_seconds() / 60)} after it "
+            f"was raised (its data came late).")
+
+
 def _where(subject: str | None, org_code: str | None, names: dict[str, str]) -> str:
     if org_code:
         name = names.get(org_code)
@@ -219,6 +235,7 @@ def _rows(session, query, names: dict[str, str], now: datetime) -> list[CentreAl
             if newest is not None and newest.at > _aware(a.raised_at) - timedelta(minutes=threshold or 0):
                 detail = alert_words.late_sentence(name or a.rule_code, a.subject, a.org_code,
                                                    _aware(a.raised_at), newest, now)
+        detail += _reached_late(a, now)
         if a.uuid in doubts:
             detail = f"{detail} {doubts[a.uuid]}"
         out.append(CentreAlert(

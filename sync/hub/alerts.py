@@ -136,7 +136,7 @@ class HubAlerts:
         if snooze and any(datetime.fromisoformat(h["until"]) < w.now - SNOOZE_KEPT for h in snooze.values()):
             snooze = {k: h for k, h in snooze.items() if datetime.fromisoformat(h["until"]) >= w.now - SNOOZE_KEPT}
         for change in out.changes:
-            w.emit("alert", change.wire(), change.org_code)
+            w.emit("alert", _fed(change, w), change.org_code)
             held = snooze.get(f"{change.rule_id}|{change.scope}:{change.subject}") if snooze else None
             if change.change == "raised" and held and change.at < datetime.fromisoformat(held["until"]):
                 _snoozed_ack(w, change, held)
@@ -169,7 +169,7 @@ class HubAlerts:
                     entry = subjects.pop(key)
                     if entry.get("open") and self.evaluating:
                         change = _cleared_by_room(old, key, entry, w.now, f"{why} by {author.get(rid, 'the room')}")
-                        w.emit("alert", change.wire(), change.org_code)
+                        w.emit("alert", _fed(change, w), change.org_code)
         self._save(w.conn, {**sections, "rules": room, "snooze": snooze, "subjects": subjects})
 
     def _load(self, conn) -> dict[str, dict[str, Any]]:
@@ -228,6 +228,12 @@ def _cleared_by_room(rule: Rule, key: str, entry: dict[str, Any], now: datetime,
                        scope, subject, subject if scope == "provider" else None, rule.metric,
                        None if last is None else float(last), rule.raise_at, datetime.fromisoformat(opened["since"]),
                        now, rule.escalate_after_minutes, f"{rule.name}: cleared because the rule {why}."[:2000])
+
+
+def _fed(change: AlertChange, w: Writer) -> dict[str, Any]:
+    """The feed item's data, with when the hub put it there (``feed_at``): an alert raised from data
+    that came hours late is raised at the data's time, and the room learnt of it only now."""
+    return {**change.wire(), "feed_at": s.iso(w.now)}
 
 
 def _snooze(snooze: dict[str, Any], subjects: dict[str, Any], d: dict[str, Any]) -> None:

@@ -63,6 +63,8 @@ class AlertEvent(Base):
     value: Mapped[float | None] = mapped_column(Float)
     # 0018: the threshold it was raised at (FeedAlert.threshold): the rule's row holds the newest alert's.
     threshold: Mapped[float | None] = mapped_column(Float)
+    # 0019: when the hub put it on its feed (FeedAlert.feed_at): late data raises an alert in the past.
+    feed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DataQualityFinding(Base):

@@ -39,3 +39,22 @@ def test_a_reap_backlog_replayed_after_six_hours_raises_and_clears_at_the_declar
     shown = {a.rule: a for a in page.alerts}
     assert (shown["reap_4"].raised_at, shown["reap_4"].cleared_at) == (four, two)
     assert alert_centre.banner(desk.store, datetime.now(timezone.utc)).open_count == 0
+
+
+def test_an_alert_from_data_that_reached_the_hub_hours_late_says_when_the_room_learnt_of_it(
+        sqlite_hub, make_desktop):
+    """REAP 4 declared 4 h ago and sent now: the alert is raised at the declaration (true), and the
+    centre read "raised 10:00 at REAP 4" as if the room had known for four hours. It now says when it
+    reached the room; an alert whose data came at once says nothing of it."""
+    now = datetime.now(timezone.utc)
+    four = now - timedelta(hours=4)
+    submit(sqlite_hub, [{"type": "ambulance_status", "declared_at": four.isoformat(), "reap_level": 4}],
+           org="RAMB1", role="admin")
+    submit(sqlite_hub, [{"type": "critcon", "reported_at": now.isoformat(), "level": 3}], org="RTEST1", role="admin")
+    desk = make_desktop(sqlite_hub)
+    assert desk.run_once().error is None
+    shown = {a.rule: a for a in alert_centre.centre(desk.store, datetime.now(timezone.utc), "open").alerts}
+    assert shown["reap_4"].raised_at == four
+    assert "It reached the room at " in shown["reap_4"].detail, shown["reap_4"].detail
+    assert "4 h 00 min after it was raised (its data came late)." in shown["reap_4"].detail
+    assert "reached the room" not in shown["critcon_3"].detail, shown["critcon_3"].detail
