@@ -8,7 +8,10 @@ The feed is the one place that holds all of it, in the order every desktop appli
 - acknowledgements: ``alert_ack`` records (``alert_uuid``, ``acknowledged_at``); the earliest counts;
 - the directory: ``contact`` records (``contact_uuid`` and per-field ``changes``), folded in feed
   order, per field the edit the hub received last winning, exactly as each desktop merges them;
-- the rota: ``on_call_shift`` records (``create`` with the slot, ``cancel`` with ``shift_uuid``).
+- the rota: ``on_call_shift`` records (``create`` with the slot, ``cancel`` with ``shift_uuid``);
+- the room's rule edits: ``alert_rule`` records.  An add or edit sets the escalation minutes of the
+  rule's open alerts (a raise carries its rule's minutes of that moment): the room that cuts OPEL 4's
+  time from 60 minutes to 5 with one open wants it told now, not an hour on.  Counted from the raise.
 
 :class:`RoomReader` reads only what is new since its last read (feed positions are gap-free and
 commit in order, so nothing is missed); the first read goes through the whole feed once.
@@ -24,11 +27,12 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, select
 
+from models.rules.alert_rules import fold_rule_record
 from models.rules.escalation import OpenAlert, Person, Shift
 from sync.hub import schema as s
 
 log = logging.getLogger("sync.hub")
-_RECORD_KINDS = ("contact", "on_call_shift", "alert_ack")
+_RECORD_KINDS = ("contact", "on_call_shift", "alert_ack", "alert_rule")
 _CHUNK = 500
 
 
@@ -136,7 +140,9 @@ class RoomReader:
 
     def _record(self, rec: dict) -> None:
         kind, d = rec["kind"], rec["data"]
-        if kind == "alert_ack":
+        if kind == "alert_rule":
+            self._rule_edited(d)
+        elif kind == "alert_ack":
             uid, at = d["alert_uuid"], _time(d["acknowledged_at"])
             if uid not in self.room.acknowledged or at < self.room.acknowledged[uid]:
                 self.room.acknowledged[uid] = at
@@ -157,6 +163,20 @@ class RoomReader:
             if fields.get("name"):
                 self.room.people[uid] = Person(uid, str(fields["name"]), fields.get("email") or None,
                                                bool(fields.get("deleted")), str(fields.get("phone") or "") or None)
+
+
+    def _rule_edited(self, d: dict) -> None:
+        """The rule's open alerts (and their runs) take an added or edited rule's escalation minutes."""
+        if d.get("op") not in ("add", "edit"):
+            return
+        after = float(fold_rule_record(None, d)["rule"]["escalate_after_minutes"])   # checked at the door
+        rule_id = d["rule_id"]
+        for uid, a in list(self.room.open_alerts.items()):
+            if a.rule_id == rule_id and a.escalate_after_minutes != after:
+                self.room.open_alerts[uid] = dataclasses.replace(a, escalate_after_minutes=after)
+        for (rid, _), run in self._runs.items():
+            if rid == rule_id:
+                run.after = after
 
 
 def _reached(created) -> datetime | None:
