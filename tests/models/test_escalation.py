@@ -23,8 +23,9 @@ def alert(n=1, raised=RAISED, after=15.0, acked=None, severity="critical"):
                      "RTEST1 at OPEL 4, was 3.", "A provider's OPEL level rose to 4")
 
 
-def week_rota(start: datetime, days: int = 14) -> list[Shift]:
-    """Room lead 08:00-18:00 UK on weekdays, Director on-call the rest, as the room would fill it."""
+def week_rota(start: datetime, days: int = 14, room_days: int = 5) -> list[Shift]:
+    """Room lead 08:00-18:00 UK on weekdays (``room_days=7``: every day, the room's seven-day cover),
+    Director on-call the rest, as the room would fill it."""
     from models.uk_time import UK
     shifts = []
     day = start.astimezone(UK).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -33,7 +34,7 @@ def week_rota(start: datetime, days: int = 14) -> list[Shift]:
         at = lambda h: datetime(d.year, d.month, d.day, h, tzinfo=UK)  # noqa: E731
         nxt = d + timedelta(days=1)
         midnight = datetime(nxt.year, nxt.month, nxt.day, tzinfo=UK)
-        if d.weekday() < 5:
+        if d.weekday() < room_days:
             shifts.append(Shift(f"l{i}", "SCC room lead", LEAD.uuid, at(8), at(18)))
             shifts.append(Shift(f"d{i}a", "Director on-call", DIRECTOR.uuid, at(0), at(8)))
             shifts.append(Shift(f"d{i}b", "Director on-call", DIRECTOR.uuid, at(18), midnight))
@@ -147,28 +148,13 @@ def test_now_without_an_offset_is_refused():
         due([alert()], set(), ROTA, PEOPLE, POLICY, datetime(2026, 1, 14, 12, 0))
 
 
-def seven_day_rota(start: datetime, days: int = 7) -> list[Shift]:
-    """Room lead 08:00-18:00 UK every day (the room's seven-day cover), Director on-call the rest."""
-    from models.uk_time import UK
-    shifts = []
-    day = start.astimezone(UK).replace(hour=0, minute=0, second=0, microsecond=0)
-    for i in range(days):
-        d = (day + timedelta(days=i)).date()
-        at = lambda h: datetime(d.year, d.month, d.day, h, tzinfo=UK)  # noqa: E731
-        nxt = d + timedelta(days=1)
-        shifts += [Shift(f"l{i}", "SCC room lead", LEAD.uuid, at(8), at(18)),
-                   Shift(f"d{i}a", "Director on-call", DIRECTOR.uuid, at(0), at(8)),
-                   Shift(f"d{i}b", "Director on-call", DIRECTOR.uuid, at(18), datetime(nxt.year, nxt.month, nxt.day, tzinfo=UK))]
-    return shifts
-
-
 def test_on_a_weekend_day_the_room_lead_on_shift_is_emailed_by_default():
     """Core hours are every day by default (the room's seven-day cover): Sat 10 Jan 2026 10:00 GMT."""
     saturday = datetime(2026, 1, 10, 10, 0, tzinfo=UTC)
-    to = recipient(POLICY, seven_day_rota(saturday - timedelta(days=2)), PEOPLE, saturday)
+    to = recipient(POLICY, week_rota(saturday - timedelta(days=2), 7, room_days=7), PEOPLE, saturday)
     assert (to.name, to.rota, to.fallback, to.reason) == ("Sam Lead", "SCC room lead", False, None)
     weekdays_only = Policy(FALLBACK, core=CoreHours(days=frozenset(range(5))))   # a room that says so
-    assert recipient(weekdays_only, seven_day_rota(saturday - timedelta(days=2)), PEOPLE, saturday).rota == "Director on-call"
+    assert recipient(weekdays_only, week_rota(saturday - timedelta(days=2), 7, room_days=7), PEOPLE, saturday).rota == "Director on-call"
 
 
 def test_in_core_hours_with_nobody_on_the_room_lead_rota_the_director_on_call_before_the_fallback():
