@@ -219,38 +219,32 @@ def test_a_handover_still_waiting_counts_over_an_hour_once_it_has_waited_an_hour
         assert _last_day(later, "RX1") == (2, 1, 1)
 
 
-def test_the_night_the_clocks_go_back_is_one_uk_day_of_25_hours(tmp_path):
+@pytest.mark.parametrize(("first", "arrivals", "last", "day"), [
+    # 26 Oct 2025 in the UK runs from 23:00 UTC on the 25th (BST) to 00:00 UTC on the 27th (GMT): 25 hours.
+    (datetime(2025, 10, 20, 12), [datetime(2025, 10, 25, 22, 59), datetime(2025, 10, 25, 23, 0),
+                                  datetime(2025, 10, 26, 0, 30), datetime(2025, 10, 26, 1, 30),
+                                  datetime(2025, 10, 26, 23, 59), datetime(2025, 10, 27, 0, 0)],
+     datetime(2025, 10, 28, 8), datetime(2025, 10, 26)),
+    # 29 Mar 2026 in the UK runs from 00:00 UTC (GMT) to 23:00 UTC on the 29th (BST): 23 hours.
+    (datetime(2026, 3, 22, 12), [datetime(2026, 3, 28, 23, 59), datetime(2026, 3, 29, 0, 0),
+                                 datetime(2026, 3, 29, 0, 59), datetime(2026, 3, 29, 1, 0),
+                                 datetime(2026, 3, 29, 22, 59), datetime(2026, 3, 29, 23, 0)],
+     datetime(2026, 3, 31, 8), datetime(2026, 3, 29)),
+], ids=["autumn-25-hours", "spring-23-hours"])
+def test_the_night_the_clocks_change_is_one_uk_day(tmp_path, first, arrivals, last, day):
+    utc = timezone.utc
     with fresh_replica(tmp_path / "scc.db", "clocks") as store:
         feed = Feed().org("RX1", "Hospital")
-        feed.handed_over("first", "RX1", datetime(2025, 10, 20, 12, tzinfo=timezone.utc), 10)
-        # 26 Oct 2025 in the UK runs from 23:00 UTC on the 25th (BST) to 00:00 UTC on the 27th (GMT).
-        for n, at in enumerate([datetime(2025, 10, 25, 22, 59), datetime(2025, 10, 25, 23, 0),
-                                datetime(2025, 10, 26, 0, 30), datetime(2025, 10, 26, 1, 30),
-                                datetime(2025, 10, 26, 23, 59), datetime(2025, 10, 27, 0, 0)]):
-            feed.handed_over(f"e{n}", "RX1", at.replace(tzinfo=timezone.utc), 10)
-        feed.handed_over("last", "RX1", datetime(2025, 10, 28, 8, tzinfo=timezone.utc), 10)
+        feed.handed_over("first", "RX1", first.replace(tzinfo=utc), 10)
+        for n, at in enumerate(arrivals):
+            feed.handed_over(f"e{n}", "RX1", at.replace(tzinfo=utc), 10)
+        feed.handed_over("last", "RX1", last.replace(tzinfo=utc), 10)
         feed.apply(store)
-        page = door.week_ahead(store, datetime(2025, 10, 28, 9, tzinfo=timezone.utc))
+        page = door.week_ahead(store, (last + timedelta(hours=1)).replace(tzinfo=utc))
         s = page.places["RX1"].series[door.ARRIVALS]
         counts = dict(zip(s.days, s.values))
-        assert [counts[datetime(2025, 10, d).date()] for d in (25, 26, 27)] == [1, 4, 1]
-
-
-def test_the_night_the_clocks_go_forward_is_one_uk_day_of_23_hours(tmp_path):
-    with fresh_replica(tmp_path / "scc.db", "spring") as store:
-        feed = Feed().org("RX1", "Hospital")
-        feed.handed_over("first", "RX1", datetime(2026, 3, 22, 12, tzinfo=timezone.utc), 10)
-        # 29 Mar 2026 in the UK runs from 00:00 UTC (GMT) to 23:00 UTC on the 29th (BST).
-        for n, at in enumerate([datetime(2026, 3, 28, 23, 59), datetime(2026, 3, 29, 0, 0),
-                                datetime(2026, 3, 29, 0, 59), datetime(2026, 3, 29, 1, 0),
-                                datetime(2026, 3, 29, 22, 59), datetime(2026, 3, 29, 23, 0)]):
-            feed.handed_over(f"e{n}", "RX1", at.replace(tzinfo=timezone.utc), 10)
-        feed.handed_over("last", "RX1", datetime(2026, 3, 31, 8, tzinfo=timezone.utc), 10)
-        feed.apply(store)
-        page = door.week_ahead(store, datetime(2026, 3, 31, 9, tzinfo=timezone.utc))
-        s = page.places["RX1"].series[door.ARRIVALS]
-        counts = dict(zip(s.days, s.values))
-        assert [counts[datetime(2026, 3, d).date()] for d in (28, 29, 30)] == [1, 4, 1]
+        days = [(day + timedelta(days=k)).date() for k in (-1, 0, 1)]
+        assert [counts[d] for d in days] == [1, 4, 1]
 
 
 def test_an_empty_replica_has_no_origin_and_no_places(tmp_path):
