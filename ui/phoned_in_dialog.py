@@ -204,34 +204,13 @@ class PhonedInDialog(WritingDialog):
         figures, _ = self.figures()
         given, note, store, now = self._input(), self.note.text(), self.store, self.clock()
         taken = self.page.taken_by if self.page else None
-        self.write(lambda: record_unless_same_time(store, given, figures, note, taken, now))
+        self.write(lambda: door.record_figures(store, **given, figures=figures, note=note, taken_by=taken, now=now))
 
     def failed(self, exc: BaseException) -> None:
         if isinstance(exc, door.Refused):
             self.show_problems(exc.problems)
         else:
             super().failed(exc)
-
-
-def same_time_problem(calls, phoned_at: datetime, keys) -> tuple[str, str] | None:
-    """Why a call given at ``phoned_at`` would not show, when a recorded call of the same provider gives
-    one of ``keys`` at that same minute: the hub and the desktops keep the first figure of a time, so a
-    mistyped figure corrected with the same time stayed shown on every desktop (a records review)."""
-    minute = phoned_at.replace(second=0, microsecond=0)
-    for call in calls:
-        if call.phoned_at.replace(second=0, microsecond=0) == minute and {f.key for f in call.figures} & set(keys):
-            return ("phoned_at", f"a call already recorded gives figures at {fmt.local_time(call.phoned_at)}, and "
-                    "figures given at the same minute do not replace them: to correct one, record the corrected "
-                    "figures at the time they were given to you (a later minute)")
-    return None
-
-
-def record_unless_same_time(store, given: dict, figures: dict, note: str, taken: str | None, now: datetime):
-    """The door's write, unless a call of the provider already gives one of these figures at that minute."""
-    problem = same_time_problem(door.provider_calls(store, given["org_code"], now), given["phoned_at"], figures)
-    if problem:
-        raise door.Refused([problem])
-    return door.record_figures(store, **given, figures=figures, note=note, taken_by=taken, now=now)
 
 
 def open_dialog(window, org_code: str | None = None) -> PhonedInDialog:

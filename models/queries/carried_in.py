@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.queries import phoned_in as qphoned
+from models.queries.observation_order import newest_first
 from models.replica.orm import AmbulanceStatus, CritconStatus, Observation, OpelAssessment, ResponseTimes
 from models.rules.shown_level import shown_level
 
@@ -58,7 +59,7 @@ def provider_carried(session: Session, org_code: str, keys: Iterable[str], since
             select(Observation.observed_at, Observation.value)
             .where(Observation.org_code == org_code, Observation.metric_code == key,
                    Observation.observed_at < since)
-            .order_by(Observation.observed_at.desc(), Observation.id.desc()).limit(1)).first()
+            .order_by(*newest_first()).limit(1)).first()
         if obs is not None:
             series[key] = (obs[0], float(obs[1]))
     return ProviderCarried((row[0], float(level)) if level else None, series)

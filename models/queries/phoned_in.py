@@ -147,13 +147,13 @@ def marks(db, now: datetime, window: timedelta = WINDOW) -> dict[str, Mark]:
 # --- which chart points came from a call --------------------------------------------------------
 
 _PHONED_OBSERVATIONS = (
-    # A provider's phoned-in values in the period, each with its call when this desktop has it; a
-    # value the feed re-sent at the same time after it is not the one drawn (the later row wins).
+    # A provider's phoned-in values in the period, each with its call when this desktop has it; one
+    # the provider's own value of the same time or a later call of that time replaces is not drawn.
     "SELECT o.metric_code, o.observed_at, c.caller_name, c.caller_role, c.taken_by FROM observation AS o "
     "LEFT JOIN phoned_in_call AS c ON c.org_code = o.org_code AND c.phoned_at = o.observed_at "
     "WHERE o.org_code = ? AND o.metric_code IN ({keys}) AND o.observed_at >= ? AND o.source = 'phoned_in' "
     "AND NOT EXISTS (SELECT 1 FROM observation AS f WHERE f.org_code = o.org_code "
-    "AND f.metric_code = o.metric_code AND f.observed_at = o.observed_at AND f.id > o.id) "
+    "AND f.metric_code = o.metric_code AND f.observed_at = o.observed_at AND (f.source <> 'phoned_in' OR f.id > o.id)) "
     "ORDER BY o.metric_code, o.observed_at")
 _PHONED_LEVELS = (
     # A provider's assessments in the period scored from at least one phoned-in value.

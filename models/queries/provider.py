@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from models.queries.observation_order import oldest_first
 from models.rules.catalogue import load_catalogue
 from models.rules.opel import NextThreshold, check_value, score_parameter
 from models.rules.opel_table import OpelTable, shipped_or_none
@@ -178,14 +179,14 @@ def parameter_series(session: Session, org_code: str, metrics: Iterable[str], si
     query = (select(Observation.metric_code, Observation.observed_at, Observation.value)
              .where(Observation.org_code == org_code, Observation.metric_code.in_(metrics),
                     Observation.observed_at >= since)
-             .order_by(Observation.metric_code, Observation.observed_at, Observation.id))
+             .order_by(Observation.metric_code, *oldest_first()))
     if until is not None:
         query = query.where(Observation.observed_at <= until)
     out: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
     for metric, at, value in session.execute(query):
         series = out[metric]
         if series and series[-1][0] == at:
-            series[-1] = (at, value)  # a resubmission of the same time: the later row wins
+            series[-1] = (at, value)  # the same time again: the provider's own, else the later call, wins
         else:
             series.append((at, value))
     return {m: out.get(m, []) for m in metrics}

@@ -258,7 +258,7 @@ def _roll(status: OpelStatus | None, key: str, inputs: list[RollupInput], names:
 
 
 _NEWEST = ("SELECT value, observed_at FROM observation WHERE org_code = ? AND metric_code = ? "
-           "ORDER BY observed_at DESC LIMIT 1")
+           "ORDER BY observed_at DESC, source <> 'phoned_in' DESC, id DESC LIMIT 1")   # as the hub keeps it
 
 
 def _latest_figures(s, codes: Sequence[str]) -> dict[tuple[str, str], Figure]:

@@ -47,22 +47,29 @@ class LatestValues:
 
     def __init__(self, conn: Connection, org_code: str, keys: Iterable[str]) -> None:
         self.conn, self.org_code, self.keys = conn, org_code, frozenset(keys)
-        self.stored: dict[str, datetime] = dict(conn.execute(select(_lv.c.metric, _lv.c.observed_at).where(
-            _lv.c.org_code == org_code, _lv.c.metric.in_(sorted(self.keys)))).all()) if self.keys else {}
+        pv = s.phoned_in_value
+        found = conn.execute(select(_lv.c.metric, _lv.c.observed_at, pv.c.seq.is_not(None)).select_from(
+            _lv.outerjoin(pv, pv.c.seq == _lv.c.seq)).where(
+            _lv.c.org_code == org_code, _lv.c.metric.in_(sorted(self.keys)))).all() if self.keys else []
+        self.stored: dict[str, datetime] = {m: t for m, t, _ in found}
         self._newest = dict(self.stored)
+        self._phoned = {m for m, _, phoned in found if phoned}   # the kept value came from a call
         self._pending: dict[str, dict[str, Any]] = {}
 
     def offer(self, metric: str, value: float, observed_at: datetime, seq: int, phoned_in: bool = False) -> bool:
         """Keep ``value`` if it is the newest for an OPEL parameter; True if kept.
 
         ``phoned_in``: a figure phoned in (``sync.hub.phoned_in``) gives way to the provider's own
-        data, so it replaces only a strictly older value; a provider value replaces one at its time."""
+        data, so it replaces a strictly older value, or a phoned-in one at its time (a call recorded
+        again to correct a mistyped figure); a provider value replaces one at its time."""
         if metric not in self.keys:
             return False
         current = self._newest.get(metric)
-        if current is not None and not (observed_at > current or (observed_at == current and not phoned_in)):
+        same_time_ok = not phoned_in or metric in self._phoned
+        if current is not None and not (observed_at > current or (observed_at == current and same_time_ok)):
             return False
         self._newest[metric] = observed_at
+        (self._phoned.add if phoned_in else self._phoned.discard)(metric)
         self._pending[metric] = {"o": self.org_code, "m": metric, "v": value, "t": observed_at, "q": seq}
         return True
 

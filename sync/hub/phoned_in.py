@@ -11,9 +11,11 @@ reaches the hub through ``POST /v1/records`` (a room role, not the provider's to
    ``observation`` with ``source`` "phoned_in", an ``ambulance_status``, a ``critcon``, each with
    ``phoned_in_uuid`` = the record's uuid, and rescores the provider's OPEL from them.
 
-The provider's own data wins: a phoned-in OPEL parameter replaces the hub's latest value only when
-it is strictly newer (a provider value at the same time stays), and a later provider value
-replaces it as any newer value does.  Desktops show each figure by its time the same way.
+The provider's own data wins: a phoned-in OPEL parameter replaces the hub's latest value when it
+is strictly newer, or phoned in at the same time (a call recorded again to correct a mistyped
+figure); a provider value at the same time stays, and a later provider value replaces it as any
+newer value does.  Desktops show each figure by its time the same way
+(``models.queries.observation_order``).
 """
 
 from __future__ import annotations

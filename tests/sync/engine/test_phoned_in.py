@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
+from models.queries import carried_in
 from models.queries import provider as qp
 from models.replica.orm import CritconStatus, Observation, OpelParameterScore, QuarantinedRecord
 from models.service import phoned_in as door
@@ -135,3 +136,46 @@ def test_the_feed_at_the_same_time_wins_and_a_later_call_replaces_an_earlier_one
     with a.store.session() as s:
         lines = {ln.key: ln.value for ln in qp.provider_detail(s, ORG).lines}
     assert lines["ga_bed_occupancy_pct"] == 90.0 and lines["nctr_bed_occupancy_pct"] == 45.0
+
+
+def test_a_correction_given_the_same_minute_replaces_the_mistyped_call_everywhere(sqlite_hub, make_desktop):
+    """A mistyped 79 (the trust said 97) recorded again from the door (as the command line does) with the
+    same "given at" minute: the hub scores 97 and both desktops show it; the provider's own value at that
+    minute still wins over both calls. The hub kept the first phoned figure of a time, so 79 stayed."""
+    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
+    submit(sqlite_hub, [observation("ga_bed_occupancy_pct", 88, minutes_ago=90)], org=ORG, role="admin")
+    _sync(a, b)
+    at = (_now() - timedelta(minutes=5)).replace(second=0, microsecond=0)
+    wrong = _record(a, at, ga_bed_occupancy_pct=79.0)
+    _sync(a, b)
+    fixed = _record(a, at, ga_bed_occupancy_pct=97.0)
+    _sync(a, b)
+    _sync(a, b)
+    feed = sqlite_hub.request("GET", "/v1/feed", role="room_lead", params={"after": 0, "limit": 5000}).json()["items"]
+    newest = [i["data"] for i in feed if i["kind"] == "opel_assessment" and i["data"].get("org_code") == ORG][-1]
+    param = next(p for p in newest["parameters"] if p["key"] == "ga_bed_occupancy_pct")
+    assert (param["value"], param["phoned_in_uuid"]) == (97.0, fixed.uuid)
+    for desk in (a, b):
+        with desk.store.session() as s:
+            assert next(ln.value for ln in qp.provider_detail(s, ORG).lines
+                        if ln.key == "ga_bed_occupancy_pct") == 97.0, desk
+            assert carried_in.provider_carried(s, ORG, ["ga_bed_occupancy_pct"], _now()).series[
+                "ga_bed_occupancy_pct"][1] == 97.0, desk
+        calls = {c.uuid: [f.state for f in c.figures] for c in door.provider_calls(desk.store, ORG, _now())}
+        assert calls == {wrong.uuid: ["replaced"], fixed.uuid: ["current"]}, desk
+        assert _marked(desk).keys == ("ga_bed_occupancy_pct",)
+
+    # The trust's own value of that minute arrives: it wins over both calls, and a third call of the
+    # same minute does not replace it.
+    submit(sqlite_hub, [{"type": "observation", "metric": "ga_bed_occupancy_pct", "observed_at": at.isoformat(),
+                         "value": 95}], org=ORG, role="admin")
+    _record(a, at, ga_bed_occupancy_pct=60.0)
+    _sync(a, b)
+    _sync(a, b)
+    for desk in (a, b):
+        with desk.store.session() as s:
+            assert next(ln.value for ln in qp.provider_detail(s, ORG).lines
+                        if ln.key == "ga_bed_occupancy_pct") == 95.0, desk
+            assert carried_in.provider_carried(s, ORG, ["ga_bed_occupancy_pct"], _now()).series[
+                "ga_bed_occupancy_pct"][1] == 95.0, desk
+        assert _marked(desk) is None
