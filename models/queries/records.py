@@ -239,7 +239,7 @@ class HistoryLine:
 @dataclass(frozen=True)
 class TransferHistory:
     lines: list[HistoryLine] = field(default_factory=list)
-    conflicts: list[str] = field(default_factory=list)  # a sentence per conflicting pair
+    conflicts: list[str] = field(default_factory=list)  # a sentence per conflicting pair (transfers.conflict_sentences)
 
 
 def _what(ev: TransferEvent) -> str:
@@ -264,9 +264,7 @@ def transfer_history(session: Session, transfer_uuid: str) -> TransferHistory:
     clashing = {ev.uuid for pair in folded.conflicts for ev in pair}
     return TransferHistory(
         [HistoryLine(e.at, e.author, _what(e), e.uuid in clashing) for e in events],
-        [f"{a.field.replace('_', ' ')}: {a.author} set '{a.new_value}' and {b.author} set '{b.new_value}' from the "
-         f"same '{a.old_value}' without seeing each other; '{b.new_value}' (the later) shows"
-         for a, b in folded.conflicts])
+        transfers.conflict_sentences(folded))
 
 
 # --- contacts --------------------------------------------------------------------------

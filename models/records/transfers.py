@@ -117,3 +117,27 @@ def fold(events: list[Event]) -> Folded:
         setter[ev.field] = ev
     out.open_conflicts = [pair for pairs in unsettled.values() for pair in pairs]
     return out
+
+
+def _shown(value: Any) -> str:
+    return f"'{value}'" if value not in (None, "") else "nothing"
+
+
+def conflict_sentences(folded: Folded) -> list[str]:
+    """A sentence per conflicting pair of ``folded.conflicts``, oldest first: who changed what without
+    seeing whose change, whether a status step was taken, what the case shows now, and whether the
+    clash is still open ("still to decide") or settled since."""
+    open_ = {(a.uuid, b.uuid) for a, b in folded.open_conflicts}
+    out = []
+    for before, stale in folded.conflicts:
+        name = stale.field.replace("_", " ")
+        now = _shown(folded.fields.get(stale.field))
+        if stale.uuid in folded.not_taken:
+            said = (f"{name}: {stale.author} moved it from {_shown(stale.old_value)} to {_shown(stale.new_value)} "
+                    f"without seeing {before.author} move it to {_shown(before.new_value)}; that step was not "
+                    f"taken: {now} shows")
+        else:
+            said = (f"{name}: {stale.author} set {_shown(stale.new_value)} from {_shown(stale.old_value)} without "
+                    f"seeing {before.author} set {_shown(before.new_value)}; {now} shows")
+        out.append(said + ("; still to decide" if (before.uuid, stale.uuid) in open_ else "; settled since"))
+    return out
