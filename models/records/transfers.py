@@ -43,6 +43,9 @@ PRIORITIES = ("emergency", "urgent", "routine")
 # The workflow: where a case may go from each status.
 NEXT_STATUSES = {"requested": ("accepted", "cancelled"), "accepted": ("departed", "cancelled"),
                  "departed": ("arrived",), "arrived": (), "cancelled": ()}
+# Where undoing a step (one marked by mistake) takes a case back to; a cancelled case goes back to
+# "accepted" if it had been accepted, else "requested" (``models.service.transfers.status_before``).
+STATUS_BEFORE = {"accepted": "requested", "departed": "accepted", "arrived": "departed"}
 # The time field a status change also stamps (so the case's own times tell the story).
 STATUS_TIME_FIELD = {"accepted": "accepted_at", "departed": "departed_at", "arrived": "arrived_at"}
 

@@ -6,7 +6,9 @@ Each write is one transaction that checks and writes together.  Opening a case w
 case and its first change; a step is the status and the time it stamps: either lands whole or not
 at all (before, each was two transactions, and a failure between them left a case without its
 notes, or "accepted" with no time accepted).  A step the case can no longer take (another desktop
-moved it meanwhile) and a field already at the value asked are not applied.
+moved it meanwhile) and a field already at the value asked are not applied.  A step made by mistake
+is undone by ``undo_step``: more events (the status back, the step's time cleared, the reason added
+to the notes), so the mistake and its correction both stay in the case's history.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models.queries import records as rq
-from models.records.transfers import NEXT_STATUSES, PRIORITIES, STATUS_TIME_FIELD
+from models.records.transfers import NEXT_STATUSES, PRIORITIES, STATUS_BEFORE, STATUS_TIME_FIELD
 from models.replica.orm import Transfer
 from models.replica.orm.records import TRANSFER_KINDS
 from models.replica.orm.types import to_utc_text
 from models.rules import transfer_risk
 from models.service.changes import NOTHING, Changes, Outcome
 from models.service.transaction import InTransaction, one_transaction
+from models.uk_time import uk_time
 from sync import authoring
 
 KINDS = TRANSFER_KINDS   # what a case may be (the replica's own check)
@@ -160,4 +163,36 @@ def set_field(store, transfer_uuid: str, field: str, value: str, author: str) ->
         if (getattr(_case(tx, transfer_uuid), field) or "") == value:
             return Outcome(NOTHING, applied=False, uuid=transfer_uuid)
         _change(tx, transfer_uuid, field, value or None, author)
+    return Outcome(CHANGED, uuid=transfer_uuid)
+
+
+def status_before(case: Transfer) -> str | None:
+    """The status a case goes back to when its last step is undone (None: nothing to undo)."""
+    if case.status == "cancelled":
+        return "accepted" if case.accepted_at else "requested"
+    return STATUS_BEFORE.get(case.status)
+
+
+def undo_step(store, transfer_uuid: str, status: str, reason: str, author: str, at: datetime) -> Outcome:
+    """Undo the step that put a case in ``status`` (marked by mistake): the case goes back to the status
+    before, the step's time is cleared and ``reason`` is added to the notes with who undid what, in one
+    transaction; every change an event, so the mistaken step stays in the history.  Not applied when the
+    case is no longer in ``status`` (another desktop moved it meanwhile).  ``ValueError`` naming the field
+    for a status with no step to undo or an empty reason."""
+    reason = " ".join(reason.split())
+    if status not in STATUS_BEFORE and status != "cancelled":
+        raise ValueError(f"status: a '{status}' case has no step to undo")
+    if not reason:
+        raise ValueError("reason: say why the step was wrong (it is kept in the case's notes and history)")
+    with one_transaction(store) as tx:
+        case = _case(tx, transfer_uuid)
+        if case.status != status:
+            return Outcome(NOTHING, applied=False, uuid=transfer_uuid)
+        back, notes, stamp = status_before(case), case.notes or "", STATUS_TIME_FIELD.get(status)
+        stamped = stamp is not None and getattr(case, stamp) is not None
+        _change(tx, transfer_uuid, "status", back, author)
+        if stamped:
+            _change(tx, transfer_uuid, stamp, None, author)
+        line = f"Correction by {author}, {uk_time(at)}: '{status}' undone, back to '{back}': {reason}"
+        _change(tx, transfer_uuid, "notes", f"{notes}\n{line}" if notes else line, author)
     return Outcome(CHANGED, uuid=transfer_uuid)

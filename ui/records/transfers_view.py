@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QLineEdit,
     QFrame,
+    QInputDialog,
     QLabel,
     QPushButton,
     QSplitter,
@@ -214,6 +215,13 @@ class TransfersView(QWidget):
             b.clicked.connect(lambda _c=False, s=status: self.change_status(s))
             row.addWidget(b)
             self.status_buttons[status] = b
+        # A step marked by mistake ("departed" for a patient still waiting) is undone with a reason; no Alt key
+        # (Tab to it): the mistake and the correction both stay in the case's history.
+        self.undo_button = QPushButton("Undo last step…")
+        self.undo_button.setAccessibleName("Undo the last step, marked by mistake (asks why)")
+        self.undo_button.setToolTip("Back to the status before, with your reason in the notes; the history keeps both")
+        self.undo_button.clicked.connect(lambda _c=False: self.ask_undo())
+        row.addWidget(self.undo_button)
         row.addStretch(1)
         layout.addLayout(row)
         edit_row = FlowBar()
@@ -307,6 +315,8 @@ class TransfersView(QWidget):
         for status, b in self.status_buttons.items():
             b.setVisible(line is not None and status in NEXT_STATUSES.get(line.transfer.status, ()))
             b.setEnabled(not self.writes.busy)   # a step waiting for the replica is not sent twice
+        self.undo_button.setVisible(line is not None and line.transfer.status != "requested")
+        self.undo_button.setEnabled(not self.writes.busy)
         if line is None:
             self.summary.setText("Select a case to see its detail and history.")
             self.conflict_label.hide()
@@ -378,6 +388,38 @@ class TransfersView(QWidget):
         self._write(lambda: door.step(store, t.uuid, status, author, at), t.uuid,
                     f"{t.local_ref}: {t.status} → {status}; it reaches other desktops with the next sync.",
                     f"{t.local_ref}: not moved to {status}: another desktop moved it meanwhile; see its history.")
+        return True
+
+    def ask_undo(self) -> QInputDialog | None:
+        """Ask why the selected case's last step was wrong, then undo it (``undo_step``)."""
+        line = self.selected_line()
+        if line is None or line.transfer.status == "requested":
+            return None
+        t = line.transfer
+        ask = QInputDialog(self)
+        ask.setWindowTitle(f"Undo '{t.status}' on {t.local_ref}")
+        ask.setLabelText(f"{t.local_ref} goes back from '{t.status}'. Why was the step wrong? (kept in the notes)")
+        ask.textValueSelected.connect(lambda text: self.undo_step(text, t.uuid, t.status))
+        self.undo_dialog = ask
+        ask.open()
+        return ask
+
+    def undo_step(self, reason: str, uid: str | None = None, status: str | None = None) -> bool:
+        """Undo the step that put the case in ``status`` (the selected case's, by default), saying why.
+        False, and nothing sent, without a reason."""
+        line = self.selected_line() if uid is None else next(
+            (ln for ln in self.lines if ln.transfer.uuid == uid), None)
+        if line is None or self.writes.busy:
+            return False
+        t = line.transfer
+        status = status or t.status
+        if not reason.strip():
+            self.status.say(f"{t.local_ref}: not undone. Reason: say why the step was wrong.")
+            return False
+        store, author, at = self.store, self.author, self.clock()
+        self._write(lambda: door.undo_step(store, t.uuid, status, reason, author, at), t.uuid,
+                    f"{t.local_ref}: '{status}' undone; the reason is in its notes and history.",
+                    f"{t.local_ref}: not undone: another desktop moved it from '{status}' meanwhile; see its history.")
         return True
 
     def _load_field_value(self) -> None:

@@ -226,3 +226,46 @@ def test_a_step_another_desktop_made_meanwhile_is_not_made_twice(qtbot, store):
     assert (_events(store), _outbox(store)) == before
     assert "not moved to accepted: another desktop moved it meanwhile" in view.status.text()
     assert {r[1]: r for r in table_text(view.table)}["T-2611"][4] == "accepted"   # drawn as it is now
+
+
+def test_a_step_marked_by_mistake_is_undone_from_the_button_with_a_reason(qtbot, store):
+    """A "departed" marked on the wrong case: the undo button asks why, the case is back to accepted on the
+    open board, and its history shows the mistaken step, then the undo. (No door could move a case back.)"""
+    uids = seed_transfers(store)
+    view = open_view(qtbot, TransfersView, store)
+    view.select_uuid(uids["T-2611"])
+    settle()
+    assert not view.undo_button.isVisibleTo(view)   # a requested case has no step to undo
+    view.status_buttons["accepted"].click()
+    settle()
+    view.status_buttons["departed"].click()
+    settle()
+    view.show_closed.setChecked(True)   # departed: off the open board, among the closed cases
+    settle()
+    view.select_uuid(uids["T-2611"])
+    settle()
+    assert view.undo_button.isVisibleTo(view)
+    view.undo_button.click()
+    ask = view.undo_dialog
+    assert ask.isVisible() and "T-2611" in ask.labelText()
+    ask.setTextValue("")
+    ask.accept()
+    settle()
+    assert "Reason: say why" in view.status.text()
+    with store.session() as s:
+        assert s.get(Transfer, uids["T-2611"]).status == "departed"
+    view.undo_button.click()
+    view.undo_dialog.setTextValue("Marked the wrong row; patient still on ward")
+    view.undo_dialog.accept()
+    settle()
+    with store.session() as s:
+        t = s.get(Transfer, uids["T-2611"])
+        assert (t.status, t.departed_at) == ("accepted", None) and "still on ward" in t.notes
+    view.show_closed.setChecked(False)
+    settle()
+    rows = {r[1]: r for r in table_text(view.table)}
+    assert rows["T-2611"][4] == "accepted"   # back on the open board
+    view.select_uuid(uids["T-2611"])
+    settle()
+    whats = [r[1] for r in table_text(view.history)]
+    assert whats.index("status: accepted → departed") < whats.index("status: departed → accepted")
