@@ -4,7 +4,7 @@ On each refresh the view chases overdue actions (one alert per overdue action, c
 done) and raises checklists for new OPEL level changes (``models.service.housekeeping``), and
 draws what the replica holds (``models.service.actions.actions_page``):
 
-- open actions, overdue first, with owner, due time and a *Done* button;
+- open actions, overdue first, with owner, due time, a *Reassign…* and a *Done* button;
 - open alerts, unacknowledged first, then worst severity (in the alert centre's colours), then
   longest open (the alert centre's order), with an *Acknowledge* button (the note field is sent with it);
 - one box per current OPEL checklist, a tick box per card: ticking records
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -43,10 +44,11 @@ from models.service.changes import Outcome
 from models.author import current_author
 from ui import format as fmt
 from ui import tasks, theme
+from ui.action_reassign_dialog import ReassignDialog
 from ui.alert_banner import SEVERITY_COLOURS
 from ui.widgets import cell, fill_table, fit_button_column, fit_rows, make_table, muted
 
-ACTION_HEADERS = ("Action", "Owner", "Due", "Status", "")
+ACTION_HEADERS = ("Action", "Owner", "Due", "Status", "", "")
 ALERT_HEADERS = ("Severity", "Since", "Alert", "Acknowledged", "")
 OVERDUE_SEVERITY = 3
 BUSY_NOTE_MS = 400   # a write still waiting for the replica after this long says so
@@ -60,6 +62,7 @@ class ActionsView(QWidget):
         self.store = store
         self.clock = clock
         self.done_buttons: dict[str, QPushButton] = {}
+        self.reassign_buttons: dict[str, QPushButton] = {}
         self.ack_buttons: dict[str, QPushButton] = {}
         self.card_boxes: dict[str, QCheckBox] = {}
         self.checklist_boxes: list[QGroupBox] = []
@@ -170,16 +173,27 @@ class ActionsView(QWidget):
             else:
                 status = cell("No due time")
             due = fmt.local_time(a.due_at, with_date=True) if a.due_at else "—"
-            rows.append([cell(a.description, data=a.uuid), cell(a.owner), cell(due), status, cell("")])
+            rows.append([cell(a.description, data=a.uuid), cell(a.owner), cell(due), status, cell(""), cell("")])
         fill_table(self.actions_table, rows)
-        self.done_buttons = {}
+        self.done_buttons, self.reassign_buttons = {}, {}
         for r, a in enumerate(actions):
+            # Given to the wrong owner: reassigned by a decision, never marked done (a completion nobody made).
+            again = QPushButton("Reassign…")
+            again.setAccessibleName(f"Reassign to another owner: {a.description}")
+            again.clicked.connect(lambda _=False, item=a: self.ask_reassign(item))
+            self.actions_table.setCellWidget(r, len(ACTION_HEADERS) - 2, again)
+            self.reassign_buttons[a.uuid] = again
             button = QPushButton("Done")
             button.setAccessibleName(f"Mark done: {a.description}")
             button.clicked.connect(lambda _=False, uid=a.uuid: self.complete(uid))
             self.actions_table.setCellWidget(r, len(ACTION_HEADERS) - 1, button)
             self.done_buttons[a.uuid] = button
         fit_button_column(self.actions_table, self.done_buttons.values())
+        if self.reassign_buttons:
+            header = self.actions_table.horizontalHeader()
+            header.setSectionResizeMode(len(ACTION_HEADERS) - 2, QHeaderView.ResizeMode.Fixed)
+            header.resizeSection(len(ACTION_HEADERS) - 2,
+                                 max(b.sizeHint().width() for b in self.reassign_buttons.values()) + 8)
         fit_rows(self.actions_table)
         self.actions_table.setVisible(bool(actions))
         self.actions_empty.setVisible(not actions)
@@ -271,6 +285,27 @@ class ActionsView(QWidget):
         store, at = self.store, self.clock()
         self._write(lambda: door.complete_action(store, action_uuid, name, at),
                     already="That action was already marked done (here or on another desktop).")
+
+    def ask_reassign(self, item: actions_due.ActionItem) -> ReassignDialog | None:
+        """Ask who the action goes to, why, and the reassigner's role; then reassign it."""
+        name = self._user()
+        if name is None:
+            return None
+        dialog = ReassignDialog(item.description, item.owner, self)
+        dialog.accepted.connect(lambda: self.reassign(item.uuid, *dialog.values()))
+        self.reassign_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def reassign(self, action_uuid: str, owner: str, reason: str, role: str) -> None:
+        name = self._user()
+        if name is None:
+            return
+        if action_uuid in self.reassign_buttons:
+            self.reassign_buttons[action_uuid].setEnabled(False)
+        store, at = self.store, self.clock()
+        self._write(lambda: door.reassign_action(store, action_uuid, owner, reason, name, role, at),
+                    already="That action was already reassigned or done (here or on another desktop).")
 
     def acknowledge(self, alert_uuid: str) -> None:
         name = self._user()

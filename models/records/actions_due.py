@@ -3,7 +3,8 @@
 An action is **overdue** when it is not done and ``now`` is strictly after its
 due time (exactly on the due time is not yet overdue).  :func:`chase_overdue`
 raises one ``alert_event`` (rule ``action_overdue``) per overdue action and
-clears it once the action is done.  The alert's UUID is derived from the
+clears it once the action is done or reassigned (``models.records.action_reassign``: a reassigned
+action is not open, and the action that replaces it is chased instead).  The alert's UUID is derived from the
 action's, so running the chase again, or on another desktop with the same
 actions, never makes a second alert, and an acknowledgement made on one desktop
 names the same alert everywhere.  Functions here take a ``Session`` or a
@@ -20,6 +21,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.dialects.sqlite import insert
 
+from models.records import action_reassign
 from models.replica.orm import Action, AlertEvent, AlertRule
 from models.replica.orm.types import from_utc_text, to_utc_text
 from models.uk_time import UK, repeated_zone
@@ -77,7 +79,10 @@ def chase_overdue(db, now: datetime) -> ChaseResult:
                                  & (AlertEvent.rule_code == RULE_CODE))
                       .where(Action.done_at.is_(None), Action.due_at.is_not(None), Action.due_at < now,
                              AlertEvent.uuid.is_(None))).all()
+    moved = action_reassign.reassigned(db)
     for uid, description, owner, due_at in rows:
+        if uid in moved:
+            continue
         due_at = _aware(due_at)
         aid = alert_uuid(uid)
         inserted = db.execute(insert(AlertEvent).values(
@@ -93,6 +98,12 @@ def chase_overdue(db, now: datetime) -> ChaseResult:
     for aid, done_at in done:
         db.execute(update(AlertEvent).where(AlertEvent.uuid == aid).values(cleared_at=_aware(done_at)))
         cleared.append(aid)
+    if moved:   # reassigned: cleared when the chase first sees it (the new owner's action is chased)
+        for aid in db.execute(select(AlertEvent.uuid).where(
+                AlertEvent.rule_code == RULE_CODE, AlertEvent.cleared_at.is_(None),
+                AlertEvent.action_uuid.in_(sorted(moved)))).scalars().all():
+            db.execute(update(AlertEvent).where(AlertEvent.uuid == aid).values(cleared_at=now))
+            cleared.append(aid)
     return ChaseResult(raised, cleared)
 
 
@@ -125,8 +136,11 @@ def open_actions(session, now: datetime) -> list[ActionItem]:
     """Actions not done yet (a ``Session``): overdue first (longest overdue first), then by due
     time, those with no due time last."""
     rows = session.scalars(select(Action).where(Action.done_at.is_(None))).all()
+    moved = action_reassign.reassigned(session) if rows else {}
     items = []
     for a in rows:
+        if a.uuid in moved:
+            continue
         due = _aware(a.due_at)
         overdue = due is not None and now > due
         items.append(ActionItem(a.uuid, a.description, a.owner, due, None, None, a.decision_uuid, overdue,

@@ -1,5 +1,6 @@
 """The actions view's use cases: its page of open actions, alerts, action cards and who is on
-call; completing an action; acknowledging an alert; ticking an action card.
+call; completing an action; reassigning one given to the wrong owner; acknowledging an alert;
+ticking an action card.
 
 Each write is one transaction that checks and writes together, so two desktops (or two
 clicks) cannot both do the same thing: the second waits for the write lock, then sees the
@@ -13,11 +14,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from models.records import actions_due
+from models.records import action_reassign, actions_due
 from models.records import on_call
 from models.records import opel_checklist
 from models.records.contacts import OnCall
-from models.replica.orm import AlertEvent, AlertRule
+from models.replica.orm import Action, AlertEvent, AlertRule
 from models.service.alert_centre import SEVERITY_RANK
 from models.service.changes import NOTHING, Changes, Outcome
 from models.service.transaction import one_transaction
@@ -68,6 +69,41 @@ def complete_action(store, action_uuid: str, by: str, at: datetime) -> Outcome:
     with one_transaction(store) as tx:
         done = authoring.complete_action(tx, action_uuid, by, at)
     return Outcome(Changes(frozenset({"action", "alert"})) if done else NOTHING, applied=done, uuid=action_uuid)
+
+
+def reassign_action(store, action_uuid: str, owner: str, reason: str, by: str, role: str, at: datetime) -> Outcome:
+    """Give an open action to ``owner`` instead (it was given to the wrong one): a decision by ``by``
+    (``role``) amending the one that gave it, saying why, with the action again under its new owner
+    (``Outcome.uuids``: the new action) and a link naming the action it replaces, which is then no
+    longer open nor chased (``models.records.action_reassign``).  ``ValueError`` naming the field for
+    an empty owner, reason or role, the same owner, or an action done or already reassigned."""
+    from models.service import decisions
+
+    owner, reason, role = owner.strip(), " ".join(reason.split()), role.strip()
+    found = [f"{name}: {why}" for name, value, why in (
+        ("owner", owner, "say who the action goes to"), ("reason", reason, "say why it is reassigned"),
+        ("role", role, "say your role (the decision is yours)")) if not value]
+    with store.session() as s:
+        action = s.get(Action, action_uuid)
+        if action is None:
+            raise ValueError(f"action: no action {action_uuid} in the replica")
+        if action.done_at is not None:
+            found.append(f"action: '{action.description}' is done already ({action.done_by})")
+        elif action_uuid in action_reassign.reassigned(s):
+            found.append(f"action: '{action.description}' has been reassigned already")
+        if owner and owner == action.owner:
+            found.append(f"owner: the action is {owner}'s already")
+        description, old_owner, due_at, amends = action.description, action.owner, action.due_at, action.decision_uuid
+    if found:
+        raise ValueError("; ".join(found))
+    new = decisions.NewDecision(
+        decision_maker=by, decision_maker_role=role, recorded_by=by, decided_at=at,
+        decision=f"Action reassigned from {old_owner} to {owner}: {description}", rationale=reason,
+        links=[action_reassign.link(action_uuid)], amends_uuid=amends)
+    outcome = decisions.record_decision(store, new, [decisions.NewAction(description, owner, due_at)], snapshot_at=at)
+    with store.writing() as s:   # its overdue alert goes now (the next chase would clear it, and chases the new one)
+        actions_due.clear_for_action(s, action_uuid, at)
+    return Outcome(outcome.changes | Changes(frozenset({"alert"})), uuid=outcome.uuid, uuids=outcome.uuids)
 
 
 def acknowledge_alert(store, alert_uuid: str, by: str, note: str, at: datetime) -> Outcome:

@@ -209,3 +209,36 @@ def test_alerts_are_listed_unacknowledged_worst_and_longest_open_first_each_in_i
     assert {r[1] for r in rows if not r[0]} >= {0, 1} and any(r[0] for r in rows)
     assert table_text(table)[0][0] == "CRITICAL"
     assert rows[-1][0], "acknowledged alerts come after every unacknowledged one"
+
+
+def test_an_action_given_to_the_wrong_owner_is_reassigned_from_its_row_not_marked_done(qtbot, store):
+    from models.service import decisions
+    gave = decisions.record_decision(store, decisions.NewDecision(
+        "Dr Lead", "Director on-call", "Open the discharge lounge early", "Corridor care", "Dr Lead",
+        NOW - timedelta(hours=1)),
+        [decisions.NewAction("Call RAA site manager", "Sam Wrong", NOW - timedelta(minutes=20))])
+    [old] = gave.uuids
+    view = _view(qtbot, store)
+    assert [r[1] for r in table_text(view.actions_table)] == ["Sam Wrong"]
+    view.reassign_buttons[old].click()
+    dialog = view.reassign_dialog
+    assert dialog.isVisible()
+    dialog.owner.setText("Pat Right")
+    dialog.reason.setText("Sam is off today")
+    dialog.accept()   # no role: refused, naming the field, nothing written
+    settle()
+    assert "role: say your role" in view.message.text()
+    view.reassign_buttons[old].click()
+    view.reassign_dialog.owner.setText("Pat Right")
+    view.reassign_dialog.reason.setText("Sam is off today")
+    view.reassign_dialog.role.setText("Room lead")
+    view.reassign_dialog.accept()
+    settle()
+    rows = table_text(view.actions_table)
+    assert [r[:2] for r in rows] == [["Call RAA site manager", "Pat Right"]]
+    assert old not in view.done_buttons
+    assert "owner Sam Wrong" not in " ".join(r[2] for r in table_text(view.alerts_table))
+    with store.session() as s:
+        assert s.get(Action, old).done_at is None
+        entry = s.scalars(select(DecisionEntry).where(DecisionEntry.amends_uuid == gave.uuid)).one()
+        assert entry.decision_maker == "Sam Lead" and entry.rationale == "Sam is off today"

@@ -231,3 +231,10 @@ def test_the_phone_gives_the_desktops_actions_overdue_and_due_soon(world):
     authoring.complete_action(store, ids["Call the bed meeting"], done_by="Dr Patel")
     assert engine.run_once().error is None
     assert [a.description for a in reader.read(now).actions] == ["Ring the mutual aid cell", "Confirm ward staffing"]
+    # Reassigned on a desktop (given to the wrong owner): the phone shows it under its new owner only.
+    from models.service import actions as actions_door
+    actions_door.reassign_action(store, ids["Ring the mutual aid cell"], "Jo Mutual", "Sam is on leave", "Dr Patel",
+                                 "Director on-call", now)
+    assert engine.run_once().error is None
+    assert [(a.description, a.owner) for a in reader.read(now).actions] == [
+        ("Ring the mutual aid cell", "Jo Mutual"), ("Confirm ward staffing", "Sam Okafor")]

@@ -46,7 +46,7 @@ from sqlalchemy import and_, cast, func, or_, select
 
 from models.forecast import opel_chance
 from models.forecast.intraday import origin_of
-from models.records import reached_hub
+from models.records import action_reassign, reached_hub
 from models.records import transfers as transfer_fold
 from models.queries.phoned_in import WINDOW as PHONED_WINDOW
 from models.records.phoned_in import HANDOVER_KEYS, KIND as PHONED_KIND
@@ -566,6 +566,11 @@ class BoardReader:
         kind, data = d["kind"], d["data"]
         if kind == "decision":
             self._f.decisions[d["uuid"]] = {**data, "author": d.get("author"), "received_at": d.get("received_at")}
+            for link in data.get("links") if isinstance(data.get("links"), list) else ():
+                # An action reassigned (given to the wrong owner) is no longer open: its new owner's is.
+                if isinstance(link, dict) and link.get("kind") == action_reassign.KIND \
+                        and isinstance(link.get("action_uuid"), str):
+                    self._action({"op": "done", "action_uuid": link["action_uuid"]})
         elif kind == "action":
             self._action(data)
         elif kind == PHONED_KIND:
