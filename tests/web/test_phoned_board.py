@@ -76,3 +76,18 @@ def test_a_tie_goes_to_the_provider_and_a_later_call_is_marked(sqlite_hub, board
     assert off is not None and not off.counted, "no handovers counted: a row of its own, saying so"
     assert (off.waiting, off.longest_minutes) == (5, 80.0)
     assert dict(off.phoned.figures) == {"ambulances_waiting_count": 5.0, "longest_handover_wait_minutes": 80.0}
+
+
+@pytest.mark.timeout(60)
+def test_a_call_recorded_again_at_the_same_minute_corrects_the_phone(sqlite_hub, board):
+    """A mistyped REAP level and occupancy, corrected by recording the call again at the same "given at"
+    minute: the phone shows the correction, as the desktops do (it kept the first call of a minute)."""
+    hub, at = sqlite_hub, utcnow().replace(second=0, microsecond=0) - timedelta(minutes=10)
+    _phone_in(hub, "RAMB1", at, ambulance_status={"reap_level": 4, "csp_level": "3"})
+    _phone_in(hub, "RTEST1", at, [("ga_bed_occupancy_pct", 79)])
+    _phone_in(hub, "RAMB1", at, ambulance_status={"reap_level": 2, "csp_level": "1"}, caller="Jo Corrected")
+    _phone_in(hub, "RTEST1", at, [("ga_bed_occupancy_pct", 97)], caller="Jo Corrected")
+    b = board.read()
+    amb = _row(b.ambulance, "RAMB1")
+    assert (amb.reap, amb.csp, amb.phoned.caller_name) == (2, "1", "Jo Corrected")
+    assert _row(b.providers, "RTEST1").phoned.caller_name == "Jo Corrected"

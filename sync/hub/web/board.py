@@ -553,11 +553,12 @@ class BoardReader:
         if feed_kind == "ambulance_status":
             # The newest declaration is the level; the newest report, its receipt, says whether the
             # service still reports (a level held for hours is re-reported every 15 minutes).
-            # A phoned-in declaration gives way to the provider's own at the same time.
+            # A phoned-in declaration gives way to the provider's own at the same time; a call recorded
+            # again at the same time (a mistyped level corrected) replaces the call before it.
             at, got = _time(d["declared_at"]), _time(d.get("received_at"))
             call = d.get("phoned_in_uuid")
             old = self._f.ambulance.get(d["org_code"])
-            if at is not None and (old is None or at > old["at"] or (at == old["at"] and not call)):
+            if at is not None and (old is None or at > old["at"] or (at == old["at"] and (not call or old["call"]))):
                 self._f.ambulance[d["org_code"]] = {"at": at, "reap": int(d["reap_level"]),
                                                     "csp": d.get("csp_level"), "got": got or at, "call": call}
             elif at is not None and got is not None and got > old["got"] and not call:
