@@ -16,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from models.queries.observation_order import newest_first
 from models.replica.orm import AlertEvent, AmbulanceStatus, CritconStatus, Observation
 from models.replica.orm.types import from_utc_text
 from models.rules.alert_engine import show_value
@@ -91,7 +92,7 @@ def current_figures(session, alerts: Iterable[tuple[str, str | None, str | None]
             row = session.execute(select(Observation.value, Observation.observed_at)
                                   .where(Observation.org_code == org, Observation.metric_code == metric,
                                          Observation.observed_at <= now)
-                                  .order_by(Observation.observed_at.desc()).limit(1)).first()
+                                  .order_by(*newest_first()).limit(1)).first()   # the value every view shows
             if row is not None:
                 figure = Figure(float(row[0]), _aware(row[1]))
         if figure is not None:
