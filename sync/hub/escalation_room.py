@@ -7,7 +7,8 @@ The feed is the one place that holds all of it, in the order every desktop appli
   ``escalate_after_minutes``, ``detail``), put there by the hub's rule engine;
 - acknowledgements: ``alert_ack`` records (``alert_uuid``, ``acknowledged_at``); the earliest counts;
 - the directory: ``contact`` records (``contact_uuid`` and per-field ``changes``), folded in feed
-  order, per field the edit the hub received last winning, exactly as each desktop merges them;
+  order, per field the edit the hub received last winning, exactly as each desktop merges them (an
+  edit after a deletion that did not set ``deleted`` puts the contact back, as on the desktops);
 - the rota: ``on_call_shift`` records (``create`` with the slot, ``cancel`` with ``shift_uuid``);
 - the room's rule edits: ``alert_rule`` records.  An add or edit sets the escalation minutes of the
   rule's open alerts (a raise carries its rule's minutes of that moment): the room that cuts OPEL 4's
@@ -27,6 +28,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, select
 
+from models.records.contacts.fields import FIELDS as CONTACT_FIELDS
 from models.rules.alert_rules import fold_rule_record
 from models.rules.escalation import OpenAlert, Person, Shift
 from sync.hub import schema as s
@@ -157,9 +159,13 @@ class RoomReader:
         elif kind == "contact":
             uid = d["contact_uuid"]
             fields = self._contacts.setdefault(uid, {})
-            for name, change in (d.get("changes") or {}).items():
-                if isinstance(change, dict):
-                    fields[name] = change.get("new")
+            changes = {k: v for k, v in (d.get("changes") or {}).items() if isinstance(v, dict)}
+            if fields.get("deleted") and "deleted" not in changes and any(k in CONTACT_FIELDS for k in changes):
+                # Edited by someone who had not seen the deletion: back in the directory, as every desktop
+                # applies it (sync.apply_records._contact), so the person on call is emailed, not the fallback.
+                fields["deleted"] = False
+            for name, change in changes.items():
+                fields[name] = change.get("new")
             if fields.get("name"):
                 self.room.people[uid] = Person(uid, str(fields["name"]), fields.get("email") or None,
                                                bool(fields.get("deleted")), str(fields.get("phone") or "") or None)
