@@ -6,7 +6,8 @@ every acknowledgement, so the room is emailed once, not once per desktop.
 
 - An alert is **due** once ``now`` reaches ``raised_at + escalate_after`` (inclusive, to the
   microsecond) while it is still unacknowledged and has not been escalated before.  A flapping
-  alert (``run_since``) is due from its run's first raise.  A rule
+  alert (``run_since``) is due from its run's first raise, and its run emailed once: a later raise of
+  the run is emailed again only if it holds unacknowledged for its own minutes.  A rule
   without an escalation time (None) never escalates; 0 escalates at once.
 - It goes to **whoever the rota says is on call now**: the in-hours rota (the room lead) in core
   hours, the out-of-hours rota (the Director on-call) otherwise.  Core hours are UK local time
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from models.records.contacts.fields import email_problem
@@ -192,7 +193,8 @@ def due(alerts: Iterable[OpenAlert], escalated: Collection[str], shifts: Iterabl
     """The alerts to email now and to whom, oldest due first.
 
     ``escalated``: ids already escalated (or being escalated); they are never due again, nor is a
-    flapping alert whose run holds one (the run is escalated once).
+    flapping alert whose run holds one (the run is escalated once) until it has held for its own
+    minutes from its raise.
     """
     if now.utcoffset() is None:
         raise ValueError("now: a time without a UTC offset is ambiguous")
@@ -202,7 +204,12 @@ def due(alerts: Iterable[OpenAlert], escalated: Collection[str], shifts: Iterabl
         if when is None or alert.acknowledged_at is not None or alert.id in escalated or now < when:
             continue
         if any(earlier in escalated for earlier in alert.run_ids):
-            continue
+            # The run was emailed (about an alert that has cleared since): this raise is due again only
+            # once it has held its own minutes unacknowledged, or an OPEL 4 back after the email stayed
+            # open all night with nobody told.
+            when = replace(alert, run_since=None, run_reached=None).due_at()
+            if now < when:
+                continue
         ready.append((when, alert))
     if not ready:
         return []
