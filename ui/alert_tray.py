@@ -11,7 +11,9 @@ are told as one, the worst, and counted apart as lesser alerts.  Info alerts nev
 **Storms and flapping.**  A pop-up follows a quiet spell at once; after it, new alerts are gathered
 for :data:`HOLD_SECONDS` and shown as one summary when that time is up (forty providers reaching
 OPEL 4 within the hour were forty pop-ups, one per sync; the banner and the tooltip still count
-each alert as it comes).  A critical alert is not held behind a pop-up that had none.  An alert of
+each alert as it comes).  A critical alert of a rule the last pop-up did not tell as critical is not
+held (a storm of one kind is gathered, not a different emergency a minute after it) and is named
+first.  An alert of
 the same rule at the same place as one notified in the last :data:`REPEAT_QUIET_SECONDS` does not
 pop up again (a value flapping across its threshold every five minutes was a pop-up every ten,
 each re-raise a new alert); the alert centre shows it, with the run's count.
@@ -106,7 +108,7 @@ class AlertTray(QObject):
         self._clock, self.hold_seconds, self.repeat_quiet_seconds = clock, hold_seconds, repeat_quiet_seconds
         self._latest = None                          # the newest banner read
         self._held: set[str] = set()                 # new alerts waiting for the hold to end
-        self._last: tuple[float, bool] | None = None  # (clock, had a critical) of the last pop-up
+        self._last: tuple[float, frozenset] | None = None  # (clock, its critical alerts' rules) of the last pop-up
         self._told: dict[tuple[str, str], float] = {}  # (rule, place) -> clock it last popped up
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -144,25 +146,28 @@ class AlertTray(QObject):
         return self.flush()
 
     def flush(self) -> Notice | None:
-        """Show what is held if the hold is over (or a critical is held behind a pop-up that had
-        none); else wait for the hold's end."""
+        """Show what is held if the hold is over (or a critical of a rule the last pop-up did not tell
+        as critical is held); else wait for the hold's end."""
         page = self._latest
         if page is None or not self._held:
             return None
         held = [a for a in page.open_alerts if a.uuid in self._held]
         now = self._clock()
+        told = frozenset()
         if self._last is not None:
-            since, had_critical = self._last
+            since, told = self._last
             wait = self.hold_seconds - (now - since)
-            if wait > 0 and (had_critical or not any(a.severity == "critical" for a in held)):
+            if wait > 0 and not any(_new_critical(a, told) for a in held):
                 self._timer.start(max(int(wait * 1000), 1))
                 return None
+        # A critical of a kind the last pop-up did not tell is named first (the rest stay worst first).
+        held.sort(key=lambda a: not _new_critical(a, told))
         self._held.clear()
         self._timer.stop()
         notice = notification(held)
         if notice is None:
             return None
-        self._last = (now, notice.critical)
+        self._last = (now, frozenset(a.rule for a in held if a.severity == "critical"))
         self._told = {k: t for k, t in self._told.items() if now - t < self.repeat_quiet_seconds}
         for a in held:
             self._told[_place(a)] = now
@@ -178,6 +183,11 @@ class AlertTray(QObject):
     def _repeat(self, alert, now: float) -> bool:
         told = self._told.get(_place(alert))
         return told is not None and now - told < self.repeat_quiet_seconds
+
+
+def _new_critical(alert, told: frozenset) -> bool:
+    """A critical alert of a rule the last pop-up did not tell as critical: not held behind it."""
+    return alert.severity == "critical" and alert.rule not in told
 
 
 def _place(alert) -> tuple[str, str]:
