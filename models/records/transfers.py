@@ -27,7 +27,11 @@ a note too when the case is cancelled or arrived (it cannot be stepped), from
 another desktop than the one whose step was not taken.  ``Folded.conflicts`` keeps
 every pair for the history, ``Folded.open_conflicts`` the unsettled ones.  The
 fold is in recorded time: a desktop whose clock is wrong places its changes
-wrongly, and its edits then show as conflicts rather than silently.
+wrongly, and its edits then show as conflicts rather than silently.  A status
+step made from a status the case reaches only later in recorded time (a desktop
+whose clock runs behind marked the departure after seeing another's acceptance,
+and recorded it before) waits and is taken when the case gets there; if it never
+does, it is a clash as above.
 """
 
 from __future__ import annotations
@@ -82,10 +86,55 @@ def _settles_status(note: Event, status: str | None, pairs: list[tuple[Event, Ev
         all(stale.device_id != note.device_id for _before, stale in pairs)
 
 
+def _reaches(status: str | None, later: str | None) -> bool:
+    """Whether the workflow can still take a case at ``status`` to ``later`` (statuses only go forward)."""
+    todo, seen = list(NEXT_STATUSES.get(status or "", ())), set()
+    while todo:
+        step = todo.pop()
+        if step == later:
+            return True
+        if step not in seen:
+            seen.add(step)
+            todo.extend(NEXT_STATUSES.get(step, ()))
+    return False
+
+
 def fold(events: list[Event]) -> Folded:
     out = Folded()
     setter: dict[str, Event] = {}                   # the event that set each field's value
     unsettled: dict[str, list[tuple[Event, Event]]] = {}
+    # Status steps made from a status the case reaches only later in recorded time: their desktop's clock
+    # is behind the one that made that step (a departure recorded at 09:03 after an acceptance at 09:05).
+    # Taken when the case gets there; a clash if it never does.
+    waiting: list[Event] = []
+
+    def take(ev: Event, current) -> None:
+        # Made seeing the value (or agreeing with it): any conflict on the field is settled.
+        if _same(ev.old_value, current):
+            unsettled.pop(ev.field, None)
+            if ev.field == "notes" and _settles_status(ev, out.fields.get("status"), unsettled.get("status")):
+                unsettled.pop("status", None)
+        if not _same(ev.new_value, current):
+            out.fields[ev.field] = ev.new_value
+            setter[ev.field] = ev
+            if ev.field == "status":
+                ready = next((w for w in waiting if _same(w.old_value, ev.new_value)), None)
+                if ready is not None:
+                    waiting.remove(ready)
+                    take(ready, ev.new_value)
+
+    def clash(ev: Event) -> bool:
+        """A change made without seeing the one before it; True when it is not taken (a status step)."""
+        before = setter.get(ev.field)
+        if before is not None and before.device_id != ev.device_id:
+            pair = (before, ev)
+            out.conflicts.append(pair)
+            unsettled.setdefault(ev.field, []).append(pair)
+        if ev.field == "status":
+            out.not_taken.add(ev.uuid)   # a step from a status the case had left
+            return True
+        return False
+
     for ev in sorted(events, key=lambda e: (e.at, e.uuid)):
         if ev.field == CREATED:
             for key, value in json.loads(ev.new_value or "{}").items():
@@ -97,27 +146,19 @@ def fold(events: list[Event]) -> Folded:
             continue
         current = out.fields.get(ev.field)
         if _same(ev.old_value, current) or _same(ev.new_value, current):
-            # Made seeing the value (or agreeing with it): any conflict on the field is settled.
-            if _same(ev.old_value, current):
-                unsettled.pop(ev.field, None)
-                if ev.field == "notes" and _settles_status(ev, out.fields.get("status"), unsettled.get("status")):
-                    unsettled.pop("status", None)
-            if not _same(ev.new_value, current):
-                out.fields[ev.field] = ev.new_value
-                setter[ev.field] = ev
+            take(ev, current)
             continue
         if ev.field in STATUS_TIME_FIELD.values() and current:
             continue   # the first stamp of a step stays; the step's status says whether two clashed
-        before = setter.get(ev.field)
-        if before is not None and before.device_id != ev.device_id:
-            pair = (before, ev)
-            out.conflicts.append(pair)
-            unsettled.setdefault(ev.field, []).append(pair)
-        if ev.field == "status":
-            out.not_taken.add(ev.uuid)   # a step from a status the case had left
+        if ev.field == "status" and _reaches(current, ev.old_value):
+            waiting.append(ev)
+            continue
+        if clash(ev):
             continue
         out.fields[ev.field] = ev.new_value
         setter[ev.field] = ev
+    for ev in waiting:   # the case never reached the status these were made from
+        clash(ev)
     out.open_conflicts = [pair for pairs in unsettled.values() for pair in pairs]
     return out
 
