@@ -167,7 +167,10 @@ class AlertTray(QObject):
         notice = notification(held)
         if notice is None:
             return None
-        self._last = (now, frozenset(a.rule for a in held if a.severity == "critical"))
+        # The critical rules told within the hold (a pop-up the hold did not gather keeps the ones before
+        # it): two kinds alternating in a storm are held each after its first, not a pop-up a sync.
+        kept = told if self._last is not None and now - self._last[0] < self.hold_seconds else frozenset()
+        self._last = (now, kept | frozenset(a.rule for a in held if a.severity == "critical"))
         self._told = {k: t for k, t in self._told.items() if now - t < self.repeat_quiet_seconds}
         for a in held:
             self._told[_place(a)] = now

@@ -39,3 +39,26 @@ def test_no_critical_care_bed_a_minute_after_an_opel_4_popup_pops_up_at_once(qtb
     assert len(shown) == 2, "a new kind of critical alert was held behind the OPEL 4 pop-up"
     assert shown[1].critical and "critical care bed" in (shown[1].title + shown[1].text).lower(), shown[1]
     assert tray.held == 0   # what was gathered goes with it: nothing waits behind a pop-up already shown
+
+
+def test_two_kinds_of_critical_alternating_are_gathered_after_the_first_of_each(qtbot, room):
+    hub, store, desk = room
+    clock = Clock()
+    tray = AlertTray(clock=clock)
+    shown = []
+    tray.notified.connect(shown.append)
+    _look(desk, store, tray)
+    now = datetime.now(timezone.utc) - timedelta(minutes=30)
+    for n in range(6):   # OPEL 4 at one trust, no critical care bed at the next, 40 seconds apart
+        clock.t += 40
+        org = f"RX{n:02d}"
+        if n % 2 == 0:
+            _opel_4(hub, org, now + timedelta(minutes=n))
+        else:
+            submit(hub, [{"type": "critcon", "reported_at": (now + timedelta(minutes=n)).isoformat(), "level": 1,
+                          "staffed_beds": 20, "occupied_beds": 20}], org=org, role="admin")
+        _look(desk, store, tray)
+    assert len(shown) == 2, [n.title for n in shown]   # the first of each kind at once, the rest gathered
+    clock.t += 300
+    tray.flush()
+    assert len(shown) == 3 and tray.held == 0
