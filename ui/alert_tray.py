@@ -16,7 +16,8 @@ held (a storm of one kind is gathered, not a different emergency a minute after 
 first.  An alert of
 the same rule at the same place as one notified in the last :data:`REPEAT_QUIET_SECONDS` does not
 pop up again (a value flapping across its threshold every five minutes was a pop-up every ten,
-each re-raise a new alert); the alert centre shows it, with the run's count.
+each re-raise a new alert); the alert centre shows it, with the run's count.  A re-raise of an alert
+the room acknowledged is new again (``BannerPage.after_ack``): the room dealt with it and it came back.
 
 The message is computed whether or not a tray exists (offscreen, a desktop without one), so it
 can be tested and is kept in ``last_notice`` (and sent as ``notified``).  The sound is the
@@ -79,11 +80,16 @@ def _worst_of_each_figure(loud: Sequence) -> list:
     seen: set = set()
     out = []
     for a in loud:
-        key = (a.org_code or a.where, a.metric) if a.value is not None and a.metric else a.uuid
+        key = _figure(a)
         if key not in seen:
             seen.add(key)
             out.append(a)
     return out
+
+
+def _figure(alert):
+    """The figure at the place that raised ``alert`` (its id where no value raised it: data late)."""
+    return (alert.org_code or alert.where, alert.metric) if alert.value is not None and alert.metric else alert.uuid
 
 
 def _value(alert) -> str:
@@ -141,8 +147,13 @@ class AlertTray(QObject):
             return None
         now = self._clock()
         self._held &= self._known   # cleared or acknowledged while held: nothing to say
-        self._held |= {a.uuid for a in page.open_alerts
-                       if a.uuid not in known and a.severity in NOTIFY and not self._repeat(a, now)}
+        fresh = [a for a in page.open_alerts if a.uuid not in known and a.severity in NOTIFY]
+        # Re-raised after the room acknowledged it: new again, and with it what its figure raised under other
+        # rules (told as one; left out, its own repeat clock would pop it up alone later).
+        back = getattr(page, "after_ack", frozenset())
+        back_figures = {_figure(a) for a in fresh if a.uuid in back}
+        self._held |= {a.uuid for a in fresh
+                       if a.uuid in back or _figure(a) in back_figures or not self._repeat(a, now)}
         return self.flush()
 
     def flush(self) -> Notice | None:

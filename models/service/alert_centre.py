@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import aliased
 
 from models.replica.orm import AlertEvent, AlertRule, DataQualityFinding, Organisation
 from models.replica.orm.types import from_utc_text
@@ -96,6 +97,9 @@ class BannerPage:
     worst: CentreAlert | None
     open_ids: frozenset[str] = field(default_factory=frozenset)
     open_alerts: tuple[CentreAlert, ...] = ()   # the same, worst first (what the notifier names)
+    # Those raised again after the room acknowledged the alert before them (same rule, same subject):
+    # the tray pops these up as new, where a re-raise nobody acknowledged waits out its repeat rule.
+    after_ack: frozenset[str] = field(default_factory=frozenset)
 
 
 def _aware(value):
@@ -281,8 +285,26 @@ def banner(store, now: datetime) -> BannerPage:
         codes = s.scalars(select(AlertEvent.org_code).where(*_state_where("open", now),
                                                             AlertEvent.folded_into.is_(None)).distinct())
         alerts = _worst_first(_rows(s, query, _names(s, codes), now))
+        after_ack = _after_ack(s) if alerts else frozenset()
     return BannerPage(now, len(alerts), alerts[0] if alerts else None, frozenset(a.uuid for a in alerts),
-                      tuple(alerts))
+                      tuple(alerts), after_ack)
+
+
+def _after_ack(session) -> frozenset[str]:
+    """The open unacknowledged alerts whose alert before them, of the same rule about the same subject
+    and provider, the room acknowledged: a condition the room dealt with that came back.  One query; the
+    one before each is found through ``ix_alert_event_rule_subject``."""
+    return frozenset(session.scalars(_after_ack_query()))
+
+
+def _after_ack_query():
+    prev = aliased(AlertEvent)
+    before = (select(prev.acknowledged_at)
+              .where(prev.rule_code == AlertEvent.rule_code, prev.subject.is_not_distinct_from(AlertEvent.subject),
+                     prev.org_code.is_not_distinct_from(AlertEvent.org_code), prev.raised_at < AlertEvent.raised_at)
+              .order_by(prev.raised_at.desc()).limit(1).correlate(AlertEvent).scalar_subquery())
+    return select(AlertEvent.uuid).where(*_state_where("open", None), AlertEvent.folded_into.is_(None),
+                                         before.is_not(None))
 
 
 def centre(store, now: datetime, state: str = "open", *, provider: str | None = None,
