@@ -14,7 +14,13 @@ read from the entries (every desktop that holds them agrees), not stored on the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
 from sqlalchemy import text
+
+from models.replica.orm.types import from_utc_text, to_utc_text
+from models.uk_time import iso_uk, uk_time
 
 KIND = "action_reassigned"
 # Entries naming a replaced action: a LIKE on the links text narrows a year's log to those before
@@ -31,3 +37,48 @@ def link(action_uuid: str) -> dict[str, str]:
 def reassigned(db) -> dict[str, str]:
     """Action uuid -> the entry that reassigned it (a ``Session`` or a ``Connection``)."""
     return {uid: entry for uid, entry in db.execute(_REASSIGNED) if isinstance(uid, str)}
+
+
+@dataclass(frozen=True)
+class Reassignment:
+    """One entry reassigning an action: to whom (its new action), when, by whom."""
+    action_uuid: str          # the action replaced
+    entry_uuid: str           # the decision that reassigned it
+    decided_at: datetime
+    by: str                   # the decision maker
+    owner: str | None         # the new owner (None: the entry's new action is not in this replica)
+    new_action_uuid: str | None
+
+    def sentence(self, ref: str | None = None) -> str:
+        """'reassigned to Pat Right Sat 5 Dec 2026 15:02 GMT, by Dr Lead (decision <ref>)'."""
+        return (f"reassigned to {self.owner or '(owner not in this replica)'} {uk_time(self.decided_at)}, "
+                f"by {self.by} (decision {ref or self.entry_uuid})")
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"to": self.owner, "at": to_utc_text(self.decided_at), "at_uk": iso_uk(self.decided_at),
+                "by": self.by, "decision": self.entry_uuid, "new_action": self.new_action_uuid,
+                "said": self.sentence()}
+
+
+_REASSIGNMENTS = text(
+    "SELECT json_extract(l.value, '$.action_uuid'), d.uuid, d.decided_at, d.decision_maker, a.owner, a.uuid "
+    "FROM decision_entry AS d JOIN json_each(d.links) AS l LEFT JOIN action AS a ON a.decision_uuid = d.uuid "
+    "WHERE d.links LIKE '%" + KIND + "%' AND json_extract(l.value, '$.kind') = '" + KIND + "'")
+
+
+def reassignments(db) -> dict[str, list[Reassignment]]:
+    """Action uuid -> every entry reassigning it, in decision order (more than one: a clash, two
+    desktops that each reassigned it without seeing the other's entry)."""
+    out: dict[str, list[Reassignment]] = {}
+    for uid, entry, at, by, owner, new in db.execute(_REASSIGNMENTS):
+        if isinstance(uid, str):
+            out.setdefault(uid, []).append(Reassignment(uid, entry, _aware(at), by, owner, new))
+    for rows in out.values():
+        rows.sort(key=lambda r: (r.decided_at, r.entry_uuid))
+    return out
+
+
+def _aware(value) -> datetime:
+    if isinstance(value, str):
+        return from_utc_text(value)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.replica.orm import (Contact, DecisionEntry, OnCallShift, OpelChecklistItem, Organisation, SpocMessage,
+from models.replica.orm import (Action, Contact, DecisionEntry, OnCallShift, OpelChecklistItem, Organisation, SpocMessage,
                                 Transfer)
-from models.records import decision_actions
+from models.records import action_reassign, decision_actions
 from models.replica.utc import from_utc_text
 from models.uk_time import uk_time
 
@@ -89,6 +89,21 @@ def _actions(items: Any) -> str:
     return f"Actions recorded with this decision ({len(items)}): " + "; ".join(said)
 
 
+def _reassigned(session, uid: Any, numbers: dict[str, int]) -> str:
+    """The action a reassignment replaces, and (a clash) every entry that reassigned it."""
+    action = session.get(Action, uid) if isinstance(uid, str) else None
+    if action is None:
+        return f"Reassigns the action {uid}: {NOT_HELD}"
+    given = (f", given by entry {numbers[action.decision_uuid]} of this export" if action.decision_uuid in numbers
+             else f", given by decision {action.decision_uuid}" if action.decision_uuid else "")
+    said = f"Reassigns the action '{action.description}' (owner {action.owner}{given})"
+    moves = action_reassign.reassignments(session).get(uid, [])
+    if len(moves) > 1:
+        said += ("; clash: it was reassigned " + str(len(moves)) + " times, each on a desktop that had not seen "
+                 "the other, and each new action stands: " + "; ".join(m.sentence() for m in moves))
+    return said
+
+
 def reference(session, link: Any, numbers: dict[str, int], names: dict[str, str]) -> str:
     """One link as a sentence naming what it points at."""
     if not isinstance(link, dict):
@@ -106,6 +121,8 @@ def reference(session, link: Any, numbers: dict[str, int], names: dict[str, str]
         return _message(session, link["uuid"])
     if kind == decision_actions.KIND:
         return _actions(link.get("items"))
+    if kind == action_reassign.KIND:
+        return _reassigned(session, link.get("action_uuid"), numbers)
     if kind == "action_card":
         return _card(session, link.get("checklist_item") or link.get("uuid"))
     ident = link.get("uuid") or link.get("org_code") or ""

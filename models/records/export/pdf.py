@@ -448,6 +448,17 @@ def _field_table(fields: list[list[list]], widths: list[float]) -> Table:
     return table
 
 
+def _reassigned(moves: list[dict], index: dict[str, int]) -> str:
+    """'; reassigned to <owner> <when>, by <who> (decision <ref>)' for each entry that gave the action to
+    another owner; two or more are a clash (desktops that each reassigned it unseen), said so."""
+    said = [f"reassigned to {_text(m.get('to') or '(owner not in this replica)')} {_text(_when(m['at']))}, "
+            f"by {_text(m['by'])} (decision {_text(_ref(m['decision'], index))})" for m in moves]
+    if len(said) > 1:
+        return ("; <b>clash</b>: " + " and ".join(said)
+                + ", each on a desktop that had not seen the other (both new actions stand)")
+    return "; " + said[0] if said else ""
+
+
 def _when(text: str | None) -> str:
     return uk_time(datetime.fromisoformat(text)) if text else ""
 
@@ -549,6 +560,7 @@ def _entry(st: _Styles, e: dict[str, Any], number: int, index: dict[str, int]) -
         f"• {_text(a['description'])}: {_text(a['owner'])}"
         + (f", due {_text(_when(a['due_at']))}" if a["due_at"] else "")
         + (f"; done {_text(_when(a['done_at']))} by {_text(a['done_by'] or '?')}" if a["done_at"] else "")
+        + _reassigned(a.get("reassigned") or [], index)
         for a in e["actions"])
     amend = []
     if e["amends_uuid"]:

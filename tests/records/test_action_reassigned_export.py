@@ -1,0 +1,81 @@
+"""A reassigned action in the room's records, on two desktops through a real hub on loopback (real
+encrypted replicas): the records export says who it went to, when, by whom and in which decision (PDF, CSV,
+JSON) where it read only as an action never done."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from datetime import timedelta
+
+import pytest
+
+from models.records import verify as records_verify
+from models.records.export.records import export_records
+from models.replica.orm.types import utcnow
+from models.service import actions as door
+from models.service import decisions
+from models.uk_time import UK, uk_time
+
+
+def _synced(*desks):
+    for desk in desks + desks:
+        assert desk.run_once().error is None
+
+
+def _gave(desk, now):
+    gave = decisions.record_decision(desk.store, decisions.NewDecision(
+        "Dr Lead", "Director on-call", "Open the discharge lounge early", "Corridor care at RAA",
+        "Dr Lead", now - timedelta(hours=1)),
+        [decisions.NewAction("Call RAA site manager", "Sam Wrong", now - timedelta(minutes=30))])
+    return gave, gave.uuids[0]
+
+
+def _export(desk, now, out):
+    day = now.astimezone(UK).date()
+    result = export_records(desk.store, day - timedelta(days=1), day + timedelta(days=1), out, icb="Test ICB",
+                            now=now, user="tester", host="desk")
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        pytest.fail("pdftotext is missing: install poppler-utils", pytrace=False)
+    pdf = subprocess.run([pdftotext, "-layout", str(result.files["decisions.pdf"]), "-"], capture_output=True,
+                         text=True, timeout=60, check=True).stdout
+    rows = list(csv.DictReader(io.StringIO((out / "decisions.csv").read_text(encoding="utf-8"))))
+    entries = json.loads((out / "decisions.json").read_text(encoding="utf-8"))["entries"]
+    return result, " ".join(pdf.split()), rows, entries
+
+
+def _old_action(entries, gave_uuid, old):
+    [entry] = [e for e in entries if e["uuid"] == gave_uuid]
+    [action] = [a for a in entry["actions"] if a["uuid"] == old]
+    return action
+
+
+def test_the_export_says_who_a_reassigned_action_went_to_when_by_whom_and_in_which_decision(
+        sqlite_hub, make_desktop, tmp_path):
+    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
+    now = utcnow()
+    gave, old = _gave(a, now)
+    _synced(a, b)
+    out = door.reassign_action(a.store, old, "Pat Right", "Sam is off today", "Dr Lead", "Director on-call", now)
+    _synced(a, b)
+    said = f"reassigned to Pat Right {uk_time(now)}, by Dr Lead (decision"
+    result, pdf, rows, entries = _export(b, now, tmp_path / "out")
+    assert result.manifest["chain"]["verification"]["intact"]   # records verify still passes
+    action = _old_action(entries, gave.uuid, old)
+    assert action["done_at"] is None
+    [move] = action["reassigned"]
+    assert (move["to"], move["by"], move["decision"], move["new_action"]) == ("Pat Right", "Dr Lead", out.uuid,
+                                                                            out.uuids[0])
+    assert move["said"] == f"{said} {out.uuid})"
+    [row] = [r for r in rows if r["uuid"] == gave.uuid]
+    assert f"{said} {out.uuid})" in row["actions"]
+    assert "Call RAA site manager: Sam Wrong" in pdf and said in pdf, pdf[:3000]
+    assert "clash" not in pdf.lower()
+    assert "Reassigns the action 'Call RAA site manager' (owner Sam Wrong, given by entry 1 of this export)" in pdf
+    assert "a kind of link this version does not describe" not in pdf
+    with b.store.session() as s:
+        assert records_verify.verify(s).intact
