@@ -19,6 +19,7 @@ reaches the other desktops through the hub; the view draws again when it lands.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from datetime import datetime
 
@@ -51,6 +52,7 @@ from ui.widgets import cell, fill_table, fit_button_column, fit_rows, make_table
 ACTION_HEADERS = ("Action", "Owner", "Due", "Status", "", "")
 ALERT_HEADERS = ("Severity", "Since", "Alert", "Acknowledged", "")
 OVERDUE_SEVERITY = 3
+CLASH_SEVERITY = 2   # a warning: two owners until the room settles it
 BUSY_NOTE_MS = 400   # a write still waiting for the replica after this long says so
 
 
@@ -102,6 +104,11 @@ class ActionsView(QWidget):
                                    "their owner and due time.")
         layout.addWidget(self.actions_table)
         layout.addWidget(self.actions_empty)
+        self.clash_label = QLabel()   # each action reassigned twice unseen, in words (not only a tooltip)
+        self.clash_label.setWordWrap(True)
+        self.clash_label.setAccessibleName("Actions reassigned on two desktops: both stand")
+        self.clash_label.setVisible(False)
+        layout.addWidget(self.clash_label)
 
         alerts_bar = QHBoxLayout()
         alerts_bar.addWidget(QLabel("<b>Alerts</b> (unacknowledged first, worst first, then longest open)"))
@@ -173,8 +180,14 @@ class ActionsView(QWidget):
             else:
                 status = cell("No due time")
             due = fmt.local_time(a.due_at, with_date=True) if a.due_at else "—"
-            rows.append([cell(a.description, data=a.uuid), cell(a.owner), cell(due), status, cell(""), cell("")])
+            # Reassigned on two desktops that had not seen each other's: both new actions stand, marked.
+            owner = (cell(f"{a.owner} ⚠ CLASH", colours=theme.severity_colours(CLASH_SEVERITY), tooltip=a.clash)
+                     if a.clash else cell(a.owner))
+            rows.append([cell(a.description, data=a.uuid), owner, cell(due), status, cell(""), cell("")])
         fill_table(self.actions_table, rows)
+        clashes = [a.clash for a in actions if a.clash]
+        self.clash_label.setText("<br>".join("⚠ " + html.escape(c) for c in clashes))
+        self.clash_label.setVisible(bool(clashes))
         self.done_buttons, self.reassign_buttons = {}, {}
         for r, a in enumerate(actions):
             # Given to the wrong owner: reassigned by a decision, never marked done (a completion nobody made).

@@ -78,6 +78,25 @@ def reassignments(db) -> dict[str, list[Reassignment]]:
     return out
 
 
+def clashes(db) -> dict[str, list[Reassignment]]:
+    """New action uuid -> the *other* reassignments of the action it replaced, for each new action made
+    by a reassignment that clashed (the same action reassigned twice; both new actions stand)."""
+    out: dict[str, list[Reassignment]] = {}
+    for rows in reassignments(db).values():
+        if len(rows) > 1:
+            for r in rows:
+                if r.new_action_uuid:
+                    out[r.new_action_uuid] = [o for o in rows if o is not r]
+    return out
+
+
+def clash_sentence(description: str, others: list[Reassignment]) -> str:
+    """What the room reads on a new action whose reassignment clashed."""
+    said = "; ".join(o.sentence() for o in others)
+    return (f"Clash: '{description}' was also {said}, on a desktop that had not seen this reassignment. "
+            "Both actions stand until the room settles who owns it.")
+
+
 def _aware(value) -> datetime:
     if isinstance(value, str):
         return from_utc_text(value)

@@ -124,12 +124,14 @@ class ActionItem:
     decision_uuid: str | None
     overdue: bool
     overdue_minutes: float | None  # how long past due, when overdue
+    clash: str | None = None       # reassigned twice without either desktop seeing the other: what the room reads
 
     def as_dict(self) -> dict:
         return {"uuid": self.uuid, "description": self.description, "owner": self.owner,
                 "due_at": to_utc_text(self.due_at) if self.due_at else None,
                 "decision_uuid": self.decision_uuid, "overdue": self.overdue,
-                "overdue_minutes": None if self.overdue_minutes is None else round(self.overdue_minutes, 1)}
+                "overdue_minutes": None if self.overdue_minutes is None else round(self.overdue_minutes, 1),
+                "clash": self.clash}
 
 
 def open_actions(session, now: datetime) -> list[ActionItem]:
@@ -137,6 +139,8 @@ def open_actions(session, now: datetime) -> list[ActionItem]:
     time, those with no due time last."""
     rows = session.scalars(select(Action).where(Action.done_at.is_(None))).all()
     moved = action_reassign.reassigned(session) if rows else {}
+    clashed = action_reassign.clashes(session) if moved else {}
+    still = {a.uuid for a in rows if a.uuid not in moved}   # a clash shows while another of its actions is open
     items = []
     for a in rows:
         if a.uuid in moved:
@@ -144,9 +148,15 @@ def open_actions(session, now: datetime) -> list[ActionItem]:
         due = _aware(a.due_at)
         overdue = due is not None and now > due
         items.append(ActionItem(a.uuid, a.description, a.owner, due, None, None, a.decision_uuid, overdue,
-                                (now - due).total_seconds() / 60 if overdue else None))
+                                (now - due).total_seconds() / 60 if overdue else None,
+                                _clash(a.description, clashed.get(a.uuid, []), still)))
     far = datetime.max.replace(tzinfo=now.tzinfo)
     return sorted(items, key=lambda i: (not i.overdue, i.due_at or far, i.description, i.uuid))
+
+
+def _clash(description: str, others: list[action_reassign.Reassignment], still: set[str]) -> str | None:
+    open_ones = [o for o in others if o.new_action_uuid in still]
+    return action_reassign.clash_sentence(description, open_ones) if open_ones else None
 
 
 def overdue_actions(session, now: datetime) -> list[ActionItem]:

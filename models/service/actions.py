@@ -106,6 +106,13 @@ def reassign_action(store, action_uuid: str, owner: str, reason: str, by: str, r
     return Outcome(outcome.changes | Changes(frozenset({"alert"})), uuid=outcome.uuid, uuids=outcome.uuids)
 
 
+def reassignments(store) -> dict[str, list[action_reassign.Reassignment]]:
+    """Action uuid -> every entry reassigning it, in decision order (two or more: a clash), for the
+    decision log's detail."""
+    with store.session() as s, s.begin():
+        return action_reassign.reassignments(s)
+
+
 def acknowledge_alert(store, alert_uuid: str, by: str, note: str, at: datetime) -> Outcome:
     """Acknowledge an alert (who, when, a note); not applied if it was acknowledged already."""
     with one_transaction(store) as tx:

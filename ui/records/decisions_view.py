@@ -35,8 +35,9 @@ from models.author import current_author
 from models.queries import records as rq
 from models.queries import situation_snapshot
 from models.records import verify as records_verify
-from models.records import decision_actions, reached_hub
+from models.records import action_reassign, decision_actions, reached_hub
 from models.replica.utc import from_utc_text
+from models.service import actions as actions_door
 from models.service import decision_log as door
 from ui import format as fmt
 from ui import tasks, theme
@@ -106,11 +107,27 @@ def message_html(message) -> str:
             f"({len(message.recipients)} recipient{'s' if len(message.recipients) != 1 else ''})<br>{words}</p>")
 
 
-def detail_html(row: rq.DecisionRow, known: dict[str, rq.EntryRef] | None = None, message=None) -> str:
+def clashing_entries(moves: dict[str, list]) -> set[str]:
+    """Entries that reassigned an action some other entry reassigned too (a clash)."""
+    return {r.entry_uuid for rows in moves.values() if len(rows) > 1 for r in rows}
+
+
+def _moves_html(rows: list, known: dict[str, rq.EntryRef]) -> str:
+    said = [f"reassigned to <b>{_esc(r.owner or '(owner not in this replica)')}</b> "
+            f"{fmt.local_time(r.decided_at, with_date=True)}, by {_esc(r.by)} ({_entry_ref(r.entry_uuid, known)})"
+            for r in rows]
+    if len(said) > 1:
+        return (" · <b>⚠ CLASH</b>: " + " and ".join(said)
+                + ", each on a desktop that had not seen the other; both new actions stand")
+    return " · " + said[0] if said else ""
+
+
+def detail_html(row: rq.DecisionRow, known: dict[str, rq.EntryRef] | None = None, message=None,
+                moves: dict[str, list] | None = None) -> str:
     """Every good-practice field of one entry, as HTML for the detail pane; ``known`` names
     amended and amending entries by time and author instead of UUID; ``message``: the SPoC message
     the entry records (``models.service.messages.SentMessage``), said with its delivery first."""
-    known = known or {}
+    known, moves = known or {}, moves or {}
     e = row.entry
     parts = [f"<h3>{_esc(e.decision)}</h3>",
              f"<p><b>Decided</b> {fmt.local_time(e.decided_at, with_date=True)} (UK) by "
@@ -127,17 +144,27 @@ def detail_html(row: rq.DecisionRow, known: dict[str, rq.EntryRef] | None = None
         items = "".join(f"<li>{_esc(a.description)} — <b>{_esc(a.owner)}</b>, due "
                         f"{fmt.local_time(a.due_at, with_date=True) if a.due_at else 'no time set'}"
                         + (f" · done {fmt.local_time(a.done_at, with_date=True)} by {_esc(a.done_by)}"
-                           if a.done_at else "") + "</li>" for a in row.actions)
+                           if a.done_at else "") + _moves_html(moves.get(a.uuid, []), known) + "</li>"
+                        for a in row.actions)
         parts.append(f"<p><b>Actions and owners</b></p><ul>{items}</ul>")
     else:
         parts.append("<p><b>Actions and owners</b><br><i>none</i></p>")
     if e.review_at:
         parts.append(f"<p><b>Review</b> {fmt.local_time(e.review_at, with_date=True)}</p>")
     # The actions link repeats "Actions and owners" above, for the hash chain: not a link to show.
-    links = ", ".join(html.escape(str(link.get("org_code") or link.get("uuid") or link) if isinstance(link, dict)
+    links = ", ".join(html.escape(f"reassigns action {link.get('action_uuid')}"
+                                  if isinstance(link, dict) and link.get("kind") == action_reassign.KIND else
+                                  str(link.get("org_code") or link.get("uuid") or link) if isinstance(link, dict)
                                   else str(link)) for link in e.links or []
                       if not (isinstance(link, dict) and link.get("kind") == decision_actions.KIND))
     parts.append(f"<p><b>Links</b> {links or '<i>none</i>'}</p>")
+    for link in e.links or []:   # this entry reassigned an action: did another desktop too, unseen?
+        if isinstance(link, dict) and link.get("kind") == action_reassign.KIND:
+            others = [r for r in moves.get(link.get("action_uuid"), []) if r.entry_uuid != e.uuid]
+            if others:
+                parts.append("<p><b>⚠ Clash</b> The same action was also" + _moves_html(others, known)[2:]
+                             + ", on a desktop that had not seen this entry. Both new actions stand until "
+                             "the room settles who owns it.</p>")
     if e.amends_uuid:
         parts.append(f"<p><b>Amends</b> {_entry_ref(e.amends_uuid, known)}</p>")
     if row.amended_by:
@@ -176,7 +203,8 @@ class DecisionsView(QWidget):
         self._page = ""
         self._select_next: str | None = None   # an entry just recorded: selected when the log is next drawn
         self.dialog = None
-        self._reads = tasks.LatestRead(self, self._draw, self._read_failed)
+        self.moves: dict[str, list] = {}   # action uuid -> the entries reassigning it (models.service.actions)
+        self._reads = tasks.LatestRead(self, lambda read: self._draw(*read), self._read_failed)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         outer.addLayout(self._filters())
@@ -287,13 +315,15 @@ class DecisionsView(QWidget):
     def refresh(self) -> None:
         """Read the log through the filters off the UI thread; draw it when it arrives."""
         store, flt = self.store, self.current_filter()
-        self._reads(lambda: door.log_page(store, flt))
+        self._reads(lambda: (door.log_page(store, flt), actions_door.reassignments(store)))
 
     def _read_failed(self, exc: BaseException) -> None:
         self.status.say(f"Could not read the decision log: {tasks.sentence(exc, write=False)}")
 
-    def _draw(self, page: door.LogPage) -> None:
+    def _draw(self, page: door.LogPage, moves: dict[str, list] | None = None) -> None:
         keep = self._select_next or self.selected_uuid()
+        self.moves = moves or {}
+        clashed = clashing_entries(self.moves)
         self._select_next = None
         self._load_choices(page)
         self.rows, self.known, self.days, self.organisations = page.rows, page.refs, page.days, page.organisations
@@ -305,10 +335,12 @@ class DecisionsView(QWidget):
             cell(r.entry.decision_maker, tooltip=r.entry.decision_maker_role),
             cell(r.entry.decision.splitlines()[0][:140] if r.entry.decision else ""),
             cell(str(len(r.actions)), align_right=True),
-            cell(("amends" if r.entry.amends_uuid else "")
-                 + (" · " if r.entry.amends_uuid and r.amended_by else "")
-                 + ("⚠ amended" if r.amended_by else ""),
-                 tooltip="A later entry corrects this one: read it too" if r.amended_by else None),
+            cell(" · ".join(w for w in ("amends" if r.entry.amends_uuid else "",
+                                        "⚠ amended" if r.amended_by else "",
+                                        "⚠ clash" if r.entry.uuid in clashed else "") if w),
+                 tooltip=("A later entry corrects this one: read it too" if r.amended_by else None)
+                 if r.entry.uuid not in clashed else
+                 "This entry reassigned an action another desktop also reassigned, unseen: both new actions stand"),
             self._message_cell(self.messages.get(r.entry.uuid))]
             for r in self.rows[:SHOWN_AT_MOST]])
         if len(self.rows) > SHOWN_AT_MOST:
@@ -371,7 +403,7 @@ class DecisionsView(QWidget):
     def _show_detail(self) -> None:
         row = self.selected_row()
         self.amend_button.setEnabled(row is not None)
-        page = (detail_html(row, self.known, self.messages.get(row.entry.uuid)) if row else
+        page = (detail_html(row, self.known, self.messages.get(row.entry.uuid), self.moves) if row else
                 "<p><i>No entry matches the filters. Clear a filter to see more.</i></p>")
         if page != self._page:  # the minute's redraw must not jump the reader back to the top
             self._page = page
