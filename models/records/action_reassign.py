@@ -78,11 +78,12 @@ def reassignments(db) -> dict[str, list[Reassignment]]:
     return out
 
 
-def clashes(db) -> dict[str, list[Reassignment]]:
+def clashes(db, moves: dict[str, list[Reassignment]] | None = None) -> dict[str, list[Reassignment]]:
     """New action uuid -> the *other* reassignments of the action it replaced, for each new action made
-    by a reassignment that clashed (the same action reassigned twice; both new actions stand)."""
+    by a reassignment that clashed (the same action reassigned twice; both new actions stand).
+    ``moves``: :func:`reassignments` already read (one scan of the log, not two)."""
     out: dict[str, list[Reassignment]] = {}
-    for rows in reassignments(db).values():
+    for rows in (reassignments(db) if moves is None else moves).values():
         if len(rows) > 1:
             for r in rows:
                 if r.new_action_uuid:

@@ -138,8 +138,8 @@ def open_actions(session, now: datetime) -> list[ActionItem]:
     """Actions not done yet (a ``Session``): overdue first (longest overdue first), then by due
     time, those with no due time last."""
     rows = session.scalars(select(Action).where(Action.done_at.is_(None))).all()
-    moved = action_reassign.reassigned(session) if rows else {}
-    clashed = action_reassign.clashes(session) if moved else {}
+    moved = action_reassign.reassignments(session) if rows else {}   # one scan of the log's links
+    clashed = action_reassign.clashes(session, moved)
     still = {a.uuid for a in rows if a.uuid not in moved}   # a clash shows while another of its actions is open
     items = []
     for a in rows:
