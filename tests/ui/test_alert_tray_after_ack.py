@@ -13,8 +13,7 @@ from sync.engine import SyncEngine
 from tests.models.conftest import FAST_KDF, PASSPHRASE
 from tests.support.replica import fresh_replica
 from tests.sync.engine.conftest import submit
-from tests.ui.test_alert_tray_storms import Clock, _look, room  # noqa: F401
-from ui.alert_tray import AlertTray
+from tests.ui.test_alert_tray_storms import _look, room, watched  # noqa: F401
 
 REAP_4 = "Critical: An ambulance service's REAP level rose to 4"
 
@@ -41,11 +40,7 @@ def _card(notice, path) -> None:
 
 def test_a_reraise_after_the_room_acknowledged_pops_up_and_flapping_after_it_stays_quiet(qtbot, room, tmp_path):
     hub, store, desk = room
-    clock = Clock()
-    tray = AlertTray(clock=clock)
-    shown = []
-    tray.notified.connect(shown.append)
-    _look(desk, store, tray)
+    tray, clock, shown = watched(desk, store)
     start = datetime.now(timezone.utc) - timedelta(hours=1)
     _reap(hub, 4, start)
     _look(desk, store, tray)
@@ -87,11 +82,7 @@ def test_an_acknowledgement_on_another_desktop_counts_and_one_at_another_place_d
     hub, store, desk = room
     other = fresh_replica(tmp_path / "other" / "scc.db", PASSPHRASE, kdf=FAST_KDF)
     other_desk = SyncEngine(other, HubClient(hub.url, hub.tokens["room_lead"]))
-    clock = Clock()
-    tray = AlertTray(clock=clock)
-    shown = []
-    tray.notified.connect(shown.append)
-    _look(desk, store, tray)
+    tray, clock, shown = watched(desk, store)
     start = datetime.now(timezone.utc) - timedelta(hours=1)
     for org in ("RX01", "RX02"):
         submit(hub, [{"type": "opel_declaration", "pillar": "acute", "assessed_at": start.isoformat(),

@@ -8,8 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from tests.sync.engine.conftest import submit
-from tests.ui.test_alert_tray_storms import FORTY, Clock, _look, room  # noqa: F401
-from ui.alert_tray import AlertTray
+from tests.ui.test_alert_tray_storms import FORTY, _look, room, watched  # noqa: F401
 
 
 def _opel_4(hub, org, at):
@@ -19,11 +18,7 @@ def _opel_4(hub, org, at):
 
 def test_no_critical_care_bed_a_minute_after_an_opel_4_popup_pops_up_at_once(qtbot, room):
     hub, store, desk = room
-    clock = Clock()
-    tray = AlertTray(clock=clock)
-    shown = []
-    tray.notified.connect(shown.append)
-    _look(desk, store, tray)
+    tray, clock, shown = watched(desk, store)
     now = datetime.now(timezone.utc) - timedelta(minutes=5)
     _opel_4(hub, "RX00", now)
     _look(desk, store, tray)
@@ -43,11 +38,7 @@ def test_no_critical_care_bed_a_minute_after_an_opel_4_popup_pops_up_at_once(qtb
 
 def test_two_kinds_of_critical_alternating_are_gathered_after_the_first_of_each(qtbot, room):
     hub, store, desk = room
-    clock = Clock()
-    tray = AlertTray(clock=clock)
-    shown = []
-    tray.notified.connect(shown.append)
-    _look(desk, store, tray)
+    tray, clock, shown = watched(desk, store)
     now = datetime.now(timezone.utc) - timedelta(minutes=30)
     for n in range(6):   # OPEL 4 at one trust, no critical care bed at the next, 40 seconds apart
         clock.t += 40

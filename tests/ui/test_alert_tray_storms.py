@@ -42,6 +42,16 @@ def room(tmp_path):
         hub.stop()
 
 
+def watched(desk, store):
+    """A tray on a test clock, the notices it shows, after a first look at the room."""
+    clock = Clock()
+    tray = AlertTray(clock=clock)
+    shown = []
+    tray.notified.connect(shown.append)
+    _look(desk, store, tray)
+    return tray, clock, shown
+
+
 def _look(desk, store, tray) -> None:
     assert desk.run_once().error is None
     tray.seen(alert_centre.banner(store, datetime.now(timezone.utc)))
@@ -49,11 +59,7 @@ def _look(desk, store, tray) -> None:
 
 def test_forty_providers_at_opel_4_within_the_hour_are_a_few_summaries_not_forty_popups(qtbot, room):
     hub, store, desk = room
-    clock = Clock()
-    tray = AlertTray(clock=clock)
-    shown = []
-    tray.notified.connect(shown.append)
-    _look(desk, store, tray)
+    tray, clock, shown = watched(desk, store)
     start = datetime.now(timezone.utc) - timedelta(hours=1)
     for n in range(40):   # one every 90 seconds
         clock.t += 90
@@ -79,11 +85,7 @@ def test_forty_providers_at_opel_4_within_the_hour_are_a_few_summaries_not_forty
 
 def test_a_reap_level_flapping_every_five_minutes_pops_up_twice_an_hour_not_six_times(qtbot, room):
     hub, store, desk = room
-    clock = Clock()
-    tray = AlertTray(clock=clock)
-    shown = []
-    tray.notified.connect(shown.append)
-    _look(desk, store, tray)
+    tray, clock, shown = watched(desk, store)
     start = datetime.now(timezone.utc) - timedelta(hours=2)
     for n in range(24):   # REAP 4, 2, 4, 2, ... five minutes apart
         clock.t += 300
