@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -202,11 +201,7 @@ class ActionsView(QWidget):
             self.actions_table.setCellWidget(r, len(ACTION_HEADERS) - 1, button)
             self.done_buttons[a.uuid] = button
         fit_button_column(self.actions_table, self.done_buttons.values())
-        if self.reassign_buttons:
-            header = self.actions_table.horizontalHeader()
-            header.setSectionResizeMode(len(ACTION_HEADERS) - 2, QHeaderView.ResizeMode.Fixed)
-            header.resizeSection(len(ACTION_HEADERS) - 2,
-                                 max(b.sizeHint().width() for b in self.reassign_buttons.values()) + 8)
+        fit_button_column(self.actions_table, self.reassign_buttons.values(), len(ACTION_HEADERS) - 2)
         fit_rows(self.actions_table)
         self.actions_table.setVisible(bool(actions))
         self.actions_empty.setVisible(not actions)

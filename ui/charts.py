@@ -493,6 +493,12 @@ class TimeChart(QWidget):
         self.empty.setVisible(not has_points)
         self._place_empty()
 
+    def fold_note(self, folded: bool) -> None:
+        """The note under the plot, or (``folded``, a page too short for it) in the plot's tooltip."""
+        text = self.note.text()
+        self.note.setVisible(bool(text) and not folded)
+        self.plot.setToolTip(f"<p>{text}</p>" if text and folded else "")
+
     def line_item(self, name: str) -> pg.PlotDataItem | None:
         """The drawn line of the series called ``name`` (None: it has no line)."""
         return self._lines.get(name)

@@ -556,9 +556,7 @@ class OffloadView(QWidget):
 
     def _fold_note(self) -> None:
         """The chart's note under its plot, or (``_tight``) in the plot's tooltip; a redraw keeps the choice."""
-        text = self.chart.note.text()
-        self.chart.note.setVisible(bool(text) and not self._tight)
-        self.chart.plot.setToolTip(f"<p>{text}</p>" if text and self._tight else "")
+        self.chart.fold_note(self._tight)
         self.chart_panel.updateGeometry()
 
     def _fit_tight(self) -> None:

@@ -491,9 +491,7 @@ class ProviderView(QWidget):
     def _fold_notes(self) -> None:
         """Each chart's note under its plot, or (``_notes_folded``) in the chart's tooltip; a redraw shows it again."""
         for c in (self.param_chart, self.level_chart):
-            text = c.note.text()
-            c.note.setVisible(bool(text) and not self._notes_folded)
-            c.plot.setToolTip(f"<p>{text}</p>" if text and self._notes_folded else "")
+            c.fold_note(self._notes_folded)
 
     def _band_lines(self, line) -> list[tuple[float, str, str]]:
         """The dashed lines where the OPEL table's points for ``line`` change: (value, label, colour)."""

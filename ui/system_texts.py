@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from models.rules.handover_bands import load_handover
 from models.rules.opel_table import period_note
-from models.uk_time import UK, day_clock, repeated_zone
+from models.uk_time import UK, day_clock
 from models.service import system_picture as door
 from models.rules import critcare_totals, response_today
 from ui import format as fmt
@@ -37,10 +37,7 @@ def no_data_since(now: datetime, at: datetime | None) -> str:
     too past six days. (With the date, a pillar tile at 1366x768 cut its age short: "(8 h …".)"""
     if at is None:
         return "no data received"
-    days = (now.astimezone(fmt.UK).date() - at.astimezone(fmt.UK).date()).days
-    when = (fmt.local_time(at) if days == 0 else at.astimezone(fmt.UK).strftime("%a %H:%M") + repeated_zone(at)
-            if 0 < days < 7 else fmt.local_time(at, with_date=True))
-    return f"no data since {when} ({fmt.age(now, at)})"
+    return f"no data since {day_clock(now, at)} ({fmt.age(now, at)})"
 
 
 def age_line(now: datetime, at: datetime | None, limit: timedelta, what: str = "updated") -> tuple[str, bool]:

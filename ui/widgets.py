@@ -132,13 +132,13 @@ def toolbar_button(bar, text: str, name: str, slot) -> QPushButton:
     return b
 
 
-def fit_button_column(table: QTableWidget, buttons) -> None:
-    """The last column holds a button per row: make it as wide as the widest button
+def fit_button_column(table: QTableWidget, buttons, column: int | None = None) -> None:
+    """A column (the last by default) holds a button per row: make it as wide as the widest button
     (sized to contents it would take the width of its empty cells and cut them off)."""
     buttons = list(buttons)
     if not buttons:
         return
-    column = table.columnCount() - 1
+    column = table.columnCount() - 1 if column is None else column
     header = table.horizontalHeader()
     header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
     header.resizeSection(column, max(b.sizeHint().width() for b in buttons) + 8)

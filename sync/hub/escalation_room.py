@@ -65,7 +65,6 @@ class _Run:
     since: datetime
     reached: datetime | None
     after: float | None
-    raises: int = 1
     last_clear: datetime | None = None   # the hub's time its latest alert cleared
     acknowledged: bool = False
     ids: list[str] = field(default_factory=list)   # its alerts, in order
@@ -129,7 +128,6 @@ class RoomReader:
         if uid in self._run_of:   # the same raise again
             run = self._run_of[uid]
         elif run is not None and run.goes_on(reached or at, after):
-            run.raises += 1
             run.ids.append(uid)
         else:
             run = self._runs[key] = _Run(at, reached, after, ids=[uid])

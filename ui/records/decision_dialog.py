@@ -46,13 +46,6 @@ if TYPE_CHECKING:
 ROLES = ("Director on-call", "SCC room lead", "SCC clinical lead", "Room support", "Incident director")
 
 
-def from_edit(edit: UkTimeEdit) -> datetime:
-    """The instant the edit shows (``ui.uk_time_edit``: the one offered while it still shows it, in the
-    autumn change's repeated hour the reading nearer it); ``ValueError`` naming the edit for a time the
-    clocks skip (01:30 on the spring change)."""
-    return edit.instant()
-
-
 def _time_edit(name: str, value: datetime) -> UkTimeEdit:
     edit = UkTimeEdit(value, name)
     # The years the hub takes: a mistyped year is not offered.
@@ -186,7 +179,7 @@ class DecisionDialog(WritingDialog):
             self.say_problem("action: an action needs a description and an owner")
             return False
         try:
-            due = due_at if due_at is not None else from_edit(self.action_due)
+            due = due_at if due_at is not None else self.action_due.instant()
         except ValueError as exc:
             self.say_problem(str(exc))
             return False
@@ -214,8 +207,8 @@ class DecisionDialog(WritingDialog):
             decision=self.decision.toPlainText().strip(), rationale=self.rationale.toPlainText().strip(),
             options_considered=self.options.toPlainText().strip(),
             information_available=self.information.toPlainText().strip(),
-            decided_at=from_edit(self.decided_at),
-            review_at=from_edit(self.review_at) if self.has_review.isChecked() else None,
+            decided_at=self.decided_at.instant(),
+            review_at=self.review_at.instant() if self.has_review.isChecked() else None,
             recorded_by=self.recorded_by.text().strip(),
             links=[{"kind": "organisation", "org_code": c} for c in codes],
             amends_uuid=self.amends.uuid if self.amends else None)
