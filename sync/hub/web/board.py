@@ -41,7 +41,6 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-import apsw
 from sqlalchemy import and_, cast, func, or_, select
 
 from models.forecast import opel_chance
@@ -491,15 +490,10 @@ class BoardReader:
         position the feed is then read from (``start`` when no snapshot is needed or none can be read)."""
         with snapshot_seed.covering(self.week.snapshots, self.hub.db.hub_id, horizon=retention.pruned_through(conn),
                                     first=start, head=head, what="the chance of OPEL 3+") as found:
-            if found is None:
-                return start
-            try:
+            if found is not None:   # a failure midway takes nothing (the levels change at the end)
                 self._follow_levels(snapshot_seed.level_rows(found[0], since), since)
-            except apsw.Error as exc:   # nothing taken (the levels change at the end): the feed as before
-                log.warning("web: the chance of OPEL 3+ could not read the snapshot (%s); it learns from what "
-                            "the feed holds", exc)
-                return start
-            return max(start, found[1])
+                return max(start, found[1])
+        return start
 
     def _follow_levels(self, rows, since: datetime) -> None:
         """Each provider's, and the system's (key ``ICS``), worst shown level per UTC hour (what the

@@ -58,7 +58,9 @@ def covering(folder: Path | None, hub_id: str, *, horizon: int, first: int, head
              what: str) -> Iterator[tuple[apsw.Connection, int] | None]:
     """The newest published snapshot in ``folder`` (read only) and its position, when the feed's
     ``horizon`` (its highest pruned position) is past ``first`` (the position before the first a read
-    needs) and the snapshot is this hub's and covers the horizon; else None."""
+    needs) and the snapshot is this hub's and covers the horizon; else None.  A snapshot that fails while
+    it is read (``apsw.Error`` in the block) is logged and the rest of the block skipped: the caller reads
+    the feed as before."""
     if folder is None or horizon <= first:
         yield None
         return
@@ -85,6 +87,8 @@ def covering(folder: Path | None, hub_id: str, *, horizon: int, first: int, head
              what, path.name, info.position)
     try:
         yield snap, info.position
+    except apsw.Error as exc:
+        log.warning("web: snapshot %s could not be read (%s); %s %s", path, exc, what, _FALLBACK)
     finally:
         snap.close()
 

@@ -331,13 +331,9 @@ class WeekBoard:
                 self.cursor = self._first_position(conn, head)
                 with snapshot_seed.covering(self.snapshots, self.db.hub_id, horizon=pruned_through(conn),
                                             first=self.cursor, head=head, what="the week ahead") as found:
-                    if found is not None:
-                        try:
-                            snapshot_seed.seed_week(self._mirror.conn, found[0], KEPT)
-                            self.cursor = found[1]
-                        except apsw.Error as exc:
-                            log.warning("web: the week ahead could not read the snapshot (%s); it learns from "
-                                        "what the feed holds", exc)
+                    if found is not None:   # all or nothing: a snapshot failing midway leaves the mirror empty
+                        snapshot_seed.seed_week(self._mirror.conn, found[0], KEPT)
+                        self.cursor = found[1]
             start = self.cursor
             orgs = conn.execute(select(s.organisation.c.ods_code, s.organisation.c.name, s.organisation.c.sector,
                                        s.organisation.c.active)).all()
