@@ -23,11 +23,6 @@ from models.replica.orm.types import from_utc_text, to_utc_text
 from models.uk_time import iso_uk, uk_time
 
 KIND = "action_reassigned"
-# Entries naming a replaced action: a LIKE on the links text narrows a year's log to those before
-# its JSON is read.
-_REASSIGNED = text(
-    "SELECT json_extract(l.value, '$.action_uuid'), d.uuid FROM decision_entry AS d, json_each(d.links) AS l "
-    "WHERE d.links LIKE '%" + KIND + "%' AND json_extract(l.value, '$.kind') = '" + KIND + "'")
 
 
 def link(action_uuid: str) -> dict[str, str]:
@@ -35,8 +30,8 @@ def link(action_uuid: str) -> dict[str, str]:
 
 
 def reassigned(db) -> dict[str, str]:
-    """Action uuid -> the entry that reassigned it (a ``Session`` or a ``Connection``)."""
-    return {uid: entry for uid, entry in db.execute(_REASSIGNED) if isinstance(uid, str)}
+    """Action uuid -> the (latest) entry that reassigned it (a ``Session`` or a ``Connection``)."""
+    return {uid: rows[-1].entry_uuid for uid, rows in reassignments(db).items()}
 
 
 @dataclass(frozen=True)
@@ -60,6 +55,8 @@ class Reassignment:
                 "said": self.sentence()}
 
 
+# Entries naming a replaced action (a LIKE on the links text narrows a year's log to those before its
+# JSON is read), with the new action each made.
 _REASSIGNMENTS = text(
     "SELECT json_extract(l.value, '$.action_uuid'), d.uuid, d.decided_at, d.decision_maker, a.owner, a.uuid "
     "FROM decision_entry AS d JOIN json_each(d.links) AS l LEFT JOIN action AS a ON a.decision_uuid = d.uuid "
