@@ -75,14 +75,26 @@ def wall_clock_after(start: datetime, end: datetime) -> datetime:
     return (last + (last - first)).replace(tzinfo=UK).astimezone(timezone.utc)
 
 
+def readings(wall: datetime) -> list[datetime]:
+    """The UTC instants a naive UK wall-clock time names: one, two (the autumn change's repeated hour,
+    earlier first) or none (the spring change's skipped hour). Every reading of a wall time is this one's:
+    the time edits, the day before, a typed time and the charts' ticks."""
+    found = {wall.replace(tzinfo=UK, fold=fold).astimezone(timezone.utc) for fold in (0, 1)}
+    return sorted(at for at in found if at.astimezone(UK).replace(tzinfo=None) == wall)
+
+
+def nearest_reading(wall: datetime, near: datetime) -> datetime | None:
+    """The reading of ``wall`` nearer ``near`` (the earlier of two as near), or None where the clocks skip it."""
+    return min(readings(wall), key=lambda at: abs(at - near), default=None)
+
+
 def same_time_day_before(value: datetime) -> datetime:
     """The same UK wall-clock time the day before, as an aware UTC time: before Sun 30 Mar 2025 08:00 BST,
     Sat 08:00 GMT (23 real hours), before Sun 26 Oct 08:00 GMT, Sat 08:00 BST (25); 24 hours on other days.
-    Where the clocks skipped or repeated that time, the reading nearer 24 hours before."""
-    wall = value.astimezone(UK).replace(tzinfo=None) - timedelta(days=1)
+    Where the clocks repeated that time, the reading nearer 24 hours before; where they skipped it, 24 hours."""
     target = value.astimezone(timezone.utc) - timedelta(days=1)
-    readings = {wall.replace(tzinfo=UK, fold=fold).astimezone(timezone.utc) for fold in (0, 1)}
-    return min(readings, key=lambda at: (abs(at - target), at))
+    wall = value.astimezone(UK).replace(tzinfo=None) - timedelta(days=1)
+    return nearest_reading(wall, target) or target
 
 
 def repeated_zone(value: datetime) -> str:
@@ -136,16 +148,12 @@ def parse_uk_time(text: str) -> datetime:
                          "or 2025-03-30T13:00+00:00") from None
     if value.tzinfo is not None:
         return value
-    first, second = value.replace(tzinfo=UK, fold=0), value.replace(tzinfo=UK, fold=1)
-    if first.utcoffset() == second.utcoffset():
-        return first
-
-    def exists(candidate: datetime) -> bool:
-        return candidate.astimezone(timezone.utc).astimezone(UK).replace(tzinfo=None) == value
-
-    if exists(first) and exists(second):
+    found = readings(value)
+    if len(found) == 2:
         raise ValueError(f"'{text}' happens twice in UK time (clocks go back); add +01:00 or +00:00")
-    raise ValueError(f"'{text}' does not exist in UK time (clocks go forward at 01:00 GMT)")
+    if not found:
+        raise ValueError(f"'{text}' does not exist in UK time (clocks go forward at 01:00 GMT)")
+    return found[0].astimezone(UK)
 
 
 def day_clock(now: datetime, at: datetime) -> str:

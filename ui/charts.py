@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from models.rules.series_gaps import breaks, max_gap
 from ui import format as fmt
 from ui import theme
+from models.uk_time import readings
 from ui.format import UK, repeated_zone
 
 _STEPS = (300, 600, 900, 1800, 3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400)
@@ -49,9 +50,9 @@ def uk_ticks(lo: float, hi: float, step: int) -> list[float]:
         else:
             for k in range(0, 86400, step):
                 wall = datetime.combine(day, time(0)) + timedelta(seconds=k)
-                # Both readings: the autumn change's repeated hour has its wall-clock ticks twice (a skipped
-                # or single time gives one instant, or an instant another tick already has).
-                out.update(wall.replace(tzinfo=UK, fold=fold).timestamp() for fold in (0, 1))
+                # Both readings: the autumn change's repeated hour has its wall-clock ticks twice, the spring
+                # change's skipped hour none.
+                out.update(at.timestamp() for at in readings(wall))
         day += timedelta(days=1)
     return sorted(t for t in out if lo <= t <= hi)
 

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from PySide6.QtCore import QDate, QDateTime, QTime, QTimeZone
 from PySide6.QtWidgets import QDateTimeEdit, QHBoxLayout, QLabel, QWidget
 
-from models.uk_time import UK, repeated_zone, uk_date
+from models.uk_time import UK, nearest_reading, readings, repeated_zone, uk_date
 
 
 class NotAUkTime(ValueError):
@@ -38,13 +38,6 @@ def to_edit(value: datetime) -> QDateTime:
     local = value.astimezone(UK)
     return QDateTime(QDate(local.year, local.month, local.day), QTime(local.hour, local.minute, local.second),
                      QTimeZone.utc())
-
-
-def readings(wall: datetime) -> list[datetime]:
-    """The UTC instants a naive UK wall-clock time names: one, two (the autumn repeated hour, earlier
-    first) or none (the spring change's skipped hour)."""
-    found = {wall.replace(tzinfo=UK, fold=fold).astimezone(timezone.utc) for fold in (0, 1)}
-    return sorted(at for at in found if at.astimezone(UK).replace(tzinfo=None) == wall)
 
 
 def skipped(wall: datetime) -> str:
@@ -82,10 +75,10 @@ class UkTimeEdit(QDateTimeEdit):
         wall = self.wall()
         if wall == self.offered.astimezone(UK).replace(tzinfo=None):
             return self.offered
-        found = readings(wall)
-        if not found:
+        found = nearest_reading(wall, self.offered)
+        if found is None:
             raise NotAUkTime(self.field, skipped(wall))
-        return min(found, key=lambda at: abs(at - self.offered))
+        return found
 
     def _show_zone(self) -> None:
         try:
