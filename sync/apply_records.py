@@ -33,7 +33,7 @@ from models.replica.orm import (
 )
 from models.replica.orm.types import from_utc_text, to_utc_text, utcnow
 from models.rules.alert_rules import check_rule_record
-from sync import apply_alerts, apply_messages
+from sync import apply_alerts, apply_messages, shared_identity
 
 DECISION_FIELDS = (
     "device_seq", "decided_at", "decision_maker", "decision_maker_role", "decision", "rationale",
@@ -94,6 +94,7 @@ def _decision(conn: Connection, seq: int, rec) -> str | None:
     values = {f: rec.data.get(f) for f in DECISION_FIELDS if f in rec.data}
     hub = {"hub_seq": seq, "hub_prev_hash": rec.hub_prev_hash, "hub_hash": rec.hub_hash,
            "hub_received_at": rec.received_at}
+    shared_identity.check(conn, rec, utcnow())   # a decision of this identity written elsewhere: a copy
     stmt = insert(DecisionEntry).values(uuid=rec.uuid, device_id=rec.device_id, **values, **hub)
     # Authored here: the row exists and only gains the hub's receipt-order chain.
     conn.execute(stmt.on_conflict_do_update(index_elements=[DecisionEntry.uuid], set_=hub))
@@ -107,6 +108,7 @@ def _transfer_event(conn: Connection, seq: int, rec) -> str | None:
         return "data: missing " + ", ".join(missing)
     _text(d, "transfer_uuid", "field", "old_value", "new_value", "author")
     at = _time(d["at"])
+    shared_identity.check(conn, rec, utcnow())
     exists = conn.execute(select(Transfer.uuid).where(Transfer.uuid == d["transfer_uuid"])).scalar()
     if exists is None:
         if d["field"] != transfers.CREATED:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid as uuidlib
+from collections.abc import Callable
 from datetime import datetime
 
 import apsw
@@ -28,24 +29,30 @@ def renew(conn: apsw.Connection, at: datetime, why: str) -> tuple[str | None, st
     """Give the replica open on ``conn`` a new identity, in one transaction; returns (the one it had,
     the new one). A replica that never had one (nothing authored yet) is left to make its own: (None, None)."""
     with conn:
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
-        if "replica_meta" not in tables:   # a file from before identities (revision 0005): none to renew
-            return None, None
-        had = [r[0] for r in conn.execute("SELECT value FROM replica_meta WHERE key = ?", (DEVICE_KEY,))]
-        if not had:
-            return None, None
-        new = str(uuidlib.uuid4())
-        kept = [r[0] for r in conn.execute("SELECT value FROM replica_meta WHERE key = ?", (BEFORE_KEY,))]
-        before = json.loads(kept[0]) if kept else []
-        before.append({"device_id": had[0], "until": at.isoformat(timespec="seconds"), "why": why})
-        conn.execute("UPDATE replica_meta SET value = ? WHERE key = ?", (new, DEVICE_KEY))
-        # The desktop's own alerts ("hub not reached", "feed quiet") name it ("desktop <id[:8]>"): the old
-        # name is never seen again, so its open ones never cleared and its silence raised them anew
-        # (found in review). Its watch starts afresh under the new name; the old name's alerts end here.
-        conn.execute("DELETE FROM replica_meta WHERE key = ?", (LOCAL_ALERT_STATE,))
-        if "alert_event" in tables:
-            conn.execute("UPDATE alert_event SET cleared_at = ? WHERE subject = ? AND cleared_at IS NULL",
-                         (to_utc_text(at), f"system:desktop {had[0][:8]}"))
-        conn.execute("INSERT INTO replica_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
-                     "value = excluded.value", (BEFORE_KEY, json.dumps(before)))
+        return renew_in(lambda sql, params=(): list(conn.execute(sql, params)), at, why)
+
+
+def renew_in(run: Callable[..., list], at: datetime, why: str) -> tuple[str | None, str | None]:
+    """``renew`` inside a transaction the caller holds; ``run(sql, params)`` runs one statement on it and
+    returns its rows (an apsw connection's, or an SQLAlchemy one's driver SQL during a feed apply)."""
+    tables = {r[0] for r in run("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+    if "replica_meta" not in tables:   # a file from before identities (revision 0005): none to renew
+        return None, None
+    had = [r[0] for r in run("SELECT value FROM replica_meta WHERE key = ?", (DEVICE_KEY,))]
+    if not had:
+        return None, None
+    new = str(uuidlib.uuid4())
+    kept = [r[0] for r in run("SELECT value FROM replica_meta WHERE key = ?", (BEFORE_KEY,))]
+    before = json.loads(kept[0]) if kept else []
+    before.append({"device_id": had[0], "until": at.isoformat(timespec="seconds"), "why": why})
+    run("UPDATE replica_meta SET value = ? WHERE key = ?", (new, DEVICE_KEY))
+    # The desktop's own alerts ("hub not reached", "feed quiet") name it ("desktop <id[:8]>"): the old
+    # name is never seen again, so its open ones never cleared and its silence raised them anew
+    # (found in review). Its watch starts afresh under the new name; the old name's alerts end here.
+    run("DELETE FROM replica_meta WHERE key = ?", (LOCAL_ALERT_STATE,))
+    if "alert_event" in tables:
+        run("UPDATE alert_event SET cleared_at = ? WHERE subject = ? AND cleared_at IS NULL",
+            (to_utc_text(at), f"system:desktop {had[0][:8]}"))
+    run("INSERT INTO replica_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+        "value = excluded.value", (BEFORE_KEY, json.dumps(before)))
     return had[0], new

@@ -267,7 +267,8 @@ def _numbers_free(hub, checked: list[tuple]) -> list[tuple]:
     its device already sent (a replica restored from a backup and used on, or copied: every desktop's
     store refused it, leaving a gap in the hub's chain that read as tampering everywhere), and a
     ``prev_device_hash`` that is not the hash of the device's decision before it, when the hub holds that
-    one (found by a review). The same decision again is a duplicate, not a refusal."""
+    one (found by a review), and a decision chained from one refused in the same push (a gap for good
+    otherwise). The same decision again is a duplicate, not a refusal."""
     wanted = {n: (rec.device_id, rec.data["device_seq"]) for n, (_i, _raw, rec, _e) in enumerate(checked)
               if rec is not None and rec.kind == "decision"}
     if not wanted:
@@ -278,10 +279,21 @@ def _numbers_free(hub, checked: list[tuple]) -> list[tuple]:
             select(s.decision_number).where(s.decision_number.c.device_id.in_(sorted({d for d, _n in keys}))))
                 if (r.device_id, r.device_seq) in keys}
     out = list(checked)
+    refused: set[tuple[str, int]] = set()
     for n, key in wanted.items():
         i, raw, rec, errors = out[n]
         other = held.get(key)
+        if key[1] > 1 and (key[0], key[1] - 1) in refused and other is None:
+            # Its chain names the decision before it, refused just now: held without it, the device's chain
+            # would have a gap at the hub for good (a copied replica's offline run: the first clashed, the
+            # second's chain did not match, the third was taken). Refused too, so the run is sent again whole.
+            refused.add(key)
+            out[n] = (i, raw, None, errors + [p.FieldError(
+                field=f"records.{i}.data.prev_device_hash", reason=(
+                    f"chains from decision {key[1] - 1} of device {key[0]}, refused in this push"))])
+            continue
         if other is not None and other[0] != rec.uuid:
+            refused.add(key)
             out[n] = (i, raw, None, errors + [p.FieldError(
                 field=f"records.{i}.data.device_seq", reason=(
                     f"device {key[0]} already sent decision {key[1]} ({other[0]}); two decisions cannot share a "
@@ -291,6 +303,7 @@ def _numbers_free(hub, checked: list[tuple]) -> list[tuple]:
         prev, before = rec.data.get("prev_device_hash"), held.get((key[0], key[1] - 1))
         wrong = (prev is not None) if key[1] == 1 else (before is not None and prev != before[1])
         if wrong and other is None:
+            refused.add(key)
             out[n] = (i, raw, None, errors + [p.FieldError(
                 field=f"records.{i}.data.prev_device_hash", reason=(
                     "the first decision of a device has none" if key[1] == 1 else
