@@ -5,9 +5,9 @@ instead of ``scc-desktop db restore``) keeps the identity it was copied with. Tw
 their decisions in one chain, each unaware of the other, and the hub refuses the second to send a number
 ("two decisions cannot share a number"); the decision sat refused until someone recorded it again.
 
-The feed tells: a decision or transfer change under this replica's identity that the replica does not
-hold was written by another replica with the same identity (every record authored here is in the replica
-from the moment it is written). Then, in the feed apply's transaction:
+The feed tells: a decision or transfer change under this replica's identity that the replica did not
+write (every record authored here is in its outbox, kept for good, from the moment it is written) was
+written by another replica with the same identity. Then, in the feed apply's transaction:
 
 - the replica takes a new identity (``models.replica.identity.renew_in``; the old one kept in
   ``device_ids_before`` with why), so nothing it writes from now on is confused with the other's;
@@ -50,8 +50,12 @@ def check(conn: Connection, rec, at: datetime) -> None:
     if mine is None or rec.device_id != mine:
         return
     table = DecisionEntry if rec.kind == "decision" else TransferEvent
-    if conn.execute(select(table.uuid).where(table.uuid == rec.uuid)).first() is not None:
-        return   # written here: the feed brings it back with the hub's receipt
+    for held in (OutboxItem.uuid, table.uuid):
+        # Written here: the feed brings it back with the hub's receipt. The outbox keeps every record
+        # authored here for good, and a rejoin from a snapshot carries it over (while the snapshot may
+        # lack the records sent after it was made, which the tail then brings).
+        if conn.execute(select(held).where(held == rec.uuid)).first() is not None:
+            return
     why = (f"another replica recorded {rec.kind.replace('_', ' ')} {rec.uuid} under this identity, which this "
            "one did not write: a copy of this replica (copied by hand, or a computer's image cloned)")
     raw = conn.connection.driver_connection
