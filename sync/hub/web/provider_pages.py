@@ -1,0 +1,245 @@
+"""The providers' submission form's pages: ``/provider/`` and its CSV upload ``/provider/csv`` (docs/web.md).
+
+The form's fields, items and words are ``provider.py``'s, the upload's body ``upload.py``'s; the login,
+sessions, headers and page rendering are the web pages' own (``pages.Web``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+
+from sync.hub import intake
+from sync.hub import schema as s
+from sync.hub.auth import ROLES, SUBMIT, Principal
+from sync.hub.errors import ApiError
+from sync.hub.validate import Checked, parse_csv
+from sync.hub.web import csrf, provider, upload
+from sync.hub.web.pages import Web, _day_clock
+
+log = logging.getLogger("sync.hub.web")
+
+_SID = re.compile(r"^web-[0-9a-f]{32}$")
+_NOT_FIELDS = {"csrf", "sid", "org", "shown", "send"}   # a posted form's own fields, not figures
+
+
+def _level_text(calc: dict | None) -> str | None:
+    if calc is None:
+        return None
+    if calc.get("declared_level") is not None:
+        declared = f"OPEL {calc['declared_level']} declared"
+        return declared + (f" (calculated OPEL {calc['level']})" if calc.get("level") else " (calculation incomplete)")
+    if calc.get("level"):
+        return f"OPEL {calc['level']} (score {calc['total']:g})"
+    if calc.get("at_least_level"):
+        return f"incomplete: at least OPEL {calc['at_least_level']}"
+    return "incomplete"
+
+
+def _missing(calc: dict | None) -> list[str]:
+    """An incomplete calculated level's missing parameters by the form's labels, said after the level in
+    plain text (in the level's bold, seven of them were fourteen bold lines at 360x640)."""
+    if calc is None or calc.get("declared_level") is not None or calc.get("level"):
+        return []
+    return list(calc.get("missing_names") or calc.get("missing") or [])
+
+
+_RECEIVED_WORDS = {   # what was sent: its items, and where the reasons for those quarantined are shown
+    "form": ("figures", "the reasons shown beside their fields: correct them and send again"),
+    "file": ("rows", "the hub's reasons below: correct those rows and upload them again"),
+}
+
+
+def _unchanged_words(n: int) -> str:
+    if n == 1:
+        return "1 unchanged figure was not sent: the hub keeps it as it was, with its own time."
+    return f"{n} unchanged figures were not sent: the hub keeps them as they were, with their own times."
+
+
+def _received(receipt, sent: int, calc: dict | None, kind: str) -> dict:
+    """The result box after the hub accepted some of a form or file (``kind``)."""
+    noun, where = _RECEIVED_WORDS[kind]
+    lines = [f"Accepted {receipt.accepted} of {sent} {noun if sent != 1 else noun[:-1]}."]
+    if receipt.duplicate:
+        lines = [f"This {kind} had already been received; nothing new was stored."]
+    elif receipt.rejected:
+        lines.append(f"{len(receipt.rejected)} quarantined, with {where}.")
+    return {"ok": not receipt.rejected, "title": "Received" if not receipt.rejected else "Partly received",
+            "lines": lines, "level": _level_text(calc), "missing": _missing(calc)}
+
+
+def provider_routes(app: FastAPI, web: Web) -> None:
+    hub = web.hub
+
+    async def who(request: Request):
+        """(session, None) for a submitting role; else (session or None, the answer to give)."""
+        session = await web.session(request)
+        if session is None:
+            return None, web.redirect("/login?next=" + quote("/provider/"))
+        if session.role not in SUBMIT:
+            roles = ", ".join(r for r in ROLES if r in SUBMIT)
+            return session, web.message(403, "Not for this account", f"The role '{session.role}' may not submit "
+                                        f"provider data; roles that may: {roles}.", session)
+        return session, None
+
+    def organisation(session, chosen: str | None):
+        code = session.org_code if session.role == "provider_submitter" else chosen
+        if not code:
+            return None
+        with hub.db.read() as conn:
+            return intake.org_row(conn, code)
+
+    async def form_page(session, org, values, *, status=200, errors=None, general=(), result=None, sid=None,
+                        shown=None):
+        shown = {k: v for k, v in values.items() if k not in _NOT_FIELDS} if shown is None else shown
+        try:
+            figures = await run_in_threadpool(provider.figure_times, hub, org.ods_code)
+        except SQLAlchemyError as exc:   # the figures' times are a help; the form works without them
+            log.warning("web: the form's figure times could not be read (%s)", exc)
+            figures = {}
+        now = s.utcnow()
+        since = {name: _day_clock(at, now) for name, (text, at) in figures.items()
+                 if values.get(name, "").strip() == text}
+        return web.page("provider.html", status, session=session, org=org, values=values, since=since,
+                        shown=json.dumps(shown, ensure_ascii=False, sort_keys=True),
+                        groups=provider.groups(hub, org.sector), errors=errors or {}, general=list(general),
+                        result=result, sid=sid or f"web-{uuid.uuid4().hex}", csv_sid=f"web-{uuid.uuid4().hex}",
+                        max_mb=upload.MAX_UPLOAD_BYTES // (1024 * 1024),
+                        chosen_org=session.role != "provider_submitter")
+
+    @app.get("/provider", include_in_schema=False)
+    def provider_no_slash() -> Response:
+        return web.redirect("/provider/")
+
+    @app.get("/provider/", include_in_schema=False)
+    async def provider_form(request: Request, org: str | None = None) -> Response:
+        try:
+            session, refusal = await who(request)
+            if refusal:
+                return refusal
+            row = await run_in_threadpool(organisation, session, org)
+            if row is None and session.role != "provider_submitter" and not org:
+                with hub.db.read() as conn:
+                    orgs = conn.execute(select(s.organisation).where(s.organisation.c.active.is_(True))
+                                        .order_by(s.organisation.c.name)).all()
+                return web.page("choose.html", session=session, orgs=orgs)
+            if row is None or not row.active:
+                return web.message(404, "Organisation not known", "This hub has no active organisation "
+                                   f"'{session.org_code or org}'; an admin adds it.", session)
+            values = await run_in_threadpool(provider.last_values, hub, row.ods_code, row.sector)
+        except SQLAlchemyError as exc:
+            return web.unavailable(exc)
+        return await form_page(session, row, values)
+
+    @app.post("/provider/", include_in_schema=False)
+    async def provider_send(request: Request) -> Response:
+        form = await web.form(request, limit=64 * 1024, fields=200)
+        try:
+            session, refusal = await who(request)
+            if refusal:
+                return refusal
+            if form is None:
+                return web.message(400, "Not a submission form", "Send the form from the hub's page.", session)
+            if not csrf.same(session.csrf, form.get("csrf")):
+                return web.message(403, "Form expired", "This form is out of date or came from another site; "
+                                   "open the form again (nothing was sent).", session)
+            row = await run_in_threadpool(organisation, session, form.get("org"))
+            if row is None or not row.active:
+                return web.message(404, "Organisation not known", "Choose the organisation again.", session)
+            sid = form.get("sid", "")
+            sid = sid if _SID.match(sid) else f"web-{uuid.uuid4().hex}"
+            now = s.utcnow()
+            pillar = hub.opel.pillar_of(row.sector)
+            shown = provider.shown_of(form)
+            items, sources = provider.items(form, row.sector, pillar, now)
+            every = form.get("send") == "all"   # "Send all as now": every filled figure, changed or not
+            items, sources, unchanged = provider.only_changed(items, sources, form, None if every else shown)
+            fields = provider.by_name(provider.groups(hub, row.sector))
+            if not items:
+                return await form_page(session, row, form, status=422, sid=sid, shown=shown, general=[
+                    "Nothing to send: no figure differs from what the form showed. Change a figure, or press "
+                    "\u201cSend all as now\u201d to confirm every figure as true now." if unchanged else
+                    "Nothing to send: fill at least one figure."])
+            who_sent = Principal(0, session.user, session.role, session.org_code)
+            checked = [Checked(index=i, raw=item) for i, item in enumerate(items)]
+            try:
+                receipt = await run_in_threadpool(intake.submit, hub, who_sent, sid, row.ods_code, now, checked, "json")
+            except ApiError as exc:
+                by_field, general = provider.field_errors(exc.body.fields, sources, form, fields)
+                result = {"ok": False, "title": "Nothing was stored",
+                          "lines": [exc.body.message if exc.status != 422 else
+                                    f"None of the {len(items)} figures was accepted; each problem is shown beside "
+                                    "its field. Correct them and send again."]}
+                return await form_page(session, row, form, status=exc.status if exc.status != 422 else 422,
+                                 errors=by_field, general=general, result=result, sid=sid,
+                                 shown=provider.shown_after(shown, form, sources, set(range(len(items)))))
+            calc = await run_in_threadpool(provider.calculated, hub, row.ods_code)
+        except SQLAlchemyError as exc:
+            return web.unavailable(exc)
+        rejected = [e for r in receipt.rejected for e in r.errors]
+        by_field, general = provider.field_errors(rejected, sources, form, fields)
+        log.info("web submission %s for %s by %r: %d accepted, %d quarantined", sid, row.ods_code, session.user,
+                 receipt.accepted, len(receipt.rejected))
+        result = _received(receipt, len(items), calc, "form")
+        if unchanged:
+            result["lines"].append(_unchanged_words(unchanged))
+        return await form_page(session, row, form, errors=by_field, general=general, result=result,
+                         shown=provider.shown_after(shown, form, sources, {r.index for r in receipt.rejected}))
+
+    @app.post("/provider/csv", include_in_schema=False)
+    async def provider_csv(request: Request) -> Response:
+        """A CSV file for the hub's own CSV intake, as ``POST /v1/submissions/csv`` takes it."""
+        try:
+            session, refusal = await who(request)
+            if refusal:
+                return refusal
+            try:
+                form = await upload.read_form(request)
+            except upload.UploadError as exc:
+                return web.message(exc.status, exc.title, exc.text, session)
+            if not csrf.same(session.csrf, form.get("csrf") if isinstance(form.get("csrf"), str) else None):
+                return web.message(403, "Form expired", "This form is out of date or came from another site; "
+                                   "open the form again (nothing was sent).", session)
+            row = await run_in_threadpool(organisation, session, form.get("org") if isinstance(form.get("org"), str)
+                                          else None)
+            if row is None or not row.active:
+                return web.message(404, "Organisation not known", "Choose the organisation again.", session)
+            values = await run_in_threadpool(provider.last_values, hub, row.ods_code, row.sector)
+            data = form.get("file")
+            if not isinstance(data, bytes) or not data.strip():
+                return await form_page(session, row, values, status=422, result={
+                    "ok": False, "title": "No file", "lines": ["Choose a CSV file with at least one row, then "
+                                                              "press Upload."]})
+            sid = form.get("sid") if isinstance(form.get("sid"), str) and _SID.match(form["sid"]) else \
+                f"web-{uuid.uuid4().hex}"
+            who_sent = Principal(0, session.user, session.role, session.org_code)
+            try:
+                # On the thread pool: reading a file is the hub's CPU, and on the event loop no other
+                # request (a desktop's feed, /health) was answered until it was done.
+                checked = await run_in_threadpool(parse_csv, data)
+                receipt = await run_in_threadpool(intake.submit, hub, who_sent, sid, row.ods_code, s.utcnow(),
+                                                  checked, "csv")
+            except ApiError as exc:
+                rows, general = upload.by_row(exc.body.fields)
+                return await form_page(session, row, values, status=exc.status, result={
+                    "ok": False, "title": "Nothing was stored", "lines": [exc.body.message[:1].upper() +
+                                                                          exc.body.message[1:] + "."],
+                    "rows": rows, "general": general})
+            calc = await run_in_threadpool(provider.calculated, hub, row.ods_code)
+            values = await run_in_threadpool(provider.last_values, hub, row.ods_code, row.sector)
+        except SQLAlchemyError as exc:
+            return web.unavailable(exc)
+        rows, general = upload.by_row([e for r in receipt.rejected for e in r.errors])
+        log.info("web CSV submission %s for %s by %r: %d accepted, %d quarantined", sid, row.ods_code,
+                 session.user, receipt.accepted, len(receipt.rejected))
+        return await form_page(session, row, values, result={**_received(receipt, len(checked), calc, "file"),
+                                                       "rows": rows, "general": general})
