@@ -107,20 +107,30 @@ def groups(hub, sector: str) -> list[Group]:
                                                  whole=True)]))
     if pillar is not None:
         out.append(Group("OPEL declaration", [
-            Field("declared_level", "Declared OPEL level", "", "leave empty to declare nothing", "level"),
+            Field("declared_level", "Declared OPEL level", "", "leave empty to declare nothing; a declared level "
+                  "stays until you declare another", "level"),
             Field("reason", "Reason", "", "needed when it differs from the calculated level", "reason")]))
     return out
 
 
+# Digits with an optional point, or digits grouped in threes by commas ("1,250", "10,000.5"). A comma
+# anywhere else is not a thousands separator: "1,5" (a decimal comma, or a slip) was read as 15 and
+# stored, "92,5" judged as 925. Python's own float() also takes "nan", "inf" and "1_000": none is a figure.
+_PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
 def _number(text: str) -> Any:
-    """A number if the text is one (the hub then judges its range), else the text as typed, so the
-    hub's own check names it."""
-    cleaned = text.strip().replace(",", "")
-    try:
-        value = float(cleaned)
-    except ValueError:
-        return text.strip()
-    return int(value) if value.is_integer() and "." not in cleaned else value
+    """A number if the text is one as a person writes it (the hub then judges its range), else the text
+    as typed, so the hub's own check names it."""
+    typed = text.strip()
+    if not (_PLAIN.match(typed) or _GROUPED.match(typed)):
+        return typed
+    cleaned = typed.replace(",", "")
+    value = float(cleaned)
+    if not math.isfinite(value):   # "1e999"
+        return typed
+    return int(value) if value.is_integer() and "." not in cleaned and "e" not in cleaned.lower() else value
 
 
 def items(form: dict[str, str], sector: str, pillar: str | None, now: datetime) -> tuple[list[dict], list[list[str]]]:
@@ -168,6 +178,17 @@ def shown_of(form: dict[str, str]) -> dict[str, str] | None:
     return shown
 
 
+CLEARED_DECLARATION = ("Declared OPEL level: a declared level stays in force until another is declared, so "
+                       "\u201c(none)\u201d does not withdraw it; choose the level you declare now (the calculated "
+                       "level, to follow it again)")
+
+
+def declaration_cleared(form: dict[str, str], shown: dict[str, str] | None) -> bool:
+    """The form showed a declared level (the hub's standing one, or one just sent) and now has none: a
+    withdrawal the hub cannot make (a declaration is replaced only by another)."""
+    return bool(shown and (shown.get("declared_level") or "").strip()) and not form.get("declared_level", "").strip()
+
+
 def only_changed(made: list[dict], sources: list[list[str]], form: dict[str, str],
                  shown: dict[str, str] | None) -> tuple[list[dict], list[list[str]], int]:
     """The items of ``made`` with a field that differs from what the form showed (``shown``; a field it
@@ -200,6 +221,12 @@ _ITEM_TO_FORM = {"reap_level": "reap_level", "csp_level": "csp_level", "level": 
                  "declared_level": "declared_level", "reason": "reason"}
 
 
+# A level that is sent as one item with other fields: left unchosen while they are filled, the hub read
+# "CRITCON level: '' is not a whole number; write it in digits, e.g. 3" beside a drop-down list.
+_SENT_WITH = {"critcon_level": "staffed and occupied beds are sent with the CRITCON level",
+              "reap_level": "the CSP level is sent with the REAP level"}
+
+
 def _parses(text: str) -> float | None:
     value = _number(text)
     return float(value) if isinstance(value, (int, float)) else None
@@ -218,9 +245,14 @@ def say(f: Field | None, typed: str, part: str, reason: str) -> str:
         value = _parses(typed)
         if value is None:
             example = "12" if f.whole else "92.5"
+            if "," in typed:
+                return (f"{f.label}: '{typed}' is not a number: a comma may only separate thousands (1,250); "
+                        f"write a decimal with a point, e.g. {example}")
             return f"{f.label}: '{typed}' is not a number; enter digits, e.g. {example}"
         if f.lo is not None and f.hi is not None and not f.lo <= value <= f.hi:
             return f"{f.label}: {typed} is outside the valid range {f.hint}"
+    if f.kind == "level" and not typed and f.name in _SENT_WITH:
+        return f"{f.label}: choose a level ({f.hint}); {_SENT_WITH[f.name]}"
     code = f.name[2:] if f.name.startswith("m.") else None
     for name in filter(None, (part, code)):
         if reason.startswith(f"{name}: "):

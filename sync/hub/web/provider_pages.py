@@ -23,12 +23,13 @@ from sync.hub import schema as s
 from sync.hub.auth import ROLES, SUBMIT, Principal
 from sync.hub.errors import ApiError
 from sync.hub.validate import Checked, parse_csv
-from sync.hub.web import csrf, provider, upload
-from sync.hub.web.pages import Web, _day_clock
+from sync.hub.web import csrf, held_form, provider, sessions, upload
+from sync.hub.web.pages import SESSION_COOKIE, Web, _day_clock
 
 log = logging.getLogger("sync.hub.web")
 
 _SID = re.compile(r"^web-[0-9a-f]{32}$")
+_ODS = re.compile(r"^[A-Za-z0-9]{1,12}$")
 _NOT_FIELDS = {"csrf", "sid", "org", "shown", "send"}   # a posted form's own fields, not figures
 
 
@@ -65,6 +66,22 @@ def _unchanged_words(n: int) -> str:
     return f"{n} unchanged figures were not sent: the hub keeps them as they were, with their own times."
 
 
+_KEPT_BACK_LINE = "The declared OPEL level was not changed: see the problem beside it."
+
+
+def _none_accepted(n: int) -> str:
+    if n == 1:
+        return "The figure was not accepted; its problem is shown beside its field. Correct it and send again."
+    return f"None of the {n} figures was accepted; each problem is shown beside its field. Correct them and send again."
+
+
+def _with(first: dict[str, list[str]], then: dict[str, list[str]]) -> dict[str, list[str]]:
+    out = {k: list(v) for k, v in first.items()}
+    for k, v in then.items():
+        out.setdefault(k, []).extend(v)
+    return out
+
+
 def _received(receipt, sent: int, calc: dict | None, kind: str) -> dict:
     """The result box after the hub accepted some of a form or file (``kind``)."""
     noun, where = _RECEIVED_WORDS[kind]
@@ -80,16 +97,53 @@ def _received(receipt, sent: int, calc: dict | None, kind: str) -> dict:
 def provider_routes(app: FastAPI, web: Web) -> None:
     hub = web.hub
 
-    async def who(request: Request):
-        """(session, None) for a submitting role; else (session or None, the answer to give)."""
+    async def who(request: Request, form: dict | None = None, what: str = "form"):
+        """(session, None) for a submitting role; else (session or None, the answer to give). A ``form``
+        posted after its session ended is answered with the login page, its figures held (:func:`hold`)."""
         session = await web.session(request)
         if session is None:
+            if form is not None:
+                return None, await hold(request, form, what)
             return None, web.redirect("/login?next=" + quote("/provider/"))
         if session.role not in SUBMIT:
             roles = ", ".join(r for r in ROLES if r in SUBMIT)
             return session, web.message(403, "Not for this account", f"The role '{session.role}' may not submit "
                                         f"provider data; roles that may: {roles}.", session)
         return session, None
+
+    async def hold(request: Request, form: dict, what: str) -> Response:
+        """The login page for a form (``what``: "form" or "file") posted after its session ended: the
+        session's own form (its CSRF token) has its figures held in a cookie for the new login; the page
+        says why it is there and that nothing was sent. Anything else goes to the login page as before."""
+        lapsed = await run_in_threadpool(sessions.lapsed, hub.db, web.cookie_of(request, SESSION_COOKIE))
+        token = form.get("csrf") if isinstance(form.get("csrf"), str) else None
+        if lapsed is None or not csrf.same(lapsed[1], token):
+            return web.redirect("/login?next=" + quote("/provider/"))
+        user = lapsed[0]
+        org = form.get("org") if isinstance(form.get("org"), str) else None
+        fields = {k: v for k, v in form.items() if k not in _NOT_FIELDS and isinstance(v, str)}
+        value, left_out = held_form.pack(user, org, fields) if what == "form" else (None, [])
+        if what == "file":
+            note = ("Your session had ended (30 minutes without use, or 12 hours after logging in), so the file "
+                    "was not uploaded. Log in again and upload it again.")
+        elif value is None:
+            note = ("Your session had ended (30 minutes without use, or 12 hours after logging in), so nothing "
+                    "was sent, and the figures were too long to keep. Log in again and enter them again.")
+        else:
+            note = ("Your session had ended (30 minutes without use, or 12 hours after logging in), so nothing "
+                    "was sent. Your figures are kept: log in again and they will be back on the form, unsent, "
+                    "for you to check and send.")
+            if left_out:
+                note += " The reason was too long to keep: type it again."
+        log.info("web: a provider %s from %r posted after its session ended; %s", what, user,
+                 "its figures held over the login" if value else "nothing held")
+        token = csrf.new_token()
+        nxt = "/provider/" + (f"?org={quote(org)}" if org and _ODS.match(org) else "")
+        resp = web.page("login.html", 401, csrf=token, next=nxt, user=user, note=note, error=None)
+        web.cookie(resp, request, csrf.LOGIN_COOKIE, token, 3600)
+        if value:
+            web.cookie(resp, request, held_form.HELD_COOKIE, value, held_form.HELD_SECONDS)
+        return resp
 
     def organisation(session, chosen: str | None):
         code = session.org_code if session.role == "provider_submitter" else chosen
@@ -109,9 +163,11 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         now = s.utcnow()
         since = {name: _day_clock(at, now) for name, (text, at) in figures.items()
                  if values.get(name, "").strip() == text}
+        form_groups = provider.groups(hub, org.sector)
+        problems = [(f.name, text) for g in form_groups for f in g.fields for text in (errors or {}).get(f.name, ())]
         return web.page("provider.html", status, session=session, org=org, values=values, since=since,
-                        shown=json.dumps(shown, ensure_ascii=False, sort_keys=True),
-                        groups=provider.groups(hub, org.sector), errors=errors or {}, general=list(general),
+                        shown=json.dumps(shown, ensure_ascii=False, sort_keys=True), problems=problems,
+                        groups=form_groups, errors=errors or {}, general=list(general),
                         result=result, sid=sid or f"web-{uuid.uuid4().hex}", csv_sid=f"web-{uuid.uuid4().hex}",
                         max_mb=upload.MAX_UPLOAD_BYTES // (1024 * 1024),
                         chosen_org=session.role != "provider_submitter")
@@ -126,6 +182,11 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             session, refusal = await who(request)
             if refusal:
                 return refusal
+            held = held_form.unpack(web.cookie_of(request, held_form.HELD_COOKIE))
+            if held is not None and held["user"] != session.user:
+                held = None   # typed in another person's session: never shown to this one
+            if held is not None and session.role != "provider_submitter" and not org:
+                org = held["org"]
             row = await run_in_threadpool(organisation, session, org)
             if row is None and session.role != "provider_submitter" and not org:
                 with hub.db.read() as conn:
@@ -138,13 +199,26 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             values = await run_in_threadpool(provider.last_values, hub, row.ods_code, row.sector)
         except SQLAlchemyError as exc:
             return web.unavailable(exc)
-        return await form_page(session, row, values)
+        if held is None or (session.role != "provider_submitter" and held["org"] != row.ods_code):
+            resp = await form_page(session, row, values)
+        else:
+            # The hub's figures are what the form shows; the held ones, typed over them, count as changes.
+            labels = provider.by_name(provider.groups(hub, row.sector))
+            typed = [(labels[name].label, [text]) for name, text in held["fields"].items()
+                     if name in labels and text.strip() != values.get(name, "").strip()]
+            resp = await form_page(session, row, {**values, **held["fields"]}, shown=dict(values), result={
+                "ok": False, "title": "Not sent yet", "rows": typed,
+                "lines": ["Your session had ended before these figures were sent. They are back on the form as "
+                          "you typed them, not yet sent: check them and press Send changes. Typed:"]})
+        if web.cookie_of(request, held_form.HELD_COOKIE) is not None:
+            web.forget(resp, request, held_form.HELD_COOKIE)
+        return resp
 
     @app.post("/provider/", include_in_schema=False)
     async def provider_send(request: Request) -> Response:
         form = await web.form(request, limit=64 * 1024, fields=200)
         try:
-            session, refusal = await who(request)
+            session, refusal = await who(request, form)
             if refusal:
                 return refusal
             if form is None:
@@ -160,10 +234,18 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             now = s.utcnow()
             pillar = hub.opel.pillar_of(row.sector)
             shown = provider.shown_of(form)
+            # "(none)" chosen over a standing declaration withdraws nothing (the hub keeps a declared level
+            # until another is declared): said beside the field, where it was dropped without a word.
+            kept_back = {"declared_level": [provider.CLEARED_DECLARATION]} \
+                if provider.declaration_cleared(form, shown) else {}
             items, sources = provider.items(form, row.sector, pillar, now)
             every = form.get("send") == "all"   # "Send all as now": every filled figure, changed or not
             items, sources, unchanged = provider.only_changed(items, sources, form, None if every else shown)
             fields = provider.by_name(provider.groups(hub, row.sector))
+            if not items and kept_back:
+                return await form_page(session, row, form, status=422, sid=sid, shown=shown, errors=kept_back,
+                                       result={"ok": False, "title": "Nothing was stored",
+                                               "lines": [_KEPT_BACK_LINE]})
             if not items:
                 return await form_page(session, row, form, status=422, sid=sid, shown=shown, general=[
                     "Nothing to send: no figure differs from what the form showed. Change a figure, or press "
@@ -175,10 +257,9 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                 receipt = await run_in_threadpool(intake.submit, hub, who_sent, sid, row.ods_code, now, checked, "json")
             except ApiError as exc:
                 by_field, general = provider.field_errors(exc.body.fields, sources, form, fields)
+                by_field = _with(kept_back, by_field)
                 result = {"ok": False, "title": "Nothing was stored",
-                          "lines": [exc.body.message if exc.status != 422 else
-                                    f"None of the {len(items)} figures was accepted; each problem is shown beside "
-                                    "its field. Correct them and send again."]}
+                          "lines": [exc.body.message if exc.status != 422 else _none_accepted(len(items))]}
                 return await form_page(session, row, form, status=exc.status if exc.status != 422 else 422,
                                  errors=by_field, general=general, result=result, sid=sid,
                                  shown=provider.shown_after(shown, form, sources, set(range(len(items)))))
@@ -187,11 +268,15 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             return web.unavailable(exc)
         rejected = [e for r in receipt.rejected for e in r.errors]
         by_field, general = provider.field_errors(rejected, sources, form, fields)
+        by_field = _with(kept_back, by_field)
         log.info("web submission %s for %s by %r: %d accepted, %d quarantined", sid, row.ods_code, session.user,
                  receipt.accepted, len(receipt.rejected))
         result = _received(receipt, len(items), calc, "form")
         if unchanged:
             result["lines"].append(_unchanged_words(unchanged))
+        if kept_back:
+            result.update(ok=False, title="Partly received")
+            result["lines"].append(_KEPT_BACK_LINE)
         return await form_page(session, row, form, errors=by_field, general=general, result=result,
                          shown=provider.shown_after(shown, form, sources, {r.index for r in receipt.rejected}))
 
@@ -200,6 +285,12 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         """A CSV file for the hub's own CSV intake, as ``POST /v1/submissions/csv`` takes it."""
         try:
             session, refusal = await who(request)
+            if session is None:   # the file is read only to see it is the lapsed session's own form
+                try:
+                    lapsed_form = await upload.read_form(request)
+                except upload.UploadError:
+                    return refusal
+                return await hold(request, {k: v for k, v in lapsed_form.items() if k in ("csrf", "org")}, "file")
             if refusal:
                 return refusal
             try:

@@ -1,0 +1,255 @@
+"""The provider form as a data manager meets it on a busy morning (session 24's review): a session that
+ends while they type, a decimal comma, a drop-down left unchosen, a declared level set to "(none)".
+
+A real hub on loopback (the test organisations, an acute trust with its nine OPEL parameters and a
+standing declaration) and Debian's Chromium driven by Playwright at 1366x768, one of each for the module.
+Each figure the hub holds afterwards is read from its database: the page's words are not the proof.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine, select, update
+
+from sync.hub import schema as s
+from sync.hub.schema import utcnow
+from sync.hub.web import sessions
+from tests.support.hub import start_hub
+from tests.web import world
+from tests.web.support import PASSWORD, add_account
+from tests.web.test_browser import browser  # noqa: F401  (the module's Chromium)
+
+pytestmark = pytest.mark.timeout(240)
+
+LAPTOP = {"width": 1366, "height": 768}
+ORG = "RTEST1"
+SEND = "main.form > form > button[value=changed]"
+DECLARED = 3
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    process = start_hub(tmp_path_factory.mktemp("provider-slips"))
+    try:
+        add_account(process.db_url, "rtest.data", "provider_submitter", ORG)
+        add_account(process.db_url, "rtest.site", "provider_submitter", ORG)
+        at = utcnow().isoformat()
+        world.submit(process, ORG, [{"type": "observation", "metric": m, "observed_at": at, "value": float(v)}
+                                    for m, v in world.ACUTE_VALUES.items()])
+        world.submit(process, ORG, [{"type": "opel_declaration", "pillar": "acute", "assessed_at": at,
+                                     "declared_level": DECLARED, "reason": "Two wards closed"}])
+        yield process
+    finally:
+        process.stop()
+
+
+def _held(hub, metric: str) -> float | None:
+    engine = create_engine(hub.db_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(select(s.latest_value.c.value).where(
+                s.latest_value.c.org_code == ORG, s.latest_value.c.metric == metric)).scalar()
+    finally:
+        engine.dispose()
+
+
+def _declared(hub) -> int | None:
+    engine = create_engine(hub.db_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(select(s.opel_declaration.c.declared_level).where(
+                s.opel_declaration.c.org_code == ORG)).scalar()
+    finally:
+        engine.dispose()
+
+
+def _log_in(browser, hub, user="rtest.data"):  # noqa: F811
+    ctx = browser.new_context(viewport=LAPTOP)
+    page = ctx.new_page()
+    page.goto(hub.url + "/provider/")
+    page.fill("#user", user)
+    page.fill("#password", PASSWORD)
+    page.click("form.login button")
+    page.wait_for_url(hub.url + "/provider/")
+    return ctx, page
+
+
+def _send(page, selector=SEND):
+    with page.expect_navigation() as nav:
+        page.click(selector)
+    return nav.value
+
+
+def _problem(page, field_id: str) -> str:
+    return page.locator(".field.bad", has=page.locator(f"#{field_id.replace('.', chr(92) + '.')}")).inner_text()
+
+
+def _idle_out(hub) -> None:
+    """Every session on the hub 31 minutes without a request: ended by the idle limit at its next request."""
+    engine = create_engine(hub.db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(update(s.web_session).values(seen_at=utcnow() - sessions.IDLE - timedelta(minutes=1)))
+    finally:
+        engine.dispose()
+
+
+def test_figures_typed_while_the_session_ended_come_back_after_the_login_unsent(browser, hub):  # noqa: F811
+    """They typed for over half an hour, the session ended, they pressed Send: the login page, then every
+    figure lost (the form opened with the hub's old ones). Now the login page says nothing was sent and
+    the figures are kept; after the login they are back on the form, unsent, and Send sends them."""
+    ctx, page = _log_in(browser, hub)
+    try:
+        before = _held(hub, "ga_bed_occupancy_pct")
+        page.fill("#m\\.ga_bed_occupancy_pct", "97.5")
+        page.fill("#m\\.nctr_patients_count", "61")
+        page.fill("#reason", "Norovirus on two wards")
+        _idle_out(hub)
+        answer = _send(page)
+        assert answer.status == 401 and page.locator("#password").count() == 1, page.url
+        note = page.locator("p.note").inner_text()
+        assert "nothing was sent" in note and "Your figures are kept" in note, note
+        assert page.locator("#user").input_value() == "rtest.data"
+        assert _held(hub, "ga_bed_occupancy_pct") == before, "nothing was sent"
+        page.fill("#password", PASSWORD)
+        page.click("form.login button")
+        page.wait_for_url(hub.url + "/provider/")
+        assert page.locator("#m\\.ga_bed_occupancy_pct").input_value() == "97.5"
+        assert page.locator("#m\\.nctr_patients_count").input_value() == "61"
+        assert page.locator("#reason").input_value() == "Norovirus on two wards"
+        result = page.locator("#result").inner_text()
+        assert "Not sent yet" in result and "press Send changes" in result, result
+        assert "General and acute bed occupancy: 97.5" in result and "Reason: Norovirus on two wards" in result
+        assert _held(hub, "ga_bed_occupancy_pct") == before, "still nothing sent before Send is pressed"
+        assert not [c for c in ctx.cookies() if c["name"] == "scc_held"], "the held figures are used once"
+        _send(page)
+        result = page.locator("#result").inner_text()
+        assert "Accepted 3 of 3 figures." in result, result   # the two figures, and the declaration's reason
+        assert _held(hub, "ga_bed_occupancy_pct") == 97.5
+        page.goto(hub.url + "/provider/")
+        assert page.locator("#result").count() == 0, "shown once, not again at the next visit"
+    finally:
+        ctx.close()
+
+
+def test_figures_held_over_a_login_are_never_shown_to_another_account(browser, hub):  # noqa: F811
+    ctx, page = _log_in(browser, hub)
+    try:
+        page.fill("#m\\.nctr_patients_count", "73")
+        _idle_out(hub)
+        assert _send(page).status == 401
+        page.fill("#user", "rtest.site")   # a colleague logs in at the same browser
+        page.fill("#password", PASSWORD)
+        page.click("form.login button")
+        page.wait_for_url(hub.url + "/provider/")
+        assert page.locator("#m\\.nctr_patients_count").input_value() != "73"
+        assert page.locator("#result").count() == 0
+    finally:
+        ctx.close()
+
+
+def test_a_decimal_comma_is_not_read_as_thousands(browser, hub):  # noqa: F811
+    """'1,5' was read as 15 and stored (a comma taken for a thousands separator wherever it stood): a
+    figure ten times what was meant, with no word. Now it is not a number, said under its label; a comma
+    between thousands still reads ("1,250"); 'nan' is not a number either."""
+    ctx, page = _log_in(browser, hub)
+    try:
+        before = _held(hub, "escalation_beds_open_pct")
+        page.fill("#m\\.escalation_beds_open_pct", "1,5")
+        page.fill("#m\\.ed_referred_to_service_pct", "nan")
+        page.fill("#m\\.nctr_patients_count", "1,250")
+        _send(page)
+        said = _problem(page, "m.escalation_beds_open_pct")
+        assert ("Escalation beds open as a share of G&A beds: '1,5' is not a number: a comma may only separate "
+                "thousands (1,250); write a decimal with a point, e.g. 92.5") in said, said
+        assert "'nan' is not a number" in _problem(page, "m.ed_referred_to_service_pct")
+        assert page.locator("#m\\.escalation_beds_open_pct").input_value() == "1,5", "kept as typed"
+        assert _held(hub, "escalation_beds_open_pct") == before, "not stored as 15"
+        assert "Accepted 1 of 3 figures." in page.locator("#result").inner_text()   # 1,250
+        assert page.locator(".field.bad", has=page.locator("#m\\.nctr_patients_count")).count() == 0
+    finally:
+        ctx.close()
+
+
+def test_beds_without_a_critcon_level_ask_for_the_level_in_words(browser, hub):  # noqa: F811
+    ctx, page = _log_in(browser, hub)
+    try:
+        page.fill("#staffed_beds", "12")
+        page.fill("#occupied_beds", "10")
+        _send(page)
+        said = _problem(page, "critcon_level")
+        assert "CRITCON level: choose a level (0 to 3); staffed and occupied beds are sent with the CRITCON level" \
+            in said, said
+        assert "digits" not in said and "''" not in said
+        assert page.locator("#staffed_beds").input_value() == "12"
+    finally:
+        ctx.close()
+
+
+def test_none_over_a_standing_declaration_says_it_withdraws_nothing(browser, hub):  # noqa: F811
+    """The form opens with the standing declaration; "(none)" chosen with a figure changed was dropped
+    without a word: "Received", the list showing "(none)", while the hub kept the declared OPEL 3 on
+    everyone's screens. Now the figure goes, and beside the list the form says the level stands."""
+    ctx, page = _log_in(browser, hub)
+    try:
+        assert page.locator("#declared_level").input_value() == str(DECLARED)
+        page.select_option("#declared_level", "")
+        page.fill("#m\\.mean_handover_minutes", "31")
+        _send(page)
+        result = page.locator("#result").inner_text()
+        assert "Partly received" in result and "Accepted 1 of 1 figure." in result, result
+        assert "The declared OPEL level was not changed" in result
+        said = _problem(page, "declared_level")
+        assert "a declared level stays in force until another is declared" in said, said
+        assert page.locator("#declared_level").get_attribute("aria-invalid") == "true"
+        assert _declared(hub) == DECLARED and _held(hub, "mean_handover_minutes") == 31
+        _send(page)   # still "(none)", nothing else changed: nothing sent, the problem said again
+        assert "a declared level stays in force" in _problem(page, "declared_level")
+        assert _declared(hub) == DECLARED
+    finally:
+        ctx.close()
+
+
+def test_each_problem_is_a_link_to_its_field_for_a_keyboard(browser, hub):  # noqa: F811
+    """Keyboard only at 1366x768: Enter in a field sends the form; the result box at the top lists each
+    problem as a link, in the form's order; following one and pressing Tab lands in that field (the CRITCON
+    level's problem was 2,000 px below the box that said the problems were "beside their fields"). axe-core
+    finds nothing serious on the page."""
+    from tests.web.test_browser import AXE, _axe
+
+    ctx = browser.new_context(viewport=LAPTOP, bypass_csp=True)
+    page = ctx.new_page()
+    try:
+        page.goto(hub.url + "/provider/")
+        page.fill("#user", "rtest.data")
+        page.fill("#password", PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_url(hub.url + "/provider/")
+        page.fill("#staffed_beds", "12")
+        page.fill("#m\\.mean_handover_minutes", "2o.5")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        box = page.locator("#result")
+        assert "2 problems to correct" in box.inner_text(), box.inner_text()
+        links = box.locator("ul.fix a")
+        assert links.all_inner_texts() == [
+            "Mean ambulance arrival-to-handover time: '2o.5' is not a number; enter digits, e.g. 92.5",
+            "CRITCON level: choose a level (0 to 3); staffed and occupied beds are sent with the CRITCON level"]
+        for _ in range(12):   # Tab from the top of the page to the second link
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.getAttribute('href')") == "#critcon_level-row":
+                break
+        else:
+            pytest.fail("the problem's link is not reached by Tab")
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "critcon_level"
+        bar = page.locator("header.bar").bounding_box()
+        label = page.locator("label[for=critcon_level]").bounding_box()
+        assert bar["y"] + bar["height"] <= label["y"] <= LAPTOP["height"], (bar, label)   # not under the bar
+        if AXE.exists():
+            assert _axe(page, AXE.read_text()) == []
+    finally:
+        ctx.close()
