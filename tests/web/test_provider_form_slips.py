@@ -253,3 +253,37 @@ def test_each_problem_is_a_link_to_its_field_for_a_keyboard(browser, hub):  # no
             assert _axe(page, AXE.read_text()) == []
     finally:
         ctx.close()
+
+
+def test_a_figure_ten_times_the_hubs_last_waits_until_its_sender_says_it_is_right(browser, hub):  # noqa: F811
+    """297 typed for 29.7: it was stored at once (a mean handover of nearly five hours, OPEL 4 on every
+    screen). A figure ten times the hub's last, or under a tenth of it, is now held back and said beside its
+    field with the last figure and its time; the rest of the form goes. Ticked as right, it is sent."""
+    ctx, page = _log_in(browser, hub)
+    try:
+        last = _held(hub, "mean_handover_minutes")
+        slip = f"{last * 10:g}"
+        page.fill("#m\\.mean_handover_minutes", slip)
+        page.fill("#m\\.ga_bed_occupancy_pct", "93")
+        _send(page)
+        result = page.locator("#result").inner_text()
+        assert "Partly received" in result and "Accepted 1 of 1 figure." in result, result
+        assert "1 figure far from the hub's last not sent yet" in result, result
+        said = _problem(page, "m.mean_handover_minutes")
+        assert f"Mean ambulance arrival-to-handover time: {slip} is 10 times the hub's last figure ({last:g} at " in said
+        assert page.locator("#m\\.mean_handover_minutes").input_value() == slip, "kept as typed"
+        assert _held(hub, "mean_handover_minutes") == last and _held(hub, "ga_bed_occupancy_pct") == 93
+        from tests.web.test_browser import _small_targets
+        assert _small_targets(page) == [], "the tick box is a one-thumb target too"
+        _send(page)   # sent again unticked: still held back
+        assert _held(hub, "mean_handover_minutes") == last
+        tick = page.locator("input[name='sure.m.mean_handover_minutes']")
+        tick.focus()
+        page.keyboard.press("Space")
+        assert tick.is_checked()
+        _send(page)
+        result = page.locator("#result").inner_text()
+        assert "Received" in result and "Accepted 1 of 1 figure." in result, result
+        assert _held(hub, "mean_handover_minutes") == last * 10
+    finally:
+        ctx.close()

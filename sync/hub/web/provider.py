@@ -298,6 +298,49 @@ def figure_times(hub, org_code: str) -> dict[str, tuple[str, datetime]]:
     return {f"m.{metric}": (fmt_number(value), at) for metric, value, at in rows}
 
 
+# A figure this many times the hub's last one for the same parameter, or under this fraction of it, is a
+# likely slip of the keyboard (297 for 29.7): held back, said beside its field, and sent only when its
+# sender ticks that it is right. On a mean handover time a slip like that made the provider OPEL 4 at once.
+JUMP = 10
+
+
+def latest_numbers(hub, org_code: str) -> dict[str, tuple[float, datetime]]:
+    """The hub's latest figure of each OPEL parameter the organisation sent, by form field, and its time."""
+    with hub.db.read() as conn:
+        rows = conn.execute(select(s.latest_value.c.metric, s.latest_value.c.value, s.latest_value.c.observed_at)
+                            .where(s.latest_value.c.org_code == org_code)).all()
+    return {f"m.{metric}": (float(value), at) for metric, value, at in rows}
+
+
+def unlikely(made: list[dict], sources: list[list[str]], form: dict[str, str],
+             latest: dict[str, tuple[float, datetime]], fields: dict[str, Field],
+             clock) -> tuple[list[dict], list[list[str]], dict[str, str]]:
+    """The items of ``made`` to send now, their sources, and for each figure held back (``JUMP`` times the
+    hub's last or under its ``1 / JUMP``, not ticked as right with ``sure.<field>`` holding the same text)
+    the words to say beside its field. ``clock`` writes the last figure's time."""
+    keep, held = [], {}
+    for i, (item, names) in enumerate(zip(made, sources)):
+        name = names[0]
+        value, last = item.get("value"), latest.get(name)
+        typed = form.get(name, "").strip()
+        if (item.get("type") != "observation" or last is None or last[0] <= 0
+                or not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0
+                or form.get(f"sure.{name}", "").strip() == typed):
+            keep.append(i)
+            continue
+        ratio = value / last[0]
+        if 1 / JUMP < ratio < JUMP:
+            keep.append(i)
+            continue
+        f = fields.get(name)
+        label = f.label if f is not None else name
+        how = f"{fmt_figure(round(ratio, 1))} times" if ratio >= JUMP else (
+            "under a tenth of" if value > 0 else "nothing, against")
+        held[name] = (f"{label}: {typed} is {how} the hub's last figure ({fmt_number(last[0])} at {clock(last[1])}); "
+                      "not sent: correct it, or tick that it is right and send again")
+    return [made[i] for i in keep], [sources[i] for i in keep], held
+
+
 def last_values(hub, org_code: str, sector: str) -> dict[str, str]:
     """The form prefilled with the organisation's latest figures the hub holds."""
     out: dict[str, str] = {}

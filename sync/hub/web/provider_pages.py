@@ -69,6 +69,11 @@ def _unchanged_words(n: int) -> str:
 _KEPT_BACK_LINE = "The declared OPEL level was not changed: see the problem beside it."
 
 
+def _held_back_line(n: int) -> str:
+    return (f"{n} figure{'s' if n != 1 else ''} far from the hub's last not sent yet: check "
+            f"{'them' if n != 1 else 'it'} beside {'their fields' if n != 1 else 'its field'}.")
+
+
 def _none_accepted(n: int) -> str:
     if n == 1:
         return "The figure was not accepted; its problem is shown beside its field. Correct it and send again."
@@ -121,7 +126,8 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             return web.redirect("/login?next=" + quote("/provider/"))
         user = lapsed[0]
         org = form.get("org") if isinstance(form.get("org"), str) else None
-        fields = {k: v for k, v in form.items() if k not in _NOT_FIELDS and isinstance(v, str)}
+        fields = {k: v for k, v in form.items() if k not in _NOT_FIELDS and not k.startswith("sure.")
+                  and isinstance(v, str)}
         value, left_out = held_form.pack(user, org, fields) if what == "form" else (None, [])
         if what == "file":
             note = ("Your session had ended (30 minutes without use, or 12 hours after logging in), so the file "
@@ -153,8 +159,9 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             return intake.org_row(conn, code)
 
     async def form_page(session, org, values, *, status=200, errors=None, general=(), result=None, sid=None,
-                        shown=None):
-        shown = {k: v for k, v in values.items() if k not in _NOT_FIELDS} if shown is None else shown
+                        shown=None, sure=()):
+        shown = {k: v for k, v in values.items() if k not in _NOT_FIELDS and not k.startswith("sure.")} \
+            if shown is None else shown
         try:
             figures = await run_in_threadpool(provider.figure_times, hub, org.ods_code)
         except SQLAlchemyError as exc:   # the figures' times are a help; the form works without them
@@ -170,7 +177,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                         groups=form_groups, errors=errors or {}, general=list(general),
                         result=result, sid=sid or f"web-{uuid.uuid4().hex}", csv_sid=f"web-{uuid.uuid4().hex}",
                         max_mb=upload.MAX_UPLOAD_BYTES // (1024 * 1024),
-                        chosen_org=session.role != "provider_submitter")
+                        chosen_org=session.role != "provider_submitter", sure=set(sure))
 
     @app.get("/provider", include_in_schema=False)
     def provider_no_slash() -> Response:
@@ -242,10 +249,16 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             every = form.get("send") == "all"   # "Send all as now": every filled figure, changed or not
             items, sources, unchanged = provider.only_changed(items, sources, form, None if every else shown)
             fields = provider.by_name(provider.groups(hub, row.sector))
+            latest = await run_in_threadpool(provider.latest_numbers, hub, row.ods_code)
+            items, sources, unsure = provider.unlikely(items, sources, form, latest, fields,
+                                                       lambda at: _day_clock(at, now))
+            kept_back.update({name: [words] for name, words in unsure.items()})
+            kept_lines = ([_KEPT_BACK_LINE] if "declared_level" in kept_back else []) + \
+                ([_held_back_line(len(unsure))] if unsure else [])
             if not items and kept_back:
                 return await form_page(session, row, form, status=422, sid=sid, shown=shown, errors=kept_back,
-                                       result={"ok": False, "title": "Nothing was stored",
-                                               "lines": [_KEPT_BACK_LINE]})
+                                       sure=unsure, result={"ok": False, "title": "Nothing was stored",
+                                                            "lines": kept_lines})
             if not items:
                 return await form_page(session, row, form, status=422, sid=sid, shown=shown, general=[
                     "Nothing to send: no figure differs from what the form showed. Change a figure, or press "
@@ -260,8 +273,9 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                 by_field = _with(kept_back, by_field)
                 result = {"ok": False, "title": "Nothing was stored",
                           "lines": [exc.body.message if exc.status != 422 else _none_accepted(len(items))]}
+                result["lines"] += kept_lines
                 return await form_page(session, row, form, status=exc.status if exc.status != 422 else 422,
-                                 errors=by_field, general=general, result=result, sid=sid,
+                                 errors=by_field, general=general, result=result, sid=sid, sure=unsure,
                                  shown=provider.shown_after(shown, form, sources, set(range(len(items)))))
             calc = await run_in_threadpool(provider.calculated, hub, row.ods_code)
         except SQLAlchemyError as exc:
@@ -276,8 +290,8 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             result["lines"].append(_unchanged_words(unchanged))
         if kept_back:
             result.update(ok=False, title="Partly received")
-            result["lines"].append(_KEPT_BACK_LINE)
-        return await form_page(session, row, form, errors=by_field, general=general, result=result,
+            result["lines"] += kept_lines
+        return await form_page(session, row, form, errors=by_field, general=general, result=result, sure=unsure,
                          shown=provider.shown_after(shown, form, sources, {r.index for r in receipt.rejected}))
 
     @app.post("/provider/csv", include_in_schema=False)
