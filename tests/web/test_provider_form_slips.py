@@ -287,3 +287,22 @@ def test_a_figure_ten_times_the_hubs_last_waits_until_its_sender_says_it_is_righ
         assert _held(hub, "mean_handover_minutes") == last * 10
     finally:
         ctx.close()
+
+
+def test_every_control_of_the_form_shows_the_same_ring_when_reached_by_tab(browser, hub):  # noqa: F811
+    """Keyboard only: the CRITCON and declared level lists and the reason box showed only the browser's
+    1 px ring over their 2 px border (hard to see which had the focus); every other control a 3 px one."""
+    ctx, page = _log_in(browser, hub)
+    try:
+        rings = {}
+        for _ in range(30):
+            page.keyboard.press("Tab")
+            name, ring = page.evaluate("""() => { const e = document.activeElement, s = getComputedStyle(e);
+                return [e.id || e.name || e.tagName, s.outlineStyle + ' ' + s.outlineWidth + ' ' + s.outlineColor]; }""")
+            if name in rings:
+                break
+            rings[name] = ring
+        assert {"critcon_level", "declared_level", "reason", "m.mean_handover_minutes"} <= set(rings), rings
+        assert set(rings.values()) == {"solid 3px rgb(179, 89, 0)"}, rings
+    finally:
+        ctx.close()
