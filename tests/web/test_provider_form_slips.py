@@ -306,3 +306,48 @@ def test_every_control_of_the_form_shows_the_same_ring_when_reached_by_tab(brows
         assert set(rings.values()) == {"solid 3px rgb(179, 89, 0)"}, rings
     finally:
         ctx.close()
+
+
+def test_what_was_typed_comes_back_when_the_network_dropped_as_send_was_pressed(browser, hub):  # noqa: F811
+    """Offline as Send is pressed: the browser's own page. Back (or the form opened again) showed the hub's
+    old figures, everything typed lost. Now the form puts back what was typed in the tab and not answered,
+    and says so; nothing was sent. Once the hub answers a send, nothing is put back any more."""
+    ctx, page = _log_in(browser, hub)
+    try:
+        before = _held(hub, "ed_referred_to_service_pct")
+        page.fill("#m\\.ed_referred_to_service_pct", "17.5")
+        page.select_option("#critcon_level", "2")
+        ctx.set_offline(True)
+        try:
+            page.click(SEND)
+            page.wait_for_load_state()
+        except Exception:   # the navigation fails: the browser's own offline page
+            pass
+        ctx.set_offline(False)
+        page.goto(hub.url + "/provider/")
+        assert page.locator("#m\\.ed_referred_to_service_pct").input_value() == "17.5"
+        assert page.locator("#critcon_level").input_value() == "2"
+        said = page.locator("#restored").inner_text()
+        assert "Not sent yet" in said and "is back on the form (2 fields)" in said, said
+        assert page.locator("#restored a").all_inner_texts() == [
+            "ED patients referred to a specialty and still waiting in ED (percent): 17.5", "CRITCON level: 2"]
+        hint = page.locator("#m\\.ed_referred_to_service_pct-row .hint").inner_text()
+        assert hint == "0 to 100 percent", "no longer says it is the hub's figure"
+        assert _held(hub, "ed_referred_to_service_pct") == before, "nothing was sent"
+        page.fill("#staffed_beds", "9")
+        _send(page)
+        assert "Accepted 2 of 2 figures." in page.locator("#result").inner_text()
+        assert _held(hub, "ed_referred_to_service_pct") == 17.5
+        page.goto(hub.url + "/provider/")
+        assert page.locator("#restored").count() == 0, "answered: nothing to put back"
+        page.fill("#m\\.ed_referred_to_service_pct", "18")   # typed, then logged out: nothing left in the tab
+        page.click("form.out button")
+        page.wait_for_url(hub.url + "/login?out=1")
+        page.fill("#user", "rtest.data")
+        page.fill("#password", PASSWORD)
+        page.click("form.login button")
+        page.wait_for_url(hub.url + "/provider/")   # a provider's login goes to its form
+        assert page.locator("#restored").count() == 0, "logged out: nothing typed kept"
+        assert page.evaluate("sessionStorage.length") == 0
+    finally:
+        ctx.close()

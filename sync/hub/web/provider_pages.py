@@ -24,7 +24,7 @@ from sync.hub.auth import ROLES, SUBMIT, Principal
 from sync.hub.errors import ApiError
 from sync.hub.validate import Checked, parse_csv
 from sync.hub.web import csrf, held_form, provider, sessions, upload
-from sync.hub.web.pages import SESSION_COOKIE, Web, _day_clock
+from sync.hub.web.pages import HEADERS, HERE, SESSION_COOKIE, Web, _day_clock
 
 log = logging.getLogger("sync.hub.web")
 
@@ -159,7 +159,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             return intake.org_row(conn, code)
 
     async def form_page(session, org, values, *, status=200, errors=None, general=(), result=None, sid=None,
-                        shown=None, sure=()):
+                        shown=None, sure=(), answered=False):
         shown = {k: v for k, v in values.items() if k not in _NOT_FIELDS and not k.startswith("sure.")} \
             if shown is None else shown
         try:
@@ -177,7 +177,13 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                         groups=form_groups, errors=errors or {}, general=list(general),
                         result=result, sid=sid or f"web-{uuid.uuid4().hex}", csv_sid=f"web-{uuid.uuid4().hex}",
                         max_mb=upload.MAX_UPLOAD_BYTES // (1024 * 1024),
-                        chosen_org=session.role != "provider_submitter", sure=set(sure))
+                        chosen_org=session.role != "provider_submitter", sure=set(sure), answered=answered)
+
+    @app.get("/web/provider.js", include_in_schema=False)
+    def provider_script() -> Response:
+        """The form's script (static/provider.js): what is typed kept in the tab until the hub answers."""
+        return Response((HERE / "static" / "provider.js").read_bytes(), media_type="text/javascript; charset=utf-8",
+                        headers=HEADERS)
 
     @app.get("/provider", include_in_schema=False)
     def provider_no_slash() -> Response:
@@ -256,11 +262,11 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             kept_lines = ([_KEPT_BACK_LINE] if "declared_level" in kept_back else []) + \
                 ([_held_back_line(len(unsure))] if unsure else [])
             if not items and kept_back:
-                return await form_page(session, row, form, status=422, sid=sid, shown=shown, errors=kept_back,
+                return await form_page(session, row, form, answered=True, status=422, sid=sid, shown=shown, errors=kept_back,
                                        sure=unsure, result={"ok": False, "title": "Nothing was stored",
                                                             "lines": kept_lines})
             if not items:
-                return await form_page(session, row, form, status=422, sid=sid, shown=shown, general=[
+                return await form_page(session, row, form, answered=True, status=422, sid=sid, shown=shown, general=[
                     "Nothing to send: no figure differs from what the form showed. Change a figure, or press "
                     "\u201cSend all as now\u201d to confirm every figure as true now." if unchanged else
                     "Nothing to send: fill at least one figure."])
@@ -274,7 +280,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                 result = {"ok": False, "title": "Nothing was stored",
                           "lines": [exc.body.message if exc.status != 422 else _none_accepted(len(items))]}
                 result["lines"] += kept_lines
-                return await form_page(session, row, form, status=exc.status if exc.status != 422 else 422,
+                return await form_page(session, row, form, answered=True, status=exc.status if exc.status != 422 else 422,
                                  errors=by_field, general=general, result=result, sid=sid, sure=unsure,
                                  shown=provider.shown_after(shown, form, sources, set(range(len(items)))))
             calc = await run_in_threadpool(provider.calculated, hub, row.ods_code)
@@ -291,7 +297,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         if kept_back:
             result.update(ok=False, title="Partly received")
             result["lines"] += kept_lines
-        return await form_page(session, row, form, errors=by_field, general=general, result=result, sure=unsure,
+        return await form_page(session, row, form, answered=True, errors=by_field, general=general, result=result, sure=unsure,
                          shown=provider.shown_after(shown, form, sources, {r.index for r in receipt.rejected}))
 
     @app.post("/provider/csv", include_in_schema=False)
