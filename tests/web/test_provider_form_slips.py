@@ -265,14 +265,16 @@ def test_a_figure_ten_times_the_hubs_last_waits_until_its_sender_says_it_is_righ
         slip = f"{last * 10:g}"
         page.fill("#m\\.mean_handover_minutes", slip)
         page.fill("#m\\.ga_bed_occupancy_pct", "93")
+        page.fill("#m\\.escalation_beds_open_pct", "0")   # a zero is an ordinary figure: sent
         _send(page)
         result = page.locator("#result").inner_text()
-        assert "Partly received" in result and "Accepted 1 of 1 figure." in result, result
+        assert "Partly received" in result and "Accepted 2 of 2 figures." in result, result
         assert "1 figure far from the hub's last not sent yet" in result, result
         said = _problem(page, "m.mean_handover_minutes")
         assert f"Mean ambulance arrival-to-handover time: {slip} is 10 times the hub's last figure ({last:g} at " in said
         assert page.locator("#m\\.mean_handover_minutes").input_value() == slip, "kept as typed"
         assert _held(hub, "mean_handover_minutes") == last and _held(hub, "ga_bed_occupancy_pct") == 93
+        assert _held(hub, "escalation_beds_open_pct") == 0
         from tests.web.test_browser import _small_targets
         assert _small_targets(page) == [], "the tick box is a one-thumb target too"
         _send(page)   # sent again unticked: still held back

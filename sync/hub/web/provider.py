@@ -317,14 +317,15 @@ def unlikely(made: list[dict], sources: list[list[str]], form: dict[str, str],
              clock) -> tuple[list[dict], list[list[str]], dict[str, str]]:
     """The items of ``made`` to send now, their sources, and for each figure held back (``JUMP`` times the
     hub's last or under its ``1 / JUMP``, not ticked as right with ``sure.<field>`` holding the same text)
-    the words to say beside its field. ``clock`` writes the last figure's time."""
+    the words to say beside its field. ``clock`` writes the last figure's time. A zero is taken as sent
+    (escalation beds all closed is an ordinary morning), as is any figure where the hub's last was 0."""
     keep, held = [], {}
     for i, (item, names) in enumerate(zip(made, sources)):
         name = names[0]
         value, last = item.get("value"), latest.get(name)
         typed = form.get(name, "").strip()
         if (item.get("type") != "observation" or last is None or last[0] <= 0
-                or not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0
+                or not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0
                 or form.get(f"sure.{name}", "").strip() == typed):
             keep.append(i)
             continue
@@ -334,8 +335,7 @@ def unlikely(made: list[dict], sources: list[list[str]], form: dict[str, str],
             continue
         f = fields.get(name)
         label = f.label if f is not None else name
-        how = f"{fmt_figure(round(ratio, 1))} times" if ratio >= JUMP else (
-            "under a tenth of" if value > 0 else "nothing, against")
+        how = f"{fmt_figure(round(ratio, 1))} times" if ratio >= JUMP else "under a tenth of"
         held[name] = (f"{label}: {typed} is {how} the hub's last figure ({fmt_number(last[0])} at {clock(last[1])}); "
                       "not sent: correct it, or tick that it is right and send again")
     return [made[i] for i in keep], [sources[i] for i in keep], held
