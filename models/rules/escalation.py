@@ -57,6 +57,7 @@ class OpenAlert:
     run_reached: datetime | None = None
     run_raises: int = 1
     run_ids: tuple[str, ...] = ()   # the run's earlier alerts: one of them emailed, the run was escalated
+    metric: str | None = None       # what the rule watches (the figures a data-quality finding may doubt)
 
     @property
     def late_minutes(self) -> float:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import aliased
 from models.replica.orm import AlertEvent, AlertRule, DataQualityFinding, Organisation
 from models.replica.orm.types import from_utc_text
 from models.rules.alert_engine import show_value
+from models.rules.quality import doubt
 from models.durations import span
 from models.service import alert_words
 from models.uk_time import day_clock
@@ -177,17 +178,17 @@ def _query(extra_where, order, limit=None):
     return q.limit(limit) if limit else q
 
 
-# Findings that put a value in doubt, and the metrics each alert's value rests on (free critical care
-# beds are staffed less occupied).  A unit reporting 190 occupied of 20 staffed raised "No critical care
-# bed free", critical, with nothing beside it saying the figures were nonsense (session 23).
-DOUBT_CHECKS = ("jump", "impossible", "duplicate")
-_RESTS_ON = {"cc_available_beds": ("cc_available_beds", "cc_occupied_beds", "cc_staffed_beds")}
+# Findings that put a value in doubt, the metrics each alert's value rests on and the words: one rule
+# (models.rules.quality.doubt), which the hub's escalation email and /m/ follow too.  A unit reporting 190
+# occupied of 20 staffed raised "No critical care bed free", critical, with nothing beside it saying the
+# figures were nonsense (session 23).
+DOUBT_CHECKS = doubt.DOUBT_CHECKS
 
 
 def _doubts(session, rows) -> dict[str, str]:
     """Open alerts whose provider's figures behind them have an open data-quality finding about a value
     at or after the raise: alert id -> the finding's first sentence."""
-    wanted = [(a.uuid, a.org_code, _RESTS_ON.get(a.metric_code, (a.metric_code,)), _aware(a.raised_at))
+    wanted = [(a.uuid, a.org_code, doubt.rests_on(a.metric_code), _aware(a.raised_at))
               for a in (row[0] for row in rows) if a.cleared_at is None and a.org_code and a.metric_code]
     if not wanted:
         return {}
@@ -200,11 +201,9 @@ def _doubts(session, rows) -> dict[str, str]:
             found.setdefault((org, metric), []).append((_aware(at), detail))
     out = {}
     for uid, org, metrics, raised in wanted:
-        hit = next((d for m in metrics for at, d in found.get((org, m), ()) if at >= raised - timedelta(minutes=1)),
-                   None)
+        hit = next((d for m in metrics for at, d in found.get((org, m), ()) if doubt.doubts(at, raised)), None)
         if hit is not None:
-            first = hit.split(". ")[0].rstrip(".")
-            out[uid] = f"In doubt (data quality): {first}."
+            out[uid] = doubt.words(hit)
     return out
 
 

@@ -51,7 +51,7 @@ from models.rules.escalation import OpenAlert, Recipient, due, recipient
 from models.uk_time import uk_time
 from sync import protocol as p
 from sync.hub import schema as s
-from sync.hub import mail_loop, smtp_sender
+from sync.hub import figures_doubt, mail_loop, smtp_sender
 from sync.hub.escalation_config import EscalationConfig
 from sync.hub.escalation_email import compose
 from sync.hub.escalation_room import RoomReader
@@ -217,9 +217,11 @@ class Escalator:
         alerts = [live for _row, live in batch]
         tried = [_first_try(row) for row, _live in batch]
         first = min((t for t in tried if t is not None), default=None)
+        doubts, unchecked = self._doubts(alerts, now)
         try:
             msg = compose(alerts, to, self.config.smtp.sender, self._org_names(alerts), now, self.db.hub_id,
-                          first_tried=first, tries=max(row["attempts"] for row, _live in batch))
+                          first_tried=first, tries=max(row["attempts"] for row, _live in batch),
+                          doubts=doubts, unchecked=unchecked)
         except (ValueError, TypeError) as exc:   # an address or name no email can carry: that address's
             error = smtp_sender.SendFailure(f"no email can be written to {to.address!r}: {exc}", transient=False,
                                             recipient=True)
@@ -227,7 +229,8 @@ class Escalator:
             error = mail_loop.try_send(self.send, self.config.smtp, msg, [to.address])
         sent_at = s.utcnow() if real else now   # sending takes a moment: the time it went
         with self.db.write() as w:
-            recorded = [self._record(w, row, to, error, sent_at, report) for row, _live in batch]
+            recorded = [self._record(w, row, to, error, sent_at, report, doubts.get(row["alert_uuid"], ()),
+                                     unchecked) for row, _live in batch]
         if not any(recorded):
             log.warning("escalation: the email to %s <%s> was %s, but another process had taken its alerts over",
                         to.name, to.address, "sent" if error is None else "not sent")
@@ -237,12 +240,29 @@ class Escalator:
             log.warning("escalation: email to %s <%s> about %d alert(s) failed: %s", to.name, to.address,
                         len(batch), error.reason)
 
-    def _record(self, w, row: dict, to: Recipient, error, at: datetime, report: CheckReport) -> bool:
-        """The attempt's outcome, while this process still holds the row; False when it no longer did."""
+    def _doubts(self, alerts: list[OpenAlert], now: datetime) -> tuple[dict, str | None]:
+        """The data-quality findings that doubt each alert's figures now; a check that fails never stops
+        or delays the email, which then says the figures could not be checked."""
+        try:
+            return figures_doubt.doubted(self.db, alerts, now), None
+        except Exception as exc:  # noqa: BLE001 - the email goes whatever befalls the check
+            log.exception("escalation: the figures behind %d alert(s) could not be checked for data quality",
+                          len(alerts))
+            return {}, f"{type(exc).__name__}: {exc}"[:300]
+
+    def _record(self, w, row: dict, to: Recipient, error, at: datetime, report: CheckReport,
+                doubts=(), unchecked: str | None = None) -> bool:
+        """The attempt's outcome, while this process still holds the row; False when it no longer did.
+        The attempt's log entry keeps what the email said of the figures (``doubt``: each finding that
+        doubted them; ``doubt_unchecked``: why they could not be checked)."""
         t = s.alert_escalation
         uid, attempts = row["alert_uuid"], row["attempts"]
         before = json.loads(row["attempt_log"])
         entry = {"n": attempts, "at": s.iso(at), "to": to.address, "error": error.reason if error else None}
+        if doubts:
+            entry["doubt"] = [d.as_json() for d in doubts]
+        if unchecked:
+            entry["doubt_unchecked"] = unchecked
         values = {"attempt_log": json.dumps(_kept(before + [entry])), "error": error.reason if error else row["error"]}
         told = None   # what the desktops are told now, if anything
         failures = (sum(1 for e in before if e.get("to", row["to_address"]) == to.address and e.get("error"))
@@ -355,7 +375,7 @@ def _first_try(row: dict) -> datetime | None:
 def _alert_json(a: OpenAlert) -> dict:
     return {"id": a.id, "rule_id": a.rule_id, "rule_name": a.rule_name, "org_code": a.org_code,
             "raised_at": s.iso(a.raised_at), "escalate_after_minutes": a.escalate_after_minutes,
-            "severity": a.severity, "detail": a.detail}
+            "severity": a.severity, "detail": a.detail, "metric": a.metric}
 
 
 async def run(hub) -> None:

@@ -136,7 +136,8 @@ class RoomReader:
         self.room.open_alerts[uid] = OpenAlert(
             uid, d["rule_id"], d.get("org_code"), at, None, after, d.get("severity") or "warning",
             d.get("detail") or "", d.get("rule_name") or d["rule_id"], reached,
-            run.since if earlier else None, run.reached if earlier else None, len(earlier) + 1, earlier)
+            run.since if earlier else None, run.reached if earlier else None, len(earlier) + 1, earlier,
+            d.get("metric") or None)
 
     def _record(self, rec: dict) -> None:
         kind, d = rec["kind"], rec["data"]

@@ -65,6 +65,7 @@ from sync.hub import schema as s
 from sync.hub.alerts import alert_state
 from sync.hub.db import fixed_utc
 from sync.hub.escalation_room import RoomReader
+from sync.hub.feed_positions import first_since as _first_since
 from sync.hub.web import snapshot_seed
 from sync.hub.web.week_board import Shown, WeekBoard
 
@@ -638,21 +639,6 @@ def _level_rows(conn, start: int, head: int):
         yield from conn.execute(select(s.feed.c.seq, s.feed.c.org_code, *fields).where(
             s.feed.c.seq > lo, s.feed.c.seq <= min(lo + _LEVEL_STRETCH, head), s.feed.c.kind == "opel_assessment",
             or_(s.feed.c.org_code.is_not(None), fields[0] == "system")).order_by(s.feed.c.seq)).all()
-
-
-def _first_since(conn, since: datetime, head: int) -> int:
-    """The position before the first one written at or after ``since`` (0: from the start), found by
-    halving (positions are written in time order; a pruned stretch leaves a gap, stepped over)."""
-    lo, hi = 0, head        # the answer is in [lo, hi]
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        row = conn.execute(select(s.feed.c.seq, s.feed.c.created_at).where(s.feed.c.seq >= mid)
-                           .order_by(s.feed.c.seq).limit(1)).first()
-        if row is None or row.created_at >= since:
-            hi = mid - 1
-        else:
-            lo = max(mid, row.seq)
-    return lo
 
 
 def _newest_call(uuids, calls: dict[str, Phoned], now: datetime) -> Phoned | None:

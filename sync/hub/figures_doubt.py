@@ -1,0 +1,144 @@
+"""Open alerts whose figures a data-quality finding doubts, worked out on the hub from what it holds.
+
+The desktop runs the data-quality checks (``models.rules.quality``) on its replica and marks an open
+alert "In doubt (data quality): ..." when a finding doubts the figures behind it
+(``models.rules.quality.doubt``).  The escalation email and ``/m/`` are made on the hub, where no
+finding is stored: here the same checks run, at the moment of asking, on the same data as the hub
+keeps it on its feed, for the alerts' own providers and metrics only:
+
+- observations: the typed ``feed_observation`` rows (each item as the replica stores it, its feed
+  position its ``feed N``) of the alert's provider and the metrics it rests on, observed in the
+  desktop's window (``models.records.quality.READ_HOURS`` before ``now``);
+- critical care reports: ``critcon`` items of the alert's provider, their staffed beds as a series
+  and the newest report's staffed and occupied beds, as the desktop reads ``critcon_status``.
+
+The checks are per series, so running them on a few series gives what they give those series on the
+whole replica.  What this cannot see as the desktop does: a finding the desktop found earlier about
+figures now before its checks' windows, which it keeps open without looking again (for up to 7
+days); and a unit whose newest report is older than the positions read (``AHEAD`` before the window).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from models.records.quality import READ_HOURS, settings_for
+from models.replica.utc import from_utc_text
+from models.rules.escalation import OpenAlert
+from models.rules.quality import doubt
+from models.rules.quality.facts import CritcareBeds, Reading
+from models.rules.quality.finding import Finding
+from models.rules.quality.run import Facts, check_all
+from sync.hub import schema as s
+from sync.hub.feed_positions import first_since
+
+log = logging.getLogger("sync.hub")
+# Positions written this long before the window are read too: a value is stamped near its receipt, but
+# one stamped up to this far ahead of it (the "impossible" check's own case) still falls in the window.
+AHEAD = timedelta(hours=6)
+_CRITCARE = ("cc_staffed_beds", "cc_occupied_beds")
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Doubt:
+    """One finding that doubts an alert's figures, as it is shown and recorded."""
+
+    check: str
+    metric: str | None
+    at: datetime | None
+    submission: str | None
+    words: str            # "In doubt (data quality): <what is wrong>."
+    detail: str           # the finding's whole sentence, with what would fix it
+
+    def as_json(self) -> dict:
+        return {"check": self.check, "metric": self.metric, "at": None if self.at is None else s.iso(self.at),
+                "submission": self.submission, "words": self.words}
+
+
+def doubted(db, alerts: Iterable[OpenAlert], now: datetime) -> dict[str, list[Doubt]]:
+    """Alert id -> the findings that doubt its figures now (oldest figures first); alerts with none left out."""
+    wanted = [a for a in alerts if a.org_code and doubt.rests_on(a.metric)]
+    if not wanted:
+        return {}
+    settings = settings_for()
+    orgs = sorted({a.org_code for a in wanted})
+    metrics = {m for a in wanted for m in doubt.rests_on(a.metric)} & set(settings.known_metrics or ())
+    since = now - timedelta(hours=READ_HOURS)
+    with db.read() as conn:
+        head = db.head(conn)
+        start = first_since(conn, since - AHEAD, head)
+        readings = _observations(conn, start, head, orgs, metrics, since)
+        critcare: list[CritcareBeds] = []
+        if metrics & set(_CRITCARE):
+            staffed, critcare = _critcon(conn, start, head, orgs, since)
+            if "cc_staffed_beds" in metrics:
+                readings += staffed
+    found = sorted(check_all(Facts(readings=readings, critcare=critcare), now, settings),
+                   key=lambda f: (f.at or now, f.key))
+    out = {}
+    for a in wanted:
+        hits = doubt.doubting(a.org_code, a.metric, a.raised_at, found)
+        if hits:
+            out[a.id] = [_doubt(f) for f in hits]
+    return out
+
+
+def _doubt(f: Finding) -> Doubt:
+    return Doubt(f.check, f.metric, f.at, f.submission, doubt.words(f.detail), f.detail)
+
+
+def _observations(conn, start: int, head: int, orgs: list[str], metrics: set[str], since: datetime) -> list[Reading]:
+    plain = sorted(metrics)
+    if not plain:
+        return []
+    fo = s.feed_observation.c
+    out = []
+    for i in range(0, len(orgs), _CHUNK):
+        rows = conn.execute(select(fo.seq, fo.org_code, fo.metric, fo.observed_at, fo.value, fo.received_at).where(
+            fo.seq > start, fo.seq <= head, fo.org_code.in_(orgs[i:i + _CHUNK]), fo.metric.in_(plain))).all()
+        for seq, org, metric, observed, value, received in rows:
+            try:
+                at = from_utc_text(observed)
+                if at >= since:
+                    out.append(Reading(org, metric, at, float(value), from_utc_text(received), f"feed {seq}"))
+            except (ValueError, TypeError) as exc:   # stored by this hub, so well-formed; never a failed email
+                log.warning("figures in doubt: observation at feed %s not understood (%s); skipped", seq, exc)
+    return out
+
+
+def _critcon(conn, start: int, head: int, orgs: list[str], since: datetime) -> tuple[list[Reading], list[CritcareBeds]]:
+    """Each report's staffed beds in the window, as a series; each unit's newest report (by its time, then
+    feed position, as the replica orders ``critcon_status``), when it gives both staffed and occupied beds."""
+    f = s.feed.c
+    staffed, newest = [], {}
+    for i in range(0, len(orgs), _CHUNK):
+        rows = conn.execute(select(f.seq, f.org_code, f.data, f.created_at).where(
+            f.seq > start, f.seq <= head, f.kind == "critcon", f.org_code.in_(orgs[i:i + _CHUNK]))).all()
+        for seq, org, text, created in rows:
+            try:
+                d = json.loads(text)
+                at = datetime.fromisoformat(d["reported_at"])
+                got = datetime.fromisoformat(d["received_at"]) if d.get("received_at") else _aware(created)
+                beds, occupied = d.get("staffed_beds"), d.get("occupied_beds")
+            except (ValueError, TypeError, KeyError) as exc:
+                log.warning("figures in doubt: critcon at feed %s not understood (%s); skipped", seq, exc)
+                continue
+            if beds is not None and at >= since:
+                staffed.append(Reading(org, "cc_staffed_beds", at, float(beds), got, f"feed {seq}"))
+            if org not in newest or (at, seq) > newest[org][:2]:
+                newest[org] = (at, seq, beds, occupied)
+    reports = [CritcareBeds(org, at, int(beds), int(occupied), f"feed {seq}")
+               for org, (at, seq, beds, occupied) in newest.items() if beds is not None and occupied is not None]
+    return staffed, reports
+
+
+def _aware(value) -> datetime:
+    value = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return value if value.utcoffset() is not None else value.replace(tzinfo=timezone.utc)
