@@ -80,8 +80,9 @@ def doubted(db, alerts: Iterable[OpenAlert], now: datetime) -> dict[str, list[Do
             staffed, critcare = _critcon(conn, start, head, orgs, since)
             if "cc_staffed_beds" in metrics:
                 readings += staffed
-    found = sorted(check_all(Facts(readings=readings, critcare=critcare), now, settings),
-                   key=lambda f: (f.at or now, f.key))
+    # Oldest figures first, the checks' own order between findings about one time: the order a desktop
+    # finds them in, and lists them by.
+    found = sorted(check_all(Facts(readings=readings, critcare=critcare), now, settings), key=lambda f: f.at or now)
     out = {}
     for a in wanted:
         hits = doubt.doubting(a.org_code, a.metric, a.raised_at, found)

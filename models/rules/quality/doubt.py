@@ -50,9 +50,11 @@ def words(detail: str) -> str:
 def doubting(org_code: str | None, metric: str | None, raised_at: datetime,
              findings: Iterable[Finding]) -> list[Finding]:
     """Of ``findings`` (those open now), the ones that doubt an alert about ``metric`` at ``org_code``
-    raised at ``raised_at``, in the order given."""
+    raised at ``raised_at``: by the metric in :func:`rests_on` order, then in the order given.  The first is
+    the one the desktop's alert centre shows."""
     metrics = rests_on(metric)
     if not org_code or not metrics:
         return []
-    return [f for f in findings if f.check in DOUBT_CHECKS and f.org_code == org_code and f.metric in metrics
+    hits = [f for f in findings if f.check in DOUBT_CHECKS and f.org_code == org_code and f.metric in metrics
             and doubts(f.at, raised_at)]
+    return sorted(hits, key=lambda f: metrics.index(f.metric))

@@ -8,7 +8,9 @@
   ``heard``), the hours lost today its running total. With ``--no-alerts`` the hub
   keeps no such state and the page says so;
 - open alerts, acknowledgements, the directory and the rota: ``sync.hub.escalation_room.RoomReader``
-  (what escalation emails from), and who is on call by ``models.rules.escalation.on_call``;
+  (what escalation emails from), and who is on call by ``models.rules.escalation.on_call``; an open
+  alert whose figures a data-quality finding doubts is marked "In doubt (data quality): ..." as the
+  desktop marks it and the escalation email says it (``sync.hub.figures_doubt``);
 - REAP and CSP, transfers and decisions: the feed, followed from where the last read stopped
   (positions are gap-free and commit in order); transfers are folded by
   ``models.records.transfers.fold`` and judged by ``models.rules.transfer_risk``, as on a desktop;
@@ -60,7 +62,7 @@ from models.rules.shown_level import shown_level
 from models.queries.critcon import CritconLine
 from models.queries.offload import uk_midnight
 from models.uk_time import UK
-from sync.hub import retention
+from sync.hub import figures_doubt, retention
 from sync.hub import schema as s
 from sync.hub.alerts import alert_state
 from sync.hub.db import fixed_utc
@@ -202,6 +204,9 @@ class Board:
     actions: list[ActionDue] = field(default_factory=list)   # open, overdue or due within ACTIONS_AHEAD
     week: Shown | None = None   # the week ahead as last worked out (sync.hub.web.week_board)
     table_period: str | None = None   # the hub's OPEL tables used after their edition's period: why to check
+    # Open alerts whose figures a data-quality finding doubts: id -> the findings' words, as the desktop's
+    # alert centre and the escalation email give them (sync.hub.figures_doubt).
+    doubts: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def offload_total(self) -> OffloadTotal | None:
@@ -334,6 +339,7 @@ class _Snapshot:
     levels: dict[str, dict[int, int]]                           # provider -> UTC hour -> worst shown level
     critcon: dict[str, tuple[datetime, int, dict]]              # unit -> its newest report
     responses: dict[tuple[str, str], list[tuple]]               # (service, category) -> recent periods
+    doubts: dict[str, list[str]] = field(default_factory=dict)  # alert id -> findings doubting its figures
 
 
 class BoardReader:
@@ -379,7 +385,8 @@ class BoardReader:
                      _today(snap.decisions, now), _on_call(snap.shifts, snap.people, now), names,
                      origin_of(now), acute, _system_unit(self.hub), _handovers_as_at(snap.state),
                      *_critcare(snap.critcon, names), _responses(snap.responses, now),
-                     _actions_due(snap.actions, now), self.week.latest(now), _table_period(self.hub, now))
+                     _actions_due(snap.actions, now), self.week.latest(now), _table_period(self.hub, now),
+                     doubts=snap.doubts)
 
     def _chances_at(self, snap: _Snapshot, now: datetime) -> dict[str, opel_chance.OpelChance]:
         """Each provider's chance at the start of ``now``'s hour (as the desktop's door takes it),
@@ -436,7 +443,7 @@ class BoardReader:
             {k: list(v) for k, v in self._f.transfer_events.items()}, list(self._f.decisions.values()),
             list(self._f.actions.values()), dict(self._f.calls), _still_phoned(self._f.handover),
             dict(self._f.levels), dict(self._f.critcon),
-            {k: list(v) for k, v in self._f.responses.items()})
+            {k: list(v) for k, v in self._f.responses.items()}, _doubts(db, room.alerts()))
         return self._snap
 
     def _follow(self, db) -> None:
@@ -639,6 +646,16 @@ def _level_rows(conn, start: int, head: int):
         yield from conn.execute(select(s.feed.c.seq, s.feed.c.org_code, *fields).where(
             s.feed.c.seq > lo, s.feed.c.seq <= min(lo + _LEVEL_STRETCH, head), s.feed.c.kind == "opel_assessment",
             or_(s.feed.c.org_code.is_not(None), fields[0] == "system")).order_by(s.feed.c.seq)).all()
+
+
+def _doubts(db, alerts) -> dict[str, list[str]]:
+    """Each open alert's figures in doubt, in the desktop's words; a check that fails leaves the page as it
+    was before such marks (logged), never a failed page."""
+    try:
+        return {uid: [d.words for d in found] for uid, found in figures_doubt.doubted(db, alerts, s.utcnow()).items()}
+    except Exception:  # noqa: BLE001 - the phone page is shown whatever befalls the check
+        log.exception("web: the figures behind the open alerts could not be checked for data quality")
+        return {}
 
 
 def _newest_call(uuids, calls: dict[str, Phoned], now: datetime) -> Phoned | None:
