@@ -175,3 +175,31 @@ def test_a_check_of_the_figures_that_fails_never_stops_the_email(make_hub, smtpd
     assert "could not check these figures for data-quality problems" in body
     [attempt] = json.loads(escalations(hub)[uid]["attempt_log"])
     assert attempt["doubt_unchecked"] == "OSError: disk I/O error"
+
+
+def test_two_values_for_one_time_in_an_observation_put_its_alert_in_doubt(make_hub, smtpd):
+    """A room's own rule on G&A occupancy (no minutes to hold): RTEST1 sends 96 and 9.6 for one time in one
+    submission, and the alert raised on it is emailed with the duplicate beside it."""
+    hub = make_hub(settings(smtpd))
+    rota(hub)
+    items = [{"type": "observation", "metric": "ga_bed_occupancy_pct", "observed_at": RAISED.isoformat(),
+              "value": v} for v in (96, 9.6)]
+    payload = {"submission_id": "ga-twice", "org_code": "RTEST1", "submitted_at": NOW.isoformat(), "items": items}
+    sub, raw = _envelope(json.loads(json.dumps(payload)))
+    intake.submit(hub, WHO, sub.submission_id, sub.org_code, sub.submitted_at,
+                  [Checked(index=i, raw=r) for i, r in enumerate(raw)], "json", True)
+    uid = "5b8f3c3e-0000-4000-8000-000000000001"
+    with hub.db.write() as w:   # raised as the hub's engine raises a room rule's alert
+        w.emit("alert", {"change": "raised", "alert_uuid": uid, "rule_id": "room_ga_96",
+                         "rule_name": "G&A occupancy over 95%", "severity": "warning", "kind": "threshold",
+                         "direction": "above", "scope": "provider", "subject": "RTEST1", "org_code": "RTEST1",
+                         "metric": "ga_bed_occupancy_pct", "value": 96.0, "threshold": 95.0,
+                         "since": RAISED.isoformat(), "at": RAISED.isoformat(), "escalate_after_minutes": 0,
+                         "detail": "G&A occupancy over 95%: RTEST1 at 96."}, "RTEST1")
+    assert hub.escalation.check(now=due(hub)).sent == [uid]
+    [mail] = smtpd.wait_for(1)
+    assert mail.message["Subject"].startswith("[SCC] WARNING alert not acknowledged, figures in doubt: ")
+    assert ("In doubt (data quality): RTEST1 sent 2 different values of ga_bed_occupancy_pct for "
+            in entries(mail.message.get_content())[uid])
+    [attempt] = json.loads(escalations(hub)[uid]["attempt_log"])
+    assert [d["check"] for d in attempt["doubt"]] == ["duplicate"]
