@@ -78,7 +78,8 @@ def test_checking_the_figures_costs_an_email_little_at_40_providers(hub_db_url):
         acute = sim_ics.by_kind(sim)["acute"]
         raised = now - timedelta(minutes=20)
         one, _ = _timed(hub, [_alert(acute[0], "cc_available_beds", raised)], now)
-        storm = [_alert(org, metric, raised) for org in acute for metric in ("cc_available_beds", "ga_bed_occupancy_pct")]
+        storm = [_alert(org, metric, raised) for org in acute
+                 for metric in ("cc_available_beds", "ga_bed_occupancy_pct")]
         many, found = _timed(hub, storm, now)
         print(f"\n{hub.db.kind}: {sent} submissions, {head} feed positions in {fed:.0f} s; figures checked for "
               f"1 alert in {one * 1000:.0f} ms, {len(storm)} alerts ({len(acute)} acute trusts) in "
