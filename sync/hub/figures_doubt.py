@@ -70,6 +70,8 @@ def doubted(db, alerts: Iterable[OpenAlert], now: datetime) -> dict[str, list[Do
     settings = settings_for()
     orgs = sorted({a.org_code for a in wanted})
     metrics = {m for a in wanted for m in doubt.rests_on(a.metric)} & set(settings.known_metrics or ())
+    if not metrics:   # levels and the hub's own figures (waits, hours lost): no check reads them
+        return {}
     since = now - timedelta(hours=READ_HOURS)
     with db.read() as conn:
         head = db.head(conn)
