@@ -77,3 +77,18 @@ def test_bytecode_documentation_and_line_endings_do_not_count(project):
     launch = project / "installer" / "launch.py"
     launch.write_bytes(launch.read_bytes().replace(b"\n", b"\r\n"))   # a Windows checkout
     assert inputs_changed(project) == UNCHANGED
+
+
+def test_smoke_without_pytest_says_what_to_install_before_building(project, tmp_path):
+    """installer/README.md's first line once installed '.[build]' only: the build ran two minutes,
+    then the smoke test 'failed (pytest exit 1)' with "No module named pytest"."""
+    venv = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
+    python = venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+    done = subprocess.run([str(python), str(project / "installer" / "build"), "--smoke",
+                           "--dist", str(tmp_path / "dist"), "--work", str(tmp_path / "work")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "pytest is not installed here" in done.stderr and "'.[build,test]'" in done.stderr
+    assert "PyInstaller" not in done.stderr   # refused before the build, not after it
+    assert not (tmp_path / "dist").exists()
