@@ -493,16 +493,32 @@ def _read_password() -> str:
 def _account_create(args) -> int:
     from sync.hub.web import accounts
 
-    password = _read_password()
     hub = _hub(args)
     try:
-        account_id = accounts.create_account(hub.db, args.user, args.role, password, args.org)
+        org = _known_org(hub, args.org)   # before the password is asked: a typo costs no typing
+        account_id = accounts.create_account(hub.db, args.user, args.role, _read_password(), org)
     except accounts.AccountError as exc:
         raise UserError(str(exc), 2) from None
     finally:
         hub.close()
     print(f"account {account_id} '{args.user.strip()}' ({args.role}) created", file=sys.stderr)
     return 0
+
+
+def _known_org(hub, code: str | None) -> str | None:
+    """``--org`` as the hub spells it (ODS codes are upper case), refused when the hub has no such active
+    organisation: such an account logged in to "Organisation not known" and could submit nothing."""
+    from sync.hub import orgs
+
+    if code is None:
+        return None
+    code = code.strip().upper()
+    found = {org["ods_code"]: org for org in orgs.list_orgs(hub)}
+    if code in found and found[code]["active"]:
+        return code
+    why = "is inactive" if code in found else "is not known to this hub"
+    raise UserError(f"--org {code}: the organisation {why}; add it first ('scc-desktop hub org add' or "
+                    f"'hub org import'), or see 'scc-desktop hub org list' for the codes", 2)
 
 
 def _account_passwd(args) -> int:
