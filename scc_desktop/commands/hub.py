@@ -200,8 +200,29 @@ def _hub(args, **config):
     except RulesError as exc:
         raise UserError(f"alert rules not loaded:\n{exc}", 2) from None
     except SQLAlchemyError as exc:
-        raise UserError(f"cannot open the hub database {shown_url(url)}: "
-                        f"{getattr(exc, 'orig', None) or exc}") from None
+        reason = str(getattr(exc, "orig", None) or exc).strip()
+        raise UserError(f"cannot open the hub database {shown_url(url)}: {reason}{_postgres_hint(url, reason)}") \
+            from None
+
+
+# What to do about the PostgreSQL refusals an operator setting a hub up meets first (libpq's own words).
+_POSTGRES_HINTS = (
+    ("no password supplied", "the password goes in PGPASSFILE or ~/.pgpass (a line HOST:PORT:DATABASE:USER:PASSWORD, "
+                             "mode 600), never in the URL; docs/deployment.md"),
+    ("password authentication failed", "check that user's line in PGPASSFILE or ~/.pgpass (HOST:PORT:DATABASE:"
+                                       "USER:PASSWORD; the first line that matches is used)"),
+    ("does not exist", "a PostgreSQL superuser creates the role and the database first, the database owned by "
+                       "the hub's role (docs/deployment.md, 'Setting up the database'); the hub makes its tables"),
+)
+
+
+def _postgres_hint(url: str, reason: str) -> str:
+    if not url.startswith("postgresql"):
+        return ""
+    for words, hint in _POSTGRES_HINTS:
+        if words in reason:
+            return f"\n  ({hint})"
+    return ""
 
 
 def shown_url(url: str) -> str:
