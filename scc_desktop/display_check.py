@@ -70,10 +70,46 @@ def problem(env: Mapping[str, str] | None = None, *, load: Callable[[str], None]
             f"on Debian or Ubuntu: sudo apt install {packages}")
 
 
-def check() -> None:
-    """Exit with one line (code ``EXIT_NO_DISPLAY``) when no window can open here."""
+def check(env: Mapping[str, str] | None = None, *, load: Callable[[str], None] = _load,
+          terminal: bool | None = None) -> None:
+    """Exit with one line (code ``EXIT_NO_DISPLAY``) when no window can open here.
+
+    Started from the applications menu (no terminal) that line went nowhere anyone reads: the
+    menu's entry did nothing at all.  There the line also goes to the log file and, where the
+    desktop has a notifier (``notify-send``), to a notification."""
     from scc_desktop.errors import UserError
 
-    found = problem()
+    env = os.environ if env is None else env
+    found = problem(env, load=load)
     if found:
+        if not (sys.stderr.isatty() if terminal is None else terminal):
+            tell_without_a_terminal(found, env)
         raise UserError(found, EXIT_NO_DISPLAY)
+
+
+def tell_without_a_terminal(message: str, env: Mapping[str, str]) -> None:
+    """``message`` in the log file (``scc_desktop.logs``' file) and a desktop notification; never fails."""
+    import shutil
+    import subprocess
+    import time
+
+    from scc_desktop import logs, paths
+
+    try:
+        folder = paths.log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / logs.LOG_NAME, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as out:
+            out.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} ERROR MainThread scc_desktop.display_check: "
+                      f"{message}\n")
+    except OSError:
+        pass
+    notifier = shutil.which("notify-send", path=env.get("PATH"))
+    if notifier and (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
+        try:
+            subprocess.run([notifier, "--app-name=SCC Desktop", "--urgency=critical",
+                            "SCC Desktop cannot open its window", message],
+                           env=dict(env), timeout=5, check=False, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except (OSError, subprocess.SubprocessError):
+            pass

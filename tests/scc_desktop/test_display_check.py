@@ -67,3 +67,42 @@ def test_the_demo_without_a_display_exits_at_once_with_one_line(tmp_path):
     assert len(done.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "demo" / "hub.db").exists()   # checked before the hub started
     assert time.monotonic() - began < 8
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11 and Wayland are Linux's")
+def test_started_from_the_menu_the_line_reaches_the_log_and_a_notification(tmp_path, monkeypatch):
+    """The desktop entry has no terminal: the one line went nowhere, and the menu's entry seemed to do
+    nothing (session 24; this machine lacked libxcb-icccm4 and libxcb-keysyms1). A stand-in for the
+    desktop's notify-send (a real process) records what it was asked to show."""
+    from scc_desktop import logs, paths
+    from scc_desktop.errors import UserError
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shown = tmp_path / "notified.txt"
+    notifier = bin_dir / "notify-send"
+    notifier.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{shown}"\n')
+    notifier.chmod(0o755)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    env = {"DISPLAY": ":0", "PATH": f"{bin_dir}:/usr/bin:/bin"}
+    with pytest.raises(UserError) as raised:
+        display_check.check(env, load=_loader(missing={"libxcb-icccm.so.4"}), terminal=False)
+    assert raised.value.exit_code == display_check.EXIT_NO_DISPLAY
+    log = paths.log_dir() / logs.LOG_NAME
+    assert "libxcb-icccm.so.4" in log.read_text() and "sudo apt install libxcb-icccm4" in log.read_text()
+    assert oct(log.stat().st_mode & 0o777) == "0o600"
+    asked = shown.read_text().splitlines()
+    assert "SCC Desktop cannot open its window" in asked and str(raised.value) in asked
+
+
+def test_from_a_terminal_only_the_line_is_printed(tmp_path, monkeypatch):
+    from scc_desktop import logs, paths
+    from scc_desktop.errors import UserError
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(UserError):
+        display_check.check({"DISPLAY": ":0", "PATH": "/nonexistent"}, load=_loader(missing={"libxcb-icccm.so.4"}),
+                            terminal=True)
+    assert not (paths.log_dir() / logs.LOG_NAME).exists()
