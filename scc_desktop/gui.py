@@ -70,6 +70,22 @@ def render(window, path: Path, view: str = "overview", theme: str | None = None,
     return path
 
 
+# Qt's offscreen plugin warns of what it cannot do for a window that is never shown on a screen: three
+# such lines came before "wrote FILE.png" on every screenshot (the README's first demo command).
+OFFSCREEN_NOISE = ("This plugin does not support propagateSizeHints()",)
+
+
+def _quiet_offscreen_plugin() -> None:
+    """Drop the offscreen plugin's warnings about itself; every other Qt message goes to stderr as before."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(kind, context, message: str) -> None:
+        if message not in OFFSCREEN_NOISE:
+            sys.stderr.write(message + "\n")
+
+    qInstallMessageHandler(handler)
+
+
 def keep_parsed_tables() -> None:
     """Parsed OPEL tables and the metric catalogue kept in the user's cache folder: the first
     paint reads them, and parsing their TOML at every start cost ~30 ms of CPU."""
@@ -103,6 +119,7 @@ def run(store, *, engine=None, screenshot: Path | None = None, view: str | None 
     """
     if screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        _quiet_offscreen_plugin()
     keep_parsed_tables()
     app = _application()
     from ui.main_window import MainWindow
