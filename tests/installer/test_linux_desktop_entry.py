@@ -106,6 +106,9 @@ def test_reinstall_replaces_the_program_and_uninstall_keeps_the_users_data(home,
     assert not (home / ".local/share/applications/scc-desktop.desktop").exists()
     assert (data / "replica.db").read_bytes() == b"encrypted"
     assert "kept" in done.stdout
+    # Each folder the app keeps something in is named (the logs' was missing: scc_desktop/paths.py, log_dir).
+    for folder in (".local/share/scc-desktop", ".config/scc-desktop", ".local/state/scc-desktop"):
+        assert f"{home}/{folder}" in done.stdout, (folder, done.stdout)
 
 
 @posix_only
