@@ -378,7 +378,7 @@ def _token_create(args) -> int:
         raise UserError(str(exc), 2) from None
     hub = _hub(args)
     try:
-        token_id, token = auth.create_token(hub.db, args.user, args.role, args.org, lifetime)
+        token_id, token = auth.create_token(hub.db, args.user, args.role, _known_org(hub, args.org), lifetime)
     except ValueError as exc:
         raise UserError(str(exc), 2) from None
     finally:
@@ -528,7 +528,7 @@ def _account_create(args) -> int:
 
 def _known_org(hub, code: str | None) -> str | None:
     """``--org`` as the hub spells it (ODS codes are upper case), refused when the hub has no such active
-    organisation: such an account logged in to "Organisation not known" and could submit nothing."""
+    organisation: such an account logged in to "Organisation not known", such a token could submit nothing."""
     from sync.hub import orgs
 
     if code is None:

@@ -1,4 +1,4 @@
-"""``scc-desktop hub account create --org``: the organisation must be one the hub has.
+"""``scc-desktop hub account create --org`` and ``hub token create --org``: the organisation must be one the hub has.
 
 Found in a walkthrough (session 24, an operator on PostgreSQL): ``--org ZZZ`` (a typo) made the
 account, and the provider's login landed on "Organisation not known" with nothing to submit; a
@@ -62,3 +62,17 @@ def test_an_account_without_an_organisation_is_unchanged(hub_db, monkeypatch, ca
     code, err = create(monkeypatch, capsys, hub_db, "--user", "asha.patel", "--role", "director_on_call")
     assert code == 0, err
     assert accounts(hub_db, capsys)["asha.patel"]["org_code"] is None
+
+
+def test_a_provider_token_takes_the_same_check(hub_db, capsys, tmp_path):
+    code = main(["hub", "token", "create", "--db", hub_db, "--user", "feed", "--role", "provider_submitter",
+                 "--org", "ZZZ", "--out", str(tmp_path / "zzz.token")])
+    assert code == 2 and "--org ZZZ: the organisation is not known to this hub" in capsys.readouterr().err
+    assert not (tmp_path / "zzz.token").exists()
+    code = main(["hub", "token", "create", "--db", hub_db, "--user", "feed", "--role", "provider_submitter",
+                 "--org", "rk5", "--out", str(tmp_path / "rk5.token")])
+    assert code == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["hub", "token", "list", "--db", hub_db]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [t["org_code"] for t in listed if t["user_name"] == "feed"] == ["RK5"]
