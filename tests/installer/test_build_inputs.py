@@ -7,6 +7,7 @@ folder (the script finds the project from its own path).
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -27,18 +28,23 @@ def project(tmp_path) -> Path:
     return tmp_path
 
 
-def inputs_changed(project: Path) -> int:
+def inputs_changed(project: Path, env: dict | None = None) -> int:
     done = subprocess.run([sys.executable, str(project / "installer" / "build"), "--inputs-changed"],
-                          capture_output=True, text=True, timeout=30)
+                          capture_output=True, text=True, timeout=30, env=env)
     assert done.returncode in (CHANGED, UNCHANGED), done.stderr
     return done.returncode
 
 
-def record(project: Path) -> None:
-    """What a passing ``installer/build --smoke`` leaves behind."""
+def load(project: Path):
     loader = SourceFileLoader("installer_build", str(project / "installer" / "build"))
     build = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
     loader.exec_module(build)
+    return build
+
+
+def record(project: Path) -> None:
+    """What a passing ``installer/build --smoke`` leaves behind."""
+    build = load(project)
     build.HASH_FILE.write_text(f"{build.inputs_hash()}  installer/** pyproject.toml\n")
 
 
@@ -92,3 +98,23 @@ def test_smoke_without_pytest_says_what_to_install_before_building(project, tmp_
     assert "pytest is not installed here" in done.stderr and "'.[build,test]'" in done.stderr
     assert "PyInstaller" not in done.stderr   # refused before the build, not after it
     assert not (tmp_path / "dist").exists()
+
+
+def test_a_new_release_of_a_dependency_within_its_range_means_build(project, tmp_path):
+    """pyqtgraph 0.14.0 came in within pyproject's range and took 5 of 13 views down in the bundle while
+    installer/ and pyproject.toml were unchanged. Here a newer pyqtgraph is installed (its metadata first on
+    the path, as pip would leave it)."""
+    record(project)
+    newer = tmp_path / "site"
+    (newer / "pyqtgraph-9.9.9.dist-info").mkdir(parents=True)
+    (newer / "pyqtgraph-9.9.9.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: pyqtgraph\nVersion: 9.9.9\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(newer), os.environ.get("PYTHONPATH")]))}
+    assert inputs_changed(project, env) == CHANGED
+    assert inputs_changed(project) == UNCHANGED
+
+
+def test_the_versions_are_the_apps_run_time_dependencies_not_its_test_or_build_tools(project):
+    names = {v.split("==")[0] for v in load(project).runtime_versions()}
+    assert {"pyside6-essentials", "pyqtgraph", "apsw-sqlite3mc", "psycopg", "psycopg-binary", "numpy"} <= names
+    assert not names & {"pytest", "pyinstaller", "pytest-qt", "playwright", "scc-desktop"}
