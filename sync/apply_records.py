@@ -107,6 +107,9 @@ def _transfer_event(conn: Connection, seq: int, rec) -> str | None:
     if missing:
         return "data: missing " + ", ".join(missing)
     _text(d, "transfer_uuid", "field", "old_value", "new_value", "author")
+    seen = d.get("seen")
+    if seen is not None and not (isinstance(seen, list) and all(type(x) is str for x in seen)):
+        raise Refused("data.seen: expected a list of event uuids")
     at = _time(d["at"])
     shared_identity.check(conn, rec, utcnow())
     exists = conn.execute(select(Transfer.uuid).where(Transfer.uuid == d["transfer_uuid"])).scalar()
@@ -119,7 +122,7 @@ def _transfer_event(conn: Connection, seq: int, rec) -> str | None:
     conn.execute(insert(TransferEvent).values(
         uuid=rec.uuid, transfer_uuid=d["transfer_uuid"], at=at, author=d.get("author") or rec.author or "",
         device_id=rec.device_id, field=d["field"], old_value=d.get("old_value"),
-        new_value=d.get("new_value"), feed_seq=seq,
+        new_value=d.get("new_value"), feed_seq=seq, seen=None if seen is None else json.dumps(seen),
     ).on_conflict_do_update(index_elements=[TransferEvent.uuid], set_={"feed_seq": seq}))
     refold_transfer(conn, d["transfer_uuid"])
     return None
@@ -128,11 +131,10 @@ def _transfer_event(conn: Connection, seq: int, rec) -> str | None:
 def refold_transfer(conn: Connection, transfer_uuid: str) -> None:
     """Recompute a transfer's current fields and conflict flag from all its events."""
     rows = conn.execute(select(TransferEvent).where(TransferEvent.transfer_uuid == transfer_uuid)).all()
-    events = [transfers.Event(r.uuid, to_utc_text(r.at), r.author, r.device_id, r.field,
-                              r.old_value, r.new_value) for r in rows]
+    events = [transfers.event_of(r, to_utc_text(r.at)) for r in rows]
     folded = transfers.fold(events)
     values = {k: v for k, v in folded.fields.items()}
-    values["has_conflict"] = bool(folded.open_conflicts)
+    values.update(transfers.conflict_columns(folded))
     values["updated_at"] = max(e.at for e in events)
     conn.execute(update(Transfer).where(Transfer.uuid == transfer_uuid).values(**values))
 

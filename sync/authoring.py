@@ -86,15 +86,18 @@ def record_decision(store, *, decision_maker: str, decision_maker_role: str, dec
     return entry
 
 
-def _transfer_event(s: Session, transfer_uuid: str, field: str, old, new, author: str) -> TransferEvent:
+def _transfer_event(s: Session, transfer_uuid: str, field: str, old, new, author: str,
+                    seen: tuple[str, ...] = ()) -> TransferEvent:
+    """``seen``: the clashing events the author was shown (a settlement names the pair it settles); every
+    event carries it, so the fold knows it comes from a desktop that settles conflicts only explicitly."""
     now = utcnow()
     device = device_id(s)
     ev = TransferEvent(uuid=str(uuidlib.uuid4()), transfer_uuid=transfer_uuid, at=now, author=author,
-                       device_id=device, field=field, old_value=old, new_value=new)
+                       device_id=device, field=field, old_value=old, new_value=new, seen=json.dumps(list(seen)))
     s.add(ev)
     outbox.enqueue(s, _push("transfer_event", ev.uuid, device, now, {
         "transfer_uuid": transfer_uuid, "field": field, "old_value": old, "new_value": new,
-        "at": to_utc_text(now), "author": author}))
+        "at": to_utc_text(now), "author": author, "seen": list(seen)}))
     return ev
 
 
@@ -112,8 +115,10 @@ def create_transfer(store, *, local_ref: str, kind: str, from_code: str, author:
     return uid
 
 
-def change_transfer(store, transfer_uuid: str, field: str, new_value: str | None, author: str) -> None:
-    """Change one field of a transfer: an event in its history, never an overwrite."""
+def change_transfer(store, transfer_uuid: str, field: str, new_value: str | None, author: str,
+                    seen: tuple[str, ...] = ()) -> None:
+    """Change one field of a transfer: an event in its history, never an overwrite (``seen``: the clashing
+    changes it was made having been shown, when it is part of settling them)."""
     if field not in transfers.FIELDS:
         raise ValueError(f"field: {field!r} is not a transfer field")
     with store.writing() as s:
@@ -122,7 +127,25 @@ def change_transfer(store, transfer_uuid: str, field: str, new_value: str | None
             raise ValueError(f"transfer_uuid: no transfer {transfer_uuid}")
         old = getattr(t, field)
         old_text = to_utc_text(old) if isinstance(old, datetime) else old
-        _transfer_event(s, transfer_uuid, field, old_text, new_value, author)
+        _transfer_event(s, transfer_uuid, field, old_text, new_value, author, seen)
+        s.flush()
+        from sync.apply_records import refold_transfer
+        refold_transfer(s.connection(), transfer_uuid)
+
+
+def settle_transfer(store, transfer_uuid: str, field: str, value: str | None, seen: tuple[str, ...],
+                    author: str) -> None:
+    """Settle a conflict on one field of a transfer: an event naming the value chosen and (``seen``) the
+    clashing events its author was shown, which are the ones it settles."""
+    if field not in transfers.FIELDS:
+        raise ValueError(f"field: {field!r} is not a transfer field")
+    if not seen:
+        raise ValueError("seen: a settlement names the clashing changes it settles")
+    with store.writing() as s:
+        if s.get(Transfer, transfer_uuid) is None:
+            raise ValueError(f"transfer_uuid: no transfer {transfer_uuid}")
+        _transfer_event(s, transfer_uuid, transfers.SETTLED, None,
+                        json.dumps({"field": field, "value": value}), author, tuple(seen))
         s.flush()
         from sync.apply_records import refold_transfer
         refold_transfer(s.connection(), transfer_uuid)

@@ -91,8 +91,22 @@ def _recorded_actions(links: list) -> Problems:
 def transfer_event(d: dict[str, Any]) -> Problems:
     found = [(n, "is required") for n in ("transfer_uuid", "field", "at") if not d.get(n)]
     found += _text(d, ("transfer_uuid", "field", "old_value", "new_value", "author"))
+    seen = d.get("seen")
+    if seen is not None and not (isinstance(seen, list) and len(seen) <= 100
+                                 and all(type(x) is str and len(x) <= 64 for x in seen)):
+        found.append(("seen", "must be a list of at most 100 event uuids"))
     if found:
         return found
+    if d["field"] == transfers.SETTLED:
+        try:
+            said = json.loads(d.get("new_value") or "")
+        except ValueError:
+            said = None
+        if not isinstance(said, dict) or said.get("field") not in transfers.FIELDS:
+            return [("new_value", "a settlement carries {\"field\": a transfer field, \"value\": ...} as JSON text")]
+        if not seen:
+            return [("seen", "a settlement names the clashing changes it settles")]
+        return []
     # What each desktop's store holds to (its CHECK constraints): a kind and a status it knows.
     new = d.get("new_value")
     if d["field"] == transfers.CREATED:

@@ -243,8 +243,11 @@ def _transfers(page: door.SystemPicture) -> TileText:
                  f"{fmt.short_name(x.from_name)} → {fmt.short_name(x.to_name) if x.to_name else NO_DESTINATION}")
         if t.count > 1:
             lines += (f"+{t.count - 1} more past threshold",)
+    if t.conflicts:   # never left off the wall: a conflict may be a patient on the road
+        lines = (f"⚠ CONFLICT to settle: {', '.join(t.conflicts[:2])}"
+                 + (f" +{len(t.conflicts) - 2} more" if len(t.conflicts) > 2 else ""), *lines[:2])
     return TileText("Transfers past threshold", str(t.count), lines,
-                    f"as at {fmt.local_time(t.as_at)}", theme.NOT_MET_COLOURS if t.count else None)
+                    f"as at {fmt.local_time(t.as_at)}", theme.NOT_MET_COLOURS if t.count or t.conflicts else None)
 
 
 def system_tile(page: door.SystemPicture) -> TileText:

@@ -206,12 +206,16 @@ class TransferCase:
     owner: str | None
     notes: str
     has_conflict: bool
+    conflict_fields: tuple[str, ...] = ()   # the fields with a conflict nobody has settled (the fold's data)
 
     @classmethod
     def of(cls, t: Transfer) -> "TransferCase":
+        fields = tuple(f for f in (t.conflict_fields or "").split(",") if f)
+        if t.has_conflict and not fields:
+            fields = ("?",)   # flagged by a fold that did not say which field (never after migration 0021)
         return cls(t.uuid, t.local_ref, t.kind, t.from_code, t.to_code, t.clinical_need or "", t.priority,
                    t.status, t.requested_at, t.accepted_at, t.departed_at, t.arrived_at, t.owner, t.notes or "",
-                   bool(t.has_conflict))
+                   bool(t.has_conflict), fields)
 
 
 @dataclass(frozen=True)
@@ -219,13 +223,54 @@ class TransferLine:
     transfer: TransferCase
     risk: transfer_risk.TransferRisk
 
+    @property
+    def closed_in_conflict(self) -> bool:
+        """Closed (departed, arrived, cancelled) with a conflict nobody has settled: it needs the room."""
+        return self.risk.level == "closed" and self.transfer.has_conflict
+
+
+# Closed cases listed when asked for: the most recently requested.  A year's (3,000) drawn with 500 open held
+# the window 1.2 s on each redraw (two shared cores); every case needing the room is always listed.
+CLOSED_AT_MOST = 200
+
+
+@dataclass(frozen=True)
+class TransferBoard:
+    """The cases that need the room's attention, then (when asked for) other closed ones."""
+
+    attention: list[TransferLine]   # closed cases with an open conflict first, then every open case, most at risk first
+    closed: list[TransferLine]      # other closed cases, most recently requested first, at most CLOSED_AT_MOST
+    closed_count: int               # other closed cases in the replica (listed or not)
+
+    @property
+    def lines(self) -> list[TransferLine]:
+        return self.attention + self.closed
+
+    @property
+    def open_count(self) -> int:
+        return sum(1 for line in self.attention if line.risk.level != "closed")
+
+    @property
+    def in_conflict(self) -> list[TransferLine]:
+        """Every case, open or closed, with a conflict nobody has settled, in board order."""
+        return [line for line in self.attention if line.transfer.has_conflict]
+
 
 def transfer_board(session: Session, now: datetime, table: transfer_risk.ThresholdTable | None = None,
-                   *, include_closed: bool = False) -> list[TransferLine]:
-    """Transfers most at risk first (``transfer_risk.by_risk``); closed cases last when asked for."""
+                   *, include_closed: bool = False) -> TransferBoard:
+    """The one rule for which cases need the room: a closed case (departed, arrived, cancelled) with a
+    conflict nobody has settled comes first (a case an offline desktop accepted while another cancelled it may
+    have a patient on the road), then every open case most at risk first (``transfer_risk.by_risk``); other
+    closed cases only when asked for, the ``CLOSED_AT_MOST`` most recently requested.  The board, the
+    reports, the system picture and the command line all read this."""
     cases = {t.uuid: TransferCase.of(t) for t in session.scalars(select(Transfer))}
-    risks = transfer_risk.by_risk(cases.values(), now, table, include_closed=include_closed)
-    return [TransferLine(cases[r.uuid], r) for r in risks]
+    risks = transfer_risk.by_risk(cases.values(), now, table, include_closed=True)
+    lines = [TransferLine(cases[r.uuid], r) for r in risks]
+    flagged = [line for line in lines if line.closed_in_conflict]
+    open_ = [line for line in lines if line.risk.level != "closed"]
+    closed = [line for line in lines if line.risk.level == "closed" and not line.transfer.has_conflict]
+    closed.sort(key=lambda line: line.transfer.requested_at, reverse=True)
+    return TransferBoard(flagged + open_, closed[:CLOSED_AT_MOST] if include_closed else [], len(closed))
 
 
 @dataclass(frozen=True)
@@ -234,12 +279,38 @@ class HistoryLine:
     author: str
     what: str
     in_conflict: bool = False
+    field: str = ""   # the field the change is to ("created", "settled" for those)
+
+
+@dataclass(frozen=True)
+class OpenConflict:
+    """A clash nobody has settled, as data: the field, the two changes (uuids, who, the values each set)."""
+
+    field: str
+    before_uuid: str
+    stale_uuid: str
+    before_author: str
+    before_value: str | None
+    stale_author: str
+    stale_value: str | None
+    step_not_taken: bool   # the later change was a status step from a status the case had left
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        return self.before_uuid, self.stale_uuid
 
 
 @dataclass(frozen=True)
 class TransferHistory:
     lines: list[HistoryLine] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)  # a sentence per conflicting pair (transfers.conflict_sentences)
+    clashing_fields: tuple[str, ...] = ()   # every field that has had a clash, in FIELDS order
+    open_conflicts: tuple[OpenConflict, ...] = ()   # the clashes still to settle
+
+    @property
+    def open_fields(self) -> tuple[str, ...]:
+        found = {c.field for c in self.open_conflicts}
+        return tuple(f for f in transfers.FIELDS if f in found)
 
 
 def _what(ev: TransferEvent) -> str:
@@ -250,6 +321,8 @@ def _what(ev: TransferEvent) -> str:
             created = {}
         return (f"opened the case ({str(created.get('kind', '?')).replace('_', ' ')}, {created.get('priority', '?')}, "
                 f"{created.get('from_code', '?')} → {created.get('to_code') or 'destination not agreed'})")
+    if ev.field == transfers.SETTLED:
+        return transfers.settlement_words(transfers.event_of(ev, to_utc_text(ev.at)))
     old = ev.old_value if ev.old_value not in (None, "") else "—"
     new = ev.new_value if ev.new_value not in (None, "") else "—"
     return f"{ev.field.replace('_', ' ')}: {old} → {new}"
@@ -259,12 +332,16 @@ def transfer_history(session: Session, transfer_uuid: str) -> TransferHistory:
     """Every change to a case, oldest first (who, when, what), and its conflicting edits."""
     events = list(session.scalars(select(TransferEvent).where(TransferEvent.transfer_uuid == transfer_uuid)
                                   .order_by(TransferEvent.at, TransferEvent.uuid)))
-    folded = transfers.fold([transfers.Event(e.uuid, to_utc_text(e.at), e.author, e.device_id, e.field,
-                                             e.old_value, e.new_value) for e in events])
+    folded = transfers.fold([transfers.event_of(e, to_utc_text(e.at)) for e in events])
     clashing = {ev.uuid for pair in folded.conflicts for ev in pair}
+    fields = {stale.field for _before, stale in folded.conflicts}
     return TransferHistory(
-        [HistoryLine(e.at, e.author, _what(e), e.uuid in clashing) for e in events],
-        transfers.conflict_sentences(folded))
+        [HistoryLine(e.at, e.author, _what(e), e.uuid in clashing, e.field) for e in events],
+        transfers.conflict_sentences(folded),
+        tuple(f for f in transfers.FIELDS if f in fields),
+        tuple(OpenConflict(stale.field, before.uuid, stale.uuid, before.author, before.new_value, stale.author,
+                           stale.new_value, stale.uuid in folded.not_taken)
+              for before, stale in folded.open_conflicts))
 
 
 # --- contacts --------------------------------------------------------------------------

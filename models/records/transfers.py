@@ -21,11 +21,19 @@ decide.  What shows then:
 - a step's time (accepted/departed/arrived at): the first stamp stays; a second
   desktop making the same step later is not a conflict.
 
-A conflict is open until someone changes that field again after it, seeing the
-case as it is then (a step, or setting the field); a status clash is settled by
-a note too when the case is cancelled or arrived (it cannot be stepped), from
-another desktop than the one whose step was not taken.  ``Folded.conflicts`` keeps
-every pair for the history, ``Folded.open_conflicts`` the unsettled ones.  The
+A conflict is open until someone settles it: a ``settled`` event that names the
+field, the value the room chose, and (``Event.seen``) the clashing pair as its
+author's desktop showed it.  A desktop can only name events it has received, so
+a settlement is always made having seen the clash; a step or a field set made on
+a desktop that had not yet received it (or on one that had) settles nothing, and
+the case stays flagged.  Changes from desktops before session 24 carry no
+``seen`` (None): those settle the old way, as their authors expected (a change of
+the field made from the value it then had; a note from another desktop for a
+status clash on a cancelled or arrived case), so a replica's old clashes do not
+come back.  ``Folded.conflicts`` keeps every pair for the history,
+``Folded.open_conflicts`` the unsettled ones and ``Folded.open_fields`` which
+fields they are on, as data (the view and the reports read it, never the
+history's sentences).  The
 fold is in recorded time: a desktop whose clock is wrong places its changes
 wrongly, and its edits then show as conflicts rather than silently.  A status
 step made from a status the case reaches only later in recorded time (a desktop
@@ -41,6 +49,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CREATED = "created"
+# An explicit settlement of a conflict: new_value is JSON {"field": ..., "value": ...} (the value the room chose,
+# which the case shows), and the event's ``seen`` names the clashing events it settles.
+SETTLED = "settled"
 FIELDS = ("local_ref", "kind", "from_code", "to_code", "clinical_need", "priority", "status",
           "requested_at", "accepted_at", "departed_at", "arrived_at", "owner", "notes")
 PRIORITIES = ("emergency", "urgent", "routine")
@@ -63,6 +74,16 @@ class Event:
     field: str
     old_value: str | None
     new_value: str | None
+    # The clashing events its author's desktop showed when the change was made (a settlement: the pair it
+    # settles); empty for other changes.  None: a change from a desktop before session 24 (old settling rule).
+    seen: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Settlement:
+    event: Event
+    field: str
+    value: str | None
 
 
 @dataclass
@@ -71,6 +92,13 @@ class Folded:
     conflicts: list[tuple[Event, Event]] = field(default_factory=list)     # every pair, for the history
     open_conflicts: list[tuple[Event, Event]] = field(default_factory=list)  # not settled since
     not_taken: set[str] = field(default_factory=set)   # uuids of status steps from a status left
+    settled_by: dict[tuple[str, str], Settlement] = field(default_factory=dict)  # pair's uuids -> its settlement
+
+    @property
+    def open_fields(self) -> tuple[str, ...]:
+        """The fields with a conflict nobody has settled, in ``FIELDS`` order."""
+        found = {stale.field for _before, stale in self.open_conflicts}
+        return tuple(f for f in FIELDS if f in found)
 
 
 def _same(a: str | None, b: Any) -> bool:
@@ -108,9 +136,12 @@ def fold(events: list[Event]) -> Folded:
     # Taken when the case gets there; a clash if it never does.
     waiting: list[Event] = []
 
+    settlements: list[Settlement] = []
+
     def take(ev: Event, current) -> None:
-        # Made seeing the value (or agreeing with it): any conflict on the field is settled.
-        if _same(ev.old_value, current):
+        # An older desktop's change made seeing the value (or agreeing with it) settles the field's conflict;
+        # from session 24 on only a settlement does.
+        if ev.seen is None and _same(ev.old_value, current):
             unsettled.pop(ev.field, None)
             if ev.field == "notes" and _settles_status(ev, out.fields.get("status"), unsettled.get("status")):
                 unsettled.pop("status", None)
@@ -136,6 +167,11 @@ def fold(events: list[Event]) -> Folded:
         return False
 
     for ev in sorted(events, key=lambda e: (e.at, e.uuid)):
+        if ev.field == SETTLED:
+            settled = _settlement(ev)
+            if settled is not None:
+                settlements.append(settled)
+            continue
         if ev.field == CREATED:
             for key, value in json.loads(ev.new_value or "{}").items():
                 if key in FIELDS and key not in out.fields:
@@ -159,8 +195,51 @@ def fold(events: list[Event]) -> Folded:
         setter[ev.field] = ev
     for ev in waiting:   # the case never reached the status these were made from
         clash(ev)
-    out.open_conflicts = [pair for pairs in unsettled.values() for pair in pairs]
+    # A settlement settles the pairs on its field whose two events it names, wherever it falls in recorded
+    # time (a desktop whose clock is behind may settle a clash "before" it happened).
+    for settled in settlements:
+        named = set(settled.event.seen or ())
+        for pair in unsettled.get(settled.field, []):
+            if pair[0].uuid in named and pair[1].uuid in named:
+                out.settled_by.setdefault((pair[0].uuid, pair[1].uuid), settled)
+    out.open_conflicts = [pair for pairs in unsettled.values() for pair in pairs
+                          if (pair[0].uuid, pair[1].uuid) not in out.settled_by]
     return out
+
+
+def event_of(row, at: str) -> Event:
+    """An event from a ``transfer_event`` row (or anything with its columns), ``at`` as stored UTC text."""
+    seen = getattr(row, "seen", None)
+    return Event(row.uuid, at, row.author, row.device_id, row.field, row.old_value, row.new_value,
+                 None if seen is None else tuple(json.loads(seen)))
+
+
+def conflict_columns(folded: Folded) -> dict[str, Any]:
+    """What the ``transfer`` row keeps of a case's open conflicts: the flag and which fields."""
+    return {"has_conflict": bool(folded.open_conflicts), "conflict_fields": ",".join(folded.open_fields)}
+
+
+def _settlement(ev: Event) -> Settlement | None:
+    """A ``settled`` event's field and chosen value; None when it is not one this version can read (it
+    then settles nothing)."""
+    if not ev.seen:
+        return None
+    try:
+        said = json.loads(ev.new_value or "")
+    except ValueError:
+        return None
+    if not isinstance(said, dict) or said.get("field") not in FIELDS:
+        return None
+    value = said.get("value")
+    return Settlement(ev, said["field"], value if isinstance(value, str) else None)
+
+
+def settlement_words(ev: Event) -> str:
+    """A settlement as the history says it: "settled the status conflict: 'departed' stands"."""
+    settled = _settlement(ev)
+    if settled is None:
+        return "settled a conflict (not readable by this version)"
+    return f"settled the {settled.field.replace('_', ' ')} conflict: {_shown(settled.value)} stands"
 
 
 def _shown(value: Any) -> str:
@@ -183,5 +262,12 @@ def conflict_sentences(folded: Folded) -> list[str]:
         else:
             said = (f"{name}: {stale.author} set {_shown(stale.new_value)} from {_shown(stale.old_value)} without "
                     f"seeing {before.author} set {_shown(before.new_value)}; {now} shows")
-        out.append(said + ("; still to decide" if (before.uuid, stale.uuid) in open_ else "; settled since"))
+        settled = folded.settled_by.get((before.uuid, stale.uuid))
+        if (before.uuid, stale.uuid) in open_:
+            said += "; still to decide"
+        elif settled is not None:
+            said += f"; settled by {settled.event.author}: {_shown(settled.value)} stands"
+        else:
+            said += "; settled since"
+        out.append(said)
     return out

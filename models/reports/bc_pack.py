@@ -153,7 +153,8 @@ def build(store, at: datetime, generated_at: datetime | None = None, cards: Acti
         # The chart's colours do not survive a black-and-white print: its figures are the tables'.
         Section(picture.title, (*(p for p in picture.parts if not isinstance(p, Chart)), _providers(r)),
                 picture.as_at),
-        Section("Open transfers", (parts.transfers_table("open_transfers", "Open transfers, most at risk first",
+        Section("Open transfers", (parts.transfers_table("open_transfers", "Open transfers (conflicts to settle first), "
+                                                         "most at risk first",
                                                          r.transfers.lines, r.names, at, "No transfer is open."),), at),
         Section("Open actions", (parts.actions_table("open_actions", "Open actions with their owners",
                                                      r.actions.actions, at, "No action is open."),), at),

@@ -51,7 +51,7 @@ def _changes(store, r: reads.RoomReads, since: datetime) -> Section:
     up = len(worse)
     summary = (f"Since {words.clock(since)}: {words.count(up, 'level')} worse, {len(rows) - up} better; "
                f"{words.count(sum(1 for a in r.alerts if a.raised_at >= since), 'open alert')} raised; "
-               f"{words.count(sum(1 for x in r.transfers.lines if x.transfer.requested_at >= since), 'open transfer')} "
+               f"{words.count(sum(1 for x in r.transfers.lines if x.risk.level != 'closed' and x.transfer.requested_at >= since), 'open transfer')} "
                "requested.")
     return Section("What changed", (Text(summary), table), r.at)
 
@@ -64,7 +64,11 @@ def build(store, at: datetime, since: datetime | None = None, generated_at: date
         raise ValueError(f"since: {words.clock(since)} is not before the brief's time {words.clock(at)}")
     r = reads.read_room(store, at)
     names = r.names
-    late = [x for x in r.transfers.lines if x.risk.level == "breached"]
+    board = r.transfers.board
+    # The board's rule (``rq.transfer_board``): a case with a conflict nobody has settled, closed or not, is listed
+    # with those past their threshold, in the board's order (closed ones in conflict first).
+    late = [x for x in board.attention if x.risk.level == "breached" or x.transfer.has_conflict]
+    closed_conflicts = sum(1 for x in board.in_conflict if x.risk.level == "closed")
     due = parts.actions_due_by(r.actions, next_uk_midnight(at))
     sections = (
         parts.picture_section(r.picture, r.overview),
@@ -72,9 +76,11 @@ def build(store, at: datetime, since: datetime | None = None, generated_at: date
         Section("Worst sites", (parts.worst_sites(r.overview, r.picture),), r.picture.data_as_at),
         Section("Alerts", (parts.alerts_table(r.alerts, at, r.alerts_limited),), at),
         Section("Transfers", (parts.transfers_table(
-            "transfers_past_threshold", "Transfers past their threshold", late, names, at,
-            "No transfer is past its threshold."),
-            Text(f"{words.count(len(r.transfers.lines), 'transfer')} open in all.")), at),
+            "transfers_past_threshold", "Transfers past their threshold or with a conflict to settle", late, names, at,
+            "No transfer is past its threshold or has a conflict to settle."),
+            Text(f"{words.count(board.open_count, 'transfer')} open in all"
+                 + (f"; {words.count(closed_conflicts, 'closed case')} with a conflict to settle (listed first)."
+                    if closed_conflicts else "."))), at),
         Section("Actions", (parts.actions_table("actions_due_today", "Actions overdue or due today", due, at,
                                                 "No action is overdue or due today."),), at),
         Section("On call", (parts.on_call_table("on_call", "Who is on call now", r.actions.on_call, at,

@@ -50,6 +50,10 @@ def _watch(r: reads.RoomReads, until: datetime, store) -> Table:
         if step is not None and step.points <= NEAR_NEXT_LEVEL and (p.shown_level or 0) < step.level:
             rows.append(("Provider near its next level", f"{words.short_name(p.name)}: {words.level(p.shown_level)}, "
                          f"{step.points:g} pts to OPEL {step.level}", p.assessed_at))
+    for x in r.transfers.board.in_conflict:
+        rows.append(("Transfer conflict to settle", f"{x.transfer.local_ref} ({x.transfer.status}): "
+                     f"{', '.join(f.replace('_', ' ') for f in x.transfer.conflict_fields)} changed on two desktops "
+                     "without seeing each other", r.at))
     for x in r.transfers.lines:
         if x.risk.level == "approaching":
             rows.append(("Transfer nearing its threshold", f"{x.transfer.local_ref}: waited "
@@ -98,7 +102,8 @@ def build(store, at: datetime, generated_at: datetime | None = None) -> Report:
         parts.picture_section(r.picture, r.overview, "Current picture"),
         Section("Open risks and alerts", (parts.worst_sites(r.overview, r.picture),
                                           parts.alerts_table(r.alerts, at, r.alerts_limited)), at),
-        Section("Open transfers", (parts.transfers_table("open_transfers", "Open transfers, most at risk first",
+        Section("Open transfers", (parts.transfers_table("open_transfers", "Open transfers (conflicts to settle first), "
+                                                         "most at risk first",
                                                          r.transfers.lines, r.names, at, "No transfer is open."),), at),
         Section("Outstanding actions", (parts.actions_table("outstanding_actions", "Open actions with their owners",
                                                             r.actions.actions, at, "No action is open."),), at),

@@ -191,7 +191,8 @@ def alerts_table(alerts: Sequence[CentreAlert], now: datetime, limited: bool = F
 
 def transfers_table(key: str, title: str, lines: Iterable, names: Mapping[str, str], now: datetime,
                     empty: str) -> Table:
-    """Cases as the transfer board lists them (most at risk first), the wait against its threshold."""
+    """Cases as the transfer board lists them (``rq.transfer_board``: closed ones with a conflict to settle
+    first, then open ones most at risk first), the wait against its threshold; a conflict says which fields."""
     lines = list(lines)
     rows = []
     for line in lines:
@@ -199,13 +200,17 @@ def transfers_table(key: str, title: str, lines: Iterable, names: Mapping[str, s
         to = words.short_name(names.get(t.to_code, t.to_code)) if t.to_code else "not yet known"
         wait = "—" if r.wait_minutes is None else (
             durations.span(r.wait_minutes) + (f" of {durations.span(r.threshold_minutes)}" if r.threshold_minutes else ""))
+        stage = t.status if r.level == "closed" else r.stage.replace("_", " ")
+        risk = r.level + (f"; CONFLICT: {', '.join(f.replace('_', ' ') for f in t.conflict_fields)}"
+                          if t.has_conflict else "")
         rows.append((t.local_ref, t.kind.replace("_", " "), t.priority,
-                     f"{words.short_name(names.get(t.from_code, t.from_code))} → {to}", r.stage.replace("_", " "),
-                     wait, r.level, t.owner or "—"))
+                     f"{words.short_name(names.get(t.from_code, t.from_code))} → {to}", stage,
+                     wait, risk, t.owner or "—"))
     return Table(key, title, ("Ref", "Kind", "Priority", "From → to", "Stage", "Waited of threshold", "Risk",
                               "Owner"), tuple(rows), now, empty,
                  widths=(0.07, 0.11, 0.1, 0.22, 0.13, 0.17, 0.09, 0.11),
-                 warn_rows=frozenset(i for i, x in enumerate(lines) if x.risk.level == "breached"))
+                 warn_rows=frozenset(i for i, x in enumerate(lines)
+                                     if x.risk.level == "breached" or x.transfer.has_conflict))
 
 
 def actions_table(key: str, title: str, items: Sequence, now: datetime, empty: str) -> Table:

@@ -170,6 +170,9 @@ class TransfersPast:
     count: int
     worst: tuple[TransferLate, ...]   # most over first, up to three
     as_at: datetime
+    # Cases, open or closed, with a conflict nobody has settled (``rq.transfer_board``'s rule): a case an offline
+    # desktop cancelled after it departed is closed and never past its threshold, yet needs the room.
+    conflicts: tuple[str, ...] = ()   # their references, in board order
 
 
 @dataclass(frozen=True)
@@ -298,12 +301,14 @@ def _director(s, now: datetime) -> OnCallNow:
 
 
 def _transfers(s, now: datetime, names: Mapping[str, str]) -> TransfersPast:
-    late = [line for line in transfer_board(s, now) if line.risk.level == "breached"]
+    board = transfer_board(s, now)
+    late = [line for line in board.attention if line.risk.level == "breached"]
     worst = sorted(late, key=lambda x: -(x.risk.minutes_over or 0))[:3]
     return TransfersPast(len(late), tuple(
         TransferLate(x.transfer.local_ref, names.get(x.transfer.from_code, x.transfer.from_code),
                      names.get(x.transfer.to_code, x.transfer.to_code) if x.transfer.to_code else None,
-                     x.risk.minutes_over or 0.0, x.risk.stage) for x in worst), now)
+                     x.risk.minutes_over or 0.0, x.risk.stage) for x in worst), now,
+        tuple(x.transfer.local_ref for x in board.in_conflict))
 
 
 def _offload(board: Sequence[qo.HospitalOffload], updated: Mapping[str, datetime], now: datetime,

@@ -36,8 +36,14 @@ SETTABLE = ("to_code", "owner", "priority", "clinical_need", "notes")
 @dataclass(frozen=True)
 class TransfersPage:
     now: datetime
-    lines: list[rq.TransferLine]             # most at risk first
+    board: rq.TransferBoard                  # the cases needing the room first (``rq.transfer_board``)
     organisations: list[tuple[str, str]]     # (ODS code, name), for a new case's from and to
+
+    @property
+    def lines(self) -> list[rq.TransferLine]:
+        """The cases as listed: closed ones with an open conflict, every open case, then (when asked
+        for) other closed ones."""
+        return self.board.lines
 
     def name_of(self, code: str | None) -> str | None:
         """The organisation's name from the replica's provider records; None when it has none."""
@@ -46,7 +52,8 @@ class TransfersPage:
 
 def transfers_page(store, now: datetime, table: transfer_risk.ThresholdTable | None = None, *,
                    include_closed: bool = False) -> TransfersPage:
-    """The board at ``now``, from one read snapshot."""
+    """The board at ``now``, from one read snapshot: every case that needs the room (closed ones with a
+    conflict nobody has settled, then open ones most at risk first), other closed ones when asked for."""
     with store.session() as s, s.begin():
         return TransfersPage(now, rq.transfer_board(s, now, table, include_closed=include_closed),
                              rq.organisations(s))
@@ -163,6 +170,38 @@ def set_field(store, transfer_uuid: str, field: str, value: str, author: str) ->
         if (getattr(_case(tx, transfer_uuid), field) or "") == value:
             return Outcome(NOTHING, applied=False, uuid=transfer_uuid)
         _change(tx, transfer_uuid, field, value or None, author)
+    return Outcome(CHANGED, uuid=transfer_uuid)
+
+
+def settle(store, transfer_uuid: str, field: str, value: str | None, seen: tuple[tuple[str, str], ...],
+           author: str) -> Outcome:
+    """Settle the conflict on ``field`` the author was shown (``seen``: the clashing pairs of changes, as
+    ``rq.OpenConflict.pair``) with ``value``: for a field a person sets, the field is set to it first when
+    the case shows another; a status clash is settled with the status the case shows (step it, or undo the
+    step, first to choose another).  Only the pairs shown that are still open are settled, so a clash that
+    arrived after the person looked stays flagged.  Not applied when none of them is still open (settled on
+    another desktop meanwhile).  ``ValueError("field: reason")`` for a value that cannot be set."""
+    if field != "status":
+        value = clean_value(field, value or "")
+        problem = field_problem(field, value)
+        if problem:
+            raise ValueError(problem)
+    with one_transaction(store) as tx:
+        case = _case(tx, transfer_uuid)
+        history = rq.transfer_history(tx.session_in_progress, transfer_uuid)
+        shown = {tuple(pair) for pair in seen}
+        pairs = [c.pair for c in history.open_conflicts if c.field == field and c.pair in shown]
+        if not pairs:
+            return Outcome(NOTHING, applied=False, uuid=transfer_uuid)
+        named = tuple(uid for pair in pairs for uid in pair)
+        if field == "status":
+            if value != case.status:
+                raise ValueError(f"value: the case is '{case.status}'; a status conflict is settled with the status "
+                                 "the case shows (step the case, or undo its last step, first)")
+        elif (getattr(case, field) or "") != value:
+            authoring.change_transfer(tx, transfer_uuid, field, value or None, author, named)
+        authoring.settle_transfer(tx, transfer_uuid, field, value or None, named, author)
+        tx.session_in_progress.expire_all()
     return Outcome(CHANGED, uuid=transfer_uuid)
 
 

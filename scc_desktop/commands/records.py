@@ -118,10 +118,8 @@ def _cards(args) -> int:
 
 
 def _transfers(args) -> int:
-    from sqlalchemy import select
-
+    from models.queries.records import transfer_board
     from models.rules import transfer_risk
-    from models.replica.orm import Transfer
     from models.replica.orm.types import utcnow
     from models.rules.tabledata import TableError
     from models.uk_time import parse_uk_time, uk_time
@@ -132,15 +130,16 @@ def _transfers(args) -> int:
     except (ValueError, TableError) as exc:
         raise UserError(str(exc), 2) from None
     with _open(args) as store, store.session() as s:
-        cases = s.scalars(select(Transfer)).all()
-    risks = transfer_risk.by_risk(cases, at, table, include_closed=args.all)
+        board = transfer_board(s, at, table, include_closed=args.all)
     marker = (table or transfer_risk.load_thresholds()).header.marker
     print(f"Transfers at {uk_time(at)} (thresholds: {marker})")
-    for r in risks:
+    for line in board.lines:   # closed cases with a conflict to settle first (the board's rule)
+        r, t = line.risk, line.transfer
         wait = f"{r.wait_minutes:.0f} of {r.threshold_minutes:.0f} min" if r.wait_minutes is not None else "-"
         flag = "ESCALATE" if r.escalate else r.level
-        print(f"  {flag:<11} {r.local_ref:<12} {r.kind:<15} {r.priority:<9} {r.stage:<20} {wait}")
-    if not risks:
+        conflict = f"  CONFLICT: {', '.join(t.conflict_fields)}" if t.has_conflict else ""
+        print(f"  {flag:<11} {r.local_ref:<12} {r.kind:<15} {r.priority:<9} {r.stage:<20} {wait}{conflict}")
+    if not board.lines:
         print("  no open transfers")
     return 0
 

@@ -82,3 +82,17 @@ def test_an_upgraded_replica_shows_every_case_as_its_events_say(tmp_path):
             for uid in CASES:
                 refold_transfer(s.connection(), uid)
         assert _cases(store) == upgraded
+
+
+def test_migration_0021_records_which_fields_clash_and_keeps_old_settlements(tmp_path):
+    # Events held before session 24 have no ``seen``: a clash their changes settled the old way stays settled
+    # (c-settled: the destination set again from the value it had), and each case's row says which fields
+    # have a conflict nobody has settled, as data.
+    path = tmp_path / "old.db"
+    _old_replica(path)
+    with Store.unlock(path, PASSPHRASE) as store:
+        with store.session() as s:
+            assert {uid: (t.has_conflict, t.conflict_fields) for uid in CASES for t in [s.get(Transfer, uid)]} == {
+                "c-departed": (True, "status"), "c-settled": (False, ""), "c-plain": (False, "")}
+            seen = s.execute(text("SELECT COUNT(*) FROM transfer_event WHERE seen IS NOT NULL")).scalar()
+        assert seen == 0

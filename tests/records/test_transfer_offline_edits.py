@@ -11,7 +11,6 @@ from models.queries import records as rq
 from models.records import transfers
 from models.replica.orm import Transfer
 from models.service import transfers as door
-from ui.records.transfers_view import open_board
 
 NOW = datetime(2026, 1, 12, 22, 0, tzinfo=timezone.utc)
 A, B = "desk-a", "desk-b"
@@ -54,14 +53,24 @@ def test_a_departed_patient_is_not_cancelled_by_a_desktop_that_was_offline(sqlit
         # Each change names the person who made it on every desktop, not the hub token's user.
         assert ("Lead B", "status: requested → cancelled") in marked
         assert ("Lead B", "to code: RBB → REE") in marked and ("Lead A", "to code: RCC → RDD") in marked
-        page = open_board(door.transfers_page(desk.store, NOW, include_closed=True), include_closed=False)
+        page = door.transfers_page(desk.store, NOW, include_closed=False)
         assert [line.transfer.local_ref for line in page.lines] == ["T-5001"]
-    # Settled on A by setting the field and stepping the case on, seeing both: no longer marked anywhere.
+    # Setting the field and stepping the case on settle nothing (session 24): only a settlement does.
     assert door.set_field(a.store, uid, "to_code", "RDD", "Lead A").applied
     assert door.step(a.store, uid, "arrived", "Lead A", NOW + timedelta(minutes=50)).applied
     _both_synced(a, b)
+    assert _case(a, uid) == _case(b, uid) == ("arrived", "RDD", True)
+    # Settled on A, naming the clashes A shows, field by field: no longer marked anywhere.
+    shown = _history(a, uid).open_conflicts
+    assert {c.field for c in shown} == {"status", "to_code"}
+    for field, value in (("to_code", "RDD"), ("status", "arrived")):
+        pairs = tuple(c.pair for c in shown if c.field == field)
+        assert door.settle(a.store, uid, field, value, pairs, "Lead A").applied
+    _both_synced(a, b)
     assert _case(a, uid) == _case(b, uid) == ("arrived", "RDD", False)
     assert _history(b, uid).conflicts   # the clash stays in the story
+    assert [h.what for h in _history(b, uid).lines if h.field == transfers.SETTLED] == [
+        "settled the to code conflict: 'RDD' stands", "settled the status conflict: 'arrived' stands"]
 
 
 def test_a_case_accepted_offline_after_another_desktop_cancelled_it_stays_on_the_board(sqlite_hub, make_desktop):
@@ -77,11 +86,11 @@ def test_a_case_accepted_offline_after_another_desktop_cancelled_it_stays_on_the
     # the open board, first, until someone settles it.
     assert _case(a, uid) == _case(b, uid) == ("cancelled", "RBB", True)
     for desk in (a, b):
-        page = open_board(door.transfers_page(desk.store, NOW, include_closed=True), include_closed=False)
+        page = door.transfers_page(desk.store, NOW, include_closed=False)
         refs = [line.transfer.local_ref for line in page.lines]
         assert refs[0] == "T-5002" and len(refs) == 1 + len(others)
     assert door.step(a.store, others[0], "cancelled", "Lead A", NOW).applied   # an ordinary cancellation
-    page = open_board(door.transfers_page(a.store, NOW, include_closed=True), include_closed=False)
+    page = door.transfers_page(a.store, NOW, include_closed=False)
     assert "T-6000" not in [line.transfer.local_ref for line in page.lines]
 
 

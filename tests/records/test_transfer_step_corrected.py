@@ -12,7 +12,6 @@ import pytest
 
 from models.replica.orm import Transfer
 from models.service import transfers as door
-from ui.records.transfers_view import open_board
 
 NOW = datetime(2026, 1, 12, 22, 0, tzinfo=timezone.utc)
 
@@ -23,7 +22,7 @@ def _synced(*desks):
 
 
 def _on_board(desk) -> list[str]:
-    page = open_board(door.transfers_page(desk.store, NOW, include_closed=True), include_closed=False)
+    page = door.transfers_page(desk.store, NOW, include_closed=False)
     return [line.transfer.local_ref for line in page.lines]
 
 

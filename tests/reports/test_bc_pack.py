@@ -96,7 +96,7 @@ def test_stale_data_is_said_in_words(world):
 def test_open_transfers_and_actions_are_the_doors(pack):
     store, report = pack
     with store.session() as s, s.begin():
-        board = rq.transfer_board(s, NOW)
+        board = rq.transfer_board(s, NOW).lines
         actions = actions_due.open_actions(s, NOW)
     assert column(report.table("open_transfers"), "Ref") == [x.transfer.local_ref for x in board] == [
         "T-2611", "T-2613", "T-2615"]

@@ -109,7 +109,7 @@ def test_alerts_transfers_actions_and_on_call_match_the_records(built):
     with store.session() as s, s.begin():
         alerts = s.scalars(select(AlertEvent).where(AlertEvent.cleared_at.is_(None),
                                                     AlertEvent.folded_into.is_(None))).all()
-        board = rq.transfer_board(s, NOW)
+        board = rq.transfer_board(s, NOW).lines
         actions = actions_due.open_actions(s, NOW)
         on_call = on_call_at(s, NOW)
     assert len(brief.table("alerts").rows) == len(alerts) == 3

@@ -36,7 +36,8 @@ from PySide6.QtWidgets import (
 
 from models.author import current_author
 from models.queries import records as rq
-from models.records.transfers import FIELDS, NEXT_STATUSES
+from models.records import transfers
+from models.records.transfers import NEXT_STATUSES
 from models.rules import transfer_risk
 from models.service import transfers as door
 from models.service.changes import Outcome
@@ -95,50 +96,53 @@ def wait_text(r: transfer_risk.TransferRisk) -> str:
     return f"{fmt.wait(r.wait_minutes)} / {fmt.wait(r.threshold_minutes)} {STAGE_WORDS[r.stage]}"
 
 
-# Closed cases shown when asked for: the most recently requested.  A year's (3,000) drawn with 500 open held
-# the window 1.2 s on each redraw (two shared cores); every open case is always shown.
-CLOSED_AT_MOST = 200
+CLOSED_AT_MOST = rq.CLOSED_AT_MOST
+SETTLE_TIP = ("Settle a conflict: choose the value that stands, having seen both changes; a step or a field set "
+              "does not settle it")
 
 
-@dataclass(frozen=True)
-class Board:
-    page: door.TransfersPage
-    lines: list[rq.TransferLine]   # as shown, in order
-    closed: int                    # closed cases in the replica, settled (shown or not)
-
-
-def open_board(page: door.TransfersPage, include_closed: bool) -> Board:
-    """The board as shown: a closed case with a conflict nobody has settled stays on it, first (a case
-    an offline desktop accepted while another cancelled it may have a patient on the road); other
-    closed cases only when asked for, last, the ``CLOSED_AT_MOST`` most recently requested."""
-    flagged = [line for line in page.lines if line.risk.level == "closed" and line.transfer.has_conflict]
-    open_ = [line for line in page.lines if line.risk.level != "closed"]
-    closed = [line for line in page.lines if line.risk.level == "closed" and not line.transfer.has_conflict]
-    closed.sort(key=lambda line: line.transfer.requested_at, reverse=True)
-    shown = flagged + open_ + (closed[:CLOSED_AT_MOST] if include_closed else [])
-    return Board(page, shown, len(closed))
+def conflict_cell(case: rq.TransferCase) -> str:
+    """"⚠ CONFLICT: status": the marker and which fields (the fold's data)."""
+    if not case.has_conflict:
+        return ""
+    return "⚠ CONFLICT: " + ", ".join(f.replace("_", " ") for f in case.conflict_fields)
 
 
 def conflict_text(case: rq.TransferCase, history: rq.TransferHistory) -> tuple[str, str]:
     """(heading, lines) for the conflict panel from the case's changes marked as clashing: each
-    with when, who and what, then what the case shows now for each field involved."""
-    clashing = [h for h in history.lines if h.in_conflict]
-    fields = []
-    for h in clashing:
-        key = next((f for f in FIELDS if h.what.startswith(f.replace("_", " ") + ":")), None)
-        if key and key not in fields:
-            fields.append(key)
+    with when, who and what, then what the case shows now for each field involved (which fields: the
+    fold's data, ``history.clashing_fields``)."""
+    clashing = [h for h in history.lines if h.in_conflict or h.field == transfers.SETTLED]
     lines = [f"{fmt.local_time(h.at, with_date=True)}, {h.author}: {h.what}" for h in clashing]
-    lines += [f"Shown now: {f.replace('_', ' ')} {getattr(case, f, None) or '—'}" for f in fields]
-    if case.has_conflict:
-        if "status" in fields and not NEXT_STATUSES.get(case.status):
-            how = (f"decide; a {case.status} case cannot move on: write a note of what happened to settle it, on "
-                   "another desktop than the one whose change was not taken, and open a new case if the patient "
-                   "still has to go")
+    lines += [f"Shown now: {f.replace('_', ' ')} {getattr(case, f, None) or '—'}" for f in history.clashing_fields]
+    if history.open_conflicts:
+        if "status" in history.open_fields:
+            how = (f"decide, then “Settle conflict…” keeps the status the case shows ({case.status}); to choose "
+                   "another, step the case or undo its last step first"
+                   + ("; a case that cannot move on: open a new case if the patient still has to go"
+                      if not NEXT_STATUSES.get(case.status) else ""))
         else:
-            how = "decide, then set the field or step the case to the right value"
-        return f"⚠ Changes made without seeing each other ({how}):", "\n".join(lines)
+            how = "decide, then “Settle conflict…” and choose the value that stands"
+        return (f"⚠ Changes made without seeing each other, on {', '.join(f.replace('_', ' ') for f in history.open_fields)}"
+                f" ({how}; a step or a field set does not settle it):", "\n".join(lines))
     return "Earlier changes made without seeing each other, since settled:", "\n".join(lines)
+
+
+def settle_choices(case: rq.TransferCase, history: rq.TransferHistory) -> list[tuple[str, str, str | None]]:
+    """(words, field, value) a person may settle with, one per field and value: for a status clash the
+    status the case shows; for a field a person sets, the value each clashing change set (what shows now
+    first)."""
+    out: list[tuple[str, str, str | None]] = []
+    for f in history.open_fields:
+        words = f.replace("_", " ")
+        now = getattr(case, f, None)
+        if f == "status":
+            out.append((f"{words}: '{now}' stands (as shown)", f, now))
+            continue
+        values = [now] + [v for c in history.open_conflicts if c.field == f for v in (c.before_value, c.stale_value)]
+        for v in dict.fromkeys(values):
+            out.append((f"{words}: '{v or '—'}' stands" + (" (as shown)" if v == now else ""), f, v))
+    return out
 
 
 class TransfersView(QWidget):
@@ -155,6 +159,7 @@ class TransfersView(QWidget):
         self.organisations: list[tuple[str, str]] = []
         self._field_shown: tuple | None = None
         self._history_of: str | None = None   # the case whose history is drawn
+        self._history: rq.TransferHistory | None = None   # that history, as drawn (what a settlement has seen)
         self._select_next: str | None = None  # a case just written: selected when the board is next drawn
         self.dialog = None
         self._reads = tasks.LatestRead(self, self._draw, self._read_failed)
@@ -163,7 +168,7 @@ class TransfersView(QWidget):
         outer.setContentsMargins(4, 4, 4, 4)
         bar = FlowBar()
         header = self.table_data.header
-        bar.addWidget(QLabel("Open cases, most at risk first."))
+        bar.addWidget(QLabel("Conflicts to settle first, then open cases most at risk first."))
         bar.addWidget(muted(f"Thresholds: {header.edition}" + ("" if header.verified else " — UNVERIFIED TABLE")),
                       1)
         self.show_closed = QCheckBox("S&how closed cases")
@@ -222,6 +227,14 @@ class TransfersView(QWidget):
         self.undo_button.setToolTip("Back to the status before, with your reason in the notes; the history keeps both")
         self.undo_button.clicked.connect(lambda _c=False: self.ask_undo())
         row.addWidget(self.undo_button)
+        # Shown when the case's history (as drawn here) has a conflict nobody has settled: a conflict is settled
+        # only by choosing the value that stands, having seen both changes (no Alt key: Tab to it).
+        self.settle_button = QPushButton("Settle conflict…")
+        self.settle_button.setAccessibleName("Settle the conflict: choose the value that stands")
+        self.settle_button.setToolTip(SETTLE_TIP)
+        self.settle_button.clicked.connect(lambda _c=False: self.ask_settle())
+        self.settle_button.hide()
+        row.addWidget(self.settle_button)
         row.addStretch(1)
         layout.addLayout(row)
         edit_row = FlowBar()
@@ -255,19 +268,19 @@ class TransfersView(QWidget):
     def refresh(self) -> None:
         """Read the board off the UI thread and draw it when it arrives."""
         store, now, table, closed = self.store, self.clock(), self.table_data, self.show_closed.isChecked()
-        self._reads(lambda: open_board(door.transfers_page(store, now, table, include_closed=True), closed))
+        self._reads(lambda: door.transfers_page(store, now, table, include_closed=closed))
 
     def _read_failed(self, exc: BaseException) -> None:
         self.status.say(f"Could not read the transfer cases: {tasks.sentence(exc, write=False)}")
 
-    def _draw(self, board: Board) -> None:
+    def _draw(self, page: door.TransfersPage) -> None:
         keep = self._select_next or self.selected_uuid()
         self._select_next = None
-        page = board.page
-        self.page, self.lines, self.organisations = page, board.lines, page.organisations
+        board = page.board
+        self.page, self.lines, self.organisations = page, page.lines, page.organisations
         self.stack.show_empty(not self.lines)
-        if self.show_closed.isChecked() and board.closed > CLOSED_AT_MOST:
-            self.closed_label.setText(f"the {CLOSED_AT_MOST} most recently requested of {board.closed} closed "
+        if self.show_closed.isChecked() and board.closed_count > CLOSED_AT_MOST:
+            self.closed_label.setText(f"the {CLOSED_AT_MOST} most recently requested of {board.closed_count} closed "
                                       "cases shown")
         else:
             self.closed_label.setText("")
@@ -280,9 +293,9 @@ class TransfersView(QWidget):
                      tooltip=f"Threshold row {r.rule}; breach means strictly over the threshold"),
                 cell(t.local_ref, bold=True),
                 cell(wait_text(r), tooltip=f"Requested {fmt.local_time(t.requested_at, with_date=True)}"),
-                cell("⚠ CONFLICT" if t.has_conflict else "", colours=CONFLICT_COLOURS if t.has_conflict else None,
-                     tooltip="Two desktops changed this case without seeing each other: open it to see both"
-                     if t.has_conflict else None),
+                cell(conflict_cell(t), colours=CONFLICT_COLOURS if t.has_conflict else None,
+                     tooltip="Two desktops changed this case without seeing each other: open it to see both and "
+                             "settle it" if t.has_conflict else None),
                 cell(t.status), cell(t.priority), cell(KIND_WORDS.get(t.kind, t.kind)),
                 cell(f"{org_text(page, t.from_code)} → {org_text(page, t.to_code, unknown=NO_DESTINATION)}",
                      tooltip=f"{org_text(page, t.from_code, short=False)} → "
@@ -317,11 +330,13 @@ class TransfersView(QWidget):
             b.setEnabled(not self.writes.busy)   # a step waiting for the replica is not sent twice
         self.undo_button.setVisible(line is not None and line.transfer.status != "requested")
         self.undo_button.setEnabled(not self.writes.busy)
+        self.settle_button.setEnabled(not self.writes.busy)
         if line is None:
             self.summary.setText("Select a case to see its detail and history.")
             self.conflict_label.hide()
             fill_table(self.history, [])
-            self._history_of = None
+            self._history_of = self._history = None
+            self.settle_button.hide()
             self._load_field_value()
             return
         t, r = line.transfer, line.risk
@@ -339,8 +354,9 @@ class TransfersView(QWidget):
         self.summary.setText("".join(f"{before}{esc(text)}{after}" for before, text, after in parts))
         self.summary.setAccessibleDescription(" ".join(text for _b, text, _a in parts))
         if t.uuid != self._history_of:   # another case's history must not show beside this one
-            self._history_of = None
+            self._history_of = self._history = None
             self.conflict_label.hide()
+            self.settle_button.hide()
             fill_table(self.history, [])
             self._read_history()
         self._load_field_value()
@@ -355,13 +371,14 @@ class TransfersView(QWidget):
         uid, history = found
         if uid != self.selected_uuid():   # the selection moved on: its own read follows
             return
-        self._history_of = uid
+        self._history_of, self._history = uid, history
         line = self.selected_line()
+        self.settle_button.setVisible(bool(history.open_conflicts))
         if history.conflicts and line is not None:
             heading, lines = conflict_text(line.transfer, history)
             self.conflict_label.setText(f"<b>{esc(heading)}</b><br>" + "<br>".join(esc(x) for x in lines.split("\n")))
             self.conflict_label.setAccessibleDescription(f"{heading} {lines}")
-            self.conflict_label.setStyleSheet(theme.badge_css(CONFLICT_COLOURS, bold=False) if line.transfer.has_conflict
+            self.conflict_label.setStyleSheet(theme.badge_css(CONFLICT_COLOURS, bold=False) if history.open_conflicts
                                               else "")
             self.conflict_label.show()
         else:
@@ -420,6 +437,47 @@ class TransfersView(QWidget):
         self._write(lambda: door.undo_step(store, t.uuid, status, reason, author, at), t.uuid,
                     f"{t.local_ref}: '{status}' undone; the reason is in its notes and history.",
                     f"{t.local_ref}: not undone: another desktop moved it from '{status}' meanwhile; see its history.")
+        return True
+
+    def ask_settle(self) -> QInputDialog | None:
+        """Ask which value stands for the selected case's conflict as drawn, then settle it (``door.settle``)."""
+        line, history = self.selected_line(), self._history
+        if line is None or history is None or self._history_of != line.transfer.uuid or not history.open_conflicts:
+            return None
+        t = line.transfer
+        choices = settle_choices(t, history)
+        ask = QInputDialog(self)
+        ask.setWindowTitle(f"Settle the conflict on {t.local_ref}")
+        ask.setLabelText(f"{t.local_ref}: which value stands? Everyone's desktop shows it, and the choice is kept in "
+                         "the case's history.")
+        ask.setComboBoxItems([words for words, _f, _v in choices])
+        ask.setComboBoxEditable(False)
+        ask.textValueSelected.connect(lambda text: self.settle(
+            next(((f, v) for words, f, v in choices if words == text), (None, None)), t.uuid, history))
+        self.settle_dialog = ask
+        ask.open()
+        return ask
+
+    def settle(self, choice: tuple[str | None, str | None], uid: str | None = None,
+               history: rq.TransferHistory | None = None) -> bool:
+        """Settle the conflict on ``choice``'s field with its value, naming the clashing changes ``history`` showed
+        (the selected case's, as drawn, by default).  False, and nothing sent, without a conflict shown."""
+        field, value = choice
+        uid = uid or self.selected_uuid()
+        history = history or (self._history if uid == self._history_of else None)
+        line = next((ln for ln in self.lines if ln.transfer.uuid == uid), None)
+        if line is None or history is None or field is None or self.writes.busy:
+            return False
+        seen = tuple(c.pair for c in history.open_conflicts if c.field == field)
+        if not seen:
+            return False
+        t, words = line.transfer, field.replace("_", " ")
+        store, author = self.store, self.author
+        shown = value or "—"
+        self._write(lambda: door.settle(store, t.uuid, field, value, seen, author), t.uuid,
+                    f"{t.local_ref}: {words} conflict settled, '{shown}' stands; it reaches other desktops with "
+                    "the next sync.",
+                    f"{t.local_ref}: the {words} conflict was settled on another desktop meanwhile; see its history.")
         return True
 
     def _load_field_value(self) -> None:

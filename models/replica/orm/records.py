@@ -82,6 +82,8 @@ class Transfer(Base):
     owner: Mapped[str | None] = mapped_column(String(120))
     notes: Mapped[str] = mapped_column(Text, default="")
     has_conflict: Mapped[bool] = mapped_column(default=False)
+    # The fields with a conflict nobody has settled, comma-separated in the fold's order (empty: none).
+    conflict_fields: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     events: Mapped[list["TransferEvent"]] = relationship(
@@ -103,6 +105,9 @@ class TransferEvent(Base):
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
     feed_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    # JSON list of the clashing events its author's desktop showed (a settlement: the pair it settles; else
+    # []).  NULL: a change from a desktop before session 24, which settles a conflict the old way.
+    seen: Mapped[str | None] = mapped_column(Text)
 
     transfer: Mapped[Transfer] = relationship(back_populates="events")
 

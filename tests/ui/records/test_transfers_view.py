@@ -111,7 +111,7 @@ def test_a_conflict_from_two_desktops_is_marked_and_explained(qtbot, store):
     uids = seed_transfers(store)
     view = open_view(qtbot, TransfersView, store)
     rows = {r[1]: r for r in table_text(view.table)}
-    assert rows["T-2612"][3] == "⚠ CONFLICT" and rows["T-2611"][3] == ""
+    assert rows["T-2612"][3] == "⚠ CONFLICT: to code" and rows["T-2611"][3] == ""
     view.select_uuid(uids["T-2612"])
     settle()
     assert view.conflict_label.isVisibleTo(view)
@@ -119,7 +119,8 @@ def test_a_conflict_from_two_desktops_is_marked_and_explained(qtbot, store):
     assert "Room support (desk B): to code: RAA → RBB" in text and "Room lead (desk C): to code: RAA → RX9" in text
     assert "Shown now: to code RX9" in text
     assert sum(r[1].startswith("⚠ to code") for r in table_text(view.history)) == 2
-    # A person settles it by setting the field: a new event, the conflict stays in the history.
+    assert view.settle_button.isVisibleTo(view)
+    # Setting the field is a new event; it does not settle the conflict (session 24): a settlement does.
     view.field_picker.setCurrentIndex(view.field_picker.findData("to_code"))
     assert view.field_value.text() == "RX9"
     assert not view.set_field("to_code", "not a code")
@@ -134,8 +135,18 @@ def test_a_conflict_from_two_desktops_is_marked_and_explained(qtbot, store):
     assert view.status.text() == "T-2612: to code set to 'RBB'."
     assert not view.set_field("to_code", "RBB") and "already 'RBB'" in view.status.text()
     rows = {r[1]: r for r in table_text(view.table)}
-    assert rows["T-2612"][7] == "RBB → RBB" and rows["T-2612"][3] == ""   # settled: no longer marked
+    assert rows["T-2612"][7] == "RBB → RBB" and rows["T-2612"][3] == "⚠ CONFLICT: to code"
+    ask = view.ask_settle()
+    # The values each clashing change set, what shows now first.
+    assert ask.comboBoxItems() == ["to code: 'RBB' stands (as shown)", "to code: 'RX9' stands"]
+    ask.textValueSelected.emit("to code: 'RBB' stands (as shown)")
+    ask.close()
+    settle()
+    assert view.status.text().startswith("T-2612: to code conflict settled, 'RBB' stands")
+    rows = {r[1]: r for r in table_text(view.table)}
+    assert rows["T-2612"][3] == "" and not view.settle_button.isVisibleTo(view)   # settled: no longer marked
     assert view.conflict_label.text().startswith("<b>Earlier changes made without seeing each other, since settled")
+    assert table_text(view.history)[-1][1] == "settled the to code conflict: 'RBB' stands"
 
 
 def test_new_case_dialog_writes_the_minimum_dataset_and_notes(qtbot, store):
