@@ -1,11 +1,12 @@
-"""Transfer tracker: open cases most at risk first, each wait against its threshold.
+"""Transfer tracker: the cases that need the room (``models.queries.records.transfer_board``: closed ones with a
+conflict to settle first, then open ones most at risk first), each wait against its threshold.
 
 Order and flags come from ``models.rules.transfer_risk`` (thresholds in
 ``resources/records/transfer_thresholds.toml``): a breached case says
 ESCALATE in words and in red, an approaching one says so in amber, never
 colour alone. A case two desktops changed without seeing each other carries a
-conflict marker. The detail panel moves a case along its workflow and shows its
-history.
+conflict marker naming the fields (the fold's data). The detail panel moves a case along its workflow, shows its
+history, and settles a conflict ("Settle conflict…": the value that stands, naming the clashing changes shown).
 
 Reads and writes go through the door (``models.service.transfers``) off the UI thread
 (``ui.tasks``): a step, a field set or a new case waits its turn for the replica's write lock
@@ -16,7 +17,6 @@ it has landed.  Each is one transaction with its outbox rows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from PySide6.QtCore import Qt

@@ -10,7 +10,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
+from models.replica.orm import Transfer
+from models.service.system_picture import system_picture
 from tests.ui.feeds import NOW
 from tests.ui.records.conftest import settle
 from tests.ui.records.seed import DESK_C, RecordFeed
@@ -53,3 +56,22 @@ def test_a_closed_case_in_conflict_is_first_with_its_field_and_the_way_to_settle
     system.refresh()
     settle()
     assert w.grab().save(str(shots / f"system-transfer-conflict-{screen}-dark.png"))
+
+
+def test_settled_from_the_keyboard_it_leaves_the_board_and_the_wall(qtbot, store):
+    uid = _conflict(_room(store))
+    w, view = _window(qtbot, store, SCREENS["1366x768"], "dark", False, "transfers")
+    view.select_uuid(uid)
+    settle()
+    view.settle_button.setFocus()
+    qtbot.keyClick(view.settle_button, Qt.Key.Key_Space)
+    ask = view.settle_dialog
+    assert ask.isVisible() and ask.textValue() == "status: 'departed' stands (as shown)"
+    qtbot.keyClick(ask, Qt.Key.Key_Return)
+    settle()
+    assert view.status.text().startswith("T-9999: status conflict settled, 'departed' stands")
+    rows = table_text(view.table)
+    assert len(rows) == 40 and "T-9999" not in [r[1] for r in rows]
+    with store.session() as s:
+        assert s.get(Transfer, uid).conflict_fields == ""
+    assert system_picture(store, NOW + timedelta(minutes=2)).transfers.conflicts == ()
