@@ -69,33 +69,14 @@ def reassignments(db) -> dict[str, list[Reassignment]]:
     out: dict[str, list[Reassignment]] = {}
     for uid, entry, at, by, owner, new in db.execute(_REASSIGNMENTS):
         if isinstance(uid, str):
-            out.setdefault(uid, []).append(Reassignment(uid, entry, _aware(at), by, owner, new))
+            out.setdefault(uid, []).append(Reassignment(uid, entry, aware(at), by, owner, new))
     for rows in out.values():
         rows.sort(key=lambda r: (r.decided_at, r.entry_uuid))
     return out
 
 
-def clashes(db, moves: dict[str, list[Reassignment]] | None = None) -> dict[str, list[Reassignment]]:
-    """New action uuid -> the *other* reassignments of the action it replaced, for each new action made
-    by a reassignment that clashed (the same action reassigned twice; both new actions stand).
-    ``moves``: :func:`reassignments` already read (one scan of the log, not two)."""
-    out: dict[str, list[Reassignment]] = {}
-    for rows in (reassignments(db) if moves is None else moves).values():
-        if len(rows) > 1:
-            for r in rows:
-                if r.new_action_uuid:
-                    out[r.new_action_uuid] = [o for o in rows if o is not r]
-    return out
-
-
-def clash_sentence(description: str, others: list[Reassignment]) -> str:
-    """What the room reads on a new action whose reassignment clashed."""
-    said = "; ".join(o.sentence() for o in others)
-    return (f"Clash: '{description}' was also {said}, on a desktop that had not seen this reassignment. "
-            "Both actions stand until the room settles who owns it.")
-
-
-def _aware(value) -> datetime:
+def aware(value) -> datetime:
+    """A time read from the replica (UTC text, or a datetime maybe without its zone), UTC-aware."""
     if isinstance(value, str):
         return from_utc_text(value)
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

@@ -3,8 +3,9 @@
 An action is **overdue** when it is not done and ``now`` is strictly after its
 due time (exactly on the due time is not yet overdue).  :func:`chase_overdue`
 raises one ``alert_event`` (rule ``action_overdue``) per overdue action and
-clears it once the action is done or reassigned (``models.records.action_reassign``: a reassigned
-action is not open, and the action that replaces it is chased instead).  The alert's UUID is derived from the
+clears it once the action is done, reassigned (``models.records.action_reassign``: a reassigned
+action is not open, and the action that replaces it is chased instead) or withdrawn
+(``models.records.action_withdraw``: given in error or made moot, it is not open).  The alert's UUID is derived from the
 action's, so running the chase again, or on another desktop with the same
 actions, never makes a second alert, and an acknowledgement made on one desktop
 names the same alert everywhere.  Functions here take a ``Session`` or a
@@ -21,7 +22,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.dialects.sqlite import insert
 
-from models.records import action_reassign
+from models.records import action_clash, action_reassign, action_withdraw
 from models.replica.orm import Action, AlertEvent, AlertRule
 from models.replica.orm.types import from_utc_text, to_utc_text
 from models.uk_time import UK, repeated_zone
@@ -79,7 +80,7 @@ def chase_overdue(db, now: datetime) -> ChaseResult:
                                  & (AlertEvent.rule_code == RULE_CODE))
                       .where(Action.done_at.is_(None), Action.due_at.is_not(None), Action.due_at < now,
                              AlertEvent.uuid.is_(None))).all()
-    moved = action_reassign.reassigned(db)
+    moved = set(action_reassign.reassigned(db)) | set(action_withdraw.withdrawals(db))
     for uid, description, owner, due_at in rows:
         if uid in moved:
             continue
@@ -98,7 +99,7 @@ def chase_overdue(db, now: datetime) -> ChaseResult:
     for aid, done_at in done:
         db.execute(update(AlertEvent).where(AlertEvent.uuid == aid).values(cleared_at=_aware(done_at)))
         cleared.append(aid)
-    if moved:   # reassigned: cleared when the chase first sees it (the new owner's action is chased)
+    if moved:   # reassigned or withdrawn: cleared when the chase first sees it (a new owner's action is chased)
         for aid in db.execute(select(AlertEvent.uuid).where(
                 AlertEvent.rule_code == RULE_CODE, AlertEvent.cleared_at.is_(None),
                 AlertEvent.action_uuid.in_(sorted(moved)))).scalars().all():
@@ -124,7 +125,7 @@ class ActionItem:
     decision_uuid: str | None
     overdue: bool
     overdue_minutes: float | None  # how long past due, when overdue
-    clash: str | None = None       # reassigned twice without either desktop seeing the other: what the room reads
+    clash: str | None = None       # made by a reassignment another desktop's ending of the action clashed with: in words
 
     def as_dict(self) -> dict:
         return {"uuid": self.uuid, "description": self.description, "owner": self.owner,
@@ -135,28 +136,32 @@ class ActionItem:
 
 
 def open_actions(session, now: datetime) -> list[ActionItem]:
-    """Actions not done yet (a ``Session``): overdue first (longest overdue first), then by due
-    time, those with no due time last."""
+    """Actions not done, reassigned nor withdrawn (a ``Session``): overdue first (longest overdue first),
+    then by due time, those with no due time last."""
     rows = session.scalars(select(Action).where(Action.done_at.is_(None))).all()
     moved = action_reassign.reassignments(session) if rows else {}   # one scan of the log's links
-    clashed = action_reassign.clashes(session, moved)
-    still = {a.uuid for a in rows if a.uuid not in moved}   # a clash shows while another of its actions is open
+    pulled = action_withdraw.withdrawals(session) if rows else {}
+    still = {a.uuid: a.description for a in rows if a.uuid not in moved and a.uuid not in pulled}
+    clashed = action_clash.clash_words(moved, pulled, replaced_done(session, moved), still)
     items = []
     for a in rows:
-        if a.uuid in moved:
+        if a.uuid not in still:
             continue
         due = _aware(a.due_at)
         overdue = due is not None and now > due
         items.append(ActionItem(a.uuid, a.description, a.owner, due, None, None, a.decision_uuid, overdue,
-                                (now - due).total_seconds() / 60 if overdue else None,
-                                _clash(a.description, clashed.get(a.uuid, []), still)))
+                                (now - due).total_seconds() / 60 if overdue else None, clashed.get(a.uuid)))
     far = datetime.max.replace(tzinfo=now.tzinfo)
     return sorted(items, key=lambda i: (not i.overdue, i.due_at or far, i.description, i.uuid))
 
 
-def _clash(description: str, others: list[action_reassign.Reassignment], still: set[str]) -> str | None:
-    open_ones = [o for o in others if o.new_action_uuid in still]
-    return action_reassign.clash_sentence(description, open_ones) if open_ones else None
+def replaced_done(db, moved) -> dict[str, action_clash.Done]:
+    """The reassigned actions that were also marked done (by a desktop that had not seen the reassignment)."""
+    if not moved:
+        return {}
+    return {uid: action_clash.Done(_aware(at), by or "?") for uid, at, by in db.execute(
+        select(Action.uuid, Action.done_at, Action.done_by).where(Action.uuid.in_(sorted(moved)),
+                                                                  Action.done_at.is_not(None)))}
 
 
 def overdue_actions(session, now: datetime) -> list[ActionItem]:

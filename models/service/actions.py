@@ -1,5 +1,6 @@
 """The actions view's use cases: its page of open actions, alerts, action cards and who is on
-call; completing an action; reassigning one given to the wrong owner; acknowledging an alert;
+call; completing an action; reassigning one given to the wrong owner; withdrawing one given in error
+or made moot; acknowledging an alert;
 ticking an action card.
 
 Each write is one transaction that checks and writes together, so two desktops (or two
@@ -14,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from models.records import action_reassign, actions_due
+from models.records import action_reassign, action_withdraw, actions_due
 from models.records import on_call
 from models.records import opel_checklist
 from models.records.contacts import OnCall
@@ -89,8 +90,8 @@ def reassign_action(store, action_uuid: str, owner: str, reason: str, by: str, r
             raise ValueError(f"action: no action {action_uuid} in the replica")
         if action.done_at is not None:
             found.append(f"action: '{action.description}' is done already ({action.done_by})")
-        elif action_uuid in action_reassign.reassigned(s):
-            found.append(f"action: '{action.description}' has been reassigned already")
+        else:
+            found += _ended(s, action_uuid, action.description)
         if owner and owner == action.owner:
             found.append(f"owner: the action is {owner}'s already")
         description, old_owner, due_at, amends = action.description, action.owner, action.due_at, action.decision_uuid
@@ -106,11 +107,64 @@ def reassign_action(store, action_uuid: str, owner: str, reason: str, by: str, r
     return Outcome(outcome.changes | Changes(frozenset({"alert"})), uuid=outcome.uuid, uuids=outcome.uuids)
 
 
+def _ended(s, action_uuid: str, description: str) -> list[str]:
+    """Why an action not done can no longer be reassigned or withdrawn (empty: it can)."""
+    if action_uuid in action_reassign.reassigned(s):
+        return [f"action: '{description}' has been reassigned already"]
+    if action_uuid in action_withdraw.withdrawals(s):
+        return [f"action: '{description}' has been withdrawn already"]
+    return []
+
+
+def withdraw_action(store, action_uuid: str, reason: str, by: str, role: str, at: datetime) -> Outcome:
+    """Withdraw an open action given in error or made moot: a decision by ``by`` (``role``) amending the
+    one that gave it, ``reason`` its rationale, naming the action in a link; the action is then not open,
+    not chased and not done (``models.records.action_withdraw``).  ``ValueError`` naming the field for an
+    empty reason or role, or an action done, reassigned or withdrawn already."""
+    from models.service import decisions
+
+    reason, role = " ".join(reason.split()), role.strip()
+    found = [f"{name}: {why}" for name, value, why in (
+        ("reason", reason, "say why it is withdrawn"), ("role", role, "say your role (the decision is yours)"))
+        if not value]
+    with store.session() as s:
+        action = s.get(Action, action_uuid)
+        if action is None:
+            raise ValueError(f"action: no action {action_uuid} in the replica")
+        if action.done_at is not None:
+            found.append(f"action: '{action.description}' is done already ({action.done_by})")
+        else:
+            found += _ended(s, action_uuid, action.description)
+        description, owner, amends = action.description, action.owner, action.decision_uuid
+    if found:
+        raise ValueError("; ".join(found))
+    new = decisions.NewDecision(
+        decision_maker=by, decision_maker_role=role, recorded_by=by, decided_at=at,
+        decision=f"Action withdrawn (owner {owner}): {description}", rationale=reason,
+        links=[action_withdraw.link(action_uuid)], amends_uuid=amends)
+    outcome = decisions.record_decision(store, new, snapshot_at=at)
+    with store.writing() as s:   # its overdue alert goes now (the next chase would clear it too)
+        actions_due.clear_for_action(s, action_uuid, at)
+    return Outcome(outcome.changes | Changes(frozenset({"alert"})), uuid=outcome.uuid)
+
+
+@dataclass(frozen=True)
+class Endings:
+    """How actions left the list other than done, for the decision log's detail."""
+    moves: dict[str, list[action_reassign.Reassignment]]    # action -> every entry reassigning it
+    withdrawn: dict[str, list[action_withdraw.Withdrawal]]  # action -> every entry withdrawing it
+
+
 def reassignments(store) -> dict[str, list[action_reassign.Reassignment]]:
     """Action uuid -> every entry reassigning it, in decision order (two or more: a clash), for the
     decision log's detail."""
+    return endings(store).moves
+
+
+def endings(store) -> Endings:
+    """Every entry reassigning or withdrawing an action, from one read snapshot."""
     with store.session() as s, s.begin():
-        return action_reassign.reassignments(s)
+        return Endings(action_reassign.reassignments(s), action_withdraw.withdrawals(s))
 
 
 def acknowledge_alert(store, alert_uuid: str, by: str, note: str, at: datetime) -> Outcome:
