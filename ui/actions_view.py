@@ -4,7 +4,8 @@ On each refresh the view chases overdue actions (one alert per overdue action, c
 done) and raises checklists for new OPEL level changes (``models.service.housekeeping``), and
 draws what the replica holds (``models.service.actions.actions_page``):
 
-- open actions, overdue first, with owner, due time, a *Reassign…* and a *Done* button;
+- open actions, overdue first, with owner, due time, a *Reassign…*, a *Withdraw…* (given in error or
+  made moot: a decision with a reason, never a completion nobody made) and a *Done* button;
 - open alerts, unacknowledged first, then worst severity (in the alert centre's colours), then
   longest open (the alert centre's order), with an *Acknowledge* button (the note field is sent with it);
 - one box per current OPEL checklist, a tick box per card: ticking records
@@ -45,10 +46,11 @@ from models.author import current_author
 from ui import format as fmt
 from ui import tasks, theme
 from ui.action_reassign_dialog import ReassignDialog
+from ui.action_withdraw_dialog import WithdrawDialog
 from ui.alert_banner import SEVERITY_COLOURS
 from ui.widgets import cell, fill_table, fit_button_column, fit_rows, make_table, muted
 
-ACTION_HEADERS = ("Action", "Owner", "Due", "Status", "", "")
+ACTION_HEADERS = ("Action", "Owner", "Due", "Status", "", "", "")
 ALERT_HEADERS = ("Severity", "Since", "Alert", "Acknowledged", "")
 OVERDUE_SEVERITY = 3
 CLASH_SEVERITY = 2   # a warning: two owners until the room settles it
@@ -64,6 +66,7 @@ class ActionsView(QWidget):
         self.clock = clock
         self.done_buttons: dict[str, QPushButton] = {}
         self.reassign_buttons: dict[str, QPushButton] = {}
+        self.withdraw_buttons: dict[str, QPushButton] = {}
         self.ack_buttons: dict[str, QPushButton] = {}
         self.card_boxes: dict[str, QCheckBox] = {}
         self.checklist_boxes: list[QGroupBox] = []
@@ -103,9 +106,9 @@ class ActionsView(QWidget):
                                    "their owner and due time.")
         layout.addWidget(self.actions_table)
         layout.addWidget(self.actions_empty)
-        self.clash_label = QLabel()   # each action reassigned twice unseen, in words (not only a tooltip)
+        self.clash_label = QLabel()   # each reassignment another desktop crossed unseen, in words (not only a tooltip)
         self.clash_label.setWordWrap(True)
-        self.clash_label.setAccessibleName("Actions reassigned on two desktops: both stand")
+        self.clash_label.setAccessibleName("Actions reassigned on one desktop and ended otherwise on another: both stand")
         self.clash_label.setVisible(False)
         layout.addWidget(self.clash_label)
 
@@ -182,26 +185,33 @@ class ActionsView(QWidget):
             # Reassigned on two desktops that had not seen each other's: both new actions stand, marked.
             owner = (cell(f"{a.owner} ⚠ CLASH", colours=theme.severity_colours(CLASH_SEVERITY), tooltip=a.clash)
                      if a.clash else cell(a.owner))
-            rows.append([cell(a.description, data=a.uuid), owner, cell(due), status, cell(""), cell("")])
+            rows.append([cell(a.description, data=a.uuid), owner, cell(due), status, cell(""), cell(""), cell("")])
         fill_table(self.actions_table, rows)
         clashes = [a.clash for a in actions if a.clash]
         self.clash_label.setText("<br>".join("⚠ " + html.escape(c) for c in clashes))
         self.clash_label.setVisible(bool(clashes))
-        self.done_buttons, self.reassign_buttons = {}, {}
+        self.done_buttons, self.reassign_buttons, self.withdraw_buttons = {}, {}, {}
         for r, a in enumerate(actions):
             # Given to the wrong owner: reassigned by a decision, never marked done (a completion nobody made).
             again = QPushButton("Reassign…")
             again.setAccessibleName(f"Reassign to another owner: {a.description}")
             again.clicked.connect(lambda _=False, item=a: self.ask_reassign(item))
-            self.actions_table.setCellWidget(r, len(ACTION_HEADERS) - 2, again)
+            self.actions_table.setCellWidget(r, len(ACTION_HEADERS) - 3, again)
             self.reassign_buttons[a.uuid] = again
+            # Given in error or made moot (and one side of a clash): withdrawn by a decision with a reason.
+            pull = QPushButton("Withdraw…")
+            pull.setAccessibleName(f"Withdraw (given in error or no longer needed): {a.description}")
+            pull.clicked.connect(lambda _=False, item=a: self.ask_withdraw(item))
+            self.actions_table.setCellWidget(r, len(ACTION_HEADERS) - 2, pull)
+            self.withdraw_buttons[a.uuid] = pull
             button = QPushButton("Done")
             button.setAccessibleName(f"Mark done: {a.description}")
             button.clicked.connect(lambda _=False, uid=a.uuid: self.complete(uid))
             self.actions_table.setCellWidget(r, len(ACTION_HEADERS) - 1, button)
             self.done_buttons[a.uuid] = button
         fit_button_column(self.actions_table, self.done_buttons.values())
-        fit_button_column(self.actions_table, self.reassign_buttons.values(), len(ACTION_HEADERS) - 2)
+        fit_button_column(self.actions_table, self.withdraw_buttons.values(), len(ACTION_HEADERS) - 2)
+        fit_button_column(self.actions_table, self.reassign_buttons.values(), len(ACTION_HEADERS) - 3)
         fit_rows(self.actions_table)
         self.actions_table.setVisible(bool(actions))
         self.actions_empty.setVisible(not actions)
@@ -314,6 +324,27 @@ class ActionsView(QWidget):
         store, at = self.store, self.clock()
         self._write(lambda: door.reassign_action(store, action_uuid, owner, reason, name, role, at),
                     already="That action was already reassigned or done (here or on another desktop).")
+
+    def ask_withdraw(self, item: actions_due.ActionItem) -> WithdrawDialog | None:
+        """Ask why the action is withdrawn and the withdrawer's role; then withdraw it."""
+        name = self._user()
+        if name is None:
+            return None
+        dialog = WithdrawDialog(item.description, item.owner, self)
+        dialog.accepted.connect(lambda: self.withdraw(item.uuid, *dialog.values()))
+        self.withdraw_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def withdraw(self, action_uuid: str, reason: str, role: str) -> None:
+        name = self._user()
+        if name is None:
+            return
+        if action_uuid in self.withdraw_buttons:
+            self.withdraw_buttons[action_uuid].setEnabled(False)
+        store, at = self.store, self.clock()
+        self._write(lambda: door.withdraw_action(store, action_uuid, reason, name, role, at),
+                    already="That action was already withdrawn, reassigned or done (here or on another desktop).")
 
     def acknowledge(self, alert_uuid: str) -> None:
         name = self._user()

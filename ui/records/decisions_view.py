@@ -35,7 +35,7 @@ from models.author import current_author
 from models.queries import records as rq
 from models.queries import situation_snapshot
 from models.records import verify as records_verify
-from models.records import action_reassign, decision_actions, reached_hub
+from models.records import action_reassign, action_withdraw, decision_actions, reached_hub
 from models.replica.utc import from_utc_text
 from models.service import actions as actions_door
 from models.service import decision_log as door
@@ -122,12 +122,18 @@ def _moves_html(rows: list, known: dict[str, rq.EntryRef]) -> str:
     return " · " + said[0] if said else ""
 
 
+def _withdrawn_html(rows: list, known: dict[str, rq.EntryRef]) -> str:
+    """' · WITHDRAWN <when>, by <who> (<entry>), reason: <why>' (two: two desktops that each withdrew it)."""
+    return "".join(f" · <b>withdrawn</b> {fmt.local_time(w.decided_at, with_date=True)}, by {_esc(w.by)} "
+                   f"({_entry_ref(w.entry_uuid, known)}), reason: {_esc(w.reason)}" for w in rows)
+
+
 def detail_html(row: rq.DecisionRow, known: dict[str, rq.EntryRef] | None = None, message=None,
-                moves: dict[str, list] | None = None) -> str:
+                moves: dict[str, list] | None = None, withdrawn: dict[str, list] | None = None) -> str:
     """Every good-practice field of one entry, as HTML for the detail pane; ``known`` names
     amended and amending entries by time and author instead of UUID; ``message``: the SPoC message
     the entry records (``models.service.messages.SentMessage``), said with its delivery first."""
-    known, moves = known or {}, moves or {}
+    known, moves, withdrawn = known or {}, moves or {}, withdrawn or {}
     e = row.entry
     parts = [f"<h3>{_esc(e.decision)}</h3>",
              f"<p><b>Decided</b> {fmt.local_time(e.decided_at, with_date=True)} (UK) by "
@@ -144,7 +150,8 @@ def detail_html(row: rq.DecisionRow, known: dict[str, rq.EntryRef] | None = None
         items = "".join(f"<li>{_esc(a.description)} — <b>{_esc(a.owner)}</b>, due "
                         f"{fmt.local_time(a.due_at, with_date=True) if a.due_at else 'no time set'}"
                         + (f" · done {fmt.local_time(a.done_at, with_date=True)} by {_esc(a.done_by)}"
-                           if a.done_at else "") + _moves_html(moves.get(a.uuid, []), known) + "</li>"
+                           if a.done_at else "") + _moves_html(moves.get(a.uuid, []), known)
+                        + _withdrawn_html(withdrawn.get(a.uuid, []), known) + "</li>"
                         for a in row.actions)
         parts.append(f"<p><b>Actions and owners</b></p><ul>{items}</ul>")
     else:
@@ -154,6 +161,8 @@ def detail_html(row: rq.DecisionRow, known: dict[str, rq.EntryRef] | None = None
     # The actions link repeats "Actions and owners" above, for the hash chain: not a link to show.
     links = ", ".join(html.escape(f"reassigns action {link.get('action_uuid')}"
                                   if isinstance(link, dict) and link.get("kind") == action_reassign.KIND else
+                                  f"withdraws action {link.get('action_uuid')}"
+                                  if isinstance(link, dict) and link.get("kind") == action_withdraw.KIND else
                                   str(link.get("org_code") or link.get("uuid") or link) if isinstance(link, dict)
                                   else str(link)) for link in e.links or []
                       if not (isinstance(link, dict) and link.get("kind") == decision_actions.KIND))
@@ -204,6 +213,7 @@ class DecisionsView(QWidget):
         self._select_next: str | None = None   # an entry just recorded: selected when the log is next drawn
         self.dialog = None
         self.moves: dict[str, list] = {}   # action uuid -> the entries reassigning it (models.service.actions)
+        self.withdrawn: dict[str, list] = {}   # action uuid -> the entries withdrawing it
         self._reads = tasks.LatestRead(self, lambda read: self._draw(*read), self._read_failed)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
@@ -315,14 +325,18 @@ class DecisionsView(QWidget):
     def refresh(self) -> None:
         """Read the log through the filters off the UI thread; draw it when it arrives."""
         store, flt = self.store, self.current_filter()
-        self._reads(lambda: (door.log_page(store, flt), actions_door.reassignments(store)))
+        def read():
+            ended = actions_door.endings(store)
+            return door.log_page(store, flt), ended.moves, ended.withdrawn
+        self._reads(read)
 
     def _read_failed(self, exc: BaseException) -> None:
         self.status.say(f"Could not read the decision log: {tasks.sentence(exc, write=False)}")
 
-    def _draw(self, page: door.LogPage, moves: dict[str, list] | None = None) -> None:
+    def _draw(self, page: door.LogPage, moves: dict[str, list] | None = None,
+              withdrawn: dict[str, list] | None = None) -> None:
         keep = self._select_next or self.selected_uuid()
-        self.moves = moves or {}
+        self.moves, self.withdrawn = moves or {}, withdrawn or {}
         clashed = clashing_entries(self.moves)
         self._select_next = None
         self._load_choices(page)
@@ -403,7 +417,8 @@ class DecisionsView(QWidget):
     def _show_detail(self) -> None:
         row = self.selected_row()
         self.amend_button.setEnabled(row is not None)
-        page = (detail_html(row, self.known, self.messages.get(row.entry.uuid), self.moves) if row else
+        page = (detail_html(row, self.known, self.messages.get(row.entry.uuid), self.moves,
+                            self.withdrawn) if row else
                 "<p><i>No entry matches the filters. Clear a filter to see more.</i></p>")
         if page != self._page:  # the minute's redraw must not jump the reader back to the top
             self._page = page
