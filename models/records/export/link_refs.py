@@ -13,7 +13,7 @@ from typing import Any
 
 from models.replica.orm import (Action, Contact, DecisionEntry, OnCallShift, OpelChecklistItem, Organisation, SpocMessage,
                                 Transfer)
-from models.records import action_reassign, decision_actions
+from models.records import action_reassign, action_withdraw, decision_actions
 from models.replica.utc import from_utc_text
 from models.uk_time import uk_time
 
@@ -104,6 +104,24 @@ def _reassigned(session, uid: Any, numbers: dict[str, int]) -> str:
     return said
 
 
+def _withdrawn(session, uid: Any, numbers: dict[str, int]) -> str:
+    """The action a withdrawal withdraws (and, when it was also ended on another desktop unseen, how)."""
+    action = session.get(Action, uid) if isinstance(uid, str) else None
+    if action is None:
+        return f"Withdraws the action {uid}: {NOT_HELD}"
+    given = (f", given by entry {numbers[action.decision_uuid]} of this export" if action.decision_uuid in numbers
+             else f", given by decision {action.decision_uuid}" if action.decision_uuid else "")
+    said = f"Withdraws the action '{action.description}' (owner {action.owner}{given})"
+    pulled = action_withdraw.withdrawals(session).get(uid, [])
+    if len(pulled) > 1:
+        said += "; it was withdrawn " + str(len(pulled)) + " times: " + "; ".join(w.sentence() for w in pulled)
+    moves = action_reassign.reassignments(session).get(uid, [])
+    if moves:
+        said += ("; clash: it was also " + "; ".join(m.sentence() for m in moves)
+                 + ", on a desktop that had not seen the withdrawal, and that new action stands")
+    return said
+
+
 def reference(session, link: Any, numbers: dict[str, int], names: dict[str, str]) -> str:
     """One link as a sentence naming what it points at."""
     if not isinstance(link, dict):
@@ -123,6 +141,8 @@ def reference(session, link: Any, numbers: dict[str, int], names: dict[str, str]
         return _actions(link.get("items"))
     if kind == action_reassign.KIND:
         return _reassigned(session, link.get("action_uuid"), numbers)
+    if kind == action_withdraw.KIND:
+        return _withdrawn(session, link.get("action_uuid"), numbers)
     if kind == "action_card":
         return _card(session, link.get("checklist_item") or link.get("uuid"))
     ident = link.get("uuid") or link.get("org_code") or ""

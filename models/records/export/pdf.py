@@ -36,7 +36,7 @@ from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, T
 
 from models import durations
 from models.version import VERSION
-from models.records import reached_hub
+from models.records import action_withdraw, reached_hub
 from models.records.export import pdf_text, snapshot as snapshot_reading
 from models.records.export.pdf_text import Paragraph
 from models.uk_time import Period, uk_time
@@ -459,6 +459,19 @@ def _reassigned(moves: list[dict], index: dict[str, int]) -> str:
     return "; " + said[0] if said else ""
 
 
+def _withdrawn(pulled: list[dict], index: dict[str, int], a: dict) -> str:
+    """'; withdrawn <when>, by <who> (decision <ref>), reason: <why>' for each entry that withdrew the action;
+    withdrawn as well as reassigned or done, on desktops that had not seen each other's: said so."""
+    said = [f"withdrawn {_text(_when(w['at']))}, by {_text(w['by'])} (decision {_text(_ref(w['decision'], index))}), "
+            f"reason: {_text(w['reason'])}" for w in pulled]
+    if not said:
+        return ""
+    crossed = [w for w, on in (("reassigned", a.get("reassigned")), ("marked done", a.get("done_at"))) if on]
+    return ("; " + "; also ".join(said)
+            + (f" (<b>clash</b>: also {' and '.join(crossed)} on a desktop that had not seen the withdrawal)"
+               if crossed else ""))
+
+
 def _when(text: str | None) -> str:
     return uk_time(datetime.fromisoformat(text)) if text else ""
 
@@ -561,6 +574,7 @@ def _entry(st: _Styles, e: dict[str, Any], number: int, index: dict[str, int]) -
         + (f", due {_text(_when(a['due_at']))}" if a["due_at"] else "")
         + (f"; done {_text(_when(a['done_at']))} by {_text(a['done_by'] or '?')}" if a["done_at"] else "")
         + _reassigned(a.get("reassigned") or [], index)
+        + _withdrawn(a.get("withdrawn") or [], index, a)
         for a in e["actions"])
     amend = []
     if e["amends_uuid"]:
@@ -582,6 +596,9 @@ def _entry(st: _Styles, e: dict[str, Any], number: int, index: dict[str, int]) -
              + (f"<br/>hub {_text(e['hub_hash'])}" if e["hub_hash"] else ""))
     fields = [_rows(st, "Decision", _text(e["decision"]), width),
               _rows(st, "Rationale", _text(e["rationale"]), width)]
+    if not actions and any(isinstance(link, dict) and link.get("kind") == action_withdraw.KIND
+                                  for link in e["links"]):
+        actions = "none: this entry withdraws one (below)"   # a withdrawal gives no action: not a field left empty
     optional = (("Options considered", _text(e["options_considered"])), ("Information available", info),
                 ("Actions", actions), ("Review", _text(_when(e["review_at"]))))
     fields += [_rows(st, label, value, width) for label, value in optional if value]

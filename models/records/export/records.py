@@ -26,7 +26,7 @@ from typing import Any, Iterator
 from sqlalchemy import select
 
 import resources
-from models.records import action_reassign
+from models.records import action_reassign, action_withdraw
 from models.records import verify as records_verify
 from models.author import current_author
 from models.records.csv_guard import spreadsheet_cell
@@ -39,10 +39,11 @@ from models.records.export import snapshot as snapshot_reading
 from models.uk_time import Period, iso_uk, uk_period
 
 FORMAT = "scc-decision-log-export"
-FORMAT_VERSION = 7  # 2: situation_summary (the snapshot as lines in UK time); 3: link_references; 4: phoned_in;
+FORMAT_VERSION = 8  # 2: situation_summary (the snapshot as lines in UK time); 3: link_references; 4: phoned_in;
 #                     5: amends_reference, amended_by_references (CSV columns after amends_uuid and amended_by);
 #                     6: hub_received_at (when the hub took the entry; null when not at the hub or not kept then);
 #                     7: each action's reassigned (every entry that gave it to another owner: to, at, by, decision)
+#                     8: each action's withdrawn (every entry that withdrew it: at, by, role, reason, decision)
 MANIFEST_VERSION = 1
 CSV_NAME, JSON_NAME, PDF_NAME, MANIFEST_NAME = "decisions.csv", "decisions.json", "decisions.pdf", "manifest.json"
 CSV_COLUMNS = (
@@ -74,17 +75,21 @@ def _time(value: datetime | None) -> str | None:
     return to_utc_text(value) if value is not None else None
 
 
-def _action(a: Action, moved: dict[str, list[action_reassign.Reassignment]]) -> dict[str, Any]:
+def _action(a: Action, moved: dict[str, list[action_reassign.Reassignment]],
+            pulled: dict[str, list[action_withdraw.Withdrawal]]) -> dict[str, Any]:
     """An action as exported; ``reassigned``: each entry that gave it to another owner, in decision order
-    (two: a clash, two desktops that each reassigned it unseen), empty when none did."""
+    (two: a clash, two desktops that each reassigned it unseen), empty when none did; ``withdrawn``: each
+    entry that withdrew it (given in error or made moot), in decision order, empty when none did."""
     return {"uuid": a.uuid, "description": a.description, "owner": a.owner, "due_at": _time(a.due_at),
             "done_at": _time(a.done_at), "done_by": a.done_by,
-            "reassigned": [r.as_dict() for r in moved.get(a.uuid, [])]}
+            "reassigned": [r.as_dict() for r in moved.get(a.uuid, [])],
+            "withdrawn": [w.as_dict() for w in pulled.get(a.uuid, [])]}
 
 
 def _entry_fields(e: DecisionEntry, acts: list[Action], amended: list[tuple[str, str]], refs: list[str],
                   amend_refs: dict[str, str],
-                  moved: dict[str, list[action_reassign.Reassignment]] | None = None) -> dict[str, Any]:
+                  moved: dict[str, list[action_reassign.Reassignment]] | None = None,
+                  pulled: dict[str, list[action_withdraw.Withdrawal]] | None = None) -> dict[str, Any]:
     acts = sorted(acts, key=lambda a: (_time(a.due_at) or "", a.description, a.uuid))
     amended = sorted(amended)
     return {
@@ -95,7 +100,7 @@ def _entry_fields(e: DecisionEntry, acts: list[Action], amended: list[tuple[str,
         "situation_snapshot": _sorted(e.situation_snapshot or {}),
         "situation_summary": snapshot_reading.summary(e.situation_snapshot),
         "phoned_in": snapshot_reading.phoned_lines(e.situation_snapshot),
-        "actions": [_action(a, moved or {}) for a in acts],
+        "actions": [_action(a, moved or {}, pulled or {}) for a in acts],
         "review_at": _time(e.review_at), "review_at_uk": iso_uk(e.review_at) if e.review_at else None,
         "recorded_by": e.recorded_by, "recorded_at": _time(e.recorded_at), "amends_uuid": e.amends_uuid,
         "amends_reference": amend_refs.get(e.amends_uuid) if e.amends_uuid else None,
@@ -130,7 +135,7 @@ class PeriodEntries:
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         s, names = self.session, {}
-        moved = action_reassign.reassignments(s)
+        moved, pulled = action_reassign.reassignments(s), action_withdraw.withdrawals(s)
         for start in range(0, len(self.uuids), self.chunk):
             uuids = self.uuids[start:start + self.chunk]
             loaded = {e.uuid: e for e in s.scalars(select(DecisionEntry).where(DecisionEntry.uuid.in_(uuids)))}
@@ -157,7 +162,7 @@ class PeriodEntries:
             while entries:
                 e = entries.pop(0)   # let each ORM entry (and its parsed snapshot) go once it is written
                 yield _entry_fields(e, actions.get(e.uuid, []), amended_by.get(e.uuid, []), refs[e.uuid],
-                                    amend_refs, moved)
+                                    amend_refs, moved, pulled)
 
 
 def collect(session, period: Period) -> list[dict[str, Any]]:
