@@ -47,7 +47,7 @@ from sqlalchemy import and_, cast, func, or_, select
 
 from models.forecast import opel_chance
 from models.forecast.intraday import origin_of
-from models.records import action_reassign, reached_hub
+from models.records import action_clash, action_reassign, action_withdraw, decision_actions, reached_hub
 from models.records import transfers as transfer_fold
 from models.queries.phoned_in import WINDOW as PHONED_WINDOW
 from models.records.phoned_in import HANDOVER_KEYS, KIND as PHONED_KIND
@@ -164,6 +164,7 @@ class ActionDue:
     description: str
     owner: str
     due_at: datetime | None
+    clash: str | None = None   # made by a reassignment another desktop crossed unseen: the desktop's words
 
     def overdue_minutes(self, now: datetime) -> float | None:
         """How long past due (strictly after the due time, as ``models.records.actions_due``)."""
@@ -311,6 +312,10 @@ class _Followed:
     decisions: dict[str, dict] = field(default_factory=dict)        # uuid -> data
     actions: dict[str, ActionDue] = field(default_factory=dict)      # open actions: action uuid -> it
     done: set[str] = field(default_factory=set)                      # done before its creation was read
+    # How actions left the list other than done (models.records.action_clash reads them, as the desktop):
+    moves: dict[str, list] = field(default_factory=dict)       # action -> the Reassignments of it
+    withdrawn: dict[str, list] = field(default_factory=dict)   # action -> the Withdrawals of it
+    completed: dict[str, Any] = field(default_factory=dict)    # action -> its first completion (action_clash.Done)
     calls: dict[str, Phoned] = field(default_factory=dict)          # phoned_in record uuid -> the call
     handover: dict[tuple[str, str], tuple] = field(default_factory=dict)  # (org, key) -> (at, call uuid|None, value)
     # provider -> UTC hour -> worst shown level; a provider's dict is replaced, never changed, when a
@@ -441,7 +446,7 @@ class BoardReader:
                                                                                a.raised_at)),
             list(room.shifts.values()), dict(room.people), dict(self._f.ambulance),
             {k: list(v) for k, v in self._f.transfer_events.items()}, list(self._f.decisions.values()),
-            list(self._f.actions.values()), dict(self._f.calls), _still_phoned(self._f.handover),
+            _marked(self._f), dict(self._f.calls), _still_phoned(self._f.handover),
             dict(self._f.levels), dict(self._f.critcon),
             {k: list(v) for k, v in self._f.responses.items()}, _doubts(db, room.alerts()))
         return self._snap
@@ -531,11 +536,47 @@ class BoardReader:
         earliest, and either way it is no longer open)."""
         uid = data["action_uuid"]
         if data["op"] == "done":
-            if self._f.actions.pop(uid, None) is None:
-                self._f.done.add(uid)
+            at = _time(data.get("done_at"))
+            old = self._f.completed.get(uid)
+            if at is not None and (old is None or at < old.at):   # the earliest stands, as on the desktops
+                self._f.completed[uid] = action_clash.Done(at, str(data.get("done_by") or "?"))
+            self._end(uid)
         elif data["op"] == "create" and uid not in self._f.done:   # the first creation stands, as on the desktops
             self._f.actions.setdefault(uid, ActionDue(str(data["description"]), str(data["owner"]),
                                                       _time(data.get("due_at"))))
+
+    def _end(self, uid: str) -> None:
+        """An action done, reassigned or withdrawn: no longer open (ended before its creation was read:
+        never opened)."""
+        if self._f.actions.pop(uid, None) is None:
+            self._f.done.add(uid)
+
+    def _ended_by(self, entry: str, data: dict) -> None:
+        """A decision reassigning an action (given to the wrong owner: its new owner's is open instead)
+        or withdrawing one (given in error or made moot): the action is no longer open; who, when and
+        the new action are kept for the clash marks."""
+        links = data.get("links") if isinstance(data.get("links"), list) else []
+        at = _time(data.get("decided_at"))
+        by = str(data.get("decision_maker") or "?")
+        for link in links:
+            kind = link.get("kind") if isinstance(link, dict) else None
+            uid = link.get("action_uuid") if kind in (action_reassign.KIND, action_withdraw.KIND) else None
+            if not isinstance(uid, str):
+                continue
+            self._end(uid)
+            if at is None:
+                continue
+            if kind == action_reassign.KIND:
+                new = next(iter((decision_actions.recorded(links) or {}).values()), {})
+                ended = action_reassign.Reassignment(uid, entry, at, by, new.get("owner"), new.get("uuid"))
+                rows = self._f.moves.setdefault(uid, [])
+            else:
+                ended = action_withdraw.Withdrawal(uid, entry, at, by, str(data.get("decision_maker_role") or ""),
+                                                   str(data.get("rationale") or ""))
+                rows = self._f.withdrawn.setdefault(uid, [])
+            if all(r.entry_uuid != entry for r in rows):
+                rows.append(ended)
+                rows.sort(key=lambda r: (r.decided_at, r.entry_uuid))
 
     def _item(self, feed_kind: str, d: dict, seq: int) -> None:
         if feed_kind == "response_times":
@@ -569,11 +610,7 @@ class BoardReader:
         kind, data = d["kind"], d["data"]
         if kind == "decision":
             self._f.decisions[d["uuid"]] = {**data, "author": d.get("author"), "received_at": d.get("received_at")}
-            for link in data.get("links") if isinstance(data.get("links"), list) else ():
-                # An action reassigned (given to the wrong owner) is no longer open: its new owner's is.
-                if isinstance(link, dict) and link.get("kind") == action_reassign.KIND \
-                        and isinstance(link.get("action_uuid"), str):
-                    self._action({"op": "done", "action_uuid": link["action_uuid"]})
+            self._ended_by(d["uuid"], data)
         elif kind == "action":
             self._action(data)
         elif kind == PHONED_KIND:
@@ -798,6 +835,14 @@ def _case(uuid: str, events: list) -> SimpleNamespace | None:
 def _transfers(events: dict[str, list], now: datetime) -> list[Any]:
     cases = [c for c in (_case(uuid, evs) for uuid, evs in events.items()) if c is not None]
     return [r for r in transfer_risk.by_risk(cases, now) if r.level == "breached"]
+
+
+def _marked(f: _Followed) -> list[ActionDue]:
+    """The open actions, each made by a reassignment another desktop crossed unseen marked in the
+    desktop's words (``models.records.action_clash``)."""
+    still = {uid: a.description for uid, a in f.actions.items()}
+    words = action_clash.clash_words(f.moves, f.withdrawn, f.completed, still) if f.moves else {}
+    return [dataclasses.replace(a, clash=words[uid]) if uid in words else a for uid, a in f.actions.items()]
 
 
 def _places(events: dict[str, list], names: dict[str, str]) -> dict[str, tuple[str, str]]:
