@@ -45,9 +45,15 @@ _CRITCON = ("SELECT c.org_code, coalesce(o.name, c.org_code), c.level, c.staffed
 # month's figures would be a scan of every observation held.
 _OBSERVED = ("SELECT org_code, metric_code, observed_at, value, source FROM observation "
              "WHERE org_code = ? AND metric_code = ? AND observed_at >= ? AND observed_at < ? ORDER BY observed_at, id")
+# An action reassigned (its new owner's is counted instead) or withdrawn (given in error or made moot) by a
+# decision before the end is not "not done": a decision ended it (models.records.action_reassign, action_withdraw).
+_ENDED = ("SELECT json_extract(l.value, '$.action_uuid') FROM decision_entry AS d JOIN json_each(d.links) AS l "
+          "WHERE (d.links LIKE '%action_reassigned%' OR d.links LIKE '%action_withdrawn%') AND d.decided_at < :e "
+          "AND json_extract(l.value, '$.kind') IN ('action_reassigned', 'action_withdrawn')")
 _ACTIONS = ("SELECT count(*) FILTER (WHERE done_at >= :s AND done_at < :e), "
             "count(*) FILTER (WHERE due_at >= :s AND due_at < :e), "
-            "count(*) FILTER (WHERE due_at >= :s AND due_at < :e AND (done_at IS NULL OR done_at >= :e)) FROM action")
+            "count(*) FILTER (WHERE due_at >= :s AND due_at < :e AND (done_at IS NULL OR done_at >= :e) "
+            f"AND uuid NOT IN ({_ENDED})) FROM action")
 _SERVICES = "SELECT ods_code, name FROM organisation WHERE sector = ? ORDER BY ods_code"
 
 
@@ -104,7 +110,7 @@ class Observed(NamedTuple):
 class ActionCounts:
     completed: int               # done in the period
     due: int                     # due in the period
-    due_still_open: int          # of those, not done by the period's end
+    due_still_open: int          # of those, not done by the period's end (nor reassigned or withdrawn before it)
 
 
 @dataclass(frozen=True)

@@ -160,3 +160,21 @@ def test_a_reassignment_crossed_by_a_completion_is_marked(sqlite_hub, make_deskt
     assert _state(a, now) == _state(b, now)
     [pat] = [i for i in door.actions_page(a.store, now).actions if i.owner == "Pat Right"]
     assert "was also marked done" in pat.clash and "by Sam Site" in pat.clash
+
+
+def test_the_board_report_does_not_count_a_withdrawn_or_reassigned_action_as_due_but_not_done(store):
+    """The board report's "Actions due but not done by the end" (a warning row) counted an action withdrawn
+    or reassigned in the period as one the room failed to do."""
+    from models.reports.period_reads import read_period
+    from models.uk_time import UK
+
+    now = utcnow()
+    _gave_it, moot = _gave(type("Desk", (), {"store": store})(), now)   # due 30 min ago; another in 2 h
+    day = (now - timedelta(minutes=30)).astimezone(UK).date()
+
+    def still_open():
+        return read_period(store, day, day, now + timedelta(days=1)).actions.due_still_open
+    due_today = 1 + ((now + timedelta(hours=2)).astimezone(UK).date() == day)
+    assert still_open() == due_today
+    door.withdraw_action(store, moot, "The patient was moved to RCC overnight", "Dr Lead", ROLE, now)
+    assert still_open() == due_today - 1
