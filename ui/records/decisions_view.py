@@ -107,15 +107,21 @@ def message_html(message) -> str:
             f"({len(message.recipients)} recipient{'s' if len(message.recipients) != 1 else ''})<br>{words}</p>")
 
 
-def clashing_entries(moves: dict[str, list]) -> set[str]:
-    """Entries that reassigned an action some other entry reassigned too (a clash)."""
-    return {r.entry_uuid for rows in moves.values() if len(rows) > 1 for r in rows}
+def clashing_entries(moves: dict[str, list], withdrawn: dict[str, list] | None = None) -> set[str]:
+    """Entries that reassigned an action some other entry reassigned or withdrew too (a clash), and
+    those withdrawals."""
+    withdrawn = withdrawn or {}
+    out = {r.entry_uuid for uid, rows in moves.items() if len(rows) > 1 or uid in withdrawn for r in rows}
+    return out | {w.entry_uuid for uid, rows in withdrawn.items() if uid in moves for w in rows}
+
+
+def _moved_words(r, known: dict[str, rq.EntryRef]) -> str:
+    return (f"reassigned to <b>{_esc(r.owner or '(owner not in this replica)')}</b> "
+            f"{fmt.local_time(r.decided_at, with_date=True)}, by {_esc(r.by)} ({_entry_ref(r.entry_uuid, known)})")
 
 
 def _moves_html(rows: list, known: dict[str, rq.EntryRef]) -> str:
-    said = [f"reassigned to <b>{_esc(r.owner or '(owner not in this replica)')}</b> "
-            f"{fmt.local_time(r.decided_at, with_date=True)}, by {_esc(r.by)} ({_entry_ref(r.entry_uuid, known)})"
-            for r in rows]
+    said = [_moved_words(r, known) for r in rows]
     if len(said) > 1:
         return (" · <b>⚠ CLASH</b>: " + " and ".join(said)
                 + ", each on a desktop that had not seen the other; both new actions stand")
@@ -167,13 +173,20 @@ def detail_html(row: rq.DecisionRow, known: dict[str, rq.EntryRef] | None = None
                                   else str(link)) for link in e.links or []
                       if not (isinstance(link, dict) and link.get("kind") == decision_actions.KIND))
     parts.append(f"<p><b>Links</b> {links or '<i>none</i>'}</p>")
-    for link in e.links or []:   # this entry reassigned an action: did another desktop too, unseen?
-        if isinstance(link, dict) and link.get("kind") == action_reassign.KIND:
-            others = [r for r in moves.get(link.get("action_uuid"), []) if r.entry_uuid != e.uuid]
-            if others:
-                parts.append("<p><b>⚠ Clash</b> The same action was also" + _moves_html(others, known)[2:]
-                             + ", on a desktop that had not seen this entry. Both new actions stand until "
-                             "the room settles who owns it.</p>")
+    for link in e.links or []:   # this entry reassigned or withdrew an action: did another desktop too, unseen?
+        kind = link.get("kind") if isinstance(link, dict) else None
+        if kind not in (action_reassign.KIND, action_withdraw.KIND):
+            continue
+        uid = link.get("action_uuid")
+        others = [r for r in moves.get(uid, []) if r.entry_uuid != e.uuid]
+        pulled = withdrawn.get(uid, []) if kind == action_reassign.KIND else []   # two withdrawals agree
+        said = [_moved_words(r, known) for r in others] + [_withdrawn_html([w], known)[3:] for w in pulled]
+        if said:
+            parts.append("<p><b>⚠ Clash</b> The same action was also " + " and ".join(said)
+                         + ", on a desktop that had not seen this entry. "
+                         + ("Both new actions stand until the room settles who owns it.</p>" if not pulled and
+                            kind == action_reassign.KIND else
+                            "The new action stands until the room withdraws it or marks it done.</p>"))
     if e.amends_uuid:
         parts.append(f"<p><b>Amends</b> {_entry_ref(e.amends_uuid, known)}</p>")
     if row.amended_by:
@@ -337,7 +350,7 @@ class DecisionsView(QWidget):
               withdrawn: dict[str, list] | None = None) -> None:
         keep = self._select_next or self.selected_uuid()
         self.moves, self.withdrawn = moves or {}, withdrawn or {}
-        clashed = clashing_entries(self.moves)
+        clashed = clashing_entries(self.moves, self.withdrawn)
         self._select_next = None
         self._load_choices(page)
         self.rows, self.known, self.days, self.organisations = page.rows, page.refs, page.days, page.organisations
@@ -354,7 +367,8 @@ class DecisionsView(QWidget):
                                         "⚠ clash" if r.entry.uuid in clashed else "") if w),
                  tooltip=("A later entry corrects this one: read it too" if r.amended_by else None)
                  if r.entry.uuid not in clashed else
-                 "This entry reassigned an action another desktop also reassigned, unseen: both new actions stand"),
+                 "This entry reassigned or withdrew an action another desktop also reassigned, unseen: each new "
+                 "action stands"),
             self._message_cell(self.messages.get(r.entry.uuid))]
             for r in self.rows[:SHOWN_AT_MOST]])
         if len(self.rows) > SHOWN_AT_MOST:

@@ -121,3 +121,35 @@ def test_an_action_made_moot_is_withdrawn_from_its_row_and_leaves_both_desktops_
     settle()
     assert f"withdraws action {moot}" in log.detail.toPlainText()
     _snap(log, "decisions-withdrawn.png")
+
+
+def test_an_action_withdrawn_on_one_desktop_and_reassigned_on_the_other_is_a_clash_in_the_log(
+        qtbot, sqlite_hub, make_desktop):
+    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
+    now = utcnow()
+    gave = _gave(a, now)
+    moot = gave.uuids[0]
+    _synced(a, b)
+    pulled = door.withdraw_action(a.store, moot, "The patient was moved to RCC overnight", "Dr Lead", ROLE, now)
+    moved = door.reassign_action(b.store, moot, "Pat Right", "Sam is off", "Dr Night", ROLE, now)
+    _synced(a, b)
+    for desk in (a, b):
+        view = open_view(qtbot, ActionsView, desk.store, now=now + timedelta(minutes=1))
+        rows = {r[1]: r for r in table_text(view.actions_table)}
+        assert "Pat Right ⚠ CLASH" in rows and "also withdrawn" in view.clash_label.text()
+        assert "reason: The patient was moved to RCC overnight" in view.clash_label.text()
+        log = open_view(qtbot, DecisionsView, desk.store, now=now + timedelta(minutes=1))
+        marks = {r[2]: r[4] for r in table_text(log.table)}
+        assert marks["Action reassigned from Sam Site to Pat Right: Find a bed at RBB for the patient in bay 3"] \
+            == "amends · ⚠ clash"
+        assert marks["Action withdrawn (owner Sam Site): Find a bed at RBB for the patient in bay 3"] == \
+            "amends · ⚠ clash"
+        log.select_uuid(moved.uuid)
+        settle()
+        mine = log.detail.toPlainText()
+        assert "⚠ Clash The same action was also withdrawn" in mine and "by Dr Lead" in mine, mine
+        assert "The new action stands until the room withdraws it or marks it done" in mine
+        log.select_uuid(pulled.uuid)
+        settle()
+        assert "⚠ Clash The same action was also reassigned to Pat Right" in log.detail.toPlainText()
+    _snap(log, "decisions-withdraw-reassign-clash.png")
