@@ -208,6 +208,7 @@ class Board:
     # Open alerts whose figures a data-quality finding doubts: id -> the findings' words, as the desktop's
     # alert centre and the escalation email give them (sync.hub.figures_doubt).
     doubts: dict[str, list[str]] = field(default_factory=dict)
+    transfer_conflicts: list["TransferConflict"] = field(default_factory=list)   # open conflicts, closed first
 
     @property
     def offload_total(self) -> OffloadTotal | None:
@@ -391,7 +392,7 @@ class BoardReader:
                      origin_of(now), acute, _system_unit(self.hub), _handovers_as_at(snap.state),
                      *_critcare(snap.critcon, names), _responses(snap.responses, now),
                      _actions_due(snap.actions, now), self.week.latest(now), _table_period(self.hub, now),
-                     doubts=snap.doubts)
+                     doubts=snap.doubts, transfer_conflicts=_transfer_conflicts(snap.events))
 
     def _chances_at(self, snap: _Snapshot, now: datetime) -> dict[str, opel_chance.OpelChance]:
         """Each provider's chance at the start of ``now``'s hour (as the desktop's door takes it),
@@ -621,9 +622,11 @@ class BoardReader:
         elif kind == "transfer_event":
             at = fixed_utc(data["at"])
             if at is not None:
+                seen = data.get("seen")   # a settlement's pair (a desktop's since 0021), else the old rule
                 self._f.transfer_events.setdefault(data["transfer_uuid"], []).append(transfer_fold.Event(
                     d["uuid"], at, d.get("author") or "", d.get("device_id") or "", data["field"],
-                    data.get("old_value"), data.get("new_value")))
+                    data.get("old_value"), data.get("new_value"),
+                    tuple(str(u) for u in seen) if isinstance(seen, list) else None))
 
 
 _SEVERITY = {"critical": 0, "warning": 1, "info": 2}
@@ -835,6 +838,32 @@ def _case(uuid: str, events: list) -> SimpleNamespace | None:
 def _transfers(events: dict[str, list], now: datetime) -> list[Any]:
     cases = [c for c in (_case(uuid, evs) for uuid, evs in events.items()) if c is not None]
     return [r for r in transfer_risk.by_risk(cases, now) if r.level == "breached"]
+
+
+@dataclass(frozen=True)
+class TransferConflict:
+    """A case whose changes made on two desktops, each unseen by the other, nobody has settled yet: the
+    desktops put it first on their board, closed or not (``models.queries.records.transfer_board``)."""
+    uuid: str
+    local_ref: str
+    status: str
+    fields: tuple[str, ...]   # the fields in conflict, in the fold's order
+
+    @property
+    def closed(self) -> bool:
+        return self.status in transfer_fold.NEXT_STATUSES and not transfer_fold.NEXT_STATUSES[self.status]
+
+
+def _transfer_conflicts(events: dict[str, list]) -> list[TransferConflict]:
+    """Every case with an open conflict, closed ones first (a departed patient's case cancelled on another
+    desktop is off every open list), then by reference."""
+    out = []
+    for uuid, evs in events.items():
+        folded = transfer_fold.fold(evs)
+        if folded.open_conflicts:
+            out.append(TransferConflict(uuid, folded.fields.get("local_ref") or uuid[:8],
+                                        folded.fields.get("status") or "?", folded.open_fields))
+    return sorted(out, key=lambda c: (not c.closed, c.local_ref))
 
 
 def _marked(f: _Followed) -> list[ActionDue]:
