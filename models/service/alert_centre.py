@@ -19,12 +19,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
-from models.replica.orm import AlertEvent, AlertRule, DataQualityFinding, Organisation
+from models.replica.orm import AlertEvent, AlertRule, Organisation
 from models.replica.orm.types import from_utc_text
 from models.rules.alert_engine import show_value
 from models.rules.quality import doubt
 from models.durations import span
-from models.service import alert_words
+from models.service import alert_doubts, alert_words
 from models.uk_time import day_clock
 
 STATES = ("open", "acknowledged", "cleared")
@@ -178,40 +178,18 @@ def _query(extra_where, order, limit=None):
     return q.limit(limit) if limit else q
 
 
-# Findings that put a value in doubt, the metrics each alert's value rests on and the words: one rule
+# Findings that put a value in doubt, the figures each alert rests on and the words: one rule
 # (models.rules.quality.doubt), which the hub's escalation email and /m/ follow too.  A unit reporting 190
 # occupied of 20 staffed raised "No critical care bed free", critical, with nothing beside it saying the
-# figures were nonsense (session 23).
+# figures were nonsense (session 23); an OPEL 4 scored from a spike said nothing either (session 24).
 DOUBT_CHECKS = doubt.DOUBT_CHECKS
-
-
-def _doubts(session, rows) -> dict[str, str]:
-    """Open alerts whose provider's figures behind them have an open data-quality finding about a value
-    at or after the raise: alert id -> the finding's first sentence."""
-    wanted = [(a.uuid, a.org_code, doubt.rests_on(a.metric_code), _aware(a.raised_at))
-              for a in (row[0] for row in rows) if a.cleared_at is None and a.org_code and a.metric_code]
-    if not wanted:
-        return {}
-    f = DataQualityFinding
-    found: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
-    for org, metric, at, detail in session.execute(select(f.org_code, f.metric_code, f.subject_at, f.detail).where(
-            f.resolved_at.is_(None), f.check_code.in_(DOUBT_CHECKS), f.org_code.in_({w[1] for w in wanted}),
-            f.metric_code.in_({m for w in wanted for m in w[2]})).order_by(f.found_at)):
-        if at is not None:
-            found.setdefault((org, metric), []).append((_aware(at), detail))
-    out = {}
-    for uid, org, metrics, raised in wanted:
-        hit = next((d for m in metrics for at, d in found.get((org, m), ()) if doubt.doubts(at, raised)), None)
-        if hit is not None:
-            out[uid] = doubt.words(hit)
-    return out
 
 
 def _rows(session, query, names: dict[str, str], now: datetime) -> list[CentreAlert]:
     n_esc = len(_escalation_columns())
     out = []
     rows = list(session.execute(query))
-    doubts = _doubts(session, rows)
+    doubts = alert_doubts.doubts(session, [row[0] for row in rows])
     figures = alert_words.current_figures(
         session, [(row[0].uuid, row[0].org_code, row[0].metric_code) for row in rows if row[0].cleared_at is None
                   and (row[3] == "stale" or (len(row) > 5 + n_esc and row[5 + n_esc] is not None))], now)

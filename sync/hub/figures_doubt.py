@@ -68,12 +68,16 @@ def doubted(db, alerts: Iterable[OpenAlert], now: datetime) -> dict[str, list[Do
     if not wanted:
         return {}
     settings = settings_for()
-    orgs = sorted({a.org_code for a in wanted})
-    metrics = {m for a in wanted for m in doubt.rests_on(a.metric)} & set(settings.known_metrics or ())
-    if not metrics:   # levels and the hub's own figures (waits, hours lost): no check reads them
-        return {}
+    known = set(settings.known_metrics or ())
     since = now - timedelta(hours=READ_HOURS)
     with db.read() as conn:
+        levels = _opel_figures(conn, sorted({a.org_code for a in wanted if a.metric == doubt.OPEL_LEVEL}))
+        basis = {a.id: levels.get(a.org_code, {}) if a.metric == doubt.OPEL_LEVEL
+                 else doubt.figures(a.metric, a.raised_at) for a in wanted}
+        metrics = {m for b in basis.values() for m in b} & known
+        if not metrics:   # levels with nothing scored, the hub's own figures (waits, hours lost): nothing to check
+            return {}
+        orgs = sorted({a.org_code for a in wanted if set(basis[a.id]) & metrics})
         head = db.head(conn)
         start = first_since(conn, since - AHEAD, head)
         readings = _observations(conn, start, head, orgs, metrics, since)
@@ -87,9 +91,28 @@ def doubted(db, alerts: Iterable[OpenAlert], now: datetime) -> dict[str, list[Do
     found = sorted(check_all(Facts(readings=readings, critcare=critcare), now, settings), key=lambda f: f.at or now)
     out = {}
     for a in wanted:
-        hits = doubt.doubting(a.org_code, a.metric, a.raised_at, found)
+        hits = doubt.doubting(a.org_code, a.metric, a.raised_at, found, basis[a.id])
         if hits:
             out[a.id] = [_doubt(f) for f in hits]
+    return out
+
+
+def _opel_figures(conn, orgs: list[str]) -> dict[str, dict[str, datetime]]:
+    """Each provider's scored OPEL parameters (``doubt.opel_figures``) in its current assessment, as the hub
+    keeps it (``opel_current``: what the provider's level on the feed was scored from)."""
+    oc = s.opel_current.c
+    out = {}
+    for i in range(0, len(orgs), _CHUNK):
+        for org, text in conn.execute(select(oc.key, oc.data).where(
+                oc.scope == "provider", oc.key.in_(orgs[i:i + _CHUNK]))).all():
+            try:
+                d = json.loads(text)
+                params = [(p["key"], p.get("points"), p.get("weighted_points"),
+                           datetime.fromisoformat(p["observed_at"]) if p.get("observed_at") else None)
+                          for p in d.get("parameters") or ()]
+                out[org] = doubt.opel_figures(d.get("pillar"), d.get("declared_level"), d.get("level"), params)
+            except (ValueError, TypeError, KeyError) as exc:   # stored by this hub, so well-formed
+                log.warning("figures in doubt: OPEL assessment of %s not understood (%s); skipped", org, exc)
     return out
 
 

@@ -143,7 +143,8 @@ def test_a_finding_cleared_before_the_send_is_not_in_the_email_and_a_retry_says_
 
 def test_an_alert_of_another_kind_beside_one_in_doubt_is_not_marked(make_hub, smtpd):
     """OPEL 4 at RTEST1 and the unit's impossible beds at the same provider, in one email: the doubt is
-    the beds' alone (OPEL rests on other figures), as on the desktop."""
+    the beds' alone (an OPEL level rests on the OPEL parameters it was scored from, not on critical care
+    beds: test_escalation_opel_doubt), as on the desktop."""
     hub = make_hub(settings(smtpd))
     rota(hub)
     report(hub, "RTEST1", RAISED, 20, 190)
