@@ -9,11 +9,12 @@ newest observation up to the assessment's time, the value the hub scored.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select, text
 
-from models.replica.orm import DataQualityFinding, Observation, OpelAssessment, OpelParameterScore
+from models.replica.orm import DataQualityFinding
 from models.replica.orm.types import from_utc_text
 from models.rules.quality import doubt
 from models.rules.quality.finding import Finding
@@ -50,22 +51,32 @@ def doubts(session, alerts) -> dict[str, str]:
     return out
 
 
+# Each provider's newest assessment (by its time, then the highest id, as the views order them), through
+# the (scope, org_code, assessed_at, id) index; its scored parameters; and the time of each value scored:
+# the series' newest observation up to the assessment's time, through the (org, metric, time) index.
+_NEWEST = ("SELECT a.id, a.org_code, a.pillar, a.calculated_level, a.declared_level, a.assessed_at"
+           " FROM json_each(:orgs) o JOIN opel_assessment a ON a.id = (SELECT b.id FROM opel_assessment b"
+           " WHERE b.scope = 'provider' AND b.org_code = o.value ORDER BY b.assessed_at DESC, b.id DESC LIMIT 1)")
+_SCORES = ("SELECT s.assessment_id, s.parameter_key, s.points, s.weight FROM json_each(:ids) i"
+           " JOIN opel_parameter_score s ON s.assessment_id = i.value WHERE s.points IS NOT NULL")
+_SCORED_AT = ("SELECT json_extract(p.value, '$[0]'), json_extract(p.value, '$[1]'),"
+              " (SELECT max(ob.observed_at) FROM observation ob WHERE ob.org_code = json_extract(p.value, '$[0]')"
+              " AND ob.metric_code = json_extract(p.value, '$[1]') AND ob.observed_at <= json_extract(p.value, '$[2]'))"
+              " FROM json_each(:pairs) p")
+
+
 def opel_figures(session, orgs) -> dict[str, dict[str, datetime]]:
-    """Each provider's scored OPEL parameters (``doubt.opel_figures``) in its newest assessment."""
-    out = {}
-    for org in sorted(orgs):
-        a = session.execute(select(OpelAssessment).where(
-            OpelAssessment.scope == "provider", OpelAssessment.org_code == org).order_by(
-            OpelAssessment.assessed_at.desc(), OpelAssessment.id.desc()).limit(1)).scalar_one_or_none()
-        if a is None:
-            continue
-        params = []
-        for key, points, weight in session.execute(select(
-                OpelParameterScore.parameter_key, OpelParameterScore.points, OpelParameterScore.weight).where(
-                OpelParameterScore.assessment_id == a.id, OpelParameterScore.points.is_not(None))):
-            at = session.execute(select(func.max(Observation.observed_at)).where(
-                Observation.org_code == org, Observation.metric_code == key,
-                Observation.observed_at <= a.assessed_at)).scalar()
-            params.append((key, points, points * (weight or 1.0), _aware(at)))
-        out[org] = doubt.opel_figures(a.pillar, a.declared_level, a.calculated_level, params)
-    return out
+    """Each provider's scored OPEL parameters (``doubt.opel_figures``) in its newest assessment: three
+    statements whatever the number of providers (40 providers' OPEL 4 storm: one alert centre read)."""
+    newest = session.execute(text(_NEWEST), {"orgs": json.dumps(sorted(orgs))}).all()
+    if not newest:
+        return {}
+    scores: dict[int, list[tuple[str, float, float]]] = {}
+    for aid, key, points, weight in session.execute(text(_SCORES), {"ids": json.dumps([r[0] for r in newest])}):
+        scores.setdefault(aid, []).append((key, points, points * (weight or 1.0)))
+    pairs = [[org, key, assessed] for aid, org, _p, _c, _d, assessed in newest for key, _pt, _w in scores.get(aid, ())]
+    at = {(org, key): _aware(t) for org, key, t in session.execute(text(_SCORED_AT), {"pairs": json.dumps(pairs)})}
+    return {org: doubt.opel_figures(pillar, declared, calculated,
+                                    [(key, points, weighted, at.get((org, key))) for key, points, weighted in
+                                     scores.get(aid, ())])
+            for aid, org, pillar, calculated, declared, _assessed in newest}

@@ -59,7 +59,8 @@ def test_an_opel_4_from_a_spike_is_in_doubt_on_the_desktop_and_the_phone_alike(s
     told = _centre(desk, now, "opel_provider_4")
     assert set(told) == {"RTEST1", "RTEST2"}, told
     words = told["RTEST1"][told["RTEST1"].index("In doubt (data quality): "):]
-    assert words.startswith("In doubt (data quality): ed_majors_resus_occupancy_pct from RTEST1 jumped to 480 at "), words
+    assert words.startswith("In doubt (data quality): ed_majors_resus_occupancy_pct from RTEST1 jumped to 480 at "), \
+        words
     assert "In doubt" not in told["RTEST2"], told["RTEST2"]
     threes = _centre(desk, now, "opel_provider_3")
     assert words in threes["RTEST1"] and "In doubt" not in threes["RTEST2"], threes   # OPEL 3 is scored from it too

@@ -4,7 +4,8 @@ The 40-provider simulated ICS (tests.quality.sim_ics) sends the hub 30 hours of 
 intake: every position the check reads in steady state (the desktop's 18-hour window and the 6 hours
 before it that ``sync.hub.figures_doubt.AHEAD`` adds; all written within them, so the whole feed is
 read, which is the most it can be).  One email's check (one unit's "No critical care bed free") and a
-storm's (every acute trust's critical care and G&A occupancy alerts in one email) are timed on a real
+storm's (every acute trust's critical care and G&A occupancy alerts in one email) and an OPEL storm's
+(every provider to OPEL 4 in one email: each rests on the parameters its level was scored from) are timed on a real
 hub database (SQLite and PostgreSQL); each must stay well inside a check's period, and the figures are
 printed for docs/escalation.md.
 """
@@ -82,10 +83,18 @@ def test_checking_the_figures_costs_an_email_little_at_40_providers(hub_db_url):
         storm = [_alert(org, metric, raised) for org in acute
                  for metric in ("cc_available_beds", "ga_bed_occupancy_pct")]
         many, found = _timed(hub, storm, now)
+        # An OPEL storm: every provider to OPEL 4 in one email, each resting on the parameters it scored.
+        opel = [_alert(o.code, "opel_level", raised) for o in sim.config.organisations]
+        levels, in_doubt = _timed(hub, opel, now)
+        with hub.db.read() as conn:
+            scored = sum(len(b) for b in figures_doubt._opel_figures(conn, [o.code for o in sim.config.organisations])
+                         .values())
         print(f"\n{hub.db.kind}: {sent} submissions, {head} feed positions in {fed:.0f} s; figures checked for "
               f"1 alert in {one * 1000:.0f} ms, {len(storm)} alerts ({len(acute)} acute trusts) in "
-              f"{many * 1000:.0f} ms (median of 5); {len(found)} in doubt")
+              f"{many * 1000:.0f} ms (median of 5); {len(found)} in doubt; {len(opel)} OPEL level alerts "
+              f"(resting on {scored} scored parameters) in {levels * 1000:.0f} ms, {len(in_doubt)} in doubt")
         assert head > 20_000, head   # 30 hours of 40 providers
-        assert one < MOST_SECONDS and many < MOST_SECONDS
+        assert scored > 0, "no parameter scored: the OPEL storm would read nothing"
+        assert one < MOST_SECONDS and many < MOST_SECONDS and levels < MOST_SECONDS
     finally:
         hub.close()
