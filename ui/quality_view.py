@@ -34,6 +34,7 @@ CHECK_WORDS = {
     "clock_skew": "Clock far off",
     "intake_quarantine": "Quarantined at intake",
     "unclosed": "Record open over a day",
+    "stuck": "Stuck value",
 }
 SEVERITY_WORDS = {"critical": "Critical", "warning": "Warning", "info": "Info"}
 SEVERITY_COLOURS = {"critical": theme.NOT_MET_COLOURS, "warning": theme.OPEL_COLOURS[2],

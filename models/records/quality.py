@@ -9,7 +9,8 @@ chores (``models.records.housekeeping``), and by ``scc-desktop quality list``.
 
 Windows keep a run cheap on a year of data: values of the last ``READ_HOURS`` (jumps judge the
 last six hours against the values before them, up to 24), each series' newest value of the last
-``SERIES_DAYS`` (a series silent longer is no longer expected), receipts of the last day.
+``SERIES_DAYS`` (a series silent longer is no longer expected), receipts of the last day; and the
+series with a ``stuck`` finding open, which stay found while their run holds beyond the window.
 """
 
 from __future__ import annotations
@@ -169,7 +170,11 @@ def read_facts(session, now: datetime, metrics: list[str] | None = None) -> Fact
     # Feed positions rise with receipt: handovers updated since the window's values came are above
     # its lowest position (the unique feed_seq index finds them without reading a year of ambulances).
     floor = min((int(r.ref.split()[1]) for r in readings if r.ref), default=0)
-    return Facts(readings=readings, newest=newest, received=received,
+    # A series found stuck stays found while its run holds, when the values it moved at have left the window.
+    still = frozenset((org, metric) for org, metric in _rows(
+        session, "SELECT org_code, metric_code FROM data_quality_finding WHERE resolved_at IS NULL"
+                 " AND check_code = 'stuck' AND org_code IS NOT NULL AND metric_code IS NOT NULL"))
+    return Facts(readings=readings, newest=newest, received=received, stuck=still,
                  assessments=_assessments(session, newest), handovers=_handovers(session, now, floor),
                  unclosed=_unclosed(session, now), critcare=_critcare_newest(session, series_since),
                  **_receipts(session, now))

@@ -17,6 +17,7 @@ CHECKS = {
     "level_mismatch": "inconsistent",
     "clock_skew": "inconsistent",
     "intake_quarantine": "malformed",
+    "stuck": "stale",
 }
 SEVERITIES = ("info", "warning", "critical")
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from models.rules.quality import clock_skew, critcare_beds, duplicates, impossible, intake, jumps, late
 from models.rules.quality import level_mismatch
-from models.rules.quality import opel_incomplete, unclosed
+from models.rules.quality import opel_incomplete, stuck, unclosed
 from models.rules.quality.facts import Assessment, CritcareBeds, Handover, Reading, Receipt
 from models.rules.quality.finding import Finding
 
@@ -24,6 +24,7 @@ class Facts:
     receipts: list[Receipt] = field(default_factory=list)        # the recent window
     newest_receipts: list[Receipt] = field(default_factory=list)  # each provider's newest
     critcare: list[CritcareBeds] = field(default_factory=list)    # each unit's newest beds report
+    stuck: frozenset[tuple[str, str]] = frozenset()               # (org, metric) with a stuck finding open
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ def check_all(facts: Facts, now: datetime, settings: Settings = Settings()) -> l
              + clock_skew.clock_skew(facts.newest_receipts, settings.max_skew, facts.receipts)
              + intake.quarantined(facts.receipts, settings.known_metrics)
              + unclosed.unclosed(facts.unclosed)
-             + critcare_beds.over_staffed(facts.critcare))
+             + critcare_beds.over_staffed(facts.critcare)
+             + stuck.stuck(values, settings.bounds, facts.stuck))
     unique: dict[str, Finding] = {}
     for f in found:
         unique.setdefault(f.key, f)
