@@ -19,8 +19,8 @@ from models.service import actions as door
 from models.service import decisions
 from tests.support.fixtures import sqlite_hub  # noqa: F401
 from tests.sync.engine.conftest import make_desktop  # noqa: F401
-from tests.web.support import PASSWORD, add_account
-from tests.web.test_browser import ARGS, AXE, CHROMIUM, PHONE, _axe, _missing
+from tests.web.support import add_account
+from tests.web.test_browser import ARGS, AXE, CHROMIUM, PHONE, _axe, _log_in, _missing
 
 pytestmark = pytest.mark.timeout(240)
 ROLE = "Director on-call"
@@ -69,14 +69,7 @@ def test_the_phone_marks_a_reassign_clash_as_the_desktop_does_and_lists_no_withd
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             for scheme in ("light", "dark"):
-                ctx = chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True, color_scheme=scheme,
-                                           bypass_csp=AXE.exists())
-                page = ctx.new_page()
-                page.goto(hub.url + "/m/")
-                page.fill("#user", "director")
-                page.fill("#password", PASSWORD)
-                page.click("form.login button")
-                page.wait_for_url(hub.url + "/m/")
+                ctx, page = _log_in(chromium, hub, PHONE, color_scheme=scheme, bypass_csp=AXE.exists())
                 rows = _rows(page)
                 assert set(rows) == {"Pat Right", "Jo Other", "Alex Room"}, rows   # the withdrawn one is not listed
                 assert "Find a bed" not in page.locator("section[aria-labelledby=h-act]").inner_text()
@@ -97,13 +90,7 @@ def test_the_phone_marks_a_reassign_clash_as_the_desktop_does_and_lists_no_withd
             door.withdraw_action(b.store, to_jo.uuids[0], "Pat owns it: settled at the 10:00 call", "Dr Night", ROLE,
                                  utcnow())
             _synced(a, b)
-            ctx = chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
-            page = ctx.new_page()
-            page.goto(hub.url + "/m/")
-            page.fill("#user", "director")
-            page.fill("#password", PASSWORD)
-            page.click("form.login button")
-            page.wait_for_url(hub.url + "/m/")
+            ctx, page = _log_in(chromium, hub, PHONE)
             rows = _rows(page)
             assert set(rows) == {"Pat Right", "Alex Room"} and "CLASH" not in " ".join(rows.values()), rows
             ctx.close()

@@ -16,8 +16,8 @@ from models.queries import records as rq
 from models.service import transfers as door
 from tests.support.fixtures import sqlite_hub  # noqa: F401
 from tests.sync.engine.conftest import make_desktop  # noqa: F401
-from tests.web.support import PASSWORD, add_account, login
-from tests.web.test_browser import ARGS, AXE, CHROMIUM, PHONE, _axe
+from tests.web.support import add_account, login
+from tests.web.test_browser import ARGS, AXE, CHROMIUM, PHONE, _axe, _log_in
 
 pytestmark = pytest.mark.timeout(180)
 NOW = datetime.now(timezone.utc) - timedelta(hours=1)
@@ -45,14 +45,7 @@ def _in_a_browser(hub) -> None:
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             for scheme in ("light", "dark"):
-                ctx = chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True, color_scheme=scheme,
-                                           bypass_csp=AXE.exists())
-                page = ctx.new_page()
-                page.goto(hub.url + "/m/")
-                page.fill("#user", "director")
-                page.fill("#password", PASSWORD)
-                page.click("form.login button")
-                page.wait_for_url(hub.url + "/m/")
+                ctx, page = _log_in(chromium, hub, PHONE, color_scheme=scheme, bypass_csp=AXE.exists())
                 assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "no sideways scroll"
                 if AXE.exists():
                     assert _axe(page, AXE.read_text()) == []
