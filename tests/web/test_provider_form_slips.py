@@ -353,3 +353,59 @@ def test_what_was_typed_comes_back_when_the_network_dropped_as_send_was_pressed(
         assert page.evaluate("sessionStorage.length") == 0
     finally:
         ctx.close()
+
+
+def test_a_figure_come_since_is_not_put_back_as_typed_after_a_network_drop(browser, hub):  # noqa: F811
+    """The tab kept every field, touched or not: a figure that reached the hub since (the provider's own
+    system, another colleague) was put back at its old value over the new one, listed as typed, and Send
+    stored the old figure as new. Only what was typed comes back."""
+    ctx, page = _log_in(browser, hub)
+    try:
+        old = page.locator("#m\\.ed_median_time_to_treatment_minutes").input_value()
+        newer = float(old) + 7
+        page.fill("#m\\.ed_four_hour_performance_pct", "81")
+        ctx.set_offline(True)
+        try:
+            page.click(SEND)
+            page.wait_for_load_state()
+        except Exception:   # the navigation fails: the browser's own offline page
+            pass
+        ctx.set_offline(False)
+        world.submit(hub, ORG, [{"type": "observation", "metric": "ed_median_time_to_treatment_minutes",
+                                 "observed_at": utcnow().isoformat(), "value": newer}])
+        page.goto(hub.url + "/provider/")
+        assert page.locator("#m\\.ed_four_hour_performance_pct").input_value() == "81"
+        assert float(page.locator("#m\\.ed_median_time_to_treatment_minutes").input_value()) == newer
+        said = page.locator("#restored").inner_text()
+        assert "(1 field)" in said, said
+        _send(page)
+        assert _held(hub, "ed_four_hour_performance_pct") == 81
+        assert _held(hub, "ed_median_time_to_treatment_minutes") == newer, "the old figure was sent over the new"
+    finally:
+        ctx.close()
+
+
+def test_a_figure_come_since_is_not_held_over_the_login_as_typed(browser, hub):  # noqa: F811
+    """Likewise over a login: the held form kept every field it showed, so a figure the hub received while
+    the session was ending came back at its old value, listed as "Typed", and Send stored it as new."""
+    ctx, page = _log_in(browser, hub)
+    try:
+        old = page.locator("#m\\.ed_over_12h_from_arrival_pct").input_value()
+        newer = float(old) + 3
+        page.fill("#m\\.ed_majors_resus_occupancy_pct", "88")
+        world.submit(hub, ORG, [{"type": "observation", "metric": "ed_over_12h_from_arrival_pct",
+                                 "observed_at": utcnow().isoformat(), "value": newer}])
+        _idle_out(hub)
+        assert _send(page).status == 401
+        page.fill("#password", PASSWORD)
+        page.click("form.login button")
+        page.wait_for_url(hub.url + "/provider/")
+        assert page.locator("#m\\.ed_majors_resus_occupancy_pct").input_value() == "88"
+        assert float(page.locator("#m\\.ed_over_12h_from_arrival_pct").input_value()) == newer
+        typed = page.locator("#result ul.rowproblems:not(.fix) li").all_inner_texts()
+        assert len(typed) == 1 and typed[0].endswith(": 88"), typed
+        _send(page)
+        assert _held(hub, "ed_majors_resus_occupancy_pct") == 88
+        assert _held(hub, "ed_over_12h_from_arrival_pct") == newer, "the old figure was sent over the new"
+    finally:
+        ctx.close()

@@ -126,8 +126,11 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             return web.redirect("/login?next=" + quote("/provider/"))
         user = lapsed[0]
         org = form.get("org") if isinstance(form.get("org"), str) else None
+        # Only what was typed over what the form showed: a field left as shown came back at its old value
+        # over a figure the hub received since, listed as typed, and Send stored the old figure as new.
+        shown = provider.shown_of(form) or {}
         fields = {k: v for k, v in form.items() if k not in _NOT_FIELDS and not k.startswith("sure.")
-                  and isinstance(v, str)}
+                  and isinstance(v, str) and v.strip() != shown.get(k, "").strip()}
         value, left_out = held_form.pack(user, org, fields) if what == "form" else (None, [])
         if what == "file":
             note = ("Your session had ended (30 minutes without use, or 12 hours after logging in), so the file "

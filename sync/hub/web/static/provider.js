@@ -15,9 +15,19 @@
       return e.name && !own[e.name] && e.name.indexOf("sure.") !== 0 && e.type !== "hidden" && e.type !== "submit";
     });
   }
+  // What the hub showed in each field when it served the form (its hidden "shown"): only what was typed
+  // over it is kept. Every field was kept, and a figure the hub received since came back at its old value,
+  // listed as typed, and Send stored the old figure as new.
+  var shown = null;
+  try { shown = JSON.parse((form.elements.shown && form.elements.shown.value) || "null"); } catch (err) { shown = null; }
+  function typedOver(e) {
+    if (!shown || typeof shown !== "object") { return true; }
+    var was = typeof shown[e.name] === "string" ? shown[e.name] : "";
+    return e.value.trim() !== was.trim();
+  }
   function save() {
     var typed = {};
-    controls().forEach(function (e) { typed[e.name] = e.value; });
+    controls().forEach(function (e) { if (typedOver(e)) { typed[e.name] = e.value; } });
     try {
       sessionStorage.setItem(key, JSON.stringify({at: new Date().toISOString(), typed: typed}));
     } catch (err) { /* storage full or refused: the form works as before */ }
