@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from models.replica.orm import OutboxItem
 from models.replica.orm.types import utcnow
+from sync import shared_identity
 from sync.client import HubClient, HubRefused
 from sync.protocol import RecordBatch, RecordPush
 
@@ -101,3 +102,8 @@ def _apply_receipt(store, receipt, result: PushResult) -> None:
                 s.execute(update(OutboxItem).where(OutboxItem.uuid == r.uuid).values(
                     rejected_at=now, last_error=reasons[:2000]))
                 result.rejected += 1
+        # A decision refused for its number, held by one this replica never wrote: a copy shares the identity.
+        # Renewed now (the rest of this push goes under the new one), not only once the feed brings the other's.
+        for r in receipt.results:
+            if r.status == "rejected" and shared_identity.refused(s.connection(), r.uuid, r.errors, now):
+                break

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import datetime
 
 from sqlalchemy import Connection, select, update
@@ -63,6 +64,42 @@ def check(conn: Connection, rec, at: datetime) -> None:
     again = record_again(conn, had, new)
     log.warning("this replica shares its identity %s with another replica; it records as %s from now on, "
                 "and %d decision(s) the hub did not hold are recorded again under it", had, new, again)
+
+
+# The hub's refusal of a decision whose number another decision of the identity holds (sync.hub.records).
+_HELD_BY = re.compile(r"already sent decision \d+ \(([0-9a-fA-F-]{36})\)")
+
+
+def refused(conn: Connection, uuid: str, errors: list, at: datetime) -> bool:
+    """After the hub refused a decision of this replica's: its number held by a decision of this identity that
+    this replica did not write is the feed's evidence, told sooner (see the module): take a new identity and
+    record again what the hub does not hold. Returns whether it did.
+
+    The feed alone told too late when it had not yet brought the other's decision when the next of the run
+    was pushed (a desktop catching up, one batch at a time): the first refused for its number, the second
+    for its chain, and the third, chained from one the hub never held, was taken, a gap at the hub for good
+    that ``records verify`` reads as a removed entry on every desktop."""
+    mine = own_identity(conn)
+    item = conn.execute(select(OutboxItem).where(OutboxItem.uuid == uuid)).first()
+    if mine is None or item is None or item.kind != "decision" or item.payload.get("device_id") != mine:
+        return False
+    for error in errors:
+        if not error.field.endswith(_NUMBERING[0].rstrip(":")):
+            continue
+        held = _HELD_BY.search(error.reason)
+        if held is None or conn.execute(select(OutboxItem.uuid).where(OutboxItem.uuid == held.group(1))).first():
+            continue
+        why = (f"the hub refused decision {uuid}: another replica sent decision {held.group(1)} under this "
+               "identity with its number, which this one did not write: a copy of this replica (copied by hand, "
+               "or a computer's image cloned)")
+        raw = conn.connection.driver_connection
+        had, new = identity.renew_in(lambda sql, params=(): list(raw.execute(sql, params)), at, why)
+        again = record_again(conn, had, new)
+        log.warning("this replica shares its identity %s with another replica (the hub refused a decision's "
+                    "number); it records as %s from now on, and %d decision(s) the hub did not hold are "
+                    "recorded again under it", had, new, again)
+        return True
+    return False
 
 
 def record_again(conn: Connection, old: str, new: str) -> int:

@@ -157,3 +157,28 @@ def test_a_backup_copied_back_by_hand_takes_an_identity_of_its_own_once_its_feed
             assert s.get(DecisionEntry, offline).device_id == _identity(a) != shared
     finally:
         a.store.close()
+
+
+def test_a_run_refused_across_pushes_leaves_no_gap_at_the_hub(sqlite_hub, make_desktop, tmp_path, opened):
+    """The copy's decision reaches the hub after records the original is still catching up on: the original
+    pushes its offline run one decision a cycle (each cycle pulls one feed position), so the feed has not yet
+    brought the copy's decision when the third is pushed. The first is refused for its number, the second for
+    its chain; the third (chained from the second, which the hub does not hold) was taken: a gap in the
+    identity's chain at the hub for good, and ``records verify`` broken on every desktop."""
+    a = make_desktop(sqlite_hub, "a")
+    _decide(a, "Decided before the copy")
+    assert a.run_once().error is None
+    b = _copy(sqlite_hub, a, tmp_path, opened)
+    shared = _identity(a)
+    for n in range(4):   # what the original pulls first, one position a cycle
+        authoring.upsert_contact(b.store, author="Lead B", name=f"Contact {n}", organisation="Test Acute Trust One",
+                                 phone="07700 900123")
+    _decide(b, "Decided on the copy")
+    assert b.run_once().error is None
+    catching_up = SyncEngine(a.store, HubClient(sqlite_hub.url, sqlite_hub.tokens["room_lead"]), batch_limit=1,
+                             max_batches_per_cycle=1)
+    for n in range(3):
+        _decide(a, f"Decided on the original while it catches up, {n}")
+        assert catching_up.run_once().error is None
+    _settled(a, b)
+    assert _identity(b) == shared != _identity(a)   # the copy's identity stays: nothing of it went out twice
