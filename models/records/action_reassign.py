@@ -60,7 +60,8 @@ class Reassignment:
 _REASSIGNMENTS = text(
     "SELECT json_extract(l.value, '$.action_uuid'), d.uuid, d.decided_at, d.decision_maker, a.owner, a.uuid "
     "FROM decision_entry AS d JOIN json_each(d.links) AS l LEFT JOIN action AS a ON a.decision_uuid = d.uuid "
-    "WHERE d.links LIKE '%" + KIND + "%' AND json_extract(l.value, '$.kind') = '" + KIND + "'")
+    "WHERE d.links LIKE '%" + KIND + "%' "
+    "AND json_extract(CASE l.type WHEN 'object' THEN l.value END, '$.kind') = '" + KIND + "'")
 
 
 def reassignments(db) -> dict[str, list[Reassignment]]:

@@ -50,11 +50,13 @@ class Withdrawal:
                 "role": self.role, "reason": self.reason, "decision": self.entry_uuid, "said": self.sentence()}
 
 
-# Entries naming a withdrawn action (a LIKE on the links text narrows a year's log before its JSON is read).
+# Entries naming a withdrawn action (a LIKE on the links text narrows a year's log before its JSON is read). Only
+# an object link is read as JSON: a text item in the list (the hub takes any) made json_extract fail, 'malformed JSON'.
 _WITHDRAWALS = text(
     "SELECT json_extract(l.value, '$.action_uuid'), d.uuid, d.decided_at, d.decision_maker, "
     "d.decision_maker_role, d.rationale FROM decision_entry AS d JOIN json_each(d.links) AS l "
-    "WHERE d.links LIKE '%" + KIND + "%' AND json_extract(l.value, '$.kind') = '" + KIND + "'")
+    "WHERE d.links LIKE '%" + KIND + "%' "
+    "AND json_extract(CASE l.type WHEN 'object' THEN l.value END, '$.kind') = '" + KIND + "'")
 
 
 def withdrawals(db) -> dict[str, list[Withdrawal]]:

@@ -180,9 +180,10 @@ def ticks(session: Session, item_uuids: list[str] | None = None) -> dict[str, Ti
     rows = session.execute(text(
         "SELECT d.uuid, d.decision_maker, d.decided_at, json_extract(j.value, '$.checklist_item') "
         "FROM decision_entry AS d, json_each(d.links) AS j "
-        "WHERE json_type(d.links) = 'array' AND json_type(j.value) = 'object' "
-        "AND json_extract(j.value, '$.kind') = :kind "
-        "AND json_extract(j.value, '$.checklist_item') IS NOT NULL"), {"kind": LINK_KIND}).all()
+        "WHERE json_type(d.links) = 'array' AND j.type = 'object' "   # j.type: json_type(j.value) parses a text item
+        "AND json_extract(CASE j.type WHEN 'object' THEN j.value END, '$.kind') = :kind "
+        "AND json_extract(CASE j.type WHEN 'object' THEN j.value END, '$.checklist_item') IS NOT NULL"),
+        {"kind": LINK_KIND}).all()
     wanted = None if item_uuids is None else set(item_uuids)
     found: dict[str, Tick] = {}
     for uid, by, at, item in rows:

@@ -49,7 +49,8 @@ _OBSERVED = ("SELECT org_code, metric_code, observed_at, value, source FROM obse
 # decision before the end is not "not done": a decision ended it (models.records.action_reassign, action_withdraw).
 _ENDED = ("SELECT json_extract(l.value, '$.action_uuid') FROM decision_entry AS d JOIN json_each(d.links) AS l "
           "WHERE (d.links LIKE '%action_reassigned%' OR d.links LIKE '%action_withdrawn%') AND d.decided_at < :e "
-          "AND json_extract(l.value, '$.kind') IN ('action_reassigned', 'action_withdrawn')")
+          "AND json_extract(CASE l.type WHEN 'object' THEN l.value END, '$.kind') "
+          "IN ('action_reassigned', 'action_withdrawn')")
 _ACTIONS = ("SELECT count(*) FILTER (WHERE done_at >= :s AND done_at < :e), "
             "count(*) FILTER (WHERE due_at >= :s AND due_at < :e), "
             "count(*) FILTER (WHERE due_at >= :s AND due_at < :e AND (done_at IS NULL OR done_at >= :e) "
