@@ -195,7 +195,7 @@ def test_the_records_export_says_when_an_entry_recorded_offline_reached_the_hub(
     result = export_records(desk.store, first, day, tmp_path / "out", icb="Test ICB", user="t", host="h")
     doc = json.loads((result.out_dir / "decisions.json").read_text(encoding="utf-8"))
     by_uuid = {e["uuid"]: e for e in doc["entries"]}
-    assert doc["format_version"] == 7 and by_uuid[late.uuid]["hub_received_at"].startswith(f"{taken:%Y-%m-%dT%H:%M}")
+    assert doc["format_version"] == 8 and by_uuid[late.uuid]["hub_received_at"].startswith(f"{taken:%Y-%m-%dT%H:%M}")
     assert by_uuid[prompt.uuid]["hub_received_at"] is not None
     with open(result.out_dir / "decisions.csv", newline="", encoding="utf-8") as f:
         rows = {r["uuid"]: r for r in csv.DictReader(f)}
