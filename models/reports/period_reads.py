@@ -50,7 +50,9 @@ _OBSERVED = ("SELECT org_code, metric_code, observed_at, value, source FROM obse
 _ENDED = ("SELECT json_extract(l.value, '$.action_uuid') FROM decision_entry AS d JOIN json_each(d.links) AS l "
           "WHERE (d.links LIKE '%action_reassigned%' OR d.links LIKE '%action_withdrawn%') AND d.decided_at < :e "
           "AND json_extract(CASE l.type WHEN 'object' THEN l.value END, '$.kind') "
-          "IN ('action_reassigned', 'action_withdrawn')")
+          "IN ('action_reassigned', 'action_withdrawn') "
+          # NOT IN a list holding a NULL is never true: a link naming no action counted no action "not done".
+          "AND json_extract(CASE l.type WHEN 'object' THEN l.value END, '$.action_uuid') IS NOT NULL")
 _ACTIONS = ("SELECT count(*) FILTER (WHERE done_at >= :s AND done_at < :e), "
             "count(*) FILTER (WHERE due_at >= :s AND due_at < :e), "
             "count(*) FILTER (WHERE due_at >= :s AND due_at < :e AND (done_at IS NULL OR done_at >= :e) "

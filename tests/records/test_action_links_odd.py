@@ -6,7 +6,7 @@ Two desktops through a real hub on loopback (real encrypted replicas)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -42,3 +42,18 @@ def test_a_text_link_beside_an_action_link_breaks_nothing(sqlite_hub, make_deskt
     with b.store.session() as s:
         found = action_withdraw.withdrawals(s) if kind == "action_withdrawn" else action_reassign.reassignments(s)
     assert set(found) == {moot}
+
+
+def test_a_withdrawal_link_naming_no_action_leaves_the_board_report_counting(sqlite_hub, make_desktop):
+    """``uuid NOT IN (a list holding NULL)`` is never true: one link of a withdrawing kind without an action's
+    uuid made the board report's 'due but not done by the end' read 0 for every action."""
+    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
+    now = utcnow()
+    _gave(a, now)   # one action due half an hour ago, one in two hours
+    authoring.record_decision(a.store, decision_maker="Dr Lead", decision_maker_role=ROLE, decision="Noted",
+                              rationale="A link from a newer desktop", recorded_by="Dr Lead",
+                              links=[{"kind": "action_withdrawn"}])
+    _synced(a, b)
+    today = now.date()
+    read = period_reads.read_period(b.store, today - timedelta(days=1), today, now + timedelta(hours=3))
+    assert read.actions.due_still_open == 2
