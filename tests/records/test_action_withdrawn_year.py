@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+import pytest
+
 from models.records import action_reassign, action_withdraw, actions_due
 from models.records.export.records import export_records
 from models.replica.orm.types import utcnow
@@ -25,7 +27,8 @@ def _snapshot(i: int) -> dict:
                                             for p in range(40)}}
 
 
-def test_a_years_log_with_withdrawals_reads_its_open_actions_and_exports_quickly(store, tmp_path):
+def _year(store):
+    """The year's log on ``store``: (now, the actions given)."""
     now = utcnow()
     gave = []
     for i in range(YEAR):
@@ -46,6 +49,12 @@ def test_a_years_log_with_withdrawals_reads_its_open_actions_and_exports_quickly
                              (1, action_withdraw.link(gave[1]), [])):
         decisions.record_decision(store, decisions.NewDecision("Dr Night", ROLE, "crossing", "offline", "Dr Night",
                                                                now, links=[link]), actions, snapshot_at=now)
+    return now, gave
+
+
+@pytest.mark.timeout(600)
+def test_a_years_log_with_withdrawals_reads_its_open_actions_and_chases_quickly(store):
+    now, gave = _year(store)
     took = {}
     with store.session() as s:
         for name, read in (("open", lambda: actions_due.open_actions(s, now)),
@@ -64,11 +73,17 @@ def test_a_years_log_with_withdrawals_reads_its_open_actions_and_exports_quickly
     pulled = {gave[k] for k in range(MOVED, MOVED + PULLED)}
     with store.session() as s:
         assert not {i.uuid for i in actions_due.overdue_actions(s, now)} & pulled
+    print({k: round(v, 3) for k, v in took.items()})
+    assert took["open"] < 0.5 and took["withdrawn"] < 0.25 and took["chase"] < 1.0, took
+
+
+@pytest.mark.slow   # the year's records export: 34-49 s on top of building the log (on shared cores)
+@pytest.mark.timeout(900)
+def test_a_years_log_with_withdrawals_exports_with_its_chain_intact(store, tmp_path):
+    now, _gave = _year(store)
     day = now.astimezone(UK).date()
     started = time.perf_counter()
     result = export_records(store, day - timedelta(days=400), day + timedelta(days=1), tmp_path / "out",
                             icb="Test ICB", now=now, user="tester", host="desk")
-    took["export"] = time.perf_counter() - started
+    print(f"export {time.perf_counter() - started:.1f} s")
     assert result.manifest["chain"]["verification"]["intact"]
-    print({k: round(v, 3) for k, v in took.items()})
-    assert took["open"] < 0.5 and took["withdrawn"] < 0.25 and took["chase"] < 1.0, took
