@@ -53,7 +53,7 @@ from sync import protocol as p
 from sync.hub import schema as s
 from sync.hub import figures_doubt, mail_loop, smtp_sender
 from sync.hub.escalation_config import EscalationConfig
-from sync.hub.escalation_email import compose
+from sync.hub.escalation_email import UNCHECKED_LATE, compose
 from sync.hub.escalation_room import RoomReader
 
 log = logging.getLogger("sync.hub")
@@ -83,6 +83,7 @@ class Escalator:
         self.db = db
         self.send = send
         self.reader = RoomReader()
+        self.doubt_seconds = figures_doubt.CHECK_SECONDS   # the most an email waits for its figures check
 
     def check(self, now: datetime | None = None, stopping: Callable[[], bool] = lambda: False) -> CheckReport:
         real = now is None   # tests pass their own clock; then every time recorded is theirs
@@ -111,9 +112,11 @@ class Escalator:
         return report
 
     def _lease(self) -> timedelta:
-        """At least two whole attempts and a check: a process's lease never runs out while it sends."""
-        return timedelta(seconds=max(self.config.lease_seconds,
-                                     2 * self.config.smtp.attempt_seconds + self.config.check_seconds))
+        """At least two whole attempts (each with its figures check) and a check: a process's lease never
+        runs out while it sends."""
+        return timedelta(seconds=max(self.config.lease_seconds, 2 * (self.config.smtp.attempt_seconds
+                                                                     + self.doubt_seconds)
+                                     + self.config.check_seconds))
 
     def _renew(self, batch: list, now: datetime, real: bool) -> list:
         t = s.alert_escalation
@@ -242,9 +245,12 @@ class Escalator:
 
     def _doubts(self, alerts: list[OpenAlert], now: datetime) -> tuple[dict, str | None]:
         """The data-quality findings that doubt each alert's figures now; a check that fails never stops
-        or delays the email, which then says the figures could not be checked."""
+        the email, nor delays it past ``doubt_seconds``: the email then says the figures could not be
+        checked (in time)."""
         try:
-            return figures_doubt.doubted(self.db, alerts, now), None
+            return figures_doubt.doubted_within(self.db, alerts, now, self.doubt_seconds), None
+        except figures_doubt.NotInTime as exc:
+            return {}, f"{UNCHECKED_LATE}: {exc}"[:300]
         except Exception as exc:  # noqa: BLE001 - the email goes whatever befalls the check
             log.exception("escalation: the figures behind %d alert(s) could not be checked for data quality",
                           len(alerts))

@@ -21,6 +21,7 @@ from models.rules.escalation import OpenAlert, Recipient
 from models.uk_time import uk_time
 
 _RANK = {"critical": 0, "warning": 1, "info": 2}
+UNCHECKED_LATE = "not checked in time"   # how ``unchecked`` begins when the check ran out of time
 MAX_LISTED = 20   # alerts written out in one email; the rest are counted (the app lists them all)
 
 
@@ -123,7 +124,10 @@ def _body(alerts: list[OpenAlert], to: Recipient, orgs: dict[str, str], now: dat
         extra = sum(1 for a in alerts[MAX_LISTED:] if doubts.get(a.id))
         lines += [f"... and {len(alerts) - MAX_LISTED} more, listed in SCC Desktop's alert centre"
                   + (f" ({extra} of them with figures in doubt)" if extra else "") + ".", ""]
-    if unchecked:
+    if unchecked and unchecked.startswith(UNCHECKED_LATE):
+        lines += ["The hub could not check these figures for data-quality problems in time (it does not hold "
+                  "this email back for them); SCC Desktop's alert centre says if any are in doubt.", ""]
+    elif unchecked:
         lines += ["The hub could not check these figures for data-quality problems this time; SCC Desktop's "
                   "alert centre says if any are in doubt.", ""]
     ack = alerts[0].id if not many else "ALERT-ID"

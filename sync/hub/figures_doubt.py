@@ -16,13 +16,28 @@ The checks are per series, so running them on a few series gives what they give 
 whole replica.  What this cannot see as the desktop does: a finding the desktop found earlier about
 figures now before its checks' windows, which it keeps open without looking again (for up to 7
 days); and a unit whose newest report is older than the positions read (``AHEAD`` before the window).
+
+**Within a deadline** (:func:`doubted_within`, what the escalation email and ``/m/`` call): the check
+runs in a worker thread and the caller waits at most ``CHECK_SECONDS``; past it, :class:`NotInTime` (the
+email goes saying the figures could not be checked in time).  The worker's own read is bounded on its
+connection too, so it ends soon after and gives its connection back rather than waiting out the
+database's long limits (SQLite's 30 s busy wait, PostgreSQL's 30 s lock and 60 s statement timeouts,
+each per statement): on PostgreSQL ``SET LOCAL statement_timeout`` and ``lock_timeout`` of the budget;
+on SQLite a progress handler that interrupts a statement past the deadline and a busy wait of the budget
+(both put back before the connection returns to the pool); on both, no statement begins past the
+deadline.  At most ``WORKERS`` checks run at once: one still running past its deadline is not joined
+by more.  Nothing is cancelled from another thread (a cancel arriving late could stop another user's
+query on a pooled connection).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -36,6 +51,7 @@ from models.rules.quality.facts import CritcareBeds, Reading
 from models.rules.quality.finding import Finding
 from models.rules.quality.run import Facts, check_all
 from sync.hub import schema as s
+from sync.hub.db import SQLITE_BUSY_TIMEOUT_S
 from sync.hub.feed_positions import first_since
 
 log = logging.getLogger("sync.hub")
@@ -44,6 +60,85 @@ log = logging.getLogger("sync.hub")
 AHEAD = timedelta(hours=6)
 _CRITCARE = ("cc_staffed_beds", "cc_occupied_beds")
 _CHUNK = 500
+CHECK_SECONDS = 3.0   # the most an email (or /m/) waits for the check; it takes 20-210 ms (docs/escalation.md)
+WORKERS = 2           # checks running at once, per process (an escalation check and /m/'s)
+_slots = threading.BoundedSemaphore(WORKERS)
+_SQLITE_STEPS = 1000  # virtual machine steps between looks at the clock
+
+
+class NotInTime(TimeoutError):
+    """The check did not finish within its deadline (or could not start: earlier ones still running)."""
+
+
+def doubted_within(db, alerts: Iterable[OpenAlert], now: datetime,
+                   seconds: float = CHECK_SECONDS) -> dict[str, list[Doubt]]:
+    """:func:`doubted`, waited for at most ``seconds``: what it says when it is in time, else
+    :class:`NotInTime`; its own failure is raised as it is."""
+    alerts = list(alerts)
+    if not any(a.org_code and doubt.rests_on(a.metric) for a in alerts):
+        return {}
+    if not _slots.acquire(blocking=False):
+        raise NotInTime(f"not checked: {WORKERS} earlier checks still running past their deadline")
+    deadline = time.monotonic() + seconds
+    out: dict = {}
+
+    def work() -> None:
+        try:
+            out["found"] = doubted(db, alerts, now, read=lambda: _bounded_read(db, deadline))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, if it still waits
+            out["error"] = exc
+        finally:
+            _slots.release()
+
+    worker = threading.Thread(target=work, name="figures-doubt", daemon=True)
+    worker.start()
+    worker.join(max(0.0, deadline - time.monotonic()))
+    if worker.is_alive():
+        log.warning("figures in doubt: not checked within %.1f s; the check ends on its own", seconds)
+        raise NotInTime(f"not checked within {seconds:g} s")
+    if "error" in out:
+        if _late(out["error"]):
+            raise NotInTime(f"not checked within {seconds:g} s ({out['error']})"[:300]) from out["error"]
+        raise out["error"]
+    return out["found"]
+
+
+def _late(exc: BaseException) -> bool:
+    text = str(exc)
+    return isinstance(exc, NotInTime) or "interrupted" in text or "canceling statement due to" in text \
+        or "database is locked" in text
+
+
+class _Timed:
+    """A connection on which no statement begins past the deadline."""
+
+    def __init__(self, conn, deadline: float) -> None:
+        self._conn, self._deadline = conn, deadline
+
+    def execute(self, *args, **kwargs):
+        if time.monotonic() > self._deadline:
+            raise NotInTime("deadline passed between reads")
+        return self._conn.execute(*args, **kwargs)
+
+
+@contextmanager
+def _bounded_read(db, deadline: float):
+    """``db.read()`` whose statements end by the deadline, or soon after (see the module's doc)."""
+    with db.read() as conn:
+        left_ms = max(1, int((deadline - time.monotonic()) * 1000))
+        if db.kind == "postgresql":
+            conn.exec_driver_sql(f"SET LOCAL statement_timeout = {left_ms}")   # ends with the transaction
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {left_ms}")
+            yield _Timed(conn, deadline)
+            return
+        raw = conn.connection.dbapi_connection
+        raw.set_progress_handler(lambda: time.monotonic() > deadline, _SQLITE_STEPS)
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {left_ms}")
+        try:
+            yield _Timed(conn, deadline)
+        finally:   # the pooled connection as it was
+            raw.set_progress_handler(None, 0)
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
 
 
 @dataclass(frozen=True)
@@ -62,15 +157,16 @@ class Doubt:
                 "submission": self.submission, "words": self.words}
 
 
-def doubted(db, alerts: Iterable[OpenAlert], now: datetime) -> dict[str, list[Doubt]]:
-    """Alert id -> the findings that doubt its figures now (oldest figures first); alerts with none left out."""
+def doubted(db, alerts: Iterable[OpenAlert], now: datetime, read=None) -> dict[str, list[Doubt]]:
+    """Alert id -> the findings that doubt its figures now (oldest figures first); alerts with none left out.
+    ``read``: the read transaction to use (``db.read`` unless given)."""
     wanted = [a for a in alerts if a.org_code and doubt.rests_on(a.metric)]
     if not wanted:
         return {}
     settings = settings_for()
     known = set(settings.known_metrics or ())
     since = now - timedelta(hours=READ_HOURS)
-    with db.read() as conn:
+    with (read or db.read)() as conn:
         levels = _opel_figures(conn, sorted({a.org_code for a in wanted if a.metric == doubt.OPEL_LEVEL}))
         basis = {a.id: levels.get(a.org_code, {}) if a.metric == doubt.OPEL_LEVEL
                  else doubt.figures(a.metric, a.raised_at) for a in wanted}

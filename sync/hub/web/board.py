@@ -689,10 +689,14 @@ def _level_rows(conn, start: int, head: int):
 
 
 def _doubts(db, alerts) -> dict[str, list[str]]:
-    """Each open alert's figures in doubt, in the desktop's words; a check that fails leaves the page as it
-    was before such marks (logged), never a failed page."""
+    """Each open alert's figures in doubt, in the desktop's words; a check that fails, or takes longer than
+    ``figures_doubt.CHECK_SECONDS`` (the page is made under the board's lock, so every /m/ request would
+    wait for it), leaves the page as it was before such marks (logged), never a failed or held page."""
     try:
-        return {uid: [d.words for d in found] for uid, found in figures_doubt.doubted(db, alerts, s.utcnow()).items()}
+        return {uid: [d.words for d in found]
+                for uid, found in figures_doubt.doubted_within(db, alerts, s.utcnow()).items()}
+    except figures_doubt.NotInTime:
+        return {}   # logged by figures_doubt
     except Exception:  # noqa: BLE001 - the phone page is shown whatever befalls the check
         log.exception("web: the figures behind the open alerts could not be checked for data quality")
         return {}
