@@ -13,7 +13,12 @@ one day (1 million extra positions: 0.3-0.47 s).  So the test has the check's ow
 SQLite work first (a recursive count of 40 million, about 20 s here) when it reads the observations:
 SQLite's progress handler must stop it, on the connection the check uses.
 
-A real hub on its database, a real SMTP server (aiosmtpd, STARTTLS, AUTH).
+/m/'s board (made under its lock) gives its marks up past the same budget; the SQLite slowness as above.
+
+A real hub on its database, a real SMTP server (aiosmtpd, STARTTLS, AUTH).  Before the bound: the email
+waited 30.0 s (PostgreSQL, the hub's lock timeout) and 13.8 s (SQLite), /m/ 13.0 s; with a deadline on the
+caller only (no bound on the read's connection) the first two fail too, the check's thread and connection
+still held past the budget.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from sqlalchemy import create_engine, event, text
 
 from sync.hub import figures_doubt
 from sync.hub.escalation_room import open_alerts_for_escalation
+from sync.hub.web.board import BoardReader
 from tests.sync.hub.test_escalation import escalations, make_hub, rota, settings, smtpd  # noqa: F401
 from tests.sync.hub.test_escalation_doubt import RAISED, due, no_beds, report, twelve_hours
 
@@ -153,5 +159,33 @@ def test_a_check_slow_in_sqlite_itself_never_holds_the_email(make_hub, smtpd):  
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
         slow["on"] = False
         assert figures_doubt.doubted_within(hub.db, alerts, when, BUDGET) == timely
+    finally:
+        event.remove(hub.db.engine, "before_cursor_execute", heavy_first)
+
+
+@pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)
+def test_a_slow_check_never_holds_the_phone_page(make_hub, smtpd):  # noqa: F811
+    """/m/ is made under its board's lock: a slow check would hold every phone's refresh.  Its marks are
+    given up past the same budget (the hub's own, 3 s); the page comes without them."""
+    hub = make_hub(settings(smtpd))
+    uid, _alerts, _when = alert_in_doubt(hub)
+    slow = {"ran": 0}
+
+    def heavy_first(conn, cursor, statement, *_args):
+        # The figures check's read, not the board's own nor its week-ahead worker's.
+        if "feed_observation.received_at" in statement and threading.current_thread().name != "week-ahead":
+            slow["ran"] += 1
+            cursor.execute(HEAVY)
+
+    event.listen(hub.db.engine, "before_cursor_execute", heavy_first)
+    try:
+        start = time.monotonic()
+        board = BoardReader(hub)
+        page = board.read()
+        took = time.monotonic() - start
+        assert slow["ran"] == 1
+        assert took < figures_doubt.CHECK_SECONDS + LATE_BY, f"/m/ waited {took:.1f} s for the figures check"
+        assert uid in {a.id for a in page.alerts} and not board._snap.doubts
+        wait_ended(hub, within=figures_doubt.CHECK_SECONDS + LATE_BY)
     finally:
         event.remove(hub.db.engine, "before_cursor_execute", heavy_first)
