@@ -60,7 +60,7 @@ log = logging.getLogger("sync.hub")
 AHEAD = timedelta(hours=6)
 _CRITCARE = ("cc_staffed_beds", "cc_occupied_beds")
 _CHUNK = 500
-CHECK_SECONDS = 3.0   # the most an email (or /m/) waits for the check; it takes 20-210 ms (docs/escalation.md)
+CHECK_SECONDS = 3.0   # the most an email (or /m/) waits for the check; it takes 20-400 ms (docs/escalation.md)
 WORKERS = 2           # checks running at once, per process (an escalation check and /m/'s)
 _slots = threading.BoundedSemaphore(WORKERS)
 _SQLITE_STEPS = 1000  # virtual machine steps between looks at the clock
@@ -91,7 +91,11 @@ def doubted_within(db, alerts: Iterable[OpenAlert], now: datetime,
             _slots.release()
 
     worker = threading.Thread(target=work, name="figures-doubt", daemon=True)
-    worker.start()
+    try:
+        worker.start()
+    except RuntimeError:   # no thread to be had: its slot back, and the caller told
+        _slots.release()
+        raise
     worker.join(max(0.0, deadline - time.monotonic()))
     if worker.is_alive():
         log.warning("figures in doubt: not checked within %.1f s; the check ends on its own", seconds)
