@@ -85,13 +85,7 @@ def reassign_action(store, action_uuid: str, owner: str, reason: str, by: str, r
         ("owner", owner, "say who the action goes to"), ("reason", reason, "say why it is reassigned"),
         ("role", role, "say your role (the decision is yours)")) if not value]
     with store.session() as s:
-        action = s.get(Action, action_uuid)
-        if action is None:
-            raise ValueError(f"action: no action {action_uuid} in the replica")
-        if action.done_at is not None:
-            found.append(f"action: '{action.description}' is done already ({action.done_by})")
-        else:
-            found += _ended(s, action_uuid, action.description)
+        action = _open(s, action_uuid, found)
         if owner and owner == action.owner:
             found.append(f"owner: the action is {owner}'s already")
         description, old_owner, due_at, amends = action.description, action.owner, action.due_at, action.decision_uuid
@@ -107,13 +101,19 @@ def reassign_action(store, action_uuid: str, owner: str, reason: str, by: str, r
     return Outcome(outcome.changes | Changes(frozenset({"alert"})), uuid=outcome.uuid, uuids=outcome.uuids)
 
 
-def _ended(s, action_uuid: str, description: str) -> list[str]:
-    """Why an action not done can no longer be reassigned or withdrawn (empty: it can)."""
-    if action_uuid in action_reassign.reassigned(s):
-        return [f"action: '{description}' has been reassigned already"]
-    if action_uuid in action_withdraw.withdrawals(s):
-        return [f"action: '{description}' has been withdrawn already"]
-    return []
+def _open(s, action_uuid: str, found: list[str]) -> Action:
+    """The action, adding to ``found`` why it can no longer be reassigned or withdrawn (done, reassigned or
+    withdrawn already); ``ValueError`` for an action the replica does not hold."""
+    action = s.get(Action, action_uuid)
+    if action is None:
+        raise ValueError(f"action: no action {action_uuid} in the replica")
+    if action.done_at is not None:
+        found.append(f"action: '{action.description}' is done already ({action.done_by})")
+    elif action_uuid in action_reassign.reassigned(s):
+        found.append(f"action: '{action.description}' has been reassigned already")
+    elif action_uuid in action_withdraw.withdrawals(s):
+        found.append(f"action: '{action.description}' has been withdrawn already")
+    return action
 
 
 def withdraw_action(store, action_uuid: str, reason: str, by: str, role: str, at: datetime) -> Outcome:
@@ -128,13 +128,7 @@ def withdraw_action(store, action_uuid: str, reason: str, by: str, role: str, at
         ("reason", reason, "say why it is withdrawn"), ("role", role, "say your role (the decision is yours)"))
         if not value]
     with store.session() as s:
-        action = s.get(Action, action_uuid)
-        if action is None:
-            raise ValueError(f"action: no action {action_uuid} in the replica")
-        if action.done_at is not None:
-            found.append(f"action: '{action.description}' is done already ({action.done_by})")
-        else:
-            found += _ended(s, action_uuid, action.description)
+        action = _open(s, action_uuid, found)
         description, owner, amends = action.description, action.owner, action.decision_uuid
     if found:
         raise ValueError("; ".join(found))
