@@ -52,14 +52,6 @@ COVERAGE = 0.8
 # winter (0.01: trusts' coverage 0.83-0.84; 0.05: England handovers 0.745) and checked on 2016-17.
 STEP = 0.03
 K = len(KINDS)
-# Round six (docs/forecasting.md), experiment switch: when True, the airline model's
-# exponential-smoothing form, ARIMA(0,1,1)(0,1,1)_7, joins the ranking as extra candidates
-# (a_s, a_c): forecast = L[weekday] + C, L[w] each weekday's simple exponential smoothing (a_s), C the
-# smoothing (a_c) of L's one-step errors.  a_s = 1: the last same weekday plus the smoothed
-# week-on-week change; a_c = 0 (C stays 0): ARIMA(0,0,0)(0,1,1)_7.  Held in the state arrays as
-# level = C, season = L, with L carried forward by its gain x C.
-SEASONAL_DIFF = False
-SD_GRID = [(s, c) for s in (0.25, 0.5, 1.0) for c in (0.0, 0.2, 0.5)]
 
 
 @dataclass(frozen=True)
@@ -87,13 +79,9 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
     """
     S, T = values.shape
     H = horizon
-    extra = SD_GRID if SEASONAL_DIFF else []
-    P = len(GRID) + len(extra)
-    top = max(1, P // 3)
-    alpha = np.array([a for a, _ in GRID] + [c for _, c in extra])    # level (C) gains
-    gamma = np.array([g for _, g in GRID] + [a for a, _ in extra])    # weekday (L) gains
-    sd = np.arange(P) >= len(GRID)                                      # the carried candidates
-    later_weeks = ((np.arange(1, H + 1) - 1) // 7)[:, None, None] * np.where(sd, gamma, 0.0)   # (H, 1, P)
+    P = len(GRID)
+    alpha = np.array([a for a, _ in GRID])
+    gamma = np.array([g for _, g in GRID])
     x = np.log1p(values)
     want = np.ones(T, dtype=bool) if want is None else want
     prior = np.full(K, np.nan) if prior is None else np.asarray(prior, dtype=float)
@@ -115,7 +103,7 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
     cum_n = np.zeros((H, S))
     groups = np.zeros(S, dtype=np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
     pools = (groups[None, :] == np.arange(groups.max() + 1 if S else 0)[:, None]).astype(float)   # (G, S)
-    weights = _weights(cum_abs, cum_n, pools, groups, top)
+    weights = _weights(cum_abs, cum_n, pools, groups)
     bounds = np.full((2, H, H, S), np.nan)            # [low/high, origin slot, lead]: interval offsets issued
     miss_rate = np.full((S, H), 1 - COVERAGE)         # the share of misses each horizon's interval aims at
     hsum = np.zeros((K, S, P))
@@ -156,30 +144,25 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
                 ok = np.isfinite(e[:, :, 0])                         # (H, S)
                 cum_abs += np.where(ok[:, :, None], np.abs(e[:, :, :P]), 0.0)
                 cum_n += ok
-                weights = _weights(cum_abs, cum_n, pools, groups, top)    # (S, P): changes only with new scores
+                weights = _weights(cum_abs, cum_n, pools, groups)    # (S, P): changes only with new scores
             # Gains start as running means (1/n) and settle to the smoothing weights: a state
             # drawn from one week would otherwise carry that week's noise for weeks.
             step = xt[:, None] - (level + season[w])                 # NaN where not ready or missing
             step = np.where(np.isfinite(step), step, 0.0)
-            gain_w = np.maximum(gamma, 1.0 / (week_obs[w, :, None] + 1))
-            carry = np.where(sd & np.isfinite(level), level, 0.0) * gain_w   # L[w] += gain x C (0 for ETS)
-            level += np.where(sd, alpha, np.maximum(alpha, 1.0 / (seg_obs[:, None] + 1))) * step
-            season[w] += gain_w * step + carry
+            level += np.maximum(alpha, 1.0 / (seg_obs[:, None] + 1)) * step
+            season[w] += np.maximum(gamma, 1.0 / (week_obs[w, :, None] + 1)) * step
             seen = np.isfinite(xt)
             seg_obs += seen
             week_obs[w] += seen
             start = seen & ~np.isfinite(level[:, 0]) & (seg_obs >= INIT_DAYS)
             if start.any():
                 _initialise(x[start, seg_start:t + 1], kind[seg_start:t + 1], weekday[seg_start:t + 1],
-                            level, season, np.flatnonzero(start), sd)
+                            level, season, np.flatnonzero(start))
         else:
             r = xt[:, None] - (level + season[w])
             ok = np.isfinite(r[:, 0])
             hsum[k] += np.where(ok[:, None], r, 0.0)
             hcnt[k] += ok
-            if extra:     # a holiday's value teaches nothing: L[w] moves by its expectation only
-                gain_w = np.maximum(gamma, 1.0 / (week_obs[w, :, None] + 1))
-                season[w] += np.where(sd & np.isfinite(level), level, 0.0) * gain_w
         if new_segment or k:
             seen_mean = hsum / np.maximum(hcnt, 1)[:, :, None]
             eff = np.where((hcnt > 0)[:, :, None], seen_mean, prior_eff[:, t].T[:, :, None])
@@ -191,8 +174,6 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
             continue
         f = ring[t % H]
         f[:, :, :P] = level[None] + season[ahead_weekday[t]] + eff[ahead_kind[t]]      # (H, S, P)
-        if extra and H > 7:
-            f[:, :, :P] += later_weeks * level[None]
         f[:, :, P] = np.einsum("hsp,sp->hs", f[:, :, :P], weights)
         # Every origin's interval is issued (and later scored), asked for or not: the adaptation
         # must see the same history whether the app asks at the last day or the backtest at each.
@@ -214,8 +195,7 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
     return Result(point, low, high, effects)
 
 
-def _weights(cum_abs: np.ndarray, cum_n: np.ndarray, pools: np.ndarray, groups: np.ndarray,
-             top: int = TOP) -> np.ndarray:
+def _weights(cum_abs: np.ndarray, cum_n: np.ndarray, pools: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Per series (S, P), each pair's share of the forecast: 1/TOP for the TOP pairs with the lowest
     score, the mean over the series' pool (``pools`` (G, S) one-hot, ``groups`` (S,)) of each ready
     series' mean absolute error over the horizons so far; until a series has MIN_CHOOSE one-step
@@ -224,15 +204,14 @@ def _weights(cum_abs: np.ndarray, cum_n: np.ndarray, pools: np.ndarray, groups: 
     ready = cum_n[0] >= MIN_CHOOSE
     counted = pools * ready[None, :]
     scores = ((counted @ np.where(ready[:, None], own, 0.0)) / np.maximum(counted.sum(axis=1), 1)[:, None])[groups]
-    best = np.argsort(scores, axis=1, kind="stable")[:, :top]
+    best = np.argsort(scores, axis=1, kind="stable")[:, :TOP]
     w = np.zeros_like(scores)
-    np.put_along_axis(w, best, 1.0 / top, axis=1)
+    np.put_along_axis(w, best, 1.0 / TOP, axis=1)
     return np.where(ready[:, None], w, np.arange(scores.shape[1])[None] == DEFAULT)
 
 
-def _initialise(x, kinds, weekdays, level, season, which, sd=None) -> None:
-    """Level = mean of a segment's ordinary days so far; weekday terms = their mean offsets (the
-    carried candidates ``sd``: C = 0 and L[w] = level + offset, the same first forecast)."""
+def _initialise(x, kinds, weekdays, level, season, which) -> None:
+    """Level = mean of a segment's ordinary days so far; weekday terms = their mean offsets."""
     ordinary = (kinds == 0)[None, :] & np.isfinite(x)
     vals = np.where(ordinary, x, 0.0)
     lev = vals.sum(axis=1) / ordinary.sum(axis=1)
@@ -242,11 +221,6 @@ def _initialise(x, kinds, weekdays, level, season, which, sd=None) -> None:
         off = np.where(on, x - lev[:, None], 0.0).sum(axis=1) / np.maximum(n, 1)
         season[w, which] = np.where(n > 0, off, 0.0)[:, None]
     level[which] = lev[:, None]
-    if sd is not None and sd.any():
-        rows = np.ix_(which, np.flatnonzero(sd))
-        for w in range(7):
-            season[w][rows] += lev[:, None]
-        level[rows] = 0.0
 
 
 def _interval(errs: np.ndarray, miss_rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
