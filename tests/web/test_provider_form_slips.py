@@ -173,6 +173,36 @@ def test_a_decimal_comma_is_not_read_as_thousands(browser, hub):  # noqa: F811
         ctx.close()
 
 
+# What a keyboard, a spreadsheet or a programmer's habit puts in a figure's field, each said beside its field
+# with what a number looks like. "1e1" and the full-width "\uff19\uff12" were stored (as 10 and 92): the number
+# pattern took an exponent, and its \\d matched any script's digits.
+NOT_NUMBERS = {
+    "m.nctr_bed_occupancy_pct": ("1e1", "write the figure out in full with the digits 0 to 9 (1000, not 1e3)"),
+    "m.ga_bed_occupancy_pct": ("\uff19\uff12", "type it with the digits 0 to 9 (these digits are another script's"),
+    "m.ed_four_hour_performance_pct": ("inf", "a figure is an amount in digits, e.g. 92.5"),
+    "m.ed_referred_to_service_pct": ("nan", "a figure is an amount in digits, e.g. 92.5"),
+    "m.ed_median_time_to_treatment_minutes": ("1_000", "write it without underscores (1000 or 1,000)"),
+    "m.ed_majors_resus_occupancy_pct": ("0x10", "write it in ordinary decimal digits, e.g. 92.5"),
+}
+
+
+def test_exponents_infinities_underscores_hex_and_full_width_digits_are_not_figures(browser, hub):  # noqa: F811
+    ctx, page = _log_in(browser, hub)
+    try:
+        before = {name: _held(hub, name[2:]) for name in NOT_NUMBERS}
+        for name, (typed, _) in NOT_NUMBERS.items():
+            page.fill(f"#{name.replace('.', chr(92) + '.')}", typed)
+        assert _send(page).status == 422
+        for name, (typed, words) in NOT_NUMBERS.items():
+            said = _problem(page, name)
+            assert f": '{typed}' is not a number: {words}" in said, said
+            assert page.locator(f"#{name.replace('.', chr(92) + '.')}").input_value() == typed, "kept as typed"
+        assert "None of the 6 figures was accepted" in page.locator("#result").inner_text()
+        assert {name: _held(hub, name[2:]) for name in NOT_NUMBERS} == before, "nothing stored"
+    finally:
+        ctx.close()
+
+
 def test_beds_without_a_critcon_level_ask_for_the_level_in_words(browser, hub):  # noqa: F811
     ctx, page = _log_in(browser, hub)
     try:

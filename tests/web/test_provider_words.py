@@ -103,3 +103,35 @@ def test_a_rows_problem_names_its_column_once():
     assert rows == [("Row 4", ["value: 'ninety' is not a number; write it in digits, e.g. 92.5"]),
                     ("Row 5", ["value: ga_bed_occupancy_pct: 180 is outside the valid range 0 to 150"]),
                     ("Row 6", ["no such organisation"])] and general == []
+
+
+def test_each_kind_of_text_that_is_not_a_figure_is_said_with_what_a_figure_looks_like():
+    """The form reads only digits 0-9, a point and thousands commas: an exponent, an infinity, an
+    underscore, hexadecimal and another script's digits are each refused with what to write instead."""
+    from sync.hub.web.provider import _number
+
+    said = {typed: say(OCCUPANCY, typed, "value", "value: whatever the hub said") for typed in
+            ("1e3", "2.5E-1", "inf", "-Infinity", "nan", "1_000", "0x10", "\uff11\uff12", "\u0661\u0662")}
+    assert said == {
+        "1e3": "General and acute bed occupancy: '1e3' is not a number: write the figure out in full with the "
+               "digits 0 to 9 (1000, not 1e3)",
+        "2.5E-1": "General and acute bed occupancy: '2.5E-1' is not a number: write the figure out in full with "
+                  "the digits 0 to 9 (1000, not 1e3)",
+        "inf": "General and acute bed occupancy: 'inf' is not a number: a figure is an amount in digits, e.g. 92.5",
+        "-Infinity": "General and acute bed occupancy: '-Infinity' is not a number: a figure is an amount in "
+                     "digits, e.g. 92.5",
+        "nan": "General and acute bed occupancy: 'nan' is not a number: a figure is an amount in digits, e.g. 92.5",
+        "1_000": "General and acute bed occupancy: '1_000' is not a number: write it without underscores "
+                 "(1000 or 1,000)",
+        "0x10": "General and acute bed occupancy: '0x10' is not a number: write it in ordinary decimal digits, "
+                "e.g. 92.5",
+        "\uff11\uff12": "General and acute bed occupancy: '\uff11\uff12' is not a number: type it with the digits 0 "
+                        "to 9 (these digits are another script's or full-width, as some keyboards type them), "
+                        "e.g. 92.5",
+        "\u0661\u0662": "General and acute bed occupancy: '\u0661\u0662' is not a number: type it with the digits 0 "
+                        "to 9 (these digits are another script's or full-width, as some keyboards type them), "
+                        "e.g. 92.5",
+    }
+    for typed in said:
+        assert _number(typed) == typed, "left as text: never sent as a number"
+    assert _number("1,250") == 1250 and _number("92.5") == 92.5 and _number("9" * 400) == "9" * 400

@@ -113,11 +113,14 @@ def groups(hub, sector: str) -> list[Group]:
     return out
 
 
-# Digits with an optional point, or digits grouped in threes by commas ("1,250", "10,000.5"). A comma
+# Digits 0-9 with an optional point, or digits grouped in threes by commas ("1,250", "10,000.5"). A comma
 # anywhere else is not a thousands separator: "1,5" (a decimal comma, or a slip) was read as 15 and
 # stored, "92,5" judged as 925. Python's own float() also takes "nan", "inf" and "1_000": none is a figure.
-_PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+# Only ASCII digits and no exponent: the pattern's \d matched full-width digits ("\uff11\uff12" was stored as
+# 12) and it took "1e3" (stored as 1000): neither is how a person writes a figure on this form.
+_PLAIN = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
+_GROUPED = re.compile(r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
+_EXPONENT = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)[eE][+-]?[0-9]+$")
 
 
 def _number(text: str) -> Any:
@@ -128,9 +131,9 @@ def _number(text: str) -> Any:
         return typed
     cleaned = typed.replace(",", "")
     value = float(cleaned)
-    if not math.isfinite(value):   # "1e999"
+    if not math.isfinite(value):   # 400 nines
         return typed
-    return int(value) if value.is_integer() and "." not in cleaned and "e" not in cleaned.lower() else value
+    return int(value) if value.is_integer() and "." not in cleaned else value
 
 
 def items(form: dict[str, str], sector: str, pillar: str | None, now: datetime) -> tuple[list[dict], list[list[str]]]:
@@ -232,6 +235,24 @@ def _parses(text: str) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
+def _why_not(typed: str, example: str) -> str:
+    """What is wrong with ``typed`` as a figure, and what one looks like (after "'...' is not a number")."""
+    if "," in typed:
+        return f": a comma may only separate thousands (1,250); write a decimal with a point, e.g. {example}"
+    if _EXPONENT.match(typed):
+        return ": write the figure out in full with the digits 0 to 9 (1000, not 1e3)"
+    if any(c.isdigit() and c not in "0123456789" for c in typed):
+        return (": type it with the digits 0 to 9 (these digits are another script's or full-width, as some "
+                f"keyboards type them), e.g. {example}")
+    if "_" in typed:
+        return ": write it without underscores (1000 or 1,000)"
+    if typed.lower().lstrip("+-").startswith(("0x", "0o", "0b")):
+        return f": write it in ordinary decimal digits, e.g. {example}"
+    if typed.lower().lstrip("+-") in ("inf", "infinity", "nan"):
+        return f": a figure is an amount in digits, e.g. {example}"
+    return f"; enter digits, e.g. {example}"
+
+
 def say(f: Field | None, typed: str, part: str, reason: str) -> str:
     """The hub's ``reason`` about the item field ``part`` as the form says it beside the field ``f``
     holding ``typed``: under its label, never the metric's code, with the form's own range format.
@@ -244,11 +265,7 @@ def say(f: Field | None, typed: str, part: str, reason: str) -> str:
     if f.kind == "number" and typed:
         value = _parses(typed)
         if value is None:
-            example = "12" if f.whole else "92.5"
-            if "," in typed:
-                return (f"{f.label}: '{typed}' is not a number: a comma may only separate thousands (1,250); "
-                        f"write a decimal with a point, e.g. {example}")
-            return f"{f.label}: '{typed}' is not a number; enter digits, e.g. {example}"
+            return f"{f.label}: '{typed}' is not a number{_why_not(typed, '12' if f.whole else '92.5')}"
         if f.lo is not None and f.hi is not None and not f.lo <= value <= f.hi:
             return f"{f.label}: {typed} is outside the valid range {f.hint}"
     if f.kind == "level" and not typed and f.name in _SENT_WITH:
