@@ -199,8 +199,11 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             if refusal:
                 return refusal
             held = held_form.unpack(web.cookie_of(request, held_form.HELD_COOKIE))
-            if held is not None and held["user"] != session.user:
-                held = None   # typed in another person's session: never shown to this one
+            theirs = held is not None and held["user"] != session.user
+            if theirs:
+                # Typed in a colleague's session (site managers of one trust share a desk): never shown to
+                # this one, and kept for its own user's login within the hour, where it was deleted here.
+                held = None
             if held is not None and session.role != "provider_submitter" and not org:
                 org = held["org"]
             row = await run_in_threadpool(organisation, session, org)
@@ -226,7 +229,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                 "ok": False, "title": "Not sent yet", "rows": typed,
                 "lines": ["Your session had ended before these figures were sent. They are back on the form as "
                           "you typed them, not yet sent: check them and press Send changes. Typed:"]})
-        if web.cookie_of(request, held_form.HELD_COOKIE) is not None:
+        if web.cookie_of(request, held_form.HELD_COOKIE) is not None and not theirs:
             web.forget(resp, request, held_form.HELD_COOKIE)
         return resp
 
