@@ -15,12 +15,13 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from models.rules.intervals import fmt_number
+from models.uk_time import UK, day_clock, readings
 from sync.hub import schema as s
 from sync.limits import MAX_BEDS
 
@@ -167,6 +168,78 @@ def items(form: dict[str, str], sector: str, pillar: str | None, now: datetime) 
         out.append(item)
         sources.append(["declared_level", "reason"])
     return out, sources
+
+
+# "As at": the time the figures describe, when it is not the moment of sending (typed at 10:40 from the
+# 08:00 board round). UK wall time, day first and a 24-hour clock as the room writes it ("05/12/2026 08:00",
+# or a bare "08:00"); stored UTC. A text field, not the browser's date-time picker: that one writes the
+# browser's locale, and Chromium set to US English showed "12/05/2026, 09:05 PM" for 5 December 21:05.
+AS_AT = "as_at"
+AS_AT_SHOWN = "as_at_shown"   # what the field showed: left as it was, the figures are as at the moment of sending
+AS_AT_LABEL = "As at"
+# The oldest a form may back-date its figures: a shift (12 hours, a session's longest life too). Figures
+# typed at the end of a shift describe that shift; anything older describes a position the room has long
+# moved past and would be sent with no one seeing it as new: a CSV file carries older figures, each with
+# its own time. Not a protocol limit: the API and the CSV take any past time.
+AS_AT_OLDEST = timedelta(hours=12)
+_AS_AT_FORMATS = ("%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")
+_BARE_TIME = re.compile(r"^([01]?[0-9]|2[0-3])[:.]([0-5][0-9])$")
+
+
+def as_at_text(at: datetime) -> str:
+    """``at`` as the field writes it: UK wall time to the minute ("05/12/2026 10:40")."""
+    return at.astimezone(UK).strftime("%d/%m/%Y %H:%M")
+
+
+def _walls(typed: str, now: datetime) -> list[datetime] | None:
+    """The UK wall times ``typed`` may mean, likelier first; None when it is no time. A bare "08:00" is
+    today's, or yesterday's when today's is still to come and yesterday's within the bound (23:00 typed
+    at 00:30)."""
+    bare = _BARE_TIME.match(typed)
+    if bare:
+        today = now.astimezone(UK).replace(tzinfo=None, hour=int(bare.group(1)), minute=int(bare.group(2)),
+                                           second=0, microsecond=0)
+        return [today, today - timedelta(days=1)]
+    for fmt in _AS_AT_FORMATS:
+        try:
+            return [datetime.strptime(typed, fmt)]
+        except ValueError:
+            continue
+    return None
+
+
+def as_at(form: dict[str, str], now: datetime) -> tuple[datetime, str | None]:
+    """The time the form's figures describe (UTC), or ``now`` and why the typed one cannot be taken. Left as
+    the form showed it (or empty), the figures are as at ``now``: a form opened at 10:00 and sent at 10:20
+    describes 10:20. A wall time the autumn change repeats takes the later reading not after ``now``."""
+    typed = (form.get(AS_AT) or "").strip()
+    if not typed or typed == (form.get(AS_AT_SHOWN) or "").strip():
+        return now, None
+    walls = _walls(typed, now)
+    if walls is None:
+        return now, (f"{AS_AT_LABEL}: '{typed[:40]}' is not a date and time; write the day and the UK time, e.g. "
+                     f"{as_at_text(now)[:10]} 08:00, or only the time (08:00) for today")
+    problem = None
+    for wall in walls:
+        found = readings(wall)
+        if not found:
+            problem = problem or (f"{AS_AT_LABEL}: {wall:%H:%M} on {wall:%d/%m/%Y} does not exist in UK time (the "
+                                  "clocks went forward an hour at 01:00); write the time the clocks showed")
+            continue
+        past = [at for at in found if at <= now]
+        if not past:
+            problem = problem or (f"{AS_AT_LABEL}: {day_clock(now, found[0])} is in the future (it is now "
+                                  f"{day_clock(now, now)}); write the time the figures describe, at or before now")
+            continue
+        at = past[-1]
+        if now - at > AS_AT_OLDEST:
+            hours = int(AS_AT_OLDEST.total_seconds() // 3600)
+            problem = problem or (f"{AS_AT_LABEL}: {day_clock(now, at)} is more than {hours} hours ago; the form "
+                                  f"takes figures of the last {hours} hours (from {day_clock(now, now - AS_AT_OLDEST)}): "
+                                  "send older figures in a CSV file, each with its own time")
+            continue
+        return at, None
+    return now, problem
 
 
 def shown_of(form: dict[str, str]) -> dict[str, str] | None:

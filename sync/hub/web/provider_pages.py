@@ -30,7 +30,8 @@ log = logging.getLogger("sync.hub.web")
 
 _SID = re.compile(r"^web-[0-9a-f]{32}$")
 _ODS = re.compile(r"^[A-Za-z0-9]{1,12}$")
-_NOT_FIELDS = {"csrf", "sid", "org", "shown", "send"}   # a posted form's own fields, not figures
+# A posted form's own fields, not figures (the time the figures describe is the form's, not a figure's).
+_NOT_FIELDS = {"csrf", "sid", "org", "shown", "send", provider.AS_AT, provider.AS_AT_SHOWN}
 
 
 def _level_text(calc: dict | None) -> str | None:
@@ -99,6 +100,21 @@ def _received(receipt, sent: int, calc: dict | None, kind: str) -> dict:
             "lines": lines, "level": _level_text(calc), "missing": _missing(calc)}
 
 
+def _older_than_latest(items: list[dict], sources: list[list[str]], latest: dict, at, rejected: set[int]) -> list[str]:
+    """The fields of the stored figures that are older than the hub's latest of their parameter: a back-dated
+    figure goes into the history, and the hub's newer one stays the latest (and scores the level)."""
+    return [names[0] for i, (item, names) in enumerate(zip(items, sources))
+            if i not in rejected and item.get("type") == "observation" and names[0] in latest
+            and latest[names[0]][1] > at]
+
+
+def _older_words(older: list[str], fields: dict) -> str:
+    labels = "; ".join(fields[n].label if n in fields else n for n in older)
+    return (f"{len(older)} figure{'s are' if len(older) != 1 else ' is'} older than the hub's latest for "
+            f"{'their parameters' if len(older) != 1 else 'its parameter'} ({labels}): kept in the history; the "
+            "hub's newer figure stays the latest and scores the level.")
+
+
 def provider_routes(app: FastAPI, web: Web) -> None:
     hub = web.hub
 
@@ -131,6 +147,9 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         shown = provider.shown_of(form) or {}
         fields = {k: v for k, v in form.items() if k not in _NOT_FIELDS and not k.startswith("sure.")
                   and isinstance(v, str) and v.strip() != shown.get(k, "").strip()}
+        typed_at = form.get(provider.AS_AT)
+        if isinstance(typed_at, str) and typed_at.strip() and typed_at.strip() != str(form.get(provider.AS_AT_SHOWN, "")).strip():
+            fields[provider.AS_AT] = typed_at.strip()[:40]   # a back-dated time goes with its figures
         value, left_out = held_form.pack(user, org, fields) if what == "form" else (None, [])
         if what == "file":
             note = ("Your session had ended (30 minutes without use, or 12 hours after logging in), so the file "
@@ -174,8 +193,15 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         since = {name: _day_clock(at, now) for name, (text, at) in figures.items()
                  if values.get(name, "").strip() == text}
         form_groups = provider.groups(hub, org.sector)
-        problems = [(f.name, text) for g in form_groups for f in g.fields for text in (errors or {}).get(f.name, ())]
+        problems = [(provider.AS_AT, text) for text in (errors or {}).get(provider.AS_AT, ())] + \
+            [(f.name, text) for g in form_groups for f in g.fields for text in (errors or {}).get(f.name, ())]
+        # The "As at" field shows now, or the time typed over it (kept while the person corrects the figures).
+        as_at_shown = provider.as_at_text(now)
+        typed_at = (values.get(provider.AS_AT) or "").strip()
+        typed_at = typed_at if typed_at and typed_at != (values.get(provider.AS_AT_SHOWN) or "").strip() else ""
         return web.page("provider.html", status, session=session, org=org, values=values, since=since,
+                        as_at=typed_at or as_at_shown, as_at_shown=as_at_shown,
+                        as_at_oldest=int(provider.AS_AT_OLDEST.total_seconds() // 3600),
                         shown=json.dumps(shown, ensure_ascii=False, sort_keys=True), problems=problems,
                         groups=form_groups, errors=errors or {}, general=list(general),
                         result=result, sid=sid or f"web-{uuid.uuid4().hex}", csv_sid=f"web-{uuid.uuid4().hex}",
@@ -225,6 +251,8 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             labels = provider.by_name(provider.groups(hub, row.sector))
             typed = [(labels[name].label, [text]) for name, text in held["fields"].items()
                      if name in labels and text.strip() != values.get(name, "").strip()]
+            if held["fields"].get(provider.AS_AT):
+                typed.insert(0, (provider.AS_AT_LABEL, [held["fields"][provider.AS_AT].replace("T", " ")]))
             resp = await form_page(session, row, {**values, **held["fields"]}, shown=dict(values), result={
                 "ok": False, "title": "Not sent yet", "rows": typed,
                 "lines": ["Your session had ended before these figures were sent. They are back on the form as "
@@ -257,7 +285,14 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             # until another is declared): said beside the field, where it was dropped without a word.
             kept_back = {"declared_level": [provider.CLEARED_DECLARATION]} \
                 if provider.declaration_cleared(form, shown) else {}
-            items, sources = provider.items(form, row.sector, pillar, now)
+            at, at_problem = provider.as_at(form, now)
+            if at_problem:
+                return await form_page(session, row, form, answered=True, status=422, sid=sid, shown=shown,
+                                       errors={provider.AS_AT: [at_problem]},
+                                       result={"ok": False, "title": "Nothing was stored",
+                                               "lines": ["The time the figures describe could not be taken: see "
+                                                         "the problem beside As at."]})
+            items, sources = provider.items(form, row.sector, pillar, at)
             every = form.get("send") == "all"   # "Send all as now": every filled figure, changed or not
             items, sources, unchanged = provider.only_changed(items, sources, form, None if every else shown)
             fields = provider.by_name(provider.groups(hub, row.sector))
@@ -298,6 +333,11 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         log.info("web submission %s for %s by %r: %d accepted, %d quarantined", sid, row.ods_code, session.user,
                  receipt.accepted, len(receipt.rejected))
         result = _received(receipt, len(items), calc, "form")
+        if at != now and receipt.accepted and not receipt.duplicate:
+            result["lines"].append(f"Stored as at {_day_clock(at, now)} (UK time), the time you gave.")
+            older = _older_than_latest(items, sources, latest, at, {r.index for r in receipt.rejected})
+            if older:
+                result["lines"].append(_older_words(older, fields))
         if unchanged:
             result["lines"].append(_unchanged_words(unchanged))
         if kept_back:

@@ -21,6 +21,10 @@
   var shown = null;
   try { shown = JSON.parse((form.elements.shown && form.elements.shown.value) || "null"); } catch (err) { shown = null; }
   function typedOver(e) {
+    if (e.name === "as_at") {   // its own shown value: left as it was, it means the moment of sending
+      var asAt = form.elements.as_at_shown;
+      return !asAt || e.value.trim() !== asAt.value.trim();
+    }
     if (!shown || typeof shown !== "object") { return true; }
     var was = typeof shown[e.name] === "string" ? shown[e.name] : "";
     return e.value.trim() !== was.trim();

@@ -1,0 +1,262 @@
+"""The provider form's "As at": figures typed at 10:40 that describe the 08:00 board round say so.
+
+A real hub on loopback (SQLite) and Debian's Chromium at 1366x768 for what the page does; the hub's database
+for what was stored; a desktop replica synced from the hub for the age the room then sees. The time rules
+themselves (a repeated or skipped hour, the bounds) are checked on ``provider.as_at`` with a fixed now.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import create_engine, select
+
+from models.uk_time import UK
+from sync.hub import schema as s
+from sync.hub.schema import utcnow
+from sync.hub.web import provider
+from tests.support.hub import start_hub
+from tests.web import world
+from tests.web.support import PASSWORD, add_account, csrf_of, login
+from tests.web.test_browser import browser  # noqa: F401  (the module's Chromium)
+
+pytestmark = pytest.mark.timeout(240)
+
+LAPTOP = {"width": 1366, "height": 768}
+ORG = "RTEST2"   # no figures yet: what it is sent is all the hub holds of it
+SEND = "main.form > form > button[value=changed]"
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    process = start_hub(tmp_path_factory.mktemp("provider-as-at"))
+    try:
+        add_account(process.db_url, "rtest2.site", "provider_submitter", ORG)
+        yield process
+    finally:
+        process.stop()
+
+
+def _latest(hub, org: str = ORG) -> dict[str, tuple[float, datetime]]:
+    engine = create_engine(hub.db_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(s.latest_value.c.metric, s.latest_value.c.value, s.latest_value.c.observed_at)
+                                .where(s.latest_value.c.org_code == org)).all()
+    finally:
+        engine.dispose()
+    return {m: (v, at) for m, v, at in rows}
+
+
+def _log_in(browser, hub):  # noqa: F811
+    ctx = browser.new_context(viewport=LAPTOP)
+    page = ctx.new_page()
+    page.goto(hub.url + "/provider/")
+    page.fill("#user", "rtest2.site")
+    page.fill("#password", PASSWORD)
+    page.click("form.login button")
+    page.wait_for_url(hub.url + "/provider/")
+    return ctx, page
+
+
+def _send(page):
+    with page.expect_navigation() as nav:
+        page.click(SEND)
+    return nav.value
+
+
+def _wall(at: datetime) -> str:
+    return at.astimezone(UK).strftime("%d/%m/%Y %H:%M")
+
+
+def test_figures_typed_late_are_stored_as_at_the_time_given_and_the_desktop_shows_their_age(browser, hub, tmp_path):  # noqa: F811
+    """The field opens at now (UK wall time, day first, 24-hour); set to three hours ago, every figure is stored as at then
+    (UTC), the page says so, and a desktop synced from the hub shows the site's row as three hours old
+    (stale), not as fresh."""
+    from models.service import system_picture
+    from sync.client import HubClient
+    from sync.engine import SyncEngine
+    from tests.models.conftest import FAST_KDF
+    from tests.support.replica import fresh_replica
+    from ui.system_texts import SITE_STALE, age_line
+
+    ctx, page = _log_in(browser, hub)
+    try:
+        opened = utcnow()
+        shown = page.locator("#as_at").input_value()
+        assert shown in (_wall(opened), _wall(opened - timedelta(minutes=1))), shown
+        back = (utcnow() - timedelta(hours=3)).replace(second=0, microsecond=0)
+        page.fill("#as_at", _wall(back))
+        for metric, value in world.ACUTE_VALUES.items():
+            page.fill(f"#m\\.{metric}", str(value))
+        assert _send(page).status == 200
+        result = page.locator("#result").inner_text()
+        assert "Accepted 9 of 9 figures." in result, result
+        assert f"Stored as at {back.astimezone(UK):%H:%M} (UK time), the time you gave." in result, result
+        assert page.locator("#as_at").input_value() == _wall(back), "kept for a correction to go at the same time"
+        latest = _latest(hub)
+        assert set(latest) == set(world.ACUTE_VALUES)
+        assert {at for _v, at in latest.values()} == {back}, latest
+    finally:
+        ctx.close()
+    store = fresh_replica(tmp_path / "desk.db", "as-at-pass", kdf=FAST_KDF)
+    try:
+        SyncEngine(store, HubClient(hub.url, hub.tokens["room_lead"])).run_once()
+        now = utcnow()
+        picture = system_picture.system_picture(store, now)
+        row = next(r for r in picture.sites if r.org_code == ORG)
+        assert row.as_at == back, (row.as_at, back)
+        words, stale = age_line(now, row.as_at, SITE_STALE)
+        assert stale and f"{back.astimezone(UK):%H:%M}" in words and "3 h ago" in words, words
+    finally:
+        store.close()
+
+
+def test_a_future_or_too_old_time_is_refused_beside_the_field_and_nothing_is_stored(browser, hub):  # noqa: F811
+    ctx, page = _log_in(browser, hub)
+    try:
+        before = _latest(hub)
+        ahead = utcnow() + timedelta(minutes=30)
+        page.fill("#as_at", _wall(ahead))
+        page.fill("#m\\.mean_handover_minutes", "33")
+        assert _send(page).status == 422
+        said = page.locator("#as_at-row .problem").inner_text()
+        assert said.startswith(f"As at: {ahead.astimezone(UK):%H:%M}") and "is in the future (it is now " in said, said
+        assert page.locator("#as_at").get_attribute("aria-invalid") == "true"
+        assert page.locator("#result ul.fix a").all_inner_texts() == [said], "listed as a link to the field"
+        assert "Nothing was stored" in page.locator("#result").inner_text()
+        assert page.locator("#m\\.mean_handover_minutes").input_value() == "33", "the figures kept as typed"
+        old = utcnow() - timedelta(hours=13)
+        page.fill("#as_at", _wall(old))
+        assert _send(page).status == 422
+        said = page.locator("#as_at-row .problem").inner_text()
+        assert "is more than 12 hours ago; the form takes figures of the last 12 hours" in said, said
+        assert "send older figures in a CSV file, each with its own time" in said
+        assert _latest(hub) == before, "nothing stored"
+    finally:
+        ctx.close()
+
+
+def test_as_at_left_as_shown_means_the_moment_of_sending_not_of_opening(hub):
+    """A form opened at 10:00 and sent at 10:20 describes 10:20: the field left as the page showed it is not
+    a back-dating. Text that is no time is refused naming the field. (Posted as the browser posts it.)"""
+    web, _ = login(hub.url, "rtest2.site")
+    page = web.get(hub.url + "/provider/", timeout=10).text
+    form = page.split('action="/provider/"')[1].split("</form>")[0]
+    opened = (utcnow() - timedelta(minutes=20)).replace(second=0, microsecond=0)   # as if opened 20 min ago
+    data = {"csrf": csrf_of(form), "sid": re.search(r'name="sid" value="([^"]+)"', form).group(1),
+            "shown": html.unescape(re.search(r'name="shown" value="([^"]*)"', form).group(1)),
+            "as_at": _wall(opened), "as_at_shown": _wall(opened), "send": "changed",
+            "m.ed_four_hour_performance_pct": "71"}
+    sent = utcnow()
+    answer = web.post(hub.url + "/provider/", data=data, timeout=20)
+    assert answer.status_code == 200 and "Stored as at" not in answer.text, answer.text
+    _v, at = _latest(hub)["ed_four_hour_performance_pct"]
+    assert abs((at - sent).total_seconds()) < 30, (at, sent)
+    bad = web.post(hub.url + "/provider/", data={**data, "as_at": "half past eight", "m.ed_four_hour_performance_pct":
+                                                 "72"}, timeout=20)
+    assert bad.status_code == 422
+    assert ("As at: &#39;half past eight&#39; is not a date and time; write the day and the UK time, e.g. "
+            f"{_wall(utcnow())[:10]} 08:00, or only the time (08:00) for today") in bad.text
+    assert _latest(hub)["ed_four_hour_performance_pct"][0] == 71
+
+
+def test_a_figure_back_dated_behind_the_hubs_latest_says_the_latest_stays(hub):
+    web, _ = login(hub.url, "rtest2.site")
+    newer = utcnow() - timedelta(minutes=5)
+    world.submit(hub, ORG, [{"type": "observation", "metric": "nctr_bed_occupancy_pct",
+                             "observed_at": newer.isoformat(), "value": 11.0}])
+    page = web.get(hub.url + "/provider/", timeout=10).text
+    form = page.split('action="/provider/"')[1].split("</form>")[0]
+    back = (utcnow() - timedelta(hours=2)).replace(second=0, microsecond=0)
+    answer = web.post(hub.url + "/provider/", timeout=20, data={
+        "csrf": csrf_of(form), "sid": re.search(r'name="sid" value="([^"]+)"', form).group(1),
+        "shown": html.unescape(re.search(r'name="shown" value="([^"]*)"', form).group(1)),
+        "as_at": _wall(back), "as_at_shown": re.search(r'name="as_at_shown" value="([^"]*)"', form).group(1),
+        "send": "changed", "m.nctr_bed_occupancy_pct": "12"})
+    text = html.unescape(answer.text)
+    assert "1 figure is older than the hub's latest for its parameter (" in text, text
+    assert "kept in the history; the hub's newer figure stays the latest and scores the level." in text
+    assert _latest(hub)["nctr_bed_occupancy_pct"][0] == 11.0
+
+
+NOW = datetime(2026, 12, 5, 10, 40, 30, tzinfo=timezone.utc)   # 10:40 GMT
+
+
+@pytest.mark.parametrize(("typed", "now", "want"), [
+    ("2026-12-05T08:00", NOW, datetime(2026, 12, 5, 8, 0, tzinfo=timezone.utc)),
+    ("05/12/2026 08:00", NOW, datetime(2026, 12, 5, 8, 0, tzinfo=timezone.utc)),
+    ("2026-12-05T10:40", NOW, datetime(2026, 12, 5, 10, 40, tzinfo=timezone.utc)),   # this minute: taken
+    ("08:00", NOW, datetime(2026, 12, 5, 8, 0, tzinfo=timezone.utc)),                # a bare time: today's
+    ("8.05", NOW, datetime(2026, 12, 5, 8, 5, tzinfo=timezone.utc)),
+    # 23:00 typed at 00:30: last night's (today's is still to come)
+    ("23:00", datetime(2026, 12, 6, 0, 30, tzinfo=timezone.utc), datetime(2026, 12, 5, 23, 0, tzinfo=timezone.utc)),
+    ("2026-07-01T08:00", datetime(2026, 7, 1, 9, 40, tzinfo=timezone.utc), datetime(2026, 7, 1, 7, 0, tzinfo=timezone.utc)),
+    # the autumn change's repeated 01:30: at 01:50 GMT (the second pass) the later reading, 01:30 GMT
+    ("2026-10-25T01:30", datetime(2026, 10, 25, 1, 50, tzinfo=timezone.utc), datetime(2026, 10, 25, 1, 30, tzinfo=timezone.utc)),
+    # ... and at 01:10 GMT the GMT reading is still to come: the BST one, an hour and forty minutes ago
+    ("2026-10-25T01:30", datetime(2026, 10, 25, 1, 10, tzinfo=timezone.utc), datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc)),
+])
+def test_as_at_is_uk_wall_time_stored_utc(typed, now, want):
+    assert provider.as_at({"as_at": typed, "as_at_shown": "2000-01-01T00:00"}, now) == (want, None)
+
+
+@pytest.mark.parametrize(("typed", "now", "said"), [
+    ("2026-12-05T10:41", NOW, "As at: 10:41 is in the future (it is now 10:40); write the time the figures "
+                              "describe, at or before now"),
+    ("2026-12-04T22:40", NOW, "As at: Fri 22:40 is more than 12 hours ago; the form takes figures of the last 12 "
+                              "hours (from Fri 22:40): send older figures in a CSV file, each with its own time"),
+    ("2026-03-29T01:30", datetime(2026, 3, 29, 3, 0, tzinfo=timezone.utc),
+     "As at: 01:30 on 29/03/2026 does not exist in UK time (the clocks went forward an hour at 01:00); write the "
+     "time the clocks showed"),
+    ("8am", NOW, "As at: '8am' is not a date and time; write the day and the UK time, e.g. 05/12/2026 08:00, or "
+                 "only the time (08:00) for today"),
+    ("10:45", NOW, "As at: 10:45 is in the future (it is now 10:40); write the time the figures describe, at or "
+                   "before now"),
+])
+def test_a_time_the_form_cannot_take_is_refused_naming_the_field(typed, now, said):
+    assert provider.as_at({"as_at": typed, "as_at_shown": "2000-01-01T00:00"}, now) == (now, said)
+
+
+def test_as_at_left_empty_or_as_shown_is_now():
+    assert provider.as_at({}, NOW) == (NOW, None)
+    assert provider.as_at({"as_at": "2026-12-05T08:00", "as_at_shown": "2026-12-05T08:00"}, NOW) == (NOW, None)
+
+
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_as_at_field_on_a_phone_and_a_laptop_with_axe(browser, hub, tmp_path, scheme):  # noqa: F811
+    """At 390x844 and 1366x768, light and dark, with a problem beside As at: axe-core finds nothing serious,
+    nothing scrolls sideways, the field is a one-thumb target. The screenshots go to ``SCC_SHOTS`` when set."""
+    import os
+    from pathlib import Path
+
+    from tests.web.test_browser import AXE, _axe, _small_targets
+
+    shots = Path(os.environ.get("SCC_SHOTS") or tmp_path)
+    for name, size in (("phone", {"width": 390, "height": 844}), ("laptop", LAPTOP)):
+        ctx = browser.new_context(viewport=size, color_scheme=scheme, bypass_csp=True)
+        page = ctx.new_page()
+        try:
+            page.goto(hub.url + "/provider/")
+            page.fill("#user", "rtest2.site")
+            page.fill("#password", PASSWORD)
+            page.click("form.login button")
+            page.wait_for_url(hub.url + "/provider/")
+            page.fill("#as_at", _wall(utcnow() + timedelta(hours=1)))
+            page.fill("#m\\.mean_handover_minutes", "30")
+            assert _send(page).status == 422
+            page.locator("#as_at-row").scroll_into_view_if_needed()
+            page.screenshot(path=str(shots / f"provider-as-at-{name}-{scheme}.png"))
+            assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+            box = page.locator("#as_at").bounding_box()
+            assert box["height"] >= 44 and box["width"] >= 44, box
+            assert [t for t in _small_targets(page) if "as_at" in str(t)] == []
+            if AXE.exists():
+                assert _axe(page, AXE.read_text()) == [], (name, scheme)
+        finally:
+            ctx.close()
