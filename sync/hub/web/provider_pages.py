@@ -138,7 +138,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         says why it is there and that nothing was sent. Anything else goes to the login page as before."""
         lapsed = await run_in_threadpool(sessions.lapsed, hub.db, web.cookie_of(request, SESSION_COOKIE))
         token = form.get("csrf") if isinstance(form.get("csrf"), str) else None
-        if lapsed is None or not csrf.same(lapsed[1], token):
+        if lapsed is None or (what == "form" and not csrf.same(lapsed[1], token)):
             return web.redirect("/login?next=" + quote("/provider/"))
         user = lapsed[0]
         org = form.get("org") if isinstance(form.get("org"), str) else None
@@ -351,12 +351,11 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         """A CSV file for the hub's own CSV intake, as ``POST /v1/submissions/csv`` takes it."""
         try:
             session, refusal = await who(request)
-            if session is None:   # the file is read only to see it is the lapsed session's own form
-                try:
-                    lapsed_form = await upload.read_form(request)
-                except upload.UploadError:
-                    return refusal
-                return await hold(request, {k: v for k, v in lapsed_form.items() if k in ("csrf", "org")}, "file")
+            if session is None:
+                # Nothing of the body is read without a live session: it was read whole (2 MB) to find the
+                # lapsed session's CSRF token in it. A lapsed session's browser (its cookie is SameSite=Strict,
+                # so the post came from the hub's own page) gets the login page saying the file was not uploaded.
+                return await hold(request, {}, "file")
             if refusal:
                 return refusal
             try:

@@ -37,7 +37,13 @@ async def read_form(request, limit: int = MAX_UPLOAD_BYTES) -> dict[str, str | b
     too_big = UploadError(413, "File too large", f"The hub takes files of at most {limit // (1024 * 1024)} MB "
                           "(10,000 rows) here; split the file and upload each part. Nothing was stored.")
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + 64 * 1024:   # the form's other fields and boundaries
+    if not declared.isdigit() or len(declared) > 15:
+        # A body that does not say how long it is (chunked) would be read to the cap before it could be
+        # refused: a browser's upload always says, so none is read.
+        raise UploadError(413, "Upload length not given", f"The hub takes an upload only when it says its "
+                          f"length, of at most {limit // (1024 * 1024)} MB; upload the file from the form on the "
+                          "hub's page. Nothing was read or stored.")
+    if int(declared) > limit + 64 * 1024:   # the form's other fields and boundaries
         raise too_big
     body = bytearray()
     async for chunk in request.stream():
