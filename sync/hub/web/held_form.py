@@ -6,37 +6,89 @@ for that user only, and the cookie is deleted. Nothing is sent without the perso
 the figures were typed for a session that ended, and may be stale by the time the login is done.
 
 A cookie holds about 4 KB: a reason too long to fit is left out and the page says so.
+
+The value is signed: an HMAC-SHA256 under a key of the hub's own (``hub_meta`` ``held_form_key``, 256
+random bits made at its first use and kept in its database, so a restart or another hub process on the
+same database checks it alike). A value the hub did not make (edited in the browser, planted by another
+site or host, made by another hub) is never put on the form; the form says so.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
+import secrets
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from sync.hub import schema as s
 
 HELD_COOKIE = "scc_held"
 HELD_SECONDS = 3600
 MAX_VALUE = 3800   # bytes of the cookie's value; browsers keep at least 4,096 for name, value and flags
+KEY_NAME = "held_form_key"
+_MAC_CHARS = 43   # base64 of a SHA-256 HMAC, unpadded
+TAMPERED = ("The figures kept from your ended session could not be checked as the hub's own (the browser's copy "
+            "was changed, or made by another hub), so they were not put back. Nothing was sent: enter them again.")
 
 
-def pack(user: str, org: str | None, fields: dict[str, str]) -> tuple[str | None, list[str]]:
-    """The cookie's value for ``fields`` (the filled ones), and the names of any left out to fit."""
+def hub_key(db) -> bytes:
+    """The hub's key for signing held forms, made at its first use and kept in ``hub_meta``."""
+    with db.read() as conn:
+        known = conn.execute(select(s.hub_meta.c.value).where(s.hub_meta.c.key == KEY_NAME)).scalar()
+    if known is None:
+        try:
+            with db.plain() as conn:
+                conn.execute(insert(s.hub_meta).values(key=KEY_NAME, value=secrets.token_hex(32)))
+        except IntegrityError:   # another hub process made it first: theirs is the key
+            pass
+        with db.read() as conn:
+            known = conn.execute(select(s.hub_meta.c.value).where(s.hub_meta.c.key == KEY_NAME)).scalar_one()
+    return bytes.fromhex(known)
+
+
+def _mac(key: bytes, body: str) -> str:
+    digest = hmac.new(key, f"scc-held|{body}".encode("utf-8", "replace"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def pack(user: str, org: str | None, fields: dict[str, str], key: bytes) -> tuple[str | None, list[str]]:
+    """The cookie's signed value for ``fields`` (the filled ones), and the names of any left out to fit."""
     kept = {k: v for k, v in fields.items() if v.strip()}
     left_out: list[str] = []
+    room = MAX_VALUE - _MAC_CHARS - 1
     for name in sorted(kept, key=lambda n: -len(kept[n])):   # the longest (a reason) first
-        value = _encode({"user": user, "org": org, "fields": kept})
-        if len(value) <= MAX_VALUE:
-            return value, left_out
+        body = _encode({"user": user, "org": org, "fields": kept})
+        if len(body) <= room:
+            return f"{body}.{_mac(key, body)}", left_out
         left_out.append(name)
         kept.pop(name)
-    value = _encode({"user": user, "org": org, "fields": kept})
-    return (value if len(value) <= MAX_VALUE else None), left_out
+    body = _encode({"user": user, "org": org, "fields": kept})
+    return (f"{body}.{_mac(key, body)}" if len(body) <= room else None), left_out
 
 
-def unpack(value: str | None) -> dict | None:
-    """{"user", "org", "fields"} from a cookie :func:`pack` made; None for anything else."""
+def unpack(value: str | None, key: bytes) -> dict | None:
+    """{"user", "org", "fields"} from a cookie :func:`pack` made under ``key``; None for anything else (see
+    :func:`tampered`)."""
     if not value or len(value) > MAX_VALUE:
         return None
+    body, _, mac = value.rpartition(".")
+    if not body or len(mac) != _MAC_CHARS or not hmac.compare_digest(mac.encode("ascii", "replace"),
+                                                                      _mac(key, body).encode("ascii")):
+        return None
+    return _decode(body)
+
+
+def tampered(value: str | None, key: bytes) -> bool:
+    """A held cookie was sent and the hub cannot take it as its own."""
+    return bool(value) and unpack(value, key) is None
+
+
+def _decode(value: str) -> dict | None:
     try:
         data = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("utf-8"))
     except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):

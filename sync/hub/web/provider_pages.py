@@ -118,6 +118,14 @@ def _older_words(older: list[str], fields: dict) -> str:
 def provider_routes(app: FastAPI, web: Web) -> None:
     hub = web.hub
 
+    key_kept: list[bytes] = []
+
+    async def held_key() -> bytes:
+        """The hub's key for held forms (``held_form.hub_key``), read once per process."""
+        if not key_kept:
+            key_kept.append(await run_in_threadpool(held_form.hub_key, hub.db))
+        return key_kept[0]
+
     async def who(request: Request, form: dict | None = None, what: str = "form"):
         """(session, None) for a submitting role; else (session or None, the answer to give). A ``form``
         posted after its session ended is answered with the login page, its figures held (:func:`hold`)."""
@@ -150,7 +158,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         typed_at = form.get(provider.AS_AT)
         if isinstance(typed_at, str) and typed_at.strip() and typed_at.strip() != str(form.get(provider.AS_AT_SHOWN, "")).strip():
             fields[provider.AS_AT] = typed_at.strip()[:40]   # a back-dated time goes with its figures
-        value, left_out = held_form.pack(user, org, fields) if what == "form" else (None, [])
+        value, left_out = held_form.pack(user, org, fields, await held_key()) if what == "form" else (None, [])
         if what == "file":
             note = ("Your session had ended (30 minutes without use, or 12 hours after logging in), so the file "
                     "was not uploaded. Log in again and upload it again.")
@@ -224,7 +232,12 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             session, refusal = await who(request)
             if refusal:
                 return refusal
-            held = held_form.unpack(web.cookie_of(request, held_form.HELD_COOKIE))
+            sent_held = web.cookie_of(request, held_form.HELD_COOKIE)
+            key = await held_key() if sent_held else b""
+            held = held_form.unpack(sent_held, key) if sent_held else None
+            forged = bool(sent_held) and held is None
+            if forged:
+                log.warning("web: a held-form cookie the hub did not make was sent by %r; not used", session.user)
             theirs = held is not None and held["user"] != session.user
             if theirs:
                 # Typed in a colleague's session (site managers of one trust share a desk): never shown to
@@ -244,7 +257,10 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             values = await run_in_threadpool(provider.last_values, hub, row.ods_code, row.sector)
         except SQLAlchemyError as exc:
             return web.unavailable(exc)
-        if held is None or (session.role != "provider_submitter" and held["org"] != row.ods_code):
+        if forged:
+            resp = await form_page(session, row, values, result={
+                "ok": False, "title": "Figures not put back", "lines": [held_form.TAMPERED]})
+        elif held is None or (session.role != "provider_submitter" and held["org"] != row.ods_code):
             resp = await form_page(session, row, values)
         else:
             # The hub's figures are what the form shows; the held ones, typed over them, count as changes.
