@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import uuid
 from urllib.parse import quote
@@ -115,8 +116,20 @@ def _older_words(older: list[str], fields: dict) -> str:
             "hub's newer figure stays the latest and scores the level.")
 
 
+# Whom a provider asks when the hub cannot take their figures, as the hub's admin sets it (a team and a
+# telephone number, e.g. "the SCC on 0115 496 0000"); else said in general words.
+CONTACT_ENV = "SCC_WEB_CONTACT"
+_CONTACT = "the hub's administrator (the SCC team who gave you this account)"
+
+
+def contact_words() -> str:
+    text = " ".join(os.environ.get(CONTACT_ENV, "").split())
+    return text[:200] if text else _CONTACT
+
+
 def provider_routes(app: FastAPI, web: Web) -> None:
     hub = web.hub
+    contact = contact_words()
 
     key_kept: list[bytes] = []
 
@@ -125,6 +138,24 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         if not key_kept:
             key_kept.append(await run_in_threadpool(held_form.hub_key, hub.db))
         return key_kept[0]
+
+    def not_known(session, chosen: str | None) -> Response:
+        """The organisation the form is for is not one of the hub's active ones. Its "Back to the form" led
+        to the same page again for a provider's account (bound to that organisation): the way out is what to
+        do and whom to ask, and Log out; an admin chooses another organisation."""
+        code = session.org_code if session.role == "provider_submitter" else (chosen or "")
+        code = code if _ODS.match(code or "") else "(not an ODS code)"
+        if session.role != "provider_submitter":
+            return web.page("message.html", 404, title="Organisation not known", session=session,
+                            text=f"This hub has no active organisation '{code}'. Nothing was sent.",
+                            way_out={"href": "/provider/", "text": "Choose an organisation"})
+        return web.page("message.html", 404, title="Organisation not known", session=session, way_out="logout",
+                        text=f"Your account '{session.user}' submits for {code}, and this hub has no active "
+                             f"organisation {code}, so there is no form to show. Nothing was sent.",
+                        more=[f"What to do: ask {contact} to add {code} to the hub (or make it active again), "
+                              "or to move your account to your organisation's code. Until then, phone your figures "
+                              "to the SCC: the room records phoned figures as such.",
+                              "Then log out here; log in again once they say it is done."])
 
     async def who(request: Request, form: dict | None = None, what: str = "form"):
         """(session, None) for a submitting role; else (session or None, the answer to give). A ``form``
@@ -252,8 +283,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                                         .order_by(s.organisation.c.name)).all()
                 return web.page("choose.html", session=session, orgs=orgs)
             if row is None or not row.active:
-                return web.message(404, "Organisation not known", "This hub has no active organisation "
-                                   f"'{session.org_code or org}'; an admin adds it.", session)
+                return not_known(session, org)
             values = await run_in_threadpool(provider.last_values, hub, row.ods_code, row.sector)
         except SQLAlchemyError as exc:
             return web.unavailable(exc)
@@ -291,7 +321,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                                    "open the form again (nothing was sent).", session)
             row = await run_in_threadpool(organisation, session, form.get("org"))
             if row is None or not row.active:
-                return web.message(404, "Organisation not known", "Choose the organisation again.", session)
+                return not_known(session, form.get("org") if isinstance(form.get("org"), str) else None)
             sid = form.get("sid", "")
             sid = sid if _SID.match(sid) else f"web-{uuid.uuid4().hex}"
             now = s.utcnow()
@@ -384,7 +414,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             row = await run_in_threadpool(organisation, session, form.get("org") if isinstance(form.get("org"), str)
                                           else None)
             if row is None or not row.active:
-                return web.message(404, "Organisation not known", "Choose the organisation again.", session)
+                return not_known(session, form.get("org") if isinstance(form.get("org"), str) else None)
             values = await run_in_threadpool(provider.last_values, hub, row.ods_code, row.sector)
             data = form.get("file")
             if not isinstance(data, bytes) or not data.strip():
