@@ -65,14 +65,24 @@ def _declared(hub) -> int | None:
         engine.dispose()
 
 
+def _sign_in(page, hub, user: str | None = "rtest.data", enter: bool = False) -> None:
+    """Fill the login page in front of ``page`` (the user name left as the page has it when ``user`` is None)
+    and send it, by its button or by Enter in the password field; then wait for the form."""
+    if user is not None:
+        page.fill("#user", user)
+    page.fill("#password", PASSWORD)
+    if enter:
+        page.keyboard.press("Enter")
+    else:
+        page.click("form.login button")
+    page.wait_for_url(hub.url + "/provider/")
+
+
 def _log_in(browser, hub, user="rtest.data"):  # noqa: F811
     ctx = browser.new_context(viewport=LAPTOP)
     page = ctx.new_page()
     page.goto(hub.url + "/provider/")
-    page.fill("#user", user)
-    page.fill("#password", PASSWORD)
-    page.click("form.login button")
-    page.wait_for_url(hub.url + "/provider/")
+    _sign_in(page, hub, user)
     return ctx, page
 
 
@@ -113,9 +123,7 @@ def test_figures_typed_while_the_session_ended_come_back_after_the_login_unsent(
         assert "nothing was sent" in note and "Your figures are kept" in note, note
         assert page.locator("#user").input_value() == "rtest.data"
         assert _held(hub, "ga_bed_occupancy_pct") == before, "nothing was sent"
-        page.fill("#password", PASSWORD)
-        page.click("form.login button")
-        page.wait_for_url(hub.url + "/provider/")
+        _sign_in(page, hub, None)
         assert page.locator("#m\\.ga_bed_occupancy_pct").input_value() == "97.5"
         assert page.locator("#m\\.nctr_patients_count").input_value() == "61"
         assert page.locator("#reason").input_value() == "Norovirus on two wards"
@@ -140,10 +148,7 @@ def test_figures_held_over_a_login_are_never_shown_to_another_account(browser, h
         page.fill("#m\\.nctr_patients_count", "73")
         _idle_out(hub)
         assert _send(page).status == 401
-        page.fill("#user", "rtest.site")   # a colleague logs in at the same browser
-        page.fill("#password", PASSWORD)
-        page.click("form.login button")
-        page.wait_for_url(hub.url + "/provider/")
+        _sign_in(page, hub, "rtest.site")   # a colleague logs in at the same browser
         assert page.locator("#m\\.nctr_patients_count").input_value() != "73"
         assert page.locator("#result").count() == 0
     finally:
@@ -253,10 +258,7 @@ def test_each_problem_is_a_link_to_its_field_for_a_keyboard(browser, hub):  # no
     page = ctx.new_page()
     try:
         page.goto(hub.url + "/provider/")
-        page.fill("#user", "rtest.data")
-        page.fill("#password", PASSWORD)
-        page.keyboard.press("Enter")
-        page.wait_for_url(hub.url + "/provider/")
+        _sign_in(page, hub, enter=True)
         page.fill("#staffed_beds", "12")
         page.fill("#m\\.mean_handover_minutes", "2o.5")
         with page.expect_navigation():
@@ -375,10 +377,7 @@ def test_what_was_typed_comes_back_when_the_network_dropped_as_send_was_pressed(
         page.fill("#m\\.ed_referred_to_service_pct", "18")   # typed, then logged out: nothing left in the tab
         page.click("form.out button")
         page.wait_for_url(hub.url + "/login?out=1")
-        page.fill("#user", "rtest.data")
-        page.fill("#password", PASSWORD)
-        page.click("form.login button")
-        page.wait_for_url(hub.url + "/provider/")   # a provider's login goes to its form
+        _sign_in(page, hub)   # a provider's login goes to its form
         assert page.locator("#restored").count() == 0, "logged out: nothing typed kept"
         assert page.evaluate("sessionStorage.length") == 0
     finally:
@@ -427,9 +426,7 @@ def test_a_figure_come_since_is_not_held_over_the_login_as_typed(browser, hub): 
                                  "observed_at": utcnow().isoformat(), "value": newer}])
         _idle_out(hub)
         assert _send(page).status == 401
-        page.fill("#password", PASSWORD)
-        page.click("form.login button")
-        page.wait_for_url(hub.url + "/provider/")
+        _sign_in(page, hub, None)
         assert page.locator("#m\\.ed_majors_resus_occupancy_pct").input_value() == "88"
         assert float(page.locator("#m\\.ed_over_12h_from_arrival_pct").input_value()) == newer
         typed = page.locator("#result ul.rowproblems:not(.fix) li").all_inner_texts()
