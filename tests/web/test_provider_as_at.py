@@ -260,3 +260,80 @@ def test_the_as_at_field_on_a_phone_and_a_laptop_with_axe(browser, hub, tmp_path
                 assert _axe(page, AXE.read_text()) == [], (name, scheme)
         finally:
             ctx.close()
+
+
+def test_a_time_typed_before_the_session_ended_comes_back_with_the_figures(hub):
+    """Held over a login, the As at typed goes with the figures: sent afterwards, they are as at it, not now."""
+    from sqlalchemy import update
+
+    from sync.hub.web import sessions
+
+    desk, _ = login(hub.url, "rtest2.site")
+    page = desk.get(hub.url + "/provider/", timeout=10).text
+    form = page.split('action="/provider/"')[1].split("</form>")[0]
+    back = (utcnow() - timedelta(hours=1)).replace(second=0, microsecond=0)
+    engine = create_engine(hub.db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(update(s.web_session).values(seen_at=utcnow() - sessions.IDLE - timedelta(minutes=1)))
+    finally:
+        engine.dispose()
+    held = desk.post(hub.url + "/provider/", timeout=20, data={
+        "csrf": csrf_of(form), "sid": re.search(r'name="sid" value="([^"]+)"', form).group(1),
+        "shown": html.unescape(re.search(r'name="shown" value="([^"]*)"', form).group(1)),
+        "as_at": _wall(back), "as_at_shown": re.search(r'name="as_at_shown" value="([^"]*)"', form).group(1),
+        "send": "changed", "m.ed_over_12h_from_arrival_pct": "6"})
+    assert held.status_code == 401
+    login(hub.url, "rtest2.site", session=desk)
+    again = desk.get(hub.url + "/provider/", timeout=10).text
+    assert f'id="as_at" name="as_at" value="{_wall(back)}"' in again, "the time typed is back in its field"
+    assert f"<b>As at</b>: {_wall(back)}" in again, "and listed with what was typed"
+    form = again.split('action="/provider/"')[1].split("</form>")[0]
+    sent = desk.post(hub.url + "/provider/", timeout=20, data={
+        "csrf": csrf_of(form), "sid": re.search(r'name="sid" value="([^"]+)"', form).group(1),
+        "shown": html.unescape(re.search(r'name="shown" value="([^"]*)"', form).group(1)),
+        "as_at": _wall(back), "as_at_shown": re.search(r'name="as_at_shown" value="([^"]*)"', form).group(1),
+        "send": "changed", "m.ed_over_12h_from_arrival_pct": "6"})
+    assert sent.status_code == 200 and "Stored as at" in sent.text
+    assert _latest(hub)["ed_over_12h_from_arrival_pct"] == (6.0, back)
+
+
+def test_a_time_typed_comes_back_with_the_figures_after_a_network_drop(browser, hub):  # noqa: F811
+    """The tab keeps what was typed until the hub answers (static/provider.js): a typed As at comes back with
+    the figures; one left as shown does not (it would turn the moment of sending into a back-dating)."""
+    ctx, page = _log_in(browser, hub)
+    try:
+        back = (utcnow() - timedelta(minutes=90)).replace(second=0, microsecond=0)
+        page.fill("#as_at", _wall(back))
+        page.fill("#m\\.ed_referred_to_service_pct", "19.5")
+        ctx.set_offline(True)
+        try:
+            page.click(SEND)
+            page.wait_for_load_state()
+        except Exception:   # the navigation fails: the browser's own offline page
+            pass
+        ctx.set_offline(False)
+        page.goto(hub.url + "/provider/")
+        assert page.locator("#as_at").input_value() == _wall(back)
+        assert page.locator("#restored a").all_inner_texts() == [
+            f"As at (UK time, day/month/year 24-hour): {_wall(back)}",
+            "ED patients referred to a specialty and still waiting in ED (percent): 19.5"]
+        _send(page)
+        assert _latest(hub)["ed_referred_to_service_pct"] == (19.5, back)
+        page.fill("#m\\.ed_referred_to_service_pct", "20.5")   # As at left as this page shows it
+        shown = page.locator("input[name=as_at_shown]").input_value()
+        page.fill("#as_at", shown)
+        kept = page.evaluate("Object.keys(JSON.parse(sessionStorage.getItem(sessionStorage.key(0))).typed)")
+        assert kept == ["m.ed_referred_to_service_pct"], "As at as shown is not kept as typed"
+        ctx.set_offline(True)
+        try:
+            page.click(SEND)
+            page.wait_for_load_state()
+        except Exception:
+            pass
+        ctx.set_offline(False)
+        page.goto(hub.url + "/provider/")
+        assert page.locator("#restored a").all_inner_texts() == [
+            "ED patients referred to a specialty and still waiting in ED (percent): 20.5"]
+    finally:
+        ctx.close()

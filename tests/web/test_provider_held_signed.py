@@ -2,7 +2,8 @@
 
 A real hub process on loopback (SQLite), a provider's browser as ``requests`` keeps its cookies; a session
 ended by the idle limit as in the browser tests. The cookie is edited as a person with the browser's tools
-(or another site) could, and the hub is restarted to show its key outlives the process.
+(or another site) could, and the hub is restarted to show its key outlives the process. On SQLite and on a
+throwaway PostgreSQL cluster.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import create_engine, update
 from sync.hub import schema as s
 from sync.hub.schema import utcnow
 from sync.hub.web import held_form, sessions
+from tests.support.fixtures import DATABASES, new_db_url
 from tests.support.hub import start_hub
 from tests.web.support import add_account, csrf_of, login
 
@@ -29,9 +31,11 @@ USER = "rtest.held"
 FIELD = 'id="m.nctr_patients_count" name="m.nctr_patients_count" value="{}"'
 
 
-@pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    process = start_hub(tmp_path_factory.mktemp("held-signed"))
+@pytest.fixture(scope="module", params=DATABASES)
+def hub(request, tmp_path_factory):
+    """On SQLite and on a real PostgreSQL (the hub's key is a row of ``hub_meta`` in either)."""
+    folder = tmp_path_factory.mktemp(f"held-signed-{request.param}")
+    process = start_hub(folder, new_db_url(request, folder, request.param))
     try:
         add_account(process.db_url, USER, "provider_submitter", ORG)
         yield process
