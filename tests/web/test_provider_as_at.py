@@ -72,9 +72,10 @@ def _wall(at: datetime) -> str:
     return at.astimezone(UK).strftime("%d/%m/%Y %H:%M")
 
 
-def test_figures_typed_late_are_stored_as_at_the_time_given_and_the_desktop_shows_their_age(browser, hub, tmp_path):  # noqa: F811
-    """The field opens at now (UK wall time, day first, 24-hour); set to three hours ago, every figure is stored as at then
-    (UTC), the page says so, and a desktop synced from the hub shows the site's row as three hours old
+def test_figures_typed_late_are_stored_as_at_the_time_given_and_the_desktop_shows_their_age(
+        browser, hub, tmp_path):  # noqa: F811
+    """The field opens at now (UK wall time, day first, 24-hour); set to three hours ago, every figure is stored
+    as at then (UTC), the page says so, and a desktop synced from the hub shows the site's row as three hours old
     (stale), not as fresh."""
     from models.service import system_picture
     from sync.client import HubClient
@@ -183,6 +184,10 @@ def test_a_figure_back_dated_behind_the_hubs_latest_says_the_latest_stays(hub):
     assert _latest(hub)["nctr_bed_occupancy_pct"][0] == 11.0
 
 
+def _utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=timezone.utc)
+
+
 NOW = datetime(2026, 12, 5, 10, 40, 30, tzinfo=timezone.utc)   # 10:40 GMT
 
 
@@ -193,12 +198,12 @@ NOW = datetime(2026, 12, 5, 10, 40, 30, tzinfo=timezone.utc)   # 10:40 GMT
     ("08:00", NOW, datetime(2026, 12, 5, 8, 0, tzinfo=timezone.utc)),                # a bare time: today's
     ("8.05", NOW, datetime(2026, 12, 5, 8, 5, tzinfo=timezone.utc)),
     # 23:00 typed at 00:30: last night's (today's is still to come)
-    ("23:00", datetime(2026, 12, 6, 0, 30, tzinfo=timezone.utc), datetime(2026, 12, 5, 23, 0, tzinfo=timezone.utc)),
-    ("2026-07-01T08:00", datetime(2026, 7, 1, 9, 40, tzinfo=timezone.utc), datetime(2026, 7, 1, 7, 0, tzinfo=timezone.utc)),
+    ("23:00", _utc(2026, 12, 6, 0, 30), _utc(2026, 12, 5, 23, 0)),
+    ("2026-07-01T08:00", _utc(2026, 7, 1, 9, 40), _utc(2026, 7, 1, 7, 0)),   # BST
     # the autumn change's repeated 01:30: at 01:50 GMT (the second pass) the later reading, 01:30 GMT
-    ("2026-10-25T01:30", datetime(2026, 10, 25, 1, 50, tzinfo=timezone.utc), datetime(2026, 10, 25, 1, 30, tzinfo=timezone.utc)),
+    ("2026-10-25T01:30", _utc(2026, 10, 25, 1, 50), _utc(2026, 10, 25, 1, 30)),
     # ... and at 01:10 GMT the GMT reading is still to come: the BST one, an hour and forty minutes ago
-    ("2026-10-25T01:30", datetime(2026, 10, 25, 1, 10, tzinfo=timezone.utc), datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc)),
+    ("2026-10-25T01:30", _utc(2026, 10, 25, 1, 10), _utc(2026, 10, 25, 0, 30)),
 ])
 def test_as_at_is_uk_wall_time_stored_utc(typed, now, want):
     assert provider.as_at({"as_at": typed, "as_at_shown": "2000-01-01T00:00"}, now) == (want, None)

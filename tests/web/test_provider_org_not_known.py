@@ -88,7 +88,8 @@ def test_an_admin_choosing_an_unknown_organisation_is_led_to_choose_another(brow
     ctx, page = _log_in(browser, hub, "hub.admin", {"width": 1366, "height": 768})
     try:
         answer = page.goto(hub.url + "/provider/?org=RTEST2")
-        assert answer.status == 404 and "This hub has no active organisation 'RTEST2'" in page.locator("main").inner_text()
+        assert answer.status == 404
+        assert "This hub has no active organisation 'RTEST2'" in page.locator("main").inner_text()
         with page.expect_navigation():
             page.click("main a.button")
         assert page.url == hub.url + "/provider/"

@@ -234,9 +234,10 @@ def as_at(form: dict[str, str], now: datetime) -> tuple[datetime, str | None]:
         at = past[-1]
         if now - at > AS_AT_OLDEST:
             hours = int(AS_AT_OLDEST.total_seconds() // 3600)
+            since = day_clock(now, now - AS_AT_OLDEST)
             problem = problem or (f"{AS_AT_LABEL}: {day_clock(now, at)} is more than {hours} hours ago; the form "
-                                  f"takes figures of the last {hours} hours (from {day_clock(now, now - AS_AT_OLDEST)}): "
-                                  "send older figures in a CSV file, each with its own time")
+                                  f"takes figures of the last {hours} hours (from {since}): send older figures in "
+                                  "a CSV file, each with its own time")
             continue
         return at, None
     return now, problem

@@ -187,8 +187,9 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         fields = {k: v for k, v in form.items() if k not in _NOT_FIELDS and not k.startswith("sure.")
                   and isinstance(v, str) and v.strip() != shown.get(k, "").strip()}
         typed_at = form.get(provider.AS_AT)
-        if isinstance(typed_at, str) and typed_at.strip() and typed_at.strip() != str(form.get(provider.AS_AT_SHOWN, "")).strip():
-            fields[provider.AS_AT] = typed_at.strip()[:40]   # a back-dated time goes with its figures
+        typed_at = typed_at.strip() if isinstance(typed_at, str) else ""
+        if typed_at and typed_at != str(form.get(provider.AS_AT_SHOWN, "")).strip():
+            fields[provider.AS_AT] = typed_at[:40]   # a back-dated time goes with its figures
         value, left_out = held_form.pack(user, org, fields, await held_key()) if what == "form" else (None, [])
         if what == "file":
             note = ("Your session had ended (30 minutes without use, or 12 hours after logging in), so the file "
