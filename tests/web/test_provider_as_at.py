@@ -123,11 +123,15 @@ def test_a_future_or_too_old_time_is_refused_beside_the_field_and_nothing_is_sto
         ahead = utcnow() + timedelta(minutes=30)
         page.fill("#as_at", _wall(ahead))
         page.fill("#m\\.mean_handover_minutes", "33")
+        page.fill("#m\\.ed_four_hour_performance_pct", "1e2")   # said with the time, not at the next send
         assert _send(page).status == 422
         said = page.locator("#as_at-row .problem").inner_text()
         assert said.startswith(f"As at: {ahead.astimezone(UK):%H:%M}") and "is in the future (it is now " in said, said
         assert page.locator("#as_at").get_attribute("aria-invalid") == "true"
-        assert page.locator("#result ul.fix a").all_inner_texts() == [said], "listed as a link to the field"
+        number = ("ED four-hour performance (admitted, transferred or discharged within 4 hours): '1e2' is not a "
+                  "number: write the figure out in full with the digits 0 to 9 (1000, not 1e3)")
+        assert page.locator("#result ul.fix a").all_inner_texts() == [said, number], "each a link to its field"
+        page.fill("#m\\.ed_four_hour_performance_pct", "")
         assert "Nothing was stored" in page.locator("#result").inner_text()
         assert page.locator("#m\\.mean_handover_minutes").input_value() == "33", "the figures kept as typed"
         old = utcnow() - timedelta(hours=13)

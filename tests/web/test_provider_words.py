@@ -135,3 +135,15 @@ def test_each_kind_of_text_that_is_not_a_figure_is_said_with_what_a_figure_looks
     for typed in said:
         assert _number(typed) == typed, "left as text: never sent as a number"
     assert _number("1,250") == 1250 and _number("92.5") == 92.5 and _number("9" * 400) == "9" * 400
+
+
+def test_the_forms_own_problems_are_its_typed_figures_that_are_no_number_or_out_of_range():
+    """Said with a problem that stops the whole send (the As at time): only changed, filled number fields."""
+    fields = {f.name: f for f in (OCCUPANCY, BEDS)}
+    form = {"m.ga_bed_occupancy_pct": "1e2", "staffed_beds": "9000"}
+    assert provider.own_problems(form, fields, {}) == {
+        "m.ga_bed_occupancy_pct": ["General and acute bed occupancy: '1e2' is not a number: write the figure out in "
+                                   "full with the digits 0 to 9 (1000, not 1e3)"],
+        "staffed_beds": ["Staffed beds: 9000 is outside the valid range 0 to 5,000 beds"]}
+    assert provider.own_problems(form, fields, dict(form)) == {}, "as the form showed them: not typed"
+    assert provider.own_problems({"m.ga_bed_occupancy_pct": "92.5", "staffed_beds": ""}, fields, None) == {}

@@ -353,6 +353,21 @@ def say(f: Field | None, typed: str, part: str, reason: str) -> str:
     return f"{f.label}: {reason}"
 
 
+def own_problems(form: dict[str, str], fields: dict[str, Field], shown: dict[str, str] | None) -> dict[str, list[str]]:
+    """What the form can see is wrong with its typed figures without the hub (text that is no number, a number
+    outside the range it shows), in its own words: said with a problem that stops the whole send (the As at
+    time), so a person corrects everything in one go rather than meeting these at the next send."""
+    out: dict[str, list[str]] = {}
+    for name, f in fields.items():
+        typed = (form.get(name) or "").strip()
+        if f.kind != "number" or not typed or (shown is not None and typed == (shown.get(name) or "").strip()):
+            continue
+        value = _parses(typed)
+        if value is None or (f.lo is not None and f.hi is not None and not f.lo <= value <= f.hi):
+            out[name] = [say(f, typed, "", "")]
+    return out
+
+
 def field_errors(errors, sources: list[list[str]], form: dict[str, str] | None = None,
                  fields: dict[str, Field] | None = None) -> tuple[dict[str, list[str]], list[str]]:
     """The hub's ``FieldError``s by form field (``items.3.value`` -> the field item 3 came from), each

@@ -334,8 +334,9 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                 if provider.declaration_cleared(form, shown) else {}
             at, at_problem = provider.as_at(form, now)
             if at_problem:
+                own = provider.own_problems(form, provider.by_name(provider.groups(hub, row.sector)), shown)
                 return await form_page(session, row, form, answered=True, status=422, sid=sid, shown=shown,
-                                       errors={provider.AS_AT: [at_problem]},
+                                       errors={provider.AS_AT: [at_problem], **own},
                                        result={"ok": False, "title": "Nothing was stored",
                                                "lines": ["The time the figures describe could not be taken: see "
                                                          "the problem beside As at."]})
