@@ -10,8 +10,10 @@ from datetime import date, timedelta
 
 import pytest
 
+from models.records.export import link_refs
 from models.records.export.records import RetentionError, export_records, retention_class
 from models.replica.orm import OpelChecklistItem, Organisation, SpocMessage
+from models.service import decisions
 from scc_desktop import cli
 from sync import authoring
 from tests.records.conftest import T0
@@ -148,3 +150,16 @@ def test_the_actions_a_decision_recorded_are_said_as_recorded_and_none_is_said(s
                           text=True, timeout=60, check=True).stdout
     flat = " ".join(text.split())
     assert "[actions: 2 in the entry's hash]" in flat and '"items"' not in flat
+
+
+@pytest.mark.parametrize("kind, verb", [("action_reassigned", "Reassigns"), ("action_withdrawn", "Withdraws")])
+def test_an_action_link_names_its_decision_outside_the_export_or_says_it_is_not_held(store, kind, verb):
+    gave = decisions.record_decision(store, decisions.NewDecision(
+        "Dr Lead", "Director on-call", "Open the discharge lounge early", "Corridor care at RAA", "Dr Lead", T0),
+        [decisions.NewAction("Call RAA site manager", "Sam Wrong", T0 + timedelta(minutes=30))])
+    with store.session() as s:
+        said = [link_refs.reference(s, {"kind": kind, "action_uuid": uid}, {}, {})
+                for uid in (gave.uuids[0], "not-synced", None)]
+    assert said == [f"{verb} the action 'Call RAA site manager' (owner Sam Wrong, given by decision {gave.uuid})",
+                    f"{verb} the action not-synced: not held in this replica",
+                    f"{verb} the action None: not held in this replica"]

@@ -89,14 +89,22 @@ def _actions(items: Any) -> str:
     return f"Actions recorded with this decision ({len(items)}): " + "; ".join(said)
 
 
-def _reassigned(session, uid: Any, numbers: dict[str, int]) -> str:
-    """The action a reassignment replaces, and (a clash) every entry that reassigned it."""
+def _the_action(session, uid: Any, numbers: dict[str, int], verb: str) -> tuple[Action | None, str]:
+    """The action a reassignment or withdrawal names, with its sentence's start: "<verb> the action 'X' (owner Y,
+    given by entry N of this export)" (or "by decision UUID" outside it); (None, "... not held") when not held."""
     action = session.get(Action, uid) if isinstance(uid, str) else None
     if action is None:
-        return f"Reassigns the action {uid}: {NOT_HELD}"
+        return None, f"{verb} the action {uid}: {NOT_HELD}"
     given = (f", given by entry {numbers[action.decision_uuid]} of this export" if action.decision_uuid in numbers
              else f", given by decision {action.decision_uuid}" if action.decision_uuid else "")
-    said = f"Reassigns the action '{action.description}' (owner {action.owner}{given})"
+    return action, f"{verb} the action '{action.description}' (owner {action.owner}{given})"
+
+
+def _reassigned(session, uid: Any, numbers: dict[str, int]) -> str:
+    """The action a reassignment replaces, and (a clash) every entry that reassigned it."""
+    action, said = _the_action(session, uid, numbers, "Reassigns")
+    if action is None:
+        return said
     moves = action_reassign.reassignments(session).get(uid, [])
     if len(moves) > 1:
         said += ("; clash: it was reassigned " + str(len(moves)) + " times, each on a desktop that had not seen "
@@ -106,12 +114,9 @@ def _reassigned(session, uid: Any, numbers: dict[str, int]) -> str:
 
 def _withdrawn(session, uid: Any, numbers: dict[str, int]) -> str:
     """The action a withdrawal withdraws (and, when it was also ended on another desktop unseen, how)."""
-    action = session.get(Action, uid) if isinstance(uid, str) else None
+    action, said = _the_action(session, uid, numbers, "Withdraws")
     if action is None:
-        return f"Withdraws the action {uid}: {NOT_HELD}"
-    given = (f", given by entry {numbers[action.decision_uuid]} of this export" if action.decision_uuid in numbers
-             else f", given by decision {action.decision_uuid}" if action.decision_uuid else "")
-    said = f"Withdraws the action '{action.description}' (owner {action.owner}{given})"
+        return said
     pulled = action_withdraw.withdrawals(session).get(uid, [])
     if len(pulled) > 1:
         said += "; it was withdrawn " + str(len(pulled)) + " times: " + "; ".join(w.sentence() for w in pulled)
