@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any, NamedTuple
 
 import pytest
 
+from models.replica.orm.types import utcnow
+from models.service import decisions
 from sync import authoring
 from tests.models.conftest import PASSPHRASE, store, store_path  # noqa: F401
 from tests.support.fixtures import sqlite_hub  # noqa: F401
@@ -36,3 +39,31 @@ def write_decisions(store, count: int, start: datetime = T0, step_minutes: int =
             situation_snapshot={"system_opel": 3, "offload": {"RTEST1": {"mean_minutes": 71.5}}},
             **extra))
     return entries
+
+
+def synced(*desks):
+    """Each desktop syncs twice in turn, so each has pushed and then pulled the others' records."""
+    for desk in desks + desks:
+        assert desk.run_once().error is None
+
+
+class ActionGiven(NamedTuple):
+    a: Any   # the desktop that recorded the decision
+    b: Any
+    now: datetime
+    gave: Any   # the decision's outcome
+    old: str   # the action's uuid
+
+
+@pytest.fixture
+def action_given(sqlite_hub, make_desktop) -> ActionGiven:
+    """Two desktops through a real hub on loopback, both holding a decision (recorded on ``a`` an hour ago) that
+    gave "Call RAA site manager" to Sam Wrong, due half an hour ago."""
+    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
+    now = utcnow()
+    gave = decisions.record_decision(a.store, decisions.NewDecision(
+        "Dr Lead", "Director on-call", "Open the discharge lounge early", "Corridor care at RAA",
+        "Dr Lead", now - timedelta(hours=1)),
+        [decisions.NewAction("Call RAA site manager", "Sam Wrong", now - timedelta(minutes=30))])
+    synced(a, b)
+    return ActionGiven(a, b, now, gave, gave.uuids[0])

@@ -17,23 +17,9 @@ import pytest
 
 from models.records import verify as records_verify
 from models.records.export.records import export_records
-from models.replica.orm.types import utcnow
 from models.service import actions as door
-from models.service import decisions
 from models.uk_time import UK, uk_time
-
-
-def _synced(*desks):
-    for desk in desks + desks:
-        assert desk.run_once().error is None
-
-
-def _gave(desk, now):
-    gave = decisions.record_decision(desk.store, decisions.NewDecision(
-        "Dr Lead", "Director on-call", "Open the discharge lounge early", "Corridor care at RAA",
-        "Dr Lead", now - timedelta(hours=1)),
-        [decisions.NewAction("Call RAA site manager", "Sam Wrong", now - timedelta(minutes=30))])
-    return gave, gave.uuids[0]
+from tests.records.conftest import synced
 
 
 def _export(desk, now, out):
@@ -57,13 +43,10 @@ def _old_action(entries, gave_uuid, old):
 
 
 def test_the_export_says_who_a_reassigned_action_went_to_when_by_whom_and_in_which_decision(
-        sqlite_hub, make_desktop, tmp_path):
-    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
-    now = utcnow()
-    gave, old = _gave(a, now)
-    _synced(a, b)
+        action_given, tmp_path):
+    a, b, now, gave, old = action_given
     out = door.reassign_action(a.store, old, "Pat Right", "Sam is off today", "Dr Lead", "Director on-call", now)
-    _synced(a, b)
+    synced(a, b)
     said = f"reassigned to Pat Right {uk_time(now)}, by Dr Lead (decision"
     result, pdf, rows, entries = _export(b, now, tmp_path / "out")
     assert result.manifest["chain"]["verification"]["intact"]   # records verify still passes
@@ -84,16 +67,13 @@ def test_the_export_says_who_a_reassigned_action_went_to_when_by_whom_and_in_whi
 
 
 def test_two_desktops_reassigning_the_same_action_offline_both_stand_marked_as_a_clash(
-        sqlite_hub, make_desktop, tmp_path):
-    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
-    now = utcnow()
-    gave, old = _gave(a, now)
-    _synced(a, b)
+        action_given, tmp_path):
+    a, b, now, gave, old = action_given
     # Both offline: each reassigns the action without seeing the other's entry.
     to_pat = door.reassign_action(a.store, old, "Pat Right", "Sam is off today", "Dr Lead", "Director on-call", now)
     to_jo = door.reassign_action(b.store, old, "Jo Other", "Jo covers RAA", "Dr Night", "Tactical commander",
                                  now + timedelta(minutes=1))
-    _synced(a, b)
+    synced(a, b)
     for desk in (a, b):
         page = door.actions_page(desk.store, now + timedelta(minutes=2))
         shown = {i.owner: i for i in page.actions}
@@ -105,7 +85,7 @@ def test_two_desktops_reassigning_the_same_action_offline_both_stand_marked_as_a
             assert records_verify.verify(s).intact
     # Settled by hand: once Jo's action is done, Pat's is no longer marked (the export still says both).
     door.complete_action(b.store, to_jo.uuids[0], "Jo Other", now + timedelta(minutes=3))
-    _synced(a, b)
+    synced(a, b)
     for desk in (a, b):
         [left] = door.actions_page(desk.store, now + timedelta(minutes=4)).actions
         assert (left.owner, left.clash) == ("Pat Right", None), desk

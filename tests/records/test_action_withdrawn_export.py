@@ -9,21 +9,18 @@ from datetime import timedelta
 
 from models.records import verify as records_verify
 from models.records.export.records import FORMAT_VERSION
-from models.replica.orm.types import utcnow
 from models.service import actions as door
 from models.uk_time import uk_time
-from tests.records.test_action_reassigned_export import _export, _gave, _old_action, _synced
+from tests.records.conftest import synced
+from tests.records.test_action_reassigned_export import _export, _old_action
 
 REASON = "The patient was moved to RCC overnight"
 
 
-def test_the_export_says_when_a_withdrawn_action_was_withdrawn_by_whom_and_why(sqlite_hub, make_desktop, tmp_path):
-    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
-    now = utcnow()
-    gave, old = _gave(a, now)
-    _synced(a, b)
+def test_the_export_says_when_a_withdrawn_action_was_withdrawn_by_whom_and_why(action_given, tmp_path):
+    a, b, now, gave, old = action_given
     out = door.withdraw_action(a.store, old, REASON, "Dr Lead", "Director on-call", now)
-    _synced(a, b)
+    synced(a, b)
     result, pdf, rows, entries = _export(b, now, tmp_path / "out")
     assert FORMAT_VERSION == 8
     assert result.manifest["chain"]["verification"]["intact"]   # records verify still passes
@@ -46,15 +43,12 @@ def test_the_export_says_when_a_withdrawn_action_was_withdrawn_by_whom_and_why(s
 
 
 def test_an_action_withdrawn_on_one_desktop_and_reassigned_on_the_other_is_said_to_be_both(
-        sqlite_hub, make_desktop, tmp_path):
-    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
-    now = utcnow()
-    gave, old = _gave(a, now)
-    _synced(a, b)
+        action_given, tmp_path):
+    a, b, now, gave, old = action_given
     pulled = door.withdraw_action(a.store, old, REASON, "Dr Lead", "Director on-call", now)
     moved = door.reassign_action(b.store, old, "Pat Right", "Sam is off", "Dr Night", "Tactical commander",
                                  now + timedelta(minutes=1))
-    _synced(a, b)
+    synced(a, b)
     exports = [_export(desk, now + timedelta(minutes=2), tmp_path / name) for desk, name in ((a, "a"), (b, "b"))]
     assert exports[0][3] == exports[1][3]   # both desktops export the same entries, word for word
     result, pdf, rows, entries = exports[0]
