@@ -7,6 +7,8 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from models.records import actions_due
+from models.replica.orm import AlertEvent
 from models.replica.orm.types import utcnow
 from models.service import decisions
 from sync import authoring
@@ -45,6 +47,19 @@ def synced(*desks):
     """Each desktop syncs twice in turn, so each has pushed and then pulled the others' records."""
     for desk in desks + desks:
         assert desk.run_once().error is None
+
+
+def chase(desk, now):
+    """The overdue-action chase, as the window's housekeeping runs it."""
+    with desk.store.writing() as s:
+        actions_due.chase_overdue(s, now)
+
+
+def open_chases(desk) -> set[str]:
+    """The actions the chase has an open alert for."""
+    with desk.store.session() as s:
+        return {a.action_uuid for a in s.query(AlertEvent).filter(AlertEvent.rule_code == actions_due.RULE_CODE,
+                                                                  AlertEvent.cleared_at.is_(None))}
 
 
 class ActionGiven(NamedTuple):

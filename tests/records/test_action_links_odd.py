@@ -15,7 +15,8 @@ from models.replica.orm.types import utcnow
 from models.reports import period_reads
 from models.service import actions as door
 from sync import authoring
-from tests.records.test_action_withdrawn import ROLE, _gave, _synced
+from tests.records.conftest import synced
+from tests.records.test_action_withdrawn import ROLE, _gave
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -29,7 +30,7 @@ def test_a_text_link_beside_an_action_link_breaks_nothing(sqlite_hub, make_deskt
                               decision="Withdraw the bed search", rationale="The patient went home",
                               recorded_by="Dr Lead", amends_uuid=gave.uuid,
                               links=[{"kind": kind, "action_uuid": moot}, "said on the 09:00 call"])
-    _synced(a, b)
+    synced(a, b)
     for desk in (a, b):
         with desk.store.session() as s:
             action_withdraw.withdrawals(s)
@@ -53,7 +54,7 @@ def test_a_withdrawal_link_naming_no_action_leaves_the_board_report_counting(sql
     authoring.record_decision(a.store, decision_maker="Dr Lead", decision_maker_role=ROLE, decision="Noted",
                               rationale="A link from a newer desktop", recorded_by="Dr Lead",
                               links=[{"kind": "action_withdrawn"}])
-    _synced(a, b)
+    synced(a, b)
     today = now.date()
     read = period_reads.read_period(b.store, today - timedelta(days=1), today, now + timedelta(hours=3))
     assert read.actions.due_still_open == 2

@@ -9,28 +9,12 @@ from datetime import timedelta
 
 import pytest
 
-from models.records import actions_due
 from models.records import verify as records_verify
-from models.replica.orm import Action, AlertEvent, DecisionEntry
+from models.replica.orm import Action, DecisionEntry
 from models.replica.orm.types import utcnow
 from models.service import actions as door
 from models.service import decisions
-
-
-def _synced(*desks):
-    for desk in desks + desks:
-        assert desk.run_once().error is None
-
-
-def _chase(desk, now):
-    with desk.store.writing() as s:
-        actions_due.chase_overdue(s, now)
-
-
-def _open_alerts(desk) -> set[str]:
-    with desk.store.session() as s:
-        return {a.action_uuid for a in s.query(AlertEvent).filter(AlertEvent.rule_code == actions_due.RULE_CODE,
-                                                                  AlertEvent.cleared_at.is_(None))}
+from tests.records.conftest import chase, open_chases, synced
 
 
 def test_an_action_given_to_the_wrong_owner_is_reassigned_in_the_log_not_marked_done(sqlite_hub, make_desktop):
@@ -42,9 +26,9 @@ def test_an_action_given_to_the_wrong_owner_is_reassigned_in_the_log_not_marked_
         [decisions.NewAction("Call RAA site manager", "Sam Wrong", now - timedelta(minutes=30)),
          decisions.NewAction("Tell the ambulance service", "Alex Room", now + timedelta(hours=2))])
     old = gave.uuids[0]
-    _synced(a, b)
-    _chase(b, now)
-    assert _open_alerts(b) == {old}
+    synced(a, b)
+    chase(b, now)
+    assert open_chases(b) == {old}
 
     with pytest.raises(ValueError, match="^reason: "):
         door.reassign_action(a.store, old, "Pat Right", " ", "Dr Lead", "Director on-call", now)
@@ -55,14 +39,14 @@ def test_an_action_given_to_the_wrong_owner_is_reassigned_in_the_log_not_marked_
     [new] = out.uuids
     with pytest.raises(ValueError, match="reassigned already"):
         door.reassign_action(a.store, old, "Jo Other", "again", "Dr Lead", "Director on-call", now)
-    _synced(a, b)
+    synced(a, b)
     for desk in (a, b):
-        _chase(desk, now + timedelta(minutes=1))
+        chase(desk, now + timedelta(minutes=1))
         page = door.actions_page(desk.store, now + timedelta(minutes=1))
         shown = {(i.description, i.owner, i.overdue) for i in page.actions}
         assert shown == {("Call RAA site manager", "Pat Right", True), ("Tell the ambulance service", "Alex Room",
                                                                          False)}, desk
-        assert _open_alerts(desk) == {new}, desk   # the new owner's action is chased, the old one no more
+        assert open_chases(desk) == {new}, desk   # the new owner's action is chased, the old one no more
         with desk.store.session() as s:
             assert s.get(Action, old).done_at is None   # never a completion nobody made
             entry = s.get(DecisionEntry, out.uuid)

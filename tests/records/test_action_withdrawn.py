@@ -12,28 +12,13 @@ import pytest
 
 from models.records import action_withdraw, actions_due
 from models.records import verify as records_verify
-from models.replica.orm import Action, AlertEvent, DecisionEntry
+from models.replica.orm import Action, DecisionEntry
 from models.replica.orm.types import utcnow
 from models.service import actions as door
 from models.service import decisions
+from tests.records.conftest import chase, open_chases, synced
 
 ROLE = "Director on-call"
-
-
-def _synced(*desks):
-    for desk in desks + desks:
-        assert desk.run_once().error is None
-
-
-def _chase(desk, now):
-    with desk.store.writing() as s:
-        actions_due.chase_overdue(s, now)
-
-
-def _open_alerts(desk) -> set[str]:
-    with desk.store.session() as s:
-        return {a.action_uuid for a in s.query(AlertEvent).filter(AlertEvent.rule_code == actions_due.RULE_CODE,
-                                                                  AlertEvent.cleared_at.is_(None))}
 
 
 def _gave(desk, now):
@@ -60,9 +45,9 @@ def test_an_action_made_moot_is_withdrawn_in_the_log_not_marked_done(sqlite_hub,
     a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
     now = utcnow()
     gave, moot = _gave(a, now)
-    _synced(a, b)
-    _chase(b, now)
-    assert _open_alerts(b) == {moot}
+    synced(a, b)
+    chase(b, now)
+    assert open_chases(b) == {moot}
 
     with pytest.raises(ValueError, match="^reason: say why"):
         door.withdraw_action(a.store, moot, "  ", "Dr Lead", ROLE, now)
@@ -73,14 +58,14 @@ def test_an_action_made_moot_is_withdrawn_in_the_log_not_marked_done(sqlite_hub,
         door.withdraw_action(a.store, moot, "again", "Dr Lead", ROLE, now)
     with pytest.raises(ValueError, match="withdrawn already"):
         door.reassign_action(a.store, moot, "Pat Right", "x", "Dr Lead", ROLE, now)
-    _synced(a, b)
+    synced(a, b)
     for desk in (a, b):
-        _chase(desk, now + timedelta(minutes=1))
+        chase(desk, now + timedelta(minutes=1))
         page = door.actions_page(desk.store, now + timedelta(minutes=1))
         assert [(i.description, i.overdue) for i in page.actions] == [("Tell the ambulance service", False)], desk
         with desk.store.session() as s:
             assert actions_due.overdue_actions(s, now + timedelta(minutes=1)) == []
-        assert _open_alerts(desk) == set(), desk   # no longer chased
+        assert open_chases(desk) == set(), desk   # no longer chased
         with desk.store.session() as s:
             assert s.get(Action, moot).done_at is None   # never a completion nobody made
             entry = s.get(DecisionEntry, out.uuid)
@@ -99,15 +84,15 @@ def test_a_withdrawn_member_of_a_reassign_clash_settles_it(sqlite_hub, make_desk
     a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
     now = utcnow()
     gave, old = _gave(a, now)
-    _synced(a, b)
+    synced(a, b)
     to_pat = door.reassign_action(a.store, old, "Pat Right", "Sam is off", "Dr Lead", ROLE, now)
     to_jo = door.reassign_action(b.store, old, "Jo Other", "Jo covers RAA", "Dr Night", ROLE, now)
-    _synced(a, b)
+    synced(a, b)
     owners = {i.owner: i.clash for i in door.actions_page(a.store, now).actions}
     assert owners["Pat Right"] and owners["Jo Other"]
     door.withdraw_action(b.store, to_jo.uuids[0], "Pat owns it: settled at the 10:00 call", "Dr Night", ROLE,
                          now + timedelta(minutes=2))
-    _synced(a, b)
+    synced(a, b)
     for desk in (a, b):
         shown = {(i.owner, i.clash) for i in door.actions_page(desk.store, now + timedelta(minutes=3)).actions}
         assert shown == {("Pat Right", None), ("Alex Room", None)}, desk
@@ -120,7 +105,7 @@ def test_two_desktops_ending_one_action_offline_agree_and_keep_both(sqlite_hub, 
     a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
     now = utcnow()
     gave, act = _gave(a, now)
-    _synced(a, b)
+    synced(a, b)
     mine = door.withdraw_action(a.store, act, "Given in error: RBB has no beds", "Dr Lead", ROLE, now)
     later = now + timedelta(minutes=1)
     if there == "withdraw":
@@ -130,7 +115,7 @@ def test_two_desktops_ending_one_action_offline_agree_and_keep_both(sqlite_hub, 
     else:
         assert door.complete_action(b.store, act, "Sam Site", later).applied
         theirs = None
-    _synced(a, b)
+    synced(a, b)
     seen_a, seen_b = _state(a, later), _state(b, later)
     assert seen_a == seen_b   # one state on both desktops
     shown, pulled, done, entries = seen_a
@@ -153,10 +138,10 @@ def test_a_reassignment_crossed_by_a_completion_is_marked(sqlite_hub, make_deskt
     a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
     now = utcnow()
     gave, act = _gave(a, now)
-    _synced(a, b)
+    synced(a, b)
     door.reassign_action(a.store, act, "Pat Right", "Sam is off", "Dr Lead", ROLE, now)
     door.complete_action(b.store, act, "Sam Site", now + timedelta(minutes=1))
-    _synced(a, b)
+    synced(a, b)
     assert _state(a, now) == _state(b, now)
     [pat] = [i for i in door.actions_page(a.store, now).actions if i.owner == "Pat Right"]
     assert "was also marked done" in pat.clash and "by Sam Site" in pat.clash
