@@ -64,6 +64,17 @@ def alert_in_doubt(hub):
     return uid, [a for a in open_alerts_for_escalation(hub.db) if a.id == uid], due(hub)
 
 
+def budgeted_hub(make_hub, smtpd):  # noqa: F811
+    """A hub whose escalation checks the figures within BUDGET, an alert due on figures in doubt, and what a
+    timely check says of them (one impossible sequence)."""
+    hub = make_hub(settings(smtpd))
+    hub.escalation.doubt_seconds = BUDGET
+    uid, alerts, when = alert_in_doubt(hub)
+    timely = figures_doubt.doubted(hub.db, alerts, when)
+    assert [d.check for d in timely[uid]] == ["impossible"]
+    return hub, uid, alerts, when, timely
+
+
 def sent_in_time(hub, smtpd, uid, when):  # noqa: F811
     """The check, timed: the email goes, says the figures could not be checked in time, and the attempt
     records why."""
@@ -83,11 +94,7 @@ def sent_in_time(hub, smtpd, uid, when):  # noqa: F811
 
 @pytest.mark.parametrize("hub_db_url", ["postgresql"], indirect=True)
 def test_a_table_locked_by_another_session_never_holds_the_email(make_hub, smtpd):  # noqa: F811
-    hub = make_hub(settings(smtpd))
-    hub.escalation.doubt_seconds = BUDGET
-    uid, alerts, when = alert_in_doubt(hub)
-    timely = figures_doubt.doubted(hub.db, alerts, when)
-    assert [d.check for d in timely[uid]] == ["impossible"]
+    hub, uid, alerts, when, timely = budgeted_hub(make_hub, smtpd)
     other = create_engine(hub.db.url)
     locked, held = threading.Event(), {}
 
@@ -137,11 +144,7 @@ def test_a_table_locked_by_another_session_never_holds_the_email(make_hub, smtpd
 
 @pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)
 def test_a_check_slow_in_sqlite_itself_never_holds_the_email(make_hub, smtpd):  # noqa: F811
-    hub = make_hub(settings(smtpd))
-    hub.escalation.doubt_seconds = BUDGET
-    uid, alerts, when = alert_in_doubt(hub)
-    timely = figures_doubt.doubted(hub.db, alerts, when)
-    assert [d.check for d in timely[uid]] == ["impossible"]
+    hub, uid, alerts, when, timely = budgeted_hub(make_hub, smtpd)
     slow = {"on": True, "ran": 0}
 
     def heavy_first(conn, cursor, statement, *_args):
