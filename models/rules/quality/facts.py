@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,6 +18,16 @@ class Reading:
     value: float
     received_at: datetime   # when the hub took it
     ref: str | None = None  # where it came from: "feed 1234"
+
+
+def series(readings: Iterable[Reading]) -> dict[tuple[str, str], list[Reading]]:
+    """The readings by ``(org_code, metric)``, each series oldest first, in the order the series are first met."""
+    out: dict[tuple[str, str], list[Reading]] = defaultdict(list)
+    for r in readings:
+        out[(r.org_code, r.metric)].append(r)
+    for values in out.values():
+        values.sort(key=lambda r: r.observed_at)
+    return out
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,10 @@ Clears when the value is corrected (resent for its time) or the next value confi
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from models.rules.quality.facts import Reading
+from models.rules.quality.facts import Reading, series
 from models.rules.quality.finding import Finding
 from models.uk_time import uk_time
 
@@ -68,12 +67,8 @@ def jumps(readings: Iterable[Reading], floors: Mapping[str, float] | None = None
     history only.  ``floors``: the smallest scale per metric (default 0); ``bounds``: each metric's
     valid range (inclusive), for series that sit on a bound."""
     floors, bounds = floors or {}, bounds or {}
-    series: dict[tuple[str, str], list[Reading]] = defaultdict(list)
-    for r in readings:
-        series[(r.org_code, r.metric)].append(r)
     out = []
-    for (org, metric), values in series.items():
-        values.sort(key=lambda r: r.observed_at)
+    for (org, metric), values in series(readings).items():
         for i, r in enumerate(values):
             if i < MIN_HISTORY or (since is not None and r.observed_at < since):
                 continue

@@ -16,11 +16,10 @@ since the values before it have left the window by then.  Clears when a value di
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from datetime import timedelta
 
-from models.rules.quality.facts import Reading
+from models.rules.quality.facts import Reading, series
 from models.rules.quality.finding import Finding
 from models.uk_time import uk_time
 
@@ -35,12 +34,8 @@ def stuck(readings: Iterable[Reading], bounds: Mapping[str, tuple[float, float]]
     """``readings``: one value per time (``duplicates.effective``), the checks' window; ``bounds``: each
     metric's valid range; ``still``: ``(org_code, metric)`` of series with a stuck finding open."""
     bounds = bounds or {}
-    series: dict[tuple[str, str], list[Reading]] = defaultdict(list)
-    for r in readings:
-        series[(r.org_code, r.metric)].append(r)
     out = []
-    for (org, metric), values in series.items():
-        values.sort(key=lambda r: r.observed_at)
+    for (org, metric), values in series(readings).items():
         last = values[-1]
         i = len(values) - 1
         while i > 0 and values[i - 1].value == last.value:
