@@ -15,11 +15,10 @@ read from the entries (every desktop that holds them agrees), not stored on the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
-from sqlalchemy import text
-
-from models.replica.orm.types import from_utc_text, to_utc_text
+from models.records import action_links
+from models.replica.orm.types import to_utc_text
 from models.uk_time import iso_uk, uk_time
 
 KIND = "action_reassigned"
@@ -55,29 +54,11 @@ class Reassignment:
                 "said": self.sentence()}
 
 
-# Entries naming a replaced action (a LIKE on the links text narrows a year's log to those before its
-# JSON is read), with the new action each made.
-_REASSIGNMENTS = text(
-    "SELECT json_extract(l.value, '$.action_uuid'), d.uuid, d.decided_at, d.decision_maker, a.owner, a.uuid "
-    "FROM decision_entry AS d JOIN json_each(d.links) AS l LEFT JOIN action AS a ON a.decision_uuid = d.uuid "
-    "WHERE d.links LIKE '%" + KIND + "%' "
-    "AND json_extract(CASE l.type WHEN 'object' THEN l.value END, '$.kind') = '" + KIND + "'")
+# Entries naming a replaced action, with the new action each made.
+_REASSIGNMENTS = action_links.naming(KIND, "a.owner, a.uuid", "LEFT JOIN action AS a ON a.decision_uuid = d.uuid ")
 
 
 def reassignments(db) -> dict[str, list[Reassignment]]:
     """Action uuid -> every entry reassigning it, in decision order (more than one: a clash, two
     desktops that each reassigned it without seeing the other's entry)."""
-    out: dict[str, list[Reassignment]] = {}
-    for uid, entry, at, by, owner, new in db.execute(_REASSIGNMENTS):
-        if isinstance(uid, str):
-            out.setdefault(uid, []).append(Reassignment(uid, entry, aware(at), by, owner, new))
-    for rows in out.values():
-        rows.sort(key=lambda r: (r.decided_at, r.entry_uuid))
-    return out
-
-
-def aware(value) -> datetime:
-    """A time read from the replica (UTC text, or a datetime maybe without its zone), UTC-aware."""
-    if isinstance(value, str):
-        return from_utc_text(value)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return action_links.by_action(db, _REASSIGNMENTS, Reassignment)

@@ -17,9 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import text
-
-from models.records.action_reassign import aware
+from models.records import action_links
 from models.replica.orm.types import to_utc_text
 from models.uk_time import iso_uk, uk_time
 
@@ -50,22 +48,11 @@ class Withdrawal:
                 "role": self.role, "reason": self.reason, "decision": self.entry_uuid, "said": self.sentence()}
 
 
-# Entries naming a withdrawn action (a LIKE on the links text narrows a year's log before its JSON is read). Only
-# an object link is read as JSON: a text item in the list (the hub takes any) made json_extract fail, 'malformed JSON'.
-_WITHDRAWALS = text(
-    "SELECT json_extract(l.value, '$.action_uuid'), d.uuid, d.decided_at, d.decision_maker, "
-    "d.decision_maker_role, d.rationale FROM decision_entry AS d JOIN json_each(d.links) AS l "
-    "WHERE d.links LIKE '%" + KIND + "%' "
-    "AND json_extract(CASE l.type WHEN 'object' THEN l.value END, '$.kind') = '" + KIND + "'")
+_WITHDRAWALS = action_links.naming(KIND, "d.decision_maker_role, d.rationale")
 
 
 def withdrawals(db) -> dict[str, list[Withdrawal]]:
     """Action uuid -> every entry withdrawing it, in decision order (a ``Session`` or a ``Connection``;
     two or more: desktops that each withdrew it without seeing the other's entry)."""
-    out: dict[str, list[Withdrawal]] = {}
-    for uid, entry, at, by, role, reason in db.execute(_WITHDRAWALS):
-        if isinstance(uid, str):
-            out.setdefault(uid, []).append(Withdrawal(uid, entry, aware(at), by, role or "", reason or ""))
-    for rows in out.values():
-        rows.sort(key=lambda r: (r.decided_at, r.entry_uuid))
-    return out
+    return action_links.by_action(db, _WITHDRAWALS, lambda uid, entry, at, by, role, reason: Withdrawal(
+        uid, entry, at, by, role or "", reason or ""))
