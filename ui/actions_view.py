@@ -294,57 +294,49 @@ class ActionsView(QWidget):
         self.message.setText(text)
         self.message.setVisible(bool(text))
 
-    def complete(self, action_uuid: str) -> None:
+    def _act(self, buttons: dict, uid: str, write: Callable, already: str) -> None:
+        """``write(store, name, at)`` through the door for the user named (none named: nothing), the row's
+        button off until the write lands (or fails)."""
         name = self._user()
         if name is None:
             return
-        if action_uuid in self.done_buttons:
-            self.done_buttons[action_uuid].setEnabled(False)   # until the write lands (or fails)
+        if uid in buttons:
+            buttons[uid].setEnabled(False)
         store, at = self.store, self.clock()
-        self._write(lambda: door.complete_action(store, action_uuid, name, at),
-                    already="That action was already marked done (here or on another desktop).")
+        self._write(lambda: write(store, name, at), already=already)
+
+    def complete(self, action_uuid: str) -> None:
+        self._act(self.done_buttons, action_uuid, lambda store, name, at: door.complete_action(
+            store, action_uuid, name, at), "That action was already marked done (here or on another desktop).")
+
+    def _ask(self, item: actions_due.ActionItem, dialog_class, then: Callable, attr: str):
+        """``dialog_class`` open over the view for ``item`` (kept as ``self.<attr>``), ``then(uuid, *values)``
+        when accepted; None when no user is named."""
+        if self._user() is None:
+            return None
+        dialog = dialog_class(item.description, item.owner, self)
+        dialog.accepted.connect(lambda: then(item.uuid, *dialog.values()))
+        setattr(self, attr, dialog)
+        dialog.open()
+        return dialog
 
     def ask_reassign(self, item: actions_due.ActionItem) -> ReassignDialog | None:
         """Ask who the action goes to, why, and the reassigner's role; then reassign it."""
-        name = self._user()
-        if name is None:
-            return None
-        dialog = ReassignDialog(item.description, item.owner, self)
-        dialog.accepted.connect(lambda: self.reassign(item.uuid, *dialog.values()))
-        self.reassign_dialog = dialog
-        dialog.open()
-        return dialog
+        return self._ask(item, ReassignDialog, self.reassign, "reassign_dialog")
 
     def reassign(self, action_uuid: str, owner: str, reason: str, role: str) -> None:
-        name = self._user()
-        if name is None:
-            return
-        if action_uuid in self.reassign_buttons:
-            self.reassign_buttons[action_uuid].setEnabled(False)
-        store, at = self.store, self.clock()
-        self._write(lambda: door.reassign_action(store, action_uuid, owner, reason, name, role, at),
-                    already="That action was already reassigned or done (here or on another desktop).")
+        self._act(self.reassign_buttons, action_uuid, lambda store, name, at: door.reassign_action(
+            store, action_uuid, owner, reason, name, role, at),
+            "That action was already reassigned or done (here or on another desktop).")
 
     def ask_withdraw(self, item: actions_due.ActionItem) -> WithdrawDialog | None:
         """Ask why the action is withdrawn and the withdrawer's role; then withdraw it."""
-        name = self._user()
-        if name is None:
-            return None
-        dialog = WithdrawDialog(item.description, item.owner, self)
-        dialog.accepted.connect(lambda: self.withdraw(item.uuid, *dialog.values()))
-        self.withdraw_dialog = dialog
-        dialog.open()
-        return dialog
+        return self._ask(item, WithdrawDialog, self.withdraw, "withdraw_dialog")
 
     def withdraw(self, action_uuid: str, reason: str, role: str) -> None:
-        name = self._user()
-        if name is None:
-            return
-        if action_uuid in self.withdraw_buttons:
-            self.withdraw_buttons[action_uuid].setEnabled(False)
-        store, at = self.store, self.clock()
-        self._write(lambda: door.withdraw_action(store, action_uuid, reason, name, role, at),
-                    already="That action was already withdrawn, reassigned or done (here or on another desktop).")
+        self._act(self.withdraw_buttons, action_uuid, lambda store, name, at: door.withdraw_action(
+            store, action_uuid, reason, name, role, at),
+            "That action was already withdrawn, reassigned or done (here or on another desktop).")
 
     def acknowledge(self, alert_uuid: str) -> None:
         name = self._user()
