@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from scc_desktop import paths
-from scc_desktop.commands.replica_option import add_path_option
+from scc_desktop.commands.replica_option import add_action, add_path_option
 from scc_desktop.errors import UserError
 
 
@@ -21,38 +21,32 @@ def register(subparsers) -> None:
     add_path_option(contacts, action=False)
     sub = contacts.add_subparsers(dest="contacts_command", metavar="ACTION", required=True)
 
-    def leaf(name: str, help_text: str, handler):
-        p = sub.add_parser(name, help=help_text)
-        add_path_option(p, action=True)
-        p.set_defaults(handler=handler)
-        return p
-
-    imp = leaf("import", "import contacts from a CSV or vCard (3.0/4.0) file", _import)
+    imp = add_action(sub, "import", "import contacts from a CSV or vCard (3.0/4.0) file", _import)
     imp.add_argument("file", type=Path)
     imp.add_argument("--author", default=None, help="who is importing (default: the name the window signs with)")
     imp.add_argument("--dry-run", action="store_true", help="check and report only; change nothing")
 
-    exp = leaf("export", "export the directory as CSV or vCard", _export)
+    exp = add_action(sub, "export", "export the directory as CSV or vCard", _export)
     exp.add_argument("--format", choices=("csv", "vcard"), required=True)
     exp.add_argument("--out", type=Path, required=True)
     exp.add_argument("--vcard-version", choices=("3.0", "4.0"), default="4.0")
 
-    search = leaf("search", "find contacts by name, organisation, role or service", _search)
+    search = add_action(sub, "search", "find contacts by name, organisation, role or service", _search)
     search.add_argument("text", nargs="+")
     search.add_argument("--limit", type=int, default=20, help="show at most this many (default 20)")
     search.add_argument("--json", action="store_true")
 
-    oncall = leaf("on-call", "who is on call now (or at --at)", _on_call)
+    oncall = add_action(sub, "on-call", "who is on call now (or at --at)", _on_call)
     oncall.add_argument("--at", default=None, help="ISO 8601 time; no offset = UK time")
     oncall.add_argument("--rota", default=None)
     oncall.add_argument("--json", action="store_true")
 
-    rota = leaf("rota-import", "add on-call rota slots from a CSV (rota, starts_at, ends_at, name or "
-                "contact_uuid; times without an offset are UK time); synced to other desktops", _rota_import)
+    rota = add_action(sub, "rota-import", "add on-call rota slots from a CSV (rota, starts_at, ends_at, name or "
+                      "contact_uuid; times without an offset are UK time); synced to other desktops", _rota_import)
     rota.add_argument("file", type=Path)
     rota.add_argument("--author", default=None, help="who is importing (default: the name the window signs with)")
 
-    conflicts = leaf("conflicts", "contact edits from other desktops that were not kept", _conflicts)
+    conflicts = add_action(sub, "conflicts", "contact edits from other desktops that were not kept", _conflicts)
     conflicts.add_argument("--json", action="store_true")
 
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from scc_desktop import paths
-from scc_desktop.commands.replica_option import add_path_option
+from scc_desktop.commands.replica_option import add_action, add_path_option
 from scc_desktop.errors import UserError
 
 NEW_PASSPHRASE_ENV = "SCC_NEW_PASSPHRASE"
@@ -29,25 +29,11 @@ def register(subparsers) -> None:
     add_path_option(init, action=True)
     init.set_defaults(handler=_init)
 
-    info = sub.add_parser("info", help="show cipher, key derivation, schema and row counts")
-    add_path_option(info, action=True)
-    info.set_defaults(handler=_info)
-
-    passwd = sub.add_parser("passwd", help="change the passphrase (re-wraps the key; data untouched)")
-    add_path_option(passwd, action=True)
-    passwd.set_defaults(handler=_passwd)
-
-    remember = sub.add_parser("remember", help="keep the unlock key in the OS keyring")
-    add_path_option(remember, action=True)
-    remember.set_defaults(handler=_remember)
-
-    forget = sub.add_parser("forget", help="remove the unlock key from the OS keyring")
-    add_path_option(forget, action=True)
-    forget.set_defaults(handler=_forget)
-
-    check = sub.add_parser("check", help="run SQLite's integrity check on the replica")
-    add_path_option(check, action=True)
-    check.set_defaults(handler=_check)
+    add_action(sub, "info", "show cipher, key derivation, schema and row counts", _info)
+    add_action(sub, "passwd", "change the passphrase (re-wraps the key; data untouched)", _passwd)
+    add_action(sub, "remember", "keep the unlock key in the OS keyring", _remember)
+    add_action(sub, "forget", "remove the unlock key from the OS keyring", _forget)
+    add_action(sub, "check", "run SQLite's integrity check on the replica", _check)
 
     from scc_desktop.commands import db_backup
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 
 from scc_desktop import paths
-from scc_desktop.commands.replica_option import add_path_option
+from scc_desktop.commands.replica_option import add_action, add_path_option
 from scc_desktop.errors import UserError
 
 
@@ -25,16 +25,11 @@ def register(subparsers) -> None:
     add_path_option(msg, action=False)
     sub = msg.add_subparsers(dest="message_command", metavar="ACTION", required=True)
 
-    def leaf(name: str, help_text: str, handler):
-        p = sub.add_parser(name, help=help_text)
-        add_path_option(p, action=True)
-        p.set_defaults(handler=handler)
-        return p
-
-    leaf("templates", "the message templates and the fields each asks for", _templates)
-    groups = leaf("groups", "the contact groups the directory makes (with how many have an email address)", _groups)
+    add_action(sub, "templates", "the message templates and the fields each asks for", _templates)
+    groups = add_action(sub, "groups", "the contact groups the directory makes (with how many have an email address)",
+                        _groups)
     groups.add_argument("--json", action="store_true")
-    send = leaf("send", "send a message to one or more contact groups (through the hub, by email)", _send)
+    send = add_action(sub, "send", "send a message to one or more contact groups (through the hub, by email)", _send)
     send.add_argument("--template", required=True, help="a template name (see `message templates`)")
     send.add_argument("--group", action="append", required=True, metavar="GROUP",
                       help="a contact group, e.g. 'service:Bed management', 'rota:Director on-call', spoc, all "
@@ -45,7 +40,7 @@ def register(subparsers) -> None:
     send.add_argument("--role", default=None, help="your role, signed on the message and the decision log")
     send.add_argument("--sender", default=None, help="who sends it (default: the name the window signs with)")
     send.add_argument("--dry-run", action="store_true", help="show the message and its recipients; send nothing")
-    listing = leaf("list", "messages sent, newest first, and what became of each", _list)
+    listing = add_action(sub, "list", "messages sent, newest first, and what became of each", _list)
     listing.add_argument("--json", action="store_true")
 
 

@@ -11,12 +11,8 @@ import json
 from pathlib import Path
 
 from scc_desktop import paths
-from scc_desktop.commands.replica_option import add_path_option
+from scc_desktop.commands.replica_option import add_action, add_path_option
 from scc_desktop.errors import UserError
-
-
-def _path_option(parser) -> None:
-    add_path_option(parser, action=True)
 
 
 def register(subparsers) -> None:
@@ -24,11 +20,9 @@ def register(subparsers) -> None:
     add_path_option(records, action=False)
     sub = records.add_subparsers(dest="records_command", metavar="ACTION", required=True)
 
-    verify = sub.add_parser("verify", help="check every decision entry's hash, each device chain and the "
-                                           "hub chain; name the first broken entry")
-    _path_option(verify)
+    verify = add_action(sub, "verify", "check every decision entry's hash, each device chain and the hub chain; "
+                                       "name the first broken entry", _verify)
     verify.add_argument("--json", action="store_true", help="print the full report as JSON")
-    verify.set_defaults(handler=_verify)
 
     cards = sub.add_parser("action-cards", help="show (and check) the OPEL action cards")
     cards.add_argument("--file", type=Path, default=None, help="a card file to check instead of the bundled one")
@@ -36,28 +30,21 @@ def register(subparsers) -> None:
     cards.add_argument("--scope", choices=("provider", "pillar", "system"), default=None)
     cards.set_defaults(handler=_cards)
 
-    transfers = sub.add_parser("transfers", help="open transfers, most at risk first")
-    _path_option(transfers)
+    transfers = add_action(sub, "transfers", "open transfers, most at risk first", _transfers)
     transfers.add_argument("--at", default=None, help="time to assess at (ISO 8601; no offset = UK time)")
     transfers.add_argument("--thresholds", type=Path, default=None, help="a thresholds file to use instead")
     transfers.add_argument("--all", action="store_true", help="include departed, arrived and cancelled")
-    transfers.set_defaults(handler=_transfers)
 
-    alerts = sub.add_parser("alerts", help="open alerts (overdue actions are chased first)")
-    _path_option(alerts)
-    alerts.set_defaults(handler=_alerts)
-    ack = sub.add_parser("ack", help="acknowledge an alert (synced to the hub and other desktops)")
-    _path_option(ack)
+    add_action(sub, "alerts", "open alerts (overdue actions are chased first)", _alerts)
+    ack = add_action(sub, "ack", "acknowledge an alert (synced to the hub and other desktops)", _ack)
     ack.add_argument("alert", help="the alert's id, or enough of its start to be unique (from 'records alerts')")
     ack.add_argument("--by", default=None, help="who acknowledges (default: the name the window signs with)")
     ack.add_argument("--note", default="", help="what is being done about it")
-    ack.set_defaults(handler=_ack)
 
     export = subparsers.add_parser("export", help="export records for the corporate records system")
     add_path_option(export, action=False)
     esub = export.add_subparsers(dest="export_command", metavar="WHAT", required=True)
-    rec = esub.add_parser("records", help="the decision log of a period: PDF, CSV, JSON and a manifest")
-    _path_option(rec)
+    rec = add_action(esub, "records", "the decision log of a period: PDF, CSV, JSON and a manifest", _export)
     rec.add_argument("--from", dest="first", required=True, help="first UK local date, YYYY-MM-DD")
     rec.add_argument("--to", dest="last", required=True, help="last UK local date (inclusive), YYYY-MM-DD")
     rec.add_argument("--out", type=Path, required=True, help="folder to write the export into")
@@ -67,7 +54,6 @@ def register(subparsers) -> None:
     rec.add_argument("--retention", type=Path, default=None, metavar="FILE",
                      help="the room's retention class file, shaped like resources/records/retention.toml "
                           "(default: $SCC_RECORDS_RETENTION, else the shipped placeholder)")
-    rec.set_defaults(handler=_export)
 
 
 def _open(args):
