@@ -5,7 +5,6 @@ hub and no network (a socket opened during the build fails the test)."""
 
 from __future__ import annotations
 
-import socket
 from datetime import timedelta
 
 import pytest
@@ -20,19 +19,6 @@ from models.service import reports, rota
 from scc_desktop.cli import main
 from tests.reports.test_files import pages_text, pdftotext
 from tests.reports.world import NOW
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Any connection attempt during the test is recorded and refused: the pack must need none."""
-    tried = []
-
-    def refuse(self, address, *args):
-        tried.append(address)
-        raise OSError(f"no network in this test (asked for {address})")
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    return tried
 
 
 @pytest.fixture(scope="module")

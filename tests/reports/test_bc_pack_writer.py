@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
 from datetime import timedelta
 
 import pytest
@@ -21,18 +20,6 @@ from ui.main_window import MainWindow
 
 def settle() -> None:
     assert tasks.manager().wait_idle(60_000), "work off the UI thread did not finish"
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    tried = []
-
-    def refuse(self, address, *args):
-        tried.append(address)
-        raise OSError(f"no network in this test (asked for {address})")
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    return tried
 
 
 def hourly_clock():
