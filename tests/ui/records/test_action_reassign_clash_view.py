@@ -14,6 +14,7 @@ import pytest
 from models.replica.orm.types import utcnow
 from models.service import actions as door
 from models.service import decisions
+from tests.records.conftest import synced
 from tests.ui.records.conftest import open_view, settle
 from tests.ui.ui_probe import settled  # noqa: F401
 from ui.actions_view import ActionsView
@@ -21,11 +22,6 @@ from ui.records.decisions_view import DecisionsView
 from ui.widgets import table_text
 
 pytestmark = pytest.mark.usefixtures("settled")
-
-
-def _synced(*desks):
-    for desk in desks + desks:
-        assert desk.run_once().error is None
 
 
 def _snap(widget, name):
@@ -43,11 +39,11 @@ def test_an_action_reassigned_on_two_desktops_offline_shows_both_owners_marked_a
         "Dr Lead", now - timedelta(hours=1)),
         [decisions.NewAction("Call RAA site manager", "Sam Wrong", now + timedelta(minutes=30))])
     [old] = gave.uuids
-    _synced(a, b)
+    synced(a, b)
     to_pat = door.reassign_action(a.store, old, "Pat Right", "Sam is off today", "Dr Lead", "Director on-call", now)
     to_jo = door.reassign_action(b.store, old, "Jo Other", "Jo covers RAA", "Dr Night", "Tactical commander",
                                  now + timedelta(minutes=1))
-    _synced(a, b)
+    synced(a, b)
 
     view = open_view(qtbot, ActionsView, b.store, now=now + timedelta(minutes=2))
     rows = table_text(view.actions_table)

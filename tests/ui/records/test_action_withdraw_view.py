@@ -16,6 +16,7 @@ from models.replica.orm import Action, DecisionEntry
 from models.replica.orm.types import utcnow
 from models.service import actions as door
 from models.service import decisions
+from tests.records.conftest import synced
 from tests.ui.records.conftest import open_view, settle
 from tests.ui.ui_probe import settled  # noqa: F401
 from ui import theme
@@ -25,11 +26,6 @@ from ui.widgets import table_text
 
 pytestmark = pytest.mark.usefixtures("settled")
 ROLE = "Director on-call"
-
-
-def _synced(*desks):
-    for desk in desks + desks:
-        assert desk.run_once().error is None
 
 
 def _snap(widget, name, key="dark"):
@@ -64,11 +60,11 @@ def test_an_action_made_moot_is_withdrawn_from_its_row_and_leaves_both_desktops_
     now = utcnow()
     gave = _gave(a, now)
     moot, wrong, _tell = gave.uuids
-    _synced(a, b)
+    synced(a, b)
     # Call RAA site manager was reassigned on both desktops offline: a clash, both marked.
     to_pat = door.reassign_action(a.store, wrong, "Pat Right", "Sam is off today", "Dr Lead", ROLE, now)
     to_jo = door.reassign_action(b.store, wrong, "Jo Other", "Jo covers RAA", "Dr Night", ROLE, now)
-    _synced(a, b)
+    synced(a, b)
     view = open_view(qtbot, ActionsView, a.store, now=now + timedelta(minutes=1))
     view.resize(1366, 768)
     view.user_edit.setText("Dr Lead")
@@ -109,7 +105,7 @@ def test_an_action_made_moot_is_withdrawn_from_its_row_and_leaves_both_desktops_
                    if {"kind": "action_withdrawn", "action_uuid": moot} in e.links]
         assert entry.decision_maker == "Dr Lead" and entry.rationale == "The patient was moved to RCC overnight"
 
-    _synced(a, b)
+    synced(a, b)
     other = open_view(qtbot, ActionsView, b.store, now=now + timedelta(minutes=2))
     assert [r[1] for r in table_text(other.actions_table)] == ["Pat Right", "Alex Room"]
     log = open_view(qtbot, DecisionsView, b.store, now=now + timedelta(minutes=2))
@@ -129,10 +125,10 @@ def test_an_action_withdrawn_on_one_desktop_and_reassigned_on_the_other_is_a_cla
     now = utcnow()
     gave = _gave(a, now)
     moot = gave.uuids[0]
-    _synced(a, b)
+    synced(a, b)
     pulled = door.withdraw_action(a.store, moot, "The patient was moved to RCC overnight", "Dr Lead", ROLE, now)
     moved = door.reassign_action(b.store, moot, "Pat Right", "Sam is off", "Dr Night", ROLE, now)
-    _synced(a, b)
+    synced(a, b)
     for desk in (a, b):
         view = open_view(qtbot, ActionsView, desk.store, now=now + timedelta(minutes=1))
         rows = {r[1]: r for r in table_text(view.actions_table)}
