@@ -211,12 +211,18 @@ def test_alerts_are_listed_unacknowledged_worst_and_longest_open_first_each_in_i
     assert rows[-1][0], "acknowledged alerts come after every unacknowledged one"
 
 
-def test_an_action_given_to_the_wrong_owner_is_reassigned_from_its_row_not_marked_done(qtbot, store):
+def one_action(store):
+    """A decision an hour ago giving one action, to Sam Wrong, overdue by 20 minutes (its ``Outcome``)."""
     from models.service import decisions
     gave = decisions.record_decision(store, decisions.NewDecision(
         "Dr Lead", "Director on-call", "Open the discharge lounge early", "Corridor care", "Dr Lead",
         NOW - timedelta(hours=1)),
         [decisions.NewAction("Call RAA site manager", "Sam Wrong", NOW - timedelta(minutes=20))])
+    return gave
+
+
+def test_an_action_given_to_the_wrong_owner_is_reassigned_from_its_row_not_marked_done(qtbot, store):
+    gave = one_action(store)
     [old] = gave.uuids
     view = _view(qtbot, store)
     assert [r[1] for r in table_text(view.actions_table)] == ["Sam Wrong"]

@@ -4,27 +4,19 @@ Done is off until its write lands. Pins ``ActionsView._act`` and ``_ask``, which
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import func, select
 
 from models.replica.orm import DecisionEntry
-from models.service import decisions
 from tests.models.conftest import store, store_path  # noqa: F401
-from tests.ui.feeds import NOW
-from tests.ui.test_actions_view import _view, settle
+from tests.ui.test_actions_view import _view, one_action, settle
 from tests.ui.ui_probe import settled  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("settled")
 
 
 def test_no_name_no_dialog_no_write_and_a_named_done_is_off_until_it_lands(qtbot, store):
-    gave = decisions.record_decision(store, decisions.NewDecision(
-        "Dr Lead", "Director on-call", "Open the discharge lounge early", "Corridor care", "Dr Lead",
-        NOW - timedelta(hours=1)),
-        [decisions.NewAction("Call RAA site manager", "Sam Wrong", NOW - timedelta(minutes=20))])
-    [uid] = gave.uuids
+    [uid] = one_action(store).uuids
     view = _view(qtbot, store)
     view.user_edit.setText("  ")
     for buttons in (view.reassign_buttons, view.withdraw_buttons, view.done_buttons):
