@@ -127,7 +127,9 @@ def change_transfer(store, transfer_uuid: str, field: str, new_value: str | None
             raise ValueError(f"transfer_uuid: no transfer {transfer_uuid}")
         old = getattr(t, field)
         old_text = to_utc_text(old) if isinstance(old, datetime) else old
-        _transfer_event(s, transfer_uuid, field, old_text, new_value, author, seen)
+        # Its ``seen`` says it was made by a desktop that settles only explicitly (what the fold reads of a
+        # change's); the settlement written with it names every pair.  At most what the hub takes in one.
+        _transfer_event(s, transfer_uuid, field, old_text, new_value, author, transfers.seen_parts(tuple(seen))[0])
         s.flush()
         from sync.apply_records import refold_transfer
         refold_transfer(s.connection(), transfer_uuid)
@@ -136,7 +138,9 @@ def change_transfer(store, transfer_uuid: str, field: str, new_value: str | None
 def settle_transfer(store, transfer_uuid: str, field: str, value: str | None, seen: tuple[str, ...],
                     author: str) -> None:
     """Settle a conflict on one field of a transfer: an event naming the value chosen and (``seen``) the
-    clashing events its author was shown, which are the ones it settles."""
+    clashing events its author was shown (pairs, one after the other), which are the ones it settles.  More
+    than ``transfers.SEEN_MAX`` named is written as several settlements of whole pairs, in one transaction:
+    one record naming them all was refused by the hub for good (a long-running clash, 159 pairs)."""
     if field not in transfers.FIELDS:
         raise ValueError(f"field: {field!r} is not a transfer field")
     if not seen:
@@ -144,8 +148,9 @@ def settle_transfer(store, transfer_uuid: str, field: str, value: str | None, se
     with store.writing() as s:
         if s.get(Transfer, transfer_uuid) is None:
             raise ValueError(f"transfer_uuid: no transfer {transfer_uuid}")
-        _transfer_event(s, transfer_uuid, transfers.SETTLED, None,
-                        json.dumps({"field": field, "value": value}), author, tuple(seen))
+        for part in transfers.seen_parts(tuple(seen)):
+            _transfer_event(s, transfer_uuid, transfers.SETTLED, None,
+                            json.dumps({"field": field, "value": value}), author, part)
         s.flush()
         from sync.apply_records import refold_transfer
         refold_transfer(s.connection(), transfer_uuid)

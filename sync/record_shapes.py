@@ -92,9 +92,9 @@ def transfer_event(d: dict[str, Any]) -> Problems:
     found = [(n, "is required") for n in ("transfer_uuid", "field", "at") if not d.get(n)]
     found += _text(d, ("transfer_uuid", "field", "old_value", "new_value", "author"))
     seen = d.get("seen")
-    if seen is not None and not (isinstance(seen, list) and len(seen) <= 100
+    if seen is not None and not (isinstance(seen, list) and len(seen) <= transfers.SEEN_MAX
                                  and all(type(x) is str and len(x) <= 64 for x in seen)):
-        found.append(("seen", "must be a list of at most 100 event uuids"))
+        found.append(("seen", f"must be a list of at most {transfers.SEEN_MAX} event uuids"))
     if found:
         return found
     if d["field"] == transfers.SETTLED:

@@ -52,6 +52,9 @@ CREATED = "created"
 # An explicit settlement of a conflict: new_value is JSON {"field": ..., "value": ...} (the value the room chose,
 # which the case shows), and the event's ``seen`` names the clashing events it settles.
 SETTLED = "settled"
+# The most changes one event names in ``seen`` (the hub refuses more: ``sync.record_shapes``).  A settlement of
+# more is written as several, each naming whole pairs (``seen_parts``).
+SEEN_MAX = 100
 FIELDS = ("local_ref", "kind", "from_code", "to_code", "clinical_need", "priority", "status",
           "requested_at", "accepted_at", "departed_at", "arrived_at", "owner", "notes")
 PRIORITIES = ("emergency", "urgent", "routine")
@@ -205,6 +208,14 @@ def fold(events: list[Event]) -> Folded:
     out.open_conflicts = [pair for pairs in unsettled.values() for pair in pairs
                           if (pair[0].uuid, pair[1].uuid) not in out.settled_by]
     return out
+
+
+def seen_parts(seen: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """``seen`` (clashing pairs, two uuids each, one after the other) in parts of at most ``SEEN_MAX`` uuids,
+    each pair whole in one part: a settlement of a long-running conflict (159 pairs on one owner field, say)
+    is one settlement event per part, each settling the pairs it names."""
+    step = SEEN_MAX - SEEN_MAX % 2
+    return [tuple(seen[n:n + step]) for n in range(0, len(seen), step)] or [()]
 
 
 def event_of(row, at: str) -> Event:
