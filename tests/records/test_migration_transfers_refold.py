@@ -96,3 +96,32 @@ def test_migration_0021_records_which_fields_clash_and_keeps_old_settlements(tmp
                 "c-departed": (True, "status"), "c-settled": (False, ""), "c-plain": (False, "")}
             seen = s.execute(text("SELECT COUNT(*) FROM transfer_event WHERE seen IS NOT NULL")).scalar()
         assert seen == 0
+
+
+def test_migration_0022_marks_a_clash_two_copies_made_under_one_identity(tmp_path):
+    # Two copies of one replica (identity A) changed one case's owner unaware of each other, and one stepped
+    # it to cancelled from "accepted" after the other's departure: held before session 25 unmarked.
+    path = tmp_path / "old.db"
+    key = keyfile.create(path, PASSPHRASE, "chacha20", FAST_KDF)
+    old = Store(path, key, "chacha20", upgrade=False)
+    migrate.upgrade(old.engine, "0021")
+    events = [("08:00", "created", None, CREATED % "T-22"), ("09:00", "status", "requested", "accepted"),
+              ("09:10", "owner", None, "Lead A"), ("09:20", "owner", None, "Lead B"),
+              ("09:30", "status", "accepted", "departed"), ("09:40", "status", "accepted", "cancelled")]
+    with old.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO transfer (uuid, local_ref, kind, from_code, to_code, clinical_need, priority, status, "
+            "requested_at, owner, notes, has_conflict, conflict_fields, updated_at) VALUES ('c-copies', 'T-22', "
+            "'inter_hospital', 'RAA', 'RBB', '', 'urgent', 'departed', :req, 'Lead B', '', 0, '', :req)"),
+            {"req": _at("08:00")})
+        for n, (at, field, old_v, new_v) in enumerate(events):
+            conn.execute(text(
+                "INSERT INTO transfer_event (uuid, transfer_uuid, at, author, device_id, field, old_value, "
+                "new_value, seen) VALUES (:e, 'c-copies', :at, 'Lead', :d, :f, :o, :nv, '[]')"),
+                {"e": f"c-copies-{n}", "at": _at(at), "d": A, "f": field, "o": old_v, "nv": new_v})
+    old.close()
+    with Store.unlock(path, PASSPHRASE) as store:
+        with store.session() as s:
+            t = s.get(Transfer, "c-copies")
+            assert (t.status, t.owner, t.has_conflict, t.conflict_fields) == ("departed", "Lead B", True,
+                                                                              "status,owner")
