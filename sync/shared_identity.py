@@ -30,7 +30,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select, update
 
-from models.records import decision_log
+from models.records import decision_log, identity_notice
 from models.replica import identity
 from models.replica.orm import DecisionEntry, OutboxItem, ReplicaMeta, TransferEvent
 
@@ -62,6 +62,7 @@ def check(conn: Connection, rec, at: datetime) -> None:
     raw = conn.connection.driver_connection
     had, new = identity.renew_in(lambda sql, params=(): list(raw.execute(sql, params)), at, why)
     again = record_again(conn, had, new)
+    identity_notice.tell(conn, had, new, again, at)
     log.warning("this replica shares its identity %s with another replica; it records as %s from now on, "
                 "and %d decision(s) the hub did not hold are recorded again under it", had, new, again)
 
@@ -95,6 +96,7 @@ def refused(conn: Connection, uuid: str, errors: list, at: datetime) -> bool:
         raw = conn.connection.driver_connection
         had, new = identity.renew_in(lambda sql, params=(): list(raw.execute(sql, params)), at, why)
         again = record_again(conn, had, new)
+        identity_notice.tell(conn, had, new, again, at)
         log.warning("this replica shares its identity %s with another replica (the hub refused a decision's "
                     "number); it records as %s from now on, and %d decision(s) the hub did not hold are "
                     "recorded again under it", had, new, again)

@@ -111,10 +111,18 @@ def _info(args) -> int:
         counts = {t.name: s.scalar(select(func.count()).select_from(t))
                   for t in Base.metadata.sorted_tables}
         revision = store.schema_revision()
+        renewed = _renewals(s)
     print(json.dumps({"path": str(path), "cipher": header["cipher"], "kdf": {
         k: v for k, v in header["kdf"].items() if k != "salt"}, "schema": revision,
-        "created_at": header.get("created_at"), "rows": counts}, indent=2))
+        "created_at": header.get("created_at"), "rows": counts, "identities_before": renewed}, indent=2))
     return 0
+
+
+def _renewals(session) -> list[str]:
+    """Each identity this replica had before, in words (a copy found, a restore), oldest first."""
+    from models.records import identity_notice
+
+    return [r.sentence() for r in identity_notice.renewals(session)]
 
 
 def _header(path: Path) -> dict:

@@ -65,14 +65,21 @@ def _open(args):
 def _verify(args) -> int:
     from models.records import verify as records_verify
 
+    from models.records import identity_notice
+
     with _open(args) as store, store.session() as s:
         report = records_verify.verify(s)
+        renewed = [r.sentence() for r in identity_notice.renewals(s)]
     if args.json:
         print(json.dumps({
             "intact": report.intact, "entries": report.entries, "not_at_hub": report.not_at_hub,
             "device_heads": [h.__dict__ for h in report.device_heads],
             "hub_head": report.hub_head.__dict__ if report.hub_head else None,
-            "problems": [p.__dict__ for p in report.problems]}, indent=2))
+            "problems": [p.__dict__ for p in report.problems], "identities_before": renewed}, indent=2))
+    elif renewed:   # why the log holds more than one chain of this desktop's (each checked on its own)
+        print("This replica's identities before the one it has:")
+        for line in renewed:
+            print(f"  - {line}")
     if report.intact:
         if not args.json:
             print(report.summary())
