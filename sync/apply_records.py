@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert
 from models.records import actions_due
 from models.records import alert_rules as room_rules
 from models.records import contacts
+from models.records import identity_notice
 from models.records import phoned_in
 from models.records import transfers
 from models.replica.orm import (
@@ -263,6 +264,8 @@ def _alert_ack(conn: Connection, seq: int, rec) -> str | None:
             return f"data.alert_uuid: alert {d['alert_uuid']} is not here and the record has no rule_code/raised_at"
         if d["rule_code"] == actions_due.RULE_CODE:
             actions_due.ensure_rule(conn)
+        elif d["rule_code"] == identity_notice.RULE_CODE:   # a copy's notice, acknowledged there
+            identity_notice.ensure_rule(conn)
         elif conn.execute(select(AlertRule.code).where(AlertRule.code == d["rule_code"])).first() is None:
             return f"data.rule_code: no alert rule {d['rule_code']!r} on this desktop"
         conn.execute(insert(AlertEvent).values(

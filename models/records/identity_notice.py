@@ -22,7 +22,7 @@ from models.replica.orm import AlertEvent, AlertRule, ReplicaMeta
 from models.uk_time import uk_time
 
 RULE_CODE = "replica_copy_found"
-RULE_NAME = "This desktop was a copy of another: it took an identity of its own"
+RULE_NAME = "A desktop was found to be a copy of another: it took an identity of its own"
 COPY = "copy"   # ``device_ids_before`` entry's ``cause`` for a copy found (a restore has none)
 _NAMESPACE = uuidlib.UUID("3b0f7d52-9c1e-4a8b-8e61-5f0a2c9d7e14")
 
@@ -35,15 +35,15 @@ class Renewal:
     copy: bool                    # found to be a copy (not a restore)
     recorded_again: int | None    # decisions recorded again under the new identity (a copy's)
 
-    def words(self) -> str:
-        """What happened, without when."""
+    def words(self, who: str = "This desktop") -> str:
+        """What happened, without when (``who``: the desktop it happened to, as the reader knows it)."""
         if not self.copy:
             return f"This replica took a new identity (was {self.had[:8]}): {self.why}"
         again = self.recorded_again or 0
         decisions = ("had no decision the hub did not hold to record again" if not again else
                      f"recorded again, unchanged, the {'decision' if again == 1 else f'{again} decisions'} the "
                      "hub did not hold")
-        return (f"This desktop was found to be a copy of another replica (copied by hand, or a computer's image "
+        return (f"{who} was found to be a copy of another replica (copied by hand, or a computer's image "
                 f"cloned). It took an identity of its own (was {self.had[:8]}) and {decisions}")
 
     def sentence(self) -> str:
@@ -78,9 +78,16 @@ def tell(conn: Connection, had: str, new: str, again: int, at: datetime) -> None
         if entry.get("device_id") == had:
             entry.update(cause=COPY, recorded_again=again)
     conn.execute(update(ReplicaMeta).where(ReplicaMeta.key == BEFORE_KEY).values(value=json.dumps(before)))
+    ensure_rule(conn)
+    # Named by its identity, not "this desktop": an acknowledgement carries the sentence to every desktop.
+    conn.execute(insert(AlertEvent).prefix_with("OR IGNORE").values(
+        uuid=alert_uuid(new), rule_code=RULE_CODE, org_code=None, raised_at=at, severity="warning",
+        subject=f"system:desktop {new[:8]}", detail=Renewal(had, at, "", True, again).words(f"Desktop {new[:8]}")
+        + "."))
+
+
+def ensure_rule(conn) -> None:
+    """The rule row the notice's alert names (here, and on a desktop an acknowledgement of it reaches)."""
     conn.execute(insert(AlertRule).prefix_with("OR IGNORE").values(
         code=RULE_CODE, name=RULE_NAME, metric_code=None, comparison="stale", threshold=None,
         sustained_minutes=0, severity="warning", enabled=True))
-    conn.execute(insert(AlertEvent).prefix_with("OR IGNORE").values(
-        uuid=alert_uuid(new), rule_code=RULE_CODE, org_code=None, raised_at=at, severity="warning",
-        subject=f"system:desktop {new[:8]}", detail=Renewal(had, at, "", True, again).words() + "."))

@@ -12,7 +12,9 @@ from datetime import timedelta
 import pytest
 
 from models.records import identity_notice
-from models.replica.orm import ReplicaMeta
+from sqlalchemy import select
+
+from models.replica.orm import AlertEvent, QuarantinedRecord, ReplicaMeta
 from models.replica.orm.types import utcnow
 from models.service import alert_centre
 from sync import authoring
@@ -39,7 +41,7 @@ def test_the_copy_says_once_that_it_took_an_identity_of_its_own(sqlite_hub, make
     page = alert_centre.banner(b.store, utcnow() + timedelta(minutes=1))
     assert page.open_count == 1 and page.worst.rule_name == identity_notice.RULE_NAME
     said = page.worst.detail
-    assert said == ("This desktop was found to be a copy of another replica (copied by hand, or a computer's image "
+    assert said == (f"Desktop {_identity(b)[:8]} was found to be a copy of another replica (copied by hand, or a computer's image "
                     f"cloned). It took an identity of its own (was {shared[:8]}) and recorded again, unchanged, the 2 "
                     "decisions the hub did not hold.")
     assert page.worst.where == f"This desktop {_identity(b)[:8]}"
@@ -48,6 +50,14 @@ def test_the_copy_says_once_that_it_took_an_identity_of_its_own(sqlite_hub, make
     # Acknowledged, it is no longer in the banner: told once.
     assert authoring.ack_alert(b.store, page.worst.uuid, "Room lead", "Seen: the laptop was re-imaged")
     assert alert_centre.banner(b.store, utcnow()).open_count == 0
+    # The acknowledgement goes to every desktop, as any does: the original holds it acknowledged, naming the
+    # copy by its identity; before, it had no such rule and quarantined the record.
+    _settled(b, a)
+    with a.store.session() as s:
+        held = s.get(AlertEvent, page.worst.uuid)
+        quarantined = s.scalars(select(QuarantinedRecord.payload)).all()
+    assert quarantined == []
+    assert held.acknowledged_by == "Room lead" and held.detail.startswith(f"Desktop {_identity(b)[:8]} was found")
     with b.store.session() as s:
         kept = json.loads(s.get(ReplicaMeta, "device_ids_before").value)
     assert [(k["device_id"], k["cause"], k["recorded_again"]) for k in kept] == [(shared, "copy", 2)]
