@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QBoxLayout, QComboBox, QFrame, QHBoxLayout, QHeaderView, QLabel, QScrollArea,
+from PySide6.QtWidgets import (QAbstractScrollArea, QBoxLayout, QComboBox, QFrame, QHBoxLayout, QHeaderView, QLabel, QScrollArea,
                                QSizePolicy, QTabWidget, QVBoxLayout, QWidget)
 
 from models.queries import ambulance as qa
@@ -124,6 +124,15 @@ class LevelBox(QLabel):
                      f"{esc(since)}{tail}")
         self.setStyleSheet(st.badge_css(colours, stale, padding="6px 12px", bold=False))
         self.setAccessibleDescription(f"{title}, {word}, {since}" + (f", {age}" if stale else ""))
+
+
+def _invalidate(layout) -> None:
+    """A layout and every layout nested in it forget their cached sizes."""
+    layout.invalidate()
+    for i in range(layout.count()):
+        inner = layout.itemAt(i).layout()
+        if inner is not None:
+            _invalidate(inner)
 
 
 class _Page(QWidget):
@@ -276,6 +285,9 @@ class AmbulanceView(QWidget):
         self.responses = make_table(RESPONSE_HEADERS, "Response times against the standards")
         self.responses.setWordWrap(False)
         self.responses.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Its size hint every row: held to the top of its place beside the tabs, it is as tall as its rows or the
+        # page allows (``_pin_table_height``), not the default hint's 192 pixels.
+        self.responses.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
         self.crews = make_table(CREW_HEADERS, "Ambulances en route and on site per hospital", stretch=0)
         for i, tip in enumerate(CREW_TIPS):
             if tip:
@@ -323,7 +335,7 @@ class AmbulanceView(QWidget):
         self.side.setAccessibleName("Crews at each hospital, and the charts of the last 24 hours")
         self.side.setDocumentMode(True)
         self.side.hide()
-        self.tabbed = False
+        self.tabbed: str | None = None   # "side" or "all": ``_set_tabbed``
         self._stacked_need = (0, 0)   # (page width, height) the page needed with the charts under the tables
         self._crews_words: tuple[str, ...] = ("Crews",)   # longest first: the tab takes the first that fits
         # Keys sit above the plots (inside, one covered the C2 line's peak); the two charts
@@ -511,9 +523,7 @@ class AmbulanceView(QWidget):
         line = metrics.height() + 8
         for r in range(table.rowCount()):
             table.setRowHeight(r, line)
-        # Every row in view; the heading's new height, not the one it had before its lines changed.
-        table.setFixedHeight(table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth() + 2
-                             + line * table.rowCount())
+        self._pin_table_height()
         total = next((table.item(r, 0) for r in range(table.rowCount()) if table.item(r, 0) is not None
                       and table.item(r, 0).data(Qt.ItemDataRole.UserRole) == "__all__"), None)
         if total is not None:
@@ -525,6 +535,27 @@ class AmbulanceView(QWidget):
             # "All catego…" (high contrast, or a stale feed's dated headings, at 1366x768). Its tooltip says all.
             total.setText("All")
         return width
+
+    def _table_height(self, rows: int | None = None) -> int:
+        """The response table's height with ``rows`` rows (all of them: None) under its heading."""
+        table = self.responses
+        rows = table.rowCount() if rows is None else min(rows, table.rowCount())
+        line = table.fontMetrics().height() + 8
+        return table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth() + 2 + line * rows
+
+    def _pin_table_height(self) -> None:
+        """Every row in view (the heading's new height, not the one it had before its lines changed); with the
+        crews and the charts in tabs (``tabbed``) the table is as tall as the page leaves it, at least its heading
+        and three rows, and its rows scroll under the heading (the levels and the table's 13 rows are taller than
+        the page offline in high contrast at 1366x768, and at 1280x720)."""
+        table, full = self.responses, self._table_height()
+        if self.tabbed:
+            table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+            table.setMinimumHeight(self._table_height(3))
+            table.setMaximumHeight(full)
+        else:
+            table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            table.setFixedHeight(full)
 
     def _arrange(self) -> None:
         """Fit the page's width: the headings break onto more lines, then the crews go under the response
@@ -541,13 +572,26 @@ class AmbulanceView(QWidget):
             beside = narrow + crews <= room
             width = narrow if beside or wide > room else self._set_headings(False)
         crews -= self.tables.spacing()
-        self._set_tabbed(beside and self._too_short())
+        # Too short for everything under the levels: the crews and the charts as tabs beside the table, or, with no
+        # room beside it (high contrast at 1280x720: the table is 1,119 pixels wide, the page 1,250), the table
+        # too, as the first of three tabs under the levels, its rows scrolling under its heading if they must.
+        self._set_tabbed(("side" if beside else "all") if self._too_short() else None)
+        if self.tabbed == "side" and self._side_need(room + 4 - width) > self.page_scroll.height():
+            # Beside the table the two charts, one over the other, need more than the page leaves them (the test
+            # room's charts' keys on three lines, high contrast at 1280x720, offline): the three tabs, charts side by
+            # side the whole width.
+            self._set_tabbed("all")
+        if self.tabbed == "all" and self._compact and wide <= room:   # the whole width: headings on fewer lines
+            width = self._set_headings(False)
+        self._pin_table_height()
+        if self.tabbed:   # its own scroll bar, beside its columns
+            self.responses.setMinimumWidth(width + self.responses.verticalScrollBar().sizeHint().width())
         self._fit_tab_words()
         self.tables.setDirection(QBoxLayout.Direction.LeftToRight if beside else QBoxLayout.Direction.TopToBottom)
         top, left = Qt.AlignmentFlag.AlignTop, Qt.AlignmentFlag.AlignLeft
         self.tables.setAlignment(self.responses, top if beside else left)
         self.tables.setAlignment(self.crews_panel, Qt.AlignmentFlag(0) if beside else left)
-        if beside:   # as tall as the response table: forty hospitals scroll within it
+        if beside or self.tabbed:   # as tall as the response table: forty hospitals scroll within it
             self.crews_panel.setMaximumWidth(16_777_215)
             self.crews.setMinimumHeight(6 * self.crews.fontMetrics().height())
             self.crews_panel.setMinimumHeight(0)
@@ -568,37 +612,64 @@ class AmbulanceView(QWidget):
         # At the width the page has with its scroll bar: narrower, the service's notes wrap onto a line more.
         width = self.page_scroll.width() - self.page_scroll.verticalScrollBar().sizeHint().width()
         if self.tabbed and self._stacked_need[0] != width:   # a new width: the stacked page measured again
-            self._set_tabbed(False)
+            self._set_tabbed(None)
         if not self.tabbed:
+            # Measured from the parts' heights now: a nested layout keeps the sizes it cached until it is next
+            # laid out (the table's new height, the crews' rows), and the page was measured 351 pixels tall, not 1,187.
+            _invalidate(self.page_scroll.widget().layout())
             self._stacked_need = (width, self.page_scroll.widget().heightForWidth(width))
         return self._stacked_need[1] > self.page_scroll.height()
 
-    def _set_tabbed(self, tabbed: bool) -> None:
-        """The crews and the charts as tabs beside the response table (``tabbed``), or the crews there and the charts
-        under both. The widgets move; the chosen tab stays chosen while the page stays short."""
+    def _side_need(self, side_width: int) -> int:
+        """The page's height with the charts one over the other in the tabs beside the table, ``side_width`` wide:
+        the levels, the tabs' bar and the two charts' least (their titles and keys at that width, their plots)."""
+        _invalidate(self.column)
+        top = self.column.itemAt(0)
+        width = self.page_scroll.width() - self.page_scroll.verticalScrollBar().sizeHint().width()
+        levels = top.heightForWidth(width) if top.hasHeightForWidth() else top.minimumSize().height()
+        return (levels + self.column.spacing() + self.side.tabBar().sizeHint().height() + 4
+                + self.charts_row.heightForWidth(max(side_width - self.tables.spacing(), 0)))
+
+    def _set_tabbed(self, tabbed: str | None) -> None:
+        """``"side"``: the crews and the charts as tabs beside the response table; ``"all"``: the response table, the
+        crews and the charts as three tabs under the levels; None: the crews beside or under the table and the
+        charts under both. The widgets move; the chosen tab stays chosen while the page stays short."""
         if tabbed == self.tabbed:
             return
+        if self.tabbed:
+            if self.tabbed != tabbed and tabbed:   # from one kind of tabs to the other: through none
+                self._set_tabbed(None)
+            else:
+                while self.side.count():
+                    self.side.removeTab(0)
+                self.tables.removeWidget(self.side)
+                self.side.hide()
+                if self.tabbed == "all":
+                    self.tables.insertWidget(0, self.responses, 0, Qt.AlignmentFlag.AlignTop)
+                    self.responses.show()
+                self.tabbed = None
+                self._pin_table_height()
+                self.tables.addWidget(self.crews_panel, 1)
+                self.column.addWidget(self.charts_row, 1)
+                self.column.setStretchFactor(self.tables, 0)
+                self.charts_row.set_stacked(False)
+                self.crews_panel.show()
+                self.charts_row.show()
+        if not tabbed:
+            return
         self.tabbed = tabbed
-        if tabbed:
-            self.tables.removeWidget(self.crews_panel)
-            self.column.removeWidget(self.charts_row)
-            self.side.addTab(self.crews_panel, self._crews_words[-1])
-            self.side.addTab(self.charts_row, "Charts (24 h)")
-            self.charts_row.set_stacked(True)
-            self.tables.addWidget(self.side, 1)
-            self.column.setStretchFactor(self.tables, 1)
-            self.side.show()
-        else:
-            self.side.removeTab(1)
-            self.side.removeTab(0)
-            self.tables.removeWidget(self.side)
-            self.side.hide()
-            self.tables.addWidget(self.crews_panel, 1)
-            self.column.addWidget(self.charts_row, 1)
-            self.column.setStretchFactor(self.tables, 0)
-            self.charts_row.set_stacked(False)
-            self.crews_panel.show()
-            self.charts_row.show()
+        self.tables.removeWidget(self.crews_panel)
+        self.column.removeWidget(self.charts_row)
+        if tabbed == "all":
+            self.tables.removeWidget(self.responses)
+            self.side.addTab(self.responses, "Response times")
+        self.side.addTab(self.crews_panel, self._crews_words[-1])
+        self.side.addTab(self.charts_row, "Charts (24 h)")
+        self.charts_row.set_stacked(tabbed == "side")   # the whole width under the levels: side by side
+        self._pin_table_height()
+        self.tables.addWidget(self.side, 1)
+        self.column.setStretchFactor(self.tables, 1)
+        self.side.show()
 
     def _fit_tab_words(self) -> None:
         """The crews' tab says their totals as far as the tabs' width allows (at 1366x768 the crews' place is 346
@@ -607,11 +678,13 @@ class AmbulanceView(QWidget):
             return
         bar = self.side.tabBar()
         metrics = bar.fontMetrics()
-        pad = bar.tabSizeHint(0).width() - metrics.horizontalAdvance(bar.tabText(0))
-        room = self.side.width() - bar.tabSizeHint(1).width() - pad - 24   # the bar is narrower than the widget
+        crews = self.side.indexOf(self.crews_panel)
+        pad = bar.tabSizeHint(crews).width() - metrics.horizontalAdvance(bar.tabText(crews))
+        others = sum(bar.tabSizeHint(i).width() for i in range(bar.count()) if i != crews)
+        room = self.side.width() - others - pad - 24   # the bar is narrower than the widget
         words = next((w for w in self._crews_words if metrics.horizontalAdvance(w) <= room), self._crews_words[-1])
-        if bar.tabText(0) != words:
-            self.side.setTabText(0, words)
+        if bar.tabText(crews) != words:
+            self.side.setTabText(crews, words)
 
     def _note(self, windows: list[qr.CategoryWindows], newest: datetime | None, quiet: bool,
               now: datetime) -> None:

@@ -52,7 +52,9 @@ def _view(qtbot, store, size, theme_key="light", scale=1.0):
 
 def _inside(view, widget) -> bool:
     if view.tabbed:   # the crews and the charts share a place beside the table: each looked at with its tab chosen
-        view.side.setCurrentIndex(1 if widget in (view.level_chart, view.response_chart) else 0)
+        view.side.setCurrentIndex(view.side.indexOf(view.charts_row if widget in (view.level_chart,
+                                                                                  view.response_chart)
+                                                    else view.crews_panel if widget is view.crews else view.responses))
         QApplication.processEvents()
     viewport = view.page_scroll.viewport()
     top_left = widget.mapTo(viewport, widget.rect().topLeft())
@@ -61,6 +63,12 @@ def _inside(view, widget) -> bool:
 
 def _nothing_covered(view) -> None:
     """The parts lie one under the other (or side by side): none is drawn over another."""
+    if view.tabbed == "all":   # the table, the crews and the charts as tabs under the levels
+        assert view.reap_box.geometry().bottom() < view.side.geometry().top()
+        view.side.setCurrentIndex(0)
+        QApplication.processEvents()
+        _the_table_in_its_place(view, False)
+        return
     tables, crews = view.responses.geometry(), view.crews_panel.geometry()
     charts = view.charts_row.geometry().top()
     if view.tabbed:   # the crews and the charts in tabs beside the table
@@ -152,24 +160,28 @@ def test_on_a_laptop_the_charts_are_in_view_without_scrolling(qtbot, world, scre
     from tests.ui.alert_seed import apply_alerts, room_alerts, signals_to_alerts
     from tests.ui.test_laptop_screens import _window
 
-    if screen == "1280x720" and theme_key == "high_contrast":
-        pytest.skip("the levels and the response table alone (168 + 445 pixels) are taller than the 513-pixel page")
     apply_alerts(world, signals_to_alerts(room_alerts(NOW)), first_seq=80_000)
     w, view = _window(qtbot, world, LAPTOPS[screen], theme_key, offline, "ambulance")
     page = view.page_scroll
     assert page.verticalScrollBar().maximum() == 0, f"the page scrolls {page.verticalScrollBar().maximum()} px"
     assert page.horizontalScrollBar().maximum() == 0
     table = view.responses
-    assert table.viewport().height() >= sum(table.rowHeight(r) for r in range(table.rowCount()))
+    if view.tabbed:   # short of room (high contrast), the table's rows scroll under its heading, the page not
+        _the_table_in_its_place(view, offline)
+    else:
+        assert table.viewport().height() >= sum(table.rowHeight(r) for r in range(table.rowCount()))
     viewport = page.viewport()
     if view.tabbed:
-        assert view.side.currentIndex() == 0 and view.crews.isVisibleTo(view)
+        crews = view.side.indexOf(view.crews_panel)
+        view.side.setCurrentIndex(crews)
+        QApplication.processEvents()
+        assert view.crews.isVisibleTo(view)
         bar = view.side.tabBar()
-        words = bar.tabText(0)
+        words = bar.tabText(crews)
         assert words.startswith("STALE · Crews") == offline, words
         assert sum(bar.tabRect(i).width() for i in range(bar.count())) <= bar.width(), (
             f"a tab's words are cut: {[bar.tabText(i) for i in range(bar.count())]} in {bar.width()} px")
-        view.side.setCurrentIndex(1)
+        view.side.setCurrentIndex(view.side.indexOf(view.charts_row))
         for _ in range(4):
             QApplication.processEvents()
     else:   # room enough: the crews beside the table, the charts under both
@@ -180,6 +192,64 @@ def test_on_a_laptop_the_charts_are_in_view_without_scrolling(qtbot, world, scre
         assert bottom <= viewport.height(), (chart.accessibleName(), bottom, viewport.height())
         assert chart.plot.height() >= 5 * chart.fontMetrics().height(), chart.plot.height()
     assert page.verticalScrollBar().maximum() == 0
+
+
+def _the_table_in_its_place(view, offline: bool) -> None:
+    """The response table beside the tabs, or with no room beside it the first of three tabs under the levels, chosen:
+    its heading and at least its first three rows in view, the rest (if the page is too short for them) reached with
+    its own scroll bar, its columns whole; the levels and the note above it."""
+    table = view.responses
+    if view.tabbed == "all":
+        assert view.side.currentIndex() == 0 and view.side.widget(0) is table and view.side.tabText(0) == "Response times"
+    assert table.isVisibleTo(view)
+    rows = [table.rowHeight(r) for r in range(table.rowCount())]
+    assert table.viewport().height() >= sum(rows[:3]), (table.viewport().height(), rows[:3])
+    hidden = sum(rows) - table.viewport().height()
+    assert (table.verticalScrollBar().maximum() > 0) == (hidden > 0), (hidden, table.verticalScrollBar().maximum())
+    assert table.viewport().width() >= sum(table.columnWidth(c) for c in range(table.columnCount() - 1)) + 60
+    if view.page_scroll.verticalScrollBar().maximum() == 0:   # large text may scroll the page, as designed
+        bottom = table.mapTo(view.page_scroll.viewport(), table.rect().bottomLeft()).y()
+        assert bottom <= view.page_scroll.viewport().height()
+    assert view.period.isVisibleTo(view) and view.reap_box.isVisibleTo(view)
+
+
+@pytest.mark.parametrize("offline", [False, True], ids=["live", "offline"])
+def test_with_no_room_beside_the_table_the_table_crews_and_charts_are_three_tabs(qtbot, world, offline):
+    """On the demo in high contrast at 1280x720 the response table is 1,119 pixels wide in a 1,250-pixel page: the crews
+    went under it and the charts under them, and the page scrolled 606 pixels live (696 offline). Now the table, the
+    crews and the charts are three tabs under the levels, the table's first: nothing scrolls but the table's own rows
+    where the page is too short for them. The view alone, a page that narrow and short, over 12 hospitals' crews."""
+    from datetime import timedelta
+
+    view = _view(qtbot, world, (1120, 540), "high_contrast")
+    if offline:   # the feed quiet three hours: the levels' boxes and the crews' tab say so
+        view.clock = lambda: NOW + timedelta(hours=3)
+        view.refresh()
+        assert tasks.manager().wait_idle()
+        for _ in range(4):
+            QApplication.processEvents()
+    page = view.page_scroll
+    assert view.tabbed == "all", view.tabbed
+    assert page.verticalScrollBar().maximum() == 0, f"the page scrolls {page.verticalScrollBar().maximum()} px"
+    assert page.horizontalScrollBar().maximum() == 0
+    _the_table_in_its_place(view, offline)
+    words = [view.side.tabText(i) for i in range(view.side.count())]
+    assert words[0] == "Response times" and words[2] == "Charts (24 h)", words
+    assert words[1].startswith("STALE · Crews" if offline else "Crews"), words
+    view.side.setCurrentIndex(2)
+    for _ in range(4):
+        QApplication.processEvents()
+    for chart in (view.level_chart, view.response_chart):   # side by side, each five lines of plot
+        bottom = chart.mapTo(page.viewport(), chart.rect().bottomLeft()).y()
+        assert chart.isVisibleTo(view) and bottom <= page.viewport().height()
+        assert chart.plot.height() >= 5 * chart.fontMetrics().height(), chart.plot.height()
+    assert view.level_chart.geometry().top() == view.response_chart.geometry().top()
+    view.resize(1906, 1000)   # a wall's page: no tabs, everything in view
+    for _ in range(6):
+        QApplication.processEvents()
+    assert not view.tabbed and view.responses.isVisibleTo(view) and view.side.isHidden()
+    assert view.responses.viewport().height() >= sum(view.responses.rowHeight(r)
+                                                     for r in range(view.responses.rowCount()))
 
 
 def test_on_a_wall_screen_the_crews_and_the_charts_are_all_in_view(qtbot, world):
