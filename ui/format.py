@@ -101,7 +101,10 @@ def data_age(now: datetime, value: datetime | None, limit: timedelta, *,
     if value is None:
         return "no data received", True
     stale = is_stale(now, value, limit)
-    return (("STALE · " if stale else "") + f"{what} {local_time(value)} ({age(now, value)})", stale)
+    # Stale, the age to the minute: ``age`` rounds down to the hour past two hours, and "19:56 (2 h ago)" at 22:55
+    # read an hour younger than it was (the offload cards, the ambulance crews, three hours offline).
+    return (("STALE · " if stale else "") + f"{what} {local_time(value)} "
+            f"({f'{since(now, value)} ago' if stale else age(now, value)})", stale)
 
 
 def whole_minutes_up(minutes: float) -> str:

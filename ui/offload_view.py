@@ -452,7 +452,7 @@ class OffloadView(QWidget):
         if quiet:
             at = max(w.as_at for w in quiet)
             self.quiet.setText(f"<b>No handover data from the ambulance service since "
-                               f"{fmt.local_time(at)} ({fmt.age(page.now, at)}).</b> Waits are as they were "
+                               f"{fmt.local_time(at)} ({fmt.since(page.now, at)}).</b> Waits are as they were "
                                f"then (≥: at least); the last hour's figures have nothing to count.")
             self.quiet.setStyleSheet(f"color:{theme.current().stale};")
         apart = [h for h in board if h.unclosed]

@@ -42,7 +42,7 @@ def test_a_wait_from_a_quiet_feed_reads_as_at_its_last_data(qtbot, store):
     assert board[1][longest] == "≥ 2 h 02 min"
     assert "07:00" in view.board.item(1, longest).toolTip()
     assert view.quiet.isVisibleTo(view)
-    assert "No handover data from the ambulance service since 07:00 (3 h ago)" in view.quiet.text()
+    assert "No handover data from the ambulance service since 07:00 (3 h 00 min)" in view.quiet.text()
 
 
 def test_the_board_has_a_totals_row_and_every_mean_names_its_window(qtbot, store):

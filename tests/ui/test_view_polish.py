@@ -190,7 +190,7 @@ def test_offload_cards_show_their_data_age_and_mark_stale(qtbot, store):
     view = _view(qtbot, OffloadView, store)
     cards = {c.hospital.hospital_code: c for c in view.cards}
     for card in cards.values():
-        assert re.search(r"updated \d\d:\d\d \((just now|\d+ min ago|\d+ h ago)\)", card.age_label.text()), \
+        assert re.search(r"updated \d\d:\d\d \((just now|\d+ min ago|\d+ h ago|\d+ h \d\d min ago)\)", card.age_label.text()), \
             card.age_label.text()
     assert not cards["RAA"].stale and "STALE" not in cards["RAA"].age_label.text()
     assert cards["RBB"].stale and cards["RBB"].age_label.text().startswith("STALE · ")
