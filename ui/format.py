@@ -28,10 +28,12 @@ def age(now: datetime, value: datetime | None) -> str:
     minutes = seconds // 60
     if minutes < 120:
         return f"{minutes} min ago"
-    hours = minutes // 60
+    # To the nearest hour, not down: at 22:56 a report of 19:00 read "3 h ago" (critical care's STALE badges, the
+    # system picture's tiles) when it was nearly four.
+    hours = (minutes + 30) // 60
     if hours < 48:
         return f"{hours} h ago"
-    return f"{hours // 24} days ago"
+    return f"{(hours + 12) // 24} days ago"
 
 
 def is_stale(now: datetime, value: datetime | None, limit: timedelta) -> bool:

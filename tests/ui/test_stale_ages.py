@@ -25,3 +25,13 @@ def test_in_summer_the_time_is_uk_time():
     at = datetime(2026, 7, 1, 9, 0, tzinfo=timezone.utc)
     text, _ = fmt.data_age(at + timedelta(hours=5, minutes=30), at, timedelta(minutes=60), what="handover data updated")
     assert text == "STALE · handover data updated 10:00 (5 h 30 min ago)", text
+
+
+def test_an_age_in_hours_is_to_the_nearest_hour():
+    """Critical care at 22:56, three hours offline: "STALE · Sat 05 Dec 19:00 (3 h ago)" for 3 h 56 min."""
+    assert fmt.age(AT + timedelta(hours=3, minutes=56), AT) == "4 h ago"
+    assert fmt.age(AT + timedelta(hours=3, minutes=11), AT) == "3 h ago"
+    assert fmt.age(AT + timedelta(hours=2, minutes=30), AT) == "3 h ago"
+    assert fmt.age(AT + timedelta(minutes=119), AT) == "119 min ago"
+    assert fmt.age(AT + timedelta(hours=47, minutes=40), AT) == "2 days ago"
+    assert fmt.age(AT + timedelta(days=3, hours=13), AT) == "4 days ago"
