@@ -134,6 +134,18 @@ EMPTY_TEXT = ("No data to forecast yet. The week ahead appears here once acute s
 STALE_NAME = "Warning: the forecast is built on old data"
 
 
+PLOT_LINES, TIGHT_PLOT_LINES = 8, 5   # a plot's least height in lines of its text; tight on a short page
+
+
+def _invalidate(layout) -> None:
+    """A layout and those nested in it forget their cached sizes (measured now, not at the last layout pass)."""
+    layout.invalidate()
+    for i in range(layout.count()):
+        inner = layout.itemAt(i).layout()
+        if inner is not None:
+            _invalidate(inner)
+
+
 class WeekAheadView(QWidget):
     KINDS = frozenset({"handover", "observation", "organisation"})
 
@@ -226,6 +238,8 @@ class WeekAheadView(QWidget):
         layout.addWidget(self.table)
         # Below the charts' least heights (large text on a small screen) the page scrolls down.
         page = scrolling_page(body)
+        self.page, self.body = page, body
+        self._plot_lines = PLOT_LINES
         self.stack = EmptyOr(EMPTY_TEXT, page)
         outer.addWidget(self.stack, 1)
         self._failure: str | None = None   # why the last read failed, until one succeeds
@@ -322,6 +336,49 @@ class WeekAheadView(QWidget):
         if self._failure is not None:
             self._show_failure()
 
+    def _set_least(self, chart: TimeChart) -> None:
+        chart.plot.setMinimumHeight(round(self._plot_lines * QFontMetricsF(chart_font()).height()))
+        chart.setMinimumHeight(chart.plot.minimumHeight() + round(4 * QFontMetricsF(chart.title.font()).height()))
+
+    def _least(self) -> int:
+        """The page's least height at its width: each part's wrapped height or its least."""
+        layout = self.body.layout()
+        _invalidate(layout)
+        width = self.page.viewport().width()
+        items = [layout.itemAt(i) for i in range(layout.count())]
+        items = [i for i in items if not (i.widget() is not None and i.widget().isHidden())]
+        margins = layout.contentsMargins()
+        return (sum(i.heightForWidth(width) if i.hasHeightForWidth() else i.minimumSize().height() for i in items)
+                + layout.spacing() * (len(items) - 1) + margins.top() + margins.bottom())
+
+    def _fit_plots(self) -> None:
+        """Plots of eight lines of text where the page has room; five where that would push the figures' table below
+        the fold (high contrast at 1280x720 with the offline banner: the table was wholly out of view, 105 pixels of
+        scroll; 12 pixels of its last row in the dark theme). Large text still scrolls. Tight, the rotated axis
+        labels ("handovers", "% of G&A beds") are longer than the plots are tall and were cut: they give way to the
+        charts' titles, which name the measure ("Handovers over 60 min a day")."""
+        # The table never squeezed under its rows (the page scrolls first): it had been left 39 pixels for its 54.
+        table = self.table
+        wide = sum(table.columnWidth(c) for c in range(table.columnCount())) > table.viewport().width()
+        table.setMinimumHeight(table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
+                               + sum(table.rowHeight(r) for r in range(table.rowCount()))
+                               + (table.horizontalScrollBar().sizeHint().height() if wide else 0))
+        charts = [c for c in self.charts.values() if not c.isHidden()]
+        for lines in (PLOT_LINES, TIGHT_PLOT_LINES):
+            if lines != self._plot_lines:
+                self._plot_lines = lines
+                for chart in charts:
+                    self._set_least(chart)
+            if self._least() <= self.page.viewport().height():
+                break
+        for chart in self.charts.values():
+            chart.plot.getPlotItem().getAxis("left").showLabel(self._plot_lines == PLOT_LINES)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        if self.result is not None and self.result.origin is not None:
+            self._fit_plots()
+
     def _draw_place(self) -> None:
         result = self.result
         if result is None or result.origin is None:
@@ -344,6 +401,7 @@ class WeekAheadView(QWidget):
         self.left_out.setVisible(bool(place.left_out))
         self._draw_table(place)
         self._draw_above(place)
+        self._fit_plots()
 
     def _draw_above(self, place: door.Place) -> None:
         """A line over the table naming each count so far today already above its forecast's range."""
@@ -393,8 +451,7 @@ class WeekAheadView(QWidget):
                        notes=notes, empty_text=f"No {m.label.lower()} figures in the last four weeks.")
         # Least heights that follow the text size: the plot's, and the chart's with its title and note lines
         # (explicit, so the page scrolls at large text rather than squeezing a chart under its title).
-        chart.plot.setMinimumHeight(round(8 * QFontMetricsF(chart_font()).height()))
-        chart.setMinimumHeight(chart.plot.minimumHeight() + round(4 * QFontMetricsF(chart.title.font()).height()))
+        self._set_least(chart)
         # The title and its key on one line: the height goes to the plot (1366x768).
         chart.key.hide()
         # The star keyed short ("so far"; its time is in its hover, the table's header and the line above):

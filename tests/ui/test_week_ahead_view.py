@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPointF
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QApplication
 
 from models.service import week_ahead as door
@@ -24,7 +25,7 @@ from tests.forecast import intraday_world
 from tests.forecast.intraday_world import NEW_SITE, NOW
 from tests.support.replica import fresh_replica
 from ui import theme
-from ui.charts import FORECAST_KEY
+from ui.charts import FORECAST_KEY, chart_font
 from ui.main_window import MainWindow
 from ui.week_ahead_view import WeekAheadView, midday
 
@@ -415,3 +416,48 @@ def test_with_too_little_history_for_any_measure_the_heading_says_no_forecast_ye
     assert "NO FORECAST YET (too little history)" in heading
     assert "shaded band" not in about and "each chart says how much it has" in about
     assert "(up to 12 weeks are used)" in about
+
+
+@pytest.mark.parametrize("size", [(1264, 521), (1264, 575), (1350, 569)],
+                         ids=["1280x720-offline", "1280x720", "1366x768-offline"])
+def test_on_a_laptop_in_high_contrast_the_figures_table_is_in_view(qtbot, world, size):
+    """The page of the window in high contrast at 1280x720 with the offline banner (1264x521) scrolled 105 pixels on the
+    demo and the figures' table was wholly below the fold (51 live, 57 at 1366x768 offline); here the table was
+    squeezed to 39 pixels for its rows' 54. The charts kept plots of eight lines. Now the table keeps its rows; where
+    eight-line plots push it out of view they keep five lines and their rotated axis labels give way to the titles
+    (at five lines "handovers" was cut). A wall keeps eight lines and the labels."""
+    from ui import theme
+
+    t = theme.set_current("high_contrast", 1.0)
+    try:
+        store, _codes = world
+        view = _view(qtbot, store, size=size)
+        view.setStyleSheet(theme.stylesheet(t))
+        view.resize(*size)
+        for _ in range(6):
+            QApplication.processEvents()
+        view._fit_plots()
+        for _ in range(4):
+            QApplication.processEvents()
+        table, page = view.table, view.page
+        rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
+        assert table.viewport().height() >= rows, (table.viewport().height(), rows)
+        # Its heading and first row in view without scrolling; the page scrolls at most a row's height for the rest
+        # (the test room's charts' notes are two lines longer than the demo's, where nothing scrolls at 1280x720).
+        top = table.mapTo(page.viewport(), table.rect().topLeft()).y()
+        assert top + table.horizontalHeader().height() + table.rowHeight(0) <= page.viewport().height()
+        assert page.verticalScrollBar().maximum() <= 2 * table.rowHeight(0), page.verticalScrollBar().maximum()
+        tight = view._plot_lines < 8
+        for chart in view.charts.values():
+            if chart.isHidden():
+                continue
+            assert chart.plot.height() >= 5 * QFontMetricsF(chart_font()).height() - 1
+            assert chart.plot.getPlotItem().getAxis("left").label.isVisible() == (not tight)
+        view.resize(1906, 930)   # a wall: eight lines, the labels back
+        for _ in range(6):
+            QApplication.processEvents()
+        assert view._plot_lines == 8
+        assert all(c.plot.getPlotItem().getAxis("left").label.isVisible() for c in view.charts.values()
+                   if not c.isHidden())
+    finally:
+        theme.set_current("light", 1.0)
