@@ -26,6 +26,7 @@ TITLE = "Business continuity pack: a printed snapshot, not live"
 AHEAD = timedelta(hours=24)   # the on-call cover the pack lists: a room without IT may be a day without it
 COVER_WORDS = {"both": "in and out of hours", "in_hours": "in hours", "out_of_hours": "out of hours"}
 GAP = "NOBODY ON CALL"
+NEVER = "NEVER SUBMITTED"
 SCOPE_WORDS = {"provider": "a provider's", "pillar": "a pillar's", "system": "the system's"}
 
 
@@ -87,20 +88,27 @@ def _providers(r: reads.RoomReads) -> Table:
     """Every provider's level with how old its figures were when the pack was made, by pillar and
     name (a printed list is searched by eye), and the ambulance service's REAP."""
     order = list(words.PILLAR_NAMES)
-    providers = sorted(r.overview.providers, key=lambda p: (order.index(p.pillar) if p.pillar in order else 99,
-                                                            p.name.lower(), p.org_code or ""))
+    # A provider that has never sent a figure is listed too, in its place, as such: a room without IT phones it.
+    listed = [(p.pillar, p.name, p.org_code or "", p) for p in r.overview.providers]
+    listed += [(sector, name, code, None) for code, name, sector in r.silent if sector != "ambulance"]
+    listed.sort(key=lambda x: (order.index(x[0]) if x[0] in order else 99, x[1].lower(), x[2]))
     rows = [(words.short_name(p.name), words.pillar_name(p.pillar), words.level(p.shown_level, p.at_least_level),
              words.number(p.total, 2), p.assessed_at, _age(r.at, p.assessed_at),
-             parts.phoned_mark(r.picture, p.org_code)) for p in providers]
+             parts.phoned_mark(r.picture, p.org_code)) if p is not None else
+            (words.short_name(name), words.pillar_name(pillar), "no level", None, None, NEVER, "")
+            for pillar, name, _code, p in listed]
     rows += [(words.short_name(a.name), "Ambulance", f"REAP {a.reap_level}" + (f", CSP {a.csp_level}"
               if a.csp_level else ""), None, a.declared_at, _age(r.at, a.as_at),
               parts.phoned_mark(r.picture, a.org_code, parts.REAP_KEYS)) for a in r.picture.ambulance]
-    stale = frozenset(i for i, row in enumerate(rows) if str(row[5]).startswith("STALE"))
+    rows += [(words.short_name(name), "Ambulance", "no REAP level", None, None, NEVER, "")
+             for _code, name, sector in r.silent if sector == "ambulance"]
+    stale = frozenset(i for i, row in enumerate(rows) if str(row[5]).startswith(("STALE", NEVER)))
     return Table("providers", "Each provider's level and the age of its data",
                  ("Provider", "Pillar", "Level", "Score", "Assessed", "Data age", "Phoned in"), tuple(rows),
                  r.picture.data_as_at, "No provider has reported a level.",
                  f"Data age is at {words.clock(r.at)}; over {durations.span(reads.STALE.total_seconds() / 60)} "
                  "is marked STALE: phone the provider for its position."
+                 + (f" {NEVER}: no figure has ever been received from it." if r.silent else "")
                  + (" " + parts.PHONED_NOTE if any(row[-1] for row in rows) else ""),
                  widths=(0.26, 0.11, 0.13, 0.07, 0.16, 0.13, 0.14), warn_rows=stale)
 
@@ -145,7 +153,7 @@ def build(store, at: datetime, generated_at: datetime | None = None, cards: Acti
     until = at + AHEAD
     directory = contacts_door.contacts_page(store, at)
     cover, gaps = _next_day(rota.rota_page(store, at, until, until), at, until)
-    picture = parts.picture_section(r.picture, r.overview, "The picture as it last stood")
+    picture = parts.picture_section(r.picture, r.overview, "The picture as it last stood", r.silent)
     made = uk_time(generated_at or at)
     sections = (
         Section("Who to call", (_on_call_now(directory.on_call, at), cover, gaps,

@@ -71,7 +71,7 @@ def build(store, at: datetime, since: datetime | None = None, generated_at: date
     closed_conflicts = sum(1 for x in board.in_conflict if x.risk.level == "closed")
     due = parts.actions_due_by(r.actions, next_uk_midnight(at))
     sections = (
-        parts.picture_section(r.picture, r.overview),
+        parts.picture_section(r.picture, r.overview, silent=r.silent),
         _changes(store, r, since),
         Section("Worst sites", (parts.worst_sites(r.overview, r.picture),), r.picture.data_as_at),
         Section("Alerts", (parts.alerts_table(r.alerts, at, r.alerts_limited),), at),

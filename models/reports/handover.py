@@ -49,7 +49,7 @@ def _watch(r: reads.RoomReads, until: datetime, store) -> Table:
         step = o.next_levels.get(p.org_code or "")
         if step is not None and step.points <= NEAR_NEXT_LEVEL and (p.shown_level or 0) < step.level:
             rows.append(("Provider near its next level", f"{words.short_name(p.name)}: {words.level(p.shown_level)}, "
-                         f"{step.points:g} pts to OPEL {step.level}", p.assessed_at))
+                         f"{step.points:g} {'point' if step.points == 1 else 'points'} to OPEL {step.level}", p.assessed_at))
     for x in r.transfers.board.in_conflict:
         rows.append(("Transfer conflict to settle", f"{x.transfer.local_ref} ({x.transfer.status}): "
                      f"{', '.join(f.replace('_', ' ') for f in x.transfer.conflict_fields)} changed on two desktops "
@@ -99,7 +99,7 @@ def build(store, at: datetime, generated_at: datetime | None = None) -> Report:
     until = night_end(at)
     cover, gaps = _overnight(store, at, until)
     sections = (
-        parts.picture_section(r.picture, r.overview, "Current picture"),
+        parts.picture_section(r.picture, r.overview, "Current picture", r.silent),
         Section("Open risks and alerts", (parts.worst_sites(r.overview, r.picture),
                                           parts.alerts_table(r.alerts, at, r.alerts_limited)), at),
         Section("Open transfers", (parts.transfers_table("open_transfers", "Open transfers (conflicts to settle first), "

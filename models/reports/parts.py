@@ -10,7 +10,7 @@ from datetime import datetime
 from models import durations
 from models.queries.opel_latest import OpelStatus
 from models.records import phoned_in as phoned_rules
-from models.reports import words
+from models.reports import reads, words
 from models.reports.model import Chart, Section, Table, Text
 from models.service.actions import ActionsPage
 from models.service.alert_centre import CentreAlert
@@ -63,9 +63,10 @@ def _trend(overview: OverviewPage, key: str) -> str:
     return t.text() if t is not None else "—"
 
 
-def picture_section(picture: SystemPicture, overview: OverviewPage, title: str = "System picture now") -> Section:
+def picture_section(picture: SystemPicture, overview: OverviewPage, title: str = "System picture now",
+                    silent: tuple[tuple[str, str, str], ...] = ()) -> Section:
     """The system's and pillars' levels, the figures the wall screen leads with, and a chart of
-    providers at each level."""
+    providers at each level; ``silent`` (``reads.never_reported``) named first, as never submitted."""
     s = picture.system
     head = (f"System {words.level(s.level, s.at_least_level)}"
             + (f", ICS score {words.score(s.score, s.unit)}" if s.score is not None else "")
@@ -87,8 +88,10 @@ def picture_section(picture: SystemPicture, overview: OverviewPage, title: str =
         picture.data_as_at, widths=(0.13, 0.09, 0.08, 0.36, 0.2, 0.14))
     names = {p.org_code: p.name for p in overview.providers if p.org_code}
     names.update({a.org_code: a.name for a in picture.ambulance})
-    return Section(title, (Text(head), Text(feed), levels, key_figures(picture), level_chart(overview),
-                           phoned_table(picture, names)), picture.data_as_at)
+    never = reads.silent_text(silent)
+    return Section(title, (Text(head), Text(feed), *((Text(never, warn=True),) if never else ()), levels,
+                           key_figures(picture), level_chart(overview), phoned_table(picture, names)),
+                   picture.data_as_at)
 
 
 def key_figures(p: SystemPicture) -> Table:

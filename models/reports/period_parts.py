@@ -192,10 +192,16 @@ def hours_chart(key: str, title: str, tracks: Iterable[Track], lo: datetime, hi:
 
 # --- handovers ----------------------------------------------------------------
 
+NEVER_HANDOVERS = "never received"
+
+
 def handover_table(r: PeriodReads, phoned_marks: Mapping[tuple[str, str], str]) -> Table:
     rows, warn = [], set()
     for h in r.handovers:
         s = h.summary
+        if h.never:   # a site never on the ambulance feed: its figures are not known, not zero
+            rows.append((words.short_name(h.name), NEVER_HANDOVERS, None, None, None, None, ""))
+            continue
         if s.serious_delays:
             warn.add(len(rows))
         rows.append((words.short_name(h.name), s.count, words.number(s.mean_minutes), s.serious_delays,
@@ -205,6 +211,9 @@ def handover_table(r: PeriodReads, phoned_marks: Mapping[tuple[str, str], str]) 
                  sum(h.excluded for h in r.handovers), ""))
     note = (f"Hours lost: minutes beyond {r.lost_basis:g} of each handover completed in the period, as the offload "
             "view counts them; over 60 min: serious delays. Excluded: intervals outside the valid range (bad data).")
+    if any(h.never for h in r.handovers):
+        note += (f" {NEVER_HANDOVERS}: no handover at the site has ever been received from the ambulance feed, "
+                 "so its figures are not known (—), not zero.")
     if any(k[1] == "handover" for k in phoned_marks):
         note += " " + PHONED_LEGEND
     return Table("handovers_by_site", "Ambulance handovers and hours lost, by site",

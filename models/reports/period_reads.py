@@ -22,7 +22,7 @@ from models.queries.ambulance import hospital_codes
 from models.queries.ambulance_responses import WindowFigures, _periods, combine
 from models.queries.critcon import CritconLine
 from models.queries.sync_summary import sync_summary
-from models.replica.orm import Organisation
+from models.replica.orm import HandoverEvent, Organisation
 from models.replica.sql_rows import rows
 from models.replica.utc import from_utc_text, to_utc_text
 from models.rules import ambulance_standards as standards
@@ -84,6 +84,7 @@ class SiteHandovers:
     name: str
     summary: HandoverSummary     # the period's completed handovers, banded as the offload view bands them
     excluded: int                # completed but outside the table's valid range
+    never: bool = False          # no handover at this site has ever been on the feed: unknown, not zero
 
 
 @dataclass(frozen=True)
@@ -188,11 +189,13 @@ def _handovers(s, first: date, last: date, start: datetime, end: datetime):
     valid = [c for c in done if table.valid_range.contains(c.minutes)]
     sites = []
     codes = hospital_codes(s)
+    heard = set(s.scalars(select(HandoverEvent.hospital_code).distinct()))
     org = {o.ods_code: o.name for o in s.scalars(select(Organisation).where(Organisation.ods_code.in_(codes)))}
     for code in codes:
         mine = [c.minutes for c in done if c.hospital_code == code]
         ok = [m for m in mine if table.valid_range.contains(m)]
-        sites.append(SiteHandovers(code, org.get(code, code), summarise(ok, table, basis), len(mine) - len(ok)))
+        sites.append(SiteHandovers(code, org.get(code, code), summarise(ok, table, basis), len(mine) - len(ok),
+                                   code not in heard))
     sites.sort(key=lambda h: (h.name.lower(), h.code))
     days = []
     for i in range((last - first).days + 1):
