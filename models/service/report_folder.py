@@ -23,9 +23,9 @@ from models.service import reports
 # How many of each report a folder keeps (the command's --keep overrides): a month of daily papers,
 # a year of monthly board reports (or half a year of weekly ones), two days of hourly packs.
 KEEP = {"brief": 31, "handover": 31, "sitrep": 31, "board": 26, "bc-pack": 48}
-# A report's own names: its UK time (as-at reports), its day (sitrep) or its days (board), then a
-# table's key for a CSV.  ``-latest`` never matches, so the latest copies are never pruned.
-_STEM = r"\d{4}-\d{2}-\d{2}(?:-\d{4}|-to-\d{4}-\d{2}-\d{2})?"
+# A report's own names: its UK time (as-at reports; in the hour the clocks go back, with its zone), its day
+# (sitrep) or its days (board), then a table's key for a CSV.  ``-latest`` never matches, so the latest copies are never pruned.
+_STEM = r"\d{4}-\d{2}-\d{2}(?:-\d{4}(?:-BST|-GMT)?|-to-\d{4}-\d{2}-\d{2})?"
 # A temporary file this old is a crashed write's, not another desktop's write under way.
 ABANDONED = timedelta(hours=1)
 

@@ -93,13 +93,18 @@ def _period_report(store, name: str, at: datetime, since: datetime | None, gener
 
 
 def stem(report: Report) -> str:
-    """``brief-2025-07-14-0800``: the report and its UK local time, so a folder sorts by time; a
+    """``brief-2025-07-14-0800``: the report and its UK local time, so a folder sorts by time (in the
+    repeated hour of the autumn change, with its zone: ``bc-pack-2026-10-25-0112-BST``, then ``-0112-GMT``); a
     period report is named for its days (``sitrep-2025-07-13``, ``board-2025-07-07-to-2025-07-13``)."""
     if report.period is not None:
         first = report.period[0].astimezone(UK).date()
         last = (report.period[1] - timedelta(hours=1)).astimezone(UK).date()
         return f"{report.name}-{first}" + (f"-to-{last}" if last != first else "")
-    return f"{report.name}-{report.at.astimezone(UK):%Y-%m-%d-%H%M}"
+    local = report.at.astimezone(UK)
+    # The hour the clocks go back comes twice: "-0130-BST", then "-0130-GMT" (one name for both, and the
+    # second report overwrote the first's files: found by a paper review, session 25).
+    again = local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
+    return f"{report.name}-{local:%Y-%m-%d-%H%M}" + (f"-{local.tzname()}" if again else "")
 
 
 def _put(path: Path, data: bytes) -> None:
