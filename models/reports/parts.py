@@ -5,7 +5,7 @@ actions and who is on call."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from models import durations
 from models.queries.opel_latest import OpelStatus
@@ -78,14 +78,15 @@ def picture_section(picture: SystemPicture, overview: OverviewPage, title: str =
                if picture.feed.outbox_pending
                else "."))
     tiles = [s, *picture.pillars]
+    rows = tuple((words.pillar_name(t.key), words.level(t.level, t.at_least_level), words.score(t.score, t.unit),
+                  ", ".join(words.pillar_name(x) if t.key == "system" else words.short_name(x) for x in t.set_by[:3])
+                  + (f" +{len(t.set_by) - 3} more" if len(t.set_by) > 3 else ""),
+                  _trend(overview, t.key), t.as_at, age(picture.now, t.as_at, feed_down(picture))) for t in tiles)
     levels = Table(
         "levels", "System and pillar levels",
-        ("Where", "Level", "Score", "Set by", "Since 24 h ago", "As at"),
-        tuple((words.pillar_name(t.key), words.level(t.level, t.at_least_level), words.score(t.score, t.unit),
-               ", ".join(words.pillar_name(x) if t.key == "system" else words.short_name(x) for x in t.set_by[:3])
-               + (f" +{len(t.set_by) - 3} more" if len(t.set_by) > 3 else ""),
-               _trend(overview, t.key), t.as_at) for t in tiles),
-        picture.data_as_at, widths=(0.13, 0.09, 0.08, 0.36, 0.2, 0.14))
+        ("Where", "Level", "Score", "Set by", "Since 24 h ago", "As at", "Age"), rows,
+        picture.data_as_at, note=age_note(picture.now, rows), widths=(0.11, 0.08, 0.07, 0.28, 0.18, 0.15, 0.13),
+        warn_rows=stale_rows(rows))
     names = {p.org_code: p.name for p in overview.providers if p.org_code}
     names.update({a.org_code: a.name for a in picture.ambulance})
     never = reads.silent_text(silent)
@@ -130,8 +131,48 @@ def key_figures(p: SystemPicture) -> Table:
     rows += [("Alerts nobody has acknowledged", p.room.unacknowledged_alerts, p.room.as_at, ""),
              ("Actions overdue", p.room.overdue_actions, p.room.as_at, ""),
              ("Transfers past their threshold", p.transfers.count, p.transfers.as_at, "")]
-    return Table("key_figures", "Key figures", ("Figure", "Value", "As at", "Phoned in"), tuple(rows), p.now,
-                 note=PHONED_NOTE if any(r[3] for r in rows) else "", widths=(0.36, 0.32, 0.16, 0.16))
+    down = feed_down(p)
+    rows = [(name, value, at, age(p.now, at, down), mark) for name, value, at, mark in rows]
+    notes = [age_note(p.now, rows)] + ([PHONED_NOTE] if any(r[4] for r in rows) else [])
+    return Table("key_figures", "Key figures", ("Figure", "Value", "As at", "Age", "Phoned in"), tuple(rows), p.now,
+                 note=" ".join(n for n in notes if n), widths=(0.31, 0.27, 0.16, 0.13, 0.13),
+                 warn_rows=stale_rows(rows))
+
+
+STALE_MARK = "STALE"
+
+
+def feed_down(p: SystemPicture) -> bool:
+    """The newest provider figure is over ``reads.STALE`` older than the report (or there is none)."""
+    return p.data_as_at is None or p.now - p.data_as_at > reads.STALE
+
+
+def age(now: datetime, at: datetime | None, down: bool) -> str:
+    """How old a figure is at the report's time ("8 h 00 min"); while the feed is down (``feed_down``) a
+    figure over ``reads.STALE`` old is "STALE: ...", as it may have changed since (found by a paper review,
+    session 25: a brief made 8 hours into a feed outage printed "0 handovers over 60 min today" as at the
+    evening before with nothing on its row to say so).  With the feed up the age alone is said: a unit's
+    CRITCON report hours old is its last, not a sign of an outage."""
+    if at is None:
+        return "—"
+    if at > now + timedelta(minutes=1):
+        return "newer than the report"
+    if now - at < timedelta(minutes=1):
+        return "now"
+    stale = down and now - at > reads.STALE
+    return (f"{STALE_MARK}: " if stale else "") + durations.span((now - at).total_seconds() / 60)
+
+
+def stale_rows(rows) -> frozenset[int]:
+    return frozenset(i for i, row in enumerate(rows) if any(str(v).startswith(f"{STALE_MARK}:") for v in row))
+
+
+def age_note(now: datetime, rows) -> str:
+    if not stale_rows(rows):
+        return ""
+    return (f"Age at {words.clock(now)}; over {durations.span(reads.STALE.total_seconds() / 60)} is marked "
+            f"{STALE_MARK} (shaded) while the newest provider figure is that old: the feed may be down, so "
+            "the figure may have changed since.")
 
 
 def level_chart(overview: OverviewPage) -> Chart:

@@ -1,0 +1,63 @@
+"""The feed down for six hours, on the seeded 40-provider replica: the brief's, the handover's and the
+business-continuity pack's levels and key figures say each figure's age on its row, and "STALE" where the
+figure is over an hour old while the newest provider figure is too.  Found by a paper review (session 25):
+a brief made hours into a feed outage printed "0 handovers over 60 min today" as at the evening before
+with nothing on the row to say so (only the first page's sentence).  Read from the PDF as printed."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from models.service import reports
+from tests.reports.test_files import pages_text
+from tests.reports.world import NOW
+
+DOWN = NOW + timedelta(hours=6)   # nothing has arrived since NOW
+
+
+def _column(table, header):
+    i = table.headers.index(header)
+    return [row[i] for row in table.rows]
+
+
+@pytest.mark.parametrize("name", ("brief", "handover", "bc-pack"))
+def test_six_hours_into_an_outage_every_feed_figure_is_marked_stale(world, name):
+    _path, store = world
+    report = reports.build(store, name, DOWN)
+    for key in ("levels", "key_figures"):
+        table = report.table(key)
+        for row in table.rows:
+            at, age = row[table.headers.index("As at")], row[table.headers.index("Age")]
+            if at is not None and DOWN - at > timedelta(hours=1):
+                assert age.startswith("STALE: "), (key, row)
+        stale = [i for i, a in enumerate(_column(table, "Age")) if a.startswith("STALE")]
+        assert stale and set(stale) == set(table.warn_rows), key
+        assert "is marked STALE (shaded) while the newest provider figure is that old" in table.note
+    levels = report.table("levels")
+    assert _column(levels, "Age")[0].startswith("STALE: 6 h")   # the system's level, assessed at NOW or just before
+    key = dict(zip(_column(report.table("key_figures"), "Figure"), _column(report.table("key_figures"), "Age")))
+    assert key["Worst CRITCON"].startswith("STALE: 6 h")
+    assert key["Actions overdue"] == "now"   # the room's own records are as at the report
+
+
+def test_with_the_feed_up_ages_are_said_and_nothing_is_stale(world):
+    _path, store = world
+    report = reports.build(store, "brief", NOW)
+    for key in ("levels", "key_figures"):
+        table = report.table(key)
+        assert not any(a.startswith("STALE") for a in _column(table, "Age")) and not table.warn_rows
+        assert "STALE" not in table.note
+    assert all(a != "—" for a in _column(report.table("levels"), "Age"))
+
+
+def test_the_pdf_prints_the_stale_marks_on_the_rows(world, tmp_path):
+    _path, store = world
+    written = reports.make(store, "brief", tmp_path, DOWN)
+    text = "\n".join(pages_text(written.files["pdf"]))
+    critcon = next(line for line in text.splitlines() if line.strip().startswith("Worst CRITCON"))
+    assert "STALE:" in critcon
+    system = next(line for line in text.splitlines() if re.match(r"\s*System\s{2,}OPEL", line))   # the table's row
+    assert "STALE:" in system
