@@ -102,5 +102,17 @@ def _everyone(found: door.SystemForecast | None) -> str:
                 f"arrivals over the next 24 hours, the busiest hour {words.clock(peak.start)} with "
                 f"{peak.value:.0f} (80%: {peak.low:.0f} to {peak.high:.0f}).")
     if found.left_out:
-        said += " Left out: " + "; ".join(f"{name} ({why})" for name, why in found.left_out) + "."
+        said += " " + _left_out(found.left_out)
     return said
+
+
+def _left_out(left_out) -> str:
+    """The sites left out of all hospitals' figure, grouped by why: with the feed down every site has the
+    same reason, and the brief printed it after each of 22 names, a third of a page (found by a paper
+    review, session 25). Now: "Left out: A, B, ... (22 sites: no arrivals in the last 6 hours)" once."""
+    by_why: dict[str, list[str]] = {}
+    for name, why in left_out:
+        by_why.setdefault(why, []).append(name)
+    return "Left out: " + "; ".join(
+        f"{names[0]} ({why})" if len(names) == 1 else f"{', '.join(names)} ({len(names)} sites: {why})"
+        for why, names in by_why.items()) + "."

@@ -57,3 +57,16 @@ def test_an_empty_replica_says_there_is_no_site(tmp_path):
     with fresh_replica(tmp_path / "empty.db", "nothing yet") as empty:
         section = next_day_section(empty, NOW)
     assert [p.text for p in section.parts] == ["No acute site on this replica yet."]
+
+
+def test_sites_left_out_for_one_reason_are_named_once_with_it():
+    """Six hours into a feed outage all 22 acute sites of the year replica were left out of all hospitals'
+    arrivals for the same reason, printed after each name (a third of a page: session 25's paper review)."""
+    from models.reports.next_day_part import _left_out
+
+    why = "no arrivals in the last 6 hours"
+    names = [f"Benchmark Acute Trust {i:02d}" for i in range(1, 23)]
+    said = _left_out([(n, why) for n in names] + [(NEW_NAME, "its data starts later")])
+    assert said == (f"Left out: {', '.join(names)} (22 sites: {why}); {NEW_NAME} (its data starts later).")
+    assert said.count(why) == 1
+    assert _left_out([(NEW_NAME, "its data starts later")]) == f"Left out: {NEW_NAME} (its data starts later)."
