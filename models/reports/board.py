@@ -155,6 +155,7 @@ def build(store, at: datetime, first: date, last: date, generated_at: datetime |
                            [t for t in r.tracks if t.scope != "provider"], r.start, r.end, marks, provider=False),
             pp.hours_chart("provider_hours_by_level", "Provider-hours at each OPEL level, by pillar", providers,
                            r.start, r.end),
+            *pp.silent_parts(r),
             pp.level_table("provider_levels", "Each provider: levels and hours at each", providers, r.start, r.end,
                            marks, provider=True)), r.end),
         Section("Handover hours lost", (pp.hours_lost_chart(r), pp.handover_table(r, marks), _handover_days(r)), r.end),

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from models.queries import phoned_in as phoned
 from models.records import phoned_in as phoned_rules
-from models.reports import words
+from models.reports import reads, words
 from models.reports.model import Chart, Table, Text
 from models.reports.parts import OPEL_COLOURS
 from models.reports.period_reads import PeriodReads, Track
@@ -324,3 +324,9 @@ def notes(r: PeriodReads, period_end: datetime) -> tuple[str, ...]:
         out.append(f"{words.count(len(r.calls), 'call')} phoned in figures during the period: they are marked "
                    "'phoned in'.")
     return tuple(out)
+
+
+def silent_parts(r: PeriodReads) -> tuple:
+    """"Never submitted: ..." before the providers' table, when a provider has never sent a figure."""
+    said = reads.silent_text(r.silent)
+    return (Text(said, warn=True),) if said else ()

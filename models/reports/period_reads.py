@@ -142,6 +142,7 @@ class PeriodReads:
     actions: ActionCounts
     data_as_at: datetime | None                # the newest provider assessment in the period
     last_sync_at: datetime | None
+    silent: tuple[tuple[str, str, str], ...] = ()   # (code, name, sector): never sent a figure (reads.never_reported)
 
     def days(self) -> list[date]:
         return [self.first + timedelta(days=i) for i in range((self.last - self.first).days + 1)]
@@ -267,10 +268,22 @@ def read_period(store, first: date, last: date, at: datetime) -> PeriodReads:
         done, due, still_open = rows(db, _ACTIONS.replace(":s", "?1").replace(":e", "?2"),
                                      (to_utc_text(start), to_utc_text(end)))[0]
         last_sync = sync_summary(db).last_sync_at
+        silent = _silent(db, {t.key for t in tracks if t.scope == "provider"})
     page = decision_log.log_page(store, rq.DecisionFilter(date_from=first, date_to=last))
     decisions = tuple(sorted((r for r in page.rows if start <= r.entry.decided_at < end),
                              key=lambda r: (r.entry.decided_at, r.entry.uuid)))
     return PeriodReads(first, last, start, end, {o: n for o, n, _s in orgs}, {o: sec for o, _n, sec in orgs},
                        tracks, tables, sites, pooled, handover_days, basis, responses, service, critcon_before,
                        critcon, critcon_phoned, observed, calls, decisions, ActionCounts(done, due, still_open),
-                       newest, last_sync)
+                       newest, last_sync, silent)
+
+
+def _silent(db, scored: set[str]) -> tuple[tuple[str, str, str], ...]:
+    """Active OPEL providers with no assessment and no observation ever held, by name: in no provider table,
+    so the period reports name them (one index seek on observations for each provider without a level)."""
+    found = []
+    for code, name, sector in rows(db, "SELECT ods_code, name, sector FROM organisation WHERE active AND sector IN "
+                                       "('acute', 'community', 'mental_health', 'nhs111') ORDER BY name, ods_code"):
+        if code not in scored and not rows(db, "SELECT 1 FROM observation WHERE org_code = ? LIMIT 1", (code,)):
+            found.append((code, name, sector))
+    return tuple(found)

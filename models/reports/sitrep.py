@@ -56,6 +56,7 @@ def build(store, at: datetime, day: date, generated_at: datetime | None = None) 
         _rollup_changes(r),
         pp.hours_chart("provider_hours_by_level", "Provider-hours at each OPEL level, by pillar", providers,
                        r.start, r.end),
+        *pp.silent_parts(r),
         pp.level_table("provider_levels", "Each provider: levels and hours at each", providers, r.start, r.end,
                        marks, provider=True)), r.end)
     sections = (

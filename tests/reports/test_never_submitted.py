@@ -73,3 +73,13 @@ def test_its_handovers_are_never_received_not_zero(silent_world, tmp_path, name)
     assert others and all(isinstance(r[1], int) for r in others)
     line = _row(_text(silent_world, name, tmp_path, **days), "Ysbyty Maelor Wrecsam")
     assert "never" in line and " 0 " not in f"{line} "
+
+
+@pytest.mark.parametrize("name", ("sitrep", "board"))
+def test_the_period_reports_name_it_before_the_providers_table(silent_world, tmp_path, name):
+    days = {"first": SUNDAY, "last": SUNDAY} if name == "sitrep" else {}
+    report = reports.build(silent_world, name, NOW, **days)
+    assert "Ysbyty Maelor Wrecsam" not in [r[0] for r in report.table("provider_levels").rows]
+    flat = " ".join(_text(silent_world, name, tmp_path, **days).split())
+    assert "Never submitted: 1 provider this replica knows has never sent a figure" in flat
+    assert flat.index("Never submitted") < flat.index("Each provider: levels and hours at each")
