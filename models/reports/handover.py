@@ -52,7 +52,7 @@ def _watch(r: reads.RoomReads, until: datetime, store) -> Table:
                          f"{step.points:g} {'point' if step.points == 1 else 'points'} to OPEL {step.level}", p.assessed_at))
     for x in r.transfers.board.in_conflict:
         rows.append(("Transfer conflict to settle", f"{x.transfer.local_ref} ({x.transfer.status}): "
-                     f"{', '.join(f.replace('_', ' ') for f in x.transfer.conflict_fields)} changed on two desktops "
+                     f"{', '.join(words.transfer_field(f) for f in x.transfer.conflict_fields)} changed on two desktops "
                      "without seeing each other", r.at))
     for x in r.transfers.lines:
         if x.risk.level == "approaching":

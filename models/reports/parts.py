@@ -245,7 +245,7 @@ def transfers_table(key: str, title: str, lines: Iterable, names: Mapping[str, s
         wait = "—" if r.wait_minutes is None else (
             durations.span(r.wait_minutes) + (f" of {durations.span(r.threshold_minutes)}" if r.threshold_minutes else ""))
         stage = t.status if r.level == "closed" else r.stage.replace("_", " ")
-        risk = r.level + (f"; CONFLICT: {', '.join(f.replace('_', ' ') for f in t.conflict_fields)}"
+        risk = r.level + (f"; CONFLICT: {', '.join(words.transfer_field(f) for f in t.conflict_fields)}"
                           if t.has_conflict else "")
         rows.append((t.local_ref, t.kind.replace("_", " "), t.priority,
                      f"{words.short_name(names.get(t.from_code, t.from_code))} → {to}", stage,

@@ -20,6 +20,15 @@ def pillar_name(pillar: str) -> str:
     return PILLAR_NAMES.get(pillar, pillar.replace("_", " ").capitalize())
 
 
+# A transfer's fields as a reader names them ("CONFLICT: receiving site", not "to code": session 25's paper review).
+TRANSFER_FIELDS = {"to_code": "receiving site", "from_code": "sending site", "status": "stage",
+                   "local_ref": "reference"}
+
+
+def transfer_field(field: str) -> str:
+    return TRANSFER_FIELDS.get(field, field.replace("_", " "))
+
+
 def short_name(name: str) -> str:
     """An organisation's name without an "NHS (Foundation) Trust" tail: tables are narrow."""
     for tail in (" NHS Foundation Trust", " NHS Trust"):
