@@ -198,6 +198,7 @@ def worst_sites(overview: OverviewPage, picture: SystemPicture, limit: int = WOR
     acute site its ambulance queue and 12-hour waits."""
     sites = {r.org_code: r for r in picture.sites}
     rows = []
+    down = feed_down(picture)
     for p in worst_providers(overview, limit):
         why = [words.driver(d) for d in p.drivers[:2]]
         if p.declared_level is not None and p.declared_level != p.level:
@@ -210,12 +211,14 @@ def worst_sites(overview: OverviewPage, picture: SystemPicture, limit: int = WOR
             why.append(f"{site.over_12h.value:g} patients 12 h or more in ED")
         rows.append((words.short_name(p.name), words.pillar_name(p.pillar),
                      words.level(p.shown_level, p.at_least_level),
-                     words.number(p.total, 2), "; ".join(why), p.assessed_at, phoned_mark(picture, p.org_code)))
+                     words.number(p.total, 2), "; ".join(why), p.assessed_at,
+                     age(picture.now, p.assessed_at, down), phoned_mark(picture, p.org_code)))
+    notes = [age_note(picture.now, rows)] + ([PHONED_NOTE] if any(r[-1] for r in rows) else [])
     return Table("worst_sites", "Worst sites and why",
-                 ("Provider", "Pillar", "Level", "Score", "Why", "As at", "Phoned in"),
+                 ("Provider", "Pillar", "Level", "Score", "Why", "As at", "Age", "Phoned in"),
                  tuple(rows), max((p.assessed_at for p in overview.providers), default=None),
-                 "No provider has reported a level.", PHONED_NOTE if any(r[-1] for r in rows) else "",
-                 widths=(0.15, 0.09, 0.08, 0.06, 0.38, 0.12, 0.12))
+                 "No provider has reported a level.", " ".join(n for n in notes if n),
+                 widths=(0.14, 0.08, 0.07, 0.06, 0.33, 0.11, 0.1, 0.11), warn_rows=stale_rows(rows))
 
 
 def alerts_table(alerts: Sequence[CentreAlert], now: datetime, limited: bool = False) -> Table:
