@@ -59,10 +59,26 @@ def _levels_by_day(r: PeriodReads) -> Table:
 
 
 def _handover_days(r: PeriodReads) -> Table:
-    rows = tuple((_day_label(day), s.count, words.number(s.mean_minutes), s.serious_delays,
-                  words.number(s.hours_lost, 2)) for day, s in r.handover_days)
+    """Each day's handovers; a day that ended before the first handover this replica holds is "none held",
+    not 0 (session 25's paper review: a month whose feed began on the 22nd showed 21 days of 0 handovers)."""
+    rows, before = [], 0
+    for day, s in r.handover_days:
+        if r.handovers_from is None or bounds(day, day)[1] <= r.handovers_from:
+            rows.append((_day_label(day), NONE_HELD, None, None, None))
+            before += 1
+        else:
+            rows.append((_day_label(day), s.count, words.number(s.mean_minutes), s.serious_delays,
+                         words.number(s.hours_lost, 2)))
+    note = ""
+    if before:
+        note = (f"{NONE_HELD}: the day ended before the first handover this replica holds"
+                + (f" (arrived {words.clock(r.handovers_from)})" if r.handovers_from else "")
+                + "; its figures are not known (—), not zero.")
     return Table("handovers_by_day", "Handovers and hours lost, by day",
-                 ("Day", "Handovers", "Mean (min)", "Over 60 min", "Hours lost"), rows, r.end)
+                 ("Day", "Handovers", "Mean (min)", "Over 60 min", "Hours lost"), tuple(rows), r.end, note=note)
+
+
+NONE_HELD = "none held"
 
 
 def _called(r: PeriodReads, metric: str) -> dict[str, str]:

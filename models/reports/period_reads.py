@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models.queries import offload as qo
 from models.queries import phoned_in as phoned
@@ -143,6 +143,7 @@ class PeriodReads:
     data_as_at: datetime | None                # the newest provider assessment in the period
     last_sync_at: datetime | None
     silent: tuple[tuple[str, str, str], ...] = ()   # (code, name, sector): never sent a figure (reads.never_reported)
+    handovers_from: datetime | None = None     # the first handover's arrival held at all (None: none ever)
 
     def days(self) -> list[date]:
         return [self.first + timedelta(days=i) for i in range((self.last - self.first).days + 1)]
@@ -269,13 +270,17 @@ def read_period(store, first: date, last: date, at: datetime) -> PeriodReads:
                                      (to_utc_text(start), to_utc_text(end)))[0]
         last_sync = sync_summary(db).last_sync_at
         silent = _silent(db, {t.key for t in tracks if t.scope == "provider"})
+        # One index seek a hospital (ix_handover_event_hospital_arrived): days before the first are not zero.
+        firsts = [s.scalar(select(func.min(HandoverEvent.arrived_at)).where(HandoverEvent.hospital_code == h.code))
+                  for h in sites]
+        handovers_from = min((f for f in firsts if f is not None), default=None)
     page = decision_log.log_page(store, rq.DecisionFilter(date_from=first, date_to=last))
     decisions = tuple(sorted((r for r in page.rows if start <= r.entry.decided_at < end),
                              key=lambda r: (r.entry.decided_at, r.entry.uuid)))
     return PeriodReads(first, last, start, end, {o: n for o, n, _s in orgs}, {o: sec for o, _n, sec in orgs},
                        tracks, tables, sites, pooled, handover_days, basis, responses, service, critcon_before,
                        critcon, critcon_phoned, observed, calls, decisions, ActionCounts(done, due, still_open),
-                       newest, last_sync, silent)
+                       newest, last_sync, silent, handovers_from)
 
 
 def _silent(db, scored: set[str]) -> tuple[tuple[str, str, str], ...]:
