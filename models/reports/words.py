@@ -74,7 +74,9 @@ def driver(d) -> str:
     if d.problem:
         return f"{name}: {d.problem}"
     shown = metric_value(d.value, unit)
-    return f"{name}: {shown} ({d.weighted_points:g} pts)" if d.points is not None else f"{name}: {shown}"
+    if d.points is None:
+        return f"{name}: {shown}"
+    return f"{name}: {shown} ({d.weighted_points:g} {'pt' if d.weighted_points == 1 else 'pts'})"
 
 
 # The zone every page names ("times are UK local (GMT)"), while a report is built and rendered

@@ -52,3 +52,11 @@ def test_points_to_the_next_level_agree_with_their_number(conflict_world):
     assert near and not any(" 1 pts " in w or " 1 points " in w for w in near)
     assert all(" point to OPEL " in w or " points to OPEL " in w for w in near)
     assert words.transfer_field("to_code") == "receiving site" and words.transfer_field("clinical_need") == "clinical need"
+
+
+def test_a_parameter_worth_one_point_says_pt():
+    """The worst sites' reasons: "(1 pt)", "(4.5 pts)" (a one-point band printed "(1 pts)")."""
+    from models.queries.opel_latest import Driver
+
+    assert words.driver(Driver("ed_four_hour_performance_pct", 71.0, "b", 1.0, None)).endswith(" (1 pt)")
+    assert words.driver(Driver("ed_four_hour_performance_pct", 71.0, "b", 1.5, None, 3.0)).endswith(" (4.5 pts)")
