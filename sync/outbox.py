@@ -59,8 +59,9 @@ def push_pending(store, client: HubClient) -> PushResult:
             return result
         items = _within(items, PUSH_BYTES)
         try:
+            # sent_at: this computer's clock now (1.8), so the hub can say how long each waited here on one clock
             receipt = client.push(RecordBatch(records=[RecordPush.model_validate(i.payload)
-                                                       for i in items]))
+                                                       for i in items], sent_at=utcnow()))
         except HubRefused as exc:
             # The whole request was refused (e.g. the token may not write):
             # keep every record, note why, and stop until something changes.

@@ -26,7 +26,7 @@ from sync.limits import (  # noqa: F401  (MIN_YEAR...: the protocol's bounds, im
     MAX_YEAR, MIN_YEAR, Code, Count, FeedPosition, FreeText, Int64, JsonObject, Time, UnitCritcon)
 
 PROTOCOL_MAJOR = 1
-PROTOCOL_MINOR = 7  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert_ack (checked), on_call_shift;
+PROTOCOL_MINOR = 8  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert_ack (checked), on_call_shift;
 # 1.3: Health.reason, 503 "unavailable" when the hub's database is full or failing, bounded values;
 # 1.4: feed kinds "alert" (the hub's rule engine raising and clearing alerts) and "intake_notice"
 # (each provider submission's receipt, quarantined items with reasons), "alert_escalation" (what became
@@ -35,7 +35,8 @@ PROTOCOL_MINOR = 7  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert
 # is down) and the optional ``phoned_in_uuid`` on the figures the hub derives from one; 1.6: record kind
 # "spoc_message" (a single point of contact email to contact groups) and feed kind "message_delivery";
 # 1.7: GET /v1/snapshot and /v1/snapshot/file (a new desktop joins from a compacted replica, then the
-# feed's tail) and 410 "feed_pruned" for a cursor behind the positions the hub still keeps
+# feed's tail) and 410 "feed_pruned" for a cursor behind the positions the hub still keeps; 1.8: a push's
+# ``sent_at`` (the desktop's clock as it sends) kept on each record it stored as ``device_sent_at``
 
 PROTOCOL_VERSION = f"{PROTOCOL_MAJOR}.{PROTOCOL_MINOR}"
 VERSION_HEADER = "SCC-Protocol"
@@ -289,6 +290,10 @@ class FeedRecord(_Msg):
     hub_prev_hash: str | None = None  # decisions only: the hub's receipt-order chain
     hub_hash: str | None = None
     received_at: Time | None = None  # when the hub stored it
+    # 1.8: the pushing desktop's own clock when it sent the push that stored this record (its ``sent_at``);
+    # with ``authored_at`` it times how long the record waited on the desktop on one clock.  None: sent by
+    # a desktop or through a hub from before 1.8.
+    device_sent_at: Time | None = None
 
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -457,6 +462,9 @@ class RecordPush(_Msg):
 
 class RecordBatch(_Msg):
     records: list[RecordPush] = Field(min_length=1, max_length=1000)
+    # 1.8: this desktop's clock as it sends the push (an older hub ignores it). The hub keeps it on each record
+    # it stores, so a delay is "sent minus recorded" on the desktop's own clock, not the hub's minus the desktop's.
+    sent_at: Time | None = None
 
 
 class RecordResult(_Msg):

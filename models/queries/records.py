@@ -57,13 +57,14 @@ class Entry:
     links: list
     hub_seq: int | None
     hub_received_at: datetime | None = None   # when the hub took it (None: not yet, or not kept then)
+    device_sent_at: datetime | None = None    # the recording desktop's clock when it sent it (None: not kept)
 
     @classmethod
     def of(cls, e: DecisionEntry) -> "Entry":
         return cls(e.uuid, e.device_seq, e.decided_at, e.decision_maker, e.decision_maker_role, e.decision,
                    e.rationale, e.options_considered or "", e.information_available or "",
                    e.situation_snapshot or {}, e.review_at, e.recorded_by, e.recorded_at, e.amends_uuid,
-                   list(e.links or []), e.hub_seq, e.hub_received_at)
+                   list(e.links or []), e.hub_seq, e.hub_received_at, e.device_sent_at)
 
 
 @dataclass(frozen=True)

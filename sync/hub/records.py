@@ -168,6 +168,7 @@ def push(hub, principal: Principal, body: Any) -> p.RecordReceipt:
     if not isinstance(raw_records, list) or not 1 <= len(raw_records) <= 1000:
         raise validation("the body must be {\"records\": [...]} with 1 to 1000 records",
                          [p.FieldError(field="records", reason="expected a list of 1 to 1000 records")])
+    sent_at = _sent_at(body)
     metrics = list(hub.catalogue.metrics)
     checked = [(i, raw, *_check(i, raw, metrics)) for i, raw in enumerate(raw_records)]
     calls = [n for n, (_i, raw, _r, _e) in enumerate(checked) if phoned_in.is_call(raw)]
@@ -191,12 +192,25 @@ def push(hub, principal: Principal, body: Any) -> p.RecordReceipt:
     if good:
         with hub.db.write() as w:
             for i, rec in good:
-                results[i] = _store(w, principal, rec)
+                results[i] = _store(w, principal, rec, sent_at)
                 if rec.kind == "phoned_in" and results[i].status == "stored":
                     phoned_in.emit_figures(hub, w, rec, orgs.get(rec.data["org_code"]))
                 elif rec.kind == "spoc_message" and results[i].status == "stored":
                     messages.on_stored(hub, w, rec)
     return p.RecordReceipt(results=results)
+
+
+def _sent_at(body: dict) -> str | None:
+    """The pushing desktop's clock as it sent (1.8 ``sent_at``), in the hub's UTC form; None when absent
+    (a desktop from before 1.8). Not a time: the push is refused naming ``sent_at`` (its records are fine,
+    so a resend with it fixed or left out stores them)."""
+    if body.get("sent_at") is None:
+        return None
+    problem = _time_problem(body["sent_at"])
+    if problem:
+        raise validation("sent_at is not a time this hub can keep",
+                         [p.FieldError(field="sent_at", reason=problem)])
+    return s.iso(datetime.fromisoformat(body["sent_at"]))
 
 
 def _refs_held(hub, checked: list[tuple]) -> list[tuple]:
@@ -313,12 +327,14 @@ def _numbers_free(hub, checked: list[tuple]) -> list[tuple]:
     return out
 
 
-def _store(w: Writer, principal: Principal, rec: p.RecordPush) -> p.RecordResult:
+def _store(w: Writer, principal: Principal, rec: p.RecordPush, sent_at: str | None = None) -> p.RecordResult:
     prior = w.conn.execute(select(s.record.c.seq).where(s.record.c.uuid == rec.uuid)).scalar()
     if prior is not None:
         return p.RecordResult(uuid=rec.uuid, status="duplicate", seq=prior)
     data = {**wire(rec), "author": principal.user, "author_role": principal.role,
             "received_at": s.iso(w.now)}
+    if sent_at is not None:   # the desktop's clock at the push that stored it (a duplicate keeps the first's)
+        data["device_sent_at"] = sent_at
     hub_hash = None
     if rec.kind == "decision":
         last = w.conn.execute(select(s.record.c.hub_hash).where(s.record.c.hub_seq.is_not(None))

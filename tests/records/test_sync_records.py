@@ -185,25 +185,31 @@ def test_the_records_export_says_when_an_entry_recorded_offline_reached_the_hub(
         for uid in (prompt.uuid, late.uuid):
             got = s.get(DecisionEntry, uid)
             assert got.hub_received_at is not None and got.hub_received_at >= got.recorded_at
-        # As the hub would have stamped it had this desktop been offline for 7 h 10 min (the hub's
-        # clock cannot be moved from here; the content and its hashes are untouched).
+            assert got.device_sent_at is not None and got.device_sent_at >= got.recorded_at   # protocol 1.8
+        # As a hub from before protocol 1.8 would have stamped it had this desktop been offline for 7 h 10 min
+        # (the hub's clock cannot be moved from here; the content and its hashes are untouched): no desktop
+        # clock kept, so the delay is read on two clocks and says so.
         entry = s.get(DecisionEntry, late.uuid)
         entry.hub_received_at = entry.recorded_at + timedelta(hours=7, minutes=10)
+        entry.device_sent_at = None
         taken = entry.hub_received_at
     day = taken.astimezone(UK).date()
     first = min(day, prompt.recorded_at.astimezone(UK).date())
     result = export_records(desk.store, first, day, tmp_path / "out", icb="Test ICB", user="t", host="h")
     doc = json.loads((result.out_dir / "decisions.json").read_text(encoding="utf-8"))
     by_uuid = {e["uuid"]: e for e in doc["entries"]}
-    assert doc["format_version"] == 8 and by_uuid[late.uuid]["hub_received_at"].startswith(f"{taken:%Y-%m-%dT%H:%M}")
-    assert by_uuid[prompt.uuid]["hub_received_at"] is not None
+    assert doc["format_version"] == 9 and by_uuid[late.uuid]["hub_received_at"].startswith(f"{taken:%Y-%m-%dT%H:%M}")
+    assert by_uuid[prompt.uuid]["hub_received_at"] is not None and by_uuid[prompt.uuid]["device_sent_at"] is not None
+    assert by_uuid[late.uuid]["device_sent_at"] is None and by_uuid[late.uuid]["late_minutes"] == 430.0
+    assert by_uuid[prompt.uuid]["late_minutes"] is None
     with open(result.out_dir / "decisions.csv", newline="", encoding="utf-8") as f:
         rows = {r["uuid"]: r for r in csv.DictReader(f)}
     assert rows[late.uuid]["hub_received_at"] == by_uuid[late.uuid]["hub_received_at"]
     text = " ".join(subprocess.run([shutil.which("pdftotext"), str(result.out_dir / "decisions.pdf"), "-"],
                                    capture_output=True, text=True, timeout=60, check=True).stdout.split())
     assert text.count("after it was recorded") == 1
-    assert "7 h 10 min after it was recorded (others could not see it before)" in text
+    assert ("7 h 10 min after it was recorded (others could not see it before; timed from the recording "
+            "desktop's clock to the hub's, which may differ)") in text
     assert _verify(desk.store).intact
 
 

@@ -201,11 +201,15 @@ def detail_html(row: rq.DecisionRow, known: dict[str, rq.EntryRef] | None = None
 def _at_hub(e: rq.Entry) -> str:
     if not e.hub_seq:
         return "not yet at the hub"
-    late = reached_hub.late_by(e.recorded_at, e.hub_received_at)
+    late = reached_hub.late_by(e.recorded_at, e.hub_received_at, e.device_sent_at)
+    off = reached_hub.clock_off(e.hub_received_at, e.device_sent_at)
+    clock = ("" if off is None else " · " + reached_hub.clock_words(
+        off, fmt.span(round(abs(off.total_seconds()) / 60) * 60)) + " when it sent it")
     if late is None:
-        return f"at the hub (seq {e.hub_seq})"
+        return f"at the hub (seq {e.hub_seq}){clock}"
     return (f"at the hub (seq {e.hub_seq}) <b>from {fmt.local_time(e.hub_received_at, with_date=True)}, "
-            f"{fmt.span(late.total_seconds())} after it was recorded</b>: others could not see it before then")
+            f"{fmt.span(late.total_seconds())} after it was recorded</b>: others could not see it before then"
+            + ("" if e.device_sent_at else f" ({reached_hub.TWO_CLOCKS})") + clock)
 
 
 class DecisionsView(QWidget):

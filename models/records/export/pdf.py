@@ -478,14 +478,21 @@ def _when(text: str | None) -> str:
 
 def _reached(e: dict) -> str:
     """"; reached the hub ... after it was recorded" for an entry that reached the hub late (recorded
-    offline: others could not see it until then); "" otherwise."""
-    taken, made = e.get("hub_received_at"), e.get("recorded_at")
-    late = reached_hub.late_by(datetime.fromisoformat(made) if made else None,
-                               datetime.fromisoformat(taken) if taken else None)
-    if late is None:
-        return ""
-    return (f"; reached the hub {_text(_when(taken))}, {durations.span(late.total_seconds() / 60)} after it was "
-            "recorded (others could not see it before)")
+    offline: others could not see it until then), timed on the recording desktop's clock when it sent its
+    time (format 9), else on two clocks and saying so; "; its desktop's clock was 2 h 00 min behind the
+    hub's when it sent it" when that clock was over 15 min out; "" otherwise."""
+    taken, made, sent = (datetime.fromisoformat(e[k]) if e.get(k) else None
+                         for k in ("hub_received_at", "recorded_at", "device_sent_at"))
+    late, off = reached_hub.late_by(made, taken, sent), reached_hub.clock_off(taken, sent)
+    said = ""
+    if late is not None:
+        said = (f"; reached the hub {_text(_when(e['hub_received_at']))}, {durations.span(late.total_seconds() / 60)} "
+                "after it was recorded (others could not see it before"
+                + ("" if sent else f"; {reached_hub.TWO_CLOCKS}") + ")")
+    if off is not None:
+        said += "; " + reached_hub.clock_words(off, durations.span(round(abs(off.total_seconds()) / 60))) \
+            + " when it sent it"
+    return said
 
 
 def _link(link: Any) -> str:

@@ -26,7 +26,7 @@ from typing import Any, Iterator
 from sqlalchemy import select
 
 import resources
-from models.records import action_reassign, action_withdraw
+from models.records import action_reassign, action_withdraw, reached_hub
 from models.records import verify as records_verify
 from models.author import current_author
 from models.records.csv_guard import spreadsheet_cell
@@ -39,11 +39,13 @@ from models.records.export import snapshot as snapshot_reading
 from models.uk_time import Period, iso_uk, uk_period
 
 FORMAT = "scc-decision-log-export"
-FORMAT_VERSION = 8  # 2: situation_summary (the snapshot as lines in UK time); 3: link_references; 4: phoned_in;
+FORMAT_VERSION = 9  # 2: situation_summary (the snapshot as lines in UK time); 3: link_references; 4: phoned_in;
 #                     5: amends_reference, amended_by_references (CSV columns after amends_uuid and amended_by);
 #                     6: hub_received_at (when the hub took the entry; null when not at the hub or not kept then);
 #                     7: each action's reassigned (every entry that gave it to another owner: to, at, by, decision)
 #                     8: each action's withdrawn (every entry that withdrew it: at, by, role, reason, decision)
+#                     9: device_sent_at (the recording desktop's clock when it sent the entry; null: not kept) and
+#                        late_minutes (how long after recording it reached the hub, over 15 min; null otherwise)
 MANIFEST_VERSION = 1
 CSV_NAME, JSON_NAME, PDF_NAME, MANIFEST_NAME = "decisions.csv", "decisions.json", "decisions.pdf", "manifest.json"
 CSV_COLUMNS = (
@@ -51,7 +53,7 @@ CSV_COLUMNS = (
     "rationale", "options_considered", "information_available", "situation_snapshot", "situation_summary",
     "phoned_in", "actions", "review_at", "review_at_uk", "recorded_by", "recorded_at", "amends_uuid",
     "amends_reference", "amended_by", "amended_by_references", "links", "link_references", "device_id", "device_seq", "content_hash", "prev_device_hash", "hub_seq", "hub_prev_hash", "hub_hash",
-    "hub_received_at")
+    "hub_received_at", "device_sent_at", "late_minutes")
 
 
 class ExportError(Exception):
@@ -110,7 +112,15 @@ def _entry_fields(e: DecisionEntry, acts: list[Action], amended: list[tuple[str,
         "link_references": refs,
         "device_id": e.device_id, "device_seq": e.device_seq, "content_hash": e.content_hash,
         "prev_device_hash": e.prev_device_hash, "hub_seq": e.hub_seq,
-        "hub_prev_hash": e.hub_prev_hash, "hub_hash": e.hub_hash, "hub_received_at": _time(e.hub_received_at)}
+        "hub_prev_hash": e.hub_prev_hash, "hub_hash": e.hub_hash, "hub_received_at": _time(e.hub_received_at),
+        "device_sent_at": _time(e.device_sent_at), "late_minutes": _late_minutes(e)}
+
+
+def _late_minutes(e: DecisionEntry) -> float | None:
+    """Minutes from recording to the hub when over 15: on the desktop's clock when it sent its time, else
+    the hub's receipt against the desktop's recording time (two clocks; device_sent_at is then null)."""
+    late = reached_hub.late_by(e.recorded_at, e.hub_received_at, e.device_sent_at)
+    return None if late is None else round(late.total_seconds() / 60, 1)
 
 
 CHUNK = 10   # entries read from the replica at a time: an export holds ~10 parsed snapshots, not a year's 3,000

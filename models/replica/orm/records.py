@@ -145,6 +145,9 @@ class DecisionEntry(Base):
     hub_hash: Mapped[str | None] = mapped_column(String(64))
     # When the hub took it (None: not yet at the hub, or synced before the hub's time was kept).
     hub_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The recording desktop's own clock when it sent the entry to the hub (protocol 1.8; None: not yet at the
+    # hub, or sent before desktops and hubs kept it): with recorded_at, how long it waited there on one clock.
+    device_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Action(Base):

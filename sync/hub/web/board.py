@@ -610,7 +610,8 @@ class BoardReader:
             return
         kind, data = d["kind"], d["data"]
         if kind == "decision":
-            self._f.decisions[d["uuid"]] = {**data, "author": d.get("author"), "received_at": d.get("received_at")}
+            self._f.decisions[d["uuid"]] = {**data, "author": d.get("author"), "received_at": d.get("received_at"),
+                                            "device_sent_at": d.get("device_sent_at")}
             self._ended_by(d["uuid"], data)
         elif kind == "action":
             self._action(data)
@@ -901,9 +902,10 @@ def _today(decisions: list[dict], now: datetime) -> list[dict[str, Any]]:
         at = _time(d.get("decided_at"))
         if at is not None and at.astimezone(UK).date() == today:
             taken = _time(d.get("received_at"))
-            late = reached_hub.late_by(_time(d.get("recorded_at")), taken)
+            sent = _time(d.get("device_sent_at"))   # the desktop's clock at the push (1.8): one clock
+            late = reached_hub.late_by(_time(d.get("recorded_at")), taken, sent)
             out.append({**d, "at": at, "reached": taken if late else None,
-                        "late_minutes": late.total_seconds() / 60 if late else None})
+                        "late_minutes": late.total_seconds() / 60 if late else None, "two_clocks": sent is None})
     return sorted(out, key=lambda d: d["at"], reverse=True)
 
 

@@ -80,7 +80,7 @@ def test_an_entry_that_reached_the_hub_late_says_when(qtbot, sqlite_hub, make_de
     text = log.detail.toPlainText()
     assert "at the hub (seq " in text and "after it was recorded" not in text   # synced at once
     with b.store.session() as s:   # as if it had been recorded 7 h 10 min before A was back online
-        taken = s.get(DecisionEntry, uid).hub_received_at
+        taken = s.get(DecisionEntry, uid).device_sent_at   # A's clock when it sent it (protocol 1.8)
         s.execute(update(DecisionEntry).where(DecisionEntry.uuid == uid)
                   .values(recorded_at=taken - timedelta(hours=7, minutes=10)))
         s.commit()
