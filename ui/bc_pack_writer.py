@@ -2,9 +2,9 @@
 that loses all its IT has a printable pack at most an hour old (``docs/reports.md``).
 
 The folder is ``$SCC_BC_PACK_DIR`` when set, else the ``bc_pack_dir`` setting (File > Settings);
-neither: nothing is written.  Each refresh is a read of the replica off the UI thread
-(``ui.tasks``), through the door (``models.service.bc_pack_folder``): it needs no hub and no
-network.  A refresh that fails leaves the last good pack where it was and says so in the status
+neither: nothing is written, and the status bar says "BC pack not set up" (``ui.bc_pack_status``).
+Each refresh is a read of the replica off the UI thread (``ui.tasks``), through the door
+(``models.service.bc_pack_folder``): it needs no hub and no network.  A refresh that fails leaves the last good pack where it was and says so in the status
 bar (a lasting "BC pack not refreshed" note until one succeeds) and in the log.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStatusBar
 
-from ui import tasks
+from ui import bc_pack_status, tasks
 
 log = logging.getLogger(__name__)
 ENV = "SCC_BC_PACK_DIR"
@@ -129,6 +129,9 @@ def follow_settings(window) -> BcPackWriter | None:
     if folder is not None:
         window.bc_pack = BcPackWriter(window, window.store, window.clock, folder,
                                       status_bar=window.statusBar()).start()
+        window.bc_pack.refreshed.connect(lambda _r: bc_pack_status.show(window))
+        window.bc_pack.failed.connect(lambda _p: bc_pack_status.show(window))
+    bc_pack_status.show(window)   # "BC pack not set up" with no folder; else when it was last written
     return window.bc_pack
 
 
