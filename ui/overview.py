@@ -32,11 +32,12 @@ from models.rules.catalogue import load_catalogue
 from models.rules.opel_rollup import NextLevel
 from models.rules.opel_table import edition_words
 from models.service import overview as door
+from models.service import figure_doubts as doubts_door
 from models.service import phoned_in as phoned_door
 from models.uk_time import UK
 from ui import format as fmt
 from ui import stale as stale_look
-from ui import tasks, theme
+from ui import doubt_mark, tasks, theme
 from ui.theme import OPEL_WORDS, opel_colours, opel_label
 from ui.text import esc, literal, plain_label
 
@@ -152,8 +153,13 @@ class LevelBadge(QLabel):
                                + (f", stale, {age}" if stale else f", {age}" if age else ""))
 
 
+def _metric_name(key: str) -> str:
+    return _metrics().get(key, (key, ""))[0]
+
+
 def _tile_texts(status: opel_latest.OpelStatus, now: datetime, trend: str = "",
-                step: NextLevel | None = None, phoned: phoned_door.Mark | None = None) -> tuple:
+                step: NextLevel | None = None, phoned: phoned_door.Mark | None = None,
+                doubted: tuple = ()) -> tuple:
     """Everything a tile shows for ``status`` at ``now`` (texts, styles, names), in one tuple.
 
     Two equal tuples draw the same tile, so a refresh can leave it alone.
@@ -168,14 +174,20 @@ def _tile_texts(status: opel_latest.OpelStatus, now: datetime, trend: str = "",
                  f"({esc(phoned.caller_role)}), taken by {esc(phoned.taken_by)}")
     declared = (f"Declared {status.declared_level}, calculated {status.level}: {status.override_reason or ''}"
                 if status.declared_level and status.level and status.declared_level != status.level else None)
-    drivers = tuple((driver_text(d), literal(driver_tip(d))) for d in status.drivers[:3])
+    in_doubt = {}
+    for d in doubted:   # figure_doubts.Doubt s: the first finding about each metric
+        in_doubt.setdefault(d.metric, d)
+    drivers = tuple((f"{doubt_mark.SIGN} {driver_text(d)}", literal(f"{driver_tip(d)}\n{doubt_mark.full([in_doubt[d.key]])}"))
+                    if d.key in in_doubt else (driver_text(d), literal(driver_tip(d))) for d in status.drivers[:3])
+    mark = (doubt_mark.short(doubted, _metric_name), doubt_mark.full(doubted)) if doubted else None
     age_text, stale = stale_look.age_text(now, status.assessed_at, STALE_AFTER)
     step_line = step_text(status, step)
     return (head, label, stale_look.badge_css(opel_colours(level), stale), declared, drivers, age_text,
             "staleLabel" if stale else "ageLabel",
             f"{status.name}: {label}, {step_line}, {trend or 'no trend'}, {'stale, ' if stale else ''}{age_text}"
-            + (f", figures phoned in by {phoned.caller_name}" if phoned is not None else ""),
-            trend, step_line, stale_look.frame_css("providerTile", stale))
+            + (f", figures phoned in by {phoned.caller_name}" if phoned is not None else "")
+            + (f", {doubt_mark.spoken(doubted, _metric_name)}" if doubted else ""),
+            trend, step_line, stale_look.frame_css("providerTile", stale), mark)
 
 
 class ProviderTile(QFrame):
@@ -192,7 +204,7 @@ class ProviderTile(QFrame):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("Open this provider's drill-down (Enter)")
         self.texts = texts if texts is not None else _tile_texts(status, now)
-        head_html, label, css, declared, drivers, age_text, age_name, accessible, trend, step, frame = self.texts
+        head_html, label, css, declared, drivers, age_text, age_name, accessible, trend, step, frame, mark = self.texts
         self.setStyleSheet(frame)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
@@ -203,6 +215,7 @@ class ProviderTile(QFrame):
         self.badge.setStyleSheet(css)
         self.badge.setObjectName("levelBadge")
         layout.addWidget(self.head)
+        self.doubt: QLabel | None = None   # "? In doubt (data quality): ...": made when first needed
         layout.addWidget(self.badge)
         self.step = plain_label(step, parent=self)
         self.step.setObjectName("stepLabel")
@@ -219,6 +232,7 @@ class ProviderTile(QFrame):
         self.age.setWordWrap(True)
         layout.addWidget(self.age)
         self._show_lines(declared, drivers, None, ())
+        self._show_doubt(mark)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.setAccessibleName(accessible)
         self.setAccessibleDescription("Press Enter to open the provider drill-down")
@@ -266,13 +280,38 @@ class ProviderTile(QFrame):
             if not line.isHidden():
                 line.hide()
 
+    def _show_doubt(self, mark: tuple[str, str] | None) -> None:
+        """The line under the name while a finding puts one of the provider's figures in doubt; its
+        tooltip and accessible description say each finding in full."""
+        if mark is None:
+            if self.doubt is not None and not self.doubt.isHidden():
+                self.doubt.hide()
+            return
+        text, tip = mark
+        if self.doubt is None:
+            self.doubt = plain_label(text, parent=self)
+            self.doubt.setObjectName("doubtLabel")
+            self.layout().insertWidget(1, self.doubt)   # under the name, above the level
+            if self.isVisible():
+                self.doubt.show()
+        elif self.doubt.text() != text:
+            self.doubt.setText(text)
+        if self.doubt.toolTip() != tip:
+            self.doubt.setToolTip(tip)
+            self.doubt.setAccessibleName(text)
+            self.doubt.setAccessibleDescription(tip)
+        if self.doubt.isHidden():
+            self.doubt.show()
+
     def update_texts(self, status: opel_latest.OpelStatus, texts: tuple) -> bool:
         """Show ``status`` (``texts`` from :func:`_tile_texts`); True if anything changed."""
         self.status = status
         if texts == self.texts:
             return False
-        head_html, label, css, declared, drivers, age_text, age_name, accessible, trend, step, frame = texts
+        head_html, label, css, declared, drivers, age_text, age_name, accessible, trend, step, frame, mark = texts
         old = self.texts
+        if mark != old[11]:
+            self._show_doubt(mark)
         if trend != old[8]:
             self.trend.setText(trend)
         if step != old[9]:
@@ -393,9 +432,11 @@ class OverviewView(QWidget):
         self._later: tuple | None = None   # (statuses, trends, now) of tiles still to build
         self.page: door.OverviewPage | None = None   # the page drawn last
         self._asked = False
-        self._read = tasks.LatestRead(self, self._draw)
+        self._read = tasks.LatestRead(self, self._draw_read)
         self.phoned: dict[str, phoned_door.Mark] = {}   # org code -> its phoned-in figures shown now
         self._phoned_read = tasks.LatestRead(self, self._phoned_marks)
+        self.doubts: dict[str, tuple] = {}   # org code -> the open findings that doubt its figures shown now
+        self._doubts_read = tasks.LatestRead(self, self._doubt_marks)
         tasks.manager().changed.connect(self._phoned_written)   # a call recorded here, hub or not
         # Drawn by refresh(), which the window calls when the view is first shown.
 
@@ -407,19 +448,33 @@ class OverviewView(QWidget):
         if not self._asked:
             self._asked = True
             self.phoned = phoned_door.marks(store, now)
+            self.doubts = doubts_door.read(store)
             self._draw(door.overview_page(store, now))
             return
-        self._read(lambda: door.overview_page(store, now, reuse=last))
+        # The findings that doubt a figure with the page, in one read (as a read of its own: 16 ms a refresh, not 8).
+        self._read(lambda: (door.overview_page(store, now, reuse=last), doubts_door.read(store)))
         self._phoned_read(lambda: phoned_door.marks(store, now))
 
     def _phoned_written(self, changes) -> None:
         if "phoned_in" in changes.records and self._asked:
             store, now = self.store, self.clock()
             self._phoned_read(lambda: phoned_door.marks(store, now))
+        if "data_quality" in changes.records and self._asked:   # the checks ran: findings opened or cleared
+            store = self.store
+            self._doubts_read(lambda: doubts_door.read(store))
 
     def _phoned_marks(self, marks: dict) -> None:
         if marks != self.phoned:
             self.phoned = marks
+            self._redraw()
+
+    def _draw_read(self, got: tuple) -> None:
+        page, self.doubts = got
+        self._draw(page)
+
+    def _doubt_marks(self, found: dict) -> None:
+        if found != self.doubts:
+            self.doubts = found
             self._redraw()
 
     def _redraw(self, *_args) -> None:
@@ -480,7 +535,8 @@ class OverviewView(QWidget):
     def _tile_for(self, p, trends: dict, now: datetime, by_key: dict) -> ProviderTile:
         trend = trends.get(p.org_code)
         step = self.page.next_levels.get(p.org_code) if self.page is not None else None
-        texts = _tile_texts(p, now, trend.text() if trend else "", step, self.phoned.get(p.org_code))
+        texts = _tile_texts(p, now, trend.text() if trend else "", step, self.phoned.get(p.org_code),
+                            self.doubts.get(p.org_code, ()))
         tile = by_key.pop((p.scope, p.org_code, p.pillar), None)
         if tile is not None:
             tile.update_texts(p, texts)

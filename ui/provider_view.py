@@ -30,12 +30,13 @@ from models.rules import series_gaps
 from models.rules.metric_targets import load_targets
 from models.rules.opel import NextThreshold
 from models.rules.opel_table import period_note
+from models.service import figure_doubts as doubts_door
 from models.service import forecast as forecast_door
 from models.service import phoned_in as phoned_door
 from models.service import provider as door
 from models.uk_time import UK
 from ui import format as fmt
-from ui import tasks, theme
+from ui import doubt_mark, tasks, theme
 from ui.charts import LEVEL_TICKS, Band, Series, TimeChart, align_time_axes, colour, fixed_range
 from ui.flow_bar import FlowBar
 from ui.theme import OPEL_WORDS, badge_css, opel_colours, opel_label
@@ -179,6 +180,14 @@ class ProviderView(QWidget):
         self.phoned_label.setAccessibleName("Phoned-in figures")
         self.phoned_label.hide()
         layout.addWidget(self.phoned_label)
+        self.doubt_label = QLabel()   # "? In doubt (data quality): ..." while a finding doubts a figure of it
+        self.doubt_label.setObjectName("doubtLabel")
+        self.doubt_label.setWordWrap(True)
+        self.doubt_label.setTextFormat(Qt.TextFormat.PlainText)   # a finding names the provider's own text
+        self.doubt_label.hide()
+        layout.addWidget(self.doubt_label)
+        self.doubts: tuple = ()   # the open findings that doubt this provider's figures shown now
+        self._doubts_read = tasks.LatestRead(self, self._draw_doubts)
         self.phoned: list = []   # this provider's calls (models.service.phoned_in.Call), newest first
         self._phoned_read = tasks.LatestRead(self, self._draw_phoned)
         tasks.manager().changed.connect(self._phoned_written)   # a call recorded here, hub or not
@@ -275,12 +284,15 @@ class ProviderView(QWidget):
             return
         if another:
             self.forecast = None
+            self.doubts = ()   # the other provider's: this one's are read below
+            self.doubt_label.hide()
         self._draw_header()
         self._draw_table()
         self._draw_charts()
         self._share_height()   # the charts' notes (wrapped) are known now
         store, code, now = self.store, page.org_code, page.now
         self._phoned_read(lambda: phoned_door.provider_calls(store, code, now))
+        self._doubts_read(lambda: (code, doubts_door.read(store).get(code, ())))
         keys = [ln.key for ln in self.detail.lines]
         # A forecast knows only whole hours before its origin: ask again when the hour or the site changes.
         asked = (code, now.replace(minute=0, second=0, microsecond=0), tuple(keys))
@@ -299,6 +311,26 @@ class ProviderView(QWidget):
         if "phoned_in" in changes.records and self.detail is not None:
             store, code, now = self.store, self.detail.org_code, self.clock()
             self._phoned_read(lambda: phoned_door.provider_calls(store, code, now))
+        if "data_quality" in changes.records and self.detail is not None:   # the checks ran
+            store, code = self.store, self.detail.org_code
+            self._doubts_read(lambda: (code, doubts_door.read(store).get(code, ())))
+
+    def _draw_doubts(self, read: tuple) -> None:
+        """The line above the table while a finding doubts a figure of this provider; the figure's own
+        cell in the table marked too (``_draw_table``)."""
+        code, found = read
+        if self.detail is None or code != self.detail.org_code:
+            return
+        changed, self.doubts = found != self.doubts, found
+        names = {ln.key: ln.name for ln in self.detail.lines}
+        text = doubt_mark.short(found, lambda k: names.get(k, k))
+        self.doubt_label.setText(text)
+        self.doubt_label.setToolTip(doubt_mark.full(found))
+        self.doubt_label.setAccessibleName(text)
+        self.doubt_label.setAccessibleDescription(doubt_mark.full(found))
+        self.doubt_label.setVisible(bool(found))
+        if changed:
+            self._draw_table()
 
     def _draw_phoned(self, calls: list) -> None:
         """Phoned-in figures: the current ones marked in the table, the calls said above it."""
@@ -366,12 +398,18 @@ class ProviderView(QWidget):
         now, rows = self.page.now, []
         phoned = {f.key: f"Phoned in {fmt.local_time(c.phoned_at)} by {c.provenance}" for c in reversed(self.phoned)
                   for f in c.current if c.org_code == self.detail.org_code}
+        doubted: dict[str, list] = {}
+        for d in self.doubts if self.doubts and self.doubts[0].org_code == self.detail.org_code else ():
+            doubted.setdefault(d.metric, []).append(d)
         for ln in self.detail.lines:
             stale = fmt.is_stale(now, ln.observed_at, STALE_AFTER)
             age = (("STALE · " if stale else "") + f"{fmt.local_time(ln.observed_at)} · "
                    f"{fmt.age(now, ln.observed_at)}") if ln.observed_at else "no observation synced"
             if ln.problem:
                 value = cell(f"— ({ln.problem})", colours=theme.UNKNOWN_COLOURS)
+            elif ln.key in doubted:
+                value = cell(f"{doubt_mark.SIGN} {fmt.value(ln.value, ln.unit)}", align_right=True,
+                             tooltip=doubt_mark.full(doubted[ln.key]))
             elif ln.key in phoned:
                 value = cell(f"☎ {fmt.value(ln.value, ln.unit)}", align_right=True, tooltip=phoned[ln.key])
             else:

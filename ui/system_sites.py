@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QEvent, QRect, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from ui import theme
 from ui.system_tiles import PaintedText, draw_hatch
@@ -44,6 +44,8 @@ class SiteBoard(QWidget):
         self.setObjectName("siteBoard")
         self.rows: list[tuple[Cell, ...]] = []
         self.names: list[str] = []
+        self.tips: list[str] = []
+        self.geometry_now: tuple[int, int, int, int, int] | None = None   # (blocks, per, row_h, block_w, gap)
         self.painted = PaintedText()
         self.blocks = 1
         self.row_px = 0
@@ -57,6 +59,9 @@ class SiteBoard(QWidget):
             return
         self.rows, self.names, self.empty_text = rows, names, empty_text
         self.setAccessibleName(f"Acute sites: {len(rows)}")
+        # A row's tooltip: its name as said aloud where that says more than the name on the row (a
+        # phoned-in call, a finding that puts a figure in doubt, in full).
+        self.tips = list(names)
         self.setAccessibleDescription("; ".join(
             f"{name}: " + ", ".join(f"{h} {c.text}" for (h, _w), c in zip(COLUMNS[1:], row[1:]))
             for name, row in zip(names, rows)))
@@ -98,6 +103,7 @@ class SiteBoard(QWidget):
         block_w = (self.width() - gap * (self.blocks - 1)) // self.blocks
         row_h = min(self.height() // (per + 1), self.row_cap or int(self.height() * ROW_CAP_SHARE))
         self.row_px = row_h
+        self.geometry_now = (self.blocks, per, row_h, block_w, gap)
         text_px = int(row_h * 0.62)
         total = sum(w for _h, w in COLUMNS)
         for b in range(self.blocks):
@@ -131,6 +137,27 @@ class SiteBoard(QWidget):
             p.setPen(QPen(QColor(t.border), t.border_px))
             p.drawRect(QRect(x0, 0, block_w - 1, (min(per, len(self.rows) - b * per) + 1) * row_h))
         p.end()
+
+    def row_at(self, x: int, y: int) -> int | None:
+        """The index of the site row painted at (x, y), or None."""
+        if not self.geometry_now or not self.rows:
+            return None
+        blocks, per, row_h, block_w, gap = self.geometry_now
+        b, i = x // (block_w + gap), y // row_h - 1
+        index = b * per + i
+        return index if 0 <= b < blocks and 0 <= i < per and index < len(self.rows) else None
+
+    def event(self, event) -> bool:  # noqa: D102
+        if event.type() == QEvent.Type.ToolTip:
+            index = self.row_at(event.pos().x(), event.pos().y())
+            tip = self.tips[index] if index is not None and index < len(self.tips) else ""
+            if tip:
+                QToolTip.showText(event.globalPos(), tip, self)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)
 
     def fits(self) -> bool:
         """Every row inside the board and readable (rows at least ``MIN_ROW_PX`` high)."""

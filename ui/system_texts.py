@@ -7,13 +7,17 @@ A declared level (REAP, CSP) is as at the last sync, so it goes stale when the f
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from models.rules.handover_bands import load_handover
 from models.rules.opel_table import period_note
 from models.uk_time import UK, day_clock
 from models.service import system_picture as door
 from models.rules import critcare_totals, response_today
+from models.rules.catalogue import load_catalogue
+from ui import doubt_mark
 from ui import format as fmt
 from ui import theme
 from ui.records.transfers_view import NO_DESTINATION
@@ -285,8 +289,46 @@ def phoned_tip(mark) -> str:
             f"taken by {mark.taken_by}" + (" (not sent to the hub yet)" if mark.waiting else ""))
 
 
-def site_rows(page: door.SystemPicture) -> tuple[list[tuple[Cell, ...]], list[str]]:
+@lru_cache(maxsize=256)
+def _metric_name(key: str) -> str:
+    metric = load_catalogue().metrics.get(key)
+    return metric.name if metric is not None else key
+
+
+# The site board's columns a doubted metric's figure is in (``models.service.figure_doubts``).
+DOUBT_COLUMNS = {"ed_four_hour_performance_pct": 3, "ed_over_12h_from_arrival_count": 4,
+                 "ed_over_12h_from_arrival_pct": 4, "cc_available_beds": 9, "cc_occupied_beds": 9,
+                 "cc_staffed_beds": 9}
+
+
+def _doubted(row: tuple[Cell, ...], found) -> tuple[Cell, ...]:
+    """``row`` with "?" before the site's name and after each figure an open finding doubts."""
+    cols = {DOUBT_COLUMNS[d.metric] for d in found if d.metric in DOUBT_COLUMNS}
+    return tuple(dataclasses.replace(c, text=f"{doubt_mark.SIGN} {c.text}") if i == 0 else
+                 dataclasses.replace(c, text=f"{c.text} {doubt_mark.SIGN}") if i in cols else c
+                 for i, c in enumerate(row))
+
+
+def room_with_doubts(text: TileText, page: door.SystemPicture, doubts: dict | None) -> TileText:
+    """The room's tile with a line naming every provider (acute or not) an open finding puts a figure of in
+    doubt: "? in doubt (data quality): acute 3, acute 4"; the site board's "?" marks the same rows. Each
+    finding in full in the accessible text."""
+    if not doubts:
+        return text
+    names = {s.org_code: fmt.short_name(s.name) for s in page.sites}
+    shown = [names.get(code, code) for code in sorted(doubts, key=lambda c: names.get(c, c))]
+    line = f"{doubt_mark.SIGN} in doubt (data quality): " + ", ".join(shown[:3]) + (
+        f" +{len(shown) - 3} more" if len(shown) > 3 else "")
+    said = "; ".join(doubt_mark.full(found) for found in doubts.values())
+    return dataclasses.replace(text, lines=(*text.lines, line), accessible=f"{text.accessible}; {said}",
+                               sized_alone=(*text.sized_alone, len(text.lines)))
+
+
+def site_rows(page: door.SystemPicture, doubts: dict | None = None) -> tuple[list[tuple[Cell, ...]], list[str]]:
+    """The board's rows and each site's accessible name; ``doubts``: org code -> the open findings that
+    put its figures in doubt (``models.service.figure_doubts``), marked "?" and said in the name."""
     now, rows, names = page.now, [], []
+    doubts = doubts or {}
     for s in page.sites:
         phoned = page.phoned.get(s.org_code)
         o = s.opel
@@ -324,4 +366,8 @@ def site_rows(page: door.SystemPicture) -> tuple[list[tuple[Cell, ...]], list[st
             # Phoned-in figures are as at the call: the mark in words takes the age's place.
             Cell(phoned_words(phoned) if phoned else updated, stale=opel_stale and phoned is None)))
         names.append(f"{s.name} ({phoned_tip(phoned)})" if phoned else s.name)
+        found = doubts.get(s.org_code)
+        if found:
+            rows[-1] = _doubted(rows[-1], found)
+            names[-1] += f" ({doubt_mark.spoken(found, _metric_name)}: {doubt_mark.full(found)})"
     return rows, names

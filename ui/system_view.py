@@ -25,6 +25,7 @@ QWIDGETSIZE_MAX = (1 << 24) - 1   # Qt's "no maximum"
 
 from models.forecast import opel_chance
 from models.forecast.opel_chance import percent
+from models.service import figure_doubts as doubts_door
 from models.service import forecast as forecast_door
 from models.service import system_picture as door
 from ui import format as fmt
@@ -126,6 +127,9 @@ class SystemView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
         self._read = tasks.LatestRead(self, self._draw)
+        self._room: TileText | None = None
+        self.doubts: dict[str, tuple] = {}   # org code -> the open findings that doubt its figures shown now
+        self._doubts_read = tasks.LatestRead(self, self._draw_doubts)
         # The forecast's slot: each acute site's chance of OPEL 3+ (models.service.forecast), read after the page.
         self.forecast: forecast_door.ForecastPage | None = None
         self._forecast_hour: datetime | None = None
@@ -171,6 +175,18 @@ class SystemView(QWidget):
         """Read the page off the UI thread; it is drawn when it arrives."""
         now, store = self.clock(), self.store
         self._read(lambda: door.system_picture(store, now))
+        self._doubts_read(lambda: doubts_door.read(store))
+
+    def _draw_doubts(self, found: dict) -> None:
+        if found != self.doubts:
+            self.doubts = found
+            if self.page is not None:
+                self._draw_sites(self.page)
+
+    def _draw_sites(self, page: door.SystemPicture) -> None:
+        rows, names = texts.site_rows(page, self.doubts)
+        self.sites.show_rows(rows, names, texts.EMPTY_SITES)
+        self.tiles["room"].show_text(texts.room_with_doubts(self._room, page, self.doubts))
 
     def _draw(self, page: door.SystemPicture) -> None:
         self.page = page
@@ -179,9 +195,10 @@ class SystemView(QWidget):
         for key, text in texts.tiles(page).items():
             if key == "system" and self.forecast is not None:
                 text = with_ics_chance(text, self.forecast.ics, page.system)
+            if key == "room":
+                self._room = text   # shown with the providers in doubt (``_draw_sites``)
             self.tiles[key].show_text(text)
-        rows, names = texts.site_rows(page)
-        self.sites.show_rows(rows, names, texts.EMPTY_SITES)
+        self._draw_sites(page)
         self._fit_board()
         if self.forecast is not None and (text := forecast_tile(self.forecast, self._data_as_at(),
                                                                  self._levels_now())) is not None:
