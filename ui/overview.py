@@ -448,11 +448,11 @@ class OverviewView(QWidget):
         if not self._asked:
             self._asked = True
             self.phoned = phoned_door.marks(store, now)
-            self.doubts = doubts_door.read(store)
+            self.doubts = doubts_door.read_beside(store)
             self._draw(door.overview_page(store, now))
             return
         # The findings that doubt a figure with the page, in one read (as a read of its own: 16 ms a refresh, not 8).
-        self._read(lambda: (door.overview_page(store, now, reuse=last), doubts_door.read(store)))
+        self._read(lambda: (door.overview_page(store, now, reuse=last), doubts_door.read_beside(store)))
         self._phoned_read(lambda: phoned_door.marks(store, now))
 
     def _phoned_written(self, changes) -> None:
@@ -461,7 +461,7 @@ class OverviewView(QWidget):
             self._phoned_read(lambda: phoned_door.marks(store, now))
         if "data_quality" in changes.records and self._asked:   # the checks ran: findings opened or cleared
             store = self.store
-            self._doubts_read(lambda: doubts_door.read(store))
+            self._doubts_read(lambda: doubts_door.read_beside(store))
 
     def _phoned_marks(self, marks: dict) -> None:
         if marks != self.phoned:

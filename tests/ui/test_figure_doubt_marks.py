@@ -112,3 +112,18 @@ def test_a_planted_jump_marks_the_tile_and_clears_when_corrected_data_arrives(qt
                     and not any(row[0].text.startswith("? ") for row in system.sites.rows), timeout=20_000)
     assert not any(line.startswith("? ") for line in system.tiles["room"].text.lines)
     window.stop_background()
+
+
+def test_a_failing_read_of_the_doubts_never_stops_the_overview(qtbot, world, monkeypatch):
+    """The read fails (a fault a real replica cannot be made to give on demand): the tiles are drawn, unmarked."""
+    def fail(_store):
+        raise RuntimeError("disk I/O error")
+    monkeypatch.setattr(figure_doubts, "read", fail)
+    view = OverviewView(world.store, utcnow)
+    qtbot.addWidget(view)
+    view.resize(1366, 700)
+    view.show()
+    view.refresh()                    # the first read, at once
+    view.refresh()                    # a later one, off the UI thread
+    assert tasks.manager().wait_idle()
+    assert len(view.tiles) >= 39 and not _marked(view)
