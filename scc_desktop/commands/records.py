@@ -54,6 +54,11 @@ def register(subparsers) -> None:
     rec.add_argument("--retention", type=Path, default=None, metavar="FILE",
                      help="the room's retention class file, shaped like resources/records/retention.toml "
                           "(default: $SCC_RECORDS_RETENTION, else the shipped placeholder)")
+    check = esub.add_parser("verify", help="check an export folder: every file against its manifest, every "
+                                           "entry's hash and the chains; name the first problem")
+    check.add_argument("folder", type=Path, help="the export folder (it holds manifest.json)")
+    check.add_argument("--json", action="store_true", help="print the full result as JSON")
+    check.set_defaults(handler=_export_verify)
 
 
 def _open(args):
@@ -216,8 +221,35 @@ def _export(args) -> int:
           f"{', '.join(sorted(p.name for p in result.files.values()))}; PDF {result.pdf_pages} page{'' if result.pdf_pages == 1 else 's'}.")
     for note in result.notes:
         print(f"Note: {note}")
+    print(f"Check it at any time, with or without SCC Desktop: scc-desktop export verify {result.out_dir}, or "
+          f"python3 verify_export.py in the folder (README.txt says what it proves).")
     if not result.verify.intact:
         print(f"WARNING: the decision log is broken ({result.verify.first_problem.sentence()}); "
               "the manifest records this.")
         return 1
+    return 0
+
+
+def _export_verify(args) -> int:
+    from models.records.export import check
+
+    if not (args.folder / "manifest.json").is_file():
+        raise UserError(f"{args.folder}: no manifest.json there; give the folder an export was written into", 2)
+    result = check.check(args.folder)
+    if args.json:
+        print(json.dumps({"whole": not result.problems, "counts": result.counts, "problems": result.problems,
+                          "notes": result.notes, "manifest_sha256": result.manifest_sha256}, indent=2,
+                         ensure_ascii=False))
+    else:
+        for note in result.notes:
+            print(f"note: {note}")
+    if result.problems:
+        if not args.json:
+            for p in result.problems[1:20]:
+                print(f"  - {result.sentence(p)}")
+        raise UserError(f"export NOT WHOLE: {len(result.problems)} problem(s); the first: "
+                        f"{result.sentence(result.problems[0])}", 1)
+    if not args.json:
+        print(result.summary())
+        print(f"manifest.json SHA-256 {result.manifest_sha256} (keep it with the filed export)")
     return 0

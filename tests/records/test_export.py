@@ -55,12 +55,13 @@ def _export(store, out, now=None, **kw):
 def test_reexport_is_byte_identical_and_the_manifest_hashes_match(store, log, tmp_path):
     first = _export(store, tmp_path / "one", now=datetime(2025, 4, 1, 9, tzinfo=timezone.utc))
     second = _export(store, tmp_path / "two", now=datetime(2025, 4, 2, 10, tzinfo=timezone.utc))
-    for name in ("decisions.csv", "decisions.json"):
+    for name in ("decisions.csv", "decisions.json", "chain_context.json", "verify_export.py", "README.txt"):
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
     assert first.manifest["exported_at"] != second.manifest["exported_at"]
     for result in (first, second):
         listed = {f["name"]: f for f in result.manifest["files"]}
-        assert set(listed) == {"decisions.csv", "decisions.json", "decisions.pdf", "handover.json"}
+        assert set(listed) == {"decisions.csv", "decisions.json", "decisions.pdf", "handover.json",
+                               "chain_context.json", "verify_export.py", "README.txt"}
         for name, entry in listed.items():
             data = (result.out_dir / name).read_bytes()
             assert entry["sha256"] == hashlib.sha256(data).hexdigest() and entry["bytes"] == len(data)
@@ -153,8 +154,9 @@ def test_cli_export_and_refusal_to_overwrite(store, store_path, log, tmp_path, c
             "--path", str(store_path), "--icb", "Test Shire ICB"]
     assert cli.main(args) == 0
     assert "Exported 6 decisions" in capsys.readouterr().out
-    assert sorted(p.name for p in out.iterdir()) == ["decisions.csv", "decisions.json", "decisions.pdf",
-                                                     "handover.json", "manifest.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["README.txt", "chain_context.json", "decisions.csv",
+                                                     "decisions.json", "decisions.pdf", "handover.json",
+                                                     "manifest.json", "verify_export.py"]
     assert cli.main(args) == 1
     assert "already holds an export" in capsys.readouterr().err
     assert cli.main(args + ["--force"]) == 0

@@ -33,6 +33,7 @@ from models.records.csv_guard import spreadsheet_cell
 from models.replica.orm import Action, DecisionEntry, ReplicaMeta
 from models.replica.orm.types import to_utc_text, utcnow
 from models.version import VERSION
+from models.records.export import chain_context
 from models.records.export import handover as handover_section
 from models.records.export import link_refs
 from models.records.export import snapshot as snapshot_reading
@@ -46,8 +47,9 @@ FORMAT_VERSION = 9  # 2: situation_summary (the snapshot as lines in UK time); 3
 #                     8: each action's withdrawn (every entry that withdrew it: at, by, role, reason, decision)
 #                     9: device_sent_at (the recording desktop's clock when it sent the entry; null: not kept) and
 #                        late_minutes (how long after recording it reached the hub, over 15 min; null otherwise)
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: the export also holds chain_context.json, verify_export.py and README.txt (session 25)
 CSV_NAME, JSON_NAME, PDF_NAME, MANIFEST_NAME = "decisions.csv", "decisions.json", "decisions.pdf", "manifest.json"
+CONTEXT_NAME, CHECKER_NAME, README_NAME = "chain_context.json", "verify_export.py", "README.txt"
 CSV_COLUMNS = (
     "uuid", "decided_at", "decided_at_uk", "decision_maker", "decision_maker_role", "decision",
     "rationale", "options_considered", "information_available", "situation_snapshot", "situation_summary",
@@ -181,10 +183,14 @@ def collect(session, period: Period) -> list[dict[str, Any]]:
     return list(PeriodEntries(session, period))
 
 
+def csv_cell(value: Any) -> str:
+    """One value of ``decisions.json`` as its ``decisions.csv`` cell (``export verify`` compares them)."""
+    return "" if value is None else spreadsheet_cell(
+        canonical_json(value) if isinstance(value, (list, dict)) else str(value), "decisions.json")
+
+
 def _csv_row(e: dict[str, Any]) -> list[str]:
-    return ["" if e[c] is None else spreadsheet_cell(
-        canonical_json(e[c]) if isinstance(e[c], (list, dict)) else str(e[c]), "decisions.json")
-        for c in CSV_COLUMNS]
+    return [csv_cell(e[c]) for c in CSV_COLUMNS]
 
 
 class CsvWriter:
@@ -444,7 +450,10 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
                 icb=icb, period=period, exported_at=now, exporter=exporter, retention=retention_entry,
                 chain=chain), handover=handover)
             json_out.close()
+            part(CONTEXT_NAME).write(chain_context.json_bytes(s, period))
         part(handover_section.HANDOVER_NAME).write(handover_section.json_bytes(handover))
+        part(CHECKER_NAME).write(resources.path("records", "verify_export.py.txt").read_bytes())
+        part(README_NAME).write(resources.path("records", "export_README.txt").read_bytes())
         for p in parts:
             p.finish()
         manifest = {
@@ -466,4 +475,5 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
             raise ExportError(f"cannot write the export into {out}: {exc.strerror or exc}") from None
         raise
     notes = [rendered.font_note] if rendered.font_note else []
+    names += (CONTEXT_NAME, CHECKER_NAME, README_NAME)
     return ExportResult(out, len(entries), {n: out / n for n in names}, manifest, report, rendered.pages, notes)

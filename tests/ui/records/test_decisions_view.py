@@ -158,7 +158,8 @@ def test_verify_names_a_broken_chain_and_export_reports_what_it_wrote(qtbot, sto
     assert "Exported 4 decisions from 10 Jan 2026 to 12 Jan 2026" in view.status.text()
     assert view.export_button.isEnabled()
     assert sorted(p.name for p in (tmp_path / "export").iterdir()) == [
-        "decisions.csv", "decisions.json", "decisions.pdf", "handover.json", "manifest.json"]
+        "README.txt", "chain_context.json", "decisions.csv", "decisions.json", "decisions.pdf", "handover.json",
+        "manifest.json", "verify_export.py"]
     view.dialog.close()
     view.export_to(tmp_path / "export")  # never over an earlier export
     settle()

@@ -1,0 +1,150 @@
+"""``scc-desktop export verify`` and the ``verify_export.py`` written into every records export, on a month of a
+real log (two desktops through a real hub, 40-provider snapshots, actions, corrections, entries decided before
+the period recorded in it): both pass the export untouched, agree with each other, and each name the same
+first problem for every tampering in ``tests/records/export_tamper.py``. The year is under ``-m slow``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from models.records import decision_log
+from models.records.export import check
+from models.records.export.records import csv_cell, export_records
+from scc_desktop.cli import main
+from sync.client import HubClient
+from sync.engine import SyncEngine
+from tests.models.conftest import FAST_KDF, PASSPHRASE
+from tests.records.export_tamper import FIRST, LAST, TAMPERINGS, build_log, run_app, run_standalone, tampered_copy
+from tests.support.hub import start_hub
+from tests.support.replica import fresh_replica
+
+NOW = datetime(2025, 4, 2, 9, tzinfo=timezone.utc)
+
+
+def make_export(folder, count, step_minutes, first=FIRST, last=LAST, again=False):
+    """Two desktops through a hub, ``count`` decisions from three days before ``first``; ``a``'s export (and,
+    ``again``, the same period exported a day later into ``again``)."""
+    hub = start_hub(folder / "hub")
+    stores = [fresh_replica(folder / n / "scc.db", PASSPHRASE, kdf=FAST_KDF) for n in "ab"]
+    try:
+        a, b = (SyncEngine(s, HubClient(hub.url, hub.tokens["room_lead"])) for s in stores)
+        start = datetime(first.year, first.month, first.day, 6, tzinfo=timezone.utc) - timedelta(days=3)
+        made = build_log(a, b, start, count, step_minutes)
+        started = time.perf_counter()
+        result = export_records(stores[0], first, last, folder / "export", icb="Test Shire ICB", now=NOW,
+                                user="tester", host="desk")
+        took = time.perf_counter() - started
+        if again:
+            export_records(stores[0], first, last, folder / "again", icb="Test Shire ICB",
+                           now=NOW + timedelta(days=1), user="tester", host="desk")
+    finally:
+        for s in stores:
+            s.close()
+        hub.stop()
+    return folder / "export", result, made, took
+
+
+@pytest.fixture(scope="module")
+def month(tmp_path_factory):
+    """March 2025 of a log of ~5 weeks: a decision every 3 hours (about 250 in the month)."""
+    return make_export(tmp_path_factory.mktemp("month"), 290, 180, again=True)
+
+
+def test_an_untouched_export_is_whole_to_the_app_and_to_the_standalone_checker(month, tmp_path, capsys, cli_env):
+    export, result, made, _took = month
+    assert result.manifest["format_version"] == 2
+    names = {f["name"] for f in result.manifest["files"]}
+    assert {"verify_export.py", "README.txt", "chain_context.json"} <= names
+    context = json.loads((export / "chain_context.json").read_text("utf-8"))["outside_period"]
+    assert len(context) >= 8   # decisions of February recorded in March: the desktop's sequence skips them
+    app = run_app(export)
+    assert app.problems == [] and app.notes == []
+    assert app.counts["entries"] == result.entries > 200
+    assert app.counts["hub_links"] == app.counts["entries"] + len(context) - 1 > 200
+    assert app.counts["amendments"] >= 5
+    code, alone = run_standalone(export)
+    assert (code, alone["whole"], alone["problems"]) == (0, True, [])
+    assert alone["counts"] == app.counts
+    assert main(["export", "verify", str(export)]) == 0
+    out = capsys.readouterr().out
+    assert f"export whole: {len(names)} files match the manifest; {result.entries} entries'" in out
+    assert "manifest.json SHA-256" in out
+
+
+def test_the_standalone_hash_and_csv_cell_are_the_apps(month):
+    """The two definitions side by side on every entry of the month, and on values the month lacks."""
+    export, *_ = month
+    alone = check.standalone()
+    doc = json.loads((export / "decisions.json").read_text("utf-8"))
+    for e in doc["entries"]:
+        assert alone.content_hash(e, e["prev_device_hash"]) == decision_log.content_hash(e, e["prev_device_hash"])
+        assert alone.hub_hash(e["hub_prev_hash"], e["content_hash"]) == decision_log.hub_hash(e["hub_prev_hash"],
+                                                                                              e["content_hash"])
+        for v in e.values():
+            assert alone.csv_cell(v) == csv_cell(v)
+    odd = {"uuid": "u", "decision": "Zoë \"=1\"\u2028 محمد 🙂", "links": [{"b": 1.5, "a": None}], "device_seq": 3,
+           "situation_snapshot": {"é": [1, 2.25, True]}} | {f: None for f in ("device_id", "decided_at",
+           "decision_maker", "decision_maker_role", "rationale", "options_considered", "information_available",
+           "review_at", "recorded_by", "recorded_at", "amends_uuid")}
+    assert alone.content_hash(odd, "ab" * 32) == decision_log.content_hash(odd, "ab" * 32)
+    for v in ("+44 20 7946 0000", "-1", "=SUM(A1)", "@x", "\tx", "x" * 40_000, "-" * 40_000, 7, [1, "é"]):
+        assert alone.csv_cell(v) == csv_cell(v)
+
+
+@pytest.mark.parametrize("name", list(TAMPERINGS))
+def test_each_tampering_is_named_by_the_app_and_the_standalone_checker(month, tmp_path, name, capsys, cli_env):
+    export, *_ = month
+    folder = tampered_copy(export, tmp_path, name)
+    file, field = TAMPERINGS[name][1]
+    app = run_app(folder)
+    code, alone = run_standalone(folder)
+    assert app.problems and code == 1 and not alone["whole"]
+    assert alone["problems"] == app.problems
+    first = app.problems[0]
+    assert (first["file"], first["field"]) == (file, field), first
+    if file in ("decisions.json", "decisions.csv"):
+        assert first["entry"] and first["uuid"]
+    assert main(["export", "verify", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert "NOT WHOLE" in err and file in err, err
+
+
+def test_a_folder_without_a_manifest_is_bad_input(tmp_path, capsys, cli_env):
+    assert main(["export", "verify", str(tmp_path)]) == 2
+    assert "no manifest.json" in capsys.readouterr().err
+
+
+def test_the_same_period_exported_again_gives_the_same_bytes_but_for_manifest_and_handover(month):
+    export, *_ = month
+    again = export.parent / "again"
+    for name in ("decisions.json", "decisions.csv", "chain_context.json", "verify_export.py", "README.txt"):
+        assert (export / name).read_bytes() == (again / name).read_bytes(), name
+    assert run_app(again).problems == []
+
+
+@pytest.mark.slow   # a year's log through a hub and its export: minutes on shared cores
+@pytest.mark.timeout(3000)
+def test_a_years_export_is_whole_to_both_checkers_and_each_tampering_is_named(tmp_path):
+    """April 2024 to March 2025, a decision every 3 hours (2,950, about 2,920 in the year)."""
+    export, result, _made, took = make_export(tmp_path, 2950, 180, first=date(2024, 4, 1), last=date(2025, 3, 31))
+    timings = {"export": took}
+    started = time.perf_counter()
+    app = run_app(export)
+    timings["app check"] = time.perf_counter() - started
+    started = time.perf_counter()
+    code, alone = run_standalone(export)
+    timings["standalone check"] = time.perf_counter() - started
+    assert app.problems == [] and (code, alone["problems"]) == (0, [])
+    assert alone["counts"] == app.counts and app.counts["entries"] == result.entries > 2900
+    for name in TAMPERINGS:
+        folder = tampered_copy(export, tmp_path, name)
+        app, (code, alone) = run_app(folder), run_standalone(folder)
+        assert code == 1 and alone["problems"] == app.problems and app.problems, name
+        assert (app.problems[0]["file"], app.problems[0]["field"]) == TAMPERINGS[name][1], (name, app.problems[0])
+        shutil.rmtree(folder)
+    print({k: round(v, 1) for k, v in timings.items()}, app.counts)
