@@ -58,6 +58,8 @@ def register(subparsers) -> None:
                                            "entry's hash and the chains; name the first problem")
     check.add_argument("folder", type=Path, help="the export folder (it holds manifest.json)")
     check.add_argument("--json", action="store_true", help="print the full result as JSON")
+    check.add_argument("--filed-sha256", default=None, metavar="HEX",
+                       help="manifest.json's SHA-256 as recorded when the export was filed (printed by a good check)")
     check.set_defaults(handler=_export_verify)
 
 
@@ -235,7 +237,7 @@ def _export_verify(args) -> int:
 
     if not (args.folder / "manifest.json").is_file():
         raise UserError(f"{args.folder}: no manifest.json there; give the folder an export was written into", 2)
-    result = check.check(args.folder)
+    result = check.check(args.folder, args.filed_sha256)
     if args.json:
         print(json.dumps({"whole": not result.problems, "counts": result.counts, "problems": result.problems,
                           "notes": result.notes, "manifest_sha256": result.manifest_sha256}, indent=2,
@@ -251,5 +253,6 @@ def _export_verify(args) -> int:
                         f"{result.sentence(result.problems[0])}", 1)
     if not args.json:
         print(result.summary())
-        print(f"manifest.json SHA-256 {result.manifest_sha256} (keep it with the filed export)")
+        print(f"manifest.json SHA-256 {result.manifest_sha256} (record it when filing; check later with "
+              f"--filed-sha256)")
     return 0

@@ -167,3 +167,35 @@ def run_standalone(folder: Path) -> tuple[int, dict]:
 
 def run_app(folder: Path):
     return check.check(folder)
+
+
+def rewritten_chain(folder: Path) -> None:
+    """The limit of an unkeyed hash: the middle entry's rationale changed and, after it, every hash recomputed
+    (its desktop's chain, the hub's, the listed outside entries' links), the CSV and the manifest to match."""
+    from models.records import decision_log
+    from models.records.export.records import csv_bytes
+    doc = json.loads((folder / "decisions.json").read_text("utf-8"))
+    outside = json.loads((folder / "chain_context.json").read_text("utf-8"))
+    k = _middle(doc)
+    doc["entries"][k]["rationale"] = "Waits falling; no beds needed"
+    chain = {e["uuid"]: e for e in outside["outside_period"] + doc["entries"]}
+    inside = {e["uuid"] for e in doc["entries"]}
+    device = doc["entries"][k]["device_id"]
+    prev = None
+    for e in sorted((e for e in chain.values() if e["device_id"] == device), key=lambda e: e["device_seq"]):
+        if prev is not None and e["device_seq"] >= doc["entries"][k]["device_seq"]:
+            e["prev_device_hash"] = prev["content_hash"]
+            e["content_hash"] = (decision_log.content_hash(e, e["prev_device_hash"]) if e["uuid"] in inside
+                                 else hashlib.sha256(e["content_hash"].encode()).hexdigest())   # cannot recompute
+        prev = e
+    prev = None
+    for e in sorted((e for e in chain.values() if e["hub_seq"] is not None), key=lambda e: e["hub_seq"]):
+        if prev is not None:
+            e["hub_prev_hash"] = prev["hub_hash"]
+        e["hub_hash"] = decision_log.hub_hash(e["hub_prev_hash"], e["content_hash"])
+        prev = e
+    (folder / "decisions.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    (folder / "chain_context.json").write_text(json.dumps(outside, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    (folder / "decisions.csv").write_bytes(csv_bytes(doc["entries"]))
+    for name in ("decisions.json", "chain_context.json", "decisions.csv"):
+        reseal(folder, name)

@@ -19,7 +19,8 @@ from scc_desktop.cli import main
 from sync.client import HubClient
 from sync.engine import SyncEngine
 from tests.models.conftest import FAST_KDF, PASSPHRASE
-from tests.records.export_tamper import FIRST, LAST, TAMPERINGS, build_log, run_app, run_standalone, tampered_copy
+from tests.records.export_tamper import (FIRST, LAST, TAMPERINGS, build_log, rewritten_chain, run_app, run_standalone,
+                                         tampered_copy)
 from tests.support.hub import start_hub
 from tests.support.replica import fresh_replica
 
@@ -148,3 +149,25 @@ def test_a_years_export_is_whole_to_both_checkers_and_each_tampering_is_named(tm
         assert (app.problems[0]["file"], app.problems[0]["field"]) == TAMPERINGS[name][1], (name, app.problems[0])
         shutil.rmtree(folder)
     print({k: round(v, 1) for k, v in timings.items()}, app.counts)
+
+
+def test_a_rewritten_chain_checks_whole_and_only_the_manifest_hash_kept_at_filing_catches_it(month, tmp_path,
+                                                                                               capsys, cli_env):
+    """What the README says it cannot prove: with no secret key, an entry changed and every hash after it
+    recomputed passes both checkers; the manifest's SHA-256 recorded when the export was filed does not."""
+    export, *_ = month
+    filed = run_app(export).manifest_sha256
+    folder = tmp_path / "rewritten"
+    shutil.copytree(export, folder)
+    rewritten_chain(folder)
+    assert json.loads((folder / "decisions.json").read_text("utf-8")) != json.loads(
+        (export / "decisions.json").read_text("utf-8"))
+    app = run_app(folder)
+    code, alone = run_standalone(folder)
+    assert (app.problems, code, alone["problems"]) == ([], 0, [])
+    caught = check.check(folder, filed)
+    assert [(p["file"], p["field"]) for p in caught.problems] == [("manifest.json", "sha256")]
+    assert "recorded when it was filed" in caught.problems[0]["reason"]
+    assert main(["export", "verify", str(folder), "--filed-sha256", filed]) == 1
+    assert "the manifest was rewritten" in capsys.readouterr().err
+    assert main(["export", "verify", str(export), "--filed-sha256", filed.upper()]) == 0

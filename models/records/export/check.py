@@ -8,7 +8,6 @@ definitions are compared on every check the tests make.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from pathlib import Path
 from types import ModuleType
@@ -29,15 +28,14 @@ def standalone() -> ModuleType:
     return module
 
 
-def check(folder: Path | str):
-    """The checker's result for ``folder`` (``problems``, ``notes``, ``counts``) with the app's hashes."""
+def check(folder: Path | str, filed_sha256: str | None = None):
+    """The checker's result for ``folder`` (``problems``, ``notes``, ``counts``, ``manifest_sha256``) with the
+    app's hashes; ``filed_sha256``: the manifest's SHA-256 recorded when the export was filed."""
     module = standalone()
     result = module.Checker(str(folder), content_hash=decision_log.content_hash, hub_hash=decision_log.hub_hash,
-                            csv_cell=csv_cell).run()
+                            csv_cell=csv_cell).run(filed_sha256)
     checker = Path(folder) / "verify_export.py"
     if checker.is_file() and checker.read_bytes() != CHECKER.read_bytes():
         result.notes.append("verify_export.py differs from this version's checker (another version's, or edited)")
-    manifest = Path(folder) / "manifest.json"
-    result.manifest_sha256 = hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.is_file() else None
     result.sentence = module.sentence
     return result
