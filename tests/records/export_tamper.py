@@ -199,3 +199,21 @@ def rewritten_chain(folder: Path) -> None:
     (folder / "decisions.csv").write_bytes(csv_bytes(doc["entries"]))
     for name in ("decisions.json", "chain_context.json", "decisions.csv"):
         reseal(folder, name)
+
+
+def sequence_as_text(folder):
+    def edit(doc):
+        doc["entries"][_middle(doc)]["device_seq"] = str(doc["entries"][_middle(doc)]["device_seq"])
+    _edit_json(folder, edit)
+
+
+def cut_json(folder):
+    path = folder / "decisions.json"
+    path.write_bytes(path.read_bytes()[:path.stat().st_size // 2])
+    reseal(folder, "decisions.json")
+
+
+TAMPERINGS.update({
+    "sequence as text": (sequence_as_text, ("decisions.json", "device_seq")),
+    "decisions.json cut short": (cut_json, ("decisions.json", None)),
+})

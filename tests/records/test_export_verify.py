@@ -108,7 +108,7 @@ def test_each_tampering_is_named_by_the_app_and_the_standalone_checker(month, tm
     assert alone["problems"] == app.problems
     first = app.problems[0]
     assert (first["file"], first["field"]) == (file, field), first
-    if file in ("decisions.json", "decisions.csv"):
+    if file in ("decisions.json", "decisions.csv") and field:   # a file cut short has an entry number only
         assert first["entry"] and first["uuid"]
     assert main(["export", "verify", str(folder)]) == 1
     err = capsys.readouterr().err
