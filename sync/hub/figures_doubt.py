@@ -25,7 +25,7 @@ database's long limits (SQLite's 30 s busy wait, PostgreSQL's 30 s lock and 60 s
 each per statement): on PostgreSQL ``SET LOCAL statement_timeout`` and ``lock_timeout`` of the budget;
 on SQLite a progress handler that interrupts a statement past the deadline and a busy wait of the budget
 (both put back before the connection returns to the pool); on both, no statement begins past the
-deadline.  At most ``WORKERS`` checks run at once: one still running past its deadline is not joined
+deadline (``sync.hub.read_bound``, shared with ``/m/``'s board).  At most ``WORKERS`` checks run at once: one still running past its deadline is not joined
 by more.  Nothing is cancelled from another thread (a cancel arriving late could stop another user's
 query on a pooled connection).
 """
@@ -37,7 +37,6 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -51,8 +50,8 @@ from models.rules.quality.facts import CritcareBeds, Reading
 from models.rules.quality.finding import Finding
 from models.rules.quality.run import Facts, check_all
 from sync.hub import schema as s
-from sync.hub.db import SQLITE_BUSY_TIMEOUT_S
 from sync.hub.feed_positions import first_since
+from sync.hub.read_bound import NotInTime, bounded_read, late
 
 log = logging.getLogger("sync.hub")
 # Positions written this long before the window are read too: a value is stamped near its receipt, but
@@ -63,11 +62,6 @@ _CHUNK = 500
 CHECK_SECONDS = 3.0   # the most an email (or /m/) waits for the check; it takes 20-400 ms (docs/escalation.md)
 WORKERS = 2           # checks running at once, per process (an escalation check and /m/'s)
 _slots = threading.BoundedSemaphore(WORKERS)
-_SQLITE_STEPS = 1000  # virtual machine steps between looks at the clock
-
-
-class NotInTime(TimeoutError):
-    """The check did not finish within its deadline (or could not start: earlier ones still running)."""
 
 
 def doubted_within(db, alerts: Iterable[OpenAlert], now: datetime,
@@ -84,7 +78,7 @@ def doubted_within(db, alerts: Iterable[OpenAlert], now: datetime,
 
     def work() -> None:
         try:
-            out["found"] = doubted(db, alerts, now, read=lambda: _bounded_read(db, deadline))
+            out["found"] = doubted(db, alerts, now, read=lambda: bounded_read(db, deadline))
         except BaseException as exc:  # noqa: BLE001 - handed to the caller, if it still waits
             out["error"] = exc
         finally:
@@ -101,48 +95,10 @@ def doubted_within(db, alerts: Iterable[OpenAlert], now: datetime,
         log.warning("figures in doubt: not checked within %.1f s; the check ends on its own", seconds)
         raise NotInTime(f"not checked within {seconds:g} s")
     if "error" in out:
-        if _late(out["error"]):
+        if late(out["error"]):
             raise NotInTime(f"not checked within {seconds:g} s ({out['error']})"[:300]) from out["error"]
         raise out["error"]
     return out["found"]
-
-
-def _late(exc: BaseException) -> bool:
-    text = str(exc)
-    return isinstance(exc, NotInTime) or "interrupted" in text or "canceling statement due to" in text \
-        or "database is locked" in text
-
-
-class _Timed:
-    """A connection on which no statement begins past the deadline."""
-
-    def __init__(self, conn, deadline: float) -> None:
-        self._conn, self._deadline = conn, deadline
-
-    def execute(self, *args, **kwargs):
-        if time.monotonic() > self._deadline:
-            raise NotInTime("deadline passed between reads")
-        return self._conn.execute(*args, **kwargs)
-
-
-@contextmanager
-def _bounded_read(db, deadline: float):
-    """``db.read()`` whose statements end by the deadline, or soon after (see the module's doc)."""
-    with db.read() as conn:
-        left_ms = max(1, int((deadline - time.monotonic()) * 1000))
-        if db.kind == "postgresql":
-            conn.exec_driver_sql(f"SET LOCAL statement_timeout = {left_ms}")   # ends with the transaction
-            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {left_ms}")
-            yield _Timed(conn, deadline)
-            return
-        raw = conn.connection.dbapi_connection
-        raw.set_progress_handler(lambda: time.monotonic() > deadline, _SQLITE_STEPS)
-        conn.exec_driver_sql(f"PRAGMA busy_timeout = {left_ms}")
-        try:
-            yield _Timed(conn, deadline)
-        finally:   # the pooled connection as it was
-            raw.set_progress_handler(None, 0)
-            conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ import dataclasses
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -62,7 +63,7 @@ from models.rules.shown_level import shown_level
 from models.queries.critcon import CritconLine
 from models.queries.offload import uk_midnight
 from models.uk_time import UK
-from sync.hub import figures_doubt, retention
+from sync.hub import figures_doubt, read_bound, retention
 from sync.hub import schema as s
 from sync.hub.alerts import alert_state
 from sync.hub.db import fixed_utc
@@ -86,6 +87,9 @@ ACTIONS_AHEAD = timedelta(hours=12)   # open actions shown: overdue, and due wit
 RESPONSES_KEPT = timedelta(days=2)   # response periods held: today's (UK) with a day's margin
 _LEVEL_STRETCH = 50_000   # feed positions read at a time for the providers' levels
 ICS = "(system)"   # the key of the system's own levels and chance (no organisation has this code)
+# The most a phone's request waits for the board's reads (the reader's lock included); past it the page shows
+# what was read last, saying what could not be read and since when (sync.hub.read_bound).
+READ_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,17 @@ class OnCall:
 
 
 @dataclass(frozen=True)
+class Unread:
+    """What the page's last reads could not read in time, since when (the first late read of this spell),
+    and when what the page shows was read (None: nothing read yet since the hub started)."""
+
+    what: str
+    since: datetime
+    shown_from: datetime | None
+    seconds: float
+
+
+@dataclass(frozen=True)
 class Board:
     now: datetime
     system: Level | None
@@ -209,6 +224,8 @@ class Board:
     # alert centre and the escalation email give them (sync.hub.figures_doubt).
     doubts: dict[str, list[str]] = field(default_factory=dict)
     transfer_conflicts: list["TransferConflict"] = field(default_factory=list)   # open conflicts, closed first
+    unread: Unread | None = None   # the hub's database did not answer the page's reads in time
+    nothing_read: bool = False     # ... and nothing had been read before: the page has no figures
 
     @property
     def offload_total(self) -> OffloadTotal | None:
@@ -353,17 +370,88 @@ class BoardReader:
 
     def __init__(self, hub) -> None:
         self.hub = hub
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()            # the reads (one at a time)
+        self._chances_lock = threading.Lock()
         self._room = RoomReader()
         self._f = _Followed()
         self._snap: _Snapshot | None = None
         self._chances: dict[str, tuple[datetime, dict, opel_chance.OpelChance]] = {}
         self.week = WeekBoard(hub.db, getattr(getattr(hub, "config", None), "snapshots", None))
+        self._reading = ""                        # what the read under way reads, in a reader's words
+        self._read_at: datetime | None = None     # when the snapshot shown was last read (or found current)
+        self._unread: Unread | None = None        # the late spell under way, if any
+        self._catching_up: threading.Thread | None = None
 
-    def read(self, now: datetime | None = None) -> Board:
+    def read(self, now: datetime | None = None, bound: float | None = None) -> Board:
+        """The board as of the hub's head.  ``bound`` (a phone's request: ``READ_SECONDS``): the most to
+        wait for the reads, the reader's lock included; past it, the snapshot read last, with what could not
+        be read and since when (``Board.unread``), and an unbounded read carried on in the background so a
+        read that is slow from its size alone still ends (a lock still there fails it at the database's own
+        limits).  Without ``bound`` (the warm-up, tests) the reads wait as long as the database lets them."""
         now = now or s.utcnow()
-        with self._lock:
-            snap = self._snapshot(self.hub.db)
+        if bound is None:
+            with self._lock:
+                snap = self._snapshot(self.hub.db)
+                self._read_well()
+        else:
+            snap = self._bounded(now, bound)
+        if snap is None:   # nothing read since the hub started, and nothing could be now
+            return Board(now, None, [], [], [], [], LOST_BASIS_MINUTES, [], [], {}, [], [], {},
+                         unread=self._unread, nothing_read=True)
+        return self._board(snap, now)
+
+    def _bounded(self, now: datetime, bound: float) -> _Snapshot | None:
+        deadline = time.monotonic() + bound
+        if not self._lock.acquire(timeout=bound):   # another read holds it (a catch-up waiting on a lock)
+            self._late(now, bound, self._reading or "the hub's database", None)
+            return self._snap
+        try:
+            snap = self._snapshot(read_bound.Bounded(self.hub.db, deadline))
+            self._read_well()
+            return snap
+        except Exception as exc:
+            if not read_bound.late(exc):
+                raise
+            self._late(now, bound, self._reading or "the hub's database", exc)
+            return self._snap
+        finally:
+            self._lock.release()
+
+    def _read_well(self) -> None:
+        if self._unread is not None:
+            log.warning("web: /m/'s board read again after %s could not be read from %s",
+                        self._unread.what, self._unread.since.isoformat(timespec="seconds"))
+        self._unread, self._read_at = None, s.utcnow()
+
+    def _late(self, now: datetime, bound: float, what: str, exc: BaseException | None) -> None:
+        """A request's reads not done in ``bound``: said on the page, logged once a spell, and read on in the
+        background."""
+        first = self._unread is None
+        since = now if first else self._unread.since
+        self._unread = Unread(what, since, self._read_at, bound)
+        if first:
+            log.warning("web: /m/'s board could not read %s within %.1f s (%s); the page shows what was read %s",
+                        what, bound, exc or "another read still running",
+                        self._read_at.isoformat(timespec="seconds") if self._read_at else "never")
+        if exc is not None:
+            self._catch_up()
+
+    def _catch_up(self) -> None:
+        """One unbounded read in the background (never two at once), as the warm-up's."""
+        if self._catching_up is not None and self._catching_up.is_alive():
+            return
+
+        def run() -> None:
+            try:
+                if not getattr(self.hub, "stopping", False):
+                    self.read()
+            except Exception as exc:  # noqa: BLE001 - the next request says it and tries again
+                log.warning("web: /m/'s board read in the background failed (%s)", exc)
+
+        self._catching_up = threading.Thread(target=run, name="scc-board-catch-up", daemon=True)
+        self._catching_up.start()
+
+    def _board(self, snap: _Snapshot, now: datetime) -> Board:
         names = {o.ods_code: o.name for o in snap.orgs}
         active = {o.ods_code for o in snap.orgs if o.active}
         acute = frozenset(o.ods_code for o in snap.orgs if o.sector == "acute" and o.active)
@@ -392,14 +480,14 @@ class BoardReader:
                      origin_of(now), acute, _system_unit(self.hub), _handovers_as_at(snap.state),
                      *_critcare(snap.critcon, names), _responses(snap.responses, now),
                      _actions_due(snap.actions, now), self.week.latest(now), _table_period(self.hub, now),
-                     doubts=snap.doubts, transfer_conflicts=_transfer_conflicts(snap.events))
+                     doubts=snap.doubts, transfer_conflicts=_transfer_conflicts(snap.events), unread=self._unread)
 
     def _chances_at(self, snap: _Snapshot, now: datetime) -> dict[str, opel_chance.OpelChance]:
         """Each provider's chance at the start of ``now``'s hour (as the desktop's door takes it),
         worked out again only when its levels or the hour have changed (eight weeks of a provider's
         levels: about 0.4 ms)."""
         origin = origin_of(now)
-        with self._lock:
+        with self._chances_lock:   # not the reads' lock: a read held by the database must not hold a page
             known = dict(self._chances)
         chances = {}
         for org, levels in snap.levels.items():
@@ -409,7 +497,7 @@ class BoardReader:
             else:
                 chances[org] = opel_chance.chance_from(org, levels, origin)
                 known[org] = (origin, levels, chances[org])
-        with self._lock:
+        with self._chances_lock:
             self._chances = known
         return chances
 
@@ -417,12 +505,15 @@ class BoardReader:
         """What the page is made from, read again only when the feed has moved (every change the page
         shows, organisations and OPEL included, is written with feed items): a refresh while nothing
         happened costs one read of the head."""
+        self._reading = "the feed's head"
         with db.read() as conn:
             head = db.head(conn)
         if self._snap is not None and self._snap.head == head:
             return self._snap
+        self._reading = "the open alerts, the directory and the rota"
         room = self._room.refresh(db)
         self._follow(db)
+        self._reading = "the OPEL levels and the offload counts"
         with db.read() as conn:
             head = min(head, db.head(conn), self._f.cursor, self._room.cursor)
             orgs = conn.execute(select(s.organisation.c.ods_code, s.organisation.c.name,
@@ -453,6 +544,7 @@ class BoardReader:
         return self._snap
 
     def _follow(self, db) -> None:
+        self._reading = "the ambulance services, critical care, transfers, decisions and actions"
         with db.read() as conn:
             head = db.head(conn)
             if head < self._f.cursor:   # another database behind the same URL: start again
@@ -472,11 +564,13 @@ class BoardReader:
                                      .where(s.feed.c.seq.in_(seqs[i:i + _CHUNK]))).all()
             # Providers' levels from eight weeks back (and the hold before them): on a first read of a
             # long-running hub, from the first position written since then, not from the feed's start.
+            self._reading = "the providers' levels behind the chances of OPEL 3+"
             since = s.utcnow() - LEVELS_KEPT
             start = self._f.cursor if self._f.cursor else _first_since(conn, since, head)
             if not self._f.cursor:   # a feed pruned past the eight weeks: they come from the snapshot
                 start = self._levels_from_snapshot(conn, start, head, since)
             self._follow_levels(_level_rows(conn, start, head), since)   # max per hour: a re-read changes nothing
+            self._reading = "the hospitals' handover figures"
             fo, pv = s.feed_observation, s.phoned_in_value
             handover = conn.execute(
                 select(fo.c.org_code, fo.c.metric, fo.c.observed_at, fo.c.value, pv.c.record_uuid)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qs, quote
@@ -24,11 +25,11 @@ from starlette.concurrency import run_in_threadpool
 from models.forecast import opel_chance
 from models.rules.opel_levels import opel_words
 from models.uk_time import UK, repeated_zone
-from sync.hub import storage, throttle
+from sync.hub import read_bound, storage, throttle
 from sync.hub import schema as s
 from sync.hub.auth import READ_FEED, ROLES
 from sync.hub.web import accounts, csrf, sessions
-from sync.hub.web.board import ACTIONS_AHEAD, BoardReader
+from sync.hub.web.board import ACTIONS_AHEAD, READ_SECONDS, BoardReader
 
 log = logging.getLogger("sync.hub.web")
 HERE = Path(__file__).resolve().parent
@@ -128,6 +129,7 @@ class Web:
         self.throttle = throttle.AuthThrottle(hub.db)
         self.refresh = refresh_seconds()
         self.legacy = sessions.LegacyNames(hub.db)   # the names before __Host-: honoured 12 h after it
+        self._checked: dict[str, sessions.Session] = {}   # /m/'s sessions as last checked (reader_session)
 
     # --- answers ------------------------------------------------------------------------------
     def page(self, name: str, status: int = 200, headers: dict[str, str] | None = None, **context) -> Response:
@@ -179,6 +181,31 @@ class Web:
 
     async def session(self, request: Request):
         return await run_in_threadpool(sessions.current, self.hub.db, self.cookie_of(request, SESSION_COOKIE))
+
+    def reader_session(self, secret: str | None):
+        """``/m/``'s session check, bounded as its board is (``READ_SECONDS``).  When the database does not
+        answer in time (SQLite locked as a whole by another program), a session this process checked before
+        is taken until the expiry that check gave it (30 minutes idle at most): a logout or a disabled
+        account can be recorded only by the database, which is not answering; a page refreshing every 30 s
+        was checked at most 30 s before.  Nothing known: :class:`read_bound.NotInTime`."""
+        try:
+            found = sessions.current(read_bound.Bounded(self.hub.db, time.monotonic() + READ_SECONDS), secret,
+                                     touch_late=read_bound.late)
+        except Exception as exc:
+            if not read_bound.late(exc):
+                raise
+            known = self._checked.get(sessions.digest(secret)) if secret else None
+            if known is None or known.expires_at <= s.utcnow():
+                raise read_bound.NotInTime(str(exc)) from exc
+            return known
+        if found is not None and secret:
+            self._checked.pop(sessions.digest(secret), None)
+            self._checked[sessions.digest(secret)] = found
+            while len(self._checked) > 1000:   # the oldest checked first out
+                self._checked.pop(next(iter(self._checked)))
+        elif secret:
+            self._checked.pop(sessions.digest(secret), None)
+        return found
 
     def unavailable(self, exc: Exception) -> Response:
         reason = storage.fault_reason(exc) or "the hub failed to read its database (the hub's log has the details)"
@@ -282,7 +309,7 @@ def mount(app: FastAPI, hub) -> Web:
         """(the session, the board) for a reader of the system picture, or the answer to give instead:
         the login page, a refusal for a role that may not read the feed, 503 on a database fault."""
         try:
-            session = await web.session(request)
+            session = await run_in_threadpool(web.reader_session, web.cookie_of(request, SESSION_COOKIE))
             if session is None:
                 return web.redirect("/login?next=" + quote(path)), None
             if session.role not in READ_FEED:
@@ -290,7 +317,13 @@ def mount(app: FastAPI, hub) -> Web:
                 return web.message(403, "Not for this account",
                                    f"The role '{session.role}' may not read the system picture; roles that may: "
                                    f"{roles}.", session), None
-            return session, await run_in_threadpool(web.board.read)
+            return session, await run_in_threadpool(lambda: web.board.read(bound=READ_SECONDS))
+        except read_bound.NotInTime as exc:
+            log.error("web: /m/'s session could not be checked within %g s (%s)", READ_SECONDS, exc)
+            return web.message(503, "The hub cannot answer just now",
+                               f"The hub's database did not answer within {READ_SECONDS:g} s, so your log-in could "
+                               "not be checked. Try again in a minute; the room's desktops keep their own copy.",
+                               headers={"Retry-After": str(storage.RETRY_AFTER_SECONDS)}), None
         except SQLAlchemyError as exc:
             return web.unavailable(exc), None
 
@@ -313,6 +346,8 @@ def mount(app: FastAPI, hub) -> Web:
         session, board = await picture(request, "/m/week/" + quote(code, safe=""))
         if board is None:
             return session
+        if board.nothing_read:   # the database not answering since the start: no site list to judge the code by
+            return web.page("m.html", board=board, session=session, refresh=web.refresh)
         if not _ODS.match(code):
             return web.message(404, "No such site", f"'{code[:40]}' is not an organisation code (letters and digits, "
                                "up to 12); the list of sites is on the system picture (/m/).", session)

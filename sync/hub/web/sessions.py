@@ -12,6 +12,7 @@ would otherwise make a write per refresh per phone.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from models.replica.utc import from_utc_text
 from sync.hub import schema as s
 from sync.hub.db import HubDB
 
+log = logging.getLogger("sync.hub.web")
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
 TOUCH_EVERY = timedelta(seconds=60)
@@ -90,6 +92,9 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+digest = _digest   # what the hub keeps of a secret (the web pages key what they remember of a session by it)
+
+
 def start(db: HubDB, account_id: int) -> str:
     """A new session for ``account_id``; returns the secret for the cookie (never stored)."""
     secret = secrets.token_urlsafe(32)
@@ -100,8 +105,10 @@ def start(db: HubDB, account_id: int) -> str:
     return secret
 
 
-def current(db: HubDB, secret: str | None, now: datetime | None = None) -> Session | None:
-    """The live session behind ``secret``, touched; None if unknown, ended, expired or its account disabled."""
+def current(db: HubDB, secret: str | None, now: datetime | None = None, *, touch_late=None) -> Session | None:
+    """The live session behind ``secret``, touched; None if unknown, ended, expired or its account disabled.
+    ``touch_late``: a test of an exception; a touch that fails so is left for the next request (``/m/``: a
+    write held by another program's write lock would hold the page, read well, for SQLite's 30 s)."""
     if not secret or len(secret) > 200:
         return None
     now = now or s.utcnow()
@@ -116,8 +123,13 @@ def current(db: HubDB, secret: str | None, now: datetime | None = None) -> Sessi
         end(db, secret, now)
         return None
     if now - row.seen_at >= TOUCH_EVERY:
-        with db.plain() as conn:
-            conn.execute(update(ses).where(ses.c.id_hash == row.id_hash).values(seen_at=now))
+        try:
+            with db.plain() as conn:
+                conn.execute(update(ses).where(ses.c.id_hash == row.id_hash).values(seen_at=now))
+        except Exception as exc:
+            if touch_late is None or not touch_late(exc):
+                raise
+            log.warning("web: session of %r not touched (%s); the next request touches it", row.user_name, exc)
     return Session(row.account_id, row.user_name, row.role, row.org_code, row.csrf,
                    min(now + IDLE, row.created_at + ABSOLUTE))
 
