@@ -51,7 +51,7 @@ from models.rules.escalation import OpenAlert, Recipient, due, recipient
 from models.uk_time import uk_time
 from sync import protocol as p
 from sync.hub import schema as s
-from sync.hub import figures_doubt, mail_loop, smtp_sender
+from sync.hub import figures_doubt, lease_holder, mail_loop, smtp_sender
 from sync.hub.escalation_config import EscalationConfig
 from sync.hub.escalation_email import UNCHECKED_LATE, compose
 from sync.hub.escalation_room import RoomReader
@@ -84,6 +84,7 @@ class Escalator:
         self.send = send
         self.reader = RoomReader()
         self.doubt_seconds = figures_doubt.CHECK_SECONDS   # the most an email waits for its figures check
+        self.holder = lease_holder.identity()   # this process, named on each attempt it takes
 
     def check(self, now: datetime | None = None, stopping: Callable[[], bool] = lambda: False) -> CheckReport:
         real = now is None   # tests pass their own clock; then every time recorded is theirs
@@ -179,10 +180,16 @@ class Escalator:
         cleared = room.cleared
         with self.db.read() as conn:
             waiting = conn.execute(select(t).where(t.c.state == "pending").order_by(t.c.created_at)).mappings().all()
-        due_to = {_key(r["to_address"]) for r in waiting if r["next_attempt_at"] <= now}
+            orphaned = self._orphaned(conn, [r for r in waiting if r["next_attempt_at"] > now and not _recorded(r)])
+        for r in waiting:
+            if r["alert_uuid"] in orphaned:
+                log.warning("escalation: the attempt %d at %s's email was taken by a hub process that has ended "
+                            "(%s) and never recorded; taken over now, not at the lease's end", r["attempts"],
+                            r["alert_uuid"], orphaned[r["alert_uuid"]])
+        due_to = {_key(r["to_address"]) for r in waiting if r["next_attempt_at"] <= now or r["alert_uuid"] in orphaned}
         # A row in its backoff (every attempt recorded) rides along; one under another process's lease
-        # (an attempt taken and not yet recorded) does not.
-        rows = [r for r in waiting if r["next_attempt_at"] <= now or (
+        # (an attempt taken and not yet recorded) does not, unless that process is known dead.
+        rows = [r for r in waiting if r["next_attempt_at"] <= now or r["alert_uuid"] in orphaned or (
             _key(r["to_address"]) in due_to and _recorded(r))]
         groups: dict[str, tuple[Recipient, list]] = {}   # by address: one email whatever each row's reason
         with self.db.plain() as conn:
@@ -205,6 +212,7 @@ class Escalator:
                 if conn.execute(update(t).where(mine).values(attempts=row["attempts"] + 1,
                                                              next_attempt_at=lease)).rowcount != 1:
                     continue   # another hub process took it
+                self._hold(conn, row["alert_uuid"], row["attempts"] + 1, now)
                 to = Recipient(row["to_address"], row["to_name"], row["rota"], row["contact_uuid"],
                                row["contact_uuid"] is None, row["fallback_reason"])
                 if row["attempts"] and to.contact_uuid is not None:   # a retry: whoever is on call now
@@ -215,6 +223,29 @@ class Escalator:
                 group = groups.setdefault(_key(to.address), (to, []))
                 group[1].append((dict(row, attempts=row["attempts"] + 1, **_address(to)), live))
         return dict(groups.values())
+
+    @staticmethod
+    def _orphaned(conn, leased: list) -> dict[str, str]:
+        """Of rows under a lease (an attempt taken, not recorded), those whose taker is known dead
+        (``sync.hub.lease_holder``): alert id -> the holder's name."""
+        h = s.escalation_holder.c
+        taken = {r["alert_uuid"]: r["attempts"] for r in leased}
+        ids, out = sorted(taken), {}
+        for i in range(0, len(ids), _CHUNK):
+            for uid, attempts, holder in conn.execute(select(h.alert_uuid, h.attempts, h.holder).where(
+                    h.alert_uuid.in_(ids[i:i + _CHUNK]))):
+                if attempts == taken[uid] and lease_holder.dead(holder):
+                    out[uid] = holder
+        return out
+
+    def _hold(self, conn, alert_uuid: str, attempts: int, now: datetime) -> None:
+        """This process's name on the attempt it took, in the take's transaction."""
+        if self.holder is None:
+            return
+        dialect = postgresql if self.db.kind == "postgresql" else sqlite
+        values = {"attempts": attempts, "holder": self.holder, "taken_at": now}
+        conn.execute(dialect.insert(s.escalation_holder).values(alert_uuid=alert_uuid, **values)
+                     .on_conflict_do_update(index_elements=["alert_uuid"], set_=values))
 
     def _deliver(self, to: Recipient, batch: list, now: datetime, report: CheckReport, real: bool) -> None:
         alerts = [live for _row, live in batch]

@@ -217,6 +217,19 @@ alert_escalation = Table(
     Index("ix_alert_escalation_state", "state", "next_attempt_at"),
 )
 
+# Which process took each escalation's latest attempt (sync.hub.lease_holder names it): a hub killed mid-send
+# is taken over at once by a process on its machine that can tell it is dead, not after the lease.  Written
+# with the take; ``attempts`` the attempt it took (a row for an older attempt names nobody now).
+# A new table only: the schema version does not change, and an older hub leaves it alone (its leases are
+# waited out, as before).
+escalation_holder = Table(
+    "escalation_holder", metadata,
+    Column("alert_uuid", String(36), primary_key=True),
+    Column("attempts", Integer, nullable=False),
+    Column("holder", String(200), nullable=False),
+    Column("taken_at", UTCText, nullable=False),
+)
+
 # People who log in to the hub's web pages (sync/hub/web, docs/web.md): the roles are the tokens'.
 # ``password``: "scrypt$N$r$p$salt$hash" (salt and hash base64). New tables only, as above.
 web_account = Table(

@@ -67,9 +67,16 @@ class _Handler:
     faults: list[str] = field(default_factory=list)
     refuse_rcpt: dict[str, str] = field(default_factory=dict)   # address -> reply ("550 5.1.1 user unknown")
     confirm_after: list[float] = field(default_factory=list)    # keep the next messages, confirm this late
+    stall_rcpt: list[float] = field(default_factory=list)       # answer the next RCPTs this late (nothing kept)
+    stalled: threading.Event = field(default_factory=threading.Event)   # set when a RCPT is being stalled
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        with self.lock:
+            stall = self.stall_rcpt.pop(0) if self.stall_rcpt else 0.0
+        if stall:   # a sender killed meanwhile is mid-send: the server has nothing of its message
+            self.stalled.set()
+            await asyncio.sleep(stall)
         with self.lock:
             reply = self.refuse_rcpt.get(address)
         if reply:
