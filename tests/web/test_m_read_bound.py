@@ -198,3 +198,53 @@ def test_sqlite_slow_in_itself_on_the_boards_read_never_holds_the_page(tmp_path)
     finally:
         event.remove(hub.db.engine, "before_cursor_execute", heavy_first)
         hub.close()
+
+
+def test_the_phone_in_chromium_at_night_says_so_at_the_top(tmp_path, postgres_cluster):
+    """360x640, dark, the page refreshing in place every 2 s: the lock's warning is at the top of the first
+    screen and axe finds nothing serious.  Screenshot to $SCC_REVIEW_SHOTS when set (looked at)."""
+    import os
+    from pathlib import Path
+
+    from tests.web.test_browser import ARGS, AXE, CHROMIUM, PHONE, _axe
+    if not CHROMIUM.exists() or not AXE.exists():
+        pytest.fail(f"Chromium ({CHROMIUM}) and axe-core ({AXE}) are needed")
+    from playwright.sync_api import sync_playwright
+
+    hub = start_hub(tmp_path, postgres_cluster.create_database(), env={"SCC_WEB_REFRESH_SECONDS": "2"})
+    other = create_engine(hub.db_url)
+    try:
+        _waiting(hub, 3)
+        add_account(hub.db_url, "director", "director_on_call")
+        with sync_playwright() as pw, other.connect() as conn:
+            chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            try:
+                ctx = chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True, color_scheme="dark")
+                tab = ctx.new_page()
+                tab.goto(hub.url + "/m/")
+                tab.fill("#user", "director")
+                tab.fill("#password", "a long test passphrase")
+                tab.click("form.login button")
+                tab.wait_for_url(hub.url + "/m/")
+                _critcon(hub)
+                conn.execute(text("BEGIN"))
+                conn.execute(text("LOCK TABLE feed_observation IN ACCESS EXCLUSIVE MODE"))
+                warning = tab.locator("#unread")
+                warning.wait_for(timeout=20_000)   # the page's own refresh in place
+                box = warning.bounding_box()
+                assert box is not None and box["y"] + box["height"] <= PHONE["height"], box
+                assert "the hospitals' handover figures could not be read within 3 s" in warning.inner_text()
+                # Not "Updated" over figures read before the lock: when it asked, and when they were read.
+                assert re.match(r"Asked \d\d:\d\d; figures as read \d\d:\d\d;", tab.locator("#status").inner_text())
+                assert _axe(tab, AXE.read_text()) == []
+                shots = os.environ.get("SCC_REVIEW_SHOTS")
+                if shots:
+                    tab.screenshot(path=str(Path(shots) / "m-unread-360x640-dark.png"))
+                conn.execute(text("ROLLBACK"))
+                warning.wait_for(state="detached", timeout=20_000)   # read again once the lock goes
+                ctx.close()
+            finally:
+                chromium.close()
+    finally:
+        other.dispose()
+        hub.stop()
