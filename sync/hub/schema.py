@@ -230,6 +230,20 @@ escalation_holder = Table(
     Column("taken_at", UTCText, nullable=False),
 )
 
+# /m/'s week ahead as the hub process that worked it out last left it (sync.hub.web.week_shared), one row:
+# every process shows the same week, worked out once.  A new table only, as above.
+week_ahead_shared = Table(
+    "week_ahead_shared", metadata,
+    Column("key", String(10), primary_key=True),
+    Column("worked_at", UTCText),
+    Column("cursor", BigInteger),
+    Column("data", Text),                           # JSON of the door's dataclasses
+    Column("worked_by", String(200)),
+    Column("works", Integer, nullable=False),       # how many times it was worked out (measured in tests)
+    Column("claimed_until", UTCText, nullable=False),
+    Column("claimed_by", String(200)),
+)
+
 # People who log in to the hub's web pages (sync/hub/web, docs/web.md): the roles are the tokens'.
 # ``password``: "scrypt$N$r$p$salt$hash" (salt and hash base64). New tables only, as above.
 web_account = Table(

@@ -368,7 +368,7 @@ class _Snapshot:
 class BoardReader:
     """Follows the feed for what ``/m/`` needs; one per hub process, safe across request threads."""
 
-    def __init__(self, hub) -> None:
+    def __init__(self, hub, shared_week: bool = False) -> None:
         self.hub = hub
         self._lock = threading.Lock()            # the reads (one at a time)
         self._chances_lock = threading.Lock()
@@ -376,7 +376,7 @@ class BoardReader:
         self._f = _Followed()
         self._snap: _Snapshot | None = None
         self._chances: dict[str, tuple[datetime, dict, opel_chance.OpelChance]] = {}
-        self.week = WeekBoard(hub.db, getattr(getattr(hub, "config", None), "snapshots", None))
+        self.week = WeekBoard(hub.db, getattr(getattr(hub, "config", None), "snapshots", None), shared=shared_week)
         self._reading = ""                        # what the read under way reads, in a reader's words
         self._read_at: datetime | None = None     # when the snapshot shown was last read (or found current)
         self._unread: Unread | None = None        # the late spell under way, if any

@@ -125,7 +125,7 @@ class Web:
     def __init__(self, hub) -> None:
         self.hub = hub
         self.env = _environment()
-        self.board = BoardReader(hub)
+        self.board = BoardReader(hub, shared_week=True)   # one week ahead for every hub process (week_shared)
         self.throttle = throttle.AuthThrottle(hub.db)
         self.refresh = refresh_seconds()
         self.legacy = sessions.LegacyNames(hub.db)   # the names before __Host-: honoured 12 h after it

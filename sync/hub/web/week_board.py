@@ -51,12 +51,13 @@ from models.uk_time import UK
 from sync import protocol as p
 from sync.hub import schema as s
 from sync.hub.retention import pruned_through
-from sync.hub.web import snapshot_seed
+from sync.hub.web import snapshot_seed, week_shared
 
 log = logging.getLogger("sync.hub")
 KEPT = timedelta(days=door.HISTORY_DAYS + 3)   # the twelve weeks, and a margin for a stale origin and UK days
 REFRESH = timedelta(minutes=5)
 EMPTY_REFRESH = timedelta(seconds=30)   # while nothing has a forecast: about one work-out per page refresh
+LOOK_AGAIN = timedelta(seconds=10)      # another process working it out: its result looked for this often
 STRETCH = 50_000        # feed positions read at a time
 CACHE_KB = 4_000        # the mirror's SQLite page cache
 _RANK = {"en_route": 0, "arrived": 1, "handed_over": 2, "cleared": 3, "cancelled": 4}
@@ -253,9 +254,13 @@ def _remove(conn, folder: str) -> None:
 class WeekBoard:
     """Follows the hub's feed for the week ahead; one per hub process, safe across request threads."""
 
-    def __init__(self, db, snapshots=None) -> None:
+    def __init__(self, db, snapshots=None, shared: bool = False) -> None:
         self.db = db
         self.snapshots = snapshots   # the hub's published snapshots: a pruned feed's first read (week_seed)
+        # The result kept in the database for every hub process, and taken from it (sync.hub.web.week_shared):
+        # the hub's pages; a follower of its own in tests.
+        self.shared = shared
+        self._looked_at: datetime | None = None   # another process was working it out when this one looked
         self._lock = threading.Lock()        # the mirror and the cursor: one follower at a time
         self._state = threading.Lock()       # the result and the thread's flag
         self._mirror: Mirror | None = None
@@ -279,6 +284,8 @@ class WeekBoard:
     def _due(self, shown, now: datetime) -> bool:
         if self._failed_at is not None and now - self._failed_at < REFRESH:
             return False   # it failed: tried again after REFRESH, not at every page
+        if self._looked_at is not None and now - self._looked_at < LOOK_AGAIN:
+            return False   # another process is working it out: its result is looked for again soon
         if shown is None:
             return True
         at, cursor, week = shown
@@ -303,11 +310,38 @@ class WeekBoard:
 
     def _work(self) -> None:
         try:
-            self.read(s.utcnow())
+            now = s.utcnow()
+            if self.shared and not self._claimed(now):
+                return
+            try:
+                week = self.read(now)
+            except Exception:
+                if self.shared:
+                    week_shared.let_go(self.db, self.db.process_tag, s.utcnow())
+                raise
+            if self.shared:
+                week_shared.keep(self.db, self.db.process_tag, now, self._shown[1], week)
         except Exception:   # noqa: BLE001 - logged and said on the page; the last result stays shown
             log.exception("web: the week ahead could not be worked out")
             with self._state:
                 self._failed_at = s.utcnow()
+
+    def _claimed(self, now: datetime) -> bool:
+        """The week another process kept taken when it is not due (every process shows the same); else
+        whether this process is the one to work it out now (``week_shared.claim``)."""
+        kept = week_shared.stored(self.db)
+        newer = kept is not None and (self._shown is None or kept[0] > self._shown[0])
+        if newer and not self._due(kept, now):
+            with self._state:
+                self._shown, self._failed_at, self._looked_at = kept, None, None
+            return False
+        if week_shared.claim(self.db, self.db.process_tag, now):
+            return True
+        with self._state:   # another is working it out: the newest kept meanwhile, and a look again soon
+            if newer:
+                self._shown, self._failed_at = kept, None
+            self._looked_at = now
+        return False
 
     # --- following and working out ----------------------------------------------------------------
     def read(self, now: datetime) -> door.WeekAhead:
