@@ -104,3 +104,20 @@ def test_the_kept_week_reads_back_as_worked_out(week_hub):
         assert isinstance(week, door.WeekAhead)
     finally:
         db.dispose()
+
+
+def test_one_claimant_at_a_time_on_both_databases(hub_db):
+    """The claim and the kept week on SQLite and PostgreSQL: one winner; the winner's week read back by the
+    others; a claim that ran out (its claimant died) taken by another."""
+    now = utcnow()
+    assert week_shared.stored(hub_db) is None
+    assert week_shared.claim(hub_db, "a", now)
+    assert not week_shared.claim(hub_db, "b", now)
+    week = door.WeekAhead(now, None, None)
+    week_shared.keep(hub_db, "a", now, 7, week)
+    assert week_shared.stored(hub_db) == (now, 7, week)
+    assert week_shared.claim(hub_db, "b", now + timedelta(seconds=1))   # a's claim let go with its result
+    assert not week_shared.claim(hub_db, "a", now + timedelta(seconds=2))
+    assert week_shared.claim(hub_db, "a", now + week_shared.CLAIM + timedelta(seconds=2))   # b died
+    week_shared.let_go(hub_db, "a", now + week_shared.CLAIM + timedelta(seconds=3))
+    assert week_shared.claim(hub_db, "b", now + week_shared.CLAIM + timedelta(seconds=4))
