@@ -248,3 +248,30 @@ def test_the_phone_in_chromium_at_night_says_so_at_the_top(tmp_path, postgres_cl
     finally:
         other.dispose()
         hub.stop()
+
+
+def test_a_page_asked_during_the_first_read_says_it_is_still_reading(tmp_path):
+    """The warm-up's first read (2.9 to 5 s on a loaded machine) holds the reader: a page asked meanwhile answers
+    within the bound saying the hub is still reading, not that its database failed to answer."""
+    from sync.hub.core import Hub, HubConfig
+    from sync.hub.web.pages import _environment
+    from tests.support.hub import seed
+
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    seed(url)
+    hub = Hub(HubConfig(db_url=url))
+    try:
+        board = BoardReader(hub)
+        with board._lock:   # as the warm-up holds it through its read
+            board._reading = "the providers' levels behind the chances of OPEL 3+"
+            start = time.monotonic()
+            page = board.read(bound=0.5)
+            assert time.monotonic() - start < 0.5 + LATE_BY
+        assert page.nothing_read and page.unread.busy
+        said = _text(_environment().get_template("m.html").render(board=page, session=None, refresh=30))
+        assert ("The hub is still reading its database (since" in said and "now the providers' levels behind the "
+                "chances of OPEL 3+): no figures can be shown until its first read since it started ends" in said)
+        assert "has not answered" not in said and "System OPEL" not in said
+        assert not board.read(bound=0.5).unread   # read once the lock was free
+    finally:
+        hub.close()

@@ -193,6 +193,7 @@ class Unread:
     since: datetime
     shown_from: datetime | None
     seconds: float
+    busy: bool = False   # another read of this process held it (the warm-up's first read), not a fault seen
 
 
 @dataclass(frozen=True)
@@ -428,11 +429,13 @@ class BoardReader:
         background."""
         first = self._unread is None
         since = now if first else self._unread.since
-        self._unread = Unread(what, since, self._read_at, bound)
+        busy = exc is None and (first or self._unread.busy)
+        self._unread = Unread(what, since, self._read_at, bound, busy)
         if first:
-            log.warning("web: /m/'s board could not read %s within %.1f s (%s); the page shows what was read %s",
+            log.warning("web: /m/'s board could not read %s within %.1f s (%s); the page shows %s",
                         what, bound, exc or "another read still running",
-                        self._read_at.isoformat(timespec="seconds") if self._read_at else "never")
+                        f"what was read at {self._read_at.isoformat(timespec='seconds')}" if self._read_at
+                        else "no figures: nothing read yet")
         if exc is not None:
             self._catch_up()
 
