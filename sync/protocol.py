@@ -341,6 +341,15 @@ class FeedRejectedItem(_Msg):
     raw: FreeText = Field(default="", max_length=MAX_NOTICE_RAW_CHARS)  # what was sent, as JSON text, cut down
 
 
+class FeedSender(_Msg):
+    """Who sent a provider submission and by which door (optional in an ``intake_notice``; a notice
+    without it is from a hub before senders were recorded: the desktop says "sender not recorded")."""
+
+    user: Code = Field(min_length=1, max_length=120)   # the web account or the API token's user name
+    door: Code = Field(min_length=1, max_length=20)    # web_form, web_upload, api, api_csv (others shown as sent)
+    token_id: Count | None = None                      # the API token's id (api, api_csv)
+
+
 class FeedIntakeNotice(_Msg):
     """1.4: the hub's receipt of one provider submission, so the room sees what was quarantined
     (with the hub's reasons) and each submission's own clock, not only an admin."""
@@ -354,6 +363,7 @@ class FeedIntakeNotice(_Msg):
     accepted_keys: list[Code] = Field(default=[], max_length=MAX_NOTICE_KEYS)
     rejected: list[FeedRejectedItem] = Field(default=[], max_length=MAX_NOTICE_REJECTIONS)
     rejected_count: Count = 0
+    sent_by: FeedSender | None = None   # who sent it and by which door; None: a hub that did not record it
 
 
 class FeedAlertEscalation(_Msg):

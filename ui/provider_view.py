@@ -34,6 +34,7 @@ from models.service import figure_doubts as doubts_door
 from models.service import forecast as forecast_door
 from models.service import phoned_in as phoned_door
 from models.service import provider as door
+from models.service import submission_sender
 from models.uk_time import UK
 from ui import format as fmt
 from ui import doubt_mark, tasks, theme
@@ -74,6 +75,15 @@ def threshold_text(nxt: NextThreshold | None, unit: str | None, worst: bool, not
     if worst:
         return "already in the worst band"
     return f"— ({note})" if note else "—"
+
+
+def newest_submission_html(now: datetime, newest: tuple) -> str:
+    """"Newest submission 10:40 (12 min ago): the provider web form, account 'j.smith' · 9 taken, 1
+    quarantined": who sent the provider's figures and by which door (the hub's intake notice)."""
+    at, sender, _source, taken, quarantined = newest
+    held = f" · {taken} taken" + (f", <b>{quarantined} quarantined</b>" if quarantined else "")
+    return (f"Newest submission {fmt.local_time(at, with_date=True)} ({fmt.age(now, at)}): "
+            f"{esc(submission_sender.words(sender))}{held}")
 
 
 def fit_bold(button: QPushButton) -> None:
@@ -382,6 +392,9 @@ class ProviderView(QWidget):
         self.summary.setText(f"<b>{esc(d.name)}</b> ({esc(d.org_code)}) — {decl}<br>{total} · {table} · "
                              f"{age}assessed {fmt.local_time(d.assessed_at, with_date=True)} "
                              f"({fmt.age(now, d.assessed_at)})")
+        if self.page.newest_submission is not None:
+            newest = newest_submission_html(now, self.page.newest_submission)
+            self.summary.setText(f"{self.summary.text()}<br>{newest}")
         if self.forecast is not None:
             # Worked out at the hour's start, told the level this page shows (read at every sync).
             chance = opel_chance.as_now(self.forecast.opel, d.shown_level, d.at_least_level)

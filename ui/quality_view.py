@@ -82,10 +82,13 @@ def _submission_text(now: datetime, sub: door.SubmissionView | None) -> str:
 
 
 def _submission_tooltip(now: datetime, sub: door.SubmissionView | None) -> str | None:
-    if sub is None or sub.submission_id is None:
+    if sub is None:
         return None
+    if sub.submission_id is None:
+        return sub.sender_line if sub.sender is not None else None
     lines = [f"Submission {sub.submission_id} ({sub.source})",
-             f"sent {_when(now, sub.submitted_at)} by the provider's clock, received {_when(now, sub.received_at)}"]
+             f"sent {_when(now, sub.submitted_at)} by the provider's clock, received {_when(now, sub.received_at)}",
+             sub.sender_line]
     lines += [f"{f}: {why}" for item in sub.rejected for f, why in item.reasons]
     return "\n".join(lines)
 
@@ -317,13 +320,16 @@ def detail_html(now: datetime, line: door.QualityLine) -> str:
 
 
 def _submission_html(now: datetime, sub: door.SubmissionView) -> str:
+    if sub.submission_id is None and sub.sender is not None:   # phoned in to the SCC: the call says who
+        return (f"<p><b>Submission:</b> {esc(sub.ref)} (the feed position it came at).</p>"
+                f"<p><b>{esc(sub.sender_line)}.</b></p>")
     if sub.submission_id is None:
         return (f"<p><b>Submission:</b> {esc(sub.ref)} (the feed position it came at; no intake notice names "
-                "it, as from a hub before protocol 1.4).</p>")
+                "it, as from a hub before protocol 1.4).</p><p><b>Sender not recorded.</b></p>")
     out = [f"<p><b>Submission</b> {esc(sub.submission_id)} ({esc(sub.source)}): submitted "
            f"{_when(now, sub.submitted_at)} by the provider's clock, received {_when(now, sub.received_at)} "
            "by the hub" + (f"; the hub quarantined {sub.rejected_count} of its items" if sub.rejected_count
-                           else "") + ".</p>"]
+                           else "") + ".</p>", f"<p><b>{esc(sub.sender_line)}.</b></p>"]
     for item in sub.rejected:
         where = f"row {item.row}" if item.row is not None else f"item {item.index}"
         what = " ".join(esc(x) for x in (item.item_type, item.metric) if x)

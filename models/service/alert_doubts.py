@@ -18,6 +18,8 @@ from models.replica.orm import DataQualityFinding
 from models.replica.orm.types import from_utc_text
 from models.rules.quality import doubt
 from models.rules.quality.finding import Finding
+from models.service import submission_sender
+from models.service.quality import submission_of
 
 
 def _aware(value):
@@ -37,18 +39,26 @@ def doubts(session, alerts) -> dict[str, str]:
     if not metrics:
         return {}
     f = DataQualityFinding
-    found = [Finding(check, org, metric, detail, at=_aware(at))
-             for check, org, metric, at, detail in session.execute(
-                 select(f.check_code, f.org_code, f.metric_code, f.subject_at, f.detail).where(
-                     f.resolved_at.is_(None), f.check_code.in_(doubt.DOUBT_CHECKS),
-                     f.org_code.in_({a.org_code for a in alerts}), f.metric_code.in_(metrics)).order_by(f.found_at))
-             if at is not None]
+    rows = {}   # id(Finding) -> its stored row, to name who sent the figures it doubts
+    for row in session.scalars(select(f).where(
+            f.resolved_at.is_(None), f.check_code.in_(doubt.DOUBT_CHECKS),
+            f.org_code.in_({a.org_code for a in alerts}), f.metric_code.in_(metrics)).order_by(f.found_at)):
+        if row.subject_at is not None:
+            found = Finding(row.check_code, row.org_code, row.metric_code, row.detail, at=_aware(row.subject_at))
+            rows[id(found)] = (found, row)
+    found = [pair[0] for pair in rows.values()]
     out = {}
     for a in alerts:
         hits = doubt.doubting(a.org_code, a.metric_code, _aware(a.raised_at), found, basis[a.uuid])
         if hits:
-            out[a.uuid] = doubt.words(hits[0].detail)
+            out[a.uuid] = f"{doubt.words(hits[0].detail)} {sent_by(session, rows[id(hits[0])][1])}"
     return out
+
+
+def sent_by(session, row: DataQualityFinding) -> str:
+    """"Sent by <who, by which door>." for the figures a finding is about (models.service.submission_sender)."""
+    sub = submission_of(session, row)
+    return f"{submission_sender.line(None if sub is None else sub.sender)}."
 
 
 # Each provider's newest assessment (by its time, then the highest id, as the views order them), through

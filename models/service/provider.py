@@ -11,6 +11,7 @@ from models.queries import carried_in, opel_history, opel_latest
 from models.queries import phoned_in as qphoned
 from models.queries import provider as qp
 from models.rules.opel_rollup import NextLevel, next_level
+from models.service import submission_sender
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,9 @@ class ProviderPage:
     carried: carried_in.ProviderCarried | None = None   # the values before ``since``
     # The chart points that came from phoned-in calls (who phoned): parameter values and assessments.
     phoned: qphoned.ChartMarks = qphoned.ChartMarks({}, {})
+    # Its newest submission the hub took: (received at, sender or None: not recorded, source, accepted,
+    # quarantined); None when the hub has sent this desktop none (models.service.submission_sender.newest).
+    newest_submission: tuple | None = None
 
     @property
     def org_code(self) -> str | None:
@@ -53,7 +57,9 @@ def provider_page(store, now: datetime, since: datetime, asked: Sequence[str] = 
         series = qp.parameter_series(s, code, keys, since) if keys else {}
         carried = carried_in.provider_carried(s, code, keys, since) if detail else None
         phoned = qphoned.chart_marks(s, code, keys, since) if detail else qphoned.ChartMarks({}, {})
-    return ProviderPage(now, since, asked, providers, detail, levels, series, _next_level(detail), carried, phoned)
+        newest = submission_sender.newest(s, code) if detail else None
+    return ProviderPage(now, since, asked, providers, detail, levels, series, _next_level(detail), carried, phoned,
+                        newest)
 
 
 def _next_level(detail: qp.ProviderDetail | None) -> NextLevel | None:

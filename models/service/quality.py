@@ -17,6 +17,7 @@ from models.replica.utc import from_utc_text, to_utc_text
 from models.rules.catalogue import Catalogue, load_catalogue
 from models.rules.quality import CHECKS
 from models.rules.quality.finding import SEVERITIES
+from models.service import submission_sender
 from models.service.changes import Changes
 
 SUMMARY_DAYS = 7
@@ -162,6 +163,12 @@ class SubmissionView:
     received_at: datetime | None = None    # the hub's
     rejected: tuple[RejectedItem, ...] = ()   # the quarantined items the finding is about
     rejected_count: int = 0       # items of the submission the hub quarantined, all of them
+    sender: submission_sender.Sender | None = None   # who sent it, by which door; None: not recorded
+
+    @property
+    def sender_line(self) -> str:
+        """"Sent by ..." or "Sender not recorded (...)"."""
+        return submission_sender.line(self.sender)
 
 
 @dataclass(frozen=True)
@@ -251,8 +258,13 @@ def _summary_lines(s, since: datetime, names: dict[str, str], active: list[str])
                                             (x.name or x.org_code).lower())))
 
 
-_NOTICE = ("SELECT submission_id, org_code, source, submitted_at, received_at, rejected, rejected_count, feed_seq"
-           " FROM intake_notice")
+_NOTICE = ("SELECT submission_id, org_code, source, submitted_at, received_at, rejected, rejected_count, feed_seq,"
+           " sent_by FROM intake_notice")
+
+
+def submission_of(s, row: DataQualityFinding) -> SubmissionView | None:
+    """The submission a stored finding names, through the hub's intake notice (session ``s``)."""
+    return _submission(s, row)
 
 
 def _submission(s, row: DataQualityFinding) -> SubmissionView | None:
@@ -270,10 +282,24 @@ def _submission(s, row: DataQualityFinding) -> SubmissionView | None:
                                           " ORDER BY received_at DESC LIMIT 1"),
                            {"org": org, "upto": to_utc_text(upto), "sid": ref}).first()
     if notice is None:
-        return SubmissionView(ref, None)
-    sid, _org, source, sent, got, rejected, count, _seq = notice
+        # No notice names it: figures phoned in to the SCC name who phoned and who typed them.
+        return SubmissionView(ref, None, sender=submission_sender.phoned_call(s, org, row.metric_code, row.subject_at)
+                              if ref.startswith("feed ") else None)
+    sid, _org, source, sent, got, rejected, count, _seq, sent_by = notice
     return SubmissionView(ref, sid, source, from_utc_text(sent), from_utc_text(got),
-                          _rejected_items(json.loads(rejected or "[]"), row), count or 0)
+                          _rejected_items(json.loads(rejected or "[]"), row), count or 0,
+                          submission_sender.from_notice(sent_by))
+
+
+def submissions_of(store, findings: list[FindingView]) -> dict[int, SubmissionView]:
+    """The submission each finding names (finding id -> its view), as the quality view shows it."""
+    ids = [f.id for f in findings if f.submission]
+    if not ids:
+        return {}
+    F = DataQualityFinding
+    with store.session() as s:
+        return {r.id: sub for r in s.scalars(select(F).where(F.id.in_(ids)))
+                if (sub := _submission(s, r)) is not None}
 
 
 def _notice_of_item(s, seq: int, org: str):

@@ -30,7 +30,7 @@ def register(subparsers) -> None:
 
 def _list(args) -> int:
     from models.replica.orm.types import utcnow
-    from models.service import quality
+    from models.service import quality, submission_sender
     from models.uk_time import uk_time
     from scc_desktop import unlock
 
@@ -44,16 +44,28 @@ def _list(args) -> int:
             found = quality.open_findings(store, org_code=args.org, check=args.check)
         except ValueError as exc:
             raise UserError(str(exc), 2) from None
+        subs = quality.submissions_of(store, found)   # who sent each finding's figures, by which door
     if args.json:
-        print(json.dumps([f.as_json() for f in found], indent=1, ensure_ascii=False))
+        print(json.dumps([{**f.as_json(), "sent_by": _sent_by_json(subs.get(f.id))} for f in found],
+                         indent=1, ensure_ascii=False))
         return 0
     for f in found:
         where = " ".join(x for x in (f.org_code, f.metric) if x)
+        sub = subs.get(f.id)
         print(f"{uk_time(f.raised_at)}  {f.severity:<7}  {f.check:<17}  {where}\n    {f.detail}"
-              + (f"\n    submission: {f.submission}" if f.submission else ""))
+              + (f"\n    submission: {f.submission}" if f.submission else "")
+              + (f"\n    {submission_sender.line(sub and sub.sender)}" if f.submission else ""))
     if not found:
         print("No open data-quality findings.")
     return 0
+
+
+def _sent_by_json(sub) -> dict | None:
+    """A finding's sender for ``--json``: None when it names no submission or the hub did not record it."""
+    s = None if sub is None else sub.sender
+    if s is None:
+        return None
+    return {"user": s.user, "door": s.door, "token_id": s.token_id, "caller": s.caller, "words": s.words()}
 
 
 def _summary(rows, as_json: bool) -> int:

@@ -94,12 +94,18 @@ def check_submitter(hub, principal: Principal, org_code: str):
 
 
 def submit(hub, principal: Principal, submission_id: str, org_code: str, submitted_at: datetime,
-           checked: list[Checked], source: str, match_content: bool = False) -> p.SubmissionReceipt:
+           checked: list[Checked], source: str, match_content: bool = False,
+           door: str | None = None) -> p.SubmissionReceipt:
     """Store a checked submission; returns the receipt or raises ApiError (409, 422).
+
+    ``door``: how it came (``intake_notice.DOORS``); the room's notice names it with the sender
+    (default: the API's, by ``source``).
 
     ``match_content``: a resend of the id with other items is a 409 (the API); without it (the
     web form, whose resends are the same form page) every resend is a duplicate."""
     digest = content_hash(source, checked) if match_content else None
+    sent_by = intake_notice.sender(principal.user, door or ("api_csv" if source == "csv" else "api"),
+                                   principal.token_id)
     sector = check_submitter(hub, principal, org_code).sector
     pillar = hub.opel.pillar_of(sector)
     for chk in checked:
@@ -122,7 +128,7 @@ def submit(hub, principal: Principal, submission_id: str, org_code: str, submitt
         accepted = _store_items(hub, w, org_code, pillar, submission_id, checked)
         rejected = [c for c in checked if c.errors]
         _quarantine(w.conn, w.now, source, submission_id, org_code, principal.user, rejected)
-        intake_notice.emit(w, submission_id, org_code, source, submitted_at, checked)  # the room sees it too
+        intake_notice.emit(w, submission_id, org_code, source, submitted_at, checked, sent_by)  # the room too
         receipt = p.SubmissionReceipt(
             submission_id=submission_id, accepted=accepted,
             rejected=[p.ItemRejection(index=c.index, errors=c.errors, row=c.row) for c in rejected])

@@ -72,8 +72,23 @@ def _raw_text(raw: Any) -> str:
         return f"(not shown: {type(exc).__name__} writing it out; an admin sees it in the hub's quarantine)"
 
 
+# The doors a submission comes in by (``sent_by.door``): the provider web form, its CSV upload, and the
+# API's JSON and CSV endpoints under a token.  Phoned-in figures are not submissions: their record names
+# who took the call (models.records.phoned_in).
+DOORS = ("web_form", "web_upload", "api", "api_csv")
+
+
+def sender(user: str, door: str, token_id: int | None) -> dict[str, Any]:
+    """The notice's ``sent_by``: the account's (or the token's) user name, the door, the token's id.  A name
+    with a control character (a token's name is not checked for them) is written with "?" for it, so no
+    desktop refuses the notice over it."""
+    if door not in DOORS:
+        raise ValueError(f"door: {door!r} is not one of {', '.join(DOORS)}")
+    return {"user": _CONTROL.sub("?", user)[:120] or "(no name)", "door": door, "token_id": token_id if door in ("api", "api_csv") and token_id else None}
+
+
 def notice(submission_id: str, org_code: str, source: str, submitted_at: datetime, received_at: datetime,
-           checked: list[Checked]) -> dict[str, Any]:
+           checked: list[Checked], sent_by: dict[str, Any] | None = None) -> dict[str, Any]:
     """The notice's ``data`` for a submission whose items have been checked and stored."""
     keys = list(dict.fromkeys(accepted_key(c.item) for c in checked if c.item is not None))
     rejected = [c for c in checked if c.errors]
@@ -84,9 +99,11 @@ def notice(submission_id: str, org_code: str, source: str, submitted_at: datetim
         "accepted_keys": keys[:MAX_NOTICE_KEYS],
         "rejected": [rejection(c) for c in rejected[:MAX_NOTICE_REJECTIONS]],
         "rejected_count": len(rejected),
+        "sent_by": sent_by,
     }
 
 
 def emit(w, submission_id: str, org_code: str, source: str, submitted_at: datetime,
-         checked: list[Checked]) -> int:
-    return w.emit("intake_notice", notice(submission_id, org_code, source, submitted_at, w.now, checked), org_code)
+         checked: list[Checked], sent_by: dict[str, Any] | None = None) -> int:
+    return w.emit("intake_notice", notice(submission_id, org_code, source, submitted_at, w.now, checked, sent_by),
+                  org_code)

@@ -30,3 +30,6 @@ class IntakeNotice(Base):
     rejected: Mapped[list] = mapped_column(JSON)
     rejected_count: Mapped[int] = mapped_column(Integer)
     feed_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    # {"user", "door", "token_id"} (protocol ``FeedSender``); None: the hub did not record it (an older
+    # hub, or a notice held before migration 0024)
+    sent_by: Mapped[dict | None] = mapped_column(JSON, nullable=True)

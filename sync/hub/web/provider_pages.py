@@ -362,7 +362,8 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             who_sent = Principal(0, session.user, session.role, session.org_code)
             checked = [Checked(index=i, raw=item) for i, item in enumerate(items)]
             try:
-                receipt = await run_in_threadpool(intake.submit, hub, who_sent, sid, row.ods_code, now, checked, "json")
+                receipt = await run_in_threadpool(intake.submit, hub, who_sent, sid, row.ods_code, now, checked, "json",
+                                                  False, "web_form")
             except ApiError as exc:
                 by_field, general = provider.field_errors(exc.body.fields, sources, form, fields)
                 by_field = _with(kept_back, by_field)
@@ -431,7 +432,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                 # request (a desktop's feed, /health) was answered until it was done.
                 checked = await run_in_threadpool(parse_csv, data)
                 receipt = await run_in_threadpool(intake.submit, hub, who_sent, sid, row.ods_code, s.utcnow(),
-                                                  checked, "csv")
+                                                  checked, "csv", False, "web_upload")
             except ApiError as exc:
                 rows, general = upload.by_row(exc.body.fields)
                 return await form_page(session, row, values, status=exc.status, result={
