@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -138,6 +139,14 @@ def test_each_door_names_its_sender_on_the_feed_and_in_the_desktop(sqlite_hub, m
     assert out.returncode == 0, out.stderr
     assert "Sent by a CSV upload on the provider web form, account 'rtest1.flow'" in out.stdout, out.stdout
     assert f"Sent by the API, token {token} of user 'test-provider_submitter'" in out.stdout
+    listed = run("quality", "list", "--json", "--path", str(path), "--org", ORG, "--check", "intake_quarantine",
+                 "--no-refresh", env_extra={"SCC_PASSPHRASE": PASSPHRASE}, home=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    doors = {f["submission"]: (f["sent_by"]["door"], f["sent_by"]["user"], f["sent_by"]["token_id"])
+             for f in json.loads(listed.stdout)}
+    assert doors == {upload_sid: ("web_upload", "rtest1.flow", None),
+                     "api-json-0001": ("api", "test-provider_submitter", token),
+                     "api-csv-0001": ("api_csv", "test-provider_submitter", token)}, doors
 
 
 def test_the_alert_centre_says_who_sent_the_figures_it_doubts(sqlite_hub, make_desktop):
