@@ -239,7 +239,9 @@ def alerts_table(alerts: Sequence[CentreAlert], now: datetime, limited: bool = F
 def transfers_table(key: str, title: str, lines: Iterable, names: Mapping[str, str], now: datetime,
                     empty: str) -> Table:
     """Cases as the transfer board lists them (``rq.transfer_board``: closed ones with a conflict to settle
-    first, then open ones most at risk first), the wait against its threshold; a conflict says which fields."""
+    first, then open ones most at risk first), what each needs (the bed or service: the next shift, or a room
+    working from the printed pack, must know it without the tracker), the wait against its threshold; a
+    conflict says which fields."""
     lines = list(lines)
     rows = []
     for line in lines:
@@ -250,12 +252,12 @@ def transfers_table(key: str, title: str, lines: Iterable, names: Mapping[str, s
         stage = t.status if r.level == "closed" else r.stage.replace("_", " ")
         risk = r.level + (f"; CONFLICT: {', '.join(words.transfer_field(f) for f in t.conflict_fields)}"
                           if t.has_conflict else "")
-        rows.append((t.local_ref, t.kind.replace("_", " "), t.priority,
+        rows.append((t.local_ref, t.kind.replace("_", " "), t.priority, t.clinical_need.strip() or "not recorded",
                      f"{words.short_name(names.get(t.from_code, t.from_code))} → {to}", stage,
                      wait, risk, t.owner or "—"))
-    return Table(key, title, ("Ref", "Kind", "Priority", "From → to", "Stage", "Waited of threshold", "Risk",
-                              "Owner"), tuple(rows), now, empty,
-                 widths=(0.07, 0.11, 0.1, 0.22, 0.13, 0.17, 0.09, 0.11),
+    return Table(key, title, ("Ref", "Kind", "Priority", "Clinical need", "From → to", "Stage", "Waited of threshold",
+                              "Risk", "Owner"), tuple(rows), now, empty,
+                 widths=(0.07, 0.09, 0.09, 0.17, 0.17, 0.11, 0.12, 0.09, 0.09),
                  warn_rows=frozenset(i for i, x in enumerate(lines)
                                      if x.risk.level == "breached" or x.transfer.has_conflict))
 

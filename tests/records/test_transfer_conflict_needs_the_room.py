@@ -75,16 +75,18 @@ def test_the_brief_handover_and_bc_pack_list_it_first(busy):
     assert late.title == "Transfers past their threshold or with a conflict to settle"
     refs = [row[0] for row in late.rows]
     assert refs[0] == "T-9999" and 0 in late.warn_rows
-    assert late.rows[0][4] == "departed" and late.rows[0][6] == "closed; CONFLICT: status"
+    first = dict(zip(late.headers, late.rows[0]))
+    assert first["Stage"] == "departed" and first["Risk"] == "closed; CONFLICT: stage"
     said = [p.text for s in brief.sections if s.title == "Transfers" for p in s.parts if hasattr(p, "text")]
     assert said == [f"{OPEN + 3:,} transfers open in all; 1 closed case with a conflict to settle (listed first)."]
     for name in ("handover", "bc-pack"):
         report = reports.build(store, name, NOW)
         table = report.table("open_transfers")
-        assert table.rows[0][0] == "T-9999" and "CONFLICT: status" in table.rows[0][6] and 0 in table.warn_rows
+        first = dict(zip(table.headers, table.rows[0]))
+        assert first["Ref"] == "T-9999" and "CONFLICT: stage" in first["Risk"] and 0 in table.warn_rows
         assert len(table.rows) == OPEN + 3 + 1
     watch = reports.build(store, "handover", NOW).table("watch_points")
-    assert ("Transfer conflict to settle", "T-9999 (departed): status changed on two desktops without seeing "
+    assert ("Transfer conflict to settle", "T-9999 (departed): stage changed on two desktops without seeing "
             "each other") in [row[:2] for row in watch.rows]
 
 

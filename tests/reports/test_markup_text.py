@@ -34,7 +34,7 @@ ACTION = "Ring <script>alert(1)</script> site lead & confirm <para>beds</para>"
 CONTACT = "Dr A <O'Neil> & Partners"
 NEED = "Level 3 bed <unclosed & <b>ventilated</b>"
 PLANTED = (DECISION, RATIONALE, ACTION, CONTACT, NEED)
-IN_SOME_PAPER = (DECISION, RATIONALE, ACTION, CONTACT)   # a case's clinical need is on no paper's data yet
+IN_SOME_PAPER = PLANTED   # a case's clinical need too, since the transfer tables print it (session 25)
 
 
 @pytest.fixture(scope="module")
