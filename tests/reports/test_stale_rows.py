@@ -61,3 +61,27 @@ def test_the_pdf_prints_the_stale_marks_on_the_rows(world, tmp_path):
     assert "STALE:" in critcon
     system = next(line for line in text.splitlines() if re.match(r"\s*System\s{2,}OPEL", line))   # the table's row
     assert "STALE:" in system
+
+
+def test_waiting_ambulances_are_dated_by_their_feed_and_go_stale(tmp_path):
+    """While ambulances wait, the offload rows are as at the newest handover update once that is over an
+    hour old (``SystemPicture.offload``), so six hours into an outage they read STALE, not "now".  The
+    summer world above cannot show it: ``tests.ui.feeds`` stamps its cleared handovers' updates at its own
+    clock (12 Jan 2026), months after that world's, so its feed never looks quiet (session 25: a paper
+    review took that for a fault of the model).  Here the world's clock is the feed's."""
+    from tests.reports.world import build_world
+    from tests.ui.feeds import NOW as FEED_NOW
+    _path, store = build_world(tmp_path, FEED_NOW)
+    try:
+        report = reports.build(store, "brief", FEED_NOW + timedelta(hours=6))
+    finally:
+        store.close()
+    table = report.table("key_figures")
+    rows = {row[0]: row for row in table.rows}
+    at, age = table.headers.index("As at"), table.headers.index("Age")
+    waiting = rows["Ambulances waiting to hand over"]
+    assert waiting[1] > 0 and waiting[at] < FEED_NOW and waiting[age].startswith("STALE: 6 h")
+    for name in ("Longest wait to hand over", "Handover hours lost today (beyond 15 min)",
+                 "Handovers over 60 min today"):
+        assert rows[name][age].startswith("STALE: 6 h"), rows[name]
+    assert rows["Longest wait to hand over"][1].startswith("at least ")
