@@ -16,7 +16,9 @@ from models.service import forecast as door
 
 log = logging.getLogger(__name__)
 TITLE = "Next 24 hours"
-HEADERS = ("Site", "Chance of OPEL 3+ within 24 h", "From", "Arrivals, next 24 h", "Busiest hour (arrivals, 80%)",
+# The chance says what it is from in its own cell ("34%, from 21 days of its level history"): a "From" column
+# of its own was empty for every site at OPEL 3+ or not estimated, so for all of them in an outage (session 25).
+HEADERS = ("Site", "Chance of OPEL 3+ within 24 h", "Arrivals, next 24 h", "Busiest hour (arrivals, 80%)",
            "Mean handover then (80%)")
 
 
@@ -38,15 +40,13 @@ def next_day_section(store, at: datetime) -> Section:
         chance = site.opel
         if chance.already or (chance.chance is not None and chance.chance >= 0.5):
             warn.add(len(rows))
-        rows.append((site.name, _chance_words(chance),
-                     f"its level history over {chance.days} days" if chance.chance is not None else "",
-                     *_busiest(site)))
+        rows.append((site.name, _chance_words(chance), *_busiest(site)))
     table = Table("next_24_hours", f"The acute sites' next 24 hours, from {words.clock(page.origin)}", HEADERS,
                   tuple(rows), page.origin, "No acute site on this replica yet.",
                   "Forecasts from this desktop's own history: each site's chance from how often, from a moment "
                   "like this one, it showed OPEL 3 or 4 within a day; the hours from up to its last four weeks, "
                   "8 in 10 inside the 80% interval. Sites at OPEL 3+ now, and chances of 50% and over, are marked.",
-                  widths=(0.24, 0.15, 0.16, 0.1, 0.18, 0.17), warn_rows=frozenset(warn))
+                  widths=(0.25, 0.24, 0.1, 0.22, 0.19), warn_rows=frozenset(warn))
     ics = _ics(page.ics)
     return Section(TITLE, ((ics,) if ics else ()) + (table, Text(_everyone(everyone))), page.origin)
 
@@ -69,7 +69,7 @@ def _chance_words(chance: opel_chance.OpelChance) -> str:
         return f"at OPEL {chance.shown_now} now"
     if chance.chance is None:
         return f"not estimated ({chance.reason})"
-    return opel_chance.percent(chance.chance)
+    return f"{opel_chance.percent(chance.chance)}, from {chance.days} days of its level history"
 
 
 def _busiest(site: door.SiteForecast) -> tuple:
