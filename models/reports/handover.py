@@ -36,7 +36,9 @@ def _decisions(store, at: datetime) -> Table:
                  ("Decided", "By", "Decision", "Rationale", "Actions"),
                  tuple((r.entry.decided_at, f"{r.entry.decision_maker} ({r.entry.decision_maker_role})",
                         r.entry.decision, r.entry.rationale, len(r.actions)) for r in rows), at,
-                 "No decision was recorded today.", widths=(0.13, 0.2, 0.3, 0.28, 0.09))
+                 "No decision was recorded today.", widths=(0.13, 0.2, 0.3, 0.28, 0.09),
+                 row_labels=tuple(f"decision of {words.clock(r.entry.decided_at)[11:]} by {r.entry.decision_maker}"
+                                  for r in rows))
 
 
 def _watch(r: reads.RoomReads, until: datetime, store) -> Table:

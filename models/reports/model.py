@@ -28,6 +28,8 @@ class Table:
     note: str = ""                        # a line under the table: a limit, a caveat, the source
     widths: tuple[float, ...] = ()        # column shares for the PDF (empty: equal)
     warn_rows: frozenset[int] = frozenset()   # rows the PDF marks (overdue, breached, stale)
+    row_labels: tuple[str, ...] = ()      # what each row is ("decision of 14:20 by Dr A"), said on a new page
+                                          # where its long text goes on (empty: the row's first cell)
 
     def __post_init__(self) -> None:
         for i, row in enumerate(self.rows):

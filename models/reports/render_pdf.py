@@ -98,21 +98,64 @@ def _table(st: _Styles, t: Table) -> list:
 
     data = [[Paragraph(_text(h), cell_head) for h in t.headers]]
     of_row = [-1]   # the report's row each table row shows (-1: the header)
+    going_on = [None]   # for a row that goes on with a long text's next piece: what to say if a page starts there
     for r, row in enumerate(cells):
         parts = [paras(v, widths[c]) for c, v in enumerate(row)]
+        label = t.row_labels[r] if r < len(t.row_labels) else _opening(cells[r][0])
         for k in range(max(len(p) for p in parts)):
             data.append([p[k] if k < len(p) else "" for p in parts])
             of_row.append(r)
-    table = RlTable(data, colWidths=widths, repeatRows=1, splitByRow=1)
+            going_on.append(Paragraph(_text(f"(continued: {label})"), cell) if k else None)
+    table = _GoingOnTable(data, colWidths=widths, repeatRows=1, splitByRow=1)
+    table.going_on = going_on
     style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOX", (0, 0), (-1, -1), 0.5, RULE),
              ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
              ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-             ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)]
+             ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING / 2), ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING / 2)]
     # A rule under each of the report's rows, none between the pieces of one.
     style += [("LINEBELOW", (0, i), (-1, i), 0.25, RULE) for i in range(len(data) - 1) if of_row[i] != of_row[i + 1]]
     style += [("BACKGROUND", (0, i), (-1, i), WARN_BG) for i, r in enumerate(of_row) if r in t.warn_rows]
     table.setStyle(TableStyle(style))
     return [CondPageBreak(TABLE_ROOM), head, table] + _note(st, t)
+
+
+def _opening(text: str, most: int = 48) -> str:
+    """A row's first cell as a label: whole when short, else its first words and "…"."""
+    text = " ".join(text.split())
+    return text if len(text) <= most else text[:most].rsplit(" ", 1)[0] + "…"
+
+
+CELL_PADDING, ROW_PADDING = 3 + 3, 1.5 + 1.5   # the report tables' left + right, top + bottom padding
+
+
+class _GoingOnTable(RlTable):
+    """A table whose page break can fall inside one report row (a long rationale in pieces): the new
+    page's first row then says in its first empty cell which row it continues ("(continued: decision of
+    14:20 by Dr A)"); the rationale's second page gave no hint of its decision (session 25, a paper review)."""
+
+    going_on: list = []
+
+    def split(self, availWidth, availHeight):
+        parts = super().split(availWidth, availHeight)
+        if len(parts) != 2 or not self.going_on:
+            return parts
+        first, rest = parts
+        n = len(first._cellvalues)
+        first.going_on = self.going_on[:n]
+        rest.going_on = self.going_on[:1] + self.going_on[n:]
+        said = rest.going_on[1] if len(rest.going_on) > 1 else None
+        if said is not None:
+            row = rest._cellvalues[1]
+            empty = next((c for c, v in enumerate(row) if v == "" or v is None), None)
+            if empty is not None:
+                row[empty] = said
+                heights = list(rest._argH)
+                if heights[1] is not None:   # the row as tall as the label needs (measuring the whole row again
+                    # misreads a split paragraph's piece as its whole text)
+                    _w, need = said.wrap(rest._colWidths[empty] - CELL_PADDING, availHeight)
+                    heights[1] = max(heights[1], need + ROW_PADDING)
+                rest._rowHeights = rest._argH = heights
+        return parts
 
 
 def _note(st: _Styles, t: Table) -> list:

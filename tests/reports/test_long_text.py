@@ -55,3 +55,24 @@ def test_long_text_goes_on_over_pages_and_none_of_it_is_lost(long_world, tmp_pat
         assert re.sub(r"\s+", "", URL) in whole, "the unbroken URL whole"
     missing = [n for n in wanted if f"(paragraph{n})." not in text]
     assert missing == [], missing
+
+
+def test_a_rationale_carried_onto_a_new_page_says_which_decision_it_continues(long_world, tmp_path):
+    """Session 25's paper review: the rationale's second and third pages began with its text under the
+    table's header and nothing to say whose decision it was; now the first row of such a page says."""
+    written = reports.make(long_world, "handover", tmp_path, NOW)
+    label = re.sub(r"\s+", "", "(continued: decision of 09:30 by Dr A)")
+    carried = 0
+    for n in range(1, written.pdf_pages + 1):
+        page = re.sub(r"\s+", "", subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), str(written.pdf), "-"],
+                                                 capture_output=True, text=True, timeout=60, check=True).stdout)
+        first_piece = re.search(r"\(paragraph(\d{1,2})\)\.", page)   # the rationale's (the action's are 100+)
+        if "Openescalationbedsateveryacutesite" in page:
+            assert label not in page, n   # not on the page where the decision itself is
+            continue
+        if first_piece is None:   # no rationale here, or only its unbroken URL's pieces
+            continue
+        carried += 1
+        assert label in page, f"page {n} goes on with the rationale without naming its decision"
+        assert page.index(label) < page.index(first_piece.group(0)), n
+    assert carried >= 1
