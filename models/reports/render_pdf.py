@@ -79,7 +79,7 @@ def _canvas(report: Report, f: Fonts, counter: list[int]):
 def _table(st: _Styles, t: Table) -> list:
     caption = f"{_text(t.title)} <font color='#5f6b73' size='7.5'>· as at {_text(show(t.as_at))}</font>"
     if not t.rows:
-        return [KeepTogether([Paragraph(caption, st.subhead), Paragraph(_text(t.empty), st.none)])] + _note(st, t)
+        return [KeepTogether([Paragraph(caption, st.subhead), Paragraph(_text(t.empty), st.none), *_note(st, t)])]
     # Not kept with the table (reportlab would move caption and table whole to the next page whenever they
     # fit one, leaving half a page blank): TABLE_ROOM before it keeps the caption off a page's last lines.
     head = Paragraph(caption, ParagraphStyle("table_caption", parent=st.subhead, keepWithNext=0))
@@ -106,17 +106,26 @@ def _table(st: _Styles, t: Table) -> list:
             data.append([p[k] if k < len(p) else "" for p in parts])
             of_row.append(r)
             going_on.append(Paragraph(_text(f"(continued: {label})"), cell) if k else None)
+    last = len(data) - 1   # the table's last row
+    if t.note:   # the note as a row of the table's own, under its box, kept with its last row: as a paragraph
+        # after the table it could land alone at the top of the next page (session 25, a paper review)
+        data.append([Paragraph(_text(t.note), st.small)] + [""] * (len(t.headers) - 1))
+        going_on.append(None)
     table = _GoingOnTable(data, colWidths=widths, repeatRows=1, splitByRow=1)
     table.going_on = going_on
-    style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOX", (0, 0), (-1, -1), 0.5, RULE),
+    style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOX", (0, 0), (-1, last), 0.5, RULE),
              ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
              ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
              ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING / 2), ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING / 2)]
     # A rule under each of the report's rows, none between the pieces of one.
-    style += [("LINEBELOW", (0, i), (-1, i), 0.25, RULE) for i in range(len(data) - 1) if of_row[i] != of_row[i + 1]]
+    style += [("LINEBELOW", (0, i), (-1, i), 0.25, RULE) for i in range(last) if of_row[i] != of_row[i + 1]]
     style += [("BACKGROUND", (0, i), (-1, i), WARN_BG) for i, r in enumerate(of_row) if r in t.warn_rows]
+    if t.note:
+        style += [("SPAN", (0, last + 1), (-1, last + 1)), ("NOSPLIT", (0, last), (-1, last + 1)),
+                  ("LEFTPADDING", (0, last + 1), (-1, last + 1), 0), ("RIGHTPADDING", (0, last + 1), (-1, last + 1), 0),
+                  ("TOPPADDING", (0, last + 1), (-1, last + 1), 2)]
     table.setStyle(TableStyle(style))
-    return [CondPageBreak(TABLE_ROOM), head, table] + _note(st, t)
+    return [CondPageBreak(TABLE_ROOM), head, table]
 
 
 def _opening(text: str, most: int = 48) -> str:
