@@ -19,6 +19,7 @@ from models.replica.orm import OutboxItem
 from models.replica.orm.types import utcnow
 from sync import shared_identity
 from sync.client import HubClient, HubRefused
+from sync.limits import time_problem
 from sync.protocol import RecordBatch, RecordPush
 
 CHUNK = 100
@@ -59,9 +60,12 @@ def push_pending(store, client: HubClient) -> PushResult:
             return result
         items = _within(items, PUSH_BYTES)
         try:
-            # sent_at: this computer's clock now (1.8), so the hub can say how long each waited here on one clock
-            receipt = client.push(RecordBatch(records=[RecordPush.model_validate(i.payload)
-                                                       for i in items], sent_at=utcnow()))
+            # sent_at: this computer's clock now (1.8), so the hub can say how long each waited here on one clock;
+            # none when the clock is outside the protocol's years (a dead clock battery: 1999), which failed the
+            # whole push here and, raised, stopped the pull too: the room went blind to the feed.
+            now = utcnow()
+            receipt = client.push(RecordBatch(records=[RecordPush.model_validate(i.payload) for i in items],
+                                              sent_at=None if time_problem(now) else now))
         except HubRefused as exc:
             # The whole request was refused (e.g. the token may not write):
             # keep every record, note why, and stop until something changes.
