@@ -40,3 +40,23 @@ def test_a_clock_back_in_1999_still_sends_what_was_recorded_before(sqlite_hub, t
     stored = [i["data"] for i in hub_feed(sqlite_hub) if i["kind"] == "record"]
     assert [d["uuid"] for d in stored] == [row.uuid]
     assert "device_sent_at" not in stored[0]   # no clock the hub could keep
+
+
+def test_a_sent_at_in_2101_in_utc_is_refused_not_kept_where_every_desktop_quarantines_it(sqlite_hub, make_desktop):
+    """``2100-12-31T23:30:00-01:00`` is in the protocol's years as written and 2101 in UTC, the form the hub
+    keeps: stored, every desktop quarantined the feed record (``device_sent_at`` is a protocol Time) and with
+    it the decision.  Refused naming ``sent_at``, as a push's other bad ``sent_at`` is; sent again without,
+    every desktop holds the decision."""
+    from tests.sync.hub.helpers import decision
+
+    d = decision("Open the ward")
+    bad = sqlite_hub.request("POST", "/v1/records", role="room_lead",
+                             json={"records": [d], "sent_at": "2100-12-31T23:30:00-01:00"})
+    assert bad.status_code == 422, bad.text
+    assert [f["field"] for f in bad.json()["fields"]] == ["sent_at"] and "2101" in bad.text, bad.text
+    assert sqlite_hub.request("POST", "/v1/records", role="room_lead",
+                              json={"records": [d]}).json()["results"][0]["status"] == "stored"
+    desk = make_desktop(sqlite_hub, "other")
+    assert desk.run_once().error is None
+    with desk.store.session() as s:
+        assert [e.uuid for e in s.query(DecisionEntry).all()] == [d["uuid"]]
