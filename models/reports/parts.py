@@ -175,6 +175,14 @@ def age_note(now: datetime, rows) -> str:
             "the figure may have changed since.")
 
 
+def _silent_note(now: datetime, rows) -> str:
+    """The worst sites' note for a STALE row while the feed is up: that provider has sent no level since."""
+    if not stale_rows(rows):
+        return ""
+    return (f"Age at {words.clock(now)}; a provider's level over {durations.span(reads.STALE.total_seconds() / 60)} "
+            f"old is marked {STALE_MARK} (shaded): it has sent none since, so phone it for its position.")
+
+
 def level_chart(overview: OverviewPage) -> Chart:
     pillars = sorted({p.pillar for p in overview.providers}, key=lambda k: list(words.PILLAR_NAMES).index(k)
                      if k in words.PILLAR_NAMES else 99)
@@ -212,8 +220,12 @@ def worst_sites(overview: OverviewPage, picture: SystemPicture, limit: int = WOR
         rows.append((words.short_name(p.name), words.pillar_name(p.pillar),
                      words.level(p.shown_level, p.at_least_level),
                      words.number(p.total, 2), "; ".join(why), p.assessed_at,
-                     age(picture.now, p.assessed_at, down), phoned_mark(picture, p.org_code)))
-    notes = [age_note(picture.now, rows)] + ([PHONED_NOTE] if any(r[-1] for r in rows) else [])
+                     # A provider's own level: over an hour old it is STALE with the feed up too, as the
+                     # bc-pack's list of providers says (a trust silent for 60 days led this table at OPEL 4,
+                     # unshaded: found by the session 25 review).
+                     age(picture.now, p.assessed_at, True), phoned_mark(picture, p.org_code)))
+    notes = [age_note(picture.now, rows) if down else _silent_note(picture.now, rows)]
+    notes += [PHONED_NOTE] if any(r[-1] for r in rows) else []
     return Table("worst_sites", "Worst sites and why",
                  ("Provider", "Pillar", "Level", "Score", "Why", "As at", "Age", "Phoned in"),
                  tuple(rows), max((p.assessed_at for p in overview.providers), default=None),

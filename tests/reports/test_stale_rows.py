@@ -85,3 +85,26 @@ def test_waiting_ambulances_are_dated_by_their_feed_and_go_stale(tmp_path):
                  "Handovers over 60 min today"):
         assert rows[name][age].startswith("STALE: 6 h"), rows[name]
     assert rows["Longest wait to hand over"][1].startswith("at least ")
+
+
+def test_a_provider_silent_for_60_days_is_stale_in_the_worst_sites_with_the_feed_up(tmp_path):
+    """A trust whose last level (OPEL 4, declared) came 60 days ago, every other provider sending: the brief's
+    and handover's worst sites listed it at OPEL 4 aged '60 d 0 h', unshaded and with no note, while the
+    bc-pack's list of providers said 'STALE: 60 d 0 h' of the same row (found by the session 25 review)."""
+    from tests.reports.world import build_world
+    from tests.ui.feeds import Feed
+
+    _path, store = build_world(tmp_path)
+    try:
+        Feed(first_seq=950_000).org("RZZ98", "Long Ago Hospital NHS Trust", "acute", 900.0).assessment(
+            "RZZ98", "acute", NOW - timedelta(days=60), {}, declared=4, reason="Declared in the autumn").apply(store)
+        for name in ("brief", "handover"):
+            table = reports.build(store, name, NOW).table("worst_sites")
+            rows = {r[0]: r for r in table.rows}
+            assert rows["Long Ago Hospital"][table.headers.index("Age")] == "STALE: 60 d 0 h", name
+            assert set(table.warn_rows) == {list(rows).index("Long Ago Hospital")}, name   # the others are fresh
+            assert "it has sent none since, so phone it for its position" in table.note
+            assert "the feed may be down" not in table.note
+        assert not reports.build(store, "brief", NOW).table("key_figures").warn_rows   # the feed is up
+    finally:
+        store.close()
