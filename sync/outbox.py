@@ -60,12 +60,9 @@ def push_pending(store, client: HubClient) -> PushResult:
             return result
         items = _within(items, PUSH_BYTES)
         try:
-            # sent_at: this computer's clock now (1.8), so the hub can say how long each waited here on one clock;
-            # none when the clock is outside the protocol's years (a dead clock battery: 1999), which failed the
-            # whole push here and, raised, stopped the pull too: the room went blind to the feed.
-            now = utcnow()
-            receipt = client.push(RecordBatch(records=[RecordPush.model_validate(i.payload) for i in items],
-                                              sent_at=None if time_problem(now) else now))
+            # sent_at: this computer's clock now (1.8), so the hub can say how long each waited here on one clock
+            receipt = client.push(RecordBatch(records=[RecordPush.model_validate(i.payload)
+                                                       for i in items], sent_at=_sent_at(utcnow())))
         except HubRefused as exc:
             # The whole request was refused (e.g. the token may not write):
             # keep every record, note why, and stop until something changes.
@@ -76,6 +73,12 @@ def push_pending(store, client: HubClient) -> PushResult:
             _note_error(store, [i.seq for i in items], str(exc))
             raise
         _apply_receipt(store, receipt, result)
+
+
+def _sent_at(now):
+    """This computer's clock for a push's ``sent_at``, or None (sent without it, as before 1.8) when it reads
+    outside the protocol's years: a wrong clock must not hold records recorded while it was right."""
+    return None if time_problem(now) else now
 
 
 def _within(items: list[OutboxItem], limit: int) -> list[OutboxItem]:

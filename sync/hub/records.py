@@ -207,9 +207,9 @@ def _sent_at(body: dict) -> str | None:
     if body.get("sent_at") is None:
         return None
     problem = _time_problem(body["sent_at"])
-    # Kept in UTC, checked there too: 2100-12-31T23:30-01:00 is 2101 in UTC, and a feed record carrying it
-    # was quarantined by every desktop (FeedRecord.device_sent_at is a protocol Time), the decision with it.
-    problem = problem or time_problem(datetime.fromisoformat(body["sent_at"]).astimezone(timezone.utc))
+    if not problem:   # kept in UTC, so checked there too: "2100-12-31T23:30-01:00" is 2101, refused by every desktop
+        utc = time_problem(datetime.fromisoformat(body["sent_at"]).astimezone(timezone.utc))
+        problem = utc and f"'{body['sent_at']}' in UTC: {utc}"
     if problem:
         raise validation("sent_at is not a time this hub can keep",
                          [p.FieldError(field="sent_at", reason=problem)])
