@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 
 from models.rules.intervals import fmt_number
-from models.uk_time import UK, day_clock, readings
+from models.uk_time import UK, day_clock, readings, repeated_zone
 from sync.hub import schema as s
 from sync.limits import MAX_BEDS
 
@@ -186,6 +186,18 @@ _AS_AT_FORMATS = ("%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%
 _BARE_TIME = re.compile(r"^([01]?[0-9]|2[0-3])[:.]([0-5][0-9])$")
 
 
+_ZONE = re.compile(r"^(.*?)\s*\b(BST|GMT)$", re.IGNORECASE)   # "01:30 BST": which of the autumn's two 01:30s
+
+
+def _said(now: datetime, at: datetime) -> str:
+    """``day_clock`` with the year when it is not this year's: "05/12/2025 20:00" typed on Sat 05 Dec 2026
+    was refused as "Fri 05 Dec 20:00 is more than 12 hours ago", the slipped year nowhere to be seen."""
+    local = at.astimezone(UK)
+    if local.year == now.astimezone(UK).year:
+        return day_clock(now, at)
+    return f"{local:%a %d %b %Y %H:%M}{repeated_zone(local)}"
+
+
 def as_at_text(at: datetime) -> str:
     """``at`` as the field writes it: UK wall time to the minute ("05/12/2026 10:40")."""
     return at.astimezone(UK).strftime("%d/%m/%Y %H:%M")
@@ -211,11 +223,14 @@ def _walls(typed: str, now: datetime) -> list[datetime] | None:
 def as_at(form: dict[str, str], now: datetime) -> tuple[datetime, str | None]:
     """The time the form's figures describe (UTC), or ``now`` and why the typed one cannot be taken. Left as
     the form showed it (or empty), the figures are as at ``now``: a form opened at 10:00 and sent at 10:20
-    describes 10:20. A wall time the autumn change repeats takes the later reading not after ``now``."""
+    describes 10:20. A wall time the autumn change repeats takes the later reading not after ``now``, or the
+    one its zone names ("01:30 BST")."""
     typed = (form.get(AS_AT) or "").strip()
     if not typed or typed == (form.get(AS_AT_SHOWN) or "").strip():
         return now, None
-    walls = _walls(typed, now)
+    zoned = _ZONE.match(typed)
+    zone = zoned.group(2).upper() if zoned else None
+    walls = _walls(zoned.group(1) if zoned else typed, now)
     if walls is None:
         return now, (f"{AS_AT_LABEL}: '{typed[:40]}' is not a date and time; write the day and the UK time, e.g. "
                      f"{as_at_text(now)[:10]} 08:00, or only the time (08:00) for today")
@@ -226,16 +241,22 @@ def as_at(form: dict[str, str], now: datetime) -> tuple[datetime, str | None]:
             problem = problem or (f"{AS_AT_LABEL}: {wall:%H:%M} on {wall:%d/%m/%Y} does not exist in UK time (the "
                                   "clocks went forward an hour at 01:00); write the time the clocks showed")
             continue
+        if zone:   # "01:30 BST" after the autumn change's second 01:30 has passed: the first, as written
+            found = [at for at in found if at.astimezone(UK).tzname() == zone]
+            if not found:
+                problem = problem or (f"{AS_AT_LABEL}: UK time at {wall:%H:%M} on {wall:%d/%m/%Y} is not {zone}; "
+                                      f"write the time without {zone}")
+                continue
         past = [at for at in found if at <= now]
         if not past:
-            problem = problem or (f"{AS_AT_LABEL}: {day_clock(now, found[0])} is in the future (it is now "
+            problem = problem or (f"{AS_AT_LABEL}: {_said(now, found[0])} is in the future (it is now "
                                   f"{day_clock(now, now)}); write the time the figures describe, at or before now")
             continue
         at = past[-1]
         if now - at > AS_AT_OLDEST:
             hours = int(AS_AT_OLDEST.total_seconds() // 3600)
             since = day_clock(now, now - AS_AT_OLDEST)
-            problem = problem or (f"{AS_AT_LABEL}: {day_clock(now, at)} is more than {hours} hours ago; the form "
+            problem = problem or (f"{AS_AT_LABEL}: {_said(now, at)} is more than {hours} hours ago; the form "
                                   f"takes figures of the last {hours} hours (from {since}): send older figures in "
                                   "a CSV file, each with its own time")
             continue
