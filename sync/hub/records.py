@@ -206,7 +206,9 @@ def _sent_at(body: dict) -> str | None:
     so a resend with it fixed or left out stores them)."""
     if body.get("sent_at") is None:
         return None
-    problem = _time_problem(body["sent_at"])
+    raw = body["sent_at"]
+    # A lone surrogate first: echoed in the 422's reason it could not be written as UTF-8 (a 500).
+    problem = (text_problem(raw) if isinstance(raw, str) else None) or _time_problem(raw)
     if not problem:   # kept in UTC, so checked there too: "2100-12-31T23:30-01:00" is 2101, refused by every desktop
         utc = time_problem(datetime.fromisoformat(body["sent_at"]).astimezone(timezone.utc))
         problem = utc and f"'{body['sent_at']}' in UTC: {utc}"

@@ -52,3 +52,18 @@ def test_a_desktop_whose_clock_is_outside_the_window_still_pushes_what_it_record
         assert s.get(DecisionEntry, entry.uuid).hub_seq is not None
     stored = [i["data"] for i in hub_feed(sqlite_hub) if i["kind"] == "record"]
     assert [d["uuid"] for d in stored] == [entry.uuid] and "device_sent_at" not in stored[0]
+
+
+def test_no_sent_at_is_answered_with_a_5xx_and_a_refused_one_stores_nothing(sqlite_hub):
+    odd = [0, 1.5, True, [], {}, "", " ", "x" * 100_000, "2026-12-05", "2026-12-05T21:00", "2026-12-05T21:00:00Z",
+           "2026-12-05T21:00:00+24:00", "9999-12-31T23:59:59+14:00", "0001-01-01T00:00:00-14:00",
+           "2026-13-05T21:00:00+00:00", "2026-12-05T21:00:00\x00+00:00", "\ud800"]
+    for n, sent_at in enumerate(odd):
+        rec = decision(f"Odd {n}", device=f"desk-odd-{n}")
+        resp = sqlite_hub.request("POST", "/v1/records", role="room_lead", json={"records": [rec], "sent_at": sent_at})
+        assert resp.status_code in (200, 422), (sent_at, resp.status_code, resp.text[:300])
+        if resp.status_code == 422:
+            assert [f["field"] for f in resp.json()["fields"]] == ["sent_at"], resp.text
+    for item in hub_feed(sqlite_hub):
+        if item["kind"] == "record":
+            FeedRecord.model_validate(item["data"])
