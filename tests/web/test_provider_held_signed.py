@@ -121,3 +121,13 @@ def test_pack_signs_within_the_cookie_size_and_unpack_takes_only_its_own():
     assert held_form.unpack(value, other) is None and held_form.tampered(value, other)
     assert held_form.unpack(value[:-1] + ("A" if value[-1] != "A" else "B"), key) is None
     assert not held_form.tampered(None, key) and not held_form.tampered("", key)
+
+
+def test_a_held_value_is_not_taken_after_its_hour_even_when_a_browser_keeps_sending_it():
+    """Review, session 25: the value carried no end of its own (Max-Age binds only the browser), so a copy
+    taken from a browser was put on that user's form whenever it was sent again, days later."""
+    key = b"k" * 32
+    value, _ = held_form.pack("u", None, {"m.x": "1"}, key, now=1_000_000)
+    assert held_form.unpack(value, key, now=1_000_000 + held_form.HELD_SECONDS - 1) is not None
+    assert held_form.unpack(value, key, now=1_000_000 + held_form.HELD_SECONDS + 1) is None
+    assert held_form.tampered(value, key, now=1_000_000 + 86_400)

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -56,39 +57,43 @@ def _mac(key: bytes, body: str) -> str:
     return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
 
-def pack(user: str, org: str | None, fields: dict[str, str], key: bytes) -> tuple[str | None, list[str]]:
-    """The cookie's signed value for ``fields`` (the filled ones), and the names of any left out to fit."""
+def pack(user: str, org: str | None, fields: dict[str, str], key: bytes,
+         now: float | None = None) -> tuple[str | None, list[str]]:
+    """The cookie's signed value for ``fields`` (the filled ones), and the names of any left out to fit. It
+    carries its own end (``until``, epoch seconds, signed with it): the cookie's Max-Age binds only the browser,
+    so a copy of the value taken from one would otherwise be put on the form for good."""
+    until = int(time.time() if now is None else now) + HELD_SECONDS
     kept = {k: v for k, v in fields.items() if v.strip()}
     left_out: list[str] = []
     room = MAX_VALUE - _MAC_CHARS - 1
     for name in sorted(kept, key=lambda n: -len(kept[n])):   # the longest (a reason) first
-        body = _encode({"user": user, "org": org, "fields": kept})
+        body = _encode({"user": user, "org": org, "fields": kept, "until": until})
         if len(body) <= room:
             return f"{body}.{_mac(key, body)}", left_out
         left_out.append(name)
         kept.pop(name)
-    body = _encode({"user": user, "org": org, "fields": kept})
+    body = _encode({"user": user, "org": org, "fields": kept, "until": until})
     return (f"{body}.{_mac(key, body)}" if len(body) <= room else None), left_out
 
 
-def unpack(value: str | None, key: bytes) -> dict | None:
-    """{"user", "org", "fields"} from a cookie :func:`pack` made under ``key``; None for anything else (see
-    :func:`tampered`)."""
+def unpack(value: str | None, key: bytes, now: float | None = None) -> dict | None:
+    """{"user", "org", "fields"} from a cookie :func:`pack` made under ``key`` whose hour has not ended; None
+    for anything else (see :func:`tampered`)."""
     if not value or len(value) > MAX_VALUE:
         return None
     body, _, mac = value.rpartition(".")
     if not body or len(mac) != _MAC_CHARS or not hmac.compare_digest(mac.encode("ascii", "replace"),
                                                                       _mac(key, body).encode("ascii")):
         return None
-    return _decode(body)
+    return _decode(body, time.time() if now is None else now)
 
 
-def tampered(value: str | None, key: bytes) -> bool:
-    """A held cookie was sent and the hub cannot take it as its own."""
-    return bool(value) and unpack(value, key) is None
+def tampered(value: str | None, key: bytes, now: float | None = None) -> bool:
+    """A held cookie was sent and the hub cannot take it as its own (or its hour has ended)."""
+    return bool(value) and unpack(value, key, now) is None
 
 
-def _decode(value: str) -> dict | None:
+def _decode(value: str, now: float) -> dict | None:
     try:
         data = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("utf-8"))
     except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
@@ -99,6 +104,9 @@ def _decode(value: str) -> dict | None:
     if not isinstance(fields, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in fields.items()):
         return None
     if org is not None and not isinstance(org, str):
+        return None
+    until = data.get("until")
+    if type(until) is not int or until < now:   # past its hour (a copy kept from the browser), or none
         return None
     return {"user": data["user"], "org": org, "fields": fields}
 
