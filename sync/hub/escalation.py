@@ -228,24 +228,11 @@ class Escalator:
     def _orphaned(conn, leased: list) -> dict[str, str]:
         """Of rows under a lease (an attempt taken, not recorded), those whose taker is known dead
         (``sync.hub.lease_holder``): alert id -> the holder's name."""
-        h = s.escalation_holder.c
-        taken = {r["alert_uuid"]: r["attempts"] for r in leased}
-        ids, out = sorted(taken), {}
-        for i in range(0, len(ids), _CHUNK):
-            for uid, attempts, holder in conn.execute(select(h.alert_uuid, h.attempts, h.holder).where(
-                    h.alert_uuid.in_(ids[i:i + _CHUNK]))):
-                if attempts == taken[uid] and lease_holder.dead(holder):
-                    out[uid] = holder
-        return out
+        return lease_holder.orphaned(conn, s.escalation_holder, {r["alert_uuid"]: r["attempts"] for r in leased})
 
     def _hold(self, conn, alert_uuid: str, attempts: int, now: datetime) -> None:
         """This process's name on the attempt it took, in the take's transaction."""
-        if self.holder is None:
-            return
-        dialect = postgresql if self.db.kind == "postgresql" else sqlite
-        values = {"attempts": attempts, "holder": self.holder, "taken_at": now}
-        conn.execute(dialect.insert(s.escalation_holder).values(alert_uuid=alert_uuid, **values)
-                     .on_conflict_do_update(index_elements=["alert_uuid"], set_=values))
+        lease_holder.hold(conn, self.db.kind, s.escalation_holder, alert_uuid, attempts, self.holder, now)
 
     def _deliver(self, to: Recipient, batch: list, now: datetime, report: CheckReport, real: bool) -> None:
         alerts = [live for _row, live in batch]

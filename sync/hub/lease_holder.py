@@ -1,5 +1,6 @@
 """Who holds a mailer's lease, and whether that process is dead: a hub killed mid-send is taken over at
-once by a process that can tell, not after the lease runs out.
+once by a process that can tell, not after the lease runs out.  Both mailers use it (alert escalation:
+``escalation_holder``; SPoC messages: ``spoc_holder``), through :func:`hold` and :func:`orphaned`.
 
 A process is named by what tells it apart on its machine for as long as the machine runs: the kernel's boot
 id (``/proc/sys/kernel/random/boot_id``), its PID namespace (a container has its own: the same number is
@@ -16,8 +17,13 @@ from __future__ import annotations
 
 import functools
 import os
+from datetime import datetime
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 _PREFIX = "proc1"
+_CHUNK = 500
 
 
 def _read(path: str) -> str | None:
@@ -75,3 +81,28 @@ def dead(holder: str | None) -> bool:
     if started is None:   # no such process, or /proc unreadable for it: which?
         return not os.path.exists(f"/proc/{pid}")
     return started != parts[4]
+
+
+def hold(conn, kind: str, table: Table, key: str, attempts: int, holder: str | None, now: datetime) -> None:
+    """``holder`` named on attempt ``attempts`` of ``key`` in a holder table (``sync.hub.schema._holder_table``),
+    on ``conn``: in the take's transaction.  Nothing when this process cannot be named."""
+    if holder is None:
+        return
+    dialect = postgresql if kind == "postgresql" else sqlite
+    key_column = table.primary_key.columns.values()[0].name
+    values = {"attempts": attempts, "holder": holder, "taken_at": now}
+    conn.execute(dialect.insert(table).values({key_column: key, **values})
+                 .on_conflict_do_update(index_elements=[key_column], set_=values))
+
+
+def orphaned(conn, table: Table, taken: dict[str, int]) -> dict[str, str]:
+    """Of attempts under a lease (key -> the attempt taken, not recorded), those whose taker is known dead:
+    key -> the holder's name."""
+    key_column = table.primary_key.columns.values()[0]
+    ids, out = sorted(taken), {}
+    for i in range(0, len(ids), _CHUNK):
+        for key, attempts, holder in conn.execute(select(key_column, table.c.attempts, table.c.holder).where(
+                key_column.in_(ids[i:i + _CHUNK]))):
+            if attempts == taken[key] and dead(holder):
+                out[key] = holder
+    return out

@@ -13,14 +13,19 @@ the SMTP set-up alert escalation uses, with the outcome on the feed.
 3. A sent or failed message goes on the feed as ``message_delivery`` (``FeedMessageDelivery``) in the
    same transaction as its row, so every desktop shows it on the message.
 
+A hub stopping hands back what it took and has not begun (:meth:`MessageSender.hand_back`); each attempt
+taken names its process in ``spoc_holder`` (:mod:`sync.hub.lease_holder`, shared with escalation), so a
+process on the same machine that can tell the holder ended (killed mid-send) takes the message over at
+once, not after the lease.  A live holder is never taken over (its lease is renewed before each message).
 As for escalation, the only way a message is emailed twice is a hub killed after the SMTP server
-accepted it and before the row recorded that (its lease then runs out and it is sent again).
+accepted it and before the row recorded that (it is then taken over and sent again).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,7 +37,7 @@ from sqlalchemy import insert, select, update
 from models.messages import record as rules
 from sync import protocol as p
 from sync.hub import schema as s
-from sync.hub import mail_loop, smtp_sender
+from sync.hub import lease_holder, mail_loop, smtp_sender
 from sync.hub.db import Writer
 
 log = logging.getLogger("sync.hub")
@@ -91,6 +96,10 @@ class MessageSender:
     def __init__(self, hub, send: Callable = smtp_sender.send) -> None:
         self.hub = hub
         self.send = send
+        self.holder = lease_holder.identity()   # this process, named on each attempt it takes
+        self._lock = threading.Lock()   # the queue below, between the check's thread and hand_back
+        self._queue: list[dict] = []    # taken by this check, not begun
+        self._closed = False
 
     @property
     def config(self):
@@ -99,30 +108,78 @@ class MessageSender:
     def check(self, now: datetime | None = None, stopping: Callable[[], bool] = lambda: False) -> CheckReport:
         report = CheckReport()
         now = now or s.utcnow()
-        for row in self._take(now):
-            if stopping():
-                break   # the row stays pending; its lease runs out and the next check sends it
-            self._deliver(row, report)
+        taken = self._take(now)
+        with self._lock:
+            self._queue = taken
+        while True:
+            with self._lock:   # a row leaves the queue before it is begun: never handed back and sent too
+                if self._closed or not self._queue or stopping():
+                    rest, self._queue = self._queue, []
+                    break
+                row = self._queue.pop(0)
+            if self._renew(row):   # else taken over meanwhile (this process's lease ran out)
+                self._deliver(row, report)
+        self._release(rest, now)   # stopping: the next start sends them at once, not after the lease
         return report
+
+    def hand_back(self) -> None:
+        """The hub is stopping: what this process took and has not begun goes back, due now (the one being
+        sent, if any, is left to finish; if the process ends first, its holder has ended: taken over at once)."""
+        with self._lock:
+            self._closed = True
+            rest, self._queue = self._queue, []
+        self._release(rest, s.utcnow())
+
+    def _lease(self) -> timedelta:
+        """At least two whole attempts and a check: a live process's lease never runs out while it sends."""
+        return timedelta(seconds=max(self.config.lease_seconds,
+                                     2 * self.config.smtp.attempt_seconds + CHECK_SECONDS))
 
     def _take(self, now: datetime) -> list[dict]:
         t = s.spoc_delivery
         db = self.hub.db
         with db.read() as conn:
-            rows = conn.execute(select(t).where(t.c.state == "pending", t.c.next_attempt_at <= now)
-                                .order_by(t.c.created_at)).mappings().all()
+            rows = conn.execute(select(t).where(t.c.state == "pending").order_by(t.c.created_at)).mappings().all()
+            leased = {r["message_uuid"]: r["attempts"] for r in rows if r["next_attempt_at"] > now and _unrecorded(r)}
+            orphaned = lease_holder.orphaned(conn, s.spoc_holder, leased) if leased else {}
+        rows = [r for r in rows if r["next_attempt_at"] <= now or r["message_uuid"] in orphaned]
         taken = []
         if not rows:
             return taken
-        lease = now + timedelta(seconds=self.config.lease_seconds)
+        lease = now + self._lease()
         with db.plain() as conn:
             for row in rows:
-                mine = (t.c.message_uuid == row["message_uuid"]) & (t.c.state == "pending") & (
-                    t.c.attempts == row["attempts"])
+                uid = row["message_uuid"]
+                mine = (t.c.message_uuid == uid) & (t.c.state == "pending") & (t.c.attempts == row["attempts"])
                 if conn.execute(update(t).where(mine).values(attempts=row["attempts"] + 1,
-                                                             next_attempt_at=lease)).rowcount == 1:
-                    taken.append(dict(row, attempts=row["attempts"] + 1))
+                                                             next_attempt_at=lease)).rowcount != 1:
+                    continue   # another hub process took it
+                lease_holder.hold(conn, db.kind, s.spoc_holder, uid, row["attempts"] + 1, self.holder, now)
+                if uid in orphaned:
+                    log.warning("message %s: attempt %d was taken by a hub process that has ended (%s) and never "
+                                "recorded; taken over now, not at the lease's end", uid, row["attempts"],
+                                orphaned[uid])
+                taken.append(dict(row, attempts=row["attempts"] + 1))
         return taken
+
+    def _renew(self, row: dict) -> bool:
+        """The row's lease from now, not from the check's start (messages before it may have taken long)."""
+        t = s.spoc_delivery
+        with self.hub.db.plain() as conn:
+            return conn.execute(update(t).where(t.c.message_uuid == row["message_uuid"], t.c.state == "pending",
+                                                t.c.attempts == row["attempts"])
+                                .values(next_attempt_at=s.utcnow() + self._lease())).rowcount == 1
+
+    def _release(self, rows: list[dict], now: datetime) -> None:
+        """Taken and not tried: back to their state before the take, due now."""
+        if not rows:
+            return
+        t = s.spoc_delivery
+        with self.hub.db.plain() as conn:
+            for row in rows:
+                conn.execute(update(t).where(t.c.message_uuid == row["message_uuid"], t.c.state == "pending",
+                                             t.c.attempts == row["attempts"])
+                             .values(attempts=row["attempts"] - 1, next_attempt_at=now))
 
     def _deliver(self, row: dict, report: CheckReport) -> None:
         data = json.loads(row["message"])
@@ -167,6 +224,18 @@ class MessageSender:
             log.warning("message %s: email failed (attempt %d): %s", uid, attempts, error.reason)
 
 
+def _unrecorded(row) -> bool:
+    """An attempt taken and not recorded (each attempt recorded adds to the log): under a process's lease."""
+    return len(json.loads(row["attempt_log"])) < row["attempts"]
+
+
 async def run(hub) -> None:
     """Send what is due every :data:`CHECK_SECONDS` until the hub stops; a failing check is logged."""
-    await mail_loop.check_every(hub, MessageSender(hub).check, CHECK_SECONDS, "message")
+    sender = MessageSender(hub)
+    try:
+        await mail_loop.check_every(hub, sender.check, CHECK_SECONDS, "message")
+    finally:   # also when the hub cancels this task as it stops: its check's thread may be cut short
+        try:
+            sender.hand_back()
+        except Exception:  # noqa: BLE001 - the rows then wait for their holder to be seen ended, or the lease
+            log.exception("message: could not hand back the messages taken and not sent")

@@ -222,13 +222,17 @@ alert_escalation = Table(
 # with the take; ``attempts`` the attempt it took (a row for an older attempt names nobody now).
 # A new table only: the schema version does not change, and an older hub leaves it alone (its leases are
 # waited out, as before).
-escalation_holder = Table(
-    "escalation_holder", metadata,
-    Column("alert_uuid", String(36), primary_key=True),
-    Column("attempts", Integer, nullable=False),
-    Column("holder", String(200), nullable=False),
-    Column("taken_at", UTCText, nullable=False),
-)
+def _holder_table(name: str, key: str) -> Table:
+    """A mailer's holder table (escalation's, the SPoC messages'): one shape, read and written by
+    ``sync.hub.lease_holder.hold`` / ``orphaned`` (its key column first)."""
+    return Table(name, metadata,
+                 Column(key, String(36), primary_key=True),
+                 Column("attempts", Integer, nullable=False),
+                 Column("holder", String(200), nullable=False),
+                 Column("taken_at", UTCText, nullable=False))
+
+
+escalation_holder = _holder_table("escalation_holder", "alert_uuid")
 
 # /m/'s week ahead as the hub process that worked it out last left it (sync.hub.web.week_shared), one row:
 # every process shows the same week, worked out once.  A new table only, as above.
@@ -327,3 +331,7 @@ spoc_delivery = Table(
     Column("message", Text, nullable=False),       # the record's data (JSON): what to send, for retries
     Index("ix_spoc_delivery_state", "state", "next_attempt_at"),
 )
+
+# Which process took each SPoC message's latest attempt: as ``escalation_holder`` (the same shape and code,
+# sync.hub.lease_holder), so a hub killed mid-send is taken over at once, not after the lease.  New table only.
+spoc_holder = _holder_table("spoc_holder", "message_uuid")
