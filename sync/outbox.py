@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from pydantic import ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -59,10 +60,12 @@ def push_pending(store, client: HubClient) -> PushResult:
         if not items:
             return result
         items = _within(items, PUSH_BYTES)
+        records, items = _checked(store, items, result)
+        if not records:
+            continue   # every one of these refused here: the next lot
         try:
             # sent_at: this computer's clock now (1.8), so the hub can say how long each waited here on one clock
-            receipt = client.push(RecordBatch(records=[RecordPush.model_validate(i.payload)
-                                                       for i in items], sent_at=_sent_at(utcnow())))
+            receipt = client.push(RecordBatch(records=records, sent_at=_sent_at(utcnow())))
         except HubRefused as exc:
             # The whole request was refused (e.g. the token may not write):
             # keep every record, note why, and stop until something changes.
@@ -73,6 +76,28 @@ def push_pending(store, client: HubClient) -> PushResult:
             _note_error(store, [i.seq for i in items], str(exc))
             raise
         _apply_receipt(store, receipt, result)
+
+
+def _checked(store, items: list[OutboxItem], result: PushResult) -> tuple[list[RecordPush], list[OutboxItem]]:
+    """The records of ``items`` the protocol takes, and their items.  One that fails (a payload an older version
+    or a damaged file left) is refused here, kept with its reason naming the field, as the hub's refusals are:
+    raised, it ended every push and the pull behind it, for good."""
+    records, kept, refused = [], [], {}
+    for item in items:
+        try:
+            records.append(RecordPush.model_validate(item.payload))
+            kept.append(item)
+        except ValidationError as exc:
+            refused[item.seq] = "not sent: this desktop's check of the record failed: " + "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}" for e in exc.errors())
+    if refused:
+        now = utcnow()
+        with store.writing() as s:
+            for seq, reason in refused.items():
+                s.execute(update(OutboxItem).where(OutboxItem.seq == seq).values(rejected_at=now,
+                                                                                  last_error=reason[:2000]))
+        result.rejected += len(refused)
+    return records, kept
 
 
 def _sent_at(now):
