@@ -77,6 +77,16 @@ def test_an_untouched_export_is_whole_to_the_app_and_to_the_standalone_checker(m
     assert "manifest.json SHA-256" in out
 
 
+def test_checking_an_export_leaves_the_process_csv_limit_as_it_was(month):
+    """The checker reads a CSV of long cells with a raised csv.field_size_limit, a setting of the whole process:
+    left raised, a rota file with a 200,000-character cell was read as a row instead of being named unreadable
+    (the rota import test failed in a CI worker after this one; session 25)."""
+    import csv
+    before = csv.field_size_limit()
+    assert run_app(month[0]).problems == []
+    assert csv.field_size_limit() == before
+
+
 def test_the_standalone_hash_and_csv_cell_are_the_apps(month):
     """The two definitions side by side on every entry of the month, and on values the month lacks."""
     export, *_ = month
