@@ -339,12 +339,16 @@ class HubDB:
             yield conn
 
     @contextmanager
-    def plain(self) -> Iterator[Connection]:
-        """A transaction for writes that put nothing on the feed (tokens, quarantine)."""
+    def plain(self, proves_space: bool = True) -> Iterator[Connection]:
+        """A transaction for writes that put nothing on the feed (tokens, quarantine).  ``proves_space`` False:
+        a small housekeeping update (a claim, a session's touch) that can succeed in a page already held while
+        the disk is full, so its success does not end a storage fault /health reports (session 25: the week
+        ahead's claim did, and /health said "ok" while every submission was refused for a full disk)."""
         with self._watching_storage():
             with self._connect_for_write() as conn, conn.begin():
                 yield conn
-            self.storage.succeeded()
+            if proves_space:
+                self.storage.succeeded()
 
     @contextmanager
     def _watching_storage(self) -> Iterator[None]:

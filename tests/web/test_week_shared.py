@@ -121,3 +121,19 @@ def test_one_claimant_at_a_time_on_both_databases(hub_db):
     assert week_shared.claim(hub_db, "a", now + week_shared.CLAIM + timedelta(seconds=2))   # b died
     week_shared.let_go(hub_db, "a", now + week_shared.CLAIM + timedelta(seconds=3))
     assert week_shared.claim(hub_db, "b", now + week_shared.CLAIM + timedelta(seconds=4))
+
+
+def test_the_week_claim_does_not_end_a_storage_fault_health_reports(hub_db):
+    """A full disk refuses every submission; the week ahead's claim, a small update a page already held can
+    take, still succeeded, and /health then said "ok" (a CI run's full-filesystem test, session 25).  The
+    claim, the kept week and a let-go leave the fault standing; a write that stores data ends it."""
+    hub_db.storage.failed(type("Full", (Exception,), {"sqlite_errorcode": 13})())
+    assert hub_db.storage.reason and "full" in hub_db.storage.reason
+    now = utcnow()
+    assert week_shared.claim(hub_db, "a", now)
+    week_shared.keep(hub_db, "a", now, 7, door.WeekAhead(now, None, None))
+    week_shared.let_go(hub_db, "a", now)
+    assert hub_db.storage.reason and "full" in hub_db.storage.reason
+    with hub_db.plain():   # a write that proves space (a token, a quarantined item) still ends it
+        pass
+    assert hub_db.storage.reason is None
