@@ -14,6 +14,7 @@ from models.records import action_reassign, action_withdraw, actions_due
 from models.replica.orm.types import utcnow
 from models.reports import period_reads
 from models.service import actions as door
+from models.uk_time import UK
 from sync import authoring
 from tests.records.conftest import synced
 from tests.records.test_action_withdrawn import ROLE, _gave
@@ -55,6 +56,8 @@ def test_a_withdrawal_link_naming_no_action_leaves_the_board_report_counting(sql
                               rationale="A link from a newer desktop", recorded_by="Dr Lead",
                               links=[{"kind": "action_withdrawn"}])
     synced(a, b)
-    today = now.date()
-    read = period_reads.read_period(b.store, today - timedelta(days=1), today, now + timedelta(hours=3))
+    # UK days from yesterday to the day of the later action's due time (after 22:00 that is tomorrow: a clean-clone
+    # run at 22:05 counted 1, the period ending at midnight before it was due)
+    today, last = (t.astimezone(UK).date() for t in (now, now + timedelta(hours=3)))
+    read = period_reads.read_period(b.store, today - timedelta(days=1), last, now + timedelta(hours=3))
     assert read.actions.due_still_open == 2
