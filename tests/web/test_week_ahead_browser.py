@@ -2,7 +2,9 @@
 weeks of handovers and occupancy (``tests.web.week_world``): the section says it is being worked out,
 then shows the system's days within a refresh; the list of sites opens in place and stays open across a
 refresh, and each site's days are a page of their own one tap away (``/m/week/<code>``), refreshed in place
-too; nothing is wider than the phone, every target takes a thumb, and axe finds nothing serious on either.
+too; today's arrivals stand above their range (the widest row: its "above range" once held the table
+50 px wider than the phone); nothing is wider than the phone, every target takes a thumb, and axe finds
+nothing serious on either.
 
 ``SCC_WRITE_SCREENSHOTS=1`` writes docs/screenshots/web-week-*.png.
 """
@@ -28,7 +30,9 @@ def hub(tmp_path_factory):
     process = start_hub(tmp_path_factory.mktemp("web-week"), orgs=week_world.ORGS,
                         env={"SCC_WEB_REFRESH_SECONDS": str(REFRESH_S)})
     try:
-        week_world.send(process, utcnow(), 42)
+        now = utcnow()
+        week_world.send(process, now, 42)
+        week_world.surge_today(process, now)   # today's arrivals above their range: the widest row a phone meets
         add_account(process.db_url, "director", "director_on_call")
         yield process
     finally:
@@ -56,8 +60,10 @@ def test_the_week_ahead_on_a_phone_light_and_dark(browser, hub, scheme):
             page.evaluate("window.scrollTo(0, document.getElementById('h-week').getBoundingClientRect().top + window.scrollY - 70)")
             page.screenshot(path=str(SHOTS / f"web-week-360x640-{scheme}.png"))
         table = section.locator(".wk-wrap").first
+        today = table.locator("tbody tr").first.inner_text()
+        assert "today" in today and "above range" in today, today
         widths = table.evaluate("e => [e.scrollWidth, e.clientWidth]")
-        assert widths[0] <= widths[1], f"the system's table fits the phone: {widths}"
+        assert widths[0] <= widths[1], f"the system's table fits the phone, today above its range: {widths}"
         page.click("#week-sites > summary")
         site = week_world.LONG[0]
         link = page.locator(f'#week-sites a[href="/m/week/{site[0]}"]')
@@ -76,7 +82,7 @@ def test_the_week_ahead_on_a_phone_light_and_dark(browser, hub, scheme):
         opened = page.locator(".wk-wrap")
         text = page.locator("main").inner_text()
         assert site[1] in text and "Week ahead: FORECAST" in text and "80% range" in text
-        assert "G&A beds" in opened.inner_text()
+        assert "G&A beds" in opened.inner_text() and "above range" in opened.locator("tbody tr").first.inner_text()
         widths = opened.evaluate("e => [e.scrollWidth, e.clientWidth]")
         assert widths[0] <= widths[1], f"a site's four columns fit the phone: {widths}"
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

@@ -118,3 +118,27 @@ def send(hub, now: datetime, days: int) -> int:
             submit(hub, code, items[i:i + CHUNK])
             sent += len(items[i:i + CHUNK])
     return sent
+
+
+def surge_today(hub, now: datetime, per_site: int = 300) -> int:
+    """``per_site`` more arrivals at each long-running site since the start of today (UK day) to ``now``,
+    each handed over ten minutes later (if that is past): today's arrivals so far then stand above the
+    top of their 80% range in the system's row and each site's, at any time of day."""
+    from zoneinfo import ZoneInfo
+
+    from tests.web.world import submit
+
+    uk = now.astimezone(ZoneInfo("Europe/London"))
+    midnight = uk.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(now.tzinfo)
+    span = (now - midnight).total_seconds()
+    items = []
+    for k, (code, _name) in enumerate(LONG):
+        for n in range(per_site):
+            arrived = midnight + timedelta(seconds=span * (n + 0.5) / per_site)
+            item = {"type": "handover", "event_uuid": str(uuid.UUID(int=(0x5E << 120) | (k << 32) | n)),
+                    "hospital_code": code, "state": "arrived", "arrived_at": _iso(arrived), "vehicle_ref": f"S{k}"}
+            items.append(item)
+            if arrived + timedelta(minutes=10) <= now:
+                items.append({**item, "state": "handed_over", "handed_over_at": _iso(arrived + timedelta(minutes=10))})
+    submit(hub, AMBULANCE["ods_code"], items)
+    return len(items)
