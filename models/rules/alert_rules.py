@@ -37,6 +37,9 @@ DERIVED_METRICS = {
     "c2_mean_today_seconds": "Category 2 mean response today (UK day, weighted by incidents)",
     "handover_longest_wait_minutes": "Longest wait of an ambulance not yet handed over",
     "handover_hours_lost_today": "Handover hours lost today (UK day) at a hospital",
+    # models.rules.transfer_alerts: each open transfer case against resources/records/transfer_thresholds.toml,
+    # raised per case and stage once strictly past its threshold by ``raise`` minutes; the sending provider's.
+    "transfer_over_threshold_minutes": "Minutes a transfer case has waited past its threshold (per case)",
 }
 # What only a desktop sees (models.records.local_alerts): the time of its last contact with the
 # hub, and of the newest provider data the hub held then.  Scope "system": they are the room's.

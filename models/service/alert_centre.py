@@ -23,6 +23,7 @@ from models.replica.orm import AlertEvent, AlertRule, Organisation
 from models.replica.orm.types import from_utc_text
 from models.rules.alert_engine import show_value
 from models.rules.quality import doubt
+from models.rules.transfer_alerts import METRIC as TRANSFER_METRIC
 from models.durations import span
 from models.service import alert_doubts, alert_words
 from models.uk_time import day_clock
@@ -139,6 +140,15 @@ def _raised_under(a, comparison: str | None, rule_threshold: float | None, value
     return shown
 
 
+def _past_threshold(a, now: datetime) -> str:
+    """A breached transfer's threshold, and while it is open how long past it ("30 min threshold\n
+    1 h 05 min over"): the hub raises it at the breach, so that is the time since."""
+    said = f"{a.threshold:g} min threshold"
+    if a.cleared_at is None:
+        said += f"\n{span((now - _aware(a.raised_at)).total_seconds() / 60)} over"
+    return said
+
+
 # An alert put on the hub's feed this long after it was raised is said to have reached the room late
 # (data held and sent in a burst).  Routine submissions come within minutes of their data's time.
 LATE_MINUTES = 15
@@ -202,6 +212,8 @@ def _rows(session, query, names: dict[str, str], now: datetime) -> list[CentreAl
             escalation = Escalation(esc["escalation_outcome"], _aware(esc.get("escalated_at")),
                                     esc.get("escalated_to"), esc.get("escalation_error"))
         shown_threshold = _raised_under(a, comparison, threshold, value)
+        if a.metric_code == TRANSFER_METRIC and a.threshold is not None:   # raised at the breach: open since
+            shown_threshold = _past_threshold(a, now)
         if a.threshold is not None:
             threshold = a.threshold
         detail = a.detail or ""

@@ -43,7 +43,7 @@ from typing import Any
 from sqlalchemy import Column, String, Table, Text, bindparam, delete, insert, select, update
 from starlette.concurrency import run_in_threadpool
 
-from models.rules import alert_signals
+from models.rules import alert_signals, transfer_alerts
 from models.rules.alert_engine import NAMESPACE, AlertChange, evaluate, uk_clock
 from models.rules.alert_rules import Rule, default_rules, effective_rules, fold_rule_record, read_rules_file
 from sync.hub import schema as s
@@ -65,8 +65,11 @@ alert_state = Table(
 _VERSION = "version|"
 _ENGINE = ("subjects", "seen")
 _SIGNALS = ("waiting", "lost", "c2", "ended", "heard")
+_TRANSFERS = ("transfers", "transfers_meta")   # open cases' events and alerts (models.rules.transfer_alerts)
 _ROOM = ("rules", "snooze")   # the room's rule records, folded; snoozes by "<rule>|<scope>:<subject>"
 _ROOM_KINDS = ("alert_rule", "alert_ack")
+_TRANSFER_KIND = "transfer_event"
+_CHUNK = 500
 SNOOZE_KEPT = timedelta(days=1)   # an ended snooze is kept this long for data arriving late
 HUB_DEVICE = "hub"
 
@@ -110,10 +113,11 @@ class HubAlerts:
         """Evaluate the items of this write transaction; put the alerts on the feed with them."""
         items = [(kind, data) for kind, data in w.items if kind in alert_signals.WATCHED]
         room = [data for kind, data in w.items if kind == "record" and data.get("kind") in _ROOM_KINDS]
+        moves = [data for kind, data in w.items if kind == "record" and data.get("kind") == _TRANSFER_KIND]
         if room:
             self._room_records(w, room)
-        if self.evaluating and items:   # a desktop's records, organisations: nothing to judge
-            self._evaluate(w, items, clock=False)
+        if self.evaluating and (items or moves):   # other records, organisations: nothing to judge
+            self._evaluate(w, items, clock=False, moves=moves)
 
     def tick(self, db) -> int:
         """Evaluate the clock alone (late data, waiting ambulances); returns alerts put on the feed."""
@@ -123,11 +127,12 @@ class HubAlerts:
             self._evaluate(w, [], clock=True)
             return w.emitted
 
-    def _evaluate(self, w: Writer, items: list, clock: bool) -> None:
+    def _evaluate(self, w: Writer, items: list, clock: bool, moves: list | None = None) -> None:
         sections = self._load(w.conn)
         rules = self._rules_for(sections)
         if not any(r.enabled for r in rules):
             return
+        transfers = self._transfers(w, sections, rules, clock, moves or [])
         engine = {name: sections[name] for name in _ENGINE}
         signal_state = {name: sections[name] for name in _SIGNALS}
         sigs, signal_state = alert_signals.signals(items, signal_state, w.now)
@@ -141,7 +146,28 @@ class HubAlerts:
             if change.change == "raised" and held and change.at < datetime.fromisoformat(held["until"]):
                 _snoozed_ack(w, change, held)
         self._save(w.conn, {**sections, "snooze": snooze, **{n: out.state[n] for n in _ENGINE},
-                            **{n: signal_state[n] for n in _SIGNALS}})
+                            **{n: signal_state[n] for n in _SIGNALS}, **transfers})
+
+    def _transfers(self, w: Writer, sections: dict[str, dict[str, Any]], rules: list[Rule], clock: bool,
+                   moves: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Fold this transaction's transfer events, then raise and clear the breached-transfer alerts of the
+        cases they touched (the clock: of every case due a look); the sections as they are after."""
+        cases, meta = sections["transfers"], sections["transfers_meta"]
+        if not transfer_alerts.rules_watching(rules) and not any(e.get("open") for e in cases.values()):
+            # Nothing watches transfers: their events are read from the feed again once a rule does.
+            return {"transfers_meta": {}} if meta else {}
+        cases = dict(cases)
+        if not meta.get("read"):   # a hub upgraded with cases on its feed, or a rule enabled again
+            touched = transfer_alerts.add_events(cases, _feed_transfer_events(w.conn) + moves)
+            meta = {**meta, "read": transfer_alerts.utc_text(w.now)}
+        else:
+            touched = transfer_alerts.add_events(cases, moves) if moves else set()
+        if not clock and not touched:
+            return {}
+        judged = transfer_alerts.judge(cases, touched, rules, w.now, clock=clock)
+        for change in judged.changes:
+            w.emit("alert", _fed(change, w), change.org_code)
+        return {"transfers": judged.cases, "transfers_meta": meta}
 
     def _room_records(self, w: Writer, records: list[dict[str, Any]]) -> None:
         """Fold the room's rule records and snoozes into the state, in feed order; clear the open
@@ -175,7 +201,7 @@ class HubAlerts:
     def _load(self, conn) -> dict[str, dict[str, Any]]:
         version = conn.execute(select(alert_state.c.data).where(alert_state.c.key == _VERSION)).scalar()
         if version is None or version != self._version:
-            sections: dict[str, dict[str, Any]] = {n: {} for n in _ENGINE + _SIGNALS + _ROOM}
+            sections: dict[str, dict[str, Any]] = {n: {} for n in _ENGINE + _SIGNALS + _ROOM + _TRANSFERS}
             for key, data in conn.execute(select(alert_state.c.key, alert_state.c.data)
                                           .where(alert_state.c.key != _VERSION)):
                 section, _, name = key.partition("|")
@@ -213,6 +239,17 @@ class HubAlerts:
         # runs observers just before its commit; a failed commit leaves a stale cache that the
         # next transaction's version check throws away, since the version was not written).
         self._version, self._sections = version, sections
+
+
+def _feed_transfer_events(conn) -> list[dict[str, Any]]:
+    """Every transfer event on the feed, in feed order (the hub's ``record`` items' data)."""
+    seqs = conn.execute(select(s.record.c.seq).where(s.record.c.kind == _TRANSFER_KIND)
+                        .order_by(s.record.c.seq)).scalars().all()
+    out = []
+    for i in range(0, len(seqs), _CHUNK):
+        out += [json.loads(text) for text in conn.execute(
+            select(s.feed.c.data).where(s.feed.c.seq.in_(seqs[i:i + _CHUNK])).order_by(s.feed.c.seq)).scalars()]
+    return out
 
 
 def _watches(rule: Rule) -> tuple:
