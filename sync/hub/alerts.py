@@ -132,30 +132,33 @@ class HubAlerts:
         rules = self._rules_for(sections)
         if not any(r.enabled for r in rules):
             return
-        transfers = self._transfers(w, sections, rules, clock, moves or [])
+        transfers, changes = self._transfers(w, sections, rules, clock, moves or [])
         engine = {name: sections[name] for name in _ENGINE}
         signal_state = {name: sections[name] for name in _SIGNALS}
-        sigs, signal_state = alert_signals.signals(items, signal_state, w.now)
-        out = evaluate(rules, engine, sigs, w.now, clock=clock)
+        if items or clock:   # a transaction of transfer events alone has nothing for the engine
+            sigs, signal_state = alert_signals.signals(items, signal_state, w.now)
+            out = evaluate(rules, engine, sigs, w.now, clock=clock)
+            engine, changes = out.state, out.changes + changes
         snooze = sections["snooze"]
         if snooze and any(datetime.fromisoformat(h["until"]) < w.now - SNOOZE_KEPT for h in snooze.values()):
             snooze = {k: h for k, h in snooze.items() if datetime.fromisoformat(h["until"]) >= w.now - SNOOZE_KEPT}
-        for change in out.changes:
+        for change in changes:
             w.emit("alert", _fed(change, w), change.org_code)
             held = snooze.get(f"{change.rule_id}|{change.scope}:{change.subject}") if snooze else None
             if change.change == "raised" and held and change.at < datetime.fromisoformat(held["until"]):
                 _snoozed_ack(w, change, held)
-        self._save(w.conn, {**sections, "snooze": snooze, **{n: out.state[n] for n in _ENGINE},
+        self._save(w.conn, {**sections, "snooze": snooze, **{n: engine[n] for n in _ENGINE},
                             **{n: signal_state[n] for n in _SIGNALS}, **transfers})
 
     def _transfers(self, w: Writer, sections: dict[str, dict[str, Any]], rules: list[Rule], clock: bool,
-                   moves: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+                   moves: list[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], list[AlertChange]]:
         """Fold this transaction's transfer events, then raise and clear the breached-transfer alerts of the
-        cases they touched (the clock: of every case due a look); the sections as they are after."""
+        cases they touched (the clock: of every case due a look); the sections as they are after, and the
+        alerts to put on the feed."""
         cases, meta = sections["transfers"], sections["transfers_meta"]
         if not transfer_alerts.rules_watching(rules) and not any(e.get("open") for e in cases.values()):
             # Nothing watches transfers: their events are read from the feed again once a rule does.
-            return {"transfers_meta": {}} if meta else {}
+            return ({"transfers_meta": {}} if meta else {}), []
         cases = dict(cases)
         if not meta.get("read"):   # a hub upgraded with cases on its feed, or a rule enabled again
             touched = transfer_alerts.add_events(cases, _feed_transfer_events(w.conn) + moves)
@@ -163,11 +166,9 @@ class HubAlerts:
         else:
             touched = transfer_alerts.add_events(cases, moves) if moves else set()
         if not clock and not touched:
-            return {}
+            return {}, []
         judged = transfer_alerts.judge(cases, touched, rules, w.now, clock=clock)
-        for change in judged.changes:
-            w.emit("alert", _fed(change, w), change.org_code)
-        return {"transfers": judged.cases, "transfers_meta": meta}
+        return {"transfers": judged.cases, "transfers_meta": meta}, judged.changes
 
     def _room_records(self, w: Writer, records: list[dict[str, Any]]) -> None:
         """Fold the room's rule records and snoozes into the state, in feed order; clear the open

@@ -108,6 +108,21 @@ def test_a_case_no_longer_past_its_threshold_clears_and_raised_again_is_a_new_al
     assert len(alerts(hub)) == 3
 
 
+def test_a_restarted_hub_or_a_second_process_repeats_no_transfer_alert(make_hub, smtpd):
+    hub = make_hub(settings(smtpd))
+    tid, ev = created(datetime.now(UTC) - timedelta(minutes=45))
+    send(hub, ev)
+    peer = make_hub(settings(smtpd))   # another process on the same database (or this one restarted)
+    for _ in range(2):
+        peer.alerts.tick(peer.db)
+        hub.alerts.tick(hub.db)
+    assert [a["change"] for a in alerts(hub)] == ["raised"]
+    send(peer, event(tid, "status", "requested", "cancelled"))
+    hub.alerts.tick(hub.db)
+    peer.alerts.tick(peer.db)
+    assert [a["change"] for a in alerts(hub)] == ["raised", "cleared"]
+
+
 def test_a_late_case_is_emailed_to_the_on_call_once_its_rules_minutes_pass_from_reaching_the_room(make_hub, smtpd):
     hub = make_hub(settings(smtpd))
     rota(hub)
