@@ -29,7 +29,7 @@ from models.replica.dbapi import replica_fault
 from models.replica.ingest import ObservationValidator
 from models.replica.orm import FeedCursor
 from models.replica.orm.types import utcnow
-from sync import hub_clock, outbox
+from sync import hub_clock, hub_escalation, outbox
 from sync.apply import ApplyReport, ApplyStopped, apply_batch
 from sync.client import Backoff, HubClient, HubRefused, HubUnreachable
 from sync.connectivity import Connectivity, ConnectivityTracker
@@ -65,6 +65,8 @@ class CycleResult:
     push_error: str | None = None   # the hub refused this desktop's records (kept in the outbox); the feed still came
     replica_problem: ReplicaProblem | None = None   # the replica could not take the feed (disk full, ...)
     hub_offset: timedelta | None = None   # the hub's clock minus this computer's, as last measured
+    # What the hub last said of escalation by e-mail (sync.hub_escalation); None: not asked yet.
+    escalation: hub_escalation.Said | None = None
 
 
 class SyncEngine:
@@ -94,6 +96,7 @@ class SyncEngine:
         self.hub_offset: timedelta | None = None
         self.offset_keeper = hub_clock.Keeper()   # the offset kept in the replica for the next start
         self.stop = threading.Event()   # set by run's caller to end a catch-up between items (see apply_batch)
+        self.escalation = hub_escalation.Watch()   # whether the hub e-mails anyone about an unacknowledged alert
 
     @property
     def connectivity(self) -> Connectivity:
@@ -158,6 +161,7 @@ class SyncEngine:
                 log.warning("outbox push refused; pulling the feed regardless: %s", exc)
             reports, provider_at = self.pull(wait)
             self.offset_keeper.keep(self.store, self.hub_offset, self.clock())
+            self.escalation.refresh(self.client, self.clock())
         except ApplyStopped:   # closing: the batch rolled back with its cursor and is applied next start
             return CycleResult(self.tracker.current, error=None)
         except (HubUnreachable, HubRefused) as exc:
@@ -185,7 +189,8 @@ class SyncEngine:
         state = self.tracker.reached(now, provider_at, outbox.pending_count(self.store), hub_now)
         result = CycleResult(state, pushed=pushed.stored + pushed.duplicate, push_error=push_error,
                              rejected=pushed.rejected, batches=len(reports),
-                             applied=sum(r.applied for r in reports), hub_offset=self.hub_offset)
+                             applied=sum(r.applied for r in reports), hub_offset=self.hub_offset,
+                             escalation=self.escalation.current)
         for r in reports:
             for kind, n in r.kinds.items():
                 result.kinds[kind] = result.kinds.get(kind, 0) + n

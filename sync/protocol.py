@@ -488,6 +488,17 @@ class RecordReceipt(_Msg):
     results: list[RecordResult]
 
 
+class HealthEscalation(_Msg):
+    """Whether this hub process e-mails whoever is on call about an alert nobody acknowledged
+    (docs/escalation.md): ``on`` when it was started with escalation settings and its check is running;
+    ``off`` otherwise, ``reason`` saying why for a person (started without ``--escalation``, or its check
+    has stopped). ``last_check_at``: when its last check ended (None: none yet)."""
+
+    email: Literal["on", "off"]
+    reason: FreeText | None = None
+    last_check_at: Time | None = None
+
+
 class Health(_Msg):
     status: Literal["ok", "degraded"]
     protocol: str = PROTOCOL_VERSION
@@ -495,6 +506,9 @@ class Health(_Msg):
     database: str
     hub_id: str | None = None  # as in FeedBatch
     reason: str | None = None  # 1.3: why it is degraded (e.g. the database is full), for a person
+    # Optional, added in 1.8 without a version change (an older desktop ignores it): None from an older
+    # hub, which says nothing either way; a desktop then says it was not told, never that escalation is off.
+    escalation: HealthEscalation | None = None
 
 
 class SnapshotInfo(_Msg):

@@ -34,6 +34,7 @@ from models.author import current_author
 from models.service import alert_centre
 from models.service import alerts as door
 from models.service.changes import Outcome
+from ui import escalation_status
 from ui import format as fmt
 from ui import tasks
 from ui.alert_banner import SEVERITY_COLOURS
@@ -163,6 +164,13 @@ class AlertsView(QWidget):
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
+        # The hub e-mails nobody about an unacknowledged alert (ui.escalation_status): said above the
+        # alerts, with no alerts too.
+        self.escalation_note = plain_label()
+        self.escalation_note.setAccessibleName("Escalation by e-mail")
+        self.escalation_note.setStyleSheet(escalation_status.OFF_STYLE.replace("1px 6px", "6px"))
+        self.escalation_note.hide()
+        outer.addWidget(self.escalation_note)
         self.stack = EmptyOr(EMPTY_TEXT, content)
         outer.addWidget(self.stack)
         self._enable()
@@ -181,6 +189,12 @@ class AlertsView(QWidget):
         bar.addWidget(text)
         bar.addWidget(combo)
         return combo
+
+    def show_escalation(self, said) -> None:
+        """The hub's word on escalation by e-mail (``sync.hub_escalation.Said``): a line when it is off."""
+        text = escalation_status.note(said)
+        self.escalation_note.setText(text)
+        self.escalation_note.setVisible(bool(text))
 
     # --- reading ---------------------------------------------------------------------------
     def refresh(self) -> None:

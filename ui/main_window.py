@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWid
 from models.queries.sync_summary import SyncSummary
 from models.service.sync_status import sync_status
 from sync.connectivity import Connectivity, State
+from ui import escalation_status
 from ui import format as fmt
 from ui import tasks
 from ui import theme
@@ -135,10 +136,13 @@ class MainWindow(QMainWindow):
         self.state_label = QLabel()
         self.sync_label = QLabel()
         self.outbox_label = QLabel()
-        for label, name in ((self.state_label, "Connection"), (self.sync_label, "Last sync"),
-                            (self.outbox_label, "Outbox")):
+        self.escalation_label = QLabel()   # whether the hub e-mails the on-call (ui.escalation_status)
+        for label, name in ((self.escalation_label, "Escalation"), (self.state_label, "Connection"),
+                            (self.sync_label, "Last sync"), (self.outbox_label, "Outbox")):
             label.setAccessibleName(name)
             self.statusBar().addPermanentWidget(label)
+        self.escalation_label.hide()   # until the hub has said
+        self.hub_escalation = None   # sync.hub_escalation.Said: what the hub last said of escalation
         self.theme_key = theme_key
         self.text_scale = settings.text_scale if settings is not None else 1.0
         self._build_menu()
@@ -253,6 +257,8 @@ class MainWindow(QMainWindow):
         self.pages[key].layout().addWidget(view)
         if key == "overview":
             view.provider_activated.connect(self.open_provider)
+        if key == "alerts" and self.hub_escalation is not None:
+            view.show_escalation(self.hub_escalation)
         if "ui.charts" in sys.modules:
             from ui.charts import TimeChart
             for chart in view.findChildren(TimeChart):
@@ -519,6 +525,9 @@ class MainWindow(QMainWindow):
             self._redraw_all()
         self.redraw_kinds(set(result.kinds))
         self.replica_problem = getattr(result, "replica_problem", None)
+        said = getattr(result, "escalation", None)
+        if said is not None:   # a cycle that did not reach the hub keeps what it last said
+            self.show_escalation(said)
         for watch in list(self.cycle_watchers):
             watch(result)
         self.show_connectivity(result.connectivity)
@@ -529,6 +538,14 @@ class MainWindow(QMainWindow):
             # The feed came; this desktop's own records did not go (they wait in the outbox).
             self.statusBar().showMessage(f"Your records are not sent: {result.push_error}. They wait in the "
                                          "outbox; the system's data still syncs.", 30_000)
+
+    def show_escalation(self, said) -> None:
+        """What the hub said of escalation by e-mail: the status bar's word, and the alert centre's line."""
+        self.hub_escalation = said
+        escalation_status.show_in(self.escalation_label, said)
+        alerts = self.views.built.get("alerts")
+        if alerts is not None and hasattr(alerts, "show_escalation"):
+            alerts.show_escalation(said)
 
     def on_changes(self, changes) -> None:
         """A write of this desktop's landed (``models.service.changes.Changes``): as a sync batch.

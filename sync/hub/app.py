@@ -25,7 +25,7 @@ from starlette.requests import ClientDisconnect
 
 from sync import protocol as p
 from sync.hub import alerts, escalation, feed, intake, jsonbody, messages, openapi, records, retention, storage
-from sync.hub import feed_fast, head_listen, snapshot_files, token_refresh
+from sync.hub import escalation_health, feed_fast, head_listen, snapshot_files, token_refresh
 from sync.hub.auth import ADMIN, READ_FEED, Principal, authenticate, cached_principal, require
 from sync.hub.core import Hub
 from sync.hub.errors import ApiError, validation
@@ -128,6 +128,7 @@ def create_app(hub: Hub) -> FastAPI:
         tokens = asyncio.create_task(token_refresh.run(hub))
         clock = asyncio.create_task(alerts.run_clock(hub))
         escalating = asyncio.create_task(escalation.run(hub)) if hub.escalation else None
+        hub.escalation_task = escalating   # /health says whether it still runs (sync.hub.escalation_health)
         mailing = asyncio.create_task(messages.run(hub)) if hub.escalation else None   # the same SMTP set-up
         app.state.board_warm.start()   # the phone's first read, on a thread of its own (BoardWarmUp)
         try:
@@ -181,10 +182,10 @@ def create_app(hub: Hub) -> FastAPI:
             reason = storage.fault_reason(exc) or "the hub cannot read its database (the hub's log has the details)"
         reason = reason or hub.db.storage.reason  # a write failed on storage and none has succeeded since
         body = p.Health(status="degraded" if reason else "ok", head=head, database=hub.db.kind,
-                        hub_id=hub.db.hub_id, reason=reason)
+                        hub_id=hub.db.hub_id, reason=reason, escalation=escalation_health.state(hub))
         if reason:
-            return JSONResponse(body.model_dump(), status_code=503, headers=_RETRY)
-        return JSONResponse(body.model_dump())
+            return JSONResponse(body.model_dump(mode="json"), status_code=503, headers=_RETRY)
+        return JSONResponse(body.model_dump(mode="json"))
 
     @app.post("/v1/submissions")
     async def submit_json(request: Request, who: Principal = Depends(principal)) -> JSONResponse:

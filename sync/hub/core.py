@@ -80,6 +80,7 @@ class Hub:
         self.db.init_schema()
         self.db.observers.append(self.alerts.observe)
         self.escalation = Escalator(config.escalation, self.db) if config.escalation else None
+        self.escalation_task = None   # the running check (sync.hub.app), for /health
         self.stopping = False
 
     def begin_shutdown(self) -> None:

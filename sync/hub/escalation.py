@@ -85,6 +85,7 @@ class Escalator:
         self.reader = RoomReader()
         self.doubt_seconds = figures_doubt.CHECK_SECONDS   # the most an email waits for its figures check
         self.holder = lease_holder.identity()   # this process, named on each attempt it takes
+        self.last_check_at: datetime | None = None   # when the last check ended, for /health
 
     def check(self, now: datetime | None = None, stopping: Callable[[], bool] = lambda: False) -> CheckReport:
         real = now is None   # tests pass their own clock; then every time recorded is theirs
@@ -110,6 +111,7 @@ class Escalator:
                 self._deliver(to, batch, now, report, real)
             except Exception:  # noqa: BLE001 - one batch never stops the others; its lease runs out
                 log.exception("escalation: the email to %s <%s> could not be handled", to.name, to.address)
+        self.last_check_at = s.utcnow()   # for /health (sync.hub.escalation_health)
         return report
 
     def _lease(self) -> timedelta:

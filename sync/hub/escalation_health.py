@@ -1,0 +1,42 @@
+"""Whether this hub process e-mails anyone about an unacknowledged alert, for ``/health``
+(``Health.escalation``) and so for every desktop's status bar and alert centre.
+
+Until session 26 a hub started without ``--escalation`` escalated nothing and nobody was told: the
+room could believe the Director on-call would be e-mailed about an alert it had not acknowledged.
+Now ``/health`` says ``on`` only while both hold: the hub was started with escalation settings, and
+its escalation check (the task :func:`sync.hub.escalation.run`, which runs each check on a worker
+thread) is still running. Otherwise ``off``, with the reason for a person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sync import protocol as p
+
+NOT_CONFIGURED = ("the hub was started without escalation settings (hub serve --escalation FILE): "
+                  "it e-mails nobody about an alert nobody acknowledged")
+NOT_STARTED = "the hub's escalation check has not started yet"
+
+
+def state(hub) -> p.HealthEscalation:
+    """What ``/health`` says of escalation by e-mail in this process now."""
+    esc = getattr(hub, "escalation", None)
+    if esc is None:
+        return p.HealthEscalation(email="off", reason=NOT_CONFIGURED)
+    last = getattr(esc, "last_check_at", None)
+    task: asyncio.Task | None = getattr(hub, "escalation_task", None)
+    if task is None:
+        return p.HealthEscalation(email="off", reason=NOT_STARTED, last_check_at=last)
+    if task.done():
+        return p.HealthEscalation(email="off", reason=stopped_reason(task), last_check_at=last)
+    return p.HealthEscalation(email="on", last_check_at=last)
+
+
+def stopped_reason(task: asyncio.Task) -> str:
+    why = "it was cancelled"
+    if not task.cancelled():
+        exc = task.exception()
+        why = f"{type(exc).__name__}: {exc}" if exc is not None else "it returned"
+    return (f"the hub's escalation check has stopped ({why[:300]}): it e-mails nobody about an alert nobody "
+            "acknowledged until the hub is restarted; the hub's log has the details")

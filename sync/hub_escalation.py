@@ -1,0 +1,62 @@
+"""What the hub says of escalation by e-mail, as a desktop learns it at sync.
+
+The hub's ``/health`` says whether it e-mails whoever is on call about an alert nobody acknowledged
+(``Health.escalation``, sync.hub.escalation_health). The sync engine asks after a cycle that reached
+the hub, at most once every ``every`` (a minute), and the window's status bar and alert centre say it.
+A hub that answers without the field (one older than this desktop) has told the desktop nothing:
+that is :attr:`Said.told` False, never "off". Until the first answer there is no :class:`Said` at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sync.client import HubRefused, HubUnreachable
+
+log = logging.getLogger(__name__)
+EVERY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Said:
+    """The hub's last word on escalation by e-mail."""
+
+    told: bool                       # False: its /health says nothing of escalation (an older hub)
+    on: bool = False                 # told and "on": it e-mails whoever is on call
+    reason: str | None = None        # why it is off, in the hub's words
+    last_check_at: datetime | None = None
+    learned_at: datetime | None = None   # when this desktop asked (its clock)
+
+    @property
+    def off(self) -> bool:
+        return self.told and not self.on
+
+
+class Watch:
+    """Asks the hub's ``/health`` at most once every ``every``; keeps the last answer."""
+
+    def __init__(self, every: timedelta = EVERY) -> None:
+        self.every = every
+        self.current: Said | None = None
+        self._asked_at: datetime | None = None
+
+    def refresh(self, client, now: datetime) -> Said | None:
+        if self._asked_at is not None and now - self._asked_at < self.every:
+            return self.current
+        health = getattr(client, "health", None)
+        if health is None:   # a client with no /health (a test's stand-in): nothing learned
+            return self.current
+        self._asked_at = now
+        try:
+            answer = health()
+        except (HubUnreachable, HubRefused) as exc:   # kept as it was; asked again at the next cycle
+            log.info("could not ask the hub whether it escalates: %s", exc)
+            self._asked_at = None
+            return self.current
+        said = answer.escalation
+        self.current = (Said(told=False, learned_at=now) if said is None else
+                        Said(told=True, on=said.email == "on", reason=said.reason,
+                             last_check_at=said.last_check_at, learned_at=now))
+        return self.current

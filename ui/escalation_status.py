@@ -1,0 +1,63 @@
+"""What the window says of the hub's escalation by e-mail (``sync.hub_escalation.Said``): a word in
+the status bar, its tooltip, and, when the hub e-mails nobody, a line at the top of the alert centre.
+
+Three cases, never confused: the hub said ``on``; the hub said ``off`` (started without escalation
+settings, or its check stopped); the hub said nothing (one older than this desktop): "not told",
+which claims neither. Before any answer (no hub, not reached yet) nothing is shown.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel
+
+from sync.hub_escalation import Said
+from ui import format as fmt
+
+OFF_STYLE = "background:#f2b705;color:#111111;font-weight:bold;padding:1px 6px;"   # as the stale banner
+OFF_WORD = "Escalation e-mail OFF"
+ON_WORD = "Escalation e-mail on"
+NOT_TOLD_WORD = "Escalation e-mail: hub does not say"
+OFF_NOTE = ("The hub e-mails nobody about alerts: escalation is off. An alert nobody acknowledges here "
+            "reaches nobody on call: phone the on-call yourself.")
+
+
+def _as_of(said: Said) -> str:
+    return f" (as the hub said at {fmt.local_time(said.learned_at)})" if said.learned_at else ""
+
+
+def word(said: Said | None) -> str:
+    if said is None:
+        return ""
+    if not said.told:
+        return NOT_TOLD_WORD
+    return ON_WORD if said.on else OFF_WORD
+
+
+def tooltip(said: Said | None) -> str:
+    if said is None:
+        return ""
+    if not said.told:
+        return ("The hub does not say whether it e-mails whoever is on call about an alert nobody "
+                "acknowledged (a hub older than this desktop). Ask the hub's administrator." + _as_of(said))
+    if said.on:
+        last = f" Its last check ended at {fmt.local_time(said.last_check_at)}." if said.last_check_at else ""
+        return ("The hub e-mails whoever is on call about an alert nobody acknowledged in its rule's time."
+                + last + _as_of(said))
+    return (f"{OFF_NOTE} The hub says: {said.reason or 'no reason given'}." + _as_of(said))
+
+
+def show_in(label: QLabel, said: Said | None) -> None:
+    """The status bar's escalation word: hidden before the hub has answered."""
+    text = word(said)
+    label.setText(text)
+    label.setToolTip(tooltip(said))
+    label.setAccessibleName(f"Escalation: {text}" if text else "Escalation")
+    label.setStyleSheet(OFF_STYLE if said is not None and said.off else "")
+    label.setVisible(bool(text))
+
+
+def note(said: Said | None) -> str:
+    """The alert centre's line: only when the hub said it e-mails nobody."""
+    if said is None or not said.off:
+        return ""
+    return f"{OFF_NOTE} The hub says: {said.reason or 'no reason given'}."
