@@ -191,8 +191,15 @@ class MessageSender:
 
     def _deliver(self, row: dict, report: CheckReport) -> None:
         data = json.loads(row["message"])
-        msg = compose(data, self.config.smtp.sender, s.utcnow(), self.hub.db.hub_id, row["message_uuid"])
-        error = mail_loop.try_send(self.send, self.config.smtp, msg)
+        try:
+            msg = compose(data, self.config.smtp.sender, s.utcnow(), self.hub.db.hub_id, row["message_uuid"])
+        except Exception as exc:  # noqa: BLE001 - it never can be sent: failed, and the room is told why
+            log.exception("message %s: no email can be made of it", row["message_uuid"])
+            msg, error = None, smtp_sender.SendFailure(
+                mail_loop.error_text(f"the hub could not make an email of it: {type(exc).__name__}: {exc}"),
+                transient=False)
+        if msg is not None:
+            error = mail_loop.try_send(self.send, self.config.smtp, msg)
         at = s.utcnow()
         t = s.spoc_delivery
         uid, attempts = row["message_uuid"], row["attempts"]
