@@ -327,7 +327,9 @@ def _escalation(path: Path | None):
 
     path = path or (Path(os.environ[escalation_config.FILE_ENV]) if os.environ.get(escalation_config.FILE_ENV)
                     else None)
-    if path is None:
+    if path is None:   # said at start as /health says it (sync/hub/escalation_health.py)
+        print("escalation: OFF, no --escalation settings: no alert nobody acknowledges is e-mailed to anyone "
+              "on call, and /health says escalation off", flush=True)
         return None
     try:
         config = escalation_config.load(path)

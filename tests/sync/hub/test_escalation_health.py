@@ -44,6 +44,7 @@ def test_a_hub_started_without_escalation_says_on_health_that_it_emails_nobody(t
         assert "--escalation" in body["escalation"]["reason"] and "e-mails nobody" in body["escalation"]["reason"]
         assert body["escalation"]["last_check_at"] is None
         assert p.Health.model_validate(body).escalation.email == "off"   # what a desktop reads
+        assert "escalation: OFF, no --escalation settings" in hub.log()   # said at start, for the operator
     finally:
         hub.stop()
 
@@ -59,6 +60,7 @@ def test_a_hub_started_with_escalation_says_it_is_on_and_when_it_last_checked(tm
             body = health(hub)
         assert OLD_FIELDS <= set(body) and body["status"] == "ok"
         assert body["escalation"]["email"] == "on" and body["escalation"]["reason"] is None, body
+        assert "escalation: OFF" not in hub.log()
         first = datetime.fromisoformat(body["escalation"]["last_check_at"])
         time.sleep(0.6)
         assert datetime.fromisoformat(health(hub)["escalation"]["last_check_at"]) > first   # still checking
