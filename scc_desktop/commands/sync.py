@@ -86,9 +86,18 @@ def _sync(args) -> int:
             "pushed": result.pushed, "rejected": result.rejected,
             "outbox_pending": state.outbox_pending, "detail": state.detail,
             "push_error": getattr(result, "push_error", None),
-            "replica_problem": result.replica_problem.line() if result.replica_problem else None}, indent=2))
+            "replica_problem": result.replica_problem.line() if result.replica_problem else None,
+            "hub_escalation": _escalation_json(result.escalation)}, indent=2))
     _fail_on(result, client, hub)
     return 0
+
+
+def _escalation_json(said) -> dict | None:
+    """What the hub's /health said of escalation by e-mail (sync.hub_escalation): None when not asked
+    (the hub not reached); ``email`` None when the hub says nothing of it (one older than this desktop)."""
+    if said is None:
+        return None
+    return {"told": said.told, "email": ("on" if said.on else "off") if said.told else None, "reason": said.reason}
 
 
 def _behind_horizon(client) -> bool:

@@ -52,6 +52,8 @@ def test_connect_saves_the_hub_and_a_plain_sync_then_uses_it(hub, replica, tmp_p
     synced = run("sync", "--once", env_extra={"SCC_PASSPHRASE": PASS}, home=tmp_path)
     assert synced.returncode == 0, synced.stderr
     assert json.loads(synced.stdout)["position"] == 6   # the hub's organisations
+    said = json.loads(synced.stdout)["hub_escalation"]   # a hub started without --escalation says so
+    assert (said["told"], said["email"]) == (True, "off") and "--escalation" in said["reason"]
 
 
 def test_connect_tests_the_hub_first_and_names_the_address_and_reason(hub, replica, tmp_path):
