@@ -24,6 +24,7 @@ from typing import Any
 from models import author
 from scc_desktop import paths
 from sync.address import hub_url_problem
+from ui import stale_limits
 from ui.choices import TEXT_SCALES, THEME_KEYS, VIEW_KEYS
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,10 @@ def _lost_basis(value: Any) -> str | None:
     return None if ok else f"must be one of {', '.join(map(str, allowed))}"
 
 
+def _stale_limit(name: str) -> Callable[[Any], str | None]:
+    return lambda value: stale_limits.problem(name, value)
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -122,6 +127,13 @@ SETTINGS: tuple[Setting, ...] = (
             "for the passphrase to continue (0: never; ui/idle_lock.py)"),
     Setting("bc_pack_dir", None, _optional_folder, "folder the business continuity pack is written to every hour "
             "while the app runs (none: not written; $SCC_BC_PACK_DIR, when set, is used instead)"),
+    # How old a figure may be before the views mark it stale (ui/stale_limits.py; the room's choice, hazard H-01).
+    Setting("stale_opel_site_offload_minutes", 60, _stale_limit("stale_opel_site_offload_minutes"),
+            "minutes after which OPEL levels, a site's figures and offload are marked stale"),
+    Setting("stale_critcon_responses_minutes", 120, _stale_limit("stale_critcon_responses_minutes"),
+            "minutes after which critical care (CRITCON) reports and ambulance response times are marked stale"),
+    Setting("stale_sync_minutes", 30, _stale_limit("stale_sync_minutes"),
+            "minutes without a sync after which the sync, and the REAP and CSP levels held as at it, are marked stale"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -21,6 +21,7 @@ from models.rules.ambulance_standards import STATISTICS, load_standards
 from models.rules.metric_targets import load_targets
 from models.service import ambulance as door
 from ui import format as fmt
+from ui import stale_limits
 from ui import stale as st
 from ui import tasks, theme
 from ui.charts import Series, TimeChart, align_time_axes, colour, fixed_range
@@ -29,7 +30,6 @@ from ui.widgets import EmptyOr, cell, content_width, fill_table, make_table, mut
 
 CHART_SPAN = timedelta(hours=24)
 # Levels are resent every 15 minutes and handovers move all day: an hour without either is a quiet feed.
-STALE_AFTER = timedelta(minutes=60)
 WINDOW_WORDS = {"hour": "Last hour", "today": "Today", "month": "Month to date"}
 RESPONSE_HEADERS = ("Category", "Measure\n(h:mm:ss)", "Last hour", "Today", "Month to date", "Standard",
                     "Standard met?\nmonth to date", "Ambition", "Ambition met?\nmonth to date")
@@ -89,7 +89,7 @@ def window_header(window: str, figures: list[qr.WindowFigures], now: datetime, c
         if end is None:
             return "Last hour"
         start = max(f.start for f in figures if f.end == end)
-        word = "Last report" if fmt.is_stale(now, end, qr.STALE_AFTER) else "Last hour"
+        word = "Last report" if fmt.is_stale(now, end, stale_limits.current().responses) else "Last hour"
         return f"{word.replace(' ', cut or ' ')}\n{st.since_time(now, start)}–{cut}{fmt.local_time(end)}"
     start = figures[0].start if figures else None
     to = fmt.local_time(end) if end else "—"
@@ -377,7 +377,7 @@ class AmbulanceView(QWidget):
         self._arrange()
 
     def _draw_crews(self, page: door.AmbulancePage, now: datetime) -> None:
-        text, stale = fmt.data_age(now, page.crews_as_at, STALE_AFTER, what="handover data updated")
+        text, stale = fmt.data_age(now, page.crews_as_at, stale_limits.current().figures, what="handover data updated")
         if stale and page.crews_as_at is not None:
             text = (f"STALE · no handover data since {st.since_time(now, page.crews_as_at)} "
                     f"({fmt.since(now, page.crews_as_at)}): the counts as they were then")
@@ -446,7 +446,7 @@ class AmbulanceView(QWidget):
         # A report's declared time is when the level was declared (resends keep it): the levels are as at
         # the newest report this desktop received.
         as_at = lv.received_at or lv.declared_at
-        age, stale = st.age_text(now, as_at, STALE_AFTER)
+        age, stale = st.age_text(now, as_at, stale_limits.current().figures)
         self.reap_box.show_level(f"REAP {lv.reap_level}", lv.reap_name or "",
                                  self._since(lv.reap_since, now), theme.opel_colours(lv.reap_level), age, stale)
         if lv.csp_level is None:
@@ -468,7 +468,7 @@ class AmbulanceView(QWidget):
     def _draw_responses(self, windows: list[qr.CategoryWindows], now: datetime) -> None:
         self._windows, self._now = windows, now
         newest = max((w.hour.end for w in windows if w.hour.end), default=None)
-        quiet = newest is not None and fmt.is_stale(now, newest, qr.STALE_AFTER)
+        quiet = newest is not None and fmt.is_stale(now, newest, stale_limits.current().responses)
         rows, spans = [], []
         for w in windows:
             spans.append(len(rows))

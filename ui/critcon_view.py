@@ -13,18 +13,25 @@ from models.queries import critcon as qc
 from models.rules import series_gaps
 from models.service import critical_care as door
 from ui import format as fmt
+from ui import stale_limits
 from ui import tasks, theme
 from ui.system_texts import phoned_tip, phoned_words
 from ui.charts import Series, TimeChart, colour
 from ui.text import esc
 from ui.widgets import EmptyOr, cell, fill_table, fit_rows, make_table, muted
 
-STALE_AFTER = timedelta(hours=2)
 MARKERS = ("o", "s", "t1", "d", "t", "+")
 DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine,
           Qt.PenStyle.DashDotDotLine)
 CHART_SPAN = timedelta(hours=24)
 HEADERS = ("Provider", "CRITCON", "Staffed beds", "Occupied", "Free", "Occupancy", "Latest report")
+
+
+def _note() -> str:
+    return ("CRITCON runs from 0 (normal operation) upwards as critical care escalates; the number is always "
+            f"shown. A report older than {fmt.span(stale_limits.current().critcon.total_seconds())} is marked "
+            "STALE. Free = staffed − occupied; a unit over its staffed beds is shown as over and never taken "
+            "off the other units' free beds.")
 
 
 class CritconView(QWidget):
@@ -47,11 +54,8 @@ class CritconView(QWidget):
         self.table = make_table(HEADERS, "Critical care level and capacity per provider", stretch=0)
         self.table.setWordWrap(False)  # one line a provider, so the table's height is known
         layout.addWidget(self.table)
-        layout.addWidget(muted("CRITCON runs from 0 (normal operation) upwards as critical care "
-                               f"escalates; the number is always shown. A report older than "
-                               f"{fmt.span(STALE_AFTER.total_seconds())} is marked STALE. Free = staffed − occupied; "
-                               "a unit over its staffed beds is shown as over and never taken "
-                               "off the other units' free beds."))
+        self.note = muted(_note())
+        layout.addWidget(self.note)
         self.chart = TimeChart("CRITCON level, last 24 hours", y_label="CRITCON", legend=True,
                                legend_outside=True,
                                accessible_name="Chart of CRITCON levels per provider")
@@ -77,9 +81,10 @@ class CritconView(QWidget):
         staffed, occupied, _net = qc.critcon_totals(self.lines)
         self.totals.setText(f"<b>System: {esc(page.beds.text())}</b> · {staffed} staffed critical care beds · "
                             f"{occupied} occupied · {len(self.lines)} units reporting")
+        self.note.setText(_note())   # the limit is a setting: said as it is now
         rows = []
         for c in self.lines:
-            stale = fmt.is_stale(now, c.reported_at, STALE_AFTER)
+            stale = fmt.is_stale(now, c.reported_at, stale_limits.current().critcon)
             occ = f"{c.occupancy_pct:.0f}%" if c.occupancy_pct is not None else "—"
             avail = c.available_beds
             phoned = page.phoned.get(c.org_code)   # the unit's figures heard on the phone, said in words

@@ -28,7 +28,7 @@ from models.service.sync_status import sync_status
 from sync.connectivity import Connectivity, State
 from ui import escalation_status
 from ui import format as fmt
-from ui import tasks
+from ui import stale_limits, tasks
 from ui import theme
 from ui.alert_banner import KINDS as ALERT_KINDS, AlertBanner
 from ui.alert_tray import AlertTray
@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self.store = store
         self.clock = clock
         self.settings = settings
+        stale_limits.use(stale_limits.from_settings(settings))   # the room's stale limits (defaults without)
         if settings is not None:
             theme_key = settings.theme
         self.setWindowTitle("SCC Desktop" + (f" — {title_suffix}" if title_suffix else ""))
@@ -318,6 +319,12 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from ui.settings_dialog import open_settings   # loaded when first asked for
         open_settings(self)
+
+    def follow_stale_limits(self) -> None:
+        """The stale limits from the settings, and every view redrawn with them (after Settings is saved)."""
+        before = stale_limits.current()
+        if stale_limits.use(stale_limits.from_settings(self.settings)) != before:
+            self._redraw_all()
 
     def follow_bc_pack(self) -> None:
         from ui import bc_pack_writer

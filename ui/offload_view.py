@@ -34,6 +34,7 @@ from models.rules.intervals import fmt_number
 from models.service import forecast as forecast_door
 from models.service import offload as door
 from ui import format as fmt
+from ui import stale_limits
 from ui import stale as st
 from ui import tasks, theme
 from ui.charts import PHONED_GLYPH, Band, Series, TimeChart
@@ -49,7 +50,6 @@ CHART_LINES = 7  # the chart's plot is never shorter than this many lines of tex
 MIN_CHART_SPAN = timedelta(hours=6)
 
 
-STALE_AFTER = timedelta(minutes=60)
 
 
 def _learned_from(days: int) -> str:
@@ -121,11 +121,11 @@ class HospitalCard(QFrame):
         title.setTextFormat(Qt.TextFormat.RichText)
         title.setWordWrap(True)
         layout.addWidget(title)
-        text, self.stale = fmt.data_age(now, updated, STALE_AFTER)
+        text, self.stale = fmt.data_age(now, updated, stale_limits.current().offload)
         self.age_label = QLabel(text if updated else "No handover updates received yet")
         self.age_label.setAccessibleName(f"Age of {h.name}'s handover data")
         self.age_label.setToolTip("When this desktop last received an update for this hospital (an "
-                                  f"arrival, a handover): STALE after {fmt.span(STALE_AFTER.total_seconds())} "
+                                  f"arrival, a handover): STALE after {fmt.span(stale_limits.current().offload.total_seconds())} "
                                   "without one. A quiet hour is possible at night; a stale card with "
                                   "ambulances waiting needs a call.")
         if self.stale:

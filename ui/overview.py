@@ -9,7 +9,7 @@ changed, and once a minute for data ages; a filter or sort change redraws the pa
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -36,12 +36,12 @@ from models.service import figure_doubts as doubts_door
 from models.service import phoned_in as phoned_door
 from models.uk_time import UK
 from ui import format as fmt
+from ui import stale_limits
 from ui import stale as stale_look
 from ui import doubt_mark, tasks, theme
 from ui.theme import OPEL_WORDS, opel_colours, opel_label
 from ui.text import esc, literal, plain_label
 
-STALE_AFTER = timedelta(minutes=60)
 TILE_MIN_WIDTH = 250
 SECTORS = [("All sectors", None), ("Acute", "acute"), ("Community", "community"),
            ("Mental health", "mental_health"), ("NHS 111", "nhs111")]
@@ -131,12 +131,12 @@ class LevelBadge(QLabel):
     def set_status(self, status: opel_latest.OpelStatus | None, now: datetime | None = None,
                    detail: str = "") -> None:
         """The level, ``detail`` (score, what sets it) and the data's age; washed out and hatched,
-        with "no data since", once the data is older than ``STALE_AFTER`` at ``now``."""
+        with "no data since", once the data is older than ``stale_limits.current().opel`` at ``now``."""
         level = status.shown_level if status else None
         at_least = status.at_least_level if status else None
         bg, fg = opel_colours(level)
         word = OPEL_WORDS.get(level or 0, "")
-        age, stale = (stale_look.age_text(now, status.assessed_at, STALE_AFTER)
+        age, stale = (stale_look.age_text(now, status.assessed_at, stale_limits.current().opel)
                       if status is not None and now is not None else ("", False))
         text = (f"<b>{self.title}</b><br><span style='font-size:x-large'>"
                 f"{opel_label(level, at_least)}</span><br>{word}")
@@ -180,7 +180,7 @@ def _tile_texts(status: opel_latest.OpelStatus, now: datetime, trend: str = "",
     drivers = tuple((f"{doubt_mark.SIGN} {driver_text(d)}", literal(f"{driver_tip(d)}\n{doubt_mark.full([in_doubt[d.key]])}"))
                     if d.key in in_doubt else (driver_text(d), literal(driver_tip(d))) for d in status.drivers[:3])
     mark = (doubt_mark.short(doubted, _metric_name), doubt_mark.full(doubted)) if doubted else None
-    age_text, stale = stale_look.age_text(now, status.assessed_at, STALE_AFTER)
+    age_text, stale = stale_look.age_text(now, status.assessed_at, stale_limits.current().opel)
     step_line = step_text(status, step)
     return (head, label, stale_look.badge_css(opel_colours(level), stale), declared, drivers, age_text,
             "staleLabel" if stale else "ageLabel",
@@ -575,7 +575,7 @@ class OverviewView(QWidget):
         shown = [p for p in providers if sector is None or p.sector == sector]
         if level == "attention":
             shown = [p for p in shown if p.shown_level is None
-                     or fmt.is_stale(now, p.assessed_at, STALE_AFTER)]
+                     or fmt.is_stale(now, p.assessed_at, stale_limits.current().opel)]
         elif level is not None:
             shown = [p for p in shown if (p.shown_level or p.at_least_level or 0) >= level]
         order = self.sort_order.currentData()

@@ -37,6 +37,7 @@ from models.service import provider as door
 from models.service import submission_sender
 from models.uk_time import UK
 from ui import format as fmt
+from ui import stale_limits
 from ui import doubt_mark, tasks, theme
 from ui.charts import LEVEL_TICKS, Band, Series, TimeChart, align_time_axes, colour, fixed_range
 from ui.flow_bar import FlowBar
@@ -44,7 +45,6 @@ from ui.theme import OPEL_WORDS, badge_css, opel_colours, opel_label
 from ui.text import esc
 from ui.widgets import EmptyOr, cell, fill_table, make_table, muted
 
-STALE_AFTER = timedelta(minutes=60)
 RANGES = {"24 hours": timedelta(hours=24), "7 days": timedelta(days=7)}
 LONGEST = max(RANGES.values())   # a page holds this much, so the period toggle needs no read
 SIGNS = {"above": ">", "at_or_above": "≥", "below": "<", "at_or_below": "≤"}
@@ -387,7 +387,7 @@ class ProviderView(QWidget):
         table = f"OPEL table {esc(d.edition)}" + ("" if d.verified else " — <b>UNVERIFIED TABLE</b>")
         if lapsed := period_note(d.edition, now.astimezone(UK).date(), short=True):   # the overview says more
             table += f" — <b>{esc(lapsed)}</b>"
-        stale = fmt.is_stale(now, d.assessed_at, STALE_AFTER)
+        stale = fmt.is_stale(now, d.assessed_at, stale_limits.current().site)
         age = (f"<span style='color:{theme.current().stale}'><b>STALE</b></span> · " if stale else "")
         self.summary.setText(f"<b>{esc(d.name)}</b> ({esc(d.org_code)}) — {decl}<br>{total} · {table} · "
                              f"{age}assessed {fmt.local_time(d.assessed_at, with_date=True)} "
@@ -415,7 +415,7 @@ class ProviderView(QWidget):
         for d in self.doubts if self.doubts and self.doubts[0].org_code == self.detail.org_code else ():
             doubted.setdefault(d.metric, []).append(d)
         for ln in self.detail.lines:
-            stale = fmt.is_stale(now, ln.observed_at, STALE_AFTER)
+            stale = fmt.is_stale(now, ln.observed_at, stale_limits.current().site)
             age = (("STALE · " if stale else "") + f"{fmt.local_time(ln.observed_at)} · "
                    f"{fmt.age(now, ln.observed_at)}") if ln.observed_at else "no observation synced"
             if ln.problem:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGridLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from models.service import hub_access
 from sync.address import hub_url_problem
 from sync.connection_check import connection_problem
+from ui import stale_limits
 from ui.choices import TEXT_SCALES, THEME_KEYS
 from ui.hub_fields import ca_file_field
 
@@ -57,6 +58,34 @@ def lock_after_choice(minutes: int) -> QSpinBox:
     return box
 
 
+STALE_FIELDS = (("stale_opel_site_offload_minutes", "OPEL, site figures, offload"),
+                ("stale_critcon_responses_minutes", "CRITCON, response times"),
+                ("stale_sync_minutes", "Last sync; REAP, CSP"))
+
+
+def stale_choices(settings) -> tuple[dict[str, QSpinBox], QWidget]:
+    """The three stale limits, in minutes within their bounds (``ui.stale_limits``), one a line."""
+    boxes, block = {}, QWidget()
+    grid = QGridLayout(block)
+    grid.setContentsMargins(0, 0, 0, 0)
+    grid.setVerticalSpacing(4)
+    for row, (name, words) in enumerate(STALE_FIELDS):
+        default, least, most, _why = stale_limits.BOUNDS[name]
+        box = QSpinBox()
+        box.setRange(least, most)
+        box.setSuffix(" min")
+        box.setAccessibleName(f"Mark stale after minutes: {words} ({least} to {most}, default {default})")
+        box.setToolTip(f"{words}: marked stale after this many minutes without new data "
+                       f"({least} to {most}; default {default}).")
+        box.setValue(int(getattr(settings, name, None) or default))
+        boxes[name] = box
+        grid.addWidget(box, row, 0)
+        box.setMinimumSize(box.sizeHint())   # three a row: never squashed below a readable box
+        grid.addWidget(QLabel(f"{words} (default {default})"), row, 1)
+    grid.setColumnStretch(1, 1)
+    return boxes, block
+
+
 class SettingsDialog(QDialog):
     def __init__(self, store, settings, *, check=connection_problem, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -90,6 +119,7 @@ class SettingsDialog(QDialog):
         self.lost_basis = lost_basis_choice(settings.handover_hours_lost_beyond)
         self.lock_after = lock_after_choice(getattr(settings, "lock_after_minutes", 15))
         self.bc_pack_dir, bc_pack_row, bc_pack_hint = self._bc_pack_field(settings)
+        self.stale_after, stale_row = stale_choices(settings)
         self.test_button = QPushButton("&Test connection")
         self.test_button.clicked.connect(self.test_connection)
         form = QFormLayout()
@@ -104,6 +134,8 @@ class SettingsDialog(QDialog):
         form.addRow("Te&xt size:", self.text_scale)
         form.addRow("Handover &hours lost:", self.lost_basis)
         form.addRow("&Lock when idle:", self.lock_after)
+        form.addRow("Stale a&fter:", stale_row)
+        form.labelForField(stale_row).setBuddy(self.stale_after["stale_opel_site_offload_minutes"])
         form.addRow("Business continuity &pack:", bc_pack_row)
         form.addRow("", bc_pack_hint)
         note = QLabel("A changed hub or name is used from the next start.")
@@ -214,7 +246,8 @@ class SettingsDialog(QDialog):
                                   theme=self.theme.currentData(), text_scale=self.text_scale.currentData(),
                                   handover_hours_lost_beyond=self.lost_basis.currentData(),
                                   lock_after_minutes=self.lock_after.value(),
-                                  bc_pack_dir=self.bc_pack_dir.text().strip() or None)
+                                  bc_pack_dir=self.bc_pack_dir.text().strip() or None,
+                                  **{name: box.value() for name, box in self.stale_after.items()})
         except (OSError, ValueError) as exc:
             self._say(f"Settings not saved: {exc}", True)
             return
@@ -240,6 +273,7 @@ def open_settings(window) -> None:
         window.text_scale = window.settings.text_scale
         window.set_theme(window.settings.theme)
         window.follow_bc_pack()
+        window.follow_stale_limits()
         from ui.idle_lock import IdleLock
         lock = window.findChild(IdleLock)
         if lock is not None:

@@ -1,7 +1,8 @@
 """What the system picture says: its page (``models.service.system_picture``) as tile texts and site rows.
 
 Each figure is judged against its own age limit here: a tile older than its limit says "no data since
-14:15" and is drawn stale; the limits are the other views' (OPEL and offload an hour, CRITCON two hours).
+14:15" and is drawn stale; the limits are the other views' (``ui/stale_limits.py``: the room's settings, by default
+OPEL and offload an hour, CRITCON two hours).
 A declared level (REAP, CSP) is as at the last sync, so it goes stale when the feed does.
 """
 
@@ -15,9 +16,8 @@ from models.rules.handover_bands import load_handover
 from models.rules.opel_table import period_note
 from models.uk_time import UK, day_clock
 from models.service import system_picture as door
-from models.rules import critcare_totals, response_today
 from models.rules.catalogue import load_catalogue
-from ui import doubt_mark
+from ui import doubt_mark, stale_limits
 from ui import format as fmt
 from ui import theme
 from ui.records.transfers_view import NO_DESTINATION
@@ -25,12 +25,10 @@ from ui.system_sites import Cell
 from ui.theme import OPEL_WORDS, opel_colours, opel_label
 from ui.system_tiles import TileText
 
-OPEL_STALE = timedelta(minutes=60)
-SITE_STALE = timedelta(minutes=60)
-OFFLOAD_STALE = timedelta(minutes=60)
-CRITCON_STALE = critcare_totals.STALE_AFTER
-SYNC_STALE = timedelta(minutes=30)
-RESPONSE_STALE = response_today.STALE_AFTER
+# The default limits; the room's own (settings) are ``stale_limits.current()``, read at each draw.
+OPEL_STALE = SITE_STALE = OFFLOAD_STALE = stale_limits.DEFAULTS.figures
+CRITCON_STALE = RESPONSE_STALE = stale_limits.DEFAULTS.slow
+SYNC_STALE = stale_limits.DEFAULTS.sync
 EMPTY_SITES = ("No acute site has reported yet. Each site's row appears here after its first data "
                "reaches the hub and this desktop syncs.")
 METHOD_WORDS = {"worst": "the worst", "weighted_mean": "a size-weighted mean", "weighted_sum": "a weighted sum"}
@@ -86,10 +84,10 @@ def _points(value: float) -> str:
 def header(page: door.SystemPicture) -> tuple[tuple[str, bool], ...]:
     now, feed = page.now, page.feed
     clock = f"{fmt.local_time(now)}  {now.astimezone(fmt.UK):%a %d %b}"
-    data_stale = fmt.is_stale(now, page.data_as_at, OPEL_STALE)   # as old as the tiles may be
+    data_stale = fmt.is_stale(now, page.data_as_at, stale_limits.current().opel)   # as old as the tiles may be
     data = ("Data as at " + fmt.local_time(page.data_as_at) + f" ({fmt.age(now, page.data_as_at)})"
             if page.data_as_at else "No data yet")
-    sync_stale = fmt.is_stale(now, feed.last_sync_at, SYNC_STALE)
+    sync_stale = fmt.is_stale(now, feed.last_sync_at, stale_limits.current().sync)
     if feed.last_sync_at is None:
         sync = "Feed: never synced"
     elif sync_stale:
@@ -103,7 +101,7 @@ def header(page: door.SystemPicture) -> tuple[tuple[str, bool], ...]:
 
 def level_tile(tile: door.LevelTile, now: datetime, title: str, setter_words, score_words: str = "score",
                table_period: bool = False) -> TileText:
-    age, stale = age_line(now, tile.as_at, OPEL_STALE)
+    age, stale = age_line(now, tile.as_at, stale_limits.current().opel)
     if tile.as_at is None:
         return TileText(title, "OPEL —", ("no roll-up received",), "no data received", None, True,
                         f"{title}: no OPEL roll-up received")
@@ -130,7 +128,7 @@ def _ambulance(page: door.SystemPicture) -> TileText:
     if not page.ambulance:
         return TileText("Ambulance REAP / CSP", "REAP —", ("no level reported",), "no data received", None, True)
     a = page.ambulance[0]
-    age, stale = age_line(now, a.as_at, SYNC_STALE, "as at")
+    age, stale = age_line(now, a.as_at, stale_limits.current().sync, "as at")
     csp = f" · CSP {a.csp_level}" if a.csp_level else ""
 
     def held(level: str, since: datetime | None) -> str:
@@ -152,7 +150,7 @@ def _offload(page: door.SystemPicture) -> TileText:
     title = "Ambulance offload"
     if o.as_at is None:
         return TileText(title, "0 waiting", ("no handover data",), "no data received", None, True)
-    stale = o.at_least or fmt.is_stale(now, o.as_at, OFFLOAD_STALE)
+    stale = o.at_least or fmt.is_stale(now, o.as_at, stale_limits.current().offload)
     if o.longest_minutes is None:
         longest = "nobody waiting"
     elif o.at_least:
@@ -183,7 +181,7 @@ def _critcare(page: door.SystemPicture) -> TileText:
     title = "Critical care"
     if c.worst_level is None:
         return TileText(title, "CRITCON —", ("no unit has reported",), "no data received", None, True)
-    age, stale = age_line(now, c.as_at, CRITCON_STALE, "oldest report")
+    age, stale = age_line(now, c.as_at, stale_limits.current().critcon, "oldest report")
     if not stale and c.oldest_site:
         age += f", {fmt.short_name(c.oldest_site)}"
     beds = f"{c.free_beds} free in {c.units_with_free} unit{'s' if c.units_with_free != 1 else ''}"
@@ -215,7 +213,7 @@ def _category(c: door.CategoryToday, now: datetime) -> TileText:
     title = f"Category {c.category[1:]} today"
     if c.mean_minutes is None:
         return TileText(title, "—", ("no response times since midnight",), "no data received", None,
-                        c.as_at is None or fmt.is_stale(now, c.as_at, RESPONSE_STALE))
+                        c.as_at is None or fmt.is_stale(now, c.as_at, stale_limits.current().responses))
     lines = [f"mean since 00:00 · standard {c.mean_target:g} min: {_met(c.mean_minutes, c.mean_target)}"]
     if c.ambition is not None:
         lines.append(f"ambition {c.ambition:g} min ({c.ambition_period}): {_met(c.mean_minutes, c.ambition)}")
@@ -224,7 +222,7 @@ def _category(c: door.CategoryToday, now: datetime) -> TileText:
     if c.latest_p90_minutes is not None:
         lines.append(f"90th centile {fmt.local_time(c.latest_from)}–{fmt.local_time(c.latest_to)}: "
                      f"{fmt.response(c.latest_p90_minutes)}, standard {c.p90_target:g}")
-    age, stale = age_line(now, c.as_at, RESPONSE_STALE, "to")
+    age, stale = age_line(now, c.as_at, stale_limits.current().responses, "to")
     met = c.mean_minutes <= c.mean_target if c.mean_target else None
     return TileText(title, fmt.response(c.mean_minutes), tuple(lines), age, theme.met_colours(met), stale)
 
@@ -332,7 +330,7 @@ def site_rows(page: door.SystemPicture, doubts: dict | None = None) -> tuple[lis
     for s in page.sites:
         phoned = page.phoned.get(s.org_code)
         o = s.opel
-        opel_stale = fmt.is_stale(now, s.as_at, OPEL_STALE)
+        opel_stale = fmt.is_stale(now, s.as_at, stale_limits.current().opel)
         level = o.shown_level if o else None
         to_next = (f"{_points(s.points_to_next)} → {s.next_level}" if s.points_to_next is not None
                    else ("at 4" if level == 4 else "—"))
@@ -340,15 +338,16 @@ def site_rows(page: door.SystemPicture, doubts: dict | None = None) -> tuple[lis
         def fig(f, text):
             if f.value is None:
                 return Cell("—")
-            return Cell(text(f.value), stale=fmt.is_stale(now, f.as_at, SITE_STALE))
+            return Cell(text(f.value), stale=fmt.is_stale(now, f.as_at, stale_limits.current().site))
         four = fig(s.four_hour_pct, lambda v: f"{v:.0f}%")
         twelve = fig(s.over_12h, lambda v: f"{v:.0f}") if s.over_12h.value is not None else \
             fig(s.over_12h_pct, lambda v: f"{v:.0f}%")
-        handover_stale = s.handover_as_at is not None and fmt.is_stale(now, s.handover_as_at, OFFLOAD_STALE)
+        handover_stale = (s.handover_as_at is not None
+                          and fmt.is_stale(now, s.handover_as_at, stale_limits.current().offload))
         longest = Cell("—" if s.longest_minutes is None else
                        ("≥ " if handover_stale else "") + fmt.whole_minutes_up(s.longest_minutes),
                        stale=handover_stale and s.longest_minutes is not None)
-        cc_stale = s.critcon is not None and fmt.is_stale(now, s.critcon_as_at, CRITCON_STALE)
+        cc_stale = s.critcon is not None and fmt.is_stale(now, s.critcon_as_at, stale_limits.current().critcon)
         beds = "—" if s.free_beds is None else (f"{-s.free_beds} over" if s.free_beds < 0 else str(s.free_beds))
         updated = f"since {fmt.local_time(s.as_at)}" if opel_stale and s.as_at else fmt.age(now, s.as_at)
         rows.append((
