@@ -125,7 +125,8 @@ class HospitalCard(QFrame):
         self.age_label = QLabel(text if updated else "No handover updates received yet")
         self.age_label.setAccessibleName(f"Age of {h.name}'s handover data")
         self.age_label.setToolTip("When this desktop last received an update for this hospital (an "
-                                  f"arrival, a handover): STALE after {fmt.span(stale_limits.current().offload.total_seconds())} "
+                                  f"arrival, a handover): STALE after "
+                                  f"{fmt.span(stale_limits.current().offload.total_seconds())} "
                                   "without one. A quiet hour is possible at night; a stale card with "
                                   "ambulances waiting needs a call.")
         if self.stale:

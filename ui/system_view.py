@@ -156,7 +156,8 @@ class SystemView(QWidget):
         """The page's newest data when it is as old as the tiles mark stale (the forecast learned
         nothing after it), else None."""
         page = self.page
-        if page is None or page.data_as_at is None or not fmt.is_stale(page.now, page.data_as_at, texts.stale_limits.current().opel):
+        if (page is None or page.data_as_at is None
+                or not fmt.is_stale(page.now, page.data_as_at, texts.stale_limits.current().opel)):
             return None
         return page.data_as_at
 
