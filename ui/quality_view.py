@@ -32,6 +32,7 @@ CHECK_WORDS = {
     "duplicate": "Duplicate values",
     "level_mismatch": "Declared level unexplained",
     "clock_skew": "Clock far off",
+    "standards_year": "No figure this year",
     "intake_quarantine": "Quarantined at intake",
     "unclosed": "Record open over a day",
     "stuck": "Stuck value",
@@ -205,11 +206,12 @@ class QualityView(QWidget):
         self._fill_providers(page.providers)
         filtered = any(c.currentData() is not None for c in (self.provider_filter, self.check_filter,
                                                               self.severity_filter))
-        providers = len({line.finding.org_code for line in page.lines if line.finding.cleared_at is None})
+        providers = len({line.finding.org_code for line in page.lines   # a finding about no one provider: none
+                         if line.finding.cleared_at is None and line.finding.org_code})
         shown = (f" · {page.matched} shown" if filtered or self.show_resolved.isChecked() else "")
         more = f" (the newest {len(page.lines)} listed)" if page.matched > len(page.lines) else ""
         self.heading.setText(f"{page.open_total} open finding{'s' * (page.open_total != 1)}"
-                             + (f" at {providers} provider{'s' * (providers != 1)}" if not filtered else "")
+                             + (f" at {providers} provider{'s' * (providers != 1)}" if not filtered and providers else "")
                              + f"{shown}{more} · checked at {checked}")
         if not page.lines:
             text = (f"No data-quality findings match these filters; {page.open_total} open in all; checked at "

@@ -123,6 +123,8 @@ def _summary(s, since: datetime) -> list[ProviderSummary]:
         or_(F.resolved_at.is_(None), F.resolved_at >= since, F.found_at >= since))).all()
     acc: dict[str, dict] = {}
     for org, check, kind, found, resolved in rows:
+        if check == "standards_year":   # about the framework files, not a provider: listed, not ranked here
+            continue
         a = acc.setdefault(org or "", {"open": 0, "raised": 0, "cleared": 0, "by": Counter()})
         if resolved is None:
             a["open"] += 1

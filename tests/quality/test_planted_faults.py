@@ -40,7 +40,8 @@ def test_each_check_finds_its_planted_fault_then_clears_when_corrected(world):
         assert p.org_code in f.detail and f.submission, f
     # Nothing is found at a provider no fault was planted at: the clean data is clean.
     planted_at = {p.org_code for p in planted}
-    stray = [f for f in found if f.org_code not in planted_at]
+    # ("standards_year" is about the framework files, not the providers' data: tests/quality/test_standards_year.py)
+    stray = [f for f in found if f.org_code not in planted_at and f.check != "standards_year"]
     assert stray == [], "\n".join(f"{f.check} {f.org_code} {f.detail}" for f in stray)
     # A second run finds the same findings: no duplicates.
     again = service.run_checks(store, checked_at + timedelta(seconds=5))

@@ -16,6 +16,7 @@ CHECKS = {
     "duplicate": "inconsistent",
     "level_mismatch": "inconsistent",
     "clock_skew": "inconsistent",
+    "standards_year": "missing",
     "intake_quarantine": "malformed",
     "stuck": "stale",
 }

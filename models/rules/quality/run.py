@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from models.rules.quality import clock_skew, critcare_beds, duplicates, impossible, intake, jumps, late
 from models.rules.quality import level_mismatch
+from models.rules.quality import standards_year
 from models.rules.quality import opel_incomplete, stuck, unclosed
 from models.rules.quality.facts import Assessment, CritcareBeds, Handover, Reading, Receipt
 from models.rules.quality.finding import Finding
@@ -50,6 +51,7 @@ def check_all(facts: Facts, now: datetime, settings: Settings = Settings()) -> l
              + clock_skew.clock_skew(facts.newest_receipts, settings.max_skew, facts.receipts)
              + intake.quarantined(facts.receipts, settings.known_metrics)
              + unclosed.unclosed(facts.unclosed)
+             + standards_year.standards_gaps(now)
              + critcare_beds.over_staffed(facts.critcare)
              + stuck.stuck(values, settings.bounds, facts.stuck))
     unique: dict[str, Finding] = {}
