@@ -177,7 +177,7 @@ def _contact(conn: Connection, seq: int, rec) -> str | None:
         if not values.get("name") or not values.get("organisation"):
             return f"data.contact_uuid: contact {uid} has no creation edit yet (no name or organisation)"
         conn.execute(insert(Contact).values(uuid=uid, **values, updated_at=at, updated_by=author,
-                                            device_id=rec.device_id))
+                                            device_id=rec.device_id, checked_at=at, checked_by=author))
         return None
     own = conn.execute(select(OutboxItem.seq).where(OutboxItem.uuid == rec.uuid)).first() is not None
     pending = _local_pending_fields(conn, uid, seq, rec.uuid)
@@ -202,7 +202,20 @@ def _contact(conn: Connection, seq: int, rec) -> str | None:
         stamp = max(to_utc_text(row["updated_at"]), to_utc_text(from_utc_text(at)))
         conn.execute(update(Contact).where(Contact.uuid == uid).values(
             **updates, updated_at=stamp, updated_by=author, device_id=rec.device_id))
+    _checked(conn, row, rec, changes, at, author)
     return None
+
+
+def _checked(conn: Connection, row, rec, changes: dict, at: str, author) -> None:
+    """A "Checked now" (``checked: true``) or an edit of a field counts as a check: the contact takes the
+    latest, by time then name, so every desktop keeps the same whatever order the records came in."""
+    if rec.data.get("checked") is not True and not any(k in contacts.FIELDS for k in changes):
+        return
+    mine = (to_utc_text(from_utc_text(at)), str(author or ""))
+    held = (to_utc_text(row["checked_at"]), str(row["checked_by"] or "")) if row["checked_at"] else None
+    if held is None or mine > held:
+        conn.execute(update(Contact).where(Contact.uuid == row["uuid"]).values(checked_at=mine[0],
+                                                                                checked_by=author))
 
 
 def _keep_conflict(conn: Connection, seq: int, rec, uid: str, name: str, merged, author, at) -> None:

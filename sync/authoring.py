@@ -170,7 +170,8 @@ def _write_contact(s: Session, device: str, now: datetime, author: str, contact_
     if current is None:
         uid = contact_uuid or str(uuidlib.uuid4())
         full = {**CONTACT_DEFAULTS, **fields}
-        s.add(Contact(uuid=uid, **full, deleted=False, updated_at=now, updated_by=author, device_id=device))
+        s.add(Contact(uuid=uid, **full, deleted=False, updated_at=now, updated_by=author, device_id=device,
+                      checked_at=now, checked_by=author))
         changes = {k: {"old": None, "new": v} for k, v in full.items()}
     else:
         uid = current.uuid
@@ -181,6 +182,8 @@ def _write_contact(s: Session, device: str, now: datetime, author: str, contact_
         for k, change in changes.items():
             setattr(current, k, change["new"])
         current.updated_at, current.updated_by, current.device_id = now, author, device
+        if any(k in contacts.FIELDS for k in changes):   # an edit counts as a check; a deletion checks nothing
+            current.checked_at, current.checked_by = now, author
     outbox.enqueue(s, _push("contact", str(uuidlib.uuid4()), device, now, {
         "contact_uuid": uid, "changes": changes, "created": current is None,
         "at": to_utc_text(now), "author": author}))
@@ -210,6 +213,24 @@ def upsert_contact(store, *, author: str, contact_uuid: str | None = None, **fie
             cleaned["deleted"] = bool(deleted)
         uid, _ = _write_contact(s, device_id(s), utcnow(), author, contact_uuid, cleaned)
     return uid
+
+
+def check_contact(store, contact_uuid: str, author: str) -> bool:
+    """Record that ``author`` checked the contact is current now ("Checked now"): its ``checked_at`` and
+    ``checked_by`` here at once, and a contact record with no field changes and ``checked: true`` for the
+    other desktops (``sync.apply_records._contact``).  False, nothing written, for a deleted contact;
+    ``ValueError`` naming the field for one the replica does not hold."""
+    with store.writing() as s:
+        current = s.get(Contact, contact_uuid)
+        if current is None:
+            raise ValueError(f"contact: no contact {contact_uuid} in the replica")
+        if current.deleted:
+            return False
+        now, device = utcnow(), device_id(s)
+        current.checked_at, current.checked_by = now, author
+        outbox.enqueue(s, _push("contact", str(uuidlib.uuid4()), device, now, {
+            "contact_uuid": current.uuid, "changes": {}, "checked": True, "at": to_utc_text(now), "author": author}))
+    return True
 
 
 def delete_contact(store, contact_uuid: str, author: str) -> None:

@@ -147,6 +147,8 @@ def contact(d: dict[str, Any]) -> Problems:
                 # The hub emails this address when its person is on call: a line break in it made every
                 # escalation check fail, and "a@x, b@y" was emailed to both (an adversarial review).
                 found.append((f"changes.{name}.{end}", email_problem(value)[:200]))
+    if d.get("checked") is not None and type(d["checked"]) is not bool:   # "Checked now" (session 26)
+        found.append(("checked", f"expected true or false, got {type(d['checked']).__name__}"))
     return found + _text(d, ("contact_uuid", "author"))
 
 

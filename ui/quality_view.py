@@ -36,6 +36,7 @@ CHECK_WORDS = {
     "intake_quarantine": "Quarantined at intake",
     "unclosed": "Record open over a day",
     "stuck": "Stuck value",
+    "contact_unchecked": "Contacts not checked",
 }
 SEVERITY_WORDS = {"critical": "Critical", "warning": "Warning", "info": "Info"}
 SEVERITY_COLOURS = {"critical": theme.NOT_MET_COLOURS, "warning": theme.OPEL_COLOURS[2],
@@ -66,7 +67,9 @@ def _when(now: datetime, value: datetime | None) -> str:
     return fmt.local_time(value, with_date=not today)
 
 
-def _provider(code: str | None, name: str | None) -> str:
+def _provider(code: str | None, name: str | None, check: str | None = None) -> str:
+    if check == "contact_unchecked":
+        return "(the contact directory)"
     if not code:
         return "(the whole system)"
     return f"{name} ({code})" if name else code
@@ -250,7 +253,7 @@ class QualityView(QWidget):
                                                        else f"seen {_when(now, f.last_seen_at)}")
             muted = (theme.current().base, theme.current().muted) if f.cleared_at else None
             rows.append([
-                cell(_provider(f.org_code, line.provider), data=f.id),
+                cell(_provider(f.org_code, line.provider, f.check), data=f.id),
                 cell(line.metric_name or f.metric or "—", tooltip=f.metric),
                 cell(CHECK_WORDS.get(f.check, f.check)),
                 cell(SEVERITY_WORDS.get(f.severity, f.severity), colours=SEVERITY_COLOURS.get(f.severity)),
@@ -310,7 +313,7 @@ def detail_html(now: datetime, line: door.QualityLine) -> str:
     f, sub = line.finding, line.submission
     metric = f" · {esc(line.metric_name or f.metric)} ({esc(f.metric)})" if f.metric else ""
     parts = [f"<p><b>{esc(CHECK_WORDS.get(f.check, f.check))}</b> · {esc(SEVERITY_WORDS.get(f.severity, ''))} · "
-             f"{esc(_provider(f.org_code, line.provider))}{metric}</p>", f"<p>{esc(f.detail)}</p>"]
+             f"{esc(_provider(f.org_code, line.provider, f.check))}{metric}</p>", f"<p>{esc(f.detail)}</p>"]
     times = [f"found {_when(now, f.raised_at)}"]
     times.append(f"cleared {_when(now, f.cleared_at)}" if f.cleared_at else f"last seen {_when(now, f.last_seen_at)}")
     if f.subject_at:

@@ -28,6 +28,7 @@ from models.replica.orm import DataQualityFinding
 from models.replica.utc import from_utc_text, to_utc_text
 from models.rules.catalogue import Catalogue, load_catalogue
 from models.rules.opel_table import load_shipped, shipped_pillars
+from models.rules.quality.contacts_unchecked import ContactAge
 from models.rules.quality.facts import Assessment, CritcareBeds, Handover, Reading, Receipt, Rejection
 from models.rules.quality.finding import Finding
 from models.rules.quality.run import Facts, Settings, check_all
@@ -177,7 +178,13 @@ def read_facts(session, now: datetime, metrics: list[str] | None = None) -> Fact
     return Facts(readings=readings, newest=newest, received=received, stuck=still,
                  assessments=_assessments(session, newest), handovers=_handovers(session, now, floor),
                  unclosed=_unclosed(session, now), critcare=_critcare_newest(session, series_since),
-                 **_receipts(session, now))
+                 contacts=_contacts(session), **_receipts(session, now))
+
+
+def _contacts(session) -> list[ContactAge]:
+    """Every contact in the directory with when it was last checked (thousands: one scan, a few ms)."""
+    return [ContactAge(u, n, o, _t(at)) for u, n, o, at in _rows(
+        session, "SELECT uuid, name, organisation, checked_at FROM contact WHERE deleted = 0")]
 
 
 def _assessments(session, newest: list[Reading]) -> list[Assessment]:

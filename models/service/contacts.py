@@ -80,6 +80,13 @@ def save_contact(store, author: str, contact_uuid: str | None, fields: dict[str,
     return Outcome(CHANGED, uuid=uid)
 
 
+def check_contact(store, contact_uuid: str, author: str) -> Outcome:
+    """"Checked now": ``author`` confirms the contact is current (``checked_at`` now, synced to the other
+    desktops); not applied to a deleted contact; ``ValueError("contact: ...")`` for one not held."""
+    applied = authoring.check_contact(store, contact_uuid, author)
+    return Outcome(CHANGED if applied else NOTHING, applied=applied, uuid=contact_uuid)
+
+
 def delete_contact(store, contact_uuid: str, author: str) -> Outcome:
     """Mark a contact deleted (kept, and synced); not applied when it is deleted already."""
     with one_transaction(store) as tx:

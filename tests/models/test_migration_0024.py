@@ -63,7 +63,7 @@ def test_0024_on_a_replica_with_real_sized_data_upgrades_and_downgrades(tmp_path
     t0 = time.perf_counter()
     with Store.unlock(path, PASSPHRASE) as store:   # opened as the app opens it: upgraded in place
         upgraded = time.perf_counter() - t0
-        assert store.schema_revision() == migrate.head_revision() == "0024"
+        assert store.schema_revision() == migrate.head_revision()
         with store.session() as s:
             assert s.execute(text("SELECT count(*), count(sent_by) FROM intake_notice")).one() == (held, 0)
             code = s.execute(text("SELECT ods_code FROM organisation ORDER BY ods_code LIMIT 1")).scalar()

@@ -12,7 +12,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -38,11 +38,15 @@ class ContactView:
     # A sentence per field two desktops changed without seeing each other, while the value kept still shows
     # (``open_conflicts``): the room must see that a number was also set to something else.
     conflicts: tuple[str, ...] = ()
+    # When someone last confirmed it is current ("Checked now", or an edit; migration 0025), and who: about
+    # the record, not the contact's details, so two views of the same details compare equal.
+    checked_at: datetime | None = field(default=None, compare=False)
+    checked_by: str | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, c: Contact, conflicts: tuple[str, ...] = ()) -> "ContactView":
         return cls(c.uuid, c.name, c.organisation, c.org_code, c.role or "", c.service or "",
-                   c.phone, c.email, c.cover, c.notes or "", conflicts)
+                   c.phone, c.email, c.cover, c.notes or "", conflicts, c.checked_at, c.checked_by)
 
 
 def fold(text: str) -> str:

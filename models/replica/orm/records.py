@@ -39,6 +39,10 @@ class Contact(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(120))
     device_id: Mapped[str | None] = mapped_column(String(36))
+    # 0025: when someone last confirmed the contact is current, and who: "Checked now" on the Contacts
+    # tab, or any edit (``sync.authoring``); the latest (time, then name) wins on every desktop.
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_by: Mapped[str | None] = mapped_column(String(120))
 
 
 class OnCallShift(Base):

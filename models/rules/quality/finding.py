@@ -19,6 +19,7 @@ CHECKS = {
     "standards_year": "missing",
     "intake_quarantine": "malformed",
     "stuck": "stale",
+    "contact_unchecked": "stale",
 }
 SEVERITIES = ("info", "warning", "critical")
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from models.rules.quality import clock_skew, critcare_beds, duplicates, impossible, intake, jumps, late
+from models.rules.quality import clock_skew, contacts_unchecked, critcare_beds, duplicates, impossible, intake, jumps, late
 from models.rules.quality import level_mismatch
 from models.rules.quality import standards_year
 from models.rules.quality import opel_incomplete, stuck, unclosed
@@ -26,6 +26,7 @@ class Facts:
     newest_receipts: list[Receipt] = field(default_factory=list)  # each provider's newest
     critcare: list[CritcareBeds] = field(default_factory=list)    # each unit's newest beds report
     stuck: frozenset[tuple[str, str]] = frozenset()               # (org, metric) with a stuck finding open
+    contacts: list[contacts_unchecked.ContactAge] = field(default_factory=list)   # the directory, not deleted
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,8 @@ def check_all(facts: Facts, now: datetime, settings: Settings = Settings()) -> l
              + unclosed.unclosed(facts.unclosed)
              + standards_year.standards_gaps(now)
              + critcare_beds.over_staffed(facts.critcare)
-             + stuck.stuck(values, settings.bounds, facts.stuck))
+             + stuck.stuck(values, settings.bounds, facts.stuck)
+             + contacts_unchecked.unchecked(facts.contacts, now))
     unique: dict[str, Finding] = {}
     for f in found:
         unique.setdefault(f.key, f)

@@ -1,0 +1,85 @@
+"""A contact's "last checked" (hazard H-05): "Checked now" on one desktop reaches another through a real hub on
+loopback, with who checked it and when; an edit counts as a check; a check made offline earlier does not
+undo a later one, on either desktop, whatever order the hub took them in; a deletion checks nothing; the hub
+refuses a malformed ``checked`` naming the field.  Before, a contact had no checked date at all."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from models.records import contacts
+from models.replica.orm import Contact
+from models.replica.orm.types import utcnow
+from models.service import contacts as door
+from sync import authoring
+
+
+def _checked(desk, uid):
+    with desk.store.session() as s:
+        c = s.get(Contact, uid)
+        return c.checked_at, c.checked_by
+
+
+def _sync(*desks):
+    for desk in desks:
+        assert desk.run_once().error is None
+
+
+def test_a_check_made_on_one_desktop_reaches_the_other_with_who_and_when(sqlite_hub, make_desktop):
+    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
+    before = utcnow()
+    uid = authoring.upsert_contact(a.store, author="Lead A", name="Jo Bloggs", organisation="Test Acute Trust One",
+                                   phone="01632 960001")
+    _sync(a, b)
+    made_at, made_by = _checked(a, uid)
+    assert made_by == "Lead A" and made_at >= before - timedelta(seconds=1)
+    assert _checked(b, uid) == (made_at, "Lead A")          # adding a contact is its first check
+    outcome = door.check_contact(b.store, uid, "Sam Checker")
+    assert outcome.applied and outcome.changes.kinds
+    at_b = _checked(b, uid)
+    assert at_b[1] == "Sam Checker" and at_b[0] >= made_at
+    _sync(b, a)
+    assert _checked(a, uid) == at_b
+    with a.store.session() as s:                              # the view's data carries it
+        shown = contacts.ContactIndex.from_session(s).search("bloggs")[0]
+        assert (shown.checked_at, shown.checked_by) == at_b
+        assert s.get(Contact, uid).phone == "01632 960001"    # a check changes no field
+
+
+def test_an_edit_counts_as_a_check_and_a_deletion_does_not(sqlite_hub, make_desktop):
+    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
+    uid = authoring.upsert_contact(a.store, author="Lead A", name="Jo Bloggs", organisation="Test Acute Trust One")
+    _sync(a, b)
+    authoring.upsert_contact(b.store, author="Lead B", contact_uuid=uid, phone="07700 900123")
+    _sync(b, a)
+    edited = _checked(b, uid)
+    assert edited[1] == "Lead B" and _checked(a, uid) == edited
+    authoring.delete_contact(a.store, uid, "Lead A")
+    _sync(a, b)
+    assert _checked(a, uid) == edited == _checked(b, uid)
+    assert door.check_contact(a.store, uid, "Lead A").applied is False   # a deleted contact is not checked
+    with pytest.raises(ValueError, match="^contact: no contact"):
+        door.check_contact(a.store, "00000000-0000-4000-8000-000000000000", "Lead A")
+
+
+def test_the_latest_check_stands_on_both_desktops_whatever_order_the_hub_took_them(sqlite_hub, make_desktop):
+    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
+    uid = authoring.upsert_contact(a.store, author="Lead A", name="Jo Bloggs", organisation="Test Acute Trust One")
+    _sync(a, b)
+    door.check_contact(a.store, uid, "Early A")      # A checks first, offline
+    door.check_contact(b.store, uid, "Later B")      # then B
+    later = _checked(b, uid)
+    _sync(b, a, b)                                   # the hub takes B's check first, A's earlier one after it
+    assert _checked(a, uid) == later == _checked(b, uid)
+
+
+def test_the_hub_refuses_a_check_that_is_not_true_or_false(sqlite_hub, make_desktop):
+    a = make_desktop(sqlite_hub, "a")
+    uid = authoring.upsert_contact(a.store, author="Lead A", name="Jo Bloggs", organisation="Test Acute Trust One")
+    _sync(a)
+    from sync.record_shapes import contact
+    assert contact({"contact_uuid": uid, "changes": {}, "checked": "yes", "author": "x"}) == [
+        ("checked", "expected true or false, got str")]
+    assert contact({"contact_uuid": uid, "changes": {}, "checked": True, "author": "x"}) == []
