@@ -176,7 +176,7 @@ def test_contacts_show_names_notes_and_rotas_as_typed(qtbot, store):
     assert any(f"Director {BOLD}" in t and f"Dr {HUGE}" in t for t in on_call), on_call
     row = next(r for r in range(view.table.rowCount()) if view.table.item(r, 0).text() == f"Dr {HUGE}")
     assert seen(view.table.item(row, 0).toolTip()) == f"Notes {BOLD}"
-    assert seen(view.table.item(row, 3).toolTip()) == f"Org {LINK}"
+    assert seen(view.table.item(row, 4).toolTip()) == f"Org {LINK}"
     assert f"Empty {LINK}" in label_seen(view.rota.cover)  # a rota with a gap in cover, named as typed
     view.select_uuid(person)
     view.copy_phone()

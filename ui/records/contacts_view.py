@@ -6,7 +6,10 @@ under "On call now": the person a room calls first is never a scroll away.
 Search runs over an in-memory index (``models.records.contacts.ContactIndex``) rebuilt on
 refresh, so each keystroke filters without touching the database. A contact has
 one number and its cover: the number shows under "In hours", "Out of hours" or
-both. Copy: the buttons, the row's context menu, Ctrl+C (number) and
+both. Beside the numbers, how long since someone checked the contact ("checked 3 days ago";
+"⚠ not checked for 120 days" marked in orange after ``CHECK_DUE_DAYS``); "Checked now" records a check
+(synced, as an edit is, and an edit counts as one); "Not checked in 90 days" lists only the overdue ones,
+the longest unchecked first. Copy: the buttons, the row's context menu, Ctrl+C (number) and
 Ctrl+Shift+C (email). Under the list, the on-call rota (``ui.records.rota_panel``):
 shifts, gaps, add, cancel and import.
 
@@ -24,6 +27,7 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFileDialog,
     QFrame,
     QHBoxLayout,
@@ -41,8 +45,10 @@ from PySide6.QtWidgets import (
 from models.author import current_author
 from models.records import contacts
 from models.records.contacts import ContactIndex, ContactView
+from models.rules.quality.contacts_unchecked import CHECK_DUE_DAYS, age_words, is_overdue
 from models.service import contacts as door
 from models.service.changes import Outcome
+from models.uk_time import uk_time
 from ui import format as fmt
 from ui import tasks, theme
 from ui.flow_bar import FlowBar
@@ -54,7 +60,9 @@ from ui.text import esc, literal
 from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, toolbar_button
 
 DIRECTOR_MARK = "★ DIRECTOR ON-CALL NOW"
-HEADERS = ("Name", "In hours", "Out of hours", "Organisation", "Role", "Service", "Email")
+HEADERS = ("Name", "In hours", "Out of hours", "Checked", "Organisation", "Role", "Service", "Email")
+CHECKED = HEADERS.index("Checked")
+OVERDUE_COLOURS = theme.SEVERITY_COLOURS[2]   # orange, dark text: as a conflicting edit is marked
 IN_HOURS, OUT_OF_HOURS = ("in_hours", "both"), ("out_of_hours", "both")
 EMPTY_TEXT = ("No contacts yet. Add one with “New contact…”, or import the directory from a CSV or "
               "vCard file with “Import…”; contacts other desktops add arrive with the next sync.")
@@ -84,7 +92,15 @@ class ContactsView(QWidget):
         body_layout = QVBoxLayout(body)
         body_layout.setContentsMargins(0, 0, 0, 0)
         self.count_label = muted("")
-        body_layout.addWidget(self.count_label)
+        counts = QHBoxLayout()
+        counts.addWidget(self.count_label, 1)
+        self.overdue_only = QCheckBox(f"Not checked in {CHECK_DUE_DAYS} days")
+        self.overdue_only.setAccessibleName(f"Show only contacts not checked in {CHECK_DUE_DAYS} days, "
+                                            "the longest unchecked first")
+        self.overdue_only.setToolTip(self.overdue_only.accessibleName())
+        self.overdue_only.toggled.connect(lambda _on: self._fill())
+        counts.addWidget(self.overdue_only)
+        body_layout.addLayout(counts)
         self.table = make_table(HEADERS, "Contacts")
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
@@ -146,6 +162,9 @@ class ContactsView(QWidget):
         # Insert, Enter and Delete on the list: Alt+W, Alt+E and Alt+L are the window's (Week ahead, Actions, File).
         self.new_button = self._button(bar, "New contact…", "Add a contact (Insert)", self.new_contact)
         self.edit_button = self._button(bar, "Edit…", "Edit the selected contact (Enter)", self.edit_selected)
+        self.check_button = self._button(bar, "Checked now", "Record that the selected contact's details are "
+                                          "current, checked by you now (synced to the other desktops)",
+                                          self.check_selected)
         self.delete_button = self._button(bar, "Delete", "Delete the selected contact (Delete)", self.delete_selected)
         self.import_button = self._button(bar, "&Import…", "Import contacts from a CSV or vCard file",
                                           self.choose_import)
@@ -256,13 +275,18 @@ class ContactsView(QWidget):
         # Keep the selected *contact* (not the row number): a contact arriving by sync above it
         # must not turn "copy number" into someone else's number.
         keep = self.selected()
-        self.shown = self._director_first(self.index.search(self.search.text(), limit=None))
+        found = self.index.search(self.search.text(), limit=None)
+        now = self.clock()
+        if self.overdue_only.isChecked():   # the longest unchecked (never checked first), then by name
+            found = sorted((c for c in found if is_overdue(c.checked_at, now)),
+                           key=lambda c: (c.checked_at is not None, c.checked_at or now))
+        self.shown = self._director_first(found)
         rows = []
         for c in self.shown:
             phone_in = c.phone if c.phone and c.cover in IN_HOURS else ""
             phone_out = c.phone if c.phone and c.cover in OUT_OF_HOURS else ""
             rows.append([self._name_cell(c),
-                         cell(phone_in), cell(phone_out),
+                         cell(phone_in), cell(phone_out), self._checked_cell(c, now),
                          cell(fmt.short_name(c.organisation) + (f" ({c.org_code})" if c.org_code else ""),
                               tooltip=c.organisation),
                          cell(c.role), cell(c.service), cell(c.email or "")])
@@ -276,8 +300,16 @@ class ContactsView(QWidget):
         pinned = "; the Director on-call first" if self._is_director(self.shown[0] if self.shown else None) else ""
         clashing = sum(1 for c in self.index.search("", limit=None) if c.conflicts)
         marked = f"; ⚠ {clashing} with conflicting edits (marked)" if clashing else ""
-        self.count_label.setText((f"{len(self.shown)} of {total} contacts match “{query}”" if query
-                                  else f"{total} contacts, by name") + pinned + marked)
+        overdue = sum(1 for c in self.index.search("", limit=None) if is_overdue(c.checked_at, now))
+        late = f"; ⚠ {overdue} not checked in {CHECK_DUE_DAYS} days" if overdue else ""
+        self.overdue_only.setText(f"Not checked in {CHECK_DUE_DAYS} days ({overdue})")
+        if self.overdue_only.isChecked():
+            heading = (f"{len(self.shown)} of {total} contacts not checked in {CHECK_DUE_DAYS} days"
+                       + (f" match “{query}”" if query else "") + ", the longest unchecked first")
+        else:
+            heading = (f"{len(self.shown)} of {total} contacts match “{query}”" if query
+                       else f"{total} contacts, by name")
+        self.count_label.setText(heading + pinned + marked + late)
         if self.shown and self.table.currentRow() < 0:
             self.table.selectRow(0)
         self._selection_changed()
@@ -300,6 +332,14 @@ class ContactsView(QWidget):
                                != self.clock().astimezone(fmt.UK).date())
         tip = f"On call now ({d.rota}) until {until}" + (f"\n{c.notes}" if c.notes else "")
         return cell(f"{c.name}\n{DIRECTOR_MARK}", data=c.uuid, colours=theme.ON_CALL_COLOURS, tooltip=tip)
+
+    @staticmethod
+    def _checked_cell(c: ContactView, now: datetime):
+        words = age_words(c.checked_at, now)
+        tip = (f"Last checked {uk_time(c.checked_at)}" + (f" by {c.checked_by}" if c.checked_by else "")
+               if c.checked_at else "No check or edit of this contact is recorded")
+        tip += f". Overdue after {CHECK_DUE_DAYS} days: “Checked now”, or an edit, checks it."
+        return cell(words, colours=OVERDUE_COLOURS if is_overdue(c.checked_at, now) else None, tooltip=tip)
 
     def _fill_on_call(self, by_rota: dict[str, list[contacts.OnCall]], now: datetime) -> None:
         for w in self.on_call_widgets:
@@ -354,6 +394,7 @@ class ContactsView(QWidget):
         self.copy_phone_button.setEnabled(bool(c and c.phone))
         self.copy_email_button.setEnabled(bool(c and c.email))
         self.edit_button.setEnabled(c is not None)
+        self.check_button.setEnabled(c is not None)
         self.delete_button.setEnabled(c is not None)
 
     def _copy(self, text: str | None, what: str, whose: str) -> bool:
@@ -382,6 +423,7 @@ class ContactsView(QWidget):
         menu = QMenu(self)
         for text, slot, enabled in (("Copy number", self.copy_phone, bool(c and c.phone)),
                                     ("Copy email", self.copy_email, bool(c and c.email)),
+                                    ("Checked now", self.check_selected, True),
                                     ("Edit…", self.edit_selected, True), ("Delete", self.delete_selected, True)):
             action = menu.addAction(text)
             action.setEnabled(enabled)
@@ -415,6 +457,21 @@ class ContactsView(QWidget):
             if c.uuid == uuid:
                 self.table.selectRow(r)
                 return
+
+    def check_selected(self) -> bool:
+        """"Checked now": one click records that the selected contact is current, with the user; True once sent."""
+        c = self.selected()
+        if c is None:
+            return False
+        store, author = self.store, self.author
+
+        def landed(outcome: Outcome) -> None:
+            self._select_next = c.uuid
+            self.status.say(f"{c.name} checked now by {author}; it reaches other desktops with the next sync."
+                            if outcome.applied else f"{c.name} was deleted (on another desktop): not checked.")
+            self.refresh()
+        self.writes.run(lambda: door.check_contact(store, c.uuid, author), landed)
+        return True
 
     def delete_selected(self, confirm: bool = True) -> bool:
         """Delete the selected contact (after asking); True once the deletion is sent."""

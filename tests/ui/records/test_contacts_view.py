@@ -170,7 +170,7 @@ def test_add_edit_delete_through_the_dialog(qtbot, store):
     edit.edits["role"].setText("Deputy director")
     edit.save()
     settle()
-    assert table_text(view.table)[0][4] == "Deputy director"
+    assert table_text(view.table)[0][5] == "Deputy director"
     assert view.delete_selected(confirm=False)
     settle()
     assert view.stack.is_empty and view.status.text() == "Deleted Nia Evans."
