@@ -18,15 +18,17 @@ from models.reports import parts, reads, words
 from models.reports.model import Chart, Report, Section, Table, Text
 from models.rules.action_cards import LEVELS, ActionCards, load_cards
 from models.rules.opel_levels import opel_levels
+from models.rules.quality.contacts_unchecked import CHECK_DUE_DAYS, is_overdue
 from models.service import contacts as contacts_door
 from models.service import rota
-from models.uk_time import uk_time
+from models.uk_time import UK, uk_date, uk_time
 
 TITLE = "Business continuity pack: a printed snapshot, not live"
 AHEAD = timedelta(hours=24)   # the on-call cover the pack lists: a room without IT may be a day without it
 COVER_WORDS = {"both": "in and out of hours", "in_hours": "in hours", "out_of_hours": "out of hours"}
 GAP = "NOBODY ON CALL"
 NEVER = "NEVER SUBMITTED"
+OVERDUE = "NOT CHECKED"   # a number not checked for CHECK_DUE_DAYS: in words, so a black-and-white print keeps it
 SCOPE_WORDS = {"provider": "a provider's", "pillar": "a pillar's", "system": "the system's"}
 
 
@@ -34,19 +36,38 @@ def _rota_key(rota_name: str) -> tuple:
     return (not contacts_door.is_director_rota(rota_name), rota_name.lower())
 
 
+def checked_words(checked_at: datetime | None, at: datetime) -> str:
+    """When the contact was last checked, as a UK date; past ``CHECK_DUE_DAYS``, said so in capitals."""
+    if checked_at is None:
+        return f"{OVERDUE}: never"
+    day = uk_date(checked_at.astimezone(UK).date())
+    return f"{OVERDUE} since {day}" if is_overdue(checked_at, at) else day
+
+
+def _checked_note(rows_overdue: int) -> str:
+    return (f"Checked: when someone last confirmed the contact's details (or edited them). {rows_overdue} "
+            f"not checked in {CHECK_DUE_DAYS} days, marked {OVERDUE}: confirm the number when you call."
+            if rows_overdue else "Checked: when someone last confirmed the contact's details (or edited them).")
+
+
 def _on_call_now(on_call: dict, at: datetime) -> Table:
-    """Who to ring now, rota by rota, the Director on-call first; a rota with nobody says so."""
-    rows, gaps = [], set()
+    """Who to ring now, rota by rota, the Director on-call first; a rota with nobody says so; beside each
+    number, when it was last checked."""
+    rows, gaps, late = [], set(), set()
     for rota_name in sorted(on_call, key=_rota_key):
         people = sorted(on_call[rota_name], key=lambda o: (o.starts_at, o.contact.name))
         if not people:
             gaps.add(len(rows))
-            rows.append((rota_name, GAP, "—", "—", None))
+            rows.append((rota_name, GAP, "—", "—", "—", None))
         for o in people:
-            rows.append((rota_name, o.contact.name, o.contact.phone or "—", o.contact.role or "—", o.ends_at))
-    return Table("on_call_now", f"On call now ({words.clock(at)})", ("Rota", "Name", "Phone", "Role", "Until"),
-                 tuple(rows), at, "No on-call rota is held in this replica.",
-                 widths=(0.2, 0.22, 0.18, 0.24, 0.16), warn_rows=frozenset(gaps))
+            if is_overdue(o.contact.checked_at, at):
+                late.add(len(rows))
+            rows.append((rota_name, o.contact.name, o.contact.phone or "—", checked_words(o.contact.checked_at, at),
+                         o.contact.role or "—", o.ends_at))
+    return Table("on_call_now", f"On call now ({words.clock(at)})", ("Rota", "Name", "Phone", "Checked", "Role",
+                                                                      "Until"),
+                 tuple(rows), at, "No on-call rota is held in this replica.", _checked_note(len(late)) if late else "",
+                 widths=(0.16, 0.19, 0.16, 0.17, 0.18, 0.14), warn_rows=frozenset(gaps | late))
 
 
 def _next_day(page: rota.RotaPage, at: datetime, until: datetime) -> tuple[Table, Table]:
@@ -68,11 +89,14 @@ def _next_day(page: rota.RotaPage, at: datetime, until: datetime) -> tuple[Table
 def _directory(page: contacts_door.ContactsPage, at: datetime) -> Table:
     people = sorted(page.index.search("", limit=None),
                     key=lambda c: (c.organisation.lower(), c.name.lower(), c.uuid))
+    late = frozenset(i for i, c in enumerate(people) if is_overdue(c.checked_at, at))
     return Table("directory", "Contact directory, by organisation",
-                 ("Name", "Role", "Phone", "Organisation", "Hours", "Email"),
-                 tuple((c.name, c.role or "—", c.phone or "—", words.short_name(c.organisation),
-                        COVER_WORDS.get(c.cover, c.cover), c.email or "—") for c in people), at,
-                 "The directory is empty.", widths=(0.16, 0.16, 0.17, 0.18, 0.12, 0.21))
+                 ("Name", "Role", "Phone", "Checked", "Organisation", "Hours", "Email"),
+                 tuple((c.name, c.role or "—", c.phone or "—", checked_words(c.checked_at, at),
+                        words.short_name(c.organisation), COVER_WORDS.get(c.cover, c.cover), c.email or "—")
+                       for c in people), at,
+                 "The directory is empty.", _checked_note(len(late)),
+                 widths=(0.14, 0.14, 0.14, 0.15, 0.15, 0.1, 0.18), warn_rows=late)
 
 
 def _age(at: datetime, assessed: datetime | None) -> str:
