@@ -140,6 +140,11 @@ def _line(c) -> str:
     return " | ".join(p for p in parts if p)
 
 
+def _json(c) -> dict:
+    """A contact as JSON: its fields, and when it was last checked as ISO 8601 UTC (null: never)."""
+    return {**c.__dict__, "checked_at": c.checked_at.isoformat() if c.checked_at else None}
+
+
 def _search(args) -> int:
     from models.records import contacts
 
@@ -148,7 +153,7 @@ def _search(args) -> int:
     with _open(args) as store, store.session() as s:
         found = contacts.search(s, " ".join(args.text), args.limit)
     if args.json:
-        print(json.dumps([c.__dict__ for c in found], indent=2, ensure_ascii=False))
+        print(json.dumps([_json(c) for c in found], indent=2, ensure_ascii=False))
     else:
         for c in found:
             print(_line(c))
@@ -170,7 +175,7 @@ def _on_call(args) -> int:
         found = contacts.on_call_at(s, at, args.rota)
     if args.json:
         print(json.dumps([{"rota": o.rota, "starts_at": o.starts_at.isoformat(), "ends_at": o.ends_at.isoformat(),
-                           "contact": o.contact.__dict__} for o in found], indent=2, ensure_ascii=False))
+                           "contact": _json(o.contact)} for o in found], indent=2, ensure_ascii=False))
         return 0
     print(f"On call at {uk_time(at)}:")
     for o in found:

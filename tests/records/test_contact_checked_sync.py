@@ -83,3 +83,20 @@ def test_the_hub_refuses_a_check_that_is_not_true_or_false(sqlite_hub, make_desk
     assert contact({"contact_uuid": uid, "changes": {}, "checked": "yes", "author": "x"}) == [
         ("checked", "expected true or false, got str")]
     assert contact({"contact_uuid": uid, "changes": {}, "checked": True, "author": "x"}) == []
+
+
+def test_the_command_line_lists_when_each_contact_was_checked(store, store_path, cli_env, capsys):
+    import json
+
+    from scc_desktop import cli
+    uid = authoring.upsert_contact(store, author="Lead A", name="Jo Bloggs", organisation="Test Acute Trust One")
+    authoring.check_contact(store, uid, "Sam Checker")
+    assert cli.main(["contacts", "search", "bloggs", "--json", "--path", str(store_path)]) == 0
+    (found,) = json.loads(capsys.readouterr().out)
+    assert found["checked_by"] == "Sam Checker" and found["checked_at"].endswith("+00:00")
+    now = utcnow()
+    authoring.add_on_call_shift(store, rota="Director on-call", contact_uuid=uid, starts_at=now - timedelta(hours=1),
+                                ends_at=now + timedelta(hours=1), author="Lead A")
+    assert cli.main(["contacts", "on-call", "--json", "--path", str(store_path)]) == 0   # before: not JSON-able
+    (on_call,) = json.loads(capsys.readouterr().out)
+    assert on_call["contact"]["checked_by"] == "Sam Checker"
