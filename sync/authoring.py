@@ -183,11 +183,19 @@ def _write_contact(s: Session, device: str, now: datetime, author: str, contact_
             setattr(current, k, change["new"])
         current.updated_at, current.updated_by, current.device_id = now, author, device
         if any(k in contacts.FIELDS for k in changes):   # an edit counts as a check; a deletion checks nothing
-            current.checked_at, current.checked_by = now, author
+            _check(current, now, author)
     outbox.enqueue(s, _push("contact", str(uuidlib.uuid4()), device, now, {
         "contact_uuid": uid, "changes": changes, "created": current is None,
         "at": to_utc_text(now), "author": author}))
     return uid, True
+
+
+def _check(contact: Contact, now: datetime, author: str) -> None:
+    """This desktop's check, kept as every desktop applies it (``sync.apply_records._checked``): when it is
+    later, by time then name, than the one held; a check from a desktop whose clock is ahead stays."""
+    held = (to_utc_text(contact.checked_at), contact.checked_by or "") if contact.checked_at else None
+    if held is None or (to_utc_text(now), author) > held:
+        contact.checked_at, contact.checked_by = now, author
 
 
 def upsert_contact(store, *, author: str, contact_uuid: str | None = None, **fields: Any) -> str:
@@ -227,7 +235,7 @@ def check_contact(store, contact_uuid: str, author: str) -> bool:
         if current.deleted:
             return False
         now, device = utcnow(), device_id(s)
-        current.checked_at, current.checked_by = now, author
+        _check(current, now, author)
         outbox.enqueue(s, _push("contact", str(uuidlib.uuid4()), device, now, {
             "contact_uuid": current.uuid, "changes": {}, "checked": True, "at": to_utc_text(now), "author": author}))
     return True

@@ -100,3 +100,22 @@ def test_the_command_line_lists_when_each_contact_was_checked(store, store_path,
     assert cli.main(["contacts", "on-call", "--json", "--path", str(store_path)]) == 0   # before: not JSON-able
     (on_call,) = json.loads(capsys.readouterr().out)
     assert on_call["contact"]["checked_by"] == "Sam Checker"
+
+
+def test_a_check_held_from_a_desktop_whose_clock_is_ahead_stays_on_every_desktop(sqlite_hub, make_desktop):
+    """Both desktops hold a check stamped an hour ahead (a desktop whose clock is fast made it); B checks now:
+    every desktop applies the later stamp, so B keeps the one held too (before, B showed its own, A the other)."""
+    from sqlalchemy import text
+
+    from models.replica.utc import to_utc_text
+    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
+    uid = authoring.upsert_contact(a.store, author="Lead A", name="Jo Bloggs", organisation="Test Acute Trust One")
+    _sync(a, b)
+    ahead = utcnow() + timedelta(hours=1)
+    for desk in (a, b):
+        with desk.store.writing() as w:
+            w.execute(text("UPDATE contact SET checked_at = :at, checked_by = 'Fast clock' WHERE uuid = :u"),
+                      {"at": to_utc_text(ahead), "u": uid})
+    door.check_contact(b.store, uid, "Lead B")
+    _sync(b, a, b)
+    assert _checked(a, uid) == _checked(b, uid) == (ahead, "Fast clock")
