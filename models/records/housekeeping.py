@@ -1,5 +1,6 @@
 """The room's standing chores over the replica: chase overdue actions, raise OPEL checklists,
-keep the data-quality findings up to date, and count the alerts nobody has acknowledged yet.
+keep the data-quality findings up to date, alert when the decision log's hash chain is broken
+(:mod:`models.records.chain_watch`), and count the alerts nobody has acknowledged yet.
 No Qt, no transaction of its own: the use case ``models.service.housekeeping.run`` runs one pass
 in one write transaction."""
 
@@ -10,24 +11,27 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from models.records import actions_due
-from models.records import opel_checklist, quality
+from models.records import actions_due, chain_watch
+from models.records import opel_checklist, quality, verify
 from models.replica.dbapi import replica_fault
 from models.replica.orm import AlertEvent
 
 log = logging.getLogger(__name__)
 
 
-def chores(session, now: datetime, assessed: quality.Assessed | None) -> frozenset[str]:
+def chores(session, now: datetime, assessed: quality.Assessed | None,
+           chain: verify.VerifyReport | None = None) -> frozenset[str]:
     """One pass at ``now`` in the caller's transaction; the record kinds it changed.  ``assessed``:
     the data-quality checks' findings, read beforehand without the write lock (:func:`assess_quality`),
-    None when that reading failed (the quality pass is skipped)."""
+    None when that reading failed (the quality pass is skipped).  ``chain``: the decision log's check,
+    read beforehand (:func:`check_chain`), None when none was due or it failed."""
     chased = actions_due.chase_overdue(session, now)
+    broken = chain is not None and chain_watch.raise_alert(session, chain, now) is not None
     raised = opel_checklist.raise_checklists(session, now)
     changed = set()
     if assessed is not None and _quality(session, assessed):   # after each sync batch and on the window's timer
         changed.add("data_quality")
-    if chased.raised or chased.cleared:
+    if chased.raised or chased.cleared or broken:
         changed.add("alert")
     if raised.items or raised.changes:   # new cards, or older ones superseded by a change
         changed.add("checklist_item")
@@ -43,6 +47,21 @@ def assess_quality(session, now: datetime) -> quality.Assessed | None:
         if replica_fault(exc):
             raise
         log.warning("data-quality checks failed; the other chores carried on", exc_info=True)
+        return None
+
+
+def check_chain(session, watch: chain_watch.Watch, now: datetime) -> verify.VerifyReport | None:
+    """The decision log's incremental check when one is due (:class:`chain_watch.Watch`), in a read session;
+    None when none is due, or when it failed on data it did not foresee (logged; the other chores carry
+    on).  A fault of the replica itself goes up."""
+    if not watch.due(now):
+        return None
+    try:
+        return chain_watch.check(session, watch, now)
+    except Exception as exc:  # noqa: BLE001 - told apart: the replica's faults go up
+        if replica_fault(exc):
+            raise
+        log.warning("the decision log's chain check failed; the other chores carried on", exc_info=True)
         return None
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.dialects.sqlite import insert
 
+from models.records import chain_watch
 from models.replica.identity import LOCAL_ALERT_STATE
 from models.replica.orm import AlertEvent, AlertRule, ReplicaMeta
 from models.rules.alert_engine import AlertChange, Evaluation, Signal, evaluate
@@ -77,8 +78,10 @@ def open_local(session) -> list[str]:
 
 
 def is_local(store, uid: str) -> bool:
+    """Whether ``uid`` is one of this desktop's own alerts (its rules', or the decision log's chain check's)."""
     with store.session() as s:
-        return s.scalar(select(AlertEvent.rule_code).where(AlertEvent.uuid == uid)) in {r.id for r in _rules()}
+        code = s.scalar(select(AlertEvent.rule_code).where(AlertEvent.uuid == uid))
+        return code in {r.id for r in _rules()} or code == chain_watch.RULE_CODE
 
 
 def acknowledge(session, uid: str, by: str, note: str, at: datetime) -> bool:

@@ -26,10 +26,18 @@ ORM's conversions) and checks, in this order of precedence:
 What it cannot see: the newest entries of *another* device removed from this
 replica before the hub chained anything after them.  Entries not yet
 received by the hub are counted, not treated as a fault.
+
+Incremental use (the window's housekeeping pass, :mod:`models.records.chain_watch`): given ``known``,
+the fingerprints of the rows whose content checked good before, a row whose stored bytes are the same
+is not hashed again (the content check is a function of those bytes alone), and at most ``budget``
+rows are content-checked in one call (the rest are counted in ``unchecked``).  Every other check runs
+over every row each time.  A year of 30,000 entries with 40-provider snapshots: 11 s whole, about
+1 s when nothing changed (docs/records.md).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -79,6 +87,7 @@ class VerifyReport:
     device_heads: list[ChainHead] = field(default_factory=list)
     hub_head: ChainHead | None = None
     not_at_hub: int = 0  # entries the hub has not received yet (no hub_seq)
+    unchecked: int = 0   # entries whose content was left for a later call (``budget``)
 
     @property
     def intact(self) -> bool:
@@ -150,6 +159,16 @@ def _check_content(row: dict[str, Any]) -> str | None:
         return ("content_hash does not match the stored fields: the entry was changed after it was "
                 "written")
     return None
+
+
+_FINGERPRINTED = (*decision_log.HASHED_FIELDS, "prev_device_hash", "content_hash")
+
+
+def fingerprint(row: dict[str, Any]) -> bytes:
+    """What the content check reads of a stored row, digested: equal fingerprints, equal verdicts (the
+    tuple's ``repr`` tells a number from its text and None from "")."""
+    raw = repr(tuple(row.get(name) for name in _FINGERPRINTED))
+    return hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _check_device_chains(rows: list[dict[str, Any]], report: VerifyReport) -> list[tuple[dict, str]]:
@@ -281,21 +300,46 @@ def _position(row: dict[str, Any]) -> tuple:
     return (1, 0, str(row["device_id"]), row["device_seq"] or 0)
 
 
-def verify(session: Session) -> VerifyReport:
-    """Check the whole decision log in ``session``'s replica; problems sorted in chain order."""
+def verify(session: Session, known: dict[str, bytes] | None = None, budget: int | None = None) -> VerifyReport:
+    """Check the whole decision log in ``session``'s replica; problems sorted in chain order.
+
+    ``known`` (updated in place): uuid -> :func:`fingerprint` of the rows whose content checked good; such a
+    row unchanged is not hashed again.  ``budget``: content-check at most this many other rows, leaving the
+    rest for a later call (``unchecked``)."""
     rows: list[dict[str, Any]] = []
     found: list[tuple[dict, str, str]] = []
     recorded: dict[str, dict[str, dict]] = {}
+    unchecked = 0
+    present: set[str] = set()
     for whole in _raw_rows(session):
-        problem = _check_content(whole)
         row = {name: whole[name] for name in _KEPT}
         rows.append(row)
+        if known is None:
+            problem = _check_content(whole)
+        else:
+            present.add(row["uuid"])
+            mark = fingerprint(whole)
+            if known.get(row["uuid"]) == mark:
+                problem = None
+            elif budget is not None and budget <= 0:
+                unchecked += 1
+                problem = None
+            else:
+                budget = None if budget is None else budget - 1
+                problem = _check_content(whole)
+                if problem:
+                    known.pop(row["uuid"], None)
+                else:
+                    known[row["uuid"]] = mark
         if problem:
             found.append((row, "content", problem))
         actions = decision_actions.recorded(_json(whole["links"]))
         if actions is not None:
             recorded[row["uuid"]] = actions
-    report = VerifyReport(entries=len(rows))
+    if known is not None:
+        for gone in set(known) - present:
+            del known[gone]
+    report = VerifyReport(entries=len(rows), unchecked=unchecked)
     found += [(r, "device_chain", why) for r, why in _check_device_chains(rows, report)]
     found += [(r, "hub_chain", why) for r, why in _check_hub_chain(rows, report)]
     found += [(r, "amendment", why) for r, why in _check_amendments(rows)]

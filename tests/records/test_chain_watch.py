@@ -1,0 +1,139 @@
+"""The decision log's chain check in the housekeeping pass, on a real encrypted replica holding a year's log
+(2,950 decisions with 40-provider snapshots, about eight a day, every one hub-chained): a row changed with
+SQL through the replica's own connection raises one alert naming it and what to do, kept until someone
+acknowledges it; the pass stays short because the check is incremental."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from models.records import chain_watch, local_alerts, verify
+from models.replica.orm import AlertEvent
+from models.replica.orm.types import utcnow
+from models.service import alerts as alerts_door
+from models.service import housekeeping
+from tests.records.year_log import write_year
+
+YEAR = 2950
+
+
+def _tamper(store, sql: str, *params) -> None:
+    """A stored row changed outside the app: SQL on the replica's own (keyed) connection."""
+    with store.raw() as conn:
+        conn.execute(sql, params)
+
+
+def _chain_alerts(store) -> list[AlertEvent]:
+    with store.session() as s:
+        return list(s.scalars(select(AlertEvent).where(AlertEvent.rule_code == chain_watch.RULE_CODE)))
+
+
+def _pass(store, now):
+    started = time.perf_counter()
+    done = housekeeping.run(store, now)
+    return done, time.perf_counter() - started
+
+
+@pytest.mark.timeout(300)
+def test_a_row_changed_with_sql_in_a_years_log_raises_one_alert_kept_until_acknowledged(store):
+    now = utcnow()
+    uuids = write_year(store, YEAR, now)
+    first, took_first = _pass(store, now)
+    assert "alert" not in first.changes.records and _chain_alerts(store) == []
+    again, took_again = _pass(store, now + chain_watch.CHECK_EVERY)   # nothing changed: nothing hashed again
+    assert _chain_alerts(store) == []
+
+    target = uuids[1234]
+    _tamper(store, "UPDATE decision_entry SET decision = replace(decision, 'open', 'shut') WHERE uuid = ?", target)
+    not_due, _ = _pass(store, now + chain_watch.CHECK_EVERY + timedelta(minutes=1))
+    assert _chain_alerts(store) == []   # checked at most every CHECK_EVERY
+    at = now + 2 * chain_watch.CHECK_EVERY
+    found, took_found = _pass(store, at)
+    (alert,) = _chain_alerts(store)
+    assert "alert" in found.changes.records and found.open_alerts == 1
+    assert target in alert.detail and "device_seq 1235" in alert.detail and "hub_seq 1235" in alert.detail
+    assert "changed after it was written" in alert.detail
+    assert "scc-desktop records verify" in alert.detail and "db backup" in alert.detail
+    assert alert.severity == chain_watch.SEVERITY and alert.cleared_at is None and alert.acknowledged_at is None
+
+    for k in range(3, 6):   # once: later passes find the same break and raise nothing more
+        later, _ = _pass(store, now + k * chain_watch.CHECK_EVERY)
+        assert "alert" not in later.changes.records and len(_chain_alerts(store)) == 1
+
+    assert local_alerts.is_local(store, alert.uuid)   # this desktop's: acknowledged here, not sent to the hub
+    outcome = alerts_door.acknowledge(store, alert.uuid[:8], "Sam Lead", "IG lead told; copy kept", at)
+    assert outcome.applied
+    later, _ = _pass(store, now + 7 * chain_watch.CHECK_EVERY)
+    (kept,) = _chain_alerts(store)
+    assert kept.acknowledged_by == "Sam Lead" and kept.cleared_at is None and later.open_alerts == 0
+
+    # Another break after the room acknowledged the first: the chain now fails earlier (a re-hashed forgery
+    # of entry 10 breaks entry 11's link), and that is alerted once more.
+    _tamper(store, "UPDATE decision_entry SET content_hash = ? WHERE uuid = ?", "0" * 64, uuids[10])
+    _pass(store, now + 8 * chain_watch.CHECK_EVERY)
+    alerts = _chain_alerts(store)
+    assert len(alerts) == 2
+    (newer,) = [a for a in alerts if a.uuid != alert.uuid]
+    assert uuids[10] in newer.detail and newer.acknowledged_at is None
+    print(f"year of {YEAR}: first pass {took_first:.2f} s, unchanged {took_again:.2f} s, "
+          f"after the change {took_found:.2f} s")
+    assert took_again < 0.5 * took_first and took_found < 0.5 * took_first, (took_first, took_again, took_found)
+
+
+def test_a_big_log_is_checked_over_a_few_passes_within_the_budget(store, monkeypatch):
+    monkeypatch.setattr(chain_watch, "BUDGET", 400)
+    now = utcnow()
+    uuids = write_year(store, 1000, now, providers=5)
+    _tamper(store, "UPDATE decision_entry SET rationale = 'edited' WHERE uuid = ?", uuids[950])
+    watch = housekeeping.chain_watch_of(store)
+    counts = []
+    for k in range(3):
+        housekeeping.run(store, now + timedelta(seconds=k))   # a pass that left rows unchecked is due again
+        counts.append((watch.checked_at is not None, len(_chain_alerts(store))))
+    # 400 + 400 rows hashed found nothing; the third pass reached entry 951.
+    assert counts == [(False, 0), (False, 0), (True, 1)], counts
+    (alert,) = _chain_alerts(store)
+    assert uuids[950] in alert.detail
+
+
+def test_a_removed_newest_entry_is_alerted_and_an_intact_log_raises_nothing(store):
+    from tests.records.conftest import write_decisions
+    entries = write_decisions(store, 5)
+    now = utcnow()
+    housekeeping.run(store, now)
+    assert _chain_alerts(store) == []
+    _tamper(store, "DELETE FROM decision_entry WHERE uuid = ?", entries[-1].uuid)
+    housekeeping.run(store, now + chain_watch.CHECK_EVERY)
+    (alert,) = _chain_alerts(store)
+    assert entries[-1].uuid in alert.detail and "removed" in alert.detail
+
+
+@pytest.mark.slow   # 30,000 decisions: 17 s to write, the first whole check 11-14 s over passes
+@pytest.mark.timeout(600)
+def test_thirty_thousand_decisions_the_pass_stays_short_once_checked(store):
+    now = utcnow()
+    uuids = write_year(store, 30_000, now)
+    took = []
+    k = 0
+    while housekeeping.chain_watch_of(store).checked_at is None or k == 0:
+        started = time.perf_counter()
+        housekeeping.run(store, now + timedelta(seconds=k))
+        took.append(time.perf_counter() - started)
+        k += 1
+    _tamper(store, "UPDATE decision_entry SET decision_maker = 'Someone Else' WHERE uuid = ?", uuids[29_000])
+    started = time.perf_counter()
+    housekeeping.run(store, now + chain_watch.CHECK_EVERY + timedelta(seconds=k))
+    took_found = time.perf_counter() - started
+    (alert,) = _chain_alerts(store)
+    assert uuids[29_000] in alert.detail
+    with store.session() as s:   # the baseline, in the same run: the whole check a pass would otherwise make
+        started = time.perf_counter()
+        assert not verify.verify(s).intact
+        took_whole = time.perf_counter() - started
+    print(f"30,000 decisions: whole check {took_whole:.2f} s; first check over {len(took)} passes "
+          f"{[round(t, 2) for t in took]} s; the pass that found the change {took_found:.2f} s")
+    assert max(took) < 0.7 * took_whole and took_found < 0.5 * took_whole, (took, took_found, took_whole)
