@@ -90,8 +90,18 @@ class BcPackWriter(QObject):
         self.last, self.problem = refreshed, None
         self.label.hide()
         pdf = refreshed.written.pdf
+        warnings = getattr(refreshed.written, "warnings", ())   # a folder others may read (models.owner_only)
+        for warning in warnings:
+            log.warning("business continuity pack: %s", warning)
+        if warnings:   # a lasting note while the folder stays so, the whole sentence in its tooltip
+            self.label.setText("BC pack folder open to all users")
+            self.label.setToolTip(f"Business continuity pack: {warnings[0]}.")
+            self.label.setStyleSheet(bc_pack_status.NOT_SET_UP_CSS)   # white on dark amber, every theme
+            self.label.show()
         if self.status_bar is not None:
-            self.status_bar.showMessage(f"Business continuity pack refreshed: {pdf.name} in {pdf.parent}", 10_000)
+            said = f"Business continuity pack refreshed: {pdf.name} in {pdf.parent}"
+            self.status_bar.showMessage(f"{said}. Warning: {warnings[0]}" if warnings else said,
+                                        60_000 if warnings else 10_000)
         self.refreshed.emit(refreshed)
 
     def _failed(self, exc: BaseException) -> None:

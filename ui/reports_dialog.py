@@ -158,10 +158,12 @@ class ReportsDialog(QDialog):
         self.written = written
         self.build_button.setEnabled(True)
         self.open_button.setEnabled(True)
-        notes = "".join(f"\n{n}" for n in written.report.notes)
+        notes = "".join(f"\n{n}" for n in (*written.report.notes, *(f"Warning: {w}" for w in written.warnings)))
         self.status.setText(f"Wrote {written.pdf.name} ({count(written.pdf_pages, 'page')}), its JSON and "
                             f"{sum(1 for k in written.files if k.startswith('csv:'))} CSV file(s) into "
                             f"{written.folder}.{notes}")
+        if written.warnings:   # a longer message: the dialog grows to show it whole
+            self.resize(self.width(), max(self.height(), self.layout().totalHeightForWidth(self.width())))
 
     def _failed(self, exc: BaseException) -> None:
         self.build_button.setEnabled(True)

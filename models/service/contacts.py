@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from models import owner_only
 from models.queries import records as rq
 from models.records import contacts, on_call
 from models.records.contacts import ContactIndex, ContactView, OnCall, ParsedFile
@@ -123,9 +124,10 @@ class ContactExport:
 
 
 def export_file(store, path: Path) -> ContactExport:
-    """Write every contact to ``path`` (vCard for .vcf/.vcard, else CSV); ``OSError`` when it cannot."""
+    """Write every contact to ``path`` (vCard for .vcf/.vcard, else CSV), the owner's only and whole or not
+    at all (staff phone numbers: ``models.owner_only``); ``OSError`` when it cannot."""
     with store.session() as s:
         rows = contacts.export_rows(s)
     vcard = path.suffix.lower() in (".vcf", ".vcard")
-    path.write_bytes(contacts.write_vcard(rows) if vcard else contacts.write_csv(rows))
+    owner_only.write(path, contacts.write_vcard(rows) if vcard else contacts.write_csv(rows))
     return ContactExport(path, len(rows), vcard)

@@ -10,13 +10,12 @@ the caller passes no time.
 from __future__ import annotations
 
 import json
-import os
 import time as clock
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from models import owner_only
 from models.reports import bc_pack, board, brief, handover, periods, render_data, render_pdf, sitrep, words
 from models.reports.model import Report
 from models.uk_time import UK
@@ -40,6 +39,7 @@ class Written:
     files: dict[str, Path] = field(default_factory=dict)   # "pdf", "json", "csv:<table>" -> the file
     pdf_pages: int = 0
     seconds: float = 0.0                                    # to read the replica and build the report
+    warnings: tuple[str, ...] = ()                          # the folder others may read (models.owner_only)
 
     @property
     def pdf(self) -> Path:
@@ -108,23 +108,19 @@ def stem(report: Report) -> str:
 
 
 def _put(path: Path, data: bytes) -> None:
-    """Whole or not at all: a reader (or the records system) never picks up half a file.  The
-    temporary name is this write's own: desktops sharing a folder (the hourly business-continuity
-    pack) never write into each other's."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Whole or not at all, and the owner's only (``models.owner_only.write``): a reader (or the records
+    system) never picks up half a file, and the pack's phone numbers are not for every user of the
+    computer.  The temporary name is this write's own: desktops sharing a folder (the hourly
+    business-continuity pack) never write into each other's."""
+    owner_only.write(path, data)
 
 
 def write(report: Report, folder: Path) -> Written:
-    """The PDF, the JSON and one CSV per table into ``folder`` (made if missing; files of the same
-    report and time are replaced).  ``OSError`` when the folder cannot be written."""
+    """The PDF, the JSON and one CSV per table into ``folder`` (made owner-only if missing; files of the same
+    report and time are replaced), each file the owner's only.  ``OSError`` when the folder cannot be
+    written; ``warnings`` names a folder others may read."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    warning = owner_only.folder(folder)
     base = stem(report)
     with words.page_zone(report.at, report.generated_at):
         rendered = render_pdf.render(report)
@@ -135,7 +131,7 @@ def write(report: Report, folder: Path) -> Written:
         payloads[f"csv:{key}"] = data
     for key, path in files.items():
         _put(path, payloads[key])
-    return Written(report, folder, files, rendered.pages)
+    return Written(report, folder, files, rendered.pages, warnings=(warning,) if warning else ())
 
 
 def last_brief(folder: Path, before: datetime) -> datetime | None:
@@ -167,4 +163,4 @@ def make(store, name: str, folder: Path, at: datetime | None = None, *, since: d
     report = build(store, name, now, since=since, generated_at=now, first=first, last=last)
     seconds = clock.perf_counter() - started
     written = write(report, folder)
-    return Written(written.report, written.folder, written.files, written.pdf_pages, seconds)
+    return Written(written.report, written.folder, written.files, written.pdf_pages, seconds, written.warnings)

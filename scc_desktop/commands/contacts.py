@@ -8,7 +8,7 @@ kept in the replica's quarantine), 2 when the file cannot be read at all.
 from __future__ import annotations
 
 import json
-import os
+import sys
 from pathlib import Path
 
 from scc_desktop import paths
@@ -119,18 +119,21 @@ def _rota_import(args) -> int:
 
 
 def _export(args) -> int:
+    from models import owner_only
     from models.records import contacts
 
     with _open(args) as store, store.session() as s:
         rows = contacts.export_rows(s)
     data = contacts.write_csv(rows) if args.format == "csv" else contacts.write_vcard(rows, args.vcard_version)
     try:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        # Staff phone numbers and addresses: the owner's only, whatever the umask.
-        with os.fdopen(os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
-            fh.write(data)
+        warning = owner_only.folder(args.out.parent)
+        # Staff phone numbers and addresses: the owner's only, whatever the umask (a file there before, of
+        # any mode, is replaced by one that is), whole or not at all.
+        owner_only.write(args.out, data)
     except OSError as exc:
         raise UserError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    if warning:
+        print(f"scc-desktop: warning: {warning}", file=sys.stderr)
     print(f"Exported {len(rows)} contact(s) to {args.out} ({args.format}).")
     return 0
 

@@ -8,6 +8,7 @@ input (the message names the option and the reason); 3 a wrong passphrase.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from scc_desktop import paths
@@ -128,4 +129,6 @@ def _run(args) -> int:
               f"{args.keep or report_folder.KEEP.get(r.name)}).")
     for note in r.notes:
         print(f"Note: {note}")
+    for warning in written.warnings:   # the folder others may read; the files are the owner's only
+        print(f"scc-desktop: warning: {warning}", file=sys.stderr)
     return 0
