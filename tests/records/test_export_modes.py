@@ -67,3 +67,25 @@ def test_a_contacts_export_is_readable_by_its_owner_only(store, store_path, tmp_
         assert cli.main(["contacts", "export", "--format", "csv", "--out", str(out),
                          "--path", str(store_path)]) == 0
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_the_folders_an_export_makes_are_the_owners_only_and_a_shared_one_is_noted(store, tmp_path):
+    """Each missing folder above the export's was made with the umask's 0755 (``mkdir(parents=True)`` gives
+    ``mode`` to the last one only); a folder there already keeps its mode, and one all may read is noted."""
+    write_decisions(store, 3)
+    out = tmp_path / "records" / "2025" / "march"
+    with _umask(0o022):
+        made = export_records(store, date(2025, 3, 30), date(2025, 3, 30), out, icb="Test ICB", user="tester",
+                              host="desk-1")
+    for folder in (tmp_path / "records", tmp_path / "records" / "2025", out):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    assert not [n for n in made.notes if "every user" in n]
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o755)
+    with _umask(0o022):
+        noted = export_records(store, date(2025, 3, 30), date(2025, 3, 30), shared, icb="Test ICB", user="tester",
+                               host="desk-1")
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755 and set(_modes(shared).values()) == {0o600}
+    (note,) = [n for n in noted.notes if "every user" in n]
+    assert str(shared) in note and "0755" in note

@@ -518,6 +518,9 @@ class DecisionsView(QWidget):
                     f"into {result.out_dir}: CSV, JSON, PDF ({count(result.pdf_pages, 'page')}) and a manifest.")
             if not result.verify.intact:
                 text += f" WARNING: the decision log is broken ({result.verify.first_problem.sentence()})."
+            for note in result.notes:   # a folder every user of the computer can read (models.owner_only)
+                if note.startswith("warning: "):
+                    text += f" Warning: {note[len('warning: '):]}."
             self.status.say(text)
             self.dialog = show_message(self, "Export decision log", text, problem=not result.verify.intact)
 

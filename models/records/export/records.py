@@ -26,6 +26,7 @@ from typing import Any, Iterator
 from sqlalchemy import select
 
 import resources
+from models import owner_only
 from models.records import action_reassign, action_withdraw, reached_hub
 from models.records import verify as records_verify
 from models.author import current_author
@@ -415,8 +416,8 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
     names = (CSV_NAME, JSON_NAME, PDF_NAME, handover_section.HANDOVER_NAME, MANIFEST_NAME)
     if out.exists() and not force and any((out / n).exists() for n in names):
         raise ExportError(f"{out} already holds an export; choose an empty folder or use --force to replace it")
-    try:
-        out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:   # 0700, and each missing folder above it too (mkdir's parents took the umask's 0755)
+        folder_warning = owner_only.folder(out)
     except OSError as exc:
         raise ExportError(f"cannot create the folder {out}: {exc.strerror or exc}") from None
     now = now or utcnow()
@@ -475,5 +476,7 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
             raise ExportError(f"cannot write the export into {out}: {exc.strerror or exc}") from None
         raise
     notes = [rendered.font_note] if rendered.font_note else []
+    if folder_warning:
+        notes.append(f"warning: {folder_warning}")
     names += (CONTEXT_NAME, CHECKER_NAME, README_NAME)
     return ExportResult(out, len(entries), {n: out / n for n in names}, manifest, report, rendered.pages, notes)
