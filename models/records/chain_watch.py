@@ -21,6 +21,7 @@ No Qt, no transaction of its own; :class:`Watch` is held per open replica by the
 
 from __future__ import annotations
 
+import threading
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -49,6 +50,9 @@ class Watch:
 
     known: dict[str, bytes] = field(default_factory=dict)   # uuid -> fingerprint of rows that checked good
     checked_at: datetime | None = None   # when a check last covered every row
+    # The window's pass and the actions tab's both run on the one write thread; held anyway, so two passes
+    # from elsewhere never mutate ``known`` at once.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def due(self, now: datetime) -> bool:
         return self.checked_at is None or not (timedelta(0) <= now - self.checked_at < CHECK_EVERY)
@@ -57,8 +61,9 @@ class Watch:
 def check(session, watch: Watch, now: datetime) -> verify.VerifyReport:
     """One incremental check in ``session`` (a read); ``watch`` updated.  A check that left rows for later
     is not a whole one: the next pass checks again."""
-    report = verify.verify(session, watch.known, BUDGET)
-    watch.checked_at = now if report.unchecked == 0 else None
+    with watch.lock:
+        report = verify.verify(session, watch.known, BUDGET)
+        watch.checked_at = now if report.unchecked == 0 else None
     return report
 
 
