@@ -310,19 +310,6 @@ def _create(path: Path):
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
 
 
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".part")
-    try:
-        with _create(tmp) as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 class _Part:
     """One file of an export as it is written: ``NAME.part`` in the folder, hashed and counted as the bytes
     go by (the manifest's size and SHA-256), put under its own name by :meth:`commit` once every file is
@@ -468,7 +455,7 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
         (out / MANIFEST_NAME).unlink(missing_ok=True)
         for p in parts:
             p.commit()
-        _write(out / MANIFEST_NAME, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+        owner_only.write(out / MANIFEST_NAME, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     except BaseException as exc:
         for p in parts:
             p.discard()
