@@ -137,3 +137,27 @@ def test_the_week_claim_does_not_end_a_storage_fault_health_reports(hub_db):
     with hub_db.plain():   # a write that proves space (a token, a quarantined item) still ends it
         pass
     assert hub_db.storage.reason is None
+
+
+def test_a_slow_claimants_late_result_neither_replaces_a_newer_week_nor_ends_the_newer_claim(hub_db):
+    """A claimant slower than CLAIM (a loaded machine: twelve weeks' first read) is replaced by another
+    process; when it finishes after the other's result, its older week is not written over the newer one
+    (every process would go back to it) and the other's claim stays the other's. Before: ``keep`` wrote
+    unconditionally and set ``claimed_until`` whoever held the claim."""
+    now = utcnow()
+    later = now + week_shared.CLAIM + timedelta(seconds=1)
+    assert week_shared.claim(hub_db, "slow", now)
+    assert week_shared.claim(hub_db, "quick", later)              # slow's claim ran out: quick works it out
+    older, newer = door.WeekAhead(now, None, None), door.WeekAhead(later, None, None)
+    week_shared.keep(hub_db, "slow", now, 7, older)               # nothing kept yet: written
+    assert week_shared.stored(hub_db) == (now, 7, older)
+    assert not week_shared.claim(hub_db, "third", later + timedelta(seconds=1))   # quick's claim still runs
+    week_shared.keep(hub_db, "quick", later, 9, newer)
+    week_shared.keep(hub_db, "slow", now, 7, older)               # slow again, later still: not written
+    assert week_shared.stored(hub_db) == (later, 9, newer)
+    assert week_shared.keep(hub_db, "slow", now, 7, older) is False   # says so
+    assert week_shared.claim(hub_db, "third", later + timedelta(seconds=2))
+    week_shared.keep(hub_db, "slow", now, 7, older)
+    assert not week_shared.claim(hub_db, "fourth", later + timedelta(seconds=3))  # third's claim not ended
+    assert week_shared.stored(hub_db) == (later, 9, newer)
+    assert week_shared.keep(hub_db, "slow", now, 7, older) is False   # says so

@@ -23,7 +23,7 @@ import logging
 from datetime import date, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 
 from models.forecast import model as forecast_model
 from models.service import week_ahead as door
@@ -117,13 +117,22 @@ def claim(db, holder: str, now: datetime) -> bool:
         return False
 
 
-def keep(db, holder: str, worked_at: datetime, cursor: int, week: door.WeekAhead) -> None:
-    """The result written for the other processes, and the claim let go."""
+def keep(db, holder: str, worked_at: datetime, cursor: int, week: door.WeekAhead) -> bool:
+    """The result written for the other processes, and this holder's claim let go.  A result worked out
+    from an earlier moment than the one kept is not written (False): a claimant slower than ``CLAIM`` (a
+    loaded machine) finishing after the process that replaced it would put an older week back, and every
+    process would show it again; nor does it end the claim of the process that replaced it."""
     t = s.week_ahead_shared.c
     with db.plain(proves_space=False) as conn:
-        conn.execute(update(s.week_ahead_shared).where(t.key == KEY).values(
-            worked_at=worked_at, cursor=cursor, data=dumps(week), worked_by=holder, works=t.works + 1,
-            claimed_until=worked_at))
+        kept = conn.execute(update(s.week_ahead_shared).where(
+            t.key == KEY, or_(t.worked_at.is_(None), t.worked_at < worked_at)).values(
+            worked_at=worked_at, cursor=cursor, data=dumps(week), worked_by=holder,
+            works=t.works + 1)).rowcount == 1
+        conn.execute(update(s.week_ahead_shared).where(t.key == KEY, t.claimed_by == holder)
+                     .values(claimed_until=worked_at))
+    if not kept:
+        log.info("web: a week ahead worked out from %s was not kept: a newer one is", worked_at.isoformat())
+    return kept
 
 
 def let_go(db, holder: str, now: datetime) -> None:
