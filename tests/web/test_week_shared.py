@@ -11,7 +11,9 @@ first's result, and the database says it was worked out once.
 
 from __future__ import annotations
 
+import logging
 import re
+import sqlite3
 import time
 import uuid
 from datetime import timedelta
@@ -161,3 +163,36 @@ def test_a_slow_claimants_late_result_neither_replaces_a_newer_week_nor_ends_the
     assert not week_shared.claim(hub_db, "fourth", later + timedelta(seconds=3))  # third's claim not ended
     assert week_shared.stored(hub_db) == (later, 9, newer)
     assert week_shared.keep(hub_db, "slow", now, 7, older) is False   # says so
+
+
+def test_a_work_out_stuck_past_the_claim_says_where_in_the_log(hub_db, caplog):
+    """The week ahead's thread held for real (another connection holds the database's write lock, so its
+    claim waits): a page past CLAIM later logs where the thread is, once, instead of nothing (a clean-clone
+    CI run's hub claimed the week and made no mirror in 60 s, and its log said nothing); the lock let go,
+    the thread finishes and keeps its week."""
+    from sqlalchemy import text
+
+    board = WeekBoard(hub_db, shared=True)
+    if hub_db.kind == "sqlite":
+        blocker = sqlite3.connect(hub_db.engine.url.database, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+    else:
+        blocker = hub_db.engine.connect()
+        blocker.begin()
+        blocker.execute(text("LOCK TABLE week_ahead_shared IN ACCESS EXCLUSIVE MODE"))
+    try:
+        caplog.set_level(logging.WARNING, logger="sync.hub")
+        now = utcnow()
+        assert board.latest(now).working
+        time.sleep(1.0)   # the thread is in the claim, waiting for the lock
+        assert board.latest(now + week_shared.CLAIM - timedelta(seconds=1)).working
+        assert not [r for r in caplog.records if "worked out since" in r.getMessage()]
+        for later in (week_shared.CLAIM, week_shared.CLAIM + timedelta(seconds=30)):
+            assert board.latest(now + later).working
+        told = [r.getMessage() for r in caplog.records if "worked out since" in r.getMessage()]
+        assert len(told) == 1 and "in _claimed" in told[0] and "in _work" in told[0], told
+    finally:
+        blocker.rollback()
+        blocker.close()
+    board.wait(40)
+    assert not board.latest(utcnow()).working and week_shared.stored(hub_db) is not None

@@ -35,8 +35,10 @@ import functools
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import threading
+import traceback
 import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,6 +60,7 @@ KEPT = timedelta(days=door.HISTORY_DAYS + 3)   # the twelve weeks, and a margin 
 REFRESH = timedelta(minutes=5)
 EMPTY_REFRESH = timedelta(seconds=30)   # while nothing has a forecast: about one work-out per page refresh
 LOOK_AGAIN = timedelta(seconds=10)      # another process working it out: its result looked for this often
+SLOW = week_shared.CLAIM                # a work-out running longer says where its thread is, in the log
 STRETCH = 50_000        # feed positions read at a time
 CACHE_KB = 4_000        # the mirror's SQLite page cache
 _RANK = {"en_route": 0, "arrived": 1, "handed_over": 2, "cleared": 3, "cancelled": 4}
@@ -202,6 +205,12 @@ class Shown:
         return out
 
 
+def _stack(thread: threading.Thread) -> str:
+    """Where a running thread is, as a traceback's lines ("" once it has ended)."""
+    frame = sys._current_frames().get(thread.ident)
+    return "".join(traceback.format_stack(frame)) if frame is not None else ""
+
+
 def _forecasts_any(week: door.WeekAhead) -> bool:
     return any(series.forecast.days for place in week.places.values() for series in place.series.values())
 
@@ -268,17 +277,28 @@ class WeekBoard:
         self._shown: tuple[datetime, int, door.WeekAhead] | None = None   # (worked at, cursor, result)
         self._thread: threading.Thread | None = None
         self._failed_at: datetime | None = None   # the last try failed then (None: it did not)
+        self._started_at: datetime | None = None  # the thread under way was started then
+        self._told_slow = False                   # its stack logged (once a thread)
 
     # --- the page's door ------------------------------------------------------------------------
     def latest(self, now: datetime) -> Shown:
         """The last week ahead worked out, at once; a new one is started in a thread when due."""
+        stack = None
         with self._state:
             shown, running = self._shown, self._thread is not None and self._thread.is_alive()
             if not running and self._due(shown, now):
                 self._thread = threading.Thread(target=self._work, name="week-ahead", daemon=True)
+                self._started_at, self._told_slow = now, False
                 self._thread.start()
                 running = True
+            elif running and not self._told_slow and now - self._started_at >= SLOW:
+                self._told_slow = True
+                stack = _stack(self._thread)
             failed = self._failed_at is not None
+        if stack is not None:   # a thread stuck (a lock, the database) says where, not nothing
+            log.warning("web: the week ahead has been worked out since %s (over %s: another hub process may "
+                        "claim it); its thread is at:\n%s", self._started_at.isoformat(timespec="seconds"),
+                        SLOW, stack)
         return Shown(shown[2] if shown else None, running, shown[0] if shown else None, failed)
 
     def _due(self, shown, now: datetime) -> bool:
