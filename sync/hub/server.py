@@ -8,7 +8,9 @@ are released at once, in-flight requests get ``GRACEFUL_SECONDS`` to finish.
 from __future__ import annotations
 
 import dataclasses
+import faulthandler
 import logging
+import signal
 import socket
 import threading
 from collections.abc import Callable
@@ -205,6 +207,11 @@ def serve(hub: Hub, host: str = "127.0.0.1", port: int = 8765, *,
           tls: TLS | None = None, reuse_port: bool = False) -> None:
     """Serve ``hub`` in this process until SIGINT/SIGTERM (blocking); the caller closes the hub."""
     sock = bind(host, port, reuse_port=reuse_port)
+    if hasattr(signal, "SIGUSR1") and threading.current_thread() is threading.main_thread():
+        try:   # ``kill -USR1 <pid>``: every thread's stack to the log (a hub that hangs says where)
+            faulthandler.register(signal.SIGUSR1, all_threads=True)
+        except (OSError, ValueError, RuntimeError):   # a stderr with no file behind it: nothing to write to
+            pass
     on_listening(url_of(sock, tls))
     server = _Server(_uvicorn_config(hub, log_level, access_log=log_level == "debug", tls=tls), hub)
     server.run(sockets=[sock])

@@ -7,6 +7,8 @@ folder at every restart fills it on a long-running server."""
 from __future__ import annotations
 
 import os
+import signal
+import sqlite3
 import time
 
 import pytest
@@ -24,6 +26,20 @@ def _mirror_open(pid: int) -> bool:
         return False
 
 
+def _why(hub, db_path) -> str:
+    """What a failure needs to be understood (a clean-clone CI run once failed here, and passed on a quiet
+    machine): the shared week's row and every thread's stack (the hub dumps them on SIGUSR1) in its log."""
+    try:
+        with sqlite3.connect(db_path) as conn:
+            row = conn.execute("SELECT worked_at, cursor, worked_by, works, claimed_until, claimed_by "
+                               "FROM week_ahead_shared").fetchall()
+    except sqlite3.Error as exc:
+        row = exc
+    os.kill(hub.proc.pid, signal.SIGUSR1)
+    time.sleep(2)
+    return f"week_ahead_shared: {row}\nhub log:\n{hub.log()[-20000:]}"
+
+
 def _left(folder) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
@@ -39,7 +55,8 @@ def test_the_week_ahead_mirror_leaves_nothing_in_the_temporary_folder(tmp_path, 
         deadline = time.monotonic() + 60
         while not _mirror_open(hub.proc.pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert _mirror_open(hub.proc.pid) or not os.path.isdir("/proc"), "the mirror was never made"
+        assert _mirror_open(hub.proc.pid) or not os.path.isdir("/proc"), (
+            f"the mirror was never made\n{_why(hub, tmp_path / 'hub.db')}")
     finally:
         hub.stop() if end == "stop" else hub.kill()
     assert _left(tmp) == []
