@@ -199,6 +199,14 @@ def test_a_warm_up_that_fails_on_the_database_leaves_the_hub_serving(long_runnin
             assert requests.get(handle.url + "/health", timeout=10).json()["status"] == "ok"   # the login wrote
             mark = statements.mark()
             page = web.get(handle.url + "/m/", timeout=60)
+            # On a loaded machine the page's own read passes its bound (READ_SECONDS) and goes on in the
+            # background (the page says so): the next pages show it once read (a CI run, a load of 13: 'no
+            # figures: nothing read yet' on the first page).
+            deadline = time.monotonic() + 60
+            while page.status_code == 200 and "Warm Trust 0" not in page.text and time.monotonic() < deadline:
+                assert "could not be read" in page.text or "still reading" in page.text, page.text[-600:]
+                time.sleep(0.5)
+                page = web.get(handle.url + "/m/", timeout=60)
             assert page.status_code == 200 and "Warm Trust 0" in page.text
             assert halvings(statements.since(mark)) >= 10, "the first /m/ reads as it did before the warm-up"
         finally:
