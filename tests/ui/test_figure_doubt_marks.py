@@ -46,7 +46,8 @@ def test_which_findings_doubt_a_figure_follow_the_alert_centres_rule(world):
     for check in DOUBTING:
         p = planted[check]
         assert [d.check for d in found[p.org_code] if d.metric == p.metric] == [check], found.get(p.org_code)
-    # Late, missing, stuck, clock and intake findings say nothing against the figure shown: no mark.
+    # Late, missing, clock and intake findings say nothing against the figure shown: no mark (a stuck
+    # figure is marked too, tests/ui/test_stuck_figure_mark.py; none is planted in these four hours).
     assert {d.check for ds in found.values() for d in ds} <= set(doubt.DOUBT_CHECKS)
     assert planted["late"].org_code not in found or all(d.check in doubt.DOUBT_CHECKS
                                                         for d in found[planted["late"].org_code])
