@@ -26,6 +26,7 @@ old, which would reopen it, is then not judged again).
 
 from __future__ import annotations
 
+import logging
 import uuid as uuidlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -37,6 +38,9 @@ from models.records import transfers as transfer_fold
 from models.rules import transfer_risk
 from models.rules.alert_engine import NAMESPACE, AlertChange, uk_clock
 from models.rules.alert_rules import Rule
+from models.uk_time import MAX_YEAR, MIN_YEAR
+
+log = logging.getLogger(__name__)
 
 METRIC = "transfer_over_threshold_minutes"
 KEPT = timedelta(days=7)
@@ -79,7 +83,11 @@ def add_events(cases: dict[str, Any], records: Iterable[dict[str, Any]]) -> set[
         if all(e[0] != ev[0] for e in entry["ev"]):
             entry["ev"].append(ev)
     for tid, entry in touched.items():
-        entry["case"] = _case(entry["ev"])
+        try:
+            entry["case"] = _case(entry["ev"])
+        except Exception:  # noqa: BLE001 - a case that cannot be folded is not judged; the feed goes on
+            log.exception("transfer alerts: the events of case %s could not be folded", tid)
+            entry["case"] = None
         cases[tid] = entry
     return set(touched)
 
@@ -101,45 +109,55 @@ def judge(cases: dict[str, Any], uuids: Iterable[str], rules: Sequence[Rule], no
         old = out.cases.get(tid)
         if old is None:
             continue
-        entry = dict(old, open=dict(old.get("open") or {}), done=list(old.get("done") or []))
-        case = _namespace(tid, entry.get("case"))
-        risk = transfer_risk.assess(case, now, table) if case is not None else None
-        due = None
-        for rule_id, opened in list(entry["open"].items()):
-            rule = next((r for r in watching if r.id == rule_id), None)
-            still = rule is not None and risk is not None and _breach(risk, rule) and risk.stage == opened["stage"]
-            if not still:
-                del entry["open"][rule_id]
-                why = _clear_words(opened, case, rule is None)
-                out.changes.append(_alert("cleared", _rule_of(rules, rule_id, opened), opened, case, now, why))
-        if case is not None and risk is not None and risk.stage in STAGE_LETTER:
-            for rule in watching:
-                if not rule.applies_to(case.from_code) or rule.id in entry["open"]:
-                    continue
-                since = case.requested_at + timedelta(minutes=risk.threshold_minutes + rule.raise_at)
-                if not _breach(risk, rule):
-                    due = min(due or since, since)
-                    continue
-                # Raised again after a clear (a step undone, the priority changed back, the rule enabled
-                # again): a new alert, as the engine's re-raise is, not the cleared one's id.
-                key = f"{rule.id}|{risk.stage}|{_iso(since)}"
-                times = next((n for k, n in entry["done"] if k == key), 0)
-                aid = alert_id(rule.id, tid, risk.stage, since, times)
-                opened = {"id": aid, "stage": risk.stage, "since": _iso(since), "threshold": risk.threshold_minutes,
-                          "ref": case.local_ref, "org": case.from_code}
-                entry["open"][rule.id] = opened
-                entry["done"] = [[k, n] for k, n in entry["done"] if k != key][-7:] + [[key, times + 1]]
-                out.changes.append(_alert("raised", rule, opened, case, since, _raise_words(rule, case, risk, since)))
-        entry["due"] = None if due is None else _iso(due)
-        closed = risk is None or risk.stage == "not_waiting"
-        # Closed since its newest event (the step that closed it): forgotten KEPT after that.
-        entry["closed"] = max((e[1] for e in entry["ev"]), default=now_text) if closed else None
-        if closed and not entry["open"] and entry["closed"] <= forget:
-            del out.cases[tid]
-            continue
-        if entry != old:
-            out.cases[tid] = entry
+        try:
+            _judge_case(out, tid, old, watching, rules, now, table, now_text, forget)
+        except Exception:  # noqa: BLE001 - one case the hub cannot judge never stops the feed or the others
+            log.exception("transfer alerts: case %s could not be judged; left as it was", tid)
     return out
+
+
+def _judge_case(out: Judged, tid: str, old: dict[str, Any], watching: list[Rule], rules: Sequence[Rule],
+                now: datetime, table: transfer_risk.ThresholdTable | None, now_text: str, forget: str) -> None:
+    """Raise and clear one case's alerts into ``out`` (its entry replaced, or dropped once forgotten)."""
+    changes: list[AlertChange] = []
+    entry = dict(old, open=dict(old.get("open") or {}), done=list(old.get("done") or []))
+    case = _namespace(tid, entry.get("case"))
+    risk = transfer_risk.assess(case, now, table) if case is not None else None
+    due = None
+    for rule_id, opened in list(entry["open"].items()):
+        rule = next((r for r in watching if r.id == rule_id), None)
+        still = rule is not None and risk is not None and _breach(risk, rule) and risk.stage == opened["stage"]
+        if not still:
+            del entry["open"][rule_id]
+            why = _clear_words(opened, case, rule is None)
+            changes.append(_alert("cleared", _rule_of(rules, rule_id, opened), opened, case, now, why))
+    if case is not None and risk is not None and risk.stage in STAGE_LETTER:
+        for rule in watching:
+            if not rule.applies_to(case.from_code) or rule.id in entry["open"]:
+                continue
+            since = case.requested_at + timedelta(minutes=risk.threshold_minutes + rule.raise_at)
+            if not _breach(risk, rule):
+                due = min(due or since, since)
+                continue
+            # Raised again after a clear (a step undone, the priority changed back, the rule enabled
+            # again): a new alert, as the engine's re-raise is, not the cleared one's id.
+            key = f"{rule.id}|{risk.stage}|{_iso(since)}"
+            times = next((n for k, n in entry["done"] if k == key), 0)
+            aid = alert_id(rule.id, tid, risk.stage, since, times)
+            opened = {"id": aid, "stage": risk.stage, "since": _iso(since), "threshold": risk.threshold_minutes,
+                      "ref": case.local_ref, "org": case.from_code}
+            entry["open"][rule.id] = opened
+            entry["done"] = [[k, n] for k, n in entry["done"] if k != key][-7:] + [[key, times + 1]]
+            changes.append(_alert("raised", rule, opened, case, since, _raise_words(rule, case, risk, since)))
+    entry["due"] = None if due is None else _iso(due)
+    closed = risk is None or risk.stage == "not_waiting"
+    # Closed since its newest event (the step that closed it): forgotten KEPT after that.
+    entry["closed"] = max((e[1] for e in entry["ev"]), default=now_text) if closed else None
+    if closed and not entry["open"] and entry["closed"] <= forget:
+        del out.cases[tid]
+    elif entry != old:
+        out.cases[tid] = entry
+    out.changes += changes   # only once the whole case was judged: never an alert whose state is not kept
 
 
 def alert_id(rule_id: str, transfer_uuid: str, stage: str, since: datetime, times: int = 0) -> str:
@@ -210,12 +228,20 @@ def _namespace(tid: str, case: dict[str, Any] | None) -> SimpleNamespace | None:
     if not case:
         return None
     requested = _time(case.get("requested_at"))
-    if requested is None or case.get("kind") not in KIND_WORDS:
+    # A time a desktop's case cannot hold (the intake does not check a creation's requested_at), or a kind
+    # it does not know: the case cannot be judged (and its alert's times would be outside the protocol's).
+    if requested is None or not MIN_YEAR <= requested.astimezone(timezone.utc).year < MAX_YEAR \
+            or case.get("kind") not in KIND_WORDS:
         return None
-    return SimpleNamespace(uuid=tid, local_ref=case.get("local_ref") or tid[:8], kind=case["kind"],
-                           priority=case.get("priority") or "routine", status=case["status"],
-                           requested_at=requested, from_code=case.get("from_code") or None,
-                           to_code=case.get("to_code") or None)
+    return SimpleNamespace(uuid=tid, local_ref=_text(case.get("local_ref")) or tid[:8], kind=case["kind"],
+                           priority=_text(case.get("priority")) or "routine", status=case["status"],
+                           requested_at=requested, from_code=_text(case.get("from_code")),
+                           to_code=_text(case.get("to_code")))
+
+
+def _text(value: Any) -> str | None:
+    """A case's field as text (an org code on the feed is text or nothing); anything else is None."""
+    return value if isinstance(value, str) and value else None
 
 
 def _time(value: Any) -> datetime | None:
@@ -223,7 +249,8 @@ def _time(value: Any) -> datetime | None:
         return None
     try:
         at = datetime.fromisoformat(value)
-    except ValueError:
+        at.astimezone(timezone.utc)   # "0001-01-01T00:10+05:00" is before year 1 in UTC
+    except (ValueError, OverflowError):
         return None
     return at if at.utcoffset() is not None else None
 

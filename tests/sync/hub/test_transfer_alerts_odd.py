@@ -1,0 +1,48 @@
+"""A transfer event with odd fields, as the hub's record intake stores it, never stops the hub's alert pass
+(review r1, session 26): the push that carries it is stored whole, the other cases in it raise their alerts,
+and later pushes and the alert clock go on."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tests.sync.hub.test_escalation import make_hub, settings, smtpd  # noqa: F401
+from tests.sync.hub.test_transfer_alerts import alerts, created, event, send
+
+UTC = timezone.utc
+
+
+def odd_case(**over) -> tuple[str, dict]:
+    tid, ev = created(datetime.now(UTC) - timedelta(hours=2), ref="TR-ODD")
+    fields = json.loads(ev["data"]["new_value"])
+    fields.update(over)
+    ev["data"]["new_value"] = json.dumps(fields)
+    return tid, ev
+
+
+ODD = {
+    "requested in year 9999": {"requested_at": "9999-12-31T23:59:00+00:00"},
+    "requested in year 1 east of UTC": {"requested_at": "0001-01-01T00:10:00+05:00"},
+    "from_code an object": {"from_code": {"org": "RTEST1"}},
+    "from_code a number": {"from_code": 12345},
+    "local_ref a list": {"local_ref": ["TR", 1]},
+    "to_code an object": {"to_code": {"a": 1}},
+}
+
+
+@pytest.mark.parametrize("odd", list(ODD), ids=list(ODD))
+def test_an_odd_transfer_stops_nothing(make_hub, smtpd, odd):  # noqa: F811
+    hub = make_hub(settings(smtpd))
+    _bad, bad = odd_case(**ODD[odd])
+    good, ev = created(datetime.now(UTC) - timedelta(minutes=45))
+    send(hub, bad, ev)   # every record stored (the intake's checks pass), the good case raised
+    raised = [a for a in alerts(hub) if "TR-0042" in a["detail"]]
+    assert [a["change"] for a in raised] == ["raised"]
+    hub.alerts.tick(hub.db)
+    send(hub, event(good, "status", "requested", "accepted"))
+    assert [a["change"] for a in alerts(hub) if "TR-0042" in a["detail"]] == ["raised", "cleared"]
+    for a in alerts(hub):   # what reaches the feed is the protocol's: an org code is text or nothing
+        assert a["org_code"] is None or isinstance(a["org_code"], str)
