@@ -86,8 +86,22 @@ class Escalator:
         self.doubt_seconds = figures_doubt.CHECK_SECONDS   # the most an email waits for its figures check
         self.holder = lease_holder.identity()   # this process, named on each attempt it takes
         self.last_check_at: datetime | None = None   # when the last check ended, for /health
+        # The checks that raised in a row (each sent nothing): (since, why, how many); None once one ends.
+        # /health says off from the second (sync.hub.escalation_health): one blip does not flap the rooms.
+        self.failing: tuple[datetime, str, int] | None = None
 
     def check(self, now: datetime | None = None, stopping: Callable[[], bool] = lambda: False) -> CheckReport:
+        """One check (:meth:`_check`); one that raises is remembered for /health, then raised as before."""
+        try:
+            report = self._check(now, stopping)
+        except Exception as exc:
+            since, _why, n = self.failing or (s.utcnow(), "", 0)
+            self.failing = (since, f"{type(exc).__name__}: {exc}"[:300], n + 1)
+            raise
+        self.failing = None
+        return report
+
+    def _check(self, now: datetime | None, stopping: Callable[[], bool]) -> CheckReport:
         real = now is None   # tests pass their own clock; then every time recorded is theirs
         now = now or s.utcnow()
         report = CheckReport()

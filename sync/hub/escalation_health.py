@@ -3,9 +3,11 @@
 
 Until session 26 a hub started without ``--escalation`` escalated nothing and nobody was told: the
 room could believe the Director on-call would be e-mailed about an alert it had not acknowledged.
-Now ``/health`` says ``on`` only while both hold: the hub was started with escalation settings, and
+Now ``/health`` says ``on`` only while all hold: the hub was started with escalation settings, and
 its escalation check (the task :func:`sync.hub.escalation.run`, which runs each check on a worker
-thread) is still running. Otherwise ``off``, with the reason for a person.
+thread) is still running, and its checks are not failing (two or more in a row raised: each sent
+nothing; the task tries again, and the next that ends says ``on``). Otherwise ``off``, with the reason
+for a person.
 """
 
 from __future__ import annotations
@@ -30,7 +32,19 @@ def state(hub) -> p.HealthEscalation:
         return p.HealthEscalation(email="off", reason=NOT_STARTED, last_check_at=last)
     if task.done():
         return p.HealthEscalation(email="off", reason=stopped_reason(task), last_check_at=last)
+    failing = getattr(esc, "failing", None)
+    if failing is not None and failing[2] >= FAILED_IN_A_ROW:   # its task runs, but every check raises
+        return p.HealthEscalation(email="off", reason=failing_reason(*failing), last_check_at=last)
     return p.HealthEscalation(email="on", last_check_at=last)
+
+
+FAILED_IN_A_ROW = 2   # one check that raised is a blip; the second in a row is said
+
+
+def failing_reason(since, why: str, times: int) -> str:
+    return (f"the hub's escalation check has failed {times} times in a row since "
+            f"{since.isoformat(timespec='seconds')} UTC (last: {why[:300]}): it is tried again, but until a "
+            "check ends it e-mails nobody about an alert nobody acknowledged; the hub's log has the details")
 
 
 def stopped_reason(task: asyncio.Task) -> str:

@@ -89,3 +89,38 @@ def test_an_escalation_check_that_has_stopped_is_said_off_with_why():
     said = asyncio.run(run())
     assert said.email == "off"
     assert "has stopped (SystemError: the event loop's thread pool was shut down)" in said.reason
+
+
+def test_a_check_that_fails_every_time_is_said_off_and_on_again_once_one_ends(tmp_path, smtpd):
+    """Review r1: the check's task catches every failure and goes on, so it never ends; a check that raises
+    each time (here a table it reads made unreadable from another connection, with an alert open) e-mailed
+    nobody while /health said 'on'."""
+    import sqlite3
+
+    from tests.sync.hub.test_escalation_process import raise_alert
+
+    env = {"SCC_HUB_ESCALATION": config_file(tmp_path, smtpd), "SCC_HUB_SMTP_PASSWORD": PASSWORD}
+    hub = start_hub(tmp_path, env=env)
+    try:
+        raise_alert(hub.db_url, minutes_ago=1, after=60)   # open, not due: every check reads what it escalated
+        wait_for(hub, lambda e: e["email"] == "on" and e["last_check_at"] is not None)
+        with sqlite3.connect(str(tmp_path / "hub.db")) as db:
+            db.execute("ALTER TABLE alert_escalation RENAME TO alert_escalation_away")
+        said = wait_for(hub, lambda e: e["email"] == "off")
+        assert "escalation check has failed" in said["reason"] and "OperationalError" in said["reason"], said
+        assert requests.get(f"{hub.url}/health", timeout=5).status_code == 200   # the feed itself reads fine
+        with sqlite3.connect(str(tmp_path / "hub.db")) as db:
+            db.execute("ALTER TABLE alert_escalation_away RENAME TO alert_escalation")
+        wait_for(hub, lambda e: e["email"] == "on" and e["reason"] is None)
+    finally:
+        hub.stop()
+
+
+def wait_for(hub, ok, seconds: float = 15) -> dict:
+    deadline = time.monotonic() + seconds
+    said = health(hub)["escalation"]
+    while not ok(said):
+        assert time.monotonic() < deadline, said
+        time.sleep(0.1)
+        said = health(hub)["escalation"]
+    return said
