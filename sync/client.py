@@ -36,7 +36,8 @@ CLOSED = "the sync was stopped (the client was closed)"
 
 
 class HubUnreachable(Exception):
-    pass
+    # A 5xx's JSON body when it had one (a degraded /health still says what the hub knows); else None.
+    body: dict | None = None
 
 
 class HubRefused(Exception):
@@ -137,7 +138,9 @@ class HubClient:
         except OSError as exc:  # e.g. the CA certificates file is missing: say so, keep the loop alive
             raise HubUnreachable(f"cannot reach the hub: {exc}") from exc
         if resp.status_code >= 500:
-            raise HubUnreachable(f"hub error HTTP {resp.status_code}{_hub_says(resp)}")
+            fault = HubUnreachable(f"hub error HTTP {resp.status_code}{_hub_says(resp)}")
+            fault.body = _small_json(resp)
+            raise fault
         try:
             body = resp.json()
         except (ValueError, RecursionError):   # a reply nested past Python's parser is not JSON to us
@@ -213,6 +216,17 @@ class HubClient:
         body = self._call("POST", "/v1/records", data=batch.model_dump_json(),
                           headers={"Content-Type": "application/json"})
         return self._parse(RecordReceipt, body, "records")
+
+
+def _small_json(resp: requests.Response) -> dict | None:
+    """A 5xx reply's JSON object, when it is one of at most 64 kB (a proxy's HTML page is not)."""
+    if len(resp.content) > 65536:
+        return None
+    try:
+        body = resp.json()
+    except (ValueError, RecursionError):
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def _hub_says(resp: requests.Response, limit: int = 300) -> str:

@@ -13,7 +13,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pydantic import ValidationError
+
 from sync.client import HubRefused, HubUnreachable
+from sync.protocol import Health
 
 log = logging.getLogger(__name__)
 EVERY = timedelta(minutes=1)
@@ -51,12 +54,26 @@ class Watch:
         self._asked_at = now
         try:
             answer = health()
-        except (HubUnreachable, HubRefused) as exc:   # kept as it was; asked again at the next cycle
-            log.info("could not ask the hub whether it escalates: %s", exc)
-            self._asked_at = None
-            return self.current
+        except (HubUnreachable, HubRefused) as exc:
+            answer = _degraded(exc)
+            if answer is None:   # kept as it was; asked again at the next cycle
+                log.info("could not ask the hub whether it escalates: %s", exc)
+                self._asked_at = None
+                return self.current
         said = answer.escalation
         self.current = (Said(told=False, learned_at=now) if said is None else
                         Said(told=True, on=said.email == "on", reason=said.reason,
                              last_check_at=said.last_check_at, learned_at=now))
         return self.current
+
+
+def _degraded(exc: Exception) -> Health | None:
+    """A degraded hub's /health (503: its database full or failing) still says whether it escalates; a
+    desktop that kept what it last heard showed 'on' through the fault, when the hub's check was failing."""
+    body = getattr(exc, "body", None)
+    if not isinstance(body, dict) or body.get("status") != "degraded":
+        return None
+    try:
+        return Health.model_validate(body)
+    except ValidationError:
+        return None
