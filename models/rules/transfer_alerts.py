@@ -169,7 +169,8 @@ def alert_id(rule_id: str, transfer_uuid: str, stage: str, since: datetime, time
 def subject(transfer_uuid: str, stage: str) -> str:
     """The alert's subject (30 characters at most on the feed): the case and its stage, so the alert
     centre folds a flapping case's alerts and never two cases' into one."""
-    return f"T{transfer_uuid.replace('-', '')[:24]}{STAGE_LETTER.get(stage, 'x')}"
+    plain = "".join(c for c in transfer_uuid if c.isascii() and c.isalnum())   # a uuid's hex (the intake takes any text)
+    return f"T{plain[:24]}{STAGE_LETTER.get(stage, 'x')}"
 
 
 def _breach(risk: transfer_risk.TransferRisk, rule: Rule) -> bool:
@@ -235,8 +236,15 @@ def _namespace(tid: str, case: dict[str, Any] | None) -> SimpleNamespace | None:
         return None
     return SimpleNamespace(uuid=tid, local_ref=_text(case.get("local_ref")) or tid[:8], kind=case["kind"],
                            priority=_text(case.get("priority")) or "routine", status=case["status"],
-                           requested_at=requested, from_code=_text(case.get("from_code")),
+                           requested_at=requested, from_code=_org(case.get("from_code")),
                            to_code=_text(case.get("to_code")))
+
+
+def _org(value: Any) -> str | None:
+    """The sending provider as the alert's org code: the feed's column and every desktop take 12 printable
+    characters at most (the intake does not check a transfer's codes); anything else is no org."""
+    code = _text(value)
+    return code if code is not None and len(code) <= 12 and code.isprintable() else None
 
 
 def _text(value: Any) -> str | None:

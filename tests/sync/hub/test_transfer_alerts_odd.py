@@ -9,6 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from sync import protocol as p
+
 from tests.sync.hub.test_escalation import make_hub, settings, smtpd  # noqa: F401
 from tests.sync.hub.test_transfer_alerts import alerts, created, event, send
 
@@ -30,7 +32,17 @@ ODD = {
     "from_code a number": {"from_code": 12345},
     "local_ref a list": {"local_ref": ["TR", 1]},
     "to_code an object": {"to_code": {"a": 1}},
+    "from_code 40 characters": {"from_code": "R" * 40},   # the feed's org_code is 12 (PostgreSQL refuses more)
+    "from_code with a line break": {"from_code": "RTE\nST1"},
 }
+
+
+def test_a_transfer_uuid_with_odd_text_raises_an_alert_every_desktop_takes(make_hub, smtpd):  # noqa: F811
+    hub = make_hub(settings(smtpd))
+    _tid, ev = created(datetime.now(UTC) - timedelta(minutes=45), tid="case\tone\u00e9-not-a-uuid")
+    send(hub, ev)
+    [raised] = alerts(hub)
+    assert p.FeedAlert.model_validate(raised).subject == "Tcaseonenotauuida"
 
 
 @pytest.mark.parametrize("odd", list(ODD), ids=list(ODD))
@@ -44,5 +56,5 @@ def test_an_odd_transfer_stops_nothing(make_hub, smtpd, odd):  # noqa: F811
     hub.alerts.tick(hub.db)
     send(hub, event(good, "status", "requested", "accepted"))
     assert [a["change"] for a in alerts(hub) if "TR-0042" in a["detail"]] == ["raised", "cleared"]
-    for a in alerts(hub):   # what reaches the feed is the protocol's: an org code is text or nothing
-        assert a["org_code"] is None or isinstance(a["org_code"], str)
+    for a in alerts(hub):   # what reaches the feed is what every desktop takes (else a poison item there)
+        p.FeedAlert.model_validate(a)
