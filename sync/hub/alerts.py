@@ -130,12 +130,14 @@ class HubAlerts:
     def _evaluate(self, w: Writer, items: list, clock: bool, moves: list | None = None) -> None:
         sections = self._load(w.conn)
         rules = self._rules_for(sections)
-        if not any(r.enabled for r in rules):
+        enabled = any(r.enabled for r in rules)
+        # With every rule disabled an open transfer alert is still cleared (it was left open for good).
+        if not enabled and not any(e.get("open") for e in sections["transfers"].values()):
             return
         transfers, changes = self._transfers(w, sections, rules, clock, moves or [])
         engine = {name: sections[name] for name in _ENGINE}
         signal_state = {name: sections[name] for name in _SIGNALS}
-        if items or clock:   # a transaction of transfer events alone has nothing for the engine
+        if enabled and (items or clock):   # a transaction of transfer events alone has nothing for the engine
             sigs, signal_state = alert_signals.signals(items, signal_state, w.now)
             out = evaluate(rules, engine, sigs, w.now, clock=clock)
             engine, changes = out.state, out.changes + changes

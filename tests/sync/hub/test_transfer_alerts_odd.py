@@ -58,3 +58,22 @@ def test_an_odd_transfer_stops_nothing(make_hub, smtpd, odd):  # noqa: F811
     assert [a["change"] for a in alerts(hub) if "TR-0042" in a["detail"]] == ["raised", "cleared"]
     for a in alerts(hub):   # what reaches the feed is what every desktop takes (else a poison item there)
         p.FeedAlert.model_validate(a)
+
+
+def test_an_open_transfer_alert_clears_when_the_room_disables_every_rule(make_hub, smtpd):  # noqa: F811
+    """With no rule enabled the hub's alert pass returned before judging transfers: an open transfer alert
+    stayed open for good (the room's other alerts are cleared as their rules are disabled)."""
+    from models.rules.alert_rules import default_rules
+
+    from tests.sync.hub.test_escalation import push
+
+    hub = make_hub(settings(smtpd))
+    now = datetime.now(UTC)
+    _tid, ev = created(now - timedelta(minutes=45))
+    send(hub, ev)
+    assert [a["change"] for a in alerts(hub)] == ["raised"]
+    for rule in default_rules():
+        push(hub, "alert_rule", {"rule_id": rule.id, "op": "disable", "author": "Room lead", "at": now.isoformat()})
+    hub.alerts.tick(hub.db)
+    assert [a["change"] for a in alerts(hub)] == ["raised", "cleared"]
+    assert "cleared because the rule was disabled" in alerts(hub)[1]["detail"]
