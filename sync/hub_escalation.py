@@ -20,6 +20,9 @@ from sync.protocol import Health
 
 log = logging.getLogger(__name__)
 EVERY = timedelta(minutes=1)
+# After no answer (refused, timed out: up to the request's 5 s read timeout, each time), asked again this
+# much later: a /health that stalls while the feed flows no longer holds every cycle's result back 5 s.
+RETRY = timedelta(seconds=15)
 
 
 @dataclass(frozen=True)
@@ -56,9 +59,9 @@ class Watch:
             answer = health()
         except (HubUnreachable, HubRefused) as exc:
             answer = _degraded(exc)
-            if answer is None:   # kept as it was; asked again at the next cycle
+            if answer is None:   # kept as it was; asked again RETRY on, not at every cycle
                 log.info("could not ask the hub whether it escalates: %s", exc)
-                self._asked_at = None
+                self._asked_at = now - self.every + min(RETRY, self.every)
                 return self.current
         said = answer.escalation
         self.current = (Said(told=False, learned_at=now) if said is None else
