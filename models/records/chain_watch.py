@@ -30,10 +30,10 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.sqlite import insert
 
 from models.records import verify
-from models.replica.identity import DEVICE_KEY
+from models.replica.identity import CHAIN_ALERT_RULE, DEVICE_KEY
 from models.replica.orm import AlertEvent, AlertRule, ReplicaMeta
 
-RULE_CODE = "decision_log_broken"
+RULE_CODE = CHAIN_ALERT_RULE   # "decision_log_broken": a new identity leaves it open
 RULE_NAME = "The decision log's hash chain is broken"
 SEVERITY = "warning"
 # How often a pass checks the log once a whole check has been done.  Each check costs about 0.1 s on a

@@ -22,7 +22,8 @@ from models.replica.utc import to_utc_text
 
 DEVICE_KEY = "device_id"
 LOCAL_ALERT_STATE = "local_alert_state"   # the desktop's own alerts' state (models.records.local_alerts)
-BEFORE_KEY = "device_ids_before"   # JSON list: {"device_id", "until", "why"}
+BEFORE_KEY = "device_ids_before"
+CHAIN_ALERT_RULE = "decision_log_broken"   # models.records.chain_watch.RULE_CODE (kept across a renewal)   # JSON list: {"device_id", "until", "why"}
 
 
 def renew(conn: apsw.Connection, at: datetime, why: str) -> tuple[str | None, str | None]:
@@ -49,10 +50,13 @@ def renew_in(run: Callable[..., list], at: datetime, why: str) -> tuple[str | No
     # The desktop's own alerts ("hub not reached", "feed quiet") name it ("desktop <id[:8]>"): the old
     # name is never seen again, so its open ones never cleared and its silence raised them anew
     # (found in review). Its watch starts afresh under the new name; the old name's alerts end here.
+    # Not the decision log's broken-chain alert (``models.records.chain_watch``), which names the desktop
+    # too: it is kept until acknowledged, and the watch, finding the same break, raises nothing new (a
+    # restore or a copy cleared it and left a broken log with no alert open; found in review).
     run("DELETE FROM replica_meta WHERE key = ?", (LOCAL_ALERT_STATE,))
     if "alert_event" in tables:
-        run("UPDATE alert_event SET cleared_at = ? WHERE subject = ? AND cleared_at IS NULL",
-            (to_utc_text(at), f"system:desktop {had[0][:8]}"))
+        run("UPDATE alert_event SET cleared_at = ? WHERE subject = ? AND cleared_at IS NULL AND rule_code != ?",
+            (to_utc_text(at), f"system:desktop {had[0][:8]}", CHAIN_ALERT_RULE))
     run("INSERT INTO replica_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
         "value = excluded.value", (BEFORE_KEY, json.dumps(before)))
     return had[0], new

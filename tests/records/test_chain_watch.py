@@ -137,3 +137,24 @@ def test_thirty_thousand_decisions_the_pass_stays_short_once_checked(store):
     print(f"30,000 decisions: whole check {took_whole:.2f} s; first check over {len(took)} passes "
           f"{[round(t, 2) for t in took]} s; the pass that found the change {took_found:.2f} s")
     assert max(took) < 0.7 * took_whole and took_found < 0.5 * took_whole, (took, took_found, took_whole)
+
+
+def test_a_new_identity_does_not_clear_an_open_chain_alert(store):
+    """A replica given a new identity (``db restore``, or the feed finding a copy) ends the old name's own
+    alerts ("hub not reached"); the chain alert named that desktop too, so it went, and the watch, finding
+    the same break again, raised nothing (its uuid is the break's): a broken log with no alert open."""
+    from models.replica import identity
+    from tests.records.conftest import write_decisions
+    entries = write_decisions(store, 5)
+    now = utcnow()
+    _tamper(store, "UPDATE decision_entry SET rationale = 'edited' WHERE uuid = ?", entries[2].uuid)
+    housekeeping.run(store, now)
+    (alert,) = _chain_alerts(store)
+    assert alert.cleared_at is None
+    with store.raw() as conn:
+        had, new = identity.renew(conn, now, "restored from backup.db")
+    assert had and new and had != new
+    done = housekeeping.run(store, now + chain_watch.CHECK_EVERY)
+    open_ = [a for a in _chain_alerts(store) if a.cleared_at is None and a.acknowledged_at is None]
+    assert len(open_) == 1 and entries[2].uuid in open_[0].detail, [(a.uuid, a.cleared_at) for a in _chain_alerts(store)]
+    assert done.open_alerts == 1
