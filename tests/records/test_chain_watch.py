@@ -158,3 +158,28 @@ def test_a_new_identity_does_not_clear_an_open_chain_alert(store):
     open_ = [a for a in _chain_alerts(store) if a.cleared_at is None and a.acknowledged_at is None]
     assert len(open_) == 1 and entries[2].uuid in open_[0].detail, [(a.uuid, a.cleared_at) for a in _chain_alerts(store)]
     assert done.open_alerts == 1
+
+
+def test_a_rejoin_whose_tail_has_not_brought_its_own_decisions_back_raises_nothing(store):
+    """After a rejoin from the hub's snapshot (a desktop behind the feed's retention), its outbox is carried
+    over but its decisions sent after the snapshot's position are not in the copy: the feed's tail brings
+    them.  A pass before the tail reached them called each one removed and raised the alert (kept until
+    acknowledged, telling the room to call its IG lead).  Built as the rejoin leaves the replica: the outbox
+    row sent with the hub's position, the cursor at the snapshot's, no row in the log.  Once the cursor is
+    past that position and the row is still missing, it was removed."""
+    from tests.records.conftest import write_decisions
+    entries = write_decisions(store, 3)
+    lost = entries[-1].uuid
+    with store.raw() as conn:
+        conn.execute("UPDATE outbox SET sent_at = '2026-12-05T10:00:00.000000Z', hub_seq = 600 WHERE uuid = ?", (lost,))
+        conn.execute("DELETE FROM decision_entry WHERE uuid = ?", (lost,))
+        conn.execute("INSERT INTO feed_cursor (feed, position, updated_at) VALUES ('main', 500, '2026-12-05T10:00:00.000000Z') "
+                     "ON CONFLICT (feed) DO UPDATE SET position = 500")
+    now = utcnow()
+    housekeeping.run(store, now)
+    assert _chain_alerts(store) == []
+    with store.raw() as conn:   # the tail read past 600 and the entry is still not there: removed
+        conn.execute("UPDATE feed_cursor SET position = 700 WHERE feed = 'main'")
+    housekeeping.run(store, now + chain_watch.CHECK_EVERY)
+    (alert,) = _chain_alerts(store)
+    assert lost in alert.detail and "removed" in alert.detail
