@@ -183,3 +183,27 @@ def test_a_rejoin_whose_tail_has_not_brought_its_own_decisions_back_raises_nothi
     housekeeping.run(store, now + chain_watch.CHECK_EVERY)
     (alert,) = _chain_alerts(store)
     assert lost in alert.detail and "removed" in alert.detail
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE decision_entry SET device_seq = 'two' WHERE uuid = ?",
+    "UPDATE decision_entry SET hub_seq = 'x' WHERE uuid = ?",
+])
+def test_a_row_the_checks_cannot_read_is_alerted_not_logged_every_pass(store, caplog, sql):
+    """A number column given text with SQL (SQLite keeps it): sorting the chains raised TypeError, which the
+    pass logged as a check that failed, with no alert, and again at every pass (never checked, always due)."""
+    from tests.records.conftest import write_decisions
+    entries = write_decisions(store, 4)
+    with store.raw() as conn:
+        conn.execute("UPDATE decision_entry SET hub_seq = rowid, hub_prev_hash = NULL, hub_hash = NULL")
+    _tamper(store, sql, entries[1].uuid)
+    now = utcnow()
+    for k in range(3):
+        housekeeping.run(store, now + k * timedelta(seconds=20))
+    failed = [r for r in caplog.records if "chain check failed" in r.getMessage()]
+    (alert,) = _chain_alerts(store)
+    assert "Decision log broken" in alert.detail and failed == [], len(failed)
+    with store.session() as s:   # 'records verify' lists it (it raised TypeError too)
+        report = verify.verify(s)
+    named = [p for p in report.problems if p.uuid == entries[1].uuid]
+    assert [(p.check, "not a whole number" in p.reason) for p in named] == [("content", True)], named
