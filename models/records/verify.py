@@ -169,8 +169,10 @@ def _unreadable(row: dict[str, Any]) -> str | None:
         value = row[name]
         if (value is not None or name == "device_seq") and type(value) is not int:
             return f"{name} {str(value)[:40]!r} is not a whole number: it was edited outside the app"
-    if type(row["device_id"]) is not str:
-        return f"device_id {str(row['device_id'])[:40]!r} is not text: it was edited outside the app"
+    for name in ("device_id", "content_hash", "prev_device_hash", "hub_prev_hash", "hub_hash"):
+        value = row[name]
+        if (value is not None or name in ("device_id", "content_hash")) and type(value) is not str:
+            return f"{name} {str(value)[:40]!r} is not text: it was edited outside the app"
     return None
 
 
