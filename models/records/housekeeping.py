@@ -61,7 +61,9 @@ def check_chain(session, watch: chain_watch.Watch, now: datetime) -> verify.Veri
     except Exception as exc:  # noqa: BLE001 - told apart: the replica's faults go up
         if replica_fault(exc):
             raise
-        log.warning("the decision log's chain check failed; the other chores carried on", exc_info=True)
+        log.warning("the decision log's chain check failed; the other chores carried on; tried again in %s",
+                    chain_watch.CHECK_EVERY, exc_info=True)
+        watch.checked_at = now   # not at every pass (each sync batch): a traceback a few seconds apart
         return None
 
 
