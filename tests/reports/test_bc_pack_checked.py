@@ -21,7 +21,8 @@ from tests.ui.records.seed import seed_contacts
 
 
 def test_the_pack_prints_the_checked_date_beside_each_number(store, tmp_path):
-    now = utcnow().replace(microsecond=0)
+    # 20:00 UTC today: the seeded rota has Tom Okafor on call from 18:00 to 08:00 (the test assumed it).
+    now = utcnow().replace(hour=20, minute=0, second=0, microsecond=0)
     uids = seed_contacts(store, now)
     with store.writing() as w:
         for name, days in (("Tom Okafor", 120), ("Sarah Lindqvist", 400), ("James Achebe", 3)):
