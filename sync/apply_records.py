@@ -202,18 +202,26 @@ def _contact(conn: Connection, seq: int, rec) -> str | None:
         stamp = max(to_utc_text(row["updated_at"]), to_utc_text(from_utc_text(at)))
         conn.execute(update(Contact).where(Contact.uuid == uid).values(
             **updates, updated_at=stamp, updated_by=author, device_id=rec.device_id))
-    _checked(conn, row, rec, changes, at, author)
+    _checked(conn, row, rec, changes, at, author, own)
     return None
 
 
-def _checked(conn: Connection, row, rec, changes: dict, at: str, author) -> None:
+def _checked(conn: Connection, row, rec, changes: dict, at: str, author, own: bool = False) -> None:
     """A "Checked now" (``checked: true``) or an edit of a field counts as a check: the contact takes the
-    latest, by time then name, so every desktop keeps the same whatever order the records came in."""
+    latest, by time then name, so every desktop keeps the same whatever order the records came in.
+
+    A stamp later than the hub's receipt of the record (a desktop whose clock is fast) is taken as that
+    receipt: kept as written, a clock a year fast made the contact read checked for a year and every later
+    check lose to it (found in review).  The sender held its own stamp from the start; when the feed brings
+    its record back it takes the receipt too, so every desktop keeps the same."""
     if rec.data.get("checked") is not True and not any(k in contacts.FIELDS for k in changes):
         return
-    mine = (to_utc_text(from_utc_text(at)), str(author or ""))
+    said = (to_utc_text(from_utc_text(at)), str(author or ""))
+    mine = said
+    if rec.received_at is not None and from_utc_text(said[0]) > rec.received_at:
+        mine = (to_utc_text(rec.received_at), said[1])
     held = (to_utc_text(row["checked_at"]), str(row["checked_by"] or "")) if row["checked_at"] else None
-    if held is None or mine > held:
+    if held is None or mine > held or (own and held == said and mine != said):
         conn.execute(update(Contact).where(Contact.uuid == row["uuid"]).values(checked_at=mine[0],
                                                                                 checked_by=author))
 

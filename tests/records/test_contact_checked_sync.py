@@ -119,3 +119,27 @@ def test_a_check_held_from_a_desktop_whose_clock_is_ahead_stays_on_every_desktop
     door.check_contact(b.store, uid, "Lead B")
     _sync(b, a, b)
     assert _checked(a, uid) == _checked(b, uid) == (ahead, "Fast clock")
+
+
+def test_a_check_stamped_by_a_clock_a_year_fast_is_kept_at_the_hubs_receipt_on_every_desktop(sqlite_hub, make_desktop,
+                                                                                           monkeypatch):
+    """A desktop whose clock is a year fast presses "Checked now": its stamp was kept on every desktop (the latest
+    wins), so the contact read 'checked today' for a year, left the 'Not checked in 90 days' list and the
+    data-quality finding, and every later check lost to it.  Now a stamp later than the hub's receipt of the
+    record is taken as that receipt, on every desktop (the sender's own too, when the feed brings it back).
+    The fast clock is forced (sync.authoring's utcnow): this machine's clock cannot be set."""
+    import sync.authoring as authoring_module
+    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
+    uid = authoring.upsert_contact(a.store, author="Lead A", name="Jo Bloggs", organisation="Test Acute Trust One")
+    _sync(a, b)
+    real = authoring_module.utcnow
+    monkeypatch.setattr(authoring_module, "utcnow", lambda: real() + timedelta(days=365))
+    door.check_contact(a.store, uid, "Fast A")
+    monkeypatch.setattr(authoring_module, "utcnow", real)
+    _sync(a, b, a)
+    at_a, at_b = _checked(a, uid), _checked(b, uid)
+    assert at_a == at_b, (at_a, at_b)
+    assert at_a[1] == "Fast A" and at_a[0] <= utcnow() + timedelta(minutes=1), at_a
+    door.check_contact(b.store, uid, "Lead B")   # a later check stands, as any would
+    _sync(b, a)
+    assert _checked(a, uid)[1] == _checked(b, uid)[1] == "Lead B"
