@@ -29,7 +29,7 @@ from models.replica.dbapi import replica_fault
 from models.replica.ingest import ObservationValidator
 from models.replica.orm import FeedCursor
 from models.replica.orm.types import utcnow
-from sync import hub_clock, hub_escalation, outbox
+from sync import hub_clock, hub_escalation, hub_tables, outbox
 from sync.apply import ApplyReport, ApplyStopped, apply_batch
 from sync.client import Backoff, HubClient, HubRefused, HubUnreachable
 from sync.connectivity import Connectivity, ConnectivityTracker
@@ -67,6 +67,8 @@ class CycleResult:
     hub_offset: timedelta | None = None   # the hub's clock minus this computer's, as last measured
     # What the hub last said of escalation by e-mail (sync.hub_escalation); None: not asked yet.
     escalation: hub_escalation.Said | None = None
+    # Whether the hub's OPEL tables are this desktop's (sync.hub_tables); None: not asked yet.
+    opel_tables: hub_tables.Said | None = None
 
 
 class SyncEngine:
@@ -97,6 +99,7 @@ class SyncEngine:
         self.offset_keeper = hub_clock.Keeper()   # the offset kept in the replica for the next start
         self.stop = threading.Event()   # set by run's caller to end a catch-up between items (see apply_batch)
         self.escalation = hub_escalation.Watch()   # whether the hub e-mails anyone about an unacknowledged alert
+        self.hub_tables = hub_tables.Watch()   # whether the hub scores with this desktop's OPEL tables
 
     @property
     def connectivity(self) -> Connectivity:
@@ -162,6 +165,7 @@ class SyncEngine:
             reports, provider_at = self.pull(wait)
             self.offset_keeper.keep(self.store, self.hub_offset, self.clock())
             self.escalation.refresh(self.client, self.clock())
+            self.hub_tables.refresh(self.client, self.clock())
         except ApplyStopped:   # closing: the batch rolled back with its cursor and is applied next start
             return CycleResult(self.tracker.current, error=None)
         except (HubUnreachable, HubRefused) as exc:
@@ -190,7 +194,7 @@ class SyncEngine:
         result = CycleResult(state, pushed=pushed.stored + pushed.duplicate, push_error=push_error,
                              rejected=pushed.rejected, batches=len(reports),
                              applied=sum(r.applied for r in reports), hub_offset=self.hub_offset,
-                             escalation=self.escalation.current)
+                             escalation=self.escalation.current, opel_tables=self.hub_tables.current)
         for r in reports:
             for kind, n in r.kinds.items():
                 result.kinds[kind] = result.kinds.get(kind, 0) + n

@@ -499,6 +499,16 @@ class HealthEscalation(_Msg):
     last_check_at: Time | None = None
 
 
+class HealthOpelTable(_Msg):
+    """One OPEL table this hub process scores with, read at its start (docs/opel-tables.md): ``scope`` is a
+    pillar ("acute", ...) or "system" (the roll-up file, ``system.toml``); its ``edition`` and whether the
+    file says it was checked against its source (``verified``)."""
+
+    scope: Code = Field(min_length=1, max_length=40)
+    edition: Code = Field(min_length=1, max_length=100)
+    verified: bool
+
+
 class Health(_Msg):
     status: Literal["ok", "degraded"]
     protocol: str = PROTOCOL_VERSION
@@ -509,6 +519,9 @@ class Health(_Msg):
     # Optional, added in 1.8 without a version change (an older desktop ignores it): None from an older
     # hub, which says nothing either way; a desktop then says it was not told, never that escalation is off.
     escalation: HealthEscalation | None = None
+    # Optional, added in session 26 without a version change: the OPEL tables this hub scores with, each
+    # pillar's and the roll-up's. None from an older hub: a desktop then claims nothing about them.
+    opel_tables: list[HealthOpelTable] | None = Field(default=None, max_length=32)
 
 
 class SnapshotInfo(_Msg):

@@ -27,6 +27,7 @@ from models.queries.sync_summary import SyncSummary
 from models.service.sync_status import sync_status
 from sync.connectivity import Connectivity, State
 from ui import escalation_status
+from ui import tables_status
 from ui import format as fmt
 from ui import stale_limits, tasks
 from ui import theme
@@ -143,6 +144,11 @@ class MainWindow(QMainWindow):
             label.setAccessibleName(name)
             self.statusBar().addPermanentWidget(label)
         self.escalation_label.hide()   # until the hub has said
+        self.tables_label = QLabel()   # the hub's OPEL tables are not this desktop's (ui.tables_status)
+        self.tables_label.setAccessibleName("OPEL tables")
+        self.statusBar().insertPermanentWidget(0, self.tables_label)
+        self.tables_label.hide()   # until the hub has said they differ
+        self.hub_tables = None   # sync.hub_tables.Said: what the hub last said of its OPEL tables
         self.hub_escalation = None   # sync.hub_escalation.Said: what the hub last said of escalation
         self.theme_key = theme_key
         self.text_scale = settings.text_scale if settings is not None else 1.0
@@ -535,6 +541,9 @@ class MainWindow(QMainWindow):
         said = getattr(result, "escalation", None)
         if said is not None:   # a cycle that did not reach the hub keeps what it last said
             self.show_escalation(said)
+        tables = getattr(result, "opel_tables", None)
+        if tables is not None:   # as escalation: kept until the hub says again
+            self.show_hub_tables(tables)
         for watch in list(self.cycle_watchers):
             watch(result)
         self.show_connectivity(result.connectivity)
@@ -553,6 +562,11 @@ class MainWindow(QMainWindow):
         alerts = self.views.built.get("alerts")
         if alerts is not None and hasattr(alerts, "show_escalation"):
             alerts.show_escalation(said)
+
+    def show_hub_tables(self, said) -> None:
+        """Whether the hub's OPEL tables are this desktop's: words in the status bar when they differ."""
+        self.hub_tables = said
+        tables_status.show_in(self.tables_label, said)
 
     def on_changes(self, changes) -> None:
         """A write of this desktop's landed (``models.service.changes.Changes``): as a sync batch.

@@ -182,7 +182,8 @@ def create_app(hub: Hub) -> FastAPI:
             reason = storage.fault_reason(exc) or "the hub cannot read its database (the hub's log has the details)"
         reason = reason or hub.db.storage.reason  # a write failed on storage and none has succeeded since
         body = p.Health(status="degraded" if reason else "ok", head=head, database=hub.db.kind,
-                        hub_id=hub.db.hub_id, reason=reason, escalation=escalation_health.state(hub))
+                        hub_id=hub.db.hub_id, reason=reason, escalation=escalation_health.state(hub),
+                        opel_tables=getattr(hub, "opel_tables_said", None))
         if reason:
             return JSONResponse(body.model_dump(mode="json"), status_code=503, headers=_RETRY)
         return JSONResponse(body.model_dump(mode="json"))

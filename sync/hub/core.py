@@ -10,6 +10,7 @@ from models.rules.catalogue import load_catalogue
 from models.rules.opel_rollup import check_against_tables, load_system
 from models.rules.opel_table import load_shipped, load_table, shipped_pillars
 from models.rules.tabledata import Problem, TableError
+from sync.hub import tables_health
 from sync.hub.alerts import HubAlerts
 from sync.hub.db import HubDB
 from sync.hub.escalation import Escalator
@@ -74,6 +75,7 @@ class Hub:
             log.warning("OPEL tables: %s", problem)
         self.catalogue = load_catalogue(config.catalogue_dirs)
         self.opel = HubOpel(tables, system)
+        self.opel_tables_said = tables_health.said(self.opel)   # for /health, read once (sync.hub.tables_health)
         self.validator = ItemValidator(self.catalogue, {p for p in tables if p in system.rules})
         self.alerts = HubAlerts.from_file(config.alert_rules) if config.alerts else HubAlerts.off()
         self.db = HubDB(config.db_url)
