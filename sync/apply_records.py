@@ -302,6 +302,18 @@ def _alert_ack(conn: Connection, seq: int, rec) -> str | None:
     return None
 
 
+def _slot_author(d) -> str | None:
+    """Who added a rota slot, as its record says; None (shown "another desktop") when it says nothing usable.
+    Only shown, so an author that is not text leaves the slot kept without it, never quarantined."""
+    author = d.get("author")
+    if not isinstance(author, str) or not author.strip():
+        return None
+    return author.strip()[:MAX_SLOT_AUTHOR]
+
+
+MAX_SLOT_AUTHOR = 120   # on_call_shift.added_by
+
+
 def _on_call_shift(conn: Connection, seq: int, rec) -> str | None:
     """A rota slot created (once per shift UUID) or cancelled (the slot removed)."""
     d = rec.data
@@ -321,7 +333,7 @@ def _on_call_shift(conn: Connection, seq: int, rec) -> str | None:
     if ends <= starts:
         return "data.ends_at: a shift must end after it starts"
     conn.execute(insert(OnCallShift).values(uuid=uid, rota=d["rota"], contact_uuid=d["contact_uuid"],
-                                            starts_at=starts, ends_at=ends)
+                                            starts_at=starts, ends_at=ends, added_by=_slot_author(d))
                  .on_conflict_do_nothing(index_elements=[OnCallShift.uuid]))
     return None
 

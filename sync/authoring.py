@@ -390,6 +390,7 @@ def _add_shift(s: Session, rota: str, contact_uuid: str, starts_at: datetime, en
     shift = contacts.add_shift(s, rota=rota.strip(), contact_uuid=contact_uuid, starts_at=starts_at,
                                ends_at=ends_at)
     shift.uuid = str(uuidlib.uuid4())
+    shift.added_by = author
     s.flush()
     _shift_push(s, shift, author)
     return shift

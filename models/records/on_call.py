@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.records.contacts import ContactView, OnCall, on_call_at, unclosed_quote, unclosed_quote_reason
-from models.replica.orm import Contact, OnCallShift, OutboxItem
+from models.replica.orm import Contact, OnCallShift
 from models.uk_time import parse_uk_time, year_problem
 
 MAX_ROTA = 60
@@ -46,8 +46,8 @@ def on_call_now(session: Session, at: datetime) -> dict[str, list[OnCall]]:
 
 @dataclass(frozen=True)
 class Shift:
-    """A rota slot as the rota view lists it; ``added_by`` is None when another desktop added it
-    (the slot record's author travels with the record but is not kept in the replica)."""
+    """A rota slot as the rota view lists it; ``added_by`` is who added it, here or on another desktop
+    (the slot record's author, kept since migration 0026); None for a slot received before then."""
 
     uuid: str
     rota: str
@@ -78,7 +78,7 @@ def rota_names(session: Session) -> list[str]:
 def shifts_between(session: Session, start: datetime, end: datetime | None = None,
                    rota: str | None = None) -> list[Shift]:
     """Slots under way at or after ``start`` (``ends_at > start``) and starting before ``end``,
-    by start time, then rota and person; each with who added it when this desktop did."""
+    by start time, then rota and person; each with who added it."""
     if start.tzinfo is None or (end is not None and end.tzinfo is None):
         raise ValueError("start: a time without a UTC offset is ambiguous on clock-change nights")
     query = (select(OnCallShift, Contact).join(Contact, Contact.uuid == OnCallShift.contact_uuid)
@@ -88,25 +88,9 @@ def shifts_between(session: Session, start: datetime, end: datetime | None = Non
     if rota is not None:
         query = query.where(OnCallShift.rota == rota)
     rows = session.execute(query).all()
-    authors = _authors(session, [shift.uuid for shift, _c in rows])
     found = [Shift(shift.uuid, shift.rota, ContactView.of(contact), bool(contact.deleted), shift.starts_at,
-                   shift.ends_at, authors.get(shift.uuid)) for shift, contact in rows]
+                   shift.ends_at, shift.added_by) for shift, contact in rows]
     return sorted(found, key=lambda x: (x.starts_at, x.rota.casefold(), x.contact.name.casefold()))
-
-
-def _authors(session: Session, uuids: list[str]) -> dict[str, str]:
-    """Who added each slot, from this desktop's outbox (slots it authored)."""
-    if not uuids:
-        return {}
-    shift = func.json_extract(OutboxItem.payload, "$.data.shift_uuid")
-    found: dict[str, str] = {}
-    for chunk in range(0, len(uuids), 500):
-        rows = session.execute(select(shift, func.json_extract(OutboxItem.payload, "$.data.author")).where(
-            OutboxItem.kind == "on_call_shift",
-            func.json_extract(OutboxItem.payload, "$.data.op") == "create",
-            shift.in_(uuids[chunk:chunk + 500]))).all()
-        found.update({uid: author for uid, author in rows if author})
-    return found
 
 
 def cover_gaps(shifts: list[Shift], rotas: list[str], start: datetime, end: datetime) -> list[Gap]:

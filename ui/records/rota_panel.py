@@ -203,7 +203,8 @@ class RotaPanel(QFrame):
                      tooltip=f"{check_tip}\nTwo people on {r.rota} at once: fine for a handover, else cancel "
                              "one" if clashes else None),
                 cell(r.added_by or OTHER_DESKTOP,
-                     tooltip=None if r.added_by else "Added on another desktop and received through the hub")]
+                     tooltip=None if r.added_by else "Added on another desktop; who added it was not kept "
+                                                     "(received before this desktop kept it)")]
 
     def _say_cover(self) -> None:
         if not self.rotas:

@@ -56,6 +56,9 @@ class OnCallShift(Base):
     contact_uuid: Mapped[str] = mapped_column(ForeignKey("contact.uuid"), index=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Who added it: the login name on the desktop that made it, kept from the slot record's ``author``
+    # (migration 0026); None for a slot received before 0026, or from a record without an author.
+    added_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
 
 
 TRANSFER_KINDS = ("inter_hospital", "intra_hospital", "repatriation", "mh_out_of_area")
