@@ -57,7 +57,8 @@ def test_a_slot_added_on_one_desktop_says_who_added_it_on_the_other(sqlite_hub, 
     path = tmp_path / "rota.csv"
     night = day + timedelta(hours=12)
     path.write_text("rota,name,starts_at,ends_at\n"
-                    f"Director on-call,Dr Ben Director,{night.isoformat()},{(night + timedelta(hours=12)).isoformat()}\n",
+                    f"Director on-call,Dr Ben Director,{night.isoformat()},"
+                    f"{(night + timedelta(hours=12)).isoformat()}\n",
                     encoding="utf-8")
     assert len(authoring.import_on_call(a.store, path, "Rota Importer").created) == 1
     _sync(a, b)

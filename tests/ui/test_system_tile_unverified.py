@@ -24,7 +24,8 @@ BUNDLED = Path(__file__).resolve().parents[2] / "resources" / "opel" / "system.t
 
 
 def _system_rollup(store, verified: bool) -> None:
-    """The system roll-up as a hub sends it: OPEL 3, newer than the seed's, its file's edition and whether it was verified."""
+    """The system roll-up as a hub sends it: OPEL 3, newer than the seed's, its file's edition and whether it
+    was verified."""
     Feed(first_seq=10_000_000).add("opel_assessment", {
         "scope": "system", "org_code": None, "pillar": "system",
         "assessed_at": (NOW - timedelta(minutes=2)).isoformat(), "edition": load_system().header.edition,
