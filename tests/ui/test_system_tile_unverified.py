@@ -3,7 +3,8 @@ unverified roll-up file (H-02), and says nothing of it once the roll-up is verif
 ``resources/opel/system.toml`` says ``verified = false``; a hub given verified copies of the tables
 (``hub serve --tables``, ``tests/web/test_m_unverified.py``) sends its system roll-up with
 ``verified: true``. The 40-provider system in a real replica, the real MainWindow offscreen at
-1920x1080 (the wall) in the dark theme; each picture is rendered to PNG."""
+1920x1080 (the wall) in the dark theme; each picture is rendered to PNG. End to end too: a real hub on
+loopback with either tables rolls up one trust and a desktop syncs."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from pathlib import Path
 import pytest
 
 from tests.models.conftest import store, store_path  # noqa: F401
+from tests.sync.engine.conftest import make_desktop  # noqa: F401
 from models.rules.opel_rollup import load_system
 from tests.ui.feeds import Feed
 from tests.ui.system_world import NOW, seed_world
 from tests.ui.test_system_view import _shown
+from ui import tasks
 
 pytestmark = pytest.mark.timeout(180)
 BUNDLED = Path(__file__).resolve().parents[2] / "resources" / "opel" / "system.toml"
@@ -55,3 +58,41 @@ def test_the_wall_system_tile_says_method_unverified_only_while_the_roll_up_is(q
         assert first == "major pressure · method unverified", first
         assert "method unverified" in tile.accessibleName()
     assert tile.isVisible() and tile.fits(), "the tile cut the mark short"
+
+
+@pytest.mark.parametrize("verified", [False, True], ids=["bundled-tables", "verified-tables"])
+def test_through_a_real_hub_the_tile_follows_the_hubs_roll_up_file(qtbot, tmp_path, make_desktop, verified):
+    """End to end: a hub on loopback started with the bundled tables, or with verified copies of them
+    (``hub serve --tables``), rolls up one acute trust's figures; a desktop syncs; its wall tile says
+    "method unverified" only for the bundled roll-up file."""
+    from models.replica.orm.types import utcnow
+    from tests.support.hub import start_hub
+    from tests.web.test_m_unverified import ACUTE, _observations, _verified_tables
+    from tests.web.world import submit
+    from ui.main_window import MainWindow
+
+    hub = start_hub(tmp_path / "hub", args=("--tables", str(_verified_tables(tmp_path / "tables")))
+                    if verified else ())
+    try:
+        submit(hub, "RTEST1", _observations(ACUTE))
+        desk = make_desktop(hub, "desk")
+        assert desk.run_once().error is None
+        now = utcnow()
+        window = MainWindow(desk.store, clock=lambda: now)
+        qtbot.addWidget(window)
+        window.resize(1920, 1080)
+        window.show()
+        window.set_theme("dark")
+        view = window.show_view("system")
+        assert tasks.manager().wait_idle()
+        view.refresh()
+        assert tasks.manager().wait_idle()
+        view.repaint()
+        tile = view.tiles["system"]
+        tile.repaint()
+        window.grab().save(str(tmp_path / f"wall-system-hub-{'verified' if verified else 'bundled'}.png"))
+        assert tile.text.figure.startswith("OPEL") and tile.text.figure != "OPEL —", tile.text
+        assert ("method unverified" in tile.text.lines[0]) is not verified, tile.text.lines
+        assert tile.fits()
+    finally:
+        hub.stop()
