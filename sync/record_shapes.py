@@ -121,11 +121,41 @@ def transfer_event(d: dict[str, Any]) -> Problems:
         values = fields
     else:
         values = {d["field"]: new}
+    where = (lambda name: f"new_value.{name}") if d["field"] == transfers.CREATED else (lambda _name: "new_value")
     for name, allowed in (("kind", TRANSFER_KINDS), ("status", TRANSFER_STATES), ("priority", transfers.PRIORITIES)):
         if name in values and values[name] is not None and values[name] not in allowed:
-            found.append((f"new_value.{name}" if d["field"] == transfers.CREATED else "new_value",
-                          f"{str(values[name])[:40]!r} is not one of {', '.join(allowed)}"))
+            found.append((where(name), f"{str(values[name])[:40]!r} is not one of {', '.join(allowed)}"))
+    # Codes and times as a desktop makes them (models.service.transfers' own checks): a code of 3 to 12
+    # letters or digits, a time with its offset in the years 2000-2100. The hub took any text or object
+    # here, and its alert pass had to cope with each (review r1, session 26); now refused, naming the field.
+    for name in TRANSFER_CODES:
+        value = values.get(name)
+        if value not in (None, "") and not (type(value) is str and value.isalnum() and 3 <= len(value) <= 12):
+            found.append((where(name), f"{str(value)[:40]!r} is not an ODS code (3 to 12 letters or digits)"))
+    for name in TRANSFER_TIMES:
+        value = values.get(name)
+        if value is not None and _time_problem(value):
+            found.append((where(name), _time_problem(value)))
+    if type(values.get("local_ref")) not in (str, type(None)):
+        found.append((where("local_ref"), f"expected text, got {type(values['local_ref']).__name__}"))
     return found
+
+
+TRANSFER_CODES = ("from_code", "to_code")
+TRANSFER_TIMES = ("requested_at", "accepted_at", "departed_at", "arrived_at")
+
+
+def _time_problem(value: Any) -> str | None:
+    """Why ``value`` is not a transfer's time as a desktop writes it (ISO 8601 with its offset), or None."""
+    if type(value) is not str:
+        return f"expected a time as text, got {type(value).__name__}"
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return f"{value[:40]!r} is not a time (ISO 8601 with its offset, e.g. 2026-12-06T08:30:00+00:00)"
+    if at.utcoffset() is None:
+        return f"{value[:40]!r} has no UTC offset (e.g. +00:00)"
+    return time_problem(at)
 
 
 def contact(d: dict[str, Any]) -> Problems:
