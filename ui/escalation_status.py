@@ -8,10 +8,14 @@ which claims neither. Before any answer (no hub, not reached yet) nothing is sho
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QLabel
 
-from sync.hub_escalation import Said
 from ui import format as fmt
+
+if TYPE_CHECKING:   # annotations only: the window's first paint loads no pydantic or requests
+    from sync.hub_escalation import Said
 
 OFF_STYLE = "background:#f2b705;color:#111111;font-weight:bold;padding:1px 6px;"   # as the stale banner
 OFF_WORD = "Escalation e-mail OFF"

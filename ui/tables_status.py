@@ -9,11 +9,15 @@ claimed either way. Example: "OPEL tables differ from the hub's: acute 2024-26 h
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QLabel
 
 from models.rules.tabledata import UNVERIFIED_MARKER
-from sync.hub_tables import Difference, Edition, Said
 from ui import format as fmt
+
+if TYPE_CHECKING:   # annotations only: the window's first paint loads no pydantic or requests
+    from sync.hub_tables import Difference, Edition, Said
 
 STYLE = "background:#f2b705;color:#111111;font-weight:bold;padding:1px 6px;"   # amber, as the stale banner
 LEAD = "OPEL tables differ from the hub's: "
