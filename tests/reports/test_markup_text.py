@@ -65,7 +65,9 @@ def _squash(text: str) -> str:
 def test_typed_markup_prints_as_typed_in_every_paper(marked_world, tmp_path, name):
     written = reports.make(marked_world, name, tmp_path, NOW)
     data = written.files["json"].read_text(encoding="utf-8")
-    shown = subprocess.run(["pdftotext", str(written.pdf), "-"], capture_output=True, text=True, timeout=60,
+    # In the order drawn (-raw): a cell's wrapped lines together. Laid out, a name wrapped in a narrow column
+    # reads with its neighbour's cell between its lines ("Dr A <O'Neil> & Director on-call / Partners").
+    shown = subprocess.run(["pdftotext", "-raw", str(written.pdf), "-"], capture_output=True, text=True, timeout=60,
                            check=True).stdout
     held = [t for t in PLANTED if json.dumps(t)[1:-1] in data]
     missing = [t for t in held if _squash(t) not in _squash(shown)]

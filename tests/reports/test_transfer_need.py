@@ -61,11 +61,12 @@ def test_each_listed_case_says_what_it_needs(cases, name):
         assert need["T-2611"] == "Level 3 critical care bed" and need["T-2613"] == "PICU bed, out of area"
 
 
-def _in_order(wanted: list[str], words: list[str]) -> bool:
-    """``wanted`` is in ``words`` in order, from its first word on, with only another column's cells between."""
+def _in_order(wanted: list[str], words: list[str], span: int | None = None) -> bool:
+    """``wanted`` is in ``words`` in order, from its first word on, with only another column's cells between
+    (``span``: within that many words; a page break's footer and headers between allowed by a larger one)."""
     starts = [i for i, w in enumerate(words) if w == wanted[0]]
     for start in starts:
-        it = iter(words[start:start + 3 * len(wanted)])
+        it = iter(words[start:start + (span or 3 * len(wanted))])
         if all(w in it for w in wanted):
             return True
     return False
@@ -78,7 +79,12 @@ def test_the_pdf_csv_and_json_carry_it(cases, name, tmp_path):
     plain = subprocess.run(["pdftotext", str(written.pdf), "-"], capture_output=True, text=True, timeout=60,
                            check=True).stdout   # cell by cell; a long cell goes on in a piece of its own
     squashed = re.sub(r"\s+", "", plain)
-    assert _in_order(LONG.split(), plain.split()), "the long need is not printed whole"
+    # Whole, in order; where a page break falls inside the row, its rest goes on under the next page's headers
+    # with "(continued: T-2790)" in the row (the pack's directory grew a Checked column and moved it there).
+    assert _in_order(LONG.split(), plain.split()) or (
+        _in_order(LONG.split(), plain.split(), span=3 * len(LONG.split()) + 120)
+        and "(continued:" in re.sub(r"\s+", "", plain)), \
+        "the long need is not printed whole"
     assert max(len(line) for line in text.splitlines()) < 200   # wrapped: no line runs off the page
     if name != "brief":
         assert re.sub(r"\s+", "", "PICU bed, out of area") in squashed
