@@ -96,7 +96,10 @@ def test_figures_typed_late_are_stored_as_at_the_time_given_and_the_desktop_show
         assert _send(page).status == 200
         result = page.locator("#result").inner_text()
         assert "Accepted 9 of 9 figures." in result, result
-        assert f"Stored as at {back.astimezone(UK):%H:%M} (UK time), the time you gave." in result, result
+        # The day too when three hours back is yesterday's (UK): a run after midnight read "Sat 05 Dec 21:18".
+        said = back.astimezone(UK).strftime("%H:%M" if back.astimezone(UK).date() == utcnow().astimezone(UK).date()
+                                            else "%a %d %b %H:%M")
+        assert f"Stored as at {said}" in result and "(UK time), the time you gave." in result, result
         assert page.locator("#as_at").input_value() == _wall(back), "kept for a correction to go at the same time"
         latest = _latest(hub)
         assert set(latest) == set(world.ACUTE_VALUES)
