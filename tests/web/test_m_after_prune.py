@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -35,7 +35,7 @@ from tests.support.replica import fresh_replica
 from tests.sync.snapshot_world import hub_command, snapshot_world
 from tests.web import week_world
 from tests.web.support import add_account, login
-from tests.web.test_week_ahead_board import sync
+from tests.web.test_week_ahead_board import UK, sync
 from tests.web.world import submit
 
 pytestmark = pytest.mark.timeout(420)
@@ -43,14 +43,18 @@ DAYS = 42
 
 
 def _tail(hub, now) -> None:
-    """Twelve handovers at the first site in the last two hours, after the snapshot."""
+    """Twelve arrivals at the first site today (UK day), after the snapshot: within the last two hours, and
+    since midnight when that is nearer (a run at 00:30 counted 2 of 12 today, the rest yesterday's)."""
     code = week_world.LONG[0][0]
+    since = min(timedelta(hours=2), now - datetime.combine(now.astimezone(UK).date(), datetime.min.time(), UK))
     items = []
     for n in range(12):
-        arrived = now - timedelta(minutes=10 * n + 5)
-        items.append({"type": "handover", "event_uuid": str(uuid.uuid4()), "hospital_code": code,
-                      "state": "handed_over", "arrived_at": arrived.isoformat(), "vehicle_ref": "V0",
-                      "handed_over_at": (arrived + timedelta(minutes=4)).isoformat()})
+        arrived = now - since * (n + 0.5) / 12
+        item = {"type": "handover", "event_uuid": str(uuid.uuid4()), "hospital_code": code, "state": "arrived",
+                "arrived_at": arrived.isoformat(), "vehicle_ref": "V0"}
+        if arrived + timedelta(minutes=4) <= now:
+            item.update(state="handed_over", handed_over_at=(arrived + timedelta(minutes=4)).isoformat())
+        items.append(item)
     submit(hub, week_world.AMBULANCE["ods_code"], items)
 
 
