@@ -29,7 +29,7 @@ from models.replica.dbapi import replica_fault
 from models.replica.ingest import ObservationValidator
 from models.replica.orm import FeedCursor
 from models.replica.orm.types import utcnow
-from sync import hub_clock, hub_escalation, hub_tables, outbox
+from sync import hub_clock, hub_escalation, hub_health, hub_tables, outbox
 from sync.apply import ApplyReport, ApplyStopped, apply_batch
 from sync.client import Backoff, HubClient, HubRefused, HubUnreachable
 from sync.connectivity import Connectivity, ConnectivityTracker
@@ -98,8 +98,9 @@ class SyncEngine:
         self.hub_offset: timedelta | None = None
         self.offset_keeper = hub_clock.Keeper()   # the offset kept in the replica for the next start
         self.stop = threading.Event()   # set by run's caller to end a catch-up between items (see apply_batch)
-        self.escalation = hub_escalation.Watch()   # whether the hub e-mails anyone about an unacknowledged alert
-        self.hub_tables = hub_tables.Watch()   # whether the hub scores with this desktop's OPEL tables
+        health = hub_health.Asker()   # the hub's /health, asked once a minute for both of these
+        self.escalation = hub_escalation.Watch(asker=health)   # whether the hub e-mails anyone about an alert
+        self.hub_tables = hub_tables.Watch(asker=health)   # whether the hub scores with this desktop's OPEL tables
 
     @property
     def connectivity(self) -> Connectivity:

@@ -13,16 +13,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pydantic import ValidationError
-
-from sync.client import HubRefused, HubUnreachable
-from sync.protocol import Health
+from sync import hub_health
 
 log = logging.getLogger(__name__)
-EVERY = timedelta(minutes=1)
+EVERY = hub_health.EVERY
 # After no answer (refused, timed out: up to the request's 5 s read timeout, each time), asked again this
 # much later: a /health that stalls while the feed flows no longer holds every cycle's result back 5 s.
-RETRY = timedelta(seconds=15)
+RETRY = hub_health.RETRY
 
 
 @dataclass(frozen=True)
@@ -41,42 +38,20 @@ class Said:
 
 
 class Watch:
-    """Asks the hub's ``/health`` at most once every ``every``; keeps the last answer."""
+    """What the hub last said of escalation, from its ``/health`` asked through ``asker`` (shared with the
+    other things a desktop learns there, ``sync.hub_health``; its own when none is given)."""
 
-    def __init__(self, every: timedelta = EVERY) -> None:
-        self.every = every
+    def __init__(self, every: timedelta = EVERY, asker: hub_health.Asker | None = None) -> None:
+        self.asker = asker or hub_health.Asker(every)
         self.current: Said | None = None
-        self._asked_at: datetime | None = None
+        self._taken = 0   # the asker's generation this was read from
 
     def refresh(self, client, now: datetime) -> Said | None:
-        if self._asked_at is not None and now - self._asked_at < self.every:
-            return self.current
-        health = getattr(client, "health", None)
-        if health is None:   # a client with no /health (a test's stand-in): nothing learned
-            return self.current
-        self._asked_at = now
-        try:
-            answer = health()
-        except (HubUnreachable, HubRefused) as exc:
-            answer = _degraded(exc)
-            if answer is None:   # kept as it was; asked again RETRY on, not at every cycle
-                log.info("could not ask the hub whether it escalates: %s", exc)
-                self._asked_at = now - self.every + min(RETRY, self.every)
-                return self.current
-        said = answer.escalation
-        self.current = (Said(told=False, learned_at=now) if said is None else
-                        Said(told=True, on=said.email == "on", reason=said.reason,
-                             last_check_at=said.last_check_at, learned_at=now))
+        answer = self.asker.refresh(client, now)
+        if answer is not None and self.asker.generation != self._taken:
+            self._taken = self.asker.generation
+            said = answer.escalation
+            self.current = (Said(told=False, learned_at=now) if said is None else
+                            Said(told=True, on=said.email == "on", reason=said.reason,
+                                 last_check_at=said.last_check_at, learned_at=now))
         return self.current
-
-
-def _degraded(exc: Exception) -> Health | None:
-    """A degraded hub's /health (503: its database full or failing) still says whether it escalates; a
-    desktop that kept what it last heard showed 'on' through the fault, when the hub's check was failing."""
-    body = getattr(exc, "body", None)
-    if not isinstance(body, dict) or body.get("status") != "degraded":
-        return None
-    try:
-        return Health.model_validate(body)
-    except ValidationError:
-        return None

@@ -19,10 +19,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sync.client import HubRefused, HubUnreachable
+from sync import hub_health
 
 log = logging.getLogger(__name__)
-EVERY = timedelta(minutes=1)
+EVERY = hub_health.EVERY
 SYSTEM_SCOPE = "system"   # the roll-up file (system.toml)
 
 
@@ -104,27 +104,21 @@ def said_from(answer, now: datetime, here: tuple[Edition, ...] | None = None) ->
 
 
 class Watch:
-    """Asks the hub's ``/health`` at most once every ``every``; keeps the last answer, compared."""
+    """Asks the hub's ``/health`` through ``asker`` (shared with what else a desktop learns there,
+    ``sync.hub_health``; its own when none is given); keeps the last answer, compared."""
 
-    def __init__(self, every: timedelta = EVERY, here: tuple[Edition, ...] | None = None) -> None:
-        self.every = every
+    def __init__(self, every: timedelta = EVERY, here: tuple[Edition, ...] | None = None,
+                 asker: hub_health.Asker | None = None) -> None:
+        self.asker = asker or hub_health.Asker(every)
         self.here = here   # None: this desktop's own tables (desktop_editions)
         self.current: Said | None = None
-        self._asked_at: datetime | None = None
+        self._taken = 0   # the asker's generation this was read from
 
     def refresh(self, client, now: datetime) -> Said | None:
-        if self._asked_at is not None and now - self._asked_at < self.every:
+        answer = self.asker.refresh(client, now)
+        if answer is None or self.asker.generation == self._taken:
             return self.current
-        health = getattr(client, "health", None)
-        if health is None:   # a client with no /health (a test's stand-in): nothing learned
-            return self.current
-        self._asked_at = now
-        try:
-            answer = health()
-        except (HubUnreachable, HubRefused) as exc:   # kept as it was; asked again at the next cycle
-            log.info("could not ask the hub which OPEL tables it scores with: %s", exc)
-            self._asked_at = None
-            return self.current
+        self._taken = self.asker.generation
         before = self.current.differences if self.current is not None else ()
         self.current = said_from(answer, now, self.here)
         if self.current.differences != before and self.current.differ:   # logged when it changes, not each minute
