@@ -51,6 +51,7 @@ class BcPackWriter(QObject):
         self.status_bar = status_bar
         self.last = None            # the last Refreshed
         self.problem: str | None = None
+        self._warned: tuple[str, ...] = ()   # the folder warnings last logged
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.tick)
@@ -90,9 +91,14 @@ class BcPackWriter(QObject):
         self.last, self.problem = refreshed, None
         self.label.hide()
         pdf = refreshed.written.pdf
-        warnings = getattr(refreshed.written, "warnings", ())   # a folder others may read (models.owner_only)
-        for warning in warnings:
-            log.warning("business continuity pack: %s", warning)
+        warnings = tuple(getattr(refreshed.written, "warnings", ()))   # a folder others may read (models.owner_only)
+        # Logged once while the folder stays so, not every hour (a share that does not keep modes stays so
+        # whatever the app does: 24 lines a day, found by a paper review, session 26); again when it changes.
+        new = warnings != self._warned
+        if new:
+            for warning in warnings:
+                log.warning("business continuity pack: %s", warning)
+        self._warned = warnings
         if warnings:   # a lasting note while the folder stays so, the whole sentence in its tooltip
             self.label.setText("BC pack folder open to all users")
             self.label.setToolTip(f"Business continuity pack: {warnings[0]}.")
@@ -100,8 +106,8 @@ class BcPackWriter(QObject):
             self.label.show()
         if self.status_bar is not None:
             said = f"Business continuity pack refreshed: {pdf.name} in {pdf.parent}"
-            self.status_bar.showMessage(f"{said}. Warning: {warnings[0]}" if warnings else said,
-                                        60_000 if warnings else 10_000)
+            self.status_bar.showMessage(f"{said}. Warning: {warnings[0]}" if new and warnings else said,
+                                        60_000 if new and warnings else 10_000)   # the label keeps it after
         self.refreshed.emit(refreshed)
 
     def _failed(self, exc: BaseException) -> None:
