@@ -8,6 +8,7 @@ in BST: 23:00 UTC on 31 March."""
 from __future__ import annotations
 
 import json
+import os
 import logging
 import shutil
 from datetime import datetime, timezone
@@ -115,3 +116,73 @@ def test_the_financial_year_is_the_uk_dates():
     assert standards_year.financial_year(TURN.date())[2] == "2025/26"     # the UTC date is still 31 March
     assert standards_year.gaps(standards_year.shipped_figures(), LAST_MINUTE) == []
     assert len(standards_year.gaps(standards_year.shipped_figures(), TURN)) == len(NAMED)
+
+
+C2_2027 = ('\n[[standards]]\ncategory = "C2"\nstatistic = "mean"\nkind = "ambition"\ntarget_minutes = 30\n'
+           'period = "2026/27"\nvalid_from = 2026-04-01\nvalid_until = 2027-03-31\n')
+
+
+def test_a_file_brought_up_to_date_while_the_desktop_runs_clears_its_finding_at_the_next_run(
+        tmp_path, monkeypatch):
+    """The files are read again when their time or size changes, not once per process: a real copy of the
+    ambulance standards edited between two runs of the checks on a real replica."""
+    shipped = standards_year.standards_files()[0][0]
+    standards = tmp_path / "standards.toml"
+    shutil.copy(shipped, standards)
+    reads = []
+    real = standards_year.ambulance_figures
+    files = [(standards, lambda p: reads.append(p) or real(p))]
+    monkeypatch.setattr(standards_year, "standards_files", lambda: files)   # which files it reads, not a fault
+    with fresh_replica(tmp_path / "scc.db", PASSPHRASE, kdf=FAST_KDF) as store:
+        assert quality.run_checks(store, TURN).raised == 1
+        assert quality.run_checks(store, TURN).raised == 0 and len(reads) == 1   # unchanged: not read again
+        with standards.open("a", encoding="utf-8") as f:
+            f.write(C2_2027)   # this year's figure, added while it runs
+        done = quality.run_checks(store, TURN)
+        assert (done.raised, done.cleared) == (0, 1) and len(reads) == 2
+        assert quality.open_findings(store, check="standards_year") == []
+        # The same size, its time moved on: the year's entry now starts a year later; read again.
+        text = standards.read_text(encoding="utf-8")
+        standards.write_text(text.replace("valid_from = 2026-04-01\nvalid_until = 2027-03-31",
+                                          "valid_from = 2027-04-01\nvalid_until = 2028-03-31"), encoding="utf-8")
+        stat = standards.stat()
+        os.utime(standards, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+        assert standards.stat().st_size == len(text.encode("utf-8"))
+        assert quality.run_checks(store, TURN).raised == 1 and len(reads) == 3
+        (found,) = quality.open_findings(store, check="standards_year")
+        assert "its last ran to 31/03/2026 (2023/24 to 2025/26) and its next starts 01/04/2027 (2026/27)" in found.detail
+        assert "has lapsed" not in found.detail
+
+
+def _windows(*spans):
+    return tuple(standards_year.Window(a, b, p) for a, b, p in spans)
+
+
+def test_the_words_say_what_the_views_say_for_a_figure_not_yet_in_force():
+    """A figure whose windows all start later is not called lapsed anywhere: the Ambulance tab shows an
+    ambition "Not in force", a chart draws no line, an OPEL table names "its period starts"."""
+    from datetime import date
+    later = _windows((date(2027, 4, 1), date(2028, 3, 31), "2027/28"))
+    ran_out = _windows((date(2023, 4, 1), date(2026, 3, 31), "2023/24 to 2025/26"))
+    figures = [standards_year.ambulance_figures(standards_year.standards_files()[0][0])[0],   # the real readers'
+               standards_year.target_figures(standards_year.standards_files()[1][0])[-1]]
+    assert [f.figure for f in figures] == ["C2 mean ambition", "c2_mean_seconds ambition"]
+    amb, target = (standards_year.YearFigure(f.file, f.figure, later, f.metric, f.waiting) for f in figures)
+    edition = standards_year.YearFigure("resources/opel/acute.toml", "table edition",
+                                        _windows((date(2027, 4, 1), None, "edition 2027, 2027/28")))
+    lapsed = standards_year.YearFigure(figures[0].file, figures[0].figure, ran_out, None, figures[0].waiting)
+    said = {name: standards_year.gaps([f], TURN)[0].detail for name, f in
+            (("C2 mean ambition", amb), ("c2_mean_seconds ambition", target), ("table edition", edition),
+             ("lapsed", lapsed))}
+    assert "has lapsed" not in said["C2 mean ambition"] + said["c2_mean_seconds ambition"] + said["table edition"]
+    assert said["C2 mean ambition"].endswith(
+        "; its first starts 01/04/2027 (2027/28). Add this year's figure, checked against its source, as a new "
+        "entry in the file (or record that none is set); until then the Ambulance tab shows it \"Not in force\" "
+        "and judges nothing against it.")
+    assert said["c2_mean_seconds ambition"].endswith("until then no chart draws its line, and none says why.")
+    assert said["table edition"].endswith(
+        "its first starts 01/04/2027 (edition 2027, 2027/28). Add this year's figure, checked against its source, "
+        "as a new entry in the file (or record that none is set); until then the views and papers that name this "
+        "edition say its period starts 01/04/2027.")
+    assert said["lapsed"].endswith("; until then each view that uses it says it has lapsed.")
+    assert "its last ran to 31/03/2026 (2023/24 to 2025/26)." in said["lapsed"]

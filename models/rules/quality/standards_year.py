@@ -9,15 +9,16 @@ current financial year (1 April to 31 March, the UK date of ``now``).  A figure 
 (a constitutional standard) always has a value and is never named.
 
 The finding clears when the file gains an entry for the year (a new ``[[standards]]`` or ``[[targets]]``
-entry, a new table edition) and the desktop runs it; a new year's gap is a new finding, so the
-reminder comes back every April while the file is not brought up to date.
+entry, a new table edition), at the next run of the checks: a file is read again when its modification
+time or size changes (:func:`figures_kept`).  A new year's gap is a new finding, so the reminder comes
+back every April while the file is not brought up to date.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,7 @@ class YearFigure:
     figure: str                      # "C2 mean ambition"
     windows: tuple[Window, ...]
     metric: str | None = None        # the catalogue metric, where the figure is one metric's
+    waiting: str = "no view judges against it"   # what the views do before its first window starts
 
 
 def financial_year(on: dt.date) -> tuple[dt.date, dt.date, str]:
@@ -64,17 +66,46 @@ def gaps(figures: Iterable[YearFigure], now: dt.datetime) -> list[Finding]:
     for f in figures:
         if not f.windows or any(w.reaches(first, last) for w in f.windows):
             continue
-        before = [w for w in f.windows if w.valid_until is not None and w.valid_until < first]
-        latest = max(before, key=lambda w: w.valid_until, default=None)
-        was = (f"; its last ran to {latest.valid_until:%d/%m/%Y}" + (f" ({latest.period})" if latest.period else "")
-               if latest is not None else "; its first starts later")
         out.append(Finding(
             CHECK, None, f.metric,
-            f"{f.file} sets no {f.figure} for {year} (1 April {first.year} to 31 March {last.year}){was}. "
-            "Add this year's figure, checked against its source, as a new entry in the file (or record that "
-            "none is set); until then each view that uses it says it has lapsed.",
+            f"{f.file} sets no {f.figure} for {year} (1 April {first.year} to 31 March {last.year}); "
+            f"{_until_then(f, first)}",
             severity="warning", at=began, discriminator=f"{f.file}|{f.figure}|{year}"))
     return out
+
+
+def _years(w: Window) -> str:
+    return f" ({w.period})" if w.period else ""
+
+
+def _until_then(f: YearFigure, first: dt.date) -> str:
+    """What the finding says of the figure's other years, and what the views say meanwhile: as they do.
+
+    A figure that ran out with no later window with an end date is said to have lapsed where it is used
+    (``AmbulanceStandards.lapsed``, ``MetricTargets.lapsed``, an OPEL table's "its period ended"). One
+    with a later window (its first, or the next after a gap) is, until that starts, lapsed nowhere: the
+    Ambulance tab shows an ambition "Not in force", a chart draws no line and says nothing, an OPEL table
+    edition is named with "its period starts" (``YearFigure.waiting``).  Found by a paper review, session
+    26: the words said every view called it lapsed."""
+    before = [w for w in f.windows if w.valid_until is not None and w.valid_until < first]
+    after = [w for w in f.windows if w.valid_from is not None and w.valid_from >= first]
+    latest = max(before, key=lambda w: w.valid_until, default=None)
+    upcoming = min(after, key=lambda w: w.valid_from, default=None)
+    add = ("Add this year's figure, checked against its source, as a new entry in the file (or record that "
+           "none is set)")
+    edition = f.figure == "table edition"
+    if latest is not None and not any(w.valid_until is not None and w.valid_until > latest.valid_until
+                                      for w in after):
+        ended = "its period has ended" if edition else "it has lapsed"
+        return (f"its last ran to {latest.valid_until:%d/%m/%Y}{_years(latest)}. {add}; until then each view "
+                f"that uses it says {ended}.")
+    was = (f"its last ran to {latest.valid_until:%d/%m/%Y}{_years(latest)} and its next starts "
+           if latest is not None else "its first starts ")
+    starts = f"{was}{upcoming.valid_from:%d/%m/%Y}{_years(upcoming)}"   # none reach this year: one is later
+    if edition:
+        return (f"{starts}. {add}; until then the views and papers that name this edition say its period starts "
+                f"{upcoming.valid_from:%d/%m/%Y}.")
+    return f"{starts}. {add}; until then {f.waiting}."
 
 
 def _shown(path: Path) -> str:
@@ -88,12 +119,13 @@ def _window(entry) -> Window:
     return Window(entry.valid_from, entry.valid_until, getattr(entry, "period", None))
 
 
-def _grouped(file: str, entries, name: Callable, metric: Callable = lambda e: None) -> list[YearFigure]:
+def _grouped(file: str, entries, name: Callable, metric: Callable = lambda e: None, *,
+             waiting: str) -> list[YearFigure]:
     groups: dict[str, list] = {}
     for e in entries:
         groups.setdefault(name(e), []).append(e)
-    return [YearFigure(file, figure, tuple(_window(e) for e in es), metric(es[0])) for figure, es in groups.items()
-            if any(e.valid_from is not None or e.valid_until is not None for e in es)]
+    return [YearFigure(file, figure, tuple(_window(e) for e in es), metric(es[0]), waiting)
+            for figure, es in groups.items() if any(e.valid_from is not None or e.valid_until is not None for e in es)]
 
 
 def _edition(path: Path, header) -> list[YearFigure]:
@@ -108,14 +140,16 @@ def ambulance_figures(path: Path) -> list[YearFigure]:
     from models.rules.ambulance_standards import STATISTICS, load_standards
     table = load_standards(path)
     return _edition(path, table.header) + _grouped(
-        _shown(path), table.standards, lambda s: f"{s.category} {STATISTICS[s.statistic]} {s.kind}")
+        _shown(path), table.standards, lambda s: f"{s.category} {STATISTICS[s.statistic]} {s.kind}",
+        waiting='the Ambulance tab shows it "Not in force" and judges nothing against it')   # ui.ambulance_view
 
 
 def target_figures(path: Path) -> list[YearFigure]:
     from models.rules.metric_targets import load_targets
-    table = load_targets(path)
+    table = load_targets.__wrapped__(path)   # not the views' copy kept by path: this one is re-read when it changes
     return _edition(path, table.header) + _grouped(
-        _shown(path), table.targets, lambda t: f"{t.metric} {t.kind}", lambda t: t.metric)
+        _shown(path), table.targets, lambda t: f"{t.metric} {t.kind}", lambda t: t.metric,
+        waiting="no chart draws its line, and none says why")   # MetricTargets.lines: in force only
 
 
 def opel_figures(path: Path) -> list[YearFigure]:
@@ -143,10 +177,41 @@ def figures(files: Iterable[tuple[Path, Callable[[Path], list[YearFigure]]]]) ->
     return tuple(out)
 
 
-@functools.lru_cache(maxsize=1)
+_read: dict[tuple[Path, Callable], tuple[tuple[int, int], tuple[YearFigure, ...]]] = {}
+_read_lock = threading.Lock()
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def figures_kept(files: Iterable[tuple[Path, Callable[[Path], list[YearFigure]]]]) -> tuple[YearFigure, ...]:
+    """:func:`figures`, each file read again only when its modification time or size has changed since it
+    was last read (a file brought up to date clears its finding at the next run, no restart: it was read
+    once per process, found by a paper review, session 26).  A file that cannot be read is logged once and
+    read again when it changes; one that is missing, at every run.  The stamp is taken before the read, so a
+    file changed while it is read is read again at the next run."""
+    out: list[YearFigure] = []
+    for path, read in files:
+        stamp = _stamp(path)
+        with _read_lock:
+            kept = _read.get((path, read))
+        if stamp is None or kept is None or kept[0] != stamp:
+            kept = (stamp, figures([(path, read)]))
+            if stamp is not None:
+                with _read_lock:
+                    _read[(path, read)] = kept
+        out += kept[1]
+    return tuple(out)
+
+
 def shipped_figures() -> tuple[YearFigure, ...]:
-    """This desktop's files, read once (they do not change while it runs)."""
-    return figures(standards_files())
+    """This desktop's files, read again when one changes."""
+    return figures_kept(standards_files())
 
 
 def standards_gaps(now: dt.datetime) -> list[Finding]:
