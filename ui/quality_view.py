@@ -75,6 +75,22 @@ def _provider(code: str | None, name: str | None, check: str | None = None) -> s
     return f"{name} ({code})" if name else code
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+def open_words(total: int, at_providers: int, providers: int) -> str:
+    """"9 open findings", "12 open findings at 3 providers", "21 open findings: 12 at 3 providers, 9 about no
+    provider": a finding about no provider (the contact directory, a standards file, any with no ODS code)
+    is not counted as one (the contact directory's read "1 open finding at 1 provider": a paper review, s26)."""
+    words = _plural(total, "open finding")
+    if not providers:
+        return words
+    where = f"at {_plural(providers, 'provider')}"
+    none = total - at_providers
+    return f"{words} {where}" if none <= 0 else f"{words}: {at_providers} {where}, {none} about no provider"
+
+
 def _submission_text(now: datetime, sub: door.SubmissionView | None) -> str:
     if sub is None:
         return "—"
@@ -209,13 +225,11 @@ class QualityView(QWidget):
         self._fill_providers(page.providers)
         filtered = any(c.currentData() is not None for c in (self.provider_filter, self.check_filter,
                                                               self.severity_filter))
-        providers = len({line.finding.org_code for line in page.lines   # a finding about no one provider: none
-                         if line.finding.cleared_at is None and line.finding.org_code})
         shown = (f" · {page.matched} shown" if filtered or self.show_resolved.isChecked() else "")
         more = f" (the newest {len(page.lines)} listed)" if page.matched > len(page.lines) else ""
-        self.heading.setText(f"{page.open_total} open finding{'s' * (page.open_total != 1)}"
-                             + (f" at {providers} provider{'s' * (providers != 1)}" if not filtered and providers else "")
-                             + f"{shown}{more} · checked at {checked}")
+        total = (_plural(page.open_total, "open finding") if filtered   # the filters say where
+                 else open_words(page.open_total, *page.open_at_providers))
+        self.heading.setText(f"{total}{shown}{more} · checked at {checked}")
         if not page.lines:
             text = (f"No data-quality findings match these filters; {page.open_total} open in all; checked at "
                     f"{checked}." if filtered else f"No open data-quality findings; checked at {checked}.")

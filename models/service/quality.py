@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import distinct, func, or_, select, text
 
 from models.records import quality as records
 from models.replica.orm import DataQualityFinding, Organisation
@@ -123,7 +123,7 @@ def _summary(s, since: datetime) -> list[ProviderSummary]:
         or_(F.resolved_at.is_(None), F.resolved_at >= since, F.found_at >= since))).all()
     acc: dict[str, dict] = {}
     for org, check, kind, found, resolved in rows:
-        if check == "standards_year":   # about the framework files, not a provider: listed, not ranked here
+        if not org:   # about no provider (a standards file, the contact directory): listed, not ranked here
             continue
         a = acc.setdefault(org or "", {"open": 0, "raised": 0, "cleared": 0, "by": Counter()})
         if resolved is None:
@@ -210,6 +210,7 @@ class QualityPage:
     summary: tuple[SummaryLine, ...]   # every provider, who needs a call first
     providers: tuple[tuple[str, str], ...]   # (ODS code, name) for the filter, by name
     days: int = SUMMARY_DAYS
+    open_at_providers: tuple[int, int] = (0, 0)   # open findings about a provider, and how many providers
 
 
 @lru_cache(maxsize=1)
@@ -231,6 +232,8 @@ def quality_page(store, now: datetime, *, org_code: str | None = None, check: st
         matched = s.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = list(s.scalars(query.limit(limit)))
         open_total = s.scalar(select(func.count()).select_from(F).where(F.resolved_at.is_(None))) or 0
+        at = s.execute(select(func.count(), func.count(distinct(F.org_code))).where(   # all, not the page's 500
+            F.resolved_at.is_(None), F.org_code.is_not(None), F.org_code != "")).one()
         names = dict(s.execute(select(Organisation.ods_code, Organisation.name)).all())
         active = [code for (code,) in s.execute(select(Organisation.ods_code).where(Organisation.active))]
         metric_names = {m.code: m.name for m in _catalogue().metrics.values()}
@@ -238,7 +241,7 @@ def quality_page(store, now: datetime, *, org_code: str | None = None, check: st
                                   _submission(s, r)) for r in rows)
         summary = _summary_lines(s, since, names, active)
     providers = tuple(sorted(((c, names[c]) for c in active), key=lambda p: (p[1].lower(), p[0])))
-    return QualityPage(now, lines, matched, open_total, summary, providers, days)
+    return QualityPage(now, lines, matched, open_total, summary, providers, days, (at[0] or 0, at[1] or 0))
 
 
 def _summary_lines(s, since: datetime, names: dict[str, str], active: list[str]) -> tuple[SummaryLine, ...]:

@@ -153,6 +153,72 @@ def test_with_no_findings_the_view_says_so_and_when_it_checked(qtbot, store):  #
     assert "No open data-quality findings; checked at 14:32" in view.stack.empty.text()
 
 
+def _overdue_contact(store, name: str, at: datetime) -> str:
+    """A contact last checked 120 days before ``at``: the contact directory's finding (no provider)."""
+    from sqlalchemy import text
+
+    from models.replica.utc import to_utc_text
+    from sync import authoring
+    uid = authoring.upsert_contact(store, author="Seed", name=name, organisation="Test Acute Trust One")
+    with store.writing() as w:
+        w.execute(text("UPDATE contact SET checked_at = :at WHERE uuid = :u"),
+                  {"at": to_utc_text(at - timedelta(days=120)), "u": uid})
+    return uid
+
+
+def test_the_heading_counts_no_finding_about_no_provider_as_a_provider(qtbot, store):  # noqa: F811
+    """The reported case: the only open finding is the contact directory's (before 1 April 2026, so no
+    standards file lacks its year's figure either).  It read "1 open finding at 1 provider"."""
+    at = datetime(2026, 1, 12, 14, 32, tzinfo=timezone.utc)
+    _overdue_contact(store, "Jo Bloggs", at)
+    door.run_checks(store, at)
+    (only,) = door.open_findings(store)
+    assert only.check == "contact_unchecked" and only.org_code is None
+    view = QualityView(store, lambda: at)
+    qtbot.addWidget(view)
+    view.resize(1366, 700)
+    view.show()
+    view.refresh()
+    assert tasks.manager().wait_idle()
+    assert view.heading.text() == "1 open finding · checked at 14:32"
+    assert [r[PROVIDER] for r in table_text(view.table)] == ["(the contact directory)"]
+    assert table_text(view.summary) == []   # per provider: it is about none
+
+
+def test_with_findings_about_providers_and_about_none_the_heading_says_which(qtbot, world):
+    """40 providers with every fault planted, the standards files' 8 (about no provider) and the contact
+    directory's: the heading counts the providers' findings and the rest apart; the per-provider summary
+    has the 40 providers and no row for the rest."""
+    from sync import authoring
+    uid = _overdue_contact(world.store, "Sam Overdue", utcnow())
+    try:
+        housekeeping.run(world.store, utcnow())
+        found = door.open_findings(world.store)
+        about_none = [f for f in found if not f.org_code]
+        at = {f.org_code for f in found if f.org_code}
+        assert {f.check for f in about_none} >= {"contact_unchecked"} and len(at) > 1
+        view = _view(qtbot, world.store)
+        assert view.heading.text().startswith(
+            f"{len(found)} open findings: {len(found) - len(about_none)} at {len(at)} providers, "
+            f"{len(about_none)} about no provider · checked at ")
+        summary = [r[S_PROVIDER] for r in table_text(view.summary)]
+        assert len(summary) == 40 and not [r for r in summary if r.startswith("(")]
+        assert "(the contact directory)" in {r[PROVIDER] for r in table_text(view.table)}
+    finally:
+        authoring.check_contact(world.store, uid, "Seed")   # the world as it was, for the tests after
+        housekeeping.run(world.store, utcnow())
+    assert not door.open_findings(world.store, check="contact_unchecked")
+
+
+def test_the_open_count_words():
+    from ui.quality_view import open_words
+    assert open_words(1, 0, 0) == "1 open finding"
+    assert open_words(9, 0, 0) == "9 open findings"
+    assert open_words(12, 12, 3) == "12 open findings at 3 providers"
+    assert open_words(1, 1, 1) == "1 open finding at 1 provider"
+    assert open_words(21, 12, 3) == "21 open findings: 12 at 3 providers, 9 about no provider"
+
+
 def test_a_finding_clears_when_corrected_data_arrives(qtbot, world):
     """Through the app's own path: a sync cycle reaches the window, whose housekeeping pass runs the
     checks (a write off the UI thread); its notice redraws the view."""
