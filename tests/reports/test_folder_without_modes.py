@@ -31,6 +31,7 @@ from ui.main_window import MainWindow
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes; on Windows the folder's ACL decides")
 
 MOUNT_MODE = 0o755   # a FAT or CIFS mount's fixed dir_mode/file_mode
+SHOTS = os.environ.get("SCC_SHOTS")
 
 
 @pytest.fixture
@@ -141,6 +142,11 @@ def test_the_hourly_pack_logs_the_folder_once_while_it_stays_so(qtbot, world, fi
     assert writer.label.isVisible() and writer.label.text() == "BC pack folder open to all users"
     assert "does not keep the Unix modes" in writer.label.toolTip()
     assert "Warning: every user of this computer" in window.statusBar().currentMessage()
+    if SHOTS:   # the first hour: the amber label and the whole sentence in the status bar
+        os.makedirs(SHOTS, exist_ok=True)
+        window.grab().save(f"{SHOTS}/bc_pack_folder_without_modes.png")
+        window.set_theme("dark")
+        window.grab().save(f"{SHOTS}/bc_pack_folder_without_modes_dark.png")
     _ticks(qtbot, writer, 2)
     (line,) = logged(caplog)
     assert line.startswith("business continuity pack: every user") and "does not keep the Unix modes" in line
