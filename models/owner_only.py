@@ -14,10 +14,10 @@ encrypted.  What protects them is who may read them:
   others may read or enter is named in a warning (:func:`folder`), which the command prints and the
   window shows;
 - on a filesystem that does not keep Unix modes (FAT, a network share mounted with fixed modes: its
-  folders and files read 0755 whatever mode they were made with) a folder open to others gets a warning
-  that says so, since ``chmod o-rwx`` cannot be followed there: the share's access control list (or the
-  mount's options) decides, docs/deployment.md.  It is found by the mode a folder the app made (or a
-  probe file made ``0600``) reads back.
+  folders and files read the mount's modes, often 0755, whatever they were made with) a folder open to
+  others gets a warning that says so, since ``chmod o-rwx`` cannot be followed there: the share's access
+  control list (or the mount's options) decides, docs/deployment.md.  It is found by the mode a folder
+  the app made (or a probe file made ``0600``) reads back.
 
 On Windows the modes do not apply: a file takes the folder's access control list, which the deploying
 organisation sets (docs/deployment.md).

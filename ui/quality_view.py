@@ -82,7 +82,8 @@ def _plural(n: int, word: str) -> str:
 def open_words(total: int, at_providers: int, providers: int) -> str:
     """"9 open findings", "12 open findings at 3 providers", "21 open findings: 12 at 3 providers, 9 about no
     provider": a finding about no provider (the contact directory, a standards file, any with no ODS code)
-    is not counted as one (the contact directory's read "1 open finding at 1 provider": a paper review, s26)."""
+    is counted apart (it read "18 open findings at 9 providers" with 8 of them about no provider: a paper
+    review, session 26)."""
     words = _plural(total, "open finding")
     if not providers:
         return words

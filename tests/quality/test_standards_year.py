@@ -150,7 +150,8 @@ def test_a_file_brought_up_to_date_while_the_desktop_runs_clears_its_finding_at_
         assert standards.stat().st_size == len(text.encode("utf-8"))
         assert quality.run_checks(store, TURN).raised == 1 and len(reads) == 3
         (found,) = quality.open_findings(store, check="standards_year")
-        assert "its last ran to 31/03/2026 (2023/24 to 2025/26) and its next starts 01/04/2027 (2026/27)" in found.detail
+        assert ("its last ran to 31/03/2026 (2023/24 to 2025/26) and its next starts 01/04/2027 (2026/27)"
+                in found.detail)
         assert "has lapsed" not in found.detail
 
 
