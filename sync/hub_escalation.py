@@ -9,13 +9,11 @@ that is :attr:`Said.told` False, never "off". Until the first answer there is no
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sync import hub_health
 
-log = logging.getLogger(__name__)
 EVERY = hub_health.EVERY
 # After no answer (refused, timed out: up to the request's 5 s read timeout, each time), asked again this
 # much later: a /health that stalls while the feed flows no longer holds every cycle's result back 5 s.
