@@ -16,7 +16,9 @@ transfer, the events it has seen (as the feed carries them, kind ``transfer_even
   raises a second alert for the second stage; one raised again after a clear (a step undone, the
   priority changed back, the rule enabled again) is a new alert with a new id;
 - it clears when the case leaves that stage (accepted, departed, arrived, cancelled), or stops being
-  past its threshold (its priority or kind changed), or the rule is disabled.
+  past its threshold (its priority or kind changed), at the recorded time of the step that did it, never
+  later than the hub heard of it (a desktop offline for an hour clears it at its step's time, not an
+  hour late; a desktop's clock running fast, at the hub's receipt); or the rule is disabled (then).
 
 The state is JSON-ready: ``{transfer uuid: entry}``; entries touched are replaced, never changed
 in place, so the hub saves only those.  A case closed (its newest event) :data:`KEPT` ago with no
@@ -130,7 +132,8 @@ def _judge_case(out: Judged, tid: str, old: dict[str, Any], watching: list[Rule]
         if not still:
             del entry["open"][rule_id]
             why = _clear_words(opened, case, rule is None)
-            changes.append(_alert("cleared", _rule_of(rules, rule_id, opened), opened, case, now, why))
+            at = now if rule is None or case is None else _left_at(tid, entry["ev"], opened, rule, now, table)
+            changes.append(_alert("cleared", _rule_of(rules, rule_id, opened), opened, case, at, why))
     if case is not None and risk is not None and risk.stage in STAGE_LETTER:
         for rule in watching:
             if not rule.applies_to(case.from_code) or rule.id in entry["open"]:
@@ -158,6 +161,28 @@ def _judge_case(out: Judged, tid: str, old: dict[str, Any], watching: list[Rule]
     elif entry != old:
         out.cases[tid] = entry
     out.changes += changes   # only once the whole case was judged: never an alert whose state is not kept
+
+
+def _left_at(tid: str, events: list[list], opened: dict[str, Any], rule: Rule, now: datetime,
+             table: transfer_risk.ThresholdTable | None) -> datetime:
+    """When the case left the breach ``opened`` was raised for: the recorded time of the first step after
+    which, its events folded up to then, the case was no longer past in that stage (accepted at 10:00 on a
+    desktop offline until 11:00 clears at 10:00, not when the hub heard of it). Never later than ``now``
+    (the hub's receipt: a desktop's clock running fast cannot clear it in the future); never before the
+    alert's own time (``_alert``); ``now`` when no step explains it."""
+    try:
+        for at in sorted({e[1] for e in events}):
+            if at >= _iso(now):
+                break
+            case = _namespace(tid, _case([e for e in events if e[1] <= at]))
+            if case is None:   # before the case's creation (a clock behind): nothing to leave yet
+                continue
+            risk = transfer_risk.assess(case, now, table)
+            if risk.stage != opened["stage"] or not _breach(risk, rule):
+                return datetime.fromisoformat(at)
+    except Exception:  # noqa: BLE001 - the alert still clears, at the hub's time
+        log.exception("transfer alerts: when case %s left its stage could not be read; cleared now", tid)
+    return now
 
 
 def alert_id(rule_id: str, transfer_uuid: str, stage: str, since: datetime, times: int = 0) -> str:

@@ -17,7 +17,7 @@ the transaction that stores the record, in feed order, over the base set (the sh
 the same rules from the next transaction on.  An edited threshold judges data arriving after it
 (an open alert stays open and clears by the new ``clear``); an edit that changes what the rule
 watches (kind, scope, metric, direction, organisations), and a disable, clear the rule's open
-alerts at once, with a sentence saying so: nothing would ever clear them otherwise, and a room
+alerts at once (its transfer alerts too), with a sentence saying so: nothing would ever clear them otherwise, and a room
 that switched a rule off does not want its alerts left on every banner.
 
 **Snooze** (``alert_ack.snooze_minutes``): an acknowledgement may snooze its rule and subject for
@@ -199,7 +199,23 @@ class HubAlerts:
                     if entry.get("open") and self.evaluating:
                         change = _cleared_by_room(old, key, entry, w.now, f"{why} by {author.get(rid, 'the room')}")
                         w.emit("alert", _fed(change, w), change.org_code)
-        self._save(w.conn, {**sections, "rules": room, "snooze": snooze, "subjects": subjects})
+        transfers = self._transfers_unwatched(w, sections, list(after.values())) if self.evaluating else {}
+        self._save(w.conn, {**sections, "rules": room, "snooze": snooze, "subjects": subjects, **transfers})
+
+    @staticmethod
+    def _transfers_unwatched(w: Writer, sections: dict[str, dict[str, Any]], rules: list[Rule]) -> dict[str, Any]:
+        """The open transfer alerts of a rule that no longer watches transfers (disabled, or edited to watch
+        something else), cleared in the transaction that changed it, as the rule's other alerts are (they
+        waited for the alert clock's next tick, up to 30 s)."""
+        live = {r.id for r in transfer_alerts.rules_watching(rules)}
+        cases = sections["transfers"]
+        gone = [tid for tid, e in cases.items() if any(rid not in live for rid in (e.get("open") or {}))]
+        if not gone:
+            return {}
+        judged = transfer_alerts.judge(cases, gone, rules, w.now)
+        for change in judged.changes:
+            w.emit("alert", _fed(change, w), change.org_code)
+        return {"transfers": judged.cases}
 
     def _load(self, conn) -> dict[str, dict[str, Any]]:
         version = conn.execute(select(alert_state.c.data).where(alert_state.c.key == _VERSION)).scalar()
