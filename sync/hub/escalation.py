@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -60,6 +61,7 @@ log = logging.getLogger("sync.hub")
 NOTICE_KIND = "alert_escalation"
 _CHUNK = 500
 MAX_RETRY_SECONDS = 300.0   # while an alert stays open, its email is tried at least this often
+STALLED_CHECKS = 4   # /health says a check stuck once a step has not moved for this many intervals (at least)
 MAYBE_TAKEN = "may have taken it"   # smtp_sender's words for a failure after the message went
 
 
@@ -89,6 +91,22 @@ class Escalator:
         # The checks that raised in a row (each sent nothing): (since, why, how many); None once one ends.
         # /health says off from the second (sync.hub.escalation_health): one blip does not flap the rooms.
         self.failing: tuple[datetime, str, int] | None = None
+        # Where the running check is, for /health: (monotonic, wall clock, what it does) when its current
+        # step began; None between checks. A step that has not moved for stall_seconds is stuck, not slow.
+        self.step: tuple[float, datetime, str] | None = None
+
+    @property
+    def stall_seconds(self) -> float:
+        """How long one step of a check may go without moving before /health says the check is stuck:
+        twice the most one step may legitimately take (a batch: its figures check, ``doubt_seconds``, and
+        one SMTP attempt, ``attempt_seconds``, each bounded; a step of reads or writes is bounded by the
+        database's lock timeout, 30 s), plus an interval, and never under STALLED_CHECKS intervals.
+        156 s with the defaults (20 s SMTP timeout, 3 s figures check, 30 s checks)."""
+        return max(STALLED_CHECKS * self.config.check_seconds,
+                   2 * (self.config.smtp.attempt_seconds + self.doubt_seconds) + self.config.check_seconds)
+
+    def _at(self, what: str) -> None:
+        self.step = (time.monotonic(), s.utcnow(), what)
 
     def check(self, now: datetime | None = None, stopping: Callable[[], bool] = lambda: False) -> CheckReport:
         """One check (:meth:`_check`); one that raises is remembered for /health, then raised as before."""
@@ -98,6 +116,8 @@ class Escalator:
             since, _why, n = self.failing or (s.utcnow(), "", 0)
             self.failing = (since, f"{type(exc).__name__}: {exc}"[:300], n + 1)
             raise
+        finally:
+            self.step = None
         self.failing = None
         return report
 
@@ -105,12 +125,14 @@ class Escalator:
         real = now is None   # tests pass their own clock; then every time recorded is theirs
         now = now or s.utcnow()
         report = CheckReport()
+        self._at("reading the alerts open and the rota")
         room = self.reader.refresh(self.db)
         alerts = {a.id: a for a in room.alerts()}
         with self.db.read() as conn:
             escalated = self._known(conn, list(alerts))
             escalated |= self._told(conn, sorted({r for a in alerts.values() for r in a.run_ids}))
         found = due(alerts.values(), escalated, room.shifts.values(), room.people, self.config.policy, now)
+        self._at("claiming the alerts due")
         if found:
             report.claimed = self._claim(found, now)
         batches = list(self._take(alerts, room, now, report).items())
@@ -118,6 +140,7 @@ class Escalator:
             if stopping():   # handed back: the next start sends them at once, not after the lease
                 self._release([row for _to, rest in batches[n:] for row, _live in rest], now)
                 break
+            self._at(f"sending one e-mail about {len(batch)} alert(s)")
             batch = self._renew(batch, now, real)   # its lease from now, not from the check's start
             if not batch:
                 continue   # another process took them over meanwhile
