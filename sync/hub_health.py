@@ -32,6 +32,7 @@ class Asker:
     def __init__(self, every: timedelta = EVERY) -> None:
         self.every = every
         self.answer: Health | None = None
+        self.answered_at: datetime | None = None   # when the last answer came (the caller's clock)
         self.generation = 0
         self._asked_at: datetime | None = None
 
@@ -51,7 +52,7 @@ class Asker:
                 log.info("could not ask the hub's /health: %s", exc)
                 self._asked_at = now - self.every + min(RETRY, self.every)
                 return self.answer
-        self.answer, self.generation = answer, self.generation + 1
+        self.answer, self.answered_at, self.generation = answer, now, self.generation + 1
         return answer
 
 

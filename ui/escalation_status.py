@@ -2,8 +2,9 @@
 the status bar, its tooltip, and, when the hub e-mails nobody, a line at the top of the alert centre.
 
 Three cases, never confused: the hub said ``on``; the hub said ``off`` (started without escalation
-settings, or its check stopped); the hub said nothing (one older than this desktop): "not told",
-which claims neither. Before any answer (no hub, not reached yet) nothing is shown.
+settings, or its check stopped or stuck); the hub said nothing (one older than this desktop): "not told",
+which claims neither. Before any answer (no hub, not reached yet) nothing is shown. A ``/health`` silent
+for ten minutes (``sync.hub_escalation.UNKNOWN_AFTER``) makes any of them "not known since HH:MM", amber.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ OFF_STYLE = "background:#f2b705;color:#111111;font-weight:bold;padding:1px 6px;"
 OFF_WORD = "Escalation e-mail OFF"
 ON_WORD = "Escalation e-mail on"
 NOT_TOLD_WORD = "Escalation e-mail: hub does not say"
+UNKNOWN_WORD = "Escalation e-mail: not known since {since}"
 OFF_NOTE = ("The hub e-mails nobody about alerts: escalation is off. An alert nobody acknowledges here "
             "reaches nobody on call: phone the on-call yourself.")
 
@@ -29,17 +31,40 @@ def _as_of(said: Said) -> str:
     return f" (as the hub said at {fmt.local_time(said.learned_at)})" if said.learned_at else ""
 
 
+def _since(said: Said) -> str:
+    """The last answer's time; its day too when that is not the day it was found old (UK)."""
+    day = fmt.local_time(said.unknown_since, with_date=True)[:10] != fmt.local_time(
+        said.unknown_seen_at or said.unknown_since, with_date=True)[:10]
+    return fmt.local_time(said.unknown_since, with_date=day)
+
+
 def word(said: Said | None) -> str:
     if said is None:
         return ""
+    if said.unknown_since is not None:
+        return UNKNOWN_WORD.format(since=_since(said))
     if not said.told:
         return NOT_TOLD_WORD
     return ON_WORD if said.on else OFF_WORD
 
 
+def _last_said(said: Said) -> str:
+    if not said.told:
+        return "nothing of it (a hub older than this desktop)"
+    if said.on:
+        return "it e-mails whoever is on call"
+    return f"it e-mails nobody ({said.reason or 'no reason given'})"
+
+
 def tooltip(said: Said | None) -> str:
     if said is None:
         return ""
+    if said.unknown_since is not None:
+        return (f"The hub has not said since {fmt.local_time(said.unknown_since, with_date=True)} whether it "
+                "e-mails whoever is on call about an alert nobody acknowledged: its /health has given no answer "
+                "since then, while the data may still come (a proxy or firewall in the way, say). Then it said: "
+                f"{_last_said(said)}. Until it answers, do not count on that e-mail: phone the on-call about "
+                "an alert nobody here has acknowledged.")
     if not said.told:
         return ("The hub does not say whether it e-mails whoever is on call about an alert nobody "
                 "acknowledged (a hub older than this desktop). Ask the hub's administrator." + _as_of(said))
@@ -56,7 +81,8 @@ def show_in(label: QLabel, said: Said | None) -> None:
     label.setText(text)
     label.setToolTip(tooltip(said))
     label.setAccessibleName(f"Escalation: {text}" if text else "Escalation")
-    label.setStyleSheet(OFF_STYLE if said is not None and said.off else "")
+    amber = said is not None and (said.off or said.unknown_since is not None)
+    label.setStyleSheet(OFF_STYLE if amber else "")
     label.setVisible(bool(text))
 
 
