@@ -140,7 +140,7 @@ class Escalator:
             if stopping():   # handed back: the next start sends them at once, not after the lease
                 self._release([row for _to, rest in batches[n:] for row, _live in rest], now)
                 break
-            self._at(f"sending one e-mail about {len(batch)} alert(s)")
+            self._at(f"sending one e-mail about {len(batch)} alert{'' if len(batch) == 1 else 's'}")
             batch = self._renew(batch, now, real)   # its lease from now, not from the check's start
             if not batch:
                 continue   # another process took them over meanwhile

@@ -65,10 +65,9 @@ def stuck_reason(esc) -> str | None:
     if waited < bound:
         return None
     took = f"{waited:.0f} s" if waited < 120 else f"{waited / 60:.0f} min"
-    return (f"the hub's escalation check has not moved for {took} (since "
-            f"{at.isoformat(timespec='seconds')} UTC, {what}; no step of it may take {bound:.0f} s): it is stuck "
-            "and e-mails nobody about an alert nobody acknowledged until it moves; the hub's log has the "
-            "details, and a restart of the hub ends it")
+    return (f"the hub's escalation check has not moved for {took} (since {at:%Y-%m-%d %H:%M:%S} UTC, {what}; "
+            f"no step of it may take {bound:.0f} s): it is stuck, e-mailing nobody about an alert nobody "
+            "acknowledged; restart the hub (its log has the details)")
 
 
 def stopped_reason(task: asyncio.Task) -> str:

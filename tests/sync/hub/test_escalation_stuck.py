@@ -20,11 +20,15 @@ from datetime import timedelta
 import pytest
 import requests
 
+from models.replica.orm.types import utcnow
+from sync.client import HubClient
 from sync.hub import smtp_sender
+from sync.hub_escalation import Watch
 from sync.hub.core import HubConfig
 from sync.hub.server import start_in_thread
 from tests.sync.hub.test_escalation import (NOW, make_hub, raise_alert, rota, settings,  # noqa: F401
                                             smtpd)
+from ui import escalation_status
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)]
 
@@ -87,9 +91,19 @@ def test_a_check_stuck_on_a_server_that_never_answers_is_said_off_once_past_its_
         assert bound - 0.5 <= took <= bound + 3, (took, bound)   # on while it may still be a slow step
         assert seen_on and max(seen_on) >= bound - 1
         assert "escalation check has not moved for" in now["reason"], now
-        assert "sending one e-mail about 1 alert(s)" in now["reason"] and "it is stuck" in now["reason"]
+        assert "sending one e-mail about 1 alert;" in now["reason"] and "it is stuck" in now["reason"]
+        assert "restart the hub" in now["reason"]
         assert "Dr Priya Raman" not in now["reason"] and "@" not in now["reason"]   # /health names nobody
         assert now["last_check_at"] == last   # what an operator's monitoring could see before
+        desk = Watch()   # what a desktop makes of it: the status bar's amber OFF, the reason in its tooltip
+        hub_client = HubClient(client.url, "token")
+        try:
+            seen = desk.refresh(hub_client, utcnow())
+        finally:
+            hub_client.close()
+        assert escalation_status.word(seen) == escalation_status.OFF_WORD and seen.off
+        assert "phone the on-call yourself" in escalation_status.tooltip(seen)
+        assert "escalation check has not moved for" in escalation_status.tooltip(seen)
         held[0].shutdown(socket.SHUT_RDWR)   # the server hangs up: the attempt fails, the check ends
         deadline = time.monotonic() + 10
         while (now := said(client))["email"] != "on":
