@@ -17,8 +17,8 @@ the transaction that stores the record, in feed order, over the base set (the sh
 the same rules from the next transaction on.  An edited threshold judges data arriving after it
 (an open alert stays open and clears by the new ``clear``); an edit that changes what the rule
 watches (kind, scope, metric, direction, organisations), and a disable, clear the rule's open
-alerts at once (its transfer alerts too), with a sentence saying so: nothing would ever clear them otherwise, and a room
-that switched a rule off does not want its alerts left on every banner.
+alerts at once (its transfer alerts too), with a sentence saying so: nothing would ever clear them
+otherwise, and a room that switched a rule off does not want its alerts left on every banner.
 
 **Snooze** (``alert_ack.snooze_minutes``): an acknowledgement may snooze its rule and subject for
 up to a day from the time it was made (section ``snooze``).  A re-raise inside that time is still

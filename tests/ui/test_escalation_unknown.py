@@ -147,4 +147,5 @@ def test_an_answer_from_an_earlier_day_names_its_day():
     same_day = Said(told=True, on=False, reason="the hub's escalation check has stopped", learned_at=last,
                     unknown_since=last, unknown_seen_at=last + timedelta(minutes=10))
     assert escalation_status.word(same_day) == "Escalation e-mail: not known since 23:40"
-    assert "Then it said: it e-mails nobody (the hub's escalation check has stopped)" in escalation_status.tooltip(same_day)
+    tip = escalation_status.tooltip(same_day)
+    assert "Then it said: it e-mails nobody (the hub's escalation check has stopped)" in tip

