@@ -161,6 +161,8 @@ class MainWindow(QMainWindow):
         self._after_warm: list[Callable[[], None]] = []
         self._housekeeper = tasks.LatestWrite(self, lambda done: self._housekept(done.open_alerts),
                                               lambda exc: self._housekept(exc))
+        # The decision log's chain check, a read on the read lane (seconds on a big log: never the write thread).
+        self._chain_reads = tasks.LatestRead(self, self._chain_checked, self._chain_failed)
         self._summary: SyncSummary | None = None   # the status bar's last read
         self._status_reads = tasks.LatestRead(self, self._summary_read, self._summary_failed)
         self.sync_loop: tasks.Loop | None = None
@@ -596,11 +598,33 @@ class MainWindow(QMainWindow):
         door's pass (``models.service.housekeeping.run``), a write off the UI thread (on a year of
         data the checklists take 0.1-0.9 s) whose changes are announced like any write's.  The tab
         title carries the count of open, unacknowledged alerts; ``housekept`` says a pass's result
-        reached the window.  One pass at a time: asks while one runs make one more pass after it."""
+        reached the window.  One pass at a time: asks while one runs make one more pass after it.
+        The decision log's chain check, when due, is a read beside it (:meth:`_chain_check_later`)."""
         if self._store_closed():
             return
         store, now = self.store, self.clock()
         self._housekeeper(lambda: _housekeeping_pass(store, now))
+        self._chain_check_later()
+
+    def _chain_check_later(self) -> None:
+        """The decision log's chain check (``models.service.housekeeping.check_chain``) on the read lane:
+        on 30,000 decisions it takes 2-5 s, which a user's save waited for when it ran in the write pass."""
+        store, now = self.store, self.clock()
+        self._chain_reads(lambda: _chain_check(store, now))
+
+    def _chain_checked(self, report) -> None:
+        """A broken log: a write pass raises its alert now.  Rows left for later (a first check of a big
+        log): the next check at once, after the reads asked meanwhile."""
+        if report is None or self._store_closed():
+            return
+        if not report.intact:
+            self.housekeeping_later()
+        elif report.unchecked:
+            self._chain_check_later()
+
+    def _chain_failed(self, exc: BaseException) -> None:   # its traceback is in the log (ui.tasks)
+        self.statusBar().showMessage(f"Could not check the decision log: {tasks.sentence(exc, write=False)}",
+                                     10_000)
 
     def _housekept(self, result) -> None:
         self._show_housekeeping(result)
@@ -633,3 +657,10 @@ def _housekeeping_pass(store, now: datetime):
     from models.service import housekeeping
 
     return housekeeping.run(store, now)
+
+
+def _chain_check(store, now: datetime):
+    """The decision log's check through the door, on a read thread (the import as above)."""
+    from models.service import housekeeping
+
+    return housekeeping.check_chain(store, now)

@@ -6,8 +6,16 @@ replica file) is found without anyone asking.  A whole check of a year of 30,000
 snapshots took 10.5-14 s on two shared cores, too long to hold the write thread each pass; so the check is
 incremental (:func:`models.records.verify.verify` with ``known``): the rows whose content checked good are
 remembered by a fingerprint of their stored bytes and not hashed again while those bytes are the same, at
-most :data:`BUDGET` others are hashed in one pass (a first pass over a big log finishes over a few passes),
-and the chain, amendment, action and removed-entry checks run over every row each time.
+most :data:`BUDGET` others are hashed in one check (a first check of a big log finishes over a few), and
+the chain, amendment, action and removed-entry checks run over every row each time.
+
+The check is a read on a connection of its own, made off the write thread (the window's read lane,
+``models.service.housekeeping.check_chain``): it took 2-5 s on 30,000 decisions, and a user's save waited
+behind it when it ran inside the write pass (session 27).  A broken log's report is kept in the watch
+(:meth:`Watch.found`) until the next write pass raises its alert (:func:`raise_alert`).  The fingerprints
+stay in memory: kept in the replica, the same SQL that changes a row could write the changed row's
+fingerprint beside it and the watch would never hash that row again; a new start checks the whole log
+again, on the read lane.
 
 When the log is broken the pass raises one alert of its own (:data:`RULE_CODE`), naming the first broken
 entry and what to do, kept open until someone acknowledges it (never cleared by the pass: a log put right
@@ -36,34 +44,60 @@ from models.replica.orm import AlertEvent, AlertRule, ReplicaMeta
 RULE_CODE = CHAIN_ALERT_RULE   # "decision_log_broken": a new identity leaves it open
 RULE_NAME = "The decision log's hash chain is broken"
 SEVERITY = "warning"
-# How often a pass checks the log once a whole check has been done.  Each check costs about 0.1 s on a
+# How often the log is checked once a whole check has been done.  Each check costs about 0.1 s on a
 # year of 2,950 decisions and about 1 s on 30,000 when nothing changed (docs/records.md).
 CHECK_EVERY = timedelta(minutes=5)
-# Rows content-hashed in one pass at most: 3,000 with 40-provider snapshots took about 1 s.
+# Rows content-hashed in one check at most: 3,000 with 40-provider snapshots took about 1 s.
 BUDGET = 3000
 _NAMESPACE = uuidlib.UUID("3b0f6a52-8c1e-4f4d-9a77-1d2c5e6f8a90")
 
 
 @dataclass
 class Watch:
-    """What one open replica's passes remember between them (in memory: a new start checks afresh)."""
+    """What one open replica's checks remember between them (in memory: a new start checks afresh)."""
 
     known: dict[str, bytes] = field(default_factory=dict)   # uuid -> fingerprint of rows that checked good
     checked_at: datetime | None = None   # when a check last covered every row
-    # The window's pass and the actions tab's both run on the one write thread; held anyway, so two passes
-    # from elsewhere never mutate ``known`` at once.
+    # Held for a whole check (seconds): a second check asked meanwhile (two read threads) is not made.
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    # The newest broken report no write pass has taken yet (its own lock: a write pass never waits for a check).
+    _found: verify.VerifyReport | None = field(default=None, repr=False, compare=False)
+    _found_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def due(self, now: datetime) -> bool:
         return self.checked_at is None or not (timedelta(0) <= now - self.checked_at < CHECK_EVERY)
 
+    def found(self, report: verify.VerifyReport) -> None:
+        """Keep a broken ``report`` for the next write pass (a newer one replaces it)."""
+        with self._found_lock:
+            self._found = report
 
-def check(session, watch: Watch, now: datetime) -> verify.VerifyReport:
-    """One incremental check in ``session`` (a read); ``watch`` updated.  A check that left rows for later
-    is not a whole one: the next pass checks again."""
-    with watch.lock:
+    def take(self) -> verify.VerifyReport | None:
+        """The broken report waiting for a write pass, handed over once (None: none waiting)."""
+        with self._found_lock:
+            report, self._found = self._found, None
+            return report
+
+    def put_back(self, report: verify.VerifyReport) -> None:
+        """A report whose write pass failed: waiting again, unless a newer check found one meanwhile."""
+        with self._found_lock:
+            if self._found is None:
+                self._found = report
+
+
+def check(session, watch: Watch, now: datetime) -> verify.VerifyReport | None:
+    """One incremental check in ``session`` (a read); ``watch`` updated, and a broken report kept in it
+    (:meth:`Watch.found`).  None when another check of this watch is under way.  A check that left rows
+    for later is not a whole one: the next one is due at once."""
+    if not watch.lock.acquire(blocking=False):
+        return None
+    try:
         report = verify.verify(session, watch.known, BUDGET)
         watch.checked_at = now if report.unchecked == 0 else None
+    finally:
+        watch.lock.release()
+    if not report.intact:
+        watch.found(report)
     return report
 
 

@@ -1,5 +1,5 @@
 """The standing chores pass (overdue-action alerts, OPEL action-card checklists, data quality, the
-decision log's chain check) as one use case."""
+decision log's chain alert) as one use case, and the decision log's chain check as a read of its own."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
-from models.records import chain_watch, housekeeping
+from models.records import chain_watch, housekeeping, verify
 from models.service.changes import Changes
 
 
-# Each open replica's chain check state (what checked good, when the last whole check was): in memory, so a
-# new start checks the whole log again.
+# Each open replica's chain check state (what checked good, when the last whole check was, a broken report
+# waiting for a pass): in memory, so a new start checks the whole log again (``models.records.chain_watch``
+# says why it is not kept in the replica).
 _WATCHES: "weakref.WeakKeyDictionary[object, chain_watch.Watch]" = weakref.WeakKeyDictionary()
 
 
@@ -29,15 +30,35 @@ class Housekept:
     changes: Changes
 
 
+def check_chain(store, now: datetime) -> verify.VerifyReport | None:
+    """The decision log's incremental check at ``now`` when one is due, a read on a pooled connection of its
+    own (the replica is in WAL mode: a save never waits for it).  For a read thread, never the write thread:
+    on 30,000 decisions it takes 2-5 s (docs/records.md).  A broken log's report waits in the watch for the
+    next :func:`run`, which raises its alert.  None when none was due, another check was under way, or it
+    failed on data it did not foresee (logged); ``unchecked`` > 0: rows were left for the next check, due
+    at once."""
+    watch = chain_watch_of(store)
+    if not watch.due(now):
+        return None
+    with store.session() as s:
+        return housekeeping.check_chain(s, watch, now)
+
+
 def run(store, now: datetime) -> Housekept:
-    """One pass at ``now``: the data-quality checks and, when due, the decision log's chain check read first
-    without the write lock (seconds on a year of data), then every chore writes in one write transaction;
-    the count is read in that transaction.  A batch synced in between is judged at the next pass (after
-    that batch)."""
+    """One pass at ``now``: the data-quality checks read first without the write lock, then every chore
+    writes in one write transaction, the decision log's alert among them when a check (:func:`check_chain`,
+    made elsewhere) found the log broken; the count is read in that transaction.  A batch synced in between
+    is judged at the next pass (after that batch)."""
     with store.session() as s:
         assessed = housekeeping.assess_quality(s, now)
-    with store.session() as s:
-        chain = housekeeping.check_chain(s, chain_watch_of(store), now)
-    with store.writing() as s:   # assessed None: the checks failed on their data (logged), the rest goes on
-        changed = housekeeping.chores(s, now, assessed, chain)
-        return Housekept(housekeeping.open_alerts(s), Changes(changed))
+    watch = chain_watch_of(store)
+    chain = watch.take()
+    try:
+        with store.writing() as s:   # assessed None: the checks failed on their data (logged), the rest goes on
+            changed = housekeeping.chores(s, now, assessed, chain)
+            done = Housekept(housekeeping.open_alerts(s), Changes(changed))
+    except BaseException:
+        if chain is not None:   # not raised: the next pass raises it
+            watch.put_back(chain)
+        raise
+    return done

@@ -32,9 +32,15 @@ def _chain_alerts(store) -> list[AlertEvent]:
         return list(s.scalars(select(AlertEvent).where(AlertEvent.rule_code == chain_watch.RULE_CODE)))
 
 
+def _both(store, now):
+    """What the window does: the check on its read lane, then the write pass that raises a broken log's alert."""
+    housekeeping.check_chain(store, now)
+    return housekeeping.run(store, now)
+
+
 def _pass(store, now):
     started = time.perf_counter()
-    done = housekeeping.run(store, now)
+    done = _both(store, now)
     return done, time.perf_counter() - started
 
 
@@ -92,7 +98,7 @@ def test_a_big_log_is_checked_over_a_few_passes_within_the_budget(store, monkeyp
     watch = housekeeping.chain_watch_of(store)
     counts = []
     for k in range(3):
-        housekeeping.run(store, now + timedelta(seconds=k))   # a pass that left rows unchecked is due again
+        _both(store, now + timedelta(seconds=k))   # a pass that left rows unchecked is due again
         counts.append((watch.checked_at is not None, len(_chain_alerts(store))))
     # 400 + 400 rows hashed found nothing; the third pass reached entry 951.
     assert counts == [(False, 0), (False, 0), (True, 1)], counts
@@ -104,10 +110,10 @@ def test_a_removed_newest_entry_is_alerted_and_an_intact_log_raises_nothing(stor
     from tests.records.conftest import write_decisions
     entries = write_decisions(store, 5)
     now = utcnow()
-    housekeeping.run(store, now)
+    _both(store, now)
     assert _chain_alerts(store) == []
     _tamper(store, "DELETE FROM decision_entry WHERE uuid = ?", entries[-1].uuid)
-    housekeeping.run(store, now + chain_watch.CHECK_EVERY)
+    _both(store, now + chain_watch.CHECK_EVERY)
     (alert,) = _chain_alerts(store)
     assert entries[-1].uuid in alert.detail and "removed" in alert.detail
 
@@ -121,12 +127,12 @@ def test_thirty_thousand_decisions_the_pass_stays_short_once_checked(store):
     k = 0
     while housekeeping.chain_watch_of(store).checked_at is None or k == 0:
         started = time.perf_counter()
-        housekeeping.run(store, now + timedelta(seconds=k))
+        _both(store, now + timedelta(seconds=k))
         took.append(time.perf_counter() - started)
         k += 1
     _tamper(store, "UPDATE decision_entry SET decision_maker = 'Someone Else' WHERE uuid = ?", uuids[29_000])
     started = time.perf_counter()
-    housekeeping.run(store, now + chain_watch.CHECK_EVERY + timedelta(seconds=k))
+    _both(store, now + chain_watch.CHECK_EVERY + timedelta(seconds=k))
     took_found = time.perf_counter() - started
     (alert,) = _chain_alerts(store)
     assert uuids[29_000] in alert.detail
@@ -148,13 +154,13 @@ def test_a_new_identity_does_not_clear_an_open_chain_alert(store):
     entries = write_decisions(store, 5)
     now = utcnow()
     _tamper(store, "UPDATE decision_entry SET rationale = 'edited' WHERE uuid = ?", entries[2].uuid)
-    housekeeping.run(store, now)
+    _both(store, now)
     (alert,) = _chain_alerts(store)
     assert alert.cleared_at is None
     with store.raw() as conn:
         had, new = identity.renew(conn, now, "restored from backup.db")
     assert had and new and had != new
-    done = housekeeping.run(store, now + chain_watch.CHECK_EVERY)
+    done = _both(store, now + chain_watch.CHECK_EVERY)
     open_ = [a for a in _chain_alerts(store) if a.cleared_at is None and a.acknowledged_at is None]
     assert len(open_) == 1 and entries[2].uuid in open_[0].detail, [(a.uuid, a.cleared_at) for a in _chain_alerts(store)]
     assert done.open_alerts == 1
@@ -176,11 +182,11 @@ def test_a_rejoin_whose_tail_has_not_brought_its_own_decisions_back_raises_nothi
         conn.execute("INSERT INTO feed_cursor (feed, position, updated_at) VALUES ('main', 500, '2026-12-05T10:00:00.000000Z') "
                      "ON CONFLICT (feed) DO UPDATE SET position = 500")
     now = utcnow()
-    housekeeping.run(store, now)
+    _both(store, now)
     assert _chain_alerts(store) == []
     with store.raw() as conn:   # the tail read past 600 and the entry is still not there: removed
         conn.execute("UPDATE feed_cursor SET position = 700 WHERE feed = 'main'")
-    housekeeping.run(store, now + chain_watch.CHECK_EVERY)
+    _both(store, now + chain_watch.CHECK_EVERY)
     (alert,) = _chain_alerts(store)
     assert lost in alert.detail and "removed" in alert.detail
 
@@ -202,7 +208,7 @@ def test_a_row_the_checks_cannot_read_is_alerted_not_logged_every_pass(store, ca
     _tamper(store, sql, entries[1].uuid)
     now = utcnow()
     for k in range(3):
-        housekeeping.run(store, now + k * timedelta(seconds=20))
+        _both(store, now + k * timedelta(seconds=20))
     failed = [r for r in caplog.records if "chain check failed" in r.getMessage()]
     (alert,) = _chain_alerts(store)
     assert "Decision log broken" in alert.detail and failed == [], len(failed)
@@ -223,7 +229,72 @@ def test_a_check_that_fails_unforeseen_is_tried_again_after_check_every_not_at_e
     monkeypatch.setattr(verify, "verify", broken)
     now = utcnow()
     for k in range(5):   # five sync batches within a minute
-        housekeeping.run(store, now + timedelta(seconds=10 * k))
+        _both(store, now + timedelta(seconds=10 * k))
     assert len([r for r in caplog.records if "chain check failed" in r.getMessage()]) == 1
-    housekeeping.run(store, now + chain_watch.CHECK_EVERY)
+    _both(store, now + chain_watch.CHECK_EVERY)
     assert len([r for r in caplog.records if "chain check failed" in r.getMessage()]) == 2
+
+
+@pytest.mark.timeout(300)
+def test_the_write_pass_does_no_checking_and_a_change_is_found_after_a_restart(store, store_path):
+    """The check ran inside the write pass, so a user's save waited for it (2-5 s a pass on 30,000 decisions);
+    now the check is a read of its own (the window's read lane) and the write pass only raises what it found.
+    The fingerprints stay in memory: a new start checks the whole log again and finds a row changed while the
+    app was closed."""
+    from models.replica.store import Store
+    from tests.models.conftest import PASSPHRASE
+
+    now = utcnow()
+    uuids = write_year(store, YEAR, now)
+    started = time.perf_counter()
+    assert housekeeping.check_chain(store, now).intact
+    took_check = time.perf_counter() - started
+    started = time.perf_counter()
+    done = housekeeping.run(store, now)
+    took_write = time.perf_counter() - started
+    assert "alert" not in done.changes.records
+    print(f"year of {YEAR}: first check (read lane) {took_check:.2f} s, the write pass {took_write:.2f} s")
+    assert took_write < 0.25 * took_check, (took_write, took_check)
+    assert housekeeping.check_chain(store, now + timedelta(minutes=1)) is None   # not due: nothing read
+    store.close()
+
+    with Store.unlock(store_path, PASSPHRASE) as closed:   # changed while the app was closed
+        with closed.raw() as conn:
+            conn.execute("UPDATE decision_entry SET rationale = 'rewritten' WHERE uuid = ?", (uuids[77],))
+    with Store.unlock(store_path, PASSPHRASE) as reopened:   # a new start: a new watch, nothing known
+        assert housekeeping.chain_watch_of(reopened).known == {}
+        later = now + timedelta(minutes=2)
+        report = housekeeping.check_chain(reopened, later)
+        assert not report.intact and report.first_problem.uuid == uuids[77]
+        assert _chain_alerts(reopened) == []   # the read raised nothing: the write pass does
+        housekept = housekeeping.run(reopened, later)
+        (alert,) = _chain_alerts(reopened)
+        assert uuids[77] in alert.detail and "alert" in housekept.changes.records
+        assert housekeeping.run(reopened, later).changes.records == frozenset()   # handed over once
+
+
+def test_a_broken_report_whose_write_pass_failed_waits_for_the_next_pass(store, monkeypatch):
+    """The write pass takes the check's broken report; when that pass fails (the replica kept busy by another
+    program past the busy timeout), the report waits for the next pass instead of being lost until the next
+    check five minutes on."""
+    from models.replica import store as store_module
+    from models.replica.store import Store
+    from tests.models.conftest import PASSPHRASE
+    from tests.records.conftest import write_decisions
+    from tests.ui.ui_probe import LockHolder
+    entries = write_decisions(store, 4)
+    _tamper(store, "UPDATE decision_entry SET rationale = 'edited' WHERE uuid = ?", entries[1].uuid)
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 300)
+    busy = Store.unlock(store.path, PASSPHRASE)   # a fresh pool: its connections take the short timeout
+    try:
+        now = utcnow()
+        assert not housekeeping.check_chain(busy, now).intact
+        with LockHolder(store, 1.5), pytest.raises(Exception) as caught:
+            housekeeping.run(busy, now)
+        assert "busy" in str(caught.value).lower() or "locked" in str(caught.value).lower(), caught.value
+        assert _chain_alerts(busy) == []
+        housekeeping.run(busy, now + timedelta(seconds=30))   # no check due: the report waited
+        (alert,) = _chain_alerts(busy)
+        assert entries[1].uuid in alert.detail
+    finally:
+        busy.close()

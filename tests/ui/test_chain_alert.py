@@ -6,14 +6,16 @@ centre shows what to do, and the alert stays until someone acknowledges it there
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from models.records import chain_watch
+from models.records import chain_watch, verify
 from models.replica.orm import AlertEvent
 from models.replica.orm.types import utcnow
+from models.service import decisions
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.records.year_log import write_year
 from tests.ui.ui_probe import settled  # noqa: F401
@@ -99,3 +101,35 @@ def test_a_changed_row_raises_an_alert_the_banner_names_until_it_is_acknowledged
     with store.session() as s:
         (alert,) = s.scalars(select(AlertEvent).where(AlertEvent.rule_code == chain_watch.RULE_CODE)).all()
         assert alert.acknowledged_by == "Sam Lead" and alert.cleared_at is None
+
+
+@pytest.mark.timeout(300)
+def test_a_save_asked_while_the_log_is_checked_does_not_wait_for_the_check(qtbot, store):
+    """The chain check ran inside the housekeeping pass on the one write thread: a decision saved as the window
+    opened (its first check hashes the whole log) waited for it, 2-5 s a pass on 30,000 decisions.  The check
+    is now a read on the read lane; the save waits only for the pass's writes."""
+    clock = Clock(utcnow())
+    uuids = write_year(store, 2950, clock.at)
+    with store.session() as s:   # what hashing the whole log costs here
+        started = time.perf_counter()
+        assert verify.verify(s).intact
+        took_whole = time.perf_counter() - started
+    with store.raw() as conn:   # changed before the start: the first check finds it
+        conn.execute("UPDATE decision_entry SET decision_maker = 'Someone Else' WHERE uuid = ?", (uuids[2900],))
+    window = MainWindow(store, clock=clock)   # its first pass, and the first check, asked now
+    qtbot.addWidget(window)
+    saved: list[float] = []
+    asked = time.perf_counter()
+    new = decisions.NewDecision(decision_maker="Dr Lead", decision_maker_role="Director on-call",
+                                decision="Open the escalation ward", rationale="OPEL 4 at two trusts",
+                                recorded_by="Room support", decided_at=clock.at)
+    tasks.CollectionOp(window, lambda: decisions.record_decision(store, new)).success(
+        lambda _done: saved.append(time.perf_counter() - asked)).run_in_background()
+    settle()
+    settle()
+    print(f"2,950 decisions: whole check {took_whole:.2f} s; a save asked with the first pass took {saved[0]:.2f} s")
+    assert saved and saved[0] < 0.5 * took_whole, (saved, took_whole)
+    assert window.alert_banner.count == 1 and "hash chain is broken" in window.alert_banner.text()
+    with store.session() as s:
+        (alert,) = s.scalars(select(AlertEvent).where(AlertEvent.rule_code == chain_watch.RULE_CODE)).all()
+        assert uuids[2900] in alert.detail
