@@ -89,9 +89,11 @@ def join(path: Path | str, key: bytes, cipher: str, client: HubClient, *, progre
     ``rejoin``: the replica holds data but its cursor is behind the feed's retention horizon (410
     ``feed_pruned``): it is replaced too, once its outbox holds nothing unsent (push first), and
     its outbox rows (sent and refused, as the room's account of what it sent) go into the copy
-    with its ``replica_meta``.  What only this replica held is not carried: rows of records the
-    hub refused, and what the desktop derives itself (its rules' alert events, quality findings),
-    which its next housekeeping pass makes again from the data.
+    with its ``replica_meta``, and so do the rows of its decisions the hub refused, with their actions
+    (the decision log is the room's record of what it decided; left behind, ``records verify`` read each
+    as removed for good and the chain watch alerted the room: review r2).  What else only this replica
+    held is not carried: rows of other records the hub refused, and what the desktop derives itself (its
+    rules' alert events, quality findings), which its next housekeeping pass makes again from the data.
 
     :func:`prepare` and :func:`finish` are its two halves: the window prepares while its store stays
     open, then finishes inside ``Store.swap_file`` (``ui/hub_join.py``)."""
@@ -208,6 +210,13 @@ class _Own:
     outbox_columns: list[str] = field(default_factory=list)
     outbox: list[tuple] = field(default_factory=list)
     cursor: int = 0
+    refused: list[tuple[str, list[str], list[tuple]]] = field(default_factory=list)   # (table, columns, rows)
+
+
+# The rows of this desktop's decisions the hub refused (never at the hub, so not in its snapshot), decisions
+# first: their actions name them.
+_REFUSED = "SELECT uuid FROM outbox WHERE kind = 'decision' AND rejected_at IS NOT NULL AND sent_at IS NULL"
+_REFUSED_ROWS = (("decision_entry", f"uuid IN ({_REFUSED})"), ("action", f"decision_uuid IN ({_REFUSED})"))
 
 
 def _old_replica(path: Path, key: bytes, cipher: str, rejoin: bool) -> _Own | None:
@@ -228,6 +237,11 @@ def _old_replica(path: Path, key: bytes, cipher: str, rejoin: bool) -> _Own | No
                                  "before joining again (nothing was changed)")
             own.outbox_columns = [r[1] for r in conn.execute("PRAGMA table_info(outbox)")]
             own.outbox = [tuple(r) for r in conn.execute(f"SELECT {', '.join(own.outbox_columns)} FROM outbox")]
+            for table, where in _REFUSED_ROWS:
+                columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+                rows = [tuple(r) for r in conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {where}")]
+                if rows:
+                    own.refused.append((table, columns, rows))
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return own
     finally:
@@ -262,6 +276,9 @@ def _adopt(new: Path, key: bytes, cipher: str, info, own: _Own) -> int:
                 columns = ", ".join(own.outbox_columns)
                 conn.executemany(f"INSERT INTO outbox ({columns}) VALUES ({', '.join('?' * len(own.outbox_columns))})",
                                  own.outbox)
+            for table, names, rows in own.refused:   # one the hub holds after all (sent again, taken) is its own
+                conn.executemany(f"INSERT OR IGNORE INTO {table} ({', '.join(names)}) "
+                                 f"VALUES ({', '.join('?' * len(names))})", rows)
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return position
     finally:

@@ -191,6 +191,27 @@ def test_a_rejoin_whose_tail_has_not_brought_its_own_decisions_back_raises_nothi
     assert lost in alert.detail and "removed" in alert.detail
 
 
+def test_a_gap_of_own_entries_the_tail_has_yet_to_bring_is_not_a_fault_until_the_cursor_passes_them(store):
+    """After a rejoin the rows of this desktop's refused decisions are carried (``sync/snapshot_join.py``), so
+    its own entry 3 can be held while 2, sent after the snapshot's position, is still to come with the tail:
+    not a gap yet.  Once the cursor is past 2's position and it is not there, the gap and the removal are named."""
+    from tests.records.conftest import write_decisions
+    entries = write_decisions(store, 3)
+    middle = entries[1].uuid
+    with store.raw() as conn:
+        conn.execute("UPDATE outbox SET sent_at = '2026-12-05T10:00:00.000000Z', hub_seq = 600 WHERE uuid = ?", (middle,))
+        conn.execute("DELETE FROM decision_entry WHERE uuid = ?", (middle,))
+        conn.execute("INSERT INTO feed_cursor (feed, position, updated_at) VALUES ('main', 500, '2026-12-05T10:00:00.000000Z') "
+                     "ON CONFLICT (feed) DO UPDATE SET position = 500")
+    with store.session() as s:
+        assert verify.verify(s).intact
+    with store.raw() as conn:
+        conn.execute("UPDATE feed_cursor SET position = 700 WHERE feed = 'main'")
+    with store.session() as s:
+        found = {(p.check, p.uuid) for p in verify.verify(s).problems}
+    assert found == {("device_chain", entries[2].uuid), ("removed", middle)}, found
+
+
 @pytest.mark.parametrize("sql", [
     "UPDATE decision_entry SET device_seq = 'two' WHERE uuid = ?",
     "UPDATE decision_entry SET hub_seq = 'x' WHERE uuid = ?",
