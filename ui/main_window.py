@@ -72,6 +72,8 @@ log = logging.getLogger(__name__)
 # picture through the store's plain read connection first): the ORM and what the
 # housekeeping needs.  About 0.7 s of imports a cold start does not wait for.
 WARM_MODULES = ("sqlalchemy.orm", "models.replica.orm", "models.service.housekeeping")
+# The pause between the checks of a first check of a big decision log (its rows are hashed 3,000 a check).
+CHAIN_CONTINUE_MS = 5_000
 # What the housekeeping pass itself writes: its own notice asks for no further pass.
 HOUSEKEEPING_KINDS = frozenset({"alert", "checklist_item", "data_quality"})
 THEME_SHORTCUTS = {"light": "Ctrl+Shift+L", "dark": "Ctrl+Shift+D", "high_contrast": "Ctrl+Shift+H"}
@@ -609,18 +611,21 @@ class MainWindow(QMainWindow):
     def _chain_check_later(self) -> None:
         """The decision log's chain check (``models.service.housekeeping.check_chain``) on the read lane:
         on 30,000 decisions it takes 2-5 s, which a user's save waited for when it ran in the write pass."""
+        if self._store_closed():
+            return
         store, now = self.store, self.clock()
         self._chain_reads(lambda: _chain_check(store, now))
 
     def _chain_checked(self, report) -> None:
         """A broken log: a write pass raises its alert now.  Rows left for later (a first check of a big
-        log): the next check at once, after the reads asked meanwhile."""
+        log): the next check :data:`CHAIN_CONTINUE_MS` on (a first check of 30,000 decisions is 11 checks of
+        2-8 s; back to back they would hold a read thread and most of the interpreter for a minute)."""
         if report is None or self._store_closed():
             return
         if not report.intact:
             self.housekeeping_later()
         elif report.unchecked:
-            self._chain_check_later()
+            QTimer.singleShot(CHAIN_CONTINUE_MS, self, self._chain_check_later)
 
     def _chain_failed(self, exc: BaseException) -> None:   # its traceback is in the log (ui.tasks)
         self.statusBar().showMessage(f"Could not check the decision log: {tasks.sentence(exc, write=False)}",

@@ -133,3 +133,28 @@ def test_a_save_asked_while_the_log_is_checked_does_not_wait_for_the_check(qtbot
     with store.session() as s:
         (alert,) = s.scalars(select(AlertEvent).where(AlertEvent.rule_code == chain_watch.RULE_CODE)).all()
         assert uuids[2900] in alert.detail
+
+
+@pytest.mark.timeout(300)
+def test_a_first_check_over_several_reads_goes_on_by_itself_and_finds_a_late_row(qtbot, store, monkeypatch):
+    """A log bigger than one check's budget is checked over several reads, each asked a moment after the one
+    before (not at the next minute's pass): a row changed near its end is alerted without any pass asked."""
+    from ui import main_window
+
+    monkeypatch.setattr(chain_watch, "BUDGET", 400)
+    monkeypatch.setattr(main_window, "CHAIN_CONTINUE_MS", 100)
+    clock = Clock(utcnow())
+    uuids = write_year(store, 1000, clock.at, providers=5)
+    with store.raw() as conn:
+        conn.execute("UPDATE decision_entry SET rationale = 'edited' WHERE uuid = ?", (uuids[950],))
+    window = MainWindow(store, clock=clock)
+    qtbot.addWidget(window)
+
+    def alerted() -> bool:
+        tasks.manager().wait_idle(1000)
+        return window.alert_banner.count == 1
+    qtbot.waitUntil(alerted, timeout=30_000)
+    settle()
+    with store.session() as s:
+        (alert,) = s.scalars(select(AlertEvent).where(AlertEvent.rule_code == chain_watch.RULE_CODE)).all()
+        assert uuids[950] in alert.detail
