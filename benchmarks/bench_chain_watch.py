@@ -44,11 +44,13 @@ class Mode:
     checks: list[float] = field(default_factory=list)  # the read lane's check (``after`` only)
     first_whole: int = 0                                # passes until a check covered every row
     unchanged: float = 0.0                              # the write thread's pass once checked, nothing changed
+    idle: float = 0.0                                   # a pass with no check due (the minute timer's, mostly)
 
     def line(self) -> str:
         checks = f"; read-lane check longest {max(self.checks):.2f} s" if self.checks else ""
         return (f"{self.name}: write thread held longest {max(self.holds):.2f} s a pass "
-                f"(first whole check over {self.first_whole} pass(es); once checked {self.unchanged:.2f} s); "
+                f"(first whole check over {self.first_whole} pass(es); once checked {self.unchanged:.2f} s; "
+                f"no check due {self.idle:.2f} s); "
                 f"a save waited longest {max(self.waits):.2f} s{checks}")
 
 
@@ -106,6 +108,8 @@ def measure(path: Path, passphrase: str, now, name: str, *, tamper: str | None =
         now += housekeeping.chain_watch.CHECK_EVERY + timedelta(seconds=k)
         one_pass(store, now, k, mode, writes, reads)   # nothing changed since
         mode.unchanged = mode.holds[-1]
+        one_pass(store, now + timedelta(minutes=1), k, mode, writes, reads)   # the next minute: none due
+        mode.idle = mode.holds[-1]
         if tamper is not None:
             with store.raw() as conn:
                 conn.execute("UPDATE decision_entry SET decision_maker = 'Someone Else' WHERE uuid = ?", (tamper,))
