@@ -47,7 +47,9 @@ from datetime import datetime, timedelta
 import apsw
 from sqlalchemy import cast, exists, func, select
 
+from models.replica.ingest import ObservationValidator
 from models.replica.utc import to_utc_text
+from models.rules.catalogue import load_catalogue
 from models.service import week_ahead as door
 from models.uk_time import UK
 from sync import protocol as p
@@ -279,6 +281,7 @@ class WeekBoard:
         self._failed_at: datetime | None = None   # the last try failed then (None: it did not)
         self._started_at: datetime | None = None  # the thread under way was started then
         self._told_slow = False                   # its stack logged (once a thread)
+        _validator()   # the catalogue read here, as the hub starts: the week-ahead thread imports nothing
 
     # --- the page's door ------------------------------------------------------------------------
     def latest(self, now: datetime) -> Shown:
@@ -488,11 +491,13 @@ class WeekBoard:
 
 
 @functools.cache
-def _validator():
-    """The desktop's check of a feed observation (the bundled catalogue's, as ``sync.engine`` uses)."""
-    from sync.engine import catalogue_validator
-
-    return catalogue_validator()
+def _validator() -> ObservationValidator:
+    """The desktop's check of a feed observation: the bundled catalogue's ranges, as
+    ``sync.engine.catalogue_validator`` builds them (a test holds the two equal), from modules the hub
+    imports as it starts.  It was ``from sync.engine import catalogue_validator`` on the week-ahead thread:
+    145 modules (requests, urllib3, ...) imported there, which a clean-clone run caught unfinished 60 s
+    after the hub started (tests/web/test_week_board_imports.py)."""
+    return ObservationValidator({c: (m.valid_min, m.valid_max) for c, m in load_catalogue().metrics.items()})
 
 
 def _untyped_observations(conn, lo: int, hi: int) -> list[tuple]:
