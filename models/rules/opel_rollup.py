@@ -21,8 +21,10 @@ ICS score can be built from pillars whose tables run 0-40 and 0-12.
 
 If any input is incomplete, the roll-up is incomplete (level None). ``worst``
 then gives an ``at_least_level`` floor from the known inputs; a weighted roll-up
-of shares or levels gives one by counting each missing input at its lowest
-possible value (share 0, OPEL 1).
+of shares or levels, and a weighted mean of scores with a ``score_range``, gives
+one by counting each missing input at its lowest possible value (share 0, its
+own floor or OPEL 1, the low end of ``score_range``), as the provider's own
+score counts each missing parameter at its lowest points.
 
 Every result names its ``drivers``, the inputs that set it, so a tile can say
 why: for ``worst`` those at the highest level; for a weighted mean those at or
@@ -170,6 +172,10 @@ def _lowest(rule: RollupRule, i: RollupInput) -> float | None:
         return 0.0
     if rule.combine == "level":
         return float(i.at_least_level or 1)
+    if rule.method == "weighted_mean" and rule.score_range is not None and math.isfinite(rule.score_range.lo):
+        # A mean of scores reads them on their own scale, which score_range must hold whole
+        # (check_against_tables): no provider scores below its low end.
+        return rule.score_range.lo
     return None
 
 

@@ -91,7 +91,32 @@ def test_incomplete_provider_makes_pillar_incomplete(shipped):
     assert worst.level is None and worst.score is None and not worst.complete
     assert worst.missing == ("C2",) and worst.at_least_level == 3
     mean = pillar_score(shipped, "acute", [RollupInput("A", 8, 1, 10), RollupInput("B", None, None, 10)])
-    assert mean.level is None and mean.at_least_level is None and mean.missing == ("B",)
+    assert mean.level is None and mean.at_least_level == 1 and mean.missing == ("B",)   # (8 + 0) / 2 = 4
+
+
+def test_a_weighted_mean_of_scores_gives_the_floor_of_its_missing_trust_at_the_lowest_score(shipped, tmp_path):
+    """As a provider's score counts a missing figure at its lowest points, the acute mean counts a trust
+    with a partial (or no) assessment at the lowest score the table allows (score_range's low end, 0):
+    a floor, never a level, and never "no data" beside a trust and a system that give one."""
+    inputs = [RollupInput("A", 35, 4, 300), RollupInput("B", 28, 3, 100), RollupInput("C", None, None, 100,
+                                                                                   at_least_level=1)]
+    mean = pillar_score(shipped, "acute", inputs)
+    assert mean.level is None and mean.score is None and mean.missing == ("C",)
+    assert mean.at_least_level == 3 and mean.drivers == ("A", "B")   # (35*300 + 28*100 + 0*100) / 500 = 26.6
+    # A weighted sum of scores: its range is the sum's, not a trust's, so no floor is claimed.
+    summed = load_system(write(tmp_path, f'''
+[[rollups]]
+scope = "acute"
+method = "weighted_sum"
+weight_by = "ga_beds"
+score_range = "[0, inf)"
+{LEVELS_0_40}
+[[rollups]]
+scope = "system"
+method = "worst"
+'''))
+    total = pillar_score(summed, "acute", [RollupInput("A", 35, 4, 1), RollupInput("C", None, None, 1)])
+    assert total.level is None and total.at_least_level is None and total.missing == ("C",)
 
 
 def test_system_is_an_aggregated_score_of_the_four_pillars_with_each_pillars_level(shipped):
