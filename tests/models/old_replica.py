@@ -6,12 +6,18 @@ observations, OPEL assessments and their parameter scores, in feed order), some 
 (migration 0012 rebuilds that table), unsent outbox records and the feed cursor, so the later
 migrations take real time (0015 rebuilds the observation index).  ``fingerprint`` is what must
 survive any upgrade: row counts, a checksum of every row of the tables filled here, the cursor.
+A migration's own test (tests/models/test_migration_00NN.py) builds one at the revision before it
+(``before``), fills the tables the migration changes while ``held`` open as that release holds it,
+opens it as the app does (upgraded in place), and ``downgrade``s it again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from models.replica import keyfile
@@ -109,3 +115,33 @@ def fingerprint(path: Path | str, key: bytes | None = None) -> dict:
 
 def without_revision(found: dict) -> dict:
     return {k: v for k, v in found.items() if k != "revision"}
+
+
+def before(path: Path | str, revision: str, *, days: int = 7, providers: int = 40) -> dict:
+    """A real-sized replica at ``revision`` (a week of 40 providers' data unless told): its ``fingerprint``."""
+    found = build(path, revision, days=days, providers=providers)
+    assert found["revision"] == revision
+    return found
+
+
+@contextmanager
+def held(path: Path | str) -> Iterator[Store]:
+    """The replica opened as the release before the migration holds it: unlocked, not upgraded."""
+    key, _ = keyfile.unlock(path, PASSPHRASE)
+    store = Store(path, key, "aegis", upgrade=False)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def downgrade(store: Store, revision: str) -> float:
+    """Alembic's downgrade of ``store`` to ``revision`` in one transaction; the seconds it took."""
+    from alembic import command
+
+    t0 = time.perf_counter()
+    with store.engine.begin() as conn:
+        cfg = migrate._config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+    return time.perf_counter() - t0

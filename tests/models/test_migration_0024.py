@@ -9,11 +9,10 @@ from __future__ import annotations
 import os
 import time
 
-from alembic import command
 from sqlalchemy import text
 
 from benchmarks import desktop_fixture as fx
-from models.replica import keyfile, migrate
+from models.replica import migrate
 from models.replica.store import Store
 from models.service import submission_sender
 from sync.apply_intake import apply_intake_notice
@@ -28,10 +27,8 @@ PROVIDERS = 40
 
 def _notices(path, days: int) -> int:
     """A notice per provider per 15 minutes over ``days``, as a hub before senders sent them."""
-    key, _ = keyfile.unlock(path, PASSPHRASE)
-    store = Store(path, key, "aegis", upgrade=False)
     n = 0
-    try:
+    with old_replica.held(path) as store:
         codes = [c for (c,) in store.engine.connect().execute(text("SELECT ods_code FROM organisation"))]
         end = int(fx.END.timestamp())
         with store.raw() as raw:
@@ -47,18 +44,16 @@ def _notices(path, days: int) -> int:
                     raw.executemany("INSERT INTO intake_notice (submission_id, org_code, source, submitted_at, "
                                     "received_at, accepted, accepted_keys, rejected, rejected_count, feed_seq) "
                                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    finally:
-        store.close()
     return n
 
 
 def test_0024_on_a_replica_with_real_sized_data_upgrades_and_downgrades(tmp_path):
     path = tmp_path / "scc.db"
     t0 = time.perf_counter()
-    before = old_replica.build(path, BEFORE, days=DAYS, providers=PROVIDERS)
+    before = old_replica.before(path, BEFORE, days=DAYS, providers=PROVIDERS)
     held = _notices(path, DAYS)
     built = time.perf_counter() - t0
-    assert held == DAYS * 96 * PROVIDERS and before["revision"] == BEFORE
+    assert held == DAYS * 96 * PROVIDERS
 
     t0 = time.perf_counter()
     with Store.unlock(path, PASSPHRASE) as store:   # opened as the app opens it: upgraded in place
@@ -81,21 +76,12 @@ def test_0024_on_a_replica_with_real_sized_data_upgrades_and_downgrades(tmp_path
     after = old_replica.fingerprint(path)
     assert old_replica.without_revision(after) == old_replica.without_revision(before)
 
-    key, _ = keyfile.unlock(path, PASSPHRASE)
-    store = Store(path, key, "aegis", upgrade=False)
-    try:
-        t0 = time.perf_counter()
-        with store.engine.begin() as conn:
-            cfg = migrate._config()
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, BEFORE)
-        downgraded = time.perf_counter() - t0
+    with old_replica.held(path) as store:
+        downgraded = old_replica.downgrade(store, BEFORE)
         with store.engine.connect() as conn:
             columns = {r[1] for r in conn.execute(text("PRAGMA table_info(intake_notice)"))}
             assert "sent_by" not in columns
             assert conn.execute(text("SELECT count(*) FROM intake_notice")).scalar() == held + 1
-    finally:
-        store.close()
     assert old_replica.without_revision(old_replica.fingerprint(path)) == old_replica.without_revision(before)
     print(f"\n0024 on {DAYS} days x {PROVIDERS} providers ({held} notices, {before['observation'][0]} observations, "
           f"{path.stat().st_size / 1e6:.0f} MB): built {built:.1f} s, upgrade on open {upgraded:.3f} s, "

@@ -9,12 +9,11 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from alembic import command
 from sqlalchemy import text
 
 from benchmarks import desktop_fixture as fx
 from models.records import quality
-from models.replica import keyfile, migrate
+from models.replica import migrate
 from models.replica.store import Store
 from models.replica.utc import from_utc_text
 from models.rules.quality.contacts_unchecked import CHECK_DUE_DAYS
@@ -28,10 +27,8 @@ CONTACTS = 5_000
 
 def _directory(path) -> int:
     """Contacts as a replica before 0025 holds them: edited every 3.5 hours back from the fixture's end."""
-    key, _ = keyfile.unlock(path, PASSPHRASE)
-    store = Store(path, key, "aegis", upgrade=False)
     end = int(fx.END.timestamp())
-    try:
+    with old_replica.held(path) as store:
         with store.raw() as raw, raw:
             raw.executemany(
                 "INSERT INTO contact (uuid, name, organisation, org_code, role, service, phone, email, cover, notes,"
@@ -40,27 +37,19 @@ def _directory(path) -> int:
                 [(f"00000000-0000-4000-8000-{n:012d}", f"Site manager {n:04d}", f"Trust {n % 40} NHS Trust",
                   f"0113 496 {n % 10000:04d}", int(n % 100 == 0), fx.utc_text(end - n * 12_600),
                   None if n % 7 == 0 else f"Editor {n % 5}") for n in range(CONTACTS)])
-    finally:
-        store.close()
     return CONTACTS
 
 
 def _contact_rows(path) -> list[tuple]:
-    key, _ = keyfile.unlock(path, PASSPHRASE)
-    store = Store(path, key, "aegis", upgrade=False)
-    try:
-        with store.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(text(
-                "SELECT uuid, name, organisation, phone, deleted, updated_at, updated_by FROM contact ORDER BY uuid"))]
-    finally:
-        store.close()
+    with old_replica.held(path) as store, store.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(
+            "SELECT uuid, name, organisation, phone, deleted, updated_at, updated_by FROM contact ORDER BY uuid"))]
 
 
 def test_0025_on_a_replica_with_thousands_of_contacts_upgrades_and_downgrades(tmp_path):
     path = tmp_path / "scc.db"
-    before = old_replica.build(path, BEFORE, days=7, providers=40)
+    before = old_replica.before(path, BEFORE)
     held = _directory(path)
-    assert before["revision"] == BEFORE
     contacts_before = _contact_rows(path)
 
     t0 = time.perf_counter()
@@ -93,21 +82,12 @@ def test_0025_on_a_replica_with_thousands_of_contacts_upgrades_and_downgrades(tm
     assert after.pop("outbox")[0] == before["outbox"][0] + 1     # the check, to be sent
     assert after == {k: v for k, v in old_replica.without_revision(before).items() if k != "outbox"}
 
-    key, _ = keyfile.unlock(path, PASSPHRASE)
-    store = Store(path, key, "aegis", upgrade=False)
-    try:
-        t0 = time.perf_counter()
-        with store.engine.begin() as conn:
-            cfg = migrate._config()
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, BEFORE)
-        downgraded = time.perf_counter() - t0
+    with old_replica.held(path) as store:
+        downgraded = old_replica.downgrade(store, BEFORE)
         with store.engine.connect() as conn:
             columns = {r[1] for r in conn.execute(text("PRAGMA table_info(contact)"))}
             assert not columns & {"checked_at", "checked_by"}
             assert conn.execute(text("SELECT count(*) FROM contact")).scalar() == held
-    finally:
-        store.close()
     assert _contact_rows(path) == contacts_before   # every contact's details as they were
     print(f"\n0025 on {held} contacts ({due} overdue) beside 7 days x 40 providers: upgrade on open {upgraded:.3f} s, "
           f"data-quality pass {checked:.3f} s (raised {result.raised}), downgrade {downgraded:.2f} s")

@@ -11,12 +11,11 @@ import json
 import time
 from datetime import timedelta
 
-from alembic import command
 from sqlalchemy import text
 
 from benchmarks import desktop_fixture as fx
 from models.records import on_call
-from models.replica import keyfile, migrate
+from models.replica import migrate
 from models.replica.store import Store
 from tests.models import old_replica
 from tests.models.conftest import PASSPHRASE
@@ -39,10 +38,8 @@ def _author(n: int):
 
 def _rota(path) -> int:
     """Contacts and a year of slots as a replica before 0026 holds them, with the outbox's create records."""
-    key, _ = keyfile.unlock(path, PASSPHRASE)
-    store = Store(path, key, "aegis", upgrade=False)
     start = int(fx.END.timestamp()) - DAYS * 86400
-    try:
+    with old_replica.held(path) as store:
         with store.raw() as raw, raw:
             raw.executemany(
                 "INSERT INTO contact (uuid, name, organisation, role, service, cover, notes, deleted, updated_at,"
@@ -70,26 +67,18 @@ def _rota(path) -> int:
                         " ?, 0)", (_uid(4, 0), json.dumps({"data": {"op": "cancel", "shift_uuid": _uid(2, 3),
                                                                      "author": "Not the maker"}}),
                                    fx.utc_text(start)))
-    finally:
-        store.close()
     return len(made)
 
 
 def _slots(path) -> list[tuple]:
-    key, _ = keyfile.unlock(path, PASSPHRASE)
-    store = Store(path, key, "aegis", upgrade=False)
-    try:
-        with store.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(text(
-                "SELECT uuid, rota, contact_uuid, starts_at, ends_at FROM on_call_shift ORDER BY uuid"))]
-    finally:
-        store.close()
+    with old_replica.held(path) as store, store.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(
+            "SELECT uuid, rota, contact_uuid, starts_at, ends_at FROM on_call_shift ORDER BY uuid"))]
 
 
 def test_0026_on_a_year_of_rota_slots_for_40_providers_upgrades_and_downgrades(tmp_path):
     path = tmp_path / "scc.db"
-    before = old_replica.build(path, BEFORE, days=7, providers=PROVIDERS)
-    assert before["revision"] == BEFORE
+    old_replica.before(path, BEFORE, providers=PROVIDERS)
     made = _rota(path)
     slots_before = _slots(path)
     held = old_replica.without_revision(old_replica.fingerprint(path))
@@ -115,19 +104,10 @@ def test_0026_on_a_year_of_rota_slots_for_40_providers_upgrades_and_downgrades(t
     after = old_replica.without_revision(old_replica.fingerprint(path))
     assert after == held                              # the feed's data, the outbox and the rest as they were
 
-    key, _ = keyfile.unlock(path, PASSPHRASE)
-    store = Store(path, key, "aegis", upgrade=False)
-    try:
-        t0 = time.perf_counter()
-        with store.engine.begin() as conn:
-            cfg = migrate._config()
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, BEFORE)
-        downgraded = time.perf_counter() - t0
+    with old_replica.held(path) as store:
+        downgraded = old_replica.downgrade(store, BEFORE)
         with store.engine.connect() as conn:
             assert "added_by" not in {r[1] for r in conn.execute(text("PRAGMA table_info(on_call_shift)"))}
-    finally:
-        store.close()
     assert _slots(path) == slots_before              # every slot as it was
     print(f"\n0026 on {SLOTS} rota slots ({made} made here, {kept} authors kept) beside 7 days x {PROVIDERS} "
           f"providers: upgrade on open {upgraded:.3f} s, downgrade {downgraded:.2f} s")

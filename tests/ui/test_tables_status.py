@@ -13,15 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from models.replica.orm.types import utcnow
-from scc_desktop.gui import start_syncing
-from sync.client import HubClient
-from sync.engine import SyncEngine
-from tests.models.conftest import FAST_KDF, PASSPHRASE
-from tests.support.hub import REPO, start_hub
-from tests.support.replica import fresh_replica
-from ui import tasks
-from ui.main_window import MainWindow
+from tests.support.hub import REPO
+from tests.ui.desk_hub import desk_hub  # noqa: F401
 
 pytestmark = pytest.mark.timeout(180)
 SHIPPED = REPO / "resources" / "opel"
@@ -55,44 +48,14 @@ def tables_dir(folder: Path, edits: dict[str, tuple[str, str]]) -> Path:
     return folder
 
 
-class Desk:
-    """A main window over a new replica, syncing with ``hub`` as the app does."""
-
-    def __init__(self, qtbot, tmp_path, hub) -> None:
-        self.store = fresh_replica(tmp_path / "desk" / "scc.db", PASSPHRASE, kdf=FAST_KDF)
-        self.window = MainWindow(self.store, clock=utcnow)
-        qtbot.addWidget(self.window)
-        self.window.resize(1366, 768)
-        self.window.show()
-        qtbot.waitExposed(self.window)
-        self.syncing = start_syncing(self.window, lambda: SyncEngine(
-            self.store, HubClient(hub.url, hub.tokens["room_lead"])), poll_interval=0.2, long_poll=1.0)
-
-    def answered(self, qtbot):
-        qtbot.waitUntil(lambda: self.window.hub_tables is not None, timeout=60_000)
-        return self.window.hub_tables
-
-    def close(self) -> None:
-        self.window.stop_background()
-        tasks.manager().wait_idle()
-        self.window.close()
-        self.store.close()
+def _run(desk_hub, hub, check) -> None:
+    desk = desk_hub.desk(hub)
+    check(desk, desk.answered())
 
 
-def _run(qtbot, tmp_path, hub, check) -> None:
-    desk = None
-    try:
-        desk = Desk(qtbot, tmp_path, hub)
-        check(desk, desk.answered(qtbot))
-    finally:
-        if desk:
-            desk.close()
-        hub.stop()
-
-
-def test_a_desktop_says_in_its_status_bar_that_the_hubs_acute_table_is_another_edition(qtbot, tmp_path):
+def test_a_desktop_says_in_its_status_bar_that_the_hubs_acute_table_is_another_edition(qtbot, tmp_path, desk_hub):
     folder = tables_dir(tmp_path / "tables", {"acute.toml": ('edition = "2024-26"', 'edition = "2025-27"')})
-    hub = start_hub(tmp_path, args=("--tables", str(folder)))
+    hub = desk_hub.hub(args=("--tables", str(folder)))
     # The hub says the tables it loaded at its start, not what lies in the folder since.
     (folder / "community.toml").write_text((folder / "community.toml").read_text().replace(
         'edition = "2024-26"', 'edition = "2099-01"'))
@@ -111,37 +74,37 @@ def test_a_desktop_says_in_its_status_bar_that_the_hubs_acute_table_is_another_e
         assert "community" not in tip and "hub serve --tables" in tip
         assert [d.scope for d in tables.differences] == ["acute"]
         assert label.accessibleName().startswith("OPEL tables: OPEL tables differ")
-    _run(qtbot, tmp_path, hub, check)
+    _run(desk_hub, hub, check)
 
 
-def test_a_hub_whose_tables_are_verified_under_the_same_editions_is_said_to_differ(qtbot, tmp_path):
+def test_a_hub_whose_tables_are_verified_under_the_same_editions_is_said_to_differ(qtbot, tmp_path, desk_hub):
     edits = {p.name: ("\nverified = false", "\nverified = true") for p in SHIPPED.glob("*.toml")}
-    hub = start_hub(tmp_path, args=("--tables", str(tables_dir(tmp_path / "tables", edits))))
+    hub = desk_hub.hub(args=("--tables", str(tables_dir(tmp_path / "tables", edits))))
 
     def check(desk, tables):
         label = desk.window.tables_label
         qtbot.waitUntil(label.isVisible, timeout=10_000)
         assert label.text() == "OPEL tables differ from the hub's: every table 2024-26 unverified here, verified at the hub"
         assert "roll-up: here 2024-26 (UNVERIFIED TABLE), at the hub 2024-26 (verified)" in label.toolTip()
-    _run(qtbot, tmp_path, hub, check)
+    _run(desk_hub, hub, check)
 
 
-def test_a_hub_with_this_desktops_tables_shows_nothing(qtbot, tmp_path):
-    hub = start_hub(tmp_path, args=("--tables", str(tables_dir(tmp_path / "tables", {}))))
+def test_a_hub_with_this_desktops_tables_shows_nothing(tmp_path, desk_hub):
+    hub = desk_hub.hub(args=("--tables", str(tables_dir(tmp_path / "tables", {}))))
 
     def check(desk, tables):
         assert tables.told and tables.differences == () and not tables.differ
         assert [e.scope for e in tables.hub][-1] == "system" and len(tables.hub) == 5
         assert not desk.window.tables_label.isVisible() and desk.window.tables_label.text() == ""
-    _run(qtbot, tmp_path, hub, check)
+    _run(desk_hub, hub, check)
 
 
-def test_a_hub_older_than_the_desktop_claims_nothing_about_its_tables(qtbot, tmp_path):
+def test_a_hub_older_than_the_desktop_claims_nothing_about_its_tables(tmp_path, desk_hub):
     folder = tables_dir(tmp_path / "tables", {"acute.toml": ('edition = "2024-26"', 'edition = "2025-27"')})
-    hub = start_hub(tmp_path, preamble=OLD_HUB, args=("--tables", str(folder)))
+    hub = desk_hub.hub(preamble=OLD_HUB, args=("--tables", str(folder)))
     assert "opel_tables" not in requests.get(f"{hub.url}/health", timeout=5).json()   # as an old hub answers
 
     def check(desk, tables):
         assert tables.told is False and not tables.differ and tables.hub == ()
         assert not desk.window.tables_label.isVisible() and desk.window.tables_label.toolTip() == ""
-    _run(qtbot, tmp_path, hub, check)
+    _run(desk_hub, hub, check)
