@@ -366,6 +366,17 @@ class FeedIntakeNotice(_Msg):
     sent_by: FeedSender | None = None   # who sent it and by which door; None: a hub that did not record it
 
 
+class FeedAlertPage(_Msg):
+    """Optional, added in session 27 without a version change: what became of the page the hub sent about
+    the alert through the paging gateway, its second channel (``sync.hub.escalation_page``)."""
+
+    outcome: Literal["sent", "failed"]
+    at: Time                                   # when the gateway took it, or when it failed
+    attempts: Annotated[int, Field(ge=0, le=1000)]
+    reason: FreeText = Field(max_length=MAX_REASON_CHARS)   # why it was paged (the e-mail failed, ...)
+    error: FreeText | None = Field(default=None, max_length=MAX_REASON_CHARS)
+
+
 class FeedAlertEscalation(_Msg):
     """1.4: what became of the email the hub sent about an alert nobody acknowledged in time
     (``sync.hub.escalation``): sent to whom, or failed and why, so every desktop shows it on the alert."""
@@ -381,6 +392,9 @@ class FeedAlertEscalation(_Msg):
     fallback_reason: FreeText | None = Field(default=None, max_length=MAX_REASON_CHARS)
     attempts: Annotated[int, Field(ge=0, le=1000)]
     error: FreeText | None = Field(default=None, max_length=MAX_REASON_CHARS)
+    # Optional (session 27): set on a notice about the page; the fields above then say the e-mail as the
+    # hub's row has it, so an older desktop (which ignores ``page``) shows the e-mail's state as before.
+    page: FeedAlertPage | None = None
 
 
 class FeedMessageDelivery(_Msg):
@@ -488,6 +502,17 @@ class RecordReceipt(_Msg):
     results: list[RecordResult]
 
 
+class HealthPage(_Msg):
+    """The hub's second escalation channel (docs/escalation.md, "Paging"): configured (``gateway``: the
+    host it pages through) and whether its last attempt went (``state``), with the last error and when."""
+
+    state: Literal["ok", "failing", "off"]
+    gateway: FreeText | None = Field(default=None, max_length=300)
+    last_sent_at: Time | None = None
+    last_error: FreeText | None = Field(default=None, max_length=MAX_REASON_CHARS)
+    last_error_at: Time | None = None
+
+
 class HealthEscalation(_Msg):
     """Whether this hub process e-mails whoever is on call about an alert nobody acknowledged
     (docs/escalation.md): ``on`` when it was started with escalation settings and its check is running;
@@ -497,6 +522,9 @@ class HealthEscalation(_Msg):
     email: Literal["on", "off"]
     reason: FreeText | None = None
     last_check_at: Time | None = None
+    # Optional (session 27): the second channel, paging through a gateway. None: not configured (or an
+    # older hub). ``ok``: the last page went, or none has been needed; ``failing``: the last attempt failed.
+    page: HealthPage | None = None
 
 
 class HealthOpelTable(_Msg):

@@ -25,7 +25,7 @@ from starlette.requests import ClientDisconnect
 
 from sync import protocol as p
 from sync.hub import alerts, escalation, feed, intake, jsonbody, messages, openapi, records, retention, storage
-from sync.hub import escalation_health, feed_fast, head_listen, snapshot_files, token_refresh
+from sync.hub import escalation_health, escalation_page, feed_fast, head_listen, snapshot_files, token_refresh
 from sync.hub.auth import ADMIN, READ_FEED, Principal, authenticate, cached_principal, require
 from sync.hub.core import Hub
 from sync.hub.errors import ApiError, validation
@@ -130,6 +130,8 @@ def create_app(hub: Hub) -> FastAPI:
         escalating = asyncio.create_task(escalation.run(hub)) if hub.escalation else None
         hub.escalation_task = escalating   # /health says whether it still runs (sync.hub.escalation_health)
         mailing = asyncio.create_task(messages.run(hub)) if hub.escalation else None   # the same SMTP set-up
+        paging = asyncio.create_task(escalation_page.run(hub)) if hub.pager else None   # its own task
+        hub.pager_task = paging
         app.state.board_warm.start()   # the phone's first read, on a thread of its own (BoardWarmUp)
         try:
             yield
@@ -137,7 +139,7 @@ def create_app(hub: Hub) -> FastAPI:
             hub.begin_shutdown()
             watcher.cancel()
             clock.cancel()
-            for task in (escalating, mailing, listener, tokens):
+            for task in (escalating, mailing, paging, listener, tokens):
                 if task:
                     task.cancel()
 

@@ -14,6 +14,7 @@ from sync.hub import tables_health
 from sync.hub.alerts import HubAlerts
 from sync.hub.db import HubDB
 from sync.hub.escalation import Escalator
+from sync.hub.escalation_page import Pager
 from sync.hub.escalation_config import EscalationConfig
 from sync.hub.opel import HubOpel
 from sync.hub.validate import ItemValidator
@@ -83,6 +84,10 @@ class Hub:
         self.db.observers.append(self.alerts.observe)
         self.escalation = Escalator(config.escalation, self.db) if config.escalation else None
         self.escalation_task = None   # the running check (sync.hub.app), for /health
+        # The second channel (docs/escalation.md, "Paging"): only with a [paging] section.
+        paging = config.escalation.paging if config.escalation else None
+        self.pager = Pager(paging, self.db, config.escalation.check_seconds) if paging else None
+        self.pager_task = None
         self.stopping = False
 
     def begin_shutdown(self) -> None:

@@ -18,6 +18,8 @@ from typing import Any
 
 from models.records.contacts.fields import email_problem
 from models.rules.escalation import IN_HOURS_ROTA, OUT_OF_HOURS_ROTA, CoreHours, Policy
+from sync.hub import paging_config
+from sync.hub.paging_config import PagingConfig
 from sync.hub.smtp_sender import DEFAULT_PORT, DEFAULT_TIMEOUT_SECONDS, SmtpSettings
 
 FILE_ENV = "SCC_HUB_ESCALATION"
@@ -37,6 +39,7 @@ class EscalationConfig:
     max_attempts: int = 6            # transient failures to a person's address before the fallback is emailed
     retry_seconds: float = 30.0      # first wait after a transient failure; doubled each time
     lease_seconds: float = 300.0     # an attempt a crashed hub left unfinished is tried again after this
+    paging: PagingConfig | None = None   # the second channel ([paging]; sync.hub.escalation_page); None: none
 
 
 def load(path: Path, environ: dict[str, str] | None = None) -> EscalationConfig:
@@ -50,18 +53,19 @@ def load(path: Path, environ: dict[str, str] | None = None) -> EscalationConfig:
     problems: list[str] = []
     smtp = _table(raw, "smtp", problems)
     esc = _table(raw, "escalation", problems)
-    for name in sorted(set(raw) - {"smtp", "escalation"}):
-        problems.append(f"{name}: not a section of this file; use [smtp] and [escalation]")
+    for name in sorted(set(raw) - {"smtp", "escalation", "paging"}):
+        problems.append(f"{name}: not a section of this file; use [smtp], [escalation] and [paging]")
     settings = _smtp(smtp, environ, problems, Path(path).parent)
     policy = _policy(esc, problems)
     timing = {name: _number(esc, name, default, lo, hi, problems)
               for name, default, lo, hi in (("check_seconds", 30.0, 0.05, 3600), ("retry_seconds", 30.0, 0.01, 3600),
                                             ("lease_seconds", 300.0, 1, 86400))}
     attempts = _number(esc, "max_attempts", 6, 1, 50, problems)
+    paging = paging_config.parse(raw["paging"], environ, problems, Path(path).parent) if "paging" in raw else None
     if problems:
         raise ConfigError(f"{path}:\n" + "\n".join(f"  {p}" for p in problems))
     return EscalationConfig(settings, policy, timing["check_seconds"], int(attempts), timing["retry_seconds"],
-                            timing["lease_seconds"])
+                            timing["lease_seconds"], paging)
 
 
 def _table(raw: dict, name: str, problems: list[str]) -> dict:

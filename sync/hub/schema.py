@@ -217,6 +217,25 @@ alert_escalation = Table(
     Index("ix_alert_escalation_state", "state", "next_attempt_at"),
 )
 
+# The second escalation channel (sync.hub.escalation_page): one row per alert paged through the deploying
+# organisation's paging gateway (HTTPS), its primary key the alert's id so of two hub processes one pages.
+# ``state`` as alert_escalation's; ``reason`` why it was paged (the e-mail failed, or had not gone in time, or
+# every escalation is paged); ``idempotency_key`` the same on every attempt.  A new table only, as above.
+alert_page = Table(
+    "alert_page", metadata,
+    Column("alert_uuid", String(36), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("idempotency_key", String(80), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCText, nullable=False),
+    Column("created_at", UTCText, nullable=False),
+    Column("sent_at", UTCText),
+    Column("error", Text),
+    Column("attempt_log", Text, nullable=False),   # JSON list of {n, at, status, error}
+    Index("ix_alert_page_state", "state", "next_attempt_at"),
+)
+
 # Which process took each escalation's latest attempt (sync.hub.lease_holder names it): a hub killed mid-send
 # is taken over at once by a process on its machine that can tell it is dead, not after the lease.  Written
 # with the take; ``attempts`` the attempt it took (a row for an older attempt names nobody now).

@@ -1,0 +1,312 @@
+"""The second escalation channel: an alert whose e-mail failed, or has not gone in time, is paged
+through the deploying organisation's paging gateway (HTTPS, :mod:`sync.hub.page_sender`), once.
+
+Each check (:meth:`Pager.check`, every ``escalation.check_seconds`` while the hub serves, on a task of
+its own so a gateway that hangs never holds the e-mail back, nor the e-mail the page):
+
+1. reads the e-mail rows (``alert_escalation``) and the open alerts (:mod:`sync.hub.escalation_room`);
+   an alert open and unacknowledged is **due** for a page when its e-mail ``failed`` (for good), or is
+   still ``pending`` ``paging.after_minutes`` after it fell due (refused and retrying, or never taken),
+   or, with ``paging.every_escalation``, as soon as its e-mail falls due;
+2. **claims** each in ``alert_page`` (primary key: the alert's id), insert-if-absent: of two hub
+   processes one row, one page;
+3. **takes** each pending row whose time has come by a conditional update of its attempt count (one
+   process wins) with a lease of two whole attempts and a check;
+4. POSTs the page (HMAC-signed, the same ``Idempotency-Key`` at every attempt);
+5. records each attempt in ``attempt_log``; ``sent`` on 2xx; after a transient failure the next attempt
+   (``paging.retry_seconds`` doubled, at most ``MAX_RETRY_SECONDS`` apart) for as long as the alert is
+   open and unacknowledged; ``failed`` at once on a permanent one.  The first failure and the outcome go
+   on the feed as an ``alert_escalation`` notice with ``page`` set, so every desktop shows it.
+
+An alert acknowledged or cleared before its page went is not paged (``cancelled``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from models.rules.escalation import OpenAlert
+from models.uk_time import uk_time
+from sync import protocol as p
+from sync.hub import figures_doubt, mail_loop, page_sender
+from sync.hub import schema as s
+from sync.hub.escalation_room import RoomReader
+from sync.hub.paging_config import PagingConfig
+
+log = logging.getLogger("sync.hub")
+NOTICE_KIND = "alert_escalation"
+MAX_RETRY_SECONDS = 120.0   # a page is the fallback: while its alert is open it is tried at least this often
+EVERY = "every escalated alert is paged (paging.every_escalation)"
+
+
+@dataclass
+class PageReport:
+    claimed: list[str] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)
+    retrying: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+
+
+class _Reader(RoomReader):
+    """The escalation's reader, keeping each alert's value and threshold too (the page says them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, tuple] = {}
+
+    def _alert(self, d: dict, created=None) -> None:
+        if d.get("change") != "cleared":
+            self.values[d["alert_uuid"]] = (d.get("value"), d.get("threshold"))
+        super()._alert(d, created)
+
+
+class Pager:
+    def __init__(self, config: PagingConfig, db, check_seconds: float = 30.0,
+                 send: Callable = page_sender.send) -> None:
+        self.config = config
+        self.db = db
+        self.check_seconds = check_seconds
+        self.send = send
+        self.reader = _Reader()
+        # For /health: the last page that went and the last failure (when, why), this process's.
+        self.last_sent_at: datetime | None = None
+        self.last_error: tuple[datetime, str] | None = None
+
+    def _lease(self) -> timedelta:
+        return timedelta(seconds=2 * (self.config.gateway.timeout_seconds + figures_doubt.CHECK_SECONDS)
+                         + self.check_seconds)
+
+    def check(self, now: datetime | None = None, stopping: Callable[[], bool] = lambda: False) -> PageReport:
+        real = now is None
+        now = now or s.utcnow()
+        report = PageReport()
+        room = self.reader.refresh(self.db)
+        alerts = {a.id: a for a in room.alerts()}
+        t, e = s.alert_page, s.alert_escalation
+        with self.db.read() as conn:
+            paged = set(conn.execute(select(t.c.alert_uuid)).scalars()) if alerts else set()
+            emails = conn.execute(select(e.c.alert_uuid, e.c.state, e.c.created_at, e.c.error).where(
+                e.c.state.in_(("pending", "failed", "sent")))).all() if alerts else []
+        found = []
+        for uid, state, created, error in emails:
+            live = alerts.get(uid)
+            if uid in paged or live is None or live.acknowledged_at is not None:
+                continue
+            why = self._why(state, created, error, now)
+            if why:
+                found.append((uid, why))
+        if found:
+            report.claimed = self._claim(found, now)
+        for row in self._take(alerts, room.cleared, now, report):
+            if stopping():
+                self._release(row, now)
+                continue
+            try:
+                self._deliver(row, alerts[row["alert_uuid"]], now, report, real)
+            except Exception:  # noqa: BLE001 - one page never stops the others; its lease runs out
+                log.exception("escalation page: the page about %s could not be handled", row["alert_uuid"])
+        return report
+
+    def _why(self, state: str, created: datetime, error: str | None, now: datetime) -> str | None:
+        if state == "failed":
+            return f"the e-mail failed: {error or 'no reason given'}"[:p.MAX_REASON_CHARS]
+        after = self.config.after_minutes
+        if state == "pending" and now >= created + timedelta(minutes=after):
+            last = f" (last try: {error})" if error else " (not taken by the mail server yet)"
+            return f"the e-mail had not gone {after:g} min after it fell due{last}"[:p.MAX_REASON_CHARS]
+        if self.config.every_escalation:
+            return EVERY
+        return None
+
+    def _claim(self, found: list[tuple[str, str]], now: datetime) -> list[str]:
+        dialect = postgresql if self.db.kind == "postgresql" else sqlite
+        claimed = []
+        with self.db.plain() as conn:
+            for uid, why in found:
+                key = f"scc-page-{uuid.uuid5(uuid.NAMESPACE_URL, f'{self.db.hub_id}/{uid}')}"
+                stmt = dialect.insert(s.alert_page).values(
+                    alert_uuid=uid, reason=why, idempotency_key=key, state="pending", attempts=0,
+                    next_attempt_at=now, created_at=now, attempt_log="[]",
+                ).on_conflict_do_nothing(index_elements=["alert_uuid"]).returning(s.alert_page.c.alert_uuid)
+                if conn.execute(stmt).first() is not None:
+                    claimed.append(uid)
+        return claimed
+
+    def _take(self, alerts: dict[str, OpenAlert], cleared: set[str], now: datetime, report: PageReport) -> list:
+        t = s.alert_page
+        with self.db.read() as conn:
+            waiting = conn.execute(select(t).where(t.c.state == "pending", t.c.next_attempt_at <= now)
+                                   .order_by(t.c.created_at)).mappings().all()
+        taken = []
+        with self.db.plain() as conn:
+            for row in waiting:
+                mine = (t.c.alert_uuid == row["alert_uuid"]) & (t.c.state == "pending") & (
+                    t.c.attempts == row["attempts"])
+                live = alerts.get(row["alert_uuid"])
+                if live is None and row["alert_uuid"] not in cleared:
+                    continue   # claimed by a process that has read further than this one
+                if live is None or live.acknowledged_at is not None:
+                    why = "cleared" if live is None else "acknowledged"
+                    if conn.execute(update(t).where(mine).values(state="cancelled",
+                                                                  error=f"{why} before the page went")).rowcount:
+                        report.cancelled.append(row["alert_uuid"])
+                    continue
+                if conn.execute(update(t).where(mine).values(attempts=row["attempts"] + 1,
+                                                             next_attempt_at=now + self._lease())).rowcount != 1:
+                    continue   # another hub process took it
+                taken.append(dict(row, attempts=row["attempts"] + 1))
+        return taken
+
+    def _release(self, row: dict, now: datetime) -> None:
+        t = s.alert_page
+        with self.db.plain() as conn:
+            conn.execute(update(t).where(t.c.alert_uuid == row["alert_uuid"], t.c.state == "pending",
+                                         t.c.attempts == row["attempts"])
+                         .values(attempts=row["attempts"] - 1, next_attempt_at=now))
+
+    def page(self, row: dict, alert: OpenAlert, now: datetime) -> tuple[dict, dict]:
+        """The page's JSON, and what the figures check found (for the attempt's log)."""
+        try:
+            found = figures_doubt.doubted_within(self.db, [alert], now).get(alert.id) or []
+            doubt, unchecked = bool(found), None
+        except Exception as exc:  # noqa: BLE001 - the page goes whatever befalls the check (NotInTime too)
+            found, doubt, unchecked = [], None, f"{type(exc).__name__}: {exc}"[:300]
+        name = self._org_name(alert.org_code)
+        provider = (f"{alert.org_code} {name}" if name else alert.org_code) if alert.org_code else "system-wide"
+        value, threshold = self.reader.values.get(alert.id, (None, None))
+        phone = f"Phone the SCC on {self.config.scc_phone}"
+        text = (f"[{self.config.room_name}] {alert.severity.upper()} not acknowledged: "
+                f"{alert.rule_name or alert.rule_id} - {provider}, raised {uk_time(alert.raised_at)}. "
+                + ("Figures in doubt: check with the provider. " if doubt else "") + f"{phone}.")
+        return {
+            "kind": "scc_escalation_page", "version": 1, "idempotency_key": row["idempotency_key"],
+            "hub_id": self.db.hub_id, "room": self.config.room_name, "alert_id": alert.id,
+            "rule_id": alert.rule_id, "rule": alert.rule_name or alert.rule_id, "severity": alert.severity,
+            "provider": {"code": alert.org_code, "name": name}, "metric": alert.metric,
+            "value": value, "threshold": threshold, "detail": alert.detail,
+            "raised": uk_time(alert.raised_at), "raised_utc": s.iso(alert.raised_at),
+            "phone": phone, "figures_in_doubt": doubt, "doubt": [d.words for d in found[:3]],
+            "why": row["reason"], "text": text,
+        }, {"doubt": [d.as_json() for d in found]} if found else ({"doubt_unchecked": unchecked} if unchecked else {})
+
+    def _deliver(self, row: dict, alert: OpenAlert, now: datetime, report: PageReport, real: bool) -> None:
+        body, checked = self.page(row, alert, now)
+        status, error = None, None
+        began = time.monotonic()
+        try:
+            status = self.send(self.config.gateway, body, row["idempotency_key"])
+        except page_sender.PageFailure as exc:
+            error = exc
+        except Exception as exc:  # noqa: BLE001 - unforeseen: transient, tried again
+            error = page_sender.PageFailure(f"{type(exc).__name__}: {exc}", transient=True)
+        at = s.utcnow() if real else now
+        took = round(time.monotonic() - began, 3)
+        with self.db.write() as w:
+            done = self._record(w, row, alert, status, error, at, took, checked, report)
+        if not done:
+            log.warning("escalation page: the page about %s was %s, but another process had taken it over",
+                        alert.id, "sent" if error is None else "not sent")
+        elif error is None:
+            self.last_sent_at = at
+            log.info("escalation page: paged %s about %s (%s)", self.config.gateway.url, alert.id, row["reason"])
+        else:
+            self.last_error = (at, error.reason)
+            log.warning("escalation page: the page about %s failed: %s", alert.id, error.reason)
+
+    def _record(self, w, row: dict, alert: OpenAlert, status, error, at: datetime, took: float, checked: dict,
+                report: PageReport) -> bool:
+        t = s.alert_page
+        uid, attempts = row["alert_uuid"], row["attempts"]
+        before = json.loads(row["attempt_log"])
+        entry = {"n": attempts, "at": s.iso(at), "status": status if error is None else error.status,
+                 "error": error.reason if error else None, "seconds": took, **checked}
+        history = (before + [entry])[-30:]   # the first attempts are counted by ``n``; a log stays small
+        values = {"attempt_log": json.dumps(history), "error": error.reason if error else row["error"]}
+        told = None
+        if error is None:
+            values.update(state="sent", sent_at=at)
+            late = [x for x in before if x.get("error")]
+            told = ("sent", f"went at try {attempts}; the first failed at "
+                            f"{uk_time(datetime.fromisoformat(late[0]['at']))}" if late else None)
+            outcome = "sent"
+        elif error.transient:
+            failures = sum(1 for x in before if x.get("error"))
+            wait = min(self.config.retry_seconds * 2 ** min(failures, 16),
+                       max(self.config.retry_seconds, MAX_RETRY_SECONDS))
+            values.update(next_attempt_at=at + timedelta(seconds=wait))
+            outcome = "retrying"
+            if not failures:
+                told = ("failed", f"{error.reason}; the hub is trying again while the alert is open: "
+                                  "phone the on-call")
+        else:
+            values.update(state="failed")
+            outcome, told = "failed", ("failed", f"{error.reason}: not tried again; phone the on-call")
+        notice = self._notice(w, uid, told, at, attempts, row["reason"]) if told is not None else None
+        if w.conn.execute(update(t).where(t.c.alert_uuid == uid, t.c.state == "pending",
+                                          t.c.attempts == attempts).values(**values)).rowcount != 1:
+            return False
+        getattr(report, outcome).append(uid)
+        if notice is not None:
+            w.emit(NOTICE_KIND, notice.model_dump(mode="json"), alert.org_code)
+        return True
+
+    @staticmethod
+    def _notice(w, uid: str, told: tuple, at: datetime, attempts: int, reason: str) -> p.FeedAlertEscalation | None:
+        """The page's outcome on an ``alert_escalation`` notice; its e-mail fields as the e-mail's row has them
+        now (what an older desktop, which ignores ``page``, shows)."""
+        e = s.alert_escalation
+        row = w.conn.execute(select(e).where(e.c.alert_uuid == uid)).mappings().first()
+        if row is None:
+            return None
+        email_error = row["error"]
+        if row["state"] == "pending":
+            email_error = (f"{email_error}; the hub is trying again while the alert is open" if email_error
+                           else "not sent yet: the hub is trying")
+        page = p.FeedAlertPage(outcome=told[0], at=at, attempts=min(attempts, 1000),
+                               reason=mail_loop.error_text(reason), error=mail_loop.error_text(told[1]))
+        return p.FeedAlertEscalation(
+            alert_uuid=uid, outcome="sent" if row["state"] == "sent" else "failed",
+            at=row["sent_at"] or at, to_name=row["to_name"], to_address=row["to_address"],
+            contact_uuid=row["contact_uuid"], rota=row["rota"],
+            fallback_reason=mail_loop.error_text(row["fallback_reason"]),
+            attempts=min(row["attempts"], 1000), error=mail_loop.error_text(email_error), page=page)
+
+    def _org_name(self, code: str | None) -> str | None:
+        if not code:
+            return None
+        with self.db.read() as conn:
+            return conn.execute(select(s.organisation.c.name).where(s.organisation.c.ods_code == code)).scalar()
+
+
+def health(hub) -> p.HealthPage | None:
+    """``/health``'s ``escalation.page``: None when no gateway is configured."""
+    pager: Pager | None = getattr(hub, "pager", None)
+    if pager is None:
+        return None
+    task = getattr(hub, "pager_task", None)
+    gateway = pager.config.gateway.url
+    sent, failed = pager.last_sent_at, pager.last_error
+    if task is not None and task.done():
+        return p.HealthPage(state="off", gateway=gateway, last_sent_at=sent,
+                            last_error="the hub's paging check has stopped; restart the hub",
+                            last_error_at=None if failed is None else failed[0])
+    failing = failed is not None and (sent is None or failed[0] > sent)
+    return p.HealthPage(state="failing" if failing else "ok", gateway=gateway, last_sent_at=sent,
+                        last_error=None if failed is None else mail_loop.error_text(failed[1]),
+                        last_error_at=None if failed is None else failed[0])
+
+
+async def run(hub) -> None:
+    """Check every ``check_seconds`` until the hub stops; a failing check is logged and tried again."""
+    pager: Pager = hub.pager
+    await mail_loop.check_every(hub, pager.check, pager.check_seconds, "escalation page")

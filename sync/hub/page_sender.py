@@ -1,0 +1,106 @@
+"""The second escalation channel's wire: one HTTPS POST of a small JSON page to the deploying
+organisation's paging or alerting gateway (which turns it into an SMS, a pager message or a call).
+
+Authentication: an HMAC-SHA256 signature, not a bearer token.  The header
+``X-SCC-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` proves the page came from
+this hub and was not altered, and the secret never travels: a gateway's or a TLS-inspecting proxy's
+request log holds a signature good for that one body (and, checked against ``t``, for minutes), where a
+bearer token logged once could send any page to the on-call for ever.  ``Idempotency-Key`` is the same
+for every attempt at one alert's page, so a gateway that got it twice (an answer lost on the way back)
+can drop the copy.
+
+TLS with certificate and host-name checks (``ca_file``: a private CA, as ``smtp.ca_file``), short
+timeouts (connect and each read: ``timeout_seconds``).  What comes back:
+
+- 2xx: delivered to the gateway;
+- 408, 429, 5xx, no answer, refused, reset, timed out: transient, tried again while the alert is open;
+- any other 4xx (a bad signature, a wrong URL), an untrusted certificate, an ``http://`` URL: permanent,
+  not tried again (the set-up is wrong; the room is told to phone).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+DEFAULT_TIMEOUT_SECONDS = 10.0
+SIGNATURE_HEADER = "X-SCC-Signature"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_ANSWER = 2000   # bytes of the gateway's answer kept in an error
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    url: str                         # https://... the gateway's endpoint
+    secret: str = ""                 # the HMAC key (from a file or the environment, never the TOML file)
+    ca_file: str | None = None       # a private CA that signed the gateway's certificate
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+
+    def tls_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.ca_file)
+
+
+class PageFailure(Exception):
+    def __init__(self, reason: str, transient: bool, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.transient = transient
+        self.status = status
+
+
+def signature(secret: str, body: bytes, at: int) -> str:
+    mac = hmac.new(secret.encode(), f"{at}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={at},v1={mac}"
+
+
+def verify(secret: str, header: str, body: bytes, now: float | None = None, tolerance: float = 300) -> bool:
+    """What a gateway does with the header (and the tests' gateway): the signature matches and ``t`` is
+    within ``tolerance`` seconds of now."""
+    try:
+        parts = dict(p.split("=", 1) for p in header.split(","))
+        at = int(parts["t"])
+    except (ValueError, KeyError):
+        return False
+    if abs((time.time() if now is None else now) - at) > tolerance:
+        return False
+    return hmac.compare_digest(signature(secret, body, at), header)
+
+
+def send(settings: PageSettings, page: dict, key: str) -> int:
+    """POST ``page`` with idempotency key ``key``; the HTTP status on 2xx, else :class:`PageFailure`."""
+    url = urlsplit(settings.url)
+    if url.scheme != "https" or not url.hostname:
+        raise PageFailure(f"the paging URL {settings.url!r} is not https://", transient=False)
+    body = json.dumps(page, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = {"Content-Type": "application/json", "User-Agent": "scc-feed-hub",
+               SIGNATURE_HEADER: signature(settings.secret, body, int(time.time())), IDEMPOTENCY_HEADER: key}
+    conn = http.client.HTTPSConnection(url.hostname, url.port or 443, timeout=settings.timeout_seconds,
+                                       context=settings.tls_context())
+    where = f"{url.hostname}:{url.port or 443}"
+    try:
+        conn.request("POST", (url.path or "/") + (f"?{url.query}" if url.query else ""), body=body, headers=headers)
+        answer = conn.getresponse()
+        text = answer.read(MAX_ANSWER).decode("utf-8", "replace").strip()
+    except ssl.SSLCertVerificationError as exc:
+        raise PageFailure(f"the paging gateway's certificate is not trusted ({exc.verify_message}); set "
+                          "paging.ca_file to the CA that signed it", transient=False) from None
+    except (socket.timeout, TimeoutError):
+        raise PageFailure(f"the paging gateway {where} did not answer within {settings.timeout_seconds:g} s",
+                          transient=True) from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise PageFailure(f"the paging gateway {where} could not be reached ({type(exc).__name__}: {exc})",
+                          transient=True) from None
+    finally:
+        conn.close()
+    if 200 <= answer.status < 300:
+        return answer.status
+    said = f"the paging gateway answered {answer.status} {answer.reason}" + (f": {text[:300]}" if text else "")
+    transient = answer.status in (408, 429) or answer.status >= 500
+    raise PageFailure(said, transient=transient, status=answer.status)
