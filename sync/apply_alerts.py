@@ -60,13 +60,32 @@ def apply_escalation(conn: Connection, seq: int, d) -> str | None:
     desktop shows "emailed Dr Priya Raman at 14:32" or why the email failed.  A later notice for the
     same alert (the hub's first failure, a change of address, then the outcome) replaces the
     earlier.  A notice for an alert this replica does not hold (its raise was quarantined here) is
-    quarantined in turn, with that reason: nothing to show it on, and not silently dropped."""
-    values = {"escalation_outcome": d.outcome, "escalated_at": to_utc_text(d.at), "escalated_to": d.to_name,
-              "escalated_address": d.to_address, "escalation_rota": d.rota, "escalation_error": d.error}
-    if conn.execute(update(AlertEvent).where(AlertEvent.uuid == d.alert_uuid).values(**values)).rowcount:
+    quarantined in turn, with that reason: nothing to show it on, and not silently dropped.
+
+    A notice with ``page`` (session 27) is about the hub's page through its paging gateway: only the page's
+    columns are written, so the e-mail's own words stay as its notices left them (an older desktop ignores
+    ``page`` and takes the notice's e-mail fields, which say the e-mail as the hub's row had it then)."""
+    if getattr(d, "page", None) is not None:
+        page = d.page
+        values = {"page_outcome": page.outcome, "paged_at": to_utc_text(page.at),
+                  "page_error": page.error if page.error else None}
+        if conn.execute(update(AlertEvent).where(AlertEvent.uuid == d.alert_uuid).values(**values)).rowcount:
+            # No e-mail notice reached this replica yet (an e-mail never tried, under a stuck process's
+            # lease): the page's notice says the e-mail as the hub has it, so the room sees both.
+            conn.execute(update(AlertEvent).where(AlertEvent.uuid == d.alert_uuid,
+                                                  AlertEvent.escalation_outcome.is_(None)).values(**_email(d)))
+            return None
+        return (f"alert_uuid: no alert {d.alert_uuid} on this replica to record its escalation page on "
+                f"(its raise may have been quarantined here)")
+    if conn.execute(update(AlertEvent).where(AlertEvent.uuid == d.alert_uuid).values(**_email(d))).rowcount:
         return None
     return (f"alert_uuid: no alert {d.alert_uuid} on this replica to record its escalation email on "
             f"(its raise may have been quarantined here)")
+
+
+def _email(d) -> dict:
+    return {"escalation_outcome": d.outcome, "escalated_at": to_utc_text(d.at), "escalated_to": d.to_name,
+            "escalated_address": d.to_address, "escalation_rota": d.rota, "escalation_error": d.error}
 
 
 def _rule(conn: Connection, d) -> None:

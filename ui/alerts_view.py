@@ -65,6 +65,25 @@ def escalation_text(e: alert_centre.Escalation | None, *, short: bool = False) -
     instruction to phone last and the person never named)."""
     if e is None:
         return ""
+    email = _email_text(e, short)
+    page = page_text(e, short=short)
+    return email + (f"\n{page}" if page else "")
+
+
+def page_text(e: alert_centre.Escalation | None, *, short: bool = False) -> str:
+    """The hub's page through its paging gateway (the second channel, session 27), when there was one: the
+    gateway took it, or it failed (why; ``short`` leaves the why to the tooltip), and phone the on-call."""
+    if e is None or not e.page:
+        return ""
+    at = f" at {fmt.local_time(e.paged_at)}" if e.paged_at else ""
+    if e.page == "sent":
+        return f"Paged through the gateway{at}" + (f" ({e.page_error})" if e.page_error and not short else "")
+    if short:
+        return f"Page failed{at} — phone the on-call"
+    return f"Page through the gateway failed{at}: {e.page_error or 'no reason given'}"
+
+
+def _email_text(e: alert_centre.Escalation, short: bool) -> str:
     at = f" at {fmt.local_time(e.at)}" if e.at else ""
     if e.outcome == "sent":   # the hub's words, when it went after failures: "late: its first try failed ..."
         late = (", late" if short else f" ({e.error})") if e.error else ""
@@ -305,7 +324,7 @@ class AlertsView(QWidget):
         follow = "\n".join(t for t in (acknowledged_text(a), escalation_text(a.escalation, short=True)) if t)
         if not follow:
             follow = "Not yet" if a.state == "open" else "—"
-        failed = a.escalation is not None and a.escalation.outcome != "sent"
+        failed = a.escalation is not None and (a.escalation.outcome != "sent" or a.escalation.page == "failed")
         return [cell(a.severity.upper(), colours=SEVERITY_COLOURS.get(a.severity), data=a.uuid),
                 cell(text, tooltip=f"{a.rule_name} ({a.rule})"), cell(a.where), cell(value),
                 cell(fmt.local_time(a.raised_at, with_date=True), tooltip=fmt.age(now, a.raised_at)),

@@ -38,7 +38,8 @@ PAGE_LIMIT = 200   # acknowledged and cleared: a table row each, drawn on the UI
 OPEN_LIMIT = 500
 NO_PROVIDER = ""    # the provider filter's key for alerts about a pillar, the system or this desktop
 # The hub's escalation outcome, when this replica's alert_event has the columns (newer schema).
-ESCALATION_COLUMNS = ("escalation_outcome", "escalated_at", "escalated_to", "escalation_error")
+ESCALATION_COLUMNS = ("escalation_outcome", "escalated_at", "escalated_to", "escalation_error",
+                      "page_outcome", "paged_at", "page_error")   # 0027: the page through the gateway
 _SIDE = {">": ">", ">=": "≥", "<": "<", "<=": "≤", "==": "="}
 
 
@@ -48,6 +49,11 @@ class Escalation:
     at: datetime | None
     to: str | None              # the person emailed
     error: str | None
+    # The hub's page through its paging gateway, the second channel (session 27): "sent"/"failed", when,
+    # and its error (or, when it went after failures, how late). None: no page.
+    page: str | None = None
+    paged_at: datetime | None = None
+    page_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -210,7 +216,8 @@ def _rows(session, query, names: dict[str, str], now: datetime) -> list[CentreAl
         escalation = None
         if esc.get("escalation_outcome"):
             escalation = Escalation(esc["escalation_outcome"], _aware(esc.get("escalated_at")),
-                                    esc.get("escalated_to"), esc.get("escalation_error"))
+                                    esc.get("escalated_to"), esc.get("escalation_error"), esc.get("page_outcome"),
+                                    _aware(esc.get("paged_at")), esc.get("page_error"))
         shown_threshold = _raised_under(a, comparison, threshold, value)
         if a.metric_code == TRANSFER_METRIC and a.threshold is not None:   # raised at the breach: open since
             shown_threshold = _past_threshold(a, now)

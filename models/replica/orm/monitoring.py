@@ -65,6 +65,11 @@ class AlertEvent(Base):
     threshold: Mapped[float | None] = mapped_column(Float)
     # 0019: when the hub put it on its feed (FeedAlert.feed_at): late data raises an alert in the past.
     feed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 0027: the hub's page about it through the paging gateway, its second channel (an alert_escalation
+    # notice's ``page``): "sent" or "failed", when, and the gateway's error (or, when it went, how late).
+    page_outcome: Mapped[str | None] = mapped_column(String(6))
+    paged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    page_error: Mapped[str | None] = mapped_column(Text)
 
 
 class DataQualityFinding(Base):
