@@ -46,6 +46,7 @@ log = logging.getLogger("sync.hub")
 NOTICE_KIND = "alert_escalation"
 MAX_RETRY_SECONDS = 120.0   # a page is the fallback: while its alert is open it is tried at least this often
 EVERY = "every escalated alert is paged (paging.every_escalation)"
+_CHUNK = 500
 
 
 @dataclass
@@ -93,10 +94,14 @@ class Pager:
         room = self.reader.refresh(self.db)
         alerts = {a.id: a for a in room.alerts()}
         t, e = s.alert_page, s.alert_escalation
-        with self.db.read() as conn:
-            paged = set(conn.execute(select(t.c.alert_uuid)).scalars()) if alerts else set()
-            emails = conn.execute(select(e.c.alert_uuid, e.c.state, e.c.created_at, e.c.error).where(
-                e.c.state.in_(("pending", "failed", "sent")))).all() if alerts else []
+        ids = sorted(a for a, live in alerts.items() if live.acknowledged_at is None)
+        paged, emails = set(), []
+        with self.db.read() as conn:   # only the open alerts' rows: a year's e-mails are not read every check
+            for i in range(0, len(ids), _CHUNK):
+                chunk = ids[i:i + _CHUNK]
+                paged |= set(conn.execute(select(t.c.alert_uuid).where(t.c.alert_uuid.in_(chunk))).scalars())
+                emails += conn.execute(select(e.c.alert_uuid, e.c.state, e.c.created_at, e.c.error).where(
+                    e.c.alert_uuid.in_(chunk), e.c.state.in_(("pending", "failed", "sent")))).all()
         found = []
         for uid, state, created, error in emails:
             live = alerts.get(uid)
