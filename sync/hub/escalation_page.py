@@ -277,11 +277,13 @@ class Pager:
         if row["state"] == "pending":
             email_error = (f"{email_error}; the hub is trying again while the alert is open" if email_error
                            else "not sent yet: the hub is trying")
+        tried = [x for x in json.loads(row["attempt_log"] or "[]") if "at" in x]
+        email_at = row["sent_at"] or (datetime.fromisoformat(tried[-1]["at"]) if tried else row["created_at"])
         page = p.FeedAlertPage(outcome=told[0], at=at, attempts=min(attempts, 1000),
                                reason=mail_loop.error_text(reason), error=mail_loop.error_text(told[1]))
         return p.FeedAlertEscalation(
             alert_uuid=uid, outcome="sent" if row["state"] == "sent" else "failed",
-            at=row["sent_at"] or at, to_name=row["to_name"], to_address=row["to_address"],
+            at=email_at, to_name=row["to_name"], to_address=row["to_address"],
             contact_uuid=row["contact_uuid"], rota=row["rota"],
             fallback_reason=mail_loop.error_text(row["fallback_reason"]),
             attempts=min(row["attempts"], 1000), error=mail_loop.error_text(email_error), page=page)

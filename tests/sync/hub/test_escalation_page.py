@@ -82,6 +82,7 @@ def test_an_email_refused_for_good_is_paged_once_signed_and_the_room_sees_it(mak
     d = p.FeedAlertEscalation.model_validate(notice)
     assert (d.outcome, d.page.outcome, d.page.attempts) == ("failed", "sent", 1)
     assert "rejected as spam" in d.error and d.page.reason == body["why"]
+    assert d.at == NOW and d.page.at == NOW + timedelta(seconds=1)   # the e-mail's last try, then the page
     # Never again: a second check, and a second hub object on the same database (a restart).
     assert hub.pager.check(now=NOW + timedelta(minutes=5)).claimed == []
     again = make_hub(settings(smtpd, paging=paging(gateway)))
