@@ -83,6 +83,11 @@ class ForeignLogError(DamagedReplicaError):
     """The file is whole; the write-ahead log beside it belongs to another file (it replaced one)."""
 
 
+class GaveWay(Exception):
+    """A long read stopped for a file swap (:meth:`Store.giving_way`): its connection was given back so the
+    swap need not wait for it; it is asked again on the new file.  Not a fault of the replica or the data."""
+
+
 class ReplicaUnavailableError(StoreError):
     """The replica cannot be opened now for a reason outside it (disk full, I/O error, locked,
     read-only); nothing in it is lost."""
@@ -316,6 +321,10 @@ def _open_failure(path, exc: BaseException) -> Exception:
     return damaged(path, exc) if isinstance(exc, apsw.CorruptError) else unavailable(path, exc)
 
 
+# SQLite virtual-machine steps between two looks at a waiting swap by a read giving way (a few microseconds).
+GIVE_WAY_STEPS = 1000
+
+
 class Store:
     """An open replica: an SQLAlchemy engine over keyed APSW connections (made on first use),
     and one read-only keyed connection of its own for the window's quick reads."""
@@ -333,6 +342,7 @@ class Store:
         self._reading_depth = 0
         self._swap_lock = threading.RLock()   # held while the file is replaced (swap_file): no connection opens
         self._swapping = False
+        self._swap_wanted = threading.Event()   # set from a swap's start to its end: long reads give way
         # Prove the key once, with a clear error; the connection stays as the reader.
         self._reader: apsw.Connection | None = connect_raw(self.path, key, cipher)
         try:
@@ -402,7 +412,15 @@ class Store:
         No connection to the old file may outlive the rename (closing it would delete the new file's
         write-ahead log by name): if a session still holds one after ``wait_s``, nothing is replaced
         and :class:`ReplicaUnavailableError` says so.  If ``replace`` raises, the old file is opened
-        again and the error goes to the caller.  The caller sees to it that nothing writes meanwhile."""
+        again and the error goes to the caller.  The caller sees to it that nothing writes meanwhile.
+        A long read made :meth:`giving_way` (the chain check) stops at once and gives its connection back."""
+        self._swap_wanted.set()   # a long read (giving_way) stops at its next step and gives its connection back
+        try:
+            self._swap_in(replace, wait_s)
+        finally:
+            self._swap_wanted.clear()
+
+    def _swap_in(self, replace, wait_s: float) -> None:
         import time
 
         with self._swap_lock, self._reader_lock:
@@ -428,6 +446,36 @@ class Store:
                     self._reopen()
             finally:
                 self._swapping = False
+
+    @property
+    def swap_wanted(self) -> bool:
+        """True while a file swap (:meth:`swap_file`) is waiting for connections or under way."""
+        wanted = getattr(self, "_swap_wanted", None)   # (PlainReplica: no swaps)
+        return wanted is not None and wanted.is_set()
+
+    @contextlib.contextmanager
+    def giving_way(self, session: "Session", every: int = GIVE_WAY_STEPS) -> Iterator["Session"]:
+        """A long read in ``session`` (the chain check: seconds on a big log) that stops when a file swap
+        starts, so the swap never waits for it nor fails with its connection "still in use": SQLite's
+        progress handler, called every ``every`` virtual-machine steps of the session's statements, aborts the
+        statement under way while :attr:`swap_wanted`, and :class:`GaveWay` is raised from the block.  The
+        handler is taken off before the block ends (the pool's rollback of the connection is never stopped).
+        Python work between two statements is not stopped: the read gives way at its next statement."""
+        wanted = getattr(self, "_swap_wanted", None)   # (PlainReplica: no swaps)
+        if wanted is None:
+            yield session
+            return
+        raw = session.connection().connection.driver_connection.raw
+        raw.set_progress_handler(wanted.is_set, every)
+        try:
+            yield session
+        except Exception as exc:
+            if isinstance(dbapi.apsw_cause(exc), apsw.InterruptError) and wanted.is_set():
+                raise GaveWay(f"a read of {self.path.name} gave way to the file being replaced") from exc
+            raise
+        finally:
+            with contextlib.suppress(apsw.Error):
+                raw.set_progress_handler(None)
 
     def _reopen(self) -> None:
         self._reader = connect_raw(self.path, self._key, self.cipher)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import pytest
 from sqlalchemy import text
@@ -85,3 +86,38 @@ def test_a_replacement_that_fails_leaves_the_old_file_open(store):
     assert _meta(store) == before and not store.closed
     with store.writing() as s:
         s.execute(text("INSERT INTO replica_meta(key, value) VALUES ('still', 'writable')"))
+
+
+def test_a_long_read_giving_way_stops_for_the_swap_and_its_connection_goes_back(store, tmp_path):
+    """A read made ``giving_way`` (the chain check) stops at its next SQLite step once a swap starts, so the
+    swap neither waits for it nor fails; afterwards the same connection reads the new file unhindered (the
+    progress handler taken off), and a read not giving way still refuses the swap (above)."""
+    from models.replica.store import GaveWay
+
+    new = _other_file(store, tmp_path)
+    reading = threading.Event()
+    out: dict = {}
+    long_read = text("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500000000) "
+                     "SELECT count(*) FROM n")   # about a minute of SQLite steps
+
+    def reader() -> None:
+        try:
+            with store.session() as s, store.giving_way(s):
+                reading.set()
+                out["count"] = s.execute(long_read).scalar()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            out["error"] = exc
+    thread = threading.Thread(target=reader)
+    thread.start()
+    assert reading.wait(10)
+    threading.Event().wait(0.2)   # into the statement
+    started = time.perf_counter()
+    store.swap_file(lambda: os.replace(new, store.path), wait_s=5)
+    took = time.perf_counter() - started
+    thread.join(10)
+    assert isinstance(out.get("error"), GaveWay), out
+    assert took < 1.0 and _meta(store)["swapped"] == "yes", took
+    assert not store.swap_wanted
+    with store.session() as s, store.giving_way(s):   # no swap: a read giving way reads on to its end
+        assert s.execute(text("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000) "
+                              "SELECT count(*) FROM n")).scalar() == 100000
