@@ -6,7 +6,9 @@ in one write transaction."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -69,15 +71,33 @@ def check_chain(session, watch: chain_watch.Watch, now: datetime) -> verify.Veri
 
 def _quality(session, assessed: quality.Assessed) -> bool:
     """The findings stored in a savepoint: a fault in it (a finding the table refuses) is logged and
-    undone, and overdue actions are still chased; a fault of the replica itself stops the pass."""
+    undone, and the other chores carry on; a fault of the replica itself stops the pass.  A failed
+    savepoint is ended (:func:`_released`): SQLAlchemy's ``begin_nested()`` undoes it with ``ROLLBACK TO``
+    alone, which leaves it open in SQLite to the end of the transaction (tests/sync/test_apply_savepoints.py
+    says what that cost the feed's apply)."""
     try:
-        with session.begin_nested():
+        with _released(session):
             return quality.store_assessed(session, assessed).changed
     except Exception as exc:  # noqa: BLE001 - told apart: the replica's faults go up
         if replica_fault(exc):
             raise
         log.warning("data-quality checks failed; the other chores carried on", exc_info=True)
         return False
+
+
+@contextlib.contextmanager
+def _released(session) -> Iterator[None]:
+    """``session.begin_nested()`` whose savepoint is released also when the block fails (after SQLAlchemy's
+    ``ROLLBACK TO`` has undone it and put the session's objects back), so none stays open."""
+    nested = session.begin_nested()
+    name = session.connection().get_nested_transaction()._savepoint   # (SQLAlchemy's name for it: sa_savepoint_N)
+    try:
+        with nested:
+            yield
+    except BaseException:
+        if session.in_transaction():   # (a fault that ended the whole transaction left nothing open)
+            session.connection().exec_driver_sql(f"RELEASE SAVEPOINT {name}")   # its own fault goes up instead
+        raise
 
 
 def open_alerts(session) -> int:
