@@ -147,7 +147,7 @@ class ActionsView(QWidget):
         """Draw what the replica holds, and run the chores (overdue alerts, checklists): both off
         the UI thread; when the chores change something the view draws again."""
         store, now = self.store, self.clock()
-        tasks.CollectionOp(self, lambda: housekeeping.run(store, now)).success(self._housekept).failure(
+        tasks.CollectionOp(self, lambda: housekeeping.run(store, now, None)).success(self._housekept).failure(
             self._chores_failed).run_in_background()
         self._read()
 

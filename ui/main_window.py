@@ -163,6 +163,9 @@ class MainWindow(QMainWindow):
         self._after_warm: list[Callable[[], None]] = []
         self._housekeeper = tasks.LatestWrite(self, lambda done: self._housekept(done.open_alerts),
                                               lambda exc: self._housekept(exc))
+        # The data-quality reading before each pass, a read on the read lane (0.2-0.3 s a pass on a year of data
+        # for 40 providers, which every save waited for on the write thread); the pass is asked when it is read.
+        self._quality_reads = tasks.LatestRead(self, self._quality_read, self._quality_failed)
         # The decision log's chain check, a read on the read lane (seconds on a big log: never the write thread).
         self._chain_reads = tasks.LatestRead(self, self._chain_checked, self._chain_failed)
         self._summary: SyncSummary | None = None   # the status bar's last read
@@ -601,12 +604,28 @@ class MainWindow(QMainWindow):
         data the checklists take 0.1-0.9 s) whose changes are announced like any write's.  The tab
         title carries the count of open, unacknowledged alerts; ``housekept`` says a pass's result
         reached the window.  One pass at a time: asks while one runs make one more pass after it.
-        The decision log's chain check, when due, is a read beside it (:meth:`_chain_check_later`)."""
+        The data-quality checks are read first on the read lane, and the pass asked with what they found
+        (:meth:`_quality_read`); the decision log's chain check, when due, is a read beside it
+        (:meth:`_chain_check_later`)."""
         if self._store_closed():
             return
         store, now = self.store, self.clock()
-        self._housekeeper(lambda: _housekeeping_pass(store, now))
+        self._quality_reads(lambda: (now, _quality_reading(store, now)))
         self._chain_check_later()
+
+    def _quality_read(self, read) -> None:
+        """The data-quality reading came (None: it failed on its data, logged): the write pass stores it."""
+        now, assessed = read
+        self._pass(now, assessed)
+
+    def _quality_failed(self, exc: BaseException) -> None:   # a replica fault: the pass runs, and says its own
+        self._pass(self.clock(), None)
+
+    def _pass(self, now: datetime, assessed) -> None:
+        if self._store_closed():
+            return
+        store = self.store
+        self._housekeeper(lambda: _housekeeping_pass(store, now, assessed))
 
     def _chain_check_later(self) -> None:
         """The decision log's chain check (``models.service.housekeeping.check_chain``) on the read lane:
@@ -656,12 +675,20 @@ class MainWindow(QMainWindow):
         self.show_connectivity(self.connectivity)
 
 
-def _housekeeping_pass(store, now: datetime):
+def _housekeeping_pass(store, now: datetime, assessed):
     """One pass through the door, on the task manager's write thread (the import loads the ORM:
-    never on the UI thread, never before the first paint)."""
+    never on the UI thread, never before the first paint); ``assessed``: the data-quality reading,
+    read on the read lane (:func:`_quality_reading`)."""
     from models.service import housekeeping
 
-    return housekeeping.run(store, now)
+    return housekeeping.run(store, now, assessed)
+
+
+def _quality_reading(store, now: datetime):
+    """The data-quality checks' reading through the door, on a read thread (the import as above)."""
+    from models.service import housekeeping
+
+    return housekeeping.assess_quality(store, now)
 
 
 def _chain_check(store, now: datetime):
