@@ -26,6 +26,7 @@ from sync.protocol import (
     FeedBatch,
     Health,
     RecordBatch,
+    RecordHeads,
     RecordReceipt,
     SnapshotInfo,
 )
@@ -211,6 +212,11 @@ class HubClient:
                 raise HubUnreachable(CLOSED) from exc
             raise HubUnreachable(short_reason(exc)) from exc
         return size, digest.hexdigest()
+
+    def record_heads(self, read_timeout: float = 10) -> RecordHeads:
+        """Session 27: each decision chain's head as the hub holds it (``HubRefused`` 404 from an older hub)."""
+        return self._parse(RecordHeads, self._call("GET", "/v1/records/heads", read_timeout=read_timeout),
+                           "record heads")
 
     def push(self, batch: RecordBatch) -> RecordReceipt:
         body = self._call("POST", "/v1/records", data=batch.model_dump_json(),

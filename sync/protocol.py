@@ -552,6 +552,30 @@ class Health(_Msg):
     opel_tables: list[HealthOpelTable] | None = Field(default=None, max_length=32)
 
 
+class DecisionHead(_Msg):
+    """One chain's newest decision as the hub holds it (``GET /v1/records/heads``, session 27, optional: no
+    version change): a device's chain (``device_id``, its highest ``device_seq``) or the hub's own chain (its
+    highest ``hub_seq``); ``position`` is the decision's feed position (a decision's ``hub_seq``)."""
+
+    device_id: Code = Field(min_length=1, max_length=64)
+    device_seq: FeedPosition
+    uuid: Code = Field(min_length=36, max_length=36)
+    content_hash: Code = Field(min_length=64, max_length=64)
+    position: FeedPosition
+    hub_hash: Code | None = Field(default=None, min_length=64, max_length=64)   # the hub chain's head only
+
+
+class RecordHeads(_Msg):
+    """``GET /v1/records/heads`` (session 27, optional; a hub before it answers 404): the head of each
+    device's decision chain the hub holds, and of its own chain, so a desktop can tell an entry removed from
+    its replica that no later link would show (docs/records.md)."""
+
+    hub_id: str | None = None
+    head: FeedPosition   # the hub's newest feed position as it read these
+    devices: list[DecisionHead] = Field(default_factory=list, max_length=100_000)
+    hub: DecisionHead | None = None
+
+
 class SnapshotInfo(_Msg):
     """1.7: the hub's newest published snapshot (``GET /v1/snapshot``): a replica in the desktop's
     schema holding the feed up to ``position``, encrypted with a key of its own (``key``, given

@@ -456,6 +456,7 @@ class MainWindow(QMainWindow):
         def run(stop) -> None:
             engine.run(stop, poll_interval=poll_interval, long_poll=long_poll, on_cycle=cycled)
         loop = tasks.Loop(self, "sync", run, interrupt=engine.client.close)
+        _compare_chain_heads(self.store, engine.client)
         cycled = loop.reporter(self.on_cycle)
         engine.tracker.subscribe(loop.reporter(self.show_connectivity))
         self.show_connectivity(engine.tracker.current)
@@ -696,3 +697,16 @@ def _chain_check(store, now: datetime):
     from models.service import housekeeping
 
     return housekeeping.check_chain(store, now)
+
+
+def _compare_chain_heads(store, client) -> None:
+    """The decision log's chain check compares its heads with the hub's from now on (``sync.record_heads``,
+    a client of its own; the sync's libraries are loaded by now)."""
+    from models.service import housekeeping
+    from sync import record_heads
+    from sync.client import HubClient
+
+    if not isinstance(client, HubClient):   # a stand-in engine's (tests)
+        return
+
+    housekeeping.chain_watch_of(store).ask_hub = record_heads.asker(client)

@@ -7,7 +7,10 @@ snapshots took 10.5-14 s on two shared cores, too long to hold the write thread 
 incremental (:func:`models.records.verify.verify` with ``known``): the rows whose content checked good are
 remembered by a fingerprint of their stored bytes and not hashed again while those bytes are the same, at
 most :data:`BUDGET` others are hashed in one check (a first check of a big log finishes over a few), and
-the chain, amendment, action and removed-entry checks run over every row each time.
+the chain, amendment, action and removed-entry checks run over every row each time.  When the window
+syncs, each check first asks the hub for its chain heads (:attr:`Watch.ask_hub`) and compares them
+(:mod:`models.records.hub_heads`): another desktop's newest decision removed here is named too; the hub
+unreached, nothing is said of that part.
 
 The check is a read on a connection of its own, made off the write thread (the window's read lane,
 ``models.service.housekeeping.check_chain``): it took 2-5 s on 30,000 decisions, and a user's save waited
@@ -33,6 +36,7 @@ import threading
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.sqlite import insert
@@ -63,6 +67,9 @@ class Watch:
     # The newest broken report no write pass has taken yet (its own lock: a write pass never waits for a check).
     _found: verify.VerifyReport | None = field(default=None, repr=False, compare=False)
     _found_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    # Asks the hub for its chain heads (``sync.record_heads.asker``, set by the window when it syncs): the
+    # hub's answer or why there is none.  None: no hub, nothing compared (``models.records.hub_heads``).
+    ask_hub: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
 
     def due(self, now: datetime) -> bool:
         return self.checked_at is None or not (timedelta(0) <= now - self.checked_at < CHECK_EVERY)
@@ -92,7 +99,9 @@ def check(session, watch: Watch, now: datetime) -> verify.VerifyReport | None:
     if not watch.lock.acquire(blocking=False):
         return None
     try:
-        report = verify.verify(session, watch.known, BUDGET)
+        # Asked before the read (the hub's heads, then this replica's cursor and rows: models.records.hub_heads).
+        hub = watch.ask_hub() if watch.ask_hub is not None else None
+        report = verify.verify(session, watch.known, BUDGET, hub=hub)
         watch.checked_at = now if report.unchecked == 0 else None
     finally:
         watch.lock.release()

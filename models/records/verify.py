@@ -23,9 +23,12 @@ ORM's conversions) and checks, in this order of precedence:
   (what it wrote) is still in the log, which catches the newest entry being
   removed, where no later link would show it.
 
-What it cannot see: the newest entries of *another* device removed from this
-replica before the hub chained anything after them.  Entries not yet
-received by the hub are counted, not treated as a fault.
+- **the hub's heads** (when given: ``records verify`` with a hub, the window's chain watch): each chain's
+  newest entry the hub holds at or below the feed position this replica has applied is held here with the
+  same hash (:mod:`models.records.hub_heads`), which catches the newest entries of *another* device removed
+  from this replica before the hub chained anything after them.  Without the hub's answer that cannot be
+  seen, and the report says it was not compared.  Entries not yet received by the hub are counted, not
+  treated as a fault.
 
 Incremental use (the window's housekeeping pass, :mod:`models.records.chain_watch`): given ``known``,
 the fingerprints of the rows whose content checked good before, a row whose stored bytes are the same
@@ -45,12 +48,13 @@ from typing import Any, Iterator
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from models.records import decision_actions, decision_log
+from models.records import decision_actions, decision_log, hub_heads
 from models.replica.orm.types import from_utc_text, to_utc_text
 
 _TIME_FIELDS = ("decided_at", "review_at", "recorded_at")
 _JSON_FIELDS = ("situation_snapshot", "links")
-_CHECK_ORDER = {"removed": 0, "content": 1, "device_chain": 2, "hub_chain": 3, "amendment": 4, "actions": 5}
+_CHECK_ORDER = {"removed": 0, "hub_heads": 1, "content": 2, "device_chain": 3, "hub_chain": 4, "amendment": 5,
+                "actions": 6}
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ class Problem:
     device_id: str
     device_seq: int | None
     hub_seq: int | None
-    check: str  # "content", "device_chain", "hub_chain", "amendment", "actions" or "removed"
+    check: str  # "content", "device_chain", "hub_chain", "amendment", "actions", "removed" or "hub_heads"
     reason: str
 
     def sentence(self) -> str:
@@ -88,6 +92,8 @@ class VerifyReport:
     hub_head: ChainHead | None = None
     not_at_hub: int = 0  # entries the hub has not received yet (no hub_seq)
     unchecked: int = 0   # entries whose content was left for a later call (``budget``)
+    # The chain heads compared with the hub's (models.records.hub_heads); None: the hub was not asked.
+    hub: hub_heads.Compared | None = None
 
     @property
     def intact(self) -> bool:
@@ -102,8 +108,9 @@ class VerifyReport:
             return f"decision log BROKEN: {len(self.problems)} problem(s); first: {self.first_problem.sentence()}"
         hub = (f"hub chain {self.hub_head.entries} entries to hub_seq {self.hub_head.seq} "
                f"(head {self.hub_head.hash[:12]}...)" if self.hub_head else "no entries received by the hub yet")
+        said = f"; {self.hub.said}" if self.hub is not None else ""
         return (f"decision log intact: {self.entries} entries, {len(self.device_heads)} device chain(s), "
-                f"{hub}; {self.not_at_hub} not yet at the hub")
+                f"{hub}; {self.not_at_hub} not yet at the hub{said}")
 
 
 # What the chain, amendment and ordering checks read of each row: the content check reads the whole row as
@@ -339,14 +346,23 @@ def _position(row: dict[str, Any]) -> tuple:
     return (1, 0, str(row["device_id"]), row["device_seq"] or 0)
 
 
-def verify(session: Session, known: dict[str, bytes] | None = None, budget: int | None = None) -> VerifyReport:
+def verify(session: Session, known: dict[str, bytes] | None = None, budget: int | None = None,
+           hub: Any = None) -> VerifyReport:
     """Check the whole decision log in ``session``'s replica; problems sorted in chain order.
 
     ``known`` (updated in place): uuid -> :func:`fingerprint` of the rows whose content checked good; such a
     row unchanged is not hashed again.  ``budget``: content-check at most this many other rows, leaving the
-    rest for a later call (``unchecked``)."""
+    rest for a later call (``unchecked``).  ``hub``: the hub's chain heads (``sync.protocol.RecordHeads``,
+    asked before this read) to compare with (:mod:`models.records.hub_heads`), or the reason they could not
+    be asked (a string: the report says it could not compare); None: not compared."""
     rows: list[dict[str, Any]] = []
     found: list[tuple[dict, str, str]] = []
+    compared = None
+    if isinstance(hub, str):
+        compared = hub_heads.not_compared(hub)
+    elif hub is not None:
+        compared = hub_heads.compare(session, hub)
+        found += [(r, "hub_heads", why) for r, why in compared.problems]
     recorded: dict[str, dict[str, dict]] = {}
     unchecked = 0
     present: set[str] = set()
@@ -387,12 +403,15 @@ def verify(session: Session, known: dict[str, bytes] | None = None, budget: int 
     if known is not None:
         for gone in set(known) - present:
             del known[gone]
-    report = VerifyReport(entries=len(rows), unchecked=unchecked)
+    report = VerifyReport(entries=len(rows), unchecked=unchecked, hub=compared)
     found += [(r, "device_chain", why) for r, why in _check_device_chains(rows, report, _sent_ahead(session))]
     found += [(r, "hub_chain", why) for r, why in _check_hub_chain(rows, report)]
     found += [(r, "amendment", why) for r, why in _check_amendments(rows)]
     found += [(r, "actions", why) for r, why in _check_actions(session, rows, recorded)]
-    found += [(r, "removed", why) for r, why in _check_own_entries(session, rows, unread)]
+    removed = _check_own_entries(session, rows, unread)
+    named = {r["uuid"] for r, _why in removed}   # this desktop's own entry removed: named once, as removed
+    found = [item for item in found if item[1] != "hub_heads" or item[0]["uuid"] not in named]
+    found += [(r, "removed", why) for r, why in removed]
     found.sort(key=lambda item: (_position(item[0]), _CHECK_ORDER[item[1]]))
     report.problems = [Problem(r["uuid"], r["device_id"], r["device_seq"], r["hub_seq"], check, why)
                        for r, check, why in found]

@@ -8,6 +8,7 @@ export cannot be written; 2 bad input (a date, a time, a data file).
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from scc_desktop import paths
@@ -23,6 +24,10 @@ def register(subparsers) -> None:
     verify = add_action(sub, "verify", "check every decision entry's hash, each device chain and the hub chain; "
                                        "name the first broken entry", _verify)
     verify.add_argument("--json", action="store_true", help="print the full report as JSON")
+    verify.add_argument("--hub", default=None, metavar="URL",
+                        help="compare the chain heads with this hub's (default: the hub in the settings, "
+                             "else $SCC_HUB_URL; the token saved for it, else $SCC_HUB_TOKEN)")
+    verify.add_argument("--no-hub", action="store_true", help="check this replica alone; ask no hub")
 
     cards = sub.add_parser("action-cards", help="show (and check) the OPEL action cards")
     cards.add_argument("--file", type=Path, default=None, help="a card file to check instead of the bundled one")
@@ -69,20 +74,54 @@ def _open(args):
     return unlock.open_store(args.path or paths.default_replica())
 
 
+def _hub_heads(args, store):
+    """The hub's chain heads (asked before the replica is read), why they could not be had, or None: no hub
+    configured, or ``--no-hub``."""
+    import os
+
+    from scc_desktop import hub_access
+    from scc_desktop import settings as settings_mod
+    from sync.address import hub_url_problem
+
+    if args.no_hub:
+        return None
+    settings = settings_mod.load()
+    hub = args.hub or settings.hub_url or os.environ.get("SCC_HUB_URL")
+    if not hub:
+        return None
+    problem = hub_url_problem(hub)
+    if problem:
+        raise UserError(f"--hub {hub}: {problem}", 2)
+    saved = hub == settings.hub_url
+    token = hub_access.load_token(store) if saved else os.environ.get(hub_access.TOKEN_ENV)
+    if not token:
+        return f"no token for the hub {hub} (save one with 'scc-desktop connect', or set {hub_access.TOKEN_ENV})"
+    from sync import record_heads
+    from sync.client import HubClient
+
+    return record_heads.ask(HubClient(hub, token, verify=(settings.ca_bundle if saved else None) or True,
+                                      read_timeout=10))
+
+
 def _verify(args) -> int:
     from models.records import verify as records_verify
 
     from models.records import identity_notice
 
-    with _open(args) as store, store.session() as s:
-        report = records_verify.verify(s)
-        renewed = [r.sentence() for r in identity_notice.renewals(s)]
+    with _open(args) as store:
+        hub = _hub_heads(args, store)
+        with store.session() as s:
+            report = records_verify.verify(s, hub=hub)
+            renewed = [r.sentence() for r in identity_notice.renewals(s)]
     if args.json:
         print(json.dumps({
             "intact": report.intact, "entries": report.entries, "not_at_hub": report.not_at_hub,
             "device_heads": [h.__dict__ for h in report.device_heads],
             "hub_head": report.hub_head.__dict__ if report.hub_head else None,
-            "problems": [p.__dict__ for p in report.problems], "identities_before": renewed}, indent=2))
+            "problems": [p.__dict__ for p in report.problems], "identities_before": renewed,
+            "hub_heads": None if report.hub is None else {
+                "compared": report.hub.compared, "said": report.hub.said, "chains": report.hub.chains,
+                "not_yet_here": report.hub.ahead}}, indent=2))
     elif renewed:   # why the log holds more than one chain of this desktop's (each checked on its own)
         print("This replica's identities before the one it has:")
         for line in renewed:
@@ -90,6 +129,8 @@ def _verify(args) -> int:
     if report.intact:
         if not args.json:
             print(report.summary())
+            if report.hub is not None and not report.hub.compared:   # said apart: never read as intact
+                print(f"scc-desktop: {report.hub.said}", file=sys.stderr)
         return 0
     if not args.json:
         for p in report.problems:

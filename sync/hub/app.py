@@ -25,7 +25,8 @@ from starlette.requests import ClientDisconnect
 
 from sync import protocol as p
 from sync.hub import alerts, escalation, feed, intake, jsonbody, messages, openapi, records, retention, storage
-from sync.hub import escalation_health, escalation_page, feed_fast, head_listen, snapshot_files, token_refresh
+from sync.hub import escalation_health, escalation_page, feed_fast, head_listen, record_heads, snapshot_files
+from sync.hub import token_refresh
 from sync.hub.auth import ADMIN, READ_FEED, Principal, authenticate, cached_principal, require
 from sync.hub.core import Hub
 from sync.hub.errors import ApiError, validation
@@ -261,6 +262,14 @@ def create_app(hub: Hub) -> FastAPI:
         body = await read_json(request, hub.config.max_body_bytes)
         receipt = await run_in_threadpool(records.push, hub, who, body)
         return JSONResponse(receipt.model_dump())
+
+    @app.get("/v1/records/heads")
+    def get_record_heads(who: Principal = Depends(principal)) -> JSONResponse:
+        """Session 27, optional: the head of each decision chain this hub holds (sync/hub/record_heads.py)."""
+        require(who, READ_FEED, "read the feed")
+        with hub.db.read() as conn:
+            found = record_heads.heads(conn, hub.db.hub_id, hub.db.head(conn))
+        return JSONResponse(found.model_dump(mode="json"))
 
     @app.get("/v1/quarantine")
     def get_quarantine(after_id: int = Query(0, ge=0, le=INT64_MAX), limit: int = Query(100, ge=1, le=1000),

@@ -18,7 +18,7 @@ from models.records import verify as records_verify
 from models.replica.identity import BEFORE_KEY
 from models.replica.orm import DecisionEntry, OutboxItem, ReplicaMeta
 from models.replica.store import Store
-from sync import authoring
+from sync import authoring, record_heads
 from sync.client import HubClient
 from sync.engine import SyncEngine
 from tests.models.conftest import PASSPHRASE
@@ -63,9 +63,12 @@ def _settled(*desks):
         with desk.store.session() as s:
             refused = s.scalars(select(OutboxItem.last_error).where(OutboxItem.rejected_at.is_not(None))).all()
             unsent = s.scalars(select(OutboxItem.uuid).where(OutboxItem.sent_at.is_(None))).all()
-            report = records_verify.verify(s)
+        heads = record_heads.ask(desk.client)   # asked before the read, as verify and the watch do
+        with desk.store.session() as s:
+            report = records_verify.verify(s, hub=heads)
         assert refused == [] and unsent == []
         assert report.intact, [p.sentence() for p in report.problems]
+        assert report.hub.compared and report.hub.ahead == 0, report.hub.said   # a renewed identity: nothing false
 
 
 def test_a_decision_on_a_copied_replica_reaches_the_hub_under_an_identity_of_its_own(sqlite_hub, make_desktop,

@@ -18,6 +18,7 @@ from models.records import verify as records_verify
 from models.replica.orm import DecisionEntry, OutboxItem
 from models.replica.store import Store
 from models.service import transfers as door
+from sync import record_heads
 from sync.client import HubClient
 from sync.engine import SyncEngine
 from tests.models.conftest import PASSPHRASE
@@ -59,11 +60,13 @@ def _entry(desk, uid):
         return e.device_id, e.device_seq, e.content_hash, e.hub_hash is not None
 
 
-def _whole(desk):
+def _whole(desk, hub):
+    heads = record_heads.ask(HubClient(hub.url, hub.tokens["room_lead"]))   # the hub's chain heads compared too
     with desk.store.session() as s:
         refused = s.scalars(select(OutboxItem.last_error).where(OutboxItem.rejected_at.is_not(None))).all()
         unsent = s.scalars(select(OutboxItem.uuid).where(OutboxItem.sent_at.is_(None))).all()
-        report = records_verify.verify(s)
+        report = records_verify.verify(s, hub=heads)
+    assert report.hub.compared and report.hub.ahead == 0, report.hub.said
     return refused, unsent, report.intact, [p.sentence() for p in report.problems]
 
 
@@ -101,5 +104,5 @@ def test_a_decision_whose_receipt_was_lost_keeps_the_identity_the_hub_took_it_un
     # The decision keeps the identity, number and hash the hub took it under, on both desktops.
     assert _entry(b, on_b) == _entry(a, on_b) == (shared, 2, held[2], True)
     for desk in (a, b):
-        assert _whole(desk) == ([], [], True, [])
+        assert _whole(desk, sqlite_hub) == ([], [], True, [])
     assert lost.error is not None   # the cycle failed with its push: no pull after it

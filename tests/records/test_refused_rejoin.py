@@ -18,7 +18,7 @@ from models.records.verify import verify
 from models.replica.orm import AlertEvent, DecisionEntry, OutboxItem
 from models.replica.orm.types import utcnow
 from models.service import housekeeping
-from sync import authoring
+from sync import authoring, record_heads
 from sync.engine import SyncEngine
 from tests.sync.snapshot_world import join, snapshot_world
 
@@ -64,9 +64,13 @@ def test_a_decision_the_hub_refused_is_still_in_the_log_after_a_rejoin_and_nothi
 
             store, outcome = join(world, store, rejoin=True)   # the hub's snapshot, this desktop's outbox carried
             assert outcome.joined, outcome.line
+            # the watch compares the chain heads with the hub's (session 27): nothing false after a rejoin
+            housekeeping.chain_watch_of(store).ask_hub = record_heads.asker(world.client())
+            heads = record_heads.ask(world.client())
             with store.session() as s:
-                report = verify(s)
+                report = verify(s, hub=heads)
                 assert report.intact, report.summary()   # was: "... it was removed", for good
+                assert report.hub.compared and report.hub.ahead >= 1, report.hub.said   # the tail not yet here
                 entry = s.get(DecisionEntry, refused)
                 assert entry is not None and entry.hub_seq is None   # carried: the room's own record of it
                 assert s.get(DecisionEntry, kept) is None   # sent after the snapshot: the tail brings it
@@ -76,10 +80,12 @@ def test_a_decision_the_hub_refused_is_still_in_the_log_after_a_rejoin_and_nothi
             assert _chain_alerts(store) == []
 
             assert world.engine(store).run_once().error is None   # the tail, the accepted decision in it
+            heads = record_heads.ask(world.client())
             with store.session() as s:
                 assert s.get(DecisionEntry, kept).hub_seq is not None
-                report = verify(s)
+                report = verify(s, hub=heads)
                 assert report.intact and report.entries >= 2, report.summary()
+                assert report.hub.compared and report.hub.ahead == 0, report.hub.said
             later = now + chain_watch.CHECK_EVERY
             housekeeping.check_chain(store, later)
             housekeeping.run(store, later)
@@ -87,8 +93,11 @@ def test_a_decision_the_hub_refused_is_still_in_the_log_after_a_rejoin_and_nothi
 
             with store.raw() as conn:   # an accepted decision removed with SQL is still named
                 conn.execute("DELETE FROM decision_entry WHERE uuid = ?", (kept,))
+            heads = record_heads.ask(world.client())
             with store.session() as s:
-                removed = [p for p in verify(s).problems if p.check == "removed"]
+                problems = verify(s, hub=heads).problems
+            removed = [p for p in problems if p.check == "removed"]
             assert [p.uuid for p in removed] == [kept], removed
+            assert [p.uuid for p in problems].count(kept) == 1, problems   # named once, as removed
         finally:
             store.close()
