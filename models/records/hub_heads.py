@@ -17,6 +17,7 @@ Compared here, in the read that checks the log (the feed cursor and the rows of 
 - a decision held here under its uuid but another device or number is not missing: a replica that found it
   shared its identity with a copy records the decisions the hub did not hold again under a new identity
   (``sync.shared_identity``), and one whose receipt was lost may have been among them;
+- one this replica quarantined from the feed (it could not store it) is named as such, not as removed;
 - entries held here that the hub has not (not yet sent, or refused by the hub) are not this comparison's
   business: verify's other checks and the outbox say what they are.
 
@@ -101,6 +102,12 @@ def _judged(session: Session, head, row, held_hash: str | None, hub_hash: str | 
                                     {"u": head.uuid}).first()
         if elsewhere is not None:   # recorded again under this replica's new identity (sync.shared_identity)
             return None
+        kept = session.execute(text(
+            "SELECT errors FROM quarantined_record WHERE source = 'feed:record' AND released_at IS NULL "
+            "AND instr(payload, :u) > 0 LIMIT 1"), {"u": head.uuid}).first()
+        if kept is not None:   # never stored here: this replica could not apply it from the feed
+            return ghost, (f"{_name(head)} held by the hub is missing here: this replica quarantined it from the "
+                           f"feed and never stored it ({str(kept[0])[:200]})")
         return ghost, (f"{_name(head)} held by the hub is missing here (the hub took it at feed position "
                        f"{head.position}, which this replica has applied): it was removed from this replica")
     if row[0] != head.uuid:

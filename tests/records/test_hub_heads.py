@@ -70,6 +70,16 @@ def test_another_desktops_newest_decision_deleted_here_is_named_by_verify_and_th
     assert report.first_problem.uuid == newest.uuid
     assert f"decision {_device(a, first)}/2 held by the hub is missing here" in said, said
 
+    # one this replica could not store from the feed (quarantined, as sync.apply keeps it) is named as such
+    with b.store.raw() as conn:
+        conn.execute("INSERT INTO quarantined_record (received_at, source, payload, errors) VALUES "
+                     "('2026-12-06T03:00:00.000000+00:00', 'feed:record', ?, '[\"data.device_seq: odd\"]')",
+                     (f'{{"kind": "record", "uuid": "{newest.uuid}"}}',))
+    kept = _verify(b, record_heads.ask(b.client)).first_problem.reason
+    assert "quarantined it from the feed and never stored it" in kept and "odd" in kept, kept
+    with b.store.raw() as conn:
+        conn.execute("DELETE FROM quarantined_record")
+
     # records verify, with the hub named on the command line (its token from the environment)
     monkeypatch.setenv("SCC_HUB_TOKEN", sqlite_hub.tokens["room_lead"])
     assert cli.main(["records", "verify", "--path", str(b.store.path), "--hub", sqlite_hub.url]) == 1
