@@ -24,16 +24,29 @@ def ask(client: HubClient) -> RecordHeads | str:
         return f"the hub could not be reached ({exc})"
 
 
-def asker(client: HubClient):
-    """A function asking the hub ``client`` syncs with, through a client of its own (made at the first ask);
-    it answers "the sync was stopped" once ``client`` is closed."""
-    own: list[HubClient] = []
+class Asker:
+    """Asks the hub ``client`` syncs with, through a client of its own (made at the first ask); answers "the
+    sync with the hub was stopped" once ``client`` or this is closed.  :meth:`close` (any thread) ends a
+    request in flight at once, as the sync's client's does, so a closing window does not wait for it."""
 
-    def asked() -> RecordHeads | str:
-        if client.closed:
+    def __init__(self, client: HubClient) -> None:
+        self.client = client
+        self._own: HubClient | None = None
+        self._closed = False
+
+    def __call__(self) -> RecordHeads | str:
+        if self._closed or self.client.closed:
             return "the sync with the hub was stopped"
-        if not own:
-            token = client.session.headers["Authorization"].removeprefix("Bearer ")
-            own.append(HubClient(client.base_url, token, verify=client.verify, read_timeout=10))
-        return ask(own[0])
-    return asked
+        if self._own is None:
+            token = self.client.session.headers["Authorization"].removeprefix("Bearer ")
+            self._own = HubClient(self.client.base_url, token, verify=self.client.verify, read_timeout=10)
+        return ask(self._own)
+
+    def close(self) -> None:
+        self._closed = True
+        if self._own is not None:
+            self._own.close()
+
+
+def asker(client: HubClient) -> Asker:
+    return Asker(client)

@@ -455,8 +455,13 @@ class MainWindow(QMainWindow):
         back with its cursor (applied again at the next start)."""
         def run(stop) -> None:
             engine.run(stop, poll_interval=poll_interval, long_poll=long_poll, on_cycle=cycled)
-        loop = tasks.Loop(self, "sync", run, interrupt=engine.client.close)
-        _compare_chain_heads(self.store, engine.client)
+        heads = _compare_chain_heads(self.store, engine.client)   # the chain check asks the hub too
+
+        def interrupt() -> None:
+            engine.client.close()
+            if heads is not None:
+                heads.close()
+        loop = tasks.Loop(self, "sync", run, interrupt=interrupt)
         cycled = loop.reporter(self.on_cycle)
         engine.tracker.subscribe(loop.reporter(self.show_connectivity))
         self.show_connectivity(engine.tracker.current)
@@ -699,14 +704,15 @@ def _chain_check(store, now: datetime):
     return housekeeping.check_chain(store, now)
 
 
-def _compare_chain_heads(store, client) -> None:
+def _compare_chain_heads(store, client):
     """The decision log's chain check compares its heads with the hub's from now on (``sync.record_heads``,
-    a client of its own; the sync's libraries are loaded by now)."""
+    a client of its own, closed with the sync's; the sync's libraries are loaded by now).  Returns the asker
+    (None for a stand-in engine's client, which leaves the check as it was)."""
     from models.service import housekeeping
     from sync import record_heads
     from sync.client import HubClient
 
     if not isinstance(client, HubClient):   # a stand-in engine's (tests)
-        return
-
-    housekeeping.chain_watch_of(store).ask_hub = record_heads.asker(client)
+        return None
+    asked = housekeeping.chain_watch_of(store).ask_hub = record_heads.asker(client)
+    return asked

@@ -87,9 +87,12 @@ def compare(session: Session, heads) -> Compared:
         found.ahead += 1
     waiting = (f"; {found.ahead} not compared yet: the feed has not brought them here (this replica is at "
                f"position {cursor})" if found.ahead else "")
-    found.said = (f"{found.chains} chain head(s) compared with the hub's: "
-                  + (f"{len(found.problems)} missing or different here" if found.problems else "the same here")
-                  + waiting)
+    if found.chains == 0:
+        found.said = "no chain head compared with the hub's yet" + waiting
+    else:
+        found.said = (f"{found.chains} chain head(s) compared with the hub's: "
+                      + (f"{len(found.problems)} missing or different here" if found.problems else "the same here")
+                      + waiting)
     return found
 
 

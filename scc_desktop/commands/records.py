@@ -25,8 +25,8 @@ def register(subparsers) -> None:
                                        "name the first broken entry", _verify)
     verify.add_argument("--json", action="store_true", help="print the full report as JSON")
     verify.add_argument("--hub", default=None, metavar="URL",
-                        help="compare the chain heads with this hub's (default: the hub in the settings, "
-                             "else $SCC_HUB_URL; the token saved for it, else $SCC_HUB_TOKEN)")
+                        help="compare the chain heads with this hub's (default: $SCC_HUB_URL, else the hub in "
+                             "the settings; the token saved for that one, else $SCC_HUB_TOKEN)")
     verify.add_argument("--no-hub", action="store_true", help="check this replica alone; ask no hub")
 
     cards = sub.add_parser("action-cards", help="show (and check) the OPEL action cards")
@@ -86,7 +86,7 @@ def _hub_heads(args, store):
     if args.no_hub:
         return None
     settings = settings_mod.load()
-    hub = args.hub or settings.hub_url or os.environ.get("SCC_HUB_URL")
+    hub = args.hub or os.environ.get("SCC_HUB_URL") or settings.hub_url   # as 'scc-desktop sync' chooses
     if not hub:
         return None
     problem = hub_url_problem(hub)

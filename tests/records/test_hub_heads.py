@@ -18,8 +18,6 @@ from models.replica.orm.types import utcnow
 from models.service import housekeeping
 from scc_desktop import cli
 from sync import authoring, record_heads
-from sync.client import HubClient
-from sync.engine import SyncEngine
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -161,16 +159,17 @@ def test_nothing_false_on_a_normal_run_mid_sync_and_offline(sqlite_hub, make_des
 
 
 def test_the_window_compares_with_the_hub_it_syncs_with(sqlite_hub, make_desktop):
-    """The window's sync start hands the watch an asker with a client of its own; a closed sync says so."""
+    """The window's sync start hands the watch an asker with a client of its own, closed with the sync's."""
     from ui import main_window
 
     desk = make_desktop(sqlite_hub, "w")
-    main_window._compare_chain_heads(desk.store, desk.client)
+    asked = main_window._compare_chain_heads(desk.store, desk.client)
     watch = housekeeping.chain_watch_of(desk.store)
-    assert watch.ask_hub is not None and not isinstance(watch.ask_hub(), str)
-    desk.client.close()
-    assert watch.ask_hub() == "the sync with the hub was stopped"
-    stale = SyncEngine(desk.store, HubClient(sqlite_hub.url, sqlite_hub.tokens["room_lead"]))
-    main_window._compare_chain_heads(desk.store, object())   # a stand-in client: left as it was
-    assert housekeeping.chain_watch_of(desk.store).ask_hub is watch.ask_hub
-    stale.client.close()
+    assert watch.ask_hub is asked and not isinstance(asked(), str)
+    asked.close()   # the window closing (the sync loop's interrupt)
+    assert asked() == "the sync with the hub was stopped"
+    again = main_window._compare_chain_heads(desk.store, desk.client)
+    desk.client.close()   # the sync's own client closed
+    assert again() == "the sync with the hub was stopped"
+    assert main_window._compare_chain_heads(desk.store, object()) is None   # a stand-in engine's: left as it was
+    assert watch.ask_hub is again
