@@ -2,11 +2,13 @@
 (``models.records.hub_heads``): the answer, or why there is none, in words for the report.
 
 The window asks on its read lane with a client of its own (same hub, token and TLS settings as the sync's),
-so the sync loop's long-poll and this request never share a connection, and closing the window, which
-closes the sync's client, is not held by this one for longer than its timeouts (connect 3 s, read 10 s).
+so the sync loop's long-poll and this request never share a connection; it is closed with the sync's (the
+window's sync loop interrupts both), which ends a request in flight at once, so closing never waits for it.
 """
 
 from __future__ import annotations
+
+import threading
 
 from sync.client import HubClient, HubRefused, HubUnreachable
 from sync.protocol import RecordHeads
@@ -33,19 +35,24 @@ class Asker:
         self.client = client
         self._own: HubClient | None = None
         self._closed = False
+        self._lock = threading.Lock()   # a close from another thread never misses the client being made
 
     def __call__(self) -> RecordHeads | str:
-        if self._closed or self.client.closed:
-            return "the sync with the hub was stopped"
-        if self._own is None:
-            token = self.client.session.headers["Authorization"].removeprefix("Bearer ")
-            self._own = HubClient(self.client.base_url, token, verify=self.client.verify, read_timeout=10)
-        return ask(self._own)
+        with self._lock:
+            if self._closed or self.client.closed:
+                return "the sync with the hub was stopped"
+            if self._own is None:
+                token = self.client.session.headers["Authorization"].removeprefix("Bearer ")
+                self._own = HubClient(self.client.base_url, token, verify=self.client.verify, read_timeout=10)
+            own = self._own
+        return ask(own)
 
     def close(self) -> None:
-        self._closed = True
-        if self._own is not None:
-            self._own.close()
+        with self._lock:
+            self._closed = True
+            own = self._own
+        if own is not None:
+            own.close()
 
 
 def asker(client: HubClient) -> Asker:

@@ -32,6 +32,7 @@ No Qt, no transaction of its own; :class:`Watch` is held per open replica by the
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid as uuidlib
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ SEVERITY = "warning"
 CHECK_EVERY = timedelta(minutes=5)
 # Rows content-hashed in one check at most: 3,000 with 40-provider snapshots took about 1 s.
 BUDGET = 3000
+log = logging.getLogger(__name__)
 _NAMESPACE = uuidlib.UUID("3b0f6a52-8c1e-4f4d-9a77-1d2c5e6f8a90")
 
 
@@ -100,7 +102,7 @@ def check(session, watch: Watch, now: datetime) -> verify.VerifyReport | None:
         return None
     try:
         # Asked before the read (the hub's heads, then this replica's cursor and rows: models.records.hub_heads).
-        hub = watch.ask_hub() if watch.ask_hub is not None else None
+        hub = _asked(watch.ask_hub) if watch.ask_hub is not None else None
         report = verify.verify(session, watch.known, BUDGET, hub=hub)
         watch.checked_at = now if report.unchecked == 0 else None
     finally:
@@ -108,6 +110,16 @@ def check(session, watch: Watch, now: datetime) -> verify.VerifyReport | None:
     if not report.intact:
         watch.found(report)
     return report
+
+
+def _asked(ask_hub: Callable[[], Any]) -> Any:
+    """The hub's heads or why there are none; a fault of the asking itself is a reason too, never the end of
+    the check (the rest of the log is checked as before, and the next check asks again)."""
+    try:
+        return ask_hub()
+    except Exception as exc:  # noqa: BLE001 - the hub comparison is one part; the log's own checks go on
+        log.warning("asking the hub for its chain heads failed; the log is checked without them", exc_info=True)
+        return f"asking the hub failed ({type(exc).__name__}: {str(exc)[:200]})"
 
 
 def alert_uuid(problem: verify.Problem) -> str:

@@ -24,10 +24,11 @@ def register(subparsers) -> None:
     verify = add_action(sub, "verify", "check every decision entry's hash, each device chain and the hub chain; "
                                        "name the first broken entry", _verify)
     verify.add_argument("--json", action="store_true", help="print the full report as JSON")
-    verify.add_argument("--hub", default=None, metavar="URL",
+    against = verify.add_mutually_exclusive_group()
+    against.add_argument("--hub", default=None, metavar="URL",
                         help="compare the chain heads with this hub's (default: $SCC_HUB_URL, else the hub in "
                              "the settings; the token saved for that one, else $SCC_HUB_TOKEN)")
-    verify.add_argument("--no-hub", action="store_true", help="check this replica alone; ask no hub")
+    against.add_argument("--no-hub", action="store_true", help="check this replica alone; ask no hub")
 
     cards = sub.add_parser("action-cards", help="show (and check) the OPEL action cards")
     cards.add_argument("--file", type=Path, default=None, help="a card file to check instead of the bundled one")

@@ -9,8 +9,8 @@ for its own chain (receipt order) its highest ``hub_seq`` with its ``hub_hash``;
 Index reads only: the devices are walked one index seek each over ``decision_number``'s key (device_id,
 device_seq) (a recursive query, as neither SQLite nor PostgreSQL skips through an index on its own), each
 device's highest number is one more seek, its feed position one read of ``record`` by its key, and the hub
-chain's head one seek on ``record.hub_seq``'s unique index and its feed row by its key. A year of 2,950 decisions and 30,000 were
-measured (docs/records.md).
+chain's head one seek on ``record.hub_seq``'s unique index and its feed row by its key.  A year of 2,950
+decisions and 30,000 were measured (docs/records.md).
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ def test_another_desktops_newest_decision_deleted_here_is_named_by_verify_and_th
     assert any(p.check == "hub_heads" and "reads another content hash here" in p.reason for p in changed.problems)
 
 
-def test_nothing_false_on_a_normal_run_mid_sync_and_offline(sqlite_hub, make_desktop):
+def test_nothing_false_on_a_normal_run_mid_sync_and_offline(sqlite_hub, make_desktop, cli_env, capsys, monkeypatch):
     a, b, _first, newest = _room(sqlite_hub, make_desktop)
     for desk in (a, b):
         report = _verify(desk, record_heads.ask(desk.client))
@@ -155,6 +155,17 @@ def test_nothing_false_on_a_normal_run_mid_sync_and_offline(sqlite_hub, make_des
     watch = chain_watch.Watch(ask_hub=record_heads.asker(b.client))
     with b.store.session() as s:
         assert chain_watch.check(s, watch, utcnow()).intact
+
+    def broken():
+        raise RuntimeError("a fault of the asking itself")
+    with b.store.session() as s:   # the log is still checked, and says why the hub part was not
+        faulty = chain_watch.check(s, chain_watch.Watch(ask_hub=broken), utcnow())
+    assert faulty.intact and "asking the hub failed (RuntimeError" in faulty.summary()
+    monkeypatch.setenv("SCC_HUB_TOKEN", sqlite_hub.tokens["room_lead"])
+    assert cli.main(["records", "verify", "--path", str(b.store.path), "--hub", sqlite_hub.url]) == 0
+    out, err = capsys.readouterr()
+    assert "not compared with the hub's chain heads: the hub could not be reached" in out + err
+    assert "the same here" not in out + err
     sqlite_hub.start()
 
 
