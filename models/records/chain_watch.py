@@ -102,7 +102,7 @@ def check(session, watch: Watch, now: datetime) -> verify.VerifyReport | None:
         return None
     try:
         # Asked before the read (the hub's heads, then this replica's cursor and rows: models.records.hub_heads).
-        hub = _asked(watch.ask_hub) if watch.ask_hub is not None else None
+        hub = ask(watch.ask_hub) if watch.ask_hub is not None else None
         report = verify.verify(session, watch.known, BUDGET, hub=hub)
         watch.checked_at = now if report.unchecked == 0 else None
     finally:
@@ -112,7 +112,7 @@ def check(session, watch: Watch, now: datetime) -> verify.VerifyReport | None:
     return report
 
 
-def _asked(ask_hub: Callable[[], Any]) -> Any:
+def ask(ask_hub: Callable[[], Any]) -> Any:
     """The hub's heads or why there are none; a fault of the asking itself is a reason too, never the end of
     the check (the rest of the log is checked as before, and the next check asks again)."""
     try:

@@ -43,6 +43,12 @@ def log_page(store, flt: rq.DecisionFilter = rq.DecisionFilter()) -> LogPage:
 
 
 def verify(store) -> records_verify.VerifyReport:
-    """The log's device and hub hash chains checked (``models.records.verify``)."""
+    """The log's device and hub hash chains checked (``models.records.verify``), and its chain heads compared
+    with the hub's when the window syncs with one (the chain watch's asker, ``models.records.hub_heads``)."""
+    from models.records import chain_watch
+    from models.service import housekeeping
+
+    ask = housekeeping.chain_watch_of(store).ask_hub
+    hub = chain_watch.ask(ask) if ask is not None else None   # asked before the read
     with store.session() as s:
-        return records_verify.verify(s)
+        return records_verify.verify(s, hub=hub)

@@ -480,8 +480,11 @@ class DecisionsView(QWidget):
             self.verify_button.setEnabled(True)
             self.status.say(report.summary())
             details = "\n".join(p.sentence() for p in report.problems) or None
+            alone = report.hub is not None and not report.hub.compared   # never "intact" for the hub's part
             self.dialog = show_message(self, "Decision log verification",
-                                       ("The decision log is intact. " if report.intact else
+                                       ("The decision log is intact here; it could not be compared with the "
+                                        "hub's. " if report.intact and alone else
+                                        "The decision log is intact. " if report.intact else
                                         "The decision log is BROKEN: it was changed outside the app. ")
                                        + report.summary(), problem=not report.intact, details=details)
 
