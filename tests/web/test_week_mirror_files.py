@@ -35,9 +35,34 @@ def _why(hub, db_path) -> str:
                                "FROM week_ahead_shared").fetchall()
     except sqlite3.Error as exc:
         row = exc
+    tasks = _tasks(hub.proc.pid)   # before the dump: running (R) or waiting in the kernel (S, with its wchan)
     os.kill(hub.proc.pid, signal.SIGUSR1)
-    time.sleep(2)
-    return f"week_ahead_shared: {row}\nhub log:\n{hub.log()[-20000:]}"
+    time.sleep(5)
+    return f"week_ahead_shared: {row}\nthreads (name, state, kernel wait, CPU ticks):\n{tasks}\nhub log:\n{hub.log()[-60000:]}"
+
+
+def _tasks(pid: int) -> str:
+    """Each thread of ``pid`` as the kernel sees it: a deadlock waits (S, futex_wait...) with its CPU ticks
+    still; a starved or busy thread runs (R) and its ticks grow between two looks a second apart."""
+    def look() -> dict[str, tuple[str, str, int]]:
+        out = {}
+        for tid in sorted(os.listdir(f"/proc/{pid}/task")):
+            try:
+                stat = open(f"/proc/{pid}/task/{tid}/stat").read()
+                name, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+                wchan = open(f"/proc/{pid}/task/{tid}/wchan").read().strip()
+                out[tid] = (name, f"{rest[0]} {wchan}", int(rest[11]) + int(rest[12]))
+            except OSError:
+                continue
+        return out
+    try:
+        first = look()
+        time.sleep(1)
+        second = look()
+    except OSError as exc:
+        return f"(could not read /proc/{pid}/task: {exc})"
+    return "\n".join(f"  {tid} {name}: {state}, ticks {first.get(tid, (0, 0, 0))[2]} -> {ticks}"
+                     for tid, (name, state, ticks) in second.items())
 
 
 def _left(folder) -> list[str]:
