@@ -44,8 +44,8 @@ class HealthBlocker(FaultProxy):
         super().__init__(upstream_url, seed=0, fault_rate=0.0)
 
     def _handle(self, client, fault, delay, cut) -> None:
-        client.settimeout(IO_TIMEOUT_S)
         try:
+            client.settimeout(IO_TIMEOUT_S)   # inside: the proxy's stop may have closed it already
             request = _read_request(client)
             if request is None:
                 return
