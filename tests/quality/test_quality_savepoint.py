@@ -9,11 +9,9 @@ SQLite shows the statements it runs (``trace_v2``); the test replays them as a s
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
-import apsw
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from models.replica.orm.types import utcnow
 from models.service import housekeeping, quality
@@ -21,44 +19,21 @@ from sync import authoring
 from tests.models.conftest import FAST_KDF, PASSPHRASE
 from tests.quality.test_housekeeping_hook import _notice
 from tests.support.replica import fresh_replica
+from tests.support.savepoints import replay, traced
 
-OPEN = re.compile(r"^\s*SAVEPOINT\s+(\w+)", re.I)
-END = re.compile(r"^\s*(RELEASE|ROLLBACK\s+TO)\s+(?:SAVEPOINT\s+)?(\w+)", re.I)
 REJECTED = ('[{"index": 0, "type": "observation", "metric": "ga_bed_occupancy_pct",'
             ' "errors": [{"field": "items.0.value", "reason": "180 is outside the valid range"}]}]')
 
 
 def _pass_traced(store, now) -> tuple[object, list[str]]:
-    statements: list[str] = []
-
-    def watch(dbapi_connection, _record, _proxy) -> None:
-        dbapi_connection.raw.trace_v2(apsw.SQLITE_TRACE_STMT, lambda info: statements.append(info["sql"]),
-                                      id="savepoints")
-
-    store.engine.dispose()   # every connection made anew, so each is traced from its checkout
-    event.listen(store.engine, "checkout", watch)
-    try:
+    with traced(store) as statements:
         return housekeeping.run(store, now), statements
-    finally:
-        event.remove(store.engine, "checkout", watch)
 
 
 def _open_at_the_end(statements: list[str]) -> tuple[list[str], int]:
     """The savepoints still open when the pass committed, and how many were rolled back to."""
-    stack, rolled_back = [], 0
-    for sql in statements:
-        if (m := OPEN.match(sql)):
-            stack.append(m.group(1))
-        elif (m := END.match(sql)):
-            name = m.group(2)
-            assert name in stack, f"{sql!r} ends a savepoint that is not open"
-            if m.group(1).upper() == "RELEASE":
-                del stack[stack.index(name):]
-            else:
-                rolled_back += 1
-        elif sql.strip().upper().startswith(("COMMIT", "ROLLBACK", "END")):
-            assert stack == [], f"the transaction ended with savepoint(s) {stack} still open"
-    return stack, rolled_back
+    replayed = replay(statements)
+    return replayed.open_at_end, replayed.rolled_back
 
 
 def test_a_refused_finding_ends_its_savepoint_and_the_other_chores_still_write(tmp_path, caplog):

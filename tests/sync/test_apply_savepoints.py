@@ -6,25 +6,20 @@ every page changed for the rest of the batch, and each ``RELEASE`` walked it.  O
 sync of six weeks of handovers for 7 sites (32,740 items, 24 of them refused by the replica's check
 that a handover is not before its arrival) a ``RELEASE`` grew from 10 us to 2 ms within a batch, and
 the sync took 49 s; without the refused items it took a fifth of that (``benchmarks/bench_apply.py
---handovers``).  SQLite shows the statements it runs (``trace_v2``); the test replays them as a stack.
+--handovers``).  SQLite shows the statements it runs (``trace_v2``); the test replays them as a stack (tests/support/savepoints.py).
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, timezone
-
-import apsw
-from sqlalchemy import event
 
 from models.replica.ingest import ObservationValidator
 from sync.apply import apply_batch
 from sync.protocol import FeedBatch, FeedItem
 from tests.models.conftest import store, store_path  # noqa: F401
+from tests.support.savepoints import replay, traced
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
-OPEN = re.compile(r"^\s*SAVEPOINT\s+(\w+)", re.I)
-END = re.compile(r"^\s*(RELEASE|ROLLBACK\s+TO)\s+(?:SAVEPOINT\s+)?(\w+)", re.I)
 
 
 def handovers(n: int, bad_every: int) -> list[FeedItem]:
@@ -52,36 +47,11 @@ def test_each_savepoint_of_a_batch_is_ended_when_items_are_refused(store):  # no
     items = handovers(300, bad_every=100)
     batch = FeedBatch(items=items, observations=None, next_after=items[-1].seq, head=items[-1].seq,
                       server_time=T0.isoformat(), last_provider_data_at=T0.isoformat())
-    statements: list[str] = []
-
-    def trace(info: dict) -> None:
-        statements.append(info["sql"])
-
-    def watch(dbapi_connection, _record, _proxy) -> None:
-        dbapi_connection.raw.trace_v2(apsw.SQLITE_TRACE_STMT, trace, id="savepoints")
-
-    event.listen(store.engine, "checkout", watch)
-    try:
+    with traced(store) as statements:
         report = apply_batch(store, batch, ObservationValidator({}))
-    finally:
-        event.remove(store.engine, "checkout", watch)
 
     assert report.quarantined == 3 and report.applied == 597
-    stack, most, rolled_back = [], 0, 0
-    for sql in statements:
-        if (m := OPEN.match(sql)):
-            stack.append(m.group(1))
-            most = max(most, len(stack))
-        elif (m := END.match(sql)):
-            name = m.group(2)
-            assert name in stack, f"{sql!r} ends a savepoint that is not open"
-            if m.group(1).upper() == "RELEASE":
-                del stack[stack.index(name):]
-            else:
-                rolled_back += 1
-                del stack[stack.index(name) + 1:]
-        elif sql.lstrip().upper().startswith("COMMIT"):
-            assert stack == [], f"savepoints still open at the commit: {len(stack)} ({stack[:3]}...)"
-    assert rolled_back >= 3       # the refused items were undone in their savepoints
-    assert most <= 2, f"savepoints nested {most} deep"
-    assert any(s.lstrip().upper().startswith("COMMIT") for s in statements)
+    replayed = replay(statements)
+    assert replayed.rolled_back >= 3       # the refused items were undone in their savepoints
+    assert replayed.deepest <= 2, f"savepoints nested {replayed.deepest} deep"
+    assert replayed.open_at_end == [] and replayed.commits == 1
