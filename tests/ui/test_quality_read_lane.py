@@ -18,12 +18,11 @@ import pytest
 
 from models.records import quality as records_quality
 from models.replica.orm.types import utcnow
-from models.service import decisions, quality
+from models.service import quality
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.quality.test_housekeeping_hook import _notice
-from tests.ui.test_chain_alert import Clock, settle
+from tests.ui.test_chain_alert import Clock, save_asked, settle
 from tests.ui.ui_probe import settled  # noqa: F401
-from ui import tasks
 from ui.main_window import MainWindow
 
 pytestmark = pytest.mark.usefixtures("settled")
@@ -52,13 +51,7 @@ def test_a_save_asked_with_a_pass_does_not_wait_for_the_quality_reading_and_the_
     qtbot.addWidget(window)
     passes: list[int] = []
     window.housekept.connect(passes.append)
-    saved: list[float] = []
-    asked = time.perf_counter()
-    new = decisions.NewDecision(decision_maker="Dr Lead", decision_maker_role="Director on-call",
-                                decision="Open the escalation ward", rationale="OPEL 4 at two trusts",
-                                recorded_by="Room support", decided_at=clock.at)
-    tasks.CollectionOp(window, lambda: decisions.record_decision(store, new)).success(
-        lambda _done: saved.append(time.perf_counter() - asked)).run_in_background()
+    saved = save_asked(window, store, clock.at)
     qtbot.waitUntil(lambda: bool(saved) and bool(passes), timeout=30_000)
     settle()
     print(f"a save asked with the first pass took {saved[0]:.2f} s (quality reading forced to {SLOW_S} s more); "
