@@ -39,6 +39,12 @@ class Said:
     # clock), and when that was found (``unknown_seen_at``); the fields above are that last answer.
     unknown_since: datetime | None = None
     unknown_seen_at: datetime | None = None
+    # The second channel, paging through a gateway (``Health.escalation.page``, session 27): "ok", "failing"
+    # or "off"; None when the hub pages through none (or is older than paging).
+    page: str | None = None
+    page_gateway: str | None = None
+    page_error: str | None = None
+    page_error_at: datetime | None = None
 
     @property
     def off(self) -> bool:
@@ -59,9 +65,14 @@ class Watch:
         if answer is not None and self.asker.generation != self._taken:
             self._taken = self.asker.generation
             said = answer.escalation
+            page = None if said is None else said.page
             self.current = (Said(told=False, learned_at=now) if said is None else
                             Said(told=True, on=said.email == "on", reason=said.reason,
-                                 last_check_at=said.last_check_at, learned_at=now))
+                                 last_check_at=said.last_check_at, learned_at=now,
+                                 page=None if page is None else page.state,
+                                 page_gateway=None if page is None else page.gateway,
+                                 page_error=None if page is None else page.last_error,
+                                 page_error_at=None if page is None else page.last_error_at))
         answered = self.asker.answered_at
         if self.current is not None and answered is not None and now - answered >= unknown_after:
             # /health has not answered for that long: the last word is kept, said to be old.

@@ -21,9 +21,9 @@ from ui.main_window import MainWindow
 class Desk:
     """A main window over a new replica, syncing with ``hub`` as the app does."""
 
-    def __init__(self, qtbot, tmp_path, hub) -> None:
+    def __init__(self, qtbot, tmp_path, hub, name: str = "desk") -> None:
         self.qtbot = qtbot
-        self.store = fresh_replica(tmp_path / "desk" / "scc.db", PASSPHRASE, kdf=FAST_KDF)
+        self.store = fresh_replica(tmp_path / name / "scc.db", PASSPHRASE, kdf=FAST_KDF)
         self.window = MainWindow(self.store, clock=utcnow)
         qtbot.addWidget(self.window)
         self.window.resize(1366, 768)
@@ -64,7 +64,8 @@ class DeskHub:
 
     def desk(self, hub: HubProcess) -> Desk:
         """A desk syncing with ``hub``, closed after the test (before the hubs stop)."""
-        desk = Desk(self.qtbot, self.tmp_path, hub)
+        name = "desk" if not self.desks else f"desk-{len(self.desks) + 1}"
+        desk = Desk(self.qtbot, self.tmp_path, hub, name)
         self.desks.append(desk)
         return desk
 
