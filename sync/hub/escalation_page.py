@@ -223,7 +223,8 @@ class Pager:
                         alert.id, "sent" if error is None else "not sent")
         elif error is None:
             self.last_sent_at = at
-            log.info("escalation page: paged %s about %s (%s)", self.config.gateway.url, alert.id, row["reason"])
+            log.info("escalation page: paged %s about %s (%s)", page_sender.where(self.config.gateway.url), alert.id,
+                     row["reason"])
         else:
             self.last_error = (at, error.reason)
             log.warning("escalation page: the page about %s failed: %s", alert.id, error.reason)
@@ -301,7 +302,7 @@ def health(hub) -> p.HealthPage | None:
     if pager is None:
         return None
     task = getattr(hub, "pager_task", None)
-    gateway = pager.config.gateway.url
+    gateway = page_sender.where(pager.config.gateway.url)   # never the URL: it may hold a token
     sent, failed = pager.last_sent_at, pager.last_error
     if task is not None and task.done():
         return p.HealthPage(state="off", gateway=gateway, last_sent_at=sent,

@@ -73,17 +73,28 @@ def verify(secret: str, header: str, body: bytes, now: float | None = None, tole
     return hmac.compare_digest(signature(secret, body, at), header)
 
 
+def where(url: str) -> str:
+    """The gateway as it may be shown or logged: ``host:port`` only. A gateway's URL often carries a token in
+    its path or query (a webhook's), and /health, which says the gateway, needs no sign-in."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{parts.hostname or '?'}:{port or 443}"
+
+
 def send(settings: PageSettings, page: dict, key: str) -> int:
     """POST ``page`` with idempotency key ``key``; the HTTP status on 2xx, else :class:`PageFailure`."""
     url = urlsplit(settings.url)
     if url.scheme != "https" or not url.hostname:
-        raise PageFailure(f"the paging URL {settings.url!r} is not https://", transient=False)
+        raise PageFailure(f"the paging URL (to {where(settings.url)}) is not https://", transient=False)
     body = json.dumps(page, ensure_ascii=False, separators=(",", ":")).encode()
     headers = {"Content-Type": "application/json", "User-Agent": "scc-feed-hub",
                SIGNATURE_HEADER: signature(settings.secret, body, int(time.time())), IDEMPOTENCY_HEADER: key}
     conn = http.client.HTTPSConnection(url.hostname, url.port or 443, timeout=settings.timeout_seconds,
                                        context=settings.tls_context())
-    where = f"{url.hostname}:{url.port or 443}"
+    where_ = where(settings.url)
     try:
         conn.request("POST", (url.path or "/") + (f"?{url.query}" if url.query else ""), body=body, headers=headers)
         answer = conn.getresponse()
@@ -92,10 +103,10 @@ def send(settings: PageSettings, page: dict, key: str) -> int:
         raise PageFailure(f"the paging gateway's certificate is not trusted ({exc.verify_message}); set "
                           "paging.ca_file to the CA that signed it", transient=False) from None
     except (socket.timeout, TimeoutError):
-        raise PageFailure(f"the paging gateway {where} did not answer within {settings.timeout_seconds:g} s",
+        raise PageFailure(f"the paging gateway {where_} did not answer within {settings.timeout_seconds:g} s",
                           transient=True) from None
     except (OSError, http.client.HTTPException) as exc:
-        raise PageFailure(f"the paging gateway {where} could not be reached ({type(exc).__name__}: {exc})",
+        raise PageFailure(f"the paging gateway {where_} could not be reached ({type(exc).__name__}: {exc})",
                           transient=True) from None
     finally:
         conn.close()

@@ -89,7 +89,7 @@ def test_an_email_refused_for_good_is_paged_once_signed_and_the_room_sees_it(mak
     assert again.pager.check(now=NOW + timedelta(minutes=10)).claimed == []
     assert len(gateway.pages) == 1
     said = escalation_health.state(hub)
-    assert said.page.state == "ok" and said.page.gateway == gateway.url and said.page.last_sent_at is not None
+    assert said.page.state == "ok" and said.page.gateway == f"127.0.0.1:{gateway.port}" and said.page.last_sent_at is not None
 
 
 def test_an_email_not_gone_within_its_minutes_is_paged_then_and_not_before(make_hub, smtpd, gateway):
@@ -219,3 +219,31 @@ def test_a_page_that_cannot_be_sent_unencrypted():
     with pytest.raises(page_sender.PageFailure) as exc:
         page_sender.send(PageSettings("http://127.0.0.1:9/x", SECRET), {}, "k")
     assert not exc.value.transient and "not https://" in exc.value.reason
+
+
+def test_health_and_the_log_name_the_gateway_by_host_never_its_url_a_token_in_it_or_a_long_one(
+        make_hub, smtpd, gateway, caplog):
+    """A webhook-style gateway URL holds its token in the path or query; /health (no sign-in) and the hub's
+    log say host:port only. Before: /health carried the whole URL, and one over 300 characters made
+    /health's own model refuse it (ValidationError: the probe answered 500)."""
+    token = "tok-" + "s3cr3t" * 60
+    cfg = paging(gateway)
+    cfg = dataclasses.replace(cfg, gateway=dataclasses.replace(cfg.gateway, url=f"{gateway.url}?token={token}"))
+    hub = make_hub(settings(smtpd, paging=cfg))
+    rota(hub)
+    uid = raise_alert(hub, NOW - timedelta(minutes=20))
+    smtpd.fail_next(SPAM)
+    assert hub.escalation.check(now=NOW).failed == [uid]
+    with caplog.at_level("INFO", logger="sync.hub"):
+        assert hub.pager.check(now=NOW + timedelta(seconds=1)).sent == [uid]
+    said = escalation_health.state(hub)
+    assert said.page.state == "ok" and said.page.gateway == f"127.0.0.1:{gateway.port}"
+    assert "s3cr3t" not in said.model_dump_json() and "s3cr3t" not in caplog.text
+    gateway.stop()   # a failure's words too
+    uid2 = raise_alert(hub, NOW - timedelta(minutes=19))
+    smtpd.fail_next(SPAM)
+    assert hub.escalation.check(now=NOW + timedelta(minutes=1)).failed == [uid2]
+    assert hub.pager.check(now=NOW + timedelta(minutes=1, seconds=1)).retrying == [uid2]
+    said = escalation_health.state(hub)
+    assert said.page.state == "failing" and "s3cr3t" not in said.model_dump_json()
+    assert "s3cr3t" not in json.dumps([n for n in notices(hub)]) and "s3cr3t" not in caplog.text

@@ -32,7 +32,7 @@ def test_an_email_refused_for_good_is_paged_by_the_hub_process_and_the_desktop_s
     hub = start_hub(tmp_path, env=env)
     try:
         said = requests.get(f"{hub.url}/health", timeout=5).json()["escalation"]
-        assert said["email"] == "on" and said["page"]["state"] == "ok" and said["page"]["gateway"] == gateway.url
+        assert said["email"] == "on" and said["page"]["state"] == "ok" and said["page"]["gateway"] == f"127.0.0.1:{gateway.port}"
         desk = make_desktop(hub, "lead")
         now = datetime.now(UTC)
         priya = authoring.upsert_contact(desk.store, author="room.lead", name="Dr Priya Raman",
