@@ -26,6 +26,7 @@ import http.client
 import json
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -95,20 +96,44 @@ def send(settings: PageSettings, page: dict, key: str) -> int:
     conn = http.client.HTTPSConnection(url.hostname, url.port or 443, timeout=settings.timeout_seconds,
                                        context=settings.tls_context())
     where_ = where(settings.url)
+    # The socket timeout bounds each read, not the whole: a gateway answering a byte at a time held an
+    # attempt for as long as it liked (past the page's lease, when a second hub process may take it).
+    # At the attempt's bound the socket is shut, which ends a read in progress.
+    bound = 2 * settings.timeout_seconds
+    cut = threading.Event()
+
+    def _cut() -> None:
+        cut.set()
+        sock = conn.sock
+        if sock is not None:
+            try:
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)   # the plain socket's: the TLS state is left alone
+            except OSError:
+                pass
+
+    timer = threading.Timer(bound, _cut)
+    timer.daemon = True
+    timer.start()
     try:
         conn.request("POST", (url.path or "/") + (f"?{url.query}" if url.query else ""), body=body, headers=headers)
         answer = conn.getresponse()
         text = answer.read(MAX_ANSWER).decode("utf-8", "replace").strip()
-    except ssl.SSLCertVerificationError as exc:
-        raise PageFailure(f"the paging gateway's certificate is not trusted ({exc.verify_message}); set "
-                          "paging.ca_file to the CA that signed it", transient=False) from None
-    except (socket.timeout, TimeoutError):
-        raise PageFailure(f"the paging gateway {where_} did not answer within {settings.timeout_seconds:g} s",
-                          transient=True) from None
-    except (OSError, http.client.HTTPException) as exc:
-        raise PageFailure(f"the paging gateway {where_} could not be reached ({type(exc).__name__}: {exc})",
-                          transient=True) from None
+    except Exception as exc:
+        if cut.is_set():
+            raise PageFailure(f"the paging gateway {where_} did not answer in full within {bound:g} s",
+                              transient=True) from None
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            raise PageFailure(f"the paging gateway's certificate is not trusted ({exc.verify_message}); set "
+                              "paging.ca_file to the CA that signed it", transient=False) from None
+        if isinstance(exc, (socket.timeout, TimeoutError)):
+            raise PageFailure(f"the paging gateway {where_} did not answer within {settings.timeout_seconds:g} s",
+                              transient=True) from None
+        if isinstance(exc, (OSError, http.client.HTTPException)):
+            raise PageFailure(f"the paging gateway {where_} could not be reached ({type(exc).__name__}: {exc})",
+                              transient=True) from None
+        raise
     finally:
+        timer.cancel()
         conn.close()
     if 200 <= answer.status < 300:
         return answer.status

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import socket
 import ssl
 import threading
 from dataclasses import dataclass
@@ -129,3 +130,47 @@ class Gateway:
             self.server.shutdown()
             self.server.server_close()
             self.server = None
+
+
+class Trickle:
+    """A gateway that takes the TLS connection and the page, then answers one byte every ``gap`` seconds
+    (a stalled proxy, a gateway streaming): each read comes well within a socket timeout, the whole never."""
+
+    def __init__(self, folder: Path, gap: float = 0.3) -> None:
+        self.ca, cert, key = make_ca_and_cert(folder, "trickle")
+        self.gap = gap
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(cert, key)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.stopped = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}/v1/pages"
+
+    def _serve(self) -> None:
+        self.listener.settimeout(0.1)
+        while not self.stopped.is_set():
+            try:
+                raw, _ = self.listener.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._answer, args=(raw,), daemon=True).start()
+
+    def _answer(self, raw) -> None:
+        try:
+            with self.context.wrap_socket(raw, server_side=True) as tls:
+                tls.settimeout(5)
+                tls.recv(65536)
+                for byte in b"HTTP/1.1 202 Accepted\r\nContent-Length: 11\r\n\r\n" + b'{"ok":true}':
+                    if self.stopped.wait(self.gap):
+                        return
+                    tls.sendall(bytes([byte]))
+        except OSError:
+            pass
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.listener.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -247,3 +248,21 @@ def test_health_and_the_log_name_the_gateway_by_host_never_its_url_a_token_in_it
     said = escalation_health.state(hub)
     assert said.page.state == "failing" and "s3cr3t" not in said.model_dump_json()
     assert "s3cr3t" not in json.dumps([n for n in notices(hub)]) and "s3cr3t" not in caplog.text
+
+
+def test_a_gateway_that_answers_a_byte_at_a_time_is_given_up_on_within_the_attempts_bound(tmp_path):
+    """Each read within timeout_seconds, the answer never whole: the attempt ends after twice
+    timeout_seconds (connection, then answer) as transient, inside the page's lease, so a second hub
+    process never takes a page still in flight, and the pager is not held. Before: 22 s for 70 bytes."""
+    from tests.sync.hub.page_gateway import Trickle
+    slow = Trickle(tmp_path, gap=0.3)
+    try:
+        settings_ = PageSettings(slow.url, SECRET, str(slow.ca), timeout_seconds=1)
+        began = time.monotonic()
+        with pytest.raises(page_sender.PageFailure) as failed:
+            page_sender.send(settings_, {"kind": "scc_escalation_page"}, "scc-page-test")
+        took = time.monotonic() - began
+    finally:
+        slow.stop()
+    assert 1.5 <= took < 4, took
+    assert failed.value.transient and "did not answer in full within 2 s" in failed.value.reason
