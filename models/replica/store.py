@@ -430,9 +430,9 @@ class Store:
             try:
                 self._reader.close()
                 self._reader = None
-                in_use = None
+                in_use = old_pool = None
                 if self._engine is not None:
-                    in_use = self._in_use
+                    in_use, old_pool = self._in_use, self._engine.pool
                     self._engine.dispose()   # idle connections closed; new ones wait on the swap lock
                 deadline = time.monotonic() + wait_s
                 while in_use is not None and in_use.count and time.monotonic() < deadline:
@@ -441,6 +441,10 @@ class Store:
                     if in_use is not None and in_use.count:
                         raise unavailable(self.path, apsw.BusyError(
                             f"{in_use.count} connection(s) still in use after {wait_s:g} s"))
+                    if old_pool is not None:
+                        # A connection given back since dispose() (a read giving way, a session ending) went
+                        # into the old pool, open on the old file until the garbage collector came by.
+                        old_pool.dispose()
                     replace()
                 finally:
                     self._reopen()
