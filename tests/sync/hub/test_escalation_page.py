@@ -90,7 +90,8 @@ def test_an_email_refused_for_good_is_paged_once_signed_and_the_room_sees_it(mak
     assert again.pager.check(now=NOW + timedelta(minutes=10)).claimed == []
     assert len(gateway.pages) == 1
     said = escalation_health.state(hub)
-    assert said.page.state == "ok" and said.page.gateway == f"127.0.0.1:{gateway.port}" and said.page.last_sent_at is not None
+    assert said.page.state == "ok" and said.page.gateway == f"127.0.0.1:{gateway.port}"
+    assert said.page.last_sent_at is not None
 
 
 def test_an_email_not_gone_within_its_minutes_is_paged_then_and_not_before(make_hub, smtpd, gateway):
