@@ -21,6 +21,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from sync import protocol as p
+from sync.hub import open_files
 from sync.hub.app import HSTS, SECURITY_HEADERS, create_app
 from sync.hub.core import Hub, HubConfig
 from sync.hub.storage import RETRY_AFTER_SECONDS
@@ -206,6 +207,7 @@ def serve(hub: Hub, host: str = "127.0.0.1", port: int = 8765, *,
           on_listening: Callable[[str], None] = print, log_level: str = "info",
           tls: TLS | None = None, reuse_port: bool = False) -> None:
     """Serve ``hub`` in this process until SIGINT/SIGTERM (blocking); the caller closes the hub."""
+    open_files.raise_limit(CONCURRENCY_LIMIT)   # a descriptor per connected desktop
     sock = bind(host, port, reuse_port=reuse_port)
     if hasattr(signal, "SIGUSR1") and threading.current_thread() is threading.main_thread():
         try:   # ``kill -USR1 <pid>``: every thread's stack to the log (a hub that hangs says where)
