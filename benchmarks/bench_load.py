@@ -38,6 +38,14 @@ health, 3 NHS 111, 1 ambulance).  For ``--minutes`` of wall time:
     hub's and PostgreSQL's, with the whole machine's in the same window (other work on a
     shared machine shows there). ``--quick --light`` is the CI smoke test of this mode.
 
+``--db sqlite``
+    The hub on an SQLite file instead (one hub process: SQLite is for one machine,
+    ``docs/deployment.md``). ``--light --db sqlite --desktops 1000`` is the many-desktops run on
+    the database a trial or a single-machine hub uses; ``--quick --light --db sqlite --desktops 50``
+    its CI smoke test. Every run also samples the hub processes once a second (their threads,
+    resident memory and open files at the peak), reads their open-files limits, and counts the
+    clients' failed or refused requests (each retried after 0.5 s, as the engine does).
+
 The regional rate (``docs/reliability.md``, "Regional scale"): England's 42 ICSs sit in 7
 NHS regions, 3 to 11 ICSs each (6 on average), so a region's providers submit at 3 to
 11 times one ICS's rate; ``--rate 10`` is about the largest region at real time, and since
@@ -69,6 +77,7 @@ Usage::
     .venv/bin/python benchmarks/bench_load.py                      # 10 min, 50 desktops, 10x
     .venv/bin/python benchmarks/bench_load.py --quick              # 10 s, 6 desktops (CI's smoke test)
     .venv/bin/python benchmarks/bench_load.py --quick --light --hub-processes 2   # the same, regional mode
+    .venv/bin/python benchmarks/bench_load.py --quick --light --db sqlite --desktops 50   # an SQLite hub
     .venv/bin/python benchmarks/bench_load.py --update-doc docs/reliability.md
 """
 
@@ -107,6 +116,7 @@ GO_FILE = "go"            # the measured window begins (hub and client CPU, answ
 QUIET_FILE = "quiet"
 STOP_FILE = "stop.json"
 DOC_BLOCK = "bench_load"
+DB_NAMES = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
 
 
 # --- one desktop worker process (protocol clients) ----------------------------------------------------
@@ -284,6 +294,10 @@ class LoadResult:
     hub_cpu_ms_per_answer: float | None = None
     window_s: float = 0.0                 # the measured window (the submissions' wall time)
     postgres_cpu_s: float | None = None   # the cluster's processes in it
+    db: str = "postgresql"                # the hub's database: postgresql (a throwaway cluster) or sqlite (a file)
+    hub_peak: dict = field(default_factory=dict)   # the hub processes' threads, RSS and open files at their peak
+    hub_nofile: list = field(default_factory=list)  # each hub process's open-files limit (soft, hard)
+    client_failures: int = 0              # the clients' failed or refused requests (each a retry after 0.5 s)
     machine_cpu_s: float | None = None    # every process on the machine in it (this run and anyone else's)
     problems: list = field(default_factory=list)
     load_before: str = ""
@@ -370,6 +384,47 @@ def _machine_busy_s() -> float | None:
         return None
 
 
+def _proc_status(pid: int) -> dict | None:
+    """Threads, resident memory (MiB) and open file descriptors of a live process (Linux ``/proc``)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        threads = int(re.search(r"^Threads:\s+(\d+)", status, re.M).group(1))
+        rss_kib = int(re.search(r"^VmRSS:\s+(\d+)", status, re.M).group(1))
+        fds = len(os.listdir(f"/proc/{pid}/fd"))
+    except (OSError, AttributeError, ValueError):
+        return None
+    return {"threads": threads, "rss_mib": round(rss_kib / 1024, 1), "fds": fds}
+
+
+def _nofile(pid: int) -> tuple[int | str, int | str] | None:
+    """A live process's open-files limit, (soft, hard), from ``/proc/<pid>/limits``."""
+    try:
+        for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+            if line.startswith("Max open files"):
+                soft, hard = line.split()[3:5]
+                return tuple(int(x) if x.isdigit() else x for x in (soft, hard))
+    except OSError:
+        pass
+    return None
+
+
+class HubSampler(threading.Thread):
+    """Samples the hub processes' threads, memory and open files once a second; ``peak`` is the
+    largest of each (summed over the processes at one sample)."""
+
+    def __init__(self, pids: list[int]) -> None:
+        super().__init__(daemon=True)
+        self.pids, self.peak, self.stop = pids, {}, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(1.0):
+            each = [_proc_status(pid) for pid in self.pids]
+            if None in each:
+                continue
+            for key in ("threads", "rss_mib", "fds"):
+                self.peak[key] = round(max(self.peak.get(key, 0), sum(e[key] for e in each)), 1)
+
+
 def _hub_counts(db_url: str) -> dict:
     from sqlalchemy import create_engine, text
 
@@ -389,8 +444,8 @@ def _hub_counts(db_url: str) -> dict:
 
 
 def run(minutes: float, rate: float, desktops: int, engines: int, record_every: float, folder: Path,
-        progress=print, hub_processes: int = 1, light: bool = False, client_processes: int | None = None
-        ) -> LoadResult:
+        progress=print, hub_processes: int = 1, light: bool = False, client_processes: int | None = None,
+        db: str = "postgresql") -> LoadResult:
     import requests
 
     from sync.protocol import PROTOCOL_VERSION, VERSION_HEADER
@@ -401,7 +456,7 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
     from tests.support.hub_group import process_cpu_s
 
     res = LoadResult(minutes=minutes, rate=rate, desktops=desktops, engines=engines, hub_processes=hub_processes,
-                     light=light, load_before=" ".join(f"{x:.2f}" for x in os.getloadavg()))
+                     light=light, db=db, load_before=" ".join(f"{x:.2f}" for x in os.getloadavg()))
     sim = sim_ics.simulator()
     span = timedelta(seconds=minutes * 60 * rate)
     # From a quarter-hour (every acute trust's observations are due then), wholly in the past.
@@ -411,13 +466,14 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
     subs = sim.submissions(start, end)
     bodies = [(s.submission_id, json.dumps(s.payload, default=str).encode(), len(s.payload["items"])) for s in subs]
     offsets = [max((s.submitted_at - start).total_seconds(), 0.0) / rate for s in subs]
-    cluster = start_cluster()
-    hub = workers = None
+    cluster = start_cluster() if db == "postgresql" else None
+    hub = workers = sampler = None
     engine_procs: list[tuple[subprocess.Popen, Path]] = []
     try:
-        db_url = cluster.create_database()
+        db_url = cluster.create_database() if cluster else f"sqlite:///{folder / 'hub.db'}"
         hub = start_hubs(folder, db_url, sim.organisations(), hub_processes)
-        progress(f"{hub_processes} hub process(es) on PostgreSQL at {hub.url}; {len(bodies)} submissions "
+        res.hub_nofile = [_nofile(proc.pid) for proc in hub.procs]
+        progress(f"{hub_processes} hub process(es) on {DB_NAMES[db]} at {hub.url}; {len(bodies)} submissions "
                  f"over {minutes} min")
         protocol_clients = desktops - engines
         workers = []
@@ -440,7 +496,10 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
         def clients_cpu() -> float | None:
             each = [process_cpu_s(w.pid) for w in workers]
             return None if None in each else sum(each)
-        cpu0, client0, pg0, machine0 = hub.cpu_s(), clients_cpu(), _cluster_cpu_s(cluster), _machine_busy_s()
+        cpu0, client0, machine0 = hub.cpu_s(), clients_cpu(), _machine_busy_s()
+        pg0 = _cluster_cpu_s(cluster) if cluster else None
+        sampler = HubSampler([proc.pid for proc in hub.procs])
+        sampler.start()
         (folder / GO_FILE).touch()
         timings: dict[str, tuple[float, float, int, int]] = {}
         lock = threading.Lock()
@@ -472,7 +531,10 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
                 if progress and (i + 1) % 500 == 0:
                     progress(f"  {i + 1}/{len(bodies)} submissions posted")
         wall = time.perf_counter() - t_start
-        cpu1, client1, pg1, machine1 = hub.cpu_s(), clients_cpu(), _cluster_cpu_s(cluster), _machine_busy_s()
+        cpu1, client1, machine1 = hub.cpu_s(), clients_cpu(), _machine_busy_s()
+        pg1 = _cluster_cpu_s(cluster) if cluster else None
+        sampler.stop.set()
+        res.hub_peak = dict(sampler.peak)
         (folder / QUIET_FILE).touch()
         res.window_s = round(wall, 1)
         res.postgres_cpu_s = None if pg0 is None or pg1 is None else round(pg1 - pg0, 2)
@@ -517,6 +579,7 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
             if not d["positions_ok"]:
                 res.problems.append(f"{d['device']}: positions not 1..head in order")
             res.problems += d["problems"][:3]
+            res.client_failures += d.get("problem_count", 0)
             for sid, (t0, _, _, _) in ok.items():
                 got = d["notices"].get(sid)
                 if got is None:
@@ -546,6 +609,8 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
         res.engine_checks = [_check_engine(hub, path, counts) for _, path in engine_procs]
         return res
     finally:
+        if sampler is not None:
+            sampler.stop.set()
         (folder / QUIET_FILE).touch(exist_ok=True)
         (folder / STOP_FILE).touch(exist_ok=True)
         for w in workers or []:
@@ -556,7 +621,8 @@ def run(minutes: float, rate: float, desktops: int, engines: int, record_every: 
                 proc.kill()
         if hub is not None:
             hub.stop()
-        cluster.stop()
+        if cluster is not None:
+            cluster.stop()
 
 
 def render(res: LoadResult) -> str:
@@ -570,7 +636,8 @@ def render(res: LoadResult) -> str:
                         f" ({'equal' if e['ok'] else 'DIFFERENT'})" for e in res.engine_checks)
     lines = [
         f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} cores "
-        f"(load before the run: {res.load_before}); PostgreSQL 15, {res.hub_processes} hub process"
+        f"(load before the run: {res.load_before}); "
+        f"{'PostgreSQL 15' if res.db == 'postgresql' else 'SQLite (one file)'}, {res.hub_processes} hub process"
         f"{'es on one port' if res.hub_processes > 1 else ''}.",
         "",
         f"- {res.minutes:g} min at {res.rate:g}x the simulated 40-provider ICS's rate: {res.submissions:,} "
@@ -584,10 +651,15 @@ def render(res: LoadResult) -> str:
         f"{res.client_cpu_s} s in the same window; {res.answers:,} feed answers to them in it "
         f"({res.nonempty_answers:,} with new positions): hub CPU {res.hub_cpu_ms_per_answer} ms per answer "
         "(its wake-up or time-out, and the re-poll that follows).",
-        f"- CPU in the {res.window_s:g} s window: hub {res.hub_cpu_s} s, PostgreSQL {res.postgres_cpu_s} s, "
-        f"protocol clients {res.client_cpu_s} s; the whole machine {res.machine_cpu_s} s of "
+        f"- CPU in the {res.window_s:g} s window: hub {res.hub_cpu_s} s, "
+        + (f"PostgreSQL {res.postgres_cpu_s} s, " if res.db == "postgresql" else "")
+        + f"protocol clients {res.client_cpu_s} s; the whole machine {res.machine_cpu_s} s of "
         f"{round(res.window_s * (os.cpu_count() or 1)):,} ({os.cpu_count()} cores; the rest of it is other "
         "work on the machine and this script's submitters).",
+        f"- Hub at its peak: {res.hub_peak.get('threads', '?')} threads, {res.hub_peak.get('rss_mib', '?')} MiB "
+        f"resident, {res.hub_peak.get('fds', '?')} open files (limit "
+        f"{', '.join(f'{s}/{h}' for s, h in filter(None, res.hub_nofile)) or '?'} soft/hard); "
+        f"{res.client_failures} client requests failed or refused.",
         f"- Lost {res.lost}, duplicated {res.duplicated}; replicas: {engines or 'none'}.",
         "",
         "| latency (ms) | n | p50 | p95 | p99 | max |",
@@ -620,7 +692,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--rate", type=float, default=10.0, help="times the simulated ICS's real-time rate")
-    p.add_argument("--desktops", type=int, default=50)
+    p.add_argument("--desktops", type=int, default=None, help="desktops syncing (default 50; --quick 6)")
     p.add_argument("--engines", type=int, default=2, help="how many of the desktops keep a real replica")
     p.add_argument("--hub-processes", type=int, default=1, help="hub processes sharing one port (--reuse-port)")
     p.add_argument("--record-every", type=float, default=60.0, help="seconds between each desktop's decisions")
@@ -631,6 +703,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="protocol clients as asyncio connections (benchmarks/load_desktops.py), not HubClient threads")
     p.add_argument("--client-processes", type=int, default=None,
                    help=f"worker processes for the protocol clients (default {MAX_WORKERS}; --light {LIGHT_WORKERS})")
+    p.add_argument("--db", choices=tuple(DB_NAMES), default="postgresql",
+                   help="the hub's database: a throwaway PostgreSQL cluster, or an SQLite file")
     p.add_argument("--json", type=Path)
     p.add_argument("--update-doc", type=Path, metavar="MD")
     p.add_argument("--doc-block", default=DOC_BLOCK, help="the marked block of --update-doc to replace")
@@ -648,11 +722,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         # --light: no replica and 5 s of submissions (it checks the clients and the processes; the plain
         # quick run checks a real replica against the hub)
-        args.minutes, args.desktops, args.engines, args.record_every = (1 / 12, 6, 0, 2.0) if args.light \
-            else (1 / 6, 6, 1, 4.0)
+        args.minutes, args.engines, args.record_every = (1 / 12, 0, 2.0) if args.light else (1 / 6, 1, 4.0)
+    args.desktops = args.desktops or (6 if args.quick else 50)
     with tempfile.TemporaryDirectory(prefix="scc-load-") as tmp:
         res = run(args.minutes, args.rate, args.desktops, args.engines, args.record_every, Path(tmp),
-                  hub_processes=args.hub_processes, light=args.light, client_processes=args.client_processes)
+                  hub_processes=args.hub_processes, light=args.light, client_processes=args.client_processes,
+                  db=args.db)
     text = render(res)
     print(text)
     if args.json:
