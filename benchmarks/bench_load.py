@@ -44,7 +44,7 @@ health, 3 NHS 111, 1 ambulance).  For ``--minutes`` of wall time:
     the database a trial or a single-machine hub uses; ``--quick --light --db sqlite --desktops 50``
     its CI smoke test. Every run also samples the hub processes once a second (their threads,
     resident memory and open files at the peak), reads their open-files limits, and counts the
-    clients' failed or refused requests (each retried after 0.5 s, as the engine does).
+    clients' failed or refused requests (each client tries again after 0.5 s).
 
 The regional rate (``docs/reliability.md``, "Regional scale"): England's 42 ICSs sit in 7
 NHS regions, 3 to 11 ICSs each (6 on average), so a region's providers submit at 3 to
