@@ -6,8 +6,8 @@ of 1,024 (a login shell's ``ulimit -n``; systemd's default ``LimitNOFILE`` soft 
 higher hard one. At the soft limit the hub could accept no more connections: with 1,000 desktops
 long-polling, providers' submissions were refused (connection reset; docs/reliability.md,
 "Open files"). ``serve`` therefore raises the soft limit to the hard one as it starts, as a process
-may without privileges, and says so in its log; a hard limit too low for ``wanted`` descriptors is
-said too, naming the setting to change (docs/deployment.md, "Open files").
+may without privileges, and says so in its log; a hard limit too low for the connections it takes
+is said too, naming the setting to change (docs/deployment.md, "Open files").
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import logging
 
 log = logging.getLogger("sync.hub")
 CEILING = 1 << 20     # when the hard limit is unlimited: Linux's default fs.nr_open
-
-
 SPARE = 64            # beyond one per connection: the database, its log, the listening socket, imports
 
 

@@ -22,7 +22,18 @@ from sync.protocol import MAX_COLUMNAR_BATCH
 from tests.support.hub import start_hub
 from tests.sync.hub.helpers import obs, submission
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="counts descriptors in Linux /proc")
+
+def _hard_limit() -> int:
+    try:
+        import resource
+    except ImportError:
+        return 0
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    return 1 << 30 if hard == resource.RLIM_INFINITY else hard
+
+
+pytestmark = [pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="counts descriptors in Linux /proc"),
+              pytest.mark.skipif(_hard_limit() < 1024, reason="needs a hard open-files limit of 1,024 or more")]
 
 DESKTOPS = 400
 
