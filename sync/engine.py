@@ -98,9 +98,10 @@ class SyncEngine:
         self.hub_offset: timedelta | None = None
         self.offset_keeper = hub_clock.Keeper()   # the offset kept in the replica for the next start
         self.stop = threading.Event()   # set by run's caller to end a catch-up between items (see apply_batch)
-        health = hub_health.Asker()   # the hub's /health, asked once a minute for both of these
+        health = self.health = hub_health.Asker()   # the hub's /health, asked once a minute for these
         self.escalation = hub_escalation.Watch(asker=health)   # whether the hub e-mails anyone about an alert
         self.hub_tables = hub_tables.Watch(asker=health)   # whether the hub scores with this desktop's OPEL tables
+        self._hub_id_kept: str | None = None   # the hub id this engine has seen kept in the replica
 
     @property
     def connectivity(self) -> Connectivity:
@@ -149,6 +150,25 @@ class SyncEngine:
         self.hub_offset = batch.server_time - self.clock()
         return batch
 
+    def _keep_hub_id(self) -> None:
+        """The id of the hub whose feed this replica follows, kept once (``replica_meta`` ``hub_id``, as a
+        snapshot join keeps it): the chain heads compare only with that hub (``models.records.hub_heads``).
+        One already kept is never replaced here: a join sets it, a hub with another id is another feed."""
+        answer = self.health.answer
+        hub_id = getattr(answer, "hub_id", None)
+        if not hub_id or self._hub_id_kept == hub_id:
+            return
+        from models.replica.orm import ReplicaMeta
+
+        with self.store.writing() as s:
+            kept = s.get(ReplicaMeta, "hub_id")
+            if kept is None:
+                s.add(ReplicaMeta(key="hub_id", value=hub_id))
+            elif kept.value != hub_id:
+                log.warning("the hub answering (id %s) is not the one this replica follows (id %s)",
+                            hub_id, kept.value)
+        self._hub_id_kept = hub_id
+
     def run_once(self, wait: float = 0) -> CycleResult:
         push_error = None
         try:
@@ -167,6 +187,7 @@ class SyncEngine:
             self.offset_keeper.keep(self.store, self.hub_offset, self.clock())
             self.escalation.refresh(self.client, self.clock())
             self.hub_tables.refresh(self.client, self.clock())
+            self._keep_hub_id()
         except ApplyStopped:   # closing: the batch rolled back with its cursor and is applied next start
             return CycleResult(self.tracker.current, error=None)
         except (HubUnreachable, HubRefused) as exc:

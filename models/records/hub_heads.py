@@ -18,6 +18,8 @@ Compared here, in the read that checks the log (the feed cursor and the rows of 
   shared its identity with a copy records the decisions the hub did not hold again under a new identity
   (``sync.shared_identity``), and one whose receipt was lost may have been among them;
 - one this replica quarantined from the feed (it could not store it) is named as such, not as removed;
+- a hub other than the one this replica follows (its ``hub_id`` against the one the replica kept) is not
+  compared at all: its feed positions are another feed's, and every head would look missing;
 - entries held here that the hub has not (not yet sent, or refused by the hub) are not this comparison's
   business: verify's other checks and the outbox say what they are.
 
@@ -57,8 +59,18 @@ def _name(head) -> str:
     return f"decision {head.device_id}/{head.device_seq}"
 
 
+def _followed_hub(session: Session) -> str | None:
+    """The id of the hub whose feed this replica follows (``replica_meta`` ``hub_id``: kept at its first sync
+    or its snapshot join), None when not known (a replica that has not synced since session 27)."""
+    return session.execute(text("SELECT value FROM replica_meta WHERE key = 'hub_id'")).scalar()
+
+
 def compare(session: Session, heads) -> Compared:
     """``heads``: the hub's answer (``sync.protocol.RecordHeads``, read by attribute), asked before this read."""
+    followed, asked = _followed_hub(session), getattr(heads, "hub_id", None)
+    if followed and asked and followed != asked:   # positions are another feed's: every head would look missing
+        return not_compared(f"the hub asked (id {asked}) is not the one this replica follows (id {followed}); "
+                            "its feed positions are another's")
     cursor = _cursor(session)
     if heads.head < cursor:
         return not_compared(f"this replica has applied the feed to position {cursor}, beyond the hub's newest "

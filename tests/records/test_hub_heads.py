@@ -18,6 +18,7 @@ from models.replica.orm.types import utcnow
 from models.service import housekeeping
 from scc_desktop import cli
 from sync import authoring, record_heads
+from tests.support.hub import start_hub
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -184,3 +185,33 @@ def test_the_window_compares_with_the_hub_it_syncs_with(sqlite_hub, make_desktop
     assert again() == "the sync with the hub was stopped"
     assert main_window._compare_chain_heads(desk.store, object()) is None   # a stand-in engine's: left as it was
     assert watch.ask_hub is again
+
+
+def test_a_hub_other_than_the_one_this_replica_follows_is_not_compared(sqlite_hub, make_desktop, tmp_path):
+    """Asked of another hub (``records verify --hub`` at the wrong address, a hub whose database was replaced),
+    every head at a position this replica has passed looked missing here: its positions are another feed's.
+    The replica keeps the id of the hub it follows at its first sync, and only that hub is compared (review
+    r1, session 27)."""
+    a, b, _first, _newest = _room(sqlite_hub, make_desktop)
+    with b.store.raw() as conn:
+        [(kept,)] = conn.execute("SELECT value FROM replica_meta WHERE key = 'hub_id'").fetchall()
+    assert kept == sqlite_hub.request("GET", "/health").json()["hub_id"]
+    cursor = b.position()
+
+    other = start_hub(tmp_path / "other")
+    try:
+        c, d = make_desktop(other, "c"), make_desktop(other, "d")
+        _decide(c, 1)   # c's chain early in the other hub's feed, d's much later: its head is past b's cursor
+        assert c.run_once().error is None
+        for n in range(2, 2 + cursor):
+            _decide(d, n)
+        assert d.run_once().error is None
+        theirs = record_heads.ask(c.client)
+        assert theirs.hub_id != kept and theirs.head > cursor
+        assert any(h.position <= cursor for h in theirs.devices)   # a head b has "passed": judged without the id
+        report = _verify(b, theirs)
+        assert report.intact and not report.hub.compared, report.summary()
+        assert "is not the one this replica follows" in report.hub.said
+        assert _verify(b, record_heads.ask(b.client)).hub.compared   # its own hub still is
+    finally:
+        other.stop()
