@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 import requests
 
-from sync import authoring
 from tests.sync.engine.conftest import make_desktop  # noqa: F401
 from tests.sync.hub.escalation_smtpd import PASSWORD
-from tests.sync.hub.page_gateway import SECRET, Gateway
-from tests.sync.hub.test_escalation_process import DIRECTOR, config_file, raise_alert, smtpd  # noqa: F401
+from tests.sync.hub.page_gateway import SECRET, Gateway, add_paging
+from tests.sync.hub.test_escalation_process import config_file, director_on_call, raise_alert, smtpd  # noqa: F401
 from tests.ui.desk_hub import desk_hub  # noqa: F401
 from ui import escalation_status
 
@@ -42,20 +41,14 @@ def test_the_status_bar_says_paging_failing_while_the_gateway_refuses_and_on_onc
     gateway = Gateway(tmp_path)
     gateway.answer(*[500] * 400)   # down for every attempt until told otherwise
     path = config_file(tmp_path, smtpd)
-    with open(path, "a") as f:
-        f.write(f'\n[paging]\nurl = "{gateway.url}"\nca_file = "{gateway.ca}"\nscc_phone = "0300 123 4567"\n'
-                'room_name = "Test ICB SCC"\ntimeout_seconds = 3\nretry_seconds = 0.5\n')
+    add_paging(path, gateway, retry_seconds=0.5)
     env = {"SCC_HUB_ESCALATION": path, "SCC_HUB_SMTP_PASSWORD": PASSWORD, "SCC_HUB_PAGING_SECRET": SECRET}
     try:
         hub = desk_hub.hub(env=env)
         # The rota reaches the hub from a desktop; the Director's e-mail is refused for good, so the hub pages.
         rota = make_desktop(hub, "rota")
         now = datetime.now(UTC)
-        priya = authoring.upsert_contact(rota.store, author="room.lead", name="Dr Priya Raman",
-                                         organisation="Test ICB", email=DIRECTOR, cover="out_of_hours")
-        authoring.add_on_call_shift(rota.store, rota="Director on-call", contact_uuid=priya,
-                                    starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=12),
-                                    author="room.lead")
+        director_on_call(rota.store, now)
         assert rota.run_once().error is None
         smtpd.fail_next("554 5.7.1 Message rejected as spam")
         raise_alert(hub.db_url, minutes_ago=20)

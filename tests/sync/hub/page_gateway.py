@@ -174,3 +174,12 @@ class Trickle:
     def stop(self) -> None:
         self.stopped.set()
         self.listener.close()
+
+
+def add_paging(path, gateway: Gateway, **extra) -> None:
+    """A ``[paging]`` section for ``gateway`` appended to the escalation file at ``path`` (its settings, the
+    room's phone and name, a 3 s timeout, and ``extra`` as ``name = value`` lines)."""
+    lines = ["", "[paging]", f'url = "{gateway.url}"', f'ca_file = "{gateway.ca}"', 'scc_phone = "0300 123 4567"',
+             'room_name = "Test ICB SCC"', "timeout_seconds = 3", *[f"{k} = {v}" for k, v in extra.items()]]
+    with open(path, "a") as f:
+        f.write("\n".join(lines) + "\n")

@@ -5,18 +5,17 @@ Director on-call's e-mail for good, the hub pages through a real HTTPS gateway o
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import requests
 
 from models.replica.orm import AlertEvent
 from models.service import alert_centre
-from sync import authoring
 from tests.support.hub import start_hub
 from tests.sync.engine.conftest import make_desktop  # noqa: F401
 from tests.sync.hub.escalation_smtpd import PASSWORD
-from tests.sync.hub.page_gateway import SECRET, Gateway
-from tests.sync.hub.test_escalation_process import DIRECTOR, config_file, raise_alert, smtpd  # noqa: F401
+from tests.sync.hub.page_gateway import SECRET, Gateway, add_paging
+from tests.sync.hub.test_escalation_process import config_file, director_on_call, raise_alert, smtpd  # noqa: F401
 
 UTC = timezone.utc
 
@@ -25,9 +24,7 @@ def test_an_email_refused_for_good_is_paged_by_the_hub_process_and_the_desktop_s
         tmp_path, smtpd, make_desktop):  # noqa: F811
     gateway = Gateway(tmp_path)
     path = config_file(tmp_path, smtpd)
-    with open(path, "a") as f:
-        f.write(f'\n[paging]\nurl = "{gateway.url}"\nca_file = "{gateway.ca}"\nscc_phone = "0300 123 4567"\n'
-                'room_name = "Test ICB SCC"\ntimeout_seconds = 3\n')
+    add_paging(path, gateway)
     env = {"SCC_HUB_ESCALATION": path, "SCC_HUB_SMTP_PASSWORD": PASSWORD, "SCC_HUB_PAGING_SECRET": SECRET}
     hub = start_hub(tmp_path, env=env)
     try:
@@ -35,11 +32,7 @@ def test_an_email_refused_for_good_is_paged_by_the_hub_process_and_the_desktop_s
         assert said["email"] == "on" and said["page"]["state"] == "ok" and said["page"]["gateway"] == f"127.0.0.1:{gateway.port}"
         desk = make_desktop(hub, "lead")
         now = datetime.now(UTC)
-        priya = authoring.upsert_contact(desk.store, author="room.lead", name="Dr Priya Raman",
-                                         organisation="Test ICB", email=DIRECTOR, cover="out_of_hours")
-        authoring.add_on_call_shift(desk.store, rota="Director on-call", contact_uuid=priya,
-                                    starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=12),
-                                    author="room.lead")
+        director_on_call(desk.store, now)
         assert desk.run_once().error is None
         smtpd.fail_next("554 5.7.1 Message rejected as spam")
         uid = raise_alert(hub.db_url, minutes_ago=20)

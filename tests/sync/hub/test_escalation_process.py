@@ -42,6 +42,17 @@ def config_file(tmp_path, server: SmtpServer, **extra: str) -> str:
     return str(path)
 
 
+def director_on_call(store, now: datetime) -> str:
+    """Dr Priya Raman (``DIRECTOR``) in the directory and Director on-call from an hour before ``now`` for 13
+    hours, authored in ``store`` (a desktop's, to send to the hub); her contact uuid."""
+    priya = authoring.upsert_contact(store, author="room.lead", name="Dr Priya Raman",
+                                     organisation="Test ICB", email=DIRECTOR, cover="out_of_hours")
+    authoring.add_on_call_shift(store, rota="Director on-call", contact_uuid=priya,
+                                starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=12),
+                                author="room.lead")
+    return priya
+
+
 def raise_alert(db_url: str, minutes_ago: float, after: float = 15, uid: str | None = None) -> str:
     """An alert on the feed as the hub's rule engine writes it (here from another connection)."""
     uid, at = uid or str(uuid.uuid4()), (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat()
@@ -75,11 +86,7 @@ def test_the_director_on_call_is_emailed_once_across_a_restart_and_never_for_an_
     try:
         desk = make_desktop(hub, "lead")
         now = datetime.now(UTC)
-        priya = authoring.upsert_contact(desk.store, author="room.lead", name="Dr Priya Raman",
-                                         organisation="Test ICB", email=DIRECTOR, cover="out_of_hours")
-        authoring.add_on_call_shift(desk.store, rota="Director on-call", contact_uuid=priya,
-                                    starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=12),
-                                    author="room.lead")
+        priya = director_on_call(desk.store, now)
         assert desk.run_once().error is None   # the rota reaches the hub as any desktop sends it
         # Acknowledged before the hub sees the alert (as a desktop may): with the hub checking every
         # 0.2 s, an alert put on the feed first would be due before a test could acknowledge it.
