@@ -28,7 +28,6 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -39,6 +38,7 @@ from models.uk_time import uk_time
 from sync import protocol as p
 from sync.hub import figures_doubt, mail_loop, page_sender
 from sync.hub import schema as s
+from sync.hub.escalation import CheckReport
 from sync.hub.escalation_room import RoomReader
 from sync.hub.paging_config import PagingConfig
 
@@ -49,13 +49,7 @@ EVERY = "every escalated alert is paged (paging.every_escalation)"
 _CHUNK = 500
 
 
-@dataclass
-class PageReport:
-    claimed: list[str] = field(default_factory=list)
-    sent: list[str] = field(default_factory=list)
-    retrying: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    cancelled: list[str] = field(default_factory=list)
+PageReport = CheckReport   # one check's alerts by what became of them, as the e-mail's check reports them
 
 
 class _Reader(RoomReader):
