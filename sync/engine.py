@@ -27,7 +27,7 @@ from sqlalchemy.exc import OperationalError
 from models.rules.catalogue import load_catalogue
 from models.replica.dbapi import replica_fault
 from models.replica.ingest import ObservationValidator
-from models.replica.orm import FeedCursor
+from models.replica.orm import FeedCursor, ReplicaMeta
 from models.replica.orm.types import utcnow
 from sync import hub_clock, hub_escalation, hub_health, hub_tables, outbox
 from sync.apply import ApplyReport, ApplyStopped, apply_batch
@@ -158,8 +158,6 @@ class SyncEngine:
         hub_id = getattr(answer, "hub_id", None)
         if not hub_id or self._hub_id_kept == hub_id:
             return
-        from models.replica.orm import ReplicaMeta
-
         with self.store.writing() as s:
             kept = s.get(ReplicaMeta, "hub_id")
             if kept is None:
