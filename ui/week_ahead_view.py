@@ -129,6 +129,32 @@ def so_far_words(result: door.WeekAhead, series: door.DailySeries) -> str:
     return f"{door.so_far_label(result)}: {figure(series.measure, series.so_far)}" + (f"; {standing}" if standing else "")
 
 
+BAND_HEADROOM = 2.5   # a count's chart reaches at most this many times its largest figure or forecast
+
+
+def _held_to_the_figures(values: list[float], series: door.DailySeries, days) -> tuple[list[float], str]:
+    """The y values a count's chart is scaled to, and the words for a range cut at its top ("" when none is).
+
+    A range learned from few scored forecasts can be many times the counts (three weeks into a series:
+    "53 (0 to 774)" for 10-60 a day); scaled to it, the history is a flat line on the axis.  The chart
+    then reaches BAND_HEADROOM times the largest observed figure, forecast or count so far, and says
+    which days' ranges run above it, with their tops; the table and the hover keep every figure."""
+    figures = [v for v in series.values if v is not None] + [d.value for d in days]
+    if series.so_far is not None:
+        figures.append(series.so_far)
+    top = BAND_HEADROOM * max(figures + [1.0])
+    cut = [d for d in days if d.high > top]
+    if not cut:
+        return values, ""
+    if len(cut) <= 2:
+        where = " and ".join(f"{day_words(d.day)} (to {figure(series.measure, d.high)})" for d in cut)
+    else:
+        worst = max(cut, key=lambda d: d.high)
+        where = (f"{len(cut)} of the {len(days)} days, to {figure(series.measure, worst.high)} at most "
+                 f"({day_words(worst.day)}; the table gives each)")
+    return [v for v in values if v <= top] + [top], f"The 80% range runs above the chart on {where}."
+
+
 EMPTY_TEXT = ("No data to forecast yet. The week ahead appears here once acute sites' ambulance handovers and bed "
               "figures have synced from the hub; a site needs three weeks of history for its forecast.")
 STALE_NAME = "Warning: the forecast is built on old data"
@@ -443,6 +469,10 @@ class WeekAheadView(QWidget):
         holidays = [f"{day_words(d.day)} is {holiday_words(d.holiday)}" for d in made.days if holiday_words(d.holiday)]
         if holidays:
             notes.append("; ".join(holidays) + ": its effect is learned from past winters.")
+        if band is not None and m.unit != "%":
+            values, above = _held_to_the_figures(values, series, made.days)
+            if above:
+                notes.append(esc(above))
         if made.days:
             # How its own forecasts have done here: a forecast the room cannot judge is a guess with a band.
             notes.append(esc("Its record: " + door.record_words(series.record) + "."))

@@ -97,6 +97,28 @@ def test_intervals_recover_their_coverage_soon_after_the_series_turns_volatile()
     assert 0.75 <= np.mean(covered) <= 0.85, np.mean(covered)
 
 
+def test_a_horizon_with_too_few_errors_is_scaled_from_the_nearest_shorter_one():
+    """Three weeks into a series the 7-days-ahead interval has fewer than MIN_QUANTILE errors of its own.
+    It is scaled from the nearest horizon that has them (here 6 days ahead, by the square root of 7/6),
+    not from horizon 1 by the square root of 7: that read "17 (0 to 22,094)" for the demo's counts of
+    20-60 a day, whose 1-day interval was wide from its first weeks' errors."""
+    H, W = 7, smoothing.ERROR_WINDOW
+    errs = np.full((1, H, W), np.nan, dtype=np.float32)
+    rng = np.random.default_rng(4)
+    errs[0, 0, :30] = rng.normal(0, 1.2, 30)            # horizon 1: early, wild errors
+    for h in range(1, 6):
+        errs[0, h, :12] = rng.normal(0, 0.2, 12)        # horizons 2-6: enough, and calm
+    errs[0, 6, :8] = rng.normal(0, 0.2, 8)              # horizon 7: too few of its own
+    lo, hi = smoothing._interval(errs, np.full((1, H), 0.2))
+    assert hi[0, 6] == pytest.approx(hi[0, 5] * np.sqrt(7 / 6), rel=1e-6)
+    assert lo[0, 6] == pytest.approx(lo[0, 5] * np.sqrt(7 / 6), rel=1e-6)
+    assert hi[0, 6] < hi[0, 0]                           # not horizon 1's spread, widened
+    # With too few at horizon 1 there is no interval at all (the forecast says too little history).
+    errs[0, 0, 9:] = np.nan
+    lo, hi = smoothing._interval(errs, np.full((1, H), 0.2))
+    assert np.isnan(lo).all() and np.isnan(hi).all()
+
+
 def test_the_weekday_pattern_is_learned():
     days, values = _weekly(84, seed=4, noise=0.02)
     f = forecast("ambulance_arrivals", days, list(values))

@@ -404,6 +404,39 @@ def test_a_count_so_far_already_above_the_range_says_so_plainly(qtbot, world):
     assert view.table.item(0, 1).background().color().name() != theme.NOT_MET_COLOURS[0]
 
 
+def test_a_range_many_times_the_counts_is_cut_at_the_charts_top_and_said(qtbot, world):
+    """Three weeks into a series its range can be many times its counts ("53 (0 to 774)" for 10-60 a day in
+    the demo): scaled to it, the history was a flat line on the axis.  The chart now reaches 2.5 times the
+    largest figure or forecast, says which day's range runs above it and to what; the table keeps the figure."""
+    store, _codes = world
+    view = _view(qtbot, store, size=(1366, 768))
+    result = view.result
+    system = result.places[door.SYSTEM]
+    s = system.series[door.DELAY_60]
+    days = list(s.forecast.days)
+    wild = replace(days[1], high=1000 * max(d.value for d in days) + 5000)
+    widened = replace(s, forecast=replace(s.forecast, days=tuple([days[0], wild, *days[2:]])))
+    view._draw(replace(result, places={**result.places, door.SYSTEM: replace(
+        system, series={**system.series, door.DELAY_60: widened})}))
+    chart = view.charts[door.DELAY_60]
+    figures = [v for v in s.values if v is not None] + [d.value for d in days] + (
+        [s.so_far] if s.so_far is not None else [])
+    (_x0, _x1), (_y0, y1) = chart.plot.getPlotItem().getViewBox().viewRange()
+    assert y1 <= 2.5 * 1.15 * max(figures), (y1, max(figures))      # the history is not squashed
+    note = chart.note.text().replace("\xa0", " ")
+    assert f"The 80% range runs above the chart on {_day(wild.day)} (to {door.figure(s.measure, wild.high)})." in note, note
+    row = list(system.series).index(door.DELAY_60)
+    assert door.figure(s.measure, wild.high) in view.table.item(row, 3).text()   # the table keeps the whole range
+    # An ordinary range is not cut, and nothing is said.
+    view._draw(result)
+    assert "runs above the chart" not in view.charts[door.DELAY_60].note.text()
+
+
+def _day(d) -> str:
+    from ui.week_ahead_view import day_words
+    return day_words(d)
+
+
 def test_with_too_little_history_for_any_measure_the_heading_says_no_forecast_yet(qtbot, tmp_path):
     """Nine days held (the demo's first start is eight): no measure can forecast, so the heading does
     not announce a FORECAST, and the sentence under it does not explain a band that is not drawn."""
