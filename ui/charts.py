@@ -622,6 +622,7 @@ class TimeChart(QWidget):
         self.band_legend.clear()
         if shown:
             self.band_legend.addItem(self.band_line, FORECAST_KEY)
+            self.band_legend.setOffset(self._band_key_offset())
             t = theme.current()
             self.band_legend.setLabelTextColor(t.chart_fg)
             back = QColor(t.chart_bg)
@@ -631,6 +632,18 @@ class TimeChart(QWidget):
             for _sample, label in self.band_legend.items:
                 label.setText(label.text, size=f"{chart_font().pointSizeF():g}pt")
         self.band_legend.setVisible(shown)
+
+    def _band_key_offset(self) -> tuple[float, float]:
+        """Top right, unless the forecast runs high there (a bed occupancy of 95% on a 0-100 axis: the key sat
+        on the band and the newest points); then bottom right, where such a band leaves the plot empty."""
+        (_x0, _x1), (y0, y1) = self.plot.getPlotItem().getViewBox().viewRange()
+        points = self.band.points if self.band is not None else []
+        if not points or y1 <= y0:
+            return (-8, 4)
+        high = max(p[3] for p in points)
+        low = min(p[2] for p in points)
+        runs_high = high > y0 + 0.7 * (y1 - y0) and low > y0 + 0.35 * (y1 - y0)
+        return (-8, -4) if runs_high else (-8, 4)
 
     def phoned_key_text(self) -> str | None:
         """The "phoned in" key as a line under the plot, for a chart with no legend of its own."""

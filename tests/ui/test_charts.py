@@ -111,3 +111,35 @@ def test_an_empty_charts_words_are_inside_its_data_area_and_on_its_background(qt
     assert words.top() >= box.top() and words.bottom() <= box.bottom() + 1, (words, box)
     assert t.chart_bg in chart.empty.styleSheet()
     theme.set_current("light")
+
+
+def _key_in_upper_half(qtbot, chart) -> bool:
+    qtbot.wait(10)
+    vb = chart.plot.getPlotItem().getViewBox().sceneBoundingRect()
+    key = chart.band_legend.sceneBoundingRect()
+    assert vb.contains(key), (vb, key)
+    return key.center().y() < vb.center().y()
+
+
+def test_the_forecasts_key_moves_below_a_band_that_runs_high(qtbot):
+    """A bed occupancy of 90-97% on its 0-100 axis: the forecast's key, top right, sat on the band and the
+    newest points (the demo's mental health trust). It goes to the bottom right then; a low band keeps it
+    top right."""
+    from ui.charts import Band
+    chart = TimeChart("Occupancy")
+    qtbot.addWidget(chart)
+    chart.resize(800, 360)
+    chart.show()
+    qtbot.waitExposed(chart)
+    now = datetime(2026, 12, 6, 5, 0, tzinfo=UTC)
+    past = [(now - timedelta(hours=h), 94.0) for h in range(24, 0, -1)]
+
+    def draw(level: float) -> None:
+        band = Band([(now + timedelta(hours=h), level, level - 4, level + 3) for h in range(1, 25)], now, "#005eb8")
+        chart.set_data([Series("occupancy", [(t, level) for t, _v in past], "#005eb8")],
+                       x_range=(now - timedelta(hours=24), now + timedelta(hours=24)), y_range=(0, 100), band=band)
+
+    draw(94.0)
+    assert chart.band_legend.isVisible() and not _key_in_upper_half(qtbot, chart)
+    draw(20.0)
+    assert _key_in_upper_half(qtbot, chart)
