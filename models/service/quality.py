@@ -307,6 +307,10 @@ def submissions_of(store, findings: list[FindingView]) -> dict[int, SubmissionVi
                 if (sub := _submission(s, r)) is not None}
 
 
+_PHONED_STATUS = ("SELECT 1 FROM critcon_status WHERE feed_seq = :seq AND phoned_in_uuid IS NOT NULL UNION ALL"
+                  " SELECT 1 FROM ambulance_status WHERE feed_seq = :seq AND phoned_in_uuid IS NOT NULL")
+
+
 def _notice_of_item(s, seq: int, org: str):
     """The notice of the submission that brought feed item ``seq``.  The hub puts a submission's
     items and then its notice on the feed in one transaction, and commits positions in order, so
@@ -314,6 +318,10 @@ def _notice_of_item(s, seq: int, org: str):
     (which keeps the hub's receipt time; the status tables keep this desktop's), received then."""
     notice = s.execute(text(_NOTICE + " WHERE feed_seq > :seq ORDER BY feed_seq LIMIT 1"), {"seq": seq}).first()
     if notice is None or notice[1] != org:
+        return None
+    # A unit's beds or an ambulance service's REAP phoned in to the SCC came with no notice: the next one of
+    # the provider's is a later submission's (session 28: the room was told the API's token had sent them).
+    if s.execute(text(_PHONED_STATUS), {"seq": seq}).first() is not None:
         return None
     got = s.execute(text("SELECT received_at FROM observation WHERE feed_seq = :seq"), {"seq": seq}).first()
     if got is not None and got[0] != notice[4]:

@@ -49,6 +49,7 @@ from models.rules.quality import doubt
 from models.rules.quality.facts import CritcareBeds, Reading
 from models.rules.quality.finding import Finding
 from models.rules.quality.run import Facts, check_all
+from models.service import submission_sender
 from sync.hub import schema as s
 from sync.hub.feed_positions import first_since
 from sync.hub.read_bound import NotInTime, bounded_read, late
@@ -109,12 +110,13 @@ class Doubt:
     metric: str | None
     at: datetime | None
     submission: str | None
-    words: str            # "In doubt (data quality): <what is wrong>."
+    words: str            # "In doubt (data quality): <what is wrong>. Sent by <who, by which door>.": the desktop's
     detail: str           # the finding's whole sentence, with what would fix it
+    sent_by: str = ""     # "Sent by <who, by which door>." (or "Phoned in ...", "Sender not recorded (...)."), in words
 
     def as_json(self) -> dict:
         return {"check": self.check, "metric": self.metric, "at": None if self.at is None else s.iso(self.at),
-                "submission": self.submission, "words": self.words}
+                "submission": self.submission, "words": self.words, "sent_by": self.sent_by}
 
 
 def doubted(db, alerts: Iterable[OpenAlert], now: datetime, read=None) -> dict[str, list[Doubt]]:
@@ -142,15 +144,13 @@ def doubted(db, alerts: Iterable[OpenAlert], now: datetime, read=None) -> dict[s
             staffed, critcare = _critcon(conn, start, head, orgs, since)
             if "cc_staffed_beds" in metrics:
                 readings += staffed
-    # Oldest figures first, the checks' own order between findings about one time: the order a desktop
-    # finds them in, and lists them by.
-    found = sorted(check_all(Facts(readings=readings, critcare=critcare), now, settings), key=lambda f: f.at or now)
-    out = {}
-    for a in wanted:
-        hits = doubt.doubting(a.org_code, a.metric, a.raised_at, found, basis[a.id])
-        if hits:
-            out[a.id] = [_doubt(f) for f in hits]
-    return out
+        # Oldest figures first, the checks' own order between findings about one time: the order a desktop
+        # finds them in, and lists them by.
+        found = sorted(check_all(Facts(readings=readings, critcare=critcare), now, settings),
+                       key=lambda f: f.at or now)
+        hits = {a.id: doubt.doubting(a.org_code, a.metric, a.raised_at, found, basis[a.id]) for a in wanted}
+        senders = sent_by(conn, head, {f.submission for fs in hits.values() for f in fs})
+    return {uid: [_doubt(f, senders.get(f.submission)) for f in fs] for uid, fs in hits.items() if fs}
 
 
 def _opel_figures(conn, orgs: list[str]) -> dict[str, dict[str, datetime]]:
@@ -172,8 +172,58 @@ def _opel_figures(conn, orgs: list[str]) -> dict[str, dict[str, datetime]]:
     return out
 
 
-def _doubt(f: Finding) -> Doubt:
-    return Doubt(f.check, f.metric, f.at, f.submission, doubt.words(f.detail), f.detail)
+def _doubt(f: Finding, sender: submission_sender.Sender | None) -> Doubt:
+    line = f"{submission_sender.line(sender)}."
+    return Doubt(f.check, f.metric, f.at, f.submission, f"{doubt.words(f.detail)} {line}", f.detail, line)
+
+
+def sent_by(conn, head: int, refs: Iterable[str | None]) -> dict[str, submission_sender.Sender | None]:
+    """Who sent each doubted figure (``feed N``), as the desktop names it (``models.service.submission_sender``)
+    from what the hub holds, exactly:
+
+    - a figure phoned in to the SCC (its item carries the call's ``phoned_in_uuid``): the call, as the desktop
+      that recorded it pushed it (``record`` -> its feed item): who phoned, with their role, and who typed it;
+    - else the intake notice of the submission that brought it: the first ``intake_notice`` after the item,
+      of the same provider and written in the same transaction (``created_at``; the hub writes a submission's
+      items and then its notice together): the web account or the API token, and the door;
+    - none found (an item from before notices, protocol 1.4; a notice from before senders): None, "sender not
+      recorded", as the desktop says it.
+
+    Two reads per figure (the item, then the notice or the call), each by primary key: a doubt names one to
+    three figures."""
+    seqs = sorted({int(r[5:]) for r in refs if r and r.startswith("feed ") and r[5:].isdigit()})
+    if not seqs:
+        return {}
+    f = s.feed.c
+    out: dict[str, submission_sender.Sender | None] = {}
+    for seq, org, text, created in conn.execute(select(f.seq, f.org_code, f.data, f.created_at).where(
+            f.seq.in_(seqs))).all():
+        try:
+            call = json.loads(text).get("phoned_in_uuid")
+            out[f"feed {seq}"] = _caller(conn, call) if call else _submitter(conn, head, seq, org, created)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:   # stored by this hub, so well-formed
+            log.warning("figures in doubt: the sender of feed %s not understood (%s); said not recorded", seq, exc)
+            out[f"feed {seq}"] = None
+    return out
+
+
+def _submitter(conn, head: int, seq: int, org: str | None, created) -> submission_sender.Sender | None:
+    f = s.feed.c
+    notice = conn.execute(select(f.org_code, f.data, f.created_at).where(
+        f.seq > seq, f.seq <= head, f.kind == "intake_notice").order_by(f.seq).limit(1)).first()
+    if notice is None or notice[0] != org or _aware(notice[2]) != _aware(created):
+        return None
+    return submission_sender.from_notice(json.loads(notice[1]).get("sent_by"))
+
+
+def _caller(conn, call: str) -> submission_sender.Sender | None:
+    at = conn.execute(select(s.record.c.seq).where(s.record.c.uuid == call, s.record.c.kind == "phoned_in")).scalar()
+    text = None if at is None else conn.execute(select(s.feed.c.data).where(s.feed.c.seq == at)).scalar()
+    if text is None:
+        return None
+    d = json.loads(text)["data"]
+    name, role = d["caller_name"], d.get("caller_role")
+    return submission_sender.Sender(d["taken_by"], "phoned_in", caller=f"{name} ({role})" if role else name)
 
 
 def _observations(conn, start: int, head: int, orgs: list[str], metrics: set[str], since: datetime) -> list[Reading]:

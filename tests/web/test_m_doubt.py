@@ -55,10 +55,9 @@ def test_the_phone_page_says_in_doubt_as_the_desktop_does(sqlite_hub, make_deskt
     quality.run_checks(desk.store, now)
     told = {a.org_code: a.detail for a in alert_centre.centre(desk.store, now, "open", rule="cc_no_beds").alerts}
     words = told["RTEST1"][told["RTEST1"].index("In doubt (data quality): "):]
-    # The desktop names who sent the doubted figures after the finding's words (session 25); the phone says the
-    # finding in the same words and does not yet name the sender, so the two are compared up to it.
-    words, sender = words.split(" Sent by ", 1)
-    assert sender.startswith("the API, token "), sender
+    # The desktop names who sent the doubted figures after the finding's words (session 25); the phone says
+    # the same whole text, sender and all (session 28): compared whole below.
+    assert re.search(r"\. Sent by the API, token \d+ of user 'test-admin'\.$", words), words
     assert words.startswith("In doubt (data quality): RTEST1 reported 190 occupied critical care beds of 20 staffed")
     assert "In doubt" not in told["RTEST2"]
 
@@ -68,7 +67,7 @@ def test_the_phone_page_says_in_doubt_as_the_desktop_does(sqlite_hub, make_deskt
     assert page.status_code == 200
     items = _alert_items(page.text)
     assert set(items) == {"Test Acute Trust One", "Test Acute Trust Two"}, items
-    assert words in items["Test Acute Trust One"], (words, items["Test Acute Trust One"])
+    assert items["Test Acute Trust One"].endswith(words), (words, items["Test Acute Trust One"])
     assert "In doubt" not in items["Test Acute Trust Two"]
 
     # Corrected: the same report resent 20 of 20 (the alert stands: still no bed free). The desktop's next
