@@ -13,7 +13,9 @@ keeps it on its feed, for the alerts' own providers and metrics only:
   and the newest report's staffed and occupied beds, as the desktop reads ``critcon_status``.
 
 The checks are per series, so running them on a few series gives what they give those series on the
-whole replica.  What this cannot see as the desktop does: a finding the desktop found earlier about
+whole replica.  Each doubt names who sent the figure, as the desktop's alert centre does
+(:func:`sent_by`, in ``models.service.submission_sender``'s words): the same whole text on the desktop,
+``/m/`` and in the email.  What this cannot see as the desktop does: a finding the desktop found earlier about
 figures now before its checks' windows, which it keeps open without looking again (for up to 7
 days); and a unit whose newest report is older than the positions read (``AHEAD`` before the window).
 
@@ -189,8 +191,9 @@ def sent_by(conn, head: int, refs: Iterable[str | None]) -> dict[str, submission
     - none found (an item from before notices, protocol 1.4; a notice from before senders): None, "sender not
       recorded", as the desktop says it.
 
-    Two reads per figure (the item, then the notice or the call), each by primary key: a doubt names one to
-    three figures."""
+    One read for the items, then per doubted figure the call (two reads by primary key) or the notice (the
+    feed read forward from the item by primary key to the first notice: its submission's, a few positions
+    on), inside the check's bounded read."""
     seqs = sorted({int(r[5:]) for r in refs if r and r.startswith("feed ") and r[5:].isdigit()})
     if not seqs:
         return {}

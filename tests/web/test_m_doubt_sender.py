@@ -15,8 +15,10 @@ it>."; the Director on-call's phone page, logged in over HTTP, must end each ale
 from __future__ import annotations
 
 import html
+import os
 import re
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -24,7 +26,8 @@ from models.service import alert_centre, quality
 from models.service import phoned_in as phoned_door
 from tests.support.fixtures import sqlite_hub  # noqa: F401
 from tests.sync.engine.conftest import make_desktop, observation, submit  # noqa: F401
-from tests.web.support import add_account, csrf_of, login
+from tests.web.support import PASSWORD, add_account, csrf_of, login
+from tests.web.test_browser import ARGS, AXE, CHROMIUM, PHONE
 
 pytestmark = pytest.mark.timeout(240)
 NAMES = {"RTEST1": "Test Acute Trust One", "RTEST2": "Test Acute Trust Two"}
@@ -54,10 +57,9 @@ def _web_form_beds(hub, user: str, staffed: int, occupied: int) -> None:
     assert answer.status_code == 200 and "Accepted 1 of 1 figure." in answer.text, answer.text
 
 
-def test_the_phone_names_the_sender_of_doubted_figures_as_the_desktop_does(sqlite_hub, make_desktop):
-    hub = sqlite_hub
+def _doubted_by_phone_and_form(hub, desk) -> None:
+    """RTEST1's beds phoned in (then a figure of its own through the API), RTEST2's by the web form."""
     now = datetime.now(timezone.utc).replace(microsecond=0)
-    desk = make_desktop(hub)
     assert desk.run_once().error is None   # the organisations, so the call can name its provider
     phoned_door.record_figures(desk.store, org_code="RTEST1", phoned_at=now - timedelta(minutes=20),
                                caller_name="Sam Lee", caller_role="site manager", taken_by="A. Patel",
@@ -66,6 +68,12 @@ def test_the_phone_names_the_sender_of_doubted_figures_as_the_desktop_does(sqlit
     submit(hub, [observation("ed_four_hour_performance_pct", 71)], org="RTEST1", role="admin")
     add_account(hub.db_url, "rtest2.flow", "provider_submitter", "RTEST2")
     _web_form_beds(hub, "rtest2.flow", 20, 190)
+
+
+def test_the_phone_names_the_sender_of_doubted_figures_as_the_desktop_does(sqlite_hub, make_desktop):
+    hub = sqlite_hub
+    desk = make_desktop(hub)
+    _doubted_by_phone_and_form(hub, desk)
     assert desk.run_once().error is None
     quality.run_checks(desk.store, datetime.now(timezone.utc))
     told = {a.org_code: a.detail for a in alert_centre.centre(desk.store, datetime.now(timezone.utc), "open",
@@ -86,3 +94,50 @@ def test_the_phone_names_the_sender_of_doubted_figures_as_the_desktop_does(sqlit
     assert set(items) == set(NAMES), items
     for org in NAMES:   # the whole text, sender and all
         assert items[org].endswith(words[org]), (org, words[org], items[org])
+
+
+def test_the_senders_words_on_a_phone_light_and_dark_with_axe(sqlite_hub, make_desktop, tmp_path):
+    """360x640, light and dark: each warning box whole within the screen, nothing scrolls sideways, axe-core
+    finds nothing serious.  Screenshots to $SCC_REVIEW_SHOTS when set (else the test's folder)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"chromium not found at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    hub = sqlite_hub
+    _doubted_by_phone_and_form(hub, make_desktop(hub))
+    add_account(hub.db_url, "director", "director_on_call")
+    shots = Path(os.environ.get("SCC_REVIEW_SHOTS") or tmp_path)
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            for scheme in ("light", "dark"):
+                ctx = chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True, color_scheme=scheme,
+                                           bypass_csp=AXE.exists())
+                tab = ctx.new_page()
+                tab.goto(hub.url + "/m/")
+                tab.fill("#user", "director")
+                tab.fill("#password", PASSWORD)
+                tab.click("form.login button")
+                tab.wait_for_url(hub.url + "/m/")
+                boxes = tab.locator("li.alert .warn")
+                assert boxes.count() == 2, tab.content()
+                said = [boxes.nth(i).inner_text() for i in range(2)]
+                assert any(w.endswith("Phoned in to the SCC by Sam Lee (site manager), typed by A. Patel.")
+                           for w in said), said
+                assert any(w.endswith("Sent by the provider web form, account 'rtest2.flow'.") for w in said), said
+                for i in range(2):
+                    box = boxes.nth(i).bounding_box()
+                    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+                assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+                if AXE.exists():
+                    tab.evaluate(AXE.read_text())
+                    found = tab.evaluate("axe.run(document, {resultTypes: ['violations']})")
+                    assert [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in found["violations"]
+                            if v["impact"] in ("serious", "critical")] == []
+                tab.locator("#h-alerts").scroll_into_view_if_needed()
+                tab.screenshot(path=str(shots / f"m-doubt-sender-360x640-{scheme}.png"))
+                boxes.nth(1).scroll_into_view_if_needed()
+                tab.screenshot(path=str(shots / f"m-doubt-sender-360x640-{scheme}-second.png"))
+                ctx.close()
+        finally:
+            chromium.close()
