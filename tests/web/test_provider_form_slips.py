@@ -131,7 +131,7 @@ def test_figures_typed_while_the_session_ended_come_back_after_the_login_unsent(
         assert "Not sent yet" in result and "press Send changes" in result, result
         assert "General and acute bed occupancy: 97.5" in result and "Reason: Norovirus on two wards" in result
         assert _held(hub, "ga_bed_occupancy_pct") == before, "still nothing sent before Send is pressed"
-        assert not [c for c in ctx.cookies() if c["name"] == "scc_held"], "the held figures are used once"
+        assert not [c for c in ctx.cookies() if c["name"].startswith("scc_held")], "the held figures are used once"
         _send(page)
         result = page.locator("#result").inner_text()
         assert "Accepted 3 of 3 figures." in result, result   # the two figures, and the declaration's reason
@@ -151,6 +151,68 @@ def test_figures_held_over_a_login_are_never_shown_to_another_account(browser, h
         _sign_in(page, hub, "rtest.site")   # a colleague logs in at the same browser
         assert page.locator("#m\\.nctr_patients_count").input_value() != "73"
         assert page.locator("#result").count() == 0
+    finally:
+        ctx.close()
+
+
+def _held_names(ctx) -> list[str]:
+    return sorted(c["name"] for c in ctx.cookies() if c["name"].startswith("scc_held"))
+
+
+def test_two_colleagues_held_forms_at_one_browser_each_come_back_to_their_own(browser, hub):  # noqa: F811
+    """A ward PC shared by two site managers: each one's session ends as they press Send. The held form was
+    one cookie a browser, so the second one's replaced the first's: the first logged in to the hub's old
+    figures, theirs lost without a word. Now each account's is its own, and each comes back only to its user."""
+    ctx, page = _log_in(browser, hub)
+    try:
+        page.fill("#m\\.nctr_patients_count", "61")
+        _idle_out(hub)
+        assert _send(page).status == 401
+        _sign_in(page, hub, "rtest.site")   # the colleague, at the same browser
+        assert page.locator("#m\\.nctr_patients_count").input_value() != "61", "never another account's"
+        assert page.locator("#result").count() == 0
+        page.fill("#m\\.nctr_patients_count", "62")
+        _idle_out(hub)
+        assert _send(page).status == 401
+        assert len(_held_names(ctx)) == 2, "one held form for each"
+        _sign_in(page, hub, "rtest.data")
+        assert page.locator("#m\\.nctr_patients_count").input_value() == "61"
+        result = page.locator("#result").inner_text()
+        assert "Not sent yet" in result and f"these figures for {ORG} were sent" in result, result
+        assert len(_held_names(ctx)) == 1, "the colleague's is kept for them"
+        page.goto(hub.url + "/login")
+        _sign_in(page, hub, "rtest.site")
+        assert page.locator("#m\\.nctr_patients_count").input_value() == "62"
+        assert "Not sent yet" in page.locator("#result").inner_text()
+        assert _held_names(ctx) == []
+    finally:
+        ctx.close()
+
+
+def test_figures_held_for_one_organisation_never_go_on_anothers_form(browser, hub):  # noqa: F811
+    """The held cookie did not say which organisation a provider's account typed them for: an account moved
+    to another code (its trust merged) while its session ended had them put on the other organisation's
+    form as typed, for Send to store them as that organisation's."""
+    add_account(hub.db_url, "rtest.moved", "provider_submitter", ORG)
+    ctx, page = _log_in(browser, hub, "rtest.moved")
+    try:
+        page.fill("#m\\.nctr_patients_count", "64")
+        _idle_out(hub)
+        assert _send(page).status == 401
+        engine = create_engine(hub.db_url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(update(s.web_account).where(s.web_account.c.user_name == "rtest.moved")
+                             .values(org_code="RTEST2"))
+        finally:
+            engine.dispose()
+        _sign_in(page, hub, None)
+        assert page.locator("h1").inner_text() == "Test Acute Trust Two"
+        assert page.locator("#m\\.nctr_patients_count").input_value() != "64"
+        result = page.locator("#result").inner_text()
+        assert "Figures not put back" in result and f"Figures you typed for {ORG} before your session ended were " \
+            "not put on this form: your account now submits for RTEST2. Nothing was sent." in result, result
+        assert _held_names(ctx) == [], "not kept for a form it can never go on"
     finally:
         ctx.close()
 

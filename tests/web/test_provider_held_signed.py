@@ -59,7 +59,7 @@ def _held_over_login(hub, figure: str):
         "shown": html.unescape(re.search(r'name="shown" value="([^"]*)"', form).group(1)),
         "send": "changed", "m.nctr_patients_count": figure})
     assert answer.status_code == 401 and "Your figures are kept" in html.unescape(answer.text)
-    cookie = next(c for c in desk.cookies if c.name == held_form.HELD_COOKIE)
+    cookie = next(c for c in desk.cookies if c.name.startswith(held_form.HELD_COOKIE))
     return desk, cookie
 
 
@@ -89,7 +89,7 @@ def test_a_held_cookie_edited_in_the_browser_is_not_put_on_the_form(hub):
     assert held_form.TAMPERED in text
     assert FIELD.format("570") not in page.text and FIELD.format("57") not in page.text
     assert "Not sent yet" not in text
-    assert held_form.HELD_COOKIE not in [c.name for c in desk.cookies], "the cookie is deleted"
+    assert not [c for c in desk.cookies if c.name.startswith(held_form.HELD_COOKIE)], "the cookie is deleted"
     assert "a held-form cookie the hub did not make was sent by 'rtest.held'; not used" in hub.log()
 
 
@@ -131,3 +131,110 @@ def test_a_held_value_is_not_taken_after_its_hour_even_when_a_browser_keeps_send
     assert held_form.unpack(value, key, now=1_000_000 + held_form.HELD_SECONDS - 1) is not None
     assert held_form.unpack(value, key, now=1_000_000 + held_form.HELD_SECONDS + 1) is None
     assert held_form.tampered(value, key, now=1_000_000 + 86_400)
+
+
+def _colleagues(hub, desk, reasons: list[int]) -> dict[str, str]:
+    """Held forms of colleagues at ``desk``'s browser, each with a reason ``reasons[n]`` characters long."""
+    from sync.hub.db import HubDB
+
+    db = HubDB(hub.db_url)
+    try:
+        key = held_form.hub_key(db)
+    finally:
+        db.dispose()
+    out = {}
+    for n, size in enumerate(reasons):
+        value, left_out = held_form.pack(f"colleague.{n}", ORG, {"m.nctr_patients_count": "40", "reason": "x" * size},
+                                         key)
+        assert left_out == []
+        out[held_form.cookie_name(key, f"colleague.{n}", ORG)] = value
+        desk.cookies.set(held_form.cookie_name(key, f"colleague.{n}", ORG), value, domain="127.0.0.1", path="/")
+    return out
+
+
+def _ended_post(hub, desk, form: str, **fields):
+    engine = create_engine(hub.db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(update(s.web_session).values(seen_at=utcnow() - sessions.IDLE - timedelta(minutes=1)))
+    finally:
+        engine.dispose()
+    return desk.post(hub.url + "/provider/", timeout=20, data={
+        "csrf": csrf_of(form), "sid": re.search(r'name="sid" value="([^"]+)"', form).group(1),
+        "shown": html.unescape(re.search(r'name="shown" value="([^"]*)"', form).group(1)), "send": "changed",
+        **fields})
+
+
+def _cookie_line(desk) -> int:
+    return len("; ".join(f"{c.name}={c.value}" for c in desk.cookies))
+
+
+def test_held_forms_at_one_browser_stay_within_a_cookie_line_a_proxy_takes(hub):
+    """Each account and organisation's held form is a cookie of its own (session 28), so together they are
+    bound: a browser sends its cookies as one line, and a TLS proxy in front of the hub may take no more than
+    8 KB of it (nginx's default). Two colleagues' held forms with the longest reason the form takes (2,000
+    characters) are at the browser: a third person's figures are kept without their reason, said on the login
+    page, and the line stays under 8 KB; the colleagues' are left as they were."""
+    desk, _ = login(hub.url, USER)
+    page = desk.get(hub.url + "/provider/", timeout=10).text
+    form = page.split('action="/provider/"')[1].split("</form>")[0]
+    theirs = _colleagues(hub, desk, [2000, 2000])
+    opened = desk.get(hub.url + "/provider/", timeout=10)
+    assert opened.status_code == 200 and "Not sent yet" not in opened.text
+    assert "set-cookie" not in {k.lower() for k in opened.headers}, "the colleagues' held forms are left as they are"
+    answer = _ended_post(hub, desk, form, **{"m.nctr_patients_count": "66", "reason": "r" * 2000})
+    text = html.unescape(answer.text)
+    assert answer.status_code == 401 and "Your figures are kept" in text and "The reason was too long to keep " \
+        "beside the 2 other unsent forms this browser keeps: type it again." in text, text[:3000]
+    held = {c.name: c.value for c in desk.cookies if c.name.startswith(held_form.HELD_COOKIE)}
+    assert len(held) == 3 and {n: held[n] for n in theirs} == theirs
+    assert _cookie_line(desk) < 8000, _cookie_line(desk)
+    login(hub.url, USER, session=desk)
+    again = html.unescape(desk.get(hub.url + "/provider/", timeout=10).text)
+    assert "Not sent yet" in again and FIELD.format("66") in again
+
+
+def test_a_browser_keeps_at_most_three_held_forms_never_replacing_one(hub):
+    desk, _ = login(hub.url, USER)
+    page = desk.get(hub.url + "/provider/", timeout=10).text
+    form = page.split('action="/provider/"')[1].split("</form>")[0]
+    theirs = _colleagues(hub, desk, [10, 10, 10])
+    answer = _ended_post(hub, desk, form, **{"m.nctr_patients_count": "67"})
+    text = html.unescape(answer.text)
+    assert answer.status_code == 401 and "this browser already keeps 3 other people's or organisations' unsent " \
+        "figures (at most 3, each for an hour), so yours could not be kept" in text, text[:3000]
+    assert {c.name: c.value for c in desk.cookies if c.name.startswith(held_form.HELD_COOKIE)} == theirs
+
+
+def test_a_held_forms_cookie_name_is_its_account_and_organisations_own():
+    key = b"k" * 32
+    names = {held_form.cookie_name(key, u, o) for u in ("a", "b") for o in ("RX1", "RX2", None)}
+    assert len(names) == 6 and all(n.startswith("scc_held_") and len(n) == 25 for n in names)
+    assert held_form.cookie_name(key, "a", "RX1") == held_form.cookie_name(key, "a", "RX1")
+    assert held_form.cookie_name(b"j" * 32, "a", "RX1") != held_form.cookie_name(key, "a", "RX1")
+    value, _ = held_form.pack("a", "RX1", {"m.x": "1"}, key)
+    held = held_form.unpack(value, key)
+    assert held_form.belongs(held_form.cookie_name(key, "a", "RX1"), held, key)
+    assert not held_form.belongs(held_form.cookie_name(key, "b", "RX1"), held, key), "copied under another's name"
+    assert held_form.sent({"__Host-scc_held_x": "1", "scc_held_x": "2", "scc_session": "s", "scc_held": "3"},
+                          True) == {"scc_held_x": "1", "scc_held": "3"}
+
+
+def test_an_admins_held_form_comes_back_on_its_own_organisations_form_only(hub):
+    """An admin submits for any organisation: figures held for one are never put on another's form; that
+    form says they are kept, and they stay until the first organisation's form is opened."""
+    admin = "rtest.admin.held"
+    add_account(hub.db_url, admin, "admin")
+    desk, _ = login(hub.url, admin)
+    page = desk.get(hub.url + "/provider/?org=RTEST1", timeout=10).text
+    form = page.split('action="/provider/"')[1].split("</form>")[0]
+    assert _ended_post(hub, desk, form, org="RTEST1", **{"m.nctr_patients_count": "68"}).status_code == 401
+    login(hub.url, admin, session=desk)
+    other = html.unescape(desk.get(hub.url + "/provider/?org=RTEST2", timeout=10).text)
+    assert "Test Acute Trust Two" in other and FIELD.format("68") not in other and "Not sent yet" not in other
+    assert "Figures you typed before your session ended are also kept for RTEST1: open that organisation's form " \
+        "to check and send them." in other, other[:3000]
+    assert [c.name for c in desk.cookies if c.name.startswith(held_form.HELD_COOKIE)], "kept for RTEST1's form"
+    own = html.unescape(desk.get(hub.url + "/provider/", timeout=10).text)
+    assert "Test Acute Trust One" in own and "Not sent yet" in own and FIELD.format("68") in own
+    assert not [c.name for c in desk.cookies if c.name.startswith(held_form.HELD_COOKIE)]

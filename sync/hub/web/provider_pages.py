@@ -180,7 +180,9 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         if lapsed is None or (what == "form" and not csrf.same(lapsed[1], token)):
             return web.redirect("/login?next=" + quote("/provider/"))
         user = lapsed[0]
-        org = form.get("org") if isinstance(form.get("org"), str) else None
+        # The organisation the figures were typed for: a provider's account's own (its form carries no org),
+        # else the one the form was for. Held without it, they were put on whichever form the login opened.
+        org = lapsed[2] or (form.get("org") if isinstance(form.get("org"), str) else None)
         # Only what was typed over what the form showed: a field left as shown came back at its old value
         # over a figure the hub received since, listed as typed, and Send stored the old figure as new.
         shown = provider.shown_of(form) or {}
@@ -190,27 +192,46 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         typed_at = typed_at.strip() if isinstance(typed_at, str) else ""
         if typed_at and typed_at != str(form.get(provider.AS_AT_SHOWN, "")).strip():
             fields[provider.AS_AT] = typed_at[:40]   # a back-dated time goes with its figures
-        value, left_out = held_form.pack(user, org, fields, await held_key()) if what == "form" else (None, [])
+        key = await held_key()
+        name = held_form.cookie_name(key, user, org)
+        # Beside the browser's other held forms (a colleague's, another organisation's): never replacing one.
+        others = {n: v for n, v in held_form.sent(request.cookies, request.url.scheme == "https").items()
+                  if n != name and held_form.unpack(v, key) is not None}
+        full = what == "form" and len(others) >= held_form.MAX_HELD
+        room = held_form.room_left(key, user, org, others)
+        value, left_out = held_form.pack(user, org, fields, key, room=room) if what == "form" and not full \
+            else (None, [])
         if what == "file":
             note = ("Your session had ended (30 minutes without use, or 12 hours after logging in), so the file "
                     "was not uploaded. Log in again and upload it again.")
+        elif full:
+            note = ("Your session had ended (30 minutes without use, or 12 hours after logging in), so nothing "
+                    f"was sent, and this browser already keeps {len(others)} other people's or organisations' "
+                    f"unsent figures (at most {held_form.MAX_HELD}, each for an hour), so yours could not be kept. "
+                    "Log in again and enter them again.")
         elif value is None:
             note = ("Your session had ended (30 minutes without use, or 12 hours after logging in), so nothing "
-                    "was sent, and the figures were too long to keep. Log in again and enter them again.")
+                    "was sent, and the figures were too long to keep" + (
+                        f" beside the {len(others)} other unsent form{'s' if len(others) != 1 else ''} this "
+                        "browser keeps" if others else "") +
+                    ". Log in again and enter them again.")
         else:
             note = ("Your session had ended (30 minutes without use, or 12 hours after logging in), so nothing "
                     "was sent. Your figures are kept: log in again and they will be back on the form, unsent, "
                     "for you to check and send.")
             if left_out:
-                note += " The reason was too long to keep: type it again."
-        log.info("web: a provider %s from %r posted after its session ended; %s", what, user,
-                 "its figures held over the login" if value else "nothing held")
+                note += " The reason was too long to keep" + (
+                    f" beside the {len(others)} other unsent form{'s' if len(others) != 1 else ''} this browser "
+                    "keeps" if others else "") + ": type it again."
+        log.info("web: a provider %s from %r for %s posted after its session ended; %s", what, user, org,
+                 "its figures held over the login" if value else
+                 f"nothing held ({len(others)} other held forms at this browser)" if full else "nothing held")
         token = csrf.new_token()
-        nxt = "/provider/" + (f"?org={quote(org)}" if org and _ODS.match(org) else "")
+        nxt = "/provider/" + (f"?org={quote(org)}" if org and not lapsed[2] and _ODS.match(org) else "")
         resp = web.page("login.html", 401, csrf=token, next=nxt, user=user, note=note, error=None)
         web.cookie(resp, request, csrf.LOGIN_COOKIE, token, 3600)
         if value:
-            web.cookie(resp, request, held_form.HELD_COOKIE, value, held_form.HELD_SECONDS)
+            web.cookie(resp, request, name, value, held_form.HELD_SECONDS)
         return resp
 
     def organisation(session, chosen: str | None):
@@ -264,19 +285,19 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             session, refusal = await who(request)
             if refusal:
                 return refusal
-            sent_held = web.cookie_of(request, held_form.HELD_COOKIE)
+            sent_held = held_form.sent(request.cookies, request.url.scheme == "https")
             key = await held_key() if sent_held else b""
-            held = held_form.unpack(sent_held, key) if sent_held else None
-            forged = bool(sent_held) and held is None
+            unpacked = {name: held_form.unpack(value, key) for name, value in sent_held.items()}
+            forged = sorted(name for name, held in unpacked.items()
+                            if held is None or not held_form.belongs(name, held, key))
             if forged:
                 log.warning("web: a held-form cookie the hub did not make was sent by %r; not used", session.user)
-            theirs = held is not None and held["user"] != session.user
-            if theirs:
-                # Typed in a colleague's session (site managers of one trust share a desk): never shown to
-                # this one, and kept for its own user's login within the hour, where it was deleted here.
-                held = None
-            if held is not None and session.role != "provider_submitter" and not org:
-                org = held["org"]
+            # Only this account's own: a colleague's (site managers of one trust share a desk) is never shown
+            # to this one, and stays for its own user's login within the hour.
+            mine = {name: held for name, held in unpacked.items() if name not in forged and held is not None
+                    and held["user"] == session.user}
+            if mine and session.role != "provider_submitter" and not org:
+                org = min((h["org"] for h in mine.values() if h["org"]), default=None)
             row = await run_in_threadpool(organisation, session, org)
             if row is None and session.role != "provider_submitter" and not org:
                 with hub.db.read() as conn:
@@ -288,24 +309,46 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             values = await run_in_threadpool(provider.last_values, hub, row.ods_code, row.sector)
         except SQLAlchemyError as exc:
             return web.unavailable(exc)
-        if forged:
-            resp = await form_page(session, row, values, result={
-                "ok": False, "title": "Figures not put back", "lines": [held_form.TAMPERED]})
-        elif held is None or (session.role != "provider_submitter" and held["org"] != row.ods_code):
-            resp = await form_page(session, row, values)
-        else:
+        back = next((name for name, held in sorted(mine.items()) if held["org"] == row.ods_code), None)
+        # Typed for another organisation: a provider's account moved to another code since (never put on this
+        # form, and said), or an admin's for another organisation (kept for that organisation's form, and said).
+        elsewhere = {name: held for name, held in mine.items() if name != back}
+        gone = sorted(elsewhere) if session.role == "provider_submitter" else []
+        lines: list[str] = []
+        for name in gone:
+            was = elsewhere[name]["org"]
+            lines.append(f"Figures you typed for {was} before your session ended were not put on this form: "
+                         f"your account now submits for {row.ods_code}. Nothing was sent." if was else
+                         "Figures kept from your ended session did not say which organisation they were for, "
+                         "so they were not put on this form. Nothing was sent: enter them again.")
+        kept_for = sorted({h["org"] for n, h in elsewhere.items() if n not in gone and h["org"]})
+        if kept_for:
+            lines.append(f"Figures you typed before your session ended are also kept for {'; '.join(kept_for)}: "
+                         "open that organisation's form to check and send them.")
+        if back is not None:
+            held = mine[back]
             # The hub's figures are what the form shows; the held ones, typed over them, count as changes.
             labels = provider.by_name(provider.groups(hub, row.sector))
             typed = [(labels[name].label, [text]) for name, text in held["fields"].items()
                      if name in labels and text.strip() != values.get(name, "").strip()]
             if held["fields"].get(provider.AS_AT):
                 typed.insert(0, (provider.AS_AT_LABEL, [held["fields"][provider.AS_AT].replace("T", " ")]))
+            more = [held_form.TAMPERED] if forged else []
             resp = await form_page(session, row, {**values, **held["fields"]}, shown=dict(values), result={
-                "ok": False, "title": "Not sent yet", "rows": typed,
-                "lines": ["Your session had ended before these figures were sent. They are back on the form as "
-                          "you typed them, not yet sent: check them and press Send changes. Typed:"]})
-        if web.cookie_of(request, held_form.HELD_COOKIE) is not None and not theirs:
-            web.forget(resp, request, held_form.HELD_COOKIE)
+                "ok": False, "title": "Not sent yet", "rows": typed, "after": more + lines,
+                "lines": [f"Your session had ended before these figures for {row.ods_code} were sent. They are "
+                          "back on the form as you typed them, not yet sent: check them and press Send changes. "
+                          "Typed:"]})
+        elif forged:
+            resp = await form_page(session, row, values, result={
+                "ok": False, "title": "Figures not put back", "lines": [held_form.TAMPERED] + lines})
+        elif lines:
+            resp = await form_page(session, row, values, result={
+                "ok": not gone, "title": "Figures not put back" if gone else "Figures kept", "lines": lines})
+        else:
+            resp = await form_page(session, row, values)
+        for name in ([back] if back else []) + forged + gone:
+            web.forget(resp, request, name)
         return resp
 
     @app.post("/provider/", include_in_schema=False)

@@ -143,18 +143,19 @@ def end(db: HubDB, secret: str | None, now: datetime | None = None) -> None:
                      .values(ended_at=now or s.utcnow()))
 
 
-def lapsed(db: HubDB, secret: str | None) -> tuple[str, str] | None:
-    """(user name, CSRF token) of the session behind ``secret`` however it ended (30 minutes idle, its 12
-    hours, a logout in another tab), while its account is enabled; None if there is no such session. A
+def lapsed(db: HubDB, secret: str | None) -> tuple[str, str, str | None] | None:
+    """(user name, CSRF token, the account's organisation or None) of the session behind ``secret`` however it
+    ended (30 minutes idle, its 12 hours, a logout in another tab), while its account is enabled; None if there
+    is no such session. A
     form that session served, posted after it ended with its token, is held over a new login rather than
     lost (``held_form``): a provider who typed for 20 minutes lost every figure to the login page."""
     if not secret or len(secret) > 200:
         return None
     ses, acc = s.web_session, s.web_account
     with db.read() as conn:
-        row = conn.execute(select(acc.c.user_name, ses.c.csrf, acc.c.disabled_at)
+        row = conn.execute(select(acc.c.user_name, ses.c.csrf, acc.c.org_code, acc.c.disabled_at)
                            .select_from(ses.join(acc, acc.c.id == ses.c.account_id))
                            .where(ses.c.id_hash == _digest(secret))).first()
     if row is None or row.disabled_at is not None:
         return None
-    return row.user_name, row.csrf
+    return row.user_name, row.csrf, row.org_code
