@@ -18,6 +18,7 @@ from models.uk_time import UK
 from sync.hub import schema as s
 from sync.hub.schema import utcnow
 from sync.hub.web import provider
+from sync.hub.web.pages import _day_clock
 from tests.support.hub import start_hub
 from tests.web import world
 from tests.web.support import PASSWORD, add_account, csrf_of, login
@@ -189,6 +190,123 @@ def test_a_figure_back_dated_behind_the_hubs_latest_says_the_latest_stays(hub):
     assert "1 figure is older than the hub's latest for its parameter (" in text, text
     assert "kept in the history; the hub's newer figure stays the latest and scores the level." in text
     assert _latest(hub)["nctr_bed_occupancy_pct"][0] == 11.0
+
+
+EARLY = ("mean_handover_minutes", "ed_over_12h_from_arrival_pct", "ed_majors_resus_occupancy_pct",
+         "ed_four_hour_performance_pct", "ed_median_time_to_treatment_minutes")   # the hub's from 4 hours ago
+LATE = ("ed_referred_to_service_pct", "ga_bed_occupancy_pct", "escalation_beds_open_pct",
+        "nctr_bed_occupancy_pct")   # the hub's from 30 minutes ago
+
+
+def test_send_all_with_an_earlier_as_at_confirms_only_figures_true_by_then(browser, hub):  # noqa: F811
+    """"Send all as now" with As at set two hours back sent every prefilled figure as true then, those the hub
+    held from 30 minutes ago too: 09:30's figures restated as 07:30's, a false history in the hub's and every
+    desktop's record. Now only the figures the hub holds from As at or before are confirmed at it; the later
+    ones are not sent and the page names each with its time; one typed over is sent as typed. With every
+    figure later than As at nothing is sent and the page says why."""
+    org, user = "RTEST1", "rtest1.allnow"
+    add_account(hub.db_url, user, "provider_submitter", org)
+    now = utcnow()
+    early, late = now - timedelta(hours=4), now - timedelta(minutes=30)
+    world.submit(hub, org, [{"type": "observation", "metric": m, "observed_at": (early if m in EARLY else late)
+                             .isoformat(), "value": float(world.ACUTE_VALUES[m])} for m in EARLY + LATE])
+    ctx = browser.new_context(viewport=LAPTOP)
+    page = ctx.new_page()
+    try:
+        page.goto(hub.url + "/provider/")
+        page.fill("#user", user)
+        page.fill("#password", PASSWORD)
+        page.click("form.login button")
+        page.wait_for_url(hub.url + "/provider/")
+        back = (utcnow() - timedelta(hours=2)).replace(second=0, microsecond=0)
+        page.fill("#as_at", _wall(back))
+        page.fill("#m\\.ga_bed_occupancy_pct", "91")   # typed over a later figure: what was true at As at
+        with page.expect_navigation() as nav:
+            page.click("main.form > form > button[value=all]")
+        assert nav.value.status == 200
+        result = page.locator("#result").inner_text()
+        assert "Accepted 6 of 6 figures." in result, result
+        rows = page.locator("#result ul.rowproblems li").all_inner_texts()
+        when = _day_clock(back, utcnow())   # the day too when two hours back is yesterday's (UK)
+        assert rows[0].startswith(f"Confirmed as true at {when}: ") and rows[0].count(";") == 4, rows
+        assert rows[1] == f"Sent as typed, as at {when}: General and acute bed occupancy", rows
+        assert rows[2].startswith(f"Not sent, the hub's figure being later than {when} (it stays as it is): ") \
+            and rows[2].count(f"(from {_day_clock(late, utcnow())})") == 3, rows
+        latest = _latest(hub, org)
+        assert {m: latest[m][1] for m in EARLY} == {m: back for m in EARLY}, "confirmed as true at As at"
+        assert {m: latest[m] for m in LATE if m != "ga_bed_occupancy_pct"} == {
+            m: (float(world.ACUTE_VALUES[m]), late) for m in LATE if m != "ga_bed_occupancy_pct"}, "not restated"
+        assert latest["ga_bed_occupancy_pct"] == (float(world.ACUTE_VALUES["ga_bed_occupancy_pct"]), late), \
+            "the typed figure goes into the history; the hub's later one stays the latest"
+        # As at before every figure the hub holds: nothing is sent, and the page says why.
+        page.goto(hub.url + "/provider/")
+        page.fill("#as_at", _wall(back - timedelta(hours=3)))
+        with page.expect_navigation() as nav:
+            page.click("main.form > form > button[value=all]")
+        assert nav.value.status == 422
+        result = page.locator("#result").inner_text()
+        assert "Nothing was stored" in result and "Nothing was sent: every figure on the form is the hub's from a " \
+            "time later than As at" in result, result
+        assert len(page.locator("#result ul.rowproblems li").all_inner_texts()) == 1
+        assert _latest(hub, org) == latest, "nothing stored"
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_what_send_all_did_with_each_figure_on_a_phone_and_a_laptop_with_axe(browser, hub, tmp_path,
+                                                                            scheme):  # noqa: F811
+    """The result of "Send all" with an earlier As at (figures confirmed, typed, not sent) at 360x640 and
+    1366x768, light and dark: axe-core finds nothing serious and nothing scrolls sideways. The screenshots go
+    to ``SCC_SHOTS`` when set."""
+    import os
+    from pathlib import Path
+
+    from tests.web.test_browser import AXE, PHONE, _axe
+
+    org, user = "RTEST1", f"rtest1.shots.{scheme}"
+    add_account(hub.db_url, user, "provider_submitter", org)
+    now = utcnow()
+    world.submit(hub, org, [{"type": "observation", "metric": m, "observed_at": (
+        now - timedelta(hours=4) if m in EARLY else now - timedelta(minutes=10)).isoformat(),
+        "value": float(world.ACUTE_VALUES[m])} for m in EARLY + LATE])
+    shots = Path(os.environ.get("SCC_SHOTS") or tmp_path)
+    for name, size in (("phone", PHONE), ("laptop", LAPTOP)):
+        ctx = browser.new_context(viewport=size, color_scheme=scheme, bypass_csp=True)
+        page = ctx.new_page()
+        try:
+            page.goto(hub.url + "/provider/")
+            page.fill("#user", user)
+            page.fill("#password", PASSWORD)
+            page.click("form.login button")
+            page.wait_for_url(hub.url + "/provider/")
+            page.fill("#as_at", _wall(utcnow() - timedelta(hours=2)))
+            with page.expect_navigation() as nav:
+                page.click("main.form > form > button[value=all]")
+            assert nav.value.status == 200
+            assert len(page.locator("#result ul.rowproblems li").all_inner_texts()) == 2
+            page.locator("#result").scroll_into_view_if_needed()
+            page.screenshot(path=str(shots / f"provider-send-all-{name}-{scheme}.png"))
+            assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+            if AXE.exists():
+                assert _axe(page, AXE.read_text()) == [], (name, scheme)
+        finally:
+            ctx.close()
+
+
+def test_send_all_leaves_out_a_standing_declaration_made_after_as_at_unless_changed():
+    at, before, after = _utc(2026, 12, 5, 7, 0), _utc(2026, 12, 5, 6, 0), _utc(2026, 12, 5, 9, 0)
+    form = {"m.a": "1", "m.b": "2", "declared_level": "3", "reason": "Two wards closed"}
+    shown = dict(form)
+    made, sources = provider.items(form, "acute", "acute", at)
+    times = {"m.a": before, "m.b": after, "declared_level": after}
+    kept, kept_sources, later = provider.later_than(made, sources, form, shown, times, at)
+    assert kept_sources == [["m.a"]] and later == {"m.b": after, "declared_level": after}
+    changed = {**form, "reason": "Three wards closed"}   # the declaration typed over: sent as typed
+    made, sources = provider.items(changed, "acute", "acute", at)
+    _, kept_sources, later = provider.later_than(made, sources, changed, shown, times, at)
+    assert kept_sources == [["m.a"], ["declared_level", "reason"]] and later == {"m.b": after}
+    assert provider.later_than(made, sources, changed, shown, {**times, "m.b": at}, at)[2] == {}, "at As at: sent"
 
 
 def _utc(*parts: int) -> datetime:

@@ -299,6 +299,41 @@ def only_changed(made: list[dict], sources: list[list[str]], form: dict[str, str
     return [made[i] for i in keep], [sources[i] for i in keep], len(made) - len(keep)
 
 
+def as_shown(names: list[str], form: dict[str, str], shown: dict[str, str]) -> bool:
+    """Every field of an item (``names``) still as the form showed it: a figure the hub holds, not typed."""
+    return all(form.get(n, "").strip() == (shown.get(n) or "").strip() for n in names)
+
+
+def hub_times(hub, org_code: str) -> dict[str, datetime]:
+    """When each figure the form opens with was true at the hub, by the field it fills: each parameter's
+    latest observation, and the standing declaration's assessment (its reason goes with it)."""
+    with hub.db.read() as conn:
+        out = {f"m.{metric}": at for metric, at in conn.execute(
+            select(s.latest_value.c.metric, s.latest_value.c.observed_at)
+            .where(s.latest_value.c.org_code == org_code))}
+        declared = conn.execute(select(s.opel_declaration.c.assessed_at).where(
+            s.opel_declaration.c.org_code == org_code)).scalar()
+    if declared is not None:
+        out["declared_level"] = declared
+    return out
+
+
+def later_than(made: list[dict], sources: list[list[str]], form: dict[str, str], shown: dict[str, str],
+               times: dict[str, datetime], at: datetime) -> tuple[list[dict], list[list[str]], dict[str, datetime]]:
+    """"Send all" with As at ``at``: the items to send, their sources, and the figures not sent, by field, with
+    the hub's time of each: a figure left as the form showed it whose hub time is after ``at``. Sent, it was
+    restated as true at the earlier time (09:00's figure confirmed as 07:00's: a false history). A figure typed
+    over, or one the hub holds from ``at`` or before, is sent."""
+    keep, later = [], {}
+    for i, names in enumerate(sources):
+        hub_at = times.get(names[0])
+        if hub_at is not None and hub_at > at and as_shown(names, form, shown):
+            later[names[0]] = hub_at
+        else:
+            keep.append(i)
+    return [made[i] for i in keep], [sources[i] for i in keep], later
+
+
 def shown_after(shown: dict[str, str] | None, form: dict[str, str], sources: list[list[str]],
                 rejected: set[int]) -> dict[str, str]:
     """What the form shows after a send: the fields of the items the hub stored as sent; the fields of

@@ -116,6 +116,37 @@ def _older_words(older: list[str], fields: dict) -> str:
             "hub's newer figure stays the latest and scores the level.")
 
 
+def _label(name: str, fields: dict) -> str:
+    return fields[name].label if name in fields else name
+
+
+def _all_later_line(when: str) -> str:
+    return (f"Nothing was sent: every figure on the form is the hub's from a time later than As at {when}, and "
+            f"sending it as true at {when} would put a later figure back in time. Type the figures that were true "
+            "at that time and press Send changes, or put As at back to now to confirm them as true now.")
+
+
+def _later_rows(later: dict, fields: dict, at, now) -> list[tuple[str, list[str]]]:
+    """"Send all" with a back-dated As at: the figures left as the hub has them, its time being later."""
+    if not later:
+        return []
+    return [(f"Not sent, the hub's figure being later than {_day_clock(at, now)} (it stays as it is)",
+             [f"{_label(name, fields)} (from {_day_clock(when, now)})" for name, when in later.items()])]
+
+
+def _send_all_rows(sources: list[list[str]], form: dict, shown: dict | None, rejected: set[int], fields: dict,
+                   at, now) -> list[tuple[str, list[str]]]:
+    """What "Send all" did with each figure it sent: confirmed as the hub had it, or sent as typed (those the
+    hub quarantined are beside their fields)."""
+    when = _day_clock(at, now)
+    confirmed = [_label(names[0], fields) for i, names in enumerate(sources) if i not in rejected
+                 and shown is not None and provider.as_shown(names, form, shown)]
+    typed = [_label(names[0], fields) for i, names in enumerate(sources) if i not in rejected
+             and not (shown is not None and provider.as_shown(names, form, shown))]
+    return ([(f"Confirmed as true at {when}", confirmed)] if confirmed else []) + \
+        ([(f"Sent as typed, as at {when}", typed)] if typed else [])
+
+
 # Whom a provider asks when the hub cannot take their figures, as the hub's admin sets it (a team and a
 # telephone number, e.g. "the SCC on 0115 496 0000"); else said in general words.
 CONTACT_ENV = "SCC_WEB_CONTACT"
@@ -387,6 +418,15 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             every = form.get("send") == "all"   # "Send all as now": every filled figure, changed or not
             items, sources, unchanged = provider.only_changed(items, sources, form, None if every else shown)
             fields = provider.by_name(provider.groups(hub, row.sector))
+            later: dict = {}
+            if every and shown is not None:
+                times = await run_in_threadpool(provider.hub_times, hub, row.ods_code)
+                items, sources, later = provider.later_than(items, sources, form, shown, times, at)
+                if not items and later:
+                    return await form_page(session, row, form, answered=True, status=422, sid=sid, shown=shown,
+                                           result={"ok": False, "title": "Nothing was stored",
+                                                   "lines": [_all_later_line(_day_clock(at, now))],
+                                                   "rows": _later_rows(later, fields, at, now)})
             latest = await run_in_threadpool(provider.latest_numbers, hub, row.ods_code)
             items, sources, unsure = provider.unlikely(items, sources, form, latest, fields,
                                                        lambda at: _day_clock(at, now))
@@ -432,6 +472,9 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                 result["lines"].append(_older_words(older, fields))
         if unchanged:
             result["lines"].append(_unchanged_words(unchanged))
+        if every and (later or at != now) and not receipt.duplicate:
+            result["rows"] = _send_all_rows(sources, form, shown, {r.index for r in receipt.rejected}, fields,
+                                            at, now) + _later_rows(later, fields, at, now)
         if kept_back:
             result.update(ok=False, title="Partly received")
             result["lines"] += kept_lines
