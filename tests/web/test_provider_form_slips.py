@@ -211,10 +211,60 @@ def test_figures_held_for_one_organisation_never_go_on_anothers_form(browser, hu
         assert page.locator("#m\\.nctr_patients_count").input_value() != "64"
         result = page.locator("#result").inner_text()
         assert "Figures not put back" in result and f"Figures you typed for {ORG} before your session ended were " \
-            "not put on this form: your account now submits for RTEST2. Nothing was sent." in result, result
+            "not put on this form: your account now submits for RTEST2. Nothing was sent, and they are not kept." in result, result
         assert _held_names(ctx) == [], "not kept for a form it can never go on"
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_held_forms_pages_on_a_phone_and_a_laptop_with_axe(browser, hub, tmp_path, scheme):  # noqa: F811
+    """The login page that keeps the figures, the form they come back on ("Not sent yet", naming the
+    organisation) and the form of an account moved to another code ("Figures not put back") at 360x640 and
+    1366x768, light and dark: axe-core finds nothing serious, nothing scrolls sideways. Screenshots go to
+    ``SCC_SHOTS`` when set."""
+    import os
+    from pathlib import Path
+
+    from tests.web.test_browser import AXE, PHONE, _axe
+
+    shots = Path(os.environ.get("SCC_SHOTS") or tmp_path)
+    for name, size in (("phone", PHONE), ("laptop", LAPTOP)):
+        user = f"rtest.shots.{scheme}.{name}"
+        add_account(hub.db_url, user, "provider_submitter", ORG)
+        ctx = browser.new_context(viewport=size, color_scheme=scheme, bypass_csp=True)
+        page = ctx.new_page()
+
+        def look(what: str) -> None:
+            page.screenshot(path=str(shots / f"provider-held-{what}-{name}-{scheme}.png"))
+            assert page.evaluate("document.documentElement.scrollWidth") <= size["width"], what
+            if AXE.exists():
+                assert _axe(page, AXE.read_text()) == [], (what, name, scheme)
+
+        try:
+            page.goto(hub.url + "/provider/")
+            _sign_in(page, hub, user)
+            for figure, then in (("61", "back"), ("64", "moved")):
+                page.fill("#m\\.nctr_patients_count", figure)
+                _idle_out(hub)
+                assert _send(page).status == 401
+                if then == "back":
+                    look("login")
+                else:
+                    engine = create_engine(hub.db_url)
+                    try:
+                        with engine.begin() as conn:
+                            conn.execute(update(s.web_account).where(s.web_account.c.user_name == user)
+                                         .values(org_code="RTEST2"))
+                    finally:
+                        engine.dispose()
+                _sign_in(page, hub, None)
+                assert ("Not sent yet" if then == "back" else "Figures not put back") in \
+                    page.locator("#result").inner_text()
+                page.locator("#result").scroll_into_view_if_needed()
+                look(then)
+        finally:
+            ctx.close()
 
 
 def test_a_decimal_comma_is_not_read_as_thousands(browser, hub):  # noqa: F811

@@ -349,7 +349,8 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         for name in gone:
             was = elsewhere[name]["org"]
             lines.append(f"Figures you typed for {was} before your session ended were not put on this form: "
-                         f"your account now submits for {row.ods_code}. Nothing was sent." if was else
+                         f"your account now submits for {row.ods_code}. Nothing was sent, and they are not kept."
+                         if was else
                          "Figures kept from your ended session did not say which organisation they were for, "
                          "so they were not put on this form. Nothing was sent: enter them again.")
         kept_for = sorted({h["org"] for n, h in elsewhere.items() if n not in gone and h["org"]})
