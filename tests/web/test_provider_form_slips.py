@@ -211,7 +211,8 @@ def test_figures_held_for_one_organisation_never_go_on_anothers_form(browser, hu
         assert page.locator("#m\\.nctr_patients_count").input_value() != "64"
         result = page.locator("#result").inner_text()
         assert "Figures not put back" in result and f"Figures you typed for {ORG} before your session ended were " \
-            "not put on this form: your account now submits for RTEST2. Nothing was sent, and they are not kept." in result, result
+            "not put on this form: your account now submits for RTEST2. Nothing was sent, and they are not " \
+            "kept." in result, result
         assert _held_names(ctx) == [], "not kept for a form it can never go on"
     finally:
         ctx.close()

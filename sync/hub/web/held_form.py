@@ -9,8 +9,10 @@ the hub's key, so the name says nothing of either): at a ward PC shared by colle
 no longer replaced another's (one ``scc_held`` a browser, until session 28). At most ``MAX_HELD`` a browser,
 and together at most ``BROWSER_BYTES`` of names and values: a browser sends its cookies as one header line,
 and a TLS proxy in front of the hub may take no longer a line than 8 KB (nginx's default buffer), so three
-full cookies (11.5 KB) would have shut that browser out of the hub for the hour. Nothing is sent without the person pressing Send again:
-the figures were typed for a session that ended, and may be stale by the time the login is done.
+full cookies (11.5 KB) would have shut that browser out of the hub for the hour.
+
+Nothing is sent without the person pressing Send again: the figures were typed for a session that ended,
+and may be stale by the time the login is done.
 
 A cookie holds about 4 KB: a reason too long to fit is left out and the page says so.
 

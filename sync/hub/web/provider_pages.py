@@ -425,9 +425,11 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                 items, sources, later = provider.later_than(items, sources, form, shown, times, at)
                 if not items and later:
                     return await form_page(session, row, form, answered=True, status=422, sid=sid, shown=shown,
-                                           result={"ok": False, "title": "Nothing was stored",
-                                                   "lines": [_all_later_line(_day_clock(at, now))],
-                                                   "rows": _later_rows(later, fields, at, now)})
+                                           errors=kept_back, result={
+                                               "ok": False, "title": "Nothing was stored",
+                                               "lines": [_all_later_line(_day_clock(at, now))] + (
+                                                   [_KEPT_BACK_LINE] if kept_back else []),
+                                               "rows": _later_rows(later, fields, at, now)})
             latest = await run_in_threadpool(provider.latest_numbers, hub, row.ods_code)
             items, sources, unsure = provider.unlikely(items, sources, form, latest, fields,
                                                        lambda at: _day_clock(at, now))

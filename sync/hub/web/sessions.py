@@ -146,9 +146,9 @@ def end(db: HubDB, secret: str | None, now: datetime | None = None) -> None:
 def lapsed(db: HubDB, secret: str | None) -> tuple[str, str, str | None] | None:
     """(user name, CSRF token, the account's organisation or None) of the session behind ``secret`` however it
     ended (30 minutes idle, its 12 hours, a logout in another tab), while its account is enabled; None if there
-    is no such session. A
-    form that session served, posted after it ended with its token, is held over a new login rather than
-    lost (``held_form``): a provider who typed for 20 minutes lost every figure to the login page."""
+    is no such session. A form that session served, posted after it ended with its token, is held over a new
+    login rather than lost (``held_form``, for that account and organisation): a provider who typed for 20
+    minutes lost every figure to the login page."""
     if not secret or len(secret) > 200:
         return None
     ses, acc = s.web_session, s.web_account
