@@ -39,6 +39,7 @@ from sync import protocol as p
 from sync.hub import figures_doubt, mail_loop, page_sender
 from sync.hub import schema as s
 from sync.hub.escalation import CheckReport
+from sync.hub.escalation_email import _RANK
 from sync.hub.escalation_room import RoomReader
 from sync.hub.paging_config import PagingConfig
 
@@ -46,6 +47,8 @@ log = logging.getLogger("sync.hub")
 NOTICE_KIND = "alert_escalation"
 MAX_RETRY_SECONDS = 120.0   # a page is the fallback: while its alert is open it is tried at least this often
 EVERY = "every escalated alert is paged (paging.every_escalation)"
+NAMED = 3         # alerts a page about several names in its one-line ``text``, the worst first
+MAX_LISTED = 20   # alerts written out in its ``alerts``; the rest counted (``count``, ``more``)
 _CHUNK = 500
 
 
@@ -106,14 +109,15 @@ class Pager:
                 found.append((uid, why))
         if found:
             report.claimed = self._claim(found, now)
-        for row in self._take(alerts, room.cleared, now, report):
-            if stopping():
+        rows = self._take(alerts, room.cleared, now, report)
+        if rows and stopping():   # handed back: the next start pages them at once, not after the lease
+            for row in rows:
                 self._release(row, now)
-                continue
+        elif rows:
             try:
-                self._deliver(row, alerts[row["alert_uuid"]], now, report, real)
-            except Exception:  # noqa: BLE001 - one page never stops the others; its lease runs out
-                log.exception("escalation page: the page about %s could not be handled", row["alert_uuid"])
+                self._deliver(rows, [alerts[row["alert_uuid"]] for row in rows], now, report, real)
+            except Exception:  # noqa: BLE001 - a check's page never stops the next check; its lease runs out
+                log.exception("escalation page: the page about %d alert(s) could not be handled", len(rows))
         return report
 
     def _why(self, state: str, created: datetime, error: str | None, now: datetime) -> str | None:
@@ -144,8 +148,13 @@ class Pager:
     def _take(self, alerts: dict[str, OpenAlert], cleared: set[str], now: datetime, report: PageReport) -> list:
         t = s.alert_page
         with self.db.read() as conn:
-            waiting = conn.execute(select(t).where(t.c.state == "pending", t.c.next_attempt_at <= now)
-                                   .order_by(t.c.created_at)).mappings().all()
+            waiting = conn.execute(select(t).where(t.c.state == "pending").order_by(t.c.created_at)).mappings().all()
+        # One page per check: the rows due now, and with them any row in its backoff (every attempt of it
+        # recorded), so a gateway that failed a while does not get one page per backoff clock. A row under
+        # another process's lease (an attempt taken and not recorded) is that process's: never taken here.
+        if not any(r["next_attempt_at"] <= now for r in waiting):
+            return []
+        waiting = [r for r in waiting if r["next_attempt_at"] <= now or _recorded(r)]
         taken = []
         with self.db.plain() as conn:
             for row in waiting:
@@ -173,55 +182,93 @@ class Pager:
                                          t.c.attempts == row["attempts"])
                          .values(attempts=row["attempts"] - 1, next_attempt_at=now))
 
-    def page(self, row: dict, alert: OpenAlert, now: datetime) -> tuple[dict, dict]:
-        """The page's JSON, and what the figures check found (for the attempt's log)."""
-        try:
-            found = figures_doubt.doubted_within(self.db, [alert], now).get(alert.id) or []
-            doubt, unchecked = bool(found), None
-        except Exception as exc:  # noqa: BLE001 - the page goes whatever befalls the check (NotInTime too)
-            found, doubt, unchecked = [], None, f"{type(exc).__name__}: {exc}"[:300]
-        name = self._org_name(alert.org_code)
-        provider = (f"{alert.org_code} {name}" if name else alert.org_code) if alert.org_code else "system-wide"
-        value, threshold = self.reader.values.get(alert.id, (None, None))
-        phone = f"Phone the SCC on {self.config.scc_phone}"
-        text = (f"[{self.config.room_name}] {alert.severity.upper()} not acknowledged: "
-                f"{alert.rule_name or alert.rule_id} - {provider}, raised {uk_time(alert.raised_at)}. "
-                + ("Figures in doubt: check with the provider. " if doubt else "") + f"{phone}.")
-        return {
-            "kind": "scc_escalation_page", "version": 1, "idempotency_key": row["idempotency_key"],
-            "hub_id": self.db.hub_id, "room": self.config.room_name, "alert_id": alert.id,
-            "rule_id": alert.rule_id, "rule": alert.rule_name or alert.rule_id, "severity": alert.severity,
-            "provider": {"code": alert.org_code, "name": name}, "metric": alert.metric,
-            "value": value, "threshold": threshold, "detail": alert.detail,
-            "raised": uk_time(alert.raised_at), "raised_utc": s.iso(alert.raised_at),
-            "phone": phone, "figures_in_doubt": doubt, "doubt": [d.words for d in found[:3]],
-            "why": row["reason"], "text": text,
-        }, {"doubt": [d.as_json() for d in found]} if found else ({"doubt_unchecked": unchecked} if unchecked else {})
+    def page(self, rows: list[dict], alerts: list[OpenAlert], now: datetime) -> tuple[dict, dict]:
+        """One page's JSON about ``alerts`` (their ``rows``, in the same order), the worst first, and what the
+        figures check found for each (alert id -> the attempt log's ``doubt`` / ``doubt_unchecked``).
 
-    def _deliver(self, row: dict, alert: OpenAlert, now: datetime, report: PageReport, real: bool) -> None:
-        body, checked = self.page(row, alert, now)
+        One alert: the page as before (its fields at the top), with ``count`` 1 and ``alerts``. Several: one
+        page, its top-level alert fields the worst's, ``count`` how many, ``alerts`` the first ``MAX_LISTED``
+        written out (the rest counted in ``more``), ``text`` naming the worst ``NAMED`` and how many more;
+        ``figures_in_doubt`` true when any is in doubt, null when they could not be checked."""
+        try:
+            found = figures_doubt.doubted_within(self.db, alerts, now)
+            unchecked = None
+        except Exception as exc:  # noqa: BLE001 - the page goes whatever befalls the check (NotInTime too)
+            found, unchecked = {}, f"{type(exc).__name__}: {exc}"[:300]
+        names = self._org_names(alerts)
+        why = {row["alert_uuid"]: row["reason"] for row in rows}
+        ordered = sorted(alerts, key=lambda a: (_RANK.get(a.severity, 3), a.raised_at, a.id))
+        phone = f"Phone the SCC on {self.config.scc_phone}"
+
+        def provider(a: OpenAlert) -> str:
+            name = names.get(a.org_code)
+            return (f"{a.org_code} {name}" if name else a.org_code) if a.org_code else "system-wide"
+
+        def one(a: OpenAlert) -> dict:
+            value, threshold = self.reader.values.get(a.id, (None, None))
+            doubt = None if unchecked else bool(found.get(a.id))
+            return {"alert_id": a.id, "rule_id": a.rule_id, "rule": a.rule_name or a.rule_id, "severity": a.severity,
+                    "provider": {"code": a.org_code, "name": names.get(a.org_code)}, "metric": a.metric,
+                    "value": value, "threshold": threshold, "detail": a.detail, "raised": uk_time(a.raised_at),
+                    "raised_utc": s.iso(a.raised_at), "figures_in_doubt": doubt,
+                    "doubt": [d.words for d in found.get(a.id, [])[:3]], "why": why[a.id]}
+
+        worst = ordered[0]
+        doubted = sum(1 for a in alerts if found.get(a.id))
+        if len(ordered) == 1:
+            text = (f"[{self.config.room_name}] {worst.severity.upper()} not acknowledged: "
+                    f"{worst.rule_name or worst.rule_id} - {provider(worst)}, raised {uk_time(worst.raised_at)}. "
+                    + ("Figures in doubt: check with the provider. " if doubted else "") + f"{phone}.")
+            key, reason = rows[0]["idempotency_key"], rows[0]["reason"]
+        else:
+            named = "; ".join(f"{a.severity.upper()} {a.rule_name or a.rule_id} - {provider(a)}"
+                              for a in ordered[:NAMED])
+            more = f", and {len(ordered) - NAMED} more" if len(ordered) > NAMED else ""
+            flag = f", {doubted} with figures in doubt: check with the provider" if doubted else (
+                ", figures not checked" if unchecked else "")
+            text = (f"[{self.config.room_name}] {len(ordered)} alerts not acknowledged (worst "
+                    f"{worst.severity.upper()}{flag}): {named}{more}. {phone}.")
+            key = batch_key(self.db.hub_id, [a.id for a in ordered])
+            reasons = {why[a.id] for a in ordered}
+            reason = why[worst.id] if len(reasons) == 1 else f"{why[worst.id]} (and other reasons: see alerts)"
+        body = {"kind": "scc_escalation_page", "version": 1, "idempotency_key": key, "hub_id": self.db.hub_id,
+                "room": self.config.room_name, **one(worst), "phone": phone, "why": reason[:p.MAX_REASON_CHARS],
+                "text": text, "count": len(ordered), "alerts": [one(a) for a in ordered[:MAX_LISTED]],
+                "more": max(0, len(ordered) - MAX_LISTED)}
+        if doubted:
+            body["figures_in_doubt"] = True   # the page's: any of its alerts
+        checked = {a.id: ({"doubt": [d.as_json() for d in found[a.id]]} if found.get(a.id)
+                          else ({"doubt_unchecked": unchecked} if unchecked else {})) for a in alerts}
+        return body, checked
+
+    def _deliver(self, rows: list[dict], alerts: list[OpenAlert], now: datetime, report: PageReport,
+                 real: bool) -> None:
+        body, checked = self.page(rows, alerts, now)
         status, error = None, None
         began = time.monotonic()
         try:
-            status = self.send(self.config.gateway, body, row["idempotency_key"])
+            status = self.send(self.config.gateway, body, body["idempotency_key"])
         except page_sender.PageFailure as exc:
             error = exc
         except Exception as exc:  # noqa: BLE001 - unforeseen: transient, tried again
             error = page_sender.PageFailure(f"{type(exc).__name__}: {exc}", transient=True)
         at = s.utcnow() if real else now
         took = round(time.monotonic() - began, 3)
+        batch = {} if len(rows) == 1 else {"key": body["idempotency_key"], "page_of": len(rows)}
         with self.db.write() as w:
-            done = self._record(w, row, alert, status, error, at, took, checked, report)
-        if not done:
+            done = [self._record(w, row, alert, status, error, at, took, {**checked[alert.id], **batch}, report)
+                    for row, alert in zip(rows, alerts)]
+        what = f"{len(rows)} alert(s)" if len(rows) > 1 else alerts[0].id
+        if not any(done):
             log.warning("escalation page: the page about %s was %s, but another process had taken it over",
-                        alert.id, "sent" if error is None else "not sent")
+                        what, "sent" if error is None else "not sent")
         elif error is None:
             self.last_sent_at = at
-            log.info("escalation page: paged %s about %s (%s)", page_sender.where(self.config.gateway.url), alert.id,
-                     row["reason"])
+            log.info("escalation page: paged %s about %s (%s)", page_sender.where(self.config.gateway.url), what,
+                     body["why"])
         else:
             self.last_error = (at, error.reason)
-            log.warning("escalation page: the page about %s failed: %s", alert.id, error.reason)
+            log.warning("escalation page: the page about %s failed: %s", what, error.reason)
 
     def _record(self, w, row: dict, alert: OpenAlert, status, error, at: datetime, took: float, checked: dict,
                 report: PageReport) -> bool:
@@ -283,11 +330,25 @@ class Pager:
             fallback_reason=mail_loop.error_text(row["fallback_reason"]),
             attempts=min(row["attempts"], 1000), error=mail_loop.error_text(email_error), page=page)
 
-    def _org_name(self, code: str | None) -> str | None:
-        if not code:
-            return None
+    def _org_names(self, alerts: list[OpenAlert]) -> dict[str, str]:
+        codes = sorted({a.org_code for a in alerts if a.org_code})
+        if not codes:
+            return {}
         with self.db.read() as conn:
-            return conn.execute(select(s.organisation.c.name).where(s.organisation.c.ods_code == code)).scalar()
+            return dict(conn.execute(select(s.organisation.c.ods_code, s.organisation.c.name)
+                                     .where(s.organisation.c.ods_code.in_(codes))).all())
+
+
+def batch_key(hub_id: str, alert_ids: list[str]) -> str:
+    """The ``Idempotency-Key`` of one page about several alerts: the same for the same alerts (a retry of it),
+    another for another set. A page about one alert keeps that alert's own key (``alert_page.idempotency_key``)."""
+    return f"scc-page-{uuid.uuid5(uuid.NAMESPACE_URL, hub_id + '/' + ','.join(sorted(alert_ids)))}"
+
+
+def _recorded(row) -> bool:
+    """Every attempt taken of the row recorded: it waits in its backoff, not under a process's lease."""
+    history = json.loads(row["attempt_log"])
+    return row["attempts"] == (history[-1].get("n", len(history)) if history else 0)
 
 
 def health(hub) -> p.HealthPage | None:
