@@ -10,7 +10,7 @@ for every attempt at one alert's page, so a gateway that got it twice (an answer
 can drop the copy.
 
 TLS with certificate and host-name checks (``ca_file``: a private CA, as ``smtp.ca_file``), short
-timeouts (connect and each read: ``timeout_seconds``).  What comes back:
+timeouts (the name's lookup, the connection and each read: ``timeout_seconds``; the whole attempt twice that).  What comes back:
 
 - 2xx: delivered to the gateway;
 - 408, 429, 5xx, no answer, refused, reset, timed out: transient, tried again while the alert is open;
@@ -85,6 +85,49 @@ def where(url: str) -> str:
     return f"{parts.hostname or '?'}:{port or 443}"
 
 
+def lookup(host: str, port: int, seconds: float, resolve=None) -> list[tuple]:
+    """The addresses of ``host`` (``socket.getaddrinfo``'s, TCP), waited for at most ``seconds``; else a transient
+    :class:`PageFailure`. The lookup left running past that ends on its own thread (a daemon: it holds nothing
+    the hub needs, and the resolver's own timeouts end it)."""
+    resolve = resolve or socket.getaddrinfo
+    done, out = threading.Event(), {}
+
+    def work() -> None:
+        try:
+            out["found"] = resolve(host, port, 0, socket.SOCK_STREAM)
+        except Exception as exc:  # noqa: BLE001 - said below
+            out["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="page-lookup", daemon=True).start()
+    if not done.wait(seconds):
+        raise PageFailure(f"the paging gateway's name {host} was not looked up within {seconds:g} s "
+                          "(the hub's resolver did not answer)", transient=True)
+    if "error" in out:
+        exc = out["error"]
+        raise PageFailure(f"the paging gateway's name {host} could not be looked up ({type(exc).__name__}: {exc})",
+                          transient=True)
+    return out["found"]
+
+
+def _connect(addresses: list[tuple], timeout: float, source=None) -> socket.socket:
+    """A TCP connection to the first of ``addresses`` that takes it (as ``socket.create_connection`` does)."""
+    last: OSError | None = None
+    for family, kind, proto, _name, address in addresses:
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            if source:
+                sock.bind(source)
+            sock.connect(address)
+            return sock
+        except OSError as exc:
+            last = exc
+            sock.close()
+    raise last or OSError("no address to connect to")
+
+
 def send(settings: PageSettings, page: dict, key: str) -> int:
     """POST ``page`` with idempotency key ``key``; the HTTP status on 2xx, else :class:`PageFailure`."""
     url = urlsplit(settings.url)
@@ -93,13 +136,20 @@ def send(settings: PageSettings, page: dict, key: str) -> int:
     body = json.dumps(page, ensure_ascii=False, separators=(",", ":")).encode()
     headers = {"Content-Type": "application/json", "User-Agent": "scc-feed-hub",
                SIGNATURE_HEADER: signature(settings.secret, body, int(time.time())), IDEMPOTENCY_HEADER: key}
-    conn = http.client.HTTPSConnection(url.hostname, url.port or 443, timeout=settings.timeout_seconds,
-                                       context=settings.tls_context())
     where_ = where(settings.url)
     # The socket timeout bounds each read, not the whole: a gateway answering a byte at a time held an
     # attempt for as long as it liked (past the page's lease, when a second hub process may take it).
     # At the attempt's bound the socket is shut, which ends a read in progress.
     bound = 2 * settings.timeout_seconds
+    began = time.monotonic()
+    # The name's lookup too: the system's resolver has no timeout of ours (one that does not answer held the
+    # attempt, and the pager's thread, for as long as it liked). It runs on a thread of its own, waited for at
+    # most ``timeout_seconds``; the connection then goes to the addresses found, the certificate still checked
+    # against the name.
+    addresses = lookup(url.hostname, url.port or 443, settings.timeout_seconds)
+    conn = http.client.HTTPSConnection(url.hostname, url.port or 443, timeout=settings.timeout_seconds,
+                                       context=settings.tls_context())
+    conn._create_connection = lambda _address, timeout, source=None: _connect(addresses, timeout, source)
     cut = threading.Event()
 
     def _cut() -> None:
@@ -111,7 +161,7 @@ def send(settings: PageSettings, page: dict, key: str) -> int:
             except OSError:
                 pass
 
-    timer = threading.Timer(bound, _cut)
+    timer = threading.Timer(max(0.1, bound - (time.monotonic() - began)), _cut)   # what is left of the bound
     timer.daemon = True
     timer.start()
     try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import socket
 import threading
 import time
 from datetime import timedelta
@@ -267,3 +268,45 @@ def test_a_gateway_that_answers_a_byte_at_a_time_is_given_up_on_within_the_attem
         slow.stop()
     assert 1.5 <= took < 4, took
     assert failed.value.transient and "did not answer in full within 2 s" in failed.value.reason
+
+
+def test_a_gateway_name_the_resolver_never_answers_for_is_given_up_on_within_the_timeout(monkeypatch, gateway):
+    """The one mock here: a resolver that does not answer cannot be had for real on loopback. The gateway's name
+    is looked up on a thread of its own, waited for at most timeout_seconds, and the attempt fails as transient
+    (tried again), naming the name. Before: the lookup had no bound (here, 8 s, the mock's own end; a real
+    resolver's as long as it liked), holding the pager's thread."""
+    real = socket.getaddrinfo
+    released = threading.Event()
+
+    def silent(host, *args, **kwargs):
+        if host == "paging-gateway.test":
+            released.wait(8)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent)
+    settings_ = PageSettings(f"https://paging-gateway.test:{gateway.port}/v1/pages", SECRET, str(gateway.ca),
+                             timeout_seconds=1)
+    began = time.monotonic()
+    try:
+        with pytest.raises(page_sender.PageFailure) as failed:
+            page_sender.send(settings_, {"kind": "scc_escalation_page"}, "scc-page-test")
+        took = time.monotonic() - began
+    finally:
+        released.set()
+    assert took < 2, took
+    assert failed.value.transient and "paging-gateway.test was not looked up within 1 s" in failed.value.reason
+    assert gateway.pages == []
+
+
+def test_a_gateway_named_by_a_name_is_reached_at_its_address_and_its_certificate_checked_against_the_name(
+        monkeypatch, gateway):
+    """The lookup's addresses are what the connection goes to; TLS still checks the name: a name the gateway's
+    certificate does not carry (it is for 127.0.0.1) is refused as untrusted, not sent to."""
+    settings_ = PageSettings(f"https://localhost:{gateway.port}/v1/pages", SECRET, str(gateway.ca), timeout_seconds=3)
+    with pytest.raises(page_sender.PageFailure) as failed:
+        page_sender.send(settings_, {"kind": "scc_escalation_page"}, "scc-page-test")
+    assert not failed.value.transient and "certificate is not trusted" in failed.value.reason
+    ok = PageSettings(gateway.url, SECRET, str(gateway.ca), timeout_seconds=3)
+    assert page_sender.send(ok, {"kind": "scc_escalation_page"}, "scc-page-test") == 202
+    assert [pg.signed for pg in gateway.pages] == [True]
