@@ -86,7 +86,8 @@ class Hub:
         self.escalation_task = None   # the running check (sync.hub.app), for /health
         # The second channel (docs/escalation.md, "Paging"): only with a [paging] section.
         paging = config.escalation.paging if config.escalation else None
-        self.pager = Pager(paging, self.db, config.escalation.check_seconds) if paging else None
+        self.pager = (Pager(paging, self.db, config.escalation.check_seconds, reader=self.escalation.reader)
+                      if paging else None)   # one reader for both channels: the feed replayed once
         self.pager_task = None
         self.stopping = False
 

@@ -55,27 +55,16 @@ _CHUNK = 500
 PageReport = CheckReport   # one check's alerts by what became of them, as the e-mail's check reports them
 
 
-class _Reader(RoomReader):
-    """The escalation's reader, keeping each alert's value and threshold too (the page says them)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: dict[str, tuple] = {}
-
-    def _alert(self, d: dict, created=None) -> None:
-        if d.get("change") != "cleared":
-            self.values[d["alert_uuid"]] = (d.get("value"), d.get("threshold"))
-        super()._alert(d, created)
-
-
 class Pager:
     def __init__(self, config: PagingConfig, db, check_seconds: float = 30.0,
-                 send: Callable = page_sender.send) -> None:
+                 send: Callable = page_sender.send, reader: RoomReader | None = None) -> None:
         self.config = config
         self.db = db
         self.check_seconds = check_seconds
         self.send = send
-        self.reader = _Reader()
+        # The e-mail check's reader (sync.hub.core): the feed's alerts and records are replayed once at the hub's
+        # start, not once per channel. Until session 28 each kept its own.
+        self.reader = reader or RoomReader()
         # For /health: the last page that went and the last failure (when, why), this process's.
         self.last_sent_at: datetime | None = None
         self.last_error: tuple[datetime, str] | None = None
@@ -115,7 +104,7 @@ class Pager:
                 self._release(row, now)
         elif rows:
             try:
-                self._deliver(rows, [alerts[row["alert_uuid"]] for row in rows], now, report, real)
+                self._deliver(rows, [alerts[row["alert_uuid"]] for row in rows], now, report, real, room.values)
             except Exception:  # noqa: BLE001 - a check's page never stops the next check; its lease runs out
                 log.exception("escalation page: the page about %d alert(s) could not be handled", len(rows))
         return report
@@ -182,7 +171,8 @@ class Pager:
                                          t.c.attempts == row["attempts"])
                          .values(attempts=row["attempts"] - 1, next_attempt_at=now))
 
-    def page(self, rows: list[dict], alerts: list[OpenAlert], now: datetime) -> tuple[dict, dict]:
+    def page(self, rows: list[dict], alerts: list[OpenAlert], now: datetime,
+             values: dict | None = None) -> tuple[dict, dict]:
         """One page's JSON about ``alerts`` (their ``rows``, in the same order), the worst first, and what the
         figures check found for each (alert id -> the attempt log's ``doubt`` / ``doubt_unchecked``).
 
@@ -196,6 +186,7 @@ class Pager:
         except Exception as exc:  # noqa: BLE001 - the page goes whatever befalls the check (NotInTime too)
             found, unchecked = {}, f"{type(exc).__name__}: {exc}"[:300]
         names = self._org_names(alerts)
+        values = values or {}
         why = {row["alert_uuid"]: row["reason"] for row in rows}
         ordered = sorted(alerts, key=lambda a: (_RANK.get(a.severity, 3), a.raised_at, a.id))
         phone = f"Phone the SCC on {self.config.scc_phone}"
@@ -205,7 +196,7 @@ class Pager:
             return (f"{a.org_code} {name}" if name else a.org_code) if a.org_code else "system-wide"
 
         def one(a: OpenAlert) -> dict:
-            value, threshold = self.reader.values.get(a.id, (None, None))
+            value, threshold = values.get(a.id, (None, None))
             doubt = None if unchecked else bool(found.get(a.id))
             return {"alert_id": a.id, "rule_id": a.rule_id, "rule": a.rule_name or a.rule_id, "severity": a.severity,
                     "provider": {"code": a.org_code, "name": names.get(a.org_code)}, "metric": a.metric,
@@ -242,8 +233,8 @@ class Pager:
         return body, checked
 
     def _deliver(self, rows: list[dict], alerts: list[OpenAlert], now: datetime, report: PageReport,
-                 real: bool) -> None:
-        body, checked = self.page(rows, alerts, now)
+                 real: bool, values: dict | None = None) -> None:
+        body, checked = self.page(rows, alerts, now, values)
         status, error = None, None
         began = time.monotonic()
         try:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -45,6 +46,13 @@ class Room:
     acknowledged: dict[str, datetime] = field(default_factory=dict)    # alert id -> earliest ack
     people: dict[str, Person] = field(default_factory=dict)
     shifts: dict[str, Shift] = field(default_factory=dict)
+    values: dict[str, tuple] = field(default_factory=dict)   # open alert id -> (value, threshold): a page says them
+
+    def copy(self) -> Room:
+        """A copy another thread's refresh does not change under its reader (the containers; their items are
+        not changed in place)."""
+        return Room(dict(self.open_alerts), set(self.cleared), dict(self.acknowledged), dict(self.people),
+                    dict(self.shifts), dict(self.values))
 
     def alerts(self) -> list[OpenAlert]:
         """Open alerts with their acknowledgement (an ack may arrive before or after its alert)."""
@@ -76,9 +84,16 @@ class _Run:
 
 
 class RoomReader:
-    """The room as of the hub's committed head, kept up to date incrementally."""
+    """The room as of the hub's committed head, kept up to date incrementally.  One per hub process serves both
+    escalation channels (the e-mail check and the pager, each on its own thread): a refresh holds a lock and
+    returns a copy of the room, so one channel's refresh never changes what the other is reading, and the feed
+    is replayed once at the hub's start, not once per channel."""
 
     def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._reset()
+
+    def _reset(self) -> None:
         self.cursor = 0
         self.room = Room()
         self._contacts: dict[str, dict] = {}
@@ -86,10 +101,16 @@ class RoomReader:
         self._run_of: dict[str, _Run] = {}             # alert id -> the run it is in
 
     def refresh(self, db) -> Room:
+        """The room as of the committed head now (a copy: see the class)."""
+        with self.lock:
+            self._refresh(db)
+            return self.room.copy()
+
+    def _refresh(self, db) -> None:
         with db.read() as conn:
             head = db.head(conn)
             if head < self.cursor:   # another database behind the same URL: start again
-                self.__init__()
+                self._reset()
             window = and_(s.feed.c.seq > self.cursor, s.feed.c.seq <= head)
             rows = [(seq, "alert", (text, created)) for seq, text, created in conn.execute(
                 select(s.feed.c.seq, s.feed.c.data, s.feed.c.created_at).where(window, s.feed.c.kind == "alert"))]
@@ -109,12 +130,12 @@ class RoomReader:
                 # Stored by this hub, so well-formed; one odd item must still not stop escalation.
                 log.warning("escalation: feed item %s not understood (%s); skipped", seq, exc)
         self.cursor = head
-        return self.room
 
     def _alert(self, d: dict, created=None) -> None:
         uid, reached = d["alert_uuid"], _reached(created)
         if d["change"] == "cleared":
             self.room.open_alerts.pop(uid, None)
+            self.room.values.pop(uid, None)
             self.room.cleared.add(uid)
             run = self._run_of.get(uid)
             if run is not None:
@@ -133,6 +154,7 @@ class RoomReader:
             run = self._runs[key] = _Run(at, reached, after, ids=[uid])
         self._run_of[uid] = run
         earlier = tuple(run.ids[:run.ids.index(uid)])
+        self.room.values[uid] = (d.get("value"), d.get("threshold"))
         self.room.open_alerts[uid] = OpenAlert(
             uid, d["rule_id"], d.get("org_code"), at, None, after, d.get("severity") or "warning",
             d.get("detail") or "", d.get("rule_name") or d["rule_id"], reached,
