@@ -40,12 +40,13 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models.rules.escalation import OpenAlert, Recipient, due, recipient
@@ -94,6 +95,30 @@ class Escalator:
         # Where the running check is, for /health: (monotonic, wall clock, what it does) when its current
         # step began; None between checks. A step that has not moved for stall_seconds is stuck, not slow.
         self.step: tuple[float, datetime, str] | None = None
+        self._lock = threading.Lock()   # the queue below, between the check's thread and hand_back
+        self._queue: list = []          # batches (recipient, rows) taken by the running check, not begun
+        self._closed = False            # the hub is stopping: nothing more is begun
+        self._swept = False             # the holder rows of finished attempts deleted once per process
+
+    def hand_back(self) -> None:
+        """The hub is stopping: the batches this process took and has not begun go back, due now, so the next
+        start sends them at once (the one being sent, if any, is left to finish). Called as the check's task
+        ends (:func:`run`), from the event loop: the check's thread may be held in a send, and the process may
+        end before it looks at ``stopping`` again. Until session 28 only that look handed back, so where a
+        process's holder cannot be told ended (no ``/proc``: Windows, macOS), they waited out the lease."""
+        with self._lock:
+            self._closed = True
+            rest, self._queue = self._queue, []
+        self._release([row for _to, batch in rest for row, _live in batch], s.utcnow())
+
+    def _sweep_holders(self) -> None:
+        """Holder rows of attempts no longer pending (left by hubs before session 28, which never deleted them:
+        one row per alert ever e-mailed) are deleted; each attempt's own is deleted as it is recorded."""
+        h, t = s.escalation_holder, s.alert_escalation
+        with self.db.plain() as conn:
+            conn.execute(delete(h).where(h.c.alert_uuid.in_(
+                select(t.c.alert_uuid).where(t.c.state != "pending"))))
+        self._swept = True
 
     @property
     def stall_seconds(self) -> float:
@@ -135,11 +160,16 @@ class Escalator:
         self._at("claiming the alerts due")
         if found:
             report.claimed = self._claim(found, now)
-        batches = list(self._take(alerts, room, now, report).items())
-        for n, (to, batch) in enumerate(batches):
-            if stopping():   # handed back: the next start sends them at once, not after the lease
-                self._release([row for _to, rest in batches[n:] for row, _live in rest], now)
-                break
+        if not self._swept:
+            self._sweep_holders()
+        with self._lock:
+            self._queue = list(self._take(alerts, room, now, report).items())
+        while True:
+            with self._lock:   # a batch leaves the queue before it is begun: never handed back and sent too
+                if self._closed or not self._queue or stopping():
+                    rest, self._queue = self._queue, []
+                    break
+                to, batch = self._queue.pop(0)
             self._at(f"sending one e-mail about {len(batch)} alert{'' if len(batch) == 1 else 's'}")
             batch = self._renew(batch, now, real)   # its lease from now, not from the check's start
             if not batch:
@@ -148,6 +178,8 @@ class Escalator:
                 self._deliver(to, batch, now, report, real)
             except Exception:  # noqa: BLE001 - one batch never stops the others; its lease runs out
                 log.exception("escalation: the email to %s <%s> could not be handled", to.name, to.address)
+        # Stopping: handed back, so the next start sends them at once, not after the lease.
+        self._release([row for _to, batch in rest for row, _live in batch], now)
         self.last_check_at = s.utcnow()   # for /health (sync.hub.escalation_health)
         return report
 
@@ -171,6 +203,8 @@ class Escalator:
         return kept
 
     def _release(self, rows: list[dict], now: datetime) -> None:
+        if not rows:
+            return
         t = s.alert_escalation
         with self.db.plain() as conn:
             for row in rows:
@@ -373,6 +407,8 @@ class Escalator:
                                           t.c.attempts == attempts).values(**values)).rowcount != 1:
             return False
         getattr(report, outcome).append(uid)
+        # The attempt is recorded: nobody holds it now (its holder row only matters while it is under a lease).
+        w.conn.execute(delete(s.escalation_holder).where(s.escalation_holder.c.alert_uuid == uid))
         if notice is not None:
             w.emit(NOTICE_KIND, notice.model_dump(mode="json"), row["org_code"])
         return True
@@ -444,4 +480,10 @@ def _alert_json(a: OpenAlert) -> dict:
 async def run(hub) -> None:
     """Check every ``check_seconds`` until the hub stops; a failing check is logged and tried again."""
     esc: Escalator = hub.escalation
-    await mail_loop.check_every(hub, esc.check, esc.config.check_seconds, "escalation")
+    try:
+        await mail_loop.check_every(hub, esc.check, esc.config.check_seconds, "escalation")
+    finally:   # also when the hub cancels this task as it stops: its check's thread may be held in a send
+        try:
+            esc.hand_back()
+        except Exception:  # noqa: BLE001 - the rows then wait for their holder to be seen ended, or the lease
+            log.exception("escalation: could not hand back the e-mails taken and not sent")

@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from models.messages import record as rules
 from sync import protocol as p
@@ -101,6 +101,16 @@ class MessageSender:
         self._lock = threading.Lock()   # the queue below, between the check's thread and hand_back
         self._queue: list[dict] = []    # taken by this check, not begun
         self._closed = False
+        self._swept = False             # the holder rows of finished attempts deleted once per process
+
+    def _sweep_holders(self) -> None:
+        """Holder rows of messages no longer pending (left by hubs before session 28, which never deleted them:
+        one per message ever sent) are deleted; each attempt's own is deleted as it is recorded."""
+        h, t = s.spoc_holder, s.spoc_delivery
+        with self.hub.db.plain() as conn:
+            conn.execute(delete(h).where(h.c.message_uuid.in_(
+                select(t.c.message_uuid).where(t.c.state != "pending"))))
+        self._swept = True
 
     @property
     def config(self):
@@ -109,6 +119,8 @@ class MessageSender:
     def check(self, now: datetime | None = None, stopping: Callable[[], bool] = lambda: False) -> CheckReport:
         report = CheckReport()
         now = now or s.utcnow()
+        if not self._swept:
+            self._sweep_holders()
         taken = self._take(now)
         with self._lock:
             self._queue = taken
@@ -230,6 +242,8 @@ class MessageSender:
             if w.conn.execute(update(t).where(t.c.message_uuid == uid, t.c.state == "pending",
                                               t.c.attempts == attempts).values(**values)).rowcount != 1:
                 return
+            # The attempt is recorded: nobody holds it now (the holder row only matters while under a lease).
+            w.conn.execute(delete(s.spoc_holder).where(s.spoc_holder.c.message_uuid == uid))
             if values.get("state") in ("sent", "failed"):
                 _notice(w, uid, values["state"], at, len(data["recipients"]) if error is None else 0, attempts,
                         values["error"])
