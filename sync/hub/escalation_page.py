@@ -249,6 +249,8 @@ class Pager:
         with self.db.write() as w:
             done = [self._record(w, row, alert, status, error, at, took, {**checked[alert.id], **batch}, report)
                     for row, alert in zip(rows, alerts)]
+            if any(done):   # what /health says, in every process on this database
+                _said(w.conn, self.db.kind, at, error)
         what = f"{len(rows)} alert(s)" if len(rows) > 1 else alerts[0].id
         if not any(done):
             log.warning("escalation page: the page about %s was %s, but another process had taken it over",
@@ -342,14 +344,45 @@ def _recorded(row) -> bool:
     return row["attempts"] == (history[-1].get("n", len(history)) if history else 0)
 
 
+HEALTH_KEY = "gateway"
+
+
+def _said(conn, kind: str, at: datetime, error) -> None:
+    """The gateway's outcome at ``at`` in ``page_health`` (in the record's transaction): the last page it took,
+    or the last failure and why."""
+    dialect = postgresql if kind == "postgresql" else sqlite
+    values = ({"last_sent_at": at} if error is None
+              else {"last_error": mail_loop.error_text(error.reason), "last_error_at": at})
+    conn.execute(dialect.insert(s.page_health).values(key=HEALTH_KEY, **values)
+                 .on_conflict_do_update(index_elements=["key"], set_=values))
+
+
+def _last(pager: Pager) -> tuple[datetime | None, tuple[datetime, str] | None]:
+    """The last page sent and the last failure across every hub process on the database (``page_health``); this
+    process's own when the database cannot be read (the probe still answers)."""
+    try:
+        with pager.db.read() as conn:
+            row = conn.execute(select(s.page_health).where(s.page_health.c.key == HEALTH_KEY)).mappings().first()
+    except Exception as exc:  # noqa: BLE001 - /health says what this process knows
+        log.warning("escalation page: /health could not read the gateway's last outcome (%s); this process's own",
+                    exc)
+        return pager.last_sent_at, pager.last_error
+    if row is None:
+        return pager.last_sent_at, pager.last_error
+    failed = (row["last_error_at"], row["last_error"] or "") if row["last_error_at"] is not None else None
+    return row["last_sent_at"], failed
+
+
 def health(hub) -> p.HealthPage | None:
-    """``/health``'s ``escalation.page``: None when no gateway is configured."""
+    """``/health``'s ``escalation.page``: None when no gateway is configured. Its state is the database's: the
+    last attempt across every hub process on it (until session 28 each process said its own, so of two one said
+    failing while the other said ok); whether the paging task runs is this process's."""
     pager: Pager | None = getattr(hub, "pager", None)
     if pager is None:
         return None
     task = getattr(hub, "pager_task", None)
     gateway = page_sender.where(pager.config.gateway.url)   # never the URL: it may hold a token
-    sent, failed = pager.last_sent_at, pager.last_error
+    sent, failed = _last(pager)
     if task is not None and task.done():
         return p.HealthPage(state="off", gateway=gateway, last_sent_at=sent,
                             last_error="the hub's paging check has stopped; restart the hub",

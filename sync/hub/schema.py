@@ -253,6 +253,16 @@ def _holder_table(name: str, key: str) -> Table:
 
 escalation_holder = _holder_table("escalation_holder", "alert_uuid")
 
+# The paging gateway's last outcome across every hub process on this database, for /health
+# (sync.hub.escalation_page.health): one row, written with each page's record. A new table only, as above.
+page_health = Table(
+    "page_health", metadata,
+    Column("key", String(10), primary_key=True),    # "gateway"
+    Column("last_sent_at", UTCText),                # the last page the gateway took
+    Column("last_error", Text),                     # the last failure's reason, and when
+    Column("last_error_at", UTCText),
+)
+
 # /m/'s week ahead as the hub process that worked it out last left it (sync.hub.web.week_shared), one row:
 # every process shows the same week, worked out once.  A new table only, as above.
 week_ahead_shared = Table(
