@@ -10,13 +10,17 @@ its own so a gateway that hangs never holds the e-mail back, nor the e-mail the 
    or, with ``paging.every_escalation``, as soon as its e-mail falls due;
 2. **claims** each in ``alert_page`` (primary key: the alert's id), insert-if-absent: of two hub
    processes one row, one page;
-3. **takes** each pending row whose time has come by a conditional update of its attempt count (one
-   process wins) with a lease of two whole attempts and a check;
-4. POSTs the page (HMAC-signed, the same ``Idempotency-Key`` at every attempt);
+3. **takes** each pending row whose time has come, and with them any waiting in its backoff, by a
+   conditional update of its attempt count (one process wins) with a lease of two whole attempts and a check;
+4. POSTs **one** page about all it took (a backlog is one page, not a flood: how many, the worst named; each
+   alert's fields in ``alerts``), HMAC-signed, the same ``Idempotency-Key`` at every attempt at that page;
 5. records each attempt in ``attempt_log``; ``sent`` on 2xx; after a transient failure the next attempt
    (``paging.retry_seconds`` doubled, at most ``MAX_RETRY_SECONDS`` apart) for as long as the alert is
-   open and unacknowledged; ``failed`` at once on a permanent one.  The first failure and the outcome go
-   on the feed as an ``alert_escalation`` notice with ``page`` set, so every desktop shows it.
+   open and unacknowledged; ``failed`` at once on a permanent one, each alert's row on its own.  The first
+   failure and the outcome go on the feed as an ``alert_escalation`` notice with ``page`` set, one per alert,
+   so every desktop shows it; the gateway's last outcome goes in ``page_health`` for every process's /health.
+
+The room is read through the e-mail check's :class:`RoomReader` (one per hub process), not a reader of its own.
 
 An alert acknowledged or cleared before its page went is not paged (``cancelled``).
 """
@@ -39,7 +43,7 @@ from sync import protocol as p
 from sync.hub import figures_doubt, mail_loop, page_sender
 from sync.hub import schema as s
 from sync.hub.escalation import CheckReport
-from sync.hub.escalation_email import _RANK
+from sync.hub.escalation_email import SEVERITY_RANK
 from sync.hub.escalation_room import RoomReader
 from sync.hub.paging_config import PagingConfig
 
@@ -65,7 +69,7 @@ class Pager:
         # The e-mail check's reader (sync.hub.core): the feed's alerts and records are replayed once at the hub's
         # start, not once per channel. Until session 28 each kept its own.
         self.reader = reader or RoomReader()
-        # For /health: the last page that went and the last failure (when, why), this process's.
+        # This process's last page that went and last failure (when, why): /health's when page_health cannot be read.
         self.last_sent_at: datetime | None = None
         self.last_error: tuple[datetime, str] | None = None
 
@@ -188,7 +192,7 @@ class Pager:
         names = self._org_names(alerts)
         values = values or {}
         why = {row["alert_uuid"]: row["reason"] for row in rows}
-        ordered = sorted(alerts, key=lambda a: (_RANK.get(a.severity, 3), a.raised_at, a.id))
+        ordered = sorted(alerts, key=lambda a: (SEVERITY_RANK.get(a.severity, 3), a.raised_at, a.id))
         phone = f"Phone the SCC on {self.config.scc_phone}"
 
         def provider(a: OpenAlert) -> str:

@@ -10,7 +10,8 @@ for every attempt at one alert's page, so a gateway that got it twice (an answer
 can drop the copy.
 
 TLS with certificate and host-name checks (``ca_file``: a private CA, as ``smtp.ca_file``), short
-timeouts (the name's lookup, the connection and each read: ``timeout_seconds``; the whole attempt twice that).  What comes back:
+timeouts (the name's lookup, the connection and each read: ``timeout_seconds``; the whole attempt
+twice that).  What comes back:
 
 - 2xx: delivered to the gateway;
 - 408, 429, 5xx, no answer, refused, reset, timed out: transient, tried again while the alert is open;

@@ -81,7 +81,8 @@ def test_a_backlog_page_refused_is_tried_again_as_one_with_its_key_and_a_newcome
     assert hub.escalation.check(now=NOW + timedelta(minutes=2)).failed == [late]
     assert hub.pager.check(now=NOW + timedelta(minutes=2, seconds=1)).sent == [late]
     third = gateway.pages[2]
-    assert (third.body["count"], third.body["alert_id"]) == (1, late) and third.key == pages(hub)[late]["idempotency_key"]
+    assert (third.body["count"], third.body["alert_id"]) == (1, late)
+    assert third.key == pages(hub)[late]["idempotency_key"]
 
 
 def test_two_hub_processes_with_a_backlog_page_each_alert_once(make_hub, smtpd, gateway):

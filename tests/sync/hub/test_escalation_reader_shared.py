@@ -10,13 +10,14 @@ import time
 import uuid
 from datetime import timedelta
 
+from sync.hub import records
 from sync.hub.escalation_page import Pager
 from tests.support.hub import TEST_ORGS
 from tests.sync.hub.test_escalation import NOW, ROOM, make_hub, raise_alert, rota, settings, smtpd  # noqa: F401
 from tests.sync.hub.test_escalation_page import SPAM, gateway, pages, paging  # noqa: F401
-from sync.hub import records
 
 DAYS, PER_DAY = 365, 60   # 40 providers' alerts for a year: 21,900 raised and cleared, half acknowledged
+PROVIDERS = [o["ods_code"] for o in TEST_ORGS] + [f"RX{n:03d}" for n in range(40 - len(TEST_ORGS))]
 
 
 def a_year_of_alerts(hub) -> int:
@@ -27,9 +28,10 @@ def a_year_of_alerts(hub) -> int:
         with hub.db.write() as w:
             for k in range(PER_DAY):
                 at = start + timedelta(days=day, minutes=k * 24)
-                org = TEST_ORGS[k % len(TEST_ORGS)]["ods_code"]
+                org = PROVIDERS[k % len(PROVIDERS)]
                 uid = str(uuid.uuid4())
-                base = {"alert_uuid": uid, "rule_id": "opel_provider_4", "rule_name": "A provider's OPEL level rose to 4",
+                base = {"alert_uuid": uid, "rule_id": "opel_provider_4",
+                        "rule_name": "A provider's OPEL level rose to 4",
                         "severity": "critical", "kind": "level", "direction": "above", "scope": "provider",
                         "subject": org, "org_code": org, "metric": "opel_level", "value": 4.0, "threshold": 4.0,
                         "since": at.isoformat(), "escalate_after_minutes": 60, "detail": "OPEL 4"}
