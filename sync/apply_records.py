@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 from sqlalchemy.dialects.sqlite import insert
 
 from models.records import actions_due
@@ -132,12 +132,40 @@ def _transfer_event(conn: Connection, seq: int, rec) -> str | None:
 def refold_transfer(conn: Connection, transfer_uuid: str) -> None:
     """Recompute a transfer's current fields and conflict flag from all its events."""
     rows = conn.execute(select(TransferEvent).where(TransferEvent.transfer_uuid == transfer_uuid)).all()
+    _refold(conn, transfer_uuid, rows)
+
+
+def refold_transfers(conn: Connection, transfer_uuids: list[str], chunk: int = 500) -> None:
+    """:func:`refold_transfer` for many cases: their events read ``chunk`` cases a query, the cases written
+    with one statement per set of fields the fold gave (one UPDATE a case cost about 2 ms in SQLAlchemy)."""
+    for n in range(0, len(transfer_uuids), chunk):
+        part = transfer_uuids[n:n + chunk]
+        found: dict[str, list] = {uid: [] for uid in part}
+        for r in conn.execute(select(TransferEvent).where(TransferEvent.transfer_uuid.in_(part))):
+            found[r.transfer_uuid].append(r)
+        alike: dict[tuple[str, ...], list[dict]] = {}
+        for uid, rows in found.items():
+            if rows:
+                values = _refolded(rows)
+                params = {f"v_{k}": v for k, v in values.items()}
+                alike.setdefault(tuple(values), []).append(params | {"v__uuid": uid})
+        for names, cases in alike.items():
+            conn.execute(update(Transfer).where(Transfer.uuid == bindparam("v__uuid"))
+                         .values({k: bindparam(f"v_{k}") for k in names}), cases)
+
+
+def _refolded(rows) -> dict:
+    """A case's row as its events fold: its fields, conflict columns and ``updated_at``."""
     events = [transfers.event_of(r, to_utc_text(r.at)) for r in rows]
     folded = transfers.fold(events)
     values = {k: v for k, v in folded.fields.items()}
     values.update(transfers.conflict_columns(folded))
     values["updated_at"] = max(e.at for e in events)
-    conn.execute(update(Transfer).where(Transfer.uuid == transfer_uuid).values(**values))
+    return values
+
+
+def _refold(conn: Connection, transfer_uuid: str, rows) -> None:
+    conn.execute(update(Transfer).where(Transfer.uuid == transfer_uuid).values(**_refolded(rows)))
 
 
 _CONTACT_DEFAULTS = {"org_code": None, "role": "", "service": "", "phone": None, "email": None,

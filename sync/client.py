@@ -29,6 +29,7 @@ from sync.protocol import (
     RecordHeads,
     RecordReceipt,
     SnapshotInfo,
+    TransfersSeen,
 )
 
 CONNECT_TIMEOUT = 3.05
@@ -217,6 +218,13 @@ class HubClient:
         """Session 27: each decision chain's head as the hub holds it (``HubRefused`` 404 from an older hub)."""
         return self._parse(RecordHeads, self._call("GET", "/v1/records/heads", read_timeout=read_timeout),
                            "record heads")
+
+    def transfer_seen(self, positions: list[int], read_timeout: float = 15) -> TransfersSeen:
+        """Session 28: the ``seen`` of the transfer events at these feed positions (at most
+        ``MAX_SEEN_POSITIONS``; ``HubRefused`` 404 from an older hub)."""
+        body = self._call("GET", "/v1/records/transfer-seen", params={"positions": ",".join(map(str, positions))},
+                          read_timeout=read_timeout)
+        return self._parse(TransfersSeen, body, "transfer seen")
 
     def push(self, batch: RecordBatch) -> RecordReceipt:
         body = self._call("POST", "/v1/records", data=batch.model_dump_json(),

@@ -576,6 +576,30 @@ class RecordHeads(_Msg):
     hub: DecisionHead | None = None
 
 
+# ``GET /v1/records/transfer-seen`` (session 28, optional: no version change): the most feed positions one
+# request names, and the most changes one transfer event names in ``seen`` (sync.record_shapes takes no more).
+MAX_SEEN_POSITIONS = 500
+
+
+class TransferSeen(_Msg):
+    """One transfer event's ``seen`` as the hub holds it in its feed: ``seen`` None when the record has none
+    (sent by a desktop before session 24), else the clashing changes its author was shown (``[]``: none)."""
+
+    position: FeedPosition
+    uuid: Code = Field(min_length=1, max_length=64)
+    seen: list[Code] | None = Field(default=None, max_length=100)
+
+
+class TransfersSeen(_Msg):
+    """``GET /v1/records/transfer-seen?positions=N,M,...`` (session 28, optional; a hub before it answers 404):
+    the ``seen`` of the transfer events at those feed positions, for a desktop that stored them without it
+    (docs/records.md, "A desktop upgraded after the others").  A position that holds no transfer event is left
+    out."""
+
+    hub_id: str | None = None
+    events: list[TransferSeen] = Field(default_factory=list, max_length=MAX_SEEN_POSITIONS)
+
+
 class SnapshotInfo(_Msg):
     """1.7: the hub's newest published snapshot (``GET /v1/snapshot``): a replica in the desktop's
     schema holding the feed up to ``position``, encrypted with a key of its own (``key``, given

@@ -74,7 +74,7 @@ def _make(args, open_hub) -> int:
         except (snapshot.SnapshotError, snapshot.StoreError) as exc:
             raise UserError(str(exc)) from None
         print(json.dumps({"from": done.start, "position": done.position, "applied": done.applied,
-                          "quarantined": done.quarantined,
+                          "quarantined": done.quarantined, "transfer_seen_given": done.seen_given,
                           "published": None if info is None else {"position": info.position, "size": info.size,
                                                                   "sha256": info.sha256,
                                                                   "unchanged": unchanged},

@@ -26,7 +26,7 @@ from starlette.requests import ClientDisconnect
 from sync import protocol as p
 from sync.hub import alerts, escalation, feed, intake, jsonbody, messages, openapi, records, retention, storage
 from sync.hub import escalation_health, escalation_page, feed_fast, head_listen, record_heads, snapshot_files
-from sync.hub import token_refresh
+from sync.hub import token_refresh, transfer_seen
 from sync.hub.auth import ADMIN, READ_FEED, Principal, authenticate, cached_principal, require
 from sync.hub.core import Hub
 from sync.hub.errors import ApiError, validation
@@ -270,6 +270,21 @@ def create_app(hub: Hub) -> FastAPI:
         with hub.db.read() as conn:
             found = record_heads.heads(conn, hub.db.hub_id, hub.db.head(conn))
         return JSONResponse(found.model_dump(mode="json"))
+
+    @app.get("/v1/records/transfer-seen")
+    def get_transfer_seen(positions: str = Query(max_length=p.MAX_SEEN_POSITIONS * 19,
+                                                 pattern=transfer_seen.POSITIONS_PATTERN),
+                          who: Principal = Depends(principal)) -> JSONResponse:
+        """Session 28, optional: the ``seen`` of the transfer events at these feed positions, for a desktop
+        that stored them without it (sync/hub/transfer_seen.py)."""
+        require(who, READ_FEED, "read the feed")
+        wanted = transfer_seen.parse_positions(positions)
+        if isinstance(wanted, str):
+            raise validation("the query is not valid; see fields", [p.FieldError(field="query.positions",
+                                                                                 reason=wanted)])
+        with hub.db.read() as conn:
+            found = transfer_seen.seen_at(conn, wanted)
+        return JSONResponse(p.TransfersSeen(hub_id=hub.db.hub_id, events=found).model_dump(mode="json"))
 
     @app.get("/v1/quarantine")
     def get_quarantine(after_id: int = Query(0, ge=0, le=INT64_MAX), limit: int = Query(100, ge=1, le=1000),

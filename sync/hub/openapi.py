@@ -49,6 +49,7 @@ _STATUSES = {
     ("get", "/v1/snapshot/file"): (403, 404, 422),
     ("get", "/v1/quarantine"): (403, 422),
     ("get", "/v1/records/heads"): (403, 422),
+    ("get", "/v1/records/transfer-seen"): (403, 422),
 }
 _QUARANTINE = {
     "type": "object", "required": ["items", "next_after_id"],
@@ -71,7 +72,8 @@ def _schemas(metrics: list[str], pillars: list[str]) -> dict[str, Any]:
     _, defs = models_json_schema(
         [(m, "validation") for m in (*_ITEMS, p.RecordBatch)]
         + [(m, "serialization") for m in (p.SubmissionReceipt, p.RecordReceipt, p.FeedBatch, p.Health,
-                                          p.ErrorBody, p.SnapshotInfo, p.RecordHeads)], ref_template=REF)
+                                          p.ErrorBody, p.SnapshotInfo, p.RecordHeads,
+                                          p.TransfersSeen)], ref_template=REF)
     schemas = defs["$defs"]
     if metrics:
         schemas["ObservationItem"]["properties"]["metric"]["enum"] = sorted(metrics)
@@ -139,6 +141,8 @@ _OK = {"/v1/submissions": ("SubmissionReceipt", "the receipt: how many items wer
        "/v1/snapshot": ("SnapshotInfo", "the newest published snapshot: its feed position, size, sha256 and key"),
        "/v1/records/heads": ("RecordHeads", "the head of each device's decision chain this hub holds and of "
                                             "its own chain (session 27; a hub before it answers 404)"),
+       "/v1/records/transfer-seen": ("TransfersSeen", "the seen of the transfer events at the feed positions asked "
+                                                      "(session 28; a hub before it answers 404)"),
        "/v1/snapshot/file": (None, "the snapshot file (a replica encrypted with the description's key)")}
 _FILE = {"application/vnd.sqlite3": {"schema": {"type": "string", "format": "binary"}}}
 

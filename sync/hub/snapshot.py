@@ -124,6 +124,7 @@ class UpdateResult:
     position: int
     applied: int
     quarantined: int
+    seen_given: int = 0   # transfer changes given back their seen from the feed (sync.transfer_seen)
 
 
 def update(hub, folder: Path, *, batch: int = BATCH, progress=None, validator=None) -> UpdateResult:
@@ -164,7 +165,27 @@ def update(hub, folder: Path, *, batch: int = BATCH, progress=None, validator=No
                 progress(position, fb.head)
             if position >= fb.head:
                 break
-    return UpdateResult(start, position, applied, quarantined)
+        mended = mend_seen(hub, store)
+    return UpdateResult(start, position, applied, quarantined, mended.given)
+
+
+def mend_seen(hub, store):
+    """The working replica's transfer changes stored without ``seen`` given it from the hub's own feed: a hub
+    from before session 24 applied them with the desktop code of its version, which dropped it, and replica
+    migration 0021 left them NULL, so every snapshot published since folded them by the old settling rule
+    (``sync.transfer_seen``; each position is asked once)."""
+    from sync import transfer_seen
+    from sync.hub import transfer_seen as hub_seen
+
+    def ask(positions):
+        with hub.db.read() as conn:
+            return {e.position: (e.uuid, e.seen) for e in hub_seen.seen_at(conn, positions)}
+
+    mended = transfer_seen.mend(store.engine, ask)
+    if mended.given:
+        log.info("snapshot replica: %d transfer changes given their seen from the feed (%d cases refolded)",
+                 mended.given, mended.cases)
+    return mended
 
 
 def publish(folder: Path, hub_id: str, *, source: Path | None = None, source_key: bytes | None = None,

@@ -42,7 +42,8 @@ def test_the_description_covers_every_api_route_with_bodies_auth_and_responses(d
     doc = described_hub.request("GET", "/openapi.json", role="admin").json()
     assert doc["openapi"].startswith("3.1")
     assert set(doc["paths"]) == {"/health", "/v1/submissions", "/v1/submissions/csv", "/v1/feed", "/v1/records",
-                                 "/v1/quarantine", "/v1/snapshot", "/v1/snapshot/file", "/v1/records/heads"}
+                                 "/v1/quarantine", "/v1/snapshot", "/v1/snapshot/file", "/v1/records/heads",
+                                 "/v1/records/transfer-seen"}
     assert doc["components"]["securitySchemes"]["bearer"] == {
         "type": "http", "scheme": "bearer", "description": doc["components"]["securitySchemes"]["bearer"]["description"]}
     for path, ops in doc["paths"].items():
@@ -87,4 +88,4 @@ def test_schemathesis_reads_the_description(described_hub):
     labels = {op.ok().label for op in schema.get_all_operations()}
     assert labels == {"GET /health", "POST /v1/submissions", "POST /v1/submissions/csv", "GET /v1/feed",
                       "POST /v1/records", "GET /v1/quarantine", "GET /v1/snapshot", "GET /v1/snapshot/file",
-                      "GET /v1/records/heads"}
+                      "GET /v1/records/heads", "GET /v1/records/transfer-seen"}

@@ -1,0 +1,74 @@
+"""The ``seen`` of transfer events at given feed positions (``GET /v1/records/transfer-seen``, session 28).
+
+A desktop that ran a version before session 24 while others were newer stored the transfer changes it
+received without their ``seen`` (the clashing changes each one's author was shown); replica migration 0021
+left them NULL, and it folded them by the old settling rule for good.  Only the hub still holds them: in its
+feed, where desktop records are never pruned (docs/retention.md).  The desktop kept each change's feed
+position (``transfer_event.feed_seq``) and asks for those positions here (``sync.transfer_seen``); the
+hub's own snapshot replica is mended from the same rows (``sync.hub.snapshot.update``).
+
+Not the feed read: ``GET /v1/feed?after=`` refuses a cursor behind the retention horizon (410), and the
+changes a room made during a roll-out are weeks behind it; asked one position at a time it is also one
+request per change.  Here: one read of the feed's rows by their key, at most
+:data:`sync.protocol.MAX_SEEN_POSITIONS` a request.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import Connection, select
+
+from sync import protocol as p
+from sync.hub import schema as s
+
+SEEN_MAX = 100   # what the hub takes in one event's ``seen`` (sync.record_shapes)
+# The query as the description gives it: 1 to MAX_SEEN_POSITIONS whole numbers of at most 18 digits (every one
+# a position a feed can hold), comma-separated.
+POSITIONS_PATTERN = rf"^[0-9]{{1,18}}(,[0-9]{{1,18}}){{0,{p.MAX_SEEN_POSITIONS - 1}}}$"
+
+
+def _seen(data) -> tuple[bool, list[str] | None]:
+    """``(readable, seen)`` of a transfer event's ``data``: seen None when it has none (an older desktop's)."""
+    if not isinstance(data, dict):
+        return False, None
+    seen = data.get("seen")
+    if seen is None:
+        return True, None
+    if isinstance(seen, list) and len(seen) <= SEEN_MAX and all(type(x) is str for x in seen):
+        return True, seen
+    return False, None   # what no desktop could store: left out (the desktop keeps the old rule for it)
+
+
+def seen_at(conn: Connection, positions: list[int]) -> list[p.TransferSeen]:
+    """The transfer events at ``positions`` (those that hold one), each with its ``seen``, in position order."""
+    out = []
+    rows = conn.execute(select(s.feed.c.seq, s.feed.c.data)
+                        .where(s.feed.c.seq.in_(sorted(set(positions))), s.feed.c.kind == "record")
+                        .order_by(s.feed.c.seq))
+    for seq, raw in rows:
+        try:
+            item = json.loads(raw)
+        except ValueError:
+            continue
+        if not isinstance(item, dict) or item.get("kind") != "transfer_event" or not isinstance(item.get("uuid"), str):
+            continue
+        readable, seen = _seen(item.get("data"))
+        if readable:
+            out.append(p.TransferSeen(position=seq, uuid=item["uuid"], seen=seen))
+    return out
+
+
+def parse_positions(text: str) -> list[int] | str:
+    """``positions`` as the query gives them (``12,40,41``), or the reason they cannot be read."""
+    parts = [x.strip() for x in text.split(",") if x.strip()]
+    if not parts:
+        return "give at least one feed position"
+    if len(parts) > p.MAX_SEEN_POSITIONS:
+        return f"{len(parts)} positions; at most {p.MAX_SEEN_POSITIONS} in one request"
+    out = []
+    for part in parts:
+        if not part.isdigit() or len(part) > 19 or int(part) > 2**63 - 1:
+            return f"{part[:24]!r} is not a feed position (a whole number 0 or more)"
+        out.append(int(part))
+    return out
