@@ -219,7 +219,7 @@ class HubClient:
         return self._parse(RecordHeads, self._call("GET", "/v1/records/heads", read_timeout=read_timeout),
                            "record heads")
 
-    def transfer_seen(self, positions: list[int], read_timeout: float = 15) -> TransfersSeen:
+    def transfer_seen(self, positions: list[int], read_timeout: float = 10) -> TransfersSeen:
         """Session 28: the ``seen`` of the transfer events at these feed positions (at most
         ``MAX_SEEN_POSITIONS``; ``HubRefused`` 404 from an older hub)."""
         body = self._call("GET", "/v1/records/transfer-seen", params={"positions": ",".join(map(str, positions))},

@@ -26,6 +26,7 @@ from sync.client import HubClient
 from sync.engine import SyncEngine
 from sync.hub.snapshot import PlainReplica
 from tests.models.conftest import PASSPHRASE
+from tests.support.fixtures import hub, hub_db_url, postgres_cluster  # noqa: F401 -- the endpoint on both databases
 from tests.support.hub import start_hub
 from tests.sync.snapshot_world import hub_command
 
@@ -168,7 +169,7 @@ def test_a_hub_before_session_28_is_asked_again_an_hour_later_and_nothing_change
     b = _upgraded_late(b, sqlite_hub)
     try:
         class OldHub(HubClient):
-            def transfer_seen(self, positions, read_timeout=15):
+            def transfer_seen(self, positions, read_timeout=10):
                 return self._call("GET", "/v1/records/no-such-route", params={"positions": "1"})
         old_hub = OldHub(sqlite_hub.url, sqlite_hub.tokens["room_lead"])
         watch = transfer_seen.Watch(clock=lambda: 0.0)
@@ -179,22 +180,22 @@ def test_a_hub_before_session_28_is_asked_again_an_hour_later_and_nothing_change
         b.store.close()
 
 
-def test_the_hub_says_seen_by_position_and_refuses_positions_it_cannot_read(sqlite_hub, make_desktop):
-    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
-    blind, old = _the_roll_out(sqlite_hub, a, b)
+def test_the_hub_says_seen_by_position_and_refuses_positions_it_cannot_read(hub, make_desktop):
+    """On SQLite and PostgreSQL (the ``hub`` fixture)."""
+    a, b = make_desktop(hub, "a"), make_desktop(hub, "b")
+    _the_roll_out(hub, a, b)
     with a.store.reading() as conn:
         held = {pos: (uid, seen) for pos, uid, seen in conn.execute(
             "SELECT feed_seq, uuid, seen FROM transfer_event WHERE feed_seq IS NOT NULL")}
     said = a.client.transfer_seen(sorted(held) + [1])   # position 1: an organisation, not a transfer event
     assert {e.position: (e.uuid, None if e.seen is None else json.dumps(e.seen)) for e in said.events} == held
-    assert said.hub_id and said.hub_id == sqlite_hub.request("GET", "/health").json()["hub_id"]
+    assert said.hub_id and said.hub_id == hub.request("GET", "/health").json()["hub_id"]
     for bad in ("", "1,x", "-1", "1,,2", ",".join(["1"] * 501), "1" * 19):
-        resp = sqlite_hub.request("GET", "/v1/records/transfer-seen", role="room_lead", params={"positions": bad})
+        resp = hub.request("GET", "/v1/records/transfer-seen", role="room_lead", params={"positions": bad})
         assert resp.status_code == 422 and "query.positions" in resp.text, (bad[:20], resp.text)
-    assert sqlite_hub.request("GET", "/v1/records/transfer-seen", role=None,
-                              params={"positions": "1"}).status_code == 401
-    assert sqlite_hub.request("GET", "/v1/records/transfer-seen", role="provider_submitter",
-                              params={"positions": "1"}).status_code == 403
+    assert hub.request("GET", "/v1/records/transfer-seen", role=None, params={"positions": "1"}).status_code == 401
+    assert hub.request("GET", "/v1/records/transfer-seen", role="provider_submitter",
+                       params={"positions": "1"}).status_code == 403
 
 
 @pytest.mark.timeout(300)
