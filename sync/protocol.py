@@ -577,7 +577,7 @@ class RecordHeads(_Msg):
 
 
 # ``GET /v1/records/transfer-seen`` (session 28, optional: no version change): the most feed positions one
-# request names, and the most changes one transfer event names in ``seen`` (sync.record_shapes takes no more).
+# request names.
 MAX_SEEN_POSITIONS = 500
 
 
@@ -587,14 +587,13 @@ class TransferSeen(_Msg):
 
     position: FeedPosition
     uuid: Code = Field(min_length=1, max_length=64)
-    seen: list[Code] | None = Field(default=None, max_length=100)
+    seen: list[Code] | None = Field(default=None, max_length=100)   # the hub takes no more (sync.record_shapes)
 
 
 class TransfersSeen(_Msg):
     """``GET /v1/records/transfer-seen?positions=N,M,...`` (session 28, optional; a hub before it answers 404):
     the ``seen`` of the transfer events at those feed positions, for a desktop that stored them without it
-    (docs/records.md, "A desktop upgraded after the others").  A position that holds no transfer event is left
-    out."""
+    (docs/records.md, Transfers).  A position that holds no transfer event is left out."""
 
     hub_id: str | None = None
     events: list[TransferSeen] = Field(default_factory=list, max_length=MAX_SEEN_POSITIONS)

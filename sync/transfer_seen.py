@@ -31,10 +31,11 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, bindparam, text
 
 from sync.apply_records import refold_transfers
+from sync.protocol import MAX_SEEN_POSITIONS
 
 log = logging.getLogger(__name__)
 MARK_KEY = "transfer_seen_asked_through"   # replica_meta: every change without seen up to this position was asked
-ASK_MAX = 500          # positions a request (sync.protocol.MAX_SEEN_POSITIONS)
+ASK_MAX = MAX_SEEN_POSITIONS   # positions a request
 BUDGET_S = 1.0         # work a sync cycle gives it before leaving the rest to the next cycle
 RETRY_S = 60.0         # after a hub that could not be reached, or answered for another hub
 OLD_HUB_RETRY_S = 3600.0   # after a hub before session 28 (404): it may be upgraded

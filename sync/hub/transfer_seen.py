@@ -8,8 +8,8 @@ position (``transfer_event.feed_seq``) and asks for those positions here (``sync
 hub's own snapshot replica is mended from the same rows (``sync.hub.snapshot.update``).
 
 Not the feed read: ``GET /v1/feed?after=`` refuses a cursor behind the retention horizon (410), and the
-changes a room made during a roll-out are weeks behind it; asked one position at a time it is also one
-request per change.  Here: one read of the feed's rows by their key, at most
+changes a room made during a roll-out are usually behind it by the time the last desktop is upgraded; asked
+one position at a time it is also one request per change.  Here: one read of the feed's rows by their key, at most
 :data:`sync.protocol.MAX_SEEN_POSITIONS` a request.
 """
 
