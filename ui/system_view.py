@@ -138,7 +138,7 @@ class SystemView(QWidget):
 
     def _draw_forecast(self, page: forecast_door.ForecastPage) -> None:
         self.forecast = page
-        text = forecast_tile(page, self._data_as_at(), self._levels_now())
+        text = forecast_tile(page, self._data_as_at(), self._levels_now(), self._now())
         if text is not None:
             self.tiles["forecast"].show_text(text)
         if self.page is not None:
@@ -151,6 +151,9 @@ class SystemView(QWidget):
         if self.page is None:
             return {}
         return {r.org_code: (r.opel.shown_level, r.opel.at_least_level) for r in self.page.sites if r.opel}
+
+    def _now(self) -> datetime | None:
+        return None if self.page is None else self.page.now
 
     def _data_as_at(self) -> datetime | None:
         """The page's newest data when it is as old as the tiles mark stale (the forecast learned
@@ -202,7 +205,7 @@ class SystemView(QWidget):
         self._draw_sites(page)
         self._fit_board()
         if self.forecast is not None and (text := forecast_tile(self.forecast, self._data_as_at(),
-                                                                 self._levels_now())) is not None:
+                                                                 self._levels_now(), self._now())) is not None:
             self.tiles["forecast"].show_text(text)
         store, now = self.store, page.now
         hour = now.replace(minute=0, second=0, microsecond=0)   # a forecast knows only whole hours before it
@@ -224,12 +227,14 @@ class SystemView(QWidget):
 
 
 def forecast_tile(page: forecast_door.ForecastPage, data_to: datetime | None = None,
-                  levels_now: dict[str, tuple[int | None, int | None]] | None = None) -> TileText | None:
+                  levels_now: dict[str, tuple[int | None, int | None]] | None = None,
+                  now: datetime | None = None) -> TileText | None:
     """The forecast's slot: the acute sites most likely to reach OPEL 3+ in the next 24 hours (None: no
     acute sites, the slot keeps its "not yet available").  ``data_to``: the feed's newest data when it
     is stale; the slot is marked stale with the others and says what the chances learned from.
     ``levels_now``: each site's (shown, at-least) level on the page drawn now, which the chances are
-    told (``opel_chance.as_now``)."""
+    told (``opel_chance.as_now``).  With the feed quiet, the sites at OPEL 3+ are those at its newest data,
+    said so ("at 20:49", not "now"), and a slot with no chance to show is marked stale like the others."""
     if not page.sites:
         return None
     if levels_now:
@@ -245,12 +250,15 @@ def forecast_tile(page: forecast_door.ForecastPage, data_to: datetime | None = N
     few = (f"{short} site{'s' if short != 1 else ''}: too little history",) if short else ()
     if partial:
         few += (f"{partial} site{'s' if partial != 1 else ''}: level incomplete",)
-    if at:
-        few = (f"{len(at)} site{'s' if len(at) != 1 else ''} at OPEL 3+ now",) + few   # named on the board
+    if at:   # named on the board; with the feed quiet, as at its newest data, not "now"
+        when = "now" if data_to is None else f"at {fmt.local_time(data_to)}"
+        few = (f"{len(at)} site{'s' if len(at) != 1 else ''} at OPEL 3+ {when}",) + few
     title = "Chance of OPEL 3+ in 24 h"
     if not known:
         lines = few if at else ("too little history to forecast", *few)
-        return TileText(title, "—", lines, "", accessible="Forecast: " + "; ".join(lines))
+        age = "" if data_to is None else texts.no_data_since(now or data_to, data_to)
+        return TileText(title, "—", lines, age, stale=data_to is not None,
+                        accessible="Forecast: " + "; ".join((*lines, age) if age else lines))
     top = known[0]
     lines = (fmt.short_name(top.name),) + tuple(
         f"next: {fmt.short_name(s.name)} {percent(s.opel.chance)}" for s in known[1:2]) + few

@@ -12,6 +12,7 @@ from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import Feed
 from tests.ui.records.seed import rollup
 from tests.ui.system_world import NOW, seed_world
+from ui import format as fmt
 from ui import tasks, theme
 from ui.choices import VIEWS
 from ui.main_window import MainWindow
@@ -104,6 +105,20 @@ def test_the_feed_down_for_three_hours_marks_every_figure_from_it_in_every_theme
     assert view.header.parts[1][1]                                       # "Data as at" is old
     assert all(part.fits() for part in view.painted_parts())
     assert "room" not in stale and "director" not in stale                # the room's own records are now
+
+
+def test_with_the_feed_down_the_forecast_slot_is_stale_and_its_sites_at_opel_3_are_not_said_to_be_now(qtbot, world):
+    """At 03:00 on data from 21:00 the slot said "13 sites at OPEL 3+ now" on a solid border beside tiles marked
+    stale: a six-hour-old count read as current. Now it is at the feed's newest data, and stale like them."""
+    window, view = _shown(qtbot, world, (1366, 768), now=NOW + timedelta(hours=6))
+    tile = view.tiles["forecast"]
+    as_at = fmt.local_time(view.page.data_as_at)
+    assert "forecast" in stale_tiles(view)
+    assert tile.text.lines[0].endswith(f"sites at OPEL 3+ at {as_at}"), tile.text.lines
+    assert not any(line.endswith(" now") for line in tile.text.lines)
+    assert tile.text.age.startswith(f"no data since {as_at}") and tile.text.age.endswith(" ago)")
+    assert tile.text.age not in tile.painted.cut and tile.fits()
+    assert tile.text.age in tile.accessibleName()
 
 
 def test_an_empty_replica_says_what_is_missing(qtbot, store):
