@@ -36,7 +36,8 @@ from models.service import alerts as door
 from models.service.changes import Outcome
 from ui import escalation_status
 from ui import format as fmt
-from ui import tasks
+from ui import stale as st
+from ui import stale_limits, tasks
 from ui.alert_banner import SEVERITY_COLOURS
 from ui.theme import NOT_MET_COLOURS
 from ui.flow_bar import FlowBar
@@ -102,12 +103,22 @@ def acknowledged_text(a: alert_centre.CentreAlert) -> str:
             + (f": {a.acknowledged_note}" if a.acknowledged_note else ""))
 
 
-def value_text(a: alert_centre.CentreAlert) -> str:
+# Metrics whose figures come slowly (CRITCON hourly, response times per hour): the longer "Stale after".
+SLOW_METRICS = ("critcon_", "cc_", "response_", "c1_", "c2_", "c3_", "c4_")
+
+
+def value_text(a: alert_centre.CentreAlert, now: datetime | None = None) -> str:
     """The value column: what raised it, said as such, and the figure now where known (else the rule;
-    the sentence has both)."""
+    the sentence has both).  A figure older than its "Stale after" limit (the feed quiet) is said with its
+    time, "112% at 20:58", not "now": read at 03:00, "now 112%" was six hours old."""
     if not a.value:
         return a.threshold or "—"
     second = f"now {a.current}" if a.current else (f"rule {a.threshold}" if a.threshold else "")
+    if a.current and a.current_at is not None and now is not None:
+        limits = stale_limits.current()
+        slow = (a.metric or "").startswith(SLOW_METRICS)
+        if fmt.is_stale(now, a.current_at, limits.slow if slow else limits.figures):
+            second = f"{a.current} at {st.since_time(now, a.current_at)}"
     return f"raised {a.value}" + (f"\n{second}" if second else "")
 
 
@@ -315,7 +326,7 @@ class AlertsView(QWidget):
 
     def _row(self, a: alert_centre.CentreAlert, now: datetime) -> list:
         text = a.detail + (f"\n{a.summary}" if a.summary else "")
-        value = value_text(a)
+        value = value_text(a, now)
         if a.cleared_at is not None:
             age = (f"{fmt.local_time(a.cleared_at, with_date=True)} "
                    f"(open {fmt.span((a.cleared_at - a.raised_at).total_seconds())})")
