@@ -24,6 +24,7 @@ MARKERS = ("o", "s", "t1", "d", "t", "+")
 DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine,
           Qt.PenStyle.DashDotDotLine)
 CHART_SPAN = timedelta(hours=24)
+MAX_ROWS, MIN_ROWS = 12, 3   # units shown in the table before it scrolls: at most, and however short the view
 HEADERS = ("Provider", "CRITCON", "Staffed beds", "Occupied", "Free", "Occupancy", "Latest report")
 
 
@@ -32,6 +33,16 @@ def _note() -> str:
             f"shown. A report older than {fmt.span(stale_limits.current().critcon.total_seconds())} is marked "
             "STALE. Free = staffed − occupied; a unit over its staffed beds is shown as over and never taken "
             "off the other units' free beds.")
+
+
+class _Chart(TimeChart):
+    """The chart without height-for-width: a box layout takes an item's height for its width as its least
+    height, and the chart's (its plot's preferred height under the title and the key of 22 units: 566 pixels
+    at 1344 wide) is more than a 1366x768 page leaves, so the layout squeezed it over the note and the table.
+    Its least height already counts the title and key as wrapped at its width (``TimeChart.minimumSizeHint``)."""
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return False
 
 
 class CritconView(QWidget):
@@ -47,6 +58,7 @@ class CritconView(QWidget):
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.body_layout = layout
         self.totals = QLabel()
         self.totals.setAccessibleName("System critical care capacity")
         self.totals.setWordWrap(True)   # one line at normal text; wrapped at 2.5x on a 1920-pixel screen
@@ -56,7 +68,7 @@ class CritconView(QWidget):
         layout.addWidget(self.table)
         self.note = muted(_note())
         layout.addWidget(self.note)
-        self.chart = TimeChart("CRITCON level, last 24 hours", y_label="CRITCON", legend=True,
+        self.chart = _Chart("CRITCON level, last 24 hours", y_label="CRITCON", legend=True,
                                legend_outside=True,
                                accessible_name="Chart of CRITCON levels per provider")
         layout.addWidget(self.chart, 1)
@@ -100,7 +112,7 @@ class CritconView(QWidget):
                      f"({fmt.age(now, c.reported_at)})",
                      colours=(theme.current().base, theme.current().stale) if stale else None)])
         fill_table(self.table, rows)
-        fit_rows(self.table)
+        self._fit_table()
         # Providers at the same level share a line: each is drawn on its true level and told apart
         # by its own marker and dash, the first drawn widest so those drawn over it still show.
         n = len(self.lines)
@@ -115,6 +127,27 @@ class CritconView(QWidget):
         self.chart.set_data(series, x_range=(now - CHART_SPAN, now), y_range=(-0.4, 3.4),
                             y_ticks=[(i, str(i)) for i in range(4)],
                             empty_text="No CRITCON reports in the last 24 hours.")
+
+    def _fit_table(self) -> None:
+        """The table shows up to ``MAX_ROWS`` units, fewer when the chart below it would otherwise get less
+        than its least height (its plot, title and wrapped key): the rest scroll in the table.  With the 12 rows
+        fixed, 22 units at 1366x768 under a two-line alert banner squeezed the page below its least height and
+        the note and the chart's title were drawn over the table's last two rows."""
+        if not self.lines:
+            return
+        layout = self.body_layout
+        width = self.width() - 8
+        spare = (self.height() - 8 - self.totals.heightForWidth(width) - self.note.heightForWidth(width)
+                 - self.chart.minimumSizeHint().height() - 3 * layout.spacing())
+        header = self.table.horizontalHeader().height() + 2 * self.table.frameWidth() + 2
+        if self.table.horizontalScrollBar().isVisible():
+            header += self.table.horizontalScrollBar().height()
+        row = self.table.rowHeight(0) or self.table.fontMetrics().height() + 8
+        fit_rows(self.table, max(MIN_ROWS, min(MAX_ROWS, (spare - header) // row)))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_table()
 
 
 def _free(avail: int | None) -> str:
