@@ -447,13 +447,15 @@ class AmbulanceView(QWidget):
         # the newest report this desktop received.
         as_at = lv.received_at or lv.declared_at
         age, stale = st.age_text(now, as_at, stale_limits.current().figures)
+        held = as_at if stale else None
         self.reap_box.show_level(f"REAP {lv.reap_level}", lv.reap_name or "",
-                                 self._since(lv.reap_since, now), theme.opel_colours(lv.reap_level), age, stale)
+                                 self._since(lv.reap_since, now, held), theme.opel_colours(lv.reap_level), age,
+                                 stale)
         if lv.csp_level is None:
             self.csp_box.show_level("CSP —", "not reported", "", theme.UNKNOWN_COLOURS, age, stale)
         else:
             self.csp_box.show_level(f"CSP {lv.csp_level}", "Clinical Safety Plan level",
-                                    self._since(lv.csp_since, now), theme.CSP_COLOURS, age, stale)
+                                    self._since(lv.csp_since, now, held), theme.CSP_COLOURS, age, stale)
         verified = "" if self.standards.header.verified else " — <b>UNVERIFIED TABLE</b>"
         when = (f"<b style='color:{theme.current().stale}'>STALE · no REAP report since "
                 f"{esc(st.since_time(now, as_at))} ({fmt.since(now, as_at)})</b>" if stale else
@@ -462,7 +464,12 @@ class AmbulanceView(QWidget):
                              f"{self.standards.header.edition}{verified}")
 
     @staticmethod
-    def _since(start: datetime | None, now: datetime) -> str:
+    def _since(start: datetime | None, now: datetime, as_at: datetime | None = None) -> str:
+        """"since Mon 12 Jan 20:00 (3 h 05 min)"; with the feed quiet (``as_at``: its newest report) held only as
+        far as that report, as the system picture says it: "(1 h 00 min as at 21:00)", not seven hours to 03:00."""
+        if as_at is not None and start is not None:
+            return (f"since {fmt.local_time(start, with_date=True)} "
+                    f"({fmt.since(max(as_at, start), start)} as at {st.since_time(now, as_at)})")
         return f"since {fmt.local_time(start, with_date=True)} ({fmt.since(now, start)})"
 
     def _draw_responses(self, windows: list[qr.CategoryWindows], now: datetime) -> None:

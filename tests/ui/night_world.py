@@ -50,8 +50,9 @@ def seed_night(store, data_end: datetime = DATA_END) -> dict[str, list[str]]:
     authoring.add_action(store, description="Confirm the mental health out-of-area bed with the crisis team",
                          owner="Night room lead", author="seed", due_at=data_end + timedelta(hours=2))
     housekeeping.run(store, data_end)   # the checks as the window ran them at the last sync
-    with store.writing() as s:   # the last sync was at the last data (apply stamps the wall clock)
+    with store.writing() as s:   # synced at the last data (apply stamps the wall clock, today's date)
         s.execute(text("UPDATE feed_cursor SET last_sync_at = :at"), {"at": to_utc_text(data_end)})
+        s.execute(text("UPDATE ambulance_status SET received_at = :at"), {"at": to_utc_text(data_end)})
     return codes
 
 
