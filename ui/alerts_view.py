@@ -34,9 +34,9 @@ from models.author import current_author
 from models.service import alert_centre
 from models.service import alerts as door
 from models.service.changes import Outcome
+from models.uk_time import day_clock
 from ui import escalation_status
 from ui import format as fmt
-from ui import stale as st
 from ui import stale_limits, tasks
 from ui.alert_banner import SEVERITY_COLOURS
 from ui.theme import NOT_MET_COLOURS
@@ -110,7 +110,7 @@ SLOW_METRICS = ("critcon_", "cc_", "response_", "c1_", "c2_", "c3_", "c4_")
 def value_text(a: alert_centre.CentreAlert, now: datetime | None = None) -> str:
     """The value column: what raised it, said as such, and the figure now where known (else the rule;
     the sentence has both).  A figure older than its "Stale after" limit (the feed quiet) is said with its
-    time, "112% at 20:58", not "now": read at 03:00, "now 112%" was six hours old."""
+    time, "112% at Mon 20:58", not "now": read at 03:00, "now 112%" was six hours old."""
     if not a.value:
         return a.threshold or "—"
     second = f"now {a.current}" if a.current else (f"rule {a.threshold}" if a.threshold else "")
@@ -118,7 +118,7 @@ def value_text(a: alert_centre.CentreAlert, now: datetime | None = None) -> str:
         limits = stale_limits.current()
         slow = (a.metric or "").startswith(SLOW_METRICS)
         if fmt.is_stale(now, a.current_at, limits.slow if slow else limits.figures):
-            second = f"{a.current} at {st.since_time(now, a.current_at)}"
+            second = f"{a.current} at {day_clock(now, a.current_at)}"
     return f"raised {a.value}" + (f"\n{second}" if second else "")
 
 

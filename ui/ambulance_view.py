@@ -20,6 +20,7 @@ from models.rules import series_gaps
 from models.rules.ambulance_standards import STATISTICS, load_standards
 from models.rules.metric_targets import load_targets
 from models.service import ambulance as door
+from models.uk_time import day_clock
 from ui import format as fmt
 from ui import stale_limits
 from ui import stale as st
@@ -466,10 +467,10 @@ class AmbulanceView(QWidget):
     @staticmethod
     def _since(start: datetime | None, now: datetime, as_at: datetime | None = None) -> str:
         """"since Mon 12 Jan 20:00 (3 h 05 min)"; with the feed quiet (``as_at``: its newest report) held only as
-        far as that report, as the system picture says it: "(1 h 00 min as at 21:00)", not seven hours to 03:00."""
+        far as that report, as the system picture says it: "(1 h 00 min as at Mon 21:00)", not seven hours to 03:00."""
         if as_at is not None and start is not None:
             return (f"since {fmt.local_time(start, with_date=True)} "
-                    f"({fmt.since(max(as_at, start), start)} as at {st.since_time(now, as_at)})")
+                    f"({fmt.since(max(as_at, start), start)} as at {day_clock(now, as_at)})")
         return f"since {fmt.local_time(start, with_date=True)} ({fmt.since(now, start)})"
 
     def _draw_responses(self, windows: list[qr.CategoryWindows], now: datetime) -> None:

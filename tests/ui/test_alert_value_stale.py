@@ -24,7 +24,7 @@ def test_a_figure_from_before_the_feed_went_quiet_is_said_with_its_time_not_now(
     alert = next(a for a in night._alerts.values() if a.rule == rule)
     assert alert.metric == DOUBTED_METRIC and alert.current_at == DATA_END - timedelta(minutes=2)
     value = _value_of(night, rule)
-    assert value == "raised 112%\n112% at Mon 12 Jan 20:58", value
+    assert value == "raised 112%\n112% at Mon 20:58", value
     assert "now" not in value
     fresh = _centre(qtbot, store, DATA_END + timedelta(minutes=10))
     assert _value_of(fresh, rule) == "raised 112%\nnow 112%"
