@@ -32,7 +32,10 @@ from PySide6.QtWidgets import (
 )
 
 from models.service import messages as door
-from ui import tasks
+from models.service import system_picture as picture_door
+from models.uk_time import day_clock
+from ui import format as fmt
+from ui import stale_limits, tasks
 from ui.records.common import WritingDialog
 from ui.widgets import muted
 
@@ -117,6 +120,15 @@ class MessageDialog(WritingDialog):
         self.missing.setAccessibleName("What the message still needs")
         self.missing.hide()
         right_layout.addWidget(self.missing)
+        # With the feed quiet the system's level the message states ("System now at OPEL 3") is as old as its
+        # roll-up: said here, above the message, in words; it does not stop the message.
+        self.old_level = QLabel()
+        self.old_level.setObjectName("staleLabel")
+        self.old_level.setTextFormat(Qt.TextFormat.PlainText)
+        self.old_level.setWordWrap(True)
+        self.old_level.setAccessibleName("How old the system's level in the message is")
+        self.old_level.hide()
+        right_layout.addWidget(self.old_level)
         self.body = QPlainTextEdit()
         self.body.setReadOnly(True)
         self.body.setAccessibleName("Message body")
@@ -163,11 +175,13 @@ class MessageDialog(WritingDialog):
     # --- reads ---------------------------------------------------------------------------------------
     def reload(self) -> None:
         store, now = self.store, self.clock()
-        tasks.QueryOp(parent=self, op=lambda: (door.compose_page(store, now), door.sent_messages(store, RECENT)),
+        tasks.QueryOp(parent=self, op=lambda: (door.compose_page(store, now), door.sent_messages(store, RECENT),
+                                               picture_door.system_picture(store, now).system.as_at),
                       success=self._loaded).run_in_background()
 
     def _loaded(self, result) -> None:
-        page, recent = result
+        page, recent, level_at = result
+        self._say_level_age(page.now, level_at)
         first = self.page is None
         self.page = page
         self.sent_by.setText(page.sender)
@@ -191,6 +205,18 @@ class MessageDialog(WritingDialog):
         self.recent.setVisible(bool(recent))
         self.loaded = True
         self.refresh_preview()
+
+    def _say_level_age(self, now: datetime, level_at: datetime | None) -> None:
+        """Found at 03:00 with the feed down since 21:00: the message said "System now at OPEL 3" from the 20:53
+        roll-up and nothing in the dialog said how old that was."""
+        if level_at is None or not fmt.is_stale(now, level_at, stale_limits.current().opel):
+            self.old_level.setText("")
+            self.old_level.hide()
+            return
+        self.old_level.setText(f"STALE: the system's level in this message is from {day_clock(now, level_at)} "
+                               f"({fmt.age(now, level_at)}); nothing newer has come from the feed. "
+                               "Check it before sending.")
+        self.old_level.show()
 
     def _fill_groups(self) -> None:
         self.groups.blockSignals(True)
