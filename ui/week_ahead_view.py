@@ -61,16 +61,19 @@ NO_OCCUPANCY_SO_FAR = ("Occupancy has no figure so far: the mean of today's hour
 SO_FAR_KEY = "so far"
 
 
-def about_words(result: door.WeekAhead) -> str:
-    """What the forecast is, from the history actually held."""
-    band = ("The shaded band is the 80% interval: about 8 days in 10 land inside it." if _any_forecast(result)
+def about_words(result: door.WeekAhead, code: str | None = None) -> str:
+    """What the forecast is, from the history actually held (``code``: the place shown; None: any place)."""
+    band = ("The shaded band is the 80% interval: about 8 days in 10 land inside it." if _any_forecast(result, code)
             else "No measure has history enough for a forecast yet: each chart says how much it has.")
     return (f"Forecast by exponential smoothing with day-of-week and holiday effects, from {door.history_words(result)}. "
             + band)
 
 
-def _any_forecast(result: door.WeekAhead) -> bool:
-    return any(s.forecast.days for p in result.places.values() for s in p.series.values())
+def _any_forecast(result: door.WeekAhead, code: str | None = None) -> bool:
+    """Whether the place ``code`` (None: any place) has a forecast for some measure.  The heading is about the
+    place shown: the system with no measure forecast said "FORECAST" because a site's occupancy was."""
+    places = [result.places[code]] if code in result.places else result.places.values()
+    return any(s.forecast.days for p in places for s in p.series.values())
 
 
 # The table's row names (the charts' titles and the cells' tooltips give the full ones).
@@ -193,7 +196,7 @@ class WeekAheadView(QWidget):
         self.picker.setAccessibleName("Place forecast: the system or one acute site")
         self.picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         label.setBuddy(self.picker)
-        self.picker.currentIndexChanged.connect(lambda _i: self._draw_place())
+        self.picker.currentIndexChanged.connect(lambda _i: self._place_chosen())
         top.addWidget(label)
         top.addWidget(self.picker)
         self.heading = QLabel()
@@ -300,8 +303,14 @@ class WeekAheadView(QWidget):
             self.picker.clear()
             return
         self._load_picker(result)
-        self._draw_heading(result)
-        self.about.setText(about_words(result))
+        self._place_chosen()
+
+    def _place_chosen(self) -> None:
+        """The heading and the sentence under it say what the place shown has, then its charts and table."""
+        result = self.result
+        if result is not None and result.origin is not None and result.places:
+            self._draw_heading(result)
+            self.about.setText(about_words(result, self.picker.currentData()))
         self._draw_place()
 
     def _load_picker(self, result: door.WeekAhead) -> None:
@@ -343,7 +352,7 @@ class WeekAheadView(QWidget):
         origin = result.origin
         first, last = origin + timedelta(days=1), origin + timedelta(days=7)
         # Short day names: one line at 1366 pixels beside the picker, for the table's height.
-        said = "FORECAST" if _any_forecast(result) else "NO FORECAST YET (too little history)"
+        said = "FORECAST" if _any_forecast(result, self.picker.currentData()) else "NO FORECAST YET (too little history)"
         self.heading.setText(f"<b>{said}</b> for {day_words(first)} to {day_words(last)}, "
                              f"from data to {day_words(origin)} (UK days)")
         n = result.stale_days
