@@ -28,6 +28,7 @@ from models.forecast.opel_chance import percent
 from models.service import figure_doubts as doubts_door
 from models.service import forecast as forecast_door
 from models.service import system_picture as door
+from models.uk_time import day_clock
 from ui import format as fmt
 from ui import system_texts as texts
 from ui import tasks, theme
@@ -234,7 +235,7 @@ def forecast_tile(page: forecast_door.ForecastPage, data_to: datetime | None = N
     is stale; the slot is marked stale with the others and says what the chances learned from.
     ``levels_now``: each site's (shown, at-least) level on the page drawn now, which the chances are
     told (``opel_chance.as_now``).  With the feed quiet, the sites at OPEL 3+ are those at its newest data,
-    said so ("at 20:49", not "now"), and a slot with no chance to show is marked stale like the others."""
+    said so ("at 20:49", "at Mon 20:49" from another day; not "now"), and a slot with no chance to show is marked stale like the others."""
     if not page.sites:
         return None
     if levels_now:
@@ -251,7 +252,7 @@ def forecast_tile(page: forecast_door.ForecastPage, data_to: datetime | None = N
     if partial:
         few += (f"{partial} site{'s' if partial != 1 else ''}: level incomplete",)
     if at:   # named on the board; with the feed quiet, as at its newest data, not "now"
-        when = "now" if data_to is None else f"at {fmt.local_time(data_to)}"
+        when = "now" if data_to is None else f"at {day_clock(now or data_to, data_to)}"
         few = (f"{len(at)} site{'s' if len(at) != 1 else ''} at OPEL 3+ {when}",) + few
     title = "Chance of OPEL 3+ in 24 h"
     if not known:

@@ -112,7 +112,7 @@ def test_with_the_feed_down_the_forecast_slot_is_stale_and_its_sites_at_opel_3_a
     stale: a six-hour-old count read as current. Now it is at the feed's newest data, and stale like them."""
     window, view = _shown(qtbot, world, (1366, 768), now=NOW + timedelta(hours=6))
     tile = view.tiles["forecast"]
-    as_at = fmt.local_time(view.page.data_as_at)
+    as_at = fmt.local_time(view.page.data_as_at)   # the same day: the time alone
     assert "forecast" in stale_tiles(view)
     assert tile.text.lines[0].endswith(f"sites at OPEL 3+ at {as_at}"), tile.text.lines
     assert not any(line.endswith(" now") for line in tile.text.lines)
