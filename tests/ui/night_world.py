@@ -16,12 +16,12 @@ from sqlalchemy import text
 
 from models.records import contacts
 from models.replica.utc import to_utc_text
+from models.rules.alert_engine import Signal
 from models.service import housekeeping
 from sync import authoring
 from tests.ui.alert_seed import apply_alerts, signals_to_alerts
 from tests.ui.feeds import Feed
 from tests.ui.system_world import seed_world
-from models.rules.alert_engine import Signal
 
 DATA_END = datetime(2026, 1, 12, 21, 0, tzinfo=timezone.utc)   # a winter Monday: UK time is UTC
 NIGHT = DATA_END + timedelta(hours=6)                           # 03:00 on Tuesday: the feed six hours down
