@@ -34,7 +34,7 @@ from models.replica.orm import (
 )
 from models.replica.orm.types import from_utc_text, to_utc_text, utcnow
 from models.rules.alert_rules import check_rule_record
-from sync import apply_alerts, apply_messages, shared_identity
+from sync import apply_alerts, apply_messages, record_signer, shared_identity
 
 DECISION_FIELDS = (
     "device_seq", "decided_at", "decision_maker", "decision_maker_role", "decision", "rationale",
@@ -54,6 +54,13 @@ def apply_record(conn: Connection, seq: int, rec) -> str | None:
         return handler(conn, seq, rec)
     except Refused as exc:
         return str(exc)
+
+
+def _doer(rec, claimed) -> str | None:
+    """Who ``rec`` is kept as done by, on every desktop alike (its author's too, once the feed brings it
+    back): the name it was signed with checked against the pushing token's user (``sync.record_signer``:
+    the account first when they differ), so a name typed into a record is never shown alone as the doer."""
+    return record_signer.shown(claimed, rec.author, rec.device_id)
 
 
 def _time(value, name: str = "at") -> str:
@@ -113,6 +120,7 @@ def _transfer_event(conn: Connection, seq: int, rec) -> str | None:
         raise Refused("data.seen: expected a list of event uuids")
     at = _time(d["at"])
     shared_identity.check(conn, rec, utcnow())
+    author = _doer(rec, d.get("author")) or ""   # written here too: the feed's copy is what every desktop keeps
     exists = conn.execute(select(Transfer.uuid).where(Transfer.uuid == d["transfer_uuid"])).scalar()
     if exists is None:
         if d["field"] != transfers.CREATED:
@@ -121,10 +129,10 @@ def _transfer_event(conn: Connection, seq: int, rec) -> str | None:
                                                   None, d.get("new_value"))]).fields
         conn.execute(insert(Transfer).values(uuid=d["transfer_uuid"], **created))
     conn.execute(insert(TransferEvent).values(
-        uuid=rec.uuid, transfer_uuid=d["transfer_uuid"], at=at, author=d.get("author") or rec.author or "",
-        device_id=rec.device_id, field=d["field"], old_value=d.get("old_value"),
+        uuid=rec.uuid, transfer_uuid=d["transfer_uuid"], at=at,
+        author=author, device_id=rec.device_id, field=d["field"], old_value=d.get("old_value"),
         new_value=d.get("new_value"), feed_seq=seq, seen=None if seen is None else json.dumps(seen),
-    ).on_conflict_do_update(index_elements=[TransferEvent.uuid], set_={"feed_seq": seq}))
+    ).on_conflict_do_update(index_elements=[TransferEvent.uuid], set_={"feed_seq": seq, "author": author}))
     refold_transfer(conn, d["transfer_uuid"])
     return None
 
@@ -197,9 +205,10 @@ def _contact(conn: Connection, seq: int, rec) -> str | None:
                        f"got {type(value).__name__}"
     _text(d, "contact_uuid", "author")
     at = _time(d["at"]) if d.get("at") else to_utc_text(rec.authored_at)
-    author = d.get("author") or rec.author
     uid = d["contact_uuid"]
     row = conn.execute(select(Contact.__table__).where(Contact.uuid == uid)).mappings().first()
+    signed = d.get("author") or rec.author   # as its desktop wrote it into its own replica
+    author = _doer(rec, d.get("author"))
     if row is None:
         values = {**_CONTACT_DEFAULTS, **{k: v["new"] for k, v in changes.items()}}
         if not values.get("name") or not values.get("organisation"):
@@ -230,18 +239,23 @@ def _contact(conn: Connection, seq: int, rec) -> str | None:
         stamp = max(to_utc_text(row["updated_at"]), to_utc_text(from_utc_text(at)))
         conn.execute(update(Contact).where(Contact.uuid == uid).values(
             **updates, updated_at=stamp, updated_by=author, device_id=rec.device_id))
-    _checked(conn, row, rec, changes, at, author, own)
+    elif own and author != signed and row["updated_by"] == signed and row["device_id"] == rec.device_id:
+        # Its own last edit back from the hub: named as every other desktop names it.
+        conn.execute(update(Contact).where(Contact.uuid == uid).values(updated_by=author))
+    _checked(conn, row, rec, changes, at, author, own, signed)
     return None
 
 
-def _checked(conn: Connection, row, rec, changes: dict, at: str, author, own: bool = False) -> None:
+def _checked(conn: Connection, row, rec, changes: dict, at: str, author, own: bool = False,
+             signed=None) -> None:
     """A "Checked now" (``checked: true``) or an edit of a field counts as a check: the contact takes the
     latest, by time then name, so every desktop keeps the same whatever order the records came in.
 
     A stamp later than the hub's receipt of the record (a desktop whose clock is fast) is taken as that
     receipt: kept as written, a clock a year fast made the contact read checked for a year and every later
     check lose to it (found in review).  The sender held its own stamp from the start; when the feed brings
-    its record back it takes the receipt too, so every desktop keeps the same."""
+    its record back it takes the receipt too, so every desktop keeps the same, and the name every desktop
+    keeps (``author``; ``signed``: the name it held it under, ``sync.record_signer``)."""
     if rec.data.get("checked") is not True and not any(k in contacts.FIELDS for k in changes):
         return
     said = (to_utc_text(from_utc_text(at)), str(author or ""))
@@ -249,7 +263,8 @@ def _checked(conn: Connection, row, rec, changes: dict, at: str, author, own: bo
     if rec.received_at is not None and from_utc_text(said[0]) > rec.received_at:
         mine = (to_utc_text(rec.received_at), said[1])
     held = (to_utc_text(row["checked_at"]), str(row["checked_by"] or "")) if row["checked_at"] else None
-    if held is None or mine > held or (own and held == said and mine != said):
+    wrote = (said[0], str(signed if signed is not None else author or ""))   # as the sender held it
+    if held is None or mine > held or (own and held == wrote and mine != held):
         conn.execute(update(Contact).where(Contact.uuid == row["uuid"]).values(checked_at=mine[0],
                                                                                 checked_by=author))
 
@@ -287,8 +302,11 @@ def _action(conn: Connection, seq: int, rec) -> str | None:
     row = conn.execute(select(Action.done_at, Action.done_by).where(Action.uuid == uid)).first()
     if row is None:
         return f"data.action_uuid: action {uid} has no creation record yet"
-    incoming = (done_at, d["done_by"])
-    if row.done_at is None or incoming < (to_utc_text(row.done_at), row.done_by or ""):
+    incoming = (done_at, _doer(rec, d["done_by"]))
+    held = None if row.done_at is None else (to_utc_text(row.done_at), row.done_by or "")
+    if held == (done_at, d["done_by"]) and incoming != held:   # its own completion back: named as elsewhere
+        conn.execute(update(Action).where(Action.uuid == uid).values(done_by=incoming[1]))
+    elif held is None or incoming < held:
         conn.execute(update(Action).where(Action.uuid == uid).values(done_at=incoming[0], done_by=incoming[1]))
         actions_due.clear_for_action(conn, uid, from_utc_text(incoming[0]))
     return None
@@ -304,7 +322,7 @@ def _alert_ack(conn: Connection, seq: int, rec) -> str | None:
     if missing:
         return "data: an alert acknowledgement needs " + ", ".join(missing)
     _text(d, "alert_uuid", "acknowledged_by", "note", "rule_code", "org_code", "detail", "action_uuid")
-    ack = (_time(d["acknowledged_at"], "acknowledged_at"), d["acknowledged_by"])
+    ack = (_time(d["acknowledged_at"], "acknowledged_at"), _doer(rec, d["acknowledged_by"]))
     note = d.get("note") or ""
     row = conn.execute(select(AlertEvent.acknowledged_at, AlertEvent.acknowledged_by)
                        .where(AlertEvent.uuid == d["alert_uuid"])).first()
@@ -323,23 +341,21 @@ def _alert_ack(conn: Connection, seq: int, rec) -> str | None:
             action_uuid=d.get("action_uuid"),
             acknowledged_at=ack[0], acknowledged_by=ack[1], acknowledged_note=note))
         return None
-    if row.acknowledged_at is None or ack < (to_utc_text(row.acknowledged_at), row.acknowledged_by or ""):
+    held = None if row.acknowledged_at is None else (to_utc_text(row.acknowledged_at), row.acknowledged_by or "")
+    if held == (ack[0], d["acknowledged_by"]) and ack != held:   # its own acknowledgement back: as elsewhere
+        conn.execute(update(AlertEvent).where(AlertEvent.uuid == d["alert_uuid"]).values(acknowledged_by=ack[1]))
+    elif held is None or ack < held:
         conn.execute(update(AlertEvent).where(AlertEvent.uuid == d["alert_uuid"]).values(
             acknowledged_at=ack[0], acknowledged_by=ack[1], acknowledged_note=note))
     apply_alerts.unfold(conn, d["alert_uuid"])   # an acknowledged alert is never folded away
     return None
 
 
-def _slot_author(d) -> str | None:
-    """Who added a rota slot, as its record says; None (shown "another desktop") when it says nothing usable.
-    Only shown, so an author that is not text leaves the slot kept without it, never quarantined."""
-    author = d.get("author")
-    if not isinstance(author, str) or not author.strip():
-        return None
-    return author.strip()[:MAX_SLOT_AUTHOR]
-
-
-MAX_SLOT_AUTHOR = 120   # on_call_shift.added_by
+def _slot_author(d, rec) -> str | None:
+    """Who added a rota slot: its record's ``author`` checked against the pushing token's user
+    (``sync.record_signer``); the token's user when the record names nobody usable; None (shown "another
+    desktop") when neither does.  Only shown, so an author that is not text is never quarantined."""
+    return record_signer.shown(d.get("author"), rec.author, rec.device_id)
 
 
 def _on_call_shift(conn: Connection, seq: int, rec) -> str | None:
@@ -360,9 +376,14 @@ def _on_call_shift(conn: Connection, seq: int, rec) -> str | None:
         return f"data.contact_uuid: contact {d['contact_uuid']} has no creation edit here yet"
     if ends <= starts:
         return "data.ends_at: a shift must end after it starts"
+    added_by = _slot_author(d, rec)
+    signed = d.get("author") if isinstance(d.get("author"), str) else None
+    # The first creation stands; this desktop's own slot (held under the name it signed) is named as every
+    # other desktop names it once the feed brings it back.
     conn.execute(insert(OnCallShift).values(uuid=uid, rota=d["rota"], contact_uuid=d["contact_uuid"],
-                                            starts_at=starts, ends_at=ends, added_by=_slot_author(d))
-                 .on_conflict_do_nothing(index_elements=[OnCallShift.uuid]))
+                                            starts_at=starts, ends_at=ends, added_by=added_by)
+                 .on_conflict_do_update(index_elements=[OnCallShift.uuid], set_={"added_by": added_by},
+                                        where=OnCallShift.added_by == signed))
     return None
 
 
@@ -376,7 +397,7 @@ def _alert_rule(conn: Connection, seq: int, rec) -> str | None:
     found = check_rule_record(d, [metric] if isinstance(metric, str) else [])
     if found:
         return "; ".join(f"data.{name}: {reason}" for name, reason in found)
-    room_rules.fold(conn, d, seq)
+    room_rules.fold(conn, {**d, "author": _doer(rec, d.get("author"))}, seq)
     return None
 
 
@@ -388,7 +409,8 @@ def _phoned_in(conn: Connection, seq: int, rec) -> str | None:
     found = phoned_in.check_data(rec.data)
     if found:
         return "; ".join(f"data.{name}: {reason}" for name, reason in found[:10])
-    phoned_in.keep_call(conn, rec.uuid, rec.data, rec.device_id, rec.authored_at, author=rec.author or "",
+    data = {**rec.data, "taken_by": _doer(rec, rec.data.get("taken_by"))}
+    phoned_in.keep_call(conn, rec.uuid, data, rec.device_id, rec.authored_at, author=rec.author or "",
                         feed_seq=seq)
     return None
 

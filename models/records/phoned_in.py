@@ -261,7 +261,8 @@ def check_data(data: Any, known: set[str] | None = None) -> list[tuple[str, str]
 def keep_call(conn, uid: str, data: dict[str, Any], device_id: str, authored_at, *, author: str | None = None,
               feed_seq: int | None = None) -> None:
     """The call in ``phoned_in_call``: written when recorded here (``feed_seq`` None), and again when
-    it comes back on the feed, which only adds the hub's position and the token's user."""
+    it comes back on the feed, which adds the hub's position and the token's user, and names who took it
+    as every desktop does (``sync.record_signer``)."""
     from sqlalchemy.dialects.sqlite import insert
 
     from models.replica.orm import PhonedInCall
@@ -270,7 +271,9 @@ def keep_call(conn, uid: str, data: dict[str, Any], device_id: str, authored_at,
                   taken_by=data["taken_by"].strip(), figures=flat_figures(data), note=data.get("note") or "",
                   device_id=device_id, recorded_at=authored_at, author=author, feed_seq=feed_seq)
     stmt = insert(PhonedInCall).values(uuid=uid, **values)
-    update = {"feed_seq": feed_seq, "author": author} if feed_seq is not None else {"uuid": uid}
+    # Back on the feed: its position, the token's user, and who took it as every desktop names them.
+    update = ({"feed_seq": feed_seq, "author": author, "taken_by": values["taken_by"]} if feed_seq is not None
+              else {"uuid": uid})
     conn.execute(stmt.on_conflict_do_update(index_elements=[PhonedInCall.uuid], set_=update))
 
 

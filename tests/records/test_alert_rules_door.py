@@ -13,6 +13,7 @@ from models.replica.orm import OutboxItem
 from models.rules.alert_rules import (RulesError, check_rule_record, default_rules, effective_rules,
                                       fold_rule_record)
 from models.service import alerts as door
+from tests.support.hub import shown_as
 
 NOW = datetime(2026, 1, 14, 9, 30, tzinfo=timezone.utc)
 ROOM = {"id": "critcon_room_2", "name": "A unit reported CRITCON 2 or above", "kind": "level",
@@ -130,4 +131,4 @@ def test_a_bad_alert_rule_record_on_the_feed_is_quarantined_naming_the_field_and
         reasons = [q.errors for q in s.scalars(select(QuarantinedRecord))]
     assert reasons == [["data.rule.clear: must not be above raise for an 'above' rule (5 > 2)"]]
     row = {r.rule.id: r for r in door.rules_page(store).rules}["critcon_room_2"]
-    assert (row.source, row.enabled, row.changed_by) == ("room", False, "B")
+    assert (row.source, row.enabled, row.changed_by) == ("room", False, shown_as("B"))

@@ -21,6 +21,7 @@ from sync import authoring
 from tests.models.conftest import PASSPHRASE
 from tests.records.test_copied_replica import _copy, _decide, _identity, _settled, opened  # noqa: F401
 from tests.scc_desktop.test_cli_db import run
+from tests.support.hub import shown_as
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -57,7 +58,8 @@ def test_the_copy_says_once_that_it_took_an_identity_of_its_own(sqlite_hub, make
         held = s.get(AlertEvent, page.worst.uuid)
         quarantined = s.scalars(select(QuarantinedRecord.payload)).all()
     assert quarantined == []
-    assert held.acknowledged_by == "Room lead" and held.detail.startswith(f"Desktop {_identity(b)[:8]} was found")
+    assert held.acknowledged_by == shown_as("Room lead")
+    assert held.detail.startswith(f"Desktop {_identity(b)[:8]} was found")
     with b.store.session() as s:
         kept = json.loads(s.get(ReplicaMeta, "device_ids_before").value)
     assert [(k["device_id"], k["cause"], k["recorded_again"]) for k in kept] == [(shared, "copy", 2)]

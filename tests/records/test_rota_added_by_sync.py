@@ -1,7 +1,7 @@
 """Who added a rota slot (H-05): a slot added on one desktop (by hand or from a rota CSV) carries its author
 to every other desktop through a real hub on loopback, where the rota says who added it; before, the other
 desktop said "another desktop" because the replica kept a received slot's author nowhere.  A slot record
-with no author (or one that is not text) still lands and still says "another desktop", and a slot record
+with no author (or one that is not text) still lands, naming the token's user that pushed it, and a slot record
 carrying a field this desktop does not know is applied, not quarantined (the feed's records keep unknown
 ``data`` fields, as a newer desktop's would)."""
 
@@ -17,6 +17,7 @@ from models.replica.orm import OnCallShift, QuarantinedRecord
 from models.replica.orm.types import to_utc_text, utcnow
 from sync import authoring, outbox
 from sync.protocol import RecordPush
+from tests.support.hub import shown_as
 
 
 def _sync(*desks):
@@ -62,8 +63,10 @@ def test_a_slot_added_on_one_desktop_says_who_added_it_on_the_other(sqlite_hub, 
                     encoding="utf-8")
     assert len(authoring.import_on_call(a.store, path, "Rota Importer").created) == 1
     _sync(a, b)
-    expected = {("Dr Ada Director", day.isoformat()): "Lead A",
-                ("Dr Ben Director", night.isoformat()): "Rota Importer"}
+    # Every desktop names it alike once the hub has it: the signed name after the token's user, which is
+    # all the hub vouches for (sync.record_signer; this room's desktops share one token).
+    expected = {("Dr Ada Director", day.isoformat()): shown_as("Lead A"),
+                ("Dr Ben Director", night.isoformat()): shown_as("Rota Importer")}
     assert _added_by(a, day, day + timedelta(days=2)) == expected
     assert _added_by(b, day, day + timedelta(days=2)) == expected     # before: None, shown "another desktop"
     assert _quarantined(b) == []
@@ -84,4 +87,8 @@ def test_a_slot_record_without_an_author_or_with_unknown_fields_lands_and_is_not
     assert _quarantined(b) == []
     with b.store.session() as s:
         got = {uid: s.get(OnCallShift, uid).added_by for uid in (none, odd, blank, newer, long_name)}
-    assert got == {none: None, odd: None, blank: None, newer: "Lead Next", long_name: "N" * 120}
+    # Naming nobody usable, the slot says the token's user that pushed it (before: "another desktop");
+    # a long name is cut so the whole stays within 120 characters, never the account.
+    assert got == {none: "test-room_lead", odd: "test-room_lead", blank: "test-room_lead",
+                   newer: shown_as("Lead Next"), long_name: 'test-room_lead (signed "' + "N" * 93 + '…")'}
+    assert len(got[long_name]) == 120

@@ -14,6 +14,7 @@ from models.replica.orm import AlertEvent, OpelAssessment, OutboxItem, Quarantin
 from sync import authoring
 from sync.protocol import RecordReceipt
 from tests.records.conftest import T0
+from tests.support.hub import shown_as
 
 
 def _records(hub, kind):
@@ -56,7 +57,7 @@ def test_an_acknowledgement_reaches_the_other_desktop_once(sqlite_hub, make_desk
     _sync(b)
     got = _alert(b, aid)
     assert (got.acknowledged_by, got.acknowledged_note, got.rule_code, got.action_uuid, got.raised_at) == (
-        "Ana", "on it", "action_overdue", uid, T0)
+        shown_as("Ana"), "on it", "action_overdue", uid, T0)
     assert _chase(b, T0 + timedelta(hours=2)).raised == []  # the same alert: no second one
     # The hub stored it but the answer was lost: pushing again is a duplicate, not a second record.
     with a.store.session() as s, s.begin():
@@ -85,7 +86,7 @@ def test_two_offline_acknowledgements_keep_the_earliest_everywhere(sqlite_hub, m
     for desk in (a, b):
         got = _alert(desk, aid)
         assert (got.acknowledged_by, got.acknowledged_note, got.acknowledged_at) == (
-            "Bo", "first one", T0 + timedelta(hours=1, minutes=3))
+            shown_as("Bo"), "first one", T0 + timedelta(hours=1, minutes=3))
 
 
 def test_rota_slots_authored_or_imported_on_one_desktop_show_on_call_on_the_other(sqlite_hub, make_desktop,

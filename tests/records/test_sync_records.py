@@ -9,6 +9,7 @@ from models.records import verify as records_verify
 from models.replica.orm import Contact, DecisionEntry, OutboxItem
 from scc_desktop import cli
 from sync import authoring
+from tests.support.hub import shown_as
 
 
 def _feed_records(hub):
@@ -144,7 +145,7 @@ def test_an_action_ticked_on_two_offline_desktops_keeps_the_earliest_completion(
     for desk in (a, b):
         with desk.store.session() as s:
             action = s.get(Action, uid)
-            assert (action.decision_uuid, action.done_by, action.done_at.minute) == (entry.uuid, "Bo", 5)
+            assert (action.decision_uuid, action.done_by, action.done_at.minute) == (entry.uuid, shown_as("Bo"), 5)
 
 
 def test_text_pasted_from_a_word_processor_reaches_every_desktop_as_typed(sqlite_hub, make_desktop):

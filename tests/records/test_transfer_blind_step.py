@@ -16,6 +16,7 @@ from models.records import transfers
 from models.replica.orm import Transfer
 from models.service import transfers as door
 from sync import record_shapes
+from tests.support.hub import shown_as
 
 NOW = datetime(2026, 1, 12, 22, 0, tzinfo=timezone.utc)
 
@@ -65,7 +66,7 @@ def test_a_step_on_a_desktop_that_had_not_received_the_clash_keeps_it_open(sqlit
     # B, which shows the clash, settles it: arrived stands.  Everyone's desktop clears it and keeps the story.
     shown = _history(b, uid).open_conflicts
     assert [(c.field, c.stale_author, c.stale_value, c.before_value) for c in shown] == [
-        ("status", "Lead B", "cancelled", "departed")]
+        ("status", shown_as("Lead B"), "cancelled", "departed")]
     with pytest.raises(ValueError, match="^value: the case is 'arrived'"):
         door.settle(b.store, uid, "status", "cancelled", tuple(c.pair for c in shown), "Lead B")
     assert door.settle(b.store, uid, "status", "arrived", tuple(c.pair for c in shown), "Lead B").applied
@@ -73,7 +74,7 @@ def test_a_step_on_a_desktop_that_had_not_received_the_clash_keeps_it_open(sqlit
     assert _case(a, uid) == _case(b, uid) == ("arrived", False, "")
     assert _attention(a) == _attention(b) == []
     said = _history(a, uid).conflicts
-    assert said[0].endswith("'arrived' shows; settled by Lead B: 'arrived' stands")
+    assert said[0].endswith(f"'arrived' shows; settled by {shown_as('Lead B')}: 'arrived' stands")
     # Settling again is not applied: nothing of what it was shown is still open.
     assert not door.settle(a.store, uid, "status", "arrived", tuple(c.pair for c in shown), "Lead A").applied
 
@@ -101,7 +102,7 @@ def test_a_settlement_sets_the_value_chosen_and_settles_only_what_it_was_shown(s
     assert _case(a, uid) == _case(b, uid) == ("requested", True, "to_code")
     [left] = _history(a, uid).open_conflicts
     assert (left.before_author, left.before_value, left.stale_author, left.stale_value) == (
-        "Lead A", "RCC", "Lead B", "REE")
+        shown_as("Lead A"), "RCC", shown_as("Lead B"), "REE")
 
 
 def _ev(uid, at, device, field, old, new, seen=()):

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from models.queries import records as rq
 from models.records import transfers
 from models.service import transfers as door
+from tests.support.hub import shown_as
 
 NOW = datetime(2026, 1, 12, 22, 0, tzinfo=timezone.utc)
 A, B = "desk-a", "desk-b"
@@ -60,5 +61,7 @@ def test_the_history_of_a_case_in_a_real_replica_gives_the_same_sentences(sqlite
     for desk in (a, b):
         with desk.store.session() as s:
             said = rq.transfer_history(s, uid).conflicts
-        assert said == ["status: Lead B moved it from 'requested' to 'cancelled' without seeing Lead A move it to "
-                        "'accepted'; that step was not taken: 'accepted' shows; still to decide"], desk
+        # Each named after the room's token, as every desktop names them (sync.record_signer).
+        assert said == [f"status: {shown_as('Lead B')} moved it from 'requested' to 'cancelled' without seeing "
+                        f"{shown_as('Lead A')} move it to 'accepted'; that step was not taken: 'accepted' shows; "
+                        "still to decide"], desk

@@ -17,6 +17,7 @@ from models.queries import records as rq
 from models.records import transfers
 from models.replica.orm import OutboxItem, Transfer, TransferEvent
 from models.service import transfers as door
+from tests.support.hub import shown_as
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -58,4 +59,5 @@ def test_a_settlement_of_318_changes_reaches_every_desktop(sqlite_hub, make_desk
     assert _case(a, uid) == _case(b, uid) == ("Lead A 79", False, "")
     with a.store.session() as s:
         said = rq.transfer_history(s, uid).conflicts
-    assert len(said) == 159 and all(line.endswith("settled by Lead B: 'Lead A 79' stands") for line in said)
+    assert len(said) == 159 and all(line.endswith(f"settled by {shown_as('Lead B')}: 'Lead A 79' stands")
+                                    for line in said)

@@ -11,6 +11,7 @@ from models.queries import records as rq
 from models.records import transfers
 from models.replica.orm import Transfer
 from models.service import transfers as door
+from tests.support.hub import shown_as
 
 NOW = datetime(2026, 1, 12, 22, 0, tzinfo=timezone.utc)
 A, B = "desk-a", "desk-b"
@@ -50,9 +51,11 @@ def test_a_departed_patient_is_not_cancelled_by_a_desktop_that_was_offline(sqlit
     for desk in (a, b):
         history = _history(desk, uid)
         marked = [(h.author, h.what) for h in history.lines if h.in_conflict]
-        # Each change names the person who made it on every desktop, not the hub token's user.
-        assert ("Lead B", "status: requested → cancelled") in marked
-        assert ("Lead B", "to code: RBB → REE") in marked and ("Lead A", "to code: RCC → RDD") in marked
+        # Each change names the person who made it on every desktop, after the hub token's user that sent it
+        # (sync.record_signer): the hub vouches for the token, the desktop for the name.
+        assert (shown_as("Lead B"), "status: requested → cancelled") in marked
+        assert (shown_as("Lead B"), "to code: RBB → REE") in marked
+        assert (shown_as("Lead A"), "to code: RCC → RDD") in marked
         page = door.transfers_page(desk.store, NOW, include_closed=False)
         assert [line.transfer.local_ref for line in page.lines] == ["T-5001"]
     # Setting the field and stepping the case on settle nothing (session 24): only a settlement does.

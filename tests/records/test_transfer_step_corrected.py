@@ -12,6 +12,7 @@ import pytest
 
 from models.replica.orm import Transfer
 from models.service import transfers as door
+from tests.support.hub import shown_as
 
 NOW = datetime(2026, 1, 12, 22, 0, tzinfo=timezone.utc)
 
@@ -50,9 +51,9 @@ def test_a_step_marked_by_mistake_is_undone_with_its_reason_and_the_case_is_back
                 "'departed' undone" in t.notes and "still on ward 3" in t.notes
         assert _on_board(desk) == ["T-7001"]
         whats = [(h.author, h.what) for h in door.history(desk.store, uid).lines]
-        assert ("Lead A", "status: accepted → departed") in whats   # the mistake stays in the story
-        assert whats.index(("Lead B", "status: departed → accepted")) > whats.index(
-            ("Lead A", "status: accepted → departed"))
+        assert (shown_as("Lead A"), "status: accepted → departed") in whats   # the mistake stays in the story
+        assert whats.index((shown_as("Lead B"), "status: departed → accepted")) > whats.index(
+            (shown_as("Lead A"), "status: accepted → departed"))
     # The undo is refused once the case has moved on from that status (another desktop acted meanwhile).
     assert not door.undo_step(a.store, uid, "departed", "again", "Lead A", NOW + timedelta(minutes=11)).applied
     # It then moves on as usual, stamped afresh.

@@ -205,3 +205,9 @@ def start_hub(tmp_path: Path, db_url: str | None = None, *, orgs=TEST_ORGS,
     db_url = db_url or f"sqlite:///{tmp_path / 'hub.db'}"
     tokens = seed(db_url, orgs)
     return HubProcess(db_url, Path(tmp_path), tokens, dict(env or {}), preamble=preamble, args=tuple(args)).start()
+
+
+def shown_as(name: str, role: str = "room_lead") -> str:
+    """How every desktop shows ``name`` signed in a record pushed with this hub's token for ``role``
+    (user ``test-<role>``): the token's user first (``sync.record_signer``)."""
+    return f'test-{role} (signed "{name}")'

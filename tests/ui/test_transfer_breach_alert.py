@@ -16,7 +16,7 @@ from models.service import alert_centre, alerts as alert_door, transfers as tran
 from models.service.transfers import NewTransfer
 from scc_desktop import gui
 from sync import authoring
-from tests.support.hub import start_hub
+from tests.support.hub import shown_as, start_hub
 from tests.sync.engine.conftest import make_desktop  # noqa: F401
 from tests.sync.hub.escalation_smtpd import PASSWORD
 from tests.sync.hub.test_escalation_process import config_file, smtpd  # noqa: F401
@@ -100,7 +100,7 @@ def test_a_breached_transfer_is_raised_emailed_shown_acknowledged_and_cleared(qt
             window.close()
         assert desk.run_once().error is None   # the acknowledgement reaches the hub and the other desktop
         acked = _until(other, lambda: [a for a in _rows(other.store) if a.acknowledged_at is not None])
-        assert [(a.uuid, a.acknowledged_by) for a in acked] == [(alert.uuid, "Sam Lead")]
+        assert [(a.uuid, a.acknowledged_by) for a in acked] == [(alert.uuid, shown_as("Sam Lead"))]
 
         transfer_door.step(store, case, "cancelled", "Ana", datetime.now(UTC))
         assert desk.run_once().error is None

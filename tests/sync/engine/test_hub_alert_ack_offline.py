@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from models.service import alert_centre
 from models.service import alerts as alert_service
 from tests.sync.engine.conftest import submit
+from tests.support.hub import shown_as
 
 
 def _reap(level, minutes_ago):
@@ -43,5 +44,5 @@ def test_an_acknowledgement_made_offline_shows_the_same_on_both_desktops_after_a
     assert b.run_once().error is None and a.run_once().error is None
     on_a, on_b = _shown(a), _shown(b)
     assert on_a == on_b
-    assert [(uid, by) for uid, by, _ in on_b["cleared"]] == [(first.uuid, "Room lead A")]
+    assert [(uid, by) for uid, by, _ in on_b["cleared"]] == [(first.uuid, shown_as("Room lead A"))]
     assert len(on_b["open"]) == 1 and on_b["open"][0][2] is None   # the second alone: nothing folded into it

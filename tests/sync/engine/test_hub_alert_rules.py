@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from models.replica.orm import QuarantinedRecord
 from models.service import alerts as alert_service
 from tests.sync.engine.conftest import submit
+from tests.support.hub import shown_as
 
 CRITCON_2 = {"id": "critcon_room_2", "name": "A unit reported CRITCON 2 or above", "kind": "level",
              "scope": "provider", "metric": "critcon_level", "raise": 2, "clear": 2, "severity": "warning"}
@@ -58,7 +59,8 @@ def test_a_rule_added_on_one_desktop_is_listed_on_the_other_and_raised_by_the_hu
     assert _listed(a)["critcon_room_2"].source == "room"          # in the replica at once, offline
     _sync(a, b)
     on_b = _listed(b)["critcon_room_2"]
-    assert (on_b.source, on_b.enabled, on_b.rule.raise_at, on_b.changed_by) == ("room", True, 2.0, "Room lead A")
+    assert (on_b.source, on_b.enabled, on_b.rule.raise_at, on_b.changed_by) == ("room", True, 2.0,
+                                                                               shown_as("Room lead A"))
     assert _listed(b)["reap_4"].source == "default"
     assert _alerts(sqlite_hub, "critcon_room_2") == []
 
@@ -90,7 +92,7 @@ def test_a_disabled_rule_clears_its_open_alerts_and_stops_raising_and_a_restarte
     _sync(a, b)
     assert _alerts(hub, "reap_3") == [("reap_3", "raised", "RAMB1"), ("reap_3", "cleared", "RAMB1")]
     listed = _listed(b)["reap_3"]
-    assert (listed.enabled, listed.source, listed.changed_by) == (False, "changed", "Room lead A")
+    assert (listed.enabled, listed.source, listed.changed_by) == (False, "changed", shown_as("Room lead A"))
     assert {i.rule for i in alert_service.open_alerts(b.store, _now()).open} == {"reap_4"}
 
     hub.restart()   # the rule set comes back from the database

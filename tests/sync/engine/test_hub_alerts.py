@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from models.replica.orm import AlertEvent, QuarantinedRecord
 from models.service import alerts as alert_service
 from tests.sync.engine.conftest import submit
+from tests.support.hub import shown_as
 
 
 def _reap(level, minutes_ago=0.0, org="RAMB1"):
@@ -55,7 +56,7 @@ def test_two_desktops_show_the_same_alert_and_an_acknowledgement_on_one_clears_i
     on_b = _page(b)
     assert worst.uuid not in {i.uuid for i in on_b.open}
     acked = {i.uuid: i for i in on_b.acknowledged}[worst.uuid]
-    assert (acked.acknowledged_by, acked.acknowledged_note) == ("Room lead A", "calling the EOC")
+    assert (acked.acknowledged_by, acked.acknowledged_note) == (shown_as("Room lead A"), "calling the EOC")
 
     submit(sqlite_hub, [_reap(1)], org="RAMB1", role="admin")   # back to steady state: both clear
     assert b.run_once().error is None

@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 from models.replica.orm import OutboxItem
 from models.replica.orm.types import utcnow
 from models.replica.utc import to_utc_text
+from tests.support.hub import shown_as
 from tests.ui.records.conftest import open_view, settle
 from tests.ui.records.seed import seed_contacts
 from tests.ui.ui_probe import settled  # noqa: F401
@@ -125,5 +126,5 @@ def test_a_check_made_on_one_desktop_shows_on_the_other(qtbot, sqlite_hub, make_
     settle()
     row = _rows(other)["Sarah Lindqvist"]
     assert row[CHECKED] == "checked today"
-    assert "by Sam Checker" in _tip(other, "Sarah Lindqvist")
+    assert f"by {shown_as('Sam Checker')}" in _tip(other, "Sarah Lindqvist")
     assert other.count_label.text().endswith("; ⚠ 2 not checked in 90 days")
