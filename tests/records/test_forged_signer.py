@@ -19,6 +19,7 @@ from models.replica.orm import Action, AlertEvent, Contact, OnCallShift, Quarant
 from models.replica.orm.types import utcnow
 from models.service import alerts as alert_service
 from models.service import contacts as contacts_door
+from models.service import messages
 from models.service import phoned_in as phoned_door
 from models.service import transfers as transfers_door
 from sync import authoring, record_signer
@@ -26,6 +27,7 @@ from sync.client import HubClient
 from sync.engine import SyncEngine
 from tests.models.conftest import FAST_KDF, PASSPHRASE
 from tests.support.replica import fresh_replica
+from tests.sync import messages_world
 
 NAME = "Dr Asha Director"
 FORGED = f'test-room_support (signed "{NAME}")'   # how every desktop shows it: the forger's token first
@@ -78,6 +80,9 @@ def _act_as(d, name, contact, action, case, now):
     assert phoned_door.record_figures(d.store, org_code=ORG, phoned_at=now - timedelta(minutes=5),
                                       caller_name="Sam Patel", caller_role="Site manager", taken_by=name,
                                       figures={"ga_bed_occupancy_pct": 97.0}).applied
+    messages_world.seed(d.store, now)   # its directory's bed managers (seeded here: the message is the point)
+    messages.send_message(d.store, template="free_text", groups=[messages_world.BED], sender=name,
+                          values={"headline": "Beds", "message": "Two G&A beds wanted"}, now=now)
     return alert
 
 
@@ -93,6 +98,7 @@ def _who(d, contact, action, case, alert, now) -> dict[str, str | None]:
     who["transfer step"] = step   # its status and its time, one step
     who["rule changed"] = {r.rule.id: r for r in alert_service.rules_page(d.store).rules}[RULE["id"]].changed_by
     who["call taken"] = phoned_door.marks(d.store, now)[ORG].taken_by
+    [who["message sent"]] = [m.sent_by for m in messages.sent_messages(d.store)]
     return who
 
 
@@ -107,7 +113,7 @@ def test_a_name_signed_with_another_persons_token_is_never_shown_alone_as_the_do
     _sync(forger, room, other, forger)
     for d in (room, other, forger):   # the forger's own desktop too, once the hub has its records
         who = _who(d, *made, alert, now)
-        assert who == dict.fromkeys(who, FORGED), who   # before: NAME alone, seven times
+        assert who == dict.fromkeys(who, FORGED), who   # before: NAME alone, eight times
 
 
 def test_a_person_with_a_token_of_their_own_is_shown_as_they_signed(sqlite_hub, desk):
