@@ -46,7 +46,8 @@ def shown(claimed: Any, account: Any, device_id: str | None = None) -> str | Non
     """The doer a desktop keeps for a record from the feed: ``claimed`` (the name in ``data``) when it is
     the pushing token's user (``account``, the hub's stamp) or there is no stamp; the account alone when
     the record names nobody; else the account with the name it was signed with, at most
-    ``models.author.MAX_CHARS`` characters (the name cut, never the account).  None: neither names anyone."""
+    ``models.author.MAX_CHARS`` characters (the name is cut first; an account is cut only past 104, leaving
+    16 for the name).  None: neither names anyone."""
     name, by = _plain(claimed), _plain(account)
     if not by or (by == HUB_DEVICE and device_id == HUB_DEVICE):
         return name[:MAX_CHARS] or None
