@@ -383,7 +383,10 @@ class TransfersView(QWidget):
             self.conflict_label.show()
         else:
             self.conflict_label.hide()
-        fill_table(self.history, [[cell(f"{fmt.local_time(h.at, with_date=True)}\n{h.author}"),
+        # A name signed under another's token ('Room lead (signed "Jo Pennington")') goes on a line of its own:
+        # on one, the column took half the table and the changes wrapped a word a line.
+        fill_table(self.history, [[cell(f"{fmt.local_time(h.at, with_date=True)}\n"
+                                        + h.author.replace(' (signed "', '\n(signed "')),
                                    cell(("⚠ " if h.in_conflict else "") + h.what)] for h in history.lines])
 
     # --- changes ----------------------------------------------------------------------

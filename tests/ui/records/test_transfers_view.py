@@ -280,3 +280,19 @@ def test_a_step_marked_by_mistake_is_undone_from_the_button_with_a_reason(qtbot,
     settle()
     whats = [r[1] for r in table_text(view.history)]
     assert whats.index("status: accepted → departed") < whats.index("status: departed → accepted")
+
+
+def test_a_name_signed_under_another_token_sits_on_its_own_line_in_the_history(qtbot, store):
+    """Since session 28 a change signed with a name that is not its token's user reads 'Room lead (signed
+    "Jo Pennington")' (sync.record_signer): on one line the who column took half the history and the changes
+    wrapped a word a line."""
+    uids = seed_transfers(store)
+    with store.session() as s, s.begin():
+        for event in s.scalars(select(TransferEvent).where(TransferEvent.transfer_uuid == uids["T-2611"])):
+            event.author = 'Room lead (signed "Jo Pennington")'
+    view = open_view(qtbot, TransfersView, store)
+    view.resize(1366, 700)
+    view.select_uuid(uids["T-2611"])
+    settle()
+    who = table_text(view.history)[0][0]
+    assert who.split("\n")[1:] == ["Room lead", '(signed "Jo Pennington")'], who
