@@ -2,7 +2,9 @@
 
 On the benchmark's year (40 providers, 1.37 M system roll-ups) ``compose_page`` took 1.8 s: the system's
 newest roll-ups were read with ``WHERE scope = 'system'`` alone, which sorted every system roll-up held.
-These check the read is an index walk with no sort, and that the dialog's figures did not change.
+It also read only the newest 2,000 system roll-ups, 12.5 hours with 40 providers, so a level held longer
+was "since" 12.5 hours ago, "previously not known".  These check every statement is an index walk with no
+sort, and that the figures are those of every system roll-up sorted and walked (the reference here).
 """
 
 from __future__ import annotations
@@ -12,15 +14,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from models.replica.sql_rows import rows as sql_rows
-from models.replica.utc import to_utc_text
+from models.replica.utc import from_utc_text, to_utc_text
 from models.service import messages
+from models.uk_time import uk_time
 
 T0 = datetime(2026, 10, 30, 0, 0, tzinfo=timezone.utc)
 NOW = T0 + timedelta(days=2)
-FULL_READ = 2000    # messages.SYSTEM_LEVELS_READ
 PROVIDERS = (("RA1", "Alpha Hospital", "acute"), ("RB2", "Beta Community", "community"),
              ("RC3", "Gamma Mental Health", "mental_health"))
-# The statement before the fix (its LIMIT as a parameter): what the figures are compared with.
+# The statement before the fix (its LIMIT a parameter, -1 for none): the reference the figures are checked on.
 BEFORE = ("SELECT calculated_level, declared_level, assessed_at FROM opel_assessment "
           "WHERE scope = 'system' ORDER BY assessed_at DESC, id DESC LIMIT ?")
 _INSERT = ("INSERT INTO opel_assessment (scope, org_code, pillar, assessed_at, table_edition, table_verified, "
@@ -29,7 +31,7 @@ _INSERT = ("INSERT INTO opel_assessment (scope, org_code, pillar, assessed_at, t
 
 
 def _system_level(tick: int) -> int:
-    """The system's calculated level over the two days: 2, then 4, then 3 (with a declared 4 now and then)."""
+    """The system's calculated level over the two days: 2, then 4, then 3 (with a declared 4 at 13:30-13:45)."""
     return 2 if tick < 60 else 4 if tick < 110 else 3
 
 
@@ -45,7 +47,7 @@ def seed(store) -> None:
             declared = 4 if code == "RA1" and tick % 40 == 7 else None
             reason = "declared by the site's on-call director" if declared and declared != level else None
             system = _system_level(tick)
-            system_declared = 4 if tick in (150, 151) and i == 2 else None
+            system_declared = 4 if tick in (150, 151) and i == 2 else None   # the level before 3 began
             for scope, org, pillar, lv, dl, why in (
                     ("provider", code, sector, level, declared, reason),
                     ("pillar", None, sector, level, None, None),
@@ -70,19 +72,77 @@ def _figures(page: messages.ComposePage) -> tuple:
     return page.providers, page.system_level, page.previous_level, page.level_since, page.waiting
 
 
-@pytest.mark.parametrize("read", [FULL_READ, 300, 100, 7])
-def test_the_dialogs_figures_are_what_the_statement_before_the_fix_gave(seeded, monkeypatch, read):
+def _by_walking_every_roll_up(db) -> tuple[str, str, str]:
+    """The reference: every system roll-up sorted newest first (the statement before the fix, with no
+    limit), walked back while the level holds."""
+    found = sql_rows(db, BEFORE, (-1,))
+    if not found:
+        return "not known", "not known", "not known"
+    level = lambda row: row[1] if row[1] is not None else row[0]   # noqa: E731  declared, else calculated
+    since, before = found[0][2], None
+    for row in found[1:]:
+        if level(row) != level(found[0]):
+            before = level(row)
+            break
+        since = row[2]
+    return (messages._level(level(found[0])), messages._level(before), uk_time(from_utc_text(since)))
+
+
+def test_the_dialogs_figures_are_those_of_every_system_roll_up_sorted(seeded):
     """The same page (providers and their levels, the system's level, the one before and since when)
-    from the index walk as from the sorted read, over every system roll-up (2,000: all 576 of them) and
-    windows that end before the change (300), inside the level (100) and inside a tick (7)."""
-    monkeypatch.setattr(messages, "SYSTEM_LEVELS_READ", read)
-    after = messages.compose_page(seeded, NOW)
-    monkeypatch.setattr(messages, "_SYSTEM_LEVELS", BEFORE)
-    before = messages.compose_page(seeded, NOW)
-    assert _figures(after) == _figures(before)
-    assert after.system_level == "OPEL 3"
-    if read == FULL_READ:   # the whole history: the level before, and when 3 began
-        assert (after.previous_level, after.level_since) == ("OPEL 4", "Sat 31 Oct 2026 14:00 GMT")
+    from the index walk as from sorting every system roll-up: the level before is a declared one, and
+    the level now began at the next roll-up, a quarter of an hour later."""
+    page = messages.compose_page(seeded, NOW)
+    with seeded.session() as s:
+        assert (page.system_level, page.previous_level, page.level_since) == _by_walking_every_roll_up(s)
+    assert (page.system_level, page.previous_level, page.level_since) == (
+        "OPEL 3", "OPEL 4", "Sat 31 Oct 2026 14:00 GMT")
+    assert page.providers == (("RA1", "Alpha Hospital", "OPEL 4"), ("RB2", "Beta Community", "OPEL 1"),
+                              ("RC3", "Gamma Mental Health", "OPEL 2"))
+
+
+def _system_rows(store, levels: list[tuple[int, int | None]], start: datetime, seq: int) -> None:
+    """System roll-ups, 40 to a quarter of an hour (one after each of 40 providers' submissions)."""
+    out = []
+    for k, (level, declared) in enumerate(levels):
+        at = to_utc_text(start + timedelta(minutes=15 * (k // 40)))
+        out.append(("system", None, "system", at, 10.0 * level, level, declared,
+                    "held by the room" if declared not in (None, level) else None, seq + k))
+    with store.raw() as raw:
+        with raw:
+            raw.executemany(_INSERT, out)
+
+
+def test_a_level_held_longer_than_the_newest_2000_roll_ups_still_says_when_it_began(store):
+    """40 providers roll the system up 160 times an hour: OPEL 4 for a day, then OPEL 3 for two days.
+    The dialog read the newest 2,000 roll-ups only (12.5 hours), so it said OPEL 3 "since" 12.5 hours
+    ago, "previously not known"."""
+    start = datetime(2026, 1, 10, 0, 0, tzinfo=timezone.utc)
+    _system_rows(store, [(4, None)] * (96 * 40) + [(3, None)] * (2 * 96 * 40), start, 1)
+    page = messages.compose_page(store, start + timedelta(days=3))
+    with store.session() as s:
+        assert (page.system_level, page.previous_level, page.level_since) == _by_walking_every_roll_up(s)
+    assert (page.system_level, page.previous_level, page.level_since) == (
+        "OPEL 3", "OPEL 4", "Sun 11 Jan 2026 00:00 GMT")
+
+
+def test_a_change_inside_a_quarter_hour_and_a_level_never_changed(store):
+    """Roll-ups at the same time are in the order received (the later row is newer): the level now began
+    at the row after the last one at another level, even at the same time.  A level never changed began
+    at the first roll-up held; no roll-up at all is not known."""
+    assert messages.compose_page(store, NOW).level_since == "not known"
+    start = datetime(2026, 7, 1, 8, 0, tzinfo=timezone.utc)
+    _system_rows(store, [(2, None)] * 100, start, 1)
+    page = messages.compose_page(store, NOW)
+    assert (page.system_level, page.previous_level, page.level_since) == (
+        "OPEL 2", "not known", "Wed 1 Jul 2026 09:00 BST")
+    _system_rows(store, [(2, None)] * 5 + [(1, 3)] + [(3, None)] * 14, start + timedelta(hours=1), 101)
+    page = messages.compose_page(store, NOW)
+    with store.session() as s:
+        assert (page.system_level, page.previous_level, page.level_since) == _by_walking_every_roll_up(s)
+    # the declared 3 (row 6 of 09:00 UTC) is at the level now: 3 began with it, after the 2 before it
+    assert (page.system_level, page.previous_level, page.level_since) == (
+        "OPEL 3", "OPEL 2", "Wed 1 Jul 2026 10:00 BST")
 
 
 def test_the_system_levels_are_read_along_the_index_without_sorting_every_roll_up(seeded, monkeypatch):
