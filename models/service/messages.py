@@ -125,7 +125,7 @@ def _system_levels(db) -> tuple[str, str, str]:
     """The system's level now, the one before it, and since when (UK time), over every system roll-up
     held: the newest roll-up's level, the level of the newest one not at it, and the time of the first
     one after that.  (It read the newest 2,000 only: with a roll-up after each provider's submission that
-    was 13 hours for 40 providers, and a level held longer read "since" 13 hours ago, "before" not known.)"""
+    was 12.5 hours for 40 providers, and a level held longer read "since" then, "previously not known".)"""
     newest = rows(db, _NEWEST)
     if not newest:
         return "not known", "not known", "not known"
