@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from models.rules.handover_bands import load_handover
 from models.rules.opel_table import period_note
-from models.uk_time import UK, day_clock
+from models.uk_time import UK, day_clock, repeated_zone
 from models.service import system_picture as door
 from models.rules.catalogue import load_catalogue
 from ui import doubt_mark, stale_limits
@@ -53,6 +53,17 @@ def age_line(now: datetime, at: datetime | None, limit: timedelta, what: str = "
 def clock_at(now: datetime, at: datetime | None) -> str:
     """"09:00" today, "Sun 04:00" within the week, else with the date (``models.uk_time.day_clock``)."""
     return "unknown" if at is None else day_clock(now, at)
+
+
+def coming_clock(now: datetime, at: datetime) -> str:
+    """A time still to come as the room reads it: "05:00" today, "Wed 05:00" in the coming week (a gap that runs
+    over midnight names the day it ends), else with the date; the autumn change's repeated hour names its zone."""
+    local, today = at.astimezone(UK), now.astimezone(UK).date()
+    if local.date() == today:
+        return f"{local:%H:%M}{repeated_zone(local)}"
+    if timedelta(0) < local.date() - today < timedelta(days=7):
+        return f"{local:%a %H:%M}{repeated_zone(local)}"
+    return fmt.local_time(at, True)
 
 
 def _names(items, limit: int = 2) -> str:
@@ -230,8 +241,12 @@ def _category(c: door.CategoryToday, now: datetime) -> TileText:
 def _director(page: door.SystemPicture) -> TileText:
     d = page.director
     if d.name is None:
-        return TileText(d.rota, "Nobody on call", ("a gap in the rota now", "check the rota in Contacts"),
-                        f"as at {fmt.local_time(d.as_at)}", theme.NOT_MET_COLOURS)
+        if d.next_at is None:
+            lines = ("and no later shift on the rota", "add one in Contacts")
+        else:
+            lines = (f"until {coming_clock(d.as_at, d.next_at)} · next: {d.next_name}",
+                     d.next_phone or "no phone number")
+        return TileText(d.rota, "Nobody on call", lines, f"as at {fmt.local_time(d.as_at)}", theme.NOT_MET_COLOURS)
     return TileText(d.rota, d.name, (d.phone or "no phone number", f"until {fmt.local_time(d.until, True)}"),
                     f"as at {fmt.local_time(d.as_at)}")
 

@@ -32,6 +32,7 @@ from models.queries.opel_latest import OpelStatus, latest_opel
 from models.queries.sync_summary import sync_summary
 from models.records import actions_due
 from models.records import alerts as alert_records
+from models.records import on_call
 from models.records.contacts import on_call_at
 from models.queries.records import transfer_board
 from models.replica.orm import ResponseTimes
@@ -154,6 +155,10 @@ class OnCallNow:
     phone: str | None
     until: datetime | None
     as_at: datetime
+    # In a gap (``name`` None): the rota's next shift, which ends the gap; None when no later shift is held.
+    next_at: datetime | None = None
+    next_name: str | None = None
+    next_phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -295,7 +300,13 @@ def _director(s, now: datetime) -> OnCallNow:
     want = escalation.fold(DIRECTOR_ROTA)
     on = [o for o in on_call_at(s, now) if escalation.fold(o.rota) == want]
     if not on:
-        return OnCallNow(DIRECTOR_ROTA, None, None, None, now)
+        # Contacts' rota shows when the gap ends and who comes next: the wall says it too.
+        later = [x for x in on_call.shifts_between(s, now) if escalation.fold(x.rota) == want and x.starts_at > now]
+        if not later:
+            return OnCallNow(DIRECTOR_ROTA, None, None, None, now)
+        first = min(x.starts_at for x in later)
+        n = max((x for x in later if x.starts_at == first), key=lambda x: x.contact.uuid)   # as at a handover
+        return OnCallNow(DIRECTOR_ROTA, None, None, None, now, n.starts_at, n.contact.name, n.contact.phone)
     o = max(on, key=lambda x: (x.starts_at, x.contact.uuid))   # a handover instant is the incoming shift's
     return OnCallNow(o.rota, o.contact.name, o.contact.phone, o.ends_at, now)
 
