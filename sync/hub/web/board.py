@@ -182,6 +182,9 @@ class OnCall:
     until: datetime | None
     phone: str | None = None
     then: str | None = None   # who takes over at ``until`` (None: nobody is on the rota then)
+    # In a gap (``name`` None): ``until`` is when the gap ends, ``then`` who takes over and ``then_phone`` their
+    # number (the desktop's system picture says the same); ``until`` None: no later shift is held.
+    then_phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -1015,9 +1018,11 @@ def _on_call(shifts: list[esc.Shift], people: dict[str, esc.Person], now: dateti
         slot = esc.on_call(shifts, rota, now)
         person = people.get(slot.contact_uuid) if slot else None
         here = person is not None and not person.deleted
-        after = esc.on_call(shifts, rota, slot.ends_at) if slot else None
+        until = slot.ends_at if slot else min((x.starts_at for x in shifts if esc.fold(x.rota) == esc.fold(rota)
+                                               and x.starts_at > now), default=None)   # a gap: when it ends
+        after = esc.on_call(shifts, rota, until) if until else None
         taker = people.get(after.contact_uuid) if after else None
-        out.append(OnCall(rota, person.name if here else None, slot.ends_at if slot else None,
-                          person.phone if here else None,
-                          taker.name if taker is not None and not taker.deleted else None))
+        taken = taker is not None and not taker.deleted
+        out.append(OnCall(rota, person.name if here else None, until, person.phone if here else None,
+                          taker.name if taken else None, taker.phone if taken and not slot else None))
     return out
