@@ -208,9 +208,12 @@ def _room(page: door.SystemPicture) -> TileText:
     r = page.room
     busy = r.unacknowledged_alerts or r.overdue_actions
     figure = f"{r.unacknowledged_alerts} alert{'s' if r.unacknowledged_alerts != 1 else ''}"
+    # The alerts count the overdue actions' own: said, so "6 alerts" and "3 actions overdue" never read as 9.
+    waiting = "not yet acknowledged" + (f", {r.overdue_action_alerts} for overdue actions"
+                                        if r.overdue_action_alerts else "")
+    overdue = f"{r.overdue_actions} action{'s' if r.overdue_actions != 1 else ''} overdue"
     return TileText("Alerts and actions", figure,
-                    ("not yet acknowledged", f"{r.overdue_actions} action{'s' if r.overdue_actions != 1 else ''} "
-                                             "overdue"),
+                    (waiting, overdue + (" in all" if r.overdue_action_alerts else "")),
                     f"as at {fmt.local_time(r.as_at)}", theme.NOT_MET_COLOURS if busy else theme.MET_COLOURS)
 
 
@@ -324,13 +327,14 @@ def _doubted(row: tuple[Cell, ...], found) -> tuple[Cell, ...]:
 
 def room_with_doubts(text: TileText, page: door.SystemPicture, doubts: dict | None) -> TileText:
     """The room's tile with a line naming every provider (acute or not) an open finding puts a figure of in
-    doubt: "? in doubt (data quality): acute 3, acute 4"; the site board's "?" marks the same rows. Each
+    doubt: "in doubt, marked ? (data quality): acute 3, acute 4"; the site board's "?" marks the same rows (the line
+    does not start with the sign: in small type under "7 alerts", "? in doubt" read as "7 in doubt"). Each
     finding in full in the accessible text."""
     if not doubts:
         return text
     names = {s.org_code: fmt.short_name(s.name) for s in page.sites}
     shown = [names.get(code, code) for code in sorted(doubts, key=lambda c: names.get(c, c))]
-    line = f"{doubt_mark.SIGN} in doubt (data quality): " + ", ".join(shown[:3]) + (
+    line = f"in doubt, marked {doubt_mark.SIGN} (data quality): " + ", ".join(shown[:3]) + (
         f" +{len(shown) - 3} more" if len(shown) > 3 else "")
     said = "; ".join(doubt_mark.full(found) for found in doubts.values())
     return dataclasses.replace(text, lines=(*text.lines, line), accessible=f"{text.accessible}; {said}",

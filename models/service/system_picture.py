@@ -116,6 +116,10 @@ class RoomCounts:
     unacknowledged_alerts: int
     overdue_actions: int
     as_at: datetime
+    # Of the unacknowledged alerts, those for an overdue action (rule ``action_overdue``): the two counts overlap
+    # by this many, never always by all: an acknowledged one leaves the alerts while its action stays overdue, and
+    # an action only gets its alert when the chase (``actions_due.chase_overdue``) next runs.
+    overdue_action_alerts: int = 0
 
 
 @dataclass(frozen=True)
@@ -411,8 +415,9 @@ def system_picture(store, now: datetime, table: HandoverTable | None = None,
                 cc.reported_at if cc else None))
         midnight = qo.uk_midnight(now)
         responses = _today_responses(s, ambulance[0].org_code if ambulance else None, now, midnight, standards)
-        room = RoomCounts(sum(1 for a in alert_records.alerts(s) if a.acknowledged_at is None),
-                          len(actions_due.overdue_actions(s, now)), now)
+        waiting = [a for a in alert_records.alerts(s) if a.acknowledged_at is None]
+        room = RoomCounts(len(waiting), len(actions_due.overdue_actions(s, now)), now,
+                          sum(1 for a in waiting if a.rule == actions_due.RULE_CODE))
         director = _director(s, now)
         transfers = _transfers(s, now, names)
         phoned = qp.marks(s, now)   # in the same snapshot, so a mark never outlives the figures it marks

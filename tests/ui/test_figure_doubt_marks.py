@@ -98,7 +98,7 @@ def test_a_planted_jump_marks_the_tile_and_clears_when_corrected_data_arrives(qt
     (i,) = [k for k, n in enumerate(system.sites.names) if n.startswith(world.names[jump.org_code])]
     assert "jumped to" in system.sites.tips[i]
     room = system.tiles["room"].text   # every provider in doubt, acute or not, named on the wall in words
-    assert room.lines[-1].startswith("? in doubt (data quality): ") and "jumped to" in room.accessible
+    assert room.lines[-1].startswith("in doubt, marked ? (data quality): ") and "jumped to" in room.accessible
     assert system.fits()   # the extra line still fits the tile
     window.show_view("overview")
     # Corrected data arrives: the sync, the window's checks, and the mark goes.
