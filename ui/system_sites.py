@@ -25,9 +25,11 @@ MAX_BLOCKS = 3
 # A few sites do not get giant rows: each at most this share of the board's part of the page. The board
 # is then only as tall as its rows, and the rest of the page has the height left over.
 ROW_CAP_SHARE = 1 / 9
-# (heading, relative width); the first is the site's name.
-COLUMNS = (("Site", 2.8), ("OPEL", 1.0), ("To next", 1.35), ("4-hour", 1.0), ("12 h+", 0.9),
-           ("En route", 1.15), ("Waiting", 1.1), ("Longest", 1.45), ("CRITCON", 1.15), ("Free beds", 1.2),
+# (heading, relative width); the first is the site's name. At 1366x768 (two blocks of ~665 px) "CRITCON" and
+# "Free beds" were cut to "CRITC…" and "Free b…" even at the smallest type: they have width from "Site" and
+# "To next" ("10 → 3" needs ~36 px of its ~46).
+COLUMNS = (("Site", 2.65), ("OPEL", 1.0), ("To next", 1.2), ("4-hour", 1.0), ("12 h+", 0.9),
+           ("En route", 1.15), ("Waiting", 1.1), ("Longest", 1.45), ("CRITCON", 1.25), ("Free beds", 1.4),
            ("Updated", 1.6))
 
 

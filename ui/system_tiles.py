@@ -13,6 +13,7 @@ hatching across it, and the words "no data since 14:15" in the theme's stale col
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QRect, QRectF, Qt
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from ui import theme
 
 MIN_PX = 9          # below this a line is elided rather than shrunk further
+MORE = re.compile(r" \+\d+ more$")   # the count a cut line keeps
 STALE_BAR = 0.045   # the desaturated status bar's share of a stale tile's width
 
 
@@ -82,20 +84,29 @@ class PaintedText:
         self.rects: list[tuple[QRect, int]] = []
         self.elided = 0
         self.cut: list[str] = []   # the lines elided, whole
+        self.drawn: list[str] = []   # each line as drawn (a cut one with its "…")
 
     def line(self, p: QPainter, rect: QRect, text: str, px: int, colour: QColor | str, *, bold: bool = False,
              align=Qt.AlignmentFlag.AlignLeft) -> int:
-        """Draw ``text`` in ``rect`` at up to ``px`` pixels; returns the size used."""
+        """Draw ``text`` in ``rect`` at up to ``px`` pixels; returns the size used. A line too long even at the
+        smallest type is cut with "…"; one ending in a count ("Community Health Services RC01 +5 more") is cut
+        before the count, which stays ("Community Health Se… +5 more")."""
         font = fitted_font(p.font(), min(px, rect.height()), text, rect.width(), bold=bold)
         metrics = QFontMetrics(font)
         shown = text
         if metrics.horizontalAdvance(text) > rect.width():
-            shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, rect.width())
+            tail = MORE.search(text)
+            keep = tail.group(0) if tail and tail.start() > 0 else ""
+            room = rect.width() - metrics.horizontalAdvance(keep)
+            shown = (metrics.elidedText(text[:len(text) - len(keep)], Qt.TextElideMode.ElideRight, room) + keep
+                     if keep and room > metrics.horizontalAdvance("Abc…") else
+                     metrics.elidedText(text, Qt.TextElideMode.ElideRight, rect.width()))
             self.elided += 1
             self.cut.append(text)
         p.setFont(font)
         p.setPen(QColor(colour))
         p.drawText(rect, int(align | Qt.AlignmentFlag.AlignVCenter), shown)
+        self.drawn.append(shown)
         used = QRect(rect.x(), rect.y(), min(rect.width(), metrics.horizontalAdvance(shown)), rect.height())
         self.rects.append((used, font.pixelSize()))
         return font.pixelSize()

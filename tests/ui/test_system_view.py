@@ -16,6 +16,7 @@ from ui import format as fmt
 from ui import tasks, theme
 from ui.choices import VIEWS
 from ui.main_window import MainWindow
+from ui.system_sites import COLUMNS
 from ui.system_view import SystemView, stale_tiles
 
 
@@ -139,3 +140,13 @@ def test_a_picture_stale_since_last_night_keeps_each_tiles_age_whole_on_a_laptop
     for name, age in ages.items():
         assert "(" in age and age.endswith(" ago)"), age
         assert age not in view.tiles[name].painted.cut, f"{name}: its age was cut short: {age}"
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_the_site_board_s_headings_are_whole_on_a_laptop(qtbot, world, size):
+    """At 1366x768 the 22 sites are in two blocks and "CRITCON" and "Free beds" were cut to "CRITC…" and
+    "Free b…" even at the smallest type."""
+    _window, view = _shown(qtbot, world, size, theme_key="dark")
+    assert view.sites.blocks == 2
+    headings = {h for h, _w in COLUMNS}
+    assert [c for c in view.sites.painted.cut if c in headings] == []
