@@ -57,6 +57,7 @@ SUMMARY_TIPS = {
 # submission id must not squeeze out what is wrong; each is elided, and whole in its tooltip.
 FINDING_WIDTHS = {0: 200, 1: 170, 5: 230}
 SUMMARY_WIDTHS = {0: 210}
+OTHER_MAX, OTHER_PADDING = 360, 14   # the "Other findings" column: at most this wide for its words; a cell's margins
 
 
 def _when(now: datetime, value: datetime | None) -> str:
@@ -296,10 +297,16 @@ class QualityView(QWidget):
                 cell(f"{_when(now, s.last_submission_at)} ({fmt.age(now, s.last_submission_at)})"
                      if s.last_submission_at else "never")])
         fill_table(self.summary, rows)
-        # As wide as its columns and the stretching one's heading: at 1280x720 in high contrast the splitter gave
-        # it less and "Other findings" read "ther finding". The finding's detail beside it wraps into the rest.
+        # As wide as its columns and the stretching one's heading and words: at 1280x720 in high contrast the
+        # splitter gave it less and "Other findings" read "ther finding", and at 1366x768 a provider's
+        # "Incomplete OPEL 1, Sudden jump 1" read "Incomplete OPEL 1, Sudden ju…" (up to OTHER_MAX wide; the
+        # whole is in its tooltip). The finding's detail beside it wraps into the rest.
         header, table = self.summary.horizontalHeader(), self.summary
-        table.setMinimumWidth(sum(header.sectionSizeHint(c) if c == SUMMARY_HEADERS.index("Other findings")
+        other = SUMMARY_HEADERS.index("Other findings")
+        metrics = table.fontMetrics()
+        words = max((metrics.horizontalAdvance(table.item(r, other).text()) for r in range(table.rowCount())),
+                    default=0) + OTHER_PADDING
+        table.setMinimumWidth(sum(max(header.sectionSizeHint(c), min(words, OTHER_MAX)) if c == other
                                   else header.sectionSize(c) for c in range(table.columnCount()))
                               + table.verticalScrollBar().sizeHint().width() + 2 * table.frameWidth())
 

@@ -1,0 +1,39 @@
+"""Data quality's per-provider table on a laptop: a provider's "Other findings" words are whole. At 1366x768 the
+night world's RA07 read "Incomplete OPEL 1, Sudden ju…" while the finding's detail beside it had 470 px of
+mostly empty space; the table now takes the width its words need (up to ``OTHER_MAX``)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from tests.models.conftest import store, store_path  # noqa: F401
+from tests.ui.night_world import NIGHT, seed_night
+from ui import tasks
+from ui.main_window import MainWindow
+from ui.quality_view import SUMMARY_HEADERS
+
+
+@pytest.fixture
+def night(store):
+    seed_night(store)
+    return store
+
+
+@pytest.mark.parametrize("size, theme_key", [((1366, 768), "dark"), ((1280, 720), "high_contrast")])
+def test_other_findings_are_whole_on_a_laptop(qtbot, night, size, theme_key):
+    window = MainWindow(night, clock=lambda: NIGHT)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    window.set_theme(theme_key)
+    view = window.show_view("quality")
+    assert tasks.manager().wait_idle()
+    for _ in range(5):
+        QApplication.processEvents()
+    table, other = view.summary, SUMMARY_HEADERS.index("Other findings")
+    texts = [table.item(r, other).text() for r in range(table.rowCount())]
+    assert any("Sudden jump" in t for t in texts)
+    need = max(table.fontMetrics().horizontalAdvance(t) for t in texts) + 12   # the cell's margins
+    assert table.columnWidth(other) >= need, (table.columnWidth(other), need)
+    assert table.width() <= window.width()
