@@ -50,15 +50,16 @@ def _checked_note(rows_overdue: int) -> str:
             if rows_overdue else "Checked: when someone last confirmed the contact's details (or edited them).")
 
 
-def _on_call_now(on_call: dict, at: datetime) -> Table:
-    """Who to ring now, rota by rota, the Director on-call first; a rota with nobody says so; beside each
-    number, when it was last checked."""
+def _on_call_now(on_call: dict, at: datetime, gap_ends: dict[str, datetime] | None = None) -> Table:
+    """Who to ring now, rota by rota, the Director on-call first; a rota with nobody says so, and until when
+    when a shift within the day ahead ends the gap (``gap_ends``; who comes then is in the next table); beside
+    each number, when it was last checked."""
     rows, gaps, late = [], set(), set()
     for rota_name in sorted(on_call, key=_rota_key):
         people = sorted(on_call[rota_name], key=lambda o: (o.starts_at, o.contact.name))
         if not people:
             gaps.add(len(rows))
-            rows.append((rota_name, GAP, "—", "—", "—", None))
+            rows.append((rota_name, GAP, "—", "—", "—", (gap_ends or {}).get(rota_name)))
         for o in people:
             if is_overdue(o.contact.checked_at, at):
                 late.add(len(rows))
@@ -176,11 +177,14 @@ def build(store, at: datetime, generated_at: datetime | None = None, cards: Acti
     r = reads.read_room(store, at)
     until = at + AHEAD
     directory = contacts_door.contacts_page(store, at)
-    cover, gaps = _next_day(rota.rota_page(store, at, until, until), at, until)
+    page = rota.rota_page(store, at, until, until)
+    cover, gaps = _next_day(page, at, until)
+    # A gap now that a shift in the day ahead ends (one running to ``until`` may run on past it: left "—").
+    gap_ends = {g.rota: g.ends_at for g in page.gaps if g.starts_at <= at < g.ends_at < until}
     picture = parts.picture_section(r.picture, r.overview, "The picture as it last stood", r.silent)
     made = uk_time(generated_at or at)
     sections = (
-        Section("Who to call", (_on_call_now(directory.on_call, at), cover, gaps,
+        Section("Who to call", (_on_call_now(directory.on_call, at, gap_ends), cover, gaps,
                                 _directory(directory, at)), at),
         # The chart's colours do not survive a black-and-white print: its figures are the tables'.
         Section(picture.title, (*(p for p in picture.parts if not isinstance(p, Chart)), _providers(r)),
