@@ -43,3 +43,8 @@ def test_a_gap_with_no_later_shift_and_a_shift_under_way_read_as_before():
     rows = _rows([_shift("1", esc.OUT_OF_HOURS_ROTA, "p", -2, 1), _shift("2", esc.OUT_OF_HOURS_ROTA, "t", 1, 9)])
     assert rows[esc.OUT_OF_HOURS_ROTA] == "Dr Priya Raman, until Tue 13 Jan 00:00; then Tom Okafor"
     assert rows[esc.IN_HOURS_ROTA] == "<b>nobody on call</b>, and no later shift on the rota"
+
+
+def test_a_shift_held_by_a_deleted_contact_reads_as_a_gap_to_its_end():
+    rows = _rows([_shift("1", esc.OUT_OF_HOURS_ROTA, "g", -2, 2), _shift("2", esc.OUT_OF_HOURS_ROTA, "t", 2, 9)])
+    assert rows[esc.OUT_OF_HOURS_ROTA] == "<b>nobody on call</b> until Tue 13 Jan 01:00; then Tom Okafor (07700 900102)"

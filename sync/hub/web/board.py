@@ -1024,5 +1024,5 @@ def _on_call(shifts: list[esc.Shift], people: dict[str, esc.Person], now: dateti
         taker = people.get(after.contact_uuid) if after else None
         taken = taker is not None and not taker.deleted
         out.append(OnCall(rota, person.name if here else None, until, person.phone if here else None,
-                          taker.name if taken else None, taker.phone if taken and not slot else None))
+                          taker.name if taken else None, taker.phone if taken and not here else None))
     return out
