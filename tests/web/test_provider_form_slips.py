@@ -218,6 +218,42 @@ def test_figures_held_for_one_organisation_never_go_on_anothers_form(browser, hu
         ctx.close()
 
 
+def test_a_form_held_by_the_hub_before_its_upgrade_comes_back_and_is_sent(browser, hub):  # noqa: F811
+    """A provider's session ended as they pressed Send within the hour before the hub was upgraded to session 28:
+    the older hub kept their figures in its one ``scc_held`` cookie, with no organisation (a provider's form
+    carries none). After the upgrade the login opened the form with "Figures not put back ... did not say which
+    organisation they were for ... enter them again", and the cookie was deleted. Now it comes back on the
+    account's own form, as the older hub put it back, and Send stores it."""
+    from sync.hub.db import HubDB
+    from sync.hub.web import held_form
+
+    db = HubDB(hub.db_url)
+    try:
+        key = held_form.hub_key(db)   # the hub's key since session 25: the older hub signed with it too
+    finally:
+        db.dispose()
+    value, _ = held_form.pack("rtest.data", None, {"m.ga_bed_occupancy_pct": "96.5"}, key)   # as the older hub did
+    ctx = browser.new_context(viewport=LAPTOP)
+    ctx.add_cookies([{"name": held_form.HELD_COOKIE, "value": value, "url": hub.url, "httpOnly": True,
+                      "sameSite": "Strict"}])
+    page = ctx.new_page()
+    try:
+        before = _held(hub, "ga_bed_occupancy_pct")
+        page.goto(hub.url + "/provider/")
+        _sign_in(page, hub)
+        result = page.locator("#result").inner_text()
+        assert "Not sent yet" in result and "General and acute bed occupancy: 96.5" in result, result
+        assert "did not say which organisation" not in result
+        assert page.locator("#m\\.ga_bed_occupancy_pct").input_value() == "96.5"
+        assert _held_names(ctx) == [], "used once"
+        assert _held(hub, "ga_bed_occupancy_pct") == before, "nothing sent before Send is pressed"
+        _send(page)
+        assert "Accepted 1 of 1 figure." in page.locator("#result").inner_text()
+        assert _held(hub, "ga_bed_occupancy_pct") == 96.5
+    finally:
+        ctx.close()
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_held_forms_pages_on_a_phone_and_a_laptop_with_axe(browser, hub, tmp_path, scheme):  # noqa: F811
     """The login page that keeps the figures, the form they come back on ("Not sent yet", naming the

@@ -238,3 +238,52 @@ def test_an_admins_held_form_comes_back_on_its_own_organisations_form_only(hub):
     own = html.unescape(desk.get(hub.url + "/provider/", timeout=10).text)
     assert "Test Acute Trust One" in own and "Not sent yet" in own and FIELD.format("68") in own
     assert not [c.name for c in desk.cookies if c.name.startswith(held_form.HELD_COOKIE)]
+
+
+def test_a_providers_held_form_from_the_hub_before_the_upgrade_comes_back_on_its_form(hub):
+    """r1's review of session 28: a hub before it kept one ``scc_held`` a browser, and for a provider's account
+    with no organisation (the form carries none, so ``org`` None); it put it back on the account's own form.
+    After the upgrade that form was dropped ("did not say which organisation they were for ... enter them
+    again") and the cookie deleted: figures held in the hour before an upgrade had to be typed again."""
+    desk, cookie = _held_over_login(hub, "61")   # makes the hub's key; then replaced by the older hub's cookie
+    from sync.hub.db import HubDB
+
+    db = HubDB(hub.db_url)
+    try:
+        key = held_form.hub_key(db)
+    finally:
+        db.dispose()
+    desk.cookies.clear(cookie.domain, cookie.path, cookie.name)
+    value, _ = held_form.pack(USER, None, {"m.nctr_patients_count": "62"}, key)   # as the older hub packed it
+    desk.cookies.set(held_form.HELD_COOKIE, value, domain=cookie.domain, path=cookie.path)
+    page = _form_after_login(hub, desk)
+    text = html.unescape(page.text)
+    assert "Not sent yet" in text and FIELD.format("62") in page.text, text[:3000]
+    assert "did not say which organisation" not in text
+    assert not [c for c in desk.cookies if c.name.startswith(held_form.HELD_COOKIE)], "used once"
+
+
+def test_only_a_providers_own_old_cookie_without_an_organisation_is_taken_as_before_the_upgrade():
+    old = {"user": "u", "org": None, "fields": {}}
+    assert held_form.from_before_28(held_form.HELD_COOKIE, old, "provider_submitter")
+    assert not held_form.from_before_28(held_form.HELD_COOKIE, old, "admin"), "an admin's form names its org"
+    assert not held_form.from_before_28(held_form.HELD_COOKIE, {**old, "org": "RTEST2"}, "provider_submitter")
+    assert not held_form.from_before_28(held_form.cookie_name(b"k" * 32, "u", None), old, "provider_submitter")
+
+
+def test_a_newer_held_form_beside_the_one_from_before_the_upgrade_is_the_one_put_back(hub):
+    desk, cookie = _held_over_login(hub, "63")   # held after the upgrade, under the account's own name
+    from sync.hub.db import HubDB
+
+    db = HubDB(hub.db_url)
+    try:
+        key = held_form.hub_key(db)
+    finally:
+        db.dispose()
+    value, _ = held_form.pack(USER, None, {"m.nctr_patients_count": "60"}, key)   # the older hub's, before it
+    desk.cookies.set(held_form.HELD_COOKIE, value, domain=cookie.domain, path=cookie.path)
+    text = html.unescape(_form_after_login(hub, desk).text)
+    assert "Not sent yet" in text and FIELD.format("63") in text and FIELD.format("60") not in text, text[:3000]
+    assert "Figures kept from an earlier ended session (before the hub was upgraded) were not put on this form: the " \
+        "ones from your later session are. Nothing of the earlier ones was sent, and they are not kept." in text
+    assert not [c for c in desk.cookies if c.name.startswith(held_form.HELD_COOKIE)], "both deleted"

@@ -91,6 +91,14 @@ def belongs(name: str, held: dict, key: bytes) -> bool:
     return name == HELD_COOKIE or name == cookie_name(key, held["user"], held["org"])
 
 
+def from_before_28(name: str, held: dict, role: str) -> bool:
+    """A provider's own held form as a hub before session 28 made it: the one cookie ``scc_held``, with no
+    organisation (that hub packed the form's ``org``, and a provider's form carries none). That hub put it back
+    on the account's own form, whatever its organisation; so is it after the upgrade, and only it: figures held
+    for a named organisation go only on that organisation's form."""
+    return name == HELD_COOKIE and held["org"] is None and role == "provider_submitter"
+
+
 def _mac(key: bytes, body: str) -> str:
     digest = hmac.new(key, f"scc-held|{body}".encode("utf-8", "replace"), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")

@@ -340,7 +340,11 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             values = await run_in_threadpool(provider.last_values, hub, row.ods_code, row.sector)
         except SQLAlchemyError as exc:
             return web.unavailable(exc)
-        back = next((name for name, held in sorted(mine.items()) if held["org"] == row.ods_code), None)
+        # Its own organisation's, the newest kind first: the one cookie of a hub before session 28 last. That hub
+        # packed no organisation for a provider's account (its form carries none) and put the form back on the
+        # account's own form; so is one held in the hour before the upgrade (dropped, it had to be typed again).
+        back = next((name for name, held in sorted(mine.items(), key=lambda kv: kv[0] == held_form.HELD_COOKIE)
+                     if held["org"] == row.ods_code or held_form.from_before_28(name, held, session.role)), None)
         # Typed for another organisation: a provider's account moved to another code since (never put on this
         # form, and said), or an admin's for another organisation (kept for that organisation's form, and said).
         elsewhere = {name: held for name, held in mine.items() if name != back}
@@ -351,6 +355,10 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             lines.append(f"Figures you typed for {was} before your session ended were not put on this form: "
                          f"your account now submits for {row.ods_code}. Nothing was sent, and they are not kept."
                          if was else
+                         "Figures kept from an earlier ended session (before the hub was upgraded) were not put on "
+                         "this form: the ones from your later session are. Nothing of the earlier ones was sent, and "
+                         "they are not kept."
+                         if held_form.from_before_28(name, elsewhere[name], session.role) else
                          "Figures kept from your ended session did not say which organisation they were for, "
                          "so they were not put on this form. Nothing was sent: enter them again.")
         kept_for = sorted({h["org"] for n, h in elsewhere.items() if n not in gone and h["org"]})
