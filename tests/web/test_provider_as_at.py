@@ -253,6 +253,59 @@ def test_send_all_with_an_earlier_as_at_confirms_only_figures_true_by_then(brows
         ctx.close()
 
 
+def test_send_all_with_as_at_left_as_now_confirms_figures_the_hub_holds_stamped_ahead(browser, tmp_path):  # noqa: F811
+    """The hub takes items stamped up to 15 minutes ahead of its clock (a provider's system whose clock runs
+    fast). With As at left as now, "Send all as now" left such a figure out as "later than" now, and a form of
+    only such figures answered 422, "every figure on the form is the hub's from a time later than As at", As at
+    never touched (r1's review of session 28). As at as now is the sender's word that what they see holds now:
+    every figure is sent, as at the moment of sending, and the page says the hub's ahead-stamped one stays the
+    latest. (A hub of its own: figures stamped ahead would be later than the other tests' As at.)"""
+    process = start_hub(tmp_path / "ahead")
+    try:
+        org, user = "RTEST1", "rtest1.ahead"
+        add_account(process.db_url, user, "provider_submitter", org)
+        ahead = (utcnow() + timedelta(minutes=10)).replace(microsecond=0)
+        world.submit(process, org, [{"type": "observation", "metric": m, "observed_at": ahead.isoformat(),
+                                     "value": float(v)} for m, v in world.ACUTE_VALUES.items()])
+        ctx = browser.new_context(viewport=LAPTOP)
+        page = ctx.new_page()
+        try:
+            page.goto(process.url + "/provider/")
+            page.fill("#user", user)
+            page.fill("#password", PASSWORD)
+            page.click("form.login button")
+            page.wait_for_url(process.url + "/provider/")
+            sent = utcnow()
+            with page.expect_navigation() as nav:
+                page.click("main.form > form > button[value=all]")
+            result = page.locator("#result").inner_text()
+            assert nav.value.status == 200, result
+            assert "Accepted 9 of 9 figures." in result and "Not sent" not in result, result
+            assert "9 figures are older than the hub's latest for their parameters (" in result, result
+            assert "Stored as at" not in result, "As at was not changed"
+            import os
+
+            page.locator("#result").scroll_into_view_if_needed()
+            page.screenshot(path=str((os.environ.get("SCC_SHOTS") or str(tmp_path)) + "/provider-send-all-ahead.png"))
+        finally:
+            ctx.close()
+        engine = create_engine(process.db_url)
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(select(s.feed_observation.c.metric, s.feed_observation.c.observed_at).where(
+                    s.feed_observation.c.org_code == org)).all()
+        finally:
+            engine.dispose()
+        stored = [(m, datetime.fromisoformat(at)) for m, at in rows if datetime.fromisoformat(at) != ahead]
+        assert sorted(m for m, _ in stored) == sorted(world.ACUTE_VALUES), rows
+        times = {at for _, at in stored}
+        assert len(times) == 1 and abs((times.pop() - sent).total_seconds()) < 30, "as at the moment of sending"
+        assert _latest(process, org) == {m: (float(v), ahead) for m, v in world.ACUTE_VALUES.items()}, \
+            "the hub's ahead-stamped figures stay the latest"
+    finally:
+        process.stop()
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_what_send_all_did_with_each_figure_on_a_phone_and_a_laptop_with_axe(browser, hub, tmp_path,
                                                                             scheme):  # noqa: F811

@@ -428,7 +428,12 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             items, sources, unchanged = provider.only_changed(items, sources, form, None if every else shown)
             fields = provider.by_name(provider.groups(hub, row.sector))
             later: dict = {}
-            if every and shown is not None:
+            # Only with As at moved back (``as_at`` takes no time after now, and As at left as shown is now): Send
+            # all with As at as now is the sender's word that what they see holds now, true of a figure however
+            # its sender's clock stamped it. A figure the hub holds stamped ahead of its clock (it takes items up
+            # to 15 minutes ahead, ``validate.MAX_FUTURE_SKEW``) was left out as later than now, and a form of
+            # such figures answered 422 "every figure ... later than As at" with As at never touched.
+            if every and shown is not None and at < now:
                 times = await run_in_threadpool(provider.hub_times, hub, row.ods_code)
                 items, sources, later = provider.later_than(items, sources, form, shown, times, at)
                 if not items and later:
@@ -476,8 +481,10 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         log.info("web submission %s for %s by %r: %d accepted, %d quarantined", sid, row.ods_code, session.user,
                  receipt.accepted, len(receipt.rejected))
         result = _received(receipt, len(items), calc, "form")
-        if at != now and receipt.accepted and not receipt.duplicate:
-            result["lines"].append(f"Stored as at {_day_clock(at, now)} (UK time), the time you gave.")
+        if receipt.accepted and not receipt.duplicate:
+            if at != now:
+                result["lines"].append(f"Stored as at {_day_clock(at, now)} (UK time), the time you gave.")
+            # As at now too: behind a figure the hub holds stamped ahead of its clock, the one sent is history.
             older = _older_than_latest(items, sources, latest, at, {r.index for r in receipt.rejected})
             if older:
                 result["lines"].append(_older_words(older, fields))
