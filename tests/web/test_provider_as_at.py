@@ -8,8 +8,10 @@ themselves (a repeated or skipped hour, the bounds) are checked on ``provider.as
 from __future__ import annotations
 
 import html
+import os
 import re
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -283,10 +285,8 @@ def test_send_all_with_as_at_left_as_now_confirms_figures_the_hub_holds_stamped_
             assert "Accepted 9 of 9 figures." in result and "Not sent" not in result, result
             assert "9 figures are older than the hub's latest for their parameters (" in result, result
             assert "Stored as at" not in result, "As at was not changed"
-            import os
-
-            page.locator("#result").scroll_into_view_if_needed()
-            page.screenshot(path=str((os.environ.get("SCC_SHOTS") or str(tmp_path)) + "/provider-send-all-ahead.png"))
+            page.locator("#result").scroll_into_view_if_needed()   # written to ``SCC_SHOTS`` when set
+            page.screenshot(path=str(Path(os.environ.get("SCC_SHOTS") or tmp_path) / "provider-send-all-ahead.png"))
         finally:
             ctx.close()
         engine = create_engine(process.db_url)

@@ -342,7 +342,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             return web.unavailable(exc)
         # Its own organisation's, the newest kind first: the one cookie of a hub before session 28 last. That hub
         # packed no organisation for a provider's account (its form carries none) and put the form back on the
-        # account's own form; so is one held in the hour before the upgrade (dropped, it had to be typed again).
+        # account's own form; so is one it held in the hour before the upgrade (dropped until r1's review).
         back = next((name for name, held in sorted(mine.items(), key=lambda kv: kv[0] == held_form.HELD_COOKIE)
                      if held["org"] == row.ods_code or held_form.from_before_28(name, held, session.role)), None)
         # Typed for another organisation: a provider's account moved to another code since (never put on this
