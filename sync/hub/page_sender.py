@@ -10,8 +10,8 @@ for every attempt at one alert's page, so a gateway that got it twice (an answer
 can drop the copy.
 
 TLS with certificate and host-name checks (``ca_file``: a private CA, as ``smtp.ca_file``), short
-timeouts (the name's lookup, the connection and each read: ``timeout_seconds``; the whole attempt
-twice that).  What comes back:
+timeouts (the name's lookup, the connection and each read: ``timeout_seconds``; the whole attempt, every
+address the name gives included, twice that).  What comes back:
 
 - 2xx: delivered to the gateway;
 - 408, 429, 5xx, no answer, refused, reset, timed out: transient, tried again while the alert is open;
@@ -112,16 +112,22 @@ def lookup(host: str, port: int, seconds: float, resolve=None) -> list[tuple]:
     return out["found"]
 
 
-def _connect(addresses: list[tuple], timeout: float, source=None) -> socket.socket:
-    """A TCP connection to the first of ``addresses`` that takes it (as ``socket.create_connection`` does)."""
+def _connect(addresses: list[tuple], timeout: float, source=None, deadline: float | None = None) -> socket.socket:
+    """A TCP connection to the first of ``addresses`` that takes it (as ``socket.create_connection`` does), each
+    given ``timeout_seconds`` but never past ``deadline`` (``time.monotonic()``): three addresses that do not
+    answer take the time left of the attempt's bound, not three timeouts."""
     last: OSError | None = None
     for family, kind, proto, _name, address in addresses:
+        left = timeout if deadline is None else min(timeout, deadline - time.monotonic())
+        if left <= 0:
+            raise last or socket.timeout("no time left to connect")
         sock = socket.socket(family, kind, proto)
         try:
-            sock.settimeout(timeout)
+            sock.settimeout(left)
             if source:
                 sock.bind(source)
             sock.connect(address)
+            sock.settimeout(timeout)   # each read's own bound from here; the attempt's is the timer's
             return sock
         except OSError as exc:
             last = exc
@@ -147,22 +153,42 @@ def send(settings: PageSettings, page: dict, key: str) -> int:
     # attempt, and the pager's thread, for as long as it liked). It runs on a thread of its own, waited for at
     # most ``timeout_seconds``; the connection then goes to the addresses found, the certificate still checked
     # against the name.
+    deadline = began + bound
     addresses = lookup(url.hostname, url.port or 443, settings.timeout_seconds)
     conn = http.client.HTTPSConnection(url.hostname, url.port or 443, timeout=settings.timeout_seconds,
                                        context=settings.tls_context())
-    conn._create_connection = lambda _address, timeout, source=None: _connect(addresses, timeout, source)
-    cut = threading.Event()
+    # The connection is cut at the bound whatever it is doing: each address's connect is given no more than
+    # the time left, and from the moment one is made its descriptor is known here, so the timer shuts it in the
+    # TLS handshake too (the plain socket is detached there: conn.sock is no use to shut) and in every read.
+    # Until session 28 the timer shut conn.sock only if set, and each address had a whole timeout_seconds: a
+    # connection made just after the bound ran on, bounded by each read's timeout alone.
+    cut, lock, held = threading.Event(), threading.Lock(), {"fd": None, "over": False}
+
+    def _made(_address, timeout, source=None) -> socket.socket:
+        sock = _connect(addresses, timeout, source, deadline)
+        with lock:
+            if cut.is_set():
+                sock.close()
+                raise socket.timeout("the attempt's bound passed as the connection was made")
+            held["fd"] = sock.fileno()
+        return sock
+
+    conn._create_connection = _made
 
     def _cut() -> None:
-        cut.set()
-        sock = conn.sock
-        if sock is not None:
+        with lock:   # never after the connection is closed below: its descriptor may be another's by then
+            cut.set()
+            if held["over"] or held["fd"] is None:
+                return
+            plain = socket.socket(fileno=held["fd"])
             try:
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)   # the plain socket's: the TLS state is left alone
+                plain.shutdown(socket.SHUT_RDWR)   # the plain socket's: the TLS state is left alone
             except OSError:
                 pass
+            finally:
+                plain.detach()
 
-    timer = threading.Timer(max(0.1, bound - (time.monotonic() - began)), _cut)   # what is left of the bound
+    timer = threading.Timer(max(0.0, deadline - time.monotonic()), _cut)   # what is left of the bound
     timer.daemon = True
     timer.start()
     try:
@@ -170,7 +196,10 @@ def send(settings: PageSettings, page: dict, key: str) -> int:
         answer = conn.getresponse()
         text = answer.read(MAX_ANSWER).decode("utf-8", "replace").strip()
     except Exception as exc:
-        if cut.is_set():
+        if cut.is_set() or time.monotonic() >= deadline:
+            if held["fd"] is None:
+                raise PageFailure(f"the paging gateway {where_} could not be reached within {bound:g} s "
+                                  f"({len(addresses)} address(es) found)", transient=True) from None
             raise PageFailure(f"the paging gateway {where_} did not answer in full within {bound:g} s",
                               transient=True) from None
         if isinstance(exc, ssl.SSLCertVerificationError):
@@ -185,6 +214,8 @@ def send(settings: PageSettings, page: dict, key: str) -> int:
         raise
     finally:
         timer.cancel()
+        with lock:
+            held["over"] = True
         conn.close()
     if 200 <= answer.status < 300:
         return answer.status
