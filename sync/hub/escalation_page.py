@@ -14,9 +14,13 @@ its own so a gateway that hangs never holds the e-mail back, nor the e-mail the 
    conditional update of its attempt count (one process wins) with a lease of two whole attempts and a check;
 4. POSTs **one** page about all it took (a backlog is one page, not a flood: how many, the worst named; each
    alert's fields in ``alerts``), HMAC-signed, the same ``Idempotency-Key`` at every attempt at that page;
+   rows with an ``at_most`` go in pages of at most that many, one after another, the rows still to go
+   keeping their lease (:meth:`Pager._renew`) while they wait;
 5. records each attempt in ``attempt_log``; ``sent`` on 2xx; after a transient failure the next attempt
    (``paging.retry_seconds`` doubled, at most ``MAX_RETRY_SECONDS`` apart) for as long as the alert is
-   open and unacknowledged; ``failed`` at once on a permanent one, each alert's row on its own.  The first
+   open and unacknowledged; ``failed`` at once on a permanent one, each alert's row on its own, when the page
+   was about that alert alone; a page about several refused for good is sent again at the next check as pages
+   of half as many (the log's ``at_most``: :func:`split`), so one alert fails only on its own page.  The first
    failure and the outcome go on the feed as an ``alert_escalation`` notice with ``page`` set, one per alert,
    so every desktop shows it; the gateway's last outcome goes in ``page_health`` for every process's /health.
 
@@ -103,14 +107,23 @@ class Pager:
         if found:
             report.claimed = self._claim(found, now)
         rows = self._take(alerts, room.cleared, now, report)
-        if rows and stopping():   # handed back: the next start pages them at once, not after the lease
-            for row in rows:
-                self._release(row, now)
-        elif rows:
+        groups = split(rows, alerts)
+        for n, group in enumerate(groups):
+            later = [row for g in groups[n:] for row in g]
+            if stopping():   # handed back: the next start pages them at once, not after the lease
+                for row in later:
+                    self._release(row, now)
+                break
+            if n:   # the pages go one after another: the rows still to go keep their lease while they wait
+                kept = self._renew(later, s.utcnow() if real else now)
+                group = [row for row in group if row["alert_uuid"] in kept]
+                groups[n + 1:] = [[row for row in g if row["alert_uuid"] in kept] for g in groups[n + 1:]]
+                if not group:
+                    continue
             try:
-                self._deliver(rows, [alerts[row["alert_uuid"]] for row in rows], now, report, real, room.values)
+                self._deliver(group, [alerts[row["alert_uuid"]] for row in group], now, report, real, room.values)
             except Exception:  # noqa: BLE001 - a check's page never stops the next check; its lease runs out
-                log.exception("escalation page: the page about %d alert(s) could not be handled", len(rows))
+                log.exception("escalation page: the page about %d alert(s) could not be handled", len(group))
         return report
 
     def _why(self, state: str, created: datetime, error: str | None, now: datetime) -> str | None:
@@ -142,8 +155,9 @@ class Pager:
         t = s.alert_page
         with self.db.read() as conn:
             waiting = conn.execute(select(t).where(t.c.state == "pending").order_by(t.c.created_at)).mappings().all()
-        # One page per check: the rows due now, and with them any row in its backoff (every attempt of it
-        # recorded), so a gateway that failed a while does not get one page per backoff clock. A row under
+        # One taking per check: the rows due now, and with them any row in its backoff (every attempt of it
+        # recorded), so a gateway that failed a while does not get one page per backoff clock; one page about
+        # them all unless a refused page left some an ``at_most`` (:func:`split`). A row under
         # another process's lease (an attempt taken and not recorded) is that process's: never taken here.
         if not any(r["next_attempt_at"] <= now for r in waiting):
             return []
@@ -167,6 +181,19 @@ class Pager:
                     continue   # another hub process took it
                 taken.append(dict(row, attempts=row["attempts"] + 1))
         return taken
+
+    def _renew(self, rows: list[dict], now: datetime) -> set[str]:
+        """A new lease, from ``now``, for ``rows`` taken by this check and not yet paged; the ids still this
+        process's (all of them, unless a lease ran out and another process took one: that one is left to it)."""
+        t = s.alert_page
+        kept = set()
+        with self.db.plain() as conn:
+            for row in rows:
+                if conn.execute(update(t).where(t.c.alert_uuid == row["alert_uuid"], t.c.state == "pending",
+                                                t.c.attempts == row["attempts"])
+                                .values(next_attempt_at=now + self._lease())).rowcount == 1:
+                    kept.add(row["alert_uuid"])
+        return kept
 
     def _release(self, row: dict, now: datetime) -> None:
         t = s.alert_page
@@ -251,8 +278,8 @@ class Pager:
         took = round(time.monotonic() - began, 3)
         batch = {} if len(rows) == 1 else {"key": body["idempotency_key"], "page_of": len(rows)}
         with self.db.write() as w:
-            done = [self._record(w, row, alert, status, error, at, took, {**checked[alert.id], **batch}, report)
-                    for row, alert in zip(rows, alerts)]
+            done = [self._record(w, row, alert, status, error, at, took, {**checked[alert.id], **batch}, report,
+                                 len(rows)) for row, alert in zip(rows, alerts)]
             if any(done):   # what /health says, in every process on this database
                 _said(w.conn, self.db.kind, at, error)
         what = f"{len(rows)} alert(s)" if len(rows) > 1 else alerts[0].id
@@ -268,14 +295,14 @@ class Pager:
             log.warning("escalation page: the page about %s failed: %s", what, error.reason)
 
     def _record(self, w, row: dict, alert: OpenAlert, status, error, at: datetime, took: float, checked: dict,
-                report: PageReport) -> bool:
+                report: PageReport, page_of: int = 1) -> bool:
         t = s.alert_page
         uid, attempts = row["alert_uuid"], row["attempts"]
         before = json.loads(row["attempt_log"])
         entry = {"n": attempts, "at": s.iso(at), "status": status if error is None else error.status,
                  "error": error.reason if error else None, "seconds": took, **checked}
-        history = (before + [entry])[-30:]   # the first attempts are counted by ``n``; a log stays small
-        values = {"attempt_log": json.dumps(history), "error": error.reason if error else row["error"]}
+        limit = at_most(before)
+        values = {"error": error.reason if error else row["error"]}
         told = None
         if error is None:
             values.update(state="sent", sent_at=at)
@@ -289,12 +316,26 @@ class Pager:
                        max(self.config.retry_seconds, MAX_RETRY_SECONDS))
             values.update(next_attempt_at=at + timedelta(seconds=wait))
             outcome = "retrying"
+            if limit:
+                entry[AT_MOST] = limit   # the size refused before still holds for this alert's next page
             if not failures:
                 told = ("failed", f"{error.reason}; the hub is trying again while the alert is open: "
                                   "phone the on-call")
+        elif page_of > 1:
+            # A page about several refused for good: the refusal may be the page's (a gateway's body limit, one
+            # alert it will not take), not this alert's. Paged again at the next check in pages of half the
+            # size, so an alert fails for good only when a page about it alone is refused.
+            failures = sum(1 for x in before if x.get("error"))
+            entry[AT_MOST] = (page_of + 1) // 2
+            values.update(next_attempt_at=at)
+            outcome = "retrying"
+            if not failures:
+                told = ("failed", f"{error.reason}; refused as one page about {page_of} alerts: the hub pages them "
+                                  f"again at its next check, at most {entry[AT_MOST]} a page: phone the on-call")
         else:
             values.update(state="failed")
             outcome, told = "failed", ("failed", f"{error.reason}: not tried again; phone the on-call")
+        values["attempt_log"] = json.dumps((before + [entry])[-30:])   # the first attempts counted by ``n``
         notice = self._notice(w, uid, told, at, attempts, row["reason"]) if told is not None else None
         if w.conn.execute(update(t).where(t.c.alert_uuid == uid, t.c.state == "pending",
                                           t.c.attempts == attempts).values(**values)).rowcount != 1:
@@ -340,6 +381,32 @@ def batch_key(hub_id: str, alert_ids: list[str]) -> str:
     """The ``Idempotency-Key`` of one page about several alerts: the same for the same alerts (a retry of it),
     another for another set. A page about one alert keeps that alert's own key (``alert_page.idempotency_key``)."""
     return f"scc-page-{uuid.uuid5(uuid.NAMESPACE_URL, hub_id + '/' + ','.join(sorted(alert_ids)))}"
+
+
+AT_MOST = "at_most"   # an attempt log entry's: the most alerts this alert's next page may be about
+
+
+def at_most(history: list[dict]) -> int | None:
+    """The most alerts the next page about this alert may be about (its log's last entry says it after a page
+    about several was refused for good); None: no limit."""
+    return history[-1].get(AT_MOST) if history else None
+
+
+def split(rows: list[dict], alerts: dict[str, OpenAlert]) -> list[list[dict]]:
+    """The pages one check sends about the ``rows`` it took: one about every row without a limit (a backlog is
+    one page), and the rows that have one, worst first, in pages of at most that many; the page with the worst
+    alert first."""
+    def rank(row: dict) -> tuple:
+        a = alerts[row["alert_uuid"]]
+        return SEVERITY_RANK.get(a.severity, 3), a.raised_at, a.id
+
+    by_limit: dict[int | None, list[dict]] = {}
+    for row in sorted(rows, key=rank):
+        by_limit.setdefault(at_most(json.loads(row["attempt_log"])), []).append(row)
+    groups = [by_limit.pop(None)] if None in by_limit else []
+    for limit, limited in sorted(by_limit.items()):
+        groups += [limited[i:i + limit] for i in range(0, len(limited), limit)]
+    return sorted(groups, key=lambda g: rank(g[0]))
 
 
 def _recorded(row) -> bool:

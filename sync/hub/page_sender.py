@@ -16,7 +16,8 @@ address the name gives included, twice that).  What comes back:
 - 2xx: delivered to the gateway;
 - 408, 429, 5xx, no answer, refused, reset, timed out: transient, tried again while the alert is open;
 - any other 4xx (a bad signature, a wrong URL), an untrusted certificate, an ``http://`` URL: permanent,
-  not tried again (the set-up is wrong; the room is told to phone).
+  that page not sent again (the set-up is wrong; the room is told to phone); the pager sends the alerts of a
+  page about several again in smaller pages (:mod:`sync.hub.escalation_page`).
 """
 
 from __future__ import annotations

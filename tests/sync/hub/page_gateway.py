@@ -81,6 +81,8 @@ class Gateway:
         self.port = free_port()
         self.pages: list[Page] = []
         self.queued: list[int] = []
+        self.max_body: int | None = None
+        self.refused_alerts: set[str] = set()
         self.lock = threading.Lock()
         self.server = None
         self.start()
@@ -92,6 +94,17 @@ class Gateway:
     def answer(self, *statuses: int) -> None:
         with self.lock:
             self.queued.extend(statuses)
+
+    def judge(self, raw: bytes, signed: bool) -> int:
+        """What the gateway answers a page when no status is queued: 401 unsigned; 413 past ``max_body`` bytes
+        (a gateway's body limit); 422 for a page naming one of ``refused_alerts`` (an alert it will not take)."""
+        if not signed:
+            return 401
+        if self.max_body is not None and len(raw) > self.max_body:
+            return 413
+        if self.refused_alerts & {a.get("alert_id") for a in json.loads(raw).get("alerts", [])}:
+            return 422
+        return 202
 
     def taken(self) -> list[Page]:
         with self.lock:
@@ -105,7 +118,7 @@ class Gateway:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 signed = page_sender.verify(gateway.secret, self.headers.get(page_sender.SIGNATURE_HEADER, ""), raw)
                 with gateway.lock:
-                    status = gateway.queued.pop(0) if gateway.queued else (202 if signed else 401)
+                    status = gateway.queued.pop(0) if gateway.queued else gateway.judge(raw, signed)
                     gateway.pages.append(Page(json.loads(raw), self.headers.get(page_sender.IDEMPOTENCY_HEADER, ""),
                                               signed, status))
                 text = b'{"ok":true}' if status < 300 else b'{"error":"test gateway says no"}'
