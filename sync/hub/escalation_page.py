@@ -19,8 +19,9 @@ its own so a gateway that hangs never holds the e-mail back, nor the e-mail the 
 5. records each attempt in ``attempt_log``; ``sent`` on 2xx; after a transient failure the next attempt
    (``paging.retry_seconds`` doubled, at most ``MAX_RETRY_SECONDS`` apart) for as long as the alert is
    open and unacknowledged; ``failed`` at once on a permanent one, each alert's row on its own, when the page
-   was about that alert alone; a page about several refused for good is sent again at the next check as pages
-   of half as many (the log's ``at_most``: :func:`split`), so one alert fails only on its own page.  The first
+   was about that alert alone; a page about several the gateway refused for good (a 4xx) is sent again at the
+   next check as pages of half as many (the log's ``at_most``: :func:`split`), so one alert fails only on its
+   own page.  The first
    failure and the outcome go on the feed as an ``alert_escalation`` notice with ``page`` set, one per alert,
    so every desktop shows it; the gateway's last outcome goes in ``page_health`` for every process's /health.
 
@@ -321,10 +322,11 @@ class Pager:
             if not failures:
                 told = ("failed", f"{error.reason}; the hub is trying again while the alert is open: "
                                   "phone the on-call")
-        elif page_of > 1:
-            # A page about several refused for good: the refusal may be the page's (a gateway's body limit, one
-            # alert it will not take), not this alert's. Paged again at the next check in pages of half the
-            # size, so an alert fails for good only when a page about it alone is refused.
+        elif page_of > 1 and error.status is not None:
+            # A page about several refused for good by the gateway: the refusal may be the page's (a body limit,
+            # one alert it will not take), not this alert's. Paged again at the next check in pages of half the
+            # size, so an alert fails for good only when a page about it alone is refused. (An untrusted
+            # certificate or an http:// URL is the set-up's, whatever the page: failed at once.)
             failures = sum(1 for x in before if x.get("error"))
             entry[AT_MOST] = (page_of + 1) // 2
             values.update(next_attempt_at=at)

@@ -134,3 +134,20 @@ def test_a_hub_stopping_between_the_halves_hands_the_second_back_to_be_paged_at_
     other = make_hub(settings(smtpd, paging=paging(gateway)))
     assert sorted(other.pager.check(now=NEXT + timedelta(seconds=1)).sent) == sorted(left)
     assert [pg.body["count"] for pg in gateway.taken()] == [15, 15]
+
+
+def test_an_untrusted_certificate_fails_a_page_about_several_at_once_the_set_up_not_the_page(
+        make_hub, smtpd, gateway, tmp_path):
+    """Not the gateway's answer about a page but the hub's set-up: sending smaller pages would meet it again."""
+    import dataclasses
+
+    from tests.sync.hub.page_gateway import Gateway
+    other = Gateway(tmp_path, stem="other")   # its own throwaway CA, which the hub does not trust
+    try:
+        hub, ids = backlog(make_hub, smtpd, gateway)
+        cfg = hub.pager.config
+        hub.pager.config = dataclasses.replace(cfg, gateway=dataclasses.replace(cfg.gateway, url=other.url))
+        assert sorted(hub.pager.check(now=T1).failed) == sorted(ids)
+        assert other.pages == [] and {r["state"] for r in pages(hub).values()} == {"failed"}
+    finally:
+        other.stop()
