@@ -44,6 +44,8 @@ SEVERITY_COLOURS = {"critical": theme.NOT_MET_COLOURS, "warning": theme.OPEL_COL
 HEADERS = ("Provider", "Metric", "Check", "Severity", "What is wrong", "Submission", "Found · last seen")
 SUMMARY_HEADERS = ("Provider", "Open", "Late", "Missing", "Other findings", "Submissions", "Last submission")
 WHAT = HEADERS.index("What is wrong")
+FOUND = HEADERS.index("Found · last seen")
+FOUND_SAMPLE = "Mon 12 Jan 20:58 ·"   # the column's most: a finding's found time whole, another day's included
 SUMMARY_TIPS = {
     1: "Findings open now",
     2: "Late-submission findings raised in the period: a series' newest value came more than one cadence "
@@ -275,8 +277,16 @@ class QualityView(QWidget):
                 cell(SEVERITY_WORDS.get(f.severity, f.severity), colours=SEVERITY_COLOURS.get(f.severity)),
                 cell(f.detail, tooltip=f.detail),
                 cell(_submission_text(now, line.submission), tooltip=_submission_tooltip(now, line.submission)),
-                cell(when, colours=muted)])
+                cell(when, colours=muted, tooltip=when)])
         fill_table(self.table, rows)
+        # Its times, not "What is wrong", give way: sized to its words it took 325 px at 1280x720 in high contrast
+        # ("Mon 12 Jan 20:58 · seen Tue 13 Jan 02:45") and left "What is wrong" 90 px ("ıat is wro"). At most as
+        # wide as the time a finding was found on another day; the rest is in its tooltip and the detail below.
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(FOUND, QHeaderView.ResizeMode.Interactive)
+        most = self.table.fontMetrics().horizontalAdvance(FOUND_SAMPLE) + 2 * OTHER_PADDING
+        header.resizeSection(FOUND, min(max(self.table.sizeHintForColumn(FOUND), header.sectionSizeHint(FOUND)),
+                                        most))
         if keep is not None:
             select_key(self.table, keep)
 

@@ -37,3 +37,26 @@ def test_other_findings_are_whole_on_a_laptop(qtbot, night, size, theme_key):
     need = max(table.fontMetrics().horizontalAdvance(t) for t in texts) + 12   # the cell's margins
     assert table.columnWidth(other) >= need, (table.columnWidth(other), need)
     assert table.width() <= window.width()
+
+
+def test_what_is_wrong_keeps_its_width_in_high_contrast_on_a_small_laptop(qtbot, night):
+    """At 1280x720 in high contrast the findings' "Found · last seen" column sized itself to its words (about
+    325 px: "Mon 12 Jan 20:58 · seen Tue 13 Jan 02:45") and "What is wrong", the column that says it, was left
+    about 90 px ("ıat is wro"). The times give way now (whole in their tooltip and the detail)."""
+    from ui.quality_view import FOUND, WHAT
+    window = MainWindow(night, clock=lambda: NIGHT)
+    qtbot.addWidget(window)
+    window.resize(1280, 720)
+    window.show()
+    window.set_theme("high_contrast")
+    view = window.show_view("quality")
+    assert tasks.manager().wait_idle()
+    for _ in range(5):
+        QApplication.processEvents()
+    table = view.table
+    assert table.rowCount() > 0
+    assert table.columnWidth(WHAT) >= table.fontMetrics().horizontalAdvance("What is wrong") * 2, (
+        table.columnWidth(WHAT), table.columnWidth(FOUND))
+    assert table.columnWidth(FOUND) < table.columnWidth(WHAT)
+    from ui.widgets import literal
+    assert table.item(0, FOUND).toolTip() == literal(table.item(0, FOUND).text())   # whole in its tooltip
