@@ -24,6 +24,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QHeaderView,
     QLineEdit,
     QFrame,
     QInputDialog,
@@ -52,6 +53,7 @@ from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, select_key,
 HEADERS = ("Flag", "Reference", "Wait / threshold", "Conflict", "Status", "Priority", "Kind", "From → to",
            "Owner")
 HISTORY_HEADERS = ("When, who", "What")
+WHO_SAMPLE = "Room lead (signed"   # the who column is at least this wide
 # Fields a person may set from the detail panel (status moves by its own buttons).
 EDITABLE = (("to_code", "Receiving ODS code"), ("owner", "Owner"), ("priority", "Priority"),
             ("clinical_need", "Clinical need"), ("notes", "Notes"))
@@ -386,8 +388,16 @@ class TransfersView(QWidget):
         # A name signed under another's token ('Room lead (signed "Jo Pennington")') goes on a line of its own:
         # on one, the column took half the table and the changes wrapped a word a line.
         fill_table(self.history, [[cell(f"{fmt.local_time(h.at, with_date=True)}\n"
-                                        + h.author.replace(' (signed "', '\n(signed "')),
+                                        + h.author.replace(' (signed "', '\n(signed "'), tooltip=h.author),
                                    cell(("⚠ " if h.in_conflict else "") + h.what)] for h in history.lines])
+        # The who column is at most about a third of the table; a longer name wraps in it (whole in its tooltip):
+        # sized to a 31-character signed name it took three quarters at 1366x768 and cut the changes
+        # ("status: request… → …"), the receiving unit's code among them.
+        header = self.history.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        most = max(self.history.fontMetrics().horizontalAdvance(WHO_SAMPLE) + 16, self.history.viewport().width() // 3)
+        header.resizeSection(0, min(max(self.history.sizeHintForColumn(0), header.sectionSizeHint(0)), most))
+        self.history.resizeRowsToContents()
 
     # --- changes ----------------------------------------------------------------------
     def _write(self, op, uid: str, done: str, already: str) -> None:

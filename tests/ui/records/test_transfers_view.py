@@ -296,3 +296,16 @@ def test_a_name_signed_under_another_token_sits_on_its_own_line_in_the_history(q
     settle()
     who = table_text(view.history)[0][0]
     assert who.split("\n")[1:] == ["Room lead", '(signed "Jo Pennington")'], who
+    # A long signed name wraps in its column rather than take the table (review r2: a 31-character name took
+    # three quarters at 1366x768 and cut the changes to "status: request… → …").
+    long = 'Room lead (signed "Dr Alexandra Montgomery-Smythe")'
+    with store.session() as s, s.begin():
+        for event in s.scalars(select(TransferEvent).where(TransferEvent.transfer_uuid == uids["T-2611"])):
+            event.author = long
+    view.refresh()
+    settle()
+    view.select_uuid(uids["T-2611"])
+    settle()
+    assert view.history.columnWidth(0) <= view.history.viewport().width() // 3 + 1
+    assert view.history.columnWidth(1) >= view.history.columnWidth(0)
+    assert view.history.item(0, 0).toolTip() and "Montgomery-Smythe" in view.history.item(0, 0).toolTip()
