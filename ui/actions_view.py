@@ -48,7 +48,7 @@ from ui import tasks, theme
 from ui.action_reassign_dialog import ReassignDialog
 from ui.action_withdraw_dialog import WithdrawDialog
 from ui.alert_banner import SEVERITY_COLOURS
-from ui.widgets import cell, fill_table, fit_button_column, fit_rows, make_table, muted
+from ui.widgets import cap_column, cell, fill_table, fit_button_column, fit_rows, make_table, muted
 
 ACTION_HEADERS = ("Action", "Owner", "Due", "Status", "", "", "")
 ALERT_HEADERS = ("Severity", "Since", "Alert", "Acknowledged", "")
@@ -224,8 +224,11 @@ class ActionsView(QWidget):
             # The severity in words, in its colour: the alert centre's mapping, so the two agree.
             rows.append([cell(a.severity.upper(), colours=SEVERITY_COLOURS.get(a.severity)),
                          cell(fmt.local_time(a.raised_at, with_date=True), tooltip=fmt.age(now, a.raised_at)),
-                         cell(a.detail, data=a.uuid), cell(acked or "Not yet"), cell("")])
+                         cell(a.detail, data=a.uuid), cell(acked or "Not yet", tooltip=acked or None), cell("")])
         fill_table(self.alerts_table, rows)
+        # Who acknowledged, with their note, wraps in at most a quarter of the table: sized to its words, a long
+        # note or account name (review r2: 120 characters) squeezed the alert and cut its button to "Ac".
+        cap_column(self.alerts_table, ALERT_HEADERS.index("Acknowledged"), self.alerts_table.viewport().width() // 4)
         self.ack_buttons = {}
         for r, a in enumerate(alerts):
             button = QPushButton("Acknowledged" if a.acknowledged_at else "Acknowledge")

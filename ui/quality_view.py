@@ -20,7 +20,7 @@ from ui import format as fmt
 from ui import tasks, theme
 from ui.flow_bar import FlowBar
 from ui.text import esc, plain_label
-from ui.widgets import EmptyOr, cell, fill_table, make_table, select_key, selected_key
+from ui.widgets import EmptyOr, cap_column, cell, fill_table, make_table, select_key, selected_key
 
 # The checks in the room's words (docs/data-quality.md says what each finds and how it clears).
 CHECK_WORDS = {
@@ -282,11 +282,7 @@ class QualityView(QWidget):
         # Its times, not "What is wrong", give way: sized to its words it took 325 px at 1280x720 in high contrast
         # ("Mon 12 Jan 20:58 · seen Tue 13 Jan 02:45") and left "What is wrong" 90 px ("ıat is wro"). At most as
         # wide as the time a finding was found on another day; the rest is in its tooltip and the detail below.
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(FOUND, QHeaderView.ResizeMode.Interactive)
-        most = self.table.fontMetrics().horizontalAdvance(FOUND_SAMPLE) + 2 * OTHER_PADDING
-        header.resizeSection(FOUND, min(max(self.table.sizeHintForColumn(FOUND), header.sectionSizeHint(FOUND)),
-                                        most))
+        cap_column(self.table, FOUND, self.table.fontMetrics().horizontalAdvance(FOUND_SAMPLE) + 2 * OTHER_PADDING)
         if keep is not None:
             select_key(self.table, keep)
 

@@ -132,6 +132,15 @@ def toolbar_button(bar, text: str, name: str, slot) -> QPushButton:
     return b
 
 
+def cap_column(table: QTableWidget, column: int, most: int) -> None:
+    """Size ``column`` to its words and heading, but at most ``most`` pixels: a longer text wraps (or, in a table
+    without word wrap, is cut) and the stretching column keeps the rest. Give such cells their whole text as a
+    tooltip."""
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+    header.resizeSection(column, min(max(table.sizeHintForColumn(column), header.sectionSizeHint(column)), most))
+
+
 def fit_button_column(table: QTableWidget, buttons, column: int | None = None) -> None:
     """A column (the last by default) holds a button per row: make it as wide as the widest button
     (sized to contents it would take the width of its empty cells and cut them off)."""

@@ -17,7 +17,7 @@ from tests.support.replica import fresh_replica
 from tests.ui.feeds import NOW
 from tests.ui.ui_probe import settled  # noqa: F401
 from ui import tasks
-from ui.actions_view import ActionsView
+from ui.actions_view import ALERT_HEADERS, ActionsView
 from ui.widgets import STATUS_ROLE, table_text
 
 pytestmark = pytest.mark.usefixtures("settled")
@@ -248,3 +248,28 @@ def test_an_action_given_to_the_wrong_owner_is_reassigned_from_its_row_not_marke
         assert s.get(Action, old).done_at is None
         entry = s.scalars(select(DecisionEntry).where(DecisionEntry.amends_uuid == gave.uuid)).one()
         assert entry.decision_maker == "Sam Lead" and entry.rationale == "Sam is off today"
+
+
+def test_a_long_acknowledgement_wraps_in_its_column_and_never_cuts_the_button(qtbot, store):
+    """Review r2 (session 28): an acknowledgement by a 120-character name ('Room lead (signed "...")' since the
+    record signer) or with a long note, sized to its words, squeezed the alert and cut the next alert's
+    Acknowledge button to "Ac". The column takes at most a quarter of the table; its text wraps, whole in its
+    tooltip."""
+    from tests.ui.alert_seed import seed_room
+    seed_room(store)   # forty providers; critical and warning alerts, two of them acknowledged
+    long = 'Room lead (signed "' + "Dr Alexandra Montgomery-Smythe, Deputy Director of Operations " * 2 + '")'
+    with store.session() as s, s.begin():
+        for alert in s.scalars(select(AlertEvent).where(AlertEvent.acknowledged_at.is_not(None))):
+            alert.acknowledged_by = long[:120]
+            alert.acknowledged_note = "spoke to the site manager; beds opening at 14:00 on ward 7, calling back"
+    view = _view(qtbot, store)
+    table = view.alerts_table
+    ack = ALERT_HEADERS.index("Acknowledged")
+    assert table.columnWidth(ack) <= table.viewport().width() // 4 + 1, table.columnWidth(ack)
+    assert table.columnWidth(2) > table.columnWidth(ack)
+    shown = [b for b in view.ack_buttons.values() if b.isEnabled()]
+    assert shown and all(table.columnWidth(len(ALERT_HEADERS) - 1) >= b.sizeHint().width() for b in shown)
+    right = sum(table.columnWidth(c) for c in range(table.columnCount()))
+    assert right <= table.viewport().width() + 1, (right, table.viewport().width())   # the buttons are in view
+    long_rows = [r for r in range(table.rowCount()) if "Montgomery" in table.item(r, ack).text()]
+    assert long_rows and "Montgomery" in table.item(long_rows[0], ack).toolTip()

@@ -24,7 +24,6 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QHeaderView,
     QLineEdit,
     QFrame,
     QInputDialog,
@@ -48,7 +47,7 @@ from ui.flow_bar import FlowBar
 from ui.records.common import StatusLine, Writes
 from ui.records.transfer_dialog import KIND_WORDS, TransferDialog
 from ui.text import esc
-from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, select_key, selected_key
+from ui.widgets import EmptyOr, cap_column, cell, fill_table, make_table, muted, select_key, selected_key
 
 HEADERS = ("Flag", "Reference", "Wait / threshold", "Conflict", "Status", "Priority", "Kind", "From → to",
            "Owner")
@@ -393,10 +392,8 @@ class TransfersView(QWidget):
         # The who column is at most about a third of the table; a longer name wraps in it (whole in its tooltip):
         # sized to a 31-character signed name it took three quarters at 1366x768 and cut the changes
         # ("status: request… → …"), the receiving unit's code among them.
-        header = self.history.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        most = max(self.history.fontMetrics().horizontalAdvance(WHO_SAMPLE) + 16, self.history.viewport().width() // 3)
-        header.resizeSection(0, min(max(self.history.sizeHintForColumn(0), header.sectionSizeHint(0)), most))
+        cap_column(self.history, 0, max(self.history.fontMetrics().horizontalAdvance(WHO_SAMPLE) + 16,
+                                        self.history.viewport().width() // 3))
         self.history.resizeRowsToContents()
 
     # --- changes ----------------------------------------------------------------------
