@@ -37,11 +37,14 @@ from models.replica.keyfile import fsync_dir
 from models.replica.store import CIPHERS, Store, connect_raw, copy_encrypted
 from sync.client import HubClient, HubRefused
 from sync.hub.snapshot_files import remove
+from sync.transfer_seen import MARK_KEY
 
 log = logging.getLogger(__name__)
 # replica_meta rows about rows the copy does not carry (this desktop's own alert events; a watermark
-# of its local assessment ids): left behind, the housekeeping pass makes them again from the data.
-DERIVED_KEYS = ("local_alert_state", "opel_checklist_seen", "hub_id", "joined_from_snapshot")
+# of its local assessment ids): left behind, the housekeeping pass makes them again from the data.  The
+# transfer changes' positions asked for their seen (sync.transfer_seen.MARK_KEY) are the old rows' too: the
+# snapshot's may hold changes without seen up to it, so the copy asks for them again (review r1, session 28).
+DERIVED_KEYS = ("local_alert_state", "opel_checklist_seen", "hub_id", "joined_from_snapshot", MARK_KEY)
 
 
 class JoinFailed(Exception):
