@@ -272,8 +272,9 @@ def create_app(hub: Hub) -> FastAPI:
         return JSONResponse(found.model_dump(mode="json"))
 
     @app.get("/v1/records/transfer-seen")
-    def get_transfer_seen(positions: str = Query(max_length=p.MAX_SEEN_POSITIONS * 19,
-                                                 pattern=transfer_seen.POSITIONS_PATTERN),
+    def get_transfer_seen(positions: str = Query(max_length=transfer_seen.POSITIONS_MAX_CHARS,
+                                                 # described only: parse_positions checks it, in words
+                                                 json_schema_extra={"pattern": transfer_seen.POSITIONS_PATTERN}),
                           who: Principal = Depends(principal)) -> JSONResponse:
         """Session 28, optional: the ``seen`` of the transfer events at these feed positions, for a desktop
         that stored them without it (sync/hub/transfer_seen.py)."""

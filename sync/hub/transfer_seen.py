@@ -23,9 +23,13 @@ from sync import protocol as p
 from sync.hub import schema as s
 
 SEEN_MAX = 100   # what the hub takes in one event's ``seen`` (sync.record_shapes)
-# The query as the description gives it: 1 to MAX_SEEN_POSITIONS whole numbers of at most 18 digits (every one
-# a position a feed can hold), comma-separated.
-POSITIONS_PATTERN = rf"^[0-9]{{1,18}}(,[0-9]{{1,18}}){{0,{p.MAX_SEEN_POSITIONS - 1}}}$"
+# The query as the API's description gives it: 1 to MAX_SEEN_POSITIONS whole numbers of 1 to 18 digits (below
+# INT64_MAX, so every one a position a feed can hold), comma-separated.  Only described: parse_positions checks
+# it, with reasons in words (a pattern checked before it answered with the pattern as its reason: review r1,
+# session 28); only the length is checked before, a bound on the work.
+POSITION_DIGITS = 18
+POSITIONS_PATTERN = rf"^[0-9]{{1,{POSITION_DIGITS}}}(,[0-9]{{1,{POSITION_DIGITS}}}){{0,{p.MAX_SEEN_POSITIONS - 1}}}$"
+POSITIONS_MAX_CHARS = p.MAX_SEEN_POSITIONS * (POSITION_DIGITS + 1) - 1
 
 
 def _seen(data) -> tuple[bool, list[str] | None]:
@@ -60,15 +64,19 @@ def seen_at(conn: Connection, positions: list[int]) -> list[p.TransferSeen]:
 
 
 def parse_positions(text: str) -> list[int] | str:
-    """``positions`` as the query gives them (``12,40,41``), or the reason they cannot be read."""
-    parts = [x.strip() for x in text.split(",") if x.strip()]
-    if not parts:
-        return "give at least one feed position"
+    """``positions`` as the query gives them (``12,40,41``: :data:`POSITIONS_PATTERN`), or the reason in words
+    they cannot be read.  The endpoint's only check of the query besides its length."""
+    if not text:
+        return "give at least one feed position, e.g. positions=12,40,41"
+    parts = text.split(",")
     if len(parts) > p.MAX_SEEN_POSITIONS:
         return f"{len(parts)} positions; at most {p.MAX_SEEN_POSITIONS} in one request"
     out = []
-    for part in parts:
-        if not part.isdigit() or len(part) > 19 or int(part) > 2**63 - 1:
-            return f"{part[:24]!r} is not a feed position (a whole number 0 or more)"
+    for n, part in enumerate(parts, 1):
+        if not part:
+            return (f"position {n} of {len(parts)} is empty: give whole numbers with one comma between each, "
+                    "e.g. positions=12,40,41")
+        if not (part.isascii() and part.isdigit()) or len(part) > POSITION_DIGITS:
+            return f"{part[:24]!r} is not a feed position (a whole number of 1 to {POSITION_DIGITS} digits 0-9)"
         out.append(int(part))
     return out
