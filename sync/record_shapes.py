@@ -18,7 +18,7 @@ from typing import Any
 from models.records import decision_actions, decision_log, transfers
 from models.records.contacts.fields import email_problem
 from models.replica.orm.records import TRANSFER_KINDS, TRANSFER_STATES
-from sync.limits import time_problem
+from sync.limits import text_problem, time_problem
 
 Problems = list[tuple[str, str]]
 
@@ -88,13 +88,35 @@ def _recorded_actions(links: list) -> Problems:
     return found
 
 
+SEEN_ENTRY_MAX = 64   # characters in one entry of a transfer event's seen (an event uuid is 36)
+
+
+def seen_problems(seen: Any) -> Problems:
+    """Why a transfer event's ``seen`` (not None) is not one every desktop can store and every hub can give
+    back (``GET /v1/records/transfer-seen``, ``sync.protocol.TransferSeen``), each entry named; [] when it is.
+    An entry with a control character was taken before session 28 and made that endpoint answer 500 for
+    every request naming its position (review r1, session 28)."""
+    if not (isinstance(seen, list) and len(seen) <= transfers.SEEN_MAX):
+        return [("seen", f"must be a list of at most {transfers.SEEN_MAX} event uuids")]
+    found: Problems = []
+    for i, entry in enumerate(seen):
+        if type(entry) is not str:
+            why = f"expected an event uuid in text, got {type(entry).__name__}"
+        elif len(entry) > SEEN_ENTRY_MAX:
+            why = f"{len(entry)} characters; an event uuid has at most {SEEN_ENTRY_MAX}"
+        else:
+            why = text_problem(entry)
+        if why:
+            found.append((f"seen.{i}", why))
+    return found
+
+
 def transfer_event(d: dict[str, Any]) -> Problems:
     found = [(n, "is required") for n in ("transfer_uuid", "field", "at") if not d.get(n)]
     found += _text(d, ("transfer_uuid", "field", "old_value", "new_value", "author"))
     seen = d.get("seen")
-    if seen is not None and not (isinstance(seen, list) and len(seen) <= transfers.SEEN_MAX
-                                 and all(type(x) is str and len(x) <= 64 for x in seen)):
-        found.append(("seen", f"must be a list of at most {transfers.SEEN_MAX} event uuids"))
+    if seen is not None:
+        found += seen_problems(seen)
     if found:
         return found
     if d["field"] == transfers.SETTLED:

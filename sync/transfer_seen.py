@@ -50,6 +50,7 @@ class Mended:
     given: int = 0      # changes given their seen
     cases: int = 0      # cases refolded
     done: bool = False  # nothing left to ask
+    problem: str | None = None   # why it stopped short (the hub's snapshot make: logged, asked again next time)
 
 
 def asked_through(conn) -> int:

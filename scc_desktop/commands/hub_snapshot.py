@@ -75,6 +75,7 @@ def _make(args, open_hub) -> int:
             raise UserError(str(exc)) from None
         print(json.dumps({"from": done.start, "position": done.position, "applied": done.applied,
                           "quarantined": done.quarantined, "transfer_seen_given": done.seen_given,
+                          **({"transfer_seen_problem": done.seen_problem} if done.seen_problem else {}),
                           "published": None if info is None else {"position": info.position, "size": info.size,
                                                                   "sha256": info.sha256,
                                                                   "unchanged": unchanged},

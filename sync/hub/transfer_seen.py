@@ -16,13 +16,16 @@ one position at a time it is also one request per change.  Here: one read of the
 from __future__ import annotations
 
 import json
+import logging
 
+from pydantic import ValidationError
 from sqlalchemy import Connection, select
 
 from sync import protocol as p
+from sync import record_shapes
 from sync.hub import schema as s
 
-SEEN_MAX = 100   # what the hub takes in one event's ``seen`` (sync.record_shapes)
+log = logging.getLogger(__name__)
 # The query as the API's description gives it: 1 to MAX_SEEN_POSITIONS whole numbers of 1 to 18 digits (below
 # INT64_MAX, so every one a position a feed can hold), comma-separated.  Only described: parse_positions checks
 # it, with reasons in words (a pattern checked before it answered with the pattern as its reason: review r1,
@@ -33,15 +36,17 @@ POSITIONS_MAX_CHARS = p.MAX_SEEN_POSITIONS * (POSITION_DIGITS + 1) - 1
 
 
 def _seen(data) -> tuple[bool, list[str] | None]:
-    """``(readable, seen)`` of a transfer event's ``data``: seen None when it has none (an older desktop's)."""
+    """``(readable, seen)`` of a transfer event's ``data``: seen None when it has none (an older desktop's).
+    Readable: what the hub's intake takes now (``sync.record_shapes.seen_problems``); a hub before that took
+    entries with control characters, which no desktop could store: such an event is left out."""
     if not isinstance(data, dict):
         return False, None
     seen = data.get("seen")
     if seen is None:
         return True, None
-    if isinstance(seen, list) and len(seen) <= SEEN_MAX and all(type(x) is str for x in seen):
+    if not record_shapes.seen_problems(seen):
         return True, seen
-    return False, None   # what no desktop could store: left out (the desktop keeps the old rule for it)
+    return False, None   # left out: the desktop keeps the old rule for it
 
 
 def seen_at(conn: Connection, positions: list[int]) -> list[p.TransferSeen]:
@@ -58,8 +63,15 @@ def seen_at(conn: Connection, positions: list[int]) -> list[p.TransferSeen]:
         if not isinstance(item, dict) or item.get("kind") != "transfer_event" or not isinstance(item.get("uuid"), str):
             continue
         readable, seen = _seen(item.get("data"))
-        if readable:
+        if not readable:
+            log.warning("transfer event at feed position %d left out of its seen: its seen is not one a desktop "
+                        "could store", seq)
+            continue
+        try:
             out.append(p.TransferSeen(position=seq, uuid=item["uuid"], seen=seen))
+        except ValidationError as exc:   # one bad item never stops the answer (r1, session 28: it was a 500)
+            log.warning("transfer event at feed position %d left out of its seen: %s", seq,
+                        "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
     return out
 
 
