@@ -54,7 +54,8 @@ class VersionError(ValueError):
 def check_version(header: str | None) -> tuple[int, int]:
     """Parse a peer's ``SCC-Protocol`` header; raise ``VersionError`` if we cannot talk to it."""
     if not header:
-        raise VersionError(f"missing {VERSION_HEADER} header; this hub speaks {PROTOCOL_MAJOR}.x")
+        raise VersionError(f"missing {VERSION_HEADER} header: send '{VERSION_HEADER}: {PROTOCOL_VERSION}' "
+                           f"(this hub speaks {PROTOCOL_MAJOR}.x)")
     # Two runs of ASCII digits: int() alone also took "1.+6", "1.6_0", "1. 6" and other scripts' digits.
     found = VERSION_FORM.fullmatch(header.strip())
     if found is None:

@@ -57,8 +57,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="run the hub until interrupted")
     _db_arg(p, create=False)   # serving is how a hub's database is first made
     p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1, this computer only; the hub speaks plain "
-                        "HTTP, so put a TLS proxy in front before listening on a network)")
+                   help="address to listen on (default 127.0.0.1, this computer only; before listening on a "
+                        "network serve HTTPS with --tls-cert/--tls-key, or put a TLS proxy in front)")
     p.add_argument("--port", type=port, default=DEFAULT_PORT,
                    help=f"TCP port (default {DEFAULT_PORT}; 0 = any free port)")
     p.add_argument("--reuse-port", action="store_true",

@@ -30,6 +30,8 @@ def test_any_minor_of_our_major_is_served_and_another_major_gets_426(hub):
     assert r.headers["SCC-Protocol"] == PROTOCOL_VERSION
     r = requests.get(hub.url + "/v1/feed", headers={"Authorization": f"Bearer {hub.tokens['viewer']}"}, timeout=10)
     assert r.status_code == 400 and error(r).code == "protocol_version"
+    # The sentence says what to send, not only what is missing (a new user's walkthrough, session 28).
+    assert f"send 'SCC-Protocol: {PROTOCOL_VERSION}'" in error(r).message, error(r).message
     for malformed in ("one", "1", "1.x", "1.0.2"):
         r = hub.request("GET", "/v1/feed", role="viewer", headers={"SCC-Protocol": malformed})
         assert r.status_code == 400 and error(r).code == "protocol_version", malformed
