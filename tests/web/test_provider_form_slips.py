@@ -35,6 +35,7 @@ def hub(tmp_path_factory):
     try:
         add_account(process.db_url, "rtest.data", "provider_submitter", ORG)
         add_account(process.db_url, "rtest.site", "provider_submitter", ORG)
+        add_account(process.db_url, "ramb.data", "provider_submitter", "RAMB1")
         at = utcnow().isoformat()
         world.submit(process, ORG, [{"type": "observation", "metric": m, "observed_at": at, "value": float(v)}
                                     for m, v in world.ACUTE_VALUES.items()])
@@ -357,6 +358,16 @@ def test_exponents_infinities_underscores_hex_and_full_width_digits_are_not_figu
         ctx.close()
 
 
+def _quarantined(hub, org: str = ORG) -> list[str]:
+    """The errors of every item the hub quarantined for ``org`` (what the room is warned of)."""
+    engine = create_engine(hub.db_url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(select(s.quarantine.c.errors).where(s.quarantine.c.org_code == org)).scalars())
+    finally:
+        engine.dispose()
+
+
 def test_beds_without_a_critcon_level_ask_for_the_level_in_words(browser, hub):  # noqa: F811
     ctx, page = _log_in(browser, hub)
     try:
@@ -368,6 +379,112 @@ def test_beds_without_a_critcon_level_ask_for_the_level_in_words(browser, hub): 
             in said, said
         assert "digits" not in said and "''" not in said
         assert page.locator("#staffed_beds").input_value() == "12"
+    finally:
+        ctx.close()
+
+
+def test_beds_without_a_critcon_level_are_held_not_quarantined(browser, hub, tmp_path):  # noqa: F811
+    """The new user's walkthrough (session 28, F7 and F9): three figures and the beds filled, no CRITCON level.
+    The form said "choose a level" yet sent the item; the hub quarantined it and the room was warned in its JSON
+    words ("items.3.level: level: '' is not a whole number; write it in digits"), and the box said "Accepted 3
+    of 4 figures. 1 quarantined" of five boxes filled. Now the item is held on the form, the three figures go,
+    nothing is quarantined, and the box names what was not sent. Chosen, the level goes with its beds."""
+    before = len(_quarantined(hub))
+    ctx, page = _log_in(browser, hub)
+    try:
+        figures = {"m.ga_bed_occupancy_pct": "94", "m.ed_four_hour_performance_pct": "77",
+                   "m.ed_referred_to_service_pct": "18"}
+        for name, typed in figures.items():
+            page.fill(f"#{name.replace('.', chr(92) + '.')}", typed)
+        page.fill("#staffed_beds", "12")
+        page.fill("#occupied_beds", "10")
+        _send(page)
+        result = page.locator("#result").inner_text()
+        assert "Partly received" in result and "Accepted 3 of 3 figures." in result, result
+        assert "quarantined" not in result, result
+        assert ("Not sent yet: Staffed beds 12; Occupied beds 10, which go with the CRITCON level: choose the "
+                "level beside it and send again.") in result, result
+        assert "CRITCON level: choose a level (0 to 3)" in _problem(page, "critcon_level")
+        assert len(_quarantined(hub)) == before, _quarantined(hub)[before:]
+        assert {name: _held(hub, name[2:]) for name in figures} == {n: float(v) for n, v in figures.items()}
+        assert page.locator("#staffed_beds").input_value() == "12"
+        page.locator("#result").scroll_into_view_if_needed()
+        page.screenshot(path=str(tmp_path / "held-1366x768.png"))
+        page.set_viewport_size({"width": 360, "height": 640})
+        page.screenshot(path=str(tmp_path / "held-360x640.png"))
+        page.set_viewport_size(LAPTOP)
+        page.select_option("#critcon_level", "2")
+        _send(page)
+        result = page.locator("#result").inner_text()
+        assert "Received" in result and "Accepted 1 of 1 figure." in result, result
+        assert "Not sent yet" not in result and len(_quarantined(hub)) == before
+    finally:
+        ctx.close()
+
+
+def test_beds_with_a_slip_and_no_critcon_level_say_both_and_quarantine_nothing(browser, hub, tmp_path):  # noqa: F811
+    """The rest of a held item is checked by the hub's own rules at once: a bed count that is no whole number is
+    said beside its field with the level's problem, and nothing goes to quarantine."""
+    before = len(_quarantined(hub))
+    ctx, page = _log_in(browser, hub)
+    try:
+        page.fill("#staffed_beds", "12.5")
+        page.fill("#occupied_beds", "10")
+        assert _send(page).status == 422
+        result = page.locator("#result").inner_text()
+        assert "Nothing was stored" in result and "Not sent yet: Staffed beds 12.5; Occupied beds 10" in result, result
+        assert "CRITCON level: choose a level (0 to 3)" in _problem(page, "critcon_level")
+        said = _problem(page, "staffed_beds")
+        assert said.count("Staffed beds") >= 1 and "12.5" in said and "items." not in said, said
+        assert len(_quarantined(hub)) == before
+        page.set_viewport_size({"width": 360, "height": 640})
+        page.locator("#result").scroll_into_view_if_needed()
+        page.screenshot(path=str(tmp_path / "both-360x640.png"))
+        page.locator("#staffed_beds-row").scroll_into_view_if_needed()
+        page.screenshot(path=str(tmp_path / "beds-360x640.png"))
+    finally:
+        ctx.close()
+
+
+def test_a_csp_level_without_a_reap_level_is_held_not_quarantined(browser, hub):  # noqa: F811
+    """An ambulance service's CSP level typed with no REAP level chosen: held on the form like the beds, said
+    beside the REAP list, nothing quarantined; chosen, the two go as one item."""
+    before = len(_quarantined(hub, "RAMB1"))
+    ctx, page = _log_in(browser, hub, "ramb.data")
+    try:
+        page.fill("#csp_level", "2")
+        assert _send(page).status == 422
+        result = page.locator("#result").inner_text()
+        assert ("Not sent yet: CSP level 2, which goes with the REAP level: choose the level beside it and send "
+                "again.") in result, result
+        said = _problem(page, "reap_level")
+        assert "REAP level: choose a level (1 to 4); the CSP level is sent with the REAP level" in said, said
+        assert len(_quarantined(hub, "RAMB1")) == before
+        page.select_option("#reap_level", "3")
+        _send(page)
+        result = page.locator("#result").inner_text()
+        assert "Received" in result and "Accepted 1 of 1 figure." in result, result
+        assert len(_quarantined(hub, "RAMB1")) == before
+    finally:
+        ctx.close()
+
+
+def test_a_quarantined_critcon_item_is_named_by_its_fields(browser, hub):  # noqa: F811
+    """A level chosen and a bed count the hub refuses: the item goes to quarantine as any bad figure does, and
+    the box names it by the fields it came from ("1 quarantined" of five boxes filled said nothing of which)."""
+    before = len(_quarantined(hub))
+    ctx, page = _log_in(browser, hub)
+    try:
+        page.fill("#m\\.ga_bed_occupancy_pct", "95")
+        page.select_option("#critcon_level", "1")
+        page.fill("#staffed_beds", "12.5")
+        page.fill("#occupied_beds", "10")
+        _send(page)
+        result = page.locator("#result").inner_text()
+        assert "Accepted 1 of 2 figures." in result, result
+        assert "1 quarantined (CRITCON level, Staffed beds, Occupied beds), with the reasons shown beside their " \
+            "fields" in result, result
+        assert len(_quarantined(hub)) == before + 1
     finally:
         ctx.close()
 

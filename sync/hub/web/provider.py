@@ -23,6 +23,7 @@ from sqlalchemy import select
 from models.rules.intervals import fmt_number
 from models.uk_time import UK, day_clock, readings, repeated_zone
 from sync.hub import schema as s
+from sync.hub.validate import Checked
 from sync.limits import MAX_BEDS
 
 CRITCON_PILLARS = ("acute",)
@@ -407,6 +408,39 @@ def say(f: Field | None, typed: str, part: str, reason: str) -> str:
         if reason.startswith(f"{name} "):
             return f"{f.label} {reason[len(name) + 1:]}"
     return f"{f.label}: {reason}"
+
+
+# The item a level is sent with, its field in the item, and a level the hub takes (a stand-in, to check the
+# rest of the item without it): ``unchosen``.
+_LEVEL_ITEMS = {"critcon": ("level", "critcon_level", 0), "ambulance_status": ("reap_level", "reap_level", 1)}
+
+
+def unchosen(made: list[dict], sources: list[list[str]], form: dict[str, str], fields: dict[str, Field],
+             validator, pillar: str | None) -> tuple[list[dict], list[list[str]], dict[str, list[str]], list[str]]:
+    """The items of ``made`` to send now, their sources, the words to say beside each field of an item held back
+    because its level was left unchosen (beds filled, no CRITCON level; a CSP level, no REAP level), and a line
+    naming each held item. Sent, such an item was quarantined, and the room was warned of it in the hub's words
+    for a JSON client ("items.3.level: level: '' is not a whole number; write it in digits, e.g. 3") about a
+    slip the form had already named. The rest of a held item is checked by the hub's own ``validator`` (with a
+    stand-in level), so its other problems are said with the level's, in one go."""
+    keep, held, lines = [], {}, []
+    for i, (item, names) in enumerate(zip(made, sources)):
+        key, level_field, stand_in = _LEVEL_ITEMS.get(item.get("type"), (None, None, None))
+        if key is None or item.get(key) != "":
+            keep.append(i)
+            continue
+        f = fields.get(level_field)
+        held[level_field] = [say(f, "", key, "")]
+        chk = validator.check(Checked(index=0, raw={**item, key: stand_in}), pillar)
+        others, _ = field_errors(chk.errors, [names], form, fields)
+        for name, words in others.items():
+            held.setdefault(name, []).extend(words)
+        filled = [f"{fields[n].label if n in fields else n} {form.get(n, '').strip()}" for n in names
+                  if n != level_field and form.get(n, "").strip()]
+        label = f.label if f is not None else level_field
+        lines.append(f"Not sent yet: {'; '.join(filled)}, which go{'es' if len(filled) == 1 else ''} with the "
+                     f"{label}: choose the level beside it and send again.")
+    return [made[i] for i in keep], [sources[i] for i in keep], held, lines
 
 
 def own_problems(form: dict[str, str], fields: dict[str, Field], shown: dict[str, str] | None) -> dict[str, list[str]]:

@@ -89,14 +89,23 @@ def _with(first: dict[str, list[str]], then: dict[str, list[str]]) -> dict[str, 
     return out
 
 
-def _received(receipt, sent: int, calc: dict | None, kind: str) -> dict:
-    """The result box after the hub accepted some of a form or file (``kind``)."""
+def _quarantined_names(sources: list[list[str]], form: dict, fields: dict, rejected: set[int]) -> list[str]:
+    """Each quarantined item of a form as the provider filled it: its filled fields' labels ("CRITCON level,
+    Staffed beds, Occupied beds" is one item: "1 quarantined" of five boxes filled said nothing of which)."""
+    return [", ".join(_label(n, fields) for n in names if form.get(n, "").strip()) or _label(names[0], fields)
+            for i, names in enumerate(sources) if i in rejected]
+
+
+def _received(receipt, sent: int, calc: dict | None, kind: str, names: list[str] | None = None) -> dict:
+    """The result box after the hub accepted some of a form or file (``kind``); ``names``, each quarantined
+    item of a form as its fields' labels."""
     noun, where = _RECEIVED_WORDS[kind]
     lines = [f"Accepted {receipt.accepted} of {sent} {noun if sent != 1 else noun[:-1]}."]
     if receipt.duplicate:
         lines = [f"This {kind} had already been received; nothing new was stored."]
     elif receipt.rejected:
-        lines.append(f"{len(receipt.rejected)} quarantined, with {where}.")
+        lines.append(f"{len(receipt.rejected)} quarantined" + (f" ({'; '.join(names)})" if names else "") +
+                     f", with {where}.")
     return {"ok": not receipt.rejected, "title": "Received" if not receipt.rejected else "Partly received",
             "lines": lines, "level": _level_text(calc), "missing": _missing(calc)}
 
@@ -447,8 +456,12 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             items, sources, unsure = provider.unlikely(items, sources, form, latest, fields,
                                                        lambda at: _day_clock(at, now))
             kept_back.update({name: [words] for name, words in unsure.items()})
+            # Beds with no CRITCON level (a CSP level with no REAP level): held, not sent to quarantine.
+            items, sources, unlevelled, unlevelled_lines = provider.unchosen(items, sources, form, fields,
+                                                                             hub.validator, pillar)
+            kept_back = _with(kept_back, unlevelled)
             kept_lines = ([_KEPT_BACK_LINE] if "declared_level" in kept_back else []) + \
-                ([_held_back_line(len(unsure))] if unsure else [])
+                ([_held_back_line(len(unsure))] if unsure else []) + unlevelled_lines
             if not items and kept_back:
                 return await form_page(session, row, form, answered=True, status=422, sid=sid, shown=shown, errors=kept_back,
                                        sure=unsure, result={"ok": False, "title": "Nothing was stored",
@@ -480,7 +493,8 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         by_field = _with(kept_back, by_field)
         log.info("web submission %s for %s by %r: %d accepted, %d quarantined", sid, row.ods_code, session.user,
                  receipt.accepted, len(receipt.rejected))
-        result = _received(receipt, len(items), calc, "form")
+        result = _received(receipt, len(items), calc, "form",
+                           _quarantined_names(sources, form, fields, {r.index for r in receipt.rejected}))
         if receipt.accepted and not receipt.duplicate:
             if at != now:
                 result["lines"].append(f"Stored as at {_day_clock(at, now)} (UK time), the time you gave.")
