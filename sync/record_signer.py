@@ -15,7 +15,7 @@ refuse the difference: the rooms this is deployed to share one token per room ("
 docs/deployment.md) and sign with each person's name, so every record would be refused.  A record with
 no hub stamp (None: a hub that did not stamp one) is shown as signed, as before; so is the hub's own
 record (``device_id`` and ``author`` "hub": a re-raise acknowledged under a snooze), whose name the hub
-wrote itself.  Rows applied before this rule keep what they hold.
+wrote itself, from the snoozing acknowledgement passed through this rule (``sync.hub.alerts``).  Rows applied before this rule keep what they hold.
 """
 
 from __future__ import annotations
@@ -42,18 +42,18 @@ def _plain(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def shown(claimed: Any, account: Any, device_id: str | None = None) -> str | None:
+def shown(claimed: Any, account: Any, device_id: str | None = None, limit: int = MAX_CHARS) -> str | None:
     """The doer a desktop keeps for a record from the feed: ``claimed`` (the name in ``data``) when it is
     the pushing token's user (``account``, the hub's stamp) or there is no stamp; the account alone when
     the record names nobody; else the account with the name it was signed with, at most
-    ``models.author.MAX_CHARS`` characters (the name is cut first; an account is cut only past 104, leaving
-    16 for the name).  None: neither names anyone."""
+    ``limit`` characters (``models.author.MAX_CHARS`` unless told: the name is cut first; an account is cut
+    only past ``limit`` less 16, leaving 16 for the name).  None: neither names anyone."""
     name, by = _plain(claimed), _plain(account)
     if not by or (by == HUB_DEVICE and device_id == HUB_DEVICE):
-        return name[:MAX_CHARS] or None
+        return name[:limit] or None
     if not name or same_person(name, by):
-        return (name or by)[:MAX_CHARS]
-    head = by[:MAX_CHARS - 16]
-    room = MAX_CHARS - len(head) - len(' (signed "")')
+        return (name or by)[:limit]
+    head = by[:limit - 16]
+    room = limit - len(head) - len(' (signed "")')
     signed = name if len(name) <= room else name[:room - 1] + "…"
     return f'{head} (signed "{signed}")'

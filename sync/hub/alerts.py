@@ -43,14 +43,17 @@ from typing import Any
 from sqlalchemy import Column, String, Table, Text, bindparam, delete, insert, select, update
 from starlette.concurrency import run_in_threadpool
 
+from models.author import MAX_CHARS
 from models.rules import alert_signals, transfer_alerts
 from models.rules.alert_engine import NAMESPACE, AlertChange, evaluate, uk_clock
 from models.rules.alert_rules import Rule, default_rules, effective_rules, fold_rule_record, read_rules_file
+from sync import record_signer
 from sync.hub import schema as s
 from sync.hub.db import Writer, dumps
 
 log = logging.getLogger("sync.hub")
 TICK_ENV = "SCC_HUB_ALERT_TICK_SECONDS"
+_SNOOZED = " (snoozed)"   # after who snoozed, in the hub's acknowledgement of a re-raise
 DEFAULT_TICK_SECONDS = 30.0
 
 # On the hub's metadata, so init_schema creates it beside the rest (a new table only: the
@@ -184,7 +187,11 @@ class HubAlerts:
             if rec["kind"] == "alert_rule":
                 room[d["rule_id"]] = fold_rule_record(room.get(d["rule_id"]), d)
             elif d.get("snooze_minutes"):
-                _snooze(snooze, subjects, d)
+                # Who snoozed, as every desktop shows the acknowledgement: the token's user first when the
+                # name signed differs; cut to leave room for " (snoozed)" in the re-raise's acknowledgement.
+                by = record_signer.shown(d["acknowledged_by"], rec.get("author"), rec.get("device_id"),
+                                         limit=MAX_CHARS - len(_SNOOZED))
+                _snooze(snooze, subjects, d, by or d["acknowledged_by"])
         if room == sections["rules"] and snooze == sections["snooze"]:
             return
         after = {r.id: r for r in effective_rules(self.base, room)}
@@ -292,8 +299,9 @@ def _fed(change: AlertChange, w: Writer) -> dict[str, Any]:
     return {**change.wire(), "feed_at": s.iso(w.now)}
 
 
-def _snooze(snooze: dict[str, Any], subjects: dict[str, Any], d: dict[str, Any]) -> None:
-    """Hold re-raises of the acknowledged alert's rule and subject until ``acknowledged_at`` plus the snooze."""
+def _snooze(snooze: dict[str, Any], subjects: dict[str, Any], d: dict[str, Any], by: str) -> None:
+    """Hold re-raises of the acknowledged alert's rule and subject until ``acknowledged_at`` plus the snooze;
+    ``by`` is who snoozed as the desktops show the acknowledgement (``sync.record_signer.shown``)."""
     key = next((k for k, e in subjects.items() if (e.get("open") or {}).get("id") == d["alert_uuid"]), None)
     if key is None and d.get("rule_code") and d.get("subject"):   # already cleared: the record names it
         key = f"{d['rule_code']}|{d['subject']}"
@@ -302,7 +310,7 @@ def _snooze(snooze: dict[str, Any], subjects: dict[str, Any], d: dict[str, Any])
     until = datetime.fromisoformat(d["acknowledged_at"]) + timedelta(minutes=d["snooze_minutes"])
     held = snooze.get(key)
     if held is None or until > datetime.fromisoformat(held["until"]):
-        snooze[key] = {"until": until.isoformat(), "by": d["acknowledged_by"], "minutes": d["snooze_minutes"],
+        snooze[key] = {"until": until.isoformat(), "by": by, "minutes": d["snooze_minutes"],
                        "alert_uuid": d["alert_uuid"], "acknowledged_at": d["acknowledged_at"]}
 
 
@@ -312,7 +320,7 @@ def _snoozed_ack(w: Writer, change: AlertChange, held: dict[str, Any]) -> None:
     if w.conn.execute(select(s.record.c.seq).where(s.record.c.uuid == uid)).scalar() is not None:
         return
     until = datetime.fromisoformat(held["until"])
-    by = f"{held['by'][:108]} (snoozed)"
+    by = f"{held['by'][:MAX_CHARS - len(_SNOOZED)]}{_SNOOZED}"
     note = (f"Raised again while snoozed: {held['by']} acknowledged an earlier alert at "
             f"{uk_clock(datetime.fromisoformat(held['acknowledged_at']))} UK time and snoozed "
             f"{held['minutes']} min (until {uk_clock(until)}).")

@@ -171,7 +171,10 @@ def test_a_snoozed_alert_raised_again_comes_acknowledged_on_every_desktop_until_
         assert [i.rule for i in page.open] == ["reap_3"]             # the snooze was over for it
         again = next(i for i in page.acknowledged if i.rule == "reap_4")
         assert again.uuid != reap4.uuid
-        assert again.acknowledged_by == "Room lead A (snoozed)" and "snoozed" in again.acknowledged_note
+        # The re-raise names who snoozed as the acknowledgement does: the token's user first (r2 finding 1).
+        by = 'test-room_lead (signed "Room lead A")'
+        assert again.acknowledged_by == f"{by} (snoozed)"
+        assert again.acknowledged_note.startswith(f"Raised again while snoozed: {by} acknowledged")
     with b.store.session() as s:
         assert s.scalar(select(func.count()).select_from(QuarantinedRecord)) == 0
     try:
@@ -217,4 +220,4 @@ def test_an_edit_changing_what_a_rule_watches_clears_its_open_alerts_and_a_snooz
     feed = hub.request("GET", "/v1/feed", role="room_lead", params={"after": 0, "limit": 5000}).json()["items"]
     acks = [i["data"]["data"] for i in feed if i["kind"] == "record" and i["data"]["kind"] == "alert_ack"
             and i["data"]["device_id"] == "hub"]
-    assert [(a["alert_uuid"], a["acknowledged_by"]) for a in acks] == [(again["alert_uuid"], "Sam Lead (snoozed)")]
+    assert [(a["alert_uuid"], a["acknowledged_by"]) for a in acks] == [(again["alert_uuid"], 'test-room_lead (signed "Sam Lead") (snoozed)')]
