@@ -280,6 +280,28 @@ def _keep_conflict(conn: Connection, seq: int, rec, uid: str, name: str, merged,
                 f"{merged.value!r}"]))
 
 
+def _own_pending(conn: Connection, seq: int, rec_uuid: str, kind: str, key: str, uid: str,
+                 held: tuple[str, str], fields: tuple[str, str]) -> bool:
+    """Whether ``held`` (time, name) is this desktop's own completion or acknowledgement of ``uid`` that the
+    hub has not brought back before position ``seq``: still under the name it signed, not yet the name every
+    other desktop keeps (``sync.record_signer``), so another's at the same instant cannot be compared with it.
+    That one is held until the feed brings this desktop's own back, which is then compared with it as on
+    every other desktop (review r2 finding 4: an exact tie settled differently on the desktop that signed)."""
+    at, by = fields
+    rows = conn.execute(select(OutboxItem.payload).where(
+        OutboxItem.kind == kind, OutboxItem.uuid != rec_uuid, OutboxItem.rejected_at.is_(None),
+        or_(OutboxItem.hub_seq.is_(None), OutboxItem.hub_seq > seq),
+        func.json_extract(OutboxItem.payload, f"$.data.{key}") == uid)).scalars()
+    for payload in rows:
+        data = payload.get("data") if isinstance(payload, dict) else None
+        try:
+            if isinstance(data, dict) and (_time(data.get(at), at), data.get(by)) == held:
+                return True
+        except Refused:   # not a time: not the one held
+            continue
+    return False
+
+
 def _action(conn: Connection, seq: int, rec) -> str | None:
     """Create an action once; completion is kept once, the earliest (done_at, done_by) winning,
     so two desktops ticking the same action offline agree on who did it first."""
@@ -306,7 +328,9 @@ def _action(conn: Connection, seq: int, rec) -> str | None:
     held = None if row.done_at is None else (to_utc_text(row.done_at), row.done_by or "")
     if held == (done_at, d["done_by"]) and incoming != held:   # its own completion back: named as elsewhere
         conn.execute(update(Action).where(Action.uuid == uid).values(done_by=incoming[1]))
-    elif held is None or incoming < held:
+    elif held is None or incoming < held or (
+            incoming[0] == held[0] and _own_pending(conn, seq, rec.uuid, "action", "action_uuid", uid, held,
+                                                    ("done_at", "done_by"))):
         conn.execute(update(Action).where(Action.uuid == uid).values(done_at=incoming[0], done_by=incoming[1]))
         actions_due.clear_for_action(conn, uid, from_utc_text(incoming[0]))
     return None
@@ -344,7 +368,9 @@ def _alert_ack(conn: Connection, seq: int, rec) -> str | None:
     held = None if row.acknowledged_at is None else (to_utc_text(row.acknowledged_at), row.acknowledged_by or "")
     if held == (ack[0], d["acknowledged_by"]) and ack != held:   # its own acknowledgement back: as elsewhere
         conn.execute(update(AlertEvent).where(AlertEvent.uuid == d["alert_uuid"]).values(acknowledged_by=ack[1]))
-    elif held is None or ack < held:
+    elif held is None or ack < held or (
+            ack[0] == held[0] and _own_pending(conn, seq, rec.uuid, "alert_ack", "alert_uuid", d["alert_uuid"],
+                                               held, ("acknowledged_at", "acknowledged_by"))):
         conn.execute(update(AlertEvent).where(AlertEvent.uuid == d["alert_uuid"]).values(
             acknowledged_at=ack[0], acknowledged_by=ack[1], acknowledged_note=note))
     apply_alerts.unfold(conn, d["alert_uuid"])   # an acknowledged alert is never folded away
