@@ -15,7 +15,8 @@ refuse the difference: the rooms this is deployed to share one token per room ("
 docs/deployment.md) and sign with each person's name, so every record would be refused.  A record with
 no hub stamp (None: a hub that did not stamp one) is shown as signed, as before; so is the hub's own
 record (``device_id`` and ``author`` "hub": a re-raise acknowledged under a snooze), whose name the hub
-wrote itself, from the snoozing acknowledgement passed through this rule (``sync.hub.alerts``).  Rows applied before this rule keep what they hold.
+wrote itself, from the snoozing acknowledgement passed through this rule (``sync.hub.alerts``).  Rows
+applied before this rule keep what they hold.
 """
 
 from __future__ import annotations

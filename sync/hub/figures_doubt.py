@@ -52,6 +52,7 @@ from models.rules.quality.facts import CritcareBeds, Reading
 from models.rules.quality.finding import Finding
 from models.rules.quality.run import Facts, check_all
 from models.service import submission_sender
+from sync import record_signer
 from sync.hub import schema as s
 from sync.hub.feed_positions import first_since
 from sync.hub.read_bound import NotInTime, bounded_read, late
@@ -224,9 +225,12 @@ def _caller(conn, call: str) -> submission_sender.Sender | None:
     text = None if at is None else conn.execute(select(s.feed.c.data).where(s.feed.c.seq == at)).scalar()
     if text is None:
         return None
-    d = json.loads(text)["data"]
+    rec = json.loads(text)
+    d = rec["data"]
     name, role = d["caller_name"], d.get("caller_role")
-    return submission_sender.Sender(d["taken_by"], "phoned_in", caller=f"{name} ({role})" if role else name)
+    # Who typed it as the desktops keep it: the token's user first when the name signed differs.
+    typed = record_signer.shown(d["taken_by"], rec.get("author"), rec.get("device_id")) or d["taken_by"]
+    return submission_sender.Sender(typed, "phoned_in", caller=f"{name} ({role})" if role else name)
 
 
 def _observations(conn, start: int, head: int, orgs: list[str], metrics: set[str], since: datetime) -> list[Reading]:

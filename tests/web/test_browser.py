@@ -397,7 +397,8 @@ def test_phoned_in_figures_are_marked_until_the_providers_own_data_comes(browser
                                    ("longest_handover_wait_minutes", 80)])
         _phone_in(hub, "RX9", at, ambulance_status={"reap_level": 4, "csp_level": "3"})
         wait = (2 * REFRESH_S + 3) * 1000
-        who = "by Jo Bloggs (Site manager), taken by Sam Okafor"
+        # Who took it as the desktops name it: the token's user first, the name signed after (r2 finding 3).
+        who = 'by Jo Bloggs (Site manager), taken by test-room_lead (signed "Sam Okafor")'
         for what, row in rows.items():
             row.locator(".phoned").wait_for(timeout=wait)
             text = row.inner_text()

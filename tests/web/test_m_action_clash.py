@@ -97,3 +97,42 @@ def test_the_phone_marks_a_reassign_clash_as_the_desktop_does_and_lists_no_withd
         finally:
             chromium.close()
     assert to_pat.uuids[0] and tell
+
+
+def test_the_phone_names_who_marked_a_reassigned_action_done_as_the_desktop_does(sqlite_hub, make_desktop):
+    """Reassigned on one desktop, marked done on the other offline by a name signed under the room's token:
+    the phone's clash words name the token's user first, as every desktop does (``sync.record_signer``),
+    never the name signed alone (review r2, finding 3: /m/ read ``done_by`` from the record as signed)."""
+    if not CHROMIUM.exists():
+        _missing(f"chromium not found at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    hub = sqlite_hub
+    add_account(hub.db_url, "director", "director_on_call")
+    a, b = make_desktop(hub, "a"), make_desktop(hub, "b")
+    now = utcnow()
+    gave = decisions.record_decision(a.store, decisions.NewDecision(
+        "Dr Lead", ROLE, "Open the discharge lounge early", "Corridor care at RTEST1", "Dr Lead",
+        now - timedelta(hours=1)),
+        [decisions.NewAction("Call the site manager", "Sam Wrong", now + timedelta(hours=1))])
+    [call] = gave.uuids
+    _synced(a, b)
+    door.reassign_action(a.store, call, "Pat Right", "Sam is off today", "Dr Lead", ROLE, now)
+    door.complete_action(b.store, call, "Dr Asha Director", now + timedelta(minutes=1))
+    _synced(a, b)
+    by = 'test-room_lead (signed "Dr Asha Director")'
+    for desk in (a, b):
+        with desk.store.session() as s:
+            [pat] = [i for i in actions_due.open_actions(s, utcnow()) if i.owner == "Pat Right"]
+        assert "was also marked done" in pat.clash and f"by {by}" in pat.clash, pat.clash
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            ctx, page = _log_in(chromium, hub, PHONE)
+            rows = _rows(page)
+            assert " ".join(pat.clash.split()) in rows["Pat Right"], (rows["Pat Right"], pat.clash)
+            assert f"by {by}" in rows["Pat Right"] and "by Dr Asha Director" not in rows["Pat Right"], rows
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "no sideways scroll"
+            ctx.close()
+        finally:
+            chromium.close()

@@ -3,7 +3,8 @@
 A real hub on loopback; two units report impossible critical care beds (190 occupied of 20 staffed), each
 raising "No critical care bed free":
 
-- RTEST1's were phoned in to the SCC: a desktop records the call (Sam Lee, site manager, typed by A. Patel)
+- RTEST1's were phoned in to the SCC: a desktop records the call (Sam Lee, site manager, typed by A. Patel,
+  named after the token's user, `test-room_lead (signed "A. Patel")`, as every desktop names it)
   and pushes it; afterwards RTEST1's own feed sends an unrelated figure through the API (so a notice of
   RTEST1's comes after the phoned-in report on the feed);
 - RTEST2's were typed into the provider web form by its account 'rtest2.flow'.
@@ -82,7 +83,7 @@ def test_the_phone_names_the_sender_of_doubted_figures_as_the_desktop_does(sqlit
     words = {org: told[org][told[org].index("In doubt (data quality): "):] for org in NAMES}
     assert words["RTEST1"].startswith("In doubt (data quality): RTEST1 reported 190 occupied critical care beds"), words
     assert words["RTEST1"].endswith(": more than 2 times its staffed beds. Phoned in to the SCC by Sam Lee "
-                                    "(site manager), typed by A. Patel."), words["RTEST1"]
+                                    "(site manager), typed by test-room_lead (signed \"A. Patel\")."), words["RTEST1"]
     assert words["RTEST2"].endswith(": more than 2 times its staffed beds. Sent by the provider web form, "
                                     "account 'rtest2.flow'."), words["RTEST2"]
 
@@ -122,8 +123,8 @@ def test_the_senders_words_on_a_phone_light_and_dark_with_axe(sqlite_hub, make_d
                 boxes = tab.locator("li.alert .warn")
                 assert boxes.count() == 2, tab.content()
                 said = [boxes.nth(i).inner_text() for i in range(2)]
-                assert any(w.endswith("Phoned in to the SCC by Sam Lee (site manager), typed by A. Patel.")
-                           for w in said), said
+                assert any(w.endswith("Phoned in to the SCC by Sam Lee (site manager), typed by "
+                                      'test-room_lead (signed "A. Patel").') for w in said), said
                 assert any(w.endswith("Sent by the provider web form, account 'rtest2.flow'.") for w in said), said
                 for i in range(2):
                     box = boxes.nth(i).bounding_box()

@@ -130,5 +130,7 @@ def test_phoned_in_figures_are_marked_in_the_pages_html(hub):
     session, _ = login(hub.url, "director")
     page = session.get(hub.url + "/m/", timeout=30).text
     one, two = _row(page, "h-prov", "Test Acute Trust One"), _row(page, "h-prov", "Test Acute Trust Two")
-    assert "phoned in" in one and "by Jo Bloggs (Site manager), taken by Sam Okafor" in one, one
+    # Who took it as the desktops name it: the token's user first, the name signed after.
+    taken = "taken by test-room_lead (signed &#34;Sam Okafor&#34;)"   # the page's HTML, quotes escaped
+    assert "phoned in" in one and f"by Jo Bloggs (Site manager), {taken}" in one, one
     assert "phoned in" not in two, two

@@ -69,7 +69,8 @@ def test_a_tie_goes_to_the_provider_and_a_later_call_is_marked(sqlite_hub, board
     _phone_in(hub, "RAMB1", later, ambulance_status={"reap_level": 3, "csp_level": "2"}, caller="Ann Other")
     b = board.read()
     level = _row(b.providers, "RTEST1").phoned
-    assert (level.at, level.caller_name, level.taken_by) == (later, "Ann Other", "Sam Okafor")
+    # Who took it as the desktops name it: the token's user first, the name signed after.
+    assert (level.at, level.caller_name, level.taken_by) == (later, "Ann Other", 'test-room_lead (signed "Sam Okafor")')
     amb = _row(b.ambulance, "RAMB1")
     assert (amb.reap, amb.csp, amb.phoned.caller_name) == (3, "2", "Ann Other")
     off = _row(b.offload, "RTEST1")

@@ -63,6 +63,7 @@ from models.rules.shown_level import shown_level
 from models.queries.critcon import CritconLine
 from models.queries.offload import uk_midnight
 from models.uk_time import UK
+from sync import record_signer
 from sync.hub import figures_doubt, read_bound, retention
 from sync.hub import schema as s
 from sync.hub.alerts import alert_state
@@ -632,15 +633,18 @@ class BoardReader:
             if hours and min(hours) < first:
                 self._f.levels[org] = {h: lv for h, lv in hours.items() if h >= first}
 
-    def _action(self, data: dict) -> None:
+    def _action(self, data: dict, d: dict) -> None:
         """An action's creation, or its completion (the first one ends it: the desktops keep the
-        earliest, and either way it is no longer open)."""
+        earliest, and either way it is no longer open).  Who did it is named as the desktops name it
+        (``sync.record_signer``: the token's user first when the name signed differs)."""
         uid = data["action_uuid"]
         if data["op"] == "done":
             at = _time(data.get("done_at"))
             old = self._f.completed.get(uid)
-            if at is not None and (old is None or at < old.at):   # the earliest stands, as on the desktops
-                self._f.completed[uid] = action_clash.Done(at, str(data.get("done_by") or "?"))
+            by = _doer(data.get("done_by"), d)
+            # The earliest stands, at the same instant the first name, as on the desktops.
+            if at is not None and (old is None or (at, by) < (old.at, old.by)):
+                self._f.completed[uid] = action_clash.Done(at, by)
             self._end(uid)
         elif data["op"] == "create" and uid not in self._f.done:   # the first creation stands, as on the desktops
             self._f.actions.setdefault(uid, ActionDue(str(data["description"]), str(data["owner"]),
@@ -714,23 +718,30 @@ class BoardReader:
                                             "device_sent_at": d.get("device_sent_at")}
             self._ended_by(d["uuid"], data)
         elif kind == "action":
-            self._action(data)
+            self._action(data, d)
         elif kind == PHONED_KIND:
             at = _time(data["phoned_at"])
             if at is not None:
                 self._f.calls[d["uuid"]] = Phoned(at, str(data.get("caller_name") or "?"),
-                                                  str(data.get("caller_role") or "?"), str(data.get("taken_by") or "?"))
+                                                  str(data.get("caller_role") or "?"), _doer(data.get("taken_by"), d))
         elif kind == "transfer_event":
             at = fixed_utc(data["at"])
             if at is not None:
                 seen = data.get("seen")   # a settlement's pair (a desktop's since 0021), else the old rule
                 self._f.transfer_events.setdefault(data["transfer_uuid"], []).append(transfer_fold.Event(
-                    d["uuid"], at, d.get("author") or "", d.get("device_id") or "", data["field"],
+                    d["uuid"], at, _doer(data.get("author"), d, ""), d.get("device_id") or "", data["field"],
                     data.get("old_value"), data.get("new_value"),
                     tuple(str(u) for u in seen) if isinstance(seen, list) else None))
 
 
 _SEVERITY = {"critical": 0, "warning": 1, "info": 2}
+
+
+def _doer(claimed, d: dict, nobody: str = "?") -> str:
+    """Who a record from the feed names as its doer, as every desktop keeps it (``sync.apply_records``): the
+    name signed in ``data`` checked against the token's user the hub stamped on ``d``; ``nobody`` when
+    neither names anyone."""
+    return record_signer.shown(claimed, d.get("author"), d.get("device_id")) or nobody
 
 
 def _number(value) -> float | None:

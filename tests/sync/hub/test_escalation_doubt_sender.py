@@ -67,10 +67,12 @@ def test_the_email_names_who_sent_each_doubted_figure(make_hub, smtpd):
             in entry[alerts["RTEST1"]]), entry
     assert (": more than 2 times its staffed beds. Sent by the API, token 12 of user 'trust-feed'.\n"
             in entry[alerts["RTEST1"]]), entry[alerts["RTEST1"]]
+    # Who typed it as every desktop names it: the token's user first, the name signed after (sync.record_signer).
+    typed = 'test-room (signed "A. Patel")'   # the desktop's token's user, test-room
     assert (": more than 2 times its staffed beds. Phoned in to the SCC by Sam Lee (site manager), typed by "
-            "A. Patel.\n" in entry[alerts["RTEST2"]]), entry[alerts["RTEST2"]]
+            f"{typed}.\n" in entry[alerts["RTEST2"]]), entry[alerts["RTEST2"]]
     said = {org: json.loads(escalations(hub)[uid]["attempt_log"])[0]["doubt"] for org, uid in alerts.items()}
     assert [d["sent_by"] for d in said["RTEST1"]] == ["Sent by the API, token 12 of user 'trust-feed'."]
     assert [d["sent_by"] for d in said["RTEST2"]] == ["Phoned in to the SCC by Sam Lee (site manager), typed by "
-                                                      "A. Patel."]
+                                                      f"{typed}."]
     assert said["RTEST2"][0]["words"].endswith(said["RTEST2"][0]["sent_by"])
