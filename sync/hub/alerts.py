@@ -196,7 +196,10 @@ class HubAlerts:
             return
         after = {r.id: r for r in effective_rules(self.base, room)}
         subjects = dict(subjects)
-        author = {rec["data"]["rule_id"]: rec["data"]["author"] for rec in records if rec["kind"] == "alert_rule"}
+        # Who changed the rule as every desktop names it: the token's user first when the name signed differs.
+        author = {rec["data"]["rule_id"]: record_signer.shown(rec["data"]["author"], rec.get("author"),
+                                                              rec.get("device_id")) or rec["data"]["author"]
+                  for rec in records if rec["kind"] == "alert_rule"}
         for rid, old in before.items():
             new = after.get(rid)
             if old.enabled and (new is None or not new.enabled or _watches(old) != _watches(new)):

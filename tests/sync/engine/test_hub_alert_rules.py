@@ -202,7 +202,7 @@ def test_an_edit_changing_what_a_rule_watches_clears_its_open_alerts_and_a_snooz
                        "at": at})["status"] == "stored"
     cleared = _alert_data(hub, "critcon_room_2")[-1]
     assert (cleared["change"], cleared["alert_uuid"]) == ("cleared", raised["alert_uuid"])
-    assert "now watches something else by Sam Lead" in cleared["detail"]
+    assert 'now watches something else by test-room_lead (signed "Sam Lead")' in cleared["detail"]
     submit(hub, [_critcon(3, 20)], org="RTEST1", role="admin")          # not watched any more
     assert len(_alert_data(hub, "critcon_room_2")) == 2
 
