@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import re
 from datetime import datetime
@@ -33,6 +34,7 @@ from sync.hub.errors import ApiError, validation
 from sync.hub.validate import Checked
 from sync.limits import MAX_DATA_DEPTH
 
+log = logging.getLogger(__name__)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _KEPT_DEPTH = MAX_DATA_DEPTH + 1  # a record's data sits one level down in what is quarantined
 
@@ -150,6 +152,7 @@ def _store_items(hub, w: Writer, org_code: str, pillar: str | None, submission_i
     stamp = {"org_code": org_code, "received_at": s.iso(w.now), "submission_id": submission_id}
     rescore = False
     declarations = []
+    own = []   # this submission's figures (metric, value, observed_at, seq), for a backfilled declaration
     accepted = 0
     latest = hub.opel.values(w.conn, org_code, pillar)
     for chk in checked:
@@ -168,9 +171,10 @@ def _store_items(hub, w: Writer, org_code: str, pillar: str | None, submission_i
         accepted += 1
         if item.type == "observation":
             rescore |= latest.offer(item.metric, item.value, item.observed_at, seq)
+            own.append((item.metric, item.value, item.observed_at, seq))
     latest.write()
     for chk in declarations:
-        if _declare(hub, w.conn, org_code, pillar, chk):
+        if _declare(hub, w.conn, org_code, pillar, chk, latest.stored, own):
             rescore = True
         if chk.item is not None:
             accepted += 1
@@ -179,18 +183,36 @@ def _store_items(hub, w: Writer, org_code: str, pillar: str | None, submission_i
     return accepted
 
 
-def _declare(hub, conn: Connection, org_code: str, pillar: str, chk: Checked) -> bool:
-    """Store a declaration; a level that differs from the calculated one needs a reason."""
+def _declare(hub, conn: Connection, org_code: str, pillar: str, chk: Checked,
+             kept: dict[str, datetime], own: list[tuple[str, float, datetime, int]]) -> bool:
+    """Store a declaration; a level that differs from the one calculated at its ``assessed_at``
+    needs a reason. ``kept``: the newest time of each parameter the hub holds (``LatestValues``).
+
+    A declaration no older than every figure kept is checked against the latest parameters (no
+    read); an older one (a backfill) against the parameters as they stood at its time
+    (``opel_as_of``). When those cannot be worked out it is taken, not refused for a later
+    figure, and the log says so."""
     item: p.OpelDeclarationItem = chk.item
-    calc = hub.opel.calculated(conn, org_code, pillar)
-    if item.declared_level != calc.level and not (item.reason or "").strip():
+    reason = (item.reason or "").strip()
+    if reason:
+        calc, basis = None, ""
+    elif not kept or max(kept.values()) <= item.assessed_at:
+        calc, basis = hub.opel.calculated(conn, org_code, pillar), "the hub's latest parameters"
+    else:
+        calc = hub.opel.calculated_at(conn, org_code, pillar, item.assessed_at, own)
+        basis = f"the parameters as they stood at {s.iso(item.assessed_at)}"
+        if isinstance(calc, str):
+            log.warning("declaration of OPEL %s by %s assessed at %s taken unchecked: %s",
+                        item.declared_level, org_code, s.iso(item.assessed_at), calc)
+            calc = None
+    if calc is not None and item.declared_level != calc.level:
         shown = f"OPEL {calc.level}" if calc.level else (
             f"incomplete, at least OPEL {calc.at_least_level}" if calc.at_least_level else "incomplete")
         chk.reject("reason", f"declared OPEL {item.declared_level} differs from the calculated level "
-                             f"({shown}, from the hub's latest parameters); give a reason")
+                             f"({shown}, from {basis}); give a reason")
         return False
-    return hub.opel.record_declaration(conn, org_code, pillar, item.declared_level,
-                                       (item.reason or "").strip() or None, item.assessed_at)
+    return hub.opel.record_declaration(conn, org_code, pillar, item.declared_level, reason or None,
+                                       item.assessed_at)
 
 
 def _quarantine(conn: Connection, now: datetime, source: str, submission_id: str | None, org_code: str | None,

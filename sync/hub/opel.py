@@ -28,6 +28,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from models.rules.opel import OpelResult, score
 from models.rules.opel_rollup import RollupError, RollupInput, RollupResult, SystemTable, pillar_score, system_score
 from models.rules.opel_table import OpelTable
+from sync.hub import opel_as_of
 from sync.hub import schema as s
 from sync.hub.db import Writer, dumps
 
@@ -104,6 +105,14 @@ class HubOpel:
     def calculated(self, conn: Connection, org_code: str, pillar: str) -> OpelResult:
         values, _ = self._values(conn, org_code, self.tables[pillar])
         return score(self.tables[pillar], values)
+
+    def calculated_at(self, conn: Connection, org_code: str, pillar: str, at: datetime,
+                      own: Iterable[tuple[str, float, datetime, int]] = ()) -> OpelResult | str:
+        """The level calculated from the parameters as they stood at ``at`` (``opel_as_of``), or
+        why that cannot be worked out."""
+        table = self.tables[pillar]
+        values = opel_as_of.parameters_at(conn, org_code, table.keys, at, own)
+        return values if isinstance(values, str) else score(table, values)
 
     def record_declaration(self, conn: Connection, org_code: str, pillar: str, level: int,
                            reason: str | None, assessed_at: datetime) -> bool:

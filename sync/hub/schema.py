@@ -82,6 +82,10 @@ feed_observation = Table(
     Column("value", Float, nullable=False),
     Column("source", String(20), nullable=False),
     Column("received_at", String(32), nullable=False),
+    # A provider's figures by parameter and time: the parameters as they stood when a backfilled
+    # OPEL declaration was made (sync.hub.opel_as_of), one seek each. Made on a hub from before
+    # it when it starts (HubDB.init_schema); the schema version does not change.
+    Index("ix_feed_observation_org_metric_time", "org_code", "metric", "observed_at"),
 )
 
 organisation = Table(
