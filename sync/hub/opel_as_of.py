@@ -44,8 +44,9 @@ def history_floor(conn: Connection) -> datetime | None:
                                   .order_by(s.feed.c.seq).limit(1)).scalar()
         floors.append(first_kept or s.utcnow())
     versions = dict(conn.execute(select(s.schema_version.c.version, s.schema_version.c.applied_at)).all())
-    if versions and min(versions) < 2:
-        floors.append(versions.get(2) or s.utcnow())
+    if versions and min(versions) < 2:   # upgraded from 1: to 2, or straight to a later version
+        upgraded = min((v for v in versions if v >= 2), default=None)
+        floors.append(versions[upgraded] if upgraded is not None else s.utcnow())
     return max(floors) if floors else None
 
 
