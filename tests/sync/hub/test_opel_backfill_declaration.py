@@ -130,3 +130,28 @@ def test_the_figures_then_are_one_index_seek_each_and_an_older_hub_gets_the_inde
     assert "SCAN" not in plan, plan
     # Only ties on the newest time are sorted (SQLite's "right part"), never the whole history.
     assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
+
+
+def test_a_hub_that_started_at_schema_1_has_its_history_from_its_upgrade(request, tmp_path):
+    """Observations before schema 2 are JSON only: the floor is the first upgrade past 1 (a hub upgraded
+    from 1 straight to 3 has no row for 2), not now, and a hub made new has none."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import delete, insert
+
+    from sync.hub import schema as s
+    db = HubDB(new_db_url(request, tmp_path, "sqlite"))
+    try:
+        db.init_schema()
+        with db.read() as conn:
+            assert opel_as_of.history_floor(conn) is None
+        upgraded = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+        with db.plain() as conn:
+            conn.execute(delete(s.schema_version))
+            conn.execute(insert(s.schema_version), [
+                {"version": 1, "applied_at": datetime(2025, 1, 1, tzinfo=timezone.utc)},
+                {"version": 3, "applied_at": upgraded}])
+        with db.read() as conn:
+            assert opel_as_of.history_floor(conn) == upgraded
+    finally:
+        db.dispose()
