@@ -21,7 +21,7 @@ from ui import tasks, theme
 from ui.charts import PHONED_KEY, PHONED_SYMBOL, Series, TimeChart
 from ui.provider_view import ProviderView
 
-WHO = "phoned in by Priya Shah (Bed manager), taken by Morgan Room"
+WHO = 'phoned in by Priya Shah (Bed manager), taken by test-room_lead (signed "Morgan Room")'   # record_signer
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 

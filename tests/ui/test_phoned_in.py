@@ -126,7 +126,7 @@ def test_a_call_recorded_in_the_dialog_is_marked_on_its_tile_and_in_the_provider
     tiles = {t.status.org_code: t for t in view.tiles}
     own, other, plain = tiles["R05"].head.text(), tiles["R03"].head.text(), tiles["R07"].head.text()
     assert "PHONED IN" in own and "09:45 (not sent yet)" in own and "Sam Patel (Site manager)" in own
-    assert "PHONED IN" in other and "Priya Shah (Bed manager), taken by Morgan Room" in other
+    assert "PHONED IN" in other and 'Priya Shah (Bed manager), taken by test-room_lead (signed "Morgan Room")' in other
     assert "not sent" not in other and "PHONED IN" not in plain
     assert "figures phoned in by Priya Shah" in tiles["R03"].accessibleName()
 
@@ -153,7 +153,7 @@ def test_a_call_recorded_in_the_dialog_is_marked_on_its_tile_and_in_the_provider
     assert tasks.manager().wait_idle()
     qtbot.waitUntil(lambda: pv.phoned_label.isVisible(), timeout=5000)
     label = pv.phoned_label.text()
-    assert "PHONED IN" in label and "Priya Shah (Bed manager), taken by Morgan Room" in label
+    assert "PHONED IN" in label and 'Priya Shah (Bed manager), taken by test-room_lead (signed "Morgan Room")' in label
     assert "G&amp;A bed occupancy 99" in label or "G&A bed occupancy 99" in label
     values = {pv.table.item(r, 0).data(256): pv.table.item(r, 1).text() for r in range(pv.table.rowCount())}
     assert values["ga_bed_occupancy_pct"].startswith("☎") and not values["mean_handover_minutes"].startswith("☎")

@@ -23,7 +23,7 @@ from ui.critcon_view import CritconView
 
 REAP_AT = NOW - timedelta(minutes=30)   # repeats REAP 3, declared an hour before
 CC_AT = NOW - timedelta(minutes=10)     # RAA's CRITCON 3 (2 from its feed 30 minutes before)
-WHO = "phoned in by Ravi Iqbal (EOC manager), taken by Morgan Room"
+WHO = 'phoned in by Ravi Iqbal (EOC manager), taken by test-room_lead (signed "Morgan Room")'   # record_signer
 
 
 def _call(f: Feed, org: str, at, **status) -> str:
