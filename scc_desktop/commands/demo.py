@@ -34,7 +34,7 @@ def register(subparsers) -> None:
                         help=f"simulated history to load on first start, in a new --folder (default "
                              f"{HISTORY_HOURS:g}, eight days: every '24 h ago' and 24-hour chart and the next "
                              "24 hours' forecasts, in about 15 s on two cores; 30 is enough for the charts alone; "
-                             "840, five weeks, adds the week ahead, in about two minutes)")
+                             "840, five weeks, adds the week ahead, in about a minute)")
     parser.add_argument("--speed", type=float, default=60,
                         help="how much faster than real time the live feed runs while behind it (default 60)")
     parser.add_argument("-v", "--verbose", action="count", default=0,
