@@ -66,7 +66,12 @@ def register(subparsers) -> None:
     check.add_argument("--json", action="store_true", help="print the full result as JSON")
     check.add_argument("--filed-sha256", default=None, metavar="HEX",
                        help="manifest.json's SHA-256 as recorded when the export was filed (printed by a good check)")
+    check.add_argument("--signed-by", default=None, metavar="FINGERPRINT",
+                       help="the export key registered for the room ('export key' prints it; 16 or more of its hex "
+                            "digits): the export must be signed by it")
     check.set_defaults(handler=_export_verify)
+    add_action(esub, "key", "print this desktop's export key fingerprint, for the records team to register "
+                            "(made on first use)", _export_key)
 
 
 def _open(args):
@@ -265,12 +270,26 @@ def _export(args) -> int:
           f"{', '.join(sorted(p.name for p in result.files.values()))}; PDF {result.pdf_pages} page{'' if result.pdf_pages == 1 else 's'}.")
     for note in result.notes:
         print(f"Note: {note}")
-    print(f"Check it at any time, with or without SCC Desktop: scc-desktop export verify {result.out_dir}, or "
-          f"python3 verify_export.py in the folder (README.txt says what it proves).")
+    print(f"Signed with this desktop's export key {result.key_fingerprint}.")
+    print(f"Check it at any time, with or without SCC Desktop: scc-desktop export verify {result.out_dir} "
+          f"--signed-by {result.key_fingerprint[:16]}, or python3 verify_export.py in the folder (README.txt says "
+          f"what it proves).")
     if not result.verify.intact:
         print(f"WARNING: the decision log is broken ({result.verify.first_problem.sentence()}); "
               "the manifest records this.")
         return 1
+    return 0
+
+
+def _export_key(args) -> int:
+    from models.records.export import signing
+
+    with _open(args) as store:
+        key = signing.export_key(store)
+    print(f"Export key fingerprint (SHA-256 of the Ed25519 public key): {key.fingerprint}")
+    print(f"Read aloud: {signing.spaced(key.fingerprint)}")
+    print("Give it to the records team once; they check each export with verify_export.py --signed-by "
+          f"{key.fingerprint[:16]}. A replica made afresh has a new key, to be registered again.")
     return 0
 
 
@@ -279,11 +298,14 @@ def _export_verify(args) -> int:
 
     if not (args.folder / "manifest.json").is_file():
         raise UserError(f"{args.folder}: no manifest.json there; give the folder an export was written into", 2)
-    result = check.check(args.folder, args.filed_sha256)
+    if args.signed_by is not None and check.standalone().fingerprint_given(args.signed_by) is None:
+        raise UserError(f"--signed-by: {args.signed_by!r} is not a key fingerprint (16 to 64 hex digits, as "
+                        "'scc-desktop export key' prints it)", 2)
+    result = check.check(args.folder, args.filed_sha256, args.signed_by)
     if args.json:
         print(json.dumps({"whole": not result.problems, "counts": result.counts, "problems": result.problems,
-                          "notes": result.notes, "manifest_sha256": result.manifest_sha256}, indent=2,
-                         ensure_ascii=False))
+                          "notes": result.notes, "manifest_sha256": result.manifest_sha256,
+                          "signed_by": result.signed_by}, indent=2, ensure_ascii=False))
     else:
         for note in result.notes:
             print(f"note: {note}")
@@ -297,4 +319,6 @@ def _export_verify(args) -> int:
         print(result.summary())
         print(f"manifest.json SHA-256 {result.manifest_sha256} (record it when filing; check later with "
               f"--filed-sha256)")
+        if result.signed_by and not args.signed_by:
+            print("Compare the key with the one registered for the room: --signed-by FINGERPRINT")
     return 0

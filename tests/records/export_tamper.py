@@ -156,13 +156,15 @@ def tampered_copy(export: Path, into: Path, name: str) -> Path:
     return folder
 
 
-def run_standalone(folder: Path) -> tuple[int, dict]:
+def run_standalone(folder: Path, *more: str, json_out: bool = True) -> tuple[int, dict | str]:
     """``python3 verify_export.py FOLDER --json`` as the records team runs it: the copy in the folder, a
-    fresh interpreter with no project on its path (-I: isolated, -S: no site packages)."""
-    done = subprocess.run([sys.executable, "-I", "-S", str(folder / "verify_export.py"), str(folder), "--json"],
-                          capture_output=True, text=True, timeout=600, cwd=folder.parent)
+    fresh interpreter with no project on its path (-I: isolated, -S: no site packages). ``json_out``: False,
+    the words it prints."""
+    done = subprocess.run([sys.executable, "-I", "-S", str(folder / "verify_export.py"), str(folder), *more]
+                          + (["--json"] if json_out else []), capture_output=True, text=True, timeout=600,
+                          cwd=folder.parent)
     assert done.stderr == "", done.stderr
-    return done.returncode, json.loads(done.stdout)
+    return done.returncode, json.loads(done.stdout) if json_out else done.stdout
 
 
 def run_app(folder: Path):
@@ -199,6 +201,21 @@ def rewritten_chain(folder: Path) -> None:
     (folder / "decisions.csv").write_bytes(csv_bytes(doc["entries"]))
     for name in ("decisions.json", "chain_context.json", "decisions.csv"):
         reseal(folder, name)
+
+
+def signed_again(folder: Path, key=None) -> None:
+    """After a rewrite: the manifest signed again, with another key (the tamperer's; ``key``: a given one)."""
+    from models.records.export.signing import ExportKey, Ed25519PrivateKey
+    manifest = (folder / "manifest.json").read_bytes()
+    (folder / "signature.json").write_bytes(ExportKey(key or Ed25519PrivateKey.generate()).signature_bytes(manifest))
+
+
+def unsigned(folder: Path) -> None:
+    """After a rewrite: the signature taken away and the manifest made to look older than signed exports."""
+    (folder / "signature.json").unlink()
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    manifest["format_version"] = 2
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
 
 
 def sequence_as_text(folder):

@@ -153,13 +153,24 @@ def test_cli_export_and_refusal_to_overwrite(store, store_path, log, tmp_path, c
     args = ["export", "records", "--from", "2025-03-30", "--to", "2025-03-30", "--out", str(out),
             "--path", str(store_path), "--icb", "Test Shire ICB"]
     assert cli.main(args) == 0
-    assert "Exported 6 decisions" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "Exported 6 decisions" in said
     assert sorted(p.name for p in out.iterdir()) == ["README.txt", "chain_context.json", "decisions.csv",
                                                      "decisions.json", "decisions.pdf", "handover.json",
-                                                     "manifest.json", "verify_export.py"]
+                                                     "manifest.json", "signature.json", "verify_export.py"]
+    key = json.loads((out / "signature.json").read_text("ascii"))["key_fingerprint"]
+    assert f"Signed with this desktop's export key {key}." in said and f"--signed-by {key[:16]}" in said
+    assert cli.main(["export", "key", "--path", str(store_path)]) == 0   # what the records team registers
+    said = capsys.readouterr().out
+    assert key in said and " ".join(key[i:i + 4] for i in range(0, 32, 4)) in said
     assert cli.main(args) == 1
     assert "already holds an export" in capsys.readouterr().err
+    (out / "manifest.json").unlink()   # a signature alone left in the folder is an export there too
+    assert cli.main(args) == 1
     assert cli.main(args + ["--force"]) == 0
+    again = json.loads((out / "signature.json").read_text("ascii"))
+    assert again["key_fingerprint"] == key   # one replica, one key
+    assert cli.main(["export", "verify", str(out), "--signed-by", key]) == 0
     assert cli.main(args[:3] + ["2025-03-31"] + args[4:]) == 2  # --to before --from
     assert "before" in capsys.readouterr().err
 

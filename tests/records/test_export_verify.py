@@ -20,7 +20,7 @@ from sync.client import HubClient
 from sync.engine import SyncEngine
 from tests.models.conftest import FAST_KDF, PASSPHRASE
 from tests.records.export_tamper import (FIRST, LAST, TAMPERINGS, build_log, rewritten_chain, run_app, run_standalone,
-                                         tampered_copy)
+                                         signed_again, tampered_copy, unsigned)
 from tests.support.hub import start_hub
 from tests.support.replica import fresh_replica
 
@@ -58,8 +58,9 @@ def month(tmp_path_factory):
 
 def test_an_untouched_export_is_whole_to_the_app_and_to_the_standalone_checker(month, tmp_path, capsys, cli_env):
     export, result, made, _took = month
-    assert result.manifest["format_version"] == 2
+    assert result.manifest["format_version"] == 3
     names = {f["name"] for f in result.manifest["files"]}
+    assert (export / "signature.json").is_file() and "signature.json" not in names   # it signs the manifest
     assert {"verify_export.py", "README.txt", "chain_context.json"} <= names
     context = json.loads((export / "chain_context.json").read_text("utf-8"))["outside_period"]
     assert len(context) >= 8   # decisions of February recorded in March: the desktop's sequence skips them
@@ -71,6 +72,7 @@ def test_an_untouched_export_is_whole_to_the_app_and_to_the_standalone_checker(m
     code, alone = run_standalone(export)
     assert (code, alone["whole"], alone["problems"]) == (0, True, [])
     assert alone["counts"] == app.counts
+    assert alone["signed_by"] == app.signed_by == result.key_fingerprint
     assert main(["export", "verify", str(export)]) == 0
     out = capsys.readouterr().out
     assert f"export whole: {len(names)} files match the manifest; {result.entries} entries'" in out
@@ -161,11 +163,13 @@ def test_a_years_export_is_whole_to_both_checkers_and_each_tampering_is_named(tm
     print({k: round(v, 1) for k, v in timings.items()}, app.counts)
 
 
-def test_a_rewritten_chain_checks_whole_and_only_the_manifest_hash_kept_at_filing_catches_it(month, tmp_path,
-                                                                                               capsys, cli_env):
-    """What the README says it cannot prove: with no secret key, an entry changed and every hash after it
-    recomputed passes both checkers; the manifest's SHA-256 recorded when the export was filed does not."""
-    export, *_ = month
+def test_a_rewritten_chain_is_caught_by_the_signature_and_unsigned_only_by_what_was_kept_at_filing(month, tmp_path,
+                                                                                                    capsys, cli_env):
+    """The limit of the unkeyed hashes: an entry changed and every hash after it and the manifest recomputed. The
+    old signature no longer signs the manifest (both checkers). A tamperer who also takes the signature away and
+    makes the manifest look older than signed exports passes both checkers alone; the fingerprint registered for
+    the room (--signed-by) and the manifest's SHA-256 recorded at filing each catch it."""
+    export, result, *_ = month
     filed = run_app(export).manifest_sha256
     folder = tmp_path / "rewritten"
     shutil.copytree(export, folder)
@@ -174,10 +178,92 @@ def test_a_rewritten_chain_checks_whole_and_only_the_manifest_hash_kept_at_filin
         (export / "decisions.json").read_text("utf-8"))
     app = run_app(folder)
     code, alone = run_standalone(folder)
+    assert code == 1 and alone["problems"] == app.problems
+    assert [(p["file"], p["field"]) for p in app.problems] == [("signature.json", "signature")]
+
+    unsigned(folder)
+    app = run_app(folder)
+    code, alone = run_standalone(folder)
     assert (app.problems, code, alone["problems"]) == ([], 0, [])
+    assert app.notes == alone["notes"] == ["not signed: made before signed exports (manifest version 2)"]
     caught = check.check(folder, filed)
     assert [(p["file"], p["field"]) for p in caught.problems] == [("manifest.json", "sha256")]
     assert "recorded when it was filed" in caught.problems[0]["reason"]
     assert main(["export", "verify", str(folder), "--filed-sha256", filed]) == 1
     assert "the manifest was rewritten" in capsys.readouterr().err
     assert main(["export", "verify", str(export), "--filed-sha256", filed.upper()]) == 0
+    registered = result.key_fingerprint[:16]
+    caught = check.check(folder, signed_by=registered)
+    assert [(p["file"], p["field"]) for p in caught.problems] == [("signature.json", None)]
+    assert "not signed" in caught.problems[0]["reason"]
+    code, alone = run_standalone(folder, "--signed-by", registered)
+    assert code == 1 and alone["problems"] == caught.problems
+
+
+def test_an_export_signed_again_with_another_key_names_that_key(month, tmp_path, capsys, cli_env):
+    export, result, *_ = month
+    folder = tmp_path / "resigned"
+    shutil.copytree(export, folder)
+    rewritten_chain(folder)
+    signed_again(folder)
+    app = run_app(folder)
+    assert app.problems == [] and app.signed_by != result.key_fingerprint   # alone it checks: a key, not the key
+    spaced = " ".join(result.key_fingerprint[i:i + 4] for i in range(0, 32, 4))   # as read aloud
+    for given in (result.key_fingerprint, result.key_fingerprint[:16].upper(), spaced):
+        caught = check.check(folder, signed_by=given)
+        assert [(p["file"], p["field"]) for p in caught.problems] == [("signature.json", "public_key")], given
+        assert app.signed_by in caught.problems[0]["reason"]
+        code, alone = run_standalone(folder, "--signed-by", given)
+        assert code == 1 and alone["problems"] == caught.problems
+        assert check.check(export, signed_by=given).problems == []
+    assert main(["export", "verify", str(folder), "--signed-by", result.key_fingerprint]) == 1
+    assert "not the" in capsys.readouterr().err
+    assert main(["export", "verify", str(export), "--signed-by", spaced]) == 0
+    assert f"signed by the export key {result.key_fingerprint}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("given", ["abc", "zz" * 10, "", "12345678 9abcdef"])
+def test_a_fingerprint_that_is_not_one_is_bad_input(month, given, capsys, cli_env):
+    export, *_ = month
+    assert main(["export", "verify", str(export), "--signed-by", given]) == 2
+    assert "--signed-by" in capsys.readouterr().err
+    code, out = run_standalone(export, "--signed-by", given, json_out=False)
+    assert code == 2 and "--signed-by" in out
+
+
+def test_the_standalone_signature_check_is_openssls(month):
+    """The checker's own Ed25519 (standard library only) against OpenSSL's, on RFC 8032's first test vector, the
+    month's signature, and many keys and messages, with every kind of damage to key, signature and message."""
+    import random
+
+    from models.records.export.signing import Ed25519PrivateKey, ExportKey, verify
+    alone = check.standalone()
+    rfc = ExportKey(Ed25519PrivateKey.from_private_bytes(bytes.fromhex(
+        "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")))
+    assert rfc.public_raw.hex() == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+    signature = rfc.private.sign(b"")
+    assert signature.hex() == ("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc6"
+                               "1e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
+    assert alone.ed25519_verify(rfc.public_raw, signature, b"")
+    export, *_ = month
+    sig = json.loads((export / "signature.json").read_text("ascii"))
+    manifest = (export / "manifest.json").read_bytes()
+    assert alone.ed25519_verify(bytes.fromhex(sig["public_key"]), bytes.fromhex(sig["signature"]), manifest)
+    rng = random.Random(20261206)
+    for n in range(40):
+        key = ExportKey(Ed25519PrivateKey.generate())
+        message = rng.randbytes(rng.choice((0, 1, 64, 5000)))
+        signature = key.private.sign(message)
+        cases = [(key.public_raw, signature, message)]
+        flip = rng.randrange(64 * 8)
+        cases.append((key.public_raw, bytes(b ^ (1 << (flip % 8)) if i == flip // 8 else b
+                                            for i, b in enumerate(signature)), message))
+        cases.append((key.public_raw, signature, message + b"x"))
+        cases.append((ExportKey(Ed25519PrivateKey.generate()).public_raw, signature, message))
+        cases.append((key.public_raw, signature[:32] + (int.from_bytes(signature[32:], "little") + alone._L).to_bytes(
+            32, "little"), message))   # S + L: the same point, refused by both (no malleable signatures)
+        cases.append((b"\xff" * 32, signature, message))   # not a point
+        cases.append((key.public_raw, signature[:63], message))
+        for public, sig_bytes, msg in cases:
+            assert alone.ed25519_verify(public, sig_bytes, msg) == verify(public, sig_bytes, msg), n
+        assert alone.ed25519_verify(*cases[0]) and not any(alone.ed25519_verify(*c) for c in cases[1:])

@@ -14,6 +14,7 @@ from types import ModuleType
 
 import resources
 from models.records import decision_log
+from models.records.export import signing
 from models.records.export.records import csv_cell
 
 CHECKER = resources.path("records", "verify_export.py.txt")
@@ -28,12 +29,13 @@ def standalone() -> ModuleType:
     return module
 
 
-def check(folder: Path | str, filed_sha256: str | None = None):
-    """The checker's result for ``folder`` (``problems``, ``notes``, ``counts``, ``manifest_sha256``) with the
-    app's hashes; ``filed_sha256``: the manifest's SHA-256 recorded when the export was filed."""
+def check(folder: Path | str, filed_sha256: str | None = None, signed_by: str | None = None):
+    """The checker's result for ``folder`` (``problems``, ``notes``, ``counts``, ``manifest_sha256``, ``signed_by``)
+    with the app's hashes and signature check; ``filed_sha256``: the manifest's SHA-256 recorded when the export
+    was filed; ``signed_by``: the fingerprint of the export key registered for the room."""
     module = standalone()
     result = module.Checker(str(folder), content_hash=decision_log.content_hash, hub_hash=decision_log.hub_hash,
-                            csv_cell=csv_cell).run(filed_sha256)
+                            csv_cell=csv_cell, signature_check=signing.verify).run(filed_sha256, signed_by)
     checker = Path(folder) / "verify_export.py"
     if checker.is_file() and checker.read_bytes() != CHECKER.read_bytes():
         result.notes.append("verify_export.py differs from this version's checker (another version's, or edited)")

@@ -37,6 +37,7 @@ from models.version import VERSION
 from models.records.export import chain_context
 from models.records.export import handover as handover_section
 from models.records.export import link_refs
+from models.records.export import signing
 from models.records.export import snapshot as snapshot_reading
 from models.uk_time import Period, iso_uk, uk_period
 
@@ -48,7 +49,8 @@ FORMAT_VERSION = 9  # 2: situation_summary (the snapshot as lines in UK time); 3
 #                     8: each action's withdrawn (every entry that withdrew it: at, by, role, reason, decision)
 #                     9: device_sent_at (the recording desktop's clock when it sent the entry; null: not kept) and
 #                        late_minutes (how long after recording it reached the hub, over 15 min; null otherwise)
-MANIFEST_VERSION = 2  # 2: the export also holds chain_context.json, verify_export.py and README.txt (session 25)
+MANIFEST_VERSION = 3  # 2: the export also holds chain_context.json, verify_export.py and README.txt (session 25)
+#                       3: signature.json beside it, the manifest's Ed25519 signature with this desktop's export key
 CSV_NAME, JSON_NAME, PDF_NAME, MANIFEST_NAME = "decisions.csv", "decisions.json", "decisions.pdf", "manifest.json"
 CONTEXT_NAME, CHECKER_NAME, README_NAME = "chain_context.json", "verify_export.py", "README.txt"
 CSV_COLUMNS = (
@@ -378,6 +380,7 @@ class ExportResult:
     verify: records_verify.VerifyReport
     pdf_pages: int
     notes: list[str] = field(default_factory=list)
+    key_fingerprint: str | None = None   # the export key's (models.records.export.signing)
 
 
 ICB_ENV = "SCC_ICB_NAME"   # the ICB named on every page when none is given
@@ -400,7 +403,7 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
     retention_entry = retention_class(retention)   # a bad file is said before anything is written
     period = uk_period(first, last)
     out = Path(out_dir)
-    names = (CSV_NAME, JSON_NAME, PDF_NAME, handover_section.HANDOVER_NAME, MANIFEST_NAME)
+    names = (CSV_NAME, JSON_NAME, PDF_NAME, handover_section.HANDOVER_NAME, MANIFEST_NAME, signing.SIGNATURE_NAME)
     if out.exists() and not force and any((out / n).exists() for n in names):
         raise ExportError(f"{out} already holds an export; choose an empty folder or use --force to replace it")
     try:   # 0700, and each missing folder above it too (mkdir's parents took the umask's 0755)
@@ -408,11 +411,13 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
     except OSError as exc:
         raise ExportError(f"cannot create the folder {out}: {exc.strerror or exc}") from None
     now = now or utcnow()
+    key = signing.export_key(store)   # made and kept in the replica on the first export
     # Every file is written as the entries are read (CSV and JSON rows, PDF pages), to NAME.part; only when
     # all are whole do they take their names, and the manifest is written last.  A failure part-way (a full
     # disk) removes the .part files and leaves no manifest that names files it did not hash: a manifest of
     # an export being replaced (--force) is removed before the first new file takes its name.
     parts: list[_Part] = []
+    signature: _Part | None = None
 
     def part(name: str) -> _Part:
         parts.append(_Part(out / name))
@@ -452,12 +457,18 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
             "pdf": {"pages": rendered.pages, "font": rendered.font, "font_note": rendered.font_note},
             "files": sorted((p.listing() for p in parts), key=lambda f: f["name"]),
         }
+        manifest_bytes = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        signature = _Part(out / signing.SIGNATURE_NAME)   # not in the manifest: it signs the manifest
+        signature.write(key.signature_bytes(manifest_bytes))
+        signature.finish()
         (out / MANIFEST_NAME).unlink(missing_ok=True)
+        (out / signing.SIGNATURE_NAME).unlink(missing_ok=True)
         for p in parts:
             p.commit()
-        owner_only.write(out / MANIFEST_NAME, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+        owner_only.write(out / MANIFEST_NAME, manifest_bytes)
+        signature.commit()
     except BaseException as exc:
-        for p in parts:
+        for p in parts + ([signature] if signature else []):
             p.discard()
         if isinstance(exc, OSError):
             raise ExportError(f"cannot write the export into {out}: {exc.strerror or exc}") from None
@@ -466,4 +477,5 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
     if folder_warning:
         notes.append(f"warning: {folder_warning}")
     names += (CONTEXT_NAME, CHECKER_NAME, README_NAME)
-    return ExportResult(out, len(entries), {n: out / n for n in names}, manifest, report, rendered.pages, notes)
+    return ExportResult(out, len(entries), {n: out / n for n in names}, manifest, report, rendered.pages, notes,
+                        key.fingerprint)
