@@ -52,6 +52,10 @@ COVERAGE = 0.8
 # winter (0.01: trusts' coverage 0.83-0.84; 0.05: England handovers 0.745) and checked on 2016-17.
 STEP = 0.03
 K = len(KINDS)
+# Round seven's experiment (docs/forecasting.md): None, the model; a number k shrinks a series' own seen
+# holiday effect (n observations) toward the mean of its pool's other members that have seen the kind,
+# (n own + k pool) / (n + k), and a kind the series has not seen takes that pool mean before the prior.
+POOL_SHRINK: float | None = None
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,8 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
         if new_segment or k:
             seen_mean = hsum / np.maximum(hcnt, 1)[:, :, None]
             eff = np.where((hcnt > 0)[:, :, None], seen_mean, prior_eff[:, t].T[:, :, None])
+            if POOL_SHRINK is not None:
+                eff = _shrunk(eff, seen_mean, hcnt, pools, groups, POOL_SHRINK)
             eff[0] = 0.0
 
         ring[t % H] = np.nan
@@ -191,8 +197,31 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
         high[offer, t] = np.maximum(np.expm1(fc[offer] + hi[offer]), 0.0)
     learned = (hsum * weights[None]).sum(axis=2).T / np.maximum(hcnt, 1).T
     effects = np.where((hcnt > 0).T, learned, prior[:, -1] if T else np.nan)
+    if POOL_SHRINK is not None and T:
+        pooled = _pool_mean(hsum / np.maximum(hcnt, 1)[:, :, None], hcnt, pools, groups)[1].any(axis=2).T
+        effects = np.where((hcnt > 0).T | pooled, np.einsum("ksp,sp->sk", eff, weights), effects)
     effects[:, 0] = 0.0
     return Result(point, low, high, effects)
+
+
+def _pool_mean(seen_mean: np.ndarray, hcnt: np.ndarray, pools: np.ndarray, groups: np.ndarray):
+    """Per kind, series and pair (K, S, P): the equal-weight mean of the seen means of the series'
+    pool's other members that have seen the kind, and where there is one."""
+    has = (hcnt > 0).astype(float)                                            # (K, S)
+    total = np.einsum("gs,ks,ksp->kgp", pools, has, seen_mean)[:, groups]    # (K, S, P)
+    count = (has @ pools.T)[:, groups]                                        # (K, S)
+    other = total - has[:, :, None] * seen_mean
+    n = count - has
+    mean = other / np.maximum(n, 1)[:, :, None]
+    return mean, np.broadcast_to((n > 0)[:, :, None], mean.shape)
+
+
+def _shrunk(eff, seen_mean, hcnt, pools, groups, k):
+    """Round seven's (b): own seen effects shrunk toward the pool's mean; the pool's mean where none seen."""
+    mean, pooled = _pool_mean(seen_mean, hcnt, pools, groups)
+    n = hcnt[:, :, None]
+    shrunk = (n * seen_mean + k * mean) / (n + k)
+    return np.where(pooled, np.where(n > 0, shrunk, mean), eff)
 
 
 def _weights(cum_abs: np.ndarray, cum_n: np.ndarray, pools: np.ndarray, groups: np.ndarray) -> np.ndarray:
