@@ -85,39 +85,6 @@ def shipped_prior(series: str, exclude_winter: str) -> tuple[float, ...]:
     return tuple(float(v) for v in result.effects[0])
 
 
-# Round seven's experiment (docs/forecasting.md): a series whose own shipped prior has no value for a
-# kind borrows one from other series. None: off (the model); "group": the mean over the other series of
-# its MEASURE_GROUPS group with a value; "any": the median over every other series of SERIES with one.
-PRIOR_BORROW: str | None = None
-MEASURE_GROUPS = (("ambulance_arrivals", "ae_attendances_total", "emergency_admissions"),
-                  ("handover_delays_30_60_min", "handover_delays_over_60_min"),
-                  ("ga_beds_occupied",))
-
-
-def prior_for(series: str, exclude_winter: str) -> tuple[float, ...]:
-    """``shipped_prior`` of ``series``, with the kinds it has no value for borrowed as ``PRIOR_BORROW`` says."""
-    own = np.array(shipped_prior(series, exclude_winter))
-    if PRIOR_BORROW is None:
-        return tuple(own)
-    if PRIOR_BORROW == "group":
-        others = [s for g in MEASURE_GROUPS if series in g for s in g if s != series]
-    else:
-        others = [s for s in SERIES if s != series]
-    if not others:
-        return tuple(own)
-    table = np.array([shipped_prior(s, exclude_winter) for s in others])      # (others, K)
-    have = np.isfinite(table)
-    with np.errstate(invalid="ignore"):
-        if PRIOR_BORROW == "group":
-            borrowed = np.where(have, table, 0.0).sum(axis=0) / np.maximum(have.sum(axis=0), 1)
-        else:
-            filled = np.where(have, table, 0.0)
-            borrowed = np.array([np.median(filled[have[:, j], j]) if have[:, j].any() else np.nan
-                                 for j in range(table.shape[1])])
-    borrowed = np.where(have.any(axis=0), borrowed, np.nan)
-    return tuple(np.where(np.isfinite(own), own, borrowed))
-
-
 def run_panel(panel: Panel, horizon: int = HORIZON, want: np.ndarray | None = None,
               use_prior: bool = True) -> smoothing.Result:
     """Forecasts from every origin in ``want`` (default: every day) for every org of ``panel``."""
@@ -142,7 +109,7 @@ def run_panels(panels: Sequence[Panel], horizon: int = HORIZON, want: np.ndarray
         winters = [winter_of(d) for d in first.days]
         rows = []
         for p in panels:
-            table = {w: np.array(prior_for(p.series, w)) for w in set(winters)}
+            table = {w: np.array(shipped_prior(p.series, w)) for w in set(winters)}
             rows += [np.stack([table[w] for w in winters])] * len(p.orgs)
         prior = np.stack(rows)
     values = np.concatenate([p.values for p in panels])

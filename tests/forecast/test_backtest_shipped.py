@@ -41,11 +41,12 @@ def test_every_england_series_beats_seasonal_naive_at_every_horizon(england):
 
 
 def test_every_england_series_beats_seasonal_naive_by_a_margin_with_calibrated_intervals(england):
-    # The issue's targets are mean MASE < 0.85 and coverage 0.75-0.85; emergency admissions
-    # (0.858) and A&E coverage (0.859) still miss them (docs/forecasting.md): this holds the rest.
-    # (Before round four's pooled ranking, admissions was 0.875 and failed the 0.87 here.)
+    # The issue's targets are mean MASE < 0.85 and coverage 0.75-0.85.  Every England series meets
+    # the MASE target since round seven's pooled holiday effects (emergency admissions 0.846; 0.858
+    # before, which fails here; 0.875 before round four's pooled ranking).  A&E attendances' coverage
+    # (0.863) still misses the band (docs/forecasting.md): this holds the rest.
     for series, result in england.items():
-        assert result.mean_mase < 0.87, (series, result.mean_mase)
+        assert result.mean_mase < 0.85, (series, result.mean_mase)
         assert 0.75 <= result.mean_coverage <= 0.87, (series, result.mean_coverage)
 
 

@@ -258,3 +258,35 @@ def test_too_little_history_counts_the_ordinary_days_the_model_needs_not_the_hol
     ordinary = sum(1 for d, v in zip(days, values) if v is not None and day_kind(d) == 0)
     assert ordinary < smoothing.MIN_HISTORY < 29
     assert f.reason.startswith(f"too little history: {ordinary} ordinary days (holidays not counted)")
+
+
+def _festive(sizes, week_ratio, first=date(2025, 10, 1), last=date(2025, 12, 27)):
+    """Noise-free weekly counts per provider (``sizes``), each its own ratio on 27 December (the first
+    day 'between Christmas and New Year'; None: not reported that day)."""
+    days = _days(first, (last - first).days + 1)
+    pattern = np.array([1.25, 1.1, 1.0, 1.0, 0.95, 0.8, 0.75])
+    values = np.array([[size * pattern[d.weekday()] for d in days] for size in sizes])
+    for row, ratio in enumerate(week_ratio):
+        values[row, -1] = np.nan if ratio is None else values[row, -1] * ratio
+    return days, values, pattern
+
+
+def test_a_holiday_effect_seen_once_is_shrunk_toward_the_other_providers_and_lent_to_one_that_missed_it():
+    """Empirical Bayes across a pool (round seven): after one day of a kind, a provider's own effect
+    counts once and the other providers' mean once (POOL_K = 1); a provider that did not report that
+    day takes the others' mean, not nothing.  The series name is the app's occupancy, which has no
+    shipped prior, so only the pool can lend it (without the pool, the forecast is the ordinary day's)."""
+    sizes, ratios = (400.0, 100.0, 1000.0, 250.0), (1.2, 1.5, 1.5, None)
+    days, values, pattern = _festive(sizes, ratios)
+    out = forecast_many("ga_bed_occupancy_pct", ["A", "B", "C", "D"], days, values)
+    seen = [np.log1p(s * pattern[5] * r) - np.log1p(s * pattern[5]) for s, r in zip(sizes[:3], ratios[:3])]  # 27 Dec: Sat
+    ordinary = [np.log1p(s * pattern[6]) for s in sizes]                        # 28 Dec 2025 is a Sunday
+    for row, f in enumerate(out):
+        day = f.days[0]
+        assert (day.day, day.holiday) == (date(2025, 12, 28), "christmas_week")
+        others = [e for n, e in enumerate(seen) if n != row]
+        effect = np.mean(others) if row == 3 else (seen[row] + np.mean(others)) / 2
+        assert np.log1p(day.value) == pytest.approx(ordinary[row] + effect, abs=1e-6), f.org
+    # A pool of one borrows from nobody: its own effect, in full.
+    [alone] = forecast_many("ga_bed_occupancy_pct", ["A"], days, values[:1])
+    assert np.log1p(alone.days[0].value) == pytest.approx(ordinary[0] + seen[0], abs=1e-6)
