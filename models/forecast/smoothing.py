@@ -276,4 +276,8 @@ def _interval(errs: np.ndarray, miss_rate: np.ndarray) -> tuple[np.ndarray, np.n
     lo = lo[rows, src] * scale
     hi = hi[rows, src] * scale
     none = ~known[:, :1]
+    # An interval never leaves out its own forecast: where every error so far ran one way (a series
+    # still rising past the model early on), the nearer bound is widened to the forecast, not beyond.
+    # The interval issued, and scored by the adaptation, is the one shown.
+    lo, hi = np.minimum(lo, 0.0), np.maximum(hi, 0.0)
     return np.where(none, np.nan, lo), np.where(none, np.nan, hi)

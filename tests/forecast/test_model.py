@@ -119,6 +119,22 @@ def test_a_horizon_with_too_few_errors_is_scaled_from_the_nearest_shorter_one():
     assert np.isnan(lo).all() and np.isnan(hi).all()
 
 
+def test_an_interval_never_leaves_out_its_own_forecast():
+    """A count rising 3% a day for three and a half weeks: the model has no trend, so every error so
+    far is above its forecast, and the 80% interval from those errors lay wholly above the forecast
+    ("201 (206-229)" for tomorrow).  The nearer bound now reaches the forecast; the farther is kept."""
+    days = _days(date(2025, 9, 1), 24)
+    pattern = np.array([1.25, 1.1, 1.0, 1.0, 0.95, 0.8, 0.75])
+    noise = np.exp(np.random.default_rng(1).normal(0, 0.01, len(days)))
+    values = [100 * pattern[d.weekday()] * np.exp(0.03 * i) * e for i, (d, e) in enumerate(zip(days, noise))]
+    f = forecast("ambulance_arrivals", days, values)
+    assert len(f.days) == 7
+    for d in f.days:
+        assert d.low <= d.value <= d.high, d
+    assert f.days[0].low == pytest.approx(f.days[0].value, rel=1e-12)       # widened to it, no further
+    assert f.days[0].high > 1.1 * f.days[0].value
+
+
 def test_the_weekday_pattern_is_learned():
     days, values = _weekly(84, seed=4, noise=0.02)
     f = forecast("ambulance_arrivals", days, list(values))
