@@ -39,6 +39,9 @@ PROTOCOL_MINOR = 8  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert
 # ``sent_at`` (the desktop's clock as it sends) kept on each record it stored as ``device_sent_at``
 
 PROTOCOL_VERSION = f"{PROTOCOL_MAJOR}.{PROTOCOL_MINOR}"
+# The ``device_id`` and ``author`` of a record the hub writes itself (an ``alert_ack`` of a re-raise under a
+# snooze, sync.hub.alerts), which a desktop shows under the name written in it (sync.record_signer).
+HUB_DEVICE = "hub"
 VERSION_HEADER = "SCC-Protocol"
 MAX_FEED_BATCH = 5000  # feed positions per batch, per-item format
 MAX_COLUMNAR_BATCH = 50_000  # feed positions per batch with format=columnar

@@ -24,8 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.author import MAX_CHARS
-
-HUB_DEVICE = "hub"   # the hub's own records' device and author (sync.hub.alerts.HUB_DEVICE)
+from sync.protocol import HUB_DEVICE
 
 
 def same_person(a: str, b: str) -> bool:

@@ -48,6 +48,7 @@ from models.rules import alert_signals, transfer_alerts
 from models.rules.alert_engine import NAMESPACE, AlertChange, evaluate, uk_clock
 from models.rules.alert_rules import Rule, default_rules, effective_rules, fold_rule_record, read_rules_file
 from sync import record_signer
+from sync.protocol import HUB_DEVICE
 from sync.hub import schema as s
 from sync.hub.db import Writer, dumps
 
@@ -74,7 +75,6 @@ _ROOM_KINDS = ("alert_rule", "alert_ack")
 _TRANSFER_KIND = "transfer_event"
 _CHUNK = 500
 SNOOZE_KEPT = timedelta(days=1)   # an ended snooze is kept this long for data arriving late
-HUB_DEVICE = "hub"
 
 
 class HubAlerts:
