@@ -53,7 +53,7 @@ from models.rules.escalation import OpenAlert, Recipient, due, recipient
 from models.uk_time import uk_time
 from sync import protocol as p
 from sync.hub import schema as s
-from sync.hub import figures_doubt, lease_holder, mail_loop, smtp_sender
+from sync.hub import attempt_lease, figures_doubt, lease_holder, mail_loop, orgs, smtp_sender
 from sync.hub.escalation_config import EscalationConfig
 from sync.hub.escalation_email import UNCHECKED_LATE, compose
 from sync.hub.escalation_room import RoomReader
@@ -191,26 +191,16 @@ class Escalator:
                                      + self.config.check_seconds))
 
     def _renew(self, batch: list, now: datetime, real: bool) -> list:
-        t = s.alert_escalation
         until = (s.utcnow() if real else now) + self._lease()
-        kept = []
         with self.db.plain() as conn:
-            for row, live in batch:
-                if conn.execute(update(t).where(t.c.alert_uuid == row["alert_uuid"], t.c.state == "pending",
-                                                t.c.attempts == row["attempts"])
-                                .values(next_attempt_at=until)).rowcount == 1:
-                    kept.append((row, live))
-        return kept
+            kept = attempt_lease.renew(conn, s.alert_escalation, [row for row, _live in batch], until)
+        return [(row, live) for row, live in batch if row["alert_uuid"] in kept]
 
     def _release(self, rows: list[dict], now: datetime) -> None:
         if not rows:
             return
-        t = s.alert_escalation
         with self.db.plain() as conn:
-            for row in rows:
-                conn.execute(update(t).where(t.c.alert_uuid == row["alert_uuid"], t.c.state == "pending",
-                                             t.c.attempts == row["attempts"])
-                             .values(attempts=row["attempts"] - 1, next_attempt_at=now))
+            attempt_lease.release(conn, s.alert_escalation, rows, now)
 
     @staticmethod
     def _known(conn, ids: list[str]) -> set[str]:
@@ -253,7 +243,7 @@ class Escalator:
         cleared = room.cleared
         with self.db.read() as conn:
             waiting = conn.execute(select(t).where(t.c.state == "pending").order_by(t.c.created_at)).mappings().all()
-            orphaned = self._orphaned(conn, [r for r in waiting if r["next_attempt_at"] > now and not _recorded(r)])
+            orphaned = self._orphaned(conn, [r for r in waiting if r["next_attempt_at"] > now and not attempt_lease.recorded(r)])
         for r in waiting:
             if r["alert_uuid"] in orphaned:
                 log.warning("escalation: the attempt %d at %s's email was taken by a hub process that has ended "
@@ -263,7 +253,7 @@ class Escalator:
         # A row in its backoff (every attempt recorded) rides along; one under another process's lease
         # (an attempt taken and not yet recorded) does not, unless that process is known dead.
         rows = [r for r in waiting if r["next_attempt_at"] <= now or r["alert_uuid"] in orphaned or (
-            _key(r["to_address"]) in due_to and _recorded(r))]
+            _key(r["to_address"]) in due_to and attempt_lease.recorded(r))]
         groups: dict[str, tuple[Recipient, list]] = {}   # by address: one email whatever each row's reason
         with self.db.plain() as conn:
             for row in rows:
@@ -313,7 +303,7 @@ class Escalator:
         first = min((t for t in tried if t is not None), default=None)
         doubts, unchecked = self._doubts(alerts, now)
         try:
-            msg = compose(alerts, to, self.config.smtp.sender, self._org_names(alerts), now, self.db.hub_id,
+            msg = compose(alerts, to, self.config.smtp.sender, orgs.names(self.db, (a.org_code for a in alerts)), now, self.db.hub_id,
                           first_tried=first, tries=max(row["attempts"] for row, _live in batch),
                           doubts=doubts, unchecked=unchecked)
         except (ValueError, TypeError) as exc:   # an address or name no email can carry: that address's
@@ -413,14 +403,6 @@ class Escalator:
             w.emit(NOTICE_KIND, notice.model_dump(mode="json"), row["org_code"])
         return True
 
-    def _org_names(self, alerts: list[OpenAlert]) -> dict[str, str]:
-        codes = sorted({a.org_code for a in alerts if a.org_code})
-        if not codes:
-            return {}
-        with self.db.read() as conn:
-            return dict(conn.execute(select(s.organisation.c.ods_code, s.organisation.c.name)
-                                     .where(s.organisation.c.ods_code.in_(codes))).all())
-
 
 def _key(address: str) -> str:
     return address.strip().casefold()
@@ -455,15 +437,6 @@ def _kept(history: list[dict]) -> list[dict]:
 
 def _skipped_failures(history: list[dict], address: str) -> int:
     return sum(e.get("failed_to", {}).get(address, 0) for e in history if "skipped" in e)
-
-
-def _recorded(row) -> bool:
-    """Every attempt taken of the row recorded: it waits for a retry, not under a process's lease."""
-    history = json.loads(row["attempt_log"])
-    if not history:
-        return row["attempts"] == 0
-    last = history[-1]
-    return last.get("n", len(history)) == row["attempts"]
 
 
 def _first_try(row: dict) -> datetime | None:

@@ -21,7 +21,7 @@ from models.rules.escalation import OpenAlert, Recipient
 from models.uk_time import uk_time
 
 _RANK = {"critical": 0, "warning": 1, "info": 2}
-SEVERITY_RANK = _RANK   # the worst first: an e-mail's order, and a page's (sync.hub.escalation_page)
+SEVERITY_RANK = _RANK   # the worst first: an e-mail's order, and a page's (sync.hub.page_choice)
 UNCHECKED_LATE = "not checked in time"   # how ``unchecked`` begins when the check ran out of time
 MAX_LISTED = 20   # alerts written out in one email; the rest are counted (the app lists them all)
 

@@ -18,7 +18,7 @@ import asyncio
 import time
 
 from sync import protocol as p
-from sync.hub import escalation_page
+from sync.hub import page_health
 
 NOT_CONFIGURED = ("the hub was started without escalation settings (hub serve --escalation FILE): "
                   "it e-mails nobody about an alert nobody acknowledged")
@@ -28,7 +28,7 @@ NOT_STARTED = "the hub's escalation check has not started yet"
 def state(hub) -> p.HealthEscalation:
     """What ``/health`` says of escalation by e-mail in this process now (and of paging, ``page``)."""
     said = _email(hub)
-    page = escalation_page.health(hub)
+    page = page_health.health(hub)
     return said if page is None else said.model_copy(update={"page": page})
 
 

@@ -14,6 +14,7 @@ import io
 import json
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -136,3 +137,13 @@ def list_orgs(hub) -> list[dict[str, Any]]:
     with hub.db.read() as conn:
         rows = conn.execute(select(s.organisation).order_by(s.organisation.c.ods_code)).all()
     return [{k: v for k, v in r._mapping.items() if k != "updated_at"} for r in rows]
+
+
+def names(db, codes: Iterable[str | None]) -> dict[str, str]:
+    """The providers' names by ODS code (what an escalation e-mail or page says about their alerts)."""
+    wanted = sorted({c for c in codes if c})
+    if not wanted:
+        return {}
+    with db.read() as conn:
+        return dict(conn.execute(select(s.organisation.c.ods_code, s.organisation.c.name)
+                                 .where(s.organisation.c.ods_code.in_(wanted))).all())
