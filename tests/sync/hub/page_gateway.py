@@ -1,6 +1,7 @@
 """A real paging gateway for the paging tests: an HTTPS server on loopback (ThreadingHTTPServer over TLS)
 whose certificate is signed by a throwaway CA made here, checking each page's HMAC signature as a
-gateway does, keeping the pages it took, and answering the statuses the test queues (``answer(500, 200)``).
+gateway does, keeping the pages it took, and answering the statuses the test queues (``answer(500, 200)``),
+each after ``slow`` seconds when set (a gateway slow to answer).
 
 ``stop()`` then ``start()`` puts it down and back on the same port: the hub meets a refused connection,
 then a gateway that answers."""
@@ -13,6 +14,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -83,6 +85,7 @@ class Gateway:
         self.queued: list[int] = []
         self.max_body: int | None = None
         self.refused_alerts: set[str] = set()
+        self.slow = 0.0   # seconds each answer waits: a gateway slow to answer
         self.lock = threading.Lock()
         self.server = None
         self.start()
@@ -122,6 +125,7 @@ class Gateway:
                     gateway.pages.append(Page(json.loads(raw), self.headers.get(page_sender.IDEMPOTENCY_HEADER, ""),
                                               signed, status))
                 text = b'{"ok":true}' if status < 300 else b'{"error":"test gateway says no"}'
+                time.sleep(gateway.slow)
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(text)))
                 self.end_headers()
