@@ -41,7 +41,8 @@ from ui.charts import PHONED_GLYPH, Band, Series, TimeChart
 from ui.flow_bar import FlowBar
 from ui.offload_board import NOW_COLUMNS, fill_board, known_wait, make_board, wait_text
 from ui.text import esc
-from ui.widgets import EmptyOr, cell, content_width, fill_table, fit_rows, make_table, muted, scrolling_page
+from ui.widgets import (EmptyOr, cap_column, cell, content_width, fill_table, fit_rows, make_table, muted,
+                        scrolling_page)
 
 QUEUE_HEADERS = ("Vehicle", "Wait", "Flag")
 QUEUE_ROWS = 5   # a card shows this many of its queue; the rest scroll within it
@@ -219,7 +220,8 @@ def _wrapped_width(table) -> int:
 
 def _fit_names(table, width: int) -> None:
     """The hospital column takes what the figures leave of ``width``: stretched while the names fit on one
-    line, else as wide as is left with the names wrapping (rows grow), never eliding to "Che…"."""
+    line, else capped at what is left (``ui.widgets.cap_column``, never narrower than its heading) with the names
+    wrapping (rows grow), never eliding to "Che…"."""
     header = table.horizontalHeader()
     figures = _needed_width(table) - max(table.sizeHintForColumn(0), header.sectionSizeHint(0))
     fits = _needed_width(table) <= width
@@ -227,8 +229,7 @@ def _fit_names(table, width: int) -> None:
     if fits:
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
     else:
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
-        table.setColumnWidth(0, max(header.sectionSizeHint(0), width - figures))
+        cap_column(table, 0, max(header.sectionSizeHint(0), width - figures))
     table.resizeRowsToContents()
 
 
