@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QLabel, QVBoxLayout, QWidget
 
 from models.queries import critcon as qc
 from models.rules import series_gaps
@@ -18,7 +18,7 @@ from ui import tasks, theme
 from ui.system_texts import phoned_tip, phoned_words
 from ui.charts import Series, TimeChart, colour
 from ui.text import esc
-from ui.widgets import EmptyOr, cell, fill_table, fit_rows, make_table, muted
+from ui.widgets import EmptyOr, cap_column, cell, fill_table, fit_rows, make_table, muted
 
 MARKERS = ("o", "s", "t1", "d", "t", "+")
 DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine,
@@ -26,6 +26,8 @@ DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.P
 CHART_SPAN = timedelta(hours=24)
 MAX_ROWS, MIN_ROWS = 12, 3   # units shown in the table before it scrolls: at most, and however short the view
 HEADERS = ("Provider", "CRITCON", "Staffed beds", "Occupied", "Free", "Occupancy", "Latest report")
+LATEST = HEADERS.index("Latest report")
+NAME_CHARS = 24   # the provider column's least, in characters, before the latest report's time gives way to it
 
 
 def _note() -> str:
@@ -65,6 +67,8 @@ class CritconView(QWidget):
         layout.addWidget(self.totals)
         self.table = make_table(HEADERS, "Critical care level and capacity per provider", stretch=0)
         self.table.setWordWrap(False)  # one line a provider, so the table's height is known
+        # A name too long for its column (large text) loses its middle, never its ODS code: "University Hosp…(RTG)".
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         layout.addWidget(self.table)
         self.note = muted(_note())
         layout.addWidget(self.note)
@@ -100,18 +104,19 @@ class CritconView(QWidget):
             occ = f"{c.occupancy_pct:.0f}%" if c.occupancy_pct is not None else "—"
             avail = c.available_beds
             phoned = page.phoned.get(c.org_code)   # the unit's figures heard on the phone, said in words
+            latest = (("STALE · " if stale else "") + f"{fmt.local_time(c.reported_at, with_date=True)} "
+                      f"({fmt.age(now, c.reported_at)})")
             rows.append([
                 cell(f"{c.name} ({c.org_code})" + (f" · {phoned_words(phoned)}" if phoned else ""), data=c.org_code,
-                     tooltip=phoned_tip(phoned) if phoned else None),
+                     tooltip=f"{c.name} ({c.org_code})" + (f". {phoned_tip(phoned)}" if phoned else "")),
                 cell(f"CRITCON {c.level}", colours=theme.critcon_colours(c.level)),
                 cell(_n(c.staffed_beds), align_right=True), cell(_n(c.occupied_beds), align_right=True),
                 cell(_free(avail), align_right=True, bold=True,
                      colours=theme.NOT_MET_COLOURS if avail is not None and avail <= 0 else None),
                 cell(occ, align_right=True),
-                cell(("STALE · " if stale else "") + f"{fmt.local_time(c.reported_at, with_date=True)} "
-                     f"({fmt.age(now, c.reported_at)})",
-                     colours=(theme.current().base, theme.current().stale) if stale else None)])
+                cell(latest, tooltip=latest, colours=(theme.current().base, theme.current().stale) if stale else None)])
         fill_table(self.table, rows)
+        self._fit_columns()
         self._fit_table()
         # Providers at the same level share a line: each is drawn on its true level and told apart
         # by its own marker and dash, the first drawn widest so those drawn over it still show.
@@ -127,6 +132,22 @@ class CritconView(QWidget):
         self.chart.set_data(series, x_range=(now - CHART_SPAN, now), y_range=(-0.4, 3.4),
                             y_ticks=[(i, str(i)) for i in range(4)],
                             empty_text="No CRITCON reports in the last 24 hours.")
+
+    def _fit_columns(self) -> None:
+        """With large text the columns need more than the table's width and the provider's "name (code)", the
+        stretching column, gives way: cut in its middle, its code kept (``ElideMiddle``). Below ``NAME_CHARS``
+        characters (1366x768 at twice the text: "Not…" on every row before) the latest report's time gives way
+        too, capped (``ui.widgets.cap_column``) no narrower than its heading, cut in its middle, whole in its
+        tooltip. Otherwise, as before."""
+        table = self.table
+        header = table.horizontalHeader()
+        needs = [max(table.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(table.columnCount())]
+        least = min(needs[0], NAME_CHARS * table.fontMetrics().averageCharWidth())
+        short = least - (table.viewport().width() - sum(needs[1:]))   # what the name lacks of its least
+        if short > 0:
+            cap_column(table, LATEST, max(header.sectionSizeHint(LATEST), needs[LATEST] - short))
+        else:
+            header.setSectionResizeMode(LATEST, QHeaderView.ResizeMode.ResizeToContents)
 
     def _fit_table(self) -> None:
         """The table shows up to ``MAX_ROWS`` units, fewer when the chart below it would otherwise get less
@@ -147,6 +168,8 @@ class CritconView(QWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
+        if self.lines:
+            self._fit_columns()
         self._fit_table()
 
 

@@ -6,11 +6,13 @@ in the table) so nothing overlaps; at 1920x1080 it keeps its 12. Real window, re
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.night_world import NIGHT, seed_night
 from ui import tasks
+from ui.critcon_view import LATEST
 from ui.main_window import MainWindow
 
 
@@ -38,3 +40,36 @@ def test_the_table_note_and_chart_do_not_overlap(qtbot, store, size, rows):
     assert shown >= 3
     if rows is not None:
         assert shown == rows
+
+
+@pytest.mark.parametrize("size, scale", [((1920, 1080), 2.5), ((1366, 768), 2.0)])
+def test_a_unit_name_too_long_for_its_column_keeps_its_code(qtbot, store, size, scale):
+    """Large text (a wall screen at 2.5x, a laptop at 2x): the seven columns need more than the table's width,
+    and the provider's "name (code)", the stretching column, gave way, cut at the right, the code first: at
+    1366x768 "Hospitals…" or "Not…" on every row, units that could not be told apart (found rendering the demo,
+    session 29). Now the latest report's time gives way first (capped, no narrower than its heading, whole in
+    its tooltip) and a name is cut in its middle, its code kept."""
+    seed_night(store)
+    window = MainWindow(store, clock=lambda: NIGHT)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    window.set_theme("dark")
+    window.set_text_scale(scale)
+    view = window.show_view("critical-care")
+    assert tasks.manager().wait_idle()
+    for _ in range(5):
+        QApplication.processEvents()
+    table = view.table
+    fm, room = table.fontMetrics(), table.columnWidth(0) - 12   # the cell's text margins
+    assert any(fm.horizontalAdvance(table.item(r, 0).text()) > room for r in range(table.rowCount())), \
+        "every name fits: nothing to show"
+    for r in range(table.rowCount()):
+        item = table.item(r, 0)
+        shown = fm.elidedText(item.text(), table.textElideMode(), room)
+        assert shown.endswith(f"({item.data(Qt.ItemDataRole.UserRole)})"), (item.text(), shown)
+        assert item.text() in item.toolTip().replace("\xa0", " ")
+        latest = table.item(r, LATEST)
+        assert latest.text() in latest.toolTip().replace("\xa0", " ")
+    assert table.columnWidth(LATEST) >= table.horizontalHeader().sectionSizeHint(LATEST)
+    assert table.horizontalScrollBar().maximum() == 0
