@@ -243,7 +243,8 @@ class Escalator:
         cleared = room.cleared
         with self.db.read() as conn:
             waiting = conn.execute(select(t).where(t.c.state == "pending").order_by(t.c.created_at)).mappings().all()
-            orphaned = self._orphaned(conn, [r for r in waiting if r["next_attempt_at"] > now and not attempt_lease.recorded(r)])
+            orphaned = self._orphaned(conn, [r for r in waiting
+                                             if r["next_attempt_at"] > now and not attempt_lease.recorded(r)])
         for r in waiting:
             if r["alert_uuid"] in orphaned:
                 log.warning("escalation: the attempt %d at %s's email was taken by a hub process that has ended "
@@ -303,9 +304,9 @@ class Escalator:
         first = min((t for t in tried if t is not None), default=None)
         doubts, unchecked = self._doubts(alerts, now)
         try:
-            msg = compose(alerts, to, self.config.smtp.sender, orgs.names(self.db, (a.org_code for a in alerts)), now, self.db.hub_id,
-                          first_tried=first, tries=max(row["attempts"] for row, _live in batch),
-                          doubts=doubts, unchecked=unchecked)
+            names = orgs.names(self.db, (a.org_code for a in alerts))
+            msg = compose(alerts, to, self.config.smtp.sender, names, now, self.db.hub_id, first_tried=first,
+                          tries=max(row["attempts"] for row, _live in batch), doubts=doubts, unchecked=unchecked)
         except (ValueError, TypeError) as exc:   # an address or name no email can carry: that address's
             error = smtp_sender.SendFailure(f"no email can be written to {to.address!r}: {exc}", transient=False,
                                             recipient=True)
