@@ -20,11 +20,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +34,9 @@ if str(ROOT) not in sys.path:  # run as a script: make `models`, `sync` importab
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import desktop_fixture as fixture  # noqa: E402
-from benchmarks import report  # noqa: E402
+from benchmarks import report, source_at  # noqa: E402
+
+APPLY = "sync/apply.py"
 
 # What both replicas must agree on (received_at is the apply time, so it is left out).
 COMPARED = {
@@ -51,24 +51,6 @@ COMPARED = {
     "quarantined_record": "SELECT id, source, payload, errors FROM quarantined_record ORDER BY id",
     "feed_cursor": "SELECT feed, position FROM feed_cursor",
 }
-
-
-def load_baseline(rev: str, file: str | None = None):
-    """``sync/apply.py`` as it is at git revision ``rev`` (or in ``file``), as a module of its own."""
-    if file:
-        source = Path(file).read_text(encoding="utf-8")
-    else:
-        source = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:sync/apply.py"],
-                                check=True, capture_output=True, text=True).stdout
-    folder = Path(tempfile.mkdtemp(prefix="scc-bench-apply-src-"))
-    path = folder / "apply_baseline.py"
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("apply_baseline", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["apply_baseline"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    shutil.rmtree(folder)
-    return module
 
 
 def _copy(folder: Path, dest: Path) -> Path:
@@ -88,7 +70,7 @@ def run(args) -> dict:
     from models.replica.store import Store
     from sync import apply as current
 
-    baseline = load_baseline(args.baseline, args.baseline_file) if not args.profile else None
+    baseline = source_at.load(APPLY, args.baseline, args.baseline_file) if not args.profile else None
     if args.replica:
         folder = Path(args.replica)
         meta = json.loads((folder / "fixture.json").read_text(encoding="utf-8"))
@@ -160,8 +142,7 @@ def main(argv=None) -> int:
     parser.add_argument("--replica", help="an existing fixture folder to copy instead (e.g. desktop-365d-40p)")
     parser.add_argument("--batches", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--baseline", default="main", help="git revision of sync/apply.py to compare with")
-    parser.add_argument("--baseline-file", help="a copy of sync/apply.py to compare with instead")
+    source_at.add_arguments(parser, APPLY)
     parser.add_argument("--cache", default=str(fixture.CACHE), help="where fixture replicas are kept")
     parser.add_argument("--profile", action="store_true", help="profile the working tree's apply only")
     parser.add_argument("--profile-lines", type=int, default=40)

@@ -36,8 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make `models`, `sync` importable
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import report  # noqa: E402
-from benchmarks.bench_apply import load_baseline  # noqa: E402
+from benchmarks import report, source_at  # noqa: E402
+from benchmarks.bench_apply import APPLY  # noqa: E402
 
 PASSPHRASE = "bench catch-up passphrase"
 COMPARED = {
@@ -92,7 +92,7 @@ def run(args) -> dict:
     from models.replica.store import Store
     from sync import apply as current
 
-    baseline = load_baseline(args.baseline, args.baseline_file)
+    baseline = source_at.load(APPLY, args.baseline, args.baseline_file)
     impls = {"before": baseline, "after": current}
     end = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)
     items = backlog(args.days, args.sites, args.refused_every, end)
@@ -140,8 +140,7 @@ def main(argv=None) -> int:
     parser.add_argument("--batch", type=int, default=50000, help="feed positions a batch at most (a columnar page)")
     parser.add_argument("--refused-every", type=int, default=1000, help="one handover in N refused (0: none)")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--baseline", default="main", help="git revision of sync/apply.py to compare with")
-    parser.add_argument("--baseline-file", help="a copy of sync/apply.py to compare with instead")
+    source_at.add_arguments(parser, APPLY)
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args(argv)
     out = run(args)

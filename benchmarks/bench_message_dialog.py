@@ -27,13 +27,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.util
 import json
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -43,27 +39,9 @@ if str(ROOT) not in sys.path:  # run as a script: make `models`, `benchmarks` im
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import desktop_fixture as fixture  # noqa: E402
-from benchmarks import report  # noqa: E402
+from benchmarks import report, source_at  # noqa: E402
 
 MESSAGES = "models/service/messages.py"
-
-
-def load_baseline(rev: str, file: str | None = None):
-    """``models/service/messages.py`` at git revision ``rev`` (or in ``file``), as a module of its own."""
-    if file:
-        source = Path(file).read_text(encoding="utf-8")
-    else:
-        source = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{MESSAGES}"],
-                                check=True, capture_output=True, text=True).stdout
-    folder = Path(tempfile.mkdtemp(prefix="scc-bench-messages-src-"))
-    path = folder / "messages_baseline.py"
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("messages_baseline", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["messages_baseline"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    shutil.rmtree(folder)
-    return module
 
 
 def _shown(page) -> tuple:
@@ -106,7 +84,7 @@ def run(args) -> dict:
         {"full": fixture.FULL, "window": fixture.Scale(56, fixture.FULL.providers), "smoke": fixture.SMOKE}[args.scale]
     cache = Path(args.cache) if args.cache else fixture.CACHE
     folder, facts = fixture.ensure(scale, cache, progress=None)
-    baseline = load_baseline(args.baseline, args.baseline_file)
+    baseline = source_at.load(MESSAGES, args.baseline, args.baseline_file)
     impls = {"before": baseline, "after": current}
     now = fixture.END - timedelta(minutes=1)
     times: dict[str, list[float]] = {"before": [], "after": []}
@@ -149,8 +127,7 @@ def main(argv=None) -> int:
     parser.add_argument("--providers", type=int, default=5, help="with --days: how many providers")
     parser.add_argument("--cache", help="where the fixture is cached (default benchmarks/.cache)")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--baseline", default="main", help=f"git revision of {MESSAGES} to compare with")
-    parser.add_argument("--baseline-file", help=f"a copy of {MESSAGES} to compare with instead")
+    source_at.add_arguments(parser, MESSAGES)
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args(argv)
     out = run(args)
