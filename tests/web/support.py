@@ -1,13 +1,18 @@
-"""Helpers shared by the web tests: accounts on a hub's database, logging in with requests."""
+"""Helpers shared by the web tests: accounts on a hub's database, logging in with requests, sessions ended by
+the idle limit."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import requests
+from sqlalchemy import create_engine, select, update
 
+from sync.hub import schema as s
 from sync.hub.db import HubDB
-from sync.hub.web import accounts
+from sync.hub.schema import utcnow
+from sync.hub.web import accounts, sessions
 
 PASSWORD = "a long test passphrase"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -34,3 +39,18 @@ def login(url: str, user: str, password: str = PASSWORD, headers: dict | None = 
     answer = s.post(url + "/login", data={"csrf": csrf_of(form.text), "user": user, "password": password,
                                           "next": "/m/"}, allow_redirects=False, timeout=20)
     return s, answer
+
+
+def idle_out(db_url: str, user: str | None = None) -> None:
+    """Every web session on the hub (or ``user``'s only) a minute past the idle limit without a request:
+    ended by that limit at its next request."""
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            ended = update(s.web_session).values(seen_at=utcnow() - sessions.IDLE - timedelta(minutes=1))
+            if user is not None:
+                account = conn.execute(select(s.web_account.c.id).where(s.web_account.c.user_name == user)).scalar()
+                ended = ended.where(s.web_session.c.account_id == account)
+            conn.execute(ended)
+    finally:
+        engine.dispose()

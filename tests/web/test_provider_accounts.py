@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, select, update
+from sqlalchemy import create_engine, select
 
 from sync.hub import schema as s
-from sync.hub.schema import utcnow
-from sync.hub.web import sessions
 from tests.support.hub import start_hub
-from tests.web.support import add_account, csrf_of, login
+from tests.web.support import add_account, csrf_of, idle_out, login
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -57,17 +54,6 @@ def _db(hub):
     return create_engine(hub.db_url)
 
 
-def _idle_out(hub, user: str) -> None:
-    engine = _db(hub)
-    try:
-        with engine.begin() as conn:
-            account = conn.execute(select(s.web_account.c.id).where(s.web_account.c.user_name == user)).scalar()
-            conn.execute(update(s.web_session).where(s.web_session.c.account_id == account)
-                         .values(seen_at=utcnow() - sessions.IDLE - timedelta(minutes=1)))
-    finally:
-        engine.dispose()
-
-
 def test_each_of_an_organisations_accounts_submits_as_itself_at_the_same_time(hub):
     """Three site managers of one trust logged in at once, each sending a figure: every session stays alive,
     each submission is stored with the user who sent it, a bad figure is quarantined under its sender."""
@@ -104,7 +90,7 @@ def test_each_accounts_held_over_figures_are_its_own_at_a_shared_browser(hub):
     day, night = USERS[0], USERS[1]
     desk, _ = login(hub.url, day)
     form = _form(desk, hub)
-    _idle_out(hub, day)
+    idle_out(hub.db_url, day)
     held = _send(desk, hub, form, nctr_patients_count="57")
     assert held.status_code == 401 and "Your figures are kept" in html.unescape(held.text), held.text
     login(hub.url, night, session=desk)

@@ -23,7 +23,7 @@ from sync.hub.web import provider
 from sync.hub.web.pages import _day_clock
 from tests.support.hub import start_hub
 from tests.web import world
-from tests.web.support import PASSWORD, add_account, csrf_of, login
+from tests.web.support import PASSWORD, add_account, csrf_of, idle_out, login
 from tests.web.test_browser import browser  # noqa: F401  (the module's Chromium)
 
 pytestmark = pytest.mark.timeout(240)
@@ -447,20 +447,11 @@ def test_the_as_at_field_on_a_phone_and_a_laptop_with_axe(browser, hub, tmp_path
 
 def test_a_time_typed_before_the_session_ended_comes_back_with_the_figures(hub):
     """Held over a login, the As at typed goes with the figures: sent afterwards, they are as at it, not now."""
-    from sqlalchemy import update
-
-    from sync.hub.web import sessions
-
     desk, _ = login(hub.url, "rtest2.site")
     page = desk.get(hub.url + "/provider/", timeout=10).text
     form = page.split('action="/provider/"')[1].split("</form>")[0]
     back = (utcnow() - timedelta(hours=1)).replace(second=0, microsecond=0)
-    engine = create_engine(hub.db_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(update(s.web_session).values(seen_at=utcnow() - sessions.IDLE - timedelta(minutes=1)))
-    finally:
-        engine.dispose()
+    idle_out(hub.db_url)
     held = desk.post(hub.url + "/provider/", timeout=20, data={
         "csrf": csrf_of(form), "sid": re.search(r'name="sid" value="([^"]+)"', form).group(1),
         "shown": html.unescape(re.search(r'name="shown" value="([^"]*)"', form).group(1)),

@@ -8,17 +8,14 @@ Each figure the hub holds afterwards is read from its database: the page's words
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import create_engine, select, update
 
 from sync.hub import schema as s
 from sync.hub.schema import utcnow
-from sync.hub.web import sessions
 from tests.support.hub import start_hub
 from tests.web import world
-from tests.web.support import PASSWORD, add_account
+from tests.web.support import PASSWORD, add_account, idle_out
 from tests.web.test_browser import browser  # noqa: F401  (the module's Chromium)
 
 pytestmark = pytest.mark.timeout(240)
@@ -97,16 +94,6 @@ def _problem(page, field_id: str) -> str:
     return page.locator(".field.bad", has=page.locator(f"#{field_id.replace('.', chr(92) + '.')}")).inner_text()
 
 
-def _idle_out(hub) -> None:
-    """Every session on the hub 31 minutes without a request: ended by the idle limit at its next request."""
-    engine = create_engine(hub.db_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(update(s.web_session).values(seen_at=utcnow() - sessions.IDLE - timedelta(minutes=1)))
-    finally:
-        engine.dispose()
-
-
 def test_figures_typed_while_the_session_ended_come_back_after_the_login_unsent(browser, hub):  # noqa: F811
     """They typed for over half an hour, the session ended, they pressed Send: the login page, then every
     figure lost (the form opened with the hub's old ones). Now the login page says nothing was sent and
@@ -117,7 +104,7 @@ def test_figures_typed_while_the_session_ended_come_back_after_the_login_unsent(
         page.fill("#m\\.ga_bed_occupancy_pct", "97.5")
         page.fill("#m\\.nctr_patients_count", "61")
         page.fill("#reason", "Norovirus on two wards")
-        _idle_out(hub)
+        idle_out(hub.db_url)
         answer = _send(page)
         assert answer.status == 401 and page.locator("#password").count() == 1, page.url
         note = page.locator("p.note").inner_text()
@@ -147,7 +134,7 @@ def test_figures_held_over_a_login_are_never_shown_to_another_account(browser, h
     ctx, page = _log_in(browser, hub)
     try:
         page.fill("#m\\.nctr_patients_count", "73")
-        _idle_out(hub)
+        idle_out(hub.db_url)
         assert _send(page).status == 401
         _sign_in(page, hub, "rtest.site")   # a colleague logs in at the same browser
         assert page.locator("#m\\.nctr_patients_count").input_value() != "73"
@@ -167,13 +154,13 @@ def test_two_colleagues_held_forms_at_one_browser_each_come_back_to_their_own(br
     ctx, page = _log_in(browser, hub)
     try:
         page.fill("#m\\.nctr_patients_count", "61")
-        _idle_out(hub)
+        idle_out(hub.db_url)
         assert _send(page).status == 401
         _sign_in(page, hub, "rtest.site")   # the colleague, at the same browser
         assert page.locator("#m\\.nctr_patients_count").input_value() != "61", "never another account's"
         assert page.locator("#result").count() == 0
         page.fill("#m\\.nctr_patients_count", "62")
-        _idle_out(hub)
+        idle_out(hub.db_url)
         assert _send(page).status == 401
         assert len(_held_names(ctx)) == 2, "one held form for each"
         _sign_in(page, hub, "rtest.data")
@@ -198,7 +185,7 @@ def test_figures_held_for_one_organisation_never_go_on_anothers_form(browser, hu
     ctx, page = _log_in(browser, hub, "rtest.moved")
     try:
         page.fill("#m\\.nctr_patients_count", "64")
-        _idle_out(hub)
+        idle_out(hub.db_url)
         assert _send(page).status == 401
         engine = create_engine(hub.db_url)
         try:
@@ -284,7 +271,7 @@ def test_held_forms_pages_on_a_phone_and_a_laptop_with_axe(browser, hub, tmp_pat
             _sign_in(page, hub, user)
             for figure, then in (("61", "back"), ("64", "moved")):
                 page.fill("#m\\.nctr_patients_count", figure)
-                _idle_out(hub)
+                idle_out(hub.db_url)
                 assert _send(page).status == 401
                 if then == "back":
                     look("login")
@@ -690,7 +677,7 @@ def test_a_figure_come_since_is_not_held_over_the_login_as_typed(browser, hub): 
         page.fill("#m\\.ed_majors_resus_occupancy_pct", "88")
         world.submit(hub, ORG, [{"type": "observation", "metric": "ed_over_12h_from_arrival_pct",
                                  "observed_at": utcnow().isoformat(), "value": newer}])
-        _idle_out(hub)
+        idle_out(hub.db_url)
         assert _send(page).status == 401
         _sign_in(page, hub, None)
         assert page.locator("#m\\.ed_majors_resus_occupancy_pct").input_value() == "88"

@@ -12,17 +12,14 @@ import base64
 import html
 import json
 import re
-from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, update
 
 from sync.hub import schema as s
-from sync.hub.schema import utcnow
-from sync.hub.web import held_form, sessions
+from sync.hub.web import held_form
 from tests.support.fixtures import DATABASES, new_db_url
 from tests.support.hub import start_hub
-from tests.web.support import add_account, csrf_of, login
+from tests.web.support import add_account, csrf_of, idle_out, login
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -48,12 +45,7 @@ def _held_over_login(hub, figure: str):
     desk, _ = login(hub.url, USER)
     page = desk.get(hub.url + "/provider/", timeout=10).text
     form = page.split('action="/provider/"')[1].split("</form>")[0]
-    engine = create_engine(hub.db_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(update(s.web_session).values(seen_at=utcnow() - sessions.IDLE - timedelta(minutes=1)))
-    finally:
-        engine.dispose()
+    idle_out(hub.db_url)
     answer = desk.post(hub.url + "/provider/", timeout=20, data={
         "csrf": csrf_of(form), "sid": re.search(r'name="sid" value="([^"]+)"', form).group(1),
         "shown": html.unescape(re.search(r'name="shown" value="([^"]*)"', form).group(1)),
@@ -153,12 +145,7 @@ def _colleagues(hub, desk, reasons: list[int]) -> dict[str, str]:
 
 
 def _ended_post(hub, desk, form: str, **fields):
-    engine = create_engine(hub.db_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(update(s.web_session).values(seen_at=utcnow() - sessions.IDLE - timedelta(minutes=1)))
-    finally:
-        engine.dispose()
+    idle_out(hub.db_url)
     return desk.post(hub.url + "/provider/", timeout=20, data={
         "csrf": csrf_of(form), "sid": re.search(r'name="sid" value="([^"]+)"', form).group(1),
         "shown": html.unescape(re.search(r'name="shown" value="([^"]*)"', form).group(1)), "send": "changed",

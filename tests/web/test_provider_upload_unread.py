@@ -11,18 +11,13 @@ from __future__ import annotations
 
 import socket
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, update
 
-from sync.hub import schema as s
-from sync.hub.schema import utcnow
-from sync.hub.web import sessions
 from sync.hub.web.upload import MAX_UPLOAD_BYTES
 from tests.support.hub import start_hub
-from tests.web.support import add_account, login
+from tests.web.support import add_account, idle_out, login
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -110,12 +105,7 @@ def test_an_upload_without_a_session_is_answered_before_its_body_is_read(hub):
 
 def test_an_upload_from_a_session_that_ended_says_so_without_reading_the_file(hub):
     cookie = _session_cookie(hub)
-    engine = create_engine(hub.db_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(update(s.web_session).values(seen_at=utcnow() - sessions.IDLE - timedelta(minutes=1)))
-    finally:
-        engine.dispose()
+    idle_out(hub.db_url)
     answer, took, _ = _post(hub, MAX_UPLOAD_BYTES, cookie)
     assert answer.startswith(b"HTTP/1.1 401 "), answer[:300]
     text = answer.decode("utf-8", "replace")
