@@ -6,7 +6,6 @@ older hub (no ``sent_by``) is "sender not recorded"; an older desktop's protocol
 
 from __future__ import annotations
 
-import html
 import importlib.util
 import json
 import re
@@ -28,7 +27,7 @@ from tests.models.conftest import PASSPHRASE
 from tests.scc_desktop.test_cli_db import run
 from tests.sync.engine.conftest import make_desktop, submit  # noqa: F401
 from tests.web import world
-from tests.web.support import add_account, csrf_of, login
+from tests.web.support import add_account, csrf_of, login, posted_back
 
 pytestmark = pytest.mark.timeout(240)
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,11 +52,8 @@ def _page(web, hub) -> str:
 def _web_form(hub, user: str) -> None:
     """The form as a browser posts it: one figure, As at left as shown."""
     web, _ = login(hub.url, user)
-    form = _page(web, hub).split('action="/provider/"')[1].split("</form>")[0]
-    shown_at = re.search(r'name="as_at_shown" value="([^"]*)"', form).group(1)
-    data = {"csrf": csrf_of(form), "sid": re.search(r'name="sid" value="([^"]+)"', form).group(1),
-            "shown": html.unescape(re.search(r'name="shown" value="([^"]*)"', form).group(1)),
-            "as_at": shown_at, "as_at_shown": shown_at, "send": "changed", "m.ga_bed_occupancy_pct": "93"}
+    fields = posted_back(_page(web, hub).split('action="/provider/"')[1].split("</form>")[0], as_at_shown=True)
+    data = {**fields, "as_at": fields["as_at_shown"], "send": "changed", "m.ga_bed_occupancy_pct": "93"}
     answer = web.post(hub.url + "/provider/", data=data, timeout=20)
     assert answer.status_code == 200, answer.text
 

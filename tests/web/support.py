@@ -1,8 +1,9 @@
 """Helpers shared by the web tests: accounts on a hub's database, logging in with requests, sessions ended by
-the idle limit."""
+the idle limit, the provider form as a browser posts it back."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -16,6 +17,9 @@ from sync.hub.web import accounts, sessions
 
 PASSWORD = "a long test passphrase"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+_SID = re.compile(r'name="sid" value="([^"]+)"')
+_SHOWN = re.compile(r'name="shown" value="([^"]*)"')
+_AS_AT_SHOWN = re.compile(r'name="as_at_shown" value="([^"]*)"')
 
 
 def add_account(db_url: str, user: str, role: str, org: str | None = None, password: str = PASSWORD) -> int:
@@ -54,3 +58,19 @@ def idle_out(db_url: str, user: str | None = None) -> None:
             conn.execute(ended)
     finally:
         engine.dispose()
+
+
+def provider_form(session: requests.Session, url: str) -> str:
+    """The provider form's own HTML (``<form action="/provider/">`` to its end) as ``session``'s account sees it."""
+    page = session.get(url + "/provider/", timeout=10).text
+    return page.split('action="/provider/"')[1].split("</form>")[0]
+
+
+def posted_back(form: str, as_at_shown: bool = False) -> dict[str, str]:
+    """What the provider form ``form`` posts back of itself, as a browser does: its csrf, sid and shown fields
+    (and the As at it showed, with ``as_at_shown``)."""
+    fields = {"csrf": csrf_of(form), "sid": _SID.search(form).group(1),
+              "shown": html.unescape(_SHOWN.search(form).group(1))}
+    if as_at_shown:
+        fields["as_at_shown"] = _AS_AT_SHOWN.search(form).group(1)
+    return fields

@@ -27,7 +27,7 @@ from models.service import alert_centre, quality
 from models.service import phoned_in as phoned_door
 from tests.support.fixtures import sqlite_hub  # noqa: F401
 from tests.sync.engine.conftest import make_desktop, observation, submit  # noqa: F401
-from tests.web.support import PASSWORD, add_account, csrf_of, login
+from tests.web.support import PASSWORD, add_account, login, posted_back, provider_form
 from tests.web.test_browser import ARGS, AXE, CHROMIUM, PHONE
 
 pytestmark = pytest.mark.timeout(240)
@@ -47,12 +47,8 @@ def _items(page: str) -> dict[str, str]:
 def _web_form_beds(hub, user: str, staffed: int, occupied: int) -> None:
     """The provider form as a browser posts it: the unit's beds, As at left as shown (now)."""
     web, _ = login(hub.url, user)
-    page = web.get(hub.url + "/provider/", timeout=10).text
-    form = page.split('action="/provider/"')[1].split("</form>")[0]
-    shown_at = re.search(r'name="as_at_shown" value="([^"]*)"', form).group(1)
-    data = {"csrf": csrf_of(form), "sid": re.search(r'name="sid" value="([^"]+)"', form).group(1),
-            "shown": html.unescape(re.search(r'name="shown" value="([^"]*)"', form).group(1)),
-            "as_at": shown_at, "as_at_shown": shown_at, "send": "changed",
+    fields = posted_back(provider_form(web, hub.url), as_at_shown=True)
+    data = {**fields, "as_at": fields["as_at_shown"], "send": "changed",
             "critcon_level": "1", "staffed_beds": str(staffed), "occupied_beds": str(occupied)}
     answer = web.post(hub.url + "/provider/", data=data, timeout=20)
     assert answer.status_code == 200 and "Accepted 1 of 1 figure." in answer.text, answer.text

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, select
 
 from sync.hub import schema as s
 from tests.support.hub import start_hub
-from tests.web.support import add_account, csrf_of, idle_out, login
+from tests.web.support import add_account, csrf_of, idle_out, login, posted_back
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -39,9 +39,7 @@ def _form(web, hub) -> dict[str, str]:
     assert page.status_code == 200, page.text
     form = page.text.split('action="/provider/"')[1].split("</form>")[0]
     as_at = re.search(r'name="as_at_shown" value="([^"]*)"', form)
-    return {"csrf": csrf_of(form), "sid": re.search(r'name="sid" value="([^"]+)"', form).group(1),
-            "shown": html.unescape(re.search(r'name="shown" value="([^"]*)"', form).group(1)),
-            "as_at_shown": as_at.group(1) if as_at else "", "page": page.text}
+    return {**posted_back(form), "as_at_shown": as_at.group(1) if as_at else "", "page": page.text}
 
 
 def _send(web, hub, form: dict[str, str], **figures) -> "requests.Response":  # noqa: F821

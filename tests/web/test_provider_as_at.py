@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import os
-import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from sync.hub.web import provider
 from sync.hub.web.pages import _day_clock
 from tests.support.hub import start_hub
 from tests.web import world
-from tests.web.support import PASSWORD, add_account, csrf_of, idle_out, login
+from tests.web.support import PASSWORD, add_account, idle_out, login, posted_back, provider_form
 from tests.web.test_browser import browser  # noqa: F401  (the module's Chromium)
 
 pytestmark = pytest.mark.timeout(240)
@@ -155,12 +154,9 @@ def test_as_at_left_as_shown_means_the_moment_of_sending_not_of_opening(hub):
     """A form opened at 10:00 and sent at 10:20 describes 10:20: the field left as the page showed it is not
     a back-dating. Text that is no time is refused naming the field. (Posted as the browser posts it.)"""
     web, _ = login(hub.url, "rtest2.site")
-    page = web.get(hub.url + "/provider/", timeout=10).text
-    form = page.split('action="/provider/"')[1].split("</form>")[0]
+    form = provider_form(web, hub.url)
     opened = (utcnow() - timedelta(minutes=20)).replace(second=0, microsecond=0)   # as if opened 20 min ago
-    data = {"csrf": csrf_of(form), "sid": re.search(r'name="sid" value="([^"]+)"', form).group(1),
-            "shown": html.unescape(re.search(r'name="shown" value="([^"]*)"', form).group(1)),
-            "as_at": _wall(opened), "as_at_shown": _wall(opened), "send": "changed",
+    data = {**posted_back(form), "as_at": _wall(opened), "as_at_shown": _wall(opened), "send": "changed",
             "m.ed_four_hour_performance_pct": "71"}
     sent = utcnow()
     answer = web.post(hub.url + "/provider/", data=data, timeout=20)
@@ -180,13 +176,10 @@ def test_a_figure_back_dated_behind_the_hubs_latest_says_the_latest_stays(hub):
     newer = utcnow() - timedelta(minutes=5)
     world.submit(hub, ORG, [{"type": "observation", "metric": "nctr_bed_occupancy_pct",
                              "observed_at": newer.isoformat(), "value": 11.0}])
-    page = web.get(hub.url + "/provider/", timeout=10).text
-    form = page.split('action="/provider/"')[1].split("</form>")[0]
+    form = provider_form(web, hub.url)
     back = (utcnow() - timedelta(hours=2)).replace(second=0, microsecond=0)
     answer = web.post(hub.url + "/provider/", timeout=20, data={
-        "csrf": csrf_of(form), "sid": re.search(r'name="sid" value="([^"]+)"', form).group(1),
-        "shown": html.unescape(re.search(r'name="shown" value="([^"]*)"', form).group(1)),
-        "as_at": _wall(back), "as_at_shown": re.search(r'name="as_at_shown" value="([^"]*)"', form).group(1),
+        **posted_back(form, as_at_shown=True), "as_at": _wall(back),
         "send": "changed", "m.nctr_bed_occupancy_pct": "12"})
     text = html.unescape(answer.text)
     assert "1 figure is older than the hub's latest for its parameter (" in text, text
@@ -448,14 +441,11 @@ def test_the_as_at_field_on_a_phone_and_a_laptop_with_axe(browser, hub, tmp_path
 def test_a_time_typed_before_the_session_ended_comes_back_with_the_figures(hub):
     """Held over a login, the As at typed goes with the figures: sent afterwards, they are as at it, not now."""
     desk, _ = login(hub.url, "rtest2.site")
-    page = desk.get(hub.url + "/provider/", timeout=10).text
-    form = page.split('action="/provider/"')[1].split("</form>")[0]
+    form = provider_form(desk, hub.url)
     back = (utcnow() - timedelta(hours=1)).replace(second=0, microsecond=0)
     idle_out(hub.db_url)
     held = desk.post(hub.url + "/provider/", timeout=20, data={
-        "csrf": csrf_of(form), "sid": re.search(r'name="sid" value="([^"]+)"', form).group(1),
-        "shown": html.unescape(re.search(r'name="shown" value="([^"]*)"', form).group(1)),
-        "as_at": _wall(back), "as_at_shown": re.search(r'name="as_at_shown" value="([^"]*)"', form).group(1),
+        **posted_back(form, as_at_shown=True), "as_at": _wall(back),
         "send": "changed", "m.ed_over_12h_from_arrival_pct": "6"})
     assert held.status_code == 401
     login(hub.url, "rtest2.site", session=desk)
@@ -464,9 +454,7 @@ def test_a_time_typed_before_the_session_ended_comes_back_with_the_figures(hub):
     assert f"<b>As at</b>: {_wall(back)}" in again, "and listed with what was typed"
     form = again.split('action="/provider/"')[1].split("</form>")[0]
     sent = desk.post(hub.url + "/provider/", timeout=20, data={
-        "csrf": csrf_of(form), "sid": re.search(r'name="sid" value="([^"]+)"', form).group(1),
-        "shown": html.unescape(re.search(r'name="shown" value="([^"]*)"', form).group(1)),
-        "as_at": _wall(back), "as_at_shown": re.search(r'name="as_at_shown" value="([^"]*)"', form).group(1),
+        **posted_back(form, as_at_shown=True), "as_at": _wall(back),
         "send": "changed", "m.ed_over_12h_from_arrival_pct": "6"})
     assert sent.status_code == 200 and "Stored as at" in sent.text
     assert _latest(hub)["ed_over_12h_from_arrival_pct"] == (6.0, back)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import re
 
 import pytest
 
@@ -19,7 +18,7 @@ from sync.hub import schema as s
 from sync.hub.web import held_form
 from tests.support.fixtures import DATABASES, new_db_url
 from tests.support.hub import start_hub
-from tests.web.support import add_account, csrf_of, idle_out, login
+from tests.web.support import add_account, idle_out, login, posted_back, provider_form
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -43,13 +42,10 @@ def hub(request, tmp_path_factory):
 def _held_over_login(hub, figure: str):
     """A browser whose session ended as it sent ``figure``: the login page, the figure held in its cookie."""
     desk, _ = login(hub.url, USER)
-    page = desk.get(hub.url + "/provider/", timeout=10).text
-    form = page.split('action="/provider/"')[1].split("</form>")[0]
+    form = provider_form(desk, hub.url)
     idle_out(hub.db_url)
     answer = desk.post(hub.url + "/provider/", timeout=20, data={
-        "csrf": csrf_of(form), "sid": re.search(r'name="sid" value="([^"]+)"', form).group(1),
-        "shown": html.unescape(re.search(r'name="shown" value="([^"]*)"', form).group(1)),
-        "send": "changed", "m.nctr_patients_count": figure})
+        **posted_back(form), "send": "changed", "m.nctr_patients_count": figure})
     assert answer.status_code == 401 and "Your figures are kept" in html.unescape(answer.text)
     cookie = next(c for c in desk.cookies if c.name.startswith(held_form.HELD_COOKIE))
     return desk, cookie
@@ -146,10 +142,7 @@ def _colleagues(hub, desk, reasons: list[int]) -> dict[str, str]:
 
 def _ended_post(hub, desk, form: str, **fields):
     idle_out(hub.db_url)
-    return desk.post(hub.url + "/provider/", timeout=20, data={
-        "csrf": csrf_of(form), "sid": re.search(r'name="sid" value="([^"]+)"', form).group(1),
-        "shown": html.unescape(re.search(r'name="shown" value="([^"]*)"', form).group(1)), "send": "changed",
-        **fields})
+    return desk.post(hub.url + "/provider/", timeout=20, data={**posted_back(form), "send": "changed", **fields})
 
 
 def _cookie_line(desk) -> int:
@@ -163,8 +156,7 @@ def test_held_forms_at_one_browser_stay_within_a_cookie_line_a_proxy_takes(hub):
     characters) are at the browser: a third person's figures are kept without their reason, said on the login
     page, and the line stays under 8 KB; the colleagues' are left as they were."""
     desk, _ = login(hub.url, USER)
-    page = desk.get(hub.url + "/provider/", timeout=10).text
-    form = page.split('action="/provider/"')[1].split("</form>")[0]
+    form = provider_form(desk, hub.url)
     theirs = _colleagues(hub, desk, [2000, 2000])
     opened = desk.get(hub.url + "/provider/", timeout=10)
     assert opened.status_code == 200 and "Not sent yet" not in opened.text
@@ -183,8 +175,7 @@ def test_held_forms_at_one_browser_stay_within_a_cookie_line_a_proxy_takes(hub):
 
 def test_a_browser_keeps_at_most_three_held_forms_never_replacing_one(hub):
     desk, _ = login(hub.url, USER)
-    page = desk.get(hub.url + "/provider/", timeout=10).text
-    form = page.split('action="/provider/"')[1].split("</form>")[0]
+    form = provider_form(desk, hub.url)
     theirs = _colleagues(hub, desk, [10, 10, 10])
     answer = _ended_post(hub, desk, form, **{"m.nctr_patients_count": "67"})
     text = html.unescape(answer.text)
