@@ -1,5 +1,5 @@
-"""Helpers shared by the web tests: accounts on a hub's database, logging in with requests, sessions ended by
-the idle limit, the provider form as a browser posts it back."""
+"""Helpers shared by the web tests: accounts on a hub's database, logging in with requests or in a browser,
+sessions ended by the idle limit, the provider form as a browser posts it back."""
 
 from __future__ import annotations
 
@@ -43,6 +43,16 @@ def login(url: str, user: str, password: str = PASSWORD, headers: dict | None = 
     answer = s.post(url + "/login", data={"csrf": csrf_of(form.text), "user": user, "password": password,
                                           "next": "/m/"}, allow_redirects=False, timeout=20)
     return s, answer
+
+
+def browser_log_in(page, url: str, user: str, where: str = "/m/", password: str = PASSWORD) -> None:
+    """A browser tab (Playwright's ``page``) opens ``where``, is sent to the login page, logs in as ``user``
+    by its button and waits until it is back at ``where``."""
+    page.goto(url + where)
+    page.fill("#user", user)
+    page.fill("#password", password)
+    page.click("form.login button")
+    page.wait_for_url(url + where)
 
 
 def idle_out(db_url: str, user: str | None = None) -> None:

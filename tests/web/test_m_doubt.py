@@ -20,7 +20,7 @@ import pytest
 from models.service import alert_centre, quality
 from tests.support.fixtures import sqlite_hub  # noqa: F401
 from tests.sync.engine.conftest import make_desktop, submit  # noqa: F401
-from tests.web.support import PASSWORD, add_account, login
+from tests.web.support import add_account, browser_log_in, login
 from tests.web.test_browser import ARGS, CHROMIUM, PHONE
 
 pytestmark = pytest.mark.timeout(240)
@@ -98,11 +98,7 @@ def test_screenshots_of_an_alert_in_doubt_on_the_phone(sqlite_hub, tmp_path):
             for scheme in ("light", "dark"):
                 ctx = chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True, color_scheme=scheme)
                 tab = ctx.new_page()
-                tab.goto(sqlite_hub.url + "/m/")
-                tab.fill("#user", "director")
-                tab.fill("#password", PASSWORD)
-                tab.click("form.login button")
-                tab.wait_for_url(sqlite_hub.url + "/m/")
+                browser_log_in(tab, sqlite_hub.url, "director")
                 tab.locator("#h-alerts").scroll_into_view_if_needed()
                 tab.screenshot(path=str(Path(shots) / f"m-doubt-360x640-{scheme}.png"))
                 ctx.close()

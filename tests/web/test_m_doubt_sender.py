@@ -27,7 +27,7 @@ from models.service import alert_centre, quality
 from models.service import phoned_in as phoned_door
 from tests.support.fixtures import sqlite_hub  # noqa: F401
 from tests.sync.engine.conftest import make_desktop, observation, submit  # noqa: F401
-from tests.web.support import PASSWORD, add_account, login, posted_back, provider_form
+from tests.web.support import add_account, browser_log_in, login, posted_back, provider_form
 from tests.web.test_browser import ARGS, AXE, CHROMIUM, PHONE
 
 pytestmark = pytest.mark.timeout(240)
@@ -111,11 +111,7 @@ def test_the_senders_words_on_a_phone_light_and_dark_with_axe(sqlite_hub, make_d
                 ctx = chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True, color_scheme=scheme,
                                            bypass_csp=AXE.exists())
                 tab = ctx.new_page()
-                tab.goto(hub.url + "/m/")
-                tab.fill("#user", "director")
-                tab.fill("#password", PASSWORD)
-                tab.click("form.login button")
-                tab.wait_for_url(hub.url + "/m/")
+                browser_log_in(tab, hub.url, "director")
                 boxes = tab.locator("li.alert .warn")
                 assert boxes.count() == 2, tab.content()
                 said = [boxes.nth(i).inner_text() for i in range(2)]

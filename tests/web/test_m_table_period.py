@@ -15,7 +15,7 @@ import pytest
 from models.rules.opel_table import load_shipped
 from models.uk_time import UK
 from tests.web import world
-from tests.web.support import PASSWORD, add_account, login
+from tests.web.support import add_account, browser_log_in, login
 from tests.web.test_browser import ARGS, CHROMIUM, PHONE
 
 pytestmark = pytest.mark.timeout(300)
@@ -41,11 +41,7 @@ def test_the_phone_page_says_when_the_opel_tables_period_has_ended(tmp_path):
                         ctx = chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True,
                                                    color_scheme=scheme)
                         tab = ctx.new_page()
-                        tab.goto(hub.url + "/m/")
-                        tab.fill("#user", "director")
-                        tab.fill("#password", PASSWORD)
-                        tab.click("form.login button")
-                        tab.wait_for_url(hub.url + "/m/")
+                        browser_log_in(tab, hub.url, "director")
                         tab.screenshot(path=str(Path(shots) / f"m-360x640-{scheme}.png"))
                         ctx.close()
                 finally:

@@ -18,7 +18,7 @@ import pytest
 
 from sync.hub.schema import utcnow
 from tests.support.hub import REPO, start_hub
-from tests.web.support import PASSWORD, add_account, login
+from tests.web.support import add_account, browser_log_in, login
 from tests.web.test_browser import ARGS, AXE, CHROMIUM, PHONE
 from tests.web.world import submit
 
@@ -96,11 +96,7 @@ def test_a_level_from_an_unverified_table_is_marked_once_the_system_is_verified(
                 ctx = chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True, color_scheme=scheme,
                                            bypass_csp=AXE.exists())
                 tab = ctx.new_page()
-                tab.goto(hub.url + "/m/")
-                tab.fill("#user", "director")
-                tab.fill("#password", PASSWORD)
-                tab.click("form.login button")
-                tab.wait_for_url(hub.url + "/m/")
+                browser_log_in(tab, hub.url, "director")
                 row = tab.locator("#h-prov ~ ul li", has_text="Test Acute Trust One")
                 mark = row.locator(".unverified")
                 assert mark.is_visible() and mark.inner_text() == "unverified table"

@@ -22,7 +22,7 @@ from sync.hub.web import provider
 from sync.hub.web.pages import _day_clock
 from tests.support.hub import start_hub
 from tests.web import world
-from tests.web.support import PASSWORD, add_account, idle_out, login, posted_back, provider_form
+from tests.web.support import add_account, browser_log_in, idle_out, login, posted_back, provider_form
 from tests.web.test_browser import browser  # noqa: F401  (the module's Chromium)
 
 pytestmark = pytest.mark.timeout(240)
@@ -56,11 +56,7 @@ def _latest(hub, org: str = ORG) -> dict[str, tuple[float, datetime]]:
 def _log_in(browser, hub):  # noqa: F811
     ctx = browser.new_context(viewport=LAPTOP)
     page = ctx.new_page()
-    page.goto(hub.url + "/provider/")
-    page.fill("#user", "rtest2.site")
-    page.fill("#password", PASSWORD)
-    page.click("form.login button")
-    page.wait_for_url(hub.url + "/provider/")
+    browser_log_in(page, hub.url, "rtest2.site", "/provider/")
     return ctx, page
 
 
@@ -208,11 +204,7 @@ def test_send_all_with_an_earlier_as_at_confirms_only_figures_true_by_then(brows
     ctx = browser.new_context(viewport=LAPTOP)
     page = ctx.new_page()
     try:
-        page.goto(hub.url + "/provider/")
-        page.fill("#user", user)
-        page.fill("#password", PASSWORD)
-        page.click("form.login button")
-        page.wait_for_url(hub.url + "/provider/")
+        browser_log_in(page, hub.url, user, "/provider/")
         back = (utcnow() - timedelta(hours=2)).replace(second=0, microsecond=0)
         page.fill("#as_at", _wall(back))
         page.fill("#m\\.ga_bed_occupancy_pct", "91")   # typed over a later figure: what was true at As at
@@ -265,11 +257,7 @@ def test_send_all_with_as_at_left_as_now_confirms_figures_the_hub_holds_stamped_
         ctx = browser.new_context(viewport=LAPTOP)
         page = ctx.new_page()
         try:
-            page.goto(process.url + "/provider/")
-            page.fill("#user", user)
-            page.fill("#password", PASSWORD)
-            page.click("form.login button")
-            page.wait_for_url(process.url + "/provider/")
+            browser_log_in(page, process.url, user, "/provider/")
             sent = utcnow()
             with page.expect_navigation() as nav:
                 page.click("main.form > form > button[value=all]")
@@ -321,11 +309,7 @@ def test_what_send_all_did_with_each_figure_on_a_phone_and_a_laptop_with_axe(bro
         ctx = browser.new_context(viewport=size, color_scheme=scheme, bypass_csp=True)
         page = ctx.new_page()
         try:
-            page.goto(hub.url + "/provider/")
-            page.fill("#user", user)
-            page.fill("#password", PASSWORD)
-            page.click("form.login button")
-            page.wait_for_url(hub.url + "/provider/")
+            browser_log_in(page, hub.url, user, "/provider/")
             page.fill("#as_at", _wall(utcnow() - timedelta(hours=2)))
             with page.expect_navigation() as nav:
                 page.click("main.form > form > button[value=all]")
@@ -418,11 +402,7 @@ def test_the_as_at_field_on_a_phone_and_a_laptop_with_axe(browser, hub, tmp_path
         ctx = browser.new_context(viewport=size, color_scheme=scheme, bypass_csp=True)
         page = ctx.new_page()
         try:
-            page.goto(hub.url + "/provider/")
-            page.fill("#user", "rtest2.site")
-            page.fill("#password", PASSWORD)
-            page.click("form.login button")
-            page.wait_for_url(hub.url + "/provider/")
+            browser_log_in(page, hub.url, "rtest2.site", "/provider/")
             page.fill("#as_at", _wall(utcnow() + timedelta(hours=1)))
             page.fill("#m\\.mean_handover_minutes", "30")
             assert _send(page).status == 422
