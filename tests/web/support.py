@@ -1,5 +1,5 @@
 """Helpers shared by the web tests: accounts on a hub's database, logging in with requests or in a browser,
-sessions ended by the idle limit, the provider form as a browser posts it back."""
+sessions ended by the idle limit, the provider form as a browser posts it back, /m/'s alerts as words."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _SID = re.compile(r'name="sid" value="([^"]+)"')
 _SHOWN = re.compile(r'name="shown" value="([^"]*)"')
 _AS_AT_SHOWN = re.compile(r'name="as_at_shown" value="([^"]*)"')
+_ALERT = re.compile(r'<li class="alert [a-z]+">(.*?)</li>', flags=re.S)
 
 
 def add_account(db_url: str, user: str, role: str, org: str | None = None, password: str = PASSWORD) -> int:
@@ -84,3 +85,8 @@ def posted_back(form: str, as_at_shown: bool = False) -> dict[str, str]:
     if as_at_shown:
         fields["as_at_shown"] = _AS_AT_SHOWN.search(form).group(1)
     return fields
+
+
+def alert_texts(page: str) -> list[str]:
+    """Each alert listed on a /m/ page, as its words (tags taken out, entities read, white space folded)."""
+    return [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", item)).split()) for item in _ALERT.findall(page)]

@@ -9,7 +9,6 @@ none on the other.  Screenshots at 360x640, light and dark, in Chromium, to $SCC
 
 from __future__ import annotations
 
-import html
 import os
 import re
 from datetime import datetime, timedelta, timezone
@@ -20,7 +19,7 @@ import pytest
 from models.service import alert_centre, quality
 from tests.support.fixtures import sqlite_hub  # noqa: F401
 from tests.sync.engine.conftest import make_desktop, submit  # noqa: F401
-from tests.web.support import add_account, browser_log_in, login
+from tests.web.support import add_account, alert_texts, browser_log_in, login
 from tests.web.test_browser import ARGS, CHROMIUM, PHONE
 
 pytestmark = pytest.mark.timeout(240)
@@ -33,13 +32,8 @@ def _critcon(at, staffed, occupied):
 
 def _alert_items(page: str) -> dict[str, str]:
     """Each open alert's list item on /m/, as text, by the provider named in it."""
-    out = {}
-    for item in re.findall(r'<li class="alert [a-z]+">(.*?)</li>', page, flags=re.S):
-        text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", item)).split())
-        for org in ("Test Acute Trust One", "Test Acute Trust Two"):
-            if f"No critical care bed free: {org}" in text:
-                out[org] = text
-    return out
+    return {org: text for text in alert_texts(page) for org in ("Test Acute Trust One", "Test Acute Trust Two")
+            if f"No critical care bed free: {org}" in text}
 
 
 def test_the_phone_page_says_in_doubt_as_the_desktop_does(sqlite_hub, make_desktop):

@@ -15,9 +15,7 @@ it>."; the Director on-call's phone page, logged in over HTTP, must end each ale
 
 from __future__ import annotations
 
-import html
 import os
-import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from models.service import alert_centre, quality
 from models.service import phoned_in as phoned_door
 from tests.support.fixtures import sqlite_hub  # noqa: F401
 from tests.sync.engine.conftest import make_desktop, observation, submit  # noqa: F401
-from tests.web.support import add_account, browser_log_in, login, posted_back, provider_form
+from tests.web.support import add_account, alert_texts, browser_log_in, login, posted_back, provider_form
 from tests.web.test_browser import ARGS, AXE, CHROMIUM, PHONE
 
 pytestmark = pytest.mark.timeout(240)
@@ -35,13 +33,8 @@ NAMES = {"RTEST1": "Test Acute Trust One", "RTEST2": "Test Acute Trust Two"}
 
 
 def _items(page: str) -> dict[str, str]:
-    out = {}
-    for item in re.findall(r'<li class="alert [a-z]+">(.*?)</li>', page, flags=re.S):
-        text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", item)).split())
-        for org, name in NAMES.items():
-            if f"No critical care bed free: {name}" in text:
-                out[org] = text
-    return out
+    return {org: text for text in alert_texts(page) for org, name in NAMES.items()
+            if f"No critical care bed free: {name}" in text}
 
 
 def _web_form_beds(hub, user: str, staffed: int, occupied: int) -> None:

@@ -11,7 +11,6 @@ back and the OPEL 4 clears; the OPEL 3 still open loses its mark on both.
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -21,7 +20,7 @@ from models.service import alert_centre, quality
 from tests.support import opel_spike
 from tests.support.fixtures import sqlite_hub  # noqa: F401
 from tests.sync.engine.conftest import make_desktop, submit  # noqa: F401
-from tests.web.support import add_account, login
+from tests.web.support import add_account, alert_texts, login
 
 pytestmark = pytest.mark.timeout(240)
 ORGS = {"RTEST1": "Test Acute Trust One", "RTEST2": "Test Acute Trust Two"}
@@ -29,13 +28,7 @@ ORGS = {"RTEST1": "Test Acute Trust One", "RTEST2": "Test Acute Trust Two"}
 
 def _items(page: str, rule_name: str) -> dict[str, str]:
     """Each open alert of ``rule_name`` on /m/, as text, by the provider named in it."""
-    out = {}
-    for item in re.findall(r'<li class="alert [a-z]+">(.*?)</li>', page, flags=re.S):
-        text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", item)).split())
-        for org, name in ORGS.items():
-            if f"{rule_name}: {name}" in text:
-                out[org] = text
-    return out
+    return {org: text for text in alert_texts(page) for org, name in ORGS.items() if f"{rule_name}: {name}" in text}
 
 
 def _centre(desk, now, rule):
