@@ -7,24 +7,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from PySide6.QtWidgets import QApplication
-
 from tests.models.conftest import store, store_path  # noqa: F401
+from tests.support.main_window import showing
 from tests.ui.night_world import DATA_END, NIGHT, seed_night
-from ui import tasks
-from ui.main_window import MainWindow
 
 
 def _shown(qtbot, store, now):
-    window = MainWindow(store, clock=lambda: now)
-    qtbot.addWidget(window)
-    window.resize(1366, 768)
-    window.show()
-    view = window.show_view("ambulance")
-    assert tasks.manager().wait_idle(60_000)
-    for _ in range(3):
-        QApplication.processEvents()
-    return window, view
+    return showing(qtbot, store, "ambulance", now=now, wait_ms=60_000)
 
 
 def test_a_level_held_through_a_quiet_feed_is_counted_only_to_its_last_report(qtbot, store):

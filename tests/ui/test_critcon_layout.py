@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from tests.models.conftest import store, store_path  # noqa: F401
+from tests.support.main_window import showing
 from tests.ui.night_world import NIGHT, seed_night
 from ui import tasks
 from ui.critcon_view import LATEST
@@ -19,15 +20,7 @@ from ui.main_window import MainWindow
 @pytest.mark.parametrize("size, rows", [((1366, 768), None), ((1920, 1080), 12)])
 def test_the_table_note_and_chart_do_not_overlap(qtbot, store, size, rows):
     seed_night(store)
-    window = MainWindow(store, clock=lambda: NIGHT)
-    qtbot.addWidget(window)
-    window.resize(*size)
-    window.show()
-    window.set_theme("dark")
-    view = window.show_view("critical-care")
-    assert tasks.manager().wait_idle()
-    for _ in range(5):
-        QApplication.processEvents()
+    window, view = showing(qtbot, store, "critical-care", size, now=NIGHT, theme_key="dark", settle=5)
     assert len(view.lines) == 22 and window.alert_banner.isVisible()
     parts = [view.totals, view.table, view.note, view.chart]
     tops = [p.geometry().top() for p in parts]

@@ -26,9 +26,9 @@ from sync.simulator.sender import Sender
 from tests.models.conftest import FAST_KDF, PASSPHRASE
 from tests.quality.sim_ics import by_kind, simulator
 from tests.support.hub import start_hub
+from tests.support.main_window import showing
 from tests.support.replica import fresh_replica
 from ui import system_texts, tasks
-from ui.main_window import MainWindow
 from ui.overview import OverviewView
 
 pytestmark = pytest.mark.timeout(300)
@@ -68,14 +68,7 @@ def _shot(widget, name: str) -> None:
 
 def test_a_partial_assessment_reads_as_a_floor_on_the_trust_the_pillar_and_the_system(qtbot, partial_world):
     store, trust, now = partial_world
-    window = MainWindow(store, clock=lambda: now)
-    qtbot.addWidget(window)
-    window.resize(1920, 1080)
-    window.show()
-    window.set_theme("dark")
-    wall = window.show_view("system")
-    assert tasks.manager().wait_idle()
-    QApplication.processEvents()
+    window, wall = showing(qtbot, store, "system", (1920, 1080), now=now, theme_key="dark", settle=1)
     page = wall.page
     (site,) = [s for s in page.sites if s.org_code == trust]
     assert site.opel.level is None and site.opel.at_least_level   # the trust: incomplete, with a floor

@@ -5,12 +5,10 @@ mostly empty space; the table now takes the width its words need (up to ``OTHER_
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QApplication
 
 from tests.models.conftest import store, store_path  # noqa: F401
+from tests.support.main_window import showing
 from tests.ui.night_world import NIGHT, seed_night
-from ui import tasks
-from ui.main_window import MainWindow
 from ui.quality_view import SUMMARY_HEADERS
 
 
@@ -22,15 +20,7 @@ def night(store):
 
 @pytest.mark.parametrize("size, theme_key", [((1366, 768), "dark"), ((1280, 720), "high_contrast")])
 def test_other_findings_are_whole_on_a_laptop(qtbot, night, size, theme_key):
-    window = MainWindow(night, clock=lambda: NIGHT)
-    qtbot.addWidget(window)
-    window.resize(*size)
-    window.show()
-    window.set_theme(theme_key)
-    view = window.show_view("quality")
-    assert tasks.manager().wait_idle()
-    for _ in range(5):
-        QApplication.processEvents()
+    window, view = showing(qtbot, night, "quality", size, now=NIGHT, theme_key=theme_key, settle=5)
     table, other = view.summary, SUMMARY_HEADERS.index("Other findings")
     texts = [table.item(r, other).text() for r in range(table.rowCount())]
     assert any("Sudden jump" in t for t in texts)
@@ -44,15 +34,7 @@ def test_what_is_wrong_keeps_its_width_in_high_contrast_on_a_small_laptop(qtbot,
     325 px: "Mon 12 Jan 20:58 · seen Tue 13 Jan 02:45") and "What is wrong", the column that says it, was left
     about 90 px ("ıat is wro"). The times give way now (whole in their tooltip and the detail)."""
     from ui.quality_view import FOUND, WHAT
-    window = MainWindow(night, clock=lambda: NIGHT)
-    qtbot.addWidget(window)
-    window.resize(1280, 720)
-    window.show()
-    window.set_theme("high_contrast")
-    view = window.show_view("quality")
-    assert tasks.manager().wait_idle()
-    for _ in range(5):
-        QApplication.processEvents()
+    window, view = showing(qtbot, night, "quality", (1280, 720), now=NIGHT, theme_key="high_contrast", settle=5)
     table = view.table
     assert table.rowCount() > 0
     assert table.columnWidth(WHAT) >= table.fontMetrics().horizontalAdvance("What is wrong") * 2, (

@@ -67,9 +67,9 @@ def test_through_a_real_hub_the_tile_follows_the_hubs_roll_up_file(qtbot, tmp_pa
     "method unverified" only for the bundled roll-up file."""
     from models.replica.orm.types import utcnow
     from tests.support.hub import start_hub
+    from tests.support.main_window import showing
     from tests.web.test_m_unverified import ACUTE, _observations, _verified_tables
     from tests.web.world import submit
-    from ui.main_window import MainWindow
 
     hub = start_hub(tmp_path / "hub", args=("--tables", str(_verified_tables(tmp_path / "tables")))
                     if verified else ())
@@ -78,13 +78,7 @@ def test_through_a_real_hub_the_tile_follows_the_hubs_roll_up_file(qtbot, tmp_pa
         desk = make_desktop(hub, "desk")
         assert desk.run_once().error is None
         now = utcnow()
-        window = MainWindow(desk.store, clock=lambda: now)
-        qtbot.addWidget(window)
-        window.resize(1920, 1080)
-        window.show()
-        window.set_theme("dark")
-        view = window.show_view("system")
-        assert tasks.manager().wait_idle()
+        window, view = showing(qtbot, desk.store, "system", (1920, 1080), now=now, theme_key="dark", settle=0)
         view.refresh()
         assert tasks.manager().wait_idle()
         view.repaint()

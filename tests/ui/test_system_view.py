@@ -6,30 +6,22 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from PySide6.QtWidgets import QAbstractScrollArea, QApplication
+from PySide6.QtWidgets import QAbstractScrollArea
 
 from tests.models.conftest import store, store_path  # noqa: F401
+from tests.support.main_window import showing
 from tests.ui.feeds import Feed
 from tests.ui.records.seed import rollup
 from tests.ui.system_world import NOW, seed_world
 from ui import format as fmt
-from ui import tasks, theme
+from ui import theme
 from ui.choices import VIEWS
-from ui.main_window import MainWindow
 from ui.system_sites import COLUMNS
 from ui.system_view import SystemView, stale_tiles
 
 
 def _shown(qtbot, store, size, now=NOW, theme_key="light"):
-    window = MainWindow(store, clock=lambda: now)
-    qtbot.addWidget(window)
-    window.resize(*size)
-    window.show()
-    window.set_theme(theme_key)
-    view = window.show_view("system")
-    assert tasks.manager().wait_idle()
-    for _ in range(3):
-        QApplication.processEvents()
+    window, view = showing(qtbot, store, "system", size, now=now, theme_key=theme_key)
     view.repaint()   # paint now, so what was drawn can be checked
     for part in view.painted_parts():
         part.repaint()
