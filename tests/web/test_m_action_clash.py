@@ -31,6 +31,19 @@ def _synced(*desks):
         assert desk.run_once().error is None
 
 
+def _decided(hub, make_desktop, actions):
+    """The director's account; two desktops; a decision made on the first giving ``actions`` (what, owner, due
+    from now), synced to both: ``(a, b, now, the actions' uuids)``."""
+    add_account(hub.db_url, "director", "director_on_call")
+    a, b = make_desktop(hub, "a"), make_desktop(hub, "b")
+    now = utcnow()
+    gave = decisions.record_decision(a.store, decisions.NewDecision(
+        "Dr Lead", ROLE, "Open the discharge lounge early", "Corridor care at RTEST1", "Dr Lead",
+        now - timedelta(hours=1)), [decisions.NewAction(what, owner, now + due) for what, owner, due in actions])
+    _synced(a, b)
+    return a, b, now, gave.uuids
+
+
 def _rows(page) -> dict[str, str]:
     """Each listed action's words (owner -> its row's text)."""
     rows = page.locator("#h-act ~ ul li")
@@ -45,17 +58,10 @@ def test_the_phone_marks_a_reassign_clash_as_the_desktop_does_and_lists_no_withd
     from playwright.sync_api import sync_playwright
 
     hub = sqlite_hub
-    add_account(hub.db_url, "director", "director_on_call")
-    a, b = make_desktop(hub, "a"), make_desktop(hub, "b")
-    now = utcnow()
-    gave = decisions.record_decision(a.store, decisions.NewDecision(
-        "Dr Lead", ROLE, "Open the discharge lounge early", "Corridor care at RTEST1", "Dr Lead",
-        now - timedelta(hours=1)),
-        [decisions.NewAction("Call the site manager", "Sam Wrong", now - timedelta(minutes=20)),
-         decisions.NewAction("Find a bed at RTEST2 for the patient in bay 3", "Sam Site", now + timedelta(hours=1)),
-         decisions.NewAction("Tell the ambulance service", "Alex Room", now + timedelta(hours=2))])
-    call, bed, tell = gave.uuids
-    _synced(a, b)
+    a, b, now, (call, bed, tell) = _decided(hub, make_desktop, [
+        ("Call the site manager", "Sam Wrong", -timedelta(minutes=20)),
+        ("Find a bed at RTEST2 for the patient in bay 3", "Sam Site", timedelta(hours=1)),
+        ("Tell the ambulance service", "Alex Room", timedelta(hours=2))])
     to_pat = door.reassign_action(a.store, call, "Pat Right", "Sam is off today", "Dr Lead", ROLE, now)
     to_jo = door.reassign_action(b.store, call, "Jo Other", "Jo covers RTEST1", "Dr Night", ROLE, now)
     door.withdraw_action(a.store, bed, "The patient was moved to RCC overnight", "Dr Lead", ROLE, now)
@@ -108,15 +114,7 @@ def test_the_phone_names_who_marked_a_reassigned_action_done_as_the_desktop_does
     from playwright.sync_api import sync_playwright
 
     hub = sqlite_hub
-    add_account(hub.db_url, "director", "director_on_call")
-    a, b = make_desktop(hub, "a"), make_desktop(hub, "b")
-    now = utcnow()
-    gave = decisions.record_decision(a.store, decisions.NewDecision(
-        "Dr Lead", ROLE, "Open the discharge lounge early", "Corridor care at RTEST1", "Dr Lead",
-        now - timedelta(hours=1)),
-        [decisions.NewAction("Call the site manager", "Sam Wrong", now + timedelta(hours=1))])
-    [call] = gave.uuids
-    _synced(a, b)
+    a, b, now, [call] = _decided(hub, make_desktop, [("Call the site manager", "Sam Wrong", timedelta(hours=1))])
     door.reassign_action(a.store, call, "Pat Right", "Sam is off today", "Dr Lead", ROLE, now)
     door.complete_action(b.store, call, "Dr Asha Director", now + timedelta(minutes=1))
     _synced(a, b)
