@@ -19,8 +19,8 @@ import pytest
 from models.service import alert_centre, quality
 from tests.support.fixtures import sqlite_hub  # noqa: F401
 from tests.sync.engine.conftest import make_desktop, submit  # noqa: F401
-from tests.web.support import add_account, alert_texts, browser_log_in, login
-from tests.web.test_browser import ARGS, CHROMIUM, PHONE
+from tests.web.support import add_account, alert_texts, login
+from tests.web.test_browser import ARGS, CHROMIUM, PHONE, _log_in
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -90,9 +90,7 @@ def test_screenshots_of_an_alert_in_doubt_on_the_phone(sqlite_hub, tmp_path):
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             for scheme in ("light", "dark"):
-                ctx = chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True, color_scheme=scheme)
-                tab = ctx.new_page()
-                browser_log_in(tab, sqlite_hub.url, "director")
+                ctx, tab = _log_in(chromium, sqlite_hub, PHONE, color_scheme=scheme)
                 tab.locator("#h-alerts").scroll_into_view_if_needed()
                 tab.screenshot(path=str(Path(shots) / f"m-doubt-360x640-{scheme}.png"))
                 ctx.close()

@@ -25,8 +25,8 @@ from models.service import alert_centre, quality
 from models.service import phoned_in as phoned_door
 from tests.support.fixtures import sqlite_hub  # noqa: F401
 from tests.sync.engine.conftest import make_desktop, observation, submit  # noqa: F401
-from tests.web.support import add_account, alert_texts, browser_log_in, login, posted_back, provider_form
-from tests.web.test_browser import ARGS, AXE, CHROMIUM, PHONE
+from tests.web.support import add_account, alert_texts, login, posted_back, provider_form
+from tests.web.test_browser import ARGS, AXE, CHROMIUM, PHONE, _log_in
 
 pytestmark = pytest.mark.timeout(240)
 NAMES = {"RTEST1": "Test Acute Trust One", "RTEST2": "Test Acute Trust Two"}
@@ -101,10 +101,7 @@ def test_the_senders_words_on_a_phone_light_and_dark_with_axe(sqlite_hub, make_d
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             for scheme in ("light", "dark"):
-                ctx = chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True, color_scheme=scheme,
-                                           bypass_csp=AXE.exists())
-                tab = ctx.new_page()
-                browser_log_in(tab, hub.url, "director")
+                ctx, tab = _log_in(chromium, hub, PHONE, color_scheme=scheme, bypass_csp=AXE.exists())
                 boxes = tab.locator("li.alert .warn")
                 assert boxes.count() == 2, tab.content()
                 said = [boxes.nth(i).inner_text() for i in range(2)]

@@ -15,8 +15,8 @@ import pytest
 from models.rules.opel_table import load_shipped
 from models.uk_time import UK
 from tests.web import world
-from tests.web.support import add_account, browser_log_in, login
-from tests.web.test_browser import ARGS, CHROMIUM, PHONE
+from tests.web.support import add_account, login
+from tests.web.test_browser import ARGS, CHROMIUM, PHONE, _log_in
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -38,10 +38,7 @@ def test_the_phone_page_says_when_the_opel_tables_period_has_ended(tmp_path):
                 chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
                 try:
                     for scheme in ("light", "dark"):
-                        ctx = chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True,
-                                                   color_scheme=scheme)
-                        tab = ctx.new_page()
-                        browser_log_in(tab, hub.url, "director")
+                        ctx, tab = _log_in(chromium, hub, PHONE, color_scheme=scheme)
                         tab.screenshot(path=str(Path(shots) / f"m-360x640-{scheme}.png"))
                         ctx.close()
                 finally:

@@ -18,8 +18,8 @@ import pytest
 
 from sync.hub.schema import utcnow
 from tests.support.hub import REPO, start_hub
-from tests.web.support import add_account, browser_log_in, login
-from tests.web.test_browser import ARGS, AXE, CHROMIUM, PHONE
+from tests.web.support import add_account, login
+from tests.web.test_browser import ARGS, AXE, CHROMIUM, PHONE, _log_in
 from tests.web.world import submit
 
 pytestmark = pytest.mark.timeout(240)
@@ -93,10 +93,7 @@ def test_a_level_from_an_unverified_table_is_marked_once_the_system_is_verified(
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             for scheme in ("light", "dark"):
-                ctx = chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True, color_scheme=scheme,
-                                           bypass_csp=AXE.exists())
-                tab = ctx.new_page()
-                browser_log_in(tab, hub.url, "director")
+                ctx, tab = _log_in(chromium, hub, PHONE, color_scheme=scheme, bypass_csp=AXE.exists())
                 row = tab.locator("#h-prov ~ ul li", has_text="Test Acute Trust One")
                 mark = row.locator(".unverified")
                 assert mark.is_visible() and mark.inner_text() == "unverified table"
