@@ -6,6 +6,7 @@
     hub.request("GET", "/v1/feed", role="room_lead", params={"after": 0})
     hub.restart(); hub.kill(); hub.stop()
     peer = hub.peer()                               # a second process on the same database
+    with connection(hub.db_url) as conn: ...        # its database read directly (write=True: one transaction)
 
 Before the process starts, the helper creates the schema, one token per role
 (``provider_submitter`` bound to :data:`SUBMITTER_ORG`) and the
@@ -24,6 +25,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +69,20 @@ def seed(db_url: str, orgs=TEST_ORGS) -> dict[str, str]:
                 for role in ROLES}
     finally:
         hub.close()
+
+
+@contextmanager
+def connection(db_url: str, write: bool = False) -> Iterator[Any]:
+    """A SQLAlchemy connection to a hub's database, its engine disposed after; with ``write``, in a
+    transaction committed at the end (``engine.begin()``)."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(db_url)
+    try:
+        with (engine.begin() if write else engine.connect()) as conn:
+            yield conn
+    finally:
+        engine.dispose()
 
 
 def create_token(db_url: str, user: str, role: str, org: str | None = None) -> str:

@@ -8,12 +8,13 @@ import re
 from datetime import timedelta
 
 import requests
-from sqlalchemy import create_engine, select, update
+from sqlalchemy import select, update
 
 from sync.hub import schema as s
 from sync.hub.db import HubDB
 from sync.hub.schema import utcnow
 from sync.hub.web import accounts, sessions
+from tests.support.hub import connection
 
 PASSWORD = "a long test passphrase"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -59,16 +60,12 @@ def browser_log_in(page, url: str, user: str, where: str = "/m/", password: str 
 def idle_out(db_url: str, user: str | None = None) -> None:
     """Every web session on the hub (or ``user``'s only) a minute past the idle limit without a request:
     ended by that limit at its next request."""
-    engine = create_engine(db_url)
-    try:
-        with engine.begin() as conn:
-            ended = update(s.web_session).values(seen_at=utcnow() - sessions.IDLE - timedelta(minutes=1))
-            if user is not None:
-                account = conn.execute(select(s.web_account.c.id).where(s.web_account.c.user_name == user)).scalar()
-                ended = ended.where(s.web_session.c.account_id == account)
-            conn.execute(ended)
-    finally:
-        engine.dispose()
+    with connection(db_url, write=True) as conn:
+        ended = update(s.web_session).values(seen_at=utcnow() - sessions.IDLE - timedelta(minutes=1))
+        if user is not None:
+            account = conn.execute(select(s.web_account.c.id).where(s.web_account.c.user_name == user)).scalar()
+            ended = ended.where(s.web_session.c.account_id == account)
+        conn.execute(ended)
 
 
 def provider_form(session: requests.Session, url: str) -> str:

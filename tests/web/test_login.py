@@ -18,13 +18,13 @@ from datetime import timedelta
 
 import pytest
 import requests
-from sqlalchemy import create_engine, func, select, update
+from sqlalchemy import func, select, update
 
 from sync.hub import schema as s
 from sync.hub.db import HubDB
 from sync.hub.web import accounts, sessions
 from sync.hub.throttle import AuthThrottle, login_keys
-from tests.support.hub import REPO, start_hub
+from tests.support.hub import REPO, connection, start_hub
 from tests.web.support import PASSWORD, add_account, csrf_of, login
 
 
@@ -42,13 +42,9 @@ def _cookie(resp: requests.Response, name: str) -> str:
 
 
 def _set_session_times(db_url: str, user: str, **times) -> None:
-    engine = create_engine(db_url)
-    try:
-        with engine.begin() as conn:
-            account = conn.execute(select(s.web_account.c.id).where(s.web_account.c.user_name == user)).scalar()
-            conn.execute(update(s.web_session).where(s.web_session.c.account_id == account).values(**times))
-    finally:
-        engine.dispose()
+    with connection(db_url, write=True) as conn:
+        account = conn.execute(select(s.web_account.c.id).where(s.web_account.c.user_name == user)).scalar()
+        conn.execute(update(s.web_session).where(s.web_session.c.account_id == account).values(**times))
 
 
 def _cli(hub, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
@@ -400,13 +396,9 @@ def _form_state(text: str) -> dict[str, str]:
 
 
 def _stored(hub, org: str, metric: str) -> int:
-    engine = create_engine(hub.db_url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(select(func.count()).select_from(s.feed_observation).where(
-                s.feed_observation.c.org_code == org, s.feed_observation.c.metric == metric)).scalar()
-    finally:
-        engine.dispose()
+    with connection(hub.db_url) as conn:
+        return conn.execute(select(func.count()).select_from(s.feed_observation).where(
+            s.feed_observation.c.org_code == org, s.feed_observation.c.metric == metric)).scalar()
 
 
 def test_sending_again_after_a_rejection_sends_only_what_changed_unless_all_is_asked(hub):

@@ -13,14 +13,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
 from models.uk_time import UK
 from sync.hub import schema as s
 from sync.hub.schema import utcnow
 from sync.hub.web import provider
 from sync.hub.web.pages import _day_clock
-from tests.support.hub import start_hub
+from tests.support.hub import connection, start_hub
 from tests.web import world
 from tests.web.support import add_account, browser_log_in, idle_out, login, posted_back, provider_form
 from tests.web.test_browser import browser  # noqa: F401  (the module's Chromium)
@@ -43,13 +43,9 @@ def hub(tmp_path_factory):
 
 
 def _latest(hub, org: str = ORG) -> dict[str, tuple[float, datetime]]:
-    engine = create_engine(hub.db_url)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(select(s.latest_value.c.metric, s.latest_value.c.value, s.latest_value.c.observed_at)
-                                .where(s.latest_value.c.org_code == org)).all()
-    finally:
-        engine.dispose()
+    with connection(hub.db_url) as conn:
+        rows = conn.execute(select(s.latest_value.c.metric, s.latest_value.c.value, s.latest_value.c.observed_at)
+                            .where(s.latest_value.c.org_code == org)).all()
     return {m: (v, at) for m, v, at in rows}
 
 
@@ -270,13 +266,9 @@ def test_send_all_with_as_at_left_as_now_confirms_figures_the_hub_holds_stamped_
             page.screenshot(path=str(Path(os.environ.get("SCC_SHOTS") or tmp_path) / "provider-send-all-ahead.png"))
         finally:
             ctx.close()
-        engine = create_engine(process.db_url)
-        try:
-            with engine.connect() as conn:
-                rows = conn.execute(select(s.feed_observation.c.metric, s.feed_observation.c.observed_at).where(
-                    s.feed_observation.c.org_code == org)).all()
-        finally:
-            engine.dispose()
+        with connection(process.db_url) as conn:
+            rows = conn.execute(select(s.feed_observation.c.metric, s.feed_observation.c.observed_at).where(
+                s.feed_observation.c.org_code == org)).all()
         stored = [(m, datetime.fromisoformat(at)) for m, at in rows if datetime.fromisoformat(at) != ahead]
         assert sorted(m for m, _ in stored) == sorted(world.ACUTE_VALUES), rows
         times = {at for _, at in stored}

@@ -9,11 +9,11 @@ Each figure the hub holds afterwards is read from its database: the page's words
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine, select, update
+from sqlalchemy import select, update
 
 from sync.hub import schema as s
 from sync.hub.schema import utcnow
-from tests.support.hub import start_hub
+from tests.support.hub import connection, start_hub
 from tests.web import world
 from tests.web.support import PASSWORD, add_account, idle_out
 from tests.web.test_browser import browser  # noqa: F401  (the module's Chromium)
@@ -44,23 +44,15 @@ def hub(tmp_path_factory):
 
 
 def _held(hub, metric: str) -> float | None:
-    engine = create_engine(hub.db_url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(select(s.latest_value.c.value).where(
-                s.latest_value.c.org_code == ORG, s.latest_value.c.metric == metric)).scalar()
-    finally:
-        engine.dispose()
+    with connection(hub.db_url) as conn:
+        return conn.execute(select(s.latest_value.c.value).where(
+            s.latest_value.c.org_code == ORG, s.latest_value.c.metric == metric)).scalar()
 
 
 def _declared(hub) -> int | None:
-    engine = create_engine(hub.db_url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(select(s.opel_declaration.c.declared_level).where(
-                s.opel_declaration.c.org_code == ORG)).scalar()
-    finally:
-        engine.dispose()
+    with connection(hub.db_url) as conn:
+        return conn.execute(select(s.opel_declaration.c.declared_level).where(
+            s.opel_declaration.c.org_code == ORG)).scalar()
 
 
 def _sign_in(page, hub, user: str | None = "rtest.data", enter: bool = False) -> None:
@@ -187,13 +179,9 @@ def test_figures_held_for_one_organisation_never_go_on_anothers_form(browser, hu
         page.fill("#m\\.nctr_patients_count", "64")
         idle_out(hub.db_url)
         assert _send(page).status == 401
-        engine = create_engine(hub.db_url)
-        try:
-            with engine.begin() as conn:
-                conn.execute(update(s.web_account).where(s.web_account.c.user_name == "rtest.moved")
-                             .values(org_code="RTEST2"))
-        finally:
-            engine.dispose()
+        with connection(hub.db_url, write=True) as conn:
+            conn.execute(update(s.web_account).where(s.web_account.c.user_name == "rtest.moved")
+                         .values(org_code="RTEST2"))
         _sign_in(page, hub, None)
         assert page.locator("h1").inner_text() == "Test Acute Trust Two"
         assert page.locator("#m\\.nctr_patients_count").input_value() != "64"
@@ -276,13 +264,9 @@ def test_held_forms_pages_on_a_phone_and_a_laptop_with_axe(browser, hub, tmp_pat
                 if then == "back":
                     look("login")
                 else:
-                    engine = create_engine(hub.db_url)
-                    try:
-                        with engine.begin() as conn:
-                            conn.execute(update(s.web_account).where(s.web_account.c.user_name == user)
-                                         .values(org_code="RTEST2"))
-                    finally:
-                        engine.dispose()
+                    with connection(hub.db_url, write=True) as conn:
+                        conn.execute(update(s.web_account).where(s.web_account.c.user_name == user)
+                                     .values(org_code="RTEST2"))
                 _sign_in(page, hub, None)
                 assert ("Not sent yet" if then == "back" else "Figures not put back") in \
                     page.locator("#result").inner_text()
@@ -347,12 +331,8 @@ def test_exponents_infinities_underscores_hex_and_full_width_digits_are_not_figu
 
 def _quarantined(hub, org: str = ORG) -> list[str]:
     """The errors of every item the hub quarantined for ``org`` (what the room is warned of)."""
-    engine = create_engine(hub.db_url)
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(select(s.quarantine.c.errors).where(s.quarantine.c.org_code == org)).scalars())
-    finally:
-        engine.dispose()
+    with connection(hub.db_url) as conn:
+        return list(conn.execute(select(s.quarantine.c.errors).where(s.quarantine.c.org_code == org)).scalars())
 
 
 def test_beds_without_a_critcon_level_ask_for_the_level_in_words(browser, hub):  # noqa: F811

@@ -12,10 +12,10 @@ import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, update
+from sqlalchemy import update
 
 from sync.hub import schema as s
-from tests.support.hub import start_hub
+from tests.support.hub import connection, start_hub
 from tests.web.support import PASSWORD, add_account
 from tests.web.test_browser import browser  # noqa: F401  (the module's Chromium)
 
@@ -31,12 +31,9 @@ def hub(tmp_path_factory):
     try:
         add_account(process.db_url, "rtest2.gone", "provider_submitter", ORG)
         add_account(process.db_url, "hub.admin", "admin")
-        engine = create_engine(process.db_url)
-        try:
-            with engine.begin() as conn:   # the organisation made inactive after the account was made
-                conn.execute(update(s.organisation).where(s.organisation.c.ods_code == ORG).values(active=False))
-        finally:
-            engine.dispose()
+        # the organisation made inactive after the account was made
+        with connection(process.db_url, write=True) as conn:
+            conn.execute(update(s.organisation).where(s.organisation.c.ods_code == ORG).values(active=False))
         yield process
     finally:
         process.stop()
