@@ -19,8 +19,8 @@ import pytest
 from sync import transfer_seen
 from sync.hub.snapshot import PlainReplica
 from tests.records.test_transfer_seen_hub_checks import as_an_older_hub_stored_it, bad_seen
-from tests.records.test_transfer_seen_mended import (BEFORE_SEEN, _case, _seen, _the_roll_out, _upgraded_late,
-                                                     downgrade)
+from tests.records.test_transfer_seen_mended import (_case, _seen, _the_roll_out, _upgraded_late,
+                                                     snapshot_of_an_older_hub)
 from tests.support.fixtures import hub_db_url, postgres_cluster  # noqa: F401 -- both databases
 from tests.support.hub import start_hub
 from tests.sync.snapshot_world import hub_command
@@ -62,9 +62,7 @@ def test_one_bad_seen_stops_neither_the_desktop_mend_nor_the_snapshot(tmp_path, 
         assert mended[bad] is None   # left out: the old rule stands for it
         assert {k: v for k, v in mended.items() if k != bad} == {k: v for k, v in _seen(a.store).items() if k != bad}
 
-        hub_command(hub, "snapshot", "make", "--snapshots", str(folder))
-        with PlainReplica(folder / "working.db") as working:   # the hub upgraded after the desktops
-            downgrade(working, BEFORE_SEEN)
+        snapshot_of_an_older_hub(hub, folder)   # the hub upgraded after the desktops
         done = json.loads(hub_command(hub, "snapshot", "make", "--snapshots", str(folder)).stdout)   # was exit 1
         assert done["transfer_seen_given"] == 14 and "transfer_seen_problem" not in done, done
         with PlainReplica(folder / "working.db") as working:
@@ -85,9 +83,7 @@ def test_a_snapshot_make_whose_mend_fails_logs_it_and_goes_on(tmp_path, make_des
     try:
         a, b = make_desktop(hub, "a"), make_desktop(hub, "b")
         blind, _old = _the_roll_out(hub, a, b)
-        hub_command(hub, "snapshot", "make", "--snapshots", str(folder))
-        with PlainReplica(folder / "working.db") as working:
-            downgrade(working, BEFORE_SEEN)
+        snapshot_of_an_older_hub(hub, folder)
         with PlainReplica(folder / "working.db") as working:   # opened once: migrated back up, seen NULL
             assert _case(working, blind) == ("arrived", False, "")
         holder = sqlite3.connect(folder / "working.db", isolation_level=None)

@@ -114,6 +114,14 @@ def downgrade(store, revision: str) -> None:
             conn.commit()
 
 
+def snapshot_of_an_older_hub(hub, folder) -> None:
+    """``hub snapshot make`` into ``folder``, its working replica then as an older hub left it (a hub upgraded
+    after the desktops): applied by the desktop code of its version, no seen."""
+    hub_command(hub, "snapshot", "make", "--snapshots", str(folder))
+    with PlainReplica(folder / "working.db") as working:
+        downgrade(working, BEFORE_SEEN)
+
+
 def _upgraded_late(engine: SyncEngine, hub) -> SyncEngine:
     """``engine``'s replica as a desktop upgraded after the others holds it: the older schema (its changes'
     seen not stored), then opened by this version; a new engine over it, as after the upgrade's restart."""
@@ -205,10 +213,7 @@ def test_a_hub_upgraded_after_the_desktops_publishes_snapshots_with_seen(tmp_pat
     try:
         a, b = make_desktop(hub, "a"), make_desktop(hub, "b")
         blind, old = _the_roll_out(hub, a, b)
-        hub_command(hub, "snapshot", "make", "--snapshots", str(folder))
-        # The working replica as an older hub left it: applied by the desktop code of its version (no seen).
-        with PlainReplica(folder / "working.db") as working:
-            downgrade(working, BEFORE_SEEN)
+        snapshot_of_an_older_hub(hub, folder)
         done = json.loads(hub_command(hub, "snapshot", "make", "--snapshots", str(folder)).stdout)
         assert done["applied"] == 0 and done["transfer_seen_given"] == 14, done   # all but the legacy step
         with PlainReplica(folder / "working.db") as working:
