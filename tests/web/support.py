@@ -10,9 +10,8 @@ from datetime import timedelta
 import requests
 from sqlalchemy import select, update
 
-from sync.hub import schema as s
+from sync.hub import schema
 from sync.hub.db import HubDB
-from sync.hub.schema import utcnow
 from sync.hub.web import accounts, sessions
 from tests.support.hub import connection
 
@@ -61,10 +60,11 @@ def idle_out(db_url: str, user: str | None = None) -> None:
     """Every web session on the hub (or ``user``'s only) a minute past the idle limit without a request:
     ended by that limit at its next request."""
     with connection(db_url, write=True) as conn:
-        ended = update(s.web_session).values(seen_at=utcnow() - sessions.IDLE - timedelta(minutes=1))
+        ended = update(schema.web_session).values(seen_at=schema.utcnow() - sessions.IDLE - timedelta(minutes=1))
         if user is not None:
-            account = conn.execute(select(s.web_account.c.id).where(s.web_account.c.user_name == user)).scalar()
-            ended = ended.where(s.web_session.c.account_id == account)
+            account = conn.execute(select(schema.web_account.c.id).where(
+                schema.web_account.c.user_name == user)).scalar()
+            ended = ended.where(schema.web_session.c.account_id == account)
         conn.execute(ended)
 
 
