@@ -104,7 +104,8 @@ class CritconView(QWidget):
             occ = f"{c.occupancy_pct:.0f}%" if c.occupancy_pct is not None else "—"
             avail = c.available_beds
             phoned = page.phoned.get(c.org_code)   # the unit's figures heard on the phone, said in words
-            latest = (("STALE · " if stale else "") + f"{fmt.local_time(c.reported_at, with_date=True)} "
+            # The day only when it is not today's: "Sun 06…n ago)" was all a laptop at twice the text showed.
+            latest = (("STALE · " if stale else "") + f"{fmt.local_time_near(now, c.reported_at)} "
                       f"({fmt.age(now, c.reported_at)})")
             rows.append([
                 cell(f"{c.name} ({c.org_code})" + (f" · {phoned_words(phoned)}" if phoned else ""), data=c.org_code,

@@ -19,6 +19,13 @@ def local_time(value: datetime | None, with_date: bool = False) -> str:
     return local.strftime("%a %d %b %H:%M" if with_date else "%H:%M") + repeated_zone(local)
 
 
+def local_time_near(now: datetime, value: datetime | None) -> str:
+    """``local_time`` with the day only when it is not today's (UK): "14:05" today, "Sat 24 Oct 22:10" before."""
+    if value is None:
+        return "never"
+    return local_time(value, with_date=value.astimezone(UK).date() != now.astimezone(UK).date())
+
+
 def age(now: datetime, value: datetime | None) -> str:
     if value is None:
         return "no data"

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from models.rules.intervals import band_words, parse_interval
 from models.rules.opel import score_parameter
 from models.rules.opel_table import load_shipped
+from models.uk_time import UK
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.ui.feeds import ACUTE_VALUES, NOW, Feed, ago, fill_system
 from ui import tasks, theme
@@ -279,7 +280,7 @@ def test_critical_care_level_capacity_and_age(qtbot, store):
     view = _view(qtbot, CritconView, store)
     rows = table_text(view.table)
     assert rows[0][:6] == ["Alpha Hospitals NHS Trust (RAA)", "CRITCON 2", "20", "19", "1", "95%"]
-    assert rows[0][6] == "Mon 12 Jan 09:30 (30 min ago)"
+    assert rows[0][6] == "09:30 (30 min ago)"   # today's: no day (at twice the text the day crowded out the time)
     assert rows[1][1] == "CRITCON 0" and rows[1][4] == "6"
     assert "32 staffed" in view.totals.text() and "7 free in 2 units" in view.totals.text()
     assert view.table.item(0, 1).background().color().name() == theme.critcon_colours(2)[0]
@@ -298,10 +299,13 @@ def test_critical_care_free_beds_are_not_netted_against_a_unit_over(qtbot, store
 
 
 def test_a_stale_critical_care_report_is_marked(qtbot, store):
-    Feed().org("RAA", "Alpha Hospitals NHS Trust").critcon("RAA", ago(121), 1, 10, 10).apply(store)
+    Feed().org("RAA", "Alpha Hospitals NHS Trust").critcon("RAA", ago(121), 1, 10, 10) \
+        .org("RBB", "Beta Hospitals NHS Trust").critcon("RBB", ago(26 * 60), 1, 10, 9).apply(store)
     view = _view(qtbot, CritconView, store)
-    assert table_text(view.table)[0][6].startswith("STALE · ")
-    assert table_text(view.table)[0][4] == "0 (full)"
+    rows = {r[0][:4]: r for r in table_text(view.table)}
+    assert rows["Alph"][6].startswith("STALE · ") and rows["Alph"][4] == "0 (full)"
+    when = NOW - timedelta(minutes=26 * 60)
+    assert rows["Beta"][6] == f"STALE · {when.astimezone(UK):%a %d %b %H:%M} (26 h ago)"   # another day's: its day
 
 
 # --- empty states ---------------------------------------------------------------------------
@@ -321,7 +325,7 @@ def test_bst_times_are_shown_in_uk_local_time(qtbot, store):
     summer = datetime(2026, 7, 1, 12, 0, tzinfo=timezone.utc)
     Feed().org("RAA", "Alpha Hospitals NHS Trust").critcon("RAA", summer - timedelta(minutes=5), 1, 10, 5).apply(store)
     view = _view(qtbot, CritconView, store, now=summer)
-    assert table_text(view.table)[0][6] == "Wed 01 Jul 12:55 (5 min ago)"   # 11:55 UTC is 12:55 BST
+    assert table_text(view.table)[0][6] == "12:55 (5 min ago)"   # 11:55 UTC is 12:55 BST
 
 
 def test_after_the_interim_ambition_lapses_the_view_says_this_years_figure_is_needed(qtbot, store):
