@@ -180,18 +180,21 @@ class HubClient:
         """1.7: the hub's newest snapshot (``HubRefused`` 404 ``no_snapshot`` when it has none)."""
         return self._parse(SnapshotInfo, self._call("GET", "/v1/snapshot"), "snapshot")
 
-    def download_snapshot(self, position: int, out, chunk: int = 1 << 20, progress=None) -> tuple[int, str]:
+    def download_snapshot(self, position: int, out, chunk: int = 1 << 20, progress=None,
+                          sha256: str | None = None) -> tuple[int, str]:
         """Stream the snapshot file at ``position`` into the binary file ``out``; returns
         ``(bytes, sha256 hex)`` of what arrived (the caller checks both against the description).
         Hashed as it arrives (about 1.3 s a GB here; a worker thread hashing beside the reads gained
-        nothing on two cores shared with the hub)."""
+        nothing on two cores shared with the hub).  ``sha256``: the file described (session 29: a hub may
+        keep two at one position; an older hub ignores it and sends its newest)."""
         import hashlib
 
         if self.closed:
             raise HubUnreachable(CLOSED)
         digest, size = hashlib.sha256(), 0
         try:
-            with self.session.get(self.base_url + "/v1/snapshot/file", params={"position": position},
+            params = {"position": position, **({"sha256": sha256} if sha256 else {})}
+            with self.session.get(self.base_url + "/v1/snapshot/file", params=params,
                                   verify=self.verify, stream=True,
                                   timeout=(CONNECT_TIMEOUT, self.read_timeout)) as resp:
                 if resp.status_code >= 500:

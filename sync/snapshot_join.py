@@ -161,7 +161,7 @@ def prepare(path: Path | str, key: bytes, cipher: str, client: HubClient, *, pro
     try:
         t = time.perf_counter()
         with os.fdopen(os.open(download, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
-            size, digest = client.download_snapshot(info.position, out, progress=progress)
+            size, digest = client.download_snapshot(info.position, out, progress=progress, sha256=info.sha256)
             out.flush()
         phases["download"] = time.perf_counter() - t
         if size != info.size or digest != info.sha256:

@@ -1,8 +1,9 @@
 """``scc-desktop hub snapshot``: the snapshot new desktops join from, and the feed's retention.
 
 - ``hub snapshot make --snapshots DIR [--no-publish]``: apply the feed to the folder's working
-  replica up to the head and publish a copy (``hub serve --snapshots DIR`` serves it); run it
-  from a timer (daily is plenty: a desktop joins from the snapshot, then reads the tail)
+  replica up to the head and publish a copy (``hub serve --snapshots DIR`` serves it) when it differs
+  from the newest published; run it from a timer (daily is plenty: a desktop joins from the snapshot,
+  then reads the tail)
 - ``hub snapshot show --snapshots DIR``: the published snapshots and the retention horizon, as JSON
 - ``hub snapshot prune --snapshots DIR --keep-days D``: delete the bulk provider positions older
   than D days that the newest snapshot holds (docs/retention.md)
@@ -60,12 +61,15 @@ def _make(args, open_hub) -> int:
         try:
             with snapshot.making(args.snapshots):
                 done = snapshot.update(hub, args.snapshots, progress=progress)
-                info, unchanged = None, False
+                info, unchanged, why = None, False, None
                 if not args.no_publish:
-                    # The feed has not moved since the newest snapshot: publishing it again (a new key) would
-                    # change a file a desktop may be downloading under the description it was given.
+                    # Published again only when the copy differs from the newest snapshot: the feed moved, or
+                    # at the same position the make changed it (transfer changes given their seen, a newer
+                    # schema). Beside the one kept, never over it: a desktop may be downloading that one
+                    # under the description it was given (sync.hub.snapshot_files.free_name).
                     newest = snapshot_files.current(args.snapshots)
-                    unchanged = newest is not None and newest[0].position == done.position
+                    why = "nothing published yet" if newest is None else snapshot.differs(args.snapshots, newest)
+                    unchanged = why is None
                     info = newest[0] if unchanged else snapshot.publish(args.snapshots, hub.db.hub_id)
                 if keep is not None:
                     from sync.hub import retention
@@ -78,7 +82,8 @@ def _make(args, open_hub) -> int:
                           **({"transfer_seen_problem": done.seen_problem} if done.seen_problem else {}),
                           "published": None if info is None else {"position": info.position, "size": info.size,
                                                                   "sha256": info.sha256,
-                                                                  "unchanged": unchanged},
+                                                                  "unchanged": unchanged,
+                                                                  **({"because": why} if why else {})},
                           "pruned": None if pruned is None else {"pruned_through": pruned.horizon,
                                                                  "before": pruned.previous,
                                                                  "deleted": pruned.deleted}}, indent=2))

@@ -123,7 +123,9 @@ class SnapshotTimer:
             say(f"made, but its summary could not be read after {took:.1f} s: {out.strip()[-300:]}")
             return True
         published = done.get("published") or {}
-        verb = "the feed has not moved: kept" if published.get("unchanged") else "published"
+        because = str(published.get("because") or "")
+        verb = ("the feed has not moved: kept" if published.get("unchanged") else
+                f"published again ({because})" if because.startswith("the copy changed") else "published")
         line = (f"{verb} the snapshot at position {published.get('position')} "
                 f"({(published.get('size') or 0) / 1e6:,.1f} MB, {done.get('applied')} positions applied) "
                 f"in {took:.1f} s")

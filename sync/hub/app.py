@@ -245,10 +245,17 @@ def create_app(hub: Hub) -> FastAPI:
 
     @app.get("/v1/snapshot/file")
     def get_snapshot_file(position: int = Query(ge=0, le=INT64_MAX),
+                          sha256: str | None = Query(None, min_length=64, max_length=64),
                           who: Principal = Depends(principal)) -> Response:
-        """1.7: the snapshot file at ``position`` (one of the last two published), streamed."""
+        """1.7: the snapshot file at ``position`` (one of the last two published), streamed.  Session 29,
+        optional: ``sha256``, the one with that hash (two may be kept at one position: the copy changed while
+        the feed did not); without it, the newest at that position."""
         require(who, READ_FEED, "read the feed")
-        found = snapshot_files.find(hub.config.snapshots, position)
+        found = snapshot_files.find(hub.config.snapshots, position, sha256)
+        if found is None and sha256 is not None and snapshot_files.find(hub.config.snapshots, position):
+            raise ApiError(404, "snapshot_gone", f"the snapshot at position {position} with that sha256 is not kept "
+                           "any more (a newer copy at that position replaced it): ask GET /v1/snapshot again",
+                           [p.FieldError(field="query.sha256", reason="not a kept snapshot's sha256")])
         if found is None:
             raise ApiError(404, "snapshot_gone", f"no snapshot at position {position} is kept any more: "
                            "ask GET /v1/snapshot again for the newest",

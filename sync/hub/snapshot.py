@@ -32,7 +32,7 @@ from models.replica import dbapi, migrate
 from models.replica.store import DEFAULT_CIPHER, BUSY_TIMEOUT_MS, Store, StoreError, connect_raw, copy_encrypted
 from sync import protocol as p
 from sync.hub import retention
-from sync.hub.snapshot_files import KEEP, file_sha256, forget_old, remove, write_json  # noqa: F401
+from sync.hub.snapshot_files import KEEP, file_sha256, forget_old, free_name, remove, write_json  # noqa: F401
 from sync.hub.schema import utcnow
 
 log = logging.getLogger("sync.hub")
@@ -196,6 +196,39 @@ def mend_seen(hub, store):
     return mended
 
 
+def content(conn: apsw.Connection) -> dict[str, object]:
+    """What a make can change in the working replica, read from a replica (working or published): the feed
+    position it holds (applying the feed moves it), its schema (a newer hub migrates the working replica
+    when it opens it) and how many transfer changes it holds without ``seen`` (the mend, :func:`mend_seen`,
+    writes only those, at an unmoved position).  Nothing else is written by a make."""
+    revision = migrate.raw_revision(conn) or ""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(transfer_event)")}
+    unseen = (conn.execute("SELECT count(*) FROM transfer_event WHERE seen IS NULL").fetchall()[0][0]
+              if "seen" in columns else None)
+    return {"position": _cursor(conn), "schema": revision, "transfer changes without seen": unseen}
+
+
+def differs(folder: Path, published: tuple[p.SnapshotInfo, Path]) -> str | None:
+    """Why the working replica in ``folder`` is not what the ``published`` snapshot holds, in words; None
+    when it is the same (then publishing again would only put the same content under a new key).  Reads
+    the published copy read-only (its own key, from its description): its file is never changed."""
+    info, path = published
+    working = _connect_plain(folder / WORKING)   # the make's own copy, under its lock: only read here
+    try:
+        now = content(working)
+    finally:
+        working.close()
+    if now["position"] != info.position:
+        return f"the feed moved from position {info.position} to {now['position']}"
+    copy = connect_raw(path, bytes.fromhex(info.key), info.cipher, readonly=True)
+    try:
+        then = content(copy)
+    finally:
+        copy.close()
+    changed = [f"{what} {then[what]} -> {now[what]}" for what in now if now[what] != then[what]]
+    return f"the copy changed at position {info.position}: " + ", ".join(changed) if changed else None
+
+
 def publish(folder: Path, hub_id: str, *, source: Path | None = None, source_key: bytes | None = None,
             source_cipher: str = DEFAULT_CIPHER, cipher: str = DEFAULT_CIPHER) -> p.SnapshotInfo:
     """Publish a copy of the working replica (or of ``source``, a replica encrypted with
@@ -220,12 +253,12 @@ def publish(folder: Path, hub_id: str, *, source: Path | None = None, source_key
             conn.execute("PRAGMA journal_mode = DELETE")   # one file: nothing beside it to serve
         finally:
             conn.close()
-        final = folder / f"snapshot-{position}.db"
+        final = free_name(folder, position)   # beside one kept at the same position, never over it
         info = p.SnapshotInfo(position=position, hub_id=hub_id, schema_revision=revision or "",
                               size=tmp.stat().st_size, sha256=file_sha256(tmp), cipher=cipher, key=key.hex(),
                               made_at=utcnow())
         os.replace(tmp, final)
-        write_json(folder / f"snapshot-{position}.json", info.model_dump(mode="json"))
+        write_json(final.with_suffix(".json"), info.model_dump(mode="json"))
     finally:
         remove(tmp)
     forget_old(folder)
@@ -233,4 +266,4 @@ def publish(folder: Path, hub_id: str, *, source: Path | None = None, source_key
     return info
 
 
-__all__ = ["PlainReplica", "SnapshotError", "StoreError", "publish", "update"]
+__all__ = ["PlainReplica", "SnapshotError", "StoreError", "differs", "publish", "update"]

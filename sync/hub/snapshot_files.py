@@ -16,24 +16,43 @@ log = logging.getLogger("sync.hub")
 KEEP = 2   # published snapshots kept: a download in progress is not cut by the next publication
 
 
+def newest_first(found: list[tuple[p.SnapshotInfo, Path]]) -> list[tuple[p.SnapshotInfo, Path]]:
+    """Newest first: by position, then (two published at one position: the copy changed while the feed did
+    not, ``sync.hub.snapshot.differs``) by when each was made."""
+    return sorted(found, key=lambda x: (x[0].position, x[0].made_at), reverse=True)
+
+
 def current(folder: Path | None) -> tuple[p.SnapshotInfo, Path] | None:
     """The newest published snapshot in ``folder`` whose file is there, with its path."""
     if folder is None or not folder.is_dir():
         return None
-    for info, path in sorted(published(folder), key=lambda x: -x[0].position):
+    for info, path in newest_first(published(folder)):
         if path.exists():
             return info, path
     return None
 
 
-def find(folder: Path | None, position: int) -> tuple[p.SnapshotInfo, Path] | None:
-    """The kept snapshot at ``position`` (a download of one the next publication replaced still works)."""
+def find(folder: Path | None, position: int, sha256: str | None = None) -> tuple[p.SnapshotInfo, Path] | None:
+    """The kept snapshot at ``position`` (a download of one the next publication replaced still works):
+    the one whose file has ``sha256`` when it is given (what a desktop was described), else the newest
+    made at that position."""
     if folder is None:
         return None
-    for info, path in published(folder):
-        if info.position == position and path.exists():
+    for info, path in newest_first(published(folder)):
+        if info.position == position and (sha256 is None or info.sha256 == sha256) and path.exists():
             return info, path
     return None
+
+
+def free_name(folder: Path, position: int) -> Path:
+    """Where a snapshot at ``position`` is published: ``snapshot-<position>.db``, or, when one at that
+    position is kept already, ``snapshot-<position>-<n>.db`` beside it (never over it: a desktop may be
+    downloading it under the description it was given)."""
+    path, n = folder / f"snapshot-{position}.db", 1
+    while path.exists() or path.with_suffix(".json").exists():
+        n += 1
+        path = folder / f"snapshot-{position}-{n}.db"
+    return path
 
 
 def published(folder: Path) -> list[tuple[p.SnapshotInfo, Path]]:
@@ -49,8 +68,7 @@ def published(folder: Path) -> list[tuple[p.SnapshotInfo, Path]]:
 
 
 def forget_old(folder: Path) -> None:
-    kept = sorted(published(folder), key=lambda x: -x[0].position)
-    for info, path in kept[KEEP:]:
+    for info, path in newest_first(published(folder))[KEEP:]:
         remove(path.with_suffix(".json"))
         remove(path)
 
