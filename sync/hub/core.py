@@ -15,6 +15,7 @@ from sync.hub.alerts import HubAlerts
 from sync.hub.db import HubDB
 from sync.hub.escalation import Escalator
 from sync.hub.escalation_page import Pager
+from sync.hub.escalation_room import RoomReader
 from sync.hub.escalation_config import EscalationConfig
 from sync.hub.opel import HubOpel
 from sync.hub.validate import ItemValidator
@@ -83,6 +84,9 @@ class Hub:
         self.db.init_schema()
         self.db.observers.append(self.alerts.observe)
         self.escalation = Escalator(config.escalation, self.db) if config.escalation else None
+        # The room (open alerts, acknowledgements, directory, rota) read from the feed once for the process: the
+        # e-mail check's reader, shared with the pager and /m/'s board (sync.hub.escalation_room).
+        self.room_reader = self.escalation.reader if self.escalation else RoomReader()
         self.escalation_task = None   # the running check (sync.hub.app), for /health
         # The second channel (docs/escalation.md, "Paging"): only with a [paging] section.
         paging = config.escalation.paging if config.escalation else None

@@ -24,6 +24,7 @@ import dataclasses
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -33,6 +34,7 @@ from models.records.contacts.fields import FIELDS as CONTACT_FIELDS
 from models.rules.alert_rules import fold_rule_record
 from models.rules.escalation import OpenAlert, Person, Shift
 from sync.hub import schema as s
+from sync.hub.read_bound import NotInTime
 
 log = logging.getLogger("sync.hub")
 _RECORD_KINDS = ("contact", "on_call_shift", "alert_ack", "alert_rule")
@@ -84,10 +86,11 @@ class _Run:
 
 
 class RoomReader:
-    """The room as of the hub's committed head, kept up to date incrementally.  One per hub process serves both
-    escalation channels (the e-mail check and the pager, each on its own thread): a refresh holds a lock and
-    returns a copy of the room, so one channel's refresh never changes what the other is reading, and the feed
-    is replayed once at the hub's start, not once per channel."""
+    """The room as of the hub's committed head, kept up to date incrementally.  One per hub process
+    (``Hub.room_reader``) serves both escalation channels (the e-mail check and the pager) and ``/m/``'s board,
+    each on threads of its own: a refresh holds a lock and returns a copy of the room, so one reader's refresh
+    never changes what another is reading, and the feed is replayed once at the hub's start, not once per
+    reader (session 29: the board kept a third)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -102,9 +105,24 @@ class RoomReader:
 
     def refresh(self, db) -> Room:
         """The room as of the committed head now (a copy: see the class)."""
-        with self.lock:
+        return self.read(db)[0]
+
+    def read(self, db) -> tuple[Room, int]:
+        """The room as of the committed head now (a copy) and the feed position it is as of, taken together under
+        the lock (another thread's refresh may move :attr:`cursor` past the copy the moment it is released).
+        A ``db`` with a ``deadline`` (``sync.hub.read_bound.Bounded``: ``/m/``'s board) waits for the lock at most
+        until then, and raises ``read_bound.NotInTime`` if another refresh still holds it."""
+        deadline = getattr(db, "deadline", None)
+        if deadline is None:
+            self.lock.acquire()
+        elif not self.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise NotInTime("another refresh of the room (the escalation check's, or the pager's) held it past "
+                            "the deadline")
+        try:
             self._refresh(db)
-            return self.room.copy()
+            return self.room.copy(), self.cursor
+        finally:
+            self.lock.release()
 
     def _refresh(self, db) -> None:
         with db.read() as conn:

@@ -8,7 +8,7 @@
   ``heard``), the hours lost today its running total. With ``--no-alerts`` the hub
   keeps no such state and the page says so;
 - open alerts, acknowledgements, the directory and the rota: ``sync.hub.escalation_room.RoomReader``
-  (what escalation emails from), and who is on call by ``models.rules.escalation.on_call``; an open
+  (what escalation emails from: the hub process's one reader, ``Hub.room_reader``), and who is on call by ``models.rules.escalation.on_call``; an open
   alert whose figures a data-quality finding doubts is marked "In doubt (data quality): ..." as the
   desktop marks it and the escalation email says it (``sync.hub.figures_doubt``);
 - REAP and CSP, transfers and decisions: the feed, followed from where the last read stopped
@@ -377,7 +377,9 @@ class BoardReader:
         self.hub = hub
         self._lock = threading.Lock()            # the reads (one at a time)
         self._chances_lock = threading.Lock()
-        self._room = RoomReader()
+        # The hub process's one reader of the room (sync.hub.core.Hub.room_reader), the escalation channels' too:
+        # the feed's alerts and room records replayed once at the start, not once more for the phone.
+        self._room = getattr(hub, "room_reader", None) or RoomReader()
         self._f = _Followed()
         self._snap: _Snapshot | None = None
         self._chances: dict[str, tuple[datetime, dict, opel_chance.OpelChance]] = {}
@@ -518,11 +520,11 @@ class BoardReader:
         if self._snap is not None and self._snap.head == head:
             return self._snap
         self._reading = "the open alerts, the directory and the rota"
-        room = self._room.refresh(db)
+        room, room_at = self._room.read(db)
         self._follow(db)
         self._reading = "the OPEL levels and the offload counts"
         with db.read() as conn:
-            head = min(head, db.head(conn), self._f.cursor, self._room.cursor)
+            head = min(head, db.head(conn), self._f.cursor, room_at)
             orgs = conn.execute(select(s.organisation.c.ods_code, s.organisation.c.name,
                                        s.organisation.c.active, s.organisation.c.sector)).all()
             rows = conn.execute(select(s.opel_current.c.scope, s.opel_current.c.key, s.opel_current.c.data)).all()
