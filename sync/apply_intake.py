@@ -18,4 +18,5 @@ def apply_intake_notice(conn: Connection, seq: int, d) -> None:
         received_at=d.received_at, accepted=d.accepted, accepted_keys=list(d.accepted_keys),
         rejected=[r.model_dump() for r in d.rejected], rejected_count=d.rejected_count, feed_seq=seq,
         sent_by=None if d.sent_by is None else d.sent_by.model_dump(),
+        unchecked=[u.model_dump(mode="json") for u in d.unchecked] or None,
     ).on_conflict_do_nothing(index_elements=[IntakeNotice.feed_seq]))

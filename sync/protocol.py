@@ -354,6 +354,21 @@ class FeedSender(_Msg):
     token_id: Count | None = None                      # the API token's id (api, api_csv)
 
 
+class FeedUncheckedItem(_Msg):
+    """Optional, added in session 29 without a version change: an item the hub took without a check it would
+    have had.  Only an OPEL declaration (``type``) so far: a backfilled one whose own time's figures the hub no
+    longer holds (``sync.hub.opel_as_of``), so its level was not checked against them."""
+
+    index: Count                                              # position in the submission's items
+    type: Code = Field(max_length=40)                         # "opel_declaration"
+    pillar: Code | None = Field(default=None, max_length=40)
+    declared_level: Annotated[int, Field(ge=1, le=4)] | None = None
+    assessed_at: Time | None = None                           # the time the declaration is of
+    history_from: Time | None = None                          # the hub's figures start then
+    parameters: list[Code] = Field(default=[], max_length=MAX_NOTICE_KEYS)   # with no figure kept from then
+    cause: FreeText = Field(default="", max_length=MAX_REASON_CHARS)        # why they are not held, in words
+
+
 class FeedIntakeNotice(_Msg):
     """1.4: the hub's receipt of one provider submission, so the room sees what was quarantined
     (with the hub's reasons) and each submission's own clock, not only an admin."""
@@ -368,6 +383,7 @@ class FeedIntakeNotice(_Msg):
     rejected: list[FeedRejectedItem] = Field(default=[], max_length=MAX_NOTICE_REJECTIONS)
     rejected_count: Count = 0
     sent_by: FeedSender | None = None   # who sent it and by which door; None: a hub that did not record it
+    unchecked: list[FeedUncheckedItem] = Field(default=[], max_length=MAX_NOTICE_REJECTIONS)   # session 29
 
 
 class FeedAlertPage(_Msg):

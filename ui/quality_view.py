@@ -31,6 +31,7 @@ CHECK_WORDS = {
     "jump": "Sudden jump",
     "duplicate": "Duplicate values",
     "level_mismatch": "Declared level unexplained",
+    "declaration_unchecked": "Declared level not checked",
     "clock_skew": "Clock far off",
     "standards_year": "No figure this year",
     "intake_quarantine": "Quarantined at intake",

@@ -29,7 +29,7 @@ from models.replica.utc import from_utc_text, to_utc_text
 from models.rules.catalogue import Catalogue, load_catalogue
 from models.rules.opel_table import load_shipped, shipped_pillars
 from models.rules.quality.contacts_unchecked import CHECK_DUE_DAYS, ContactAge
-from models.rules.quality.facts import Assessment, CritcareBeds, Handover, Reading, Receipt, Rejection
+from models.rules.quality.facts import Assessment, CritcareBeds, Handover, Reading, Receipt, Rejection, Unchecked
 from models.rules.quality.finding import Finding
 from models.rules.quality.run import Facts, Settings, check_all
 
@@ -246,16 +246,28 @@ def _unclosed(session, now: datetime) -> list[Handover]:
 
 
 def _receipt(row) -> Receipt:
-    sid, org, source, sent, got, keys, rejected, count, seq = row
+    sid, org, source, sent, got, keys, rejected, count, seq, unchecked = row
     rej = tuple(Rejection(int(r.get("index", 0)), r.get("type"), r.get("metric"),
                           tuple((e.get("field", ""), e.get("reason", "")) for e in r.get("errors", [])),
                           r.get("raw", ""), r.get("row")) for r in json.loads(rejected or "[]"))
     return Receipt(sid or "", org, source, _t(sent), _t(got), frozenset(json.loads(keys or "[]")), rej, count or 0,
-                   _ref(seq))
+                   _ref(seq), unchecked=_unchecked(unchecked))
+
+
+def _unchecked(text) -> tuple[Unchecked, ...]:
+    """The notice's ``unchecked`` (stored as the feed item gave it: its times ISO 8601 with an offset)."""
+    out = []
+    for u in json.loads(text or "null") or ():   # NULL, or JSON null (none listed)
+        if isinstance(u, dict) and u.get("type") == "opel_declaration":
+            times = [datetime.fromisoformat(u[k]) if isinstance(u.get(k), str) else None
+                     for k in ("assessed_at", "history_from")]
+            out.append(Unchecked(int(u.get("index", 0)), u.get("declared_level"), times[0], times[1],
+                                 tuple(str(p) for p in u.get("parameters") or ()), str(u.get("cause") or "")))
+    return tuple(out)
 
 
 _RECEIPT_COLUMNS = ("submission_id, org_code, source, submitted_at, received_at, accepted_keys, rejected,"
-                    " rejected_count, feed_seq")
+                    " rejected_count, feed_seq, unchecked")
 
 
 def _receipts(session, now: datetime) -> dict[str, list[Receipt]]:
@@ -264,14 +276,15 @@ def _receipts(session, now: datetime) -> dict[str, list[Receipt]]:
     since = to_utc_text(now - timedelta(hours=RECEIPT_HOURS))
     oldest = _rows(session, "SELECT min(n.received_at) FROM intake_notice n JOIN data_quality_finding f"
                             " ON f.submission_ref = n.submission_id AND f.org_code = n.org_code"
-                            " WHERE f.resolved_at IS NULL AND f.check_code IN ('intake_quarantine', 'level_mismatch')")
+                            " WHERE f.resolved_at IS NULL AND f.check_code IN ('intake_quarantine', 'level_mismatch',"
+                            " 'declaration_unchecked')")
     if oldest and oldest[0][0] is not None and oldest[0][0] < since:
         since = oldest[0][0]
     window = [_receipt(r) for r in _rows(session, f"SELECT {_RECEIPT_COLUMNS} FROM intake_notice"
                                                   " WHERE received_at >= :since ORDER BY received_at, id", since=since)]
     newest = [_receipt(r) for r in _rows(
         session, "SELECT n.submission_id, n.org_code, n.source, n.submitted_at, n.received_at, n.accepted_keys,"
-                 " n.rejected, n.rejected_count, n.feed_seq FROM organisation o CROSS JOIN intake_notice n"
+                 " n.rejected, n.rejected_count, n.feed_seq, n.unchecked FROM organisation o CROSS JOIN intake_notice n"
                  " WHERE n.id = (SELECT id FROM intake_notice WHERE org_code = o.ods_code"
                  " ORDER BY received_at DESC, id DESC LIMIT 1)")]
     return {"receipts": window, "newest_receipts": newest}

@@ -26,7 +26,7 @@ from sqlalchemy import BigInteger, Connection, insert, literal, select
 
 from sync import protocol as p
 from sync.hub import intake_notice
-from sync.hub import handover_owner, item_sectors
+from sync.hub import handover_owner, item_sectors, opel_as_of
 from sync.hub import schema as s
 from sync.hub.auth import SUBMIT, Principal, require, require_org
 from sync.hub.db import Writer
@@ -127,10 +127,12 @@ def submit(hub, principal: Principal, submission_id: str, org_code: str, submitt
             return p.SubmissionReceipt.model_validate_json(prior.receipt).model_copy(update={"duplicate": True})
         item_sectors.check(org_code, sector, checked)
         handover_owner.check_and_claim(w, hub.db.kind, org_code, sector, checked)
-        accepted = _store_items(hub, w, org_code, pillar, submission_id, checked)
+        unchecked: list[dict] = []   # declarations taken without the check a level needs (the room is told)
+        accepted = _store_items(hub, w, org_code, pillar, submission_id, checked, unchecked)
         rejected = [c for c in checked if c.errors]
         _quarantine(w.conn, w.now, source, submission_id, org_code, principal.user, rejected)
-        intake_notice.emit(w, submission_id, org_code, source, submitted_at, checked, sent_by)  # the room too
+        intake_notice.emit(w, submission_id, org_code, source, submitted_at, checked, sent_by,  # the room too
+                           unchecked)
         receipt = p.SubmissionReceipt(
             submission_id=submission_id, accepted=accepted,
             rejected=[p.ItemRejection(index=c.index, errors=c.errors, row=c.row) for c in rejected])
@@ -147,8 +149,9 @@ def submit(hub, principal: Principal, submission_id: str, org_code: str, submitt
 
 
 def _store_items(hub, w: Writer, org_code: str, pillar: str | None, submission_id: str,
-                 checked: list[Checked]) -> int:
-    """Put the good items on the feed; returns how many were accepted."""
+                 checked: list[Checked], unchecked: list[dict] | None = None) -> int:
+    """Put the good items on the feed; returns how many were accepted.  ``unchecked`` gets each declaration
+    taken without its level checked (``intake_notice.unchecked``)."""
     stamp = {"org_code": org_code, "received_at": s.iso(w.now), "submission_id": submission_id}
     rescore = False
     declarations = []
@@ -174,7 +177,7 @@ def _store_items(hub, w: Writer, org_code: str, pillar: str | None, submission_i
             own.append((item.metric, item.value, item.observed_at, seq))
     latest.write()
     for chk in declarations:
-        if _declare(hub, w.conn, org_code, pillar, chk, latest.stored, own):
+        if _declare(hub, w.conn, org_code, pillar, chk, latest.stored, own, unchecked):
             rescore = True
         if chk.item is not None:
             accepted += 1
@@ -184,14 +187,16 @@ def _store_items(hub, w: Writer, org_code: str, pillar: str | None, submission_i
 
 
 def _declare(hub, conn: Connection, org_code: str, pillar: str, chk: Checked,
-             kept: dict[str, datetime], own: list[tuple[str, float, datetime, int]]) -> bool:
+             kept: dict[str, datetime], own: list[tuple[str, float, datetime, int]],
+             unchecked: list[dict] | None = None) -> bool:
     """Store a declaration; a level that differs from the one calculated at its ``assessed_at``
     needs a reason. ``kept``: the newest time of each parameter the hub holds (``LatestValues``).
 
     A declaration no older than every figure kept is checked against the latest parameters (no
     read); an older one (a backfill) against the parameters as they stood at its time
     (``opel_as_of``). When those cannot be worked out it is taken, not refused for a later
-    figure, and the log says so."""
+    figure: the log says so, and so does the submission's notice to the room (``unchecked``, session 29:
+    before, the log alone)."""
     item: p.OpelDeclarationItem = chk.item
     reason = (item.reason or "").strip()
     if reason:
@@ -201,9 +206,11 @@ def _declare(hub, conn: Connection, org_code: str, pillar: str, chk: Checked,
     else:
         calc = hub.opel.calculated_at(conn, org_code, pillar, item.assessed_at, own)
         basis = f"the parameters as they stood at {s.iso(item.assessed_at)}"
-        if isinstance(calc, str):
+        if isinstance(calc, opel_as_of.NotKnown):
             log.warning("declaration of OPEL %s by %s assessed at %s taken unchecked: %s",
                         item.declared_level, org_code, s.iso(item.assessed_at), calc)
+            if unchecked is not None:
+                unchecked.append(intake_notice.unchecked_declaration(chk.index, item, pillar, calc))
             calc = None
     if calc is not None and item.declared_level != calc.level:
         shown = f"OPEL {calc.level}" if calc.level else (

@@ -87,11 +87,24 @@ def sender(user: str, door: str, token_id: int | None) -> dict[str, Any]:
     return {"user": _CONTROL.sub("?", user)[:120] or "(no name)", "door": door, "token_id": token_id if door in ("api", "api_csv") and token_id else None}
 
 
+def unchecked_declaration(index: int, item, pillar: str, why) -> dict[str, Any]:
+    """The notice's entry for an OPEL declaration taken without its level checked: ``why`` is
+    ``sync.hub.opel_as_of.NotKnown`` (the figures of its time are no longer held, and why)."""
+    return {"index": index, "type": "opel_declaration", "pillar": pillar, "declared_level": item.declared_level,
+            "assessed_at": s.iso(item.assessed_at), "history_from": s.iso(why.floor),
+            "parameters": [_field(k)[:80] for k in why.parameters[:MAX_NOTICE_KEYS]],
+            "cause": _text(why.cause, MAX_REASON_CHARS)}
+
+
 def notice(submission_id: str, org_code: str, source: str, submitted_at: datetime, received_at: datetime,
-           checked: list[Checked], sent_by: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The notice's ``data`` for a submission whose items have been checked and stored."""
+           checked: list[Checked], sent_by: dict[str, Any] | None = None,
+           unchecked: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The notice's ``data`` for a submission whose items have been checked and stored.  ``unchecked``
+    (session 29, only when there are any): items taken without a check they would have had
+    (:func:`unchecked_declaration`)."""
     keys = list(dict.fromkeys(accepted_key(c.item) for c in checked if c.item is not None))
     rejected = [c for c in checked if c.errors]
+    extra = {"unchecked": unchecked[:MAX_NOTICE_REJECTIONS]} if unchecked else {}
     return {
         "submission_id": submission_id, "org_code": org_code, "source": source,
         "submitted_at": s.iso(submitted_at), "received_at": s.iso(received_at),
@@ -100,10 +113,12 @@ def notice(submission_id: str, org_code: str, source: str, submitted_at: datetim
         "rejected": [rejection(c) for c in rejected[:MAX_NOTICE_REJECTIONS]],
         "rejected_count": len(rejected),
         "sent_by": sent_by,
+        **extra,
     }
 
 
 def emit(w, submission_id: str, org_code: str, source: str, submitted_at: datetime,
-         checked: list[Checked], sent_by: dict[str, Any] | None = None) -> int:
-    return w.emit("intake_notice", notice(submission_id, org_code, source, submitted_at, w.now, checked, sent_by),
-                  org_code)
+         checked: list[Checked], sent_by: dict[str, Any] | None = None,
+         unchecked: list[dict[str, Any]] | None = None) -> int:
+    return w.emit("intake_notice", notice(submission_id, org_code, source, submitted_at, w.now, checked, sent_by,
+                                          unchecked), org_code)

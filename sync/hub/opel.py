@@ -107,12 +107,12 @@ class HubOpel:
         return score(self.tables[pillar], values)
 
     def calculated_at(self, conn: Connection, org_code: str, pillar: str, at: datetime,
-                      own: Iterable[tuple[str, float, datetime, int]] = ()) -> OpelResult | str:
+                      own: Iterable[tuple[str, float, datetime, int]] = ()) -> OpelResult | opel_as_of.NotKnown:
         """The level calculated from the parameters as they stood at ``at`` (``opel_as_of``), or
         why that cannot be worked out."""
         table = self.tables[pillar]
         values = opel_as_of.parameters_at(conn, org_code, table.keys, at, own)
-        return values if isinstance(values, str) else score(table, values)
+        return values if isinstance(values, opel_as_of.NotKnown) else score(table, values)
 
     def record_declaration(self, conn: Connection, org_code: str, pillar: str, level: int,
                            reason: str | None, assessed_at: datetime) -> bool:

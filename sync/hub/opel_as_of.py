@@ -17,11 +17,13 @@ The history is not always whole: the retention policy deletes old observations
 JSON only. Anything missing that way was received before the first position kept (or the
 upgrade); it was observed at most ``MAX_FUTURE_SKEW`` after. A parameter whose value found is
 older than that, or that has none, may have had another one then: the level cannot be worked
-out, and :func:`parameters_at` says why instead.
+out, and :func:`parameters_at` says why instead (:class:`NotKnown`; the room is told in the submission's
+intake notice, ``sync.hub.intake_notice``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
 
@@ -35,19 +37,45 @@ from sync.hub.validate import MAX_FUTURE_SKEW
 _fo = s.feed_observation.c
 
 
-def history_floor(conn: Connection) -> datetime | None:
-    """The time before which observations may be missing from ``feed_observation`` (None: none are)."""
+# Why figures from before the floor may be missing, in words (the room reads them: sync.hub.intake's notice).
+RETENTION = "the hub's retention deleted the figures it received before then"
+SCHEMA_1 = "the hub started at schema 1 and cannot look up the figures it received before its upgrade by their time"
+
+
+@dataclass(frozen=True)
+class NotKnown:
+    """Why a provider's level at a past time cannot be worked out: the figures the hub holds start at ``floor``
+    (``cause``, in words), and these ``parameters`` had no figure kept from before ``at``."""
+
+    at: datetime
+    floor: datetime
+    cause: str
+    parameters: tuple[str, ...]
+
+    def __str__(self) -> str:   # the hub's log
+        return (f"the hub no longer holds every figure from before {s.iso(self.floor)} ({self.cause}), so "
+                f"{', '.join(self.parameters)} as it stood at {s.iso(self.at)} is not known")
+
+
+def history_gap(conn: Connection) -> tuple[datetime, str] | None:
+    """The time before which observations may be missing from ``feed_observation``, and why (None: none are)."""
     floors = []
     horizon = retention.pruned_through(conn)
     if horizon:
         first_kept = conn.execute(select(s.feed.c.created_at).where(s.feed.c.seq > horizon)
                                   .order_by(s.feed.c.seq).limit(1)).scalar()
-        floors.append(first_kept or s.utcnow())
+        floors.append((first_kept or s.utcnow(), RETENTION))
     versions = dict(conn.execute(select(s.schema_version.c.version, s.schema_version.c.applied_at)).all())
     if versions and min(versions) < 2:   # upgraded from 1: to 2, or straight to a later version
         upgraded = min((v for v in versions if v >= 2), default=None)
-        floors.append(versions[upgraded] if upgraded is not None else s.utcnow())
-    return max(floors) if floors else None
+        floors.append((versions[upgraded] if upgraded is not None else s.utcnow(), SCHEMA_1))
+    return max(floors, key=lambda f: f[0]) if floors else None
+
+
+def history_floor(conn: Connection) -> datetime | None:
+    """The time before which observations may be missing from ``feed_observation`` (None: none are)."""
+    gap = history_gap(conn)
+    return None if gap is None else gap[0]
 
 
 def seek(org_code: str, metric: str, when: str):
@@ -59,7 +87,7 @@ def seek(org_code: str, metric: str, when: str):
 
 
 def parameters_at(conn: Connection, org_code: str, keys: Iterable[str], at: datetime,
-                  own: Iterable[tuple[str, float, datetime, int]] = ()) -> dict[str, float] | str:
+                  own: Iterable[tuple[str, float, datetime, int]] = ()) -> dict[str, float] | NotKnown:
     """Each parameter's value as it stood at ``at``; or, when that cannot be worked out, the reason.
 
     ``own``: this submission's figures ``(metric, value, observed_at, seq)``, not yet on the feed."""
@@ -75,11 +103,10 @@ def parameters_at(conn: Connection, org_code: str, keys: Iterable[str], at: date
             mine = (s.utc_text(observed_at), 1, seq, value)
             if metric not in found or mine[:3] > found[metric][:3]:
                 found[metric] = mine
-    floor = history_floor(conn)
-    if floor is not None:
-        safe = s.utc_text(floor + MAX_FUTURE_SKEW)
+    gap = history_gap(conn)
+    if gap is not None:
+        safe = s.utc_text(gap[0] + MAX_FUTURE_SKEW)
         unsure = [m for m in keys if m not in found or found[m][0] < safe]
         if unsure:
-            return (f"the hub no longer holds every figure from before {s.iso(floor)} (retention, or an "
-                    f"upgrade from schema 1), so {', '.join(unsure)} as it stood at {s.iso(at)} is not known")
+            return NotKnown(at, gap[0], gap[1], tuple(unsure))
     return {m: v[3] for m, v in found.items()}

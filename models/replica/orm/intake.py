@@ -33,3 +33,6 @@ class IntakeNotice(Base):
     # {"user", "door", "token_id"} (protocol ``FeedSender``); None: the hub did not record it (an older
     # hub, or a notice held before migration 0024)
     sent_by: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # Items the hub took without a check they would have had (protocol ``FeedUncheckedItem``: an OPEL declaration
+    # whose own time's figures it no longer held); None: none, or a notice from before migration 0028
+    unchecked: Mapped[list | None] = mapped_column(JSON, nullable=True)

@@ -77,6 +77,19 @@ class Rejection:
 
 
 @dataclass(frozen=True)
+class Unchecked:
+    """An OPEL declaration the hub took without checking its level against the figures of its time
+    (its notice's ``unchecked``: it no longer held them, and why)."""
+
+    index: int
+    declared_level: int | None
+    assessed_at: datetime | None
+    history_from: datetime | None
+    parameters: tuple[str, ...]
+    cause: str
+
+
+@dataclass(frozen=True)
 class Receipt:
     """One provider submission as the hub took it (its ``intake_notice``)."""
 
@@ -90,6 +103,7 @@ class Receipt:
     rejected_count: int = 0
     ref: str | None = None
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+    unchecked: tuple[Unchecked, ...] = ()
 
 
 def accepted_key(item_type: str | None, metric: str | None) -> str:

@@ -15,6 +15,7 @@ CHECKS = {
     "jump": "out_of_range",
     "duplicate": "inconsistent",
     "level_mismatch": "inconsistent",
+    "declaration_unchecked": "inconsistent",
     "clock_skew": "inconsistent",
     "standards_year": "missing",
     "intake_quarantine": "malformed",

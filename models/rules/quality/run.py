@@ -51,6 +51,7 @@ def check_all(facts: Facts, now: datetime, settings: Settings = Settings()) -> l
              + level_mismatch.level_mismatch(facts.assessments)
              + clock_skew.clock_skew(facts.newest_receipts, settings.max_skew, facts.receipts)
              + intake.quarantined(facts.receipts, settings.known_metrics)
+             + intake.unchecked(facts.receipts)
              + unclosed.unclosed(facts.unclosed)
              + standards_year.standards_gaps(now)
              + critcare_beds.over_staffed(facts.critcare)
