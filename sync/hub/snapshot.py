@@ -220,11 +220,15 @@ def differs(folder: Path, published: tuple[p.SnapshotInfo, Path]) -> str | None:
         working.close()
     if now["position"] != info.position:
         return f"the feed moved from position {info.position} to {now['position']}"
-    copy = connect_raw(path, bytes.fromhex(info.key), info.cipher, readonly=True)
     try:
-        then = content(copy)
-    finally:
-        copy.close()
+        copy = connect_raw(path, bytes.fromhex(info.key), info.cipher, readonly=True)
+        try:
+            then = content(copy)
+        finally:
+            copy.close()
+    except Exception as exc:  # noqa: BLE001 -- a copy that cannot be read is replaced, not kept
+        log.warning("snapshot: the published copy %s could not be read (%s); publishing again", path, exc)
+        return f"the published copy at position {info.position} could not be read ({type(exc).__name__}: {exc})"
     changed = [f"{what} {then[what]} -> {now[what]}" for what in now if now[what] != then[what]]
     return f"the copy changed at position {info.position}: " + ", ".join(changed) if changed else None
 

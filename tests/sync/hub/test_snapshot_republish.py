@@ -20,7 +20,8 @@ import pytest
 from models.replica.store import Store
 from sync import snapshot_join
 from sync.client import HubClient
-from sync.hub import snapshot
+from sync.hub import snapshot, snapshot_files
+from sync.hub.core import Hub, HubConfig
 from sync.hub.snapshot import PlainReplica
 from tests.records.test_transfer_seen_mended import BEFORE_SEEN, _attention, _case, _the_roll_out, downgrade
 from tests.support.hub import start_hub
@@ -98,3 +99,21 @@ def test_a_make_that_mends_the_copy_publishes_it_again_at_the_same_position(tmp_
             f"snapshot-{before['position']}-2.db", f"snapshot-{before['position']}.db"]
     finally:
         hub.stop()
+
+
+def test_a_published_copy_that_cannot_be_read_is_published_again(tmp_path):
+    """A kept copy damaged on disk (its description's key no longer opens it) is not kept for good: the next
+    make at the same position publishes a readable one beside it (the comparison's read of it raised, so every
+    make at that position failed, until it was caught)."""
+    folder, url = tmp_path / "snapshots", f"sqlite:///{tmp_path / 'hub.db'}"
+    hub = Hub(HubConfig(db_url=url))
+    try:
+        snapshot.update(hub, folder)
+        first = snapshot.publish(folder, hub.db.hub_id)
+        assert snapshot.differs(folder, snapshot_files.current(folder)) is None
+        path = snapshot_files.current(folder)[1]
+        path.write_bytes(b"\0" * path.stat().st_size)   # the disk lost it
+        why = snapshot.differs(folder, snapshot_files.current(folder))
+        assert why.startswith(f"the published copy at position {first.position} could not be read"), why
+    finally:
+        hub.close()
