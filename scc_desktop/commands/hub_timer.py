@@ -123,9 +123,10 @@ class SnapshotTimer:
             say(f"made, but its summary could not be read after {took:.1f} s: {out.strip()[-300:]}")
             return True
         published = done.get("published") or {}
-        because = str(published.get("because") or "")
+        because = str(published.get("because") or "")   # at the same position: the copy changed, or was unreadable
+        again = because and not because.startswith(("the feed moved", "nothing published"))
         verb = ("the feed has not moved: kept" if published.get("unchanged") else
-                f"published again ({because})" if because.startswith("the copy changed") else "published")
+                f"published again ({because})" if again else "published")
         line = (f"{verb} the snapshot at position {published.get('position')} "
                 f"({(published.get('size') or 0) / 1e6:,.1f} MB, {done.get('applied')} positions applied) "
                 f"in {took:.1f} s")

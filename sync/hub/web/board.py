@@ -8,9 +8,10 @@
   ``heard``), the hours lost today its running total. With ``--no-alerts`` the hub
   keeps no such state and the page says so;
 - open alerts, acknowledgements, the directory and the rota: ``sync.hub.escalation_room.RoomReader``
-  (what escalation emails from: the hub process's one reader, ``Hub.room_reader``), and who is on call by ``models.rules.escalation.on_call``; an open
-  alert whose figures a data-quality finding doubts is marked "In doubt (data quality): ..." as the
-  desktop marks it and the escalation email says it (``sync.hub.figures_doubt``);
+  (what escalation emails from: the hub process's one reader, ``Hub.room_reader``), and who is on call
+  by ``models.rules.escalation.on_call``; an open alert whose figures a data-quality finding doubts is
+  marked "In doubt (data quality): ..." as the desktop marks it and the escalation email says it
+  (``sync.hub.figures_doubt``);
 - REAP and CSP, transfers and decisions: the feed, followed from where the last read stopped
   (positions are gap-free and commit in order); transfers are folded by
   ``models.records.transfers.fold`` and judged by ``models.rules.transfer_risk``, as on a desktop;
