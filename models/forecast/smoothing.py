@@ -59,12 +59,6 @@ K = len(KINDS)
 # POOL_K; a kind the series has not seen takes that pool mean before the shipped prior.  1 was taken
 # over 4 on the 2017-18 winter (both passed; the smaller change, by the rule written before the run).
 POOL_K = 1.0
-# Round eight, experiment (docs/forecasting.md): locally weighted conformal intervals.  None: off.
-# Else (half-life in days, holidays too): each error is divided by the series' scale at its origin, the
-# exponentially weighted mean absolute one-step log error (ordinary days only unless holidays too), and
-# the interval is the forecast plus the current scale times the percentiles of the scaled errors.
-SCALE = None
-SCALE_FLOOR = 1e-3
 
 
 @dataclass(frozen=True)
@@ -127,12 +121,6 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
     low = np.full((S, T, H), np.nan)
     high = np.full((S, T, H), np.nan)
     lags = np.arange(1, H + 1)
-    scaled = SCALE is not None
-    if scaled:
-        scale_gain = 1.0 - 0.5 ** (1.0 / SCALE[0])
-        scale = np.full(S, np.nan)                    # the scale now (NaN: no one-step error yet)
-        scale_n = np.zeros(S)
-        scale_ring = np.full((H, S), np.nan)          # [origin slot]: the scale each origin knew
 
     for t in range(T):
         new_segment = t == 0 or segment[t] != segment[t - 1]
@@ -143,8 +131,6 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
             week_obs[:] = 0
             seg_start = t
             ring[:] = np.nan
-            if scaled:
-                scale_ring[:] = np.nan
         xt = x[:, t]
         w, k = weekday[t], kind[t]
         back = min(H, t - seg_start)
@@ -153,20 +139,7 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
         e = np.full((H, S, P + 1), np.nan)
         if back:
             e[:back] = xt[None, :, None] - ring[(t - lags[:back]) % H, lags[:back] - 1]
-        if scaled:
-            one = e[0, :, P]
-            use = np.isfinite(one) & (k == 0 or SCALE[1])
-            scale_n += use
-            gain = np.maximum(scale_gain, 1.0 / np.maximum(scale_n, 1))
-            scale = np.where(use, np.where(np.isfinite(scale), scale + gain * (np.abs(one) - scale), np.abs(one)),
-                             scale)
-            at_origin = np.full((H, S), np.nan)
-            if back:
-                at_origin[:back] = scale_ring[(t - lags[:back]) % H]
-            at_origin = np.where(np.isfinite(at_origin), at_origin, scale[None, :])
-            errs[:, :, t % ERROR_WINDOW] = (e[:, :, P] / np.maximum(at_origin, SCALE_FLOOR)).T
-        else:
-            errs[:, :, t % ERROR_WINDOW] = e[:, :, P].T
+        errs[:, :, t % ERROR_WINDOW] = e[:, :, P].T
         if back:
             issued = bounds[:, (t - lags[:back]) % H, lags[:back] - 1]       # (2, back, S)
             scored = np.isfinite(e[:back, :, P]) & np.isfinite(issued[0])
@@ -203,8 +176,6 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
 
         ring[t % H] = np.nan
         bounds[:, t % H] = np.nan
-        if scaled:
-            scale_ring[t % H] = scale
         if not np.isfinite(level[:, 0]).any():
             continue
         f = ring[t % H]
@@ -213,9 +184,6 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
         # Every origin's interval is issued (and later scored), asked for or not: the adaptation
         # must see the same history whether the app asks at the last day or the backtest at each.
         lo, hi = _interval(errs, miss_rate)           # (S, H) each, log offsets
-        if scaled:
-            now = np.maximum(scale, SCALE_FLOOR)[:, None]             # NaN (no scale yet): no interval
-            lo, hi = lo * now, hi * now
         bounds[0, t % H], bounds[1, t % H] = lo.T, hi.T
         if not want[t]:
             continue
