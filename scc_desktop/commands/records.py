@@ -7,6 +7,7 @@ export cannot be written; 2 bad input (a date, a time, a data file).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -286,10 +287,15 @@ def _export_key(args) -> int:
 
     with _open(args) as store:
         key = signing.export_key(store)
+    from models.records.export.check import CHECKER
+
     print(f"Export key fingerprint (SHA-256 of the Ed25519 public key): {key.fingerprint}")
-    print(f"Read aloud: {signing.spaced(key.fingerprint)}")
-    print("Give it to the records team once; they check each export with verify_export.py --signed-by "
-          f"{key.fingerprint[:16]}. A replica made afresh has a new key, to be registered again.")
+    print(f"Read aloud, its first 32 of 64 digits: {signing.spaced(key.fingerprint)}")
+    print(f"The checker, verify_export.py (in every export): SHA-256 {hashlib.sha256(CHECKER.read_bytes()).hexdigest()}")
+    print("Give both to the records team once. They keep their own copy of verify_export.py whose SHA-256 matches "
+          "(the copy inside an export travels with what it checks, and could be changed with it) and check each "
+          f"export with: python3 verify_export.py FOLDER --signed-by {key.fingerprint[:16]}. A replica made afresh "
+          "has a new key, to be registered again.")
     return 0
 
 
@@ -313,8 +319,7 @@ def _export_verify(args) -> int:
         if not args.json:
             for p in result.problems[1:20]:
                 print(f"  - {result.sentence(p)}")
-        raise UserError(f"export NOT WHOLE: {len(result.problems)} problem(s); the first: "
-                        f"{result.sentence(result.problems[0])}", 1)
+        raise UserError(result.headline(result.problems), 1)
     if not args.json:
         print(result.summary())
         print(f"manifest.json SHA-256 {result.manifest_sha256} (record it when filing; check later with "

@@ -222,13 +222,80 @@ def test_an_export_signed_again_with_another_key_names_that_key(month, tmp_path,
     assert f"signed by the export key {result.key_fingerprint}" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("given", ["abc", "zz" * 10, "", "12345678 9abcdef"])
+def _checker(folder, *args, env=None):
+    """The export's own verify_export.py run as a records officer types it: (exit code, stdout, stderr); with
+    ``env``, not isolated (-I would ignore its PYTHONIOENCODING)."""
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-S" if env else "-I", str(folder / "verify_export.py"), *args],
+                          capture_output=True, text=True, timeout=120, env=env, encoding="utf-8", errors="replace")
+    return done.returncode, done.stdout, done.stderr
+
+
+@pytest.mark.parametrize("given", ["abc", "zz" * 10, "12345678 9abcdef"])
 def test_a_fingerprint_that_is_not_one_is_bad_input(month, given, capsys, cli_env):
     export, *_ = month
     assert main(["export", "verify", str(export), "--signed-by", given]) == 2
     assert "--signed-by" in capsys.readouterr().err
-    code, out = run_standalone(export, "--signed-by", given, json_out=False)
-    assert code == 2 and "--signed-by" in out
+    code, out, err = _checker(export, str(export), "--signed-by", given)
+    assert code == 2 and out == "" and "--signed-by" in err and "Traceback" not in err
+
+
+def test_the_checker_run_the_wrong_way_says_how_and_never_calls_the_export_broken(month, tmp_path):
+    """A records officer's slips (r2's walkthrough, session 29): each used to print "EXPORT NOT WHOLE" and exit 1,
+    or pass with the fingerprint check silently skipped (--signed-by last with no value)."""
+    export, result, *_ = month
+    fp = result.key_fingerprint
+    unzipped = tmp_path / "unzipped"
+    shutil.copytree(export, unzipped / "jan")   # Windows' "Extract all" adds a folder level
+    spaced = " ".join(fp[i:i + 4] for i in range(0, 32, 4)).split()
+    cases = {
+        "no such folder": ([str(tmp_path / "nowhere")], "no such folder"),
+        "not an export": ([str(tmp_path)], "not an export folder"),
+        "one level down": ([str(unzipped)], f"one level down, in {unzipped / 'jan'}"),
+        "value forgotten": ([str(export), "--signed-by"], "expected one argument"),
+        "empty value": ([str(export), "--signed-by", " "], "empty"),
+        "spaces, no quotes": ([str(export), "--signed-by", *spaced], "put it in quotes"),
+        "unknown option": ([str(export), "--sign-by", fp], "not an option"),
+        "two folders": ([str(export), str(tmp_path)], "one export folder at a time"),
+        "bad filed hash": ([str(export), "--filed-sha256", "abc"], "not a SHA-256"),
+    }
+    for name, (args, words) in cases.items():
+        code, out, err = _checker(export, *args)
+        assert (code, out) == (2, ""), (name, out, err)
+        assert words in err and "Traceback" not in err, (name, err)
+    code, out, _err = _checker(export, "--help")
+    assert code == 0 and "--signed-by FINGERPRINT" in out
+    for good in ([f"--signed-by={fp}"], ["--signed-by", " ".join(spaced)], ["--signed-by", fp[:16]]):
+        code, out, err = _checker(export, str(export), *good)
+        assert (code, err) == (0, "") and f"signed by the export key {fp}" in out, good
+
+
+def test_the_public_key_given_for_the_fingerprint_and_another_key_are_not_called_broken(month, tmp_path):
+    export, result, *_ = month
+    public = json.loads((export / "signature.json").read_text("ascii"))["public_key"]
+    code, out, _err = _checker(export, str(export), "--signed-by", public)
+    assert code == 1 and out.startswith("SIGNED BY ANOTHER KEY: every file and chain checks")
+    assert f"the key's public key, not its fingerprint: the key that signed has the fingerprint " \
+           f"{result.key_fingerprint}" in out
+    assert "EXPORT NOT WHOLE" not in out
+    code, out, _err = _checker(export, str(export), "--signed-by", "ab" * 32)
+    assert code == 1 and out.startswith("SIGNED BY ANOTHER KEY") and "not the " + "ab" * 32 in out
+
+
+def test_litter_an_os_adds_is_noted_and_words_a_console_cannot_show_do_not_crash_it(month, tmp_path):
+    export, *_ = month
+    folder = tmp_path / "copied"
+    shutil.copytree(export, folder)
+    for name in ("._decisions.pdf", "decisions.pdf:Zone.Identifier", "Thumbs.db"):
+        (folder / name).write_bytes(b"x")
+    (folder / "__MACOSX").mkdir()
+    code, out, err = _checker(folder, str(folder))
+    assert (code, err) == (0, "") and out.count(" ignored (a file the operating system adds)") == 4
+    (folder / "notes \u2713 \ufeff.txt").write_text("filed", "utf-8")   # a tick and an invisible BOM
+    import os
+    code, out, err = _checker(folder, str(folder), env=dict(os.environ, PYTHONIOENCODING="cp1252"))
+    assert code == 1 and "Traceback" not in err and "notes \\u2713 \\ufeff.txt" in out
 
 
 def test_the_standalone_signature_check_is_openssls(month):

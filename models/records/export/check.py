@@ -39,5 +39,5 @@ def check(folder: Path | str, filed_sha256: str | None = None, signed_by: str | 
     checker = Path(folder) / "verify_export.py"
     if checker.is_file() and checker.read_bytes() != CHECKER.read_bytes():
         result.notes.append("verify_export.py differs from this version's checker (another version's, or edited)")
-    result.sentence = module.sentence
+    result.sentence, result.headline = module.sentence, module.headline
     return result
