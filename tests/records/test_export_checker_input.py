@@ -1,0 +1,115 @@
+"""Whatever an export folder holds, both checkers name a problem; neither stops with a traceback.
+
+Review r1, session 29: the standalone checker (and the app's, the same code) crashed on an entry inserted with
+a ``device_seq`` its desktop's chain already had (IndexError), on a manifest whose ``files`` named a file by a
+number or whose ``chain`` was not an object, on ``amended_by``/``amends_uuid`` of the wrong kind (TypeError),
+and on JSON nested deeper than Python's recursion limit in any of its four JSON files (RecursionError)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from datetime import date, datetime, timezone
+
+import pytest
+
+from models.records.export import check
+from models.records.export.records import export_records
+from sync import authoring
+from tests.models.conftest import FAST_KDF, PASSPHRASE
+from tests.records.export_tamper import _edit_json, reseal, run_standalone
+from tests.support.replica import fresh_replica
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory):
+    """A month of one desktop's log, with a correction (amends_uuid, amended_by), exported."""
+    root = tmp_path_factory.mktemp("checker_input")
+    store = fresh_replica(root / "scc.db", PASSPHRASE, kdf=FAST_KDF)
+    try:
+        last = None
+        for i in range(12):
+            last = authoring.record_decision(
+                store, decision_maker="Dr Decider", decision_maker_role="Director on-call", decision=f"Decision {i}",
+                rationale="Waits rising", recorded_by="Room support", situation_snapshot={"system_opel": 2},
+                decided_at=datetime(2025, 3, 2 + i, 9, tzinfo=timezone.utc),
+                amends_uuid=last.uuid if i == 6 else None)
+        export_records(store, date(2025, 3, 1), date(2025, 3, 31), root / "export", icb="Test ICB",
+                       now=datetime(2025, 4, 2, 9, tzinfo=timezone.utc), user="tester", host="desk")
+    finally:
+        store.close()
+    return root / "export"
+
+
+def _manifest(folder, edit):
+    path = folder / "manifest.json"
+    doc = json.loads(path.read_text("utf-8"))
+    edit(doc)
+    path.write_text(json.dumps(doc, indent=2) + "\n", "utf-8")
+
+
+def _inserted(folder):
+    """An entry inserted after the fifth with the fifth's place in its desktop's chain (a new uuid)."""
+    def edit(doc):
+        copy = dict(doc["entries"][4], uuid=str(uuid.uuid4()))
+        doc["entries"].insert(5, copy)
+        doc["entry_count"] += 1
+    _edit_json(folder, edit)
+
+
+def _entry_field(name, value):
+    def tamper(folder):
+        _edit_json(folder, lambda doc: doc["entries"][7].__setitem__(name, value))
+    return tamper
+
+
+def _deep(name):
+    def tamper(folder):
+        (folder / name).write_text(DEEP if name != "decisions.json" else '{"format": ' + DEEP + ', "entries": []}',
+                                   "utf-8")
+        if name not in ("signature.json", "manifest.json"):   # listed in the manifest: its hash made to match
+            reseal(folder, name)
+    return tamper
+
+
+CASES = {
+    "entry inserted with a device_seq already held": (_inserted, ("decisions.json", "device_seq")),
+    "manifest files name a file by a number": (
+        lambda f: _manifest(f, lambda m: m["files"][0].__setitem__("name", 7)), ("manifest.json", None)),
+    "manifest chain not an object": (lambda f: _manifest(f, lambda m: m.__setitem__("chain", "x")),
+                                     ("manifest.json", "chain")),
+    "manifest device head not an object": (
+        lambda f: _manifest(f, lambda m: m["chain"].__setitem__("device_heads", [None])),
+        ("manifest.json", "chain.device_heads")),
+    "manifest device head's id a list": (
+        lambda f: _manifest(f, lambda m: m["chain"]["device_heads"][0].__setitem__("device_id", [])),
+        ("manifest.json", "chain.device_heads")),
+    "amended_by a number": (_entry_field("amended_by", 1), ("decisions.json", "amended_by")),
+    "amends_uuid a list": (_entry_field("amends_uuid", ["x"]), ("decisions.json", "amends_uuid")),
+    "amends_reference a number": (_entry_field("amends_reference", 3), ("decisions.json", "amends_reference")),
+    "signature.json nested too deep": (_deep("signature.json"), ("signature.json", None)),
+    "manifest.json nested too deep": (_deep("manifest.json"), ("manifest.json", None)),
+    "decisions.json nested too deep": (_deep("decisions.json"), ("decisions.json", None)),
+    "chain_context.json nested too deep": (_deep("chain_context.json"), ("chain_context.json", None)),
+}
+
+
+def test_the_export_is_whole_before_any_edit(export):
+    assert check.check(export).problems == []
+    code, alone = run_standalone(export)
+    assert (code, alone["problems"]) == (0, [])
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_malformed_export_is_named_by_both_checkers_never_a_traceback(export, tmp_path, name):
+    tamper, expected = CASES[name]
+    folder = tmp_path / "tampered"
+    shutil.copytree(export, folder)
+    tamper(folder)
+    app = check.check(folder)
+    assert expected in [(p["file"], p["field"]) for p in app.problems], app.problems
+    code, alone = run_standalone(folder)   # asserts nothing on stderr: no traceback
+    assert code == 1 and alone["problems"] == app.problems
