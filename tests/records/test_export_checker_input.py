@@ -113,3 +113,20 @@ def test_a_malformed_export_is_named_by_both_checkers_never_a_traceback(export, 
     assert expected in [(p["file"], p["field"]) for p in app.problems], app.problems
     code, alone = run_standalone(folder)   # asserts nothing on stderr: no traceback
     assert code == 1 and alone["problems"] == app.problems
+
+
+@pytest.mark.parametrize("more, code", [(("--signed-by",), 2), (("--filed-sha256",), 2),
+                                        (("--signed-by=0123456789abcdef",), 1), (("0123456789abcdef",), 2),
+                                        (("--signed-by", "0123456789abcdef", "--signed-by", "00" * 8), 2)])
+def test_the_standalone_checker_never_drops_a_check_it_was_asked_for(export, more, code):
+    """`verify_export.py FOLDER --signed-by $FP` with $FP empty (an unquoted unset variable) ran no key check and
+    exited 0, as did a fingerprint given without its option or as --signed-by=...: now bad input (exit 2), or, for
+    --signed-by=FP, the key compared (another key: exit 1)."""
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-I", "-S", str(export / "verify_export.py"), str(export), *more],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == code, (done.stdout, done.stderr)
+    assert "export whole" not in done.stdout and "Traceback" not in done.stderr
+    if code == 1:
+        assert done.stdout.startswith("SIGNED BY ANOTHER KEY")
