@@ -130,3 +130,24 @@ def test_the_standalone_checker_never_drops_a_check_it_was_asked_for(export, mor
     assert "export whole" not in done.stdout and "Traceback" not in done.stderr
     if code == 1:
         assert done.stdout.startswith("SIGNED BY ANOTHER KEY")
+
+
+def test_both_checkers_refuse_a_public_key_not_in_its_one_encoding():
+    """OpenSSL took a key written as y + p, or x = 0 with the sign bit set (each another spelling of a point of
+    small order, for which 'R = the identity, S = 0' verifies), where the standalone checker, as RFC 8032 says,
+    refused it: one export, two verdicts. Keys made of the identity in its own encoding pass both (a key of small
+    order signs any manifest: only --signed-by tells it is nobody's registered key)."""
+    from models.records.export.signing import verify
+    alone = check.standalone()
+    p = 2 ** 255 - 19
+    identity = (1).to_bytes(32, "little")
+    signature = identity + bytes(32)
+    for y in (1 | 1 << 255, (p - 1) | 1 << 255, p, p + 1, (p + 1) | 1 << 255, p + 18, 2 ** 255 - 1):
+        public = y.to_bytes(32, "little")
+        for message in (b"", b"m", b"manifest", b"x" * 100):
+            assert alone.ed25519_verify(public, signature, message) is False, hex(y)
+            assert verify(public, signature, message) is False, hex(y)
+    assert alone.ed25519_verify(identity, signature, b"m") and verify(identity, signature, b"m")
+    order_two = (p - 1).to_bytes(32, "little")   # in its own encoding: the two agree, whichever way
+    for message in (b"", b"m", b"manifest", b"x" * 100):
+        assert alone.ed25519_verify(order_two, signature, message) == verify(order_two, signature, message)

@@ -73,8 +73,22 @@ def export_key(store) -> ExportKey:
         return load_or_create(s)
 
 
+_P = 2 ** 255 - 19
+
+
+def canonical(public_raw: bytes) -> bool:
+    """Whether 32 bytes are a point's one encoding (RFC 8032, 5.1.3): y below p, and no sign bit on x = 0 (y = 1
+    or p - 1).  OpenSSL takes the other encodings of those points; the standalone checker refuses them."""
+    value = int.from_bytes(public_raw, "little")
+    y, sign = value & ((1 << 255) - 1), value >> 255
+    return y < _P and not (sign and y in (1, _P - 1))
+
+
 def verify(public_raw: bytes, signature: bytes, message: bytes) -> bool:
-    """The app's check of a signature (OpenSSL's Ed25519), beside the standalone checker's own."""
+    """The app's check of a signature (OpenSSL's Ed25519), beside the standalone checker's own: a public key
+    not in its one encoding is refused first, as the standalone checker's decoding refuses it."""
+    if len(public_raw) != 32 or not canonical(public_raw):
+        return False
     try:
         Ed25519PublicKey.from_public_bytes(public_raw).verify(signature, message)
     except (InvalidSignature, ValueError):
