@@ -68,7 +68,7 @@ def register(subparsers) -> None:
     check.add_argument("--filed-sha256", default=None, metavar="HEX",
                        help="manifest.json's SHA-256 as recorded when the export was filed (printed by a good check)")
     check.add_argument("--signed-by", default=None, metavar="FINGERPRINT",
-                       help="the export key registered for the room ('export key' prints it; 16 or more of its hex "
+                       help="the export key registered for the room ('export key' prints it; 32 or more of its hex "
                             "digits): the export must be signed by it")
     check.set_defaults(handler=_export_verify)
     add_action(esub, "key", "print this desktop's export key fingerprint, for the records team to register "
@@ -273,7 +273,7 @@ def _export(args) -> int:
         print(f"Note: {note}")
     print(f"Signed with this desktop's export key {result.key_fingerprint}.")
     print(f"Check it at any time, with or without SCC Desktop: scc-desktop export verify {result.out_dir} "
-          f"--signed-by {result.key_fingerprint[:16]}, or python3 verify_export.py in the folder (README.txt says "
+          f"--signed-by {result.key_fingerprint}, or python3 verify_export.py in the folder (README.txt says "
           f"what it proves).")
     if not result.verify.intact:
         print(f"WARNING: the decision log is broken ({result.verify.first_problem.sentence()}); "
@@ -294,7 +294,7 @@ def _export_key(args) -> int:
     print(f"The checker, verify_export.py (in every export): SHA-256 {hashlib.sha256(CHECKER.read_bytes()).hexdigest()}")
     print("Give both to the records team once. They keep their own copy of verify_export.py whose SHA-256 matches "
           "(the copy inside an export travels with what it checks, and could be changed with it) and check each "
-          f"export with: python3 verify_export.py FOLDER --signed-by {key.fingerprint[:16]}. A replica made afresh "
+          f"export with: python3 verify_export.py FOLDER --signed-by {key.fingerprint}. A replica made afresh "
           "has a new key, to be registered again.")
     return 0
 
@@ -305,7 +305,7 @@ def _export_verify(args) -> int:
     if not (args.folder / "manifest.json").is_file():
         raise UserError(f"{args.folder}: no manifest.json there; give the folder an export was written into", 2)
     if args.signed_by is not None and check.standalone().fingerprint_given(args.signed_by) is None:
-        raise UserError(f"--signed-by: {args.signed_by!r} is not a key fingerprint (16 to 64 hex digits, as "
+        raise UserError(f"--signed-by: {args.signed_by!r} is not a key fingerprint (32 to 64 hex digits, as "
                         "'scc-desktop export key' prints it)", 2)
     result = check.check(args.folder, args.filed_sha256, args.signed_by)
     if args.json:

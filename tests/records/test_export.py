@@ -159,7 +159,7 @@ def test_cli_export_and_refusal_to_overwrite(store, store_path, log, tmp_path, c
                                                      "decisions.json", "decisions.pdf", "handover.json",
                                                      "manifest.json", "signature.json", "verify_export.py"]
     key = json.loads((out / "signature.json").read_text("ascii"))["key_fingerprint"]
-    assert f"Signed with this desktop's export key {key}." in said and f"--signed-by {key[:16]}" in said
+    assert f"Signed with this desktop's export key {key}." in said and f"--signed-by {key}," in said
     assert cli.main(["export", "key", "--path", str(store_path)]) == 0   # what the records team registers
     said = capsys.readouterr().out
     assert key in said and " ".join(key[i:i + 4] for i in range(0, 32, 4)) in said

@@ -116,8 +116,8 @@ def test_a_malformed_export_is_named_by_both_checkers_never_a_traceback(export, 
 
 
 @pytest.mark.parametrize("more, code", [(("--signed-by",), 2), (("--filed-sha256",), 2),
-                                        (("--signed-by=0123456789abcdef",), 1), (("0123456789abcdef",), 2),
-                                        (("--signed-by", "0123456789abcdef", "--signed-by", "00" * 8), 2)])
+                                        (("--signed-by=" + "0123456789abcdef" * 2,), 1), (("0123456789abcdef" * 2,), 2),
+                                        (("--signed-by", "0123456789abcdef" * 2, "--signed-by", "00" * 16), 2)])
 def test_the_standalone_checker_never_drops_a_check_it_was_asked_for(export, more, code):
     """`verify_export.py FOLDER --signed-by $FP` with $FP empty (an unquoted unset variable) ran no key check and
     exited 0, as did a fingerprint given without its option or as --signed-by=...: now bad input (exit 2), or, for

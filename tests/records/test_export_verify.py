@@ -192,7 +192,7 @@ def test_a_rewritten_chain_is_caught_by_the_signature_and_unsigned_only_by_what_
     assert main(["export", "verify", str(folder), "--filed-sha256", filed]) == 1
     assert "the manifest was rewritten" in capsys.readouterr().err
     assert main(["export", "verify", str(export), "--filed-sha256", filed.upper()]) == 0
-    registered = result.key_fingerprint[:16]
+    registered = result.key_fingerprint[:32]
     caught = check.check(folder, signed_by=registered)
     assert [(p["file"], p["field"]) for p in caught.problems] == [("signature.json", None)]
     assert "not signed" in caught.problems[0]["reason"]
@@ -209,7 +209,7 @@ def test_an_export_signed_again_with_another_key_names_that_key(month, tmp_path,
     app = run_app(folder)
     assert app.problems == [] and app.signed_by != result.key_fingerprint   # alone it checks: a key, not the key
     spaced = " ".join(result.key_fingerprint[i:i + 4] for i in range(0, 32, 4))   # as read aloud
-    for given in (result.key_fingerprint, result.key_fingerprint[:16].upper(), spaced):
+    for given in (result.key_fingerprint, result.key_fingerprint[:32].upper(), spaced):
         caught = check.check(folder, signed_by=given)
         assert [(p["file"], p["field"]) for p in caught.problems] == [("signature.json", "public_key")], given
         assert app.signed_by in caught.problems[0]["reason"]
@@ -232,7 +232,7 @@ def _checker(folder, *args, env=None):
     return done.returncode, done.stdout, done.stderr
 
 
-@pytest.mark.parametrize("given", ["abc", "zz" * 10, "12345678 9abcdef"])
+@pytest.mark.parametrize("given", ["abc", "zz" * 10, "12345678 9abcdef", "0123456789abcdef"])   # 16 digits: too short
 def test_a_fingerprint_that_is_not_one_is_bad_input(month, given, capsys, cli_env):
     export, *_ = month
     assert main(["export", "verify", str(export), "--signed-by", given]) == 2
@@ -266,7 +266,7 @@ def test_the_checker_run_the_wrong_way_says_how_and_never_calls_the_export_broke
         assert words in err and "Traceback" not in err, (name, err)
     code, out, _err = _checker(export, "--help")
     assert code == 0 and "--signed-by FINGERPRINT" in out
-    for good in ([f"--signed-by={fp}"], ["--signed-by", " ".join(spaced)], ["--signed-by", fp[:16]]):
+    for good in ([f"--signed-by={fp}"], ["--signed-by", " ".join(spaced)], ["--signed-by", fp[:32]]):
         code, out, err = _checker(export, str(export), *good)
         assert (code, err) == (0, "") and f"signed by the export key {fp}" in out, good
 

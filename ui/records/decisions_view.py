@@ -521,7 +521,7 @@ class DecisionsView(QWidget):
             self.export_button.setEnabled(True)
             text = (f"Exported {count(result.entries, 'decision')} from {first:%d %b %Y} to {last:%d %b %Y} (UK dates) "
                     f"into {result.out_dir}: CSV, JSON, PDF ({count(result.pdf_pages, 'page')}) and a manifest, "
-                    f"signed with this desktop's export key {signing.spaced(result.key_fingerprint, 4)} "
+                    f"signed with this desktop's export key {signing.spaced(result.key_fingerprint)} "
                     f"(register it once with the records team; they check each export against it).")
             if not result.verify.intact:
                 text += f" WARNING: the decision log is broken ({result.verify.first_problem.sentence()})."
