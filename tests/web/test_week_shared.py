@@ -48,6 +48,25 @@ def _week(session, url: str, within: float = 120) -> str:
         time.sleep(0.5)
 
 
+def _settled(session, url: str, db_url: str, within: float = 120) -> str:
+    """The page's week once the kept one has forecasts: a week worked out as the hub started, while its feed was
+    still filling, has none and is worked out again once the feed has moved and EMPTY_REFRESH (30 s) has passed
+    (in a loaded CI run that came after ``works`` was read, and the test saw 2 for 1)."""
+    from sync.hub.web.week_board import _forecasts_any
+    deadline = time.monotonic() + within
+    while True:
+        section = _week(session, url)
+        db = HubDB(db_url)
+        try:
+            kept = week_shared.stored(db)
+        finally:
+            db.dispose()
+        if kept is not None and _forecasts_any(kept[2]):
+            return section
+        assert time.monotonic() < deadline, "the kept week never had a forecast"
+        time.sleep(1)
+
+
 def _works(db_url: str) -> int:
     engine = create_engine(db_url)
     try:
@@ -72,7 +91,7 @@ def week_hub(tmp_path_factory):
 def test_two_hub_processes_show_one_week_worked_out_once(week_hub):
     hub = week_hub
     phone, _ = login(hub.url, "director")
-    first = _week(phone, hub.url)
+    first = _settled(phone, hub.url, hub.db_url)
     works = _works(hub.db_url)   # as it started (from nothing), and again once the feed had filled
     now = utcnow()
     submit(hub, week_world.AMBULANCE["ods_code"], [{
