@@ -3,7 +3,7 @@
 
 The room (open alerts, acknowledgements, the directory, the rota) is read from the feed by
 ``sync.hub.escalation_room.RoomReader``: its first refresh replays every ``alert`` item and room record since
-position 0, selecting them by kind from the whole feed (the feed has no index on kind).  At the hub's start the
+position 0, selecting them by kind (through ``ix_feed_kind_seq`` since session 29; before it, from every item).  At the hub's start the
 escalation check refreshes its reader first; ``/m/``'s board then read the room again with a reader of its own
 (the third reader of the feed, beside the e-mail check's and the pager's, which session 28 merged).
 
@@ -17,7 +17,10 @@ below is a lower bound.
 Each mode runs in a process of its own: the escalation check's first refresh (as the hub's start makes it),
 then the board's first read (``BoardReader.read``, what the hub's warm-up does; the week ahead's thread left
 out of both modes), each timed, the board's read of the room within it too (``board_room_s``), with the
-process's resident memory (``VmRSS``) after each.
+process's resident memory (``VmRSS``) after each.  ``hub_open_s`` is the hub's start on the database (a hub from
+before an index makes it then, once); ``board_phases_s`` the first read's parts, each named as the page names what
+it is reading (``BoardReader._reading``).  What a restart does before a phone can have figures is
+``escalation_refresh_s`` and ``board_first_read_s`` together.
 
 Usage::
 
@@ -158,16 +161,27 @@ def measure(path: Path, mode: str) -> dict:
     from sync.hub.escalation_room import RoomReader
     from sync.hub.web.board import BoardReader
 
-    hub = Hub(HubConfig(db_url=f"sqlite:///{path}"))
+    load = os.getloadavg()[0]
+    began = time.monotonic()
+    hub = Hub(HubConfig(db_url=f"sqlite:///{path}"))   # a hub from before an index makes it here (once)
+    opened = round(time.monotonic() - began, 2)
     try:
         gc.collect()
-        out = {"mode": mode, "rss_start_mb": round(_rss_mb(), 1), "load": os.getloadavg()[0]}
+        out = {"mode": mode, "rss_start_mb": round(_rss_mb(), 1), "load": load, "hub_open_s": opened}
         began = time.monotonic()
         hub.room_reader.refresh(hub.db)   # the escalation check's first step at the start
         out["escalation_refresh_s"] = round(time.monotonic() - began, 2)
         gc.collect()
         out["rss_after_escalation_mb"] = round(_rss_mb(), 1)
-        board = BoardReader(hub)
+        phases: list[tuple[str, float]] = []
+
+        class Timed(BoardReader):   # each phase of the first read, by what the page would say it is reading
+            def __setattr__(self, name, value):
+                if name == "_reading" and value:
+                    phases.append((value, time.monotonic()))
+                super().__setattr__(name, value)
+
+        board = Timed(hub)
         board.week.latest = lambda now: None   # the week ahead's own thread left out of both (a read of its own)
         if mode == "own":   # before session 29: the board's reader of its own
             board._room = RoomReader()
@@ -185,7 +199,10 @@ def measure(path: Path, mode: str) -> dict:
         board._room.read = timed
         began = time.monotonic()
         snap = board.read()
-        out["board_first_read_s"] = round(time.monotonic() - began, 2)
+        ended = time.monotonic()
+        out["board_first_read_s"] = round(ended - began, 2)
+        out["board_phases_s"] = {what: round((phases[i + 1][1] if i + 1 < len(phases) else ended) - at, 2)
+                                 for i, (what, at) in enumerate(phases)}
         out["board_room_s"] = round(sum(room_s), 2)
         gc.collect()
         out["rss_after_board_mb"] = round(_rss_mb(), 1)

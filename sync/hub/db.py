@@ -287,8 +287,8 @@ class HubDB:
             if self.kind == "postgresql":
                 conn.execute(select(func.pg_advisory_xact_lock(_PG_SCHEMA_LOCK)))
             s.metadata.create_all(conn)
-            for index in s.feed_observation.indexes:   # added since the table (create_all makes it only with it)
-                index.create(conn, checkfirst=True)
+            for index in (*s.feed_observation.indexes, *s.feed.indexes):   # added since their table (create_all
+                index.create(conn, checkfirst=True)                         # makes one only with its table)
             version = conn.execute(select(func.max(s.schema_version.c.version))).scalar()
             if version is None:
                 conn.execute(insert(s.schema_version).values(version=s.SCHEMA_VERSION,
