@@ -16,19 +16,22 @@ position; among calls the first).  A real hub database, SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
+
+from models.forecast import opel_chance
 
 from sync.hub import orgs as hub_orgs
 from sync.hub import schema as s
 from sync.hub.core import Hub, HubConfig
 from sync.hub.web import board as m_board
-from sync.hub.web.board import BoardReader, _Followed
+from sync.hub.web.board import ICS, BoardReader, _Followed
 from tests.support.fixtures import hub_db_url, postgres_cluster  # noqa: F401
 
 pytestmark = pytest.mark.timeout(300)
@@ -43,7 +46,7 @@ UNITS = ("RY000", "RY001", "RY002")
 def _fill(hub: Hub) -> None:
     """Nine weeks of 40 providers, hour by hour, positions in time order: each provider's assessment and two
     figures (one a handover figure), an ambulance service's status, a critical care report every six hours and
-    an alert raised and cleared every day (about 180,000 positions)."""
+    an alert raised and cleared every day (about 200,000 positions)."""
     codes = [f"RY{i:03d}" for i in range(PROVIDERS)]
     hub_orgs.upsert(hub, [hub_orgs.OrgSpec(c, f"Plan Trust {i}", "acute" if i < 22 else "community", 500.0)
                           for i, c in enumerate(codes)] + [hub_orgs.OrgSpec(AMBULANCE, "Plan Ambulance", "ambulance",
@@ -62,6 +65,15 @@ def _fill(hub: Hub) -> None:
                     w.emit("opel_assessment", {"scope": "provider", "org_code": code, "assessed_at": iso,
                                                "level": 2 + (hour + i) % 9 // 8, "declared_level": None,
                                                "complete": True, "total": 20.0}, code)
+                    if i % 4 == 0:   # a second in the hour: at 4, or declared 1 (the hour's worst shown: 2 or 3)
+                        w.emit("opel_assessment", {
+                            "scope": "provider", "org_code": code, "level": 4, "complete": True, "total": 30.0,
+                            "assessed_at": (at + timedelta(minutes=30)).isoformat(),
+                            "declared_level": 1 if (day + hour) % 2 else None}, code)
+                for scope in ("system", "acute"):   # the system's levels are kept (key "(system)"), a pillar's not
+                    w.emit("opel_assessment", {"scope": scope if scope == "system" else "pillar", "org_code": None,
+                                               "pillar": scope, "assessed_at": iso, "level": 2 + hour % 3 // 2,
+                                               "declared_level": None, "complete": True, "total": 50.0})
                 w.emit("ambulance_status", {"org_code": AMBULANCE, "declared_at": iso, "received_at": iso,
                                             "reap_level": 2, "csp_level": None}, AMBULANCE)
                 if hour % 6 == 0:
@@ -125,11 +137,28 @@ def test_the_first_read_seeks_the_kinds_and_the_newest_handover_figures(hub_db_u
         board = BoardReader(hub)
         board.week.latest = lambda now: None   # the week ahead reads in a thread of its own
         shown = board.read()
+        sent = list(caught.seen)   # the first read's (the checks below send their own)
         assert {a.org_code for a in shown.ambulance} == {AMBULANCE}
         assert {c.org_code for c in shown.critcon_units} == set(UNITS)
         assert len(board._f.handover) == PROVIDERS * len(HANDOVER)
-        by_kind = [(sql, p) for sql, p in caught.seen if _reads(sql, "feed") and "feed.kind" in sql]
-        handover = [(sql, p) for sql, p in caught.seen if _reads(sql, "feed_observation")]
+        # The levels the database grouped by hour are each hour's worst, item by item.
+        worst: dict[str, dict[int, int]] = {}
+        with hub.db.read() as conn:
+            for data, in conn.execute(select(s.feed.c.data).where(s.feed.c.kind == "opel_assessment")):
+                d = json.loads(data)
+                if d["scope"] == "pillar":
+                    continue
+                hours = worst.setdefault(d["org_code"] or ICS, {})
+                hour = opel_chance.hour_of(datetime.fromisoformat(d["assessed_at"]))
+                shown = d["level"] if d["declared_level"] is None else d["declared_level"]
+                hours[hour] = max(hours.get(hour, 0), shown)
+        assert set(board._f.levels) == set(worst) and ICS in worst
+        for org, hours in board._f.levels.items():
+            assert len(hours) > 24 * 7 * 8, org
+            assert hours == {h: lv for h, lv in worst[org].items() if h >= min(hours)}, org
+        assert {lv for hours in board._f.levels.values() for lv in hours.values()} == {2, 3, 4}
+        by_kind = [(sql, p) for sql, p in sent if _reads(sql, "feed") and "feed.kind" in sql]
+        handover = [(sql, p) for sql, p in sent if _reads(sql, "feed_observation")]
         # the ambulance services and critical care, response times, eight weeks of levels, the room's alerts
         assert len(by_kind) >= 4 and handover
         for sql, parameters in by_kind:

@@ -790,7 +790,7 @@ def _level_rows(conn, start: int, head: int):
     read by the database's own JSON functions and the worst shown level (declared, else calculated) of each
     hour taken by the database, a stretch of positions at a time (eight weeks of a 40-provider system's
     assessments are about 220,000 items of 2 KB each: parsed here whole, a first read held half a gigabyte;
-    a row each, 3.1 s of a year hub's first read, session 29).  ``seq`` is the hour's last position and
+    a row each, 3.4 to 3.8 s of a year hub's first read, session 29).  ``seq`` is the hour's last position and
     ``assessed_at`` its earliest time.  An hour is the first 13 characters of a time as the hub writes it
     (UTC, "+00:00"); any other time is a group of its own, its hour worked out here (``_follow_levels``)."""
     data = s.feed.c.data
@@ -814,11 +814,12 @@ def _level_rows(conn, start: int, head: int):
 
 def _handover_rows(conn, cursor: int, head: int) -> list:
     """(org, metric, observed_at, value, call uuid | None) of the handover figures after ``cursor`` up to
-    ``head``, in position order (each organisation's and metric's: what the fold needs).  On a first read (``cursor`` 0) only the rows the fold can keep: for each
-    organisation and handover metric, those at its newest time (one seek each on
-    ``ix_feed_observation_org_metric_time``; a year of a 40-provider hub's observations is 9.7 million rows,
-    read whole in 5 s).  Folded in position order, they give what every row would: the newest time wins, and
-    at that time the provider's feed (its later position) before a call (the first)."""
+    ``head``, in position order (each organisation's and metric's: what the fold needs).  On a first read
+    (``cursor`` 0) only the rows the fold can keep: for each organisation and handover metric, those at its
+    newest time (a seek each on ``ix_feed_observation_org_metric_time``; a year of a 40-provider hub's
+    observations is 9.7 million rows, read whole in 5 to 10 s, session 29).  Folded in position order, they
+    give what every row would: the newest time wins, and at that time the provider's feed (its later
+    position) before a call (the first)."""
     fo, pv = s.feed_observation, s.phoned_in_value
     figures = select(fo.c.org_code, fo.c.metric, fo.c.observed_at, fo.c.value, pv.c.record_uuid).select_from(
         fo.outerjoin(pv, pv.c.seq == fo.c.seq))
