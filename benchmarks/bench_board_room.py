@@ -4,8 +4,9 @@
 The room (open alerts, acknowledgements, the directory, the rota) is read from the feed by
 ``sync.hub.escalation_room.RoomReader``: its first refresh replays every ``alert`` item and room record since
 position 0, selecting them by kind (through ``ix_feed_kind_seq`` since session 29; before it, from every item).
-At the hub's start the escalation check refreshes its reader first; ``/m/``'s board then read the room again with a reader of its own
-(the third reader of the feed, beside the e-mail check's and the pager's, which session 28 merged).
+At the hub's start the escalation check refreshes its reader first; ``/m/``'s board then read the room again with
+a reader of its own (the third reader of the feed, beside the e-mail check's and the pager's, which session 28
+merged).
 
 The hub database (SQLite, built once into ``--db``, reused): 40 providers, a year of 15-minute data at the
 year fixture's rate (13,805,760 positions: 9,706,080 observations with their ``feed_observation`` rows and
