@@ -36,13 +36,17 @@ def _corrected(key: str, receipt: Receipt, later: list[Receipt]) -> bool:
     return any(r.received_at > receipt.received_at and any(matches(k) for k in r.accepted_keys) for r in later)
 
 
-def quarantined(receipts: Iterable[Receipt], known_metrics: frozenset[str] | None = None) -> list[Finding]:
-    """``receipts``: every receipt in the window, any order."""
+def _by_org(receipts: Iterable[Receipt]) -> dict[str, list[Receipt]]:
     by_org: dict[str, list[Receipt]] = {}
     for r in receipts:
         by_org.setdefault(r.org_code, []).append(r)
+    return by_org
+
+
+def quarantined(receipts: Iterable[Receipt], known_metrics: frozenset[str] | None = None) -> list[Finding]:
+    """``receipts``: every receipt in the window, any order."""
     out = []
-    for org, mine in by_org.items():
+    for org, mine in _by_org(receipts).items():
         for receipt in mine:
             for rej in receipt.rejected:
                 if _corrected(_correction_key(rej, known_metrics), receipt, mine):
@@ -88,11 +92,8 @@ def unchecked(receipts: Iterable[Receipt]) -> list[Finding]:
     backfill whose figures its retention had deleted): nothing says the level is wrong, and nothing checked it
     either, where a level that differs from the figures needs a reason.  ``receipts``: every receipt in the
     window, any order."""
-    by_org: dict[str, list[Receipt]] = {}
-    for r in receipts:
-        by_org.setdefault(r.org_code, []).append(r)
     out = []
-    for org, mine in by_org.items():
+    for org, mine in _by_org(receipts).items():
         for receipt in mine:
             if receipt.unchecked and not _corrected("opel_declaration", receipt, mine):
                 out += [_unchecked_finding(org, receipt, u) for u in receipt.unchecked]
