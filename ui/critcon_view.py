@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHeaderView, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHeaderView, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from models.queries import critcon as qc
 from models.rules import series_gaps
@@ -47,6 +47,20 @@ class _Chart(TimeChart):
         return False
 
 
+class _Body(QWidget):
+    """The page in its scroll area, as tall as its parts' least at a width (``CritconView.least``): a scroll
+    area sizes a page with wrapped labels to its height for its width, which is the parts' preferred (the
+    plot's 566 pixels), and the page scrolled at 1.5 times the text where it fitted at its least."""
+
+    def __init__(self, least: Callable[[int], int | None]) -> None:
+        super().__init__()
+        self._least = least
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        least = self._least(width)
+        return super().heightForWidth(width) if least is None else least
+
+
 class CritconView(QWidget):
     KINDS = frozenset({"critcon", "organisation", "record"})   # "record": a phoned-in call, its mark
 
@@ -55,9 +69,10 @@ class CritconView(QWidget):
         self.store = store
         self.clock = clock
         self.lines: list[qc.CritconLine] = []
+        self.notes_folded = self.chart_note_folded = False   # short of room (``_fit_table``)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
-        body = QWidget()
+        body = _Body(self.least)
         layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
         self.body_layout = layout
@@ -76,9 +91,16 @@ class CritconView(QWidget):
                                legend_outside=True,
                                accessible_name="Chart of CRITCON levels per provider")
         layout.addWidget(self.chart, 1)
+        # Short of room even at the table's least rows (large text on a laptop), the page scrolls rather than
+        # squeeze the chart over its note or make the window taller than the screen (``_fit_table``).
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(body)
         self.stack = EmptyOr("No critical care reports yet. Each provider's CRITCON level and "
                              "staffed, occupied and available beds appear here after its first "
-                             "report reaches the hub and this desktop syncs.", body)
+                             "report reaches the hub and this desktop syncs.", self.scroll)
         outer.addWidget(self.stack, 1)
         self._read = tasks.LatestRead(self, self._draw)
         # Drawn by refresh(), which the window calls when the view is first shown.
@@ -118,7 +140,6 @@ class CritconView(QWidget):
                 cell(latest, tooltip=latest, colours=(theme.current().base, theme.current().stale) if stale else None)])
         fill_table(self.table, rows)
         self._fit_columns()
-        self._fit_table()
         # Providers at the same level share a line: each is drawn on its true level and told apart
         # by its own marker and dash, the first drawn widest so those drawn over it still show.
         n = len(self.lines)
@@ -133,6 +154,7 @@ class CritconView(QWidget):
         self.chart.set_data(series, x_range=(now - CHART_SPAN, now), y_range=(-0.4, 3.4),
                             y_ticks=[(i, str(i)) for i in range(4)],
                             empty_text="No CRITCON reports in the last 24 hours.")
+        self._fit_table()   # after the chart's note is known: it may fold
 
     def _fit_columns(self) -> None:
         """With large text the columns need more than the table's width and the provider's "name (code)", the
@@ -154,18 +176,60 @@ class CritconView(QWidget):
         """The table shows up to ``MAX_ROWS`` units, fewer when the chart below it would otherwise get less
         than its least height (its plot, title and wrapped key): the rest scroll in the table.  With the 12 rows
         fixed, 22 units at 1366x768 under a two-line alert banner squeezed the page below its least height and
-        the note and the chart's title were drawn over the table's last two rows."""
+        the note and the chart's title were drawn over the table's last two rows.
+
+        Short of room even at ``MIN_ROWS`` (large text on a laptop: at 1366x768 and twice the text the page's
+        least was 678 pixels of the 527 left, the window grew to 868 and the chart, squeezed, drew its note over
+        its time axis), the note under the table folds into the table's headings' tooltips, then the chart's
+        note ("No data since ...") into the plot's tooltip (the hatching past the last value and every row's
+        STALE badge still say the data are old); what is still too tall scrolls in the page. Judged on the
+        parts' usual heights, so a choice holds once made."""
         if not self.lines:
             return
-        layout = self.body_layout
-        width = self.width() - 8
-        spare = (self.height() - 8 - self.totals.heightForWidth(width) - self.note.heightForWidth(width)
-                 - self.chart.minimumSizeHint().height() - 3 * layout.spacing())
+        width, height = self.width() - 8, self.height() - 8
+        gap = self.body_layout.spacing()
         header = self.table.horizontalHeader().height() + 2 * self.table.frameWidth() + 2
         if self.table.horizontalScrollBar().isVisible():
             header += self.table.horizontalScrollBar().height()
         row = self.table.rowHeight(0) or self.table.fontMetrics().height() + 8
+        note = self.note.heightForWidth(width) + gap
+        chart_note = self._chart_note(width)
+        fixed = self.totals.heightForWidth(width) + 2 * gap + self._chart_least(width)
+        least = header + MIN_ROWS * row
+        self.notes_folded = fixed + note + chart_note + least > height
+        self.chart_note_folded = fixed + chart_note + least > height
+        self.note.setVisible(not self.notes_folded)
+        tip = f"<p>{esc(_note())}</p>" if self.notes_folded else ""
+        for c in range(self.table.columnCount()):
+            self.table.horizontalHeaderItem(c).setToolTip(tip)
+        self.chart.fold_note(self.chart_note_folded)
+        self.chart.updateGeometry()
+        spare = (height - fixed - (0 if self.notes_folded else note)
+                 - (0 if self.chart_note_folded else chart_note))
         fit_rows(self.table, max(MIN_ROWS, min(MAX_ROWS, (spare - header) // row)))
+        self.body_layout.invalidate()
+        self.scroll.widget().updateGeometry()
+
+    def _chart_least(self, width: int) -> int:
+        """The chart's title and key as wrapped at ``width`` over its plot's least, without its note."""
+        chart = self.chart
+        inner = chart.layout().spacing()
+        return (sum(w.heightForWidth(width) + inner for w in (chart.title, chart.key) if w is not None)
+                + chart.plot.minimumHeight())
+
+    def _chart_note(self, width: int) -> int:
+        note = self.chart.note
+        return note.heightForWidth(width) + self.chart.layout().spacing() if note.text() else 0
+
+    def least(self, width: int) -> int | None:
+        """The page's least height at ``width``: the totals, the table as sized, the note and the chart's note
+        unless folded, the chart's title, key and least plot (None before the first page: the layout's own)."""
+        if not self.lines:
+            return None
+        gap = self.body_layout.spacing()
+        return (self.totals.heightForWidth(width) + self.table.height() + 2 * gap + self._chart_least(width)
+                + (0 if self.notes_folded else self.note.heightForWidth(width) + gap)
+                + (0 if self.chart_note_folded else self._chart_note(width)))
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)

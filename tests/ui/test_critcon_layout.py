@@ -66,3 +66,54 @@ def test_a_unit_name_too_long_for_its_column_keeps_its_code(qtbot, store, size, 
         assert latest.text() in latest.toolTip().replace("\xa0", " ")
     assert table.columnWidth(LATEST) >= table.horizontalHeader().sectionSizeHint(LATEST)
     assert table.horizontalScrollBar().maximum() == 0
+
+
+def _axis_rect(chart):
+    """The plot's time axis (its ticks' labels) in the chart's coordinates."""
+    plot = chart.plot
+    axis = plot.getPlotItem().getAxis("bottom")
+    # Its place in the plot's layout (its bounding rectangle spans the plot too: the grid lines are the axis').
+    rect = plot.mapFromScene(axis.parentItem().mapRectToScene(axis.geometry())).boundingRect()
+    return rect.translated(plot.pos())
+
+
+@pytest.mark.parametrize("size, scale, theme_key", [((1366, 768), 2.0, "dark"), ((1366, 768), 1.5, "light"),
+                                                    ((1920, 1080), 2.5, "dark")])
+def test_the_chart_note_is_never_drawn_over_its_time_axis(qtbot, store, size, scale, theme_key):
+    """Large text on a laptop in the night world (1366x768, twice the text, dark): the page's least height (the
+    totals, the table's three rows, the note, the chart's title, key, plot and note: 678 pixels) was more than
+    the 527 the window leaves it under a three-line alert banner; the window grew to 868 pixels, taller than
+    the screen, and still the chart was squeezed under its least, its note "No data since Mon 12 Jan 20:40: ..."
+    drawn over the time axis' labels and its key cut to 12 of 22 units (found by the lead, session 29). Now
+    the notes fold into tooltips when the page is short of room and what is still too tall scrolls in the
+    page: the window keeps the screen's height and the chart its least."""
+    seed_night(store)
+    window = MainWindow(store, clock=lambda: NIGHT)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    window.set_theme(theme_key)
+    window.set_text_scale(scale)
+    view = window.show_view("critical-care")
+    assert tasks.manager().wait_idle()
+    for _ in range(5):
+        QApplication.processEvents()
+    chart = view.chart
+    assert "No data since" in chart.note.text()
+    assert window.height() <= size[1], f"the window grew to {window.height()} pixels"
+    assert chart.height() >= chart.minimumSizeHint().height(), "the chart squeezed under its least"
+    assert chart.key.height() >= chart.key.heightForWidth(chart.key.width()), "the key cut"
+    if chart.note.isVisible():
+        note = chart.note.geometry()
+        assert not note.intersects(_axis_rect(chart)), f"note {note} over the time axis {_axis_rect(chart)}"
+        assert note.bottom() < chart.height()
+    else:
+        assert chart.note.text() in chart.plot.toolTip(), "the note neither shown nor in the plot's tooltip"
+    if view.notes_folded:
+        assert "CRITCON runs from 0" in view.table.horizontalHeaderItem(0).toolTip()
+    else:
+        assert view.note.isVisible()
+        assert view.note.geometry().bottom() < view.chart.geometry().top()
+    if scale == 1.5:   # room enough at 1.5 times the text: nothing folds, nothing scrolls
+        assert chart.note.isVisible() and not view.notes_folded
+        assert view.scroll.verticalScrollBar().maximum() == 0
