@@ -48,10 +48,12 @@ from ui import tasks, theme
 from ui.action_reassign_dialog import ReassignDialog
 from ui.action_withdraw_dialog import WithdrawDialog
 from ui.alert_banner import SEVERITY_COLOURS
-from ui.widgets import cap_column, cell, fill_table, fit_button_column, fit_rows, make_table, muted
+from ui.widgets import (cap_column, cell, fill_table, fit_button_column, fit_rows, keep_column_least, make_table,
+                        muted)
 
 ACTION_HEADERS = ("Action", "Owner", "Due", "Status", "", "", "")
 ALERT_HEADERS = ("Severity", "Since", "Alert", "Acknowledged", "")
+SENTENCE_CHARS = 24   # an action's or alert's words keep this many characters' width; past it the table scrolls sideways
 OVERDUE_SEVERITY = 3
 CLASH_SEVERITY = 2   # a warning: two owners until the room settles it
 BUSY_NOTE_MS = 400   # a write still waiting for the replica after this long says so
@@ -212,6 +214,8 @@ class ActionsView(QWidget):
         fit_button_column(self.actions_table, self.done_buttons.values())
         fit_button_column(self.actions_table, self.withdraw_buttons.values(), len(ACTION_HEADERS) - 2)
         fit_button_column(self.actions_table, self.reassign_buttons.values(), len(ACTION_HEADERS) - 3)
+        # Twice the text at 1366x768: the other columns left the action 80 pixels, a word a line.
+        _keep_words(self.actions_table, 0)
         fit_rows(self.actions_table)
         self.actions_table.setVisible(bool(actions))
         self.actions_empty.setVisible(not actions)
@@ -238,6 +242,7 @@ class ActionsView(QWidget):
             self.alerts_table.setCellWidget(r, len(ALERT_HEADERS) - 1, button)
             self.ack_buttons[a.uuid] = button
         fit_button_column(self.alerts_table, self.ack_buttons.values())
+        _keep_words(self.alerts_table, ALERT_HEADERS.index("Alert"))
         fit_rows(self.alerts_table)
         self.alerts_table.setVisible(bool(alerts))
         self.alerts_empty.setVisible(not alerts)
@@ -396,3 +401,10 @@ class ActionsView(QWidget):
         if self._writing:
             self._say("Recording… the replica is busy (the sync may be writing to it); "
                       "your change is queued and lands in its turn.")
+
+
+def _keep_words(table, column: int) -> None:
+    """The words' column keeps ``SENTENCE_CHARS`` characters' width (``ui.widgets.keep_column_least``), its rows
+    measured again for the width it has."""
+    keep_column_least(table, column, SENTENCE_CHARS * table.fontMetrics().averageCharWidth())
+    table.resizeRowsToContents()

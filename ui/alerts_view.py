@@ -42,10 +42,11 @@ from ui.alert_banner import SEVERITY_COLOURS
 from ui.theme import NOT_MET_COLOURS
 from ui.flow_bar import FlowBar
 from ui.text import plain_label
-from ui.widgets import EmptyOr, cell, fill_table, make_table, muted
+from ui.widgets import EmptyOr, cell, fill_table, keep_column_least, make_table, muted
 
 # Two lines: at 1280x720 the column is narrower than "Acknowledged, escalated" (drawn ":knowledged, escalate").
 HEADERS = ("Severity", "Alert", "Provider", "Value", "Raised", "Open for", "Acknowledged,\nescalated")
+SENTENCE_CHARS = 24   # the alert's sentence's least width, in characters: past it the table scrolls sideways
 STATE_TITLES = {"open": "Open", "acknowledged": "Acknowledged", "cleared": "Cleared"}
 EMPTY_TEXT = ("No alerts yet. Alerts the hub raises (OPEL, REAP, handover waits, response times, late data) "
               "and this desktop's own appear here, with who acknowledged them.")
@@ -295,7 +296,9 @@ class AlertsView(QWidget):
         bold = QFont(self.table.font())
         bold.setBold(True)
         sample = "Mon 12 Jan 07:30 (open 1 h 05 min)" if state == "cleared" else "12 h 05 min"
-        widths = {0: QFontMetrics(bold).horizontalAdvance("CRITICAL") + 16, 2: 28 * char, 3: 17 * char,
+        # The widest severity word: "WARNING" is wider than "CRITICAL" in bold (at 2.5 times "WARNI…").
+        severity = max(QFontMetrics(bold).horizontalAdvance(s.upper()) for s in SEVERITY_COLOURS)
+        widths = {0: severity + 16, 2: 28 * char, 3: 17 * char,
                   4: fm.horizontalAdvance("Wed 12 Jan 08:25") + 16, 5: fm.horizontalAdvance(sample) + 16,
                   6: 32 * char}
         widths = {c: max(w, header.sectionSizeHint(c)) for c, w in widths.items()}
@@ -309,6 +312,10 @@ class AlertsView(QWidget):
             # Never narrower than the heading's widest line: a clipped heading read ":knowledged, escalate".
             header.resizeSection(column, max(int(width * scale), header.sectionSizeHint(column))
                                  if column in (2, 6) else width)
+        # Still too little for the sentence (twice the text at 1366x768: 104 pixels, a word a line, the first
+        # alert's row taller than the table and its severity out of view): it keeps its least, the table
+        # scrolls sideways.
+        keep_column_least(self.table, 1, SENTENCE_CHARS * char)
 
     def _fill_combo(self, combo: QComboBox, options: list[tuple[str, str]], current: str | None) -> None:
         combo.blockSignals(True)

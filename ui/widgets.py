@@ -141,6 +141,21 @@ def cap_column(table: QTableWidget, column: int, most: int) -> None:
     header.resizeSection(column, min(max(table.sizeHintForColumn(column), header.sectionSizeHint(column)), most))
 
 
+def keep_column_least(table: QTableWidget, column: int, least: int) -> None:
+    """The stretching ``column`` takes the rest of the width, but never less than ``least`` pixels: where the
+    other columns leave it less (large text on a laptop) it keeps ``least`` and the table scrolls sideways.
+    Stretched to the 80 pixels the others left it at twice the text, an action or an alert's sentence read one
+    word a line, its row taller than the table and the row's other cells out of view."""
+    header = table.horizontalHeader()
+    others = sum(header.sectionSize(c) for c in range(table.columnCount())
+                 if c != column and not header.isSectionHidden(c))
+    if table.viewport().width() - others < least:
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(column, least)
+    else:
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+
+
 def fit_button_column(table: QTableWidget, buttons, column: int | None = None) -> None:
     """A column (the last by default) holds a button per row: make it as wide as the widest button
     (sized to contents it would take the width of its empty cells and cut them off)."""

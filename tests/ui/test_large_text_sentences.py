@@ -1,0 +1,66 @@
+"""Twice the text on a 1366x768 laptop in the night world (the feed six hours down, seven open alerts, three
+overdue actions): the alert centre's and the actions view's other columns left an alert's sentence 104 pixels
+and an action's 80, a word a line; the first alert's row was taller than the table, its severity and every other
+cell (drawn at the row's middle) out of view. At 2.5 times on the wall the severity read "WARNI…" (its column
+sized for "CRITICAL"). Now the sentence keeps 24 characters' width and the table scrolls sideways; the severity
+column fits its widest word. At normal text nothing changes: the sentence stretches. Real window, real replica."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QApplication, QHeaderView
+
+from tests.models.conftest import store, store_path  # noqa: F401
+from tests.ui.night_world import NIGHT, seed_night
+from ui import tasks
+from ui.main_window import MainWindow
+
+STRETCH = QHeaderView.ResizeMode.Stretch
+
+
+def _window(qtbot, store, size, scale, view_key):
+    seed_night(store)
+    window = MainWindow(store, clock=lambda: NIGHT)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    window.set_theme("dark")
+    window.set_text_scale(scale)
+    view = window.show_view(view_key)
+    assert tasks.manager().wait_idle()
+    for _ in range(5):
+        QApplication.processEvents()
+    return window, view
+
+
+def _readable(table, column: int, chars: int = 24) -> None:
+    least = chars * table.fontMetrics().averageCharWidth()
+    assert table.columnWidth(column) >= least, f"{table.columnWidth(column)} pixels, under {least}"
+    assert table.rowHeight(0) <= table.viewport().height(), "the first row is taller than the table"
+
+
+@pytest.mark.parametrize("size, scale", [((1366, 768), 2.0), ((1920, 1080), 2.5), ((1366, 768), 1.0)])
+def test_the_alert_centre_keeps_each_alert_readable(qtbot, store, size, scale):
+    window, view = _window(qtbot, store, size, scale, "alerts")
+    table = view.table
+    assert table.rowCount() == 7
+    _readable(table, 1)
+    bold = QFont(table.font())
+    bold.setBold(True)
+    for r in range(table.rowCount()):   # "CRITICAL", "WARNING": whole
+        word = table.item(r, 0).text()
+        assert QFontMetrics(bold).horizontalAdvance(word) <= table.columnWidth(0) - 8, word
+    if scale == 1.0:
+        assert table.horizontalHeader().sectionResizeMode(1) == STRETCH
+        assert table.horizontalScrollBar().maximum() == 0
+
+
+@pytest.mark.parametrize("size, scale", [((1366, 768), 2.0), ((1366, 768), 1.0)])
+def test_the_actions_view_keeps_each_action_readable(qtbot, store, size, scale):
+    window, view = _window(qtbot, store, size, scale, "actions")
+    for table, column in ((view.actions_table, 0), (view.alerts_table, 2)):
+        assert table.rowCount() >= 3
+        _readable(table, column)
+        if scale == 1.0:
+            assert table.horizontalHeader().sectionResizeMode(column) == STRETCH
