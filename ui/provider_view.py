@@ -43,7 +43,7 @@ from ui.charts import LEVEL_TICKS, Band, Series, TimeChart, align_time_axes, col
 from ui.flow_bar import FlowBar
 from ui.theme import OPEL_WORDS, badge_css, opel_colours, opel_label
 from ui.text import esc
-from ui.widgets import EmptyOr, cell, fill_table, make_table, muted
+from ui.widgets import EmptyOr, LeastPage, cell, fill_table, make_table, muted, page_scroll
 
 RANGES = {"24 hours": timedelta(hours=24), "7 days": timedelta(days=7)}
 LONGEST = max(RANGES.values())   # a page holds this much, so the period toggle needs no read
@@ -54,6 +54,7 @@ NEXT_WORDS = "Next worse band: where the value would start to earn more points"
 # The charts' plots are never shorter than this many lines of text (a level chart's four levels apart, the stale
 # hatching in view); below the table's rows, they take what the window leaves.
 PLOT_LINES = 5
+LEAST_ROWS = 4   # parameters' rows the table keeps in view however short the page: past them the page scrolls
 
 
 def _least(chart: TimeChart, note: bool | None = None) -> int:
@@ -169,7 +170,7 @@ class ProviderView(QWidget):
         top.addWidget(self.phone_button)
         outer.addLayout(top)
 
-        body = QWidget()
+        body = LeastPage()
         layout = self.body_layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
         head = QHBoxLayout()
@@ -230,7 +231,7 @@ class ProviderView(QWidget):
             self.table.horizontalHeaderItem(column).setToolTip(tip)
         self.stack = EmptyOr("No provider has an OPEL assessment yet. Each provider's parameters, "
                              "bands and points appear here once the hub has scored its first "
-                             "submission and this desktop has synced.", body)
+                             "submission and this desktop has synced.", page_scroll(body))
         outer.addWidget(self.stack, 1)
         self._read = tasks.LatestRead(self, self._draw)
         # The next 24 hours (models.service.forecast): read after the page, drawn when it comes.
@@ -469,7 +470,12 @@ class ProviderView(QWidget):
             self._notes_folded = fold
             self._fold_notes()
         charts = max(_least(c) for c in (self.param_chart, self.level_chart))
-        table_h = max(min(need, total - charts), min(need, total // 3))
+        # However short the page (twice the text at 1366x768: the split had 230 pixels, the charts' least 195, the
+        # table its heading and part of one row), the table keeps LEAST_ROWS rows and the page scrolls instead.
+        rows = (table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth() + 2
+                + sum(table.rowHeight(r) for r in range(min(LEAST_ROWS, table.rowCount()))))
+        table.setMinimumHeight(rows)
+        table_h = max(min(need, total - charts), min(need, total // 3), rows)
         self.split.setSizes([table_h, total - table_h])
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt API)

@@ -141,6 +141,25 @@ def cap_column(table: QTableWidget, column: int, most: int) -> None:
     header.resizeSection(column, min(max(table.sizeHintForColumn(column), header.sectionSizeHint(column)), most))
 
 
+class LeastPage(QWidget):
+    """A page for a scroll area, as tall as its layout's least at its width: a scroll area sizes a page with
+    wrapped labels to its height for its width, its parts' preferred, and scrolled where the least fitted."""
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        layout = self.layout()
+        return layout.totalMinimumHeightForWidth(width) if layout is not None else super().heightForWidth(width)
+
+
+def page_scroll(page: QWidget) -> QScrollArea:
+    """``page`` in a frameless scroll area that scrolls down, never sideways."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(page)
+    return scroll
+
+
 def keep_column_least(table: QTableWidget, column: int, least: int) -> None:
     """The stretching ``column`` takes the rest of the width, but never less than ``least`` pixels: where the
     other columns leave it less (large text on a laptop) it keeps ``least`` and the table scrolls sideways.

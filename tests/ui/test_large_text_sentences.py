@@ -64,3 +64,25 @@ def test_the_actions_view_keeps_each_action_readable(qtbot, store, size, scale):
         _readable(table, column)
         if scale == 1.0:
             assert table.horizontalHeader().sectionResizeMode(column) == STRETCH
+
+
+@pytest.mark.parametrize("size, scale, theme_key", [((1366, 768), 2.0, "dark"), ((1366, 768), 1.5, "light")])
+def test_the_provider_keeps_its_parameters_rows_in_view(qtbot, store, size, scale, theme_key):
+    """Twice the text at 1366x768: the top bar, the level and its summary left the split of table and charts
+    230 pixels, the charts kept their least (195) and the table showed its heading and part of one row. Now the
+    table keeps four rows (all of a community trust's) and the page scrolls to the charts, each at its least."""
+    from ui.provider_view import _least
+
+    window, view = _window(qtbot, store, size, scale, "provider")
+    window.set_theme(theme_key)
+    assert tasks.manager().wait_idle()
+    for _ in range(5):
+        QApplication.processEvents()
+    table = view.table
+    rows = min(4, table.rowCount())   # ui.provider_view.LEAST_ROWS
+    assert rows >= 4
+    assert table.viewport().height() >= sum(table.rowHeight(r) for r in range(rows)), \
+        f"{table.viewport().height()} pixels for {rows} rows of {[table.rowHeight(r) for r in range(rows)]}"
+    for chart in (view.param_chart, view.level_chart):
+        assert chart.height() >= _least(chart), "a chart squeezed under its least"
+    assert window.height() <= size[1]
