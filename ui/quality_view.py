@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHeaderView, QLabel, QSplitter, QTextBrowser,
                                QVBoxLayout, QWidget)
 
@@ -20,7 +20,8 @@ from ui import format as fmt
 from ui import tasks, theme
 from ui.flow_bar import FlowBar
 from ui.text import esc, plain_label
-from ui.widgets import EmptyOr, cap_column, cell, fill_table, make_table, select_key, selected_key
+from ui.widgets import (EmptyOr, cap_column, cell, fill_table, keep_column_least, make_table, select_key,
+                        selected_key)
 
 # The checks in the room's words (docs/data-quality.md says what each finds and how it clears).
 CHECK_WORDS = {
@@ -61,6 +62,8 @@ SUMMARY_TIPS = {
 FINDING_WIDTHS = {0: 200, 1: 170, 5: 230}
 SUMMARY_WIDTHS = {0: 210}
 OTHER_MAX, OTHER_PADDING = 360, 14   # the "Other findings" column: at most this wide for its words; a cell's margins
+DETAIL_CHARS = 18   # the selected finding's text keeps this many characters' width beside the summary
+WHAT_CHARS = 14     # "What is wrong" keeps this many characters' width; past it the findings scroll sideways
 
 
 def _when(now: datetime, value: datetime | None) -> str:
@@ -170,6 +173,8 @@ class QualityView(QWidget):
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
         layout.addWidget(split, 1)
+        for t in (self.table, self.summary):
+            t.viewport().installEventFilter(self)
         self.stack = EmptyOr("No open data-quality findings.", body)
         outer.addWidget(self.stack, 1)
         self._read = tasks.LatestRead(self, self._draw)
@@ -284,6 +289,7 @@ class QualityView(QWidget):
         # ("Mon 12 Jan 20:58 · seen Tue 13 Jan 02:45") and left "What is wrong" 90 px ("ıat is wro"). At most as
         # wide as the time a finding was found on another day; the rest is in its tooltip and the detail below.
         cap_column(self.table, FOUND, self.table.fontMetrics().horizontalAdvance(FOUND_SAMPLE) + 2 * OTHER_PADDING)
+        self._keep_words()
         if keep is not None:
             select_key(self.table, keep)
 
@@ -313,9 +319,45 @@ class QualityView(QWidget):
         metrics = table.fontMetrics()
         words = max((metrics.horizontalAdvance(table.item(r, other).text()) for r in range(table.rowCount())),
                     default=0) + OTHER_PADDING
-        table.setMinimumWidth(sum(max(header.sectionSizeHint(c), min(words, OTHER_MAX)) if c == other
-                                  else header.sectionSize(c) for c in range(table.columnCount()))
-                              + table.verticalScrollBar().sizeHint().width() + 2 * table.frameWidth())
+        self._summary_wanted = (sum(max(header.sectionSizeHint(c), min(words, OTHER_MAX)) if c == other
+                                    else header.sectionSize(c) for c in range(table.columnCount()))
+                                + table.verticalScrollBar().sizeHint().width() + 2 * table.frameWidth())
+        self._fit_summary_width()
+
+    def _fit_summary_width(self) -> None:
+        """The summary as wide as it wants (above), but never so wide that the finding's text beside it gets less
+        than ``DETAIL_CHARS`` characters or the page more than the window's width: at twice the text on a
+        1366x768 laptop it wanted 1,375 pixels, the window grew to 1,469 (its right edge off the screen) and the
+        finding's text read a syllable a line ("Sel / ect / a / fin / din / g"). Past that the summary scrolls
+        sideways."""
+        wanted = getattr(self, "_summary_wanted", 0)
+        if not wanted:
+            return
+        least = DETAIL_CHARS * self.detail.fontMetrics().averageCharWidth() + 2 * self.detail.frameWidth()
+        self.detail.setMinimumWidth(least)
+        room = self.width() - 8 - least - 8   # the page's margins and the splitter's handle
+        self.summary.setMinimumWidth(max(0, min(wanted, room)))
+        self._keep_words()
+
+    def _keep_words(self) -> None:
+        """The two stretching columns keep their words' least (``ui.widgets.keep_column_least``): with the
+        summary no wider than the window (``_fit_summary_width``) "Other findings" read "r fin", and at twice the
+        text "What is wrong" read "is w" over "N…"; past it each table scrolls sideways."""
+        table = self.table
+        keep_column_least(table, WHAT, max(table.horizontalHeader().sectionSizeHint(WHAT),
+                                           WHAT_CHARS * table.fontMetrics().averageCharWidth()))
+        other = SUMMARY_HEADERS.index("Other findings")
+        keep_column_least(self.summary, other, self.summary.horizontalHeader().sectionSizeHint(other))
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt API)
+        if event.type() == QEvent.Type.Resize and watched in (self.table.viewport(), self.summary.viewport()):
+            self._keep_words()   # a table's new width: its stretching column's least again
+        return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit_summary_width()
 
     def _show_selected(self) -> None:
         line = self.lines.get(selected_key(self.table))

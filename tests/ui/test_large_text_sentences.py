@@ -86,3 +86,21 @@ def test_the_provider_keeps_its_parameters_rows_in_view(qtbot, store, size, scal
     for chart in (view.param_chart, view.level_chart):
         assert chart.height() >= _least(chart), "a chart squeezed under its least"
     assert window.height() <= size[1]
+
+
+@pytest.mark.parametrize("size, scale", [((1366, 768), 2.0), ((1366, 768), 1.0)])
+def test_data_quality_fits_the_screen_at_twice_the_text(qtbot, store, size, scale):
+    """Twice the text at 1366x768: the per-provider summary asked for its columns' whole width (1,375 pixels),
+    the window grew to 1,469 (its right edge off the screen) and the selected finding's text beside it read a
+    syllable a line. Now the summary gives way (and scrolls sideways), the finding's text keeps 18 characters,
+    and the two stretching columns keep their headings."""
+    window, view = _window(qtbot, store, size, scale, "quality")
+    assert window.width() <= size[0], f"the window grew to {window.width()} pixels"
+    char = view.detail.fontMetrics().averageCharWidth()
+    assert view.detail.width() >= 18 * char, f"the finding's text {view.detail.width()} pixels wide"
+    for table, column in ((view.table, 4), (view.summary, 4)):
+        heading = table.horizontalHeader().sectionSizeHint(column)
+        assert table.columnWidth(column) >= heading, (table.horizontalHeaderItem(column).text(),
+                                                      table.columnWidth(column), heading)
+        if scale == 1.0:
+            assert table.horizontalHeader().sectionResizeMode(column) == STRETCH
