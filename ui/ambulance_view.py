@@ -338,6 +338,7 @@ class AmbulanceView(QWidget):
         self.side.hide()
         self.tabbed: str | None = None   # "side" or "all": ``_set_tabbed``
         self._stacked_need = (0, 0)   # (page width, height) the page needed with the charts under the tables
+        self._table_scrolls = False   # the response table wider than the page: it scrolls sideways (``_arrange``)
         self._crews_words: tuple[str, ...] = ("Crews",)   # longest first: the tab takes the first that fits
         # Keys sit above the plots (inside, one covered the C2 line's peak); the two charts
         # mark the same times so they read across.
@@ -549,7 +550,8 @@ class AmbulanceView(QWidget):
         table = self.responses
         rows = table.rowCount() if rows is None else min(rows, table.rowCount())
         line = table.fontMetrics().height() + 8
-        return table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth() + 2 + line * rows
+        bar = table.horizontalScrollBar().sizeHint().height() if self._table_scrolls else 0
+        return table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth() + 2 + line * rows + bar
 
     def _pin_table_height(self) -> None:
         """Every row in view (the heading's new height, not the one it had before its lines changed); with the
@@ -591,9 +593,15 @@ class AmbulanceView(QWidget):
             self._set_tabbed("all")
         if self.tabbed == "all" and self._compact and wide <= room:   # the whole width: headings on fewer lines
             width = self._set_headings(False)
+        # Wider than the page even with its headings on more lines (2x text at 1366x768, 2.5x at 1920x1080): the
+        # table scrolls sideways within itself. The page did, and the service's notes above, wrapped at the
+        # table's width, ran off the window's right edge ("STALE · n", "the figures a").
+        self._table_scrolls = width > room
         self._pin_table_height()
         if self.tabbed:   # its own scroll bar, beside its columns
             self.responses.setMinimumWidth(width + self.responses.verticalScrollBar().sizeHint().width())
+        if self._table_scrolls:
+            self.responses.setMinimumWidth(room)
         self._fit_tab_words()
         self.tables.setDirection(QBoxLayout.Direction.LeftToRight if beside else QBoxLayout.Direction.TopToBottom)
         top, left = Qt.AlignmentFlag.AlignTop, Qt.AlignmentFlag.AlignLeft

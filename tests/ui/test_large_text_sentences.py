@@ -104,3 +104,19 @@ def test_data_quality_fits_the_screen_at_twice_the_text(qtbot, store, size, scal
                                                       table.columnWidth(column), heading)
         if scale == 1.0:
             assert table.horizontalHeader().sectionResizeMode(column) == STRETCH
+
+
+@pytest.mark.parametrize("size, scale", [((1366, 768), 2.0), ((1920, 1080), 2.5), ((1366, 768), 1.5)])
+def test_the_ambulance_service_notes_stay_inside_the_window(qtbot, store, size, scale):
+    """Large text (2x at 1366x768, 2.5x on the wall): the response table was wider than the page even with its
+    headings on more lines, so the page scrolled sideways and the service's notes above it, wrapped at the
+    table's width, ran off the window's right edge ("STALE · n", "the figures a"). Now the table scrolls within
+    itself and the notes wrap in the window."""
+    window, view = _window(qtbot, store, size, scale, "ambulance")
+    page = view.page_scroll
+    assert page.horizontalScrollBar().maximum() == 0, "the page scrolls sideways"
+    for label in (view.service, view.period):
+        right = label.mapTo(page.viewport(), label.rect().topRight()).x()
+        assert right <= page.viewport().width(), f"{label.text()[:40]!r} runs to {right} of {page.viewport().width()}"
+    table = view.responses
+    assert table.viewport().height() >= sum(table.rowHeight(r) for r in range(min(3, table.rowCount())))
