@@ -126,12 +126,23 @@ class LevelBadge(QLabel):
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMinimumWidth(150)
         self.setWordWrap(True)   # OPEL 4's words wrap in a narrow tile rather than widen the window
+        self.folded = False   # the detail (score, what sets it) in the tooltip: a page too short (``fold``)
+        self.detail = ""
+        self._shown: tuple = (None, None, "")
         self.set_status(None)
+
+    def fold(self, folded: bool) -> None:
+        """The detail under the level, or (``folded``, a page too short for it) left to the tooltip, so the level,
+        its words and the data's age keep their lines."""
+        if folded != self.folded:
+            self.folded = folded
+            self.set_status(*self._shown)
 
     def set_status(self, status: opel_latest.OpelStatus | None, now: datetime | None = None,
                    detail: str = "") -> None:
         """The level, ``detail`` (score, what sets it) and the data's age; washed out and hatched,
         with "no data since", once the data is older than ``stale_limits.current().opel`` at ``now``."""
+        self._shown, self.detail = (status, now, detail), detail
         level = status.shown_level if status else None
         at_least = status.at_least_level if status else None
         bg, fg = opel_colours(level)
@@ -140,7 +151,7 @@ class LevelBadge(QLabel):
                       if status is not None and now is not None else ("", False))
         text = (f"<b>{self.title}</b><br><span style='font-size:x-large'>"
                 f"{opel_label(level, at_least)}</span><br>{word}")
-        if detail:
+        if detail and not self.folded:
             text += f"<br>{esc(detail)}"
         if age:
             text += f"<br><b>{esc(age)}</b>" if stale else f"<br>{esc(age)}"
@@ -489,10 +500,11 @@ class OverviewView(QWidget):
         names = {p.org_code: fmt.short_name(p.name) for p in providers if p.org_code}
         names.update({key: fmt.pillar_name(key) for key in self.pillar_badges})
         self.system_badge.set_status(system, now, rollup_detail(system, page.rollups.get("system"), names))
-        self.system_badge.setToolTip(trends["system"].text() if system and "system" in trends else "")
+        self.system_badge.trend = trends["system"].text() if system and "system" in trends else ""
         for key, badge in self.pillar_badges.items():
             badge.set_status(pillars.get(key), now, rollup_detail(pillars.get(key), page.rollups.get(key), names))
-            badge.setToolTip(trends[key].text() if key in trends and key in pillars else "")
+            badge.trend = trends[key].text() if key in trends and key in pillars else ""
+        self._fit_badges()
         shown = self._filter_and_sort(providers, trends, now)
         self._later = None
         first = self._first_screen_tiles() if not self.tiles and not self.isVisible() else len(shown)
@@ -642,9 +654,36 @@ class OverviewView(QWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
+        if self.page is not None:
+            self._fit_badges()
         if not self.tiles:
             return
         self._place(moved=False)  # new columns or widths; the data is as last drawn
+
+    def _fit_badges(self) -> None:
+        """The system's and sectors' badges whole: at twice the text on a 1366x768 laptop their lines (the level,
+        the score and what sets it, "no data since ...") needed 390 pixels of the 527-pixel page, the layout gave
+        them about 300 and cut each at its "no data since" line. Where the badges, the filters and four lines of
+        the providers' tiles are taller than the page, each badge's detail (the score, what sets it) goes to its
+        tooltip; the level, its words and the data's age keep their lines."""
+        badges = [self.system_badge, *self.pillar_badges.values()]
+        width = (self.width() - 24) // len(badges)   # the page's margins, the badges' spacing: about
+        if width <= 0:
+            return
+        outer = self.layout()
+        margins = outer.contentsMargins()
+        filters = outer.itemAt(1).layout()
+        filters_h = (filters.heightForWidth(self.width()) if filters.hasHeightForWidth()
+                     else filters.sizeHint().height())
+        room = (self.height() - margins.top() - margins.bottom() - 3 * outer.spacing() - filters_h
+                - 4 * self.fontMetrics().height())
+        for b in badges:
+            b.fold(False)
+        fold = max(b.heightForWidth(max(b.width(), width)) for b in badges) > room
+        for b in badges:
+            b.fold(fold)
+            trend = getattr(b, "trend", "")
+            b.setToolTip("\n".join(t for t in (trend, b.detail if fold else "") if t))
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)

@@ -120,3 +120,20 @@ def test_the_ambulance_service_notes_stay_inside_the_window(qtbot, store, size, 
         assert right <= page.viewport().width(), f"{label.text()[:40]!r} runs to {right} of {page.viewport().width()}"
     table = view.responses
     assert table.viewport().height() >= sum(table.rowHeight(r) for r in range(min(3, table.rowCount())))
+
+
+@pytest.mark.parametrize("size, scale", [((1366, 768), 2.0), ((1366, 768), 1.5), ((1920, 1080), 2.5)])
+def test_the_overview_badges_keep_the_data_age(qtbot, store, size, scale):
+    """Twice the text at 1366x768: the system's and sectors' badges needed 390 pixels of the 527-pixel page, got
+    about 300, and each was cut at its "no data since Mon 12 Jan 20:52 (6 h 08 min)" line, the one that says the
+    feed is down. Now, short of room, each badge's detail (score, what sets it) goes to its tooltip and the
+    level, its words and the age are whole; where there is room (1.5x, the wall at 2.5x) nothing changes."""
+    window, view = _window(qtbot, store, size, scale, "overview")
+    badges = [view.system_badge, *view.pillar_badges.values()]
+    for b in badges:
+        assert "no data since" in b.text()
+        assert b.height() >= b.heightForWidth(b.width()), f"{b.title}: {b.height()} of {b.heightForWidth(b.width())}"
+        if b.folded:
+            assert b.detail and b.detail in b.toolTip()
+    if scale != 2.0:
+        assert not any(b.folded for b in badges)
