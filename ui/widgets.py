@@ -278,6 +278,18 @@ def fit_rows(table: QTableWidget, max_rows: int = 12) -> None:
     table.setFixedHeight(max(height, table.horizontalHeader().height() + 40))
 
 
+def keep_rows(table: QTableWidget, rows: int) -> None:
+    """The table's least height: its heading and its first ``rows`` rows (fewer if it has fewer), with its
+    sideways scroll bar if shown. A splitter or a page short of room (large text) then gives way elsewhere or
+    scrolls, rather than leave the table its heading and half a row."""
+    header = table.horizontalHeader()
+    height = (max(header.height(), header.sizeHint().height()) + 2 * table.frameWidth() + 2
+              + sum(table.rowHeight(r) for r in range(min(rows, table.rowCount()))))
+    if table.horizontalScrollBar().isVisible():
+        height += table.horizontalScrollBar().height()
+    table.setMinimumHeight(height)
+
+
 def content_width(table: QTableWidget) -> int:
     """Width the table needs to show every column without clipping."""
     header = table.horizontalHeader()

@@ -137,3 +137,16 @@ def test_the_overview_badges_keep_the_data_age(qtbot, store, size, scale):
             assert b.detail and b.detail in b.toolTip()
     if scale != 2.0:
         assert not any(b.folded for b in badges)
+
+
+@pytest.mark.parametrize("size, scale", [((1366, 768), 2.0), ((1366, 768), 1.5)])
+def test_the_contacts_and_the_rota_keep_their_rows(qtbot, store, size, scale):
+    """Twice the text at 1366x768: the rota's bar and gaps message took the left side's height and the contacts
+    had their heading and half a row (no number in view), the rota's first row cut through "NOBODY ON CALL".
+    Now the contacts keep three rows and the rota two, and the two scroll down together."""
+    window, view = _window(qtbot, store, size, scale, "contacts")
+    for table, rows in ((view.table, 3), (view.rota.table, 2)):
+        need = sum(table.rowHeight(r) for r in range(min(rows, table.rowCount())))
+        assert table.rowCount() >= rows
+        assert table.viewport().height() >= need, f"{table.accessibleName()}: {table.viewport().height()} of {need}"
+    assert window.height() <= size[1]

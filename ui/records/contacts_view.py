@@ -57,11 +57,13 @@ from ui.records.contact_dialog import ContactDialog
 from ui.records.import_report import ImportReportDialog
 from ui.records.rota_panel import RotaPanel
 from ui.text import esc, literal
-from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, toolbar_button
+from ui.widgets import (EmptyOr, LeastPage, cell, fill_table, keep_rows, make_table, muted, page_scroll,
+                        toolbar_button)
 
 DIRECTOR_MARK = "★ DIRECTOR ON-CALL NOW"
 HEADERS = ("Name", "In hours", "Out of hours", "Checked", "Organisation", "Role", "Service", "Email")
 CHECKED = HEADERS.index("Checked")
+CONTACT_ROWS = 3   # contacts in view however short the page (large text): past them the page scrolls
 OVERDUE_COLOURS = theme.SEVERITY_COLOURS[2]   # orange, dark text: as a conflicting edit is marked
 IN_HOURS, OUT_OF_HOURS = ("in_hours", "both"), ("out_of_hours", "both")
 EMPTY_TEXT = ("No contacts yet. Add one with “New contact…”, or import the directory from a CSV or "
@@ -126,7 +128,15 @@ class ContactsView(QWidget):
         left.setStretchFactor(0, 1)
         left.setStretchFactor(1, 1)
         left.setSizes([340, 340])
-        split.addWidget(left)
+        # Large text on a laptop (twice the text at 1366x768): the contacts keep three rows and the rota two under
+        # its bar and gaps message, and the two scroll down together rather than leave the contacts their heading
+        # and half a row (``keep_rows``).
+        left_page = LeastPage()
+        left_box = QVBoxLayout(left_page)
+        left_box.setContentsMargins(0, 0, 0, 0)
+        left_box.addWidget(left)
+        self.left_scroll = page_scroll(left_page)
+        split.addWidget(self.left_scroll)
         side = QScrollArea()   # at 2.5x text on a 1080-line screen the panel is taller than the view
         side.setWidgetResizable(True)
         side.setFrameShape(QFrame.Shape.NoFrame)
@@ -291,6 +301,7 @@ class ContactsView(QWidget):
                               tooltip=c.organisation),
                          cell(c.role), cell(c.service), cell(c.email or "")])
         fill_table(self.table, rows)
+        keep_rows(self.table, CONTACT_ROWS)
         self.table.clearSelection()
         self.table.setCurrentCell(-1, -1)
         if keep is not None:

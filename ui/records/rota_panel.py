@@ -36,7 +36,7 @@ from ui import tasks, theme
 from ui.flow_bar import FlowBar
 from ui.records.common import StatusLine, Writes, copy_to_clipboard, show_message
 from ui.records.rota_dialogs import AddShiftDialog, CancelShiftDialog, RotaImportReport
-from ui.widgets import EmptyOr, cell, fill_table, make_table, toolbar_button
+from ui.widgets import EmptyOr, cell, fill_table, keep_rows, make_table, toolbar_button
 
 HEADERS = ("Rota", "On call", "Starts", "Ends", "Status", "Check", "Added by")
 CHECK_COLUMN = HEADERS.index("Check")
@@ -153,6 +153,7 @@ class RotaPanel(QFrame):
         self.rows = sorted([*page.shifts, *page.gaps], key=lambda r: (r.starts_at, r.rota.casefold(),
                                                                       isinstance(r, on_call.Shift)))
         fill_table(self.table, [self._row(r, page.clashes.get(getattr(r, "uuid", ""), [])) for r in self.rows])
+        keep_rows(self.table, 2)   # the next two shifts or gaps whole, however short the page (large text)
         # The stretching column never narrower than its heading (every other column is wider than "Check"): at
         # 1280x720 in high contrast the columns' contents left it 30 pixels, its heading cut to "ne(".
         header = self.table.horizontalHeader()
