@@ -150,3 +150,24 @@ def test_the_contacts_and_the_rota_keep_their_rows(qtbot, store, size, scale):
         assert table.rowCount() >= rows
         assert table.viewport().height() >= need, f"{table.accessibleName()}: {table.viewport().height()} of {need}"
     assert window.height() <= size[1]
+
+
+@pytest.mark.parametrize("size, scale", [((1366, 768), 2.0), ((1920, 1080), 2.5), ((1366, 768), 1.0)])
+def test_the_selected_transfer_is_whole(qtbot, store, size, scale):
+    """Large text: the selected case's lines, its buttons and its history were squeezed into the page's height:
+    at 2x on 1366x768 the summary was cut through "ESCALATE: 7 h 05 min over", at 2.5x on the wall it lost
+    "Requested ...; waiting 7 h 35 min", and the history kept its heading only. Now the panel keeps its parts'
+    least (the history two rows) and scrolls."""
+    window, view = _window(qtbot, store, size, scale, "transfers")
+    view.table.selectRow(0)
+    assert tasks.manager().wait_idle()
+    for _ in range(5):
+        QApplication.processEvents()
+    summary = view.summary
+    assert "ESCALATE" in summary.text()
+    assert summary.height() >= summary.heightForWidth(summary.width()), \
+        f"the case's lines {summary.height()} of {summary.heightForWidth(summary.width())} pixels"
+    history = view.history
+    assert history.rowCount() >= 1
+    assert history.viewport().height() >= history.rowHeight(0), "the history's first step cut"
+    assert window.height() <= size[1]

@@ -47,7 +47,8 @@ from ui.flow_bar import FlowBar
 from ui.records.common import StatusLine, Writes
 from ui.records.transfer_dialog import KIND_WORDS, TransferDialog
 from ui.text import esc
-from ui.widgets import EmptyOr, cap_column, cell, fill_table, make_table, muted, select_key, selected_key
+from ui.widgets import (EmptyOr, LeastPage, cap_column, cell, fill_table, keep_rows, make_table, muted, page_scroll,
+                        select_key, selected_key)
 
 HEADERS = ("Flag", "Reference", "Wait / threshold", "Conflict", "Status", "Priority", "Kind", "From → to",
            "Owner")
@@ -202,7 +203,7 @@ class TransfersView(QWidget):
         self.writes = Writes(self, self.status)
         self.writes.busy_changed.connect(lambda _b: self._show_detail())
 
-    def _detail_panel(self) -> QFrame:
+    def _detail_panel(self) -> QWidget:
         panel = QFrame()
         panel.setObjectName("card")
         layout = QVBoxLayout(panel)
@@ -263,7 +264,15 @@ class TransfersView(QWidget):
         layout.addWidget(QLabel("<b>History</b> (oldest first)"))
         self.history = make_table(HISTORY_HEADERS, "Case history: who, when, what", stretch=1)
         layout.addWidget(self.history, 1)
-        return panel
+        # Large text (twice the text at 1366x768, 2.5x on the wall): the case's lines, its buttons and the history
+        # were squeezed into the page's height, the summary cut through "ESCALATE: 7 h 05 min over" and the
+        # history left its heading. The panel now keeps its parts' least and scrolls.
+        page = LeastPage()
+        box = QVBoxLayout(page)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(panel)
+        self.detail_scroll = page_scroll(page)
+        return self.detail_scroll
 
     # --- drawing -------------------------------------------------------------------
     def refresh(self) -> None:
@@ -389,6 +398,7 @@ class TransfersView(QWidget):
         fill_table(self.history, [[cell(f"{fmt.local_time(h.at, with_date=True)}\n"
                                         + h.author.replace(' (signed "', '\n(signed "'), tooltip=h.author),
                                    cell(("⚠ " if h.in_conflict else "") + h.what)] for h in history.lines])
+        keep_rows(self.history, 2)   # the first two steps whole however short the page (large text)
         # The who column is at most about a third of the table; a longer name wraps in it (whole in its tooltip):
         # sized to a 31-character signed name it took three quarters at 1366x768 and cut the changes
         # ("status: request… → …"), the receiving unit's code among them.
