@@ -135,11 +135,22 @@ class UkTimeAxis(pg.AxisItem):
             return []
         if self.peers:
             size = min([size] + [p.geometry().width() for p in self.peers if p.geometry().width() > 0])
-        wanted = max(2.0, size / 85.0)
-        step = next((s for s in _STEPS if span / s <= wanted), None)
+        step = next((s for s in _STEPS if span / s <= self._labels_fit(size, s)), None)
         if step is None:
-            step = 86400 * math.ceil(span / 86400 / wanted)
+            step = 86400 * math.ceil(span / 86400 / self._labels_fit(size, 86400))
         return [(step, uk_ticks(minVal, maxVal, step))]
+
+    def _labels_fit(self, size: float, step: float) -> float:
+        """How many labels at ``step`` fit in ``size`` pixels: 85 pixels each, or a label's width in the tick
+        font and a gap where that is wider (twice the text: "Sat 20 Dec" is about 150 pixels, and the week
+        ahead's day labels were drawn over each other, "Sat 20 Dec 25 Dec 30 Dec" read "Sat 20 Dec25 Dec30")."""
+        font = self.style.get("tickFont")
+        each = 85.0
+        if font is not None:
+            metrics = QFontMetricsF(font)
+            samples = ("Wed 30 Dec",) if step >= 86400 else ("00:00", "Wed 30")
+            each = max(each, max(metrics.horizontalAdvance(t) for t in samples) + 2 * metrics.averageCharWidth())
+        return max(2.0, size / each)
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802
         out = []

@@ -171,3 +171,35 @@ def test_the_selected_transfer_is_whole(qtbot, store, size, scale):
     assert history.rowCount() >= 1
     assert history.viewport().height() >= history.rowHeight(0), "the history's first step cut"
     assert window.height() <= size[1]
+
+
+def test_time_labels_at_twice_the_text_are_not_drawn_over_each_other(qtbot, store):
+    """Twice the text: the time axis gave each label 85 pixels whatever the font, and a four-week chart's day
+    labels (about 150 pixels each) were drawn over each other ("Sat 20 Dec 25 Dec 30 Dec" on the week ahead).
+    Now each label has its width in the tick font and a gap."""
+    from datetime import timedelta
+
+    from PySide6.QtGui import QFontMetricsF
+
+    from ui.charts import Series, TimeChart
+
+    _window(qtbot, store, (1366, 768), 2.0, "critical-care")   # the theme at twice the text
+    chart = TimeChart("Four weeks")
+    qtbot.addWidget(chart)
+    chart.resize(560, 320)
+    chart.show()
+    end = NIGHT
+    start = end - timedelta(days=28)
+    chart.set_data([Series("a", [(start + timedelta(days=d), float(d)) for d in range(29)], "#1f77b4")],
+                   x_range=(start, end))
+    for _ in range(5):
+        QApplication.processEvents()
+    axis = chart.plot.getPlotItem().getAxis("bottom")
+    lo, hi, width = start.timestamp(), end.timestamp(), axis.geometry().width()
+    assert width > 100
+    [(step, values)] = axis.tickValues(lo, hi, width)
+    labels = axis.tickStrings(values, 1, step)
+    metrics = QFontMetricsF(axis.style["tickFont"])
+    widest = max(metrics.horizontalAdvance(t) for t in labels)
+    apart = width * step / (hi - lo)
+    assert apart > widest, f"labels {widest:.0f} px wide, {apart:.0f} px apart: {labels}"
