@@ -53,7 +53,7 @@ from ui.widgets import (cap_column, cell, fill_table, fit_button_column, fit_row
 
 ACTION_HEADERS = ("Action", "Owner", "Due", "Status", "", "", "")
 ALERT_HEADERS = ("Severity", "Since", "Alert", "Acknowledged", "")
-SENTENCE_CHARS = 24   # an action's or alert's words keep this many characters' width; past it the table scrolls sideways
+SENTENCE_CHARS = 24   # an action's or alert's words keep this many characters' width, past it a sideways scroll
 OVERDUE_SEVERITY = 3
 CLASH_SEVERITY = 2   # a warning: two owners until the room settles it
 BUSY_NOTE_MS = 400   # a write still waiting for the replica after this long says so

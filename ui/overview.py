@@ -667,7 +667,7 @@ class OverviewView(QWidget):
         the providers' tiles are taller than the page, each badge's detail (the score, what sets it) goes to its
         tooltip; the level, its words and the data's age keep their lines."""
         badges = [self.system_badge, *self.pillar_badges.values()]
-        width = (self.width() - 24) // len(badges)   # the page's margins, the badges' spacing: about
+        width = (self.width() - 24) // len(badges)   # each badge's share less margins and spacing, near enough
         if width <= 0:
             return
         outer = self.layout()

@@ -162,7 +162,7 @@ class QualityView(QWidget):
         week_layout.setContentsMargins(0, 0, 0, 0)
         week_layout.addWidget(self.summary_title)
         week_layout.addWidget(self.summary, 1)
-        below = QSplitter(Qt.Orientation.Horizontal)
+        below = self.below = QSplitter(Qt.Orientation.Horizontal)
         below.addWidget(self.detail)
         below.addWidget(week)
         below.setStretchFactor(0, 35)
@@ -335,8 +335,12 @@ class QualityView(QWidget):
             return
         least = DETAIL_CHARS * self.detail.fontMetrics().averageCharWidth() + 2 * self.detail.frameWidth()
         self.detail.setMinimumWidth(least)
-        room = self.width() - 8 - least - 8   # the page's margins and the splitter's handle
-        self.summary.setMinimumWidth(max(0, min(wanted, room)))
+        room = self.width() - 8 - least - self.below.handleWidth()   # the page's margins, the splitter's handle
+        if wanted <= room:
+            self.summary.setMinimumWidth(wanted)
+        else:   # a share, not a least: a least of the page's width less the text's would hold the window's width
+            self.summary.setMinimumWidth(0)
+            self.below.setSizes([least, max(0, room)])
         self._keep_words()
 
     def _keep_words(self) -> None:
