@@ -1,7 +1,8 @@
 """The system picture's middle: one row per acute site, painted to fit the space it is given.
 
 No scroll bar, ever: the rows share the board's height; when that would make them too short to read
-(below ``MIN_ROW_PX``), the sites are split into two or three blocks side by side. Every cell is fitted
+(below ``MIN_ROW_PX``), the sites are split into two or three blocks side by side, but no more blocks than
+leave the headings and figures whole at the smallest type while fewer keep a row's text above it. Every cell is fitted
 to its column (a name too long is cut with "…", the whole row is in the accessible text). A figure older
 than its limit is hatched, in the theme's stale colour.
 """
@@ -11,17 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QRect, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from ui import theme
-from ui.system_tiles import PaintedText, draw_hatch
+from ui.system_tiles import MIN_PX, PaintedText, draw_hatch
 
 MIN_ROW_PX = 22
 # Rows are at least this share of the board's height: a 4K wall screen is no bigger than a 1080p one,
 # so its rows need twice the pixels to read the same from across the room.
 MIN_ROW_SHARE = 1 / 14
 MAX_BLOCKS = 3
+TEXT_SHARE = 0.62   # a row's text is this share of its height
 # A few sites do not get giant rows: each at most this share of the board's part of the page. The board
 # is then only as tall as its rows, and the rest of the page has the height left over.
 ROW_CAP_SHARE = 1 / 9
@@ -73,11 +75,35 @@ class SiteBoard(QWidget):
         """(blocks, rows per block) for the rows at ``height`` (default: the board's)."""
         height = self.height() if height is None else height
         n = max(1, len(self.rows))
-        for blocks in range(1, MAX_BLOCKS + 1):
-            per = -(-n // blocks)
-            if height / (per + 1) >= max(MIN_ROW_PX, height * MIN_ROW_SHARE) or blocks == MAX_BLOCKS:
-                return blocks, per
-        return MAX_BLOCKS, -(-n // MAX_BLOCKS)
+        chosen = next((b for b in range(1, MAX_BLOCKS + 1)
+                       if height / (-(-n // b) + 1) >= max(MIN_ROW_PX, height * MIN_ROW_SHARE)), MAX_BLOCKS)
+        # Narrower blocks cut the figures even at the smallest type (1.5 or twice the text at 1366x768: the taller
+        # banner and tabs leave the board three blocks, and "10 → 3", "≥ 18 min", "since 20:48" read "10 …",
+        # "≥ 18…", "since…", every heading "O…", "To …"): fewer, wider blocks with shorter rows, while a row's
+        # text is still above the smallest type.
+        while chosen > 1 and self._cuts(chosen) and (height / (-(-n // (chosen - 1)) + 1)) * TEXT_SHARE >= MIN_PX + 1:
+            chosen -= 1
+        return chosen, -(-n // chosen)
+
+    def _cuts(self, blocks: int) -> bool:
+        """Whether a heading or a figure (not a site's name, which may be cut) would be cut in ``blocks`` blocks
+        at the smallest type."""
+        gap = 10 if blocks > 1 else 0
+        block_w = (self.width() - gap * (blocks - 1)) // blocks
+        total = sum(w for _h, w in COLUMNS)
+        font = QFont(self.font())
+        font.setBold(True)
+        font.setPixelSize(MIN_PX)
+        metrics = QFontMetrics(font)
+        for c, (heading, w) in enumerate(COLUMNS):
+            if c == 0:
+                continue
+            room = int(block_w * w / total)
+            if metrics.horizontalAdvance(heading) > room - 8:
+                return True
+            if any(c < len(row) and metrics.horizontalAdvance(row[c].text) > room - 10 for row in self.rows):
+                return True
+        return False
 
     def height_for(self, share: int) -> int | None:
         """How tall the board need be when its part of the page is ``share`` pixels high: the heading
@@ -106,7 +132,7 @@ class SiteBoard(QWidget):
         row_h = min(self.height() // (per + 1), self.row_cap or int(self.height() * ROW_CAP_SHARE))
         self.row_px = row_h
         self.geometry_now = (self.blocks, per, row_h, block_w, gap)
-        text_px = int(row_h * 0.62)
+        text_px = int(row_h * TEXT_SHARE)
         total = sum(w for _h, w in COLUMNS)
         for b in range(self.blocks):
             x0 = b * (block_w + gap)

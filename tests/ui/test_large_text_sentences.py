@@ -203,3 +203,18 @@ def test_time_labels_at_twice_the_text_are_not_drawn_over_each_other(qtbot, stor
     widest = max(metrics.horizontalAdvance(t) for t in labels)
     apart = width * step / (hi - lo)
     assert apart > widest, f"labels {widest:.0f} px wide, {apart:.0f} px apart: {labels}"
+
+
+@pytest.mark.parametrize("size, scale", [((1366, 768), 1.5), ((1366, 768), 2.0), ((1366, 768), 1.0)])
+def test_the_site_board_cuts_no_figure(qtbot, store, size, scale):
+    """1.5 or twice the text at 1366x768: the taller banner and tabs left the system picture's site board too
+    short for two blocks of rows 22 pixels high, so it drew three, and every heading ("O…", "To …") and most
+    figures ("10 …", "≥ 18…", "since…") were cut even at the smallest type. Now it keeps two wider blocks with
+    shorter rows while their text is above the smallest type: only a site's name may be cut."""
+    window, view = _window(qtbot, store, size, scale, "system")
+    board = view.sites
+    board.repaint()
+    names = {row[0].text for row in board.rows}
+    assert len(names) == 22
+    figures = [t for t in board.painted.cut if t not in names]
+    assert not figures, f"{board.blocks} blocks of {board.row_px}-px rows cut {figures[:6]}"
