@@ -273,8 +273,8 @@ def _export(args) -> int:
         print(f"Note: {note}")
     print(f"Signed with this desktop's export key {result.key_fingerprint}.")
     print(f"Check it at any time, with or without SCC Desktop: scc-desktop export verify {result.out_dir} "
-          f"--signed-by {result.key_fingerprint}, or python3 verify_export.py in the folder (README.txt says "
-          f"what it proves).")
+          f"--signed-by {result.key_fingerprint}, or, without it, a copy of verify_export.py kept apart from the "
+          f"exports ('scc-desktop export key' and the folder's README.txt say why, and what it proves).")
     if not result.verify.intact:
         print(f"WARNING: the decision log is broken ({result.verify.first_problem.sentence()}); "
               "the manifest records this.")
@@ -286,7 +286,10 @@ def _export_key(args) -> int:
     from models.records.export import signing
 
     with _open(args) as store:
-        key = signing.export_key(store)
+        try:
+            key = signing.export_key(store)
+        except signing.SigningKeyError as exc:
+            raise UserError(str(exc)) from None
     from models.records.export.check import CHECKER
 
     print(f"Export key fingerprint (SHA-256 of the Ed25519 public key): {key.fingerprint}")

@@ -16,7 +16,7 @@ from PIL import Image
 from models.replica.orm import Action
 from scc_desktop import cli
 from models.records.export import pdf
-from models.records.export.records import export_records
+from models.records.export.records import ExportError, export_records
 from sync import authoring
 from tests.records.conftest import T0, write_decisions
 
@@ -173,6 +173,20 @@ def test_cli_export_and_refusal_to_overwrite(store, store_path, log, tmp_path, c
     assert cli.main(["export", "verify", str(out), "--signed-by", key]) == 0
     assert cli.main(args[:3] + ["2025-03-31"] + args[4:]) == 2  # --to before --from
     assert "before" in capsys.readouterr().err
+
+
+def test_an_export_key_changed_in_the_replica_is_said_and_nothing_is_written(store, store_path, log, tmp_path,
+                                                                            cli_env, capsys):
+    """A key row that is not a key (edited with SQL): the export and 'export key' say so, never a bare ValueError."""
+    _export(store, tmp_path / "first")   # makes the key
+    with store.raw() as conn:
+        conn.execute("UPDATE replica_meta SET value = 'not a key' WHERE key = 'export_signing_key'")
+    with pytest.raises(ExportError, match="export key kept in this replica .* cannot be read"):
+        _export(store, tmp_path / "second")
+    assert not (tmp_path / "second").exists()
+    store.close()
+    assert cli.main(["export", "key", "--path", str(store_path)]) == 1
+    assert "cannot be read" in capsys.readouterr().err
 
 
 def test_an_export_of_a_broken_log_says_so_in_the_pdf_and_manifest(store, log, tmp_path):

@@ -401,6 +401,10 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
 
     icb = icb_name(icb)
     retention_entry = retention_class(retention)   # a bad file is said before anything is written
+    try:
+        key = signing.export_key(store)   # made and kept in the replica on the first export
+    except signing.SigningKeyError as exc:
+        raise ExportError(str(exc)) from None
     period = uk_period(first, last)
     out = Path(out_dir)
     names = (CSV_NAME, JSON_NAME, PDF_NAME, handover_section.HANDOVER_NAME, MANIFEST_NAME, signing.SIGNATURE_NAME)
@@ -411,7 +415,6 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
     except OSError as exc:
         raise ExportError(f"cannot create the folder {out}: {exc.strerror or exc}") from None
     now = now or utcnow()
-    key = signing.export_key(store)   # made and kept in the replica on the first export
     # Every file is written as the entries are read (CSV and JSON rows, PDF pages), to NAME.part; only when
     # all are whole do they take their names, and the manifest is written last.  A failure part-way (a full
     # disk) removes the .part files and leaves no manifest that names files it did not hash: a manifest of

@@ -27,6 +27,10 @@ SIGNATURE_NAME = "signature.json"
 SIGNATURE_FORMAT = "scc-records-export-signature"
 
 
+class SigningKeyError(Exception):
+    """The key kept in the replica cannot be read; the message says what to do."""
+
+
 @dataclass(frozen=True)
 class ExportKey:
     private: Ed25519PrivateKey
@@ -61,7 +65,13 @@ def load_or_create(session) -> ExportKey:
     """This replica's export key, made and kept on first use (in the caller's write transaction)."""
     row = session.execute(text("SELECT value FROM replica_meta WHERE key = :k"), {"k": KEY_ROW}).scalar()
     if row is not None:
-        return ExportKey(Ed25519PrivateKey.from_private_bytes(bytes.fromhex(row)))
+        try:
+            return ExportKey(Ed25519PrivateKey.from_private_bytes(bytes.fromhex(row)))
+        except (ValueError, TypeError):
+            raise SigningKeyError(
+                f"the export key kept in this replica (replica_meta row {KEY_ROW}) cannot be read: it was changed "
+                "outside SCC Desktop. Nothing was exported. A new key needs that row deleted; the records team then "
+                "registers the new key's fingerprint ('scc-desktop export key').") from None
     key = Ed25519PrivateKey.generate()
     raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     session.execute(text("INSERT INTO replica_meta (key, value) VALUES (:k, :v)"), {"k": KEY_ROW, "v": raw.hex()})
