@@ -18,7 +18,7 @@ from ui import tasks, theme
 from ui.system_texts import phoned_tip, phoned_words
 from ui.charts import Series, TimeChart, colour
 from ui.text import esc
-from ui.widgets import EmptyOr, cap_column, cell, fill_table, fit_rows, make_table, muted, page_scroll
+from ui.widgets import EmptyOr, cap_column, cell, fill_table, fit_rows, make_table, muted, scrolling_page
 
 MARKERS = ("o", "s", "t1", "d", "t", "+")
 DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine,
@@ -93,7 +93,7 @@ class CritconView(QWidget):
         layout.addWidget(self.chart, 1)
         # Short of room even at the table's least rows (large text on a laptop), the page scrolls rather than
         # squeeze the chart over its note or make the window taller than the screen (``_fit_table``).
-        self.scroll = page_scroll(body)
+        self.scroll = scrolling_page(body)
         self.stack = EmptyOr("No critical care reports yet. Each provider's CRITCON level and "
                              "staffed, occupied and available beds appear here after its first "
                              "report reaches the hub and this desktop syncs.", self.scroll)

@@ -43,7 +43,7 @@ from ui.charts import LEVEL_TICKS, Band, Series, TimeChart, align_time_axes, col
 from ui.flow_bar import FlowBar
 from ui.theme import OPEL_WORDS, badge_css, opel_colours, opel_label
 from ui.text import esc
-from ui.widgets import EmptyOr, LeastPage, cell, fill_table, make_table, muted, page_scroll
+from ui.widgets import EmptyOr, LeastPage, cell, fill_table, make_table, muted, scrolling_page
 
 RANGES = {"24 hours": timedelta(hours=24), "7 days": timedelta(days=7)}
 LONGEST = max(RANGES.values())   # a page holds this much, so the period toggle needs no read
@@ -231,7 +231,7 @@ class ProviderView(QWidget):
             self.table.horizontalHeaderItem(column).setToolTip(tip)
         self.stack = EmptyOr("No provider has an OPEL assessment yet. Each provider's parameters, "
                              "bands and points appear here once the hub has scored its first "
-                             "submission and this desktop has synced.", page_scroll(body))
+                             "submission and this desktop has synced.", scrolling_page(body))
         outer.addWidget(self.stack, 1)
         self._read = tasks.LatestRead(self, self._draw)
         # The next 24 hours (models.service.forecast): read after the page, drawn when it comes.

@@ -150,16 +150,6 @@ class LeastPage(QWidget):
         return layout.totalMinimumHeightForWidth(width) if layout is not None else super().heightForWidth(width)
 
 
-def page_scroll(page: QWidget) -> QScrollArea:
-    """``page`` in a frameless scroll area that scrolls down, never sideways."""
-    scroll = QScrollArea()
-    scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QFrame.Shape.NoFrame)
-    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    scroll.setWidget(page)
-    return scroll
-
-
 def keep_column_least(table: QTableWidget, column: int, least: int) -> None:
     """The stretching ``column`` takes the rest of the width, but never less than ``least`` pixels: where the
     other columns leave it less (large text on a laptop) it keeps ``least`` and the table scrolls sideways.

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
 
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.support.main_window import showing
 from tests.ui.night_world import NIGHT, seed_night
-from ui import tasks
 from ui.critcon_view import LATEST
-from ui.main_window import MainWindow
 
 
 @pytest.mark.parametrize("size, rows", [((1366, 768), None), ((1920, 1080), 12)])
@@ -43,16 +40,8 @@ def test_a_unit_name_too_long_for_its_column_keeps_its_code(qtbot, store, size, 
     session 29). Now the latest report's time gives way first (capped, no narrower than its heading, whole in
     its tooltip) and a name is cut in its middle, its code kept."""
     seed_night(store)
-    window = MainWindow(store, clock=lambda: NIGHT)
-    qtbot.addWidget(window)
-    window.resize(*size)
-    window.show()
-    window.set_theme("dark")
-    window.set_text_scale(scale)
-    view = window.show_view("critical-care")
-    assert tasks.manager().wait_idle()
-    for _ in range(5):
-        QApplication.processEvents()
+    _window, view = showing(qtbot, store, "critical-care", size, now=NIGHT, theme_key="dark", text_scale=scale,
+                            settle=5)
     table = view.table
     fm, room = table.fontMetrics(), table.columnWidth(0) - 12   # the cell's text margins
     assert any(fm.horizontalAdvance(table.item(r, 0).text()) > room for r in range(table.rowCount())), \
@@ -88,16 +77,8 @@ def test_the_chart_note_is_never_drawn_over_its_time_axis(qtbot, store, size, sc
     the notes fold into tooltips when the page is short of room and what is still too tall scrolls in the
     page: the window keeps the screen's height and the chart its least."""
     seed_night(store)
-    window = MainWindow(store, clock=lambda: NIGHT)
-    qtbot.addWidget(window)
-    window.resize(*size)
-    window.show()
-    window.set_theme(theme_key)
-    window.set_text_scale(scale)
-    view = window.show_view("critical-care")
-    assert tasks.manager().wait_idle()
-    for _ in range(5):
-        QApplication.processEvents()
+    window, view = showing(qtbot, store, "critical-care", size, now=NIGHT, theme_key=theme_key, text_scale=scale,
+                           settle=5)
     chart = view.chart
     assert "No data since" in chart.note.text()
     assert window.height() <= size[1], f"the window grew to {window.height()} pixels"

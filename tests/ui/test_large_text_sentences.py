@@ -12,26 +12,16 @@ from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QApplication, QHeaderView
 
 from tests.models.conftest import store, store_path  # noqa: F401
+from tests.support.main_window import showing
 from tests.ui.night_world import NIGHT, seed_night
 from ui import tasks
-from ui.main_window import MainWindow
 
 STRETCH = QHeaderView.ResizeMode.Stretch
 
 
 def _window(qtbot, store, size, scale, view_key):
     seed_night(store)
-    window = MainWindow(store, clock=lambda: NIGHT)
-    qtbot.addWidget(window)
-    window.resize(*size)
-    window.show()
-    window.set_theme("dark")
-    window.set_text_scale(scale)
-    view = window.show_view(view_key)
-    assert tasks.manager().wait_idle()
-    for _ in range(5):
-        QApplication.processEvents()
-    return window, view
+    return showing(qtbot, store, view_key, size, now=NIGHT, theme_key="dark", text_scale=scale, settle=5)
 
 
 def _readable(table, column: int, chars: int = 24) -> None:

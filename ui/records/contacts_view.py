@@ -57,7 +57,7 @@ from ui.records.contact_dialog import ContactDialog
 from ui.records.import_report import ImportReportDialog
 from ui.records.rota_panel import RotaPanel
 from ui.text import esc, literal
-from ui.widgets import (EmptyOr, LeastPage, cell, fill_table, keep_rows, make_table, muted, page_scroll,
+from ui.widgets import (EmptyOr, LeastPage, cell, fill_table, keep_rows, make_table, muted, scrolling_page,
                         toolbar_button)
 
 DIRECTOR_MARK = "★ DIRECTOR ON-CALL NOW"
@@ -135,7 +135,7 @@ class ContactsView(QWidget):
         left_box = QVBoxLayout(left_page)
         left_box.setContentsMargins(0, 0, 0, 0)
         left_box.addWidget(left)
-        self.left_scroll = page_scroll(left_page)
+        self.left_scroll = scrolling_page(left_page)
         split.addWidget(self.left_scroll)
         side = QScrollArea()   # at 2.5x text on a 1080-line screen the panel is taller than the view
         side.setWidgetResizable(True)

@@ -47,8 +47,8 @@ from ui.flow_bar import FlowBar
 from ui.records.common import StatusLine, Writes
 from ui.records.transfer_dialog import KIND_WORDS, TransferDialog
 from ui.text import esc
-from ui.widgets import (EmptyOr, LeastPage, cap_column, cell, fill_table, keep_rows, make_table, muted, page_scroll,
-                        select_key, selected_key)
+from ui.widgets import (EmptyOr, LeastPage, cap_column, cell, fill_table, keep_rows, make_table, muted,
+                        scrolling_page, select_key, selected_key)
 
 HEADERS = ("Flag", "Reference", "Wait / threshold", "Conflict", "Status", "Priority", "Kind", "From → to",
            "Owner")
@@ -271,7 +271,7 @@ class TransfersView(QWidget):
         box = QVBoxLayout(page)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(panel)
-        self.detail_scroll = page_scroll(page)
+        self.detail_scroll = scrolling_page(page)
         return self.detail_scroll
 
     # --- drawing -------------------------------------------------------------------
