@@ -13,7 +13,6 @@ import colorsys
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from models.uk_time import UK
 from ui import format as fmt
 from ui import theme
 
@@ -67,8 +66,7 @@ def frame_css(name: str, stale: bool) -> str:
 
 def since_time(now: datetime, at: datetime) -> str:
     """"08:36", or "Sun 11 Jan 08:36" once it is not today (UK time)."""
-    same_day = now.astimezone(UK).date() == at.astimezone(UK).date()
-    return fmt.local_time(at, with_date=not same_day)
+    return fmt.local_time_near(now, at)
 
 
 def age_text(now: datetime, at: datetime | None, limit: timedelta) -> tuple[str, bool]:

@@ -339,8 +339,7 @@ class ContactsView(QWidget):
         if not self._is_director(c):
             return cell(c.name, data=c.uuid, bold=True, tooltip=c.notes or None)
         d = self.director
-        until = fmt.local_time(d.ends_at, with_date=d.ends_at.astimezone(fmt.UK).date()
-                               != self.clock().astimezone(fmt.UK).date())
+        until = fmt.local_time_near(self.clock(), d.ends_at)
         tip = f"On call now ({d.rota}) until {until}" + (f"\n{c.notes}" if c.notes else "")
         return cell(f"{c.name}\n{DIRECTOR_MARK}", data=c.uuid, colours=theme.ON_CALL_COLOURS, tooltip=tip)
 
@@ -371,8 +370,7 @@ class ContactsView(QWidget):
             row = QWidget()
             line = QHBoxLayout(row)
             line.setContentsMargins(0, 0, 0, 0)
-            until = fmt.local_time(o.ends_at, with_date=o.ends_at.astimezone(fmt.UK).date()
-                                   != now.astimezone(fmt.UK).date())
+            until = fmt.local_time_near(now, o.ends_at)
             number = (o.contact.phone or "no number").replace(" ", "\u00a0")  # never broken across lines
             text = QLabel(f"<b>{esc(o.rota)}</b><br>{esc(o.contact.name)} · {esc(number)}"
                           f"<br><span>until {until}</span>")
