@@ -200,3 +200,16 @@ def add_paging(path, gateway: Gateway, **extra) -> None:
              'room_name = "Test ICB SCC"', "timeout_seconds = 3", *[f"{k} = {v}" for k, v in extra.items()]]
     with open(path, "a") as f:
         f.write("\n".join(lines) + "\n")
+
+
+def failed_send(settings_: page_sender.PageSettings, then=lambda: None) -> tuple[float, page_sender.PageFailure]:
+    """A page sent where it must fail: how long the attempt took and its failure; ``then`` runs however it ended
+    (stopping a slow gateway, releasing a resolver held on purpose)."""
+    began = time.monotonic()
+    try:
+        page_sender.send(settings_, {"kind": "scc_escalation_page"}, "scc-page-test")
+    except page_sender.PageFailure as failure:
+        return time.monotonic() - began, failure
+    finally:
+        then()
+    raise AssertionError("the page went where it must have failed")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import threading
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -26,6 +25,7 @@ from sync.hub.escalation_config import EscalationConfig
 from sync.hub.escalation_room import open_alerts_for_escalation
 from sync.hub.smtp_sender import SmtpSettings
 from models.rules.escalation import CoreHours, Policy, due
+from tests.support.at_once import at_once
 from tests.sync.hub.escalation_smtpd import PASSWORD, USER, SmtpServer
 from tests.support.hub import TEST_ORGS
 
@@ -352,18 +352,7 @@ def test_two_hub_processes_checking_at_the_same_moment_send_one_email(make_hub, 
     hubs = [make_hub(settings(smtpd)) for _ in range(3)]
     rota(hubs[0])
     ids = [raise_alert(hubs[0], NOW - timedelta(minutes=20), org=o) for o in ("RTEST1", "RTEST2")]
-    start = threading.Barrier(len(hubs))
-    reports = []
-
-    def run(hub):
-        start.wait(10)
-        reports.append(hub.escalation.check(now=NOW))
-
-    threads = [threading.Thread(target=run, args=(h,)) for h in hubs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    reports = at_once([lambda h=h: h.escalation.check(now=NOW) for h in hubs], join=30)
     assert sorted(x for r in reports for x in r.sent) == sorted(ids)
     assert len(smtpd.wait_for(2, timeout=1)) == 1
     assert len(notices(hubs[0])) == 2

@@ -19,7 +19,8 @@ from sync import protocol as p
 from sync.hub import escalation_health, page_sender, schema as s
 from sync.hub.page_sender import PageSettings
 from sync.hub.paging_config import PagingConfig
-from tests.sync.hub.page_gateway import SECRET, Gateway
+from tests.support.at_once import at_once
+from tests.sync.hub.page_gateway import SECRET, Gateway, failed_send
 from tests.sync.hub.test_escalation import (NOW, escalations, make_hub, notices, raise_alert, rota,  # noqa: F401
                                             settings, smtpd)
 
@@ -194,18 +195,7 @@ def test_a_wrong_signing_key_is_refused_by_the_gateway_and_not_tried_again(make_
 def test_two_hub_processes_checking_at_the_same_moment_page_once(make_hub, smtpd, gateway):
     hub, uid = failed_email(make_hub, smtpd, gateway)
     hubs = [hub] + [make_hub(settings(smtpd, paging=paging(gateway))) for _ in range(2)]
-    start = threading.Barrier(len(hubs))
-    reports = []
-
-    def run(h):
-        start.wait(10)
-        reports.append(h.pager.check(now=NOW + timedelta(seconds=1)))
-
-    threads = [threading.Thread(target=run, args=(h,)) for h in hubs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    reports = at_once([lambda h=h: h.pager.check(now=NOW + timedelta(seconds=1)) for h in hubs], join=30)
     assert sorted(x for r in reports for x in r.sent) == [uid]
     assert sum(len(r.claimed) for r in reports) == 1
     assert len(gateway.pages) == 1 and len(page_notices(hub)) == 1
@@ -258,16 +248,9 @@ def test_a_gateway_that_answers_a_byte_at_a_time_is_given_up_on_within_the_attem
     process never takes a page still in flight, and the pager is not held. Before: 22 s for 70 bytes."""
     from tests.sync.hub.page_gateway import Trickle
     slow = Trickle(tmp_path, gap=0.3)
-    try:
-        settings_ = PageSettings(slow.url, SECRET, str(slow.ca), timeout_seconds=1)
-        began = time.monotonic()
-        with pytest.raises(page_sender.PageFailure) as failed:
-            page_sender.send(settings_, {"kind": "scc_escalation_page"}, "scc-page-test")
-        took = time.monotonic() - began
-    finally:
-        slow.stop()
+    took, failure = failed_send(PageSettings(slow.url, SECRET, str(slow.ca), timeout_seconds=1), slow.stop)
     assert 1.5 <= took < 4, took
-    assert failed.value.transient and "did not answer in full within 2 s" in failed.value.reason
+    assert failure.transient and "did not answer in full within 2 s" in failure.reason
 
 
 def test_a_gateway_name_the_resolver_never_answers_for_is_given_up_on_within_the_timeout(monkeypatch, gateway):
@@ -287,15 +270,9 @@ def test_a_gateway_name_the_resolver_never_answers_for_is_given_up_on_within_the
     monkeypatch.setattr(socket, "getaddrinfo", silent)
     settings_ = PageSettings(f"https://paging-gateway.test:{gateway.port}/v1/pages", SECRET, str(gateway.ca),
                              timeout_seconds=1)
-    began = time.monotonic()
-    try:
-        with pytest.raises(page_sender.PageFailure) as failed:
-            page_sender.send(settings_, {"kind": "scc_escalation_page"}, "scc-page-test")
-        took = time.monotonic() - began
-    finally:
-        released.set()
+    took, failure = failed_send(settings_, released.set)
     assert took < 2, took
-    assert failed.value.transient and "paging-gateway.test was not looked up within 1 s" in failed.value.reason
+    assert failure.transient and "paging-gateway.test was not looked up within 1 s" in failure.reason
     assert gateway.pages == []
 
 

@@ -6,11 +6,11 @@ Real gateway (HTTPS, HMAC checked), real SMTP server refusing the e-mail, real h
 from __future__ import annotations
 
 import json
-import threading
 from datetime import timedelta
 
 from sync import protocol as p
 from sync.hub.escalation_page import batch_key
+from tests.support.at_once import at_once
 from tests.support.hub import TEST_ORGS
 from tests.sync.hub.test_escalation import NOW, make_hub, raise_alert, rota, settings, smtpd  # noqa: F401
 from tests.sync.hub.test_escalation_page import SPAM, gateway, page_notices, pages, paging  # noqa: F401
@@ -88,18 +88,7 @@ def test_a_backlog_page_refused_is_tried_again_as_one_with_its_key_and_a_newcome
 def test_two_hub_processes_with_a_backlog_page_each_alert_once(make_hub, smtpd, gateway):
     hub, ids = backlog(make_hub, smtpd, gateway)
     hubs = [hub] + [make_hub(settings(smtpd, paging=paging(gateway))) for _ in range(2)]
-    start = threading.Barrier(len(hubs))
-    reports = []
-
-    def run(h):
-        start.wait(10)
-        reports.append(h.pager.check(now=NOW + timedelta(seconds=1)))
-
-    threads = [threading.Thread(target=run, args=(h,)) for h in hubs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    reports = at_once([lambda h=h: h.pager.check(now=NOW + timedelta(seconds=1)) for h in hubs], join=60)
     assert sorted(x for r in reports for x in r.sent) == sorted(ids)   # each alert once, across the processes
     assert sum(len(r.claimed) for r in reports) == BACKLOG
     assert sum(pg.body["count"] for pg in gateway.pages) == BACKLOG and len(gateway.pages) <= len(hubs)

@@ -9,12 +9,12 @@ runs three hub objects on one database at once."""
 from __future__ import annotations
 
 import json
-import threading
 from datetime import timedelta
 
 from sync import protocol as p
 from sync.hub import escalation_health
 from sync.hub.escalation_page import batch_key
+from tests.support.at_once import at_once
 from tests.sync.hub.test_escalation import NOW, make_hub, raise_alert, rota, settings, smtpd  # noqa: F401
 from tests.sync.hub.test_escalation_page import gateway, page_notices, pages, paging  # noqa: F401
 from tests.sync.hub.test_escalation_page_backlog import BACKLOG, backlog
@@ -102,18 +102,7 @@ def test_three_hub_processes_paging_a_refused_backlog_again_page_each_alert_once
     gateway.max_body = LIMIT
     assert sorted(hub.pager.check(now=T1).retrying) == sorted(ids)
     hubs = [hub] + [make_hub(settings(smtpd, paging=paging(gateway))) for _ in range(2)]
-    start = threading.Barrier(len(hubs))
-    reports = []
-
-    def run(h):
-        start.wait(10)
-        reports.append(h.pager.check(now=NEXT))
-
-    threads = [threading.Thread(target=run, args=(h,)) for h in hubs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    reports = at_once([lambda h=h: h.pager.check(now=NEXT) for h in hubs], join=60)
     assert sorted(x for r in reports for x in r.sent) == sorted(ids)   # each alert once, across the processes
     went = [a["alert_id"] for pg in gateway.taken() for a in pg.body["alerts"]]
     assert sorted(went) == sorted(ids) and all(pg.body["count"] <= 15 for pg in gateway.pages[1:])
