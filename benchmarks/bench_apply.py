@@ -146,11 +146,7 @@ def main(argv=None) -> int:
     parser.add_argument("--cache", default=str(fixture.CACHE), help="where fixture replicas are kept")
     parser.add_argument("--profile", action="store_true", help="profile the working tree's apply only")
     parser.add_argument("--profile-lines", type=int, default=40)
-    parser.add_argument("--json", help="write the results here")
-    args = parser.parse_args(argv)
-    out = run(args)
-    if args.json:
-        Path(args.json).write_text(json.dumps(out, indent=1), encoding="utf-8")
+    out = report.run_keeping_json(parser, run, argv)
     for name in ("before", "after"):
         if name in out:
             r = out[name]

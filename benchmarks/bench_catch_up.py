@@ -23,7 +23,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import sys
@@ -141,11 +140,7 @@ def main(argv=None) -> int:
     parser.add_argument("--refused-every", type=int, default=1000, help="one handover in N refused (0: none)")
     parser.add_argument("--repeats", type=int, default=3)
     source_at.add_arguments(parser, APPLY)
-    parser.add_argument("--json", help="write the results here")
-    args = parser.parse_args(argv)
-    out = run(args)
-    if args.json:
-        Path(args.json).write_text(json.dumps(out, indent=1), encoding="utf-8")
+    out = report.run_keeping_json(parser, run, argv)
     for name in ("before", "after"):
         r = out[name]
         print(f"{name:6s} median {r['median_s']:7.2f} s  {r['items_per_s']:8.0f} items/s  "

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import statistics
 import sys
 import time
@@ -128,11 +127,7 @@ def main(argv=None) -> int:
     parser.add_argument("--cache", help="where the fixture is cached (default benchmarks/.cache)")
     parser.add_argument("--repeats", type=int, default=5)
     source_at.add_arguments(parser, MESSAGES)
-    parser.add_argument("--json", help="write the results here")
-    args = parser.parse_args(argv)
-    out = run(args)
-    if args.json:
-        Path(args.json).write_text(json.dumps(out, indent=1), encoding="utf-8")
+    out = report.run_keeping_json(parser, run, argv)
     for name in ("before", "after"):
         r = out[name]
         print(f"compose_page {name:6s} median {r['median_s'] * 1000:8.1f} ms  "

@@ -86,3 +86,14 @@ def update_doc(path: Path, name: str, section: str) -> None:
         text = text[:at] + new + ("\n" if at < len(text) else "") + text[at:]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+def run_keeping_json(parser, run, argv=None) -> dict:
+    """Parses the command line (adding ``--json``), runs the measurement and writes its results there when asked:
+    what the before/after benchmarks' mains share."""
+    parser.add_argument("--json", help="write the results here")
+    args = parser.parse_args(argv)
+    out = run(args)
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=1), encoding="utf-8")
+    return out
