@@ -19,7 +19,7 @@ import pytest
 from sync import transfer_seen
 from sync.hub.snapshot import PlainReplica
 from tests.records.test_transfer_seen_hub_checks import as_an_older_hub_stored_it, bad_seen
-from tests.records.test_transfer_seen_mended import (_case, _seen, _the_roll_out, _upgraded_late,
+from tests.records.test_transfer_seen_mended import (_case, _seen, _the_roll_out, _upgraded_late, rolled_out_hub,
                                                      snapshot_of_an_older_hub)
 from tests.support.fixtures import hub_db_url, postgres_cluster  # noqa: F401 -- both databases
 from tests.support.hub import start_hub
@@ -79,10 +79,7 @@ def test_a_snapshot_make_whose_mend_fails_logs_it_and_goes_on(tmp_path, make_des
     """A fault in the mend (here: another process holding the working replica's write lock past the busy
     timeout, 10 s) is logged and named in the output; the make exits 0, and the next one mends."""
     folder = tmp_path / "snapshots"
-    hub = start_hub(tmp_path / "hub", args=("--snapshots", str(folder)))
-    try:
-        a, b = make_desktop(hub, "a"), make_desktop(hub, "b")
-        blind, _old = _the_roll_out(hub, a, b)
+    with rolled_out_hub(tmp_path, make_desktop, folder) as (hub, a, b, blind, _old):
         snapshot_of_an_older_hub(hub, folder)
         with PlainReplica(folder / "working.db") as working:   # opened once: migrated back up, seen NULL
             assert _case(working, blind) == ("arrived", False, "")
@@ -101,5 +98,3 @@ def test_a_snapshot_make_whose_mend_fails_logs_it_and_goes_on(tmp_path, make_des
         assert done["transfer_seen_given"] == 14 and "transfer_seen_problem" not in done, done
         with PlainReplica(folder / "working.db") as working:
             assert _case(working, blind) == ("arrived", True, "status")
-    finally:
-        hub.stop()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -89,6 +90,19 @@ def _the_roll_out(hub, a, b) -> tuple[str, str]:
     assert _case(a.store, blind) == _case(b.store, blind) == ("arrived", True, "status")
     assert _case(a.store, old) == _case(b.store, old) == ("arrived", False, "")
     return blind, old
+
+
+@contextmanager
+def rolled_out_hub(tmp_path, make_desktop, folder):
+    """A real hub publishing snapshots to ``folder``, two desktops A and B, and the roll-out above; the hub is
+    stopped however the test ends. Yields the hub, the desktops and the two cases' uuids."""
+    hub = start_hub(tmp_path / "hub", args=("--snapshots", str(folder)))
+    try:
+        a, b = make_desktop(hub, "a"), make_desktop(hub, "b")
+        blind, old = _the_roll_out(hub, a, b)
+        yield hub, a, b, blind, old
+    finally:
+        hub.stop()
 
 
 def downgrade(store, revision: str) -> None:
@@ -209,10 +223,7 @@ def test_the_hub_says_seen_by_position_and_refuses_positions_it_cannot_read(hub,
 @pytest.mark.timeout(300)
 def test_a_hub_upgraded_after_the_desktops_publishes_snapshots_with_seen(tmp_path, make_desktop):
     folder = tmp_path / "snapshots"
-    hub = start_hub(tmp_path / "hub", args=("--snapshots", str(folder)))
-    try:
-        a, b = make_desktop(hub, "a"), make_desktop(hub, "b")
-        blind, old = _the_roll_out(hub, a, b)
+    with rolled_out_hub(tmp_path, make_desktop, folder) as (hub, a, b, blind, old):
         snapshot_of_an_older_hub(hub, folder)
         done = json.loads(hub_command(hub, "snapshot", "make", "--snapshots", str(folder)).stdout)
         assert done["applied"] == 0 and done["transfer_seen_given"] == 14, done   # all but the legacy step
@@ -228,5 +239,3 @@ def test_a_hub_upgraded_after_the_desktops_publishes_snapshots_with_seen(tmp_pat
         with Store(path, key, cipher) as joined:
             assert _case(joined, blind) == ("arrived", True, "status")
             assert _attention(joined) == ["T-8001"]
-    finally:
-        hub.stop()

@@ -23,8 +23,7 @@ from sync.client import HubClient
 from sync.hub import snapshot, snapshot_files
 from sync.hub.core import Hub, HubConfig
 from sync.hub.snapshot import PlainReplica
-from tests.records.test_transfer_seen_mended import BEFORE_SEEN, _attention, _case, _the_roll_out, downgrade
-from tests.support.hub import start_hub
+from tests.records.test_transfer_seen_mended import BEFORE_SEEN, _attention, _case, downgrade, rolled_out_hub
 from tests.sync.engine.conftest import make_desktop  # noqa: F401 -- the fixture
 from tests.sync.snapshot_world import hub_command
 
@@ -58,10 +57,7 @@ def _joined(hub, make_desktop, name):   # noqa: F811 -- the fixture
 @pytest.mark.timeout(300)
 def test_a_make_that_mends_the_copy_publishes_it_again_at_the_same_position(tmp_path, make_desktop):  # noqa: F811
     folder = tmp_path / "snapshots"
-    hub = start_hub(tmp_path / "hub", args=("--snapshots", str(folder)))
-    try:
-        a, b = make_desktop(hub, "a"), make_desktop(hub, "b")
-        blind, _old = _the_roll_out(hub, a, b)
+    with rolled_out_hub(tmp_path, make_desktop, folder) as (hub, a, b, blind, _old):
         _make(hub, folder)
         before = _published_by_an_older_hub(hub, folder)
         with _joined(hub, make_desktop, "early") as early:   # what a desktop got from it: no conflict shown
@@ -97,8 +93,6 @@ def test_a_make_that_mends_the_copy_publishes_it_again_at_the_same_position(tmp_
         assert again["published"]["unchanged"] and again["published"]["sha256"] == published["sha256"], again
         assert sorted(p.name for p in folder.glob("snapshot-*.db")) == [
             f"snapshot-{before['position']}-2.db", f"snapshot-{before['position']}.db"]
-    finally:
-        hub.stop()
 
 
 def test_a_published_copy_that_cannot_be_read_is_published_again(tmp_path):
