@@ -59,11 +59,6 @@ K = len(KINDS)
 # POOL_K; a kind the series has not seen takes that pool mean before the shipped prior.  1 was taken
 # over 4 on the 2017-18 winter (both passed; the smaller change, by the rule written before the run).
 POOL_K = 1.0
-# Round nine, experiment (docs/forecasting.md): conformal steps that settle.  None: off.
-# ("decay", gamma_0): ACI's step after the t-th scored outcome of a series' horizon is gamma_0 * t^-0.6.
-# ("track", lr): each bound tracked on the log scale, q += lr * (window range) * (missed that side - 0.1),
-# started from today's percentile once the horizon has MIN_QUANTILE errors of its own.
-SETTLE = None
 
 
 @dataclass(frozen=True)
@@ -126,13 +121,6 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
     low = np.full((S, T, H), np.nan)
     high = np.full((S, T, H), np.nan)
     lags = np.arange(1, H + 1)
-    decay = SETTLE is not None and SETTLE[0] == "decay"
-    track = SETTLE is not None and SETTLE[0] == "track"
-    scored_n = np.zeros((S, H))                       # outcomes scored so far per series and horizon
-    if track:
-        tracked = np.full((2, S, H), np.nan)          # [low/high]: the tracked bounds (NaN: not started)
-        tracked_issued = np.full((2, H, H, S), np.nan)
-        eta_issued = np.full((H, H, S), np.nan)
 
     for t in range(T):
         new_segment = t == 0 or segment[t] != segment[t - 1]
@@ -156,21 +144,8 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
             issued = bounds[:, (t - lags[:back]) % H, lags[:back] - 1]       # (2, back, S)
             scored = np.isfinite(e[:back, :, P]) & np.isfinite(issued[0])
             missed = (e[:back, :, P] < issued[0]) | (e[:back, :, P] > issued[1])
-            if decay:
-                scored_n[:, :back] += scored.T
-                aci_step = SETTLE[1] * np.maximum(scored_n[:, :back], 1.0) ** -0.6
-                miss_rate[:, :back] += np.where(scored.T, aci_step * ((1 - COVERAGE) - missed.T), 0.0)
-            else:
-                miss_rate[:, :back] += np.where(scored, STEP * ((1 - COVERAGE) - missed), 0.0).T
+            miss_rate[:, :back] += np.where(scored, STEP * ((1 - COVERAGE) - missed), 0.0).T
             np.clip(miss_rate, 0.0, 1.0, out=miss_rate)
-            if track:
-                q = tracked_issued[:, (t - lags[:back]) % H, lags[:back] - 1]   # (2, back, S)
-                eta = eta_issued[(t - lags[:back]) % H, lags[:back] - 1]        # (back, S)
-                eb = e[:back, :, P]
-                ok = np.isfinite(eb) & np.isfinite(q[0]) & np.isfinite(eta)
-                tail = (1 - COVERAGE) / 2
-                tracked[0, :, :back] -= np.where(ok, eta * ((eb < q[0]) - tail), 0.0).T
-                tracked[1, :, :back] += np.where(ok, eta * ((eb > q[1]) - tail), 0.0).T
         if k == 0:
             if back:
                 ok = np.isfinite(e[:, :, 0])                         # (H, S)
@@ -201,9 +176,6 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
 
         ring[t % H] = np.nan
         bounds[:, t % H] = np.nan
-        if track:
-            tracked_issued[:, t % H] = np.nan
-            eta_issued[t % H] = np.nan
         if not np.isfinite(level[:, 0]).any():
             continue
         f = ring[t % H]
@@ -211,19 +183,7 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
         f[:, :, P] = np.einsum("hsp,sp->hs", f[:, :, :P], weights)
         # Every origin's interval is issued (and later scored), asked for or not: the adaptation
         # must see the same history whether the app asks at the last day or the backtest at each.
-        if track:
-            lo, hi = _interval(errs, miss_rate, raw=True)
-            begin = ~np.isfinite(tracked[0]) & (np.isfinite(errs).sum(axis=2) >= MIN_QUANTILE) & np.isfinite(lo)
-            tracked[0] = np.where(begin, lo, tracked[0])
-            tracked[1] = np.where(begin, hi, tracked[1])
-            on = np.isfinite(tracked[0])
-            tracked_issued[0, t % H], tracked_issued[1, t % H] = tracked[0].T, tracked[1].T
-            eta_issued[t % H] = (SETTLE[1] * (np.fmax.reduce(errs, axis=2) - np.fmin.reduce(errs, axis=2))).T
-            none = ~np.isfinite(lo[:, :1])                 # as committed: no interval without horizon 1's
-            lo = np.where(none, np.nan, np.minimum(np.where(on, tracked[0], lo), 0.0))
-            hi = np.where(none, np.nan, np.maximum(np.where(on, tracked[1], hi), 0.0))
-        else:
-            lo, hi = _interval(errs, miss_rate)       # (S, H) each, log offsets
+        lo, hi = _interval(errs, miss_rate)           # (S, H) each, log offsets
         bounds[0, t % H], bounds[1, t % H] = lo.T, hi.T
         if not want[t]:
             continue
@@ -291,7 +251,7 @@ def _initialise(x, kinds, weekdays, level, season, which) -> None:
     level[which] = lev[:, None]
 
 
-def _interval(errs: np.ndarray, miss_rate: np.ndarray, raw: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _interval(errs: np.ndarray, miss_rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Percentile offsets per series and horizon from errors (S, H, W), NaN-padded: the
     ``miss_rate / 2`` and ``1 - miss_rate / 2`` quantiles (S, H)."""
     S, H, W = errs.shape
@@ -316,8 +276,6 @@ def _interval(errs: np.ndarray, miss_rate: np.ndarray, raw: bool = False) -> tup
     lo = lo[rows, src] * scale
     hi = hi[rows, src] * scale
     none = ~known[:, :1]
-    if raw:      # round nine's experiment: the percentiles before the never-exclude rule
-        return np.where(none, np.nan, lo), np.where(none, np.nan, hi)
     # An interval never leaves out its own forecast: where every error so far ran one way (a series
     # still rising past the model early on), the nearer bound is widened to the forecast, not beyond.
     # The interval issued, and scored by the adaptation, is the one shown.
