@@ -24,6 +24,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from models.rules.catalogue import Catalogue
 from sync import protocol as p
+from sync.hub import csv_cells
 from sync.hub.errors import validation
 from sync.hub.schema import utcnow
 
@@ -135,7 +136,14 @@ def _pydantic_errors(chk: Checked, exc: ValidationError) -> None:
                                f"{chk.raw.get('type')!r}" if isinstance(chk.raw, dict) else "missing 'type'")
         else:
             name = ".".join(loc)
-            chk.reject(name, plain_reason(name, err, kind if isinstance(kind, str) else None))
+            reason = plain_reason(name, err, kind if isinstance(kind, str) else None)
+            if chk.row is not None and reason.endswith(_ISO_EXAMPLE):   # a spreadsheet's time: UK wall time
+                reason = reason[:-len(_ISO_EXAMPLE)] + (f"write the UK time as {csv_cells.EXAMPLE}, or with its "
+                                                        "offset, e.g. 2026-12-06T10:56:00+00:00")
+            chk.reject(name, reason)
+
+
+_ISO_EXAMPLE = "write it as e.g. 2026-12-03T09:00:00+00:00"
 
 
 class ItemValidator:
@@ -156,13 +164,20 @@ class ItemValidator:
         if not isinstance(chk.raw, dict):
             chk.reject("", f"each item must be a JSON object, got {type(chk.raw).__name__}")
             return chk
+        sent = chk.raw
+        if chk.row is not None:   # a CSV row: its times and numbers read as the form reads them
+            sent, problems = csv_cells.read(chk.raw, self._percent(chk.raw))
+            for name, reason in problems:
+                chk.reject(name, reason)
+            if chk.errors:
+                return chk
         try:
-            item = ITEM_ADAPTER.validate_python(chk.raw)
+            item = ITEM_ADAPTER.validate_python(sent)
         except ValidationError as exc:
             _pydantic_errors(chk, exc)
             return chk
         chk.item = item
-        _not_coerced(chk, item)
+        _not_coerced(chk, item, sent)
         self._finite(chk, item)
         self._not_future(chk, item)
         extra = getattr(self, f"_check_{item.type}", None)
@@ -171,6 +186,12 @@ class ItemValidator:
         if chk.errors:
             chk.item = None
         return chk
+
+    def _percent(self, raw: dict) -> bool:
+        """The row's figure is a percentage: its metric's unit (a CSV cell may then end in %)."""
+        metric = raw.get("metric")
+        found = self.catalogue.metrics.get(metric.strip()) if isinstance(metric, str) else None
+        return found is not None and found.unit == "percent"
 
     @staticmethod
     def _finite(chk: Checked, item: BaseModel) -> None:
@@ -223,12 +244,12 @@ class ItemValidator:
 _NUMBER_TEXT = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$")
 
 
-def _not_coerced(chk: Checked, item: BaseModel) -> None:
+def _not_coerced(chk: Checked, item: BaseModel, sent_item: dict | None = None) -> None:
     """What the protocol's models would otherwise turn quietly into something else (found by an
     adversarial review): ``true`` taken as 1, a number sent as text in JSON ("92.5"), digits with
     underscores ("1_0" as 10), a time given as a number or as digits (read as seconds or milliseconds
     since 1970). A CSV's cells are all text, so text is a number there when it reads as one."""
-    for name, sent in chk.raw.items():
+    for name, sent in (chk.raw if sent_item is None else sent_item).items():
         if name == "type" or not hasattr(item, name):
             continue
         got = getattr(item, name)
@@ -246,10 +267,60 @@ def _not_coerced(chk: Checked, item: BaseModel) -> None:
                 chk.reject(name, f"expected a number such as 92.5, got {_shown(sent)}")
 
 
+class CsvRows(list):
+    """A CSV upload's rows (``Checked``), and ``notes``: what was read otherwise than written, to say
+    with the answer (a column with no name and no data, ignored)."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.notes: list[str] = []
+
+
+def _letter(i: int) -> str:
+    """A spreadsheet's column letter for the 0-based column ``i``: A, Z, AA."""
+    out = ""
+    i += 1
+    while i:
+        i, rest = divmod(i - 1, 26)
+        out = chr(ord("A") + rest) + out
+    return out
+
+
+def _column_place(header: list[str], i: int) -> str:
+    """Where a nameless column is, as a person finds it: "the column after 'value' (column E)"."""
+    before = next((header[j] for j in range(i - 1, -1, -1) if header[j]), None)
+    return (f"the column after '{before}'" if before else "the first column") + f" (column {_letter(i)})"
+
+
+def _places(header: list[str], columns: list[int]) -> str:
+    if len(columns) == 1:
+        place = _column_place(header, columns[0])
+        return place[:1].upper() + place[1:]
+    if len(columns) > 3:
+        return f"{len(columns):,} columns ({_letter(columns[0])} to {_letter(columns[-1])})"
+    return "Columns " + ", ".join(_letter(i) for i in columns)
+
+
+_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "bars"}
+
+
+def _not_commas(header: list[str]) -> None:
+    """A 422 naming the separator when the header is another separator's: Excel set to a European locale
+    saves "CSV" with semicolons, and the answer was "header.type;metric;observed_at;value;: unknown column"."""
+    for sep, word in _SEPARATORS.items():
+        names = [part.strip() for cell in header if sep in cell for part in cell.split(sep)]
+        if sum(n in CSV_COLUMNS for n in names) >= 2:   # a cell "notes;x" beside comma-separated names is a name
+            shown = "tab" if sep == "\t" else sep
+            raise validation(f"the CSV's columns are separated by {word} ('{shown}'), not commas", [p.FieldError(
+                field="header", reason=f"the columns are separated by '{shown}' ({word}), not commas: in Excel, "
+                                       "save the file as \"CSV UTF-8 (Comma delimited)\" and upload it again; "
+                                       "nothing was stored")])
+
+
 HEADER_PROBLEMS_LISTED = 20   # a header of 20,000 bad cells answered 40,000 problems (8.8 MB on the web page)
 
 
-def parse_csv(body: bytes) -> list[Checked]:
+def parse_csv(body: bytes) -> CsvRows:
     """Rows of a CSV upload as unchecked items (``Checked`` with ``raw`` and ``row``).
 
     The header names item fields (``type,metric,observed_at,value`` for
@@ -278,11 +349,29 @@ def parse_csv(body: bytes) -> list[Checked]:
         raise validation("the CSV has no header row", [p.FieldError(
             field="header", reason=f"the first row must name the columns, e.g. type,metric,observed_at,value")])
     header = [cell.strip().lower() for cell in rows[0]]
+    _not_commas(header)
     unknown = f"unknown column; columns: {', '.join(CSV_COLUMNS)}"
-    problems = [(f"header.{name or '(empty)'}", unknown) for name in header if name not in CSV_COLUMNS]
+    problems = [(f"header.{name}", unknown) for name in header if name and name not in CSV_COLUMNS]
+    # A column with no name: Excel writes one (a trailing comma on every line) when a cell right of the data
+    # was ever touched. Empty all the way down, it is ignored and said; with data in it, it is named by where
+    # it is. The whole file was refused as "header.(empty): unknown column" and 29 column names.
+    nameless = [i for i, name in enumerate(header) if not name]
+    filled: dict[int, list[int]] = {}   # one pass over the cells: a header of 1,000,000 commas stays cheap
+    if nameless:
+        for number, cells in enumerate(rows[1:], start=2):
+            for i, cell in enumerate(cells[:len(header)]):
+                if not header[i] and cell.strip():
+                    filled.setdefault(i, []).append(number)
+    for i in nameless:
+        if i in filled:
+            where = _column_place(header, i)
+            shown = ", ".join(str(n) for n in filled[i][:5]) + (" ..." if len(filled[i]) > 5 else "")
+            problems.append(("header.(empty)", f"{where} has no name, and row{'s' if len(filled[i]) > 1 else ''} "
+                                               f"{shown} {'have' if len(filled[i]) > 1 else 'has'} data in it: give "
+                                               "the column its name in row 1, or delete the column"))
     seen: set[str] = set()   # a set: a header of one column repeated 120,000 times took 17 s as a list scan
     for name in header:
-        if name in seen:
+        if name and name in seen:
             problems.append((f"header.{name}", "column appears more than once"))
         seen.add(name)
     if problems:
@@ -291,7 +380,10 @@ def parse_csv(body: bytes) -> list[Checked]:
             listed.append(p.FieldError(field="header", reason=f"{len(problems) - len(listed)} more problems with "
                                                                 "the header are not listed"))
         raise validation("the CSV header has problems", listed)
-    items: list[Checked] = []
+    items = CsvRows()
+    if nameless:
+        items.notes.append(f"{_places(header, nameless)} ha{'ve' if len(nameless) > 1 else 's'} no name and no "
+                           "data: ignored.")
     for number, cells in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in cells):
             continue
@@ -300,7 +392,7 @@ def parse_csv(body: bytes) -> list[Checked]:
             chk.raw = {"cells": cells}
             chk.reject("", f"row {number} has {len(cells)} cells but the header has {len(header)} columns")
         else:
-            chk.raw = {name: cell.strip() for name, cell in zip(header, cells) if cell.strip()}
+            chk.raw = {name: cell.strip() for name, cell in zip(header, cells) if name and cell.strip()}
             chk.raw.setdefault("type", "observation")
         items.append(chk)
     if not items:

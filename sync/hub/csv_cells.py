@@ -1,0 +1,103 @@
+"""A CSV upload's cells read as the provider form reads what a person types (docs/sync-protocol.md, CSV).
+
+A spreadsheet writes times and numbers as a UK clerk sees them: "06/12/2026 10:56" (or, once Excel has
+saved an ISO time, "2026-12-06 10:56"), "1,204", "96%". The form took all of these and the CSV refused
+each, so one figure went in by one door and was quarantined by the other (r1's review, session 30). A
+time with no offset is UK wall time, as the form's As at field reads it (``models.uk_time.readings``):
+the hour the autumn change repeats is refused unless its zone is named ("30/10/2026 01:30 BST"), the
+spring's skipped hour refused. A time with its offset is left to the protocol's own check, as are cells
+none of these forms matches. The JSON API is not read this way: it stays strict (its numbers are JSON
+numbers, its times carry their offset).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from models.uk_time import UK, readings
+
+# The item fields that hold a time, and those that hold a number (``sync.protocol``'s items).
+TIME_FIELDS = frozenset({"observed_at", "assessed_at", "declared_at", "period_start", "period_end", "eta_at",
+                         "arrived_at", "handed_over_at", "cleared_at", "reported_at"})
+NUMBER_FIELDS = frozenset({"value", "declared_level", "reap_level", "incidents", "mean_seconds", "p90_seconds",
+                           "level", "staffed_beds", "occupied_beds"})
+
+# Day first (UK), two- or four-digit year, or ISO with a space or a T; to the minute or the second.
+_WALL_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%y %H:%M", "%d/%m/%y %H:%M:%S",
+                 "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
+_ZONE = re.compile(r"^(.*?)\s*\b(BST|GMT)$", re.IGNORECASE)
+# Digits grouped in threes by commas, as the form takes them ("1,204", "10,000.5"); a comma anywhere else
+# ("1,5") is left as written, for the protocol's check to refuse by name.
+_GROUPED = re.compile(r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
+_PLAIN = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
+EXAMPLE = "06/12/2026 10:56"
+
+
+def _wall(text: str) -> datetime | None:
+    for fmt in _WALL_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def uk_time(name: str, text: str) -> tuple[str, str | None]:
+    """The cell ``text`` of the time column ``name`` as the protocol takes it (ISO 8601 with its offset)
+    when it is a UK wall time, else as written; and the reason when it is a wall time that cannot be read
+    as one instant."""
+    typed = text.strip()
+    zoned = _ZONE.match(typed)
+    zone = zoned.group(2).upper() if zoned else None
+    wall = _wall(zoned.group(1) if zoned else typed)
+    if wall is None:
+        return text, None
+    found = readings(wall)
+    if not found:
+        return text, (f"{name}: '{typed}' does not exist in UK time (the clocks went forward an hour at 01:00 "
+                      "GMT); write the time the clocks showed")
+    if zone is not None:
+        found = [at for at in found if at.astimezone(UK).tzname() == zone]
+        if not found:
+            return text, f"{name}: UK time at '{zoned.group(1)}' is not {zone}; write it without {zone}"
+    if len(found) > 1:
+        return text, (f"{name}: '{typed}' happens twice in UK time (the clocks went back an hour at 02:00 BST); "
+                      f"add BST for the first ('{typed} BST') or GMT for the second, or give the offset "
+                      f"(+01:00 or +00:00)")
+    return found[0].astimezone(timezone.utc).isoformat(), None
+
+
+def number(name: str, text: str, percent: bool) -> tuple[str, str | None]:
+    """The cell ``text`` of the number column ``name`` without its thousands separators, and without a
+    trailing % when the figure is a percentage (``percent``); and the reason when a % is on a figure that
+    is not one."""
+    typed = text.strip()
+    bare = typed[:-1].rstrip() if typed.endswith("%") else typed
+    if "," in bare and not _GROUPED.match(bare):
+        return text, (f"{name}: '{typed}' is not a number: a comma may only separate thousands (1,250); write a "
+                      "decimal with a point, e.g. 92.5")
+    if bare != typed and _PLAIN.match(bare.replace(",", "")) and not percent:
+        return text, f"{name}: '{typed}' has a % sign, but this figure is not a percentage; write it without %"
+    if bare != typed and not _PLAIN.match(bare.replace(",", "")):
+        return text, None   # "%" alone, "x%": the protocol's check names it as written
+    return bare.replace(",", ""), None
+
+
+def read(raw: dict, percent: bool) -> tuple[dict, list[tuple[str, str]]]:
+    """A CSV row's cells (``raw``, by column) as the protocol's item takes them, and each cell's problem
+    (column, reason). ``percent``: the row's figure is a percentage (its metric's unit)."""
+    out = dict(raw)
+    problems = []
+    for name, text in raw.items():
+        if not isinstance(text, str):
+            continue
+        if name in TIME_FIELDS:
+            out[name], problem = uk_time(name, text)
+        elif name in NUMBER_FIELDS:
+            out[name], problem = number(name, text, percent and name == "value")
+        else:
+            continue
+        if problem:
+            problems.append((name, problem))
+    return out, problems
