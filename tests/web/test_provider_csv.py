@@ -13,18 +13,22 @@ import json
 import re
 import threading
 import time
+from datetime import datetime, timedelta
 
 import pytest
 import requests
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sync.hub import schema as s
+from models.uk_time import UK
 from sync.hub.db import HubDB
-from sync.hub.web.upload import MAX_UPLOAD_BYTES
-from tests.support.hub import start_hub
+from sync.hub.schema import utcnow
+from sync.hub.web.pages import _day_clock
+from sync.hub.web.upload import MAX_UPLOAD_BYTES, file_sid
+from tests.support.hub import connection, start_hub
 from tests.web import world
-from tests.web.support import add_account, csrf_of, login
+from tests.web.support import add_account, csrf_of, login, posted_back, provider_form
 
 ORG = "RTEST1"
 
@@ -64,16 +68,17 @@ def _text(resp) -> str:
 def test_a_bad_row_is_quarantined_with_its_reason_and_the_good_rows_stored(hub):
     web, _ = login(hub.url, "csv-sender")
     token, sid = _page(web, hub)
-    resp = _upload(web, hub, world.acute_csv(ga_bed_occupancy_pct=180), csrf=token, sid=sid)
+    content = world.acute_csv(ga_bed_occupancy_pct=180)
+    resp = _upload(web, hub, content, csrf=token, sid=sid)
     assert resp.status_code == 200, resp.text
     text = _text(resp)
     assert "Partly received" in text and "Accepted 8 of 9 rows." in text and "1 quarantined" in text
     # ga_bed_occupancy_pct is the 7th figure: spreadsheet row 8 (the header is row 1)
     assert "Row 8: value: ga_bed_occupancy_pct: 180 is outside the valid range 0 to 150 percent" in text, text
     assert "Calculated level:" in text
-    kept = _quarantined(hub, sid)
+    kept = _quarantined(hub, file_sid(ORG, content))
     assert [(q["row"], q["source"]) for q in kept] == [(8, "csv")]
-    again = _upload(web, hub, world.acute_csv(ga_bed_occupancy_pct=180), csrf=token, sid=sid)
+    again = _upload(web, hub, content, csrf=token, sid=sid)
     assert "already been received" in again.text, "the same upload sent twice is stored once"
 
 
@@ -109,7 +114,7 @@ def test_a_file_the_intake_cannot_read_says_why_and_stores_nothing(hub):
     text = _text(none)
     assert "Nothing was stored" in text and "None of the 1 item(s) was accepted" in text, text
     assert "Row 2: value: ga_bed_occupancy_pct: 999 is outside the valid range" in text
-    assert [q["row"] for q in _quarantined(hub, sid)] == [2], "quarantined, not dropped"
+    assert [q["row"] for q in _quarantined(hub, file_sid(ORG, all_bad))] == [2], "quarantined, not dropped"
     empty = _upload(web, hub, b"", csrf=token, sid=sid)
     assert empty.status_code == 422 and "Choose a CSV file" in empty.text
 
@@ -117,9 +122,10 @@ def test_a_file_the_intake_cannot_read_says_why_and_stores_nothing(hub):
 def test_the_upload_checks_its_csrf_token_and_its_size(hub):
     web, _ = login(hub.url, "csv-sender")
     token, sid = _page(web, hub)
-    forged = _upload(web, hub, world.acute_csv(ga_bed_occupancy_pct=181), csrf="not-the-token", sid=sid)
+    bad = world.acute_csv(ga_bed_occupancy_pct=181)
+    forged = _upload(web, hub, bad, csrf="not-the-token", sid=sid)
     assert forged.status_code == 403 and "Form expired" in forged.text
-    assert _quarantined(hub, sid) == []
+    assert _quarantined(hub, file_sid(ORG, bad)) == []
     big = b"type,metric,observed_at,value\n" + b"observation,ga_bed_occupancy_pct,x,1\n" * (MAX_UPLOAD_BYTES // 36)
     too_big = _upload(web, hub, big, csrf=token, sid=sid)
     assert too_big.status_code == 413 and "at most 2 MB" in too_big.text
@@ -196,3 +202,100 @@ def test_a_header_of_thousands_of_bad_columns_gets_a_short_answer(hub):
     # 20,000 unknown 'a' and 19,999 repeats (the trailing comma's nameless, empty column is no problem)
     assert "39979 more problems with the header are not listed" in _text(resp)   # the hub's intake counts them
     assert len(resp.content) < 100_000
+
+
+# r1's review, session 30: files as Excel saves them (a byte-order mark, CRLF line ends) and as a UK clerk
+# writes their cells, through the real hub's web upload.
+BOM = b"\xef\xbb\xbf"
+
+
+def _excel(*lines: str) -> bytes:
+    return BOM + "".join(line + "\r\n" for line in lines).encode()
+
+
+def _held(hub, org: str, metric: str):
+    with connection(hub.db_url) as conn:
+        return conn.execute(select(s.latest_value.c.value, s.latest_value.c.observed_at).where(
+            s.latest_value.c.org_code == org, s.latest_value.c.metric == metric)).one_or_none()
+
+
+def test_an_excel_file_with_a_trailing_empty_column_is_stored_and_the_column_said_ignored(hub):
+    web, _ = login(hub.url, "csv-sender")
+    token, sid = _page(web, hub)
+    at = utcnow().replace(microsecond=0).isoformat()
+    content = _excel("type,metric,observed_at,value,", f'observation,ga_bed_occupancy_pct,{at},"94.1",',
+                     f"observation,mean_handover_minutes,{at},21.5,")
+    resp = _upload(web, hub, content, csrf=token, sid=sid)
+    text = _text(resp)
+    assert resp.status_code == 200 and "Accepted 2 of 2 rows." in text, text
+    assert "The column after 'value' (column E) has no name and no data: ignored." in text
+    assert _held(hub, ORG, "ga_bed_occupancy_pct").value == 94.1
+    named = _upload(web, hub, content.replace(b"21.5,\r\n", b"21.5,checked JB\r\n"), csrf=token, sid=sid)
+    assert named.status_code == 422
+    assert "the column after 'value' (column E) has no name, and row 3 has data in it" in _text(named)
+
+
+def test_a_semicolon_file_is_told_to_be_saved_as_comma_delimited(hub):
+    web, _ = login(hub.url, "csv-sender")
+    token, sid = _page(web, hub)
+    resp = _upload(web, hub, _excel("type;metric;observed_at;value;", "observation;ga_bed_occupancy_pct;"
+                                    "06/12/2026 10:56;94.1;"), csrf=token, sid=sid)
+    text = _text(resp)
+    assert resp.status_code == 422 and "The CSV's columns are separated by semicolons (';'), not commas." in text
+    assert 'save the file as "CSV UTF-8 (Comma delimited)" and upload it again' in text
+    assert "unknown column" not in text
+
+
+def test_the_same_file_uploaded_twice_is_stored_once_and_said_with_when_it_came(hub):
+    web, _ = login(hub.url, "csv-sender")
+    at = utcnow().replace(microsecond=0).isoformat()
+    content = _excel("type,metric,observed_at,value", f"observation,nctr_patients_count,{at},31")
+    first = _upload(web, hub, content, csrf=_page(web, hub)[0], sid=_page(web, hub)[1])
+    assert "Accepted 1 of 1 row." in _text(first), _text(first)
+    with connection(hub.db_url) as conn:
+        count = conn.execute(select(func.count()).select_from(s.feed_observation)).scalar()
+    again = _upload(web, hub, content, csrf=_page(web, hub)[0], sid=_page(web, hub)[1])   # a freshly opened form
+    text = _text(again)
+    assert again.status_code == 200
+    came = re.search(r"This file had already been received at (\d\d:\d\d) \(1 of 1 row accepted\); nothing new "
+                     r"was stored\.", text)
+    assert came, text
+    with connection(hub.db_url) as conn:
+        received = conn.execute(select(s.submission.c.received_at).where(
+            s.submission.c.org_code == ORG, s.submission.c.submission_id == file_sid(ORG, content))).scalar()
+    assert came.group(1) == _day_clock(received, utcnow())
+    with connection(hub.db_url) as conn:
+        assert conn.execute(select(func.count()).select_from(s.feed_observation)).scalar() == count, "stored once"
+
+
+@pytest.mark.parametrize("wall", ["%d/%m/%Y %H:%M", "%d/%m/%y %H:%M"])
+def test_the_form_and_the_csv_store_the_same_figure_for_the_same_typing(hub, wall):
+    """The form took "06/12/2026 10:56" as UK time and "1,204" as 1204; the CSV refused both (and "96%"),
+    quarantining every row. Now one clerk's typing is one observation by either door: the form for RTEST1,
+    the file for RTEST2, compared in the hub's database."""
+    typed_at = (utcnow() - timedelta(minutes=30)).astimezone(UK).strftime(wall)
+    web, _ = login(hub.url, "csv-sender")
+    form = provider_form(web, hub.url)
+    sent = web.post(hub.url + "/provider/", data={**posted_back(form, as_at_shown=True), "as_at": typed_at,
+                                                  "m.nctr_patients_count": "1,204", "m.ga_bed_occupancy_pct": "96%",
+                                                  "send": "changed"}, timeout=20)
+    assert sent.status_code == 200 and "Accepted 2 of 2 figures." in _text(sent), _text(sent)
+    admin, _ = login(hub.url, "csv-admin")
+    page = admin.get(hub.url + "/provider/?org=RTEST2", timeout=10)
+    content = _excel("type,metric,observed_at,value", f'observation,nctr_patients_count,{typed_at},"1,204"',
+                     f"observation,ga_bed_occupancy_pct,{typed_at},96%")
+    up = _upload(admin, hub, content, csrf=csrf_of(page.text), org="RTEST2")
+    assert up.status_code == 200 and "Accepted 2 of 2 rows." in _text(up), _text(up)
+    for metric, value in (("nctr_patients_count", 1204), ("ga_bed_occupancy_pct", 96)):
+        by_form, by_file = _stored(hub, ORG, metric), _stored(hub, "RTEST2", metric)
+        assert by_form.value == by_file.value == value
+        assert by_form.observed_at == by_file.observed_at
+        assert datetime.fromisoformat(by_file.observed_at).astimezone(UK).strftime(wall) == typed_at
+
+
+def _stored(hub, org: str, metric: str):
+    """The last observation of ``metric`` the hub put on the feed for ``org`` (its value and time as stored)."""
+    with connection(hub.db_url) as conn:
+        return conn.execute(select(s.feed_observation.c.value, s.feed_observation.c.observed_at).where(
+            s.feed_observation.c.org_code == org, s.feed_observation.c.metric == metric)
+            .order_by(s.feed_observation.c.seq.desc()).limit(1)).one()

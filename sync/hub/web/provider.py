@@ -125,10 +125,14 @@ _GROUPED = re.compile(r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
 _EXPONENT = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)[eE][+-]?[0-9]+$")
 
 
-def _number(text: str) -> Any:
+def _number(text: str, percent: bool = False) -> Any:
     """A number if the text is one as a person writes it (the hub then judges its range), else the text
-    as typed, so the hub's own check names it."""
+    as typed, so the hub's own check names it. A percentage (``percent``) may end in % ("96%", as the
+    board writes it: it was "not a number"), as its CSV cell may (``sync.hub.csv_cells``)."""
     typed = text.strip()
+    if percent and typed.endswith("%"):
+        bare = _number(typed[:-1])
+        return bare if isinstance(bare, (int, float)) else typed
     if not (_PLAIN.match(typed) or _GROUPED.match(typed)):
         return typed
     cleaned = typed.replace(",", "")
@@ -138,14 +142,17 @@ def _number(text: str) -> Any:
     return int(value) if value.is_integer() and "." not in cleaned else value
 
 
-def items(form: dict[str, str], sector: str, pillar: str | None, now: datetime) -> tuple[list[dict], list[list[str]]]:
-    """The submission's items from the filled fields, and for each item the fields it came from."""
+def items(form: dict[str, str], sector: str, pillar: str | None, now: datetime,
+          percent: frozenset[str] | set[str] = frozenset()) -> tuple[list[dict], list[list[str]]]:
+    """The submission's items from the filled fields, and for each item the fields it came from; ``percent``,
+    the fields whose figure is a percentage (it may end in %)."""
     at = now.isoformat()
     out: list[dict] = []
     sources: list[list[str]] = []
     for name, text in form.items():
         if name.startswith("m.") and text.strip():
-            out.append({"type": "observation", "metric": name[2:], "observed_at": at, "value": _number(text)})
+            out.append({"type": "observation", "metric": name[2:], "observed_at": at,
+                        "value": _number(text, name in percent)})
             sources.append([name])
     if sector == "ambulance" and (form.get("reap_level", "").strip() or form.get("csp_level", "").strip()):
         item = {"type": "ambulance_status", "declared_at": at, "reap_level": _number(form.get("reap_level", ""))}
@@ -183,7 +190,7 @@ AS_AT_LABEL = "As at"
 # moved past and would be sent with no one seeing it as new: a CSV file carries older figures, each with
 # its own time. Not a protocol limit: the API and the CSV take any past time.
 AS_AT_OLDEST = timedelta(hours=12)
-_AS_AT_FORMATS = ("%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")
+_AS_AT_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%y %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")
 _BARE_TIME = re.compile(r"^([01]?[0-9]|2[0-3])[:.]([0-5][0-9])$")
 
 
@@ -361,13 +368,15 @@ _SENT_WITH = {"critcon_level": "staffed and occupied beds are sent with the CRIT
               "reap_level": "the CSP level is sent with the REAP level"}
 
 
-def _parses(text: str) -> float | None:
-    value = _number(text)
+def _parses(text: str, percent: bool = False) -> float | None:
+    value = _number(text, percent)
     return float(value) if isinstance(value, (int, float)) else None
 
 
 def _why_not(typed: str, example: str) -> str:
     """What is wrong with ``typed`` as a figure, and what one looks like (after "'...' is not a number")."""
+    if typed.endswith("%"):
+        return f": this figure is not a percentage; write it without %, e.g. {example}"
     if "," in typed:
         return f": a comma may only separate thousands (1,250); write a decimal with a point, e.g. {example}"
     if _EXPONENT.match(typed):
@@ -394,7 +403,7 @@ def say(f: Field | None, typed: str, part: str, reason: str) -> str:
         return reason
     typed = typed.strip()
     if f.kind == "number" and typed:
-        value = _parses(typed)
+        value = _parses(typed, f.unit == "percent")
         if value is None:
             return f"{f.label}: '{typed}' is not a number{_why_not(typed, '12' if f.whole else '92.5')}"
         if f.lo is not None and f.hi is not None and not f.lo <= value <= f.hi:
@@ -452,7 +461,7 @@ def own_problems(form: dict[str, str], fields: dict[str, Field], shown: dict[str
         typed = (form.get(name) or "").strip()
         if f.kind != "number" or not typed or (shown is not None and typed == (shown.get(name) or "").strip()):
             continue
-        value = _parses(typed)
+        value = _parses(typed, f.unit == "percent")
         if value is None or (f.lo is not None and f.hi is not None and not f.lo <= value <= f.hi):
             out[name] = [say(f, typed, "", "")]
     return out
@@ -520,16 +529,22 @@ def unlikely(made: list[dict], sources: list[list[str]], form: dict[str, str],
         name = names[0]
         value, last = item.get("value"), latest.get(name)
         typed = form.get(name, "").strip()
+        f = fields.get(name)
         if (item.get("type") != "observation" or last is None or last[0] <= 0
                 or not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0
                 or form.get(f"sure.{name}", "").strip() == typed):
+            keep.append(i)
+            continue
+        # Outside the field's valid range it is no likely slip to tick as right: the field cannot take it.
+        # Sent, the hub quarantines it and its range is said beside the field, with no tick box (it offered
+        # "tick that it is right", and the ticked figure was then quarantined: r1's review, session 30).
+        if f is not None and f.lo is not None and f.hi is not None and not f.lo <= value <= f.hi:
             keep.append(i)
             continue
         ratio = value / last[0]
         if 1 / JUMP < ratio < JUMP:
             keep.append(i)
             continue
-        f = fields.get(name)
         label = f.label if f is not None else name
         how = f"{fmt_figure(round(ratio, 1))} times" if ratio >= JUMP else "under a tenth of"
         held[name] = (f"{label}: {typed} is {how} the hub's last figure ({fmt_number(last[0])} at {clock(last[1])}); "
@@ -566,3 +581,21 @@ def calculated(hub, org_code: str) -> dict[str, Any] | None:
     names = {p.key: p.name for p in table.parameters} if table is not None else {}
     calc["missing_names"] = [names.get(k, k) for k in calc.get("missing") or []]
     return calc
+
+
+def emptied(form: dict[str, str], shown: dict[str, str] | None, fields: dict[str, Field],
+            latest: dict[str, tuple[float, datetime]], clock) -> dict[str, str]:
+    """The figures the form showed (the hub's) that were emptied before the send, by field, with the words to
+    say beside each: an empty field sends nothing, so the hub keeps its figure, and a figure cannot be
+    withdrawn from the form. Dropped without a word, the clerk took the figure as gone while the hub went
+    on scoring the level with it (r1's review, session 30). ``clock`` writes the hub figure's time."""
+    out: dict[str, str] = {}
+    for name, was in (shown or {}).items():
+        f = fields.get(name)
+        if not name.startswith("m.") or f is None or not was.strip() or (form.get(name) or "").strip():
+            continue
+        when = f" from {clock(latest[name][1])}" if name in latest else ""
+        out[name] = (f"{f.label}: left empty, so not sent; the hub keeps its figure {was.strip()}{when}, put back "
+                     "in the box. A figure cannot be withdrawn from this form: if it is wrong, type the right one "
+                     "and send it")
+    return out

@@ -76,6 +76,12 @@ def _held_back_line(n: int) -> str:
             f"{'them' if n != 1 else 'it'} beside {'their fields' if n != 1 else 'its field'}.")
 
 
+def _emptied_line(n: int) -> str:
+    return (f"{n} figure{'s' if n != 1 else ''} left empty {'were' if n != 1 else 'was'} not sent: the hub keeps "
+            f"{'its figures' if n != 1 else 'its figure'}, put back in {'their boxes' if n != 1 else 'the box'} "
+            f"(see beside {'each' if n != 1 else 'it'}).")
+
+
 def _none_accepted(n: int) -> str:
     if n == 1:
         return "The figure was not accepted; its problem is shown beside its field. Correct it and send again."
@@ -432,10 +438,11 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                                        result={"ok": False, "title": "Nothing was stored",
                                                "lines": ["The time the figures describe could not be taken: see "
                                                          "the problem beside As at."]})
-            items, sources = provider.items(form, row.sector, pillar, at)
+            fields = provider.by_name(provider.groups(hub, row.sector))
+            items, sources = provider.items(form, row.sector, pillar, at,
+                                            {n for n, f in fields.items() if f.unit == "percent"})
             every = form.get("send") == "all"   # "Send all as now": every filled figure, changed or not
             items, sources, unchanged = provider.only_changed(items, sources, form, None if every else shown)
-            fields = provider.by_name(provider.groups(hub, row.sector))
             later: dict = {}
             # Only with As at moved back (``as_at`` takes no time after now, and As at left as shown is now): Send
             # all with As at as now is the sender's word that what they see holds now, true of a figure however
@@ -456,12 +463,17 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             items, sources, unsure = provider.unlikely(items, sources, form, latest, fields,
                                                        lambda at: _day_clock(at, now))
             kept_back.update({name: [words] for name, words in unsure.items()})
+            # A figure of the hub's emptied: not sent, said beside its field, the hub's figure put back in it.
+            blank = provider.emptied(form, shown, fields, latest, lambda at: _day_clock(at, now))
+            kept_back = _with(kept_back, {name: [words] for name, words in blank.items()})
+            form = {**form, **{name: shown[name] for name in blank}}
             # Beds with no CRITCON level (a CSP level with no REAP level): held, not sent to quarantine.
             items, sources, unlevelled, unlevelled_lines = provider.unchosen(items, sources, form, fields,
                                                                              hub.validator, pillar)
             kept_back = _with(kept_back, unlevelled)
             kept_lines = ([_KEPT_BACK_LINE] if "declared_level" in kept_back else []) + \
-                ([_held_back_line(len(unsure))] if unsure else []) + unlevelled_lines
+                ([_held_back_line(len(unsure))] if unsure else []) + unlevelled_lines + \
+                ([_emptied_line(len(blank))] if blank else [])
             if not items and kept_back:
                 return await form_page(session, row, form, answered=True, status=422, sid=sid, shown=shown, errors=kept_back,
                                        sure=unsure, result={"ok": False, "title": "Nothing was stored",
@@ -542,8 +554,10 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                 return await form_page(session, row, values, status=422, result={
                     "ok": False, "title": "No file", "lines": ["Choose a CSV file with at least one row, then "
                                                               "press Upload."]})
-            sid = form.get("sid") if isinstance(form.get("sid"), str) and _SID.match(form["sid"]) else \
-                f"web-{uuid.uuid4().hex}"
+            # The file's own id: its bytes, for this organisation. The same file uploaded again (a second press,
+            # or the morning's file sent twice) is the hub's duplicate, stored once and said with the time it
+            # came; the form's fresh id each time stored it twice without a word (r1's review, session 30).
+            sid = upload.file_sid(row.ods_code, data)
             who_sent = Principal(0, session.user, session.role, session.org_code)
             try:
                 # On the thread pool: reading a file is the hub's CPU, and on the event loop no other
@@ -559,10 +573,15 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                     "rows": rows, "general": general})
             calc = await run_in_threadpool(provider.calculated, hub, row.ods_code)
             values = await run_in_threadpool(provider.last_values, hub, row.ods_code, row.sector)
+            first = await run_in_threadpool(upload.received_at, hub, row.ods_code, sid) if receipt.duplicate \
+                else None
         except SQLAlchemyError as exc:
             return web.unavailable(exc)
         rows, general = upload.by_row([e for r in receipt.rejected for e in r.errors])
-        log.info("web CSV submission %s for %s by %r: %d accepted, %d quarantined", sid, row.ods_code,
-                 session.user, receipt.accepted, len(receipt.rejected))
-        return await form_page(session, row, values, result={**_received(receipt, len(checked), calc, "file"),
-                                                       "rows": rows, "general": general})
+        log.info("web CSV submission %s for %s by %r: %d accepted, %d quarantined%s", sid, row.ods_code,
+                 session.user, receipt.accepted, len(receipt.rejected), " (a duplicate)" if receipt.duplicate else "")
+        result = _received(receipt, len(checked), calc, "file")
+        if receipt.duplicate:
+            result["lines"] = [upload.duplicate_line(first, s.utcnow(), receipt, len(checked))]
+        result["lines"] += checked.notes
+        return await form_page(session, row, values, result={**result, "rows": rows, "general": general})

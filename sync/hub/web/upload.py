@@ -10,12 +10,17 @@ package.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from email import policy
 from email.message import Message
 from email.parser import BytesParser
 
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
+
+from models.uk_time import day_clock
+from sync.hub import schema as s
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024   # 10,000 rows (the intake's most) of a figure each fit well inside
 MAX_PARTS = 10
@@ -98,7 +103,7 @@ def by_row(errors) -> tuple[list[tuple[str, list[str]]], list[str]]:
     for err in errors:
         found = _ROW_FIELD.match(err.field)
         if found is None:
-            general.append(err.reason if err.field in ("body", "rows") else f"{err.field}: {err.reason}")
+            general.append(err.reason if err.field in ("body", "rows", "header") else f"{err.field}: {err.reason}")
             continue
         named = found.group(2) and not err.reason.startswith(f"{found.group(2)}: ")   # the hub's reason may
         rows.setdefault(int(found.group(1)), []).append(                            # name it already
@@ -107,3 +112,23 @@ def by_row(errors) -> tuple[list[tuple[str, list[str]]], list[str]]:
         general = general[:MAX_GENERAL] + [f"and {len(general) - MAX_GENERAL:,} more problems with the file as a "
                                            "whole, not listed here"]
     return [(f"Row {n}", reasons) for n, reasons in sorted(rows.items())], general
+
+
+def file_sid(org_code: str, data: bytes) -> str:
+    """A web upload's submission id: its file's bytes, for the organisation (ids are each organisation's)."""
+    return "web-" + hashlib.sha256(org_code.encode() + b"\0" + data).hexdigest()[:32]
+
+
+def received_at(hub, org_code: str, sid: str):
+    """When the hub first stored the submission ``sid`` of ``org_code`` (None if it holds none)."""
+    with hub.db.read() as conn:
+        return conn.execute(select(s.submission.c.received_at).where(
+            s.submission.c.org_code == org_code, s.submission.c.submission_id == sid)).scalar()
+
+
+def duplicate_line(first, now, receipt, rows: int) -> str:
+    """What the hub says of a file it already holds: when it came, what it took of it then."""
+    when = f" at {day_clock(now, first)}" if first is not None else ""
+    then = f"{receipt.accepted} of {rows} row{'s' if rows != 1 else ''} accepted"
+    return (f"This file had already been received{when} ({then}); nothing new was stored. To correct a figure, "
+            "change its row and upload the file again.")
