@@ -20,7 +20,7 @@ from sync.hub.schema import utcnow
 from tests.support.hub import connection, start_hub
 from tests.web import world
 from tests.web.support import add_account, browser_log_in
-from tests.web.test_browser import browser  # noqa: F401  (the module's Chromium)
+from tests.web.test_browser import AXE, _axe, browser  # noqa: F401  (the module's Chromium)
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -56,8 +56,9 @@ def _quarantined(hub) -> int:
                             ).scalar()
 
 
-def _log_in(browser, hub, viewport=LAPTOP):  # noqa: F811
-    ctx = browser.new_context(viewport=viewport, locale="en-GB", timezone_id="Europe/London")
+def _log_in(browser, hub, viewport=LAPTOP, scheme="light"):  # noqa: F811
+    ctx = browser.new_context(viewport=viewport, locale="en-GB", timezone_id="Europe/London", color_scheme=scheme,
+                              bypass_csp=AXE.exists())
     page = ctx.new_page()
     browser_log_in(page, hub.url, "rtest.clerk", "/provider/")
     return ctx, page
@@ -90,6 +91,8 @@ def test_a_figure_outside_its_range_is_said_first_and_offered_no_tick(browser, h
         assert "1204 is outside the valid range 0 to 100 percent" in said, said
         assert "times the hub's last figure" not in said and "tick" not in said
         assert page.locator("input[name^='sure.']").count() == 0, "no tick box for a figure the field cannot take"
+        if AXE.exists():
+            assert _axe(page, AXE.read_text()) == []
         result = page.locator("#result").inner_text()
         assert "Accepted 1 of 2 figures." in result and "1 quarantined" in result, result
         assert _quarantined(hub) == before + 1 and _held(hub, "nctr_bed_occupancy_pct") == 10
@@ -122,6 +125,8 @@ def test_an_emptied_figure_is_said_beside_its_field_and_the_hubs_put_back(browse
         assert f"left empty, so not sent; the hub keeps its figure {shown} from " in said, said
         assert "if it is wrong, type the right one and send it" in said
         assert page.locator(_field(page, "m.ga_bed_occupancy_pct")).input_value() == shown, "put back"
+        if AXE.exists():
+            assert _axe(page, AXE.read_text()) == []
         assert _held(hub, "ga_bed_occupancy_pct") == held and _held(hub, "escalation_beds_open_pct") == 3
         page.fill(_field(page, "m.ga_bed_occupancy_pct"), "")
         _send(page, SEND_ALL)
@@ -193,7 +198,7 @@ def test_a_percent_sign_and_a_two_digit_year_are_read_as_a_clerk_means_them(brow
 ])
 def test_a_refused_files_answer_fits_a_phone(browser, hub, content, words, tmp_path):  # noqa: F811
     """The semicolon file's one long header cell made the page 401 px wide at 390."""
-    ctx, page = _log_in(browser, hub, PHONE)
+    ctx, page = _log_in(browser, hub, PHONE, "dark")
     try:
         path = tmp_path / "figures.csv"
         path.write_bytes(content)
@@ -202,5 +207,7 @@ def test_a_refused_files_answer_fits_a_phone(browser, hub, content, words, tmp_p
             page.click(".upload button")
         assert words in page.locator("#result").inner_text()
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        if AXE.exists():
+            assert _axe(page, AXE.read_text()) == []
     finally:
         ctx.close()
