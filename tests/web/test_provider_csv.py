@@ -112,7 +112,8 @@ def test_a_file_the_intake_cannot_read_says_why_and_stores_nothing(hub):
     none = _upload(web, hub, all_bad, csrf=token, sid=sid)
     assert none.status_code == 422
     text = _text(none)
-    assert "Nothing was stored" in text and "None of the 1 item(s) was accepted" in text, text
+    assert "Nothing was stored" in text and "Its one row was not accepted, so nothing was stored: the row is " \
+        "quarantined with its problem below. Correct it and upload the file again." in text, text
     assert "Row 2: value: ga_bed_occupancy_pct: 999 is outside the valid range" in text
     assert [q["row"] for q in _quarantined(hub, file_sid(ORG, all_bad))] == [2], "quarantined, not dropped"
     empty = _upload(web, hub, b"", csrf=token, sid=sid)

@@ -23,7 +23,7 @@ from sync.hub import intake
 from sync.hub import schema as s
 from sync.hub.auth import ROLES, SUBMIT, Principal
 from sync.hub.errors import ApiError
-from sync.hub.validate import Checked, parse_csv
+from sync.hub.validate import Checked, CsvRows, parse_csv
 from sync.hub.web import csrf, held_form, provider, sessions, upload
 from sync.hub.web.pages import HEADERS, HERE, SESSION_COOKIE, Web, _day_clock
 
@@ -559,6 +559,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             # came; the form's fresh id each time stored it twice without a word (r1's review, session 30).
             sid = upload.file_sid(row.ods_code, data)
             who_sent = Principal(0, session.user, session.role, session.org_code)
+            checked = None
             try:
                 # On the thread pool: reading a file is the hub's CPU, and on the event loop no other
                 # request (a desktop's feed, /health) was answered until it was done.
@@ -567,9 +568,12 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                                                   checked, "csv", False, "web_upload")
             except ApiError as exc:
                 rows, general = upload.by_row(exc.body.fields)
+                read = checked if exc.status == 422 and isinstance(checked, CsvRows) else None
+                line = exc.body.message[:1].upper() + exc.body.message[1:] + "."
+                if read is not None:   # read, and no row accepted: the intake's words are an API client's
+                    line = upload.none_accepted_line(len(read))
                 return await form_page(session, row, values, status=exc.status, result={
-                    "ok": False, "title": "Nothing was stored", "lines": [exc.body.message[:1].upper() +
-                                                                          exc.body.message[1:] + "."],
+                    "ok": False, "title": "Nothing was stored", "lines": [line] + (read.notes if read else []),
                     "rows": rows, "general": general})
             calc = await run_in_threadpool(provider.calculated, hub, row.ods_code)
             values = await run_in_threadpool(provider.last_values, hub, row.ods_code, row.sector)

@@ -132,3 +132,12 @@ def duplicate_line(first, now, receipt, rows: int) -> str:
     then = f"{receipt.accepted} of {rows} row{'s' if rows != 1 else ''} accepted"
     return (f"This file had already been received{when} ({then}); nothing new was stored. To correct a figure, "
             "change its row and upload the file again.")
+
+
+def none_accepted_line(rows: int) -> str:
+    """A file read whole whose rows were each refused (the intake's 422 said "item(s)" and "resend")."""
+    if rows == 1:
+        return ("Its one row was not accepted, so nothing was stored: the row is quarantined with its problem "
+                "below. Correct it and upload the file again.")
+    return (f"None of its {rows:,} rows was accepted, so nothing was stored: each is quarantined with its problems "
+            "below. Correct those rows and upload the file again.")
