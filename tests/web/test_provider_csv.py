@@ -230,6 +230,8 @@ def test_an_excel_file_with_a_trailing_empty_column_is_stored_and_the_column_sai
     text = _text(resp)
     assert resp.status_code == 200 and "Accepted 2 of 2 rows." in text, text
     assert "The column after 'value' (column E) has no name and no data: ignored." in text
+    blank = _upload(web, hub, content + f"observation,nctr_patients_count,{at},,\r\n".encode(), csrf=token, sid=sid)
+    assert "Row 4: value is missing; an observation item needs it" in _text(blank), _text(blank)   # not "value: value"
     assert _held(hub, ORG, "ga_bed_occupancy_pct").value == 94.1
     named = _upload(web, hub, content.replace(b"21.5,\r\n", b"21.5,checked JB\r\n"), csrf=token, sid=sid)
     assert named.status_code == 422

@@ -105,9 +105,9 @@ def by_row(errors) -> tuple[list[tuple[str, list[str]]], list[str]]:
         if found is None:
             general.append(err.reason if err.field in ("body", "rows", "header") else f"{err.field}: {err.reason}")
             continue
-        named = found.group(2) and not err.reason.startswith(f"{found.group(2)}: ")   # the hub's reason may
-        rows.setdefault(int(found.group(1)), []).append(                            # name it already
-            f"{found.group(2)}: {err.reason}" if named else err.reason)
+        # The hub's reason may name the column already ("value: ...", "value is missing; ...").
+        named = found.group(2) and not err.reason.startswith((f"{found.group(2)}: ", f"{found.group(2)} "))
+        rows.setdefault(int(found.group(1)), []).append(f"{found.group(2)}: {err.reason}" if named else err.reason)
     if len(general) > MAX_GENERAL:   # a header's problems are one a cell: a 40 KB header made an 8.8 MB page
         general = general[:MAX_GENERAL] + [f"and {len(general) - MAX_GENERAL:,} more problems with the file as a "
                                            "whole, not listed here"]
