@@ -162,6 +162,16 @@ def test_forward_after_back_shows_the_form_and_posts_nothing_again(browser, hub)
         assert page.locator("h1").inner_text() == "Test Acute Trust One"
         assert page.locator(_field(page, "m.mean_handover_minutes")).input_value() == "26"
         assert posts == [hub.url + "/provider/"], posts
+        # An answer with a problem: a reload puts the figure the hub turned down back, not the hub's figure.
+        page.fill(_field(page, "m.mean_handover_minutes"), "ninety")
+        _send(page)
+        assert "is not a number" in _problem(page, "m.mean_handover_minutes")
+        page.reload()
+        assert page.locator(_field(page, "m.mean_handover_minutes")).input_value() == "ninety"
+        restored = page.locator("#restored").inner_text()
+        assert "What you typed in this tab that the hub did not store" in restored, restored
+        assert "Mean ambulance arrival-to-handover time (minutes): ninety" in restored
+        assert len(posts) == 2, posts
     finally:
         ctx.close()
 

@@ -36,11 +36,12 @@
     var was = typeof shown[e.name] === "string" ? shown[e.name] : "";
     return e.value.trim() !== was.trim();
   }
-  function save() {
+  function save(answered) {
     var typed = {};
     controls().forEach(function (e) { if (typedOver(e)) { typed[e.name] = e.value; } });
     try {
-      sessionStorage.setItem(key, JSON.stringify({at: new Date().toISOString(), typed: typed}));
+      sessionStorage.setItem(key, JSON.stringify({at: new Date().toISOString(), typed: typed,
+                                                  answered: answered === true}));
     } catch (err) { /* storage full or refused: the form works as before */ }
   }
   function hhmm(d) { return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2); }
@@ -68,9 +69,12 @@
     h.textContent = "Not sent yet";
     var p = document.createElement("p");
     var at = new Date(kept.at);
-    p.textContent = "What you typed in this tab" + (isNaN(at) ? "" : " at " + hhmm(at)) + " is back on the form (" +
-      back.length + " field" + (back.length === 1 ? "" : "s") + "): the hub had not answered its sending. Check it " +
-      "and press Send changes.";
+    var n = back.length + " field" + (back.length === 1 ? "" : "s");
+    p.textContent = kept.answered ?
+      "What you typed in this tab that the hub did not store" + (isNaN(at) ? "" : " (its answer at " + hhmm(at) + ")") +
+        " is back on the form (" + n + "): its problems were beside the fields. Check it and press Send changes." :
+      "What you typed in this tab" + (isNaN(at) ? "" : " at " + hhmm(at)) + " is back on the form (" + n +
+        "): the hub had not answered its sending. Check it and press Send changes.";
     var list = document.createElement("ul");
     list.className = "rowproblems fix";
     back.forEach(function (e) {
@@ -89,6 +93,9 @@
   }
   if (form.getAttribute("data-answered") === "1") {
     sessionStorage.removeItem(key);
+    // What the hub turned down or held back stays typed over on the answer: kept, so a reload or Forward (the
+    // form afresh, above) puts it back rather than losing it.
+    if (form.querySelector(".field.bad")) { save(true); }
   } else {
     restore();
   }
