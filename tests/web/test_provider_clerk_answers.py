@@ -172,6 +172,13 @@ def test_forward_after_back_shows_the_form_and_posts_nothing_again(browser, hub)
         assert "What you typed in this tab that the hub did not store" in restored, restored
         assert "Mean ambulance arrival-to-handover time (minutes): ninety" in restored
         assert len(posts) == 2, posts
+        page.go_back()
+        page.go_forward()
+        assert page.locator(_field(page, "m.mean_handover_minutes")).input_value() == "ninety", "Forward too"
+        page.goto(hub.url + "/provider/")   # the form opened anew: the hub's figure, nothing put back
+        assert page.locator(_field(page, "m.mean_handover_minutes")).input_value() == "26"
+        assert page.locator("#restored").count() == 0
+        assert len(posts) == 2, posts
     finally:
         ctx.close()
 

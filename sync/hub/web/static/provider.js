@@ -45,10 +45,18 @@
     } catch (err) { /* storage full or refused: the form works as before */ }
   }
   function hhmm(d) { return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2); }
+  function how() {   // how this page was reached: "navigate", "reload" or "back_forward"
+    var nav = window.performance && performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+    return nav ? nav.type : "navigate";
+  }
   function restore() {
     var kept = null;
     try { kept = JSON.parse(sessionStorage.getItem(key) || "null"); } catch (err) { kept = null; }
     if (!kept || typeof kept.typed !== "object") { return; }
+    if (kept.answered && how() !== "reload" && how() !== "back_forward") {
+      sessionStorage.removeItem(key);   // the form opened anew after an answer: the hub's figures, as before
+      return;
+    }
     var back = [];
     controls().forEach(function (e) {
       var v = kept.typed[e.name];
@@ -94,7 +102,7 @@
   if (form.getAttribute("data-answered") === "1") {
     sessionStorage.removeItem(key);
     // What the hub turned down or held back stays typed over on the answer: kept, so a reload or Forward (the
-    // form afresh, above) puts it back rather than losing it.
+    // form afresh, above) puts it back rather than losing it; the form opened anew (a link, the address) does not.
     if (form.querySelector(".field.bad")) { save(true); }
   } else {
     restore();
