@@ -9,7 +9,7 @@
   var form = document.querySelector("form.figures");
   // The hub's answer to a send is this page, served to the POST: Back then Forward showed Chromium's "Confirm
   // Form Resubmission" (r1's review, session 30). The answer's history entry becomes the form's own address
-  // (a GET), so Forward and reload open the form with the hub's figures, and nothing is posted again.
+  // (a GET), so Forward and reload open the form afresh (what the hub turned down put back, below), posting nothing.
   if (form && window.history && history.replaceState) {
     var org = form.elements.org ? "?org=" + encodeURIComponent(form.elements.org.value) : "";
     try { history.replaceState(null, "", "/provider/" + org); } catch (err) { /* the page works as before */ }
