@@ -32,6 +32,9 @@ class Connectivity:
     last_provider_data_at: datetime | None = None
     detail: str = ""
     outbox_pending: int = 0
+    # Offline because the hub answered 503 'upgrading' (its start's one-off steps on its database, session 30):
+    # the hub's sentence (what it is making, since when). None otherwise.
+    upgrading: str | None = None
 
 
 class ConnectivityTracker:
@@ -68,14 +71,16 @@ class ConnectivityTracker:
             detail = ("no provider data yet" if fresh is None else
                       f"newest provider data is {_age(judged_at - fresh)} old") if stale else ""
             new = self._next(state, now, detail, last_good_sync=now, last_provider_data_at=fresh,
-                             outbox_pending=outbox_pending)
+                             outbox_pending=outbox_pending, upgrading=None)
         return self._publish(new)
 
-    def failed(self, now: datetime, detail: str, outbox_pending: int | None = None) -> Connectivity:
-        """The hub could not be reached (or answered with something unusable)."""
+    def failed(self, now: datetime, detail: str, outbox_pending: int | None = None,
+               upgrading: str | None = None) -> Connectivity:
+        """The hub could not be reached (or answered with something unusable); ``upgrading``: it answered
+        that it is upgrading its database, in these words (sync.hub_health.upgrading)."""
         with self._lock:
             pending = self._current.outbox_pending if outbox_pending is None else outbox_pending
-            new = self._next(State.OFFLINE, now, detail, outbox_pending=pending)
+            new = self._next(State.OFFLINE, now, detail, outbox_pending=pending, upgrading=upgrading)
         return self._publish(new)
 
     def _next(self, state: State, now: datetime, detail: str, **changes) -> Connectivity:

@@ -192,7 +192,8 @@ class SyncEngine:
         except ApplyStopped:   # closing: the batch rolled back with its cursor and is applied next start
             return CycleResult(self.tracker.current, error=None)
         except (HubUnreachable, HubRefused) as exc:
-            state = self.tracker.failed(self.clock(), str(exc), outbox.pending_count(self.store))
+            state = self.tracker.failed(self.clock(), str(exc), outbox.pending_count(self.store),
+                                        upgrading=hub_health.upgrading(exc))   # 503 'upgrading': said as such
             if getattr(self.client, "closed", False):   # stopped on purpose (the window closing): not a fault to report
                 log.debug("sync stopped: %s", exc)
             else:

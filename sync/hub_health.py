@@ -66,3 +66,17 @@ def _degraded(exc: Exception) -> Health | None:
         return Health.model_validate(body)
     except ValidationError:
         return None
+
+
+def upgrading(exc: Exception) -> str | None:
+    """The hub's sentence when it answered 503 ``upgrading`` (its start's one-off steps on its database: an index
+    a new version adds, on a year of feed seconds to minutes; session 30), else None. Read from the 5xx's body
+    (``HubUnreachable.body``): what it is doing ("making the index ... on the feed (kind, position), started
+    11:32:05 GMT"), or its whole message from a hub that gave no ``doing``. A desktop then says "Hub upgrading",
+    not "unreachable"."""
+    body = getattr(exc, "body", None)
+    if not isinstance(body, dict) or body.get("code") != "upgrading":
+        return None
+    said = body.get("upgrading", {}).get("doing") if isinstance(body.get("upgrading"), dict) else None
+    said = said if isinstance(said, str) and said.strip() else body.get("message")
+    return said.strip()[:500] if isinstance(said, str) and said.strip() else "upgrading its database"

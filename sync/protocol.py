@@ -18,7 +18,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 from sync.limits import (  # noqa: F401  (MIN_YEAR...: the protocol's bounds, importable from here)
     MAX_ALERT_DETAIL_CHARS, MAX_ALERT_MINUTES, MAX_BEDS, MAX_DATA_DEPTH, MAX_INCIDENTS, MAX_NOTICE_ERRORS,
@@ -81,11 +81,33 @@ class FieldError(_Msg):
     reason: str
 
 
+class Upgrading(_Msg):
+    """Session 30, optional (no version change): the one-off step a starting hub is taking on its database
+    (an index added since its table, a schema upgrade), in a 503 ``upgrading`` answer: ``step`` names it
+    ("index ix_feed_kind_seq"), ``doing`` says it for a person ("making the index ... on the feed (kind,
+    position), started 11:32:05 GMT"), ``started_at`` when it began, ``seconds`` how long so far, ``message``
+    says it all (as the error's own ``message``)."""
+
+    step: str = Field(max_length=200)
+    doing: FreeText = Field(max_length=MAX_REASON_CHARS)
+    started_at: Time
+    seconds: float = Field(ge=0)
+    message: FreeText = Field(max_length=MAX_REASON_CHARS)
+
+
 class ErrorBody(_Msg):
     code: str  # machine-readable: "protocol_version", "validation", "forbidden", ...
     message: str  # a sentence for a person
     fields: list[FieldError] = []
     supported: list[str] = []
+    upgrading: Upgrading | None = None   # session 30, optional: with code "upgrading" (503) only
+
+    @model_serializer(mode="wrap")
+    def _without_upgrading(self, handler):   # every other error's body stays as it was (no "upgrading": null)
+        data = handler(self)
+        if isinstance(data, dict) and data.get("upgrading", 0) is None:
+            del data["upgrading"]
+        return data
 
 
 # --- provider submissions -------------------------------------------------

@@ -505,6 +505,9 @@ class MainWindow(QMainWindow):
         known = bool(state and state.last_good_sync) or summary is not None   # else: not read yet
         last_text = fmt.local_time(last_sync, with_date=True) if known else "…"
         word = STATE_WORDS[state.state] if state else "Not syncing"
+        upgrading = state.upgrading if state and state.state == State.OFFLINE else None
+        if upgrading:   # the hub answers, 503 'upgrading' (its start's one-off steps): not unreachable
+            word = "Hub upgrading"
         if self.join_notice is not None and self.join_notice[1] == "joining":
             word = "Joining the hub…"
         elif self.join_notice is not None:   # behind the hub's retention: it answers, with 410 (not offline)
@@ -522,7 +525,11 @@ class MainWindow(QMainWindow):
         self.outbox_label.setText(f"Outbox {summary.outbox_pending}" if summary is not None else "Outbox …")
         if state and state.state in (State.OFFLINE, State.FEED_STALE):
             since = fmt.local_time(state.since, with_date=True)
-            if state.state == State.OFFLINE:
+            if upgrading:
+                text = (f"Hub upgrading its database since {since} ({upgrading}); it answers again when that is "
+                        f"done. Showing the picture as of the last sync ({last_text}); everything else keeps "
+                        "working and your changes wait in the outbox.")
+            elif state.state == State.OFFLINE:
                 text = (f"Hub unreachable since {since}. Showing the picture as of the last sync "
                         f"({last_text}); everything else keeps working "
                         "and your changes wait in the outbox.")

@@ -183,8 +183,9 @@ def _db_arg(p: argparse.ArgumentParser, *, create: bool = True) -> None:
                        help="make the SQLite hub database if it does not exist (default: refuse)")
 
 
-def _hub(args, **config):
-    """Open the hub (schema created or checked) for a management command."""
+def _hub(args, defer_schema: bool = False, **config):
+    """Open the hub (schema created or checked) for a management command; ``defer_schema``: ``hub serve``'s
+    one-off steps on a big database are taken once it listens (sync.hub.schema_start)."""
     from models.rules.alert_rules import RulesError
     from models.rules.tabledata import TableError
     from sync.hub.core import Hub, HubConfig
@@ -194,7 +195,7 @@ def _hub(args, **config):
     url = args.db or default_db_url()
     _refuse_missing(url, args)
     try:
-        return Hub(HubConfig(db_url=url, **config))
+        return Hub(HubConfig(db_url=url, **config), defer_schema=defer_schema)
     except (DatabaseError, TableError) as exc:
         raise UserError(str(exc)) from None
     except RulesError as exc:
@@ -260,24 +261,37 @@ def _serve(args) -> int:
     from sync.hub import auth, orgs, server
 
     timer = hub_timer.from_args(args, args.db or default_db_url())   # a bad combination: refused first
-    hub = _hub(args, tables_dir=args.tables, catalogue_dirs=tuple(args.catalogue),
+    hub = _hub(args, defer_schema=True, tables_dir=args.tables, catalogue_dirs=tuple(args.catalogue),
                alert_rules=args.alert_rules, alerts=not args.no_alerts,
                escalation=_escalation(args.escalation), openapi=args.openapi, snapshots=args.snapshots)
     try:
-        if args.orgs:
-            try:
-                counts = orgs.upsert(hub, orgs.read_org_file(args.orgs))
-            except orgs.OrgError as exc:
-                raise UserError(f"organisations file not loaded:\n{exc}", 2) from None
-            print(f"organisations from {args.orgs}: {counts['added']} added, {counts['updated']} updated, "
-                  f"{counts['unchanged']} unchanged", flush=True)
-        if args.bootstrap_token_file:
-            _bootstrap(hub, auth, args.bootstrap_token_file)
-        soon = auth.expiring(hub.db, timedelta(days=EXPIRY_NOTICE_DAYS))
-        if soon:
-            print(f"warning: {len(soon)} token(s) expire within {EXPIRY_NOTICE_DAYS} days (ids "
-                  f"{', '.join(map(str, soon[:20]))}{', ...' if len(soon) > 20 else ''}): rotate them with "
-                  "'scc-desktop hub token rotate ID' ('hub token list' shows when)", file=sys.stderr, flush=True)
+        try:
+            specs = orgs.read_org_file(args.orgs) if args.orgs else None
+        except orgs.OrgError as exc:
+            raise UserError(f"organisations file not loaded:\n{exc}", 2) from None
+
+        def prepare() -> None:   # what serving starts with in the database: once it is up to date
+            if specs is not None:
+                try:
+                    counts = orgs.upsert(hub, specs)
+                except orgs.OrgError as exc:
+                    raise UserError(f"organisations file not loaded:\n{exc}", 2) from None
+                print(f"organisations from {args.orgs}: {counts['added']} added, {counts['updated']} updated, "
+                      f"{counts['unchanged']} unchanged", flush=True)
+            if args.bootstrap_token_file:
+                _bootstrap(hub, auth, args.bootstrap_token_file)
+            soon = auth.expiring(hub.db, timedelta(days=EXPIRY_NOTICE_DAYS))
+            if soon:
+                print(f"warning: {len(soon)} token(s) expire within {EXPIRY_NOTICE_DAYS} days (ids "
+                      f"{', '.join(map(str, soon[:20]))}{', ...' if len(soon) > 20 else ''}): rotate them with "
+                      "'scc-desktop hub token rotate ID' ('hub token list' shows when)", file=sys.stderr, flush=True)
+
+        if hub.ready:
+            prepare()
+        else:   # the database's one-off steps first, the hub answering 'upgrading' meanwhile (sync.hub.schema_start)
+            print(f"warning: the hub database needs a one-off upgrade ({'; '.join(s.words for s in hub.start.steps)}); "
+                  "the hub listens now and answers 503 'upgrading' until it is done", file=sys.stderr, flush=True)
+            hub.after_start.append(prepare)
         if bool(args.tls_cert) != bool(args.tls_key):
             raise UserError("--tls-cert and --tls-key go together", 2)
         tls = server.TLS(str(args.tls_cert), str(args.tls_key)) if args.tls_cert else None
@@ -295,7 +309,10 @@ def _serve(args) -> int:
         def listening(url: str) -> None:
             print(f"hub listening on {url}", flush=True)
             if timer is not None:   # once the hub answers: the timer's child reads the same database
-                timer.start()
+                if hub.ready:
+                    timer.start()
+                else:   # after the database's one-off steps (its child would wait for them, then fail)
+                    hub.after_start.append(timer.start)
         try:
             server.serve(hub, args.host, args.port, log_level=args.log_level, tls=tls, reuse_port=args.reuse_port,
                          on_listening=listening)

@@ -26,7 +26,7 @@ from starlette.requests import ClientDisconnect
 from sync import protocol as p
 from sync.hub import alerts, escalation, feed, intake, jsonbody, messages, openapi, records, retention, storage
 from sync.hub import escalation_health, escalation_page, feed_fast, head_listen, record_heads, snapshot_files
-from sync.hub import token_refresh, transfer_seen
+from sync.hub import schema_start, token_refresh, transfer_seen
 from sync.hub.auth import ADMIN, READ_FEED, Principal, authenticate, cached_principal, require
 from sync.hub.core import Hub
 from sync.hub.errors import ApiError, validation
@@ -124,25 +124,51 @@ def _envelope(data: Any) -> tuple[p.Submission, list[Any]]:
 def create_app(hub: Hub) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app):
-        watcher = asyncio.create_task(feed.watch_head(hub))
-        listener = asyncio.create_task(head_listen.listen(hub)) if hub.db.kind == "postgresql" else None
-        tokens = asyncio.create_task(token_refresh.run(hub))
-        clock = asyncio.create_task(alerts.run_clock(hub))
-        escalating = asyncio.create_task(escalation.run(hub)) if hub.escalation else None
-        hub.escalation_task = escalating   # /health says whether it still runs (sync.hub.escalation_health)
-        mailing = asyncio.create_task(messages.run(hub)) if hub.escalation else None   # the same SMTP set-up
-        paging = asyncio.create_task(escalation_page.run(hub)) if hub.pager else None   # its own task
-        hub.pager_task = paging
-        app.state.board_warm.start()   # the phone's first read, on a thread of its own (BoardWarmUp)
+        tasks: list[asyncio.Task] = []
+
+        def begin() -> None:
+            tasks.append(asyncio.create_task(feed.watch_head(hub)))
+            if hub.db.kind == "postgresql":
+                tasks.append(asyncio.create_task(head_listen.listen(hub)))
+            tasks.append(asyncio.create_task(token_refresh.run(hub)))
+            tasks.append(asyncio.create_task(alerts.run_clock(hub)))
+            escalating = asyncio.create_task(escalation.run(hub)) if hub.escalation else None
+            hub.escalation_task = escalating   # /health says whether it still runs (sync.hub.escalation_health)
+            mailing = asyncio.create_task(messages.run(hub)) if hub.escalation else None   # the same SMTP set-up
+            paging = asyncio.create_task(escalation_page.run(hub)) if hub.pager else None   # its own task
+            hub.pager_task = paging
+            tasks.extend(t for t in (escalating, mailing, paging) if t)
+            app.state.board_warm.start()   # the phone's first read, on a thread of its own (BoardWarmUp)
+
+        async def upgrade_then_begin() -> None:
+            """The database's one-off steps on a thread of their own (the hub listening and answering 503
+            'upgrading' meanwhile: :func:`upgrading_answer`), then everything that reads the database."""
+            done = asyncio.get_running_loop().create_future()
+
+            def run() -> None:   # a daemon thread: a stop during an index build does not wait for it
+                try:
+                    hub.finish_start()
+                finally:
+                    done.get_loop().call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+
+            threading.Thread(target=run, name="scc-hub-upgrade", daemon=True).start()
+            await done
+            if hub.ready and not hub.stopping:
+                begin()
+
+        if hub.ready:
+            begin()
+        else:
+            tasks.append(asyncio.create_task(upgrade_then_begin()))
         try:
             yield
         finally:
             hub.begin_shutdown()
-            watcher.cancel()
-            clock.cancel()
-            for task in (escalating, mailing, paging, listener, tokens):
-                if task:
-                    task.cancel()
+            for task in list(tasks):
+                task.cancel()
+            if not hub.ready:   # the steps' transaction ends with the process, uncommitted
+                log.warning("hub database: stopped before its one-off steps were done; none of them is kept, "
+                            "and the next start takes them again")
 
     app = HubApp(title="SCC feed hub", version=p.PROTOCOL_VERSION, lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)
@@ -444,14 +470,34 @@ def secured(scope, send):
     return send_secured
 
 
+async def upgrading_answer(progress: schema_start.StartProgress, scope, send) -> None:
+    """Any request while the start's one-off steps run (sync.hub.schema_start): 503 ``upgrading`` with
+    ``Retry-After``, in the error shape (``/health`` and the API) or a page a phone reads (the web pages)."""
+    path = scope.get("path", "")
+    if not (path == "/health" or path.startswith("/v1/") or path == "/openapi.json"):   # a web page (/m/, login)
+        body, kind = schema_start.page(progress), b"text/html; charset=utf-8"
+    else:
+        body = schema_start.error_body(progress).model_dump_json().encode()
+        kind = b"application/json"
+    headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
+               (b"retry-after", str(schema_start.retry_after(progress)).encode()),
+               (b"scc-protocol", p.PROTOCOL_VERSION.encode())]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if scope.get("method") == "HEAD" else body})
+
+
 class HubApp(FastAPI):
     """The hub's app: a common feed request (a desktop a commit woke, re-asking) is answered
     before the framework's layers (sync/hub/feed_fast.py); everything else as any FastAPI app.
-    Every answer carries the security headers (:func:`secured`), added outside all the layers."""
+    Every answer carries the security headers (:func:`secured`), added outside all the layers.
+    While the start's one-off steps run, every request is answered 503 'upgrading' (:func:`upgrading_answer`)."""
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
             send = secured(scope, send)
-            if await feed_fast.answer(self.state.hub, scope, send, _feed_error):
+            hub = self.state.hub
+            if not hub.ready:
+                return await upgrading_answer(hub.start, scope, send)
+            if await feed_fast.answer(hub, scope, send, _feed_error):
                 return
         await super().__call__(scope, receive, send)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +12,10 @@ from models.rules.catalogue import load_catalogue
 from models.rules.opel_rollup import check_against_tables, load_system
 from models.rules.opel_table import load_shipped, load_table, shipped_pillars
 from models.rules.tabledata import Problem, TableError
-from sync.hub import tables_health
+from sqlalchemy.exc import SQLAlchemyError
+
+from sync.hub import storage, tables_health
+from sync.hub.schema_start import RETRY_FAILED_SECONDS, StartProgress
 from sync.hub.alerts import HubAlerts
 from sync.hub.db import HubDB
 from sync.hub.escalation import Escalator
@@ -62,7 +67,10 @@ def _check_tables_dir(folder: Path) -> None:
 class Hub:
     """Everything a request handler needs; one per process."""
 
-    def __init__(self, config: HubConfig) -> None:
+    def __init__(self, config: HubConfig, *, defer_schema: bool = False) -> None:
+        """``defer_schema``: when the database needs one-off steps that take time on a big one (an index added
+        since its table, sync.hub.schema_start), leave them to :meth:`finish_start`, which ``hub serve`` runs
+        once it listens (``self.start`` says where they are meanwhile); without it they are taken here."""
         self.config = config
         if config.tables_dir is not None:
             _check_tables_dir(config.tables_dir)
@@ -81,7 +89,14 @@ class Hub:
         self.validator = ItemValidator(self.catalogue, {p for p in tables if p in system.rules})
         self.alerts = HubAlerts.from_file(config.alert_rules) if config.alerts else HubAlerts.off()
         self.db = HubDB(config.db_url)
-        self.db.init_schema()
+        steps = self.db.pending_steps()   # a database newer than this hub is refused here, before listening
+        # Where the start's one-off steps are while the hub answers 503 'upgrading'; None: none (or done).
+        self.start: StartProgress | None = StartProgress(steps) if defer_schema and steps else None
+        # Run (on the start's thread) once deferred steps are done, before requests are served: ``hub serve``'s
+        # --orgs, --bootstrap-token-file. One that raises is logged; serving goes on.
+        self.after_start: list[Callable[[], None]] = []
+        if self.start is None:
+            self.db.init_schema(StartProgress(steps))   # each step logged, as by finish_start
         self.db.observers.append(self.alerts.observe)
         self.escalation = Escalator(config.escalation, self.db) if config.escalation else None
         # The room (open alerts, acknowledgements, directory, rota) read from the feed once for the process: the
@@ -94,6 +109,38 @@ class Hub:
                       if paging else None)   # one reader for both channels: the feed replayed once
         self.pager_task = None
         self.stopping = False
+
+    @property
+    def ready(self) -> bool:
+        """The database is up to date (its one-off steps taken): requests are served."""
+        return self.start is None or self.start.done.is_set()
+
+    def finish_start(self) -> None:
+        """Take the one-off steps left by ``defer_schema`` (on the start's own thread, the hub listening),
+        trying again every ``RETRY_FAILED_SECONDS`` after a failure (said meanwhile); returns once they are
+        done, or the hub stops."""
+        while self.start is not None and not self.start.done.is_set() and not self.stopping:
+            try:
+                self.db.init_schema(self.start)
+            except Exception as exc:   # a full disk, a lost connection...: said, logged, tried again
+                why = storage.fault_reason(exc) if isinstance(exc, SQLAlchemyError) else None
+                self.start.fail(why or str(getattr(exc, "orig", None) or exc).strip()[:300])
+                if not self.stopping:
+                    log.error("hub database: the one-off steps failed (%s); trying again in %d s", why or exc,
+                              RETRY_FAILED_SECONDS, exc_info=why is None)
+                for _ in range(RETRY_FAILED_SECONDS * 10):
+                    if self.stopping:
+                        return
+                    time.sleep(0.1)
+                continue
+            if self.stopping:   # stopped while the steps ran: they are committed; nothing else starts
+                return
+            for then in self.after_start:
+                try:
+                    then()
+                except Exception as exc:   # said (a UserError in its one sentence), serving goes on
+                    log.error("hub start: %s", exc, exc_info=type(exc).__name__ != "UserError")
+            self.start.finish()
 
     def begin_shutdown(self) -> None:
         """Release long-polling readers at once (they answer with what they have)."""

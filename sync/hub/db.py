@@ -36,16 +36,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, event, func, insert, select, update
+from sqlalchemy import Connection, create_engine, event, func, insert, inspect, select, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from sync.hub import schema as s
-from sync.hub import head_listen, schema_upgrade
+from sync.hub import head_listen, schema_start, schema_upgrade
 from sync.hub.storage import StorageHealth
 
 FAULT_COMMIT_DELAY_ENV = "SCC_HUB_FAULT_COMMIT_DELAY"
 SQLITE_BUSY_TIMEOUT_S = 30
+SCHEMA_LOCK_POLL_S = 0.5   # how often a process waiting for another's one-off steps looks again
 _PG_SCHEMA_LOCK = 0x5CC0_0001  # advisory lock key serialising schema creation across processes
 _PG_OPTIONS = ("-c lock_timeout=30s -c statement_timeout=60s "
                "-c idle_in_transaction_session_timeout=60s")
@@ -214,6 +215,74 @@ def _number_decisions(conn) -> None:
             conn.execute(insert(s.decision_number), list(fresh.values()))
 
 
+# Indexes added since their table was made: ``create_all`` makes an index only with its table, so a database
+# from before one gets it as a one-off step (session 28: feed_observation's; session 29: the feed's).
+def _late_indexes() -> tuple:
+    return (*s.feed_observation.indexes, *s.feed.indexes)
+
+
+def _index_words(index) -> str:
+    shown = {"seq": "position"}
+    columns = ", ".join(shown.get(c.name, c.name) for c in index.columns)
+    table = "the feed" if index.table.name == "feed" else f"the table {index.table.name}"
+    return f"making the index {index.name} on {table} ({columns})"
+
+
+def _pending(conn: Connection) -> list[schema_start.Step]:
+    """The slow one-off steps this database needs (see :meth:`HubDB.pending_steps`)."""
+    look = inspect(conn)
+    tables = set(look.get_table_names())
+    if "schema_version" in tables:
+        version = conn.execute(select(func.max(s.schema_version.c.version))).scalar()
+        if version is not None and version > s.SCHEMA_VERSION:
+            raise DatabaseError(f"this hub database has schema version {version}, newer than "
+                                f"this hub understands ({s.SCHEMA_VERSION}); upgrade the hub")
+    else:
+        version = None
+    steps = []
+    for index in _late_indexes():
+        if index.table.name in tables and index.name not in {i["name"] for i in look.get_indexes(index.table.name)}:
+            steps.append(schema_start.Step(f"index {index.name}", _index_words(index)))
+    if version is not None and version < s.SCHEMA_VERSION:
+        steps.append(schema_start.Step(f"schema {version} to {s.SCHEMA_VERSION}",
+                                       f"upgrading its tables from schema {version} to {s.SCHEMA_VERSION}"))
+    if "record" in tables and _unnumbered(conn, "decision_number" in tables):
+        steps.append(_NUMBERING)
+    return steps
+
+
+_NUMBERING = schema_start.Step("decision numbers", "numbering the decisions already stored")
+
+
+def _unnumbered(conn: Connection, table_made: bool = True) -> bool:
+    """Whether decisions are stored but ``decision_number`` is empty (a hub from before it)."""
+    if table_made and conn.execute(select(s.decision_number.c.uuid).limit(1)).first() is not None:
+        return False
+    return conn.execute(select(s.record.c.seq).where(s.record.c.kind == "decision").limit(1)).first() is not None
+
+
+def _steps(conn: Connection, kind: str):
+    """Each one-off step :func:`_pending` names, as ``(Step, do it)``, after ``create_all`` has made any table
+    missing (fast: a new table is empty). Looked for again here, under the schema lock: another process may
+    have taken them meanwhile."""
+    s.metadata.create_all(conn)
+    version = conn.execute(select(func.max(s.schema_version.c.version))).scalar()
+    if version is not None and version > s.SCHEMA_VERSION:
+        raise DatabaseError(f"this hub database has schema version {version}, newer than "
+                            f"this hub understands ({s.SCHEMA_VERSION}); upgrade the hub")
+    for index in _late_indexes():
+        if index.name not in {i["name"] for i in inspect(conn).get_indexes(index.table.name)}:
+            yield schema_start.Step(f"index {index.name}", _index_words(index)), lambda index=index: index.create(conn)
+    if version is not None and version < s.SCHEMA_VERSION:
+        # 1 -> 2: create_all above added feed_observation; the observations already on the feed keep their
+        # JSON only and the columnar feed reads them from it. 2 -> 3 and later: tables changed.
+        yield (schema_start.Step(f"schema {version} to {s.SCHEMA_VERSION}",
+                                 f"upgrading its tables from schema {version} to {s.SCHEMA_VERSION}"),
+               lambda: schema_upgrade.upgrade(conn, kind, version))
+    if _unnumbered(conn):
+        yield _NUMBERING, lambda: _number_decisions(conn)
+
+
 class HubDB:
     """One hub database: SQLite (embedded default) or PostgreSQL."""
 
@@ -281,28 +350,40 @@ class HubDB:
             conn.execution_options(sqlite_begin="IMMEDIATE")
         return conn
 
-    def init_schema(self) -> None:
-        """Create missing tables, check the schema version, seed the counter and hub id."""
+    def pending_steps(self) -> list[schema_start.Step]:
+        """The one-off steps :meth:`init_schema` would take on this database that take time on a big one (an
+        index added since its table, a schema upgrade, numbering the decisions), looked for without a lock;
+        none on a new or an up-to-date database. Refuses a database newer than this hub (``DatabaseError``)."""
+        with self.engine.connect() as conn:
+            return _pending(conn)
+
+    def init_schema(self, progress: schema_start.StartProgress | None = None) -> None:
+        """Create missing tables, take the one-off steps (each logged, and said through ``progress``), check the
+        schema version, seed the counter and hub id; all in one transaction.
+
+        With ``progress`` (``hub serve``, listening meanwhile) a PostgreSQL process that finds another taking
+        the steps waits for it without a time limit, saying so, instead of failing after ``lock_timeout``."""
+        progress = progress or schema_start.StartProgress([])
+        delay = float(os.environ.get(schema_start.FAULT_STEP_DELAY_ENV) or 0)
         with self.write_lock, self._connect_for_write() as conn, conn.begin():
             if self.kind == "postgresql":
-                conn.execute(select(func.pg_advisory_xact_lock(_PG_SCHEMA_LOCK)))
-            s.metadata.create_all(conn)
-            for index in (*s.feed_observation.indexes, *s.feed.indexes):   # added since their table (create_all
-                index.create(conn, checkfirst=True)                         # makes one only with its table)
+                self._schema_lock(conn, progress)
+                # The one-off steps (an index over 13.9 million positions) may outlast the 60 s a request
+                # is given; this transaction only.
+                conn.execute(text("SET LOCAL statement_timeout = 0"))
+            for step, work in _steps(conn, self.kind):
+                progress.begin(step)
+                work()
+                if delay:   # test-only: the step held, its work done and not committed (a kill now undoes it)
+                    time.sleep(delay)
+                progress.end(step)
             version = conn.execute(select(func.max(s.schema_version.c.version))).scalar()
             if version is None:
                 conn.execute(insert(s.schema_version).values(version=s.SCHEMA_VERSION,
                                                              applied_at=s.utcnow()))
-            elif version > s.SCHEMA_VERSION:
-                raise DatabaseError(f"this hub database has schema version {version}, newer than "
-                                    f"this hub understands ({s.SCHEMA_VERSION}); upgrade the hub")
-            elif version < s.SCHEMA_VERSION:
-                # 1 -> 2: create_all above added feed_observation; the observations already
-                # on the feed keep their JSON only and the columnar feed reads them from it.
-                schema_upgrade.upgrade(conn, self.kind, version)   # 2 -> 3 and later: tables changed
+            elif version < s.SCHEMA_VERSION:   # upgraded by its step above
                 conn.execute(insert(s.schema_version).values(version=s.SCHEMA_VERSION,
                                                              applied_at=s.utcnow()))
-            _number_decisions(conn)
             if conn.execute(select(s.feed_counter.c.value)).first() is None:
                 conn.execute(insert(s.feed_counter).values(id=1, value=0))
             hub_id = conn.execute(select(s.hub_meta.c.value).where(s.hub_meta.c.key == "hub_id")).scalar()
@@ -310,6 +391,15 @@ class HubDB:
                 hub_id = secrets.token_hex(8)
                 conn.execute(insert(s.hub_meta).values(key="hub_id", value=hub_id))
         self.hub_id = hub_id
+
+    @staticmethod
+    def _schema_lock(conn: Connection, progress: schema_start.StartProgress) -> None:
+        """PostgreSQL's advisory lock serialising schema work across processes, held to commit. Another process
+        holding it is taking the steps: wait (polling, so no statement waits past ``lock_timeout``), saying so."""
+        while not conn.execute(select(func.pg_try_advisory_xact_lock(_PG_SCHEMA_LOCK))).scalar():
+            progress.wait("another hub process on this database is taking its one-off steps (making an index "
+                          "added in this version, say); this one waits for it")
+            time.sleep(SCHEMA_LOCK_POLL_S)
 
     @contextmanager
     def write(self) -> Iterator[Writer]:

@@ -1,0 +1,138 @@
+"""The one-off steps a hub's start takes on a database from before them, and what the hub says meanwhile.
+
+A newer hub brings an older database up to date as it starts (:meth:`sync.hub.db.HubDB.init_schema`): an
+index added since its table, a schema version's upgrade, the decisions' numbers. On a year-sized feed one
+index is seconds to minutes (9.9 to 17.3 s for ``ix_feed_kind_seq`` on 13.9 million SQLite positions,
+docs/web.md). ``hub serve`` listens first and takes those steps on a thread of their own
+(:class:`StartProgress`); until they are done every request is answered 503 ``upgrading`` with
+``Retry-After`` (:func:`answer`), ``/health`` included, and a desktop says "Hub upgrading", not
+"unreachable". Each step is logged as it begins and ends, with its duration.
+
+The steps run in one transaction (all or nothing): a hub killed half-way leaves the database as it was, and
+the next start takes them again. On PostgreSQL one process takes them under an advisory lock; another
+starting meanwhile waits, says so, and then finds them done.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from models.uk_time import UK
+from sync import protocol as p
+
+log = logging.getLogger("sync.hub")
+RETRY_AFTER_SECONDS = 5        # an upgrading hub's Retry-After: soon, it may be done
+RETRY_FAILED_SECONDS = 60      # a step that failed (a full disk, say) is tried again this much later
+# Test-only: each one-off step, its work done, waits this many seconds inside its transaction (not committed),
+# so a bounded test can hold a start in its step, or kill it there; never set it in production.
+FAULT_STEP_DELAY_ENV = "SCC_HUB_FAULT_SCHEMA_STEP_DELAY"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One one-off step: ``name`` for logs and machines ("index ix_feed_kind_seq"), ``words`` for a person."""
+
+    name: str
+    words: str
+
+
+def _clock_words(at: datetime) -> str:
+    """``11:32:05 GMT``: UK time with its zone (the hub's log and a person's reading, as the rooms read)."""
+    local = at.astimezone(UK)
+    return f"{local:%H:%M:%S} {local.tzname()}"
+
+
+class StartProgress:
+    """Where the start's one-off steps are, for every answer the hub gives meanwhile (thread-safe)."""
+
+    def __init__(self, steps: list[Step], clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+        self.steps = list(steps)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.started_at = clock()
+        self._began = time.monotonic()
+        self.current: Step | None = None          # the step being taken now
+        self._step_began: tuple[datetime, float] | None = None
+        self.waiting: str | None = None           # why this process waits (another one takes the steps)
+        self.failed: str | None = None            # the last attempt's failure, until the next attempt
+        self.done = threading.Event()
+
+    # --- the start's thread ---------------------------------------------------------------------
+    def begin(self, step: Step) -> None:
+        with self._lock:
+            self.current, self.waiting, self.failed = step, None, None
+            self._step_began = (self._clock(), time.monotonic())
+        log.warning("hub database: %s (a one-off step of this hub's upgrade; the hub answers 503 'upgrading' "
+                    "until it is done)", step.words)
+
+    def end(self, step: Step) -> None:
+        with self._lock:
+            took = time.monotonic() - self._step_began[1] if self._step_began else 0.0
+            self.current, self._step_began = None, None
+        log.warning("hub database: %s: done in %.1f s", step.words, took)
+
+    def wait(self, why: str) -> None:
+        with self._lock:
+            first = self.waiting is None
+            self.waiting = why
+        if first:
+            log.warning("hub database: %s", why)
+
+    def fail(self, why: str) -> None:
+        with self._lock:
+            self.current, self._step_began, self.waiting, self.failed = None, None, None, why
+
+    def finish(self) -> None:
+        took = time.monotonic() - self._began
+        with self._lock:
+            self.current, self.waiting, self.failed = None, None, None
+        self.done.set()
+        log.warning("hub database: up to date after %.1f s; the hub now answers", took)
+
+    # --- what the hub says ----------------------------------------------------------------------
+    def state(self) -> p.Upgrading:
+        with self._lock:
+            step, began, waiting, failed = self.current, self._step_began, self.waiting, self.failed
+        if step is not None and began is not None:
+            at, mono = began
+            seconds = time.monotonic() - mono
+            doing = f"{step.words}, started {_clock_words(at)}"
+            said = f"the hub is upgrading its database: {doing}, {seconds:.0f} s so far; it answers when that is done"
+            return p.Upgrading(step=step.name, doing=doing, started_at=at, seconds=round(seconds, 1), message=said)
+        seconds = time.monotonic() - self._began
+        if failed is not None:
+            doing = f"its last try failed ({failed}); it tries again every {RETRY_FAILED_SECONDS} s"
+            said = f"the hub could not upgrade its database: {doing} (the hub's log has the details)"
+        else:
+            doing = waiting or (", ".join(s.words for s in self.steps) or "its one-off steps")
+            said = f"the hub is upgrading its database: {doing}, {seconds:.0f} s so far; it answers when that is done"
+        return p.Upgrading(step=self.steps[0].name if self.steps else "upgrade", doing=doing,
+                           started_at=self.started_at, seconds=round(seconds, 1), message=said)
+
+
+def retry_after(progress: StartProgress) -> int:
+    return RETRY_FAILED_SECONDS if progress.failed else RETRY_AFTER_SECONDS
+
+
+def error_body(progress: StartProgress) -> p.ErrorBody:
+    """The 503 ``upgrading`` answer's body (docs/sync-protocol.md)."""
+    state = progress.state()
+    return p.ErrorBody(code="upgrading", message=state.message, upgrading=state)
+
+
+def page(progress: StartProgress) -> bytes:
+    """The web pages' answer (``/m/``, login): a plain page a phone reads, asking again by itself."""
+    import html
+
+    said = html.escape(progress.state().message)
+    wait = retry_after(progress)
+    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<meta http-equiv=\"refresh\" content=\"{wait}\"><title>Hub upgrading - SCC</title></head>"
+            f"<body><main><h1>Hub upgrading</h1><p>{said[0].upper() + said[1:]}.</p>"
+            f"<p>This page asks again every {wait} s.</p></main></body></html>").encode()

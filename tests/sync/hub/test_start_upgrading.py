@@ -1,0 +1,174 @@
+"""A hub whose start takes a one-off step on its database (an index a new version adds: on a year of feed
+9.9 to 17.3 s, docs/web.md) listens first and answers every request 503 'upgrading' meanwhile, saying what it
+makes and since when; a desktop says "Hub upgrading", not "unreachable" (session 30).
+
+Real hub processes (``scc-desktop hub serve``) on loopback, SQLite and PostgreSQL. The step is the real one
+(``ix_feed_kind_seq`` dropped, as on a database from before session 29); on a test's small feed it takes
+milliseconds, so the test-only hook ``SCC_HUB_FAULT_SCHEMA_STEP_DELAY`` holds it, its work done and not
+committed, for a few seconds (sync/hub/schema_start.py). Without the change the hub made the index before it
+listened: its first /health answered 200, and with a slow step nothing answered until it was done.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from sync import protocol as p
+from sync.hub.schema_start import FAULT_STEP_DELAY_ENV
+from tests.support.hub import _LISTENING, HubProcess, connection, seed
+
+pytestmark = pytest.mark.timeout(120)
+HELD_S = 6
+
+
+class Starting(HubProcess):
+    """A hub process whose start is watched from the moment it listens (not from its first 200)."""
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"hub exited with code {self.proc.returncode}:\n{self.log()}")
+            match = _LISTENING.search(self.log())
+            if match:
+                self.url = match.group(1)
+                self.port = int(self.url.rsplit(":", 1)[1])
+                self.listening_at = time.monotonic()
+                return
+            time.sleep(0.02)
+        self.kill()
+        raise RuntimeError(f"hub did not listen within 30 s:\n{self.log()}")
+
+
+def _from_before_the_index(db_url: str) -> dict[str, str]:
+    """A seeded hub database as a hub from before ``ix_feed_kind_seq`` left it; its tokens by role."""
+    tokens = seed(db_url)
+    with connection(db_url, write=True) as conn:
+        conn.exec_driver_sql("DROP INDEX ix_feed_kind_seq")
+    return tokens
+
+
+def _has_index(db_url: str) -> bool:
+    from sqlalchemy import inspect
+
+    with connection(db_url) as conn:
+        return "ix_feed_kind_seq" in {i["name"] for i in inspect(conn).get_indexes("feed")}
+
+
+def _start(tmp_path, db_url: str, tokens: dict[str, str], held: float = HELD_S) -> Starting:
+    return Starting(db_url, tmp_path, tokens, {FAULT_STEP_DELAY_ENV: str(held)}).start()
+
+
+def _until_served(hub: HubProcess, within: float = 60) -> requests.Response:
+    deadline = time.monotonic() + within
+    while True:
+        r = requests.get(hub.url + "/health", timeout=5)
+        if r.status_code == 200 or time.monotonic() > deadline:
+            return r
+        time.sleep(0.2)
+
+
+def test_a_start_making_an_index_answers_upgrading_at_once_and_a_desktop_says_so(tmp_path, hub_db_url):
+    from sync.client import HubClient
+    from sync.connectivity import State
+    from sync.engine import SyncEngine
+    from tests.models.conftest import FAST_KDF
+    from tests.support.replica import fresh_replica
+
+    tokens = _from_before_the_index(hub_db_url)
+    hub = _start(tmp_path, hub_db_url, tokens)
+    store = fresh_replica(tmp_path / "desk.db", "pass", kdf=FAST_KDF)
+    client = HubClient(hub.url, tokens["room_lead"])
+    try:
+        r = requests.get(hub.url + "/health", timeout=2)
+        assert time.monotonic() - hub.listening_at < 2
+        assert r.status_code == 503, r.text
+        assert r.headers["Retry-After"] == "5" and r.headers["SCC-Protocol"] == p.PROTOCOL_VERSION
+        body = p.ErrorBody.model_validate(r.json())
+        assert body.code == "upgrading" and "upgrading its database" in body.message
+        assert body.upgrading is not None and body.upgrading.step == "index ix_feed_kind_seq"
+        assert "ix_feed_kind_seq" in body.message and "(kind, position)" in body.message
+        # Every other endpoint says the same, the feed a desktop reads and the phone's page.
+        feed = hub.request("GET", "/v1/feed?after=0", role="room_lead", timeout=2)
+        assert feed.status_code == 503 and feed.json()["code"] == "upgrading"
+        phone = requests.get(hub.url + "/m/", timeout=2, allow_redirects=False)
+        assert phone.status_code == 503 and "Hub upgrading" in phone.text and "ix_feed_kind_seq" in phone.text
+        assert "text/html" in phone.headers["content-type"] and "Content-Security-Policy" in phone.headers
+
+        # A desktop's sync: not "unreachable", the hub upgrading and why.
+        engine = SyncEngine(store, client)
+        result = engine.run_once()
+        assert result.error and "upgrading its database" in result.error
+        state = engine.tracker.current
+        assert state.state == State.OFFLINE and state.upgrading is not None
+        assert state.upgrading.startswith("making the index ix_feed_kind_seq on the feed (kind, position), started")
+
+        done = _until_served(hub)
+        assert done.status_code == 200 and done.json()["status"] == "ok"
+        assert time.monotonic() - hub.listening_at >= HELD_S - 1   # it said 'upgrading' through the step
+        assert _has_index(hub_db_url)
+        log = hub.log()
+        assert "making the index ix_feed_kind_seq on the feed (kind, position) (a one-off step" in log
+        assert "making the index ix_feed_kind_seq on the feed (kind, position): done in" in log
+        result = engine.run_once()
+        assert result.error is None and engine.tracker.current.upgrading is None
+    finally:
+        client.close()
+        store.close()
+        hub.stop()
+
+
+def test_a_hub_killed_while_making_the_index_makes_it_again_at_its_next_start(tmp_path):
+    """SQLite: the index made and not committed when the process is killed (SIGKILL); nothing of it stays, and
+    the next start makes it (held again, answering 'upgrading'), then serves."""
+    db_url = f"sqlite:///{tmp_path / 'hub.db'}"
+    tokens = _from_before_the_index(db_url)
+    hub = _start(tmp_path, db_url, tokens, held=30)
+    deadline = time.monotonic() + 20
+    while "(a one-off step" not in hub.log() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "(a one-off step" in hub.log()
+    time.sleep(0.5)   # well inside the held step: the index made, not committed
+    hub.kill()
+    assert not _has_index(db_url)
+    again = _start(tmp_path, db_url, tokens, held=2)
+    try:
+        r = requests.get(again.url + "/health", timeout=2)
+        assert r.status_code == 503 and r.json()["code"] == "upgrading"
+        assert _until_served(again).status_code == 200
+        assert _has_index(db_url)
+    finally:
+        again.stop()
+
+
+def test_two_hub_processes_on_one_postgresql_database_make_the_index_once_the_other_waiting(
+        tmp_path, postgres_cluster):
+    db_url = postgres_cluster.create_database()
+    tokens = _from_before_the_index(db_url)
+    first = _start(tmp_path, db_url, tokens, held=HELD_S)
+    deadline = time.monotonic() + 20
+    while "(a one-off step" not in first.log() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second = _start(tmp_path, db_url, tokens, held=HELD_S)
+    try:
+        said = None
+        for _ in range(40):   # the second looks for the lock, finds it held, and says it waits
+            r = requests.get(second.url + "/health", timeout=2)
+            assert r.status_code == 503 and r.json()["code"] == "upgrading", r.text
+            said = r.json()["message"]
+            if "another hub process" in said:
+                break
+            time.sleep(0.1)
+        assert "another hub process on this database is taking its one-off steps" in said
+        assert _until_served(first).status_code == 200
+        assert _until_served(second).status_code == 200
+        assert _has_index(db_url)
+        assert first.log().count("): done in") == 1
+        assert "): done in" not in second.log()   # the first made it; the second found it made
+        assert "another hub process" in second.log()
+    finally:
+        second.stop()
+        first.stop()
