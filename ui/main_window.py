@@ -537,7 +537,8 @@ class MainWindow(QMainWindow):
                 text = (f"Feed stale since {since}: the hub answers but no provider data has "
                         f"arrived ({state.detail}).")
             self.banner.setText(text)
-            self.banner.setStyleSheet(BANNER_STYLE[state.state.value])
+            # Upgrading: a planned pause, not a fault, but no new data meanwhile: amber, as a stale feed.
+            self.banner.setStyleSheet(BANNER_STYLE["feed_stale" if upgrading else state.state.value])
             self.banner.show()
         else:
             self.banner.hide()

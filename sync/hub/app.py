@@ -470,6 +470,10 @@ def secured(scope, send):
     return send_secured
 
 
+# Served while the start's one-off steps run (no database read): the upgrading page's stylesheet.
+UPGRADING_SERVED = frozenset(f"/web/{name}" for name in web_pages.STATIC)
+
+
 async def upgrading_answer(progress: schema_start.StartProgress, scope, send) -> None:
     """Any request while the start's one-off steps run (sync.hub.schema_start): 503 ``upgrading`` with
     ``Retry-After``, in the error shape (``/health`` and the API) or a page a phone reads (the web pages)."""
@@ -496,7 +500,7 @@ class HubApp(FastAPI):
         if scope["type"] == "http":
             send = secured(scope, send)
             hub = self.state.hub
-            if not hub.ready:
+            if not hub.ready and scope.get("path") not in UPGRADING_SERVED:
                 return await upgrading_answer(hub.start, scope, send)
             if await feed_fast.answer(hub, scope, send, _feed_error):
                 return

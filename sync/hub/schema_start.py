@@ -5,7 +5,7 @@ index added since its table, a schema version's upgrade, the decisions' numbers.
 index is seconds to minutes (9.9 to 17.3 s for ``ix_feed_kind_seq`` on 13.9 million SQLite positions,
 docs/web.md). ``hub serve`` listens first and takes those steps on a thread of their own
 (:class:`StartProgress`); until they are done every request is answered 503 ``upgrading`` with
-``Retry-After`` (:func:`answer`), ``/health`` included, and a desktop says "Hub upgrading", not
+``Retry-After`` (:func:`sync.hub.app.upgrading_answer`), ``/health`` included, and a desktop says "Hub upgrading", not
 "unreachable". Each step is logged as it begins and ends, with its duration.
 
 The steps run in one transaction (all or nothing): a hub killed half-way leaves the database as it was, and
@@ -131,8 +131,10 @@ def page(progress: StartProgress) -> bytes:
 
     said = html.escape(progress.state().message)
     wait = retry_after(progress)
-    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<meta http-equiv=\"refresh\" content=\"{wait}\"><title>Hub upgrading - SCC</title></head>"
-            f"<body><main><h1>Hub upgrading</h1><p>{said[0].upper() + said[1:]}.</p>"
-            f"<p>This page asks again every {wait} s.</p></main></body></html>").encode()
+    return (f"<!doctype html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            f"<meta name=\"referrer\" content=\"no-referrer\">\n<meta http-equiv=\"refresh\" content=\"{wait}\">\n"
+            f"<title>Hub upgrading · SCC hub</title>\n<link rel=\"stylesheet\" href=\"/web/m.css\">\n</head>\n<body>\n"
+            f"<header class=\"bar\">\n<span class=\"brand\">SCC</span>\n</header>\n<main class=\"narrow\">\n"
+            f"<h1>Hub upgrading</h1>\n<p>{said[0].upper() + said[1:]}.</p>\n"
+            f"<p>This page asks again every {wait} s.</p>\n</main>\n</body>\n</html>\n").encode()

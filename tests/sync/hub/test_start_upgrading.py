@@ -18,29 +18,11 @@ import requests
 
 from sync import protocol as p
 from sync.hub.schema_start import FAULT_STEP_DELAY_ENV
-from tests.support.hub import _LISTENING, HubProcess, connection, seed
+from tests.support.hub import HubProcess, connection, seed
+from tests.support.hub_starting import Starting
 
 pytestmark = pytest.mark.timeout(120)
 HELD_S = 6
-
-
-class Starting(HubProcess):
-    """A hub process whose start is watched from the moment it listens (not from its first 200)."""
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"hub exited with code {self.proc.returncode}:\n{self.log()}")
-            match = _LISTENING.search(self.log())
-            if match:
-                self.url = match.group(1)
-                self.port = int(self.url.rsplit(":", 1)[1])
-                self.listening_at = time.monotonic()
-                return
-            time.sleep(0.02)
-        self.kill()
-        raise RuntimeError(f"hub did not listen within 30 s:\n{self.log()}")
 
 
 def _from_before_the_index(db_url: str) -> dict[str, str]:

@@ -21,6 +21,18 @@
         if (res.redirected || res.status === 401 || res.status === 403) { location.assign(res.url); return null; }
         // The page is gone (a site no longer acute: /m/week/<code>): the hub's words, not its old figures.
         if (res.status === 404) { location.reload(); return null; }
+        // The hub has just started and is upgrading its database (an index a new version adds): its words,
+        // what it is making and since when, and the figures it last sent stay.
+        if (res.status === 503) {
+          return res.text().then(function (html) {
+            var page = new DOMParser().parseFromString(html, "text/html");
+            var h1 = page.querySelector("main h1"), said = page.querySelector("main p");
+            if (h1 && h1.textContent === "Hub upgrading" && said) {
+              throw new Error(said.textContent.replace(/\.$/, ""));
+            }
+            throw new Error("the hub answered 503");
+          });
+        }
         if (!res.ok) { throw new Error("the hub answered " + res.status); }
         return res.text();
       })
