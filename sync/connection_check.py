@@ -38,6 +38,12 @@ def connection_problem(url: str, token: str, ca_bundle: str | None = None) -> st
             return f"the hub at {url} refused the access token (HTTP {exc.status}: {exc})"
         return f"the hub at {url} refused the request (HTTP {exc.status}: {exc})"
     except HubUnreachable as exc:
+        from sync.hub_health import upgrading
+
+        doing = upgrading(exc)
+        if doing:   # it answers: 503 'upgrading' (its start's one-off steps), which says nothing of the token yet
+            return (f"the hub at {url} answers but is upgrading its database ({doing}); the access token is checked "
+                    "once that is done: try again then")
         return f"cannot reach the hub at {url}: {exc}{_ca_hint(str(exc), ca_bundle)}"
     finally:
         client.close()

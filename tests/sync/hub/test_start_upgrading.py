@@ -80,6 +80,11 @@ def test_a_start_making_an_index_answers_upgrading_at_once_and_a_desktop_says_so
         assert phone.status_code == 503 and "Hub upgrading" in phone.text and "ix_feed_kind_seq" in phone.text
         assert "text/html" in phone.headers["content-type"] and "Content-Security-Policy" in phone.headers
 
+        # The first start's connection test: it answers, upgrading, not "cannot reach".
+        from sync.connection_check import connection_problem
+        said = connection_problem(hub.url, tokens["room_lead"])
+        assert said.startswith(f"the hub at {hub.url} answers but is upgrading its database (making the index")
+
         # A desktop's sync: not "unreachable", the hub upgrading and why.
         engine = SyncEngine(store, client)
         result = engine.run_once()
