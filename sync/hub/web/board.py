@@ -793,21 +793,28 @@ def _level_rows(conn, start: int, head: int):
     a row each, 3.4 to 3.8 s of a year hub's first read, session 29).  ``seq`` is the hour's last position and
     ``assessed_at`` its earliest time.  An hour is the first 13 characters of a time as the hub writes it
     (UTC, "+00:00"); any other time is a group of its own, its hour worked out here (``_follow_levels``)."""
-    data = s.feed.c.data
     keys = ("scope", "assessed_at", "declared_level", "level")
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import JSON
-
-        scope, at, declared, calculated = [cast(data, JSON)[k].astext for k in keys]
-    else:
-        scope, at, declared, calculated = [func.json_extract(data, f"$.{k}") for k in keys]
+    postgresql = conn.dialect.name == "postgresql"
     for lo in range(start, head, _LEVEL_STRETCH):
+        span = (s.feed.c.seq > lo, s.feed.c.seq <= min(lo + _LEVEL_STRETCH, head), s.feed.c.kind == "opel_assessment")
+        if postgresql:
+            # Each item parsed once, as jsonb, its fields then taken from that: text cast to json is parsed again
+            # for every field read (four, and the scope twice), which made the levels 6.9 to 11.7 s of a first
+            # read on 180 days of 40 providers (SQLite: 2.7 to 4.3 s; session 30, docs/web.md).
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            parsed = select(s.feed.c.seq, s.feed.c.org_code, cast(s.feed.c.data, JSONB).label("j")).where(
+                *span).offset(0).subquery()
+            scope, at, declared, calculated = [parsed.c.j[k].astext for k in keys]
+            seq, org_code, where = parsed.c.seq, parsed.c.org_code, ()
+        else:
+            scope, at, declared, calculated = [func.json_extract(s.feed.c.data, f"$.{k}") for k in keys]
+            seq, org_code, where = s.feed.c.seq, s.feed.c.org_code, span
         # Each field read from an item once: the offset keeps the database from folding the inner select into
         # the grouping and so parsing an item's JSON again for every use of a field (2 KB items: twice as long).
-        item = select(s.feed.c.seq, s.feed.c.org_code, scope.label("scope"), at.label("at"),
+        item = select(seq, org_code, scope.label("scope"), at.label("at"),
                       func.coalesce(declared, calculated).label("shown")).where(
-            s.feed.c.seq > lo, s.feed.c.seq <= min(lo + _LEVEL_STRETCH, head), s.feed.c.kind == "opel_assessment",
-            or_(s.feed.c.org_code.is_not(None), scope == "system")).offset(0).subquery()
+            *where, or_(org_code.is_not(None), scope == "system")).offset(0).subquery()
         hour = case((item.c.at.like("%+00:00"), func.substr(item.c.at, 1, 13)), else_=item.c.at)
         rows = conn.execute(select(func.max(item.c.seq), item.c.org_code, item.c.scope, func.min(item.c.at), null(),
                                    func.max(item.c.shown), hour)
