@@ -2,11 +2,11 @@
 
 A newer hub brings an older database up to date as it starts (:meth:`sync.hub.db.HubDB.init_schema`): an
 index added since its table, a schema version's upgrade, the decisions' numbers. On a year-sized feed one
-index is seconds to minutes (9.9 to 17.3 s for ``ix_feed_kind_seq`` on 13.9 million SQLite positions,
-docs/web.md). ``hub serve`` listens first and takes those steps on a thread of their own
+index is seconds to minutes (9.8 to 18.8 s for ``ix_feed_kind_seq`` on 13.9 million SQLite positions,
+docs/deployment.md). ``hub serve`` listens first and takes those steps on a thread of their own
 (:class:`StartProgress`); until they are done every request is answered 503 ``upgrading`` with
-``Retry-After`` (:func:`sync.hub.app.upgrading_answer`), ``/health`` included, and a desktop says "Hub upgrading", not
-"unreachable". Each step is logged as it begins and ends, with its duration.
+``Retry-After`` (:func:`sync.hub.app.upgrading_answer`), ``/health`` included, and a desktop says "Hub
+upgrading", not "unreachable". Each step is logged as it begins and ends, with its duration.
 
 The steps run in one transaction (all or nothing): a hub killed half-way leaves the database as it was, and
 the next start takes them again. On PostgreSQL one process takes them under an advisory lock; another
@@ -84,6 +84,7 @@ class StartProgress:
             log.warning("hub database: %s", why)
 
     def fail(self, why: str) -> None:
+        why = "".join(c if c.isprintable() else " " for c in why)[:300]   # said in every answer: one plain line
         with self._lock:
             self.current, self._step_began, self.waiting, self.failed = None, None, None, why
 
