@@ -61,7 +61,7 @@ from models.replica.orm import (
     ResponseTimes,
 )
 from models.replica.orm.types import to_utc_text, utcnow
-from sync import apply_alerts, apply_intake, apply_messages, apply_opel, apply_records
+from sync import apply_alerts, apply_intake, apply_messages, apply_opel, apply_records, feed_marks
 from sync.protocol import FEED_DATA, FeedBatch, FeedItem, FeedObservationColumns
 
 log = logging.getLogger(__name__)
@@ -109,6 +109,9 @@ def apply_batch(store, batch: FeedBatch, validator: ObservationValidator, *,
             if batch.observations is not None and batch.observations.seq:
                 position = max(position, _apply_columns(conn, batch.observations, start, validator, report))
             _set_cursor(conn, feed, position, batch.last_provider_data_at)
+            if feed == "main" and (position != start or batch.next_after == position):
+                feed_marks.keep_current(conn, position, batch.next_after_mark if batch.next_after == position
+                                        else None)
             report.position = position
     return report
 

@@ -166,13 +166,18 @@ class HubClient:
     def health(self) -> Health:
         return self._parse(Health, self._call("GET", "/health", read_timeout=5), "health")
 
-    def feed(self, after: int, limit: int, wait: float = 0, *, columnar: bool = False) -> FeedBatch:
+    def feed(self, after: int, limit: int, wait: float = 0, *, columnar: bool = False,
+             mark: int | None = None) -> FeedBatch:
         """One batch after ``after``. ``columnar`` asks for observations as columns
         (``FeedBatch.observations``, protocol 1.1); a 1.0 hub ignores the request
-        and answers with items only, which the reader applies just the same."""
+        and answers with items only, which the reader applies just the same.
+        ``mark``: the ``next_after_mark`` read with ``after`` (session 30); the hub answers 409
+        ``feed_diverged`` when it holds another item there (a hub before it ignores it)."""
         params = {"after": after, "limit": limit, "wait": wait}
         if columnar:
             params["format"] = "columnar"
+        if mark is not None:
+            params["mark"] = mark
         body = self._call("GET", "/v1/feed", params=params, read_timeout=self.read_timeout + wait)
         return self._parse(FeedBatch, body, "feed")
 

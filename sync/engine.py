@@ -29,7 +29,7 @@ from models.replica.dbapi import replica_fault
 from models.replica.ingest import ObservationValidator
 from models.replica.orm import FeedCursor, ReplicaMeta
 from models.replica.orm.types import utcnow
-from sync import hub_clock, hub_escalation, hub_health, hub_tables, outbox, transfer_seen
+from sync import feed_marks, feed_restore, hub_clock, hub_escalation, hub_health, hub_tables, outbox, transfer_seen
 from sync.apply import ApplyReport, ApplyStopped, apply_batch
 from sync.client import Backoff, HubClient, HubRefused, HubUnreachable
 from sync.connectivity import Connectivity, ConnectivityTracker
@@ -69,6 +69,9 @@ class CycleResult:
     escalation: hub_escalation.Said | None = None
     # Whether the hub's OPEL tables are this desktop's (sync.hub_tables); None: not asked yet.
     opel_tables: hub_tables.Said | None = None
+    # Said once, the cycle it happened: the hub's database was put back from a backup and this desktop
+    # re-sent its records and re-read the feed (sync.feed_restore); None otherwise.
+    feed_restored: str | None = None
 
 
 class SyncEngine:
@@ -102,6 +105,7 @@ class SyncEngine:
         self.escalation = hub_escalation.Watch(asker=health)   # whether the hub e-mails anyone about an alert
         self.hub_tables = hub_tables.Watch(asker=health)   # whether the hub scores with this desktop's OPEL tables
         self._hub_id_kept: str | None = None   # the hub id this engine has seen kept in the replica
+        self._restored_said: str | None = None   # the hub's database put back (sync.feed_restore), not told yet
         # Transfer changes stored without ``seen`` (a desktop upgraded after the others) given it from the hub.
         self.transfer_seen = transfer_seen.Watch()
 
@@ -124,8 +128,9 @@ class SyncEngine:
         """
         reports, provider_at = [], None
         fetch = self._fetch
-        # A small first batch: applying starts sooner, and the hub reads the next while it does.
-        batch = fetch(self.position(), wait, min(self.batch_limit, FIRST_BATCH))
+        # A small first batch: applying starts sooner, and the hub reads the next while it does. With the
+        # mark of the item at the cursor, so a hub put back from a backup says so (sync.feed_restore).
+        batch = fetch(self.position(), wait, min(self.batch_limit, FIRST_BATCH), self._mark())
         prefetch: ThreadPoolExecutor | None = None
         try:
             for n in range(self.max_batches):
@@ -137,7 +142,7 @@ class SyncEngine:
                 more = batch.next_after < batch.head and n + 1 < self.max_batches
                 if more:
                     prefetch = prefetch or ThreadPoolExecutor(1, thread_name_prefix="scc-sync-prefetch")
-                    following = prefetch.submit(fetch, batch.next_after, 0)
+                    following = prefetch.submit(fetch, batch.next_after, 0, None, batch.next_after_mark)
                 reports.append(apply_batch(self.store, batch, self.validator, feed=self.feed, stop=self.stop))
                 if not more:
                     break
@@ -147,10 +152,43 @@ class SyncEngine:
                 prefetch.shutdown(wait=True, cancel_futures=True)
         return reports, provider_at
 
-    def _fetch(self, after: int, wait: float, limit: int | None = None) -> FeedBatch:
-        batch = self.client.feed(after, limit or self.batch_limit, wait, columnar=self.columnar)
+    def _fetch(self, after: int, wait: float, limit: int | None = None, mark: int | None = None) -> FeedBatch:
+        marked = {"mark": mark} if mark is not None else {}   # a hub before session 30 sends none
+        batch = self.client.feed(after, limit or self.batch_limit, wait, columnar=self.columnar, **marked)
         self.hub_offset = batch.server_time - self.clock()
         return batch
+
+    def _mark(self) -> int | None:
+        """The mark of the item at the cursor as read (``sync.feed_marks``), None when not known."""
+        if self.feed != "main":
+            return None
+        with self.store.session() as s:
+            conn = s.connection()
+            cursor, kept = self.position(), feed_marks.current(conn)
+        return kept[1] if kept is not None and kept[0] == cursor else None
+
+    def _pull_following(self, wait: float) -> tuple[list[ApplyReport], datetime | None, feed_restore.Rewound | None]:
+        """``pull``, and when the hub says its feed is not the one this cursor followed (its database put back
+        from a backup), the recovery (``sync.feed_restore``): the records it may have lost pushed again and the
+        feed re-read from the last position both agree on, in this cycle."""
+        try:
+            reports, provider_at = self.pull(wait)
+            rewound = None
+        except HubRefused as exc:
+            if self.feed != "main" or not feed_restore.diverged(exc):
+                raise
+            rewound = feed_restore.recover(self.store, self.client, exc.error.code)
+            self._restored_said = rewound.said   # told with the first cycle that ends well
+            try:
+                outbox.push_pending(self.store, self.client)
+            except HubRefused as refused:   # kept in the outbox with the reason, as in run_once; the feed still comes
+                if refused.status in _REFUSES_ALL:
+                    raise
+                log.warning("records to send again refused; re-reading the feed regardless: %s", refused)
+            reports, provider_at = self.pull(0)
+        feed_marks.note(self.store)
+        feed_restore.settle(self.store)
+        return reports, provider_at, rewound
 
     def _keep_hub_id(self) -> None:
         """The id of the hub whose feed this replica follows, kept once (``replica_meta`` ``hub_id``, as a
@@ -183,7 +221,7 @@ class SyncEngine:
                 pushed = getattr(exc, "pushed", None) or outbox.PushResult()   # earlier requests' records went
                 push_error = f"the hub refused this desktop's records: {exc}"
                 log.warning("outbox push refused; pulling the feed regardless: %s", exc)
-            reports, provider_at = self.pull(wait)
+            reports, provider_at, _rewound = self._pull_following(wait)
             self.offset_keeper.keep(self.store, self.hub_offset, self.clock())
             self.escalation.refresh(self.client, self.clock())
             self.hub_tables.refresh(self.client, self.clock())
@@ -218,7 +256,9 @@ class SyncEngine:
         result = CycleResult(state, pushed=pushed.stored + pushed.duplicate, push_error=push_error,
                              rejected=pushed.rejected, batches=len(reports),
                              applied=sum(r.applied for r in reports), hub_offset=self.hub_offset,
-                             escalation=self.escalation.current, opel_tables=self.hub_tables.current)
+                             escalation=self.escalation.current, opel_tables=self.hub_tables.current,
+                             feed_restored=self._restored_said)
+        self._restored_said = None
         for r in reports:
             for kind, n in r.kinds.items():
                 result.kinds[kind] = result.kinds.get(kind, 0) + n

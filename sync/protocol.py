@@ -509,6 +509,11 @@ class FeedBatch(_Msg):
     server_time: AwareDatetime
     last_provider_data_at: datetime | None = None  # freshest provider submission the hub holds
     hub_id: str | None = None  # identifies the hub's database; a change means cursors from before are void
+    # Session 30 (optional, 1.8): when the hub wrote the item at ``next_after`` (microseconds since 1970 UTC),
+    # None at 0 or from an older hub. Sent back as the feed's ``mark`` query with ``after=next_after``, it lets
+    # the hub say 409 ``feed_diverged`` when the item it holds there is not that one (its database put back
+    # from a backup, then written again past the desktop's cursor): docs/sync-protocol.md, "A hub put back".
+    next_after_mark: int | None = Field(default=None, ge=0, le=2**63 - 1)
 
 
 # --- desktop-authored records -------------------------------------------------

@@ -571,6 +571,10 @@ class MainWindow(QMainWindow):
         if result.error and result.connectivity and result.connectivity.state != State.OFFLINE:
             # Not the network (that has the banner): the replica could not take the batch now.
             self.statusBar().showMessage(f"Sync paused, retrying: {result.error}", 30_000)
+        elif getattr(result, "feed_restored", None):
+            # Said once (sync.feed_restore): the hub went back to a backup; this desktop put back what it lost.
+            said = result.feed_restored
+            self.statusBar().showMessage(said[:1].upper() + said[1:] + ".", 120_000)
         elif getattr(result, "push_error", None):
             # The feed came; this desktop's own records did not go (they wait in the outbox).
             self.statusBar().showMessage(f"Your records are not sent: {result.push_error}. They wait in the "

@@ -86,6 +86,7 @@ def _sync(args) -> int:
             "pushed": result.pushed, "rejected": result.rejected,
             "outbox_pending": state.outbox_pending, "detail": state.detail,
             "push_error": getattr(result, "push_error", None),
+            "feed_restored": getattr(result, "feed_restored", None),
             "replica_problem": result.replica_problem.line() if result.replica_problem else None,
             "hub_escalation": _escalation_json(result.escalation)}, indent=2))
     _fail_on(result, client, hub)
@@ -172,6 +173,8 @@ def _continuously(engine, hub: str) -> int:
     def report(result) -> None:
         if stop.is_set():
             return
+        if getattr(result, "feed_restored", None):   # said once, the cycle it happened
+            print(result.feed_restored, flush=True)
         state = result.connectivity.state.value
         if result.applied or result.pushed or result.rejected or [state] != last_state:
             detail = f": {result.error}" if result.error else (

@@ -252,9 +252,10 @@ def create_app(hub: Hub) -> FastAPI:
                        limit: int = Query(feed.DEFAULT_LIMIT, ge=1, le=INT64_MAX),
                        wait: float = Query(0, ge=0, allow_inf_nan=False),
                        format: Literal["items", "columnar"] = Query("items"),  # noqa: A002 (the query name)
+                       mark: int | None = Query(None, ge=0, le=INT64_MAX),
                        who: Principal = Depends(principal)) -> Response:
         require(who, READ_FEED, "read the feed")
-        batch = await feed.long_poll(hub, after, limit, wait, format)   # rendered, maybe shared
+        batch = await feed.long_poll(hub, after, limit, wait, format, mark)   # rendered, maybe shared
         return Response(batch.stamped(feed.server_time_json()), media_type="application/json")
 
     @app.get("/v1/snapshot")

@@ -22,6 +22,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from operator import itemgetter
 
 from pydantic import AwareDatetime, TypeAdapter
@@ -58,6 +59,7 @@ class RenderedBatch:
     body: bytes
     count: int
     stamp_at: int | None = None
+    after_mark: int | None = None   # when the hub wrote the item at the read's ``after`` (see feed_mark)
 
     def stamped(self, now: bytes) -> bytes:
         """The body with ``now`` (a JSON string, :func:`server_time_json`) as its ``server_time``."""
@@ -73,12 +75,37 @@ def server_time_json() -> bytes:
     return _SERVER_TIME.dump_json(s.utcnow())
 
 
-def _rendered(doc: dict, tail: str, count: int) -> RenderedBatch:
+def _rendered(doc: dict, tail: str, count: int, after_mark: int | None = None) -> RenderedBatch:
     """``doc`` (a FeedBatch's JSON form, ``observations`` already out) plus ``tail`` (more members,
     already JSON, each starting with a comma), ``server_time`` moved last."""
     stamp = doc.pop("server_time")
     stem = (dumps(doc)[:-1] + tail + ',"server_time":').encode("utf-8")
-    return RenderedBatch(stem + dumps(stamp).encode("utf-8") + b"}", count, len(stem))
+    return RenderedBatch(stem + dumps(stamp).encode("utf-8") + b"}", count, len(stem), after_mark)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def feed_mark(conn, seq: int) -> int | None:
+    """When the hub wrote the item at ``seq`` (``feed.created_at``), as whole microseconds since 1970 UTC; None
+    at 0 or where no item is held (pruned). A desktop keeps the mark of the item at its cursor and sends it back
+    (the feed's ``mark`` query): a hub whose database was put back from a backup and then written again holds
+    another item there, written later, so another mark (one primary-key seek, in the batch's own read)."""
+    if seq <= 0:
+        return None
+    at = conn.execute(select(s.feed.c.created_at).where(s.feed.c.seq == seq)).scalar()
+    return None if at is None else (at - _EPOCH) // _MICROSECOND
+
+
+def check_mark(batch: RenderedBatch, after: int, mark: int | None) -> None:
+    """409 ``feed_diverged`` when the desktop's ``mark`` of the item at ``after`` is not the item held there."""
+    if mark is None or batch.after_mark is None or batch.after_mark == mark:
+        return
+    raise ApiError(409, "feed_diverged", f"the item this hub holds at position {after} is not the one the "
+                   "desktop read there: the hub's database was put back (restored from a backup) and written "
+                   "again since; find the last position both agree on and read the feed again from there",
+                   [p.FieldError(field="query.mark", reason=f"position {after} holds another item here")])
 
 
 def _head_checked(hub, conn, after: int):
@@ -93,18 +120,20 @@ def _head_checked(hub, conn, after: int):
 
 
 def _read_rows(hub, after: int, limit: int):
-    """``(head, rows, last_provider_data_at)``: rows ``(seq, kind, data)`` after ``after``, at most ``limit``."""
+    """``(head, rows, last_provider_data_at, marks)``: rows ``(seq, kind, data)`` after ``after``, at most
+    ``limit``; ``marks``: the marks (:func:`feed_mark`) of the items at ``after`` and at the batch's end."""
     with hub.db.read() as conn:
         head, provider_at = _head_checked(hub, conn, after)
         rows = conn.execute(select(s.feed.c.seq, s.feed.c.kind, s.feed.c.data)
                             .where(s.feed.c.seq > after, s.feed.c.seq <= head)
                             .order_by(s.feed.c.seq).limit(limit)).all()
-    return head, rows, provider_at
+        marks = feed_mark(conn, after), feed_mark(conn, rows[-1].seq) if rows else None
+    return head, rows, provider_at, marks
 
 
-def _batch(hub, items: list, next_after: int, head: int, provider_at) -> p.FeedBatch:
+def _batch(hub, items: list, next_after: int, head: int, provider_at, next_mark: int | None = None) -> p.FeedBatch:
     return p.FeedBatch(items=items, next_after=next_after, head=head, server_time=s.utcnow(),
-                       last_provider_data_at=provider_at, hub_id=hub.db.hub_id)
+                       last_provider_data_at=provider_at, hub_id=hub.db.hub_id, next_after_mark=next_mark)
 
 
 def item_data(seq: int, kind: str, text: str) -> dict:
@@ -123,11 +152,14 @@ def item_data(seq: int, kind: str, text: str) -> dict:
     return json.loads(text)
 
 
-def read_batch(hub, after: int, limit: int) -> p.FeedBatch:
-    """The per-item batch (1.0 form)."""
-    head, rows, provider_at = _read_rows(hub, after, limit)
+def read_batch(hub, after: int, limit: int, marks: list | None = None) -> p.FeedBatch:
+    """The per-item batch (1.0 form); ``marks``, when given, gets the mark of the item at ``after``."""
+    head, rows, provider_at, (after_mark, last_mark) = _read_rows(hub, after, limit)
     items = [p.FeedItem(seq=r.seq, kind=r.kind, data=item_data(r.seq, r.kind, r.data)) for r in rows]
-    return _batch(hub, items, items[-1].seq if items else after, head, provider_at)
+    if marks is not None:
+        marks.append(after_mark)
+    return _batch(hub, items, items[-1].seq if items else after, head, provider_at,
+                  last_mark if items else after_mark)
 
 
 _F, _O = s.feed.c, s.feed_observation.c
@@ -148,6 +180,8 @@ def read_columnar(hub, after: int, limit: int) -> ColumnarBatch:
                             .offset(limit - 1).limit(1)).scalar()
         last = head if last is None else last  # the batch: positions after..last
         span = (_F.seq > after, _F.seq <= last)
+        after_mark = feed_mark(conn, after)
+        last_mark = feed_mark(conn, last) if last > after else after_mark
         others = conn.execute(select(_F.seq, _F.kind, _F.data).where(*span, _F.kind != "observation")
                               .order_by(_F.seq)).cursor.fetchall()
         observed = conn.execute(select(func.count()).select_from(s.feed)
@@ -171,17 +205,19 @@ def read_columnar(hub, after: int, limit: int) -> ColumnarBatch:
                 items = sorted(items + odd)
             columns = _merge_columns(columns, old) if typed else old
         rendered = {name: dumps(values) for name, values in columns.items()}
-    doc = _batch(hub, [], last if count else after, head, provider_at).model_dump(mode="json")
+    doc = _batch(hub, [], last if count else after, head, provider_at,
+                 last_mark if count else after_mark).model_dump(mode="json")
     doc.pop("observations", None)
     doc["items"] = [{"seq": seq, "kind": kind, "data": item_data(seq, kind, data)} for seq, kind, data in items]
     observations = ",".join(f'"{name}":{text}' for name, text in rendered.items())
-    return _rendered(doc, ',"observations":{' + observations + "}", count)
+    return _rendered(doc, ',"observations":{' + observations + "}", count, after_mark)
 
 
 def render_batch(hub, after: int, limit: int) -> RenderedBatch:
     """:func:`read_batch` rendered to its JSON body (as ``JSONResponse`` would, ``server_time`` last)."""
-    batch = read_batch(hub, after, limit)
-    return _rendered(batch.model_dump(mode="json"), "", len(batch.items))
+    marks: list = []
+    batch = read_batch(hub, after, limit, marks)
+    return _rendered(batch.model_dump(mode="json"), "", len(batch.items), marks[0])
 
 
 _NAMES = ("seq", *p.OBSERVATION_COLUMNS)
@@ -273,10 +309,14 @@ def observation_columns(seqs: list[int], texts: list[str]) -> tuple[dict, list[t
     return columns, odd
 
 
-async def long_poll(hub, after: int, limit: int, wait: float, fmt: str = "items") -> RenderedBatch:
+async def long_poll(hub, after: int, limit: int, wait: float, fmt: str = "items",
+                    mark: int | None = None) -> RenderedBatch:
     """A batch after ``after``; if empty, wait up to ``wait`` seconds (capped) for a commit.
 
     Returns the batch rendered (``fmt`` ``"items"`` or ``"columnar"``); serve ``stamped()``.
+    ``mark``: the desktop's mark of the item at ``after`` (:func:`feed_mark`), checked against each read
+    (shared reads carry the mark they read, so the check costs nothing more): 409 ``feed_diverged`` when
+    another item is held there.
     """
     columnar = fmt == "columnar"
     limit = max(1, min(limit, p.MAX_COLUMNAR_BATCH if columnar else p.MAX_FEED_BATCH))
@@ -289,6 +329,7 @@ async def long_poll(hub, after: int, limit: int, wait: float, fmt: str = "items"
         while True:
             woken.clear()
             batch = await _shared_read(hub, read, after, limit, fmt, signal.generation)
+            check_mark(batch, after, mark)
             remaining = deadline - loop.time()
             if batch.count or remaining <= 0 or hub.stopping:
                 return batch

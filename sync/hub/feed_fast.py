@@ -6,7 +6,7 @@ and its rendered page are shared: :mod:`sync.hub.feed`). Through FastAPI a feed 
 cost about 0.7 ms of hub CPU (middleware stack, dependency solving, query validation,
 thread hops) when the work itself is a dictionary look-up; measured in
 ``benchmarks/bench_load.py --light``. This answers the common request directly, and only
-it: a well-formed query (each of ``after``, ``limit``, ``wait``, ``format`` at most once,
+it: a well-formed query (each of ``after``, ``limit``, ``wait``, ``format``, ``mark`` at most once,
 plain digits, nothing escaped), a token this process checked within a second
 (:func:`sync.hub.auth.cached_principal`) whose role may read the feed, and our protocol's
 major version. Anything else, or anything unusual, goes the ordinary way and is answered
@@ -31,9 +31,9 @@ _JSON = (b"content-type", b"application/json")
 _PROTOCOL = (b"scc-protocol", p.PROTOCOL_VERSION.encode())
 
 
-def parse_query(qs: bytes) -> tuple[int, int, float, str] | None:
-    """``(after, limit, wait, format)`` from a plain query string, or None (let the route judge it)."""
-    after, limit, wait, fmt = 0, feed.DEFAULT_LIMIT, 0.0, "items"
+def parse_query(qs: bytes) -> tuple[int, int, float, str, int | None] | None:
+    """``(after, limit, wait, format, mark)`` from a plain query string, or None (let the route judge it)."""
+    after, limit, wait, fmt, mark = 0, feed.DEFAULT_LIMIT, 0.0, "items", None
     seen: set[bytes] = set()
     for part in qs.split(b"&") if qs else ():
         name, eq, value = part.partition(b"=")
@@ -48,11 +48,13 @@ def parse_query(qs: bytes) -> tuple[int, int, float, str] | None:
             wait = float(value)
         elif name == b"format" and value in _FORMATS:
             fmt = _FORMATS[value]
+        elif name == b"mark" and _INT.fullmatch(value):   # session 30: the item at ``after`` as read
+            mark = int(value)
         else:
             return None
-    if after > INT64_MAX or not 1 <= limit <= INT64_MAX:
+    if after > INT64_MAX or not 1 <= limit <= INT64_MAX or (mark is not None and mark > INT64_MAX):
         return None
-    return after, limit, wait, fmt
+    return after, limit, wait, fmt, mark
 
 
 def _header(scope, name: bytes) -> str | None:

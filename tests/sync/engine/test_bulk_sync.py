@@ -61,7 +61,7 @@ def test_a_hub_that_ignores_the_format_still_syncs(sqlite_hub, make_desktop):
     _load(sqlite_hub, 300)
     desk = make_desktop(sqlite_hub, batch_limit=50)
     plain_feed = desk.client.feed
-    desk.client.feed = lambda after, limit, wait=0, columnar=False: plain_feed(after, limit, wait)
+    desk.client.feed = lambda after, limit, wait=0, columnar=False, **_: plain_feed(after, limit, wait)
     assert desk.run_once().error is None
     assert len(_replica(desk.store)) == 300
 

@@ -18,10 +18,11 @@ from tests.sync.hub.helpers import obs, submission
 
 
 @pytest.mark.parametrize("qs, parsed", [
-    (b"", (0, 1000, 0.0, "items")),
-    (b"after=12&limit=50000&wait=20.0&format=columnar", (12, 50000, 20.0, "columnar")),
-    (b"after=0&limit=1&wait=0&format=items", (0, 1, 0.0, "items")),
-    (b"after=007", (7, 1000, 0.0, "items")),
+    (b"", (0, 1000, 0.0, "items", None)),
+    (b"after=12&limit=50000&wait=20.0&format=columnar", (12, 50000, 20.0, "columnar", None)),
+    (b"after=0&limit=1&wait=0&format=items", (0, 1, 0.0, "items", None)),
+    (b"after=007", (7, 1000, 0.0, "items", None)),
+    (b"after=12&mark=1796558400123456&wait=20", (12, 1000, 20.0, "items", 1796558400123456)),
 ])
 def test_a_plain_query_is_read(qs, parsed):
     assert feed_fast.parse_query(qs) == parsed
@@ -31,6 +32,7 @@ def test_a_plain_query_is_read(qs, parsed):
     b"after=1&after=2", b"after=", b"after", b"after=-1", b"after=%31", b"after=+1", b"after=1.0",
     b"limit=0", b"limit=99999999999999999999", b"after=9223372036854775808", b"wait=1e3", b"wait=-1",
     b"wait=nan", b"format=COLUMNAR", b"format=csv", b"other=1", b"after=1&", b"&after=1",
+    b"mark=1&mark=2", b"mark=-1", b"mark=9223372036854775808",
 ])
 def test_anything_unusual_is_left_to_the_route(qs):
     assert feed_fast.parse_query(qs) is None

@@ -1,0 +1,212 @@
+"""A hub's database put back from a backup (same ``hub_id``, its feed's head gone back): nothing lost, nothing
+stuck (docs/reliability.md, "A hub put back from a backup"; sync/feed_restore.py).
+
+A real hub on loopback with 40 providers and three days of hourly figures (over 11,000 feed positions), its
+SQLite database copied by SQLite's backup API while it serves; real desktops (the sync engine on encrypted
+replicas) record decisions after the backup; then the hub is stopped, the backup put in its place, and started
+again on the same address. The cases the session-30 brief named:
+
+1. a desktop whose cursor is beyond the restored head is not stopped (409 ``cursor_ahead`` every cycle before);
+2. once providers have submitted again past its cursor, it reads what the restored hub holds at the positions
+   it had read before (before: never fetched, silently);
+3. its decisions and actions the hub took after the backup are sent again, so every desktop and the hub hold
+   them (before: counted as sent, gone from the hub); the decision log verifies whole;
+and a desktop that last synced before the backup is not affected at all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from models.records import verify
+from models.replica.orm import Action, DecisionEntry, Observation, OutboxItem
+from sync import authoring
+from sync.client import HubClient
+from sync.engine import SyncEngine
+from tests.models.conftest import FAST_KDF, PASSPHRASE
+from tests.support.hub import TEST_ORGS, start_hub
+from tests.support.replica import fresh_replica
+
+pytestmark = pytest.mark.timeout(600)
+
+PROVIDERS = tuple({"ods_code": f"RP{n:03d}", "name": f"Provider {n}", "sector": "acute", "size": 500.0}
+                  for n in range(40))
+METRICS = ("ga_bed_occupancy_pct", "ed_four_hour_performance_pct")
+DAYS = 3
+START = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(days=DAYS + 1)
+
+
+def _submit(hub, org: str, hours: range, salt: float = 0.0) -> None:
+    items = [{"type": "observation", "metric": m, "observed_at": (START + timedelta(hours=h)).isoformat(),
+              "value": round(50 + (h * 7 + i * 13 + salt) % 40, 1)}
+             for h in hours for i, m in enumerate(METRICS)]
+    body = {"submission_id": f"sub-{uuid.uuid4().hex}", "org_code": org,
+            "submitted_at": datetime.now(timezone.utc).isoformat(), "items": items}
+    r = hub.request("POST", "/v1/submissions", role="admin", json=body)
+    assert r.status_code == 200, r.text
+
+
+def _days(hub, first_hour: int, hours: int, salt: float = 0.0) -> None:
+    for org in PROVIDERS:
+        for day in range(first_hour, first_hour + hours, 24):
+            _submit(hub, org["ods_code"], range(day, min(day + 24, first_hour + hours)), salt)
+
+
+def _desktop(hub, folder: Path, name: str) -> SyncEngine:
+    store = fresh_replica(folder / name / "scc.db", PASSPHRASE, kdf=FAST_KDF)
+    return SyncEngine(store, HubClient(hub.url, hub.tokens["room_lead"]), max_batches_per_cycle=100_000)
+
+
+def _sqlite_backup(db_url: str, to: Path) -> None:
+    """SQLite's online backup of the hub's database while the hub serves (docs/deployment.md)."""
+    source = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    target = sqlite3.connect(to)
+    with target:
+        source.backup(target)
+    source.close()
+    target.close()
+
+
+def _put_back(hub, backup: Path) -> None:
+    """The hub stopped, its database replaced by the backup (its log files with it), started again."""
+    hub.stop()
+    live = Path(hub.db_url.removeprefix("sqlite:///"))
+    for extra in ("-wal", "-shm"):
+        Path(str(live) + extra).unlink(missing_ok=True)
+    live.write_bytes(backup.read_bytes())
+    hub.start()
+
+
+def _decide(desk: SyncEngine, what: str) -> str:
+    return authoring.record_decision(desk.store, decision_maker="Dr Patel", decision_maker_role="Director on-call",
+                                     decision=what, rationale="Handover waits over 60 minutes",
+                                     recorded_by="Room support").uuid
+
+
+def _observations(desk: SyncEngine) -> set[tuple]:
+    with desk.store.session() as s:
+        return {(o, m, t.isoformat(), v) for o, m, t, v in s.execute(
+            select(Observation.org_code, Observation.metric_code, Observation.observed_at, Observation.value))}
+
+
+def _decisions(desk: SyncEngine) -> set[str]:
+    with desk.store.session() as s:
+        return set(s.scalars(select(DecisionEntry.uuid)))
+
+
+def _hub_records(hub) -> set[str]:
+    """The uuids of every record the hub's feed holds (its own database, read directly)."""
+    con = sqlite3.connect(hub.db_url.removeprefix("sqlite:///"))
+    try:
+        return {r[0] for r in con.execute("SELECT json_extract(data, '$.uuid') FROM feed WHERE kind = 'record'")}
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def restored(tmp_path):
+    """The story up to the restore: returns the hub (put back), the desktops and what each did."""
+    hub = start_hub(tmp_path, orgs=TEST_ORGS + PROVIDERS)
+    desks = []
+    try:
+        a, b, d, e = (_desktop(hub, tmp_path, n) for n in ("a", "b", "d", "e"))
+        desks += [a, b, d, e]
+        _days(hub, 0, (DAYS - 1) * 24)                   # three days of 40 providers' figures ...
+        assert e.run_once().error is None                # (e last syncs here, then after the backup)
+        _days(hub, (DAYS - 1) * 24, 24)                  # ... the third
+        early = _decide(a, "Open the escalation ward at Trust One")
+        for desk in (a, b, d):
+            assert desk.run_once().error is None
+        backup = tmp_path / "hub-backup.db"
+        _sqlite_backup(hub.db_url, backup)               # the night's backup, the hub serving
+        backup_head = d.position()
+        # After the backup: a fourth morning of figures, decisions and an action from two desktops.
+        _days(hub, DAYS * 24, 12, salt=0.5)
+        lost = [_decide(a, "Divert ambulances from Trust One for 2 hours"),
+                _decide(b, "Request mutual aid from neighbouring ICS"),
+                _decide(a, "Stand down the divert")]
+        action = authoring.add_action(a.store, description="Call the on-call director at 14:00",
+                                      owner="Room lead", author="Room support", decision_uuid=lost[0])
+        for desk in (a, b, a, e):
+            assert desk.run_once().error is None
+        assert a.position() > backup_head and lost[0] in _hub_records(hub) and e.position() == a.position()
+        _put_back(hub, backup)                           # the disk failed: last night's backup put back
+        yield {"hub": hub, "a": a, "b": b, "d": d, "e": e, "lost": lost, "early": early, "action": action,
+               "backup_head": backup_head, "folder": tmp_path}
+    finally:
+        for desk in desks:
+            desk.client.close()
+            desk.store.close()
+        hub.stop()
+
+
+def test_a_desktop_beyond_the_restored_head_is_not_stopped_and_resends_what_the_hub_lost(restored):
+    """Gap 1 and 3: every cycle was refused (409 cursor_ahead) and the decisions the hub took after its
+    backup were nowhere but on the desktops that wrote them."""
+    hub, a, b = restored["hub"], restored["a"], restored["b"]
+    assert a.position() > restored["backup_head"]
+    started = time.monotonic()
+    first = a.run_once()
+    took = time.monotonic() - started
+    assert first.error is None, first.error
+    assert first.feed_restored and "put back to" in first.feed_restored and "re-sent 3 record(s)" in first.feed_restored
+    print(f"\nrecovery cycle on desktop a: {took:.2f} s; {first.feed_restored}")
+    assert a.run_once().feed_restored is None                  # told once
+    assert b.run_once().error is None and a.run_once().error is None
+    held = _hub_records(hub)
+    assert set(restored["lost"]) <= held and restored["action"] in held and restored["early"] in held
+    fresh = _desktop(hub, restored["folder"], "fresh")
+    try:
+        assert fresh.run_once().error is None
+        for desk in (a, b, fresh):
+            assert set(restored["lost"]) <= _decisions(desk)
+            with desk.store.session() as s:
+                assert verify.verify(s).intact, verify.verify(s).summary()
+                assert s.get(Action, restored["action"]) is not None
+        with a.store.session() as s:
+            assert s.scalar(select(func.count()).select_from(OutboxItem).where(OutboxItem.sent_at.is_(None))) == 0
+    finally:
+        fresh.client.close()
+        fresh.store.close()
+
+
+def test_a_desktop_reads_what_the_restored_hub_wrote_past_its_cursor(restored):
+    """Gap 2: providers submit to the restored hub until its head passes the desktop's cursor; the desktop
+    asked after its cursor and never read the new items at the positions in between."""
+    hub, a, d = restored["hub"], restored["a"], restored["d"]
+    _days(hub, DAYS * 24, 24, salt=0.25)           # the fourth day again, other values, and more
+    assert hub.request("GET", "/v1/feed", role="room_lead",
+                       params={"after": 0, "limit": 1}).json()["head"] > a.position()
+    result = a.run_once()
+    assert result.error is None and result.feed_restored
+    assert a.run_once().error is None
+    fresh = _desktop(hub, restored["folder"], "fresh")
+    try:
+        assert fresh.run_once().error is None
+        missing = _observations(fresh) - _observations(a)
+        assert not missing, f"{len(missing)} observation(s) the hub holds never reached desktop a"
+        kept = _observations(a) - _observations(fresh)   # what the hub lost: kept on the desktop that read it
+        assert len(kept) == len(PROVIDERS) * 12 * len(METRICS)
+        # The desktop that last synced before the backup is not affected: no recovery, the same feed.
+        assert d.run_once().feed_restored is None
+        assert _observations(d) == _observations(fresh)
+        # One whose last mark before the restored head is a day earlier re-reads from there: what the hub
+        # kept comes back once, not twice; what it lost stays.
+        e = restored["e"]
+        started = time.monotonic()
+        result = e.run_once()
+        print(f"\nrecovery cycle on desktop e: {time.monotonic() - started:.2f} s; {result.feed_restored}")
+        assert result.error is None and result.feed_restored
+        assert _observations(e) == _observations(a)
+        with e.store.session() as s:
+            assert s.scalar(select(func.count()).select_from(Observation)) == len(_observations(e))
+    finally:
+        fresh.client.close()
+        fresh.store.close()
