@@ -73,10 +73,14 @@ class Rewound:
 
     @property
     def said(self) -> str:
-        when = f"{uk_time(self.agreed_at)} or later" if self.agreed_at else "before anything this desktop read"
-        return (f"the hub's database was put back to {when} (its feed agrees with this desktop's up to position "
-                f"{self.position}; this desktop had read to {self.cursor_before}): this desktop re-sent "
-                f"{self.resent} record(s) and re-read the feed from there, keeping what it held from after it")
+        if self.agreed_at is not None:
+            back = (f"the hub's database was put back to {uk_time(self.agreed_at)} or later (its feed agrees with "
+                    f"this desktop's up to position {self.position}; this desktop had read to {self.cursor_before})")
+        else:
+            back = ("the hub's database was put back to an earlier copy (this desktop could confirm none of the "
+                    f"feed it had read, to position {self.cursor_before})")
+        return (f"{back}: this desktop re-sent {self.resent} record(s) and re-read the feed from position "
+                f"{self.position}, keeping what it held from after it")
 
 
 def _agrees(client: HubClient, position: int, mark: int) -> bool:

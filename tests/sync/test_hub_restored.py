@@ -1,8 +1,8 @@
 """A hub's database put back from a backup (same ``hub_id``, its feed's head gone back): nothing lost, nothing
 stuck (docs/reliability.md, "A hub put back from a backup"; sync/feed_restore.py).
 
-A real hub on loopback with 40 providers and three days of hourly figures (over 11,000 feed positions), its
-SQLite database copied by SQLite's backup API while it serves; real desktops (the sync engine on encrypted
+A real hub on loopback with 40 providers and three days of hourly figures (about 8,000 feed positions), its
+database backed up while it serves (SQLite's backup API; PostgreSQL's pg_dump); real desktops (the sync engine on encrypted
 replicas) record decisions after the backup; then the hub is stopped, the backup put in its place, and started
 again on the same address. The cases the session-30 brief named:
 
@@ -17,13 +17,15 @@ and a desktop that last synced before the backup is not affected at all.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import psycopg
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select, text
 
 from models.records import verify
 from models.replica.orm import Action, DecisionEntry, Observation, OutboxItem
@@ -31,7 +33,8 @@ from sync import authoring
 from sync.client import HubClient
 from sync.engine import SyncEngine
 from tests.models.conftest import FAST_KDF, PASSPHRASE
-from tests.support.hub import TEST_ORGS, start_hub
+from tests.support.hub import TEST_ORGS, connection, start_hub
+from tests.support.postgres import find_bindir
 from tests.support.replica import fresh_replica
 
 pytestmark = pytest.mark.timeout(600)
@@ -64,23 +67,38 @@ def _desktop(hub, folder: Path, name: str) -> SyncEngine:
     return SyncEngine(store, HubClient(hub.url, hub.tokens["room_lead"]), max_batches_per_cycle=100_000)
 
 
-def _sqlite_backup(db_url: str, to: Path) -> None:
-    """SQLite's online backup of the hub's database while the hub serves (docs/deployment.md)."""
-    source = sqlite3.connect(db_url.removeprefix("sqlite:///"))
-    target = sqlite3.connect(to)
-    with target:
-        source.backup(target)
-    source.close()
-    target.close()
+def _backup(db_url: str, to: Path) -> None:
+    """The night's backup taken while the hub serves (docs/deployment.md): SQLite's backup API; on PostgreSQL
+    ``pg_dump`` (a consistent snapshot of the database, as a base backup restored to that point would be)."""
+    if db_url.startswith("sqlite"):
+        source, target = sqlite3.connect(db_url.removeprefix("sqlite:///")), sqlite3.connect(to)
+        with target:
+            source.backup(target)
+        source.close()
+        target.close()
+        return
+    url = make_url(db_url)
+    subprocess.run([str(find_bindir() / "pg_dump"), "-h", url.host, "-p", str(url.port), "-U", url.username,
+                    "-Fc", "-f", str(to), url.database], check=True, timeout=120, capture_output=True)
 
 
 def _put_back(hub, backup: Path) -> None:
-    """The hub stopped, its database replaced by the backup (its log files with it), started again."""
+    """The hub stopped, its database replaced by the backup (SQLite: the file, its log files with it;
+    PostgreSQL: the database dropped and restored), started again on the same address."""
     hub.stop()
-    live = Path(hub.db_url.removeprefix("sqlite:///"))
-    for extra in ("-wal", "-shm"):
-        Path(str(live) + extra).unlink(missing_ok=True)
-    live.write_bytes(backup.read_bytes())
+    if hub.db_url.startswith("sqlite"):
+        live = Path(hub.db_url.removeprefix("sqlite:///"))
+        for extra in ("-wal", "-shm"):
+            Path(str(live) + extra).unlink(missing_ok=True)
+        live.write_bytes(backup.read_bytes())
+    else:
+        url = make_url(hub.db_url)
+        with psycopg.connect(f"host={url.host} port={url.port} user={url.username} dbname=postgres",
+                             autocommit=True, connect_timeout=10) as conn:
+            conn.execute(f'DROP DATABASE "{url.database}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{url.database}"')
+        subprocess.run([str(find_bindir() / "pg_restore"), "-h", url.host, "-p", str(url.port), "-U",
+                        url.username, "-d", url.database, str(backup)], check=True, timeout=120, capture_output=True)
     hub.start()
 
 
@@ -101,31 +119,29 @@ def _decisions(desk: SyncEngine) -> set[str]:
         return set(s.scalars(select(DecisionEntry.uuid)))
 
 
-def _hub_records(hub) -> set[str]:
-    """The uuids of every record the hub's feed holds (its own database, read directly)."""
-    con = sqlite3.connect(hub.db_url.removeprefix("sqlite:///"))
-    try:
-        return {r[0] for r in con.execute("SELECT json_extract(data, '$.uuid') FROM feed WHERE kind = 'record'")}
-    finally:
-        con.close()
+def _hub_records(hub) -> list[str]:
+    """The uuid of every record the hub holds, once per copy (its own database, read directly)."""
+    with connection(hub.db_url) as conn:
+        return [r[0] for r in conn.execute(text("SELECT uuid FROM record"))]
 
 
 @pytest.fixture
-def restored(tmp_path):
+def restored(tmp_path, hub_db_url):
     """The story up to the restore: returns the hub (put back), the desktops and what each did."""
-    hub = start_hub(tmp_path, orgs=TEST_ORGS + PROVIDERS)
+    hub = start_hub(tmp_path, hub_db_url, orgs=TEST_ORGS + PROVIDERS)
     desks = []
     try:
         a, b, d, e = (_desktop(hub, tmp_path, n) for n in ("a", "b", "d", "e"))
         desks += [a, b, d, e]
         _days(hub, 0, (DAYS - 1) * 24)                   # three days of 40 providers' figures ...
+        e_early = _decide(e, "Open the discharge lounge at Trust Two")
         assert e.run_once().error is None                # (e last syncs here, then after the backup)
         _days(hub, (DAYS - 1) * 24, 24)                  # ... the third
         early = _decide(a, "Open the escalation ward at Trust One")
         for desk in (a, b, d):
             assert desk.run_once().error is None
         backup = tmp_path / "hub-backup.db"
-        _sqlite_backup(hub.db_url, backup)               # the night's backup, the hub serving
+        _backup(hub.db_url, backup)                      # the night's backup, the hub serving
         backup_head = d.position()
         # After the backup: a fourth morning of figures, decisions and an action from two desktops.
         _days(hub, DAYS * 24, 12, salt=0.5)
@@ -138,7 +154,7 @@ def restored(tmp_path):
             assert desk.run_once().error is None
         assert a.position() > backup_head and lost[0] in _hub_records(hub) and e.position() == a.position()
         _put_back(hub, backup)                           # the disk failed: last night's backup put back
-        yield {"hub": hub, "a": a, "b": b, "d": d, "e": e, "lost": lost, "early": early, "action": action,
+        yield {"hub": hub, "a": a, "b": b, "d": d, "e": e, "e_early": e_early, "lost": lost, "early": early, "action": action,
                "backup_head": backup_head, "folder": tmp_path}
     finally:
         for desk in desks:
@@ -161,7 +177,7 @@ def test_a_desktop_beyond_the_restored_head_is_not_stopped_and_resends_what_the_
     assert a.run_once().feed_restored is None                  # told once
     assert b.run_once().error is None and a.run_once().error is None
     held = _hub_records(hub)
-    assert set(restored["lost"]) <= held and restored["action"] in held and restored["early"] in held
+    assert set(restored["lost"]) <= set(held) and restored["action"] in held and restored["early"] in held
     fresh = _desktop(hub, restored["folder"], "fresh")
     try:
         assert fresh.run_once().error is None
@@ -207,6 +223,34 @@ def test_a_desktop_reads_what_the_restored_hub_wrote_past_its_cursor(restored):
         assert _observations(e) == _observations(a)
         with e.store.session() as s:
             assert s.scalar(select(func.count()).select_from(Observation)) == len(_observations(e))
+    finally:
+        fresh.client.close()
+        fresh.store.close()
+
+
+def test_a_replica_without_marks_rereads_the_whole_feed_and_resends_what_the_hub_holds_as_duplicates(restored):
+    """A replica that kept no marks (synced only by a version before them, or joined from a snapshot since)
+    agrees with the hub on nothing it can show: it re-reads from 0 and sends all its records again; the hub
+    answers "duplicate" for the one it still holds, and nothing is doubled on either side."""
+    hub, e = restored["hub"], restored["e"]
+    with e.store.writing() as s:
+        s.execute(text("DELETE FROM replica_meta WHERE key IN ('feed_mark', 'feed_marks')"))
+    started = time.monotonic()
+    result = e.run_once()
+    took = time.monotonic() - started
+    print(f"\nrecovery cycle from 0 on desktop e ({e.position()} positions): {took:.2f} s; {result.feed_restored}")
+    assert result.error is None and "re-sent 1 record(s)" in result.feed_restored
+    assert result.pushed == 0   # the hub still held it: a duplicate, not stored twice
+    assert _hub_records(hub).count(restored["e_early"]) == 1
+    fresh = _desktop(hub, restored["folder"], "fresh")
+    try:
+        assert fresh.run_once().error is None
+        assert _observations(fresh) <= _observations(e)
+        with e.store.session() as s:
+            assert s.scalar(select(func.count()).select_from(Observation)) == len(_observations(e))
+            assert verify.verify(s).intact, verify.verify(s).summary()
+            assert s.scalar(select(func.count()).select_from(OutboxItem).where(OutboxItem.sent_at.is_(None))) == 0
+        assert _decisions(fresh) <= _decisions(e)
     finally:
         fresh.client.close()
         fresh.store.close()
