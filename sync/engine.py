@@ -186,7 +186,6 @@ class SyncEngine:
                     raise
                 log.warning("records to send again refused; re-reading the feed regardless: %s", refused)
             reports, provider_at = self.pull(0)
-        feed_marks.note(self.store)
         feed_restore.settle(self.store)
         return reports, provider_at, rewound
 

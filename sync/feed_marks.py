@@ -25,13 +25,19 @@ SPARSE = 40      # older ones, each at least twice as far back as the one after 
 
 
 def keep_current(conn: Connection, position: int, mark: int | None) -> None:
-    """In the batch's transaction: the mark of the item at ``position`` (the new cursor), or none known."""
+    """In the batch's transaction: the mark of the item at ``position`` (the new cursor), or none known; a
+    known one joins the kept ones (a read and a write of one small row: at most ``DENSE + SPARSE`` marks)."""
     if mark is None:
         conn.execute(text("DELETE FROM replica_meta WHERE key = :k"), {"k": CURRENT})
         return
+    now = (int(position), int(mark))
+    _write(conn, CURRENT, f"{now[0]} {now[1]}")
+    _write(conn, EARLIER, json.dumps(thinned([m for m in earlier(conn) if m[0] < now[0]] + [now])))
+
+
+def _write(conn, key: str, value: str) -> None:
     conn.execute(text("INSERT INTO replica_meta (key, value) VALUES (:k, :v) "
-                      "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
-                 {"k": CURRENT, "v": f"{int(position)} {int(mark)}"})
+                      "ON CONFLICT (key) DO UPDATE SET value = excluded.value"), {"k": key, "v": value})
 
 
 def _read(conn, key: str) -> str | None:
@@ -69,18 +75,3 @@ def thinned(marks: list[tuple[int, int]]) -> list[tuple[int, int]]:
             kept.append((position, mark))
             limit, gap = position, gap * 2
     return sorted(kept) + recent
-
-
-def note(store) -> None:
-    """After a pull: add the current mark to the kept ones (one small write, only when it moved)."""
-    with store.writing() as s:
-        conn = s.connection()
-        now = current(conn)
-        if now is None:
-            return
-        kept = earlier(conn)
-        if kept and kept[-1] == now:
-            return
-        value = json.dumps(thinned([m for m in kept if m[0] < now[0]] + [now]))
-        conn.execute(text("INSERT INTO replica_meta (key, value) VALUES (:k, :v) "
-                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value"), {"k": EARLIER, "v": value})

@@ -16,6 +16,7 @@ and a desktop that last synced before the backup is not affected at all.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import time
@@ -163,7 +164,12 @@ def restored(tmp_path, hub_db_url):
         hub.stop()
 
 
-def test_a_desktop_beyond_the_restored_head_is_not_stopped_and_resends_what_the_hub_lost(restored):
+def _probes(caplog) -> str:
+    return "; ".join(found.group(0) for r in caplog.records if r.name == "sync.feed_restore"
+                     and (found := re.search(r"\d+ row\(s\) set aside, \d+ probe\(s\)", r.getMessage())))
+
+
+def test_a_desktop_beyond_the_restored_head_is_not_stopped_and_resends_what_the_hub_lost(restored, caplog):
     """Gap 1 and 3: every cycle was refused (409 cursor_ahead) and the decisions the hub took after its
     backup were nowhere but on the desktops that wrote them."""
     hub, a, b = restored["hub"], restored["a"], restored["b"]
@@ -173,7 +179,7 @@ def test_a_desktop_beyond_the_restored_head_is_not_stopped_and_resends_what_the_
     took = time.monotonic() - started
     assert first.error is None, first.error
     assert first.feed_restored and "put back to" in first.feed_restored and "re-sent 3 record(s)" in first.feed_restored
-    print(f"\nrecovery cycle on desktop a: {took:.2f} s; {first.feed_restored}")
+    print(f"\nrecovery cycle on desktop a: {took:.2f} s ({_probes(caplog)}); {first.feed_restored}")
     assert a.run_once().feed_restored is None                  # told once
     assert b.run_once().error is None and a.run_once().error is None
     held = _hub_records(hub)
@@ -193,7 +199,7 @@ def test_a_desktop_beyond_the_restored_head_is_not_stopped_and_resends_what_the_
         fresh.store.close()
 
 
-def test_a_desktop_reads_what_the_restored_hub_wrote_past_its_cursor(restored):
+def test_a_desktop_reads_what_the_restored_hub_wrote_past_its_cursor(restored, caplog):
     """Gap 2: providers submit to the restored hub until its head passes the desktop's cursor; the desktop
     asked after its cursor and never read the new items at the positions in between."""
     hub, a, d = restored["hub"], restored["a"], restored["d"]
@@ -218,7 +224,8 @@ def test_a_desktop_reads_what_the_restored_hub_wrote_past_its_cursor(restored):
         e = restored["e"]
         started = time.monotonic()
         result = e.run_once()
-        print(f"\nrecovery cycle on desktop e: {time.monotonic() - started:.2f} s; {result.feed_restored}")
+        print(f"\nrecovery cycle on desktop e: {time.monotonic() - started:.2f} s ({_probes(caplog)}); "
+              f"{result.feed_restored}")
         assert result.error is None and result.feed_restored
         assert _observations(e) == _observations(a)
         with e.store.session() as s:
