@@ -198,4 +198,6 @@ def settle(store) -> int:
                                     params).rowcount
         if cursor >= state["cursor_before"]:
             conn.execute(text("DELETE FROM replica_meta WHERE key = :k"), {"k": STATE})
+    if removed:
+        log.info("%d row(s) set aside came back unchanged with the feed re-read; removed as duplicates", removed)
     return removed

@@ -16,6 +16,7 @@ and a desktop that last synced before the backup is not affected at all.
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import subprocess
@@ -39,6 +40,11 @@ from tests.support.postgres import find_bindir
 from tests.support.replica import fresh_replica
 
 pytestmark = pytest.mark.timeout(600)
+
+
+@pytest.fixture(autouse=True)
+def _info(caplog):
+    caplog.set_level(logging.INFO, logger="sync.feed_restore")
 
 PROVIDERS = tuple({"ods_code": f"RP{n:03d}", "name": f"Provider {n}", "sector": "acute", "size": 500.0}
                   for n in range(40))
@@ -166,7 +172,8 @@ def restored(tmp_path, hub_db_url):
 
 def _probes(caplog) -> str:
     return "; ".join(found.group(0) for r in caplog.records if r.name == "sync.feed_restore"
-                     and (found := re.search(r"\d+ row\(s\) set aside, \d+ probe\(s\)", r.getMessage())))
+                     and (found := re.search(r"\d+ row\(s\) set aside(, \d+ probe\(s\)| came back)",
+                                             r.getMessage())))
 
 
 def test_a_desktop_beyond_the_restored_head_is_not_stopped_and_resends_what_the_hub_lost(restored, caplog):
