@@ -35,6 +35,7 @@ from pathlib import Path
 from models.replica import migrate
 from models.replica.keyfile import fsync_dir
 from models.replica.store import CIPHERS, Store, connect_raw, copy_encrypted
+from sync import feed_marks, feed_restore
 from sync.client import HubClient, HubRefused
 from sync.hub.snapshot_files import remove
 from sync.transfer_seen import MARK_KEY
@@ -44,7 +45,10 @@ log = logging.getLogger(__name__)
 # of its local assessment ids): left behind, the housekeeping pass makes them again from the data.  The
 # transfer changes' positions asked for their seen (sync.transfer_seen.MARK_KEY) are the old rows' too: the
 # snapshot's may hold changes without seen up to it, so the copy asks for them again (review r1, session 28).
-DERIVED_KEYS = ("local_alert_state", "opel_checklist_seen", "hub_id", "joined_from_snapshot", MARK_KEY)
+# The feed's marks and a recovery from a hub put back from a backup (sync.feed_marks, sync.feed_restore) are
+# about the old rows' positions too: the copy keeps its own from its first batch.
+DERIVED_KEYS = ("local_alert_state", "opel_checklist_seen", "hub_id", "joined_from_snapshot", MARK_KEY,
+                feed_marks.CURRENT, feed_marks.EARLIER, feed_restore.STATE)
 
 
 class JoinFailed(Exception):

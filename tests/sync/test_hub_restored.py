@@ -268,3 +268,22 @@ def test_a_replica_without_marks_rereads_the_whole_feed_and_resends_what_the_hub
     finally:
         fresh.client.close()
         fresh.store.close()
+
+
+def test_a_join_from_the_snapshot_leaves_the_old_replicas_marks_behind(tmp_path):
+    """The marks and a recovery under way name the old rows' positions: a replica joining again from the hub's
+    snapshot (behind its retention) carries its own facts into the copy, but not these."""
+    from sync import snapshot_join
+
+    store = fresh_replica(tmp_path / "old" / "scc.db", PASSPHRASE, kdf=FAST_KDF)
+    with store.writing() as s:
+        for key, value in (("feed_mark", "8092 1796558400123456"), ("feed_marks", "[[8092, 1796558400123456]]"),
+                           ("feed_rewound", '{"position": 4647, "cursor_before": 8092, "offset": 1}'),
+                           ("device_id", "kept-device")):
+            s.execute(text("INSERT OR REPLACE INTO replica_meta (key, value) VALUES (:k, :v)"), {"k": key, "v": value})
+    path, key, cipher = store.path, store.key, store.cipher
+    store.close()
+    own = snapshot_join._old_replica(path, key, cipher, rejoin=True)
+    carried = dict(own.meta)
+    assert carried.get("device_id") == "kept-device"
+    assert not {"feed_mark", "feed_marks", "feed_rewound"} & set(carried)
