@@ -73,14 +73,10 @@ class Rewound:
 
     @property
     def said(self) -> str:
-        if self.agreed_at is not None:
-            back = (f"the hub's database was put back to {uk_time(self.agreed_at)} or later (its feed agrees with "
-                    f"this desktop's up to position {self.position}; this desktop had read to {self.cursor_before})")
-        else:
-            back = ("the hub's database was put back to an earlier copy (this desktop could confirm none of the "
-                    f"feed it had read, to position {self.cursor_before})")
-        return (f"{back}: this desktop re-sent {self.resent} record(s) and re-read the feed from position "
-                f"{self.position}, keeping what it held from after it")
+        back = f"{uk_time(self.agreed_at)} or later" if self.agreed_at is not None else "an earlier copy"
+        start = f"position {self.position}" if self.position else "the start"
+        return (f"the hub's database was put back to {back}: this desktop re-sent {self.resent} record(s) and "
+                f"re-read the feed from {start}")
 
 
 def _agrees(client: HubClient, position: int, mark: int) -> bool:
@@ -168,7 +164,8 @@ def recover(store, client: HubClient, code: str) -> Rewound:
             conn.execute(text("INSERT INTO replica_meta (key, value) VALUES (:k, :v) "
                               "ON CONFLICT (key) DO UPDATE SET value = excluded.value"), {"k": key, "v": value})
     done = Rewound(position, cursor, resent, set_aside, mark_time(mark), probes, code)
-    log.warning("%s (%d row(s) set aside, %d probe(s))", done.said, set_aside, probes)
+    log.warning("%s (it had read to position %d, beyond the last the hub confirmed; what it held from after that "
+                "is kept: %d row(s) set aside, %d probe(s))", done.said, cursor, set_aside, probes)
     return done
 
 
