@@ -178,6 +178,8 @@ class SyncEngine:
             if self.feed != "main" or not feed_restore.diverged(exc):
                 raise
             rewound = feed_restore.recover(self.store, self.client, exc.error.code)
+            if rewound is None:   # another hub's feed: refused as before
+                raise
             self._restored_said = rewound.said   # told with the first cycle that ends well
             try:
                 outbox.push_pending(self.store, self.client)

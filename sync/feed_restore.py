@@ -27,7 +27,8 @@ the new items between the restored head and the cursor were never read.
    hub no longer holds (an observation or another desktop's record written after the backup) stays, so the
    room keeps it; its author's desktop sends its own again.
 
-The room is told once, in words (``Rewound.said``).
+The room is told once, in words (``Rewound.said``). Only with the hub this replica follows (the same
+``hub_id``): a desktop pointed at another hub's address sends it nothing and stays refused, as before.
 """
 
 from __future__ import annotations
@@ -129,13 +130,21 @@ def _feed_tables(conn) -> list[tuple[str, list[str], list[tuple[str, str, str]]]
     return found
 
 
-def recover(store, client: HubClient, code: str) -> Rewound:
-    """Steps 1 and 2 above (the caller pushes and pulls next)."""
+def recover(store, client: HubClient, code: str) -> Rewound | None:
+    """Steps 1 and 2 above (the caller pushes and pulls next). None, changing nothing, when the hub answering is
+    not the one this replica follows (another ``hub_id``): its feed is another's, and this desktop's records are
+    not to be sent there; the refusal stands, as before."""
+    answering = client.feed(0, 1, 0).hub_id
     with store.session() as s:
         conn = s.connection()
+        followed = conn.execute(text("SELECT value FROM replica_meta WHERE key = 'hub_id'")).scalar()
         cursor = int(conn.execute(text("SELECT position FROM feed_cursor WHERE feed = 'main'")).scalar() or 0)
         marks = [m for m in feed_marks.earlier(conn) if m[0] <= cursor]
         now = feed_marks.current(conn)
+    if followed and answering and followed != answering:
+        log.warning("the hub answering (id %s) is not the one this replica follows (id %s): its feed is not read "
+                    "again and no record is sent to it", answering, followed)
+        return None
     if now is not None and now[0] == cursor and now not in marks:
         marks.append(now)
     position, mark, probes = agreed_point(client, sorted(marks))

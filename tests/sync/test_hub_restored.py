@@ -287,3 +287,17 @@ def test_a_join_from_the_snapshot_leaves_the_old_replicas_marks_behind(tmp_path)
     carried = dict(own.meta)
     assert carried.get("device_id") == "kept-device"
     assert not {"feed_mark", "feed_marks", "feed_rewound"} & set(carried)
+
+
+def test_another_hub_at_the_address_gets_nothing_and_the_refusal_stands(restored):
+    """The recovery is for the hub this replica follows: pointed at another (another hub_id: a training hub
+    at the same address, say) a desktop neither re-reads its feed nor sends it its records."""
+    a = restored["a"]
+    with a.store.writing() as s:
+        s.execute(text("INSERT OR REPLACE INTO replica_meta (key, value) VALUES ('hub_id', 'another-hub')"))
+    before = a.position()
+    result = a.run_once()
+    assert result.error and "beyond this hub's newest position" in result.error and not result.feed_restored
+    assert a.position() == before
+    with a.store.session() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxItem).where(OutboxItem.sent_at.is_(None))) == 0
