@@ -1,10 +1,10 @@
 """A hub's database put back from a backup (same ``hub_id``, its feed's head gone back): nothing lost, nothing
-stuck (docs/reliability.md, "A hub put back from a backup"; sync/feed_restore.py).
+stuck (docs/reliability.md, "The hub's database put back from a backup"; sync/feed_restore.py).
 
 A real hub on loopback with 40 providers and three days of hourly figures (about 8,000 feed positions), its
-database backed up while it serves (SQLite's backup API; PostgreSQL's pg_dump); real desktops (the sync engine on encrypted
-replicas) record decisions after the backup; then the hub is stopped, the backup put in its place, and started
-again on the same address. The cases the session-30 brief named:
+database backed up while it serves (SQLite's backup API; PostgreSQL's pg_dump); real desktops (the sync engine
+on encrypted replicas) record decisions after the backup; then the hub is stopped, the backup put in its place,
+and started again on the same address. The cases the session-30 brief named:
 
 1. a desktop whose cursor is beyond the restored head is not stopped (409 ``cursor_ahead`` every cycle before);
 2. once providers have submitted again past its cursor, it reads what the restored hub holds at the positions
@@ -161,8 +161,8 @@ def restored(tmp_path, hub_db_url):
             assert desk.run_once().error is None
         assert a.position() > backup_head and lost[0] in _hub_records(hub) and e.position() == a.position()
         _put_back(hub, backup)                           # the disk failed: last night's backup put back
-        yield {"hub": hub, "a": a, "b": b, "d": d, "e": e, "e_early": e_early, "lost": lost, "early": early, "action": action,
-               "backup_head": backup_head, "folder": tmp_path}
+        yield {"hub": hub, "a": a, "b": b, "d": d, "e": e, "e_early": e_early, "lost": lost, "early": early,
+               "action": action, "backup_head": backup_head, "folder": tmp_path}
     finally:
         for desk in desks:
             desk.client.close()
