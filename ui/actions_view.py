@@ -5,7 +5,10 @@ done) and raises checklists for new OPEL level changes (``models.service.houseke
 draws what the replica holds (``models.service.actions.actions_page``):
 
 - open actions, overdue first, with owner, due time, a *Reassign…*, a *Withdraw…* (given in error or
-  made moot: a decision with a reason, never a completion nobody made) and a *Done* button;
+  made moot: a decision with a reason, never a completion nobody made) and a *Done* button; where the row is
+  wider than the table (large text on a laptop) the owner wraps and *Reassign…* and *Withdraw…* go into a
+  *More* menu beside *Done*, so every row's buttons stay in view; the same three are on the row's context
+  menu (right click, the Menu key or Shift+F10);
 - open alerts, unacknowledged first, then worst severity (in the alert centre's colours), then
   longest open (the alert centre's order), with an *Acknowledge* button (the note field is sent with it);
 - one box per current OPEL checklist, a tick box per card: ticking records
@@ -24,14 +27,16 @@ import html
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
+    QHeaderView,
+    QMenu,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -48,12 +53,15 @@ from ui import tasks, theme
 from ui.action_reassign_dialog import ReassignDialog
 from ui.action_withdraw_dialog import WithdrawDialog
 from ui.alert_banner import SEVERITY_COLOURS
-from ui.widgets import (cap_column, cell, fill_table, fit_button_column, fit_rows, keep_column_least, make_table,
-                        muted)
+from ui.widgets import (CharsEdit, cap_column, cell, fill_table, fit_button_column, fit_rows, keep_column_least,
+                        make_table, muted)
 
 ACTION_HEADERS = ("Action", "Owner", "Due", "Status", "", "", "")
 ALERT_HEADERS = ("Severity", "Since", "Alert", "Acknowledged", "")
 SENTENCE_CHARS = 24   # an action's or alert's words keep this many characters' width, past it a sideways scroll
+OWNER_CHARS = 16      # an owner wraps past this many characters' width when a row is wider than the table
+NOTE_CHARS = 24       # the acknowledgement note's field keeps this many characters' width
+REASSIGN_COLUMN, WITHDRAW_COLUMN, DONE_COLUMN = 4, 5, 6
 OVERDUE_SEVERITY = 3
 CLASH_SEVERITY = 2   # a warning: two owners until the room settles it
 BUSY_NOTE_MS = 400   # a write still waiting for the replica after this long says so
@@ -69,6 +77,9 @@ class ActionsView(QWidget):
         self.done_buttons: dict[str, QPushButton] = {}
         self.reassign_buttons: dict[str, QPushButton] = {}
         self.withdraw_buttons: dict[str, QPushButton] = {}
+        self.more_buttons: dict[str, QPushButton] = {}   # Reassign… and Withdraw… in a menu, when short of width
+        self.compact = False   # the row too wide for the table: owner wrapped, Reassign and Withdraw in More
+        self._items: list[actions_due.ActionItem] = []
         self.ack_buttons: dict[str, QPushButton] = {}
         self.card_boxes: dict[str, QCheckBox] = {}
         self.checklist_boxes: list[QGroupBox] = []
@@ -82,9 +93,8 @@ class ActionsView(QWidget):
         outer.setContentsMargins(4, 4, 4, 4)
         top = QHBoxLayout()
         who = QLabel("Recording &as:")
-        self.user_edit = QLineEdit(current_author())
+        self.user_edit = CharsEdit(current_author(), chars=22, least=14)
         self.user_edit.setAccessibleName("Name recorded with actions done, acknowledgements and ticks")
-        self.user_edit.setMaximumWidth(260)
         who.setBuddy(self.user_edit)
         top.addWidget(who)
         top.addWidget(self.user_edit)
@@ -104,6 +114,13 @@ class ActionsView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("<b>Actions</b> (overdue first)"))
         self.actions_table = make_table(ACTION_HEADERS, "Open actions, overdue first", stretch=0)
+        # Done, Reassign… and Withdraw… for the row: right click, the Menu key or Shift+F10 (the last two are in
+        # a More menu beside Done when the row is wider than the table).
+        self.actions_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.actions_table.customContextMenuRequested.connect(self._table_menu)
+        menu_key = QShortcut(QKeySequence("Shift+F10"), self.actions_table)
+        menu_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        menu_key.activated.connect(lambda: self._table_menu(None))
         self.actions_empty = muted("No open actions. Actions added to a decision appear here with "
                                    "their owner and due time.")
         layout.addWidget(self.actions_table)
@@ -115,12 +132,14 @@ class ActionsView(QWidget):
         layout.addWidget(self.clash_label)
 
         alerts_bar = QHBoxLayout()
-        alerts_bar.addWidget(QLabel("<b>Alerts</b> (unacknowledged first, worst first, then longest open)"))
+        # The heading wraps rather than leave the note's field the rest (80 pixels at twice the text on a laptop).
+        heading = QLabel("<b>Alerts</b> (unacknowledged first, worst first, then longest open)")
+        heading.setWordWrap(True)
+        alerts_bar.addWidget(heading, 1)
         note = QLabel("Acknowledgement &note:")
-        self.note_edit = QLineEdit()
+        self.note_edit = CharsEdit(chars=40, least=NOTE_CHARS)
         self.note_edit.setAccessibleName("Note sent with the next acknowledgement")
         note.setBuddy(self.note_edit)
-        alerts_bar.addStretch(1)
         alerts_bar.addWidget(note)
         alerts_bar.addWidget(self.note_edit, 1)
         layout.addLayout(alerts_bar)
@@ -192,33 +211,109 @@ class ActionsView(QWidget):
         clashes = [a.clash for a in actions if a.clash]
         self.clash_label.setText("<br>".join("⚠ " + html.escape(c) for c in clashes))
         self.clash_label.setVisible(bool(clashes))
-        self.done_buttons, self.reassign_buttons, self.withdraw_buttons = {}, {}, {}
+        self.done_buttons, self.reassign_buttons, self.withdraw_buttons, self.more_buttons = {}, {}, {}, {}
+        self._items = list(actions)
         for r, a in enumerate(actions):
             # Given to the wrong owner: reassigned by a decision, never marked done (a completion nobody made).
             again = QPushButton("Reassign…")
             again.setAccessibleName(f"Reassign to another owner: {a.description}")
             again.clicked.connect(lambda _=False, item=a: self.ask_reassign(item))
-            self.actions_table.setCellWidget(r, len(ACTION_HEADERS) - 3, again)
+            self.actions_table.setCellWidget(r, REASSIGN_COLUMN, again)
             self.reassign_buttons[a.uuid] = again
             # Given in error or made moot (and one side of a clash): withdrawn by a decision with a reason.
             pull = QPushButton("Withdraw…")
             pull.setAccessibleName(f"Withdraw (given in error or no longer needed): {a.description}")
             pull.clicked.connect(lambda _=False, item=a: self.ask_withdraw(item))
-            self.actions_table.setCellWidget(r, len(ACTION_HEADERS) - 2, pull)
+            self.actions_table.setCellWidget(r, WITHDRAW_COLUMN, pull)
             self.withdraw_buttons[a.uuid] = pull
             button = QPushButton("Done")
             button.setAccessibleName(f"Mark done: {a.description}")
             button.clicked.connect(lambda _=False, uid=a.uuid: self.complete(uid))
-            self.actions_table.setCellWidget(r, len(ACTION_HEADERS) - 1, button)
             self.done_buttons[a.uuid] = button
-        fit_button_column(self.actions_table, self.done_buttons.values())
-        fit_button_column(self.actions_table, self.withdraw_buttons.values(), len(ACTION_HEADERS) - 2)
-        fit_button_column(self.actions_table, self.reassign_buttons.values(), len(ACTION_HEADERS) - 3)
-        # Twice the text at 1366x768: the other columns left the action 80 pixels, a word a line.
-        _keep_words(self.actions_table, 0)
-        fit_rows(self.actions_table)
+            more = QPushButton("More")
+            more.setAccessibleName(f"Reassign or withdraw: {a.description}")
+            more.setToolTip("Reassign… or Withdraw… (also on the row's right-click menu, or Shift+F10)")
+            more.setMenu(self._more_menu(a, more))
+            self.more_buttons[a.uuid] = more
+            self.actions_table.setCellWidget(r, DONE_COLUMN, _side_by_side(button, more))
         self.actions_table.setVisible(bool(actions))
+        self._fit_actions()
         self.actions_empty.setVisible(not actions)
+
+    def _fit_actions(self) -> None:
+        """The actions' columns at the table's width. Where the row needs more (at twice the text on a 1366x768
+        laptop the owner "Director on-call (Chief Operating Officer)" took 555 pixels and Withdraw… and Done were
+        reached only by the table's sideways scroll), first the owner wraps at ``OWNER_CHARS`` characters, then
+        Reassign… and Withdraw… go into the row's More menu beside Done; the action keeps ``SENTENCE_CHARS``."""
+        table = self.actions_table
+        header = table.horizontalHeader()
+        chars = table.fontMetrics().averageCharWidth()
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self._compact(table, False)
+
+        def need() -> int:   # every column at its words, the action at its least
+            return SENTENCE_CHARS * chars + sum(
+                header.sectionSize(c) if header.sectionResizeMode(c) != QHeaderView.ResizeMode.ResizeToContents
+                else max(table.sizeHintForColumn(c), header.sectionSizeHint(c))
+                for c in range(1, table.columnCount()) if not header.isSectionHidden(c))
+
+        room = table.viewport().width()
+        if self._items and need() > room:
+            cap_column(table, 1, OWNER_CHARS * chars)
+            if need() > room:
+                self._compact(table, True)
+        # Twice the text at 1366x768: the other columns left the action 80 pixels, a word a line.
+        _keep_words(table, 0)
+        fit_rows(table)
+
+    def _compact(self, table, compact: bool) -> None:
+        self.compact = compact
+        table.setColumnHidden(REASSIGN_COLUMN, compact)
+        table.setColumnHidden(WITHDRAW_COLUMN, compact)
+        for more in self.more_buttons.values():
+            more.setVisible(compact)
+        fit_button_column(table, [table.cellWidget(r, DONE_COLUMN) for r in range(table.rowCount())
+                                  if table.cellWidget(r, DONE_COLUMN) is not None], DONE_COLUMN)
+        fit_button_column(table, self.withdraw_buttons.values(), WITHDRAW_COLUMN)
+        fit_button_column(table, self.reassign_buttons.values(), REASSIGN_COLUMN)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self._items:
+            self._fit_actions()
+
+    def _more_menu(self, item: actions_due.ActionItem, parent) -> QMenu:
+        menu = QMenu(parent)
+        menu.addAction("Reassign…").triggered.connect(lambda _c=False: self.ask_reassign(item))
+        menu.addAction("Withdraw…").triggered.connect(lambda _c=False: self.ask_withdraw(item))
+        return menu
+
+    def row_menu(self, row: int) -> QMenu | None:
+        """The row's Done, Reassign… and Withdraw… as a menu (the context menu's), or None for no row."""
+        if not 0 <= row < len(self._items):
+            return None
+        item = self._items[row]
+        menu = QMenu(self)
+        menu.setAccessibleName(f"Action: {item.description}")
+        done = menu.addAction("Done")
+        done.triggered.connect(lambda _c=False: self.complete(item.uuid))
+        done.setEnabled(item.uuid in self.done_buttons and self.done_buttons[item.uuid].isEnabled())
+        for action in self._more_menu(item, menu).actions():
+            menu.addAction(action)
+        return menu
+
+    def _table_menu(self, pos: QPoint | None) -> None:
+        table = self.actions_table
+        row = table.rowAt(pos.y()) if pos is not None else table.currentRow()
+        if row < 0:
+            row = table.currentRow()
+        menu = self.row_menu(row)
+        if menu is None:
+            return
+        table.selectRow(row)
+        at = pos if pos is not None else table.visualRect(table.model().index(row, 0)).center()
+        self.row_menu_shown = menu
+        menu.popup(table.viewport().mapToGlobal(at))
 
     def _draw_alerts(self, alerts: list[door.AlertRow], now: datetime) -> None:
         rows = []
@@ -401,6 +496,17 @@ class ActionsView(QWidget):
         if self._writing:
             self._say("Recording… the replica is busy (the sync may be writing to it); "
                       "your change is queued and lands in its turn.")
+
+
+def _side_by_side(*buttons) -> QWidget:
+    """Buttons in one cell, left to right (Done, and More when the row is short of width)."""
+    host = QWidget()
+    row = QHBoxLayout(host)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(2)
+    for b in buttons:
+        row.addWidget(b)
+    return host
 
 
 def _keep_words(table, column: int) -> None:

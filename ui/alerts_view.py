@@ -42,7 +42,7 @@ from ui.alert_banner import SEVERITY_COLOURS
 from ui.theme import NOT_MET_COLOURS
 from ui.flow_bar import FlowBar
 from ui.text import plain_label
-from ui.widgets import EmptyOr, cell, fill_table, keep_column_least, make_table, muted
+from ui.widgets import CharsEdit, EmptyOr, cell, fill_table, keep_column_least, make_table, muted
 
 # Two lines: at 1280x720 the column is narrower than "Acknowledged, escalated" (drawn ":knowledged, escalate").
 HEADERS = ("Severity", "Alert", "Provider", "Value", "Raised", "Open for", "Acknowledged,\nescalated")
@@ -172,9 +172,8 @@ class AlertsView(QWidget):
         layout.addWidget(self.detail)
         act = FlowBar()
         who = QLabel("Recording &as:")
-        self.user_edit = QLineEdit(current_author())
+        self.user_edit = CharsEdit(current_author(), chars=22, least=14)   # grows with the text size
         self.user_edit.setAccessibleName("Name recorded with the acknowledgement")
-        self.user_edit.setMaximumWidth(220)
         who.setBuddy(self.user_edit)
         note = QLabel("&Note:")
         self.note_edit = QLineEdit()

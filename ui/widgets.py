@@ -12,8 +12,10 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QFrame,
+    QLineEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QStackedWidget,
     QStyle,
     QStyledItemDelegate,
@@ -303,6 +305,33 @@ def scrolling_page(body: QWidget) -> QScrollArea:
     page.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     page.setWidget(body)
     return page
+
+
+class CharsEdit(QLineEdit):
+    """A line edit as wide as ``chars`` characters of its own font, never narrower than ``least``: a width in
+    pixels did not grow with the text, and at 2.5 times on the wall "Recording as" showed "nknown user" (the
+    field too narrow for its 12 characters, scrolled to its end). It starts at its text's beginning."""
+
+    def __init__(self, text: str = "", *, chars: int, least: int = 0, parent=None) -> None:
+        super().__init__(text, parent)
+        self.chars, self.least = chars, least
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.home(False)
+
+    def _width(self, chars: int) -> int:
+        margins = self.textMargins()
+        return (chars * self.fontMetrics().averageCharWidth() + margins.left() + margins.right()
+                + 2 * self.style().pixelMetric(QStyle.PixelMetric.PM_DefaultFrameWidth) + 8)
+
+    def sizeHint(self):  # noqa: N802
+        hint = super().sizeHint()
+        hint.setWidth(self._width(self.chars))
+        return hint
+
+    def minimumSizeHint(self):  # noqa: N802
+        hint = super().minimumSizeHint()
+        hint.setWidth(max(hint.width(), self._width(self.least)))
+        return hint
 
 
 def muted(text: str) -> QLabel:

@@ -17,7 +17,9 @@ def copy_to_clipboard(text: str) -> None:
 
 
 class StatusLine(QLabel):
-    """One line under a view saying what the last action did (copied, saved, rejected)."""
+    """One line under a view saying what the last action did (copied, saved, rejected); hidden while it has
+    nothing to say: empty, it kept a line's height and the layout's spacing, a blank band of 40 pixels under
+    the contacts, transfers and decision log at twice the text on a 1366x768 laptop."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -26,10 +28,12 @@ class StatusLine(QLabel):
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setAccessibleName("Result of the last action")
+        self.setVisible(False)
 
     def say(self, text: str) -> None:
         self.setText(text)
         self.setAccessibleDescription(text)
+        self.setVisible(bool(text))
 
 
 def show_message(parent: QWidget, title: str, text: str, *, problem: bool = False,
