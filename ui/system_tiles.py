@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from ui import theme
 
 MIN_PX = 9          # below this a line is elided rather than shrunk further
-MORE = re.compile(r" \+\d+ more$")   # the count a cut line keeps
+MORE = re.compile(r" \+(\d+) more$")   # the count a cut line keeps
 STALE_BAR = 0.045   # the desaturated status bar's share of a stale tile's width
 
 
@@ -85,12 +85,38 @@ class PaintedText:
         self.elided = 0
         self.cut: list[str] = []   # the lines elided, whole
         self.drawn: list[str] = []   # each line as drawn (a cut one with its "…")
+        self.folded: list[str] = []   # list lines drawn with fewer names and a larger count, whole
+
+    @staticmethod
+    def fold_names(text: str, fits) -> str:
+        """A list of names with its count, "set by community 3, community 1 +2 more", with its last names given
+        up whole to the count ("set by community 3 +3 more") until ``fits(line)``, the first name kept: cut in a
+        name, it read "set by community 3, communit… +2 more" on a pillar tile at 1366x768."""
+        tail = MORE.search(text)
+        if tail is None:
+            return text
+        names, more = text[:tail.start()].split(", "), int(tail.group(1))
+        line = text
+        while len(names) > 1 and not fits(line):
+            names.pop()
+            more += 1
+            line = ", ".join(names) + f" +{more} more"
+        return line
 
     def line(self, p: QPainter, rect: QRect, text: str, px: int, colour: QColor | str, *, bold: bool = False,
-             align=Qt.AlignmentFlag.AlignLeft) -> int:
-        """Draw ``text`` in ``rect`` at up to ``px`` pixels; returns the size used. A line too long even at the
-        smallest type is cut with "…"; one ending in a count ("Community Health Services RC01 +5 more") is cut
+             align=Qt.AlignmentFlag.AlignLeft, names: bool = False) -> int:
+        """Draw ``text`` in ``rect`` at up to ``px`` pixels; returns the size used. A list of ``names`` with a
+        count too long even at the smallest type first gives whole names to its count (``fold_names``); a line
+        still too long is cut with "…"; one ending in a count ("Community Health Services RC01 +5 more") is cut
         before the count, which stays ("Community Health Se… +5 more")."""
+        if names:
+            def fits(line: str) -> bool:
+                font = fitted_font(p.font(), min(px, rect.height()), line, rect.width(), bold=bold)
+                return QFontMetrics(font).horizontalAdvance(line) <= rect.width()
+            folded = self.fold_names(text, fits)
+            if folded != text:
+                self.folded.append(text)
+                text = folded
         font = fitted_font(p.font(), min(px, rect.height()), text, rect.width(), bold=bold)
         metrics = QFontMetrics(font)
         shown = text
@@ -175,14 +201,14 @@ class Tile(QWidget):
                       int(line_h * 0.8 * 0.6))
         own = [min(x, line_px) if i in tx.sized_alone else line_px for i, x in enumerate(sizes)]
         y = inner.y()
-        for text, h, px, colour, bold in ([(tx.title, int(title * scale), None, fg, True),
-                                           (tx.figure, int(figure * scale), None, fg, True)]
-                                          + [(x, line_h, px, fg, False) for x, px in zip(lines, own)]
-                                          + ([(tx.age, int(age * scale), None,
-                                               QColor(t.stale) if tx.stale else muted, tx.stale)]
-                                             if tx.age else [])):
+        for text, h, px, colour, bold, names in (
+                [(tx.title, int(title * scale), None, fg, True, False),
+                 (tx.figure, int(figure * scale), None, fg, True, False)]
+                + [(x, line_h, px, fg, False, i in tx.sized_alone) for i, (x, px) in enumerate(zip(lines, own))]
+                + ([(tx.age, int(age * scale), None, QColor(t.stale) if tx.stale else muted, tx.stale, False)]
+                   if tx.age else [])):
             self.painted.line(p, QRect(inner.x(), y, inner.width(), h), text, px or int(h * 0.82), colour,
-                              bold=bold)
+                              bold=bold, names=names)
             y += h
         p.end()
 

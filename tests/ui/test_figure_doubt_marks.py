@@ -99,12 +99,12 @@ def test_a_planted_jump_marks_the_tile_and_clears_when_corrected_data_arrives(qt
     assert "jumped to" in system.sites.tips[i]
     room = system.tiles["room"].text   # every provider in doubt, acute or not, named on the wall in words
     assert room.lines[-1].startswith("in doubt, marked ? (data quality): ") and "jumped to" in room.accessible
-    # The extra line still fits the room's tile. Not the whole wall: the planted world is built from the clock, and
-    # within a minute of the hour its community figures score 5 (not 4), and that pillar's "set by ..." line is cut
-    # at this size, whole in its tooltip (the clean-clone run at 10:00 of 6 Dec 2026; under faketime 09:59:58 and
-    # 10:00:05 it fails at e1fe6e3 too).
-    assert system.tiles["room"].fits() and not any("in doubt" in line for p in system.painted_parts()
-                                                   for line in p.painted.cut)
+    # The extra line still fits the room's tile, and the whole wall fits: the planted world is built from the clock,
+    # and within a minute of the hour its community figures score 5 (not 4) and that pillar's "set by ..." line cut
+    # a name at this size ("set by community 3, communit… +2 more"); it now gives whole names to its count
+    # (tests/ui/test_wall_names_fold.py). Checked under faketime 09:59:58 and 10:00:05 of 6 Dec 2026.
+    assert system.tiles["room"].fits() and system.fits(), [
+        line for p in system.painted_parts() for line in p.painted.cut]
     window.show_view("overview")
     # Corrected data arrives: the sync, the window's checks, and the mark goes.
     world.correct()
