@@ -205,3 +205,23 @@ class FlowBar(QLayout):
             if total:
                 widths = [w + spare * s // total for w, s in zip(widths, stretch)]
         return [min(w, e.item.maximumSize().width()) for w, e in zip(widths, line)]
+
+
+class LineLabel(QLabel):
+    """Plain text that asks for one line and wraps only when given less: in a ``FlowBar`` it stays on its line
+    where it fits and moves whole to the next where it does not (a word-wrapped label asks for a squarer shape,
+    and beside the overview's filters at twice the text the OPEL table's edition took four lines)."""
+
+    def __init__(self, text: str = "", parent=None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(True)
+        self.setText(text)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        hint = super().sizeHint()
+        m = self.contentsMargins()
+        one_line = max((self.fontMetrics().horizontalAdvance(x) for x in self.text().split("\n")), default=0)
+        return QSize(one_line + m.left() + m.right() + 2 * self.margin() + 2, max(hint.height(), self.heightForWidth(
+            one_line + m.left() + m.right() + 2 * self.margin() + 2)))
+

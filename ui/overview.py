@@ -39,6 +39,7 @@ from ui import format as fmt
 from ui import stale_limits
 from ui import stale as stale_look
 from ui import doubt_mark, tasks, theme
+from ui.flow_bar import FlowBar, LineLabel
 from ui.theme import OPEL_WORDS, opel_colours, opel_label
 from ui.text import esc, literal, plain_label
 
@@ -382,7 +383,8 @@ class OverviewView(QWidget):
             self.pillar_badges[key] = badge
             top.addWidget(badge)
         outer.addLayout(top)
-        filters = QHBoxLayout()
+        # Wraps at large text: the edition goes to a line of its own rather than four beside the filters.
+        filters = FlowBar()
         self.sector_filter = QComboBox()
         self.sector_filter.setAccessibleName("Filter by sector")
         for title, key in SECTORS:
@@ -411,7 +413,7 @@ class OverviewView(QWidget):
         filters.addWidget(sort)
         filters.addWidget(self.sort_order)
         filters.addStretch(1)
-        self.edition_label = plain_label()   # wrapped: the filters must not set the view's minimum width
+        self.edition_label = LineLabel()   # wraps only on a line of its own narrower than it
         filters.addWidget(self.edition_label)
         outer.addLayout(filters)
         self.empty_label = QLabel(EMPTY_TEXT)

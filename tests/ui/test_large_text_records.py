@@ -131,3 +131,19 @@ def test_recording_as_shows_the_whole_name(qtbot, store, view_key, size, scale):
     words = QFontMetrics(edit.font()).horizontalAdvance(edit.text())
     assert words <= edit.contentsRect().width() - 8, f"{edit.text()!r}: {words} pixels in a {edit.width()}-pixel field"
 
+
+
+
+@pytest.mark.parametrize("size, scale", [((1366, 768), 2.0), ((1920, 1080), 2.5), ((1366, 768), 1.0)])
+def test_the_overviews_table_edition_keeps_one_line(qtbot, store, size, scale):
+    """Beside the filters the OPEL table's edition ("OPEL table 2024-26 — UNVERIFIED TABLE") asked for a squarer
+    shape: 4.1 lines at twice the text (the providers' tiles kept 110 pixels), 3.2 even at normal text. It keeps one
+    line: beside the filters where they leave it room (normal text), on a line of its own where they do not."""
+    window, view = _window(qtbot, store, "overview", size, scale)
+    label = view.edition_label
+    assert "UNVERIFIED TABLE" in label.text()
+    lines = label.heightForWidth(label.width()) / label.fontMetrics().lineSpacing()
+    assert lines < 1.6, f"the edition in {lines:.1f} lines"
+    assert label.width() >= label.fontMetrics().horizontalAdvance(label.text())
+    beside = abs(label.geometry().center().y() - view.sort_order.geometry().center().y()) < 4
+    assert beside == (scale == 1.0), "beside the filters only where it fits"
