@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QHeaderView,
     QMenu,
     QPushButton,
     QScrollArea,
@@ -54,7 +53,7 @@ from ui.action_reassign_dialog import ReassignDialog
 from ui.action_withdraw_dialog import WithdrawDialog
 from ui.alert_banner import SEVERITY_COLOURS
 from ui.widgets import (CharsEdit, cap_column, cell, fill_table, fit_button_column, fit_rows, keep_column_least,
-                        make_table, muted)
+                        make_table, muted, wrap_to_fit)
 
 ACTION_HEADERS = ("Action", "Owner", "Due", "Status", "", "", "")
 ALERT_HEADERS = ("Severity", "Since", "Alert", "Acknowledged", "")
@@ -246,22 +245,10 @@ class ActionsView(QWidget):
         reached only by the table's sideways scroll), first the owner wraps at ``OWNER_CHARS`` characters, then
         Reassign… and Withdraw… go into the row's More menu beside Done; the action keeps ``SENTENCE_CHARS``."""
         table = self.actions_table
-        header = table.horizontalHeader()
         chars = table.fontMetrics().averageCharWidth()
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self._compact(table, False)
-
-        def need() -> int:   # every column at its words, the action at its least
-            return SENTENCE_CHARS * chars + sum(
-                header.sectionSize(c) if header.sectionResizeMode(c) != QHeaderView.ResizeMode.ResizeToContents
-                else max(table.sizeHintForColumn(c), header.sectionSizeHint(c))
-                for c in range(1, table.columnCount()) if not header.isSectionHidden(c))
-
-        room = table.viewport().width()
-        if self._items and need() > room:
-            cap_column(table, 1, OWNER_CHARS * chars)
-            if need() > room:
-                self._compact(table, True)
+        if wrap_to_fit(table, 0, SENTENCE_CHARS * chars, (1,), OWNER_CHARS * chars):
+            self._compact(table, True)
         # Twice the text at 1366x768: the other columns left the action 80 pixels, a word a line.
         _keep_words(table, 0)
         fit_rows(table)

@@ -167,6 +167,29 @@ def keep_column_least(table: QTableWidget, column: int, least: int) -> None:
         header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
 
 
+def wrap_to_fit(table: QTableWidget, column: int, least: int, wrap: Sequence[int], most: int) -> bool:
+    """Every column at its words and the stretching ``column`` at ``least`` pixels: where that is wider than the
+    table (large text on a laptop), the ``wrap`` columns wrap at ``most`` pixels or their heading's width
+    (``cap_column``). True when the row is still wider than the table. The ``wrap`` columns are set back to their
+    words first, so a table made wider again unwraps them."""
+    header = table.horizontalHeader()
+    for c in wrap:
+        header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+
+    def need() -> int:
+        return least + sum(
+            header.sectionSize(c) if header.sectionResizeMode(c) != QHeaderView.ResizeMode.ResizeToContents
+            else max(table.sizeHintForColumn(c), header.sectionSizeHint(c))
+            for c in range(table.columnCount()) if c != column and not header.isSectionHidden(c))
+
+    room = table.viewport().width()
+    if table.rowCount() == 0 or need() <= room:
+        return False
+    for c in wrap:   # never narrower than its heading, which does not wrap
+        cap_column(table, c, max(most, header.sectionSizeHint(c)))
+    return need() > room
+
+
 def fit_button_column(table: QTableWidget, buttons, column: int | None = None) -> None:
     """A column (the last by default) holds a button per row: make it as wide as the widest button
     (sized to contents it would take the width of its empty cells and cut them off)."""

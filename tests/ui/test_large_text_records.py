@@ -147,3 +147,23 @@ def test_the_overviews_table_edition_keeps_one_line(qtbot, store, size, scale):
     assert label.width() >= label.fontMetrics().horizontalAdvance(label.text())
     beside = abs(label.geometry().center().y() - view.sort_order.geometry().center().y()) < 4
     assert beside == (scale == 1.0), "beside the filters only where it fits"
+
+
+@pytest.mark.parametrize("size, scale", [((1366, 768), 2.0), ((1366, 768), 1.5), ((1920, 1080), 2.5),
+                                         ((1366, 768), 1.0)])
+def test_the_decision_log_shows_when_who_and_what_side_by_side(qtbot, store, size, scale):
+    """At twice the text on a 1366x768 laptop the other columns left a decision 255 pixels, seven lines, and the
+    table one entry and a sliver. The decision keeps 24 characters; the maker wraps, then the table takes more of
+    the width from the entry beside it (two thirds at most); the counts scroll sideways."""
+    window, view = _window(qtbot, store, "decisions", size, scale)
+    table = view.table
+    assert table.rowCount() == 3
+    port = table.viewport()
+    assert table.columnWidth(2) >= SENTENCE_CHARS * table.fontMetrics().averageCharWidth()
+    decision_right = table.columnViewportPosition(2) + table.columnWidth(2)
+    assert decision_right <= port.width(), f"the decision ends at {decision_right} of {port.width()}"
+    assert table.rowHeight(0) + table.rowHeight(1) // 2 <= port.height(), "not the second entry's first lines"
+    assert view.detail.width() >= 0.3 * (table.width() + view.detail.width()), "the entry beside it squeezed"
+    if scale == 1.0:   # as it was: the decision stretching, nothing scrolling sideways
+        assert table.horizontalHeader().sectionResizeMode(2) == QHeaderView.ResizeMode.Stretch
+        assert table.horizontalScrollBar().maximum() == 0

@@ -44,10 +44,14 @@ from ui import tasks, theme
 from ui.flow_bar import FlowBar
 from ui.records.common import StatusLine, show_message
 from ui.records.decision_dialog import DecisionDialog
-from ui.widgets import EmptyOr, cell, fill_table, make_table, muted, select_key, selected_key
+from ui.widgets import (EmptyOr, cell, fill_table, keep_column_least, make_table, muted, select_key, selected_key,
+                        wrap_to_fit)
 from models.reports.words import count
 
 HEADERS = ("Decided (UK)", "Decision maker", "Decision", "Actions", "Amends", "Message")
+DECISION_CHARS = 24   # the decision's words keep this many characters' width, past it a sideways scroll
+MAKER_CHARS = 16      # the decision maker wraps past this many characters' width when a row is wider than the table
+TABLE_SHARE = 0.65    # short of width, the table may take up to this share from the selected entry beside it
 DELIVERY_WORDS = {"sent": "✉ sent", "failed": "✉ FAILED", "pending": "✉ pending"}
 # The table shows at most this many entries matching the filters, the newest: a year's log (about 2,950) drawn
 # whole held the window about a second on every redraw, as each record synced in (0.32 s for 1,000 measured on
@@ -236,7 +240,7 @@ class DecisionsView(QWidget):
         outer.setContentsMargins(4, 4, 4, 4)
         outer.addLayout(self._filters())
         outer.addLayout(self._actions())
-        split = QSplitter(Qt.Orientation.Horizontal)
+        split = self.split = QSplitter(Qt.Orientation.Horizontal)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -251,10 +255,46 @@ class DecisionsView(QWidget):
         self.detail.setOpenLinks(False)
         split.addWidget(self.detail)
         split.setSizes([800, 540])
+        self._divider_moved = False   # by the reader: the table no longer widens itself
+        self._fitted: list[int] = []   # the columns' widths the rows were last measured at
+        split.splitterMoved.connect(lambda _pos, _index: self._divider_moved_by_reader())
         self.stack = EmptyOr(EMPTY_TEXT, split)
         outer.addWidget(self.stack, 1)
         self.status = StatusLine()
         outer.addWidget(self.status)
+
+    def _divider_moved_by_reader(self) -> None:
+        self._divider_moved = True
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """The decision keeps ``DECISION_CHARS`` characters' width: at twice the text on a 1366x768 laptop the other
+        columns left it 255 pixels, a decision read seven lines and the table showed one entry. Short of width the
+        decision maker wraps first, then (unless the reader has moved the divider) the table takes up to
+        ``TABLE_SHARE`` of the width from the selected entry beside it, so the time, the maker and the decision are
+        in view; what is still too wide (the counts, the message) scrolls sideways."""
+        table = self.table
+        chars = table.fontMetrics().averageCharWidth()
+        least = DECISION_CHARS * chars
+        wrap_to_fit(table, 2, least, (1,), MAKER_CHARS * chars)
+        short = table.columnWidth(0) + table.columnWidth(1) + least - table.viewport().width()
+        sizes = self.split.sizes()
+        if not self._divider_moved and short > 0 and len(sizes) == 2 and sum(sizes) > 0:
+            wider = min(sizes[0] + short, int(sum(sizes) * TABLE_SHARE))
+            if wider > sizes[0]:
+                self.split.setSizes([wider, sum(sizes) - wider])
+        keep_column_least(table, 2, least)
+        if self._widths() != self._fitted:   # the rows measured again only at new widths
+            self._fitted = self._widths()
+            table.resizeRowsToContents()
+
+    def _widths(self) -> list[int]:
+        return [self.table.columnWidth(c) for c in range(self.table.columnCount())]
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.table.rowCount():
+            self._fit_columns()
 
     # --- building ------------------------------------------------------------------
     def _filters(self) -> FlowBar:
@@ -375,6 +415,8 @@ class DecisionsView(QWidget):
                  "action stands"),
             self._message_cell(self.messages.get(r.entry.uuid))]
             for r in self.rows[:SHOWN_AT_MOST]])
+        self._fitted = self._widths()   # fill_table measured the rows at these
+        self._fit_columns()
         if len(self.rows) > SHOWN_AT_MOST:
             self.count_label.setText(f"The newest {SHOWN_AT_MOST} of {page.total} entries shown ({len(self.rows)} "
                                      "match the filters): choose dates, an author, a provider or words for older ones")
