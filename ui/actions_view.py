@@ -27,8 +27,8 @@ import html
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer
+from PySide6.QtGui import QContextMenuEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -113,10 +113,11 @@ class ActionsView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("<b>Actions</b> (overdue first)"))
         self.actions_table = make_table(ACTION_HEADERS, "Open actions, overdue first", stretch=0)
-        # Done, Reassign… and Withdraw… for the row: right click, the Menu key or Shift+F10 (the last two are in
-        # a More menu beside Done when the row is wider than the table).
-        self.actions_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.actions_table.customContextMenuRequested.connect(self._table_menu)
+        # Done, Reassign… and Withdraw… for the row: right click (the row clicked), the Menu key or Shift+F10 (the
+        # selected row); the last two are in a More menu beside Done when the row is wider than the table.
+        self.row_menu_shown: QMenu | None = None
+        self.actions_table.installEventFilter(self)             # the Menu key: to the table, which has the focus
+        self.actions_table.viewport().installEventFilter(self)  # a right click: to the rows' viewport
         menu_key = QShortcut(QKeySequence("Shift+F10"), self.actions_table)
         menu_key.setContext(Qt.ShortcutContext.WidgetShortcut)
         menu_key.activated.connect(lambda: self._table_menu(None))
@@ -289,16 +290,26 @@ class ActionsView(QWidget):
             menu.addAction(action)
         return menu
 
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.ContextMenu and watched in (self.actions_table, self.actions_table.viewport()):
+            mouse = event.reason() == QContextMenuEvent.Reason.Mouse
+            self._table_menu(self.actions_table.viewport().mapFrom(watched, event.pos()) if mouse else None)
+            return True
+        return super().eventFilter(watched, event)
+
     def _table_menu(self, pos: QPoint | None) -> None:
+        """The row menu of the row at ``pos`` (the viewport's), or of the selected row (None: from the keyboard)."""
+        if self.row_menu_shown is not None and self.row_menu_shown.isVisible():
+            return   # one menu at a time (a platform may send Shift+F10 as a context menu too)
         table = self.actions_table
         row = table.rowAt(pos.y()) if pos is not None else table.currentRow()
-        if row < 0:
-            row = table.currentRow()
         menu = self.row_menu(row)
         if menu is None:
             return
         table.selectRow(row)
         at = pos if pos is not None else table.visualRect(table.model().index(row, 0)).center()
+        if self.row_menu_shown is not None:
+            self.row_menu_shown.deleteLater()   # the last one, closed: one kept at a time
         self.row_menu_shown = menu
         menu.popup(table.viewport().mapToGlobal(at))
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtGui import QContextMenuEvent, QFontMetrics
 from PySide6.QtWidgets import QApplication, QHeaderView
 
 from tests.models.conftest import store, store_path  # noqa: F401
@@ -98,9 +98,22 @@ def test_more_and_the_row_menu_reassign_withdraw_and_complete(qtbot, store):
     assert [a.text() for a in menu.actions()] == ["Done", "Reassign…", "Withdraw…"]
     assert menu.accessibleName().startswith("Action: ")
     menu.close()
-    menu.actions()[0].trigger()   # Done
-    qtbot.waitUntil(lambda: not tasks.manager().busy and second not in view.done_buttons, timeout=20_000)
-    assert first in view.done_buttons
+    # The Menu key (a context menu event from the keyboard, to the table): the selected row's; a right click: the
+    # row clicked.
+    QApplication.sendEvent(table, QContextMenuEvent(QContextMenuEvent.Reason.Keyboard, QPoint(5, 5),
+                                                    table.mapToGlobal(QPoint(5, 5))))
+    assert view.row_menu_shown.accessibleName() == "Action: " + table.item(1, 0).text()
+    view.row_menu_shown.close()
+    third = table.visualRect(table.model().index(2, 0)).center()
+    QApplication.sendEvent(table.viewport(), QContextMenuEvent(QContextMenuEvent.Reason.Mouse, third,
+                                                               table.viewport().mapToGlobal(third)))
+    assert view.row_menu_shown.accessibleName() == "Action: " + table.item(2, 0).text()
+    assert table.currentRow() == 2
+    done = table.item(2, 0).data(Qt.ItemDataRole.UserRole)
+    view.row_menu_shown.close()
+    view.row_menu_shown.actions()[0].trigger()   # Done, from the third row's menu
+    qtbot.waitUntil(lambda: not tasks.manager().busy and done not in view.done_buttons, timeout=20_000)
+    assert first in view.done_buttons and second in view.done_buttons
 
 
 @pytest.mark.parametrize("view_key", ["contacts", "transfers", "decisions"])
