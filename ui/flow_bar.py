@@ -219,9 +219,7 @@ class LineLabel(QLabel):
         self.setText(text)
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        hint = super().sizeHint()
         m = self.contentsMargins()
-        one_line = max((self.fontMetrics().horizontalAdvance(x) for x in self.text().split("\n")), default=0)
-        return QSize(one_line + m.left() + m.right() + 2 * self.margin() + 2, max(hint.height(), self.heightForWidth(
-            one_line + m.left() + m.right() + 2 * self.margin() + 2)))
-
+        widest = max((self.fontMetrics().horizontalAdvance(x) for x in self.text().split("\n")), default=0)
+        width = widest + m.left() + m.right() + 2 * self.margin() + 2
+        return QSize(width, max(super().sizeHint().height(), self.heightForWidth(width)))
