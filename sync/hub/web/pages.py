@@ -224,8 +224,19 @@ def mount(app: FastAPI, hub) -> Web:
     @app.get("/login", include_in_schema=False)
     async def login_form(request: Request, next: str = "/m/", out: int = 0) -> Response:  # noqa: A002
         token = csrf.new_token()
-        resp = web.page("login.html", csrf=token, next=_local_path(next), user="",
-                        note="You have logged out." if out else None, error=None)
+        user, note = "", "You have logged out." if out else None
+        if not out:   # sent here by a session that ended: why, and the name filled in
+            try:
+                gone = await run_in_threadpool(lambda: sessions.ended(
+                    read_bound.Bounded(hub.db, time.monotonic() + READ_SECONDS),
+                    web.cookie_of(request, SESSION_COOKIE)))
+            except Exception as exc:  # noqa: BLE001 - the login page is served whatever: only the note is lost
+                log.warning("web: the login page could not read the ended session (%s)", exc)
+                gone = None
+            if gone is not None:
+                user, note = gone[0], (f"Your session ended {gone[1]}. Log in again: you come back to the page you "
+                                       "were on.")
+        resp = web.page("login.html", csrf=token, next=_local_path(next), user=user, note=note, error=None)
         web.cookie(resp, request, csrf.LOGIN_COOKIE, token, 3600)
         return resp
 

@@ -159,3 +159,30 @@ def lapsed(db: HubDB, secret: str | None) -> tuple[str, str, str | None] | None:
     if row is None or row.disabled_at is not None:
         return None
     return row.user_name, row.csrf, row.org_code
+
+
+def ended(db: HubDB, secret: str | None, now: datetime | None = None) -> tuple[str, str] | None:
+    """(user name, why in words) of the session behind ``secret`` when it has ended (or is past its limits)
+    while its account is enabled; None when there is no such session, it is live, or its account is disabled.
+    The login page a phone is sent to says it and fills in the name: a bare login page at 02:40 gave the
+    Director on-call no reason and an empty user name (the review of session 30)."""
+    if not secret or len(secret) > 200:
+        return None
+    now = now or s.utcnow()
+    ses, acc = s.web_session, s.web_account
+    with db.read() as conn:
+        row = conn.execute(select(ses.c.created_at, ses.c.seen_at, ses.c.ended_at, acc.c.user_name,
+                                  acc.c.disabled_at)
+                           .select_from(ses.join(acc, acc.c.id == ses.c.account_id))
+                           .where(ses.c.id_hash == _digest(secret))).first()
+    if row is None or row.disabled_at is not None:
+        return None
+    until = row.ended_at or now
+    if until - row.created_at >= ABSOLUTE:
+        return row.user_name, "12 hours after logging in, as every session does"
+    if until - row.seen_at > IDLE:
+        return row.user_name, ("after 30 minutes without use (a page left open refreshes itself and keeps it, "
+                               "but not while the phone is locked or the page hidden)")
+    if row.ended_at is not None:
+        return row.user_name, "on the hub (a new password ends every session of the account)"
+    return None
