@@ -119,3 +119,32 @@ def test_a_session_ended_while_the_phone_was_locked_says_why_at_the_login(browse
         assert page.locator("p.note").count() == 0 and page.input_value("#user") == ""
     finally:
         ctx.close()
+
+
+def test_a_wait_alert_from_a_late_batch_says_when_the_wait_passed(browser, hub):  # noqa: F811
+    """An ambulance that arrived two hours ago, learnt of in one batch now: "since" the wait passed 60
+    minutes (about an hour ago), with when the hub raised it (before: "since" now, no note)."""
+    now = utcnow()
+    arrived = now - timedelta(hours=2)
+    world.submit(hub, AMBULANCE, [
+        {"type": "handover", "event_uuid": uuid.uuid4().hex[:20], "hospital_code": world.STALE_ORG["ods_code"],
+         "state": "arrived", "arrived_at": arrived.isoformat()},
+        # The service's data runs to now (not a replay of the past, which is judged at its own time).
+        {"type": "handover", "event_uuid": uuid.uuid4().hex[:20], "hospital_code": world.STALE_ORG["ods_code"],
+         "state": "arrived", "arrived_at": (now - timedelta(minutes=1)).isoformat()}])
+    ctx, page = _phone(browser, PHONE)
+    try:
+        browser_log_in(page, hub.url, "director")
+        if page.locator("#more-alerts").count():
+            page.click("#more-alerts summary")
+        row = page.locator("li.alert", has_text=f"waited 60 minutes or more to hand over: {world.STALE_ORG['name']}")
+        text = row.inner_text()
+        passed = re.search(r"since (\d\d:\d\d) \(the wait passed 60 min then, by its data; raised by the hub at "
+                           r"(\d\d:\d\d)\)", text)
+        assert passed, text
+        assert passed.group(1) in {_uk(arrived + timedelta(minutes=60 + d)) for d in (-1, 0, 1)}, text
+        assert passed.group(2) in {_uk(now + timedelta(minutes=d)) for d in (-1, 0, 1, 2)}, text
+        row.scroll_into_view_if_needed()
+        _shot(page, "m-late-wait-alert-390x844-dark")
+    finally:
+        ctx.close()
