@@ -96,6 +96,143 @@ def _ages(page) -> dict[str, int]:
             "rows": page.locator("#board .age[data-row]").count(), "all": len(ages)}
 
 
+def test_a_failed_refresh_counts_every_age_on_and_says_the_picture_is_old(browser, hub):  # noqa: F811
+    ctx, page = _phone(browser, SMALL)
+    try:
+        browser_log_in(page, hub.url, "director")
+        before = _ages(page)
+        server_stale = int(page.locator("#stale-count").inner_text().split()[0])
+        assert before["data"] < 10 and before["rows"] > 10
+        sent = page.evaluate("document.getElementById('status').dataset.now")
+        hub.stop()
+        try:
+            page.clock.fast_forward("00:50:00")
+            page.click("#refresh")
+            page.wait_for_selector("#status.failed")
+            status = page.inner_text("#status")
+            sent_at = _uk(datetime.fromtimestamp(int(sent) / 1000, timezone.utc))
+            # The hub down, this phone online: the hub's fault in words, and what to do (finding 2).
+            assert "the hub did not answer, though this phone is connected" in status and "ring the room" in status
+            assert "check this phone's connection" not in status
+            assert page.inner_text("header.bar .stuck") == f"Not refreshed since {sent_at} (50 min ago)"
+            after = _ages(page)
+            assert after["data"] - before["data"] in (50, 51), (before, after)
+            assert after["longest"] - before["longest"] in (49, 50, 51), (before, after)
+            # Each provider or service past the hour by now is marked so, and counted (how many depends on
+            # the simulator's last sends; at 90 minutes, below, every one is).
+            rows = page.locator("#board .age[data-row]").all_inner_texts()
+            past = [r for r in rows if "ever" in r or _minutes(r.replace("STALE: ", "")) > 60]
+            assert int(page.locator("#stale-count").inner_text().split()[0]) == len(past) >= server_stale, rows
+            assert page.locator("#board .age.over").count() == len(past) - server_stale
+            assert page.locator("#old").count() == 0
+            _shot(page, "m-failed-50min-360x740-dark")
+
+            page.clock.fast_forward("00:40:00")   # 90 minutes since the hub's last answer: past the limit
+            assert _ages(page)["data"] - before["data"] in (90, 91)
+            old = page.inner_text("#old")
+            assert old.startswith("This picture is 1 h 30 min old") and f"answered at {sent_at}" in old, old
+            assert "Do not act on these figures without ringing the room" in old
+            assert page.locator("#data-as-at").is_hidden() and page.locator("#stale-count").is_hidden()
+            fresh_rows = page.locator("#board .age.over")   # every row fresh at the answer: STALE now
+            assert fresh_rows.count() == after["rows"] - server_stale > 5
+            assert all(t.startswith("STALE: ") for t in fresh_rows.all_inner_texts())
+            assert int(page.locator("#stale-count").text_content().split()[0]) == after["rows"]
+            headings = page.locator("#board section h2").count()
+            assert page.locator("#board section h2 .old-tag").count() == headings > 8
+            assert page.inner_text("header.bar .stuck") == f"Not refreshed since {sent_at} (1 h 30 min ago)"
+            assert page.evaluate("document.documentElement.scrollWidth") <= SMALL["width"]
+            _shot(page, "m-failed-90min-360x740-dark")
+            page.locator("#h-off").scroll_into_view_if_needed()
+            _shot(page, "m-failed-90min-offload-360x740-dark")
+            assert _axe_all(page) == []
+        finally:
+            hub.start()
+        page.click("#refresh")
+        page.wait_for_selector("#status:not(.failed)")
+        page.wait_for_function("document.getElementById('status').textContent.startsWith('Updated')")
+        assert page.locator("#old, header.bar .stuck, .old-tag").count() == 0
+        assert page.evaluate("document.getElementById('board').classList.contains('old')") is False
+    finally:
+        ctx.close()
+
+
+def test_the_ages_are_the_hubs_whatever_the_phones_clock_says(browser, hub):  # noqa: F811
+    """The phone's clock three hours fast: the ages stay the hub's. A sleep (the wall clock jumps on, the
+    monotonic one may not) counts; the clock set back never makes an age younger."""
+    wrong = datetime.now(timezone.utc) + timedelta(hours=3)
+    ctx, page = _phone(browser, PHONE, dark=False, at=wrong)
+    try:
+        browser_log_in(page, hub.url, "director")
+        first = _ages(page)
+        assert first["data"] < 10, first   # not "3 h ago"
+        page.clock.set_system_time(wrong + timedelta(minutes=50))   # asleep for 50 minutes
+        page.clock.run_for(31_000)
+        slept = _ages(page)
+        assert slept["data"] - first["data"] in (50, 51), (first, slept)
+        page.clock.set_system_time(wrong - timedelta(hours=2))       # the clock set back
+        page.clock.run_for(31_000)
+        back = _ages(page)
+        assert back["data"] >= slept["data"], (slept, back)
+        hub.stop()
+        try:
+            page.click("#refresh")
+            page.wait_for_selector("#status.failed")
+            status = page.inner_text("#status")
+            # Timed by the hub's clock, not the phone's (three hours out).
+            said = re.search(r"Could not refresh at (\d\d:\d\d)", status).group(1)
+            hub_now = datetime.now(timezone.utc) + timedelta(minutes=51)
+            assert said in {_uk(hub_now + timedelta(minutes=d)) for d in (-1, 0, 1)}, (said, status)
+        finally:
+            hub.start()
+    finally:
+        ctx.close()
+
+
+def test_offline_and_the_hub_down_are_told_apart(browser, hub):  # noqa: F811
+    ctx, page = _phone(browser, SMALL)
+    try:
+        browser_log_in(page, hub.url, "director")
+        ctx.set_offline(True)
+        page.click("#refresh")
+        page.wait_for_selector("#status.failed")
+        status = page.inner_text("#status")
+        assert "this phone has no connection" in status and "hub did not answer" not in status, status
+        assert "Not refreshed since" in page.inner_text("header.bar .stuck")
+        _shot(page, "m-offline-360x740-dark")
+        ctx.set_offline(False)   # the connection back: refreshed at once, by itself
+        page.wait_for_selector("#status:not(.failed)", timeout=10_000)
+        assert page.locator("header.bar .stuck").count() == 0
+    finally:
+        ctx.close()
+
+
+def test_on_call_and_decisions_near_the_top_with_links_and_an_h1(browser, hub):  # noqa: F811
+    for size, dark in ((SMALL, True), (PHONE, False)):
+        ctx, page = _phone(browser, size, dark=dark)
+        try:
+            browser_log_in(page, hub.url, "director")
+            top = page.evaluate("""() => Object.fromEntries(['h-oc', 'h-dec', 'h-off', 'h-prov'].map(
+                id => [id, document.getElementById(id).getBoundingClientRect().top + scrollY]))""")
+            # Before: 7,016 and 6,765 px down at 360x740, ten screens.
+            assert top["h-oc"] < 3.2 * size["height"] and top["h-dec"] < 3.6 * size["height"], top
+            assert page.locator("h1").count() == 1
+            links = page.locator("nav.jump a")
+            assert links.all_inner_texts() == ["Alerts", "On call", "Decisions", "Offload", "Providers"]
+            for link in links.all():
+                box = link.bounding_box()
+                assert box["height"] >= 44 and box["width"] >= 44, box
+                assert page.locator(link.get_attribute("href")).count() == 1
+            page.click("nav.jump a[href='#h-oc']")
+            page.wait_for_function("Math.abs(document.getElementById('h-oc').getBoundingClientRect().top) < 120")
+            assert world.DIRECTOR in page.inner_text("#h-oc ~ ul")
+            page.evaluate("window.scrollTo(0, 0)")
+            _shot(page, f"m-top-{size['width']}x{size['height']}-{'dark' if dark else 'light'}")
+            assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+            assert _axe_all(page) == []
+        finally:
+            ctx.close()
+
+
 def test_a_session_ended_while_the_phone_was_locked_says_why_at_the_login(browser, hub):  # noqa: F811
     ctx, page = _phone(browser, SMALL)
     try:

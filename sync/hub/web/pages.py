@@ -12,13 +12,14 @@ import logging
 import os
 import re
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
@@ -29,7 +30,7 @@ from sync.hub import read_bound, storage, throttle
 from sync.hub import schema as s
 from sync.hub.auth import READ_FEED, ROLES
 from sync.hub.web import accounts, csrf, sessions
-from sync.hub.web.board import ACTIONS_AHEAD, READ_SECONDS, BoardReader
+from sync.hub.web.board import ACTIONS_AHEAD, READ_SECONDS, STALE_AFTER, BoardReader
 
 log = logging.getLogger("sync.hub.web")
 HERE = Path(__file__).resolve().parent
@@ -83,6 +84,30 @@ def _ago(at: datetime | None, now: datetime) -> str:
     return f"{hours // 24} days ago"
 
 
+def _ms(at: datetime) -> int:
+    """A time as m.js reads it: milliseconds since 1970 UTC (JavaScript's own count; shorter than ISO 8601 in
+    each of the page's hundred or so ages)."""
+    return int(at.timestamp() * 1000)
+
+
+def _age(at: datetime | None, now: datetime, row: bool = False) -> Markup:
+    """``_ago`` in a span m.js keeps true between the hub's answers (``data-at``: the time it counts from),
+    from the hub's clock at the answer and the time gone since on the phone (docs/web.md, "When a refresh
+    fails").  ``row``: a provider's or an ambulance service's age, marked STALE by m.js once past the
+    limit and counted in the page's count of stale rows (with no time at all: stale, counted)."""
+    attrs = f' data-at="{_ms(at)}"' if at is not None else ""
+    if row:
+        attrs += " data-row"
+    return Markup(f'<span class="age"{attrs}>{escape(_ago(at, now))}</span>')
+
+
+def _grown(value: float, now: datetime) -> Markup:
+    """``_minutes`` of a wait that goes on with the clock (the longest handover wait, a transfer's stage,
+    an action overdue): m.js counts it on from its start (``data-from``) between the hub's answers."""
+    return Markup(f'<span class="age" data-from="{_ms(now - timedelta(minutes=value))}">'
+                  f'{escape(_minutes(value))}</span>')
+
+
 def _minutes(value: float) -> str:
     value = int(round(value))
     return f"{value} min" if value < 60 else f"{value // 60} h {value % 60:02d} min"
@@ -108,7 +133,8 @@ def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.filters.update(clock=_clock, tel=_tel)
-    env.globals.update(ago=_ago, day_clock=_day_clock, minutes=_minutes, response=_response, words=opel_words(),
+    env.globals.update(ago=_ago, age=_age, grown=_grown, ms=_ms, day_clock=_day_clock, minutes=_minutes,
+                       response=_response, words=opel_words(), stale_after=int(STALE_AFTER.total_seconds()),
                        percent=opel_chance.percent, min_days=opel_chance.MIN_DAYS,
                        actions_ahead=int(ACTIONS_AHEAD.total_seconds() // 3600))
     return env
