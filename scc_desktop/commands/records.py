@@ -307,10 +307,11 @@ def _export_verify(args) -> int:
 
     if not (args.folder / "manifest.json").is_file():
         raise UserError(f"{args.folder}: no manifest.json there; give the folder an export was written into", 2)
-    if args.signed_by is not None and check.standalone().fingerprint_given(args.signed_by) is None:
+    checker = check.standalone()   # loaded once: for the fingerprint given and for the check
+    if args.signed_by is not None and checker.fingerprint_given(args.signed_by) is None:
         raise UserError(f"--signed-by: {args.signed_by!r} is not a key fingerprint (32 to 64 hex digits, as "
                         "'scc-desktop export key' prints it)", 2)
-    result = check.check(args.folder, args.filed_sha256, args.signed_by)
+    result = check.check(args.folder, args.filed_sha256, args.signed_by, module=checker)
     if args.json:
         print(json.dumps({"whole": not result.problems, "counts": result.counts, "problems": result.problems,
                           "notes": result.notes, "manifest_sha256": result.manifest_sha256,

@@ -282,3 +282,25 @@ def test_line_breaks_of_every_kind_and_indents_are_kept_in_the_pdf(store, tmp_pa
     bullet = next(line for line in text.splitlines() if line.strip() == "- bullet")
     nested = next(line for line in text.splitlines() if line.strip() == "- nested bullet")
     assert len(nested) - len(nested.lstrip()) > len(bullet) - len(bullet.lstrip()), (bullet, nested)
+
+
+def test_the_pdf_cover_names_the_signing_key(store, log, tmp_path):
+    """The printed record says which key signed its manifest, whole, in fours as 'export key' prints them (it
+    named none: a reader of the PDF alone could not tell which key to check it against)."""
+    result = _export(store, tmp_path / "k")
+    fp = result.key_fingerprint
+    first = _run(_tool("pdftotext"), "-l", "1", str(result.out_dir / "decisions.pdf"), "-")
+    words = " ".join(first.split())
+    spaced = " ".join(fp[i:i + 4] for i in range(0, 64, 4))
+    assert f"Signed with export key, fingerprint {spaced} (manifest.json signed into signature.json" in words
+
+
+def test_export_verify_loads_the_standalone_checker_once(store, log, tmp_path, monkeypatch, cli_env):
+    """It was loaded (its 600 lines compiled and run) twice: to read --signed-by, then to check."""
+    from models.records.export import check
+    result = _export(store, tmp_path / "once")
+    loads = []
+    real = check.standalone
+    monkeypatch.setattr(check, "standalone", lambda: loads.append(1) or real())
+    assert cli.main(["export", "verify", str(result.out_dir), "--signed-by", result.key_fingerprint]) == 0
+    assert len(loads) == 1

@@ -29,11 +29,13 @@ def standalone() -> ModuleType:
     return module
 
 
-def check(folder: Path | str, filed_sha256: str | None = None, signed_by: str | None = None):
+def check(folder: Path | str, filed_sha256: str | None = None, signed_by: str | None = None,
+          module: ModuleType | None = None):
     """The checker's result for ``folder`` (``problems``, ``notes``, ``counts``, ``manifest_sha256``, ``signed_by``)
     with the app's hashes and signature check; ``filed_sha256``: the manifest's SHA-256 recorded when the export
-    was filed; ``signed_by``: the fingerprint of the export key registered for the room."""
-    module = standalone()
+    was filed; ``signed_by``: the fingerprint of the export key registered for the room; ``module``: the
+    checker as :func:`standalone` loaded it (loaded here when not given)."""
+    module = module or standalone()
     result = module.Checker(str(folder), content_hash=decision_log.content_hash, hub_hash=decision_log.hub_hash,
                             csv_cell=csv_cell, signature_check=signing.verify).run(filed_sha256, signed_by)
     checker = Path(folder) / "verify_export.py"

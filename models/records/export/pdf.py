@@ -120,6 +120,8 @@ class PdfMeta:
     exporter: dict[str, Any]
     retention: dict[str, Any]
     chain: dict[str, Any]
+    key_fingerprint: str | None = None   # the export key that signs the manifest (models.records.export.signing)
+    key_number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -650,6 +652,11 @@ def _cover(st: _Styles, meta: PdfMeta, count: int, f: Fonts) -> list:
         ("Exported by", _text(f"{meta.exporter['user']} on {meta.exporter['host']}, {meta.exporter['app']}, "
                               f"{uk_time(meta.exported_at)}")),
     ]
+    if meta.key_fingerprint:   # whole, in fours as 'scc-desktop export key' prints them to read aloud
+        from models.records.export.signing import spaced
+        rows.append(("Signed with", _text(
+            f"export key{f' {meta.key_number}' if meta.key_number else ''}, fingerprint {spaced(meta.key_fingerprint, 16)} (manifest.json "
+            "signed into signature.json; compare the fingerprint with the one registered for the room)")))
     width = TEXT_W
     table = _field_table([_rows(st, k, v, width, st.warn if k == "Hash chains" and not check["intact"] else None)
                           for k, v in rows], [LABEL_W, width - LABEL_W])

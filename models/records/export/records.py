@@ -444,7 +444,7 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
 
             rendered = pdf.write(part(PDF_NAME), written(), len(entries), entries.numbers, pdf.PdfMeta(
                 icb=icb, period=period, exported_at=now, exporter=exporter, retention=retention_entry,
-                chain=chain), handover=handover)
+                chain=chain, key_fingerprint=key.fingerprint), handover=handover)
             json_out.close()
             part(CONTEXT_NAME).write(chain_context.json_bytes(s, period))
         part(handover_section.HANDOVER_NAME).write(handover_section.json_bytes(handover))
