@@ -2,7 +2,8 @@
 ``scc-desktop export records`` (the decision log of a period for the corporate records system).
 
 Exit codes: 0 success; 1 the decision log is broken (``records verify``) or the
-export cannot be written; 2 bad input (a date, a time, a data file).
+export cannot be written; 2 bad input (a date, a time, a data file); ``export verify``: 3 the export is whole
+and signed by a key that the key given with ``--signed-by`` handed over to (not the registered key itself).
 """
 
 from __future__ import annotations
@@ -71,8 +72,17 @@ def register(subparsers) -> None:
                        help="the export key registered for the room ('export key' prints it; 32 or more of its hex "
                             "digits): the export must be signed by it")
     check.set_defaults(handler=_export_verify)
-    add_action(esub, "key", "print this desktop's export key fingerprint, for the records team to register "
-                            "(made on first use)", _export_key)
+    key = add_action(esub, "key", "print this desktop's export key fingerprint, for the records team to register "
+                                  "(made on first use), and every key it signed with before; or replace it",
+                     _export_key)
+    key.add_argument("--new", action="store_true",
+                     help="replace the key: a new one signs from now on; the old one's private half is deleted, "
+                          "its fingerprint, dates and the reason kept. Planned: the old key signs a handover "
+                          "naming the new one, which every export carries")
+    key.add_argument("--reason", default=None, metavar="TEXT", help="why the key is replaced (with --new; kept)")
+    key.add_argument("--compromised", action="store_true",
+                     help="with --new: the old key may be held by someone else (a laptop lost, a backup copied): "
+                          "no handover is signed with it; tell the records team the new fingerprint yourself")
 
 
 def _open(args):
@@ -285,21 +295,60 @@ def _export(args) -> int:
 def _export_key(args) -> int:
     from models.records.export import signing
 
+    if not args.new and (args.reason is not None or args.compromised):
+        raise UserError(f"{'--reason' if args.reason is not None else '--compromised'}: only with --new "
+                        "(which replaces the key)", 2)
+    if args.new and not (args.reason or "").strip():
+        raise UserError("--reason: say why the key is replaced (e.g. --reason \"laptop lost 5 Dec\"); it is kept "
+                        "with the old key and, for a planned change, in every export from now on", 2)
     with _open(args) as store:
         try:
-            key = signing.export_key(store)
+            rotation = signing.rotate(store, args.reason, compromised=args.compromised) if args.new else None
+            key, history = signing.export_key_and_history(store)
         except signing.SigningKeyError as exc:
             raise UserError(str(exc)) from None
     from models.records.export.check import CHECKER
 
+    if rotation is not None:
+        _said_rotation(rotation)
     print(f"Export key fingerprint (SHA-256 of the Ed25519 public key): {key.fingerprint}")
     print(f"Read aloud, its first 32 of 64 digits: {signing.spaced(key.fingerprint)}")
     print(f"The checker, verify_export.py (in every export): SHA-256 {hashlib.sha256(CHECKER.read_bytes()).hexdigest()}")
-    print("Give both to the records team once. They keep their own copy of verify_export.py whose SHA-256 matches "
-          "(the copy inside an export travels with what it checks, and could be changed with it) and check each "
-          f"export with: python3 verify_export.py FOLDER --signed-by {key.fingerprint}. A replica made afresh "
-          "has a new key, to be registered again.")
+    if rotation is None:
+        print("Give both to the records team once. They keep their own copy of verify_export.py whose SHA-256 "
+              "matches (the copy inside an export travels with what it checks, and could be changed with it) and "
+              f"check each export with: python3 verify_export.py FOLDER --signed-by {key.fingerprint}. A replica "
+              "made afresh has a new key, to be registered again; 'export key --new --reason TEXT' replaces this "
+              "one.")
+    print("Every key this replica has signed exports with:")
+    for line in signing.history_lines(history):
+        print(f"  {line}")
     return 0
+
+
+def _said_rotation(rotation) -> None:
+    from models.uk_time import uk_time
+    from models.replica.orm.types import from_utc_text
+
+    old, new = rotation.old, rotation.new
+    when = uk_time(from_utc_text(new.made_at))
+    if old is None:
+        print(f"The export key this replica held could not be read, nor its history; key {new.number} signs from "
+              "now on.")
+    else:
+        print(f"Export key {old.number} ({old.fingerprint}) retired {when}; key {new.number} signs from now on. The "
+              "old key's private half is deleted from this replica (copies of the replica made before now still "
+              "hold it).")
+    if rotation.handover is not None:
+        print(f"Planned change: key {old.number} signed a handover naming key {new.number}; every export from now on "
+              f"carries it (key_history.json). A records team that checks with key {old.number}'s fingerprint is "
+              f"told 'HANDED OVER' (exit 3): tell them to register key {new.number} (below) in its place.")
+    else:
+        name = f"key {old.number}" if old else "the old key"
+        print(f"Compromised: no handover was signed with {name} (someone else may hold it, and could sign one "
+              f"too). Give the records team key {new.number}'s fingerprint (below) yourself, by phone or letter, "
+              f"with the date: an export received from {when} on and signed by {name} is not the room's, whatever "
+              "date it carries; those filed before then still check with it.")
 
 
 def _export_verify(args) -> int:
@@ -315,7 +364,8 @@ def _export_verify(args) -> int:
     if args.json:
         print(json.dumps({"whole": not result.problems, "counts": result.counts, "problems": result.problems,
                           "notes": result.notes, "manifest_sha256": result.manifest_sha256,
-                          "signed_by": result.signed_by}, indent=2, ensure_ascii=False))
+                          "signed_by": result.signed_by, "handed_over": result.handed_over}, indent=2,
+                         ensure_ascii=False))
     else:
         for note in result.notes:
             print(f"note: {note}")
@@ -328,6 +378,8 @@ def _export_verify(args) -> int:
         print(result.summary())
         print(f"manifest.json SHA-256 {result.manifest_sha256} (record it when filing; check later with "
               f"--filed-sha256)")
+        if result.handed_over:
+            print(result.handover_sentence())
         if result.signed_by and not args.signed_by:
             print("Compare the key with the one registered for the room: --signed-by FINGERPRINT")
-    return 0
+    return result.exit_code(result)

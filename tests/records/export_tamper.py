@@ -203,11 +203,17 @@ def rewritten_chain(folder: Path) -> None:
         reseal(folder, name)
 
 
-def signed_again(folder: Path, key=None) -> None:
-    """After a rewrite: the manifest signed again, with another key (the tamperer's; ``key``: a given one)."""
+def signed_again(folder: Path, key=None, name_it: bool = True) -> None:
+    """After a rewrite: the manifest signed again, with another key (the tamperer's; ``key``: a given one), the
+    manifest's ``signing_key`` made to name it (``name_it``: a careful tamperer)."""
     from models.records.export.signing import ExportKey, Ed25519PrivateKey
+    signer = ExportKey(key or Ed25519PrivateKey.generate())
+    if name_it:
+        doc = json.loads((folder / "manifest.json").read_text("utf-8"))
+        doc["signing_key"]["fingerprint"] = signer.fingerprint
+        (folder / "manifest.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", "utf-8")
     manifest = (folder / "manifest.json").read_bytes()
-    (folder / "signature.json").write_bytes(ExportKey(key or Ed25519PrivateKey.generate()).signature_bytes(manifest))
+    (folder / "signature.json").write_bytes(signer.signature_bytes(manifest))
 
 
 def unsigned(folder: Path) -> None:

@@ -61,7 +61,7 @@ def test_reexport_is_byte_identical_and_the_manifest_hashes_match(store, log, tm
     for result in (first, second):
         listed = {f["name"]: f for f in result.manifest["files"]}
         assert set(listed) == {"decisions.csv", "decisions.json", "decisions.pdf", "handover.json",
-                               "chain_context.json", "verify_export.py", "README.txt"}
+                               "chain_context.json", "verify_export.py", "README.txt", "key_history.json"}
         for name, entry in listed.items():
             data = (result.out_dir / name).read_bytes()
             assert entry["sha256"] == hashlib.sha256(data).hexdigest() and entry["bytes"] == len(data)
@@ -157,7 +157,8 @@ def test_cli_export_and_refusal_to_overwrite(store, store_path, log, tmp_path, c
     assert "Exported 6 decisions" in said
     assert sorted(p.name for p in out.iterdir()) == ["README.txt", "chain_context.json", "decisions.csv",
                                                      "decisions.json", "decisions.pdf", "handover.json",
-                                                     "manifest.json", "signature.json", "verify_export.py"]
+                                                     "key_history.json", "manifest.json", "signature.json",
+                                                     "verify_export.py"]
     key = json.loads((out / "signature.json").read_text("ascii"))["key_fingerprint"]
     assert f"Signed with this desktop's export key {key}." in said and f"--signed-by {key}," in said
     assert cli.main(["export", "key", "--path", str(store_path)]) == 0   # what the records team registers
@@ -292,7 +293,7 @@ def test_the_pdf_cover_names_the_signing_key(store, log, tmp_path):
     first = _run(_tool("pdftotext"), "-l", "1", str(result.out_dir / "decisions.pdf"), "-")
     words = " ".join(first.split())
     spaced = " ".join(fp[i:i + 4] for i in range(0, 64, 4))
-    assert f"Signed with export key, fingerprint {spaced} (manifest.json signed into signature.json" in words
+    assert f"Signed with export key 1, fingerprint {spaced} (manifest.json signed into signature.json" in words
 
 
 def test_export_verify_loads_the_standalone_checker_once(store, log, tmp_path, monkeypatch, cli_env):

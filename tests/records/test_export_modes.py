@@ -37,7 +37,7 @@ def test_a_records_export_is_readable_by_its_owner_only(store, tmp_path):
         result = export_records(store, date(2025, 3, 30), date(2025, 3, 30), tmp_path / "out",
                                 icb="Test ICB", user="tester", host="desk-1")
     modes = _modes(result.out_dir)
-    assert len(modes) == 9 and set(modes.values()) == {0o600}, modes   # signature.json too
+    assert len(modes) == 10 and set(modes.values()) == {0o600}, modes   # signature.json, key_history.json too
     assert stat.S_IMODE(result.out_dir.stat().st_mode) == 0o700
 
 

@@ -58,10 +58,12 @@ def month(tmp_path_factory):
 
 def test_an_untouched_export_is_whole_to_the_app_and_to_the_standalone_checker(month, tmp_path, capsys, cli_env):
     export, result, made, _took = month
-    assert result.manifest["format_version"] == 3
+    assert result.manifest["format_version"] == 4
+    assert result.manifest["signing_key"] == {"number": 1, "fingerprint": result.key_fingerprint,
+                                              "made_at": result.manifest["signing_key"]["made_at"]}
     names = {f["name"] for f in result.manifest["files"]}
     assert (export / "signature.json").is_file() and "signature.json" not in names   # it signs the manifest
-    assert {"verify_export.py", "README.txt", "chain_context.json"} <= names
+    assert {"verify_export.py", "README.txt", "chain_context.json", "key_history.json"} <= names
     context = json.loads((export / "chain_context.json").read_text("utf-8"))["outside_period"]
     assert len(context) >= 8   # decisions of February recorded in March: the desktop's sequence skips them
     app = run_app(export)

@@ -34,12 +34,15 @@ def check(folder: Path | str, filed_sha256: str | None = None, signed_by: str | 
     """The checker's result for ``folder`` (``problems``, ``notes``, ``counts``, ``manifest_sha256``, ``signed_by``)
     with the app's hashes and signature check; ``filed_sha256``: the manifest's SHA-256 recorded when the export
     was filed; ``signed_by``: the fingerprint of the export key registered for the room; ``module``: the
-    checker as :func:`standalone` loaded it (loaded here when not given)."""
+    checker as :func:`standalone` loaded it (loaded here when not given).
+
+    ``handed_over``: the handovers from the key given to the one that signed, when they lead there
+    (``exit_code`` 3)."""
     module = module or standalone()
     result = module.Checker(str(folder), content_hash=decision_log.content_hash, hub_hash=decision_log.hub_hash,
                             csv_cell=csv_cell, signature_check=signing.verify).run(filed_sha256, signed_by)
     checker = Path(folder) / "verify_export.py"
     if checker.is_file() and checker.read_bytes() != CHECKER.read_bytes():
         result.notes.append("verify_export.py differs from this version's checker (another version's, or edited)")
-    result.sentence, result.headline = module.sentence, module.headline
+    result.sentence, result.headline, result.exit_code = module.sentence, module.headline, module.exit_code
     return result

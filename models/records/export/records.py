@@ -49,8 +49,10 @@ FORMAT_VERSION = 9  # 2: situation_summary (the snapshot as lines in UK time); 3
 #                     8: each action's withdrawn (every entry that withdrew it: at, by, role, reason, decision)
 #                     9: device_sent_at (the recording desktop's clock when it sent the entry; null: not kept) and
 #                        late_minutes (how long after recording it reached the hub, over 15 min; null otherwise)
-MANIFEST_VERSION = 3  # 2: the export also holds chain_context.json, verify_export.py and README.txt (session 25)
+MANIFEST_VERSION = 4  # 2: the export also holds chain_context.json, verify_export.py and README.txt (session 25)
 #                       3: signature.json beside it, the manifest's Ed25519 signature with this desktop's export key
+#                       4: key_history.json (every key the room has signed with, and the old keys' handovers) and
+#                          signing_key (the key that signs this manifest: number, fingerprint, made_at) (session 30)
 CSV_NAME, JSON_NAME, PDF_NAME, MANIFEST_NAME = "decisions.csv", "decisions.json", "decisions.pdf", "manifest.json"
 CONTEXT_NAME, CHECKER_NAME, README_NAME = "chain_context.json", "verify_export.py", "README.txt"
 CSV_COLUMNS = (
@@ -402,12 +404,13 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
     icb = icb_name(icb)
     retention_entry = retention_class(retention)   # a bad file is said before anything is written
     try:
-        key = signing.export_key(store)   # made and kept in the replica on the first export
+        key, keys = signing.export_key_and_history(store)   # made and kept in the replica on the first export
     except signing.SigningKeyError as exc:
         raise ExportError(str(exc)) from None
     period = uk_period(first, last)
     out = Path(out_dir)
-    names = (CSV_NAME, JSON_NAME, PDF_NAME, handover_section.HANDOVER_NAME, MANIFEST_NAME, signing.SIGNATURE_NAME)
+    names = (CSV_NAME, JSON_NAME, PDF_NAME, handover_section.HANDOVER_NAME, MANIFEST_NAME, signing.SIGNATURE_NAME,
+             signing.HISTORY_NAME)
     if out.exists() and not force and any((out / n).exists() for n in names):
         raise ExportError(f"{out} already holds an export; choose an empty folder or use --force to replace it")
     try:   # 0700, and each missing folder above it too (mkdir's parents took the umask's 0755)
@@ -444,12 +447,13 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
 
             rendered = pdf.write(part(PDF_NAME), written(), len(entries), entries.numbers, pdf.PdfMeta(
                 icb=icb, period=period, exported_at=now, exporter=exporter, retention=retention_entry,
-                chain=chain, key_fingerprint=key.fingerprint), handover=handover)
+                chain=chain, key_fingerprint=key.fingerprint, key_number=keys.current.number), handover=handover)
             json_out.close()
             part(CONTEXT_NAME).write(chain_context.json_bytes(s, period))
         part(handover_section.HANDOVER_NAME).write(handover_section.json_bytes(handover))
         part(CHECKER_NAME).write(resources.path("records", "verify_export.py.txt").read_bytes())
         part(README_NAME).write(resources.path("records", "export_README.txt").read_bytes())
+        part(signing.HISTORY_NAME).write(keys.export_bytes())
         for p in parts:
             p.finish()
         manifest = {
@@ -457,6 +461,8 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
             "period": period.as_dict(), "exported_at": to_utc_text(now), "exported_at_uk": iso_uk(now),
             "exporter": exporter, "retention": retention_entry, "entries": len(entries), "chain": chain,
             "handover": {"overdue_actions": len(handover["overdue"]), "open_actions": len(handover["open"])},
+            "signing_key": {"number": keys.current.number, "fingerprint": key.fingerprint,
+                            "made_at": keys.current.made_at},
             "pdf": {"pages": rendered.pages, "font": rendered.font, "font_note": rendered.font_note},
             "files": sorted((p.listing() for p in parts), key=lambda f: f["name"]),
         }

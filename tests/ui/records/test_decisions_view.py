@@ -160,7 +160,7 @@ def test_verify_names_a_broken_chain_and_export_reports_what_it_wrote(qtbot, sto
     assert view.export_button.isEnabled()
     assert sorted(p.name for p in (tmp_path / "export").iterdir()) == [
         "README.txt", "chain_context.json", "decisions.csv", "decisions.json", "decisions.pdf", "handover.json",
-        "manifest.json", "signature.json", "verify_export.py"]
+        "key_history.json", "manifest.json", "signature.json", "verify_export.py"]
     key = json.loads((tmp_path / "export" / "signature.json").read_text("ascii"))["key_fingerprint"]
     assert f"signed with this desktop's export key {' '.join(key[i:i + 4] for i in range(0, 32, 4))}" in view.dialog.text()
     view.dialog.close()
