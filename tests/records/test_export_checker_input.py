@@ -18,7 +18,7 @@ from models.records.export import check
 from models.records.export.records import export_records
 from sync import authoring
 from tests.models.conftest import FAST_KDF, PASSPHRASE
-from tests.records.export_tamper import _edit_json, reseal, run_standalone
+from tests.records.export_tamper import _edit_json, reseal, run_standalone, signed_again
 from tests.support.replica import fresh_replica
 
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -151,3 +151,54 @@ def test_both_checkers_refuse_a_public_key_not_in_its_one_encoding():
     order_two = (p - 1).to_bytes(32, "little")   # in its own encoding: the two agree, whichever way
     for message in (b"", b"m", b"manifest", b"x" * 100):
         assert alone.ed25519_verify(order_two, signature, message) == verify(order_two, signature, message)
+
+
+def _history(edit):
+    """key_history.json edited (``edit`` returns its new text, given the parsed document), resealed."""
+    def tamper(folder):
+        path = folder / "key_history.json"
+        path.write_text(edit(json.loads(path.read_text("ascii"))), "utf-8")
+        reseal(folder, "key_history.json")
+        signed_again(folder)   # a signature that checks, so the key given is compared and the history read
+    return tamper
+
+
+def _handover(value):
+    return _history(lambda doc: json.dumps(dict(doc, handovers=[value])))
+
+
+def _statement(**fields):
+    said = {"from_fingerprint": "ab" * 32, "from_public_key": "ab" * 32, "to_fingerprint": "cd" * 32,
+            "to_public_key": "cd" * 32}
+    said.update(fields)
+    return _handover({"statement": json.dumps(said), "signature": "00" * 64})
+
+
+HISTORY_CASES = {
+    "not JSON": (_history(lambda doc: "{"), None),
+    "nested too deep": (_history(lambda doc: DEEP), None),
+    "a list": (_history(lambda doc: "[]"), None),
+    "handovers not a list": (_history(lambda doc: json.dumps(dict(doc, handovers="x"))), None),
+    "a handover a number": (_handover(7), "handovers"),
+    "a statement a number": (_handover({"statement": 7, "signature": "00"}), "handovers"),
+    "a statement a list": (_handover({"statement": "[]", "signature": "00"}), "handovers"),
+    "a public key not hex": (_statement(from_public_key="zz"), "handovers"),
+    "a fingerprint a number": (_statement(from_fingerprint=7), "handovers"),
+    "a signature that is not the old key's": (_statement(), "handovers"),
+}
+
+
+@pytest.mark.parametrize("name", list(HISTORY_CASES))
+def test_a_malformed_key_history_is_named_by_both_checkers_never_a_traceback(export, tmp_path, name):
+    """key_history.json is read when the key given is not the one that signed (to follow a handover): whatever it
+    holds, a problem named in it, exit 1, never a handover followed or a traceback."""
+    tamper, field = HISTORY_CASES[name]
+    folder = tmp_path / "history"
+    shutil.copytree(export, folder)
+    tamper(folder)
+    given = "ab" * 32
+    app = check.check(folder, signed_by=given)
+    assert ("key_history.json", field) in [(p["file"], p["field"]) for p in app.problems], app.problems
+    assert app.handed_over is None
+    code, alone = run_standalone(folder, "--signed-by", given)
+    assert code == 1 and alone["problems"] == app.problems and alone["handed_over"] is None
