@@ -101,7 +101,8 @@ def _decision(conn: Connection, seq: int, rec) -> str | None:
             _time(rec.data[name], name)
     values = {f: rec.data.get(f) for f in DECISION_FIELDS if f in rec.data}
     hub = {"hub_seq": seq, "hub_prev_hash": rec.hub_prev_hash, "hub_hash": rec.hub_hash,
-           "hub_received_at": rec.received_at, "device_sent_at": rec.device_sent_at}
+           "hub_received_at": rec.received_at, "device_sent_at": rec.device_sent_at,
+           "hub_author": rec.author}   # who pushed it, outside the hash (sync.record_signer shows it first)
     shared_identity.check(conn, rec, utcnow())   # a decision of this identity written elsewhere: a copy
     stmt = insert(DecisionEntry).values(uuid=rec.uuid, device_id=rec.device_id, **values, **hub)
     # Authored here: the row exists and only gains the hub's receipt-order chain.

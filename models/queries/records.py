@@ -58,13 +58,21 @@ class Entry:
     hub_seq: int | None
     hub_received_at: datetime | None = None   # when the hub took it (None: not yet, or not kept then)
     device_sent_at: datetime | None = None    # the recording desktop's clock when it sent it (None: not kept)
+    hub_author: str | None = None             # the pushing token's user, as the hub stamped it (None: not kept)
+    device_id: str | None = None
+
+    @property
+    def recorded_by_shown(self) -> str:
+        """``recorded_by``, after the pushing token's user when that is someone else (``sync.record_signer``)."""
+        from sync import record_signer
+        return record_signer.shown(self.recorded_by, self.hub_author, self.device_id) or self.recorded_by
 
     @classmethod
     def of(cls, e: DecisionEntry) -> "Entry":
         return cls(e.uuid, e.device_seq, e.decided_at, e.decision_maker, e.decision_maker_role, e.decision,
                    e.rationale, e.options_considered or "", e.information_available or "",
                    e.situation_snapshot or {}, e.review_at, e.recorded_by, e.recorded_at, e.amends_uuid,
-                   list(e.links or []), e.hub_seq, e.hub_received_at, e.device_sent_at)
+                   list(e.links or []), e.hub_seq, e.hub_received_at, e.device_sent_at, e.hub_author, e.device_id)
 
 
 @dataclass(frozen=True)

@@ -199,7 +199,7 @@ def test_the_records_export_says_when_an_entry_recorded_offline_reached_the_hub(
     result = export_records(desk.store, first, day, tmp_path / "out", icb="Test ICB", user="t", host="h")
     doc = json.loads((result.out_dir / "decisions.json").read_text(encoding="utf-8"))
     by_uuid = {e["uuid"]: e for e in doc["entries"]}
-    assert doc["format_version"] == 9 and by_uuid[late.uuid]["hub_received_at"].startswith(f"{taken:%Y-%m-%dT%H:%M}")
+    assert doc["format_version"] == 10 and by_uuid[late.uuid]["hub_received_at"].startswith(f"{taken:%Y-%m-%dT%H:%M}")
     assert by_uuid[prompt.uuid]["hub_received_at"] is not None and by_uuid[prompt.uuid]["device_sent_at"] is not None
     assert by_uuid[late.uuid]["device_sent_at"] is None and by_uuid[late.uuid]["late_minutes"] == 430.0
     assert by_uuid[prompt.uuid]["late_minutes"] is None
@@ -240,3 +240,46 @@ def test_a_decisions_actions_reach_another_desktop_inside_its_hash(sqlite_hub, m
     for desk in (b, a):
         assert desk.run_once().error is None
     assert _verify(a.store).intact
+
+
+def test_a_decision_shows_who_pushed_it_when_that_is_not_the_name_it_was_signed_with(sqlite_hub, make_desktop,
+                                                                                     tmp_path):
+    """A decision's recorded_by is the name its desktop signed with, hashed into its chain; anyone holding a desktop
+    token could sign another's name. The hub stamps the token's user on the feed; since revision 0029 the replica
+    keeps it beside the entry (outside the hash) and the log, the PDF and the export show it first, as every other
+    record's doer is shown (sync.record_signer). Before, the log and the records export showed "Sam Patel" alone."""
+    import csv
+    import json
+    import subprocess
+
+    from models.queries import records as rq
+    from models.records.export.records import export_records
+    from tests.records.export_tamper import run_standalone
+
+    a, b = make_desktop(sqlite_hub, "a"), make_desktop(sqlite_hub, "b")
+    assert a.run_once().error is None and b.run_once().error is None
+    forged = authoring.record_decision(b.store, decision_maker="Dr A", decision_maker_role="Director on-call",
+                                       decision="Close the escalation ward", rationale="OPEL 2",
+                                       recorded_by="Sam Patel")
+    own = authoring.record_decision(a.store, decision_maker="Dr A", decision_maker_role="Director on-call",
+                                    decision="Keep the ward open", rationale="OPEL 3", recorded_by="Test Room Lead")
+    assert b.run_once().error is None and a.run_once().error is None and b.run_once().error is None
+    for desk in (a, b):
+        with desk.store.session() as s:
+            got = {uid: s.get(DecisionEntry, uid) for uid in (forged.uuid, own.uuid)}
+            assert got[forged.uuid].hub_author == got[own.uuid].hub_author == "test-room_lead"
+            assert got[forged.uuid].content_hash == forged.content_hash   # the chain is as recorded
+            shown = {e.uuid: e.recorded_by_shown for e in map(rq.Entry.of, got.values())}
+        assert shown == {forged.uuid: 'test-room_lead (signed "Sam Patel")', own.uuid: "Test Room Lead"}
+        assert _verify(desk.store).intact
+    day = forged.recorded_at.date()
+    result = export_records(a.store, day, day, tmp_path / "out", icb="Test ICB", user="t", host="h")
+    doc = json.loads((result.out_dir / "decisions.json").read_text(encoding="utf-8"))
+    assert {e["uuid"]: e["hub_author"] for e in doc["entries"]} == {forged.uuid: "test-room_lead",
+                                                                    own.uuid: "test-room_lead"}
+    rows = list(csv.reader((result.out_dir / "decisions.csv").open(encoding="utf-8", newline="")))
+    assert rows[0][-1] == "hub_author" and {r[-1] for r in rows[1:]} == {"test-room_lead"}
+    pdf = " ".join(subprocess.run(["pdftotext", str(result.out_dir / "decisions.pdf"), "-"], capture_output=True,
+                                  text=True, timeout=60, check=True).stdout.split())
+    assert 'Recorded test-room_lead (signed "Sam Patel"),' in pdf and "Recorded Test Room Lead," in pdf
+    assert run_standalone(result.out_dir)[0] == 0

@@ -197,7 +197,7 @@ def detail_html(row: rq.DecisionRow, known: dict[str, rq.EntryRef] | None = None
         parts.append("<p><b>⚠ Amended by</b> " + ", ".join(_entry_ref(u, known) for u in row.amended_by)
                      + ": read the later entry too.</p>")
     parts.append(f"<p style='color:gray'>Recorded {fmt.local_time(e.recorded_at, with_date=True)} by "
-                 f"{_esc(e.recorded_by)} · entry {html.escape(e.uuid)} · device seq {e.device_seq} · "
+                 f"{_esc(e.recorded_by_shown)} · entry {html.escape(e.uuid)} · device seq {e.device_seq} · "
                  f"{_at_hub(e)}</p>")
     return "".join(parts)
 

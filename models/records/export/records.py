@@ -42,13 +42,15 @@ from models.records.export import snapshot as snapshot_reading
 from models.uk_time import Period, iso_uk, uk_period
 
 FORMAT = "scc-decision-log-export"
-FORMAT_VERSION = 9  # 2: situation_summary (the snapshot as lines in UK time); 3: link_references; 4: phoned_in;
+FORMAT_VERSION = 10  # 2: situation_summary (the snapshot as lines in UK time); 3: link_references; 4: phoned_in;
 #                     5: amends_reference, amended_by_references (CSV columns after amends_uuid and amended_by);
 #                     6: hub_received_at (when the hub took the entry; null when not at the hub or not kept then);
 #                     7: each action's reassigned (every entry that gave it to another owner: to, at, by, decision)
 #                     8: each action's withdrawn (every entry that withdrew it: at, by, role, reason, decision)
 #                     9: device_sent_at (the recording desktop's clock when it sent the entry; null: not kept) and
 #                        late_minutes (how long after recording it reached the hub, over 15 min; null otherwise)
+#                    10: hub_author (the user of the token that pushed it, as the hub stamped it; null: not at the
+#                        hub, or synced before it was kept), last CSV column: outside the content hash
 MANIFEST_VERSION = 4  # 2: the export also holds chain_context.json, verify_export.py and README.txt (session 25)
 #                       3: signature.json beside it, the manifest's Ed25519 signature with this desktop's export key
 #                       4: key_history.json (every key the room has signed with, and the old keys' handovers) and
@@ -60,7 +62,7 @@ CSV_COLUMNS = (
     "rationale", "options_considered", "information_available", "situation_snapshot", "situation_summary",
     "phoned_in", "actions", "review_at", "review_at_uk", "recorded_by", "recorded_at", "amends_uuid",
     "amends_reference", "amended_by", "amended_by_references", "links", "link_references", "device_id", "device_seq", "content_hash", "prev_device_hash", "hub_seq", "hub_prev_hash", "hub_hash",
-    "hub_received_at", "device_sent_at", "late_minutes")
+    "hub_received_at", "device_sent_at", "late_minutes", "hub_author")
 
 
 class ExportError(Exception):
@@ -120,7 +122,7 @@ def _entry_fields(e: DecisionEntry, acts: list[Action], amended: list[tuple[str,
         "device_id": e.device_id, "device_seq": e.device_seq, "content_hash": e.content_hash,
         "prev_device_hash": e.prev_device_hash, "hub_seq": e.hub_seq,
         "hub_prev_hash": e.hub_prev_hash, "hub_hash": e.hub_hash, "hub_received_at": _time(e.hub_received_at),
-        "device_sent_at": _time(e.device_sent_at), "late_minutes": _late_minutes(e)}
+        "device_sent_at": _time(e.device_sent_at), "late_minutes": _late_minutes(e), "hub_author": e.hub_author}
 
 
 def _late_minutes(e: DecisionEntry) -> float | None:

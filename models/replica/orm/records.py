@@ -155,6 +155,10 @@ class DecisionEntry(Base):
     # The recording desktop's own clock when it sent the entry to the hub (protocol 1.8; None: not yet at the
     # hub, or sent before desktops and hubs kept it): with recorded_at, how long it waited there on one clock.
     device_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The user of the token that pushed it, as the hub stamped it (feed ``author``; revision 0029): outside the
+    # content hash, so "Room lead (signed "Sam Patel")" can be shown when it is not the name recorded_by signs.
+    # None: not yet at the hub, or synced before it was kept.
+    hub_author: Mapped[str | None] = mapped_column(String)
 
 
 class Action(Base):

@@ -175,3 +175,27 @@ def test_verify_names_a_broken_chain_and_export_reports_what_it_wrote(qtbot, sto
     assert "BROKEN" in view.status.text() and entries[1].uuid in view.status.text()
     assert "BROKEN" in view.dialog.text()
     view.dialog.close()
+
+
+def test_the_detail_names_who_pushed_a_decision_signed_with_another_name(qtbot, store, tmp_path):
+    """A decision pushed with the room lead's token and signed "Sam Patel": the detail shows the token's user first
+    (as the hub stamped it, kept outside the hash since revision 0029); one signed with its pusher's own name, and
+    one not yet at the hub, show the name alone."""
+    forged = authoring.record_decision(store, decision_maker="Dr Ada", decision_maker_role="Director on-call",
+                                       decision="Close the escalation ward", rationale="r", recorded_by="Sam Patel",
+                                       decided_at=NOW - timedelta(hours=1))
+    own = authoring.record_decision(store, decision_maker="Dr Ada", decision_maker_role="Director on-call",
+                                    decision="Keep the ward open", rationale="r", recorded_by="Room Lead",
+                                    decided_at=NOW - timedelta(hours=2))
+    with store.writing() as s:   # as the feed's copy of each sets it
+        s.execute(DecisionEntry.__table__.update().where(DecisionEntry.uuid.in_([forged.uuid, own.uuid]))
+                  .values(hub_author="room.lead"))
+    view = open_view(qtbot, DecisionsView, store)
+    view.resize(1366, 768)
+    view.table.selectRow(0)
+    settle()
+    assert 'by room.lead (signed "Sam Patel") · entry' in view.detail.toPlainText()
+    view.detail.grab().save(str(tmp_path / "detail.png"))
+    view.table.selectRow(1)
+    settle()
+    assert "by Room Lead · entry" in view.detail.toPlainText()
