@@ -340,6 +340,36 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_TIGHT_EMPTY = "padding:4px 24px;"   # an empty chart's sentence in a plot too short for the empty state's padding
+
+
+class _Plot(pg.PlotWidget):
+    """The chart's plot: its least height is the one its view asks (``setMinimumHeight``, in lines of text) or what
+    the chart needs to be read, whichever is more: an empty chart's sentence whole at the data area's width
+    (``TimeChart.empty_least``), a level chart's every level named (``TimeChart.ticks_least``). At twice the text
+    at 1366x768 the week ahead's five lines left an 87-pixel data area for a two-line sentence of 171 and drew "No
+    ambulance arrivals" cut through; the page scrolls instead."""
+
+    def __init__(self, chart: "TimeChart", **kw) -> None:
+        super().__init__(**kw)
+        self._chart = chart
+        self._asked = 0
+
+    def setMinimumHeight(self, height: int) -> None:  # noqa: N802 (Qt API)
+        self._asked = int(height)
+        self._apply_least()
+
+    def asked_height(self) -> int:
+        """The least height the view asked, before the empty sentence's."""
+        return self._asked
+
+    def _apply_least(self) -> None:
+        least = max(self._asked, self._chart.empty_least(), self._chart.ticks_least())
+        if least != self.minimumHeight():
+            super().setMinimumHeight(least)
+            self._chart.updateGeometry()
+
+
 class TimeChart(QWidget):
     """A titled time chart; hovering shows the nearest point's exact value and UK time.
 
@@ -354,8 +384,10 @@ class TimeChart(QWidget):
         self.title = QLabel(f"<b>{title}</b>")
         self.title.setTextFormat(Qt.TextFormat.RichText)
         self.title.setWordWrap(True)   # a long title at 2.5x text wraps rather than widen the window
-        self.plot = pg.PlotWidget(axisItems={"bottom": UkTimeAxis(orientation="bottom"),
-                                             "right": TargetAxis(orientation="right")})
+        self.empty: QLabel | None = None
+        self._named_ticks: list[tuple[float, str]] = []   # set_data's y_ticks: each kept in view (``ticks_least``)
+        self.plot = _Plot(self, axisItems={"bottom": UkTimeAxis(orientation="bottom"),
+                                           "right": TargetAxis(orientation="right")})
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
@@ -481,6 +513,7 @@ class TimeChart(QWidget):
         else:
             item.enableAutoRange(axis="y")
         item.getAxis("left").setTicks([list(y_ticks)] if y_ticks else None)
+        self._named_ticks = list(y_ticks or ())
         self._mark_no_data(data_range)
         if band is not None and len(band.points):
             self._draw_band(band)
@@ -765,19 +798,64 @@ class TimeChart(QWidget):
         hint.setHeight(max(hint.height(), height))
         return hint
 
+    def _data_area(self):
+        """The plot's data area in the plot's pixels (None: not laid out yet)."""
+        box = self.plot.getPlotItem().getViewBox()
+        area = self.plot.mapFromScene(box.sceneBoundingRect()).boundingRect().intersected(self.plot.rect())
+        return area if area.width() >= 40 and area.height() >= 20 else None
+
+    def empty_least(self) -> int:
+        """The plot's least height for the empty chart's sentence whole in its data area, wrapped at the area's
+        width, with the axes around it (0: the chart has points, or is not laid out yet)."""
+        if self.empty is None or self.empty.isHidden() or not self.empty.text():
+            return 0
+        area = self._data_area()
+        if area is None:
+            return 0
+        frame = self.plot.height() - area.height()   # the time axis and the margins
+        need = self.empty.heightForWidth(max(area.width() - 8, 1)) + 8
+        if _TIGHT_EMPTY not in self.empty.styleSheet():
+            need -= 2 * (24 - 4)   # as tight as it may be drawn (``_place_empty``; app.qss pads the empty state 24)
+        return frame + need
+
+    def ticks_least(self) -> int:
+        """The plot's least height for every named tick (a level chart's 0 to 3) to be drawn: a line of the tick
+        font apart and half a line in from the plot's ends, where pyqtgraph drops a label it cannot fit whole (at
+        twice the text the critical care chart's 97-pixel data area showed "1" and "2" of its CRITCON levels 0 to
+        3). 0: no named ticks, or not laid out yet."""
+        values = sorted(v for v, _label in self._named_ticks)
+        area = self._data_area() if values else None
+        if area is None:
+            return 0
+        (_x0, _x1), (y0, y1) = self.plot.getPlotItem().getViewBox().viewRange()
+        values = [v for v in values if y0 < v < y1]
+        if not values or y1 <= y0:
+            return 0
+        line = QFontMetricsF(chart_font()).height()
+        span = y1 - y0
+        units = max([span / (2 * (values[0] - y0)), span / (2 * (y1 - values[-1]))]
+                    + [span / (b - a) for a, b in zip(values, values[1:]) if b > a])
+        frame = self.plot.height() - area.height()
+        return frame + math.ceil(units * line)
+
     def _place_empty(self) -> None:
         """The empty chart's sentence inside the plot's data area, on the chart's own background, as tall as its
         lines: over the whole widget less fixed margins it ran into the axis' tick labels and the grid lines struck
         through it (the week ahead's narrow charts in high contrast)."""
-        box = self.plot.getPlotItem().getViewBox()
-        area = self.plot.mapFromScene(box.sceneBoundingRect()).boundingRect().intersected(self.plot.rect())
-        if area.width() < 40 or area.height() < 20:   # not laid out yet: the old margins
+        area = self._data_area()
+        if area is None:   # not laid out yet: the old margins
             area = self.plot.rect().adjusted(40, 10, -10, -30)
+        t = theme.current()
         width = max(area.width() - 8, 1)
+        style = f"background:{t.chart_bg};color:{t.chart_fg};"
+        self.empty.setStyleSheet(style)
+        if self.empty.heightForWidth(width) > area.height():
+            # The empty state's 24 pixels above and below (a page's) left a short plot no room for the words (its
+            # text is drawn within them, clipped): 4 here. Its sides keep theirs, so it wraps where it did.
+            self.empty.setStyleSheet(style + _TIGHT_EMPTY)
         height = min(self.empty.heightForWidth(width) + 8, area.height())
         self.empty.setGeometry(area.left() + 4, area.top() + (area.height() - height) // 2, width, height)
-        t = theme.current()
-        self.empty.setStyleSheet(f"background:{t.chart_bg};color:{t.chart_fg};")
+        self.plot._apply_least()   # a sentence taller than the area: the plot's least grows (``_Plot``)
 
     @property
     def is_empty(self) -> bool:

@@ -371,9 +371,17 @@ class WeekAheadView(QWidget):
         if self._failure is not None:
             self._show_failure()
 
-    def _set_least(self, chart: TimeChart) -> None:
+    def _set_least(self, chart: TimeChart, whole: bool = False) -> None:
+        """The plot's least in lines of its text; the chart's, the plot's and four lines of title and note, or
+        (``whole``: the page scrolls anyway) its title's and note's lines as wrapped at its width where more (at
+        twice the text a four-line note was counted as two and drawn over the plot's dates)."""
         chart.plot.setMinimumHeight(round(self._plot_lines * QFontMetricsF(chart_font()).height()))
-        chart.setMinimumHeight(chart.plot.minimumHeight() + round(4 * QFontMetricsF(chart.title.font()).height()))
+        texts = [w for w in (chart.title, chart.note) if not w.isHidden()]
+        width = chart.width()
+        wrapped = (sum(w.heightForWidth(width) for w in texts) + chart.layout().spacing() * len(texts)
+                   if whole and width > 0 else 0)
+        chart.setMinimumHeight(chart.plot.minimumHeight()
+                               + max(round(4 * QFontMetricsF(chart.title.font()).height()), wrapped))
 
     def _least(self) -> int:
         """The page's least height at its width: each part's wrapped height or its least."""
@@ -399,13 +407,22 @@ class WeekAheadView(QWidget):
                                + sum(table.rowHeight(r) for r in range(table.rowCount()))
                                + (table.horizontalScrollBar().sizeHint().height() if wide else 0))
         charts = [c for c in self.charts.values() if not c.isHidden()]
+        room = self.page.viewport().height()
+        leasts = []
         for lines in (PLOT_LINES, TIGHT_PLOT_LINES):
-            if lines != self._plot_lines:
-                self._plot_lines = lines
-                for chart in charts:
-                    self._set_least(chart)
-            if self._least() <= self.page.viewport().height():
+            self._plot_lines = lines
+            for chart in charts:
+                self._set_least(chart)
+            leasts.append(self._least())
+            if leasts[-1] <= room:
                 break
+        if len(leasts) == 2 and leasts[1] - room > leasts[0] - leasts[1]:
+            # Tight plots buy little when the page scrolls further than they save (1.5 times the text and more at
+            # 1366x768: 144 pixels and more of scroll, and a four-week count in a 64-pixel plot): the page scrolls
+            # to whole plots of eight lines and whole notes.
+            self._plot_lines = PLOT_LINES
+            for chart in charts:
+                self._set_least(chart, whole=True)
         for chart in self.charts.values():
             chart.plot.getPlotItem().getAxis("left").showLabel(self._plot_lines == PLOT_LINES)
 
