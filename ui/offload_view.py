@@ -14,7 +14,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QFrame,
     QGridLayout,
@@ -37,7 +39,7 @@ from ui import format as fmt
 from ui import stale_limits
 from ui import stale as st
 from ui import tasks, theme
-from ui.charts import PHONED_GLYPH, Band, Series, TimeChart
+from ui.charts import PHONED_GLYPH, Band, Series, TimeChart, mark_scale
 from ui.flow_bar import FlowBar
 from ui.offload_board import NOW_COLUMNS, fill_board, known_wait, make_board, wait_text
 from ui.text import esc
@@ -354,7 +356,8 @@ class OffloadView(QWidget):
         # The queues come first on a small screen: the chart may be shorter than a chart's usual minimum.
         # 8 lines: the bands' four lines and their labels apart (at 6 lines, 84 pixels at 1366x768, the plot
         # was ~45 pixels high inside its axis and the labels ran into each other).
-        self.chart.plot.setMinimumHeight(CHART_LINES * self.chart.fontMetrics().height())
+        self._chart_least = CHART_LINES * QFontMetrics(QApplication.font()).height()   # at normal text
+        self.chart.plot.setMinimumHeight(self._chart_least)
         chart_box.addWidget(self.chart, 1)
         chart_panel.parts = (chart_bar, self.chart.title, self.chart)
         self.chart_panel = chart_panel
@@ -436,6 +439,8 @@ class OffloadView(QWidget):
 
     def refresh(self) -> None:
         """Read the page off the UI thread; it is drawn when it arrives."""
+        # Grown with the text: set once, the plot kept its 98 pixels at twice the text (a 45-pixel data area).
+        self.chart.plot.setMinimumHeight(round(self._chart_least * mark_scale()))
         now, store, table, basis = self.clock(), self.store, self.table, self.lost_basis()
         since = min(qo.uk_midnight(now), now - MIN_CHART_SPAN)
         self._read(lambda: door.offload_page(store, now, since, table, basis))

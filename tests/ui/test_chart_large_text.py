@@ -5,9 +5,10 @@ occupancy) and in the forecast world (eight weeks of a real trust's days: the we
 At twice the text the week ahead's five-line plots left an 87-pixel data area and the empty charts' two-line
 sentences (171 pixels) were cut through ("No ambulance arrivals"), at 1.5 times too (81 of 110); the provider's
 empty parameter chart cut "No community bed occupancy observations" in half (102 of 130); the week ahead's
-four-line notes were drawn over its plots' dates; the critical care chart named "1" and "2" of CRITCON 0 to 3.
-Now an empty chart's plot is as tall as its sentence needs and a level chart's names every level, and the page
-scrolls; the notes have their lines. Real windows, real replicas."""
+four-line notes were drawn over its plots' dates; the critical care chart named "1" and "2" of CRITCON 0 to 3;
+the offload chart kept the 98 pixels it was given at normal text (a 45-pixel data area at twice the text). Now an
+empty chart's plot is as tall as its sentence needs and a level chart's names every level, and the page scrolls;
+the notes have their lines; the offload plot's least grows with the text. Real windows, real replicas."""
 
 from __future__ import annotations
 
@@ -82,6 +83,18 @@ def test_the_providers_empty_parameter_chart_says_its_sentence_whole(qtbot, stor
     assert view.detail is not None and view.detail.org_code == COMMUNITY
     _whole_sentence(view.param_chart)
     assert "community bed occupancy" in view.param_chart.empty.text().lower()
+
+
+def test_the_offload_chart_grows_with_the_text(qtbot, store):
+    seed_night(store)
+    window, view = showing(qtbot, store, "offload", (1366, 768), now=NIGHT, theme_key="dark", text_scale=2.0)
+    _settle()
+    chart = view.chart
+    # Seven lines of the normal text grown with it: six of the text now at least (it was 98 pixels, three).
+    assert chart.plot.minimumHeight() >= 6 * chart.fontMetrics().height(), chart.plot.minimumHeight()
+    assert chart.plot.height() >= chart.plot.minimumHeight()
+    if chart.empty.isVisible():
+        _whole_sentence(chart)
 
 
 @pytest.fixture(scope="module")
