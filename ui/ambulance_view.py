@@ -25,7 +25,7 @@ from ui import format as fmt
 from ui import stale_limits
 from ui import stale as st
 from ui import tasks, theme
-from ui.charts import Series, TimeChart, align_time_axes, colour, fixed_range
+from ui.charts import Series, TimeChart, align_time_axes, colour, fixed_range, least_plot_width
 from ui.text import esc
 from ui.widgets import EmptyOr, cell, content_width, fill_table, make_table, muted
 
@@ -165,7 +165,7 @@ class _ChartsRow(QWidget):
         self.charts = charts
         self.stacked = False   # one over the other, each the whole width (in the side tabs: ``AmbulanceView``)
         for chart in charts:   # an axis' new width (labels drawn) resizes the plot's box: line the times up again
-            chart.plot.getPlotItem().getViewBox().sigResized.connect(lambda *_: self.line_up())
+            chart.plot.getPlotItem().getViewBox().sigResized.connect(lambda *_: self._resized())
         for chart in charts:
             chart.setParent(self)
         policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
@@ -173,9 +173,25 @@ class _ChartsRow(QWidget):
         self.setSizePolicy(policy)
 
     def _widths(self, width: int) -> list[int]:
+        """3:2, unless that leaves the response chart's plot too narrow for its time labels (twice the text at
+        1366x768: its labels' axis took 250 pixels of its 529 and its plot had 140, no time drawn): it takes what
+        it needs (``least_plot_width``) from the level chart's plot, which keeps as much itself."""
         usable = max(width - self.GAP * (len(self.charts) - 1), 0)
         first = usable * self.SHARES[0] // sum(self.SHARES)
-        return [first, usable - first]
+        widths = [first, usable - first]
+        axes = [c.width() - c.plot.getPlotItem().getViewBox().width() if c.width() > 0 else 0 for c in self.charts]
+        need = least_plot_width()
+        plots = [w - a for w, a in zip(widths, axes)]
+        give = max(0, min(need - plots[1], plots[0] - need))
+        return [widths[0] - int(give), widths[1] + int(give)]
+
+    def _resized(self) -> None:
+        """An axis' new width (labels drawn) resizes the plot's box: the charts shared out again if that moves
+        them, and their times lined up."""
+        if not self.stacked and [c.width() for c in self.charts] != self._widths(self.width()):
+            self._place()
+        else:
+            self.line_up()
 
     def line_up(self) -> None:
         """One over the other, the charts' times lined up: a chart without the right-hand axis of labels the other

@@ -106,6 +106,13 @@ class TargetAxis(pg.AxisItem):
         return axis, ticks, moved
 
 
+def least_plot_width(t: theme.Theme | None = None) -> float:
+    """The least width of a plot's data area: four time labels ("00:00") in the chart font, a gap each side (with
+    three, a day's axis kept its 12:00 and lost "Tue 13" at its right edge, on the wall at 2.5 times the text)."""
+    metrics = QFontMetricsF(chart_font(t))
+    return 4 * (metrics.horizontalAdvance("00:00") + 2 * metrics.averageCharWidth())
+
+
 def chart_font(t: theme.Theme | None = None) -> QFont:
     """The chart text font: the theme's size (which follows the text-size setting)."""
     t = t or theme.current()

@@ -6,16 +6,17 @@ At twice the text the week ahead's five-line plots left an 87-pixel data area an
 sentences (171 pixels) were cut through ("No ambulance arrivals"), at 1.5 times too (81 of 110); the provider's
 empty parameter chart cut "No community bed occupancy observations" in half (102 of 130); the week ahead's
 four-line notes were drawn over its plots' dates; the critical care chart named "1" and "2" of CRITCON 0 to 3;
-the offload chart kept the 98 pixels it was given at normal text (a 45-pixel data area at twice the text). Now an
-empty chart's plot is as tall as its sentence needs and a level chart's names every level, and the page scrolls;
-the notes have their lines; the offload plot's least grows with the text. Real windows, real replicas."""
+the offload chart kept the 98 pixels it was given at normal text (a 45-pixel data area at twice the text); the
+ambulance response chart's plot had 140 pixels and no time label. Now an empty chart's plot is as tall as its
+sentence needs and a level chart's names every level, and the page scrolls; the notes have their lines; the
+offload plot's least grows with the text; the response chart takes room for its times. Real windows, real replicas."""
 
 from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QFontMetricsF, QImage, QPainter
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QTabWidget
 
 from tests.forecast import intraday_world
 from tests.forecast.intraday_world import NOW as FORECAST_NOW
@@ -153,3 +154,39 @@ def test_a_level_chart_names_every_level(qtbot, store, view_key, size, scale):
     assert sorted(drawn) == list(named), f"{drawn} of {list(named)} in a {chart.plot.height()}-pixel plot"
     if scale == 1.0:   # at normal text the plot the view asked for holds them: nothing grew
         assert chart.plot.minimumHeight() == 150   # TimeChart's own least
+
+
+def _show_charts_tab(view) -> None:
+    for tabs in view.findChildren(QTabWidget):
+        for i in range(tabs.count()):
+            if tabs.tabText(i).startswith("Charts"):
+                tabs.setCurrentIndex(i)
+
+
+@pytest.mark.parametrize("size, scale", [((1366, 768), 2.0), ((1920, 1080), 2.5), ((1366, 768), 1.0)])
+def test_the_ambulance_response_chart_keeps_room_for_its_times(qtbot, store, size, scale):
+    """Twice the text at 1366x768 (the charts in a tab, side by side): the response chart's target labels took 250
+    of its 529 pixels and its plot had 140, no time label drawn. It now takes room for four from the level chart;
+    at normal text the charts share the width 3:2 as before."""
+    from ui.charts import least_plot_width
+
+    seed_night(store)
+    window, view = showing(qtbot, store, "ambulance", size, now=NIGHT, theme_key="dark", text_scale=scale)
+    _show_charts_tab(view)
+    _settle()
+    window.grab()   # painted: the target labels' axis takes its width when its labels are drawn
+    _settle()
+    window.grab()
+    chart = view.response_chart
+    plot = chart.plot.getPlotItem().getViewBox().width()
+    assert plot >= least_plot_width() - 1, f"{plot} pixels of plot"
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        times = chart.plot.getPlotItem().getAxis("bottom").generateDrawSpecs(painter)[2]
+    finally:
+        painter.end()
+    assert len(times) >= 2, f"{[t for _r, _f, t in times]} in {plot} pixels"
+    if scale == 1.0 and not view.charts_row.stacked:
+        usable = view.charts_row.width() - view.charts_row.GAP
+        assert view.level_chart.width() == usable * 3 // 5
