@@ -22,6 +22,7 @@ from models.service import quality, submission_sender
 from models.uk_time import UK
 from sync.hub import schema as s
 from sync.hub.db import HubDB
+from sync.hub.web import upload
 from sync.protocol import FeedIntakeNotice
 from tests.models.conftest import PASSPHRASE
 from tests.scc_desktop.test_cli_db import run
@@ -63,10 +64,11 @@ def _web_upload(hub, user: str) -> str:
     web, _ = login(hub.url, user)
     page = _page(web, hub)
     sid = re.search(r'name="sid" value="([^"]+)"', page.split('action="/provider/csv"')[1]).group(1)
+    data = world.acute_csv(ga_bed_occupancy_pct=180)
     resp = web.post(hub.url + "/provider/csv", data={"csrf": csrf_of(page), "sid": sid}, timeout=30,
-                    files={"file": ("figures.csv", world.acute_csv(ga_bed_occupancy_pct=180), "text/csv")})
+                    files={"file": ("figures.csv", data, "text/csv")})
     assert resp.status_code == 200 and "1 quarantined" in resp.text, resp.text
-    return sid
+    return upload.file_sid(ORG, data)   # an upload is named by its file (the same file twice is stored once)
 
 
 def _bad_obs(minutes: float = 0) -> dict:
