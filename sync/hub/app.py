@@ -480,7 +480,8 @@ async def upgrading_answer(progress: schema_start.StartProgress, scope, send) ->
     ``Retry-After``, in the error shape (``/health`` and the API) or a page a phone reads (the web pages)."""
     path = scope.get("path", "")
     if not (path == "/health" or path.startswith("/v1/") or path == "/openapi.json"):   # a web page (/m/, login)
-        body, kind = schema_start.page(progress), b"text/html; charset=utf-8"
+        body = schema_start.page(progress, scope.get("method", "GET"), path)   # a POST: said not stored
+        kind = b"text/html; charset=utf-8"
     else:
         body = schema_start.error_body(progress).model_dump_json().encode()
         kind = b"application/json"

@@ -126,16 +126,51 @@ def error_body(progress: StartProgress) -> p.ErrorBody:
     return p.ErrorBody(code="upgrading", message=state.message, upgrading=state)
 
 
-def page(progress: StartProgress) -> bytes:
-    """The web pages' answer (``/m/``, login): a plain page a phone reads, asking again by itself."""
+# What a page sent while the hub upgrades (a POST) was not read: what to say, and the page (a GET) to go back to.
+_NOT_STORED = {
+    "/provider/": ("What you sent was not stored: the hub takes nothing while it upgrades. This page opens the "
+                   "form again by itself once the hub answers; what you typed in this tab is put back on it, "
+                   "marked \u201cNot sent yet\u201d: check it and press Send changes.", "/provider/"),
+    "/provider/csv": ("Your file was not uploaded: nothing in it was stored, as the hub takes nothing while it "
+                      "upgrades. This page opens the form again by itself once the hub answers: choose the file "
+                      "and upload it again then.", "/provider/"),
+    "/login": ("You were not logged in: the hub takes nothing while it upgrades. This page opens the login again "
+               "by itself once the hub answers: log in then.", "/login"),
+}
+_NOT_STORED_ELSE = ("What you sent was not stored: the hub takes nothing while it upgrades. Send it again once "
+                    "the hub answers.", "/m/")
+
+
+def not_stored(method: str, path: str) -> tuple[str, str] | None:
+    """For a request that sends something (any method but GET and HEAD): what the page says of it (it was not
+    stored) and the page its refresh opens (a GET: the address it was sent to may have none, and a refresh of
+    it would be a GET, ``405`` once the hub answers). ``None`` for a GET or HEAD (the refresh asks again)."""
+    if method.upper() in ("GET", "HEAD"):
+        return None
+    return _NOT_STORED.get(path, _NOT_STORED_ELSE)
+
+
+def page(progress: StartProgress, method: str = "GET", path: str = "/") -> bytes:
+    """The web pages' answer (``/m/``, login, the providers' form): a plain page a phone reads, asking again by
+    itself; to a form sent meanwhile (``method`` not GET or HEAD), saying what was sent was not stored, and
+    asking again with the page it came from (:func:`not_stored`)."""
     import html
 
     said = html.escape(progress.state().message)
     wait = retry_after(progress)
+    sent = not_stored(method, path)
+    refresh, note, title = str(wait), "", "Hub upgrading"
+    if sent is not None:
+        words, back = sent
+        refresh = f"{wait}; url={back}"
+        note = f"<p class=\"error\" role=\"alert\"><strong>{html.escape(words)}</strong></p>\n"
+        title = "Not stored: hub upgrading"
+    asks = (f"This page asks again every {wait} s." if sent is None else
+            f"This page asks again in {wait} s, with <a href=\"{back}\">{html.escape(back)}</a>.")
     return (f"<!doctype html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<meta name=\"referrer\" content=\"no-referrer\">\n<meta http-equiv=\"refresh\" content=\"{wait}\">\n"
-            f"<title>Hub upgrading · SCC hub</title>\n<link rel=\"stylesheet\" href=\"/web/m.css\">\n</head>\n<body>\n"
+            f"<meta name=\"referrer\" content=\"no-referrer\">\n<meta http-equiv=\"refresh\" content=\"{refresh}\">\n"
+            f"<title>{title} · SCC hub</title>\n<link rel=\"stylesheet\" href=\"/web/m.css\">\n</head>\n<body>\n"
             f"<header class=\"bar\">\n<span class=\"brand\">SCC</span>\n</header>\n<main class=\"narrow\">\n"
-            f"<h1>Hub upgrading</h1>\n<p>{said[0].upper() + said[1:]}.</p>\n"
-            f"<p>This page asks again every {wait} s.</p>\n</main>\n</body>\n</html>\n").encode()
+            f"<h1>Hub upgrading</h1>\n{note}<p>{said[0].upper() + said[1:]}.</p>\n"
+            f"<p>{asks}</p>\n</main>\n</body>\n</html>\n").encode()
