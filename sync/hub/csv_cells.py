@@ -8,6 +8,13 @@ the hour the autumn change repeats is refused unless its zone is named ("30/10/2
 spring's skipped hour refused. A time with its offset is left to the protocol's own check, as are cells
 none of these forms matches. The JSON API is not read this way: it stays strict (its numbers are JSON
 numbers, its times carry their offset).
+
+Two cells read as something else were taken silently (r2's review, session 30). A file saved by a US-locale
+spreadsheet writes its dates month first: "12/6/2026 10:56" (6 December) read as 12 June, and only the rows
+with a day over 12 were refused. A file in which any time reads only month first ("12/13/2026 10:56") is now
+refused whole (:func:`month_first`), naming the column and the rows, as its other dates cannot be told apart.
+"1.204", a European thousands point, read as 1.204 of a count: a fraction of a metric counted in whole
+numbers (unit ``count`` or ``beds`` in the catalogue) is refused with its reason (:data:`WHOLE_UNITS`).
 """
 
 from __future__ import annotations
@@ -32,6 +39,10 @@ _ZONE = re.compile(r"^(.*?)\s*\b(BST|GMT)$", re.IGNORECASE)
 _GROUPED = re.compile(r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
 _PLAIN = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
 EXAMPLE = "06/12/2026 10:56"
+# Metric units (resources/metrics/catalogue.toml) counted in whole numbers: a fraction of one is a misreading.
+WHOLE_UNITS = frozenset({"count", "beds"})
+_SLASHED = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/(.+)$")
+ROWS_NAMED = 5   # rows named in a refusal of the whole file; the count of the rest is said
 
 
 def _wall(text: str) -> datetime | None:
@@ -68,10 +79,41 @@ def uk_time(name: str, text: str) -> tuple[str, str | None]:
     return found[0].astimezone(timezone.utc).isoformat(), None
 
 
-def number(name: str, text: str, percent: bool) -> tuple[str, str | None]:
+def _only_month_first(text: str) -> bool:
+    """``text`` is a time that reads month first ("12/13/2026 10:56") and not day first."""
+    typed = text.strip()
+    zoned = _ZONE.match(typed)
+    bare = zoned.group(1) if zoned else typed
+    found = _SLASHED.match(bare)
+    return bool(found) and _wall(bare) is None and \
+        _wall(f"{found.group(2)}/{found.group(1)}/{found.group(3)}") is not None
+
+
+def month_first(rows: list[tuple[int, dict]]) -> list[tuple[str, str]]:
+    """Each time column of a CSV's rows (row number, cells by column) in which some cell reads only month
+    first, as a US-locale spreadsheet writes dates, with the reason to refuse the whole file: its other dates
+    ("12/6/2026", 6 December) would read day first, as the wrong month, and nothing tells them apart."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for number, cells in rows:
+        for name, text in cells.items():
+            if name in TIME_FIELDS and isinstance(text, str) and _only_month_first(text):
+                found.setdefault(name, []).append((number, text.strip()))
+    problems = []
+    for name, where in found.items():
+        shown = ", ".join(f"{n} ('{t}')" for n, t in where[:ROWS_NAMED])
+        more = f" and {len(where) - ROWS_NAMED} more" if len(where) > ROWS_NAMED else ""
+        problems.append((name, f"{name}: row{'s' if len(where) > 1 else ''} {shown}{more} can only be read month "
+                               "first (month/day/year, as a US-locale spreadsheet writes dates), so the column's "
+                               "other dates cannot be read day first safely (12/6/2026 would be 12 June, not "
+                               f"6 December); nothing in the file was stored. Write the times day first "
+                               f"({EXAMPLE}) or as 2026-12-06 10:56, and upload the file again"))
+    return problems
+
+
+def number(name: str, text: str, percent: bool, whole: bool = False) -> tuple[str, str | None]:
     """The cell ``text`` of the number column ``name`` without its thousands separators, and without a
     trailing % when the figure is a percentage (``percent``); and the reason when a % is on a figure that
-    is not one."""
+    is not one, or a fraction is the figure of a metric counted in whole numbers (``whole``)."""
     typed = text.strip()
     bare = typed[:-1].rstrip() if typed.endswith("%") else typed
     if "," in bare and not _GROUPED.match(bare):
@@ -81,12 +123,19 @@ def number(name: str, text: str, percent: bool) -> tuple[str, str | None]:
         return text, f"{name}: '{typed}' has a % sign, but this figure is not a percentage; write it without %"
     if bare != typed and not _PLAIN.match(bare.replace(",", "")):
         return text, None   # "%" alone, "x%": the protocol's check names it as written
-    return bare.replace(",", ""), None
+    plain = bare.replace(",", "")
+    if whole and _PLAIN.match(plain) and not float(plain).is_integer():
+        point = (f" If the point separates thousands, write {plain.replace('.', '')} or "
+                 f"{int(plain.replace('.', '')):,}." if re.fullmatch(r"[+-]?[0-9]{1,3}(\.[0-9]{3})+", plain) else "")
+        return text, (f"{name}: '{typed}' is not a whole number, and this metric is counted in whole numbers."
+                      f"{point}")
+    return plain, None
 
 
-def read(raw: dict, percent: bool) -> tuple[dict, list[tuple[str, str]]]:
+def read(raw: dict, percent: bool, whole: bool = False) -> tuple[dict, list[tuple[str, str]]]:
     """A CSV row's cells (``raw``, by column) as the protocol's item takes them, and each cell's problem
-    (column, reason). ``percent``: the row's figure is a percentage (its metric's unit)."""
+    (column, reason). ``percent``: the row's figure is a percentage, ``whole``: it is counted in whole numbers
+    (its metric's unit)."""
     out = dict(raw)
     problems = []
     for name, text in raw.items():
@@ -95,7 +144,7 @@ def read(raw: dict, percent: bool) -> tuple[dict, list[tuple[str, str]]]:
         if name in TIME_FIELDS:
             out[name], problem = uk_time(name, text)
         elif name in NUMBER_FIELDS:
-            out[name], problem = number(name, text, percent and name == "value")
+            out[name], problem = number(name, text, percent and name == "value", whole and name == "value")
         else:
             continue
         if problem:

@@ -166,7 +166,8 @@ class ItemValidator:
             return chk
         sent = chk.raw
         if chk.row is not None:   # a CSV row: its times and numbers read as the form reads them
-            sent, problems = csv_cells.read(chk.raw, self._percent(chk.raw))
+            unit = self._unit(chk.raw)
+            sent, problems = csv_cells.read(chk.raw, unit == "percent", unit in csv_cells.WHOLE_UNITS)
             for name, reason in problems:
                 chk.reject(name, reason)
             if chk.errors:
@@ -187,11 +188,11 @@ class ItemValidator:
             chk.item = None
         return chk
 
-    def _percent(self, raw: dict) -> bool:
-        """The row's figure is a percentage: its metric's unit (a CSV cell may then end in %)."""
+    def _unit(self, raw: dict) -> str | None:
+        """The unit of the row's metric (a CSV cell may then end in %, or must be whole), if it names one."""
         metric = raw.get("metric")
         found = self.catalogue.metrics.get(metric.strip()) if isinstance(metric, str) else None
-        return found is not None and found.unit == "percent"
+        return found.unit if found is not None else None
 
     @staticmethod
     def _finite(chk: Checked, item: BaseModel) -> None:
@@ -400,4 +401,8 @@ def parse_csv(body: bytes) -> CsvRows:
     if len(items) > MAX_CSV_ROWS:
         raise validation("the CSV has too many rows", [p.FieldError(
             field="rows", reason=f"{len(items)} rows; at most {MAX_CSV_ROWS} per upload")])
+    month_first = csv_cells.month_first([(c.row, c.raw) for c in items if not c.errors])
+    if month_first:   # a US-locale file: its dates that read both ways would be misread, so none is taken
+        raise validation("the CSV's dates are written month first", [p.FieldError(field=f, reason=r)
+                                                                       for f, r in month_first])
     return items
