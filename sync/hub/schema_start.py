@@ -28,6 +28,9 @@ from sync import protocol as p
 log = logging.getLogger("sync.hub")
 RETRY_AFTER_SECONDS = 5        # an upgrading hub's Retry-After: soon, it may be done
 RETRY_FAILED_SECONDS = 60      # a step that failed (a full disk, say) is tried again this much later
+# A page answering a form sent meanwhile stays this long at least before its refresh takes it away: its
+# notice is 20 to 46 words, 6 to 14 s at 200 words a minute (the other pages ask again at Retry-After).
+NOT_STORED_SECONDS = 15
 # Test-only: each one-off step, its work done, waits this many seconds inside its transaction (not committed),
 # so a bounded test can hold a start in its step, or kill it there; never set it in production.
 FAULT_STEP_DELAY_ENV = "SCC_HUB_FAULT_SCHEMA_STEP_DELAY"
@@ -162,6 +165,7 @@ def page(progress: StartProgress, method: str = "GET", path: str = "/") -> bytes
     refresh, note, title = str(wait), "", "Hub upgrading"
     if sent is not None:
         words, back = sent
+        wait = max(wait, NOT_STORED_SECONDS)
         refresh = f"{wait}; url={back}"
         note = f"<p class=\"error\" role=\"alert\"><strong>{html.escape(words)}</strong></p>\n"
         title = "Not stored: hub upgrading"

@@ -42,14 +42,15 @@ def test_a_form_or_upload_sent_while_upgrading_is_said_not_stored_and_refreshes_
             assert "text/html" in r.headers["content-type"] and "Hub upgrading" in r.text
             assert "upgrading its database" in r.text
 
+        # A page that says something was lost stays 15 s (its words, read), then opens a page with a GET.
         assert "What you sent was not stored" in form.text
         assert "what you typed in this tab is put back on it" in form.text
-        assert _refresh(form.text) == "5; url=/provider/"
+        assert _refresh(form.text) == "15; url=/provider/"
         assert "Your file was not uploaded: nothing in it was stored" in upload.text
         assert "choose the file and upload it again" in upload.text
-        assert _refresh(upload.text) == "5; url=/provider/"
-        assert "You were not logged in" in login.text and _refresh(login.text) == "5; url=/login"
-        assert "What you sent was not stored" in logout.text and _refresh(logout.text) == "5; url=/m/"
+        assert _refresh(upload.text) == "15; url=/provider/"
+        assert "You were not logged in" in login.text and _refresh(login.text) == "15; url=/login"
+        assert "What you sent was not stored" in logout.text and _refresh(logout.text) == "15; url=/m/"
         # A page opened (a GET) sent nothing: it asks again at its own address, and says nothing of storing.
         assert _refresh(opened.text) == "5" and "not stored" not in opened.text
         head = requests.head(hub.url + "/provider/csv", timeout=5, allow_redirects=False)
