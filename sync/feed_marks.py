@@ -75,3 +75,11 @@ def thinned(marks: list[tuple[int, int]]) -> list[tuple[int, int]]:
             kept.append((position, mark))
             limit, gap = position, gap * 2
     return sorted(kept) + recent
+
+
+def rows_from(position: int, mark: int) -> list[tuple[str, str]]:
+    """The ``replica_meta`` rows of a replica that starts at ``position`` whose item has ``mark`` (a replica
+    joined from the hub's snapshot, described with the mark: ``SnapshotInfo.mark``, session 30), as
+    :func:`keep_current` would write them: its first read is checked like any other."""
+    now = (int(position), int(mark))
+    return [(CURRENT, f"{now[0]} {now[1]}"), (EARLIER, json.dumps([list(now)]))]

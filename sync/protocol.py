@@ -660,3 +660,7 @@ class SnapshotInfo(_Msg):
     key: str = Field(pattern=r"^[0-9a-f]{64}$")   # the snapshot file's own database key, hex
     made_at: Time
     oldest_position: FeedPosition = 0   # the feed keeps every position after this one (docs/retention.md)
+    # Session 30, optional: the feed's mark (FeedBatch.next_after_mark) of the item at ``position`` when the
+    # snapshot was made; a hub serves only a snapshot whose mark its feed still holds there (a database put back
+    # from a backup holds another item), and a desktop that joins keeps it as its feed mark. None: an older hub.
+    mark: int | None = Field(default=None, ge=0, le=2**63 - 1)

@@ -46,7 +46,8 @@ log = logging.getLogger(__name__)
 # transfer changes' positions asked for their seen (sync.transfer_seen.MARK_KEY) are the old rows' too: the
 # snapshot's may hold changes without seen up to it, so the copy asks for them again (review r1, session 28).
 # The feed's marks and a recovery from a hub put back from a backup (sync.feed_marks, sync.feed_restore) are
-# about the old rows' positions too: the copy keeps its own from its first batch.
+# about the old rows' positions too: the copy keeps the snapshot's mark (SnapshotInfo.mark), or, from a hub
+# without marks, its own from its first batch.
 DERIVED_KEYS = ("local_alert_state", "opel_checklist_seen", "hub_id", "joined_from_snapshot", MARK_KEY,
                 feed_marks.CURRENT, feed_marks.EARLIER, feed_restore.STATE)
 
@@ -278,7 +279,8 @@ def _adopt(new: Path, key: bytes, cipher: str, info, own: _Own) -> int:
         with conn:
             conn.execute("DELETE FROM replica_meta")
             conn.executemany("INSERT INTO replica_meta(key, value) VALUES (?, ?)",
-                             [*own.meta, ("hub_id", info.hub_id), ("joined_from_snapshot", str(info.position))])
+                             [*own.meta, ("hub_id", info.hub_id), ("joined_from_snapshot", str(info.position)),
+                              *marks(info)])
             if own.outbox:
                 columns = ", ".join(own.outbox_columns)
                 conn.executemany(f"INSERT INTO outbox ({columns}) VALUES ({', '.join('?' * len(own.outbox_columns))})",
@@ -290,6 +292,14 @@ def _adopt(new: Path, key: bytes, cipher: str, info, own: _Own) -> int:
         return position
     finally:
         conn.close()
+
+
+def marks(info) -> list[tuple[str, str]]:
+    """The feed mark the copy starts with: the snapshot's (session 30), so the first read after the join is
+    checked (409 ``feed_diverged`` if the hub holds another item there, ``sync.feed_restore``); none from a hub
+    before session 30, whose description carries no mark (then the first batch gives one, as before)."""
+    mark = getattr(info, "mark", None)
+    return [] if mark is None or not info.position else feed_marks.rows_from(info.position, mark)
 
 
 def _replace(path: Path, new: Path) -> None:

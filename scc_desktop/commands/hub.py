@@ -264,6 +264,8 @@ def _serve(args) -> int:
     hub = _hub(args, defer_schema=True, tables_dir=args.tables, catalogue_dirs=tuple(args.catalogue),
                alert_rules=args.alert_rules, alerts=not args.no_alerts,
                escalation=_escalation(args.escalation), openapi=args.openapi, snapshots=args.snapshots)
+    if timer is not None:
+        timer.hub = hub   # a snapshot the database disagrees with is replaced at once (session 30)
     try:
         try:
             specs = orgs.read_org_file(args.orgs) if args.orgs else None

@@ -47,7 +47,7 @@ def register(sub, db_arg, open_hub) -> None:
 
 
 def _make(args, open_hub) -> int:
-    from sync.hub import snapshot, snapshot_files
+    from sync.hub import snapshot, snapshot_check, snapshot_files
 
     hub = open_hub(args, alerts=False)
     try:
@@ -57,7 +57,7 @@ def _make(args, open_hub) -> int:
         if keep is not None and (keep < 0 or args.no_publish):
             raise UserError(f"--prune-keep-days {keep:g}: must be 0 or more, and not with --no-publish "
                             "(the feed is pruned only up to a published snapshot)", 2)
-        pruned = None
+        pruned, removed = None, []
         try:
             with snapshot.making(args.snapshots):
                 done = snapshot.update(hub, args.snapshots, progress=progress)
@@ -67,10 +67,21 @@ def _make(args, open_hub) -> int:
                     # at the same position the make changed it (transfer changes given their seen, a newer
                     # schema). Beside the one kept, never over it: a desktop may be downloading that one
                     # under the description it was given (sync.hub.snapshot_files.free_name).
-                    newest = snapshot_files.current(args.snapshots)
+                    # Session 30: a snapshot the hub's database disagrees with (it was put back from a backup
+                    # made before it) is not served (sync.hub.snapshot_check): it is replaced, and removed.
+                    with hub.db.read() as conn:
+                        agrees = snapshot_check.checker(hub.db, conn)
+                        hidden = snapshot_files.hidden(args.snapshots, agrees)
+                        newest = snapshot_files.current(args.snapshots, agrees)
                     why = "nothing published yet" if newest is None else snapshot.differs(args.snapshots, newest)
+                    if why is None and newest[0].mark is None and snapshot.hub_mark(hub, newest[0].position):
+                        why = "the published snapshot carries no feed mark (made before session 30)"
                     unchanged = why is None
-                    info = newest[0] if unchanged else snapshot.publish(args.snapshots, hub.db.hub_id)
+                    info = newest[0] if unchanged else snapshot.publish(args.snapshots, hub.db.hub_id, hub=hub)
+                    for old, path, because in hidden:
+                        snapshot_files.remove(path.with_suffix(".json"))
+                        snapshot_files.remove(path)
+                        removed.append({"position": old.position, "sha256": old.sha256, "because": because})
                 if keep is not None:
                     from sync.hub import retention
 
@@ -80,6 +91,8 @@ def _make(args, open_hub) -> int:
         print(json.dumps({"from": done.start, "position": done.position, "applied": done.applied,
                           "quarantined": done.quarantined, "transfer_seen_given": done.seen_given,
                           **({"transfer_seen_problem": done.seen_problem} if done.seen_problem else {}),
+                          **({"working_replica_made_again": done.restarted} if done.restarted else {}),
+                          **({"removed": removed} if removed else {}),
                           "published": None if info is None else {"position": info.position, "size": info.size,
                                                                   "sha256": info.sha256,
                                                                   "unchanged": unchanged,
@@ -111,18 +124,19 @@ def _show(args, open_hub) -> int:
 
 
 def _prune(args, open_hub) -> int:
-    from sync.hub import retention, snapshot_files
+    from sync.hub import retention, snapshot, snapshot_check, snapshot_files
 
     if args.keep_days < 0:
         raise UserError(f"--keep-days {args.keep_days:g}: must be 0 or more", 2)
-    found = snapshot_files.current(args.snapshots)
-    if found is None:
-        raise UserError(f"there is no published snapshot in {args.snapshots}: nothing may be pruned before one "
-                        "exists ('hub snapshot make')")
-    from sync.hub import snapshot
-
     hub = open_hub(args, alerts=False)
     try:
+        # Session 30: never up to a snapshot the database disagrees with (put back from a backup made before it):
+        # the positions it holds are not the feed's, and a prune up to it would delete what no snapshot holds.
+        with hub.db.read() as conn:
+            found = snapshot_files.current(args.snapshots, snapshot_check.checker(hub.db, conn))
+        if found is None:
+            raise UserError(f"there is no published snapshot in {args.snapshots} that this hub's feed agrees with: "
+                            "nothing may be pruned before one exists ('hub snapshot make')")
         with snapshot.making(args.snapshots):   # not beside a make (a timer's): one at a time
             done = retention.prune(hub, found[0].position, args.keep_days)
     except snapshot.SnapshotError as exc:

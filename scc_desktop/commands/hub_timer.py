@@ -39,11 +39,24 @@ def command(folder: Path, db_url: str, keep_days: float | None) -> list[str]:
     return cmd
 
 
-def newest_made_at(folder: Path) -> datetime | None:
-    from sync.hub import snapshot_files
+def newest_made_at(folder: Path, hub=None) -> datetime | None:
+    """When the newest published snapshot was made; with ``hub``, the newest its database agrees with."""
+    from sync.hub import snapshot_check, snapshot_files
 
-    found = snapshot_files.current(folder)
+    if hub is None:
+        found = snapshot_files.current(folder)
+    else:
+        with hub.db.read() as conn:
+            found = snapshot_files.current(folder, snapshot_check.checker(hub.db, conn))
     return found[0].made_at if found else None
+
+
+def disagreed(folder: Path, hub) -> bool:
+    """Whether ``hub``'s database disagrees with a published snapshot (put back from a backup made before it)."""
+    from sync.hub import snapshot_check, snapshot_files
+
+    with hub.db.read() as conn:
+        return bool(snapshot_files.hidden(folder, snapshot_check.checker(hub.db, conn)))
 
 
 class SnapshotTimer:
@@ -58,6 +71,10 @@ class SnapshotTimer:
         self._thread = threading.Thread(target=self._run, name="snapshot-timer", daemon=True)
         self.runs = 0
         self._last_run: float | None = None   # time.monotonic() a run of this timer started
+        # Session 30: the serving hub (``hub serve`` sets it once the hub is open). A snapshot its database
+        # disagrees with (the database was put back from a backup) is not served; the make that replaces it
+        # runs at once, not an interval after it was made.
+        self.hub = None
 
     def start(self) -> "SnapshotTimer":
         what = f"a snapshot of the feed every {self.every_s / 3600:g} h into {self.folder}"
@@ -70,12 +87,15 @@ class SnapshotTimer:
     def due_in(self) -> float:
         """Seconds until the next make: the interval after the newest snapshot (made by any process)
         and after this timer's own last run (one that kept an unmoved snapshot publishes nothing)."""
-        made = newest_made_at(self.folder)
+        made = newest_made_at(self.folder, self.hub)
         due = 0.0
         if made is not None:
             due = self.every_s - (datetime.now(timezone.utc) - made).total_seconds()
-        if self._last_run is not None:
-            due = max(due, self.every_s - (time.monotonic() - self._last_run))
+        since = None if self._last_run is None else time.monotonic() - self._last_run
+        if self.hub is not None and self.folder.is_dir() and disagreed(self.folder, self.hub):
+            return 0.0 if since is None else max(0.0, min(self.every_s, RETRY_S) - since)
+        if since is not None:
+            due = max(due, self.every_s - since)
         return max(0.0, due)
 
     def _run(self) -> None:

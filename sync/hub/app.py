@@ -26,7 +26,7 @@ from starlette.requests import ClientDisconnect
 from sync import protocol as p
 from sync.hub import alerts, escalation, feed, intake, jsonbody, messages, openapi, records, retention, storage
 from sync.hub import escalation_health, escalation_page, feed_fast, head_listen, record_heads, snapshot_files
-from sync.hub import schema_start, token_refresh, transfer_seen
+from sync.hub import schema_start, snapshot_check, token_refresh, transfer_seen
 from sync.hub.auth import ADMIN, READ_FEED, Principal, authenticate, cached_principal, require
 from sync.hub.core import Hub
 from sync.hub.errors import ApiError, validation
@@ -262,12 +262,12 @@ def create_app(hub: Hub) -> FastAPI:
     def get_snapshot(who: Principal = Depends(principal)) -> JSONResponse:
         """1.7: the newest published snapshot's description (404 ``no_snapshot``: replay the feed)."""
         require(who, READ_FEED, "read the feed")
-        found = snapshot_files.current(hub.config.snapshots)
+        with hub.db.read() as conn:   # session 30: only one the database agrees with (sync.hub.snapshot_check)
+            found = snapshot_files.current(hub.config.snapshots, snapshot_check.checker(hub.db, conn))
+            oldest = retention.pruned_through(conn)
         if found is None:
             raise ApiError(404, "no_snapshot", "this hub has published no snapshot yet: read the feed from "
                            "position 0 instead")
-        with hub.db.read() as conn:
-            oldest = retention.pruned_through(conn)
         return JSONResponse(found[0].model_copy(update={"oldest_position": oldest}).model_dump(mode="json"))
 
     @app.get("/v1/snapshot/file")
@@ -278,8 +278,12 @@ def create_app(hub: Hub) -> FastAPI:
         optional: ``sha256``, the one with that hash (two may be kept at one position: the copy changed while
         the feed did not); without it, the newest at that position."""
         require(who, READ_FEED, "read the feed")
-        found = snapshot_files.find(hub.config.snapshots, position, sha256)
-        if found is None and sha256 is not None and snapshot_files.find(hub.config.snapshots, position):
+        with hub.db.read() as conn:   # session 30: one the database disagrees with is not served either
+            agrees = snapshot_check.checker(hub.db, conn)
+            found = snapshot_files.find(hub.config.snapshots, position, sha256, agrees)
+            other = found is None and sha256 is not None and snapshot_files.find(hub.config.snapshots, position,
+                                                                                 check=agrees)
+        if other:
             raise ApiError(404, "snapshot_gone", f"the snapshot at position {position} with that sha256 is not kept "
                            "any more (a newer copy at that position replaced it): ask GET /v1/snapshot again",
                            [p.FieldError(field="query.sha256", reason="not a kept snapshot's sha256")])

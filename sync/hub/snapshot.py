@@ -31,7 +31,7 @@ import apsw
 from models.replica import dbapi, migrate
 from models.replica.store import DEFAULT_CIPHER, BUSY_TIMEOUT_MS, Store, StoreError, connect_raw, copy_encrypted
 from sync import protocol as p
-from sync.hub import retention
+from sync.hub import retention, snapshot_check
 from sync.hub.snapshot_files import KEEP, file_sha256, forget_old, free_name, remove, write_json  # noqa: F401
 from sync.hub.schema import utcnow
 
@@ -126,6 +126,7 @@ class UpdateResult:
     quarantined: int
     seen_given: int = 0   # transfer changes given back their seen from the feed (sync.transfer_seen)
     seen_problem: str | None = None   # why that mend stopped short this time (logged; asked again next time)
+    restarted: str | None = None   # why the working replica was made again from 0 (its feed was put back)
 
 
 def update(hub, folder: Path, *, batch: int = BATCH, progress=None, validator=None) -> UpdateResult:
@@ -137,6 +138,7 @@ def update(hub, folder: Path, *, batch: int = BATCH, progress=None, validator=No
     folder.mkdir(parents=True, exist_ok=True)
     validator = validator or catalogue_validator()
     hub_id = hub.db.hub_id
+    restarted = _restart_if_disagrees(hub, folder)
     with PlainReplica(folder / WORKING) as store:
         with store.raw() as conn:
             owner = _meta(conn, HUB_KEY)
@@ -167,7 +169,39 @@ def update(hub, folder: Path, *, batch: int = BATCH, progress=None, validator=No
             if position >= fb.head:
                 break
         mended = mend_seen(hub, store)
-    return UpdateResult(start, position, applied, quarantined, mended.given, mended.problem)
+    return UpdateResult(start, position, applied, quarantined, mended.given, mended.problem, restarted)
+
+
+def _restart_if_disagrees(hub, folder: Path) -> str | None:
+    """Session 30 (review r2): a working replica the hub's feed disagrees with (the database was put back from
+    a backup made before the replica's position: the position is beyond the head, or the feed's mark there is
+    another item's) is deleted, and made again from position 0; returns why, None when it agrees.  A replica
+    that kept no mark (made before session 30) is checked by its position only."""
+    from sync import feed_marks
+
+    if not (folder / WORKING).exists():
+        return None
+    with PlainReplica(folder / WORKING) as store:
+        with store.raw() as conn:
+            position, owner = _cursor(conn), _meta(conn, HUB_KEY)
+        with store.engine.connect() as conn:
+            kept = feed_marks.current(conn)
+    if owner is not None and owner != hub.db.hub_id:
+        return None   # another hub's folder: refused by the update, never deleted here
+    mark = kept[1] if kept and kept[0] == position else None
+    with hub.db.read() as conn:
+        why = snapshot_check.why_not(hub.db, conn, p.SnapshotInfo.model_construct(position=position, mark=mark))
+        horizon = retention.pruned_through(conn)
+    if why is None:
+        return None
+    why = why.replace("its position", "the working replica's position")
+    if horizon:
+        raise SnapshotError(f"the working replica in {folder} disagrees with the hub's feed ({why}), and the feed is "
+                            f"pruned through position {horizon}, so it cannot be made again from the feed: put back "
+                            "the snapshot folder taken with the database's backup (docs/deployment.md)")
+    log.warning("snapshot replica %s: %s; it is made again from position 0", folder / WORKING, why)
+    remove(folder / WORKING)
+    return why
 
 
 def mend_seen(hub, store):
@@ -234,9 +268,10 @@ def differs(folder: Path, published: tuple[p.SnapshotInfo, Path]) -> str | None:
 
 
 def publish(folder: Path, hub_id: str, *, source: Path | None = None, source_key: bytes | None = None,
-            source_cipher: str = DEFAULT_CIPHER, cipher: str = DEFAULT_CIPHER) -> p.SnapshotInfo:
+            source_cipher: str = DEFAULT_CIPHER, cipher: str = DEFAULT_CIPHER, hub=None) -> p.SnapshotInfo:
     """Publish a copy of the working replica (or of ``source``, a replica encrypted with
-    ``source_key``: the benchmark's year) as the newest snapshot; returns its description."""
+    ``source_key``: the benchmark's year) as the newest snapshot; returns its description.  ``hub``:
+    the hub whose feed it holds, to describe it with the feed's mark at its position (session 30)."""
     source = source or folder / WORKING
     if not source.exists():
         raise SnapshotError(f"there is no replica to publish at {source}: run 'hub snapshot make' first")
@@ -260,7 +295,7 @@ def publish(folder: Path, hub_id: str, *, source: Path | None = None, source_key
         final = free_name(folder, position)   # beside one kept at the same position, never over it
         info = p.SnapshotInfo(position=position, hub_id=hub_id, schema_revision=revision or "",
                               size=tmp.stat().st_size, sha256=file_sha256(tmp), cipher=cipher, key=key.hex(),
-                              made_at=utcnow())
+                              made_at=utcnow(), mark=None if hub is None else hub_mark(hub, position))
         os.replace(tmp, final)
         write_json(final.with_suffix(".json"), info.model_dump(mode="json"))
     finally:
@@ -268,6 +303,14 @@ def publish(folder: Path, hub_id: str, *, source: Path | None = None, source_key
     forget_old(folder)
     log.info("published snapshot at position %d (%d bytes)", info.position, info.size)
     return info
+
+
+def hub_mark(hub, position: int) -> int | None:
+    """The feed's mark of the item at ``position`` (:func:`sync.hub.feed.feed_mark`), None where none is held."""
+    from sync.hub import feed
+
+    with hub.db.read() as conn:
+        return feed.feed_mark(conn, position)
 
 
 __all__ = ["PlainReplica", "SnapshotError", "StoreError", "differs", "publish", "update"]

@@ -22,26 +22,49 @@ def newest_first(found: list[tuple[p.SnapshotInfo, Path]]) -> list[tuple[p.Snaps
     return sorted(found, key=lambda x: (x[0].position, x[0].made_at), reverse=True)
 
 
-def current(folder: Path | None) -> tuple[p.SnapshotInfo, Path] | None:
-    """The newest published snapshot in ``folder`` whose file is there, with its path."""
+def current(folder: Path | None, check=None) -> tuple[p.SnapshotInfo, Path] | None:
+    """The newest published snapshot in ``folder`` whose file is there, with its path.  ``check``: a
+    function of a description giving why the hub's database disagrees with it (None: it agrees,
+    :func:`sync.hub.snapshot_check.why_not`); one it disagrees with is passed over, and logged."""
     if folder is None or not folder.is_dir():
         return None
     for info, path in newest_first(published(folder)):
-        if path.exists():
+        if path.exists() and _agrees(info, path, check):
             return info, path
     return None
 
 
-def find(folder: Path | None, position: int, sha256: str | None = None) -> tuple[p.SnapshotInfo, Path] | None:
+def find(folder: Path | None, position: int, sha256: str | None = None,
+         check=None) -> tuple[p.SnapshotInfo, Path] | None:
     """The kept snapshot at ``position`` (a download of one the next publication replaced still works):
     the one whose file has ``sha256`` when it is given (what a desktop was described), else the newest
-    made at that position."""
+    made at that position.  ``check``: as for :func:`current`."""
     if folder is None:
         return None
     for info, path in newest_first(published(folder)):
-        if info.position == position and (sha256 is None or info.sha256 == sha256) and path.exists():
+        if info.position == position and (sha256 is None or info.sha256 == sha256) and path.exists() \
+                and _agrees(info, path, check):
             return info, path
     return None
+
+
+def hidden(folder: Path | None, check) -> list[tuple[p.SnapshotInfo, Path, str]]:
+    """The published snapshots ``check`` disagrees with, each with why (``hub snapshot make`` removes them)."""
+    if folder is None or not folder.is_dir():
+        return []
+    return [(info, path, why) for info, path in newest_first(published(folder)) if (why := check(info))]
+
+
+_told: set[str] = set()   # the snapshots (sha256) already logged as hidden: once each, not on every request
+
+
+def _agrees(info: p.SnapshotInfo, path: Path, check) -> bool:
+    why = check(info) if check is not None else None
+    if why and info.sha256 not in _told:
+        _told.add(info.sha256)
+        log.warning("snapshot %s (position %d) is not served: %s; the next 'hub snapshot make' replaces it",
+                    path, info.position, why)
+    return not why
 
 
 def free_name(folder: Path, position: int) -> Path:
