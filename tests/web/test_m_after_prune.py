@@ -24,9 +24,10 @@ from types import SimpleNamespace
 import pytest
 
 from models.service import week_ahead as door
-from sync.hub import retention
+from sync.hub import retention, snapshot_check, snapshot_files
 from sync.hub.db import HubDB
 from sync.hub.schema import utcnow
+from sync.hub.web import snapshot_seed
 from sync.hub.web.board import BoardReader
 from sync.hub.web.week_board import WeekBoard
 from tests.models.conftest import FAST_KDF
@@ -100,6 +101,15 @@ def test_a_restarted_hub_learns_the_pruned_weeks_from_its_snapshot_and_its_proce
     # Without the snapshot, the feed's tail alone: what a restarted hub gave before.
     bare = WeekBoard(db).read(now + timedelta(minutes=1))
     assert not any(s.forecast.days for s in bare.places[door.SYSTEM].series.values())
+
+    # A snapshot the hub's database disagrees with (sync.hub.snapshot_check: one made after the backup the
+    # database was put back from) is passed over, as the desktops' /v1/snapshot passes it over.
+    with db.read() as conn:
+        agrees = snapshot_check.checker(db, conn)
+        assert agrees(snapshot_files.current(folder)[0]) is None
+        with snapshot_seed.covering(folder, db.hub_id, horizon=horizon, first=0, head=db.head(conn), what="a test",
+                                    check=lambda info: "put back") as found:
+            assert found is None
 
     # ``hub serve --snapshots`` gives the folder to /m/'s week ahead: after a restart the page says six weeks.
     # (One test with the above: the six weeks' set-up took 140-150 s a test in a clean-clone CI run.)

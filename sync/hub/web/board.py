@@ -65,7 +65,7 @@ from models.queries.critcon import CritconLine
 from models.queries.offload import uk_midnight
 from models.uk_time import UK
 from sync import record_signer
-from sync.hub import figures_doubt, read_bound, retention
+from sync.hub import figures_doubt, read_bound, retention, snapshot_check
 from sync.hub import schema as s
 from sync.hub.alerts import alert_state
 from sync.hub.db import fixed_utc
@@ -624,7 +624,8 @@ class BoardReader:
         """The levels since ``since`` from the newest snapshot when the feed is pruned past ``start``; the
         position the feed is then read from (``start`` when no snapshot is needed or none can be read)."""
         with snapshot_seed.covering(self.week.snapshots, self.hub.db.hub_id, horizon=retention.pruned_through(conn),
-                                    first=start, head=head, what="the chance of OPEL 3+") as found:
+                                    first=start, head=head, what="the chance of OPEL 3+",
+                                    check=snapshot_check.checker(self.hub.db, conn)) as found:
             if found is not None:   # a failure midway takes nothing (the levels change at the end)
                 self._follow_levels(snapshot_seed.level_rows(found[0], since), since)
                 return max(start, found[1])

@@ -55,18 +55,19 @@ SELECT coalesce(feed_seq, 0), org_code, scope, assessed_at, declared_level, calc
 
 @contextmanager
 def covering(folder: Path | None, hub_id: str, *, horizon: int, first: int, head: int,
-             what: str) -> Iterator[tuple[apsw.Connection, int] | None]:
+             what: str, check=None) -> Iterator[tuple[apsw.Connection, int] | None]:
     """The newest published snapshot in ``folder`` (read only) and its position, when the feed's
     ``horizon`` (its highest pruned position) is past ``first`` (the position before the first a read
     needs) and the snapshot is this hub's and covers the horizon; else None.  A snapshot that fails while
     it is read (``apsw.Error`` in the block) is logged and the rest of the block skipped: the caller reads
-    the feed as before."""
+    the feed as before.  ``check``: as for :func:`sync.hub.snapshot_files.current` (a snapshot newer than a
+    database put back from a backup is passed over: :mod:`sync.hub.snapshot_check`)."""
     if folder is None or horizon <= first:
         yield None
         return
     from sync.hub import snapshot_files
 
-    found = snapshot_files.current(folder)
+    found = snapshot_files.current(folder, check)
     if found is None:
         log.warning("web: the feed is pruned past %s's weeks and %s has no snapshot; it %s", what, folder, _FALLBACK)
         yield None

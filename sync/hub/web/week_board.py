@@ -54,6 +54,7 @@ from models.service import week_ahead as door
 from models.uk_time import UK
 from sync import protocol as p
 from sync.hub import schema as s
+from sync.hub import snapshot_check
 from sync.hub.retention import pruned_through
 from sync.hub.web import snapshot_seed, week_shared
 
@@ -387,7 +388,8 @@ class WeekBoard:
                 self._mirror = Mirror()
                 self.cursor = self._first_position(conn, head)
                 with snapshot_seed.covering(self.snapshots, self.db.hub_id, horizon=pruned_through(conn),
-                                            first=self.cursor, head=head, what="the week ahead") as found:
+                                            first=self.cursor, head=head, what="the week ahead",
+                                            check=snapshot_check.checker(self.db, conn)) as found:
                     if found is not None:   # all or nothing: a snapshot failing midway leaves the mirror empty
                         snapshot_seed.seed_week(self._mirror.conn, found[0], KEPT)
                         self.cursor = found[1]
