@@ -40,8 +40,8 @@ PROTOCOL_MINOR = 8  # 1.1: GET /v1/feed?format=columnar; 1.2: record kinds alert
 
 PROTOCOL_VERSION = f"{PROTOCOL_MAJOR}.{PROTOCOL_MINOR}"
 # The ``device_id`` and ``author`` of a record the hub writes itself (an ``alert_ack`` of a re-raise under a
-# snooze, sync.hub.alerts), which a desktop shows under the name written in it (sync.record_signer).
-HUB_DEVICE = "hub"
+# snooze, sync.hub.alerts), which a desktop shows under the name written in it (models.record_signer).
+from models.record_signer import HUB_DEVICE  # noqa: E402,F401
 VERSION_HEADER = "SCC-Protocol"
 MAX_FEED_BATCH = 5000  # feed positions per batch, per-item format
 MAX_COLUMNAR_BATCH = 50_000  # feed positions per batch with format=columnar

@@ -64,7 +64,7 @@ class Entry:
     @property
     def recorded_by_shown(self) -> str:
         """``recorded_by``, after the pushing token's user when that is someone else (``sync.record_signer``)."""
-        from sync import record_signer
+        from models import record_signer
         return record_signer.shown(self.recorded_by, self.hub_author, self.device_id) or self.recorded_by
 
     @classmethod

@@ -614,7 +614,7 @@ def _entry(st: _Styles, e: dict[str, Any], number: int, index: dict[str, int]) -
     missing = [label.lower() for label, value in optional if not value]
     if missing:
         fields.append([[Paragraph("Not recorded", st.label), Paragraph(_text(", ".join(missing)), st.none)]])
-    from sync import record_signer   # the pushing token's user first when it is not the name signed
+    from models import record_signer   # the pushing token's user first when it is not the name signed
     by = record_signer.shown(e["recorded_by"], e.get("hub_author"), e.get("device_id")) or e["recorded_by"]
     fields.append(_rows(st, "Recorded", f"{_text(by)}, {_text(_when(e['recorded_at']))}"
                         + _reached(e), width))
