@@ -106,6 +106,7 @@ class SyncEngine:
         self.hub_tables = hub_tables.Watch(asker=health)   # whether the hub scores with this desktop's OPEL tables
         self._hub_id_kept: str | None = None   # the hub id this engine has seen kept in the replica
         self._restored_said: str | None = None   # the hub's database put back (sync.feed_restore), not told yet
+        self._rejoin_said: str | None = None     # the same, when it hands over to the snapshot join (a 410 next)
         # Transfer changes stored without ``seen`` (a desktop upgraded after the others) given it from the hub.
         self.transfer_seen = transfer_seen.Watch()
 
@@ -180,7 +181,10 @@ class SyncEngine:
             rewound = feed_restore.recover(self.store, self.client, exc.error.code)
             if rewound is None:   # another hub's feed: refused as before
                 raise
-            self._restored_said = rewound.said   # told with the first cycle that ends well
+            if rewound.rejoin:
+                self._rejoin_said = rewound.said   # told with the 410 this cycle ends with
+            else:
+                self._restored_said = rewound.said   # told with the first cycle that ends well
             try:
                 outbox.push_pending(self.store, self.client)
             except HubRefused as refused:   # kept in the outbox with the reason, as in run_once; the feed still comes
@@ -233,11 +237,14 @@ class SyncEngine:
         except (HubUnreachable, HubRefused) as exc:
             state = self.tracker.failed(self.clock(), str(exc), outbox.pending_count(self.store),
                                         upgrading=hub_health.upgrading(exc))   # 503 'upgrading': said as such
+            # A recovery that hands over to the snapshot join (sync.feed_restore._rejoin) ends with the hub's 410:
+            # what it did is said with it, once.
+            said, self._rejoin_said = self._rejoin_said, None
             if getattr(self.client, "closed", False):   # stopped on purpose (the window closing): not a fault to report
                 log.debug("sync stopped: %s", exc)
             else:
                 log.info("sync cycle failed: %s", exc)
-            return CycleResult(state, error=str(exc))
+            return CycleResult(state, error=str(exc), feed_restored=said)
         except Exception as exc:
             if replica_fault(exc):
                 # The replica could not be written now (disk full, busy past the timeout, ...): the

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -71,34 +72,71 @@ class Rewound:
     agreed_at: datetime | None   # when the hub wrote the item at ``position`` (None at 0)
     probes: int              # feed reads made to find ``position``
     code: str                # what the hub said: cursor_ahead or feed_diverged
+    # The hub keeps only the feed after this position (its retention ran) and confirmed no mark: nothing is
+    # re-read; the records are sent again and the replica joins again from the hub's snapshot (0: not so).
+    horizon: int = 0
+
+    @property
+    def rejoin(self) -> bool:
+        return self.horizon > 0
 
     @property
     def said(self) -> str:
+        if self.rejoin:
+            return (f"the hub's database was put back to an earlier copy that keeps only the feed after position "
+                    f"{self.horizon}, and no position this desktop read can be checked there: this desktop re-sent "
+                    f"{self.resent} record(s) and joins again from the hub's snapshot once they are sent")
         back = f"{uk_time(self.agreed_at)} or later" if self.agreed_at is not None else "an earlier copy"
         start = f"position {self.position}" if self.position else "the start"
         return (f"the hub's database was put back to {back}: this desktop re-sent {self.resent} record(s) and "
                 f"re-read the feed from {start}")
 
 
-def _agrees(client: HubClient, position: int, mark: int) -> bool:
+def _agrees(client: HubClient, position: int, mark: int) -> bool | None:
+    """True: the hub holds that item there; False: another, or none (beyond its head); None: not known, the
+    position is behind the hub's retention horizon (410), as is every earlier one."""
     try:
         client.feed(position, 1, 0, mark=mark)
         return True
     except HubRefused as exc:
-        if exc.status in (409, 410):   # another item there, beyond the head, or behind the hub's retention
+        if exc.status == 409:   # another item there, or beyond the head
             return False
+        if exc.status == 410:   # behind the hub's retention: neither yes nor no
+            return None
         raise
+
+
+def pruned_horizon(client: HubClient) -> int:
+    """The hub's retention horizon (positions at or below it are pruned), 0 when it has pruned nothing: one
+    one-item read from 0, which such a hub answers 410 naming it (``query.after``: "less than N, ...")."""
+    try:
+        client.feed(0, 1, 0)
+        return 0
+    except HubRefused as exc:
+        if exc.status != 410:
+            raise
+        for f in (exc.error.fields if exc.error else []) or []:
+            found = re.match(r"less than (\d+)", f.reason or "")
+            if found:
+                return int(found.group(1))
+        found = re.search(r"keeps \((\d+)\)", str(exc))   # "the oldest feed position this hub keeps (N + 1)"
+        return int(found.group(1)) - 1 if found else 1
 
 
 def agreed_point(client: HubClient, marks: list[tuple[int, int]]) -> tuple[int, int | None, int]:
     """``(position, mark, probes)``: the newest of ``marks`` (oldest first) the hub confirms; (0, None, n)
-    when none. The hub confirms every mark up to its restored head and none after, so a binary search."""
+    when none. The hub confirms every mark up to its restored head and none after, so a binary search; on a hub
+    whose retention has run, the marks behind its horizon are answered neither way (410), and the search goes on
+    among those above it."""
     lo, hi, best, probes = 0, len(marks) - 1, (0, None), 0
     while lo <= hi:
         mid = (lo + hi) // 2
         probes += 1
-        if _agrees(client, *marks[mid]):
+        agrees = _agrees(client, *marks[mid])
+        if agrees:
             best, lo = marks[mid], mid + 1
+        elif agrees is None:   # behind the horizon: so is every earlier mark
+            lo = mid + 1
         else:
             hi = mid - 1
     return best[0], best[1], probes
@@ -134,7 +172,7 @@ def recover(store, client: HubClient, code: str) -> Rewound | None:
     """Steps 1 and 2 above (the caller pushes and pulls next). None, changing nothing, when the hub answering is
     not the one this replica follows (another ``hub_id``): its feed is another's, and this desktop's records are
     not to be sent there; the refusal stands, as before."""
-    answering = client.feed(0, 1, 0).hub_id
+    answering = client.health().hub_id   # not the feed from 0: a hub whose retention ran answers that 410
     with store.session() as s:
         conn = s.connection()
         followed = conn.execute(text("SELECT value FROM replica_meta WHERE key = 'hub_id'")).scalar()
@@ -148,6 +186,11 @@ def recover(store, client: HubClient, code: str) -> Rewound | None:
     if now is not None and now[0] == cursor and now not in marks:
         marks.append(now)
     position, mark, probes = agreed_point(client, sorted(marks))
+    if position == 0:
+        horizon = pruned_horizon(client)
+        probes += 1
+        if horizon:
+            return _rejoin(store, cursor, horizon, probes, code)
     with store.writing() as s:
         conn = s.connection()
         rewinds = int(conn.execute(text("SELECT value FROM replica_meta WHERE key = :k"), {"k": COUNT}).scalar()
@@ -175,6 +218,27 @@ def recover(store, client: HubClient, code: str) -> Rewound | None:
     done = Rewound(position, cursor, resent, set_aside, mark_time(mark), probes, code)
     log.warning("%s (it had read to position %d, beyond the last the hub confirmed; what it held from after that "
                 "is kept: %d row(s) set aside, %d probe(s))", done.said, cursor, set_aside, probes)
+    return done
+
+
+def _rejoin(store, cursor: int, horizon: int, probes: int, code: str) -> Rewound:
+    """No mark confirmed on a hub that keeps only the feed after ``horizon``: it cannot be re-read from a
+    position both agree on. This replica's records the hub took after the horizon go back to the outbox (the
+    engine sends them next), and the cursor goes to just behind the horizon, so the hub answers the next read
+    410 ``feed_pruned`` and the replica joins again from its snapshot (``ui.hub_join``, ``scc-desktop sync``)
+    once its outbox holds nothing unsent; until then it keeps what it holds. Not 0: not a replay from the start."""
+    with store.writing() as s:
+        conn = s.connection()
+        resent = conn.execute(text(
+            "UPDATE outbox SET sent_at = NULL, hub_seq = NULL, last_error = :why "
+            "WHERE sent_at IS NOT NULL AND rejected_at IS NULL AND hub_seq > :h"),
+            {"h": horizon, "why": "sent again: the hub's database was put back to before it took this record"}
+        ).rowcount
+        conn.execute(text("UPDATE feed_cursor SET position = :p WHERE feed = 'main'"), {"p": horizon - 1})
+        feed_marks.keep_current(conn, horizon - 1, None)
+        conn.execute(text("DELETE FROM replica_meta WHERE key IN (:e, :s)"), {"e": feed_marks.EARLIER, "s": STATE})
+    done = Rewound(0, cursor, resent, 0, None, probes, code, horizon=horizon)
+    log.warning("%s (it had read to position %d; %d probe(s))", done.said, cursor, probes)
     return done
 
 
