@@ -61,7 +61,7 @@ from models.replica.orm import (
     ResponseTimes,
 )
 from models.replica.orm.types import to_utc_text, utcnow
-from sync import apply_alerts, apply_intake, apply_messages, apply_opel, apply_records, feed_marks
+from sync import apply_alerts, apply_intake, apply_messages, apply_opel, apply_records, feed_marks, set_aside
 from sync.protocol import FEED_DATA, FeedBatch, FeedItem, FeedObservationColumns
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,7 @@ class ApplyReport:
     quarantined: int = 0
     kinds: dict[str, int] = field(default_factory=dict)  # what changed, for views to redraw
     position: int = 0
+    replaced: int = 0   # set-aside rows (a hub put back) whose figure this batch brought again: removed
 
 
 def current_position(conn: Connection, feed: str) -> int:
@@ -108,6 +109,10 @@ def apply_batch(store, batch: FeedBatch, validator: ObservationValidator, *,
             position = max([start, batch.next_after] + [i.seq for i in fresh])
             if batch.observations is not None and batch.observations.seq:
                 position = max(position, _apply_columns(conn, batch.observations, start, validator, report))
+            if feed == "main":   # figures the hub lost and was sent again: its copy stands, once (sync.set_aside)
+                report.replaced = set_aside.replaced(conn, start, position)
+                if report.replaced:
+                    report.kinds["observation"] = report.kinds.get("observation", 0)
             _set_cursor(conn, feed, position, batch.last_provider_data_at)
             if feed == "main" and (position != start or batch.next_after == position):
                 feed_marks.keep_current(conn, position, batch.next_after_mark if batch.next_after == position

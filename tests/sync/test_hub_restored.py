@@ -221,8 +221,9 @@ def test_a_desktop_reads_what_the_restored_hub_wrote_past_its_cursor(restored, c
         assert fresh.run_once().error is None
         missing = _observations(fresh) - _observations(a)
         assert not missing, f"{len(missing)} observation(s) the hub holds never reached desktop a"
-        kept = _observations(a) - _observations(fresh)   # what the hub lost: kept on the desktop that read it
-        assert len(kept) == len(PROVIDERS) * 12 * len(METRICS)
+        # What the hub lost was kept on the desktop that read it, until the hub holds the same hours again (here
+        # with other values): then the hub's figure stands, once (sync/set_aside.py; r2 finding 3).
+        assert _observations(a) == _observations(fresh)
         # The desktop that last synced before the backup is not affected: no recovery, the same feed.
         assert d.run_once().feed_restored is None
         assert _observations(d) == _observations(fresh)
