@@ -16,8 +16,9 @@ the new items between the restored head and the cursor were never read.
 2. in one replica transaction: every row the feed brought from beyond that position is set aside, not deleted
    (its unique ``feed_seq`` becomes ``-(offset + position)``, ``offset`` ``OFFSET`` times the number of such
    recoveries, so the re-read can store whatever the hub now holds at those positions); decisions placed in
-   the hub's chain beyond it lose their place there (``hub_seq``, ``hub_prev_hash``, ``hub_hash``: the feed gives
-   them their new one, and the hub chain below is untouched, so ``records verify`` stays whole); this replica's
+   the hub's chain beyond it lose their place there (``hub_seq``, ``hub_prev_hash``, ``hub_hash``, and when and
+   under whose token the hub took them, ``hub_received_at``, ``hub_author``: the feed gives them their new one,
+   and the hub chain below is untouched, so ``records verify`` stays whole); this replica's
    own records the hub took beyond it go back to the outbox (the hub may have lost them); the cursor goes
    back to it;
 3. the engine then pushes the outbox (the hub stores a record it lost, and answers "duplicate" for one it
@@ -201,8 +202,9 @@ def recover(store, client: HubClient, code: str) -> Rewound | None:
             set_aside += conn.execute(text(
                 f'UPDATE "{table}" SET feed_seq = -(feed_seq + :o) WHERE feed_seq > :p'),
                 {"o": offset, "p": position}).rowcount
-        conn.execute(text("UPDATE decision_entry SET hub_seq = NULL, hub_prev_hash = NULL, hub_hash = NULL "
-                          "WHERE hub_seq > :p"), {"p": position})
+        # Not "the hub took it" either (when, and under whose token): the re-read says so again if it still does.
+        conn.execute(text("UPDATE decision_entry SET hub_seq = NULL, hub_prev_hash = NULL, hub_hash = NULL, "
+                          "hub_received_at = NULL, hub_author = NULL WHERE hub_seq > :p"), {"p": position})
         resent = conn.execute(text(
             "UPDATE outbox SET sent_at = NULL, hub_seq = NULL, last_error = :why "
             "WHERE sent_at IS NOT NULL AND rejected_at IS NULL AND hub_seq > :p"),
