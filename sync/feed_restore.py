@@ -24,7 +24,8 @@ the new items between the restored head and the cursor were never read.
 3. the engine then pushes the outbox (the hub stores a record it lost, and answers "duplicate" for one it
    still holds: keyed by uuid) and re-reads the feed from there;
 4. :func:`settle`, after each pull until the feed has passed the old cursor: a set-aside row the re-read brought
-   back (the same position with the same content: the hub kept it) is removed as the duplicate it is; one the
+   back (the same position with the same content: the hub kept it) is removed as the duplicate it is, whichever
+   recovery set it aside (a second one before the first had settled ends where the first would have); one the
    hub no longer holds (an observation or another desktop's record written after the backup) stays, so the
    room keeps it; its author's desktop sends its own again.
 
@@ -212,7 +213,10 @@ def recover(store, client: HubClient, code: str) -> Rewound | None:
         ).rowcount
         conn.execute(text("UPDATE feed_cursor SET position = :p WHERE feed = 'main'"), {"p": position})
         feed_marks.keep_current(conn, position, mark)
-        state = {"position": position, "cursor_before": cursor, "offset": offset}
+        earlier = conn.execute(text("SELECT value FROM replica_meta WHERE key = :k"), {"k": STATE}).scalar()
+        # A recovery still under way ends where the earlier one would have (its rows are settled up to there too).
+        until = max(cursor, json.loads(earlier)["cursor_before"]) if earlier else cursor
+        state = {"position": position, "cursor_before": until, "offset": offset}
         for key, value in ((COUNT, str(rewinds)), (STATE, json.dumps(state)),
                            (feed_marks.EARLIER, json.dumps([m for m in marks if m[0] <= position]))):
             conn.execute(text("INSERT INTO replica_meta (key, value) VALUES (:k, :v) "
@@ -256,13 +260,14 @@ def settle(store) -> int:
     with store.writing() as s:
         conn = s.connection()
         cursor = int(conn.execute(text("SELECT position FROM feed_cursor WHERE feed = 'main'")).scalar() or 0)
-        upto = min(cursor, state["cursor_before"])
-        low, high = -(state["offset"] + upto), -(state["offset"] + state["position"] + 1)
+        # Every recovery's set-aside rows, not only this one's (a second restore before the first re-read ended
+        # left the first's beyond the second's cursor): a row set aside from position p under any offset is a
+        # duplicate once the re-read holds the same content at p (and nothing is at p before the re-read).
         for table, content, children in _feed_tables(conn):
             same = " AND ".join([f'n."{c}" IS t."{c}"' for c in content] or ["1"])
-            twin = (f'FROM "{table}" t WHERE t.feed_seq BETWEEN :low AND :high AND EXISTS (SELECT 1 FROM "{table}" n '
-                    f'WHERE n.feed_seq = -t.feed_seq - :o AND {same})')
-            params = {"low": low, "high": high, "o": state["offset"]}
+            twin = (f'FROM "{table}" t WHERE t.feed_seq < 0 AND EXISTS (SELECT 1 FROM "{table}" n '
+                    f'WHERE n.feed_seq = (-t.feed_seq) % :o AND n.feed_seq <= :upto AND {same})')
+            params = {"o": OFFSET, "upto": cursor}
             for child, column, parent_column in children:
                 conn.execute(text(f'DELETE FROM "{child}" WHERE "{column}" IN (SELECT t."{parent_column}" {twin})'),
                              params)
