@@ -86,8 +86,8 @@ class Rewound:
     def said(self) -> str:
         if self.rejoin:
             return (f"the hub's database was put back to an earlier copy that keeps only the feed after position "
-                    f"{self.horizon}, and no position this desktop read can be checked there: this desktop re-sent "
-                    f"{self.resent} record(s) and joins again from the hub's snapshot once they are sent")
+                    f"{self.horizon}, and no position this desktop read can be checked there: this desktop sends "
+                    f"{self.resent} record(s) again and joins again from the hub's snapshot once they are sent")
         back = f"{uk_time(self.agreed_at)} or later" if self.agreed_at is not None else "an earlier copy"
         start = f"position {self.position}" if self.position else "the start"
         return (f"the hub's database was put back to {back}: this desktop re-sent {self.resent} record(s) and "

@@ -40,8 +40,8 @@ def test_a_second_recovery_before_the_first_has_settled_settles_both(tmp_path):
             rows = [(seq, org) for org, p, rewind in (("RA1", 7100, 1), ("RA2", 7001, 2))
                     for seq in (p, -(rewind * off + p))]
             for seq, org in rows:
-                s.execute(text("INSERT INTO ambulance_status (org_code, declared_at, reap_level, received_at, feed_seq) "
-                               "VALUES (:o, '2026-12-06T10:00:00.000000+00:00', 3, "
+                s.execute(text("INSERT INTO ambulance_status (org_code, declared_at, reap_level, received_at, "
+                               "feed_seq) VALUES (:o, '2026-12-06T10:00:00.000000+00:00', 3, "
                                "'2026-12-06T10:01:00.000000+00:00', :q)"), {"o": org, "q": seq})
             s.merge(FeedCursor(feed="main", position=7200))
             s.execute(text("INSERT INTO replica_meta (key, value) VALUES ('feed_rewound', :v)"),
