@@ -136,12 +136,7 @@ class HubProcess:
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"hub exited with code {self.proc.returncode}:\n{self.log()}")
-            match = _LISTENING.search(self.log())
-            if match:
-                self.url = match.group(1)
-                self.port = int(self.url.rsplit(":", 1)[1])
+            if self._listens():
                 try:
                     if requests.get(self.url + "/health", timeout=2).status_code == 200:
                         return
@@ -150,6 +145,16 @@ class HubProcess:
             time.sleep(0.05)
         self.kill()
         raise RuntimeError(f"hub did not answer /health within {START_TIMEOUT_S} s:\n{self.log()}")
+
+    def _listens(self) -> bool:
+        """Whether the process says it listens (its address then kept); raises when it has exited."""
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"hub exited with code {self.proc.returncode}:\n{self.log()}")
+        match = _LISTENING.search(self.log())
+        if match:
+            self.url = match.group(1)
+            self.port = int(self.url.rsplit(":", 1)[1])
+        return match is not None
 
     def stop(self) -> int | None:
         """SIGTERM, then SIGKILL after ``STOP_TIMEOUT_S``; returns the exit code."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from tests.support.hub import _LISTENING, HubProcess
+from tests.support.hub import HubProcess
 
 LISTEN_TIMEOUT_S = 30
 
@@ -18,12 +18,7 @@ class Starting(HubProcess):
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + LISTEN_TIMEOUT_S
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"hub exited with code {self.proc.returncode}:\n{self.log()}")
-            match = _LISTENING.search(self.log())
-            if match:
-                self.url = match.group(1)
-                self.port = int(self.url.rsplit(":", 1)[1])
+            if self._listens():
                 self.listening_at = time.monotonic()
                 return
             time.sleep(0.02)

@@ -21,6 +21,7 @@ from tests.support.hub import connection, start_hub
 from tests.web import world
 from tests.web.support import add_account, browser_log_in
 from tests.web.test_browser import AXE, _axe, browser  # noqa: F401  (the module's Chromium)
+from tests.web.test_provider_form_slips import _held
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -42,12 +43,6 @@ def hub(tmp_path_factory):
         yield process
     finally:
         process.stop()
-
-
-def _held(hub, metric: str) -> float | None:
-    with connection(hub.db_url) as conn:
-        return conn.execute(select(s.latest_value.c.value).where(
-            s.latest_value.c.org_code == ORG, s.latest_value.c.metric == metric)).scalar()
 
 
 def _quarantined(hub) -> int:
