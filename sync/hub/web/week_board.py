@@ -227,19 +227,20 @@ class Mirror:
         self.path = os.path.join(self.folder, "week.db")
         self.conn = apsw.Connection(self.path)
         os.chmod(self.path, 0o600)
-        for pragma in (f"cache_size = -{CACHE_KB}", "journal_mode = OFF", "synchronous = OFF"):
-            self.conn.execute(f"PRAGMA {pragma}").fetchall()
-        self.conn.execute(_SCHEMA).fetchall()
         self._closer = weakref.finalize(self, _remove, self.conn, self.folder)
         # Nothing may be left on disk however the process ends: ``hub serve`` stopped by SIGTERM dies by
         # that signal (uvicorn raises it again after its shutdown), so neither atexit nor the finalizer
-        # runs, nor after a SIGKILL. The name goes now, the open file stays this connection's (with
-        # journal_mode OFF SQLite opens no other file beside it); the system frees it with the process.
+        # runs, nor after a SIGKILL. The name goes at once, before the first write (a kill while the schema
+        # was made left the folder: a clean-clone run, session 30); the open file stays this connection's
+        # (with journal_mode OFF SQLite opens no other file beside it); the system frees it with the process.
         try:
             os.unlink(self.path)
             os.rmdir(self.folder)
         except OSError:   # Windows: an open file keeps its name; removed at close (the finalizer) instead
             pass
+        for pragma in (f"cache_size = -{CACHE_KB}", "journal_mode = OFF", "synchronous = OFF"):
+            self.conn.execute(f"PRAGMA {pragma}").fetchall()
+        self.conn.execute(_SCHEMA).fetchall()
 
     @contextmanager
     def session(self):
