@@ -7,6 +7,7 @@ offscreen."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -85,7 +86,11 @@ def test_a_stuck_figure_marks_its_tile_and_the_provider_view_until_a_value_diffe
     assert tasks.manager().wait_idle()
     marked = _marked(view)
     assert marked.get(stuck, "").startswith("? In doubt (data quality): "), marked
-    assert f"unchanged {COPIED} h (stuck feed?)" in marked[stuck] or f"unchanged {COPIED - 1} h" in marked[stuck]
+    # COPIED hours (COPIED - 1 when the first copied reading falls just after the hour); an hour or two more when
+    # the simulated series happened to read the held value just before the copying began (the world is built
+    # from the clock: a clean-clone run at 13:07 read "unchanged 11 h", and it was).
+    unchanged = re.search(r"unchanged (\d+) h \(stuck feed\?\)", marked[stuck])
+    assert unchanged and COPIED - 1 <= int(unchanged.group(1)) <= COPIED + 2, marked[stuck]
     assert [org for org, text in marked.items() if "stuck feed" in text] == [stuck]
     (tile,) = [t for t in view.tiles if t.status.org_code == stuck]
     assert "a stuck feed or a figure copied forward" in tile.doubt.toolTip().replace("\xa0", " ")
