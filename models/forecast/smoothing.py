@@ -59,11 +59,6 @@ K = len(KINDS)
 # POOL_K; a kind the series has not seen takes that pool mean before the shipped prior.  1 was taken
 # over 4 on the 2017-18 winter (both passed; the smaller change, by the rule written before the run).
 POOL_K = 1.0
-# Round ten's variants (temporary switch, benchmarks/forecast_round10_variants.py): Mondrian intervals by
-# kind of target day.  0: as committed; 1: an ordinary target's interval from ordinary targets' errors;
-# 2: as 1, and a holiday target's from holiday targets' errors (10 at its horizon); 3: as 1, with the
-# ordinary days' own adaptive level.
-MONDRIAN = 0
 
 
 @dataclass(frozen=True)
@@ -111,15 +106,12 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
     #                                                   (each pair's, then the combination's)
     errs = np.full((S, H, ERROR_WINDOW), np.nan, dtype=np.float32)   # the combination's errors of the
     #                                                   last ERROR_WINDOW targets (float32: sorted daily)
-    errs_ord = np.full_like(errs, np.nan)
-    errs_hol = np.full_like(errs, np.nan)
     cum_abs = np.zeros((H, S, P))
     cum_n = np.zeros((H, S))
     groups = np.zeros(S, dtype=np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
     pools = (groups[None, :] == np.arange(groups.max() + 1 if S else 0)[:, None]).astype(float)   # (G, S)
     weights = _weights(cum_abs, cum_n, pools, groups)
     bounds = np.full((2, H, H, S), np.nan)            # [low/high, origin slot, lead]: interval offsets issued
-    miss_ord = np.full((S, H), 1 - COVERAGE)
     miss_rate = np.full((S, H), 1 - COVERAGE)         # the share of misses each horizon's interval aims at
     hsum = np.zeros((K, S, P))
     hcnt = np.zeros((K, S))
@@ -148,17 +140,11 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
         if back:
             e[:back] = xt[None, :, None] - ring[(t - lags[:back]) % H, lags[:back] - 1]
         errs[:, :, t % ERROR_WINDOW] = e[:, :, P].T
-        if MONDRIAN:
-            errs_ord[:, :, t % ERROR_WINDOW] = e[:, :, P].T if k == 0 else np.nan
-            errs_hol[:, :, t % ERROR_WINDOW] = e[:, :, P].T if k != 0 else np.nan
         if back:
             issued = bounds[:, (t - lags[:back]) % H, lags[:back] - 1]       # (2, back, S)
             scored = np.isfinite(e[:back, :, P]) & np.isfinite(issued[0])
             missed = (e[:back, :, P] < issued[0]) | (e[:back, :, P] > issued[1])
             miss_rate[:, :back] += np.where(scored, STEP * ((1 - COVERAGE) - missed), 0.0).T
-            if MONDRIAN == 3 and k == 0:
-                miss_ord[:, :back] += np.where(scored, STEP * ((1 - COVERAGE) - missed), 0.0).T
-                np.clip(miss_ord, 0.0, 1.0, out=miss_ord)
             np.clip(miss_rate, 0.0, 1.0, out=miss_rate)
         if k == 0:
             if back:
@@ -198,17 +184,6 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
         # Every origin's interval is issued (and later scored), asked for or not: the adaptation
         # must see the same history whether the app asks at the last day or the backtest at each.
         lo, hi = _interval(errs, miss_rate)           # (S, H) each, log offsets
-        if MONDRIAN:
-            ordinary_ahead = (ahead_kind[t] == 0)[None, :]
-            lo_o, hi_o = _interval(errs_ord, miss_ord if MONDRIAN == 3 else miss_rate)
-            use = ordinary_ahead & np.isfinite(lo_o)
-            lo_n, hi_n = np.where(use, lo_o, lo), np.where(use, hi_o, hi)
-            if MONDRIAN == 2:
-                lo_h, hi_h = _interval(errs_hol, miss_rate)
-                own_h = (np.isfinite(errs_hol).sum(axis=2) >= MIN_QUANTILE)
-                use = ~ordinary_ahead & own_h & np.isfinite(lo_h)
-                lo_n, hi_n = np.where(use, lo_h, lo_n), np.where(use, hi_h, hi_n)
-            lo, hi = lo_n, hi_n
         bounds[0, t % H], bounds[1, t % H] = lo.T, hi.T
         if not want[t]:
             continue
