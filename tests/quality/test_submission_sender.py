@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import re
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -63,9 +62,8 @@ def _web_upload(hub, user: str) -> str:
     """A CSV through the form's upload with one row out of range (quarantined); returns its submission id."""
     web, _ = login(hub.url, user)
     page = _page(web, hub)
-    sid = re.search(r'name="sid" value="([^"]+)"', page.split('action="/provider/csv"')[1]).group(1)
     data = world.acute_csv(ga_bed_occupancy_pct=180)
-    resp = web.post(hub.url + "/provider/csv", data={"csrf": csrf_of(page), "sid": sid}, timeout=30,
+    resp = web.post(hub.url + "/provider/csv", data={"csrf": csrf_of(page)}, timeout=30,
                     files={"file": ("figures.csv", data, "text/csv")})
     assert resp.status_code == 200 and "1 quarantined" in resp.text, resp.text
     return upload.file_sid(ORG, data)   # an upload is named by its file (the same file twice is stored once)

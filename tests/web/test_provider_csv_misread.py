@@ -34,8 +34,8 @@ def _held(hub) -> int:
 
 def test_a_us_locale_file_is_refused_whole_and_the_page_says_why(hub):
     web, _ = login(hub.url, "csv-sender")
-    token, sid = _page(web, hub)
-    resp = _upload(web, hub, _week("%m/%d/%Y %H:%M"), csrf=token, sid=sid)
+    token = _page(web, hub)
+    resp = _upload(web, hub, _week("%m/%d/%Y %H:%M"), csrf=token)
     text = _text(resp)
     assert resp.status_code == 422, text[:500]
     assert "Nothing was stored" in text and "The CSV's dates are written month first." in text
@@ -46,9 +46,9 @@ def test_a_us_locale_file_is_refused_whole_and_the_page_says_why(hub):
 
 def test_a_european_thousands_point_on_a_count_is_refused_with_its_reason(hub):
     web, _ = login(hub.url, "csv-sender")
-    token, sid = _page(web, hub)
+    token = _page(web, hub)
     resp = _upload(web, hub, _excel("type,metric,observed_at,value",
-                                    "observation,nctr_patients_count,06/12/2026 10:56,1.204"), csrf=token, sid=sid)
+                                    "observation,nctr_patients_count,06/12/2026 10:56,1.204"), csrf=token)
     text = _text(resp)
     assert "'1.204' is not a whole number, and this metric is counted in whole numbers. If the point separates " \
            "thousands, write 1204 or 1,204." in text, text[:1500]

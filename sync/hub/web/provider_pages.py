@@ -311,7 +311,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                         as_at_oldest=int(provider.AS_AT_OLDEST.total_seconds() // 3600),
                         shown=json.dumps(shown, ensure_ascii=False, sort_keys=True), problems=problems,
                         groups=form_groups, errors=errors or {}, general=list(general),
-                        result=result, sid=sid or f"web-{uuid.uuid4().hex}", csv_sid=f"web-{uuid.uuid4().hex}",
+                        result=result, sid=sid or f"web-{uuid.uuid4().hex}",
                         max_mb=upload.MAX_UPLOAD_BYTES // (1024 * 1024),
                         chosen_org=session.role != "provider_submitter", sure=set(sure), answered=answered)
 
