@@ -206,6 +206,9 @@ class SubmissionReceipt(_Msg):
     accepted: int
     rejected: list[ItemRejection] = []
     duplicate: bool = False  # this submission_id was already received
+    # A CSV's columns left unread, each empty in every row: "header.<name>" and why (session 31; optional, so
+    # no version change: an older peer ignores it).
+    ignored: list[FieldError] = []
 
 
 # --- the feed -------------------------------------------------------------

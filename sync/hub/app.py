@@ -234,6 +234,7 @@ def create_app(hub: Hub) -> FastAPI:
     async def submit_csv(request: Request,
                          org_code: Annotated[Code, Query(min_length=3, max_length=12)],
                          submission_id: Annotated[Code, Query(min_length=8, max_length=64)],
+                         dates: Literal["day_first", "month_first"] | None = Query(None),
                          who: Principal = Depends(principal)) -> JSONResponse:
         # The query's percent-escapes are decoded with U+FFFD for bytes that are not UTF-8: two different
         # ids became one and the second was a conflict about an id never sent (found by a review).
@@ -242,7 +243,8 @@ def create_app(hub: Hub) -> FastAPI:
         if unreadable:
             raise validation("the query is not valid; see fields", unreadable)
         # On the thread pool: parsing 16 MB on the event loop held every request, desktops' feed and /health.
-        checked = await run_in_threadpool(parse_csv, await read_body(request, hub.config.max_body_bytes))
+        # ``dates``: how the file writes its slashed dates, when every one reads both ways (csv_cells.date_order).
+        checked = await run_in_threadpool(parse_csv, await read_body(request, hub.config.max_body_bytes), dates)
         receipt = await run_in_threadpool(intake.submit, hub, who, submission_id, org_code,
                                           utcnow(), checked, "csv", True)
         return JSONResponse(receipt.model_dump())

@@ -13,6 +13,10 @@ Two cells read as something else were taken silently (r2's review, session 30). 
 spreadsheet writes its dates month first: "12/6/2026 10:56" (6 December) read as 12 June, and only the rows
 with a day over 12 were refused. A file in which any time reads only month first ("12/13/2026 10:56") is now
 refused whole (:func:`month_first`), naming the column and the rows, as its other dates cannot be told apart.
+A file in which every date reads both ways ("11/01/2026", "11/02/2026", ... no day over 12 anywhere) was still
+read day first, a US file's early-month dates going in as the wrong months (session 31): now it is refused whole
+naming the column and both readings (:func:`date_order`), unless the sender says how the file writes dates
+(:data:`DAY_FIRST` or :data:`MONTH_FIRST`: the API's ``dates``, the web page's "Dates in the file").
 "1.204", a European thousands point, read as 1.204 of a count: a fraction of a metric counted in whole
 numbers (unit ``count`` or ``beds`` in the catalogue) is refused with its reason (:data:`WHOLE_UNITS`).
 """
@@ -54,14 +58,29 @@ def _wall(text: str) -> datetime | None:
     return None
 
 
-def uk_time(name: str, text: str) -> tuple[str, str | None]:
+DAY_FIRST, MONTH_FIRST = "day_first", "month_first"   # how a file writes its dates, when its sender says
+ORDERS = (DAY_FIRST, MONTH_FIRST)
+ORDER_WORDS = {DAY_FIRST: "day first", MONTH_FIRST: "month first"}
+# How an API client says it (parse_csv's default); the web page passes its own words.
+API_CHOOSE = ("say which with dates=day_first or dates=month_first in the address, or write the times as "
+              "2026-12-06 10:56, and send the file again")
+
+
+def _swapped(text: str) -> str:
+    """A slashed date's day and month swapped ("12/6/2026 10:56" -> "6/12/2026 10:56"); other text as it is."""
+    found = _SLASHED.match(text)
+    return f"{found.group(2)}/{found.group(1)}/{found.group(3)}" if found else text
+
+
+def uk_time(name: str, text: str, month_first: bool = False) -> tuple[str, str | None]:
     """The cell ``text`` of the time column ``name`` as the protocol takes it (ISO 8601 with its offset)
     when it is a UK wall time, else as written; and the reason when it is a wall time that cannot be read
-    as one instant."""
+    as one instant. ``month_first``: the file's sender said its slashed dates are month/day/year."""
     typed = text.strip()
     zoned = _ZONE.match(typed)
     zone = zoned.group(2).upper() if zoned else None
-    wall = _wall(zoned.group(1) if zoned else typed)
+    bare = zoned.group(1) if zoned else typed
+    wall = _wall(_swapped(bare) if month_first else bare)
     if wall is None:
         return text, None
     found = readings(wall)
@@ -79,14 +98,21 @@ def uk_time(name: str, text: str) -> tuple[str, str | None]:
     return found[0].astimezone(timezone.utc).isoformat(), None
 
 
-def _only_month_first(text: str) -> bool:
-    """``text`` is a time that reads month first ("12/13/2026 10:56") and not day first."""
+def _ways(text: str) -> tuple[datetime | None, datetime | None]:
+    """A slashed time's readings (day first, month first), each None when it is no time that way; (None, None)
+    for a time that is not slashed."""
     typed = text.strip()
     zoned = _ZONE.match(typed)
     bare = zoned.group(1) if zoned else typed
-    found = _SLASHED.match(bare)
-    return bool(found) and _wall(bare) is None and \
-        _wall(f"{found.group(2)}/{found.group(1)}/{found.group(3)}") is not None
+    if not _SLASHED.match(bare):
+        return None, None
+    return _wall(bare), _wall(_swapped(bare))
+
+
+def _only_month_first(text: str) -> bool:
+    """``text`` is a time that reads month first ("12/13/2026 10:56") and not day first."""
+    day, month = _ways(text)
+    return day is None and month is not None
 
 
 def month_first(rows: list[tuple[int, dict]]) -> list[tuple[str, str]]:
@@ -100,14 +126,59 @@ def month_first(rows: list[tuple[int, dict]]) -> list[tuple[str, str]]:
                 found.setdefault(name, []).append((number, text.strip()))
     problems = []
     for name, where in found.items():
-        shown = ", ".join(f"{n} ('{t}')" for n, t in where[:ROWS_NAMED])
-        more = f" and {len(where) - ROWS_NAMED} more" if len(where) > ROWS_NAMED else ""
-        problems.append((name, f"{name}: row{'s' if len(where) > 1 else ''} {shown}{more} can only be read month "
+        problems.append((name, f"{name}: {_rows(where)} can only be read month "
                                "first (month/day/year, as a US-locale spreadsheet writes dates), so the column's "
                                "other dates cannot be read day first safely (12/6/2026 would be 12 June, not "
                                f"6 December); nothing in the file was stored. Write the times day first "
-                               f"({EXAMPLE}) or as 2026-12-06 10:56, and upload the file again"))
+                               f"({EXAMPLE}) or as 2026-12-06 10:56, or say the file's dates are month first, and "
+                               "upload the file again"))
     return problems
+
+
+def _day(at: datetime) -> str:
+    return f"{at.day} {at:%B %Y}"
+
+
+def date_order(rows: list[tuple[int, dict]], dates: str | None, choose: str = API_CHOOSE) -> list[tuple[str, str]]:
+    """Each time column of a CSV's rows (row number, cells by column) with the reason to refuse the whole file
+    for how it writes dates: with no order said (``dates`` None), a cell that reads only month first
+    (:func:`month_first`), or every slashed date reading both ways with no day over 12 anywhere in the file to
+    tell which (03/04/2026: 3 April or 4 March); with an order said, a cell that reads only the other way.
+    ``choose``: how the sender says the order, said in the ambiguous file's refusal."""
+    if dates == MONTH_FIRST:
+        found: dict[str, list[tuple[int, str]]] = {}
+        for number, cells in rows:
+            for name, text in cells.items():
+                if name in TIME_FIELDS and isinstance(text, str):
+                    day, month = _ways(text)
+                    if day is not None and month is None:
+                        found.setdefault(name, []).append((number, text.strip()))
+        return [(name, f"{name}: {_rows(where)} can only be read day first, but the file's dates were said to be "
+                       "month first; nothing in the file was stored. Check how the file writes its dates, say it "
+                       "again, and send the file again") for name, where in found.items()]
+    problems = month_first(rows)
+    if problems or dates == DAY_FIRST:
+        return problems
+    both: dict[str, tuple[int, str, datetime, datetime]] = {}   # each column's first date that reads both ways
+    for number, cells in rows:
+        for name, text in cells.items():
+            if name not in TIME_FIELDS or not isinstance(text, str):
+                continue
+            day, month = _ways(text)
+            if day is not None and month is None:
+                return []   # a day over 12: the file writes its dates day first
+            if day is not None and month is not None and day != month:
+                both.setdefault(name, (number, text.strip(), day, month))
+    return [(name, f"{name}: every date in the file reads both ways, and none has a day over 12 to tell which: "
+                   f"row {number} ('{text}') is {_day(day)} read day first (as a UK spreadsheet writes dates) or "
+                   f"{_day(month)} read month first (as a US one does); nothing in the file was stored. To store "
+                   f"it, {choose}") for name, (number, text, day, month) in both.items()]
+
+
+def _rows(where: list[tuple[int, str]]) -> str:
+    shown = ", ".join(f"{n} ('{t}')" for n, t in where[:ROWS_NAMED])
+    more = f" and {len(where) - ROWS_NAMED} more" if len(where) > ROWS_NAMED else ""
+    return f"row{'s' if len(where) > 1 else ''} {shown}{more}"
 
 
 def number(name: str, text: str, percent: bool, whole: bool = False) -> tuple[str, str | None]:
@@ -132,17 +203,17 @@ def number(name: str, text: str, percent: bool, whole: bool = False) -> tuple[st
     return plain, None
 
 
-def read(raw: dict, percent: bool, whole: bool = False) -> tuple[dict, list[tuple[str, str]]]:
+def read(raw: dict, percent: bool, whole: bool = False, month_first: bool = False) -> tuple[dict, list[tuple[str, str]]]:
     """A CSV row's cells (``raw``, by column) as the protocol's item takes them, and each cell's problem
     (column, reason). ``percent``: the row's figure is a percentage, ``whole``: it is counted in whole numbers
-    (its metric's unit)."""
+    (its metric's unit); ``month_first``: its file's slashed dates are month/day/year, as its sender said."""
     out = dict(raw)
     problems = []
     for name, text in raw.items():
         if not isinstance(text, str):
             continue
         if name in TIME_FIELDS:
-            out[name], problem = uk_time(name, text)
+            out[name], problem = uk_time(name, text, month_first)
         elif name in NUMBER_FIELDS:
             out[name], problem = number(name, text, percent and name == "value", whole and name == "value")
         else:

@@ -78,7 +78,9 @@ def content_hash(source: str, checked: list[Checked]) -> str:
     """SHA-256 of what a submission holds (its source and items as sent, before checking); the
     envelope's ``submitted_at`` is left out, so a client that stamps each send still retries."""
     raw = [c.raw for c in checked]
-    text = json.dumps([source, raw], sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=repr)
+    # A CSV read month first as its sender said is other figures from the same bytes (none before session 31).
+    said = [source, raw] + (["month_first"] if any(c.month_first for c in checked) else [])
+    text = json.dumps(said, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=repr)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
@@ -135,7 +137,8 @@ def submit(hub, principal: Principal, submission_id: str, org_code: str, submitt
                            unchecked)
         receipt = p.SubmissionReceipt(
             submission_id=submission_id, accepted=accepted,
-            rejected=[p.ItemRejection(index=c.index, errors=c.errors, row=c.row) for c in rejected])
+            rejected=[p.ItemRejection(index=c.index, errors=c.errors, row=c.row) for c in rejected],
+            ignored=list(getattr(checked, "ignored", ())))   # a CSV's empty columns (validate.CsvRows)
         if accepted:
             w.conn.execute(insert(s.submission).values(
                 submission_id=submission_id, org_code=org_code, source=source, submitted_at=submitted_at,

@@ -56,6 +56,7 @@ class Checked:
     item: BaseModel | None = None
     errors: list[p.FieldError] = field(default_factory=list)
     row: int | None = None          # CSV: spreadsheet row number (header = row 1)
+    month_first: bool = False       # CSV: its file's slashed dates are month/day/year, as its sender said
 
     @property
     def prefix(self) -> str:
@@ -167,7 +168,8 @@ class ItemValidator:
         sent = chk.raw
         if chk.row is not None:   # a CSV row: its times and numbers read as the form reads them
             unit = self._unit(chk.raw)
-            sent, problems = csv_cells.read(chk.raw, unit == "percent", unit in csv_cells.WHOLE_UNITS)
+            sent, problems = csv_cells.read(chk.raw, unit == "percent", unit in csv_cells.WHOLE_UNITS,
+                                            chk.month_first)
             for name, reason in problems:
                 chk.reject(name, reason)
             if chk.errors:
@@ -269,12 +271,17 @@ def _not_coerced(chk: Checked, item: BaseModel, sent_item: dict | None = None) -
 
 
 class CsvRows(list):
-    """A CSV upload's rows (``Checked``), and ``notes``: what was read otherwise than written, to say
-    with the answer (a column with no name and no data, ignored)."""
+    """A CSV upload's rows (``Checked``); ``ignored``, each column left unread as empty in every row (a named
+    one, or one with no name), as ``header.<name>`` and the reason, for the API's receipt; ``notes``, the same
+    as sentences for the web page."""
 
     def __init__(self, *args) -> None:
         super().__init__(*args)
-        self.notes: list[str] = []
+        self.ignored: list[p.FieldError] = []
+
+    @property
+    def notes(self) -> list[str]:
+        return [f.reason[:1].upper() + f.reason[1:] + "." for f in self.ignored]
 
 
 def _letter(i: int) -> str:
@@ -321,13 +328,17 @@ def _not_commas(header: list[str]) -> None:
 HEADER_PROBLEMS_LISTED = 20   # a header of 20,000 bad cells answered 40,000 problems (8.8 MB on the web page)
 
 
-def parse_csv(body: bytes) -> CsvRows:
+def parse_csv(body: bytes, dates: str | None = None, choose: str = csv_cells.API_CHOOSE) -> CsvRows:
     """Rows of a CSV upload as unchecked items (``Checked`` with ``raw`` and ``row``).
 
     The header names item fields (``type,metric,observed_at,value`` for
     observations; any protocol item field may be a column). Empty cells are
-    absent fields; a missing or empty ``type`` means ``observation``. Blank
-    rows are skipped. A problem with the file as a whole raises a 422.
+    absent fields; a missing or empty ``type`` means ``observation``; a column
+    empty in every row is said in ``ignored``. Blank rows are skipped. A problem
+    with the file as a whole raises a 422. ``dates``: how the file writes its
+    slashed dates, as its sender said (``csv_cells.ORDERS``), else None: a file
+    whose every date reads both ways is then refused (``csv_cells.date_order``,
+    ``choose`` saying how to say it).
     """
     try:
         text = body.decode("utf-8-sig")
@@ -382,13 +393,19 @@ def parse_csv(body: bytes) -> CsvRows:
                                                                 "the header are not listed"))
         raise validation("the CSV header has problems", listed)
     items = CsvRows()
+    named = [i for i, name in enumerate(header) if name and name != "type"]   # an empty type is an observation
+    for i in _empty_throughout(rows[1:], named):
+        items.ignored.append(p.FieldError(field=f"header.{header[i]}", reason=(
+            f"the column '{header[i]}' (column {_letter(i)}) is empty in every row: ignored; no row sent "
+            f"a{'n' if header[i][0] in 'aeiou' else ''} {header[i]}")))
     if nameless:
-        items.notes.append(f"{_places(header, nameless)} ha{'ve' if len(nameless) > 1 else 's'} no name and no "
-                           "data: ignored.")
+        place = _places(header, nameless)
+        items.ignored.append(p.FieldError(field="header.(empty)", reason=(
+            f"{place[:1].lower() + place[1:]} ha{'ve' if len(nameless) > 1 else 's'} no name and no data: ignored")))
     for number, cells in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in cells):
             continue
-        chk = Checked(index=len(items), raw=None, row=number)
+        chk = Checked(index=len(items), raw=None, row=number, month_first=dates == csv_cells.MONTH_FIRST)
         if len(cells) > len(header):
             chk.raw = {"cells": cells}
             chk.reject("", f"row {number} has {len(cells)} cells but the header has {len(header)} columns")
@@ -401,8 +418,24 @@ def parse_csv(body: bytes) -> CsvRows:
     if len(items) > MAX_CSV_ROWS:
         raise validation("the CSV has too many rows", [p.FieldError(
             field="rows", reason=f"{len(items)} rows; at most {MAX_CSV_ROWS} per upload")])
-    month_first = csv_cells.month_first([(c.row, c.raw) for c in items if not c.errors])
+    read = [(c.row, c.raw) for c in items if not c.errors]
+    month_first = csv_cells.month_first(read) if dates is None else []
     if month_first:   # a US-locale file: its dates that read both ways would be misread, so none is taken
         raise validation("the CSV's dates are written month first", [p.FieldError(field=f, reason=r)
                                                                        for f, r in month_first])
+    order = csv_cells.date_order(read, dates, choose)
+    if order:   # every date reads both ways, or the sender's order is one a date contradicts
+        raise validation("the CSV's dates can be read day first or month first" if dates is None else
+                         f"the CSV's dates are not {csv_cells.ORDER_WORDS[dates]}",
+                         [p.FieldError(field=f, reason=r) for f, r in order])
     return items
+
+
+def _empty_throughout(rows: list[list[str]], columns: list[int]) -> list[int]:
+    """The ``columns`` (0-based) with no cell filled in any of ``rows``."""
+    left = set(columns)
+    for cells in rows:
+        if not left:
+            break
+        left -= {i for i in left if i < len(cells) and cells[i].strip()}
+    return sorted(left)

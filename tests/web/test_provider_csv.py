@@ -85,15 +85,15 @@ def test_a_bad_row_is_quarantined_with_its_reason_and_the_good_rows_stored(hub):
 def test_the_upload_form_carries_no_submission_id_of_its_own(hub):
     """An upload is named by its file (``upload.file_sid``); the form's hidden ``sid`` (a fresh id each time the
     page was made) was read by nothing. The upload form holds its CSRF token, the file and, for an admin, the
-    organisation; nothing else."""
+    organisation, and how the file writes its dates; nothing else."""
     web, _ = login(hub.url, "csv-sender")
     page = web.get(hub.url + "/provider/", timeout=10).text
     form = page.split('action="/provider/csv"')[1].split("</form>")[0]
-    assert re.findall(r'<input[^>]* name="([^"]+)"', form) == ["csrf", "file"], form
+    assert re.findall(r'<input[^>]* name="([^"]+)"', form) == ["csrf", "file", "dates", "dates"], form
     admin, _ = login(hub.url, "csv-admin")
     page = admin.get(hub.url + "/provider/?org=RTEST2", timeout=10).text
     form = page.split('action="/provider/csv"')[1].split("</form>")[0]
-    assert re.findall(r'<input[^>]* name="([^"]+)"', form) == ["csrf", "org", "file"], form
+    assert re.findall(r'<input[^>]* name="([^"]+)"', form) == ["csrf", "org", "file", "dates", "dates"], form
 
 
 def test_a_good_file_shows_the_calculated_level(hub):
@@ -300,7 +300,7 @@ def test_the_form_and_the_csv_store_the_same_figure_for_the_same_typing(hub, wal
     page = admin.get(hub.url + "/provider/?org=RTEST2", timeout=10)
     content = _excel("type,metric,observed_at,value", f'observation,nctr_patients_count,{typed_at},"1,204"',
                      f"observation,ga_bed_occupancy_pct,{typed_at},96%")
-    up = _upload(admin, hub, content, csrf=csrf_of(page.text), org="RTEST2")
+    up = _upload(admin, hub, content, csrf=csrf_of(page.text), org="RTEST2", dates="day_first")
     assert up.status_code == 200 and "Accepted 2 of 2 rows." in _text(up), _text(up)
     for metric, value in (("nctr_patients_count", 1204), ("ga_bed_occupancy_pct", 96)):
         by_form, by_file = _stored(hub, ORG, metric), _stored(hub, "RTEST2", metric)

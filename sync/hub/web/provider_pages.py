@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from sync.hub import intake
+from sync.hub import csv_cells, intake
 from sync.hub import schema as s
 from sync.hub.auth import ROLES, SUBMIT, Principal
 from sync.hub.errors import ApiError
@@ -557,13 +557,16 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             # The file's own id: its bytes, for this organisation. The same file uploaded again (a second press,
             # or the morning's file sent twice) is the hub's duplicate, stored once and said with the time it
             # came; the form's fresh id each time stored it twice without a word (r1's review, session 30).
-            sid = upload.file_sid(row.ods_code, data)
+            # How the file writes its dates, as the clerk chose ("Dates in the file"); needed only when every date
+            # reads both ways (``csv_cells.date_order``). Anything else posted is no choice.
+            dates = form.get("dates") if form.get("dates") in csv_cells.ORDERS else None
+            sid = upload.file_sid(row.ods_code, data, dates == csv_cells.MONTH_FIRST)
             who_sent = Principal(0, session.user, session.role, session.org_code)
             checked = None
             try:
                 # On the thread pool: reading a file is the hub's CPU, and on the event loop no other
                 # request (a desktop's feed, /health) was answered until it was done.
-                checked = await run_in_threadpool(parse_csv, data)
+                checked = await run_in_threadpool(parse_csv, data, dates, upload.DATES_CHOOSE)
                 receipt = await run_in_threadpool(intake.submit, hub, who_sent, sid, row.ods_code, s.utcnow(),
                                                   checked, "csv", False, "web_upload")
             except ApiError as exc:

@@ -103,7 +103,9 @@ def by_row(errors) -> tuple[list[tuple[str, list[str]]], list[str]]:
     for err in errors:
         found = _ROW_FIELD.match(err.field)
         if found is None:
-            general.append(err.reason if err.field in ("body", "rows", "header") else f"{err.field}: {err.reason}")
+            # A column's reason names it already ("observed_at: rows 2 ... can only be read month first"): said once.
+            general.append(err.reason if err.field in ("body", "rows", "header")
+                           or err.reason.startswith(f"{err.field}: ") else f"{err.field}: {err.reason}")
             continue
         # The hub's reason may name the column already ("value: ...", "value is missing; ...").
         named = found.group(2) and not err.reason.startswith((f"{found.group(2)}: ", f"{found.group(2)} "))
@@ -114,9 +116,16 @@ def by_row(errors) -> tuple[list[tuple[str, list[str]]], list[str]]:
     return [(f"Row {n}", reasons) for n, reasons in sorted(rows.items())], general
 
 
-def file_sid(org_code: str, data: bytes) -> str:
-    """A web upload's submission id: its file's bytes, for the organisation (ids are each organisation's)."""
-    return "web-" + hashlib.sha256(org_code.encode() + b"\0" + data).hexdigest()[:32]
+def file_sid(org_code: str, data: bytes, month_first: bool = False) -> str:
+    """A web upload's submission id: its file's bytes, for the organisation (ids are each organisation's); a file
+    read month first, as its sender said (``csv_cells.MONTH_FIRST``), is other figures from the same bytes."""
+    said = b"\0month_first" if month_first else b""
+    return "web-" + hashlib.sha256(org_code.encode() + b"\0" + data + said).hexdigest()[:32]
+
+
+# How the page's sender says a file's date order, in a refusal of a file whose every date reads both ways.
+DATES_CHOOSE = ("choose how the file writes its dates under \u201cDates in the file\u201d, above Upload, or write "
+                "the times as 2026-12-06 10:56, and upload it again")
 
 
 def received_at(hub, org_code: str, sid: str):

@@ -92,7 +92,8 @@ def test_one_month_first_time_refuses_the_file_though_its_other_rows_read_day_fi
                                  "numbers. If the point separates thousands, write 1204 or 1,204."),
 ])
 def test_a_fraction_of_a_count_is_refused_with_its_reason(metric, cell, reason):
-    [chk] = parse_csv(_excel("type,metric,observed_at,value", f"observation,{metric},06/12/2026 10:56,{cell}"))
+    [chk] = parse_csv(_excel("type,metric,observed_at,value", f"observation,{metric},06/12/2026 10:56,{cell}"),
+                      dates="day_first")
     VALIDATOR.check(chk, "acute")
     assert chk.item is None and [(e.field, e.reason) for e in chk.errors] == [("rows.2.value", reason)]
 
@@ -102,7 +103,8 @@ def test_a_fraction_of_a_count_is_refused_with_its_reason(metric, cell, reason):
     ("mean_handover_minutes", "1.204", 1.204), ("ga_bed_occupancy_pct", "94.5%", 94.5),
 ])
 def test_a_whole_count_or_a_fraction_of_another_unit_is_taken(metric, cell, value):
-    [chk] = parse_csv(_excel("type,metric,observed_at,value", f"observation,{metric},06/12/2026 10:56,{cell}"))
+    [chk] = parse_csv(_excel("type,metric,observed_at,value", f"observation,{metric},06/12/2026 10:56,{cell}"),
+                      dates="day_first")
     VALIDATOR.check(chk, "acute")
     assert chk.errors == [] and chk.item.value == value
 
