@@ -9,6 +9,7 @@ Playwright, at 1366x768 and at 390x844. What the hub holds afterwards is read fr
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -221,5 +222,74 @@ def test_a_refused_files_answer_fits_a_phone(browser, hub, content, words, tmp_p
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         if AXE.exists():
             assert _axe(page, AXE.read_text()) == []
+    finally:
+        ctx.close()
+
+
+def _reports(hub) -> list[dict]:
+    """The hub's CRITCON reports for the trust, oldest first, as the feed holds them."""
+    with connection(hub.db_url) as conn:
+        rows = conn.execute(select(s.feed.c.data).where(s.feed.c.kind == "critcon", s.feed.c.org_code == ORG)
+                            .order_by(s.feed.c.seq)).scalars().all()
+    return [json.loads(r) for r in rows]
+
+
+def _said(page, name: str) -> str:
+    return page.locator(".field", has=page.locator(_field(page, name))).inner_text()
+
+
+def test_an_emptied_critcon_level_or_bed_count_says_at_its_field_what_happens(browser, hub):  # noqa: F811
+    """Session 31: a clerk empties a CRITCON field that had a value. The page said nothing of what became of it:
+    an emptied bed count went as a report without it (the unit's beds gone from the room's totals) under
+    "Accepted 1 of 1 figure."; the level and beds all emptied sent nothing, also without a word. Each field now
+    says beforehand what leaving it empty does, and after a send what it did, and the hub's reports match."""
+    ctx, page = _log_in(browser, hub, PHONE)
+    try:
+        for name in ("critcon_level", "staffed_beds", "occupied_beds"):   # said before anything is sent
+            assert page.locator(f"#{name}-empty").inner_text().strip(), name
+            assert f"{name}-empty" in page.locator(_field(page, name)).get_attribute("aria-describedby")
+        assert "(none) sends no report, and the hub keeps your last one" in _said(page, "critcon_level")
+        assert "Left empty, the report goes without it" in _said(page, "staffed_beds")
+        page.select_option("#critcon_level", "2")
+        page.fill("#staffed_beds", "20")
+        page.fill("#occupied_beds", "18")
+        _send(page)
+        assert _reports(hub)[-1]["staffed_beds"] == 20
+        # A bed count emptied beside a level: the report goes without it, and the page says so at the field.
+        page.fill("#staffed_beds", "")
+        page.fill("#occupied_beds", "19")
+        _send(page)
+        newest = _reports(hub)[-1]
+        assert (newest["level"], newest["staffed_beds"], newest["occupied_beds"]) == (2, None, 19), newest
+        said = _said(page, "staffed_beds")
+        assert "Staffed beds: left empty, so the CRITCON report went without it (it was 20): the room has no " \
+               "staffed beds figure for the unit until a report gives one" in said, said
+        assert "Staffed beds left empty: the CRITCON report went without it" in page.locator("#result").inner_text()
+        assert page.locator("#staffed_beds").input_value() == ""
+        if AXE.exists():
+            assert _axe(page, AXE.read_text()) == []
+        # The level and its beds all emptied: no report, said beside the level, the last one put back.
+        sent = len(_reports(hub))
+        page.select_option("#critcon_level", "")
+        page.fill("#occupied_beds", "")
+        ga = float(page.locator(_field(page, "m.ga_bed_occupancy_pct")).input_value())
+        page.fill(_field(page, "m.ga_bed_occupancy_pct"), f"{ga - 1:g}")
+        _send(page)
+        assert len(_reports(hub)) == sent, "no report was sent"
+        said = _problem(page, "critcon_level")
+        assert "CRITCON level: left at (none) with its beds empty, so no report was sent: a unit's level stays " \
+               "until another is reported, and the hub keeps the last one" in said, said
+        assert page.locator("#critcon_level").input_value() == "2" and page.locator("#occupied_beds").input_value() \
+            == "19", "put back as the form last showed them"
+        result = page.locator("#result").inner_text()
+        assert "Accepted 1 of 1 figure." in result and "The CRITCON report was left empty, so none was sent" in result
+        # The level alone emptied, beds still there: held, and the words say the level stays.
+        page.select_option("#critcon_level", "")
+        page.fill("#occupied_beds", "17")
+        _send(page)
+        assert len(_reports(hub)) == sent
+        said = _problem(page, "critcon_level")
+        assert "a unit's level stays until another is reported, so (none) withdraws nothing; choose the level now " \
+               "(0 to 3): staffed and occupied beds are sent with it" in said, said
     finally:
         ctx.close()

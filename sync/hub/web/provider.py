@@ -41,6 +41,7 @@ class Field:
     lo: float | None = None    # the valid range, when the form knows it
     hi: float | None = None
     whole: bool = False        # a whole number (beds)
+    empty: str = ""            # what leaving the field empty does, said under it before anything is sent
 
 
 @dataclass
@@ -78,6 +79,19 @@ def _metric_field(key: str, label: str, unit: str, m) -> Field:
                  lo=m.valid_min, hi=m.valid_max)
 
 
+# What an empty CRITCON field does (session 31: the page did not say, and an emptied bed count went as a report
+# without it under "Accepted 1 of 1 figure."). A report is the level with its beds, sent as one item: the level
+# cannot be withdrawn (a unit's level stays until another is reported), a bed count can be left out of it.
+CRITCON_FIELDS = ("critcon_level", "staffed_beds", "occupied_beds")
+CRITCON_LEVEL_EMPTY = "A unit's CRITCON level stays until you report another: (none) sends no report, and the hub " \
+                      "keeps your last one."
+
+
+def _beds_empty(what: str) -> str:
+    return (f"Sent with the CRITCON level as one report. Left empty, the report goes without it: the room then has "
+            f"no {what} figure for the unit until a report gives one.")
+
+
 def groups(hub, sector: str) -> list[Group]:
     """The form's fields for an organisation of ``sector``."""
     catalogue = hub.catalogue.metrics
@@ -102,11 +116,12 @@ def groups(hub, sector: str) -> list[Group]:
         out.append(other)
     if sector in CRITCON_PILLARS:
         beds = fmt_range(0, MAX_BEDS, "beds")
-        out.append(Group("Critical care", [Field("critcon_level", "CRITCON level", "", "0 to 3", "level"),
+        out.append(Group("Critical care", [Field("critcon_level", "CRITCON level", "", "0 to 3", "level",
+                                                 empty=CRITCON_LEVEL_EMPTY),
                                            Field("staffed_beds", "Staffed beds", "beds", beds, lo=0, hi=MAX_BEDS,
-                                                 whole=True),
+                                                 whole=True, empty=_beds_empty("staffed beds")),
                                            Field("occupied_beds", "Occupied beds", "beds", beds, lo=0, hi=MAX_BEDS,
-                                                 whole=True)]))
+                                                 whole=True, empty=_beds_empty("occupied beds"))]))
     if pillar is not None:
         out.append(Group("OPEL declaration", [
             Field("declared_level", "Declared OPEL level", "", "leave empty to declare nothing; a declared level "
@@ -599,3 +614,43 @@ def emptied(form: dict[str, str], shown: dict[str, str] | None, fields: dict[str
                      "in the box. A figure cannot be withdrawn from this form: if it is wrong, type the right one "
                      "and send it")
     return out
+
+
+def critcon_emptied(form: dict[str, str], shown: dict[str, str] | None) -> tuple[
+        dict[str, list[str]], dict[str, list[str]], dict[str, str], str | None]:
+    """What became of the CRITCON fields the form showed filled (``shown``) and were emptied before the send, as
+    each field's ``empty`` words say beforehand: (said, held, put back, level words).
+
+    - A bed count emptied beside a level: the report goes without it; ``said`` has the words for beside the
+      field, to show once the hub has stored the report.
+    - The level and its beds all emptied: no report is made (nothing is filled), and a report cannot be
+      withdrawn; ``held`` has the words beside the level, ``put back`` the fields as the form showed them.
+    - The level emptied, beds still filled: the report is held for a level (``unchosen``); ``level words`` say
+      that the level stays, to say instead of "choose a level"."""
+    had = {n: ((shown or {}).get(n) or "").strip() for n in CRITCON_FIELDS}
+    now = {n: (form.get(n) or "").strip() for n in CRITCON_FIELDS}
+    emptied = [n for n in CRITCON_FIELDS if had[n] and not now[n]]
+    if not emptied:
+        return {}, {}, {}, None
+    if not any(now.values()):
+        return {}, {"critcon_level": [
+            "CRITCON level: left at (none) with its beds empty, so no report was sent: a unit's level stays until "
+            "another is reported, and the hub keeps the last one, put back in the boxes as this form last showed "
+            "it. A report cannot be withdrawn from this form: if it is wrong, send the right one"]}, \
+            {n: v for n, v in had.items() if v}, None
+    if not now["critcon_level"]:
+        return {}, {}, {}, ("CRITCON level: a unit's level stays until another is reported, so (none) withdraws "
+                            "nothing; choose the level now (0 to 3): staffed and occupied beds are sent with it")
+    said = {}
+    for name in emptied:
+        what = name.replace("_", " ")
+        said[name] = [f"{what.capitalize()}: left empty, so the CRITCON report went without it (it was {had[name]}): "
+                      f"the room has no {what} figure for the unit until a report gives one; type it and send again "
+                      "to give it"]
+    return said, {}, {}, None
+
+
+def critcon_said_lines(said: dict[str, list[str]]) -> list[str]:
+    """The result box's line for each bed count a stored report went without (``critcon_emptied``)."""
+    return [f"{name.replace('_', ' ').capitalize()} left empty: the CRITCON report went without it (see beside "
+            "it)." for name in said]

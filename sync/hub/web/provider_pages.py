@@ -69,6 +69,8 @@ def _unchanged_words(n: int) -> str:
 
 
 _KEPT_BACK_LINE = "The declared OPEL level was not changed: see the problem beside it."
+_REPORT_KEPT_LINE = ("The CRITCON report was left empty, so none was sent: the hub keeps the unit's last one (see "
+                     "beside CRITCON level).")
 
 
 def _held_back_line(n: int) -> str:
@@ -288,7 +290,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             return intake.org_row(conn, code)
 
     async def form_page(session, org, values, *, status=200, errors=None, general=(), result=None, sid=None,
-                        shown=None, sure=(), answered=False):
+                        shown=None, sure=(), answered=False, said=None):
         shown = {k: v for k, v in values.items() if k not in _NOT_FIELDS and not k.startswith("sure.")} \
             if shown is None else shown
         try:
@@ -313,7 +315,8 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                         groups=form_groups, errors=errors or {}, general=list(general),
                         result=result, sid=sid or f"web-{uuid.uuid4().hex}",
                         max_mb=upload.MAX_UPLOAD_BYTES // (1024 * 1024),
-                        chosen_org=session.role != "provider_submitter", sure=set(sure), answered=answered)
+                        chosen_org=session.role != "provider_submitter", sure=set(sure), answered=answered,
+                        said=said or {})
 
     @app.get("/web/provider.js", include_in_schema=False)
     def provider_script() -> Response:
@@ -467,13 +470,19 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             blank = provider.emptied(form, shown, fields, latest, lambda at: _day_clock(at, now))
             kept_back = _with(kept_back, {name: [words] for name, words in blank.items()})
             form = {**form, **{name: shown[name] for name in blank}}
+            # A CRITCON field emptied: what its words under it said (``provider.critcon_emptied``).
+            beds_said, report_kept, put_back, level_words = provider.critcon_emptied(form, shown)
+            kept_back = _with(kept_back, report_kept)
+            form = {**form, **put_back}
             # Beds with no CRITCON level (a CSP level with no REAP level): held, not sent to quarantine.
             items, sources, unlevelled, unlevelled_lines = provider.unchosen(items, sources, form, fields,
                                                                              hub.validator, pillar)
+            if level_words and unlevelled.get("critcon_level"):   # emptied, not left unchosen: the level stays
+                unlevelled["critcon_level"][0] = level_words
             kept_back = _with(kept_back, unlevelled)
             kept_lines = ([_KEPT_BACK_LINE] if "declared_level" in kept_back else []) + \
                 ([_held_back_line(len(unsure))] if unsure else []) + unlevelled_lines + \
-                ([_emptied_line(len(blank))] if blank else [])
+                ([_emptied_line(len(blank))] if blank else []) + ([_REPORT_KEPT_LINE] if report_kept else [])
             if not items and kept_back:
                 return await form_page(session, row, form, answered=True, status=422, sid=sid, shown=shown, errors=kept_back,
                                        sure=unsure, result={"ok": False, "title": "Nothing was stored",
@@ -522,8 +531,15 @@ def provider_routes(app: FastAPI, web: Web) -> None:
         if kept_back:
             result.update(ok=False, title="Partly received")
             result["lines"] += kept_lines
-        return await form_page(session, row, form, answered=True, errors=by_field, general=general, result=result, sure=unsure,
-                         shown=provider.shown_after(shown, form, sources, {r.index for r in receipt.rejected}))
+        # A bed count emptied beside a level: said once the hub stored the report without it.
+        stored = {i for i in range(len(items)) if i not in {r.index for r in receipt.rejected}}
+        beds_said = {} if receipt.duplicate else {
+            name: words for name, words in beds_said.items()
+            if any(name in sources[i] for i in stored)}
+        result["lines"] += provider.critcon_said_lines(beds_said)
+        return await form_page(session, row, form, answered=True, errors=by_field, general=general, result=result,
+                               sure=unsure, said=beds_said,
+                               shown=provider.shown_after(shown, form, sources, {r.index for r in receipt.rejected}))
 
     @app.post("/provider/csv", include_in_schema=False)
     async def provider_csv(request: Request) -> Response:
