@@ -127,13 +127,15 @@ _BODIES = {
     "/v1/submissions": {"required": True, "content": {JSON: {"schema": {"$ref": REF.format(model="Submission")}}}},
     "/v1/submissions/csv": {"required": True, "description": (
         "a CSV file: the header names item fields (type,metric,observed_at,value for observations; any "
-        "item field may be a column); a missing type means observation; at most 10,000 rows"),
+        "item field may be a column); a missing type means observation; at most 10,000 rows; a file whose "
+        "every slashed date reads both ways (03/04/2026) needs the query's dates=day_first or month_first"),
         "content": {"text/csv": {"schema": {"type": "string"}}}},
     "/v1/records": {"required": True, "content": {JSON: {"schema": {"$ref": REF.format(model="RecordBatch")}}}},
 }
 _OK = {"/v1/submissions": ("SubmissionReceipt", "the receipt: how many items were stored, each rejected one "
                            "with its reasons; duplicate=true for a resend of a stored submission_id"),
-       "/v1/submissions/csv": ("SubmissionReceipt", "the receipt, rejected rows named by spreadsheet row"),
+       "/v1/submissions/csv": ("SubmissionReceipt", "the receipt, rejected rows named by spreadsheet row, and "
+                               "each column ignored as empty in every row in ignored"),
        "/v1/records": ("RecordReceipt", "each record stored, a duplicate, or rejected with its reasons"),
        "/v1/feed": ("FeedBatch", "the items after 'after' (waiting up to 'wait' seconds, at most 30, "
                                  "for one when there is none yet)"),
