@@ -26,7 +26,7 @@ from starlette.requests import ClientDisconnect
 from sync import protocol as p
 from sync.hub import alerts, escalation, feed, intake, jsonbody, messages, openapi, records, retention, storage
 from sync.hub import escalation_health, escalation_page, feed_fast, head_listen, record_heads, snapshot_files
-from sync.hub import schema_start, snapshot_check, token_refresh, transfer_seen
+from sync.hub import csv_cells, schema_start, snapshot_check, token_refresh, transfer_seen
 from sync.hub.auth import ADMIN, READ_FEED, Principal, authenticate, cached_principal, require
 from sync.hub.core import Hub
 from sync.hub.errors import ApiError, validation
@@ -244,7 +244,8 @@ def create_app(hub: Hub) -> FastAPI:
             raise validation("the query is not valid; see fields", unreadable)
         # On the thread pool: parsing 16 MB on the event loop held every request, desktops' feed and /health.
         # ``dates``: how the file writes its slashed dates, when every one reads both ways (csv_cells.date_order).
-        checked = await run_in_threadpool(parse_csv, await read_body(request, hub.config.max_body_bytes), dates)
+        checked = await run_in_threadpool(parse_csv, await read_body(request, hub.config.max_body_bytes), dates,
+                                          csv_cells.API_CHOOSE, utcnow())
         receipt = await run_in_threadpool(intake.submit, hub, who, submission_id, org_code,
                                           utcnow(), checked, "csv", True)
         return JSONResponse(receipt.model_dump())

@@ -24,7 +24,7 @@ numbers (unit ``count`` or ``beds`` in the catalogue) is refused with its reason
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from models.uk_time import UK, readings
 
@@ -139,12 +139,29 @@ def _day(at: datetime) -> str:
     return f"{at.day} {at:%B %Y}"
 
 
-def date_order(rows: list[tuple[int, dict]], dates: str | None, choose: str = API_CHOOSE) -> list[tuple[str, str]]:
+# A file of dates that all read both ways is read day first, as a UK spreadsheet writes them, when every one of
+# them read so falls within this many days before the hub's clock (or minutes ahead of it, as a provider's clock
+# may be) and one or more read month first does not: a clerk's upload of this week's figures on the 1st to the
+# 12th of a month ("06/12/2026 10:56": 6 December, or 12 June). Anything else is refused, for the sender to say.
+RECENT_DAYS = 14
+RECENT_AHEAD_MINUTES = 15
+
+
+def _recent(at: datetime, now: datetime) -> bool:
+    """``at`` (UK wall time, naive) within :data:`RECENT_DAYS` before ``now`` (aware) or a few minutes after."""
+    wall = now.astimezone(UK).replace(tzinfo=None)
+    return wall - timedelta(days=RECENT_DAYS) <= at <= wall + timedelta(minutes=RECENT_AHEAD_MINUTES)
+
+
+def date_order(rows: list[tuple[int, dict]], dates: str | None, choose: str = API_CHOOSE,
+               now: datetime | None = None) -> list[tuple[str, str]]:
     """Each time column of a CSV's rows (row number, cells by column) with the reason to refuse the whole file
     for how it writes dates: with no order said (``dates`` None), a cell that reads only month first
     (:func:`month_first`), or every slashed date reading both ways with no day over 12 anywhere in the file to
     tell which (03/04/2026: 3 April or 4 March); with an order said, a cell that reads only the other way.
-    ``choose``: how the sender says the order, said in the ambiguous file's refusal."""
+    ``choose``: how the sender says the order, said in the ambiguous file's refusal. ``now``: the hub's clock;
+    given, a file whose dates read both ways is taken day first when only that reading puts every one of them
+    in the last :data:`RECENT_DAYS` days (a UK clerk's upload early in a month, :func:`_recent`)."""
     if dates == MONTH_FIRST:
         found: dict[str, list[tuple[int, str]]] = {}
         for number, cells in rows:
@@ -160,6 +177,7 @@ def date_order(rows: list[tuple[int, dict]], dates: str | None, choose: str = AP
     if problems or dates == DAY_FIRST:
         return problems
     both: dict[str, tuple[int, str, datetime, datetime]] = {}   # each column's first date that reads both ways
+    readings_both: list[tuple[datetime, datetime]] = []          # every such date's two readings
     for number, cells in rows:
         for name, text in cells.items():
             if name not in TIME_FIELDS or not isinstance(text, str):
@@ -169,6 +187,10 @@ def date_order(rows: list[tuple[int, dict]], dates: str | None, choose: str = AP
                 return []   # a day over 12: the file writes its dates day first
             if day is not None and month is not None and day != month:
                 both.setdefault(name, (number, text.strip(), day, month))
+                readings_both.append((day, month))
+    if now is not None and readings_both and all(_recent(d, now) for d, _ in readings_both) \
+            and not all(_recent(m, now) for _, m in readings_both):
+        return []   # day first puts them all in the last fortnight, month first does not: a UK clerk's file
     return [(name, f"{name}: every date in the file reads both ways, and none has a day over 12 to tell which: "
                    f"row {number} ('{text}') is {_day(day)} read day first (as a UK spreadsheet writes dates) or "
                    f"{_day(month)} read month first (as a US one does); nothing in the file was stored. To store "

@@ -328,7 +328,8 @@ def _not_commas(header: list[str]) -> None:
 HEADER_PROBLEMS_LISTED = 20   # a header of 20,000 bad cells answered 40,000 problems (8.8 MB on the web page)
 
 
-def parse_csv(body: bytes, dates: str | None = None, choose: str = csv_cells.API_CHOOSE) -> CsvRows:
+def parse_csv(body: bytes, dates: str | None = None, choose: str = csv_cells.API_CHOOSE,
+              now: datetime | None = None) -> CsvRows:
     """Rows of a CSV upload as unchecked items (``Checked`` with ``raw`` and ``row``).
 
     The header names item fields (``type,metric,observed_at,value`` for
@@ -338,7 +339,8 @@ def parse_csv(body: bytes, dates: str | None = None, choose: str = csv_cells.API
     with the file as a whole raises a 422. ``dates``: how the file writes its
     slashed dates, as its sender said (``csv_cells.ORDERS``), else None: a file
     whose every date reads both ways is then refused (``csv_cells.date_order``,
-    ``choose`` saying how to say it).
+    ``choose`` saying how to say it), unless, by the hub's clock ``now``, only
+    reading them day first puts them all in the last fortnight.
     """
     try:
         text = body.decode("utf-8-sig")
@@ -423,7 +425,7 @@ def parse_csv(body: bytes, dates: str | None = None, choose: str = csv_cells.API
     if month_first:   # a US-locale file: its dates that read both ways would be misread, so none is taken
         raise validation("the CSV's dates are written month first", [p.FieldError(field=f, reason=r)
                                                                        for f, r in month_first])
-    order = csv_cells.date_order(read, dates, choose)
+    order = csv_cells.date_order(read, dates, choose, now)
     if order:   # every date reads both ways, or the sender's order is one a date contradicts
         raise validation("the CSV's dates can be read day first or month first" if dates is None else
                          f"the CSV's dates are not {csv_cells.ORDER_WORDS[dates]}",

@@ -582,7 +582,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             try:
                 # On the thread pool: reading a file is the hub's CPU, and on the event loop no other
                 # request (a desktop's feed, /health) was answered until it was done.
-                checked = await run_in_threadpool(parse_csv, data, dates, upload.DATES_CHOOSE)
+                checked = await run_in_threadpool(parse_csv, data, dates, upload.DATES_CHOOSE, s.utcnow())
                 receipt = await run_in_threadpool(intake.submit, hub, who_sent, sid, row.ods_code, s.utcnow(),
                                                   checked, "csv", False, "web_upload")
             except ApiError as exc:

@@ -155,3 +155,50 @@ def test_a_real_hub_reports_the_columns_it_ignored_and_refuses_an_ambiguous_file
                                                                       "dates": "sideways"},
                                data=ambiguous, headers={"Content-Type": "text/csv"})
     assert wrong.status_code == 422 and "query.dates" in wrong.text, wrong.text
+
+
+def _this_week(fmt: str, now: datetime, days: int = 5) -> bytes:
+    """Noon on each of the ``days`` days before ``now``, one figure a day, written as ``fmt``."""
+    lines = ["type,metric,observed_at,value"]
+    for back in range(days, 0, -1):
+        at = (now - timedelta(days=back)).replace(hour=12, minute=0)
+        lines.append(f"observation,ga_bed_occupancy_pct,{at.strftime(fmt)},{90 + back / 10:.1f}")
+    return _excel(*lines)
+
+
+def test_a_uk_clerks_file_of_this_week_early_in_a_month_is_taken_day_first_by_the_hubs_clock():
+    """On 6 December the week's dates (01/12 to 05/12) read both ways, but only day first puts them in the last
+    fortnight (month first: 12 January to 12 May). A clerk is not asked which; the same file a year-old hub
+    clock would still refuse, and a US file of the same days (12/01 ...) is refused, as month first is the
+    reading that puts it in the fortnight."""
+    rows = parse_csv(_this_week("%d/%m/%Y %H:%M", NOW), now=NOW)
+    for chk in rows:
+        VALIDATOR.check(chk, "acute")
+    assert [c.errors for c in rows if c.errors] == []
+    assert [c.item.observed_at.date() for c in rows] == [(NOW - timedelta(days=b)).date() for b in range(5, 0, -1)]
+    with pytest.raises(ApiError):
+        parse_csv(_this_week("%d/%m/%Y %H:%M", NOW))                          # no clock: the sender says
+    with pytest.raises(ApiError):
+        parse_csv(_this_week("%m/%d/%Y %H:%M", NOW), now=NOW)                 # a US file of this week
+    with pytest.raises(ApiError):
+        parse_csv(_this_week("%d/%m/%Y %H:%M", NOW), now=NOW + timedelta(days=40))   # not recent either way
+
+
+def test_a_real_hub_takes_a_uk_file_of_the_last_fortnight_unsaid(shared_hub):
+    """A one-row file of a day in the last fortnight whose date reads both ways ("03/12/2026 12:00" style),
+    through a real hub's CSV door with no dates said: taken, on the day first reading."""
+    from models.uk_time import UK
+    today = datetime.now(UK)
+    days = [today - timedelta(days=back) for back in range(1, 13)]
+    both = [d for d in days if d.day <= 12 and d.day != d.month]
+    if not both:
+        pytest.skip("no day of the last fortnight reads both ways")   # the 25th to the 31st of a month
+    at = both[0].replace(hour=12, minute=0, second=0, microsecond=0)
+    body = _excel("type,metric,observed_at,value", f"observation,ga_bed_occupancy_pct,{at:%d/%m/%Y %H:%M},93.5")
+    sid = f"uk-fortnight-{today:%H%M%S%f}"
+    reply = shared_hub.request("POST", "/v1/submissions/csv", data=body, headers={"Content-Type": "text/csv"},
+                               params={"org_code": "RTEST1", "submission_id": sid})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["accepted"] == 1
+    [stored] = of_kind(pull_all(shared_hub), "observation", submission_id=sid)
+    assert stored.data["observed_at"].startswith(at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M")), stored
