@@ -167,8 +167,8 @@ def create_app(hub: Hub) -> FastAPI:
             for task in list(tasks):
                 task.cancel()
             if not hub.ready:   # the steps' transaction ends with the process, uncommitted
-                log.warning("hub database: stopped before its one-off steps were done; none of them is kept, "
-                            "and the next start takes them again")
+                log.warning("hub database: stopped before its one-off steps were done; none of them is kept "
+                            "half-done (an index PostgreSQL has built is kept), and the next start takes the rest")
 
     app = HubApp(title="SCC feed hub", version=p.PROTOCOL_VERSION, lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)

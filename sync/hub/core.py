@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-import time
+import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from models.rules.tabledata import Problem, TableError
 from sqlalchemy.exc import SQLAlchemyError
 
 from sync.hub import storage, tables_health
-from sync.hub.schema_start import RETRY_FAILED_SECONDS, StartProgress
+from sync.hub.schema_start import RETRY_FAILED_ENV, RETRY_FAILED_SECONDS, StartProgress
 from sync.hub.alerts import HubAlerts
 from sync.hub.db import HubDB
 from sync.hub.escalation import Escalator
@@ -91,7 +92,9 @@ class Hub:
         self.db = HubDB(config.db_url)
         steps = self.db.pending_steps()   # a database newer than this hub is refused here, before listening
         # Where the start's one-off steps are while the hub answers 503 'upgrading'; None: none (or done).
-        self.start: StartProgress | None = StartProgress(steps) if defer_schema and steps else None
+        retry = float(os.environ.get(RETRY_FAILED_ENV) or RETRY_FAILED_SECONDS)   # test-only: a shorter wait
+        self.start: StartProgress | None = (StartProgress(steps, retry_seconds=retry) if defer_schema and steps
+                                            else None)
         # Run (on the start's thread) once deferred steps are done, before requests are served: ``hub serve``'s
         # --orgs, --bootstrap-token-file. One that raises is logged; serving goes on.
         self.after_start: list[Callable[[], None]] = []
@@ -109,6 +112,7 @@ class Hub:
                       if paging else None)   # one reader for both channels: the feed replayed once
         self.pager_task = None
         self.stopping = False
+        self._stopped = threading.Event()   # set with ``stopping``: ends a wait between the one-off steps' tries
 
     @property
     def ready(self) -> bool:
@@ -117,8 +121,8 @@ class Hub:
 
     def finish_start(self) -> None:
         """Take the one-off steps left by ``defer_schema`` (on the start's own thread, the hub listening),
-        trying again every ``RETRY_FAILED_SECONDS`` after a failure (said meanwhile); returns once they are
-        done, or the hub stops."""
+        trying again ``self.start.retry_seconds`` (``RETRY_FAILED_SECONDS``) after a failure (said meanwhile);
+        returns once they are done, or the hub stops."""
         while self.start is not None and not self.start.done.is_set() and not self.stopping:
             try:
                 self.db.init_schema(self.start)
@@ -126,12 +130,10 @@ class Hub:
                 why = storage.fault_reason(exc) if isinstance(exc, SQLAlchemyError) else None
                 self.start.fail(why or str(getattr(exc, "orig", None) or exc).strip()[:300])
                 if not self.stopping:
-                    log.error("hub database: the one-off steps failed (%s); trying again in %d s", why or exc,
-                              RETRY_FAILED_SECONDS, exc_info=why is None)
-                for _ in range(RETRY_FAILED_SECONDS * 10):
-                    if self.stopping:
-                        return
-                    time.sleep(0.1)
+                    log.error("hub database: the one-off steps failed (%s); trying again in %g s", why or exc,
+                              self.start.retry_seconds, exc_info=why is None)
+                if self._stopped.wait(self.start.retry_seconds):
+                    return
                 continue
             if self.stopping:   # stopped while the steps ran: they are committed; nothing else starts
                 return
@@ -145,6 +147,7 @@ class Hub:
     def begin_shutdown(self) -> None:
         """Release long-polling readers at once (they answer with what they have)."""
         self.stopping = True
+        self._stopped.set()
         self.db.signal.notify()
 
     def close(self) -> None:

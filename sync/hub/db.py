@@ -228,21 +228,41 @@ def _index_words(index) -> str:
     return f"making the index {index.name} on {table} ({columns})"
 
 
-def _pending(conn: Connection) -> list[schema_start.Step]:
-    """The slow one-off steps this database needs (see :meth:`HubDB.pending_steps`)."""
+def _newer_refused(conn: Connection, tables: set[str]) -> int | None:
+    """The database's schema version (None: no version table yet); a version newer than this hub is refused."""
+    if "schema_version" not in tables:
+        return None
+    version = conn.execute(select(func.max(s.schema_version.c.version))).scalar()
+    if version is not None and version > s.SCHEMA_VERSION:
+        raise DatabaseError(f"this hub database has schema version {version}, newer than "
+                            f"this hub understands ({s.SCHEMA_VERSION}); upgrade the hub")
+    return version
+
+
+def _late_index_steps(conn: Connection) -> list[tuple[schema_start.Step, Any, bool]]:
+    """Each late index this database lacks on a table it has (a missing table is made with its indexes), as
+    ``(Step, index, again)``. ``again``: PostgreSQL has it in its catalogue but not valid (``pg_index.indisvalid``
+    false, read by SQLAlchemy as ``postgresql_invalid``): a ``CREATE INDEX CONCURRENTLY`` that was stopped (its hub
+    killed, its connection lost) left it so, unused by queries but kept up by every write; it is made again."""
     look = inspect(conn)
     tables = set(look.get_table_names())
-    if "schema_version" in tables:
-        version = conn.execute(select(func.max(s.schema_version.c.version))).scalar()
-        if version is not None and version > s.SCHEMA_VERSION:
-            raise DatabaseError(f"this hub database has schema version {version}, newer than "
-                                f"this hub understands ({s.SCHEMA_VERSION}); upgrade the hub")
-    else:
-        version = None
     steps = []
     for index in _late_indexes():
-        if index.table.name in tables and index.name not in {i["name"] for i in look.get_indexes(index.table.name)}:
-            steps.append(schema_start.Step(f"index {index.name}", _index_words(index)))
+        if index.table.name not in tables:
+            continue
+        found = {i["name"]: i for i in look.get_indexes(index.table.name)}.get(index.name)
+        again = found is not None and bool(found.get("dialect_options", {}).get("postgresql_invalid"))
+        if found is None or again:
+            words = _index_words(index) + (" again (a build of it was stopped before it finished)" if again else "")
+            steps.append((schema_start.Step(f"index {index.name}", words), index, again))
+    return steps
+
+
+def _pending(conn: Connection) -> list[schema_start.Step]:
+    """The slow one-off steps this database needs (see :meth:`HubDB.pending_steps`)."""
+    tables = set(inspect(conn).get_table_names())
+    version = _newer_refused(conn, tables)
+    steps = [step for step, _index, _again in _late_index_steps(conn)]
     if version is not None and version < s.SCHEMA_VERSION:
         steps.append(schema_start.Step(f"schema {version} to {s.SCHEMA_VERSION}",
                                        f"upgrading its tables from schema {version} to {s.SCHEMA_VERSION}"))
@@ -261,18 +281,15 @@ def _unnumbered(conn: Connection, table_made: bool = True) -> bool:
     return conn.execute(select(s.record.c.seq).where(s.record.c.kind == "decision").limit(1)).first() is not None
 
 
-def _steps(conn: Connection, kind: str):
+def _steps(conn: Connection, kind: str, indexes: bool = True):
     """Each one-off step :func:`_pending` names, as ``(Step, do it)``, after ``create_all`` has made any table
     missing (fast: a new table is empty). Looked for again here, under the schema lock: another process may
-    have taken them meanwhile."""
+    have taken them meanwhile. ``indexes`` False: the late indexes are made already (PostgreSQL's, built
+    CONCURRENTLY before this transaction, :meth:`HubDB._build_indexes`)."""
     s.metadata.create_all(conn)
-    version = conn.execute(select(func.max(s.schema_version.c.version))).scalar()
-    if version is not None and version > s.SCHEMA_VERSION:
-        raise DatabaseError(f"this hub database has schema version {version}, newer than "
-                            f"this hub understands ({s.SCHEMA_VERSION}); upgrade the hub")
-    for index in _late_indexes():
-        if index.name not in {i["name"] for i in inspect(conn).get_indexes(index.table.name)}:
-            yield schema_start.Step(f"index {index.name}", _index_words(index)), lambda index=index: index.create(conn)
+    version = _newer_refused(conn, {"schema_version"})
+    for step, index, _again in (_late_index_steps(conn) if indexes else ()):
+        yield step, lambda index=index: index.create(conn)
     if version is not None and version < s.SCHEMA_VERSION:
         # 1 -> 2: create_all above added feed_observation; the observations already on the feed keep their
         # JSON only and the columnar feed reads them from it. 2 -> 3 and later: tables changed.
@@ -281,6 +298,15 @@ def _steps(conn: Connection, kind: str):
                lambda: schema_upgrade.upgrade(conn, kind, version))
     if _unnumbered(conn):
         yield _NUMBERING, lambda: _number_decisions(conn)
+
+
+def _create_concurrently(conn: Connection, index) -> str:
+    """``CREATE INDEX CONCURRENTLY`` for one of the late indexes (plain columns: the schema's ``Index`` objects
+    are shared with ``create_all``, which must not build concurrently, so the statement is written here)."""
+    quote = conn.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(c.name) for c in index.columns)
+    unique = "UNIQUE " if index.unique else ""
+    return f"CREATE {unique}INDEX CONCURRENTLY {quote(index.name)} ON {quote(index.table.name)} ({columns})"
 
 
 class HubDB:
@@ -359,44 +385,92 @@ class HubDB:
 
     def init_schema(self, progress: schema_start.StartProgress | None = None) -> None:
         """Create missing tables, take the one-off steps (each logged, and said through ``progress``), check the
-        schema version, seed the counter and hub id; all in one transaction.
+        schema version, seed the counter and hub id; all in one transaction, but for PostgreSQL's late indexes,
+        each built ``CONCURRENTLY`` before it (:meth:`_build_indexes`).
 
         With ``progress`` (``hub serve``, listening meanwhile) a PostgreSQL process that finds another taking
         the steps waits for it without a time limit, saying so, instead of failing after ``lock_timeout``."""
         progress = progress or schema_start.StartProgress([])
         delay = float(os.environ.get(schema_start.FAULT_STEP_DELAY_ENV) or 0)
-        with self.write_lock, self._connect_for_write() as conn, conn.begin():
-            if self.kind == "postgresql":
-                self._schema_lock(conn, progress)
-                # The one-off steps (an index over 13.9 million positions) may outlast the 60 s a request
-                # is given; this transaction only.
-                conn.execute(text("SET LOCAL statement_timeout = 0"))
-            for step, work in _steps(conn, self.kind):
-                progress.begin(step)
-                work()
-                if delay:   # test-only: the step held, its work done and not committed (a kill now undoes it)
-                    time.sleep(delay)
-                progress.end(step)
-            version = conn.execute(select(func.max(s.schema_version.c.version))).scalar()
-            if version is None:
-                conn.execute(insert(s.schema_version).values(version=s.SCHEMA_VERSION,
-                                                             applied_at=s.utcnow()))
-            elif version < s.SCHEMA_VERSION:   # upgraded by its step above
-                conn.execute(insert(s.schema_version).values(version=s.SCHEMA_VERSION,
-                                                             applied_at=s.utcnow()))
-            if conn.execute(select(s.feed_counter.c.value)).first() is None:
-                conn.execute(insert(s.feed_counter).values(id=1, value=0))
-            hub_id = conn.execute(select(s.hub_meta.c.value).where(s.hub_meta.c.key == "hub_id")).scalar()
-            if hub_id is None:
-                hub_id = secrets.token_hex(8)
-                conn.execute(insert(s.hub_meta).values(key="hub_id", value=hub_id))
+        with self.write_lock, self._connect_for_write() as conn:
+            if self.kind != "postgresql":
+                with conn.begin():
+                    hub_id = self._schema_transaction(conn, progress, delay)
+                self.hub_id = hub_id
+                return
+            try:
+                self._build_indexes(conn, progress, delay)
+                with conn.begin():
+                    # The one-off steps (a schema upgrade over a year's rows) may outlast the 60 s a request
+                    # is given; this transaction only.
+                    conn.execute(text("SET LOCAL statement_timeout = 0"))
+                    hub_id = self._schema_transaction(conn, progress, delay, indexes=False)
+            finally:
+                conn.invalidate()   # closed, not pooled: its session's lock and settings end with it
         self.hub_id = hub_id
+
+    def _schema_transaction(self, conn: Connection, progress: schema_start.StartProgress, delay: float,
+                            indexes: bool = True) -> str:
+        """The start's transaction: tables, one-off steps, version, counter; the hub's id."""
+        for step, work in _steps(conn, self.kind, indexes):
+            progress.begin(step)
+            work()
+            if delay:   # test-only: the step held, its work done and not committed (a kill now undoes it)
+                time.sleep(delay)
+            progress.end(step)
+        version = conn.execute(select(func.max(s.schema_version.c.version))).scalar()
+        if version is None:
+            conn.execute(insert(s.schema_version).values(version=s.SCHEMA_VERSION,
+                                                         applied_at=s.utcnow()))
+        elif version < s.SCHEMA_VERSION:   # upgraded by its step above
+            conn.execute(insert(s.schema_version).values(version=s.SCHEMA_VERSION,
+                                                         applied_at=s.utcnow()))
+        if conn.execute(select(s.feed_counter.c.value)).first() is None:
+            conn.execute(insert(s.feed_counter).values(id=1, value=0))
+        hub_id = conn.execute(select(s.hub_meta.c.value).where(s.hub_meta.c.key == "hub_id")).scalar()
+        if hub_id is None:
+            hub_id = secrets.token_hex(8)
+            conn.execute(insert(s.hub_meta).values(key="hub_id", value=hub_id))
+        return hub_id
+
+    @classmethod
+    def _build_indexes(cls, conn: Connection, progress: schema_start.StartProgress, delay: float) -> None:
+        """PostgreSQL: take the schema lock for this session (to its end, :meth:`init_schema`), then build each
+        late index the database lacks ``CONCURRENTLY``: the table takes writes meanwhile (a plain ``CREATE INDEX``
+        holds them until it is done: seconds to minutes on a year's feed). That cannot run in a transaction, so
+        it runs before the start's, each index committed when built. One a stopped build left not valid is
+        dropped first (``DROP INDEX CONCURRENTLY``) and built again. The build waits for writes already under
+        way (an older hub's still running) however long (no ``lock_timeout``), and ends if its hub is gone
+        (``client_connection_check_interval``: the next start builds it, rather than waiting for a build
+        nobody is watching)."""
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql("SET statement_timeout = 0")
+        conn.exec_driver_sql("SET lock_timeout = 0")
+        if conn.dialect.server_version_info >= (14,):
+            conn.exec_driver_sql("SET client_connection_check_interval = '1s'")
+        cls._schema_lock(conn, progress)
+        _newer_refused(conn, set(inspect(conn).get_table_names()))
+        quote = conn.dialect.identifier_preparer.quote
+        for step, index, again in _late_index_steps(conn):
+            progress.begin(step)
+            if delay:   # test-only: the step held before its build, which commits as it goes (nothing to undo yet)
+                time.sleep(delay)
+            if again:
+                conn.exec_driver_sql(f"DROP INDEX CONCURRENTLY IF EXISTS {quote(index.name)}")
+            conn.exec_driver_sql(_create_concurrently(conn, index))
+            progress.end(step)
+        conn.exec_driver_sql("RESET lock_timeout")   # the start's transaction: the timeouts every request has
+        conn.exec_driver_sql("RESET statement_timeout")
+        conn.commit()
+        conn.execution_options(isolation_level=conn.default_isolation_level)
 
     @staticmethod
     def _schema_lock(conn: Connection, progress: schema_start.StartProgress) -> None:
-        """PostgreSQL's advisory lock serialising schema work across processes, held to commit. Another process
-        holding it is taking the steps: wait (polling, so no statement waits past ``lock_timeout``), saying so."""
-        while not conn.execute(select(func.pg_try_advisory_xact_lock(_PG_SCHEMA_LOCK))).scalar():
+        """PostgreSQL's advisory lock serialising schema work across processes, held by this session until it
+        closes. Another process holding it is taking the steps: wait (polling, so no statement waits past
+        ``lock_timeout``), saying so. (Before session 31 it was a transaction's lock, ``pg_try_advisory_xact_lock``;
+        the two exclude each other, so an older hub's start waits for this one's and the other way round.)"""
+        while not conn.execute(select(func.pg_try_advisory_lock(_PG_SCHEMA_LOCK))).scalar():
             progress.wait("another hub process on this database is taking its one-off steps (making an index "
                           "added in this version, say); this one waits for it")
             time.sleep(SCHEMA_LOCK_POLL_S)

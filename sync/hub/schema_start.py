@@ -10,7 +10,9 @@ upgrading", not "unreachable". Each step is logged as it begins and ends, with i
 
 The steps run in one transaction (all or nothing): a hub killed half-way leaves the database as it was, and
 the next start takes them again. On PostgreSQL one process takes them under an advisory lock; another
-starting meanwhile waits, says so, and then finds them done.
+starting meanwhile waits, says so, and then finds them done. PostgreSQL builds an index ``CONCURRENTLY`` (the
+table takes writes meanwhile), before that transaction: one a stopped build left not valid is built again.
+A try that fails is said in every answer and taken again ``RETRY_FAILED_SECONDS`` later.
 """
 
 from __future__ import annotations
@@ -28,11 +30,14 @@ from sync import protocol as p
 log = logging.getLogger("sync.hub")
 RETRY_AFTER_SECONDS = 5        # an upgrading hub's Retry-After: soon, it may be done
 RETRY_FAILED_SECONDS = 60      # a step that failed (a full disk, say) is tried again this much later
+# Test-only: that wait, in seconds (a bounded test sees a failed step tried again); never set it in production.
+RETRY_FAILED_ENV = "SCC_HUB_SCHEMA_RETRY_SECONDS"
 # A page answering a form sent meanwhile stays this long at least before its refresh takes it away: its
 # notice is 20 to 46 words, 6 to 14 s at 200 words a minute (the other pages ask again at Retry-After).
 NOT_STORED_SECONDS = 15
 # Test-only: each one-off step, its work done, waits this many seconds inside its transaction (not committed),
-# so a bounded test can hold a start in its step, or kill it there; never set it in production.
+# so a bounded test can hold a start in its step, or kill it there; never set it in production. (On PostgreSQL an
+# index is built CONCURRENTLY, outside the transaction, committed as it goes: that step is held before its build.)
 FAULT_STEP_DELAY_ENV = "SCC_HUB_FAULT_SCHEMA_STEP_DELAY"
 
 
@@ -53,8 +58,10 @@ def _clock_words(at: datetime) -> str:
 class StartProgress:
     """Where the start's one-off steps are, for every answer the hub gives meanwhile (thread-safe)."""
 
-    def __init__(self, steps: list[Step], clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+    def __init__(self, steps: list[Step], clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 retry_seconds: float = RETRY_FAILED_SECONDS) -> None:
         self.steps = list(steps)
+        self.retry_seconds = retry_seconds   # after a failed try, the next one this much later (and Retry-After)
         self._clock = clock
         self._lock = threading.Lock()
         self.started_at = clock()
@@ -110,7 +117,7 @@ class StartProgress:
             return p.Upgrading(step=step.name, doing=doing, started_at=at, seconds=round(seconds, 1), message=said)
         seconds = time.monotonic() - self._began
         if failed is not None:
-            doing = f"its last try failed ({failed}); it tries again every {RETRY_FAILED_SECONDS} s"
+            doing = f"its last try failed ({failed}); it tries again every {whole_seconds(self.retry_seconds)} s"
             said = f"the hub could not upgrade its database: {doing} (the hub's log has the details)"
         else:
             doing = waiting or (", ".join(s.words for s in self.steps) or "its one-off steps")
@@ -119,8 +126,13 @@ class StartProgress:
                            started_at=self.started_at, seconds=round(seconds, 1), message=said)
 
 
+def whole_seconds(seconds: float) -> int:
+    """A wait as the whole seconds a ``Retry-After`` says (at least 1)."""
+    return max(1, round(seconds))
+
+
 def retry_after(progress: StartProgress) -> int:
-    return RETRY_FAILED_SECONDS if progress.failed else RETRY_AFTER_SECONDS
+    return whole_seconds(progress.retry_seconds) if progress.failed else RETRY_AFTER_SECONDS
 
 
 def error_body(progress: StartProgress) -> p.ErrorBody:
