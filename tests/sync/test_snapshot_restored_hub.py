@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -64,12 +65,25 @@ def _close(engines) -> None:
         e.store.close()
 
 
-def test_a_snapshot_made_after_the_backup_is_not_served_and_the_next_make_replaces_it(tmp_path, hub_db_url):
+@contextmanager
+def snapshot_hub(tmp_path, hub_db_url, *args: str, first_day: bool = True):
+    """A real hub serving the snapshots of ``tmp_path/snapshots`` (``args``: further ``hub serve`` options), with
+    the first day of 40 providers' figures unless ``first_day`` is False; yields the hub, the folder and a list
+    the test adds its desktops' engines to. The engines are closed and the hub stopped however the test ends."""
     folder = tmp_path / "snapshots"
-    hub = start_hub(tmp_path, hub_db_url, orgs=TEST_ORGS + PROVIDERS, args=("--snapshots", str(folder)))
-    engines = []
+    hub = start_hub(tmp_path, hub_db_url, orgs=TEST_ORGS + PROVIDERS, args=("--snapshots", str(folder), *args))
+    engines: list[SyncEngine] = []
     try:
-        _days(hub, 0, 24)
+        if first_day:
+            _days(hub, 0, 24)
+        yield hub, folder, engines
+    finally:
+        _close(engines)
+        hub.stop()
+
+
+def test_a_snapshot_made_after_the_backup_is_not_served_and_the_next_make_replaces_it(tmp_path, hub_db_url):
+    with snapshot_hub(tmp_path, hub_db_url) as (hub, folder, engines):
         backup = tmp_path / "hub-backup"
         _backup(hub.db_url, backup)
         _days(hub, 24, 12, salt=0.5)                          # after the backup: lost by the restore
@@ -127,17 +141,10 @@ def test_a_snapshot_made_after_the_backup_is_not_served_and_the_next_make_replac
               f"joined at {info.position}: lacks {len(missing)}, holds {len(extra)} the hub does not "
               f"({len(held)} figures)")
         assert not missing and not extra
-    finally:
-        _close(engines)
-        hub.stop()
 
 
 def test_an_ordinary_snapshot_join_keeps_the_snapshots_mark_and_reads_the_tail(tmp_path, hub_db_url):
-    folder = tmp_path / "snapshots"
-    hub = start_hub(tmp_path, hub_db_url, orgs=TEST_ORGS + PROVIDERS, args=("--snapshots", str(folder)))
-    engines = []
-    try:
-        _days(hub, 0, 24)
+    with snapshot_hub(tmp_path, hub_db_url) as (hub, folder, engines):
         made = _make(hub, folder)
         assert "removed" not in made and "working_replica_made_again" not in made, made
         again = _make(hub, folder)                            # nothing moved: nothing published, nothing removed
@@ -157,19 +164,12 @@ def test_an_ordinary_snapshot_join_keeps_the_snapshots_mark_and_reads_the_tail(t
         assert _observations(joined) == _observations(fresh)
         with joined.store.engine.connect() as conn:
             assert feed_marks.current(conn) == (_head(hub), _mark_at(hub, _head(hub)))
-    finally:
-        _close(engines)
-        hub.stop()
 
 
 def test_a_description_without_a_mark_an_older_hubs_is_served_and_joined_as_before(tmp_path, hub_db_url):
     if not hub_db_url.startswith("sqlite"):
         pytest.skip("the description's form does not depend on the database")
-    folder = tmp_path / "snapshots"
-    hub = start_hub(tmp_path, hub_db_url, orgs=TEST_ORGS + PROVIDERS, args=("--snapshots", str(folder)))
-    engines = []
-    try:
-        _days(hub, 0, 24)
+    with snapshot_hub(tmp_path, hub_db_url) as (hub, folder, engines):
         _make(hub, folder)
         (meta,) = folder.glob("snapshot-*.json")
         doc = json.loads(meta.read_text())
@@ -190,9 +190,6 @@ def test_a_description_without_a_mark_an_older_hubs_is_served_and_joined_as_befo
         engines.append(fresh)
         assert fresh.run_once().error is None
         assert _observations(joined) == _observations(fresh)
-    finally:
-        _close(engines)
-        hub.stop()
 
 
 def test_the_serving_hubs_timer_replaces_a_snapshot_its_database_disagrees_with_at_once(tmp_path, hub_db_url):
@@ -200,10 +197,8 @@ def test_the_serving_hubs_timer_replaces_a_snapshot_its_database_disagrees_with_
     newest snapshot (an hour here, a day in a room), serving none meanwhile; now it makes one at once."""
     if not hub_db_url.startswith("sqlite"):
         pytest.skip("the timer does not depend on the database")
-    folder = tmp_path / "snapshots"
-    hub = start_hub(tmp_path, hub_db_url, orgs=TEST_ORGS + PROVIDERS,
-                    args=("--snapshots", str(folder), "--snapshot-every", "1"))   # one hour
-    try:
+    every_hour = ("--snapshot-every", "1")
+    with snapshot_hub(tmp_path, hub_db_url, *every_hour, first_day=False) as (hub, folder, _engines):
         first = _wait_until(lambda: _served(hub), "the timer's first snapshot", hub)
         _days(hub, 0, 24)
         backup = tmp_path / "hub-backup"
@@ -217,8 +212,6 @@ def test_the_serving_hubs_timer_replaces_a_snapshot_its_database_disagrees_with_
                            "a snapshot at the restored head", hub)
         assert made["mark"] == _mark_at(hub, head) and made["sha256"] not in (first["sha256"], stale["sha256"])
         assert not list(folder.glob(f"snapshot-{stale['position']}.*"))   # the make removed it
-    finally:
-        hub.stop()
 
 
 def _served(hub) -> dict | None:
