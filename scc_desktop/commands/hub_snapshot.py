@@ -4,7 +4,8 @@
   replica up to the head and publish a copy (``hub serve --snapshots DIR`` serves it) when it differs
   from the newest published; run it from a timer (daily is plenty: a desktop joins from the snapshot,
   then reads the tail)
-- ``hub snapshot show --snapshots DIR``: the published snapshots and the retention horizon, as JSON
+- ``hub snapshot show --snapshots DIR [--json]``: the published snapshots and the retention horizon, each marked
+  served or hidden (the hub's database disagrees with it: put back from a backup made before it), with why
 - ``hub snapshot prune --snapshots DIR --keep-days D``: delete the bulk provider positions older
   than D days that the newest snapshot holds (docs/retention.md)
 """
@@ -35,8 +36,10 @@ def register(sub, db_arg, open_hub) -> None:
                         "('hub serve --snapshot-every' runs this)")
     p.set_defaults(handler=lambda args: _make(args, open_hub))
 
-    p = ssub.add_parser("show", help="the published snapshots and the feed's retention horizon, as JSON")
+    p = ssub.add_parser("show", help="the published snapshots (those the hub will not serve marked, with why) "
+                                     "and the feed's retention horizon")
     folder(p)
+    p.add_argument("--json", action="store_true", help="one JSON object (the default is text)")
     p.set_defaults(handler=lambda args: _show(args, open_hub))
 
     p = ssub.add_parser("prune", help="delete bulk provider positions the snapshot holds, older than --keep-days")
@@ -106,20 +109,40 @@ def _make(args, open_hub) -> int:
 
 
 def _show(args, open_hub) -> int:
-    from sync.hub import retention, snapshot_files
+    from models.uk_time import uk_time
+    from sync.hub import retention, snapshot_check, snapshot_files
 
     hub = open_hub(args, alerts=False)
     try:
         with hub.db.read() as conn:
             horizon = retention.pruned_through(conn)
             head = hub.db.head(conn)
+            published = snapshot_files.newest_first(
+                snapshot_files.published(args.snapshots) if args.snapshots.is_dir() else [])
+            # As GET /v1/snapshot judges them (session 30): one the database disagrees with is not served.
+            hidden = {i.sha256: snapshot_check.why_not(hub.db, conn, i) for i, _path in published}
     finally:
         hub.close()
-    published = sorted(snapshot_files.published(args.snapshots) if args.snapshots.is_dir() else [],
-                       key=lambda x: -x[0].position)
-    print(json.dumps({"head": head, "pruned_through": horizon, "snapshots": [
-        {"position": i.position, "size": i.size, "sha256": i.sha256, "schema_revision": i.schema_revision,
-         "made_at": i.made_at.isoformat(), "file": str(path)} for i, path in published]}, indent=2))
+    served = next((i.sha256 for i, path in published if path.exists() and not hidden[i.sha256]), None)
+    shown = []
+    for i, path in published:
+        why = hidden[i.sha256] or (None if path.exists() else "its file is missing")
+        shown.append({"position": i.position, "size": i.size, "sha256": i.sha256,
+                      "schema_revision": i.schema_revision, "made_at": i.made_at.isoformat(), "file": str(path),
+                      "served": i.sha256 == served, "hidden": why is not None, **({"because": why} if why else {})})
+    if args.json:
+        print(json.dumps({"head": head, "pruned_through": horizon, "snapshots": shown}, indent=2))
+        return 0
+    print(f"Feed head {head:,}; " + (f"pruned through position {horizon:,}" if horizon else "nothing pruned"))
+    if not shown:
+        print(f"No snapshot published in {args.snapshots}: 'hub snapshot make' publishes one.")
+    for s, (i, _path) in zip(shown, published):
+        word = ("served to joining desktops" if s["served"] else
+                f"HIDDEN, not served: {s['because']}" if s["hidden"] else "kept (an older one, still downloadable)")
+        print(f"- position {i.position:,}, made {uk_time(i.made_at)}, {i.size / 1e6:,.1f} MB, sha256 "
+              f"{i.sha256[:12]}: {word}")
+    if any(s["hidden"] for s in shown):
+        print("The next 'hub snapshot make' makes a snapshot this database agrees with and removes the hidden ones.")
     return 0
 
 

@@ -295,7 +295,8 @@ def test_a_second_make_applies_only_the_new_positions_and_keeps_the_last_two(own
     done = json.loads(hub_command(world.hub, "snapshot", "make", "--snapshots", str(world.snapshots)).stdout)
     assert done["from"] == world.snapshot_position and done["position"] == world.head
     assert done["published"]["position"] == world.head
-    shown = json.loads(hub_command(world.hub, "snapshot", "show", "--snapshots", str(world.snapshots)).stdout)
+    shown = json.loads(hub_command(world.hub, "snapshot", "show", "--snapshots", str(world.snapshots),
+                                   "--json").stdout)
     assert [s["position"] for s in shown["snapshots"]] == [world.head, world.snapshot_position]
     # The older one is still served by position (a download begun before this publication).
     resp = world.hub.request("GET", "/v1/snapshot/file", role="viewer", params={"position": world.snapshot_position})

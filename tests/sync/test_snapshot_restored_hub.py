@@ -95,6 +95,13 @@ def test_a_snapshot_made_after_the_backup_is_not_served_and_the_next_make_replac
         # Beyond the restored head: not served (before, it was, and a join took it).
         r = hub.request("GET", "/v1/snapshot", role="room_lead")
         assert r.status_code == 404 and r.json()["code"] == "no_snapshot", r.text
+        # ``hub snapshot show`` marks it, saying why, in text and in JSON (before: listed like a served one).
+        shown = json.loads(hub_command(hub, "snapshot", "show", "--snapshots", str(folder), "--json").stdout)
+        (listed,) = shown["snapshots"]
+        assert listed["sha256"] == stale["sha256"] and listed["hidden"] and not listed["served"], listed
+        assert f"beyond the feed's head {restored_head}" in listed["because"], listed
+        text = hub_command(hub, "snapshot", "show", "--snapshots", str(folder)).stdout
+        assert f"position {stale['position']:,}" in text and "HIDDEN, not served: its position" in text, text
         _days(hub, 24, 24, salt=0.25)                         # the restored hub written again, past the snapshot
         assert _head(hub) > stale["position"]
         # At or below the head now, but the item at its position is another: still not served, nor its file.
