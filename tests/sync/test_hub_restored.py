@@ -22,6 +22,7 @@ import sqlite3
 import subprocess
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -135,7 +136,22 @@ def _hub_records(hub) -> list[str]:
 @pytest.fixture
 def restored(tmp_path, hub_db_url):
     """The story up to the restore: returns the hub (put back), the desktops and what each did."""
-    hub = start_hub(tmp_path, hub_db_url, orgs=TEST_ORGS + PROVIDERS)
+    with restored_story(tmp_path, hub_db_url) as story:
+        yield story
+
+
+def _nothing(*_story) -> None:
+    return None
+
+
+@contextmanager
+def restored_story(tmp_path, hub_db_url, *, hub_args: tuple[str, ...] = (), days_stored=_nothing,
+                   before_backup=_nothing):
+    """The story up to the restore, the hub serving with ``hub_args``; ``days_stored(hub)`` runs once the three
+    days are stored (before desktops a, b and d read them; e read the first two), ``before_backup(hub, desks)``
+    once a, b and d have synced, before the backup (``desks``: a, b, d, e). Yields the hub (put back), the
+    desktops and what each did."""
+    hub = start_hub(tmp_path, hub_db_url, orgs=TEST_ORGS + PROVIDERS, args=hub_args)
     desks = []
     try:
         a, b, d, e = (_desktop(hub, tmp_path, n) for n in ("a", "b", "d", "e"))
@@ -144,9 +160,11 @@ def restored(tmp_path, hub_db_url):
         e_early = _decide(e, "Open the discharge lounge at Trust Two")
         assert e.run_once().error is None                # (e last syncs here, then after the backup)
         _days(hub, (DAYS - 1) * 24, 24)                  # ... the third
+        days_stored(hub)
         early = _decide(a, "Open the escalation ward at Trust One")
         for desk in (a, b, d):
             assert desk.run_once().error is None
+        before_backup(hub, (a, b, d, e))
         backup = tmp_path / "hub-backup.db"
         _backup(hub.db_url, backup)                      # the night's backup, the hub serving
         backup_head = d.position()
