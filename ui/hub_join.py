@@ -40,6 +40,11 @@ def _mb(n: int) -> str:
     return f"{n / 1e6:,.0f}"
 
 
+def _sentence(said: str) -> str:
+    """``sync.feed_restore.Rewound.said`` as a sentence of its own."""
+    return said[:1].upper() + said[1:] + ("" if said.endswith(".") else ".")
+
+
 def behind_horizon(fault) -> bool:
     from sync.client import HubRefused
 
@@ -64,6 +69,9 @@ class Syncing:
         self.joined_in: float | None = None   # seconds from the start to caught up after a join
         self._rejoin_after = 0.0       # time.monotonic() before which a 410 does not start a rejoin
         self._spare = None             # the engine whose client the join used: the sync's, if still open
+        # What the sync said when it handed over to this rejoin: the hub's database was put back to a copy that
+        # keeps only a later feed (sync.feed_restore._rejoin). Said with the rejoin until it is done.
+        self.restored: str | None = None
         self.on_state: Callable[[str], None] | None = None   # tests and screenshots follow the stages
         window.cycle_watchers.append(self._cycled)
         window.join_stoppers.append(self.stop)
@@ -110,6 +118,8 @@ class Syncing:
         client = engine.client
         self._set("joining")
         self.window.show_join_notice("Joining the hub: asking it for its snapshot…" if not rejoin else
+                                     f"{_sentence(self.restored)} Joining again now…"
+                                     if self.restored else
                                      "This desktop is behind the hub's retention: joining again from the hub's "
                                      "snapshot…", "joining")
         loop = tasks.Loop(self.window, "join", lambda stop: run(stop), interrupt=client.close)
@@ -154,16 +164,23 @@ class Syncing:
         loop.failure(lambda exc: self._failed(exc, rejoin))   # anything else: said, and the replica is as it was
         self.join_loop = loop.start()
 
+    def _progress(self, text: str, style: str = "joining") -> None:
+        """A step of the join in the banner; after the recovery's handover, with why it joins again (the hub's
+        database was put back, not a long absence) for as long as the join runs (a download takes minutes)."""
+        if self.restored:
+            text = f"The hub's database was put back to an earlier copy: joining again from its snapshot. {text}"
+        self.window.show_join_notice(text, style)
+
     def _described(self, info) -> None:
-        self.window.show_join_notice(f"Joining the hub: downloading 0 of {_mb(info.size)} MB…", "joining")
+        self._progress(f"Joining the hub: downloading 0 of {_mb(info.size)} MB…", "joining")
 
     def _downloading(self, done_total: tuple[int, int]) -> None:
         done, total = done_total
         if total and done >= total:
-            self.window.show_join_notice(f"Joining the hub: downloaded {_mb(total)} MB; checking it and encrypting "
+            self._progress(f"Joining the hub: downloaded {_mb(total)} MB; checking it and encrypting "
                                          "it under this replica's key (a few seconds a GB)…", "joining")
         else:
-            self.window.show_join_notice(f"Joining the hub: downloading {_mb(done)} of {_mb(total)} MB…", "joining")
+            self._progress(f"Joining the hub: downloading {_mb(done)} of {_mb(total)} MB…", "joining")
 
     def _retrying(self, reason_delay: tuple[str, float]) -> None:
         reason, delay = reason_delay
@@ -180,7 +197,7 @@ class Syncing:
             self._start_sync()
             return
         self._set("swapping")
-        self.window.show_join_notice("Joining the hub: putting the snapshot in place…", "joining")
+        self._progress("Joining the hub: putting the snapshot in place…", "joining")
         store = self.window.store
         path, key, cipher = store.path, store.key, store.cipher
         done = []
@@ -199,7 +216,7 @@ class Syncing:
         log.info("%s", outcome.line)
         self.window.replica_replaced()
         self._set("catching_up")
-        self.window.show_join_notice(f"Joined the hub's snapshot (position {outcome.position:,}); applying the feed "
+        self._progress(f"Joined the hub's snapshot (position {outcome.position:,}); applying the feed "
                                      "since the snapshot…", "joining")
         self._start_sync()
 
@@ -212,7 +229,7 @@ class Syncing:
             if not unsent:
                 self._rejoin_after = time.monotonic() + REJOIN_PAUSE_S
             self.window.show_join_notice(
-                self._behind_words(None) if unsent else
+                self._behind_words(None, self.restored) if unsent else
                 f"This desktop is behind the hub's retention and could not join again from its snapshot "
                 f"({reason}); the replica is unchanged. It tries again in {REJOIN_PAUSE_S / 60:.0f} minutes, "
                 "or run 'scc-desktop sync --once'.", "feed_stale")
@@ -230,17 +247,26 @@ class Syncing:
         if self.state == "catching_up" and not result.error:
             self.joined_in = time.monotonic() - self.started_at
             self.window.show_join_notice(None)
-            self.window.statusBar().showMessage(
-                f"Joined the hub from its snapshot (position {self.joined_position:,}) and applied the feed since "
-                f"it, in {self.joined_in:.0f} s.", 30_000)
+            joined = (f"joined the hub from its snapshot (position {self.joined_position:,}) and applied the feed "
+                      f"since it, in {self.joined_in:.0f} s.")
+            if self.restored:   # the status bar keeps why, where the room read it (not replaced by "joined")
+                self.window.statusBar().showMessage(   # short: whole beside the status bar's words at 1366 px
+                    f"The hub's database was put back: this desktop re-sent its records and joined the hub again "
+                    f"in {self.joined_in:.0f} s.", 120_000)
+            else:
+                self.window.statusBar().showMessage(joined[:1].upper() + joined[1:], 30_000)
+            self.restored = None
             self._set("syncing")
             return
         if self.engine is None or self.state != "syncing" or not behind_horizon(self.engine.client.last_fault):
             return
+        said = getattr(result, "feed_restored", None)
+        if said:   # this 410 is the recovery's handover (said once, with it): the hub was put back, not a long absence
+            self.restored = said
         pending = result.connectivity.outbox_pending if result.connectivity else 0
         if pending:
             # The command's rule: never replace a replica whose outbox holds records the hub has not got.
-            self.window.show_join_notice(self._behind_words(pending), "feed_stale")
+            self.window.show_join_notice(self._behind_words(pending, self.restored), "feed_stale")
             return
         if time.monotonic() < self._rejoin_after or not self.snapshot:
             return
@@ -250,9 +276,11 @@ class Syncing:
         self._join(rejoin=True)
 
     @staticmethod
-    def _behind_words(pending: int | None) -> str:
+    def _behind_words(pending: int | None, restored: str | None = None) -> str:
         records = "records" if pending is None else f"{pending} record{'s' if pending != 1 else ''}"
-        return (f"This desktop is behind the hub's retention: it was away longer than the hub keeps its feed, so "
-                f"it must join again from the hub's snapshot, and {records} in its outbox have not reached the hub "
+        why = (f"{_sentence(restored)} It must join again from the hub's snapshot" if restored else
+               "This desktop is behind the hub's retention: it was away longer than the hub keeps its feed, so "
+               "it must join again from the hub's snapshot")
+        return (f"{why}, and {records} in its outbox have not reached the hub "
                 "yet. Keep it connected: it sends them, then joins again by itself (or run "
                 "'scc-desktop sync --once'). Until then the views show the data as of the last sync.")
