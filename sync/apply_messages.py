@@ -13,14 +13,14 @@ from sqlalchemy import Connection
 
 from models.messages import record
 from models.replica.orm.types import to_utc_text
-from sync import record_signer
+from models import record_signer
 
 
 def apply_message(conn: Connection, seq: int, rec) -> str | None:
     found = record.check_data(rec.data)
     if found:
         return "; ".join(f"data.{name}: {reason}" for name, reason in found[:10])
-    # Who sent it: the name signed checked against the token that pushed it (sync.record_signer), on every
+    # Who sent it: the name signed checked against the token that pushed it (models.record_signer), on every
     # desktop alike (this desktop's own message too, when the feed brings it back).
     data = {**rec.data, "sent_by": record_signer.shown(rec.data.get("sent_by"), rec.author, rec.device_id)}
     record.keep_message(conn, rec.uuid, data, rec.device_id, feed_seq=seq)

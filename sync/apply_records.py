@@ -34,7 +34,8 @@ from models.replica.orm import (
 )
 from models.replica.orm.types import from_utc_text, to_utc_text, utcnow
 from models.rules.alert_rules import check_rule_record
-from sync import apply_alerts, apply_messages, record_signer, shared_identity
+from models import record_signer
+from sync import apply_alerts, apply_messages, shared_identity
 
 DECISION_FIELDS = (
     "device_seq", "decided_at", "decision_maker", "decision_maker_role", "decision", "rationale",
@@ -58,7 +59,7 @@ def apply_record(conn: Connection, seq: int, rec) -> str | None:
 
 def _doer(rec, claimed) -> str | None:
     """Who ``rec`` is kept as done by, on every desktop alike (its author's too, once the feed brings it
-    back): the name it was signed with checked against the pushing token's user (``sync.record_signer``:
+    back): the name it was signed with checked against the pushing token's user (``models.record_signer``:
     the account first when they differ), so a name typed into a record is never shown alone as the doer."""
     return record_signer.shown(claimed, rec.author, rec.device_id)
 
@@ -102,7 +103,7 @@ def _decision(conn: Connection, seq: int, rec) -> str | None:
     values = {f: rec.data.get(f) for f in DECISION_FIELDS if f in rec.data}
     hub = {"hub_seq": seq, "hub_prev_hash": rec.hub_prev_hash, "hub_hash": rec.hub_hash,
            "hub_received_at": rec.received_at, "device_sent_at": rec.device_sent_at,
-           "hub_author": rec.author}   # who pushed it, outside the hash (sync.record_signer shows it first)
+           "hub_author": rec.author}   # who pushed it, outside the hash (models.record_signer shows it first)
     shared_identity.check(conn, rec, utcnow())   # a decision of this identity written elsewhere: a copy
     stmt = insert(DecisionEntry).values(uuid=rec.uuid, device_id=rec.device_id, **values, **hub)
     # Authored here: the row exists and only gains the hub's receipt-order chain.
@@ -256,7 +257,7 @@ def _checked(conn: Connection, row, rec, changes: dict, at: str, author, own: bo
     receipt: kept as written, a clock a year fast made the contact read checked for a year and every later
     check lose to it (found in review).  The sender held its own stamp from the start; when the feed brings
     its record back it takes the receipt too, so every desktop keeps the same, and the name every desktop
-    keeps (``author``; ``signed``: the name it held it under, ``sync.record_signer``)."""
+    keeps (``author``; ``signed``: the name it held it under, ``models.record_signer``)."""
     if rec.data.get("checked") is not True and not any(k in contacts.FIELDS for k in changes):
         return
     said = (to_utc_text(from_utc_text(at)), str(author or ""))
@@ -285,7 +286,7 @@ def _own_pending(conn: Connection, seq: int, rec_uuid: str, kind: str, key: str,
                  held: tuple[str, str], fields: tuple[str, str]) -> bool:
     """Whether ``held`` (time, name) is this desktop's own completion or acknowledgement of ``uid`` that the
     hub has not brought back before position ``seq``: still under the name it signed, not yet the name every
-    other desktop keeps (``sync.record_signer``), so another's at the same instant cannot be compared with it.
+    other desktop keeps (``models.record_signer``), so another's at the same instant cannot be compared with it.
     That one is held until the feed brings this desktop's own back, which is then compared with it as on
     every other desktop (review r2 finding 4: an exact tie settled differently on the desktop that signed)."""
     at, by = fields
@@ -380,7 +381,7 @@ def _alert_ack(conn: Connection, seq: int, rec) -> str | None:
 
 def _slot_author(d, rec) -> str | None:
     """Who added a rota slot: its record's ``author`` checked against the pushing token's user
-    (``sync.record_signer``); the token's user when the record names nobody usable; None (shown "another
+    (``models.record_signer``); the token's user when the record names nobody usable; None (shown "another
     desktop") when neither does.  Only shown, so an author that is not text is never quarantined."""
     return record_signer.shown(d.get("author"), rec.author, rec.device_id)
 

@@ -47,7 +47,7 @@ from models.author import MAX_CHARS
 from models.rules import alert_signals, transfer_alerts
 from models.rules.alert_engine import NAMESPACE, AlertChange, evaluate, uk_clock
 from models.rules.alert_rules import Rule, default_rules, effective_rules, fold_rule_record, read_rules_file
-from sync import record_signer
+from models import record_signer
 from sync.protocol import HUB_DEVICE
 from sync.hub import schema as s
 from sync.hub.db import Writer, dumps
@@ -304,7 +304,7 @@ def _fed(change: AlertChange, w: Writer) -> dict[str, Any]:
 
 def _snooze(snooze: dict[str, Any], subjects: dict[str, Any], d: dict[str, Any], by: str) -> None:
     """Hold re-raises of the acknowledged alert's rule and subject until ``acknowledged_at`` plus the snooze;
-    ``by`` is who snoozed as the desktops show the acknowledgement (``sync.record_signer.shown``)."""
+    ``by`` is who snoozed as the desktops show the acknowledgement (``models.record_signer.shown``)."""
     key = next((k for k, e in subjects.items() if (e.get("open") or {}).get("id") == d["alert_uuid"]), None)
     if key is None and d.get("rule_code") and d.get("subject"):   # already cleared: the record names it
         key = f"{d['rule_code']}|{d['subject']}"

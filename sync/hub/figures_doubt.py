@@ -52,7 +52,7 @@ from models.rules.quality.facts import CritcareBeds, Reading
 from models.rules.quality.finding import Finding
 from models.rules.quality.run import Facts, check_all
 from models.service import submission_sender
-from sync import record_signer
+from models import record_signer
 from sync.hub import schema as s
 from sync.hub.feed_positions import first_since
 from sync.hub.read_bound import NotInTime, bounded_read, late

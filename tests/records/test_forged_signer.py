@@ -4,7 +4,7 @@ A desktop signs what it writes with a person's name inside the record's ``data``
 the user of the token that pushed it (the envelope's ``author``).  Before, every desktop showed the name in
 ``data`` as the doer: anyone with a desktop token could acknowledge an alert, mark an action done, check a
 contact, add a rota slot, step a transfer, change an alert rule or take a phoned-in call "as" the Director.
-Now every desktop names the token's user first when the two differ (``sync.record_signer``), and a person
+Now every desktop names the token's user first when the two differ (``models.record_signer``), and a person
 with a token of their own is named as they signed.  A real hub on loopback, real encrypted replicas."""
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from models.service import contacts as contacts_door
 from models.service import messages
 from models.service import phoned_in as phoned_door
 from models.service import transfers as transfers_door
-from sync import authoring, record_signer
+from models import record_signer
+from sync import authoring
 from sync.client import HubClient
 from sync.engine import SyncEngine
 from tests.models.conftest import FAST_KDF, PASSPHRASE

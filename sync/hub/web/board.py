@@ -64,7 +64,7 @@ from models.rules.shown_level import shown_level
 from models.queries.critcon import CritconLine
 from models.queries.offload import uk_midnight
 from models.uk_time import UK
-from sync import record_signer
+from models import record_signer
 from sync.hub import figures_doubt, read_bound, retention, snapshot_check
 from sync.hub import schema as s
 from sync.hub.alerts import alert_state
@@ -657,7 +657,7 @@ class BoardReader:
     def _action(self, data: dict, d: dict) -> None:
         """An action's creation, or its completion (the first one ends it: the desktops keep the
         earliest, and either way it is no longer open).  Who did it is named as the desktops name it
-        (``sync.record_signer``: the token's user first when the name signed differs)."""
+        (``models.record_signer``: the token's user first when the name signed differs)."""
         uid = data["action_uuid"]
         if data["op"] == "done":
             at = _time(data.get("done_at"))
