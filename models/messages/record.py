@@ -115,7 +115,7 @@ def check_data(data: Any) -> list[tuple[str, str]]:
 def keep_message(conn, uid: str, data: dict[str, Any], device_id: str, *, feed_seq: int | None = None) -> None:
     """The message in ``spoc_message``: written queued when sent from here (``feed_seq`` None), and
     when it comes back on the feed, which adds the hub's position and names its sender as every desktop does
-    (``sync.record_signer``); another desktop's arrives
+    (``models.record_signer``); another desktop's arrives
     queued and waits for its ``message_delivery``.  An outcome already kept is never moved back."""
     from sqlalchemy.dialects.sqlite import insert
 
@@ -125,7 +125,7 @@ def keep_message(conn, uid: str, data: dict[str, Any], device_id: str, *, feed_s
                   composed_at=data["composed_at"], decision_uuid=data["decision_uuid"], device_id=device_id,
                   state="queued", attempts=0, feed_seq=feed_seq)
     stmt = insert(SpocMessage).values(uuid=uid, **values)
-    # Back on the feed: its position and its sender as every desktop names them (sync.record_signer).
+    # Back on the feed: its position and its sender as every desktop names them (models.record_signer).
     update = {"feed_seq": feed_seq, "sent_by": values["sent_by"]} if feed_seq is not None else {"uuid": uid}
     conn.execute(stmt.on_conflict_do_update(index_elements=[SpocMessage.uuid], set_=update))
 

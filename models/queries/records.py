@@ -63,7 +63,7 @@ class Entry:
 
     @property
     def recorded_by_shown(self) -> str:
-        """``recorded_by``, after the pushing token's user when that is someone else (``sync.record_signer``)."""
+        """``recorded_by``, after the pushing token's user when that is someone else (``models.record_signer``)."""
         from models import record_signer
         return record_signer.shown(self.recorded_by, self.hub_author, self.device_id) or self.recorded_by
 

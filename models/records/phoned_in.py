@@ -262,7 +262,7 @@ def keep_call(conn, uid: str, data: dict[str, Any], device_id: str, authored_at,
               feed_seq: int | None = None) -> None:
     """The call in ``phoned_in_call``: written when recorded here (``feed_seq`` None), and again when
     it comes back on the feed, which adds the hub's position and the token's user, and names who took it
-    as every desktop does (``sync.record_signer``)."""
+    as every desktop does (``models.record_signer``)."""
     from sqlalchemy.dialects.sqlite import insert
 
     from models.replica.orm import PhonedInCall

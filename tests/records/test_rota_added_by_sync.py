@@ -64,7 +64,7 @@ def test_a_slot_added_on_one_desktop_says_who_added_it_on_the_other(sqlite_hub, 
     assert len(authoring.import_on_call(a.store, path, "Rota Importer").created) == 1
     _sync(a, b)
     # Every desktop names it alike once the hub has it: the signed name after the token's user, which is
-    # all the hub vouches for (sync.record_signer; this room's desktops share one token).
+    # all the hub vouches for (models.record_signer; this room's desktops share one token).
     expected = {("Dr Ada Director", day.isoformat()): shown_as("Lead A"),
                 ("Dr Ben Director", night.isoformat()): shown_as("Rota Importer")}
     assert _added_by(a, day, day + timedelta(days=2)) == expected

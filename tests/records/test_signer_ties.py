@@ -1,6 +1,6 @@
 """Two completions of one action, or two acknowledgements of one alert, at the same instant settle the
 same on every desktop, the one that signed too (review r2, finding 4).  Ties are broken by the name every
-desktop keeps (``sync.record_signer``: the token's user first when the signed name differs); the signing
+desktop keeps (``models.record_signer``: the token's user first when the signed name differs); the signing
 desktop holds its own under the signed name until the hub brings it back, so a tie with another's met
 before that is settled again when it comes.  Real hub, three real encrypted replicas, two tokens."""
 from __future__ import annotations

@@ -247,7 +247,7 @@ def test_a_decision_shows_who_pushed_it_when_that_is_not_the_name_it_was_signed_
     """A decision's recorded_by is the name its desktop signed with, hashed into its chain; anyone holding a desktop
     token could sign another's name. The hub stamps the token's user on the feed; since revision 0029 the replica
     keeps it beside the entry (outside the hash) and the log, the PDF and the export show it first, as every other
-    record's doer is shown (sync.record_signer). Before, the log and the records export showed "Sam Patel" alone."""
+    record's doer is shown (models.record_signer). Before, the log and the records export showed "Sam Patel" alone."""
     import csv
     import json
     import subprocess

@@ -61,7 +61,7 @@ def test_the_history_of_a_case_in_a_real_replica_gives_the_same_sentences(sqlite
     for desk in (a, b):
         with desk.store.session() as s:
             said = rq.transfer_history(s, uid).conflicts
-        # Each named after the room's token, as every desktop names them (sync.record_signer).
+        # Each named after the room's token, as every desktop names them (models.record_signer).
         assert said == [f"status: {shown_as('Lead B')} moved it from 'requested' to 'cancelled' without seeing "
                         f"{shown_as('Lead A')} move it to 'accepted'; that step was not taken: 'accepted' shows; "
                         "still to decide"], desk

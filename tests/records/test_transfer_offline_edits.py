@@ -52,7 +52,7 @@ def test_a_departed_patient_is_not_cancelled_by_a_desktop_that_was_offline(sqlit
         history = _history(desk, uid)
         marked = [(h.author, h.what) for h in history.lines if h.in_conflict]
         # Each change names the person who made it on every desktop, after the hub token's user that sent it
-        # (sync.record_signer): the hub vouches for the token, the desktop for the name.
+        # (models.record_signer): the hub vouches for the token, the desktop for the name.
         assert (shown_as("Lead B"), "status: requested → cancelled") in marked
         assert (shown_as("Lead B"), "to code: RBB → REE") in marked
         assert (shown_as("Lead A"), "to code: RCC → RDD") in marked

@@ -231,5 +231,5 @@ def start_hub(tmp_path: Path, db_url: str | None = None, *, orgs=TEST_ORGS,
 
 def shown_as(name: str, role: str = "room_lead") -> str:
     """How every desktop shows ``name`` signed in a record pushed with this hub's token for ``role``
-    (user ``test-<role>``): the token's user first (``sync.record_signer``)."""
+    (user ``test-<role>``): the token's user first (``models.record_signer``)."""
     return f'test-{role} (signed "{name}")'

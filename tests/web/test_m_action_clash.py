@@ -107,7 +107,7 @@ def test_the_phone_marks_a_reassign_clash_as_the_desktop_does_and_lists_no_withd
 
 def test_the_phone_names_who_marked_a_reassigned_action_done_as_the_desktop_does(sqlite_hub, make_desktop):
     """Reassigned on one desktop, marked done on the other offline by a name signed under the room's token:
-    the phone's clash words name the token's user first, as every desktop does (``sync.record_signer``),
+    the phone's clash words name the token's user first, as every desktop does (``models.record_signer``),
     never the name signed alone (review r2, finding 3: /m/ read ``done_by`` from the record as signed)."""
     if not CHROMIUM.exists():
         _missing(f"chromium not found at {CHROMIUM}")

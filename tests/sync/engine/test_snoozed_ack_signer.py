@@ -1,5 +1,5 @@
 """The hub's acknowledgement of a re-raise under a snooze names who snoozed as the desktops show the
-snoozing acknowledgement (``sync.record_signer.shown``): the token's user first when the signed name differs,
+snoozing acknowledgement (``models.record_signer.shown``): the token's user first when the signed name differs,
 never the typed name alone (review r2, finding 1).  Real hub, two real replicas."""
 from __future__ import annotations
 

@@ -67,7 +67,7 @@ def test_the_email_names_who_sent_each_doubted_figure(make_hub, smtpd):
             in entry[alerts["RTEST1"]]), entry
     assert (": more than 2 times its staffed beds. Sent by the API, token 12 of user 'trust-feed'.\n"
             in entry[alerts["RTEST1"]]), entry[alerts["RTEST1"]]
-    # Who typed it as every desktop names it: the token's user first, the name signed after (sync.record_signer).
+    # Who typed it as every desktop names it: the token's user first, the name signed after (models.record_signer).
     typed = 'test-room (signed "A. Patel")'   # the desktop's token's user, test-room
     assert (": more than 2 times its staffed beds. Phoned in to the SCC by Sam Lee (site manager), typed by "
             f"{typed}.\n" in entry[alerts["RTEST2"]]), entry[alerts["RTEST2"]]

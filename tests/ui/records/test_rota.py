@@ -582,7 +582,7 @@ def test_a_shift_added_on_one_desktop_is_on_the_others_rota_and_a_cancellation_c
     assert cycle.error is None and ContactsView.KINDS & set(cycle.kinds)
     there = open_view(qtbot, ContactsView, b.store, now=now, author="Lead on B")
     rows = [r for r in table_text(there.rota.table) if r[1] == "Dr Ada Director"]
-    # Who added it, after the room's token that sent it (sync.record_signer).
+    # Who added it, after the room's token that sent it (models.record_signer).
     assert len(rows) == 1 and rows[0][0] == "Director on-call" and rows[0][6] == shown_as("Lead on A")
     assert there.rota.select_shift(uid)
     cancel = there.rota.cancel_selected()

@@ -1,6 +1,6 @@
 """The rota's "Added by" column on a desktop that received the slot (H-05): a shift added through the Add
 shift dialog on desktop A, synced through a real hub on loopback, shows on desktop B's rota as added by A's
-user, after the user of the token that sent it (``sync.record_signer``); before, B said "another desktop" for
+user, after the user of the token that sent it (``models.record_signer``); before, B said "another desktop" for
 every slot it received.  A slot kept without an author (as received before migration 0026) still says
 "another desktop", with a tooltip saying why.  Real
 widgets offscreen: B's main window at 1920x1080 and 1366x768 in the dark theme, rendered to PNG."""
@@ -75,7 +75,7 @@ def test_a_shift_added_on_one_desktop_says_who_added_it_on_the_others_rota(qtbot
     QApplication.processEvents()
     assert window.grab().save(str(tmp_path / f"rota-added-by-dark-{size[0]}x{size[1]}.png"))
     rows = {r[1]: r for r in table_text(view.rota.table) if r[1] != "NOBODY ON CALL"}
-    # Signed on A, sent with the room's token: the token's user first (sync.record_signer).
+    # Signed on A, sent with the room's token: the token's user first (models.record_signer).
     assert rows["Dr Ada Director"][ADDED_BY] == shown_as("Jo Rota-Lead"), rows   # before 0026: "another desktop"
     assert rows["Tom Okafor"][ADDED_BY] == OTHER_DESKTOP, rows
     tips = {view.rota.table.item(i, 1).text(): view.rota.table.item(i, ADDED_BY).toolTip().replace("\xa0", " ")

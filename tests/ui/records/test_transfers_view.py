@@ -284,7 +284,7 @@ def test_a_step_marked_by_mistake_is_undone_from_the_button_with_a_reason(qtbot,
 
 def test_a_name_signed_under_another_token_sits_on_its_own_line_in_the_history(qtbot, store):
     """Since session 28 a change signed with a name that is not its token's user reads 'Room lead (signed
-    "Jo Pennington")' (sync.record_signer): on one line the who column took half the history and the changes
+    "Jo Pennington")' (models.record_signer): on one line the who column took half the history and the changes
     wrapped a word a line."""
     uids = seed_transfers(store)
     with store.session() as s, s.begin():
