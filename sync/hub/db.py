@@ -416,7 +416,7 @@ class HubDB:
             progress.begin(step)
             work()
             if delay:   # test-only: the step held, its work done and not committed (a kill now undoes it)
-                time.sleep(delay)
+                schema_start.fault_hold(delay, os.environ.get(schema_start.FAULT_STEP_RELEASE_ENV))
             progress.end(step)
         version = conn.execute(select(func.max(s.schema_version.c.version))).scalar()
         if version is None:
@@ -454,7 +454,7 @@ class HubDB:
         for step, index, again in _late_index_steps(conn):
             progress.begin(step)
             if delay:   # test-only: the step held before its build, which commits as it goes (nothing to undo yet)
-                time.sleep(delay)
+                schema_start.fault_hold(delay, os.environ.get(schema_start.FAULT_STEP_RELEASE_ENV))
             if again:
                 conn.exec_driver_sql(f"DROP INDEX CONCURRENTLY IF EXISTS {quote(index.name)}")
             conn.exec_driver_sql(_create_concurrently(conn, index))

@@ -18,6 +18,7 @@ A try that fails is said in every answer and taken again ``RETRY_FAILED_SECONDS`
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +40,18 @@ NOT_STORED_SECONDS = 15
 # so a bounded test can hold a start in its step, or kill it there; never set it in production. (On PostgreSQL an
 # index is built CONCURRENTLY, outside the transaction, committed as it goes: that step is held before its build.)
 FAULT_STEP_DELAY_ENV = "SCC_HUB_FAULT_SCHEMA_STEP_DELAY"
+# Test-only, with the delay: a file whose appearing ends the held step early (a test's "go on", so it holds the
+# step as long as its checks take, the delay bounding it, rather than a fixed time).
+FAULT_STEP_RELEASE_ENV = "SCC_HUB_FAULT_SCHEMA_STEP_RELEASE"
+
+
+def fault_hold(seconds: float, release: str | None) -> None:
+    """Test-only (:data:`FAULT_STEP_DELAY_ENV`): wait ``seconds``, or until the file ``release`` exists."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if release and os.path.exists(release):
+            return
+        time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@ sync/hub/schema_start.py) is answered 503 "Hub upgrading", saying that what was 
 again with a page that has a GET (the form), not the address it was sent to (r2's review, session 30: the page
 said only "asks again every 5 s", and its refresh, a GET of ``/provider/csv``, met 405 once the hub answered).
 
-Real hub processes on loopback (SQLite and PostgreSQL), the step held by the test-only hook, as in
-tests/sync/hub/test_start_upgrading.py.
+Real hub processes on loopback (SQLite and PostgreSQL), the step held by the test-only hook until the checks
+are done, as in tests/sync/hub/test_start_upgrading.py.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 import pytest
 import requests
 
-from tests.sync.hub.test_start_upgrading import _from_before_the_index, _start, _until_served
+from tests.sync.hub.test_start_upgrading import _from_before_the_index, _release, _start, _until_served
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -56,6 +56,7 @@ def test_a_form_or_upload_sent_while_upgrading_is_said_not_stored_and_refreshes_
         head = requests.head(hub.url + "/provider/csv", timeout=5, allow_redirects=False)
         assert head.status_code == 503 and head.content == b""
 
+        _release(tmp_path)
         assert _until_served(hub).status_code == 200
         # Where each refresh goes, once the hub answers: a page (or the login it sends to), never 405.
         for where in ("/provider/", "/login", "/m/"):
