@@ -5,7 +5,8 @@ is the hub's "Hub upgrading" page (503, asking again by itself); after the step 
 
 Real hub processes on loopback (SQLite, the browser tests' world), real headless Chromium. The step is the real
 one (``ix_feed_kind_seq`` dropped between the two starts); the test-only hook ``SCC_HUB_FAULT_SCHEMA_STEP_DELAY``
-holds it, made and not committed, for a few seconds (a small feed makes it in milliseconds).
+holds it, made and not committed, until the test's checks are done and it releases the step (a small feed makes
+it in milliseconds).
 Without the change the restarted hub answered nothing until the index was made ("no answer from the hub:
 check this phone's connection").
 """
@@ -16,7 +17,7 @@ import time
 
 import pytest
 
-from sync.hub.schema_start import FAULT_STEP_DELAY_ENV
+from sync.hub.schema_start import FAULT_STEP_DELAY_ENV, FAULT_STEP_RELEASE_ENV
 from tests.support.hub import connection
 from tests.support.hub_starting import Starting
 from tests.web import world
@@ -25,7 +26,7 @@ from tests.web.test_browser import ARGS, CHROMIUM, PHONE, _missing
 
 pytestmark = pytest.mark.timeout(180)
 REFRESH_S = 2
-HELD_S = 10
+HELD_S = 60   # at most: the test releases the step once the pages have said it (a fixed 10 s before)
 
 
 def test_an_open_phone_page_says_the_hub_is_upgrading_and_keeps_its_figures(tmp_path):
@@ -49,7 +50,9 @@ def test_an_open_phone_page_says_the_hub_is_upgrading_and_keeps_its_figures(tmp_
                 hub.stop()   # an upgrade: the new version's index is not in the database yet
                 with connection(hub.db_url, write=True) as conn:
                     conn.exec_driver_sql("DROP INDEX ix_feed_kind_seq")
-                again = Starting(hub.db_url, tmp_path, hub.tokens, {**env, FAULT_STEP_DELAY_ENV: str(HELD_S)},
+                release = tmp_path / "release-the-step"
+                again = Starting(hub.db_url, tmp_path, hub.tokens, {**env, FAULT_STEP_DELAY_ENV: str(HELD_S),
+                                                                    FAULT_STEP_RELEASE_ENV: str(release)},
                                  port=hub.port).start()
                 deadline = time.monotonic() + REFRESH_S * 3   # its next refresh (the page's CSP allows no eval)
                 while "upgrading its database" not in page.inner_text("#status") and time.monotonic() < deadline:
@@ -67,7 +70,9 @@ def test_an_open_phone_page_says_the_hub_is_upgrading_and_keeps_its_figures(tmp_
                 assert "making the index ix_feed_kind_seq" in fresh.inner_text("main")
                 assert fresh.evaluate("getComputedStyle(document.querySelector('header.bar')).display") != "none"
 
-                deadline = time.monotonic() + HELD_S + 30
+                assert "upgrading its database" in page.inner_text("#status")   # still, all through those checks
+                release.touch()   # the step ends: the page's next refresh reads the figures again
+                deadline = time.monotonic() + REFRESH_S + 30
                 while "Could not refresh" in page.inner_text("#status") and time.monotonic() < deadline:
                     time.sleep(0.5)
                 assert "Could not refresh" not in page.inner_text("#status"), page.inner_text("#status")

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from sync.hub import schema as s
-from sync.hub.schema_start import FAULT_STEP_DELAY_ENV
+from sync.hub.schema_start import FAULT_STEP_DELAY_ENV, FAULT_STEP_RELEASE_ENV, NOT_STORED_SECONDS
 from tests.support.hub import connection, start_hub
 from tests.support.hub_starting import Starting
 from tests.web.support import add_account, browser_log_in
@@ -24,7 +24,7 @@ from tests.web.test_browser import ARGS, CHROMIUM, _missing
 
 pytestmark = pytest.mark.timeout(180)
 ORG = "RTEST2"
-HELD_S = 8
+HELD_S = 60   # at most: the test releases the step once the page has said what was not stored
 SEND = "main.form > form > button[value=changed]"
 
 
@@ -53,7 +53,9 @@ def test_figures_sent_while_the_hub_upgrades_are_said_not_stored_and_come_back_o
                 hub.stop()   # an upgrade: the new version's index is not in the database yet
                 with connection(hub.db_url, write=True) as conn:
                     conn.exec_driver_sql("DROP INDEX ix_feed_kind_seq")
-                again = Starting(hub.db_url, tmp_path / "hub", hub.tokens, {FAULT_STEP_DELAY_ENV: str(HELD_S)},
+                release = tmp_path / "release-the-step"
+                again = Starting(hub.db_url, tmp_path / "hub", hub.tokens,
+                                 {FAULT_STEP_DELAY_ENV: str(HELD_S), FAULT_STEP_RELEASE_ENV: str(release)},
                                  port=hub.port).start()
                 with page.expect_navigation() as nav:
                     page.click(SEND)
@@ -63,7 +65,8 @@ def test_figures_sent_while_the_hub_upgrades_are_said_not_stored_and_come_back_o
                 assert "What you sent was not stored" in said and "Not sent yet" in said
                 page.screenshot(path=str(tmp_path / "not-stored.png"))
 
-                deadline = time.monotonic() + HELD_S + 30   # the refresh: the form, once the hub answers
+                release.touch()   # the step ends; the page's own refresh (15 s) opens the form
+                deadline = time.monotonic() + NOT_STORED_SECONDS + 30   # the refresh: the form, once the hub answers
                 while time.monotonic() < deadline:
                     try:
                         if page.url.endswith("/provider/") and page.query_selector("#restored"):
