@@ -9,6 +9,8 @@ from __future__ import annotations
 import uuid as uuidlib
 from datetime import datetime, timedelta
 
+from sqlalchemy import insert
+
 from models.records import decision_log
 from models.replica.orm import DecisionEntry
 from sync import authoring
@@ -28,6 +30,7 @@ def write_year(store, count: int, now: datetime, *, providers: int = 40, hub: bo
     with store.writing() as s:
         device = authoring.device_id(s)
         prev = hub_prev = None
+        rows: list[dict] = []
         for i in range(count):
             at = now - step * (count - i)
             fields = {"uuid": str(uuidlib.uuid4()), "device_id": device, "device_seq": i + 1, "decided_at": at,
@@ -43,9 +46,10 @@ def write_year(store, count: int, now: datetime, *, providers: int = 40, hub: bo
                 link = decision_log.hub_hash(hub_prev, digest)
                 chained = {"hub_seq": i + 1, "hub_prev_hash": hub_prev, "hub_hash": link}
                 hub_prev = link
-            s.add(DecisionEntry(**fields, content_hash=digest, prev_device_hash=prev, **chained))
+            rows.append({**fields, "content_hash": digest, "prev_device_hash": prev, **chained})
             prev = digest
             uuids.append(fields["uuid"])
-            if i % 500 == 499:
-                s.flush()
+            if len(rows) == 500 or i == count - 1:   # ORM bulk inserts (no objects made: a third of the time)
+                s.execute(insert(DecisionEntry), rows)
+                rows = []
     return uuids
