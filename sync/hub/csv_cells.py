@@ -147,10 +147,18 @@ RECENT_DAYS = 14
 RECENT_AHEAD_MINUTES = 15
 
 
-def _recent(at: datetime, now: datetime) -> bool:
-    """``at`` (UK wall time, naive) within :data:`RECENT_DAYS` before ``now`` (aware) or a few minutes after."""
+# Times the protocol lets lie ahead of the hub's clock (an ambulance's ETA, a period ending at the coming
+# midnight: validate's ``_not_future`` skips them): read as recent up to this far ahead (r2's review, session 31).
+AHEAD_FIELDS = frozenset({"eta_at", "period_end"})
+AHEAD_DAYS = 2
+
+
+def _recent(at: datetime, now: datetime, field: str = "") -> bool:
+    """``at`` (UK wall time, naive) within :data:`RECENT_DAYS` before ``now`` (aware) or a few minutes after
+    (up to :data:`AHEAD_DAYS` after for a time the protocol lets lie ahead, :data:`AHEAD_FIELDS`)."""
     wall = now.astimezone(UK).replace(tzinfo=None)
-    return wall - timedelta(days=RECENT_DAYS) <= at <= wall + timedelta(minutes=RECENT_AHEAD_MINUTES)
+    ahead = timedelta(days=AHEAD_DAYS) if field in AHEAD_FIELDS else timedelta(minutes=RECENT_AHEAD_MINUTES)
+    return wall - timedelta(days=RECENT_DAYS) <= at <= wall + ahead
 
 
 def date_order(rows: list[tuple[int, dict]], dates: str | None, choose: str = API_CHOOSE,
@@ -177,7 +185,7 @@ def date_order(rows: list[tuple[int, dict]], dates: str | None, choose: str = AP
     if problems or dates == DAY_FIRST:
         return problems
     both: dict[str, tuple[int, str, datetime, datetime]] = {}   # each column's first date that reads both ways
-    readings_both: list[tuple[datetime, datetime]] = []          # every such date's two readings
+    readings_both: list[tuple[str, datetime, datetime]] = []     # every such date's column and two readings
     for number, cells in rows:
         for name, text in cells.items():
             if name not in TIME_FIELDS or not isinstance(text, str):
@@ -187,9 +195,9 @@ def date_order(rows: list[tuple[int, dict]], dates: str | None, choose: str = AP
                 return []   # a day over 12: the file writes its dates day first
             if day is not None and month is not None and day != month:
                 both.setdefault(name, (number, text.strip(), day, month))
-                readings_both.append((day, month))
-    if now is not None and readings_both and all(_recent(d, now) for d, _ in readings_both) \
-            and not all(_recent(m, now) for _, m in readings_both):
+                readings_both.append((name, day, month))
+    if now is not None and readings_both and all(_recent(d, now, f) for f, d, _ in readings_both) \
+            and not all(_recent(m, now, f) for f, _, m in readings_both):
         return []   # day first puts them all in the last fortnight, month first does not: a UK clerk's file
     return [(name, f"{name}: every date in the file reads both ways, and none has a day over 12 to tell which: "
                    f"row {number} ('{text}') is {_day(day)} read day first (as a UK spreadsheet writes dates) or "

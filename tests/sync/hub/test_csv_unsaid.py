@@ -202,3 +202,24 @@ def test_a_real_hub_takes_a_uk_file_of_the_last_fortnight_unsaid(shared_hub):
     assert reply.json()["accepted"] == 1
     [stored] = of_kind(pull_all(shared_hub), "observation", submission_id=sid)
     assert stored.data["observed_at"].startswith(at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M")), stored
+
+
+def test_an_eta_or_a_period_end_ahead_of_the_clock_counts_as_recent_day_first():
+    """r2's review: the fortnight rule counted an en-route ambulance's ETA half an hour ahead, and a response
+    times period ending at the coming midnight (times the protocol lets lie ahead), as not recent, so a UK file
+    of this morning was refused on the 1st to the 12th. Up to two days ahead they count; a third is not."""
+    arrived, eta = NOW - timedelta(minutes=40), NOW + timedelta(minutes=30)
+    handovers = _excel("type,event_uuid,hospital_code,state,eta_at,arrived_at",
+                       f"handover,eta-a,RTEST1,arrived,,{arrived:%d/%m/%Y %H:%M}",
+                       f"handover,eta-b,RTEST1,en_route,{eta:%d/%m/%Y %H:%M},")
+    assert len(parse_csv(handovers, now=NOW)) == 2
+    midnight = (NOW + timedelta(days=1)).replace(hour=0, minute=0)
+    for end, taken in ((midnight, True), (NOW + timedelta(days=3), False)):
+        periods = _excel("type,period_start,period_end,category,incidents,mean_seconds,p90_seconds",
+                         f"response_times,{NOW - timedelta(hours=11):%d/%m/%Y %H:%M},{end:%d/%m/%Y %H:%M},"
+                         "C1,12,420,900")
+        if taken:
+            assert len(parse_csv(periods, now=NOW)) == 1
+        else:
+            with pytest.raises(ApiError):
+                parse_csv(periods, now=NOW)
