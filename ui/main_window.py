@@ -483,7 +483,9 @@ class MainWindow(QMainWindow):
     def show_connectivity(self, state: Connectivity | None) -> None:
         """Draw the connection state now, from ``state`` and the last summary read; the summary
         (last sync, outbox) is read again off the UI thread and drawn when it comes."""
-        self.connectivity = state
+        before, self.connectivity = self.connectivity, state
+        if state is not None and (before is None or before.state != state.state) and self._warm_state == "warm":
+            self.housekeeping_later()   # this desktop's own alerts raised or cleared with the change
         self._draw_status()
         self._read_status()
 
@@ -642,8 +644,23 @@ class MainWindow(QMainWindow):
     def _pass(self, now: datetime, assessed) -> None:
         if self._store_closed():
             return
-        store = self.store
-        self._housekeeper(lambda: _housekeeping_pass(store, now, assessed))
+        store, contact = self.store, self._contact()
+        self._housekeeper(lambda: _housekeeping_pass(store, now, assessed, contact))
+
+    def _contact(self) -> tuple[datetime | None, datetime | None] | None:
+        """The sync's last contact with the hub and newest provider data, for this desktop's own alerts
+        (hub not reached, feed quiet: resources/alerts/desktop_rules.json); None before a cycle has ended
+        (not yet tried, or no sync at all): nothing is judged then."""
+        state = self.connectivity
+        if state is None or state.state == State.UNKNOWN:
+            return None
+        return self._on_hub_clock(state.last_good_sync), state.last_provider_data_at
+
+    def _on_hub_clock(self, at: datetime | None) -> datetime | None:
+        """A time the sync engine took on this computer's clock, on the window's (a HubClock: the hub's; the
+        newest provider data is on the hub's already), so a desktop two hours behind is not 'not reached for 2 h'."""
+        offset = getattr(self.clock, "offset", None)
+        return at + offset if at is not None and offset else at
 
     def _chain_check_later(self) -> None:
         """The decision log's chain check (``models.service.housekeeping.check_chain``) on the read lane:
@@ -693,13 +710,13 @@ class MainWindow(QMainWindow):
         self.show_connectivity(self.connectivity)
 
 
-def _housekeeping_pass(store, now: datetime, assessed):
+def _housekeeping_pass(store, now: datetime, assessed, contact=None):
     """One pass through the door, on the task manager's write thread (the import loads the ORM:
     never on the UI thread, never before the first paint); ``assessed``: the data-quality reading,
-    read on the read lane (:func:`_quality_reading`)."""
+    read on the read lane (:func:`_quality_reading`); ``contact``: :meth:`MainWindow._contact`."""
     from models.service import housekeeping
 
-    return housekeeping.run(store, now, assessed)
+    return housekeeping.run(store, now, assessed, contact)
 
 
 def _quality_reading(store, now: datetime):

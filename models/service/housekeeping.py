@@ -8,9 +8,10 @@ import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
-from models.records import chain_watch, housekeeping, quality, verify
+from models.records import chain_watch, housekeeping, local_alerts, quality, verify
 from models.replica.store import GaveWay
 from models.service.changes import Changes
+from sync import authoring
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +72,16 @@ def assess_quality(store, now: datetime) -> quality.Assessed | None:
         return None
 
 
-def run(store, now: datetime, assessed=READ_HERE) -> Housekept:
+def run(store, now: datetime, assessed=READ_HERE,
+        contact: tuple[datetime | None, datetime | None] | None = None) -> Housekept:
     """One pass at ``now``: the data-quality checks read first without the write lock (:func:`assess_quality`;
     ``assessed``: that reading made beforehand, on the read lane, or None to store no findings this pass),
     then every chore writes in one write transaction, the decision log's alert among them when a check
     (:func:`check_chain`, made elsewhere) found the log broken; the count is read in that transaction.  A
-    batch synced in between is judged at the next pass (after that batch)."""
+    batch synced in between is judged at the next pass (after that batch).  ``contact``: the sync engine's
+    last contact with the hub and newest provider data (``Connectivity``), once a cycle has ended; with it
+    the pass raises or clears this desktop's own alerts (``models.records.local_alerts``), as
+    ``alerts.watch_locally`` does, in the same transaction."""
     if assessed is READ_HERE:
         assessed = assess_quality(store, now)
     watch = chain_watch_of(store)
@@ -84,6 +89,8 @@ def run(store, now: datetime, assessed=READ_HERE) -> Housekept:
     try:
         with store.writing() as s:   # assessed None: the checks failed on their data (logged), the rest goes on
             changed = housekeeping.chores(s, now, assessed, chain)
+            if contact is not None and local_alerts.watch(s, now, authoring.device_id(s), *contact):
+                changed |= {"alert"}
             done = Housekept(housekeeping.open_alerts(s), Changes(changed))
     except BaseException:
         if chain is not None:   # not raised: the next pass raises it
