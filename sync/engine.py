@@ -32,7 +32,7 @@ from models.replica.orm.types import utcnow
 from sync import feed_marks, feed_restore, hub_clock, hub_escalation, hub_health, hub_tables, outbox, transfer_seen
 from sync.apply import ApplyReport, ApplyStopped, apply_batch
 from sync.client import Backoff, HubClient, HubRefused, HubUnreachable
-from sync.connectivity import Connectivity, ConnectivityTracker
+from sync.connectivity import Connectivity, ConnectivityTracker, State
 from sync.protocol import MAX_COLUMNAR_BATCH, MAX_FEED_BATCH, FeedBatch
 from sync.replica_problem import ReplicaProblem, describe
 
@@ -72,6 +72,9 @@ class CycleResult:
     # Said once, the cycle it happened: the hub's database was put back from a backup and this desktop
     # re-sent its records and re-read the feed (sync.feed_restore); None otherwise.
     feed_restored: str | None = None
+    # The cycle that reaches the hub after failed ones (this run): (when it was last reached before, as this
+    # replica knows it, else this run's first failure; now); None otherwise.  The window says the outage ended.
+    outage: tuple[datetime, datetime] | None = None
 
 
 class SyncEngine:
@@ -260,12 +263,14 @@ class SyncEngine:
         self._problem_since = None
         now = self.clock()
         hub_now = now + self.hub_offset if self.hub_offset is not None else None
+        was = self.tracker.current
+        outage = (was.last_good_sync or was.since, now) if was.state == State.OFFLINE else None
         state = self.tracker.reached(now, provider_at, outbox.pending_count(self.store), hub_now)
         result = CycleResult(state, pushed=pushed.stored + pushed.duplicate, push_error=push_error,
                              rejected=pushed.rejected, batches=len(reports),
                              applied=sum(r.applied for r in reports), hub_offset=self.hub_offset,
                              escalation=self.escalation.current, opel_tables=self.hub_tables.current,
-                             feed_restored=self._restored_said)
+                             feed_restored=self._restored_said, outage=outage)
         self._restored_said = None
         for r in reports:
             for kind, n in r.kinds.items():

@@ -34,6 +34,7 @@ from ui import theme
 from ui.alert_banner import KINDS as ALERT_KINDS, AlertBanner
 from ui.alert_tray import AlertTray
 from ui.choices import ACTIONS_TITLE, TEXT_SCALES, VIEWS
+from ui.outage_notice import OutageNotice
 from ui.overview import OverviewView
 from ui.theme import BANNER_STYLE
 
@@ -104,6 +105,8 @@ class MainWindow(QMainWindow):
         self.banner.setAccessibleName("Connection warning")
         self.banner.hide()
         layout.addWidget(self.banner)
+        self.outage_notice = OutageNotice()   # where the banner was, once the hub answers again (ui.outage_notice)
+        layout.addWidget(self.outage_notice)
         # Open alerts on every view, one click to the centre; new ones also reach the tray.
         self.alert_banner = AlertBanner(store, clock)
         self.alert_banner.open_centre.connect(self.open_alert_centre)
@@ -531,6 +534,11 @@ class MainWindow(QMainWindow):
                 text = (f"Hub upgrading its database since {since} ({upgrading}); it answers again when that is "
                         f"done. Showing the picture as of the last sync ({last_text}); everything else keeps "
                         "working and your changes wait in the outbox.")
+            elif state.state == State.OFFLINE and state.last_good_sync is not None:
+                # Since the last sync the replica knows, not since this start (a restart mid-outage: r1, session 31)
+                text = (f"Hub not reached since the last sync, {last_text} "
+                        f"({fmt.since(self.clock(), self._on_hub_clock(state.last_good_sync))}). Showing the picture as of that sync; "
+                        "everything else keeps working and your changes wait in the outbox.")
             elif state.state == State.OFFLINE:
                 text = (f"Hub unreachable since {since}. Showing the picture as of the last sync "
                         f"({last_text}); everything else keeps working "
@@ -542,6 +550,8 @@ class MainWindow(QMainWindow):
             # Upgrading: a planned pause, not a fault, but no new data meanwhile: amber, as a stale feed.
             self.banner.setStyleSheet(BANNER_STYLE["feed_stale" if upgrading else state.state.value])
             self.banner.show()
+            if state.state == State.OFFLINE:   # lost again: the banner says so; the notice of the last outage goes
+                self.outage_notice.hide()
         else:
             self.banner.hide()
         if self.join_notice is not None:   # joining from the hub's snapshot, or behind its retention
@@ -569,6 +579,9 @@ class MainWindow(QMainWindow):
             self.show_hub_tables(tables)
         for watch in list(self.cycle_watchers):
             watch(result)
+        outage = getattr(result, "outage", None)
+        if outage is not None and result.connectivity is not None:   # the hub answers again: say how long it did not
+            self.outage_notice.tell(outage[0], outage[1], result.pushed, result.connectivity.outbox_pending)
         self.show_connectivity(result.connectivity)
         if result.error and result.connectivity and result.connectivity.state != State.OFFLINE:
             # Not the network (that has the banner): the replica could not take the batch now.

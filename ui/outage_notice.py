@@ -1,0 +1,62 @@
+"""Once the hub answers again after an outage, one short true sentence where the offline banner was: when this
+desktop last reached the hub, when it reached it again, how long between, and what its records did meanwhile
+("This desktop did not reach the hub from 14:38 to 20:44 (6 h 06 min); 4 records waited and were sent at 20:44").
+Dismissed with its button; hidden when the hub is lost again (the offline banner takes its place); written to the
+app's log as well.  The times are the sync engine's (``sync.engine.CycleResult.outage``)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
+
+from ui import format as fmt
+from ui.theme import BANNER_STYLE
+
+log = logging.getLogger(__name__)
+
+
+def sentence(start: datetime, end: datetime, sent: int, waiting: int) -> str:
+    """The outage from ``start`` (the hub last reached) to ``end`` (reached again); ``sent``: this desktop's
+    records sent in the cycle that reached it, ``waiting``: those still in the outbox after it."""
+    when = (f"This desktop did not reach the hub from {fmt.local_time_near(end, start)} to {fmt.local_time(end)} "
+            f"({fmt.since(end, start)})")
+    records = []
+    if sent:
+        records.append(f"{sent} record{'s' if sent != 1 else ''} waited and {'were' if sent != 1 else 'was'} sent "
+                       f"at {fmt.local_time(end)}")
+    if waiting:
+        records.append(f"{waiting} still wait{'s' if waiting == 1 else ''} in the outbox")
+    return when + ("; " + "; ".join(records) if records else "") + "."
+
+
+class OutageNotice(QFrame):
+    """The sentence and a Dismiss button, hidden until an outage ends."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("outageNotice")
+        self.setAccessibleName("Hub reached again")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.dismiss = QPushButton("Dismiss")
+        self.dismiss.setAccessibleName("Dismiss the outage notice")
+        self.dismiss.clicked.connect(self.hide)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.dismiss)
+        self.setStyleSheet(f"QFrame#outageNotice {{{BANNER_STYLE['joining']}}} QLabel {{color:#ffffff;}}")
+        self.hide()
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def tell(self, start: datetime, end: datetime, sent: int, waiting: int) -> None:
+        said = sentence(start, end, sent, waiting)
+        log.info("%s", said)
+        self.label.setText(said)
+        self.show()
