@@ -148,7 +148,8 @@ def _ambulance(page: door.SystemPicture) -> TileText:
         if stale:
             return f"{level} for {fmt.since(a.as_at, since)} as at {fmt.local_time(a.as_at)}"
         return f"{level} for {fmt.since(now, since)} (since {clock_at(now, since)})"
-    lines = [held(f"REAP {a.reap_level}", a.reap_since) + ("; no data since" if stale else "")]
+    # Stale: the line below says "no data since 14:38 (6 h ago)", so this one ends at its own time.
+    lines = [held(f"REAP {a.reap_level}", a.reap_since)]
     if a.csp_level is not None:
         lines.append(held(f"CSP {a.csp_level}", a.csp_since))
     lines.append(fmt.short_name(a.name) + (f" +{len(page.ambulance) - 1} more" if len(page.ambulance) > 1 else ""))
@@ -164,12 +165,11 @@ def _offload(page: door.SystemPicture) -> TileText:
     stale = o.at_least or fmt.is_stale(now, o.as_at, stale_limits.current().offload)
     if o.longest_minutes is None:
         longest = "nobody waiting"
-    elif o.at_least:
-        longest = (f"longest ≥ {fmt.whole_minutes_up(o.longest_minutes)} at {fmt.local_time(o.as_at)}, "
-                   "no data since")
+    elif o.at_least:   # the line below says "no data since" this time, with its age: not said twice
+        longest = f"longest ≥ {fmt.whole_minutes_up(o.longest_minutes)} at {fmt.local_time(o.as_at)}"
     elif o.longest_as_at is not None:   # its own service has gone quiet: the wait as at its last data
         longest = (f"longest ≥ {fmt.whole_minutes_up(o.longest_minutes)} ({fmt.short_name(o.longest_site or '')}) "
-                   f"at {fmt.local_time(o.longest_as_at)}, no data since")
+                   f"at {clock_at(now, o.longest_as_at)}, its last data")
     else:
         longest = f"longest {fmt.whole_minutes_up(o.longest_minutes)} ({fmt.short_name(o.longest_site or '')})"
     lines = (longest, f"hours lost today {o.hours_lost:.1f} (beyond {o.hours_lost_beyond:g} min)",

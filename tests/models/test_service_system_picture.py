@@ -14,6 +14,7 @@ from tests.records.ics_seed import codes
 from tests.ui.feeds import Feed
 from tests.ui.records.seed import rollup
 from tests.ui.system_world import NOW, seed_world
+from ui import format as fmt
 
 
 @pytest.fixture
@@ -84,6 +85,13 @@ def test_waits_from_a_stopped_feed_are_told_as_at_its_last_update_never_run_on(s
     assert page.offload.at_least and page.offload.as_at == NOW - timedelta(minutes=2)
     assert page.offload.longest_minutes == pytest.approx(120) and page.offload.longest_site.startswith("Alpha")
     assert [s.longest_minutes for s in page.sites] == [pytest.approx(120), pytest.approx(38)]
+    # Each sentence ends with its time: the line below gives "no data since" with its age, so the wait's
+    # line does not say it again, dangling with no time (r1's night walk: "..., no data since").
+    from ui.system_texts import tiles
+    tile = tiles(page)["offload"]
+    last = fmt.local_time(NOW - timedelta(minutes=2))
+    assert tile.lines[0] == f"longest ≥ 2 h 00 min at {last}", tile.lines
+    assert tile.age == f"no data since {last} (3 h ago)", tile.age
 
 
 def test_an_arrival_open_for_a_month_is_a_record_to_check_not_the_longest_wait(store):
@@ -119,7 +127,9 @@ def test_a_wait_whose_own_service_went_quiet_is_as_at_its_data_though_another_se
     assert page.offload.longest_minutes == pytest.approx(23 * 60) and page.offload.longest_as_at == quiet
     assert [s.longest_minutes for s in page.sites] == [pytest.approx(23 * 60), pytest.approx(40)]
     assert tiles(page)["offload"].lines[0].startswith("longest ≥ 23 h 00 min (Alpha")
-    assert "no data since" in tiles(page)["offload"].lines[0]
+    # The tile is live (RBB), so its line below says "as at": the quiet service's wait gives its own time.
+    assert tiles(page)["offload"].lines[0] == "longest ≥ 23 h 00 min (Alpha Hospitals) at Fri 10:00, its last data"
+    assert tiles(page)["offload"].age == f"as at {fmt.local_time(NOW)}"
     from models.reports.parts import key_figures
     longest = next(r for r in key_figures(page).rows if r[0] == "Longest wait to hand over")
     assert longest[1].startswith("at least 23 h") and longest[2] == quiet

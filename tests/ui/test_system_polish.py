@@ -147,7 +147,9 @@ def test_reap_time_in_level_stops_at_the_last_data_when_the_feed_is_stale(world)
     tile = texts.tiles(page)["ambulance"]
     held = fmt.span((amb.as_at - amb.reap_since).total_seconds())  # 1 h 00 min: REAP 3 from 09:00 to 10:00
     assert tile.stale
-    assert tile.lines[0] == f"REAP 3 for {held} as at {fmt.local_time(amb.as_at)}; no data since", tile.lines
+    # The sentence ends with its time; the line below says "no data since 10:00 (3 h ago)" (r1: a dangling
+    # "; no data since" with no time, above that line).
+    assert tile.lines[0] == f"REAP 3 for {held} as at {fmt.local_time(amb.as_at)}", tile.lines
     assert tile.lines[1] == f"CSP 2 for {held} as at {fmt.local_time(amb.as_at)}", tile.lines
     assert not any(fmt.since(later, amb.reap_since) in x for x in tile.lines)   # never 4 h run on to now
     assert tile.age.startswith("no data since 10:00")
