@@ -29,6 +29,8 @@ from functools import lru_cache
 
 from models.queries import opel_latest
 from models.rules.catalogue import load_catalogue
+from models.rules.declared_above import of_statuses as declared_above
+from models.rules.declared_above import words as declared_words
 from models.rules.opel_rollup import NextLevel
 from models.rules.opel_table import edition_words
 from models.service import overview as door
@@ -129,7 +131,7 @@ class LevelBadge(QLabel):
         self.setWordWrap(True)   # OPEL 4's words wrap in a narrow tile rather than widen the window
         self.folded = False   # the detail (score, what sets it) in the tooltip: a page too short (``fold``)
         self.detail = ""
-        self._shown: tuple = (None, None, "")
+        self._shown: tuple = (None, None, "", "", "")
         self.set_status(None)
 
     def fold(self, folded: bool) -> None:
@@ -140,10 +142,13 @@ class LevelBadge(QLabel):
             self.set_status(*self._shown)
 
     def set_status(self, status: opel_latest.OpelStatus | None, now: datetime | None = None,
-                   detail: str = "") -> None:
+                   detail: str = "", declared: str = "", declared_said: str = "") -> None:
         """The level, ``detail`` (score, what sets it) and the data's age; washed out and hatched,
-        with "no data since", once the data is older than ``stale_limits.current().opel`` at ``now``."""
-        self._shown, self.detail = (status, now, detail), detail
+        with "no data since", once the data is older than ``stale_limits.current().opel`` at ``now``.
+        ``declared``: "NNJ declared 4" (``models.rules.declared_above``), kept on the badge when the detail is
+        folded into the tooltip: a room is never shown a pillar below a declaration untold; ``declared_said``, the
+        whole sentence for the accessible name ("calculated level; NNJ declared 4")."""
+        self._shown, self.detail = (status, now, detail, declared, declared_said), detail
         level = status.shown_level if status else None
         at_least = status.at_least_level if status else None
         bg, fg = opel_colours(level)
@@ -154,6 +159,8 @@ class LevelBadge(QLabel):
                 f"{opel_label(level, at_least)}</span><br>{word}")
         if detail and not self.folded:
             text += f"<br>{esc(detail)}"
+        if declared:
+            text += f"<br><b>{esc(declared)}</b>"
         if age:
             text += f"<br><b>{esc(age)}</b>" if stale else f"<br>{esc(age)}"
         css = stale_look.badge_css((bg, fg), stale, radius=6, padding="6px", bold=False)
@@ -161,7 +168,7 @@ class LevelBadge(QLabel):
             self.setText(text)
         if css != self.styleSheet():  # setting a style sheet re-polishes: only when it changes
             self.setStyleSheet(css)
-        self.setAccessibleName(f"{self.title}: {opel_label(level, at_least)}"
+        self.setAccessibleName(f"{self.title}: {opel_label(level, at_least)}" + (f", {declared_said or declared}" if declared else "")
                                + (f", stale, {age}" if stale else f", {age}" if age else ""))
 
 
@@ -504,7 +511,14 @@ class OverviewView(QWidget):
         self.system_badge.set_status(system, now, rollup_detail(system, page.rollups.get("system"), names))
         self.system_badge.trend = trends["system"].text() if system and "system" in trends else ""
         for key, badge in self.pillar_badges.items():
-            badge.set_status(pillars.get(key), now, rollup_detail(pillars.get(key), page.rollups.get(key), names))
+            pillar = pillars.get(key)
+            above = declared_above(pillar.shown_level, pillar.at_least_level,
+                                   [p for p in providers if p.pillar == key]) if pillar is not None else ()
+            detail = rollup_detail(pillar, page.rollups.get(key), names)
+            # One short line kept on the badge even when the detail folds (a badge at 2x on a laptop has room for
+            # one); "calculated" in the detail, the whole sentence in the accessible name.
+            badge.set_status(pillar, now, "calculated " + detail if above else detail,
+                             declared_words(above, shown=1, lead=False), declared_words(above))
             badge.trend = trends[key].text() if key in trends and key in pillars else ""
         self._fit_badges()
         shown = self._filter_and_sort(providers, trends, now)

@@ -12,6 +12,7 @@ import dataclasses
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from models.rules.declared_above import words as declared_words
 from models.rules.handover_bands import load_handover
 from models.rules.opel_table import period_note
 from models.uk_time import UK, day_clock, repeated_zone
@@ -130,6 +131,9 @@ def level_tile(tile: door.LevelTile, now: datetime, title: str, setter_words, sc
     if tile.set_by:
         alone = (len(lines),)   # names run as long as they are: they shrink alone, not the whole tile
         lines.append("set by " + setter_words(tile.set_by))
+    if tile.declared_above:   # rolled up from calculated scores: a provider's higher declaration is said
+        alone += (len(lines),)
+        lines.append(declared_words(tile.declared_above, shown=1))   # one named: the line no longer than the rest
     return TileText(title, figure, tuple(lines), age, opel_colours(tile.level), stale,
                     f"{title}: {figure}, {'; '.join(lines)}; {age}", sized_alone=alone)
 

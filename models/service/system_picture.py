@@ -16,6 +16,7 @@ holds; the levels shown are the hub's (the record), never a recomputation.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Mapping, Sequence
@@ -43,6 +44,7 @@ from models.rules.ambulance_standards import AmbulanceStandards
 from models.rules.critcare_totals import CritcareTotals
 from models.rules.critcare_totals import totals as critcare_totals
 from models.rules.handover_bands import HandoverTable, load_handover
+from models.rules.declared_above import of_statuses as declared_above
 from models.rules.opel_rollup import (SYSTEM_SCOPE, RollupError, RollupInput, SystemTable, load_system, pillar_score,
                                       system_score)
 from models.rules.response_today import CATEGORIES, CategoryToday, Period, category_today, shipped_standards
@@ -81,6 +83,8 @@ class LevelTile:
     verified: bool = False
     unit: str = ""                # the score's unit: "%" where the rule combines shares of each scale
     edition: str | None = None    # the OPEL table edition it was scored under (its period: the tile says)
+    # (org code, level) of each provider that declared above this calculated level (models.rules.declared_above)
+    declared_above: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -374,7 +378,9 @@ def system_picture(store, now: datetime, table: HandoverTable | None = None,
             inputs = [RollupInput(p.org_code, p.total, p.level, (orgs.get(p.org_code) or (None, None, None))[2],
                                   p.at_least_level) for p in members]
             if pillar in pillars or members:
-                pillar_tiles.append(_roll(pillars.get(pillar), pillar, inputs, names))
+                tile = _roll(pillars.get(pillar), pillar, inputs, names)
+                above = declared_above(tile.level, tile.at_least_level, members)
+                pillar_tiles.append(dataclasses.replace(tile, declared_above=above) if above else tile)
         system_inputs = [RollupInput(t.key, t.score, pillars[t.key].level if t.key in pillars else None, None,
                                      t.at_least_level) for t in pillar_tiles if t.as_at is not None]
         system_tile = _roll(system[0] if system else None, SYSTEM_SCOPE, system_inputs, {})
