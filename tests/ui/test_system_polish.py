@@ -207,3 +207,31 @@ def test_a_sites_ambulance_counts_are_drawn_stale_with_its_handover_feed(store):
     fresh, _names = texts.site_rows(door.system_picture(store, NOW + timedelta(minutes=5)))
     beta = fresh[1]   # updated 7 min before (Alpha's only update is its arrival, 2 h before: old already)
     assert not (beta[waiting].stale or beta[en_route].stale or beta[longest].stale), beta
+
+
+# --- 11. The text size and the System picture (r1, session 31) -------------------------------------------
+
+def test_the_system_picture_fits_its_screen_at_any_text_size_and_the_readme_says_so(qtbot, world):
+    """The painted tiles size each line to its box, not to the text-size setting: at 2x on a 1920x1080 wall
+    the smallest line is the size it is at 1x (it could not grow: the System tile's first line at 2x would need
+    about twice its tile's width). r1's night walk read the README's "Ctrl++ enlarges all text" and found the
+    wall's detail lines unchanged at 2.5x; the README now says the System picture is the exception."""
+    import os
+    from pathlib import Path
+    smallest = {}
+    for scale in (1.0, 2.0):
+        window = _window(qtbot, world, (1920, 1080), scale=scale)
+        window.set_theme("dark")
+        view = window.views["system"]
+        _settle(view)
+        tiles = [t for t in view.tiles.values() if t.isVisible()]
+        px = [size for t in tiles for _rect, size in t.painted.rects[2:]]
+        smallest[scale] = min(px)
+        if os.environ.get("SCC_TEST_PNG"):
+            window.grab().save(os.path.join(os.environ["SCC_TEST_PNG"], f"system-dark-1920-{scale:g}x.png"))
+        window.set_theme("light")
+        window.close()
+    assert abs(smallest[2.0] - smallest[1.0]) <= 1, smallest
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    sentence = readme[readme.index("Ctrl++"):readme.index("Ctrl+0")]
+    assert "System picture" in sentence and "enlarges all text," not in sentence, sentence
