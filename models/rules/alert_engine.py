@@ -13,6 +13,9 @@ Per rule and subject (``provider:RTEST1``, ``pillar:acute``, ``system:system``):
 - **minimum duration**: the raise condition must hold on every value for ``min_minutes``;
 - **de-duplication**: at most one open alert; a higher value while open changes nothing;
 - **re-raise**: after a clear, the next breach is a new alert with a new id;
+- **a growing value** (a wait, ``Signal.grows_from``): a breach began when the value passed the
+  threshold by its data, so data that came late raises at that time (never before the last clear),
+  at the value it had then;
 - **stale** rules: no value for ``raise`` minutes raises (at the newest value's time plus
   ``raise``, whenever the evaluation runs); a value younger than ``clear`` minutes clears.
 
@@ -53,6 +56,9 @@ class Signal:
     # resent unchanged keeps the time its level began (``at``, what level rules judge) and is fresh
     # as of its receipt.  None: ``at``.
     fresh_at: datetime | None = None
+    # A value that is the minutes since this time (a wait: one more a minute): a threshold rule's breach
+    # began when the value passed its threshold, by the data, however late the data came (``_began``).
+    grows_from: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -186,19 +192,42 @@ def _step(out: Evaluation, rule: Rule, sig: Signal, at: str) -> None:
                                        _dt(old["open"]["since"]), sig.at, old["open"]["id"],
                                        previous=old["last"]))
     elif rule.raising(sig.value):
-        pending = pending or at
+        began = None if pending else _began(rule, sig, old.get("cleared"))
+        pending = pending or (at if began is None else _iso(began))
         since = _dt(pending)
-        if sig.at - since >= timedelta(minutes=rule.min_minutes):
+        held = timedelta(minutes=rule.min_minutes)
+        if sig.at - since >= held:
+            # Raised when it had held long enough: the signal's time, or by a growing value's data.
+            raised, value = sig.at, sig.value
+            if sig.grows_from is not None and since + held < sig.at:
+                raised = since + held
+                value = (raised - sig.grows_from).total_seconds() / 60
             aid = alert_id(rule.id, sig.scope, sig.subject, since)
-            opened = {"id": aid, "since": pending, "raised_at": at}
-            out.changes.append(_change("raised", rule, sig.scope, sig.subject, sig.org_code, sig.value, since,
-                                       sig.at, aid, previous=old["last"]))
+            opened = {"id": aid, "since": pending, "raised_at": _iso(raised)}
+            out.changes.append(_change("raised", rule, sig.scope, sig.subject, sig.org_code, value, since,
+                                       raised, aid, previous=old["last"]))
     else:
         pending = None
     if (old is not _BLANK and at == last_at and sig.value == old["last"] and opened is old["open"]
             and pending == old["pending"]):
         return   # the same value at the same time again: the entry stays as it is (nothing to save)
-    subjects[key] = dict(old, last_at=at, last=sig.value, pending=pending, open=opened)
+    entry = dict(old, last_at=at, last=sig.value, pending=pending, open=opened)
+    if old["open"] is not None and opened is None:
+        entry["cleared"] = at   # a growing value's next breach begins no earlier (``_began``)
+    subjects[key] = entry
+
+
+def _began(rule: Rule, sig: Signal, cleared: str | None) -> datetime | None:
+    """When a growing value (``sig.grows_from``) passed ``rule``'s threshold, by its data: a wait learnt of
+    late (a hospital's batch an hour after the ambulance arrived) had passed 60 minutes long before the
+    hub heard of it, and was raised "open 0 min" then.  Never before ``cleared`` (the previous alert's
+    clear: one breach at a time) nor after the signal; None: not a growing value, or an "above" rule."""
+    if sig.grows_from is None or rule.direction != "above":
+        return None
+    began = sig.grows_from + timedelta(minutes=rule.raise_at)
+    if cleared is not None:
+        began = max(began, _dt(cleared))
+    return min(began, sig.at)
 
 
 def _stale(out: Evaluation, rule: Rule, now: datetime, keys: list[str]) -> None:

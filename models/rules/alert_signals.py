@@ -10,7 +10,8 @@ handover hours lost today) are kept in a JSON-ready state passed in and returned
   periods are hourly), and ``c2_mean_today_seconds``: the incident-weighted mean of today's periods
   (UK day);
 - ``handover``: per hospital, ``handover_longest_wait_minutes`` (the longest wait of an ambulance
-  arrived and not handed over, as of ``now`` less its service's lag: see ``known_at``) and
+  arrived and not handed over, as of ``now`` less its service's lag: see ``known_at``; a signal at ``now``
+  growing from that ambulance's arrival, so a wait learnt of late is raised when it passed the threshold) and
   ``handover_hours_lost_today``: hours lost beyond ``LOST_BASIS_MINUTES`` (the handover table's
   default basis, 15 minutes; the rule's name says so), summed over today's handovers by
   ``handover_bands.hours_lost_beyond_minutes``, as the views do; a handover outside the table's
@@ -186,8 +187,11 @@ def signals(items: list[tuple[str, dict[str, Any]]], state: dict[str, Any] | Non
             for event in expired:
                 del waiting[event]
                 del ages[event]
-        longest = max((age.total_seconds() / 60 for age in ages.values()), default=0.0)
-        out.append(Signal(WAIT, "provider", hospital, now, max(longest, 0.0), hospital))
+        oldest = max(ages, key=ages.__getitem__, default=None)
+        longest = ages[oldest].total_seconds() / 60 if oldest is not None else 0.0
+        # The wait grows from its ambulance's arrival: a late batch's is raised when it passed the threshold.
+        grows_from = waiting_entry(waiting[oldest])[0] if oldest is not None and longest > 0 else None
+        out.append(Signal(WAIT, "provider", hospital, now, max(longest, 0.0), hospital, grows_from=grows_from))
         if not waiting:
             del st.waiting[hospital]
     return out, {"waiting": st.waiting, "lost": st.lost, "c2": st.c2, "ended": st.ended, "heard": st.heard}

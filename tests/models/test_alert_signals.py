@@ -336,3 +336,27 @@ def test_a_late_report_of_yesterdays_handover_leaves_todays_hours_and_count_alon
                                      T0 + timedelta(minutes=30))   # handed over 23:50 the day before (UTC)
     assert st["lost"]["RTEST1"] == [day, 2.5, 2]
     assert [s.value for s in sigs if s.metric == alert_signals.LOST] == []
+
+
+def test_a_wait_learnt_of_in_a_late_batch_is_raised_when_it_passed_the_threshold():
+    """A batch at 12:00 says an ambulance arrived at 09:00 and is still waiting (the service's data runs to
+    now: a crew arrived a minute ago). The wait passed 45 and 60 minutes at 09:45 and 10:00 by its data: the
+    alerts are raised then, at those values (before: at 12:00, "open 0 min", at 180 minutes). After a clear,
+    the next late wait is raised no earlier than the clear."""
+    now = T0 + timedelta(hours=3)
+    batch = [_live("amb-late", 0, now), _live("amb-new", 179, now)]
+    sigs, st = alert_signals.signals(batch, None, now)
+    raised = evaluate(RULES, None, sigs, now)
+    assert sorted((c.rule_id, c.since, c.at, c.value) for c in raised.changes) == [
+        ("handover_release_45", T0 + timedelta(minutes=45), T0 + timedelta(minutes=45), 45.0),
+        ("handover_wait_60", T0 + timedelta(minutes=60), T0 + timedelta(minutes=60), 60.0)]
+    ended = now + timedelta(minutes=1)
+    sigs, st = alert_signals.signals([_handover("amb-late", "handed_over", 0, 181),
+                                      _handover("amb-new", "handed_over", 179, 181)], st, ended)
+    cleared = evaluate(RULES, raised.state, sigs, ended)
+    assert sorted(c.change for c in cleared.changes) == ["cleared", "cleared"]
+    later = ended + timedelta(minutes=1)
+    sigs, st = alert_signals.signals([_live("amb-late2", 30, later), _live("amb-new2", 182, later)], st, later)
+    again = evaluate(RULES, cleared.state, sigs, later)
+    assert sorted((c.rule_id, c.since, c.at) for c in again.changes) == [
+        ("handover_release_45", ended, ended), ("handover_wait_60", ended, ended)]

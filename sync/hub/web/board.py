@@ -57,7 +57,7 @@ from models.rules import critcare_totals
 from models.rules import escalation as esc
 from models.rules import response_today
 from models.rules import transfer_risk
-from models.rules.alert_signals import LOST_BASIS_MINUTES, MAX_WAIT, WAIT, waits
+from models.rules.alert_signals import LOST_BASIS_MINUTES, MAX_WAIT, waits
 from models.rules.opel_nearness import nearness_key, through_level
 from models.rules.opel_rollup import SYSTEM_SCOPE, RollupError
 from models.rules.shown_level import shown_level
@@ -85,7 +85,6 @@ _RECORD_KINDS = ("transfer_event", "decision", PHONED_KIND, "action")
 _CHUNK = 500
 _FOLLOWED_KINDS = ("ambulance_status", "critcon")   # followed from the start (a newest per organisation)
 NEW_ALERT = timedelta(hours=1)   # an alert not yet acknowledged that came within this is listed first
-LATE_MINUTES = 15   # an alert whose condition began this long before its raise says when it began
 ACTIONS_AHEAD = timedelta(hours=12)   # open actions shown: overdue, and due within this (a night's cover)
 RESPONSES_KEPT = timedelta(days=2)   # response periods held: today's (UK) with a day's margin
 _LEVEL_STRETCH = 50_000   # feed positions read at a time for the providers' levels
@@ -233,20 +232,6 @@ class Board:
     transfer_conflicts: list["TransferConflict"] = field(default_factory=list)   # open conflicts, closed first
     unread: Unread | None = None   # the hub's database did not answer the page's reads in time
     nothing_read: bool = False     # ... and nothing had been read before: the page has no figures
-    raised_values: dict[str, tuple] = field(default_factory=dict)   # open alert id -> (value, threshold)
-
-    def wait_began(self, alert: esc.OpenAlert) -> tuple[datetime, float] | None:
-        """(when the wait passed the threshold, the threshold) for a handover wait alert raised well after
-        that: the wait is timed by the hub's clock when it learns of the ambulance, so handovers that come in
-        one late batch (a hospital feed sending hourly) raise "waited 60 minutes" with the wait already at
-        121 and no late-data note (the review of session 30: "since 11:11" for a wait past 60 at 10:10).
-        None for any other alert, or one raised within ``LATE_MINUTES`` of its wait passing."""
-        value, threshold = (self.raised_values.get(alert.id) or (None, None))[:2]
-        if alert.metric != WAIT or not isinstance(value, (int, float)) or not isinstance(threshold, (int, float)):
-            return None
-        if value - threshold < LATE_MINUTES:
-            return None
-        return alert.raised_at - timedelta(minutes=value - threshold), float(threshold)
 
     @property
     def offload_total(self) -> OffloadTotal | None:
@@ -384,7 +369,6 @@ class _Snapshot:
     critcon: dict[str, tuple[datetime, int, dict]]              # unit -> its newest report
     responses: dict[tuple[str, str], list[tuple]]               # (service, category) -> recent periods
     doubts: dict[str, list[str]] = field(default_factory=dict)  # alert id -> findings doubting its figures
-    raised_values: dict[str, tuple] = field(default_factory=dict)   # open alert id -> (value, threshold)
 
 
 class BoardReader:
@@ -506,8 +490,7 @@ class BoardReader:
                      origin_of(now), acute, _system_unit(self.hub), _handovers_as_at(snap.state),
                      *_critcare(snap.critcon, names), _responses(snap.responses, now),
                      _actions_due(snap.actions, now), self.week.latest(now), _table_period(self.hub, now),
-                     doubts=snap.doubts, transfer_conflicts=_transfer_conflicts(snap.events), unread=self._unread,
-                     raised_values=snap.raised_values)
+                     doubts=snap.doubts, transfer_conflicts=_transfer_conflicts(snap.events), unread=self._unread)
 
     def _chances_at(self, snap: _Snapshot, now: datetime) -> dict[str, opel_chance.OpelChance]:
         """Each provider's chance at the start of ``now``'s hour (as the desktop's door takes it),
@@ -567,7 +550,7 @@ class BoardReader:
             {k: list(v) for k, v in self._f.transfer_events.items()}, list(self._f.decisions.values()),
             _marked(self._f), dict(self._f.calls), _still_phoned(self._f.handover),
             dict(self._f.levels), dict(self._f.critcon),
-            {k: list(v) for k, v in self._f.responses.items()}, _doubts(db, room.alerts()), dict(room.values))
+            {k: list(v) for k, v in self._f.responses.items()}, _doubts(db, room.alerts()))
         return self._snap
 
     def _follow(self, db) -> None:

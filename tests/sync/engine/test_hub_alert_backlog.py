@@ -58,3 +58,23 @@ def test_an_alert_from_data_that_reached_the_hub_hours_late_says_when_the_room_l
     assert "It reached the room at " in shown["reap_4"].detail, shown["reap_4"].detail
     assert "4 h 00 min after it was raised (its data came late)." in shown["reap_4"].detail
     assert "reached the room" not in shown["critcon_3"].detail, shown["critcon_3"].detail
+
+
+def test_a_wait_learnt_of_in_a_late_batch_is_raised_when_it_passed_its_threshold(sqlite_hub, make_desktop):
+    """A batch says an ambulance arrived two hours ago and still waits (the service's data runs to now: a
+    crew arrived a minute ago). The 60-minute alert is raised when the wait passed 60 by that data, at 60,
+    and the desktop's alert centre says it reached the room late (before: raised now, "0 min", at 120)."""
+    now = datetime.now(timezone.utc)
+    arrived = now - timedelta(hours=2)
+    submit(sqlite_hub, [{"type": "handover", "event_uuid": "amb-late1", "hospital_code": "RTEST1",
+                         "state": "arrived", "arrived_at": arrived.isoformat()},
+                        {"type": "handover", "event_uuid": "amb-late2", "hospital_code": "RTEST1",
+                         "state": "arrived", "arrived_at": (now - timedelta(minutes=1)).isoformat()}],
+           org="RAMB1", role="admin")
+    (raised,) = [d for d in _alert_items(sqlite_hub) if d["rule_id"] == "handover_wait_60"]
+    assert (raised["at"], raised["value"]) == ((arrived + timedelta(minutes=60)).isoformat(), 60.0), raised
+    desk = make_desktop(sqlite_hub)
+    assert desk.run_once().error is None
+    shown = {a.rule: a for a in alert_centre.centre(desk.store, datetime.now(timezone.utc), "open").alerts}
+    assert shown["handover_wait_60"].raised_at == arrived + timedelta(minutes=60)
+    assert "1 h 00 min after it was raised (its data came late)." in shown["handover_wait_60"].detail
