@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -51,15 +52,23 @@ def hub(tmp_path_factory):
         process.stop()
 
 
-def _phone(browser, size, dark=True, at: datetime | None = None):  # noqa: F811
+@contextmanager
+def _phone(browser, size, dark=True, at: datetime | None = None, hub=None):  # noqa: F811
+    """A page in a phone's browser context, its clock faked from ``at`` (else now), logged in to ``hub`` as the
+    Director on-call when given; the context closed after."""
     ctx = browser.new_context(viewport=size, is_mobile=True, has_touch=True, locale="en-GB",
                               timezone_id="Europe/London", color_scheme="dark" if dark else "light")
-    page = ctx.new_page()
-    if at is None:
-        page.clock.install()
-    else:
-        page.clock.install(time=at)
-    return ctx, page
+    try:
+        page = ctx.new_page()
+        if at is None:
+            page.clock.install()
+        else:
+            page.clock.install(time=at)
+        if hub is not None:
+            browser_log_in(page, hub.url, "director")
+        yield page
+    finally:
+        ctx.close()
 
 
 def _shot(page, name: str, full: bool = False) -> None:
@@ -98,9 +107,7 @@ def _ages(page) -> dict[str, int]:
 
 
 def test_a_failed_refresh_counts_every_age_on_and_says_the_picture_is_old(browser, hub):  # noqa: F811
-    ctx, page = _phone(browser, SMALL)
-    try:
-        browser_log_in(page, hub.url, "director")
+    with _phone(browser, SMALL, hub=hub) as page:
         before = _ages(page)
         server_stale = int(page.locator("#stale-count").inner_text().split()[0])
         assert before["data"] < 10 and before["rows"] > 10
@@ -153,17 +160,13 @@ def test_a_failed_refresh_counts_every_age_on_and_says_the_picture_is_old(browse
         page.wait_for_function("document.getElementById('status').textContent.startsWith('Updated')")
         assert page.locator("#old, header.bar .stuck, .old-tag").count() == 0
         assert page.evaluate("document.getElementById('board').classList.contains('old')") is False
-    finally:
-        ctx.close()
 
 
 def test_the_ages_are_the_hubs_whatever_the_phones_clock_says(browser, hub):  # noqa: F811
     """The phone's clock three hours fast: the ages stay the hub's. A sleep (the wall clock jumps on, the
     monotonic one may not) counts; the clock set back never makes an age younger."""
     wrong = datetime.now(timezone.utc) + timedelta(hours=3)
-    ctx, page = _phone(browser, PHONE, dark=False, at=wrong)
-    try:
-        browser_log_in(page, hub.url, "director")
+    with _phone(browser, PHONE, dark=False, at=wrong, hub=hub) as page:
         first = _ages(page)
         assert first["data"] < 10, first   # not "3 h ago"
         page.clock.set_system_time(wrong + timedelta(minutes=50))   # asleep for 50 minutes
@@ -185,33 +188,25 @@ def test_the_ages_are_the_hubs_whatever_the_phones_clock_says(browser, hub):  # 
             assert said in {_uk(hub_now + timedelta(minutes=d)) for d in (-1, 0, 1)}, (said, status)
         finally:
             hub.start()
-    finally:
-        ctx.close()
 
 
 def test_offline_and_the_hub_down_are_told_apart(browser, hub):  # noqa: F811
-    ctx, page = _phone(browser, SMALL)
-    try:
-        browser_log_in(page, hub.url, "director")
-        ctx.set_offline(True)
+    with _phone(browser, SMALL, hub=hub) as page:
+        page.context.set_offline(True)
         page.click("#refresh")
         page.wait_for_selector("#status.failed")
         status = page.inner_text("#status")
         assert "this phone has no connection" in status and "hub did not answer" not in status, status
         assert "Not refreshed since" in page.inner_text("header.bar .stuck")
         _shot(page, "m-offline-360x740-dark")
-        ctx.set_offline(False)   # the connection back: refreshed at once, by itself
+        page.context.set_offline(False)   # the connection back: refreshed at once, by itself
         page.wait_for_selector("#status:not(.failed)", timeout=10_000)
         assert page.locator("header.bar .stuck").count() == 0
-    finally:
-        ctx.close()
 
 
 def test_on_call_and_decisions_near_the_top_with_links_and_an_h1(browser, hub):  # noqa: F811
     for size, dark in ((SMALL, True), (PHONE, False)):
-        ctx, page = _phone(browser, size, dark=dark)
-        try:
-            browser_log_in(page, hub.url, "director")
+        with _phone(browser, size, dark=dark, hub=hub) as page:
             top = page.evaluate("""() => Object.fromEntries(['h-oc', 'h-dec', 'h-off', 'h-prov'].map(
                 id => [id, document.getElementById(id).getBoundingClientRect().top + scrollY]))""")
             # Before: 7,016 and 6,765 px down at 360x740, ten screens.
@@ -230,14 +225,10 @@ def test_on_call_and_decisions_near_the_top_with_links_and_an_h1(browser, hub): 
             _shot(page, f"m-top-{size['width']}x{size['height']}-{'dark' if dark else 'light'}")
             assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
             assert _axe_all(page) == []
-        finally:
-            ctx.close()
 
 
 def test_a_session_ended_while_the_phone_was_locked_says_why_at_the_login(browser, hub):  # noqa: F811
-    ctx, page = _phone(browser, SMALL)
-    try:
-        browser_log_in(page, hub.url, "director")
+    with _phone(browser, SMALL, hub=hub) as page:
         idle_out(hub.db_url, "director")
         page.click("#refresh")
         page.wait_for_url(re.compile(r".*/login\?next=/m/$"))
@@ -248,15 +239,10 @@ def test_a_session_ended_while_the_phone_was_locked_says_why_at_the_login(browse
         page.fill("#password", PASSWORD)
         page.click("form.login button")
         page.wait_for_url(hub.url + "/m/")
-    finally:
-        ctx.close()
     # Logged out: no such words (the cookie is gone); a browser that never logged in: none either.
-    ctx, page = _phone(browser, SMALL)
-    try:
+    with _phone(browser, SMALL) as page:
         page.goto(hub.url + "/login?next=/m/")
         assert page.locator("p.note").count() == 0 and page.input_value("#user") == ""
-    finally:
-        ctx.close()
 
 
 def test_a_wait_alert_from_a_late_batch_says_when_the_wait_passed(browser, hub):  # noqa: F811
@@ -270,9 +256,7 @@ def test_a_wait_alert_from_a_late_batch_says_when_the_wait_passed(browser, hub):
         # The service's data runs to now (not a replay of the past, which is judged at its own time).
         {"type": "handover", "event_uuid": uuid.uuid4().hex[:20], "hospital_code": world.STALE_ORG["ods_code"],
          "state": "arrived", "arrived_at": (now - timedelta(minutes=1)).isoformat()}])
-    ctx, page = _phone(browser, PHONE)
-    try:
-        browser_log_in(page, hub.url, "director")
+    with _phone(browser, PHONE, hub=hub) as page:
         if page.locator("#more-alerts").count():
             page.click("#more-alerts summary")
         row = page.locator("li.alert", has_text=f"waited 60 minutes or more to hand over: {world.STALE_ORG['name']}")
@@ -285,5 +269,3 @@ def test_a_wait_alert_from_a_late_batch_says_when_the_wait_passed(browser, hub):
         assert passed.group(2) in {_uk(now + timedelta(minutes=d)) for d in (-1, 0, 1, 2)}, text
         row.scroll_into_view_if_needed()
         _shot(page, "m-late-wait-alert-390x844-dark")
-    finally:
-        ctx.close()
