@@ -453,7 +453,7 @@ def test_a_refresh_with_no_connection_says_so_in_words(browser, hub):
         page.click("#refresh")
         status = page.locator("#status.failed")
         status.wait_for(timeout=10_000)
-        assert "this phone has no connection (check Wi-Fi, mobile data, flight mode)" in status.inner_text()
+        assert "this device has no connection (check Wi-Fi, mobile data, cable, flight mode)" in status.inner_text()
         assert "Failed to fetch" not in status.inner_text()
         box = page.locator("#refresh").bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]

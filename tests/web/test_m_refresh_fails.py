@@ -8,8 +8,8 @@ and light, with axe (the review of session 30, findings 1, 2, 8, 9, 12, 13):
   it wherever the reader has scrolled (before: "Data as at 11:11 (2 min ago)", "longest 2 h 03 min");
 - the phone's own clock three hours wrong: the ages are the hub's, and a sleep (the wall clock jumping on)
   or a clock set back never shows an age younger than it is;
-- offline, and the hub down with the phone online, told apart (before: "check this phone's connection"
-  for both);
+- offline, and the hub down with the device online, told apart (before: "check this phone's connection"
+  for both), in words true on a laptop too;
 - "On call now" and "Today's decisions" near the top, with links to the sections (before: 7,016 px down
   at 360x740); an h1 (axe found none);
 - a session ended while the phone was locked: the login page says why and fills in the user name;
@@ -38,6 +38,7 @@ from tests.web.test_browser import AXE, browser  # noqa: F401 - the module's one
 pytestmark = pytest.mark.timeout(300)
 SMALL = {"width": 360, "height": 740}
 PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1366, "height": 768}
 AMBULANCE = "RX9"   # the simulated ICS's ambulance service
 
 
@@ -54,9 +55,10 @@ def hub(tmp_path_factory):
 
 @contextmanager
 def _phone(browser, size, dark=True, at: datetime | None = None, hub=None):  # noqa: F811
-    """A page in a phone's browser context, its clock faked from ``at`` (else now), logged in to ``hub`` as the
-    Director on-call when given; the context closed after."""
-    ctx = browser.new_context(viewport=size, is_mobile=True, has_touch=True, locale="en-GB",
+    """A page in a phone's browser context (a laptop's at a wide ``size``), its clock faked from ``at`` (else
+    now), logged in to ``hub`` as the Director on-call when given; the context closed after."""
+    mobile = size["width"] < 700   # the page's wide layout begins at 700 px (m.css)
+    ctx = browser.new_context(viewport=size, is_mobile=mobile, has_touch=mobile, locale="en-GB",
                               timezone_id="Europe/London", color_scheme="dark" if dark else "light")
     try:
         page = ctx.new_page()
@@ -120,8 +122,8 @@ def test_a_failed_refresh_counts_every_age_on_and_says_the_picture_is_old(browse
             status = page.inner_text("#status")
             sent_at = _uk(datetime.fromtimestamp(int(sent) / 1000, timezone.utc))
             # The hub down, this phone online: the hub's fault in words, and what to do (finding 2).
-            assert "the hub did not answer, though this phone is connected" in status and "ring the room" in status
-            assert "check this phone's connection" not in status
+            assert "the hub did not answer, though this device is connected" in status and "ring the room" in status
+            assert "check this" not in status
             assert page.inner_text("header.bar .stuck") == f"Not refreshed since {sent_at} (50 min ago)"
             after = _ages(page)
             assert after["data"] - before["data"] in (50, 51), (before, after)
@@ -191,17 +193,21 @@ def test_the_ages_are_the_hubs_whatever_the_phones_clock_says(browser, hub):  # 
 
 
 def test_offline_and_the_hub_down_are_told_apart(browser, hub):  # noqa: F811
-    with _phone(browser, SMALL, hub=hub) as page:
-        page.context.set_offline(True)
-        page.click("#refresh")
-        page.wait_for_selector("#status.failed")
-        status = page.inner_text("#status")
-        assert "this phone has no connection" in status and "hub did not answer" not in status, status
-        assert "Not refreshed since" in page.inner_text("header.bar .stuck")
-        _shot(page, "m-offline-360x740-dark")
-        page.context.set_offline(False)   # the connection back: refreshed at once, by itself
-        page.wait_for_selector("#status:not(.failed)", timeout=10_000)
-        assert page.locator("header.bar .stuck").count() == 0
+    """At a laptop's width and a phone's: offline is said as this device's (before: "this phone has no
+    connection" on a laptop too), and the page says "phone" nowhere of the device it is open on."""
+    for size in (LAPTOP, SMALL):
+        with _phone(browser, size, hub=hub) as page:
+            page.context.set_offline(True)
+            page.click("#refresh")
+            page.wait_for_selector("#status.failed")
+            status = page.inner_text("#status")
+            assert "this device has no connection" in status and "hub did not answer" not in status, status
+            assert "Not refreshed since" in page.inner_text("header.bar .stuck")
+            assert not re.search(r"\bphone\b", page.inner_text("body")), status
+            _shot(page, f"m-offline-{size['width']}x{size['height']}-dark")
+            page.context.set_offline(False)   # the connection back: refreshed at once, by itself
+            page.wait_for_selector("#status:not(.failed)", timeout=10_000)
+            assert page.locator("header.bar .stuck").count() == 0
 
 
 def test_on_call_and_decisions_near_the_top_with_links_and_an_h1(browser, hub):  # noqa: F811

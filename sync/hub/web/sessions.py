@@ -182,7 +182,7 @@ def ended(db: HubDB, secret: str | None, now: datetime | None = None) -> tuple[s
         return row.user_name, "12 hours after logging in, as every session does"
     if until - row.seen_at > IDLE:
         return row.user_name, ("after 30 minutes without use (a page left open refreshes itself and keeps it, "
-                               "but not while the phone is locked or the page hidden)")
+                               "but not while the device is locked or asleep, or the page hidden)")
     if row.ended_at is not None:
         return row.user_name, "on the hub (a new password ends every session of the account)"
     return None

@@ -138,10 +138,11 @@
     if (!e) { e = document.createElement("p"); e.id = id; e.className = id; bar.appendChild(e); }
     e.textContent = text;
   }
-  // Why a refresh failed, in words that say what to do: this phone's connection, or the hub.
+  // Why a refresh failed, in words that say what to do: this device's connection, or the hub. Words true on a
+  // phone and on a laptop alike (the page is open on both): "this phone" read wrong on the room's laptops.
   function why(err) {
     if (navigator.onLine === false) {
-      return "this phone has no connection (check Wi-Fi, mobile data, flight mode); the page refreshes by " +
+      return "this device has no connection (check Wi-Fi, mobile data, cable, flight mode); the page refreshes by " +
         "itself when it is back";
     }
     if (err && err.upgrading) { return err.upgrading + "; the figures below are as it last sent them"; }
@@ -154,7 +155,7 @@
     // fetch() rejects with a TypeError when no answer came at all (or is aborted after TIMEOUT); the
     // browser's own words for it ("Failed to fetch", "NetworkError ...") say nothing to a reader.
     return "the hub did not answer" + (err && err.name === "AbortError" ? " within " + TIMEOUT / 1000 + " s" : "") +
-      ", though this phone is connected: the hub or its network may be down; ring the room";
+      ", though this device is connected: the hub or its network may be down; ring the room";
   }
   function failed(err) {
     answer.failed = {at: hubNow(), why: why(err)};
