@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -122,7 +123,30 @@ def driver_text(d: opel_latest.Driver) -> str:
     return f"{name}: {shown} ({d.weighted_points:g} pts)" if d.points is not None else f"{name}: {shown}"
 
 
+def lines_taken(font: QFont, text: str, width: int) -> float:
+    """How many lines ``text`` takes wrapped at ``width`` pixels in ``font`` (infinite: a word wider than that)."""
+    metrics = QFontMetrics(font)
+    box = metrics.boundingRect(QRect(0, 0, max(width, 1), 100_000), Qt.TextFlag.TextWordWrap, text)
+    return box.height() / metrics.lineSpacing() if box.width() <= width else float("inf")
+
+
+def _age_fitted(font: QFont, ages: tuple[str, str], width: int | None) -> str:
+    """The data's age (``ages``: in full, and ``stale.short_age_text``'s) for a line ``width`` pixels wide: in
+    full where it takes two lines at most (always at the usual text size), else the short form, which breaks
+    only between its parts (at twice the text the full one took three lines in a tile or a badge, "1 h 24" on
+    one and "min" on the next); the short form too where it has the same words and the full one wraps."""
+    full, short = ages
+    if width is None:
+        return full
+    taken = lines_taken(font, full, width)
+    if taken < 2 or (taken < 3 and short.replace(stale_look.NBSP, " ") != full):
+        return full
+    return short
+
+
 class LevelBadge(QLabel):
+    PADDING_PX = 6   # each side (its style sheet's padding)
+
     def __init__(self, title: str, parent=None) -> None:
         super().__init__(parent)
         self.title = title
@@ -130,6 +154,7 @@ class LevelBadge(QLabel):
         self.setMinimumWidth(150)
         self.setWordWrap(True)   # OPEL 4's words wrap in a narrow tile rather than widen the window
         self.folded = False   # the detail (score, what sets it) in the tooltip: a page too short (``fold``)
+        self.age_width: int | None = None   # the width its lines have (``fit``); None: not known yet
         self.detail = ""
         self._shown: tuple = (None, None, "", "", "")
         self.set_status(None)
@@ -139,6 +164,14 @@ class LevelBadge(QLabel):
         its words and the data's age keep their lines."""
         if folded != self.folded:
             self.folded = folded
+            self.set_status(*self._shown)
+
+    def fit(self, width: int) -> None:
+        """The data's age for a badge ``width`` pixels wide: in full where it takes two lines at most."""
+        t = theme.current()
+        inner = width - 2 * (self.PADDING_PX + t.border_px + 1)
+        if inner != self.age_width:
+            self.age_width = inner
             self.set_status(*self._shown)
 
     def set_status(self, status: opel_latest.OpelStatus | None, now: datetime | None = None,
@@ -155,6 +188,12 @@ class LevelBadge(QLabel):
         word = OPEL_WORDS.get(level or 0, "")
         age, stale = (stale_look.age_text(now, status.assessed_at, stale_limits.current().opel)
                       if status is not None and now is not None else ("", False))
+        shown_age = age
+        if age:
+            font = QFont(self.font())
+            font.setBold(stale)
+            shown_age = _age_fitted(font, (age, stale_look.short_age_text(
+                now, status.assessed_at, stale_limits.current().opel)), self.age_width)
         text = (f"<b>{self.title}</b><br><span style='font-size:x-large'>"
                 f"{opel_label(level, at_least)}</span><br>{word}")
         if detail and not self.folded:
@@ -162,8 +201,8 @@ class LevelBadge(QLabel):
         if declared:
             text += f"<br><b>{esc(declared)}</b>"
         if age:
-            text += f"<br><b>{esc(age)}</b>" if stale else f"<br>{esc(age)}"
-        css = stale_look.badge_css((bg, fg), stale, radius=6, padding="6px", bold=False)
+            text += f"<br><b>{esc(shown_age)}</b>" if stale else f"<br>{esc(shown_age)}"
+        css = stale_look.badge_css((bg, fg), stale, radius=6, padding=f"{self.PADDING_PX}px", bold=False)
         if text != self.text():
             self.setText(text)
         if css != self.styleSheet():  # setting a style sheet re-polishes: only when it changes
@@ -200,8 +239,9 @@ def _tile_texts(status: opel_latest.OpelStatus, now: datetime, trend: str = "",
                     if d.key in in_doubt else (driver_text(d), literal(driver_tip(d))) for d in status.drivers[:3])
     mark = (doubt_mark.short(doubted, _metric_name), doubt_mark.full(doubted)) if doubted else None
     age_text, stale = stale_look.age_text(now, status.assessed_at, stale_limits.current().opel)
+    ages = (age_text, stale_look.short_age_text(now, status.assessed_at, stale_limits.current().opel))
     step_line = step_text(status, step)
-    return (head, label, stale_look.badge_css(opel_colours(level), stale), declared, drivers, age_text,
+    return (head, label, stale_look.badge_css(opel_colours(level), stale), declared, drivers, ages,
             "staleLabel" if stale else "ageLabel",
             f"{status.name}: {label}, {step_line}, {trend or 'no trend'}, {'stale, ' if stale else ''}{age_text}"
             + (f", figures phoned in by {phoned.caller_name}" if phoned is not None else "")
@@ -223,7 +263,7 @@ class ProviderTile(QFrame):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("Open this provider's drill-down (Enter)")
         self.texts = texts if texts is not None else _tile_texts(status, now)
-        head_html, label, css, declared, drivers, age_text, age_name, accessible, trend, step, frame, mark = self.texts
+        head_html, label, css, declared, drivers, ages, age_name, accessible, trend, step, frame, mark = self.texts
         self.setStyleSheet(frame)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
@@ -246,7 +286,8 @@ class ProviderTile(QFrame):
         layout.addWidget(self.trend)
         self.declared: QLabel | None = None   # made when first needed, hidden when not
         self.drivers: list[QLabel] = []          # the lines in use come first; the rest are hidden
-        self.age = QLabel(age_text, self)
+        self.age_width: int | None = None   # the age line's width (``fit_age``); None: not fitted yet
+        self.age = QLabel(ages[0], self)
         self.age.setObjectName(age_name)
         self.age.setWordWrap(True)
         layout.addWidget(self.age)
@@ -327,7 +368,7 @@ class ProviderTile(QFrame):
         self.status = status
         if texts == self.texts:
             return False
-        head_html, label, css, declared, drivers, age_text, age_name, accessible, trend, step, frame, mark = texts
+        head_html, label, css, declared, drivers, ages, age_name, accessible, trend, step, frame, mark = texts
         old = self.texts
         if mark != old[11]:
             self._show_doubt(mark)
@@ -344,8 +385,6 @@ class ProviderTile(QFrame):
         if css != old[2]:
             self.badge.setStyleSheet(css)
         self._show_lines(declared, drivers, old[3], old[4])
-        if age_text != old[5]:
-            self.age.setText(age_text)
         if age_name != old[6]:
             self.age.setObjectName(age_name)
             self.age.style().unpolish(self.age)  # the theme styles the two names differently
@@ -353,8 +392,21 @@ class ProviderTile(QFrame):
         if accessible != old[7]:
             self.setAccessibleName(accessible)
         self.texts = texts
+        if ages != old[5]:
+            self._show_age()
         self.fitted = None  # wrapped lines may need another height
         return True
+
+    def fit_age(self, width: int) -> None:
+        """The data's age for the tile at ``width`` pixels: in full where it takes two lines at most."""
+        margins = self.layout().contentsMargins()
+        self.age_width = width - margins.left() - margins.right() - 2 * self.frameWidth()
+        self._show_age()
+
+    def _show_age(self) -> None:
+        shown = _age_fitted(self.age.font(), self.texts[5], self.age_width)
+        if shown != self.age.text():
+            self.age.setText(shown)
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton and self.status.org_code:
@@ -694,6 +746,7 @@ class OverviewView(QWidget):
         room = (self.height() - margins.top() - margins.bottom() - 3 * outer.spacing() - filters_h
                 - 4 * self.fontMetrics().height())
         for b in badges:
+            b.fit(max(b.width(), width))
             b.fold(False)
         fold = max(b.heightForWidth(max(b.width(), width)) for b in badges) > room
         for b in badges:
@@ -715,6 +768,7 @@ class OverviewView(QWidget):
         for label in tile.findChildren(QLabel):
             label.ensurePolished()
         tile.setFixedWidth(width)
+        tile.fit_age(width)
         tile.setMinimumHeight(tile.layout().totalHeightForWidth(width))
         tile.fitted = (width, theme.current())
 

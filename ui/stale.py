@@ -13,6 +13,7 @@ import colorsys
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from models.uk_time import UK
 from ui import format as fmt
 from ui import theme
 
@@ -21,6 +22,7 @@ from ui import theme
 # enough that the level's number keeps its contrast.
 KEEP_SATURATION = 0.25
 HATCH_LIGHTNESS = 0.07
+NBSP = "\u00a0"
 
 
 def washed(colour: str, keep: float = KEEP_SATURATION, lighten: float = 0.0) -> str:
@@ -76,3 +78,20 @@ def age_text(now: datetime, at: datetime | None, limit: timedelta) -> tuple[str,
     if fmt.is_stale(now, at, limit):
         return f"no data since {since_time(now, at)} ({fmt.since(now, at)})", True
     return f"updated {fmt.local_time(at)} ({fmt.age(now, at)})", False
+
+
+def short_age_text(now: datetime, at: datetime | None, limit: timedelta) -> str:
+    """``age_text``'s facts in fewer characters, for a box too narrow for them in two lines (at twice the text
+    the overview's 250-pixel tiles and its five badges wrapped "no data since 08:36 (1 h 24 min)" to three,
+    "1 h 24" on one line and "min" on the next): "last data 08:36 (1 h 24 min)", "last data Sun 08:36 (25 h)"
+    (another day: its weekday, and the age to the hour, pin it), "updated 09:50 (10 min ago)".  A line
+    breaks only between the words, the time and the age, never inside one."""
+    if at is None:
+        return "no data received"
+    keep = lambda words: words.replace(" ", NBSP)   # noqa: E731
+    when = keep(fmt.local_time(at))
+    if not fmt.is_stale(now, at, limit):   # within its limit: the age pins the day
+        return f"updated {when} ({keep(fmt.age(now, at))})"
+    if at.astimezone(UK).date() != now.astimezone(UK).date():
+        return f"{keep('last data')} {at.astimezone(UK):%a} {when} ({keep(fmt.age(now, at).removesuffix(' ago'))})"
+    return f"{keep('last data')} {when} ({keep(fmt.since(now, at))})"

@@ -7,7 +7,10 @@ column fits its widest word. At normal text nothing changes: the sentence stretc
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QApplication, QHeaderView
 
@@ -22,6 +25,13 @@ STRETCH = QHeaderView.ResizeMode.Stretch
 def _window(qtbot, store, size, scale, view_key):
     seed_night(store)
     return showing(qtbot, store, view_key, size, now=NIGHT, theme_key="dark", text_scale=scale, settle=5)
+
+
+def _lines(font: QFont, text: str, width: int) -> float:
+    """The lines ``text`` takes wrapped at ``width`` pixels (infinite: a word wider than that)."""
+    metrics = QFontMetrics(font)
+    box = metrics.boundingRect(QRect(0, 0, width, 100_000), Qt.TextFlag.TextWordWrap, text)
+    return box.height() / metrics.lineSpacing() if box.width() <= width else float("inf")
 
 
 def _readable(table, column: int, chars: int = 24) -> None:
@@ -117,14 +127,28 @@ def test_the_overview_badges_keep_the_data_age(qtbot, store, size, scale):
     """Twice the text at 1366x768: the system's and sectors' badges needed 390 pixels of the 527-pixel page, got
     about 300, and each was cut at its "no data since Mon 12 Jan 20:52 (6 h 08 min)" line, the one that says the
     feed is down. Now, short of room, each badge's detail (score, what sets it) goes to its tooltip and the
-    level, its words and the age are whole; where there is room (1.5x) nothing changes."""
+    level, its words and the age are whole; where there is room (1.5x) nothing changes.
+    The age itself, in the badges and the providers' tiles, takes two lines at most (it took three, and four in a
+    tile): too long for that, it says the same in fewer characters ("last data Mon 20:52 (6 h)")."""
     window, view = _window(qtbot, store, size, scale, "overview")
     badges = [view.system_badge, *view.pillar_badges.values()]
+    ages = []
     for b in badges:
-        assert "no data since" in b.text()
+        age = re.sub(r"<[^>]+>", "", b.text().rsplit("<br>", 1)[-1])
+        bold = QFont(b.font())
+        bold.setBold(True)
+        ages.append((b.title, age, _lines(bold, age, b.contentsRect().width())))
         assert b.height() >= b.heightForWidth(b.width()), f"{b.title}: {b.height()} of {b.heightForWidth(b.width())}"
         if b.folded:
             assert b.detail and b.detail in b.toolTip()
+    # The tiles are as wide at any size (250 px): at 2.5 times the wall's short form takes three lines, as
+    # "last data Mon" is a line by itself.
+    tiles = [t for t in view.tiles if t.fitted is not None] if scale <= 2.0 else []
+    assert tiles or scale > 2.0
+    ages += [(t.status.org_code, t.age.text(), _lines(t.age.font(), t.age.text(), t.age.width())) for t in tiles]
+    for who, age, lines in ages:
+        # The day, the time and how long: "(no data since|last data) Mon[ 12 Jan] 20:52 (6 h[ 08 min])".
+        assert lines < 3 and re.search(r"(no data since|last\Wdata) Mon \S*\s?\S*\s?\d\d:\d\d \(\d", age), (who, age)
     if scale == 1.5:   # room for everything: nothing folds
         assert not any(b.folded for b in badges)
     elif scale == 2.5:
