@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from models.queries import situation_snapshot
 from models.records import decision_actions
@@ -65,18 +65,20 @@ def problems(new: NewDecision, actions: list[NewAction] = ()) -> list[str]:
 
 
 def record_decision(store, new: NewDecision, actions: list[NewAction] = (), *,
-                    snapshot_at: datetime | None = None, lost_basis: float | None = None) -> Outcome:
+                    snapshot_at: datetime | None = None, lost_basis: float | None = None,
+                    sync_stale_after: timedelta | None = None) -> Outcome:
     """Append ``new`` to the log with a snapshot of the picture at ``snapshot_at`` (default: now)
     and its actions, in one transaction.  The snapshot counts handover hours lost beyond ``lost_basis``
     minutes, the room's setting (None: the handover table's default), and names the basis, so the entry
-    says what the room was looking at.  ``ValueError("field: reason; ...")``, and nothing written,
+    says what the room was looking at; it says the feed was down when the last sync is older than
+    ``sync_stale_after`` (the room's "stale after" for the sync; None: 30 minutes).  ``ValueError("field: reason; ...")``, and nothing written,
     when something is missing."""
     found = problems(new, actions)
     if found:
         raise ValueError("; ".join(found))
     # The snapshot is read before the write lock is taken: the sync must not wait on it.
     with store.session() as s:
-        snapshot = situation_snapshot.take(s, snapshot_at or utcnow(), lost_basis)
+        snapshot = situation_snapshot.take(s, snapshot_at or utcnow(), lost_basis, sync_stale_after)
     with one_transaction(store) as tx:
         s = tx.session_in_progress
         if new.amends_uuid is not None and s.get(DecisionEntry, new.amends_uuid) is None:

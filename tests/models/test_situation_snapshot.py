@@ -53,17 +53,18 @@ def test_empty_replica_says_what_is_missing_rather_than_nothing_wrong(store):
     assert snap["system"] is None and snap["providers"] == {} and snap["offload"]["waiting"] == 0
     assert "no system OPEL level yet" in snap["missing"] and "no REAP/CSP report yet" in snap["missing"]
     lines = situation_snapshot.describe(snap)
-    assert lines[0] == "System: no data" and "Missing: no provider OPEL assessments yet" in lines
+    assert lines[0].startswith("Feed: ") and lines[1] == "System: no data"
+    assert "Missing: no provider OPEL assessments yet" in lines
 
 
 def test_describe_and_org_codes(store):
     fill_system(store)
     snap = _take(store)
     lines = situation_snapshot.describe(snap)
-    assert lines[0] == "System: no data"
-    assert any(line.startswith("Providers: RAA OPEL 3") for line in lines)
-    assert f"Ambulance {AMBULANCE}: REAP 3, CSP 2" in lines
-    assert any(line.startswith("Offload: 3 waiting, longest 65 min") for line in lines)
+    assert lines[1] == "System: no data"
+    assert any(line.startswith("Providers (assessed ") and "): RAA OPEL 3" in line for line in lines)
+    assert any(line.startswith(f"Ambulance {AMBULANCE}: REAP 3, CSP 2 (declared ") for line in lines)
+    assert any(line.startswith("Offload as at 10:00: 3 waiting, longest 65 min") for line in lines)
     assert situation_snapshot.org_codes(snap) >= {"RAA", "RBB", AMBULANCE}
     # An older free-form snapshot still reads, and its codes are found.
     old = {"system_opel": 3, "offload": {"RTEST1": {"mean_minutes": 71.5}}}
@@ -90,8 +91,8 @@ def test_hours_lost_carry_their_basis_into_the_snapshot_its_lines_and_the_export
         on_30 = situation_snapshot.take(s, NOW, lost_basis=30)["offload"]
     assert on_30["hours_lost_beyond_minutes"] == 30 and on_30["hospitals"]["RAA"]["hours_lost_today"] == 1.1
     lines = situation_snapshot.describe(snap)
-    assert any(ln.startswith("Offload:") and ln.endswith("1.9 hours lost beyond 15 min today") for ln in lines)
-    assert any(ln.startswith("  RAA:") and ln.endswith("1.9 hours lost beyond 15 min") for ln in lines)
+    assert any(ln.startswith("Offload as at") and ln.endswith("1.9 hours lost beyond 15 min today") for ln in lines)
+    assert any(ln.startswith("  RAA as at") and ln.endswith("1.9 hours lost beyond 15 min") for ln in lines)
     assert not any(" h lost" in ln for ln in lines)
     reading = export.read(snap)
     table = next(p for p in reading.parts if isinstance(p, export.Table) and "offload" in p.title.lower())

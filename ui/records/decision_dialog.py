@@ -35,6 +35,7 @@ from models.rules.handover_bands import hours_lost_label, load_handover
 from models.service import decisions
 from models.service.changes import Outcome
 from ui import format as fmt
+from ui import stale_limits
 from ui.records.common import WritingDialog
 from ui.text import esc
 from ui.uk_time_edit import UkTimeEdit, with_zone
@@ -138,7 +139,7 @@ class DecisionDialog(WritingDialog):
         lost = hours_lost_label(load_handover().basis(lost_basis).beyond_minutes)
         self.snapshot_note = muted("On save, a snapshot of the system picture (system, pillar and provider OPEL "
                                    f"levels, REAP/CSP, offload queues and {lost}, the room's basis) is taken "
-                                   "from this desktop's replica and kept with the entry.")
+                                   "from this desktop's replica and kept with the entry, with each figure's time and the last sync.")
         outer.addWidget(self.snapshot_note)
         self.add_footer(outer)
 
@@ -226,5 +227,6 @@ class DecisionDialog(WritingDialog):
         if found:
             self.say_problem("; ".join(found))
             return
-        store, now, basis = self.store, self.clock(), self.lost_basis
-        self.write(lambda: decisions.record_decision(store, new, actions, snapshot_at=now, lost_basis=basis))
+        store, now, basis, stale = self.store, self.clock(), self.lost_basis, stale_limits.current().sync
+        self.write(lambda: decisions.record_decision(store, new, actions, snapshot_at=now, lost_basis=basis,
+                                                     sync_stale_after=stale))

@@ -153,7 +153,8 @@ def detail_html(row: rq.DecisionRow, known: dict[str, rq.EntryRef] | None = None
     for title, text in (("Rationale", e.rationale), ("Options considered", e.options_considered),
                         ("Information available", e.information_available)):
         parts.append(f"<p><b>{title}</b><br>{_esc(text)}</p>")
-    snap = "<br>".join(html.escape(line).replace("  ", "&nbsp;&nbsp;")
+    snap = "<br>".join(f"<b>{html.escape(line)}</b>" if line.startswith("Feed: no sync") else   # figures hours old
+                       html.escape(line).replace("  ", "&nbsp;&nbsp;")
                        for line in situation_snapshot.describe(e.situation_snapshot))
     parts.append(f"<p><b>Situation snapshot</b>{_taken(e.situation_snapshot)}<br>{snap}</p>")
     if row.actions:

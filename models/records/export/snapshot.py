@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from models.queries.situation_snapshot import FORMAT, PILLAR_ORDER, lost_words
+from models.queries.situation_snapshot import FORMAT, PILLAR_ORDER, feed_sentence, lost_words
 from models.uk_time import UK, uk_time
 
 NONE = "—"
@@ -190,7 +190,11 @@ def _offload(off: dict, day) -> tuple[str, Table | None]:
     hospitals = _dict(off.get("hospitals"))
     waiting = off.get("waiting", 0)
     lost = lost_words(off)
-    total = (f"{_number(waiting)} ambulance{'' if waiting == 1 else 's'} waiting, longest wait "
+    # Each part's time, in a snapshot that kept it (session 31): the queue as its service was last heard.
+    as_at = f" (as at {when(off['as_at'], day)})" if off.get("as_at") else ""
+    if as_at and any(_dict(h).get("stale") is True for h in _dict(off.get("hospitals")).values()):
+        as_at = f" (as at {when(off['as_at'], day)}: no handover data came after that)"
+    total = (f"{_number(waiting)} ambulance{'' if waiting == 1 else 's'} waiting{as_at}, longest wait "
              f"{_number(off.get('longest_wait_minutes'), ' min')}; {_number(off.get('hours_lost_today'))} {lost} "
              f"to handover delays today (since {when(off.get('today_from'), day)})")
     unclosed = off.get("records_open_over_a_day")
@@ -199,6 +203,7 @@ def _offload(off: dict, day) -> tuple[str, Table | None]:
                   "not counted as waiting")
     if not hospitals:
         return total, None
+    timed = any("as_at" in _dict(raw) for raw in hospitals.values())   # a column only when the snapshot kept it
     rows, lines = [], []
     for code, raw in sorted(hospitals.items(), key=_longest_first):
         h = _dict(raw)
@@ -206,13 +211,18 @@ def _offload(off: dict, day) -> tuple[str, Table | None]:
                _number(h.get("longest_wait_minutes"), " min"), _number(h.get("handovers_today")),
                _number(h.get("mean_handover_minutes_today"), " min"), _number(h.get("hours_lost_today"), " h"),
                _number(h.get("serious_delays_today")))
-        rows.append(row)
-        lines.append(f"{code}: {row[2]} waiting, longest {row[3]}; today {row[4]} handovers, mean {row[5]}, "
+        known = when(h.get("as_at"), day)
+        rows.append(row + ((known,) if timed else ()))
+        lines.append(f"{code}: {row[2]} waiting, longest {row[3]}"
+                     + (f" as at {known}" if timed else "")
+                     + f"; today {row[4]} handovers, mean {row[5]}, "
                      f"{row[6]} {lost[len('hours '):]}, {row[7]} serious delays; {_s(h.get('name'))}")
-    table = Table(f"Ambulance offload by hospital ({len(rows)}, longest wait first)",
-                  ("Code", "Hospital", "Waiting", "Longest wait", "Handovers today", "Mean handover",
-                   lost[0].upper() + lost[1:], "Serious delays"), rows, lines,
-                  (0.09, 0.31, 0.08, 0.1, 0.11, 0.11, 0.1, 0.1))
+    headers = ("Code", "Hospital", "Waiting", "Longest wait", "Handovers today", "Mean handover",
+               lost[0].upper() + lost[1:], "Serious delays")
+    widths = (0.09, 0.31, 0.08, 0.1, 0.11, 0.11, 0.1, 0.1)
+    if timed:
+        headers, widths = headers + ("As at",), (0.07, 0.25, 0.08, 0.09, 0.12, 0.1, 0.09, 0.08, 0.12)
+    table = Table(f"Ambulance offload by hospital ({len(rows)}, longest wait first)", headers, rows, lines, widths)
     return total, table
 
 
@@ -244,6 +254,9 @@ def _known(snap: dict) -> Reading:
     except ValueError:
         day = None
     reading = Reading(f"Situation at {when(taken)}")
+    feed = feed_sentence(snap, lambda text: when(text, day))   # None: a snapshot before the feed part was kept
+    if feed:
+        reading.parts.append(feed)
     reading.parts.append(_levels(snap, day))
     phoned = _dict(snap.get("phoned_in"))
     providers = _dict(snap.get("providers"))
