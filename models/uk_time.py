@@ -27,12 +27,18 @@ class Period:
     last: date  # UK local date, inclusive
     utc_start: datetime  # inclusive
     utc_end: datetime  # exclusive
+    timed: bool = False  # a bound was a UK time, not a whole date (a shift's export): said to the minute
 
     def as_dict(self) -> dict[str, str]:
-        return {"from": self.first.isoformat(), "to": self.last.isoformat(), "timezone": "Europe/London",
-                "utc_start": iso_utc(self.utc_start), "utc_end_exclusive": iso_utc(self.utc_end)}
+        out = {"from": self.first.isoformat(), "to": self.last.isoformat(), "timezone": "Europe/London",
+               "utc_start": iso_utc(self.utc_start), "utc_end_exclusive": iso_utc(self.utc_end)}
+        if self.timed:   # whole dates keep the shape (and bytes) they had
+            out.update(from_uk=iso_uk(self.utc_start), to_uk_exclusive=iso_uk(self.utc_end))
+        return out
 
     def label(self) -> str:
+        if self.timed:
+            return f"{uk_time(self.utc_start)} to {uk_time(self.utc_end)} (end excluded)"
         if self.first == self.last:
             return uk_date(self.first)
         return f"{uk_date(self.first)} to {uk_date(self.last)}"
@@ -45,6 +51,55 @@ def uk_period(first: date, last: date) -> Period:
     start = datetime.combine(first, time(0), tzinfo=UK).astimezone(timezone.utc)
     end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=UK).astimezone(timezone.utc)
     return Period(first, last, start, end)
+
+
+def uk_period_between(start: date | datetime, end: date | datetime) -> Period:
+    """UTC ``[start, end)`` from ``start``, a UK date (from its midnight) or an aware time (included), to
+    ``end``, a UK date (to the next midnight: the day is included) or an aware time (excluded): a 20:00-08:00
+    shift is ``2026-12-06 20:00`` to ``2026-12-07 08:00``, which leaves 08:00 itself to the next shift."""
+    def instant(value: date | datetime, after: bool) -> datetime:
+        if isinstance(value, datetime):
+            if value.utcoffset() is None:
+                raise ValueError(f"{value.isoformat()}: a time without its UTC offset")
+            return value.astimezone(timezone.utc)
+        day = value + timedelta(days=1) if after else value
+        return datetime.combine(day, time(0), tzinfo=UK).astimezone(timezone.utc)
+
+    if not isinstance(start, datetime) and not isinstance(end, datetime):
+        return uk_period(start, end)
+    begin, stop = instant(start, False), instant(end, True)
+    if stop <= begin:
+        raise ValueError(f"to: {uk_time(stop)} is not after from: {uk_time(begin)}")
+    last = (stop - timedelta(microseconds=1)).astimezone(UK).date()
+    return Period(begin.astimezone(UK).date(), last, begin, stop, timed=True)
+
+
+_DATE_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}):(\d{2}))?")
+
+
+def parse_uk_date_or_time(text: str) -> date | datetime:
+    """``YYYY-MM-DD`` as a UK date, or ``YYYY-MM-DD HH:MM`` (or with a ``T``) as the UTC instant that UK wall
+    time names; ValueError names the forms, or why a time names no instant or two (a clock change)."""
+    found = _DATE_TIME.fullmatch(text.strip())
+    forms = "write YYYY-MM-DD (a UK date) or YYYY-MM-DD HH:MM (a UK time)"
+    if found is None:
+        raise ValueError(f"'{text}' is not a date or a date and time: {forms}")
+    try:
+        day = date.fromisoformat(found[1])
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            raise ValueError(f"year {day.year} is outside {MIN_YEAR}..{MAX_YEAR}")
+        if found[2] is None:
+            return day
+        wall = datetime.combine(day, time(int(found[2]), int(found[3])))
+    except ValueError as exc:
+        raise ValueError(f"'{text}' is not a date or a date and time ({exc}): {forms}") from None
+    at = readings(wall)
+    if not at:
+        raise ValueError(f"'{text}' is not a UK time: the clocks went forward over it")
+    if len(at) > 1:
+        raise ValueError(f"'{text}' happens twice in UK time (the clocks go back): give a time outside "
+                         "01:00-02:00")
+    return at[0]
 
 
 def iso_utc(value: datetime) -> str:

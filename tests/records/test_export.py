@@ -305,3 +305,52 @@ def test_export_verify_loads_the_standalone_checker_once(store, log, tmp_path, m
     monkeypatch.setattr(check, "standalone", lambda: loads.append(1) or real())
     assert cli.main(["export", "verify", str(result.out_dir), "--signed-by", result.key_fingerprint]) == 0
     assert len(loads) == 1
+
+
+def test_records_export_the_wrong_way_round_points_to_export_records(capsys):
+    """Review r1, session 31: 'records export' answered only argparse's "invalid choice: 'export'"."""
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["records", "export", "--from", "2026-12-06", "--to", "2026-12-06", "--out", "x"])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and "did you mean: scc-desktop export records" in err
+    with pytest.raises(SystemExit) as stopped:   # any other action still gets argparse's own answer
+        cli.main(["records", "exprot"])
+    assert stopped.value.code == 2 and "did you mean" not in capsys.readouterr().err
+
+
+def test_a_shifts_export_takes_uk_times_start_included_end_excluded(store, store_path, log, tmp_path, cli_env,
+                                                                    capsys):
+    """Review r1, session 31: --from/--to took whole UK dates only, so a night shift's export carried the day
+    shift too.  On the spring change day: 02:15 BST is 01:15 UTC (an entry's time, included); 03:45 BST is
+    02:45 UTC (an entry's time, excluded: the next shift's)."""
+    out = tmp_path / "shift"
+    args = ["export", "records", "--from", "2025-03-30 02:15", "--to", "2025-03-30T03:45", "--out", str(out),
+            "--path", str(store_path), "--icb", "Test Shire ICB"]
+    assert cli.main(args) == 0
+    said = capsys.readouterr().out
+    assert "Exported 2 decisions from Sun 30 Mar 2025 02:15 BST to Sun 30 Mar 2025 03:45 BST (end excluded)" in said
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert manifest["period"] == {"from": "2025-03-30", "to": "2025-03-30", "timezone": "Europe/London",
+                                  "utc_start": "2025-03-30T01:15:00Z", "utc_end_exclusive": "2025-03-30T02:45:00Z",
+                                  "from_uk": "2025-03-30T02:15:00+01:00", "to_uk_exclusive": "2025-03-30T03:45:00+01:00"}
+    doc = json.loads((out / "decisions.json").read_text("utf-8"))
+    assert doc["format_version"] == 11 and [e["decided_at"][11:16] for e in doc["entries"]] == ["01:15", "02:00"]
+    assert cli.main(["export", "verify", str(out)]) == 0
+    from models.records.export import check   # both checkers: UK bounds naming other instants than the UTC ones
+    checker = check.standalone().Checker(str(out))
+    checker.check_period(dict(manifest["period"], from_uk="2025-03-30T02:15:00+00:00"))
+    assert [p["field"] for p in checker.problems] == ["period"] and "from_uk" in checker.problems[0]["reason"]
+    text = " ".join(_run(_tool("pdftotext"), str(out / "decisions.pdf"), "-").split())
+    assert "Sun 30 Mar 2025 02:15 BST to Sun 30 Mar 2025 03:45 BST (end excluded), UK time;" in text
+    # Whole dates as before: no UK bounds added to the period.
+    assert _export(store, tmp_path / "day").manifest["period"].keys() == {"from", "to", "timezone", "utc_start",
+                                                                          "utc_end_exclusive"}
+    for option, value, why in (("--from", "2025-03-30 01:30", "the clocks went forward over it"),
+                               ("--to", "2025-03-30 25:00", "is not a date or a date and time"),
+                               ("--from", "30/03/2025", "write YYYY-MM-DD (a UK date) or YYYY-MM-DD HH:MM"),
+                               ("--to", "2025-03-30 02:15", "is not after --from")):
+        bad = list(args)
+        bad[bad.index(option) + 1] = value
+        assert cli.main(bad + ["--force"]) == 2, value
+        err = capsys.readouterr().err
+        assert f"scc-desktop: {option}" in err and why in err, err

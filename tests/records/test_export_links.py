@@ -62,7 +62,7 @@ def linked(store):
 def test_each_link_is_named_for_what_it_points_at_in_json_csv_and_pdf(store, linked, tmp_path):
     result = export_records(store, DAY, DAY, tmp_path / "out", icb="Test ICB", user="t", host="h")
     doc = json.loads((tmp_path / "out" / "decisions.json").read_text(encoding="utf-8"))
-    assert doc["format_version"] == 10
+    assert doc["format_version"] == 11
     entry = next(e for e in doc["entries"] if e["uuid"] == linked.uuid)
     refs = entry["link_references"]
     assert len(refs) == len(entry["links"]) == 10

@@ -60,7 +60,7 @@ def test_the_snapshot_records_who_phoned_which_figures(exported):
 def test_csv_and_json_carry_a_phoned_in_field(exported):
     _snaps, result = exported
     doc = json.loads((result.out_dir / "decisions.json").read_text(encoding="utf-8"))
-    assert doc["format_version"] == 10
+    assert doc["format_version"] == 11
     by = {e["decision"]: e for e in doc["entries"]}
     assert by["Before the call"]["phoned_in"] == ""
     lines = by["After the call"]["phoned_in"].splitlines()

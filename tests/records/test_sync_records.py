@@ -199,7 +199,7 @@ def test_the_records_export_says_when_an_entry_recorded_offline_reached_the_hub(
     result = export_records(desk.store, first, day, tmp_path / "out", icb="Test ICB", user="t", host="h")
     doc = json.loads((result.out_dir / "decisions.json").read_text(encoding="utf-8"))
     by_uuid = {e["uuid"]: e for e in doc["entries"]}
-    assert doc["format_version"] == 10 and by_uuid[late.uuid]["hub_received_at"].startswith(f"{taken:%Y-%m-%dT%H:%M}")
+    assert doc["format_version"] == 11 and by_uuid[late.uuid]["hub_received_at"].startswith(f"{taken:%Y-%m-%dT%H:%M}")
     assert by_uuid[prompt.uuid]["hub_received_at"] is not None and by_uuid[prompt.uuid]["device_sent_at"] is not None
     assert by_uuid[late.uuid]["device_sent_at"] is None and by_uuid[late.uuid]["late_minutes"] == 430.0
     assert by_uuid[prompt.uuid]["late_minutes"] is None

@@ -39,7 +39,7 @@ from models.version import VERSION
 from models.records import action_withdraw, reached_hub
 from models.records.export import pdf_text, snapshot as snapshot_reading
 from models.records.export.pdf_text import Paragraph
-from models.uk_time import Period, uk_time
+from models.uk_time import UK, Period, uk_time
 
 FONT_DIRS = [Path(p) for p in os.environ.get("SCC_PDF_FONT_DIRS", "").split(os.pathsep) if p] + [
     Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
@@ -396,7 +396,7 @@ def streamed_numbered_canvas(frame: PageFrame, f: Fonts, counter: list[int]):
 
 def _numbered_canvas(meta: PdfMeta, f: Fonts, counter: list[int]):
     return streamed_numbered_canvas(PageFrame(
-        title=f"Decision log: {meta.icb}", top_right=f"Period {meta.period.label()} (UK dates)",
+        title=f"Decision log: {meta.icb}", top_right=_period_short(meta.period),
         subtitle=f"Corporate record export · scc-desktop {VERSION}",
         sub_right=f"Exported {uk_time(meta.exported_at)}", footer="SHA-256 of this file: manifest.json"), f, counter)
 
@@ -554,6 +554,15 @@ def _snapshot_table(st: _Styles, t: snapshot_reading.Table, width: float) -> Tab
     return table
 
 
+def _period_short(p) -> str:
+    """The period at the top of every page: short beside the title (a shift's bounds with no weekday)."""
+    if not p.timed:
+        return f"Period {p.label()} (UK dates)"
+    start, end = p.utc_start.astimezone(UK), p.utc_end.astimezone(UK)
+    upto = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%d/%m/%Y %H:%M}"
+    return f"Period {start:%d/%m/%Y %H:%M} to {upto} UK time (end excluded)"
+
+
 def _situation(st: _Styles, snap: Any, width: float) -> list:
     """The entry's snapshot under its own heading: small tables and paragraphs that break across pages."""
     reading = snapshot_reading.read(snap)
@@ -645,7 +654,7 @@ def _cover(st: _Styles, meta: PdfMeta, count: int, f: Fonts) -> list:
     p = meta.period
     rows = [
         ("ICB", _text(meta.icb)),
-        ("Period", _text(f"{p.label()} UK local dates; {p.as_dict()['utc_start']} to "
+        ("Period", _text(f"{p.label()}{', UK time' if p.timed else ' UK local dates'}; {p.as_dict()['utc_start']} to "
                          f"{p.as_dict()['utc_end_exclusive']} UTC (end excluded)")),
         ("Entries", str(count)),
         ("Hash chains", _text(status)),

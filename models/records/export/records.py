@@ -39,10 +39,10 @@ from models.records.export import handover as handover_section
 from models.records.export import link_refs
 from models.records.export import signing
 from models.records.export import snapshot as snapshot_reading
-from models.uk_time import Period, iso_uk, uk_period
+from models.uk_time import Period, iso_uk, uk_period_between
 
 FORMAT = "scc-decision-log-export"
-FORMAT_VERSION = 10  # 2: situation_summary (the snapshot as lines in UK time); 3: link_references; 4: phoned_in;
+FORMAT_VERSION = 11  # 2: situation_summary (the snapshot as lines in UK time); 3: link_references; 4: phoned_in;
 #                     5: amends_reference, amended_by_references (CSV columns after amends_uuid and amended_by);
 #                     6: hub_received_at (when the hub took the entry; null when not at the hub or not kept then);
 #                     7: each action's reassigned (every entry that gave it to another owner: to, at, by, decision)
@@ -51,6 +51,8 @@ FORMAT_VERSION = 10  # 2: situation_summary (the snapshot as lines in UK time); 
 #                        late_minutes (how long after recording it reached the hub, over 15 min; null otherwise)
 #                    10: hub_author (the user of the token that pushed it, as the hub stamped it; null: not at the
 #                        hub, or synced before it was kept), last CSV column: outside the content hash
+#                    11: a period given to the minute (a shift) also holds from_uk and to_uk_exclusive (UK time with
+#                        its offset; whole dates as before); snapshots may hold their feed part and offload as_at
 MANIFEST_VERSION = 4  # 2: the export also holds chain_context.json, verify_export.py and README.txt (session 25)
 #                       3: signature.json beside it, the manifest's Ed25519 signature with this desktop's export key
 #                       4: key_history.json (every key the room has signed with, and the old keys' handovers) and
@@ -395,10 +397,11 @@ def icb_name(given: str | None = None) -> str:
     return (given or "").strip() or os.environ.get(ICB_ENV, "").strip() or "ICB not named"
 
 
-def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: str | None = None,
+def export_records(store, first: date | datetime, last: date | datetime, out_dir: Path | str, *, icb: str | None = None,
                    force: bool = False, now: datetime | None = None, user: str | None = None,
                    host: str | None = None, retention: Path | str | None = None) -> ExportResult:
-    """Write the four export files for UK local dates ``first``..``last`` (inclusive) into ``out_dir``.
+    """Write the four export files for UK local dates ``first``..``last`` (inclusive) into ``out_dir``; either
+    may be an aware time instead (``first`` included, ``last`` excluded: a shift, ``uk_time.uk_period_between``).
 
     ``retention``: the room's retention file (:func:`retention_class`)."""
     from models.records.export import pdf
@@ -409,7 +412,7 @@ def export_records(store, first: date, last: date, out_dir: Path | str, *, icb: 
         key, keys = signing.export_key_and_history(store)   # made and kept in the replica on the first export
     except signing.SigningKeyError as exc:
         raise ExportError(str(exc)) from None
-    period = uk_period(first, last)
+    period = uk_period_between(first, last)
     out = Path(out_dir)
     names = (CSV_NAME, JSON_NAME, PDF_NAME, handover_section.HANDOVER_NAME, MANIFEST_NAME, signing.SIGNATURE_NAME,
              signing.HISTORY_NAME)
