@@ -354,3 +354,26 @@ def test_a_shifts_export_takes_uk_times_start_included_end_excluded(store, store
         assert cli.main(bad + ["--force"]) == 2, value
         err = capsys.readouterr().err
         assert f"scc-desktop: {option}" in err and why in err, err
+
+
+def test_a_night_shifts_export_from_a_years_log_takes_that_shift_only(store, tmp_path):
+    """A year's log (2,950 entries, 40-provider snapshots of the older free-form shape, every 3 h) exported for
+    one 20:00-08:00 shift: exactly the entries decided in it, read as before, and whole to the export's checker."""
+    from sqlalchemy import select
+
+    from models.records.export import check
+    from models.replica.orm import DecisionEntry
+    from models.uk_time import parse_uk_date_or_time
+    from tests.records.year_log import write_year
+
+    now = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
+    write_year(store, 2950, now)
+    start, end = parse_uk_date_or_time("2026-12-06 20:00"), parse_uk_date_or_time("2026-12-07T08:00")
+    with store.session() as s:
+        inside = sorted(at for at in s.scalars(select(DecisionEntry.decided_at)) if start <= at < end)
+    result = export_records(store, start, end, tmp_path / "night", icb="Test ICB", user="t", host="h")
+    assert result.entries == len(inside) >= 3
+    doc = json.loads((result.out_dir / "decisions.json").read_text("utf-8"))
+    assert [e["decided_at"] for e in doc["entries"]] == [at.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00") for at in inside]
+    assert all(e["situation_summary"].startswith("Situation at the time (as recorded)") for e in doc["entries"])
+    assert check.check(result.out_dir).problems == []
