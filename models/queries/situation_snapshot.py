@@ -85,7 +85,8 @@ def _offload(session: Session, now: datetime, lost_basis: float | None) -> dict[
     table = load_handover()
     basis = table.basis(lost_basis).beyond_minutes
     hospitals = {}
-    heard = queries_offload.service_as_at(session)
+    services = {code for code, _name in queries_ambulance.ambulance_services(session)}
+    heard = queries_offload.service_as_at(session, services or None)   # a seek a service, not a pass over a year
     newest = max(heard.values(), default=None)   # the ambulance feed's newest update: an empty queue is known to it
     quiet_at = newest if newest is not None and now - newest > queries_offload.WAIT_STALE_AFTER else now
     for h in queries_offload.offload_board(session, now, table, basis):
