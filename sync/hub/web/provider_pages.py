@@ -290,7 +290,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
             return intake.org_row(conn, code)
 
     async def form_page(session, org, values, *, status=200, errors=None, general=(), result=None, sid=None,
-                        shown=None, sure=(), answered=False, said=None):
+                        shown=None, sure=(), answered=False, said=None, dates=None):
         shown = {k: v for k, v in values.items() if k not in _NOT_FIELDS and not k.startswith("sure.")} \
             if shown is None else shown
         try:
@@ -316,7 +316,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                         result=result, sid=sid or f"web-{uuid.uuid4().hex}",
                         max_mb=upload.MAX_UPLOAD_BYTES // (1024 * 1024),
                         chosen_org=session.role != "provider_submitter", sure=set(sure), answered=answered,
-                        said=said or {})
+                        said=said or {}, dates=dates)
 
     @app.get("/web/provider.js", include_in_schema=False)
     def provider_script() -> Response:
@@ -566,16 +566,17 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                 return not_known(session, form.get("org") if isinstance(form.get("org"), str) else None)
             values = await run_in_threadpool(provider.last_values, hub, row.ods_code, row.sector)
             data = form.get("file")
+            # How the file writes its dates, as the clerk chose ("Dates in the file"); needed only when every date
+            # reads both ways (``csv_cells.date_order``). Anything else posted is no choice. A refused upload comes
+            # back with it chosen (r2's review, session 31: it came back with neither).
+            dates = form.get("dates") if form.get("dates") in csv_cells.ORDERS else None
             if not isinstance(data, bytes) or not data.strip():
-                return await form_page(session, row, values, status=422, result={
+                return await form_page(session, row, values, status=422, dates=dates, result={
                     "ok": False, "title": "No file", "lines": ["Choose a CSV file with at least one row, then "
                                                               "press Upload."]})
             # The file's own id: its bytes, for this organisation. The same file uploaded again (a second press,
             # or the morning's file sent twice) is the hub's duplicate, stored once and said with the time it
             # came; the form's fresh id each time stored it twice without a word (r1's review, session 30).
-            # How the file writes its dates, as the clerk chose ("Dates in the file"); needed only when every date
-            # reads both ways (``csv_cells.date_order``). Anything else posted is no choice.
-            dates = form.get("dates") if form.get("dates") in csv_cells.ORDERS else None
             sid = upload.file_sid(row.ods_code, data, dates == csv_cells.MONTH_FIRST)
             who_sent = Principal(0, session.user, session.role, session.org_code)
             checked = None
@@ -591,7 +592,7 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                 line = exc.body.message[:1].upper() + exc.body.message[1:] + "."
                 if read is not None:   # read, and no row accepted: the intake's words are an API client's
                     line = upload.none_accepted_line(len(read))
-                return await form_page(session, row, values, status=exc.status, result={
+                return await form_page(session, row, values, status=exc.status, dates=dates, result={
                     "ok": False, "title": "Nothing was stored", "lines": [line] + (read.notes if read else []),
                     "rows": rows, "general": general})
             calc = await run_in_threadpool(provider.calculated, hub, row.ods_code)

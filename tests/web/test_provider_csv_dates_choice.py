@@ -1,6 +1,6 @@
-"""r2's review: the provider page's "Dates in the file" choice is lost when the upload is refused (the radios are
-never rendered checked), so the clerk who chose "Month first" sees the page answer with neither chosen. A real
-hub on loopback (SQLite), the page as a browser posts it."""
+"""The provider page's "Dates in the file" choice (day first / month first): a refused upload comes back with the
+clerk's choice kept (r2's review, session 31: the radios were never rendered checked, so "Month first" came back
+with neither chosen). A real hub on loopback (SQLite), the page as a browser posts it."""
 
 from __future__ import annotations
 
