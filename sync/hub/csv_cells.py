@@ -205,6 +205,19 @@ def date_order(rows: list[tuple[int, dict]], dates: str | None, choose: str = AP
                    f"it, {choose}") for name, (number, text, day, month) in both.items()]
 
 
+def reads_both_ways(rows: list[tuple[int, dict]]) -> bool:
+    """Some time cell of a CSV's rows (row number, cells by column) reads as two different days, day first and
+    month first (03/04/2026): the only cells a said order reads otherwise. 05/05/2026 reads the same both ways,
+    13/04/2026 and an ISO time one way only, 04/13/2026 only month first (unsaid, its file is refused)."""
+    for _number, cells in rows:
+        for name, text in cells.items():
+            if name in TIME_FIELDS and isinstance(text, str):
+                day, month = _ways(text)
+                if day is not None and month is not None and day != month:
+                    return True
+    return False
+
+
 def _rows(where: list[tuple[int, str]]) -> str:
     shown = ", ".join(f"{n} ('{t}')" for n, t in where[:ROWS_NAMED])
     more = f" and {len(where) - ROWS_NAMED} more" if len(where) > ROWS_NAMED else ""

@@ -74,14 +74,28 @@ def org_row(conn: Connection, org_code: str):
     return conn.execute(select(s.organisation).where(s.organisation.c.ods_code == org_code)).first()
 
 
-def content_hash(source: str, checked: list[Checked]) -> str:
+def content_hash(source: str, checked: list[Checked], month_first: bool | None = None) -> str:
     """SHA-256 of what a submission holds (its source and items as sent, before checking); the
-    envelope's ``submitted_at`` is left out, so a client that stamps each send still retries."""
+    envelope's ``submitted_at`` is left out, so a client that stamps each send still retries.
+    ``month_first``: the CSV's month-first order is hashed in; by default when its sender said it and it
+    reads some cell otherwise (``CsvRows.reads_both_ways``)."""
     raw = [c.raw for c in checked]
-    # A CSV read month first as its sender said is other figures from the same bytes (none before session 31).
-    said = [source, raw] + (["month_first"] if any(c.month_first for c in checked) else [])
+    # A CSV read month first as its sender said is other figures from the same bytes (none before session 31),
+    # when a date in it reads both ways: said of a file of ISO times it was a 409 "for other items" on a resend
+    # under its id with nothing read otherwise (r2's review, session 31).
+    if month_first is None:
+        month_first = any(c.month_first for c in checked) and getattr(checked, "reads_both_ways", True)
+    said = [source, raw] + (["month_first"] if month_first else [])
     text = json.dumps(said, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=repr)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def same_content(source: str, checked: list[Checked], digest: str) -> set[str]:
+    """The hashes that name the content ``digest`` names: with no cell a said order reads otherwise, also the
+    hash with the month-first order in it, as stored while it was hashed whenever said (session 31)."""
+    if getattr(checked, "reads_both_ways", True):
+        return {digest}
+    return {digest, content_hash(source, checked, month_first=True)}
 
 
 def check_submitter(hub, principal: Principal, org_code: str):
@@ -121,7 +135,8 @@ def submit(hub, principal: Principal, submission_id: str, org_code: str, submitt
         prior = w.conn.execute(select(s.submission.c.content_hash, s.submission.c.receipt).where(
             s.submission.c.org_code == org_code, s.submission.c.submission_id == submission_id)).first()
         if prior is not None:
-            if digest is not None and prior.content_hash is not None and prior.content_hash != digest:
+            if digest is not None and prior.content_hash is not None and prior.content_hash != digest \
+                    and prior.content_hash not in same_content(source, checked, digest):
                 raise ApiError(409, "conflict", f"submission_id '{submission_id}' was already used by "
                                f"organisation '{org_code}' for other items; nothing was stored: send "
                                "these under a new id",

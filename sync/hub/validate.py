@@ -273,11 +273,13 @@ def _not_coerced(chk: Checked, item: BaseModel, sent_item: dict | None = None) -
 class CsvRows(list):
     """A CSV upload's rows (``Checked``); ``ignored``, each column left unread as empty in every row (a named
     one, or one with no name), as ``header.<name>`` and the reason, for the API's receipt; ``notes``, the same
-    as sentences for the web page."""
+    as sentences for the web page; ``reads_both_ways``, some time cell reads as two different days day first
+    and month first (``csv_cells.reads_both_ways``), so the order its sender said is part of what was sent."""
 
     def __init__(self, *args) -> None:
         super().__init__(*args)
         self.ignored: list[p.FieldError] = []
+        self.reads_both_ways = False
 
     @property
     def notes(self) -> list[str]:
@@ -430,6 +432,7 @@ def parse_csv(body: bytes, dates: str | None = None, choose: str = csv_cells.API
         raise validation("the CSV's dates can be read day first or month first" if dates is None else
                          f"the CSV's dates are not {csv_cells.ORDER_WORDS[dates]}",
                          [p.FieldError(field=f, reason=r) for f, r in order])
+    items.reads_both_ways = csv_cells.reads_both_ways(read)
     return items
 
 

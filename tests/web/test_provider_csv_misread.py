@@ -1,15 +1,20 @@
 """The provider page's CSV upload says why a US-locale file (month-first dates) was refused whole and why a
 fraction of a count was refused (r2's review, session 30; the reading itself: tests/sync/hub/
-test_csv_cells_misread.py). A real hub on loopback (SQLite), the page as a browser posts it."""
+test_csv_cells_misread.py); its "Dates in the file" choice kept on a refused upload, and a choice that reads no
+date otherwise making no other upload of the same file (r2's review, session 31). A real hub on loopback
+(SQLite), the page as a browser posts it."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from sync.hub import schema as s
+from sync.hub.schema import utcnow
+from sync.hub.web.upload import file_sid
 from tests.support.hub import connection, start_hub
 from tests.sync.hub.test_csv_cells_misread import _week
 from tests.web.support import add_account, login
@@ -95,3 +100,38 @@ def test_the_upload_has_the_dates_choice_and_says_an_empty_column(hub):
     text = _text(_upload(web, hub, content, csrf=_page(web, hub)))
     assert "Accepted 1 of 1 row." in text and "The column 'reason' (column E) is empty in every row: ignored; no " \
         "row sent a reason." in text, text[:1500]
+
+
+def test_a_refused_upload_keeps_the_dates_choice(hub):
+    """r2's review (session 31): the radios were never rendered checked, so a clerk who chose "Month first" had
+    the refused upload come back with neither chosen."""
+    web, _ = login(hub.url, "csv-sender")
+    content = _excel("type,metric,observed_at,value", "observation,ga_bed_occupancy_pct,13/11/2026 09:00,91.5")
+    refused = _upload(web, hub, content, csrf=_page(web, hub), dates="month_first")
+    assert refused.status_code == 422, refused.text[:500]
+    form = refused.text.split('action="/provider/csv"')[1].split("</form>")[0]
+    radios = re.findall(r'<input type="radio" name="dates" value="([a-z_]+)"([^>]*)>', form)
+    assert ("month_first", " checked") in radios, radios
+
+
+def test_a_choice_that_changes_no_date_is_the_same_file(hub):
+    """r2's review (session 31): a file of ISO times uploaded again with "Month first" chosen had another upload
+    id (the choice was in it whenever made), so it was stored twice. Only a file with a slashed date that reads
+    both ways is other figures read month first; an id made by the earlier rule (the choice whenever made) is
+    still its file's."""
+    web, _ = login(hub.url, "csv-sender")
+    at = utcnow().replace(microsecond=0).isoformat()
+    content = _excel("type,metric,observed_at,value", f"observation,nctr_patients_count,{at},31")
+    assert "Accepted 1 of 1 row." in _text(_upload(web, hub, content, csrf=_page(web, hub)))
+    again = _text(_upload(web, hub, content, csrf=_page(web, hub), dates="month_first"))
+    assert "This file had already been received at" in again, again[:1500]
+    earlier = "web-" + hashlib.sha256(ORG.encode() + b"\0" + content + b"\0month_first").hexdigest()[:32]
+    with connection(hub.db_url, write=True) as conn:   # as the earlier rule stored it
+        conn.execute(update(s.submission).where(s.submission.c.org_code == ORG, s.submission.c.submission_id
+                                                == file_sid(ORG, content)).values(submission_id=earlier))
+    for dates in ("month_first", None):
+        text = _text(_upload(web, hub, content, csrf=_page(web, hub), **({"dates": dates} if dates else {})))
+        assert "This file had already been received at" in text, (dates, text[:1500])
+    with connection(hub.db_url) as conn:
+        assert conn.execute(select(func.count()).select_from(s.submission).where(s.submission.c.submission_id.in_(
+            [earlier, file_sid(ORG, content)]))).scalar() == 1, "stored once"

@@ -574,16 +574,22 @@ def provider_routes(app: FastAPI, web: Web) -> None:
                 return await form_page(session, row, values, status=422, dates=dates, result={
                     "ok": False, "title": "No file", "lines": ["Choose a CSV file with at least one row, then "
                                                               "press Upload."]})
-            # The file's own id: its bytes, for this organisation. The same file uploaded again (a second press,
-            # or the morning's file sent twice) is the hub's duplicate, stored once and said with the time it
-            # came; the form's fresh id each time stored it twice without a word (r1's review, session 30).
-            sid = upload.file_sid(row.ods_code, data, dates == csv_cells.MONTH_FIRST)
             who_sent = Principal(0, session.user, session.role, session.org_code)
             checked = None
             try:
                 # On the thread pool: reading a file is the hub's CPU, and on the event loop no other
                 # request (a desktop's feed, /health) was answered until it was done.
                 checked = await run_in_threadpool(parse_csv, data, dates, upload.DATES_CHOOSE, s.utcnow())
+                # The file's own id: its bytes, for this organisation. The same file uploaded again (a second
+                # press, or the morning's file sent twice) is the hub's duplicate, stored once and said with the
+                # time it came; the form's fresh id each time stored it twice without a word (r1's review,
+                # session 30). "Month first" is in it only when it reads a date otherwise: it was whenever
+                # chosen, and a file of ISO times uploaded with it was stored twice (r2's review, session 31);
+                # an id made so still names its file.
+                sid = upload.file_sid(row.ods_code, data, dates == csv_cells.MONTH_FIRST and checked.reads_both_ways)
+                if not checked.reads_both_ways:
+                    sid = await run_in_threadpool(upload.held_sid, hub, row.ods_code,
+                                                  [sid, upload.file_sid(row.ods_code, data, True)])
                 receipt = await run_in_threadpool(intake.submit, hub, who_sent, sid, row.ods_code, s.utcnow(),
                                                   checked, "csv", False, "web_upload")
             except ApiError as exc:

@@ -118,9 +118,18 @@ def by_row(errors) -> tuple[list[tuple[str, list[str]]], list[str]]:
 
 def file_sid(org_code: str, data: bytes, month_first: bool = False) -> str:
     """A web upload's submission id: its file's bytes, for the organisation (ids are each organisation's); a file
-    read month first, as its sender said (``csv_cells.MONTH_FIRST``), is other figures from the same bytes."""
+    read month first, as its sender said (``csv_cells.MONTH_FIRST``), is other figures from the same bytes when
+    a date in it reads both ways (``CsvRows.reads_both_ways``; the caller says)."""
     said = b"\0month_first" if month_first else b""
     return "web-" + hashlib.sha256(org_code.encode() + b"\0" + data + said).hexdigest()[:32]
+
+
+def held_sid(hub, org_code: str, sids: list[str]) -> str:
+    """The first of ``sids`` under which the hub holds a submission of ``org_code``, else the first."""
+    with hub.db.read() as conn:
+        held = set(conn.execute(select(s.submission.c.submission_id).where(
+            s.submission.c.org_code == org_code, s.submission.c.submission_id.in_(sids))).scalars())
+    return next((sid for sid in sids if sid in held), sids[0])
 
 
 # How the page's sender says a file's date order, in a refusal of a file whose every date reads both ways.

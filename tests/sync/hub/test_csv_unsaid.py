@@ -14,14 +14,19 @@ hub's ``POST /v1/submissions/csv`` (its feed read for what was stored).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import update
 
 from models.rules.catalogue import load_catalogue
+from sync.hub import schema as s
 from sync.hub.errors import ApiError
 from sync.hub.validate import ItemValidator, parse_csv
 from sync.protocol import ErrorBody, SubmissionReceipt
+from tests.support.hub import connection
 from tests.sync.hub.helpers import of_kind, pull_all
 
 NOW = datetime(2026, 12, 6, 11, 0, tzinfo=timezone.utc)
@@ -223,3 +228,30 @@ def test_an_eta_or_a_period_end_ahead_of_the_clock_counts_as_recent_day_first():
         else:
             with pytest.raises(ApiError):
                 parse_csv(periods, now=NOW)
+
+
+def test_an_order_said_of_a_file_it_changes_nothing_in_is_the_same_submission(shared_hub):
+    """r2's review (session 31): a file of ISO times, re-sent under its id with dates=month_first, was a 409
+    "already used ... for other items", though no cell reads otherwise: the order was hashed whenever said. Now
+    only when the file has a slashed date that reads both ways (a 409 then, test above); a hash stored by the
+    earlier rule (the order whenever said) still matches."""
+    at = (datetime.now(timezone.utc) - timedelta(minutes=5)).replace(microsecond=0).isoformat()
+    sent = _excel("type,metric,observed_at,value", f"observation,ga_bed_occupancy_pct,{at},94")
+    sid = "csv-iso-said-0001"
+
+    def send(dates=None):
+        params = {"org_code": "RTEST1", "submission_id": sid} | ({"dates": dates} if dates else {})
+        reply = shared_hub.request("POST", "/v1/submissions/csv", params=params, data=sent,
+                                   headers={"Content-Type": "text/csv"})
+        assert reply.status_code == 200, reply.text
+        return reply.json()["duplicate"]
+
+    assert send() is False
+    assert [send("month_first"), send("day_first")] == [True, True]
+    said = json.dumps(["csv", [c.raw for c in parse_csv(sent, dates="month_first")], "month_first"],
+                      sort_keys=True, separators=(",", ":"), ensure_ascii=True)   # the earlier rule's hash
+    with connection(shared_hub.db_url, write=True) as conn:
+        conn.execute(update(s.submission).where(s.submission.c.org_code == "RTEST1",
+                                                s.submission.c.submission_id == sid)
+                     .values(content_hash=hashlib.sha256(said.encode("ascii")).hexdigest()))
+    assert [send("month_first"), send()] == [True, True]
