@@ -74,12 +74,12 @@ def uk_period_between(start: date | datetime, end: date | datetime) -> Period:
     return Period(begin.astimezone(UK).date(), last, begin, stop, timed=True)
 
 
-_DATE_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}):(\d{2}))?")
+_DATE_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}):(\d{2})(?:\s*(BST|GMT))?)?", re.IGNORECASE)
 
 
 def parse_uk_date_or_time(text: str) -> date | datetime:
-    """``YYYY-MM-DD`` as a UK date, or ``YYYY-MM-DD HH:MM`` (or with a ``T``) as the UTC instant that UK wall
-    time names; ValueError names the forms, or why a time names no instant or two (a clock change)."""
+    """``YYYY-MM-DD`` as a UK date, or ``YYYY-MM-DD HH:MM`` (or with a ``T``; ``BST`` or ``GMT`` after it names
+    which pass of the autumn's repeated hour) as the UTC instant that UK wall time names; ValueError names the forms, or why a time names no instant or two (a clock change)."""
     found = _DATE_TIME.fullmatch(text.strip())
     forms = "write YYYY-MM-DD (a UK date) or YYYY-MM-DD HH:MM (a UK time)"
     if found is None:
@@ -94,11 +94,17 @@ def parse_uk_date_or_time(text: str) -> date | datetime:
     except ValueError as exc:
         raise ValueError(f"'{text}' is not a date or a date and time ({exc}): {forms}") from None
     at = readings(wall)
+    if found[4]:   # the zone named: the autumn's repeated hour read as its first (BST) or second (GMT) pass
+        hours = 1 if found[4].upper() == "BST" else 0
+        at = [a for a in at if a.astimezone(UK).utcoffset() == timedelta(hours=hours)]
+        if not at:
+            raise ValueError(f"'{text}' is not a UK time: at {found[1]} {found[2]}:{found[3]} the clocks do not "
+                             f"read {found[4].upper()}")
     if not at:
         raise ValueError(f"'{text}' is not a UK time: the clocks went forward over it")
     if len(at) > 1:
-        raise ValueError(f"'{text}' happens twice in UK time (the clocks go back): give a time outside "
-                         "01:00-02:00")
+        raise ValueError(f"'{text}' happens twice in UK time (the clocks go back): add BST for the first "
+                         f"('{text.strip()} BST') or GMT for the second")
     return at[0]
 
 

@@ -377,3 +377,18 @@ def test_a_night_shifts_export_from_a_years_log_takes_that_shift_only(store, tmp
     assert [e["decided_at"] for e in doc["entries"]] == [at.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00") for at in inside]
     assert all(e["situation_summary"].startswith("Situation at the time (as recorded)") for e in doc["entries"])
     assert check.check(result.out_dir).problems == []
+
+
+def test_the_autumns_repeated_hour_is_named_by_its_zone_in_a_shifts_bounds():
+    """r3's review: --from/--to could not name 01:00-01:59 on the autumn change (it happens twice), so an export of
+    exactly that hour could not be made. BST names its first pass, GMT its second; unnamed it is refused saying so."""
+    from datetime import datetime, timezone
+
+    from models.uk_time import parse_uk_date_or_time
+
+    assert parse_uk_date_or_time("2026-10-25 01:30 BST") == datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc)
+    assert parse_uk_date_or_time("2026-10-25T01:30 gmt") == datetime(2026, 10, 25, 1, 30, tzinfo=timezone.utc)
+    with pytest.raises(ValueError, match="add BST for the first"):
+        parse_uk_date_or_time("2026-10-25 01:30")
+    with pytest.raises(ValueError, match="do not read BST"):
+        parse_uk_date_or_time("2026-12-06 20:00 BST")
