@@ -9,6 +9,7 @@ maximum; hours lost on the room's basis. Drawn from the page the view read throu
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 from PySide6.QtWidgets import QTableWidget
 
@@ -18,7 +19,7 @@ from models.rules.intervals import fmt_number
 from models.service import offload as door
 from ui import format as fmt
 from ui import theme
-from ui.system_texts import phoned_tip, phoned_words
+from ui.system_texts import clock_at, phoned_tip, phoned_words
 from ui.widgets import cell, fill_table, make_table
 
 TOTAL_KEY = "__all__"
@@ -30,12 +31,15 @@ def wait_text(minutes: float) -> str:
     return fmt.whole_minutes_up(minutes)
 
 
-def known_wait(w: qo.WaitingAmbulance, tail: str = ", no data since") -> str:
+def known_wait(w: qo.WaitingAmbulance, now: datetime | None = None, tail: str = "") -> str:
     """A wait as far as the data goes: "46 min" while the feed is live; once the service has gone
-    quiet, "≥ 2 h 02 min at 16:23, no data since" (rounded down: it is a lower bound)."""
+    quiet, "≥ 2 h 02 min at 16:23" (rounded down: it is a lower bound), the day named when it is not
+    ``now``'s ("at Fri 10:00"). ``tail``: ", its last data" where no line beside it says the feed is quiet
+    (a card's spoken queue). Until session 31 the spoken queue ended ", no data since", with no time."""
     if not w.stale or w.as_at is None:
         return wait_text(w.wait_minutes)
-    return f"≥ {fmt.span(w.wait_minutes * 60)} at {fmt.local_time(w.as_at)}{tail}"
+    at = clock_at(now, w.as_at) if now is not None else fmt.local_time(w.as_at)
+    return f"≥ {fmt.span(w.wait_minutes * 60)} at {at}{tail}"
 
 
 def hours_text(hours: float) -> str:
@@ -97,7 +101,7 @@ def _longest_words(longest: qo.WaitingAmbulance, page: door.OffloadPage) -> str:
     widened the board past 1280 pixels in high contrast: it split in two, each half two rows tall."""
     if longest.stale and len({w.as_at for w in page.waiting if w.stale}) == 1:
         return f"≥ {fmt.span(longest.wait_minutes * 60)}"
-    return known_wait(longest, "")
+    return known_wait(longest, page.now)
 
 
 def _row(key: str, name: str, tip: str, waiting: tuple[qo.WaitingAmbulance, ...] | int,

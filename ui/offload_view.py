@@ -139,7 +139,7 @@ class HospitalCard(QFrame):
         layout.addWidget(self.age_label)
         longest = h.longest_wait
         # A quiet feed is said by the age line above (STALE) and over the board: "at 08:08" is enough here.
-        waiting = (f"<b>{len(h.waiting)} waiting</b> · longest {esc(known_wait(longest, ''))}"
+        waiting = (f"<b>{len(h.waiting)} waiting</b> · longest {esc(known_wait(longest, now))}"
                    if longest else "<b>No ambulances waiting</b>")
         self.waiting_label = QLabel(waiting)
         self.waiting_label.setWordWrap(True)
@@ -171,13 +171,13 @@ class HospitalCard(QFrame):
                 cell(w.vehicle_ref or "unknown", data=w.event_uuid,
                      tooltip=f"Last update received {fmt.local_time(w.updated_at, with_date=True)} "
                              f"({fmt.age(now, w.updated_at)})"),
-                cell(known_wait(w, ""), align_right=True,
+                cell(known_wait(w, now), align_right=True,
                      colours=theme.NO_FIGURE_COLOURS if w.stale else colours, tooltip=wait_tip),
                 cell(w.flag, colours=colours, tooltip=label + (" (at least: the wait at the last data)"
                                                                if w.stale else ""))])
         fill_table(self.queue, rows)
         self.queue.setAccessibleDescription(
-            "; ".join(f"{w.vehicle_ref}: {known_wait(w)}, {w.flag}" for w in h.waiting)
+            "; ".join(f"{w.vehicle_ref}: {known_wait(w, now, ', its last data')}, {w.flag}" for w in h.waiting)
             or "No ambulances waiting")
 
     def least_height(self, rows: int = SHOWN_ROWS) -> int:

@@ -35,7 +35,11 @@ def test_a_wait_from_a_quiet_feed_reads_as_at_its_last_data(qtbot, store):
     assert card.queue.item(0, 1).background().color().name() == theme.NO_FIGURE_COLOURS[0]
     assert "longest ≥ 2 h 02 min at 07:00" in card.waiting_label.text()
     assert card.age_label.text().startswith("STALE · ")
-    assert "≥ 2 h 02 min at 07:00, no data since" in card.queue.accessibleDescription()
+    # The spoken queue ends each wait with its time, never a dangling "no data since" (r1, as the System
+    # picture's lines in 4856a837).
+    assert card.queue.accessibleDescription() == ("RX9-mb-1: ≥ 2 h 02 min at 07:00, its last data, >60 min; "
+                                                  "RX9-mb-2: ≥ 10 min at 07:00, its last data, ≤15 min"
+                                                  ), card.queue.accessibleDescription()
     board = table_text(view.board)
     # Under the totals: every wait stopped at 07:00, the time the line over the board names (and the cell's tip).
     longest = _heads(view).index("Longest\nwait")
@@ -43,6 +47,17 @@ def test_a_wait_from_a_quiet_feed_reads_as_at_its_last_data(qtbot, store):
     assert "07:00" in view.board.item(1, longest).toolTip()
     assert view.quiet.isVisibleTo(view)
     assert "No handover data from the ambulance service since 07:00 (3 h 00 min)" in view.quiet.text()
+
+
+def test_a_wait_from_a_feed_quiet_for_days_names_its_day(qtbot, store):
+    last = NOW - timedelta(days=3)                                # Fri 10:00; the view on Mon 10:00
+    f = Feed().org("RAA", "Alpha Hospitals NHS Trust")
+    f.waiting("amb-1", "RAA", 122, now=last)
+    f.handover("amb-3", "RAA", "en_route", eta=last + timedelta(minutes=20), updated=last).apply(store)
+    card = _view(qtbot, OffloadView, store).cards[0]
+    assert table_text(card.queue)[0][1] == "≥ 2 h 02 min at Fri 10:00"    # a bare "10:00" read as today's
+    assert "longest ≥ 2 h 02 min at Fri 10:00" in card.waiting_label.text()
+    assert card.queue.accessibleDescription().startswith("RX9-mb-1: ≥ 2 h 02 min at Fri 10:00, its last data, ")
 
 
 def test_the_board_has_a_totals_row_and_every_mean_names_its_window(qtbot, store):
