@@ -12,6 +12,7 @@ from models.queries.opel_latest import OpelStatus
 from models.records import phoned_in as phoned_rules
 from models.reports import reads, words
 from models.reports.model import Chart, Section, Table, Text
+from models.rules.declared_above import words as declared_words
 from models.service.actions import ActionsPage
 from models.service.alert_centre import CentreAlert
 from models.service.overview import OverviewPage, worst_first
@@ -63,6 +64,11 @@ def _trend(overview: OverviewPage, key: str) -> str:
     return t.text() if t is not None else "—"
 
 
+# docs/opel-tables.md, "Declared levels and the roll-up": why the roll-ups count calculated scores only.
+DECLARED_NOTE = ("Pillar and system levels are rolled up from the providers' calculated scores; \"Set by\" names "
+                 "each provider that declared a level above its pillar's (\"calculated level; ... declared 4\").")
+
+
 def picture_section(picture: SystemPicture, overview: OverviewPage, title: str = "System picture now",
                     silent: tuple[tuple[str, str, str], ...] = ()) -> Section:
     """The system's and pillars' levels, the figures the wall screen leads with, and a chart of
@@ -80,12 +86,16 @@ def picture_section(picture: SystemPicture, overview: OverviewPage, title: str =
     tiles = [s, *picture.pillars]
     rows = tuple((words.pillar_name(t.key), words.level(t.level, t.at_least_level), words.score(t.score, t.unit),
                   ", ".join(words.pillar_name(x) if t.key == "system" else words.short_name(x) for x in t.set_by[:3])
-                  + (f" +{len(t.set_by) - 3} more" if len(t.set_by) > 3 else ""),
+                  + (f" +{len(t.set_by) - 3} more" if len(t.set_by) > 3 else "")
+                  # a provider declared above its pillar's calculated level, named as on the wall's tile
+                  + (f"; {declared_words(t.declared_above, shown=3)}" if t.declared_above else ""),
                   _trend(overview, t.key), t.as_at, age(picture.now, t.as_at, feed_down(picture))) for t in tiles)
+    note = " ".join(x for x in (age_note(picture.now, rows), DECLARED_NOTE if any(
+        t.declared_above for t in picture.pillars) else "") if x)
     levels = Table(
         "levels", "System and pillar levels",
         ("Where", "Level", "Score", "Set by", "Since 24 h ago", "As at", "Age"), rows,
-        picture.data_as_at, note=age_note(picture.now, rows), widths=(0.11, 0.08, 0.07, 0.28, 0.18, 0.15, 0.13),
+        picture.data_as_at, note=note, widths=(0.11, 0.08, 0.07, 0.28, 0.18, 0.15, 0.13),
         warn_rows=stale_rows(rows))
     names = {p.org_code: p.name for p in overview.providers if p.org_code}
     names.update({a.org_code: a.name for a in picture.ambulance})

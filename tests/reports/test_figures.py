@@ -58,6 +58,40 @@ def test_levels_are_the_hubs_latest(built):
     assert acute[4] == sum(1 for p in providers if p.pillar == "acute" and p.shown_level == 4)
 
 
+def test_a_pillar_below_a_providers_declaration_says_so_in_every_reports_levels(built):
+    """The wall's pillar tile says "calculated level; NNJ declared 4" (docs/opel-tables.md, "Declared levels and
+    the roll-up"); the room's papers, read away from the wall, must too. The 40-provider world declares OPEL 4 at
+    every seventh provider, above pillars rolled up at 2 and 3."""
+    store, brief, handover = built
+    with store.reading() as db:
+        pillars = {p.pillar: p for p in opel_latest.latest_opel(db, "pillar")}
+        providers = opel_latest.latest_opel(db, "provider")
+    expected = {}
+    for key, pillar in pillars.items():
+        above = sorted((p.declared_level, p.org_code) for p in providers if p.pillar == key
+                       and p.declared_level is not None and p.declared_level > pillar.shown_level
+                       and p.declared_level > (p.level if p.level is not None else p.at_least_level or 0))
+        expected[key] = [f"{code} declared {level}" for level, code in sorted(above, key=lambda x: (-x[0], x[1]))]
+    assert sum(map(len, expected.values())) >= 3, expected    # the world has something to say
+    names = {"acute": "Acute", "mental_health": "Mental health", "community": "Community", "nhs111": "NHS 111"}
+    sample = sample_said = None
+    for report in (brief, handover):
+        levels = report.table("levels")
+        set_by = dict(zip(column(levels, "Where"), column(levels, "Set by")))
+        for key, said in expected.items():
+            cell = set_by[names[key]]
+            if not said:
+                assert "declared" not in cell, cell
+                continue
+            shown = said[:3] + ([f"+{len(said) - 3} more"] if len(said) > 3 else [])
+            assert cell.endswith("; calculated level; " + ", ".join(shown[:3]) + (f" {shown[3]}" if len(shown) > 3
+                                                                                   else "")), cell
+            sample, sample_said = cell, said
+        assert "declared" not in set_by["System"]
+        assert "calculated scores" in levels.note, levels.note
+    assert sample and sample_said
+
+
 def test_key_figures_are_the_offload_board_and_the_room(built):
     store, brief, _handover = built
     with store.session() as s:
