@@ -147,7 +147,9 @@ def level_table(key: str, title: str, tracks: Iterable[Track], lo: datetime, hi:
             "force at the start.")
     if provider and any(k[1] == "opel" for k in phoned_marks):
         note += " " + PHONED_LEGEND
-    if not provider:
+    if not provider:   # docs/opel-tables.md, "Declared levels and the roll-up"
+        note += (" Pillar and system levels are rolled up from the providers' calculated scores: a provider's "
+                 "declared level is not counted in them (each provider's own level is in the providers' table).")
         note += unknown_note(tracks, lo, hi)
     return Table(key, title, headers, tuple(rows), hi, "No OPEL level is held for the period.", note, widths,
                  frozenset(warn))

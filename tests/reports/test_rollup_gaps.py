@@ -34,3 +34,5 @@ def test_no_note_when_every_level_is_known_all_day():
     system = _track("system", "system", "system", [(LO - timedelta(hours=1), 2)], before=(2, LO - timedelta(hours=1)))
     table = level_table("system_levels", "System and pillars", (system,), LO, HI, {}, False)
     assert "no level until" not in table.note and "no level from" not in table.note
+    # A pillar's hours are of its calculated roll-up, never a provider's declaration: said, as on the wall's tile.
+    assert "rolled up from the providers' calculated scores" in table.note, table.note
