@@ -98,6 +98,12 @@ def test_a_new_level_shows_within_one_refresh_on_a_phone(browser, hub):
                                    "reason": "Three wards closed with norovirus"}])
         row.get_by_text("OPEL 4").wait_for(timeout=(2 * REFRESH_S + 3) * 1000)
         assert "declared" in row.inner_text()
+        # The acute pillar is rolled up from calculated scores, so it stays below RFS's declared 4: its row says
+        # so, as the desktop's pillar tile does (docs/opel-tables.md, "Declared levels and the roll-up").
+        pillar = page.locator("#h-sys ~ ul li", has_text="Acute")
+        said = pillar.get_by_text(re.compile(r"calculated level; .*RFS declared 4"))
+        said.wait_for(timeout=(2 * REFRESH_S + 3) * 1000)
+        assert "OPEL 4" not in pillar.inner_text() and said.evaluate("e => e.tagName") == "B", pillar.inner_text()
         assert page.evaluate("window.__sameDocument") is True, "refreshed in place, not reloaded"
     finally:
         ctx.close()

@@ -58,6 +58,8 @@ from models.rules import escalation as esc
 from models.rules import response_today
 from models.rules import transfer_risk
 from models.rules.alert_signals import LOST_BASIS_MINUTES, MAX_WAIT, waits
+from models.rules.declared_above import declared_above
+from models.rules.declared_above import words as declared_words
 from models.rules.opel_nearness import nearness_key, through_level
 from models.rules.opel_rollup import SYSTEM_SCOPE, RollupError
 from models.rules.shown_level import shown_level
@@ -125,6 +127,16 @@ class Level:
     phoned: Phoned | None = None
     chance: opel_chance.OpelChance | None = None   # providers and the system: of OPEL 3+ within 24 hours
     through: float | None = None   # providers: how near the next level (models.rules.opel_nearness)
+    pillar: str | None = None      # providers: the pillar their level rolls up into
+    calculated: int | None = None  # providers: the level their figures calculate (at least, when incomplete)
+    # pillars: (org code, level) of each provider declared above the pillar's calculated level, highest first
+    # (models.rules.declared_above; docs/opel-tables.md, "Declared levels and the roll-up")
+    declared_above: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def declared_said(self) -> str:
+        """"calculated level; NNJ declared 4" (two named, then "+N more"); "" for none."""
+        return declared_words(self.declared_above)
 
 
 @dataclass(frozen=True)
@@ -480,6 +492,10 @@ class BoardReader:
                 chance = chances.get(key)
                 providers.append(dataclasses.replace(level, chance=chance and opel_chance.as_now(
                     chance, level.level, level.at_least)))
+        # A pillar is rolled up from its providers' calculated scores: a provider declared above it is named on it.
+        pillars = [dataclasses.replace(p, declared_above=declared_above(
+            p.level, p.at_least, ((q.key, q.level if q.declared else None, q.calculated)
+                                  for q in providers if q.pillar == p.key))) for p in pillars]
         pillars.sort(key=lambda p: p.name)
         providers.sort(key=_worst_first)
         return Board(now, system, pillars, providers, _ambulance(snap.ambulance, names, active, now, snap.calls),
@@ -908,8 +924,12 @@ def _level(scope: str, key: str, d: dict, names: dict[str, str], now: datetime,
                                if isinstance(p, dict) and p.get("phoned_in_uuid")), calls, now)
     through = None if scope != "provider" else through_level(
         d.get("pillar"), d.get("edition"), d.get("level"), shown, d.get("total"))
+    provider = scope == "provider"
     return Level(key, name, shown, d.get("declared_level") is not None, d.get("total"), bool(d.get("complete")),
-                 d.get("at_least_level"), at, bool(d.get("verified")), stale, phoned, through=through)
+                 d.get("at_least_level"), at, bool(d.get("verified")), stale, phoned, through=through,
+                 pillar=d.get("pillar") if provider else None,
+                 calculated=(d.get("level") if d.get("level") is not None else d.get("at_least_level"))
+                 if provider else None)
 
 
 def _handovers_as_at(state) -> datetime | None:
