@@ -45,6 +45,17 @@ def port(text: str) -> int:
     return value
 
 
+def _minutes(text: str) -> float:
+    """An argparse ``type=``: minutes, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes") from None
+    if not 0 <= value < 10_000 or value != value:
+        raise argparse.ArgumentTypeError(f"{text} minutes: give 0 or more (0 = build the plain way at once)")
+    return value
+
+
 def default_db_url() -> str:
     return os.environ.get(DB_ENV) or f"sqlite:///{paths.data_dir() / 'hub.db'}"
 
@@ -90,6 +101,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--prune-keep-days", type=float, metavar="D",
                    help="with --snapshot-every: after each snapshot, delete the bulk provider positions it holds "
                         "that are older than D days (docs/retention.md)")
+    p.add_argument("--index-wait-minutes", type=_minutes, metavar="MIN", default=None,
+                   help="PostgreSQL: how long an index a start builds CONCURRENTLY may wait for transactions that "
+                        "only read, such as a backup's, before it is built the plain way, which holds writes to "
+                        "its table meanwhile (default 2; 0 = always the plain way; docs/deployment.md)")
     p.set_defaults(handler=_serve)
 
     from scc_desktop.commands import hub_snapshot
@@ -263,7 +278,8 @@ def _serve(args) -> int:
     timer = hub_timer.from_args(args, args.db or default_db_url())   # a bad combination: refused first
     hub = _hub(args, defer_schema=True, tables_dir=args.tables, catalogue_dirs=tuple(args.catalogue),
                alert_rules=args.alert_rules, alerts=not args.no_alerts,
-               escalation=_escalation(args.escalation), openapi=args.openapi, snapshots=args.snapshots)
+               escalation=_escalation(args.escalation), openapi=args.openapi, snapshots=args.snapshots,
+               **({} if args.index_wait_minutes is None else {"index_wait_minutes": args.index_wait_minutes}))
     if timer is not None:
         timer.hub = hub   # a snapshot the database disagrees with is replaced at once (session 30)
     try:

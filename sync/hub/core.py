@@ -19,6 +19,7 @@ from sync.hub import storage, tables_health
 from sync.hub.schema_start import RETRY_FAILED_ENV, RETRY_FAILED_SECONDS, StartProgress
 from sync.hub.alerts import HubAlerts
 from sync.hub.db import HubDB
+from sync.hub.index_wait import DEFAULT_WAIT_MINUTES
 from sync.hub.escalation import Escalator
 from sync.hub.escalation_page import Pager
 from sync.hub.escalation_room import RoomReader
@@ -46,6 +47,9 @@ class HubConfig:
     escalation: EscalationConfig | None = None  # emailing unacknowledged alerts to whoever is on call
     openapi: bool = False  # serve GET /openapi.json (to admins): the API's description (sync/hub/openapi.py)
     snapshots: Path | None = None  # folder of published snapshots served by GET /v1/snapshot (sync/hub/snapshot.py)
+    # PostgreSQL: minutes a concurrent index build at start may wait for transactions that only read (a backup)
+    # before the index is built the plain way (sync/hub/index_wait.py)
+    index_wait_minutes: float = DEFAULT_WAIT_MINUTES
 
 
 def _check_tables_dir(folder: Path) -> None:
@@ -90,6 +94,7 @@ class Hub:
         self.validator = ItemValidator(self.catalogue, {p for p in tables if p in system.rules})
         self.alerts = HubAlerts.from_file(config.alert_rules) if config.alerts else HubAlerts.off()
         self.db = HubDB(config.db_url)
+        self.db.index_wait_seconds = config.index_wait_minutes * 60
         steps = self.db.pending_steps()   # a database newer than this hub is refused here, before listening
         # Where the start's one-off steps are while the hub answers 503 'upgrading'; None: none (or done).
         retry = float(os.environ.get(RETRY_FAILED_ENV) or RETRY_FAILED_SECONDS)   # test-only: a shorter wait

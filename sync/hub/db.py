@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import os
 import random
@@ -38,12 +39,14 @@ from typing import Any
 
 from sqlalchemy import Connection, create_engine, event, func, insert, inspect, select, text, update
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from sync.hub import schema as s
-from sync.hub import head_listen, schema_start, schema_upgrade
+from sync.hub import head_listen, index_wait, schema_start, schema_upgrade
 from sync.hub.storage import StorageHealth
 
+log = logging.getLogger("sync.hub")
 FAULT_COMMIT_DELAY_ENV = "SCC_HUB_FAULT_COMMIT_DELAY"
 SQLITE_BUSY_TIMEOUT_S = 30
 SCHEMA_LOCK_POLL_S = 0.5   # how often a process waiting for another's one-off steps looks again
@@ -239,11 +242,12 @@ def _newer_refused(conn: Connection, tables: set[str]) -> int | None:
     return version
 
 
-def _late_index_steps(conn: Connection) -> list[tuple[schema_start.Step, Any, bool]]:
+def _late_index_steps(conn: Connection, locked: bool = False) -> list[tuple[schema_start.Step, Any, bool]]:
     """Each late index this database lacks on a table it has (a missing table is made with its indexes), as
     ``(Step, index, again)``. ``again``: PostgreSQL has it in its catalogue but not valid (``pg_index.indisvalid``
     false, read by SQLAlchemy as ``postgresql_invalid``): a ``CREATE INDEX CONCURRENTLY`` that was stopped (its hub
-    killed, its connection lost) left it so, unused by queries but kept up by every write; it is made again."""
+    killed, its connection lost) left it so, unused by queries but kept up by every write; it is made again. Unless
+    ``locked`` (this process holds the schema lock), one another process is building now is said so instead."""
     look = inspect(conn)
     tables = set(look.get_table_names())
     steps = []
@@ -253,9 +257,25 @@ def _late_index_steps(conn: Connection) -> list[tuple[schema_start.Step, Any, bo
         found = {i["name"]: i for i in look.get_indexes(index.table.name)}.get(index.name)
         again = found is not None and bool(found.get("dialect_options", {}).get("postgresql_invalid"))
         if found is None or again:
-            words = _index_words(index) + (" again (a build of it was stopped before it finished)" if again else "")
+            if again and not locked and _being_built(conn, index.name):
+                words = _index_words(index) + ": another hub process is building it; this one waits for it"
+            else:
+                words = _index_words(index) + (" again (a build of it was stopped before it finished)" if again
+                                               else "")
             steps.append((schema_start.Step(f"index {index.name}", words), index, again))
     return steps
+
+
+def _being_built(conn: Connection, name: str) -> bool:
+    """PostgreSQL: whether another process builds the index ``name`` now (``pg_stat_progress_create_index``), or
+    holds the schema lock (whose holder builds the late indexes first): an index not valid is then one being
+    built, not one a stopped build left."""
+    return bool(conn.execute(text(
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_progress_create_index WHERE index_relid = to_regclass(:name) "
+        "AND pid <> pg_backend_pid()) OR EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND classid = 0 "
+        "AND objid = CAST(:key AS oid) AND objsubid = 1 AND pid <> pg_backend_pid())"),
+        {"name": conn.dialect.identifier_preparer.quote(name), "key": _PG_SCHEMA_LOCK}).scalar())
 
 
 def _pending(conn: Connection) -> list[schema_start.Step]:
@@ -300,6 +320,11 @@ def _steps(conn: Connection, kind: str, indexes: bool = True):
         yield _NUMBERING, lambda: _number_decisions(conn)
 
 
+def _create_plain(conn: Connection, index) -> str:
+    """A plain ``CREATE INDEX`` for one of the late indexes (:func:`_create_concurrently`'s fallback)."""
+    return _create_concurrently(conn, index).replace(" CONCURRENTLY", "", 1)
+
+
 def _create_concurrently(conn: Connection, index) -> str:
     """``CREATE INDEX CONCURRENTLY`` for one of the late indexes (plain columns: the schema's ``Index`` objects
     are shared with ``create_all``, which must not build concurrently, so the statement is written here)."""
@@ -324,7 +349,8 @@ class HubDB:
         elif self.kind == "postgresql":
             self.engine = create_engine(parsed, pool_size=10, max_overflow=20, pool_pre_ping=True,
                                         pool_timeout=30,
-                                        connect_args={"connect_timeout": 10, "options": _PG_OPTIONS})
+                                        connect_args={"connect_timeout": 10, "options": _PG_OPTIONS,
+                                                      "application_name": "scc-hub"})
         else:
             raise DatabaseError(f"database '{self.kind}' is not supported; use sqlite:///PATH or "
                                 "postgresql+psycopg://USER@HOST:PORT/DB")
@@ -336,6 +362,9 @@ class HubDB:
         self.process_tag = secrets.token_hex(6)   # this process's commits, in head_listen's notices
         self.feed_reads: dict[tuple, tuple[int, asyncio.Future, float]] = {}   # sync.hub.feed.shared_reads
         self.storage = StorageHealth()  # a full or failing database, for /health
+        # PostgreSQL: how long a concurrent index build at start may wait for transactions that only read before
+        # it is built the plain way (sync.hub.index_wait); 0: always plainly; None: wait for ever.
+        self.index_wait_seconds: float | None = index_wait.DEFAULT_WAIT_MINUTES * 60
         # Called with the Writer before a transaction that emitted items commits (sync.hub.alerts).
         self.observers: list[Any] = []
 
@@ -386,7 +415,7 @@ class HubDB:
     def init_schema(self, progress: schema_start.StartProgress | None = None) -> None:
         """Create missing tables, take the one-off steps (each logged, and said through ``progress``), check the
         schema version, seed the counter and hub id; all in one transaction, but for PostgreSQL's late indexes,
-        each built ``CONCURRENTLY`` before it (:meth:`_build_indexes`).
+        each built ``CONCURRENTLY`` meanwhile on a connection of its own (:meth:`_build_indexes`).
 
         With ``progress`` (``hub serve``, listening meanwhile) a PostgreSQL process that finds another taking
         the steps waits for it without a time limit, saying so, instead of failing after ``lock_timeout``."""
@@ -398,15 +427,18 @@ class HubDB:
                     hub_id = self._schema_transaction(conn, progress, delay)
                 self.hub_id = hub_id
                 return
+            # The start's transaction holds the schema lock (a transaction's: nothing outlives it, behind a
+            # transaction-mode pooler too) while the indexes are built on another connection, then takes the
+            # rest of the steps and commits. Idle meanwhile, it holds no snapshot a concurrent build waits for.
+            trans = self._schema_lock(conn, progress)
             try:
-                self._build_indexes(conn, progress, delay)
-                with conn.begin():
-                    # The one-off steps (a schema upgrade over a year's rows) may outlast the 60 s a request
-                    # is given; this transaction only.
-                    conn.execute(text("SET LOCAL statement_timeout = 0"))
-                    hub_id = self._schema_transaction(conn, progress, delay, indexes=False)
-            finally:
-                conn.invalidate()   # closed, not pooled: its session's lock and settings end with it
+                self._build_indexes(conn.dialect.server_version_info, progress, delay)
+                hub_id = self._schema_transaction(conn, progress, delay, indexes=False)
+                trans.commit()
+            except BaseException:
+                if trans.is_active:
+                    trans.rollback()
+                raise
         self.hub_id = hub_id
 
     def _schema_transaction(self, conn: Connection, progress: schema_start.StartProgress, delay: float,
@@ -433,44 +465,92 @@ class HubDB:
             conn.execute(insert(s.hub_meta).values(key="hub_id", value=hub_id))
         return hub_id
 
-    @classmethod
-    def _build_indexes(cls, conn: Connection, progress: schema_start.StartProgress, delay: float) -> None:
-        """PostgreSQL: take the schema lock for this session (to its end, :meth:`init_schema`), then build each
-        late index the database lacks ``CONCURRENTLY``: the table takes writes meanwhile (a plain ``CREATE INDEX``
-        holds them until it is done: seconds to minutes on a year's feed). That cannot run in a transaction, so
-        it runs before the start's, each index committed when built. One a stopped build left not valid is
-        dropped first (``DROP INDEX CONCURRENTLY``) and built again. The build waits for writes already under
-        way (an older hub's still running) however long (no ``lock_timeout``), and ends if its hub is gone
-        (``client_connection_check_interval``: the next start builds it, rather than waiting for a build
-        nobody is watching)."""
-        conn.execution_options(isolation_level="AUTOCOMMIT")
-        conn.exec_driver_sql("SET statement_timeout = 0")
-        conn.exec_driver_sql("SET lock_timeout = 0")
-        if conn.dialect.server_version_info >= (14,):
-            conn.exec_driver_sql("SET client_connection_check_interval = '1s'")
-        cls._schema_lock(conn, progress)
-        _newer_refused(conn, set(inspect(conn).get_table_names()))
-        quote = conn.dialect.identifier_preparer.quote
-        for step, index, again in _late_index_steps(conn):
-            progress.begin(step)
-            if delay:   # test-only: the step held before its build, which commits as it goes (nothing to undo yet)
-                schema_start.fault_hold(delay, os.environ.get(schema_start.FAULT_STEP_RELEASE_ENV))
-            if again:
-                conn.exec_driver_sql(f"DROP INDEX CONCURRENTLY IF EXISTS {quote(index.name)}")
-            conn.exec_driver_sql(_create_concurrently(conn, index))
-            progress.end(step)
-        conn.exec_driver_sql("RESET lock_timeout")   # the start's transaction: the timeouts every request has
-        conn.exec_driver_sql("RESET statement_timeout")
-        conn.commit()
-        conn.execution_options(isolation_level=conn.default_isolation_level)
+    def _build_engine(self, server_version: tuple) -> Engine:
+        """The index builds' own connection: autocommit (a concurrent build cannot run in a transaction), no
+        ``lock_timeout`` or ``statement_timeout`` (it waits for writes already under way, however long), and, on
+        PostgreSQL 14 and later, ``client_connection_check_interval`` 1 s, so the server ends the build of a hub
+        that was killed. All given as the connection starts, never ``SET``: nothing is left on a server connection
+        a pooler hands to others (one that drops startup options builds with the server's defaults)."""
+        options = "-c lock_timeout=0 -c statement_timeout=0 -c idle_in_transaction_session_timeout=60s"
+        if server_version >= (14,):
+            options += " -c client_connection_check_interval=1s"
+        return create_engine(self.url, poolclass=NullPool, isolation_level="AUTOCOMMIT",
+                             connect_args={"connect_timeout": 10, "options": options,
+                                           "application_name": self.build_application})
 
-    @staticmethod
-    def _schema_lock(conn: Connection, progress: schema_start.StartProgress) -> None:
-        """PostgreSQL's advisory lock serialising schema work across processes, held by this session until it
-        closes. Another process holding it is taking the steps: wait (polling, so no statement waits past
-        ``lock_timeout``), saying so. (Before session 31 it was a transaction's lock, ``pg_try_advisory_xact_lock``;
-        the two exclude each other, so an older hub's start waits for this one's and the other way round.)"""
-        while not conn.execute(select(func.pg_try_advisory_lock(_PG_SCHEMA_LOCK))).scalar():
+    @property
+    def build_application(self) -> str:
+        """The index builds' ``application_name`` (``pg_stat_activity``): this process's, so its watch finds them."""
+        return f"scc-hub start {self.process_tag}"
+
+    def _build_indexes(self, server_version: tuple, progress: schema_start.StartProgress, delay: float) -> None:
+        """PostgreSQL, the schema lock held: build each late index the database lacks ``CONCURRENTLY``: the table
+        takes writes meanwhile (a plain ``CREATE INDEX`` holds them until it is done: seconds to minutes on a
+        year's feed), each index committed when built. One a stopped build left not valid is dropped first
+        (``DROP INDEX CONCURRENTLY``) and built again. A build waits for writes already under way (an older hub's
+        still running) however long, saying what it waits for (:class:`sync.hub.index_wait.BuildWatch`); one held
+        for ``index_wait_seconds`` by transactions that only read (a backup's snapshot) is cancelled and the
+        index built the plain way (``REINDEX``, or ``CREATE INDEX``), as are the indexes after it in this start."""
+        engine = self._build_engine(server_version)
+        plain = self.index_wait_seconds is not None and self.index_wait_seconds <= 0
+        try:
+            with engine.connect() as conn:
+                _newer_refused(conn, set(inspect(conn).get_table_names()))
+                quote = conn.dialect.identifier_preparer.quote
+                for step, index, again in _late_index_steps(conn, locked=True):
+                    progress.begin(step)
+                    if delay:   # test-only: the step held before its build, which commits as it goes
+                        schema_start.fault_hold(delay, os.environ.get(schema_start.FAULT_STEP_RELEASE_ENV))
+                    if not plain:
+                        plain = self._build_concurrently(conn, index, again, progress)
+                    if plain:
+                        with index_wait.BuildWatch(self.engine, self.build_application, index.table.name,
+                                                   progress, None):
+                            exists = conn.execute(select(func.to_regclass(quote(index.name)))).scalar()
+                            conn.exec_driver_sql(f"REINDEX INDEX {quote(index.name)}" if exists
+                                                 else _create_plain(conn, index))
+                    progress.end(step)
+        finally:
+            engine.dispose()
+
+    def _build_concurrently(self, conn: Connection, index, again: bool, progress: schema_start.StartProgress) -> bool:
+        """One index built ``CONCURRENTLY``; True if the wait for readers ran out and it is to be built plainly."""
+        quote = conn.dialect.identifier_preparer.quote
+        watch = index_wait.BuildWatch(self.engine, self.build_application, index.table.name, progress,
+                                      self.index_wait_seconds)
+        try:
+            with watch:
+                if again:
+                    conn.exec_driver_sql(f"DROP INDEX CONCURRENTLY IF EXISTS {quote(index.name)}")
+                conn.exec_driver_sql(_create_concurrently(conn, index))
+            return False
+        except OperationalError as exc:
+            if not (watch.fell_back and getattr(exc.orig, "sqlstate", None) == "57014"):   # query_canceled
+                raise
+        log.warning("hub database: the concurrent build of %s waited %s for transactions that only read (%s); "
+                    "building it the plain way now: writes to %s wait until it is done, readers do not hold it up "
+                    "(hub serve --index-wait-minutes; docs/deployment.md)", index.name,
+                    index_wait.duration(self.index_wait_seconds or 0), watch.waited, index.table.name)
+        return True
+
+    def _schema_lock(self, conn: Connection, progress: schema_start.StartProgress):
+        """PostgreSQL's advisory lock serialising schema work across processes: a transaction on ``conn`` holding
+        it (``pg_try_advisory_xact_lock``), returned open; nothing outlives that transaction, behind a
+        transaction-mode pooler too. Another process holding it is taking the steps: wait, saying so, each look
+        a transaction of its own (a wait inside one would hold its snapshot, and the other's concurrent build
+        waits for every older snapshot). The held transaction has no ``statement_timeout`` and may sit idle
+        while the indexes are built (``SET LOCAL``: this transaction only). Session 31's hubs before this took a
+        session's lock of the same key, older ones a transaction's: each waits for the others."""
+        while True:
+            trans = conn.begin()
+            conn.execute(text("SET LOCAL statement_timeout = 0"))
+            conn.execute(text("SET LOCAL idle_in_transaction_session_timeout = 0"))
+            # No bound parameter: psycopg then sends a simple query, which leaves no snapshot behind it. With one
+            # (the extended protocol) the idle transaction kept the statement's xmin, and the concurrent build
+            # waited for this very transaction (measured: pg_stat_activity.backend_xmin set, build held for ever).
+            if conn.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({int(_PG_SCHEMA_LOCK)})").scalar():
+                return trans
+            trans.rollback()
             progress.wait("another hub process on this database is taking its one-off steps (making an index "
                           "added in this version, say); this one waits for it")
             time.sleep(SCHEMA_LOCK_POLL_S)

@@ -62,10 +62,13 @@ class Step:
     words: str
 
 
-def _clock_words(at: datetime) -> str:
+def clock_words(at: datetime) -> str:
     """``11:32:05 GMT``: UK time with its zone (the hub's log and a person's reading, as the rooms read)."""
     local = at.astimezone(UK)
     return f"{local:%H:%M:%S} {local.tzname()}"
+
+
+_clock_words = clock_words
 
 
 class StartProgress:
@@ -83,6 +86,7 @@ class StartProgress:
         self._step_began: tuple[datetime, float] | None = None
         self.waiting: str | None = None           # why this process waits (another one takes the steps)
         self.failed: str | None = None            # the last attempt's failure, until the next attempt
+        self.holding: str | None = None           # what the step waits for now (sync.hub.index_wait), if anything
         self.done = threading.Event()
 
     # --- the start's thread ---------------------------------------------------------------------
@@ -106,10 +110,15 @@ class StartProgress:
         if first:
             log.warning("hub database: %s", why)
 
+    def held(self, why: str | None) -> None:
+        """What the current step waits for (another connection's transaction), or None: it waits for nothing."""
+        with self._lock:
+            self.holding = why
+
     def fail(self, why: str) -> None:
         why = "".join(c if c.isprintable() else " " for c in why)[:300]   # said in every answer: one plain line
         with self._lock:
-            self.current, self._step_began, self.waiting, self.failed = None, None, None, why
+            self.current, self._step_began, self.waiting, self.failed, self.holding = None, None, None, why, None
 
     def finish(self) -> None:
         took = time.monotonic() - self._began
@@ -122,11 +131,15 @@ class StartProgress:
     def state(self) -> p.Upgrading:
         with self._lock:
             step, began, waiting, failed = self.current, self._step_began, self.waiting, self.failed
+            holding = self.holding
         if step is not None and began is not None:
             at, mono = began
             seconds = time.monotonic() - mono
             doing = f"{step.words}, started {_clock_words(at)}"
             said = f"the hub is upgrading its database: {doing}, {seconds:.0f} s so far; it answers when that is done"
+            if holding:
+                doing = f"{doing}; {holding}"
+                said = f"{said}. Meanwhile {holding}"
             return p.Upgrading(step=step.name, doing=doing, started_at=at, seconds=round(seconds, 1), message=said)
         seconds = time.monotonic() - self._began
         if failed is not None:
