@@ -35,6 +35,9 @@ class Connectivity:
     # Offline because the hub answered 503 'upgrading' (its start's one-off steps on its database, session 30):
     # the hub's sentence (what it is making, since when). None otherwise.
     upgrading: str | None = None
+    # Not offline in fact: the hub answered 410 feed_pruned, this desktop is behind its feed's retention and joins
+    # again from its snapshot (ui.hub_join; a hub put back from a backup hands over to it too). Never "unreachable".
+    behind_retention: bool = False
 
 
 class ConnectivityTracker:
@@ -71,16 +74,18 @@ class ConnectivityTracker:
             detail = ("no provider data yet" if fresh is None else
                       f"newest provider data is {_age(judged_at - fresh)} old") if stale else ""
             new = self._next(state, now, detail, last_good_sync=now, last_provider_data_at=fresh,
-                             outbox_pending=outbox_pending, upgrading=None)
+                             outbox_pending=outbox_pending, upgrading=None, behind_retention=False)
         return self._publish(new)
 
     def failed(self, now: datetime, detail: str, outbox_pending: int | None = None,
-               upgrading: str | None = None) -> Connectivity:
+               upgrading: str | None = None, behind_retention: bool = False) -> Connectivity:
         """The hub could not be reached (or answered with something unusable); ``upgrading``: it answered
-        that it is upgrading its database, in these words (sync.hub_health.upgrading)."""
+        that it is upgrading its database, in these words (sync.hub_health.upgrading); ``behind_retention``: it
+        answered 410 feed_pruned (this desktop must join again from its snapshot)."""
         with self._lock:
             pending = self._current.outbox_pending if outbox_pending is None else outbox_pending
-            new = self._next(State.OFFLINE, now, detail, outbox_pending=pending, upgrading=upgrading)
+            new = self._next(State.OFFLINE, now, detail, outbox_pending=pending, upgrading=upgrading,
+                             behind_retention=behind_retention)
         return self._publish(new)
 
     def _next(self, state: State, now: datetime, detail: str, **changes) -> Connectivity:

@@ -77,6 +77,12 @@ class CycleResult:
     outage: tuple[datetime, datetime] | None = None
 
 
+def _feed_pruned(exc: Exception) -> bool:
+    """The hub's 410 feed_pruned: it answered that this cursor is behind its feed's retention."""
+    error = getattr(exc, "error", None)
+    return isinstance(exc, HubRefused) and error is not None and error.code == "feed_pruned"
+
+
 class SyncEngine:
     def __init__(self, store, client: HubClient, *, validator: ObservationValidator | None = None,
                  feed: str = "main", batch_limit: int | None = None, columnar: bool = True,
@@ -239,7 +245,8 @@ class SyncEngine:
             return CycleResult(self.tracker.current, error=None)
         except (HubUnreachable, HubRefused) as exc:
             state = self.tracker.failed(self.clock(), str(exc), outbox.pending_count(self.store),
-                                        upgrading=hub_health.upgrading(exc))   # 503 'upgrading': said as such
+                                        upgrading=hub_health.upgrading(exc),   # 503 'upgrading': said as such
+                                        behind_retention=_feed_pruned(exc))    # 410: the hub answered
             # A recovery that hands over to the snapshot join (sync.feed_restore._rejoin) ends with the hub's 410:
             # what it did is said with it, once.
             said, self._rejoin_said = self._rejoin_said, None
@@ -264,7 +271,9 @@ class SyncEngine:
         now = self.clock()
         hub_now = now + self.hub_offset if self.hub_offset is not None else None
         was = self.tracker.current
-        outage = (was.last_good_sync or was.since, now) if was.state == State.OFFLINE else None
+        # A 410 feed_pruned is the hub answering (behind its retention), not an outage to tell of.
+        outage = ((was.last_good_sync or was.since, now) if was.state == State.OFFLINE and not was.behind_retention
+                  else None)
         state = self.tracker.reached(now, provider_at, outbox.pending_count(self.store), hub_now)
         result = CycleResult(state, pushed=pushed.stored + pushed.duplicate, push_error=push_error,
                              rejected=pushed.rejected, batches=len(reports),

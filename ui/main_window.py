@@ -38,6 +38,10 @@ from ui.outage_notice import OutageNotice
 from ui.overview import OverviewView
 from ui.theme import BANNER_STYLE
 
+# The status bar's form of the recovery's handover to the snapshot rejoin (sync.feed_restore._rejoin): the whole
+# (about 245 characters) is its tooltip and the banner's words while it joins (ui.hub_join).
+HANDOVER_SHORT = ("The hub's database was put back to an earlier copy: this desktop sends its records again, then joins "
+                  "the hub again from its snapshot.")
 STATE_WORDS = {State.UNKNOWN: "Connecting…", State.ONLINE: "Online",
                State.FEED_STALE: "Feed stale", State.OFFLINE: "Offline"}
 
@@ -153,6 +157,8 @@ class MainWindow(QMainWindow):
         self.tables_label.setAccessibleName("OPEL tables")
         self.statusBar().insertPermanentWidget(0, self.tables_label)
         self.tables_label.hide()   # until the hub has said they differ
+        self._told: str | None = None   # the status bar message whose whole is the bar's tooltip (tell)
+        self.statusBar().messageChanged.connect(self._message_changed)
         self.hub_tables = None   # sync.hub_tables.Said: what the hub last said of its OPEL tables
         self.hub_escalation = None   # sync.hub_escalation.Said: what the hub last said of escalation
         self.theme_key = theme_key
@@ -511,8 +517,12 @@ class MainWindow(QMainWindow):
         last_text = fmt.local_time(last_sync, with_date=True) if known else "…"
         word = STATE_WORDS[state.state] if state else "Not syncing"
         upgrading = state.upgrading if state and state.state == State.OFFLINE else None
+        # The hub answered 410 feed_pruned: behind its retention, joining again (ui.hub_join); not unreachable
+        behind = bool(state and state.state == State.OFFLINE and state.behind_retention)
         if upgrading:   # the hub answers, 503 'upgrading' (its start's one-off steps): not unreachable
             word = "Hub upgrading"
+        elif behind:
+            word = "Rejoin needed"
         if self.join_notice is not None and self.join_notice[1] == "joining":
             word = "Joining the hub…"
         elif self.join_notice is not None:   # behind the hub's retention: it answers, with 410 (not offline)
@@ -534,6 +544,10 @@ class MainWindow(QMainWindow):
                 text = (f"Hub upgrading its database since {since} ({upgrading}); it answers again when that is "
                         f"done. Showing the picture as of the last sync ({last_text}); everything else keeps "
                         "working and your changes wait in the outbox.")
+            elif behind:   # drawn before ui.hub_join says its own words for it (the same cycle), never as offline
+                text = ("The hub answered: its feed no longer holds what this desktop reads next, so this desktop must "
+                        "join again from the hub's snapshot. Showing the picture as of the last sync "
+                        f"({last_text}); everything else keeps working and your changes wait in the outbox.")
             elif state.state == State.OFFLINE and state.last_good_sync is not None:
                 # Since the last sync the replica knows, not since this start (a restart mid-outage: r1, session 31)
                 text = (f"Hub not reached since the last sync, {last_text} "
@@ -548,9 +562,9 @@ class MainWindow(QMainWindow):
                         f"arrived ({state.detail}).")
             self.banner.setText(text)
             # Upgrading: a planned pause, not a fault, but no new data meanwhile: amber, as a stale feed.
-            self.banner.setStyleSheet(BANNER_STYLE["feed_stale" if upgrading else state.state.value])
+            self.banner.setStyleSheet(BANNER_STYLE["feed_stale" if upgrading or behind else state.state.value])
             self.banner.show()
-            if state.state == State.OFFLINE:   # lost again: the banner says so; the notice of the last outage goes
+            if state.state == State.OFFLINE and not behind:   # lost again: the banner says so; the notice of the last outage goes
                 self.outage_notice.hide()
         else:
             self.banner.hide()
@@ -589,11 +603,27 @@ class MainWindow(QMainWindow):
         elif getattr(result, "feed_restored", None):
             # Said once (sync.feed_restore): the hub went back to a backup; this desktop put back what it lost.
             said = result.feed_restored
-            self.statusBar().showMessage(said[:1].upper() + said[1:] + ".", 120_000)
+            whole = said[:1].upper() + said[1:] + "."
+            if result.error:   # the handover to the snapshot rejoin (a 410 ends the cycle): the banner says it whole
+                self.tell(HANDOVER_SHORT, whole, 120_000)
+            else:
+                self.statusBar().showMessage(whole, 120_000)
         elif getattr(result, "push_error", None):
             # The feed came; this desktop's own records did not go (they wait in the outbox).
             self.statusBar().showMessage(f"Your records are not sent: {result.push_error}. They wait in the "
                                          "outbox; the system's data still syncs.", 30_000)
+
+    def tell(self, short: str, whole: str, timeout_ms: int) -> None:
+        """``short`` in the status bar (whole beside its own words at 1366 px), ``whole`` as its tooltip while it shows."""
+        bar = self.statusBar()
+        bar.showMessage(short, timeout_ms)
+        bar.setToolTip(whole)
+        self._told = short
+
+    def _message_changed(self, message: str) -> None:
+        if message != self._told:   # another message, or none: the tooltip went with its message
+            self._told = None
+            self.statusBar().setToolTip("")
 
     def show_escalation(self, said) -> None:
         """What the hub said of escalation by e-mail: the status bar's word, and the alert centre's line."""
