@@ -46,6 +46,12 @@ REPLAY_GAP = timedelta(seconds=30)
 # A burst judged behind the clock for longer than this is judged at the clock again: a live ambulance
 # is never held back further than this by a slow replay (``judged_at``).
 REPLAY_MAX = timedelta(minutes=10)
+# The hub heard nothing for longer than this (no tick, no item: it was down) is an outage: an ambulance
+# already waiting then is not judged across it until its service's data covers it (``judged_at``).
+OUTAGE = timedelta(minutes=10)
+# A wait judged this close to the clock is timed by its data (``Signal.grows_from``); one judged further
+# behind (a replay's backlog) is raised and cleared at the hub's clock, as the clear is.
+GROWS_WITHIN = timedelta(minutes=15)
 # The hub serves every desktop, so it counts on the table's default basis; a room that reads another
 # basis on its own views still gets alerts on this one, and the rule's name says which.
 _TABLE = load_handover()
@@ -53,7 +59,7 @@ LOST_BASIS_MINUTES = _TABLE.hours_lost_beyond_minutes
 
 
 def empty_state() -> dict[str, Any]:
-    return {"waiting": {}, "lost": {}, "c2": {}, "ended": {}, "heard": {}}
+    return {"waiting": {}, "lost": {}, "c2": {}, "ended": {}, "heard": {}, "clock": {}}
 
 
 def known_at(heard: Any, now: datetime) -> datetime:
@@ -70,7 +76,7 @@ def known_at(heard: Any, now: datetime) -> datetime:
     return now - max(received - described, timedelta(0))
 
 
-def judged_at(added: datetime | None, heard: Any, now: datetime) -> datetime:
+def judged_at(added: datetime | None, heard: Any, now: datetime, gap: Any = None) -> datetime:
     """The time one waiting ambulance's wait is judged at.
 
     A backlog resent after an outage describes hours before it comes: an arrival in one batch and its
@@ -79,7 +85,19 @@ def judged_at(added: datetime | None, heard: Any, now: datetime) -> datetime:
     after the burst began) is judged at ``known_at``: what the service's data says.  Every other
     ambulance (one already waiting before the burst, or any once the burst has run ``REPLAY_MAX``) is
     judged at the clock, as always: a judged wait never falls back, so an open alert is never cleared
-    by a replay, and a feed gone quiet leaves its ambulances waiting."""
+    by a replay, and a feed gone quiet leaves its ambulances waiting.
+
+    ``gap``: ``[off, on]``, the hub's last outage (``OUTAGE``: it heard nothing from ``off`` to ``on``).
+    An ambulance already waiting at ``off`` is not judged across time the hub did not hear until its
+    service's data reaches ``on``: it is judged at that data, or at ``off`` plus the time heard since
+    ``on`` (a service quiet after the hub's return leaves it waiting), whichever is later.  The hub down
+    six hours had judged a 30-minute wait at 6 h 30 min by its clock, a false critical alert, before the
+    replay that held its handover came."""
+    off, on = (_time(gap[0]), _time(gap[1])) if isinstance(gap, list) and len(gap) == 2 else (None, None)
+    if off is not None and on is not None and added is not None and added <= off:
+        described = _time(heard[0]) if isinstance(heard, list) and len(heard) >= 2 else None
+        if described is None or described < on:
+            return min(now, max(off + max(now - on, timedelta(0)), described or off))
     since = _time(heard[2]) if isinstance(heard, list) and len(heard) == 3 else None
     if since is None or added is None or added < since or now - since > REPLAY_MAX:
         return now
@@ -95,13 +113,34 @@ def waiting_entry(value: Any) -> tuple[datetime | None, str | None, datetime | N
     return _time(value), None, None
 
 
-def waits(waiting: dict[str, Any], heard: dict[str, Any], now: datetime) -> dict[str, timedelta]:
-    """Each waiting ambulance's wait (event -> time), judged at ``judged_at``."""
+def waits(waiting: dict[str, Any], heard: dict[str, Any], now: datetime,
+          clock: dict[str, Any] | None = None) -> dict[str, timedelta]:
+    """Each waiting ambulance's wait (event -> time), judged at ``judged_at`` (``clock``: the state's
+    section of that name, the hub's last outage)."""
+    return {event: judged - arrived for event, (arrived, judged) in _judged(waiting, heard, now, clock).items()}
+
+
+def _judged(waiting: dict[str, Any], heard: dict[str, Any], now: datetime,
+            clock: dict[str, Any] | None) -> dict[str, tuple[datetime, datetime]]:
+    """Each waiting ambulance's arrival and the time its wait is judged at."""
+    gap = (clock or {}).get("gap")
     out = {}
     for event, value in waiting.items():
         arrived, service, added = waiting_entry(value)
         if arrived is not None:
-            out[event] = judged_at(added, heard.get(service) if service else None, now) - arrived
+            out[event] = (arrived, judged_at(added, heard.get(service) if service else None, now, gap))
+    return out
+
+
+def _heard_clock(clock: dict[str, Any], now: datetime, outage: timedelta | None) -> dict[str, Any]:
+    """The hub's clock section after hearing at ``now``: ``last`` (its newest evaluation) and ``gap``
+    (its last outage: more than ``outage`` without an evaluation)."""
+    last = _time(clock.get("last"))
+    if last is not None and now <= last:
+        return clock   # the same time again, or a clock stepped back: nothing heard later
+    out = dict(clock, last=_iso(now))
+    if outage is not None and last is not None and now - last > outage:
+        out["gap"] = [_iso(last), _iso(now)]
     return out
 
 
@@ -150,9 +189,12 @@ def _day(at: datetime) -> str:
 
 
 def signals(items: list[tuple[str, dict[str, Any]]], state: dict[str, Any] | None,
-            now: datetime) -> tuple[list[Signal], dict[str, Any]]:
-    """The signals of ``items`` (``(kind, data)`` in feed order) and of the clock ``now``."""
+            now: datetime, outage: timedelta | None = None) -> tuple[list[Signal], dict[str, Any]]:
+    """The signals of ``items`` (``(kind, data)`` in feed order) and of the clock ``now``
+    (``outage``: how long without an evaluation is the hub down, ``judged_at``; the hub, which evaluates
+    every 30 s, passes ``OUTAGE``; None: never, for callers that step the clock in jumps)."""
     old = state or empty_state()
+    clock = _heard_clock(old.get("clock") or {}, now, outage)
     # Copied on write: what this call does not change is handed back as the same objects, so the
     # hub saves only what changed (and the input state is never changed).
     st = _Work(dict(old.get("waiting", {})), dict(old.get("lost", {})), dict(old.get("c2", {})),
@@ -177,7 +219,8 @@ def signals(items: list[tuple[str, dict[str, Any]]], state: dict[str, Any] | Non
                 out.append(Signal(LOST, "provider", hospital, now, 0.0, hospital))
     _bursts(st.heard, now)
     for hospital, waiting in list(st.waiting.items()):
-        ages = waits(waiting, st.heard, now)
+        judged = _judged(waiting, st.heard, now, clock)
+        ages = {event: at - arrived for event, (arrived, at) in judged.items()}
         for event in set(waiting) - set(ages):   # a time that cannot be read: never a wait
             st.own_waiting(hospital).pop(event, None)
         waiting = st.waiting[hospital]
@@ -190,11 +233,15 @@ def signals(items: list[tuple[str, dict[str, Any]]], state: dict[str, Any] | Non
         oldest = max(ages, key=ages.__getitem__, default=None)
         longest = ages[oldest].total_seconds() / 60 if oldest is not None else 0.0
         # The wait grows from its ambulance's arrival: a late batch's is raised when it passed the threshold.
-        grows_from = waiting_entry(waiting[oldest])[0] if oldest is not None and longest > 0 else None
+        # Only a wait judged near the clock: a replay's, judged hours behind, is cleared at the hub's clock
+        # when its handover comes, so a raise timed by its data (days back) mixed the two clocks.
+        grows_from = (judged[oldest][0] if oldest is not None and longest > 0
+                      and judged[oldest][1] >= now - GROWS_WITHIN else None)
         out.append(Signal(WAIT, "provider", hospital, now, max(longest, 0.0), hospital, grows_from=grows_from))
         if not waiting:
             del st.waiting[hospital]
-    return out, {"waiting": st.waiting, "lost": st.lost, "c2": st.c2, "ended": st.ended, "heard": st.heard}
+    return out, {"waiting": st.waiting, "lost": st.lost, "c2": st.c2, "ended": st.ended, "heard": st.heard,
+                 "clock": clock}
 
 
 @dataclass
@@ -311,7 +358,11 @@ def _heard(d, st) -> None:
     if isinstance(old, list) and len(old) in (2, 3) and _time(old[0]) and _time(old[1]):
         # Items come in feed order, so this receipt is the newest (even if the hub's clock was stepped
         # back: a receipt kept from before would sit in the future and hold the service "sending").
-        described, burst = max(described, _time(old[0])), old[2:]
+        # A burst goes on while its receipts come within REPLAY_GAP: a receipt after a longer silence (the
+        # hub down and back, no tick in between) starts a new one (a burst kept from before the outage
+        # had run past REPLAY_MAX at once, and the replay's arrivals were judged at the clock).
+        described = max(described, _time(old[0]))
+        burst = old[2:] if received - _time(old[1]) <= REPLAY_GAP else []
     st.heard[service] = [_iso(described), _iso(received), *burst]
 
 

@@ -68,7 +68,7 @@ alert_state = Table(
 )
 _VERSION = "version|"
 _ENGINE = ("subjects", "seen")
-_SIGNALS = ("waiting", "lost", "c2", "ended", "heard")
+_SIGNALS = ("waiting", "lost", "c2", "ended", "heard", "clock")   # clock: the hub's last outage
 _TRANSFERS = ("transfers", "transfers_meta")   # open cases' events and alerts (models.rules.transfer_alerts)
 _ROOM = ("rules", "snooze")   # the room's rule records, folded; snoozes by "<rule>|<scope>:<subject>"
 _ROOM_KINDS = ("alert_rule", "alert_ack")
@@ -141,7 +141,7 @@ class HubAlerts:
         engine = {name: sections[name] for name in _ENGINE}
         signal_state = {name: sections[name] for name in _SIGNALS}
         if enabled and (items or clock):   # a transaction of transfer events alone has nothing for the engine
-            sigs, signal_state = alert_signals.signals(items, signal_state, w.now)
+            sigs, signal_state = alert_signals.signals(items, signal_state, w.now, _outage())
             out = evaluate(rules, engine, sigs, w.now, clock=clock)
             engine, changes = out.state, out.changes + changes
         snooze = sections["snooze"]
@@ -342,6 +342,12 @@ def tick_seconds() -> float:
         return max(float(os.environ.get(TICK_ENV) or DEFAULT_TICK_SECONDS), 0.05)
     except ValueError:
         return DEFAULT_TICK_SECONDS
+
+
+def _outage() -> timedelta:
+    """How long without an evaluation is the hub down (``alert_signals.judged_at``): ``OUTAGE``, or three
+    ticks of a clock set slower than that (each tick would otherwise read as an outage)."""
+    return max(alert_signals.OUTAGE, timedelta(seconds=3 * tick_seconds()))
 
 
 async def run_clock(hub) -> None:

@@ -12,6 +12,7 @@ from models.rules.alert_rules import default_rules
 
 T0 = datetime(2026, 1, 12, 9, 0, tzinfo=timezone.utc)
 RULES = default_rules()
+OUT = alert_signals.OUTAGE   # as the hub passes it
 
 
 def _iso(minutes):
@@ -360,3 +361,85 @@ def test_a_wait_learnt_of_in_a_late_batch_is_raised_when_it_passed_the_threshold
     again = evaluate(RULES, cleared.state, sigs, later)
     assert sorted((c.rule_id, c.since, c.at) for c in again.changes) == [
         ("handover_release_45", ended, ended), ("handover_wait_60", ended, ended)]
+
+
+def test_an_ambulance_waiting_when_the_hub_went_down_raises_nothing_when_its_handover_is_replayed():
+    """r1, session 31: the hub itself is down six hours (no ticks, no items).  An ambulance had waited
+    30 minutes when it went down; the service's replay after the hub returns says it was handed over at
+    40 minutes.  The first replayed batch (another arrival, described
+    at 35 minutes) judged the waiting one at the hub's clock: a 390-minute wait, a CRITICAL 60-minute
+    alert (escalated after 15), cleared by the next batch.  The demo after a 6 h outage raised four:
+    RWD 394, RTG 398, RX1 376, RFS 386 minutes at 20:42, while the hospitals' true waits were under an hour."""
+    _, st = alert_signals.signals([_live("amb-w", 0, T0)], None, T0, OUT)
+    engine_state = None
+    for minute in (1, 30):   # the hub ticks while up: 30 minutes' wait, below every threshold
+        at = T0 + timedelta(minutes=minute)
+        sigs, st = alert_signals.signals([], st, at, OUT)
+        engine_state = evaluate(RULES, engine_state, sigs, at).state
+    back = T0 + timedelta(hours=6, minutes=30)   # the hub returns; the service replays its backlog
+    changes = []
+    batches = [[_live("amb-x", 35, back)],
+               [("handover", {**_handover("amb-w", "handed_over", 0, 40)[1],
+                              "updated_at": (back + timedelta(seconds=2)).isoformat()})]]
+    for n, batch in enumerate(batches):
+        at = back + timedelta(seconds=2 * n)
+        sigs, st = alert_signals.signals(batch, st, at, OUT)
+        out = evaluate(RULES, engine_state, sigs, at)
+        engine_state = out.state
+        changes += [(c.rule_id, c.change) for c in out.changes if c.rule_id.startswith("handover_wait")]
+    assert changes == [], changes
+
+
+def _down_six_hours(first):
+    """An ambulance waiting 30 minutes when the hub stops; back 6 h later, ``first`` is evaluated alone."""
+    _, st = alert_signals.signals([_live("amb-w", 0, T0)], None, T0, OUT)
+    engine = None
+    for minute in range(5, 35, 5):
+        at = T0 + timedelta(minutes=minute)
+        sigs, st = alert_signals.signals([], st, at, OUT)
+        engine = evaluate(RULES, engine, sigs, at).state
+    back = T0 + timedelta(hours=6, minutes=30)
+    sigs, st = alert_signals.signals(first, st, back, OUT)
+    out = evaluate(RULES, engine, sigs, back)
+    return back, st, out
+
+
+def test_after_the_hub_was_down_a_wait_counts_the_time_heard_until_its_service_covers_the_gap():
+    """The hub's first tick back (before any replay) judges the ambulance at 30 minutes, not 6 h 30 (what the
+    hub did not hear is not a wait); a service quiet after the return leaves it waiting from there (60 at
+    30 minutes heard); a replay that covers the gap without its handover raises it (a true wait)."""
+    back, st, out = _down_six_hours([])
+    assert [(s.metric, s.value) for s in out.changes] == [] and datetime.fromisoformat(st["clock"]["gap"][1]) == back
+    quiet = st
+    for minute in range(5, 35, 5):   # the hub ticks on; the service says nothing
+        sigs, quiet = alert_signals.signals([], quiet, back + timedelta(minutes=minute), OUT)
+    assert [s.value for s in sigs if s.metric == alert_signals.WAIT] == [60.0]
+    at = back + timedelta(seconds=5)   # the replay: other arrivals to 4 h after, then to the return
+    for n, minutes in enumerate((240, 390)):
+        sigs, st = alert_signals.signals([_live(f"amb-o{n}", minutes, at)], st, at, OUT)
+    assert [round(s.value) for s in sigs if s.metric == alert_signals.WAIT] == [390]
+    raised = evaluate(RULES, out.state, sigs, at)
+    assert sorted((c.rule_id, c.change) for c in raised.changes) == [
+        ("handover_release_45", "raised"), ("handover_wait_60", "raised")]
+
+
+def test_a_replayed_wait_judged_hours_behind_is_raised_at_its_value_not_its_arrival_days_back():
+    """A first start's backfill: a service replays a day-old ambulance that waited 70 minutes, then its
+    handover, then the other one still waiting at 85 minutes. Each is raised at the hub's clock at the wait
+    its data says
+    (before: raised at its arrival plus 60 by the data, a day back, cleared at the clock, and the next one
+    raised at the clear with its arrival's age at the clock, 1,440 minutes and more)."""
+    now = T0 + timedelta(days=1)
+    st, engine, seen = None, None, []
+    batches = [[_live("amb-a", 0, now), _live("amb-z", 70, now)],
+               [(k, {**d, "updated_at": (now + timedelta(seconds=2)).isoformat()})
+                for k, d in (_handover("amb-a", "handed_over", 0, 75), _live("amb-b", 80, now))],
+               [_live("amb-y", 155, now + timedelta(seconds=4))]]
+    for n, batch in enumerate(batches):
+        at = now + timedelta(seconds=2 * n)
+        sigs, st = alert_signals.signals(batch, st, at, OUT)
+        out = evaluate(RULES, engine, sigs, at)
+        engine = out.state
+        seen += [(c.change, c.at, round(c.value)) for c in out.changes if c.rule_id == "handover_wait_60"]
+    assert seen == [("raised", now, 70), ("cleared", now + timedelta(seconds=2), 10),
+                    ("raised", now + timedelta(seconds=4), 85)], seen

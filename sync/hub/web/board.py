@@ -547,7 +547,7 @@ class BoardReader:
             rows = conn.execute(select(s.opel_current.c.scope, s.opel_current.c.key, s.opel_current.c.data)).all()
             state = conn.execute(select(alert_state.c.key, alert_state.c.data).where(
                 alert_state.c.key.like("waiting|%") | alert_state.c.key.like("lost|%")
-                | alert_state.c.key.like("heard|%"))).all()
+                | alert_state.c.key.like("heard|%") | alert_state.c.key.like("clock|%"))).all()
         current = []
         for scope, key, text in rows:
             try:
@@ -990,11 +990,12 @@ def _offload(state, names: dict[str, str], now: datetime, phoned: dict[str, Phon
     lost: dict[str, float] = {}
     over_60: dict[str, int | None] = {}
     heard = {key.partition("|")[2]: json.loads(text) for key, text in state if key.startswith("heard|")}
+    clock = {key.partition("|")[2]: json.loads(text) for key, text in state if key.startswith("clock|")}
     for key, text in state:
         section, _, hospital = key.partition("|")
         value = json.loads(text)
         if section == "waiting":
-            ages = [age.total_seconds() / 60 for age in waits(value, heard, now).values() if age <= MAX_WAIT]
+            ages = [age.total_seconds() / 60 for age in waits(value, heard, now, clock).values() if age <= MAX_WAIT]
             if ages:
                 waiting[hospital] = ages
         elif section == "lost" and value[0] == today:
