@@ -46,13 +46,14 @@ def port(text: str) -> int:
 
 
 def _minutes(text: str) -> float:
-    """An argparse ``type=``: minutes, 0 or more."""
+    """An argparse ``type=``: minutes, 0 or more and less than 10,000 (about a week)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes") from None
     if not 0 <= value < 10_000 or value != value:
-        raise argparse.ArgumentTypeError(f"{text} minutes: give 0 or more (0 = build the plain way at once)")
+        raise argparse.ArgumentTypeError(f"{text} minutes: give 0 or more and less than 10,000 (about a week; "
+                                         f"0 = build the plain way at once)")
     return value
 
 
@@ -104,7 +105,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--index-wait-minutes", type=_minutes, metavar="MIN", default=None,
                    help="PostgreSQL: how long an index a start builds CONCURRENTLY may wait for transactions that "
                         "only read, such as a backup's, before it is built the plain way, which holds writes to "
-                        "its table meanwhile (default 2; 0 = always the plain way; docs/deployment.md)")
+                        "its table meanwhile (default 2; 0 = always the plain way; less than 10,000; docs/deployment.md)")
     p.set_defaults(handler=_serve)
 
     from scc_desktop.commands import hub_snapshot

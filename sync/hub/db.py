@@ -501,23 +501,59 @@ class HubDB:
                     progress.begin(step)
                     if delay:   # test-only: the step held before its build, which commits as it goes
                         schema_start.fault_hold(delay, os.environ.get(schema_start.FAULT_STEP_RELEASE_ENV))
-                    if not plain:
-                        plain = self._build_concurrently(conn, index, again, progress)
-                    if plain:
-                        with index_wait.BuildWatch(self.engine, self.build_application, index.table.name,
-                                                   progress, None):
-                            exists = conn.execute(select(func.to_regclass(quote(index.name)))).scalar()
-                            conn.exec_driver_sql(f"REINDEX INDEX {quote(index.name)}" if exists
-                                                 else _create_plain(conn, index))
+                    note = None
+                    while True:
+                        if not plain:
+                            plain = self._build_concurrently(conn, index, again, progress, note)
+                        if not plain:
+                            break
+                        note = self._build_plainly(conn, index, progress)
+                        if note is None:
+                            break
+                        # A writer kept the plain build from its lock: back to the concurrent build (which holds
+                        # no writes), the one the cancel left not valid dropped first; the wait for readers again.
+                        plain, again = False, True
                     progress.end(step)
         finally:
             engine.dispose()
 
-    def _build_concurrently(self, conn: Connection, index, again: bool, progress: schema_start.StartProgress) -> bool:
+    def _build_plainly(self, conn: Connection, index, progress: schema_start.StartProgress) -> str | None:
+        """One index built the plain way (``REINDEX``, or ``CREATE INDEX``) in a transaction whose locks are waited
+        for at most :data:`~sync.hub.index_wait.PLAIN_LOCK_TIMEOUT_S`: queued behind a writer for the table's SHARE
+        lock, the build would hold every later write to the table for as long as that writer lasts (an older
+        hub's pushes fail on their ``lock_timeout``). None if built; else what kept it from its lock (said in
+        the log and the 503 answers while the concurrent build is tried again)."""
+        quote = conn.dialect.identifier_preparer.quote
+        table = index.table.name
+        bound = index_wait.PLAIN_LOCK_TIMEOUT_S
+        with index_wait.BuildWatch(self.engine, self.build_application, table, progress, None):
+            exists = conn.execute(select(func.to_regclass(quote(index.name)))).scalar()
+            conn.exec_driver_sql("BEGIN")
+            try:
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(bound * 1000)}ms'")
+                conn.exec_driver_sql(f"REINDEX INDEX {quote(index.name)}" if exists else _create_plain(conn, index))
+                conn.exec_driver_sql("COMMIT")
+                return None
+            except OperationalError as exc:
+                conn.exec_driver_sql("ROLLBACK")
+                if getattr(exc.orig, "sqlstate", None) != "55P03":   # lock_not_available
+                    raise
+        who = index_wait.writers(self.engine, self.build_application, table)
+        said = (f"the plain build of {index.name} could not take its lock on {table} within {bound:g} s"
+                + (f" (it waited for {who}, which is writing to the table)" if who else " (a transaction writing "
+                   "to the table held it)")
+                + f": rather than hold every write to {table} behind it, the hub builds the index concurrently "
+                  f"again and tries the plain way again if readers alone hold that build for "
+                  f"{index_wait.duration(self.index_wait_seconds or 0)}")
+        log.warning("hub database: %s", said)
+        return said
+
+    def _build_concurrently(self, conn: Connection, index, again: bool, progress: schema_start.StartProgress,
+                            note: str | None = None) -> bool:
         """One index built ``CONCURRENTLY``; True if the wait for readers ran out and it is to be built plainly."""
         quote = conn.dialect.identifier_preparer.quote
         watch = index_wait.BuildWatch(self.engine, self.build_application, index.table.name, progress,
-                                      self.index_wait_seconds)
+                                      self.index_wait_seconds, note)
         try:
             with watch:
                 if again:

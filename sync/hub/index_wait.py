@@ -28,6 +28,10 @@ log = logging.getLogger("sync.hub")
 # The hub's own transactions end within a minute (statement_timeout, idle_in_transaction_session_timeout 60 s),
 # so a build held by readers past this is held by another program's long transaction (a backup, a report).
 DEFAULT_WAIT_MINUTES = 2.0
+MAX_WAIT_MINUTES = 10_000   # hub serve --index-wait-minutes takes less than this (about a week)
+# The plain build's bound on its wait for the table's SHARE lock: queued, it holds every later write to the table,
+# so a writer in the way sends it back to the concurrent build (sync.hub.db) instead of queueing writes behind it.
+PLAIN_LOCK_TIMEOUT_S = 1.0
 WATCH_POLL_S = 1.0
 # Lock modes on the table that a plain build (SHARE) waits for too: a holder of one writes to it (or vacuums it).
 _WRITING = ("RowExclusiveLock", "ShareUpdateExclusiveLock", "ShareRowExclusiveLock", "ExclusiveLock",
@@ -106,9 +110,10 @@ class BuildWatch:
     its own until :meth:`stop`; ``wait_seconds`` None: it says what holds the build and never cancels it."""
 
     def __init__(self, engine: Engine, app: str, table: str, progress: schema_start.StartProgress,
-                 wait_seconds: float | None) -> None:
+                 wait_seconds: float | None, note: str | None = None) -> None:
         self.engine, self.app, self.table, self.progress = engine, app, table, progress
         self.wait_seconds = wait_seconds
+        self.note = note                # said before what holds the build (why this build is tried again)
         self.fell_back = False          # set before it cancels the build: the build's error is this watch's doing
         self.waited: str | None = None  # what the build waited for when it was cancelled
         self._stop = threading.Event()
@@ -124,7 +129,11 @@ class BuildWatch:
         self._thread.join(10)
         self.progress.held(None)
 
+    def _say(self, said: str | None) -> None:
+        self.progress.held("; ".join(w for w in (self.note, said) if w) or None)
+
     def _run(self) -> None:
+        self._say(None)
         readers_since: float | None = None   # monotonic time the build began waiting for readers only
         while not self._stop.wait(WATCH_POLL_S):
             try:
@@ -134,7 +143,7 @@ class BuildWatch:
                 continue
             if build_pid is None or not blockers:
                 readers_since = None
-                self.progress.held(None)
+                self._say(None)
                 continue
             writers = any(b.writes for b in blockers)
             now = time.monotonic()
@@ -143,7 +152,7 @@ class BuildWatch:
             if not writers and self.wait_seconds is not None:
                 fall_back_at = datetime.now(timezone.utc) + timedelta(seconds=self.wait_seconds - (now - readers_since))
             said = held_words(blockers, phase, fall_back_at)
-            self.progress.held(said)
+            self._say(said)
             pids = frozenset(b.pid for b in blockers)
             if pids != self._logged:
                 self._logged = pids
@@ -173,3 +182,26 @@ class BuildWatch:
                             writes=bool(r[8]))
                     for r in rows if r[2] is not None]
         return build_pid, phase, blockers
+
+
+_WRITERS = text("""
+SELECT a.pid, a.application_name, a.usename, a.state, extract(epoch FROM now() - a.xact_start), a.backend_type
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.granted AND l.relation = to_regclass(:table) AND l.mode = ANY(:writing) AND a.pid <> pg_backend_pid()
+  AND a.application_name <> :app
+ORDER BY a.xact_start LIMIT 3
+""")
+
+
+def writers(engine: Engine, app: str, table: str) -> str:
+    """Who holds a lock on ``table`` that a plain build waits for (writers), for a person; "" if none is seen."""
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(_WRITERS, {"table": table, "writing": list(_WRITING), "app": app}).all()
+            conn.rollback()
+    except Exception as exc:   # only words: the caller goes on without them
+        log.debug("hub database: could not look at the writers of %s: %s", table, exc)
+        return ""
+    return "; ".join(Blocker(pid=r[0], application=r[1] or None, user=r[2], state=r[3],
+                             open_seconds=float(r[4]) if r[4] is not None else None, backend_type=r[5],
+                             writes=True).words() for r in rows)

@@ -179,6 +179,14 @@ def test_hub_serve_refuses_a_port_out_of_range(tmp_path, value, reason):
     assert f"argument --port: {value if value != 'http' else repr(value)}" in done.stderr and reason in done.stderr
 
 
+def test_hub_serve_says_the_index_wait_limit(tmp_path):
+    """r4's finding 5: 20000 was refused with "give 0 or more", which does not say the limit."""
+    done = run("hub", "serve", "--db", f"sqlite:///{tmp_path / 'hub.db'}", "--index-wait-minutes", "20000",
+               home=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "argument --index-wait-minutes: 20000 minutes: give 0 or more and less than 10,000" in done.stderr, done.stderr
+
+
 # --- 5. demo options -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("option, value, message", [
     ("--speed", "0", "--speed 0: must be above 0"),
