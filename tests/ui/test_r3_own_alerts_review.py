@@ -1,0 +1,53 @@
+"""r3 review (session 31): the desktop's own alerts (b25c2e64), FAILING tests showing findings (no fix).
+Real window offscreen, real encrypted replica (as tests/ui/test_desktop_own_alerts_offline.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from models.replica.orm import AlertEvent
+from sync.connectivity import ConnectivityTracker
+from tests.models.conftest import store, store_path  # noqa: F401
+from ui.main_window import MainWindow
+
+NOW = datetime(2026, 12, 6, 20, 40, tzinfo=timezone.utc)
+
+
+def _own(store) -> dict[str, tuple]:
+    with store.session() as s:
+        rows = s.execute(select(AlertEvent.rule_code, AlertEvent.uuid, AlertEvent.raised_at, AlertEvent.cleared_at)
+                         .where(AlertEvent.subject.like("system:desktop %"))).all()
+    return {r.rule_code: (r.uuid, r.raised_at, r.cleared_at) for r in rows}
+
+
+def test_a_planned_hub_upgrade_is_not_called_not_reached(qtbot, store):
+    clock = [NOW]
+    window = MainWindow(store, clock=lambda: clock[0])
+    qtbot.addWidget(window)
+    last = NOW - timedelta(minutes=25)
+    tracker = ConnectivityTracker(last_good_sync=last, last_provider_data_at=last - timedelta(minutes=1))
+    window.show_connectivity(tracker.failed(NOW, "503", upgrading="making the index on the feed, started 20:16"))
+    assert window.banner.text().startswith("Hub upgrading")
+    done = []
+    window.housekeeping_later()
+    window.housekeeping_later()
+    qtbot.wait(3000)
+    done = _own(store)
+    # The hub answers (503 upgrading, a planned pause): the banner says 'Hub upgrading', the alert banner
+    # 'This desktop has not reached the hub for 10 minutes'.
+    assert "desktop_hub_unreachable" not in done, (done, window.alert_banner.text())
+
+
+def test_a_desktop_that_never_reached_its_hub_says_so_in_its_alerts(qtbot, store):
+    clock = [NOW]
+    window = MainWindow(store, clock=lambda: clock[0])
+    qtbot.addWidget(window)
+    tracker = ConnectivityTracker()   # a new replica: never synced
+    window.show_connectivity(tracker.failed(NOW - timedelta(hours=3), "connection refused"))
+    window.show_connectivity(tracker.failed(NOW, "connection refused"))
+    window.housekeeping_later()
+    qtbot.wait(3000)
+    # 3 h of failed cycles from this start: the banner says 'Hub unreachable since 17:40'; no own alert at all.
+    assert "desktop_hub_unreachable" in _own(store), (window.banner.text(), _own(store))
