@@ -315,7 +315,8 @@ class MessageDialog(WritingDialog):
         if self.page is None:
             return
         given, store, now = self._input(), self.store, self.clock()
-        self.write(lambda: door.send_message(store, **given, now=now))
+        offset = getattr(self.clock, "offset", None)   # a HubClock: the snapshot's last sync on its clock
+        self.write(lambda: door.send_message(store, **given, now=now, clock_offset=offset))
 
     def landed(self, sent: door.Sent) -> None:
         """Sent: the dialog stays, saying where it is (queued until the hub takes it) and that it is logged."""

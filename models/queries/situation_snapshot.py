@@ -22,6 +22,8 @@ hashed into a decision entry (``models.records.decision_log``) and exported as i
 - ``feed`` (from session 31): this desktop's last sync with the hub (``last_sync_at``), the newest figure
   the snapshot holds (``newest_figure_at``), and whether the sync was older than the room's limit
   (``sync_stale``, ``sync_stale_after_minutes``): a decision recorded offline says its figures are hours old.
+  ``last_sync_at`` is on the snapshot's clock (the hub's); ``clock_offset_seconds``, when there, is what this
+  computer's clock was behind the hub's and was added to the sync time (none: no correction).
   Each hospital's offload figures carry ``as_at`` (the time its queue is known to: the snapshot's time
   while its ambulance service is heard, else that service's newest update) and ``stale``; the offload
   totals carry ``as_at``, the oldest of those.  A snapshot without them predates them and reads as before.
@@ -131,19 +133,28 @@ def _newest(snapshot: dict[str, Any]) -> str | None:
     return max((t for t in times if t), default=None)   # fixed-width UTC text: sorts as the times do
 
 
-def _feed(session: Session, now: datetime, newest: str | None, stale_after: timedelta) -> dict[str, Any]:
+def _feed(session: Session, now: datetime, newest: str | None, stale_after: timedelta,
+          clock_offset: timedelta | None) -> dict[str, Any]:
     cursor = session.get(FeedCursor, "main")
     last = cursor.last_sync_at if cursor is not None else None
-    return {"last_sync_at": _time(last), "newest_figure_at": newest,
+    # The cursor's time is this computer's clock (sync.apply); ``now`` is the snapshot's (the window's HubClock,
+    # the hub's): one clock, so a desktop 2 h behind its hub is not "no sync for 2 h" a minute after a sync.
+    if last is not None and clock_offset:
+        last = last + clock_offset
+    feed = {"last_sync_at": _time(last), "newest_figure_at": newest,
             "sync_stale": last is None or now - last > stale_after,
             "sync_stale_after_minutes": round(stale_after.total_seconds() / 60)}
+    if clock_offset:
+        feed["clock_offset_seconds"] = round(clock_offset.total_seconds())
+    return feed
 
 
 def take(session: Session, now: datetime, lost_basis: float | None = None,
-         sync_stale_after: timedelta | None = None) -> dict[str, Any]:
+         sync_stale_after: timedelta | None = None, clock_offset: timedelta | None = None) -> dict[str, Any]:
     """The picture in ``session``'s replica at ``now`` (aware datetime); JSON values only. Hours lost are
     counted beyond ``lost_basis`` minutes (the room's setting; None: the handover table's default); the
-    last sync is stale past ``sync_stale_after`` (the room's limit; None: 30 minutes)."""
+    last sync is stale past ``sync_stale_after`` (the room's limit; None: 30 minutes).  ``clock_offset``:
+    what ``now``'s clock is ahead of this computer's (the window's HubClock offset), put on the last sync."""
     if now.tzinfo is None:
         raise ValueError("now: a time without a UTC offset is ambiguous on clock-change nights")
     system = opel_latest.latest_opel(session, "system")
@@ -171,7 +182,8 @@ def take(session: Session, now: datetime, lost_basis: float | None = None,
     if not snapshot["offload"]["hospitals"]:
         missing.append("no hospitals or handovers yet")
     snapshot["missing"] = missing
-    snapshot["feed"] = _feed(session, now, _newest(snapshot), sync_stale_after or SYNC_STALE_AFTER)
+    snapshot["feed"] = _feed(session, now, _newest(snapshot), sync_stale_after or SYNC_STALE_AFTER,
+                             clock_offset)
     return snapshot
 
 

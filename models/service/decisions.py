@@ -66,19 +66,21 @@ def problems(new: NewDecision, actions: list[NewAction] = ()) -> list[str]:
 
 def record_decision(store, new: NewDecision, actions: list[NewAction] = (), *,
                     snapshot_at: datetime | None = None, lost_basis: float | None = None,
-                    sync_stale_after: timedelta | None = None) -> Outcome:
+                    sync_stale_after: timedelta | None = None, clock_offset: timedelta | None = None) -> Outcome:
     """Append ``new`` to the log with a snapshot of the picture at ``snapshot_at`` (default: now)
     and its actions, in one transaction.  The snapshot counts handover hours lost beyond ``lost_basis``
     minutes, the room's setting (None: the handover table's default), and names the basis, so the entry
     says what the room was looking at; it says the feed was down when the last sync is older than
-    ``sync_stale_after`` (the room's "stale after" for the sync; None: 30 minutes).  ``ValueError("field: reason; ...")``, and nothing written,
+    ``sync_stale_after`` (the room's "stale after" for the sync; None: 30 minutes), the sync's time
+    put on ``snapshot_at``'s clock by ``clock_offset`` (the window's HubClock offset; None: the same clock).  ``ValueError("field: reason; ...")``, and nothing written,
     when something is missing."""
     found = problems(new, actions)
     if found:
         raise ValueError("; ".join(found))
     # The snapshot is read before the write lock is taken: the sync must not wait on it.
     with store.session() as s:
-        snapshot = situation_snapshot.take(s, snapshot_at or utcnow(), lost_basis, sync_stale_after)
+        snapshot = situation_snapshot.take(s, snapshot_at or utcnow(), lost_basis, sync_stale_after,
+                                           clock_offset if snapshot_at is not None else None)
     with one_transaction(store) as tx:
         s = tx.session_in_progress
         if new.amends_uuid is not None and s.get(DecisionEntry, new.amends_uuid) is None:

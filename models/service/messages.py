@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import uuid as uuidlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from models.author import current_author
 from models.messages import recipients as groups_of
@@ -254,8 +254,10 @@ class Sent:
 
 def send_message(store, *, template: str, groups: list[str], values: dict[str, str], provider: str | None = None,
                  sender_role: str = DEFAULT_ROLE, sender: str | None = None, now: datetime | None = None,
-                 template_file=None) -> Sent:
+                 template_file=None, clock_offset: timedelta | None = None) -> Sent:
     """Send a message: the message, its outbox record and its decision log entry in one transaction.
+    ``clock_offset``: what ``now``'s clock (the window's HubClock) is ahead of this computer's, for the
+    snapshot's last sync (``situation_snapshot.take``).
     ``TemplateError`` / ``GroupError`` (both ``ValueError``, naming the field) and nothing written
     when it cannot go."""
     from models.queries import situation_snapshot
@@ -270,7 +272,7 @@ def send_message(store, *, template: str, groups: list[str], values: dict[str, s
     uid = str(uuidlib.uuid4())
     decision, rationale, information = _decision_text(p)
     with store.session() as s:   # read before the write lock, as a decision's snapshot is
-        snapshot = situation_snapshot.take(s, now)
+        snapshot = situation_snapshot.take(s, now, clock_offset=clock_offset)
     with one_transaction(store) as tx:
         s = tx.session_in_progress
         entry = authoring.record_decision(

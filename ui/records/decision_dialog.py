@@ -228,5 +228,6 @@ class DecisionDialog(WritingDialog):
             self.say_problem("; ".join(found))
             return
         store, now, basis, stale = self.store, self.clock(), self.lost_basis, stale_limits.current().sync
+        offset = getattr(self.clock, "offset", None)   # a HubClock: the sync's time is this computer's clock
         self.write(lambda: decisions.record_decision(store, new, actions, snapshot_at=now, lost_basis=basis,
-                                                     sync_stale_after=stale))
+                                                     sync_stale_after=stale, clock_offset=offset))
