@@ -73,7 +73,9 @@ class CycleResult:
     # re-sent its records and re-read the feed (sync.feed_restore); None otherwise.
     feed_restored: str | None = None
     # The cycle that reaches the hub after failed ones (this run): (when it was last reached before, as this
-    # replica knows it, else this run's first failure; now); None otherwise.  The window says the outage ended.
+    # replica knows it, else this run's first failure; now); None otherwise, and None when the failures ended
+    # with the hub answering 503 'upgrading' (a planned upgrade).  On this computer's clock.  The window says
+    # the outage ended.
     outage: tuple[datetime, datetime] | None = None
 
 
@@ -271,9 +273,10 @@ class SyncEngine:
         now = self.clock()
         hub_now = now + self.hub_offset if self.hub_offset is not None else None
         was = self.tracker.current
-        # A 410 feed_pruned is the hub answering (behind its retention), not an outage to tell of.
-        outage = ((was.last_good_sync or was.since, now) if was.state == State.OFFLINE and not was.behind_retention
-                  else None)
+        # A 410 feed_pruned is the hub answering (behind its retention), not an outage to tell of; nor is a hub
+        # that answered 503 'upgrading' (its planned start steps: the banner said "Hub upgrading"; r3, session 31).
+        outage = ((was.last_good_sync or was.since, now)
+                  if was.state == State.OFFLINE and not was.behind_retention and not was.upgrading else None)
         state = self.tracker.reached(now, provider_at, outbox.pending_count(self.store), hub_now)
         result = CycleResult(state, pushed=pushed.stored + pushed.duplicate, push_error=push_error,
                              rejected=pushed.rejected, batches=len(reports),

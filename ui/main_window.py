@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWid
 
 from models.queries.sync_summary import SyncSummary
 from models.service.sync_status import sync_status
+from sync import hub_contact
 from sync.connectivity import Connectivity, State
 from ui import escalation_status
 from ui import tables_status
@@ -513,6 +514,7 @@ class MainWindow(QMainWindow):
     def _draw_status(self) -> None:
         state, summary = self.connectivity, self._summary
         last_sync = state.last_good_sync if state and state.last_good_sync else (summary and summary.last_sync_at)
+        last_sync = self._on_hub_clock(last_sync) if last_sync else last_sync   # one clock: the window's (r3)
         known = bool(state and state.last_good_sync) or summary is not None   # else: not read yet
         last_text = fmt.local_time(last_sync, with_date=True) if known else "…"
         word = STATE_WORDS[state.state] if state else "Not syncing"
@@ -539,7 +541,7 @@ class MainWindow(QMainWindow):
             self.sync_label.setToolTip("")
         self.outbox_label.setText(f"Outbox {summary.outbox_pending}" if summary is not None else "Outbox …")
         if state and state.state in (State.OFFLINE, State.FEED_STALE):
-            since = fmt.local_time(state.since, with_date=True)
+            since = fmt.local_time(self._on_hub_clock(state.since), with_date=True)
             if upgrading:
                 text = (f"Hub upgrading its database since {since} ({upgrading}); it answers again when that is "
                         f"done. Showing the picture as of the last sync ({last_text}); everything else keeps "
@@ -595,7 +597,8 @@ class MainWindow(QMainWindow):
             watch(result)
         outage = getattr(result, "outage", None)
         if outage is not None and result.connectivity is not None:   # the hub answers again: say how long it did not
-            self.outage_notice.tell(outage[0], outage[1], result.pushed, result.connectivity.outbox_pending)
+            self.outage_notice.tell(self._on_hub_clock(outage[0]), self._on_hub_clock(outage[1]), result.pushed,
+                                    result.connectivity.outbox_pending)
         self.show_connectivity(result.connectivity)
         if result.error and result.connectivity and result.connectivity.state != State.OFFLINE:
             # Not the network (that has the banner): the replica could not take the batch now.
@@ -697,7 +700,9 @@ class MainWindow(QMainWindow):
         state = self.connectivity
         if state is None or state.state == State.UNKNOWN:
             return None
-        return self._on_hub_clock(state.last_good_sync), state.last_provider_data_at
+        # Never synced: from this run's first failure; 503 'upgrading' counts as contact for an hour (sync.hub_contact)
+        return hub_contact.for_own_alerts(state, self.clock(), getattr(self.clock, "offset", None)), \
+            state.last_provider_data_at
 
     def _on_hub_clock(self, at: datetime | None) -> datetime | None:
         """A time the sync engine took on this computer's clock, on the window's (a HubClock: the hub's; the

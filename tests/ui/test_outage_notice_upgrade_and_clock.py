@@ -1,4 +1,5 @@
-"""r3 review (session 31), FAILING tests that show findings in 1bc89b0b / b25c2e64 (no fix).
+"""The outage notice and the offline banner (r3 review, session 31, findings 2 and 4): a planned hub upgrade
+(503 'upgrading') is not an outage, and the banner and the return sentence are on the window's clock (the hub's).
 Real window offscreen, real encrypted replica, a real hub on loopback, and a loopback stub answering 503 'upgrading'
 exactly as a hub in its start's upgrade step does (sync.hub_health.upgrading's body)."""
 
