@@ -77,6 +77,9 @@ class CycleResult:
     # with the hub answering 503 'upgrading' (a planned upgrade).  On this computer's clock.  The window says
     # the outage ended.
     outage: tuple[datetime, datetime] | None = None
+    # With ``outage``, when it began before this run: when this engine started (SCC Desktop was not running
+    # for part of it, a weekend switched off, say: r3 finding 7); None otherwise.
+    outage_run_started: datetime | None = None
 
 
 def _feed_pruned(exc: Exception) -> bool:
@@ -102,6 +105,7 @@ class SyncEngine:
         self.batch_limit = batch_limit or (MAX_COLUMNAR_BATCH if columnar else MAX_FEED_BATCH)
         self.clock = clock
         self.max_batches = max_batches_per_cycle
+        self.started_at = clock()   # this run's start: an outage older than it was partly not running
         with store.session() as s:
             cur = s.get(FeedCursor, feed)
         self.tracker = ConnectivityTracker(stale_after, cur.last_sync_at if cur else None,
@@ -282,7 +286,8 @@ class SyncEngine:
                              rejected=pushed.rejected, batches=len(reports),
                              applied=sum(r.applied for r in reports), hub_offset=self.hub_offset,
                              escalation=self.escalation.current, opel_tables=self.hub_tables.current,
-                             feed_restored=self._restored_said, outage=outage)
+                             feed_restored=self._restored_said, outage=outage,
+                             outage_run_started=self.started_at if outage and outage[0] < self.started_at else None)
         self._restored_said = None
         for r in reports:
             for kind, n in r.kinds.items():

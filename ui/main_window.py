@@ -598,7 +598,8 @@ class MainWindow(QMainWindow):
         outage = getattr(result, "outage", None)
         if outage is not None and result.connectivity is not None:   # the hub answers again: say how long it did not
             self.outage_notice.tell(self._on_hub_clock(outage[0]), self._on_hub_clock(outage[1]), result.pushed,
-                                    result.connectivity.outbox_pending)
+                                    result.connectivity.outbox_pending,
+                                    self._on_hub_clock(getattr(result, "outage_run_started", None)))
         self.show_connectivity(result.connectivity)
         if result.error and result.connectivity and result.connectivity.state != State.OFFLINE:
             # Not the network (that has the banner): the replica could not take the batch now.

@@ -32,6 +32,7 @@ def test_a_restart_mid_outage_counts_from_the_last_sync_and_the_return_is_told(q
     qtbot.addWidget(window)
     token = sqlite_hub.tokens["room_lead"]
     engine = SyncEngine(store, HubClient(f"http://127.0.0.1:{free_port()}", token))
+    started = engine.started_at   # SCC Desktop was not running from the last sync until now (r3 finding 7)
 
     down = engine.run_once()
     assert down.error and down.outage is None
@@ -49,7 +50,9 @@ def test_a_restart_mid_outage_counts_from_the_last_sync_and_the_return_is_told(q
     end = back.connectivity.last_good_sync
     assert window.outage_notice.text() == (
         f"This desktop did not reach the hub from {fmt.local_time_near(end, last)} to {fmt.local_time(end)} "
-        f"({fmt.since(end, last)}); 4 records waited and were sent at {fmt.local_time(end)}.")
+        f"({fmt.since(end, last)}); SCC Desktop was not running for part of that: it started at "
+        f"{fmt.local_time_near(end, started)} and reached the hub {fmt.since(end, started)} later; 4 records waited "
+        f"and were sent at {fmt.local_time(end)}.")
     assert fmt.since(end, last).startswith("6 h 0")
 
     window.on_cycle(engine.run_once())   # the next cycle keeps the sentence until it is dismissed
