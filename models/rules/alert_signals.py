@@ -87,21 +87,37 @@ def judged_at(added: datetime | None, heard: Any, now: datetime, gap: Any = None
     judged at the clock, as always: a judged wait never falls back, so an open alert is never cleared
     by a replay, and a feed gone quiet leaves its ambulances waiting.
 
-    ``gap``: ``[off, on]``, the hub's last outage (``OUTAGE``: it heard nothing from ``off`` to ``on``).
-    An ambulance already waiting at ``off`` is not judged across time the hub did not hear until its
-    service's data reaches ``on``: it is judged at that data, or at ``off`` plus the time heard since
-    ``on`` (a service quiet after the hub's return leaves it waiting), whichever is later.  The hub down
-    six hours had judged a 30-minute wait at 6 h 30 min by its clock, a false critical alert, before the
-    replay that held its handover came."""
-    off, on = (_time(gap[0]), _time(gap[1])) if isinstance(gap, list) and len(gap) == 2 else (None, None)
-    if off is not None and on is not None and added is not None and added <= off:
-        described = _time(heard[0]) if isinstance(heard, list) and len(heard) >= 2 else None
-        if described is None or described < on:
-            return min(now, max(off + max(now - on, timedelta(0)), described or off))
+    ``gap``: ``[off, on]``, an outage of the hub (``OUTAGE``: it heard nothing from ``off`` to ``on``),
+    or a list of them, oldest first (``_heard_clock`` keeps every one a waiting ambulance may span).
+    An ambulance already waiting at an outage's ``off`` is not judged across time the hub did not hear
+    until its service's data reaches that outage's ``on``: it is judged at the clock less every such
+    outage (the time heard since it was waiting), or at its service's data, whichever is later.  The hub
+    down six hours had judged a 30-minute wait at 6 h 30 min by its clock, a false critical alert, before
+    the replay that held its handover came; and a second, short gap after it (a tick late under load, a
+    restart) must not bring those hours back (only the last outage was kept: the wait went 41 -> 401)."""
+    described = _time(heard[0]) if isinstance(heard, list) and len(heard) >= 2 else None
+    unheard = timedelta(0)
+    for off, on in _gaps(gap):
+        if added is not None and added <= off and (described is None or described < on):
+            unheard += max(min(on, now) - off, timedelta(0))   # a clock stepped back: never before ``off``
+    if unheard:
+        return min(now, max(now - unheard, described or now - unheard))
     since = _time(heard[2]) if isinstance(heard, list) and len(heard) == 3 else None
     if since is None or added is None or added < since or now - since > REPLAY_MAX:
         return now
     return known_at(heard, now)
+
+
+def _gaps(gap: Any) -> list[tuple[datetime, datetime]]:
+    """The outages of ``gap`` (one ``[off, on]`` or a list of them) that can be read."""
+    if isinstance(gap, list) and len(gap) == 2 and all(isinstance(g, str) for g in gap):
+        gap = [gap]
+    out = []
+    for g in gap if isinstance(gap, list) else ():
+        off, on = (_time(g[0]), _time(g[1])) if isinstance(g, list) and len(g) == 2 else (None, None)
+        if off is not None and on is not None and off < on:
+            out.append((off, on))
+    return out
 
 
 def waiting_entry(value: Any) -> tuple[datetime | None, str | None, datetime | None]:
@@ -123,7 +139,8 @@ def waits(waiting: dict[str, Any], heard: dict[str, Any], now: datetime,
 def _judged(waiting: dict[str, Any], heard: dict[str, Any], now: datetime,
             clock: dict[str, Any] | None) -> dict[str, tuple[datetime, datetime]]:
     """Each waiting ambulance's arrival and the time its wait is judged at."""
-    gap = (clock or {}).get("gap")
+    clock = clock or {}
+    gap = clock["gaps"] if "gaps" in clock else clock.get("gap")   # "gap" alone: kept before "gaps" was
     out = {}
     for event, value in waiting.items():
         arrived, service, added = waiting_entry(value)
@@ -132,16 +149,36 @@ def _judged(waiting: dict[str, Any], heard: dict[str, Any], now: datetime,
     return out
 
 
-def _heard_clock(clock: dict[str, Any], now: datetime, outage: timedelta | None) -> dict[str, Any]:
-    """The hub's clock section after hearing at ``now``: ``last`` (its newest evaluation) and ``gap``
-    (its last outage: more than ``outage`` without an evaluation)."""
+def _heard_clock(clock: dict[str, Any], now: datetime, outage: timedelta | None,
+                 heard: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The hub's clock section after hearing at ``now``: ``last`` (its newest evaluation), ``gap`` (its
+    last outage: more than ``outage`` without an evaluation) and ``gaps`` (its outages, oldest first: a
+    later one never replaces an earlier one a waiting ambulance still spans, ``_keep_gaps``).  A state
+    kept before this section was has no ``last``: its newest receipt (``heard``) stands for it, or the
+    restart that brought this in was never an outage."""
     last = _time(clock.get("last"))
+    if last is None and "last" not in clock and heard:
+        last = max((t for h in heard.values() if isinstance(h, list) and len(h) >= 2
+                    for t in [_time(h[1])] if t is not None and t <= now), default=None)
     if last is not None and now <= last:
         return clock   # the same time again, or a clock stepped back: nothing heard later
     out = dict(clock, last=_iso(now))
     if outage is not None and last is not None and now - last > outage:
+        gaps = clock["gaps"] if isinstance(clock.get("gaps"), list) else ([clock["gap"]] if clock.get("gap") else [])
         out["gap"] = [_iso(last), _iso(now)]
+        out["gaps"] = [*gaps, out["gap"]]
     return out
+
+
+def _keep_gaps(clock: dict[str, Any], waiting: dict[str, Any]) -> dict[str, Any]:
+    """``clock`` keeping only the outages a waiting ambulance (one recorded by then) still spans."""
+    gaps = clock.get("gaps")
+    if not isinstance(gaps, list) or not gaps:
+        return clock
+    added = [a for w in waiting.values() for v in w.values() for a in [waiting_entry(v)[2]] if a is not None]
+    oldest = min(added, default=None)
+    kept = [g for g in gaps if oldest is not None and (read := _gaps([g])) and oldest <= read[0][0]]
+    return clock if kept == gaps else {**clock, "gaps": kept}
 
 
 def _bursts(heard: dict[str, Any], now: datetime) -> None:
@@ -194,7 +231,7 @@ def signals(items: list[tuple[str, dict[str, Any]]], state: dict[str, Any] | Non
     (``outage``: how long without an evaluation is the hub down, ``judged_at``; the hub, which evaluates
     every 30 s, passes ``OUTAGE``; None: never, for callers that step the clock in jumps)."""
     old = state or empty_state()
-    clock = _heard_clock(old.get("clock") or {}, now, outage)
+    clock = _heard_clock(old.get("clock") or {}, now, outage, old.get("heard"))
     # Copied on write: what this call does not change is handed back as the same objects, so the
     # hub saves only what changed (and the input state is never changed).
     st = _Work(dict(old.get("waiting", {})), dict(old.get("lost", {})), dict(old.get("c2", {})),
@@ -241,7 +278,7 @@ def signals(items: list[tuple[str, dict[str, Any]]], state: dict[str, Any] | Non
         if not waiting:
             del st.waiting[hospital]
     return out, {"waiting": st.waiting, "lost": st.lost, "c2": st.c2, "ended": st.ended, "heard": st.heard,
-                 "clock": clock}
+                 "clock": _keep_gaps(clock, st.waiting)}
 
 
 @dataclass

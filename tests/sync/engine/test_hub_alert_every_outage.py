@@ -1,6 +1,7 @@
-"""r4 review of 3a95898b, on a real hub (loopback, SQLite): after a 6 h outage with the service quiet, a second
-gap of 11 minutes (a short restart, or a tick that late under load) judges the ambulance waiting from before
-the first outage at the hub's clock again: a CRITICAL 'waited 60 minutes' at about 390 minutes goes on the feed."""
+"""On a real hub (loopback, SQLite): after a 6 h outage with the service quiet, a second gap of 11 minutes (a
+short restart, or a tick that late under load) must not judge the ambulance waiting from before the first
+outage at the hub's clock again (only the last gap was kept: a CRITICAL 'waited 60 minutes' at about 390
+minutes, timed 5 h 41 min back, went on the feed; r4's finding 1)."""
 
 from __future__ import annotations
 
