@@ -46,6 +46,17 @@ def feed_indexes(conn: psycopg.Connection) -> list[tuple[str, bool, str]]:
         "WHERE i.indrelid = 'feed'::regclass ORDER BY c.relname").fetchall()
 
 
+def backup_reader(cluster, database: str) -> psycopg.Connection:
+    """A connection holding what a pg_dump holds for its whole run: a REPEATABLE READ, read-only transaction
+    with the feed share-locked and its snapshot taken (by reading another table). The caller closes it."""
+    backup = psycopg.connect(f"host=127.0.0.1 port={cluster.port} user=postgres dbname={database} "
+                             "application_name=pg_dump", connect_timeout=10)
+    backup.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    backup.execute("LOCK TABLE feed IN ACCESS SHARE MODE")
+    backup.execute("SELECT count(*) FROM submission").fetchone()   # its snapshot taken, as pg_dump's
+    return backup
+
+
 @contextmanager
 def held_writer(cluster, database: str) -> Iterator[psycopg.Connection]:
     """A write on the feed in a transaction left open (rolled back at the end, or by ``conn.rollback()``)."""

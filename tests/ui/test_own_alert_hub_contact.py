@@ -7,23 +7,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
 
-from models.replica.orm import AlertEvent
 from models.records import local_alerts
 from sync import hub_contact
 from sync.connectivity import ConnectivityTracker
 from tests.models.conftest import store, store_path  # noqa: F401
+from tests.ui.test_desktop_own_alerts_offline import _own
 from ui.main_window import MainWindow
 
 NOW = datetime(2026, 12, 6, 20, 40, tzinfo=timezone.utc)
-
-
-def _own(store) -> dict[str, tuple]:
-    with store.session() as s:
-        rows = s.execute(select(AlertEvent.rule_code, AlertEvent.uuid, AlertEvent.raised_at, AlertEvent.cleared_at)
-                         .where(AlertEvent.subject.like("system:desktop %"))).all()
-    return {r.rule_code: (r.uuid, r.raised_at, r.cleared_at) for r in rows}
 
 
 def test_a_planned_hub_upgrade_is_not_called_not_reached(qtbot, store):

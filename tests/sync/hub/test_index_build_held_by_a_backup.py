@@ -10,7 +10,6 @@ does and has read another table."""
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 
 from tests.support import index_build as b
@@ -23,12 +22,8 @@ def test_a_backup_holding_the_build_is_named_and_after_the_wait_the_index_is_bui
     db_url = postgres_cluster.create_database()
     name = b.database_name(db_url)
     tokens = b.from_before_the_index(db_url)
-    backup = psycopg.connect(f"host=127.0.0.1 port={postgres_cluster.port} user=postgres dbname={name} "
-                             "application_name=pg_dump", connect_timeout=10)
+    backup = b.backup_reader(postgres_cluster, name)   # a pg_dump's snapshot, held
     try:
-        backup.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        backup.execute("LOCK TABLE feed IN ACCESS SHARE MODE")
-        backup.execute("SELECT count(*) FROM submission").fetchone()   # its snapshot taken, as pg_dump's
         pid = backup.info.backend_pid
         hub = Starting(db_url, tmp_path, tokens, args=("--index-wait-minutes", "0.05")).start()   # 3 s
         try:

@@ -34,12 +34,8 @@ def test_the_plain_fallback_never_holds_other_writes_behind_a_writer(tmp_path, p
     db_url = postgres_cluster.create_database()
     name = b.database_name(db_url)
     tokens = b.from_before_the_index(db_url)
-    backup = psycopg.connect(f"host=127.0.0.1 port={postgres_cluster.port} user=postgres dbname={name} "
-                             "application_name=pg_dump", connect_timeout=10)
+    backup = b.backup_reader(postgres_cluster, name)   # a pg_dump's snapshot, held
     try:
-        backup.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        backup.execute("LOCK TABLE feed IN ACCESS SHARE MODE")
-        backup.execute("SELECT count(*) FROM submission").fetchone()
         hub = Starting(db_url, tmp_path, tokens, args=("--index-wait-minutes", "0.05")).start()   # 3 s
         try:
             _phase(postgres_cluster, name, "old snapshots")   # the concurrent build waits for the backup alone
