@@ -138,6 +138,14 @@ class HubClock:
         return self.base() + self.offset
 
 
+def shifted(at: datetime | None, offset: timedelta | None) -> datetime | None:
+    """A time taken on this computer's clock, moved onto the hub's by ``offset`` (the window's clock ahead of
+    this computer's; None or zero: unchanged). The sync engine's times (last sync, offline since) are this
+    computer's; the window writes and judges them on its HubClock, so a desktop two hours behind is not
+    'not reached for 2 h'."""
+    return at + offset if at is not None and offset else at
+
+
 def offset_words(offset: timedelta) -> str:
     """'2 h 0 min behind' / '5 min ahead': this computer's clock against the hub's."""
     minutes = round(abs(offset).total_seconds() / 60)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sync.connectivity import Connectivity, State
+from sync.hub_clock import shifted
 
 UPGRADE_COUNTS_FOR = timedelta(minutes=60)
 
@@ -26,7 +27,7 @@ UPGRADE_COUNTS_FOR = timedelta(minutes=60)
 def for_own_alerts(state: Connectivity, now: datetime, offset: timedelta | None = None) -> datetime | None:
     """The contact time the 'not reached the hub' rule is given at ``now`` (None: nothing to judge)."""
     def on_window(at: datetime | None) -> datetime | None:
-        return at + offset if at is not None and offset else at
+        return shifted(at, offset)
 
     last = on_window(state.last_good_sync)
     if state.state != State.OFFLINE:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWid
 
 from models.queries.sync_summary import SyncSummary
 from models.service.sync_status import sync_status
-from sync import hub_contact
+from sync import hub_clock, hub_contact
 from sync.connectivity import Connectivity, State
 from ui import escalation_status
 from ui import tables_status
@@ -708,8 +708,7 @@ class MainWindow(QMainWindow):
     def _on_hub_clock(self, at: datetime | None) -> datetime | None:
         """A time the sync engine took on this computer's clock, on the window's (a HubClock: the hub's; the
         newest provider data is on the hub's already), so a desktop two hours behind is not 'not reached for 2 h'."""
-        offset = getattr(self.clock, "offset", None)
-        return at + offset if at is not None and offset else at
+        return hub_clock.shifted(at, getattr(self.clock, "offset", None))
 
     def _chain_check_later(self) -> None:
         """The decision log's chain check (``models.service.housekeeping.check_chain``) on the read lane:

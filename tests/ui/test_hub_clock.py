@@ -17,7 +17,7 @@ from models.replica.utc import utcnow
 from scc_desktop import settings as settings_mod
 from sync.client import HubClient
 from sync.engine import SyncEngine
-from sync.hub_clock import OLD_AFTER, THRESHOLD, HubClock, Keeper, Measured, offset_words, remembered
+from sync.hub_clock import OLD_AFTER, THRESHOLD, HubClock, Keeper, Measured, offset_words, remembered, shifted
 from tests.models.conftest import store, store_path  # noqa: F401
 from tests.support.fixtures import sqlite_hub  # noqa: F401
 from ui.main_window import MainWindow
@@ -35,6 +35,9 @@ def test_small_offsets_are_left_alone_and_large_ones_applied():
     assert clock.observe(timedelta(seconds=3)) and clock() == base
     assert offset_words(BEHIND) == "2 h 0 min behind"
     assert offset_words(-timedelta(minutes=5)) == "5 min ahead of"
+    # One shift for every sync time the window shows or judges (the status bar, the banner, own alerts)
+    assert shifted(base, BEHIND) == base + BEHIND and shifted(base, timedelta(0)) == base
+    assert shifted(base, None) == base and shifted(None, BEHIND) is None
 
 
 @pytest.mark.timeout(90)
