@@ -110,6 +110,13 @@ def service_as_at(session: Session, services: set[str] | None = None) -> dict[st
     return {org: at for org, at in rows if at is not None}
 
 
+def hospital_service(session: Session, hospital_code: str) -> str | None:
+    """The ambulance service of a hospital's newest arrival (a seek on the (hospital, arrival) index): the
+    service whose feed knows that hospital's queue, empty or not.  None: no crew has gone there."""
+    return session.scalar(select(HandoverEvent.ambulance_org).where(HandoverEvent.hospital_code == hospital_code)
+                          .order_by(HandoverEvent.arrived_at.desc()).limit(1))
+
+
 def offload_queue(session: Session, now: datetime, table: HandoverTable | None = None,
                   hospital_code: str | None = None) -> list[WaitingAmbulance]:
     """Ambulances waiting to hand over (state ``arrived``), longest wait first; each wait to ``now``,

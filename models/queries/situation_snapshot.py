@@ -89,11 +89,20 @@ def _offload(session: Session, now: datetime, lost_basis: float | None) -> dict[
     hospitals = {}
     services = {code for code, _name in queries_ambulance.ambulance_services(session)}
     heard = queries_offload.service_as_at(session, services or None)   # a seek a service, not a pass over a year
-    newest = max(heard.values(), default=None)   # the ambulance feed's newest update: an empty queue is known to it
-    quiet_at = newest if newest is not None and now - newest > queries_offload.WAIT_STALE_AFTER else now
+    newest = max(heard.values(), default=None)   # the ambulance feed's newest update
+
+    def quiet_at(hospital_code: str) -> datetime:
+        """An empty queue is known as far as its own service's feed (r3 LOW 8): the service of the hospital's
+        newest arrival, else (no crew ever went there) the feed's newest update."""
+        service = queries_offload.hospital_service(session, hospital_code)
+        if service is not None and service not in heard:
+            heard.update(queries_offload.service_as_at(session, {service}))
+        at = heard.get(service, newest) if service is not None else newest
+        return at if at is not None and now - at > queries_offload.WAIT_STALE_AFTER else now
+
     for h in queries_offload.offload_board(session, now, table, basis):
         longest = h.longest_wait
-        known = min((w.as_at or now for w in h.waiting), default=quiet_at)
+        known = min(w.as_at or now for w in h.waiting) if h.waiting else quiet_at(h.hospital_code)
         hospitals[h.hospital_code] = {
             "name": h.name, "waiting": len(h.waiting),
             "longest_wait_minutes": _round(longest.wait_minutes) if longest else None,

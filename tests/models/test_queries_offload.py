@@ -167,3 +167,22 @@ def test_a_service_clock_ahead_of_ours_never_sets_a_fresh_arrival_apart(store):
     with store.session() as s:
         assert [w.event_uuid for w in qo.offload_queue(s, NOW)] == ["amb-0080"]
         assert qo.unclosed_arrivals(s, NOW) == []
+
+
+def test_an_empty_queue_in_a_decision_snapshot_is_as_at_its_own_ambulance_services_newest_data(store):
+    # Two services: RX9 sends every minute, RY8 went quiet two hours ago.  Beta's empty queue is known only
+    # to RY8, so the snapshot keeps it as at RY8's last data (stale), not as at now (r3 LOW 8, session 31).
+    from models.queries import situation_snapshot
+    f = Feed().org("RAA", "Alpha Hospitals NHS Trust").org("RBB", "Beta Hospitals NHS Trust")
+    f.org("RX9", "Test Ambulance Service NHS Trust", "ambulance").org("RY8", "Other Ambulance Service", "ambulance")
+    f.handed_over("amb-0090", "RAA", ago(50), 20)
+    f.handover("amb-0091", "RAA", "en_route", eta=NOW + timedelta(minutes=5), updated=NOW)
+    f.handed_over("amb-0092", "RBB", ago(200), 25)
+    f.items[-1][2].update(ambulance_org="RY8", updated_at=ago(120).isoformat())
+    f.apply(store)
+    with store.session() as s:
+        off = situation_snapshot.take(s, NOW)["offload"]
+    alpha, beta = off["hospitals"]["RAA"], off["hospitals"]["RBB"]
+    assert (alpha["waiting"], alpha["stale"]) == (0, False) and alpha["as_at"].startswith(NOW.isoformat()[:16])
+    assert (beta["waiting"], beta["stale"]) == (0, True) and beta["as_at"].startswith(ago(120).isoformat()[:16])
+    assert off["as_at"] == beta["as_at"]
