@@ -38,7 +38,7 @@ def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("spoc")
     smtpd = SmtpServer(tmp)
     db_url = f"sqlite:///{tmp / 'hub.db'}"
-    env = {"SCC_HUB_ESCALATION": config_file(tmp, smtpd, retry_seconds="0.2"), "SCC_HUB_SMTP_PASSWORD": PASSWORD}
+    env = {"SCC_HUB_ESCALATION": config_file(tmp, smtpd, retry_seconds="0.05"), "SCC_HUB_SMTP_PASSWORD": PASSWORD}
     hub = HubProcess(db_url, tmp, seed_hub(db_url), env, port=free_port())
     url = f"http://127.0.0.1:{hub.port}"
     stores = []
