@@ -70,8 +70,8 @@ def test_the_hub_publishes_prunes_and_logs_on_its_timer_without_holding_up_reque
         # A round with the feed unmoved keeps the snapshot (a download under way is not changed).
         _wait_for(lambda: "the feed has not moved: kept the snapshot at position" in hub.log(), "a round that kept", hub)
         runs = hub.log().count("making a snapshot")
-        time.sleep(4 * 3.6)
-        assert hub.log().count("making a snapshot") - runs <= 5, "the timer runs more often than its interval"
+        time.sleep(2 * 3.6)   # two intervals: two makes, three at a boundary; a timer gone wild makes dozens
+        assert hub.log().count("making a snapshot") - runs <= 3, "the timer runs more often than its interval"
         assert slowest < 2.0, f"a request took {slowest:.2f} s while the timer ran"
     finally:
         hub.stop()
