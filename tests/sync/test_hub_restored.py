@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 import sqlite3
 import subprocess
 import time
@@ -32,11 +33,12 @@ from sqlalchemy import func, make_url, select, text
 
 from models.records import verify
 from models.replica.orm import Action, DecisionEntry, Observation, OutboxItem
+from models.replica.store import Store
 from sync import authoring
 from sync.client import HubClient
 from sync.engine import SyncEngine
 from tests.models.conftest import FAST_KDF, PASSPHRASE
-from tests.support.hub import TEST_ORGS, connection, start_hub
+from tests.support.hub import TEST_ORGS, HubProcess, connection, start_hub
 from tests.support.postgres import find_bindir
 from tests.support.replica import fresh_replica
 
@@ -90,9 +92,10 @@ def _backup(db_url: str, to: Path) -> None:
                     "-Fc", "-f", str(to), url.database], check=True, timeout=120, capture_output=True)
 
 
-def _put_back(hub, backup: Path) -> None:
+def _put_back(hub, backup: Path, *, start: bool = True) -> None:
     """The hub stopped, its database replaced by the backup (SQLite: the file, its log files with it;
-    PostgreSQL: the database dropped and restored), started again on the same address."""
+    PostgreSQL: the database dropped and restored), started again on the same address (unless ``start`` is
+    false: a copy of the database is then started by each test, ``restored_story``)."""
     hub.stop()
     if hub.db_url.startswith("sqlite"):
         live = Path(hub.db_url.removeprefix("sqlite:///"))
@@ -107,7 +110,8 @@ def _put_back(hub, backup: Path) -> None:
             conn.execute(f'CREATE DATABASE "{url.database}"')
         subprocess.run([str(find_bindir() / "pg_restore"), "-h", url.host, "-p", str(url.port), "-U",
                         url.username, "-d", url.database, str(backup)], check=True, timeout=120, capture_output=True)
-    hub.start()
+    if start:
+        hub.start()
 
 
 def _decide(desk: SyncEngine, what: str) -> str:
@@ -134,9 +138,9 @@ def _hub_records(hub) -> list[str]:
 
 
 @pytest.fixture
-def restored(tmp_path, hub_db_url):
+def restored(request, tmp_path, hub_db_url):
     """The story up to the restore: returns the hub (put back), the desktops and what each did."""
-    with restored_story(tmp_path, hub_db_url) as story:
+    with restored_story(request, tmp_path, hub_db_url) as story:
         yield story
 
 
@@ -144,17 +148,73 @@ def _nothing(*_story) -> None:
     return None
 
 
+def _plain(_folder: Path) -> dict:
+    return {}
+
+
+# Each story built once per (story, database) in this process (an xdist worker), then copied for each test.
+_BUILT: dict[tuple[str, str], dict] = {}
+
+
 @contextmanager
-def restored_story(tmp_path, hub_db_url, *, hub_args: tuple[str, ...] = (), days_stored=_nothing,
-                   before_backup=_nothing):
-    """The story up to the restore, the hub serving with ``hub_args``; ``days_stored(hub)`` runs once the three
-    days are stored (before desktops a, b and d read them; e read the first two), ``before_backup(hub, desks)``
-    once a, b and d have synced, before the backup (``desks``: a, b, d, e). Yields the hub (put back), the
-    desktops and what each did."""
-    hub = start_hub(tmp_path, hub_db_url, orgs=TEST_ORGS + PROVIDERS, args=hub_args)
+def restored_story(request, tmp_path, hub_db_url, *, name: str = "plain", setup=_plain):
+    """The story up to the restore (``_build``), given to this test as copies of its own: the hub's database
+    (the SQLite file; on PostgreSQL ``CREATE DATABASE ... TEMPLATE``), the desktops' encrypted replicas and any
+    files the story wrote (the snapshots folder), a hub process started on the copy (as the story's own hub was
+    started again on the restored database) and the desktops opened again on theirs. No test sees another's
+    writes. The story is built once per (``name``, database) in this process: ``setup(folder)`` gives
+    ``_build``'s ``hub_args``, ``days_stored`` and ``before_backup`` for a build under ``folder``, and ``extra()``
+    what the story adds to what it yields. Yields the hub (put back), the desktops and what each did."""
+    backend = "sqlite" if hub_db_url.startswith("sqlite") else "postgresql"
+    built = _BUILT.get((name, backend))
+    if built is None:
+        folder = request.getfixturevalue("tmp_path_factory").mktemp(f"restored-{name}-{backend}")
+        db_url = (f"sqlite:///{folder / 'hub.db'}" if backend == "sqlite"
+                  else request.getfixturevalue("postgres_cluster").create_database())
+        parts = setup(folder)
+        built = _build(folder, db_url, hub_args=parts.get("hub_args", ()),
+                       days_stored=parts.get("days_stored", _nothing),
+                       before_backup=parts.get("before_backup", _nothing))
+        built["story"].update(parts.get("extra", dict)())
+        _BUILT[(name, backend)] = built
+    source: Path = built["folder"]
+    shutil.copytree(source, tmp_path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.log", "hub-backup.db"))
+    if backend == "sqlite":
+        assert hub_db_url == f"sqlite:///{tmp_path / 'hub.db'}", hub_db_url
+    else:
+        url, template = make_url(hub_db_url), make_url(built["db_url"])
+        with psycopg.connect(f"host={url.host} port={url.port} user={url.username} dbname=postgres",
+                             autocommit=True, connect_timeout=10) as conn:
+            conn.execute(f'DROP DATABASE "{url.database}"')
+            conn.execute(f'CREATE DATABASE "{url.database}" TEMPLATE "{template.database}"')
+    args = tuple(a.replace(str(source), str(tmp_path)) for a in built["hub_args"])
+    hub = HubProcess(hub_db_url, tmp_path, dict(built["tokens"]), args=args).start()
     desks = []
     try:
-        a, b, d, e = (_desktop(hub, tmp_path, n) for n in ("a", "b", "d", "e"))
+        for n in ("a", "b", "d", "e"):
+            store = Store.unlock(tmp_path / n / "scc.db", PASSPHRASE)
+            desks.append(SyncEngine(store, HubClient(hub.url, hub.tokens["room_lead"]),
+                                    max_batches_per_cycle=100_000))
+        a, b, d, e = desks
+        yield {**built["story"], "hub": hub, "a": a, "b": b, "d": d, "e": e, "folder": tmp_path}
+    finally:
+        for desk in desks:
+            desk.client.close()
+            desk.store.close()
+        hub.stop()
+
+
+def _build(folder: Path, hub_db_url: str, *, hub_args: tuple[str, ...] = (), days_stored=_nothing,
+           before_backup=_nothing) -> dict:
+    """The story up to the restore, the hub serving with ``hub_args``; ``days_stored(hub)`` runs once the three
+    days are stored (before desktops a, b and d read them; e read the first two), ``before_backup(hub, desks)``
+    once a, b and d have synced, before the backup (``desks``: a, b, d, e). Ends with the hub stopped on its
+    database put back from the backup and the desktops closed (their replicas under ``folder/<name>``); returns
+    what ``restored_story`` copies and opens again for each test."""
+    hub = start_hub(folder, hub_db_url, orgs=TEST_ORGS + PROVIDERS, args=hub_args)
+    desks = []
+    try:
+        a, b, d, e = (_desktop(hub, folder, n) for n in ("a", "b", "d", "e"))
         desks += [a, b, d, e]
         _days(hub, 0, (DAYS - 1) * 24)                   # three days of 40 providers' figures ...
         e_early = _decide(e, "Open the discharge lounge at Trust Two")
@@ -165,7 +225,7 @@ def restored_story(tmp_path, hub_db_url, *, hub_args: tuple[str, ...] = (), days
         for desk in (a, b, d):
             assert desk.run_once().error is None
         before_backup(hub, (a, b, d, e))
-        backup = tmp_path / "hub-backup.db"
+        backup = folder / "hub-backup.db"
         _backup(hub.db_url, backup)                      # the night's backup, the hub serving
         backup_head = d.position()
         # After the backup: a fourth morning of figures, decisions and an action from two desktops.
@@ -178,9 +238,10 @@ def restored_story(tmp_path, hub_db_url, *, hub_args: tuple[str, ...] = (), days
         for desk in (a, b, a, e):
             assert desk.run_once().error is None
         assert a.position() > backup_head and lost[0] in _hub_records(hub) and e.position() == a.position()
-        _put_back(hub, backup)                           # the disk failed: last night's backup put back
-        yield {"hub": hub, "a": a, "b": b, "d": d, "e": e, "e_early": e_early, "lost": lost, "early": early,
-               "action": action, "backup_head": backup_head, "folder": tmp_path}
+        _put_back(hub, backup, start=False)              # the disk failed: last night's backup put back
+        return {"folder": folder, "db_url": hub.db_url, "tokens": dict(hub.tokens), "hub_args": tuple(hub_args),
+                "story": {"e_early": e_early, "lost": lost, "early": early, "action": action,
+                          "backup_head": backup_head}}
     finally:
         for desk in desks:
             desk.client.close()

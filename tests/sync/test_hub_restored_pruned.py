@@ -37,27 +37,35 @@ KEEP_DAYS = 7
 
 
 @pytest.fixture
-def pruned(tmp_path, hub_db_url):
-    """The restored story on a hub whose retention ran before the backup; adds its ``horizon`` and ``snapshot``."""
-    folder = tmp_path / "snapshots"
-    seen: dict = {}
+def pruned(request, tmp_path, hub_db_url):
+    """The restored story on a hub whose retention ran before the backup; adds its ``horizon`` and ``snapshot``.
+    Built once per database in this process and copied for each test (``restored_story``)."""
+    def setup(folder):
+        snapshots = folder / "snapshots"
+        seen: dict = {}
 
-    def stored_ten_days_ago(hub) -> None:   # all but the newest 1,000 positions (10 hours of the third day)
-        then = hub_schema.utc_text(hub_schema.utcnow() - timedelta(days=10))
-        with connection(hub.db_url, write=True) as conn:
-            seen["old_through"] = conn.execute(text("SELECT max(seq) FROM feed")).scalar() - 1000
-            conn.execute(text("UPDATE feed SET created_at = :t WHERE seq <= :p"), {"t": then, "p": seen["old_through"]})
+        def stored_ten_days_ago(hub) -> None:   # all but the newest 1,000 positions (10 hours of the third day)
+            then = hub_schema.utc_text(hub_schema.utcnow() - timedelta(days=10))
+            with connection(hub.db_url, write=True) as conn:
+                seen["old_through"] = conn.execute(text("SELECT max(seq) FROM feed")).scalar() - 1000
+                conn.execute(text("UPDATE feed SET created_at = :t WHERE seq <= :p"),
+                             {"t": then, "p": seen["old_through"]})
 
-    def retention_runs(hub, desks) -> None:   # the snapshot timer's make, as 'hub serve --prune-keep-days 7' runs it
-        assert desks[3].run_once().error is None   # e too reads on before the prune (it would be behind it)
-        seen.update(json.loads(hub_command(hub, "snapshot", "make", "--snapshots", str(folder),
-                                           "--prune-keep-days", str(KEEP_DAYS)).stdout))
+        def retention_runs(hub, desks) -> None:   # the snapshot timer's make, as 'hub serve --prune-keep-days 7' runs it
+            assert desks[3].run_once().error is None   # e too reads on before the prune (it would be behind it)
+            seen.update(json.loads(hub_command(hub, "snapshot", "make", "--snapshots", str(snapshots),
+                                               "--prune-keep-days", str(KEEP_DAYS)).stdout))
 
-    with restored_story(tmp_path, hub_db_url, hub_args=("--snapshots", str(folder)),
-                        days_stored=stored_ten_days_ago, before_backup=retention_runs) as story:
-        done = seen["pruned"]
-        assert done["pruned_through"] == seen["old_through"] and done["deleted"] > 3000, seen
-        yield {**story, "horizon": done["pruned_through"], "snapshot": seen["published"]}
+        def extra() -> dict:
+            done = seen["pruned"]
+            assert done["pruned_through"] == seen["old_through"] and done["deleted"] > 3000, seen
+            return {"horizon": done["pruned_through"], "snapshot": seen["published"]}
+
+        return {"hub_args": ("--snapshots", str(snapshots)), "days_stored": stored_ten_days_ago,
+                "before_backup": retention_runs, "extra": extra}
+
+    with restored_story(request, tmp_path, hub_db_url, name="pruned", setup=setup) as story:
+        yield story
 
 
 def _unsent(desk) -> int:
