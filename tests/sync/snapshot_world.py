@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -142,4 +143,37 @@ def snapshot_world(folder: Path, *, hours: float = 12, tail_hours: float = 2, da
         yield world
     finally:
         sender.close()
+        hub.stop()
+
+
+# The default world, built once in this process (an xdist worker) by ``copied_world`` and copied for each caller.
+_BUILT: dict[str, object] = {}
+
+
+@contextlib.contextmanager
+def copied_world(folder: Path, build_folder):
+    """A world of the caller's own, as ``snapshot_world(folder)`` gives (12 hours, a 2-hour tail, SQLite), for
+    the cost of a copy: the world is built once in this process (under ``build_folder()``, a fresh folder, e.g.
+    ``lambda: tmp_path_factory.mktemp("world")``), its hub stopped, and each caller gets copies of the hub's
+    database and snapshots folder under ``folder`` and a hub process started on them (as a hub restarted on
+    its database). Nothing written to one copy is seen by another."""
+    built = _BUILT.get("default")
+    if built is None:
+        source = build_folder()
+        with snapshot_world(source) as w:
+            built = {"folder": source, "tokens": dict(w.hub.tokens), "snapshot_position": w.snapshot_position,
+                     "head": w.head}
+        _BUILT["default"] = built
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(built["folder"] / "hub.db", folder / "hub.db")
+    for extra in ("-wal", "-shm"):
+        if (built["folder"] / f"hub.db{extra}").exists():
+            shutil.copy2(built["folder"] / f"hub.db{extra}", folder / f"hub.db{extra}")
+    snapshots = folder / "snapshots"
+    shutil.copytree(built["folder"] / "snapshots", snapshots)
+    hub = HubProcess(f"sqlite:///{folder / 'hub.db'}", folder, dict(built["tokens"]),
+                     args=("--snapshots", str(snapshots))).start()
+    try:
+        yield World(hub, snapshots, folder, built["snapshot_position"], built["head"])
+    finally:
         hub.stop()

@@ -1,6 +1,6 @@
 """A new desktop joins from the hub's snapshot, then the tail (protocol 1.7; sync/snapshot_join.py).
 
-One world for the module (tests/sync/snapshot_world.py): a real hub on loopback holding 12 hours of
+One world for the module (tests/sync/snapshot_world.py, a copy of the one built once per process): a real hub on loopback holding 12 hours of
 the 40-provider simulated ICS, decisions and actions from a desktop, a snapshot published by the
 real ``hub snapshot make`` command, then two more hours and more records after it (the tail).
 Desktops are real encrypted replicas.
@@ -23,13 +23,14 @@ from sync import snapshot_join
 from sync.client import HubClient, HubRefused
 from sync.hub.feed import KEEP_SECONDS
 from tests.support.hub import REPO
-from tests.sync.snapshot_world import content, hub_command, join, leftovers, snapshot_world
+from tests.sync.snapshot_world import content, copied_world, hub_command, join, leftovers
 
 pytestmark = pytest.mark.timeout(900)
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    with snapshot_world(tmp_path_factory.mktemp("snapshot-join")) as w:
+    """The module's world: a copy of the one built once in this process (``copied_world``)."""
+    with copied_world(tmp_path_factory.mktemp("snapshot-join"), lambda: tmp_path_factory.mktemp("world")) as w:
         yield w
 
 
@@ -286,7 +287,7 @@ def own_world(tmp_path_factory):
     """A world of the test's own, for a test that changes what the module's other tests read (a newer
     snapshot published, positions pruned): they then pass in any order and when xdist shares them out
     (they failed run after either)."""
-    with snapshot_world(tmp_path_factory.mktemp("snapshot-own")) as w:
+    with copied_world(tmp_path_factory.mktemp("snapshot-own"), lambda: tmp_path_factory.mktemp("world")) as w:
         yield w
 
 

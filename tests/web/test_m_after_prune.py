@@ -33,7 +33,7 @@ from sync.hub.web.week_board import WeekBoard
 from tests.models.conftest import FAST_KDF
 from tests.support.hub import start_hub
 from tests.support.replica import fresh_replica
-from tests.sync.snapshot_world import hub_command, snapshot_world
+from tests.sync.snapshot_world import copied_world, hub_command
 from tests.web import week_world
 from tests.web.support import add_account, login
 from tests.web.test_week_ahead_board import UK, sync
@@ -132,7 +132,7 @@ def _reader(db, snapshots=None) -> BoardReader:
 
 
 def test_the_chance_of_opel_3_learns_the_pruned_levels_from_the_snapshot(tmp_path_factory):
-    with snapshot_world(tmp_path_factory.mktemp("levels")) as world:
+    with copied_world(tmp_path_factory.mktemp("levels"), lambda: tmp_path_factory.mktemp("world")) as world:
         db = HubDB(world.hub.db_url)
         try:
             db.init_schema()
