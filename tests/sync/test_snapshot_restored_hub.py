@@ -9,21 +9,28 @@ keeps the snapshot's mark so its first read is checked. 40 providers, two figure
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from contextlib import contextmanager
+from pathlib import Path
 
+import psycopg
 import pytest
+from sqlalchemy import make_url
 
 from models.replica.store import Store
 from sync import feed_marks, snapshot_join
 from sync.client import HubClient
 from sync.engine import SyncEngine
 from tests.models.conftest import FAST_KDF, PASSPHRASE
-from tests.support.hub import REPO, TEST_ORGS, start_hub
+from tests.support.hub import REPO, TEST_ORGS, HubProcess, start_hub
 from tests.support.replica import fresh_replica
 from tests.sync.snapshot_world import hub_command
 from tests.sync.test_hub_restored import PROVIDERS, _backup, _days, _desktop, _observations, _put_back
@@ -65,17 +72,62 @@ def _close(engines) -> None:
         e.store.close()
 
 
+# The first day of 40 providers' figures on a hub's database, stored once per database in this process (an xdist
+# worker) and copied for each test (the SQLite file; on PostgreSQL CREATE DATABASE ... TEMPLATE).
+_FIRST_DAY: dict[str, dict] = {}
+
+
+def _first_day(hub_db_url: str) -> dict:
+    backend = "sqlite" if hub_db_url.startswith("sqlite") else "postgresql"
+    if backend not in _FIRST_DAY:
+        folder = Path(tempfile.mkdtemp(prefix="scc-first-day-"))
+        atexit.register(shutil.rmtree, folder, True)
+        if backend == "sqlite":
+            url = f"sqlite:///{folder / 'hub.db'}"
+        else:
+            server, name = make_url(hub_db_url), f"first_day_{uuid.uuid4().hex[:12]}"
+            with psycopg.connect(f"host={server.host} port={server.port} user={server.username} dbname=postgres",
+                                 autocommit=True, connect_timeout=10) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            url = hub_db_url.rsplit("/", 1)[0] + "/" + name
+        hub = start_hub(folder, url, orgs=TEST_ORGS + PROVIDERS, args=("--snapshots", str(folder / "snapshots")))
+        try:
+            _days(hub, 0, 24)
+        finally:
+            hub.stop()
+        _FIRST_DAY[backend] = {"db_url": url, "tokens": dict(hub.tokens)}
+    return _FIRST_DAY[backend]
+
+
+def _copy_database(source_url: str, hub_db_url: str, tmp_path) -> None:
+    if hub_db_url.startswith("sqlite"):
+        assert hub_db_url == f"sqlite:///{tmp_path / 'hub.db'}", hub_db_url
+        shutil.copy2(source_url.removeprefix("sqlite:///"), tmp_path / "hub.db")
+        return
+    url, template = make_url(hub_db_url), make_url(source_url)
+    with psycopg.connect(f"host={url.host} port={url.port} user={url.username} dbname=postgres",
+                         autocommit=True, connect_timeout=10) as conn:
+        conn.execute(f'DROP DATABASE "{url.database}"')
+        conn.execute(f'CREATE DATABASE "{url.database}" TEMPLATE "{template.database}"')
+
+
 @contextmanager
 def snapshot_hub(tmp_path, hub_db_url, *args: str, first_day: bool = True):
     """A real hub serving the snapshots of ``tmp_path/snapshots`` (``args``: further ``hub serve`` options), with
-    the first day of 40 providers' figures unless ``first_day`` is False; yields the hub, the folder and a list
-    the test adds its desktops' engines to. The engines are closed and the hub stopped however the test ends."""
+    the first day of 40 providers' figures unless ``first_day`` is False (that day stored once per database in
+    this process, ``_first_day``, and the test's hub started on a copy of its own); yields the hub, the folder and
+    a list the test adds its desktops' engines to. The engines are closed and the hub stopped however the test
+    ends."""
     folder = tmp_path / "snapshots"
-    hub = start_hub(tmp_path, hub_db_url, orgs=TEST_ORGS + PROVIDERS, args=("--snapshots", str(folder), *args))
+    serve = ("--snapshots", str(folder), *args)
+    if first_day:
+        day = _first_day(hub_db_url)
+        _copy_database(day["db_url"], hub_db_url, tmp_path)
+        hub = HubProcess(hub_db_url, tmp_path, dict(day["tokens"]), args=serve).start()
+    else:
+        hub = start_hub(tmp_path, hub_db_url, orgs=TEST_ORGS + PROVIDERS, args=serve)
     engines: list[SyncEngine] = []
     try:
-        if first_day:
-            _days(hub, 0, 24)
         yield hub, folder, engines
     finally:
         _close(engines)
