@@ -1,7 +1,8 @@
 """A replica as an older release left it: schema at an old revision, holding real-sized data.
 
 ``build(path, revision, days, providers)`` makes a real encrypted replica (key header, fast KDF)
-at ``revision`` (0010 or later) and fills it with the benchmark's feed (``benchmarks/desktop_fixture``:
+at ``revision`` (0010 or later; from ``TEMPLATE_REVISION`` on, a copy of one filled once in the process at that
+revision and upgraded in place) and fills it with the benchmark's feed (``benchmarks/desktop_fixture``:
 observations, OPEL assessments and their parameter scores, in feed order), some alert events
 (migration 0012 rebuilds that table), unsent outbox records and the feed cursor, so the later
 migrations take real time (0015 rebuilds the observation index).  ``fingerprint`` is what must
@@ -13,8 +14,12 @@ opens it as the app does (upgraded in place), and ``downgrade``s it again.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
+import shutil
+import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,8 +47,51 @@ _ORDER = {"organisation": "ods_code", "opel_parameter_score": "assessment_id, pa
           "alert_rule": "code", "alert_event": "uuid", "outbox": "seq", "feed_cursor": "feed"}
 
 
+# A replica at TEMPLATE_REVISION or later is a copy of one filled once per (days, providers) at TEMPLATE_REVISION in
+# this process, upgraded in place to ``revision`` (as a user's replica filled by an older release is): filling a
+# week of 40 providers' feed (the OPEL scoring of every tick) took ~25 s per migration test.  Earlier revisions
+# are filled anew.
+TEMPLATE_REVISION = "0023"
+_templates: dict[tuple[int, int], Path] = {}
+_lock = threading.Lock()
+_folder: Path | None = None
+
+
+def _template(days: int, providers: int) -> Path:
+    global _folder
+    with _lock:
+        if (days, providers) not in _templates:
+            if _folder is None:
+                _folder = Path(tempfile.mkdtemp(prefix="scc-old-replica-"))
+                atexit.register(shutil.rmtree, _folder, True)
+            path = _folder / f"{days}x{providers}" / "scc.db"
+            _fill(path, TEMPLATE_REVISION, days, providers, fingerprinted=False)
+            _templates[(days, providers)] = path
+        return _templates[(days, providers)]
+
+
 def build(path: Path | str, revision: str = "0010", *, days: int = 3, providers: int = 10) -> dict:
     """Make the replica at ``path`` at ``revision`` and return its ``fingerprint``."""
+    path = Path(path)
+    if revision < TEMPLATE_REVISION:
+        return _fill(path, revision, days, providers)
+    template = _template(days, providers)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and path.stat().st_size > 0:
+        raise FileExistsError(f"{path} already exists")
+    for source in template.parent.iterdir():   # the database and its key header (closed: no -wal, -shm)
+        if source.name.startswith(template.name):
+            shutil.copy2(source, path.parent / (path.name + source.name[len(template.name):]))
+    key, _ = keyfile.unlock(path, PASSPHRASE)
+    store = Store(path, key, "aegis", upgrade=False)
+    try:
+        migrate.upgrade(store.engine, revision)
+    finally:
+        store.close()
+    return fingerprint(path, key)
+
+
+def _fill(path: Path, revision: str, days: int, providers: int, *, fingerprinted: bool = True) -> dict | None:
     from benchmarks import desktop_fixture as fx
     from models.replica import ingest
 
@@ -87,7 +135,7 @@ def build(path: Path | str, revision: str = "0010", *, days: int = 3, providers:
                                  fx.utc_text(end - i * 60), i % 4))
     finally:
         store.close()
-    return fingerprint(path, key)
+    return fingerprint(path, key) if fingerprinted else None
 
 
 def fingerprint(path: Path | str, key: bytes | None = None) -> dict:
