@@ -1,10 +1,14 @@
 """Replacing the export key (session 30): a planned handover the records team's checker follows, a key retired as
 compromised that hands over to none, and what each checker says to a team that registered the old key.
 
-A year of decisions (two desktops through a hub on loopback, 40 providers' figures in every snapshot) in real
-encrypted replicas; March 2025 exported with key 1, again after a planned change to key 2, and again after key 2
-was retired as compromised for key 3. The standalone checker runs as the records team runs it: the export's own
-``verify_export.py`` in a fresh ``python3 -I -S``."""
+Six weeks of a year's log (a decision every 3 hours from 19 February to 4 April 2025, as the year's log ends: two
+desktops through a hub on loopback, 40 providers' figures in every snapshot) in real encrypted replicas: a key
+change is about the keys, not the log's length.  The year's size is held elsewhere: a year's log (2,950) exported
+in tests/records/test_export.py (``test_a_night_shifts_export_from_a_years_log_takes_that_shift_only``), a year
+synced through a hub, exported and checked by both checkers in tests/records/test_export_verify.py (under ``-m
+slow``; its module's March log of 290 runs in the suite).  March 2025 exported with key 1, again after a planned
+change to key 2, and again after key 2 was retired as compromised for key 3. The standalone checker runs as the
+records team runs it: the export's own ``verify_export.py`` in a fresh ``python3 -I -S``."""
 
 from __future__ import annotations
 
@@ -32,11 +36,13 @@ from tests.records.export_tamper import build_log, reseal, run_standalone, signe
 from tests.support.hub import start_hub
 from tests.support.replica import fresh_replica
 
-pytestmark = pytest.mark.timeout(600)   # the module's year of decisions is built once: about 70 s on two cores
+pytestmark = pytest.mark.timeout(600)   # the module's six weeks of decisions are built once: about 40 s on two cores
 
 FIRST, LAST = date(2025, 3, 1), date(2025, 3, 31)
 PLANNED = datetime(2025, 4, 2, 9, tzinfo=timezone.utc)      # key 1 hands over to key 2
 LOST = datetime(2025, 5, 6, 14, 30, tzinfo=timezone.utc)    # key 2 retired as compromised for key 3 (BST)
+# The year's last six weeks: March whole, with days either side (decisions recorded 20 days late reach back).
+DECISIONS, FROM = 360, datetime(2025, 2, 19, 0, tzinfo=timezone.utc)
 
 
 def _meta(store) -> dict[str, str]:
@@ -46,14 +52,14 @@ def _meta(store) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def year(tmp_path_factory):
-    """A year's log (April 2024 to March 2025, a decision every 3 hours: 2,950) and three exports of March."""
+    """The log's last six weeks (a decision every 3 hours: 360) and three exports of March."""
     folder = tmp_path_factory.mktemp("rotation")
     hub = start_hub(folder / "hub")
     stores = [fresh_replica(folder / n / "scc.db", PASSPHRASE, kdf=FAST_KDF) for n in "ab"]
     out = {"folder": folder}
     try:
         a, b = (SyncEngine(s, HubClient(hub.url, hub.tokens["room_lead"])) for s in stores)
-        build_log(a, b, datetime(2024, 4, 1, 6, tzinfo=timezone.utc), 2950, 180)
+        build_log(a, b, FROM, DECISIONS, 180)
         store = stores[0]
 
         def export(name, now):
@@ -149,7 +155,7 @@ def test_the_old_private_halves_are_gone_and_the_decision_log_is_untouched(year)
     assert [k["fingerprint"] for k in stored["keys"]] == [_fp(year, 1), _fp(year, 2), k3]
     assert set(stored["keys"][0]) == {"number", "fingerprint", "public_key", "made_at", "retired_at",
                                       "retired_how", "reason"}
-    assert year["log"].intact and year["log"].entries == 2950
+    assert year["log"].intact and year["log"].entries == DECISIONS
     # Each export's chain checks whole under every key, only the signature differs.
     for n in (1, 2, 3):
         app = check.check(year[f"e{n}"].out_dir)
