@@ -7,9 +7,6 @@ through the door, and not again on the next start.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
@@ -25,32 +22,14 @@ from scc_desktop.demo import DEMO_PASSPHRASE
 NEWEST_WITHIN = timedelta(minutes=17)
 # One provider may have its newest return deliberately late (2%); two in a row are 1 in 2,500.
 EACH_WITHIN = timedelta(minutes=47)
-pytestmark = pytest.mark.timeout(300)   # two starts of the real command on a loaded 2-core machine
-
-
-def _demo(folder, home, shot):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCC_")}
-    env.update(HOME=str(home), QT_QPA_PLATFORM="offscreen", XDG_DATA_HOME=str(home / "data"),
-               XDG_CONFIG_HOME=str(home / "config"))
-    done = subprocess.run([sys.executable, "-m", "scc_desktop", "demo", "--folder", str(folder),
-                           "--screenshot", str(shot)], env=env, capture_output=True, text=True, timeout=240,
-                          stdin=subprocess.DEVNULL)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done
+pytestmark = pytest.mark.timeout(600)   # two starts of the real command on a loaded 2-core machine
 
 
 @pytest.fixture(scope="module")
-def room(tmp_path_factory):
-    """A first start with the defaults (as the README runs it), and a restart."""
-    home = tmp_path_factory.mktemp("demo-room")
-    folder = home / "demo"
-    started = utcnow()
-    first = _demo(folder, home, home / "first.png")
-    with Store.unlock(folder / "replica.db", DEMO_PASSPHRASE) as store:
-        counts = _record_counts(store)
-    _demo(folder, home, home / "again.png")
-    store = Store.unlock(folder / "replica.db", DEMO_PASSPHRASE)
-    yield store, started, counts, first
+def room(demo_room):
+    """A first start with the defaults (as the README runs it), and a restart (tests/scc_desktop/demo_room.py)."""
+    store = Store.unlock(demo_room.folder / "replica.db", DEMO_PASSPHRASE)
+    yield store, demo_room.started, demo_room.counts, demo_room.first
     store.close()
 
 
