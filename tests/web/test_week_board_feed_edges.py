@@ -143,3 +143,24 @@ def test_events_that_never_arrived_are_let_go_too(hub_db):
     kept = week_board.KEPT.days
     assert kept * 6 - 6 <= arrived <= (kept + 1) * 6 + 1
     assert never <= (kept + 1) * 6, (never, arrived)
+
+
+def test_handover_items_the_replica_refuses_are_each_left_out_and_no_other(hub_db, tmp_path):
+    """Arrivals "corrected" to after their handover (the replica's CHECK refuses the merge) spread through one
+    stretch of the feed, first and last items among them, each followed by a good correction of another event:
+    the mirror leaves out just those items (the refused stretch is tried again in halves, down to the item), as
+    the desktop's apply leaves them out; the items after each refusal still count."""
+    _world(hub_db)
+    with hub_db.write() as w:
+        for n, day in enumerate((29, 17, 16, 3, 1)):
+            at = END - timedelta(days=day, hours=-n)
+            uuid = f"{day:08d}-0000-4000-8000-{n:012d}"
+            w.now = END
+            w.emit("handover", {"ambulance_org": "RAMB", "event_uuid": uuid, "hospital_code": SITE,
+                                "state": "handed_over", "arrived_at": (at + timedelta(hours=2)).isoformat(),
+                                "updated_at": END.isoformat()}, "RAMB")   # refused: after its handover
+            other = f"{day:08d}-0000-4000-8000-{n + 12:012d}"
+            w.emit("handover", {"ambulance_org": "RAMB", "event_uuid": other, "hospital_code": SITE,
+                                "state": "handed_over", "arrived_at": (at - timedelta(minutes=50)).isoformat(),
+                                "updated_at": END.isoformat()}, "RAMB")   # taken: an hour earlier, another day's count
+    _same_as_desktop(hub_db, tmp_path)
