@@ -30,7 +30,6 @@ from sync.hub.web.board import BoardReader
 from sync.hub.web.pages import _environment
 from sync.hub.web.week_board import Shown, WeekBoard
 from tests.models.conftest import FAST_KDF
-from tests.support.hub import start_hub
 from tests.support.replica import fresh_replica
 from tests.web import week_world
 from tests.web.world import submit
@@ -43,11 +42,9 @@ UK = ZoneInfo("Europe/London")
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     folder = tmp_path_factory.mktemp("week")
-    hub = start_hub(folder, orgs=week_world.ORGS)
+    hub, now = week_world.start_fed_hub(tmp_path_factory, folder, DAYS)   # its own copy of the world
     db = HubDB(hub.db_url)
     try:
-        now = utcnow()
-        week_world.send(hub, now, DAYS)
         store = fresh_replica(folder / "desk.db", "week-pass", kdf=FAST_KDF)
         yield hub, db, store, now
         store.close()

@@ -27,7 +27,6 @@ from sync.hub.schema import utcnow
 from sync.hub.web import week_shared
 from sync.hub.web.week_board import WeekBoard
 from sync.hub.db import HubDB
-from tests.support.hub import start_hub
 from tests.web import week_world
 from tests.web.support import add_account, login
 from tests.web.world import submit
@@ -79,9 +78,8 @@ def _works(db_url: str) -> int:
 @pytest.fixture(scope="module")
 def week_hub(tmp_path_factory):
     folder = tmp_path_factory.mktemp("week-shared")
-    hub = start_hub(folder, orgs=week_world.ORGS)
+    hub, _sent = week_world.start_fed_hub(tmp_path_factory, folder, DAYS)   # its own copy of the world
     try:
-        week_world.send(hub, utcnow(), DAYS)
         add_account(hub.db_url, "director", "director_on_call")
         yield hub
     finally:

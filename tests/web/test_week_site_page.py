@@ -25,11 +25,13 @@ pytestmark = pytest.mark.timeout(300)
 SITE, NAME = week_world.LONG[0]
 
 
-def _hub(folder, days: int):
-    hub = start_hub(folder, orgs=week_world.ORGS)
+def _hub(tmp_path_factory, folder, days: int):
+    """A hub with ``days`` of the week world (its own copy of the world built once), or none."""
+    if days:
+        hub, _sent = week_world.start_fed_hub(tmp_path_factory, folder, days)
+    else:
+        hub = start_hub(folder, orgs=week_world.ORGS)
     try:
-        if days:
-            week_world.send(hub, utcnow(), days)
         add_account(hub.db_url, "director", "director_on_call")
         add_account(hub.db_url, "submitter", "provider_submitter", org=SITE)
         web, answer = login(hub.url, "director")
@@ -52,7 +54,7 @@ def _settled(web: requests.Session, url: str, done) -> str:
 
 @pytest.fixture(scope="module")
 def fed(tmp_path_factory):
-    hub, web = _hub(tmp_path_factory.mktemp("fed"), 42)
+    hub, web = _hub(tmp_path_factory, tmp_path_factory.mktemp("fed"), 42)
     try:
         assert 'class="week"' in _settled(web, hub.url, lambda h: 'class="week"' in h)
         yield hub, web
@@ -63,7 +65,7 @@ def fed(tmp_path_factory):
 @pytest.fixture(scope="module")
 def empty(tmp_path_factory):
     """A hub with its acute sites and no handover or occupancy at all."""
-    hub, web = _hub(tmp_path_factory.mktemp("empty"), 0)
+    hub, web = _hub(tmp_path_factory, tmp_path_factory.mktemp("empty"), 0)
     try:
         html = _settled(web, hub.url, lambda h: "the hub holds no handovers or occupancy" in h)
         assert "No forecast: the hub holds no handovers or occupancy for the acute sites yet" in html

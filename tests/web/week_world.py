@@ -142,3 +142,91 @@ def surge_today(hub, now: datetime, per_site: int = 300) -> int:
                 items.append({**item, "state": "handed_over", "handed_over_at": _iso(arrived + timedelta(minutes=10))})
     submit(hub, AMBULANCE["ods_code"], items)
     return len(items)
+
+
+# --- One world built once, a copy per module ------------------------------------------------------------
+# Four modules (test_week_ahead_board, test_week_ahead_browser, test_week_site_page, test_week_shared) each
+# sent the same six weeks through a hub of their own: about 10 s of CPU each, twice over on two workers.
+# Now the first to ask sends them (through the hub's intake, as before) and stops that hub; each module
+# then starts a hub of its own on a copy of that database, so no module sees another's writes.
+
+
+def _template(base, days: int):
+    """The folder holding the built world (``hub.db``, ``tokens.json``, ``now.txt``), built under a lock
+    (pytest-xdist's workers share ``base``) by the first caller."""
+    import fcntl
+    import json
+    import sqlite3
+
+    from sync.hub.schema import utcnow
+    from tests.support.hub import start_hub
+
+    folder = base / f"week-world-{days}"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        if not (folder / "now.txt").exists():
+            build = folder / "build"
+            build.mkdir(exist_ok=True)
+            hub = start_hub(build, orgs=ORGS)
+            try:
+                now = utcnow()
+                send(hub, now, days)
+            finally:
+                hub.stop()
+            src, dst = sqlite3.connect(build / "hub.db"), sqlite3.connect(folder / "hub.db")
+            try:
+                src.backup(dst)
+                # The week the builder's hub worked out as it started (from nothing) is not the copies':
+                # each works its own out, as a hub started on a full feed does.
+                _forget_worked_week(dst)
+            finally:
+                src.close()
+                dst.close()
+            (folder / "tokens.json").write_text(json.dumps(hub.tokens))
+            (folder / "now.txt").write_text(now.isoformat())   # last: the mark of a whole build
+    return folder
+
+
+def _forget_worked_week(conn) -> None:
+    conn.execute("DELETE FROM week_ahead_shared")
+    conn.commit()
+
+
+def forget_worked_week(hub) -> None:
+    """``hub`` (stopped) started again as a hub that has worked out no week: it works one out from what
+    its feed holds now (a week worked out within five minutes is otherwise taken as it is)."""
+    import sqlite3
+
+    conn = sqlite3.connect(hub.db_url.removeprefix("sqlite:///"))
+    try:
+        _forget_worked_week(conn)
+    finally:
+        conn.close()
+
+
+def start_fed_hub(tmp_path_factory, folder, days: int = 42, env: dict[str, str] | None = None):
+    """A hub process on ``folder``'s own copy of the world of ``days`` (built once per test run), and the
+    time the world was sent up to: ``(hub, now)``."""
+    import json
+    import os
+    import sqlite3
+    from pathlib import Path
+
+    from tests.support.hub import HubProcess
+
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent   # shared by this run's workers (not by other runs: each run has its own)
+    template = _template(Path(base), days)
+    folder = Path(folder)
+    src, dst = sqlite3.connect(template / "hub.db"), sqlite3.connect(folder / "hub.db")
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+    tokens = json.loads((template / "tokens.json").read_text())
+    now = datetime.fromisoformat((template / "now.txt").read_text())
+    hub = HubProcess(f"sqlite:///{folder / 'hub.db'}", folder, tokens, dict(env or {})).start()
+    return hub, now
