@@ -26,13 +26,10 @@ UPGRADE_COUNTS_FOR = timedelta(minutes=60)
 
 def for_own_alerts(state: Connectivity, now: datetime, offset: timedelta | None = None) -> datetime | None:
     """The contact time the 'not reached the hub' rule is given at ``now`` (None: nothing to judge)."""
-    def on_window(at: datetime | None) -> datetime | None:
-        return shifted(at, offset)
-
-    last = on_window(state.last_good_sync)
+    last = shifted(state.last_good_sync, offset)
     if state.state != State.OFFLINE:
         return last
     if state.upgrading:   # the hub answers: a planned upgrade, counted as contact for its first hour
-        answered = min(now, on_window(state.since) + UPGRADE_COUNTS_FOR) if state.since is not None else now
+        answered = min(now, shifted(state.since, offset) + UPGRADE_COUNTS_FOR) if state.since is not None else now
         return max(last, answered) if last is not None else answered
-    return last if last is not None else on_window(state.since)   # never synced: this run's first failure
+    return last if last is not None else shifted(state.since, offset)   # never synced: this run's first failure
