@@ -111,9 +111,6 @@ def header(page: door.SystemPicture) -> tuple[tuple[str, bool], ...]:
     return (clock, False), (data, data_stale), (sync, sync_stale)
 
 
-UNSPLIT = 40   # characters: a level's words and " · method unverified" longer than this take two lines
-
-
 def level_tile(tile: door.LevelTile, now: datetime, title: str, setter_words, score_words: str = "score",
                table_period: bool = False) -> TileText:
     age, stale = age_line(now, tile.as_at, stale_limits.current().opel)
@@ -122,13 +119,11 @@ def level_tile(tile: door.LevelTile, now: datetime, title: str, setter_words, sc
                         f"{title}: no OPEL roll-up received")
     figure = opel_label(tile.level, tile.at_least_level).replace(" (incomplete)", "")
     words = OPEL_WORDS.get(tile.level or 0, "incomplete")
+    # One line; a tile too narrow for it breaks it at its " · " (ui.system_tiles.broken_at_parts): OPEL 4's
+    # words with the unverified note (hazard H-02's) were cut on a 1366 wall tile.
     lines = [words + ("" if tile.verified else " · method unverified")]
-    if len(lines[0]) > UNSPLIT:   # OPEL 4's words unverified: no font fits them on one line of a small wall
-        # tile, and the note (hazard H-02's) was cut; it takes a line of its own (a clean-clone run at
-        # 19:07 UTC, session 32: the planted world's system roll-up reached OPEL 4)
-        lines = [words, "method unverified"]
     if table_period and tile.edition and (ended := period_note(tile.edition, now.astimezone(UK).date(), short=True)):
-        lines[-1] += f" · tables' {ended}"   # the wall's one word of it (the Overview says it whole)
+        lines[0] += f" · tables' {ended}"   # the wall's one word of it (the Overview says it whole)
     if tile.score is not None:
         score = f"{score_words} {_points(tile.score)}{tile.unit}"
         if tile.points_to_next is not None and tile.level:

@@ -24,6 +24,7 @@ from ui import theme
 
 MIN_PX = 9          # below this a line is elided rather than shrunk further
 MORE = re.compile(r" \+(\d+) more$")   # the count a cut line keeps
+PART = " · "        # between the parts of a line ("major pressure · method unverified"): where one may break
 STALE_BAR = 0.045   # the desaturated status bar's share of a stale tile's width
 
 
@@ -70,6 +71,20 @@ def fit_px(base: QFont, px: int, text: str, width: int) -> int:
     return fitted_font(base, px, text, width).pixelSize()
 
 
+def broken_at_parts(text: str, fits) -> list[str]:
+    """``text`` as one line, or, when it does not ``fits(text)``, broken at its last " · " whose head fits (the
+    first one when none does), the part after on a line of its own and broken the same way in turn. A line
+    with no " · " stays whole (cut with "…" if it must be). "unable to deliver comprehensive care · method
+    unverified" (OPEL 4 from an unverified roll-up file, hazard H-02's note) was cut on a 1366 wall tile."""
+    lines = []
+    while not fits(text) and PART in text:
+        starts = [m.start() for m in re.finditer(re.escape(PART), text)]
+        at = next((i for i in reversed(starts) if fits(text[:i])), starts[0])
+        lines.append(text[:at])
+        text = text[at + len(PART):]
+    return lines + [text]
+
+
 def draw_hatch(p: QPainter, rect: QRect, colour: str) -> None:
     lines = QColor(colour)
     lines.setAlpha(110)   # faint enough that the text over it still reads
@@ -86,6 +101,7 @@ class PaintedText:
         self.cut: list[str] = []   # the lines elided, whole
         self.drawn: list[str] = []   # each line as drawn (a cut one with its "…")
         self.folded: list[str] = []   # list lines drawn with fewer names and a larger count, whole
+        self.broken: list[str] = []   # lines drawn broken at a " · " over two lines or more, whole
 
     @staticmethod
     def fold_names(text: str, fits) -> str:
@@ -187,7 +203,7 @@ class Tile(QWidget):
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRoundedRect(QRectF(r), 6, 6)
         title, figure, line, age = tx.shares
-        lines = list(tx.lines)
+        lines, alone = self._broken_lines(p.font(), inner.width())
         total = title + figure + line * len(lines) + (age if tx.age else 0)
         scale = inner.height() / total if total else 0
         line_h = int(line * scale)
@@ -195,22 +211,43 @@ class Tile(QWidget):
         # tile reads as one block rather than a ransom note of sizes; a line marked as sized alone (a
         # list of names, as long as the names are) is fitted on its own rather than shrinking the
         # others with it. The shared size is not below 60% of what the line's height allows: past
-        # that a long line is cut short instead.
+        # that a long line shrinks alone; one too long even at MIN_PX was broken at its " · " above
+        # (``_broken_lines``), and only one with none is cut short.
         sizes = [fit_px(p.font(), int(line_h * 0.8), x, inner.width()) for x in lines]
-        line_px = max(min((x for i, x in enumerate(sizes) if i not in tx.sized_alone), default=0),
+        line_px = max(min((x for i, x in enumerate(sizes) if i not in alone), default=0),
                       int(line_h * 0.8 * 0.6))
-        own = [min(x, line_px) if i in tx.sized_alone else line_px for i, x in enumerate(sizes)]
+        own = [min(x, line_px) if i in alone else line_px for i, x in enumerate(sizes)]
         y = inner.y()
         for text, h, px, colour, bold, names in (
                 [(tx.title, int(title * scale), None, fg, True, False),
                  (tx.figure, int(figure * scale), None, fg, True, False)]
-                + [(x, line_h, px, fg, False, i in tx.sized_alone) for i, (x, px) in enumerate(zip(lines, own))]
+                + [(x, line_h, px, fg, False, i in alone) for i, (x, px) in enumerate(zip(lines, own))]
                 + ([(tx.age, int(age * scale), None, QColor(t.stale) if tx.stale else muted, tx.stale, False)]
                    if tx.age else [])):
             self.painted.line(p, QRect(inner.x(), y, inner.width(), h), text, px or int(h * 0.82), colour,
                               bold=bold, names=names)
             y += h
         p.end()
+
+    def _broken_lines(self, base: QFont, width: int) -> tuple[list[str], frozenset[int]]:
+        """The lines to draw and which of them are sized alone: a line too long for ``width`` even at the
+        smallest type (``MIN_PX``) is broken at its " · " (``broken_at_parts``) rather than cut, its parts sized
+        with the rest; a list of names (sized alone) folds into its count instead (``fold_names``). Worked out at
+        each paint, from the width drawn in."""
+        def fits(line: str) -> bool:
+            font = QFont(base)
+            font.setPixelSize(MIN_PX)
+            return QFontMetrics(font).horizontalAdvance(line) <= width
+        lines: list[str] = []
+        alone: set[int] = set()
+        for i, text in enumerate(self.text.lines):
+            parts = broken_at_parts(text, fits) if i not in self.text.sized_alone else [text]
+            if len(parts) > 1:
+                self.painted.broken.append(text)
+            if i in self.text.sized_alone:
+                alone.add(len(lines))
+            lines += parts
+        return lines, frozenset(alone)
 
     def fits(self) -> bool:
         """Every line inside the tile, none cut short."""
