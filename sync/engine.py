@@ -227,8 +227,18 @@ class SyncEngine:
                             hub_id, kept.value)
         self._hub_id_kept = hub_id
 
+    def _outage(self, was: Connectivity, now: datetime) -> tuple[datetime, datetime] | None:
+        """(when the hub was last reached, ``now``) for the cycle that reaches it after failed ones (``was``, the
+        state before this cycle); None when it was not offline, or offline only in name: a 410 feed_pruned is the
+        hub answering (behind its retention), and a 503 'upgrading' its planned start steps (the banner said "Hub
+        upgrading"; r3, session 31)."""
+        if was.state != State.OFFLINE or was.behind_retention or was.upgrading:
+            return None
+        return was.last_good_sync or was.since, now
+
     def run_once(self, wait: float = 0) -> CycleResult:
         push_error = None
+        pushed = None
         try:
             try:
                 pushed = outbox.push_pending(self.store, self.client)
@@ -250,9 +260,14 @@ class SyncEngine:
         except ApplyStopped:   # closing: the batch rolled back with its cursor and is applied next start
             return CycleResult(self.tracker.current, error=None)
         except (HubUnreachable, HubRefused) as exc:
-            state = self.tracker.failed(self.clock(), str(exc), outbox.pending_count(self.store),
+            now, was, behind = self.clock(), self.tracker.current, _feed_pruned(exc)
+            state = self.tracker.failed(now, str(exc), outbox.pending_count(self.store),
                                         upgrading=hub_health.upgrading(exc),   # 503 'upgrading': said as such
-                                        behind_retention=_feed_pruned(exc))    # 410: the hub answered
+                                        behind_retention=behind)               # 410: the hub answered
+            # Away longer than the hub keeps its feed: the first answer after the outage is its 410, and it is this
+            # cycle that reaches the hub; told now, once (the 410s after it, and the cycle after the rejoin, were
+            # not offline). Its records went before the pull: ``pushed`` says them whenever the push was answered.
+            outage = self._outage(was, now) if behind else None
             # A recovery that hands over to the snapshot join (sync.feed_restore._rejoin) ends with the hub's 410:
             # what it did is said with it, once.
             said, self._rejoin_said = self._rejoin_said, None
@@ -260,7 +275,9 @@ class SyncEngine:
                 log.debug("sync stopped: %s", exc)
             else:
                 log.info("sync cycle failed: %s", exc)
-            return CycleResult(state, error=str(exc), feed_restored=said)
+            return CycleResult(state, error=str(exc), feed_restored=said, outage=outage,
+                               pushed=pushed.stored + pushed.duplicate if pushed is not None else 0,
+                               outage_run_started=self.started_at if outage and outage[0] < self.started_at else None)
         except Exception as exc:
             if replica_fault(exc):
                 # The replica could not be written now (disk full, busy past the timeout, ...): the
@@ -276,11 +293,7 @@ class SyncEngine:
         self._problem_since = None
         now = self.clock()
         hub_now = now + self.hub_offset if self.hub_offset is not None else None
-        was = self.tracker.current
-        # A 410 feed_pruned is the hub answering (behind its retention), not an outage to tell of; nor is a hub
-        # that answered 503 'upgrading' (its planned start steps: the banner said "Hub upgrading"; r3, session 31).
-        outage = ((was.last_good_sync or was.since, now)
-                  if was.state == State.OFFLINE and not was.behind_retention and not was.upgrading else None)
+        outage = self._outage(self.tracker.current, now)
         state = self.tracker.reached(now, provider_at, outbox.pending_count(self.store), hub_now)
         result = CycleResult(state, pushed=pushed.stored + pushed.duplicate, push_error=push_error,
                              rejected=pushed.rejected, batches=len(reports),

@@ -597,9 +597,11 @@ class MainWindow(QMainWindow):
             watch(result)
         outage = getattr(result, "outage", None)
         if outage is not None and result.connectivity is not None:   # the hub answers again: say how long it did not
+            # (its first answer may be a 410 feed_pruned: away longer than it keeps its feed; the rejoin follows)
             self.outage_notice.tell(self._on_hub_clock(outage[0]), self._on_hub_clock(outage[1]), result.pushed,
                                     result.connectivity.outbox_pending,
-                                    self._on_hub_clock(getattr(result, "outage_run_started", None)))
+                                    self._on_hub_clock(getattr(result, "outage_run_started", None)),
+                                    rejoin=result.connectivity.behind_retention)
         self.show_connectivity(result.connectivity)
         if result.error and result.connectivity and result.connectivity.state != State.OFFLINE:
             # Not the network (that has the banner): the replica could not take the batch now.

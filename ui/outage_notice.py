@@ -18,15 +18,20 @@ from ui.theme import BANNER_STYLE
 log = logging.getLogger(__name__)
 
 
-def sentence(start: datetime, end: datetime, sent: int, waiting: int, started: datetime | None = None) -> str:
+def sentence(start: datetime, end: datetime, sent: int, waiting: int, started: datetime | None = None,
+             rejoin: bool = False) -> str:
     """The outage from ``start`` (the hub last reached) to ``end`` (reached again); ``sent``: this desktop's
     records sent in the cycle that reached it, ``waiting``: those still in the outbox after it; ``started``:
-    when SCC Desktop started, when that was after ``start`` (it was not running for part of the time)."""
+    when SCC Desktop started, when that was after ``start`` (it was not running for part of the time);
+    ``rejoin``: the hub's answer at ``end`` was that its feed no longer holds what this desktop reads next (410
+    feed_pruned: away longer than the hub keeps its feed), so it joins again from the hub's snapshot."""
     when = (f"This desktop did not reach the hub from {fmt.local_time_near(end, start)} to {fmt.local_time(end)} "
             f"({fmt.since(end, start)})")
     if started is not None and start < started <= end:
         when += (f"; SCC Desktop was not running for part of that: it started at {fmt.local_time_near(end, started)}"
                  f" and reached the hub {fmt.since(end, started)} later")
+    if rejoin:
+        when += ("; longer than the hub keeps its feed, so this desktop joins again from the hub's snapshot")
     records = []
     if sent:
         records.append(f"{sent} record{'s' if sent != 1 else ''} waited and {'were' if sent != 1 else 'was'} sent "
@@ -59,8 +64,9 @@ class OutageNotice(QFrame):
     def text(self) -> str:
         return self.label.text()
 
-    def tell(self, start: datetime, end: datetime, sent: int, waiting: int, started: datetime | None = None) -> None:
-        said = sentence(start, end, sent, waiting, started)
+    def tell(self, start: datetime, end: datetime, sent: int, waiting: int, started: datetime | None = None,
+             rejoin: bool = False) -> None:
+        said = sentence(start, end, sent, waiting, started, rejoin)
         log.info("%s", said)
         self.label.setText(said)
         self.show()
