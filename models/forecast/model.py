@@ -85,6 +85,37 @@ def shipped_prior(series: str, exclude_winter: str) -> tuple[float, ...]:
     return tuple(float(v) for v in result.effects[0])
 
 
+@lru_cache(maxsize=64)
+def festive_ratio(exclude_winter: str, horizon: int) -> tuple[float, ...]:
+    """Per horizon, how many times an ordinary day's forecast error a festive day's is, learned from
+    the project's own England winters leaving out ``exclude_winter`` (as ``shipped_prior``): for each
+    series those rows hold, the model (no prior) forecasts every origin, and the mean absolute log
+    error on festive target days (any kind but ordinary) is divided by that on ordinary ones; the
+    median over the series.  NaN where no series has both kinds at a horizon."""
+    ratios = [[] for _ in range(horizon)]
+    for series in SERIES:
+        try:
+            panel = read_csv(resources.path("data", ENGLAND_FILE), series)
+        except ValueError:
+            continue
+        keep = np.array([winter_of(d) != exclude_winter for d in panel.days])
+        if not keep.any() or not np.isfinite(panel.values[:, keep]).any():
+            continue
+        days = tuple(d for d, k in zip(panel.days, keep) if k)
+        y, seg = panel.values[0, keep], panel.segment[keep]
+        weekday, kind, ahead_weekday, ahead_kind = calendar_arrays(days, horizon)
+        point = smoothing.run(y[None], seg, weekday, kind, ahead_weekday, ahead_kind, horizon).point[0]
+        T = len(days)
+        for h in range(1, horizon + 1):
+            t = np.arange(T - h)
+            ok = (seg[t + h] == seg[t]) & np.isfinite(point[t, h - 1]) & np.isfinite(y[t + h])
+            err = np.abs(np.log1p(y[t + h][ok]) - np.log1p(point[t, h - 1][ok]))
+            festive = kind[t + h][ok] != 0
+            if festive.any() and (~festive).any() and err[~festive].mean() > 0:
+                ratios[h - 1].append(err[festive].mean() / err[~festive].mean())
+    return tuple(float(np.median(r)) if r else float("nan") for r in ratios)
+
+
 def run_panel(panel: Panel, horizon: int = HORIZON, want: np.ndarray | None = None,
               use_prior: bool = True) -> smoothing.Result:
     """Forecasts from every origin in ``want`` (default: every day) for every org of ``panel``."""
@@ -112,11 +143,16 @@ def run_panels(panels: Sequence[Panel], horizon: int = HORIZON, want: np.ndarray
             table = {w: np.array(shipped_prior(p.series, w)) for w in set(winters)}
             rows += [np.stack([table[w] for w in winters])] * len(p.orgs)
         prior = np.stack(rows)
+    ratio = None
+    if use_prior and smoothing.FESTIVE == 4:
+        winters = [winter_of(d) for d in first.days]
+        table = {w: festive_ratio(w, horizon) for w in set(winters)}
+        ratio = np.array([table[w] for w in winters]).reshape(len(winters), horizon)
     values = np.concatenate([p.values for p in panels])
     groups = range(len(panels)) if groups is None else groups
     pool_of = np.concatenate([np.full(len(p.orgs), g) for p, g in zip(panels, groups)])
     return smoothing.run(values, first.segment, weekday, kind, ahead_weekday, ahead_kind, horizon,
-                         prior=prior, want=want, groups=pool_of)
+                         prior=prior, want=want, groups=pool_of, festive_ratio=ratio)
 
 
 def aligned(pool: Panel, panel: Panel) -> Panel:

@@ -59,6 +59,11 @@ K = len(KINDS)
 # POOL_K; a kind the series has not seen takes that pool mean before the shipped prior.  1 was taken
 # over 4 on the 2017-18 winter (both passed; the smaller change, by the rule written before the run).
 POOL_K = 1.0
+# Round eleven's variants (temporary switch, benchmarks/forecast_round11_variants.py).  0: as committed;
+# 1: an ordinary target's interval from ordinary targets' errors (round ten's variant 1); 4: as 1, and a
+# festive target's interval is that ordinary interval times the festive/ordinary error ratio learned from
+# the shipped winters other than the one forecast (``festive_ratio``; without one, the committed interval).
+FESTIVE = 0
 
 
 @dataclass(frozen=True)
@@ -75,14 +80,15 @@ class Result:
 def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.ndarray,
         ahead_weekday: np.ndarray, ahead_kind: np.ndarray, horizon: int,
         prior: np.ndarray | None = None, want: np.ndarray | None = None,
-        groups: np.ndarray | None = None) -> Result:
+        groups: np.ndarray | None = None, festive_ratio: np.ndarray | None = None) -> Result:
     """Forecast every series of ``values`` (S, T; NaN missing) from every origin in ``want``.
 
     ``weekday``/``kind`` (T,) describe each day; ``ahead_weekday``/``ahead_kind`` (T, H) the day
     h ahead of each origin (which may lie past the file's end).  ``prior`` (K,), (T, K) per origin
     or (S, T, K) per series and origin: log effects to use for a holiday kind the file has not
     shown yet (NaN: none).  ``groups`` (S,) numbers the pools whose series rank the pairs together
-    (default: all one pool).
+    (default: all one pool).  ``festive_ratio`` (T, H): per origin and horizon, how many times an
+    ordinary target's interval a festive target's is (NaN or None: unknown).
     """
     S, T = values.shape
     H = horizon
@@ -106,6 +112,8 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
     #                                                   (each pair's, then the combination's)
     errs = np.full((S, H, ERROR_WINDOW), np.nan, dtype=np.float32)   # the combination's errors of the
     #                                                   last ERROR_WINDOW targets (float32: sorted daily)
+    errs_ord = np.full_like(errs, np.nan) if FESTIVE else None
+    ratio = np.full((T, H), np.nan) if festive_ratio is None else np.asarray(festive_ratio, dtype=float)
     cum_abs = np.zeros((H, S, P))
     cum_n = np.zeros((H, S))
     groups = np.zeros(S, dtype=np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
@@ -140,6 +148,8 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
         if back:
             e[:back] = xt[None, :, None] - ring[(t - lags[:back]) % H, lags[:back] - 1]
         errs[:, :, t % ERROR_WINDOW] = e[:, :, P].T
+        if FESTIVE:
+            errs_ord[:, :, t % ERROR_WINDOW] = e[:, :, P].T if k == 0 else np.nan
         if back:
             issued = bounds[:, (t - lags[:back]) % H, lags[:back] - 1]       # (2, back, S)
             scored = np.isfinite(e[:back, :, P]) & np.isfinite(issued[0])
@@ -184,6 +194,16 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
         # Every origin's interval is issued (and later scored), asked for or not: the adaptation
         # must see the same history whether the app asks at the last day or the backtest at each.
         lo, hi = _interval(errs, miss_rate)           # (S, H) each, log offsets
+        if FESTIVE:
+            lo_o, hi_o = _interval(errs_ord, miss_rate)
+            ordinary_ahead = (ahead_kind[t] == 0)[None, :]
+            use = ordinary_ahead & np.isfinite(lo_o)
+            lo_n, hi_n = np.where(use, lo_o, lo), np.where(use, hi_o, hi)
+            if FESTIVE == 4:
+                r = ratio[t][None, :]
+                use = ~ordinary_ahead & np.isfinite(lo_o) & np.isfinite(r)
+                lo_n, hi_n = np.where(use, lo_o * r, lo_n), np.where(use, hi_o * r, hi_n)
+            lo, hi = lo_n, hi_n
         bounds[0, t % H], bounds[1, t % H] = lo.T, hi.T
         if not want[t]:
             continue
