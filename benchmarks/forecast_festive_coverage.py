@@ -6,7 +6,8 @@ once and every scored pair (origin, h) is sorted by:
 
 - the origin's place in the winter: the first 14 days of scored origins, and the rest;
 - the interval's path: the horizon's own errors (10 or more), or session 28's fallback (scaled
-  from the nearest shorter horizon), read from the engine's error counts at the origin;
+  from the nearest shorter horizon), read from the engine's error counts at the origin (since round
+  eleven, the ordinary target days' errors the interval is drawn from);
 - the target day: festive (any ``calendar.KINDS`` but ordinary) or ordinary.
 
 Printed per series, as docs/forecasting.md's table of round ten: the coverage of each part (the
@@ -32,7 +33,7 @@ import resources  # noqa: E402
 from models.forecast import smoothing  # noqa: E402
 from models.forecast.backtest import rows_of  # noqa: E402
 from models.forecast.calendar import day_kind  # noqa: E402
-from models.forecast.model import HORIZON, aligned, run_panels  # noqa: E402
+from models.forecast.model import HORIZON, aligned, festive_ratio, run_panels, shipped_prior  # noqa: E402
 from models.forecast.series import Panel, read_csv, winter_of  # noqa: E402
 
 ENG = resources.path("data", "sitrep_daily_england_winter.csv")
@@ -89,11 +90,21 @@ def error_ratio(p: dict) -> float:
 
 def england(w: str, s: str):
     panel, pool = sub(read_csv(ENG, s), w), sub(read_csv(TR, s, all_orgs=True), w)
-    counts = {}
+    shipped_prior(s, w), festive_ratio(w, HORIZON)      # their own engine runs, cached before the spy
+    counts, ordinary = [], []
     real = smoothing._interval
 
     def spy(errs, miss_rate):       # the engine's error counts at each origin it issues an interval
-        counts[len(counts)] = np.isfinite(errs[0]).sum(axis=1)
+        # Each origin's first call is the ordinary target days' errors (the engine's own array, the same
+        # each day; round eleven); a second, on a copy of every error, comes for the series whose
+        # ordinary errors are too few at h = 1 (fewer than 10), England's row first when it is one.
+        if not ordinary:
+            ordinary.append(errs)
+        n = np.isfinite(errs[0]).sum(axis=1)
+        if errs is ordinary[0]:
+            counts.append(n)
+        elif counts[-1][0] < smoothing.MIN_QUANTILE:
+            counts[-1] = n
         return real(errs, miss_rate)
     smoothing._interval = spy
     try:
@@ -101,7 +112,7 @@ def england(w: str, s: str):
     finally:
         smoothing._interval = real
     first = len(panel.days) - len(counts)       # intervals are issued at every origin once a level exists
-    return pairs(panel, result, 0, {first + n: c for n, c in counts.items()}), pool
+    return pairs(panel, result, 0, {first + n: c for n, c in enumerate(counts)}), pool
 
 
 HEADER = ("| winter | England series | coverage | first 14 days of origins / the rest "

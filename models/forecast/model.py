@@ -85,13 +85,23 @@ def shipped_prior(series: str, exclude_winter: str) -> tuple[float, ...]:
     return tuple(float(v) for v in result.effects[0])
 
 
-@lru_cache(maxsize=64)
 def festive_ratio(exclude_winter: str, horizon: int) -> tuple[float, ...]:
     """Per horizon, how many times an ordinary day's forecast error a festive day's is, learned from
     the project's own England winters leaving out ``exclude_winter`` (as ``shipped_prior``): for each
     series those rows hold, the model (no prior) forecasts every origin, and the mean absolute log
     error on festive target days (any kind but ordinary) is divided by that on ordinary ones; the
-    median over the series.  NaN where no series has both kinds at a horizon."""
+    median over the series.  NaN where no series has both kinds at a horizon.  (About 0.4 s of CPU
+    the first time in a process; every winter the file does not hold shares one answer.)"""
+    return _festive_ratio(exclude_winter if exclude_winter in _shipped_winters() else "", horizon)
+
+
+@lru_cache(maxsize=1)
+def _shipped_winters() -> frozenset[str]:
+    return frozenset(winter_of(d) for s in SERIES for d in read_csv(resources.path("data", ENGLAND_FILE), s).days)
+
+
+@lru_cache(maxsize=64)
+def _festive_ratio(exclude_winter: str, horizon: int) -> tuple[float, ...]:
     ratios = [[] for _ in range(horizon)]
     for series in SERIES:
         try:
@@ -144,7 +154,7 @@ def run_panels(panels: Sequence[Panel], horizon: int = HORIZON, want: np.ndarray
             rows += [np.stack([table[w] for w in winters])] * len(p.orgs)
         prior = np.stack(rows)
     ratio = None
-    if use_prior and smoothing.FESTIVE == 4:
+    if use_prior:
         winters = [winter_of(d) for d in first.days]
         table = {w: festive_ratio(w, horizon) for w in set(winters)}
         ratio = np.array([table[w] for w in winters]).reshape(len(winters), horizon)

@@ -26,7 +26,10 @@ uses a later day, so the pass that forecasts the last day also is the rolling-or
   the last ``ERROR_WINDOW`` errors at each horizon (finite-sample order statistics), so they widen
   when a winter gets volatile.  Which percentiles is adapted online per series and horizon
   (adaptive conformal inference, ``STEP``): starting at the 10th and 90th, a horizon that has been
-  missing more than 20% of outcomes widens, one missing fewer narrows.
+  missing more than 20% of outcomes widens, one missing fewer narrows.  An ordinary target day's
+  interval comes from ordinary target days' errors only; a festive (holiday) target's is that
+  interval times ``festive_ratio``, how many times an ordinary error a festive one is, learned
+  from other winters (round eleven), so a winter's festive errors never widen its January.
 """
 
 from __future__ import annotations
@@ -59,11 +62,6 @@ K = len(KINDS)
 # POOL_K; a kind the series has not seen takes that pool mean before the shipped prior.  1 was taken
 # over 4 on the 2017-18 winter (both passed; the smaller change, by the rule written before the run).
 POOL_K = 1.0
-# Round eleven's variants (temporary switch, benchmarks/forecast_round11_variants.py).  0: as committed;
-# 1: an ordinary target's interval from ordinary targets' errors (round ten's variant 1); 4: as 1, and a
-# festive target's interval is that ordinary interval times the festive/ordinary error ratio learned from
-# the shipped winters other than the one forecast (``festive_ratio``; without one, the committed interval).
-FESTIVE = 0
 
 
 @dataclass(frozen=True)
@@ -112,7 +110,7 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
     #                                                   (each pair's, then the combination's)
     errs = np.full((S, H, ERROR_WINDOW), np.nan, dtype=np.float32)   # the combination's errors of the
     #                                                   last ERROR_WINDOW targets (float32: sorted daily)
-    errs_ord = np.full_like(errs, np.nan) if FESTIVE else None
+    errs_ord = np.full_like(errs, np.nan)             # the same, ordinary target days' only
     ratio = np.full((T, H), np.nan) if festive_ratio is None else np.asarray(festive_ratio, dtype=float)
     cum_abs = np.zeros((H, S, P))
     cum_n = np.zeros((H, S))
@@ -142,14 +140,14 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
         xt = x[:, t]
         w, k = weekday[t], kind[t]
         back = min(H, t - seg_start)
-        # Every error widens the intervals (a holiday's too: its effect is an estimate); only an
+        # An ordinary target's error sets ordinary days' intervals (and, times the festive ratio, festive
+        # days'); every error, a holiday's too, sets them until there are enough of those.  Only an
         # ordinary day's chooses the weights (a holiday's error says little about smoothing).
         e = np.full((H, S, P + 1), np.nan)
         if back:
             e[:back] = xt[None, :, None] - ring[(t - lags[:back]) % H, lags[:back] - 1]
         errs[:, :, t % ERROR_WINDOW] = e[:, :, P].T
-        if FESTIVE:
-            errs_ord[:, :, t % ERROR_WINDOW] = e[:, :, P].T if k == 0 else np.nan
+        errs_ord[:, :, t % ERROR_WINDOW] = e[:, :, P].T if k == 0 else np.nan
         if back:
             issued = bounds[:, (t - lags[:back]) % H, lags[:back] - 1]       # (2, back, S)
             scored = np.isfinite(e[:back, :, P]) & np.isfinite(issued[0])
@@ -193,17 +191,19 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
         f[:, :, P] = np.einsum("hsp,sp->hs", f[:, :, :P], weights)
         # Every origin's interval is issued (and later scored), asked for or not: the adaptation
         # must see the same history whether the app asks at the last day or the backtest at each.
-        lo, hi = _interval(errs, miss_rate)           # (S, H) each, log offsets
-        if FESTIVE:
-            lo_o, hi_o = _interval(errs_ord, miss_rate)
-            ordinary_ahead = (ahead_kind[t] == 0)[None, :]
-            use = ordinary_ahead & np.isfinite(lo_o)
-            lo_n, hi_n = np.where(use, lo_o, lo), np.where(use, hi_o, hi)
-            if FESTIVE == 4:
-                r = ratio[t][None, :]
-                use = ~ordinary_ahead & np.isfinite(lo_o) & np.isfinite(r)
-                lo_n, hi_n = np.where(use, lo_o * r, lo_n), np.where(use, hi_o * r, hi_n)
-            lo, hi = lo_n, hi_n
+        # An ordinary target's interval comes from ordinary targets' errors (festive errors in the
+        # window would widen it for weeks), a festive target's is that interval times the festive
+        # ratio learned from other winters (round eleven); either, where it cannot be had yet (too
+        # few ordinary errors, no ratio), the interval from every error.
+        lo, hi = _interval(errs_ord, miss_rate)       # (S, H) each, log offsets
+        scale = np.where(ahead_kind[t] == 0, 1.0, ratio[t])[None, :]        # (1, H)
+        lo, hi = lo * scale, hi * scale
+        # (Sorting every error too, each day, would cost a third of the pass: only where needed.)
+        need = ~np.isfinite(lo).all(axis=1)
+        if need.any():
+            lo_a, hi_a = _interval(errs[need], miss_rate[need])
+            lo[need] = np.where(np.isfinite(lo[need]), lo[need], lo_a)
+            hi[need] = np.where(np.isfinite(hi[need]), hi[need], hi_a)
         bounds[0, t % H], bounds[1, t % H] = lo.T, hi.T
         if not want[t]:
             continue

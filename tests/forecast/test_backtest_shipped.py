@@ -43,11 +43,12 @@ def test_every_england_series_beats_seasonal_naive_at_every_horizon(england):
 def test_every_england_series_beats_seasonal_naive_by_a_margin_with_calibrated_intervals(england):
     # The issue's targets are mean MASE < 0.85 and coverage 0.75-0.85.  Every England series meets
     # the MASE target since round seven's pooled holiday effects (emergency admissions 0.846; 0.858
-    # before, which fails here; 0.875 before round four's pooled ranking).  A&E attendances' coverage
-    # (0.863) still misses the band (docs/forecasting.md): this holds the rest.
+    # before, which fails here; 0.875 before round four's pooled ranking), and the coverage target
+    # since round eleven's festive intervals (A&E attendances 0.824; 0.863 before, which fails here;
+    # the lowest now England's 30-60 minute handovers, 0.756).
     for series, result in england.items():
         assert result.mean_mase < 0.85, (series, result.mean_mase)
-        assert 0.75 <= result.mean_coverage <= 0.87, (series, result.mean_coverage)
+        assert 0.75 <= result.mean_coverage <= 0.85, (series, result.mean_coverage)
 
 
 def test_the_mean_over_england_series_beats_seasonal_naive_with_room(england):

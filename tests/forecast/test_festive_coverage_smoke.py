@@ -1,5 +1,6 @@
 """benchmarks/forecast_festive_coverage.py runs, and its England A&E row (round ten's diagnosis:
-festive against ordinary target days) is the one docs/forecasting.md prints."""
+festive against ordinary target days, on the model since round eleven) is the one
+docs/forecasting.md prints."""
 
 from pathlib import Path
 
@@ -10,7 +11,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "forecasting.md"
 
 def test_the_ae_row_the_docs_print_is_the_scripts():
     row = festive.row("2016-17", "ae_attendances_total")
-    assert row.startswith("| 2016-17 | `ae_attendances_total` | 0.863 |"), row
+    assert row.startswith("| 2016-17 | `ae_attendances_total` | 0.824 |"), row
     doc = DOC.read_text(encoding="utf-8")
     assert festive.HEADER in doc
     assert row in doc, row

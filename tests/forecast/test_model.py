@@ -135,6 +135,60 @@ def test_an_interval_never_leaves_out_its_own_forecast():
     assert f.days[0].high > 1.1 * f.days[0].value
 
 
+def _engine(days, values, festive_ratio=None):
+    from models.forecast.model import calendar_arrays
+
+    weekday, kind, ahead_weekday, ahead_kind = calendar_arrays(days, 7)
+    extra = {} if festive_ratio is None else {"festive_ratio": festive_ratio}
+    return smoothing.run(np.asarray(values, dtype=float)[None], np.zeros(len(days)),
+                         weekday, kind, ahead_weekday, ahead_kind, 7, **extra), kind, ahead_kind
+
+
+def test_festive_errors_do_not_widen_the_intervals_of_the_ordinary_days_after_them(monkeypatch):
+    """Round eleven: an ordinary day's interval comes from ordinary days' errors only.  A winter whose
+    festive fortnight ran 40% above the model (blind: no prior) once held those errors in the eight-week
+    window, and England's January intervals were 1.5 times as wide as they needed to be.  With the
+    adaptive level held still (STEP 0), January's ordinary intervals are the same as a calm Christmas's."""
+    monkeypatch.setattr(smoothing, "STEP", 0.0)
+    days, calm = _weekly(150, seed=6, first=date(2018, 10, 1))
+    _, kind, ahead_kind = _engine(days, calm)
+    wild = np.where(kind != 0, calm * 1.4, calm)
+    a, _, _ = _engine(days, calm)
+    b, _, _ = _engine(days, wild)
+    january = [t for t, d in enumerate(days) if date(2019, 1, 14) <= d <= date(2019, 2, 10)]
+    ordinary = ahead_kind[january] == 0
+    assert ordinary.all()
+    for name in ("low", "high", "point"):
+        assert np.array_equal(getattr(a, name)[0, january], getattr(b, name)[0, january]), name
+
+
+def test_a_festive_days_interval_is_the_ordinary_one_times_the_festive_ratio():
+    """Before any festive outcome is scored, the interval for a festive target is the ordinary
+    interval at that horizon, both sides (log scale, around the forecast) times the ratio given."""
+    days, values = _weekly(90, seed=7, first=date(2018, 9, 24))
+    t = days.index(date(2018, 12, 20))                       # 22 December is 2 days ahead
+    one, _, ahead_kind = _engine(days, values, np.ones((len(days), 7)))
+    two, _, _ = _engine(days, values, np.full((len(days), 7), 2.0))
+    festive = ahead_kind[t] != 0
+    assert festive.any() and (~festive).any()
+    for name in ("low", "high"):
+        off1 = np.log1p(getattr(one, name)[0, t]) - np.log1p(one.point[0, t])
+        off2 = np.log1p(getattr(two, name)[0, t]) - np.log1p(two.point[0, t])
+        assert off2[festive] == pytest.approx(2 * off1[festive], rel=1e-6)
+        assert off2[~festive] == pytest.approx(off1[~festive], rel=1e-12)
+    assert (np.abs(np.log1p(one.high[0, t]) - np.log1p(one.point[0, t])) > 0).all()
+
+
+def test_the_festive_ratio_comes_from_the_other_shipped_winters_never_the_one_forecast():
+    from models.forecast.model import festive_ratio
+
+    for winter in ("2016-17", "2017-18", "2018-19"):
+        r = festive_ratio(winter, 7)
+        assert len(r) == 7 and all(np.isfinite(v) and v > 1 for v in r), (winter, r)
+    assert festive_ratio("2016-17", 7) != festive_ratio("2017-18", 7)
+    assert festive_ratio("2018-19", 7) not in (festive_ratio("2016-17", 7), festive_ratio("2017-18", 7))
+
+
 def test_the_weekday_pattern_is_learned():
     days, values = _weekly(84, seed=4, noise=0.02)
     f = forecast("ambulance_arrivals", days, list(values))
