@@ -13,6 +13,7 @@ exact text is in the JSON and CSV (``models.records.export.pdf_text``).
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -29,8 +30,9 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab import rl_config
+from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase import pdfdoc, pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
+from reportlab.pdfbase.ttfonts import TTFError
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
 
@@ -38,6 +40,7 @@ from models import durations
 from models.version import VERSION
 from models.records import action_withdraw, reached_hub
 from models.records.export import pdf_text, snapshot as snapshot_reading
+from models.records.export.measured_font import LIMIT as TEXT_LIMIT, MeasuredTTFont
 from models.records.export.pdf_text import Paragraph
 from models.uk_time import UK, Period, uk_time
 
@@ -70,7 +73,7 @@ class Fonts:
 
 def _register(name: str, path: Path) -> None:
     if name not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(name, str(path)))
+        pdfmetrics.registerFont(MeasuredTTFont(name, str(path)))
 
 
 def _family(regular: str, bold: str) -> None:
@@ -267,6 +270,23 @@ class _Reserved(pdfdoc.PDFObject):
         raise ValueError(f"form {self.name} was used on a page but never defined")
 
 
+class _Base85(pdfdoc.PDFStreamFilterBase85Encode):
+    """reportlab's ASCII85 filter, its bytes made by the standard library's encoder (reportlab's is a loop over
+    every four bytes in Python, without its optional C accelerator: a tenth of a month's export).  The same
+    text: "z" for four zero bytes, a last group cut to its length, "~>" at the end, then reportlab's wrap."""
+
+    def encode(self, text):
+        if not isinstance(text, bytes):
+            return super().encode(text)
+        from reportlab.pdfbase.pdfutils import _wrap
+
+        text = base64.a85encode(text).decode("ascii") + "~>"
+        return _wrap(text) if rl_config.wrapA85 else text
+
+
+_BASE85 = _Base85()
+
+
 class _StreamedPDFDocument(pdfdoc.PDFDocument):
     """reportlab's PDF document, but each page goes to the file as it ends (its content stream, compressed
     as reportlab would at the end, and its dictionary), and so does each form as it is defined; held until
@@ -318,7 +338,7 @@ class _StreamedPDFDocument(pdfdoc.PDFDocument):
             return super().addPage(page)
         stream = pdfdoc.PDFStream(content=page.stream)
         if page.compression:   # as PDFPage.check_format would
-            stream.filters = ([pdfdoc.PDFBase85Encode, pdfdoc.PDFZCompress] if rl_config.useA85
+            stream.filters = ([_BASE85, pdfdoc.PDFZCompress] if rl_config.useA85
                               else [pdfdoc.PDFZCompress])
         stream.__Comment__ = "page stream"
         page.Contents, page.stream = stream, None
@@ -372,6 +392,26 @@ def streamed_numbered_canvas(frame: PageFrame, f: Fonts, counter: list[int]):
             super().__init__(filename, *args, **kwargs)
             self._doc.__class__ = _StreamedPDFDocument
             self._doc.stream_to(filename)
+
+        def drawString(self, x, y, text, mode=None, charSpace=0, direction=None, wordSpace=None, shaping=False):
+            """reportlab's drawString, the text's operators made once per string, font and size: a snapshot
+            table's cells repeat (codes, levels, names, times) and each was split and escaped anew.  The bytes
+            are reportlab's: "BT 1 0 0 1 x y Tm", the operators, "T* ET"."""
+            font = pdfmetrics.getFont(self._fontname)
+            if (mode is not None or charSpace or direction is not None or wordSpace or shaping or not self.bottomup
+                    or not isinstance(font, MeasuredTTFont) or not isinstance(text, str)):
+                return super().drawString(x, y, text, mode, charSpace, direction, wordSpace, shaping)
+            known = self.__dict__.setdefault("_scc_text", {})
+            key = (self._fontname, self._fontsize, self._leading, text)
+            ops = known.get(key)
+            if ops is None:
+                if len(known) >= TEXT_LIMIT:
+                    known.clear()
+                ops = known[key] = self.beginText(x, y)._formatText(text)
+            at = known.get((x, y))   # a table's columns and rows are at the same places on every page
+            if at is None:
+                at = known[(x, y)] = fp_str(x, y)
+            self._code.append(f"BT 1 0 0 1 {at} Tm {ops} T* ET")
 
         def showPage(self):
             _draw_frame(self, frame, f)

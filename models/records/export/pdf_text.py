@@ -42,10 +42,11 @@ from xml.sax.saxutils import escape
 from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
+from reportlab.pdfbase.ttfonts import TTFError
 from reportlab.platypus import paragraph as rl_paragraph
 
 import resources
+from models.records.export.measured_font import MeasuredTTFont
 
 FONT_DIR = Path(resources.__file__).parent / "fonts"
 # No HarfBuzz shaping: with it, a Latin word before an Arabic word with a vowel mark ("Patient محمدٌ")
@@ -183,7 +184,7 @@ def fallback_fonts() -> tuple[str, ...]:
         name, path = f"SCC-Noto-{script or 'Sans'}", FONT_DIR / f"NotoSans{script}-Regular.ttf"
         try:
             if name not in pdfmetrics.getRegisteredFontNames():
-                pdfmetrics.registerFont(TTFont(name, str(path)))
+                pdfmetrics.registerFont(MeasuredTTFont(name, str(path)))
                 pdfmetrics.registerFontFamily(name, normal=name, bold=name, italic=name, boldItalic=name)
         except (TTFError, OSError):
             continue
@@ -488,6 +489,20 @@ class Paragraph(rl_paragraph.Paragraph):
         if style is not None and isinstance(text, str) and self._scc_base and style.alignment == TA_LEFT:
             style = _variant(style, alignment=TA_RIGHT)
         super().__init__(text, style, *args, **kwargs)
+
+    def wrap(self, availWidth, availHeight):
+        """reportlab's wrap, its lines broken once per width: a paragraph is wrapped again at the same width
+        by each layout step that measures it (its field's pieces, the table, keep-together, the frame), and
+        the lines depend only on the width, the style and the text (the height available is not used)."""
+        done = self.__dict__.get("_scc_wrapped")
+        if (done is not None and done[0] == availWidth and done[1] is self.style
+                and self.__dict__.get("blPara", done[2]) is done[2]):
+            _w, _s, self.blPara, self.width, self.height, self._wrapWidths = done
+            return self.width, self.height
+        size = super().wrap(availWidth, availHeight)
+        if "blPara" in self.__dict__:
+            self._scc_wrapped = (availWidth, self.style, self.blPara, self.width, self.height, self._wrapWidths)
+        return size
 
     def split(self, availWidth, availHeight):
         parts = super().split(availWidth, availHeight)

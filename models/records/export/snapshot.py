@@ -13,8 +13,10 @@ unexpected type is shown as text, and a snapshot not in the known format is list
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from models.queries.situation_snapshot import FORMAT, PILLAR_ORDER, feed_sentence, lost_words
@@ -48,7 +50,12 @@ class Reading:
 def _s(value: Any) -> str:
     if value is None:
         return NONE
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, str):
+        return value
+    kind = type(value)   # a snapshot's hundreds of levels and counts: JSON's text for them without json.dumps
+    if kind is int or (kind is float and math.isfinite(value)):
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _dict(value: Any) -> dict:
@@ -59,6 +66,11 @@ def when(text: Any, day=None) -> str:
     """UTC text as UK local time with its zone; the date only when it differs from ``day``."""
     if not isinstance(text, str):
         return NONE if text is None else _s(text)
+    return _when(text, day)
+
+
+@lru_cache(maxsize=4096)   # a snapshot's times repeat (providers assessed in one feed round), and so do days
+def _when(text: str, day) -> str:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
