@@ -408,10 +408,22 @@ def streamed_numbered_canvas(frame: PageFrame, f: Fonts, counter: list[int]):
                 if len(known) >= TEXT_LIMIT:
                     known.clear()
                 ops = known[key] = self.beginText(x, y)._formatText(text)
-            at = known.get((x, y))   # a table's columns and rows are at the same places on every page
+            self._code.append(f"BT 1 0 0 1 {self._scc_xy(x, y)} Tm {ops} T* ET")
+
+        def line(self, x1, y1, x2, y2):
+            """reportlab's line, its points' text remembered: a table's rules are at the same places page after
+            page."""
+            self._code.append(f"n {self._scc_xy(x1, y1)} m {self._scc_xy(x2, y2)} l S")
+
+        def _scc_xy(self, x, y) -> str:
+            """``fp_str(x, y)``, made once per point."""
+            known = self.__dict__.setdefault("_scc_points", {})
+            at = known.get((x, y))
             if at is None:
+                if len(known) >= TEXT_LIMIT:
+                    known.clear()
                 at = known[(x, y)] = fp_str(x, y)
-            self._code.append(f"BT 1 0 0 1 {at} Tm {ops} T* ET")
+            return at
 
         def showPage(self):
             _draw_frame(self, frame, f)
