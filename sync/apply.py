@@ -105,7 +105,11 @@ def apply_batch(store, batch: FeedBatch, validator: ObservationValidator, *,
             report.position = start
             fresh = [item for item in batch.items if item.seq > start]
             report.skipped = len(batch.items) - len(fresh)
+            refolds = apply_records.defer_refolds(conn)   # transfer cases refolded once, at the end
             _apply_items(conn, fresh, validator, report, bulk, stop)
+            refused = refolds.finish(conn, report)   # events of a case the replica refused: quarantined
+            for item in (i for i in fresh if i.seq in refused):
+                _quarantine(conn, item, [refused[item.seq]], report)
             position = max([start, batch.next_after] + [i.seq for i in fresh])
             if batch.observations is not None and batch.observations.seq:
                 position = max(position, _apply_columns(conn, batch.observations, start, validator, report))

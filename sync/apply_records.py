@@ -35,7 +35,7 @@ from models.replica.orm import (
 from models.replica.orm.types import from_utc_text, to_utc_text, utcnow
 from models.rules.alert_rules import check_rule_record
 from models import record_signer
-from sync import apply_alerts, apply_messages, shared_identity
+from sync import apply_alerts, apply_messages, shared_identity, transfer_refolds
 
 DECISION_FIELDS = (
     "device_seq", "decided_at", "decision_maker", "decision_maker_role", "decision", "rationale",
@@ -45,6 +45,12 @@ DECISION_FIELDS = (
 
 class Refused(ValueError):
     """A field of a record's data is not what its handler can store; the message names it."""
+
+
+def defer_refolds(conn: Connection) -> transfer_refolds.Held:
+    """Transfer events applied on ``conn`` from now in this transaction refold their cases once, when the
+    caller calls ``finish`` on what this returns (``sync.transfer_refolds``); until then each refolds at once."""
+    return transfer_refolds.hold(conn)
 
 
 def apply_record(conn: Connection, seq: int, rec) -> str | None:
@@ -105,6 +111,7 @@ def _decision(conn: Connection, seq: int, rec) -> str | None:
            "hub_received_at": rec.received_at, "device_sent_at": rec.device_sent_at,
            "hub_author": rec.author}   # who pushed it, outside the hash (models.record_signer shows it first)
     shared_identity.check(conn, rec, utcnow())   # a decision of this identity written elsewhere: a copy
+    _identity_may_change(conn)
     stmt = insert(DecisionEntry).values(uuid=rec.uuid, device_id=rec.device_id, **values, **hub)
     # Authored here: the row exists and only gains the hub's receipt-order chain.
     conn.execute(stmt.on_conflict_do_update(index_elements=[DecisionEntry.uuid], set_=hub))
@@ -121,22 +128,60 @@ def _transfer_event(conn: Connection, seq: int, rec) -> str | None:
     if seen is not None and not (isinstance(seen, list) and all(type(x) is str for x in seen)):
         raise Refused("data.seen: expected a list of event uuids")
     at = _time(d["at"])
-    shared_identity.check(conn, rec, utcnow())
+    held = transfer_refolds.held(conn)
+    if held is None or held.identity(conn) == rec.device_id:   # only under its own identity is there more to ask
+        shared_identity.check(conn, rec, utcnow())
+        _identity_may_change(conn)
+    return _store_transfer_event(conn, seq, rec, at, held)
+
+
+def _identity_may_change(conn: Connection) -> None:
+    """After ``shared_identity.check``, which may give this replica a new identity: read it again."""
+    held = transfer_refolds.held(conn)
+    if held is not None:
+        held.forget_identity()
+
+
+def _store_transfer_event(conn: Connection, seq: int, rec, at: str, held) -> str | None:
+    """The event written (and its case, from a creation event); the case refolded now, or, in a feed batch
+    (``held``: ``sync.transfer_refolds``), once at the batch's end."""
+    d = rec.data
+    seen = d.get("seen")
+    uid = d["transfer_uuid"]
     author = _doer(rec, d.get("author")) or ""   # written here too: the feed's copy is what every desktop keeps
-    exists = conn.execute(select(Transfer.uuid).where(Transfer.uuid == d["transfer_uuid"])).scalar()
-    if exists is None:
-        if d["field"] != transfers.CREATED:
-            return f"data.transfer_uuid: transfer {d['transfer_uuid']} has no creation event yet"
-        created = transfers.fold([transfers.Event(rec.uuid, at, "", rec.device_id, d["field"],
-                                                  None, d.get("new_value"))]).fields
-        conn.execute(insert(Transfer).values(uuid=d["transfer_uuid"], **created))
-    conn.execute(insert(TransferEvent).values(
-        uuid=rec.uuid, transfer_uuid=d["transfer_uuid"], at=at,
-        author=author, device_id=rec.device_id, field=d["field"], old_value=d.get("old_value"),
-        new_value=d.get("new_value"), feed_seq=seq, seen=None if seen is None else json.dumps(seen),
-    ).on_conflict_do_update(index_elements=[TransferEvent.uuid], set_={"feed_seq": seq, "author": author}))
-    refold_transfer(conn, d["transfer_uuid"])
+    created = False
+    if held is None or uid not in held.cases:   # a case with an event in this batch is there
+        if conn.execute(_CASE_THERE, {"u": uid}).scalar() is None:
+            if d["field"] != transfers.CREATED:
+                return f"data.transfer_uuid: transfer {uid} has no creation event yet"
+            fields = transfers.fold([transfers.Event(rec.uuid, at, "", rec.device_id, d["field"],
+                                                     None, d.get("new_value"))]).fields
+            conn.execute(_CASE_INSERT, {"uuid": uid, **fields})
+            created = True
+    prior = None if held is None else transfer_refolds.prior(conn, rec.uuid)
+    conn.execute(_EVENT_UPSERT, {
+        "uuid": rec.uuid, "transfer_uuid": uid, "at": at, "author": author, "device_id": rec.device_id,
+        "field": d["field"], "old_value": d.get("old_value"), "new_value": d.get("new_value"), "feed_seq": seq,
+        "seen": None if seen is None else json.dumps(seen)})
+    if held is None:
+        refold_transfer(conn, uid)
+    else:
+        held.add(uid, transfer_refolds.Applied(seq, rec, at, rec.uuid, prior, created))
     return None
+
+
+def _event_upsert():
+    """An event written once; the same event again (its own, back from the hub) takes the feed's position and
+    the doer every desktop keeps."""
+    stmt = insert(TransferEvent)
+    return stmt.on_conflict_do_update(index_elements=[TransferEvent.uuid],
+                                      set_={"feed_seq": stmt.excluded.feed_seq, "author": stmt.excluded.author})
+
+
+# Built once: built per event they cost more than running them (a busy night's 12,600 events).
+_CASE_THERE = select(Transfer.uuid).where(Transfer.uuid == bindparam("u"))
+_CASE_INSERT = insert(Transfer)
+_EVENT_UPSERT = _event_upsert()
 
 
 def refold_transfer(conn: Connection, transfer_uuid: str) -> None:
@@ -166,12 +211,7 @@ def refold_transfers(conn: Connection, transfer_uuids: list[str], chunk: int = 5
 
 def _refolded(rows) -> dict:
     """A case's row as its events fold: its fields, conflict columns and ``updated_at``."""
-    events = [transfers.event_of(r, to_utc_text(r.at)) for r in rows]
-    folded = transfers.fold(events)
-    values = {k: v for k, v in folded.fields.items()}
-    values.update(transfers.conflict_columns(folded))
-    values["updated_at"] = max(e.at for e in events)
-    return values
+    return transfer_refolds.case_values([transfers.event_of(r, to_utc_text(r.at)) for r in rows])
 
 
 def _refold(conn: Connection, transfer_uuid: str, rows) -> None:
