@@ -173,3 +173,23 @@ def test_a_case_the_replica_refuses_quarantines_the_event_it_refused_alone(tmp_p
     assert cases[fine]["status"] == "accepted" and cases[odd]["priority"] == "urgent"
     assert ("RZZ",) in held_new["organisation"]   # the batch went on past them
     assert held_new["cursor"] == [(batches[1][-1][0],)]
+
+
+def test_a_replica_fault_while_refolding_stops_the_batch_with_its_cursor(tmp_path, monkeypatch):
+    from models.replica.dbapi import ReplicaUnavailable
+
+    batches, _seqs, _cases = _bad_cases()
+    store = fresh_replica(tmp_path / "scc.db", PASSPHRASE, kdf=FAST_KDF)
+    try:
+        def full(conn, rows):
+            raise ReplicaUnavailable("database or disk is full")
+        with monkeypatch.context() as m:
+            m.setattr(transfer_refolds, "_write", full)
+            with pytest.raises(ReplicaUnavailable):
+                apply_batch(store, batch(batches[0]), VALIDATOR)
+        held = _held(store)
+        assert held["cursor"] == [] and held["transfer"] == held["transfer_event"] == held["quarantined"] == []
+        report = apply_batch(store, batch(batches[0]), VALIDATOR)   # the next cycle: the same batch, whole
+        assert (report.applied, report.quarantined) == (len(batches[0]), 0) and len(_held(store)["transfer"]) == 1
+    finally:
+        store.close()
