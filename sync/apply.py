@@ -17,12 +17,22 @@ back with its cursor, nothing is lost, and the next cycle repeats it.  If SQLite
 rolled the transaction back on such a fault, the adapter refuses every later
 statement (``TransactionLost``), so no item after it can be taken for applied.
 
-Items are applied in feed order.  Assessments (most of a batch) are checked
-first and then inserted together (``sync.apply_opel``) inside one savepoint;
-if that fails (a row the replica's constraints refuse), the savepoint is rolled
-back and the same items go in one by one, each in its own savepoint, so the
-refused one is quarantined alone with its reason.  Every other kind always
-goes one by one like that.  Both ways store the same rows.
+Items are applied in feed order.  Every item is checked first (``unstorable``,
+its model).  Checked items of the bulk kinds (``sync.apply_status.WRITERS``:
+assessments, handovers, REAP, response times, critical care; most of any batch,
+nearly all of a catch-up) are collected in a run and written together inside
+one savepoint: one ``executemany`` per table, each table's items in feed order
+(each of these kinds writes its own table and none reads another's, so only the
+order within a table matters; a handover's upsert sees the one before it, so a
+later state is never moved back).  If that fails (a row the replica's
+constraints refuse), the savepoint is rolled back and the same items go in one
+by one, each in its own savepoint, so the refused one is quarantined alone with
+its reason; a replica fault stops the batch as above.  An item of any other kind
+(organisations, records, alerts, escalations, message deliveries, intake
+notices: handlers that may read what the run wrote) and a quarantined item
+write the run before them first, then go one by one like that.  Observations
+are collected and written after the items.  Both ways (``bulk=False``: every
+item one by one) store the same rows and the same report.
 """
 
 from __future__ import annotations
@@ -61,7 +71,7 @@ from models.replica.orm import (
     ResponseTimes,
 )
 from models.replica.orm.types import to_utc_text, utcnow
-from sync import apply_alerts, apply_intake, apply_messages, apply_opel, apply_records, feed_marks, set_aside
+from sync import apply_alerts, apply_intake, apply_messages, apply_records, apply_status, feed_marks, set_aside
 from sync.protocol import FEED_DATA, FeedBatch, FeedItem, FeedObservationColumns
 
 log = logging.getLogger(__name__)
@@ -138,7 +148,7 @@ def _unservable(data) -> bool:
 def _apply_items(conn: Connection, items: list[FeedItem], validator, report: ApplyReport,
                  bulk: bool = True, stop: threading.Event | None = None) -> None:
     observations = []
-    run: list[tuple[FeedItem, object]] = []  # checked assessments not written yet
+    run: list[tuple[FeedItem, object]] = []  # checked items of the bulk kinds, not written yet
     for item in items:
         if stop is not None and stop.is_set():
             raise ApplyStopped(f"stopped before feed item {item.seq}")
@@ -169,10 +179,10 @@ def _apply_items(conn: Connection, items: list[FeedItem], validator, report: App
             observations.append((data.org_code, data.metric, data.observed_at, data.value,
                                  data.source, data.received_at, item.seq))
             continue
-        if bulk and item.kind == "opel_assessment":
+        if bulk and item.kind in apply_status.WRITERS:
             run.append((item, data))
             continue
-        _flush(conn, run, report)  # what is written keeps feed order
+        _flush(conn, run, report)  # what is written before an item that may read it is written first
         _apply_each(conn, [(item, data)], report)
     _flush(conn, run, report)
     if observations:
@@ -207,17 +217,17 @@ def _savepoint(conn: Connection, name: str, write: Callable[[], object]) -> tupl
 
 
 def _flush(conn: Connection, run: list, report: ApplyReport) -> None:
-    """Write a run of checked assessments together; if that fails, one by one instead."""
+    """Write a run of checked items of the bulk kinds together; if that fails, one by one instead."""
     if not run:
         return
     raw = _db(conn).raw
-    ok, exc = _savepoint(conn, "apply_run",
-                         lambda: apply_opel.insert_assessments(raw, [(item.seq, data) for item, data in run]))
+    ok, exc = _savepoint(conn, "apply_run", lambda: apply_status.write_run(raw, run))
     if ok:
         report.applied += len(run)
-        report.kinds[run[0][0].kind] = report.kinds.get(run[0][0].kind, 0) + len(run)
+        for item, _data in run:   # each kind counted where its first item is: the order views redraw in
+            report.kinds[item.kind] = report.kinds.get(item.kind, 0) + 1
     else:
-        log.debug("%d assessment(s) together failed (%s); applying them one by one", len(run), exc)
+        log.debug("%d item(s) together failed (%s); applying them one by one", len(run), exc)
         _apply_each(conn, run, report)
     run.clear()
 
@@ -316,6 +326,8 @@ def unstorable(data, where: str = "data") -> str | None:
     """The first value in ``data`` (JSON from the hub) the replica cannot hold, as a reason naming
     where it is: an integer beyond 64 bits, a float that is not finite, text with a lone surrogate,
     nesting deeper than ``MAX_DEPTH``.  None if there is none.  Iterative: depth cannot overflow it."""
+    if type(data) is dict and _flat_and_plain(data):   # most items (a handover, a level): nothing to look into
+        return None
     stack = [(data, where, 0)]
     while stack:
         value, path, depth = stack.pop()
@@ -337,9 +349,25 @@ def unstorable(data, where: str = "data") -> str | None:
     return None
 
 
+def _flat_and_plain(data: dict) -> bool:
+    """Every key ASCII text and every value ASCII text, None, a boolean, a 64-bit integer or a finite
+    float: then :func:`unstorable` has nothing to find."""
+    for key, value in data.items():
+        if type(key) is not str or not key.isascii():
+            return False
+        kind = type(value)
+        if kind is str:
+            if not value.isascii():
+                return False
+        elif not (value is None or kind is bool or (kind is int and -MAX_SEQ - 1 <= value <= MAX_SEQ)
+                  or (kind is float and math.isfinite(value))):
+            return False
+    return True
+
+
 def _beyond_utc(data) -> list[str] | None:
     """Times that parse but cannot be turned into UTC (year 1 at +01:00, year 9999 at -01:00)."""
-    for name, value in data:
+    for name, value in data.__dict__.items():   # the fields (``extra="ignore"``: there is nothing else)
         if isinstance(value, datetime):
             try:
                 value.astimezone(timezone.utc)
@@ -429,8 +457,8 @@ def _insert_once(model):
     return insert(model).on_conflict_do_nothing(index_elements=[model.feed_seq])
 
 
-_STATE_RANK = {"en_route": 0, "arrived": 1, "handed_over": 2, "cleared": 3, "cancelled": 4}
-_TIMES = ("eta_at", "arrived_at", "handed_over_at", "cleared_at")
+_STATE_RANK = apply_status.STATE_RANK
+_TIMES = apply_status.TIMES
 
 
 @functools.cache
