@@ -18,6 +18,7 @@ folded alert (made on a desktop off the network) unfolds it (:func:`unfold`).
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, select, update
@@ -39,9 +40,8 @@ def apply_alert(conn: Connection, seq: int, d) -> str | None:
     if d.change == "raised":
         raised = {"value": d.value, "threshold": d.threshold,   # what raised it, under what rule, and when
                   "feed_at": None if d.feed_at is None else to_utc_text(d.feed_at)}   # the hub put it out
-        conn.execute(insert(AlertEvent).values(
-            uuid=uid, rule_code=d.rule_id, org_code=d.org_code, raised_at=at, detail=d.detail, **raised, **described,
-        ).on_conflict_do_update(index_elements=[AlertEvent.uuid], set_={**described, **raised}))
+        conn.execute(_raise(), {"uuid": uid, "rule_code": d.rule_id, "org_code": d.org_code, "raised_at": at,
+                                "detail": d.detail, **raised, **described})
         _fold(conn, d.rule_id, described["subject"], uid, d.at)
     else:
         row = conn.execute(select(AlertEvent.uuid).where(AlertEvent.uuid == uid)).first()
@@ -88,11 +88,29 @@ def _email(d) -> dict:
             "escalated_address": d.to_address, "escalation_rota": d.rota, "escalation_error": d.error}
 
 
+@functools.cache
+def _raise():
+    """A raise stored once: a repeat (or an acknowledgement's row that came first) keeps its own columns
+    and takes what the raise describes.  Built once: building it per alert cost more than running it."""
+    stmt = insert(AlertEvent)
+    kept = ("subject", "metric_code", "severity", "value", "threshold", "feed_at")
+    return stmt.on_conflict_do_update(index_elements=[AlertEvent.uuid],
+                                      set_={c: getattr(stmt.excluded, c) for c in kept})
+
+
+@functools.cache
+def _rule_upsert():
+    stmt = insert(AlertRule)
+    kept = ("name", "metric_code", "threshold", "severity", "comparison", "enabled")
+    return stmt.on_conflict_do_update(index_elements=[AlertRule.code],
+                                      set_={c: getattr(stmt.excluded, c) for c in kept})
+
+
 def _rule(conn: Connection, d) -> None:
-    values = {"name": d.rule_name, "metric_code": d.metric, "threshold": d.threshold, "severity": d.severity,
-              "comparison": "stale" if d.kind == "stale" else _COMPARISON[d.direction], "enabled": True}
-    conn.execute(insert(AlertRule).values(code=d.rule_id, sustained_minutes=0, **values)
-                 .on_conflict_do_update(index_elements=[AlertRule.code], set_=values))
+    conn.execute(_rule_upsert(), {
+        "code": d.rule_id, "sustained_minutes": 0, "name": d.rule_name, "metric_code": d.metric,
+        "threshold": d.threshold, "severity": d.severity, "enabled": True,
+        "comparison": "stale" if d.kind == "stale" else _COMPARISON[d.direction]})
 
 
 def _fold(conn: Connection, rule_id: str, subject: str, uid: str, raised_at: datetime) -> None:
