@@ -119,8 +119,9 @@ def level_tile(tile: door.LevelTile, now: datetime, title: str, setter_words, sc
                         f"{title}: no OPEL roll-up received")
     figure = opel_label(tile.level, tile.at_least_level).replace(" (incomplete)", "")
     words = OPEL_WORDS.get(tile.level or 0, "incomplete")
-    # One line; a tile too narrow for it breaks it at its " · " (ui.system_tiles.broken_at_parts): OPEL 4's
-    # words with the unverified note (hazard H-02's) were cut on a 1366 wall tile.
+    # One line; a tile too narrow for it, or where two lines draw larger type, breaks it at its " · "
+    # (ui.system_tiles.Tile._laid_out): OPEL 4's words with the unverified note (hazard H-02's) were cut on a
+    # 1366 wall tile, and on one line shrank a 1920 pillar tile's detail lines from 13 to 10 px.
     lines = [words + ("" if tile.verified else " · method unverified")]
     if table_period and tile.edition and (ended := period_note(tile.edition, now.astimezone(UK).date(), short=True)):
         lines[0] += f" · tables' {ended}"   # the wall's one word of it (the Overview says it whole)

@@ -74,11 +74,15 @@ def fit_px(base: QFont, px: int, text: str, width: int) -> int:
 def broken_at_parts(text: str, fits) -> list[str]:
     """``text`` as one line, or, when it does not ``fits(text)``, broken at its last " · " whose head fits (the
     first one when none does), the part after on a line of its own and broken the same way in turn. A line
-    with no " · " stays whole (cut with "…" if it must be). "unable to deliver comprehensive care · method
-    unverified" (OPEL 4 from an unverified roll-up file, hazard H-02's note) was cut on a 1366 wall tile."""
+    with no " · " between two parts stays whole (cut with "…" if it must be). "unable to deliver comprehensive
+    care · method unverified" (OPEL 4 from an unverified roll-up file, hazard H-02's note) was cut on a 1366
+    wall tile."""
     lines = []
-    while not fits(text) and PART in text:
-        starts = [m.start() for m in re.finditer(re.escape(PART), text)]
+    while not fits(text):
+        # a " · " at either end has nothing on one side: not a place to break (no empty line drawn)
+        starts = [m.start() for m in re.finditer(re.escape(PART), text) if 0 < m.start() < len(text) - len(PART)]
+        if not starts:
+            break
         at = next((i for i in reversed(starts) if fits(text[:i])), starts[0])
         lines.append(text[:at])
         text = text[at + len(PART):]
@@ -203,20 +207,8 @@ class Tile(QWidget):
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRoundedRect(QRectF(r), 6, 6)
         title, figure, line, age = tx.shares
-        lines, alone = self._broken_lines(p.font(), inner.width())
-        total = title + figure + line * len(lines) + (age if tx.age else 0)
-        scale = inner.height() / total if total else 0
+        lines, alone, scale, own = self._laid_out(p.font(), inner.width(), inner.height())
         line_h = int(line * scale)
-        # The lines under the figure share one size (the largest every one of them fits at), so a
-        # tile reads as one block rather than a ransom note of sizes; a line marked as sized alone (a
-        # list of names, as long as the names are) is fitted on its own rather than shrinking the
-        # others with it. The shared size is not below 60% of what the line's height allows: past
-        # that a long line shrinks alone; one too long even at MIN_PX was broken at its " · " above
-        # (``_broken_lines``), and only one with none is cut short.
-        sizes = [fit_px(p.font(), int(line_h * 0.8), x, inner.width()) for x in lines]
-        line_px = max(min((x for i, x in enumerate(sizes) if i not in alone), default=0),
-                      int(line_h * 0.8 * 0.6))
-        own = [min(x, line_px) if i in alone else line_px for i, x in enumerate(sizes)]
         y = inner.y()
         for text, h, px, colour, bold, names in (
                 [(tx.title, int(title * scale), None, fg, True, False),
@@ -229,21 +221,63 @@ class Tile(QWidget):
             y += h
         p.end()
 
-    def _broken_lines(self, base: QFont, width: int) -> tuple[list[str], frozenset[int]]:
-        """The lines to draw and which of them are sized alone: a line too long for ``width`` even at the
-        smallest type (``MIN_PX``) is broken at its " · " (``broken_at_parts``) rather than cut, its parts sized
-        with the rest; a list of names (sized alone) folds into its count instead (``fold_names``). Worked out at
-        each paint, from the width drawn in."""
+    def _laid_out(self, base: QFont, width: int, height: int):
+        """The lines under the figure, which of them are sized alone, the tile's scale (px per share) and each
+        line's px. The lines share one size (the largest every one of them fits at), so a tile reads as one
+        block rather than a ransom note of sizes; a line marked as sized alone (a list of names, as long as the
+        names are) is fitted on its own rather than shrinking the others with it. The shared size is not below
+        60% of what the line's height allows: past that a long line shrinks alone.
+
+        A line of " · " parts is laid out broken at each size a part could need (``_broken_lines``): unbroken
+        where it fits at the smallest type, and broken further while that draws the shared lines larger. The
+        layout whose smallest shared line is largest is kept (the fewest lines on a tie): OPEL 4's words with
+        the unverified note fit on one line of a 1920x1080 pillar tile only at 10 px, and drew score and
+        "set by" at 10 px with them; on two lines all are 13 px. A line with no " · " too long at MIN_PX is cut."""
+        title, figure, line, age = self.text.shares
+        fixed = title + figure + (age if self.text.age else 0)
+
+        def layout(at: int):
+            lines, alone = self._broken_lines(base, width, at)
+            total = fixed + line * len(lines)
+            scale = height / total if total else 0
+            cap = int(int(line * scale) * 0.8)   # as paintEvent's line height gives it
+            sizes = [fit_px(base, cap, x, width) for x in lines]
+            shared = [x for i, x in enumerate(sizes) if i not in alone]
+            line_px = max(min(shared, default=0), int(cap * 0.6))
+            own = [min(x, line_px) if i in alone else line_px for i, x in enumerate(sizes)]
+            # the smallest shared line as drawn; rows too low for MIN_PX (a narrow tile) count at their height
+            least = min(min(shared, default=cap), cap)
+            return least, lines, alone, scale, own
+
+        best = layout(MIN_PX)
+        if any(PART in x for i, x in enumerate(self.text.lines) if i not in self.text.sized_alone):
+            seen = {tuple(best[1])}
+            for at in range(MIN_PX + 1, int(int(best[3] * line) * 0.8) + 1):   # up to the fewest lines' cap
+                lines, _alone = self._broken_lines(base, width, at)
+                if tuple(lines) in seen:
+                    continue
+                seen.add(tuple(lines))
+                if (candidate := layout(at))[0] > best[0]:
+                    best = candidate
+        least, lines, alone, scale, own = best
+        self.painted.broken = [x for i, x in enumerate(self.text.lines)
+                               if i not in self.text.sized_alone and x not in lines]
+        return lines, alone, scale, own
+
+    def _broken_lines(self, base: QFont, width: int, at: int = MIN_PX) -> tuple[list[str], frozenset[int]]:
+        """The lines to draw and which of them are sized alone: a line too long for ``width`` at ``at`` px is
+        broken at its " · " (``broken_at_parts``), its parts sized with the rest; a list of names (sized alone)
+        folds into its count instead (``fold_names``). Worked out at each paint, from the width drawn in."""
+        font = QFont(base)
+        font.setPixelSize(at)
+        metrics = QFontMetrics(font)
+
         def fits(line: str) -> bool:
-            font = QFont(base)
-            font.setPixelSize(MIN_PX)
-            return QFontMetrics(font).horizontalAdvance(line) <= width
+            return metrics.horizontalAdvance(line) <= width
         lines: list[str] = []
         alone: set[int] = set()
         for i, text in enumerate(self.text.lines):
             parts = broken_at_parts(text, fits) if i not in self.text.sized_alone else [text]
-            if len(parts) > 1:
-                self.painted.broken.append(text)
             if i in self.text.sized_alone:
                 alone.add(len(lines))
             lines += parts

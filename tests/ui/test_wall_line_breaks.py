@@ -3,7 +3,11 @@ part after on a line of its own, rather than cut. OPEL 4's words with the unveri
 comprehensive care · method unverified", 56 characters) were cut on the NHS 111 tile of a 1366x768 wall (the
 planted world at 19:07 UTC, tests/ui/test_figure_doubt_marks.py), and hazard H-02's note with them. A character
 count in ``system_texts`` stood in for the painted width; the tile now measures. Real window on the system world's
-replica, the tiles given OPEL 4 from an unverified roll-up file through ``system_texts.level_tile``."""
+replica, the tiles given OPEL 4 from an unverified roll-up file through ``system_texts.level_tile``.
+
+Where the line fits on one line only at a smaller size than the tile's other lines get, it breaks too: the detail
+lines share one size, and the one line at 10 px drew score and "set by" at 10 px with it on a 1920x1080 wall
+(13 px when the note had a line of its own, before session 33's change; 2560x1440: 13 against 20)."""
 
 from __future__ import annotations
 
@@ -20,6 +24,9 @@ from ui import system_texts
 
 WORDS = "unable to deliver comprehensive care"   # OPEL 4's (resources/levels/opel.toml)
 LONG = WORDS + " · method unverified"
+# The pillar tiles' detail lines' px at a63ac286 (the note always on a line of its own), fresh and stale alike:
+# a wall read from across the room is not to draw them smaller for the note.
+BEFORE_PX = {(1920, 1080): 13, (2560, 1440): 20}
 
 
 def _opel4(key: str, title: str, *, stale: bool):
@@ -29,8 +36,9 @@ def _opel4(key: str, title: str, *, stale: bool):
     return system_texts.level_tile(tile, NOW, title, system_texts._names)
 
 
-@pytest.mark.parametrize("size, theme_key", [((1366, 768), "light"), ((1366, 768), "dark"), ((1920, 1080), "dark")],
-                         ids=["1366-light", "1366-dark", "1920-dark"])
+@pytest.mark.parametrize("size, theme_key", [((1366, 768), "light"), ((1366, 768), "dark"), ((1920, 1080), "dark"),
+                                             ((2560, 1440), "light")],
+                         ids=["1366-light", "1366-dark", "1920-dark", "2560-light"])
 def test_a_level_line_too_long_for_its_tile_breaks_at_its_dot_not_cut(qtbot, store, tmp_path, size, theme_key):
     seed_world(store)
     window, view = showing(qtbot, store, "system", size, now=NOW, theme_key=theme_key)
@@ -50,6 +58,11 @@ def test_a_level_line_too_long_for_its_tile_breaks_at_its_dot_not_cut(qtbot, sto
                 assert drawn[2:4] == [WORDS, "method unverified"], drawn
             assert LONG in drawn or drawn[2:4] == [WORDS, "method unverified"], drawn
             assert drawn[0] == title and drawn[1] == "OPEL 4", drawn
+            if size in BEFORE_PX:   # the shared detail lines (not title, figure, age, nor the names sized alone:
+                # 19 px at 2560 stale, before as now) no smaller than before
+                detail = [(line, px) for line, (_r, px) in list(zip(drawn, tile.painted.rects))[2:-1]
+                          if not line.startswith("set by")]
+                assert min(px for _line, px in detail) >= BEFORE_PX[size], (size, stale, detail)
     big = view.tiles["system"]   # the double-width system tile keeps the line whole
     big.show_text(_opel4("system", "System", stale=False))
     big.repaint()
@@ -66,3 +79,9 @@ def test_breaking_takes_the_last_dot_whose_head_fits(qapp):
     assert broken_at_parts("a · bb · ccc", fits_under(4)) == ["a", "bb", "ccc"]          # the rest broken in turn
     assert broken_at_parts("long head · b", fits_under(3)) == ["long head", "b"]         # no head fits: the first dot
     assert broken_at_parts("no dot at all here", fits_under(3)) == ["no dot at all here"]   # cut as before
+    # a " · " at either end has nothing on one side: never an empty line drawn for it
+    assert broken_at_parts(" · method unverified", fits_under(3)) == [" · method unverified"]
+    assert broken_at_parts(" · a · bb", fits_under(5)) == [" · a", "bb"]
+    assert broken_at_parts("a · bb · ", fits_under(4)) == ["a", "bb · "]
+    assert broken_at_parts(" · ", fits_under(1)) == [" · "]
+    assert broken_at_parts("a ·  · b", fits_under(1)) == ["a", " · b"]   # an empty part between two dots
