@@ -122,6 +122,8 @@ class SyncEngine:
         self._hub_id_kept: str | None = None   # the hub id this engine has seen kept in the replica
         self._restored_said: str | None = None   # the hub's database put back (sync.feed_restore), not told yet
         self._rejoin_said: str | None = None     # the same, when it hands over to the snapshot join (a 410 next)
+        # When the hub last answered 410 feed_pruned (this run): it answered, so an outage after it starts no earlier.
+        self._answered_at: datetime | None = None
         # Transfer changes stored without ``seen`` (a desktop upgraded after the others) given it from the hub.
         self.transfer_seen = transfer_seen.Watch()
 
@@ -234,7 +236,12 @@ class SyncEngine:
         upgrading"; r3, session 31)."""
         if was.state != State.OFFLINE or was.behind_retention or was.upgrading:
             return None
-        return was.last_good_sync or was.since, now
+        # A 410 leaves the state offline and the last good sync where it was: lost again after it (before the rejoin),
+        # the outage starts at that answer, not at the one already told from the sync before (r1, session 33).
+        start = was.last_good_sync or was.since
+        if self._answered_at is not None and (start is None or self._answered_at > start):
+            start = self._answered_at
+        return start, now
 
     def run_once(self, wait: float = 0) -> CycleResult:
         push_error = None
@@ -268,6 +275,8 @@ class SyncEngine:
             # cycle that reaches the hub; told now, once (the 410s after it, and the cycle after the rejoin, were
             # not offline). Its records went before the pull: ``pushed`` says them whenever the push was answered.
             outage = self._outage(was, now) if behind else None
+            if behind:
+                self._answered_at = now
             # A recovery that hands over to the snapshot join (sync.feed_restore._rejoin) ends with the hub's 410:
             # what it did is said with it, once.
             said, self._rejoin_said = self._rejoin_said, None
@@ -275,8 +284,10 @@ class SyncEngine:
                 log.debug("sync stopped: %s", exc)
             else:
                 log.info("sync cycle failed: %s", exc)
-            return CycleResult(state, error=str(exc), feed_restored=said, outage=outage,
+            # What the push did is said as on a cycle that ends well: the records refused too, and a refused push.
+            return CycleResult(state, error=str(exc), feed_restored=said, outage=outage, push_error=push_error,
                                pushed=pushed.stored + pushed.duplicate if pushed is not None else 0,
+                               rejected=pushed.rejected if pushed is not None else 0,
                                outage_run_started=self.started_at if outage and outage[0] < self.started_at else None)
         except Exception as exc:
             if replica_fault(exc):
