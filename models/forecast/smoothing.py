@@ -29,7 +29,8 @@ uses a later day, so the pass that forecasts the last day also is the rolling-or
   missing more than 20% of outcomes widens, one missing fewer narrows.  An ordinary target day's
   interval comes from ordinary target days' errors only; a festive (holiday) target's is that
   interval times ``festive_ratio``, how many times an ordinary error a festive one is, learned
-  from other winters (round eleven), so a winter's festive errors never widen its January.
+  from other winters (round eleven), so a winter's festive errors never widen its January; the
+  widening is at most that ratio on the count scale too (a small count's wide interval is not squared).
 """
 
 from __future__ import annotations
@@ -195,9 +196,14 @@ def run(values: np.ndarray, segment: np.ndarray, weekday: np.ndarray, kind: np.n
         # window would widen it for weeks), a festive target's is that interval times the festive
         # ratio learned from other winters (round eleven); either, where it cannot be had yet (too
         # few ordinary errors, no ratio), the interval from every error.
+        # The widening is at most the ratio on the count scale too (the interval's ends moved out by at most
+        # that factor): a small count's ordinary interval is already wide in logs, and doubling its log
+        # offsets squared it (a demo system's over-60 handovers on 22 December: 31, 2 to 1,895).  Where
+        # the log offsets are small (every England series, a trust's flows) the log widening is the lesser.
         lo, hi = _interval(errs_ord, miss_rate)       # (S, H) each, log offsets
         scale = np.where(ahead_kind[t] == 0, 1.0, ratio[t])[None, :]        # (1, H)
-        lo, hi = lo * scale, hi * scale
+        most = np.log(scale)
+        lo, hi = np.maximum(lo * scale, lo - most), np.minimum(hi * scale, hi + most)
         # (Sorting every error too, each day, would cost a third of the pass: only where needed.)
         need = ~np.isfinite(lo).all(axis=1)
         if need.any():

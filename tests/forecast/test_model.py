@@ -179,6 +179,24 @@ def test_a_festive_days_interval_is_the_ordinary_one_times_the_festive_ratio():
     assert (np.abs(np.log1p(one.high[0, t]) - np.log1p(one.point[0, t])) > 0).all()
 
 
+def test_a_festive_days_interval_is_widened_at_most_the_ratio_on_the_count_scale():
+    """A small, noisy count (the demo system's over-60-minute handovers: a few dozen a day) has an ordinary
+    interval already wide in logs; doubling its log offsets squared it ("31 (2-1,895)" on 22 December, in
+    the week-ahead view).  The festive interval's ends move out by at most the ratio on the count scale."""
+    days, values = _weekly(90, seed=7, noise=0.9, first=date(2018, 9, 24))
+    values = values / 20                                     # about 20 a day, lognormal noise 0.9
+    t = days.index(date(2018, 12, 20))
+    one, _, ahead_kind = _engine(days, values, np.ones((len(days), 7)))
+    two, _, _ = _engine(days, values, np.full((len(days), 7), 2.0))
+    festive = ahead_kind[t] != 0
+    hi1, hi2 = np.log1p(one.high[0, t]), np.log1p(two.high[0, t])
+    point = np.log1p(one.point[0, t])
+    assert (hi1[festive] - point[festive] > np.log(2)).any()   # wide enough that doubling logs would square it
+    assert np.all(hi2[festive] <= hi1[festive] + np.log(2) + 1e-9)
+    assert np.all(hi2[festive] > hi1[festive])               # still widened
+    assert np.allclose(hi2[~festive], hi1[~festive])
+
+
 def test_the_festive_ratio_comes_from_the_other_shipped_winters_never_the_one_forecast():
     from models.forecast.model import festive_ratio
 
