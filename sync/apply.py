@@ -42,7 +42,6 @@ import json
 import logging
 import threading
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -71,7 +70,7 @@ from models.replica.orm import (
     ResponseTimes,
 )
 from models.replica.orm.types import to_utc_text, utcnow
-from sync import apply_alerts, apply_intake, apply_messages, apply_records, apply_status, feed_marks, set_aside
+from sync import apply_alerts, apply_intake, apply_messages, apply_records, apply_savepoint, apply_status, feed_marks, set_aside
 from sync.protocol import FEED_DATA, FeedBatch, FeedItem, FeedObservationColumns
 
 log = logging.getLogger(__name__)
@@ -135,9 +134,7 @@ def apply_batch(store, batch: FeedBatch, validator: ObservationValidator, *,
     return report
 
 
-def _db(conn: Connection):
-    """The adapter's connection (``models.replica.dbapi.Connection``) under an SQLAlchemy one."""
-    return conn.connection.driver_connection
+_db = apply_savepoint.driver   # the adapter's connection under an SQLAlchemy one
 
 
 def _unservable(data) -> bool:
@@ -193,27 +190,7 @@ def _apply_items(conn: Connection, items: list[FeedItem], validator, report: App
         report.kinds["observation"] = result[0]
 
 
-def _savepoint(conn: Connection, name: str, write: Callable[[], object]) -> tuple[bool, object]:
-    """Run ``write`` (statements on the raw connection) inside savepoint ``name``.
-
-    Returns ``(True, its result)``, or ``(False, the exception)`` with its writes undone
-    when it failed for the data's sake.  A fault of the replica (or a transaction SQLite
-    rolled back) raises instead: the whole batch stops there."""
-    db = _db(conn)
-    try:
-        db.raw.execute(f"SAVEPOINT {name}")
-        try:
-            result = write()
-        except Exception as exc:  # noqa: BLE001 - told apart below: the replica's or the data's
-            db.raise_if_replica_fault(exc)
-            db.raw.execute(f"ROLLBACK TO {name}")
-            db.raw.execute(f"RELEASE {name}")
-            return False, exc
-        db.raw.execute(f"RELEASE {name}")
-        return True, result
-    except Exception as exc:
-        db.raise_if_replica_fault(exc)   # the savepoint statements themselves
-        raise
+_savepoint = apply_savepoint.savepoint
 
 
 def _flush(conn: Connection, run: list, report: ApplyReport) -> None:
@@ -315,11 +292,7 @@ def _apply_one(conn: Connection, item: FeedItem, data) -> str | None:
     return result if ok else f"data: refused by the replica: {_why(result)}"
 
 
-def _why(exc: BaseException) -> str:
-    """An exception as a reason: the driver's own error if SQLAlchemy wrapped one."""
-    inner = getattr(exc, "orig", None) or exc
-    text = str(inner)
-    return text if isinstance(inner, (ValueError, LookupError)) and text else f"{type(inner).__name__}: {text}"
+_why = apply_savepoint.why
 
 
 def unstorable(data, where: str = "data") -> str | None:

@@ -20,7 +20,6 @@ stops the batch.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Boolean, Connection, bindparam, case, delete, select, update
@@ -28,7 +27,7 @@ from sqlalchemy import Boolean, Connection, bindparam, case, delete, select, upd
 from models.records import transfers
 from models.replica.orm import Transfer, TransferEvent
 from models.replica.orm.types import to_utc_text
-from sync import shared_identity
+from sync import apply_savepoint, shared_identity
 
 log = logging.getLogger(__name__)
 _KEY = "sync.transfer_refolds"
@@ -202,32 +201,5 @@ def _again(conn: Connection, uid: str, batch: list[Applied]) -> dict[int, str]:
     return refused
 
 
-def _db(conn: Connection):
-    return conn.connection.driver_connection
-
-
-def _savepoint(conn: Connection, name: str, write: Callable[[], object]) -> tuple[bool, object]:
-    """As ``sync.apply``'s: ``(True, result)``, or ``(False, exception)`` with the writes undone when it
-    failed for the data's sake; a fault of the replica raises."""
-    db = _db(conn)
-    try:
-        db.raw.execute(f"SAVEPOINT {name}")
-        try:
-            result = write()
-        except Exception as exc:  # noqa: BLE001 - told apart below: the replica's or the data's
-            db.raise_if_replica_fault(exc)
-            db.raw.execute(f"ROLLBACK TO {name}")
-            db.raw.execute(f"RELEASE {name}")
-            return False, exc
-        db.raw.execute(f"RELEASE {name}")
-        return True, result
-    except Exception as exc:
-        db.raise_if_replica_fault(exc)
-        raise
-
-
-def _why(exc: BaseException) -> str:
-    """As ``sync.apply._why``: the driver's own error if SQLAlchemy wrapped one."""
-    inner = getattr(exc, "orig", None) or exc
-    text = str(inner)
-    return text if isinstance(inner, (ValueError, LookupError)) and text else f"{type(inner).__name__}: {text}"
+# As sync.apply's (sync.apply_savepoint): a data failure undone and returned, a replica fault raised.
+_db, _savepoint, _why = apply_savepoint.driver, apply_savepoint.savepoint, apply_savepoint.why
