@@ -86,6 +86,44 @@ def holiday_words(kind: str) -> str:
     return door.HOLIDAY_WORDS.get(kind or "ordinary", kind.replace("_", " "))
 
 
+# A kind's short word for the table's header (the full words in its tooltip): "between Christmas and New Year" under
+# each day widened the columns until Christmas Day was behind the sideways scroll at 1366x768.
+SHORT_KIND = {"christmas_run_up": "run-up", "christmas_week": "Christmas week", "new_years_eve": "New Year's Eve",
+              "after_bank_holiday": "after holiday"}
+CHRISTMAS = {"christmas_run_up", "christmas_eve", "christmas_day", "boxing_day", "christmas_week", "new_years_eve",
+             "new_years_day"}
+
+
+def short_kind(kind: str) -> str:
+    """A day's kind in a word or two for the table's header: "run-up" for "run-up to Christmas"."""
+    return SHORT_KIND.get(kind, holiday_words(kind))
+
+
+def festive_note(days) -> str:
+    """One line for a chart's note: which forecast days are not ordinary (a run of days as "Tue 22 to Sun 27 Dec";
+    the table's header and the hover name each), and why their ranges are wider (the festive ratio, learned from
+    past winters: docs/forecasting.md). "" when none is."""
+    special = [d for d in days if holiday_words(d.holiday)]
+    if not special:
+        return ""
+    if len(special) == 1:
+        d = special[0]
+        return (f"{day_words(d.day)} is {holiday_words(d.holiday)}: a wider range (such days' errors about twice "
+                "an ordinary day's).")
+    runs: list[list] = []
+    for d in special:
+        if runs and (d.day - runs[-1][-1].day).days == 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    spans = [day_words(r[0].day) if len(r) == 1 else
+             f"{day_words(r[0].day).rsplit(' ', 1)[0] if r[0].day.month == r[-1].day.month else day_words(r[0].day)}"
+             f" to {day_words(r[-1].day)}" for r in runs]
+    what = "festive days" if all(d.holiday in CHRISTMAS for d in special) else "holidays"
+    return (f"{', '.join(spans[:-1]) + ' and ' if len(spans) > 1 else ''}{spans[-1]} are {what}: wider ranges (their "
+            "errors about twice an ordinary day's).")
+
+
 figure, interval = door.figure, door.interval   # as the room writes them (shared)
 
 
@@ -373,15 +411,21 @@ class WeekAheadView(QWidget):
 
     def _set_least(self, chart: TimeChart, whole: bool = False) -> None:
         """The plot's least in lines of its text; the chart's, the plot's and four lines of title and note, or
-        (``whole``: the page scrolls anyway) its title's and note's lines as wrapped at its width where more (at
-        twice the text a four-line note was counted as two and drawn over the plot's dates)."""
+        its title's and note's lines as wrapped at its width where more (``whole``: the page scrolls anyway) or half
+        a line more (at twice the text a four-line note was counted as two and drawn over the plot's dates)."""
         chart.plot.setMinimumHeight(round(self._plot_lines * QFontMetricsF(chart_font()).height()))
         texts = [w for w in (chart.title, chart.note) if not w.isHidden()]
         width = chart.width()
         wrapped = (sum(w.heightForWidth(width) for w in texts) + chart.layout().spacing() * len(texts)
-                   if whole and width > 0 else 0)
-        chart.setMinimumHeight(chart.plot.minimumHeight()
-                               + max(round(4 * QFontMetricsF(chart.title.font()).height()), wrapped))
+                   if width > 0 else 0)
+        four = round(4 * QFontMetricsF(chart.title.font()).height())
+        # Tight too, a note longer than the four lines by half a line or more counts whole: counted as four, a
+        # festive week's five and six lines (its days, a range above the chart, the record) were drawn over the
+        # plot's dates at 1366x768.  Less is the labels' leading (a wrapped title in high contrast at 1280x720:
+        # 76 pixels against 70), which the table's first row there has no pixel to spare for.
+        if not whole and wrapped - four < QFontMetricsF(chart.title.font()).height() / 2:
+            wrapped = 0
+        chart.setMinimumHeight(chart.plot.minimumHeight() + max(four, wrapped))
 
     def _least(self) -> int:
         """The page's least height at its width: each part's wrapped height or its least."""
@@ -492,9 +536,10 @@ class WeekAheadView(QWidget):
                                        + (f"; {door.standing_words(series)}" if door.standing_words(series) else "")]))
             values.append(series.so_far)
         notes = []
-        holidays = [f"{day_words(d.day)} is {holiday_words(d.holiday)}" for d in made.days if holiday_words(d.holiday)]
-        if holidays:
-            notes.append("; ".join(holidays) + ": its effect is learned from past winters.")
+        # One sentence however many days are festive (each one's kind was a line of the note: four lines a chart
+        # at Christmas, and the plots squeezed to 80 pixels at 1366x768).
+        if festive := festive_note(made.days):
+            notes.append(esc(festive))
         if band is not None and m.unit != "%":
             values, above = _held_to_the_figures(values, series, made.days)
             if above:
@@ -543,16 +588,21 @@ class WeekAheadView(QWidget):
         kinds: dict[date, str] = {}
         for s in place.series.values():
             for d in s.forecast.days:
-                kinds.setdefault(d.day, holiday_words(d.holiday))
+                kinds.setdefault(d.day, d.holiday if holiday_words(d.holiday) else "")
         today = result.now.astimezone(UK).date()
         # Heard today: today's counts so far, a column before today's forecast (the first day's).
         so_far = 1 if result.so_far_to is not None else 0
         headers = ["Measure"] + ([door.so_far_label(result).capitalize().replace(" (", "\n(")] if so_far else [])
-        for d in days:   # a holiday named; a day already past (the feed quiet) said so
-            notes = [w for w in (kinds.get(d), "past: no data yet" if d < today else "") if w]
+        tips = [""] * len(headers)
+        for d in days:   # a holiday named short (its full words in the tooltip); a day already past said so
+            kind = kinds.get(d, "")
+            notes = [w for w in (short_kind(kind) if kind else "", "past: no data yet" if d < today else "") if w]
             headers.append("\n".join([day_words(d), *notes]))
+            tips.append(f"{day_words(d, True)}: {holiday_words(kind)}" if kind else "")
         self.table.setColumnCount(len(headers))
         self.table.setHorizontalHeaderLabels(headers)
+        for c, tip in enumerate(tips):
+            self.table.horizontalHeaderItem(c).setToolTip(tip)
         rows, spans = [], []
         for r, (key, s) in enumerate(place.series.items()):
             m, made = s.measure, s.forecast

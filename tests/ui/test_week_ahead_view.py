@@ -494,3 +494,65 @@ def test_on_a_laptop_in_high_contrast_the_figures_table_is_in_view(qtbot, world,
                    if not c.isHidden())
     finally:
         theme.set_current("light", 1.0)
+
+
+# Christmas in the week: six of the seven days festive (as 22-27 December), on every measure.
+FESTIVE = ("", "christmas_run_up", "christmas_run_up", "christmas_eve", "christmas_day", "boxing_day", "christmas_week")
+
+
+def _festive(result: door.WeekAhead, code: str) -> door.WeekAhead:
+    """The week made festive as h6's demo had it on 21 December: the counts' festive ranges far above their
+    charts (a third sentence in their notes), and today's count over 60 minutes already above its range (the
+    line over the table)."""
+    place = result.places[code]
+    series = {}
+    for k, s in place.series.items():
+        wide = 1 if s.measure.unit == "%" else 20
+        s = replace(s, forecast=replace(s.forecast, days=tuple(
+            replace(d, holiday=kind, high=d.high if not kind else d.high * wide + 10)
+            for d, kind in zip(s.forecast.days, FESTIVE))))
+        if k == door.DELAY_60:
+            s = replace(s, so_far=round(s.forecast.days[0].high) + 2)
+        series[k] = s
+    return replace(result, places={**result.places, code: replace(place, series=series)})
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_a_festive_week_fits_the_room_s_smallest_screen(qtbot, world, tmp_path, size):
+    """At 1366x768 in the window, with six festive days (h6: each chart's note named all six, four lines a chart,
+    the plots squeezed to about 80 pixels and a note over its dates; the kinds under the days' headers pushed
+    Christmas Day behind the table's sideways scroll): the seven days are in view without scrolling, each chart's
+    note is one festive sentence, and the plots keep their least height with the notes under their dates."""
+    window = MainWindow(world[0], clock=lambda: NOW)
+    qtbot.addWidget(window)
+    try:
+        gui.render(window, tmp_path / "before.png", "week-ahead", theme="light", size=size)
+        view = window.views["week-ahead"]
+        view.select_place("RX1")
+        view._draw(_festive(view.result, "RX1"))
+        for _ in range(gui.SETTLE_PASSES):
+            QApplication.processEvents()
+        assert view.above.isVisible()
+        table = view.table
+        first = table.columnCount() - 7
+        for c in range(first, table.columnCount()):
+            assert table.columnViewportPosition(c) + table.columnWidth(c) <= table.viewport().width(), c
+        assert table.horizontalScrollBar().maximum() == 0
+        header = [table.horizontalHeaderItem(c) for c in range(first, table.columnCount())]
+        assert header[0].text().count("\n") == 0 and header[4].text().endswith("\nChristmas Day")
+        assert header[1].text().endswith("\nrun-up") and "run-up to Christmas" in header[1].toolTip()
+        assert header[6].text().endswith("\nChristmas week")
+        assert "between Christmas and New Year" in header[6].toolTip()
+        line = QFontMetricsF(chart_font()).height()
+        days = view.result.places["RX1"].series[door.ARRIVALS].forecast.days
+        span = f"{days[1].day:%a} {days[1].day.day} to {days[6].day:%a} {days[6].day.day} {days[6].day:%b}"
+        for chart in (c for c in view.charts.values() if c.isVisible()):
+            note = chart.note.text()
+            assert note.count("festive days") == 1 and span in note and "Christmas Day" not in note
+            festive = note[:note.index(").") + 2].replace("&#x27;", "'")
+            assert festive.endswith("(their errors about twice an ordinary day's).")
+            assert chart.note.fontMetrics().horizontalAdvance(festive) <= chart.note.width()   # one line
+            assert chart.plot.height() >= 5 * line - 1                       # TIGHT_PLOT_LINES
+            assert chart.note.geometry().top() >= chart.plot.geometry().bottom(), chart.title.text()
+    finally:
+        window.close()
