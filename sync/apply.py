@@ -114,9 +114,10 @@ def apply_batch(store, batch: FeedBatch, validator: ObservationValidator, *,
             report.position = start
             fresh = [item for item in batch.items if item.seq > start]
             report.skipped = len(batch.items) - len(fresh)
-            refolds = apply_records.defer_refolds(conn)   # transfer cases refolded once, at the end
+            # Transfer cases refolded once, at the end (bulk); bulk=False: each event refolds its case at once.
+            refolds = apply_records.defer_refolds(conn) if bulk else None
             _apply_items(conn, fresh, validator, report, bulk, stop)
-            refused = refolds.finish(conn, report)   # events of a case the replica refused: quarantined
+            refused = refolds.finish(conn, report) if refolds else {}   # a refused case's events: quarantined
             for item in (i for i in fresh if i.seq in refused):
                 _quarantine(conn, item, [refused[item.seq]], report)
             position = max([start, batch.next_after] + [i.seq for i in fresh])

@@ -14,7 +14,10 @@ row cannot hold), that case alone is undone (its events as they were before the 
 applied again one by one, each in its own savepoint and refolded at once, exactly as before: the event it
 refuses is quarantined with its reason (``data: refused by the replica: ...``) and taken back off the report's
 applied count; the other cases and every other item of the batch stand.  A fault of the replica itself still
-stops the batch.
+stops the batch.  One difference from one event at a time, kept on purpose: an event under this replica's own
+identity that it did not write still renews the identity (``sync.shared_identity``: the copy it shows is real)
+when the event's case is then refused; one at a time, the refused event's savepoint undid the renewal too.
+Those quarantined events are quarantined after the batch's other items, not in feed order.
 """
 
 from __future__ import annotations
