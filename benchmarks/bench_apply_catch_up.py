@@ -16,7 +16,7 @@ Usage::
     .venv/bin/python benchmarks/bench_apply_catch_up.py                      # 28 days, 40 acute sites
     .venv/bin/python benchmarks/bench_apply_catch_up.py --baseline a63ac286 --doc docs/benchmarks.md
     .venv/bin/python benchmarks/bench_apply_catch_up.py --profile            # cProfile of the working tree's
-    .venv/bin/python benchmarks/bench_apply_catch_up.py --days 2 --acute 3 --repeats 1   # a smoke run
+    .venv/bin/python benchmarks/bench_apply_catch_up.py --days 2 --acute 12 --repeats 1  # a smoke run (11 sites at least: the room's records name 11)
 """
 
 from __future__ import annotations
