@@ -59,19 +59,10 @@ MONTH = 248   # March 2025, a decision every 3 hours
 
 
 def _moved(value, delta: timedelta):
-    """``value`` (a snapshot's JSON) with every aware time moved by ``delta``."""
-    if isinstance(value, dict):
-        return {k: _moved(v, delta) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_moved(v, delta) for v in value]
-    if isinstance(value, str) and len(value) >= 25 and value[4:5] == "-" and value[10:11] == "T":
-        try:
-            at = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-        if at.tzinfo is not None:
-            return (at + delta).astimezone(timezone.utc).isoformat(timespec="microseconds")
-    return value
+    """``value`` (a snapshot's JSON) with every aware time moved by ``delta`` (the export tests' own)."""
+    from tests.records.test_export_pdf_same_text import _moved as moved
+
+    return moved(value, delta)
 
 
 def month_snapshot(base: dict, at: datetime, i: int) -> dict:
