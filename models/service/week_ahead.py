@@ -183,7 +183,7 @@ def week_ahead(store, now: datetime) -> WeekAhead:
         so_far_to = None
     # Waits are judged to the time the counts run to: a crew still "waiting" when the feed stopped has
     # not passed the hour since, as far as anyone knows.
-    counts, occupancy = _read(store, codes, days + ([origin + timedelta(days=1)] if so_far_to else []),
+    counts, occupancy, starts = _read(store, codes, days + ([origin + timedelta(days=1)] if so_far_to else []),
                               so_far_to or now)
     today = {k: {c: v[-1] for c, v in per.items()} if so_far_to else {} for k, per in counts.items()}
     if so_far_to:
@@ -200,6 +200,9 @@ def week_ahead(store, now: datetime) -> WeekAhead:
     arrived = np.stack([np.nan_to_num(counts[ARRIVALS][c]) > 0 for c in codes])
     last = np.where(arrived.any(axis=1), n - 1 - arrived[:, ::-1].argmax(axis=1), -1)
     silent = (first < n) & (last < n - 1)
+    # A site whose first arrival came on the origin day or today has no whole day yet: not counted, and named
+    # (it was left out of the system's figures in silence when a new site's first arrival fell after midnight).
+    pending = np.array([first[i] >= n and c in starts for i, c in enumerate(codes)], dtype=bool)
     for m in MEASURES:
         if m.per_day:
             for i, c in enumerate(codes):
@@ -234,11 +237,11 @@ def week_ahead(store, now: datetime) -> WeekAhead:
                                         _so_far(today.get(m.key, {}), codes, code, counted, silent))
         left = ()
         if code == SYSTEM:
-            left = tuple((c, names[c], days[last[i] + 1] if silent[i] and last[i] + 1 < n else days[first[i]],
-                          "silent" if silent[i] else "later")
-                         for i, c in enumerate(codes) if not counted[i] and first[i] < n)
+            left = tuple((c, names[c], days[last[i] + 1] if silent[i] and last[i] + 1 < n
+                          else starts[c] if pending[i] else days[first[i]], "silent" if silent[i] else "later")
+                         for i, c in enumerate(codes) if not counted[i] and (first[i] < n or pending[i]))
         name = names[code] if code != SYSTEM or not left else \
-            f"System ({int(counted.sum())} of {int((first < n).sum())} acute sites)"
+            f"System ({int(counted.sum())} of {int(((first < n) | pending).sum())} acute sites)"
         places[code] = Place(code, name, series, left)
     return WeekAhead(now, origin, data_to, places, so_far_to)
 
@@ -449,14 +452,17 @@ def _read(store, codes: list[str], days: list[date], now: datetime):
             counts[ARRIVALS][code][d] = arrived
             counts[DELAY_30_60][code][d] = mid or 0
             counts[DELAY_60][code][d] = long or 0
+    starts = {}
     for code, at in first:
         # Known from the first whole day after the site's first arrival this desktop holds.
         known = n if not at else (from_utc_text(at).astimezone(UK).date() - days[0]).days + 1
         for k in counts:
             counts[k][code][:max(0, min(n, known))] = np.nan
+        if at and from_utc_text(at) <= now:
+            starts[code] = from_utc_text(at).astimezone(UK).date() + timedelta(days=1)
     occupancy = {c: np.full(n, np.nan) for c in codes}
     for code, day, mean, hours in occupied:
         d = index.get(day)
         if d is not None and hours >= MIN_DAY_HOURS:
             occupancy[code][d] = mean
-    return counts, occupancy
+    return counts, occupancy, starts

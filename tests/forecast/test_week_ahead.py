@@ -325,6 +325,29 @@ def test_one_stray_early_event_does_not_shrink_the_system_to_its_site_and_a_quie
         assert "Three (RA3) since Thu 8 Jan 2026" in said
 
 
+@pytest.mark.parametrize("first_arrival", [datetime(2026, 1, 11, 0, 5, tzinfo=timezone.utc),    # yesterday
+                                           datetime(2026, 1, 12, 8, 0, tzinfo=timezone.utc)])   # today
+def test_a_site_whose_first_arrival_came_yesterday_or_today_is_named_not_left_out_in_silence(tmp_path, first_arrival):
+    """A new site's first arrival just after midnight on the origin day (a CI run at 23:04 built one so) has no
+    whole day yet: the system's figures leave it out, and must say so, naming it from its first whole day."""
+    from datetime import date
+    with fresh_replica(tmp_path / "scc.db", "newest") as store:
+        feed = Feed().org("RA1", "One").org("RA2", "Two").org("RA9", "Newest")
+        for code in ("RA1", "RA2"):
+            _daily(feed, code, date(2025, 12, 1), 42)
+        feed.handed_over("new-1", "RA9", first_arrival, 20)
+        feed.apply(store)
+        page = door.week_ahead(store, NOW)
+        system = page.places[door.SYSTEM]
+        starts = first_arrival.date() + timedelta(days=1)
+        assert [(c, d, why) for c, _n, d, why in system.left_out] == [("RA9", starts, "later")]
+        assert system.name == "System (2 of 3 acute sites)"
+        assert f"Newest (RA9) from {starts:%a} {starts.day} {starts:%b} {starts.year}" in door.left_out_words(system)
+        assert system.series[door.ARRIVALS].values[-1] == 12                # RA1 + RA2 only
+        if page.so_far_to is not None:
+            assert system.series[door.ARRIVALS].so_far is not None
+
+
 def test_a_wait_longer_than_the_tables_valid_range_and_a_closed_row_without_a_time_are_not_long_waits(tmp_path):
     from datetime import date
     with fresh_replica(tmp_path / "scc.db", "waits") as store:

@@ -221,8 +221,29 @@ def test_a_page_never_waits_for_it_and_it_is_worked_out_again_after_five_minutes
     assert shown.week == door.week_ahead(store, shown.worked_at)
     submit(hub, week_world.LONG[1][0], [{"type": "observation", "metric": door.OCCUPANCY,
                                          "observed_at": utcnow().isoformat(), "value": 91.0}])
-    assert not follower.latest(shown.worked_at + week_board.REFRESH - timedelta(seconds=1)).working
-    assert follower.latest(shown.worked_at + week_board.REFRESH).working
+    # At a new UK day it is worked out again at once (the days move): when the five minutes cross UK midnight
+    # (CI ran at 23:56) that comes first, and is what is checked.
+    local = shown.worked_at.astimezone(UK)
+    midnight = (local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)).astimezone(timezone.utc)
+    due = min(shown.worked_at + week_board.REFRESH, midnight)
+    assert not follower.latest(due - timedelta(seconds=1)).working
+    assert follower.latest(due).working
+    follower.wait(120)
+
+
+def test_a_week_worked_out_late_in_the_evening_is_worked_out_again_at_uk_midnight(world):
+    """The days move at UK midnight: a week worked out at 23:58 is worked out again at 00:00 (with the feed
+    still), not five minutes later."""
+    hub, db, store, now = world
+    follower = WeekBoard(db)
+    follower.latest(utcnow())
+    follower.wait(120)
+    shown = follower.latest(utcnow())
+    assert shown.week is not None and not shown.working
+    midnight = (shown.worked_at.astimezone(UK).replace(hour=0, minute=0, second=0, microsecond=0)
+                + timedelta(days=1)).astimezone(timezone.utc)
+    assert not follower.latest(min(midnight, shown.worked_at + week_board.REFRESH) - timedelta(seconds=1)).working
+    assert follower.latest(midnight).working
     follower.wait(120)
 
 
