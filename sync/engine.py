@@ -236,8 +236,8 @@ class SyncEngine:
         upgrading"; r3, session 31)."""
         if was.state != State.OFFLINE or was.behind_retention or was.upgrading:
             return None
-        # A 410 leaves the state offline and the last good sync where it was: lost again after it (before the rejoin),
-        # the outage starts at that answer, not at the one already told from the sync before (r1, session 33).
+        # A 410 or a 503 'upgrading' leaves the state offline and the last good sync where it was: lost after it, the
+        # outage starts at that answer, not at the sync before (r1, session 33; the upgrade's case, session 34).
         start = was.last_good_sync or was.since
         if self._answered_at is not None and (start is None or self._answered_at > start):
             start = self._answered_at
@@ -275,7 +275,7 @@ class SyncEngine:
             # cycle that reaches the hub; told now, once (the 410s after it, and the cycle after the rejoin, were
             # not offline). Its records went before the pull: ``pushed`` says them whenever the push was answered.
             outage = self._outage(was, now) if behind else None
-            if behind:
+            if behind or state.upgrading:   # the hub answered (410, or 503 'upgrading'): an outage after it starts here
                 self._answered_at = now
             # A recovery that hands over to the snapshot join (sync.feed_restore._rejoin) ends with the hub's 410:
             # what it did is said with it, once.

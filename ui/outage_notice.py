@@ -1,13 +1,13 @@
 """Once the hub answers again after an outage, one short true sentence where the offline banner was: when this
 desktop last reached the hub, when it reached it again, how long between, and what its records did meanwhile
 ("This desktop did not reach the hub from 14:38 to 20:44 (6 h 06 min); 4 records waited and were sent at 20:44").
-Dismissed with its button; hidden when the hub is lost again (the offline banner takes its place); written to the
+Not told for a blip shorter than ``MIN_TOLD`` (logged only).  Dismissed with its button; hidden when the hub is lost again (the offline banner takes its place); written to the
 app's log as well.  The times are the sync engine's (``sync.engine.CycleResult.outage``)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
@@ -16,6 +16,10 @@ from ui import format as fmt
 from ui.theme import BANNER_STYLE
 
 log = logging.getLogger(__name__)
+# Shorter than this, an outage is a blip (a request lost, a cycle refused): written to the log, not told in the
+# window (one failed cycle between two good ones read "from 21:36 to 21:36 (0 min)" until dismissed). The offline
+# banner shows from the first failed cycle whatever the length.
+MIN_TOLD = timedelta(minutes=2)
 
 
 def sentence(start: datetime, end: datetime, sent: int, waiting: int, started: datetime | None = None,
@@ -68,5 +72,7 @@ class OutageNotice(QFrame):
              rejoin: bool = False) -> None:
         said = sentence(start, end, sent, waiting, started, rejoin)
         log.info("%s", said)
+        if end - start < MIN_TOLD and not rejoin:   # a blip: the log has it (a rejoin is always told)
+            return
         self.label.setText(said)
         self.show()
