@@ -31,7 +31,8 @@ def _at(minutes=0):
     ({"caller_role": None}, "caller_role", "say the caller's role"),
     ({"org_code": "RNOPE"}, "org_code", "not an active organisation of this hub"),
     ({"phoned_at": "2026-01-12T09:00:00"}, "phoned_at", "has no UTC offset"),
-    ({"phoned_at": _at(60)}, "phoned_at", "ahead of the hub's clock"),
+    ({"phoned_at": _at(24 * 60)}, "phoned_at", "ahead of the hub's clock"),   # made at collection: a day ahead, not an hour
+    # (a loaded clean-clone run reached this test 61 min after collecting it, and the hour had passed)
     ({"observations": [{"metric": "ga_bed_occupancy_pct", "value": 180}]}, "observations.0.value",
      "outside the valid range 0 to 150"),
     ({"observations": [{"metric": "no_such_metric", "value": 1}]}, "observations.0.metric", "not a figure"),
