@@ -209,6 +209,8 @@ def week_ahead(store, now: datetime) -> WeekAhead:
                 if silent[i]:
                     counts[m.key][c][max(last[i] + 1, 0):] = np.nan
     counted, system_from = _system_sites(first, silent, n)
+    if not counted.any():   # no site has a whole day yet: none starts "later than the others'" (the history says it)
+        pending[:] = False
     for m in MEASURES:
         grid = np.stack([counts[m.key][c] if m.per_day else occupancy[c] for c in codes])
         system = np.full(len(days), np.nan)

@@ -348,6 +348,18 @@ def test_a_site_whose_first_arrival_came_yesterday_or_today_is_named_not_left_ou
             assert system.series[door.ARRIVALS].so_far is not None
 
 
+def test_sites_that_all_started_yesterday_are_not_said_to_start_later_than_each_other(tmp_path):
+    """Every site's first arrival on the origin day: none has a whole day, none is counted, and none starts "later
+    than the others'" (the first fix named all 22 of the night world's sites so; the history's words say it)."""
+    with fresh_replica(tmp_path / "scc.db", "all-new") as store:
+        feed = Feed().org("RA1", "One").org("RA2", "Two")
+        for code in ("RA1", "RA2"):
+            feed.handed_over(f"{code}-first", code, datetime(2026, 1, 11, 6, tzinfo=timezone.utc), 20)
+        feed.apply(store)
+        system = door.week_ahead(store, NOW).places[door.SYSTEM]
+        assert system.left_out == () and system.name == door.SYSTEM_NAME and door.left_out_words(system) == ""
+
+
 def test_a_wait_longer_than_the_tables_valid_range_and_a_closed_row_without_a_time_are_not_long_waits(tmp_path):
     from datetime import date
     with fresh_replica(tmp_path / "scc.db", "waits") as store:
