@@ -48,9 +48,11 @@ def partial_world(tmp_path):
         trust = by_kind(sim)["acute"][0]
         for sub in merge(list(sim.submissions(now - timedelta(hours=HOURS), now)), 240):
             payload = sub.payload
-            if payload["org_code"] == trust:   # 3 of its 9 OPEL figures, every hour; its other items as sent
-                payload = {**payload, "items": [i for i in payload["items"]
-                                                if i.get("metric") not in acute or i.get("metric") in SENT]}
+            if payload["org_code"] == trust:   # 3 of its 9 OPEL figures, every hour; its other items as sent but
+                # its OPEL declaration: one falls in some 6-hour windows (a clean-clone run at 02:15 UTC), and its row
+                # then reads the declared level, not the score's floor this test is about
+                payload = {**payload, "items": [i for i in payload["items"] if i.get("type") != "opel_declaration"
+                                                and (i.get("metric") not in acute or i.get("metric") in SENT)]}
             assert sender.send({**payload, "submitted_at": datetime.now(timezone.utc).isoformat()}).http_status == 200
         assert SyncEngine(store, HubClient(hub.url, hub.tokens["room_lead"])).run_once().error is None
         yield store, trust, now
