@@ -1,8 +1,8 @@
 """Once the hub answers again after an outage, one short true sentence where the offline banner was: when this
 desktop last reached the hub, when it reached it again, how long between, and what its records did meanwhile
 ("This desktop did not reach the hub from 14:38 to 20:44 (6 h 06 min); 4 records waited and were sent at 20:44").
-Not told for a blip shorter than ``MIN_TOLD`` (logged only).  Dismissed with its button; hidden when the hub is lost again (the offline banner takes its place); written to the
-app's log as well.  The times are the sync engine's (``sync.engine.CycleResult.outage``)."""
+Not told for a blip shorter than ``MIN_TOLD`` (logged only).  Dismissed with its button; hidden when the hub is
+lost again (the offline banner takes its place); written to the app's log as well.  The times are the sync engine's (``sync.engine.CycleResult.outage``)."""
 
 from __future__ import annotations
 

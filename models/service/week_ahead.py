@@ -239,8 +239,9 @@ def week_ahead(store, now: datetime) -> WeekAhead:
                                         _so_far(today.get(m.key, {}), codes, code, counted, silent))
         left = ()
         if code == SYSTEM:
-            left = tuple((c, names[c], days[last[i] + 1] if silent[i] and last[i] + 1 < n
-                          else starts[c] if pending[i] else days[first[i]], "silent" if silent[i] else "later")
+            begins = [days[f] if f < n else starts.get(c) for f, c in zip(first, codes)]   # each site's first whole day
+            left = tuple((c, names[c], days[last[i] + 1] if silent[i] and last[i] + 1 < n else begins[i],
+                          "silent" if silent[i] else "later")
                          for i, c in enumerate(codes) if not counted[i] and (first[i] < n or pending[i]))
         name = names[code] if code != SYSTEM or not left else \
             f"System ({int(counted.sum())} of {int(((first < n) | pending).sum())} acute sites)"
@@ -457,11 +458,13 @@ def _read(store, codes: list[str], days: list[date], now: datetime):
     starts = {}
     for code, at in first:
         # Known from the first whole day after the site's first arrival this desktop holds.
-        known = n if not at else (from_utc_text(at).astimezone(UK).date() - days[0]).days + 1
+        arrived = from_utc_text(at) if at else None
+        start = arrived.astimezone(UK).date() + timedelta(days=1) if arrived else None
+        known = n if start is None else (start - days[0]).days
         for k in counts:
             counts[k][code][:max(0, min(n, known))] = np.nan
-        if at and from_utc_text(at) <= now:
-            starts[code] = from_utc_text(at).astimezone(UK).date() + timedelta(days=1)
+        if arrived is not None and arrived <= now:
+            starts[code] = start
     occupancy = {c: np.full(n, np.nan) for c in codes}
     for code, day, mean, hours in occupied:
         d = index.get(day)
